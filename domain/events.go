@@ -1,0 +1,321 @@
+// Package domain holds RouteFree's facts (events), money and the rules that
+// apply to them. It does no I/O and imports nothing else of the project.
+package domain
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Event is one fact of the catalog. Every event names its type and the
+// schema version of its JSON body.
+type Event interface {
+	EventType() string
+	SchemaVersion() int
+}
+
+// Event type names, as stored. Changing a meaning means a new name or version.
+const (
+	TypeAccountOpened      = "account.opened"
+	TypePlanChanged        = "account.plan_changed"
+	TypeAccountSuspended   = "account.suspended"
+	TypeKeyIssued          = "key.issued"
+	TypeKeyRevoked         = "key.revoked"
+	TypeCreditsToppedUp    = "credits.topped_up"
+	TypeCreditsAdjusted    = "credits.adjusted"
+	TypePriceListPublished = "prices.published"
+	TypeRequestCompleted   = "request.completed"
+	TypeRequestFailed      = "request.failed"
+	TypeInvoiceIssued      = "invoice.issued"
+	TypeInvoiceVoided      = "invoice.voided"
+	TypeAllowanceIssued    = "invoice.allowance_issued"
+	TypeQuoteIssued        = "quote.issued"
+	TypeQuoteAccepted      = "quote.accepted"
+	TypeContractIssued     = "contract.issued"
+)
+
+// Plans. Starter accounts are prepaid; Business and Enterprise are billed
+// monthly and may run to their credit limit.
+type Plan string
+
+const (
+	PlanStarter    Plan = "starter"
+	PlanBusiness   Plan = "business"
+	PlanEnterprise Plan = "enterprise"
+)
+
+// Valid reports whether p is a known plan.
+func (p Plan) Valid() bool {
+	return p == PlanStarter || p == PlanBusiness || p == PlanEnterprise
+}
+
+// Postpaid reports whether the plan is billed monthly (may use a credit limit).
+func (p Plan) Postpaid() bool { return p == PlanBusiness || p == PlanEnterprise }
+
+// AccountOpened opens a customer account.
+type AccountOpened struct {
+	AccountID    string          `json:"account_id"`
+	Organisation string          `json:"organisation"`
+	TaxID        string          `json:"tax_id,omitempty"` // 統一編號, checked by ValidTaxID
+	Address      string          `json:"address,omitempty"`
+	Contact      string          `json:"contact,omitempty"`
+	Plan         Plan            `json:"plan"`
+	CreditLimit  decimal.Decimal `json:"credit_limit"`
+}
+
+// PlanChanged moves an account to another plan; RPM/TPM override the
+// plan's defaults when non-zero (Enterprise custom limits).
+type PlanChanged struct {
+	AccountID      string          `json:"account_id"`
+	Plan           Plan            `json:"plan"`
+	RPM            int64           `json:"rpm,omitempty"`
+	TPM            int64           `json:"tpm,omitempty"`
+	CreditLimit    decimal.Decimal `json:"credit_limit"`
+	VolumeDiscount decimal.Decimal `json:"volume_discount"` // fraction, 0.1 = 10 % off
+}
+
+// AccountSuspended stops every key of an account.
+type AccountSuspended struct {
+	AccountID string `json:"account_id"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// KeyIssued records an API key: only its SHA-256 hash and a display prefix.
+type KeyIssued struct {
+	KeyID       string          `json:"key_id"`
+	AccountID   string          `json:"account_id"`
+	Hash        string          `json:"hash"`   // hex SHA-256 of the full key
+	Prefix      string          `json:"prefix"` // e.g. "sk-rf-ab12…"
+	Name        string          `json:"name,omitempty"`
+	Models      []string        `json:"models,omitempty"` // empty: every model
+	SpendLimit  decimal.Decimal `json:"spend_limit"`      // zero: none
+	SpendPeriod string          `json:"spend_period,omitempty"`
+}
+
+// KeyRevoked ends a key.
+type KeyRevoked struct {
+	KeyID     string `json:"key_id"`
+	AccountID string `json:"account_id"`
+}
+
+// Top-up methods.
+const (
+	MethodCard         = "credit-card"
+	MethodBankTransfer = "bank-transfer"
+	MethodAdjustment   = "adjustment"
+)
+
+// CreditsToppedUp adds prepaid credit; Reference is unique per account.
+type CreditsToppedUp struct {
+	AccountID string          `json:"account_id"`
+	Amount    decimal.Decimal `json:"amount"`
+	Method    string          `json:"method"`
+	Reference string          `json:"reference"`
+}
+
+// CreditsAdjusted corrects a balance by hand (positive or negative).
+type CreditsAdjusted struct {
+	AccountID string          `json:"account_id"`
+	Amount    decimal.Decimal `json:"amount"`
+	Reason    string          `json:"reason"`
+}
+
+// PriceListPublished publishes a new version of the NTD price list.
+type PriceListPublished struct {
+	Version     int                   `json:"version"`
+	EffectiveAt time.Time             `json:"effective_at"`
+	Prices      map[string]ModelPrice `json:"prices"`
+}
+
+// Outcomes of a request: each is a charge rule (see README).
+const (
+	OutcomeCompleted          = "completed"
+	OutcomeUpstreamFailed     = "upstream_failed"       // before the first byte: no charge
+	OutcomeUpstreamBrokeMid   = "upstream_broke_stream" // charge what was delivered
+	OutcomeClientDisconnected = "client_disconnected"   // charge what the upstream produced
+	OutcomeTimeout            = "timeout"
+	OutcomeRejected           = "rejected" // 400/401/402/403/404/429: no charge
+)
+
+// Usage is what a request consumed. Reasoning tokens are part of Output;
+// cached tokens are part of Input.
+type Usage struct {
+	Input     int64 `json:"tokens_in"`
+	Output    int64 `json:"tokens_out"`
+	Cached    int64 `json:"tokens_cached"`
+	Reasoning int64 `json:"tokens_reasoning"`
+	Estimated bool  `json:"estimated,omitempty"` // counted by the gateway, not reported upstream
+}
+
+// Total is input plus output tokens.
+func (u Usage) Total() int64 { return u.Input + u.Output }
+
+// RequestCompleted is one billed (or free) request. It never holds content.
+type RequestCompleted struct {
+	RequestID    string          `json:"request_id"`
+	KeyID        string          `json:"key_id"`
+	AccountID    string          `json:"account_id"`
+	Model        string          `json:"model"`
+	Provider     string          `json:"provider"`
+	Upstream     string          `json:"upstream"`
+	Usage        Usage           `json:"usage"`
+	Cost         decimal.Decimal `json:"cost"`
+	PriceList    int             `json:"price_list"`
+	StartedAt    time.Time       `json:"started_at"`
+	LatencyMs    int64           `json:"latency_ms"`
+	TTFBMs       int64           `json:"ttfb_ms,omitempty"`
+	Stream       bool            `json:"stream"`
+	Outcome      string          `json:"outcome"`
+	FinishReason string          `json:"finish_reason,omitempty"`
+	Attempts     int             `json:"attempts"`
+	AppReferer   string          `json:"app_referer,omitempty"`
+	AppTitle     string          `json:"app_title,omitempty"`
+}
+
+// RequestFailed is a request that ended without a completion.
+type RequestFailed struct {
+	RequestID string    `json:"request_id"`
+	KeyID     string    `json:"key_id,omitempty"`
+	AccountID string    `json:"account_id,omitempty"`
+	Model     string    `json:"model,omitempty"`
+	Provider  string    `json:"provider,omitempty"`
+	Status    int       `json:"status"`
+	Reason    string    `json:"reason"`
+	Outcome   string    `json:"outcome"`
+	Attempts  int       `json:"attempts"`
+	StartedAt time.Time `json:"started_at"`
+	LatencyMs int64     `json:"latency_ms"`
+	Stream    bool      `json:"stream"`
+}
+
+// InvoiceLine is one line of an invoice.
+type InvoiceLine struct {
+	Description string          `json:"description"`
+	Quantity    decimal.Decimal `json:"quantity"`
+	Unit        string          `json:"unit,omitempty"`
+	UnitPrice   decimal.Decimal `json:"unit_price"`
+	Amount      decimal.Decimal `json:"amount"`
+}
+
+// InvoiceIssued is a unified invoice (統一發票), whole NTD.
+type InvoiceIssued struct {
+	Number       string        `json:"number"` // e.g. AB12345678
+	Period       string        `json:"period"` // e.g. 2026-11 (first month of the two-month period)
+	AccountID    string        `json:"account_id"`
+	Month        string        `json:"month,omitempty"`        // billing month for monthly invoices
+	TopUpRef     string        `json:"topup_ref,omitempty"`    // top-up reference for prepaid invoices
+	Kind         string        `json:"kind"`                   // b2b or b2c
+	BuyerName    string        `json:"buyer_name,omitempty"`   // b2b
+	BuyerTaxID   string        `json:"buyer_tax_id,omitempty"` // b2b
+	RandomCode   string        `json:"random_code"`
+	Carrier      string        `json:"carrier,omitempty"`
+	DonationCode string        `json:"donation_code,omitempty"`
+	Lines        []InvoiceLine `json:"lines"`
+	Sales        int64         `json:"sales"`
+	Tax          int64         `json:"tax"`
+	Total        int64         `json:"total"`
+	IssuedAt     time.Time     `json:"issued_at"`
+}
+
+// InvoiceVoided voids (作廢) an invoice within its period's window.
+type InvoiceVoided struct {
+	Number string `json:"number"`
+	Reason string `json:"reason"`
+}
+
+// AllowanceIssued is a 折讓 against an invoice.
+type AllowanceIssued struct {
+	Number        string `json:"number"` // allowance number
+	InvoiceNumber string `json:"invoice_number"`
+	Sales         int64  `json:"sales"`
+	Tax           int64  `json:"tax"`
+	Reason        string `json:"reason"`
+}
+
+// QuoteItem is one line of a quotation.
+type QuoteItem struct {
+	Name      string          `json:"name"`
+	Spec      string          `json:"spec,omitempty"`
+	Quantity  decimal.Decimal `json:"quantity"`
+	Unit      string          `json:"unit"`
+	UnitPrice decimal.Decimal `json:"unit_price"`
+}
+
+// QuoteIssued is a government-format quotation (報價單).
+type QuoteIssued struct {
+	QuoteID      string      `json:"quote_id"`
+	Agency       string      `json:"agency"`
+	AgencyTaxID  string      `json:"agency_tax_id,omitempty"`
+	Contact      string      `json:"contact,omitempty"`
+	Items        []QuoteItem `json:"items"`
+	ValidDays    int         `json:"valid_days"`
+	Remarks      string      `json:"remarks,omitempty"`
+	Subtotal     int64       `json:"subtotal"`
+	Tax          int64       `json:"tax"`
+	Total        int64       `json:"total"`
+	IssuedAt     time.Time   `json:"issued_at"`
+	AgencyAddr   string      `json:"agency_address,omitempty"`
+	ContractPlan string      `json:"contract_plan,omitempty"`
+}
+
+// QuoteAccepted records the agency's acceptance of a quote.
+type QuoteAccepted struct {
+	QuoteID string `json:"quote_id"`
+}
+
+// ContractIssued turns an accepted quote into a service contract (契約書).
+type ContractIssued struct {
+	ContractID  string    `json:"contract_id"`
+	QuoteID     string    `json:"quote_id"`
+	PeriodStart time.Time `json:"period_start"`
+	PeriodEnd   time.Time `json:"period_end"`
+	Plan        Plan      `json:"plan"`
+}
+
+func (AccountOpened) EventType() string      { return TypeAccountOpened }
+func (PlanChanged) EventType() string        { return TypePlanChanged }
+func (AccountSuspended) EventType() string   { return TypeAccountSuspended }
+func (KeyIssued) EventType() string          { return TypeKeyIssued }
+func (KeyRevoked) EventType() string         { return TypeKeyRevoked }
+func (CreditsToppedUp) EventType() string    { return TypeCreditsToppedUp }
+func (CreditsAdjusted) EventType() string    { return TypeCreditsAdjusted }
+func (PriceListPublished) EventType() string { return TypePriceListPublished }
+func (RequestCompleted) EventType() string   { return TypeRequestCompleted }
+func (RequestFailed) EventType() string      { return TypeRequestFailed }
+func (InvoiceIssued) EventType() string      { return TypeInvoiceIssued }
+func (InvoiceVoided) EventType() string      { return TypeInvoiceVoided }
+func (AllowanceIssued) EventType() string    { return TypeAllowanceIssued }
+func (QuoteIssued) EventType() string        { return TypeQuoteIssued }
+func (QuoteAccepted) EventType() string      { return TypeQuoteAccepted }
+func (ContractIssued) EventType() string     { return TypeContractIssued }
+
+func (AccountOpened) SchemaVersion() int      { return 1 }
+func (PlanChanged) SchemaVersion() int        { return 1 }
+func (AccountSuspended) SchemaVersion() int   { return 1 }
+func (KeyIssued) SchemaVersion() int          { return 1 }
+func (KeyRevoked) SchemaVersion() int         { return 1 }
+func (CreditsToppedUp) SchemaVersion() int    { return 1 }
+func (CreditsAdjusted) SchemaVersion() int    { return 1 }
+func (PriceListPublished) SchemaVersion() int { return 1 }
+func (RequestCompleted) SchemaVersion() int   { return 2 } // v1: see upcast.go
+func (RequestFailed) SchemaVersion() int      { return 1 }
+func (InvoiceIssued) SchemaVersion() int      { return 1 }
+func (InvoiceVoided) SchemaVersion() int      { return 1 }
+func (AllowanceIssued) SchemaVersion() int    { return 1 }
+func (QuoteIssued) SchemaVersion() int        { return 1 }
+func (QuoteAccepted) SchemaVersion() int      { return 1 }
+func (ContractIssued) SchemaVersion() int     { return 1 }
+
+// Stream names. One stream per entity; usage facts go to the account's usage
+// stream and append without an expected version.
+func AccountStream(id string) string          { return "account-" + id }
+func KeyStream(id string) string              { return "key-" + id }
+func UsageStream(acct string) string          { return "usage-" + acct }
+func TopUpStream(acct string) string          { return "topups-" + acct }
+func InvoiceRangeStream(period string) string { return "invoice-range-" + period }
+func InvoiceStream(number string) string      { return "invoice-" + number }
+func QuoteStream(id string) string            { return "quote-" + id }
+
+// PriceListStream holds every published price list, in order.
+const PriceListStream = "pricelist"

@@ -1,0 +1,22 @@
+package domain
+
+// ValidTaxID checks a 統一編號 (unified business number) by its checksum under
+// the rule in force since 2023-04-01: weights 1,2,1,2,1,2,4,1, digit sums of
+// each product, total divisible by 5; when the 7th digit is 7 its product 28
+// may count as 1 or 0. Numbers valid under the old divisor 10 stay valid.
+func ValidTaxID(ban string) bool {
+	if len(ban) != 8 {
+		return false
+	}
+	w := [8]int{1, 2, 1, 2, 1, 2, 4, 1}
+	sum := 0
+	for i := 0; i < 8; i++ {
+		c := ban[i]
+		if c < '0' || c > '9' {
+			return false
+		}
+		p := int(c-'0') * w[i]
+		sum += p/10 + p%10
+	}
+	return sum%5 == 0 || (ban[6] == '7' && (sum+1)%5 == 0)
+}

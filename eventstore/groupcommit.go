@@ -1,0 +1,124 @@
+package eventstore
+
+import (
+	"context"
+	"sync"
+)
+
+// AppendRequest is one caller's append inside a group commit. The backend
+// fills Result or Err for each request of a batch.
+type AppendRequest struct {
+	Stream   string
+	Expected ExpectedVersion
+	Events   []EventData
+	Result   AppendResult
+	Err      error
+	done     chan struct{}
+}
+
+// BatchWriter writes a batch of appends in one durable transaction. A request
+// whose expectation fails gets its own Err and the others still commit; an
+// error returned fails the whole batch (nothing of it was written).
+type BatchWriter func(ctx context.Context, batch []*AppendRequest) error
+
+// GroupCommitter lets concurrent appends share one transaction: one writer
+// goroutine takes whatever requests are waiting, up to MaxBatch events, and
+// writes them together. While it writes, the next batch gathers.
+type GroupCommitter struct {
+	write    BatchWriter
+	maxBatch int
+	in       chan *AppendRequest
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	once     sync.Once
+	// OnBatch, when set, is called after each batch with its size in events.
+	OnBatch func(requests, events int)
+}
+
+// NewGroupCommitter starts the writer goroutine.
+func NewGroupCommitter(w BatchWriter, maxBatchEvents int) *GroupCommitter {
+	if maxBatchEvents <= 0 {
+		maxBatchEvents = 2000
+	}
+	g := &GroupCommitter{write: w, maxBatch: maxBatchEvents, in: make(chan *AppendRequest, 4096), stop: make(chan struct{})}
+	g.wg.Add(1)
+	go g.loop()
+	return g
+}
+
+// Append queues an append and waits until it is durable (or failed).
+func (g *GroupCommitter) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...EventData) (AppendResult, error) {
+	r := &AppendRequest{Stream: stream, Expected: expected, Events: events, done: make(chan struct{})}
+	select {
+	case <-g.stop:
+		return AppendResult{}, ErrClosed
+	default:
+	}
+	select {
+	case g.in <- r:
+	case <-g.stop:
+		return AppendResult{}, ErrClosed
+	case <-ctx.Done():
+		return AppendResult{}, ctx.Err()
+	}
+	// Once queued, the append completes even if ctx ends: the caller learns
+	// the truth rather than a guess, and a billed fact is never dropped.
+	<-r.done
+	return r.Result, r.Err
+}
+
+// Close writes what is queued and stops the writer.
+func (g *GroupCommitter) Close() {
+	g.once.Do(func() { close(g.stop) })
+	g.wg.Wait()
+}
+
+func (g *GroupCommitter) loop() {
+	defer g.wg.Done()
+	batch := make([]*AppendRequest, 0, 256)
+	for {
+		var first *AppendRequest
+		select {
+		case first = <-g.in:
+		case <-g.stop:
+			// Drain what was queued before the stop.
+			for {
+				select {
+				case r := <-g.in:
+					batch = append(batch[:0], r)
+					g.flush(batch)
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+		n := len(first.Events)
+	gather:
+		for n < g.maxBatch {
+			select {
+			case r := <-g.in:
+				batch = append(batch, r)
+				n += len(r.Events)
+			default:
+				break gather
+			}
+		}
+		g.flush(batch)
+	}
+}
+
+func (g *GroupCommitter) flush(batch []*AppendRequest) {
+	err := g.write(context.Background(), batch)
+	events := 0
+	for _, r := range batch {
+		if err != nil {
+			r.Err = err
+		}
+		events += len(r.Events)
+		close(r.done)
+	}
+	if g.OnBatch != nil {
+		g.OnBatch(len(batch), events)
+	}
+}

@@ -1,0 +1,127 @@
+package eventstore
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Notifier wakes waiting readers when appends commit. It is a broadcast: Wait
+// returns a channel closed at the next Notify.
+type Notifier struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+// NewNotifier returns a ready notifier.
+func NewNotifier() *Notifier { return &Notifier{ch: make(chan struct{})} }
+
+// Wait returns a channel that is closed at the next Notify.
+func (n *Notifier) Wait() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ch
+}
+
+// Notify wakes every waiter.
+func (n *Notifier) Notify() {
+	n.mu.Lock()
+	close(n.ch)
+	n.ch = make(chan struct{})
+	n.mu.Unlock()
+}
+
+// Subscription delivers batches of events in global order.
+type Subscription struct {
+	C      <-chan []RecordedEvent // closed when the subscription ends
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	err    error
+}
+
+// Close ends the subscription and waits for its reader.
+func (s *Subscription) Close() { s.cancel(); <-s.done }
+
+// Err tells why the subscription ended (nil after Close or context end).
+func (s *Subscription) Err() error { s.mu.Lock(); defer s.mu.Unlock(); return s.err }
+
+// Reader is what a polling subscription needs of a store.
+type Reader interface {
+	ReadAll(ctx context.Context, from Position, max int) ([]RecordedEvent, error)
+}
+
+// PollOptions tune a polling subscription.
+type PollOptions struct {
+	Batch    int           // events per read (default 1000)
+	Interval time.Duration // poll when no wake-up comes (default 100ms): other processes' appends
+	Wake     *Notifier     // in-process wake-ups, optional
+}
+
+// Poll builds a catch-up subscription on ReadAll: it reads history, then
+// waits for a wake-up or the interval, and reads again. Because ReadAll never
+// returns an event that an unseen one could precede, nothing is skipped.
+func Poll(ctx context.Context, r Reader, from Position, o PollOptions) *Subscription {
+	if o.Batch <= 0 {
+		o.Batch = 1000
+	}
+	if o.Interval <= 0 {
+		o.Interval = 100 * time.Millisecond
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	ch := make(chan []RecordedEvent, 4)
+	s := &Subscription{C: ch, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		defer close(ch)
+		timer := time.NewTimer(o.Interval)
+		defer timer.Stop()
+		pos := from
+		for {
+			var wake <-chan struct{}
+			if o.Wake != nil {
+				wake = o.Wake.Wait() // taken before the read, so no commit is missed
+			}
+			evs, err := r.ReadAll(ctx, pos, o.Batch)
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				// Transient store errors: keep the position and retry.
+				s.mu.Lock()
+				s.err = err
+				s.mu.Unlock()
+				evs = nil
+			} else {
+				s.mu.Lock()
+				s.err = nil
+				s.mu.Unlock()
+			}
+			if len(evs) > 0 {
+				select {
+				case ch <- evs:
+				case <-ctx.Done():
+					return
+				}
+				pos = evs[len(evs)-1].Position
+				if len(evs) == o.Batch {
+					continue
+				}
+			}
+			if !timer.Stop() {
+				select {
+				case <-timer.C:
+				default:
+				}
+			}
+			timer.Reset(o.Interval)
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			case <-timer.C:
+			}
+		}
+	}()
+	return s
+}

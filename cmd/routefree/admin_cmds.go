@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/catalog"
+)
+
+func init() {
+	register("accounts open", "open a customer account", cmdAccountsOpen)
+	register("keys issue", "issue an API key for an account (shown once)", cmdKeysIssue)
+	register("keys revoke", "revoke an API key", cmdKeysRevoke)
+	register("credits topup", "record a top-up (idempotent per reference)", cmdCreditsTopUp)
+	register("prices publish", "publish a price list (NTD per million tokens) from a JSON file, or derive it from the catalog", cmdPricesPublish)
+}
+
+func withHandler(ctx context.Context, c *Config, f func(h *commands.Handler) error) error {
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return f(commands.New(store))
+}
+
+func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("accounts open", stderr)
+	var a domain.AccountOpened
+	var plan, limit string
+	fs.StringVar(&a.AccountID, "id", "", "account ID (generated when empty)")
+	fs.StringVar(&a.Organisation, "organisation", "", "organisation name")
+	fs.StringVar(&a.TaxID, "tax-id", "", "統一編號 (checked)")
+	fs.StringVar(&a.Address, "address", "", "postal address")
+	fs.StringVar(&a.Contact, "contact", "", "contact person or e-mail")
+	fs.StringVar(&plan, "plan", "starter", "starter, business or enterprise")
+	fs.StringVar(&limit, "credit-limit", "0", "NTD credit limit (monthly-billed plans)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	a.Plan = domain.Plan(plan)
+	var err error
+	if a.CreditLimit, err = decimal.NewFromString(limit); err != nil {
+		return fmt.Errorf("%w: --credit-limit: %v", errUsage, err)
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		id, err := h.OpenAccount(ctx, a)
+		if err == nil {
+			fmt.Fprintln(stdout, id)
+		}
+		return err
+	})
+}
+
+func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("keys issue", stderr)
+	var k domain.KeyIssued
+	var models, limit string
+	fs.StringVar(&k.AccountID, "account", "", "account ID")
+	fs.StringVar(&k.Name, "name", "", "a name for the key")
+	fs.StringVar(&models, "models", "", "comma-separated model IDs the key may use (empty: all)")
+	fs.StringVar(&limit, "spend-limit", "0", "NTD spending limit per period (0: none)")
+	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly or monthly")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if models != "" {
+		k.Models = strings.Split(models, ",")
+	}
+	var err error
+	if k.SpendLimit, err = decimal.NewFromString(limit); err != nil {
+		return fmt.Errorf("%w: --spend-limit: %v", errUsage, err)
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		id, secret, err := h.IssueKey(ctx, k)
+		if err == nil {
+			fmt.Fprintf(stdout, "key id: %s\nkey:    %s\n(the key is shown once; only its hash is stored)\n", id, secret)
+		}
+		return err
+	})
+}
+
+func cmdKeysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("keys revoke", stderr)
+	id := fs.String("key", "", "key ID")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		err := h.RevokeKey(ctx, *id)
+		if err == nil {
+			fmt.Fprintf(stdout, "revoked %s\n", *id)
+		}
+		return err
+	})
+}
+
+func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("credits topup", stderr)
+	var t domain.CreditsToppedUp
+	var amount string
+	fs.StringVar(&t.AccountID, "account", "", "account ID")
+	fs.StringVar(&amount, "amount", "", "NTD amount")
+	fs.StringVar(&t.Method, "method", domain.MethodBankTransfer, "credit-card, bank-transfer or adjustment")
+	fs.StringVar(&t.Reference, "reference", "", "external reference (bank transfer ID, card charge ID); a repeat is ignored")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	var err error
+	if t.Amount, err = decimal.NewFromString(amount); err != nil {
+		return fmt.Errorf("%w: --amount %q: %v", errUsage, amount, err)
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		dup, err := h.TopUp(ctx, t)
+		switch {
+		case err != nil:
+			return err
+		case dup:
+			fmt.Fprintf(stdout, "already recorded: top-up %s of NT$%s to %s\n", t.Reference, t.Amount, t.AccountID)
+		default:
+			fmt.Fprintf(stdout, "recorded: top-up %s of NT$%s to %s\n", t.Reference, t.Amount, t.AccountID)
+		}
+		return nil
+	})
+}
+
+func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("prices publish", stderr)
+	effective := fs.String("effective", "", "when the list takes effect (RFC 3339; default now)")
+	fromCatalog := fs.Bool("from-catalog", false, "derive NTD prices from the catalog's USD prices, exchange rate and margin")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	var prices map[string]domain.ModelPrice
+	switch {
+	case *fromCatalog && fs.NArg() == 0:
+		cat, err := catalog.Load(c.Catalog)
+		if err != nil {
+			return err
+		}
+		prices = cat.NTDPrices()
+	case fs.NArg() == 1:
+		b, err := os.ReadFile(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &prices); err != nil {
+			return fmt.Errorf("%s: want {\"model\": {\"input\": \"…\", \"output\": \"…\", \"cached_input\": \"…\", \"reasoning\": \"…\"}}: %v", fs.Arg(0), err)
+		}
+	default:
+		return fmt.Errorf("%w: give a price file or --from-catalog", errUsage)
+	}
+	at := time.Time{}
+	if *effective != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, *effective); err != nil {
+			return fmt.Errorf("%w: --effective: %v", errUsage, err)
+		}
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		v, err := h.PublishPrices(ctx, prices, at)
+		if err == nil {
+			fmt.Fprintf(stdout, "published price list v%d with %d models\n", v, len(prices))
+		}
+		return err
+	})
+}

@@ -1,0 +1,319 @@
+// Package commands is RouteFree's write side: each command checks its input,
+// reads what its decision depends on, and appends events with the expected
+// version that makes the decision safe under concurrency. The CLI, the admin
+// API and the gateway all go through it.
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+)
+
+// ErrInvalid marks bad input; ErrConflict a decision that lost to another.
+var (
+	ErrInvalid  = errors.New("invalid")
+	ErrConflict = errors.New("conflict")
+	ErrNotFound = errors.New("not found")
+)
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// Handler runs commands against a store.
+type Handler struct {
+	Store eventstore.Store
+	Now   func() time.Time
+}
+
+// New returns a handler with the wall clock.
+func New(s eventstore.Store) *Handler { return &Handler{Store: s, Now: time.Now} }
+
+// Event builds the stored form of a domain event.
+func Event(id uuid.UUID, at time.Time, e domain.Event) (eventstore.EventData, error) {
+	b, err := domain.Encode(e)
+	if err != nil {
+		return eventstore.EventData{}, err
+	}
+	return eventstore.EventData{ID: id, Type: e.EventType(), SchemaVersion: e.SchemaVersion(), OccurredAt: at.UTC(), Data: b}, nil
+}
+
+func (h *Handler) append(ctx context.Context, stream string, exp eventstore.ExpectedVersion, id uuid.UUID, e domain.Event) (eventstore.AppendResult, error) {
+	d, err := Event(id, h.Now(), e)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	res, err := h.Store.Append(ctx, stream, exp, d)
+	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return res, fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	return res, err
+}
+
+// readStream returns a stream's events decoded, and its last version (-1: none).
+func (h *Handler) readStream(ctx context.Context, stream string) ([]domain.Event, int64, error) {
+	var out []domain.Event
+	last := int64(-1)
+	from := uint64(0)
+	for {
+		evs, err := h.Store.ReadStream(ctx, stream, from, 1000)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return out, last, nil
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, e := range evs {
+			d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+			if err != nil {
+				return nil, 0, err
+			}
+			out = append(out, d)
+			last = int64(e.Version)
+		}
+		if len(evs) < 1000 {
+			return out, last, nil
+		}
+		from = uint64(last) + 1
+	}
+}
+
+func expectAfter(last int64) eventstore.ExpectedVersion {
+	if last < 0 {
+		return eventstore.NoStream()
+	}
+	return eventstore.Exact(uint64(last))
+}
+
+// OpenAccount opens an account. The ID is chosen by the caller (or generated).
+func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (string, error) {
+	a.Organisation = strings.TrimSpace(a.Organisation)
+	var problems []string
+	if a.Organisation == "" {
+		problems = append(problems, "organisation is required")
+	}
+	if a.TaxID != "" && !domain.ValidTaxID(a.TaxID) {
+		problems = append(problems, fmt.Sprintf("統一編號 %q fails its checksum", a.TaxID))
+	}
+	if a.Plan == "" {
+		a.Plan = domain.PlanStarter
+	}
+	if !a.Plan.Valid() {
+		problems = append(problems, fmt.Sprintf("unknown plan %q (starter, business, enterprise)", a.Plan))
+	}
+	if a.CreditLimit.IsNegative() || (!a.Plan.Postpaid() && !a.CreditLimit.IsZero()) {
+		problems = append(problems, "credit limit must be zero for prepaid plans and not negative")
+	}
+	if len(problems) > 0 {
+		return "", invalid("%s", strings.Join(problems, "; "))
+	}
+	if a.AccountID == "" {
+		a.AccountID = "acct_" + randomID(12)
+	}
+	_, err := h.append(ctx, domain.AccountStream(a.AccountID), eventstore.NoStream(), uuid.New(), a)
+	return a.AccountID, err
+}
+
+// Account returns the current state of an account by folding its stream.
+func (h *Handler) Account(ctx context.Context, id string) (*domain.AccountOpened, int64, error) {
+	evs, last, err := h.readStream(ctx, domain.AccountStream(id))
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(evs) == 0 {
+		return nil, -1, fmt.Errorf("%w: account %s", ErrNotFound, id)
+	}
+	acct := *evs[0].(*domain.AccountOpened)
+	for _, e := range evs[1:] {
+		if pc, ok := e.(*domain.PlanChanged); ok {
+			acct.Plan = pc.Plan
+			acct.CreditLimit = pc.CreditLimit
+		}
+	}
+	return &acct, last, nil
+}
+
+// ChangePlan moves an account to a plan, with custom limits for Enterprise.
+func (h *Handler) ChangePlan(ctx context.Context, pc domain.PlanChanged) error {
+	if !pc.Plan.Valid() {
+		return invalid("unknown plan %q", pc.Plan)
+	}
+	if pc.RPM < 0 || pc.TPM < 0 || pc.CreditLimit.IsNegative() || pc.VolumeDiscount.IsNegative() || pc.VolumeDiscount.GreaterThanOrEqual(decimal.NewFromInt(1)) {
+		return invalid("limits must not be negative and the discount must be below 1")
+	}
+	if !pc.Plan.Postpaid() && !pc.CreditLimit.IsZero() {
+		return invalid("prepaid plans have no credit limit")
+	}
+	_, last, err := h.Account(ctx, pc.AccountID)
+	if err != nil {
+		return err
+	}
+	_, err = h.append(ctx, domain.AccountStream(pc.AccountID), eventstore.Exact(uint64(last)), uuid.New(), pc)
+	return err
+}
+
+// KeyPrefix starts every RouteFree API key.
+const KeyPrefix = "sk-rf-"
+
+// HashKey is how keys are stored and looked up: hex SHA-256.
+func HashKey(key string) string {
+	s := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(s[:])
+}
+
+// IssueKey creates a key for an account and returns it in clear, once.
+func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secret string, err error) {
+	if _, _, err := h.Account(ctx, k.AccountID); err != nil {
+		return "", "", err
+	}
+	switch k.SpendPeriod {
+	case "", "daily", "weekly", "monthly":
+	default:
+		return "", "", invalid("spend period must be daily, weekly or monthly")
+	}
+	if k.SpendLimit.IsNegative() {
+		return "", "", invalid("spending limit must not be negative")
+	}
+	if k.SpendLimit.IsPositive() && k.SpendPeriod == "" {
+		k.SpendPeriod = "monthly"
+	}
+	secret = KeyPrefix + randomID(40)
+	k.KeyID = "key_" + randomID(12)
+	k.Hash = HashKey(secret)
+	k.Prefix = secret[:len(KeyPrefix)+6] + "…"
+	_, err = h.append(ctx, domain.KeyStream(k.KeyID), eventstore.NoStream(), uuid.New(), k)
+	if err != nil {
+		return "", "", err
+	}
+	return k.KeyID, secret, nil
+}
+
+// RevokeKey ends a key; revoking twice is harmless.
+func (h *Handler) RevokeKey(ctx context.Context, keyID string) error {
+	evs, last, err := h.readStream(ctx, domain.KeyStream(keyID))
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 {
+		return fmt.Errorf("%w: key %s", ErrNotFound, keyID)
+	}
+	ki := evs[0].(*domain.KeyIssued)
+	if len(evs) > 1 {
+		return nil
+	}
+	_, err = h.append(ctx, domain.KeyStream(keyID), eventstore.Exact(uint64(last)), domain.EventID(domain.TypeKeyRevoked, keyID), &domain.KeyRevoked{KeyID: keyID, AccountID: ki.AccountID})
+	return err
+}
+
+// TopUp records prepaid credit, idempotent per (account, reference): the same
+// reference with the same amount succeeds again without a second credit; with
+// another amount it is a conflict.
+func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicate bool, err error) {
+	switch t.Method {
+	case domain.MethodCard, domain.MethodBankTransfer, domain.MethodAdjustment:
+	default:
+		return false, invalid("method must be %s, %s or %s", domain.MethodCard, domain.MethodBankTransfer, domain.MethodAdjustment)
+	}
+	t.Reference = strings.TrimSpace(t.Reference)
+	if t.Reference == "" {
+		return false, invalid("a top-up needs its external reference")
+	}
+	if !t.Amount.IsPositive() {
+		return false, invalid("amount must be positive")
+	}
+	if _, _, err := h.Account(ctx, t.AccountID); err != nil {
+		return false, err
+	}
+	stream := domain.TopUpStream(t.AccountID)
+	for attempt := 0; attempt < 5; attempt++ {
+		evs, last, err := h.readStream(ctx, stream)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs {
+			if prev, ok := e.(*domain.CreditsToppedUp); ok && prev.Reference == t.Reference {
+				if prev.Amount.Equal(t.Amount) {
+					return true, nil
+				}
+				return false, fmt.Errorf("%w: reference %q was already recorded with amount %s", ErrConflict, t.Reference, prev.Amount)
+			}
+		}
+		_, err = h.append(ctx, stream, expectAfter(last), domain.EventID(domain.TypeCreditsToppedUp, t.AccountID, t.Reference), &t)
+		if errors.Is(err, ErrConflict) {
+			continue // another top-up landed first: decide again
+		}
+		return false, err
+	}
+	return false, fmt.Errorf("%w: top-up stream busy", ErrConflict)
+}
+
+// Adjust corrects a balance by hand.
+func (h *Handler) Adjust(ctx context.Context, a domain.CreditsAdjusted) error {
+	if a.Amount.IsZero() || strings.TrimSpace(a.Reason) == "" {
+		return invalid("an adjustment needs a non-zero amount and a reason")
+	}
+	if _, _, err := h.Account(ctx, a.AccountID); err != nil {
+		return err
+	}
+	_, err := h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), uuid.New(), &a)
+	return err
+}
+
+// PublishPrices publishes the next price-list version.
+func (h *Handler) PublishPrices(ctx context.Context, prices map[string]domain.ModelPrice, effective time.Time) (int, error) {
+	if len(prices) == 0 {
+		return 0, invalid("a price list needs at least one model")
+	}
+	for m, p := range prices {
+		if p.Input.IsNegative() || p.Output.IsNegative() || p.CachedInput.IsNegative() || p.Reasoning.IsNegative() {
+			return 0, invalid("negative price for %s", m)
+		}
+	}
+	evs, last, err := h.readStream(ctx, domain.PriceListStream)
+	if err != nil {
+		return 0, err
+	}
+	version := len(evs) + 1
+	if effective.IsZero() {
+		effective = h.Now()
+	}
+	pl := &domain.PriceListPublished{Version: version, EffectiveAt: effective.UTC(), Prices: prices}
+	_, err = h.append(ctx, domain.PriceListStream, expectAfter(last), domain.EventID(domain.TypePriceListPublished, fmt.Sprint(version)), pl)
+	return version, err
+}
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// randomID returns n characters from a CSPRNG, uniform over idAlphabet.
+func randomID(n int) string {
+	out := make([]byte, n)
+	buf := make([]byte, n*2)
+	i := 0
+	for i < n {
+		if _, err := rand.Read(buf); err != nil {
+			panic(err) // the OS CSPRNG does not fail on Linux
+		}
+		for _, b := range buf {
+			if int(b) < 256-(256%len(idAlphabet)) { // reject to stay uniform
+				out[i] = idAlphabet[int(b)%len(idAlphabet)]
+				i++
+				if i == n {
+					break
+				}
+			}
+		}
+	}
+	return string(out)
+}

@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/routefree/routefree/eventstore"
+)
+
+const columns = `transaction_id, global_position, stream_id, stream_version, event_id,
+  event_type, schema_version, occurred_at, data, prev_hash, hash`
+
+// The fence: only transactions below the oldest running one have surely
+// ended, so nothing can commit later in front of what this returns.
+const readAll = `SELECT ` + columns + ` FROM events
+WHERE (transaction_id, global_position) > ($1::xid8, $2)
+  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY transaction_id, global_position
+LIMIT $3`
+
+const readStream = `SELECT ` + columns + ` FROM events
+WHERE stream_id = $1 AND stream_version >= $2
+ORDER BY stream_version
+LIMIT $3`
+
+// ReadAll returns up to max events after from, in global order, never one
+// that a still-running transaction could precede.
+func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	if s.isClosed() {
+		return nil, eventstore.ErrClosed
+	}
+	if max <= 0 {
+		return nil, nil
+	}
+	return s.query(ctx, max, readAll, from.Commit, int64(from.Prepare), max)
+}
+
+// ReadStream returns up to max events of a stream from version from on.
+func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error) {
+	if s.isClosed() {
+		return nil, eventstore.ErrClosed
+	}
+	if max <= 0 {
+		max = 1 << 30
+	}
+	evs, err := s.query(ctx, max, readStream, stream, int64(from), max)
+	if err != nil || len(evs) > 0 {
+		return evs, err
+	}
+	var exists bool
+	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)", stream).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("postgres read stream: %w", err)
+	}
+	if !exists {
+		return nil, eventstore.ErrStreamNotFound
+	}
+	return evs, nil
+}
+
+func (s *Store) query(ctx context.Context, max int, sql string, args ...any) ([]eventstore.RecordedEvent, error) {
+	rs, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres read: %w", err)
+	}
+	evs := make([]eventstore.RecordedEvent, 0, min(max, 1024))
+	var e eventstore.RecordedEvent
+	var pos, version, occurred int64
+	var schema int32
+	_, err = pgx.ForEachRow(rs, []any{&e.Position.Commit, &pos, &e.Stream, &version, &e.ID,
+		&e.Type, &schema, &occurred, &e.Data, &e.PrevHash, &e.Hash}, func() error {
+		e.Position.Prepare = uint64(pos)
+		e.Version = uint64(version)
+		e.SchemaVersion = int(schema)
+		e.OccurredAt = time.Unix(0, occurred).UTC()
+		evs = append(evs, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres read: %w", err)
+	}
+	return evs, nil
+}

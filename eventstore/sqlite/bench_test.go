@@ -1,0 +1,95 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+)
+
+// usage is a realistic ~200-byte usage event.
+func usage(i int) eventstore.EventData {
+	return eventstore.EventData{
+		ID: uuid.Must(uuid.NewV7()), Type: "RequestCompleted", SchemaVersion: 1, OccurredAt: time.Now().UTC(),
+		Data: fmt.Appendf(nil, `{"request_id":"req-%d","key":"k_8f3a","model":"gpt-4o-mini","upstream":"openai","tokens_in":512,"tokens_out":128,"cost":"0.012345","latency_ms":231,"stream":false}`, i),
+	}
+}
+
+// BenchmarkAppend measures single-event appends, as the gateway makes them,
+// from 1 and 64 concurrent appenders under synchronous=FULL.
+func BenchmarkAppend(b *testing.B) {
+	for _, appenders := range []int{1, 64} {
+		b.Run(fmt.Sprintf("appenders=%d", appenders), func(b *testing.B) {
+			s, _ := openTemp(b, sqlite.Options{})
+			ctx := context.Background()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for g := range appenders {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					stream := fmt.Sprintf("account-%d", g%16)
+					for {
+						i := next.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						if _, err := s.Append(ctx, stream, eventstore.Any(), usage(int(i))); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.StopTimer()
+			st := s.Stats()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+			b.ReportMetric(float64(st.Events)/float64(max(st.Batches, 1)), "events/commit")
+		})
+	}
+}
+
+// BenchmarkReadAll measures reading history in pages, as a replay does.
+func BenchmarkReadAll(b *testing.B) {
+	const total = 100_000
+	s, _ := openTemp(b, sqlite.Options{})
+	ctx := context.Background()
+	batch := make([]eventstore.EventData, 0, 1000)
+	for i := range total {
+		batch = append(batch, usage(i))
+		if len(batch) == cap(batch) {
+			if _, err := s.Append(ctx, fmt.Sprintf("account-%d", i%100), eventstore.Any(), batch...); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	b.ResetTimer()
+	start := time.Now()
+	read := 0
+	for b.Loop() {
+		pos := eventstore.Start
+		for {
+			evs, err := s.ReadAll(ctx, pos, 1000)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(evs) == 0 {
+				break
+			}
+			read += len(evs)
+			pos = evs[len(evs)-1].Position
+		}
+	}
+	b.ReportMetric(float64(read)/time.Since(start).Seconds(), "events/s")
+}

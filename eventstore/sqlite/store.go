@@ -1,0 +1,202 @@
+// Package sqlite is the embedded event store, RouteFree's default: one SQLite
+// file in WAL mode with synchronous=FULL, written through a single connection
+// so that rowid order is commit order, and read through a separate pool.
+//
+// Because only one connection ever writes and every write transaction is
+// BEGIN IMMEDIATE, an event's rowid is allocated and committed before any
+// later one: a reader that reads "position > cursor" can never skip an event
+// that commits late. One process owns the file: the hash-chain tip and the
+// stream heads are kept in memory by the writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/routefree/routefree/eventstore"
+)
+
+// Options tune a Store. The zero value is ready to use.
+type Options struct {
+	// MaxBatch caps the events written by one group commit (default 2000).
+	MaxBatch int
+	// ReadConns is the size of the read pool (default 4).
+	ReadConns int
+	// PollInterval is how often subscriptions look for new events when no
+	// in-process wake-up comes (default 100ms).
+	PollInterval time.Duration
+	// BeforeCommit, a test hook, runs inside every write transaction just
+	// before COMMIT (after positions are taken).
+	BeforeCommit func()
+}
+
+// Stats counts group commits since Open.
+type Stats struct {
+	Batches          uint64 // committed transactions
+	Events           uint64 // events inserted
+	MaxBatchRequests int    // most appends that shared one transaction
+}
+
+// Store is the SQLite event store. It implements eventstore.Store.
+type Store struct {
+	w      *sql.DB // exactly one connection: the writer
+	r      *sql.DB // the read pool
+	gc     *eventstore.GroupCommitter
+	notify *eventstore.Notifier
+	wr     *writer
+	opts   Options
+	slow   atomic.Pointer[func()]
+
+	batches, events atomic.Uint64
+	maxRequests     atomic.Int64
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the event store in the file at path.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = 4
+	}
+	const common = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	ctx := context.Background()
+	if _, err := w.ExecContext(ctx, schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("eventstore/sqlite: create schema in %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(opts.ReadConns)
+	r.SetMaxIdleConns(opts.ReadConns)
+	s := &Store{w: w, r: r, notify: eventstore.NewNotifier(), opts: opts}
+	s.wr, err = newWriter(ctx, w)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("eventstore/sqlite: open %s: %w", path, err)
+	}
+	s.gc = eventstore.NewGroupCommitter(s.writeBatch, opts.MaxBatch)
+	return s, nil
+}
+
+// DB is the read pool, for callers that query the file directly (the CLI).
+// It is read-only: writes go through Append.
+func (s *Store) DB() *sql.DB { return s.r }
+
+// Stats reports the group commits since Open.
+func (s *Store) Stats() Stats {
+	return Stats{Batches: s.batches.Load(), Events: s.events.Load(), MaxBatchRequests: int(s.maxRequests.Load())}
+}
+
+// SetCommitDelay makes every write transaction wait d before COMMIT (0 turns
+// it off). It is for tests that need batches to gather.
+func (s *Store) SetCommitDelay(d time.Duration) {
+	if d <= 0 {
+		s.slow.Store(nil)
+		return
+	}
+	f := func() { time.Sleep(d) }
+	s.slow.Store(&f)
+}
+
+// Append adds events to a stream; concurrent appends share one transaction.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	return s.gc.Append(ctx, stream, expected, events...)
+}
+
+// Close writes queued appends, then closes the database.
+func (s *Store) Close() error {
+	s.gc.Close()
+	s.notify.Notify()
+	return errors.Join(s.wr.close(), s.r.Close(), s.w.Close())
+}
+
+// SubscribeAll delivers every event after from: history, then live.
+func (s *Store) SubscribeAll(ctx context.Context, from eventstore.Position) (*eventstore.Subscription, error) {
+	return eventstore.Poll(ctx, s, from, eventstore.PollOptions{Interval: s.opts.PollInterval, Wake: s.notify}), nil
+}
+
+const selectEvents = `SELECT ` + eventColumns + ` FROM events `
+
+// ReadAll returns up to max events after from in global order (max <= 0:
+// all). Every row it can see is committed, and rows commit in position
+// order, so nothing can later appear before the last one returned.
+func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	rows, err := s.r.QueryContext(ctx, selectEvents+`WHERE position >= ? ORDER BY position LIMIT ?`, int64(from.Commit), limit(max))
+	if err != nil {
+		return nil, err
+	}
+	return scanEvents(rows, max)
+}
+
+// ReadStream returns up to max events of stream from version from on.
+func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error) {
+	rows, err := s.r.QueryContext(ctx, selectEvents+`WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`, stream, int64(from), limit(max))
+	if err != nil {
+		return nil, err
+	}
+	evs, err := scanEvents(rows, max)
+	if err != nil || len(evs) > 0 {
+		return evs, err
+	}
+	var one int
+	err = s.r.QueryRowContext(ctx, `SELECT 1 FROM events WHERE stream = ? LIMIT 1`, stream).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, stream)
+	}
+	return evs, err
+}
+
+func limit(max int) int64 {
+	if max <= 0 {
+		return -1 // SQLite: no limit
+	}
+	return int64(max)
+}
+
+func scanEvents(rows *sql.Rows, max int) ([]eventstore.RecordedEvent, error) {
+	defer rows.Close()
+	n := max
+	if n <= 0 || n > 1024 {
+		n = 64
+	}
+	evs := make([]eventstore.RecordedEvent, 0, n)
+	var (
+		pos, version, schemaVersion, occurred int64
+		id                                    []byte
+	)
+	for rows.Next() {
+		var e eventstore.RecordedEvent
+		if err := rows.Scan(&pos, &id, &e.Stream, &version, &e.Type, &schemaVersion, &occurred, &e.Data, &e.PrevHash, &e.Hash); err != nil {
+			return nil, err
+		}
+		var err error
+		if e.ID, err = uuid.FromBytes(id); err != nil {
+			return nil, fmt.Errorf("eventstore/sqlite: event at %d: %w", pos, err)
+		}
+		e.Version = uint64(version)
+		e.SchemaVersion = int(schemaVersion)
+		e.OccurredAt = time.Unix(0, occurred).UTC()
+		e.Position = eventstore.Position{Commit: uint64(pos), Prepare: uint64(pos)}
+		evs = append(evs, e)
+	}
+	return evs, rows.Err()
+}

@@ -1,0 +1,84 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+)
+
+// tamperable opens a store with 20 events and a second, writable connection
+// to its file, as an attacker with file access would have.
+func tamperable(t *testing.T) (*sqlite.Store, *sql.DB, []eventstore.RecordedEvent) {
+	s, path := openTemp(t, sqlite.Options{})
+	ctx := context.Background()
+	for i := range 4 {
+		evs := make([]eventstore.EventData, 5)
+		for j := range evs {
+			evs[j] = usage(i*5 + j)
+		}
+		if _, err := s.Append(ctx, fmt.Sprintf("account-%d", i%2), eventstore.Any(), evs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := s.ReadAll(ctx, eventstore.Start, 100)
+	if err != nil || len(all) != 20 {
+		t.Fatalf("read %d events: %v", len(all), err)
+	}
+	if res, err := eventstore.Verify(ctx, s, nil); err != nil || res.Break != nil || res.Events != 20 {
+		t.Fatalf("untouched history does not verify: %+v %v", res, err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return s, db, all
+}
+
+func wantBreak(t *testing.T, s *sqlite.Store, at eventstore.RecordedEvent) {
+	t.Helper()
+	res, err := eventstore.Verify(context.Background(), s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := res.Break
+	if br == nil {
+		t.Fatalf("Verify found no break after tampering (checked %d events)", res.Events)
+	}
+	if br.Position != at.Position || br.Stream != at.Stream || br.Version != at.Version {
+		t.Fatalf("break reported at %v (%s@%d), tampered event is at %v (%s@%d)", br.Position, br.Stream, br.Version, at.Position, at.Stream, at.Version)
+	}
+}
+
+func TestTamperedBodyBreaksChain(t *testing.T) {
+	s, db, all := tamperable(t)
+	victim := all[7]
+	edited := []byte(`{"cost":"0.000001"}`)
+	if _, err := db.Exec(`UPDATE events SET data = ? WHERE position = ?`, edited, victim.Position.Commit); err != nil {
+		t.Fatal(err)
+	}
+	wantBreak(t, s, victim)
+}
+
+func TestDeletedEventBreaksChain(t *testing.T) {
+	s, db, all := tamperable(t)
+	if _, err := db.Exec(`DELETE FROM events WHERE position = ?`, all[12].Position.Commit); err != nil {
+		t.Fatal(err)
+	}
+	wantBreak(t, s, all[13]) // its successor no longer links to what precedes it
+}
+
+func TestRewrittenIDBreaksChain(t *testing.T) {
+	s, db, all := tamperable(t)
+	id := uuid.New()
+	if _, err := db.Exec(`UPDATE events SET event_id = ? WHERE position = ?`, id[:], all[19].Position.Commit); err != nil {
+		t.Fatal(err)
+	}
+	wantBreak(t, s, all[19])
+}

@@ -1,0 +1,321 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/routefree/routefree/eventstore"
+)
+
+// Statements bind at most this many rows or IDs, well under SQLite's limit
+// of 32766 variables.
+const (
+	insertChunk = 100
+	lookupChunk = 500
+	// headCacheSize bounds the stream-head cache; past it the cache restarts.
+	headCacheSize = 1 << 16
+)
+
+type head struct {
+	version uint64
+	exists  bool
+}
+
+// stored is where an already-stored event ID lives.
+type stored struct {
+	stream   string
+	version  uint64
+	position uint64
+}
+
+// writer owns the one write connection and the state only it changes: the
+// hash-chain tip, the last position and the stream heads. Only the group
+// committer's goroutine calls it, so it needs no lock.
+type writer struct {
+	conn     *sql.Conn
+	headStmt *sql.Stmt
+	inserts  map[int]*sql.Stmt // by row count
+	lookups  map[int]*sql.Stmt // by ID count
+
+	tip   []byte
+	last  uint64
+	heads map[string]uint64 // committed heads of existing streams
+
+	// Scratch reused by every batch.
+	pending map[string]head
+	seen    map[uuid.UUID]stored
+	args    []any
+	rows    int
+}
+
+func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{
+		conn: conn, inserts: map[int]*sql.Stmt{}, lookups: map[int]*sql.Stmt{},
+		heads: map[string]uint64{}, pending: map[string]head{}, seen: map[uuid.UUID]stored{},
+		args: make([]any, 0, insertChunk*columnCount),
+	}
+	if w.headStmt, err = conn.PrepareContext(ctx, `SELECT max(version) FROM events WHERE stream = ?`); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	var last sql.NullInt64
+	var tip []byte
+	err = conn.QueryRowContext(ctx, `SELECT position, hash FROM events ORDER BY position DESC LIMIT 1`).Scan(&last, &tip)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		w.close()
+		return nil, err
+	}
+	w.last, w.tip = uint64(last.Int64), tip
+	return w, nil
+}
+
+func (w *writer) close() error {
+	var errs []error
+	for _, m := range []map[int]*sql.Stmt{w.inserts, w.lookups} {
+		for _, s := range m {
+			errs = append(errs, s.Close())
+		}
+	}
+	errs = append(errs, w.headStmt.Close(), w.conn.Close())
+	return errors.Join(errs...)
+}
+
+// writeBatch is the store's eventstore.BatchWriter: one transaction for the
+// whole batch, each request checked and deduplicated on its own.
+func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendRequest) error {
+	w := s.wr
+	clear(w.pending)
+	clear(w.seen)
+	if err := w.loadStored(ctx, batch); err != nil {
+		return err
+	}
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	tip, last, inserted, err := w.apply(ctx, batch)
+	if err == nil {
+		if f := s.slow.Load(); f != nil {
+			(*f)()
+		}
+		if s.opts.BeforeCommit != nil {
+			s.opts.BeforeCommit()
+		}
+		_, err = w.conn.ExecContext(ctx, "COMMIT")
+	}
+	if err != nil {
+		// A failed COMMIT may already have rolled back; the error of a second
+		// rollback says nothing new.
+		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("eventstore/sqlite: write batch: %w", err)
+	}
+	// Committed: only now does the in-memory state move on.
+	w.tip, w.last = tip, last
+	if len(w.heads)+len(w.pending) > headCacheSize {
+		clear(w.heads)
+	}
+	for stream, h := range w.pending {
+		if h.exists {
+			w.heads[stream] = h.version
+		}
+	}
+	s.batches.Add(1)
+	s.events.Add(uint64(inserted))
+	if n := int64(len(batch)); n > s.maxRequests.Load() {
+		s.maxRequests.Store(n) // only this goroutine writes it
+	}
+	s.notify.Notify()
+	return nil
+}
+
+// loadStored finds which of the batch's event IDs are already stored.
+func (w *writer) loadStored(ctx context.Context, batch []*eventstore.AppendRequest) error {
+	args := w.args[:0]
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		err := w.lookup(ctx, args)
+		args = args[:0]
+		return err
+	}
+	for _, r := range batch {
+		for i := range r.Events {
+			args = append(args, r.Events[i].ID[:])
+			if len(args) == lookupChunk {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+func (w *writer) lookup(ctx context.Context, ids []any) error {
+	stmt, err := w.stmt(ctx, w.lookups, len(ids), func(n int) string {
+		return `SELECT event_id, stream, version, position FROM events WHERE event_id IN (` + placeholders(n, 1) + `)`
+	})
+	if err != nil {
+		return err
+	}
+	rows, err := stmt.QueryContext(ctx, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var (
+		id  []byte
+		st  stored
+		v   int64
+		pos int64
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &st.stream, &v, &pos); err != nil {
+			return err
+		}
+		st.version, st.position = uint64(v), uint64(pos)
+		w.seen[uuid.UUID(id)] = st
+	}
+	return rows.Err()
+}
+
+// apply checks and inserts every request of the batch inside the open
+// transaction, and returns the chain tip and last position it would leave.
+func (w *writer) apply(ctx context.Context, batch []*eventstore.AppendRequest) (tip []byte, last uint64, inserted int, err error) {
+	tip, last = w.tip, w.last
+	w.args, w.rows = w.args[:0], 0
+	for _, r := range batch {
+		h, err := w.head(ctx, r.Stream)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		fresh, dupPos := 0, uint64(0)
+		for i := range r.Events {
+			if st, ok := w.seen[r.Events[i].ID]; ok {
+				dupPos = st.position
+			} else {
+				fresh++
+			}
+		}
+		if fresh == 0 && len(r.Events) > 0 {
+			// Every event is already stored: a retry, answered as success.
+			r.Result = eventstore.AppendResult{NextExpectedVersion: h.version, Position: pos(dupPos)}
+			continue
+		}
+		if !r.Expected.Check(h.version, h.exists) {
+			r.Err = &eventstore.WrongVersionError{Stream: r.Stream, Expected: r.Expected, Actual: h.version, Exists: h.exists}
+			continue
+		}
+		for i := range r.Events {
+			e := &r.Events[i]
+			if _, ok := w.seen[e.ID]; ok {
+				continue // stored before, or earlier in this batch
+			}
+			if h.exists {
+				h.version++
+			}
+			h.exists = true
+			last++
+			rec := eventstore.RecordedEvent{EventData: *e, Stream: r.Stream, Version: h.version, PrevHash: tip}
+			rec.Hash = eventstore.ChainHash(tip, &rec)
+			if err := w.addRow(ctx, last, &rec); err != nil {
+				return nil, 0, 0, err
+			}
+			w.seen[e.ID] = stored{stream: r.Stream, version: h.version, position: last}
+			tip = rec.Hash
+			inserted++
+		}
+		w.pending[r.Stream] = h
+		r.Result = eventstore.AppendResult{NextExpectedVersion: h.version, Position: pos(last)}
+	}
+	return tip, last, inserted, w.flushRows(ctx)
+}
+
+func pos(p uint64) eventstore.Position { return eventstore.Position{Commit: p, Prepare: p} }
+
+// head is a stream's last version as this batch would leave it.
+func (w *writer) head(ctx context.Context, stream string) (head, error) {
+	if h, ok := w.pending[stream]; ok {
+		return h, nil
+	}
+	if v, ok := w.heads[stream]; ok {
+		return head{version: v, exists: true}, nil
+	}
+	var v sql.NullInt64
+	if err := w.headStmt.QueryRowContext(ctx, stream).Scan(&v); err != nil {
+		return head{}, err
+	}
+	h := head{version: uint64(v.Int64), exists: v.Valid}
+	w.pending[stream] = h
+	return h, nil
+}
+
+func (w *writer) addRow(ctx context.Context, position uint64, e *eventstore.RecordedEvent) error {
+	data := e.Data
+	if data == nil {
+		data = []byte{} // NOT NULL: an empty body is still a body
+	}
+	prev := e.PrevHash
+	if prev == nil {
+		prev = []byte{}
+	}
+	w.args = append(w.args, int64(position), e.ID[:], e.Stream, int64(e.Version), e.Type,
+		int64(e.SchemaVersion), e.OccurredAt.UTC().UnixNano(), data, prev, e.Hash)
+	w.rows++
+	if w.rows == insertChunk {
+		return w.flushRows(ctx)
+	}
+	return nil
+}
+
+func (w *writer) flushRows(ctx context.Context) error {
+	if w.rows == 0 {
+		return nil
+	}
+	stmt, err := w.stmt(ctx, w.inserts, w.rows, func(n int) string {
+		return `INSERT INTO events (` + eventColumns + `) VALUES ` + placeholders(n, columnCount)
+	})
+	if err == nil {
+		_, err = stmt.ExecContext(ctx, w.args...)
+	}
+	w.args, w.rows = w.args[:0], 0
+	return err
+}
+
+// stmt returns the statement for n rows or IDs, preparing it on first use.
+func (w *writer) stmt(ctx context.Context, cache map[int]*sql.Stmt, n int, query func(n int) string) (*sql.Stmt, error) {
+	if st, ok := cache[n]; ok {
+		return st, nil
+	}
+	st, err := w.conn.PrepareContext(ctx, query(n))
+	if err != nil {
+		return nil, err
+	}
+	cache[n] = st
+	return st, nil
+}
+
+// placeholders gives "?,?" for n=2, width=1, or "(?,?),(?,?)" for width 2.
+func placeholders(n, width int) string {
+	var b strings.Builder
+	tuple := strings.TrimSuffix(strings.Repeat("?,", width), ",")
+	if width > 1 {
+		tuple = "(" + tuple + ")"
+	}
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(tuple)
+	}
+	return b.String()
+}

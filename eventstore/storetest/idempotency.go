@@ -1,0 +1,122 @@
+package storetest
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/routefree/routefree/eventstore"
+)
+
+func testIdempotent(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
+	s := open(t)
+	c := ctx(t)
+	ids := func(stream string) int {
+		evs, err := s.ReadStream(c, stream, 0, 1000)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return 0
+		}
+		return len(must(t, evs, err))
+	}
+
+	t.Run("TwiceInOneCall", func(t *testing.T) {
+		e := event("E")
+		on(t, s).Append("one-call", eventstore.Any(), e, e, event("E"))
+		if n := ids("one-call"); n != 2 {
+			t.Fatalf("stream has %d events, want 2", n)
+		}
+	})
+	t.Run("TwiceInTwoCalls", func(t *testing.T) {
+		e := event("E")
+		on(t, s).Append("two-calls", eventstore.Any(), e)
+		on(t, s).Append("two-calls", eventstore.Any(), e)
+		if n := ids("two-calls"); n != 1 {
+			t.Fatalf("stream has %d events, want 1", n)
+		}
+	})
+	t.Run("TwoStreams", func(t *testing.T) {
+		e := event("E")
+		on(t, s).Append("first", eventstore.Any(), e)
+		if _, err := s.Append(c, "second", eventstore.Any(), e); err != nil {
+			t.Fatalf("the same ID in another stream: %v, want success", err)
+		}
+		if a, b := ids("first"), ids("second"); a != 1 || b != 0 {
+			t.Fatalf("first has %d, second %d events; want 1 and 0", a, b)
+		}
+	})
+	t.Run("ExactRetry", func(t *testing.T) {
+		on(t, s).Append("retry", eventstore.NoStream(), event("E"))
+		batch := events("E", 3)
+		first := on(t, s).Append("retry", eventstore.Exact(0), batch...)
+		again, err := s.Append(c, "retry", eventstore.Exact(0), batch...)
+		if err != nil {
+			t.Fatalf("retrying an append whose IDs are all stored: %v, want success", err)
+		}
+		if again.NextExpectedVersion != first.NextExpectedVersion {
+			t.Fatalf("retry says version %d, the append said %d", again.NextExpectedVersion, first.NextExpectedVersion)
+		}
+		if n := ids("retry"); n != 4 {
+			t.Fatalf("stream has %d events, want 4", n)
+		}
+	})
+	t.Run("ConcurrentSameID", func(t *testing.T) {
+		e := event("E")
+		errs := make(chan error, 10)
+		for range 10 {
+			go func() { _, err := s.Append(c, "racy", eventstore.Any(), e); errs <- err }()
+		}
+		for range 10 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := ids("racy"); n != 1 {
+			t.Fatalf("stream has %d events, want 1", n)
+		}
+	})
+	// Everything above, seen in global order: every ID once, chain intact.
+	seen := map[[16]byte]bool{}
+	for _, e := range readAll(t, s) {
+		if seen[e.ID] {
+			t.Fatalf("event %s stored twice", e.ID)
+		}
+		seen[e.ID] = true
+	}
+	verify(t, s)
+}
+
+// verify checks the hash chain over the whole history and returns its length.
+func verify(t *testing.T, s eventstore.Store) eventstore.VerifyResult {
+	t.Helper()
+	res, err := eventstore.Verify(ctx(t), s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Break != nil {
+		t.Fatalf("hash chain: %v", res.Break)
+	}
+	return res
+}
+
+func testHashChain(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
+	s := open(t)
+	for i := range 5 {
+		on(t, s).Append("chain", eventstore.Any(), events("E", i+1)...)
+		on(t, s).Append("other", eventstore.Any(), event("E"))
+	}
+	all := readAll(t, s)
+	var prev []byte
+	for i, e := range all {
+		if !bytes.Equal(e.PrevHash, prev) {
+			t.Fatalf("event %d: PrevHash %x, previous Hash %x", i, e.PrevHash, prev)
+		}
+		if want := eventstore.ChainHash(prev, &e); !bytes.Equal(e.Hash, want) {
+			t.Fatalf("event %d: Hash %x, ChainHash gives %x", i, e.Hash, want)
+		}
+		prev = e.Hash
+	}
+	res := verify(t, s)
+	if res.Events != uint64(len(all)) || res.Events != 20 || !bytes.Equal(res.Head, prev) || res.Last != all[len(all)-1].Position {
+		t.Fatalf("Verify: %d events, head %x, last %v; want %d, %x, %v", res.Events, res.Head, res.Last, len(all), prev, all[len(all)-1].Position)
+	}
+}

@@ -1,0 +1,158 @@
+// Package catalog is the model catalog: each model's upstreams in priority
+// order and its USD list price. Upstream keys are never in the catalog: each
+// upstream names the environment variable that holds its key.
+package catalog
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+)
+
+//go:embed default.json
+var defaultJSON []byte
+
+// Upstream is one place a model can be served from.
+type Upstream struct {
+	Provider string `json:"provider"` // e.g. openai, together
+	Kind     string `json:"kind"`     // openai | anthropic | gemini
+	BaseURL  string `json:"base_url"` // ${VAR:-default} is expanded from the environment
+	Model    string `json:"model"`    // the upstream's own model name
+	KeyEnv   string `json:"key_env"`  // environment variable holding the key
+}
+
+// USDPrice is the upstream list price per million tokens.
+type USDPrice struct {
+	Input       decimal.Decimal `json:"input"`
+	Output      decimal.Decimal `json:"output"`
+	CachedInput decimal.Decimal `json:"cached_input"`
+	Reasoning   decimal.Decimal `json:"reasoning"`
+}
+
+// Model is one catalog entry.
+type Model struct {
+	ID                  string     `json:"id"`
+	Name                string     `json:"name"`
+	ContextLength       int64      `json:"context_length"`
+	InputModalities     []string   `json:"input_modalities"`
+	OutputModalities    []string   `json:"output_modalities"`
+	SupportedParameters []string   `json:"supported_parameters"`
+	USD                 USDPrice   `json:"usd_per_million"`
+	Upstreams           []Upstream `json:"upstreams"`
+	MaxOutput           int64      `json:"max_output,omitempty"` // cap used for holds when the request sets none
+}
+
+// Catalog is the whole file.
+type Catalog struct {
+	USDToNTD decimal.Decimal `json:"usd_to_ntd"`
+	Margin   decimal.Decimal `json:"margin"`
+	Models   []Model         `json:"models"`
+	byID     map[string]*Model
+}
+
+// Default returns the shipped catalog.
+func Default() (*Catalog, error) { return Parse(defaultJSON) }
+
+// Load reads a catalog file; an empty path gives the shipped default.
+func Load(path string) (*Catalog, error) {
+	if path == "" {
+		return Default()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(b)
+}
+
+var kinds = map[string]bool{"openai": true, "anthropic": true, "gemini": true}
+
+// Parse decodes and validates a catalog, reporting every problem at once.
+func Parse(b []byte) (*Catalog, error) {
+	var c Catalog
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	var errs []error
+	if !c.USDToNTD.IsPositive() {
+		errs = append(errs, errors.New("usd_to_ntd must be positive"))
+	}
+	c.byID = make(map[string]*Model, len(c.Models))
+	for i := range c.Models {
+		m := &c.Models[i]
+		if !strings.Contains(m.ID, "/") {
+			errs = append(errs, fmt.Errorf("model %q: id must be author/slug", m.ID))
+		}
+		if _, dup := c.byID[m.ID]; dup {
+			errs = append(errs, fmt.Errorf("model %q listed twice", m.ID))
+		}
+		if len(m.Upstreams) == 0 {
+			errs = append(errs, fmt.Errorf("model %q has no upstream", m.ID))
+		}
+		for j, u := range m.Upstreams {
+			if !kinds[u.Kind] {
+				errs = append(errs, fmt.Errorf("model %q upstream %d: kind %q is not openai, anthropic or gemini", m.ID, j, u.Kind))
+			}
+			if u.Model == "" || u.KeyEnv == "" {
+				errs = append(errs, fmt.Errorf("model %q upstream %d: model and key_env are required", m.ID, j))
+			}
+		}
+		if m.USD.Input.IsNegative() || m.USD.Output.IsNegative() || m.USD.CachedInput.IsNegative() {
+			errs = append(errs, fmt.Errorf("model %q: negative price", m.ID))
+		}
+		if m.MaxOutput == 0 {
+			m.MaxOutput = min(m.ContextLength, 32768)
+		}
+		c.byID[m.ID] = m
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	return &c, nil
+}
+
+// Get returns a model by ID.
+func (c *Catalog) Get(id string) (*Model, bool) { m, ok := c.byID[id]; return m, ok }
+
+// IDs lists model IDs sorted.
+func (c *Catalog) IDs() []string {
+	ids := make([]string, 0, len(c.Models))
+	for _, m := range c.Models {
+		ids = append(ids, m.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// NTDPrices derives the NTD price list (per million tokens) from the USD
+// prices, the exchange rate and the margin.
+func (c *Catalog) NTDPrices() map[string]domain.ModelPrice {
+	out := make(map[string]domain.ModelPrice, len(c.Models))
+	for _, m := range c.Models {
+		conv := func(d decimal.Decimal) decimal.Decimal { return domain.DerivePrice(d, c.USDToNTD, c.Margin) }
+		out[m.ID] = domain.ModelPrice{Input: conv(m.USD.Input), Output: conv(m.USD.Output), CachedInput: conv(m.USD.CachedInput), Reasoning: conv(m.USD.Reasoning)}
+	}
+	return out
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Z0-9_]+)(:-([^}]*))?\}`)
+
+// Expand resolves ${VAR} and ${VAR:-default} against getenv.
+func Expand(s string, getenv func(string) string) string {
+	return envRef.ReplaceAllStringFunc(s, func(ref string) string {
+		m := envRef.FindStringSubmatch(ref)
+		if v := getenv(m[1]); v != "" {
+			return v
+		}
+		return m[3]
+	})
+}

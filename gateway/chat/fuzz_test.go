@@ -1,0 +1,40 @@
+package chat
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+func FuzzParse(f *testing.F) {
+	f.Add(readTestdata(f, "full_request.json"))
+	for _, s := range []string{
+		`{"model":"m","messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"}]}],"stream":true}`,
+		`{"model":"m","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{}"}}]}]}`,
+		`{"model":"m","messages":[{"role":"user","content":"x"}],"tool_choice":"auto","stop":"s","models":["a"]}`,
+		`{"model":1}`, `[]`, `null`, `{`, `{"model":"m","messages":[{"role":"user","content":5}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := Parse(body)
+		if err != nil {
+			var ve *ValidationError
+			if !errors.As(err, &ve) || r != nil {
+				t.Fatalf("error %T %v, request %v", err, err, r)
+			}
+			return
+		}
+		if r.Model == "" || len(r.Messages) == 0 {
+			t.Fatalf("accepted without model or messages: %s", body)
+		}
+		b, err := r.OpenAIBody("up")
+		if err != nil {
+			return // e.g. an unusual stream_options value
+		}
+		if !json.Valid(b) {
+			t.Fatalf("OpenAIBody produced invalid JSON: %s", b)
+		}
+	})
+}

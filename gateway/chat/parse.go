@@ -1,0 +1,288 @@
+package chat
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	fastjson "github.com/segmentio/encoding/json"
+)
+
+// ValidationError says why a request is malformed; the server maps it to 400.
+type ValidationError struct {
+	Param   string // the offending field, e.g. "messages[2].content"; may be empty
+	Message string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Param == "" {
+		return e.Message
+	}
+	return e.Param + ": " + e.Message
+}
+
+func invalid(param, format string, args ...any) *ValidationError {
+	return &ValidationError{Param: param, Message: fmt.Sprintf(format, args...)}
+}
+
+// ownOptions are RouteFree's (OpenRouter-style) request options: kept in
+// Request.Options, never sent upstream.
+func isOwnOption(k string) bool {
+	switch k {
+	case "provider", "models", "route", "transforms", "usage":
+		return true
+	}
+	return false
+}
+
+// Parse decodes and validates a chat-completions request body. The body is
+// split once into top-level raw values that alias body (so the caller must
+// not reuse body's memory while the Request lives); only known fields are
+// decoded further, so unknown ones cost nothing more.
+func Parse(body []byte) (*Request, error) {
+	var top map[string]RawJSON
+	if err := parseTop(body, &top); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, invalid("", "request body must be a JSON object")
+		}
+		return nil, invalid("", "request body is not valid JSON: %v", err)
+	}
+	if top == nil {
+		return nil, invalid("", "request body must be a JSON object")
+	}
+	r := &Request{raw: top}
+	for k, v := range top {
+		var err error
+		switch k {
+		case "model":
+			err = fastjson.Unmarshal(v, &r.Model)
+		case "messages":
+			err = decodeMessages(v, &r.Messages)
+		case "tools":
+			err = fastjson.Unmarshal(v, &r.Tools)
+		case "tool_choice":
+			if firstByte(v) != 'n' {
+				r.ToolChoice = new(ToolChoice)
+				err = fastjson.Unmarshal(v, r.ToolChoice)
+			}
+		case "parallel_tool_calls":
+			err = fastjson.Unmarshal(v, &r.ParallelToolCalls)
+		case "response_format":
+			err = fastjson.Unmarshal(v, &r.ResponseFormat)
+		case "max_tokens":
+			err = fastjson.Unmarshal(v, &r.MaxTokens)
+		case "max_completion_tokens":
+			err = fastjson.Unmarshal(v, &r.MaxCompletionTokens)
+		case "temperature":
+			err = fastjson.Unmarshal(v, &r.Temperature)
+		case "top_p":
+			err = fastjson.Unmarshal(v, &r.TopP)
+		case "stop":
+			err = fastjson.Unmarshal(v, &r.Stop)
+		case "seed":
+			err = fastjson.Unmarshal(v, &r.Seed)
+		case "n":
+			err = fastjson.Unmarshal(v, &r.N)
+		case "user":
+			err = fastjson.Unmarshal(v, &r.User)
+		case "stream":
+			err = fastjson.Unmarshal(v, &r.Stream)
+		case "stream_options":
+			err = fastjson.Unmarshal(v, &r.StreamOptions)
+		default:
+			if isOwnOption(k) {
+				if r.Options == nil {
+					r.Options = make(map[string]RawJSON, 2)
+				}
+				r.Options[k] = v
+				delete(top, k)
+				continue
+			}
+			if r.Extra == nil {
+				r.Extra = make(map[string]RawJSON, 4)
+			}
+			r.Extra[k] = v
+		}
+		if err != nil {
+			return nil, fieldError(k, v, err)
+		}
+	}
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// parseTop splits the body into top-level raw values without copying them.
+func parseTop(body []byte, top *map[string]RawJSON) error {
+	rest, err := fastjson.Parse(body, top, fastjson.DontCopyRawMessage)
+	if err == nil && len(rest) != 0 {
+		return errors.New("invalid character after top-level value")
+	}
+	return err
+}
+
+// decodeMessages decodes the array in one pass; only on failure does it
+// decode element by element to name the offending message.
+func decodeMessages(v RawJSON, dst *[]Message) error {
+	err := fastjson.Unmarshal(v, dst)
+	if err == nil {
+		return nil
+	}
+	var elems []RawJSON
+	if json.Unmarshal(v, &elems) != nil {
+		return invalid("messages", "must be an array of message objects")
+	}
+	for i, e := range elems {
+		var m Message
+		if err := json.Unmarshal(e, &m); err != nil {
+			return fieldError(fmt.Sprintf("messages[%d]", i), e, err)
+		}
+	}
+	return invalid("messages", "%v", err)
+}
+
+// fieldError turns a decoding error into a ValidationError naming the field.
+func fieldError(param string, v RawJSON, err error) error {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return ve
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			param += "." + te.Field
+		}
+		return invalid(param, "must be of type %s, got %s", jsonTypeName(te.Type.Kind().String()), te.Value)
+	}
+	return invalid(param, "%v", err)
+}
+
+func jsonTypeName(kind string) string {
+	switch {
+	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
+		return "integer"
+	case strings.HasPrefix(kind, "float"):
+		return "number"
+	case kind == "slice":
+		return "array"
+	case kind == "struct", kind == "map":
+		return "object"
+	}
+	return kind
+}
+
+func (r *Request) validate() error {
+	if _, ok := r.raw["model"]; !ok || r.Model == "" {
+		return invalid("model", "is required and must be a non-empty string")
+	}
+	if len(r.Messages) == 0 {
+		return invalid("messages", "is required and must be a non-empty array")
+	}
+	for i := range r.Messages {
+		if err := validateMessage(i, &r.Messages[i]); err != nil {
+			return err
+		}
+	}
+	for i, t := range r.Tools {
+		if t.Type != "function" {
+			return invalid(fmt.Sprintf("tools[%d].type", i), `must be "function"`)
+		}
+		if t.Function.Name == "" {
+			return invalid(fmt.Sprintf("tools[%d].function.name", i), "is required")
+		}
+	}
+	if rf := r.ResponseFormat; rf != nil {
+		switch rf.Type {
+		case "text", "json_object":
+		case "json_schema":
+			if rf.JSONSchema == nil || rf.JSONSchema.Name == "" {
+				return invalid("response_format.json_schema.name", "is required")
+			}
+		default:
+			return invalid("response_format.type", `must be "text", "json_object" or "json_schema"`)
+		}
+	}
+	if r.N != nil && *r.N < 1 {
+		return invalid("n", "must be at least 1")
+	}
+	if r.MaxTokens != nil && *r.MaxTokens < 1 {
+		return invalid("max_tokens", "must be at least 1")
+	}
+	if r.MaxCompletionTokens != nil && *r.MaxCompletionTokens < 1 {
+		return invalid("max_completion_tokens", "must be at least 1")
+	}
+	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 2) {
+		return invalid("temperature", "must be between 0 and 2")
+	}
+	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
+		return invalid("top_p", "must be between 0 and 1")
+	}
+	return nil
+}
+
+func validateMessage(i int, m *Message) error {
+	at := func(field string) string { return fmt.Sprintf("messages[%d]%s", i, field) }
+	switch m.Role {
+	case RoleSystem, RoleDeveloper, RoleTool:
+		if m.Content.IsNull() {
+			return invalid(at(".content"), "is required for role %q", m.Role)
+		}
+		if m.Role == RoleTool && m.ToolCallID == "" {
+			return invalid(at(".tool_call_id"), "is required for role \"tool\"")
+		}
+		return validateParts(at, m, PartText)
+	case RoleUser:
+		if m.Content.IsNull() {
+			return invalid(at(".content"), "is required for role \"user\"")
+		}
+		return validateParts(at, m, PartText, PartImageURL, PartFile, PartInputAudio)
+	case RoleAssistant:
+		if m.Content.IsNull() && len(m.ToolCalls) == 0 && m.Refusal == nil {
+			return invalid(at(".content"), "is required unless tool_calls is given")
+		}
+		for j, tc := range m.ToolCalls {
+			if tc.ID == "" || tc.Function.Name == "" || (tc.Type != "" && tc.Type != "function") {
+				return invalid(at(fmt.Sprintf(".tool_calls[%d]", j)), "needs an id, type \"function\" and function.name")
+			}
+		}
+		return validateParts(at, m, PartText, PartRefusal)
+	case "":
+		return invalid(at(".role"), "is required")
+	}
+	return invalid(at(".role"), "must be one of system, developer, user, assistant, tool; got %q", m.Role)
+}
+
+func validateParts(at func(string) string, m *Message, allowed ...string) error {
+	for j, p := range m.Content.Parts {
+		param := at(fmt.Sprintf(".content[%d]", j))
+		ok := false
+		for _, a := range allowed {
+			ok = ok || p.Type == a
+		}
+		if !ok {
+			return invalid(param+".type", "part type %q is not allowed for role %q", p.Type, m.Role)
+		}
+		switch p.Type {
+		case PartImageURL:
+			if p.ImageURL == nil || !validImageURL(p.ImageURL.URL) {
+				return invalid(param+".image_url.url", "must be an http(s) URL or a data: URL")
+			}
+		case PartFile:
+			if p.File == nil || (p.File.FileData == "" && p.File.FileID == "") {
+				return invalid(param+".file", "needs file_data or file_id")
+			}
+		case PartInputAudio:
+			if p.InputAudio == nil || p.InputAudio.Data == "" {
+				return invalid(param+".input_audio.data", "is required")
+			}
+		}
+	}
+	return nil
+}
+
+func validImageURL(u string) bool {
+	return strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "data:")
+}

@@ -1,0 +1,225 @@
+package chat
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+func readTestdata(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseFullRequest(t *testing.T) {
+	r, err := Parse(readTestdata(t, "full_request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Model != "openai/gpt-4.1" || len(r.Messages) != 6 {
+		t.Fatalf("model %q, %d messages", r.Model, len(r.Messages))
+	}
+	if r.Messages[0].Content.String() != "You are terse." || r.Messages[0].Content.IsParts() {
+		t.Errorf("system content = %+v", r.Messages[0].Content)
+	}
+	user := r.Messages[2].Content
+	if !user.IsParts() || len(user.Parts) != 5 {
+		t.Fatalf("user parts = %+v", user)
+	}
+	if p := user.Parts[1]; p.ImageURL.URL != "https://example.com/cat.png" || p.ImageURL.Detail != "high" {
+		t.Errorf("image part = %+v", p.ImageURL)
+	}
+	if p := user.Parts[3]; p.File.Filename != "a.pdf" || !strings.HasPrefix(p.File.FileData, "data:application/pdf") {
+		t.Errorf("file part = %+v", p.File)
+	}
+	if p := user.Parts[4]; p.InputAudio.Format != "wav" {
+		t.Errorf("audio part = %+v", p.InputAudio)
+	}
+	asst := r.Messages[3]
+	if !asst.Content.IsNull() || len(asst.ToolCalls) != 1 || asst.ToolCalls[0].Function.Arguments != `{"city":"Taipei"}` {
+		t.Errorf("assistant = %+v", asst)
+	}
+	if r.Messages[4].ToolCallID != "call_1" {
+		t.Errorf("tool message = %+v", r.Messages[4])
+	}
+	if r.ToolChoice == nil || r.ToolChoice.Mode != ToolChoiceFunction || r.ToolChoice.Function != "get_weather" {
+		t.Errorf("tool_choice = %+v", r.ToolChoice)
+	}
+	if r.ParallelToolCalls == nil || *r.ParallelToolCalls {
+		t.Errorf("parallel_tool_calls = %v", r.ParallelToolCalls)
+	}
+	if r.ResponseFormat.JSONSchema.Name != "answer" || string(r.ResponseFormat.JSONSchema.Schema) != `{"type": "object"}` {
+		t.Errorf("response_format = %+v", r.ResponseFormat.JSONSchema)
+	}
+	if r.MaxOutputTokens(4096) != 200 || *r.Temperature != 0.5 || *r.TopP != 0.9 || *r.Seed != 42 || *r.N != 1 || r.User != "u-1" {
+		t.Errorf("scalars wrong: %+v", r)
+	}
+	if len(r.Stop) != 2 || r.Stop[1] != "STOP" || !r.Stream || r.IncludeUsage() {
+		t.Errorf("stop %v stream %v include_usage %v", r.Stop, r.Stream, r.IncludeUsage())
+	}
+	for _, k := range []string{"logprobs", "reasoning_effort", "metadata"} {
+		if _, ok := r.Extra[k]; !ok {
+			t.Errorf("unknown field %q not kept", k)
+		}
+	}
+	for _, k := range []string{"provider", "models", "route", "transforms", "usage"} {
+		if _, ok := r.Options[k]; !ok {
+			t.Errorf("option %q not kept in Options", k)
+		}
+		if _, ok := r.Extra[k]; ok {
+			t.Errorf("option %q leaked into Extra", k)
+		}
+	}
+}
+
+func TestOpenAIBody(t *testing.T) {
+	r, err := Parse(readTestdata(t, "full_request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.OpenAIBody("gpt-4.1-2025-04-14")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("body is not JSON: %v\n%s", err, b)
+	}
+	if string(got["model"]) != `"gpt-4.1-2025-04-14"` {
+		t.Errorf("model = %s", got["model"])
+	}
+	if string(got["stream_options"]) != `{"include_usage":true}` {
+		t.Errorf("stream_options = %s", got["stream_options"])
+	}
+	for _, k := range []string{"provider", "models", "route", "transforms", "usage"} {
+		if _, ok := got[k]; ok {
+			t.Errorf("RouteFree option %q sent upstream", k)
+		}
+	}
+	if string(got["reasoning_effort"]) != `"low"` || string(got["metadata"]) != `{"k": "v"}` {
+		t.Errorf("unknown fields not passed through: %s", b)
+	}
+	var orig map[string]json.RawMessage
+	_ = json.Unmarshal(readTestdata(t, "full_request.json"), &orig)
+	if string(got["messages"]) != string(orig["messages"]) {
+		t.Errorf("messages were re-encoded")
+	}
+}
+
+func TestOpenAIBodyKeepsOtherStreamOptions(t *testing.T) {
+	r, err := Parse([]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_obfuscation":false}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := r.OpenAIBody("x")
+	var got struct {
+		StreamOptions map[string]bool `json:"stream_options"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.StreamOptions["include_usage"] || got.StreamOptions["include_obfuscation"] {
+		t.Errorf("stream_options = %v", got.StreamOptions)
+	}
+}
+
+func TestOpenAIBodyFromTypedRequest(t *testing.T) {
+	r := &Request{Model: "a/b", Messages: []Message{{Role: RoleUser, Content: TextContent("hé\n\"q\"")}},
+		Extra: map[string]RawJSON{"logprobs": RawJSON("true")}}
+	b, err := r.OpenAIBody("b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(b)
+	if err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	if back.Model != "b" || back.Messages[0].Content.String() != "hé\n\"q\"" || string(back.Extra["logprobs"]) != "true" {
+		t.Errorf("round trip = %+v (%s)", back, b)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	msgs := `"messages":[{"role":"user","content":"hi"}]`
+	cases := []struct{ body, param, contains string }{
+		{`not json`, "", "not valid JSON"},
+		{`[1,2]`, "", "JSON object"},
+		{`null`, "", "JSON object"},
+		{`{` + msgs + `}`, "model", "required"},
+		{`{"model":"","` + msgs[1:] + `}`, "model", "non-empty"},
+		{`{"model":7,` + msgs + `}`, "model", "string"},
+		{`{"model":"m"}`, "messages", "non-empty"},
+		{`{"model":"m","messages":[]}`, "messages", "non-empty"},
+		{`{"model":"m","messages":{}}`, "messages", "array"},
+		{`{"model":"m","messages":[3]}`, "messages[0]", "object"},
+		{`{"model":"m","messages":[{"role":"robot","content":"x"}]}`, "messages[0].role", "robot"},
+		{`{"model":"m","messages":[{"content":"x"}]}`, "messages[0].role", "required"},
+		{`{"model":"m","messages":[{"role":"user"}]}`, "messages[0].content", "required"},
+		{`{"model":"m","messages":[{"role":"user","content":5}]}`, "messages[0]", "content must be"},
+		{`{"model":"m","messages":[{"role":"user","content":[{"type":"video"}]}]}`, "messages[0].content[0].type", "not allowed"},
+		{`{"model":"m","messages":[{"role":"system","content":[{"type":"image_url","image_url":{"url":"https://x"}}]}]}`, "messages[0].content[0].type", "not allowed"},
+		{`{"model":"m","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"ftp://x"}}]}]}`, "messages[0].content[0].image_url.url", "http"},
+		{`{"model":"m","messages":[{"role":"user","content":[{"type":"file","file":{}}]}]}`, "messages[0].content[0].file", "file_data"},
+		{`{"model":"m","messages":[{"role":"tool","content":"x"}]}`, "messages[0].tool_call_id", "required"},
+		{`{"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"","function":{"name":"f"}}]}]}`, "messages[0].tool_calls[0]", "id"},
+		{`{"model":"m",` + msgs + `,"tools":[{"type":"function","function":{}}]}`, "tools[0].function.name", "required"},
+		{`{"model":"m",` + msgs + `,"tool_choice":"always"}`, "tool_choice", "tool_choice must be"},
+		{`{"model":"m",` + msgs + `,"response_format":{"type":"xml"}}`, "response_format.type", "json_schema"},
+		{`{"model":"m",` + msgs + `,"response_format":{"type":"json_schema"}}`, "response_format.json_schema.name", "required"},
+		{`{"model":"m",` + msgs + `,"max_tokens":1.5}`, "max_tokens", "integer"},
+		{`{"model":"m",` + msgs + `,"max_tokens":0}`, "max_tokens", "at least 1"},
+		{`{"model":"m",` + msgs + `,"temperature":3}`, "temperature", "between"},
+		{`{"model":"m",` + msgs + `,"stop":[1]}`, "stop", "strings"},
+		{`{"model":"m",` + msgs + `,"stream":"yes"}`, "stream", "bool"},
+		{`{"model":"m",` + msgs + `,"n":0}`, "n", "at least 1"},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.body))
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Errorf("%s: error %v is not a *ValidationError", c.body, err)
+			continue
+		}
+		if ve.Param != c.param || !strings.Contains(ve.Error(), c.contains) {
+			t.Errorf("%s:\n got param %q msg %q\nwant param %q containing %q", c.body, ve.Param, ve.Error(), c.param, c.contains)
+		}
+	}
+}
+
+func TestContentMarshal(t *testing.T) {
+	m := Message{Role: RoleAssistant, ToolCalls: []ToolCall{{ID: "c", Type: "function", Function: FunctionCall{Name: "f", Arguments: "{}"}}}}
+	b, _ := json.Marshal(m)
+	if !strings.Contains(string(b), `"content":null`) {
+		t.Errorf("null content: %s", b)
+	}
+	b, _ = json.Marshal(PartsContent(Part{Type: PartText, Text: "a"}))
+	if string(b) != `[{"type":"text","text":"a"}]` {
+		t.Errorf("parts: %s", b)
+	}
+	b, _ = json.Marshal(NewUsageChunk("id", "m", 1, NewUsage(10, 5, 2, 1)))
+	want := `{"id":"id","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":2},"completion_tokens_details":{"reasoning_tokens":1}}}`
+	if string(b) != want {
+		t.Errorf("usage chunk:\n%s\nwant\n%s", b, want)
+	}
+}
+
+func TestAppendString(t *testing.T) {
+	for _, s := range []string{"", "plain", "q\"b\\", "\x00\x1f\n\r\t", "中文 ✓", "\u2028\u2029", "bad\xffutf8", "<&>"} {
+		var back string
+		if err := json.Unmarshal(AppendString(nil, s), &back); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		want, _ := json.Marshal(s)
+		var wantBack string
+		_ = json.Unmarshal(want, &wantBack)
+		if back != wantBack {
+			t.Errorf("%q: got %q want %q", s, back, wantBack)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+// Package chat holds OpenAI's chat-completions wire types, the request
+// parser the gateway runs on every call, and the response and stream
+// shapes every provider adapter produces.
+package chat
+
+import "encoding/json"
+
+// RawJSON is an undecoded JSON value, kept byte for byte.
+type RawJSON = json.RawMessage
+
+// Request is a parsed chat-completions request. The typed fields are views
+// for routing and translation; the request body that goes to an
+// OpenAI-shaped upstream is rebuilt from the raw fields (see OpenAIBody),
+// so fields RouteFree does not model reach the upstream untouched.
+type Request struct {
+	Model               string          `json:"model"`
+	Messages            []Message       `json:"messages"`
+	Tools               []Tool          `json:"tools,omitempty"`
+	ToolChoice          *ToolChoice     `json:"tool_choice,omitempty"`
+	ParallelToolCalls   *bool           `json:"parallel_tool_calls,omitempty"`
+	ResponseFormat      *ResponseFormat `json:"response_format,omitempty"`
+	MaxTokens           *int            `json:"max_tokens,omitempty"`
+	MaxCompletionTokens *int            `json:"max_completion_tokens,omitempty"`
+	Temperature         *float64        `json:"temperature,omitempty"`
+	TopP                *float64        `json:"top_p,omitempty"`
+	Stop                StringList      `json:"stop,omitempty"`
+	Seed                *int64          `json:"seed,omitempty"`
+	N                   *int            `json:"n,omitempty"`
+	User                string          `json:"user,omitempty"`
+	Stream              bool            `json:"stream,omitempty"`
+	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
+
+	// Extra holds top-level fields RouteFree does not model (logprobs,
+	// reasoning_effort, metadata…), re-emitted for OpenAI-shaped upstreams.
+	Extra map[string]RawJSON `json:"-"`
+	// Options holds RouteFree's own request options (provider, models,
+	// route, transforms, usage), which never reach an upstream.
+	Options map[string]RawJSON `json:"-"`
+
+	// raw holds every top-level field kept for upstreams, as received.
+	raw map[string]RawJSON
+}
+
+// MaxOutputTokens returns max_completion_tokens, else max_tokens, else def.
+func (r *Request) MaxOutputTokens(def int) int {
+	if r.MaxCompletionTokens != nil {
+		return *r.MaxCompletionTokens
+	}
+	if r.MaxTokens != nil {
+		return *r.MaxTokens
+	}
+	return def
+}
+
+// IncludeUsage reports whether the client asked for the final usage chunk.
+func (r *Request) IncludeUsage() bool {
+	return r.StreamOptions != nil && r.StreamOptions.IncludeUsage
+}
+
+// Roles of chat messages.
+const (
+	RoleSystem    = "system"
+	RoleDeveloper = "developer"
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool"
+)
+
+// Message is one turn of the conversation, in a request or a response.
+type Message struct {
+	Role       string     `json:"role"`
+	Content    Content    `json:"content"`
+	Name       string     `json:"name,omitempty"`
+	Refusal    *string    `json:"refusal,omitempty"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+}
+
+// Part is one element of an array content.
+type Part struct {
+	Type       string      `json:"type"` // text, image_url, file, input_audio, refusal
+	Text       string      `json:"text,omitempty"`
+	Refusal    string      `json:"refusal,omitempty"`
+	ImageURL   *ImageURL   `json:"image_url,omitempty"`
+	File       *File       `json:"file,omitempty"`
+	InputAudio *InputAudio `json:"input_audio,omitempty"`
+}
+
+// Content part types.
+const (
+	PartText       = "text"
+	PartImageURL   = "image_url"
+	PartFile       = "file"
+	PartInputAudio = "input_audio"
+	PartRefusal    = "refusal"
+)
+
+// ImageURL is an image given by an http(s) URL or a data: URL.
+type ImageURL struct {
+	URL    string `json:"url"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// File is a document (a PDF, typically) given inline or by ID.
+type File struct {
+	FileData string `json:"file_data,omitempty"` // data: URL or bare base64
+	FileID   string `json:"file_id,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+// InputAudio is base64 audio with its format (wav, mp3).
+type InputAudio struct {
+	Data   string `json:"data"`
+	Format string `json:"format"`
+}
+
+// Tool is a function the model may call.
+type Tool struct {
+	Type     string   `json:"type"` // "function"
+	Function Function `json:"function"`
+}
+
+// Function declares a callable function; Parameters is a JSON Schema.
+type Function struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"`
+	Parameters  RawJSON `json:"parameters,omitempty"`
+	Strict      *bool   `json:"strict,omitempty"`
+}
+
+// ToolChoice is "none", "auto", "required" (Mode), or a named function
+// (Mode "function", Function set).
+type ToolChoice struct {
+	Mode     string
+	Function string
+}
+
+// Tool choice modes.
+const (
+	ToolChoiceNone     = "none"
+	ToolChoiceAuto     = "auto"
+	ToolChoiceRequired = "required"
+	ToolChoiceFunction = "function"
+)
+
+// ResponseFormat asks for text, any JSON object, or JSON matching a schema.
+type ResponseFormat struct {
+	Type       string      `json:"type"` // text, json_object, json_schema
+	JSONSchema *JSONSchema `json:"json_schema,omitempty"`
+}
+
+// JSONSchema names the schema a json_schema response must follow.
+type JSONSchema struct {
+	Name        string  `json:"name"`
+	Description string  `json:"description,omitempty"`
+	Schema      RawJSON `json:"schema,omitempty"`
+	Strict      *bool   `json:"strict,omitempty"`
+}
+
+// StreamOptions are the client's stream options.
+type StreamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
+}
+
+// StringList accepts a string or an array of strings (as "stop" does).
+type StringList []string

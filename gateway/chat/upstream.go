@@ -1,0 +1,134 @@
+package chat
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// OpenAIBody returns the request body for an OpenAI-shaped upstream: every
+// field as the client sent it (unknown ones included, RouteFree's options
+// excluded), with model replaced and, on streams, include_usage forced so
+// the gateway can always bill. Raw values are copied, never re-encoded.
+func (r *Request) OpenAIBody(model string) ([]byte, error) {
+	fields := r.raw
+	if fields == nil { // built in code rather than parsed
+		var err error
+		if fields, err = r.typedFields(); err != nil {
+			return nil, err
+		}
+	}
+	size := 64 + len(model)
+	for k, v := range fields {
+		size += len(k) + len(v) + 4
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"model":`...)
+	b = AppendString(b, model)
+	for k, v := range fields {
+		if k == "model" || k == "stream_options" {
+			continue
+		}
+		b = append(b, ',')
+		b = AppendString(b, k)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	if r.Stream {
+		so, err := forceIncludeUsage(fields["stream_options"])
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"stream_options":`...)
+		b = append(b, so...)
+	} else if so, ok := fields["stream_options"]; ok {
+		b = append(b, `,"stream_options":`...)
+		b = append(b, so...)
+	}
+	return append(b, '}'), nil
+}
+
+// forceIncludeUsage sets include_usage in the client's stream_options,
+// keeping any other option it sent.
+func forceIncludeUsage(so RawJSON) (RawJSON, error) {
+	if firstByte(so) != '{' {
+		return RawJSON(`{"include_usage":true}`), nil
+	}
+	var m map[string]RawJSON
+	if err := json.Unmarshal(so, &m); err != nil {
+		return nil, err
+	}
+	if len(m) == 0 || (len(m) == 1 && m["include_usage"] != nil) {
+		return RawJSON(`{"include_usage":true}`), nil
+	}
+	m["include_usage"] = RawJSON("true")
+	return json.Marshal(m)
+}
+
+// typedFields encodes the typed fields plus Extra into raw values.
+func (r *Request) typedFields() (map[string]RawJSON, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]RawJSON
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range r.Extra {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	return m, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string literal (no HTML escaping).
+func AppendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,133 @@
+// Package anthropic translates OpenAI chat completions to Anthropic's
+// Messages API and back, for plain and streamed answers.
+package anthropic
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+)
+
+// Version is the anthropic-version header sent.
+const Version = "2023-06-01"
+
+// Adapter speaks Anthropic's Messages API. Upstream.BaseURL is the host
+// root, e.g. https://api.anthropic.com.
+type Adapter struct{}
+
+// Send translates the request, calls /v1/messages and translates back.
+func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req *chat.Request) (*core.Result, error) {
+	ar, jsonTool, err := translate(req, up.Model)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(ar)
+	if err != nil {
+		return nil, err
+	}
+	header := http.Header{"X-Api-Key": {up.APIKey}, "Anthropic-Version": {Version}}
+	url := strings.TrimSuffix(strings.TrimSuffix(up.BaseURL, "/"), "/v1") + "/v1/messages"
+	resp, err := core.Post(ctx, hc, up.Provider, url, body, req.Stream, header)
+	if err != nil {
+		return nil, err
+	}
+	if req.Stream {
+		return &core.Result{Stream: newStream(up.Provider, req.Model, jsonTool, resp.Body)}, nil
+	}
+	b, err := core.ReadBody(up.Provider, resp)
+	if err != nil {
+		return nil, err
+	}
+	r, err := decodeResponse(b, req.Model, jsonTool)
+	if err != nil {
+		return nil, core.BadResponse(up.Provider, err)
+	}
+	return &core.Result{Response: r}, nil
+}
+
+type response struct {
+	ID         string         `json:"id"`
+	Model      string         `json:"model"`
+	Content    []contentBlock `json:"content"`
+	StopReason string         `json:"stop_reason"`
+	Usage      usage          `json:"usage"`
+}
+
+type contentBlock struct {
+	Type  string          `json:"type"`
+	Text  string          `json:"text"`
+	ID    string          `json:"id"`
+	Name  string          `json:"name"`
+	Input json.RawMessage `json:"input"`
+}
+
+type usage struct {
+	InputTokens              int `json:"input_tokens"`
+	OutputTokens             int `json:"output_tokens"`
+	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
+}
+
+// openAI maps usage: OpenAI's prompt_tokens counts every input token,
+// cached or not, so cache reads and writes are added back in.
+func (u usage) openAI() chat.Usage {
+	return chat.NewUsage(u.InputTokens+u.CacheReadInputTokens+u.CacheCreationInputTokens, u.OutputTokens, u.CacheReadInputTokens, 0)
+}
+
+func finishReason(stop string, jsonTool string) string {
+	switch stop {
+	case "max_tokens", "model_context_window_exceeded":
+		return chat.FinishLength
+	case "tool_use":
+		if jsonTool != "" {
+			return chat.FinishStop
+		}
+		return chat.FinishToolCalls
+	case "refusal":
+		return chat.FinishContentFilter
+	}
+	return chat.FinishStop // end_turn, stop_sequence, pause_turn
+}
+
+// decodeResponse turns a Messages answer into an OpenAI completion.
+// Thinking blocks are left out of the content: Anthropic bills them as
+// output tokens but reports no separate count.
+func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
+	var r response
+	if err := fastjson.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	var text strings.Builder
+	var calls []chat.ToolCall
+	for _, c := range r.Content {
+		switch c.Type {
+		case "text":
+			text.WriteString(c.Text)
+		case "tool_use":
+			args := string(c.Input)
+			if args == "" {
+				args = "{}"
+			}
+			if jsonTool != "" && c.Name == jsonTool {
+				text.WriteString(args)
+				continue
+			}
+			calls = append(calls, chat.ToolCall{ID: c.ID, Type: "function", Function: chat.FunctionCall{Name: c.Name, Arguments: args}})
+		}
+	}
+	msg := chat.Message{Role: chat.RoleAssistant, ToolCalls: calls}
+	if text.Len() > 0 || len(calls) == 0 {
+		msg.Content = chat.TextContent(text.String())
+	}
+	u := r.Usage.openAI()
+	return &chat.Response{ID: r.ID, Object: "chat.completion", Created: time.Now().Unix(), Model: model,
+		Choices: []chat.Choice{{Index: 0, Message: msg, FinishReason: finishReason(r.StopReason, jsonTool)}},
+		Usage:   &u}, nil
+}

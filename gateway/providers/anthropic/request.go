@@ -1,0 +1,328 @@
+package anthropic
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+)
+
+// The Messages API request, as much of it as RouteFree uses.
+type request struct {
+	Model         string      `json:"model"`
+	MaxTokens     int         `json:"max_tokens"`
+	System        []block     `json:"system,omitempty"`
+	Messages      []message   `json:"messages"`
+	Tools         []tool      `json:"tools,omitempty"`
+	ToolChoice    *toolChoice `json:"tool_choice,omitempty"`
+	Temperature   *float64    `json:"temperature,omitempty"`
+	TopP          *float64    `json:"top_p,omitempty"`
+	StopSequences []string    `json:"stop_sequences,omitempty"`
+	Stream        bool        `json:"stream,omitempty"`
+	Metadata      *metadata   `json:"metadata,omitempty"`
+}
+
+type metadata struct {
+	UserID string `json:"user_id"`
+}
+
+type message struct {
+	Role    string  `json:"role"`
+	Content []block `json:"content"`
+}
+
+type block struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text,omitempty"`
+	Source    *source         `json:"source,omitempty"`
+	Title     string          `json:"title,omitempty"`
+	ID        string          `json:"id,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	ToolUseID string          `json:"tool_use_id,omitempty"`
+	Content   []block         `json:"content,omitempty"`
+}
+
+type source struct {
+	Type      string `json:"type"` // base64, url, text
+	MediaType string `json:"media_type,omitempty"`
+	Data      string `json:"data,omitempty"`
+	URL       string `json:"url,omitempty"`
+}
+
+type tool struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+type toolChoice struct {
+	Type                   string `json:"type"` // auto, any, tool, none
+	Name                   string `json:"name,omitempty"`
+	DisableParallelToolUse bool   `json:"disable_parallel_tool_use,omitempty"`
+}
+
+// DefaultMaxTokens is sent when the client gave no limit (Anthropic
+// requires one).
+const DefaultMaxTokens = 4096
+
+var emptyObject = json.RawMessage(`{}`)
+
+// translate builds the Messages request. Structured output
+// (response_format json_schema) is asked for with a forced tool whose
+// input_schema is the schema: Claude then must answer with exactly that
+// JSON, which the response side turns back into message content. When the
+// client also sends its own tools, forcing would forbid them, so the
+// schema goes into the system prompt as an instruction instead. jsonTool
+// is the forced tool's name, "" when none.
+func translate(req *chat.Request, model string) (out *request, jsonTool string, err error) {
+	if req.N != nil && *req.N > 1 {
+		return nil, "", core.Unsupported("anthropic", "n > 1")
+	}
+	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(DefaultMaxTokens), TopP: req.TopP,
+		StopSequences: req.Stop, Stream: req.Stream}
+	if t := req.Temperature; t != nil {
+		v := min(*t, 1) // Anthropic's range is 0..1
+		out.Temperature = &v
+	}
+	if req.User != "" {
+		out.Metadata = &metadata{UserID: req.User}
+	}
+	for i := range req.Messages {
+		if err := out.add(&req.Messages[i]); err != nil {
+			return nil, "", err
+		}
+	}
+	out.trimPrefill()
+	for _, t := range req.Tools {
+		schema := t.Function.Parameters
+		if len(schema) == 0 || firstByte(schema) != '{' {
+			schema = json.RawMessage(`{"type":"object","properties":{}}`)
+		}
+		out.Tools = append(out.Tools, tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
+	}
+	out.ToolChoice = mapToolChoice(req)
+	if rf := req.ResponseFormat; rf != nil {
+		switch rf.Type {
+		case "json_schema":
+			schema := rf.JSONSchema.Schema
+			if len(req.Tools) == 0 && isObjectSchema(schema) {
+				jsonTool = toolName(rf.JSONSchema.Name)
+				out.Tools = []tool{{Name: jsonTool, Description: "Give the answer as this tool's input. " + rf.JSONSchema.Description, InputSchema: schema}}
+				out.ToolChoice = &toolChoice{Type: "tool", Name: jsonTool}
+			} else {
+				out.System = append(out.System, block{Type: "text", Text: "Respond only with a JSON value that matches this JSON Schema, with no other text:\n" + string(schema)})
+			}
+		case "json_object":
+			out.System = append(out.System, block{Type: "text", Text: "Respond only with a valid JSON object, with no other text."})
+		}
+	}
+	return out, jsonTool, nil
+}
+
+func mapToolChoice(req *chat.Request) *toolChoice {
+	if len(req.Tools) == 0 {
+		return nil
+	}
+	var tc *toolChoice
+	if c := req.ToolChoice; c != nil {
+		switch c.Mode {
+		case chat.ToolChoiceNone:
+			return &toolChoice{Type: "none"}
+		case chat.ToolChoiceAuto:
+			tc = &toolChoice{Type: "auto"}
+		case chat.ToolChoiceRequired:
+			tc = &toolChoice{Type: "any"}
+		case chat.ToolChoiceFunction:
+			tc = &toolChoice{Type: "tool", Name: c.Function}
+		}
+	}
+	if p := req.ParallelToolCalls; p != nil && !*p {
+		if tc == nil {
+			tc = &toolChoice{Type: "auto"}
+		}
+		tc.DisableParallelToolUse = true
+	}
+	return tc
+}
+
+// add appends one OpenAI message, merging it into the previous turn when
+// the roles match (Anthropic wants alternating user/assistant turns).
+func (r *request) add(m *chat.Message) error {
+	switch m.Role {
+	case chat.RoleSystem, chat.RoleDeveloper:
+		for _, t := range textsOf(m.Content) {
+			r.System = append(r.System, block{Type: "text", Text: t})
+		}
+		return nil
+	case chat.RoleTool:
+		res := block{Type: "tool_result", ToolUseID: m.ToolCallID}
+		for _, t := range textsOf(m.Content) {
+			res.Content = append(res.Content, block{Type: "text", Text: t})
+		}
+		r.appendTurn("user", res)
+		return nil
+	case chat.RoleAssistant:
+		blocks := make([]block, 0, 1+len(m.ToolCalls))
+		for _, t := range textsOf(m.Content) {
+			blocks = append(blocks, block{Type: "text", Text: t})
+		}
+		for _, tc := range m.ToolCalls {
+			input := json.RawMessage(tc.Function.Arguments)
+			if firstByte(input) != '{' || !json.Valid(input) {
+				input = emptyObject
+			}
+			blocks = append(blocks, block{Type: "tool_use", ID: tc.ID, Name: tc.Function.Name, Input: input})
+		}
+		r.appendTurn("assistant", blocks...)
+		return nil
+	}
+	// user
+	if !m.Content.IsParts() {
+		if m.Content.Text != "" {
+			r.appendTurn("user", block{Type: "text", Text: m.Content.Text})
+		}
+		return nil
+	}
+	blocks := make([]block, 0, len(m.Content.Parts))
+	for _, p := range m.Content.Parts {
+		b, err := userBlock(p)
+		if err != nil {
+			return err
+		}
+		if b.Type != "" {
+			blocks = append(blocks, b)
+		}
+	}
+	r.appendTurn("user", blocks...)
+	return nil
+}
+
+func (r *request) appendTurn(role string, blocks ...block) {
+	if len(blocks) == 0 {
+		return
+	}
+	if n := len(r.Messages); n > 0 && r.Messages[n-1].Role == role {
+		r.Messages[n-1].Content = append(r.Messages[n-1].Content, blocks...)
+		return
+	}
+	r.Messages = append(r.Messages, message{Role: role, Content: blocks})
+}
+
+// trimPrefill: a final assistant turn is a prefill the answer continues;
+// Anthropic rejects one that ends in whitespace.
+func (r *request) trimPrefill() {
+	n := len(r.Messages)
+	if n == 0 || r.Messages[n-1].Role != "assistant" {
+		return
+	}
+	m := &r.Messages[n-1]
+	last := &m.Content[len(m.Content)-1]
+	if last.Type != "text" {
+		return
+	}
+	last.Text = strings.TrimRight(last.Text, " \t\r\n")
+	if last.Text == "" {
+		m.Content = m.Content[:len(m.Content)-1]
+		if len(m.Content) == 0 {
+			r.Messages = r.Messages[:n-1]
+		}
+	}
+}
+
+func userBlock(p chat.Part) (block, error) {
+	switch p.Type {
+	case chat.PartText:
+		if p.Text == "" {
+			return block{}, nil // Anthropic rejects empty text blocks
+		}
+		return block{Type: "text", Text: p.Text}, nil
+	case chat.PartImageURL:
+		u := p.ImageURL.URL
+		if mt, data, ok := core.ParseDataURL(u); ok {
+			return block{Type: "image", Source: &source{Type: "base64", MediaType: mt, Data: data}}, nil
+		}
+		if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
+			return block{Type: "image", Source: &source{Type: "url", URL: u}}, nil
+		}
+		return block{}, core.Unsupported("anthropic", "this image URL form")
+	case chat.PartFile:
+		return documentBlock(p.File)
+	}
+	return block{}, core.Unsupported("anthropic", p.Type+" content")
+}
+
+// documentBlock maps a file part: PDFs as base64 documents, plain text as
+// text documents. Anthropic cannot see OpenAI file IDs.
+func documentBlock(f *chat.File) (block, error) {
+	if f.FileData == "" {
+		return block{}, core.Unsupported("anthropic", "file_id")
+	}
+	mt, data, ok := core.ParseDataURL(f.FileData)
+	if !ok {
+		mt, data = "application/pdf", f.FileData // bare base64, as OpenAI's SDK sends PDFs
+	}
+	switch mt {
+	case "application/pdf":
+		return block{Type: "document", Title: f.Filename, Source: &source{Type: "base64", MediaType: mt, Data: data}}, nil
+	case "text/plain":
+		text, err := base64.StdEncoding.DecodeString(data)
+		if err != nil {
+			return block{}, &chat.ValidationError{Message: "file_data is not valid base64"}
+		}
+		return block{Type: "document", Title: f.Filename, Source: &source{Type: "text", MediaType: mt, Data: string(text)}}, nil
+	}
+	return block{}, core.Unsupported("anthropic", "file type "+mt)
+}
+
+// textsOf returns the non-empty texts of a content.
+func textsOf(c chat.Content) []string {
+	if !c.IsParts() {
+		if c.Text == "" {
+			return nil
+		}
+		return []string{c.Text}
+	}
+	out := make([]string, 0, len(c.Parts))
+	for _, p := range c.Parts {
+		if p.Type == chat.PartText && p.Text != "" {
+			out = append(out, p.Text)
+		}
+	}
+	return out
+}
+
+func isObjectSchema(s json.RawMessage) bool {
+	var v struct {
+		Type any `json:"type"`
+	}
+	return firstByte(s) == '{' && json.Unmarshal(s, &v) == nil && v.Type == "object"
+}
+
+// toolName makes a schema name a valid tool name: [a-zA-Z0-9_-]{1,64}.
+func toolName(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 64 {
+		b = b[:64]
+	}
+	if len(b) == 0 {
+		return "json_output"
+	}
+	return string(b)
+}
+
+func firstByte(b []byte) byte {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c
+		}
+	}
+	return 0
+}

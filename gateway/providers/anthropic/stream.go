@@ -1,0 +1,191 @@
+package anthropic
+
+import (
+	"io"
+	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+)
+
+// event is any Messages stream event; only the fields of its type are set.
+type event struct {
+	Type         string        `json:"type"`
+	Message      *response     `json:"message"`
+	Index        int           `json:"index"`
+	ContentBlock *contentBlock `json:"content_block"`
+	Delta        *struct {
+		Type        string `json:"type"`
+		Text        string `json:"text"`
+		PartialJSON string `json:"partial_json"`
+		StopReason  string `json:"stop_reason"`
+	} `json:"delta"`
+	Usage *usage `json:"usage"`
+}
+
+const (
+	blockOther = iota // thinking and anything unknown: not relayed
+	blockText
+	blockTool
+	blockJSON // the forced structured-output tool: relayed as content
+)
+
+type stream struct {
+	provider string
+	jsonTool string
+	body     io.ReadCloser
+	sse      *core.SSEReader
+	w        core.ChunkWriter
+	kinds    map[int]int // content block index → kind
+	toolIdx  map[int]int // content block index → OpenAI tool call index
+	tools    int
+	usage    usage
+	done     bool
+	finish   string
+	err      error
+}
+
+func newStream(provider, model, jsonTool string, body io.ReadCloser) *stream {
+	return &stream{provider: provider, jsonTool: jsonTool, body: body, sse: core.NewSSEReader(body),
+		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, kinds: map[int]int{}, toolIdx: map[int]int{}}
+}
+
+func (s *stream) SetID(id string) { s.w.ID = id }
+
+func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done }
+
+func (s *stream) FinishReason() string { return s.finish }
+
+func (s *stream) Close() error {
+	if s.err == nil {
+		s.err = io.ErrClosedPipe
+	}
+	if s.sse != nil {
+		s.sse.Release()
+		s.sse = nil
+		return s.body.Close()
+	}
+	return nil
+}
+
+func (s *stream) Next() ([]byte, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	for {
+		_, data, err := s.sse.Next()
+		if err != nil {
+			s.err = core.Cut(s.provider, err)
+			return nil, s.err
+		}
+		out, err := s.translate(data)
+		if err != nil {
+			s.err = err
+			return nil, err // io.EOF after message_stop
+		}
+		if out != nil {
+			return out, nil
+		}
+	}
+}
+
+// translate maps one event to a chunk, or nil for events with none.
+func (s *stream) translate(data []byte) ([]byte, error) {
+	var e event
+	if err := fastjson.Unmarshal(data, &e); err != nil {
+		return nil, core.BadResponse(s.provider, err)
+	}
+	switch e.Type {
+	case "message_start":
+		if e.Message != nil {
+			if s.w.ID == "" {
+				s.w.ID = e.Message.ID
+			}
+			s.usage = e.Message.Usage
+		}
+		return s.w.Role(0), nil
+	case "content_block_start":
+		if e.ContentBlock == nil {
+			return nil, nil
+		}
+		switch e.ContentBlock.Type {
+		case "text":
+			s.kinds[e.Index] = blockText
+			if e.ContentBlock.Text != "" {
+				return s.w.Content(0, e.ContentBlock.Text), nil
+			}
+		case "tool_use":
+			if s.jsonTool != "" && e.ContentBlock.Name == s.jsonTool {
+				s.kinds[e.Index] = blockJSON
+				return nil, nil
+			}
+			s.kinds[e.Index] = blockTool
+			s.toolIdx[e.Index] = s.tools
+			s.tools++
+			return s.w.ToolStart(0, s.toolIdx[e.Index], e.ContentBlock.ID, e.ContentBlock.Name, ""), nil
+		}
+		return nil, nil
+	case "content_block_delta":
+		if e.Delta == nil {
+			return nil, nil
+		}
+		switch s.kinds[e.Index] {
+		case blockText:
+			if e.Delta.Type == "text_delta" && e.Delta.Text != "" {
+				return s.w.Content(0, e.Delta.Text), nil
+			}
+		case blockJSON:
+			if e.Delta.PartialJSON != "" {
+				return s.w.Content(0, e.Delta.PartialJSON), nil
+			}
+		case blockTool:
+			if e.Delta.PartialJSON != "" {
+				return s.w.ToolArgs(0, s.toolIdx[e.Index], e.Delta.PartialJSON), nil
+			}
+		}
+		return nil, nil
+	case "message_delta":
+		if u := e.Usage; u != nil {
+			// output_tokens is cumulative; newer API versions may repeat
+			// the input counts here too.
+			s.usage.OutputTokens = u.OutputTokens
+			if u.InputTokens > 0 || u.CacheReadInputTokens > 0 || u.CacheCreationInputTokens > 0 {
+				s.usage.InputTokens, s.usage.CacheReadInputTokens, s.usage.CacheCreationInputTokens =
+					u.InputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens
+			}
+		}
+		if e.Delta != nil && e.Delta.StopReason != "" {
+			s.finish = finishReason(e.Delta.StopReason, s.jsonTool)
+			return s.w.Finish(0, s.finish), nil
+		}
+		return nil, nil
+	case "message_stop":
+		s.done = true
+		return nil, io.EOF
+	case "error":
+		return nil, core.StreamError(s.provider, errorStatus(data), data)
+	}
+	return nil, nil // ping, content_block_stop, and event types added later
+}
+
+// errorStatus maps an in-stream error type to the HTTP status Anthropic
+// uses for it.
+func errorStatus(data []byte) int {
+	var e struct {
+		Error struct {
+			Type string `json:"type"`
+		} `json:"error"`
+	}
+	_ = fastjson.Unmarshal(data, &e)
+	switch e.Error.Type {
+	case "overloaded_error":
+		return 529
+	case "rate_limit_error":
+		return 429
+	case "invalid_request_error":
+		return 400
+	}
+	return 500
+}

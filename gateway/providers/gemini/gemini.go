@@ -1,0 +1,152 @@
+// Package gemini translates OpenAI chat completions to Gemini's
+// generateContent / streamGenerateContent (alt=sse) and back.
+package gemini
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+)
+
+// Adapter speaks Gemini's API. Upstream.BaseURL is the host root, e.g.
+// https://generativelanguage.googleapis.com.
+type Adapter struct{}
+
+// Send translates the request, calls the model and translates back.
+func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req *chat.Request) (*core.Result, error) {
+	gr, err := translate(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(gr)
+	if err != nil {
+		return nil, err
+	}
+	url := strings.TrimSuffix(strings.TrimSuffix(up.BaseURL, "/"), "/v1beta") + "/v1beta/models/" + up.Model
+	if req.Stream {
+		url += ":streamGenerateContent?alt=sse"
+	} else {
+		url += ":generateContent"
+	}
+	resp, err := core.Post(ctx, hc, up.Provider, url, body, req.Stream, http.Header{"X-Goog-Api-Key": {up.APIKey}})
+	if err != nil {
+		return nil, err
+	}
+	if req.Stream {
+		return &core.Result{Stream: newStream(up.Provider, req.Model, resp.Body)}, nil
+	}
+	b, err := core.ReadBody(up.Provider, resp)
+	if err != nil {
+		return nil, err
+	}
+	r, err := decodeResponse(b, req.Model)
+	if err != nil {
+		return nil, core.BadResponse(up.Provider, err)
+	}
+	return &core.Result{Response: r}, nil
+}
+
+type response struct {
+	Candidates     []candidate    `json:"candidates"`
+	UsageMetadata  *usageMetadata `json:"usageMetadata"`
+	ResponseID     string         `json:"responseId"`
+	PromptFeedback *struct {
+		BlockReason string `json:"blockReason"`
+	} `json:"promptFeedback"`
+	Error *json.RawMessage `json:"error"`
+}
+
+type candidate struct {
+	Content      content `json:"content"`
+	FinishReason string  `json:"finishReason"`
+	Index        int     `json:"index"`
+}
+
+type usageMetadata struct {
+	PromptTokenCount        int `json:"promptTokenCount"`
+	CandidatesTokenCount    int `json:"candidatesTokenCount"`
+	ThoughtsTokenCount      int `json:"thoughtsTokenCount"`
+	CachedContentTokenCount int `json:"cachedContentTokenCount"`
+	ToolUsePromptTokenCount int `json:"toolUsePromptTokenCount"`
+}
+
+// openAI maps usage: thoughts are reasoning tokens inside completion
+// tokens; cached content is inside the prompt count already.
+func (u usageMetadata) openAI() chat.Usage {
+	return chat.NewUsage(u.PromptTokenCount+u.ToolUsePromptTokenCount, u.CandidatesTokenCount+u.ThoughtsTokenCount,
+		u.CachedContentTokenCount, u.ThoughtsTokenCount)
+}
+
+func finishReason(reason string, calls bool) string {
+	switch reason {
+	case "MAX_TOKENS":
+		return chat.FinishLength
+	case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY":
+		return chat.FinishContentFilter
+	}
+	if calls {
+		return chat.FinishToolCalls
+	}
+	return chat.FinishStop
+}
+
+// callID names a function call: Gemini's own id when it gives one.
+func callID(fc *functionCall) string {
+	if fc.ID != "" {
+		return fc.ID
+	}
+	return "call_" + strconv.FormatUint(rand.Uint64(), 36)
+}
+
+func args(fc *functionCall) string {
+	if len(fc.Args) == 0 {
+		return "{}"
+	}
+	return string(fc.Args)
+}
+
+func decodeResponse(b []byte, model string) (*chat.Response, error) {
+	var r response
+	if err := fastjson.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	out := &chat.Response{ID: r.ResponseID, Object: "chat.completion", Created: time.Now().Unix(), Model: model,
+		Choices: make([]chat.Choice, 0, len(r.Candidates))}
+	for _, c := range r.Candidates {
+		var text strings.Builder
+		var calls []chat.ToolCall
+		for i := range c.Content.Parts {
+			p := &c.Content.Parts[i]
+			switch {
+			case p.FunctionCall != nil:
+				calls = append(calls, chat.ToolCall{ID: callID(p.FunctionCall), Type: "function",
+					Function: chat.FunctionCall{Name: p.FunctionCall.Name, Arguments: args(p.FunctionCall)}})
+			case !p.Thought:
+				text.WriteString(p.Text)
+			}
+		}
+		msg := chat.Message{Role: chat.RoleAssistant, ToolCalls: calls}
+		if text.Len() > 0 || len(calls) == 0 {
+			msg.Content = chat.TextContent(text.String())
+		}
+		out.Choices = append(out.Choices, chat.Choice{Index: c.Index, Message: msg, FinishReason: finishReason(c.FinishReason, len(calls) > 0)})
+	}
+	if len(out.Choices) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
+		out.Choices = append(out.Choices, chat.Choice{Message: chat.Message{Role: chat.RoleAssistant, Content: chat.TextContent("")},
+			FinishReason: chat.FinishContentFilter})
+	}
+	if r.UsageMetadata != nil {
+		u := r.UsageMetadata.openAI()
+		out.Usage = &u
+	}
+	return out, nil
+}

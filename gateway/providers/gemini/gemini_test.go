@@ -1,0 +1,219 @@
+package gemini
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+	pt "github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+func upstream(srv *pt.Server) core.Upstream {
+	return core.Upstream{Provider: "google", Kind: core.KindGemini, BaseURL: srv.BaseURL, Model: "gemini-2.5-flash", APIKey: "AIza-up"}
+}
+
+func parse(t testing.TB, body string) *chat.Request {
+	t.Helper()
+	r, err := chat.Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func send(t *testing.T, srv *pt.Server, body string) (*core.Result, request) {
+	t.Helper()
+	res, err := Adapter{}.Send(context.Background(), nil, upstream(srv), parse(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent request
+	if err := json.Unmarshal(srv.Last().Body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	return res, sent
+}
+
+func drain(t *testing.T, s core.ChunkStream) ([]chat.Chunk, error) {
+	t.Helper()
+	var out []chat.Chunk
+	for {
+		b, err := s.Next()
+		if err != nil {
+			return out, err
+		}
+		var c chat.Chunk
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatalf("chunk is not JSON: %v: %s", err, b)
+		}
+		out = append(out, c)
+	}
+}
+
+func contentOf(chunks []chat.Chunk) string {
+	var b strings.Builder
+	for _, c := range chunks {
+		for _, ch := range c.Choices {
+			if ch.Delta.Content != nil {
+				b.WriteString(*ch.Delta.Content)
+			}
+		}
+	}
+	return b.String()
+}
+
+func TestTextAndRequestTranslation(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Text: "晴天", Reasoning: "thinking…", Usage: pt.Usage{Prompt: 200, Completion: 60, Cached: 150, Reasoning: 45}})
+	res, sent := send(t, srv, `{"model":"google/gemini-2.5-flash","messages":[{"role":"system","content":"Be brief."},`+
+		`{"role":"user","content":[{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"https://example.com/p/cat.webp?x=1"}},`+
+		`{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="}},{"type":"file","file":{"file_data":"data:application/pdf;base64,JVBERi0="}}]},`+
+		`{"role":"assistant","content":"A"},{"role":"assistant","content":"cat"},{"role":"user","content":"sure?"}],`+
+		`"temperature":0.4,"top_p":0.8,"max_tokens":256,"stop":["X"],"seed":7,"n":1}`)
+	got := srv.Last()
+	if got.Path != "/v1beta/models/gemini-2.5-flash:generateContent" || got.Header.Get("x-goog-api-key") != "AIza-up" {
+		t.Errorf("path %q headers %v", got.Path, got.Header)
+	}
+	if sent.SystemInstruction == nil || sent.SystemInstruction.Parts[0].Text != "Be brief." {
+		t.Errorf("system = %+v", sent.SystemInstruction)
+	}
+	if len(sent.Contents) != 3 || sent.Contents[1].Role != "model" || len(sent.Contents[1].Parts) != 2 {
+		t.Fatalf("contents = %+v", sent.Contents)
+	}
+	p := sent.Contents[0].Parts
+	if p[1].FileData == nil || p[1].FileData.MimeType != "image/webp" || p[1].FileData.FileURI != "https://example.com/p/cat.webp?x=1" {
+		t.Errorf("url image = %+v", p[1].FileData)
+	}
+	if p[2].InlineData == nil || p[2].InlineData.MimeType != "image/png" || p[3].InlineData.MimeType != "application/pdf" {
+		t.Errorf("inline = %+v %+v", p[2].InlineData, p[3].InlineData)
+	}
+	g := sent.GenerationConfig
+	if *g.Temperature != 0.4 || *g.TopP != 0.8 || *g.MaxOutputTokens != 256 || g.StopSequences[0] != "X" || *g.Seed != 7 || *g.CandidateCount != 1 {
+		t.Errorf("generationConfig = %+v", g)
+	}
+	r := res.Response
+	if r.Choices[0].Message.Content.String() != "晴天" || r.Choices[0].FinishReason != "stop" {
+		t.Errorf("choice = %+v (thoughts must not leak)", r.Choices[0])
+	}
+	if u := r.Usage; u.PromptTokens != 200 || u.CachedTokens() != 150 || u.CompletionTokens != 60 || u.ReasoningTokens() != 45 || u.TotalTokens != 260 {
+		t.Errorf("usage = %+v", u)
+	}
+}
+
+func TestToolsBothWays(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{ToolCalls: []pt.ToolCall{{Name: "get_weather", Arguments: `{"city":"Taipei"}`}}})
+	res, sent := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"weather?"},`+
+		`{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Tainan\"}"}}]},`+
+		`{"role":"tool","tool_call_id":"c1","content":"28C"}],`+
+		`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":["string","null"]}},"additionalProperties":false}}}],`+
+		`"tool_choice":{"type":"function","function":{"name":"get_weather"}}}`)
+	if fc := sent.Contents[1].Parts[0].FunctionCall; fc == nil || fc.Name != "get_weather" || string(fc.Args) != `{"city":"Tainan"}` {
+		t.Errorf("functionCall = %+v", sent.Contents[1])
+	}
+	if fr := sent.Contents[2].Parts[0].FunctionResponse; fr == nil || fr.Name != "get_weather" || string(fr.Response) != `{"content":"28C"}` || sent.Contents[2].Role != "user" {
+		t.Errorf("functionResponse = %+v", sent.Contents[2])
+	}
+	params := string(sent.Tools[0].FunctionDeclarations[0].Parameters)
+	if strings.Contains(params, "additionalProperties") || !strings.Contains(params, `"nullable":true`) {
+		t.Errorf("parameters not sanitized: %s", params)
+	}
+	tc := sent.ToolConfig.FunctionCallingConfig
+	if tc.Mode != "ANY" || tc.AllowedFunctionNames[0] != "get_weather" {
+		t.Errorf("toolConfig = %+v", tc)
+	}
+	ch := res.Response.Choices[0]
+	if ch.FinishReason != "tool_calls" || len(ch.Message.ToolCalls) != 1 || ch.Message.ToolCalls[0].Function.Arguments != `{"city":"Taipei"}` || ch.Message.ToolCalls[0].ID == "" {
+		t.Errorf("choice = %+v", ch)
+	}
+}
+
+func TestJSONSchema(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Text: `{"ok":true}`})
+	res, sent := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"r","strict":true,`+
+		`"schema":{"type":"object","properties":{"ok":{"type":"boolean"}},"required":["ok"],"additionalProperties":false,"$schema":"x"}}}}`)
+	g := sent.GenerationConfig
+	if g.ResponseMimeType != "application/json" || !strings.Contains(string(g.ResponseSchema), `"required":["ok"]`) || strings.Contains(string(g.ResponseSchema), "additionalProperties") {
+		t.Errorf("generationConfig = %s / %s", g.ResponseMimeType, g.ResponseSchema)
+	}
+	if res.Response.Choices[0].Message.Content.String() != `{"ok":true}` {
+		t.Errorf("content = %q", res.Response.Choices[0].Message.Content.String())
+	}
+}
+
+func TestStreamCountsCumulativeUsageOnce(t *testing.T) {
+	text := strings.Repeat("雨", 40)
+	srv := pt.NewGemini(t, pt.Script{Text: text, Chunks: 8, Reasoning: "hmm", Usage: pt.Usage{Prompt: 90, Completion: 70, Cached: 30, Reasoning: 20}})
+	res, _ := send(t, srv, `{"model":"google/gemini","messages":[{"role":"user","content":"x"}],"stream":true}`)
+	if got := srv.Last(); got.Path != "/v1beta/models/gemini-2.5-flash:streamGenerateContent" || got.RawQuery != "alt=sse" {
+		t.Errorf("path %q?%q", got.Path, got.RawQuery)
+	}
+	s := res.Stream
+	defer s.Close()
+	s.SetID("gen-g")
+	chunks, err := drain(t, s)
+	if err != io.EOF {
+		t.Fatal(err)
+	}
+	if contentOf(chunks) != text || chunks[0].ID != "gen-g" || chunks[0].Choices[0].Delta.Role != "assistant" {
+		t.Errorf("content %q first %+v", contentOf(chunks), chunks[0])
+	}
+	u, ok := s.Usage()
+	if !ok || u.PromptTokens != 90 || u.CompletionTokens != 70 || u.ReasoningTokens() != 20 || u.CachedTokens() != 30 {
+		t.Errorf("usage = %+v %v (must be the last report, not a sum)", u, ok)
+	}
+	if s.FinishReason() != "stop" {
+		t.Errorf("finish %q", s.FinishReason())
+	}
+}
+
+func TestStreamToolCall(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Text: "checking", ToolCalls: []pt.ToolCall{{Name: "f", Arguments: `{"a":1}`}, {Name: "g", Arguments: `{}`}}})
+	res, _ := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"stream":true,"tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":"g"}}]}`)
+	chunks, err := drain(t, res.Stream)
+	if err != io.EOF {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range chunks {
+		for _, tc := range c.Choices[0].Delta.ToolCalls {
+			names = append(names, tc.Function.Name+tc.Function.Arguments+string(rune('0'+*tc.Index)))
+		}
+	}
+	if strings.Join(names, ",") != `f{"a":1}0,g{}1` || res.Stream.FinishReason() != "tool_calls" {
+		t.Errorf("tool calls %v finish %q", names, res.Stream.FinishReason())
+	}
+}
+
+func TestErrorsAndCut(t *testing.T) {
+	for _, c := range []struct {
+		status    int
+		retryable bool
+	}{{503, true}, {429, true}, {500, true}, {400, false}} {
+		srv := pt.NewGemini(t, pt.Script{Status: c.status, ErrorMessage: "quota"})
+		_, err := Adapter{}.Send(context.Background(), nil, upstream(srv), parse(t, `{"model":"g","messages":[{"role":"user","content":"x"}]}`))
+		var ue *core.UpstreamError
+		if !errors.As(err, &ue) || ue.Status != c.status || core.Retryable(err) != c.retryable || ue.Message != "quota" {
+			t.Errorf("%d: %v", c.status, err)
+		}
+	}
+	srv := pt.NewGemini(t, pt.Script{Text: "abcdef", Chunks: 6, CutAfter: 2})
+	res, _ := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"stream":true}`)
+	chunks, err := drain(t, res.Stream)
+	if !errors.Is(err, core.ErrStreamCut) || contentOf(chunks) != "ab" {
+		t.Errorf("cut: %q, %v", contentOf(chunks), err)
+	}
+	if _, ok := res.Stream.Usage(); ok {
+		t.Error("cut stream claims final usage")
+	}
+	srv = pt.NewGemini(t, pt.Script{Text: "abcdef", Chunks: 6, CutAfter: 2, ErrorEvent: true})
+	res, _ = send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"stream":true}`)
+	_, err = drain(t, res.Stream)
+	var ue *core.UpstreamError
+	if !errors.As(err, &ue) || ue.Status != 503 {
+		t.Errorf("error event: %v", err)
+	}
+}

@@ -1,0 +1,291 @@
+package gemini
+
+import (
+	"encoding/json"
+	"mime"
+	"path"
+	"strings"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+)
+
+// The generateContent request, as much of it as RouteFree uses.
+type request struct {
+	Contents          []content   `json:"contents"`
+	SystemInstruction *content    `json:"systemInstruction,omitempty"`
+	Tools             []toolDecl  `json:"tools,omitempty"`
+	ToolConfig        *toolConfig `json:"toolConfig,omitempty"`
+	GenerationConfig  *genConfig  `json:"generationConfig,omitempty"`
+}
+
+type content struct {
+	Role  string `json:"role,omitempty"`
+	Parts []part `json:"parts"`
+}
+
+type part struct {
+	Text             string            `json:"text,omitempty"`
+	Thought          bool              `json:"thought,omitempty"`
+	InlineData       *blob             `json:"inlineData,omitempty"`
+	FileData         *fileData         `json:"fileData,omitempty"`
+	FunctionCall     *functionCall     `json:"functionCall,omitempty"`
+	FunctionResponse *functionResponse `json:"functionResponse,omitempty"`
+}
+
+type blob struct {
+	MimeType string `json:"mimeType"`
+	Data     string `json:"data"`
+}
+
+type fileData struct {
+	MimeType string `json:"mimeType,omitempty"`
+	FileURI  string `json:"fileUri"`
+}
+
+type functionCall struct {
+	ID   string          `json:"id,omitempty"`
+	Name string          `json:"name"`
+	Args json.RawMessage `json:"args,omitempty"`
+}
+
+type functionResponse struct {
+	ID       string          `json:"id,omitempty"`
+	Name     string          `json:"name"`
+	Response json.RawMessage `json:"response"`
+}
+
+type toolDecl struct {
+	FunctionDeclarations []funcDecl `json:"functionDeclarations"`
+}
+
+type funcDecl struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	Parameters  json.RawMessage `json:"parameters,omitempty"`
+}
+
+type toolConfig struct {
+	FunctionCallingConfig struct {
+		Mode                 string   `json:"mode"`
+		AllowedFunctionNames []string `json:"allowedFunctionNames,omitempty"`
+	} `json:"functionCallingConfig"`
+}
+
+type genConfig struct {
+	Temperature      *float64        `json:"temperature,omitempty"`
+	TopP             *float64        `json:"topP,omitempty"`
+	MaxOutputTokens  *int            `json:"maxOutputTokens,omitempty"`
+	StopSequences    []string        `json:"stopSequences,omitempty"`
+	CandidateCount   *int            `json:"candidateCount,omitempty"`
+	Seed             *int64          `json:"seed,omitempty"`
+	ResponseMimeType string          `json:"responseMimeType,omitempty"`
+	ResponseSchema   json.RawMessage `json:"responseSchema,omitempty"`
+}
+
+// translate builds the generateContent request.
+func translate(req *chat.Request) (*request, error) {
+	out := &request{}
+	names := map[string]string{} // tool_call_id → function name, for functionResponse
+	for i := range req.Messages {
+		if err := out.add(&req.Messages[i], names); err != nil {
+			return nil, err
+		}
+	}
+	if len(out.Contents) == 0 {
+		return nil, &chat.ValidationError{Param: "messages", Message: "needs at least one non-system message for gemini upstreams"}
+	}
+	if len(req.Tools) > 0 {
+		decls := make([]funcDecl, len(req.Tools))
+		for i, t := range req.Tools {
+			decls[i] = funcDecl{Name: t.Function.Name, Description: t.Function.Description, Parameters: sanitizeSchema(t.Function.Parameters)}
+		}
+		out.Tools = []toolDecl{{FunctionDeclarations: decls}}
+		out.ToolConfig = mapToolChoice(req.ToolChoice)
+	}
+	g := genConfig{Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.Stop, CandidateCount: req.N, Seed: req.Seed}
+	if req.MaxCompletionTokens != nil || req.MaxTokens != nil {
+		n := req.MaxOutputTokens(0)
+		g.MaxOutputTokens = &n
+	}
+	if rf := req.ResponseFormat; rf != nil {
+		switch rf.Type {
+		case "json_object":
+			g.ResponseMimeType = "application/json"
+		case "json_schema":
+			g.ResponseMimeType = "application/json"
+			g.ResponseSchema = sanitizeSchema(rf.JSONSchema.Schema)
+		}
+	}
+	if g.Temperature != nil || g.TopP != nil || g.MaxOutputTokens != nil || g.StopSequences != nil ||
+		g.CandidateCount != nil || g.Seed != nil || g.ResponseMimeType != "" {
+		out.GenerationConfig = &g
+	}
+	return out, nil
+}
+
+func mapToolChoice(c *chat.ToolChoice) *toolConfig {
+	if c == nil {
+		return nil
+	}
+	tc := &toolConfig{}
+	switch c.Mode {
+	case chat.ToolChoiceNone:
+		tc.FunctionCallingConfig.Mode = "NONE"
+	case chat.ToolChoiceRequired:
+		tc.FunctionCallingConfig.Mode = "ANY"
+	case chat.ToolChoiceFunction:
+		tc.FunctionCallingConfig.Mode = "ANY"
+		tc.FunctionCallingConfig.AllowedFunctionNames = []string{c.Function}
+	default:
+		tc.FunctionCallingConfig.Mode = "AUTO"
+	}
+	return tc
+}
+
+func (r *request) add(m *chat.Message, names map[string]string) error {
+	switch m.Role {
+	case chat.RoleSystem, chat.RoleDeveloper:
+		if r.SystemInstruction == nil {
+			r.SystemInstruction = &content{}
+		}
+		for _, t := range textsOf(m.Content) {
+			r.SystemInstruction.Parts = append(r.SystemInstruction.Parts, part{Text: t})
+		}
+		return nil
+	case chat.RoleTool:
+		name := names[m.ToolCallID]
+		if name == "" {
+			name = m.ToolCallID
+		}
+		r.appendTurn("user", part{FunctionResponse: &functionResponse{Name: name, Response: toolResponse(m.Content.String())}})
+		return nil
+	case chat.RoleAssistant:
+		var parts []part
+		for _, t := range textsOf(m.Content) {
+			parts = append(parts, part{Text: t})
+		}
+		for _, tc := range m.ToolCalls {
+			names[tc.ID] = tc.Function.Name
+			args := json.RawMessage(tc.Function.Arguments)
+			if !isObject(args) {
+				args = json.RawMessage(`{}`)
+			}
+			parts = append(parts, part{FunctionCall: &functionCall{Name: tc.Function.Name, Args: args}})
+		}
+		r.appendTurn("model", parts...)
+		return nil
+	}
+	if !m.Content.IsParts() {
+		if m.Content.Text != "" {
+			r.appendTurn("user", part{Text: m.Content.Text})
+		}
+		return nil
+	}
+	parts := make([]part, 0, len(m.Content.Parts))
+	for _, p := range m.Content.Parts {
+		gp, err := userPart(p)
+		if err != nil {
+			return err
+		}
+		if gp != (part{}) {
+			parts = append(parts, gp)
+		}
+	}
+	r.appendTurn("user", parts...)
+	return nil
+}
+
+// appendTurn merges consecutive turns of one role.
+func (r *request) appendTurn(role string, parts ...part) {
+	if len(parts) == 0 {
+		return
+	}
+	if n := len(r.Contents); n > 0 && r.Contents[n-1].Role == role {
+		r.Contents[n-1].Parts = append(r.Contents[n-1].Parts, parts...)
+		return
+	}
+	r.Contents = append(r.Contents, content{Role: role, Parts: parts})
+}
+
+func userPart(p chat.Part) (part, error) {
+	switch p.Type {
+	case chat.PartText:
+		return part{Text: p.Text}, nil
+	case chat.PartImageURL:
+		return urlPart(p.ImageURL.URL, "image/jpeg")
+	case chat.PartFile:
+		if p.File.FileData == "" {
+			return part{}, core.Unsupported("gemini", "file_id")
+		}
+		if mt, data, ok := core.ParseDataURL(p.File.FileData); ok {
+			return part{InlineData: &blob{MimeType: mt, Data: data}}, nil
+		}
+		return part{InlineData: &blob{MimeType: "application/pdf", Data: p.File.FileData}}, nil
+	case chat.PartInputAudio:
+		format := p.InputAudio.Format
+		if format == "" {
+			format = "wav"
+		}
+		return part{InlineData: &blob{MimeType: "audio/" + format, Data: p.InputAudio.Data}}, nil
+	}
+	return part{}, core.Unsupported("gemini", p.Type+" content")
+}
+
+// urlPart maps a data: URL to inlineData and an http(s) URL to fileData
+// with the MIME type guessed from the path's extension.
+func urlPart(u, fallback string) (part, error) {
+	if mt, data, ok := core.ParseDataURL(u); ok {
+		return part{InlineData: &blob{MimeType: mt, Data: data}}, nil
+	}
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return part{}, core.Unsupported("gemini", "this URL form")
+	}
+	p := u
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	mt := mime.TypeByExtension(strings.ToLower(path.Ext(p)))
+	if i := strings.IndexByte(mt, ';'); i >= 0 {
+		mt = mt[:i]
+	}
+	if mt == "" {
+		mt = fallback
+	}
+	return part{FileData: &fileData{MimeType: mt, FileURI: u}}, nil
+}
+
+// toolResponse wraps a tool's output: Gemini wants an object.
+func toolResponse(s string) json.RawMessage {
+	if isObject([]byte(s)) {
+		return json.RawMessage(s)
+	}
+	b, _ := json.Marshal(map[string]string{"content": s})
+	return b
+}
+
+func isObject(b []byte) bool {
+	for _, c := range b {
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			continue
+		}
+		return c == '{' && json.Valid(b)
+	}
+	return false
+}
+
+func textsOf(c chat.Content) []string {
+	if !c.IsParts() {
+		if c.Text == "" {
+			return nil
+		}
+		return []string{c.Text}
+	}
+	var out []string
+	for _, p := range c.Parts {
+		if p.Type == chat.PartText && p.Text != "" {
+			out = append(out, p.Text)
+		}
+	}
+	return out
+}

@@ -1,0 +1,139 @@
+package gemini
+
+import (
+	"io"
+	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+)
+
+// stream translates alt=sse events. Gemini repeats the usage so far on
+// every event, so only the last report counts; it has no end marker, so a
+// clean end is one where every candidate gave a finish reason.
+type stream struct {
+	provider string
+	body     io.ReadCloser
+	sse      *core.SSEReader
+	w        core.ChunkWriter
+	pending  [][]byte // chunks from one event still to hand out
+	started  map[int]bool
+	open     int // candidates started and not finished
+	tools    map[int]int
+	usage    usageMetadata
+	hasUsage bool
+	finished bool
+	finish   string
+	err      error
+}
+
+func newStream(provider, model string, body io.ReadCloser) *stream {
+	return &stream{provider: provider, body: body, sse: core.NewSSEReader(body),
+		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, started: map[int]bool{}, tools: map[int]int{}}
+}
+
+func (s *stream) SetID(id string) { s.w.ID = id }
+
+func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.hasUsage && s.finished }
+
+func (s *stream) FinishReason() string { return s.finish }
+
+func (s *stream) Close() error {
+	if s.err == nil {
+		s.err = io.ErrClosedPipe
+	}
+	if s.sse != nil {
+		s.sse.Release()
+		s.sse = nil
+		return s.body.Close()
+	}
+	return nil
+}
+
+func (s *stream) Next() ([]byte, error) {
+	for {
+		if len(s.pending) > 0 {
+			out := s.pending[0]
+			s.pending = s.pending[1:]
+			return out, nil
+		}
+		if s.err != nil {
+			return nil, s.err
+		}
+		_, data, err := s.sse.Next()
+		if err != nil {
+			if err == io.EOF && s.finished && s.open == 0 {
+				s.err = io.EOF
+			} else {
+				s.err = core.Cut(s.provider, err)
+			}
+			continue
+		}
+		if err := s.translate(data); err != nil {
+			s.err = err
+		}
+	}
+}
+
+func (s *stream) emit(b []byte) { s.pending = append(s.pending, append([]byte(nil), b...)) }
+
+func (s *stream) translate(data []byte) error {
+	var r response
+	if err := fastjson.Unmarshal(data, &r); err != nil {
+		return core.BadResponse(s.provider, err)
+	}
+	if r.Error != nil {
+		wrapped := append([]byte(`{"error":`), *r.Error...)
+		return core.StreamError(s.provider, errorStatus(*r.Error), append(wrapped, '}'))
+	}
+	if s.w.ID == "" {
+		s.w.ID = r.ResponseID
+	}
+	if r.UsageMetadata != nil {
+		s.usage, s.hasUsage = *r.UsageMetadata, true // cumulative: the last one wins
+	}
+	for _, c := range r.Candidates {
+		if !s.started[c.Index] {
+			s.started[c.Index] = true
+			s.open++
+			s.emit(s.w.Role(c.Index))
+		}
+		calls := false
+		for i := range c.Content.Parts {
+			p := &c.Content.Parts[i]
+			switch {
+			case p.FunctionCall != nil:
+				calls = true
+				idx := s.tools[c.Index]
+				s.tools[c.Index] = idx + 1
+				s.emit(s.w.ToolStart(c.Index, idx, callID(p.FunctionCall), p.FunctionCall.Name, args(p.FunctionCall)))
+			case !p.Thought && p.Text != "":
+				s.emit(s.w.Content(c.Index, p.Text))
+			}
+		}
+		if c.FinishReason != "" {
+			s.finish = finishReason(c.FinishReason, calls || s.tools[c.Index] > 0)
+			s.emit(s.w.Finish(c.Index, s.finish))
+			s.open--
+			s.finished = true
+		}
+	}
+	if len(r.Candidates) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
+		s.finish, s.finished = chat.FinishContentFilter, true
+		s.emit(s.w.Role(0))
+		s.emit(s.w.Finish(0, s.finish))
+	}
+	return nil
+}
+
+func errorStatus(raw []byte) int {
+	var e struct {
+		Code int `json:"code"`
+	}
+	if fastjson.Unmarshal(raw, &e) == nil && e.Code >= 400 {
+		return e.Code
+	}
+	return 500
+}

@@ -1,0 +1,104 @@
+package core
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/routefree/routefree/gateway/chat"
+)
+
+// ChunkWriter builds OpenAI chunks for translated streams by appending
+// bytes (no reflection), reusing one buffer.
+type ChunkWriter struct {
+	ID, Model string
+	Created   int64
+	buf       []byte
+}
+
+func (w *ChunkWriter) open(choice int) []byte {
+	b := append(w.buf[:0], `{"id":`...)
+	b = chat.AppendString(b, w.ID)
+	b = append(b, `,"object":"chat.completion.chunk","created":`...)
+	b = strconv.AppendInt(b, w.Created, 10)
+	b = append(b, `,"model":`...)
+	b = chat.AppendString(b, w.Model)
+	b = append(b, `,"choices":[{"index":`...)
+	b = strconv.AppendInt(b, int64(choice), 10)
+	return append(b, `,"delta":`...)
+}
+
+func (w *ChunkWriter) close(b []byte, finish string) []byte {
+	if finish == "" {
+		b = append(b, `,"finish_reason":null}]}`...)
+	} else {
+		b = append(b, `,"finish_reason":`...)
+		b = chat.AppendString(b, finish)
+		b = append(b, `}]}`...)
+	}
+	w.buf = b
+	return b
+}
+
+// Role is the first chunk: the assistant role and empty content.
+func (w *ChunkWriter) Role(choice int) []byte {
+	return w.close(append(w.open(choice), `{"role":"assistant","content":""}`...), "")
+}
+
+// Content carries a piece of text.
+func (w *ChunkWriter) Content(choice int, text string) []byte {
+	b := append(w.open(choice), `{"content":`...)
+	b = chat.AppendString(b, text)
+	return w.close(append(b, '}'), "")
+}
+
+// ToolStart opens tool call idx with its id and name.
+func (w *ChunkWriter) ToolStart(choice, idx int, id, name, args string) []byte {
+	b := append(w.open(choice), `{"tool_calls":[{"index":`...)
+	b = strconv.AppendInt(b, int64(idx), 10)
+	b = append(b, `,"id":`...)
+	b = chat.AppendString(b, id)
+	b = append(b, `,"type":"function","function":{"name":`...)
+	b = chat.AppendString(b, name)
+	b = append(b, `,"arguments":`...)
+	b = chat.AppendString(b, args)
+	return w.close(append(b, `}}]}`...), "")
+}
+
+// ToolArgs carries a fragment of tool call idx's arguments.
+func (w *ChunkWriter) ToolArgs(choice, idx int, args string) []byte {
+	b := append(w.open(choice), `{"tool_calls":[{"index":`...)
+	b = strconv.AppendInt(b, int64(idx), 10)
+	b = append(b, `,"function":{"arguments":`...)
+	b = chat.AppendString(b, args)
+	return w.close(append(b, `}}]}`...), "")
+}
+
+// Finish carries the finish reason with an empty delta.
+func (w *ChunkWriter) Finish(choice int, reason string) []byte {
+	return w.close(append(w.open(choice), `{}`...), reason)
+}
+
+// ParseDataURL splits a base64 data: URL into media type and payload.
+func ParseDataURL(u string) (mediaType, data string, ok bool) {
+	rest, found := strings.CutPrefix(u, "data:")
+	if !found {
+		return "", "", false
+	}
+	meta, data, found := strings.Cut(rest, ",")
+	if !found {
+		return "", "", false
+	}
+	mediaType, isBase64 := strings.CutSuffix(meta, ";base64")
+	if !isBase64 {
+		return "", "", false
+	}
+	if i := strings.IndexByte(mediaType, ';'); i >= 0 { // drop parameters such as charset
+		mediaType = mediaType[:i]
+	}
+	return mediaType, data, true
+}
+
+// Unsupported reports a request feature an upstream kind cannot carry.
+func Unsupported(kind, what string) error {
+	return &chat.ValidationError{Message: what + " is not supported by " + kind + " upstreams"}
+}

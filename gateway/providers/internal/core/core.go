@@ -1,0 +1,68 @@
+// Package core holds what every provider adapter shares: the contract
+// types (re-exported by package providers), upstream errors, an SSE
+// reader and HTTP helpers. Adapters import it; providers imports the
+// adapters, so For can name them all without an import cycle.
+package core
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/routefree/routefree/gateway/chat"
+)
+
+// Upstream kinds: the wire protocol an upstream speaks.
+const (
+	KindOpenAI    = "openai"
+	KindAnthropic = "anthropic"
+	KindGemini    = "gemini"
+)
+
+// Upstream is one concrete place a model can be served from.
+type Upstream struct {
+	Provider string // "openai", "deepseek", "anthropic", "google"…
+	Kind     string // KindOpenAI, KindAnthropic or KindGemini
+	BaseURL  string // e.g. https://api.openai.com/v1, https://api.anthropic.com, https://generativelanguage.googleapis.com
+	Model    string // the upstream's own model name
+	APIKey   string
+}
+
+// Adapter calls one kind of upstream and answers in OpenAI's shape.
+type Adapter interface {
+	// Send calls the upstream. It returns once the upstream's response
+	// headers arrived (stream) or its whole body was read (non-stream).
+	// Errors before any byte reached the client are *UpstreamError or
+	// transport errors; Retryable tells which allow failover.
+	Send(ctx context.Context, hc *http.Client, up Upstream, req *chat.Request) (*Result, error)
+}
+
+// Result is a successful upstream answer: exactly one field is set.
+type Result struct {
+	// Response is the whole completion, in OpenAI's shape. Its ID and
+	// Created are the upstream's (the server overwrites them); Model is
+	// the model the client asked for.
+	Response *chat.Response
+	// Stream yields OpenAI chunks when the request had stream: true.
+	Stream ChunkStream
+}
+
+// ChunkStream relays a streamed completion as OpenAI chunks.
+type ChunkStream interface {
+	// SetID sets the "id" every following chunk carries (the gateway's
+	// request id). Without it chunks keep the upstream's id.
+	SetID(id string)
+	// Next returns the next chunk's JSON, ready to write after "data: ".
+	// The slice is valid until the following call. Usage is never inside
+	// a returned chunk: after io.EOF read it from Usage and let the server
+	// decide whether to send a usage chunk (chat.NewUsageChunk). A stream
+	// that ends before the upstream's end marker returns an error wrapping
+	// ErrStreamCut, never io.EOF.
+	Next() ([]byte, error)
+	// Usage returns the usage counted so far and whether it is the
+	// upstream's final report (false after a cut: bill what was delivered).
+	Usage() (chat.Usage, bool)
+	// FinishReason returns the last finish reason seen ("" if none).
+	FinishReason() string
+	// Close releases the upstream connection; safe to call twice.
+	Close() error
+}

@@ -1,0 +1,119 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// ErrStreamCut marks a stream the upstream ended before its end marker.
+var ErrStreamCut = errors.New("upstream stream ended before completion")
+
+// UpstreamError is an error answer from an upstream (or a broken answer).
+type UpstreamError struct {
+	Provider   string
+	Status     int    // the upstream's HTTP status
+	Retryable  bool   // whether another upstream may succeed
+	Message    string // the upstream's error message
+	Type       string // the upstream's error type or code, if any
+	RetryAfter time.Duration
+}
+
+func (e *UpstreamError) Error() string {
+	return fmt.Sprintf("upstream %s: status %d: %s", e.Provider, e.Status, e.Message)
+}
+
+// RetryableStatus reports whether an HTTP status allows failover:
+// 408, 429 and 5xx (including Anthropic's 529 overloaded).
+func RetryableStatus(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+}
+
+// Retryable reports whether a Send error allows trying the next upstream:
+// connect errors, timeouts, 408, 429 and 5xx do; other 4xx, a cancelled
+// client and requests that cannot be translated do not.
+func Retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ue *UpstreamError
+	if errors.As(err, &ue) {
+		return ue.Retryable
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true // dial, reset, timeout: the request never got an answer
+	}
+	return false
+}
+
+// maxErrorBody bounds how much of an error answer is read.
+const maxErrorBody = 64 << 10
+
+// ErrorFromResponse builds an UpstreamError from a non-2xx answer and
+// closes its body. OpenAI, Anthropic and Gemini all nest the message as
+// {"error":{"message":…}} (Gemini sometimes inside an array).
+func ErrorFromResponse(provider string, resp *http.Response) *UpstreamError {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	_ = resp.Body.Close()
+	e := &UpstreamError{Provider: provider, Status: resp.StatusCode, Retryable: RetryableStatus(resp.StatusCode)}
+	if s := resp.Header.Get("Retry-After"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil {
+			e.RetryAfter = time.Duration(n) * time.Second
+		}
+	}
+	e.Message, e.Type = errorMessage(body)
+	if e.Message == "" {
+		e.Message = http.StatusText(resp.StatusCode)
+	}
+	return e
+}
+
+type errorEnvelope struct {
+	Error struct {
+		Message string `json:"message"`
+		Type    string `json:"type"`
+		Status  string `json:"status"`
+		Code    any    `json:"code"`
+	} `json:"error"`
+}
+
+// errorMessage extracts message and type from an error body.
+func errorMessage(body []byte) (msg, typ string) {
+	var env errorEnvelope
+	if json.Unmarshal(body, &env) != nil {
+		var arr []errorEnvelope
+		if json.Unmarshal(body, &arr) != nil || len(arr) == 0 {
+			return "", ""
+		}
+		env = arr[0]
+	}
+	typ = env.Error.Type
+	if typ == "" {
+		typ = env.Error.Status
+	}
+	if typ == "" {
+		if s, ok := env.Error.Code.(string); ok {
+			typ = s
+		}
+	}
+	return env.Error.Message, typ
+}
+
+// StreamError is an error event inside a stream (after headers).
+func StreamError(provider string, status int, data []byte) *UpstreamError {
+	msg, typ := errorMessage(data)
+	if msg == "" {
+		msg = "error event in stream"
+	}
+	return &UpstreamError{Provider: provider, Status: status, Retryable: RetryableStatus(status), Message: msg, Type: typ}
+}

@@ -1,0 +1,71 @@
+package core
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// MaxResponseBody bounds a non-streamed answer (images can make them big).
+const MaxResponseBody = 64 << 20
+
+var (
+	jsonType  = []string{"application/json"}
+	sseAccept = []string{"text/event-stream"}
+)
+
+// Post sends a JSON body and returns a 2xx response; any other status
+// becomes an *UpstreamError. header adds the provider's auth headers.
+func Post(ctx context.Context, hc *http.Client, provider, url string, body []byte, stream bool, header http.Header) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	req.Header["Content-Type"] = jsonType
+	if stream {
+		req.Header["Accept"] = sseAccept
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, ErrorFromResponse(provider, resp)
+	}
+	return resp, nil
+}
+
+// ReadBody reads and closes a non-streamed answer.
+func ReadBody(provider string, resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxResponseBody {
+		return nil, &UpstreamError{Provider: provider, Status: http.StatusBadGateway, Message: "response too large"}
+	}
+	return b, nil
+}
+
+// BadResponse reports an answer the adapter could not understand.
+func BadResponse(provider string, err error) *UpstreamError {
+	return &UpstreamError{Provider: provider, Status: http.StatusBadGateway, Retryable: true,
+		Message: fmt.Sprintf("malformed upstream response: %v", err)}
+}
+
+// Cut wraps a stream-read failure so it matches ErrStreamCut.
+func Cut(provider string, err error) error {
+	if err == nil || err == io.EOF {
+		return fmt.Errorf("%s: %w", provider, ErrStreamCut)
+	}
+	return fmt.Errorf("%s: %w: %w", provider, ErrStreamCut, err)
+}

@@ -1,0 +1,98 @@
+package core
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"sync"
+)
+
+// SSEReader reads server-sent events. It is a tight line scanner over a
+// pooled bufio.Reader rather than a general SSE library: the relay path
+// needs zero allocations per event, and upstreams only use data/event
+// lines (ids, retry and reconnection do not apply to a one-shot POST).
+type SSEReader struct {
+	r     *bufio.Reader
+	data  []byte
+	event []byte
+	line  []byte // only for lines longer than the buffer
+}
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+
+// NewSSEReader reads events from r; call Release when done.
+func NewSSEReader(r io.Reader) *SSEReader {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &SSEReader{r: br, data: make([]byte, 0, 1024)}
+}
+
+// Release returns the buffer to the pool; the reader is unusable after.
+func (s *SSEReader) Release() {
+	if s.r != nil {
+		s.r.Reset(nil)
+		readerPool.Put(s.r)
+		s.r = nil
+	}
+}
+
+// Next returns the next event's type ("" when absent) and data, both
+// valid until the following call. At the end of input it returns io.EOF
+// or the read error.
+func (s *SSEReader) Next() (event, data []byte, err error) {
+	s.data, s.event = s.data[:0], s.event[:0]
+	hasData := false
+	for {
+		line, err := s.readLine()
+		if err != nil {
+			// At the end of input an event not closed by a blank line is
+			// dropped: it may be a half-written line of a cut stream.
+			return nil, nil, err
+		}
+		if len(line) == 0 {
+			if hasData {
+				return s.event, s.data, nil
+			}
+			s.event = s.event[:0]
+			continue
+		}
+		field, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(field) {
+		case "data":
+			if hasData {
+				s.data = append(s.data, '\n')
+			}
+			s.data = append(s.data, value...)
+			hasData = true
+		case "event":
+			s.event = append(s.event[:0], value...)
+		}
+	}
+}
+
+// readLine returns one line without its line ending.
+func (s *SSEReader) readLine() ([]byte, error) {
+	line, err := s.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		s.line = append(s.line[:0], line...)
+		for err == bufio.ErrBufferFull {
+			line, err = s.r.ReadSlice('\n')
+			s.line = append(s.line, line...)
+		}
+		line = s.line
+	}
+	n := len(line)
+	if n > 0 && line[n-1] == '\n' {
+		n--
+	}
+	if n > 0 && line[n-1] == '\r' {
+		n--
+	}
+	return line[:n], err
+}

@@ -1,0 +1,290 @@
+package openai_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers"
+	"github.com/routefree/routefree/gateway/providers/openai"
+	pt "github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+func upstream(srv *pt.Server) providers.Upstream {
+	return providers.Upstream{Provider: "openai", Kind: providers.KindOpenAI, BaseURL: srv.BaseURL, Model: "gpt-4.1-2025-04-14", APIKey: "sk-upstream"}
+}
+
+func parse(t testing.TB, body string) *chat.Request {
+	t.Helper()
+	r, err := chat.Parse([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// drain reads a stream to its end, decoding each chunk.
+func drain(t *testing.T, s providers.ChunkStream) ([]chat.Chunk, error) {
+	t.Helper()
+	var out []chat.Chunk
+	for {
+		b, err := s.Next()
+		if err != nil {
+			return out, err
+		}
+		var c chat.Chunk
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatalf("chunk is not JSON: %v: %s", err, b)
+		}
+		if strings.Contains(string(b), `"usage"`) {
+			t.Errorf("usage leaked into a relayed chunk: %s", b)
+		}
+		out = append(out, c)
+	}
+}
+
+func TestNonStreamText(t *testing.T) {
+	srv := pt.NewOpenAI(t, pt.Script{Text: "你好，世界", Usage: pt.Usage{Prompt: 120, Completion: 40, Cached: 100, Reasoning: 25}})
+	req := parse(t, `{"model":"openai/gpt-4.1","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],`+
+		`"reasoning_effort":"low","provider":{"order":["openai"]},"models":["x"],"temperature":0.2}`)
+	res, err := openai.Adapter{}.Send(context.Background(), http.DefaultClient, upstream(srv), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Response
+	if r == nil || res.Stream != nil {
+		t.Fatalf("result = %+v", res)
+	}
+	if r.Model != "openai/gpt-4.1" || r.Choices[0].Message.Content.String() != "你好，世界" || r.Choices[0].FinishReason != "stop" {
+		t.Errorf("response = %+v", r)
+	}
+	u := r.Usage
+	if u.PromptTokens != 120 || u.CompletionTokens != 40 || u.TotalTokens != 160 || u.CachedTokens() != 100 || u.ReasoningTokens() != 25 {
+		t.Errorf("usage = %+v", u)
+	}
+	got := srv.Last()
+	if got.Header.Get("Authorization") != "Bearer sk-upstream" || got.Path != "/v1/chat/completions" {
+		t.Errorf("auth %q path %q", got.Header.Get("Authorization"), got.Path)
+	}
+	var sent map[string]json.RawMessage
+	if err := json.Unmarshal(got.Body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	if string(sent["model"]) != `"gpt-4.1-2025-04-14"` || string(sent["reasoning_effort"]) != `"low"` || string(sent["temperature"]) != "0.2" {
+		t.Errorf("sent body = %s", got.Body)
+	}
+	if _, ok := sent["provider"]; ok {
+		t.Errorf("RouteFree options sent upstream: %s", got.Body)
+	}
+}
+
+func TestStreamText(t *testing.T) {
+	text := strings.Repeat("台北天氣晴。", 8)
+	srv := pt.NewOpenAI(t, pt.Script{Text: text, Chunks: 16, Usage: pt.Usage{Prompt: 30, Completion: 16, Cached: 10, Reasoning: 4}})
+	req := parse(t, `{"model":"openai/gpt-4.1","messages":[{"role":"user","content":"weather?"}],"stream":true}`)
+	res, err := openai.Adapter{}.Send(context.Background(), nil, upstream(srv), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Stream
+	defer s.Close()
+	s.SetID("gen-123")
+	chunks, err := drain(t, s)
+	if err != io.EOF {
+		t.Fatalf("end error = %v", err)
+	}
+	var content strings.Builder
+	for _, c := range chunks {
+		if c.ID != "gen-123" || c.Model != "openai/gpt-4.1" || c.Object != "chat.completion.chunk" {
+			t.Fatalf("chunk header = %+v", c)
+		}
+		if len(c.Choices) == 1 && c.Choices[0].Delta.Content != nil {
+			content.WriteString(*c.Choices[0].Delta.Content)
+		}
+	}
+	if content.String() != text {
+		t.Errorf("content = %q", content.String())
+	}
+	if n := len(chunks); n != 18 { // role + 16 content + finish; the usage chunk is withheld
+		t.Errorf("%d chunks relayed", n)
+	}
+	u, ok := s.Usage()
+	if !ok || u.PromptTokens != 30 || u.CompletionTokens != 16 || u.CachedTokens() != 10 || u.ReasoningTokens() != 4 {
+		t.Errorf("usage = %+v %v", u, ok)
+	}
+	if s.FinishReason() != "stop" {
+		t.Errorf("finish = %q", s.FinishReason())
+	}
+	var sent struct {
+		StreamOptions struct {
+			IncludeUsage bool `json:"include_usage"`
+		} `json:"stream_options"`
+	}
+	_ = json.Unmarshal(srv.Last().Body, &sent)
+	if !sent.StreamOptions.IncludeUsage {
+		t.Errorf("include_usage not forced: %s", srv.Last().Body)
+	}
+}
+
+func TestStreamToolCalls(t *testing.T) {
+	calls := []pt.ToolCall{{ID: "call_1", Name: "get_weather", Arguments: `{"city":"Taipei","unit":"c"}`}, {ID: "call_2", Name: "get_time", Arguments: `{"tz":"Asia/Taipei"}`}}
+	srv := pt.NewOpenAI(t, pt.Script{ToolCalls: calls})
+	req := parse(t, `{"model":"openai/gpt-4.1","messages":[{"role":"user","content":"x"}],"stream":true,`+
+		`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}},{"type":"function","function":{"name":"get_time"}}]}`)
+	res, err := openai.Adapter{}.Send(context.Background(), nil, upstream(srv), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Stream.Close()
+	chunks, err := drain(t, res.Stream)
+	if err != io.EOF {
+		t.Fatal(err)
+	}
+	args, names := map[int]string{}, map[int]string{}
+	for _, c := range chunks {
+		for _, ch := range c.Choices {
+			for _, tc := range ch.Delta.ToolCalls {
+				args[*tc.Index] += tc.Function.Arguments
+				names[*tc.Index] += tc.Function.Name
+			}
+		}
+	}
+	for i, want := range calls {
+		if args[i] != want.Arguments || names[i] != want.Name {
+			t.Errorf("call %d = %s(%s)", i, names[i], args[i])
+		}
+	}
+	if res.Stream.FinishReason() != "tool_calls" {
+		t.Errorf("finish = %q", res.Stream.FinishReason())
+	}
+}
+
+func TestStreamCut(t *testing.T) {
+	srv := pt.NewOpenAI(t, pt.Script{Text: "one two three four five six", Chunks: 6, CutAfter: 3})
+	req := parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`)
+	res, err := openai.Adapter{}.Send(context.Background(), nil, upstream(srv), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Stream.Close()
+	chunks, err := drain(t, res.Stream)
+	if err == io.EOF || !errors.Is(err, providers.ErrStreamCut) {
+		t.Fatalf("cut stream ended with %v", err)
+	}
+	if len(chunks) != 4 { // role + 3 content chunks delivered before the cut
+		t.Errorf("%d chunks before the cut", len(chunks))
+	}
+	if _, ok := res.Stream.Usage(); ok {
+		t.Error("a cut stream claims final usage")
+	}
+	if _, err := res.Stream.Next(); err == nil || err == io.EOF {
+		t.Errorf("Next after a cut = %v", err)
+	}
+}
+
+func TestStreamErrorEvent(t *testing.T) {
+	srv := pt.NewOpenAI(t, pt.Script{Text: "a b c", Chunks: 3, CutAfter: 1, ErrorEvent: true})
+	req := parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`)
+	res, err := openai.Adapter{}.Send(context.Background(), nil, upstream(srv), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Stream.Close()
+	_, err = drain(t, res.Stream)
+	var ue *providers.UpstreamError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Message, "overloaded") {
+		t.Fatalf("error event gave %v", err)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	req := parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}]}`)
+	for _, c := range []struct {
+		status    int
+		retryable bool
+	}{{503, true}, {429, true}, {500, true}, {408, true}, {400, false}, {404, false}} {
+		srv := pt.NewOpenAI(t, pt.Script{Status: c.status, ErrorMessage: "boom " + http.StatusText(c.status)})
+		_, err := openai.Adapter{}.Send(context.Background(), nil, upstream(srv), req)
+		var ue *providers.UpstreamError
+		if !errors.As(err, &ue) {
+			t.Fatalf("%d: error %v", c.status, err)
+		}
+		if ue.Status != c.status || ue.Retryable != c.retryable || providers.Retryable(err) != c.retryable ||
+			ue.Provider != "openai" || !strings.Contains(ue.Message, "boom") {
+			t.Errorf("%d: %+v", c.status, ue)
+		}
+	}
+}
+
+func TestMissingKeyIs401(t *testing.T) {
+	srv := pt.NewOpenAI(t, pt.Script{Text: "x"})
+	up := upstream(srv)
+	up.APIKey = ""
+	_, err := openai.Adapter{}.Send(context.Background(), nil, up, parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}]}`))
+	var ue *providers.UpstreamError
+	if !errors.As(err, &ue) || ue.Status != 401 || providers.Retryable(err) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestTransportErrorsAreRetryable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	req := parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}]}`)
+	up := providers.Upstream{Provider: "openai", BaseURL: "http://" + addr + "/v1", Model: "m", APIKey: "k"}
+	_, err = openai.Adapter{}.Send(context.Background(), nil, up, req)
+	if err == nil || !providers.Retryable(err) {
+		t.Errorf("connection refused: %v retryable=%v", err, providers.Retryable(err))
+	}
+
+	slow := pt.NewOpenAI(t, pt.Script{Text: "late", Delay: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = openai.Adapter{}.Send(ctx, nil, upstream(slow), req)
+	if err == nil || !providers.Retryable(err) {
+		t.Errorf("timeout: %v retryable=%v", err, providers.Retryable(err))
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	_, err = openai.Adapter{}.Send(ctx, nil, upstream(slow), req)
+	if err == nil || providers.Retryable(err) {
+		t.Errorf("cancelled client: %v retryable=%v", err, providers.Retryable(err))
+	}
+}
+
+func TestDecodeResponseCompatibleUsage(t *testing.T) {
+	// DeepSeek reports cache hits in its own field.
+	res, err := openai.DecodeResponse([]byte(`{"id":"x","object":"chat.completion","created":1,"model":"deepseek-chat",` +
+		`"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],` +
+		`"usage":{"prompt_tokens":50,"completion_tokens":10,"total_tokens":60,"prompt_cache_hit_tokens":32,"prompt_cache_miss_tokens":18,"cost":0.5}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := res.Response.Usage
+	if u.CachedTokens() != 32 || u.TotalTokens != 60 || u.Cost != nil {
+		t.Errorf("usage = %+v", u)
+	}
+}
+
+func TestForKinds(t *testing.T) {
+	for _, k := range []string{"openai", "anthropic", "gemini"} {
+		if a, err := providers.For(k); err != nil || a == nil {
+			t.Errorf("For(%q) = %v, %v", k, a, err)
+		}
+	}
+	if _, err := providers.For("cohere"); err == nil {
+		t.Error("unknown kind accepted")
+	}
+}

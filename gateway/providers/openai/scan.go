@@ -1,0 +1,120 @@
+package openai
+
+// A minimal scanner over a JSON object's top-level members. The relay
+// rewrites "id" and "model" and lifts "usage" out of each chunk without
+// decoding the rest, which keeps a pass-through chunk allocation-free.
+
+// skipSpace returns the index of the first non-space byte at or after i.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index just past the string starting at b[i]=='"', or -1.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}
+
+// skipValue returns the index just past the value starting at i, or -1.
+// It checks nesting but not every detail of literals: the upstream's JSON
+// is trusted to be well formed, and a chunk that is not is still bounded.
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				j := skipString(b, i)
+				if j < 0 {
+					return -1
+				}
+				i = j - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return -1
+	}
+	start := i
+	for i < len(b) {
+		switch b[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			if i == start {
+				return -1
+			}
+			return i
+		}
+		i++
+	}
+	return -1
+}
+
+// member is one top-level "key": value of an object.
+type member struct {
+	key, value []byte // key without quotes (escapes kept), raw value
+}
+
+// eachMember calls fn for each top-level member of the object in b and
+// reports whether b was a well-formed object at the top level.
+func eachMember(b []byte, fn func(m member)) bool {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return skipSpace(b, i+1) == len(b)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return false
+		}
+		k := skipString(b, i)
+		if k < 0 {
+			return false
+		}
+		key := b[i+1 : k-1]
+		i = skipSpace(b, k)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		i = skipSpace(b, i+1)
+		j := skipValue(b, i)
+		if j < 0 {
+			return false
+		}
+		fn(member{key: key, value: b[i:j]})
+		i = skipSpace(b, j)
+		if i >= len(b) {
+			return false
+		}
+		if b[i] == '}' {
+			return skipSpace(b, i+1) == len(b)
+		}
+		if b[i] != ',' {
+			return false
+		}
+		i = skipSpace(b, i+1)
+	}
+}

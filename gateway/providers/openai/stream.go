@@ -1,0 +1,175 @@
+package openai
+
+import (
+	"bytes"
+	"io"
+
+	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+)
+
+var doneMarker = []byte("[DONE]")
+
+// stream relays OpenAI chunks: each is re-emitted member by member with
+// "id" and "model" replaced and "usage" lifted out; nothing else is
+// decoded.
+type stream struct {
+	provider  string
+	body      io.ReadCloser
+	sse       *core.SSEReader
+	idJSON    []byte // quoted id, nil to keep the upstream's
+	modelJSON []byte // quoted model the client asked for
+	out       []byte
+	usage     chat.Usage
+	hasUsage  bool
+	finish    string
+	err       error
+}
+
+func newStream(provider, model string, body io.ReadCloser) *stream {
+	return &stream{provider: provider, body: body, sse: core.NewSSEReader(body),
+		modelJSON: chat.AppendString(nil, model), out: make([]byte, 0, 512)}
+}
+
+func (s *stream) SetID(id string) { s.idJSON = chat.AppendString(s.idJSON[:0], id) }
+
+func (s *stream) Usage() (chat.Usage, bool) { return s.usage, s.hasUsage }
+
+func (s *stream) FinishReason() string { return s.finish }
+
+func (s *stream) Close() error {
+	if s.err == nil {
+		s.err = io.ErrClosedPipe
+	}
+	if s.sse != nil {
+		s.sse.Release()
+		s.sse = nil
+		return s.body.Close()
+	}
+	return nil
+}
+
+func (s *stream) Next() ([]byte, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	for {
+		_, data, err := s.sse.Next()
+		if err != nil {
+			s.err = core.Cut(s.provider, err)
+			return nil, s.err
+		}
+		if bytes.Equal(data, doneMarker) {
+			s.err = io.EOF
+			return nil, io.EOF
+		}
+		out, keep, err := s.rewrite(data)
+		if err != nil {
+			s.err = err
+			return nil, err
+		}
+		if keep {
+			return out, nil
+		}
+	}
+}
+
+// rewrite re-emits one chunk. It drops a usage-only chunk (keep false)
+// after recording its usage: the server sends its own, with the cost.
+func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
+	b := append(s.out[:0], '{')
+	var usage, errorValue []byte
+	emptyChoices := false
+	ok := eachMember(data, func(m member) {
+		switch string(m.key) {
+		case "usage":
+			if m.value[0] != 'n' {
+				usage = m.value
+			}
+			return
+		case "error":
+			errorValue = m.value
+		case "choices":
+			emptyChoices = isEmptyArray(m.value)
+			s.noteFinish(m.value)
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, m.key...)
+		b = append(b, '"', ':')
+		switch {
+		case string(m.key) == "id" && s.idJSON != nil:
+			b = append(b, s.idJSON...)
+		case string(m.key) == "model":
+			b = append(b, s.modelJSON...)
+		default:
+			b = append(b, m.value...)
+		}
+	})
+	s.out = b
+	if !ok {
+		return nil, false, core.BadResponse(s.provider, errBadChunk)
+	}
+	if errorValue != nil {
+		wrapped := append([]byte(`{"error":`), errorValue...)
+		return nil, false, core.StreamError(s.provider, 502, append(wrapped, '}'))
+	}
+	if usage != nil {
+		var w wireUsage
+		if err := fastjson.Unmarshal(usage, &w); err != nil {
+			return nil, false, core.BadResponse(s.provider, err)
+		}
+		s.usage, s.hasUsage = w.normalize(), true
+		if emptyChoices {
+			return nil, false, nil
+		}
+	}
+	return append(b, '}'), true, nil
+}
+
+var finishKey = []byte(`"finish_reason":`)
+
+// noteFinish records the last non-null finish_reason inside choices.
+// A string value never contains an unescaped quote, so the key pattern
+// cannot match inside content.
+func (s *stream) noteFinish(choices []byte) {
+	i := bytes.LastIndex(choices, finishKey)
+	if i < 0 {
+		return
+	}
+	j := skipSpace(choices, i+len(finishKey))
+	if j >= len(choices) || choices[j] != '"' {
+		return
+	}
+	end := skipString(choices, j)
+	if end < 0 {
+		return
+	}
+	v := choices[j+1 : end-1]
+	switch string(v) {
+	case chat.FinishStop:
+		s.finish = chat.FinishStop
+	case chat.FinishLength:
+		s.finish = chat.FinishLength
+	case chat.FinishToolCalls:
+		s.finish = chat.FinishToolCalls
+	case chat.FinishContentFilter:
+		s.finish = chat.FinishContentFilter
+	default:
+		s.finish = string(v)
+	}
+}
+
+func isEmptyArray(v []byte) bool {
+	return len(v) >= 2 && v[0] == '[' && skipSpace(v, 1) == len(v)-1
+}
+
+type chunkError string
+
+func (e chunkError) Error() string { return string(e) }
+
+const errBadChunk = chunkError("chunk is not a JSON object")

@@ -1,0 +1,52 @@
+// Package providers is the gateway's door to upstream model APIs: one
+// Adapter per wire protocol (OpenAI and compatible hosts, Anthropic
+// Messages, Gemini), each answering in OpenAI's shape.
+package providers
+
+import (
+	"fmt"
+
+	"github.com/routefree/routefree/gateway/providers/anthropic"
+	"github.com/routefree/routefree/gateway/providers/gemini"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+	"github.com/routefree/routefree/gateway/providers/openai"
+)
+
+// The contract types live in an internal package so the adapters can
+// share them without importing this one.
+type (
+	Upstream      = core.Upstream
+	Adapter       = core.Adapter
+	Result        = core.Result
+	ChunkStream   = core.ChunkStream
+	UpstreamError = core.UpstreamError
+)
+
+// Upstream kinds.
+const (
+	KindOpenAI    = core.KindOpenAI
+	KindAnthropic = core.KindAnthropic
+	KindGemini    = core.KindGemini
+)
+
+// ErrStreamCut is wrapped by ChunkStream.Next when the upstream ended a
+// stream before its end marker.
+var ErrStreamCut = core.ErrStreamCut
+
+// Retryable reports whether a Send error allows failing over to the next
+// upstream: connect errors, timeouts, 408, 429 and 5xx.
+func Retryable(err error) bool { return core.Retryable(err) }
+
+var adapters = map[string]Adapter{
+	KindOpenAI:    openai.Adapter{},
+	KindAnthropic: anthropic.Adapter{},
+	KindGemini:    gemini.Adapter{},
+}
+
+// For returns the adapter for an upstream kind.
+func For(kind string) (Adapter, error) {
+	if a, ok := adapters[kind]; ok {
+		return a, nil
+	}
+	return nil, fmt.Errorf("providers: unknown upstream kind %q", kind)
+}

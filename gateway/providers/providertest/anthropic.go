@@ -1,0 +1,153 @@
+package providertest
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+func anthropicError(w http.ResponseWriter, status int, typ, msg string) {
+	writeJSON(w, status, obj{"type": "error", "error": obj{"type": typ, "message": msg}})
+}
+
+func anthropicErrorType(status int) string {
+	switch {
+	case status == http.StatusTooManyRequests:
+		return "rate_limit_error"
+	case status == 529:
+		return "overloaded_error"
+	case status >= 500:
+		return "api_error"
+	case status == http.StatusUnauthorized:
+		return "authentication_error"
+	}
+	return "invalid_request_error"
+}
+
+func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Script) {
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
+		anthropicError(w, http.StatusNotFound, "not_found_error", "unknown path "+r.URL.Path)
+		return
+	}
+	if r.Header.Get("x-api-key") == "" {
+		anthropicError(w, http.StatusUnauthorized, "authentication_error", "x-api-key header is required")
+		return
+	}
+	if r.Header.Get("anthropic-version") == "" {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "anthropic-version header is required")
+		return
+	}
+	var req struct {
+		Model      string            `json:"model"`
+		MaxTokens  int               `json:"max_tokens"`
+		Stream     bool              `json:"stream"`
+		Messages   []json.RawMessage `json:"messages"`
+		ToolChoice *struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+		} `json:"tool_choice"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "bad JSON: "+err.Error())
+		return
+	}
+	if req.MaxTokens <= 0 || len(req.Messages) == 0 {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "max_tokens and messages are required")
+		return
+	}
+	if s.Status >= 300 {
+		msg := s.ErrorMessage
+		if msg == "" {
+			msg = http.StatusText(s.Status)
+		}
+		anthropicError(w, s.Status, anthropicErrorType(s.Status), msg)
+		return
+	}
+	model := s.Model
+	if model == "" {
+		model = req.Model
+	}
+	// A forced tool (how structured output is asked for) answers with
+	// that tool's input, as Claude does.
+	text, calls := s.Text, s.ToolCalls
+	if req.ToolChoice != nil && req.ToolChoice.Type == "tool" && len(calls) == 0 {
+		args := s.Text
+		if !json.Valid([]byte(args)) {
+			args = string(mustJSON(obj{"text": s.Text}))
+		}
+		text, calls = "", []ToolCall{{ID: "toolu_forced", Name: req.ToolChoice.Name, Arguments: args}}
+	}
+	stop := map[string]string{"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use", "content_filter": "refusal"}[s.finish()]
+	if len(calls) > 0 && s.FinishReason == "" {
+		stop = "tool_use"
+	}
+	u := s.usage()
+	usage := obj{"input_tokens": u.Prompt - u.Cached - u.CacheWrite, "cache_read_input_tokens": u.Cached,
+		"cache_creation_input_tokens": u.CacheWrite, "output_tokens": u.Completion}
+	id := "msg_fake123"
+	toolID := func(i int) string {
+		if calls[i].ID != "" {
+			return calls[i].ID
+		}
+		return "toolu_" + string(rune('a'+i%26)) + "fake"
+	}
+	if !req.Stream {
+		var content []obj
+		if s.Reasoning != "" {
+			content = append(content, obj{"type": "thinking", "thinking": s.Reasoning, "signature": "c2ln"})
+		}
+		if text != "" {
+			content = append(content, obj{"type": "text", "text": text})
+		}
+		for i, tc := range calls {
+			content = append(content, obj{"type": "tool_use", "id": toolID(i), "name": tc.Name, "input": json.RawMessage(tc.Arguments)})
+		}
+		writeJSON(w, http.StatusOK, obj{"id": id, "type": "message", "role": "assistant", "model": model,
+			"content": content, "stop_reason": stop, "stop_sequence": nil, "usage": usage})
+		return
+	}
+	e := startSSE(w, s)
+	ev := func(v obj) { e.send(v["type"].(string), mustJSON(v)) }
+	startUsage := obj{"input_tokens": usage["input_tokens"], "cache_read_input_tokens": u.Cached,
+		"cache_creation_input_tokens": u.CacheWrite, "output_tokens": 1}
+	ev(obj{"type": "message_start", "message": obj{"id": id, "type": "message", "role": "assistant", "model": model,
+		"content": []obj{}, "stop_reason": nil, "stop_sequence": nil, "usage": startUsage}})
+	ev(obj{"type": "ping"})
+	block := 0
+	sent := 0
+	maybeCut := func() {
+		sent++
+		if s.CutAfter > 0 && sent >= s.CutAfter {
+			if s.ErrorEvent {
+				ev(obj{"type": "error", "error": obj{"type": "overloaded_error", "message": "Overloaded"}})
+			}
+			e.cut()
+		}
+	}
+	if s.Reasoning != "" {
+		ev(obj{"type": "content_block_start", "index": block, "content_block": obj{"type": "thinking", "thinking": ""}})
+		ev(obj{"type": "content_block_delta", "index": block, "delta": obj{"type": "thinking_delta", "thinking": s.Reasoning}})
+		ev(obj{"type": "content_block_delta", "index": block, "delta": obj{"type": "signature_delta", "signature": "c2ln"}})
+		ev(obj{"type": "content_block_stop", "index": block})
+		block++
+	}
+	if text != "" {
+		ev(obj{"type": "content_block_start", "index": block, "content_block": obj{"type": "text", "text": ""}})
+		for _, piece := range split(text, s.chunks()) {
+			ev(obj{"type": "content_block_delta", "index": block, "delta": obj{"type": "text_delta", "text": piece}})
+			maybeCut()
+		}
+		ev(obj{"type": "content_block_stop", "index": block})
+		block++
+	}
+	for i, tc := range calls {
+		ev(obj{"type": "content_block_start", "index": block, "content_block": obj{"type": "tool_use", "id": toolID(i), "name": tc.Name, "input": obj{}}})
+		for _, piece := range split(tc.Arguments, 3) {
+			ev(obj{"type": "content_block_delta", "index": block, "delta": obj{"type": "input_json_delta", "partial_json": piece}})
+			maybeCut()
+		}
+		ev(obj{"type": "content_block_stop", "index": block})
+		block++
+	}
+	ev(obj{"type": "message_delta", "delta": obj{"stop_reason": stop, "stop_sequence": nil}, "usage": obj{"output_tokens": u.Completion}})
+	ev(obj{"type": "message_stop"})
+}

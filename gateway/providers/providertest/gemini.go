@@ -1,0 +1,132 @@
+package providertest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+func geminiStatus(code int) string {
+	switch {
+	case code == http.StatusTooManyRequests:
+		return "RESOURCE_EXHAUSTED"
+	case code == http.StatusServiceUnavailable:
+		return "UNAVAILABLE"
+	case code >= 500:
+		return "INTERNAL"
+	case code == http.StatusUnauthorized, code == http.StatusForbidden:
+		return "PERMISSION_DENIED"
+	case code == http.StatusNotFound:
+		return "NOT_FOUND"
+	}
+	return "INVALID_ARGUMENT"
+}
+
+func geminiError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, obj{"error": obj{"code": code, "message": msg, "status": geminiStatus(code)}})
+}
+
+func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) {
+	path := r.URL.Path
+	rest, ok := strings.CutPrefix(path, "/v1beta/models/")
+	model, method, ok2 := strings.Cut(rest, ":")
+	if r.Method != http.MethodPost || !ok || !ok2 || (method != "generateContent" && method != "streamGenerateContent") {
+		geminiError(w, http.StatusNotFound, "unknown path "+path)
+		return
+	}
+	stream := method == "streamGenerateContent"
+	if stream && r.URL.Query().Get("alt") != "sse" {
+		geminiError(w, http.StatusBadRequest, "the fake streams only with alt=sse")
+		return
+	}
+	if r.Header.Get("x-goog-api-key") == "" {
+		geminiError(w, http.StatusForbidden, "Method doesn't allow unregistered callers. Please use API Key.")
+		return
+	}
+	var req struct {
+		Contents []json.RawMessage `json:"contents"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || len(req.Contents) == 0 {
+		geminiError(w, http.StatusBadRequest, "contents is required")
+		return
+	}
+	if s.Status >= 300 {
+		msg := s.ErrorMessage
+		if msg == "" {
+			msg = http.StatusText(s.Status)
+		}
+		geminiError(w, s.Status, msg)
+		return
+	}
+	if s.Model != "" {
+		model = s.Model
+	}
+	finish := map[string]string{"stop": "STOP", "tool_calls": "STOP", "length": "MAX_TOKENS", "content_filter": "SAFETY"}[s.finish()]
+	u := s.usage()
+	usageAt := func(completion, reasoning int) obj {
+		m := obj{"promptTokenCount": u.Prompt, "candidatesTokenCount": completion - reasoning,
+			"totalTokenCount": u.Prompt + completion, "promptTokensDetails": []obj{{"modality": "TEXT", "tokenCount": u.Prompt}}}
+		if u.Cached > 0 {
+			m["cachedContentTokenCount"] = u.Cached
+		}
+		if reasoning > 0 {
+			m["thoughtsTokenCount"] = reasoning
+		}
+		return m
+	}
+	callParts := func() []obj {
+		var parts []obj
+		for _, tc := range s.ToolCalls {
+			parts = append(parts, obj{"functionCall": obj{"name": tc.Name, "args": json.RawMessage(tc.Arguments)}})
+		}
+		return parts
+	}
+	response := func(parts []obj, finish string, usage obj) []byte {
+		cand := obj{"content": obj{"role": "model", "parts": parts}, "index": 0}
+		if finish != "" {
+			cand["finishReason"] = finish
+		}
+		return mustJSON(obj{"candidates": []obj{cand}, "usageMetadata": usage, "modelVersion": model, "responseId": "resp-fake123"})
+	}
+	if !stream {
+		var parts []obj
+		if s.Reasoning != "" {
+			parts = append(parts, obj{"text": s.Reasoning, "thought": true})
+		}
+		if s.Text != "" {
+			parts = append(parts, obj{"text": s.Text})
+		}
+		parts = append(parts, callParts()...)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(response(parts, finish, usageAt(u.Completion, u.Reasoning)))
+		return
+	}
+	e := startSSE(w, s)
+	pieces := split(s.Text, s.chunks())
+	if s.Text == "" {
+		pieces = nil
+	}
+	// Usage is cumulative on every chunk, as Gemini reports it.
+	n := len(pieces)
+	if s.Reasoning != "" {
+		e.send("", response([]obj{{"text": s.Reasoning, "thought": true}}, "", usageAt(u.Reasoning, u.Reasoning)))
+	}
+	for i, p := range pieces {
+		last := i == n-1 && len(s.ToolCalls) == 0
+		f := ""
+		completion := u.Reasoning + (u.Completion-u.Reasoning)*(i+1)/max(n, 1)
+		if last {
+			f, completion = finish, u.Completion
+		}
+		e.send("", response([]obj{{"text": p}}, f, usageAt(completion, u.Reasoning)))
+		if s.CutAfter > 0 && i+1 >= s.CutAfter {
+			if s.ErrorEvent {
+				e.send("", mustJSON(obj{"error": obj{"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}))
+			}
+			e.cut()
+		}
+	}
+	if len(s.ToolCalls) > 0 {
+		e.send("", response(callParts(), finish, usageAt(u.Completion, u.Reasoning)))
+	}
+}

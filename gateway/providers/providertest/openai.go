@@ -1,0 +1,127 @@
+package providertest
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+)
+
+type obj = map[string]any
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) {
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+		writeJSON(w, http.StatusNotFound, obj{"error": obj{"message": "unknown path " + r.URL.Path, "type": "invalid_request_error"}})
+		return
+	}
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") || len(r.Header.Get("Authorization")) < 8 {
+		writeJSON(w, http.StatusUnauthorized, obj{"error": obj{"message": "missing API key", "type": "invalid_request_error", "code": "invalid_api_key"}})
+		return
+	}
+	var req struct {
+		Model         string `json:"model"`
+		Stream        bool   `json:"stream"`
+		StreamOptions *struct {
+			IncludeUsage bool `json:"include_usage"`
+		} `json:"stream_options"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": "bad JSON: " + err.Error(), "type": "invalid_request_error"}})
+		return
+	}
+	if s.Status >= 300 {
+		msg := s.ErrorMessage
+		if msg == "" {
+			msg = http.StatusText(s.Status)
+		}
+		typ := "server_error"
+		if s.Status == http.StatusTooManyRequests {
+			typ = "rate_limit_exceeded"
+		} else if s.Status < 500 {
+			typ = "invalid_request_error"
+		}
+		writeJSON(w, s.Status, obj{"error": obj{"message": msg, "type": typ, "param": nil, "code": nil}})
+		return
+	}
+	model := s.Model
+	if model == "" {
+		model = req.Model
+	}
+	u := s.usage()
+	usage := obj{
+		"prompt_tokens": u.Prompt, "completion_tokens": u.Completion, "total_tokens": u.Prompt + u.Completion,
+		"prompt_tokens_details":     obj{"cached_tokens": u.Cached, "audio_tokens": 0},
+		"completion_tokens_details": obj{"reasoning_tokens": u.Reasoning, "audio_tokens": 0},
+	}
+	id, created := "chatcmpl-fake123", time.Now().Unix()
+	if !req.Stream {
+		msg := obj{"role": "assistant", "content": s.Text, "refusal": nil}
+		if len(s.ToolCalls) > 0 {
+			calls := make([]obj, len(s.ToolCalls))
+			for i, tc := range s.ToolCalls {
+				calls[i] = obj{"id": s.toolCallID(i), "type": "function", "function": obj{"name": tc.Name, "arguments": tc.Arguments}}
+			}
+			msg["tool_calls"] = calls
+			if s.Text == "" {
+				msg["content"] = nil
+			}
+		}
+		writeJSON(w, http.StatusOK, obj{
+			"id": id, "object": "chat.completion", "created": created, "model": model,
+			"choices":            []obj{{"index": 0, "message": msg, "logprobs": nil, "finish_reason": s.finish()}},
+			"usage":              usage,
+			"system_fingerprint": "fp_fake",
+		})
+		return
+	}
+	e := startSSE(w, s)
+	chunk := func(delta obj, finish any) []byte {
+		return mustJSON(obj{"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+			"system_fingerprint": "fp_fake", "choices": []obj{{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}}})
+	}
+	e.send("", chunk(obj{"role": "assistant", "content": "", "refusal": nil}, nil))
+	sent := 0
+	maybeCut := func() {
+		sent++
+		if s.CutAfter > 0 && sent >= s.CutAfter {
+			if s.ErrorEvent {
+				e.send("", mustJSON(obj{"error": obj{"message": "upstream overloaded", "type": "server_error"}}))
+			}
+			e.cut()
+		}
+	}
+	if s.Text != "" {
+		for _, piece := range split(s.Text, s.chunks()) {
+			e.send("", chunk(obj{"content": piece}, nil))
+			maybeCut()
+		}
+	}
+	for i, tc := range s.ToolCalls {
+		e.send("", chunk(obj{"tool_calls": []obj{{"index": i, "id": s.toolCallID(i), "type": "function",
+			"function": obj{"name": tc.Name, "arguments": ""}}}}, nil))
+		for _, piece := range split(tc.Arguments, 3) {
+			e.send("", chunk(obj{"tool_calls": []obj{{"index": i, "function": obj{"arguments": piece}}}}, nil))
+			maybeCut()
+		}
+	}
+	e.send("", chunk(obj{}, s.finish()))
+	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
+		e.send("", mustJSON(obj{"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+			"system_fingerprint": "fp_fake", "choices": []obj{}, "usage": usage}))
+	}
+	e.send("", []byte("[DONE]"))
+}

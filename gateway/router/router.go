@@ -1,0 +1,79 @@
+// Package router turns a model ID into the upstreams to try, in priority
+// order, skipping those that are not configured or whose breaker is open.
+package router
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"github.com/routefree/routefree/gateway/catalog"
+)
+
+// Target is one upstream, resolved against the environment.
+type Target struct {
+	Provider string
+	Kind     string
+	BaseURL  string
+	Model    string
+	APIKey   string
+	Breaker  *Breaker
+}
+
+// Router resolves models. It is built once at start-up; the environment is
+// read then, so the hot path reads no environment variables.
+type Router struct {
+	cat     *catalog.Catalog
+	targets map[string][]*Target
+	missing map[string][]string // model → key variables that would enable it
+}
+
+// Options tune the breakers.
+type Options struct {
+	BreakerThreshold int           // consecutive failures that open a breaker (default 5)
+	BreakerCooldown  time.Duration // how long it stays open (default 30 s)
+	Getenv           func(string) string
+}
+
+// New resolves every model's upstreams.
+func New(cat *catalog.Catalog, o Options) *Router {
+	if o.BreakerThreshold <= 0 {
+		o.BreakerThreshold = 5
+	}
+	if o.BreakerCooldown <= 0 {
+		o.BreakerCooldown = 30 * time.Second
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	r := &Router{cat: cat, targets: map[string][]*Target{}, missing: map[string][]string{}}
+	breakers := map[string]*Breaker{} // one per upstream endpoint and model
+	for _, m := range cat.Models {
+		for _, u := range m.Upstreams {
+			base := strings.TrimRight(catalog.Expand(u.BaseURL, o.Getenv), "/")
+			key := o.Getenv(u.KeyEnv)
+			if base == "" || key == "" {
+				r.missing[m.ID] = append(r.missing[m.ID], u.KeyEnv)
+				continue
+			}
+			bk := u.Provider + "|" + base + "|" + u.Model
+			b := breakers[bk]
+			if b == nil {
+				b = &Breaker{Threshold: o.BreakerThreshold, Cooldown: o.BreakerCooldown}
+				breakers[bk] = b
+			}
+			r.targets[m.ID] = append(r.targets[m.ID], &Target{Provider: u.Provider, Kind: u.Kind, BaseURL: base, Model: u.Model, APIKey: key, Breaker: b})
+		}
+	}
+	return r
+}
+
+// Catalog returns the catalog the router was built from.
+func (r *Router) Catalog() *catalog.Catalog { return r.cat }
+
+// Targets returns the configured upstreams of a model in priority order
+// (breakers are checked by the caller at attempt time), and the key variables
+// of the upstreams that are not configured.
+func (r *Router) Targets(model string) (targets []*Target, missingKeys []string) {
+	return r.targets[model], r.missing[model]
+}

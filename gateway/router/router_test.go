@@ -1,0 +1,59 @@
+package router
+
+import (
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/gateway/catalog"
+)
+
+func TestTargetsFollowPriorityAndConfiguration(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"GROQ_API_KEY": "g", "FIREWORKS_API_KEY": "f", "FIREWORKS_BASE_URL": "http://127.0.0.1:1/v1/"}
+	r := New(cat, Options{Getenv: func(k string) string { return env[k] }})
+	ts, missing := r.Targets("meta-llama/llama-3.3-70b-instruct")
+	if len(ts) != 2 || ts[0].Provider != "groq" || ts[1].Provider != "fireworks" {
+		t.Fatalf("targets = %+v", ts)
+	}
+	if ts[1].BaseURL != "http://127.0.0.1:1/v1" || ts[1].APIKey != "f" {
+		t.Fatalf("fireworks target not resolved from env: %+v", ts[1])
+	}
+	if len(missing) != 1 || missing[0] != "TOGETHER_API_KEY" {
+		t.Fatalf("missing = %v", missing)
+	}
+	if ts, missing := r.Targets("openai/gpt-4.1"); len(ts) != 0 || missing[0] != "OPENAI_API_KEY" {
+		t.Fatalf("unconfigured model: %v %v", ts, missing)
+	}
+}
+
+func TestBreakerOpensCoolsDownAndCloses(t *testing.T) {
+	b := &Breaker{Threshold: 3, Cooldown: time.Minute}
+	now := time.Unix(1000, 0)
+	for i := 0; i < 3; i++ {
+		if !b.Allow(now) {
+			t.Fatalf("closed breaker refused attempt %d", i)
+		}
+		b.Failure(now)
+	}
+	if b.Allow(now.Add(time.Second)) || b.State(now) != Open {
+		t.Fatal("breaker should be open after 3 failures")
+	}
+	later := now.Add(2 * time.Minute)
+	if !b.Allow(later) {
+		t.Fatal("half-open breaker should allow one trial")
+	}
+	if b.Allow(later) {
+		t.Fatal("half-open breaker allowed a second concurrent trial")
+	}
+	b.Failure(later)
+	if b.Allow(later.Add(time.Second)) {
+		t.Fatal("failed trial should reopen the breaker")
+	}
+	b.Success()
+	if !b.Allow(later) || b.State(later) != Closed {
+		t.Fatal("success should close the breaker")
+	}
+}

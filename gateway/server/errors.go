@@ -1,0 +1,77 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+)
+
+// APIError is every error the gateway returns, in OpenAI's / OpenRouter's
+// shape: {"error":{"code":<status>,"message":…,"metadata":{…}}}. Typed errors
+// map to statuses here and nowhere else.
+type APIError struct {
+	Status   int            `json:"code"`
+	Message  string         `json:"message"`
+	Type     string         `json:"type,omitempty"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+	// Reason is the short cause recorded in the request.failed event.
+	Reason string `json:"-"`
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Message) }
+
+func apiErr(status int, reason, msg string, meta map[string]any) *APIError {
+	return &APIError{Status: status, Message: msg, Type: errorType(status), Metadata: meta, Reason: reason}
+}
+
+// errorType mirrors OpenAI's error types so SDKs raise the usual exceptions.
+func errorType(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusNotFound:
+		return "invalid_request_error"
+	case http.StatusUnauthorized:
+		return "authentication_error"
+	case http.StatusForbidden:
+		return "permission_error"
+	case http.StatusPaymentRequired:
+		return "insufficient_quota"
+	case http.StatusTooManyRequests:
+		return "rate_limit_error"
+	}
+	return "api_error"
+}
+
+func writeAPIError(c echo.Context, e *APIError) error {
+	if ra, ok := e.Metadata["retry_after_seconds"]; ok {
+		c.Response().Header().Set("Retry-After", fmt.Sprint(ra))
+	}
+	b, _ := json.Marshal(struct {
+		Error *APIError `json:"error"`
+	}{e})
+	return c.Blob(e.Status, echo.MIMEApplicationJSON, b)
+}
+
+// httpErrorHandler renders echo's own errors (unknown routes, body too
+// large, panics recovered) in the same shape.
+func httpErrorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	if ae, ok := err.(*APIError); ok {
+		_ = writeAPIError(c, ae)
+		return
+	}
+	status := http.StatusInternalServerError
+	msg := "internal error"
+	if he, ok := err.(*echo.HTTPError); ok {
+		status = he.Code
+		msg = fmt.Sprint(he.Message)
+		if status == http.StatusRequestEntityTooLarge {
+			msg = "request body too large"
+		}
+	}
+	_ = writeAPIError(c, apiErr(status, "http_"+strconv.Itoa(status), msg, nil))
+}

@@ -1,0 +1,260 @@
+package pdf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/boombuler/barcode"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// InvoiceOptions vary the printed proof.
+type InvoiceOptions struct {
+	// Void, when set, marks the proof 作廢 with the void's reason and time.
+	Void *VoidMark
+	// Reprint marks a reprinted B2C proof 補印 (it cannot claim lottery prizes).
+	Reprint bool
+}
+
+// VoidMark is what a void notice prints.
+type VoidMark struct {
+	Reason string
+	At     time.Time
+}
+
+// Kinds of invoice, as in domain.InvoiceIssued.Kind.
+const (
+	KindB2B = "b2b"
+	KindB2C = "b2c"
+)
+
+// Barcode geometry on the proof (mm); the tests crop the rendered page here.
+const (
+	code39Y      = 66.0
+	code39H      = 12.0
+	code39Module = 0.33
+	qrY          = 86.0
+	qrSize       = 34.0
+	qrGap        = 10.0
+	qrLeftX      = pageW/2 - qrGap/2 - qrSize
+	qrRightX     = pageW/2 + qrGap/2
+)
+
+// ErrNoQRKey means invoices were requested from a Renderer without a QR key.
+var ErrNoQRKey = errors.New("pdf: invoices need Config.QRKeyHex (the issuer's AES key)")
+
+// proofOf maps the event to what the barcodes encode.
+func proofOf(inv domain.InvoiceIssued, seller Seller) twrules.Proof {
+	p := twrules.Proof{
+		Number: inv.Number, IssuedAt: inv.IssuedAt, RandomCode: inv.RandomCode,
+		Sales: inv.Sales, Total: inv.Total, SellerTaxID: seller.TaxID,
+	}
+	if inv.Kind == KindB2B {
+		p.BuyerTaxID = inv.BuyerTaxID
+	}
+	for _, l := range inv.Lines {
+		p.Items = append(p.Items, twrules.QRItem{Name: l.Description, Quantity: l.Quantity, UnitPrice: l.UnitPrice})
+	}
+	return p
+}
+
+func checkInvoice(inv domain.InvoiceIssued, seller Seller) error {
+	var errs []error
+	if _, err := twrules.ParseInvoiceNumber(inv.Number); err != nil {
+		errs = append(errs, err)
+	}
+	if inv.Kind != KindB2B && inv.Kind != KindB2C {
+		errs = append(errs, fmt.Errorf("pdf: invoice kind %q: want b2b or b2c", inv.Kind))
+	}
+	if inv.Kind == KindB2B && !domain.ValidTaxID(inv.BuyerTaxID) {
+		errs = append(errs, fmt.Errorf("pdf: buyer 統一編號 %q fails its checksum", inv.BuyerTaxID))
+	}
+	if !domain.ValidTaxID(seller.TaxID) {
+		errs = append(errs, fmt.Errorf("pdf: seller 統一編號 %q fails its checksum", seller.TaxID))
+	}
+	if inv.Sales+inv.Tax != inv.Total || inv.Total <= 0 {
+		errs = append(errs, fmt.Errorf("pdf: sales %d + tax %d ≠ total %d (or not positive)", inv.Sales, inv.Tax, inv.Total))
+	}
+	if len(inv.Lines) == 0 {
+		errs = append(errs, errors.New("pdf: invoice has no lines"))
+	}
+	return errors.Join(errs...)
+}
+
+// RenderInvoice writes the A4 電子發票證明聯 of inv: header with period,
+// number, random code and totals, the Code 39 and the two QR codes per the
+// MOF barcode spec, then the buyer, seller, items and totals (B2B: 銷售額,
+// 稅額, 總計; B2C: the tax-inclusive 總計).
+func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller Seller, opts InvoiceOptions) error {
+	if r.qrKey == nil {
+		return ErrNoQRKey
+	}
+	if err := checkInvoice(inv, seller); err != nil {
+		return err
+	}
+	texts := []string{seller.Name, seller.Address, seller.Phone, inv.BuyerName, inv.Carrier}
+	for _, l := range inv.Lines {
+		texts = append(texts, l.Description, l.Unit)
+	}
+	if opts.Void != nil {
+		texts = append(texts, opts.Void.Reason)
+	}
+	proof := proofOf(inv, seller)
+	left, right, err := proof.QRContents(r.qrKey, r.budget)
+	if err != nil {
+		return err
+	}
+	leftQR, err := encodeQR(left, minLeftQRModules)
+	if err != nil {
+		return err
+	}
+	rightQR, err := encodeQR(right, 0)
+	if err != nil {
+		return err
+	}
+	bars, err := encodeCode39(proof.Code39())
+	if err != nil {
+		return err
+	}
+
+	number := twrules.PrintedNumber(inv.Number)
+	period := twrules.PeriodOf(inv.IssuedAt)
+	return r.render(w, "電子發票證明聯 "+number, inv.IssuedAt, texts, func(d doc) error {
+		drawInvoice(d, inv, seller, opts, period, number, bars, leftQR, rightQR)
+		return nil
+	})
+}
+
+func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOptions, period twrules.Period, number string, bars, leftQR, rightQR barcode.Barcode) {
+
+	// Proof block, laid out like the MOF sample.
+	d.cell(margin, 15, contentW, 7, 13, seller.Name, "C", "")
+	title := "電子發票證明聯"
+	if opts.Reprint {
+		title += "（補印）"
+	}
+	d.strong(margin, 23, contentW, 10, 20, title, "C")
+	d.strong(margin, 34, contentW, 8, 16, period.Label(), "C")
+	d.strong(margin, 42, contentW, 9, 19, number, "C")
+	row := func(y float64, l, rt string) {
+		d.cell(50, y, 55, 5.5, 10.5, l, "L", "")
+		d.cell(105, y, 55, 5.5, 10.5, rt, "R", "")
+	}
+	format := ""
+	if inv.Kind == KindB2B {
+		format = "格式 25"
+	}
+	row(52, inv.IssuedAt.In(twrules.Taipei).Format("2006-01-02 15:04:05"), format)
+	row(57, "隨機碼 "+inv.RandomCode, "總計 "+ntd(inv.Total))
+	buyer := ""
+	if inv.Kind == KindB2B {
+		buyer = "買方 " + inv.BuyerTaxID
+	}
+	row(62, "賣方 "+seller.TaxID, buyer)
+	barW := float64(bars.Bounds().Dx()) * code39Module
+	d.drawBars(bars, (pageW-barW)/2, code39Y+1, code39Module, code39H-2)
+	d.drawQR(leftQR, qrLeftX, qrY, qrSize)
+	d.drawQR(rightQR, qrRightX, qrY, qrSize)
+
+	y := qrY + qrSize + 6
+	if opts.Void != nil {
+		y = drawVoid(d, y, *opts.Void)
+	}
+	d.SetDrawColor(150, 150, 150)
+	d.Line(margin, y, pageW-margin, y)
+	d.SetDrawColor(0, 0, 0)
+	y += 3
+	d.strong(margin, y, contentW, 7, 13, "交易明細", "L")
+	y += 8
+	if inv.Kind == KindB2B {
+		d.cell(margin, y, contentW, 5.5, 10.5, "買受人："+inv.BuyerName+"　統一編號："+inv.BuyerTaxID, "L", "")
+		y += 6
+	} else {
+		switch {
+		case inv.DonationCode != "":
+			d.cell(margin, y, contentW, 5.5, 10.5, "捐贈碼："+inv.DonationCode, "L", "")
+			y += 6
+		case inv.Carrier != "":
+			d.cell(margin, y, contentW, 5.5, 10.5, "載具："+inv.Carrier, "L", "")
+			y += 6
+		}
+	}
+	sellerLine := "賣方：" + seller.Name + "　統一編號：" + seller.TaxID
+	d.cell(margin, y, contentW, 5.5, 10.5, sellerLine, "L", "")
+	y += 6
+	if seller.Address != "" || seller.Phone != "" {
+		d.cell(margin, y, contentW, 5.5, 10.5, "地址："+seller.Address+"　電話："+seller.Phone, "L", "")
+		y += 6
+	}
+	switch {
+	case inv.Month != "":
+		d.cell(margin, y, contentW, 5.5, 10.5, "計費月份："+inv.Month, "L", "")
+		y += 6
+	case inv.TopUpRef != "":
+		d.cell(margin, y, contentW, 5.5, 10.5, "儲值參考編號："+inv.TopUpRef, "L", "")
+		y += 6
+	}
+	priceNote := "單價、金額未稅"
+	if inv.Kind == KindB2C {
+		priceNote = "單價、金額含稅"
+	}
+	rows := make([][]string, len(inv.Lines))
+	for i, l := range inv.Lines {
+		rows[i] = []string{l.Description, num(l.Quantity), l.Unit, num(l.UnitPrice), num(l.Amount)}
+	}
+	y = d.table(margin, y+2, []column{
+		{"品名", 74, "L"}, {"數量", 22, "R"}, {"單位", 24, "C"}, {"單價", 30, "R"}, {"金額", 30, "R"},
+	}, rows, 10)
+	y = totalsBlock(d, y+2, inv)
+	d.cell(margin, y, contentW, 6, 10.5, "總計新臺幣（大寫）："+twrules.UpperNTD(inv.Total), "L", "")
+	y += 8
+	d.para(margin, y, contentW, 5, 9, "備註："+priceNote+"。本證明聯依財政部電子發票證明聯一維及二維條碼規格列印；發票內容以財政部電子發票整合服務平台存證資料為準。")
+}
+
+// totalsBlock prints the amounts under the item table, right-aligned.
+func totalsBlock(d doc, y float64, inv domain.InvoiceIssued) float64 {
+	line := func(label, value string) {
+		d.cell(pageW-margin-90, y, 55, 6, 10.5, label, "R", "")
+		d.cell(pageW-margin-35, y, 35, 6, 10.5, value, "R", "")
+		y += 6
+	}
+	if inv.Kind == KindB2B {
+		line("銷售額合計", ntd(inv.Sales))
+		line("營業稅（5%）", ntd(inv.Tax))
+		line("總計", ntd(inv.Total))
+	} else {
+		line("總計（含稅）", ntd(inv.Total))
+	}
+	return y + 2
+}
+
+// drawVoid prints the void notice and a large translucent 作廢 across the
+// page, so a voided proof cannot pass for a valid one.
+func drawVoid(d doc, y float64, v VoidMark) float64 {
+	d.SetTextColor(200, 0, 0)
+	d.SetDrawColor(200, 0, 0)
+	defer d.SetDrawColor(0, 0, 0)
+	at := ""
+	if !v.At.IsZero() {
+		at = "，作廢日期 " + v.At.In(twrules.Taipei).Format("2006-01-02 15:04:05")
+	}
+	d.strong(margin, y, contentW, 7, 13, "本發票已作廢"+at, "C")
+	y += 7
+	if v.Reason != "" {
+		d.cell(margin, y, contentW, 6, 10.5, "作廢原因："+v.Reason, "C", "")
+		y += 7
+	}
+	d.SetAlpha(0.25, "Normal")
+	d.TransformBegin()
+	// Below the barcodes: a tint over a QR code could stop it scanning.
+	d.TransformRotate(30, pageW/2, 215)
+	d.cell(0, 185, pageW, 60, 120, "作廢", "C", "")
+	d.TransformEnd()
+	d.SetAlpha(1, "Normal")
+	d.SetTextColor(0, 0, 0)
+	return y
+}

@@ -1,0 +1,181 @@
+package pdf
+
+import (
+	"strings"
+
+	"github.com/jung-kurt/gofpdf"
+	"github.com/shopspring/decimal"
+)
+
+// doc wraps gofpdf with the few layout helpers the documents share, and
+// records every character it draws (see Renderer.render).
+type doc struct {
+	*gofpdf.Fpdf
+	seen map[rune]bool
+}
+
+// text cleans s and records its characters.
+func (d doc) text(s string) string {
+	s = clean(s)
+	for _, c := range s {
+		d.seen[c] = true
+	}
+	return s
+}
+
+// cell writes one line of text in a box: align "L", "C" or "R" (+ "M" is
+// implied), border "" or "1".
+func (d doc) cell(x, y, w, h, size float64, s, align, border string) {
+	d.SetFont(fontFamily, "", size)
+	d.SetXY(x, y)
+	d.CellFormat(w, h, d.text(s), border, 0, align+"M", false, 0, "")
+}
+
+// strong writes like cell with a stroked outline: the CJK font has no bold
+// face, and fill+stroke reads as bold in print.
+func (d doc) strong(x, y, w, h, size float64, s, align string) {
+	d.SetTextRenderingMode(2)
+	d.SetLineWidth(size / 60)
+	d.cell(x, y, w, h, size, s, align, "")
+	d.SetTextRenderingMode(0)
+	d.SetLineWidth(0.2)
+}
+
+// para writes wrapped text and returns the y below it, moving to a new page
+// when the bottom margin is reached.
+func (d doc) para(x, y, w, lineH, size float64, s string) float64 {
+	_, pageH := d.GetPageSize()
+	for _, l := range d.lines(s, w, size) {
+		if y+lineH > pageH-margin {
+			d.AddPage()
+			y = margin
+		}
+		d.cell(x, y, w, lineH, size, l, "L", "")
+		y += lineH
+	}
+	return y
+}
+
+// lines splits s to fit width w (less 1 mm of cell padding each side) at the
+// given size. gofpdf's SplitText and MultiCell drop the CJK character at
+// each break, which must not happen on an invoice, hence this breaker: CJK
+// text breaks anywhere, Latin words break at spaces, and closing punctuation
+// never starts a line.
+func (d doc) lines(s string, w, size float64) []string {
+	d.SetFont(fontFamily, "", size)
+	limit := w - 2*d.GetCellMargin()
+	var out []string
+	for _, para := range strings.Split(d.text(s), "\n") {
+		line := []rune{}
+		width := 0.0
+		for _, c := range para {
+			cw := d.GetStringWidth(string(c))
+			if width+cw > limit && len(line) > 0 && !closing(c) {
+				cut := len(line)
+				if latinWord(c) {
+					if sp := lastSpace(line); sp > 0 {
+						cut = sp
+					}
+				}
+				out = append(out, strings.TrimRight(string(line[:cut]), " "))
+				line = append([]rune{}, []rune(strings.TrimLeft(string(line[cut:]), " "))...)
+				width = d.GetStringWidth(string(line))
+			}
+			line = append(line, c)
+			width += cw
+		}
+		out = append(out, string(line))
+	}
+	return out
+}
+
+func latinWord(c rune) bool { return c < 0x2E80 && c != ' ' }
+
+func closing(c rune) bool {
+	return strings.ContainsRune("，。、；：？！）」』】〉》,.;:?!)]}%", c)
+}
+
+func lastSpace(rs []rune) int {
+	for i := len(rs) - 1; i > 0; i-- {
+		if rs[i] == ' ' {
+			return i
+		}
+	}
+	return -1
+}
+
+// column is one column of a table.
+type column struct {
+	title string
+	w     float64
+	align string
+}
+
+// table draws a header and rows; cells wrap, rows grow to the tallest cell,
+// and the header repeats after a page break. It returns the y below it.
+func (d doc) table(x, y float64, cols []column, rows [][]string, size float64) float64 {
+	const lineH = 5.5
+	header := func(y float64) float64 {
+		d.SetFillColor(235, 235, 235)
+		cx := x
+		for _, c := range cols {
+			d.SetFont(fontFamily, "", size)
+			d.SetXY(cx, y)
+			d.CellFormat(c.w, lineH+1, d.text(c.title), "1", 0, "CM", true, 0, "")
+			cx += c.w
+		}
+		return y + lineH + 1
+	}
+	y = header(y)
+	_, pageH := d.GetPageSize()
+	_, _, _, bottom := d.GetMargins()
+	for _, row := range rows {
+		wrapped := make([][]string, len(cols))
+		n := 1
+		for i, c := range cols {
+			wrapped[i] = d.lines(row[i], c.w, size)
+			n = max(n, len(wrapped[i]))
+		}
+		h := float64(n)*lineH + 1
+		if y+h > pageH-bottom {
+			d.AddPage()
+			_, top, _, _ := d.GetMargins()
+			y = header(top)
+		}
+		cx := x
+		for i, c := range cols {
+			d.Rect(cx, y, c.w, h, "D")
+			for li, l := range wrapped[i] {
+				d.cell(cx, y+0.5+float64(li)*lineH, c.w, lineH, size, l, c.align, "")
+			}
+			cx += c.w
+		}
+		y += h
+	}
+	return y
+}
+
+// ntd formats whole dollars with thousands separators: 12300 → "12,300".
+func ntd(n int64) string { return group(decimal.NewFromInt(n).String()) }
+
+// num formats a decimal with thousands separators and no trailing zeros.
+func num(d decimal.Decimal) string { return group(d.String()) }
+
+func group(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if hasFrac {
+		return sign + b.String() + "." + frac
+	}
+	return sign + b.String()
+}

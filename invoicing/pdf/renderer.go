@@ -1,0 +1,210 @@
+package pdf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jung-kurt/gofpdf"
+
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// Config sets up a Renderer.
+type Config struct {
+	// FontPath names a TrueType (.ttf, glyf outlines; not .ttc or CFF .otf)
+	// font to use instead of the embedded AR PL Mingti2L Big5, e.g.
+	// /usr/share/fonts/truetype/cns11643/TW-Sung-98_1.ttf for rare characters.
+	FontPath string
+	// QRKeyHex is the issuer's AES-128 key for the QR verification field,
+	// 32 hex digits from the MOF key tool. Required for invoices.
+	QRKeyHex string
+	// QRBudget caps the bytes of each QR code; zero means
+	// twrules.DefaultQRBudget.
+	QRBudget twrules.QRBudget
+}
+
+// Validate reports every problem of the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.QRKeyHex != "" {
+		if _, err := twrules.ParseQRKey(c.QRKeyHex); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.QRBudget != (twrules.QRBudget{}) && (c.QRBudget.Left < 120 || c.QRBudget.Right < 40) {
+		errs = append(errs, fmt.Errorf("pdf: QR budget %+v too small (left ≥ 120, right ≥ 40 bytes)", c.QRBudget))
+	}
+	return errors.Join(errs...)
+}
+
+// Seller is RouteFree's own company as printed on every document.
+type Seller struct {
+	Name        string // full registered name
+	TaxID       string // 統一編號
+	Address     string
+	Phone       string
+	Email       string
+	Contact     string // 聯絡人
+	Responsible string // 負責人
+	BankAccount string // for payment terms on quotes and contracts
+}
+
+// Renderer renders documents; it holds the font in memory and is safe for
+// concurrent use.
+type Renderer struct {
+	font   *font
+	qrKey  []byte
+	budget twrules.QRBudget
+
+	// labels holds, per document kind, the characters of the fixed labels
+	// last drawn: the first guess of a document's font subset (see render).
+	mu     sync.RWMutex
+	labels map[string]map[rune]bool
+	// fullFont hands gofpdf the whole font instead of a subset (tests
+	// compare the two).
+	fullFont bool
+}
+
+// New loads the font once and checks the configuration.
+func New(cfg Config) (*Renderer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	f, err := loadFont(cfg.FontPath)
+	if err != nil {
+		return nil, err
+	}
+	r := &Renderer{font: f, budget: cfg.QRBudget, labels: map[string]map[rune]bool{}}
+	if r.budget == (twrules.QRBudget{}) {
+		r.budget = twrules.DefaultQRBudget
+	}
+	if cfg.QRKeyHex != "" {
+		r.qrKey, _ = twrules.ParseQRKey(cfg.QRKeyHex)
+	}
+	return r, nil
+}
+
+// A4 page geometry in mm.
+const (
+	pageW    = 210.0
+	margin   = 15.0
+	contentW = pageW - 2*margin
+)
+
+// render checks texts (the caller-supplied strings of the document) against
+// the font and lays the document out with draw.
+//
+// gofpdf parses the whole font for every document, which would dominate the
+// cost of an invoice, so it gets a subset holding exactly the characters the
+// document draws (plus Latin-1, whose widths gofpdf always writes). The
+// subset is guessed from the labels of the last document of the same kind
+// and the characters of texts; when the guess is not exact the document is
+// laid out again on the exact subset. The output therefore depends on the
+// document alone, never on what was rendered before.
+func (r *Renderer) render(w io.Writer, title string, at time.Time, texts []string, draw func(doc) error) error {
+	if err := r.font.check(texts...); err != nil {
+		return err
+	}
+	kind, _, _ := strings.Cut(title, " ")
+	given := map[rune]bool{}
+	for _, s := range texts {
+		for _, c := range s {
+			if r.font.has(c) {
+				given[c] = true
+			}
+		}
+	}
+	want := make(map[rune]bool, 512)
+	for c := range given {
+		want[c] = true
+	}
+	r.mu.RLock()
+	for c := range r.labels[kind] {
+		want[c] = true
+	}
+	r.mu.RUnlock()
+	for attempt := 0; attempt < 3; attempt++ {
+		d := doc{Fpdf: r.newDoc(title, at, r.fontFor(want)), seen: map[rune]bool{}}
+		if err := draw(d); err != nil {
+			return err
+		}
+		exact := map[rune]bool{}
+		for c := range d.seen {
+			if r.font.has(c) && !r.font.latin1[c] {
+				exact[c] = true
+			}
+		}
+		if r.fullFont || sameSet(exact, want) {
+			return finish(d.Fpdf, w)
+		}
+		labels := map[rune]bool{}
+		for c := range exact {
+			if !given[c] {
+				labels[c] = true
+			}
+		}
+		r.mu.Lock()
+		r.labels[kind] = labels
+		r.mu.Unlock()
+		want = exact
+	}
+	return errors.New("pdf: font subset did not converge") // cannot happen: layout does not change the characters drawn
+}
+
+// fontFor is the font gofpdf gets for a document drawing the runes of want.
+func (r *Renderer) fontFor(want map[rune]bool) []byte {
+	if r.fullFont {
+		return r.font.data
+	}
+	runes := make([]rune, 0, len(want)+len(r.font.latin1))
+	for c := range want {
+		runes = append(runes, c)
+	}
+	for c := range r.font.latin1 {
+		runes = append(runes, c)
+	}
+	return r.font.ttf.subset(runes, r.font.glyphOf)
+}
+
+func sameSet(a, b map[rune]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for c := range a {
+		if !b[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// newDoc starts an A4 document whose metadata is fixed by the document's own
+// time, so that the bytes depend on the event only.
+func (r *Renderer) newDoc(title string, at time.Time, fontData []byte) *gofpdf.Fpdf {
+	// fontDir "/" keeps gofpdf from joining paths onto "."; we load from bytes anyway.
+	pdf := gofpdf.New("P", "mm", "A4", "/")
+	pdf.SetCatalogSort(true)
+	pdf.SetCreationDate(at.UTC())
+	pdf.SetModificationDate(at.UTC())
+	pdf.SetProducer("RouteFree", false)
+	pdf.SetCreator("RouteFree", false)
+	pdf.SetTitle(title, true)
+	pdf.SetMargins(margin, margin, margin)
+	pdf.SetAutoPageBreak(true, margin)
+	pdf.AddUTF8FontFromBytes(fontFamily, "", fontData)
+	pdf.AddPage()
+	pdf.SetFont(fontFamily, "", 10)
+	return pdf
+}
+
+// finish writes the document or returns the first error gofpdf recorded.
+func finish(pdf *gofpdf.Fpdf, w io.Writer) error {
+	if err := pdf.Output(w); err != nil {
+		return fmt.Errorf("pdf: %w", err)
+	}
+	return nil
+}

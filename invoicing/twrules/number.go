@@ -1,0 +1,110 @@
+package twrules
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// InvoiceNumber is a unified-invoice number: 2 uppercase letters (字軌) and
+// 8 digits, stored "AB12345678" and printed "AB-12345678".
+type InvoiceNumber string
+
+// ErrInvoiceNumber reports a malformed invoice number.
+var ErrInvoiceNumber = errors.New("twrules: invoice number must be 2 uppercase letters and 8 digits")
+
+// ParseInvoiceNumber accepts "AB12345678" or the printed "AB-12345678".
+func ParseInvoiceNumber(s string) (InvoiceNumber, error) {
+	if len(s) == 11 && s[2] == '-' {
+		s = s[:2] + s[3:]
+	}
+	if !validTrack(s[:min(2, len(s))]) || len(s) != 10 || !allDigits(s[2:]) {
+		return "", fmt.Errorf("%w: %q", ErrInvoiceNumber, s)
+	}
+	return InvoiceNumber(s), nil
+}
+
+// Track is the 字軌 letters, "AB".
+func (n InvoiceNumber) Track() string { return string(n[:2]) }
+
+// Serial is the 8-digit part, "12345678".
+func (n InvoiceNumber) Serial() string { return string(n[2:]) }
+
+// Printed is the form on the proof, "AB-12345678".
+func (n InvoiceNumber) Printed() string { return string(n[:2]) + "-" + string(n[2:]) }
+
+// String is the stored form, "AB12345678".
+func (n InvoiceNumber) String() string { return string(n) }
+
+// PrintedNumber formats a stored number for print; malformed input is
+// returned unchanged.
+func PrintedNumber(s string) string {
+	n, err := ParseInvoiceNumber(s)
+	if err != nil {
+		return s
+	}
+	return n.Printed()
+}
+
+// ErrRangeExhausted means every number of an allocated range is used: ask
+// the platform for another range (配號) instead of wrapping.
+var ErrRangeExhausted = errors.New("twrules: invoice number range exhausted")
+
+// Range is one allocation of numbers for a period: Prefix "AB", From
+// 12345600, To 12345649 (both inclusive).
+type Range struct {
+	Prefix string
+	From   int64
+	To     int64
+}
+
+// Validate checks the prefix and bounds.
+func (r Range) Validate() error {
+	if !validTrack(r.Prefix) {
+		return fmt.Errorf("twrules: range prefix %q: want 2 uppercase letters", r.Prefix)
+	}
+	if r.From < 0 || r.To > 99999999 || r.From > r.To {
+		return fmt.Errorf("twrules: range %d-%d: want 0 ≤ from ≤ to ≤ 99999999", r.From, r.To)
+	}
+	return nil
+}
+
+// Size is how many numbers the range holds.
+func (r Range) Size() int64 { return r.To - r.From + 1 }
+
+// Next is the number after issuedCount numbers were used from this range.
+func (r Range) Next(issuedCount int64) (string, error) {
+	if err := r.Validate(); err != nil {
+		return "", err
+	}
+	if issuedCount < 0 {
+		return "", fmt.Errorf("twrules: negative issued count %d", issuedCount)
+	}
+	if issuedCount >= r.Size() {
+		return "", fmt.Errorf("%w: %s%08d-%s%08d (%d used)", ErrRangeExhausted, r.Prefix, r.From, r.Prefix, r.To, issuedCount)
+	}
+	return r.Prefix + fmt.Sprintf("%08d", r.From+issuedCount), nil
+}
+
+// Contains reports whether a stored number belongs to the range.
+func (r Range) Contains(number string) bool {
+	n, err := ParseInvoiceNumber(number)
+	if err != nil || n.Track() != r.Prefix {
+		return false
+	}
+	v, _ := strconv.ParseInt(n.Serial(), 10, 64)
+	return v >= r.From && v <= r.To
+}
+
+func validTrack(s string) bool {
+	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return len(s) > 0
+}

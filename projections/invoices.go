@@ -1,0 +1,153 @@
+package projections
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// Invoice statuses.
+const (
+	InvoiceIssued = "issued"
+	InvoiceVoided = "voided"
+)
+
+// Allowance is a 折讓 against an invoice.
+type Allowance struct {
+	Number string
+	Sales  int64
+	Tax    int64
+	Reason string
+}
+
+// InvoiceRecord is an invoice with its status. Lines stay in the event.
+type InvoiceRecord struct {
+	Number     string
+	Period     string // first month of the two-month period
+	Month      string // billing month, or the Taipei month of issue
+	AccountID  string
+	Kind       string // b2b or b2c
+	BuyerName  string
+	BuyerTaxID string
+	TopUpRef   string
+	Sales      int64
+	Tax        int64
+	Total      int64
+	IssuedAt   time.Time
+	Status     string
+	VoidReason string
+	Allowances []Allowance
+}
+
+// Net is what the invoice still bills: zero when voided, less its allowances.
+func (r InvoiceRecord) Net() int64 {
+	if r.Status == InvoiceVoided {
+		return 0
+	}
+	n := r.Total
+	for _, a := range r.Allowances {
+		n -= a.Sales + a.Tax
+	}
+	return n
+}
+
+// Invoices lists issued invoices with their status.
+type Invoices struct {
+	memCheckpoint
+	mu       sync.RWMutex
+	byNumber map[string]*InvoiceRecord
+}
+
+var _ Projection = (*Invoices)(nil)
+
+// NewInvoices returns an empty invoice model.
+func NewInvoices() *Invoices { return &Invoices{byNumber: map[string]*InvoiceRecord{}} }
+
+// Name implements Projection.
+func (v *Invoices) Name() string { return "invoices" }
+
+// Get returns one invoice.
+func (v *Invoices) Get(number string) (InvoiceRecord, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	r, ok := v.byNumber[number]
+	if !ok {
+		return InvoiceRecord{}, false
+	}
+	return r.clone(), true
+}
+
+// List returns the invoices of a month and account ("" matches any), by number.
+func (v *Invoices) List(month, account string) []InvoiceRecord {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	var out []InvoiceRecord
+	for _, r := range v.byNumber {
+		if (month == "" || r.Month == month) && (account == "" || r.AccountID == account) {
+			out = append(out, r.clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out
+}
+
+// Totals is the net amount invoiced per month (NTD).
+func (v *Invoices) Totals() map[string]int64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := map[string]int64{}
+	for _, r := range v.byNumber {
+		out[r.Month] += r.Net()
+	}
+	return out
+}
+
+func (r *InvoiceRecord) clone() InvoiceRecord {
+	c := *r
+	c.Allowances = append([]Allowance(nil), r.Allowances...)
+	return c
+}
+
+// Apply implements Projection.
+func (v *Invoices) Apply(_ context.Context, batch []Event) error {
+	batch = v.fresh(batch)
+	for i := range batch {
+		e := &batch[i]
+		switch b := e.Body.(type) {
+		case *domain.InvoiceIssued:
+			month := b.Month
+			if month == "" {
+				month = MonthOf(b.IssuedAt)
+			}
+			v.mu.Lock()
+			v.byNumber[b.Number] = &InvoiceRecord{
+				Number: b.Number, Period: b.Period, Month: month, AccountID: b.AccountID, Kind: b.Kind,
+				BuyerName: b.BuyerName, BuyerTaxID: b.BuyerTaxID, TopUpRef: b.TopUpRef,
+				Sales: b.Sales, Tax: b.Tax, Total: b.Total, IssuedAt: b.IssuedAt.UTC(), Status: InvoiceIssued,
+			}
+			v.mu.Unlock()
+		case *domain.InvoiceVoided:
+			v.mu.Lock()
+			if r, ok := v.byNumber[b.Number]; ok {
+				r.Status, r.VoidReason = InvoiceVoided, b.Reason
+			}
+			v.mu.Unlock()
+		case *domain.AllowanceIssued:
+			v.mu.Lock()
+			if r, ok := v.byNumber[b.InvoiceNumber]; ok {
+				r.Allowances = append(r.Allowances, Allowance{Number: b.Number, Sales: b.Sales, Tax: b.Tax, Reason: b.Reason})
+			}
+			v.mu.Unlock()
+		default:
+			if e.Err != nil && (e.Type == domain.TypeInvoiceIssued || e.Type == domain.TypeInvoiceVoided || e.Type == domain.TypeAllowanceIssued) {
+				v.done(batch[:i])
+				return e.Err
+			}
+		}
+	}
+	v.done(batch)
+	return nil
+}

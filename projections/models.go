@@ -1,0 +1,29 @@
+package projections
+
+// Models is the set of read models the gateway and console use, built
+// together so that wiring and replay agree.
+type Models struct {
+	Keys     *Keys
+	Balances *Balances
+	Prices   *Prices
+	Invoices *Invoices
+	Requests *Requests
+	Usage    *Usage // nil: no SQL usage model
+}
+
+// NewModels returns fresh memory models and the given usage model (may be nil).
+func NewModels(usage *Usage) *Models {
+	return &Models{
+		Keys: NewKeys(), Balances: NewBalances(), Prices: NewPrices(),
+		Invoices: NewInvoices(), Requests: NewRequests(), Usage: usage,
+	}
+}
+
+// All lists the models as projections for NewRunner.
+func (m *Models) All() []Projection {
+	ps := []Projection{m.Keys, m.Balances, m.Prices, m.Invoices, m.Requests}
+	if m.Usage != nil {
+		ps = append(ps, m.Usage)
+	}
+	return ps
+}

@@ -1,0 +1,131 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/shopspring/decimal"
+	_ "modernc.org/sqlite" // the replay's scratch database
+
+	"github.com/routefree/routefree/eventstore"
+)
+
+// Figures are what an auditor compares after a replay.
+type Figures struct {
+	Events           uint64
+	Balances         map[string]decimal.Decimal            // account → balance
+	MonthlyTotals    map[string]decimal.Decimal            // Taipei month → usage cost
+	MonthlyByAccount map[string]map[string]decimal.Decimal // month → account → usage cost
+	InvoiceTotals    map[string]int64                      // month → net NTD invoiced
+	Chain            eventstore.VerifyResult
+}
+
+// Replay rebuilds every projection from position zero — fresh memory models
+// and a scratch SQLite database for usage — and returns the figures.
+// progress, when set, gets the number of events applied so far.
+func Replay(ctx context.Context, store eventstore.Store, progress func(n uint64)) (*Figures, error) {
+	dir, err := os.MkdirTemp("", "routefree-replay-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	// Scratch data: durability is pointless, speed is not.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "usage.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	usage, err := NewUsage(ctx, db, SQLite)
+	if err != nil {
+		return nil, err
+	}
+	m := NewModels(usage)
+	chain := NewChain(progress)
+	r, err := NewRunner(store, watermill.NopLogger{}, append(m.All(), chain)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.CatchUp(ctx); err != nil {
+		return nil, fmt.Errorf("projections: replay: %w", err)
+	}
+	f, err := m.Figures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f.Chain, f.Events = chain.Result()
+	return f, nil
+}
+
+// Figures computes the figures of the models as they stand (Events and
+// Chain are left empty: they come from a Chain projection).
+func (m *Models) Figures(ctx context.Context) (*Figures, error) {
+	f := &Figures{
+		Balances:         m.Balances.Balances(),
+		MonthlyTotals:    map[string]decimal.Decimal{},
+		MonthlyByAccount: map[string]map[string]decimal.Decimal{},
+		InvoiceTotals:    m.Invoices.Totals(),
+	}
+	if m.Usage != nil {
+		rows, err := m.Usage.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			f.MonthlyTotals[r.Period] = f.MonthlyTotals[r.Period].Add(r.Cost)
+			if f.MonthlyByAccount[r.Period] == nil {
+				f.MonthlyByAccount[r.Period] = map[string]decimal.Decimal{}
+			}
+			f.MonthlyByAccount[r.Period][r.AccountID] = f.MonthlyByAccount[r.Period][r.AccountID].Add(r.Cost)
+		}
+	}
+	return f, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// Write prints the figures as sorted plain-text tables, the same for the
+// same history on any machine.
+func (f *Figures) Write(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "EVENTS %d\n", f.Events)
+	if f.Chain.Break != nil {
+		fmt.Fprintf(&b, "HASH CHAIN  BROKEN: %s\n", f.Chain.Break.Error())
+	} else {
+		fmt.Fprintf(&b, "HASH CHAIN  OK  %d events  last %s  head %x\n", f.Chain.Events, f.Chain.Last, f.Chain.Head)
+	}
+	total := decimal.Zero
+	fmt.Fprintf(&b, "\nBALANCES (NTD)\n%-40s %24s\n", "account", "balance")
+	for _, a := range sortedKeys(f.Balances) {
+		fmt.Fprintf(&b, "%-40s %24s\n", a, f.Balances[a].String())
+		total = total.Add(f.Balances[a])
+	}
+	fmt.Fprintf(&b, "%-40s %24s\n", "TOTAL", total.String())
+	fmt.Fprintf(&b, "\nUSAGE BY MONTH (Asia/Taipei, NTD)\n%-8s %-40s %24s\n", "month", "account", "cost")
+	for _, month := range sortedKeys(f.MonthlyTotals) {
+		for _, a := range sortedKeys(f.MonthlyByAccount[month]) {
+			fmt.Fprintf(&b, "%-8s %-40s %24s\n", month, a, f.MonthlyByAccount[month][a].String())
+		}
+		fmt.Fprintf(&b, "%-8s %-40s %24s\n", month, "TOTAL", f.MonthlyTotals[month].String())
+	}
+	fmt.Fprintf(&b, "\nINVOICES BY MONTH (net NTD)\n%-8s %16s\n", "month", "total")
+	for _, month := range sortedKeys(f.InvoiceTotals) {
+		fmt.Fprintf(&b, "%-8s %16d\n", month, f.InvoiceTotals[month])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,197 @@
+package projections
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// RequestFact is what GET /api/v1/generation?id= shows of one request: the
+// facts of its request.completed or request.failed event.
+type RequestFact struct {
+	RequestID    string
+	Failed       bool // a request.failed event
+	KeyID        string
+	AccountID    string
+	Model        string
+	Provider     string
+	Upstream     string
+	Usage        domain.Usage
+	Cost         decimal.Decimal
+	PriceList    int
+	StartedAt    time.Time
+	LatencyMs    int64
+	TTFBMs       int64
+	Stream       bool
+	Outcome      string
+	FinishReason string
+	Attempts     int
+	Status       int    // failed requests: the HTTP status returned
+	Reason       string // failed requests
+	AppReferer   string
+	AppTitle     string
+}
+
+// requestRec is a RequestFact packed for millions of entries: repeated
+// strings become indexes into one table, the cost an int64 coefficient and
+// exponent, times Unix nanoseconds.
+type requestRec struct {
+	str                              [10]uint32 // key, account, model, provider, upstream, outcome, finish, referer, title, reason
+	in, out, cached, reasoning       int64
+	costCoef                         int64
+	startedAt                        int64
+	costExp                          int32
+	latency, ttfb                    uint32
+	priceList                        int32
+	status                           int16
+	attempts                         uint8
+	stream, failed, estimated, bigCo bool
+}
+
+const recChunk = 8192
+
+// Requests indexes every request by ID. Records live in fixed-size chunks so
+// the index grows without copying what it holds.
+type Requests struct {
+	memCheckpoint
+	mu      sync.RWMutex
+	index   map[string]uint32
+	chunks  [][]requestRec
+	n       uint32
+	strs    []string
+	strIdx  map[string]uint32
+	bigCost map[uint32]decimal.Decimal // costs whose coefficient does not fit an int64
+}
+
+var _ Projection = (*Requests)(nil)
+
+// NewRequests returns an empty request index.
+func NewRequests() *Requests {
+	return &Requests{index: map[string]uint32{}, strs: []string{""}, strIdx: map[string]uint32{"": 0}, bigCost: map[uint32]decimal.Decimal{}}
+}
+
+// Name implements Projection.
+func (q *Requests) Name() string { return "requests" }
+
+// Len is the number of requests indexed.
+func (q *Requests) Len() int {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	return len(q.index)
+}
+
+// Get returns the facts of one request.
+func (q *Requests) Get(requestID string) (RequestFact, bool) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	i, ok := q.index[requestID]
+	if !ok {
+		return RequestFact{}, false
+	}
+	r := &q.chunks[i/recChunk][i%recChunk]
+	s := func(k int) string { return q.strs[r.str[k]] }
+	f := RequestFact{
+		RequestID: requestID, Failed: r.failed, KeyID: s(0), AccountID: s(1), Model: s(2), Provider: s(3),
+		Upstream: s(4), Outcome: s(5), FinishReason: s(6), AppReferer: s(7), AppTitle: s(8), Reason: s(9),
+		Usage:     domain.Usage{Input: r.in, Output: r.out, Cached: r.cached, Reasoning: r.reasoning, Estimated: r.estimated},
+		Cost:      decimal.New(r.costCoef, r.costExp),
+		PriceList: int(r.priceList), LatencyMs: int64(r.latency), TTFBMs: int64(r.ttfb),
+		Stream: r.stream, Attempts: int(r.attempts), Status: int(r.status),
+	}
+	if r.bigCo {
+		f.Cost = q.bigCost[i]
+	}
+	if r.startedAt != 0 {
+		f.StartedAt = time.Unix(0, r.startedAt).UTC()
+	}
+	return f, true
+}
+
+func (q *Requests) intern(s string) uint32 {
+	if i, ok := q.strIdx[s]; ok {
+		return i
+	}
+	i := uint32(len(q.strs))
+	q.strs = append(q.strs, s)
+	q.strIdx[s] = i
+	return i
+}
+
+// slot returns the record of a request ID, adding it when new.
+func (q *Requests) slot(id string) (uint32, *requestRec) {
+	i, ok := q.index[id]
+	if !ok {
+		i = q.n
+		if int(i/recChunk) == len(q.chunks) {
+			q.chunks = append(q.chunks, make([]requestRec, recChunk))
+		}
+		q.index[id] = i
+		q.n++
+	}
+	r := &q.chunks[i/recChunk][i%recChunk]
+	*r = requestRec{}
+	delete(q.bigCost, i)
+	return i, r
+}
+
+func clampU32(v int64) uint32 { return uint32(min(max(v, 0), 1<<32-1)) }
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// Apply implements Projection.
+func (q *Requests) Apply(_ context.Context, batch []Event) error {
+	batch = q.fresh(batch)
+	for lo := 0; lo < len(batch); lo += lockEvery {
+		hi := min(lo+lockEvery, len(batch))
+		q.mu.Lock()
+		for i := lo; i < hi; i++ {
+			if err := q.apply(&batch[i]); err != nil {
+				q.mu.Unlock()
+				q.done(batch[:i])
+				return err
+			}
+		}
+		q.mu.Unlock()
+		q.done(batch[:hi])
+	}
+	return nil
+}
+
+func (q *Requests) apply(e *Event) error {
+	switch v := e.Body.(type) {
+	case *domain.RequestCompleted:
+		i, r := q.slot(v.RequestID)
+		r.str = [10]uint32{q.intern(v.KeyID), q.intern(v.AccountID), q.intern(v.Model), q.intern(v.Provider),
+			q.intern(v.Upstream), q.intern(v.Outcome), q.intern(v.FinishReason), q.intern(v.AppReferer), q.intern(v.AppTitle), 0}
+		r.in, r.out, r.cached, r.reasoning, r.estimated = v.Usage.Input, v.Usage.Output, v.Usage.Cached, v.Usage.Reasoning, v.Usage.Estimated
+		if c := v.Cost.Coefficient(); c.IsInt64() {
+			r.costCoef, r.costExp = c.Int64(), v.Cost.Exponent()
+		} else {
+			r.bigCo = true
+			q.bigCost[i] = v.Cost
+		}
+		r.startedAt, r.latency, r.ttfb = unixNano(v.StartedAt), clampU32(v.LatencyMs), clampU32(v.TTFBMs)
+		r.priceList, r.stream, r.attempts = int32(v.PriceList), v.Stream, uint8(min(max(v.Attempts, 0), 255))
+	case *domain.RequestFailed:
+		_, r := q.slot(v.RequestID)
+		r.failed = true
+		r.str = [10]uint32{q.intern(v.KeyID), q.intern(v.AccountID), q.intern(v.Model), q.intern(v.Provider),
+			0, q.intern(v.Outcome), 0, 0, 0, q.intern(v.Reason)}
+		r.status, r.attempts = int16(v.Status), uint8(min(max(v.Attempts, 0), 255))
+		r.startedAt, r.latency, r.stream = unixNano(v.StartedAt), clampU32(v.LatencyMs), v.Stream
+	default:
+		if e.Err != nil && (e.Type == domain.TypeRequestCompleted || e.Type == domain.TypeRequestFailed) {
+			return e.Err
+		}
+	}
+	return nil
+}

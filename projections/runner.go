@@ -1,0 +1,263 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/routefree/routefree/eventstore"
+)
+
+// Runner feeds projections from the store's global order: one watermill
+// router, one handler and one subscriber per projection. The store is read
+// once and every batch is decoded once for all of them.
+type Runner struct {
+	store   eventstore.Store
+	logger  watermill.LoggerAdapter
+	ps      []Projection
+	running chan struct{}
+	runOnce sync.Once
+
+	mu     sync.Mutex
+	pos    map[string]eventstore.Position
+	moved  *eventstore.Notifier
+	failed error // a catch-up's first Apply error
+}
+
+// NewRunner checks the projections' names and prepares a runner.
+func NewRunner(store eventstore.Store, logger watermill.LoggerAdapter, ps ...Projection) (*Runner, error) {
+	if store == nil {
+		return nil, errors.New("projections: nil store")
+	}
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	seen := map[string]bool{}
+	var errs []error
+	for _, p := range ps {
+		if p.Name() == "" || seen[p.Name()] {
+			errs = append(errs, fmt.Errorf("projections: projection name %q is empty or repeated", p.Name()))
+		}
+		seen[p.Name()] = true
+	}
+	if len(ps) == 0 {
+		errs = append(errs, errors.New("projections: no projection to run"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Runner{
+		store: store, logger: logger, ps: ps, running: make(chan struct{}),
+		pos: map[string]eventstore.Position{}, moved: eventstore.NewNotifier(),
+	}, nil
+}
+
+// Run keeps the projections current until ctx ends: history first, then live
+// events. It may be called again after it returns; each projection resumes
+// after its checkpoint.
+func (r *Runner) Run(ctx context.Context) error { return r.run(ctx, true) }
+
+// CatchUp applies everything the store holds now and returns: the start-up
+// step before serving, and the whole of a replay.
+func (r *Runner) CatchUp(ctx context.Context) error { return r.run(ctx, false) }
+
+// Running is closed once the Runner's router first runs.
+func (r *Runner) Running() <-chan struct{} { return r.running }
+
+// Position is how far the named projection got (the last position it applied).
+func (r *Runner) Position(name string) eventstore.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pos[name]
+}
+
+// Positions returns every projection's position, by name.
+func (r *Runner) Positions() map[string]eventstore.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]eventstore.Position, len(r.pos))
+	for k, v := range r.pos {
+		out[k] = v
+	}
+	return out
+}
+
+// Lagging names the projections that have not yet applied pos (for a
+// readiness check: pos is the last AppendResult.Position the caller knows).
+func (r *Runner) Lagging(pos eventstore.Position) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, p := range r.ps {
+		if r.pos[p.Name()].Less(pos) {
+			out = append(out, p.Name())
+		}
+	}
+	return out
+}
+
+// WaitFor blocks until every projection has applied pos, or ctx ends.
+func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	for {
+		wake := r.moved.Wait() // taken before the check, so no advance is missed
+		if len(r.Lagging(pos)) == 0 {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return fmt.Errorf("projections: waiting for %s (behind: %v): %w", pos, r.Lagging(pos), ctx.Err())
+		}
+	}
+}
+
+func (r *Runner) advance(name string, p eventstore.Position) {
+	r.mu.Lock()
+	if r.pos[name].Less(p) {
+		r.pos[name] = p
+	}
+	r.mu.Unlock()
+	r.moved.Notify()
+}
+
+// run builds a router with one handler per projection and feeds it.
+func (r *Runner) run(ctx context.Context, follow bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r.mu.Lock()
+	r.failed = nil
+	r.mu.Unlock()
+
+	router, err := message.NewRouter(message.RouterConfig{}, r.logger)
+	if err != nil {
+		return err
+	}
+	subs := make([]*subscriber, len(r.ps))
+	from := eventstore.Position{}
+	for i, p := range r.ps {
+		cp, err := p.Checkpoint(ctx)
+		if err != nil {
+			return fmt.Errorf("projections: checkpoint of %s: %w", p.Name(), err)
+		}
+		r.advance(p.Name(), cp)
+		if i == 0 || cp.Less(from) {
+			from = cp
+		}
+		name := p.Name()
+		onNack := func() bool {
+			if follow {
+				return false // keep retrying: the error is logged by the router
+			}
+			cancel() // a catch-up fails fast with the projection's error
+			return true
+		}
+		subs[i] = newSubscriber(name, cp, func(pos eventstore.Position) { r.advance(name, pos) }, onNack, r.logger)
+		router.AddConsumerHandler(name, name, subs[i], r.handler(p, follow))
+	}
+
+	feedErr := make(chan error, 1)
+	go func() { feedErr <- r.feed(ctx, from, follow, subs) }()
+	go func() { <-ctx.Done(); _ = router.Close() }()
+	go func() { <-router.Running(); r.runOnce.Do(func() { close(r.running) }) }()
+
+	if err := router.Run(ctx); err != nil {
+		return err
+	}
+	cancel()
+	if err := <-feedErr; err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	r.mu.Lock()
+	failed := r.failed
+	r.mu.Unlock()
+	if failed != nil {
+		return failed
+	}
+	if !follow {
+		// A catch-up that stopped early (ctx ended) did not catch up.
+		for _, s := range subs {
+			select {
+			case _, open := <-s.queue:
+				if open {
+					return fmt.Errorf("projections: catch-up interrupted: %w", context.Cause(ctx))
+				}
+			default:
+				return fmt.Errorf("projections: catch-up interrupted: %w", context.Cause(ctx))
+			}
+		}
+	}
+	return nil
+}
+
+// handler applies a message's batch to its projection.
+func (r *Runner) handler(p Projection, follow bool) message.NoPublishHandlerFunc {
+	return func(msg *message.Message) error {
+		err := p.Apply(msg.Context(), BatchOf(msg))
+		if err != nil && !follow {
+			r.mu.Lock()
+			if r.failed == nil {
+				r.failed = fmt.Errorf("projections: %s: %w", p.Name(), err)
+			}
+			r.mu.Unlock()
+		}
+		return err
+	}
+}
+
+// feed reads the store once from the lowest checkpoint and hands each
+// subscriber the part of every batch past its own checkpoint. In catch-up
+// mode it stops at the end of history and closes the queues.
+func (r *Runner) feed(ctx context.Context, from eventstore.Position, follow bool, subs []*subscriber) error {
+	push := func(raw []eventstore.RecordedEvent) error {
+		batch := decodeBatch(raw)
+		for _, s := range subs {
+			part := after(batch, s.from)
+			if len(part) == 0 {
+				continue
+			}
+			select {
+			case s.queue <- part:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+	if !follow {
+		pos := from
+		for {
+			raw, err := r.store.ReadAll(ctx, pos, 4000)
+			if err != nil {
+				return err
+			}
+			if len(raw) == 0 {
+				for _, s := range subs {
+					close(s.queue)
+				}
+				return nil
+			}
+			if err := push(raw); err != nil {
+				return err
+			}
+			pos = raw[len(raw)-1].Position
+		}
+	}
+	sub, err := r.store.SubscribeAll(ctx, from)
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	for raw := range sub.C {
+		if err := push(raw); err != nil {
+			return err
+		}
+	}
+	if err := sub.Err(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}

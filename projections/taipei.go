@@ -1,0 +1,78 @@
+package projections
+
+import (
+	"context"
+	"sync"
+	"time"
+	_ "time/tzdata" // calendar boundaries are Taipei's on any server
+
+	"github.com/routefree/routefree/eventstore"
+)
+
+// Taipei is the zone of every calendar boundary: billing months, spending
+// periods, usage days.
+var Taipei = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Taipei")
+	if err != nil {
+		panic(err) // time/tzdata is embedded
+	}
+	return loc
+}()
+
+// Spending periods of a key.
+const (
+	PeriodDaily   = "daily"
+	PeriodWeekly  = "weekly"
+	PeriodMonthly = "monthly"
+)
+
+// MonthOf is the Taipei month of an instant, as YYYY-MM.
+func MonthOf(t time.Time) string { return t.In(Taipei).Format("2006-01") }
+
+// DayOf is the Taipei day of an instant, as YYYY-MM-DD.
+func DayOf(t time.Time) string { return t.In(Taipei).Format("2006-01-02") }
+
+// PeriodStart is the start of the spending period holding t: Taipei midnight,
+// Monday midnight (weekly) or the first of the month (monthly, the default).
+func PeriodStart(period string, t time.Time) time.Time {
+	l := t.In(Taipei)
+	y, m, d := l.Date()
+	switch period {
+	case PeriodDaily:
+		return time.Date(y, m, d, 0, 0, 0, 0, Taipei)
+	case PeriodWeekly:
+		back := (int(l.Weekday()) + 6) % 7 // days since Monday
+		return time.Date(y, m, d-back, 0, 0, 0, 0, Taipei)
+	}
+	return time.Date(y, m, 1, 0, 0, 0, 0, Taipei)
+}
+
+// memCheckpoint is the position of an in-memory model: where a restarted
+// router resumes, and what a redelivered batch skips.
+type memCheckpoint struct {
+	mu  sync.Mutex
+	pos eventstore.Position
+}
+
+// Checkpoint implements Projection for in-memory models.
+func (c *memCheckpoint) Checkpoint(context.Context) (eventstore.Position, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pos, nil
+}
+
+// fresh is the part of a batch not yet applied.
+func (c *memCheckpoint) fresh(batch []Event) []Event {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return after(batch, c.pos)
+}
+
+func (c *memCheckpoint) done(batch []Event) {
+	if len(batch) == 0 {
+		return
+	}
+	c.mu.Lock()
+	c.pos = batch[len(batch)-1].Position
+	c.mu.Unlock()
+}

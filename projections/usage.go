@@ -1,0 +1,311 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pressly/goose/v3"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/migrations"
+)
+
+// Dialect names the SQL database of the usage model.
+type Dialect string
+
+// Supported dialects: modernc.org/sqlite and PostgreSQL through pgx's
+// database/sql driver.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// MigrateReadModels applies the read-model migrations (migrations.ReadModels)
+// with goose, in their own version table.
+func MigrateReadModels(ctx context.Context, db *sql.DB, d Dialect) error {
+	gd := goose.DialectSQLite3
+	if d == Postgres {
+		gd = goose.DialectPostgres
+	} else if d != SQLite {
+		return fmt.Errorf("projections: unknown dialect %q", d)
+	}
+	p, err := goose.NewProvider(gd, db, migrations.ReadModels(), goose.WithTableName(migrations.ReadModelsTable))
+	if err != nil {
+		return fmt.Errorf("projections: read-model migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("projections: read-model migrations: %w", err)
+	}
+	return nil
+}
+
+// UsageRow is usage of one account (or every account), period and model.
+type UsageRow struct {
+	AccountID       string // "" in ByMonth's per-model totals
+	Period          string // YYYY-MM, or YYYY-MM-DD for days
+	Model           string
+	Requests        int64
+	TokensIn        int64
+	TokensOut       int64
+	TokensCached    int64
+	TokensReasoning int64
+	Cost            decimal.Decimal
+}
+
+func (r *UsageRow) add(o *UsageRow) {
+	r.Requests += o.Requests
+	r.TokensIn += o.TokensIn
+	r.TokensOut += o.TokensOut
+	r.TokensCached += o.TokensCached
+	r.TokensReasoning += o.TokensReasoning
+	r.Cost = r.Cost.Add(o.Cost)
+}
+
+// Usage is the finance read model in SQL: usage per account, Taipei month
+// (of the request's start) and model, and per Taipei day for charts. Rows and
+// checkpoint commit in one transaction, so a restart never counts twice.
+type Usage struct {
+	db   *sql.DB
+	d    Dialect
+	name string
+}
+
+var _ Projection = (*Usage)(nil)
+
+// NewUsage migrates the database and returns the usage model.
+func NewUsage(ctx context.Context, db *sql.DB, d Dialect) (*Usage, error) {
+	if err := MigrateReadModels(ctx, db, d); err != nil {
+		return nil, err
+	}
+	return &Usage{db: db, d: d, name: "usage"}, nil
+}
+
+// Name implements Projection.
+func (u *Usage) Name() string { return u.name }
+
+// q rewrites ? placeholders as $n for PostgreSQL.
+func (u *Usage) q(s string) string {
+	if u.d != Postgres {
+		return s
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range s {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (u *Usage) checkpoint(ctx context.Context, q querier) (eventstore.Position, error) {
+	var c, p int64
+	err := q.QueryRowContext(ctx, u.q(`SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = ?`), u.name).Scan(&c, &p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, err
+}
+
+// Checkpoint implements Projection: the position stored with the rows.
+func (u *Usage) Checkpoint(ctx context.Context) (eventstore.Position, error) {
+	return u.checkpoint(ctx, u.db)
+}
+
+type usageKey struct{ account, period, model string }
+
+// Apply implements Projection: it sums the batch per row in Go, then reads,
+// adds and writes each touched row once, with the checkpoint, in one
+// transaction. The checkpoint row is written first: it locks out a second
+// writer (another instance) until commit, and its stored value trims what
+// an earlier run already applied.
+func (u *Usage) Apply(ctx context.Context, batch []Event) (err error) {
+	if len(batch) == 0 {
+		return nil
+	}
+	tx, err := u.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if _, err = tx.ExecContext(ctx, u.q(`INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES (?, 0, 0)
+		ON CONFLICT (name) DO UPDATE SET name = excluded.name`), u.name); err != nil {
+		return err
+	}
+	cp, err := u.checkpoint(ctx, tx)
+	if err != nil {
+		return err
+	}
+	batch = after(batch, cp)
+	if len(batch) == 0 {
+		return tx.Commit()
+	}
+	monthly, daily := map[usageKey]*UsageRow{}, map[usageKey]*UsageRow{}
+	for i := range batch {
+		e := &batch[i]
+		v, ok := e.Body.(*domain.RequestCompleted)
+		if !ok {
+			if e.Err != nil && e.Type == domain.TypeRequestCompleted {
+				return e.Err
+			}
+			continue
+		}
+		at := v.StartedAt
+		if at.IsZero() {
+			at = e.OccurredAt
+		}
+		one := UsageRow{Requests: 1, TokensIn: v.Usage.Input, TokensOut: v.Usage.Output,
+			TokensCached: v.Usage.Cached, TokensReasoning: v.Usage.Reasoning, Cost: v.Cost}
+		local := at.In(Taipei)
+		for _, g := range []struct {
+			m      map[usageKey]*UsageRow
+			period string
+		}{{monthly, local.Format("2006-01")}, {daily, local.Format("2006-01-02")}} {
+			k := usageKey{v.AccountID, g.period, v.Model}
+			r, ok := g.m[k]
+			if !ok {
+				r = &UsageRow{AccountID: k.account, Period: k.period, Model: k.model}
+				g.m[k] = r
+			}
+			r.add(&one)
+		}
+	}
+	if err = u.merge(ctx, tx, "usage_monthly", "month", monthly); err != nil {
+		return err
+	}
+	if err = u.merge(ctx, tx, "usage_daily", "day", daily); err != nil {
+		return err
+	}
+	last := batch[len(batch)-1].Position
+	if _, err = tx.ExecContext(ctx, u.q(`UPDATE projection_checkpoints SET commit_pos = ?, prepare_pos = ? WHERE name = ?`),
+		int64(last.Commit), int64(last.Prepare), u.name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// merge adds sums to the stored rows of a table.
+func (u *Usage) merge(ctx context.Context, tx *sql.Tx, table, col string, rows map[usageKey]*UsageRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	sel, err := tx.PrepareContext(ctx, u.q(`SELECT requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
+		FROM `+table+` WHERE account_id = ? AND `+col+` = ? AND model = ?`))
+	if err != nil {
+		return err
+	}
+	defer sel.Close()
+	up, err := tx.PrepareContext(ctx, u.q(`INSERT INTO `+table+` (account_id, `+col+`, model, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, `+col+`, model) DO UPDATE SET requests = excluded.requests, tokens_in = excluded.tokens_in,
+		tokens_out = excluded.tokens_out, tokens_cached = excluded.tokens_cached, tokens_reasoning = excluded.tokens_reasoning, cost = excluded.cost`))
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+	for k, r := range rows {
+		var old UsageRow
+		var cost string
+		err := sel.QueryRowContext(ctx, k.account, k.period, k.model).Scan(&old.Requests, &old.TokensIn, &old.TokensOut, &old.TokensCached, &old.TokensReasoning, &cost)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			if old.Cost, err = decimal.NewFromString(cost); err != nil {
+				return fmt.Errorf("projections: %s cost %q: %w", table, cost, err)
+			}
+			r.add(&old)
+		}
+		if _, err := up.ExecContext(ctx, k.account, k.period, k.model, r.Requests, r.TokensIn, r.TokensOut,
+			r.TokensCached, r.TokensReasoning, r.Cost.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ByAccountMonth is an account's usage in a Taipei month (YYYY-MM), per model.
+func (u *Usage) ByAccountMonth(ctx context.Context, account, month string) ([]UsageRow, error) {
+	return u.query(ctx, `SELECT account_id, month, model, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
+		FROM usage_monthly WHERE account_id = ? AND month = ? ORDER BY model`, account, month)
+}
+
+// ByMonth is every account's usage in a month, per account and model.
+func (u *Usage) ByMonth(ctx context.Context, month string) ([]UsageRow, error) {
+	return u.query(ctx, `SELECT account_id, month, model, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
+		FROM usage_monthly WHERE month = ? ORDER BY account_id, model`, month)
+}
+
+// All is every monthly row, by month, account and model.
+func (u *Usage) All(ctx context.Context) ([]UsageRow, error) {
+	return u.query(ctx, `SELECT account_id, month, model, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
+		FROM usage_monthly ORDER BY month, account_id, model`)
+}
+
+// DailyByAccount is an account's usage per Taipei day (YYYY-MM-DD, from and
+// to inclusive) and model.
+func (u *Usage) DailyByAccount(ctx context.Context, account, from, to string) ([]UsageRow, error) {
+	return u.query(ctx, `SELECT account_id, day, model, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
+		FROM usage_daily WHERE account_id = ? AND day >= ? AND day <= ? ORDER BY day, model`, account, from, to)
+}
+
+// ByModel is an account's usage per model over days from..to (inclusive).
+func (u *Usage) ByModel(ctx context.Context, account, from, to string) ([]UsageRow, error) {
+	days, err := u.DailyByAccount(ctx, account, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []UsageRow
+	at := map[string]int{}
+	for _, d := range days {
+		i, ok := at[d.Model]
+		if !ok {
+			i = len(out)
+			at[d.Model] = i
+			out = append(out, UsageRow{AccountID: account, Period: from + ".." + to, Model: d.Model})
+		}
+		out[i].add(&d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Model < out[j].Model })
+	return out, nil
+}
+
+func (u *Usage) query(ctx context.Context, q string, args ...any) ([]UsageRow, error) {
+	rows, err := u.db.QueryContext(ctx, u.q(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []UsageRow
+	for rows.Next() {
+		var r UsageRow
+		var cost string
+		if err := rows.Scan(&r.AccountID, &r.Period, &r.Model, &r.Requests, &r.TokensIn, &r.TokensOut, &r.TokensCached, &r.TokensReasoning, &cost); err != nil {
+			return nil, err
+		}
+		if r.Cost, err = decimal.NewFromString(cost); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

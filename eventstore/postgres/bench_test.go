@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -14,7 +15,7 @@ func BenchmarkAppend(b *testing.B) {
 	for _, appenders := range []int{1, 64} {
 		b.Run(fmt.Sprintf("appenders=%d", appenders), func(b *testing.B) {
 			s, _ := openFresh(b, Options{})
-			ctx := testCtx(b)
+			ctx := context.Background()
 			perWorker := (b.N + appenders - 1) / appenders
 			b.ResetTimer()
 			var wg sync.WaitGroup
@@ -44,7 +45,7 @@ func BenchmarkAppend(b *testing.B) {
 // BenchmarkReadAll measures reading the global order in pages of 1000.
 func BenchmarkReadAll(b *testing.B) {
 	s, _ := openFresh(b, Options{})
-	ctx := testCtx(b)
+	ctx := context.Background()
 	const total = 100_000
 	for i := 0; i < total; i += 1000 {
 		batch := make([]eventstore.EventData, 1000)

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -42,6 +43,11 @@ const insertRows = `INSERT INTO events (global_position, stream_id, stream_versi
 SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[],
   $5::text[], $6::int[], $7::bigint[], $8::bytea[], $9::bytea[], $10::bytea[])`
 
+// lastVersions gives each stream's last version, NULL for a new stream: one
+// backward index probe per stream, where max() would read whole streams.
+const lastVersions = `SELECT s, (SELECT stream_version FROM events WHERE stream_id = s
+  ORDER BY stream_version DESC LIMIT 1) FROM unnest($1::text[]) AS s`
+
 // writeBatch is the group committer's BatchWriter: one transaction for the
 // whole batch, under the chain's advisory lock.
 func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendRequest) error {
@@ -60,6 +66,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 		n += len(r.Events)
 	}
 
+	t0 := time.Now()
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres append: %w", err)
@@ -81,7 +88,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 	b.Queue("SELECT pg_advisory_xact_lock($1)", s.lockKey)
 	b.Queue("SELECT pg_current_xact_id()")
 	b.Queue("SELECT hash FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1")
-	b.Queue("SELECT stream_id, max(stream_version) FROM events WHERE stream_id = ANY($1) GROUP BY stream_id", streams)
+	b.Queue(lastVersions, streams)
 	b.Queue("SELECT event_id, stream_version, transaction_id, global_position FROM events WHERE event_id = ANY($1)", ids)
 	b.Queue("SELECT nextval('events_global_position_seq') FROM generate_series(1, $1::int)", n)
 	br := conn.SendBatch(ctx, b)
@@ -93,6 +100,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 		return fmt.Errorf("postgres append: %w", err)
 	}
 
+	t1 := time.Now()
 	var out rows
 	prev := tip
 	for _, r := range batch {
@@ -111,6 +119,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 		s.opts.BeforeCommit()
 		b = &pgx.Batch{}
 	}
+	t2 := time.Now()
 	b.Queue("COMMIT")
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		// The commit's outcome may be unknown: callers may retry with the
@@ -120,6 +129,8 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 	if conn.Conn().PgConn().TxStatus() != 'I' {
 		return fmt.Errorf("postgres append: transaction still open after COMMIT")
 	}
+	t3 := time.Now()
+	phase(t1.Sub(t0), t2.Sub(t1), t3.Sub(t2))
 	s.countBatch(len(batch), out.len())
 	if out.len() > 0 {
 		s.notifier.Notify()
@@ -203,9 +214,11 @@ func readPrelude(br pgx.BatchResults, n int) (xid uint64, tip []byte, state map[
 		return
 	}
 	var stream string
-	var last int64
+	var last *int64
 	_, err = pgx.ForEachRow(rs, []any{&stream, &last}, func() error {
-		state[stream] = streamState{last: uint64(last), exists: true}
+		if last != nil {
+			state[stream] = streamState{last: uint64(*last), exists: true}
+		}
 		return nil
 	})
 	if err != nil {

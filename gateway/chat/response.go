@@ -17,10 +17,10 @@ type Response struct {
 
 // Choice is one completion alternative of a Response.
 type Choice struct {
-	Index        int      `json:"index"`
-	Message      Message  `json:"message"`
-	FinishReason string   `json:"finish_reason"`
-	Logprobs     RawJSON  `json:"logprobs,omitempty"`
+	Index        int     `json:"index"`
+	Message      Message `json:"message"`
+	FinishReason string  `json:"finish_reason"`
+	Logprobs     RawJSON `json:"logprobs,omitempty"`
 }
 
 // Finish reasons RouteFree emits, as OpenAI names them.

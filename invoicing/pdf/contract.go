@@ -66,8 +66,8 @@ func (r *Renderer) RenderContract(w io.Writer, c domain.ContractIssued, q domain
 		return err
 	}
 	opts = opts.withDefaults(c, seller)
-	texts := append(quoteTexts(q, seller), c.ContractID, opts.PaymentTerms, opts.ServiceLevel, opts.DataResidency)
-	return r.render(w, "契約書 "+c.ContractID, opts.IssuedAt, texts, func(d doc) error {
+	texts := append(quoteTexts(q, seller), c.ContractID, opts.PaymentTerms, opts.ServiceLevel, opts.DataResidency, planLabel(c.Plan))
+	return r.render(w, "contract", "契約書 "+c.ContractID, opts.IssuedAt, texts, func(d doc) error {
 		drawContract(d, c, q, seller, opts)
 		return nil
 	})

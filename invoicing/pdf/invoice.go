@@ -96,7 +96,7 @@ func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller S
 	if err := checkInvoice(inv, seller); err != nil {
 		return err
 	}
-	texts := []string{seller.Name, seller.Address, seller.Phone, inv.BuyerName, inv.Carrier}
+	texts := []string{seller.Name, seller.Address, seller.Phone, inv.BuyerName, inv.Carrier, twrules.UpperNTD(inv.Total)}
 	for _, l := range inv.Lines {
 		texts = append(texts, l.Description, l.Unit)
 	}
@@ -123,7 +123,7 @@ func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller S
 
 	number := twrules.PrintedNumber(inv.Number)
 	period := twrules.PeriodOf(inv.IssuedAt)
-	return r.render(w, "電子發票證明聯 "+number, inv.IssuedAt, texts, func(d doc) error {
+	return r.render(w, invoiceVariant(inv, opts), "電子發票證明聯 "+number, inv.IssuedAt, texts, func(d doc) error {
 		drawInvoice(d, inv, seller, opts, period, number, bars, leftQR, rightQR)
 		return nil
 	})
@@ -213,6 +213,31 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	d.cell(margin, y, contentW, 6, 10.5, "總計新臺幣（大寫）："+twrules.UpperNTD(inv.Total), "L", "")
 	y += 8
 	d.para(margin, y, contentW, 5, 9, "備註："+priceNote+"。本證明聯依財政部電子發票證明聯一維及二維條碼規格列印；發票內容以財政部電子發票整合服務平台存證資料為準。")
+}
+
+// invoiceVariant names the layout variant of a proof: proofs of one variant
+// share their labels (see Renderer.render).
+func invoiceVariant(inv domain.InvoiceIssued, opts InvoiceOptions) string {
+	v := "invoice/" + inv.Kind
+	switch {
+	case inv.Kind == KindB2C && inv.DonationCode != "":
+		v += "/donated"
+	case inv.Kind == KindB2C && inv.Carrier != "":
+		v += "/carrier"
+	}
+	switch {
+	case inv.Month != "":
+		v += "/monthly"
+	case inv.TopUpRef != "":
+		v += "/topup"
+	}
+	if opts.Void != nil {
+		v += "/void"
+	}
+	if opts.Reprint {
+		v += "/reprint"
+	}
+	return v
 }
 
 // totalsBlock prints the amounts under the item table, right-aligned.

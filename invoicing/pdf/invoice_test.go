@@ -271,3 +271,32 @@ func TestOutputIndependentOfHistory(t *testing.T) {
 		}
 	}
 }
+
+// A variant's label characters are learned from the first proofs (a label
+// character that also occurs in their data is learned once a proof lacks it
+// there); afterwards proofs of that variant, for other buyers and lines, are
+// laid out once: the subset guess is exact.
+func TestSubsetGuessHits(t *testing.T) {
+	r := testRenderer(t)
+	variant := func(number, buyer, taxID, line string) domain.InvoiceIssued {
+		inv := b2bInvoice()
+		inv.Number, inv.BuyerName, inv.BuyerTaxID = number, buyer, taxID
+		inv.Lines[0].Description = line
+		return inv
+	}
+	warm := []domain.InvoiceIssued{
+		b2bInvoice(),
+		variant("AB12345679", "鴻海精密工業股份有限公司", "04595257", "AI API 呼叫費用（2026年10月）"),
+		variant("AB12345680", "宏碁股份有限公司", "10458575", "模型推論服務（2026年9月）"),
+	}
+	for _, inv := range warm {
+		render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, inv, testSeller(), InvoiceOptions{}) })
+	}
+	next := variant("AB12345681", "國立臺灣大學", "04595252", "嵌入向量服務")
+	next.Sales, next.Tax, next.Total = 95238, 4762, 100000
+	before := r.layouts.Load()
+	render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, next, testSeller(), InvoiceOptions{}) })
+	if n := r.layouts.Load() - before; n != 1 {
+		t.Errorf("proof after warm-up took %d layout passes, want 1", n)
+	}
+}

@@ -31,7 +31,8 @@ func checkQuote(q domain.QuoteIssued, seller Seller) error {
 
 func quoteTexts(q domain.QuoteIssued, seller Seller) []string {
 	t := []string{seller.Name, seller.Address, seller.Contact, seller.Responsible, seller.Phone, seller.Email,
-		seller.BankAccount, q.Agency, q.AgencyAddr, q.Contact, q.Remarks, q.QuoteID, q.ContractPlan}
+		seller.BankAccount, q.Agency, q.AgencyAddr, q.Contact, q.Remarks, q.QuoteID, planName(q.ContractPlan),
+		twrules.UpperNTDPhrase(q.Total)}
 	for _, it := range q.Items {
 		t = append(t, it.Name, it.Spec, it.Unit)
 	}
@@ -47,7 +48,7 @@ func (r *Renderer) RenderQuote(w io.Writer, q domain.QuoteIssued, seller Seller)
 	if err := checkQuote(q, seller); err != nil {
 		return err
 	}
-	return r.render(w, "報價單 "+q.QuoteID, q.IssuedAt, quoteTexts(q, seller), func(d doc) error {
+	return r.render(w, "quote", "報價單 "+q.QuoteID, q.IssuedAt, quoteTexts(q, seller), func(d doc) error {
 		drawQuote(d, q, seller)
 		return nil
 	})
@@ -64,7 +65,7 @@ func drawQuote(d doc, q domain.QuoteIssued, seller Seller) {
 		{{"客戶名稱", q.Agency}, {"報價單號", q.QuoteID}},
 		{{"客戶統一編號", q.AgencyTaxID}, {"報價日期", twrules.ROCDateLabel(q.IssuedAt)}},
 		{{"客戶地址", q.AgencyAddr}, {"報價有效期限", validity}},
-		{{"承辦人", q.Contact}, {"方案", q.ContractPlan}},
+		{{"承辦人", q.Contact}, {"方案", planName(q.ContractPlan)}},
 	}
 	half := contentW / 2
 	for _, row := range meta {
@@ -93,8 +94,8 @@ func drawQuote(d doc, q domain.QuoteIssued, seller Seller) {
 		rows[i] = []string{strconv.Itoa(i + 1), it.Name, it.Spec, num(it.Quantity), it.Unit, num(it.UnitPrice), num(amount)}
 	}
 	y = d.table(margin, y, []column{
-		{"項次", 12, "C"}, {"品名", 42, "L"}, {"規格", 44, "L"}, {"數量", 18, "R"},
-		{"單位", 20, "C"}, {"單價", 22, "R"}, {"金額", 22, "R"},
+		{"項次", 11, "C"}, {"品名", 40, "L"}, {"規格", 41, "L"}, {"數量", 16, "R"},
+		{"單位", 26, "C"}, {"單價", 23, "R"}, {"金額", 23, "R"},
 	}, rows, 9.5)
 	y += 2
 	for _, l := range [][2]string{{"小計", ntd(q.Subtotal)}, {"營業稅（5%）", ntd(q.Tax)}, {"總計（含稅）", ntd(q.Total)}} {
@@ -118,6 +119,14 @@ func drawQuote(d doc, q domain.QuoteIssued, seller Seller) {
 	}
 	y = d.para(margin, y, contentW, 5.5, 10, remarks)
 	sealBlock(d, y+4, seller)
+}
+
+// planName labels a plan name given as text (QuoteIssued.ContractPlan).
+func planName(s string) string {
+	if p := domain.Plan(s); p.Valid() {
+		return planLabel(p)
+	}
+	return s
 }
 
 // vendorHeader prints the seller's identity at the top of quotes and

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jung-kurt/gofpdf"
@@ -60,13 +60,15 @@ type Renderer struct {
 	qrKey  []byte
 	budget twrules.QRBudget
 
-	// labels holds, per document kind, the characters of the fixed labels
-	// last drawn: the first guess of a document's font subset (see render).
+	// labels holds, per document kind, the characters of its fixed labels:
+	// the first guess of a document's font subset (see render).
 	mu     sync.RWMutex
 	labels map[string]map[rune]bool
 	// fullFont hands gofpdf the whole font instead of a subset (tests
 	// compare the two).
 	fullFont bool
+	// layouts counts layout passes (tests check the subset guess hits).
+	layouts atomic.Int64
 }
 
 // New loads the font once and checks the configuration.
@@ -95,25 +97,26 @@ const (
 	contentW = pageW - 2*margin
 )
 
-// render checks texts (the caller-supplied strings of the document) against
-// the font and lays the document out with draw.
+// render checks texts (the caller-supplied strings of the document, and
+// those derived from its data such as capital numerals) against the font and
+// lays the document out with draw.
 //
 // gofpdf parses the whole font for every document, which would dominate the
 // cost of an invoice, so it gets a subset holding exactly the characters the
 // document draws (plus Latin-1, whose widths gofpdf always writes). The
 // subset is guessed from the labels of the last document of the same kind
-// and the characters of texts; when the guess is not exact the document is
+// (a key naming the document type and its variant) and the characters of
+// texts; when the guess is not exact the document is
 // laid out again on the exact subset. The output therefore depends on the
 // document alone, never on what was rendered before.
-func (r *Renderer) render(w io.Writer, title string, at time.Time, texts []string, draw func(doc) error) error {
+func (r *Renderer) render(w io.Writer, kind, title string, at time.Time, texts []string, draw func(doc) error) error {
 	if err := r.font.check(texts...); err != nil {
 		return err
 	}
-	kind, _, _ := strings.Cut(title, " ")
 	given := map[rune]bool{}
 	for _, s := range texts {
 		for _, c := range s {
-			if r.font.has(c) {
+			if r.font.has(c) && !r.font.latin1[c] {
 				given[c] = true
 			}
 		}
@@ -128,6 +131,7 @@ func (r *Renderer) render(w io.Writer, title string, at time.Time, texts []strin
 	}
 	r.mu.RUnlock()
 	for attempt := 0; attempt < 3; attempt++ {
+		r.layouts.Add(1)
 		d := doc{Fpdf: r.newDoc(title, at, r.fontFor(want)), seen: map[rune]bool{}}
 		if err := draw(d); err != nil {
 			return err
@@ -141,14 +145,17 @@ func (r *Renderer) render(w io.Writer, title string, at time.Time, texts []strin
 		if r.fullFont || sameSet(exact, want) {
 			return finish(d.Fpdf, w)
 		}
-		labels := map[rune]bool{}
+		r.mu.Lock()
+		labels := r.labels[kind]
+		if labels == nil {
+			labels = map[rune]bool{}
+			r.labels[kind] = labels
+		}
 		for c := range exact {
 			if !given[c] {
-				labels[c] = true
+				labels[c] = true // a label character; kept, as labels recur
 			}
 		}
-		r.mu.Lock()
-		r.labels[kind] = labels
 		r.mu.Unlock()
 		want = exact
 	}

@@ -45,7 +45,8 @@ func parseTTF(data []byte) (*ttf, error) {
 		t.tables[string(rec[:4])] = data[off : off+length]
 	}
 	head, maxp, loca := t.tables["head"], t.tables["maxp"], t.tables["loca"]
-	if len(head) < 54 || len(maxp) < 6 || t.tables["glyf"] == nil || t.tables["cmap"] == nil {
+	if len(head) < 54 || len(maxp) < 6 || len(t.tables["hhea"]) < 36 || len(t.tables["post"]) < 32 ||
+		t.tables["glyf"] == nil || t.tables["cmap"] == nil || t.tables["hmtx"] == nil {
 		return nil, fmt.Errorf("pdf: font: not a TrueType (glyf) font")
 	}
 	t.numGlyphs = int(binary.BigEndian.Uint16(maxp[4:]))
@@ -73,15 +74,16 @@ func (t *ttf) glyph(gid int) []byte {
 	return glyf[a:b]
 }
 
-// components lists the glyphs a composite glyph is built from.
-func components(g []byte) []int {
+// components lists the glyphs a composite glyph is built from, with the
+// byte offset of each glyph index inside g.
+func components(g []byte) (gids, offsets []int) {
 	if len(g) < 10 || int16(binary.BigEndian.Uint16(g)) >= 0 {
-		return nil
+		return nil, nil
 	}
-	var out []int
 	for p := 10; p+4 <= len(g); {
 		flags := binary.BigEndian.Uint16(g[p:])
-		out = append(out, int(binary.BigEndian.Uint16(g[p+2:])))
+		gids = append(gids, int(binary.BigEndian.Uint16(g[p+2:])))
+		offsets = append(offsets, p+2)
 		p += 4
 		if flags&0x0001 != 0 { // ARG_1_AND_2_ARE_WORDS
 			p += 4
@@ -100,11 +102,27 @@ func components(g []byte) []int {
 			break
 		}
 	}
+	return gids, offsets
+}
+
+// metrics is the (advance width, left side bearing) pair of glyph gid.
+func (t *ttf) metrics(gid int) []byte {
+	hmtx, hhea := t.tables["hmtx"], t.tables["hhea"]
+	n := int(binary.BigEndian.Uint16(hhea[34:]))
+	out := make([]byte, 4)
+	switch {
+	case gid < n && len(hmtx) >= 4*gid+4:
+		copy(out, hmtx[4*gid:])
+	case n > 0 && len(hmtx) >= 4*n+2*(gid-n)+2:
+		copy(out[:2], hmtx[4*(n-1):])
+		copy(out[2:], hmtx[4*n+2*(gid-n):])
+	}
 	return out
 }
 
 // subset builds a TrueType file mapping only runes (each with its glyph id
-// in gids), with the same glyph ids as the full font.
+// in gids). Kept glyphs are renumbered in their original order, so gofpdf's
+// own cut of the subset is byte-for-byte the cut it makes of the full font.
 func (t *ttf) subset(runes []rune, gids func(rune) uint16) []byte {
 	sort.Slice(runes, func(i, j int) bool { return runes[i] < runes[j] })
 	keep := map[int]bool{}
@@ -119,26 +137,52 @@ func (t *ttf) subset(runes []rune, gids func(rune) uint16) []byte {
 			continue
 		}
 		keep[g] = true
-		stack = append(stack, components(t.glyph(g))...)
+		comps, _ := components(t.glyph(g))
+		stack = append(stack, comps...)
+	}
+	old := make([]int, 0, len(keep))
+	for g := range keep {
+		old = append(old, g)
+	}
+	sort.Ints(old)
+	renum := make(map[int]uint16, len(old))
+	for i, g := range old {
+		renum[g] = uint16(i)
 	}
 
+	be := binary.BigEndian
 	var glyf []byte
-	loca := make([]byte, 4*(t.numGlyphs+1))
-	for g := 0; g < t.numGlyphs; g++ {
-		binary.BigEndian.PutUint32(loca[4*g:], uint32(len(glyf)))
-		if keep[g] {
-			glyf = append(glyf, t.glyph(g)...)
-			for len(glyf)%4 != 0 {
-				glyf = append(glyf, 0)
+	loca := make([]byte, 4*(len(old)+1))
+	hmtx := make([]byte, 0, 4*len(old))
+	for i, g := range old {
+		be.PutUint32(loca[4*i:], uint32(len(glyf)))
+		start := len(glyf)
+		glyf = append(glyf, t.glyph(g)...)
+		if comps, offs := components(t.glyph(g)); comps != nil {
+			for j, c := range comps {
+				be.PutUint16(glyf[start+offs[j]:], renum[c])
 			}
 		}
+		for len(glyf)%4 != 0 {
+			glyf = append(glyf, 0)
+		}
+		hmtx = append(hmtx, t.metrics(g)...)
 	}
-	binary.BigEndian.PutUint32(loca[4*t.numGlyphs:], uint32(len(glyf)))
+	be.PutUint32(loca[4*len(old):], uint32(len(glyf)))
 
 	head := append([]byte(nil), t.tables["head"]...)
-	binary.BigEndian.PutUint16(head[50:], 1) // long loca offsets
+	be.PutUint16(head[50:], 1) // long loca offsets
+	hhea := append([]byte(nil), t.tables["hhea"]...)
+	be.PutUint16(hhea[34:], uint16(len(old)))
+	maxp := append([]byte(nil), t.tables["maxp"]...)
+	be.PutUint16(maxp[4:], uint16(len(old)))
+	// post format 3: no glyph names (format 2 names are indexed by glyph id).
+	post := append([]byte(nil), t.tables["post"][:32]...)
+	be.PutUint32(post, 0x00030000)
 
-	out := map[string][]byte{"glyf": glyf, "loca": loca, "head": head, "cmap": cmap4(runes, gids)}
+	newGID := func(r rune) uint16 { return renum[int(gids(r))] }
+	out := map[string][]byte{"glyf": glyf, "loca": loca, "head": head, "hhea": hhea, "maxp": maxp,
+		"hmtx": hmtx, "post": post, "cmap": cmap4(runes, newGID)}
 	for _, tag := range tablesForGofpdf {
 		if _, done := out[tag]; !done && t.tables[tag] != nil {
 			out[tag] = t.tables[tag]

@@ -25,12 +25,39 @@ func FuzzOpenAIStream(f *testing.F) {
 			if err != nil {
 				return
 			}
-			// The relay re-emits upstream members unchecked; it must at least
-			// keep a well-formed upstream chunk well formed.
-			if !bytes.Contains(chunk, []byte(`{`)) {
+			if len(chunk) == 0 || chunk[0] != '{' {
 				t.Fatalf("chunk %q", chunk)
 			}
 		}
 		t.Fatal("stream did not end")
+	})
+}
+
+// FuzzOpenAIRewrite checks the member scanner: a well-formed chunk must
+// come out well formed, with the gateway's id.
+func FuzzOpenAIRewrite(f *testing.F) {
+	f.Add([]byte(`{"id":"x","model":"m","choices":[{"delta":{"content":"a"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1}}`))
+	f.Add([]byte(`{ "choices" : [ ] , "usage" : null , "id" : "\u0041" }`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := newStream("openai", "m", io.NopCloser(bytes.NewReader(nil)))
+		s.SetID("gen-1")
+		out, keep, err := s.rewrite(data)
+		var obj map[string]any
+		if json.Unmarshal(data, &obj) != nil || obj == nil {
+			return
+		}
+		if _, hasErr := obj["error"]; hasErr || err != nil || !keep {
+			return
+		}
+		var back map[string]any
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("%s -> %s: %v", data, out, err)
+		}
+		if _, ok := obj["id"]; ok && back["id"] != "gen-1" {
+			t.Fatalf("id not replaced: %s", out)
+		}
+		if _, ok := back["usage"]; ok {
+			t.Fatalf("usage kept: %s", out)
+		}
 	})
 }

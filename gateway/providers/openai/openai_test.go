@@ -277,14 +277,3 @@ func TestDecodeResponseCompatibleUsage(t *testing.T) {
 		t.Errorf("usage = %+v", u)
 	}
 }
-
-func TestForKinds(t *testing.T) {
-	for _, k := range []string{"openai", "anthropic", "gemini"} {
-		if a, err := providers.For(k); err != nil || a == nil {
-			t.Errorf("For(%q) = %v, %v", k, a, err)
-		}
-	}
-	if _, err := providers.For("cohere"); err == nil {
-		t.Error("unknown kind accepted")
-	}
-}

@@ -6,6 +6,7 @@
 package providertest
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -40,12 +41,15 @@ type Script struct {
 	FinishReason string     // OpenAI-style override ("length"…); default stop or tool_calls
 	Model        string     // the model name the fake reports; default the requested one
 
-	Status       int    // non-2xx: answer this error instead
-	ErrorMessage string // message of that error
+	Status       int           // non-2xx: answer this error instead
+	ErrorMessage string        // message of that error
 	Delay        time.Duration // wait before sending headers
 	ChunkDelay   time.Duration // wait between stream events
 	CutAfter     int           // >0: drop the connection after this many content chunks
 	ErrorEvent   bool          // with CutAfter: send the provider's in-stream error event first
+	// UseMaxTokens reports the request's max_tokens (or max_completion_tokens)
+	// as its completion tokens, as a model that writes until its cap would.
+	UseMaxTokens bool
 }
 
 func (s Script) chunks() int {
@@ -151,6 +155,18 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.got = append(f.got, Received{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
 	}
 	f.mu.Unlock()
+	if s.UseMaxTokens {
+		var m struct {
+			MaxTokens           int `json:"max_tokens"`
+			MaxCompletionTokens int `json:"max_completion_tokens"`
+		}
+		_ = json.Unmarshal(body, &m)
+		if n := max(m.MaxTokens, m.MaxCompletionTokens); n > 0 {
+			u := s.usage()
+			u.Completion = n
+			s.Usage = u
+		}
+	}
 	if s.Delay > 0 {
 		select {
 		case <-time.After(s.Delay):

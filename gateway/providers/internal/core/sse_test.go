@@ -1,0 +1,60 @@
+package core
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+func TestSSEReader(t *testing.T) {
+	long := strings.Repeat("x", 40<<10) // longer than the buffer
+	in := ": comment\r\nevent: message_start\r\ndata: {\"a\":1}\r\n\r\n" +
+		"data: line1\ndata:line2\nid: 7\nretry: 10\n\n" +
+		"\n\n" +
+		"data: " + long + "\n\n" +
+		"event: ping\n\n" + // no data: not an event
+		"data: [DONE]\n\n" +
+		"data: half"
+	r := NewSSEReader(iotest.OneByteReader(strings.NewReader(in)))
+	defer r.Release()
+	want := []struct{ event, data string }{
+		{"message_start", `{"a":1}`}, {"", "line1\nline2"}, {"", long}, {"", "[DONE]"},
+	}
+	for i, w := range want {
+		ev, data, err := r.Next()
+		if err != nil || string(ev) != w.event || string(data) != w.data {
+			t.Fatalf("event %d = %q %q %v", i, ev, data[:min(len(data), 40)], err)
+		}
+	}
+	if _, _, err := r.Next(); err != io.EOF {
+		t.Errorf("a half-written last event must be dropped, got %v", err)
+	}
+}
+
+func TestSSEReaderReadError(t *testing.T) {
+	boom := errors.New("reset")
+	r := NewSSEReader(io.MultiReader(strings.NewReader("data: a\n\ndata: b"), iotest.ErrReader(boom)))
+	defer r.Release()
+	if _, d, err := r.Next(); err != nil || string(d) != "a" {
+		t.Fatalf("%q %v", d, err)
+	}
+	if _, _, err := r.Next(); !errors.Is(err, boom) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestErrorFromBodies(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"error":{"message":"m1","type":"server_error"}}`:                      "m1/server_error",
+		`{"type":"error","error":{"type":"overloaded_error","message":"m2"}}`:   "m2/overloaded_error",
+		`[{"error":{"code":429,"message":"m3","status":"RESOURCE_EXHAUSTED"}}]`: "m3/RESOURCE_EXHAUSTED",
+		`<html>bad gateway</html>`:                                              "/",
+	} {
+		msg, typ := errorMessage([]byte(body))
+		if msg+"/"+typ != want {
+			t.Errorf("%s: %s/%s", body, msg, typ)
+		}
+	}
+}

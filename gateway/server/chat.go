@@ -1,0 +1,567 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/admission"
+	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers"
+	"github.com/routefree/routefree/gateway/router"
+)
+
+// call is one chat request on its way through the gateway.
+type call struct {
+	s     *Server
+	c     echo.Context
+	id    string
+	start time.Time
+
+	req      *chat.Request
+	key      Key
+	acct     Account
+	model    *catalog.Model
+	priceVer int
+	price    domain.ModelPrice
+	est      estimate
+
+	holdAmount decimal.Decimal
+	held       bool // a credit hold is active
+	admitted   bool // the rate limiter took a slot
+	done       bool // the request's event is written (or queued)
+
+	attempts int
+	target   *router.Target
+	ttfb     time.Duration
+	// cancelUpstream ends the successful attempt's upstream call.
+	cancelUpstream context.CancelFunc
+	referer  string
+	title    string
+}
+
+func (s *Server) chatCompletions(c echo.Context) error {
+	k := &call{s: s, c: c, id: newRequestID(), start: s.cfg.Now()}
+	c.Response().Header().Set("X-Request-Id", k.id)
+	// Whatever happens below — an error, a panic, a client gone — the hold
+	// and the rate-limit estimate are given back and the request is recorded.
+	defer k.cleanup()
+	if err := k.run(); err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return k.fail(ae)
+		}
+		return err
+	}
+	return nil
+}
+
+func (k *call) run() error {
+	s := k.s
+	r := k.c.Request()
+	// 1. body limits and JSON validation
+	body, err := readBody(r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		return err
+	}
+	req, err := chat.Parse(body)
+	if err != nil {
+		var ve *chat.ValidationError
+		if errors.As(err, &ve) {
+			return apiErr(http.StatusBadRequest, "invalid_request", ve.Error(), map[string]any{"param": ve.Param})
+		}
+		return apiErr(http.StatusBadRequest, "invalid_request", err.Error(), nil)
+	}
+	k.req = req
+	k.referer = clip(r.Header.Get("HTTP-Referer"), 200)
+	k.title = clip(r.Header.Get("X-Title"), 100)
+
+	// 2. key → account, plan
+	if err := k.authenticate(); err != nil {
+		return err
+	}
+	// 5 (early). route: an unknown model is a 404 before any limit is spent.
+	if err := k.resolveModel(); err != nil {
+		return err
+	}
+	// 3. rate limits
+	k.est = estimateRequest(req, k.model)
+	if err := k.admit(); err != nil {
+		return err
+	}
+	// 4. credit hold
+	if err := k.hold(); err != nil {
+		return err
+	}
+	if s.afterHold != nil {
+		s.afterHold()
+	}
+	// 6–9. upstream, relay, cost, event, settle
+	if req.Stream {
+		return k.stream()
+	}
+	return k.unary()
+}
+
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, apiErr(http.StatusBadRequest, "invalid_request", "could not read the request body", nil)
+	}
+	if int64(len(b)) > limit {
+		return nil, apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
+	}
+	return b, nil
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// bearer extracts the API key from the Authorization header.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+func (k *call) authenticate() error {
+	secret := bearer(k.c.Request())
+	if secret == "" {
+		return apiErr(http.StatusUnauthorized, "no_key", "missing API key: send Authorization: Bearer sk-rf-…", nil)
+	}
+	key, ok := k.s.deps.Directory.Key(commands.HashKey(secret))
+	if !ok {
+		return apiErr(http.StatusUnauthorized, "bad_key", "invalid API key", nil)
+	}
+	k.key = key
+	switch {
+	case key.Revoked:
+		return apiErr(http.StatusForbidden, "key_revoked", "this API key has been revoked", nil)
+	case key.Suspended:
+		return apiErr(http.StatusForbidden, "account_suspended", "this account is suspended", nil)
+	}
+	acct, ok := k.s.deps.Directory.Account(key.AccountID, key.ID, k.start)
+	if !ok {
+		return apiErr(http.StatusForbidden, "no_account", "the key's account is not open", nil)
+	}
+	k.acct = acct
+	return nil
+}
+
+func (k *call) resolveModel() error {
+	m, ok := k.s.deps.Router.Catalog().Get(k.req.Model)
+	if !ok {
+		return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", k.req.Model), map[string]any{"model": k.req.Model})
+	}
+	k.model = m
+	if !k.key.Allows(m.ID) {
+		return apiErr(http.StatusForbidden, "model_not_allowed", fmt.Sprintf("this key may not use %s", m.ID), map[string]any{"model": m.ID})
+	}
+	ver, prices, ok := k.s.deps.Directory.Prices(k.start)
+	p, priced := prices[m.ID]
+	if !ok || !priced {
+		return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", m.ID), map[string]any{"model": m.ID})
+	}
+	k.priceVer, k.price = ver, p
+	return nil
+}
+
+func (k *call) admit() error {
+	d, err := k.s.deps.Limiter.Admit(k.ctx(), k.key.ID, k.key.Limits, k.est.tpm, k.start)
+	if err != nil {
+		return apiErr(http.StatusServiceUnavailable, "limiter_unavailable", "rate limiter unavailable, try again", nil)
+	}
+	d.SetHeaders(k.c.Response().Header())
+	if !d.Allowed {
+		k.s.deps.Metrics.Rejections.WithLabelValues("429", d.Reason).Inc()
+		if d.TooLarge {
+			return apiErr(http.StatusTooManyRequests, "request_too_large",
+				fmt.Sprintf("this request needs about %d tokens, more than the key's limit of %d tokens per minute; lower max_tokens or shorten the input", k.est.tpm, k.key.Limits.TPM),
+				map[string]any{"limit": d.Reason, "tokens_per_minute": k.key.Limits.TPM, "estimated_tokens": k.est.tpm})
+		}
+		secs := admission.RetryAfterSeconds(d.RetryAfter)
+		return apiErr(http.StatusTooManyRequests, "rate_limited_"+d.Reason,
+			fmt.Sprintf("rate limit exceeded (%s) for this key; retry in %d s", strings.ToUpper(d.Reason), secs),
+			map[string]any{"limit": d.Reason, "retry_after_seconds": secs})
+	}
+	k.admitted = true
+	return nil
+}
+
+func (k *call) hold() error {
+	amount := k.discounted(k.price.MaxCost(k.est.inputUpper, k.est.maxOut))
+	res, err := k.s.deps.Ledger.Hold(k.ctx(), k.key.AccountID, k.key.ID, k.id, k.acct.View, amount)
+	if err != nil {
+		return apiErr(http.StatusServiceUnavailable, "ledger_unavailable", "credit check unavailable, try again", nil)
+	}
+	if !res.OK {
+		cause := res.Cause
+		msg := fmt.Sprintf("insufficient credits: this request may cost up to NT$%s but NT$%s is available; top up or lower max_tokens", amount.StringFixed(4), res.Available.StringFixed(4))
+		if cause == "key_spend_limit" {
+			msg = fmt.Sprintf("this key's spending limit leaves NT$%s for this %s period; the request may cost up to NT$%s", res.Available.StringFixed(4), k.key.SpendPeriod, amount.StringFixed(4))
+		} else if res.Held.IsPositive() && res.Balance.Add(k.acct.View.CreditLimit).GreaterThanOrEqual(amount) {
+			cause = "in_flight_holds"
+			msg = fmt.Sprintf("credits are held by requests in flight (NT$%s held); the request may cost up to NT$%s", res.Held.StringFixed(4), amount.StringFixed(4))
+		}
+		k.s.deps.Metrics.Rejections.WithLabelValues("402", cause).Inc()
+		return apiErr(http.StatusPaymentRequired, "insufficient_credits", msg, map[string]any{
+			"cause":        cause,
+			"balance":      res.Balance.String(),
+			"credit_limit": k.acct.View.CreditLimit.String(),
+			"held":         res.Held.String(),
+			"available":    res.Available.String(),
+			"required":     amount.String(),
+			"currency":     "NTD",
+		})
+	}
+	k.holdAmount = amount
+	k.held = true
+	k.s.deps.Metrics.ActiveHolds.Inc()
+	return nil
+}
+
+// discounted applies the account's volume discount.
+func (k *call) discounted(d decimal.Decimal) decimal.Decimal {
+	if k.acct.VolumeDiscount.IsPositive() {
+		return d.Mul(decimal.NewFromInt(1).Sub(k.acct.VolumeDiscount))
+	}
+	return d
+}
+
+// cost is the request's NTD cost at the list in force when it started.
+// A request that produced no completion is free (a published rule).
+func (k *call) cost(u domain.Usage) decimal.Decimal {
+	if u.Output <= 0 {
+		return decimal.Zero
+	}
+	return k.discounted(k.price.Cost(u))
+}
+
+// ctx is the request's context; a client that goes away cancels it.
+func (k *call) ctx() context.Context { return k.c.Request().Context() }
+
+// upstreamRequest is the request as it goes upstream: RouteFree's own options
+// are already stripped by chat.Parse.
+func (k *call) upstream(t *router.Target) providers.Upstream {
+	return providers.Upstream{Provider: t.Provider, Kind: t.Kind, BaseURL: t.BaseURL, Model: t.Model, APIKey: t.APIKey}
+}
+
+// attempt tries the model's upstreams in priority order until one answers.
+// For a stream, an upstream has answered once its first chunk arrived, so a
+// stream that fails before its first chunk also fails over. It never fails
+// over once a byte of content has reached the client: callers call it before
+// writing any.
+func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIError) {
+	targets, missing := k.s.deps.Router.Targets(k.model.ID)
+	if len(targets) == 0 {
+		return nil, nil, apiErr(http.StatusServiceUnavailable, "no_upstream_configured",
+			fmt.Sprintf("no upstream is configured for %s: set %s", k.model.ID, strings.Join(missing, " or ")),
+			map[string]any{"model": k.model.ID, "env": missing})
+	}
+	var tried []map[string]any
+	for i, t := range targets {
+		now := k.s.cfg.Now()
+		if !t.Breaker.Allow(now) {
+			tried = append(tried, map[string]any{"provider": t.Provider, "error": "circuit open"})
+			continue
+		}
+		ad, err := providers.For(t.Kind)
+		if err != nil {
+			continue
+		}
+		k.attempts++
+		res, first, err := k.try(ctx, ad, t)
+		if err == nil {
+			t.Breaker.Success()
+			k.target = t
+			if i > 0 {
+				k.s.deps.Metrics.Failovers.WithLabelValues(k.model.ID).Inc()
+			}
+			return res, first, nil
+		}
+		if ctx.Err() != nil { // the client left: nothing to fail over for
+			return nil, nil, apiErr(499, "client_closed", "client closed the request", nil)
+		}
+		status, reason := upstreamFailure(err)
+		k.s.deps.Metrics.UpstreamFails.WithLabelValues(t.Provider, reason).Inc()
+		tried = append(tried, map[string]any{"provider": t.Provider, "status": status, "error": reason})
+		if !retryable(err) {
+			// An error the client should see (a 400 from the upstream, say):
+			// pass it on as 502 with the upstream's status, no failover.
+			t.Breaker.Success()
+			return nil, nil, apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err),
+				map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried})
+		}
+		t.Breaker.Failure(now)
+	}
+	ae := apiErr(http.StatusServiceUnavailable, "upstreams_failed",
+		fmt.Sprintf("every upstream for %s failed or is cooling down; try again shortly", k.model.ID),
+		map[string]any{"model": k.model.ID, "attempts": tried})
+	if len(tried) > 0 {
+		lt := tried[len(tried)-1]
+		ae.Metadata["provider"], ae.Metadata["upstream_status"] = lt["provider"], lt["status"]
+	}
+	return nil, nil, ae
+}
+
+// errFirstByteTimeout marks an upstream that sent no first chunk in time.
+var errFirstByteTimeout = errors.New("upstream first-byte timeout")
+
+func retryable(err error) bool {
+	return errors.Is(err, errFirstByteTimeout) || errors.Is(err, providers.ErrStreamCut) || providers.Retryable(err)
+}
+
+// try makes one upstream attempt under the first-byte timeout. The upstream
+// connection lives on in k.release for a stream that succeeded.
+func (k *call) try(ctx context.Context, ad providers.Adapter, t *router.Target) (*providers.Result, []byte, error) {
+	actx, cancel := context.WithCancel(ctx)
+	timedOut := make(chan struct{})
+	timer := time.AfterFunc(k.s.cfg.FirstByteTimeout, func() { close(timedOut); cancel() })
+	sent := time.Now()
+	res, err := ad.Send(actx, k.s.hc, k.upstream(t), k.req)
+	var first []byte
+	if err == nil && res.Stream != nil {
+		res.Stream.SetID(k.id)
+		first, err = res.Stream.Next()
+		if err == io.EOF {
+			first, err = nil, nil // an empty stream is still an answer
+		}
+		if err != nil {
+			res.Stream.Close()
+		}
+	}
+	stopped := timer.Stop()
+	if err != nil {
+		cancel()
+		if !stopped && ctx.Err() == nil {
+			select {
+			case <-timedOut:
+				return nil, nil, fmt.Errorf("%w after %s: %v", errFirstByteTimeout, k.s.cfg.FirstByteTimeout, err)
+			default:
+			}
+		}
+		return nil, nil, err
+	}
+	k.ttfb = time.Since(sent)
+	k.cancelUpstream = cancel
+	return res, first, nil
+}
+
+// upstreamFailure names an upstream error for metrics and metadata.
+func upstreamFailure(err error) (status int, reason string) {
+	var ue *providers.UpstreamError
+	if errors.As(err, &ue) {
+		return ue.Status, "http_" + strconv.Itoa(ue.Status)
+	}
+	if errors.Is(err, errFirstByteTimeout) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timeout") {
+		return 0, "timeout"
+	}
+	return 0, "connect"
+}
+
+func upstreamMessage(err error) string {
+	var ue *providers.UpstreamError
+	if errors.As(err, &ue) && ue.Message != "" {
+		return "upstream error: " + ue.Message
+	}
+	return "upstream error"
+}
+
+// unary serves a non-streaming request.
+func (k *call) unary() error {
+	ctx, cancel := context.WithCancel(k.ctx())
+	defer cancel()
+	res, _, ae := k.attempt(ctx)
+	if ae != nil {
+		return ae
+	}
+	resp := res.Response
+	u := domainUsage(resp.Usage, false)
+	if resp.Usage == nil {
+		// An old OpenAI-compatible host without usage: count it ourselves.
+		u = k.estimateUsage(responseText(resp))
+	}
+	finish := ""
+	if len(resp.Choices) > 0 {
+		finish = resp.Choices[0].FinishReason
+	}
+	cost := k.cost(u)
+	if err := k.complete(u, cost, domain.OutcomeCompleted, finish, false); err != nil {
+		return err
+	}
+	cu := chatUsage(u, cost)
+	resp.ID, resp.Model, resp.Usage = k.id, k.model.ID, &cu
+	if resp.Object == "" {
+		resp.Object = "chat.completion"
+	}
+	if resp.Created == 0 {
+		resp.Created = k.start.Unix()
+	}
+	k.s.observe(k, http.StatusOK)
+	return k.c.JSON(http.StatusOK, resp)
+}
+
+func responseText(r *chat.Response) string {
+	var b strings.Builder
+	for _, ch := range r.Choices {
+		b.WriteString(ch.Message.Content.String())
+		for _, tc := range ch.Message.ToolCalls {
+			b.WriteString(tc.Function.Name)
+			b.WriteString(tc.Function.Arguments)
+		}
+	}
+	return b.String()
+}
+
+// domainUsage converts an OpenAI usage object.
+func domainUsage(u *chat.Usage, estimated bool) domain.Usage {
+	if u == nil {
+		return domain.Usage{Estimated: estimated}
+	}
+	return domain.Usage{Input: int64(u.PromptTokens), Output: int64(u.CompletionTokens),
+		Cached: int64(u.CachedTokens()), Reasoning: int64(u.ReasoningTokens()), Estimated: estimated}
+}
+
+// chatUsage renders usage with its NTD cost for the client.
+func chatUsage(u domain.Usage, cost decimal.Decimal) chat.Usage {
+	cu := chat.NewUsage(int(u.Input), int(u.Output), int(u.Cached), int(u.Reasoning))
+	cu.Cost = &cost
+	return cu
+}
+
+// complete appends the request's event and waits until it is durable, then
+// settles the hold and the token count. Only then may the client see the end
+// of the response.
+func (k *call) complete(u domain.Usage, cost decimal.Decimal, outcome, finish string, stream bool) error {
+	ev := &domain.RequestCompleted{
+		RequestID: k.id, KeyID: k.key.ID, AccountID: k.key.AccountID, Model: k.model.ID,
+		Usage: u, Cost: cost, PriceList: k.priceVer, StartedAt: k.start.UTC(),
+		LatencyMs: time.Since(k.start).Milliseconds(), TTFBMs: k.ttfb.Milliseconds(), Stream: stream,
+		Outcome: outcome, FinishReason: finish, Attempts: k.attempts, AppReferer: k.referer, AppTitle: k.title,
+	}
+	if k.target != nil {
+		ev.Provider, ev.Upstream = k.target.Provider, k.target.Model
+	}
+	data, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, k.id), k.s.cfg.Now(), ev)
+	if err != nil {
+		return err
+	}
+	// The append must finish even if the client has gone: the upstream's
+	// work is billed, and the event is what the bill is made of.
+	res, err := k.s.deps.Store.Append(context.WithoutCancel(k.ctx()), domain.UsageStream(k.key.AccountID), eventAny, data)
+	k.done = true
+	if err != nil {
+		k.s.cfg.Logger.Error("usage event not recorded", "request_id", k.id, "err", err)
+		return apiErr(http.StatusServiceUnavailable, "store_unavailable", "the request could not be recorded, so it is not billed; try again", nil)
+	}
+	bg := context.WithoutCancel(k.ctx())
+	if k.held {
+		if err := k.s.deps.Ledger.Settle(bg, k.key.AccountID, k.key.ID, k.id, cost, int64(res.NextExpectedVersion)); err != nil {
+			k.s.cfg.Logger.Warn("settle failed", "request_id", k.id, "err", err)
+		}
+		k.held = false
+		k.s.deps.Metrics.ActiveHolds.Dec()
+	}
+	if k.admitted {
+		_ = k.s.deps.Limiter.Settle(bg, k.key.ID, k.key.Limits, k.est.tpm, u.Total(), k.start)
+		k.admitted = false
+	}
+	return nil
+}
+
+// fail answers with an error, records the failure and gives back what was
+// taken. Rejections of unknown keys are not recorded (no account to bill).
+func (k *call) fail(ae *APIError) error {
+	if !k.done && k.key.ID != "" {
+		k.recordFailure(ae.Status, ae.Reason, failureOutcome(ae.Status))
+	}
+	k.s.observe(k, ae.Status)
+	if k.c.Response().Committed {
+		return nil
+	}
+	return writeAPIError(k.c, ae)
+}
+
+func failureOutcome(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound, http.StatusTooManyRequests, http.StatusRequestEntityTooLarge:
+		return domain.OutcomeRejected
+	case 499:
+		return domain.OutcomeClientDisconnected
+	case http.StatusGatewayTimeout:
+		return domain.OutcomeTimeout
+	}
+	return domain.OutcomeUpstreamFailed
+}
+
+// recordFailure appends a request.failed event without making the client
+// wait: a failure bills nothing, so nothing depends on its durability.
+func (k *call) recordFailure(status int, reason, outcome string) {
+	k.done = true
+	ev := &domain.RequestFailed{RequestID: k.id, KeyID: k.key.ID, AccountID: k.key.AccountID, Status: status,
+		Reason: reason, Outcome: outcome, Attempts: k.attempts, StartedAt: k.start.UTC(),
+		LatencyMs: time.Since(k.start).Milliseconds(), Stream: k.req != nil && k.req.Stream}
+	if k.model != nil {
+		ev.Model = k.model.ID
+	}
+	if k.target != nil {
+		ev.Provider = k.target.Provider
+	}
+	data, err := commands.Event(domain.EventID(domain.TypeRequestFailed, k.id), k.s.cfg.Now(), ev)
+	if err != nil {
+		return
+	}
+	go func() {
+		if _, err := k.s.deps.Store.Append(context.Background(), domain.UsageStream(k.key.AccountID), eventAny, data); err != nil {
+			k.s.cfg.Logger.Warn("failure event not recorded", "request_id", k.id, "err", err)
+		}
+	}()
+}
+
+// cleanup runs last, whatever happened: a hold still active is released, a
+// rate-limit estimate still counted is given back, and a request that never
+// got its event (a panic) is recorded as failed.
+func (k *call) cleanup() {
+	p := recover()
+	if k.cancelUpstream != nil {
+		k.cancelUpstream()
+	}
+	bg := context.Background()
+	if k.held {
+		if err := k.s.deps.Ledger.Release(bg, k.key.AccountID, k.key.ID, k.id); err != nil {
+			k.s.cfg.Logger.Warn("release failed", "request_id", k.id, "err", err)
+		}
+		k.held = false
+		k.s.deps.Metrics.ActiveHolds.Dec()
+	}
+	if k.admitted {
+		_ = k.s.deps.Limiter.Settle(bg, k.key.ID, k.key.Limits, k.est.tpm, 0, k.start)
+		k.admitted = false
+	}
+	if p != nil {
+		if !k.done && k.key.ID != "" {
+			k.recordFailure(http.StatusInternalServerError, "panic", domain.OutcomeUpstreamFailed)
+		}
+		panic(p)
+	}
+}

@@ -1,0 +1,162 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+func TestUnaryCompletionIsBilledAndRecorded(t *testing.T) {
+	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+		"openai": {Text: "你好", Usage: providertest.Usage{Prompt: 1000, Completion: 500, Cached: 200}},
+	}})
+	resp, body := h.post(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var out struct {
+		ID      string `json:"id"`
+		Model   string `json:"model"`
+		Choices []struct {
+			Message struct{ Content string } `json:"message"`
+		} `json:"choices"`
+		Usage struct {
+			PromptTokens int    `json:"prompt_tokens"`
+			Cost         string `json:"cost"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.ID != resp.Header.Get("X-Request-Id") || !strings.HasPrefix(out.ID, "gen-") {
+		t.Fatalf("id %q, header %q", out.ID, resp.Header.Get("X-Request-Id"))
+	}
+	if out.Model != "test/openai" || out.Choices[0].Message.Content != "你好" {
+		t.Fatalf("unexpected response %s", body)
+	}
+	// (800 × 10 + 200 × 5 + 500 × 20) / 1e6 = 0.019 NTD
+	if out.Usage.Cost != "0.019" {
+		t.Fatalf("cost %s, want 0.019", out.Usage.Cost)
+	}
+	evs := h.completed()
+	if len(evs) != 1 {
+		t.Fatalf("%d completed events", len(evs))
+	}
+	ev := evs[0]
+	if ev.RequestID != out.ID || !ev.Cost.Equal(decimal.RequireFromString("0.019")) || ev.Usage.Cached != 200 || ev.Provider != "openai" || ev.Attempts != 1 || ev.PriceList != 1 {
+		t.Fatalf("event %+v", ev)
+	}
+	h.heldIsZero()
+	h.catchUp()
+	v, _ := h.models.Balances.View(h.account, "", ev.StartedAt)
+	if !v.Balance.Equal(decimal.RequireFromString("999.981")) {
+		t.Fatalf("balance %s, want 999.981", v.Balance)
+	}
+	for _, hdr := range []string{"X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests", "X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"} {
+		if resp.Header.Get(hdr) == "" {
+			t.Errorf("missing header %s", hdr)
+		}
+	}
+}
+
+func TestErrorsHaveTheOpenAIShape(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	cases := []struct {
+		name, key, body string
+		status          int
+	}{
+		{"malformed", h.key, `{"model":`, 400},
+		{"missing model", h.key, `{"messages":[{"role":"user","content":"x"}]}`, 400},
+		{"missing messages", h.key, `{"model":"test/openai"}`, 400},
+		{"no key", "", `{"model":"test/openai","messages":[{"role":"user","content":"x"}]}`, 401},
+		{"bad key", "sk-rf-nope", `{"model":"test/openai","messages":[{"role":"user","content":"x"}]}`, 401},
+		{"unknown model", h.key, `{"model":"nobody/nothing","messages":[{"role":"user","content":"x"}]}`, 404},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp, body := h.postKey(c.key, c.body)
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
+			}
+			e := decodeError(t, body)
+			if e.Error.Code != c.status || e.Error.Message == "" {
+				t.Fatalf("error body %s", body)
+			}
+		})
+	}
+	h.heldIsZero()
+	// A revoked key gets 403.
+	if err := h.cmds.RevokeKey(t.Context(), h.keyID); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	resp, body := h.post(`{"model":"test/openai","messages":[{"role":"user","content":"x"}]}`)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("revoked key: %d %s", resp.StatusCode, body)
+	}
+	decodeError(t, body)
+}
+
+func TestStreamRelaysChunksThenUsageThenDone(t *testing.T) {
+	for _, kind := range []string{"openai", "anthropic", "gemini"} {
+		t.Run(kind, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+				kind: {Text: "one two three four", Chunks: 4, Usage: providertest.Usage{Prompt: 100, Completion: 40}},
+			}})
+			resp, body := h.post(`{"model":"test/` + kind + `","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`)
+			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+				t.Fatalf("status %d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			s := string(body)
+			if !strings.HasSuffix(s, "data: [DONE]\n\n") {
+				t.Fatalf("stream does not end with [DONE]: %q", s)
+			}
+			var text strings.Builder
+			var cost string
+			for _, line := range strings.Split(s, "\n") {
+				if !strings.HasPrefix(line, "data: {") {
+					continue
+				}
+				var c struct {
+					ID      string `json:"id"`
+					Choices []struct {
+						Delta struct{ Content string } `json:"delta"`
+					} `json:"choices"`
+					Usage *struct {
+						Cost string `json:"cost"`
+					} `json:"usage"`
+				}
+				if err := json.Unmarshal([]byte(line[6:]), &c); err != nil {
+					t.Fatalf("bad chunk %q: %v", line, err)
+				}
+				if c.ID != resp.Header.Get("X-Request-Id") {
+					t.Fatalf("chunk id %q, request id %q", c.ID, resp.Header.Get("X-Request-Id"))
+				}
+				for _, ch := range c.Choices {
+					text.WriteString(ch.Delta.Content)
+				}
+				if c.Usage != nil {
+					cost = c.Usage.Cost
+				}
+			}
+			if text.String() != "one two three four" {
+				t.Fatalf("relayed text %q", text.String())
+			}
+			// (100 × 10 + 40 × 20) / 1e6 = 0.0018
+			if cost != "0.0018" {
+				t.Fatalf("usage chunk cost %q", cost)
+			}
+			evs := h.completed()
+			if len(evs) != 1 || evs[0].Outcome != domain.OutcomeCompleted || !evs[0].Stream || evs[0].Usage.Output != 40 {
+				t.Fatalf("events %+v", evs)
+			}
+			h.heldIsZero()
+		})
+	}
+}

@@ -1,0 +1,80 @@
+package server
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/admission"
+)
+
+// Key is what the gateway needs to know of an API key, from the key
+// projection.
+type Key struct {
+	ID          string
+	AccountID   string
+	Name        string
+	Plan        domain.Plan
+	Limits      admission.Limits
+	Models      []string // empty: every model
+	SpendLimit  decimal.Decimal
+	SpendPeriod string
+	Revoked     bool
+	Suspended   bool
+}
+
+// Allows reports whether the key may use model.
+func (k *Key) Allows(model string) bool {
+	if len(k.Models) == 0 {
+		return true
+	}
+	for _, m := range k.Models {
+		if m == model {
+			return true
+		}
+	}
+	return false
+}
+
+// Account is the admission view of an account plus what pricing needs.
+type Account struct {
+	View           admission.AccountView
+	VolumeDiscount decimal.Decimal // fraction off each request's cost
+	MonthSpend     decimal.Decimal
+	KeySpend       decimal.Decimal
+}
+
+// Generation is one request's stats for GET /api/v1/generation.
+type Generation struct {
+	ID           string          `json:"id"`
+	Model        string          `json:"model"`
+	Provider     string          `json:"provider_name,omitempty"`
+	Upstream     string          `json:"upstream_model,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+	TokensPrompt int64           `json:"tokens_prompt"`
+	TokensOut    int64           `json:"tokens_completion"`
+	Cached       int64           `json:"tokens_cached"`
+	Reasoning    int64           `json:"tokens_reasoning"`
+	Estimated    bool            `json:"usage_estimated"`
+	Cost         decimal.Decimal `json:"total_cost"`
+	Currency     string          `json:"currency"`
+	LatencyMs    int64           `json:"latency_ms"`
+	TTFBMs       int64           `json:"time_to_first_byte_ms,omitempty"`
+	FinishReason string          `json:"finish_reason,omitempty"`
+	Outcome      string          `json:"outcome"`
+	Status       int             `json:"status"`
+	Streamed     bool            `json:"streamed"`
+	Attempts     int             `json:"attempts"`
+	AppTitle     string          `json:"app_title,omitempty"`
+	AccountID    string          `json:"-"`
+}
+
+// Directory is the gateway's window on the in-memory projections. Every
+// call is a memory read: nothing on the hot path waits on a database.
+type Directory interface {
+	Key(hash string) (Key, bool)
+	Account(accountID, keyID string, now time.Time) (Account, bool)
+	Prices(at time.Time) (version int, prices map[string]domain.ModelPrice, ok bool)
+	Generation(requestID string) (Generation, bool)
+}

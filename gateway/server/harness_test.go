@@ -1,0 +1,328 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/gateway/admission"
+	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/gateway/router"
+	"github.com/routefree/routefree/projections"
+)
+
+// harness is a whole gateway on loopback: a real SQLite event store, the
+// projections runner, fake upstreams speaking each provider's wire format.
+type harness struct {
+	t       *testing.T
+	dir     string
+	store   eventstore.Store
+	models  *projections.Models
+	runner  *projections.Runner
+	cmds    *commands.Handler
+	srv     *Server
+	http    *httptest.Server
+	ledger  admission.Ledger
+	limiter admission.RateLimiter
+	logs    *bytes.Buffer
+	fakes   map[string]*providertest.Server
+	account string
+	key     string
+	keyID   string
+}
+
+// upstreamSpec names a fake for a catalog model: kind plus an optional
+// fixed base URL (to point at a dead port, say).
+type upstreamSpec struct {
+	fake    string // name in harness.fakes
+	kind    string
+	baseURL string
+}
+
+type harnessOpts struct {
+	models   map[string][]upstreamSpec // model ID → upstreams in priority order
+	scripts  map[string]providertest.Script
+	kinds    map[string]string // fake name → kind
+	credit   string            // initial top-up (default 1000)
+	plan     domain.Plan
+	prices   map[string]domain.ModelPrice // default: every model at 10/20/5 NTD per million
+	cfg      Config
+	ledger   admission.Ledger
+	limiter  admission.RateLimiter
+	store    eventstore.Store
+	noKey    bool
+	creditLm string
+}
+
+func defaultPrice() domain.ModelPrice {
+	return domain.ModelPrice{Input: decimal.NewFromInt(10), Output: decimal.NewFromInt(20), CachedInput: decimal.NewFromInt(5)}
+}
+
+func newHarness(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	h := &harness{t: t, dir: t.TempDir(), logs: &bytes.Buffer{}, fakes: map[string]*providertest.Server{}}
+	if o.models == nil {
+		o.models = map[string][]upstreamSpec{
+			"test/openai":    {{fake: "openai", kind: "openai"}},
+			"test/anthropic": {{fake: "anthropic", kind: "anthropic"}},
+			"test/gemini":    {{fake: "gemini", kind: "gemini"}},
+		}
+	}
+	// Start the fakes the catalog names.
+	for _, ups := range o.models {
+		for _, u := range ups {
+			if u.fake == "" || h.fakes[u.fake] != nil {
+				continue
+			}
+			s := o.scripts[u.fake]
+			if s.Text == "" && len(s.ToolCalls) == 0 && s.Status == 0 {
+				s.Text = "Hello from the fake."
+			}
+			h.fakes[u.fake] = providertest.Start(u.kind, s)
+			t.Cleanup(h.fakes[u.fake].Close)
+		}
+	}
+	// The catalog: one entry per model, upstreams pointing at the fakes.
+	type up struct {
+		Provider string `json:"provider"`
+		Kind     string `json:"kind"`
+		BaseURL  string `json:"base_url"`
+		Model    string `json:"model"`
+		KeyEnv   string `json:"key_env"`
+	}
+	var entries []map[string]any
+	env := map[string]string{}
+	for id, ups := range o.models {
+		var list []up
+		for i, u := range ups {
+			base := u.baseURL
+			if base == "" {
+				base = h.fakes[u.fake].BaseURL
+			}
+			keyEnv := fmt.Sprintf("KEY_%d_%s", i, strings.ToUpper(u.fake))
+			env[keyEnv] = "upstream-secret"
+			list = append(list, up{Provider: u.fake, Kind: u.kind, BaseURL: base, Model: "up-" + u.fake, KeyEnv: keyEnv})
+		}
+		entries = append(entries, map[string]any{"id": id, "name": id, "context_length": 100000,
+			"input_modalities": []string{"text", "image", "file"}, "output_modalities": []string{"text"},
+			"usd_per_million": map[string]string{"input": "1", "output": "1"}, "upstreams": list, "max_output": 4096})
+	}
+	catJSON, _ := json.Marshal(map[string]any{"usd_to_ntd": "32", "margin": "0", "models": entries})
+	cat, err := catalog.Parse(catJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := router.New(cat, router.Options{Getenv: func(k string) string { return env[k] }, BreakerThreshold: 3, BreakerCooldown: time.Minute})
+
+	if o.store != nil {
+		h.store = o.store
+	} else {
+		st, err := sqlite.Open(filepath.Join(h.dir, "events.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.store = st
+	}
+	h.models = projections.NewModels(nil)
+	h.runner, err = projections.NewRunner(h.store, watermill.NopLogger{}, h.models.All()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	runDone := make(chan struct{})
+	go func() { defer close(runDone); _ = h.runner.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-runDone
+		if o.store == nil {
+			h.store.Close()
+		}
+	})
+	h.cmds = commands.New(h.store)
+
+	prices := o.prices
+	if prices == nil {
+		prices = map[string]domain.ModelPrice{}
+		for id := range o.models {
+			prices[id] = defaultPrice()
+		}
+	}
+	bg := context.Background()
+	if _, err := h.cmds.PublishPrices(bg, prices, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if o.plan == "" {
+		o.plan = domain.PlanStarter
+	}
+	limit := decimal.Zero
+	if o.creditLm != "" {
+		limit = decimal.RequireFromString(o.creditLm)
+	}
+	h.account, err = h.cmds.OpenAccount(bg, domain.AccountOpened{Organisation: "測試公司", TaxID: "04595257", Plan: o.plan, CreditLimit: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.credit == "" {
+		o.credit = "1000"
+	}
+	if o.credit != "0" {
+		if _, err := h.cmds.TopUp(bg, domain.CreditsToppedUp{AccountID: h.account, Amount: decimal.RequireFromString(o.credit), Method: domain.MethodBankTransfer, Reference: "seed"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !o.noKey {
+		h.keyID, h.key, err = h.cmds.IssueKey(bg, domain.KeyIssued{AccountID: h.account, Name: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.catchUp()
+
+	h.ledger, h.limiter = o.ledger, o.limiter
+	if h.ledger == nil {
+		h.ledger = admission.NewMemoryLedger(admission.LedgerOptions{})
+	}
+	if h.limiter == nil {
+		h.limiter = admission.NewMemoryLimiter()
+	}
+	cfg := o.cfg
+	cfg.Logger = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.srv = New(cfg, Deps{Store: h.store, Directory: Projected{M: h.models}, Router: rt, Limiter: h.limiter, Ledger: h.ledger})
+	h.http = httptest.NewServer(h.srv)
+	t.Cleanup(h.http.Close)
+	return h
+}
+
+// catchUp waits until every projection has applied the whole store.
+func (h *harness) catchUp() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	last := eventstore.Start
+	for pos := eventstore.Start; ; {
+		evs, err := h.store.ReadAll(ctx, pos, 1000)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			break
+		}
+		pos = evs[len(evs)-1].Position
+		last = pos
+	}
+	if err := h.runner.WaitFor(ctx, last); err != nil {
+		h.t.Fatalf("projections did not catch up: %v", err)
+	}
+}
+
+// post sends a chat request with the harness key.
+func (h *harness) post(body string) (*http.Response, []byte) {
+	h.t.Helper()
+	return h.postKey(h.key, body)
+}
+
+func (h *harness) postKey(key, body string) (*http.Response, []byte) {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, b
+}
+
+// events returns every stored event of a type, decoded.
+func (h *harness) events(typ string) []domain.Event {
+	h.t.Helper()
+	var out []domain.Event
+	for pos := eventstore.Start; ; {
+		evs, err := h.store.ReadAll(context.Background(), pos, 1000)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return out
+		}
+		for _, e := range evs {
+			if e.Type == typ {
+				d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+				if err != nil {
+					h.t.Fatal(err)
+				}
+				out = append(out, d)
+			}
+		}
+		pos = evs[len(evs)-1].Position
+	}
+}
+
+// completed waits for the failure events written in the background and
+// returns the request.completed events.
+func (h *harness) completed() []*domain.RequestCompleted {
+	var out []*domain.RequestCompleted
+	for _, e := range h.events(domain.TypeRequestCompleted) {
+		out = append(out, e.(*domain.RequestCompleted))
+	}
+	return out
+}
+
+func (h *harness) failed() []*domain.RequestFailed {
+	var out []*domain.RequestFailed
+	for _, e := range h.events(domain.TypeRequestFailed) {
+		out = append(out, e.(*domain.RequestFailed))
+	}
+	return out
+}
+
+// errorBody decodes the error shape.
+type errorBody struct {
+	Error struct {
+		Code     int            `json:"code"`
+		Message  string         `json:"message"`
+		Metadata map[string]any `json:"metadata"`
+	} `json:"error"`
+}
+
+func decodeError(t *testing.T, b []byte) errorBody {
+	t.Helper()
+	var e errorBody
+	if err := json.Unmarshal(b, &e); err != nil || e.Error.Code == 0 {
+		t.Fatalf("not an error body: %s", b)
+	}
+	return e
+}
+
+// heldIsZero checks that no hold is left on the account.
+func (h *harness) heldIsZero() {
+	h.t.Helper()
+	held, n, err := h.ledger.Held(context.Background(), h.account)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if n != 0 || !held.IsZero() {
+		h.t.Fatalf("holds left: %d totalling %s", n, held)
+	}
+}

@@ -1,0 +1,63 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/admission"
+	"github.com/routefree/routefree/projections"
+)
+
+// Projected is the Directory over RouteFree's in-memory projections.
+type Projected struct{ M *projections.Models }
+
+// Key looks a key up by its hash.
+func (p Projected) Key(hash string) (Key, bool) {
+	ki, ok := p.M.Keys.Lookup(hash)
+	if !ok {
+		return Key{}, false
+	}
+	return Key{ID: ki.KeyID, AccountID: ki.AccountID, Name: ki.Name, Plan: ki.Plan,
+		Limits: admission.Limits{RPM: ki.RPM, TPM: ki.TPM}, Models: ki.Models,
+		SpendLimit: ki.SpendLimit, SpendPeriod: ki.SpendPeriod, Revoked: ki.Revoked, Suspended: ki.Suspended}, true
+}
+
+// Account returns the admission view of an account, from one snapshot.
+func (p Projected) Account(accountID, keyID string, now time.Time) (Account, bool) {
+	v, ok := p.M.Balances.View(accountID, keyID, now)
+	if !ok {
+		return Account{}, false
+	}
+	limit := v.CreditLimit
+	if !v.Plan.Postpaid() {
+		limit = limit.Sub(limit) // prepaid plans never go below zero
+	}
+	return Account{
+		View: admission.AccountView{Balance: v.Balance, CreditLimit: limit, AppliedVersion: v.AppliedUsageVersion,
+			KeySpent: v.KeySpend, KeyLimit: v.KeySpendLimit},
+		VolumeDiscount: v.VolumeDiscount, MonthSpend: v.MonthSpend, KeySpend: v.KeySpend,
+	}, true
+}
+
+// Prices returns the price list in force at a moment.
+func (p Projected) Prices(at time.Time) (int, map[string]domain.ModelPrice, bool) {
+	return p.M.Prices.At(at)
+}
+
+// Generation returns one request's stats from the request index.
+func (p Projected) Generation(id string) (Generation, bool) {
+	f, ok := p.M.Requests.Get(id)
+	if !ok {
+		return Generation{}, false
+	}
+	status := http.StatusOK
+	if f.Failed {
+		status = f.Status
+	}
+	return Generation{ID: f.RequestID, Model: f.Model, Provider: f.Provider, Upstream: f.Upstream,
+		CreatedAt: f.StartedAt, TokensPrompt: f.Usage.Input, TokensOut: f.Usage.Output, Cached: f.Usage.Cached,
+		Reasoning: f.Usage.Reasoning, Estimated: f.Usage.Estimated, Cost: f.Cost, LatencyMs: f.LatencyMs,
+		TTFBMs: f.TTFBMs, FinishReason: f.FinishReason, Outcome: f.Outcome, Status: status, Streamed: f.Stream,
+		Attempts: f.Attempts, AppTitle: f.AppTitle, AccountID: f.AccountID}, true
+}

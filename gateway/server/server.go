@@ -1,0 +1,138 @@
+// Package server is RouteFree's OpenAI-compatible face: /api/v1 on echo.
+// One request flows: id and body checks → key → rate limit → credit hold →
+// route → provider adapter with failover → relay → cost → durable usage
+// event → settle. See chat.go.
+package server
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/gateway/admission"
+	"github.com/routefree/routefree/gateway/router"
+)
+
+// Config tunes the gateway.
+type Config struct {
+	ConnectTimeout   time.Duration // dialing an upstream
+	FirstByteTimeout time.Duration // upstream response headers (and first stream chunk)
+	KeepAlive        time.Duration // SSE comment interval while a stream waits
+	MaxBodyBytes     int64
+	Logger           *slog.Logger
+	Now              func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = 5 * time.Second
+	}
+	if c.FirstByteTimeout <= 0 {
+		c.FirstByteTimeout = 60 * time.Second
+	}
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = 2 * time.Second
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 32 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// Deps are the parts the gateway runs on.
+type Deps struct {
+	Store     eventstore.Store
+	Directory Directory
+	Router    *router.Router
+	Limiter   admission.RateLimiter
+	Ledger    admission.Ledger
+	Metrics   *Metrics // optional
+}
+
+// Server is the gateway.
+type Server struct {
+	cfg  Config
+	deps Deps
+	echo *echo.Echo
+	hc   *http.Client
+	// hooks for tests that inject failures into the request path.
+	afterHold func()
+}
+
+// New builds the gateway and its routes.
+func New(cfg Config, deps Deps) *Server {
+	cfg.defaults()
+	if deps.Metrics == nil {
+		deps.Metrics = NewMetrics(nil)
+	}
+	s := &Server{cfg: cfg, deps: deps}
+	s.hc = &http.Client{Transport: &http.Transport{
+		Proxy:                 nil,
+		DialContext:           (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: cfg.FirstByteTimeout,
+		ForceAttemptHTTP2:     true,
+	}}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = httpErrorHandler
+	e.Use(s.recoverer)
+	api := e.Group("/api/v1")
+	api.POST("/chat/completions", s.chatCompletions)
+	api.GET("/models", s.listModels)
+	api.GET("/models/:author/:slug", s.getModel)
+	api.GET("/generation", s.generation)
+	api.GET("/key", s.keyInfo)
+	s.echo = e
+	return s
+}
+
+// Echo exposes the router so other faces (console, admin, metrics, health)
+// mount on the same listener.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// ServeHTTP makes the gateway an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// recoverer turns a panic into a 500 in the usual shape (the chat handler
+// has already released its hold in its own deferred cleanup).
+func (s *Server) recoverer(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				s.cfg.Logger.Error("panic in handler", "panic", r, "path", c.Path())
+				err = apiErr(http.StatusInternalServerError, "panic", "internal error", nil)
+			}
+		}()
+		return next(c)
+	}
+}
+
+const idChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// newRequestID returns "gen-" and 24 random characters.
+func newRequestID() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	out := make([]byte, 4+len(b))
+	copy(out, "gen-")
+	for i, v := range b {
+		out[4+i] = idChars[int(v)%len(idChars)]
+	}
+	return string(out)
+}

@@ -1,0 +1,206 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers"
+)
+
+var (
+	sseData      = []byte("data: ")
+	sseEnd       = []byte("\n\n")
+	sseDone      = []byte("data: [DONE]\n\n")
+	sseKeepAlive = []byte(": keep-alive\n\n")
+)
+
+// sse writes the event stream to the client.
+type sse struct {
+	w         http.ResponseWriter
+	rc        *http.ResponseController
+	committed bool
+	err       error // first write error: the client is gone
+}
+
+func (s *sse) commit() {
+	if s.committed {
+		return
+	}
+	h := s.w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	s.w.WriteHeader(http.StatusOK)
+	s.committed = true
+}
+
+func (s *sse) write(parts ...[]byte) bool {
+	if s.err != nil {
+		return false
+	}
+	s.commit()
+	for _, p := range parts {
+		if _, err := s.w.Write(p); err != nil {
+			s.err = err
+			return false
+		}
+	}
+	if err := s.rc.Flush(); err != nil {
+		s.err = err
+		return false
+	}
+	return true
+}
+
+type attemptResult struct {
+	res   *providers.Result
+	first []byte
+	err   *APIError
+}
+
+// stream serves a streaming request: SSE keep-alives while the upstreams are
+// tried, then the chunks as they come, then — once the usage event is
+// durable — the usage chunk (if asked for) and [DONE].
+func (k *call) stream() error {
+	ctx := k.ctx()
+	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response())}
+	done := make(chan attemptResult, 1)
+	go func() {
+		res, first, ae := k.attempt(ctx)
+		done <- attemptResult{res, first, ae}
+	}()
+	tick := time.NewTicker(k.s.cfg.KeepAlive)
+	var ar attemptResult
+wait:
+	for {
+		select {
+		case ar = <-done:
+			break wait
+		case <-tick.C:
+			// The upstream is slow: keep the connection alive. A comment
+			// carries no content, so failover stays allowed.
+			out.write(sseKeepAlive)
+		}
+	}
+	tick.Stop()
+	if ar.err != nil {
+		if !out.committed {
+			return ar.err
+		}
+		k.streamError(out, ar.err.Status, ar.err.Message)
+		return ar.err // recorded as failed; nothing more is written
+	}
+	st := ar.res.Stream
+	defer st.Close()
+
+	// Chunks are kept only to count tokens if the upstream never reports
+	// usage; they are dropped with the request.
+	var delivered bytes.Buffer
+	chunk := ar.first
+	var err error
+	for chunk != nil {
+		delivered.Write(chunk)
+		delivered.WriteByte('\n')
+		if !out.write(sseData, chunk, sseEnd) || ctx.Err() != nil {
+			return k.endStream(out, st, &delivered, domain.OutcomeClientDisconnected)
+		}
+		chunk, err = st.Next()
+		if err != nil {
+			break
+		}
+	}
+	if err != nil && err != io.EOF {
+		return k.endStream(out, st, &delivered, domain.OutcomeUpstreamBrokeMid)
+	}
+	return k.endStream(out, st, &delivered, domain.OutcomeCompleted)
+}
+
+// endStream bills the stream by its outcome, records it and closes it.
+func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Buffer, outcome string) error {
+	u, final := st.Usage()
+	usage := domainUsage(&u, false)
+	if !final || u.CompletionTokens == 0 && delivered.Len() > 0 {
+		// No final report (a cut, a disconnect, a host without usage):
+		// count what was delivered ourselves and mark it estimated.
+		est := k.estimateUsage(deliveredText(delivered.Bytes()))
+		if usage.Input == 0 {
+			usage.Input = est.Input
+		}
+		if !final || usage.Output == 0 {
+			usage.Output = max(usage.Output, est.Output)
+		}
+		usage.Estimated = true
+	}
+	cost := k.cost(usage)
+	finish := st.FinishReason()
+	if outcome != domain.OutcomeCompleted {
+		finish = "error"
+	}
+	st.Close()
+	if err := k.complete(usage, cost, outcome, finish, true); err != nil {
+		var ae *APIError
+		errors.As(err, &ae)
+		k.streamError(out, http.StatusServiceUnavailable, ae.Message)
+		k.s.observe(k, http.StatusServiceUnavailable)
+		return nil
+	}
+	switch outcome {
+	case domain.OutcomeCompleted:
+		if k.req.IncludeUsage() {
+			b, _ := json.Marshal(chat.NewUsageChunk(k.id, k.model.ID, k.start.Unix(), chatUsage(usage, cost)))
+			out.write(sseData, b, sseEnd)
+		}
+		out.write(sseDone)
+	case domain.OutcomeUpstreamBrokeMid:
+		k.streamError(out, http.StatusBadGateway, "the upstream ended the stream early; you are billed for what was delivered")
+	}
+	k.s.observe(k, http.StatusOK)
+	return nil
+}
+
+// streamError ends a stream whose 200 already went out: a final chunk with
+// finish_reason "error" and an error object, as OpenRouter does.
+func (k *call) streamError(out *sse, status int, msg string) {
+	model := ""
+	if k.model != nil {
+		model = k.model.ID
+	}
+	b, _ := json.Marshal(map[string]any{
+		"id": k.id, "object": "chat.completion.chunk", "created": k.start.Unix(), "model": model,
+		"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": "error"}},
+		"error":   map[string]any{"code": status, "message": msg},
+	})
+	out.write(sseData, b, sseEnd)
+}
+
+// deliveredText extracts the content and tool-call arguments of chunks.
+func deliveredText(b []byte) string {
+	var sb strings.Builder
+	for _, line := range bytes.Split(b, []byte{'\n'}) {
+		if len(line) == 0 {
+			continue
+		}
+		var c chat.Chunk
+		if json.Unmarshal(line, &c) != nil {
+			continue
+		}
+		for _, ch := range c.Choices {
+			if ch.Delta.Content != nil {
+				sb.WriteString(*ch.Delta.Content)
+			}
+			for _, tc := range ch.Delta.ToolCalls {
+				sb.WriteString(tc.Function.Name)
+				sb.WriteString(tc.Function.Arguments)
+			}
+		}
+	}
+	return sb.String()
+}
+

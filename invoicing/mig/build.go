@@ -1,0 +1,233 @@
+package mig
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// Seller is RouteFree's own company as the messages name it.
+type Seller struct {
+	TaxID          string
+	Name           string
+	Address        string
+	PersonInCharge string
+	Phone          string
+	Email          string
+}
+
+// consumerID is the buyer Identifier of a B2C invoice.
+const consumerID = "0000000000"
+
+// consumerName stands for a B2C buyer (Name is mandatory in the schema);
+// the value the platform expects is not verified.
+const consumerName = "消費者"
+
+// Codes used by RouteFree's invoices.
+const (
+	invoiceTypeGeneral = "07" // 一般稅額計算
+	taxTypeTaxable     = "1"  // 應稅
+	taxRate            = "0.05"
+	allowanceBySeller  = "2" // since 2025 the seller issues electronic allowances
+)
+
+func date(t time.Time) string  { return t.In(twrules.Taipei).Format("20060102") }
+func clock(t time.Time) string { return t.In(twrules.Taipei).Format("15:04:05") }
+
+// limit adds an error when s is longer than n characters (the schema's
+// string lengths).
+func limit(errs *[]error, field, s string, n int) {
+	if utf8.RuneCountInString(s) > n {
+		*errs = append(*errs, fmt.Errorf("mig: %s longer than %d characters", field, n))
+	}
+}
+
+func sellerRole(s Seller) (RoleDescription, []error) {
+	var errs []error
+	if !domain.ValidTaxID(s.TaxID) {
+		errs = append(errs, fmt.Errorf("mig: seller 統一編號 %q fails its checksum", s.TaxID))
+	}
+	if s.Name == "" {
+		errs = append(errs, errors.New("mig: seller name is required"))
+	}
+	limit(&errs, "seller name", s.Name, 60)
+	limit(&errs, "seller address", s.Address, 100)
+	return RoleDescription{Identifier: s.TaxID, Name: s.Name, Address: s.Address,
+		PersonInCharge: s.PersonInCharge, TelephoneNumber: s.Phone, EmailAddress: s.Email}, errs
+}
+
+func buyerRole(inv domain.InvoiceIssued) (RoleDescription, []error) {
+	if inv.Kind != "b2b" {
+		return RoleDescription{Identifier: consumerID, Name: consumerName}, nil
+	}
+	var errs []error
+	if !domain.ValidTaxID(inv.BuyerTaxID) {
+		errs = append(errs, fmt.Errorf("mig: buyer 統一編號 %q fails its checksum", inv.BuyerTaxID))
+	}
+	if inv.BuyerName == "" {
+		errs = append(errs, errors.New("mig: B2B buyer name is required"))
+	}
+	limit(&errs, "buyer name", inv.BuyerName, 60)
+	return RoleDescription{Identifier: inv.BuyerTaxID, Name: inv.BuyerName}, errs
+}
+
+// BuildF0401 maps an invoice to its F0401 message.
+//
+// Amounts: B2B carries net sales, tax and total. B2C carries the
+// tax-inclusive total as SalesAmount with TaxAmount 0, as B2C lines are
+// inclusive prices; this follows vendor practice for the former C0401 and
+// is not verified against the MIG 4.1 text.
+func BuildF0401(inv domain.InvoiceIssued, seller Seller) (*Invoice, error) {
+	var errs []error
+	if _, err := twrules.ParseInvoiceNumber(inv.Number); err != nil {
+		errs = append(errs, err)
+	}
+	if inv.Kind != "b2b" && inv.Kind != "b2c" {
+		errs = append(errs, fmt.Errorf("mig: invoice kind %q: want b2b or b2c", inv.Kind))
+	}
+	if !twrules.ValidRandomCode(inv.RandomCode) {
+		errs = append(errs, fmt.Errorf("mig: random code %q: want 4 digits", inv.RandomCode))
+	}
+	if inv.Sales+inv.Tax != inv.Total || inv.Total <= 0 {
+		errs = append(errs, fmt.Errorf("mig: sales %d + tax %d ≠ total %d (or not positive)", inv.Sales, inv.Tax, inv.Total))
+	}
+	if len(inv.Lines) == 0 || len(inv.Lines) > 9999 {
+		errs = append(errs, fmt.Errorf("mig: %d lines: want 1 to 9999", len(inv.Lines)))
+	}
+	s, e := sellerRole(seller)
+	errs = append(errs, e...)
+	b, e := buyerRole(inv)
+	errs = append(errs, e...)
+
+	m := InvoiceMain{
+		InvoiceNumber: inv.Number, InvoiceDate: date(inv.IssuedAt), InvoiceTime: clock(inv.IssuedAt),
+		Seller: s, Buyer: b, InvoiceType: invoiceTypeGeneral, DonateMark: "0", PrintMark: "Y",
+		RandomNumber: inv.RandomCode,
+	}
+	if inv.Kind == "b2c" {
+		switch {
+		case inv.DonationCode != "":
+			if !twrules.ValidDonationCode(inv.DonationCode) {
+				errs = append(errs, fmt.Errorf("mig: donation code %q: want 3 to 7 digits", inv.DonationCode))
+			}
+			m.DonateMark, m.NPOBAN, m.PrintMark = "1", inv.DonationCode, "N"
+		case inv.Carrier != "":
+			ct := twrules.CarrierTypeOf(inv.Carrier)
+			if ct == "" {
+				errs = append(errs, fmt.Errorf("mig: carrier %q is neither a mobile barcode nor a citizen certificate", inv.Carrier))
+			}
+			m.CarrierType, m.CarrierId1, m.CarrierId2, m.PrintMark = ct, inv.Carrier, inv.Carrier, "N"
+		}
+	}
+	out := &Invoice{Xmlns: NamespaceF0401, Main: m}
+	for i, l := range inv.Lines {
+		limit(&errs, "line description", l.Description, 500)
+		limit(&errs, "line unit", l.Unit, 6)
+		out.Details = append(out.Details, ProductItem{
+			Description: l.Description, Quantity: l.Quantity.String(), Unit: l.Unit,
+			UnitPrice: l.UnitPrice.String(), TaxType: taxTypeTaxable, Amount: l.Amount.String(),
+			SequenceNumber: strconv.Itoa(i + 1),
+		})
+	}
+	amt := InvoiceAmount{
+		SalesAmount: strconv.FormatInt(inv.Sales, 10), FreeTaxSalesAmount: "0", ZeroTaxSalesAmount: "0",
+		TaxType: taxTypeTaxable, TaxRate: taxRate, TaxAmount: strconv.FormatInt(inv.Tax, 10),
+		TotalAmount: strconv.FormatInt(inv.Total, 10),
+	}
+	if inv.Kind == "b2c" {
+		amt.SalesAmount, amt.TaxAmount = strconv.FormatInt(inv.Total, 10), "0"
+	}
+	out.Amount = amt
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("mig: F0401 %s: %w", inv.Number, err)
+	}
+	return out, nil
+}
+
+// Void is a void (作廢) with what F0501 needs besides the event: the
+// voided invoice and the time of the void (the event's occurred-at).
+type Void struct {
+	Invoice domain.InvoiceIssued
+	Event   domain.InvoiceVoided
+	At      time.Time
+}
+
+// BuildF0501 maps a void to its F0501 message.
+func BuildF0501(v Void, seller Seller) (*CancelInvoice, error) {
+	var errs []error
+	if v.Event.Number != v.Invoice.Number {
+		errs = append(errs, fmt.Errorf("mig: void of %s given invoice %s", v.Event.Number, v.Invoice.Number))
+	}
+	if v.Event.Reason == "" {
+		errs = append(errs, errors.New("mig: a void needs a reason"))
+	}
+	limit(&errs, "cancel reason", v.Event.Reason, 20)
+	if !domain.ValidTaxID(seller.TaxID) {
+		errs = append(errs, fmt.Errorf("mig: seller 統一編號 %q fails its checksum", seller.TaxID))
+	}
+	if v.At.Before(v.Invoice.IssuedAt) {
+		errs = append(errs, errors.New("mig: void before the invoice was issued"))
+	}
+	buyer, _ := buyerRole(v.Invoice)
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("mig: F0501 %s: %w", v.Event.Number, err)
+	}
+	return &CancelInvoice{
+		Xmlns: NamespaceF0501, CancelInvoiceNumber: v.Invoice.Number, InvoiceDate: date(v.Invoice.IssuedAt),
+		BuyerId: buyer.Identifier, SellerId: seller.TaxID, CancelDate: date(v.At), CancelTime: clock(v.At),
+		CancelReason: v.Event.Reason,
+	}, nil
+}
+
+// AllowanceDoc is an allowance with what G0401 needs besides the event: the
+// original invoice and the time of issue (the event's occurred-at).
+type AllowanceDoc struct {
+	Invoice domain.InvoiceIssued
+	Event   domain.AllowanceIssued
+	At      time.Time
+}
+
+// BuildG0401 maps an allowance to its G0401 message: one line against the
+// original invoice with the allowed net amount and its tax.
+func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
+	var errs []error
+	ev := a.Event
+	if ev.InvoiceNumber != a.Invoice.Number {
+		errs = append(errs, fmt.Errorf("mig: allowance against %s given invoice %s", ev.InvoiceNumber, a.Invoice.Number))
+	}
+	if ev.Number == "" || utf8.RuneCountInString(ev.Number) > 16 {
+		errs = append(errs, fmt.Errorf("mig: allowance number %q: want 1 to 16 characters", ev.Number))
+	}
+	if ev.Sales <= 0 || ev.Tax < 0 || ev.Sales+ev.Tax > a.Invoice.Total {
+		errs = append(errs, errors.New("mig: allowance amounts must be positive and within the invoice total"))
+	}
+	s, e := sellerRole(seller)
+	errs = append(errs, e...)
+	b, e := buyerRole(a.Invoice)
+	errs = append(errs, e...)
+	desc := ev.Reason
+	if desc == "" {
+		desc = "折讓"
+	}
+	limit(&errs, "allowance description", desc, 500)
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("mig: G0401 %s: %w", ev.Number, err)
+	}
+	sales, tax := strconv.FormatInt(ev.Sales, 10), strconv.FormatInt(ev.Tax, 10)
+	return &Allowance{
+		Xmlns: NamespaceG0401,
+		Main: AllowanceMain{AllowanceNumber: ev.Number, AllowanceDate: date(a.At), Seller: s, Buyer: b,
+			AllowanceType: allowanceBySeller},
+		Details: []AllowanceItem{{
+			OriginalInvoiceDate: date(a.Invoice.IssuedAt), OriginalInvoiceNumber: a.Invoice.Number,
+			OriginalDescription: desc, Quantity: "1", UnitPrice: sales, Amount: sales, Tax: tax,
+			AllowanceSequenceNumber: "1", TaxType: taxTypeTaxable,
+		}},
+		Amount: AllowanceAmount{TaxAmount: tax, TotalAmount: sales},
+	}, nil
+}

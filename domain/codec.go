@@ -42,6 +42,9 @@ var factories = map[string]func() Event{
 	TypeQuoteIssued:        func() Event { return &QuoteIssued{} },
 	TypeQuoteAccepted:      func() Event { return &QuoteAccepted{} },
 	TypeContractIssued:     func() Event { return &ContractIssued{} },
+	TypeInvoiceRangeSet:    func() Event { return &InvoiceRangeAssigned{} },
+	TypeStaffTokenIssued:   func() Event { return &StaffTokenIssued{} },
+	TypeStaffTokenRevoked:  func() Event { return &StaffTokenRevoked{} },
 }
 
 // Known reports whether typ is an event type of the catalog.

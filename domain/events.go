@@ -33,6 +33,9 @@ const (
 	TypeQuoteIssued        = "quote.issued"
 	TypeQuoteAccepted      = "quote.accepted"
 	TypeContractIssued     = "contract.issued"
+	TypeInvoiceRangeSet    = "invoice.range_assigned"
+	TypeStaffTokenIssued   = "staff.token_issued"
+	TypeStaffTokenRevoked  = "staff.token_revoked"
 )
 
 // Plans. Starter accounts are prepaid; Business and Enterprise are billed
@@ -306,6 +309,39 @@ func (AllowanceIssued) SchemaVersion() int    { return 1 }
 func (QuoteIssued) SchemaVersion() int        { return 1 }
 func (QuoteAccepted) SchemaVersion() int      { return 1 }
 func (ContractIssued) SchemaVersion() int     { return 1 }
+
+// InvoiceRangeAssigned records the 字軌 and number range the tax authority
+// assigned for a two-month period. Invoices of the period are appended to the
+// same stream, so numbers are allocated by optimistic concurrency.
+type InvoiceRangeAssigned struct {
+	Period string `json:"period"` // e.g. 2026-11 (first month)
+	Prefix string `json:"prefix"` // two letters
+	From   int64  `json:"from"`
+	To     int64  `json:"to"`
+}
+
+// StaffTokenIssued records a staff token (its hash only).
+type StaffTokenIssued struct {
+	TokenID string `json:"token_id"`
+	Role    string `json:"role"` // admin, finance, auditor
+	Name    string `json:"name,omitempty"`
+	Hash    string `json:"hash"`
+}
+
+// StaffTokenRevoked ends a staff token.
+type StaffTokenRevoked struct {
+	TokenID string `json:"token_id"`
+}
+
+func (InvoiceRangeAssigned) EventType() string  { return TypeInvoiceRangeSet }
+func (StaffTokenIssued) EventType() string      { return TypeStaffTokenIssued }
+func (StaffTokenRevoked) EventType() string     { return TypeStaffTokenRevoked }
+func (InvoiceRangeAssigned) SchemaVersion() int { return 1 }
+func (StaffTokenIssued) SchemaVersion() int     { return 1 }
+func (StaffTokenRevoked) SchemaVersion() int    { return 1 }
+
+// StaffStream holds a staff token's events.
+func StaffStream(id string) string { return "staff-" + id }
 
 // Stream names. One stream per entity; usage facts go to the account's usage
 // stream and append without an expected version.

@@ -37,7 +37,7 @@ func Replay(ctx context.Context, store eventstore.Store, progress func(n uint64)
 	}
 	defer os.RemoveAll(dir)
 	// Scratch data: durability is pointless, speed is not.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "usage.db")+"?_pragma=journal_mode(WAL)&_pragma=synchronous(OFF)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "usage.db")+"?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)")
 	if err != nil {
 		return nil, err
 	}

@@ -153,11 +153,17 @@ func TestUsageRestartFromCheckpoint(t *testing.T) {
 		for i := range 50 {
 			history2.request("acct-001", "late-"+string(rune('a'+i%26))+time.Duration(i).String(), history2.base.Add(time.Duration(i)*time.Hour))
 		}
-		r2, _ := NewRunner(s, nil, u) // a fresh runner: resumes from the stored checkpoint
+		// A fresh model on the same database (as after a process restart)
+		// resumes from the stored checkpoint and reads the stored rows.
+		u2, err := NewUsage(context.Background(), u.db, SQLite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, _ := NewRunner(s, nil, u2)
 		if err := r2.CatchUp(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := u.All(context.Background())
+		rows, err := u2.All(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 	"github.com/shopspring/decimal"
@@ -75,7 +76,19 @@ type Usage struct {
 	db   *sql.DB
 	d    Dialect
 	name string
+
+	// cache holds the rows as this process last committed them, valid while
+	// the stored checkpoint is still cacheAt (nobody else wrote since).
+	// complete: the cache holds every row (the table started empty), so a
+	// miss means no row and needs no SELECT — what makes a replay fast.
+	mu       sync.Mutex
+	cache    map[usageKey]UsageRow
+	cacheAt  eventstore.Position
+	complete bool
 }
+
+// maxCachedRows bounds the cache; past it the cache restarts empty.
+const maxCachedRows = 500_000
 
 var _ Projection = (*Usage)(nil)
 
@@ -126,7 +139,10 @@ func (u *Usage) Checkpoint(ctx context.Context) (eventstore.Position, error) {
 	return u.checkpoint(ctx, u.db)
 }
 
-type usageKey struct{ account, period, model string }
+type usageKey struct {
+	daily                  bool
+	account, period, model string
+}
 
 // Apply implements Projection: it sums the batch per row in Go, then reads,
 // adds and writes each touched row once, with the checkpoint, in one
@@ -158,6 +174,14 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) (err error) {
 	if len(batch) == 0 {
 		return tx.Commit()
 	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	switch {
+	case cp == eventstore.Start: // nothing applied yet: the tables are empty
+		u.cache, u.complete = map[usageKey]UsageRow{}, true
+	case u.cache == nil || cp != u.cacheAt:
+		u.cache, u.complete = map[usageKey]UsageRow{}, false
+	}
 	monthly, daily := map[usageKey]*UsageRow{}, map[usageKey]*UsageRow{}
 	for i := range batch {
 		e := &batch[i]
@@ -177,9 +201,10 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) (err error) {
 		local := at.In(Taipei)
 		for _, g := range []struct {
 			m      map[usageKey]*UsageRow
+			daily  bool
 			period string
-		}{{monthly, local.Format("2006-01")}, {daily, local.Format("2006-01-02")}} {
-			k := usageKey{v.AccountID, g.period, v.Model}
+		}{{monthly, false, local.Format("2006-01")}, {daily, true, local.Format("2006-01-02")}} {
+			k := usageKey{g.daily, v.AccountID, g.period, v.Model}
 			r, ok := g.m[k]
 			if !ok {
 				r = &UsageRow{AccountID: k.account, Period: k.period, Model: k.model}
@@ -199,7 +224,20 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) (err error) {
 		int64(last.Commit), int64(last.Prepare), u.name); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err = tx.Commit(); err != nil {
+		u.cache = nil
+		return err
+	}
+	u.cacheAt = last
+	for _, m := range []map[usageKey]*UsageRow{monthly, daily} {
+		for k, r := range m {
+			u.cache[k] = *r
+		}
+	}
+	if len(u.cache) > maxCachedRows {
+		u.cache, u.complete = map[usageKey]UsageRow{}, false
+	}
+	return nil
 }
 
 // merge adds sums to the stored rows of a table.
@@ -222,23 +260,35 @@ func (u *Usage) merge(ctx context.Context, tx *sql.Tx, table, col string, rows m
 	}
 	defer up.Close()
 	for k, r := range rows {
-		var old UsageRow
-		var cost string
-		err := sel.QueryRowContext(ctx, k.account, k.period, k.model).Scan(&old.Requests, &old.TokensIn, &old.TokensOut, &old.TokensCached, &old.TokensReasoning, &cost)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return err
-		default:
-			if old.Cost, err = decimal.NewFromString(cost); err != nil {
-				return fmt.Errorf("projections: %s cost %q: %w", table, cost, err)
-			}
+		if old, ok := u.cache[k]; ok {
 			r.add(&old)
+		} else if !u.complete {
+			if err := u.load(ctx, sel, table, k, r); err != nil {
+				return err
+			}
 		}
 		if _, err := up.ExecContext(ctx, k.account, k.period, k.model, r.Requests, r.TokensIn, r.TokensOut,
 			r.TokensCached, r.TokensReasoning, r.Cost.String()); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// load adds a stored row to r.
+func (u *Usage) load(ctx context.Context, sel *sql.Stmt, table string, k usageKey, r *UsageRow) error {
+	var old UsageRow
+	var cost string
+	err := sel.QueryRowContext(ctx, k.account, k.period, k.model).Scan(&old.Requests, &old.TokensIn, &old.TokensOut, &old.TokensCached, &old.TokensReasoning, &cost)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	default:
+		if old.Cost, err = decimal.NewFromString(cost); err != nil {
+			return fmt.Errorf("projections: %s cost %q: %w", table, cost, err)
+		}
+		r.add(&old)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 
 func init() {
 	register("accounts open", "open a customer account", cmdAccountsOpen)
+	register("accounts plan", "change an account's plan, custom limits, credit limit and volume discount", cmdAccountsPlan)
 	register("keys issue", "issue an API key for an account (shown once)", cmdKeysIssue)
 	register("keys revoke", "revoke an API key", cmdKeysRevoke)
 	register("credits topup", "record a top-up (idempotent per reference)", cmdCreditsTopUp)
@@ -56,6 +57,36 @@ func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Write
 		id, err := h.OpenAccount(ctx, a)
 		if err == nil {
 			fmt.Fprintln(stdout, id)
+		}
+		return err
+	})
+}
+
+func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("accounts plan", stderr)
+	var pc domain.PlanChanged
+	var plan, limit, discount string
+	fs.StringVar(&pc.AccountID, "account", "", "account ID")
+	fs.StringVar(&plan, "plan", "", "starter, business or enterprise")
+	fs.Int64Var(&pc.RPM, "rpm", 0, "custom requests per minute per key (0: the plan's)")
+	fs.Int64Var(&pc.TPM, "tpm", 0, "custom tokens per minute per key (0: the plan's)")
+	fs.StringVar(&limit, "credit-limit", "0", "NTD credit limit (monthly-billed plans)")
+	fs.StringVar(&discount, "volume-discount", "0", "fraction off every request's cost, e.g. 0.1")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	pc.Plan = domain.Plan(plan)
+	var err error
+	if pc.CreditLimit, err = decimal.NewFromString(limit); err != nil {
+		return fmt.Errorf("%w: --credit-limit: %v", errUsage, err)
+	}
+	if pc.VolumeDiscount, err = decimal.NewFromString(discount); err != nil {
+		return fmt.Errorf("%w: --volume-discount: %v", errUsage, err)
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		err := h.ChangePlan(ctx, pc)
+		if err == nil {
+			fmt.Fprintf(stdout, "%s is now on %s\n", pc.AccountID, pc.Plan)
 		}
 		return err
 	})

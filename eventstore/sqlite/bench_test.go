@@ -14,7 +14,7 @@ import (
 	"github.com/routefree/routefree/eventstore/sqlite"
 )
 
-// usage is a realistic ~200-byte usage event.
+// usage is a realistic ~200-byte usage event with a time-ordered (v7) ID.
 func usage(i int) eventstore.EventData {
 	return eventstore.EventData{
 		ID: uuid.Must(uuid.NewV7()), Type: "RequestCompleted", SchemaVersion: 1, OccurredAt: time.Now().UTC(),
@@ -23,10 +23,17 @@ func usage(i int) eventstore.EventData {
 }
 
 // BenchmarkAppend measures single-event appends, as the gateway makes them,
-// from 1 and 64 concurrent appenders under synchronous=FULL.
+// from 1 and 64 concurrent appenders under synchronous=FULL, and 100-event
+// appends from one appender (the writer's capacity when batches are full). IDs are v7
+// (time-ordered, what the gateway should mint) or v4 (random: every event
+// dirties a different page of the event_id index).
 func BenchmarkAppend(b *testing.B) {
-	for _, appenders := range []int{1, 64} {
-		b.Run(fmt.Sprintf("appenders=%d", appenders), func(b *testing.B) {
+	for _, c := range []struct {
+		appenders, perAppend int
+		ids                  string
+	}{{1, 1, "v7"}, {64, 1, "v7"}, {64, 1, "v4"}, {1, 100, "v7"}} {
+		appenders := c.appenders
+		b.Run(fmt.Sprintf("appenders=%d/events=%d/ids=%s", appenders, c.perAppend, c.ids), func(b *testing.B) {
 			s, _ := openTemp(b, sqlite.Options{})
 			ctx := context.Background()
 			var next atomic.Int64
@@ -38,12 +45,19 @@ func BenchmarkAppend(b *testing.B) {
 				go func() {
 					defer wg.Done()
 					stream := fmt.Sprintf("account-%d", g%16)
+					evs := make([]eventstore.EventData, c.perAppend)
 					for {
-						i := next.Add(1)
-						if i > int64(b.N) {
+						i := next.Add(int64(c.perAppend))
+						if i > int64(b.N)+int64(c.perAppend)-1 {
 							return
 						}
-						if _, err := s.Append(ctx, stream, eventstore.Any(), usage(int(i))); err != nil {
+						for j := range evs {
+							evs[j] = usage(int(i) + j)
+							if c.ids == "v4" {
+								evs[j].ID = uuid.New()
+							}
+						}
+						if _, err := s.Append(ctx, stream, eventstore.Any(), evs...); err != nil {
 							b.Error(err)
 							return
 						}

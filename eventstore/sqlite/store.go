@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,6 +54,9 @@ type Store struct {
 	wr     *writer
 	opts   Options
 	slow   atomic.Pointer[func()]
+
+	closeOnce sync.Once
+	closeErr  error
 
 	batches, events atomic.Uint64
 	maxRequests     atomic.Int64
@@ -122,11 +126,14 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	return s.gc.Append(ctx, stream, expected, events...)
 }
 
-// Close writes queued appends, then closes the database.
+// Close writes queued appends, then closes the database. Later appends get
+// eventstore.ErrClosed; closing again does nothing.
 func (s *Store) Close() error {
-	s.gc.Close()
-	s.notify.Notify()
-	return errors.Join(s.wr.close(), s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		s.gc.Close()
+		s.closeErr = errors.Join(s.wr.close(), s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
 }
 
 // SubscribeAll delivers every event after from: history, then live.
@@ -140,7 +147,7 @@ const selectEvents = `SELECT ` + eventColumns + ` FROM events `
 // all). Every row it can see is committed, and rows commit in position
 // order, so nothing can later appear before the last one returned.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
-	rows, err := s.r.QueryContext(ctx, selectEvents+`WHERE position >= ? ORDER BY position LIMIT ?`, int64(from.Commit), limit(max))
+	rows, err := s.r.QueryContext(ctx, selectEvents+`WHERE position > ? ORDER BY position LIMIT ?`, int64(from.Commit), limit(max))
 	if err != nil {
 		return nil, err
 	}

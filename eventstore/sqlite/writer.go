@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/routefree/routefree/eventstore"
 )
@@ -49,8 +51,9 @@ type writer struct {
 	// Scratch reused by every batch.
 	pending map[string]head
 	seen    map[uuid.UUID]stored
-	args    []any
+	args    []any // values of the rows waiting to be inserted
 	rows    int
+	ids     []any // IDs waiting to be looked up
 }
 
 func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
@@ -61,7 +64,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 	w := &writer{
 		conn: conn, inserts: map[int]*sql.Stmt{}, lookups: map[int]*sql.Stmt{},
 		heads: map[string]uint64{}, pending: map[string]head{}, seen: map[uuid.UUID]stored{},
-		args: make([]any, 0, insertChunk*columnCount),
+		args: make([]any, 0, insertChunk*columnCount), ids: make([]any, 0, lookupChunk),
 	}
 	if w.headStmt, err = conn.PrepareContext(ctx, `SELECT max(version) FROM events WHERE stream = ?`); err != nil {
 		conn.Close()
@@ -91,17 +94,38 @@ func (w *writer) close() error {
 
 // writeBatch is the store's eventstore.BatchWriter: one transaction for the
 // whole batch, each request checked and deduplicated on its own.
+//
+// Event IDs are nearly always new, so the first attempt lets the UNIQUE
+// index find duplicates instead of looking every ID up; only when it
+// objects is the batch rolled back and redone with the lookup.
 func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendRequest) error {
+	err := s.tryBatch(ctx, batch, false)
+	var se *sqlitedrv.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		for _, r := range batch {
+			r.Result, r.Err = eventstore.AppendResult{}, nil
+		}
+		err = s.tryBatch(ctx, batch, true)
+	}
+	if err != nil {
+		return fmt.Errorf("eventstore/sqlite: write batch: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) tryBatch(ctx context.Context, batch []*eventstore.AppendRequest, lookup bool) error {
 	w := s.wr
 	clear(w.pending)
 	clear(w.seen)
-	if err := w.loadStored(ctx, batch); err != nil {
-		return err
+	if lookup {
+		if err := w.loadStored(ctx, batch); err != nil {
+			return err
+		}
 	}
 	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
-	tip, last, inserted, err := w.apply(ctx, batch)
+	tip, last, inserted, err := w.apply(ctx, batch, lookup)
 	if err == nil {
 		if f := s.slow.Load(); f != nil {
 			(*f)()
@@ -115,7 +139,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 		// A failed COMMIT may already have rolled back; the error of a second
 		// rollback says nothing new.
 		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
-		return fmt.Errorf("eventstore/sqlite: write batch: %w", err)
+		return err
 	}
 	// Committed: only now does the in-memory state move on.
 	w.tip, w.last = tip, last
@@ -138,7 +162,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 
 // loadStored finds which of the batch's event IDs are already stored.
 func (w *writer) loadStored(ctx context.Context, batch []*eventstore.AppendRequest) error {
-	args := w.args[:0]
+	args := w.ids[:0]
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
@@ -190,7 +214,7 @@ func (w *writer) lookup(ctx context.Context, ids []any) error {
 
 // apply checks and inserts every request of the batch inside the open
 // transaction, and returns the chain tip and last position it would leave.
-func (w *writer) apply(ctx context.Context, batch []*eventstore.AppendRequest) (tip []byte, last uint64, inserted int, err error) {
+func (w *writer) apply(ctx context.Context, batch []*eventstore.AppendRequest, looked bool) (tip []byte, last uint64, inserted int, err error) {
 	tip, last = w.tip, w.last
 	w.args, w.rows = w.args[:0], 0
 	for _, r := range batch {
@@ -198,13 +222,13 @@ func (w *writer) apply(ctx context.Context, batch []*eventstore.AppendRequest) (
 		if err != nil {
 			return nil, 0, 0, err
 		}
-		fresh, dupPos := 0, uint64(0)
-		for i := range r.Events {
-			if st, ok := w.seen[r.Events[i].ID]; ok {
-				dupPos = st.position
-			} else {
-				fresh++
+		fresh, dupPos := w.fresh(r)
+		if !r.Expected.Check(h.version, h.exists) && !looked {
+			// Perhaps a retry of a stored append: look its IDs up (rare).
+			if err := w.loadStored(ctx, []*eventstore.AppendRequest{r}); err != nil {
+				return nil, 0, 0, err
 			}
+			fresh, dupPos = w.fresh(r)
 		}
 		if fresh == 0 && len(r.Events) > 0 {
 			// Every event is already stored: a retry, answered as success.
@@ -238,6 +262,19 @@ func (w *writer) apply(ctx context.Context, batch []*eventstore.AppendRequest) (
 		r.Result = eventstore.AppendResult{NextExpectedVersion: h.version, Position: pos(last)}
 	}
 	return tip, last, inserted, w.flushRows(ctx)
+}
+
+// fresh counts r's events not known to be stored, and gives the position
+// of the last one that is.
+func (w *writer) fresh(r *eventstore.AppendRequest) (n int, dupPos uint64) {
+	for i := range r.Events {
+		if st, ok := w.seen[r.Events[i].ID]; ok {
+			dupPos = st.position
+		} else {
+			n++
+		}
+	}
+	return n, dupPos
 }
 
 func pos(p uint64) eventstore.Position { return eventstore.Position{Commit: p, Prepare: p} }

@@ -195,3 +195,27 @@ func testReadAllRange(t *testing.T, open func(t *testing.T) eventstore.Store, f 
 		t.Fatalf("ReadAll(Start, 1) gave %d events", len(one))
 	}
 }
+
+func testClose(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
+	s := open(t)
+	e := event("E")
+	errs := make(chan error, 20)
+	for range 20 {
+		go func() { _, err := s.Append(ctx(t), "closing", eventstore.Any(), e); errs <- err }()
+	}
+	// Appends racing with Close either land or get ErrClosed.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if err := <-errs; err != nil && !errors.Is(err, eventstore.ErrClosed) {
+			t.Fatalf("append racing Close: %v", err)
+		}
+	}
+	if _, err := s.Append(ctx(t), "closing", eventstore.Any(), event("E")); !errors.Is(err, eventstore.ErrClosed) {
+		t.Fatalf("append after Close: %v, want ErrClosed", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}

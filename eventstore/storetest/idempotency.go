@@ -59,6 +59,44 @@ func testIdempotent(t *testing.T, open func(t *testing.T) eventstore.Store, f Fe
 			t.Fatalf("stream has %d events, want 4", n)
 		}
 	})
+	t.Run("RetryInsideBusyBatch", func(t *testing.T) {
+		// A retry that conflicts on version shares a transaction with fresh
+		// appends; slow commits make such batches likely.
+		batch := events("E", 2)
+		on(t, s).Append("busy-retry", eventstore.NoStream(), batch...)
+		if f.SlowCommit != nil {
+			f.SlowCommit(s, true)
+			defer f.SlowCommit(s, false)
+		}
+		fresh := make([][]eventstore.EventData, 30)
+		errs := make(chan error, len(fresh)+1)
+		for i := range fresh {
+			fresh[i] = events("E", 3)
+			go func() { _, err := s.Append(c, "busy-fresh", eventstore.Any(), fresh[i]...); errs <- err }()
+		}
+		go func() { _, err := s.Append(c, "busy-retry", eventstore.NoStream(), batch...); errs <- err }()
+		for range len(fresh) + 1 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		byID := map[[16]byte]eventstore.RecordedEvent{}
+		for _, e := range on(t, s).ReadStream("busy-fresh", 0, 1000) {
+			byID[e.ID] = e
+		}
+		for _, evs := range fresh {
+			for _, want := range evs {
+				got, ok := byID[want.ID]
+				if !ok {
+					t.Fatalf("event %s missing", want.ID)
+				}
+				sameEvent(t, got, want)
+			}
+		}
+		if n := ids("busy-retry"); n != 2 {
+			t.Fatalf("retried stream has %d events, want 2", n)
+		}
+	})
 	t.Run("ConcurrentSameID", func(t *testing.T) {
 		e := event("E")
 		errs := make(chan error, 10)

@@ -34,7 +34,7 @@ type Features struct {
 }
 
 // Run runs every case. open must return a new, empty store and arrange its
-// Close with t.Cleanup.
+// Close with t.Cleanup (Close must be safe to call twice).
 func Run(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
 	cases := []struct {
 		name string
@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
 		{"GroupCommit", testGroupCommit},
 		{"ConcurrentWritersLiveSubscribers", testConcurrentWriters},
 		{"OutOfOrderCommits", testOutOfOrderCommits},
+		{"Close", testClose},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open, f) })
@@ -105,6 +106,9 @@ func readAll(t *testing.T, s eventstore.Store) []eventstore.RecordedEvent {
 		evs := on(t, s).ReadAll(pos, 1000)
 		if len(evs) == 0 {
 			return all
+		}
+		if !pos.Less(evs[0].Position) {
+			t.Fatalf("ReadAll after %v returned an event at %v: the start is not exclusive", pos, evs[0].Position)
 		}
 		all = append(all, evs...)
 		pos = evs[len(evs)-1].Position

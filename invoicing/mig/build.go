@@ -96,6 +96,9 @@ func BuildF0401(inv domain.InvoiceIssued, seller Seller) (*Invoice, error) {
 	if inv.Sales+inv.Tax != inv.Total || inv.Total <= 0 {
 		errs = append(errs, fmt.Errorf("mig: sales %d + tax %d ≠ total %d (or not positive)", inv.Sales, inv.Tax, inv.Total))
 	}
+	if p := twrules.PeriodOf(inv.IssuedAt).String(); inv.Period != "" && inv.Period != p {
+		errs = append(errs, fmt.Errorf("mig: invoice period %s, but issued in period %s", inv.Period, p))
+	}
 	if len(inv.Lines) == 0 || len(inv.Lines) > 9999 {
 		errs = append(errs, fmt.Errorf("mig: %d lines: want 1 to 9999", len(inv.Lines)))
 	}

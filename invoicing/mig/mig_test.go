@@ -131,6 +131,7 @@ func TestF0401Rejects(t *testing.T) {
 		"random":         func(i *domain.InvoiceIssued) { i.RandomCode = "" },
 		"unit too long":  func(i *domain.InvoiceIssued) { i.Lines[0].Unit = "百萬tokens" },
 		"no lines":       func(i *domain.InvoiceIssued) { i.Lines = nil },
+		"wrong period":   func(i *domain.InvoiceIssued) { i.Period = "2027-01" },
 	}
 	for name, mut := range cases {
 		inv := b2b()

@@ -2,35 +2,58 @@ package pdf
 
 import (
 	"fmt"
+	"image"
 
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/code39"
-	"github.com/boombuler/barcode/qr"
+	"github.com/makiuchi-d/gozxing"
+	qrdec "github.com/makiuchi-d/gozxing/qrcode/decoder"
+	qrenc "github.com/makiuchi-d/gozxing/qrcode/encoder"
 )
 
 // minLeftQRModules is version 6 (41×41): the spec's floor for the left QR.
 const minLeftQRModules = 41
 
-// encodeQR encodes UTF-8 content (byte mode) at the lowest error-correction
-// level that yields at least minModules modules. boombuler picks the
-// smallest version and cannot force one, so raising the level (L → M → Q →
-// H) is how short content reaches version 6; the spec asks for level ≥ L.
-func encodeQR(content string, minModules int) (barcode.Barcode, error) {
-	var last barcode.Barcode
-	for _, ecl := range []qr.ErrorCorrectionLevel{qr.L, qr.M, qr.Q, qr.H} {
-		code, err := qr.Encode(content, ecl, qr.Unicode)
-		if err != nil {
-			return nil, fmt.Errorf("pdf: QR: %w", err)
+// qrMatrix is an encoded QR code: n×n modules, row-major, true = dark.
+type qrMatrix struct {
+	n    int
+	dark []bool
+}
+
+// Bounds is the module grid, as for an image.
+func (m *qrMatrix) Bounds() image.Rectangle { return image.Rect(0, 0, m.n, m.n) }
+
+// encodeQR encodes UTF-8 content at error-correction level L (the spec's
+// floor) in a version with at least minModules modules. gozxing's encoder
+// can force a version, which boombuler's cannot, and measured ~4.5× faster.
+// Byte mode carries the UTF-8 bytes without an ECI header (the charset is
+// the content's own field 12), as boombuler's qr.Unicode did.
+func encodeQR(content string, minModules int) (*qrMatrix, error) {
+	hints := map[gozxing.EncodeHintType]interface{}{}
+	if minModules > 21 {
+		v := (minModules - 17 + 3) / 4 // modules = 17 + 4·version
+		if v > 40 {
+			return nil, fmt.Errorf("pdf: QR cannot have %d modules", minModules)
 		}
-		if code.Bounds().Dx() >= minModules {
-			return code, nil
+		hints[gozxing.EncodeHintType_QR_VERSION] = v
+	}
+	code, err := qrenc.Encoder_encode(content, qrdec.ErrorCorrectionLevel_L, hints)
+	if err != nil && len(hints) > 0 {
+		// Too long for the minimum version: let the encoder pick a larger one.
+		code, err = qrenc.Encoder_encode(content, qrdec.ErrorCorrectionLevel_L, nil)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pdf: QR: %w", err)
+	}
+	mat := code.GetMatrix()
+	n := mat.GetWidth()
+	m := &qrMatrix{n: n, dark: make([]bool, n*n)}
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			m.dark[y*n+x] = mat.Get(x, y) == 1
 		}
-		last = code
 	}
-	if minModules > 0 {
-		return nil, fmt.Errorf("pdf: QR has %d modules, below %d", last.Bounds().Dx(), minModules)
-	}
-	return last, nil
+	return m, nil
 }
 
 func dark(code barcode.Barcode, x, y int) bool {
@@ -41,21 +64,21 @@ func dark(code barcode.Barcode, x, y int) bool {
 // drawQR draws the code's modules as filled vector rectangles in a size×size
 // box (no JPEG: blurred 1-px modules do not scan), one rectangle per run of
 // dark modules in a row.
-func (d doc) drawQR(code barcode.Barcode, x, y, size float64) {
-	b := code.Bounds()
-	m := size / float64(b.Dx())
+func (d doc) drawQR(code *qrMatrix, x, y, size float64) {
+	n := code.n
+	m := size / float64(n)
 	d.SetFillColor(0, 0, 0)
-	for row := b.Min.Y; row < b.Max.Y; row++ {
-		for col := b.Min.X; col < b.Max.X; {
-			if !dark(code, col, row) {
+	for row := 0; row < n; row++ {
+		for col := 0; col < n; {
+			if !code.dark[row*n+col] {
 				col++
 				continue
 			}
 			start := col
-			for col < b.Max.X && dark(code, col, row) {
+			for col < n && code.dark[row*n+col] {
 				col++
 			}
-			d.Rect(x+float64(start-b.Min.X)*m, y+float64(row-b.Min.Y)*m, float64(col-start)*m, m, "F")
+			d.Rect(x+float64(start)*m, y+float64(row)*m, float64(col-start)*m, m, "F")
 		}
 	}
 }

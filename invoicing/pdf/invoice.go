@@ -79,6 +79,9 @@ func checkInvoice(inv domain.InvoiceIssued, seller Seller) error {
 	if inv.Sales+inv.Tax != inv.Total || inv.Total <= 0 {
 		errs = append(errs, fmt.Errorf("pdf: sales %d + tax %d ≠ total %d (or not positive)", inv.Sales, inv.Tax, inv.Total))
 	}
+	if p := twrules.PeriodOf(inv.IssuedAt).String(); inv.Period != "" && inv.Period != p {
+		errs = append(errs, fmt.Errorf("pdf: invoice period %s, but issued in period %s", inv.Period, p))
+	}
 	if len(inv.Lines) == 0 {
 		errs = append(errs, errors.New("pdf: invoice has no lines"))
 	}
@@ -96,7 +99,8 @@ func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller S
 	if err := checkInvoice(inv, seller); err != nil {
 		return err
 	}
-	texts := []string{seller.Name, seller.Address, seller.Phone, inv.BuyerName, inv.Carrier, twrules.UpperNTD(inv.Total)}
+	texts := []string{seller.Name, seller.Address, seller.Phone, inv.BuyerName, inv.Carrier, twrules.UpperNTD(inv.Total),
+		twrules.PeriodOf(inv.IssuedAt).Label()}
 	for _, l := range inv.Lines {
 		texts = append(texts, l.Description, l.Unit)
 	}
@@ -108,29 +112,32 @@ func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller S
 	if err != nil {
 		return err
 	}
-	leftQR, err := encodeQR(left, minLeftQRModules)
-	if err != nil {
+	var c codes
+	if c.left, err = encodeQR(left, minLeftQRModules); err != nil {
 		return err
 	}
-	rightQR, err := encodeQR(right, 0)
-	if err != nil {
+	if c.right, err = encodeQR(right, 0); err != nil {
 		return err
 	}
-	bars, err := encodeCode39(proof.Code39())
-	if err != nil {
+	if c.bars, err = encodeCode39(proof.Code39()); err != nil {
 		return err
 	}
-
 	number := twrules.PrintedNumber(inv.Number)
-	period := twrules.PeriodOf(inv.IssuedAt)
 	return r.render(w, invoiceVariant(inv, opts), "電子發票證明聯 "+number, inv.IssuedAt, texts, func(d doc) error {
-		drawInvoice(d, inv, seller, opts, period, number, bars, leftQR, rightQR)
+		drawInvoice(d, inv, seller, opts, c)
 		return nil
 	})
 }
 
-func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOptions, period twrules.Period, number string, bars, leftQR, rightQR barcode.Barcode) {
+// codes are a proof's encoded barcodes.
+type codes struct {
+	bars        barcode.Barcode
+	left, right *qrMatrix
+}
 
+func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOptions, c codes) {
+	number := twrules.PrintedNumber(inv.Number)
+	period := twrules.PeriodOf(inv.IssuedAt)
 	// Proof block, laid out like the MOF sample.
 	d.cell(margin, 15, contentW, 7, 13, seller.Name, "C", "")
 	title := "電子發票證明聯"
@@ -155,10 +162,10 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 		buyer = "買方 " + inv.BuyerTaxID
 	}
 	row(62, "賣方 "+seller.TaxID, buyer)
-	barW := float64(bars.Bounds().Dx()) * code39Module
-	d.drawBars(bars, (pageW-barW)/2, code39Y+1, code39Module, code39H-2)
-	d.drawQR(leftQR, qrLeftX, qrY, qrSize)
-	d.drawQR(rightQR, qrRightX, qrY, qrSize)
+	barW := float64(c.bars.Bounds().Dx()) * code39Module
+	d.drawBars(c.bars, (pageW-barW)/2, code39Y+1, code39Module, code39H-2)
+	d.drawQR(c.left, qrLeftX, qrY, qrSize)
+	d.drawQR(c.right, qrRightX, qrY, qrSize)
 
 	y := qrY + qrSize + 6
 	if opts.Void != nil {

@@ -292,7 +292,7 @@ func TestSubsetGuessHits(t *testing.T) {
 	for _, inv := range warm {
 		render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, inv, testSeller(), InvoiceOptions{}) })
 	}
-	next := variant("AB12345681", "國立臺灣大學", "04595252", "嵌入向量服務")
+	next := variant("AB12345681", "國立臺灣大學", "04595252", "嵌入向量服務（2026年10月）")
 	next.Sales, next.Tax, next.Total = 95238, 4762, 100000
 	before := r.layouts.Load()
 	render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, next, testSeller(), InvoiceOptions{}) })

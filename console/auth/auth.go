@@ -1,0 +1,74 @@
+// Package auth says who is calling the admin API and the console: a staff
+// member by role, or a customer by an API key of their account.
+package auth
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Role is a staff role.
+type Role string
+
+// Staff roles: admin runs accounts, keys, catalog and prices; finance records
+// payments, invoices and quotes; auditor reads history and figures.
+const (
+	Admin   Role = "admin"
+	Finance Role = "finance"
+	Auditor Role = "auditor"
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == Admin || r == Finance || r == Auditor }
+
+// Principal is an authenticated caller.
+type Principal struct {
+	Staff     bool
+	Role      Role   // staff only
+	TokenID   string // staff token ID, for the audit trail
+	AccountID string // customers only: the account of their API key
+	KeyID     string // customers only
+}
+
+// ErrUnauthenticated and ErrForbidden map to 401 and 403.
+var (
+	ErrUnauthenticated = errors.New("unauthenticated")
+	ErrForbidden       = errors.New("forbidden")
+)
+
+// Authenticator resolves the caller of a request (bearer token or session).
+type Authenticator interface {
+	Authenticate(r *http.Request) (Principal, error)
+}
+
+// FromContext returns the principal set by Require.
+func FromContext(c echo.Context) (Principal, bool) {
+	p, ok := c.Get("principal").(Principal)
+	return p, ok
+}
+
+// Require lets through staff with one of roles (and, if customers is true,
+// customers, whose handlers must then confine them to their own account).
+func Require(a Authenticator, customers bool, roles ...Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p, err := a.Authenticate(c.Request())
+			if err != nil {
+				return echo.NewHTTPError(http.StatusUnauthorized, "sign in with a staff token or an API key")
+			}
+			allowed := !p.Staff && customers
+			for _, r := range roles {
+				if p.Staff && p.Role == r {
+					allowed = true
+				}
+			}
+			if !allowed {
+				return echo.NewHTTPError(http.StatusForbidden, "your role may not do this")
+			}
+			c.Set("principal", p)
+			return next(c)
+		}
+	}
+}

@@ -1,0 +1,215 @@
+package invoicing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// AssignRange records the 字軌 and number range the tax authority assigned
+// for a two-month period (period: its first month, e.g. 2026-11). It must be
+// the first event of the period's range stream; assigning the same range
+// again is harmless, another one is refused.
+func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, to int64) error {
+	p, err := twrules.ParsePeriod(period)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	r := twrules.Range{Prefix: prefix, From: from, To: to}
+	if err := r.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	ev := &domain.InvoiceRangeAssigned{Period: p.String(), Prefix: prefix, From: from, To: to}
+	d, err := encode(domain.EventID(domain.TypeInvoiceRangeSet, p.String()), s.now(), ev)
+	if err != nil {
+		return err
+	}
+	stream := domain.InvoiceRangeStream(p.String())
+	_, err = s.store.Append(ctx, stream, eventstore.NoStream(), d)
+	if err != nil && !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return err
+	}
+	if err := s.catchUpStream(ctx, stream, -1); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.l.ranges[p.String()]; st == nil || !st.assigned || st.rng != r {
+		return fmt.Errorf("%w: period %s already has range %s%08d-%08d", ErrConflict, p, st.rng.Prefix, st.rng.From, st.rng.To)
+	}
+	return nil
+}
+
+// Range returns the range of a period and how many numbers it has used.
+func (s *Service) Range(period string) (r twrules.Range, used int64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.l.ranges[period]
+	if st == nil || !st.assigned {
+		return twrules.Range{}, 0, false
+	}
+	return st.rng, st.count, true
+}
+
+// draft is an invoice to issue: everything but its number.
+type draft struct {
+	id  uuid.UUID
+	key string
+	inv domain.InvoiceIssued
+}
+
+// maxBatch caps the invoices of one append: the close issues in batches so
+// that 10,000 invoices do not wait for 10,000 commits.
+const maxBatch = 500
+
+// allocate numbers and appends drafts, all issued in the same period, to the
+// period's range stream: the next number is From + the count of invoices in
+// the stream, and the append expects the stream's last version, so
+// concurrent issuers (in this or another process) never share or skip a
+// number; the loser reads again and retries. A draft whose natural key
+// already has an invoice is not issued again; the existing invoice is
+// returned with created false. When the range runs out, the drafts that fit
+// are issued and the error wraps ErrRangeExhausted.
+func (s *Service) allocate(ctx context.Context, period twrules.Period, drafts []draft) (out []Invoice, created []bool, err error) {
+	stream := domain.InvoiceRangeStream(period.String())
+	for len(drafts) > 0 {
+		n := min(len(drafts), maxBatch)
+		got, fresh, err := s.allocateBatch(ctx, period, stream, drafts[:n])
+		out, created = append(out, got...), append(created, fresh...)
+		if err != nil {
+			return out, created, err
+		}
+		drafts = drafts[len(got):]
+	}
+	return out, created, nil
+}
+
+// allocateBatch issues a prefix of drafts (all of them unless the range
+// runs out) and returns their invoices in order.
+func (s *Service) allocateBatch(ctx context.Context, period twrules.Period, stream string, drafts []draft) ([]Invoice, []bool, error) {
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		s.mu.Lock()
+		st := s.l.ranges[period.String()]
+		last := int64(-1)
+		if st != nil {
+			last = st.last
+		}
+		s.mu.Unlock()
+		if err := s.catchUpStream(ctx, stream, last); err != nil {
+			return nil, nil, err
+		}
+		events, fits, exhausted, err := s.number(period, drafts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(events) > 0 {
+			_, err = s.store.Append(ctx, stream, eventstore.Exact(uint64(last)), events...)
+			if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+				// Another issuer took the numbers: read again, decide again.
+				time.Sleep(time.Duration(rand.IntN(1+min(attempt, 20))) * time.Millisecond)
+				continue
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			s.mu.Lock()
+			last = s.l.ranges[period.String()].last
+			s.mu.Unlock()
+			if err := s.catchUpStream(ctx, stream, last); err != nil {
+				return nil, nil, err
+			}
+		}
+		out, created, err := s.results(ctx, drafts[:fits], events)
+		if err == nil && exhausted != nil {
+			err = exhausted
+		}
+		return out, created, err
+	}
+}
+
+// number gives each draft that has no invoice yet the next number. It
+// returns the events to append, how many drafts they (and the existing
+// invoices) cover, and the exhaustion error for the rest.
+func (s *Service) number(period twrules.Period, drafts []draft) (events []eventstore.EventData, fits int, exhausted, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.l.ranges[period.String()]
+	if st == nil || !st.assigned {
+		return nil, 0, nil, fmt.Errorf("%w %s (routefree invoices range --period %s …)", ErrNoRange, period, period)
+	}
+	next := st.count
+	for _, d := range drafts {
+		if s.l.byKey[d.key] != nil || s.l.byID[d.id] != nil {
+			fits++
+			continue
+		}
+		number, err := st.rng.Next(next)
+		if err != nil {
+			return events, fits, fmt.Errorf("invoicing: period %s: %w", period, err), nil
+		}
+		inv := d.inv
+		inv.Number, inv.Period = number, period.String()
+		e, err := encode(d.id, inv.IssuedAt, &inv)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		events = append(events, e)
+		next++
+		fits++
+	}
+	return events, fits, nil, nil
+}
+
+// results looks up the stored invoice of each draft. An event ID that the
+// store already held elsewhere (the same invoice issued in another period's
+// stream) is found after a full Sync.
+func (s *Service) results(ctx context.Context, drafts []draft, appended []eventstore.EventData) ([]Invoice, []bool, error) {
+	for pass := 0; pass < 2; pass++ {
+		out, created := make([]Invoice, 0, len(drafts)), make([]bool, 0, len(drafts))
+		missing := false
+		s.mu.Lock()
+		for _, d := range drafts {
+			inv := s.l.byID[d.id]
+			if inv == nil {
+				inv = s.l.byKey[d.key]
+			}
+			if inv == nil {
+				missing = true
+				break
+			}
+			out = append(out, inv.clone())
+			created = append(created, inv.EventID == d.id && wasAppended(appended, d.id, inv))
+		}
+		s.mu.Unlock()
+		if !missing {
+			return out, created, nil
+		}
+		if err := s.Sync(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
+	return nil, nil, fmt.Errorf("%w: an issued invoice is missing from the store after its append", ErrConflict)
+}
+
+// wasAppended reports whether this call's event for id is the stored one
+// (the store keeps the first event of an ID, which may be another issuer's).
+func wasAppended(appended []eventstore.EventData, id uuid.UUID, inv *Invoice) bool {
+	for _, e := range appended {
+		if e.ID == id {
+			b, err := domain.Encode(&inv.InvoiceIssued)
+			return err == nil && string(b) == string(e.Data)
+		}
+	}
+	return false
+}

@@ -1,0 +1,183 @@
+package invoicing
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/mig"
+	"github.com/routefree/routefree/invoicing/pdf"
+)
+
+// renderers holds one renderer per (font, key): the font is parsed once.
+var renderers sync.Map // rendererKey → *pdf.Renderer
+
+type rendererKey struct{ font, key string }
+
+var rendererMu sync.Mutex
+
+func rendererFor(c SellerConfig) (*pdf.Renderer, error) {
+	k := rendererKey{c.FontPath, c.QRKeyHex}
+	if r, ok := renderers.Load(k); ok {
+		return r.(*pdf.Renderer), nil
+	}
+	rendererMu.Lock()
+	defer rendererMu.Unlock()
+	if r, ok := renderers.Load(k); ok {
+		return r.(*pdf.Renderer), nil
+	}
+	r, err := pdf.New(pdf.Config{FontPath: c.FontPath, QRKeyHex: c.QRKeyHex})
+	if err != nil {
+		return nil, err
+	}
+	renderers.Store(k, r)
+	return r, nil
+}
+
+// ContentHash is the SHA-256 of an invoice's PDF as issued (without a void
+// mark): rendering is deterministic, so the hash recorded at issue equals
+// the hash regenerated from history by an auditor's replay.
+func ContentHash(inv domain.InvoiceIssued, seller SellerConfig) ([]byte, error) {
+	r, err := rendererFor(seller)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	if err := r.RenderInvoice(h, inv, seller.PDF(), pdf.InvoiceOptions{}); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+// RenderInvoice writes an invoice's PDF, marked 作廢 when voided.
+func (s *Service) RenderInvoice(w io.Writer, inv Invoice) error {
+	var opts pdf.InvoiceOptions
+	if inv.Voided {
+		opts.Void = &pdf.VoidMark{Reason: inv.VoidReason, At: inv.VoidedAt}
+	}
+	return s.renderer.RenderInvoice(w, inv.InvoiceIssued, s.seller.PDF(), opts)
+}
+
+// InvoicePDF writes the PDF of the invoice with number, from the cache
+// directory when it holds it.
+func (s *Service) InvoicePDF(w io.Writer, number string) error {
+	inv, err := s.Invoice(number)
+	if err != nil {
+		return err
+	}
+	name := inv.Period + "-" + inv.Number + ".pdf"
+	if inv.Voided {
+		name = inv.Period + "-" + inv.Number + "-void.pdf"
+	}
+	return s.cached(w, filepath.Join("invoices", name), func(w io.Writer) error { return s.RenderInvoice(w, inv) })
+}
+
+// cached serves a document from CacheDir, rendering and storing it on a miss.
+func (s *Service) cached(w io.Writer, rel string, render func(io.Writer) error) error {
+	if s.cacheDir == "" {
+		return render(w)
+	}
+	path := filepath.Join(s.cacheDir, rel)
+	if b, err := os.ReadFile(path); err == nil {
+		_, err = w.Write(b)
+		return err
+	}
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		return err
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// writeFileAtomic writes through a temporary file, so a reader never sees
+// half a PDF.
+func writeFileAtomic(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// WritePDFs renders invoices to dir/<period>-<number>.pdf with workers
+// goroutines (default 2).
+func (s *Service) WritePDFs(ctx context.Context, dir string, invs []Invoice, workers int) error {
+	if workers <= 0 {
+		workers = 2
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i := range invs {
+		inv := invs[i]
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			buf.Grow(64 << 10)
+			if err := s.RenderInvoice(&buf, inv); err != nil {
+				return fmt.Errorf("invoicing: PDF of %s: %w", inv.Number, err)
+			}
+			return os.WriteFile(filepath.Join(dir, inv.Period+"-"+inv.Number+".pdf"), buf.Bytes(), 0o640)
+		})
+	}
+	return g.Wait()
+}
+
+// AllowancePDF writes the 折讓證明單 with the allowance number.
+func (s *Service) AllowancePDF(w io.Writer, number string) error {
+	s.mu.Lock()
+	inv := s.l.byAllow[number]
+	var c Invoice
+	if inv != nil {
+		c = inv.clone()
+	}
+	s.mu.Unlock()
+	if inv == nil {
+		return fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+	}
+	for _, a := range c.Allowances {
+		if a.Number == number {
+			return s.renderer.RenderAllowance(w, a.AllowanceIssued, a.IssuedAt, c.InvoiceIssued, s.seller.PDF())
+		}
+	}
+	return fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+}
+
+// ExportF0401 writes the MIG 4.1 F0401 messages of a period's invoices as a
+// zip, voided ones included (their F0501 follows separately).
+func (s *Service) ExportF0401(w io.Writer, period string) error {
+	invs := s.PeriodInvoices(period)
+	evs := make([]domain.InvoiceIssued, len(invs))
+	for i, inv := range invs {
+		evs[i] = inv.InvoiceIssued
+	}
+	return mig.ExportF0401(w, evs, s.seller.MIG())
+}

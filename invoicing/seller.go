@@ -1,0 +1,105 @@
+package invoicing
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/mig"
+	"github.com/routefree/routefree/invoicing/pdf"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// DevQRKeyHex is a made-up AES key for development and tests ONLY: QR codes
+// signed with it fail the MOF's verification. Production sets
+// ROUTEFREE_INVOICE_AES_KEY to the key from the MOF key tool.
+const DevQRKeyHex = "6A1F9E2C4B7D8E0F13579BDF2468ACE0"
+
+// SellerConfig is RouteFree's own company as printed on every document, plus
+// the issuer's QR key and the font of the PDFs.
+type SellerConfig struct {
+	Name        string // ROUTEFREE_SELLER_NAME
+	TaxID       string // ROUTEFREE_SELLER_TAX_ID, 統一編號 (checksum validated)
+	Address     string // ROUTEFREE_SELLER_ADDRESS
+	Phone       string // ROUTEFREE_SELLER_PHONE
+	Email       string // ROUTEFREE_SELLER_EMAIL
+	Contact     string // ROUTEFREE_SELLER_CONTACT (聯絡人)
+	Responsible string // ROUTEFREE_SELLER_RESPONSIBLE (負責人)
+	BankAccount string // ROUTEFREE_SELLER_BANK_ACCOUNT (payment terms on quotes)
+	QRKeyHex    string // ROUTEFREE_INVOICE_AES_KEY, 32 hex digits
+	FontPath    string // ROUTEFREE_INVOICE_FONT; empty: the embedded font
+}
+
+// DevSeller is the development default: a fictitious company whose
+// 統一編號 passes the checksum, and the labelled test QR key.
+func DevSeller() SellerConfig {
+	return SellerConfig{
+		Name: "路由自由股份有限公司", TaxID: "12345675", Address: "臺北市信義區市府路45號",
+		Phone: "02-2720-1234", Email: "billing@routefree.tw", Contact: "財務部",
+		Responsible: "陳大文", BankAccount: "臺灣銀行 信義分行 012-345678-90",
+		QRKeyHex: DevQRKeyHex,
+	}
+}
+
+// SellerFromEnv reads the ROUTEFREE_SELLER_* variables, ROUTEFREE_INVOICE_AES_KEY
+// and ROUTEFREE_INVOICE_FONT over DevSeller's defaults. getenv is os.Getenv
+// when nil. Call Validate on the result.
+func SellerFromEnv(getenv func(string) string) SellerConfig {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c := DevSeller()
+	for _, f := range []struct {
+		env string
+		dst *string
+	}{
+		{"ROUTEFREE_SELLER_NAME", &c.Name}, {"ROUTEFREE_SELLER_TAX_ID", &c.TaxID},
+		{"ROUTEFREE_SELLER_ADDRESS", &c.Address}, {"ROUTEFREE_SELLER_PHONE", &c.Phone},
+		{"ROUTEFREE_SELLER_EMAIL", &c.Email}, {"ROUTEFREE_SELLER_CONTACT", &c.Contact},
+		{"ROUTEFREE_SELLER_RESPONSIBLE", &c.Responsible}, {"ROUTEFREE_SELLER_BANK_ACCOUNT", &c.BankAccount},
+		{"ROUTEFREE_INVOICE_AES_KEY", &c.QRKeyHex}, {"ROUTEFREE_INVOICE_FONT", &c.FontPath},
+	} {
+		if v := strings.TrimSpace(getenv(f.env)); v != "" {
+			*f.dst = v
+		}
+	}
+	return c
+}
+
+// IsDevKey reports whether the QR key is the development key.
+func (c SellerConfig) IsDevKey() bool { return strings.EqualFold(c.QRKeyHex, DevQRKeyHex) }
+
+// Validate reports every problem at once.
+func (c SellerConfig) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.Name) == "" {
+		errs = append(errs, errors.New("seller name (ROUTEFREE_SELLER_NAME) is required"))
+	}
+	if !domain.ValidTaxID(c.TaxID) {
+		errs = append(errs, fmt.Errorf("seller 統一編號 %q (ROUTEFREE_SELLER_TAX_ID) fails its checksum", c.TaxID))
+	}
+	if strings.TrimSpace(c.Address) == "" {
+		errs = append(errs, errors.New("seller address (ROUTEFREE_SELLER_ADDRESS) is required"))
+	}
+	if strings.TrimSpace(c.Responsible) == "" {
+		errs = append(errs, errors.New("seller 負責人 (ROUTEFREE_SELLER_RESPONSIBLE) is required on quotes"))
+	}
+	if _, err := twrules.ParseQRKey(c.QRKeyHex); err != nil {
+		errs = append(errs, fmt.Errorf("ROUTEFREE_INVOICE_AES_KEY: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// PDF is the seller as the PDF renderer prints it.
+func (c SellerConfig) PDF() pdf.Seller {
+	return pdf.Seller{Name: c.Name, TaxID: c.TaxID, Address: c.Address, Phone: c.Phone, Email: c.Email,
+		Contact: c.Contact, Responsible: c.Responsible, BankAccount: c.BankAccount}
+}
+
+// MIG is the seller as the MIG messages name it.
+func (c SellerConfig) MIG() mig.Seller {
+	return mig.Seller{TaxID: c.TaxID, Name: c.Name, Address: c.Address, PersonInCharge: c.Responsible,
+		Phone: c.Phone, Email: c.Email}
+}

@@ -1,0 +1,195 @@
+package invoicing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/pdf"
+)
+
+// Config sets up a Service.
+type Config struct {
+	Seller SellerConfig
+	// CacheDir, when set, keeps rendered PDFs as files (e.g. under the data
+	// directory); they are always regenerable from the events.
+	CacheDir string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// CloseDelay is how long after a Taipei month ends Run closes it, so
+	// requests still running at midnight are billed first (default 1h).
+	CloseDelay time.Duration
+}
+
+// Service issues, lists and renders invoices, allowances, quotes and
+// contracts. It is safe for concurrent use; several services (processes) may
+// share one store.
+type Service struct {
+	store    eventstore.Store
+	seller   SellerConfig
+	renderer *pdf.Renderer
+	cacheDir string
+	now      func() time.Time
+	delay    time.Duration
+
+	syncMu sync.Mutex // one Sync at a time
+	mu     sync.Mutex // guards l
+	l      *ledger
+}
+
+// New checks the configuration and loads the PDF font.
+func New(store eventstore.Store, cfg Config) (*Service, error) {
+	if err := cfg.Seller.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := rendererFor(cfg.Seller)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{store: store, seller: cfg.Seller, renderer: r, cacheDir: cfg.CacheDir, now: cfg.Now,
+		delay: cfg.CloseDelay, l: newLedger()}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.delay <= 0 {
+		s.delay = time.Hour
+	}
+	return s, nil
+}
+
+// Seller is the configured seller.
+func (s *Service) Seller() SellerConfig { return s.seller }
+
+// Sync folds every event appended since the last Sync.
+func (s *Service) Sync(ctx context.Context) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	for {
+		s.mu.Lock()
+		from := s.l.pos
+		s.mu.Unlock()
+		evs, err := s.store.ReadAll(ctx, from, 5000)
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		if err := s.apply(evs); err != nil {
+			return err
+		}
+	}
+}
+
+// apply folds events read in global order.
+func (s *Service) apply(evs []eventstore.RecordedEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range evs {
+		if !s.l.pos.Less(evs[i].Position) {
+			continue
+		}
+		if err := s.l.applyAll(&evs[i]); err != nil {
+			return fmt.Errorf("invoicing: event %s at %v: %w", evs[i].Type, evs[i].Position, err)
+		}
+		s.l.pos = evs[i].Position
+	}
+	return nil
+}
+
+// catchUpStream folds the events of a versioned stream past from (applied
+// once per version, whoever reads them first).
+func (s *Service) catchUpStream(ctx context.Context, stream string, from int64) error {
+	for {
+		evs, err := s.store.ReadStream(ctx, stream, uint64(from+1), 1000)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		for i := range evs {
+			if err := s.l.applyAll(&evs[i]); err != nil {
+				s.mu.Unlock()
+				return err
+			}
+		}
+		s.mu.Unlock()
+		if len(evs) < 1000 {
+			return nil
+		}
+		from = int64(evs[len(evs)-1].Version)
+	}
+}
+
+// encode builds the stored form of a domain event.
+func encode(id [16]byte, at time.Time, e domain.Event) (eventstore.EventData, error) {
+	b, err := domain.Encode(e)
+	if err != nil {
+		return eventstore.EventData{}, err
+	}
+	return eventstore.EventData{ID: id, Type: e.EventType(), SchemaVersion: e.SchemaVersion(), OccurredAt: at.UTC(), Data: b}, nil
+}
+
+// Invoices lists invoices of a billing month and account ("" matches
+// any), by period and number. Top-up invoices count in their Taipei month
+// of issue.
+func (s *Service) Invoices(month, acct string) []Invoice {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Invoice
+	for _, inv := range s.l.invoices {
+		m := inv.Month
+		if m == "" {
+			m = monthOf(inv.IssuedAt)
+		}
+		if (month == "" || m == month) && (acct == "" || inv.AccountID == acct) {
+			out = append(out, inv.clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Period != out[j].Period {
+			return out[i].Period < out[j].Period
+		}
+		return out[i].Number < out[j].Number
+	})
+	return out
+}
+
+// PeriodInvoices lists the invoices issued in a two-month period, by number.
+func (s *Service) PeriodInvoices(period string) []Invoice {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Invoice
+	for _, inv := range s.l.invoices {
+		if inv.Period == period {
+			out = append(out, inv.clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out
+}
+
+// Invoice returns the latest invoice with the number (AB12345678 or AB-12345678).
+func (s *Service) Invoice(number string) (Invoice, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv := s.l.byNumber[normalizeNumber(number)]
+	if inv == nil {
+		return Invoice{}, fmt.Errorf("%w: invoice %s", ErrNotFound, number)
+	}
+	return inv.clone(), nil
+}
+
+func normalizeNumber(n string) string {
+	if len(n) == 11 && n[2] == '-' {
+		return n[:2] + n[3:]
+	}
+	return n
+}

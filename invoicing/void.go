@@ -1,0 +1,133 @@
+package invoicing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// VoidWindowError refuses a void past the period's filing deadline; it
+// matches ErrVoidWindowClosed.
+type VoidWindowError struct {
+	Number   string
+	Deadline string // RFC 3339, Taipei
+}
+
+func (e *VoidWindowError) Error() string {
+	return fmt.Sprintf("invoice %s can no longer be voided: its period's filing deadline was %s; issue an allowance (折讓) instead", e.Number, e.Deadline)
+}
+
+func (e *VoidWindowError) Is(target error) bool { return target == ErrVoidWindowClosed }
+
+// invoiceAppend appends one event to an invoice's own stream, expecting the
+// version the decision was made on; on a conflict it syncs the stream and
+// decides again.
+func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(inv *Invoice) (domain.Event, [16]byte, error)) (Invoice, error) {
+	if err := s.Sync(ctx); err != nil {
+		return Invoice{}, err
+	}
+	for attempt := 0; attempt < 20; attempt++ {
+		s.mu.Lock()
+		cur := s.l.byNumber[normalizeNumber(number)]
+		if cur == nil {
+			s.mu.Unlock()
+			return Invoice{}, fmt.Errorf("%w: invoice %s", ErrNotFound, number)
+		}
+		inv := cur.clone()
+		s.mu.Unlock()
+		ev, id, err := decide(&inv)
+		if err != nil {
+			return inv, err
+		}
+		d, err := encode(id, s.issueTime(), ev)
+		if err != nil {
+			return inv, err
+		}
+		exp := eventstore.NoStream()
+		if inv.version >= 0 {
+			exp = eventstore.Exact(uint64(inv.version))
+		}
+		stream := invoiceStream(inv.Period, inv.Number)
+		_, err = s.store.Append(ctx, stream, exp, d)
+		if err != nil && !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			return inv, err
+		}
+		if cerr := s.catchUpStream(ctx, stream, inv.version); cerr != nil {
+			return inv, cerr
+		}
+		if err == nil {
+			return s.Invoice(inv.Number)
+		}
+	}
+	return Invoice{}, fmt.Errorf("%w: invoice %s is busy", ErrConflict, number)
+}
+
+// Void voids (作廢) an invoice before its period's filing deadline. Past it,
+// the error (ErrVoidWindowClosed) points to an allowance. An invoice with
+// allowances, or already voided, is refused.
+func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Invoice{}, fmt.Errorf("%w: a void needs a reason", ErrInvalid)
+	}
+	return s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
+		switch {
+		case inv.Voided:
+			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s is already voided", ErrConflict, inv.Number)
+		case len(inv.Allowances) > 0:
+			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s has allowances; void them first", ErrConflict, inv.Number)
+		}
+		p, _ := twrules.ParsePeriod(inv.Period)
+		if deadline := p.FilingDeadline(); !s.now().Before(deadline) {
+			return nil, [16]byte{}, &VoidWindowError{Number: inv.Number, Deadline: deadline.Format("2006-01-02T15:04:05Z07:00")}
+		}
+		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason},
+			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil
+	})
+}
+
+// maxAllowances per invoice: the allowance number's last digit.
+const maxAllowances = 9
+
+// IssueAllowance issues an allowance (折讓) of amount NTD (tax included,
+// split like an invoice total) against an invoice: allowances together may
+// not exceed its total, and a voided invoice takes none. The allowance
+// number is the period code, the invoice number and a sequence digit (16
+// characters, MIG's limit).
+func (s *Service) IssueAllowance(ctx context.Context, number string, amount int64, reason string) (Allowance, error) {
+	reason = strings.TrimSpace(reason)
+	if amount <= 0 || reason == "" {
+		return Allowance{}, fmt.Errorf("%w: an allowance needs a positive amount and a reason", ErrInvalid)
+	}
+	var allowNumber string
+	inv, err := s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
+		if inv.Voided {
+			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s is voided", ErrConflict, inv.Number)
+		}
+		if len(inv.Allowances) >= maxAllowances {
+			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s already has %d allowances", ErrConflict, inv.Number, maxAllowances)
+		}
+		if amount > inv.Net() {
+			return nil, [16]byte{}, fmt.Errorf("%w: allowance NT$%d exceeds what invoice %s still bills (NT$%d)", ErrInvalid, amount, inv.Number, inv.Net())
+		}
+		p, _ := twrules.ParsePeriod(inv.Period)
+		allowNumber = fmt.Sprintf("%s%s%d", p.Code(), inv.Number, len(inv.Allowances)+1)
+		sales, tax := twrules.SplitInclusive(amount)
+		return &domain.AllowanceIssued{Number: allowNumber, InvoiceNumber: inv.Number, Sales: sales, Tax: tax, Reason: reason},
+			domain.EventID(domain.TypeAllowanceIssued, allowNumber), nil
+	})
+	if err != nil {
+		return Allowance{}, err
+	}
+	for _, a := range inv.Allowances {
+		if a.Number == allowNumber {
+			return a, nil
+		}
+	}
+	return Allowance{}, fmt.Errorf("%w: allowance %s not found after its append", ErrConflict, allowNumber)
+}

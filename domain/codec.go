@@ -24,6 +24,22 @@ func EventID(parts ...string) uuid.UUID {
 	return uuid.NewSHA1(idNamespace, b)
 }
 
+// RequestEventID is the event ID of a request's outcome. A request ID that
+// carries a time-ordered UUIDv7 ("gen-" and 32 hex digits) gives it directly
+// (request.failed flips its last bit), so usage events insert in index order;
+// any other request ID falls back to EventID.
+func RequestEventID(typ, requestID string) uuid.UUID {
+	if len(requestID) == 36 && requestID[:4] == "gen-" {
+		if id, err := uuid.Parse(requestID[4:]); err == nil && id.Version() == 7 {
+			if typ == TypeRequestFailed {
+				id[15] ^= 1
+			}
+			return id
+		}
+	}
+	return EventID(typ, requestID)
+}
+
 // factories builds an empty value of each current event type.
 var factories = map[string]func() Event{
 	TypeAccountOpened:      func() Event { return &AccountOpened{} },

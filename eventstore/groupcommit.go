@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"runtime"
 	"sync"
 )
 
@@ -94,6 +95,7 @@ func (g *GroupCommitter) loop() {
 		}
 		batch = append(batch[:0], first)
 		n := len(first.Events)
+		runtime.Gosched() // let callers released by the last flush rejoin this batch
 	gather:
 		for n < g.maxBatch {
 			select {

@@ -92,14 +92,16 @@ type ledger struct {
 	accounts map[string]*account
 	usage    map[string]map[string]map[string]*modelUsage // account → Taipei month → model
 	topUps   []topUp                                      // paid top-ups, in order
-	ranges   map[string]*rangeState                       // by period
-	byID     map[uuid.UUID]*Invoice
-	byKey    map[string]*Invoice // natural key: monthly or top-up
-	byNumber map[string]*Invoice // the latest invoice of a number (letters recycle across periods)
-	byAllow  map[string]*Invoice // allowance number → invoice
-	invoices []*Invoice          // in order of issue
-	quotes   map[string]*Quote
-	contract map[string]*Quote // contract ID → quote
+	// topUpsDone counts the top-ups the projector has invoiced (or passed).
+	topUpsDone int
+	ranges     map[string]*rangeState // by period
+	byID       map[uuid.UUID]*Invoice
+	byKey      map[string]*Invoice // natural key: monthly or top-up
+	byNumber   map[string]*Invoice // the latest invoice of a number (letters recycle across periods)
+	byAllow    map[string]*Invoice // allowance number → invoice
+	invoices   []*Invoice          // in order of issue
+	quotes     map[string]*Quote
+	contract   map[string]*Quote // contract ID → quote
 }
 
 func newLedger() *ledger {

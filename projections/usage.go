@@ -82,6 +82,9 @@ type Usage struct {
 	// complete: the cache holds every row (the table started empty), so a
 	// miss means no row and needs no SELECT — what makes a replay fast.
 	mu       sync.Mutex
+	pending  []Event             // request.completed events applied but not yet written
+	last     eventstore.Position // position of the last event applied
+	dirty    bool                // last is past the stored checkpoint
 	cache    map[usageKey]UsageRow
 	cacheAt  eventstore.Position
 	complete bool
@@ -144,15 +147,56 @@ type usageKey struct {
 	account, period, model string
 }
 
-// Apply implements Projection: it sums the batch per row in Go, then reads,
-// adds and writes each touched row once, with the checkpoint, in one
-// transaction. The checkpoint row is written first: it locks out a second
-// writer (another instance) until commit, and its stored value trims what
-// an earlier run already applied.
-func (u *Usage) Apply(ctx context.Context, batch []Event) (err error) {
+// Apply implements Projection. While the runner is catching up (full
+// batches), events are buffered and written in large transactions; a short
+// batch (caught up), a full buffer or a read writes them out. A crash loses
+// only the buffer, and the stored checkpoint brings those events back.
+func (u *Usage) Apply(ctx context.Context, batch []Event) error {
 	if len(batch) == 0 {
 		return nil
 	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for i := range batch {
+		e := &batch[i]
+		if !u.last.Less(e.Position) {
+			continue // redelivered after a failed write: already buffered
+		}
+		if _, ok := e.Body.(*domain.RequestCompleted); ok || (e.Err != nil && e.Type == domain.TypeRequestCompleted) {
+			u.pending = append(u.pending, *e)
+		}
+		u.last, u.dirty = e.Position, true
+	}
+	if len(batch) >= catchUpBatch && len(u.pending) < flushEvery {
+		return nil
+	}
+	return u.flushLocked(ctx)
+}
+
+// Buffering bounds: a batch this large means history is still being read.
+const (
+	catchUpBatch = 1000
+	flushEvery   = 200_000
+)
+
+// Flush writes buffered events now.
+func (u *Usage) Flush(ctx context.Context) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.flushLocked(ctx)
+}
+
+// flushLocked sums the buffered events per row in Go, then reads, adds and
+// writes each touched row once, with the checkpoint, in one transaction. The
+// checkpoint row is written first: it locks out a second writer (another
+// instance) until commit, and its stored value trims what an earlier run or
+// another instance already applied.
+func (u *Usage) flushLocked(ctx context.Context) (err error) {
+	if !u.dirty {
+		return nil
+	}
+	last := u.last
+	batch := u.pending
 	tx, err := u.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -171,11 +215,10 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) (err error) {
 		return err
 	}
 	batch = after(batch, cp)
-	if len(batch) == 0 {
+	if !cp.Less(last) { // another writer got further: nothing of ours is new
+		u.pending, u.dirty, u.cache = u.pending[:0], false, nil
 		return tx.Commit()
 	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
 	switch {
 	case cp == eventstore.Start: // nothing applied yet: the tables are empty
 		u.cache, u.complete = map[usageKey]UsageRow{}, true
@@ -219,7 +262,6 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) (err error) {
 	if err = u.merge(ctx, tx, "usage_daily", "day", daily); err != nil {
 		return err
 	}
-	last := batch[len(batch)-1].Position
 	if _, err = tx.ExecContext(ctx, u.q(`UPDATE projection_checkpoints SET commit_pos = ?, prepare_pos = ? WHERE name = ?`),
 		int64(last.Commit), int64(last.Prepare), u.name); err != nil {
 		return err
@@ -229,6 +271,7 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) (err error) {
 		return err
 	}
 	u.cacheAt = last
+	u.pending, u.dirty = u.pending[:0], false
 	for _, m := range []map[usageKey]*UsageRow{monthly, daily} {
 		for k, r := range m {
 			u.cache[k] = *r
@@ -340,6 +383,9 @@ func (u *Usage) ByModel(ctx context.Context, account, from, to string) ([]UsageR
 }
 
 func (u *Usage) query(ctx context.Context, q string, args ...any) ([]UsageRow, error) {
+	if err := u.Flush(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := u.db.QueryContext(ctx, u.q(q), args...)
 	if err != nil {
 		return nil, err

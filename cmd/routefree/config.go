@@ -1,19 +1,28 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
-	"strconv"
+	"sort"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
-// Config is every setting of the binary. Each has a flag, an environment
-// variable (ROUTEFREE_<NAME>) and a default; flags win over the environment.
+// Config is every setting of the binary. Each value comes from, in
+// increasing priority: its default, a config file (ROUTEFREE_CONFIG or
+// --config), the environment (ROUTEFREE_<NAME>), the command line.
 type Config struct {
+	ConfigFile  string
 	DataDir     string
 	Store       string // sqlite | postgres | kurrentdb
 	PostgresURL string
@@ -27,68 +36,183 @@ type Config struct {
 	FirstByteTimeout time.Duration
 	KeepAlive        time.Duration
 	MaxBodyBytes     int64
+	BreakerThreshold int
+	BreakerCooldown  time.Duration
+	ShutdownDelay    time.Duration
 	ShutdownGrace    time.Duration
+	ReadyMaxLag      time.Duration
+	MetricsInterval  time.Duration
 	BootstrapDemo    bool
 	DemoCredit       string
 	LogLevel         string
 
 	InvoiceFont   string
 	InvoiceAESKey string
+
+	shared   map[string]bool // names of the settings bind registered
+	problems []error         // bad file or environment values, reported by Validate
 }
 
-type setting struct {
-	name, env, usage string
+// envName is a setting's environment variable: --data-dir → ROUTEFREE_DATA_DIR.
+func envName(flagName string) string {
+	return "ROUTEFREE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// bind registers the shared settings on a flag set, defaults taken from the
-// environment.
+// settingName maps a config-file key (data-dir, data_dir, DATA_DIR or
+// ROUTEFREE_DATA_DIR) to its flag name.
+func settingName(key string) string {
+	k := strings.ToLower(strings.TrimSpace(key))
+	k = strings.TrimPrefix(k, "routefree_")
+	return strings.ReplaceAll(k, "_", "-")
+}
+
+// bind registers the shared settings on fs, then layers the config file named
+// by ROUTEFREE_CONFIG and the environment over their defaults. A --config on
+// the command line is layered when parsed, under the environment and flags.
 func (c *Config) bind(fs *flag.FlagSet) {
-	env := func(name, def string) string {
-		if v, ok := os.LookupEnv("ROUTEFREE_" + name); ok {
-			return v
-		}
-		return def
+	fs.StringVar(&c.DataDir, "data-dir", "data", "directory for the embedded store and read models")
+	fs.StringVar(&c.Store, "store", "sqlite", "event store backend: sqlite, postgres or kurrentdb")
+	fs.StringVar(&c.PostgresURL, "postgres-url", "", "PostgreSQL URL for --store postgres; its search_path chooses the schema")
+	fs.StringVar(&c.KurrentURL, "kurrentdb-url", "", "KurrentDB connection string for --store kurrentdb, e.g. esdb://127.0.0.1:2113?tls=false")
+	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL that shares rate limits and credit holds between instances; empty keeps them in memory (one instance only)")
+	fs.StringVar(&c.RedisPrefix, "redis-prefix", "rf:", "prefix of every Redis key")
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "host:port the gateway listens on")
+	fs.StringVar(&c.Catalog, "catalog", "", "model catalog JSON file; empty uses the shipped catalog")
+	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 5*time.Second, "upstream connect timeout")
+	fs.DurationVar(&c.FirstByteTimeout, "first-byte-timeout", 60*time.Second, "upstream time to first byte before failing over")
+	fs.DurationVar(&c.KeepAlive, "keepalive", 2*time.Second, "interval of SSE comment keep-alives while a stream waits")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 32<<20, "largest request body accepted, in bytes")
+	fs.IntVar(&c.BreakerThreshold, "breaker-threshold", 5, "consecutive upstream failures that open its circuit breaker")
+	fs.DurationVar(&c.BreakerCooldown, "breaker-cooldown", 30*time.Second, "how long an open breaker keeps an upstream out")
+	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, time /readyz reports 503 while still serving, so load balancers stop sending first")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second, "on SIGTERM, time in-flight requests and streams get to finish")
+	fs.DurationVar(&c.ReadyMaxLag, "ready-max-lag", time.Second, "/readyz fails when the projections need longer than this to reach the store's head")
+	fs.DurationVar(&c.MetricsInterval, "metrics-interval", 5*time.Second, "how often projection lag, breaker and dependency gauges are refreshed")
+	fs.BoolVar(&c.BootstrapDemo, "bootstrap-demo", false, "on an empty store, open a demo account with credit and print its key")
+	fs.StringVar(&c.DemoCredit, "demo-credit", "1000", "NTD credit of the demo account")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.InvoiceFont, "invoice-font", "", "TrueType font for invoice PDFs; empty uses the embedded font")
+	fs.StringVar(&c.InvoiceAESKey, "invoice-aes-key", "", "hex AES key for the e-invoice QR verification field")
+
+	c.shared = map[string]bool{}
+	fs.VisitAll(func(f *flag.Flag) {
+		c.shared[f.Name] = true
+		f.Usage += " (" + envName(f.Name) + ")"
+	})
+	fs.Func("config", "settings `FILE`: KEY=value lines or a JSON object, below the environment and flags (ROUTEFREE_CONFIG)", func(path string) error {
+		c.ConfigFile = path
+		c.applyFile(fs, path, true)
+		return nil
+	})
+	if p := os.Getenv("ROUTEFREE_CONFIG"); p != "" {
+		c.ConfigFile = p
+		c.applyFile(fs, p, false)
 	}
-	dur := func(name string, def time.Duration) time.Duration {
-		if v, ok := os.LookupEnv("ROUTEFREE_" + name); ok {
-			if d, err := time.ParseDuration(v); err == nil {
-				return d
+	fs.VisitAll(func(f *flag.Flag) {
+		v, ok := os.LookupEnv(envName(f.Name))
+		if !ok || !c.shared[f.Name] {
+			return
+		}
+		// Value.Set, not fs.Set: the flag is not marked as given on the
+		// command line, so a --config file can tell the two apart.
+		if err := f.Value.Set(v); err != nil {
+			c.problems = append(c.problems, fmt.Errorf("%s=%q: %v", envName(f.Name), v, err))
+		}
+	})
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "usage: %s [flags]\n\n", fs.Name())
+		fmt.Fprintln(w, "Each setting comes from, in increasing priority: its default, the config file")
+		fmt.Fprintln(w, "(--config or ROUTEFREE_CONFIG: KEY=value lines or a JSON object, keys named like")
+		fmt.Fprintln(w, "the flag or its variable), the ROUTEFREE_* environment variable, the flag.")
+		fmt.Fprintln(w, "\nflags:")
+		fs.PrintDefaults()
+	}
+}
+
+// applyFile layers a settings file: a key takes effect unless its
+// environment variable is set or (for --config) its flag was already given.
+func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
+	vals, err := readSettingsFile(path)
+	if err != nil {
+		c.problems = append(c.problems, fmt.Errorf("config file %s: %v", path, err))
+		return
+	}
+	given := map[string]bool{}
+	if fromFlag {
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	}
+	names := make([]string, 0, len(vals))
+	for k := range vals {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		f := fs.Lookup(name)
+		if f == nil || !c.shared[name] {
+			c.problems = append(c.problems, fmt.Errorf("config file %s: unknown setting %q", path, name))
+			continue
+		}
+		if _, inEnv := os.LookupEnv(envName(name)); inEnv || given[name] {
+			continue
+		}
+		if err := f.Value.Set(vals[name]); err != nil {
+			c.problems = append(c.problems, fmt.Errorf("config file %s: %s=%q: %v", path, name, vals[name], err))
+		}
+	}
+}
+
+// readSettingsFile reads KEY=value lines (an env file: # comments, optional
+// "export ", optional quotes) or, if it starts with '{', a JSON object.
+// Keys come back as flag names.
+func readSettingsFile(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
+		var m map[string]any
+		d := json.NewDecoder(bytes.NewReader(t))
+		d.UseNumber()
+		if err := d.Decode(&m); err != nil {
+			return nil, fmt.Errorf("JSON: %v", err)
+		}
+		for k, v := range m {
+			switch v := v.(type) {
+			case string:
+				out[settingName(k)] = v
+			case json.Number, bool:
+				out[settingName(k)] = fmt.Sprint(v)
+			default:
+				return nil, fmt.Errorf("%q: value must be a string, number or boolean", k)
 			}
 		}
-		return def
+		return out, nil
 	}
-	fs.StringVar(&c.DataDir, "data-dir", env("DATA_DIR", "data"), "directory for the embedded store and read models (ROUTEFREE_DATA_DIR)")
-	fs.StringVar(&c.Store, "store", env("STORE", "sqlite"), "event store backend: sqlite, postgres or kurrentdb (ROUTEFREE_STORE)")
-	fs.StringVar(&c.PostgresURL, "postgres-url", env("POSTGRES_URL", ""), "PostgreSQL URL for --store postgres (ROUTEFREE_POSTGRES_URL)")
-	fs.StringVar(&c.KurrentURL, "kurrentdb-url", env("KURRENTDB_URL", ""), "KurrentDB connection string for --store kurrentdb, e.g. esdb://127.0.0.1:2113?tls=false (ROUTEFREE_KURRENTDB_URL)")
-	fs.StringVar(&c.RedisURL, "redis-url", env("REDIS_URL", ""), "Redis URL: share rate limits and credit holds between instances (ROUTEFREE_REDIS_URL); empty keeps them in memory")
-	fs.StringVar(&c.RedisPrefix, "redis-prefix", env("REDIS_PREFIX", "rf:"), "prefix of every Redis key (ROUTEFREE_REDIS_PREFIX)")
-	fs.StringVar(&c.Listen, "listen", env("LISTEN", "127.0.0.1:8080"), "address the gateway listens on (ROUTEFREE_LISTEN)")
-	fs.StringVar(&c.Catalog, "catalog", env("CATALOG", ""), "model catalog JSON file; empty uses the shipped catalog (ROUTEFREE_CATALOG)")
-	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", dur("CONNECT_TIMEOUT", 5*time.Second), "upstream connect timeout (ROUTEFREE_CONNECT_TIMEOUT)")
-	fs.DurationVar(&c.FirstByteTimeout, "first-byte-timeout", dur("FIRST_BYTE_TIMEOUT", 60*time.Second), "upstream time to first byte before failing over (ROUTEFREE_FIRST_BYTE_TIMEOUT)")
-	fs.DurationVar(&c.KeepAlive, "keepalive", dur("KEEPALIVE", 2*time.Second), "interval of SSE comment keep-alives while a stream waits (ROUTEFREE_KEEPALIVE)")
-	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", envInt("MAX_BODY_BYTES", 32<<20), "largest request body accepted (ROUTEFREE_MAX_BODY_BYTES)")
-	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", dur("SHUTDOWN_GRACE", 30*time.Second), "time in-flight requests get to finish on SIGTERM (ROUTEFREE_SHUTDOWN_GRACE)")
-	fs.BoolVar(&c.BootstrapDemo, "bootstrap-demo", env("BOOTSTRAP_DEMO", "") == "1", "on an empty store, open a demo account with credit and print its key (ROUTEFREE_BOOTSTRAP_DEMO=1)")
-	fs.StringVar(&c.DemoCredit, "demo-credit", env("DEMO_CREDIT", "1000"), "NTD credit of the demo account (ROUTEFREE_DEMO_CREDIT)")
-	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (ROUTEFREE_LOG_LEVEL)")
-	fs.StringVar(&c.InvoiceFont, "invoice-font", env("INVOICE_FONT", ""), "TrueType font for invoice PDFs; empty uses the embedded AR PL Mingti2L Big5 (ROUTEFREE_INVOICE_FONT)")
-	fs.StringVar(&c.InvoiceAESKey, "invoice-aes-key", env("INVOICE_AES_KEY", ""), "hex AES key for the e-invoice QR verification field (ROUTEFREE_INVOICE_AES_KEY)")
-}
-
-func envInt(name string, def int64) int64 {
-	if v, ok := os.LookupEnv("ROUTEFREE_" + name); ok {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			return n
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
 		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("line %d: want KEY=value", n)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		out[settingName(k)] = v
 	}
-	return def
+	return out, sc.Err()
 }
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := append([]error(nil), c.problems...)
 	switch c.Store {
 	case "sqlite":
 		if c.DataDir == "" {
@@ -105,22 +229,47 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("--store %q: choose sqlite, postgres or kurrentdb", c.Store))
 	}
-	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
-		errs = append(errs, fmt.Errorf("--redis-url %q must start with redis:// or rediss://", c.RedisURL))
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") && !strings.HasPrefix(c.RedisURL, "unix://") {
+		errs = append(errs, errors.New("--redis-url must start with redis://, rediss:// or unix://"))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q: want host:port (%v)", c.Listen, err))
+	}
+	if c.Catalog != "" {
+		if _, err := os.Stat(c.Catalog); err != nil {
+			errs = append(errs, fmt.Errorf("--catalog: %v", err))
+		}
 	}
 	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 {
-		errs = append(errs, errors.New("timeouts must be positive"))
+		errs = append(errs, errors.New("--connect-timeout and --first-byte-timeout must be positive"))
+	}
+	if c.KeepAlive <= 0 {
+		errs = append(errs, errors.New("--keepalive must be positive"))
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("--max-body-bytes must be at least 1024"))
 	}
-	if c.ShutdownGrace < 0 {
-		errs = append(errs, errors.New("--shutdown-grace must not be negative"))
+	if c.BreakerThreshold < 1 || c.BreakerCooldown <= 0 {
+		errs = append(errs, errors.New("--breaker-threshold must be at least 1 and --breaker-cooldown positive"))
+	}
+	if c.ShutdownGrace < 0 || c.ShutdownDelay < 0 {
+		errs = append(errs, errors.New("--shutdown-grace and --shutdown-delay must not be negative"))
+	}
+	if c.ReadyMaxLag <= 0 || c.MetricsInterval <= 0 {
+		errs = append(errs, errors.New("--ready-max-lag and --metrics-interval must be positive"))
+	}
+	if _, err := decimal.NewFromString(c.DemoCredit); err != nil {
+		errs = append(errs, fmt.Errorf("--demo-credit %q is not a decimal amount", c.DemoCredit))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("--log-level %q: choose debug, info, warn or error", c.LogLevel))
+	}
+	if c.InvoiceAESKey != "" {
+		if k, err := hex.DecodeString(c.InvoiceAESKey); err != nil || (len(k) != 16 && len(k) != 24 && len(k) != 32) {
+			errs = append(errs, errors.New("--invoice-aes-key must be 32, 48 or 64 hex digits"))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -38,10 +38,113 @@ func init() {
 	register("serve", "run the gateway: event store, projections and the /api/v1 endpoints", cmdServe)
 }
 
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("serve", stderr)
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	in, err := openInstance(ctx, c, newLogger(stderr, c.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer in.close()
+	if err := in.start(ctx, stdout); err != nil {
+		return err
+	}
+	gw := in.gateway()
+	// Other faces (console, invoicing) mount on gw.Echo() here, on the same
+	// listener.
+	return in.serve(ctx, gw, stdout)
+}
+
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// instance is one running RouteFree: store, projections, admission, gateway.
+type instance struct {
+	cfg     *Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	store   eventstore.Store // metered
+	db      *sql.DB          // finance read models
+	models  *projections.Models
+	runner  *projections.Runner
+	cmds    *commands.Handler
+	cat     *catalog.Catalog
+	router  *router.Router
+	rdb     *redis.Client // nil without --redis-url
+	limiter admission.RateLimiter
+	ledger  admission.Ledger
+	metrics *server.Metrics
+	gauges  *gauges
+
+	ready    atomic.Bool
+	inflight atomic.Int64 // HTTP requests in their handlers
+	stop     context.CancelFunc
+	stopped  chan struct{}  // closed when the background work has ended
+	runErr   chan error     // the projection runner's end
+	closers  []func() error // run in reverse order by close
+}
+
+// openInstance opens everything the gateway runs on; close undoes it.
+func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, error) {
+	in := &instance{cfg: c, log: log, reg: prometheus.NewRegistry()}
+	in.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ok := false
+	defer func() {
+		if !ok {
+			in.close()
+		}
+	}()
+	var err error
+	if in.cat, err = catalog.Load(c.Catalog); err != nil {
+		return nil, err
+	}
+	in.router = router.New(in.cat, router.Options{BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown})
+	raw, err := openStore(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("event store: %w", err)
+	}
+	// Closing the store writes the appends still queued: it runs last.
+	in.closers = append(in.closers, func() error { return raw.Close() })
+	in.store = newMeteredStore(raw, in.reg)
+
+	var dialect projections.Dialect
+	if in.db, dialect, err = openReadModels(ctx, c); err != nil {
+		return nil, fmt.Errorf("read models: %w", err)
+	}
+	in.closers = append(in.closers, in.db.Close)
+	usage, err := projections.NewUsage(ctx, in.db, dialect)
+	if err != nil {
+		return nil, fmt.Errorf("read models: %w", err)
+	}
+	in.models = projections.NewModels(usage)
+	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), in.models.All()...); err != nil {
+		return nil, err
+	}
+	in.cmds = commands.New(in.store)
+
+	in.limiter = admission.NewMemoryLimiter()
+	in.ledger = admission.NewMemoryLedger(admission.LedgerOptions{})
+	if c.RedisURL != "" {
+		// Shared limits and holds: every instance admits against the same
+		// counters, so limits and credit hold globally.
+		opt, err := redis.ParseURL(c.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("--redis-url: %w", err)
+		}
+		in.rdb = redis.NewClient(opt)
+		in.closers = append(in.closers, in.rdb.Close)
+		in.limiter = admission.NewRedisLimiter(in.rdb, c.RedisPrefix)
+		in.ledger = admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{})
+	}
+	in.metrics = server.NewMetrics(in.reg)
+	in.gauges = newGauges(in.reg, in.rdb != nil)
+	ok = true
+	return in, nil
 }
 
 // openReadModels opens the SQL database of the finance read models: a SQLite
@@ -61,98 +164,60 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 	return db, projections.SQLite, err
 }
 
-// instance is one running RouteFree: store, projections, gateway.
-type instance struct {
-	cfg    *Config
-	log    *slog.Logger
-	store  eventstore.Store
-	models *projections.Models
-	runner *projections.Runner
-	cmds   *commands.Handler
-	cat    *catalog.Catalog
-	rdb    *redis.Client
-	ready  atomic.Bool
-}
-
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newFlags("serve", stderr)
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	log := newLogger(stderr, c.LogLevel)
-	in := &instance{cfg: c, log: log}
-	cat, err := catalog.Load(c.Catalog)
-	if err != nil {
-		return err
-	}
-	in.cat = cat
-	if in.store, err = openStore(ctx, c); err != nil {
-		return fmt.Errorf("event store: %w", err)
-	}
-	defer in.store.Close()
-	db, dialect, err := openReadModels(ctx, c)
-	if err != nil {
-		return fmt.Errorf("read models: %w", err)
-	}
-	defer db.Close()
-	usage, err := projections.NewUsage(ctx, db, dialect)
-	if err != nil {
-		return fmt.Errorf("read models: %w", err)
-	}
-	in.models = projections.NewModels(usage)
-	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), in.models.All()...); err != nil {
-		return err
-	}
-	in.cmds = commands.New(in.store)
-
-	runCtx, stopRunner := context.WithCancel(context.Background())
-	runnerDone := make(chan error, 1)
-	go func() { runnerDone <- in.runner.Run(runCtx) }()
-	defer func() { stopRunner(); <-runnerDone }()
-
+// start runs the projections, waits until they hold the whole history, makes
+// the first-run events and starts the gauges.
+func (in *instance) start(ctx context.Context, stdout io.Writer) error {
+	bg, stop := context.WithCancel(context.Background())
+	in.stop, in.stopped, in.runErr = stop, make(chan struct{}), make(chan error, 1)
+	go func() {
+		defer close(in.stopped)
+		done := make(chan struct{})
+		go func() { defer close(done); in.watch(bg) }()
+		in.runErr <- in.runner.Run(bg)
+		<-done
+	}()
 	// Serve only once the in-memory projections hold the whole history.
-	start := time.Now()
+	began := time.Now()
 	if err := in.catchUp(ctx); err != nil {
 		return err
 	}
-	log.Info("projections caught up", "took_ms", time.Since(start).Milliseconds())
+	in.log.Info("projections caught up", "took_ms", time.Since(began).Milliseconds())
 	if err := in.firstRun(ctx, stdout); err != nil {
 		return err
 	}
 	go tokens.Warm()
+	return nil
+}
 
-	var limiter admission.RateLimiter = admission.NewMemoryLimiter()
-	var ledger admission.Ledger = admission.NewMemoryLedger(admission.LedgerOptions{})
-	if c.RedisURL != "" {
-		opt, err := redis.ParseURL(c.RedisURL)
-		if err != nil {
-			return fmt.Errorf("--redis-url: %w", err)
-		}
-		in.rdb = redis.NewClient(opt)
-		defer in.rdb.Close()
-		limiter = admission.NewRedisLimiter(in.rdb, c.RedisPrefix)
-		ledger = admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{})
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	rt := router.New(cat, router.Options{})
+// gateway builds the OpenAI face with health, readiness and metrics beside it.
+func (in *instance) gateway() *server.Server {
+	c := in.cfg
 	gw := server.New(server.Config{
 		ConnectTimeout: c.ConnectTimeout, FirstByteTimeout: c.FirstByteTimeout, KeepAlive: c.KeepAlive,
-		MaxBodyBytes: c.MaxBodyBytes, Logger: log,
-	}, server.Deps{Store: in.store, Directory: server.Projected{M: in.models}, Router: rt,
-		Limiter: limiter, Ledger: ledger, Metrics: server.NewMetrics(reg)})
+		MaxBodyBytes: c.MaxBodyBytes, Logger: in.log,
+	}, server.Deps{Store: in.store, Directory: server.Projected{M: in.models}, Router: in.router,
+		Limiter: in.limiter, Ledger: in.ledger, Metrics: in.metrics})
 	e := gw.Echo()
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", in.readyz)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{})))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(in.reg, promhttp.HandlerOpts{})))
+	return gw
+}
 
-	ln, err := net.Listen("tcp", c.Listen)
+// serve listens until ctx ends (SIGTERM, SIGINT), then shuts down gracefully.
+func (in *instance) serve(ctx context.Context, h http.Handler, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", in.cfg.Listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	srv := &http.Server{
+		Handler:           in.counted(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(in.log.Handler(), slog.LevelWarn),
+	}
 	in.ready.Store(true)
-	log.Info("routefree listening", "addr", ln.Addr().String(), "store", c.Store, "models", len(cat.Models))
+	in.log.Info("routefree listening", "addr", ln.Addr().String(), "store", in.cfg.Store, "models", len(in.cat.Models))
 	fmt.Fprintf(stdout, "RouteFree gateway on http://%s/api/v1\n", ln.Addr())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -160,72 +225,129 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	select {
 	case err := <-serveErr:
 		return err
-	case err := <-runnerDone:
-		runnerDone <- err
+	case err := <-in.runErr:
+		in.runErr <- err
 		return fmt.Errorf("projections stopped: %v", err)
 	case <-ctx.Done():
 	}
-	// Graceful shutdown: not ready first, then stop accepting, let in-flight
-	// requests and streams finish, then flush the store (deferred Close).
-	in.ready.Store(false)
-	log.Info("shutting down", "grace", c.ShutdownGrace.String())
-	sctx, cancel := context.WithTimeout(context.Background(), c.ShutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("in-flight requests cut at the end of the grace period", "err", err)
-	}
-	log.Info("stopped")
+	in.shutdown(srv)
 	return nil
 }
 
-// head returns the position of the last event in the store.
-func head(ctx context.Context, s eventstore.Store) (eventstore.Position, uint64, error) {
-	pos := eventstore.Start
-	var n uint64
-	for {
-		evs, err := s.ReadAll(ctx, pos, 10000)
-		if err != nil {
-			return pos, n, err
-		}
-		if len(evs) == 0 {
-			return pos, n, nil
-		}
-		n += uint64(len(evs))
-		pos = evs[len(evs)-1].Position
+// shutdown: not ready first (and serving on for --shutdown-delay, so load
+// balancers notice), then stop accepting and let in-flight requests and
+// streams finish within --shutdown-grace. Each finished request's event is
+// durable before its last byte went out; close then writes what is queued.
+func (in *instance) shutdown(srv *http.Server) {
+	in.ready.Store(false)
+	in.gauges.ready.Set(0)
+	in.log.Info("shutting down", "delay", in.cfg.ShutdownDelay.String(), "grace", in.cfg.ShutdownGrace.String(), "in_flight", in.inflight.Load())
+	time.Sleep(in.cfg.ShutdownDelay)
+	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		in.log.Warn("grace period over: cutting the remaining connections", "in_flight", in.inflight.Load())
+		_ = srv.Close()
+		// Cut streams are billed for what they delivered: let their
+		// handlers record that before the store closes.
+		in.waitIdle(5 * time.Second)
+	}
+	in.log.Info("stopped accepting; in-flight requests done")
+}
+
+// counted tracks the requests inside handlers.
+func (in *instance) counted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in.inflight.Add(1)
+		defer in.inflight.Add(-1)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (in *instance) waitIdle(max time.Duration) {
+	for end := time.Now().Add(max); in.inflight.Load() > 0 && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
+// close stops the background work, then closes Redis, the read models and,
+// last, the store, which writes the appends still queued.
+func (in *instance) close() {
+	if in.stop != nil {
+		in.stop()
+		<-in.stopped
+	}
+	for i := len(in.closers) - 1; i >= 0; i-- {
+		if err := in.closers[i](); err != nil {
+			in.log.Warn("close", "err", err)
+		}
+	}
+	in.log.Info("event store closed")
+}
+
+// headFrom returns the position of the last event after from (from itself
+// when there is none), reading at most maxBatches batches.
+func headFrom(ctx context.Context, s eventstore.Store, from eventstore.Position, maxBatches int) (eventstore.Position, error) {
+	for i := 0; maxBatches <= 0 || i < maxBatches; i++ {
+		evs, err := s.ReadAll(ctx, from, 1000)
+		if err != nil {
+			return from, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		from = evs[len(evs)-1].Position
+		if len(evs) < 1000 {
+			break
+		}
+	}
+	return from, nil
+}
+
 func (in *instance) catchUp(ctx context.Context) error {
-	pos, _, err := head(ctx, in.store)
+	pos, err := headFrom(ctx, in.store, minPosition(in.runner.Positions()), 0)
 	if err != nil {
 		return err
 	}
 	return in.runner.WaitFor(ctx, pos)
 }
 
-// readyz is ready when the store answers and the projections are within a
-// second of the store's head.
+// readyz is 200 when the instance takes traffic: not shutting down, the
+// store answers, the projections reach the store's head within
+// --ready-max-lag, and Redis (when configured) answers.
 func (in *instance) readyz(c echo.Context) error {
+	if reason, detail := in.readiness(c.Request().Context()); reason != "" {
+		body := map[string]any{"ready": false, "reason": reason}
+		if detail != nil {
+			body["lagging"] = detail
+		}
+		return c.JSON(http.StatusServiceUnavailable, body)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"ready": true})
+}
+
+func (in *instance) readiness(ctx context.Context) (reason string, lagging []string) {
 	if !in.ready.Load() {
-		return c.JSON(http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "shutting down"})
+		return "shutting down", nil
 	}
-	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second+in.cfg.ReadyMaxLag)
 	defer cancel()
-	pos, _, err := head(ctx, in.store)
+	// Read from the slowest projection: cheap when it is current.
+	head, err := headFrom(ctx, in.store, minPosition(in.runner.Positions()), 100)
 	if err != nil {
-		return c.JSON(http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "event store unreachable"})
+		return "event store unreachable", nil
 	}
-	wctx, wcancel := context.WithTimeout(ctx, time.Second)
+	wctx, wcancel := context.WithTimeout(ctx, in.cfg.ReadyMaxLag)
 	defer wcancel()
-	if err := in.runner.WaitFor(wctx, pos); err != nil {
-		return c.JSON(http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "projections lagging", "lagging": in.runner.Lagging(pos)})
+	if err := in.runner.WaitFor(wctx, head); err != nil {
+		return "projections lagging", in.runner.Lagging(head)
 	}
 	if in.rdb != nil {
 		if err := in.rdb.Ping(ctx).Err(); err != nil {
-			return c.JSON(http.StatusServiceUnavailable, map[string]any{"ready": false, "reason": "redis unreachable"})
+			return "redis unreachable", nil
 		}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"ready": true})
+	return "", nil
 }
 
 // firstRun publishes the catalog's prices when none exist, and with

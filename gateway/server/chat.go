@@ -462,7 +462,7 @@ func (k *call) complete(u domain.Usage, cost decimal.Decimal, outcome, finish st
 	if k.target != nil {
 		ev.Provider, ev.Upstream = k.target.Provider, k.target.Model
 	}
-	data, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, k.id), k.s.cfg.Now(), ev)
+	data, err := commands.Event(domain.RequestEventID(domain.TypeRequestCompleted, k.id), k.s.cfg.Now(), ev)
 	if err != nil {
 		return err
 	}
@@ -527,7 +527,7 @@ func (k *call) recordFailure(status int, reason, outcome string) {
 	if k.target != nil {
 		ev.Provider = k.target.Provider
 	}
-	data, err := commands.Event(domain.EventID(domain.TypeRequestFailed, k.id), k.s.cfg.Now(), ev)
+	data, err := commands.Event(domain.RequestEventID(domain.TypeRequestFailed, k.id), k.s.cfg.Now(), ev)
 	if err != nil {
 		return
 	}

@@ -5,12 +5,13 @@
 package server
 
 import (
-	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
 	"github.com/routefree/routefree/eventstore"
@@ -123,16 +124,15 @@ func (s *Server) recoverer(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-const idChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-
-// newRequestID returns "gen-" and 24 random characters.
+// newRequestID returns "gen-" and the 32 hex digits of a UUIDv7: unique,
+// time-ordered (cheap to index) and the source of the request's event ID.
 func newRequestID() string {
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	out := make([]byte, 4+len(b))
-	copy(out, "gen-")
-	for i, v := range b {
-		out[4+i] = idChars[int(v)%len(idChars)]
+	id, err := uuid.NewV7()
+	if err != nil {
+		id = uuid.New()
 	}
-	return string(out)
+	var b [36]byte
+	copy(b[:], "gen-")
+	hex.Encode(b[4:], id[:])
+	return string(b[:])
 }

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/postgres"
+	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/gateway/router"
+)
+
+// meteredStore times every append. Group commit means one append waits for
+// a whole batch, so its latency is what a request's billing step costs.
+type meteredStore struct {
+	eventstore.Store
+	latency *prometheus.HistogramVec // result
+	events  prometheus.Histogram
+}
+
+func newMeteredStore(s eventstore.Store, reg prometheus.Registerer) *meteredStore {
+	m := &meteredStore{
+		Store: s,
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "routefree_event_append_seconds",
+			Help:    "Time for one append to become durable (group commit included), by result: ok, conflict or error.",
+			Buckets: []float64{.0002, .0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"result"}),
+		events: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "routefree_event_append_events",
+			Help:    "Events per append call.",
+			Buckets: []float64{1, 2, 5, 10, 50, 100, 1000},
+		}),
+	}
+	reg.MustRegister(m.latency, m.events)
+	// The group commits themselves: their size is committed_events / commits.
+	if stats := commitStats(s); stats != nil {
+		reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "routefree_eventstore_commits_total",
+				Help: "Write transactions (group commits) of this instance."}, func() float64 { b, _ := stats(); return float64(b) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "routefree_eventstore_committed_events_total",
+				Help: "Events written by this instance's group commits."}, func() float64 { _, e := stats(); return float64(e) }),
+		)
+	}
+	return m
+}
+
+func commitStats(s eventstore.Store) func() (batches, events int64) {
+	switch s := s.(type) {
+	case *sqlite.Store:
+		return func() (int64, int64) { st := s.Stats(); return int64(st.Batches), int64(st.Events) }
+	case *postgres.Store:
+		return func() (int64, int64) { st := s.Stats(); return int64(st.Batches), int64(st.Events) }
+	}
+	return nil
+}
+
+func (m *meteredStore) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	start := time.Now()
+	res, err := m.Store.Append(ctx, stream, expected, events...)
+	result := "ok"
+	switch {
+	case errors.Is(err, eventstore.ErrWrongExpectedVersion):
+		result = "conflict"
+	case err != nil:
+		result = "error"
+	}
+	m.latency.WithLabelValues(result).Observe(time.Since(start).Seconds())
+	m.events.Observe(float64(len(events)))
+	return res, err
+}
+
+// gauges are refreshed every --metrics-interval by watch.
+type gauges struct {
+	lag     *prometheus.GaugeVec // projection
+	storeUp prometheus.Gauge
+	redisUp prometheus.Gauge
+	ready   prometheus.Gauge
+}
+
+func newGauges(reg prometheus.Registerer, withRedis bool) *gauges {
+	g := &gauges{
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "routefree_projection_lag_events",
+			Help: "Events in the store that the projection has not applied yet (capped at 10000)."}, []string{"projection"}),
+		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_event_store_up",
+			Help: "1 when the last read of the event store succeeded."}),
+		redisUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_redis_up",
+			Help: "1 when Redis answered the last ping (absent without --redis-url)."}),
+		ready: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_ready",
+			Help: "1 while the instance is ready to take traffic."}),
+	}
+	reg.MustRegister(g.lag, g.storeUp, g.ready)
+	if withRedis {
+		reg.MustRegister(g.redisUp)
+	}
+	return g
+}
+
+// lagCap bounds the read that measures projection lag.
+const lagCap = 10000
+
+// watch refreshes the gauges until ctx ends.
+func (in *instance) watch(ctx context.Context) {
+	t := time.NewTicker(in.cfg.MetricsInterval)
+	defer t.Stop()
+	for {
+		in.refreshGauges(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (in *instance) refreshGauges(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, in.cfg.MetricsInterval)
+	defer cancel()
+	g := in.gauges
+	g.ready.Set(b2f(in.ready.Load()))
+	// Lag: read once from the slowest projection and count, for each, the
+	// events past its own position.
+	pos := in.runner.Positions()
+	from := minPosition(pos)
+	var evs []eventstore.RecordedEvent
+	var err error
+	for len(evs) < lagCap {
+		var batch []eventstore.RecordedEvent
+		batch, err = in.store.ReadAll(ctx, from, 1000)
+		if err != nil || len(batch) == 0 {
+			break
+		}
+		evs = append(evs, batch...)
+		from = batch[len(batch)-1].Position
+	}
+	g.storeUp.Set(b2f(err == nil))
+	if err == nil {
+		for name, p := range pos {
+			n := 0
+			for i := len(evs) - 1; i >= 0 && p.Less(evs[i].Position); i-- {
+				n++
+			}
+			g.lag.WithLabelValues(name).Set(float64(n))
+		}
+	}
+	if in.rdb != nil {
+		g.redisUp.Set(b2f(in.rdb.Ping(ctx).Err() == nil))
+	}
+	in.refreshBreakers(time.Now())
+}
+
+// refreshBreakers publishes every upstream breaker's state.
+func (in *instance) refreshBreakers(now time.Time) {
+	for _, id := range in.cat.IDs() {
+		targets, _ := in.router.Targets(id)
+		for _, t := range targets {
+			v := 0.0
+			switch t.Breaker.State(now) {
+			case router.HalfOpen:
+				v = 1
+			case router.Open:
+				v = 2
+			}
+			in.metrics.Breaker.WithLabelValues(t.Provider, id).Set(v)
+		}
+	}
+}
+
+func minPosition(pos map[string]eventstore.Position) eventstore.Position {
+	first := true
+	var m eventstore.Position
+	for _, p := range pos {
+		if first || p.Less(m) {
+			m, first = p, false
+		}
+	}
+	return m
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

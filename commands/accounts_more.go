@@ -1,0 +1,76 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+)
+
+// AccountState is an account folded from its whole stream: what a change of
+// one setting must carry over unchanged.
+type AccountState struct {
+	domain.AccountOpened
+	RPM, TPM       int64
+	VolumeDiscount decimal.Decimal
+	Suspended      bool
+	Version        int64 // last version of the account stream
+}
+
+// AccountState folds an account's stream.
+func (h *Handler) AccountState(ctx context.Context, id string) (AccountState, error) {
+	evs, last, err := h.readStream(ctx, domain.AccountStream(id))
+	if err != nil {
+		return AccountState{}, err
+	}
+	if len(evs) == 0 {
+		return AccountState{}, fmt.Errorf("%w: account %s", ErrNotFound, id)
+	}
+	s := AccountState{AccountOpened: *evs[0].(*domain.AccountOpened), Version: last}
+	for _, e := range evs[1:] {
+		switch v := e.(type) {
+		case *domain.PlanChanged:
+			s.Plan, s.CreditLimit, s.RPM, s.TPM, s.VolumeDiscount = v.Plan, v.CreditLimit, v.RPM, v.TPM, v.VolumeDiscount
+		case *domain.AccountSuspended:
+			s.Suspended = true
+		}
+	}
+	return s, nil
+}
+
+// SetCreditLimit changes only an account's credit limit (a finance
+// decision), keeping its plan, custom limits and discount.
+func (h *Handler) SetCreditLimit(ctx context.Context, id string, limit decimal.Decimal) error {
+	s, err := h.AccountState(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !s.Plan.Postpaid() && !limit.IsZero() {
+		return invalid("a %s account is prepaid: move it to business or enterprise before giving it credit", s.Plan)
+	}
+	if limit.IsNegative() {
+		return invalid("credit limit must not be negative")
+	}
+	pc := &domain.PlanChanged{AccountID: id, Plan: s.Plan, RPM: s.RPM, TPM: s.TPM, CreditLimit: limit, VolumeDiscount: s.VolumeDiscount}
+	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), pc)
+	return err
+}
+
+// SuspendAccount stops every key of an account; suspending twice is harmless.
+func (h *Handler) SuspendAccount(ctx context.Context, id, reason string) error {
+	s, err := h.AccountState(ctx, id)
+	if err != nil {
+		return err
+	}
+	if s.Suspended {
+		return nil
+	}
+	ev := &domain.AccountSuspended{AccountID: id, Reason: strings.TrimSpace(reason)}
+	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
+	return err
+}

@@ -1,0 +1,79 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// StaffTokenPrefix starts every staff token, so a leaked one is recognisable
+// and never mistaken for a customer's API key.
+const StaffTokenPrefix = "rf-staff-"
+
+func validStaffRole(role string) bool {
+	return role == "admin" || role == "finance" || role == "auditor"
+}
+
+// IssueStaffToken creates a staff token and returns it in clear, once; only
+// its SHA-256 hash is recorded.
+func (h *Handler) IssueStaffToken(ctx context.Context, role, name string) (tokenID, secret string, err error) {
+	secret = StaffTokenPrefix + randomID(40)
+	tokenID, err = h.RegisterStaffToken(ctx, role, name, secret)
+	if err != nil {
+		return "", "", err
+	}
+	return tokenID, secret, nil
+}
+
+// RegisterStaffToken records a token chosen outside (ROUTEFREE_ADMIN_TOKEN).
+// Its ID derives from its hash, so registering the same token again is a
+// no-op rather than a second token; a revoked one stays revoked (ErrConflict).
+func (h *Handler) RegisterStaffToken(ctx context.Context, role, name, secret string) (string, error) {
+	if !validStaffRole(role) {
+		return "", invalid("role must be admin, finance or auditor")
+	}
+	if len(secret) < 24 {
+		return "", invalid("a staff token needs at least 24 characters")
+	}
+	hash := HashKey(secret)
+	id := "stf_" + hash[:16]
+	evs, _, err := h.readStream(ctx, domain.StaffStream(id))
+	if err != nil {
+		return "", err
+	}
+	if len(evs) > 0 {
+		if prev, ok := evs[0].(*domain.StaffTokenIssued); !ok || prev.Hash != hash {
+			return "", fmt.Errorf("%w: staff token ID %s is taken", ErrConflict, id)
+		}
+		if len(evs) > 1 {
+			return "", fmt.Errorf("%w: staff token %s was revoked", ErrConflict, id)
+		}
+		return id, nil
+	}
+	ev := &domain.StaffTokenIssued{TokenID: id, Role: role, Name: strings.TrimSpace(name), Hash: hash}
+	_, err = h.append(ctx, domain.StaffStream(id), expectAfter(-1), domain.EventID(domain.TypeStaffTokenIssued, id), ev)
+	if errors.Is(err, ErrConflict) { // registered concurrently with the same hash
+		return id, nil
+	}
+	return id, err
+}
+
+// RevokeStaffToken ends a staff token; revoking twice is harmless.
+func (h *Handler) RevokeStaffToken(ctx context.Context, tokenID string) error {
+	evs, last, err := h.readStream(ctx, domain.StaffStream(tokenID))
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 {
+		return fmt.Errorf("%w: staff token %s", ErrNotFound, tokenID)
+	}
+	if len(evs) > 1 {
+		return nil
+	}
+	_, err = h.append(ctx, domain.StaffStream(tokenID), expectAfter(last),
+		domain.EventID(domain.TypeStaffTokenRevoked, tokenID), &domain.StaffTokenRevoked{TokenID: tokenID})
+	return err
+}

@@ -1,0 +1,519 @@
+package console
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
+)
+
+// registerAPI mounts the admin JSON API. Customers (API keys) reach the
+// account routes for their own account only; another account is 404.
+func (s *server) registerAPI(e *echo.Echo) {
+	g := e.Group("/admin/api", securityHeaders)
+	anyone := auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor)
+	admin := auth.Require(s.auth, false, roleAdmin)
+	adminOrOwner := auth.Require(s.auth, true, roleAdmin)
+	finance := auth.Require(s.auth, false, roleFinance)
+	audit := auth.Require(s.auth, false, roleAuditor, roleAdmin)
+
+	g.GET("/whoami", s.apiWhoami, anyone)
+	g.GET("/accounts", s.apiAccounts, anyone)
+	g.POST("/accounts", s.apiOpenAccount, admin)
+	g.GET("/accounts/:id", s.apiAccount, anyone)
+	g.POST("/accounts/:id/plan", s.apiChangePlan, admin)
+	g.POST("/accounts/:id/suspend", s.apiSuspend, admin)
+	g.POST("/accounts/:id/credit-limit", s.apiCreditLimit, finance)
+	g.GET("/accounts/:id/topups", s.apiTopUps, anyone)
+	g.POST("/accounts/:id/topups", s.apiTopUp, finance)
+	g.GET("/accounts/:id/keys", s.apiKeys, anyone)
+	g.POST("/accounts/:id/keys", s.apiIssueKey, adminOrOwner)
+	g.POST("/keys/:id/revoke", s.apiRevokeKey, adminOrOwner)
+	g.GET("/accounts/:id/usage", s.apiUsage, anyone)
+	g.GET("/accounts/:id/invoices", s.apiInvoices, anyone)
+	g.POST("/prices", s.apiPublishPrices, admin)
+	g.GET("/staff/tokens", s.apiStaffTokens, admin)
+	g.POST("/staff/tokens", s.apiIssueStaffToken, admin)
+	g.POST("/staff/tokens/:id/revoke", s.apiRevokeStaffToken, admin)
+	g.GET("/audit/events", s.apiEvents, audit)
+	g.GET("/audit/verify", s.apiVerify, audit)
+	g.GET("/audit/figures", s.apiFigures, audit)
+	g.GET("/audit/export", s.apiExport, audit)
+}
+
+// apiError maps the commands' typed errors to statuses, in one place.
+func apiError(err error) error {
+	var he *echo.HTTPError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &he):
+		return he
+	case errors.Is(err, commands.ErrInvalid):
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	case errors.Is(err, commands.ErrConflict):
+		return echo.NewHTTPError(http.StatusConflict, err.Error())
+	case errors.Is(err, commands.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the change is recorded but the read models are behind; reload shortly")
+	}
+	return err
+}
+
+func errNotFound(what string) error {
+	return echo.NewHTTPError(http.StatusNotFound, what+" not found")
+}
+
+func principal(c echo.Context) auth.Principal {
+	p, _ := auth.FromContext(c)
+	return p
+}
+
+// account returns the account of the route if the caller may see it: staff
+// see every account, a customer only their own (another's is as unknown as a
+// missing one).
+func (s *server) account(c echo.Context, id string) (AccountInfo, error) {
+	p := principal(c)
+	if !p.Staff && p.AccountID != id {
+		return AccountInfo{}, errNotFound("account")
+	}
+	a, ok := s.deps.Views.Account(id)
+	if !ok {
+		return AccountInfo{}, errNotFound("account")
+	}
+	return a, nil
+}
+
+func decodeJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
+	}
+	return nil
+}
+
+// AccountJSON is an account as the API shows it.
+type AccountJSON struct {
+	AccountInfo
+	CreditLimit    decimal.Decimal `json:"credit_limit"`
+	VolumeDiscount decimal.Decimal `json:"volume_discount"`
+	Suspended      bool            `json:"suspended"`
+	Balance        decimal.Decimal `json:"balance"`
+	Available      decimal.Decimal `json:"available"`
+	MonthSpend     decimal.Decimal `json:"month_spend"`
+}
+
+func (s *server) accountJSON(a AccountInfo) AccountJSON {
+	out := AccountJSON{AccountInfo: a}
+	if v, ok := s.deps.Models.Balances.View(a.ID, "", s.deps.now()); ok {
+		out.Plan, out.CreditLimit, out.VolumeDiscount, out.Suspended = v.Plan, v.CreditLimit, v.VolumeDiscount, v.Suspended
+		out.Balance, out.Available, out.MonthSpend = v.Balance, v.Available(), v.MonthSpend
+	}
+	return out
+}
+
+func (s *server) apiWhoami(c echo.Context) error {
+	p := principal(c)
+	return c.JSON(http.StatusOK, map[string]any{"staff": p.Staff, "role": p.Role, "token_id": p.TokenID, "account_id": p.AccountID, "key_id": p.KeyID})
+}
+
+func (s *server) apiAccounts(c echo.Context) error {
+	p := principal(c)
+	out := []AccountJSON{}
+	for _, a := range s.deps.Views.Accounts() {
+		if p.Staff || a.ID == p.AccountID {
+			out = append(out, s.accountJSON(a))
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+func (s *server) apiAccount(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": s.accountJSON(a)})
+}
+
+func (s *server) apiOpenAccount(c echo.Context) error {
+	var in domain.AccountOpened
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	id, err := h.OpenAccount(c.Request().Context(), in)
+	if err == nil {
+		err = settle(c.Request().Context())
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	a, _ := s.deps.Views.Account(id)
+	return c.JSON(http.StatusCreated, map[string]any{"data": s.accountJSON(a)})
+}
+
+// planInput is a plan change: custom RPM/TPM and volume discount apply to
+// Enterprise; the credit limit is finance's and carried over.
+type planInput struct {
+	Plan           domain.Plan      `json:"plan"`
+	RPM            int64            `json:"rpm"`
+	TPM            int64            `json:"tpm"`
+	VolumeDiscount decimal.Decimal  `json:"volume_discount"`
+	CreditLimit    *decimal.Decimal `json:"credit_limit,omitempty"`
+}
+
+func (s *server) changePlan(ctx context.Context, id string, in planInput) error {
+	if in.Plan != domain.PlanEnterprise && (in.RPM != 0 || in.TPM != 0 || !in.VolumeDiscount.IsZero()) {
+		return fmt.Errorf("%w: custom RPM, TPM and volume discount are for enterprise accounts", commands.ErrInvalid)
+	}
+	h, settle := s.cmds()
+	st, err := h.AccountState(ctx, id)
+	if err != nil {
+		return err
+	}
+	limit := st.CreditLimit
+	if in.CreditLimit != nil {
+		limit = *in.CreditLimit
+	}
+	if !in.Plan.Postpaid() {
+		limit = decimal.Zero // prepaid plans have none
+	}
+	err = h.ChangePlan(ctx, domain.PlanChanged{AccountID: id, Plan: in.Plan, RPM: in.RPM, TPM: in.TPM, CreditLimit: limit, VolumeDiscount: in.VolumeDiscount})
+	if err != nil {
+		return err
+	}
+	return settle(ctx)
+}
+
+func (s *server) apiChangePlan(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var in planInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.changePlan(c.Request().Context(), a.ID, in); err != nil {
+		return apiError(err)
+	}
+	a, _ = s.deps.Views.Account(a.ID)
+	return c.JSON(http.StatusOK, map[string]any{"data": s.accountJSON(a)})
+}
+
+func (s *server) apiSuspend(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.SuspendAccount(ctx, a.ID, in.Reason); err != nil {
+		return apiError(err)
+	}
+	if err := settle(ctx); err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": s.accountJSON(a)})
+}
+
+func (s *server) apiCreditLimit(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var in struct {
+		CreditLimit decimal.Decimal `json:"credit_limit"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.SetCreditLimit(ctx, a.ID, in.CreditLimit); err != nil {
+		return apiError(err)
+	}
+	if err := settle(ctx); err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": s.accountJSON(a)})
+}
+
+func (s *server) apiTopUps(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": s.deps.Views.TopUps(a.ID)})
+}
+
+// topUpInput is a payment received: by bank transfer (its transfer
+// reference) or card (the processor's charge reference).
+type topUpInput struct {
+	Amount    decimal.Decimal `json:"amount"`
+	Method    string          `json:"method"`
+	Reference string          `json:"reference"`
+}
+
+func (s *server) topUp(ctx context.Context, account string, in topUpInput) (bool, error) {
+	if in.Method != domain.MethodBankTransfer && in.Method != domain.MethodCard {
+		return false, fmt.Errorf("%w: method must be %s or %s", commands.ErrInvalid, domain.MethodBankTransfer, domain.MethodCard)
+	}
+	h, settle := s.cmds()
+	dup, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: account, Amount: in.Amount, Method: in.Method, Reference: in.Reference})
+	if err != nil {
+		return false, err
+	}
+	return dup, settle(ctx)
+}
+
+func (s *server) apiTopUp(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var in topUpInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	dup, err := s.topUp(c.Request().Context(), a.ID, in)
+	if err != nil {
+		return apiError(err)
+	}
+	status := http.StatusCreated
+	if dup {
+		status = http.StatusOK
+	}
+	return c.JSON(status, map[string]any{"duplicate": dup, "data": s.accountJSON(a)})
+}
+
+// KeyJSON is a key as every read shows it: never the secret nor its hash.
+type KeyJSON struct {
+	KeyID       string          `json:"key_id"`
+	Name        string          `json:"name,omitempty"`
+	Prefix      string          `json:"prefix"`
+	Models      []string        `json:"models,omitempty"`
+	SpendLimit  decimal.Decimal `json:"spend_limit"`
+	SpendPeriod string          `json:"spend_period"`
+	RPM         int64           `json:"rpm"`
+	TPM         int64           `json:"tpm"`
+	Revoked     bool            `json:"revoked"`
+}
+
+func keyJSON(k projections.KeyInfo) KeyJSON {
+	return KeyJSON{KeyID: k.KeyID, Name: k.Name, Prefix: k.Prefix, Models: k.Models, SpendLimit: k.SpendLimit,
+		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked}
+}
+
+func (s *server) apiKeys(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := []KeyJSON{}
+	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
+		out = append(out, keyJSON(k))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+// keyInput is a new key: a name, the models it may call (none: all) and a
+// spending limit per period.
+type keyInput struct {
+	Name        string          `json:"name"`
+	Models      []string        `json:"models"`
+	SpendLimit  decimal.Decimal `json:"spend_limit"`
+	SpendPeriod string          `json:"spend_period"`
+}
+
+func (s *server) issueKey(ctx context.Context, account string, in keyInput) (id, secret string, err error) {
+	var models []string
+	for _, m := range in.Models {
+		m = strings.TrimSpace(m)
+		if m == "" {
+			continue
+		}
+		if _, ok := s.deps.Catalog.Get(m); !ok {
+			return "", "", fmt.Errorf("%w: unknown model %q", commands.ErrInvalid, m)
+		}
+		models = append(models, m)
+	}
+	h, settle := s.cmds()
+	id, secret, err = h.IssueKey(ctx, domain.KeyIssued{AccountID: account, Name: strings.TrimSpace(in.Name), Models: models,
+		SpendLimit: in.SpendLimit, SpendPeriod: in.SpendPeriod})
+	if err != nil {
+		return "", "", err
+	}
+	return id, secret, settle(ctx)
+}
+
+func (s *server) apiIssueKey(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var in keyInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	id, secret, err := s.issueKey(c.Request().Context(), a.ID, in)
+	if err != nil {
+		return apiError(err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, map[string]any{"data": map[string]any{
+		"key_id": id, "key": secret, "name": in.Name, "note": "the key is shown once: store it now"}})
+}
+
+// ownKey finds a key the caller may act on (staff: any; customers: theirs).
+func (s *server) ownKey(c echo.Context, keyID string) (projections.KeyInfo, error) {
+	p := principal(c)
+	var accounts []string
+	if p.Staff {
+		for _, a := range s.deps.Views.Accounts() {
+			accounts = append(accounts, a.ID)
+		}
+	} else {
+		accounts = []string{p.AccountID}
+	}
+	for _, acct := range accounts {
+		for _, k := range s.deps.Models.Keys.ByAccount(acct) {
+			if k.KeyID == keyID {
+				return k, nil
+			}
+		}
+	}
+	return projections.KeyInfo{}, errNotFound("key")
+}
+
+func (s *server) revokeKey(ctx context.Context, keyID string) error {
+	h, settle := s.cmds()
+	if err := h.RevokeKey(ctx, keyID); err != nil {
+		return err
+	}
+	return settle(ctx)
+}
+
+func (s *server) apiRevokeKey(c echo.Context) error {
+	k, err := s.ownKey(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
+		return apiError(err)
+	}
+	k.Revoked = true
+	return c.JSON(http.StatusOK, map[string]any{"data": keyJSON(k)})
+}
+
+func (s *server) apiInvoices(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := []map[string]any{}
+	for _, inv := range s.deps.Models.Invoices.List("", a.ID) {
+		out = append(out, map[string]any{"number": inv.Number, "month": inv.Month, "kind": inv.Kind, "total": inv.Total,
+			"net": inv.Net(), "status": inv.Status, "issued_at": inv.IssuedAt, "pdf": invoicePDF(principal(c), inv.Number)})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+// invoicePDF links to invoicing/httpapi's PDF routes: staff through the
+// admin API, customers through theirs.
+func invoicePDF(p auth.Principal, number string) string {
+	if p.Staff {
+		return "/admin/api/invoices/" + number + "/pdf"
+	}
+	return "/api/v1/invoices/" + number + "/pdf"
+}
+
+func (s *server) apiPublishPrices(c echo.Context) error {
+	var in struct {
+		FromCatalog bool                         `json:"from_catalog"`
+		Prices      map[string]domain.ModelPrice `json:"prices"`
+		EffectiveAt time.Time                    `json:"effective_at"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.FromCatalog {
+		if len(in.Prices) > 0 {
+			return echo.NewHTTPError(http.StatusBadRequest, "give prices or from_catalog, not both")
+		}
+		in.Prices = s.deps.Catalog.NTDPrices()
+	}
+	for m := range in.Prices {
+		if _, ok := s.deps.Catalog.Get(m); !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("unknown model %q", m))
+		}
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	v, err := h.PublishPrices(ctx, in.Prices, in.EffectiveAt)
+	if err == nil {
+		err = settle(ctx)
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"version": v})
+}
+
+func (s *server) apiStaffTokens(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"data": s.deps.Views.StaffTokens()})
+}
+
+func (s *server) apiIssueStaffToken(c echo.Context) error {
+	var in struct {
+		Role string `json:"role"`
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	id, secret, err := h.IssueStaffToken(ctx, in.Role, in.Name)
+	if err == nil {
+		err = settle(ctx)
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, map[string]any{"data": map[string]any{"token_id": id, "token": secret, "role": in.Role, "name": in.Name}})
+}
+
+func (s *server) apiRevokeStaffToken(c echo.Context) error {
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	err := h.RevokeStaffToken(ctx, c.Param("id"))
+	if err == nil {
+		err = settle(ctx)
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"revoked": c.Param("id")})
+}

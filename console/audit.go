@@ -1,0 +1,300 @@
+package console
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/projections"
+)
+
+// EventFilter selects events of the log: by stream, type and time (all
+// optional), after a position.
+type EventFilter struct {
+	Stream string
+	Type   string
+	Since  time.Time
+	Until  time.Time
+	After  eventstore.Position
+	Limit  int
+}
+
+// EventJSON is one stored event as the auditor sees it.
+type EventJSON struct {
+	Position      string          `json:"position"`
+	Stream        string          `json:"stream"`
+	Version       uint64          `json:"version"`
+	ID            string          `json:"id"`
+	Type          string          `json:"type"`
+	SchemaVersion int             `json:"schema_version"`
+	OccurredAt    time.Time       `json:"occurred_at"`
+	Data          json.RawMessage `json:"data"`
+	PrevHash      string          `json:"prev_hash"`
+	Hash          string          `json:"hash"`
+}
+
+func eventJSON(e *eventstore.RecordedEvent) EventJSON {
+	return EventJSON{Position: e.Position.String(), Stream: e.Stream, Version: e.Version, ID: e.ID.String(), Type: e.Type,
+		SchemaVersion: e.SchemaVersion, OccurredAt: e.OccurredAt.UTC(), Data: json.RawMessage(e.Data),
+		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
+}
+
+func (f EventFilter) match(e *eventstore.RecordedEvent) bool {
+	return (f.Stream == "" || e.Stream == f.Stream) && (f.Type == "" || e.Type == f.Type) &&
+		(f.Since.IsZero() || !e.OccurredAt.Before(f.Since)) && (f.Until.IsZero() || e.OccurredAt.Before(f.Until))
+}
+
+func parsePosition(s string) (eventstore.Position, error) {
+	if s == "" {
+		return eventstore.Start, nil
+	}
+	c, p, ok := strings.Cut(s, "/")
+	cv, err1 := strconv.ParseUint(c, 10, 64)
+	pv, err2 := strconv.ParseUint(p, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return eventstore.Start, fmt.Errorf("position %q is not commit/prepare", s)
+	}
+	return eventstore.Position{Commit: cv, Prepare: pv}, nil
+}
+
+// parseTime takes RFC 3339 or a Taipei date or datetime-local value.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, projections.Taipei); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("time %q is not RFC 3339 nor YYYY-MM-DD[THH:MM]", s)
+}
+
+func filterFrom(q func(string) string) (EventFilter, error) {
+	f := EventFilter{Stream: strings.TrimSpace(q("stream")), Type: strings.TrimSpace(q("type")), Limit: 100}
+	var err error
+	if f.Since, err = parseTime(q("since")); err != nil {
+		return f, err
+	}
+	if f.Until, err = parseTime(q("until")); err != nil {
+		return f, err
+	}
+	if f.After, err = parsePosition(q("after")); err != nil {
+		return f, err
+	}
+	if n, err := strconv.Atoi(q("limit")); err == nil && n > 0 {
+		f.Limit = min(n, 1000)
+	}
+	return f, nil
+}
+
+// maxScan bounds the events one page of the log reads, so a filter that
+// matches little cannot make one request read all of history.
+const maxScan = 200_000
+
+// events returns a page of matching events and the position to continue
+// after (Start when the log is exhausted).
+func (s *server) events(ctx context.Context, f EventFilter) ([]EventJSON, eventstore.Position, error) {
+	out := []EventJSON{}
+	if f.Stream != "" { // one stream: read it directly
+		evs, err := s.deps.Store.ReadStream(ctx, f.Stream, 0, 100_000)
+		if err != nil && err != eventstore.ErrStreamNotFound && !strings.Contains(err.Error(), eventstore.ErrStreamNotFound.Error()) {
+			return nil, eventstore.Start, err
+		}
+		for i := range evs {
+			if f.After.Less(evs[i].Position) && f.match(&evs[i]) && len(out) < f.Limit {
+				out = append(out, eventJSON(&evs[i]))
+			}
+		}
+		return out, eventstore.Start, nil
+	}
+	pos, scanned := f.After, 0
+	for scanned < maxScan {
+		evs, err := s.deps.Store.ReadAll(ctx, pos, 2000)
+		if err != nil {
+			return nil, eventstore.Start, err
+		}
+		if len(evs) == 0 {
+			return out, eventstore.Start, nil
+		}
+		for i := range evs {
+			pos = evs[i].Position
+			if f.match(&evs[i]) {
+				out = append(out, eventJSON(&evs[i]))
+				if len(out) == f.Limit {
+					return out, pos, nil
+				}
+			}
+		}
+		scanned += len(evs)
+	}
+	return out, pos, nil
+}
+
+func (s *server) apiEvents(c echo.Context) error {
+	f, err := filterFrom(c.QueryParam)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	evs, next, err := s.events(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	resp := map[string]any{"data": evs}
+	if next != eventstore.Start {
+		resp["next"] = next.String()
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// Verdict is the hash-chain check of the whole history.
+type Verdict struct {
+	OK     bool   `json:"ok"`
+	Events uint64 `json:"events"`
+	Head   string `json:"head"`
+	Last   string `json:"last_position"`
+	Break  string `json:"break,omitempty"`
+}
+
+func (s *server) verify(ctx context.Context) (Verdict, error) {
+	res, err := eventstore.Verify(ctx, s.deps.Store, nil)
+	if err != nil {
+		return Verdict{}, err
+	}
+	v := Verdict{OK: res.Break == nil, Events: res.Events, Head: hex.EncodeToString(res.Head), Last: res.Last.String()}
+	if res.Break != nil {
+		v.Break = res.Break.Error()
+	}
+	return v, nil
+}
+
+func (s *server) apiVerify(c echo.Context) error {
+	v, err := s.verify(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": v})
+}
+
+// FigureRow compares one figure of the running projections with a replay.
+type FigureRow struct {
+	Figure string `json:"figure"` // balance, month, invoices
+	Key    string `json:"key"`
+	Live   string `json:"live"`
+	Replay string `json:"replay"`
+	Match  bool   `json:"match"`
+}
+
+// Comparison is the replay comparison an auditor reads.
+type Comparison struct {
+	Match  bool        `json:"match"`
+	Events uint64      `json:"events"`
+	Rows   []FigureRow `json:"rows"`
+}
+
+func (s *server) compare(ctx context.Context) (Comparison, error) {
+	live, err := s.deps.Models.Figures(ctx)
+	if err != nil {
+		return Comparison{}, err
+	}
+	rep, err := projections.Replay(ctx, s.deps.Store, nil)
+	if err != nil {
+		return Comparison{}, err
+	}
+	cmp := Comparison{Match: true, Events: rep.Events}
+	decRows := func(figure string, a, b map[string]decimal.Decimal) {
+		keys := map[string]bool{}
+		for k := range a {
+			keys[k] = true
+		}
+		for k := range b {
+			keys[k] = true
+		}
+		for _, k := range sortedSet(keys) {
+			r := FigureRow{Figure: figure, Key: k, Live: a[k].String(), Replay: b[k].String(), Match: a[k].Equal(b[k])}
+			cmp.Match = cmp.Match && r.Match
+			cmp.Rows = append(cmp.Rows, r)
+		}
+	}
+	decRows("balance", live.Balances, rep.Balances)
+	decRows("month", live.MonthlyTotals, rep.MonthlyTotals)
+	keys := map[string]bool{}
+	for k := range live.InvoiceTotals {
+		keys[k] = true
+	}
+	for k := range rep.InvoiceTotals {
+		keys[k] = true
+	}
+	for _, k := range sortedSet(keys) {
+		a, b := live.InvoiceTotals[k], rep.InvoiceTotals[k]
+		r := FigureRow{Figure: "invoices", Key: k, Live: strconv.FormatInt(a, 10), Replay: strconv.FormatInt(b, 10), Match: a == b}
+		cmp.Match = cmp.Match && r.Match
+		cmp.Rows = append(cmp.Rows, r)
+	}
+	return cmp, nil
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (s *server) apiFigures(c echo.Context) error {
+	cmp, err := s.compare(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": cmp})
+}
+
+// apiExport streams the matching events as NDJSON, for the auditor's own
+// tools: every stored field, hashes included, so the chain can be checked
+// outside.
+func (s *server) apiExport(c echo.Context) error {
+	f, err := filterFrom(c.QueryParam)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	ctx := c.Request().Context()
+	w := c.Response()
+	w.Header().Set(echo.HeaderContentType, "application/x-ndjson")
+	w.Header().Set("Content-Disposition", `attachment; filename="routefree-events.ndjson"`)
+	w.WriteHeader(http.StatusOK)
+	enc := json.NewEncoder(w)
+	pos := f.After
+	for {
+		evs, err := s.deps.Store.ReadAll(ctx, pos, 2000)
+		if err != nil {
+			return nil // the status is sent; a cut stream shows as a short file
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		for i := range evs {
+			if f.match(&evs[i]) {
+				if err := enc.Encode(eventJSON(&evs[i])); err != nil {
+					return nil
+				}
+			}
+		}
+		pos = evs[len(evs)-1].Position
+		w.Flush()
+	}
+}

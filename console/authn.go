@@ -1,0 +1,102 @@
+package console
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/projections"
+)
+
+// Authenticator implements auth.Authenticator: a bearer staff token, a bearer
+// API key (sk-rf-…), or the console's session cookie. Credentials are
+// resolved on every request, so a revoked token or key stops at once, even
+// inside a session.
+type Authenticator struct {
+	views    *Views
+	keys     *projections.Keys
+	sessions *sessions
+	signins  *limiter
+}
+
+var _ auth.Authenticator = (*Authenticator)(nil)
+
+// NewAuthenticator returns an authenticator over the staff tokens of views
+// and the API keys of keys, with its own session store.
+func NewAuthenticator(views *Views, keys *projections.Keys) *Authenticator {
+	return &Authenticator{views: views, keys: keys, sessions: newSessions(), signins: newLimiter(5, 60e9)}
+}
+
+// Authenticate implements auth.Authenticator. A request authenticated by the
+// session cookie that changes state must carry the session's CSRF token (form
+// field csrf or header X-CSRF-Token).
+func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return auth.Principal{}, auth.ErrUnauthenticated
+		}
+		return a.resolve(strings.TrimSpace(secret))
+	}
+	sess, ok := a.session(r)
+	if !ok {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	if !safeMethod(r.Method) && !validCSRF(r, sess.csrf) {
+		return auth.Principal{}, auth.ErrForbidden
+	}
+	return a.resolveHash(sess.kind, sess.credHash)
+}
+
+func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+
+func validCSRF(r *http.Request, want string) bool {
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" {
+		got = r.FormValue("csrf")
+	}
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+const (
+	credStaff = "staff"
+	credKey   = "key"
+)
+
+// resolve authenticates a secret: an API key or a staff token.
+func (a *Authenticator) resolve(secret string) (auth.Principal, error) {
+	if secret == "" {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	kind := credStaff
+	if strings.HasPrefix(secret, commands.KeyPrefix) {
+		kind = credKey
+	}
+	return a.resolveHash(kind, commands.HashKey(secret))
+}
+
+func (a *Authenticator) resolveHash(kind, hash string) (auth.Principal, error) {
+	if kind == credKey {
+		k, ok := a.keys.Lookup(hash)
+		if !ok || k.Revoked {
+			return auth.Principal{}, auth.ErrUnauthenticated
+		}
+		return auth.Principal{AccountID: k.AccountID, KeyID: k.KeyID}, nil
+	}
+	t, ok := a.views.StaffByHash(hash)
+	if !ok || t.Revoked || !auth.Role(t.Role).Valid() {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	return auth.Principal{Staff: true, Role: auth.Role(t.Role), TokenID: t.ID}, nil
+}
+
+// session returns the live session of the request's cookie.
+func (a *Authenticator) session(r *http.Request) (session, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return session{}, false
+	}
+	return a.sessions.get(c.Value)
+}

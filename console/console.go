@@ -1,0 +1,180 @@
+// Package console is RouteFree's staff and customer face: the admin JSON API
+// under /admin/api, the server-rendered web console under /console, and the
+// public /models and /rankings pages. Every mutation goes through commands;
+// every read comes from a projection.
+package console
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/projections"
+)
+
+// Invoices is what the console needs of invoicing: issuing a quote from the
+// quote builder. *invoicing.Service fits. Invoices themselves are listed from
+// projections.Invoices and their PDFs served by invoicing/httpapi, to which
+// the console links.
+type Invoices interface {
+	CreateQuote(ctx context.Context, req invoicing.QuoteRequest) (invoicing.Quote, error)
+}
+
+// Deps are what the console runs on.
+type Deps struct {
+	Store    eventstore.Store
+	Commands *commands.Handler
+	Models   *projections.Models
+	Catalog  *catalog.Catalog
+	Invoices Invoices     // optional: without it the quote builder answers 503
+	Logger   *slog.Logger // optional
+	// Views is the console's read model; it must run in Runner with Models.
+	Views *Views
+	// Runner, when set, lets a mutation return only once the projections show
+	// it (read your writes).
+	Runner *projections.Runner
+	// Auth, when set, is shared with other faces (invoicing/httpapi) so a
+	// console session works there too; nil: Register makes one.
+	Auth *Authenticator
+}
+
+// Validate reports every missing dependency at once.
+func (d *Deps) Validate() error {
+	var errs []error
+	if d.Store == nil {
+		errs = append(errs, errors.New("console: Deps.Store is nil"))
+	}
+	if d.Commands == nil {
+		errs = append(errs, errors.New("console: Deps.Commands is nil"))
+	}
+	if d.Models == nil || d.Models.Keys == nil || d.Models.Balances == nil {
+		errs = append(errs, errors.New("console: Deps.Models (with Keys and Balances) is nil"))
+	}
+	if d.Catalog == nil {
+		errs = append(errs, errors.New("console: Deps.Catalog is nil"))
+	}
+	if d.Views == nil {
+		errs = append(errs, errors.New("console: Deps.Views is nil (console.NewViews, run it in the projections runner)"))
+	}
+	return errors.Join(errs...)
+}
+
+func (d *Deps) now() time.Time {
+	if d.Commands != nil && d.Commands.Now != nil {
+		return d.Commands.Now()
+	}
+	return time.Now()
+}
+
+// Register mounts the admin API, the console and the public pages on e.
+func Register(e *echo.Echo, deps Deps) error {
+	if err := deps.Validate(); err != nil {
+		return err
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Auth == nil {
+		deps.Auth = NewAuthenticator(deps.Views, deps.Models.Keys)
+	}
+	s := &server{deps: deps, auth: deps.Auth}
+	s.registerAPI(e)
+	return s.registerPages(e)
+}
+
+type server struct {
+	deps Deps
+	auth *Authenticator
+}
+
+// capture remembers where a command's appends landed, so the handler can
+// wait for the projections to show them.
+type capture struct {
+	eventstore.Store
+	mu   sync.Mutex
+	last eventstore.Position
+}
+
+func (c *capture) Append(ctx context.Context, stream string, exp eventstore.ExpectedVersion, evs ...eventstore.EventData) (eventstore.AppendResult, error) {
+	res, err := c.Store.Append(ctx, stream, exp, evs...)
+	if err == nil {
+		c.mu.Lock()
+		if c.last.Less(res.Position) {
+			c.last = res.Position
+		}
+		c.mu.Unlock()
+	}
+	return res, err
+}
+
+// cmds returns a command handler for one request, and a settle function that
+// waits until the projections hold what it appended.
+func (s *server) cmds() (*commands.Handler, func(ctx context.Context) error) {
+	cp := &capture{Store: s.deps.Store}
+	h := &commands.Handler{Store: cp, Now: s.deps.now}
+	return h, func(ctx context.Context) error { return waitFor(ctx, s.deps.Runner, cp) }
+}
+
+func waitFor(ctx context.Context, r *projections.Runner, cp *capture) error {
+	cp.mu.Lock()
+	pos := cp.last
+	cp.mu.Unlock()
+	if r == nil || pos == eventstore.Start {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return r.WaitFor(ctx, pos)
+}
+
+// AdminTokenEnv names the variable holding the first admin token.
+const AdminTokenEnv = "ROUTEFREE_ADMIN_TOKEN"
+
+// Bootstrap makes sure an admin can sign in: it registers ROUTEFREE_ADMIN_TOKEN
+// as an admin token, or, when the store holds no staff token at all, issues
+// one and prints it to stdout, once. Call it after the projections (with
+// deps.Views) have caught up.
+func Bootstrap(ctx context.Context, deps Deps, stdout io.Writer) error {
+	if err := deps.Validate(); err != nil {
+		return err
+	}
+	h, settle := (&server{deps: deps}).cmds()
+	if secret := os.Getenv(AdminTokenEnv); secret != "" {
+		t, ok := deps.Views.StaffByHash(commands.HashKey(secret))
+		if ok && !t.Revoked {
+			return nil
+		}
+		if _, err := h.RegisterStaffToken(ctx, "admin", AdminTokenEnv, secret); err != nil {
+			return fmt.Errorf("console: %s: %w", AdminTokenEnv, err)
+		}
+		return settle(ctx)
+	}
+	if len(deps.Views.StaffTokens()) > 0 {
+		return nil
+	}
+	id, secret, err := h.IssueStaffToken(ctx, "admin", "bootstrap")
+	if err != nil {
+		return fmt.Errorf("console: first admin token: %w", err)
+	}
+	fmt.Fprintf(stdout, "first admin token %s (shown once; keep it safe, or set %s): %s\n", id, AdminTokenEnv, secret)
+	return settle(ctx)
+}
+
+// Role aliases for brevity in route tables.
+const (
+	roleAdmin   = auth.Admin
+	roleFinance = auth.Finance
+	roleAuditor = auth.Auditor
+)

@@ -1,0 +1,141 @@
+package console
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+const (
+	sessionCookie = "rf_session"
+	loginCSRF     = "rf_login_csrf"
+	langCookie    = "rf_lang"
+	sessionTTL    = 12 * time.Hour
+)
+
+// session is a signed-in browser: which credential (by hash) and its CSRF
+// token. The credential is resolved again on every request.
+type session struct {
+	kind, credHash string
+	csrf           string
+	expires        time.Time
+}
+
+type sessions struct {
+	mu  sync.Mutex
+	m   map[string]session
+	now func() time.Time
+}
+
+func newSessions() *sessions { return &sessions{m: map[string]session{}, now: time.Now} }
+
+// randomToken is 32 bytes from the CSPRNG, base64url.
+func randomToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// create starts a session under a new random ID. The old ID (if any) is
+// dropped, so an ID planted before sign-in never becomes a signed-in one.
+func (s *sessions) create(old, kind, credHash string) (string, session) {
+	id := randomToken()
+	ss := session{kind: kind, credHash: credHash, csrf: randomToken(), expires: s.now().Add(sessionTTL)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, old)
+	for k, v := range s.m { // sweep expired sessions as we go
+		if s.now().After(v.expires) {
+			delete(s.m, k)
+		}
+	}
+	s.m[id] = ss
+	return id, ss
+}
+
+func (s *sessions) get(id string) (session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.m[id]
+	if !ok || s.now().After(ss.expires) {
+		delete(s.m, id)
+		return session{}, false
+	}
+	return ss, true
+}
+
+func (s *sessions) drop(id string) {
+	s.mu.Lock()
+	delete(s.m, id)
+	s.mu.Unlock()
+}
+
+// limiter counts sign-in failures per client IP in a sliding window.
+type limiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	fails  map[string][]time.Time
+	now    func() time.Time
+}
+
+func newLimiter(max int, window time.Duration) *limiter {
+	return &limiter{max: max, window: window, fails: map[string][]time.Time{}, now: time.Now}
+}
+
+func (l *limiter) recent(ip string) []time.Time {
+	cut := l.now().Add(-l.window)
+	f := l.fails[ip]
+	i := 0
+	for i < len(f) && !f[i].After(cut) {
+		i++
+	}
+	f = f[i:]
+	if len(f) == 0 {
+		delete(l.fails, ip)
+	} else {
+		l.fails[ip] = f
+	}
+	return f
+}
+
+// blocked reports whether ip has used up its failures, and when it may try again.
+func (l *limiter) blocked(ip string) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.recent(ip)
+	if len(f) < l.max {
+		return false, 0
+	}
+	return true, f[0].Add(l.window).Sub(l.now())
+}
+
+func (l *limiter) fail(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.fails[ip] = append(l.recent(ip), l.now())
+}
+
+// clientIP is the connection's address: forwarded headers are not trusted,
+// since anyone can send them to dodge the limit.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func isTLS(r *http.Request) bool {
+	return r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https"
+}
+
+func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteStrictMode})
+}

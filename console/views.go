@@ -1,0 +1,264 @@
+package console
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/projections"
+)
+
+// StaffToken is a staff token as the console knows it: never its secret.
+type StaffToken struct {
+	ID       string    `json:"token_id"`
+	Role     string    `json:"role"`
+	Name     string    `json:"name,omitempty"`
+	Revoked  bool      `json:"revoked"`
+	IssuedAt time.Time `json:"issued_at"`
+	hash     string
+}
+
+// AccountInfo is what the console shows of an account besides its money.
+type AccountInfo struct {
+	ID           string      `json:"account_id"`
+	Organisation string      `json:"organisation"`
+	TaxID        string      `json:"tax_id,omitempty"`
+	Address      string      `json:"address,omitempty"`
+	Contact      string      `json:"contact,omitempty"`
+	Plan         domain.Plan `json:"plan"`
+	RPM          int64       `json:"rpm,omitempty"` // custom limits (zero: the plan's)
+	TPM          int64       `json:"tpm,omitempty"`
+	OpenedAt     time.Time   `json:"opened_at"`
+}
+
+// TopUp is a credit movement: a top-up or a manual adjustment.
+type TopUp struct {
+	Amount    decimal.Decimal `json:"amount"`
+	Method    string          `json:"method"`
+	Reference string          `json:"reference,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
+	At        time.Time       `json:"at"`
+}
+
+// Tally is usage summed under one name (an app title or a model).
+type Tally struct {
+	Name     string          `json:"name"`
+	Requests int64           `json:"requests"`
+	Tokens   int64           `json:"tokens"`
+	Cost     decimal.Decimal `json:"cost"`
+}
+
+// Views is the console's own read model, fed by the projections runner like
+// the others: staff tokens, the account directory, top-ups and usage by app
+// and by model (the SQL usage model has no app dimension).
+type Views struct {
+	mu          sync.RWMutex
+	pos         eventstore.Position
+	staff       map[string]*StaffToken
+	staffByHash map[string]*StaffToken
+	order       []string
+	accounts    map[string]*AccountInfo
+	topups      map[string][]TopUp
+	appsByAcct  map[string]map[string]*Tally
+	apps        map[string]*Tally // every account: public rankings
+	models      map[string]*Tally
+}
+
+var _ projections.Projection = (*Views)(nil)
+
+// NewViews returns an empty console read model: add it to the projections
+// runner beside projections.Models.All().
+func NewViews() *Views {
+	return &Views{
+		staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{},
+		accounts: map[string]*AccountInfo{}, topups: map[string][]TopUp{},
+		appsByAcct: map[string]map[string]*Tally{}, apps: map[string]*Tally{}, models: map[string]*Tally{},
+	}
+}
+
+// Name implements projections.Projection.
+func (v *Views) Name() string { return "console" }
+
+// Checkpoint implements projections.Projection.
+func (v *Views) Checkpoint(context.Context) (eventstore.Position, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.pos, nil
+}
+
+// Apply implements projections.Projection.
+func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for i := range batch {
+		e := &batch[i]
+		if !v.pos.Less(e.Position) {
+			continue // redelivered after a restart
+		}
+		if e.Err != nil && v.wants(e.Type) {
+			return e.Err
+		}
+		v.apply(e)
+		v.pos = e.Position
+	}
+	return nil
+}
+
+func (v *Views) wants(t string) bool {
+	switch t {
+	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeAccountOpened, domain.TypePlanChanged,
+		domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
+		return true
+	}
+	return false
+}
+
+func tally(m map[string]*Tally, name string, tokens int64, cost decimal.Decimal) {
+	t, ok := m[name]
+	if !ok {
+		t = &Tally{Name: name}
+		m[name] = t
+	}
+	t.Requests++
+	t.Tokens += tokens
+	t.Cost = t.Cost.Add(cost)
+}
+
+func (v *Views) apply(e *projections.Event) {
+	switch b := e.Body.(type) {
+	case *domain.StaffTokenIssued:
+		t := &StaffToken{ID: b.TokenID, Role: b.Role, Name: b.Name, IssuedAt: e.OccurredAt, hash: b.Hash}
+		v.staff[b.TokenID] = t
+		v.staffByHash[b.Hash] = t
+	case *domain.StaffTokenRevoked:
+		if t, ok := v.staff[b.TokenID]; ok {
+			t.Revoked = true
+		}
+	case *domain.AccountOpened:
+		if _, ok := v.accounts[b.AccountID]; !ok {
+			v.order = append(v.order, b.AccountID)
+		}
+		v.accounts[b.AccountID] = &AccountInfo{ID: b.AccountID, Organisation: b.Organisation, TaxID: b.TaxID,
+			Address: b.Address, Contact: b.Contact, Plan: b.Plan, OpenedAt: e.OccurredAt}
+	case *domain.PlanChanged:
+		if a, ok := v.accounts[b.AccountID]; ok {
+			a.Plan, a.RPM, a.TPM = b.Plan, b.RPM, b.TPM
+		}
+	case *domain.CreditsToppedUp:
+		v.topups[b.AccountID] = append(v.topups[b.AccountID], TopUp{Amount: b.Amount, Method: b.Method, Reference: b.Reference, At: e.OccurredAt})
+	case *domain.CreditsAdjusted:
+		v.topups[b.AccountID] = append(v.topups[b.AccountID], TopUp{Amount: b.Amount, Method: domain.MethodAdjustment, Reason: b.Reason, At: e.OccurredAt})
+	case *domain.RequestCompleted:
+		tokens := b.Usage.Total()
+		if b.AppTitle != "" {
+			byApp, ok := v.appsByAcct[b.AccountID]
+			if !ok {
+				byApp = map[string]*Tally{}
+				v.appsByAcct[b.AccountID] = byApp
+			}
+			tally(byApp, b.AppTitle, tokens, b.Cost)
+			tally(v.apps, b.AppTitle, tokens, b.Cost)
+		}
+		tally(v.models, b.Model, tokens, b.Cost)
+	}
+}
+
+// StaffByHash finds a staff token by the hex SHA-256 of its secret.
+func (v *Views) StaffByHash(hash string) (StaffToken, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	t, ok := v.staffByHash[hash]
+	if !ok {
+		return StaffToken{}, false
+	}
+	return *t, true
+}
+
+// StaffTokens lists every staff token, by issue time.
+func (v *Views) StaffTokens() []StaffToken {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make([]StaffToken, 0, len(v.staff))
+	for _, t := range v.staff {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].IssuedAt.Before(out[j].IssuedAt) || (out[i].IssuedAt.Equal(out[j].IssuedAt) && out[i].ID < out[j].ID) })
+	return out
+}
+
+// Accounts lists accounts in the order they were opened.
+func (v *Views) Accounts() []AccountInfo {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make([]AccountInfo, 0, len(v.order))
+	for _, id := range v.order {
+		out = append(out, *v.accounts[id])
+	}
+	return out
+}
+
+// Account returns one account.
+func (v *Views) Account(id string) (AccountInfo, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	a, ok := v.accounts[id]
+	if !ok {
+		return AccountInfo{}, false
+	}
+	return *a, true
+}
+
+// TopUps lists an account's credit movements, newest first.
+func (v *Views) TopUps(account string) []TopUp {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	src := v.topups[account]
+	out := make([]TopUp, len(src))
+	for i, t := range src {
+		out[len(src)-1-i] = t
+	}
+	return out
+}
+
+func sortedTallies(m map[string]*Tally, limit int) []Tally {
+	out := make([]Tally, 0, len(m))
+	for _, t := range m {
+		out = append(out, *t)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Tokens != out[j].Tokens {
+			return out[i].Tokens > out[j].Tokens
+		}
+		return out[i].Name < out[j].Name
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// AppsOf is an account's usage by app (the X-Title of its requests).
+func (v *Views) AppsOf(account string) []Tally {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return sortedTallies(v.appsByAcct[account], 0)
+}
+
+// TopApps ranks apps of every account by tokens: titles only.
+func (v *Views) TopApps(limit int) []Tally {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return sortedTallies(v.apps, limit)
+}
+
+// TopModels ranks models by tokens.
+func (v *Views) TopModels(limit int) []Tally {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return sortedTallies(v.models, limit)
+}

@@ -1,0 +1,94 @@
+package domain
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+func TestValidTaxID(t *testing.T) {
+	for ban, want := range map[string]bool{
+		"04595257": true,  // MOF example
+		"10458575": true,  // 7th digit 7
+		"22099131": true,  // TSMC
+		"04595252": true,  // valid only under the divisor-5 rule
+		"10458570": true,  // divisor-5 rule with the 7th-digit case
+		"12345678": false, // fails both rules
+		"1234567":  false,
+		"1234567A": false,
+	} {
+		if got := ValidTaxID(ban); got != want {
+			t.Errorf("ValidTaxID(%s) = %v, want %v", ban, got, want)
+		}
+	}
+}
+
+func TestRequestCompletedV1IsUpcast(t *testing.T) {
+	v1 := []byte(`{"request_id":"r1","account_id":"a","model":"openai/gpt-4.1","prompt_tokens":120,"completion_tokens":30,"cost":"0.0123"}`)
+	ev, err := Decode(TypeRequestCompleted, 1, v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := ev.(*RequestCompleted)
+	if rc.Usage.Input != 120 || rc.Usage.Output != 30 || rc.PriceList != 1 || rc.Outcome != OutcomeCompleted || !rc.Cost.Equal(decimal.RequireFromString("0.0123")) {
+		t.Fatalf("upcast v1 = %+v", rc)
+	}
+	// The current version round-trips unchanged.
+	b, _ := Encode(rc)
+	ev2, err := Decode(TypeRequestCompleted, 2, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2, _ := json.Marshal(ev2)
+	if string(b) != string(b2) {
+		t.Fatalf("v2 round trip changed:\n%s\n%s", b, b2)
+	}
+	if _, err := Decode(TypeRequestCompleted, 3, b); err == nil {
+		t.Fatal("a version newer than the build must be refused")
+	}
+}
+
+func TestCostWithCachedAndReasoningTokens(t *testing.T) {
+	p := ModelPrice{Input: decimal.RequireFromString("68.25"), Output: decimal.RequireFromString("273"),
+		CachedInput: decimal.RequireFromString("17.0625"), Reasoning: decimal.RequireFromString("300")}
+	u := Usage{Input: 12000, Cached: 2000, Output: 3000, Reasoning: 1000}
+	// (10,000 × 68.25 + 2,000 × 17.0625 + 2,000 × 273 + 1,000 × 300) / 1e6
+	// = (682,500 + 34,125 + 546,000 + 300,000) / 1e6 = 1.562625 NTD
+	if got := p.Cost(u); !got.Equal(decimal.RequireFromString("1.562625")) {
+		t.Fatalf("cost = %s, want 1.562625", got)
+	}
+	// Without a reasoning price, reasoning tokens bill at the output price.
+	p.Reasoning = decimal.Zero
+	if got := p.Cost(u); !got.Equal(decimal.RequireFromString("1.535625")) {
+		t.Fatalf("cost = %s, want 1.535625", got)
+	}
+	if got := p.MaxCost(1000, 500); !got.Equal(decimal.RequireFromString("0.20475")) {
+		t.Fatalf("max cost = %s, want 0.20475", got) // (1000×68.25 + 500×273)/1e6
+	}
+}
+
+func TestRequestEventIDIsDeterministicAndTimeOrdered(t *testing.T) {
+	id, _ := uuid.NewV7()
+	rid := "gen-" + hexOf(id)
+	a := RequestEventID(TypeRequestCompleted, rid)
+	if a != id || RequestEventID(TypeRequestCompleted, rid) != a {
+		t.Fatal("completed event ID must be the request's UUIDv7")
+	}
+	if f := RequestEventID(TypeRequestFailed, rid); f == a {
+		t.Fatal("failed and completed events of one request must differ")
+	}
+	if RequestEventID(TypeRequestCompleted, "other") != EventID(TypeRequestCompleted, "other") {
+		t.Fatal("fallback must be EventID")
+	}
+}
+
+func hexOf(id uuid.UUID) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, 32)
+	for i, v := range id {
+		b[2*i], b[2*i+1] = digits[v>>4], digits[v&15]
+	}
+	return string(b)
+}

@@ -1,0 +1,210 @@
+package invoicing
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/pdf"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// QuoteRequest is what staff enter for a quotation (報價單).
+type QuoteRequest struct {
+	Agency      string             `json:"agency"`
+	AgencyTaxID string             `json:"agency_tax_id,omitempty"`
+	AgencyAddr  string             `json:"agency_address,omitempty"`
+	Contact     string             `json:"contact,omitempty"`
+	Items       []domain.QuoteItem `json:"items"`
+	ValidDays   int                `json:"valid_days,omitempty"` // default 30
+	Remarks     string             `json:"remarks,omitempty"`
+	Plan        domain.Plan        `json:"plan,omitempty"` // plan of the contract that follows
+}
+
+// QuoteTotals are a quote's amounts: net prices summed in full precision,
+// rounded half-up to whole NTD once, tax computed once on that subtotal.
+func QuoteTotals(items []domain.QuoteItem) (subtotal, tax, total int64) {
+	net := decimal.Zero
+	for _, it := range items {
+		net = net.Add(it.Quantity.Mul(it.UnitPrice))
+	}
+	return twrules.NetTotals(net)
+}
+
+func (q QuoteRequest) validate() error {
+	var errs []string
+	if strings.TrimSpace(q.Agency) == "" {
+		errs = append(errs, "agency is required")
+	}
+	if q.AgencyTaxID != "" && !domain.ValidTaxID(q.AgencyTaxID) {
+		errs = append(errs, fmt.Sprintf("agency 統一編號 %q fails its checksum", q.AgencyTaxID))
+	}
+	if len(q.Items) == 0 {
+		errs = append(errs, "at least one item is required")
+	}
+	for i, it := range q.Items {
+		if strings.TrimSpace(it.Name) == "" || !it.Quantity.IsPositive() || it.UnitPrice.IsNegative() {
+			errs = append(errs, fmt.Sprintf("item %d needs a name, a positive quantity and a price ≥ 0", i+1))
+		}
+	}
+	if q.ValidDays < 0 || q.ValidDays > 365 {
+		errs = append(errs, "valid_days must be 1 to 365")
+	}
+	if q.Plan != "" && !q.Plan.Valid() {
+		errs = append(errs, fmt.Sprintf("unknown plan %q", q.Plan))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// newID is a prefix, the Taipei date and 6 random base-32 characters.
+func newID(prefix string, at time.Time) string {
+	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return prefix + at.In(twrules.Taipei).Format("20060102") + "-" + string(b)
+}
+
+// CreateQuote issues a quotation: a QuoteIssued event whose PDF is
+// QuotePDF's.
+func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, error) {
+	if err := req.validate(); err != nil {
+		return Quote{}, err
+	}
+	if req.ValidDays == 0 {
+		req.ValidDays = 30
+	}
+	at := s.issueTime()
+	sub, tax, total := QuoteTotals(req.Items)
+	if total <= 0 {
+		return Quote{}, fmt.Errorf("%w: the quote totals NT$%d", ErrInvalid, total)
+	}
+	q := domain.QuoteIssued{
+		QuoteID: newID("Q-", at), Agency: strings.TrimSpace(req.Agency), AgencyTaxID: req.AgencyTaxID,
+		AgencyAddr: req.AgencyAddr, Contact: req.Contact, Items: req.Items, ValidDays: req.ValidDays,
+		Remarks: req.Remarks, Subtotal: sub, Tax: tax, Total: total, IssuedAt: at, ContractPlan: string(req.Plan),
+	}
+	// Render before recording: a quote the PDF refuses (say, a character the
+	// font lacks) is not issued.
+	if err := s.renderer.RenderQuote(io.Discard, q, s.seller.PDF()); err != nil {
+		return Quote{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	d, err := encode(domain.EventID(domain.TypeQuoteIssued, q.QuoteID), at, &q)
+	if err != nil {
+		return Quote{}, err
+	}
+	stream := domain.QuoteStream(q.QuoteID)
+	if _, err := s.store.Append(ctx, stream, eventstore.NoStream(), d); err != nil {
+		return Quote{}, err
+	}
+	if err := s.catchUpStream(ctx, stream, -1); err != nil {
+		return Quote{}, err
+	}
+	return s.Quote(q.QuoteID)
+}
+
+// Quote returns a quote with its acceptance and contract.
+func (s *Service) Quote(id string) (Quote, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.l.quotes[id]
+	if q == nil {
+		return Quote{}, fmt.Errorf("%w: quote %s", ErrNotFound, id)
+	}
+	return *q, nil
+}
+
+// Contract returns the quote a contract was made from.
+func (s *Service) Contract(id string) (Quote, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.l.contract[id]
+	if q == nil {
+		return Quote{}, fmt.Errorf("%w: contract %s", ErrNotFound, id)
+	}
+	return *q, nil
+}
+
+// AcceptQuote records the agency's acceptance of a valid quote and issues
+// the contract (QuoteAccepted and ContractIssued, appended together). The
+// service runs from start (default: the next Taipei month) for months
+// months (default 12). Accepting twice returns the same contract.
+func (s *Service) AcceptQuote(ctx context.Context, id string, start time.Time, months int) (Quote, error) {
+	if err := s.Sync(ctx); err != nil {
+		return Quote{}, err
+	}
+	q, err := s.Quote(id)
+	if err != nil {
+		return Quote{}, err
+	}
+	if q.Contract != nil {
+		return q, nil
+	}
+	at := s.issueTime()
+	if at.After(q.IssuedAt.AddDate(0, 0, q.ValidDays)) {
+		return Quote{}, fmt.Errorf("%w: quote %s expired on %s", ErrConflict, id, twrules.ROCDateLabel(q.IssuedAt.AddDate(0, 0, q.ValidDays)))
+	}
+	if months <= 0 {
+		months = 12
+	}
+	if start.IsZero() {
+		l := at.In(twrules.Taipei)
+		start = time.Date(l.Year(), l.Month()+1, 1, 0, 0, 0, 0, twrules.Taipei)
+	}
+	plan := domain.Plan(q.ContractPlan)
+	if !plan.Valid() {
+		plan = domain.PlanBusiness
+	}
+	c := domain.ContractIssued{
+		ContractID: "C-" + strings.TrimPrefix(id, "Q-"), QuoteID: id,
+		PeriodStart: start.UTC(), PeriodEnd: start.In(twrules.Taipei).AddDate(0, months, 0).UTC(), Plan: plan,
+	}
+	acc, err := encode(domain.EventID(domain.TypeQuoteAccepted, id), at, &domain.QuoteAccepted{QuoteID: id})
+	if err != nil {
+		return Quote{}, err
+	}
+	con, err := encode(domain.EventID(domain.TypeContractIssued, id), at, &c)
+	if err != nil {
+		return Quote{}, err
+	}
+	stream := domain.QuoteStream(id)
+	_, err = s.store.Append(ctx, stream, eventstore.Exact(uint64(q.version)), acc, con)
+	if err != nil && !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return Quote{}, err
+	}
+	if err := s.catchUpStream(ctx, stream, q.version); err != nil {
+		return Quote{}, err
+	}
+	return s.Quote(id)
+}
+
+// QuotePDF writes a quote's 報價單.
+func (s *Service) QuotePDF(w io.Writer, id string) error {
+	q, err := s.Quote(id)
+	if err != nil {
+		return err
+	}
+	return s.renderer.RenderQuote(w, q.QuoteIssued, s.seller.PDF())
+}
+
+// ContractPDF writes a contract's 契約書, dated when it was issued.
+func (s *Service) ContractPDF(w io.Writer, contractID string) error {
+	q, err := s.Contract(contractID)
+	if err != nil {
+		return err
+	}
+	return s.renderer.RenderContract(w, *q.Contract, q.QuoteIssued, s.seller.PDF(), pdf.ContractOptions{IssuedAt: q.ContractAt})
+}

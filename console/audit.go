@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -111,7 +112,7 @@ func (s *server) events(ctx context.Context, f EventFilter) ([]EventJSON, events
 	out := []EventJSON{}
 	if f.Stream != "" { // one stream: read it directly
 		evs, err := s.deps.Store.ReadStream(ctx, f.Stream, 0, 100_000)
-		if err != nil && err != eventstore.ErrStreamNotFound && !strings.Contains(err.Error(), eventstore.ErrStreamNotFound.Error()) {
+		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
 			return nil, eventstore.Start, err
 		}
 		for i := range evs {

@@ -50,7 +50,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
 	return a.resolveHash(sess.kind, sess.credHash)
 }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 func validCSRF(r *http.Request, want string) bool {
 	got := r.Header.Get("X-CSRF-Token")

@@ -187,7 +187,9 @@ func (v *Views) StaffTokens() []StaffToken {
 	for _, t := range v.staff {
 		out = append(out, *t)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].IssuedAt.Before(out[j].IssuedAt) || (out[i].IssuedAt.Equal(out[j].IssuedAt) && out[i].ID < out[j].ID) })
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].IssuedAt.Before(out[j].IssuedAt) || (out[i].IssuedAt.Equal(out[j].IssuedAt) && out[i].ID < out[j].ID)
+	})
 	return out
 }
 

@@ -24,6 +24,10 @@ func load(ctx context.Context, base, key string, n int) []outcome {
 			defer wg.Done()
 			for i := 0; ctx.Err() == nil; i++ {
 				o := chat(ctx, base, key, (g+i)%2 == 0, 64)
+				o.at = time.Now()
+				if ctx.Err() != nil {
+					return // cut by the end of the load, not by the gateway
+				}
 				mu.Lock()
 				all = append(all, o)
 				mu.Unlock()

@@ -191,7 +191,9 @@ var client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, M
 type outcome struct {
 	id       string
 	status   int
-	complete bool // a 200 with the whole body, or a stream that ended with [DONE]
+	complete bool            // a 200 with the whole body, or a stream that ended with [DONE]
+	cost     decimal.Decimal // unary: the cost the response reported
+	at       time.Time       // when the client was done with it
 	err      error
 }
 
@@ -221,6 +223,9 @@ func chat(ctx context.Context, base, key string, stream bool, maxTokens int) out
 		}
 		if o.err = json.NewDecoder(resp.Body).Decode(&r); o.err == nil {
 			o.complete = r.ID == o.id && len(r.Choices) > 0 && r.Usage != nil
+			if r.Usage != nil {
+				o.cost = r.Usage.Cost
+			}
 		}
 		return o
 	}
@@ -325,4 +330,47 @@ func prepareDemo(t *testing.T, env []string, storeArgs []string, rpm int, credit
 			"--method", "adjustment", "--reference", "test-" + t.Name()}, storeArgs...)...)
 	}
 	return p.demoKey
+}
+
+// metric reads one unlabelled series from /metrics (-1 when absent).
+func metric(base, name string) float64 {
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err == nil {
+				return f
+			}
+		}
+	}
+	return -1
+}
+
+// quiesce waits until the gateway has finished every request (requests the
+// load generator abandoned are still billed for what they delivered) and its
+// projections are at the store's head, so balances can be compared.
+func quiesce(t *testing.T, base string) {
+	t.Helper()
+	waitFor(t, 10*time.Second, func() bool {
+		return metric(base, "routefree_http_in_flight") == 1 && getStatus(base+"/readyz") == http.StatusOK
+	})
+}
+
+func metricsText(t *testing.T, base string) string {
+	t.Helper()
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -143,6 +143,8 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	}
 	in.metrics = server.NewMetrics(in.reg)
 	in.gauges = newGauges(in.reg, in.rdb != nil)
+	in.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "routefree_http_in_flight",
+		Help: "HTTP requests inside their handlers (this scrape included)."}, func() float64 { return float64(in.inflight.Load()) }))
 	ok = true
 	return in, nil
 }

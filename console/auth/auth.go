@@ -55,6 +55,9 @@ func Require(a Authenticator, customers bool, roles ...Role) echo.MiddlewareFunc
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p, err := a.Authenticate(c.Request())
+			if errors.Is(err, ErrForbidden) { // signed in, but e.g. without the form's CSRF token
+				return echo.NewHTTPError(http.StatusForbidden, "the request's CSRF token is missing or wrong")
+			}
 			if err != nil {
 				return echo.NewHTTPError(http.StatusUnauthorized, "sign in with a staff token or an API key")
 			}

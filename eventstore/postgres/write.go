@@ -48,8 +48,8 @@ const lastVersions = `SELECT s, (SELECT stream_version FROM events WHERE stream_
   ORDER BY stream_version DESC LIMIT 1) FROM unnest($1::text[]) AS s`
 
 // storedIDs finds the batch's event IDs already stored. A join on unnest
-// keeps the index probe in the generic plan that a prepared statement ends
-// up with, where "= ANY($1)" falls back to a sequential scan.
+// keeps the index probe in the generic plan that a prepared statement may
+// switch to; "= ANY($1)" was seen to turn into a sequential scan there.
 const storedIDs = `SELECT e.event_id, e.stream_version, e.transaction_id, e.global_position
   FROM unnest($1::uuid[]) AS i(id) JOIN events e ON e.event_id = i.id`
 

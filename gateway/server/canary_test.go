@@ -62,8 +62,8 @@ func TestNoContentOrKeyAtRest(t *testing.T) {
 	t.Logf("statuses %v", statuses)
 
 	// Everything written in the background is in the store before we look.
-	waitFor(t, func() bool { return len(h.failed()) >= 3 })
-	if len(h.completed()) < 7 {
+	waitFor(t, func() bool { return len(h.failed()) >= 2 })
+	if len(h.completed()) < 8 {
 		t.Fatalf("only %d completed events", len(h.completed()))
 	}
 	h.catchUp()

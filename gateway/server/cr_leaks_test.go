@@ -2,13 +2,17 @@ package server
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/admission"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
@@ -154,4 +158,23 @@ func TestHoldsAndTokenEstimatesNeverLeak(t *testing.T) {
 			h.tokensBack(now())
 		})
 	}
+}
+
+// lostReplyLedger is a ledger whose Hold runs but whose answer never comes
+// back, as when a Redis reply times out after the script ran.
+type lostReplyLedger struct{ admission.Ledger }
+
+func (l lostReplyLedger) Hold(ctx context.Context, account, key, requestID string, view admission.AccountView, amount decimal.Decimal) (admission.HoldResult, error) {
+	if _, err := l.Ledger.Hold(ctx, account, key, requestID, view, amount); err != nil {
+		return admission.HoldResult{}, err
+	}
+	return admission.HoldResult{}, errors.New("redis: i/o timeout")
+}
+
+func TestHoldWhoseReplyWasLostIsReleased(t *testing.T) {
+	h := newHarness(t, harnessOpts{ledger: lostReplyLedger{admission.NewMemoryLedger(admission.LedgerOptions{})}})
+	resp, b := h.post(leakBody)
+	wantStatus(t, resp, b, 503)
+	// Without a release the hold would lock NT$0.0801 until its TTL.
+	h.waitHeldZero()
 }

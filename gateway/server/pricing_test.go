@@ -100,7 +100,11 @@ func TestWorkedCostExamplesWithCachedAndReasoningTokens(t *testing.T) {
 					spent = spent.Add(want)
 				}
 			}
-			for _, e := range h.completed() {
+			evs := h.completed()
+			if len(evs) != 6 {
+				t.Fatalf("%d completed events, want 6", len(evs))
+			}
+			for _, e := range evs {
 				kind := strings.TrimPrefix(e.Model, "test/")
 				u := e.Usage
 				if !e.Cost.Equal(dec(c.want[kind])) || u.Input != 1234 || u.Cached != 567 || u.Output != 890 || u.Estimated {

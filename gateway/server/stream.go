@@ -117,6 +117,11 @@ wait:
 		}
 	}
 	if err != nil && err != io.EOF {
+		if ctx.Err() != nil {
+			// The client left: that cancelled the upstream read, so the
+			// error is ours, not the upstream's.
+			return k.endStream(out, st, &delivered, domain.OutcomeClientDisconnected)
+		}
 		return k.endStream(out, st, &delivered, domain.OutcomeUpstreamBrokeMid)
 	}
 	return k.endStream(out, st, &delivered, domain.OutcomeCompleted)
@@ -203,4 +208,3 @@ func deliveredText(b []byte) string {
 	}
 	return sb.String()
 }
-

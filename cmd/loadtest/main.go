@@ -1,0 +1,195 @@
+// Command loadtest measures what the gateway costs on top of an upstream:
+// it runs the fake upstream and the real routefree binary as subprocesses
+// (so the gateway's CPU is measured alone), then for each concurrency and
+// for unary and streaming requests runs a fixed-duration closed-loop attack
+// straight at the fake and then through the gateway, and prints req/s,
+// latency percentiles, the overhead and the gateway's CPU per request.
+// Every request through the gateway is billed durably (SQLite,
+// synchronous=FULL); at the end the store is opened and the usage events
+// are counted against the successful requests.
+//
+//	go run ./cmd/loadtest -duration 10s -concurrency 1,16,64
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+)
+
+func main() {
+	repo := flag.String("repo", ".", "repository root (where ./cmd/routefree builds)")
+	duration := flag.Duration("duration", 5*time.Second, "length of each attack")
+	warmup := flag.Duration("warmup", time.Second, "unmeasured attack before each measured one")
+	levels := flag.String("concurrency", "1,16,64", "client counts, comma-separated")
+	chunks := flag.Int("chunks", 16, "content chunks per streamed reply")
+	keep := flag.Bool("keep", false, "keep the temporary directory (binaries, data, logs)")
+	flag.Parse()
+	if err := runAll(*repo, *duration, *warmup, *levels, *chunks, *keep); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep bool) error {
+	tmp, err := os.MkdirTemp("", "routefree-loadtest-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		fmt.Fprintln(os.Stderr, "working directory:", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+	gwBin, err := build(repo, tmp, "./cmd/routefree")
+	if err != nil {
+		return fmt.Errorf("building routefree: %w", err)
+	}
+	fakeBin, err := build(repo, tmp, "./cmd/fakeupstream")
+	if err != nil {
+		return fmt.Errorf("building fakeupstream: %w", err)
+	}
+
+	fakeAddr, _ := freeAddr()
+	fake, err := start(fakeBin, nil, filepath.Join(tmp, "fake.log"), "-listen", fakeAddr, "-chunks", strconv.Itoa(chunks),
+		"-completion-tokens", strconv.Itoa(chunks))
+	if err != nil {
+		return err
+	}
+	defer fake.stop()
+	if err := waitTCP(fakeAddr, 10*time.Second); err != nil {
+		return err
+	}
+
+	data := filepath.Join(tmp, "data")
+	gwAddr, _ := freeAddr()
+	env := []string{"ROUTEFREE_FAKE_UPSTREAM_URL=http://" + fakeAddr + "/v1", "ROUTEFREE_FAKE_UPSTREAM_KEY=x"}
+	serveArgs := []string{"serve", "--data-dir", data, "--listen", gwAddr}
+	ctx := context.Background()
+
+	// First run: the demo account and its key. Then raise its limits and
+	// credit offline, against the same store, and serve again.
+	gw, err := start(gwBin, env, filepath.Join(tmp, "gateway-bootstrap.log"), append(serveArgs, "--bootstrap-demo")...)
+	if err != nil {
+		return err
+	}
+	key, err := gw.waitKey(60 * time.Second)
+	if err == nil {
+		err = waitHTTP("http://"+gwAddr+"/readyz", 60*time.Second)
+	}
+	if err != nil {
+		gw.stop()
+		return err
+	}
+	if err := gw.stop(); err != nil {
+		return fmt.Errorf("stopping the bootstrap gateway: %w", err)
+	}
+	if _, err := run(ctx, gwBin, "accounts", "plan", "--data-dir", data, "--account", "acct_demo", "--plan", "enterprise",
+		"--rpm", "100000000", "--tpm", "100000000000", "--credit-limit", "100000000"); err != nil {
+		return err
+	}
+	if _, err := run(ctx, gwBin, "credits", "topup", "--data-dir", data, "--account", "acct_demo", "--amount", "100000000",
+		"--method", "adjustment", "--reference", "loadtest"); err != nil {
+		return err
+	}
+	gw, err = start(gwBin, env, filepath.Join(tmp, "gateway.log"), append(serveArgs, "--log-level", "warn")...)
+	if err != nil {
+		return err
+	}
+	if err := waitHTTP("http://"+gwAddr+"/readyz", 60*time.Second); err != nil {
+		gw.stop()
+		return err
+	}
+	pid := gw.cmd.Process.Pid
+
+	direct := "http://" + fakeAddr + "/v1/chat/completions"
+	through := "http://" + gwAddr + "/api/v1/chat/completions"
+	prompt := `"messages":[{"role":"user","content":"Say hello to the load test, please."}]`
+	fmt.Printf("RouteFree load test: %s per attack (+%s warm-up), fake upstream with %d chunks, GOMAXPROCS of the gateway = all cores\n\n", d, warm, chunks)
+	const row = "%-6s %7s %12s %13s %6s %11s %11s %12s %12s %13s %13s %9s %7s\n"
+	fmt.Printf(row, "mode", "clients", "req/s direct", "req/s gateway", "ratio", "p50 direct", "p99 direct", "p50 gateway", "p99 gateway", "overhead p50", "overhead p99", "CPU/req", "ok")
+	var billedWant uint64
+	for _, stream := range []bool{false, true} {
+		mode, extra := "unary", ""
+		if stream {
+			mode, extra = "stream", `"stream":true,"stream_options":{"include_usage":true},`
+		}
+		bodyDirect := []byte(`{"model":"echo",` + extra + prompt + `}`)
+		bodyGW := []byte(`{"model":"routefree/echo",` + extra + prompt + `}`)
+		for _, f := range strings.Split(levels, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return fmt.Errorf("bad concurrency %q", f)
+			}
+			attack(direct, "x", bodyDirect, n, warm)
+			dr := attack(direct, "x", bodyDirect, n, d)
+			w := attack(through, key, bodyGW, n, warm)
+			billedWant += uint64(w.success*float64(w.requests) + 0.5)
+			before, err := cpuTime(pid)
+			if err != nil {
+				return err
+			}
+			gr := attack(through, key, bodyGW, n, d)
+			after, _ := cpuTime(pid)
+			billedWant += uint64(gr.success*float64(gr.requests) + 0.5)
+			cpu := time.Duration(0)
+			if gr.requests > 0 {
+				cpu = (after - before) / time.Duration(gr.requests)
+			}
+			fmt.Printf(row, mode, strconv.Itoa(n), fmt.Sprintf("%.0f", dr.rps), fmt.Sprintf("%.0f", gr.rps), fmt.Sprintf("%.0f%%", 100*gr.rps/max(dr.rps, 1)),
+				us(dr.p50), us(dr.p99), us(gr.p50), us(gr.p99), us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(cpu), fmt.Sprintf("%.1f%%", 100*gr.success))
+			for _, e := range append(dr.errors, gr.errors...) {
+				fmt.Fprintln(os.Stderr, "  error:", e)
+			}
+		}
+	}
+	if err := gw.stop(); err != nil {
+		return fmt.Errorf("stopping the gateway: %w", err)
+	}
+	billed, err := countBilled(filepath.Join(data, "events.db"))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\ndurable usage events after shutdown: %d (successful gateway requests: %d)\n", billed, billedWant)
+	if billed < billedWant {
+		return fmt.Errorf("%d successful requests were not billed", billedWant-billed)
+	}
+	return nil
+}
+
+// us renders a duration in microseconds.
+func us(d time.Duration) string { return fmt.Sprintf("%d µs", d.Microseconds()) }
+
+// countBilled counts request.completed events in the gateway's store.
+func countBilled(path string) (uint64, error) {
+	st, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	var n uint64
+	for pos := eventstore.Start; ; {
+		evs, err := st.ReadAll(context.Background(), pos, 10000)
+		if err != nil {
+			return 0, err
+		}
+		if len(evs) == 0 {
+			return n, nil
+		}
+		for _, e := range evs {
+			if e.Type == domain.TypeRequestCompleted {
+				n++
+			}
+		}
+		pos = evs[len(evs)-1].Position
+	}
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cleanEnv removes the ROUTEFREE_* variables for this test (restored after).
+func cleanEnv(t *testing.T) {
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "ROUTEFREE_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+}
+
+func parseServe(t *testing.T, args ...string) (*Config, error) {
+	fs, c := newFlags("serve", io.Discard)
+	return c, parse(fs, c, args)
+}
+
+func writeFile(t *testing.T, name, text string) string {
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestConfigLayersFileEnvFlags(t *testing.T) {
+	cleanEnv(t)
+	file := writeFile(t, "routefree.env", `# settings
+LISTEN=0.0.0.0:9000
+export ROUTEFREE_LOG_LEVEL="debug"
+store=postgres
+postgres-url='postgres://db/rf'
+SHUTDOWN_GRACE=45s
+`)
+	t.Setenv("ROUTEFREE_LOG_LEVEL", "warn")
+	c, err := parseServe(t, "--store", "sqlite", "--config", file, "--keepalive", "3s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type layered struct {
+		Listen, LogLevel, Store, PostgresURL string
+		ShutdownGrace, KeepAlive             time.Duration
+	}
+	want := layered{Listen: "0.0.0.0:9000", LogLevel: "warn", Store: "sqlite", PostgresURL: "postgres://db/rf", ShutdownGrace: 45 * time.Second, KeepAlive: 3 * time.Second}
+	got := layered{Listen: c.Listen, LogLevel: c.LogLevel, Store: c.Store, PostgresURL: c.PostgresURL, ShutdownGrace: c.ShutdownGrace, KeepAlive: c.KeepAlive}
+	if got != want {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+
+	// The same through ROUTEFREE_CONFIG, as JSON.
+	cleanEnv(t)
+	t.Setenv("ROUTEFREE_CONFIG", writeFile(t, "routefree.json", `{"listen": "127.0.0.1:7000", "max_body_bytes": 4096, "BOOTSTRAP_DEMO": true, "shutdown-grace": "5s"}`))
+	t.Setenv("ROUTEFREE_SHUTDOWN_GRACE", "7s")
+	c, err = parseServe(t, "--listen", "127.0.0.1:7001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:7001" || c.MaxBodyBytes != 4096 || !c.BootstrapDemo || c.ShutdownGrace != 7*time.Second {
+		t.Fatalf("JSON config: listen %s, max body %d, demo %v, grace %s", c.Listen, c.MaxBodyBytes, c.BootstrapDemo, c.ShutdownGrace)
+	}
+}
+
+func TestConfigReportsEveryProblem(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("ROUTEFREE_KEEPALIVE", "often")
+	file := writeFile(t, "bad.env", "LISTEN=127.0.0.1:8080\nCOLOUR=blue\nnot a setting\n")
+	bad := writeFile(t, "bad2.env", "COLOUR=blue\nMAX_BODY_BYTES=lots\n")
+	_, err := parseServe(t, "--config", bad, "--store", "mongo", "--log-level", "loud", "--listen", "nowhere", "--demo-credit", "x")
+	if err == nil {
+		t.Fatal("invalid configuration accepted")
+	}
+	for _, want := range []string{"ROUTEFREE_KEEPALIVE", `unknown setting "colour"`, `max-body-bytes="lots"`, `--store "mongo"`, `--log-level "loud"`, `--listen "nowhere"`, `--demo-credit "x"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+	if _, err := parseServe(t, "--config", file); err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("malformed line not reported: %v", err)
+	}
+}
+
+// TestServeHelpDocumentsEverySetting runs the real binary's --help.
+func TestServeHelpDocumentsEverySetting(t *testing.T) {
+	out, err := exec.Command(binary, "serve", "--help").CombinedOutput()
+	if err != nil {
+		t.Fatalf("serve --help: %v\n%s", err, out)
+	}
+	fs, _ := newFlags("serve", io.Discard)
+	n := 0
+	fs.VisitAll(func(f *flag.Flag) {
+		n++
+		if !strings.Contains(string(out), "  -"+f.Name) || !strings.Contains(string(out), envName(f.Name)) {
+			t.Errorf("--help does not document --%s (%s)", f.Name, envName(f.Name))
+		}
+	})
+	if n < 20 {
+		t.Fatalf("only %d settings", n)
+	}
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+func init() {
+	register("invoices range", "record the 字軌 and number range of a two-month period", cmdInvoicesRange)
+	register("invoices close", "issue the monthly invoices of postpaid accounts for a Taipei month (idempotent)", cmdInvoicesClose)
+	register("invoices issue", "issue one account's monthly invoice now", cmdInvoicesIssue)
+	register("invoices list", "list invoices of a month and/or account", cmdInvoicesList)
+	register("invoices pdf", "write an invoice's PDF (rendered from its event)", cmdInvoicesPDF)
+	register("invoices export", "write the MIG F0401 messages of a period as a zip", cmdInvoicesExport)
+}
+
+// withInvoicing opens the store and an invoicing service with the seller
+// from ROUTEFREE_SELLER_* and the shared invoice settings, synced.
+func withInvoicing(ctx context.Context, c *Config, stderr io.Writer, f func(svc *invoicing.Service) error) error {
+	seller := invoicing.SellerFromEnv(nil)
+	if c.InvoiceAESKey != "" {
+		seller.QRKeyHex = c.InvoiceAESKey
+	}
+	if c.InvoiceFont != "" {
+		seller.FontPath = c.InvoiceFont
+	}
+	if seller.IsDevKey() {
+		fmt.Fprintln(stderr, "routefree: warning: invoice QR codes use the development AES key; set ROUTEFREE_INVOICE_AES_KEY")
+	}
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	svc, err := invoicing.New(store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents")})
+	if err != nil {
+		return err
+	}
+	if err := svc.Sync(ctx); err != nil {
+		return err
+	}
+	return f(svc)
+}
+
+func cmdInvoicesRange(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices range", stderr)
+	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
+	prefix := fs.String("prefix", "", "字軌: two uppercase letters")
+	from := fs.Int64("from", -1, "first number of the range (8 digits)")
+	to := fs.Int64("to", -1, "last number of the range")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		if err := svc.AssignRange(ctx, *period, *prefix, *from, *to); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "period %s: %s%08d–%s%08d\n", *period, *prefix, *from, *prefix, *to)
+		return nil
+	})
+}
+
+// lastMonth is the last Taipei month that has ended.
+func lastMonth() string {
+	now := time.Now().In(twrules.Taipei)
+	return time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, twrules.Taipei).Format("2006-01")
+}
+
+func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices close", stderr)
+	month := fs.String("month", lastMonth(), "Taipei billing month to close (YYYY-MM)")
+	pdfDir := fs.String("pdf-dir", "", "also write every new invoice's PDF to this directory")
+	workers := fs.Int("workers", 2, "PDF rendering goroutines")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		rep, err := svc.Close(ctx, *month, invoicing.CloseOptions{PDFDir: *pdfDir, Workers: *workers})
+		for _, inv := range rep.Issued {
+			fmt.Fprintf(stdout, "issued   %s  %-20s %-3s NT$%d\n", twrules.PrintedNumber(inv.Number), inv.AccountID, inv.Kind, inv.Total)
+		}
+		for _, s := range rep.Skipped {
+			fmt.Fprintf(stdout, "skipped  %-20s %s\n", s.AccountID, s.Reason)
+		}
+		fmt.Fprintf(stdout, "month %s (period %s): %d issued, %d already invoiced, %d skipped, %d without usage, %d PDFs\n",
+			rep.Month, rep.Period, len(rep.Issued), rep.Existing, len(rep.Skipped), rep.NoUsage, rep.PDFs)
+		return err
+	})
+}
+
+func cmdInvoicesIssue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices issue", stderr)
+	acct := fs.String("account", "", "account ID")
+	month := fs.String("month", time.Now().In(twrules.Taipei).Format("2006-01"), "Taipei billing month (YYYY-MM)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if *acct == "" {
+		return fmt.Errorf("%w: --account is required", errUsage)
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		inv, created, err := svc.IssueMonthly(ctx, *acct, *month)
+		if err != nil {
+			return err
+		}
+		state := "issued"
+		if !created {
+			state = "already issued"
+		}
+		fmt.Fprintf(stdout, "%s %s  %s NT$%d (sales %d + tax %d)\n", state, twrules.PrintedNumber(inv.Number), inv.Kind, inv.Total, inv.Sales, inv.Tax)
+		return nil
+	})
+}
+
+func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices list", stderr)
+	month := fs.String("month", "", "Taipei billing month (YYYY-MM); empty: all")
+	acct := fs.String("account", "", "account ID; empty: all")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		for _, inv := range svc.Invoices(*month, *acct) {
+			status := "issued"
+			if inv.Voided {
+				status = "voided"
+			}
+			fmt.Fprintf(stdout, "%s  %s  %-20s %-3s total %7d  net %7d  %s\n", inv.Period, twrules.PrintedNumber(inv.Number),
+				inv.AccountID, inv.Kind, inv.Total, inv.Net(), status)
+		}
+		return nil
+	})
+}
+
+// writeOut writes to a file through memory, so a failed rendering leaves
+// no half file.
+func writeOut(path string, render func(w io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o640)
+}
+
+func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices pdf", stderr)
+	number := fs.String("number", "", "invoice number, e.g. AB12345678")
+	out := fs.String("out", "", "output file (default <number>.pdf)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		*out = *number + ".pdf"
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		if err := writeOut(*out, func(w io.Writer) error { return svc.InvoicePDF(w, *number) }); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, *out)
+		return nil
+	})
+}
+
+func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices export", stderr)
+	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
+	out := fs.String("out", "", "output zip (default F0401-<period>.zip)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	p, err := twrules.ParsePeriod(*period)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if *out == "" {
+		*out = "F0401-" + p.String() + ".zip"
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		if err := writeOut(*out, func(w io.Writer) error { return svc.ExportF0401(w, p.String()) }); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, *out)
+		return nil
+	})
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+// TestGracefulShutdownFinishesStreams sends SIGTERM while 50 streams are
+// mid-way: /readyz turns 503 first, every stream still ends with [DONE],
+// every one is recorded, and the exit status is 0.
+func TestGracefulShutdownFinishesStreams(t *testing.T) {
+	// 10 chunks 150 ms apart: each stream lasts about 1.5 s.
+	up := fakeUpstream(t, providertest.Script{Text: "one two three four five six seven eight nine ten", Chunks: 10, ChunkDelay: 150 * time.Millisecond})
+	env := baseEnv(up)
+	dir := t.TempDir()
+	store := []string{"--data-dir", dir}
+	key := prepareDemo(t, env, store, 1_000_000, "")
+	p := startServe(t, append(env, "ROUTEFREE_SHUTDOWN_DELAY=300ms", "ROUTEFREE_SHUTDOWN_GRACE=20s"), store...)
+
+	const n = 50
+	type result struct {
+		id   string
+		done bool
+		err  error
+	}
+	results := make([]result, n)
+	var started, wg sync.WaitGroup
+	started.Add(n)
+	wg.Add(n)
+	for i := range n {
+		go func() {
+			defer wg.Done()
+			first := true
+			signalStarted := func() {
+				if first {
+					first = false
+					started.Done()
+				}
+			}
+			defer signalStarted()
+			body := `{"model":"routefree/echo","stream":true,"max_tokens":32,"messages":[{"role":"user","content":"count"}]}`
+			req, _ := http.NewRequest(http.MethodPost, p.base+"/api/v1/chat/completions", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := client.Do(req)
+			if err != nil {
+				results[i].err = err
+				return
+			}
+			defer resp.Body.Close()
+			results[i].id = resp.Header.Get("X-Request-Id")
+			if resp.StatusCode != http.StatusOK {
+				results[i].err = fmt.Errorf("status %d", resp.StatusCode)
+				return
+			}
+			sc := bufio.NewScanner(resp.Body)
+			for sc.Scan() {
+				line := sc.Text()
+				if strings.HasPrefix(line, "data: {") {
+					signalStarted() // content is flowing: the stream is mid-way
+				}
+				if line == "data: [DONE]" {
+					results[i].done = true
+				}
+			}
+			results[i].err = sc.Err()
+		}()
+	}
+	started.Wait()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Readiness goes first, while the streams are still running.
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for getStatus(p.base+"/readyz") != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz did not turn 503 after SIGTERM")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	wg.Wait()
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("routefree did not exit")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	// The port is closed once shutdown finished.
+	if getStatus(p.base+"/healthz") != 0 {
+		t.Error("still accepting connections after exit")
+	}
+
+	s, err := sqlite.Open(dir+"/events.db", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	billed := completedEvents(t, s)
+	for i, r := range results {
+		switch {
+		case r.err != nil:
+			t.Errorf("stream %d: %v", i, r.err)
+		case !r.done:
+			t.Errorf("stream %d (%s) ended without [DONE]", i, r.id)
+		case billed[r.id] != 1:
+			t.Errorf("stream %s has %d request.completed events, want 1", r.id, billed[r.id])
+		}
+	}
+}

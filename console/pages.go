@@ -1,0 +1,348 @@
+package console
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
+)
+
+var plans = []domain.Plan{domain.PlanStarter, domain.PlanBusiness, domain.PlanEnterprise}
+
+// registerPages mounts the web console and the public pages.
+func (s *server) registerPages(e *echo.Echo) error {
+	e.GET("/console/static/*", staticFiles(), securityHeaders)
+	e.GET("/models", s.modelsPage, securityHeaders, s.htmlErrors)
+	e.GET("/rankings", s.rankingsPage, securityHeaders, s.htmlErrors)
+
+	g := e.Group("/console", securityHeaders, s.htmlErrors)
+	anyone := auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor)
+	staff := auth.Require(s.auth, false, roleAdmin, roleFinance, roleAuditor)
+	admin := auth.Require(s.auth, false, roleAdmin)
+	adminOrOwner := auth.Require(s.auth, true, roleAdmin)
+	finance := auth.Require(s.auth, false, roleFinance)
+	quoters := auth.Require(s.auth, false, roleAdmin, roleFinance)
+	auditors := auth.Require(s.auth, false, roleAuditor, roleAdmin)
+
+	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/console/") })
+	g.GET("/", s.home)
+	g.GET("/signin", s.signinPage)
+	g.POST("/signin", s.signin)
+	g.POST("/signout", s.signout, anyone)
+	g.GET("/accounts", s.accountsPage, staff)
+	g.POST("/accounts", s.openAccountForm, admin)
+	g.GET("/accounts/:id", s.accountPage, anyone)
+	g.POST("/accounts/:id/topups", s.topUpForm, finance)
+	g.POST("/accounts/:id/credit-limit", s.creditForm, finance)
+	g.POST("/accounts/:id/keys", s.issueKeyForm, adminOrOwner)
+	g.POST("/accounts/:id/plan", s.planForm, admin)
+	g.POST("/accounts/:id/suspend", s.suspendForm, admin)
+	g.POST("/keys/:id/revoke", s.revokeKeyForm, adminOrOwner)
+	g.GET("/invoices", s.invoicesPage, staff)
+	g.GET("/quotes", s.quotesPage, quoters)
+	g.POST("/quotes", s.quoteForm, quoters)
+	g.GET("/audit", s.auditPage, auditors)
+	return nil
+}
+
+func (s *server) home(c echo.Context) error {
+	p, err := s.auth.Authenticate(c.Request())
+	switch {
+	case err != nil:
+		return c.Redirect(http.StatusSeeOther, "/console/signin")
+	case p.Staff:
+		return c.Redirect(http.StatusSeeOther, "/console/accounts")
+	}
+	return c.Redirect(http.StatusSeeOther, "/console/accounts/"+url.PathEscape(p.AccountID))
+}
+
+// signinPage sets a fresh double-submit CSRF cookie for the sign-in form
+// (there is no session yet to bind it to).
+func (s *server) signinPage(c echo.Context) error {
+	tok := randomToken()
+	setCookie(c.Response(), c.Request(), loginCSRF, tok, 3600)
+	return s.render(c, http.StatusOK, "signin", s.newPage(c, "title.signin", tok))
+}
+
+func (s *server) signinFailed(c echo.Context, status int, msgKey string) error {
+	tok := randomToken()
+	setCookie(c.Response(), c.Request(), loginCSRF, tok, 3600)
+	p := s.newPage(c, "title.signin", tok)
+	p.Error = tr(p.Lang, msgKey)
+	return s.render(c, status, "signin", p)
+}
+
+// signin checks the form's CSRF token, the IP's recent failures and the
+// credential, then starts a session under a new ID.
+func (s *server) signin(c echo.Context) error {
+	r := c.Request()
+	ck, err := r.Cookie(loginCSRF)
+	form := r.FormValue("csrf")
+	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(form)) != 1 {
+		return s.signinFailed(c, http.StatusForbidden, "signin.csrf")
+	}
+	ip := clientIP(r)
+	if blocked, wait := s.auth.signins.blocked(ip); blocked {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return s.signinFailed(c, http.StatusTooManyRequests, "signin.slow")
+	}
+	secret := strings.TrimSpace(r.FormValue("token"))
+	p, err := s.auth.resolve(secret)
+	if err != nil {
+		s.auth.signins.fail(ip)
+		return s.signinFailed(c, http.StatusUnauthorized, "signin.bad")
+	}
+	kind := credStaff
+	if !p.Staff {
+		kind = credKey
+	}
+	old := ""
+	if oc, err := r.Cookie(sessionCookie); err == nil {
+		old = oc.Value
+	}
+	id, _ := s.auth.sessions.create(old, kind, commands.HashKey(secret))
+	setCookie(c.Response(), r, sessionCookie, id, int(sessionTTL.Seconds()))
+	setCookie(c.Response(), r, loginCSRF, "", -1)
+	return c.Redirect(http.StatusSeeOther, "/console/")
+}
+
+func (s *server) signout(c echo.Context) error {
+	if ck, err := c.Request().Cookie(sessionCookie); err == nil {
+		s.auth.sessions.drop(ck.Value)
+	}
+	setCookie(c.Response(), c.Request(), sessionCookie, "", -1)
+	return c.Redirect(http.StatusSeeOther, "/console/signin")
+}
+
+// redirectBack is the Post/Redirect/Get step after a form, with a message.
+func redirectBack(c echo.Context, path, flash string) error {
+	return c.Redirect(http.StatusSeeOther, path+"?flash="+url.QueryEscape(flash))
+}
+
+func (s *server) accountsPage(c echo.Context) error {
+	var rows []AccountJSON
+	for _, a := range s.deps.Views.Accounts() {
+		rows = append(rows, s.accountJSON(a))
+	}
+	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans}))
+}
+
+func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
+	v := strings.TrimSpace(strings.ReplaceAll(c.FormValue(name), ",", ""))
+	if v == "" {
+		return decimal.Zero, nil
+	}
+	d, err := decimal.NewFromString(v)
+	if err != nil {
+		return d, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not a number", name, v))
+	}
+	return d, nil
+}
+
+func formInt(c echo.Context, name string) (int64, error) {
+	v := strings.TrimSpace(c.FormValue(name))
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not a whole number", name, v))
+	}
+	return n, nil
+}
+
+func (s *server) openAccountForm(c echo.Context) error {
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	id, err := h.OpenAccount(ctx, domain.AccountOpened{Organisation: c.FormValue("organisation"), TaxID: strings.TrimSpace(c.FormValue("tax_id")),
+		Address: c.FormValue("address"), Contact: c.FormValue("contact"), Plan: domain.Plan(c.FormValue("plan"))})
+	if err == nil {
+		err = settle(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(id), "account.opened")
+}
+
+// accountView gathers what the account page shows.
+func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[string]any, error) {
+	p := principal(c)
+	lang := language(c.Response(), c.Request())
+	u, err := s.usage(c.Request().Context(), a.ID, c.QueryParam("from"), c.QueryParam("to"))
+	if err != nil {
+		return nil, err
+	}
+	dc, mc := s.usageCharts(lang, u)
+	var keys []KeyJSON
+	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
+		keys = append(keys, keyJSON(k))
+	}
+	return map[string]any{
+		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": s.deps.Views.TopUps(a.ID),
+		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": s.deps.Models.Invoices.List("", a.ID),
+		"Plans": plans, "CanKeys": !p.Staff || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
+		"CanAdmin": p.Role == auth.Admin,
+	}, nil
+}
+
+func (s *server) accountPage(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	data, err := s.accountView(c, a, "")
+	if err != nil {
+		return err
+	}
+	p := s.newPage(c, "title.account", data)
+	p.Subtitle = a.Organisation
+	return s.render(c, http.StatusOK, "account", p)
+}
+
+func (s *server) topUpForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	amount, err := formDecimal(c, "amount")
+	if err != nil {
+		return err
+	}
+	dup, err := s.topUp(c.Request().Context(), a.ID, topUpInput{Amount: amount, Method: c.FormValue("method"), Reference: c.FormValue("reference")})
+	if err != nil {
+		return err
+	}
+	flash := "topup.ok"
+	if dup {
+		flash = "topup.dup"
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), flash)
+}
+
+func (s *server) creditForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	limit, err := formDecimal(c, "credit_limit")
+	if err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.SetCreditLimit(ctx, a.ID, limit); err != nil {
+		return err
+	}
+	if err := settle(ctx); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "saved")
+}
+
+// issueKeyForm answers with the account page showing the new key: that
+// response is the only place the key ever appears.
+func (s *server) issueKeyForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	limit, err := formDecimal(c, "spend_limit")
+	if err != nil {
+		return err
+	}
+	period := c.FormValue("spend_period")
+	if !limit.IsPositive() {
+		period = ""
+	}
+	_, secret, err := s.issueKey(c.Request().Context(), a.ID, keyInput{Name: c.FormValue("name"),
+		Models: strings.Split(c.FormValue("models"), ","), SpendLimit: limit, SpendPeriod: period})
+	if err != nil {
+		return err
+	}
+	data, err := s.accountView(c, a, secret)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(c, "title.account", data)
+	p.Subtitle = a.Organisation
+	return s.render(c, http.StatusCreated, "account", p)
+}
+
+func (s *server) revokeKeyForm(c echo.Context) error {
+	k, err := s.ownKey(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(k.AccountID), "key.revoked")
+}
+
+func (s *server) planForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	in := planInput{Plan: domain.Plan(c.FormValue("plan"))}
+	if in.RPM, err = formInt(c, "rpm"); err != nil {
+		return err
+	}
+	if in.TPM, err = formInt(c, "tpm"); err != nil {
+		return err
+	}
+	if in.VolumeDiscount, err = formDecimal(c, "volume_discount"); err != nil {
+		return err
+	}
+	if err := s.changePlan(c.Request().Context(), a.ID, in); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "saved")
+}
+
+func (s *server) suspendForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.SuspendAccount(ctx, a.ID, c.FormValue("reason")); err != nil {
+		return err
+	}
+	if err := settle(ctx); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "account.suspended")
+}
+
+func (s *server) invoicesPage(c echo.Context) error {
+	month := c.QueryParam("month")
+	if month == "" {
+		month = projections.MonthOf(s.deps.now())
+	}
+	var months []string
+	for m := range s.deps.Models.Invoices.Totals() {
+		months = append(months, m)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(months)))
+	data := map[string]any{"Month": month, "Months": months, "Invoices": s.deps.Models.Invoices.List(month, "")}
+	return s.render(c, http.StatusOK, "invoices", s.newPage(c, "title.invoices", data))
+}
+
+func (s *server) rankingsPage(c echo.Context) error {
+	data := map[string]any{"Apps": s.deps.Views.TopApps(20), "Models": s.deps.Views.TopModels(20)}
+	return s.render(c, http.StatusOK, "rankings", s.newPage(c, "title.rankings", data))
+}

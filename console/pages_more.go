@@ -1,0 +1,153 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing"
+)
+
+const quoteRows = 5
+
+func (s *server) quotesData(q *invoicing.Quote) map[string]any {
+	rows := make([]int, quoteRows)
+	for i := range rows {
+		rows[i] = i + 1
+	}
+	return map[string]any{"Quote": q, "Available": s.deps.Invoices != nil, "Plans": plans, "Rows": rows}
+}
+
+func (s *server) quotesPage(c echo.Context) error {
+	return s.render(c, http.StatusOK, "quotes", s.newPage(c, "title.quotes", s.quotesData(nil)))
+}
+
+// quoteForm turns the builder's rows into a quotation request for invoicing;
+// the PDF is served by invoicing/httpapi, to which the result page links.
+func (s *server) quoteForm(c echo.Context) error {
+	if s.deps.Invoices == nil {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the quotation service is not configured")
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	req := invoicing.QuoteRequest{Agency: form.Get("agency"), AgencyTaxID: strings.TrimSpace(form.Get("agency_tax_id")),
+		AgencyAddr: form.Get("agency_address"), Contact: form.Get("contact"), Remarks: form.Get("remarks"),
+		Plan: domain.Plan(form.Get("plan"))}
+	if req.ValidDays, err = intField(form.Get("valid_days")); err != nil {
+		return err
+	}
+	names := form["item_name"]
+	for i, name := range names {
+		if strings.TrimSpace(name) == "" {
+			continue
+		}
+		at := func(k string) string {
+			if v := form[k]; i < len(v) {
+				return strings.TrimSpace(v[i])
+			}
+			return ""
+		}
+		qty, err1 := decimal.NewFromString(at("item_qty"))
+		price, err2 := decimal.NewFromString(strings.ReplaceAll(at("item_price"), ",", ""))
+		if err1 != nil || err2 != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "item "+name+": quantity and unit price must be numbers")
+		}
+		req.Items = append(req.Items, domain.QuoteItem{Name: strings.TrimSpace(name), Spec: at("item_spec"), Quantity: qty, Unit: at("item_unit"), UnitPrice: price})
+	}
+	q, err := s.deps.Invoices.CreateQuote(c.Request().Context(), req)
+	if err != nil {
+		if errors.Is(err, invoicing.ErrInvalid) {
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		}
+		return err
+	}
+	return s.render(c, http.StatusCreated, "quotes", s.newPage(c, "title.quotes", s.quotesData(&q)))
+}
+
+func intField(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, nil
+	}
+	n := 0
+	for _, r := range v {
+		if r < '0' || r > '9' || n > 100000 {
+			return 0, echo.NewHTTPError(http.StatusBadRequest, "valid days must be a whole number")
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n, nil
+}
+
+// eventTypes are the filter's choices.
+var eventTypes = []string{
+	domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeKeyIssued, domain.TypeKeyRevoked,
+	domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypePriceListPublished, domain.TypeRequestCompleted,
+	domain.TypeRequestFailed, domain.TypeInvoiceIssued, domain.TypeInvoiceVoided, domain.TypeAllowanceIssued,
+	domain.TypeQuoteIssued, domain.TypeQuoteAccepted, domain.TypeContractIssued, domain.TypeInvoiceRangeSet,
+	domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked,
+}
+
+// auditPage shows the event log with filters and, on request (the checks
+// read the whole history), the hash-chain verdict and the replay comparison.
+func (s *server) auditPage(c echo.Context) error {
+	f, err := filterFrom(c.QueryParam)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	ctx := c.Request().Context()
+	evs, next, err := s.events(ctx, f)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Filter": f, "Types": eventTypes, "Events": evs, "Since": c.QueryParam("since"), "Until": c.QueryParam("until")}
+	if next != eventstore.Start {
+		q := c.QueryParams()
+		q.Set("after", next.String())
+		q.Del("check")
+		data["Next"] = "/console/audit?" + q.Encode()
+	}
+	if c.QueryParam("check") == "1" {
+		v, err := s.verify(ctx)
+		if err != nil {
+			return err
+		}
+		cmp, err := s.compare(ctx)
+		if err != nil {
+			return err
+		}
+		data["Checked"], data["Verdict"], data["Comparison"] = true, v, cmp
+	}
+	return s.render(c, http.StatusOK, "audit", s.newPage(c, "title.audit", data))
+}
+
+// modelRow is one model of the public page, prices in NTD per million tokens.
+type modelRow struct {
+	ID, Name, Input, Output, Cached, Modalities string
+	Context                                     int64
+}
+
+func (s *server) modelsPage(c echo.Context) error {
+	q := strings.ToLower(strings.TrimSpace(c.QueryParam("q")))
+	ver, prices, _ := s.deps.Models.Prices.At(s.deps.now())
+	var rows []modelRow
+	for _, id := range s.deps.Catalog.IDs() {
+		m, _ := s.deps.Catalog.Get(id)
+		if q != "" && !strings.Contains(strings.ToLower(m.ID+" "+m.Name), q) {
+			continue
+		}
+		p := prices[id]
+		rows = append(rows, modelRow{ID: m.ID, Name: m.Name, Context: m.ContextLength, Input: p.Input.String(),
+			Output: p.Output.String(), Cached: p.CachedInput.String(),
+			Modalities: strings.Join(m.InputModalities, "+") + " → " + strings.Join(m.OutputModalities, "+")})
+	}
+	data := map[string]any{"Query": c.QueryParam("q"), "Models": rows, "PriceList": ver}
+	return s.render(c, http.StatusOK, "models", s.newPage(c, "title.models", data))
+}

@@ -1,0 +1,190 @@
+package console
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
+)
+
+// seedUsage gives an account requests over several Taipei days and models,
+// some from named apps; it returns the number of requests.
+func seedUsage(e *env, acct, key string) int {
+	models := e.cat.IDs()
+	n := 0
+	for d := 0; d < 6; d++ {
+		day := time.Date(2026, 3, 2+d*2, 9, 30, 0, 0, projections.Taipei)
+		for i := 0; i <= d%3; i++ {
+			m := models[(d+i)%min(3, len(models))]
+			title := []string{"Kanban AI", "翻譯小幫手", ""}[(d+i)%3]
+			e.request(acct, key, m, title, day.Add(time.Duration(i)*time.Hour), int64(100*(d+1)), int64(50*(i+1)), strconv.Itoa(d+1)+".125")
+			n++
+		}
+	}
+	// One just before midnight Taipei (still 3/13 there, 3/13 15:59 UTC).
+	e.request(acct, key, models[0], "Kanban AI", time.Date(2026, 3, 13, 23, 59, 0, 0, projections.Taipei), 10, 10, "0.5")
+	e.sync()
+	return n + 1
+}
+
+// The day and model charts show exactly what the usage projection holds.
+func TestUsageChartsMatchProjection(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_u", "用量公司", domain.PlanStarter)
+	keyID, secret := e.issueKey("acct_u")
+	seedUsage(e, "acct_u", keyID)
+	e.openAccount("acct_other", "別家", domain.PlanStarter)
+	otherKey, _ := e.issueKey("acct_other")
+	e.request("acct_other", otherKey, e.cat.IDs()[0], "Other App", testNow.Add(-time.Hour), 999, 999, "77")
+	e.sync()
+
+	from, to := "2026-03-01", "2026-03-15"
+	rows, err := e.models.Usage.DailyByAccount(e.ctx, "acct_u", from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantDay := map[string]decimal.Decimal{}
+	wantTok := map[string]int64{}
+	for _, r := range rows {
+		wantDay[r.Period] = wantDay[r.Period].Add(r.Cost)
+		wantTok[r.Period] += r.TokensIn + r.TokensOut
+	}
+	byModel, err := e.models.Usage.ByModel(e.ctx, "acct_u", from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wantDay) < 5 || len(byModel) < 2 {
+		t.Fatalf("seed too thin: %d days, %d models", len(wantDay), len(byModel))
+	}
+	for _, who := range []string{e.auditor, secret} { // staff and the customer see the same charts
+		b := e.browser()
+		b.signIn(who)
+		resp, page := b.get("/console/accounts/acct_u?" + url.Values{"from": {from}, "to": {to}}.Encode())
+		if resp.StatusCode != 200 {
+			t.Fatalf("account page: %d", resp.StatusCode)
+		}
+		bars := chartBars(t, page, "chart-daily")
+		if len(bars) != 15 {
+			t.Fatalf("daily chart has %d bars, want 15 days", len(bars))
+		}
+		for _, bar := range bars {
+			v := decimal.RequireFromString(bar["data-value"])
+			if !v.Equal(wantDay[bar["data-label"]]) || bar["data-tokens"] != strconv.FormatInt(wantTok[bar["data-label"]], 10) {
+				t.Errorf("day %s: chart %s NTD %s tokens, projection %s NTD %d tokens", bar["data-label"], v, bar["data-tokens"], wantDay[bar["data-label"]], wantTok[bar["data-label"]])
+			}
+		}
+		mbars := chartBars(t, page, "chart-models")
+		if len(mbars) != len(byModel) {
+			t.Fatalf("model chart has %d bars, projection %d models", len(mbars), len(byModel))
+		}
+		for i, r := range byModel {
+			if mbars[i]["data-label"] != r.Model || !decimal.RequireFromString(mbars[i]["data-value"]).Equal(r.Cost) || mbars[i]["data-requests"] != strconv.FormatInt(r.Requests, 10) {
+				t.Errorf("model %s: chart %v, projection %+v", r.Model, mbars[i], r)
+			}
+		}
+		// The table beside each chart holds the same figures.
+		cells := elements(t, page, "td", "data-value")
+		if len(cells) != len(bars)+len(mbars) {
+			t.Errorf("chart tables hold %d values, charts %d", len(cells), len(bars)+len(mbars))
+		}
+		// Usage by app, from the requests' X-Title.
+		apps := map[string]string{}
+		for _, r := range elements(t, page, "tr", "data-app") {
+			apps[r["data-app"]] = r["data-app"]
+		}
+		if _, ok := apps["Kanban AI"]; !ok || len(apps) != 2 {
+			t.Errorf("apps on the page: %v", apps)
+		}
+		if strings.Contains(page, "Other App") {
+			t.Error("another account's app shows on this account's page")
+		}
+	}
+	var appTokens int64
+	for _, a := range e.views.AppsOf("acct_u") {
+		appTokens += a.Tokens
+	}
+	if appTokens == 0 {
+		t.Fatal("no app usage folded")
+	}
+}
+
+// chartBars returns the bars of the chart whose <svg> has id.
+func chartBars(t *testing.T, page, id string) []map[string]string {
+	t.Helper()
+	i := strings.Index(page, `id="`+id+`"`)
+	if i < 0 {
+		t.Fatalf("no chart %s", id)
+	}
+	svg := page[i:]
+	svg = svg[strings.Index(svg, ">")+1 : strings.Index(svg, "</svg>")]
+	return elements(t, "<svg>"+svg+"</svg>", "rect", "data-value")
+}
+
+// Rankings name apps by title and models, never an account or a key.
+func TestRankingsShowNoAccountOrKey(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_secret_corp", "機密客戶股份有限公司", domain.PlanStarter)
+	keyID, secret := e.issueKey("acct_secret_corp")
+	seedUsage(e, "acct_secret_corp", keyID)
+	resp, page := e.browser().get("/rankings")
+	if resp.StatusCode != 200 {
+		t.Fatalf("rankings: %d", resp.StatusCode)
+	}
+	apps := elements(t, page, "tr", "data-app")
+	if len(apps) != 2 || apps[0]["data-app"] == "" {
+		t.Fatalf("ranked apps: %v", apps)
+	}
+	top := e.views.TopApps(20)
+	if apps[0]["data-app"] != top[0].Name {
+		t.Fatalf("top app on the page %q, in the model %q", apps[0]["data-app"], top[0].Name)
+	}
+	if len(elements(t, page, "tr", "data-model")) == 0 {
+		t.Fatal("no models ranked")
+	}
+	for _, leak := range []string{"acct_secret_corp", "機密客戶", keyID, secret, secret[:12]} {
+		if strings.Contains(page, leak) {
+			t.Errorf("rankings page shows %q", leak)
+		}
+	}
+}
+
+func TestModelsPageSearchAndLanguage(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	_, all := b.get("/models")
+	rows := elements(t, all, "tr", "data-model")
+	if len(rows) != len(e.cat.IDs()) {
+		t.Fatalf("models page lists %d of %d models", len(rows), len(e.cat.IDs()))
+	}
+	if !strings.Contains(all, `lang="zh-TW"`) || !strings.Contains(all, "模型") {
+		t.Fatal("the default language is not Traditional Chinese")
+	}
+	want := e.cat.IDs()[0]
+	_, found := b.get("/models?q=" + url.QueryEscape(strings.ToUpper(want)))
+	got := elements(t, found, "tr", "data-model")
+	if len(got) == 0 || len(got) >= len(rows) && len(rows) > 1 {
+		t.Fatalf("search %q found %d rows", want, len(got))
+	}
+	for _, r := range got {
+		if !strings.Contains(strings.ToLower(r["data-model"]), strings.ToLower(want)) {
+			m, _ := e.cat.Get(r["data-model"])
+			if !strings.Contains(strings.ToLower(m.Name), strings.ToLower(want)) {
+				t.Errorf("search %q matched %q", want, r["data-model"])
+			}
+		}
+	}
+	_, en := b.get("/models?lang=en")
+	if !strings.Contains(en, `lang="en"`) || !strings.Contains(en, "Models") {
+		t.Fatal("?lang=en is not English")
+	}
+	// The choice sticks through its cookie.
+	if _, again := b.get("/rankings"); !strings.Contains(again, "Top apps by tokens") {
+		t.Fatal("the language cookie was not kept")
+	}
+}

@@ -1,0 +1,153 @@
+package console
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/projections"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// ContentSecurityPolicy is sent with every response of the console, the
+// admin API and the public pages: no inline script or style, nothing from
+// elsewhere, no framing.
+const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// securityHeaders sets the CSP and its companions before the handler runs,
+// so error responses carry them too.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", ContentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		return next(c)
+	}
+}
+
+var funcs = template.FuncMap{
+	"t":     tr,
+	"money": func(d decimal.Decimal) string { return "NT$" + d.StringFixed(2) },
+	"date":  func(t time.Time) string { return t.In(projections.Taipei).Format("2006-01-02 15:04") },
+	"join":  strings.Join,
+	"inc":   func(i int) int { return i + 1 },
+	"pdf":   invoicePDF,
+}
+
+var pages = func() map[string]*template.Template {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" || base == "chart" {
+			continue
+		}
+		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/chart.html", n))
+	}
+	return out
+}()
+
+// page is what every template gets.
+type page struct {
+	Lang     string
+	Title    string // message key
+	Subtitle string
+	P        auth.Principal
+	SignedIn bool
+	CSRF     string
+	Flash    string // message key
+	Error    string
+	Data     any
+}
+
+// newPage fills the common part of a page from the request.
+func (s *server) newPage(c echo.Context, title string, data any) *page {
+	p := &page{Lang: language(c.Response(), c.Request()), Title: title, Data: data}
+	if pr, ok := auth.FromContext(c); ok {
+		p.P, p.SignedIn = pr, true
+	} else if pr, err := s.auth.Authenticate(c.Request()); err == nil {
+		p.P, p.SignedIn = pr, true
+	}
+	if ss, ok := s.auth.session(c.Request()); ok && p.SignedIn {
+		p.CSRF = ss.csrf
+	}
+	if f := c.QueryParam("flash"); known(f) {
+		p.Flash = f
+	}
+	return p
+}
+
+func (s *server) render(c echo.Context, status int, name string, p *page) error {
+	t, ok := pages[name]
+	if !ok {
+		return fmt.Errorf("console: no template %q", name)
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Vary", "Cookie")
+	return c.HTMLBlob(status, b.Bytes())
+}
+
+// htmlErrors renders a page's error as HTML: a signed-out visitor goes to
+// the sign-in page, every other error gets an error page with its status.
+func (s *server) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err == nil || c.Response().Committed {
+			return err
+		}
+		err = apiError(err)
+		status, msg := http.StatusInternalServerError, "internal error"
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			status, msg = he.Code, fmt.Sprint(he.Message)
+		} else {
+			s.deps.Logger.Error("console page failed", "path", c.Path(), "err", err)
+		}
+		if status == http.StatusUnauthorized && c.Request().Method == http.MethodGet {
+			return c.Redirect(http.StatusSeeOther, "/console/signin")
+		}
+		p := s.newPage(c, "title.error", nil)
+		p.Subtitle, p.Error = fmt.Sprint(status), msg
+		return s.render(c, status, "error", p)
+	}
+}
+
+// staticFiles serves the embedded assets.
+func staticFiles() echo.HandlerFunc {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	h := http.StripPrefix("/console/static/", http.FileServer(http.FS(sub)))
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(c.Response(), c.Request())
+		return nil
+	}
+}

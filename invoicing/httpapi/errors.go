@@ -1,0 +1,72 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/invoicing"
+)
+
+// apiError is the body of every error: {"error":{"code","message","metadata"}}.
+type apiError struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code     string         `json:"code"`
+	Message  string         `json:"message"`
+	Metadata map[string]any `json:"metadata,omitempty"`
+}
+
+// status maps the service's typed errors to HTTP, in one place.
+func status(err error) (int, errorBody) {
+	var werr *invoicing.VoidWindowError
+	var herr *echo.HTTPError
+	switch {
+	case errors.As(err, &werr):
+		return http.StatusConflict, errorBody{Code: "void_window_closed", Message: werr.Error(),
+			Metadata: map[string]any{"filing_deadline": werr.Deadline, "alternative": "allowance",
+				"allowance_endpoint": "POST /invoices/" + werr.Number + "/allowances"}}
+	case errors.Is(err, invoicing.ErrRangeExhausted):
+		return http.StatusConflict, errorBody{Code: "range_exhausted", Message: err.Error()}
+	case errors.Is(err, invoicing.ErrNoRange):
+		return http.StatusConflict, errorBody{Code: "no_invoice_range", Message: err.Error()}
+	case errors.Is(err, invoicing.ErrInvalid):
+		return http.StatusBadRequest, errorBody{Code: "invalid_request", Message: err.Error()}
+	case errors.Is(err, invoicing.ErrNotFound):
+		return http.StatusNotFound, errorBody{Code: "not_found", Message: err.Error()}
+	case errors.Is(err, invoicing.ErrConflict):
+		return http.StatusConflict, errorBody{Code: "conflict", Message: err.Error()}
+	case errors.As(err, &herr):
+		code := map[int]string{http.StatusUnauthorized: "unauthenticated", http.StatusForbidden: "forbidden",
+			http.StatusNotFound: "not_found", http.StatusMethodNotAllowed: "method_not_allowed"}[herr.Code]
+		if code == "" {
+			code = "http_error"
+		}
+		msg, _ := herr.Message.(string)
+		if msg == "" {
+			msg = http.StatusText(herr.Code)
+		}
+		return herr.Code, errorBody{Code: code, Message: msg}
+	}
+	return http.StatusInternalServerError, errorBody{Code: "internal", Message: "internal error"}
+}
+
+// shaped writes any error of the handlers below it (authentication
+// included) in the API's shape, so the admin and customer faces agree
+// whatever the server's error handler does.
+func shaped(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err == nil || c.Response().Committed {
+			return err
+		}
+		code, body := status(err)
+		if code == http.StatusInternalServerError {
+			c.Logger().Error(err)
+		}
+		return c.JSON(code, apiError{Error: body})
+	}
+}

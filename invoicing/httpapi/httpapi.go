@@ -1,0 +1,330 @@
+// Package httpapi is the finance face of invoicing over HTTP: invoices,
+// voids, allowances, the monthly close, the F0401 export, quotes and
+// contracts for staff; their own invoices for customers.
+package httpapi
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+type api struct{ svc *invoicing.Service }
+
+// Register mounts the staff routes on admin (e.g. /admin/api) and the
+// customer routes on customer (e.g. /api/v1). Reading is for finance,
+// auditors and admins; changing (void, allowance, close, quotes) for finance
+// and admins; customers see only their own account's invoices.
+func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, authn auth.Authenticator) {
+	a := &api{svc: svc}
+	read := []echo.MiddlewareFunc{shaped, auth.Require(authn, false, auth.Finance, auth.Auditor, auth.Admin)}
+	write := []echo.MiddlewareFunc{shaped, auth.Require(authn, false, auth.Finance, auth.Admin)}
+	admin.GET("/invoices", a.list, read...)
+	admin.GET("/invoices/export", a.export, read...)
+	admin.GET("/invoices/:number/pdf", a.invoicePDF, read...)
+	admin.POST("/invoices/close", a.close, write...)
+	admin.POST("/invoices/:number/void", a.void, write...)
+	admin.POST("/invoices/:number/allowances", a.allowance, write...)
+	admin.GET("/allowances/:number/pdf", a.allowancePDF, read...)
+	admin.POST("/quotes", a.createQuote, write...)
+	admin.GET("/quotes/:id/pdf", a.quotePDF, read...)
+	admin.POST("/quotes/:id/accept", a.acceptQuote, write...)
+	admin.GET("/contracts/:id/pdf", a.contractPDF, read...)
+
+	own := []echo.MiddlewareFunc{shaped, auth.Require(authn, true)}
+	customer.GET("/invoices", a.customerList, own...)
+	customer.GET("/invoices/:number/pdf", a.customerPDF, own...)
+}
+
+// invoiceJSON is an invoice as the API shows it.
+type invoiceJSON struct {
+	Number     string          `json:"number"`
+	Printed    string          `json:"printed_number"`
+	Period     string          `json:"period"`
+	Month      string          `json:"month,omitempty"`
+	AccountID  string          `json:"account_id"`
+	TopUpRef   string          `json:"topup_ref,omitempty"`
+	Kind       string          `json:"kind"`
+	BuyerName  string          `json:"buyer_name,omitempty"`
+	BuyerTaxID string          `json:"buyer_tax_id,omitempty"`
+	Sales      int64           `json:"sales"`
+	Tax        int64           `json:"tax"`
+	Total      int64           `json:"total"`
+	Net        int64           `json:"net"`
+	IssuedAt   time.Time       `json:"issued_at"`
+	Status     string          `json:"status"`
+	VoidReason string          `json:"void_reason,omitempty"`
+	Allowances []allowanceJSON `json:"allowances,omitempty"`
+	PDF        string          `json:"pdf"`
+}
+
+type allowanceJSON struct {
+	Number   string    `json:"number"`
+	Sales    int64     `json:"sales"`
+	Tax      int64     `json:"tax"`
+	Reason   string    `json:"reason"`
+	IssuedAt time.Time `json:"issued_at"`
+	PDF      string    `json:"pdf,omitempty"`
+}
+
+// base is the group's mount point as seen in this request, for links.
+func base(c echo.Context, suffix string) string {
+	p := c.Request().URL.Path
+	if i := strings.Index(p, suffix); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+func toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJSON {
+	j := invoiceJSON{Number: inv.Number, Printed: twrules.PrintedNumber(inv.Number), Period: inv.Period, Month: inv.Month,
+		AccountID: inv.AccountID, TopUpRef: inv.TopUpRef, Kind: inv.Kind, BuyerName: inv.BuyerName, BuyerTaxID: inv.BuyerTaxID,
+		Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total, Net: inv.Net(), IssuedAt: inv.IssuedAt, Status: "issued",
+		PDF: prefix + "/invoices/" + inv.Number + "/pdf"}
+	if inv.Voided {
+		j.Status, j.VoidReason = "voided", inv.VoidReason
+	}
+	for _, a := range inv.Allowances {
+		aj := allowanceJSON{Number: a.Number, Sales: a.Sales, Tax: a.Tax, Reason: a.Reason, IssuedAt: a.IssuedAt}
+		if staff {
+			aj.PDF = prefix + "/allowances/" + a.Number + "/pdf"
+		}
+		j.Allowances = append(j.Allowances, aj)
+	}
+	return j
+}
+
+func (a *api) list(c echo.Context) error {
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	month := c.QueryParam("month")
+	if month != "" {
+		if _, err := invoicing.ParseMonth(month); err != nil {
+			return err
+		}
+	}
+	prefix := base(c, "/invoices")
+	out := []invoiceJSON{}
+	for _, inv := range a.svc.Invoices(month, c.QueryParam("account")) {
+		out = append(out, toJSON(inv, prefix, true))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invoices": out})
+}
+
+// sendPDF renders into memory first, so that a failure is still an error
+// response rather than half a PDF.
+func sendPDF(c echo.Context, name string, render func(*bytes.Buffer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("inline; filename=%q", name))
+	return c.Blob(http.StatusOK, "application/pdf", buf.Bytes())
+}
+
+func (a *api) invoicePDF(c echo.Context) error {
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	n := c.Param("number")
+	return sendPDF(c, n+".pdf", func(b *bytes.Buffer) error { return a.svc.InvoicePDF(b, n) })
+}
+
+func (a *api) allowancePDF(c echo.Context) error {
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	n := c.Param("number")
+	return sendPDF(c, n+".pdf", func(b *bytes.Buffer) error { return a.svc.AllowancePDF(b, n) })
+}
+
+func bind(c echo.Context, v any) error {
+	if err := c.Bind(v); err != nil {
+		return fmt.Errorf("%w: request body: %v", invoicing.ErrInvalid, err)
+	}
+	return nil
+}
+
+func (a *api) void(c echo.Context) error {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	inv, err := a.svc.Void(c.Request().Context(), c.Param("number"), req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toJSON(inv, base(c, "/invoices"), true))
+}
+
+func (a *api) allowance(c echo.Context) error {
+	var req struct {
+		Amount int64  `json:"amount"` // NTD, tax included
+		Reason string `json:"reason"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	al, err := a.svc.IssueAllowance(c.Request().Context(), c.Param("number"), req.Amount, req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, allowanceJSON{Number: al.Number, Sales: al.Sales, Tax: al.Tax, Reason: al.Reason,
+		IssuedAt: al.IssuedAt, PDF: base(c, "/invoices") + "/allowances/" + al.Number + "/pdf"})
+}
+
+func (a *api) close(c echo.Context) error {
+	month := c.QueryParam("month")
+	rep, err := a.svc.Close(c.Request().Context(), month, invoicing.CloseOptions{})
+	if err != nil && len(rep.Issued) == 0 {
+		return err
+	}
+	prefix := base(c, "/invoices")
+	issued := []invoiceJSON{}
+	for _, inv := range rep.Issued {
+		issued = append(issued, toJSON(inv, prefix, true))
+	}
+	skipped := []map[string]string{}
+	for _, s := range rep.Skipped {
+		skipped = append(skipped, map[string]string{"account_id": s.AccountID, "reason": s.Reason})
+	}
+	body := map[string]any{"month": rep.Month, "period": rep.Period, "issued": issued, "existing": rep.Existing,
+		"skipped": skipped, "no_usage": rep.NoUsage}
+	if err != nil { // partly done (say, the range ran out): say what was issued and why it stopped
+		code, e := status(err)
+		body["error"] = e
+		return c.JSON(code, body)
+	}
+	return c.JSON(http.StatusOK, body)
+}
+
+func (a *api) export(c echo.Context) error {
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	p, err := twrules.ParsePeriod(c.QueryParam("period"))
+	if err != nil {
+		return fmt.Errorf("%w: %v", invoicing.ErrInvalid, err)
+	}
+	var buf bytes.Buffer
+	if err := a.svc.ExportF0401(&buf, p.String()); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", "F0401-"+p.String()+".zip"))
+	return c.Blob(http.StatusOK, "application/zip", buf.Bytes())
+}
+
+func (a *api) createQuote(c echo.Context) error {
+	var req invoicing.QuoteRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	q, err := a.svc.CreateQuote(c.Request().Context(), req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"quote_id": q.QuoteID, "subtotal": q.Subtotal, "tax": q.Tax,
+		"total": q.Total, "issued_at": q.IssuedAt, "valid_days": q.ValidDays,
+		"pdf": base(c, "/quotes") + "/quotes/" + q.QuoteID + "/pdf"})
+}
+
+func (a *api) quotePDF(c echo.Context) error {
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	return sendPDF(c, id+".pdf", func(b *bytes.Buffer) error { return a.svc.QuotePDF(b, id) })
+}
+
+func (a *api) acceptQuote(c echo.Context) error {
+	var req struct {
+		Start  string `json:"start,omitempty"` // YYYY-MM-DD, Taipei; default: next month
+		Months int    `json:"months,omitempty"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	var start time.Time
+	if req.Start != "" {
+		var err error
+		if start, err = time.ParseInLocation("2006-01-02", req.Start, twrules.Taipei); err != nil {
+			return fmt.Errorf("%w: start %q: want YYYY-MM-DD", invoicing.ErrInvalid, req.Start)
+		}
+	}
+	q, err := a.svc.AcceptQuote(c.Request().Context(), c.Param("id"), start, req.Months)
+	if err != nil {
+		return err
+	}
+	k := q.Contract
+	return c.JSON(http.StatusOK, map[string]any{"quote_id": q.QuoteID, "contract_id": k.ContractID,
+		"period_start": k.PeriodStart, "period_end": k.PeriodEnd, "plan": k.Plan,
+		"pdf": base(c, "/quotes") + "/contracts/" + k.ContractID + "/pdf"})
+}
+
+func (a *api) contractPDF(c echo.Context) error {
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	id := c.Param("id")
+	return sendPDF(c, id+".pdf", func(b *bytes.Buffer) error { return a.svc.ContractPDF(b, id) })
+}
+
+// customerAccount is the caller's own account; staff have none here.
+func customerAccount(c echo.Context) (string, error) {
+	p, ok := auth.FromContext(c)
+	if !ok || p.Staff || p.AccountID == "" {
+		return "", echo.NewHTTPError(http.StatusForbidden, "sign in with an API key of your account")
+	}
+	return p.AccountID, nil
+}
+
+func (a *api) customerList(c echo.Context) error {
+	acct, err := customerAccount(c)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	month := c.QueryParam("month")
+	if month != "" {
+		if _, err := invoicing.ParseMonth(month); err != nil {
+			return err
+		}
+	}
+	prefix := base(c, "/invoices")
+	out := []invoiceJSON{}
+	for _, inv := range a.svc.Invoices(month, acct) {
+		out = append(out, toJSON(inv, prefix, false))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"invoices": out})
+}
+
+// customerPDF answers 404 for another account's invoice, as for a missing
+// one: a customer learns nothing of other accounts' numbers.
+func (a *api) customerPDF(c echo.Context) error {
+	acct, err := customerAccount(c)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	n := c.Param("number")
+	inv, err := a.svc.Invoice(n)
+	if err != nil || inv.AccountID != acct {
+		return fmt.Errorf("%w: invoice %s", invoicing.ErrNotFound, n)
+	}
+	return sendPDF(c, inv.Number+".pdf", func(b *bytes.Buffer) error { return a.svc.InvoicePDF(b, inv.Number) })
+}

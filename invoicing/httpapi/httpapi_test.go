@@ -1,0 +1,279 @@
+package httpapi
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/invoicing"
+)
+
+// fakeAuth maps bearer tokens to principals.
+type fakeAuth map[string]auth.Principal
+
+func (f fakeAuth) Authenticate(r *http.Request) (auth.Principal, error) {
+	p, ok := f[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	if !ok {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	return p, nil
+}
+
+var principals = fakeAuth{
+	"fin":   {Staff: true, Role: auth.Finance, TokenID: "t1"},
+	"aud":   {Staff: true, Role: auth.Auditor, TokenID: "t2"},
+	"acme":  {AccountID: "acme", KeyID: "k1"},
+	"other": {AccountID: "solo", KeyID: "k2"},
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+
+var cst = time.FixedZone("CST", 8*3600)
+
+// server has November 2026 usage of a B2B and a B2C account, a range, and
+// the finance API on a loopback server.
+func server(t *testing.T) (*httptest.Server, *clock) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c := &clock{t: time.Date(2026, 11, 1, 9, 0, 0, 0, cst)}
+	h := &commands.Handler{Store: s, Now: c.Now}
+	for _, a := range []domain.AccountOpened{
+		{AccountID: "acme", Organisation: "艾克米股份有限公司", TaxID: "22099131", Plan: domain.PlanBusiness},
+		{AccountID: "solo", Organisation: "王小明工作室", Plan: domain.PlanBusiness},
+	} {
+		if _, err := h.OpenAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, u := range []struct{ acct, cost string }{{"acme", "2100.4"}, {"solo", "315"}} {
+		rc := &domain.RequestCompleted{RequestID: u.acct, AccountID: u.acct, Model: "gpt-4o", Cost: decimal.RequireFromString(u.cost),
+			Usage: domain.Usage{Input: 1000, Output: 100}, StartedAt: time.Date(2026, 11, 10+i, 3, 0, 0, 0, time.UTC)}
+		d, _ := commands.Event(domain.EventID("req", u.acct), rc.StartedAt, rc)
+		if _, err := s.Append(ctx, domain.UsageStream(u.acct), eventstore.Any(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc, err := invoicing.New(s, invoicing.Config{Seller: invoicing.DevSeller(), Now: c.Now, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.AssignRange(ctx, "2026-11", "AB", 12345000, 12345999); err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	Register(e.Group("/admin/api"), e.Group("/api/v1"), svc, principals)
+	srv := httptest.NewServer(e)
+	t.Cleanup(srv.Close)
+	return srv, c
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func call(t *testing.T, srv *httptest.Server, method, path, token, body string) reply {
+	t.Helper()
+	req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return reply{res.StatusCode, res.Header, b}
+}
+
+func (r reply) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("body %s: %v", r.body, err)
+	}
+}
+
+// errorCode checks the error shape and returns its code.
+func (r reply) errorCode(t *testing.T) string {
+	t.Helper()
+	var e struct {
+		Error struct {
+			Code     string         `json:"code"`
+			Message  string         `json:"message"`
+			Metadata map[string]any `json:"metadata"`
+		} `json:"error"`
+	}
+	r.json(t, &e)
+	if e.Error.Code == "" || e.Error.Message == "" {
+		t.Fatalf("error body %s lacks code or message", r.body)
+	}
+	return e.Error.Code
+}
+
+func isPDF(t *testing.T, r reply) {
+	t.Helper()
+	if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(r.body, []byte("%PDF-")) {
+		t.Fatalf("want a PDF, got %d %s %.80q", r.status, r.header.Get("Content-Type"), r.body)
+	}
+}
+
+func TestInvoiceEndpoints(t *testing.T) {
+	srv, clk := server(t)
+	// Refusals: no token, auditor closing, customer on the admin face.
+	if r := call(t, srv, "GET", "/admin/api/invoices", "", ""); r.status != 401 || r.errorCode(t) != "unauthenticated" {
+		t.Fatalf("anonymous list: %d %s", r.status, r.body)
+	}
+	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "aud", ""); r.status != 403 || r.errorCode(t) != "forbidden" {
+		t.Fatalf("auditor close: %d %s", r.status, r.body)
+	}
+	if r := call(t, srv, "GET", "/admin/api/invoices", "acme", ""); r.status != 403 {
+		t.Fatalf("customer on the admin API: %d", r.status)
+	}
+	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", ""); r.status != 400 || r.errorCode(t) != "invalid_request" {
+		t.Fatalf("closing a month before it ends: %d %s", r.status, r.body)
+	}
+
+	clk.Set(time.Date(2026, 12, 1, 2, 0, 0, 0, cst))
+	r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", "")
+	var rep struct {
+		Issued   []invoiceJSON `json:"issued"`
+		Existing int           `json:"existing"`
+	}
+	r.json(t, &rep)
+	if r.status != 200 || len(rep.Issued) != 2 || rep.Issued[0].Printed != "AB-12345000" || rep.Issued[0].Total != 2100 ||
+		rep.Issued[0].PDF != "/admin/api/invoices/AB12345000/pdf" {
+		t.Fatalf("close: %d %s", r.status, r.body)
+	}
+	r = call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", "")
+	r.json(t, &rep)
+	if len(rep.Issued) != 0 || rep.Existing != 2 {
+		t.Fatalf("second close: %s", r.body)
+	}
+
+	var list struct{ Invoices []invoiceJSON }
+	call(t, srv, "GET", "/admin/api/invoices?month=2026-11&account=acme", "aud", "").json(t, &list)
+	if len(list.Invoices) != 1 || list.Invoices[0].BuyerTaxID != "22099131" || list.Invoices[0].Sales+list.Invoices[0].Tax != 2100 {
+		t.Fatalf("auditor list: %+v", list)
+	}
+	isPDF(t, call(t, srv, "GET", "/admin/api/invoices/AB-12345000/pdf", "aud", ""))
+	if r := call(t, srv, "GET", "/admin/api/invoices/AB99999999/pdf", "fin", ""); r.status != 404 || r.errorCode(t) != "not_found" {
+		t.Fatalf("missing PDF: %d", r.status)
+	}
+
+	// Customers see their own invoices only.
+	call(t, srv, "GET", "/api/v1/invoices", "acme", "").json(t, &list)
+	if len(list.Invoices) != 1 || list.Invoices[0].AccountID != "acme" || list.Invoices[0].PDF != "/api/v1/invoices/AB12345000/pdf" {
+		t.Fatalf("customer list: %+v", list)
+	}
+	isPDF(t, call(t, srv, "GET", "/api/v1/invoices/AB12345000/pdf", "acme", ""))
+	if r := call(t, srv, "GET", "/api/v1/invoices/AB12345000/pdf", "other", ""); r.status != 404 || r.errorCode(t) != "not_found" {
+		t.Fatalf("another account's PDF: %d %s", r.status, r.body)
+	}
+	if r := call(t, srv, "GET", "/api/v1/invoices", "fin", ""); r.status != 403 {
+		t.Fatalf("staff on the customer face: %d", r.status)
+	}
+
+	// F0401 export.
+	r = call(t, srv, "GET", "/admin/api/invoices/export?period=2026-11", "aud", "")
+	zr, err := zip.NewReader(bytes.NewReader(r.body), int64(len(r.body)))
+	if r.status != 200 || err != nil || len(zr.File) != 2 || zr.File[0].Name != "F0401_AB12345000.xml" {
+		t.Fatalf("export: %d %v", r.status, err)
+	}
+	if r := call(t, srv, "GET", "/admin/api/invoices/export?period=2026-12", "aud", ""); r.status != 400 {
+		t.Fatalf("export of an even month: %d", r.status)
+	}
+
+	// Void inside the window, then refusal past it with a pointer to an allowance.
+	if r := call(t, srv, "POST", "/admin/api/invoices/AB12345001/void", "fin", `{"reason":"金額有誤"}`); r.status != 200 {
+		t.Fatalf("void: %d %s", r.status, r.body)
+	}
+	clk.Set(time.Date(2027, 1, 20, 9, 0, 0, 0, cst))
+	r = call(t, srv, "POST", "/admin/api/invoices/AB12345000/void", "fin", `{"reason":"取消"}`)
+	if r.status != 409 || r.errorCode(t) != "void_window_closed" || !bytes.Contains(r.body, []byte(`"alternative":"allowance"`)) {
+		t.Fatalf("late void: %d %s", r.status, r.body)
+	}
+	r = call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":210,"reason":"服務中斷補償"}`)
+	var al allowanceJSON
+	r.json(t, &al)
+	if r.status != 201 || al.Sales != 200 || al.Tax != 10 {
+		t.Fatalf("allowance: %d %s", r.status, r.body)
+	}
+	isPDF(t, call(t, srv, "GET", al.PDF, "aud", ""))
+	if r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":-5,"reason":"x"}`); r.status != 400 {
+		t.Fatalf("negative allowance: %d", r.status)
+	}
+}
+
+func TestQuoteEndpoints(t *testing.T) {
+	srv, _ := server(t)
+	body := `{"agency":"臺北市政府資訊局","agency_tax_id":"04595257","agency_address":"臺北市信義區市府路1號",
+		"items":[{"name":"AI API 服務（月費）","quantity":"12","unit":"月","unit_price":"500"},
+		         {"name":"模型用量","quantity":"20","unit":"百萬tokens","unit_price":"285.7"}],"plan":"business"}`
+	if r := call(t, srv, "POST", "/admin/api/quotes", "aud", body); r.status != 403 {
+		t.Fatalf("auditor quoting: %d", r.status)
+	}
+	if r := call(t, srv, "POST", "/admin/api/quotes", "fin", `{"agency":"x","items":[]}`); r.status != 400 || r.errorCode(t) != "invalid_request" {
+		t.Fatalf("empty quote: %d %s", r.status, r.body)
+	}
+	r := call(t, srv, "POST", "/admin/api/quotes", "fin", body)
+	var q struct {
+		QuoteID string `json:"quote_id"`
+		Total   int64  `json:"total"`
+		PDF     string `json:"pdf"`
+	}
+	r.json(t, &q)
+	if r.status != 201 || q.Total != 12300 || q.PDF != "/admin/api/quotes/"+q.QuoteID+"/pdf" {
+		t.Fatalf("quote: %d %s", r.status, r.body)
+	}
+	isPDF(t, call(t, srv, "GET", q.PDF, "aud", ""))
+	r = call(t, srv, "POST", "/admin/api/quotes/"+q.QuoteID+"/accept", "fin", `{"start":"2027-01-01","months":6}`)
+	var c struct {
+		ContractID string    `json:"contract_id"`
+		PeriodEnd  time.Time `json:"period_end"`
+		PDF        string    `json:"pdf"`
+	}
+	r.json(t, &c)
+	if r.status != 200 || c.ContractID == "" || !c.PeriodEnd.Equal(time.Date(2027, 7, 1, 0, 0, 0, 0, cst)) {
+		t.Fatalf("accept: %d %s", r.status, r.body)
+	}
+	isPDF(t, call(t, srv, "GET", c.PDF, "aud", ""))
+	if r := call(t, srv, "GET", "/admin/api/contracts/C-nope/pdf", "aud", ""); r.status != 404 {
+		t.Fatalf("missing contract: %d", r.status)
+	}
+	if r := call(t, srv, "POST", "/admin/api/quotes/Q-nope/accept", "fin", `{}`); r.status != 404 {
+		t.Fatalf("accepting a missing quote: %d", r.status)
+	}
+}

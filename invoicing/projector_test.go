@@ -1,0 +1,71 @@
+package invoicing
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// The projector invoices a paid top-up as it arrives, and closes the last
+// month once CloseDelay has passed.
+func TestProjectorRun(t *testing.T) {
+	e := newEnv(t, taipei(2026, 12, 1, 0, 30)) // 30 min after November ended
+	e.assign("2026-11", "AB", 1, 99)
+	e.open("shop", "小商店", "", domain.PlanStarter)
+	e.open("corp", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.use("corp", "gpt-4o", taipei(2026, 11, 20, 10, 0), 10, 10, "210")
+	svc, err := New(e.store, Config{Seller: DevSeller(), Now: e.clock.Now, CloseDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx, nil) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	if _, err := e.cmd.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "shop", Amount: dec("300"), Method: domain.MethodCard, Reference: "pay-7"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return len(svc.Invoices("", "shop")) == 1 })
+	if inv := svc.Invoices("", "shop")[0]; inv.TopUpRef != "pay-7" || inv.Total != 300 || inv.Number != "AB00000001" {
+		t.Fatalf("top-up invoice %+v", inv.InvoiceIssued)
+	}
+	// Within the delay, November is not closed yet.
+	if len(svc.Invoices("2026-11", "corp")) != 0 {
+		t.Fatal("closed before CloseDelay")
+	}
+	if m, due := svc.dueClose(); m != "2026-11" || due {
+		t.Fatalf("dueClose = %s, %v", m, due)
+	}
+	e.clock.Set(taipei(2026, 12, 1, 1, 30))
+	if m, due := svc.dueClose(); m != "2026-11" || !due {
+		t.Fatalf("dueClose = %s, %v", m, due)
+	}
+	// A projector starting now closes November at once.
+	late, err := New(e.store, Config{Seller: DevSeller(), Now: e.clock.Now, CloseDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = late.Run(ctx, nil) }()
+	waitFor(t, func() bool { return len(late.Invoices("2026-11", "corp")) == 1 })
+	if inv := late.Invoices("2026-11", "corp")[0]; inv.Kind != "b2b" || inv.Total != 210 || inv.Number != "AB00000002" {
+		t.Fatalf("monthly invoice %+v", inv.InvoiceIssued)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

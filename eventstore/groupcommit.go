@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // AppendRequest is one caller's append inside a group commit. The backend
@@ -34,6 +35,10 @@ type GroupCommitter struct {
 	once     sync.Once
 	// OnBatch, when set, is called after each batch with its size in events.
 	OnBatch func(requests, events int)
+	// Linger is how long a batch smaller than the previous one waits for the
+	// callers the previous commit released to queue again (default 200µs).
+	// A lone caller never waits: its previous batch had one request.
+	Linger time.Duration
 }
 
 // NewGroupCommitter starts the writer goroutine.
@@ -41,7 +46,7 @@ func NewGroupCommitter(w BatchWriter, maxBatchEvents int) *GroupCommitter {
 	if maxBatchEvents <= 0 {
 		maxBatchEvents = 2000
 	}
-	g := &GroupCommitter{write: w, maxBatch: maxBatchEvents, in: make(chan *AppendRequest, 4096), stop: make(chan struct{})}
+	g := &GroupCommitter{write: w, maxBatch: maxBatchEvents, in: make(chan *AppendRequest, 4096), stop: make(chan struct{}), Linger: 200 * time.Microsecond}
 	g.wg.Add(1)
 	go g.loop()
 	return g
@@ -77,6 +82,8 @@ func (g *GroupCommitter) Close() {
 func (g *GroupCommitter) loop() {
 	defer g.wg.Done()
 	batch := make([]*AppendRequest, 0, 256)
+	lastBatch := 0
+	var linger *time.Timer
 	for {
 		var first *AppendRequest
 		select {
@@ -106,6 +113,30 @@ func (g *GroupCommitter) loop() {
 				break gather
 			}
 		}
+		if len(batch) < lastBatch && n < g.maxBatch && g.Linger > 0 {
+			if linger == nil {
+				linger = time.NewTimer(g.Linger)
+			} else {
+				linger.Reset(g.Linger)
+			}
+		wait:
+			for len(batch) < lastBatch && n < g.maxBatch {
+				select {
+				case r := <-g.in:
+					batch = append(batch, r)
+					n += len(r.Events)
+				case <-linger.C:
+					break wait
+				}
+			}
+			if !linger.Stop() {
+				select {
+				case <-linger.C:
+				default:
+				}
+			}
+		}
+		lastBatch = len(batch)
 		g.flush(batch)
 	}
 }

@@ -124,6 +124,11 @@ func (in *instance) refreshGauges(ctx context.Context) {
 	// Lag: read once from the slowest projection and count, for each, the
 	// events past its own position.
 	pos := in.runner.Positions()
+	for _, p := range in.models.All() { // not yet started: at zero
+		if _, ok := pos[p.Name()]; !ok {
+			pos[p.Name()] = eventstore.Start
+		}
+	}
 	from := minPosition(pos)
 	var evs []eventstore.RecordedEvent
 	var err error

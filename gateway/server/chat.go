@@ -213,6 +213,11 @@ func (k *call) hold() error {
 	amount := k.discounted(k.price.MaxCost(k.est.inputUpper, k.est.maxOut))
 	res, err := k.s.deps.Ledger.Hold(k.ctx(), k.key.AccountID, k.key.ID, k.id, k.acct.View, amount)
 	if err != nil {
+		// The hold may have been taken before its reply was lost (a Redis
+		// timeout, a client gone mid-call): release it, harmless if not.
+		if rerr := k.s.deps.Ledger.Release(context.WithoutCancel(k.ctx()), k.key.AccountID, k.key.ID, k.id); rerr != nil {
+			k.s.cfg.Logger.Warn("release after a failed hold", "request_id", k.id, "err", rerr)
+		}
 		return apiErr(http.StatusServiceUnavailable, "ledger_unavailable", "credit check unavailable, try again", nil)
 	}
 	if !res.OK {

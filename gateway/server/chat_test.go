@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -159,4 +160,24 @@ func TestStreamRelaysChunksThenUsageThenDone(t *testing.T) {
 			h.heldIsZero()
 		})
 	}
+}
+
+func TestSilentUpstreamStreamIsCutAfterIdleTimeout(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		cfg: Config{StreamIdleTimeout: 150 * time.Millisecond},
+		scripts: map[string]providertest.Script{
+			"openai": {Text: "a b c d", Chunks: 4, ChunkDelay: 2 * time.Second},
+		}})
+	resp, body := h.post(`{"model":"test/openai","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"finish_reason":"error"`) {
+		t.Fatalf("status %d body %s", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "[DONE]") || strings.Count(string(body), `"content":`) >= 4 {
+		t.Fatalf("the silent upstream was waited for to the end: %s", body)
+	}
+	evs := h.completed()
+	if len(evs) != 1 || evs[0].Outcome != domain.OutcomeUpstreamBrokeMid || !evs[0].Usage.Estimated {
+		t.Fatalf("events %+v", evs)
+	}
+	h.heldIsZero()
 }

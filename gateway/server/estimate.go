@@ -20,7 +20,7 @@ const attachmentTokens = 2000
 // estimate is what admission needs before the upstream answers.
 type estimate struct {
 	inputUpper int64 // never below the real input tokens of text (a token is ≥ 1 byte)
-	maxOut     int64 // max_tokens, or the model's cap
+	maxOut     int64 // max_tokens as sent upstream, or the model's cap when unset
 	tpm        int64 // tokens counted against TPM at admission: input guess + max_tokens if set
 }
 
@@ -51,7 +51,9 @@ func estimateRequest(r *chat.Request, m *catalog.Model) estimate {
 	}
 	e := estimate{inputUpper: textBytes + attachments*attachmentTokens}
 	e.maxOut = int64(r.MaxOutputTokens(int(m.MaxOutput)))
-	if e.maxOut <= 0 || e.maxOut > m.MaxOutput {
+	if e.maxOut <= 0 {
+		// Unset: the model's cap. A value above the cap is held as asked,
+		// since that is what goes upstream.
 		e.maxOut = m.MaxOutput
 	}
 	e.tpm = textBytes/4 + attachments*attachmentTokens

@@ -24,9 +24,11 @@ type Config struct {
 	ConnectTimeout   time.Duration // dialing an upstream
 	FirstByteTimeout time.Duration // upstream response headers (and first stream chunk)
 	KeepAlive        time.Duration // SSE comment interval while a stream waits
-	MaxBodyBytes     int64
-	Logger           *slog.Logger
-	Now              func() time.Time
+	// StreamIdleTimeout cuts an upstream stream silent for this long.
+	StreamIdleTimeout time.Duration
+	MaxBodyBytes      int64
+	Logger            *slog.Logger
+	Now               func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -38,6 +40,9 @@ func (c *Config) defaults() {
 	}
 	if c.KeepAlive <= 0 {
 		c.KeepAlive = 2 * time.Second
+	}
+	if c.StreamIdleTimeout <= 0 {
+		c.StreamIdleTimeout = 5 * time.Minute
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 32 << 20

@@ -105,7 +105,12 @@ wait:
 	var delivered bytes.Buffer
 	chunk := ar.first
 	var err error
+	// An upstream that goes silent mid-stream is cut after the idle timeout
+	// and billed for what it delivered, so its hold does not wait for ever.
+	idle := time.AfterFunc(k.s.cfg.StreamIdleTimeout, k.cancelUpstream)
+	defer idle.Stop()
 	for chunk != nil {
+		idle.Reset(k.s.cfg.StreamIdleTimeout)
 		delivered.Write(chunk)
 		delivered.WriteByte('\n')
 		if !out.write(sseData, chunk, sseEnd) || ctx.Err() != nil {

@@ -105,7 +105,7 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 			"content": content, "stop_reason": stop, "stop_sequence": nil, "usage": usage})
 		return
 	}
-	e := startSSE(w, s)
+	e := startSSE(w, r, s)
 	ev := func(v obj) { e.send(v["type"].(string), mustJSON(v)) }
 	startUsage := obj{"input_tokens": usage["input_tokens"], "cache_read_input_tokens": u.Cached,
 		"cache_creation_input_tokens": u.CacheWrite, "output_tokens": 1}

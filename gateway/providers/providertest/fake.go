@@ -251,22 +251,27 @@ func split(text string, n int) []string {
 
 // sse writes server-sent events and flushes each.
 type sse struct {
-	w http.ResponseWriter
-	f http.Flusher
-	s Script
+	w    http.ResponseWriter
+	f    http.Flusher
+	s    Script
+	done <-chan struct{} // the client went away
 }
 
-func startSSE(w http.ResponseWriter, s Script) *sse {
+func startSSE(w http.ResponseWriter, r *http.Request, s Script) *sse {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	f, _ := w.(http.Flusher)
-	return &sse{w: w, f: f, s: s}
+	return &sse{w: w, f: f, s: s, done: r.Context().Done()}
 }
 
 func (e *sse) send(event string, data []byte) {
 	if e.s.ChunkDelay > 0 {
-		time.Sleep(e.s.ChunkDelay)
+		select {
+		case <-time.After(e.s.ChunkDelay):
+		case <-e.done:
+			return
+		}
 	}
 	buf := make([]byte, 0, len(data)+len(event)+16)
 	if event != "" {

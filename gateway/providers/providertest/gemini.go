@@ -101,7 +101,7 @@ func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		_, _ = w.Write(response(parts, finish, usageAt(u.Completion, u.Reasoning)))
 		return
 	}
-	e := startSSE(w, s)
+	e := startSSE(w, r, s)
 	pieces := split(s.Text, s.chunks())
 	if s.Text == "" {
 		pieces = nil

@@ -88,7 +88,7 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		})
 		return
 	}
-	e := startSSE(w, s)
+	e := startSSE(w, r, s)
 	chunk := func(delta obj, finish any) []byte {
 		return mustJSON(obj{"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
 			"system_fingerprint": "fp_fake", "choices": []obj{{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}}})

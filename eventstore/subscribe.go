@@ -56,6 +56,10 @@ type PollOptions struct {
 	Batch    int           // events per read (default 1000)
 	Interval time.Duration // poll when no wake-up comes (default 100ms): other processes' appends
 	Wake     *Notifier     // in-process wake-ups, optional
+	// Coalesce is how long a wake-up waits before reading, so that the
+	// commits of the next moment are read together (default 1ms; negative:
+	// none). Under load this turns one read per commit into one per batch.
+	Coalesce time.Duration
 }
 
 // Poll builds a catch-up subscription on ReadAll: it reads history, then
@@ -67,6 +71,9 @@ func Poll(ctx context.Context, r Reader, from Position, o PollOptions) *Subscrip
 	}
 	if o.Interval <= 0 {
 		o.Interval = 100 * time.Millisecond
+	}
+	if o.Coalesce == 0 {
+		o.Coalesce = time.Millisecond
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	ch := make(chan []RecordedEvent, 4)
@@ -119,6 +126,9 @@ func Poll(ctx context.Context, r Reader, from Position, o PollOptions) *Subscrip
 			case <-ctx.Done():
 				return
 			case <-wake:
+				if o.Coalesce > 0 {
+					time.Sleep(o.Coalesce)
+				}
 			case <-timer.C:
 			}
 		}

@@ -97,7 +97,7 @@ func (s *subscriber) next(ctx context.Context) ([]Event, bool) {
 	if len(s.queue) == 0 || len(first) >= maxMessageEvents {
 		return first, true
 	}
-	batch := append(make([]Event, 0, maxMessageEvents), first...)
+	batch := append(make([]Event, 0, 2*len(first)), first...) // grows as needed
 	for len(batch) < maxMessageEvents {
 		select {
 		case b, ok := <-s.queue:

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 	_ "modernc.org/sqlite" // database/sql driver "sqlite" for read models
 
 	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/console"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/admission"
@@ -31,6 +33,8 @@ import (
 	"github.com/routefree/routefree/gateway/router"
 	"github.com/routefree/routefree/gateway/server"
 	"github.com/routefree/routefree/gateway/tokens"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/httpapi"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -52,8 +56,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	gw := in.gateway()
-	// Other faces (console, invoicing) mount on gw.Echo() here, on the same
-	// listener.
+	// The other faces share the listener: finance's invoicing API and the
+	// console (admin API and pages), behind one authenticator.
+	e := gw.Echo()
+	httpapi.Register(e.Group("/admin/api"), e.Group("/api/v1"), in.invoices, in.authn)
+	if err := console.Register(e, in.consoleDeps()); err != nil {
+		return err
+	}
 	return in.serve(ctx, gw, stdout)
 }
 
@@ -80,6 +89,10 @@ type instance struct {
 	ledger  admission.Ledger
 	metrics *server.Metrics
 	gauges  *gauges
+
+	views    *console.Views // staff tokens and console read model
+	authn    *console.Authenticator
+	invoices *invoicing.Service
 
 	ready    atomic.Bool
 	inflight atomic.Int64 // HTTP requests in their handlers
@@ -122,10 +135,25 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, fmt.Errorf("read models: %w", err)
 	}
 	in.models = projections.NewModels(usage)
-	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), in.models.All()...); err != nil {
+	in.views = console.NewViews()
+	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views)...); err != nil {
 		return nil, err
 	}
 	in.cmds = commands.New(in.store)
+	in.authn = console.NewAuthenticator(in.views, in.models.Keys)
+	seller := invoicing.SellerFromEnv(os.Getenv)
+	if c.InvoiceAESKey != "" {
+		seller.QRKeyHex = c.InvoiceAESKey
+	}
+	if c.InvoiceFont != "" {
+		seller.FontPath = c.InvoiceFont
+	}
+	if err := seller.Validate(); err != nil {
+		return nil, fmt.Errorf("seller configuration: %w", err)
+	}
+	if in.invoices, err = invoicing.New(in.store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents")}); err != nil {
+		return nil, err
+	}
 
 	in.limiter = admission.NewMemoryLimiter()
 	in.ledger = admission.NewMemoryLedger(admission.LedgerOptions{})
@@ -187,8 +215,23 @@ func (in *instance) start(ctx context.Context, stdout io.Writer) error {
 	if err := in.firstRun(ctx, stdout); err != nil {
 		return err
 	}
+	if err := console.Bootstrap(ctx, in.consoleDeps(), stdout); err != nil {
+		return err
+	}
+	// The invoicing projector: invoices for paid top-ups and the monthly
+	// close, as events.
+	go func() {
+		if err := in.invoices.Run(bg, in.log); err != nil && bg.Err() == nil {
+			in.log.Error("invoicing projector stopped", "err", err)
+		}
+	}()
 	go tokens.Warm()
 	return nil
+}
+
+func (in *instance) consoleDeps() console.Deps {
+	return console.Deps{Store: in.store, Commands: in.cmds, Models: in.models, Catalog: in.cat,
+		Invoices: in.invoices, Logger: in.log, Views: in.views, Runner: in.runner, Auth: in.authn}
 }
 
 // gateway builds the OpenAI face with health, readiness and metrics beside it.

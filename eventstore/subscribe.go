@@ -57,7 +57,7 @@ type PollOptions struct {
 	Interval time.Duration // poll when no wake-up comes (default 100ms): other processes' appends
 	Wake     *Notifier     // in-process wake-ups, optional
 	// Coalesce is how long a wake-up waits before reading, so that the
-	// commits of the next moment are read together (default 1ms; negative:
+	// commits of the next moment are read together (default 2ms; negative:
 	// none). Under load this turns one read per commit into one per batch.
 	Coalesce time.Duration
 }
@@ -73,7 +73,7 @@ func Poll(ctx context.Context, r Reader, from Position, o PollOptions) *Subscrip
 		o.Interval = 100 * time.Millisecond
 	}
 	if o.Coalesce == 0 {
-		o.Coalesce = time.Millisecond
+		o.Coalesce = 2 * time.Millisecond
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	ch := make(chan []RecordedEvent, 4)

@@ -47,11 +47,14 @@ SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[],
 const lastVersions = `SELECT s, (SELECT stream_version FROM events WHERE stream_id = s
   ORDER BY stream_version DESC LIMIT 1) FROM unnest($1::text[]) AS s`
 
-// storedIDs finds the batch's event IDs already stored. A join on unnest
-// keeps the index probe in the generic plan that a prepared statement may
-// switch to; "= ANY($1)" was seen to turn into a sequential scan there.
+// storedIDs finds the batch's event IDs already stored: one unique-index
+// probe per ID (a LATERAL lookup). A plain join, or "= ANY($1)", may be
+// planned as a hash join over a sequential scan of the whole table, whose
+// cost then grows with the history.
 const storedIDs = `SELECT e.event_id, e.stream_version, e.transaction_id, e.global_position
-  FROM unnest($1::uuid[]) AS i(id) JOIN events e ON e.event_id = i.id`
+  FROM unnest($1::uuid[]) AS i(id)
+  CROSS JOIN LATERAL (SELECT event_id, stream_version, transaction_id, global_position
+    FROM events WHERE event_id = i.id) e`
 
 // writeBatch is the group committer's BatchWriter: one transaction for the
 // whole batch, under the chain's advisory lock.
@@ -89,6 +92,10 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 	// of this history runs.
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
+	// Every read below is an index probe. A prepared statement's cached plan
+	// made while the table was small may be a sequential scan, whose cost
+	// then grows with the history; inside this transaction, forbid it.
+	b.Queue("SET LOCAL enable_seqscan = off")
 	b.Queue("SELECT pg_advisory_xact_lock($1)", s.lockKey)
 	b.Queue("SELECT pg_current_xact_id()")
 	b.Queue("SELECT hash FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1")
@@ -194,7 +201,7 @@ func (s *Store) plan(r *eventstore.AppendRequest, xid uint64, prev []byte, state
 // readPrelude reads the answers of the first batch, in queue order.
 func readPrelude(br pgx.BatchResults, n int) (xid uint64, tip []byte, state map[string]streamState,
 	stored map[[16]byte]storedEvent, positions []int64, err error) {
-	for range 2 { // BEGIN, the lock
+	for range 3 { // BEGIN, SET LOCAL, the lock
 		if _, err = br.Exec(); err != nil {
 			return
 		}

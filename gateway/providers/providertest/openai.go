@@ -3,6 +3,7 @@ package providertest
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -105,8 +106,15 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		}
 	}
 	if s.Text != "" {
+		// Content chunks are spliced from a fixed head and tail: the fake
+		// stands in for a zero-cost upstream in load tests, so it should
+		// spend as little CPU as it can.
+		head := []byte(`{"id":"` + id + `","object":"chat.completion.chunk","created":` + strconv.FormatInt(created, 10) +
+			`,"model":` + string(mustJSON(model)) + `,"system_fingerprint":"fp_fake","choices":[{"index":0,"delta":{"content":`)
+		const tail = `},"logprobs":null,"finish_reason":null}]}`
 		for _, piece := range split(s.Text, s.chunks()) {
-			e.send("", chunk(obj{"content": piece}, nil))
+			b := append(append(append(make([]byte, 0, len(head)+len(piece)+64), head...), mustJSON(piece)...), tail...)
+			e.send("", b)
 			maybeCut()
 		}
 	}

@@ -30,8 +30,8 @@ func cmdEventsGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
-	if *accounts <= 0 || *n < 2**accounts {
-		return fmt.Errorf("%w: --events must be at least twice --accounts", errUsage)
+	if *accounts <= 0 || *n < 3**accounts {
+		return fmt.Errorf("%w: --events must be at least three times --accounts", errUsage)
 	}
 	store, err := openStore(ctx, c)
 	if err != nil {
@@ -64,11 +64,17 @@ func cmdEventsGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 			ev(start, &domain.AccountOpened{AccountID: acct(i), Organisation: fmt.Sprintf("Org %d", i), Plan: domain.PlanStarter})); err != nil {
 			return err
 		}
+		// A key per account; its secret is derived and never printed.
+		if _, err := store.Append(ctx, domain.KeyStream("key_gen"+acct(i)[8:]), eventstore.NoStream(),
+			ev(start, &domain.KeyIssued{KeyID: "key_gen" + acct(i)[8:], AccountID: acct(i), Hash: commands.HashKey(fmt.Sprintf("sk-rf-gen-%d-%d", *seed, i)),
+				Prefix: "sk-rf-gen…", Name: "generated"})); err != nil {
+			return err
+		}
 		if _, err := store.Append(ctx, domain.TopUpStream(acct(i)), eventstore.NoStream(),
 			ev(start, &domain.CreditsToppedUp{AccountID: acct(i), Amount: credit, Method: domain.MethodBankTransfer, Reference: "gen-" + acct(i)})); err != nil {
 			return err
 		}
-		written += 2
+		written += 3
 	}
 	models := []string{"openai/gpt-4.1", "openai/gpt-4.1-mini", "anthropic/claude-sonnet-4.6", "google/gemini-2.5-flash", "deepseek/deepseek-chat"}
 	// Requests in appends of up to 1,000 per account stream, spread over two months.
@@ -82,7 +88,7 @@ func cmdEventsGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 			cost := decimal.New(rnd.Int64N(2_000_000), -7) // up to NT$0.2, full precision
 			balances[a] = balances[a].Sub(cost)
 			id, _ := uuid.NewV7()
-			batch = append(batch, ev(at, &domain.RequestCompleted{RequestID: "gen-" + id.String(), KeyID: "key_gen", AccountID: acct(a),
+			batch = append(batch, ev(at, &domain.RequestCompleted{RequestID: "gen-" + id.String(), KeyID: "key_gen" + acct(a)[8:], AccountID: acct(a),
 				Model: models[rnd.IntN(len(models))], Provider: "generated", Usage: u, Cost: cost, PriceList: 1, StartedAt: at,
 				LatencyMs: 200 + rnd.Int64N(800), Outcome: domain.OutcomeCompleted, Attempts: 1}))
 		}

@@ -32,7 +32,6 @@ import (
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/router"
 	"github.com/routefree/routefree/gateway/server"
-	"github.com/routefree/routefree/gateway/tokens"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/httpapi"
 	"github.com/routefree/routefree/projections"
@@ -225,7 +224,7 @@ func (in *instance) start(ctx context.Context, stdout io.Writer) error {
 			in.log.Error("invoicing projector stopped", "err", err)
 		}
 	}()
-	go tokens.Warm()
+	// The tokenizer (20 MB) loads on first use: most upstreams report usage.
 	return nil
 }
 

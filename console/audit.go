@@ -22,37 +22,9 @@ import (
 // EventFilter selects events of the log: by stream, type and time (all
 // optional), after a position.
 type EventFilter struct {
-	Stream string
-	Type   string
-	Since  time.Time
-	Until  time.Time
-	After  eventstore.Position
-	Limit  int
-}
-
-// EventJSON is one stored event as the auditor sees it.
-type EventJSON struct {
-	Position      string          `json:"position"`
-	Stream        string          `json:"stream"`
-	Version       uint64          `json:"version"`
-	ID            string          `json:"id"`
-	Type          string          `json:"type"`
-	SchemaVersion int             `json:"schema_version"`
-	OccurredAt    time.Time       `json:"occurred_at"`
-	Data          json.RawMessage `json:"data"`
-	PrevHash      string          `json:"prev_hash"`
-	Hash          string          `json:"hash"`
-}
-
-func eventJSON(e *eventstore.RecordedEvent) EventJSON {
-	return EventJSON{Position: e.Position.String(), Stream: e.Stream, Version: e.Version, ID: e.ID.String(), Type: e.Type,
-		SchemaVersion: e.SchemaVersion, OccurredAt: e.OccurredAt.UTC(), Data: json.RawMessage(e.Data),
-		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash)}
-}
-
-func (f EventFilter) match(e *eventstore.RecordedEvent) bool {
-	return (f.Stream == "" || e.Stream == f.Stream) && (f.Type == "" || e.Type == f.Type) &&
-		(f.Since.IsZero() || !e.OccurredAt.Before(f.Since)) && (f.Until.IsZero() || e.OccurredAt.Before(f.Until))
+	eventstore.Filter
+	After eventstore.Position
+	Limit int
 }
 
 func parsePosition(s string) (eventstore.Position, error) {
@@ -85,7 +57,7 @@ func parseTime(s string) (time.Time, error) {
 }
 
 func filterFrom(q func(string) string) (EventFilter, error) {
-	f := EventFilter{Stream: strings.TrimSpace(q("stream")), Type: strings.TrimSpace(q("type")), Limit: 100}
+	f := EventFilter{Filter: eventstore.Filter{Stream: strings.TrimSpace(q("stream")), Type: strings.TrimSpace(q("type"))}, Limit: 100}
 	var err error
 	if f.Since, err = parseTime(q("since")); err != nil {
 		return f, err
@@ -108,16 +80,16 @@ const maxScan = 200_000
 
 // events returns a page of matching events and the position to continue
 // after (Start when the log is exhausted).
-func (s *server) events(ctx context.Context, f EventFilter) ([]EventJSON, eventstore.Position, error) {
-	out := []EventJSON{}
+func (s *server) events(ctx context.Context, f EventFilter) ([]eventstore.Exported, eventstore.Position, error) {
+	out := []eventstore.Exported{}
 	if f.Stream != "" { // one stream: read it directly
 		evs, err := s.deps.Store.ReadStream(ctx, f.Stream, 0, 100_000)
 		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
 			return nil, eventstore.Start, err
 		}
 		for i := range evs {
-			if f.After.Less(evs[i].Position) && f.match(&evs[i]) && len(out) < f.Limit {
-				out = append(out, eventJSON(&evs[i]))
+			if f.After.Less(evs[i].Position) && f.Match(&evs[i]) && len(out) < f.Limit {
+				out = append(out, eventstore.Export(&evs[i]))
 			}
 		}
 		return out, eventstore.Start, nil
@@ -133,8 +105,8 @@ func (s *server) events(ctx context.Context, f EventFilter) ([]EventJSON, events
 		}
 		for i := range evs {
 			pos = evs[i].Position
-			if f.match(&evs[i]) {
-				out = append(out, eventJSON(&evs[i]))
+			if f.Match(&evs[i]) {
+				out = append(out, eventstore.Export(&evs[i]))
 				if len(out) == f.Limit {
 					return out, pos, nil
 				}
@@ -289,8 +261,8 @@ func (s *server) apiExport(c echo.Context) error {
 			return nil
 		}
 		for i := range evs {
-			if f.match(&evs[i]) {
-				if err := enc.Encode(eventJSON(&evs[i])); err != nil {
+			if f.Match(&evs[i]) {
+				if err := enc.Encode(eventstore.Export(&evs[i])); err != nil {
 					return nil
 				}
 			}

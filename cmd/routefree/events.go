@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,20 +14,6 @@ import (
 func init() {
 	register("events export", "write events as JSON Lines, filtered by stream, type and time", cmdEventsExport)
 	register("events verify", "check the hash chain and the global order; names the first broken event", cmdEventsVerify)
-}
-
-// exportedEvent is the JSON Lines shape of one event.
-type exportedEvent struct {
-	Position      eventstore.Position `json:"position"`
-	Stream        string              `json:"stream"`
-	Version       uint64              `json:"version"`
-	ID            string              `json:"id"`
-	Type          string              `json:"type"`
-	SchemaVersion int                 `json:"schema_version"`
-	OccurredAt    time.Time           `json:"occurred_at"`
-	Data          json.RawMessage     `json:"data"`
-	PrevHash      string              `json:"prev_hash"`
-	Hash          string              `json:"hash"`
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -59,6 +44,7 @@ func cmdEventsExport(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return fmt.Errorf("%w: --until: %v", errUsage, err)
 	}
+	filter := eventstore.Filter{Stream: *stream, Type: *typ, Since: from, Until: to}
 	store, err := openStore(ctx, c)
 	if err != nil {
 		return err
@@ -77,16 +63,11 @@ func cmdEventsExport(ctx context.Context, args []string, stdout, stderr io.Write
 		if len(evs) == 0 {
 			break
 		}
-		for _, e := range evs {
-			if (*stream != "" && e.Stream != *stream) || (*typ != "" && e.Type != *typ) ||
-				(!from.IsZero() && e.OccurredAt.Before(from)) || (!to.IsZero() && !e.OccurredAt.Before(to)) {
+		for i := range evs {
+			if !filter.Match(&evs[i]) {
 				continue
 			}
-			data := json.RawMessage(e.Data)
-			if !json.Valid(data) {
-				data, _ = json.Marshal(string(e.Data))
-			}
-			if err := enc.Encode(exportedEvent{e.Position, e.Stream, e.Version, e.ID.String(), e.Type, e.SchemaVersion, e.OccurredAt.UTC(), data, hex.EncodeToString(e.PrevHash), hex.EncodeToString(e.Hash)}); err != nil {
+			if err := enc.Encode(eventstore.Export(&evs[i])); err != nil {
 				return err
 			}
 			n++

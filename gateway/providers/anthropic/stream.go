@@ -33,10 +33,8 @@ const (
 )
 
 type stream struct {
-	provider string
+	core.Body
 	jsonTool string
-	body     io.ReadCloser
-	sse      *core.SSEReader
 	w        core.ChunkWriter
 	kinds    map[int]int // content block index → kind
 	toolIdx  map[int]int // content block index → OpenAI tool call index
@@ -44,11 +42,10 @@ type stream struct {
 	usage    usage
 	done     bool
 	finish   string
-	err      error
 }
 
 func newStream(provider, model, jsonTool string, body io.ReadCloser) *stream {
-	return &stream{provider: provider, jsonTool: jsonTool, body: body, sse: core.NewSSEReader(body),
+	return &stream{Body: core.NewBody(provider, body), jsonTool: jsonTool,
 		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, kinds: map[int]int{}, toolIdx: map[int]int{}}
 }
 
@@ -58,31 +55,19 @@ func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done }
 
 func (s *stream) FinishReason() string { return s.finish }
 
-func (s *stream) Close() error {
-	if s.err == nil {
-		s.err = io.ErrClosedPipe
-	}
-	if s.sse != nil {
-		s.sse.Release()
-		s.sse = nil
-		return s.body.Close()
-	}
-	return nil
-}
-
 func (s *stream) Next() ([]byte, error) {
-	if s.err != nil {
-		return nil, s.err
+	if s.Err != nil {
+		return nil, s.Err
 	}
 	for {
-		_, data, err := s.sse.Next()
+		data, err := s.Event()
 		if err != nil {
-			s.err = core.Cut(s.provider, err)
-			return nil, s.err
+			s.Err = core.Cut(s.Provider, err)
+			return nil, s.Err
 		}
 		out, err := s.translate(data)
 		if err != nil {
-			s.err = err
+			s.Err = err
 			return nil, err // io.EOF after message_stop
 		}
 		if out != nil {
@@ -95,7 +80,7 @@ func (s *stream) Next() ([]byte, error) {
 func (s *stream) translate(data []byte) ([]byte, error) {
 	var e event
 	if err := fastjson.Unmarshal(data, &e); err != nil {
-		return nil, core.BadResponse(s.provider, err)
+		return nil, core.BadResponse(s.Provider, err)
 	}
 	switch e.Type {
 	case "message_start":
@@ -165,7 +150,7 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		s.done = true
 		return nil, io.EOF
 	case "error":
-		return nil, core.StreamError(s.provider, errorStatus(data), data)
+		return nil, core.StreamError(s.Provider, errorStatus(data), data)
 	}
 	return nil, nil // ping, content_block_stop, and event types added later
 }

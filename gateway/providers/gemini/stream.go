@@ -14,9 +14,7 @@ import (
 // every event, so only the last report counts; it has no end marker, so a
 // clean end is one where every candidate gave a finish reason.
 type stream struct {
-	provider string
-	body     io.ReadCloser
-	sse      *core.SSEReader
+	core.Body
 	w        core.ChunkWriter
 	pending  [][]byte // chunks from one event still to hand out
 	started  map[int]bool
@@ -26,11 +24,10 @@ type stream struct {
 	hasUsage bool
 	finished bool
 	finish   string
-	err      error
 }
 
 func newStream(provider, model string, body io.ReadCloser) *stream {
-	return &stream{provider: provider, body: body, sse: core.NewSSEReader(body),
+	return &stream{Body: core.NewBody(provider, body),
 		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, started: map[int]bool{}, tools: map[int]int{}}
 }
 
@@ -40,18 +37,6 @@ func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.hasUsag
 
 func (s *stream) FinishReason() string { return s.finish }
 
-func (s *stream) Close() error {
-	if s.err == nil {
-		s.err = io.ErrClosedPipe
-	}
-	if s.sse != nil {
-		s.sse.Release()
-		s.sse = nil
-		return s.body.Close()
-	}
-	return nil
-}
-
 func (s *stream) Next() ([]byte, error) {
 	for {
 		if len(s.pending) > 0 {
@@ -59,20 +44,20 @@ func (s *stream) Next() ([]byte, error) {
 			s.pending = s.pending[1:]
 			return out, nil
 		}
-		if s.err != nil {
-			return nil, s.err
+		if s.Err != nil {
+			return nil, s.Err
 		}
-		_, data, err := s.sse.Next()
+		data, err := s.Event()
 		if err != nil {
 			if err == io.EOF && s.finished && s.open == 0 {
-				s.err = io.EOF
+				s.Err = io.EOF
 			} else {
-				s.err = core.Cut(s.provider, err)
+				s.Err = core.Cut(s.Provider, err)
 			}
 			continue
 		}
 		if err := s.translate(data); err != nil {
-			s.err = err
+			s.Err = err
 		}
 	}
 }
@@ -82,11 +67,11 @@ func (s *stream) emit(b []byte) { s.pending = append(s.pending, append([]byte(ni
 func (s *stream) translate(data []byte) error {
 	var r response
 	if err := fastjson.Unmarshal(data, &r); err != nil {
-		return core.BadResponse(s.provider, err)
+		return core.BadResponse(s.Provider, err)
 	}
 	if r.Error != nil {
 		wrapped := append([]byte(`{"error":`), *r.Error...)
-		return core.StreamError(s.provider, errorStatus(*r.Error), append(wrapped, '}'))
+		return core.StreamError(s.Provider, errorStatus(*r.Error), append(wrapped, '}'))
 	}
 	if s.w.ID == "" {
 		s.w.ID = r.ResponseID

@@ -16,20 +16,17 @@ var doneMarker = []byte("[DONE]")
 // "id" and "model" replaced and "usage" lifted out; nothing else is
 // decoded.
 type stream struct {
-	provider  string
-	body      io.ReadCloser
-	sse       *core.SSEReader
+	core.Body
 	idJSON    []byte // quoted id, nil to keep the upstream's
 	modelJSON []byte // quoted model the client asked for
 	out       []byte
 	usage     chat.Usage
 	hasUsage  bool
 	finish    string
-	err       error
 }
 
 func newStream(provider, model string, body io.ReadCloser) *stream {
-	return &stream{provider: provider, body: body, sse: core.NewSSEReader(body),
+	return &stream{Body: core.NewBody(provider, body),
 		modelJSON: chat.AppendString(nil, model), out: make([]byte, 0, 512)}
 }
 
@@ -39,35 +36,23 @@ func (s *stream) Usage() (chat.Usage, bool) { return s.usage, s.hasUsage }
 
 func (s *stream) FinishReason() string { return s.finish }
 
-func (s *stream) Close() error {
-	if s.err == nil {
-		s.err = io.ErrClosedPipe
-	}
-	if s.sse != nil {
-		s.sse.Release()
-		s.sse = nil
-		return s.body.Close()
-	}
-	return nil
-}
-
 func (s *stream) Next() ([]byte, error) {
-	if s.err != nil {
-		return nil, s.err
+	if s.Err != nil {
+		return nil, s.Err
 	}
 	for {
-		_, data, err := s.sse.Next()
+		data, err := s.Event()
 		if err != nil {
-			s.err = core.Cut(s.provider, err)
-			return nil, s.err
+			s.Err = core.Cut(s.Provider, err)
+			return nil, s.Err
 		}
 		if bytes.Equal(data, doneMarker) {
-			s.err = io.EOF
+			s.Err = io.EOF
 			return nil, io.EOF
 		}
 		out, keep, err := s.rewrite(data)
 		if err != nil {
-			s.err = err
+			s.Err = err
 			return nil, err
 		}
 		if keep {
@@ -112,16 +97,16 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 	})
 	s.out = b
 	if !ok {
-		return nil, false, core.BadResponse(s.provider, errBadChunk)
+		return nil, false, core.BadResponse(s.Provider, errBadChunk)
 	}
 	if errorValue != nil {
 		wrapped := append([]byte(`{"error":`), errorValue...)
-		return nil, false, core.StreamError(s.provider, 502, append(wrapped, '}'))
+		return nil, false, core.StreamError(s.Provider, 502, append(wrapped, '}'))
 	}
 	if usage != nil {
 		var w wireUsage
 		if err := fastjson.Unmarshal(usage, &w); err != nil {
-			return nil, false, core.BadResponse(s.provider, err)
+			return nil, false, core.BadResponse(s.Provider, err)
 		}
 		s.usage, s.hasUsage = w.normalize(), true
 		if emptyChoices {

@@ -96,3 +96,39 @@ func (s *SSEReader) readLine() ([]byte, error) {
 	}
 	return line[:n], err
 }
+
+// Body is the upstream side every stream shares: the response body, its SSE
+// reader, and the error that ended the stream (sticky: once set, every
+// following Next returns it).
+type Body struct {
+	Provider string
+	Err      error
+	body     io.ReadCloser
+	sse      *SSEReader
+}
+
+// NewBody reads server-sent events from an upstream's response body.
+func NewBody(provider string, body io.ReadCloser) Body {
+	return Body{Provider: provider, body: body, sse: NewSSEReader(body)}
+}
+
+// Event returns the next event's data. The read error is returned as is
+// (io.EOF at the body's end): each protocol knows whether its stream was
+// complete there, or cut (Cut).
+func (b *Body) Event() ([]byte, error) {
+	_, data, err := b.sse.Next()
+	return data, err
+}
+
+// Close releases the upstream connection; safe to call twice.
+func (b *Body) Close() error {
+	if b.Err == nil {
+		b.Err = io.ErrClosedPipe
+	}
+	if b.sse != nil {
+		b.sse.Release()
+		b.sse = nil
+		return b.body.Close()
+	}
+	return nil
+}

@@ -62,7 +62,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := console.Register(e, in.consoleDeps()); err != nil {
 		return err
 	}
-	return in.serve(ctx, gw, stdout)
+	err = in.serve(ctx, gw, stdout)
+	gw.Drain() // failure events still being written, before the store closes
+	return err
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

@@ -101,6 +101,10 @@ func (k *call) run() error {
 	if err := k.admit(); err != nil {
 		return err
 	}
+	// A request that could not be billed must not reach an upstream.
+	if s.storeDown(k.start) {
+		return apiErr(http.StatusServiceUnavailable, "store_unavailable", "the event store is unavailable, so requests cannot be billed; try again shortly", nil)
+	}
 	// 4. credit hold
 	if err := k.hold(); err != nil {
 		return err
@@ -492,6 +496,7 @@ func (k *call) complete(u domain.Usage, cost decimal.Decimal, outcome, finish st
 	// work is billed, and the event is what the bill is made of.
 	res, err := k.s.deps.Store.Append(context.WithoutCancel(k.ctx()), domain.UsageStream(k.key.AccountID), eventAny, data)
 	k.done = true
+	k.s.noteAppend(err)
 	if err != nil {
 		k.s.cfg.Logger.Error("usage event not recorded", "request_id", k.id, "err", err)
 		return apiErr(http.StatusServiceUnavailable, "store_unavailable", "the request could not be recorded, so it is not billed; try again", nil)
@@ -553,8 +558,12 @@ func (k *call) recordFailure(status int, reason, outcome string) {
 	if err != nil {
 		return
 	}
+	k.s.background.Add(1)
 	go func() {
-		if _, err := k.s.deps.Store.Append(context.Background(), domain.UsageStream(k.key.AccountID), eventAny, data); err != nil {
+		defer k.s.background.Done()
+		_, err := k.s.deps.Store.Append(context.Background(), domain.UsageStream(k.key.AccountID), eventAny, data)
+		k.s.noteAppend(err)
+		if err != nil {
 			k.s.cfg.Logger.Warn("failure event not recorded", "request_id", k.id, "err", err)
 		}
 	}()

@@ -1,15 +1,21 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
@@ -180,4 +186,58 @@ func TestSilentUpstreamStreamIsCutAfterIdleTimeout(t *testing.T) {
 		t.Fatalf("events %+v", evs)
 	}
 	h.heldIsZero()
+}
+
+// failingStore is a store whose appends fail while down is set.
+type failingStore struct {
+	eventstore.Store
+	down atomic.Bool
+}
+
+func (f *failingStore) Append(ctx context.Context, stream string, exp eventstore.ExpectedVersion, evs ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if f.down.Load() {
+		return eventstore.AppendResult{}, errors.New("store unreachable")
+	}
+	return f.Store.Append(ctx, stream, exp, evs...)
+}
+
+func TestStoreOutageRefusesBeforeCallingUpstreams(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fs := &failingStore{Store: st}
+	h := newHarness(t, harnessOpts{store: fs})
+	body := `{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`
+	fs.down.Store(true)
+	resp, b := h.post(body)
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("append failing: status %d %s", resp.StatusCode, b)
+	}
+	calls := len(h.fakes["openai"].Received())
+	resp, b = h.post(body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(b), "event store") {
+		t.Fatalf("store down: status %d %s", resp.StatusCode, b)
+	}
+	if len(h.fakes["openai"].Received()) != calls {
+		t.Fatal("an upstream was called while the store was down")
+	}
+	h.heldIsZero()
+	// Back up: the refused request's failure event reaches the store again
+	// and the next request is served.
+	fs.down.Store(false)
+	h.srv.Drain()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, b = h.post(body)
+		if resp.StatusCode == http.StatusOK || time.Now().After(deadline) {
+			break
+		}
+		h.srv.Drain()
+		time.Sleep(50 * time.Millisecond)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after recovery: status %d %s", resp.StatusCode, b)
+	}
 }

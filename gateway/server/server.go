@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -73,7 +75,34 @@ type Server struct {
 	hc   *http.Client
 	// hooks for tests that inject failures into the request path.
 	afterHold func()
+	// storeFailedAt is when an append last failed (unix nanoseconds; 0 after
+	// a success): while the store is down, requests are refused before any
+	// upstream is called, rather than after.
+	storeFailedAt atomic.Int64
+	// background counts failure events still being appended (Drain).
+	background sync.WaitGroup
 }
+
+// storeDownFor is how long one failed append makes the gateway refuse new
+// requests; every refused request's failure event probes the store again.
+const storeDownFor = 2 * time.Second
+
+func (s *Server) noteAppend(err error) {
+	if err != nil {
+		s.storeFailedAt.Store(time.Now().UnixNano())
+	} else if s.storeFailedAt.Load() != 0 {
+		s.storeFailedAt.Store(0)
+	}
+}
+
+func (s *Server) storeDown(now time.Time) bool {
+	t := s.storeFailedAt.Load()
+	return t != 0 && now.UnixNano()-t < int64(storeDownFor)
+}
+
+// Drain waits for the failure events still being appended; call it after the
+// listener stopped and before the store closes.
+func (s *Server) Drain() { s.background.Wait() }
 
 // New builds the gateway and its routes.
 func New(cfg Config, deps Deps) *Server {

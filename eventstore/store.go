@@ -137,6 +137,15 @@ func (e *WrongVersionError) Error() string {
 
 func (e *WrongVersionError) Is(target error) bool { return target == ErrWrongExpectedVersion }
 
+// EventReader is implemented by stores that can fetch one event by its ID
+// (SQLite and PostgreSQL index event IDs). ErrEventNotFound when absent.
+type EventReader interface {
+	ReadEvent(ctx context.Context, id uuid.UUID) (RecordedEvent, error)
+}
+
+// ErrEventNotFound is ReadEvent's answer for an unknown ID.
+var ErrEventNotFound = errors.New("event not found")
+
 // Store is the event store. Every backend implements it and passes the
 // contract suite in storetest.
 type Store interface {

@@ -40,6 +40,7 @@ type RequestFact struct {
 // strings become indexes into one table, the cost an int64 coefficient and
 // exponent, times Unix nanoseconds.
 type requestRec struct {
+	id                               string
 	str                              [10]uint32 // key, account, model, provider, upstream, outcome, finish, referer, title, reason
 	in, out, cached, reasoning       int64
 	costCoef                         int64
@@ -54,24 +55,30 @@ type requestRec struct {
 
 const recChunk = 8192
 
-// Requests indexes every request by ID. Records live in fixed-size chunks so
-// the index grows without copying what it holds.
+// DefaultRequestCapacity is how many recent requests the index keeps (about
+// 30 MB): memory stays flat however long the gateway runs. Older requests
+// are read from the store by their event ID.
+const DefaultRequestCapacity = 16 * recChunk
+
+// Requests indexes the most recent requests by ID. Records live in
+// fixed-size chunks used as a ring: once full, the oldest record is reused.
 type Requests struct {
 	memCheckpoint
-	mu      sync.RWMutex
-	index   map[string]uint32
-	chunks  [][]requestRec
-	n       uint32
-	strs    []string
-	strIdx  map[string]uint32
-	bigCost map[uint32]decimal.Decimal // costs whose coefficient does not fit an int64
+	capacity uint32
+	mu       sync.RWMutex
+	index    map[string]uint32
+	chunks   [][]requestRec
+	n        uint32
+	strs     []string
+	strIdx   map[string]uint32
+	bigCost  map[uint32]decimal.Decimal // costs whose coefficient does not fit an int64
 }
 
 var _ Projection = (*Requests)(nil)
 
 // NewRequests returns an empty request index.
 func NewRequests() *Requests {
-	return &Requests{index: map[string]uint32{}, strs: []string{""}, strIdx: map[string]uint32{"": 0}, bigCost: map[uint32]decimal.Decimal{}}
+	return &Requests{capacity: DefaultRequestCapacity, index: map[string]uint32{}, strs: []string{""}, strIdx: map[string]uint32{"": 0}, bigCost: map[uint32]decimal.Decimal{}}
 }
 
 // Name implements Projection.
@@ -111,6 +118,22 @@ func (q *Requests) Get(requestID string) (RequestFact, bool) {
 	return f, true
 }
 
+// FactOf returns the facts of a request.completed or request.failed event.
+func FactOf(e domain.Event) (RequestFact, bool) {
+	switch v := e.(type) {
+	case *domain.RequestCompleted:
+		return RequestFact{RequestID: v.RequestID, KeyID: v.KeyID, AccountID: v.AccountID, Model: v.Model,
+			Provider: v.Provider, Upstream: v.Upstream, Usage: v.Usage, Cost: v.Cost, PriceList: v.PriceList,
+			StartedAt: v.StartedAt, LatencyMs: v.LatencyMs, TTFBMs: v.TTFBMs, Stream: v.Stream, Outcome: v.Outcome,
+			FinishReason: v.FinishReason, Attempts: v.Attempts, AppReferer: v.AppReferer, AppTitle: v.AppTitle}, true
+	case *domain.RequestFailed:
+		return RequestFact{RequestID: v.RequestID, Failed: true, KeyID: v.KeyID, AccountID: v.AccountID, Model: v.Model,
+			Provider: v.Provider, StartedAt: v.StartedAt, LatencyMs: v.LatencyMs, Stream: v.Stream, Outcome: v.Outcome,
+			Attempts: v.Attempts, Status: v.Status, Reason: v.Reason}, true
+	}
+	return RequestFact{}, false
+}
+
 func (q *Requests) intern(s string) uint32 {
 	if i, ok := q.strIdx[s]; ok {
 		return i
@@ -125,15 +148,18 @@ func (q *Requests) intern(s string) uint32 {
 func (q *Requests) slot(id string) (uint32, *requestRec) {
 	i, ok := q.index[id]
 	if !ok {
-		i = q.n
+		i = q.n % q.capacity
 		if int(i/recChunk) == len(q.chunks) {
 			q.chunks = append(q.chunks, make([]requestRec, recChunk))
+		}
+		if old := q.chunks[i/recChunk][i%recChunk].id; old != "" && q.n >= q.capacity {
+			delete(q.index, old) // the ring came round: forget the oldest
 		}
 		q.index[id] = i
 		q.n++
 	}
 	r := &q.chunks[i/recChunk][i%recChunk]
-	*r = requestRec{}
+	*r = requestRec{id: id}
 	delete(q.bigCost, i)
 	return i, r
 }

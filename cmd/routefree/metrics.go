@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/routefree/routefree/eventstore"
@@ -56,6 +57,14 @@ func commitStats(s eventstore.Store) func() (batches, events int64) {
 		return func() (int64, int64) { st := s.Stats(); return int64(st.Batches), int64(st.Events) }
 	}
 	return nil
+}
+
+// ReadEvent passes lookups by event ID through when the store has them.
+func (m *meteredStore) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.RecordedEvent, error) {
+	if r, ok := m.Store.(eventstore.EventReader); ok {
+		return r.ReadEvent(ctx, id)
+	}
+	return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
 }
 
 func (m *meteredStore) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {

@@ -241,7 +241,7 @@ func (in *instance) gateway() *server.Server {
 	gw := server.New(server.Config{
 		ConnectTimeout: c.ConnectTimeout, FirstByteTimeout: c.FirstByteTimeout, KeepAlive: c.KeepAlive,
 		MaxBodyBytes: c.MaxBodyBytes, Logger: in.log,
-	}, server.Deps{Store: in.store, Directory: server.Projected{M: in.models}, Router: in.router,
+	}, server.Deps{Store: in.store, Directory: server.Projected{M: in.models, Store: in.store}, Router: in.router,
 		Limiter: in.limiter, Ledger: in.ledger, Metrics: in.metrics})
 	e := gw.Echo()
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })

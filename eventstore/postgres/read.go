@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/google/uuid"
+
 	"github.com/routefree/routefree/eventstore"
 )
 
@@ -25,6 +27,23 @@ const readStream = `SELECT ` + columns + ` FROM events
 WHERE stream_id = $1 AND stream_version >= $2
 ORDER BY stream_version
 LIMIT $3`
+
+const readByID = `SELECT ` + columns + ` FROM events WHERE event_id = $1`
+
+// ReadEvent returns the event with the given ID.
+func (s *Store) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.RecordedEvent, error) {
+	if s.isClosed() {
+		return eventstore.RecordedEvent{}, eventstore.ErrClosed
+	}
+	evs, err := s.query(ctx, 1, readByID, id)
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	if len(evs) == 0 {
+		return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
+	}
+	return evs[0], nil
+}
 
 // ReadAll returns up to max events after from, in global order, never one
 // that a still-running transaction could precede.

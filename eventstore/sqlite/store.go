@@ -63,7 +63,7 @@ type Store struct {
 
 	// Prepared once: projections poll ReadAll after every commit, and
 	// parsing the SQL each time was a measurable share of the CPU.
-	readAll, readStream *sql.Stmt
+	readAll, readStream, readByID *sql.Stmt
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -104,6 +104,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if s.readAll, err = r.PrepareContext(ctx, selectEvents+`WHERE position > ? ORDER BY position LIMIT ?`); err == nil {
 		s.readStream, err = r.PrepareContext(ctx, selectEvents+`WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`)
 	}
+	if err == nil {
+		s.readByID, err = r.PrepareContext(ctx, selectEvents+`WHERE event_id = ?`)
+	}
 	if err != nil {
 		r.Close()
 		w.Close()
@@ -143,7 +146,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.gc.Close()
-		s.closeErr = errors.Join(s.wr.close(), s.readAll.Close(), s.readStream.Close(), s.r.Close(), s.w.Close())
+		s.closeErr = errors.Join(s.wr.close(), s.readAll.Close(), s.readStream.Close(), s.readByID.Close(), s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
 }
@@ -164,6 +167,22 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) 
 		return nil, err
 	}
 	return scanEvents(rows, max)
+}
+
+// ReadEvent returns the event with the given ID.
+func (s *Store) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.RecordedEvent, error) {
+	rows, err := s.readByID.QueryContext(ctx, id[:])
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	evs, err := scanEvents(rows, 1)
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	if len(evs) == 0 {
+		return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
+	}
+	return evs[0], nil
 }
 
 // ReadStream returns up to max events of stream from version from on.

@@ -17,6 +17,7 @@ import (
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/projections"
 )
 
 func TestUnaryCompletionIsBilledAndRecorded(t *testing.T) {
@@ -239,5 +240,22 @@ func TestStoreOutageRefusesBeforeCallingUpstreams(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("after recovery: status %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestGenerationOutOfTheRecentIndexIsReadFromTheStore(t *testing.T) {
+	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+		"openai": {Text: "ok", Usage: providertest.Usage{Prompt: 7, Completion: 3}},
+	}})
+	resp, _ := h.post(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`)
+	id := resp.Header.Get("X-Request-Id")
+	// A directory whose memory index is empty: only the store knows it.
+	empty := Projected{M: projections.NewModels(nil), Store: h.store}
+	g, ok := empty.Generation(id)
+	if !ok || g.TokensPrompt != 7 || g.TokensOut != 3 || g.AccountID != h.account || g.Status != 200 {
+		t.Fatalf("generation from the store: %+v %v", g, ok)
+	}
+	if _, ok := empty.Generation("gen-0193a1b2c3d47e5f8a9b0c1d2e3f4a5b"); ok {
+		t.Fatal("an unknown request must not be found")
 	}
 }

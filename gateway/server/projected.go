@@ -1,16 +1,23 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/admission"
 	"github.com/routefree/routefree/projections"
 )
 
-// Projected is the Directory over RouteFree's in-memory projections.
-type Projected struct{ M *projections.Models }
+// Projected is the Directory over RouteFree's in-memory projections. Store,
+// when it can read events by ID, answers generations older than the
+// in-memory request index holds.
+type Projected struct {
+	M     *projections.Models
+	Store eventstore.Store
+}
 
 // Key looks a key up by its hash.
 func (p Projected) Key(hash string) (Key, bool) {
@@ -45,11 +52,14 @@ func (p Projected) Prices(at time.Time) (int, map[string]domain.ModelPrice, bool
 	return p.M.Prices.At(at)
 }
 
-// Generation returns one request's stats from the request index.
+// Generation returns one request's stats from the request index, or from
+// its event in the store.
 func (p Projected) Generation(id string) (Generation, bool) {
 	f, ok := p.M.Requests.Get(id)
 	if !ok {
-		return Generation{}, false
+		if f, ok = p.fromStore(id); !ok {
+			return Generation{}, false
+		}
 	}
 	status := http.StatusOK
 	if f.Failed {
@@ -60,4 +70,25 @@ func (p Projected) Generation(id string) (Generation, bool) {
 		Reasoning: f.Usage.Reasoning, Estimated: f.Usage.Estimated, Cost: f.Cost, LatencyMs: f.LatencyMs,
 		TTFBMs: f.TTFBMs, FinishReason: f.FinishReason, Outcome: f.Outcome, Status: status, Streamed: f.Stream,
 		Attempts: f.Attempts, AppTitle: f.AppTitle, AccountID: f.AccountID}, true
+}
+
+// fromStore reads a request's outcome event by its ID (derived from the
+// request ID, so no index is needed).
+func (p Projected) fromStore(id string) (projections.RequestFact, bool) {
+	r, ok := p.Store.(eventstore.EventReader)
+	if !ok {
+		return projections.RequestFact{}, false
+	}
+	for _, typ := range []string{domain.TypeRequestCompleted, domain.TypeRequestFailed} {
+		e, err := r.ReadEvent(context.Background(), domain.RequestEventID(typ, id))
+		if err != nil || e.Type != typ {
+			continue
+		}
+		body, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			return projections.RequestFact{}, false
+		}
+		return projections.FactOf(body)
+	}
+	return projections.RequestFact{}, false
 }

@@ -16,6 +16,7 @@ import (
 func init() {
 	register("invoices range", "record the 字軌 and number range of a two-month period", cmdInvoicesRange)
 	register("invoices close", "issue the monthly invoices of postpaid accounts for a Taipei month (idempotent)", cmdInvoicesClose)
+	register("invoices topups", "invoice the paid top-ups of prepaid accounts not invoiced yet (serve does this as it runs)", cmdInvoicesTopUps)
 	register("invoices issue", "issue one account's monthly invoice now", cmdInvoicesIssue)
 	register("invoices list", "list invoices of a month and/or account", cmdInvoicesList)
 	register("invoices pdf", "write an invoice's PDF (rendered from its event)", cmdInvoicesPDF)
@@ -25,13 +26,7 @@ func init() {
 // withInvoicing opens the store and an invoicing service with the seller
 // from ROUTEFREE_SELLER_* and the shared invoice settings, synced.
 func withInvoicing(ctx context.Context, c *Config, stderr io.Writer, f func(svc *invoicing.Service) error) error {
-	seller := invoicing.SellerFromEnv(nil)
-	if c.InvoiceAESKey != "" {
-		seller.QRKeyHex = c.InvoiceAESKey
-	}
-	if c.InvoiceFont != "" {
-		seller.FontPath = c.InvoiceFont
-	}
+	seller := sellerFrom(c)
 	if seller.IsDevKey() {
 		fmt.Fprintln(stderr, "routefree: warning: invoice QR codes use the development AES key; set ROUTEFREE_INVOICE_AES_KEY")
 	}
@@ -48,6 +43,34 @@ func withInvoicing(ctx context.Context, c *Config, stderr io.Writer, f func(svc 
 		return err
 	}
 	return f(svc)
+}
+
+// sellerFrom is the seller of the invoices: ROUTEFREE_SELLER_* with the
+// invoice settings of the configuration (flags win).
+func sellerFrom(c *Config) invoicing.SellerConfig {
+	seller := invoicing.SellerFromEnv(nil)
+	if c.InvoiceAESKey != "" {
+		seller.QRKeyHex = c.InvoiceAESKey
+	}
+	if c.InvoiceFont != "" {
+		seller.FontPath = c.InvoiceFont
+	}
+	return seller
+}
+
+func cmdInvoicesTopUps(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices topups", stderr)
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		before := len(svc.Invoices("", ""))
+		if err := svc.InvoiceTopUps(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "issued %d top-up invoices\n", len(svc.Invoices("", ""))-before)
+		return nil
+	})
 }
 
 func cmdInvoicesRange(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -31,8 +34,36 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := figs.Write(stdout); err != nil {
 		return err
 	}
+	if err := writeDocumentDigest(ctx, c, store, stdout); err != nil {
+		return err
+	}
 	if figs.Chain.Break != nil {
 		return fmt.Errorf("hash chain broken at position %s", figs.Chain.Break.Position)
 	}
 	return nil
+}
+
+// writeDocumentDigest renders every invoice of the history again and prints
+// one digest of their contents: two replays (or a replay and the files that
+// were issued) give the same line only if every document is byte-identical.
+func writeDocumentDigest(ctx context.Context, c *Config, store eventstore.Store, w io.Writer) error {
+	seller := sellerFrom(c)
+	svc, err := invoicing.New(store, invoicing.Config{Seller: seller})
+	if err != nil {
+		return err
+	}
+	if err := svc.Sync(ctx); err != nil {
+		return err
+	}
+	invs := svc.Invoices("", "")
+	all := sha256.New()
+	for _, inv := range invs {
+		h, err := invoicing.ContentHash(inv.InvoiceIssued, seller)
+		if err != nil {
+			return fmt.Errorf("invoice %s: %w", inv.Number, err)
+		}
+		all.Write(h)
+	}
+	_, err = fmt.Fprintf(w, "\nINVOICE DOCUMENTS %d  content digest %x\n", len(invs), all.Sum(nil))
+	return err
 }

@@ -142,13 +142,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	}
 	in.cmds = commands.New(in.store)
 	in.authn = console.NewAuthenticator(in.views, in.models.Keys)
-	seller := invoicing.SellerFromEnv(os.Getenv)
-	if c.InvoiceAESKey != "" {
-		seller.QRKeyHex = c.InvoiceAESKey
-	}
-	if c.InvoiceFont != "" {
-		seller.FontPath = c.InvoiceFont
-	}
+	seller := sellerFrom(c)
 	if err := seller.Validate(); err != nil {
 		return nil, fmt.Errorf("seller configuration: %w", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -80,7 +82,7 @@ func TestCloseEndToEnd(t *testing.T) {
 		t.Fatalf("PDF on disk differs from the on-demand rendering (%v)", err)
 	}
 	doc := buf.Bytes()
-	mustContain(t, pdfText(t, doc), "電子發票證明聯", "115年11-12月", "AB-12345000", "2026-12-01 02:00:00",
+	pdftest.MustContain(t, pdftest.Text(t, doc), "電子發票證明聯", "115年11-12月", "AB-12345000", "2026-12-01 02:00:00",
 		"買方 22099131", "賣方 12345675", "艾克米股份有限公司", "總計 3,346", "銷售額合計", "3,187", "營業稅（5%）", "159",
 		"參仟參佰肆拾陸元整", "計費月份：2026-11", "claude-sonnet 用量 2026-11", "格式 25")
 
@@ -97,9 +99,9 @@ func TestCloseEndToEnd(t *testing.T) {
 	}
 	// 300 dpi: gozxing's detector misses this right-hand code at exactly 200.
 	const dpi = 300
-	page := rasterize(t, doc, dpi)
+	page := pdftest.Rasterize(t, doc, dpi)
 	q := 4.0
-	left := decodeQR(t, crop(page, dpi, qrLeftX-q, qrY-q, qrSize+2*q, qrSize+2*q))
+	left := pdftest.DecodeQR(t, pdftest.Crop(page, dpi, qrLeftX-q, qrY-q, qrSize+2*q, qrSize+2*q))
 	if left != wantLeft {
 		t.Errorf("left QR = %q\nwant %q", left, wantLeft)
 	}
@@ -107,10 +109,10 @@ func TestCloseEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(left, head) {
 		t.Errorf("left QR header %q, want prefix %q", left[:min(77, len(left))], head)
 	}
-	if right := decodeQR(t, crop(page, dpi, qrRightX-q, qrY-q, qrSize+2*q, qrSize+2*q)); right != wantRight {
+	if right := pdftest.DecodeQR(t, pdftest.Crop(page, dpi, qrRightX-q, qrY-q, qrSize+2*q, qrSize+2*q)); right != wantRight {
 		t.Errorf("right QR = %q, want %q", right, wantRight)
 	}
-	if got := decodeCode39(t, crop(page, dpi, 15, code39Y, 180, code39H)); got != "11512AB12345000"+b2b.RandomCode {
+	if got := pdftest.DecodeCode39(t, pdftest.Crop(page, dpi, 15, code39Y, 180, code39H)); got != "11512AB12345000"+b2b.RandomCode {
 		t.Errorf("Code 39 = %q", got)
 	}
 
@@ -119,8 +121,8 @@ func TestCloseEndToEnd(t *testing.T) {
 	if err := e.svc.InvoicePDF(&buf, b2c.Number); err != nil {
 		t.Fatal(err)
 	}
-	text := pdfText(t, buf.Bytes())
-	mustContain(t, text, "AB-12345001", "總計（含稅）", "105", "壹佰零伍元整")
+	text := pdftest.Text(t, buf.Bytes())
+	pdftest.MustContain(t, text, "AB-12345001", "總計（含稅）", "105", "壹佰零伍元整")
 	if strings.Contains(text, "買方") {
 		t.Error("B2C proof names a buyer")
 	}

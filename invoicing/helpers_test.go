@@ -3,21 +3,12 @@ package invoicing
 import (
 	"context"
 	"fmt"
-	"image"
-	"image/draw"
-	"image/png"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/oned"
-	"github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/commands"
@@ -108,102 +99,7 @@ func (e *env) assign(period, prefix string, from, to int64) {
 	}
 }
 
-// The read-back helpers need poppler-utils (pdftotext, pdftoppm).
-func tool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found: apt-get install -y poppler-utils", name)
-	}
-	return p
-}
-
-func pdfText(t testing.TB, doc []byte) string {
-	t.Helper()
-	in := filepath.Join(t.TempDir(), "doc.pdf")
-	if err := os.WriteFile(in, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(tool(t, "pdftotext"), "-enc", "UTF-8", in, "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext: %v: %s", err, out)
-	}
-	return string(out)
-}
-
-func rasterize(t testing.TB, doc []byte, dpi int) image.Image {
-	t.Helper()
-	dir := t.TempDir()
-	in := filepath.Join(dir, "doc.pdf")
-	if err := os.WriteFile(in, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(tool(t, "pdftoppm"), "-png", "-gray", "-singlefile", "-f", "1", "-l", "1",
-		"-r", strconv.Itoa(dpi), in, filepath.Join(dir, "page")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftoppm: %v: %s", err, out)
-	}
-	f, err := os.Open(filepath.Join(dir, "page.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-// crop cuts a region (mm) from a page rendered at dpi.
-func crop(img image.Image, dpi int, x, y, w, h float64) image.Image {
-	px := func(mm float64) int { return int(mm / 25.4 * float64(dpi)) }
-	r := image.Rect(px(x), px(y), px(x+w), px(y+h))
-	out := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
-	draw.Draw(out, out.Bounds(), img, r.Min, draw.Src)
-	return out
-}
-
 var hints = map[gozxing.DecodeHintType]interface{}{
 	gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
 	gozxing.DecodeHintType_TRY_HARDER:    true,
-}
-
-func decodeQR(t testing.TB, img image.Image) string {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
-	if err != nil {
-		t.Fatalf("QR decode: %v", err)
-	}
-	return res.GetText()
-}
-
-func decodeCode39(t testing.TB, img image.Image) string {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := oned.NewCode39Reader().Decode(bmp, hints)
-	if err != nil {
-		t.Fatalf("Code 39 decode: %v", err)
-	}
-	return res.GetText()
-}
-
-func mustContain(t testing.TB, text string, wants ...string) {
-	t.Helper()
-	joined := strings.ReplaceAll(text, "\n", "")
-	for _, w := range wants {
-		if !strings.Contains(text, w) && !strings.Contains(joined, w) {
-			t.Errorf("PDF text lacks %q", w)
-		}
-	}
-	if t.Failed() {
-		t.Logf("extracted text:\n%s", text)
-	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+
 	"github.com/routefree/routefree/domain"
 )
 
@@ -48,7 +50,7 @@ func TestQuoteToContract(t *testing.T) {
 	if err := e.svc.QuotePDF(&buf, q.QuoteID); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, pdfText(t, buf.Bytes()), "報", q.QuoteID, "臺北市政府資訊局", "04595257", "中華民國115年11月5日",
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "報", q.QuoteID, "臺北市政府資訊局", "04595257", "中華民國115年11月5日",
 		"11,714", "586", "12,300", "新臺幣壹萬貳仟參佰元整", "統一編號：12345675")
 
 	e.clock.Set(taipei(2026, 11, 20, 10, 0))
@@ -69,7 +71,7 @@ func TestQuoteToContract(t *testing.T) {
 	if err := e.svc.ContractPDF(&buf, c.ContractID); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, pdfText(t, buf.Bytes()), "AI API 服務契約書", c.ContractID, q.QuoteID, "臺北市政府資訊局",
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "AI API 服務契約書", c.ContractID, q.QuoteID, "臺北市政府資訊局",
 		"中華民國115年12月1日", "中華民國116年11月30日", "新臺幣壹萬貳仟參佰元整", "Business 方案（月結）", "中華民國115年11月20日")
 
 	// An expired quote cannot be accepted.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+
 	"github.com/routefree/routefree/eventstore/sqlite"
 )
 
@@ -37,7 +39,7 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 	if err := e.svc.InvoicePDF(&buf, solo.Number); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, pdfText(t, buf.Bytes()), "本發票已作廢", "作廢日期 2027-01-15 23:00:00", "作廢原因：買受人資料誤植")
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "本發票已作廢", "作廢日期 2027-01-15 23:00:00", "作廢原因：買受人資料誤植")
 
 	// From 16 January the window is closed: refuse, and point to an allowance.
 	e.clock.Set(taipei(2027, 1, 16, 0, 0))
@@ -63,7 +65,7 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 	if err := e.svc.AllowancePDF(&buf, a.Number); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, pdfText(t, buf.Bytes()), "折讓證明單", "11512AB123450001", "AB-12345000", "服務中斷補償",
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "折讓證明單", "11512AB123450001", "AB-12345000", "服務中斷補償",
 		"1,000", "50", "1,050", "壹仟零伍拾元整", "22099131")
 
 	// A fresh reader folds the same state from the store.

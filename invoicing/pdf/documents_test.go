@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 )
 
 func TestQuoteText(t *testing.T) {
@@ -17,7 +19,7 @@ func TestQuoteText(t *testing.T) {
 		t.Fatalf("fixture totals %d %d %d", q.Subtotal, q.Tax, q.Total)
 	}
 	doc := render(t, func(b *bytes.Buffer) error { return r.RenderQuote(b, q, testSeller()) })
-	mustContain(t, pdfText(t, doc),
+	pdftest.MustContain(t, pdftest.Text(t, doc),
 		"報", "路由自由股份有限公司", "統一編號：12345675", "負責人：陳大文", "地址：臺北市信義區市府路45號",
 		"聯絡人：王小明", "Q-2026-0042", "中華民國115年11月5日", "自報價日起30日內有效",
 		"中華民國115年12月5日止", "臺北市政府資訊局", "04595257", "品名", "規格", "數量", "單位", "單價", "金額",
@@ -48,8 +50,8 @@ func TestContractText(t *testing.T) {
 	doc := render(t, func(b *bytes.Buffer) error {
 		return r.RenderContract(b, testContract(), testQuote(), testSeller(), ContractOptions{})
 	})
-	text := pdfText(t, doc)
-	mustContain(t, text, "服務契約書", "C-2026-0007", "Q-2026-0042",
+	text := pdftest.Text(t, doc)
+	pdftest.MustContain(t, text, "服務契約書", "C-2026-0007", "Q-2026-0042",
 		"甲方（委託機關）：臺北市政府資訊局", "04595257", "臺北市信義區市府路1號",
 		"乙方（服務廠商）：路由自由股份有限公司", "12345675",
 		"AI API 服務（月費）", "新臺幣壹萬貳仟參佰元整", "中華民國116年1月1日起至中華民國116年12月31日止",
@@ -60,8 +62,8 @@ func TestContractText(t *testing.T) {
 		return r.RenderContract(b, testContract(), testQuote(), testSeller(),
 			ContractOptions{PaymentTerms: "每季預付。", IssuedAt: time.Date(2026, 12, 20, 3, 0, 0, 0, time.UTC)})
 	})
-	text = pdfText(t, doc)
-	mustContain(t, text, "每季預付。", "中華民國115年12月20日")
+	text = pdftest.Text(t, doc)
+	pdftest.MustContain(t, text, "每季預付。", "中華民國115年12月20日")
 	if strings.Contains(text, "收受發票後三十日內") {
 		t.Error("default payment terms printed despite an override")
 	}
@@ -79,7 +81,7 @@ func TestAllowanceText(t *testing.T) {
 	doc := render(t, func(b *bytes.Buffer) error {
 		return r.RenderAllowance(b, domainAllowance(), at, inv, testSeller())
 	})
-	mustContain(t, pdfText(t, doc), "折讓證明單", "AL2026120001", "中華民國115年12月5日", "AB-12345678",
+	pdftest.MustContain(t, pdftest.Text(t, doc), "折讓證明單", "AL2026120001", "中華民國115年12月5日", "AB-12345678",
 		"中華民國115年11月5日", "22099131", "服務中斷補償", "1,000", "50", "1,050", "壹仟零伍拾元整", "買受人簽收")
 	a := domainAllowance()
 	a.Sales = inv.Total
@@ -98,7 +100,7 @@ func TestFontFromPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, b2bInvoice(), testSeller(), InvoiceOptions{}) })
-	mustContain(t, pdfText(t, doc), "電子發票證明聯", "AB-12345678")
+	pdftest.MustContain(t, pdftest.Text(t, doc), "電子發票證明聯", "AB-12345678")
 
 	if _, err := New(Config{FontPath: filepath.Join(t.TempDir(), "missing.ttf")}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing font: %v", err)

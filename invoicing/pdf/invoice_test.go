@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -17,7 +19,7 @@ func TestInvoiceB2BText(t *testing.T) {
 	r := testRenderer(t)
 	inv := b2bInvoice()
 	doc := render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, inv, testSeller(), InvoiceOptions{}) })
-	mustContain(t, pdfText(t, doc),
+	pdftest.MustContain(t, pdftest.Text(t, doc),
 		"電子發票證明聯", "115年11-12月", "AB-12345678", "2026-11-05 14:30:00", "隨機碼 1234",
 		"總計 12,300", "賣方 12345675", "買方 22099131", "格式 25",
 		"台灣積體電路製造股份有限公司", "AI API 呼叫費用（2026年10月）", "3,715.95",
@@ -30,9 +32,9 @@ func TestInvoiceB2CText(t *testing.T) {
 	doc := render(t, func(b *bytes.Buffer) error {
 		return r.RenderInvoice(b, inv, testSeller(), InvoiceOptions{Reprint: true})
 	})
-	text := pdfText(t, doc)
+	text := pdftest.Text(t, doc)
 	// Issued 2026-11-30T17:30Z = 1 Dec 01:30 in Taipei: still period 11-12.
-	mustContain(t, text, "115年11-12月", "CD-00000042", "2026-12-01 01:30:00", "總計 5,500",
+	pdftest.MustContain(t, text, "115年11-12月", "CD-00000042", "2026-12-01 01:30:00", "總計 5,500",
 		"總計（含稅）", "載具：/ABC+123", "伍仟伍佰元整", "補印", "儲值參考編號：TOPUP-7788")
 	for _, absent := range []string{"買方", "格式 25", "營業稅（5%）"} {
 		if strings.Contains(text, absent) {
@@ -46,7 +48,7 @@ func TestInvoiceVoidMark(t *testing.T) {
 	inv := b2bInvoice()
 	v := &VoidMark{Reason: "買受人統一編號誤植", At: inv.IssuedAt.Add(26 * 3600e9)}
 	doc := render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, inv, testSeller(), InvoiceOptions{Void: v}) })
-	mustContain(t, pdfText(t, doc), "本發票已作廢", "作廢日期 2026-11-06 16:30:00", "作廢原因：買受人統一編號誤植", "AB-12345678")
+	pdftest.MustContain(t, pdftest.Text(t, doc), "本發票已作廢", "作廢日期 2026-11-06 16:30:00", "作廢原因：買受人統一編號誤植", "AB-12345678")
 }
 
 // The barcodes must decode, from the rendered page, to exactly what the MOF
@@ -63,20 +65,20 @@ func TestInvoiceBarcodesDecode(t *testing.T) {
 				t.Fatal(err)
 			}
 			const dpi = 200
-			page := rasterize(t, doc, dpi)
+			page := pdftest.Rasterize(t, doc, dpi)
 			q := 4.0 // quiet zone around each code, mm
-			if got := decodeQR(t, crop(page, dpi, qrLeftX-q, qrY-q, qrSize+2*q, qrSize+2*q)); got != wantLeft {
+			if got := pdftest.DecodeQR(t, pdftest.Crop(page, dpi, qrLeftX-q, qrY-q, qrSize+2*q, qrSize+2*q)); got != wantLeft {
 				t.Errorf("left QR = %q\nwant     %q", got, wantLeft)
 			}
-			if got := decodeQR(t, crop(page, dpi, qrRightX-q, qrY-q, qrSize+2*q, qrSize+2*q)); got != wantRight {
+			if got := pdftest.DecodeQR(t, pdftest.Crop(page, dpi, qrRightX-q, qrY-q, qrSize+2*q, qrSize+2*q)); got != wantRight {
 				t.Errorf("right QR = %q, want %q", got, wantRight)
 			}
 			if len(wantLeft) < 77 || wantLeft[:10] != inv.Number {
 				t.Errorf("left QR header %q", wantLeft)
 			}
-			bars := crop(page, dpi, margin, code39Y, contentW, code39H)
+			bars := pdftest.Crop(page, dpi, margin, code39Y, contentW, code39H)
 			want39 := twrules.PeriodOf(inv.IssuedAt).Code() + inv.Number + inv.RandomCode
-			if got := decodeCode39(t, bars); got != want39 || len(got) != 19 {
+			if got := pdftest.DecodeCode39(t, bars); got != want39 || len(got) != 19 {
 				t.Errorf("Code 39 = %q, want %q", got, want39)
 			}
 		})

@@ -2,114 +2,8 @@ package pdf
 
 import (
 	"bytes"
-	"image"
-	"image/draw"
-	"image/png"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
-
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/oned"
-	"github.com/makiuchi-d/gozxing/qrcode"
 )
-
-// The read-back tests need poppler-utils (pdftotext, pdftoppm): CI installs
-// it with `apt-get install -y poppler-utils`.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found: install the apt package poppler-utils (apt-get install -y poppler-utils)", name)
-	}
-	return p
-}
-
-// pdfText extracts the text of a PDF in reading order with pdftotext (Go
-// readers such as ledongthuc/pdf ignore the ToUnicode map of gofpdf's
-// Identity-H fonts and return garbage for Chinese).
-func pdfText(t *testing.T, doc []byte) string {
-	t.Helper()
-	dir := t.TempDir()
-	in := filepath.Join(dir, "doc.pdf")
-	if err := os.WriteFile(in, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(tool(t, "pdftotext"), "-enc", "UTF-8", in, "-").CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext: %v: %s", err, out)
-	}
-	return string(out)
-}
-
-// rasterize renders page 1 at dpi with pdftoppm.
-func rasterize(t *testing.T, doc []byte, dpi int) image.Image {
-	t.Helper()
-	dir := t.TempDir()
-	in := filepath.Join(dir, "doc.pdf")
-	if err := os.WriteFile(in, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(tool(t, "pdftoppm"), "-png", "-gray", "-singlefile", "-f", "1", "-l", "1",
-		"-r", strconv.Itoa(dpi), in, filepath.Join(dir, "page")).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftoppm: %v: %s", err, out)
-	}
-	f, err := os.Open(filepath.Join(dir, "page.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
-// crop cuts the region (mm) out of a page rendered at dpi, with a white
-// margin so the decoder sees a quiet zone.
-func crop(img image.Image, dpi int, x, y, w, h float64) image.Image {
-	px := func(mm float64) int { return int(mm / 25.4 * float64(dpi)) }
-	r := image.Rect(px(x), px(y), px(x+w), px(y+h))
-	out := image.NewGray(image.Rect(0, 0, r.Dx(), r.Dy()))
-	draw.Draw(out, out.Bounds(), img, r.Min, draw.Src)
-	return out
-}
-
-var decodeHints = map[gozxing.DecodeHintType]interface{}{
-	gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
-	gozxing.DecodeHintType_TRY_HARDER:    true,
-}
-
-func decodeQR(t *testing.T, img image.Image) string {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, decodeHints)
-	if err != nil {
-		t.Fatalf("QR decode: %v", err)
-	}
-	return res.GetText()
-}
-
-func decodeCode39(t *testing.T, img image.Image) string {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := oned.NewCode39Reader().Decode(bmp, decodeHints)
-	if err != nil {
-		t.Fatalf("Code 39 decode: %v", err)
-	}
-	return res.GetText()
-}
 
 func render(t *testing.T, fn func(*bytes.Buffer) error) []byte {
 	t.Helper()
@@ -121,18 +15,4 @@ func render(t *testing.T, fn func(*bytes.Buffer) error) []byte {
 		t.Fatal("not a PDF")
 	}
 	return buf.Bytes()
-}
-
-func mustContain(t *testing.T, text string, wants ...string) {
-	t.Helper()
-	// pdftotext breaks lines where a cell wraps; also look across breaks.
-	joined := strings.ReplaceAll(text, "\n", "")
-	for _, w := range wants {
-		if !strings.Contains(text, w) && !strings.Contains(joined, w) {
-			t.Errorf("PDF text lacks %q", w)
-		}
-	}
-	if t.Failed() {
-		t.Logf("extracted text:\n%s", text)
-	}
 }

@@ -103,6 +103,12 @@ func toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJSON {
 }
 
 func (a *api) list(c echo.Context) error {
+	return a.listFor(c, c.QueryParam("account"), true)
+}
+
+// listFor answers a list of invoices of a month (optional) and account
+// (empty: all, staff only).
+func (a *api) listFor(c echo.Context, acct string, staff bool) error {
 	if err := a.svc.Sync(c.Request().Context()); err != nil {
 		return err
 	}
@@ -114,8 +120,8 @@ func (a *api) list(c echo.Context) error {
 	}
 	prefix := base(c, "/invoices")
 	out := []invoiceJSON{}
-	for _, inv := range a.svc.Invoices(month, c.QueryParam("account")) {
-		out = append(out, toJSON(inv, prefix, true))
+	for _, inv := range a.svc.Invoices(month, acct) {
+		out = append(out, toJSON(inv, prefix, staff))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"invoices": out})
 }
@@ -294,21 +300,7 @@ func (a *api) customerList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
-		return err
-	}
-	month := c.QueryParam("month")
-	if month != "" {
-		if _, err := invoicing.ParseMonth(month); err != nil {
-			return err
-		}
-	}
-	prefix := base(c, "/invoices")
-	out := []invoiceJSON{}
-	for _, inv := range a.svc.Invoices(month, acct) {
-		out = append(out, toJSON(inv, prefix, false))
-	}
-	return c.JSON(http.StatusOK, map[string]any{"invoices": out})
+	return a.listFor(c, acct, false)
 }
 
 // customerPDF answers 404 for another account's invoice, as for a missing

@@ -86,6 +86,7 @@ type Usage struct {
 	last     eventstore.Position // position of the last event applied
 	dirty    bool                // last is past the stored checkpoint
 	cache    map[usageKey]UsageRow
+	stmts    map[string]*sql.Stmt // prepared once, by SQL text
 	cacheAt  eventstore.Position
 	complete bool
 }
@@ -100,7 +101,11 @@ func NewUsage(ctx context.Context, db *sql.DB, d Dialect) (*Usage, error) {
 	if err := MigrateReadModels(ctx, db, d); err != nil {
 		return nil, err
 	}
-	return &Usage{db: db, d: d, name: "usage"}, nil
+	u := &Usage{db: db, d: d, name: "usage"}
+	if err := u.prepare(ctx); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // Name implements Projection.
@@ -124,13 +129,60 @@ func (u *Usage) q(s string) string {
 	return b.String()
 }
 
-type querier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+const selectCheckpoint = `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = ?`
+
+// Statements of a flush, prepared on the database once (parsing the SQL at
+// every write showed in profiles) and used in each transaction through
+// Tx.StmtContext. Prepared up front: with SQLite's single connection a
+// prepare inside a transaction would wait for that connection.
+func (u *Usage) prepare(ctx context.Context) error {
+	queries := []string{lockCheckpoint, selectCheckpoint, updateCheckpoint}
+	for _, t := range [][2]string{{"usage_monthly", "month"}, {"usage_daily", "day"}} {
+		queries = append(queries, selectRow(t[0], t[1]), upsertRow(t[0], t[1]))
+	}
+	u.stmts = make(map[string]*sql.Stmt, len(queries))
+	for _, q := range queries {
+		st, err := u.db.PrepareContext(ctx, u.q(q))
+		if err != nil {
+			return err
+		}
+		u.stmts[q] = st
+	}
+	return nil
 }
 
-func (u *Usage) checkpoint(ctx context.Context, q querier) (eventstore.Position, error) {
+// txStmt returns a prepared statement for use in tx.
+func (u *Usage) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, ok := u.stmts[query]
+	if !ok {
+		return nil, fmt.Errorf("projections: statement not prepared: %s", query)
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+const (
+	lockCheckpoint = `INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES (?, 0, 0)
+		ON CONFLICT (name) DO UPDATE SET name = excluded.name`
+	updateCheckpoint = `UPDATE projection_checkpoints SET commit_pos = ?, prepare_pos = ? WHERE name = ?`
+)
+
+func selectRow(table, col string) string {
+	return `SELECT requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
+		FROM ` + table + ` WHERE account_id = ? AND ` + col + ` = ? AND model = ?`
+}
+
+func upsertRow(table, col string) string {
+	return `INSERT INTO ` + table + ` (account_id, ` + col + `, model, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (account_id, ` + col + `, model) DO UPDATE SET requests = excluded.requests, tokens_in = excluded.tokens_in,
+		tokens_out = excluded.tokens_out, tokens_cached = excluded.tokens_cached, tokens_reasoning = excluded.tokens_reasoning, cost = excluded.cost`
+}
+
+func (u *Usage) checkpoint(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, args ...any) *sql.Row
+}) (eventstore.Position, error) {
 	var c, p int64
-	err := q.QueryRowContext(ctx, u.q(`SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = ?`), u.name).Scan(&c, &p)
+	err := q.QueryRowContext(ctx, u.name).Scan(&c, &p)
 	if errors.Is(err, sql.ErrNoRows) {
 		return eventstore.Start, nil
 	}
@@ -139,7 +191,13 @@ func (u *Usage) checkpoint(ctx context.Context, q querier) (eventstore.Position,
 
 // Checkpoint implements Projection: the position stored with the rows.
 func (u *Usage) Checkpoint(ctx context.Context) (eventstore.Position, error) {
-	return u.checkpoint(ctx, u.db)
+	row := u.db.QueryRowContext(ctx, u.q(selectCheckpoint), u.name)
+	var c, p int64
+	err := row.Scan(&c, &p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, err
 }
 
 type usageKey struct {
@@ -206,11 +264,18 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if _, err = tx.ExecContext(ctx, u.q(`INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES (?, 0, 0)
-		ON CONFLICT (name) DO UPDATE SET name = excluded.name`), u.name); err != nil {
+	lock, err := u.txStmt(ctx, tx, lockCheckpoint)
+	if err != nil {
 		return err
 	}
-	cp, err := u.checkpoint(ctx, tx)
+	if _, err = lock.ExecContext(ctx, u.name); err != nil {
+		return err
+	}
+	sel, err := u.txStmt(ctx, tx, selectCheckpoint)
+	if err != nil {
+		return err
+	}
+	cp, err := u.checkpoint(ctx, sel)
 	if err != nil {
 		return err
 	}
@@ -262,8 +327,11 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	if err = u.merge(ctx, tx, "usage_daily", "day", daily); err != nil {
 		return err
 	}
-	if _, err = tx.ExecContext(ctx, u.q(`UPDATE projection_checkpoints SET commit_pos = ?, prepare_pos = ? WHERE name = ?`),
-		int64(last.Commit), int64(last.Prepare), u.name); err != nil {
+	upd, err := u.txStmt(ctx, tx, updateCheckpoint)
+	if err != nil {
+		return err
+	}
+	if _, err = upd.ExecContext(ctx, int64(last.Commit), int64(last.Prepare), u.name); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -288,16 +356,12 @@ func (u *Usage) merge(ctx context.Context, tx *sql.Tx, table, col string, rows m
 	if len(rows) == 0 {
 		return nil
 	}
-	sel, err := tx.PrepareContext(ctx, u.q(`SELECT requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
-		FROM `+table+` WHERE account_id = ? AND `+col+` = ? AND model = ?`))
+	sel, err := u.txStmt(ctx, tx, selectRow(table, col))
 	if err != nil {
 		return err
 	}
 	defer sel.Close()
-	up, err := tx.PrepareContext(ctx, u.q(`INSERT INTO `+table+` (account_id, `+col+`, model, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, `+col+`, model) DO UPDATE SET requests = excluded.requests, tokens_in = excluded.tokens_in,
-		tokens_out = excluded.tokens_out, tokens_cached = excluded.tokens_cached, tokens_reasoning = excluded.tokens_reasoning, cost = excluded.cost`))
+	up, err := u.txStmt(ctx, tx, upsertRow(table, col))
 	if err != nil {
 		return err
 	}

@@ -41,8 +41,11 @@ type stored struct {
 type writer struct {
 	conn     *sql.Conn
 	headStmt *sql.Stmt
-	inserts  map[int]*sql.Stmt // by row count
-	lookups  map[int]*sql.Stmt // by ID count
+	// Transaction control, prepared once: every batch runs them, and
+	// parsing them each time showed in profiles.
+	begin, commit, rollback *sql.Stmt
+	inserts                 map[int]*sql.Stmt // by row count
+	lookups                 map[int]*sql.Stmt // by ID count
 
 	tip   []byte
 	last  uint64
@@ -66,9 +69,14 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		heads: map[string]uint64{}, pending: map[string]head{}, seen: map[uuid.UUID]stored{},
 		args: make([]any, 0, insertChunk*columnCount), ids: make([]any, 0, lookupChunk),
 	}
-	if w.headStmt, err = conn.PrepareContext(ctx, `SELECT max(version) FROM events WHERE stream = ?`); err != nil {
-		conn.Close()
-		return nil, err
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{{&w.headStmt, `SELECT max(version) FROM events WHERE stream = ?`}, {&w.begin, "BEGIN IMMEDIATE"}, {&w.commit, "COMMIT"}, {&w.rollback, "ROLLBACK"}} {
+		if *p.st, err = conn.PrepareContext(ctx, p.sql); err != nil {
+			conn.Close()
+			return nil, err
+		}
 	}
 	var last sql.NullInt64
 	var tip []byte
@@ -88,7 +96,7 @@ func (w *writer) close() error {
 			errs = append(errs, s.Close())
 		}
 	}
-	errs = append(errs, w.headStmt.Close(), w.conn.Close())
+	errs = append(errs, w.headStmt.Close(), w.begin.Close(), w.commit.Close(), w.rollback.Close(), w.conn.Close())
 	return errors.Join(errs...)
 }
 
@@ -122,7 +130,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*eventstore.AppendRequest,
 			return err
 		}
 	}
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := w.begin.ExecContext(ctx); err != nil {
 		return err
 	}
 	tip, last, inserted, err := w.apply(ctx, batch, lookup)
@@ -133,12 +141,12 @@ func (s *Store) tryBatch(ctx context.Context, batch []*eventstore.AppendRequest,
 		if s.opts.BeforeCommit != nil {
 			s.opts.BeforeCommit()
 		}
-		_, err = w.conn.ExecContext(ctx, "COMMIT")
+		_, err = w.commit.ExecContext(ctx)
 	}
 	if err != nil {
 		// A failed COMMIT may already have rolled back; the error of a second
 		// rollback says nothing new.
-		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		_, _ = w.rollback.ExecContext(ctx)
 		return err
 	}
 	// Committed: only now does the in-memory state move on.

@@ -158,7 +158,7 @@ var messages = map[string][2]string{
 	"price.out":     {"輸出", "Output"},
 	"price.cached":  {"快取輸入", "Cached input"},
 	"modalities":    {"模態", "Modalities"},
-	"models.prices": {"價格為每百萬 Token 新臺幣（含稅前）。", "Prices in NTD per million tokens, before tax."},
+	"models.prices": {"價格為每百萬 Token 之新臺幣金額（未稅）。", "Prices in NTD per million tokens, before tax."},
 	"rank.apps":     {"熱門應用程式（依 Token 數）", "Top apps by tokens"},
 	"rank.models":   {"熱門模型（依 Token 數）", "Top models by tokens"},
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/eventstore/postgres"
@@ -18,23 +17,6 @@ import (
 	"github.com/routefree/routefree/internal/testenv"
 	"github.com/routefree/routefree/projections"
 )
-
-// cleanRedis deletes the test's keys when it ends.
-func cleanRedis(t *testing.T, url, prefix string) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.Close()
-	})
-}
 
 // burst sends n unary requests from 8 goroutines, alternating between the
 // instances, and counts the statuses.
@@ -70,7 +52,6 @@ func burst(bases []string, key string, n int) (map[int]int, time.Duration) {
 func TestTwoInstancesShareLimitsAndCredit(t *testing.T) {
 	pg := testenv.PostgresURL(t)
 	rurl, prefix := testenv.RedisURL(t)
-	cleanRedis(t, rurl, prefix)
 	// Completion tokens = max_tokens: a request costs what its hold assumes.
 	up := fakeUpstream(t, providertest.Script{Text: "shared", Chunks: 4, UseMaxTokens: true})
 	env := baseEnv(up)

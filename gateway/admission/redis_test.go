@@ -26,28 +26,9 @@ func redisClients(t testing.TB, n int) ([]redis.UniversalClient, string) {
 		t.Fatalf("redis ping: %v", err)
 	}
 	t.Cleanup(func() {
-		cleanupPrefix(t, clients[0], prefix)
 		for _, c := range clients {
 			_ = c.Close()
 		}
 	})
 	return clients, prefix
-}
-
-func cleanupPrefix(t testing.TB, c redis.UniversalClient, prefix string) {
-	ctx := context.Background()
-	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("scan %s*: %v", prefix, err)
-		return
-	}
-	if len(keys) > 0 {
-		if err := c.Del(ctx, keys...).Err(); err != nil {
-			t.Errorf("del: %v", err)
-		}
-	}
 }

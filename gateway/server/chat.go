@@ -16,6 +16,7 @@ import (
 
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/admission"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/chat"
@@ -474,6 +475,9 @@ func chatUsage(u domain.Usage, cost decimal.Decimal) chat.Usage {
 	cu.Cost = &cost
 	return cu
 }
+
+// Request events append without an expected version: plain usage facts.
+var eventAny = eventstore.Any()
 
 // complete appends the request's event and waits until it is durable, then
 // settles the hold and the token count. Only then may the client see the end

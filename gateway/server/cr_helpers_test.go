@@ -264,31 +264,12 @@ func openShared(t *testing.T) *sharedServices {
 	}
 	// Registered first, so it runs after the harness and instances stop.
 	t.Cleanup(func() {
-		deletePrefix(t, clients[0], prefix)
 		for i := range 2 {
 			_ = clients[i].Close()
 			s.stores[i].Close()
 		}
 	})
 	return s
-}
-
-func deletePrefix(t *testing.T, c *redis.Client, prefix string) {
-	ctx := context.Background()
-	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
-	var keys []string
-	for iter.Next(ctx) {
-		keys = append(keys, iter.Val())
-	}
-	if err := iter.Err(); err != nil {
-		t.Errorf("scan %s*: %v", prefix, err)
-		return
-	}
-	if len(keys) > 0 {
-		if err := c.Del(ctx, keys...).Err(); err != nil {
-			t.Errorf("del: %v", err)
-		}
-	}
 }
 
 // postTo sends a chat request with key to a gateway URL.

@@ -5,13 +5,10 @@ import (
 	"time"
 
 	"github.com/routefree/routefree/domain"
-	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/tokens"
 )
-
-var eventAny = eventstore.Any()
 
 // attachmentTokens is the allowance for one image or file part: images bill
 // at most about this many tokens at the providers' high detail.

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/admission"
@@ -38,7 +40,7 @@ func (p Projected) Account(accountID, keyID string, now time.Time) (Account, boo
 	}
 	limit := v.CreditLimit
 	if !v.Plan.Postpaid() {
-		limit = limit.Sub(limit) // prepaid plans never go below zero
+		limit = decimal.Zero // prepaid plans never go below zero
 	}
 	return Account{
 		View: admission.AccountView{Balance: v.Balance, CreditLimit: limit, AppliedVersion: v.AppliedUsageVersion,

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 func need(t testing.TB, env string) string {
@@ -78,11 +79,36 @@ func WithSearchPath(base, schema string) string {
 	return u.String()
 }
 
-// RedisURL returns the Redis URL and a key prefix unique to this test; the
-// caller deletes its keys (Cleanup with the prefix).
+// RedisURL returns the Redis URL and a key prefix unique to this test. The
+// prefix's keys are deleted when the test ends (registered first, so it runs
+// after the test's own cleanups).
 func RedisURL(t testing.TB) (string, string) {
 	t.Helper()
-	return need(t, "ROUTEFREE_REDIS_URL"), fmt.Sprintf("rftest:%s:", Suffix())
+	url, prefix := need(t, "ROUTEFREE_REDIS_URL"), fmt.Sprintf("rftest:%s:", Suffix())
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("ROUTEFREE_REDIS_URL %q: %v", url, err)
+	}
+	t.Cleanup(func() {
+		rdb := redis.NewClient(opt)
+		defer rdb.Close()
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			t.Errorf("scan %s*: %v", prefix, err)
+			return
+		}
+		if len(keys) > 0 {
+			if err := rdb.Del(ctx, keys...).Err(); err != nil {
+				t.Errorf("delete %s*: %v", prefix, err)
+			}
+		}
+	})
+	return url, prefix
 }
 
 // KurrentURL returns the KurrentDB connection string. No KurrentDB server

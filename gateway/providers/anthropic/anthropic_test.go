@@ -17,18 +17,9 @@ func upstream(srv *pt.Server) core.Upstream {
 	return core.Upstream{Provider: "anthropic", Kind: core.KindAnthropic, BaseURL: srv.BaseURL, Model: "claude-sonnet-4-20250514", APIKey: "sk-ant-up"}
 }
 
-func parse(t testing.TB, body string) *chat.Request {
-	t.Helper()
-	r, err := chat.Parse([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func send(t *testing.T, srv *pt.Server, body string) (*core.Result, request) {
 	t.Helper()
-	res, err := Adapter{}.Send(context.Background(), nil, upstream(srv), parse(t, body))
+	res, err := Adapter{}.Send(context.Background(), nil, upstream(srv), pt.Parse(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,34 +28,6 @@ func send(t *testing.T, srv *pt.Server, body string) (*core.Result, request) {
 		t.Fatal(err)
 	}
 	return res, sent
-}
-
-func drain(t *testing.T, s core.ChunkStream) ([]chat.Chunk, error) {
-	t.Helper()
-	var out []chat.Chunk
-	for {
-		b, err := s.Next()
-		if err != nil {
-			return out, err
-		}
-		var c chat.Chunk
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("chunk is not JSON: %v: %s", err, b)
-		}
-		out = append(out, c)
-	}
-}
-
-func contentOf(chunks []chat.Chunk) string {
-	var b strings.Builder
-	for _, c := range chunks {
-		for _, ch := range c.Choices {
-			if ch.Delta.Content != nil {
-				b.WriteString(*ch.Delta.Content)
-			}
-		}
-	}
-	return b.String()
 }
 
 func TestTextAndRequestTranslation(t *testing.T) {
@@ -166,12 +129,12 @@ func TestStreamTextAndUsage(t *testing.T) {
 	s := res.Stream
 	defer s.Close()
 	s.SetID("gen-9")
-	chunks, err := drain(t, s)
+	chunks, err := pt.Drain(t, s)
 	if err != io.EOF {
 		t.Fatal(err)
 	}
-	if contentOf(chunks) != text {
-		t.Errorf("content = %q", contentOf(chunks))
+	if pt.Content(chunks) != text {
+		t.Errorf("content = %q", pt.Content(chunks))
 	}
 	for _, c := range chunks {
 		if c.ID != "gen-9" || c.Model != "anthropic/claude" {
@@ -196,7 +159,7 @@ func TestStreamToolArgumentDeltas(t *testing.T) {
 	srv := pt.NewAnthropic(t, pt.Script{Text: "Let me check.", ToolCalls: calls})
 	res, _ := send(t, srv, strings.Replace(toolsBody, "%s", `,"stream":true`, 1))
 	defer res.Stream.Close()
-	chunks, err := drain(t, res.Stream)
+	chunks, err := pt.Drain(t, res.Stream)
 	if err != io.EOF {
 		t.Fatal(err)
 	}
@@ -212,8 +175,8 @@ func TestStreamToolArgumentDeltas(t *testing.T) {
 			t.Errorf("call %d: id %q args %q", i, ids[i], args[i])
 		}
 	}
-	if contentOf(chunks) != "Let me check." || res.Stream.FinishReason() != "tool_calls" {
-		t.Errorf("content %q finish %q", contentOf(chunks), res.Stream.FinishReason())
+	if pt.Content(chunks) != "Let me check." || res.Stream.FinishReason() != "tool_calls" {
+		t.Errorf("content %q finish %q", pt.Content(chunks), res.Stream.FinishReason())
 	}
 }
 
@@ -233,11 +196,11 @@ func TestJSONSchemaViaForcedTool(t *testing.T) {
 		}
 		var got, finish string
 		if stream {
-			chunks, err := drain(t, res.Stream)
+			chunks, err := pt.Drain(t, res.Stream)
 			if err != io.EOF {
 				t.Fatal(err)
 			}
-			got, finish = contentOf(chunks), res.Stream.FinishReason()
+			got, finish = pt.Content(chunks), res.Stream.FinishReason()
 		} else {
 			got, finish = res.Response.Choices[0].Message.Content.String(), res.Response.Choices[0].FinishReason
 			if len(res.Response.Choices[0].Message.ToolCalls) != 0 {
@@ -272,18 +235,18 @@ func TestErrorsAndCut(t *testing.T) {
 		retryable bool
 	}{{529, true}, {503, true}, {429, true}, {400, false}} {
 		srv := pt.NewAnthropic(t, pt.Script{Status: c.status, ErrorMessage: "nope"})
-		_, err := Adapter{}.Send(context.Background(), nil, upstream(srv), parse(t, req))
+		_, err := Adapter{}.Send(context.Background(), nil, upstream(srv), pt.Parse(t, req))
 		var ue *core.UpstreamError
 		if !errors.As(err, &ue) || ue.Status != c.status || core.Retryable(err) != c.retryable || ue.Message != "nope" || ue.Type == "" {
 			t.Errorf("%d: %v (%+v)", c.status, err, ue)
 		}
 	}
 	srv := pt.NewAnthropic(t, pt.Script{Text: "a b c d", Chunks: 4, CutAfter: 2})
-	res, err := Adapter{}.Send(context.Background(), nil, upstream(srv), parse(t, `{"model":"a/c","messages":[{"role":"user","content":"x"}],"stream":true}`))
+	res, err := Adapter{}.Send(context.Background(), nil, upstream(srv), pt.Parse(t, `{"model":"a/c","messages":[{"role":"user","content":"x"}],"stream":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	chunks, err := drain(t, res.Stream)
+	chunks, err := pt.Drain(t, res.Stream)
 	if !errors.Is(err, core.ErrStreamCut) || len(chunks) != 3 {
 		t.Errorf("cut: %d chunks, err %v", len(chunks), err)
 	}
@@ -291,8 +254,8 @@ func TestErrorsAndCut(t *testing.T) {
 		t.Errorf("usage after cut = %+v %v (input tokens come from message_start)", u, ok)
 	}
 	srv = pt.NewAnthropic(t, pt.Script{Text: "a b c d", Chunks: 4, CutAfter: 1, ErrorEvent: true})
-	res, _ = Adapter{}.Send(context.Background(), nil, upstream(srv), parse(t, `{"model":"a/c","messages":[{"role":"user","content":"x"}],"stream":true}`))
-	_, err = drain(t, res.Stream)
+	res, _ = Adapter{}.Send(context.Background(), nil, upstream(srv), pt.Parse(t, `{"model":"a/c","messages":[{"role":"user","content":"x"}],"stream":true}`))
+	_, err = pt.Drain(t, res.Stream)
 	var ue *core.UpstreamError
 	if !errors.As(err, &ue) || ue.Status != 529 || ue.Type != "overloaded_error" {
 		t.Errorf("error event: %v", err)
@@ -305,7 +268,7 @@ func TestUnsupportedInputs(t *testing.T) {
 		`{"model":"a","messages":[{"role":"user","content":[{"type":"file","file":{"file_id":"file-1"}}]}]}`,
 		`{"model":"a","messages":[{"role":"user","content":"x"}],"n":2}`,
 	} {
-		_, _, err := translate(parse(t, body), "m")
+		_, _, err := translate(pt.Parse(t, body), "m")
 		var ve *chat.ValidationError
 		if !errors.As(err, &ve) || core.Retryable(err) {
 			t.Errorf("%s: %v", body, err)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
 	pt "github.com/routefree/routefree/gateway/providers/providertest"
 )
@@ -17,18 +16,9 @@ func upstream(srv *pt.Server) core.Upstream {
 	return core.Upstream{Provider: "google", Kind: core.KindGemini, BaseURL: srv.BaseURL, Model: "gemini-2.5-flash", APIKey: "AIza-up"}
 }
 
-func parse(t testing.TB, body string) *chat.Request {
-	t.Helper()
-	r, err := chat.Parse([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func send(t *testing.T, srv *pt.Server, body string) (*core.Result, request) {
 	t.Helper()
-	res, err := Adapter{}.Send(context.Background(), nil, upstream(srv), parse(t, body))
+	res, err := Adapter{}.Send(context.Background(), nil, upstream(srv), pt.Parse(t, body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,34 +27,6 @@ func send(t *testing.T, srv *pt.Server, body string) (*core.Result, request) {
 		t.Fatal(err)
 	}
 	return res, sent
-}
-
-func drain(t *testing.T, s core.ChunkStream) ([]chat.Chunk, error) {
-	t.Helper()
-	var out []chat.Chunk
-	for {
-		b, err := s.Next()
-		if err != nil {
-			return out, err
-		}
-		var c chat.Chunk
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("chunk is not JSON: %v: %s", err, b)
-		}
-		out = append(out, c)
-	}
-}
-
-func contentOf(chunks []chat.Chunk) string {
-	var b strings.Builder
-	for _, c := range chunks {
-		for _, ch := range c.Choices {
-			if ch.Delta.Content != nil {
-				b.WriteString(*ch.Delta.Content)
-			}
-		}
-	}
-	return b.String()
 }
 
 func TestTextAndRequestTranslation(t *testing.T) {
@@ -154,12 +116,12 @@ func TestStreamCountsCumulativeUsageOnce(t *testing.T) {
 	s := res.Stream
 	defer s.Close()
 	s.SetID("gen-g")
-	chunks, err := drain(t, s)
+	chunks, err := pt.Drain(t, s)
 	if err != io.EOF {
 		t.Fatal(err)
 	}
-	if contentOf(chunks) != text || chunks[0].ID != "gen-g" || chunks[0].Choices[0].Delta.Role != "assistant" {
-		t.Errorf("content %q first %+v", contentOf(chunks), chunks[0])
+	if pt.Content(chunks) != text || chunks[0].ID != "gen-g" || chunks[0].Choices[0].Delta.Role != "assistant" {
+		t.Errorf("content %q first %+v", pt.Content(chunks), chunks[0])
 	}
 	u, ok := s.Usage()
 	if !ok || u.PromptTokens != 90 || u.CompletionTokens != 70 || u.ReasoningTokens() != 20 || u.CachedTokens() != 30 {
@@ -173,7 +135,7 @@ func TestStreamCountsCumulativeUsageOnce(t *testing.T) {
 func TestStreamToolCall(t *testing.T) {
 	srv := pt.NewGemini(t, pt.Script{Text: "checking", ToolCalls: []pt.ToolCall{{Name: "f", Arguments: `{"a":1}`}, {Name: "g", Arguments: `{}`}}})
 	res, _ := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"stream":true,"tools":[{"type":"function","function":{"name":"f"}},{"type":"function","function":{"name":"g"}}]}`)
-	chunks, err := drain(t, res.Stream)
+	chunks, err := pt.Drain(t, res.Stream)
 	if err != io.EOF {
 		t.Fatal(err)
 	}
@@ -194,7 +156,7 @@ func TestErrorsAndCut(t *testing.T) {
 		retryable bool
 	}{{503, true}, {429, true}, {500, true}, {400, false}} {
 		srv := pt.NewGemini(t, pt.Script{Status: c.status, ErrorMessage: "quota"})
-		_, err := Adapter{}.Send(context.Background(), nil, upstream(srv), parse(t, `{"model":"g","messages":[{"role":"user","content":"x"}]}`))
+		_, err := Adapter{}.Send(context.Background(), nil, upstream(srv), pt.Parse(t, `{"model":"g","messages":[{"role":"user","content":"x"}]}`))
 		var ue *core.UpstreamError
 		if !errors.As(err, &ue) || ue.Status != c.status || core.Retryable(err) != c.retryable || ue.Message != "quota" {
 			t.Errorf("%d: %v", c.status, err)
@@ -202,16 +164,16 @@ func TestErrorsAndCut(t *testing.T) {
 	}
 	srv := pt.NewGemini(t, pt.Script{Text: "abcdef", Chunks: 6, CutAfter: 2})
 	res, _ := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"stream":true}`)
-	chunks, err := drain(t, res.Stream)
-	if !errors.Is(err, core.ErrStreamCut) || contentOf(chunks) != "ab" {
-		t.Errorf("cut: %q, %v", contentOf(chunks), err)
+	chunks, err := pt.Drain(t, res.Stream)
+	if !errors.Is(err, core.ErrStreamCut) || pt.Content(chunks) != "ab" {
+		t.Errorf("cut: %q, %v", pt.Content(chunks), err)
 	}
 	if _, ok := res.Stream.Usage(); ok {
 		t.Error("cut stream claims final usage")
 	}
 	srv = pt.NewGemini(t, pt.Script{Text: "abcdef", Chunks: 6, CutAfter: 2, ErrorEvent: true})
 	res, _ = send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"stream":true}`)
-	_, err = drain(t, res.Stream)
+	_, err = pt.Drain(t, res.Stream)
 	var ue *core.UpstreamError
 	if !errors.As(err, &ue) || ue.Status != 503 {
 		t.Errorf("error event: %v", err)

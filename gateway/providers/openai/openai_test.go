@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers"
 	"github.com/routefree/routefree/gateway/providers/openai"
 	pt "github.com/routefree/routefree/gateway/providers/providertest"
@@ -21,38 +20,9 @@ func upstream(srv *pt.Server) providers.Upstream {
 	return providers.Upstream{Provider: "openai", Kind: providers.KindOpenAI, BaseURL: srv.BaseURL, Model: "gpt-4.1-2025-04-14", APIKey: "sk-upstream"}
 }
 
-func parse(t testing.TB, body string) *chat.Request {
-	t.Helper()
-	r, err := chat.Parse([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// drain reads a stream to its end, decoding each chunk.
-func drain(t *testing.T, s providers.ChunkStream) ([]chat.Chunk, error) {
-	t.Helper()
-	var out []chat.Chunk
-	for {
-		b, err := s.Next()
-		if err != nil {
-			return out, err
-		}
-		var c chat.Chunk
-		if err := json.Unmarshal(b, &c); err != nil {
-			t.Fatalf("chunk is not JSON: %v: %s", err, b)
-		}
-		if strings.Contains(string(b), `"usage"`) {
-			t.Errorf("usage leaked into a relayed chunk: %s", b)
-		}
-		out = append(out, c)
-	}
-}
-
 func TestNonStreamText(t *testing.T) {
 	srv := pt.NewOpenAI(t, pt.Script{Text: "你好，世界", Usage: pt.Usage{Prompt: 120, Completion: 40, Cached: 100, Reasoning: 25}})
-	req := parse(t, `{"model":"openai/gpt-4.1","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],`+
+	req := pt.Parse(t, `{"model":"openai/gpt-4.1","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hi"}],`+
 		`"reasoning_effort":"low","provider":{"order":["openai"]},"models":["x"],"temperature":0.2}`)
 	res, err := openai.Adapter{}.Send(context.Background(), http.DefaultClient, upstream(srv), req)
 	if err != nil {
@@ -88,7 +58,7 @@ func TestNonStreamText(t *testing.T) {
 func TestStreamText(t *testing.T) {
 	text := strings.Repeat("台北天氣晴。", 8)
 	srv := pt.NewOpenAI(t, pt.Script{Text: text, Chunks: 16, Usage: pt.Usage{Prompt: 30, Completion: 16, Cached: 10, Reasoning: 4}})
-	req := parse(t, `{"model":"openai/gpt-4.1","messages":[{"role":"user","content":"weather?"}],"stream":true}`)
+	req := pt.Parse(t, `{"model":"openai/gpt-4.1","messages":[{"role":"user","content":"weather?"}],"stream":true}`)
 	res, err := openai.Adapter{}.Send(context.Background(), nil, upstream(srv), req)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +66,7 @@ func TestStreamText(t *testing.T) {
 	s := res.Stream
 	defer s.Close()
 	s.SetID("gen-123")
-	chunks, err := drain(t, s)
+	chunks, err := pt.Drain(t, s)
 	if err != io.EOF {
 		t.Fatalf("end error = %v", err)
 	}
@@ -136,14 +106,14 @@ func TestStreamText(t *testing.T) {
 func TestStreamToolCalls(t *testing.T) {
 	calls := []pt.ToolCall{{ID: "call_1", Name: "get_weather", Arguments: `{"city":"Taipei","unit":"c"}`}, {ID: "call_2", Name: "get_time", Arguments: `{"tz":"Asia/Taipei"}`}}
 	srv := pt.NewOpenAI(t, pt.Script{ToolCalls: calls})
-	req := parse(t, `{"model":"openai/gpt-4.1","messages":[{"role":"user","content":"x"}],"stream":true,`+
+	req := pt.Parse(t, `{"model":"openai/gpt-4.1","messages":[{"role":"user","content":"x"}],"stream":true,`+
 		`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}},{"type":"function","function":{"name":"get_time"}}]}`)
 	res, err := openai.Adapter{}.Send(context.Background(), nil, upstream(srv), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Stream.Close()
-	chunks, err := drain(t, res.Stream)
+	chunks, err := pt.Drain(t, res.Stream)
 	if err != io.EOF {
 		t.Fatal(err)
 	}
@@ -168,13 +138,13 @@ func TestStreamToolCalls(t *testing.T) {
 
 func TestStreamCut(t *testing.T) {
 	srv := pt.NewOpenAI(t, pt.Script{Text: "one two three four five six", Chunks: 6, CutAfter: 3})
-	req := parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`)
+	req := pt.Parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`)
 	res, err := openai.Adapter{}.Send(context.Background(), nil, upstream(srv), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Stream.Close()
-	chunks, err := drain(t, res.Stream)
+	chunks, err := pt.Drain(t, res.Stream)
 	if err == io.EOF || !errors.Is(err, providers.ErrStreamCut) {
 		t.Fatalf("cut stream ended with %v", err)
 	}
@@ -191,13 +161,13 @@ func TestStreamCut(t *testing.T) {
 
 func TestStreamErrorEvent(t *testing.T) {
 	srv := pt.NewOpenAI(t, pt.Script{Text: "a b c", Chunks: 3, CutAfter: 1, ErrorEvent: true})
-	req := parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`)
+	req := pt.Parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}],"stream":true}`)
 	res, err := openai.Adapter{}.Send(context.Background(), nil, upstream(srv), req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Stream.Close()
-	_, err = drain(t, res.Stream)
+	_, err = pt.Drain(t, res.Stream)
 	var ue *providers.UpstreamError
 	if !errors.As(err, &ue) || !strings.Contains(ue.Message, "overloaded") {
 		t.Fatalf("error event gave %v", err)
@@ -205,7 +175,7 @@ func TestStreamErrorEvent(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	req := parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}]}`)
+	req := pt.Parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}]}`)
 	for _, c := range []struct {
 		status    int
 		retryable bool
@@ -227,7 +197,7 @@ func TestMissingKeyIs401(t *testing.T) {
 	srv := pt.NewOpenAI(t, pt.Script{Text: "x"})
 	up := upstream(srv)
 	up.APIKey = ""
-	_, err := openai.Adapter{}.Send(context.Background(), nil, up, parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}]}`))
+	_, err := openai.Adapter{}.Send(context.Background(), nil, up, pt.Parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}]}`))
 	var ue *providers.UpstreamError
 	if !errors.As(err, &ue) || ue.Status != 401 || providers.Retryable(err) {
 		t.Fatalf("err = %v", err)
@@ -241,7 +211,7 @@ func TestTransportErrorsAreRetryable(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	req := parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}]}`)
+	req := pt.Parse(t, `{"model":"m","messages":[{"role":"user","content":"x"}]}`)
 	up := providers.Upstream{Provider: "openai", BaseURL: "http://" + addr + "/v1", Model: "m", APIKey: "k"}
 	_, err = openai.Adapter{}.Send(context.Background(), nil, up, req)
 	if err == nil || !providers.Retryable(err) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,10 @@ type BatchWriter func(ctx context.Context, batch []*AppendRequest) error
 // GroupCommitter lets concurrent appends share one transaction: one writer
 // goroutine takes whatever requests are waiting, up to MaxBatch events, and
 // writes them together. While it writes, the next batch gathers.
+//
+// A lone caller (the last batch held one append and nobody is waiting)
+// writes its append itself: handing it to the writer goroutine and back
+// would cost two goroutine wake-ups for nothing to share.
 type GroupCommitter struct {
 	write    BatchWriter
 	maxBatch int
@@ -33,6 +38,9 @@ type GroupCommitter struct {
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	once     sync.Once
+	wmu      sync.Mutex  // held while a batch is written, by the goroutine or a lone caller
+	closed   bool        // under wmu: no more writes
+	lone     atomic.Bool // the last batch had one append
 	// OnBatch, when set, is called after each batch with its size in events.
 	OnBatch func(requests, events int)
 	// Linger is how long a batch smaller than the previous one waits for the
@@ -60,6 +68,14 @@ func (g *GroupCommitter) Append(ctx context.Context, stream string, expected Exp
 		return AppendResult{}, ErrClosed
 	default:
 	}
+	if g.lone.Load() && len(g.in) == 0 && g.wmu.TryLock() {
+		if !g.closed && len(g.in) == 0 {
+			g.flush([]*AppendRequest{r})
+			g.wmu.Unlock()
+			return r.Result, r.Err
+		}
+		g.wmu.Unlock()
+	}
 	select {
 	case g.in <- r:
 	case <-g.stop:
@@ -73,10 +89,14 @@ func (g *GroupCommitter) Append(ctx context.Context, stream string, expected Exp
 	return r.Result, r.Err
 }
 
-// Close writes what is queued and stops the writer.
+// Close writes what is queued and stops the writer; a lone caller's write
+// in progress finishes first.
 func (g *GroupCommitter) Close() {
 	g.once.Do(func() { close(g.stop) })
 	g.wg.Wait()
+	g.wmu.Lock()
+	g.closed = true
+	g.wmu.Unlock()
 }
 
 func (g *GroupCommitter) loop() {
@@ -94,7 +114,9 @@ func (g *GroupCommitter) loop() {
 				select {
 				case r := <-g.in:
 					batch = append(batch[:0], r)
+					g.wmu.Lock()
 					g.flush(batch)
+					g.wmu.Unlock()
 				default:
 					return
 				}
@@ -137,11 +159,15 @@ func (g *GroupCommitter) loop() {
 			}
 		}
 		lastBatch = len(batch)
+		g.wmu.Lock()
 		g.flush(batch)
+		g.wmu.Unlock()
 	}
 }
 
+// flush writes one batch; the caller holds wmu.
 func (g *GroupCommitter) flush(batch []*AppendRequest) {
+	g.lone.Store(len(batch) == 1)
 	err := g.write(context.Background(), batch)
 	events := 0
 	for _, r := range batch {

@@ -189,6 +189,15 @@ func (r *Runner) run(ctx context.Context, follow bool) error {
 				return fmt.Errorf("projections: catch-up interrupted: %w", context.Cause(ctx))
 			}
 		}
+		// Caught up: what a projection buffers is written now, with its
+		// checkpoint, rather than on its own schedule.
+		for _, p := range r.ps {
+			if f, ok := p.(interface{ Flush(context.Context) error }); ok {
+				if err := f.Flush(context.WithoutCancel(ctx)); err != nil {
+					return fmt.Errorf("projections: %s: %w", p.Name(), err)
+				}
+			}
+		}
 	}
 	return nil
 }

@@ -331,3 +331,47 @@ func TestNewRunnerValidates(t *testing.T) {
 		t.Error("no projections accepted")
 	}
 }
+
+// Live, the usage model writes its buffer on its own within liveDelay, with
+// no read asking for it, and Close writes what is left.
+func TestUsageLiveWritesOnItsOwn(t *testing.T) {
+	s := openSQLite(t)
+	u := openUsageDB(t)
+	l := newLedger()
+	r, _ := NewRunner(s, nil, u)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	history(t, s, l, 3, 1, 20)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cp, err := u.Checkpoint(context.Background()) // the stored checkpoint: no flush
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp == l.last {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stored checkpoint %s, last appended %s: the live buffer was never written", cp, l.last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+
+	// Events applied after that stay buffered until Close writes them.
+	g := &gen{t: t, store: s, l: l, rnd: newRand(3), base: time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)}
+	g.request("acct-001", "after-stop", g.base)
+	all, _ := s.ReadAll(context.Background(), eventstore.Start, 0)
+	if err := u.Apply(context.Background(), decodeBatch(all[len(all)-1:])); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cp, _ := u.Checkpoint(context.Background())
+	if cp != all[len(all)-1].Position {
+		t.Fatalf("after Close the stored checkpoint is %s, want %s", cp, all[len(all)-1].Position)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/shopspring/decimal"
@@ -89,6 +90,7 @@ type Usage struct {
 	stmts    map[string]*sql.Stmt // prepared once, by SQL text
 	cacheAt  eventstore.Position
 	complete bool
+	timer    *time.Timer // armed while live events wait for their write
 }
 
 // maxCachedRows bounds the cache; past it the cache restarts empty.
@@ -205,10 +207,12 @@ type usageKey struct {
 	account, period, model string
 }
 
-// Apply implements Projection. While the runner is catching up (full
-// batches), events are buffered and written in large transactions; a short
-// batch (caught up), a full buffer or a read writes them out. A crash loses
-// only the buffer, and the stored checkpoint brings those events back.
+// Apply implements Projection. Events are buffered and written in large
+// transactions: while the runner is catching up (full batches) until the
+// buffer is full, and live for at most liveDelay, so a busy gateway writes
+// this finance model a few times a second rather than once per request.
+// A read writes the buffer out first, so readers never see it lag. A crash
+// loses only the buffer, and the stored checkpoint brings those events back.
 func (u *Usage) Apply(ctx context.Context, batch []Event) error {
 	if len(batch) == 0 {
 		return nil
@@ -228,6 +232,10 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) error {
 	if len(batch) >= catchUpBatch && len(u.pending) < flushEvery {
 		return nil
 	}
+	if len(u.pending) < liveMax {
+		u.flushLater()
+		return nil
+	}
 	return u.flushLocked(ctx)
 }
 
@@ -235,7 +243,37 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) error {
 const (
 	catchUpBatch = 1000
 	flushEvery   = 200_000
+	liveMax      = 2000
+	liveDelay    = 250 * time.Millisecond
 )
+
+// flushLater arms the live write if it is not armed; a failed write tries
+// again after the same delay (and every read tries too).
+func (u *Usage) flushLater() {
+	if u.timer != nil {
+		return
+	}
+	u.timer = time.AfterFunc(liveDelay, func() {
+		u.mu.Lock()
+		defer u.mu.Unlock()
+		u.timer = nil
+		if err := u.flushLocked(context.Background()); err != nil {
+			u.flushLater()
+		}
+	})
+}
+
+// Close writes what is buffered and stops the live write. Apply after Close
+// buffers again; call it once the runner has stopped.
+func (u *Usage) Close() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.timer != nil {
+		u.timer.Stop()
+		u.timer = nil
+	}
+	return u.flushLocked(context.Background())
+}
 
 // Flush writes buffered events now.
 func (u *Usage) Flush(ctx context.Context) error {

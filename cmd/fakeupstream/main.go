@@ -1,6 +1,10 @@
 // Command fakeupstream is a zero-latency model provider for load tests and
 // the quick start: it speaks OpenAI's, Anthropic's or Gemini's real wire
 // format and answers every request with a scripted reply.
+//
+// With -forward URL it is instead a bare pass-through proxy (the standard
+// library's httputil.ReverseProxy) to URL: the load test measures it to show
+// what any Go HTTP hop costs on the machine, before a gateway does any work.
 package main
 
 import (
@@ -9,6 +13,8 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"time"
 
@@ -23,17 +29,32 @@ func main() {
 	prompt := flag.Int("prompt-tokens", 10, "prompt tokens reported")
 	completion := flag.Int("completion-tokens", 16, "completion tokens reported")
 	delay := flag.Duration("delay", 0, "wait before answering")
+	forward := flag.String("forward", "", "instead of answering, pass every request through to this base URL unchanged")
 	flag.Parse()
 
-	f := providertest.NewFake(*kind, providertest.Script{
+	var h http.Handler = providertest.NewFake(*kind, providertest.Script{
 		Text: *text, Chunks: *chunks, Delay: *delay,
 		Usage: providertest.Usage{Prompt: *prompt, Completion: *completion},
 	}, false)
+	if *forward != "" {
+		u, err := url.Parse(*forward)
+		if err != nil {
+			log.Fatal(err)
+		}
+		rp := httputil.NewSingleHostReverseProxy(u)
+		rp.FlushInterval = -1 // relay stream chunks as they come
+		rp.Transport = &http.Transport{MaxIdleConnsPerHost: 256, ForceAttemptHTTP2: true}
+		h = rp
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Fprintf(os.Stderr, "fake %s upstream on http://%s (base URL for the catalog: http://%s/v1)\n", *kind, ln.Addr(), ln.Addr())
-	srv := &http.Server{Handler: f, ReadHeaderTimeout: 10 * time.Second}
+	if *forward != "" {
+		fmt.Fprintf(os.Stderr, "pass-through proxy on http://%s to %s\n", ln.Addr(), *forward)
+	} else {
+		fmt.Fprintf(os.Stderr, "fake %s upstream on http://%s (base URL for the catalog: http://%s/v1)\n", *kind, ln.Addr(), ln.Addr())
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	log.Fatal(srv.Serve(ln))
 }

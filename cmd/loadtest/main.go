@@ -4,6 +4,9 @@
 // for unary and streaming requests runs a fixed-duration closed-loop attack
 // straight at the fake and then through the gateway, and prints req/s,
 // latency percentiles, the overhead and the gateway's CPU per request.
+// A bare pass-through proxy (fakeupstream -forward, the standard library's
+// ReverseProxy) is measured the same way: the floor of one Go HTTP hop on
+// this machine, against which the gateway's own work can be read.
 // Every request through the gateway is billed durably (SQLite,
 // synchronous=FULL); at the end the store is opened and the usage events
 // are counted against the successful requests.
@@ -34,13 +37,14 @@ func main() {
 	levels := flag.String("concurrency", "1,16,64", "client counts, comma-separated")
 	chunks := flag.Int("chunks", 16, "content chunks per streamed reply")
 	keep := flag.Bool("keep", false, "keep the temporary directory (binaries, data, logs)")
+	profiles := flag.String("profile", "", "directory to write the gateway's CPU profile of each measured attack to (MODE-CLIENTS.pprof)")
 	flag.Parse()
-	if err := runAll(*repo, *duration, *warmup, *levels, *chunks, *keep); err != nil {
+	if err := runAll(*repo, *duration, *warmup, *levels, *chunks, *keep, *profiles); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep bool) error {
+func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep bool, profiles string) error {
 	tmp, err := os.MkdirTemp("", "routefree-loadtest-")
 	if err != nil {
 		return err
@@ -67,6 +71,15 @@ func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep 
 	}
 	defer fake.stop()
 	if err := waitTCP(fakeAddr, 10*time.Second); err != nil {
+		return err
+	}
+	proxyAddr, _ := freeAddr()
+	proxy, err := start(fakeBin, nil, filepath.Join(tmp, "proxy.log"), "-listen", proxyAddr, "-forward", "http://"+fakeAddr)
+	if err != nil {
+		return err
+	}
+	defer proxy.stop()
+	if err := waitTCP(proxyAddr, 10*time.Second); err != nil {
 		return err
 	}
 
@@ -101,7 +114,16 @@ func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep 
 		"--method", "adjustment", "--reference", "loadtest"); err != nil {
 		return err
 	}
-	gw, err = start(gwBin, env, filepath.Join(tmp, "gateway.log"), append(serveArgs, "--log-level", "warn")...)
+	serveArgs = append(serveArgs, "--log-level", "warn")
+	debugAddr := ""
+	if profiles != "" {
+		if err := os.MkdirAll(profiles, 0o755); err != nil {
+			return err
+		}
+		debugAddr, _ = freeAddr()
+		serveArgs = append(serveArgs, "--debug-listen", debugAddr)
+	}
+	gw, err = start(gwBin, env, filepath.Join(tmp, "gateway.log"), serveArgs...)
 	if err != nil {
 		return err
 	}
@@ -112,11 +134,14 @@ func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep 
 	pid := gw.cmd.Process.Pid
 
 	direct := "http://" + fakeAddr + "/v1/chat/completions"
+	bare := "http://" + proxyAddr + "/v1/chat/completions"
 	through := "http://" + gwAddr + "/api/v1/chat/completions"
 	prompt := `"messages":[{"role":"user","content":"Say hello to the load test, please."}]`
 	fmt.Printf("RouteFree load test: %s per attack (+%s warm-up), fake upstream with %d chunks, GOMAXPROCS of the gateway = all cores\n\n", d, warm, chunks)
-	const row = "%-6s %7s %12s %13s %6s %11s %11s %12s %12s %13s %13s %9s %7s\n"
-	fmt.Printf(row, "mode", "clients", "req/s direct", "req/s gateway", "ratio", "p50 direct", "p99 direct", "p50 gateway", "p99 gateway", "overhead p50", "overhead p99", "CPU/req", "ok")
+	fmt.Printf("overheads are p50 and p99 latency minus the direct ones; CPU/req is the process's user+system time per request\n\n")
+	const row = "%-6s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %12s %12s %12s %7s\n"
+	fmt.Printf(row, "mode", "clients", "req/s direct", "req/s proxy", "req/s gateway", "ratio", "p50 direct", "p99 direct",
+		"proxy +p50", "proxy +p99", "proxy CPU", "gateway +p50", "gateway +p99", "gateway CPU", "ok")
 	var billedWant uint64
 	for _, stream := range []bool{false, true} {
 		mode, extra := "unary", ""
@@ -132,23 +157,43 @@ func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep 
 			}
 			attack(direct, "x", bodyDirect, n, warm)
 			dr := attack(direct, "x", bodyDirect, n, d)
+			attack(bare, "x", bodyDirect, n, warm)
+			pr, pcpu, err := measured(proxy.cmd.Process.Pid, func() result { return attack(bare, "x", bodyDirect, n, d) })
+			if err != nil {
+				return err
+			}
 			w := attack(through, key, bodyGW, n, warm)
 			billedWant += uint64(w.success*float64(w.requests) + 0.5)
 			before, err := cpuTime(pid)
 			if err != nil {
 				return err
 			}
+			var prof <-chan error
+			if debugAddr != "" {
+				prof = profile(debugAddr, d, filepath.Join(profiles, fmt.Sprintf("%s-%d.pprof", mode, n)))
+			}
 			gr := attack(through, key, bodyGW, n, d)
 			after, _ := cpuTime(pid)
+			if prof != nil {
+				if err := <-prof; err != nil {
+					return fmt.Errorf("profiling the gateway: %w", err)
+				}
+			}
 			billedWant += uint64(gr.success*float64(gr.requests) + 0.5)
 			cpu := time.Duration(0)
 			if gr.requests > 0 {
 				cpu = (after - before) / time.Duration(gr.requests)
 			}
-			fmt.Printf(row, mode, strconv.Itoa(n), fmt.Sprintf("%.0f", dr.rps), fmt.Sprintf("%.0f", gr.rps), fmt.Sprintf("%.0f%%", 100*gr.rps/max(dr.rps, 1)),
-				us(dr.p50), us(dr.p99), us(gr.p50), us(gr.p99), us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(cpu), fmt.Sprintf("%.1f%%", 100*gr.success))
-			for _, e := range append(dr.errors, gr.errors...) {
-				fmt.Fprintln(os.Stderr, "  error:", e)
+			fmt.Printf(row, mode, strconv.Itoa(n), fmt.Sprintf("%.0f", dr.rps), fmt.Sprintf("%.0f", pr.rps), fmt.Sprintf("%.0f", gr.rps),
+				fmt.Sprintf("%.0f%%", 100*gr.rps/max(dr.rps, 1)), us(dr.p50), us(dr.p99),
+				us(pr.p50-dr.p50), us(pr.p99-dr.p99), us(pcpu), us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(cpu), fmt.Sprintf("%.1f%%", 100*gr.success))
+			for _, t := range []struct {
+				name string
+				r    result
+			}{{"direct", dr}, {"proxy", pr}, {"gateway", gr}} {
+				for _, e := range t.r.errors {
+					fmt.Fprintf(os.Stderr, "  %s error: %s\n", t.name, e)
+				}
 			}
 		}
 	}

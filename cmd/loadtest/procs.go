@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -159,4 +160,46 @@ func cpuTime(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("bad /proc stat: %q", s)
 	}
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// profile takes a CPU profile of the gateway for d through its debug
+// listener and writes it to path; the channel reports when it is written.
+func profile(debugAddr string, d time.Duration, path string) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		secs := max(1, int(d.Round(time.Second)/time.Second))
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs))
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			done <- fmt.Errorf("profile: %s", resp.Status)
+			return
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = io.Copy(f, resp.Body)
+		done <- errors.Join(err, f.Close())
+	}()
+	return done
+}
+
+// measured runs an attack and returns it with the CPU time process pid
+// spent per request meanwhile.
+func measured(pid int, attack func() result) (result, time.Duration, error) {
+	before, err := cpuTime(pid)
+	if err != nil {
+		return result{}, 0, err
+	}
+	r := attack()
+	after, err := cpuTime(pid)
+	if err != nil || r.requests == 0 {
+		return r, 0, err
+	}
+	return r, (after - before) / time.Duration(r.requests), nil
 }

@@ -45,6 +45,7 @@ type Config struct {
 	BootstrapDemo    bool
 	DemoCredit       string
 	LogLevel         string
+	DebugListen      string
 
 	InvoiceFont   string
 	InvoiceAESKey string
@@ -91,6 +92,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&c.BootstrapDemo, "bootstrap-demo", false, "on an empty store, open a demo account with credit and print its key")
 	fs.StringVar(&c.DemoCredit, "demo-credit", "1000", "NTD credit of the demo account")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.DebugListen, "debug-listen", "", "host:port serving Go's profiler (/debug/pprof/) on its own listener; empty serves none. Keep it on loopback")
 	fs.StringVar(&c.InvoiceFont, "invoice-font", "", "TrueType font for invoice PDFs; empty uses the embedded font")
 	fs.StringVar(&c.InvoiceAESKey, "invoice-aes-key", "", "hex AES key for the e-invoice QR verification field")
 

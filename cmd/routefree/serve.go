@@ -135,6 +135,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
 	}
+	in.closers = append(in.closers, usage.Close) // after the runner, before the database
 	in.models = projections.NewModels(usage)
 	in.views = console.NewViews()
 	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views)...); err != nil {
@@ -261,6 +262,14 @@ func (in *instance) serve(ctx context.Context, h http.Handler, stdout io.Writer)
 	fmt.Fprintf(stdout, "RouteFree gateway on http://%s/api/v1\n", ln.Addr())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if in.cfg.DebugListen != "" {
+		stopDebug, err := serveDebug(in.cfg.DebugListen, in.log)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		defer stopDebug()
+	}
 
 	select {
 	case err := <-serveErr:

@@ -43,6 +43,7 @@ type Stats struct {
 	Batches          uint64 // committed transactions
 	Events           uint64 // events inserted
 	MaxBatchRequests int    // most appends that shared one transaction
+	MemoryReads      uint64 // ReadAll calls served from the latest events in memory
 }
 
 // Store is the SQLite event store. It implements eventstore.Store.
@@ -52,21 +53,25 @@ type Store struct {
 	gc     *eventstore.GroupCommitter
 	notify *eventstore.Notifier
 	wr     *writer
+	tail   *tail // the latest committed events, for live readers
 	opts   Options
 	slow   atomic.Pointer[func()]
 
 	closeOnce sync.Once
 	closeErr  error
 
-	batches, events atomic.Uint64
-	maxRequests     atomic.Int64
+	batches, events, memoryReads atomic.Uint64
+	maxRequests                  atomic.Int64
 
 	// Prepared once: projections poll ReadAll after every commit, and
 	// parsing the SQL each time was a measurable share of the CPU.
 	readAll, readStream, readByID *sql.Stmt
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store        = (*Store)(nil)
+	_ eventstore.StoredReader = (*Store)(nil)
+)
 
 // Open opens (creating if needed) the event store in the file at path.
 func Open(path string, opts Options) (*Store, error) {
@@ -94,7 +99,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
-	s := &Store{w: w, r: r, notify: eventstore.NewNotifier(), opts: opts}
+	s := &Store{w: w, r: r, notify: eventstore.NewNotifier(), tail: newTail(), opts: opts}
 	s.wr, err = newWriter(ctx, w)
 	if err != nil {
 		r.Close()
@@ -122,7 +127,7 @@ func (s *Store) DB() *sql.DB { return s.r }
 
 // Stats reports the group commits since Open.
 func (s *Store) Stats() Stats {
-	return Stats{Batches: s.batches.Load(), Events: s.events.Load(), MaxBatchRequests: int(s.maxRequests.Load())}
+	return Stats{Batches: s.batches.Load(), Events: s.events.Load(), MaxBatchRequests: int(s.maxRequests.Load()), MemoryReads: s.memoryReads.Load()}
 }
 
 // SetCommitDelay makes every write transaction wait d before COMMIT (0 turns
@@ -160,8 +165,18 @@ const selectEvents = `SELECT ` + eventColumns + ` FROM events `
 
 // ReadAll returns up to max events after from in global order (max <= 0:
 // all). Every row it can see is committed, and rows commit in position
-// order, so nothing can later appear before the last one returned.
+// order, so nothing can later appear before the last one returned. Reads
+// close behind the writer come from memory.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	if evs, ok := s.tail.read(from.Commit, max); ok {
+		s.memoryReads.Add(1)
+		return evs, nil
+	}
+	return s.ReadAllStored(ctx, from, max)
+}
+
+// ReadAllStored is ReadAll from the file alone (eventstore.StoredReader).
+func (s *Store) ReadAllStored(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
 	rows, err := s.readAll.QueryContext(ctx, int64(from.Commit), limit(max))
 	if err != nil {
 		return nil, err

@@ -56,7 +56,8 @@ type writer struct {
 	seen    map[uuid.UUID]stored
 	args    []any // values of the rows waiting to be inserted
 	rows    int
-	ids     []any // IDs waiting to be looked up
+	ids     []any                      // IDs waiting to be looked up
+	added   []eventstore.RecordedEvent // this batch's events, for the tail
 }
 
 func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
@@ -159,6 +160,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*eventstore.AppendRequest,
 			w.heads[stream] = h.version
 		}
 	}
+	s.tail.add(w.added)
 	s.batches.Add(1)
 	s.events.Add(uint64(inserted))
 	if n := int64(len(batch)); n > s.maxRequests.Load() {
@@ -225,6 +227,8 @@ func (w *writer) lookup(ctx context.Context, ids []any) error {
 func (w *writer) apply(ctx context.Context, batch []*eventstore.AppendRequest, looked bool) (tip []byte, last uint64, inserted int, err error) {
 	tip, last = w.tip, w.last
 	w.args, w.rows = w.args[:0], 0
+	clear(w.added)
+	w.added = w.added[:0]
 	for _, r := range batch {
 		h, err := w.head(ctx, r.Stream)
 		if err != nil {
@@ -257,11 +261,12 @@ func (w *writer) apply(ctx context.Context, batch []*eventstore.AppendRequest, l
 			}
 			h.exists = true
 			last++
-			rec := eventstore.RecordedEvent{EventData: *e, Stream: r.Stream, Version: h.version, PrevHash: tip}
+			rec := eventstore.RecordedEvent{EventData: *e, Stream: r.Stream, Version: h.version, Position: pos(last), PrevHash: tip}
 			rec.Hash = eventstore.ChainHash(tip, &rec)
 			if err := w.addRow(ctx, last, &rec); err != nil {
 				return nil, 0, 0, err
 			}
+			w.added = append(w.added, cached(rec))
 			w.seen[e.ID] = stored{stream: r.Stream, version: h.version, position: last}
 			tip = rec.Hash
 			inserted++

@@ -1,10 +1,12 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/google/uuid"
+	// The same encoding as encoding/json at a fraction of its reflection
+	// cost: every billed request is encoded once and decoded by each reader.
+	json "github.com/segmentio/encoding/json"
 )
 
 // namespace for deterministic event IDs (UUIDv5), so that a retried append of

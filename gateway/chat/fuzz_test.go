@@ -14,6 +14,8 @@ func FuzzParse(f *testing.F) {
 		`{"model":"m","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"a","type":"function","function":{"name":"f","arguments":"{}"}}]}]}`,
 		`{"model":"m","messages":[{"role":"user","content":"x"}],"tool_choice":"auto","stop":"s","models":["a"]}`,
 		`{"model":1}`, `[]`, `null`, `{`, `{"model":"m","messages":[{"role":"user","content":5}]}`,
+		`{"model":"m","messages":[{"role":"user","content":"x"}],"reasoning_effort":null,"reasoning":{"effort":"high","max_tokens":2000,"exclude":true}}`,
+		`{"model":"m","messages":[{"role":"user","content":"x"}],"reasoning_effort":"low","reasoning":{"enabled":false}}`,
 	} {
 		f.Add([]byte(s))
 	}

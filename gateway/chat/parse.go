@@ -41,7 +41,9 @@ func isOwnOption(k string) bool {
 // not reuse body's memory while the Request lives); only known fields are
 // decoded further, so unknown ones cost nothing more.
 func Parse(body []byte) (*Request, error) {
-	var top map[string]RawJSON
+	// Sized for a typical request: left nil, the decoder makes room for 64
+	// fields (5 KB on every request).
+	top := make(map[string]RawJSON, 12)
 	if err := parseTop(body, &top); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
@@ -53,6 +55,7 @@ func Parse(body []byte) (*Request, error) {
 		return nil, invalid("", "request body must be a JSON object")
 	}
 	r := &Request{raw: top}
+	var effortRaw, reasoningRaw RawJSON
 	for k, v := range top {
 		var err error
 		switch k {
@@ -91,6 +94,10 @@ func Parse(body []byte) (*Request, error) {
 			err = fastjson.Unmarshal(v, &r.Stream)
 		case "stream_options":
 			err = fastjson.Unmarshal(v, &r.StreamOptions)
+		case "reasoning":
+			// Translated for every upstream kind, never sent as is.
+			reasoningRaw = v
+			delete(top, k)
 		default:
 			if isOwnOption(k) {
 				if r.Options == nil {
@@ -99,6 +106,9 @@ func Parse(body []byte) (*Request, error) {
 				r.Options[k] = v
 				delete(top, k)
 				continue
+			}
+			if k == "reasoning_effort" {
+				effortRaw = v
 			}
 			if r.Extra == nil {
 				r.Extra = make(map[string]RawJSON, 4)
@@ -109,6 +119,11 @@ func Parse(body []byte) (*Request, error) {
 			return nil, fieldError(k, v, err)
 		}
 	}
+	reasoning, err := parseReasoning(effortRaw, reasoningRaw)
+	if err != nil {
+		return nil, err
+	}
+	r.Reasoning = reasoning
 	if err := r.validate(); err != nil {
 		return nil, err
 	}

@@ -30,8 +30,15 @@ type Request struct {
 	Stream              bool            `json:"stream,omitempty"`
 	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
 
+	// Reasoning merges reasoning_effort and OpenRouter's reasoning object;
+	// nil when the client asked nothing about reasoning. Adapters for
+	// Anthropic and Gemini map it to thinking budgets.
+	Reasoning *Reasoning `json:"-"`
+
 	// Extra holds top-level fields RouteFree does not model (logprobs,
 	// reasoning_effort, metadata…), re-emitted for OpenAI-shaped upstreams.
+	// reasoning_effort stays here as sent; the reasoning object does not
+	// (OpenAI rejects it) and reaches them as reasoning_effort instead.
 	Extra map[string]RawJSON `json:"-"`
 	// Options holds RouteFree's own request options (provider, models,
 	// route, transforms, usage), which never reach an upstream.

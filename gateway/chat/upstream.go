@@ -21,17 +21,27 @@ func (r *Request) OpenAIBody(model string) ([]byte, error) {
 	for k, v := range fields {
 		size += len(k) + len(v) + 4
 	}
+	// The reasoning object's effort goes out as reasoning_effort unless the
+	// client sent a reasoning_effort of its own (equal, as Parse checked).
+	effort := ""
+	if rs := r.Reasoning; rs != nil && !given(fields["reasoning_effort"]) {
+		effort = rs.Effort
+	}
 	b := make([]byte, 0, size)
 	b = append(b, `{"model":`...)
 	b = AppendString(b, model)
 	for k, v := range fields {
-		if k == "model" || k == "stream_options" {
+		if k == "model" || k == "stream_options" || (k == "reasoning_effort" && effort != "") {
 			continue
 		}
 		b = append(b, ',')
 		b = AppendString(b, k)
 		b = append(b, ':')
 		b = append(b, v...)
+	}
+	if effort != "" {
+		b = append(b, `,"reasoning_effort":`...)
+		b = AppendString(b, effort)
 	}
 	if r.Stream {
 		so, err := forceIncludeUsage(fields["stream_options"])

@@ -291,6 +291,10 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 	}
 	var tried []map[string]any
 	timeouts := 0 // attempts that ended by a timeout: all of them → 504
+	// A request an adapter cannot translate (a feature its provider lacks, a
+	// reasoning budget that does not fit) is the client's to fix: the next
+	// upstream may take it, and if none does the answer is a 400.
+	var invalid *chat.ValidationError
 	for i, t := range targets {
 		now := k.s.cfg.Now()
 		if !t.Breaker.Allow(now) {
@@ -314,6 +318,14 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 		if ctx.Err() != nil { // the client left: nothing to fail over for
 			return nil, nil, apiErr(499, "client_closed", "client closed the request", nil)
 		}
+		var ve *chat.ValidationError
+		if errors.As(err, &ve) {
+			if invalid == nil {
+				invalid = ve
+			}
+			tried = append(tried, map[string]any{"provider": t.Provider, "error": "invalid_request"})
+			continue
+		}
 		status, reason := upstreamFailure(err)
 		if reason == "timeout" {
 			timeouts++
@@ -328,6 +340,13 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 				map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried})
 		}
 		t.Breaker.Failure(now)
+	}
+	if invalid != nil {
+		md := map[string]any{"model": k.model.ID, "attempts": tried}
+		if invalid.Param != "" {
+			md["param"] = invalid.Param
+		}
+		return nil, nil, apiErr(http.StatusBadRequest, "invalid_request", invalid.Error(), md)
 	}
 	ae := apiErr(http.StatusServiceUnavailable, "upstreams_failed",
 		fmt.Sprintf("every upstream for %s failed or is cooling down; try again shortly", k.model.ID),

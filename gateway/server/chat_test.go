@@ -259,3 +259,48 @@ func TestGenerationOutOfTheRecentIndexIsReadFromTheStore(t *testing.T) {
 		t.Fatal("an unknown request must not be found")
 	}
 }
+
+// A request its upstream's provider cannot take (a reasoning budget that
+// does not fit under max_tokens, n > 1 for Anthropic) is the client's to
+// fix: a 400 naming the parameter, nothing sent upstream, nothing held, a
+// rejected request on record. An upstream further down the list that can
+// take it answers instead.
+func TestUntranslatableRequestIs400(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/anthropic": {{fake: "anthropic", kind: "anthropic"}},
+		"test/mixed":     {{fake: "anthropic", kind: "anthropic"}, {fake: "openai", kind: "openai"}},
+	}})
+	for _, c := range []struct{ body, param string }{
+		{`{"model":"test/anthropic","max_tokens":500,"reasoning_effort":"high","messages":[{"role":"user","content":"hi"}]}`, "max_tokens"},
+		{`{"model":"test/anthropic","n":2,"messages":[{"role":"user","content":"hi"}]}`, ""},
+	} {
+		resp, body := h.post(c.body)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("status %d, want 400: %s", resp.StatusCode, body)
+		}
+		e := decodeError(t, body)
+		if e.Error.Code != 400 || e.Error.Metadata["upstream_status"] != nil {
+			t.Fatalf("error body %s", body)
+		}
+		if got, _ := e.Error.Metadata["param"].(string); got != c.param {
+			t.Fatalf("param %q, want %q: %s", got, c.param, body)
+		}
+	}
+	if n := len(h.fakes["anthropic"].Received()); n != 0 {
+		t.Fatalf("the anthropic upstream received %d requests", n)
+	}
+	h.heldIsZero()
+	for _, f := range h.waitFailed(2) {
+		if f.Status != 400 || f.Outcome != domain.OutcomeRejected {
+			t.Fatalf("recorded %d %s, want 400 %s", f.Status, f.Outcome, domain.OutcomeRejected)
+		}
+	}
+	// With an OpenAI upstream behind it, the same request is answered there.
+	resp, body := h.post(`{"model":"test/mixed","n":2,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d, want 200 from the second upstream: %s", resp.StatusCode, body)
+	}
+	if n := len(h.fakes["openai"].Received()); n != 1 {
+		t.Fatalf("the openai upstream received %d requests, want 1", n)
+	}
+}

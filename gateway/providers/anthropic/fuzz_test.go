@@ -13,12 +13,17 @@ func FuzzAnthropicTranslate(f *testing.F) {
 	f.Add([]byte(toolsBody[:len(toolsBody)-3] + "}"))
 	f.Add([]byte(`{"model":"a","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"data:image/png;base64,AA=="}},{"type":"file","file":{"file_data":"data:text/plain;base64,aGk="}}]},{"role":"assistant","content":"  "}],"response_format":{"type":"json_schema","json_schema":{"name":"n","schema":{"type":"object"}}}}`))
 	f.Add([]byte(`{"model":"a","messages":[{"role":"tool","tool_call_id":"x","content":""},{"role":"assistant","tool_calls":[{"id":"i","type":"function","function":{"name":"f","arguments":"[1"}}]}]}`))
+	f.Add([]byte(`{"model":"a","messages":[{"role":"user","content":"x"}],"max_tokens":3000,"temperature":0.5,"top_p":0.1,"reasoning":{"effort":"high","max_tokens":2000}}`))
+	f.Add([]byte(`{"model":"a","messages":[{"role":"user","content":"x"}],"max_tokens":1000,"reasoning_effort":"low"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, err := chat.Parse(body)
 		if err != nil {
 			return
 		}
 		out, _, err := translate(req, "m")
+		if err == nil && out.Thinking != nil && (out.Thinking.BudgetTokens < MinThinkingBudget || out.Thinking.BudgetTokens >= out.MaxTokens || out.Temperature != nil) {
+			t.Fatalf("thinking %+v with max_tokens %d, temperature %v", out.Thinking, out.MaxTokens, out.Temperature)
+		}
 		if err != nil {
 			return
 		}

@@ -22,6 +22,13 @@ type request struct {
 	StopSequences []string    `json:"stop_sequences,omitempty"`
 	Stream        bool        `json:"stream,omitempty"`
 	Metadata      *metadata   `json:"metadata,omitempty"`
+	Thinking      *thinking   `json:"thinking,omitempty"`
+}
+
+// thinking turns on extended thinking with a token budget.
+type thinking struct {
+	Type         string `json:"type"` // "enabled"
+	BudgetTokens int    `json:"budget_tokens"`
 }
 
 type metadata struct {
@@ -118,6 +125,9 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		case "json_object":
 			out.System = append(out.System, block{Type: "text", Text: "Respond only with a valid JSON object, with no other text."})
 		}
+	}
+	if err := out.applyThinking(req, model); err != nil {
+		return nil, "", err
 	}
 	return out, jsonTool, nil
 }

@@ -14,12 +14,19 @@ func FuzzGeminiTranslate(f *testing.F) {
 		`{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},{"role":"tool","tool_call_id":"c","content":"{\"a\":1}"}],` +
 		`"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"a":{"type":["integer","null"],"const":1}},"anyOf":[{"type":"object"}]}}}],"tool_choice":"none",` +
 		`"response_format":{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"array","items":{"type":"string"}}}}}`))
+	f.Add([]byte(`{"model":"g","messages":[{"role":"user","content":"x"}],"max_tokens":100,"reasoning":{"effort":"high","max_tokens":99999}}`))
+	f.Add([]byte(`{"model":"g","messages":[{"role":"user","content":"x"}],"reasoning_effort":"none"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, err := chat.Parse(body)
 		if err != nil {
 			return
 		}
-		out, err := translate(req)
+		out, err := translate(req, "gemini-2.5-pro")
+		if err == nil && out.GenerationConfig != nil && out.GenerationConfig.ThinkingConfig != nil {
+			if b := out.GenerationConfig.ThinkingConfig.ThinkingBudget; b < 128 || b > 32768 {
+				t.Fatalf("thinkingBudget %d outside 2.5 Pro's range", b)
+			}
+		}
 		if err != nil {
 			return
 		}

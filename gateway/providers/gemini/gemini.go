@@ -23,7 +23,7 @@ type Adapter struct{}
 
 // Send translates the request, calls the model and translates back.
 func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req *chat.Request) (*core.Result, error) {
-	gr, err := translate(req)
+	gr, err := translate(req, up.Model)
 	if err != nil {
 		return nil, err
 	}

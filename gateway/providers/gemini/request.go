@@ -81,10 +81,17 @@ type genConfig struct {
 	Seed             *int64          `json:"seed,omitempty"`
 	ResponseMimeType string          `json:"responseMimeType,omitempty"`
 	ResponseSchema   json.RawMessage `json:"responseSchema,omitempty"`
+	ThinkingConfig   *thinkingConfig `json:"thinkingConfig,omitempty"`
 }
 
-// translate builds the generateContent request.
-func translate(req *chat.Request) (*request, error) {
+type thinkingConfig struct {
+	ThinkingBudget  int  `json:"thinkingBudget"`
+	IncludeThoughts bool `json:"includeThoughts"`
+}
+
+// translate builds the generateContent request for model, the upstream's
+// model name.
+func translate(req *chat.Request, model string) (*request, error) {
 	out := &request{}
 	names := map[string]string{} // tool_call_id → function name, for functionResponse
 	for i := range req.Messages {
@@ -117,8 +124,9 @@ func translate(req *chat.Request) (*request, error) {
 			g.ResponseSchema = sanitizeSchema(rf.JSONSchema.Schema)
 		}
 	}
+	g.ThinkingConfig = mapThinking(req, model)
 	if g.Temperature != nil || g.TopP != nil || g.MaxOutputTokens != nil || g.StopSequences != nil ||
-		g.CandidateCount != nil || g.Seed != nil || g.ResponseMimeType != "" {
+		g.CandidateCount != nil || g.Seed != nil || g.ResponseMimeType != "" || g.ThinkingConfig != nil {
 		out.GenerationConfig = &g
 	}
 	return out, nil

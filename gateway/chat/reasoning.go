@@ -1,0 +1,122 @@
+package chat
+
+import (
+	"math"
+
+	fastjson "github.com/segmentio/encoding/json"
+)
+
+// Reasoning efforts, as OpenAI's reasoning_effort and OpenRouter's
+// reasoning.effort spell them.
+const (
+	EffortNone    = "none"
+	EffortMinimal = "minimal"
+	EffortLow     = "low"
+	EffortMedium  = "medium"
+	EffortHigh    = "high"
+	EffortXHigh   = "xhigh"
+)
+
+// Reasoning is how much the client wants the model to think before it
+// answers: OpenAI's reasoning_effort and OpenRouter's reasoning object,
+// merged. Request.Reasoning is nil when the client asked nothing.
+type Reasoning struct {
+	Effort    string // an Effort value, or "" when only a budget or a switch was given
+	MaxTokens *int   // reasoning.max_tokens: an explicit thinking budget
+	Enabled   *bool  // reasoning.enabled
+	// Exclude is reasoning.exclude. Responses never carry reasoning text,
+	// so it changes nothing; it is kept for completeness.
+	Exclude bool
+}
+
+// effortShares are the parts of the output allowance each effort gives to
+// thinking, as OpenRouter maps efforts onto token budgets.
+var effortShares = map[string]float64{
+	EffortNone: 0, EffortMinimal: 0,
+	EffortLow: 0.2, EffortMedium: 0.5, EffortHigh: 0.8, EffortXHigh: 0.95,
+}
+
+// Budget returns the thinking budget asked for, in tokens, given the
+// request's output allowance: reasoning.max_tokens when given, else the
+// effort's share of maxOutput (medium for a bare enabled:true). 0 asks for
+// as little thinking as the model allows: enabled false, effort none or
+// minimal. Providers clamp the result to what their models accept.
+func (r *Reasoning) Budget(maxOutput int) int {
+	switch {
+	case r.Enabled != nil && !*r.Enabled:
+		return 0
+	case r.MaxTokens != nil:
+		return *r.MaxTokens
+	}
+	effort := r.Effort
+	if effort == "" {
+		effort = EffortMedium
+	}
+	share := effortShares[effort]
+	if share == 0 {
+		return 0
+	}
+	// At least 1, so a real effort on a tiny allowance still asks for
+	// some thinking rather than none.
+	return max(1, int(math.Round(share*float64(max(maxOutput, 0)))))
+}
+
+// reasoningObject is OpenRouter's reasoning parameter as it arrives.
+type reasoningObject struct {
+	Effort    *string `json:"effort"`
+	MaxTokens *int    `json:"max_tokens"`
+	Exclude   *bool   `json:"exclude"`
+	Enabled   *bool   `json:"enabled"`
+}
+
+// parseReasoning merges reasoning_effort and the reasoning object (either
+// may be absent or null) and validates them.
+func parseReasoning(effortRaw, objectRaw RawJSON) (*Reasoning, error) {
+	var effort string
+	if given(effortRaw) {
+		if err := fastjson.Unmarshal(effortRaw, &effort); err != nil {
+			return nil, fieldError("reasoning_effort", effortRaw, err)
+		}
+		if _, ok := effortShares[effort]; !ok {
+			return nil, invalidEffort("reasoning_effort")
+		}
+	}
+	var o reasoningObject
+	if given(objectRaw) {
+		if firstByte(objectRaw) != '{' {
+			return nil, invalid("reasoning", "must be an object")
+		}
+		if err := fastjson.Unmarshal(objectRaw, &o); err != nil {
+			return nil, fieldError("reasoning", objectRaw, err)
+		}
+	}
+	r := &Reasoning{Effort: effort, MaxTokens: o.MaxTokens, Enabled: o.Enabled, Exclude: o.Exclude != nil && *o.Exclude}
+	if o.Effort != nil {
+		if _, ok := effortShares[*o.Effort]; !ok {
+			return nil, invalidEffort("reasoning.effort")
+		}
+		switch {
+		case effort == "":
+			r.Effort = *o.Effort
+		case effort != *o.Effort:
+			return nil, invalid("reasoning.effort", "is %q but reasoning_effort is %q; send one", *o.Effort, effort)
+		}
+	}
+	if r.MaxTokens != nil && *r.MaxTokens < 0 {
+		return nil, invalid("reasoning.max_tokens", "must not be negative")
+	}
+	if r.Enabled != nil && !*r.Enabled && ((r.Effort != "" && r.Effort != EffortNone) || (r.MaxTokens != nil && *r.MaxTokens > 0)) {
+		return nil, invalid("reasoning.enabled", "is false, but an effort or a max_tokens asks for reasoning")
+	}
+	if r.Effort == "" && r.MaxTokens == nil && r.Enabled == nil {
+		return nil, nil // only exclude, or nothing: no reasoning asked for
+	}
+	return r, nil
+}
+
+// given reports whether a field was sent with a value other than null.
+func given(v RawJSON) bool { return v != nil && firstByte(v) != 'n' }
+
+func invalidEffort(param string) *ValidationError {
+	return invalid(param, `must be one of "none", "minimal", "low", "medium", "high", "xhigh"`)
+}

@@ -1,0 +1,69 @@
+package gemini
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+	pt "github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+func TestThinkingTranslation(t *testing.T) {
+	const user = `"messages":[{"role":"user","content":"Prove it."}]`
+	cases := []struct {
+		name, model, body, want string // want: the generationConfig sent, or "" for none
+	}{
+		{"no reasoning, no config", "gemini-2.5-flash", user, ``},
+		{"high is 80% of max_tokens", "gemini-2.5-flash", user + `,"max_tokens":10000,"reasoning_effort":"high"`,
+			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingBudget":8000,"includeThoughts":false}}`},
+		{"low is 20%", "gemini-2.5-flash", user + `,"max_completion_tokens":10000,"reasoning":{"effort":"low"}`,
+			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingBudget":2000,"includeThoughts":false}}`},
+		{"no max_tokens: a share of the largest budget", "gemini-2.5-flash", user + `,"reasoning_effort":"medium"`,
+			`{"thinkingConfig":{"thinkingBudget":12288,"includeThoughts":false}}`},
+		{"Pro's largest budget", "gemini-2.5-pro", user + `,"reasoning_effort":"high"`,
+			`{"thinkingConfig":{"thinkingBudget":26214,"includeThoughts":false}}`},
+		{"kept within Flash's range", "gemini-2.5-flash", user + `,"max_tokens":60000,"reasoning_effort":"high"`,
+			`{"maxOutputTokens":60000,"thinkingConfig":{"thinkingBudget":24576,"includeThoughts":false}}`},
+		{"explicit budget wins", "gemini-2.5-flash", user + `,"max_tokens":10000,"reasoning":{"effort":"high","max_tokens":300}`,
+			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingBudget":300,"includeThoughts":false}}`},
+		{"explicit budget raised to Pro's minimum", "gemini-2.5-pro", user + `,"reasoning":{"max_tokens":50}`,
+			`{"thinkingConfig":{"thinkingBudget":128,"includeThoughts":false}}`},
+		{"explicit budget raised to Flash-Lite's minimum", "gemini-2.5-flash-lite", user + `,"reasoning":{"max_tokens":100}`,
+			`{"thinkingConfig":{"thinkingBudget":512,"includeThoughts":false}}`},
+		{"minimal turns Flash's thinking off", "gemini-2.5-flash", user + `,"reasoning_effort":"minimal"`,
+			`{"thinkingConfig":{"thinkingBudget":0,"includeThoughts":false}}`},
+		{"none turns Flash-Lite's thinking off", "gemini-2.5-flash-lite", user + `,"reasoning_effort":"none"`,
+			`{"thinkingConfig":{"thinkingBudget":0,"includeThoughts":false}}`},
+		{"enabled false turns thinking off", "gemini-2.5-flash", user + `,"temperature":0.3,"reasoning":{"enabled":false}`,
+			`{"temperature":0.3,"thinkingConfig":{"thinkingBudget":0,"includeThoughts":false}}`},
+		{"Pro cannot stop thinking: its smallest budget", "gemini-2.5-pro", user + `,"reasoning":{"enabled":false}`,
+			`{"thinkingConfig":{"thinkingBudget":128,"includeThoughts":false}}`},
+		{"exclude false does not ask for thoughts", "gemini-2.5-flash", user + `,"reasoning":{"effort":"low","exclude":false}`,
+			`{"thinkingConfig":{"thinkingBudget":4915,"includeThoughts":false}}`},
+		{"models that do not think get no config", "gemini-2.0-flash", user + `,"reasoning_effort":"high"`, ``},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := pt.NewGemini(t, pt.Script{Text: "Done.", Reasoning: "thinking it over", Usage: pt.Usage{Prompt: 10, Completion: 50, Reasoning: 40}})
+			up := core.Upstream{Provider: "google", Kind: core.KindGemini, BaseURL: srv.BaseURL, Model: c.model, APIKey: "AIza-up"}
+			res, err := Adapter{}.Send(context.Background(), nil, up, pt.Parse(t, `{"model":"google/x",`+c.body+`}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sent struct {
+				GenerationConfig json.RawMessage `json:"generationConfig"`
+			}
+			if err := json.Unmarshal(srv.Last().Body, &sent); err != nil {
+				t.Fatal(err)
+			}
+			if string(sent.GenerationConfig) != c.want {
+				t.Errorf("generationConfig = %s\n              want %s", sent.GenerationConfig, c.want)
+			}
+			r := res.Response
+			if r.Choices[0].Message.Content.String() != "Done." || r.Usage.ReasoningTokens() != 40 || r.Usage.CompletionTokens != 50 {
+				t.Errorf("answer %q usage %+v", r.Choices[0].Message.Content.String(), r.Usage)
+			}
+		})
+	}
+}

@@ -264,7 +264,11 @@ func (s *server) apiTopUps(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": s.deps.Views.TopUps(a.ID)})
+	topUps, err := accountTopUps(c.Request().Context(), s.deps.Store, a.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": topUps})
 }
 
 // topUpInput is a payment received: by bank transfer (its transfer

@@ -89,7 +89,8 @@ func build(t *testing.T, tlsServer, staff bool) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, store: store, models: projections.NewModels(usage), views: NewViews(), clock: &clock{t: testNow}}
+	models := projections.NewModels(usage)
+	e := &env{t: t, ctx: ctx, store: store, models: models, views: NewViews(models.Accounts), clock: &clock{t: testNow}}
 	e.runner, err = projections.NewRunner(store, nil, append(e.models.All(), e.views)...)
 	if err != nil {
 		t.Fatal(err)

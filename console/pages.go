@@ -185,12 +185,16 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 		return nil, err
 	}
 	dc, mc := s.usageCharts(lang, u)
+	topUps, err := accountTopUps(c.Request().Context(), s.deps.Store, a.ID)
+	if err != nil {
+		return nil, err
+	}
 	var keys []KeyJSON
 	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
 		keys = append(keys, keyJSON(k))
 	}
 	return map[string]any{
-		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": s.deps.Views.TopUps(a.ID),
+		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": topUps,
 		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": s.deps.Models.Invoices.List("", a.ID),
 		"Plans": plans, "CanKeys": !p.Staff || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
 		"CanAdmin": p.Role == auth.Admin,

@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -54,16 +56,16 @@ type Tally struct {
 }
 
 // Views is the console's own read model, fed by the projections runner like
-// the others: staff tokens, the account directory, top-ups and usage by app
-// and by model (the SQL usage model has no app dimension).
+// the others: staff tokens and usage by app and by model (the SQL usage
+// model has no app dimension). Accounts come from the process's one account
+// directory (projections.Accounts); an account's top-ups from its stream
+// in the store (accountTopUps).
 type Views struct {
+	accounts    *projections.Accounts
 	mu          sync.RWMutex
 	pos         eventstore.Position
 	staff       map[string]*StaffToken
 	staffByHash map[string]*StaffToken
-	order       []string
-	accounts    map[string]*AccountInfo
-	topups      map[string][]TopUp
 	appsByAcct  map[string]map[string]*Tally
 	apps        map[string]*Tally // every account: public rankings
 	models      map[string]*Tally
@@ -72,12 +74,13 @@ type Views struct {
 var _ projections.Projection = (*Views)(nil)
 
 // NewViews returns an empty console read model: add it to the projections
-// runner beside projections.Models.All().
-func NewViews() *Views {
+// runner beside projections.Models.All(). accounts is the models' directory
+// (projections.Models.Accounts), which their Balances projection keeps.
+func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
-		staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{},
-		accounts: map[string]*AccountInfo{}, topups: map[string][]TopUp{},
-		appsByAcct: map[string]map[string]*Tally{}, apps: map[string]*Tally{}, models: map[string]*Tally{},
+		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{},
+		appsByAcct: map[string]map[string]*Tally{}, apps: map[string]*Tally{},
+		models: map[string]*Tally{},
 	}
 }
 
@@ -111,8 +114,7 @@ func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 
 func (v *Views) wants(t string) bool {
 	switch t {
-	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeAccountOpened, domain.TypePlanChanged,
-		domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
+	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
 		return true
 	}
 	return false
@@ -139,20 +141,6 @@ func (v *Views) apply(e *projections.Event) {
 		if t, ok := v.staff[b.TokenID]; ok {
 			t.Revoked = true
 		}
-	case *domain.AccountOpened:
-		if _, ok := v.accounts[b.AccountID]; !ok {
-			v.order = append(v.order, b.AccountID)
-		}
-		v.accounts[b.AccountID] = &AccountInfo{ID: b.AccountID, Organisation: b.Organisation, TaxID: b.TaxID,
-			Address: b.Address, Contact: b.Contact, Plan: b.Plan, OpenedAt: e.OccurredAt}
-	case *domain.PlanChanged:
-		if a, ok := v.accounts[b.AccountID]; ok {
-			a.Plan, a.RPM, a.TPM = b.Plan, b.RPM, b.TPM
-		}
-	case *domain.CreditsToppedUp:
-		v.topups[b.AccountID] = append(v.topups[b.AccountID], TopUp{Amount: b.Amount, Method: b.Method, Reference: b.Reference, At: e.OccurredAt})
-	case *domain.CreditsAdjusted:
-		v.topups[b.AccountID] = append(v.topups[b.AccountID], TopUp{Amount: b.Amount, Method: domain.MethodAdjustment, Reason: b.Reason, At: e.OccurredAt})
 	case *domain.RequestCompleted:
 		tokens := b.Usage.Total()
 		if b.AppTitle != "" {
@@ -193,38 +181,69 @@ func (v *Views) StaffTokens() []StaffToken {
 	return out
 }
 
+func accountInfo(a projections.Account) AccountInfo {
+	return AccountInfo{ID: a.ID, Organisation: a.Organisation, TaxID: a.TaxID, Address: a.Address,
+		Contact: a.Contact, Plan: a.Plan, RPM: a.RPM, TPM: a.TPM, OpenedAt: a.OpenedAt}
+}
+
 // Accounts lists accounts in the order they were opened.
 func (v *Views) Accounts() []AccountInfo {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	out := make([]AccountInfo, 0, len(v.order))
-	for _, id := range v.order {
-		out = append(out, *v.accounts[id])
+	all := v.accounts.Opened()
+	out := make([]AccountInfo, len(all))
+	for i, a := range all {
+		out[i] = accountInfo(a)
 	}
 	return out
 }
 
 // Account returns one account.
 func (v *Views) Account(id string) (AccountInfo, bool) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	a, ok := v.accounts[id]
+	a, ok := v.accounts.Get(id)
 	if !ok {
 		return AccountInfo{}, false
 	}
-	return *a, true
+	return accountInfo(a), true
 }
 
-// TopUps lists an account's credit movements, newest first.
-func (v *Views) TopUps(account string) []TopUp {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	src := v.topups[account]
-	out := make([]TopUp, len(src))
-	for i, t := range src {
-		out[len(src)-1-i] = t
+// accountTopUps lists an account's credit movements, newest first, read from its
+// top-up stream: the store keeps them by account already, so no read model
+// holds every account's.
+func accountTopUps(ctx context.Context, store eventstore.Store, account string) ([]TopUp, error) {
+	const page = 1000
+	var out []TopUp
+	for from := uint64(0); ; from += page {
+		evs, err := store.ReadStream(ctx, domain.TopUpStream(account), from, page)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range evs {
+			e := &evs[i]
+			if e.Type != domain.TypeCreditsToppedUp && e.Type != domain.TypeCreditsAdjusted {
+				continue
+			}
+			body, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+			if err != nil {
+				return nil, err
+			}
+			switch b := body.(type) {
+			case *domain.CreditsToppedUp:
+				out = append(out, TopUp{Amount: b.Amount, Method: b.Method, Reference: b.Reference, At: e.OccurredAt})
+			case *domain.CreditsAdjusted:
+				out = append(out, TopUp{Amount: b.Amount, Method: domain.MethodAdjustment, Reason: b.Reason, At: e.OccurredAt})
+			}
+		}
+		if len(evs) < page {
+			break
+		}
 	}
-	return out
+	slices.Reverse(out)
+	if out == nil {
+		out = []TopUp{}
+	}
+	return out, nil
 }
 
 func sortedTallies(m map[string]*Tally, limit int) []Tally {

@@ -58,7 +58,7 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 		switch {
 		case s.l.byKey[monthlyKey(id, month)] != nil:
 			rep.Existing++
-		case len(s.l.usage[id][month]) == 0:
+		case len(s.l.usage[acctMonth{id, month}]) == 0:
 			rep.NoUsage++
 		default:
 			d, skip := s.monthlyDraft(id, month, at)

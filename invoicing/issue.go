@@ -68,25 +68,22 @@ type Skip struct {
 // says why there is none.
 func (s *Service) monthlyDraft(acct, month string, at time.Time) (draft, *Skip) {
 	a := s.l.accounts[acct]
-	models := s.l.usage[acct][month]
+	models := append([]modelUsage(nil), s.l.usage[acctMonth{acct, month}]...)
 	cost := decimal.Zero
-	names := make([]string, 0, len(models))
-	for m, u := range models {
-		cost = cost.Add(u.Cost)
-		names = append(names, m)
+	for _, u := range models {
+		cost = cost.Add(u.Cost.Decimal())
 	}
-	sort.Strings(names)
+	sort.Slice(models, func(i, j int) bool { return models[i].Model < models[j].Model })
 	inv := domain.InvoiceIssued{AccountID: acct, Month: month, IssuedAt: at, RandomCode: randomCode()}
 	buyer(&inv, a)
 	amounts(&inv, cost)
 	if inv.Total <= 0 {
 		return draft{}, &Skip{AccountID: acct, Reason: fmt.Sprintf("usage of %s costs NT$%s: no zero or negative invoice", month, cost.StringFixed(2))}
 	}
-	for _, m := range names {
-		u := models[m]
-		amt := lineAmount(inv.Kind, u.Cost)
+	for _, u := range models {
+		amt := lineAmount(inv.Kind, u.Cost.Decimal())
 		inv.Lines = append(inv.Lines, domain.InvoiceLine{
-			Description: fmt.Sprintf("%s 用量 %s（輸入 %d／輸出 %d tokens）", strings.ReplaceAll(m, ":", "-"), month, u.TokensIn, u.TokensOut),
+			Description: fmt.Sprintf("%s 用量 %s（輸入 %d／輸出 %d tokens）", strings.ReplaceAll(u.Model, ":", "-"), month, u.TokensIn, u.TokensOut),
 			Quantity:    decimal.NewFromInt(1), Unit: "式", UnitPrice: amt, Amount: amt,
 		})
 	}
@@ -163,8 +160,8 @@ func (s *Service) IssueTopUp(ctx context.Context, acct, ref string) (Invoice, bo
 func (s *Service) topUpDraft(t topUp, at time.Time) draft {
 	inv := domain.InvoiceIssued{AccountID: t.AccountID, TopUpRef: t.Reference, IssuedAt: at, RandomCode: randomCode()}
 	buyer(&inv, s.l.accounts[t.AccountID])
-	amounts(&inv, t.Amount)
-	amt := lineAmount(inv.Kind, t.Amount)
+	amounts(&inv, t.Amount.Decimal())
+	amt := lineAmount(inv.Kind, t.Amount.Decimal())
 	inv.Lines = []domain.InvoiceLine{{Description: "API 預付儲值", Quantity: decimal.NewFromInt(1), Unit: "筆", UnitPrice: amt, Amount: amt}}
 	return draft{id: topUpEventID(t.AccountID, t.Reference), key: topUpKey(t.AccountID, t.Reference), inv: inv}
 }

@@ -5,11 +5,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/invoicing/twrules"
+	"github.com/routefree/routefree/projections"
 )
 
 // Invoice is an issued invoice with what happened to it since.
@@ -60,22 +60,32 @@ type Quote struct {
 	version    int64
 }
 
+// account is what invoices need of an account: the buyer and the plan.
 type account struct {
-	domain.AccountOpened
+	ID           string
+	Organisation string
+	TaxID        string
+	Plan         domain.Plan
 }
+
+// acctMonth keys usage: an account and a Taipei month.
+type acctMonth struct{ acct, month string }
 
 // modelUsage is one account's usage of one model in one month; costs are
 // summed in full precision.
 type modelUsage struct {
+	Model     string
 	Requests  int64
 	TokensIn  int64
 	TokensOut int64
-	Cost      decimal.Decimal
+	Cost      projections.Amount
 }
 
+// topUp is a paid top-up.
 type topUp struct {
-	domain.CreditsToppedUp
-	At time.Time
+	AccountID string
+	Reference string
+	Amount    projections.Amount
 }
 
 // rangeState is the fold of a period's range stream.
@@ -90,8 +100,11 @@ type rangeState struct {
 type ledger struct {
 	pos      eventstore.Position
 	accounts map[string]*account
-	usage    map[string]map[string]map[string]*modelUsage // account → Taipei month → model
-	topUps   []topUp                                      // paid top-ups, in order
+	usage    map[acctMonth][]modelUsage // by model, in order of first use
+	topUps   []topUp                    // paid top-ups, in order
+	// strs holds one copy of the model names and months that every usage
+	// event repeats.
+	strs map[string]string
 	// topUpsDone counts the top-ups the projector has invoiced (or passed).
 	topUpsDone int
 	ranges     map[string]*rangeState // by period
@@ -106,7 +119,7 @@ type ledger struct {
 
 func newLedger() *ledger {
 	return &ledger{
-		accounts: map[string]*account{}, usage: map[string]map[string]map[string]*modelUsage{},
+		accounts: map[string]*account{}, usage: map[acctMonth][]modelUsage{}, strs: map[string]string{},
 		ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
 		byNumber: map[string]*Invoice{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
 		contract: map[string]*Quote{},
@@ -167,42 +180,57 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	}
 	switch b := ev.(type) {
 	case *domain.AccountOpened:
-		l.accounts[b.AccountID] = &account{AccountOpened: *b}
+		l.accounts[b.AccountID] = &account{ID: b.AccountID, Organisation: b.Organisation, TaxID: b.TaxID,
+			Plan: domain.Plan(l.str(string(b.Plan)))}
 	case *domain.PlanChanged:
 		if a, ok := l.accounts[b.AccountID]; ok {
-			a.Plan = b.Plan
+			a.Plan = domain.Plan(l.str(string(b.Plan)))
 		}
 	case *domain.RequestCompleted:
 		at := b.StartedAt
 		if at.IsZero() {
 			at = e.OccurredAt
 		}
-		months := l.usage[b.AccountID]
-		if months == nil {
-			months = map[string]map[string]*modelUsage{}
-			l.usage[b.AccountID] = months
+		k := acctMonth{l.accountID(b.AccountID), l.str(monthOf(at))}
+		models := l.usage[k]
+		i := 0
+		for i < len(models) && models[i].Model != b.Model {
+			i++
 		}
-		m := monthOf(at)
-		models := months[m]
-		if models == nil {
-			models = map[string]*modelUsage{}
-			months[m] = models
+		if i == len(models) {
+			models = append(models, modelUsage{Model: l.str(b.Model)})
+			l.usage[k] = models
 		}
-		u := models[b.Model]
-		if u == nil {
-			u = &modelUsage{}
-			models[b.Model] = u
-		}
+		u := &models[i]
 		u.Requests++
 		u.TokensIn += b.Usage.Input
 		u.TokensOut += b.Usage.Output
 		u.Cost = u.Cost.Add(b.Cost)
 	case *domain.CreditsToppedUp:
 		if b.Method == domain.MethodCard || b.Method == domain.MethodBankTransfer {
-			l.topUps = append(l.topUps, topUp{CreditsToppedUp: *b, At: e.OccurredAt})
+			l.topUps = append(l.topUps, topUp{AccountID: l.accountID(b.AccountID), Reference: b.Reference,
+				Amount: projections.AmountOf(b.Amount)})
 		}
 	}
 	return nil
+}
+
+// accountID returns the ledger's own copy of an account ID when it knows
+// the account, so that its usage and top-ups do not each keep another.
+func (l *ledger) accountID(id string) string {
+	if a := l.accounts[id]; a != nil {
+		return a.ID
+	}
+	return id
+}
+
+// str returns one shared copy of a string that many events repeat.
+func (l *ledger) str(s string) string {
+	if c, ok := l.strs[s]; ok {
+		return c
+	}
+	l.strs[s] = s
+	return s
 }
 
 // applyRange folds an event of a period's range stream, once per version.

@@ -59,6 +59,10 @@ func (s *Service) Range(period string) (r twrules.Range, used int64, ok bool) {
 	return st.rng, st.count, true
 }
 
+func noRange(period twrules.Period) error {
+	return fmt.Errorf("%w %s (routefree invoices range --period %s …)", ErrNoRange, period, period)
+}
+
 // draft is an invoice to issue: everything but its number.
 type draft struct {
 	id  uuid.UUID
@@ -146,7 +150,7 @@ func (s *Service) number(period twrules.Period, drafts []draft) (events []events
 	defer s.mu.Unlock()
 	st := s.l.ranges[period.String()]
 	if st == nil || !st.assigned {
-		return nil, 0, nil, fmt.Errorf("%w %s (routefree invoices range --period %s …)", ErrNoRange, period, period)
+		return nil, 0, nil, noRange(period)
 	}
 	next := st.count
 	for _, d := range drafts {

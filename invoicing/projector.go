@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -79,15 +80,14 @@ func (s *Service) dueClose() (string, bool) {
 // transfer; not adjustments) of prepaid accounts that have none yet.
 func (s *Service) InvoiceTopUps(ctx context.Context) error {
 	at := s.issueTime()
+	if err := s.rangeFor(ctx, twrules.PeriodOf(at), s.pendingTopUps); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	var drafts []draft
 	for _, t := range s.l.topUps[s.l.topUpsDone:] {
-		a := s.l.accounts[t.AccountID]
-		if (a != nil && a.Plan.Postpaid()) || s.l.byKey[topUpKey(t.AccountID, t.Reference)] != nil {
-			continue // postpaid usage is invoiced monthly
-		}
-		if d := s.topUpDraft(t, at); d.inv.Total > 0 {
-			drafts = append(drafts, d)
+		if s.toInvoice(t) {
+			drafts = append(drafts, s.topUpDraft(t, at))
 		}
 	}
 	seen := len(s.l.topUps)
@@ -100,5 +100,52 @@ func (s *Service) InvoiceTopUps(ctx context.Context) error {
 	s.mu.Lock()
 	s.l.topUpsDone = max(s.l.topUpsDone, seen)
 	s.mu.Unlock()
+	return nil
+}
+
+// toInvoice reports whether a top-up still needs its invoice: a prepaid
+// account's (postpaid usage is invoiced monthly), none issued yet, and a
+// total of at least NT$1. s.mu is held.
+func (s *Service) toInvoice(t topUp) bool {
+	a := s.l.accounts[t.AccountID]
+	if (a != nil && a.Plan.Postpaid()) || s.l.byKey[topUpKey(t.AccountID, t.Reference)] != nil {
+		return false
+	}
+	return twrules.RoundNTD(t.Amount.Decimal()) > 0
+}
+
+// pendingTopUps reports whether a top-up awaits its invoice. s.mu is held.
+func (s *Service) pendingTopUps() bool {
+	for _, t := range s.l.topUps[s.l.topUpsDone:] {
+		if s.toInvoice(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// rangeFor fails as issuing would when needed() holds and the period has
+// no number range, before drafts are built: without a range, every batch
+// of events would otherwise draft every pending top-up only to drop them.
+func (s *Service) rangeFor(ctx context.Context, period twrules.Period, needed func() bool) error {
+	s.mu.Lock()
+	st := s.l.ranges[period.String()]
+	ready, last := st != nil && st.assigned, int64(-1)
+	if st != nil {
+		last = st.last
+	}
+	need := !ready && needed()
+	s.mu.Unlock()
+	if !need {
+		return nil
+	}
+	if err := s.catchUpStream(ctx, domain.InvoiceRangeStream(period.String()), last); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.l.ranges[period.String()]; st == nil || !st.assigned {
+		return noRange(period)
+	}
 	return nil
 }

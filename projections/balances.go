@@ -49,13 +49,13 @@ func (v AccountView) Available() decimal.Decimal {
 // because only the current one is ever asked for.
 type spendBucket struct {
 	start int64 // unix seconds of the period's start
-	spend decimal.Decimal
+	spend Amount
 }
 
 func (b *spendBucket) add(start int64, cost decimal.Decimal) {
 	switch {
 	case start > b.start:
-		b.start, b.spend = start, cost
+		b.start, b.spend = start, AmountOf(cost)
 	case start == b.start:
 		b.spend = b.spend.Add(cost)
 	} // an older period than the latest: it is over, nothing to keep
@@ -63,43 +63,38 @@ func (b *spendBucket) add(start int64, cost decimal.Decimal) {
 
 func (b *spendBucket) at(start int64) decimal.Decimal {
 	if b.start == start {
-		return b.spend
+		return b.spend.Decimal()
 	}
 	return decimal.Zero
 }
 
-type balanceAccount struct {
-	org, taxID   string
-	plan         domain.Plan
-	creditLimit  decimal.Decimal
-	discount     decimal.Decimal
-	suspended    bool
-	balance      decimal.Decimal
-	usageVersion int64
-	month        spendBucket
-}
-
 type balanceKey struct {
-	limit  decimal.Decimal
+	limit  Amount
 	period string
 	spend  spendBucket
 }
 
 // Balances is the account and balance projection: the gateway's credit
-// check reads it on every request.
+// check reads it on every request. Accounts live in the shared directory,
+// which Balances alone writes.
 type Balances struct {
 	memCheckpoint
-	mu       sync.RWMutex
-	accounts map[string]*balanceAccount
-	keys     map[string]*balanceKey
+	accounts *Accounts
+	mu       sync.RWMutex          // guards keys; taken after accounts.mu
+	keys     map[string]balanceKey // values, not pointers: one allocation less per key
 }
 
 var _ Projection = (*Balances)(nil)
 
-// NewBalances returns an empty balance model.
-func NewBalances() *Balances {
-	return &Balances{accounts: map[string]*balanceAccount{}, keys: map[string]*balanceKey{}}
+// NewBalances returns an empty balance model with a directory of its own.
+func NewBalances() *Balances { return newBalances(NewAccounts()) }
+
+func newBalances(accounts *Accounts) *Balances {
+	return &Balances{accounts: accounts, keys: map[string]balanceKey{}}
 }
+
+// Accounts is the directory Balances writes.
+func (b *Balances) Accounts() *Accounts { return b.accounts }
 
 // Name implements Projection.
 func (b *Balances) Name() string { return "balances" }
@@ -107,21 +102,26 @@ func (b *Balances) Name() string { return "balances" }
 // View returns an account and, when keyID is set, that key's spending, as of
 // now (which picks the month and the key's period).
 func (b *Balances) View(account, keyID string, now time.Time) (AccountView, bool) {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	a, ok := b.accounts[account]
+	b.accounts.mu.RLock()
+	defer b.accounts.mu.RUnlock()
+	a, ok := b.accounts.byID[account]
 	if !ok {
 		return AccountView{}, false
 	}
 	v := AccountView{
 		AccountID: account, Organisation: a.org, TaxID: a.taxID, Plan: a.plan,
-		CreditLimit: a.creditLimit, VolumeDiscount: a.discount, Suspended: a.suspended,
-		Balance: a.balance, AppliedUsageVersion: a.usageVersion,
+		CreditLimit: a.creditLimit.Decimal(), VolumeDiscount: a.extras().discount.Decimal(), Suspended: a.suspended,
+		Balance: a.balance.Decimal(), AppliedUsageVersion: a.usageVersion,
 		MonthSpend: a.month.at(PeriodStart(PeriodMonthly, now).Unix()),
 	}
-	if k, ok := b.keys[keyID]; ok && keyID != "" {
+	if keyID == "" {
+		return v, true
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if k, ok := b.keys[keyID]; ok {
 		start := PeriodStart(k.period, now)
-		v.KeyID, v.KeySpendLimit, v.KeySpendPeriod = keyID, k.limit, k.period
+		v.KeyID, v.KeySpendLimit, v.KeySpendPeriod = keyID, k.limit.Decimal(), k.period
 		v.KeyPeriodStart, v.KeySpend = start, k.spend.at(start.Unix())
 	}
 	return v, true
@@ -129,22 +129,13 @@ func (b *Balances) View(account, keyID string, now time.Time) (AccountView, bool
 
 // Balances returns every account's balance.
 func (b *Balances) Balances() map[string]decimal.Decimal {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	out := make(map[string]decimal.Decimal, len(b.accounts))
-	for id, a := range b.accounts {
-		out[id] = a.balance
+	b.accounts.mu.RLock()
+	defer b.accounts.mu.RUnlock()
+	out := make(map[string]decimal.Decimal, len(b.accounts.byID))
+	for id, a := range b.accounts.byID {
+		out[id] = a.balance.Decimal()
 	}
 	return out
-}
-
-func (b *Balances) account(id string) *balanceAccount {
-	a, ok := b.accounts[id]
-	if !ok {
-		a = &balanceAccount{plan: domain.PlanStarter, usageVersion: -1}
-		b.accounts[id] = a
-	}
-	return a
 }
 
 // lockEvery bounds how long a batch holds the write lock, so the gateway's
@@ -156,36 +147,31 @@ func (b *Balances) Apply(_ context.Context, batch []Event) error {
 	batch = b.fresh(batch)
 	for lo := 0; lo < len(batch); lo += lockEvery {
 		hi := min(lo+lockEvery, len(batch))
-		b.mu.Lock()
+		b.lock()
 		for i := lo; i < hi; i++ {
 			if err := b.apply(&batch[i]); err != nil {
-				b.mu.Unlock()
+				b.unlock()
 				b.done(batch[:i])
 				return err
 			}
 		}
-		b.mu.Unlock()
+		b.unlock()
 		b.done(batch[:hi])
 	}
 	return nil
 }
 
+func (b *Balances) lock()   { b.accounts.mu.Lock(); b.mu.Lock() }
+func (b *Balances) unlock() { b.mu.Unlock(); b.accounts.mu.Unlock() }
+
+// apply folds one event; both locks are held.
 func (b *Balances) apply(e *Event) error {
+	if b.accounts.applyAccountEvent(e) {
+		return b.applyUsageVersion(e)
+	}
 	switch v := e.Body.(type) {
-	case *domain.AccountOpened:
-		a := b.account(v.AccountID)
-		a.org, a.taxID, a.plan, a.creditLimit = v.Organisation, v.TaxID, v.Plan, v.CreditLimit
-	case *domain.PlanChanged:
-		a := b.account(v.AccountID)
-		a.plan, a.creditLimit, a.discount = v.Plan, v.CreditLimit, v.VolumeDiscount
-	case *domain.AccountSuspended:
-		b.account(v.AccountID).suspended = true
 	case *domain.KeyIssued:
-		period := v.SpendPeriod
-		if period == "" {
-			period = PeriodMonthly
-		}
-		b.keys[v.KeyID] = &balanceKey{limit: v.SpendLimit, period: period}
+		b.keys[v.KeyID] = balanceKey{limit: AmountOf(v.SpendLimit), period: spendPeriod(v.SpendPeriod)}
 	case *domain.CreditsToppedUp:
 		a := b.account(v.AccountID)
 		a.balance = a.balance.Add(v.Amount)
@@ -202,17 +188,25 @@ func (b *Balances) apply(e *Event) error {
 		a.month.add(PeriodStart(PeriodMonthly, at).Unix(), v.Cost)
 		if k, ok := b.keys[v.KeyID]; ok {
 			k.spend.add(PeriodStart(k.period, at).Unix(), v.Cost)
+			b.keys[v.KeyID] = k
 		}
 	default:
 		if e.Err != nil && isBalanceType(e.Type) {
 			return e.Err
 		}
 	}
+	return b.applyUsageVersion(e)
+}
+
+// applyUsageVersion notes how far the account's usage stream is folded.
+func (b *Balances) applyUsageVersion(e *Event) error {
 	if acct, ok := strings.CutPrefix(e.Stream, domain.UsageStream("")); ok {
 		b.account(acct).usageVersion = int64(e.Version)
 	}
 	return nil
 }
+
+func (b *Balances) account(id string) *accountRec { return b.accounts.rec(id) }
 
 func isBalanceType(t string) bool {
 	switch t {

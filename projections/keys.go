@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/hex"
 	"sort"
 	"sync"
 
@@ -35,40 +36,72 @@ type KeyInfo struct {
 	Suspended   bool // the account is suspended
 }
 
-type keyAccount struct {
-	plan      domain.Plan
-	rpm, tpm  int64
-	suspended bool
+// keyEntry is one key. Its account's plan, limits and suspension are read
+// from the shared directory when the key is looked up.
+type keyEntry struct {
+	id, account, name, prefix string
+	limits                    *keyLimits // nil: every model, no spending limit, monthly
+	hash                      [32]byte   // the hash's bytes, when it is lowercase hex (see sumOf)
+	revoked                   bool
+	nextOfAccount             *keyEntry // the account's keys form a list
 }
 
-type keyEntry struct {
-	id, account, hash, name, prefix string
-	models                          []string
-	spendLimit                      decimal.Decimal
-	spendPeriod                     string
-	revoked                         bool
-	acct                            *keyAccount
+// keyLimits are the restrictions most keys do without.
+type keyLimits struct {
+	models      []string
+	spendLimit  Amount
+	spendPeriod string
+}
+
+// limitsOf returns a key's restrictions, nil when it has none.
+func limitsOf(b *domain.KeyIssued) *keyLimits {
+	l := keyLimits{models: b.Models, spendLimit: AmountOf(b.SpendLimit), spendPeriod: spendPeriod(b.SpendPeriod)}
+	if len(l.models) == 0 && l.spendLimit == (Amount{}) && l.spendPeriod == PeriodMonthly {
+		return nil
+	}
+	return &l
+}
+
+// sumOf decodes a lowercase hex SHA-256, the form the commands store: the
+// key model indexes those by their 32 bytes rather than by 64 characters.
+// Any other string is not one (and is indexed as it is), so that exactly
+// the same strings match as before.
+func sumOf(s string) (sum [32]byte, ok bool) {
+	if len(s) != 2*len(sum) {
+		return sum, false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return sum, false
+		}
+	}
+	_, err := hex.Decode(sum[:], []byte(s))
+	return sum, err == nil
 }
 
 // Keys is the key projection: key hash → key, account and plan, for the
 // gateway's authentication on every request.
 type Keys struct {
 	memCheckpoint
+	accounts  *Accounts // written by the Balances projection
 	mu        sync.RWMutex
-	byHash    map[string]*keyEntry
+	byHash    map[[32]byte]*keyEntry
+	byOddHash map[string]*keyEntry // hashes that are not lowercase hex SHA-256
 	byID      map[string]*keyEntry
-	byAccount map[string][]*keyEntry
-	accounts  map[string]*keyAccount
+	byAccount map[string]*keyEntry // the head of each account's list
+	names     map[string]string    // one copy of each key name
 }
 
 var _ Projection = (*Keys)(nil)
 
-// NewKeys returns an empty key model.
-func NewKeys() *Keys {
-	return &Keys{
-		byHash: map[string]*keyEntry{}, byID: map[string]*keyEntry{},
-		byAccount: map[string][]*keyEntry{}, accounts: map[string]*keyAccount{},
-	}
+// NewKeys returns an empty key model on a directory of its own, which no
+// projection writes: every account is on the starter plan. NewModels pairs
+// the key model with the directory its Balances writes.
+func NewKeys() *Keys { return newKeys(NewAccounts()) }
+
+func newKeys(accounts *Accounts) *Keys {
+	return &Keys{accounts: accounts, byHash: map[[32]byte]*keyEntry{}, byOddHash: map[string]*keyEntry{},
+		byID: map[string]*keyEntry{}, byAccount: map[string]*keyEntry{}, names: map[string]string{}}
 }
 
 // Name implements Projection.
@@ -77,21 +110,38 @@ func (k *Keys) Name() string { return "keys" }
 // Lookup finds a key by the hex SHA-256 of the full key.
 func (k *Keys) Lookup(hash string) (KeyInfo, bool) {
 	k.mu.RLock()
-	defer k.mu.RUnlock()
-	e, ok := k.byHash[hash]
+	var e *keyEntry
+	if sum, isSum := sumOf(hash); isSum {
+		e = k.byHash[sum]
+	} else {
+		e = k.byOddHash[hash]
+	}
+	ok := e != nil
+	var info KeyInfo
+	if ok {
+		info = e.info()
+	}
+	k.mu.RUnlock()
 	if !ok {
 		return KeyInfo{}, false
 	}
-	return e.info(), true
+	k.withAccount(&info)
+	return info, true
 }
 
 // ByAccount lists an account's keys (revoked ones included), by key ID.
 func (k *Keys) ByAccount(account string) []KeyInfo {
 	k.mu.RLock()
-	defer k.mu.RUnlock()
-	out := make([]KeyInfo, 0, len(k.byAccount[account]))
-	for _, e := range k.byAccount[account] {
+	var out []KeyInfo
+	for e := k.byAccount[account]; e != nil; e = e.nextOfAccount {
 		out = append(out, e.info())
+	}
+	k.mu.RUnlock()
+	if out == nil {
+		out = []KeyInfo{}
+	}
+	for i := range out {
+		k.withAccount(&out[i])
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].KeyID < out[j].KeyID })
 	return out
@@ -101,72 +151,56 @@ func (k *Keys) ByAccount(account string) []KeyInfo {
 func (k *Keys) Len() int {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	return len(k.byHash)
+	return len(k.byHash) + len(k.byOddHash)
 }
 
+// info is the key's own part of its KeyInfo.
 func (e *keyEntry) info() KeyInfo {
-	lim := planLimits[e.acct.plan]
-	if e.acct.rpm > 0 {
-		lim[0] = e.acct.rpm
+	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: e.name, Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked}
+	if l := e.limits; l != nil {
+		info.Models, info.SpendLimit, info.SpendPeriod = l.models, l.spendLimit.Decimal(), l.spendPeriod
 	}
-	if e.acct.tpm > 0 {
-		lim[1] = e.acct.tpm
-	}
-	return KeyInfo{
-		KeyID: e.id, AccountID: e.account, Name: e.name, Prefix: e.prefix,
-		Plan: e.acct.plan, RPM: lim[0], TPM: lim[1], Models: e.models,
-		SpendLimit: e.spendLimit, SpendPeriod: e.spendPeriod,
-		Revoked: e.revoked, Suspended: e.acct.suspended,
-	}
+	return info
 }
 
-func (k *Keys) account(id string) *keyAccount {
-	a, ok := k.accounts[id]
-	if !ok {
-		a = &keyAccount{plan: domain.PlanStarter}
-		k.accounts[id] = a
+// withAccount completes a KeyInfo with its account's plan and limits.
+func (k *Keys) withAccount(info *KeyInfo) {
+	plan, rpm, tpm, suspended := k.accounts.limits(info.AccountID)
+	lim := planLimits[plan]
+	if rpm > 0 {
+		lim[0] = rpm
 	}
-	return a
+	if tpm > 0 {
+		lim[1] = tpm
+	}
+	info.Plan, info.RPM, info.TPM, info.Suspended = plan, lim[0], lim[1], suspended
 }
 
 // Apply implements Projection. The write lock is taken per relevant event,
-// so lookups never wait behind a whole batch.
+// so lookups never wait behind a whole batch. Account events are the
+// directory's, folded by the Balances projection.
 func (k *Keys) Apply(_ context.Context, batch []Event) error {
 	batch = k.fresh(batch)
 	for i := range batch {
 		e := &batch[i]
 		switch b := e.Body.(type) {
-		case *domain.AccountOpened:
-			k.mu.Lock()
-			a := k.account(b.AccountID)
-			a.plan = b.Plan
-			k.mu.Unlock()
-		case *domain.PlanChanged:
-			k.mu.Lock()
-			a := k.account(b.AccountID)
-			a.plan, a.rpm, a.tpm = b.Plan, b.RPM, b.TPM
-			k.mu.Unlock()
-		case *domain.AccountSuspended:
-			k.mu.Lock()
-			k.account(b.AccountID).suspended = true
-			k.mu.Unlock()
 		case *domain.KeyIssued:
-			period := b.SpendPeriod
-			if period == "" {
-				period = PeriodMonthly
-			}
+			ke := &keyEntry{id: b.KeyID, account: b.AccountID, prefix: b.Prefix, limits: limitsOf(b)}
+			sum, isSum := sumOf(b.Hash)
 			k.mu.Lock()
-			ke := &keyEntry{
-				id: b.KeyID, account: b.AccountID, hash: b.Hash, name: b.Name, prefix: b.Prefix,
-				models: b.Models, spendLimit: b.SpendLimit, spendPeriod: period, acct: k.account(b.AccountID),
-			}
+			ke.name = k.name(b.Name)
 			if old, ok := k.byID[b.KeyID]; ok { // reissued: the new hash replaces the old
-				delete(k.byHash, old.hash)
+				k.removeHash(old)
 				k.removeFromAccount(old)
 			}
-			k.byHash[b.Hash] = ke
+			if isSum {
+				ke.hash = sum
+				k.byHash[sum] = ke
+			} else {
+				k.byOddHash[b.Hash] = ke
+			}
 			k.byID[b.KeyID] = ke
-			k.byAccount[b.AccountID] = append(k.byAccount[b.AccountID], ke)
+			k.addToAccount(ke)
 			k.mu.Unlock()
 		case *domain.KeyRevoked:
 			k.mu.Lock()
@@ -185,11 +219,49 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 	return nil
 }
 
-func (k *Keys) removeFromAccount(old *keyEntry) {
-	list := k.byAccount[old.account]
-	for i, e := range list {
+// name returns the one copy of a key name (names like "prod" repeat).
+func (k *Keys) name(n string) string {
+	if c, ok := k.names[n]; ok {
+		return c
+	}
+	k.names[n] = n
+	return n
+}
+
+// removeHash drops a key from the hash index.
+func (k *Keys) removeHash(old *keyEntry) {
+	if k.byHash[old.hash] == old {
+		delete(k.byHash, old.hash)
+		return
+	}
+	for h, e := range k.byOddHash { // rare: only hashes of another form
 		if e == old {
-			k.byAccount[old.account] = append(list[:i:i], list[i+1:]...)
+			delete(k.byOddHash, h)
+			return
+		}
+	}
+}
+
+// addToAccount puts a key at the head of its account's list (ByAccount
+// sorts them).
+func (k *Keys) addToAccount(ke *keyEntry) {
+	ke.nextOfAccount = k.byAccount[ke.account]
+	k.byAccount[ke.account] = ke
+}
+
+func (k *Keys) removeFromAccount(old *keyEntry) {
+	link := k.byAccount[old.account]
+	if link == old {
+		if old.nextOfAccount == nil {
+			delete(k.byAccount, old.account)
+		} else {
+			k.byAccount[old.account] = old.nextOfAccount
+		}
+		return
+	}
+	for ; link != nil; link = link.nextOfAccount {
+		if link.nextOfAccount == old {
+			link.nextOfAccount = old.nextOfAccount
 			return
 		}
 	}

@@ -3,6 +3,9 @@ package projections
 // Models is the set of read models the gateway and console use, built
 // together so that wiring and replay agree.
 type Models struct {
+	// Accounts is the shared account directory: Balances writes it, Keys
+	// and the console read it.
+	Accounts *Accounts
 	Keys     *Keys
 	Balances *Balances
 	Prices   *Prices
@@ -13,8 +16,9 @@ type Models struct {
 
 // NewModels returns fresh memory models and the given usage model (may be nil).
 func NewModels(usage *Usage) *Models {
+	accounts := NewAccounts()
 	return &Models{
-		Keys: NewKeys(), Balances: NewBalances(), Prices: NewPrices(),
+		Accounts: accounts, Keys: newKeys(accounts), Balances: newBalances(accounts), Prices: NewPrices(),
 		Invoices: NewInvoices(), Requests: NewRequests(), Usage: usage,
 	}
 }

@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"encoding/hex"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,24 +42,76 @@ type RequestFact struct {
 // strings become indexes into one table, the cost an int64 coefficient and
 // exponent, times Unix nanoseconds.
 type requestRec struct {
-	id                               string
-	str                              [10]uint32 // key, account, model, provider, upstream, outcome, finish, referer, title, reason
 	in, out, cached, reasoning       int64
 	costCoef                         int64
 	startedAt                        int64
+	str                              [10]uint32 // key, account, model, provider, upstream, outcome, finish, referer, title, reason
 	costExp                          int32
 	latency, ttfb                    uint32
 	priceList                        int32
 	status                           int16
+	uuid                             [16]byte // with idForm, the request's reqID (fields ordered to fill 128 bytes)
+	idForm                           uint8
 	attempts                         uint8
 	stream, failed, estimated, bigCo bool
+}
+
+func (r *requestRec) id() reqID { return reqID{uuid: r.uuid, form: r.idForm} }
+
+// reqID is a request ID as the index keeps it: the 16 bytes of the UUID of
+// the gateway's IDs ("gen-" and 32 lowercase hex digits) or of "gen-" and a
+// lowercase dashed UUID, rather than a string of 36 or 40 bytes. Any other
+// ID has the form idOther and is kept as a string beside.
+type reqID struct {
+	uuid [16]byte
+	form uint8
+}
+
+// Forms of a reqID; the zero form marks an unused record.
+const (
+	idNone uint8 = iota
+	idOther
+	idHex
+	idDashed
+)
+
+func parseReqID(s string) reqID {
+	rest, ok := strings.CutPrefix(s, "gen-")
+	var id reqID
+	switch {
+	case !ok:
+	case len(rest) == 32 && lowerHexTo(id.uuid[:], rest):
+		id.form = idHex
+		return id
+	case len(rest) == 36 && rest[8] == '-' && rest[13] == '-' && rest[18] == '-' && rest[23] == '-' &&
+		lowerHexTo(id.uuid[:4], rest[:8]) && lowerHexTo(id.uuid[4:6], rest[9:13]) && lowerHexTo(id.uuid[6:8], rest[14:18]) &&
+		lowerHexTo(id.uuid[8:10], rest[19:23]) && lowerHexTo(id.uuid[10:], rest[24:]):
+		id.form = idDashed
+		return id
+	}
+	return reqID{form: idOther}
+}
+
+// lowerHexTo decodes lowercase hex digits only (uppercase ones would name
+// another ID).
+func lowerHexTo(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	_, err := hex.Decode(dst, []byte(s))
+	return err == nil
 }
 
 const recChunk = 8192
 
 // DefaultRequestCapacity is how many recent requests the index keeps (about
-// 30 MB): memory stays flat however long the gateway runs. Older requests
-// are read from the store by their event ID.
+// 21 MB: 128-byte records and their index): memory stays flat however long
+// the gateway runs. Older requests are read from the store by their event ID.
 const DefaultRequestCapacity = 16 * recChunk
 
 // Requests indexes the most recent requests by ID. Records live in
@@ -66,7 +120,9 @@ type Requests struct {
 	memCheckpoint
 	capacity uint32
 	mu       sync.RWMutex
-	index    map[string]uint32
+	index    map[reqID]uint32  // IDs of the UUID forms
+	others   map[string]uint32 // any other ID
+	otherIDs map[uint32]string // the ID of each record of the other form
 	chunks   [][]requestRec
 	n        uint32
 	strs     []string
@@ -78,7 +134,8 @@ var _ Projection = (*Requests)(nil)
 
 // NewRequests returns an empty request index.
 func NewRequests() *Requests {
-	return &Requests{capacity: DefaultRequestCapacity, index: map[string]uint32{}, strs: []string{""}, strIdx: map[string]uint32{"": 0}, bigCost: map[uint32]decimal.Decimal{}}
+	return &Requests{capacity: DefaultRequestCapacity, index: map[reqID]uint32{}, others: map[string]uint32{},
+		otherIDs: map[uint32]string{}, strs: []string{""}, strIdx: map[string]uint32{"": 0}, bigCost: map[uint32]decimal.Decimal{}}
 }
 
 // Name implements Projection.
@@ -88,14 +145,24 @@ func (q *Requests) Name() string { return "requests" }
 func (q *Requests) Len() int {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	return len(q.index)
+	return len(q.index) + len(q.others)
+}
+
+// find returns the record number of a request ID.
+func (q *Requests) find(id reqID, s string) (uint32, bool) {
+	if id.form == idOther {
+		i, ok := q.others[s]
+		return i, ok
+	}
+	i, ok := q.index[id]
+	return i, ok
 }
 
 // Get returns the facts of one request.
 func (q *Requests) Get(requestID string) (RequestFact, bool) {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	i, ok := q.index[requestID]
+	i, ok := q.find(parseReqID(requestID), requestID)
 	if !ok {
 		return RequestFact{}, false
 	}
@@ -145,23 +212,41 @@ func (q *Requests) intern(s string) uint32 {
 }
 
 // slot returns the record of a request ID, adding it when new.
-func (q *Requests) slot(id string) (uint32, *requestRec) {
-	i, ok := q.index[id]
+func (q *Requests) slot(s string) (uint32, *requestRec) {
+	id := parseReqID(s)
+	i, ok := q.find(id, s)
 	if !ok {
 		i = q.n % q.capacity
 		if int(i/recChunk) == len(q.chunks) {
 			q.chunks = append(q.chunks, make([]requestRec, recChunk))
 		}
-		if old := q.chunks[i/recChunk][i%recChunk].id; old != "" && q.n >= q.capacity {
-			delete(q.index, old) // the ring came round: forget the oldest
+		if q.n >= q.capacity { // the ring came round: forget the oldest
+			q.forget(i)
 		}
-		q.index[id] = i
+		if id.form == idOther {
+			q.others[s] = i
+			q.otherIDs[i] = s
+		} else {
+			q.index[id] = i
+		}
 		q.n++
 	}
 	r := &q.chunks[i/recChunk][i%recChunk]
-	*r = requestRec{id: id}
+	*r = requestRec{uuid: id.uuid, idForm: id.form}
 	delete(q.bigCost, i)
 	return i, r
+}
+
+// forget drops record i's ID from the index.
+func (q *Requests) forget(i uint32) {
+	switch old := q.chunks[i/recChunk][i%recChunk].id(); old.form {
+	case idNone:
+	case idOther:
+		delete(q.others, q.otherIDs[i])
+		delete(q.otherIDs, i)
+	default:
+		delete(q.index, old)
+	}
 }
 
 func clampU32(v int64) uint32 { return uint32(min(max(v, 0), 1<<32-1)) }

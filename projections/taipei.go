@@ -26,6 +26,21 @@ const (
 	PeriodMonthly = "monthly"
 )
 
+// spendPeriod is a key's period as stored: monthly when unset, and the
+// package's own string for the known names, so that a read model does not
+// keep every event's copy of the same few bytes.
+func spendPeriod(p string) string {
+	switch p {
+	case "", PeriodMonthly:
+		return PeriodMonthly
+	case PeriodDaily:
+		return PeriodDaily
+	case PeriodWeekly:
+		return PeriodWeekly
+	}
+	return p
+}
+
 // MonthOf is the Taipei month of an instant, as YYYY-MM.
 func MonthOf(t time.Time) string { return t.In(Taipei).Format("2006-01") }
 

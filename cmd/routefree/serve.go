@@ -54,6 +54,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := in.start(ctx, stdout); err != nil {
 		return err
 	}
+	// Only now: catching up allocates fast and holds whole batches, which a
+	// limit near the read models' size would make crawl.
+	memCtx, stopMem := context.WithCancel(ctx)
+	defer stopMem()
+	keepMemoryLimit(memCtx)
 	gw := in.gateway()
 	// The other faces share the listener: finance's invoicing API and the
 	// console (admin API and pages), behind one authenticator.
@@ -137,7 +142,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	}
 	in.closers = append(in.closers, usage.Close) // after the runner, before the database
 	in.models = projections.NewModels(usage)
-	in.views = console.NewViews()
+	in.views = console.NewViews(in.models.Accounts)
 	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views)...); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"os"
+	"runtime/debug"
+	"runtime/metrics"
+	"time"
+)
+
+// goMemoryBudget is the Go runtime's share of the design's 200 MB resident
+// budget: the rest is the binary's code and data that the process touches
+// (about 28 MB) and a margin.
+const goMemoryBudget = 150 << 20
+
+// keepMemoryLimit sets the Go runtime's soft memory limit until ctx ends,
+// unless GOMEMLIMIT set one. Most of the gateway's heap is its read models,
+// which live as long as the process: the default policy (GOGC=100) lets the
+// heap grow to twice that before collecting, which alone breaks the budget.
+// The limit makes the collector run earlier only near the budget, and it
+// stays a quarter above the live heap, so a history too large for the
+// budget costs at most a few times the default collector's CPU, never a
+// collector running without pause.
+func keepMemoryLimit(ctx context.Context) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	set := func() {
+		metrics.Read(live)
+		n := int64(0)
+		if live[0].Value.Kind() == metrics.KindUint64 {
+			n = int64(live[0].Value.Uint64())
+		}
+		debug.SetMemoryLimit(max(goMemoryBudget, n+n/4))
+	}
+	prev := debug.SetMemoryLimit(-1) // a negative limit only reads the current one
+	set()
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				debug.SetMemoryLimit(prev)
+				return
+			case <-t.C:
+				set()
+			}
+		}
+	}()
+}

@@ -1,0 +1,169 @@
+package projections
+
+import (
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// Account is what the directory knows of an account besides its money.
+type Account struct {
+	ID             string
+	Organisation   string
+	TaxID          string
+	Address        string
+	Contact        string
+	Plan           domain.Plan
+	RPM, TPM       int64 // custom limits from PlanChanged (zero: the plan's)
+	CreditLimit    decimal.Decimal
+	VolumeDiscount decimal.Decimal
+	Suspended      bool
+	OpenedAt       time.Time
+}
+
+// accountRec is one account of the directory: its facts and, beside them,
+// the money the Balances projection folds. One is kept per account, so the
+// facts most accounts lack live apart, in extra.
+type accountRec struct {
+	id, org, taxID    string
+	plan              domain.Plan
+	openedAt          time.Time
+	creditLimit       Amount
+	extra             *accountExtra // nil while all its fields are zero
+	opened, suspended bool
+
+	balance      Amount
+	usageVersion int64 // last version of the account's usage stream folded; -1: none
+	month        spendBucket
+}
+
+// accountExtra holds the facts that most accounts lack.
+type accountExtra struct {
+	address, contact string
+	rpm, tpm         int64
+	discount         Amount
+}
+
+// setExtra stores the rare facts, dropping extra when they are all zero.
+func (a *accountRec) setExtra(x accountExtra) {
+	if x == (accountExtra{}) {
+		a.extra = nil
+		return
+	}
+	a.extra = &x
+}
+
+func (a *accountRec) extras() accountExtra {
+	if a.extra == nil {
+		return accountExtra{}
+	}
+	return *a.extra
+}
+
+func (a *accountRec) account() Account {
+	x := a.extras()
+	return Account{ID: a.id, Organisation: a.org, TaxID: a.taxID, Address: x.address, Contact: x.contact,
+		Plan: a.plan, RPM: x.rpm, TPM: x.tpm, CreditLimit: a.creditLimit.Decimal(),
+		VolumeDiscount: x.discount.Decimal(), Suspended: a.suspended, OpenedAt: a.openedAt}
+}
+
+// plan returns the domain's own string for a known plan, so that each
+// account does not keep its event's copy.
+func plan(p domain.Plan) domain.Plan {
+	for _, known := range [...]domain.Plan{domain.PlanStarter, domain.PlanBusiness, domain.PlanEnterprise} {
+		if p == known {
+			return known
+		}
+	}
+	return p
+}
+
+// Accounts is the one per-account directory of the process. The Balances
+// projection is its only writer (account events and the money); the key
+// model and the console read it, so no read model keeps a copy of its own.
+// Readers see what Balances has applied, which the runner keeps at the
+// store's head with the other projections.
+type Accounts struct {
+	mu     sync.RWMutex
+	byID   map[string]*accountRec
+	opened []*accountRec // in the order the accounts were opened
+}
+
+// NewAccounts returns an empty directory.
+func NewAccounts() *Accounts { return &Accounts{byID: map[string]*accountRec{}} }
+
+// Get returns an opened account.
+func (d *Accounts) Get(id string) (Account, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	a, ok := d.byID[id]
+	if !ok || !a.opened {
+		return Account{}, false
+	}
+	return a.account(), true
+}
+
+// Opened lists the opened accounts in the order they were opened.
+func (d *Accounts) Opened() []Account {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]Account, len(d.opened))
+	for i, a := range d.opened {
+		out[i] = a.account()
+	}
+	return out
+}
+
+// limits returns what the key model needs of an account on each request;
+// an account without events is on the starter plan.
+func (d *Accounts) limits(id string) (plan domain.Plan, rpm, tpm int64, suspended bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	a, ok := d.byID[id]
+	if !ok {
+		return domain.PlanStarter, 0, 0, false
+	}
+	x := a.extras()
+	return a.plan, x.rpm, x.tpm, a.suspended
+}
+
+// rec returns an account's record, adding it when new; d.mu is held.
+func (d *Accounts) rec(id string) *accountRec {
+	a, ok := d.byID[id]
+	if !ok {
+		a = &accountRec{id: id, plan: domain.PlanStarter, usageVersion: -1}
+		d.byID[id] = a
+	}
+	return a
+}
+
+// applyAccountEvent folds an account event; d.mu is held. It reports
+// whether the event was one.
+func (d *Accounts) applyAccountEvent(e *Event) bool {
+	switch v := e.Body.(type) {
+	case *domain.AccountOpened:
+		a := d.rec(v.AccountID)
+		a.org, a.taxID, a.plan, a.creditLimit, a.openedAt = v.Organisation, v.TaxID, plan(v.Plan), AmountOf(v.CreditLimit), e.OccurredAt
+		x := a.extras()
+		x.address, x.contact = v.Address, v.Contact
+		a.setExtra(x)
+		if !a.opened {
+			a.opened = true
+			d.opened = append(d.opened, a)
+		}
+	case *domain.PlanChanged:
+		a := d.rec(v.AccountID)
+		a.plan, a.creditLimit = plan(v.Plan), AmountOf(v.CreditLimit)
+		x := a.extras()
+		x.rpm, x.tpm, x.discount = v.RPM, v.TPM, AmountOf(v.VolumeDiscount)
+		a.setExtra(x)
+	case *domain.AccountSuspended:
+		d.rec(v.AccountID).suspended = true
+	default:
+		return false
+	}
+	return true
+}

@@ -92,3 +92,18 @@ func hexOf(id uuid.UUID) string {
 	}
 	return string(b)
 }
+
+// A cost keeps every decimal place of its price: dividing by a million is a
+// shift, not a division rounded to 16 places.
+func TestCostKeepsFullPrecision(t *testing.T) {
+	p := ModelPrice{Input: decimal.RequireFromString("0.1234567891234567"), Output: decimal.RequireFromString("3.25")}
+	got := p.Cost(Usage{Input: 3, Output: 7})
+	// 3 × 0.1234567891234567 + 7 × 3.25 = 0.3703703673703701 + 22.75, per million.
+	want := decimal.RequireFromString("0.0000231203703673703701")
+	if !got.Equal(want) || got.String() != "0.0000231203703673703701" {
+		t.Fatalf("cost %s, want %s", got, want)
+	}
+	if m := p.MaxCost(3, 7); !m.Equal(want) {
+		t.Fatalf("max cost %s, want %s", m, want)
+	}
+}

@@ -2,8 +2,6 @@ package domain
 
 import "github.com/shopspring/decimal"
 
-var million = decimal.NewFromInt(1_000_000)
-
 // ModelPrice is a model's NTD price per million tokens.
 type ModelPrice struct {
 	Input       decimal.Decimal `json:"input"`
@@ -26,7 +24,7 @@ func (p ModelPrice) Cost(u Usage) decimal.Decimal {
 		Add(p.CachedInput.Mul(decimal.NewFromInt(cached))).
 		Add(p.Output.Mul(decimal.NewFromInt(u.Output - reasoning))).
 		Add(rp.Mul(decimal.NewFromInt(reasoning)))
-	return sum.Div(million)
+	return perMillion(sum)
 }
 
 // MaxCost is the most a request can cost: every input token uncached and
@@ -36,8 +34,12 @@ func (p ModelPrice) MaxCost(input, maxOutput int64) decimal.Decimal {
 	if p.Reasoning.GreaterThan(out) {
 		out = p.Reasoning
 	}
-	return p.Input.Mul(decimal.NewFromInt(input)).Add(out.Mul(decimal.NewFromInt(maxOutput))).Div(million)
+	return perMillion(p.Input.Mul(decimal.NewFromInt(input)).Add(out.Mul(decimal.NewFromInt(maxOutput))))
 }
+
+// perMillion divides by one million exactly: a shift of the decimal point,
+// where Div would round to 16 places and cost a long division per request.
+func perMillion(d decimal.Decimal) decimal.Decimal { return d.Shift(-6) }
 
 // DerivePrice turns an upstream USD price per million into NTD with an
 // exchange rate and a margin (0.2 = 20 %).

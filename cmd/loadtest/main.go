@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -37,7 +38,7 @@ func main() {
 	levels := flag.String("concurrency", "1,16,64", "client counts, comma-separated")
 	chunks := flag.Int("chunks", 16, "content chunks per streamed reply")
 	keep := flag.Bool("keep", false, "keep the temporary directory (binaries, data, logs)")
-	profiles := flag.String("profile", "", "directory to write the gateway's CPU profile of each measured attack to (MODE-CLIENTS.pprof)")
+	profiles := flag.String("profile", "", "directory to write the gateway's CPU profile (MODE-CLIENTS.pprof) and a 2 s execution trace (MODE-CLIENTS.trace) of each measured attack to")
 	flag.Parse()
 	if err := runAll(*repo, *duration, *warmup, *levels, *chunks, *keep, *profiles); err != nil {
 		log.Fatal(err)
@@ -169,13 +170,16 @@ func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep 
 				return err
 			}
 			var prof <-chan error
+			var trace <-chan error
 			if debugAddr != "" {
-				prof = profile(debugAddr, d, filepath.Join(profiles, fmt.Sprintf("%s-%d.pprof", mode, n)))
+				name := filepath.Join(profiles, fmt.Sprintf("%s-%d", mode, n))
+				prof = profile(debugAddr, "profile", d, name+".pprof")
+				trace = profile(debugAddr, "trace", min(d, 2*time.Second), name+".trace")
 			}
 			gr := attack(through, key, bodyGW, n, d)
 			after, _ := cpuTime(pid)
 			if prof != nil {
-				if err := <-prof; err != nil {
+				if err := errors.Join(<-prof, <-trace); err != nil {
 					return fmt.Errorf("profiling the gateway: %w", err)
 				}
 			}

@@ -162,13 +162,14 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
-// profile takes a CPU profile of the gateway for d through its debug
-// listener and writes it to path; the channel reports when it is written.
-func profile(debugAddr string, d time.Duration, path string) <-chan error {
+// profile takes a CPU profile or an execution trace (kind "profile" or
+// "trace") of the gateway for d through its debug listener and writes it
+// to path; the channel reports when it is written.
+func profile(debugAddr, kind string, d time.Duration, path string) <-chan error {
 	done := make(chan error, 1)
 	go func() {
 		secs := max(1, int(d.Round(time.Second)/time.Second))
-		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, secs))
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", debugAddr, kind, secs))
 		if err != nil {
 			done <- err
 			return

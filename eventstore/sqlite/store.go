@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlitedrv "modernc.org/sqlite" // also registers the "sqlite" driver
 
 	"github.com/routefree/routefree/eventstore"
 )
@@ -78,6 +78,12 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.ReadConns <= 0 {
 		opts.ReadConns = 4
 	}
+	// Commit with fdatasync(2), as SQLite's own Linux builds do: the data and
+	// the file size reach the disk exactly as with fsync, without the
+	// timestamp update that costs a journal write on ext4 (about half of a
+	// commit's wait). Process-wide; unavailable (and fsync kept) on macOS
+	// and Windows.
+	_, _ = sqlitedrv.Fdatasync(true)
 	const common = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(FULL)&_txlock=immediate")
 	if err != nil {

@@ -54,7 +54,7 @@ func keepMemoryLimit(ctx context.Context) {
 				if prevGC != -2 {
 					debug.SetGCPercent(prevGC)
 				}
-				debug.SetMemoryLimit(prev) // last: the test waits for it
+				debug.SetMemoryLimit(prev) // last: a restored limit means both are back
 				return
 			case <-t.C:
 				set()

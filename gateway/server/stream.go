@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/routefree/routefree/domain"
@@ -21,11 +22,22 @@ var (
 	sseKeepAlive = []byte(": keep-alive\n\n")
 )
 
-// sse writes the event stream to the client.
+// flushDelay bounds how long a chunk written without its own flush (the
+// next one was already at hand) may wait for company before it is flushed.
+const flushDelay = 2 * time.Millisecond
+
+// sse writes the event stream to the client. A chunk is flushed as soon as
+// it is written, unless the upstream's next event is already read: a burst
+// of chunks then leaves in one write rather than a system call each, and a
+// chunk never waits more than flushDelay.
 type sse struct {
 	w         http.ResponseWriter
 	rc        *http.ResponseController
+	mu        sync.Mutex // the late flush runs on a timer's goroutine
 	committed bool
+	unflushed bool
+	closed    bool
+	late      *time.Timer
 	err       error // first write error: the client is gone
 }
 
@@ -41,8 +53,15 @@ func (s *sse) commit() {
 	s.committed = true
 }
 
-func (s *sse) write(parts ...[]byte) bool {
-	if s.err != nil {
+// write writes an event and flushes it.
+func (s *sse) write(parts ...[]byte) bool { return s.send(false, parts...) }
+
+// send writes an event; with more (the next one is at hand) the flush is
+// left to the next event or, at the latest, to flushDelay from now.
+func (s *sse) send(more bool, parts ...[]byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil || s.closed {
 		return false
 	}
 	s.commit()
@@ -52,11 +71,50 @@ func (s *sse) write(parts ...[]byte) bool {
 			return false
 		}
 	}
+	if more {
+		s.unflushed = true
+		if s.late == nil {
+			s.late = time.AfterFunc(flushDelay, s.flushLate)
+		} else {
+			s.late.Reset(flushDelay)
+		}
+		return true
+	}
+	return s.flush()
+}
+
+// flush sends what is written; the caller holds mu.
+func (s *sse) flush() bool {
+	s.unflushed = false
+	if s.late != nil {
+		s.late.Stop()
+	}
 	if err := s.rc.Flush(); err != nil {
 		s.err = err
 		return false
 	}
 	return true
+}
+
+func (s *sse) flushLate() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unflushed && !s.closed && s.err == nil {
+		s.flush()
+	}
+}
+
+// close ends the stream's writing: after it no timer touches the response.
+func (s *sse) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unflushed && s.err == nil {
+		s.flush()
+	}
+	s.closed = true
+	if s.late != nil {
+		s.late.Stop()
+	}
 }
 
 type attemptResult struct {
@@ -71,6 +129,7 @@ type attemptResult struct {
 func (k *call) stream() error {
 	ctx := k.ctx()
 	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response())}
+	defer out.close()
 	done := make(chan attemptResult, 1)
 	go func() {
 		res, first, ae := k.attempt(ctx)
@@ -113,7 +172,7 @@ wait:
 		idle.Reset(k.s.cfg.StreamIdleTimeout)
 		delivered.Write(chunk)
 		delivered.WriteByte('\n')
-		if !out.write(sseData, chunk, sseEnd) || ctx.Err() != nil {
+		if !out.send(st.Pending(), sseData, chunk, sseEnd) || ctx.Err() != nil {
 			return k.endStream(out, st, &delivered, domain.OutcomeClientDisconnected)
 		}
 		chunk, err = st.Next()

@@ -37,6 +37,9 @@ func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.hasUsag
 
 func (s *stream) FinishReason() string { return s.finish }
 
+// Pending: a chunk left from the last event, or a whole event buffered.
+func (s *stream) Pending() bool { return len(s.pending) > 0 || s.Body.Pending() }
+
 func (s *stream) Next() ([]byte, error) {
 	for {
 		if len(s.pending) > 0 {

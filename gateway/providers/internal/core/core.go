@@ -58,6 +58,10 @@ type ChunkStream interface {
 	// that ends before the upstream's end marker returns an error wrapping
 	// ErrStreamCut, never io.EOF.
 	Next() ([]byte, error)
+	// Pending reports whether a whole upstream event is already read and
+	// waiting, so the next chunk is (almost surely) at hand: the server then
+	// writes this one without flushing it alone.
+	Pending() bool
 	// Usage returns the usage counted so far and whether it is the
 	// upstream's final report (false after a cut: bill what was delivered).
 	Usage() (chat.Usage, bool)

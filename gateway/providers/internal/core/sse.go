@@ -76,6 +76,19 @@ func (s *SSEReader) Next() (event, data []byte, err error) {
 	}
 }
 
+// Pending reports whether a whole event (up to its blank line) is already
+// buffered, so that Next returns it without reading the connection.
+func (s *SSEReader) Pending() bool {
+	n := s.r.Buffered()
+	if n == 0 {
+		return false
+	}
+	b, _ := s.r.Peek(n)
+	return bytes.Contains(b, lf2) || bytes.Contains(b, crlf2)
+}
+
+var lf2, crlf2 = []byte("\n\n"), []byte("\r\n\r\n")
+
 // readLine returns one line without its line ending.
 func (s *SSEReader) readLine() ([]byte, error) {
 	line, err := s.r.ReadSlice('\n')
@@ -119,6 +132,9 @@ func (b *Body) Event() ([]byte, error) {
 	_, data, err := b.sse.Next()
 	return data, err
 }
+
+// Pending reports whether a whole event is already read from the upstream.
+func (b *Body) Pending() bool { return b.Err == nil && b.sse != nil && b.sse.Pending() }
 
 // Close releases the upstream connection; safe to call twice.
 func (b *Body) Close() error {

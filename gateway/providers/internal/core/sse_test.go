@@ -58,3 +58,34 @@ func TestErrorFromBodies(t *testing.T) {
 		}
 	}
 }
+
+// Pending is true only while a whole event is buffered: a half-read one
+// would make Next wait for the network.
+func TestSSEPendingMeansAWholeEventIsBuffered(t *testing.T) {
+	pr, pw := io.Pipe()
+	r := NewSSEReader(pr)
+	defer r.Release()
+	go func() {
+		pw.Write([]byte("data: one\n\ndata: two\n\ndata: thr"))
+		pw.Write([]byte("ee\r\n\r\n"))
+		pw.Close()
+	}()
+	if _, d, err := r.Next(); err != nil || string(d) != "one" {
+		t.Fatalf("first event %q %v", d, err)
+	}
+	if !r.Pending() {
+		t.Fatal("the second event is buffered, Pending says no")
+	}
+	if _, d, err := r.Next(); err != nil || string(d) != "two" {
+		t.Fatalf("second event %q %v", d, err)
+	}
+	if r.Pending() {
+		t.Fatal("only half of the third event is buffered, Pending says yes")
+	}
+	if _, d, err := r.Next(); err != nil || string(d) != "three" {
+		t.Fatalf("third event %q %v", d, err)
+	}
+	if r.Pending() {
+		t.Fatal("nothing is buffered, Pending says yes")
+	}
+}

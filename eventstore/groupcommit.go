@@ -39,8 +39,12 @@ type GroupCommitter struct {
 	wg       sync.WaitGroup
 	once     sync.Once
 	wmu      sync.Mutex  // held while a batch is written, by the goroutine or a lone caller
-	closed   bool        // under wmu: no more writes
 	lone     atomic.Bool // the last batch had one append
+	// An append holds gate (read) from its check of stopping until it is
+	// written or queued, and Close takes it to stop: so every append either
+	// sees ErrClosed or is in the queue the writer drains before it exits.
+	gate     sync.RWMutex
+	stopping bool
 	// OnBatch, when set, is called after each batch with its size in events.
 	OnBatch func(requests, events int)
 	// Linger is how long a batch smaller than the previous one waits for the
@@ -63,24 +67,25 @@ func NewGroupCommitter(w BatchWriter, maxBatchEvents int) *GroupCommitter {
 // Append queues an append and waits until it is durable (or failed).
 func (g *GroupCommitter) Append(ctx context.Context, stream string, expected ExpectedVersion, events ...EventData) (AppendResult, error) {
 	r := &AppendRequest{Stream: stream, Expected: expected, Events: events, done: make(chan struct{})}
-	select {
-	case <-g.stop:
+	g.gate.RLock()
+	if g.stopping {
+		g.gate.RUnlock()
 		return AppendResult{}, ErrClosed
-	default:
 	}
 	if g.lone.Load() && len(g.in) == 0 && g.wmu.TryLock() {
-		if !g.closed && len(g.in) == 0 {
+		if len(g.in) == 0 {
 			g.flush([]*AppendRequest{r})
 			g.wmu.Unlock()
+			g.gate.RUnlock()
 			return r.Result, r.Err
 		}
 		g.wmu.Unlock()
 	}
 	select {
 	case g.in <- r:
-	case <-g.stop:
-		return AppendResult{}, ErrClosed
+		g.gate.RUnlock()
 	case <-ctx.Done():
+		g.gate.RUnlock()
 		return AppendResult{}, ctx.Err()
 	}
 	// Once queued, the append completes even if ctx ends: the caller learns
@@ -90,13 +95,15 @@ func (g *GroupCommitter) Append(ctx context.Context, stream string, expected Exp
 }
 
 // Close writes what is queued and stops the writer; a lone caller's write
-// in progress finishes first.
+// in progress finishes first. Later appends get ErrClosed.
 func (g *GroupCommitter) Close() {
-	g.once.Do(func() { close(g.stop) })
+	g.once.Do(func() {
+		g.gate.Lock()
+		g.stopping = true
+		close(g.stop)
+		g.gate.Unlock()
+	})
 	g.wg.Wait()
-	g.wmu.Lock()
-	g.closed = true
-	g.wmu.Unlock()
 }
 
 func (g *GroupCommitter) loop() {

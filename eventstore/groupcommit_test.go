@@ -128,3 +128,47 @@ func TestGroupCommitCloseWaitsForLoneWriter(t *testing.T) {
 		t.Fatalf("append after Close: %v, want ErrClosed", err)
 	}
 }
+
+// Appends racing Close each end: written, or ErrClosed; none is left
+// queued behind a writer that has gone.
+func TestGroupCommitAppendsRacingCloseAllReturn(t *testing.T) {
+	for range 20 {
+		rec := &recorder{events: map[uuid.UUID]int{}}
+		g := NewGroupCommitter(rec.write, 0)
+		var wg sync.WaitGroup
+		var written, refused atomic.Int64
+		for range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					_, err := g.Append(context.Background(), "s", Any(), event())
+					if err == ErrClosed {
+						refused.Add(1)
+						return
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					written.Add(1)
+				}
+			}()
+		}
+		time.Sleep(2 * time.Millisecond)
+		g.Close()
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("appends still waiting after Close")
+		}
+		rec.mu.Lock()
+		n := len(rec.events)
+		rec.mu.Unlock()
+		if int64(n) != written.Load() || refused.Load() != 50 {
+			t.Fatalf("%d written by the writer, %d appends returned success, %d refused", n, written.Load(), refused.Load())
+		}
+	}
+}

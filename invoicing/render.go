@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -15,6 +16,7 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/mig"
 	"github.com/routefree/routefree/invoicing/pdf"
+	"github.com/routefree/routefree/invoicing/twrules"
 )
 
 // renderers holds one renderer per (font, key): the font is parsed once.
@@ -180,4 +182,50 @@ func (s *Service) ExportF0401(w io.Writer, period string) error {
 		evs[i] = inv.InvoiceIssued
 	}
 	return mig.ExportF0401(w, evs, s.seller.MIG())
+}
+
+// Message types of the MIG 4.1 exports.
+const (
+	MessageF0401 = "F0401" // invoices issued
+	MessageF0501 = "F0501" // invoices voided (作廢)
+	MessageG0401 = "G0401" // allowances (折讓)
+)
+
+// Export writes one MIG 4.1 message type of a two-month period as a zip:
+// F0401 the period's invoices; F0501 and G0401 the voids and allowances
+// made during the period (Asia/Taipei), whatever period their invoice is
+// in, since each is reported when it happens.
+func (s *Service) Export(w io.Writer, message, period string) error {
+	if message == MessageF0401 {
+		return s.ExportF0401(w, period)
+	}
+	p, err := twrules.ParsePeriod(period)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	var voids []mig.Void
+	var allowances []mig.AllowanceDoc
+	s.mu.Lock()
+	for _, inv := range s.l.invoices {
+		if inv.Voided && p.Contains(inv.VoidedAt) {
+			c := inv.clone()
+			voids = append(voids, mig.Void{Invoice: c.InvoiceIssued, At: c.VoidedAt,
+				Event: domain.InvoiceVoided{Number: c.Number, Reason: c.VoidReason}})
+		}
+		for _, a := range inv.Allowances {
+			if p.Contains(a.IssuedAt) {
+				allowances = append(allowances, mig.AllowanceDoc{Invoice: inv.clone().InvoiceIssued, Event: a.AllowanceIssued, At: a.IssuedAt})
+			}
+		}
+	}
+	s.mu.Unlock()
+	switch message {
+	case MessageF0501:
+		sort.Slice(voids, func(i, j int) bool { return voids[i].Invoice.Number < voids[j].Invoice.Number })
+		return mig.ExportF0501(w, voids, s.seller.MIG())
+	case MessageG0401:
+		sort.Slice(allowances, func(i, j int) bool { return allowances[i].Event.Number < allowances[j].Event.Number })
+		return mig.ExportG0401(w, allowances, s.seller.MIG())
+	}
+	return fmt.Errorf("%w: message %q: want %s, %s or %s", ErrInvalid, message, MessageF0401, MessageF0501, MessageG0401)
 }

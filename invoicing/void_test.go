@@ -1,9 +1,11 @@
 package invoicing
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
@@ -79,6 +81,47 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 	}
 	if got, _ := fresh.Invoice(solo.Number); !got.Voided {
 		t.Fatal("fresh reader misses the void")
+	}
+
+	// The MIG exports: the void and the allowance were made in period
+	// 2027-01/02, though their invoices are of 2026-11/12.
+	for _, c := range []struct {
+		message, period string
+		files           map[string][]string // file → what its XML must hold
+	}{
+		{MessageF0501, "2027-01", map[string][]string{"F0501_" + solo.Number + ".xml": {solo.Number, "買受人資料誤植", "20270115"}}},
+		{MessageG0401, "2027-01", map[string][]string{"G0401_" + a.Number + ".xml": {a.Number, acme.Number, "1000", "50"}}},
+		{MessageF0501, "2026-11", nil},
+		{MessageG0401, "2026-11", nil},
+	} {
+		buf.Reset()
+		if err := fresh.Export(&buf, c.message, c.period); err != nil {
+			t.Fatalf("%s %s: %v", c.message, c.period, err)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil || len(zr.File) != len(c.files) {
+			t.Fatalf("%s %s: %d files (%v), want %d", c.message, c.period, len(zr.File), err, len(c.files))
+		}
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(rc)
+			rc.Close()
+			want, ok := c.files[f.Name]
+			if !ok {
+				t.Fatalf("%s %s: unexpected file %s", c.message, c.period, f.Name)
+			}
+			for _, w := range want {
+				if !bytes.Contains(body, []byte(w)) {
+					t.Fatalf("%s lacks %q:\n%s", f.Name, w, body)
+				}
+			}
+		}
+	}
+	if err := fresh.Export(&buf, "F9999", "2027-01"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unknown message: %v, want ErrInvalid", err)
 	}
 }
 

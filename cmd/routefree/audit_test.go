@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
 	"database/sql"
@@ -114,5 +115,28 @@ func TestReplayRegeneratesIssuedInvoicesByteForByte(t *testing.T) {
 	line := fmt.Sprintf("INVOICE DOCUMENTS 1  content digest %x", want)
 	if !strings.Contains(replay, line) {
 		t.Fatalf("replay does not regenerate the issued PDF: want %q in\n%s", line, replay)
+	}
+
+	// The period's MIG exports: the invoice in F0401, no void in F0501.
+	for msg, want := range map[string][]string{"F0401": {"F0401_AB12345000.xml"}, "f0501": nil} {
+		out := filepath.Join(dir, msg+".zip")
+		runCLI(t, env, "invoices", "export", "--period", period, "--message", msg, "--out", out)
+		zr, err := zip.OpenReader(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range zr.File {
+			names = append(names, f.Name)
+		}
+		zr.Close()
+		if fmt.Sprint(names) != fmt.Sprint(want) {
+			t.Fatalf("%s export holds %v, want %v", msg, names, want)
+		}
+	}
+	bad := exec.Command(binary, "invoices", "export", "--period", period, "--message", "F9999")
+	bad.Env = env
+	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "F0401, F0501 or G0401") {
+		t.Fatalf("unknown message: %v %s", err, out)
 	}
 }

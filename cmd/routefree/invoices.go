@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/routefree/routefree/invoicing"
@@ -20,7 +21,7 @@ func init() {
 	register("invoices issue", "issue one account's monthly invoice now", cmdInvoicesIssue)
 	register("invoices list", "list invoices of a month and/or account", cmdInvoicesList)
 	register("invoices pdf", "write an invoice's PDF (rendered from its event)", cmdInvoicesPDF)
-	register("invoices export", "write the MIG F0401 messages of a period as a zip", cmdInvoicesExport)
+	register("invoices export", "write a period's MIG 4.1 messages as a zip: F0401 invoices, F0501 voids, G0401 allowances", cmdInvoicesExport)
 }
 
 // withInvoicing opens the store and an invoicing service with the seller
@@ -195,7 +196,8 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices export", stderr)
 	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
-	out := fs.String("out", "", "output zip (default F0401-<period>.zip)")
+	message := fs.String("message", invoicing.MessageF0401, "F0401 (the period's invoices), F0501 (voids made in the period) or G0401 (allowances made in the period)")
+	out := fs.String("out", "", "output zip (default <MESSAGE>-<period>.zip)")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
@@ -203,11 +205,17 @@ func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	msg := strings.ToUpper(*message)
+	switch msg {
+	case invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401:
+	default:
+		return fmt.Errorf("%w: --message %q: want F0401, F0501 or G0401", errUsage, *message)
+	}
 	if *out == "" {
-		*out = "F0401-" + p.String() + ".zip"
+		*out = msg + "-" + p.String() + ".zip"
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
-		if err := writeOut(*out, func(w io.Writer) error { return svc.ExportF0401(w, p.String()) }); err != nil {
+		if err := writeOut(*out, func(w io.Writer) error { return svc.Export(w, msg, p.String()) }); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, *out)

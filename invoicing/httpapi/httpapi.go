@@ -1,6 +1,6 @@
 // Package httpapi is the finance face of invoicing over HTTP: invoices,
-// voids, allowances, the monthly close, the F0401 export, quotes and
-// contracts for staff; their own invoices for customers.
+// voids, allowances, the monthly close, the MIG exports (F0401, F0501,
+// G0401), quotes and contracts for staff; their own invoices for customers.
 package httpapi
 
 import (
@@ -223,11 +223,15 @@ func (a *api) export(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", invoicing.ErrInvalid, err)
 	}
+	msg := strings.ToUpper(c.QueryParam("message"))
+	if msg == "" {
+		msg = invoicing.MessageF0401
+	}
 	var buf bytes.Buffer
-	if err := a.svc.ExportF0401(&buf, p.String()); err != nil {
+	if err := a.svc.Export(&buf, msg, p.String()); err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", "F0401-"+p.String()+".zip"))
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", msg+"-"+p.String()+".zip"))
 	return c.Blob(http.StatusOK, "application/zip", buf.Bytes())
 }
 

@@ -235,6 +235,21 @@ func TestInvoiceEndpoints(t *testing.T) {
 	if r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":-5,"reason":"x"}`); r.status != 400 {
 		t.Fatalf("negative allowance: %d", r.status)
 	}
+
+	// The void (December) and the allowance (January) in their periods' exports.
+	for _, c := range []struct{ query, file string }{
+		{"period=2026-11&message=F0501", "F0501_AB12345001.xml"},
+		{"period=2027-01&message=g0401", "G0401_" + al.Number + ".xml"},
+	} {
+		r := call(t, srv, "GET", "/admin/api/invoices/export?"+c.query, "aud", "")
+		zr, err := zip.NewReader(bytes.NewReader(r.body), int64(len(r.body)))
+		if r.status != 200 || err != nil || len(zr.File) != 1 || zr.File[0].Name != c.file {
+			t.Fatalf("export %s: %d %v %s", c.query, r.status, err, r.body)
+		}
+	}
+	if r := call(t, srv, "GET", "/admin/api/invoices/export?period=2026-11&message=X0000", "aud", ""); r.status != 400 {
+		t.Fatalf("export of an unknown message: %d %s", r.status, r.body)
+	}
 }
 
 func TestQuoteEndpoints(t *testing.T) {

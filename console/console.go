@@ -89,14 +89,22 @@ func Register(e *echo.Echo, deps Deps) error {
 	if deps.Auth == nil {
 		deps.Auth = NewAuthenticator(deps.Views, deps.Models.Keys)
 	}
-	s := &server{deps: deps, auth: deps.Auth}
+	// The client's address for sign-in throttling: the connection's, unless
+	// the echo instance names trusted proxies (Echo.IPExtractor). Echo's
+	// RealIP would otherwise believe any X-Forwarded-For a client sends.
+	ip := e.IPExtractor
+	if ip == nil {
+		ip = echo.ExtractIPDirect()
+	}
+	s := &server{deps: deps, auth: deps.Auth, clientIP: ip}
 	s.registerAPI(e)
 	return s.registerPages(e)
 }
 
 type server struct {
-	deps Deps
-	auth *Authenticator
+	deps     Deps
+	auth     *Authenticator
+	clientIP echo.IPExtractor
 }
 
 // capture remembers where a command's appends landed, so the handler can

@@ -75,6 +75,12 @@ func newEnvNoStaff(t *testing.T) *env {
 
 func build(t *testing.T, tlsServer, staff bool) *env {
 	t.Helper()
+	return buildWith(t, tlsServer, staff, nil)
+}
+
+// buildWith lets configure set up the echo instance before Register.
+func buildWith(t *testing.T, tlsServer, staff bool, configure func(*echo.Echo)) *env {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
 	if err != nil {
@@ -126,6 +132,9 @@ func build(t *testing.T, tlsServer, staff bool) *env {
 	e.deps = Deps{Store: store, Commands: e.cmds, Models: e.models, Catalog: e.cat, Invoices: inv, Views: e.views, Runner: e.runner}
 	e.deps.Auth = NewAuthenticator(e.views, e.models.Keys)
 	ech := echo.New()
+	if configure != nil {
+		configure(ech)
+	}
 	if err := Register(ech, e.deps); err != nil {
 		t.Fatal(err)
 	}

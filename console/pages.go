@@ -92,7 +92,7 @@ func (s *server) signin(c echo.Context) error {
 	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(form)) != 1 {
 		return s.signinFailed(c, http.StatusForbidden, "signin.csrf")
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if blocked, wait := s.auth.signins.blocked(ip); blocked {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return s.signinFailed(c, http.StatusTooManyRequests, "signin.slow")

@@ -1,12 +1,14 @@
 package console
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/routefree/routefree/domain"
 )
 
@@ -129,6 +131,67 @@ func TestSignInBruteForceSlowed(t *testing.T) {
 	e.deps.Auth.signins.now = func() time.Time { return time.Now().Add(61 * time.Second) }
 	if got := try(e.admin); got != http.StatusSeeOther {
 		t.Fatalf("after the window: %d, want 303", got)
+	}
+}
+
+// xffTransport sends every request with an X-Forwarded-For, as a client
+// behind a proxy (or one forging the header) would.
+type xffTransport struct {
+	base http.RoundTripper
+	addr string
+}
+
+func (x xffTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", x.addr)
+	return x.base.RoundTrip(r)
+}
+
+func (b *browser) forwardedFor(addr string) *browser {
+	base := b.c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	b.c.Transport = xffTransport{base, addr}
+	return b
+}
+
+func failSignIns(t *testing.T, b *browser, n int) int {
+	t.Helper()
+	code := 0
+	for range n {
+		_, page := b.get("/console/signin")
+		csrf := attrOf(t, page, "input", "id", "signin-csrf", "value")
+		resp, _ := b.post("/console/signin", url.Values{"csrf": {csrf}, "token": {"rf-staff-wrong-guess"}})
+		code = resp.StatusCode
+	}
+	return code
+}
+
+// Sign-in throttling keys on the client: a forged X-Forwarded-For does not
+// dodge it, and behind a trusted proxy each forwarded client has its own
+// allowance.
+func TestSignInThrottleKeysOnTheClient(t *testing.T) {
+	// No trusted proxy: the connection's address counts, whatever the header.
+	e := newEnv(t, false)
+	if got := failSignIns(t, e.browser().forwardedFor("203.0.113.1"), 5); got != http.StatusUnauthorized {
+		t.Fatalf("five failures: %d, want 401", got)
+	}
+	if got := failSignIns(t, e.browser().forwardedFor("203.0.113.2"), 1); got != http.StatusTooManyRequests {
+		t.Fatalf("a forged X-Forwarded-For dodged the limit: %d, want 429", got)
+	}
+
+	// Loopback is the trusted proxy: the forwarded address is the client.
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	e = buildWith(t, false, true, func(ech *echo.Echo) {
+		ech.IPExtractor = echo.ExtractIPFromXFFHeader(echo.TrustLoopback(false), echo.TrustLinkLocal(false),
+			echo.TrustPrivateNet(false), echo.TrustIPRange(loopback))
+	})
+	if got := failSignIns(t, e.browser().forwardedFor("203.0.113.1"), 6); got != http.StatusTooManyRequests {
+		t.Fatalf("sixth failure of one forwarded client: %d, want 429", got)
+	}
+	if got := failSignIns(t, e.browser().forwardedFor("203.0.113.2"), 1); got != http.StatusUnauthorized {
+		t.Fatalf("another client behind the same proxy: %d, want 401", got)
 	}
 }
 

@@ -3,7 +3,6 @@ package console
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -119,16 +118,6 @@ func (l *limiter) fail(ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.fails[ip] = append(l.recent(ip), l.now())
-}
-
-// clientIP is the connection's address: forwarded headers are not trusted,
-// since anyone can send them to dodge the limit.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func isTLS(r *http.Request) bool {

@@ -46,6 +46,7 @@ type Config struct {
 	DemoCredit       string
 	LogLevel         string
 	DebugListen      string
+	TrustedProxies   string
 
 	InvoiceFont   string
 	InvoiceAESKey string
@@ -92,6 +93,7 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&c.BootstrapDemo, "bootstrap-demo", false, "on an empty store, open a demo account with credit and print its key")
 	fs.StringVar(&c.DemoCredit, "demo-credit", "1000", "NTD credit of the demo account")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front; their X-Forwarded-For names the client (sign-in throttling). Empty: the connection's address, whatever the headers say")
 	fs.StringVar(&c.DebugListen, "debug-listen", "", "host:port serving Go's profiler (/debug/pprof/) on its own listener; empty serves none. Keep it on loopback")
 	fs.StringVar(&c.InvoiceFont, "invoice-font", "", "TrueType font for invoice PDFs; empty uses the embedded font")
 	fs.StringVar(&c.InvoiceAESKey, "invoice-aes-key", "", "hex AES key for the e-invoice QR verification field")
@@ -237,6 +239,9 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q: want host:port (%v)", c.Listen, err))
 	}
+	if _, err := c.trustedProxies(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Catalog != "" {
 		if _, err := os.Stat(c.Catalog); err != nil {
 			errs = append(errs, fmt.Errorf("--catalog: %v", err))
@@ -278,3 +283,33 @@ func (c *Config) Validate() error {
 
 func (c *Config) sqlitePath() string    { return filepath.Join(c.DataDir, "events.db") }
 func (c *Config) readModelPath() string { return filepath.Join(c.DataDir, "readmodels.db") }
+
+// trustedProxies parses --trusted-proxies: addresses (a /32 or /128 each)
+// and CIDR ranges.
+func (c *Config) trustedProxies() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, f := range strings.Split(c.TrustedProxies, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			ip := net.ParseIP(f)
+			if ip == nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is neither an address nor a CIDR range", f)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(f)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %v", err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

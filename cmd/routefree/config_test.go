@@ -3,6 +3,8 @@ package main
 import (
 	"flag"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,5 +108,46 @@ func TestServeHelpDocumentsEverySetting(t *testing.T) {
 	})
 	if n < 20 {
 		t.Fatalf("only %d settings", n)
+	}
+}
+
+// --trusted-proxies: bad entries are configuration errors; with none the
+// connection's address is the client's; with some, the nearest untrusted
+// X-Forwarded-For entry is, and private or loopback addresses get no trust
+// of their own.
+func TestTrustedProxiesTellTheClient(t *testing.T) {
+	cleanEnv(t)
+	if _, err := parseServe(t, "--trusted-proxies", "10.0.0.0/8,proxy.local"); err == nil || !strings.Contains(err.Error(), "proxy.local") {
+		t.Fatalf("bad entry accepted: %v", err)
+	}
+	req := func(remote, xff string) *http.Request {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = remote
+		if xff != "" {
+			r.Header.Set("X-Forwarded-For", xff)
+		}
+		return r
+	}
+	none, err := parseServe(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := clientAddress(none)(req("127.0.0.1:5000", "203.0.113.9")); got != "127.0.0.1" {
+		t.Fatalf("no trusted proxy: %s, want the connection's address", got)
+	}
+	c, err := parseServe(t, "--trusted-proxies", "10.0.0.0/8, 192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip := clientAddress(c)
+	for _, tc := range []struct{ remote, xff, want string }{
+		{"192.0.2.1:443", "203.0.113.9", "203.0.113.9"},                         // one trusted hop
+		{"192.0.2.1:443", "198.51.100.1, 203.0.113.9, 10.1.2.3", "203.0.113.9"}, // the client cannot push a forged entry past it
+		{"198.51.100.7:443", "203.0.113.9", "198.51.100.7"},                     // an untrusted sender's header is ignored
+		{"127.0.0.1:443", "203.0.113.9", "127.0.0.1"},                           // loopback is not trusted unless listed
+	} {
+		if got := ip(req(tc.remote, tc.xff)); got != tc.want {
+			t.Errorf("from %s with X-Forwarded-For %q: %s, want %s", tc.remote, tc.xff, got, tc.want)
+		}
 	}
 }

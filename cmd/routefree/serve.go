@@ -63,6 +63,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	// The other faces share the listener: finance's invoicing API and the
 	// console (admin API and pages), behind one authenticator.
 	e := gw.Echo()
+	e.IPExtractor = clientAddress(c)
 	httpapi.Register(e.Group("/admin/api"), e.Group("/api/v1"), in.invoices, in.authn)
 	if err := console.Register(e, in.consoleDeps()); err != nil {
 		return err
@@ -438,4 +439,20 @@ func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "demo account %s with NT$%s credit\ndemo key (shown once): %s\n", demo, credit, key)
 	return in.catchUp(ctx)
+}
+
+// clientAddress tells the client's address: the connection's, or with
+// --trusted-proxies the last X-Forwarded-For entry that is not one of them
+// (the nearest hop a trusted proxy saw). Nothing else is trusted: not
+// loopback, not private networks.
+func clientAddress(c *Config) echo.IPExtractor {
+	nets, _ := c.trustedProxies() // Validate has rejected bad ones
+	if len(nets) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range nets {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/console/auth"
 	"github.com/routefree/routefree/projections"
@@ -17,7 +18,7 @@ import (
 type Authenticator struct {
 	views    *Views
 	keys     *projections.Keys
-	sessions *sessions
+	sessions sessionStore
 	signins  *limiter
 }
 
@@ -27,6 +28,13 @@ var _ auth.Authenticator = (*Authenticator)(nil)
 // and the API keys of keys, with its own session store.
 func NewAuthenticator(views *Views, keys *projections.Keys) *Authenticator {
 	return &Authenticator{views: views, keys: keys, sessions: newSessions(), signins: newLimiter(5, 60e9)}
+}
+
+// ShareSessions keeps console sessions in Redis (keys under prefix), so that
+// a browser signed in through one gateway instance is signed in on all of
+// them. Call it before serving.
+func (a *Authenticator) ShareSessions(rdb redis.UniversalClient, prefix string) {
+	a.sessions = &redisSessions{rdb: rdb, prefix: prefix}
 }
 
 // Authenticate implements auth.Authenticator. A request authenticated by the
@@ -100,5 +108,5 @@ func (a *Authenticator) session(r *http.Request) (session, bool) {
 	if err != nil {
 		return session{}, false
 	}
-	return a.sessions.get(c.Value)
+	return a.sessions.get(r.Context(), c.Value)
 }

@@ -111,7 +111,11 @@ func (s *server) signin(c echo.Context) error {
 	if oc, err := r.Cookie(sessionCookie); err == nil {
 		old = oc.Value
 	}
-	id, _ := s.auth.sessions.create(old, kind, commands.HashKey(secret))
+	id, err := s.auth.sessions.create(r.Context(), old, kind, commands.HashKey(secret))
+	if err != nil {
+		s.deps.Logger.Error("console: starting a session", "err", err)
+		return s.signinFailed(c, http.StatusServiceUnavailable, "signin.unavailable")
+	}
 	setCookie(c.Response(), r, sessionCookie, id, int(sessionTTL.Seconds()))
 	setCookie(c.Response(), r, loginCSRF, "", -1)
 	return c.Redirect(http.StatusSeeOther, "/console/")
@@ -119,7 +123,9 @@ func (s *server) signin(c echo.Context) error {
 
 func (s *server) signout(c echo.Context) error {
 	if ck, err := c.Request().Cookie(sessionCookie); err == nil {
-		s.auth.sessions.drop(ck.Value)
+		if err := s.auth.sessions.drop(c.Request().Context(), ck.Value); err != nil {
+			s.deps.Logger.Error("console: ending a session", "err", err)
+		}
 	}
 	setCookie(c.Response(), c.Request(), sessionCookie, "", -1)
 	return c.Redirect(http.StatusSeeOther, "/console/signin")

@@ -1,11 +1,17 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 const (
@@ -23,6 +29,17 @@ type session struct {
 	expires        time.Time
 }
 
+// sessionStore keeps signed-in browsers by session ID.
+type sessionStore interface {
+	// create starts a session under a new random ID. The old ID (if any)
+	// is dropped, so an ID planted before sign-in never becomes a
+	// signed-in one.
+	create(ctx context.Context, old, kind, credHash string) (string, error)
+	get(ctx context.Context, id string) (session, bool)
+	drop(ctx context.Context, id string) error
+}
+
+// sessions is the in-memory store: one instance's own.
 type sessions struct {
 	mu  sync.Mutex
 	m   map[string]session
@@ -40,9 +57,7 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// create starts a session under a new random ID. The old ID (if any) is
-// dropped, so an ID planted before sign-in never becomes a signed-in one.
-func (s *sessions) create(old, kind, credHash string) (string, session) {
+func (s *sessions) create(_ context.Context, old, kind, credHash string) (string, error) {
 	id := randomToken()
 	ss := session{kind: kind, credHash: credHash, csrf: randomToken(), expires: s.now().Add(sessionTTL)}
 	s.mu.Lock()
@@ -54,10 +69,10 @@ func (s *sessions) create(old, kind, credHash string) (string, session) {
 		}
 	}
 	s.m[id] = ss
-	return id, ss
+	return id, nil
 }
 
-func (s *sessions) get(id string) (session, bool) {
+func (s *sessions) get(_ context.Context, id string) (session, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ss, ok := s.m[id]
@@ -68,10 +83,70 @@ func (s *sessions) get(id string) (session, bool) {
 	return ss, true
 }
 
-func (s *sessions) drop(id string) {
+func (s *sessions) drop(_ context.Context, id string) error {
 	s.mu.Lock()
 	delete(s.m, id)
 	s.mu.Unlock()
+	return nil
+}
+
+// redisSessions keeps sessions in Redis, so that every gateway instance
+// behind a load balancer knows them. Keys are the SHA-256 of the session
+// ID: the IDs themselves, bearer secrets, are never stored. Redis expires
+// them after sessionTTL.
+type redisSessions struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+type storedSession struct {
+	Kind     string `json:"kind"`
+	CredHash string `json:"cred"`
+	CSRF     string `json:"csrf"`
+	Expires  int64  `json:"exp"` // Unix seconds
+}
+
+func (r *redisSessions) key(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return r.prefix + "console:session:" + hex.EncodeToString(sum[:])
+}
+
+func (r *redisSessions) create(ctx context.Context, old, kind, credHash string) (string, error) {
+	id := randomToken()
+	b, err := json.Marshal(storedSession{Kind: kind, CredHash: credHash, CSRF: randomToken(), Expires: time.Now().Add(sessionTTL).Unix()})
+	if err != nil {
+		return "", err
+	}
+	pipe := r.rdb.TxPipeline()
+	if old != "" {
+		pipe.Del(ctx, r.key(old))
+	}
+	pipe.Set(ctx, r.key(id), b, sessionTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// get treats an unreachable Redis as no session: the browser signs in again
+// rather than being let in unchecked.
+func (r *redisSessions) get(ctx context.Context, id string) (session, bool) {
+	if id == "" {
+		return session{}, false
+	}
+	b, err := r.rdb.Get(ctx, r.key(id)).Bytes()
+	if err != nil {
+		return session{}, false
+	}
+	var st storedSession
+	if json.Unmarshal(b, &st) != nil || time.Now().Unix() >= st.Expires {
+		return session{}, false
+	}
+	return session{kind: st.Kind, credHash: st.CredHash, csrf: st.CSRF, expires: time.Unix(st.Expires, 0)}, true
+}
+
+func (r *redisSessions) drop(ctx context.Context, id string) error {
+	return r.rdb.Del(ctx, r.key(id)).Err()
 }
 
 // limiter counts sign-in failures per client IP in a sliding window.

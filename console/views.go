@@ -114,7 +114,7 @@ func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 
 func (v *Views) wants(t string) bool {
 	switch t {
-	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
+	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeRequestCompleted:
 		return true
 	}
 	return false

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"encoding/hex"
 	"sort"
 	"sync"
 
@@ -70,13 +69,27 @@ func sumOf(s string) (sum [32]byte, ok bool) {
 	if len(s) != 2*len(sum) {
 		return sum, false
 	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+	// Decoded in place: converting s to []byte would allocate on every
+	// request's key lookup.
+	for i := range sum {
+		hi, ok1 := lowerHex(s[2*i])
+		lo, ok2 := lowerHex(s[2*i+1])
+		if !ok1 || !ok2 {
 			return sum, false
 		}
+		sum[i] = hi<<4 | lo
 	}
-	_, err := hex.Decode(sum[:], []byte(s))
-	return sum, err == nil
+	return sum, true
+}
+
+func lowerHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // Keys is the key projection: key hash → key, account and plan, for the

@@ -2,11 +2,18 @@
 // file in WAL mode with synchronous=FULL, written through a single connection
 // so that rowid order is commit order, and read through a separate pool.
 //
-// Because only one connection ever writes and every write transaction is
-// BEGIN IMMEDIATE, an event's rowid is allocated and committed before any
-// later one: a reader that reads "position > cursor" can never skip an event
-// that commits late. One process owns the file: the hash-chain tip and the
-// stream heads are kept in memory by the writer.
+// Every write transaction is BEGIN IMMEDIATE, which takes SQLite's single
+// write lock before anything is read, so an event's rowid is allocated and
+// committed before any later one: a reader that reads "position > cursor" can
+// never skip an event that commits late.
+//
+// Any number of processes may append to the same file (the gateway, CLI
+// commands, a second gateway). Each keeps the hash-chain tip, the last
+// position and the stream heads in memory for speed, and trusts them only
+// while PRAGMA data_version, read inside the write transaction, says no
+// other connection has committed since its own last transaction; otherwise
+// it reads them again from the file under the lock. A watcher polls the same
+// pragma so that subscribers see other processes' events promptly.
 package sqlite
 
 import (
@@ -31,7 +38,8 @@ type Options struct {
 	// ReadConns is the size of the read pool (default 4).
 	ReadConns int
 	// PollInterval is how often subscriptions look for new events when no
-	// in-process wake-up comes (default 100ms).
+	// in-process wake-up comes, and how often the store checks whether
+	// another process has appended (default 100ms).
 	PollInterval time.Duration
 	// BeforeCommit, a test hook, runs inside every write transaction just
 	// before COMMIT (after positions are taken).
@@ -55,7 +63,14 @@ type Store struct {
 	wr     *writer
 	tail   *tail // the latest committed events, for live readers
 	opts   Options
-	slow   atomic.Pointer[func()]
+	// known is the highest position known to be committed in the file, by
+	// this store or another process. Past the tail's last event, ReadAll
+	// must read the file.
+	known atomic.Uint64
+	watch *sql.DB // one connection: the watcher's data_version and CheckWrite
+	quit  chan struct{}
+	wg    sync.WaitGroup
+	slow  atomic.Pointer[func()]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -105,13 +120,27 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(opts.ReadConns)
 	r.SetMaxIdleConns(opts.ReadConns)
-	s := &Store{w: w, r: r, notify: eventstore.NewNotifier(), tail: newTail(), opts: opts}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 100 * time.Millisecond
+	}
+	s := &Store{w: w, r: r, notify: eventstore.NewNotifier(), tail: newTail(), opts: opts, quit: make(chan struct{})}
 	s.wr, err = newWriter(ctx, w)
 	if err != nil {
 		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("eventstore/sqlite: open %s: %w", path, err)
 	}
+	s.known.Store(s.wr.last)
+	if s.watch, err = sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(FULL)"); err != nil {
+		s.wr.close()
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	s.watch.SetMaxOpenConns(1)
+	s.watch.SetMaxIdleConns(1)
+	s.watch.SetConnMaxLifetime(0)
+	s.watch.SetConnMaxIdleTime(0)
 	if s.readAll, err = r.PrepareContext(ctx, selectEvents+`WHERE position > ? ORDER BY position LIMIT ?`); err == nil {
 		s.readStream, err = r.PrepareContext(ctx, selectEvents+`WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`)
 	}
@@ -119,11 +148,15 @@ func Open(path string, opts Options) (*Store, error) {
 		s.readByID, err = r.PrepareContext(ctx, selectEvents+`WHERE event_id = ?`)
 	}
 	if err != nil {
+		s.wr.close()
+		s.watch.Close()
 		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("eventstore/sqlite: prepare reads: %w", err)
 	}
 	s.gc = eventstore.NewGroupCommitter(s.writeBatch, opts.MaxBatch)
+	s.wg.Add(1)
+	go s.watchOthers()
 	return s, nil
 }
 
@@ -157,7 +190,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.gc.Close()
-		s.closeErr = errors.Join(s.wr.close(), s.readAll.Close(), s.readStream.Close(), s.readByID.Close(), s.r.Close(), s.w.Close())
+		close(s.quit)
+		s.wg.Wait()
+		s.closeErr = errors.Join(s.wr.close(), s.readAll.Close(), s.readStream.Close(), s.readByID.Close(), s.watch.Close(), s.r.Close(), s.w.Close())
 	})
 	return s.closeErr
 }
@@ -172,9 +207,10 @@ const selectEvents = `SELECT ` + eventColumns + ` FROM events `
 // ReadAll returns up to max events after from in global order (max <= 0:
 // all). Every row it can see is committed, and rows commit in position
 // order, so nothing can later appear before the last one returned. Reads
-// close behind the writer come from memory.
+// close behind the writer come from memory, unless another process has
+// appended past what memory holds.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
-	if evs, ok := s.tail.read(from.Commit, max); ok {
+	if evs, ok := s.tail.read(from.Commit, max, s.known.Load()); ok {
 		s.memoryReads.Add(1)
 		return evs, nil
 	}

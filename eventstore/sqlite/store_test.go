@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,19 +26,34 @@ func openTemp(t testing.TB, opts sqlite.Options) (*sqlite.Store, string) {
 	return s, path
 }
 
+// TestContract runs the contract suite, with Share opening a second store on
+// the same file: two stores in one process are what two processes are.
 func TestContract(t *testing.T) {
+	var mu sync.Mutex
+	paths := map[eventstore.Store]string{}
 	storetest.Run(t, func(t *testing.T) eventstore.Store {
-		s, _ := openTemp(t, sqlite.Options{})
+		s, path := openTemp(t, sqlite.Options{})
+		mu.Lock()
+		paths[s] = path
+		mu.Unlock()
 		return s
 	}, storetest.Features{
 		Name: "sqlite",
 		SlowCommit: func(s eventstore.Store, on bool) {
 			d := time.Duration(0)
 			if on {
-				d = 20 * time.Millisecond
+				// Long enough that the other store of the out-of-order case
+				// appends while this one holds the write lock, and waits.
+				d = 300 * time.Millisecond
 			}
 			s.(*sqlite.Store).SetCommitDelay(d)
 		},
 		MaxBatchRequests: func(s eventstore.Store) int { return s.(*sqlite.Store).Stats().MaxBatchRequests },
+		Share: func(t *testing.T, s eventstore.Store) eventstore.Store {
+			mu.Lock()
+			path := paths[s]
+			mu.Unlock()
+			return openShared(t, path)
+		},
 	})
 }

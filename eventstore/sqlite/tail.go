@@ -14,7 +14,9 @@ const tailSize = 4096
 
 // tail is a ring of the latest committed events, in position order. Only the
 // writer adds to it, after COMMIT; positions in SQLite are contiguous, so
-// the event at position p sits at a computable slot.
+// the event at position p sits at a computable slot. The ring holds a
+// contiguous run of this store's own events: when another process's events
+// come between two of its batches, the ring starts over after them.
 type tail struct {
 	mu    sync.RWMutex
 	ring  []eventstore.RecordedEvent
@@ -35,7 +37,7 @@ func (t *tail) add(evs []eventstore.RecordedEvent) {
 		e := evs[i]
 		p := e.Position.Commit
 		if t.first == 0 || p != t.last+1 {
-			t.first = p // first event, or a gap (cannot happen): start over
+			t.first = p // first event, or after another process's events: start over
 		}
 		t.last = p
 		if t.last-t.first >= uint64(len(t.ring)) {
@@ -45,20 +47,27 @@ func (t *tail) add(evs []eventstore.RecordedEvent) {
 	}
 }
 
-// read returns up to max events after from, and false when from lies before
-// what the ring holds (the caller reads the file).
-func (t *tail) read(from uint64, max int) ([]eventstore.RecordedEvent, bool) {
+// read returns up to max events after from, and false when the caller must
+// read the file: from lies before what the ring holds, or the read reaches
+// the ring's last event while the file is known to hold later ones (known:
+// appended by another process, which memory never sees).
+func (t *tail) read(from uint64, max int, known uint64) ([]eventstore.RecordedEvent, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if t.first == 0 || from+1 < t.first {
 		return nil, false
 	}
 	if from >= t.last {
+		if known > from && known > t.last {
+			return nil, false
+		}
 		return nil, true
 	}
 	n := t.last - from
 	if max > 0 && n > uint64(max) {
 		n = uint64(max)
+	} else if known > t.last {
+		return nil, false
 	}
 	out := make([]eventstore.RecordedEvent, n)
 	for i := range out {

@@ -35,12 +35,24 @@ type stored struct {
 	position uint64
 }
 
-// writer owns the one write connection and the state only it changes: the
-// hash-chain tip, the last position and the stream heads. Only the group
-// committer's goroutine calls it, so it needs no lock.
+// writer owns the store's write connection and the state only it changes:
+// the hash-chain tip, the last position and the stream heads. Only the
+// group committer's goroutine (or a lone caller holding its lock) calls it,
+// so it needs no lock of its own.
+//
+// That state is a cache of the file. It is right as long as no other
+// connection has committed since this one's last transaction, which PRAGMA
+// data_version tells: its value changes exactly when another connection
+// commits. Read inside the write transaction (after BEGIN IMMEDIATE took the
+// lock), it decides whether the cache can be used or must be reloaded.
 type writer struct {
 	conn     *sql.Conn
 	headStmt *sql.Stmt
+	// The file's data_version when the cache was last known right; -1 until
+	// the first transaction loads it.
+	version     int64
+	versionStmt *sql.Stmt
+	lastStmt    *sql.Stmt
 	// Transaction control, prepared once: every batch runs them, and
 	// parsing them each time showed in profiles.
 	begin, commit, rollback *sql.Stmt
@@ -66,28 +78,57 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		return nil, err
 	}
 	w := &writer{
-		conn: conn, inserts: map[int]*sql.Stmt{}, lookups: map[int]*sql.Stmt{},
+		conn: conn, version: -1, inserts: map[int]*sql.Stmt{}, lookups: map[int]*sql.Stmt{},
 		heads: map[string]uint64{}, pending: map[string]head{}, seen: map[uuid.UUID]stored{},
 		args: make([]any, 0, insertChunk*columnCount), ids: make([]any, 0, lookupChunk),
 	}
 	for _, p := range []struct {
 		st  **sql.Stmt
 		sql string
-	}{{&w.headStmt, `SELECT max(version) FROM events WHERE stream = ?`}, {&w.begin, "BEGIN IMMEDIATE"}, {&w.commit, "COMMIT"}, {&w.rollback, "ROLLBACK"}} {
+	}{{&w.headStmt, `SELECT max(version) FROM events WHERE stream = ?`}, {&w.begin, "BEGIN IMMEDIATE"}, {&w.commit, "COMMIT"}, {&w.rollback, "ROLLBACK"},
+		{&w.versionStmt, "PRAGMA data_version"}, {&w.lastStmt, `SELECT position, hash FROM events ORDER BY position DESC LIMIT 1`}} {
 		if *p.st, err = conn.PrepareContext(ctx, p.sql); err != nil {
 			conn.Close()
 			return nil, err
 		}
 	}
-	var last sql.NullInt64
-	var tip []byte
-	err = conn.QueryRowContext(ctx, `SELECT position, hash FROM events ORDER BY position DESC LIMIT 1`).Scan(&last, &tip)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := w.loadLast(ctx); err != nil {
 		w.close()
 		return nil, err
 	}
-	w.last, w.tip = uint64(last.Int64), tip
 	return w, nil
+}
+
+// loadLast reads the chain tip and the last position from the file.
+func (w *writer) loadLast(ctx context.Context) error {
+	var last sql.NullInt64
+	var tip []byte
+	err := w.lastStmt.QueryRowContext(ctx).Scan(&last, &tip)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	w.last, w.tip = uint64(last.Int64), tip
+	return nil
+}
+
+// sync makes the cached state right for the open write transaction: when
+// another connection has committed since this one's last transaction, the
+// tip and last position are read again and the cached stream heads
+// dropped. It reports whether it reloaded.
+func (w *writer) sync(ctx context.Context) (bool, error) {
+	var v int64
+	if err := w.versionStmt.QueryRowContext(ctx).Scan(&v); err != nil {
+		return false, err
+	}
+	if v == w.version {
+		return false, nil
+	}
+	if err := w.loadLast(ctx); err != nil {
+		return false, err
+	}
+	clear(w.heads)
+	w.version = v
+	return true, nil
 }
 
 func (w *writer) close() error {
@@ -97,7 +138,12 @@ func (w *writer) close() error {
 			errs = append(errs, s.Close())
 		}
 	}
-	errs = append(errs, w.headStmt.Close(), w.begin.Close(), w.commit.Close(), w.rollback.Close(), w.conn.Close())
+	for _, s := range []*sql.Stmt{w.headStmt, w.begin, w.commit, w.rollback, w.versionStmt, w.lastStmt} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	errs = append(errs, w.conn.Close())
 	return errors.Join(errs...)
 }
 
@@ -134,7 +180,21 @@ func (s *Store) tryBatch(ctx context.Context, batch []*eventstore.AppendRequest,
 	if _, err := w.begin.ExecContext(ctx); err != nil {
 		return err
 	}
-	tip, last, inserted, err := w.apply(ctx, batch, lookup)
+	reloaded, err := w.sync(ctx)
+	if reloaded {
+		// Other processes' events: readers must look for them in the file.
+		if s.raiseKnown(w.last) {
+			s.notify.Notify()
+		}
+	}
+	var (
+		tip      []byte
+		last     uint64
+		inserted int
+	)
+	if err == nil {
+		tip, last, inserted, err = w.apply(ctx, batch, lookup)
+	}
 	if err == nil {
 		if f := s.slow.Load(); f != nil {
 			(*f)()
@@ -161,6 +221,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*eventstore.AppendRequest,
 		}
 	}
 	s.tail.add(w.added)
+	s.raiseKnown(last)
 	s.batches.Add(1)
 	s.events.Add(uint64(inserted))
 	if n := int64(len(batch)); n > s.maxRequests.Load() {

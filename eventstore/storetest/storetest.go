@@ -28,8 +28,8 @@ type Features struct {
 	// one transaction; the group-commit case then requires more than one.
 	MaxBatchRequests func(s eventstore.Store) int
 	// Share, when set, opens a second Store on s's history, as a second
-	// gateway instance would. The out-of-order commit case needs it and
-	// SlowCommit.
+	// gateway instance (or a CLI command) would. The out-of-order commit
+	// case needs it and SlowCommit; the shared-writers case needs it.
 	Share func(t *testing.T, s eventstore.Store) eventstore.Store
 }
 
@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
 		{"GroupCommit", testGroupCommit},
 		{"ConcurrentWritersLiveSubscribers", testConcurrentWriters},
 		{"OutOfOrderCommits", testOutOfOrderCommits},
+		{"SharedWriters", testSharedWriters},
 		{"Close", testClose},
 	}
 	for _, c := range cases {

@@ -1,0 +1,222 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+)
+
+// Two *Store opened on one file in this test process behave as two
+// processes would: each has its own write connection, read pool and
+// in-memory state, and only the file (and SQLite's locks) joins them.
+func openShared(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// TestAppendAfterAnotherWriter is the gateway beside a CLI command: each
+// store appends after the other has, and every append continues the
+// position and the chain the other left.
+func TestAppendAfterAnotherWriter(t *testing.T) {
+	a, path := openTemp(t, sqlite.Options{})
+	b := openShared(t, path)
+	ctx := context.Background()
+	for i := range 6 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		for j := range 3 { // the second and third ride the cached heads
+			if _, err := s.Append(ctx, fmt.Sprintf("account-%d", j), eventstore.Any(), usage(i)); err != nil {
+				t.Fatalf("append %d.%d (store %c): %v", i, j, "ab"[i%2], err)
+			}
+		}
+	}
+	for _, s := range []*sqlite.Store{a, b} {
+		res, err := eventstore.Verify(ctx, s, nil)
+		if err != nil || res.Break != nil || res.Events != 18 {
+			t.Fatalf("verify: %+v %v", res, err)
+		}
+		evs, err := s.ReadStream(ctx, "account-1", 0, 0)
+		if err != nil || len(evs) != 6 || evs[5].Version != 5 {
+			t.Fatalf("account-1 after both wrote: %d events, %v", len(evs), err)
+		}
+	}
+}
+
+// TestExpectedVersionAcrossWriters: a stream head cached by one store is
+// not trusted once the other has appended to the stream.
+func TestExpectedVersionAcrossWriters(t *testing.T) {
+	a, path := openTemp(t, sqlite.Options{})
+	b := openShared(t, path)
+	ctx := context.Background()
+	if _, err := a.Append(ctx, "account-x", eventstore.NoStream(), usage(0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Append(ctx, "account-x", eventstore.Exact(0), usage(1)); err != nil {
+		t.Fatal(err)
+	}
+	// a cached version 0 for account-x; the stream is at 1 now.
+	_, err := a.Append(ctx, "account-x", eventstore.Exact(0), usage(2))
+	var wv *eventstore.WrongVersionError
+	if !errors.As(err, &wv) || wv.Actual != 1 {
+		t.Fatalf("append expecting version 0 of a stream at 1: %v", err)
+	}
+	if _, err := a.Append(ctx, "account-x", eventstore.Exact(1), usage(3)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Append(ctx, "account-x", eventstore.NoStream(), usage(4)); !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		t.Fatalf("NoStream on an existing stream: %v", err)
+	}
+}
+
+// TestSubscriberSeesOtherWriter: a live subscription and ReadAll on one
+// store see what the other store appended, within a second, even when the
+// subscriber's store has just appended itself (its memory of the latest
+// events must not hide the other's).
+func TestSubscriberSeesOtherWriter(t *testing.T) {
+	a, path := openTemp(t, sqlite.Options{})
+	b := openShared(t, path)
+	ctx := context.Background()
+	if _, err := a.Append(ctx, "mine", eventstore.Any(), usage(0)); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := a.SubscribeAll(ctx, eventstore.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	next := func(want uuid.UUID) {
+		t.Helper()
+		deadline := time.After(time.Second)
+		for {
+			select {
+			case evs := <-sub.C:
+				for _, e := range evs {
+					if e.ID == want {
+						return
+					}
+				}
+			case <-deadline:
+				t.Fatalf("event %s not delivered within a second", want)
+			}
+		}
+	}
+	mine := usage(0)
+	if _, err := a.Append(ctx, "mine", eventstore.Any(), mine); err != nil {
+		t.Fatal(err)
+	}
+	next(mine.ID)
+	theirs := usage(1)
+	if _, err := b.Append(ctx, "theirs", eventstore.Any(), theirs); err != nil {
+		t.Fatal(err)
+	}
+	next(theirs.ID)
+	// ReadAll from a's head position also shows it.
+	evs, err := a.ReadAll(ctx, eventstore.Position{Commit: 2, Prepare: 2}, 10)
+	if err != nil || len(evs) != 1 || evs[0].ID != theirs.ID {
+		t.Fatalf("ReadAll after 2 on the other store: %d events, %v", len(evs), err)
+	}
+}
+
+// TestTwoStoresConcurrently: two stores on one file append concurrently,
+// each from several goroutines (group commit on both sides); every append
+// succeeds, the chain verifies, and both read the same global order with
+// every event exactly once.
+func TestTwoStoresConcurrently(t *testing.T) {
+	a, path := openTemp(t, sqlite.Options{})
+	b := openShared(t, path)
+	ctx := context.Background()
+	const perWriter = 300
+	var (
+		mu  sync.Mutex
+		ids = map[uuid.UUID]bool{}
+		wg  sync.WaitGroup
+	)
+	errs := make(chan error, 8)
+	for w := range 8 {
+		s := []*sqlite.Store{a, b}[w%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perWriter {
+				n := 1 + i%3
+				evs := make([]eventstore.EventData, n)
+				for j := range evs {
+					evs[j] = usage(i)
+				}
+				// Streams shared by both stores, so cached heads are tested.
+				if _, err := s.Append(ctx, fmt.Sprintf("account-%d", i%4), eventstore.Any(), evs...); err != nil {
+					errs <- fmt.Errorf("writer %d: %w", w, err)
+					return
+				}
+				mu.Lock()
+				for _, e := range evs {
+					ids[e.ID] = true
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var orders [2][]uuid.UUID
+	for k, s := range []*sqlite.Store{a, b} {
+		res, err := eventstore.Verify(ctx, s, nil)
+		if err != nil || res.Break != nil || res.Events != uint64(len(ids)) {
+			t.Fatalf("verify on store %d: %+v %v (want %d events)", k, res, err, len(ids))
+		}
+		for pos := eventstore.Start; ; {
+			evs, err := s.ReadAll(ctx, pos, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) == 0 {
+				break
+			}
+			for _, e := range evs {
+				if !ids[e.ID] {
+					t.Fatalf("store %d read %s, which nobody appended", k, e.ID)
+				}
+				orders[k] = append(orders[k], e.ID)
+			}
+			pos = evs[len(evs)-1].Position
+		}
+	}
+	if len(orders[0]) != len(ids) || !slices.Equal(orders[0], orders[1]) {
+		t.Fatalf("the two stores read %d and %d events (%d appended), or in different orders", len(orders[0]), len(orders[1]), len(ids))
+	}
+	// Versions in each stream are contiguous from 0.
+	for i := range 4 {
+		evs, err := a.ReadStream(ctx, fmt.Sprintf("account-%d", i), 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for v, e := range evs {
+			if e.Version != uint64(v) {
+				t.Fatalf("account-%d: event %d has version %d", i, v, e.Version)
+			}
+		}
+	}
+}

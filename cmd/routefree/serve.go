@@ -84,7 +84,9 @@ type instance struct {
 	cfg     *Config
 	log     *slog.Logger
 	reg     *prometheus.Registry
-	store   eventstore.Store // metered
+	store   eventstore.Store // metered, its appends watched
+	raw     eventstore.Store // the backend itself
+	appends appendHealth     // did the latest append fail?
 	db      *sql.DB          // finance read models
 	models  *projections.Models
 	runner  *projections.Runner
@@ -130,7 +132,8 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	}
 	// Closing the store writes the appends still queued: it runs last.
 	in.closers = append(in.closers, func() error { return raw.Close() })
-	in.store = newMeteredStore(raw, in.reg)
+	in.raw = raw
+	in.store = healthStore{newMeteredStore(raw, in.reg), &in.appends}
 
 	var dialect projections.Dialect
 	if in.db, dialect, err = openReadModels(ctx, c); err != nil {
@@ -369,7 +372,8 @@ func (in *instance) catchUp(ctx context.Context) error {
 }
 
 // readyz is 200 when the instance takes traffic: not shutting down, the
-// store answers, the projections reach the store's head within
+// store answers, appends succeed (after one failed, until the store shows it
+// can write again), the projections reach the store's head within
 // --ready-max-lag, and Redis (when configured) answers.
 func (in *instance) readyz(c echo.Context) error {
 	if reason, detail := in.readiness(c.Request().Context()); reason != "" {
@@ -392,6 +396,10 @@ func (in *instance) readiness(ctx context.Context) (reason string, lagging []str
 	head, err := headFrom(ctx, in.store, minPosition(in.runner.Positions()), 100)
 	if err != nil {
 		return "event store unreachable", nil
+	}
+	if err := in.appends.check(ctx, in.raw); err != nil {
+		in.log.Warn("not ready: appends fail", "err", err)
+		return "event store not writable", nil
 	}
 	wctx, wcancel := context.WithTimeout(ctx, in.cfg.ReadyMaxLag)
 	defer wcancel()

@@ -131,7 +131,9 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("eventstore/sqlite: open %s: %w", path, err)
 	}
 	s.known.Store(s.wr.last)
-	if s.watch, err = sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(FULL)"); err != nil {
+	// The watcher's connection waits at most a second for the write lock:
+	// CheckWrite answers a readiness probe, which must not hang.
+	if s.watch, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(1000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"); err != nil {
 		s.wr.close()
 		r.Close()
 		w.Close()

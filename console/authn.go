@@ -62,10 +62,12 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
+// validCSRF takes the token from the header or the form body, never from
+// the URL, where logs, history and Referer headers would keep it.
 func validCSRF(r *http.Request, want string) bool {
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {
-		got = r.FormValue("csrf")
+		got = r.PostFormValue("csrf")
 	}
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }

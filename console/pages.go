@@ -93,14 +93,21 @@ func (s *server) signin(c echo.Context) error {
 		return s.signinFailed(c, http.StatusForbidden, "signin.csrf")
 	}
 	ip := s.clientIP(r)
-	if blocked, wait := s.auth.signins.blocked(ip); blocked {
+	blocked, wait, err := s.auth.signins.blocked(r.Context(), ip)
+	if err != nil { // no count to check against: refuse rather than let guesses through unchecked
+		s.deps.Logger.Error("console: sign-in throttle", "err", err)
+		return s.signinFailed(c, http.StatusServiceUnavailable, "signin.unavailable")
+	}
+	if blocked {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return s.signinFailed(c, http.StatusTooManyRequests, "signin.slow")
 	}
 	secret := strings.TrimSpace(r.PostFormValue("token"))
 	p, err := s.auth.resolve(secret)
 	if err != nil {
-		s.auth.signins.fail(ip)
+		if err := s.auth.signins.fail(r.Context(), ip); err != nil {
+			s.deps.Logger.Error("console: sign-in throttle", "err", err)
+		}
 		return s.signinFailed(c, http.StatusUnauthorized, "signin.bad")
 	}
 	kind := credStaff

@@ -170,7 +170,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		in.closers = append(in.closers, in.rdb.Close)
 		in.limiter = admission.NewRedisLimiter(in.rdb, c.RedisPrefix)
 		in.ledger = admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{})
-		in.authn.ShareSessions(in.rdb, c.RedisPrefix) // a console session works on every instance
+		in.authn.Share(in.rdb, c.RedisPrefix) // a console session works on every instance, sign-in failures count on all
 	}
 	in.metrics = server.NewMetrics(in.reg)
 	in.gauges = newGauges(in.reg, in.rdb != nil)

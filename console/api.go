@@ -21,7 +21,7 @@ import (
 // registerAPI mounts the admin JSON API. Customers (API keys) reach the
 // account routes for their own account only; another account is 404.
 func (s *server) registerAPI(e *echo.Echo) {
-	g := e.Group("/admin/api", securityHeaders)
+	g := e.Group("/admin/api", securityHeaders, s.dropUntrustedForwarding)
 	anyone := auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor)
 	admin := auth.Require(s.auth, false, roleAdmin)
 	adminOrOwner := auth.Require(s.auth, true, roleAdmin)

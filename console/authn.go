@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/routefree/routefree/commands"
@@ -19,7 +20,7 @@ type Authenticator struct {
 	views    *Views
 	keys     *projections.Keys
 	sessions sessionStore
-	signins  *limiter
+	signins  throttle
 }
 
 var _ auth.Authenticator = (*Authenticator)(nil)
@@ -27,14 +28,23 @@ var _ auth.Authenticator = (*Authenticator)(nil)
 // NewAuthenticator returns an authenticator over the staff tokens of views
 // and the API keys of keys, with its own session store.
 func NewAuthenticator(views *Views, keys *projections.Keys) *Authenticator {
-	return &Authenticator{views: views, keys: keys, sessions: newSessions(), signins: newLimiter(5, 60e9)}
+	return &Authenticator{views: views, keys: keys, sessions: newSessions(), signins: memoryThrottle{newLimiter(signinFailures, signinWindow)}}
 }
 
-// ShareSessions keeps console sessions in Redis (keys under prefix), so that
-// a browser signed in through one gateway instance is signed in on all of
-// them. Call it before serving.
-func (a *Authenticator) ShareSessions(rdb redis.UniversalClient, prefix string) {
+// Sign-in throttling: this many failures per client address in the window,
+// then that address waits.
+const (
+	signinFailures = 5
+	signinWindow   = time.Minute
+)
+
+// Share keeps the console's state in Redis (keys under prefix): sessions,
+// so that a browser signed in through one gateway instance is signed in on
+// all of them, and sign-in failures, so that the throttle counts a client's
+// guesses on every instance together. Call it before serving.
+func (a *Authenticator) Share(rdb redis.UniversalClient, prefix string) {
 	a.sessions = &redisSessions{rdb: rdb, prefix: prefix}
+	a.signins = &redisThrottle{rdb: rdb, prefix: prefix, max: signinFailures, window: signinWindow, now: time.Now}
 }
 
 // Authenticate implements auth.Authenticator. A request authenticated by the
@@ -62,10 +72,12 @@ func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
+// validCSRF takes the token from the header or the form body, never from
+// the URL, where logs, history and Referer headers would keep it.
 func validCSRF(r *http.Request, want string) bool {
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {
-		got = r.FormValue("csrf")
+		got = r.PostFormValue("csrf")
 	}
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }

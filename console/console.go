@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -48,6 +49,9 @@ type Deps struct {
 	// Auth, when set, is shared with other faces (invoicing/httpapi) so a
 	// console session works there too; nil: Register makes one.
 	Auth *Authenticator
+	// TrustedProxies are the reverse proxies whose forwarded headers
+	// (X-Forwarded-Proto) are believed; from anyone else they are dropped.
+	TrustedProxies []*net.IPNet
 }
 
 // Validate reports every missing dependency at once.

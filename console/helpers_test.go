@@ -81,6 +81,17 @@ func build(t *testing.T, tlsServer, staff bool) *env {
 // buildWith lets configure set up the echo instance before Register.
 func buildWith(t *testing.T, tlsServer, staff bool, configure func(*echo.Echo)) *env {
 	t.Helper()
+	return buildWithDeps(t, tlsServer, staff, func(e *echo.Echo, _ *Deps) {
+		if configure != nil {
+			configure(e)
+		}
+	})
+}
+
+// buildWithDeps lets configure set up the echo instance and the console's
+// dependencies before Register.
+func buildWithDeps(t *testing.T, tlsServer, staff bool, configure func(*echo.Echo, *Deps)) *env {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
 	if err != nil {
@@ -133,7 +144,7 @@ func buildWith(t *testing.T, tlsServer, staff bool, configure func(*echo.Echo)) 
 	e.deps.Auth = NewAuthenticator(e.views, e.models.Keys)
 	ech := echo.New()
 	if configure != nil {
-		configure(ech)
+		configure(ech, &e.deps)
 	}
 	if err := Register(ech, e.deps); err != nil {
 		t.Fatal(err)

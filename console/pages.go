@@ -23,10 +23,10 @@ var plans = []domain.Plan{domain.PlanStarter, domain.PlanBusiness, domain.PlanEn
 // registerPages mounts the web console and the public pages.
 func (s *server) registerPages(e *echo.Echo) error {
 	e.GET("/console/static/*", staticFiles(), securityHeaders)
-	e.GET("/models", s.modelsPage, securityHeaders, s.htmlErrors)
-	e.GET("/rankings", s.rankingsPage, securityHeaders, s.htmlErrors)
+	e.GET("/models", s.modelsPage, securityHeaders, s.dropUntrustedForwarding, s.htmlErrors)
+	e.GET("/rankings", s.rankingsPage, securityHeaders, s.dropUntrustedForwarding, s.htmlErrors)
 
-	g := e.Group("/console", securityHeaders, s.htmlErrors)
+	g := e.Group("/console", securityHeaders, s.dropUntrustedForwarding, s.htmlErrors)
 	anyone := auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor)
 	staff := auth.Require(s.auth, false, roleAdmin, roleFinance, roleAuditor)
 	admin := auth.Require(s.auth, false, roleAdmin)
@@ -88,19 +88,26 @@ func (s *server) signinFailed(c echo.Context, status int, msgKey string) error {
 func (s *server) signin(c echo.Context) error {
 	r := c.Request()
 	ck, err := r.Cookie(loginCSRF)
-	form := r.FormValue("csrf")
+	form := r.PostFormValue("csrf") // the body only: never a token or credential from the URL
 	if err != nil || form == "" || subtle.ConstantTimeCompare([]byte(ck.Value), []byte(form)) != 1 {
 		return s.signinFailed(c, http.StatusForbidden, "signin.csrf")
 	}
 	ip := s.clientIP(r)
-	if blocked, wait := s.auth.signins.blocked(ip); blocked {
+	blocked, wait, err := s.auth.signins.blocked(r.Context(), ip)
+	if err != nil { // no count to check against: refuse rather than let guesses through unchecked
+		s.deps.Logger.Error("console: sign-in throttle", "err", err)
+		return s.signinFailed(c, http.StatusServiceUnavailable, "signin.unavailable")
+	}
+	if blocked {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		return s.signinFailed(c, http.StatusTooManyRequests, "signin.slow")
 	}
-	secret := strings.TrimSpace(r.FormValue("token"))
+	secret := strings.TrimSpace(r.PostFormValue("token"))
 	p, err := s.auth.resolve(secret)
 	if err != nil {
-		s.auth.signins.fail(ip)
+		if err := s.auth.signins.fail(r.Context(), ip); err != nil {
+			s.deps.Logger.Error("console: sign-in throttle", "err", err)
+		}
 		return s.signinFailed(c, http.StatusUnauthorized, "signin.bad")
 	}
 	kind := credStaff

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -109,7 +110,12 @@ func (s *server) auditPage(c echo.Context) error {
 	}
 	data := map[string]any{"Filter": f, "Types": eventTypes, "Events": evs, "Since": c.QueryParam("since"), "Until": c.QueryParam("until")}
 	if next != eventstore.Start {
-		q := c.QueryParams()
+		// A copy: echo caches the request's query, and editing it in place
+		// would drop this request's own check=1 below.
+		q := url.Values{}
+		for k, v := range c.QueryParams() {
+			q[k] = append([]string(nil), v...)
+		}
 		q.Set("after", next.String())
 		q.Del("check")
 		data["Next"] = "/console/audit?" + q.Encode()

@@ -15,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/console/headers"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -25,23 +26,12 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // ContentSecurityPolicy is sent with every response of the console, the
-// admin API and the public pages: no inline script or style, nothing from
-// elsewhere, no framing.
-const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// admin API and the public pages (and of invoicing's API).
+const ContentSecurityPolicy = headers.ContentSecurityPolicy
 
-// securityHeaders sets the CSP and its companions before the handler runs,
-// so error responses carry them too.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Content-Security-Policy", ContentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
-		return next(c)
-	}
-}
+// securityHeaders sets the CSP, its companions and no-store before the
+// handler runs, so error responses carry them too.
+var securityHeaders = headers.Secure
 
 var funcs = template.FuncMap{
 	"t":     tr,

@@ -128,7 +128,7 @@ func TestSignInBruteForceSlowed(t *testing.T) {
 		t.Fatalf("right token while blocked: %d, want 429", got)
 	}
 	// The window slides: a minute later the IP may try again.
-	e.deps.Auth.signins.now = func() time.Time { return time.Now().Add(61 * time.Second) }
+	e.deps.Auth.signins.(memoryThrottle).now = func() time.Time { return time.Now().Add(61 * time.Second) }
 	if got := try(e.admin); got != http.StatusSeeOther {
 		t.Fatalf("after the window: %d, want 303", got)
 	}

@@ -27,9 +27,9 @@ func TestSessionsSharedThroughRedis(t *testing.T) {
 	defer rdb.Close()
 
 	e := newEnv(t, false)
-	e.deps.Auth.ShareSessions(rdb, prefix) // instance A
+	e.deps.Auth.Share(rdb, prefix) // instance A
 	authB := NewAuthenticator(e.views, e.models.Keys)
-	authB.ShareSessions(rdb, prefix)
+	authB.Share(rdb, prefix)
 	depsB := e.deps
 	depsB.Auth = authB
 	echB := echo.New()

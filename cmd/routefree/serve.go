@@ -173,7 +173,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		in.closers = append(in.closers, in.rdb.Close)
 		in.limiter = admission.NewRedisLimiter(in.rdb, c.RedisPrefix)
 		in.ledger = admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{})
-		in.authn.ShareSessions(in.rdb, c.RedisPrefix) // a console session works on every instance
+		in.authn.Share(in.rdb, c.RedisPrefix) // a console session works on every instance, sign-in failures count on all
 	}
 	in.metrics = server.NewMetrics(in.reg)
 	in.gauges = newGauges(in.reg, in.rdb != nil)
@@ -236,8 +236,9 @@ func (in *instance) start(ctx context.Context, stdout io.Writer) error {
 }
 
 func (in *instance) consoleDeps() console.Deps {
+	trusted, _ := in.cfg.trustedProxies() // Validate has rejected bad ones
 	return console.Deps{Store: in.store, Commands: in.cmds, Models: in.models, Catalog: in.cat,
-		Invoices: in.invoices, Logger: in.log, Views: in.views, Runner: in.runner, Auth: in.authn}
+		Invoices: in.invoices, Logger: in.log, Views: in.views, Runner: in.runner, Auth: in.authn, TrustedProxies: trusted}
 }
 
 // gateway builds the OpenAI face with health, readiness and metrics beside it.

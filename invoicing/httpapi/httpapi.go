@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/console/headers"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -25,8 +26,8 @@ type api struct{ svc *invoicing.Service }
 // and admins; customers see only their own account's invoices.
 func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, authn auth.Authenticator) {
 	a := &api{svc: svc}
-	read := []echo.MiddlewareFunc{shaped, auth.Require(authn, false, auth.Finance, auth.Auditor, auth.Admin)}
-	write := []echo.MiddlewareFunc{shaped, auth.Require(authn, false, auth.Finance, auth.Admin)}
+	read := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, false, auth.Finance, auth.Auditor, auth.Admin)}
+	write := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, false, auth.Finance, auth.Admin)}
 	admin.GET("/invoices", a.list, read...)
 	admin.GET("/invoices/export", a.export, read...)
 	admin.GET("/invoices/:number/pdf", a.invoicePDF, read...)
@@ -39,7 +40,7 @@ func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, a
 	admin.POST("/quotes/:id/accept", a.acceptQuote, write...)
 	admin.GET("/contracts/:id/pdf", a.contractPDF, read...)
 
-	own := []echo.MiddlewareFunc{shaped, auth.Require(authn, true)}
+	own := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, true)}
 	customer.GET("/invoices", a.customerList, own...)
 	customer.GET("/invoices/:number/pdf", a.customerPDF, own...)
 }

@@ -1,0 +1,65 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/routefree/routefree/internal/testenv"
+)
+
+// With Redis, sign-in failures count across instances: five on one and the
+// sixth on another is refused, and the window slides there too.
+func TestSignInThrottleSharedThroughRedis(t *testing.T) {
+	redisURL, prefix := testenv.RedisURL(t)
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+
+	e := newEnv(t, false)
+	e.deps.Auth.Share(rdb, prefix) // instance A
+	authB := NewAuthenticator(e.views, e.models.Keys)
+	authB.Share(rdb, prefix)
+	depsB := e.deps
+	depsB.Auth = authB
+	echB := echo.New()
+	if err := Register(echB, depsB); err != nil {
+		t.Fatal(err)
+	}
+	srvB := httptest.NewServer(echB)
+	defer srvB.Close()
+
+	if got := failSignIns(t, e.browser(), 5); got != http.StatusUnauthorized {
+		t.Fatalf("five failures on A: %d, want 401", got)
+	}
+	envB := *e
+	envB.srv = srvB
+	onB := envB.browser()
+	tryB := func(secret string) int {
+		_, page := onB.get("/console/signin")
+		csrf := attrOf(t, page, "input", "id", "signin-csrf", "value")
+		resp, _ := onB.post("/console/signin", url.Values{"csrf": {csrf}, "token": {secret}})
+		return resp.StatusCode
+	}
+	if got := tryB(e.admin); got != http.StatusTooManyRequests {
+		t.Fatalf("right token on B after five failures on A: %d, want 429", got)
+	}
+	keys, err := rdb.Keys(context.Background(), prefix+"*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("Redis keys %v (%v): want the one client's window", keys, err)
+	}
+	// A minute later the client may try again, on either instance.
+	authB.signins.(*redisThrottle).now = func() time.Time { return time.Now().Add(61 * time.Second) }
+	if got := tryB(e.admin); got != http.StatusSeeOther {
+		t.Fatalf("after the window on B: %d, want 303", got)
+	}
+}

@@ -38,6 +38,8 @@ func (h *Handler) AccountState(ctx context.Context, id string) (AccountState, er
 			s.Plan, s.CreditLimit, s.RPM, s.TPM, s.VolumeDiscount = v.Plan, v.CreditLimit, v.RPM, v.TPM, v.VolumeDiscount
 		case *domain.AccountSuspended:
 			s.Suspended = true
+		case *domain.AccountResumed:
+			s.Suspended = false
 		}
 	}
 	return s, nil
@@ -71,6 +73,25 @@ func (h *Handler) SuspendAccount(ctx context.Context, id, reason string) error {
 		return nil
 	}
 	ev := &domain.AccountSuspended{AccountID: id, Reason: strings.TrimSpace(reason)}
+	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
+	return err
+}
+
+// ResumeAccount lifts a suspension, with a reason. An account that is not
+// suspended is refused, so a mistaken resume records nothing.
+func (h *Handler) ResumeAccount(ctx context.Context, id, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return invalid("resuming an account needs a reason")
+	}
+	s, err := h.AccountState(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !s.Suspended {
+		return fmt.Errorf("%w: account %s is not suspended", ErrConflict, id)
+	}
+	ev := &domain.AccountResumed{AccountID: id, Reason: reason}
 	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
 	return err
 }

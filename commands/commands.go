@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -36,10 +37,33 @@ func invalid(format string, a ...any) error {
 type Handler struct {
 	Store eventstore.Store
 	Now   func() time.Time
+	// MaxTopUp bounds a single top-up or adjustment; zero means
+	// DefaultMaxTopUp.
+	MaxTopUp decimal.Decimal
+	// StaffTokens lists the staff tokens (a read model's); nil reads them
+	// from the store's history.
+	StaffTokens func(ctx context.Context) ([]StaffToken, error)
 }
+
+// DefaultMaxTopUp is the largest single top-up or adjustment unless
+// configured otherwise: NT$1,000,000.
+var DefaultMaxTopUp = decimal.NewFromInt(1_000_000)
 
 // New returns a handler with the wall clock.
 func New(s eventstore.Store) *Handler { return &Handler{Store: s, Now: time.Now} }
+
+// WithActor returns a context under which every command event records a as
+// its actor. Each edge sets it: the console and admin API from the signed-in
+// staff token or key, the CLI from the operating-system user, serve's own
+// work as the system.
+func WithActor(ctx context.Context, a domain.Actor) context.Context { return domain.WithActor(ctx, a) }
+
+func (h *Handler) maxTopUp() decimal.Decimal {
+	if h.MaxTopUp.IsPositive() {
+		return h.MaxTopUp
+	}
+	return DefaultMaxTopUp
+}
 
 // Event builds the stored form of a domain event.
 func Event(id uuid.UUID, at time.Time, e domain.Event) (eventstore.EventData, error) {
@@ -50,7 +74,9 @@ func Event(id uuid.UUID, at time.Time, e domain.Event) (eventstore.EventData, er
 	return eventstore.EventData{ID: id, Type: e.EventType(), SchemaVersion: e.SchemaVersion(), OccurredAt: at.UTC(), Data: b}, nil
 }
 
+// append records e, stamped with the actor of ctx.
 func (h *Handler) append(ctx context.Context, stream string, exp eventstore.ExpectedVersion, id uuid.UUID, e domain.Event) (eventstore.AppendResult, error) {
+	domain.Stamp(ctx, e)
 	d, err := Event(id, h.Now(), e)
 	if err != nil {
 		return eventstore.AppendResult{}, err
@@ -122,7 +148,7 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 	if a.AccountID == "" {
 		a.AccountID = "acct_" + randomID(12)
 	}
-	_, err := h.append(ctx, domain.AccountStream(a.AccountID), eventstore.NoStream(), uuid.New(), a)
+	_, err := h.append(ctx, domain.AccountStream(a.AccountID), eventstore.NoStream(), uuid.New(), &a)
 	return a.AccountID, err
 }
 
@@ -160,7 +186,7 @@ func (h *Handler) ChangePlan(ctx context.Context, pc domain.PlanChanged) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.append(ctx, domain.AccountStream(pc.AccountID), eventstore.Exact(uint64(last)), uuid.New(), pc)
+	_, err = h.append(ctx, domain.AccountStream(pc.AccountID), eventstore.Exact(uint64(last)), uuid.New(), &pc)
 	return err
 }
 
@@ -193,7 +219,7 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 	k.KeyID = "key_" + randomID(12)
 	k.Hash = HashKey(secret)
 	k.Prefix = secret[:len(KeyPrefix)+6] + "…"
-	_, err = h.append(ctx, domain.KeyStream(k.KeyID), eventstore.NoStream(), uuid.New(), k)
+	_, err = h.append(ctx, domain.KeyStream(k.KeyID), eventstore.NoStream(), uuid.New(), &k)
 	if err != nil {
 		return "", "", err
 	}
@@ -230,8 +256,14 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 	if t.Reference == "" {
 		return false, invalid("a top-up needs its external reference")
 	}
+	if err := h.checkAmount("a top-up", t.Amount); err != nil {
+		return false, err
+	}
 	if !t.Amount.IsPositive() {
-		return false, invalid("amount must be positive")
+		return false, invalid("a top-up must be positive (NT$%s given); take credit back with an adjustment", t.Amount)
+	}
+	if !t.Amount.Equal(t.Amount.Truncate(0)) {
+		return false, invalid("a top-up is a whole number of New Taiwan dollars (NT$%s given): its invoice is issued in whole dollars", t.Amount)
 	}
 	if _, _, err := h.Account(ctx, t.AccountID); err != nil {
 		return false, err
@@ -259,10 +291,23 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 	return false, fmt.Errorf("%w: top-up stream busy", ErrConflict)
 }
 
-// Adjust corrects a balance by hand.
+// checkAmount refuses an amount of credit beyond the single-entry bound.
+func (h *Handler) checkAmount(what string, amount decimal.Decimal) error {
+	if max := h.maxTopUp(); amount.Abs().GreaterThan(max) {
+		return invalid("%s is at most NT$%s (NT$%s given); split it, or raise --max-topup", what, max, amount)
+	}
+	return nil
+}
+
+// Adjust corrects a balance by hand, up or down, with a reason; the actor
+// of ctx is recorded with it.
 func (h *Handler) Adjust(ctx context.Context, a domain.CreditsAdjusted) error {
-	if a.Amount.IsZero() || strings.TrimSpace(a.Reason) == "" {
+	a.Reason = strings.TrimSpace(a.Reason)
+	if a.Amount.IsZero() || a.Reason == "" {
 		return invalid("an adjustment needs a non-zero amount and a reason")
+	}
+	if err := h.checkAmount("an adjustment", a.Amount); err != nil {
+		return err
 	}
 	if _, _, err := h.Account(ctx, a.AccountID); err != nil {
 		return err
@@ -271,27 +316,94 @@ func (h *Handler) Adjust(ctx context.Context, a domain.CreditsAdjusted) error {
 	return err
 }
 
-// PublishPrices publishes the next price-list version.
+// PriceSkew is how far in the past a price list's effective time may be
+// (the caller's clock against ours); such a list takes effect now. Earlier
+// than that is refused: a list cannot change what requests already cost.
+const PriceSkew = time.Minute
+
+// PriceList is a price publication: the models' prices, when they take
+// effect (zero: now), and whether they replace the list in force then or
+// amend it (the default: every model not given keeps its price).
+type PriceList struct {
+	Prices      map[string]domain.ModelPrice
+	EffectiveAt time.Time
+	Replace     bool
+}
+
+// Published is what a publication did.
+type Published struct {
+	Version     int
+	EffectiveAt time.Time
+	Models      int      // models in the whole list now
+	Changed     []string // models given, sorted
+	Removed     []string // models of the previous list no longer priced (replace only), sorted
+}
+
+// PublishPrices amends the list in force at effective (zero: now) with
+// prices.
 func (h *Handler) PublishPrices(ctx context.Context, prices map[string]domain.ModelPrice, effective time.Time) (int, error) {
-	if len(prices) == 0 {
-		return 0, invalid("a price list needs at least one model")
+	p, err := h.PublishPriceList(ctx, PriceList{Prices: prices, EffectiveAt: effective})
+	return p.Version, err
+}
+
+// PublishPriceList publishes the next price-list version. The event holds
+// the whole list, so a reader never merges.
+func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published, error) {
+	if len(in.Prices) == 0 {
+		return Published{}, invalid("a price list needs at least one model")
 	}
-	for m, p := range prices {
+	for m, p := range in.Prices {
 		if p.Input.IsNegative() || p.Output.IsNegative() || p.CachedInput.IsNegative() || p.Reasoning.IsNegative() {
-			return 0, invalid("negative price for %s", m)
+			return Published{}, invalid("negative price for %s", m)
 		}
+	}
+	now := h.Now()
+	effective := in.EffectiveAt
+	switch {
+	case effective.IsZero():
+		effective = now
+	case effective.Before(now.Add(-PriceSkew)):
+		return Published{}, invalid("effective_at %s is in the past: a price list takes effect now or later (omit it for now)", effective.UTC().Format(time.RFC3339))
+	case effective.Before(now):
+		effective = now
 	}
 	evs, last, err := h.readStream(ctx, domain.PriceListStream)
 	if err != nil {
-		return 0, err
+		return Published{}, err
 	}
-	version := len(evs) + 1
-	if effective.IsZero() {
-		effective = h.Now()
+	// The list in force at the new one's effective time: the latest
+	// effective at or before it, the later publication on a tie.
+	var base *domain.PriceListPublished
+	for _, e := range evs {
+		if pl, ok := e.(*domain.PriceListPublished); ok && !pl.EffectiveAt.After(effective) &&
+			(base == nil || !pl.EffectiveAt.Before(base.EffectiveAt)) {
+			base = pl
+		}
 	}
-	pl := &domain.PriceListPublished{Version: version, EffectiveAt: effective.UTC(), Prices: prices}
-	_, err = h.append(ctx, domain.PriceListStream, expectAfter(last), domain.EventID(domain.TypePriceListPublished, fmt.Sprint(version)), pl)
-	return version, err
+	prices := make(map[string]domain.ModelPrice, len(in.Prices))
+	out := Published{Version: len(evs) + 1, EffectiveAt: effective.UTC()}
+	if base != nil {
+		for m, p := range base.Prices {
+			if _, given := in.Prices[m]; !in.Replace || given {
+				prices[m] = p
+			} else {
+				out.Removed = append(out.Removed, m)
+			}
+		}
+	}
+	for m, p := range in.Prices {
+		prices[m] = p
+		out.Changed = append(out.Changed, m)
+	}
+	sort.Strings(out.Changed)
+	sort.Strings(out.Removed)
+	out.Models = len(prices)
+	pl := &domain.PriceListPublished{Version: out.Version, EffectiveAt: out.EffectiveAt, Prices: prices, Replace: in.Replace}
+	_, err = h.append(ctx, domain.PriceListStream, expectAfter(last), domain.EventID(domain.TypePriceListPublished, fmt.Sprint(out.Version)), pl)
+	if err != nil {
+		return Published{}, err
+	}
+	return out, nil
 }
 
 const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

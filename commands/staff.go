@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 )
 
 // StaffTokenPrefix starts every staff token, so a leaked one is recognisable
@@ -61,7 +63,60 @@ func (h *Handler) RegisterStaffToken(ctx context.Context, role, name, secret str
 	return id, err
 }
 
-// RevokeStaffToken ends a staff token; revoking twice is harmless.
+// StaffToken is a staff token as the commands see it: never its hash.
+type StaffToken struct {
+	TokenID   string       `json:"token_id"`
+	Role      string       `json:"role"`
+	Name      string       `json:"name,omitempty"`
+	IssuedAt  time.Time    `json:"issued_at"`
+	IssuedBy  domain.Actor `json:"issued_by"`
+	Revoked   bool         `json:"revoked"`
+	RevokedAt time.Time    `json:"revoked_at,omitzero"`
+}
+
+// ListStaffTokens lists every staff token by issue time: from the read model
+// when the handler has one, else from the store's whole history.
+func (h *Handler) ListStaffTokens(ctx context.Context) ([]StaffToken, error) {
+	if h.StaffTokens != nil {
+		return h.StaffTokens(ctx)
+	}
+	var out []StaffToken
+	byID := map[string]int{}
+	pos := eventstore.Start
+	for {
+		evs, err := h.Store.ReadAll(ctx, pos, 5000)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			return out, nil
+		}
+		for i := range evs {
+			e := &evs[i]
+			pos = e.Position
+			if e.Type != domain.TypeStaffTokenIssued && e.Type != domain.TypeStaffTokenRevoked {
+				continue
+			}
+			d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+			if err != nil {
+				return nil, err
+			}
+			switch v := d.(type) {
+			case *domain.StaffTokenIssued:
+				byID[v.TokenID] = len(out)
+				out = append(out, StaffToken{TokenID: v.TokenID, Role: v.Role, Name: v.Name, IssuedAt: e.OccurredAt, IssuedBy: v.Actor})
+			case *domain.StaffTokenRevoked:
+				if i, ok := byID[v.TokenID]; ok {
+					out[i].Revoked, out[i].RevokedAt = true, e.OccurredAt
+				}
+			}
+		}
+	}
+}
+
+// RevokeStaffToken ends a staff token; revoking twice is harmless. The last
+// admin token that is not revoked cannot be: nobody could then manage
+// staff from the console.
 func (h *Handler) RevokeStaffToken(ctx context.Context, tokenID string) error {
 	evs, last, err := h.readStream(ctx, domain.StaffStream(tokenID))
 	if err != nil {
@@ -72,6 +127,21 @@ func (h *Handler) RevokeStaffToken(ctx context.Context, tokenID string) error {
 	}
 	if len(evs) > 1 {
 		return nil
+	}
+	if issued, ok := evs[0].(*domain.StaffTokenIssued); ok && issued.Role == "admin" {
+		tokens, err := h.ListStaffTokens(ctx)
+		if err != nil {
+			return err
+		}
+		others := 0
+		for _, t := range tokens {
+			if t.Role == "admin" && !t.Revoked && t.TokenID != tokenID {
+				others++
+			}
+		}
+		if others == 0 {
+			return fmt.Errorf("%w: %s is the last admin token; issue another admin token before revoking it", ErrConflict, tokenID)
+		}
 	}
 	_, err = h.append(ctx, domain.StaffStream(tokenID), expectAfter(last),
 		domain.EventID(domain.TypeStaffTokenRevoked, tokenID), &domain.StaffTokenRevoked{TokenID: tokenID})

@@ -133,7 +133,10 @@ func buildWithDeps(t *testing.T, tlsServer, staff bool, configure func(*echo.Ech
 	if e.cat, err = catalog.Default(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.cmds.PublishPrices(ctx, e.cat.NTDPrices(), testNow.Add(-24*time.Hour)); err != nil {
+	// The catalog's prices, in force since the day before testNow (a list
+	// cannot be backdated: it is published by a handler whose clock says so).
+	dayBefore := &commands.Handler{Store: e.cap, Now: func() time.Time { return testNow.Add(-24 * time.Hour) }}
+	if _, err := dayBefore.PublishPrices(ctx, e.cat.NTDPrices(), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	inv, err := invoicing.New(store, invoicing.Config{Seller: invoicing.DevSeller(), Now: e.clock.Now})

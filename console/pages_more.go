@@ -89,7 +89,7 @@ func intField(v string) (int, error) {
 
 // eventTypes are the filter's choices.
 var eventTypes = []string{
-	domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeKeyIssued, domain.TypeKeyRevoked,
+	domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued, domain.TypeKeyRevoked,
 	domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypePriceListPublished, domain.TypeRequestCompleted,
 	domain.TypeRequestFailed, domain.TypeInvoiceIssued, domain.TypeInvoiceVoided, domain.TypeAllowanceIssued,
 	domain.TypeQuoteIssued, domain.TypeQuoteAccepted, domain.TypeContractIssued, domain.TypeInvoiceRangeSet,

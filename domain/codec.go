@@ -47,6 +47,7 @@ var factories = map[string]func() Event{
 	TypeAccountOpened:      func() Event { return &AccountOpened{} },
 	TypePlanChanged:        func() Event { return &PlanChanged{} },
 	TypeAccountSuspended:   func() Event { return &AccountSuspended{} },
+	TypeAccountResumed:     func() Event { return &AccountResumed{} },
 	TypeKeyIssued:          func() Event { return &KeyIssued{} },
 	TypeKeyRevoked:         func() Event { return &KeyRevoked{} },
 	TypeCreditsToppedUp:    func() Event { return &CreditsToppedUp{} },

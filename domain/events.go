@@ -20,6 +20,7 @@ const (
 	TypeAccountOpened      = "account.opened"
 	TypePlanChanged        = "account.plan_changed"
 	TypeAccountSuspended   = "account.suspended"
+	TypeAccountResumed     = "account.resumed"
 	TypeKeyIssued          = "key.issued"
 	TypeKeyRevoked         = "key.revoked"
 	TypeCreditsToppedUp    = "credits.topped_up"
@@ -65,6 +66,7 @@ type AccountOpened struct {
 	Contact      string          `json:"contact,omitempty"`
 	Plan         Plan            `json:"plan"`
 	CreditLimit  decimal.Decimal `json:"credit_limit"`
+	Actor        Actor           `json:"actor"` // who caused it (since v2)
 }
 
 // PlanChanged moves an account to another plan; RPM/TPM override the
@@ -76,12 +78,21 @@ type PlanChanged struct {
 	TPM            int64           `json:"tpm,omitempty"`
 	CreditLimit    decimal.Decimal `json:"credit_limit"`
 	VolumeDiscount decimal.Decimal `json:"volume_discount"` // fraction, 0.1 = 10 % off
+	Actor          Actor           `json:"actor"`           // who caused it (since v2)
 }
 
 // AccountSuspended stops every key of an account.
 type AccountSuspended struct {
 	AccountID string `json:"account_id"`
 	Reason    string `json:"reason,omitempty"`
+	Actor     Actor  `json:"actor"` // who caused it (since v2)
+}
+
+// AccountResumed lifts a suspension: the account's keys work again.
+type AccountResumed struct {
+	AccountID string `json:"account_id"`
+	Reason    string `json:"reason"`
+	Actor     Actor  `json:"actor"`
 }
 
 // KeyIssued records an API key: only its SHA-256 hash and a display prefix.
@@ -94,12 +105,14 @@ type KeyIssued struct {
 	Models      []string        `json:"models,omitempty"` // empty: every model
 	SpendLimit  decimal.Decimal `json:"spend_limit"`      // zero: none
 	SpendPeriod string          `json:"spend_period,omitempty"`
+	Actor       Actor           `json:"actor"` // who caused it (since v2)
 }
 
 // KeyRevoked ends a key.
 type KeyRevoked struct {
 	KeyID     string `json:"key_id"`
 	AccountID string `json:"account_id"`
+	Actor     Actor  `json:"actor"` // who caused it (since v2)
 }
 
 // Top-up methods.
@@ -115,6 +128,7 @@ type CreditsToppedUp struct {
 	Amount    decimal.Decimal `json:"amount"`
 	Method    string          `json:"method"`
 	Reference string          `json:"reference"`
+	Actor     Actor           `json:"actor"` // who caused it (since v2)
 }
 
 // CreditsAdjusted corrects a balance by hand (positive or negative).
@@ -122,6 +136,7 @@ type CreditsAdjusted struct {
 	AccountID string          `json:"account_id"`
 	Amount    decimal.Decimal `json:"amount"`
 	Reason    string          `json:"reason"`
+	Actor     Actor           `json:"actor"` // who caused it (since v2)
 }
 
 // PriceListPublished publishes a new version of the NTD price list.
@@ -129,6 +144,11 @@ type PriceListPublished struct {
 	Version     int                   `json:"version"`
 	EffectiveAt time.Time             `json:"effective_at"`
 	Prices      map[string]ModelPrice `json:"prices"`
+	// Replace is what the publisher asked for: true, the list is exactly
+	// Prices; false, Prices is the list in force at EffectiveAt amended with
+	// the models given. Either way Prices is the whole list (v1: replace).
+	Replace bool  `json:"replace"`
+	Actor   Actor `json:"actor"` // who caused it (since v2)
 }
 
 // Outcomes of a request: each is a charge rule (see README).
@@ -219,12 +239,14 @@ type InvoiceIssued struct {
 	Tax          int64         `json:"tax"`
 	Total        int64         `json:"total"`
 	IssuedAt     time.Time     `json:"issued_at"`
+	Actor        Actor         `json:"actor"` // who caused it (since v2)
 }
 
 // InvoiceVoided voids (作廢) an invoice within its period's window.
 type InvoiceVoided struct {
 	Number string `json:"number"`
 	Reason string `json:"reason"`
+	Actor  Actor  `json:"actor"` // who caused it (since v2)
 }
 
 // AllowanceIssued is a 折讓 against an invoice.
@@ -234,6 +256,7 @@ type AllowanceIssued struct {
 	Sales         int64  `json:"sales"`
 	Tax           int64  `json:"tax"`
 	Reason        string `json:"reason"`
+	Actor         Actor  `json:"actor"` // who caused it (since v2)
 }
 
 // QuoteItem is one line of a quotation.
@@ -260,11 +283,13 @@ type QuoteIssued struct {
 	IssuedAt     time.Time   `json:"issued_at"`
 	AgencyAddr   string      `json:"agency_address,omitempty"`
 	ContractPlan string      `json:"contract_plan,omitempty"`
+	Actor        Actor       `json:"actor"` // who caused it (since v2)
 }
 
 // QuoteAccepted records the agency's acceptance of a quote.
 type QuoteAccepted struct {
 	QuoteID string `json:"quote_id"`
+	Actor   Actor  `json:"actor"` // who caused it (since v2)
 }
 
 // ContractIssued turns an accepted quote into a service contract (契約書).
@@ -274,11 +299,13 @@ type ContractIssued struct {
 	PeriodStart time.Time `json:"period_start"`
 	PeriodEnd   time.Time `json:"period_end"`
 	Plan        Plan      `json:"plan"`
+	Actor       Actor     `json:"actor"` // who caused it (since v2)
 }
 
 func (AccountOpened) EventType() string      { return TypeAccountOpened }
 func (PlanChanged) EventType() string        { return TypePlanChanged }
 func (AccountSuspended) EventType() string   { return TypeAccountSuspended }
+func (AccountResumed) EventType() string     { return TypeAccountResumed }
 func (KeyIssued) EventType() string          { return TypeKeyIssued }
 func (KeyRevoked) EventType() string         { return TypeKeyRevoked }
 func (CreditsToppedUp) EventType() string    { return TypeCreditsToppedUp }
@@ -293,22 +320,23 @@ func (QuoteIssued) EventType() string        { return TypeQuoteIssued }
 func (QuoteAccepted) EventType() string      { return TypeQuoteAccepted }
 func (ContractIssued) EventType() string     { return TypeContractIssued }
 
-func (AccountOpened) SchemaVersion() int      { return 1 }
-func (PlanChanged) SchemaVersion() int        { return 1 }
-func (AccountSuspended) SchemaVersion() int   { return 1 }
-func (KeyIssued) SchemaVersion() int          { return 1 }
-func (KeyRevoked) SchemaVersion() int         { return 1 }
-func (CreditsToppedUp) SchemaVersion() int    { return 1 }
-func (CreditsAdjusted) SchemaVersion() int    { return 1 }
-func (PriceListPublished) SchemaVersion() int { return 1 }
+func (AccountOpened) SchemaVersion() int      { return 2 } // v1: no actor
+func (PlanChanged) SchemaVersion() int        { return 2 } // v1: no actor
+func (AccountSuspended) SchemaVersion() int   { return 2 } // v1: no actor
+func (AccountResumed) SchemaVersion() int     { return 1 }
+func (KeyIssued) SchemaVersion() int          { return 2 } // v1: no actor
+func (KeyRevoked) SchemaVersion() int         { return 2 } // v1: no actor
+func (CreditsToppedUp) SchemaVersion() int    { return 2 } // v1: no actor
+func (CreditsAdjusted) SchemaVersion() int    { return 2 } // v1: no actor
+func (PriceListPublished) SchemaVersion() int { return 2 } // v1: no actor
 func (RequestCompleted) SchemaVersion() int   { return 2 } // v1: see upcast.go
 func (RequestFailed) SchemaVersion() int      { return 1 }
-func (InvoiceIssued) SchemaVersion() int      { return 1 }
-func (InvoiceVoided) SchemaVersion() int      { return 1 }
-func (AllowanceIssued) SchemaVersion() int    { return 1 }
-func (QuoteIssued) SchemaVersion() int        { return 1 }
-func (QuoteAccepted) SchemaVersion() int      { return 1 }
-func (ContractIssued) SchemaVersion() int     { return 1 }
+func (InvoiceIssued) SchemaVersion() int      { return 2 } // v1: no actor
+func (InvoiceVoided) SchemaVersion() int      { return 2 } // v1: no actor
+func (AllowanceIssued) SchemaVersion() int    { return 2 } // v1: no actor
+func (QuoteIssued) SchemaVersion() int        { return 2 } // v1: no actor
+func (QuoteAccepted) SchemaVersion() int      { return 2 } // v1: no actor
+func (ContractIssued) SchemaVersion() int     { return 2 } // v1: no actor
 
 // InvoiceRangeAssigned records the 字軌 and number range the tax authority
 // assigned for a two-month period. Invoices of the period are appended to the
@@ -318,6 +346,7 @@ type InvoiceRangeAssigned struct {
 	Prefix string `json:"prefix"` // two letters
 	From   int64  `json:"from"`
 	To     int64  `json:"to"`
+	Actor  Actor  `json:"actor"` // who caused it (since v2)
 }
 
 // StaffTokenIssued records a staff token (its hash only).
@@ -326,19 +355,21 @@ type StaffTokenIssued struct {
 	Role    string `json:"role"` // admin, finance, auditor
 	Name    string `json:"name,omitempty"`
 	Hash    string `json:"hash"`
+	Actor   Actor  `json:"actor"` // who caused it (since v2)
 }
 
 // StaffTokenRevoked ends a staff token.
 type StaffTokenRevoked struct {
 	TokenID string `json:"token_id"`
+	Actor   Actor  `json:"actor"` // who caused it (since v2)
 }
 
 func (InvoiceRangeAssigned) EventType() string  { return TypeInvoiceRangeSet }
 func (StaffTokenIssued) EventType() string      { return TypeStaffTokenIssued }
 func (StaffTokenRevoked) EventType() string     { return TypeStaffTokenRevoked }
-func (InvoiceRangeAssigned) SchemaVersion() int { return 1 }
-func (StaffTokenIssued) SchemaVersion() int     { return 1 }
-func (StaffTokenRevoked) SchemaVersion() int    { return 1 }
+func (InvoiceRangeAssigned) SchemaVersion() int { return 2 } // v1: no actor
+func (StaffTokenIssued) SchemaVersion() int     { return 2 } // v1: no actor
+func (StaffTokenRevoked) SchemaVersion() int    { return 2 } // v1: no actor
 
 // StaffStream holds a staff token's events.
 func StaffStream(id string) string { return "staff-" + id }

@@ -28,7 +28,7 @@ func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, 
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	ev := &domain.InvoiceRangeAssigned{Period: p.String(), Prefix: prefix, From: from, To: to}
-	d, err := encode(domain.EventID(domain.TypeInvoiceRangeSet, p.String()), s.now(), ev)
+	d, err := encode(ctx, domain.EventID(domain.TypeInvoiceRangeSet, p.String()), s.now(), ev)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (s *Service) allocateBatch(ctx context.Context, period twrules.Period, stre
 		if err := s.catchUpStream(ctx, stream, last); err != nil {
 			return nil, nil, err
 		}
-		events, fits, exhausted, err := s.number(period, drafts)
+		events, fits, exhausted, err := s.number(ctx, period, drafts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -145,7 +145,7 @@ func (s *Service) allocateBatch(ctx context.Context, period twrules.Period, stre
 // number gives each draft that has no invoice yet the next number. It
 // returns the events to append, how many drafts they (and the existing
 // invoices) cover, and the exhaustion error for the rest.
-func (s *Service) number(period twrules.Period, drafts []draft) (events []eventstore.EventData, fits int, exhausted, err error) {
+func (s *Service) number(ctx context.Context, period twrules.Period, drafts []draft) (events []eventstore.EventData, fits int, exhausted, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.l.ranges[period.String()]
@@ -164,7 +164,7 @@ func (s *Service) number(period twrules.Period, drafts []draft) (events []events
 		}
 		inv := d.inv
 		inv.Number, inv.Period = number, period.String()
-		e, err := encode(d.id, inv.IssuedAt, &inv)
+		e, err := encode(ctx, d.id, inv.IssuedAt, &inv)
 		if err != nil {
 			return nil, 0, nil, err
 		}

@@ -102,7 +102,7 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 	if err := s.renderer.RenderQuote(io.Discard, q, s.seller.PDF()); err != nil {
 		return Quote{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	d, err := encode(domain.EventID(domain.TypeQuoteIssued, q.QuoteID), at, &q)
+	d, err := encode(ctx, domain.EventID(domain.TypeQuoteIssued, q.QuoteID), at, &q)
 	if err != nil {
 		return Quote{}, err
 	}
@@ -172,11 +172,11 @@ func (s *Service) AcceptQuote(ctx context.Context, id string, start time.Time, m
 		ContractID: "C-" + strings.TrimPrefix(id, "Q-"), QuoteID: id,
 		PeriodStart: start.UTC(), PeriodEnd: start.In(twrules.Taipei).AddDate(0, months, 0).UTC(), Plan: plan,
 	}
-	acc, err := encode(domain.EventID(domain.TypeQuoteAccepted, id), at, &domain.QuoteAccepted{QuoteID: id})
+	acc, err := encode(ctx, domain.EventID(domain.TypeQuoteAccepted, id), at, &domain.QuoteAccepted{QuoteID: id})
 	if err != nil {
 		return Quote{}, err
 	}
-	con, err := encode(domain.EventID(domain.TypeContractIssued, id), at, &c)
+	con, err := encode(ctx, domain.EventID(domain.TypeContractIssued, id), at, &c)
 	if err != nil {
 		return Quote{}, err
 	}

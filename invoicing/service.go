@@ -128,8 +128,10 @@ func (s *Service) catchUpStream(ctx context.Context, stream string, from int64) 
 	}
 }
 
-// encode builds the stored form of a domain event.
-func encode(id [16]byte, at time.Time, e domain.Event) (eventstore.EventData, error) {
+// encode builds the stored form of a domain event, stamped with the actor
+// of ctx.
+func encode(ctx context.Context, id [16]byte, at time.Time, e domain.Event) (eventstore.EventData, error) {
+	domain.Stamp(ctx, e)
 	b, err := domain.Encode(e)
 	if err != nil {
 		return eventstore.EventData{}, err

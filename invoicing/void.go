@@ -44,7 +44,7 @@ func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(
 		if err != nil {
 			return inv, err
 		}
-		d, err := encode(id, s.issueTime(), ev)
+		d, err := encode(ctx, id, s.issueTime(), ev)
 		if err != nil {
 			return inv, err
 		}

@@ -162,6 +162,8 @@ func (d *Accounts) applyAccountEvent(e *Event) bool {
 		a.setExtra(x)
 	case *domain.AccountSuspended:
 		d.rec(v.AccountID).suspended = true
+	case *domain.AccountResumed:
+		d.rec(v.AccountID).suspended = false
 	default:
 		return false
 	}

@@ -210,7 +210,7 @@ func (b *Balances) account(id string) *accountRec { return b.accounts.rec(id) }
 
 func isBalanceType(t string) bool {
 	switch t {
-	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeKeyIssued,
+	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued,
 		domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
 		return true
 	}

@@ -282,7 +282,7 @@ func (k *Keys) removeFromAccount(old *keyEntry) {
 
 func isKeyType(t string) bool {
 	switch t {
-	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeKeyIssued, domain.TypeKeyRevoked:
+	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued, domain.TypeKeyRevoked:
 		return true
 	}
 	return false

@@ -326,7 +326,7 @@ func prepareDemo(t *testing.T, env []string, storeArgs []string, rpm int, credit
 	runCLI(t, env, append([]string{"accounts", "plan", "--account", "acct_demo", "--plan", "enterprise",
 		"--rpm", fmt.Sprint(rpm), "--tpm", "1000000000"}, storeArgs...)...)
 	if credit != "" {
-		runCLI(t, env, append([]string{"credits", "topup", "--account", "acct_demo", "--amount", credit,
+		runCLI(t, env, append([]string{"credits", "topup", "--account", "acct_demo", "--amount", credit, "--max-topup", credit,
 			"--method", "adjustment", "--reference", "test-" + t.Name()}, storeArgs...)...)
 	}
 	return p.demoKey

@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/domain"
 )
 
 // Role is a staff role.
@@ -30,6 +32,15 @@ type Principal struct {
 	TokenID   string // staff token ID, for the audit trail
 	AccountID string // customers only: the account of their API key
 	KeyID     string // customers only
+}
+
+// Actor is who acts in the events a request of p causes: the staff token
+// with its role, or the customer's key.
+func (p Principal) Actor() domain.Actor {
+	if p.Staff {
+		return domain.Actor{Kind: domain.ActorStaff, ID: p.TokenID, Role: string(p.Role)}
+	}
+	return domain.Actor{Kind: domain.ActorKey, ID: p.KeyID}
 }
 
 // ErrUnauthenticated and ErrForbidden map to 401 and 403.
@@ -71,6 +82,8 @@ func Require(a Authenticator, customers bool, roles ...Role) echo.MiddlewareFunc
 				return echo.NewHTTPError(http.StatusForbidden, "your role may not do this")
 			}
 			c.Set("principal", p)
+			// Every command the request runs records its caller.
+			c.SetRequest(c.Request().WithContext(domain.WithActor(c.Request().Context(), p.Actor())))
 			return next(c)
 		}
 	}

@@ -60,7 +60,8 @@ func benchGateway(b *testing.B, chunks int) (http.Handler, string) {
 			b.Fatal(err)
 		}
 	}
-	_, err = cmds.PublishPrices(bg, map[string]domain.ModelPrice{"bench/echo": price}, time.Now().Add(-time.Hour))
+	cmds.MaxTopUp = decimal.NewFromInt(1e8)
+	_, err = cmds.PublishPrices(bg, map[string]domain.ModelPrice{"bench/echo": price}, time.Time{})
 	must(err)
 	acct, err := cmds.OpenAccount(bg, domain.AccountOpened{Organisation: "壓測", Plan: domain.PlanEnterprise})
 	must(err)

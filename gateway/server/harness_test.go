@@ -165,7 +165,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		}
 	}
 	bg := context.Background()
-	if _, err := h.cmds.PublishPrices(bg, prices, time.Now().Add(-time.Hour)); err != nil {
+	// The list takes effect an hour ago, before any test clock: published
+	// then by a handler whose clock says so (a list cannot be backdated).
+	anHourAgo := &commands.Handler{Store: h.store, Now: func() time.Time { return time.Now().Add(-time.Hour) }}
+	if _, err := anHourAgo.PublishPrices(bg, prices, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if o.plan == "" {
@@ -182,8 +185,13 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	if o.credit == "" {
 		o.credit = "1000"
 	}
-	if o.credit != "0" {
-		if _, err := h.cmds.TopUp(bg, domain.CreditsToppedUp{AccountID: h.account, Amount: decimal.RequireFromString(o.credit), Method: domain.MethodBankTransfer, Reference: "seed"}); err != nil {
+	if credit := decimal.RequireFromString(o.credit); !credit.Equal(credit.Truncate(0)) {
+		// Top-ups are whole dollars: a fractional balance is an adjustment.
+		if err := h.cmds.Adjust(bg, domain.CreditsAdjusted{AccountID: h.account, Amount: credit, Reason: "seed"}); err != nil {
+			t.Fatal(err)
+		}
+	} else if o.credit != "0" {
+		if _, err := h.cmds.TopUp(bg, domain.CreditsToppedUp{AccountID: h.account, Amount: credit, Method: domain.MethodBankTransfer, Reference: "seed"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,337 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+)
+
+var t0 = time.Date(2026, 11, 2, 3, 4, 5, 0, time.UTC)
+
+func newHandler(t *testing.T) *Handler {
+	t.Helper()
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return &Handler{Store: s, Now: func() time.Time { return t0 }}
+}
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// all reads the whole history.
+func all(t *testing.T, h *Handler) []eventstore.RecordedEvent {
+	t.Helper()
+	var out []eventstore.RecordedEvent
+	pos := eventstore.Start
+	for {
+		evs, err := h.Store.ReadAll(context.Background(), pos, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return out
+		}
+		out = append(out, evs...)
+		pos = evs[len(evs)-1].Position
+	}
+}
+
+func mustOpen(t *testing.T, ctx context.Context, h *Handler, plan domain.Plan) string {
+	t.Helper()
+	id, err := h.OpenAccount(ctx, domain.AccountOpened{Organisation: "Org", Plan: plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// wantRefused checks err is the kind expected, its message says why, and
+// nothing was appended.
+func wantRefused(t *testing.T, h *Handler, before int, err, kind error, says string) {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Fatalf("err = %v, want %v", err, kind)
+	}
+	if !strings.Contains(err.Error(), says) {
+		t.Fatalf("err %q does not say %q", err, says)
+	}
+	if n := len(all(t, h)); n != before {
+		t.Fatalf("a refused command appended %d events", n-before)
+	}
+}
+
+// Every command records who caused it.
+func TestEveryCommandRecordsItsActor(t *testing.T) {
+	h := newHandler(t)
+	clerk := domain.Actor{Kind: domain.ActorStaff, ID: "stf_finance1", Role: "finance"}
+	ctx := WithActor(context.Background(), clerk)
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	steps := []func() error{
+		func() error {
+			return h.ChangePlan(ctx, domain.PlanChanged{AccountID: acct, Plan: domain.PlanBusiness, CreditLimit: dec("100")})
+		},
+		func() error { return h.SetCreditLimit(ctx, acct, dec("200")) },
+		func() error { return h.SuspendAccount(ctx, acct, "unpaid") },
+		func() error { return h.ResumeAccount(ctx, acct, "paid") },
+		func() error {
+			id, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: acct, Name: "k"})
+			if err != nil {
+				return err
+			}
+			return h.RevokeKey(ctx, id)
+		},
+		func() error {
+			_, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: acct, Amount: dec("500"), Method: domain.MethodBankTransfer, Reference: "TX-1"})
+			return err
+		},
+		func() error { return h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("-12.5"), Reason: "refund"}) },
+		func() error {
+			_, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/b": {Input: dec("1"), Output: dec("2")}}})
+			return err
+		},
+		func() error {
+			if _, _, err := h.IssueStaffToken(ctx, "admin", "one"); err != nil {
+				return err
+			}
+			id, _, err := h.IssueStaffToken(ctx, "admin", "two")
+			if err != nil {
+				return err
+			}
+			return h.RevokeStaffToken(ctx, id)
+		},
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	types := map[string]bool{}
+	for _, e := range all(t, h) {
+		ev, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at, ok := ev.(domain.Attributed)
+		if !ok {
+			t.Fatalf("%s is a command event without an actor", e.Type)
+		}
+		if *at.ActedBy() != clerk {
+			t.Errorf("%s: actor %+v, want %+v", e.Type, *at.ActedBy(), clerk)
+		}
+		types[e.Type] = true
+	}
+	for _, typ := range []string{domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed,
+		domain.TypeKeyIssued, domain.TypeKeyRevoked, domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted,
+		domain.TypePriceListPublished, domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked} {
+		if !types[typ] {
+			t.Errorf("no %s event was checked", typ)
+		}
+	}
+}
+
+func TestTopUpMustBePositiveWholeAndBounded(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	topUp := func(amount, ref string) error {
+		_, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: acct, Amount: dec(amount), Method: domain.MethodBankTransfer, Reference: ref})
+		return err
+	}
+	n := len(all(t, h))
+	wantRefused(t, h, n, topUp("1000000000000000000", "huge"), ErrInvalid, "at most NT$1000000")
+	wantRefused(t, h, n, topUp("1000001", "over"), ErrInvalid, "at most NT$1000000")
+	wantRefused(t, h, n, topUp("0.001", "tiny"), ErrInvalid, "whole number of New Taiwan dollars")
+	wantRefused(t, h, n, topUp("100.50", "cents"), ErrInvalid, "whole number")
+	wantRefused(t, h, n, topUp("0", "zero"), ErrInvalid, "must be positive")
+	wantRefused(t, h, n, topUp("-1", "neg"), ErrInvalid, "must be positive")
+	if err := topUp("1000000", "max"); err != nil {
+		t.Fatalf("the bound itself is allowed: %v", err)
+	}
+	if err := topUp("1", "one"); err != nil {
+		t.Fatalf("NT$1: %v", err)
+	}
+	// The bound is configurable.
+	h.MaxTopUp = dec("5000")
+	n = len(all(t, h))
+	wantRefused(t, h, n, topUp("5001", "cfg"), ErrInvalid, "at most NT$5000")
+	if err := topUp("5000", "cfg2"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAdjustmentsGoBothWaysWithAReason(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	for _, amt := range []string{"250", "-99.5"} {
+		if err := h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec(amt), Reason: "correction " + amt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, e := range all(t, h) {
+		if e.Type == domain.TypeCreditsAdjusted {
+			ev, _ := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+			a := ev.(*domain.CreditsAdjusted)
+			got = append(got, a.Amount.String()+" "+a.Reason)
+		}
+	}
+	if strings.Join(got, "|") != "250 correction 250|-99.5 correction -99.5" {
+		t.Fatalf("adjustments recorded: %q", got)
+	}
+	n := len(all(t, h))
+	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("10"), Reason: "  "}), ErrInvalid, "a reason")
+	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("0"), Reason: "x"}), ErrInvalid, "non-zero")
+	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("-2000000"), Reason: "x"}), ErrInvalid, "at most")
+	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: "acct_nobody", Amount: dec("1"), Reason: "x"}), ErrNotFound, "acct_nobody")
+}
+
+func TestVolumeDiscountMustBeBelowOne(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	plan := func(d string) error {
+		return h.ChangePlan(ctx, domain.PlanChanged{AccountID: acct, Plan: domain.PlanEnterprise, VolumeDiscount: dec(d)})
+	}
+	n := len(all(t, h))
+	wantRefused(t, h, n, plan("1"), ErrInvalid, "discount must be below 1")
+	wantRefused(t, h, n, plan("1.5"), ErrInvalid, "discount must be below 1")
+	wantRefused(t, h, n, plan("-0.1"), ErrInvalid, "must not be negative")
+	if err := plan("0.99"); err != nil {
+		t.Fatalf("a 99 %% discount is allowed: %v", err)
+	}
+}
+
+func TestResumeLiftsASuspension(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	n := len(all(t, h))
+	wantRefused(t, h, n, h.ResumeAccount(ctx, acct, "why not"), ErrConflict, "is not suspended")
+	if err := h.SuspendAccount(ctx, acct, "chargeback"); err != nil {
+		t.Fatal(err)
+	}
+	n = len(all(t, h))
+	wantRefused(t, h, n, h.ResumeAccount(ctx, acct, ""), ErrInvalid, "needs a reason")
+	wantRefused(t, h, n, h.ResumeAccount(ctx, "acct_nobody", "x"), ErrNotFound, "acct_nobody")
+	if err := h.ResumeAccount(ctx, acct, "chargeback withdrawn"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.AccountState(ctx, acct)
+	if err != nil || s.Suspended {
+		t.Fatalf("after resume: suspended %v, %v", s.Suspended, err)
+	}
+	// It can be suspended again.
+	if err := h.SuspendAccount(ctx, acct, "again"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := h.AccountState(ctx, acct); !s.Suspended {
+		t.Fatal("a resumed account could not be suspended again")
+	}
+}
+
+func price(in, out string) domain.ModelPrice { return domain.ModelPrice{Input: dec(in), Output: dec(out)} }
+
+func lastList(t *testing.T, h *Handler) *domain.PriceListPublished {
+	t.Helper()
+	var pl *domain.PriceListPublished
+	for _, e := range all(t, h) {
+		if e.Type == domain.TypePriceListPublished {
+			ev, _ := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+			pl = ev.(*domain.PriceListPublished)
+		}
+	}
+	return pl
+}
+
+func TestPricePublicationAmendsUnlessItReplaces(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	if _, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/one": price("1", "2"), "a/two": price("3", "4")}}); err != nil {
+		t.Fatal(err)
+	}
+	// One model's price: the other keeps its own.
+	p, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/one": price("5", "6")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := lastList(t, h)
+	if p.Version != 2 || pl.Replace || len(pl.Prices) != 2 || !pl.Prices["a/one"].Input.Equal(dec("5")) || !pl.Prices["a/two"].Input.Equal(dec("3")) {
+		t.Fatalf("amend: %+v, list %+v", p, pl)
+	}
+	// Replace: exactly the list given; what it drops is reported.
+	p, err = h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/three": price("7", "8")}, Replace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl = lastList(t, h)
+	if !pl.Replace || len(pl.Prices) != 1 || strings.Join(p.Removed, ",") != "a/one,a/two" || p.Models != 1 {
+		t.Fatalf("replace: %+v, list %+v", p, pl)
+	}
+}
+
+func TestPriceListsCannotTakeEffectInThePast(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	one := map[string]domain.ModelPrice{"a/one": price("1", "2")}
+	n := len(all(t, h))
+	_, err := h.PublishPriceList(ctx, PriceList{Prices: one, EffectiveAt: t0.Add(-time.Hour)})
+	wantRefused(t, h, n, err, ErrInvalid, "is in the past")
+	// Within the clock skew: now.
+	p, err := h.PublishPriceList(ctx, PriceList{Prices: one, EffectiveAt: t0.Add(-10 * time.Second)})
+	if err != nil || !p.EffectiveAt.Equal(t0) {
+		t.Fatalf("skewed: %+v, %v", p, err)
+	}
+	// The future: as given; an amendment at that time builds on the list
+	// then in force.
+	later := t0.Add(24 * time.Hour)
+	if _, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/two": price("3", "4")}, EffectiveAt: later}); err != nil {
+		t.Fatal(err)
+	}
+	if pl := lastList(t, h); !pl.EffectiveAt.Equal(later) || len(pl.Prices) != 2 {
+		t.Fatalf("future amendment: %+v", pl)
+	}
+}
+
+func TestTheLastAdminCannotBeRevoked(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	first, _, err := h.IssueStaffToken(ctx, "admin", "first")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fin, _, err := h.IssueStaffToken(ctx, "finance", "clerk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(all(t, h))
+	wantRefused(t, h, n, h.RevokeStaffToken(ctx, first), ErrConflict, "last admin token")
+	// Other roles go freely.
+	if err := h.RevokeStaffToken(ctx, fin); err != nil {
+		t.Fatal(err)
+	}
+	second, _, err := h.IssueStaffToken(ctx, "admin", "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.RevokeStaffToken(ctx, first); err != nil {
+		t.Fatalf("with a second admin: %v", err)
+	}
+	n = len(all(t, h))
+	wantRefused(t, h, n, h.RevokeStaffToken(ctx, second), ErrConflict, "last admin token")
+	tokens, err := h.ListStaffTokens(ctx)
+	if err != nil || len(tokens) != 3 || !tokens[0].Revoked || !tokens[1].Revoked || tokens[2].Revoked {
+		t.Fatalf("tokens: %+v, %v", tokens, err)
+	}
+}

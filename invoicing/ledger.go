@@ -116,7 +116,7 @@ type topUp struct {
 // bill is what the invoices of one account's month of usage, or of its
 // top-ups, have billed: the cumulative figures the next invoice starts from.
 type bill struct {
-	invoices []*Invoice     // in order of fold, voided ones too
+	invoices []*Invoice      // in order of fold, voided ones too
 	covers   decimal.Decimal // Σ Covers of the live invoices
 	totals   int64           // Σ Total of the live invoices
 	next     int             // Seq of the next invoice
@@ -177,15 +177,15 @@ type ledger struct {
 	topUpCount int
 	// strs holds one copy of the model names and months that every usage
 	// event repeats.
-	strs map[string]string
-	ranges     map[string]*rangeState // by period
-	byID       map[uuid.UUID]*Invoice
-	byKey      map[string]*Invoice // natural key: monthly or top-up
-	byNumber   map[string]*Invoice // the latest invoice of a number (letters recycle across periods)
-	byAllow    map[string]*Invoice // allowance number → invoice
-	invoices   []*Invoice          // in order of issue
-	quotes     map[string]*Quote
-	contract   map[string]*Quote // contract ID → quote
+	strs     map[string]string
+	ranges   map[string]*rangeState // by period
+	byID     map[uuid.UUID]*Invoice
+	byKey    map[string]*Invoice // natural key: monthly or top-up
+	byNumber map[string]*Invoice // the latest invoice of a number (letters recycle across periods)
+	byAllow  map[string]*Invoice // allowance number → invoice
+	invoices []*Invoice          // in order of issue
+	quotes   map[string]*Quote
+	contract map[string]*Quote // contract ID → quote
 }
 
 func newLedger() *ledger {
@@ -205,7 +205,7 @@ func newLedger() *ledger {
 func monthlyKey(acct, month string, seq int) string {
 	return "monthly\x00" + acct + "\x00" + month + "\x00" + strconv.Itoa(seq)
 }
-func topUpKey(acct string, seq int) string  { return "topup\x00" + acct + "\x00#" + strconv.Itoa(seq) }
+func topUpKey(acct string, seq int) string   { return "topup\x00" + acct + "\x00#" + strconv.Itoa(seq) }
 func legacyTopUpKey(acct, ref string) string { return "topup\x00" + acct + "\x00ref:" + ref }
 
 func invoiceKey(inv *domain.InvoiceIssued) string {

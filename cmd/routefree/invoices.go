@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -21,6 +22,7 @@ func init() {
 	register("invoices issue", "issue one account's monthly invoice now", cmdInvoicesIssue)
 	register("invoices list", "list invoices of a month and/or account", cmdInvoicesList)
 	register("invoices pdf", "write an invoice's PDF (rendered from its event)", cmdInvoicesPDF)
+	register("invoices reconcile", "per account and Taipei month: usage or top-ups, what invoices bill of them, and why the rest is pending", cmdInvoicesReconcile)
 	register("invoices export", "write a period's MIG 4.1 messages as a zip: F0401 invoices, F0501 voids, G0401 allowances", cmdInvoicesExport)
 }
 
@@ -220,5 +222,30 @@ func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Wri
 		}
 		fmt.Fprintln(stdout, *out)
 		return nil
+	})
+}
+
+func cmdInvoicesReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices reconcile", stderr)
+	month := fs.String("month", "", "Taipei month (YYYY-MM); empty: all")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		rec, err := svc.Reconcile(ctx, *month)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rec)
+		}
+		if err := rec.WriteRows(stdout); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+		return rec.WriteTotals(stdout)
 	})
 }

@@ -101,7 +101,7 @@ func TestReplayPrintsTheLiveReconciliation(t *testing.T) {
 		t.Fatal(err)
 	}
 	use("acme", lastMonth.Add(4*time.Hour), "0.05") // late: 43.44 still rounds to 43
-	use("acme", thisMonth.Add(time.Hour), "12")    // the month still runs
+	use("acme", thisMonth.Add(time.Hour), "12")     // the month still runs
 	topUp("pay-1", "12300.5")
 	topUp("pay-2", "0.4")
 

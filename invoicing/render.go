@@ -153,6 +153,17 @@ func (s *Service) WritePDFs(ctx context.Context, dir string, invs []Invoice, wor
 	return g.Wait()
 }
 
+// AllowanceInvoice returns the invoice an allowance is against.
+func (s *Service) AllowanceInvoice(number string) (Invoice, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv := s.l.byAllow[number]
+	if inv == nil {
+		return Invoice{}, fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+	}
+	return inv.clone(), nil
+}
+
 // AllowancePDF writes the 折讓證明單 with the allowance number.
 func (s *Service) AllowancePDF(w io.Writer, number string) error {
 	s.mu.Lock()

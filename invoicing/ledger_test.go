@@ -1,7 +1,10 @@
 package invoicing
 
 import (
+	"archive/zip"
+	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -203,6 +206,32 @@ func TestAllowanceCapsAndVoid(t *testing.T) {
 	}
 	if _, err := e.svc.Void(e.ctx, inv.Number, "重開"); err != nil {
 		t.Fatalf("void after the allowances' voids: %v", err)
+	}
+	// The period's G0401 name the original item; its G0501 void them.
+	for msg, want := range map[string][]string{
+		MessageG0401: {"<OriginalDescription>gpt-4o 用量 2026-11", "<Tax>1</Tax>", "<Tax>0</Tax>"},
+		MessageG0501: {"<CancelAllowanceNumber>" + a1.Number, "<CancelAllowanceNumber>" + a2.Number, "折讓取消"},
+	} {
+		var buf bytes.Buffer
+		if err := e.svc.Export(&buf, msg, "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil || len(zr.File) != 2 {
+			t.Fatalf("%s: %v %d files", msg, err, len(zr.File))
+		}
+		var all []byte
+		for _, f := range zr.File {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			all = append(all, b...)
+		}
+		for _, w := range want {
+			if !bytes.Contains(all, []byte(w)) {
+				t.Fatalf("%s lacks %q:\n%s", msg, w, all)
+			}
+		}
 	}
 }
 

@@ -23,7 +23,7 @@ func init() {
 	register("invoices list", "list invoices of a month and/or account", cmdInvoicesList)
 	register("invoices pdf", "write an invoice's PDF (rendered from its event)", cmdInvoicesPDF)
 	register("invoices reconcile", "per account and Taipei month: usage or top-ups, what invoices bill of them, and why the rest is pending", cmdInvoicesReconcile)
-	register("invoices export", "write a period's MIG 4.1 messages as a zip: F0401 invoices, F0501 voids, G0401 allowances", cmdInvoicesExport)
+	register("invoices export", "write a period's MIG 4.1 messages as a zip: F0401 invoices, F0501 voids, G0401 allowances, G0501 allowance voids", cmdInvoicesExport)
 }
 
 // withInvoicing opens the store and an invoicing service with the seller
@@ -198,7 +198,7 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices export", stderr)
 	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
-	message := fs.String("message", invoicing.MessageF0401, "F0401 (the period's invoices), F0501 (voids made in the period) or G0401 (allowances made in the period)")
+	message := fs.String("message", invoicing.MessageF0401, "F0401 (the period's invoices), F0501 (voids made in the period), G0401 (allowances made in the period) or G0501 (allowance voids made in the period)")
 	out := fs.String("out", "", "output zip (default <MESSAGE>-<period>.zip)")
 	if err := parse(fs, c, args); err != nil {
 		return err
@@ -209,9 +209,9 @@ func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	msg := strings.ToUpper(*message)
 	switch msg {
-	case invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401:
+	case invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501:
 	default:
-		return fmt.Errorf("%w: --message %q: want F0401, F0501 or G0401", errUsage, *message)
+		return fmt.Errorf("%w: --message %q: want F0401, F0501, G0401 or G0501", errUsage, *message)
 	}
 	if *out == "" {
 		*out = msg + "-" + p.String() + ".zip"

@@ -99,6 +99,7 @@ func (e *PriceListPublished) ActedBy() *Actor   { return &e.Actor }
 func (e *InvoiceIssued) ActedBy() *Actor        { return &e.Actor }
 func (e *InvoiceVoided) ActedBy() *Actor        { return &e.Actor }
 func (e *AllowanceIssued) ActedBy() *Actor      { return &e.Actor }
+func (e *AllowanceVoided) ActedBy() *Actor      { return &e.Actor }
 func (e *QuoteIssued) ActedBy() *Actor          { return &e.Actor }
 func (e *QuoteAccepted) ActedBy() *Actor        { return &e.Actor }
 func (e *ContractIssued) ActedBy() *Actor       { return &e.Actor }

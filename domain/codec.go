@@ -58,6 +58,7 @@ var factories = map[string]func() Event{
 	TypeInvoiceIssued:      func() Event { return &InvoiceIssued{} },
 	TypeInvoiceVoided:      func() Event { return &InvoiceVoided{} },
 	TypeAllowanceIssued:    func() Event { return &AllowanceIssued{} },
+	TypeAllowanceVoided:    func() Event { return &AllowanceVoided{} },
 	TypeQuoteIssued:        func() Event { return &QuoteIssued{} },
 	TypeQuoteAccepted:      func() Event { return &QuoteAccepted{} },
 	TypeContractIssued:     func() Event { return &ContractIssued{} },

@@ -31,6 +31,7 @@ const (
 	TypeInvoiceIssued      = "invoice.issued"
 	TypeInvoiceVoided      = "invoice.voided"
 	TypeAllowanceIssued    = "invoice.allowance_issued"
+	TypeAllowanceVoided    = "invoice.allowance_voided"
 	TypeQuoteIssued        = "quote.issued"
 	TypeQuoteAccepted      = "quote.accepted"
 	TypeContractIssued     = "contract.issued"
@@ -240,6 +241,31 @@ type InvoiceIssued struct {
 	Total        int64         `json:"total"`
 	IssuedAt     time.Time     `json:"issued_at"`
 	Actor        Actor         `json:"actor"` // who caused it (since v2)
+	// Seq numbers an account's invoices of one billing month (0 the first,
+	// then supplementary invoices for late usage or re-issues after a void),
+	// or its top-up invoices.
+	Seq int `json:"seq,omitempty"`
+	// Covers is the full-precision amount the invoice bills: usage cost
+	// (monthly) or paid top-ups. Total is its whole-NTD charge under the
+	// rule of docs/invoicing-ledger.md. Zero on invoices issued before it
+	// was recorded.
+	Covers decimal.Decimal `json:"covers"`
+	// Usage is the usage a monthly invoice bills, by model: no request's
+	// cost is on two live invoices.
+	Usage []UsageBilled `json:"usage,omitempty"`
+	// TopUps are the references of the paid top-ups a top-up invoice bills:
+	// TopUpRef and earlier ones carried to it (fractions of NT$1, or those
+	// of a voided invoice).
+	TopUps []string `json:"topups,omitempty"`
+}
+
+// UsageBilled is one model's usage billed by a monthly invoice.
+type UsageBilled struct {
+	Model     string          `json:"model"`
+	Requests  int64           `json:"requests"`
+	TokensIn  int64           `json:"tokens_in"`
+	TokensOut int64           `json:"tokens_out"`
+	Cost      decimal.Decimal `json:"cost"`
 }
 
 // InvoiceVoided voids (作廢) an invoice within its period's window.
@@ -257,6 +283,15 @@ type AllowanceIssued struct {
 	Tax           int64  `json:"tax"`
 	Reason        string `json:"reason"`
 	Actor         Actor  `json:"actor"` // who caused it (since v2)
+}
+
+// AllowanceVoided voids (作廢) an allowance; the invoice bills its amount
+// again, and may be voided once all its allowances are.
+type AllowanceVoided struct {
+	Number        string `json:"number"` // allowance number
+	InvoiceNumber string `json:"invoice_number"`
+	Reason        string `json:"reason"`
+	Actor         Actor  `json:"actor"` // who caused it
 }
 
 // QuoteItem is one line of a quotation.
@@ -316,6 +351,7 @@ func (RequestFailed) EventType() string      { return TypeRequestFailed }
 func (InvoiceIssued) EventType() string      { return TypeInvoiceIssued }
 func (InvoiceVoided) EventType() string      { return TypeInvoiceVoided }
 func (AllowanceIssued) EventType() string    { return TypeAllowanceIssued }
+func (AllowanceVoided) EventType() string    { return TypeAllowanceVoided }
 func (QuoteIssued) EventType() string        { return TypeQuoteIssued }
 func (QuoteAccepted) EventType() string      { return TypeQuoteAccepted }
 func (ContractIssued) EventType() string     { return TypeContractIssued }
@@ -334,6 +370,7 @@ func (RequestFailed) SchemaVersion() int      { return 1 }
 func (InvoiceIssued) SchemaVersion() int      { return 2 } // v1: no actor
 func (InvoiceVoided) SchemaVersion() int      { return 2 } // v1: no actor
 func (AllowanceIssued) SchemaVersion() int    { return 2 } // v1: no actor
+func (AllowanceVoided) SchemaVersion() int    { return 1 }
 func (QuoteIssued) SchemaVersion() int        { return 2 } // v1: no actor
 func (QuoteAccepted) SchemaVersion() int      { return 2 } // v1: no actor
 func (ContractIssued) SchemaVersion() int     { return 2 } // v1: no actor

@@ -20,17 +20,20 @@ type CloseOptions struct {
 type CloseReport struct {
 	Month    string
 	Period   string    // period of issue
-	Issued   []Invoice // issued by this close
-	Existing int       // accounts already invoiced for the month
-	Skipped  []Skip    // usage that makes no invoice (zero or negative)
+	Issued   []Invoice // issued by this close, supplementary ones included
+	Existing int       // accounts already invoiced in full for the month
+	Skipped  []Skip    // usage that makes no invoice (under NT$1 after rounding)
 	NoUsage  int       // postpaid accounts without usage in the month
 	PDFs     int       // PDFs written to PDFDir
 }
 
-// Close issues the monthly invoices of every postpaid (Business,
-// Enterprise) account for a Taipei billing month that has ended: one per
-// account with usage, one line per model. Accounts already invoiced for the
-// month are left alone, so closing twice issues nothing new.
+// Close issues the monthly invoices of postpaid (Business, Enterprise)
+// usage for a Taipei billing month that has ended: one per account with
+// usage, one line per model. Usage that the month's invoices do not bill
+// yet — recorded after an early issue or after an earlier close, or
+// released by a void — goes on a supplementary invoice naming its month,
+// for this month and every earlier one, so closing twice issues nothing
+// new and late usage is billed by the next close.
 func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (CloseReport, error) {
 	start, err := ParseMonth(month)
 	if err != nil {
@@ -46,27 +49,42 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 	period := twrules.PeriodOf(at)
 	rep := CloseReport{Month: month, Period: period.String()}
 	s.mu.Lock()
-	ids := make([]string, 0, len(s.l.accounts))
-	for id, a := range s.l.accounts {
-		if a.Plan.Postpaid() {
-			ids = append(ids, id)
+	keys := make([]acctMonth, 0, len(s.l.usage))
+	for k := range s.l.usage {
+		if k.month <= month {
+			keys = append(keys, k)
 		}
 	}
-	sort.Strings(ids)
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].month != keys[j].month {
+			return keys[i].month < keys[j].month
+		}
+		return keys[i].acct < keys[j].acct
+	})
+	used := map[string]bool{}
 	var drafts []draft
-	for _, id := range ids {
+	for _, k := range keys {
+		if k.month == month {
+			used[k.acct] = true
+		}
+		d, skip, ok := s.monthlyDraft(k.acct, k.month, at)
+		invoiced := len(s.l.months[k].live()) > 0
 		switch {
-		case s.l.byKey[monthlyKey(id, month)] != nil:
-			rep.Existing++
-		case len(s.l.usage[acctMonth{id, month}]) == 0:
-			rep.NoUsage++
-		default:
-			d, skip := s.monthlyDraft(id, month, at)
-			if skip != nil {
-				rep.Skipped = append(rep.Skipped, *skip)
-				continue
+		case !ok || (skip != nil && invoiced):
+			if k.month == month && invoiced {
+				rep.Existing++
 			}
+		case skip != nil:
+			if k.month == month {
+				rep.Skipped = append(rep.Skipped, *skip)
+			}
+		default:
 			drafts = append(drafts, d)
+		}
+	}
+	for id, a := range s.l.accounts {
+		if a.Plan.Postpaid() && !used[id] {
+			rep.NoUsage++
 		}
 	}
 	s.mu.Unlock()

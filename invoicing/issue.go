@@ -39,13 +39,6 @@ func buyer(inv *domain.InvoiceIssued, a *account) {
 	inv.Kind = pdf.KindB2C
 }
 
-// amounts sets the whole-NTD total (the full-precision cost rounded half-up
-// once) and splits it into sales and tax once, on the total (§32-1).
-func amounts(inv *domain.InvoiceIssued, cost decimal.Decimal) {
-	inv.Total = twrules.RoundNTD(cost)
-	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
-}
-
 var onePointO5 = decimal.NewFromInt(1).Add(twrules.TaxRate)
 
 // lineAmount is what a line shows: the tax-inclusive cost for B2C, the net
@@ -61,38 +54,84 @@ func lineAmount(kind string, cost decimal.Decimal) decimal.Decimal {
 // Skip is an account the close did not invoice, and why.
 type Skip struct {
 	AccountID string
+	Month     string
 	Reason    string
 }
 
-// monthlyDraft builds the monthly invoice of an account from its usage, or
-// says why there is none.
-func (s *Service) monthlyDraft(acct, month string, at time.Time) (draft, *Skip) {
-	a := s.l.accounts[acct]
-	models := append([]modelUsage(nil), s.l.usage[acctMonth{acct, month}]...)
-	cost := decimal.Zero
-	for _, u := range models {
-		cost = cost.Add(u.Cost.Decimal())
+// monthlyDraft builds the next invoice of an account's month: the usage no
+// live invoice bills yet, by model. Its total brings the month's live
+// totals to the whole-NTD rounding of all it bills (half-up, once, on the
+// cumulative amount), so rounding never adds up across supplements. ok is
+// false when nothing is left to bill; skip says why a remainder makes no
+// invoice (under NT$1). s.mu is held.
+func (s *Service) monthlyDraft(acct, month string, at time.Time) (d draft, skip *Skip, ok bool) {
+	k := acctMonth{acct, month}
+	b := s.l.months[k]
+	billed := map[string]domain.UsageBilled{}
+	for _, inv := range b.live() {
+		for _, u := range inv.Usage {
+			c := billed[u.Model]
+			c.Requests, c.TokensIn, c.TokensOut = c.Requests+u.Requests, c.TokensIn+u.TokensIn, c.TokensOut+u.TokensOut
+			c.Cost = c.Cost.Add(u.Cost)
+			billed[u.Model] = c
+		}
 	}
-	sort.Slice(models, func(i, j int) bool { return models[i].Model < models[j].Model })
-	inv := domain.InvoiceIssued{AccountID: acct, Month: month, IssuedAt: at, RandomCode: randomCode()}
-	buyer(&inv, a)
-	amounts(&inv, cost)
+	var rest []domain.UsageBilled
+	covers := decimal.Zero
+	for _, u := range s.l.usage[k] {
+		c := billed[u.Model]
+		r := domain.UsageBilled{Model: u.Model, Requests: u.Requests - c.Requests, TokensIn: u.TokensIn - c.TokensIn,
+			TokensOut: u.TokensOut - c.TokensOut, Cost: u.Cost.Decimal().Sub(c.Cost)}
+		if r.Requests != 0 || !r.Cost.IsZero() {
+			rest = append(rest, r)
+			covers = covers.Add(r.Cost)
+		}
+	}
+	if len(rest) == 0 {
+		return draft{}, nil, false
+	}
+	sort.Slice(rest, func(i, j int) bool { return rest[i].Model < rest[j].Model })
+	seq, billedCovers, billedTotal := 0, decimal.Zero, int64(0)
+	if b != nil {
+		seq, billedCovers, billedTotal = b.next, b.covers, b.totals
+	}
+	inv := domain.InvoiceIssued{AccountID: acct, Month: month, IssuedAt: at, RandomCode: randomCode(), Seq: seq,
+		Covers: covers, Usage: rest}
+	buyer(&inv, s.l.accounts[acct])
+	inv.Total = twrules.RoundNTD(billedCovers.Add(covers)) - billedTotal
 	if inv.Total <= 0 {
-		return draft{}, &Skip{AccountID: acct, Reason: fmt.Sprintf("usage of %s costs NT$%s: no zero or negative invoice", month, cost.StringFixed(2))}
+		return draft{}, &Skip{AccountID: acct, Month: month, Reason: fmt.Sprintf("usage of %s not yet invoiced costs NT$%s, NT$%d after rounding: no zero or negative invoice",
+			month, covers.StringFixed(2), inv.Total)}, true
 	}
-	for _, u := range models {
-		amt := lineAmount(inv.Kind, u.Cost.Decimal())
+	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
+	note := ""
+	if seq > 0 {
+		note = " 補開"
+	}
+	for _, u := range rest {
+		amt := lineAmount(inv.Kind, u.Cost)
 		inv.Lines = append(inv.Lines, domain.InvoiceLine{
-			Description: fmt.Sprintf("%s 用量 %s（輸入 %d／輸出 %d tokens）", strings.ReplaceAll(u.Model, ":", "-"), month, u.TokensIn, u.TokensOut),
+			Description: fmt.Sprintf("%s 用量 %s%s（輸入 %d／輸出 %d tokens）", strings.ReplaceAll(u.Model, ":", "-"), month, note, u.TokensIn, u.TokensOut),
 			Quantity:    decimal.NewFromInt(1), Unit: "式", UnitPrice: amt, Amount: amt,
 		})
 	}
-	return draft{id: monthlyEventID(acct, month), key: monthlyKey(acct, month), inv: inv}, nil
+	return draft{id: monthlyEventID(acct, month, seq), key: monthlyKey(acct, month, seq), inv: inv}, nil, true
+}
+
+// latest is the last live invoice of a bill, if any.
+func latest(b *bill) *Invoice {
+	live := b.live()
+	if len(live) == 0 {
+		return nil
+	}
+	return live[len(live)-1]
 }
 
 // IssueMonthly issues an account's invoice for a billing month now (also
-// before the month ends: immediate issuance). created is false when the
-// invoice already existed.
+// before the month ends: immediate issuance). When the month already has
+// invoices, it bills only the usage they do not (a supplementary invoice
+// naming the month); with nothing left, it returns the latest invoice and
+// created false.
 func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Invoice, created bool, err error) {
 	if _, err := ParseMonth(month); err != nil {
 		return Invoice{}, false, err
@@ -106,14 +145,17 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 		s.mu.Unlock()
 		return Invoice{}, false, fmt.Errorf("%w: account %s", ErrNotFound, acct)
 	}
-	if existing := s.l.byKey[monthlyKey(acct, month)]; existing != nil {
-		c := existing.clone()
+	d, skip, ok := s.monthlyDraft(acct, month, at)
+	if last := latest(s.l.months[acctMonth{acct, month}]); last != nil && (!ok || skip != nil) {
+		c := last.clone()
 		s.mu.Unlock()
 		return c, false, nil
 	}
-	d, skip := s.monthlyDraft(acct, month, at)
 	s.mu.Unlock()
-	if skip != nil {
+	switch {
+	case !ok:
+		return Invoice{}, false, fmt.Errorf("%w: account %s has no postpaid usage in %s to invoice", ErrInvalid, acct, month)
+	case skip != nil:
 		return Invoice{}, false, fmt.Errorf("%w: %s", ErrInvalid, skip.Reason)
 	}
 	out, created2, err := s.allocate(ctx, twrules.PeriodOf(at), []draft{d})
@@ -124,31 +166,27 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 }
 
 // IssueTopUp issues the invoice of a paid top-up (credit card or bank
-// transfer) of a prepaid account, once per (account, reference).
+// transfer) of a prepaid account, with the account's other top-ups not yet
+// invoiced. created is false when an invoice already bills it.
 func (s *Service) IssueTopUp(ctx context.Context, acct, ref string) (Invoice, bool, error) {
 	if err := s.Sync(ctx); err != nil {
 		return Invoice{}, false, err
 	}
 	s.mu.Lock()
-	var t *topUp
-	for i := range s.l.topUps {
-		if s.l.topUps[i].AccountID == acct && s.l.topUps[i].Reference == ref {
-			t = &s.l.topUps[i]
-		}
+	t := s.l.findTopUp(acct, ref)
+	if t == nil {
+		s.mu.Unlock()
+		return Invoice{}, false, fmt.Errorf("%w: no paid top-up %q of a prepaid account %s", ErrNotFound, ref, acct)
 	}
-	if existing := s.l.byKey[topUpKey(acct, ref)]; existing != nil {
-		c := existing.clone()
+	if t.cover != nil {
+		c := t.cover.clone()
 		s.mu.Unlock()
 		return c, false, nil
 	}
-	if t == nil {
-		s.mu.Unlock()
-		return Invoice{}, false, fmt.Errorf("%w: no paid top-up %q for account %s", ErrNotFound, ref, acct)
-	}
-	d := s.topUpDraft(*t, s.issueTime())
+	d, ok := s.topUpDraft(acct, s.issueTime())
 	s.mu.Unlock()
-	if d.inv.Total <= 0 {
-		return Invoice{}, false, fmt.Errorf("%w: top-up %s rounds to NT$%d: no zero invoice", ErrInvalid, ref, d.inv.Total)
+	if !ok {
+		return Invoice{}, false, fmt.Errorf("%w: top-up %s and the account's other top-ups not invoiced yet add up to less than NT$1: carried to its next top-up", ErrInvalid, ref)
 	}
 	out, created, err := s.allocate(ctx, twrules.PeriodOf(d.inv.IssuedAt), []draft{d})
 	if err != nil {
@@ -157,13 +195,40 @@ func (s *Service) IssueTopUp(ctx context.Context, acct, ref string) (Invoice, bo
 	return out[0], created[0], nil
 }
 
-func (s *Service) topUpDraft(t topUp, at time.Time) draft {
-	inv := domain.InvoiceIssued{AccountID: t.AccountID, TopUpRef: t.Reference, IssuedAt: at, RandomCode: randomCode()}
-	buyer(&inv, s.l.accounts[t.AccountID])
-	amounts(&inv, t.Amount.Decimal())
-	amt := lineAmount(inv.Kind, t.Amount.Decimal())
+// topUpDraft builds the invoice of an account's top-ups that no live
+// invoice bills yet. Its total brings the account's live top-up totals to
+// the whole NTD paid (rounded down): a fraction of NT$1 is carried to the
+// next top-up, never rounded up into money not received. ok is false when
+// nothing reaches NT$1. s.mu is held.
+func (s *Service) topUpDraft(acct string, at time.Time) (draft, bool) {
+	var refs []string
+	var last *topUp
+	covers := decimal.Zero
+	for _, t := range s.l.topUps[acct] {
+		if t.cover == nil {
+			refs, last = append(refs, t.Reference), t
+			covers = covers.Add(t.Amount.Decimal())
+		}
+	}
+	if last == nil {
+		return draft{}, false
+	}
+	b := s.l.topUpBills[acct]
+	seq, billedCovers, billedTotal := 0, decimal.Zero, int64(0)
+	if b != nil {
+		seq, billedCovers, billedTotal = b.next, b.covers, b.totals
+	}
+	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: last.Reference, IssuedAt: at, RandomCode: randomCode(),
+		Seq: seq, Covers: covers, TopUps: refs}
+	buyer(&inv, s.l.accounts[acct])
+	inv.Total = billedCovers.Add(covers).Floor().IntPart() - billedTotal
+	if inv.Total <= 0 {
+		return draft{}, false
+	}
+	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
+	amt := lineAmount(inv.Kind, decimal.NewFromInt(inv.Total))
 	inv.Lines = []domain.InvoiceLine{{Description: "API 預付儲值", Quantity: decimal.NewFromInt(1), Unit: "筆", UnitPrice: amt, Amount: amt}}
-	return draft{id: topUpEventID(t.AccountID, t.Reference), key: topUpKey(t.AccountID, t.Reference), inv: inv}
+	return draft{id: topUpEventID(acct, seq), key: topUpKey(acct, seq), inv: inv}, true
 }
 
 // randomCode draws the 隨機碼 (B2B and B2C alike: the proof's barcodes need

@@ -1,10 +1,12 @@
 package invoicing
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
@@ -25,28 +27,47 @@ type Invoice struct {
 	version int64
 }
 
-// Allowance is an allowance (折讓) with its time of issue.
+// Allowance is an allowance (折讓) with its time of issue and, once voided,
+// its void.
 type Allowance struct {
 	domain.AllowanceIssued
-	IssuedAt time.Time
+	IssuedAt   time.Time
+	Voided     bool
+	VoidReason string
+	VoidedAt   time.Time
 }
 
-// Net is what the invoice still bills: zero when voided, less allowances.
+// Net is what the invoice still bills: zero when voided, less its live
+// allowances.
 func (inv *Invoice) Net() int64 {
 	if inv.Voided {
 		return 0
 	}
 	n := inv.Total
 	for _, a := range inv.Allowances {
-		n -= a.Sales + a.Tax
+		if !a.Voided {
+			n -= a.Sales + a.Tax
+		}
 	}
 	return n
+}
+
+// allowed sums the live allowances' sales and tax.
+func (inv *Invoice) allowed() (sales, tax int64) {
+	for _, a := range inv.Allowances {
+		if !a.Voided {
+			sales, tax = sales+a.Sales, tax+a.Tax
+		}
+	}
+	return sales, tax
 }
 
 func (inv *Invoice) clone() Invoice {
 	c := *inv
 	c.Allowances = append([]Allowance(nil), inv.Allowances...)
 	c.Lines = append([]domain.InvoiceLine(nil), inv.Lines...)
+	c.Usage = append([]domain.UsageBilled(nil), inv.Usage...)
+	c.TopUps = append([]string(nil), inv.TopUps...)
 	return c
 }
 
@@ -81,11 +102,49 @@ type modelUsage struct {
 	Cost      projections.Amount
 }
 
-// topUp is a paid top-up.
+// topUp is a paid top-up of a prepaid account (what it paid for is
+// invoiced at payment; a postpaid account's top-ups pay its invoices).
 type topUp struct {
 	AccountID string
 	Reference string
 	Amount    projections.Amount
+	Month     string   // Taipei month of payment
+	order     int      // place among all top-ups folded
+	cover     *Invoice // the live invoice that bills it, if any
+}
+
+// bill is what the invoices of one account's month of usage, or of its
+// top-ups, have billed: the cumulative figures the next invoice starts from.
+type bill struct {
+	invoices []*Invoice      // in order of fold, voided ones too
+	covers   decimal.Decimal // Σ Covers of the live invoices
+	totals   int64           // Σ Total of the live invoices
+	next     int             // Seq of the next invoice
+}
+
+func (b *bill) add(inv *Invoice) {
+	b.invoices = append(b.invoices, inv)
+	b.covers = b.covers.Add(inv.Covers)
+	b.totals += inv.Total
+	b.next = max(b.next, inv.Seq+1)
+}
+
+func (b *bill) remove(inv *Invoice) {
+	b.covers = b.covers.Sub(inv.Covers)
+	b.totals -= inv.Total
+}
+
+// live returns the bill's invoices that are not voided.
+func (b *bill) live() []*Invoice {
+	var out []*Invoice
+	if b != nil {
+		for _, inv := range b.invoices {
+			if !inv.Voided {
+				out = append(out, inv)
+			}
+		}
+	}
+	return out
 }
 
 // rangeState is the fold of a period's range stream.
@@ -100,52 +159,80 @@ type rangeState struct {
 type ledger struct {
 	pos      eventstore.Position
 	accounts map[string]*account
-	usage    map[acctMonth][]modelUsage // by model, in order of first use
-	topUps   []topUp                    // paid top-ups, in order
+	// usage is postpaid usage (the account's plan at the time of the
+	// request), by model in order of first use: what monthly invoices bill.
+	usage  map[acctMonth][]modelUsage
+	months map[acctMonth]*bill // monthly invoices of usage
+	// topUps are the prepaid top-ups of each account, in order; topUpBills
+	// their invoices; topUpCover which live invoice bills a reference
+	// (folded before or after the top-up itself).
+	topUps     map[string][]*topUp
+	topUpBills map[string]*bill
+	topUpCover map[string]*Invoice // account \x00 reference → invoice
+	// topUpDirty marks accounts whose top-ups may need an invoice (a new
+	// top-up, a void), with a generation so that a mark made while
+	// invoicing survives it.
+	topUpDirty map[string]uint64
+	dirtyGen   uint64
+	topUpCount int
 	// strs holds one copy of the model names and months that every usage
 	// event repeats.
-	strs map[string]string
-	// topUpsDone counts the top-ups the projector has invoiced (or passed).
-	topUpsDone int
-	ranges     map[string]*rangeState // by period
-	byID       map[uuid.UUID]*Invoice
-	byKey      map[string]*Invoice // natural key: monthly or top-up
-	byNumber   map[string]*Invoice // the latest invoice of a number (letters recycle across periods)
-	byAllow    map[string]*Invoice // allowance number → invoice
-	invoices   []*Invoice          // in order of issue
-	quotes     map[string]*Quote
-	contract   map[string]*Quote // contract ID → quote
+	strs     map[string]string
+	ranges   map[string]*rangeState // by period
+	byID     map[uuid.UUID]*Invoice
+	byKey    map[string]*Invoice // natural key: monthly or top-up
+	byNumber map[string]*Invoice // the latest invoice of a number (letters recycle across periods)
+	byAllow  map[string]*Invoice // allowance number → invoice
+	invoices []*Invoice          // in order of issue
+	quotes   map[string]*Quote
+	contract map[string]*Quote // contract ID → quote
 }
 
 func newLedger() *ledger {
 	return &ledger{
 		accounts: map[string]*account{}, usage: map[acctMonth][]modelUsage{}, strs: map[string]string{},
+		months: map[acctMonth]*bill{}, topUps: map[string][]*topUp{}, topUpBills: map[string]*bill{},
+		topUpCover: map[string]*Invoice{}, topUpDirty: map[string]uint64{},
 		ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
 		byNumber: map[string]*Invoice{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
 		contract: map[string]*Quote{},
 	}
 }
 
-// Natural keys of invoices: one per (account, month) and per (account, top-up).
-func monthlyKey(acct, month string) string { return "monthly\x00" + acct + "\x00" + month }
-func topUpKey(acct, ref string) string     { return "topup\x00" + acct + "\x00" + ref }
+// Natural keys of invoices: the seq-th invoice of an account's month, and
+// the seq-th top-up invoice of an account. Top-up invoices from before
+// Seq was recorded are keyed by their reference.
+func monthlyKey(acct, month string, seq int) string {
+	return "monthly\x00" + acct + "\x00" + month + "\x00" + strconv.Itoa(seq)
+}
+func topUpKey(acct string, seq int) string   { return "topup\x00" + acct + "\x00#" + strconv.Itoa(seq) }
+func legacyTopUpKey(acct, ref string) string { return "topup\x00" + acct + "\x00ref:" + ref }
 
 func invoiceKey(inv *domain.InvoiceIssued) string {
-	if inv.TopUpRef != "" {
-		return topUpKey(inv.AccountID, inv.TopUpRef)
+	switch {
+	case inv.TopUpRef != "" && len(inv.TopUps) == 0:
+		return legacyTopUpKey(inv.AccountID, inv.TopUpRef)
+	case inv.TopUpRef != "":
+		return topUpKey(inv.AccountID, inv.Seq)
 	}
-	return monthlyKey(inv.AccountID, inv.Month)
+	return monthlyKey(inv.AccountID, inv.Month, inv.Seq)
 }
 
 // monthlyEventID and topUpEventID are the deterministic IDs of invoices: a
-// retried or concurrent issue of the same invoice is stored once.
-func monthlyEventID(acct, month string) uuid.UUID {
-	return domain.EventID(domain.TypeInvoiceIssued, "monthly", acct, month)
+// retried or concurrent issue of the same invoice is stored once. The first
+// invoice of a month keeps the ID it always had.
+func monthlyEventID(acct, month string, seq int) uuid.UUID {
+	if seq == 0 {
+		return domain.EventID(domain.TypeInvoiceIssued, "monthly", acct, month)
+	}
+	return domain.EventID(domain.TypeInvoiceIssued, "monthly", acct, month, strconv.Itoa(seq))
 }
 
-func topUpEventID(acct, ref string) uuid.UUID {
-	return domain.EventID(domain.TypeInvoiceIssued, "topup", acct, ref)
+func topUpEventID(acct string, seq int) uuid.UUID {
+	return domain.EventID(domain.TypeInvoiceIssued, "topup", acct, "#"+strconv.Itoa(seq))
 }
+
+func coverKey(acct, ref string) string { return acct + "\x00" + ref }
 
 // invoiceStream holds an invoice's voids and allowances; the period is part
 // of the key because 字軌 letters recycle across periods.
@@ -187,6 +274,9 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 			a.Plan = domain.Plan(l.str(string(b.Plan)))
 		}
 	case *domain.RequestCompleted:
+		if a := l.accounts[b.AccountID]; a == nil || !a.Plan.Postpaid() {
+			return nil // prepaid usage: its top-ups are what is invoiced
+		}
 		at := b.StartedAt
 		if at.IsZero() {
 			at = e.OccurredAt
@@ -207,12 +297,124 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		u.TokensOut += b.Usage.Output
 		u.Cost = u.Cost.Add(b.Cost)
 	case *domain.CreditsToppedUp:
-		if b.Method == domain.MethodCard || b.Method == domain.MethodBankTransfer {
-			l.topUps = append(l.topUps, topUp{AccountID: l.accountID(b.AccountID), Reference: b.Reference,
-				Amount: projections.AmountOf(b.Amount)})
+		a := l.accounts[b.AccountID]
+		if (b.Method != domain.MethodCard && b.Method != domain.MethodBankTransfer) || (a != nil && a.Plan.Postpaid()) {
+			return nil
+		}
+		acct := l.accountID(b.AccountID)
+		l.topUpCount++
+		t := &topUp{AccountID: acct, Reference: b.Reference, Amount: projections.AmountOf(b.Amount),
+			Month: l.str(monthOf(e.OccurredAt)), order: l.topUpCount}
+		if inv := l.topUpCover[coverKey(acct, b.Reference)]; inv != nil && !inv.Voided {
+			t.cover = inv
+			if inv.TopUpRef == b.Reference && len(inv.TopUps) == 0 && inv.Covers.IsZero() {
+				l.coverLegacyTopUp(inv, t) // a legacy invoice folded before its top-up
+			}
+		} else {
+			l.markTopUps(acct)
+		}
+		l.topUps[acct] = append(l.topUps[acct], t)
+	}
+	return nil
+}
+
+func (l *ledger) markTopUps(acct string) {
+	l.dirtyGen++
+	l.topUpDirty[acct] = l.dirtyGen
+}
+
+// findTopUp returns an account's top-up by reference.
+func (l *ledger) findTopUp(acct, ref string) *topUp {
+	for _, t := range l.topUps[acct] {
+		if t.Reference == ref {
+			return t
 		}
 	}
 	return nil
+}
+
+func (l *ledger) topUpBill(acct string) *bill {
+	b := l.topUpBills[acct]
+	if b == nil {
+		b = &bill{}
+		l.topUpBills[acct] = b
+	}
+	return b
+}
+
+func (l *ledger) monthBill(k acctMonth) *bill {
+	b := l.months[k]
+	if b == nil {
+		b = &bill{}
+		l.months[k] = b
+	}
+	return b
+}
+
+// foldIssued records what a new invoice bills. Invoices from before Covers
+// was recorded bill, by convention: a monthly one, the month's usage folded
+// before it in the global order; a top-up one, its top-up.
+func (l *ledger) foldIssued(inv *Invoice) {
+	if inv.TopUpRef == "" {
+		k := acctMonth{l.accountID(inv.AccountID), l.str(inv.Month)}
+		if len(inv.Usage) == 0 && inv.Covers.IsZero() {
+			inv.Covers = decimal.Zero
+			for _, u := range l.usage[k] {
+				inv.Usage = append(inv.Usage, domain.UsageBilled{Model: u.Model, Requests: u.Requests,
+					TokensIn: u.TokensIn, TokensOut: u.TokensOut, Cost: u.Cost.Decimal()})
+				inv.Covers = inv.Covers.Add(u.Cost.Decimal())
+			}
+		}
+		l.monthBill(k).add(inv)
+		return
+	}
+	acct := l.accountID(inv.AccountID)
+	refs := inv.TopUps
+	if len(refs) == 0 {
+		refs = []string{inv.TopUpRef}
+		if t := l.findTopUp(acct, inv.TopUpRef); t != nil && inv.Covers.IsZero() {
+			inv.Covers = t.Amount.Decimal()
+		}
+	}
+	l.topUpBill(acct).add(inv)
+	for _, ref := range refs {
+		l.topUpCover[coverKey(acct, ref)] = inv
+		if t := l.findTopUp(acct, ref); t != nil {
+			t.cover = inv
+		}
+	}
+}
+
+// coverLegacyTopUp sets what a legacy top-up invoice folded before its
+// top-up bills, once the top-up is known.
+func (l *ledger) coverLegacyTopUp(inv *Invoice, t *topUp) {
+	b := l.topUpBill(t.AccountID)
+	b.covers = b.covers.Add(t.Amount.Decimal())
+	inv.Covers = t.Amount.Decimal()
+}
+
+// foldVoided releases what a voided invoice billed: its usage or top-ups
+// are to be invoiced again.
+func (l *ledger) foldVoided(inv *Invoice) {
+	if inv.TopUpRef == "" {
+		l.monthBill(acctMonth{l.accountID(inv.AccountID), l.str(inv.Month)}).remove(inv)
+		return
+	}
+	acct := l.accountID(inv.AccountID)
+	l.topUpBill(acct).remove(inv)
+	refs := inv.TopUps
+	if len(refs) == 0 {
+		refs = []string{inv.TopUpRef}
+	}
+	for _, ref := range refs {
+		if l.topUpCover[coverKey(acct, ref)] == inv {
+			delete(l.topUpCover, coverKey(acct, ref))
+		}
+		if t := l.findTopUp(acct, ref); t != nil && t.cover == inv {
+			t.cover = nil
+		}
+	}
+	l.markTopUps(acct)
 }
 
 // accountID returns the ledger's own copy of an account ID when it knows
@@ -260,6 +462,7 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 		l.byKey[invoiceKey(b)] = inv
 		l.byNumber[b.Number] = inv
 		l.invoices = append(l.invoices, inv)
+		l.foldIssued(inv)
 	}
 	return nil
 }
@@ -276,6 +479,8 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 		number = b.Number
 	case *domain.AllowanceIssued:
 		number = b.InvoiceNumber
+	case *domain.AllowanceVoided:
+		number = b.InvoiceNumber
 	default:
 		return nil
 	}
@@ -286,10 +491,19 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 	inv.version = int64(e.Version)
 	switch b := ev.(type) {
 	case *domain.InvoiceVoided:
-		inv.Voided, inv.VoidReason, inv.VoidedAt = true, b.Reason, e.OccurredAt
+		if !inv.Voided {
+			inv.Voided, inv.VoidReason, inv.VoidedAt = true, b.Reason, e.OccurredAt
+			l.foldVoided(inv)
+		}
 	case *domain.AllowanceIssued:
 		inv.Allowances = append(inv.Allowances, Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt})
 		l.byAllow[b.Number] = inv
+	case *domain.AllowanceVoided:
+		for i := range inv.Allowances {
+			if a := &inv.Allowances[i]; a.Number == b.Number {
+				a.Voided, a.VoidReason, a.VoidedAt = true, b.Reason, e.OccurredAt
+			}
+		}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package invoicing
 import (
 	"context"
 	"log/slog"
+	"sort"
 	"time"
 
 	"github.com/routefree/routefree/domain"
@@ -77,20 +78,35 @@ func (s *Service) dueClose() (string, bool) {
 }
 
 // InvoiceTopUps issues the invoices of paid top-ups (credit card, bank
-// transfer; not adjustments) of prepaid accounts that have none yet.
+// transfer; not adjustments) of prepaid accounts that no live invoice bills
+// yet: one per account, carrying fractions of NT$1 until they add up.
 func (s *Service) InvoiceTopUps(ctx context.Context) error {
 	at := s.issueTime()
-	if err := s.rangeFor(ctx, twrules.PeriodOf(at), s.pendingTopUps); err != nil {
+	if err := s.rangeFor(ctx, twrules.PeriodOf(at), func() bool { return len(s.l.topUpDirty) > 0 }); err != nil {
 		return err
 	}
 	s.mu.Lock()
+	accts := make([]string, 0, len(s.l.topUpDirty))
+	gens := make(map[string]uint64, len(s.l.topUpDirty))
+	for a, g := range s.l.topUpDirty {
+		accts, gens[a] = append(accts, a), g
+	}
+	// In order of payment: the account whose oldest top-up to invoice came first.
+	first := func(a string) int {
+		for _, t := range s.l.topUps[a] {
+			if t.cover == nil {
+				return t.order
+			}
+		}
+		return 0
+	}
+	sort.Slice(accts, func(i, j int) bool { return first(accts[i]) < first(accts[j]) })
 	var drafts []draft
-	for _, t := range s.l.topUps[s.l.topUpsDone:] {
-		if s.toInvoice(t) {
-			drafts = append(drafts, s.topUpDraft(t, at))
+	for _, a := range accts {
+		if d, ok := s.topUpDraft(a, at); ok {
+			drafts = append(drafts, d)
 		}
 	}
-	seen := len(s.l.topUps)
 	s.mu.Unlock()
 	if len(drafts) > 0 {
 		if _, _, err := s.allocate(ctx, twrules.PeriodOf(at), drafts); err != nil {
@@ -98,30 +114,13 @@ func (s *Service) InvoiceTopUps(ctx context.Context) error {
 		}
 	}
 	s.mu.Lock()
-	s.l.topUpsDone = max(s.l.topUpsDone, seen)
-	s.mu.Unlock()
-	return nil
-}
-
-// toInvoice reports whether a top-up still needs its invoice: a prepaid
-// account's (postpaid usage is invoiced monthly), none issued yet, and a
-// total of at least NT$1. s.mu is held.
-func (s *Service) toInvoice(t topUp) bool {
-	a := s.l.accounts[t.AccountID]
-	if (a != nil && a.Plan.Postpaid()) || s.l.byKey[topUpKey(t.AccountID, t.Reference)] != nil {
-		return false
-	}
-	return twrules.RoundNTD(t.Amount.Decimal()) > 0
-}
-
-// pendingTopUps reports whether a top-up awaits its invoice. s.mu is held.
-func (s *Service) pendingTopUps() bool {
-	for _, t := range s.l.topUps[s.l.topUpsDone:] {
-		if s.toInvoice(t) {
-			return true
+	for a, g := range gens {
+		if s.l.topUpDirty[a] == g { // not marked again meanwhile
+			delete(s.l.topUpDirty, a)
 		}
 	}
-	return false
+	s.mu.Unlock()
+	return nil
 }
 
 // rangeFor fails as issuing would when needed() holds and the period has

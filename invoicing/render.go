@@ -153,6 +153,17 @@ func (s *Service) WritePDFs(ctx context.Context, dir string, invs []Invoice, wor
 	return g.Wait()
 }
 
+// AllowanceInvoice returns the invoice an allowance is against.
+func (s *Service) AllowanceInvoice(number string) (Invoice, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv := s.l.byAllow[number]
+	if inv == nil {
+		return Invoice{}, fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+	}
+	return inv.clone(), nil
+}
+
 // AllowancePDF writes the 折讓證明單 with the allowance number.
 func (s *Service) AllowancePDF(w io.Writer, number string) error {
 	s.mu.Lock()
@@ -189,11 +200,12 @@ const (
 	MessageF0401 = "F0401" // invoices issued
 	MessageF0501 = "F0501" // invoices voided (作廢)
 	MessageG0401 = "G0401" // allowances (折讓)
+	MessageG0501 = "G0501" // allowances voided
 )
 
 // Export writes one MIG 4.1 message type of a two-month period as a zip:
-// F0401 the period's invoices; F0501 and G0401 the voids and allowances
-// made during the period (Asia/Taipei), whatever period their invoice is
+// F0401 the period's invoices; F0501, G0401 and G0501 the voids,
+// allowances and allowance voids made during the period (Asia/Taipei), whatever period their invoice is
 // in, since each is reported when it happens.
 func (s *Service) Export(w io.Writer, message, period string) error {
 	if message == MessageF0401 {
@@ -205,6 +217,7 @@ func (s *Service) Export(w io.Writer, message, period string) error {
 	}
 	var voids []mig.Void
 	var allowances []mig.AllowanceDoc
+	var allowanceVoids []mig.AllowanceVoid
 	s.mu.Lock()
 	for _, inv := range s.l.invoices {
 		if inv.Voided && p.Contains(inv.VoidedAt) {
@@ -216,6 +229,11 @@ func (s *Service) Export(w io.Writer, message, period string) error {
 			if p.Contains(a.IssuedAt) {
 				allowances = append(allowances, mig.AllowanceDoc{Invoice: inv.clone().InvoiceIssued, Event: a.AllowanceIssued, At: a.IssuedAt})
 			}
+			if a.Voided && p.Contains(a.VoidedAt) {
+				allowanceVoids = append(allowanceVoids, mig.AllowanceVoid{Invoice: inv.clone().InvoiceIssued, Allowance: a.AllowanceIssued,
+					IssuedAt: a.IssuedAt, At: a.VoidedAt,
+					Event: domain.AllowanceVoided{Number: a.Number, InvoiceNumber: a.InvoiceNumber, Reason: a.VoidReason}})
+			}
 		}
 	}
 	s.mu.Unlock()
@@ -226,6 +244,9 @@ func (s *Service) Export(w io.Writer, message, period string) error {
 	case MessageG0401:
 		sort.Slice(allowances, func(i, j int) bool { return allowances[i].Event.Number < allowances[j].Event.Number })
 		return mig.ExportG0401(w, allowances, s.seller.MIG())
+	case MessageG0501:
+		sort.Slice(allowanceVoids, func(i, j int) bool { return allowanceVoids[i].Allowance.Number < allowanceVoids[j].Allowance.Number })
+		return mig.ExportG0501(w, allowanceVoids, s.seller.MIG())
 	}
-	return fmt.Errorf("%w: message %q: want %s, %s or %s", ErrInvalid, message, MessageF0401, MessageF0501, MessageG0401)
+	return fmt.Errorf("%w: message %q: want %s, %s, %s or %s", ErrInvalid, message, MessageF0401, MessageF0501, MessageG0401, MessageG0501)
 }

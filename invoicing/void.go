@@ -79,8 +79,8 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 		switch {
 		case inv.Voided:
 			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s is already voided", ErrConflict, inv.Number)
-		case len(inv.Allowances) > 0:
-			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s has allowances; void them first", ErrConflict, inv.Number)
+		case liveAllowances(inv) > 0:
+			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s has %d allowances; void them first", ErrConflict, inv.Number, liveAllowances(inv))
 		}
 		p, _ := twrules.ParsePeriod(inv.Period)
 		if deadline := p.FilingDeadline(); !s.now().Before(deadline) {
@@ -91,12 +91,25 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 	})
 }
 
-// maxAllowances per invoice: the allowance number's last digit.
+func liveAllowances(inv *Invoice) int {
+	n := 0
+	for _, a := range inv.Allowances {
+		if !a.Voided {
+			n++
+		}
+	}
+	return n
+}
+
+// maxAllowances per invoice, voided ones included: the allowance number's
+// last digit.
 const maxAllowances = 9
 
-// IssueAllowance issues an allowance (折讓) of amount NTD (tax included,
-// split like an invoice total) against an invoice: allowances together may
-// not exceed its total, and a voided invoice takes none. The allowance
+// IssueAllowance issues an allowance (折讓) of amount NTD (tax included)
+// against an invoice: live allowances together may not exceed its total,
+// and a voided invoice takes none. The tax is split on the cumulative
+// amount, so that the allowances' sales and tax never exceed the
+// invoice's: on 30 + 1, allowances of 11 and 20 take 10 + 1, then 20 + 0. The allowance
 // number is the period code, the invoice number and a sequence digit (16
 // characters, MIG's limit).
 func (s *Service) IssueAllowance(ctx context.Context, number string, amount int64, reason string) (Allowance, error) {
@@ -117,7 +130,7 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 		}
 		p, _ := twrules.ParsePeriod(inv.Period)
 		allowNumber = fmt.Sprintf("%s%s%d", p.Code(), inv.Number, len(inv.Allowances)+1)
-		sales, tax := twrules.SplitInclusive(amount)
+		sales, tax := allowanceSplit(inv, amount)
 		return &domain.AllowanceIssued{Number: allowNumber, InvoiceNumber: inv.Number, Sales: sales, Tax: tax, Reason: reason},
 			domain.EventID(domain.TypeAllowanceIssued, allowNumber), nil
 	})
@@ -130,4 +143,59 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 		}
 	}
 	return Allowance{}, fmt.Errorf("%w: allowance %s not found after its append", ErrConflict, allowNumber)
+}
+
+// allowanceSplit splits an allowance into sales and tax: the tax of the
+// live allowances' cumulative amount (split like an invoice total, capped
+// at the invoice's tax) less the tax they already took. Both the split's
+// tax and its sales grow with the amount, so at the invoice's total they
+// are exactly its sales and tax.
+func allowanceSplit(inv *Invoice, amount int64) (sales, tax int64) {
+	prevSales, prevTax := inv.allowed()
+	_, cumTax := twrules.SplitInclusive(prevSales + prevTax + amount)
+	tax = min(max(min(cumTax, inv.Tax)-prevTax, 0), amount)
+	if over := prevSales + amount - tax - inv.Sales; over > 0 { // only after allowances split otherwise
+		tax = min(tax+over, amount)
+	}
+	return amount - tax, tax
+}
+
+// VoidAllowance voids (作廢) an allowance: its invoice bills the amount
+// again, and once all its allowances are voided, the invoice may be.
+func (s *Service) VoidAllowance(ctx context.Context, number, reason string) (Allowance, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return Allowance{}, fmt.Errorf("%w: a void needs a reason", ErrInvalid)
+	}
+	if err := s.Sync(ctx); err != nil {
+		return Allowance{}, err
+	}
+	s.mu.Lock()
+	inv := s.l.byAllow[number]
+	s.mu.Unlock()
+	if inv == nil {
+		return Allowance{}, fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+	}
+	got, err := s.invoiceAppend(ctx, inv.Number, func(inv *Invoice) (domain.Event, [16]byte, error) {
+		for _, a := range inv.Allowances {
+			if a.Number != number {
+				continue
+			}
+			if a.Voided {
+				return nil, [16]byte{}, fmt.Errorf("%w: allowance %s is already voided", ErrConflict, number)
+			}
+			return &domain.AllowanceVoided{Number: number, InvoiceNumber: inv.Number, Reason: reason},
+				domain.EventID(domain.TypeAllowanceVoided, number), nil
+		}
+		return nil, [16]byte{}, fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+	})
+	if err != nil {
+		return Allowance{}, err
+	}
+	for _, a := range got.Allowances {
+		if a.Number == number {
+			return a, nil
+		}
+	}
+	return Allowance{}, fmt.Errorf("%w: allowance %s not found after its void", ErrConflict, number)
 }

@@ -21,6 +21,7 @@ type Allowance struct {
 	Sales  int64
 	Tax    int64
 	Reason string
+	Voided bool
 }
 
 // InvoiceRecord is an invoice with its status. Lines stay in the event.
@@ -49,7 +50,9 @@ func (r InvoiceRecord) Net() int64 {
 	}
 	n := r.Total
 	for _, a := range r.Allowances {
-		n -= a.Sales + a.Tax
+		if !a.Voided {
+			n -= a.Sales + a.Tax
+		}
 	}
 	return n
 }
@@ -141,8 +144,19 @@ func (v *Invoices) Apply(_ context.Context, batch []Event) error {
 				r.Allowances = append(r.Allowances, Allowance{Number: b.Number, Sales: b.Sales, Tax: b.Tax, Reason: b.Reason})
 			}
 			v.mu.Unlock()
+		case *domain.AllowanceVoided:
+			v.mu.Lock()
+			if r, ok := v.byNumber[b.InvoiceNumber]; ok {
+				for i := range r.Allowances {
+					if r.Allowances[i].Number == b.Number {
+						r.Allowances[i].Voided = true
+					}
+				}
+			}
+			v.mu.Unlock()
 		default:
-			if e.Err != nil && (e.Type == domain.TypeInvoiceIssued || e.Type == domain.TypeInvoiceVoided || e.Type == domain.TypeAllowanceIssued) {
+			if e.Err != nil && (e.Type == domain.TypeInvoiceIssued || e.Type == domain.TypeInvoiceVoided ||
+				e.Type == domain.TypeAllowanceIssued || e.Type == domain.TypeAllowanceVoided) {
 				v.done(batch[:i])
 				return e.Err
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +22,8 @@ func init() {
 	register("invoices issue", "issue one account's monthly invoice now", cmdInvoicesIssue)
 	register("invoices list", "list invoices of a month and/or account", cmdInvoicesList)
 	register("invoices pdf", "write an invoice's PDF (rendered from its event)", cmdInvoicesPDF)
-	register("invoices export", "write a period's MIG 4.1 messages as a zip: F0401 invoices, F0501 voids, G0401 allowances", cmdInvoicesExport)
+	register("invoices reconcile", "per account and Taipei month: usage or top-ups, what invoices bill of them, and why the rest is pending", cmdInvoicesReconcile)
+	register("invoices export", "write a period's MIG 4.1 messages as a zip: F0401 invoices, F0501 voids, G0401 allowances, G0501 allowance voids", cmdInvoicesExport)
 }
 
 // withInvoicing opens the store and an invoicing service with the seller
@@ -196,7 +198,7 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices export", stderr)
 	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
-	message := fs.String("message", invoicing.MessageF0401, "F0401 (the period's invoices), F0501 (voids made in the period) or G0401 (allowances made in the period)")
+	message := fs.String("message", invoicing.MessageF0401, "F0401 (the period's invoices), F0501 (voids made in the period), G0401 (allowances made in the period) or G0501 (allowance voids made in the period)")
 	out := fs.String("out", "", "output zip (default <MESSAGE>-<period>.zip)")
 	if err := parse(fs, c, args); err != nil {
 		return err
@@ -207,9 +209,9 @@ func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	msg := strings.ToUpper(*message)
 	switch msg {
-	case invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401:
+	case invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501:
 	default:
-		return fmt.Errorf("%w: --message %q: want F0401, F0501 or G0401", errUsage, *message)
+		return fmt.Errorf("%w: --message %q: want F0401, F0501, G0401 or G0501", errUsage, *message)
 	}
 	if *out == "" {
 		*out = msg + "-" + p.String() + ".zip"
@@ -220,5 +222,30 @@ func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Wri
 		}
 		fmt.Fprintln(stdout, *out)
 		return nil
+	})
+}
+
+func cmdInvoicesReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices reconcile", stderr)
+	month := fs.String("month", "", "Taipei month (YYYY-MM); empty: all")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		rec, err := svc.Reconcile(ctx, *month)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rec)
+		}
+		if err := rec.WriteRows(stdout); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+		return rec.WriteTotals(stdout)
 	})
 }

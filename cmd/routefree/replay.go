@@ -43,8 +43,10 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// writeDocumentDigest renders every invoice of the history again and prints
-// one digest of their contents: two replays (or a replay and the files that
+// writeDocumentDigest folds the invoicing ledger from the first event,
+// prints the reconciliation's totals (usage and top-ups against invoices,
+// pending amounts by reason), renders every invoice again and prints one
+// digest of their contents: two replays (or a replay and the files that
 // were issued) give the same line only if every document is byte-identical.
 func writeDocumentDigest(ctx context.Context, c *Config, store eventstore.Store, w io.Writer) error {
 	seller := sellerFrom(c)
@@ -56,6 +58,14 @@ func writeDocumentDigest(ctx context.Context, c *Config, store eventstore.Store,
 		return err
 	}
 	invs := svc.Invoices("", "")
+	rec, err := svc.Reconcile(ctx, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if err := rec.WriteTotals(w); err != nil {
+		return err
+	}
 	all := sha256.New()
 	for _, inv := range invs {
 		h, err := invoicing.ContentHash(inv.InvoiceIssued, seller)

@@ -35,6 +35,8 @@ func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, a
 	admin.POST("/invoices/:number/void", a.void, write...)
 	admin.POST("/invoices/:number/allowances", a.allowance, write...)
 	admin.GET("/allowances/:number/pdf", a.allowancePDF, read...)
+	admin.POST("/allowances/:number/void", a.voidAllowance, write...)
+	admin.GET("/invoices/reconciliation", a.reconciliation, read...)
 	admin.POST("/quotes", a.createQuote, write...)
 	admin.GET("/quotes/:id/pdf", a.quotePDF, read...)
 	admin.POST("/quotes/:id/accept", a.acceptQuote, write...)
@@ -43,6 +45,8 @@ func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, a
 	own := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, true)}
 	customer.GET("/invoices", a.customerList, own...)
 	customer.GET("/invoices/:number/pdf", a.customerPDF, own...)
+	customer.GET("/allowances", a.customerAllowances, own...)
+	customer.GET("/allowances/:number/pdf", a.customerAllowancePDF, own...)
 }
 
 // invoiceJSON is an invoice as the API shows it.
@@ -68,12 +72,27 @@ type invoiceJSON struct {
 }
 
 type allowanceJSON struct {
-	Number   string    `json:"number"`
-	Sales    int64     `json:"sales"`
-	Tax      int64     `json:"tax"`
-	Reason   string    `json:"reason"`
-	IssuedAt time.Time `json:"issued_at"`
-	PDF      string    `json:"pdf,omitempty"`
+	Number        string     `json:"number"`
+	InvoiceNumber string     `json:"invoice_number"`
+	Sales         int64      `json:"sales"`
+	Tax           int64      `json:"tax"`
+	Reason        string     `json:"reason"`
+	IssuedAt      time.Time  `json:"issued_at"`
+	Status        string     `json:"status"` // issued or voided
+	VoidReason    string     `json:"void_reason,omitempty"`
+	VoidedAt      *time.Time `json:"voided_at,omitempty"`
+	PDF           string     `json:"pdf"`
+}
+
+// allowanceToJSON shows an allowance; prefix is the group's mount point.
+func allowanceToJSON(al invoicing.Allowance, prefix string) allowanceJSON {
+	j := allowanceJSON{Number: al.Number, InvoiceNumber: al.InvoiceNumber, Sales: al.Sales, Tax: al.Tax, Reason: al.Reason,
+		IssuedAt: al.IssuedAt, Status: "issued", PDF: prefix + "/allowances/" + al.Number + "/pdf"}
+	if al.Voided {
+		at := al.VoidedAt
+		j.Status, j.VoidReason, j.VoidedAt = "voided", al.VoidReason, &at
+	}
+	return j
 }
 
 // base is the group's mount point as seen in this request, for links.
@@ -94,11 +113,7 @@ func toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJSON {
 		j.Status, j.VoidReason = "voided", inv.VoidReason
 	}
 	for _, a := range inv.Allowances {
-		aj := allowanceJSON{Number: a.Number, Sales: a.Sales, Tax: a.Tax, Reason: a.Reason, IssuedAt: a.IssuedAt}
-		if staff {
-			aj.PDF = prefix + "/allowances/" + a.Number + "/pdf"
-		}
-		j.Allowances = append(j.Allowances, aj)
+		j.Allowances = append(j.Allowances, allowanceToJSON(a, prefix))
 	}
 	return j
 }
@@ -187,8 +202,35 @@ func (a *api) allowance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, allowanceJSON{Number: al.Number, Sales: al.Sales, Tax: al.Tax, Reason: al.Reason,
-		IssuedAt: al.IssuedAt, PDF: base(c, "/invoices") + "/allowances/" + al.Number + "/pdf"})
+	return c.JSON(http.StatusCreated, allowanceToJSON(al, base(c, "/invoices")))
+}
+
+func (a *api) voidAllowance(c echo.Context) error {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	al, err := a.svc.VoidAllowance(c.Request().Context(), c.Param("number"), req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, allowanceToJSON(al, base(c, "/allowances")))
+}
+
+// reconciliation answers the reconciliation of a month (?month=YYYY-MM) or
+// of all months: per account, usage or top-ups against what invoices bill,
+// and why any difference is pending.
+func (a *api) reconciliation(c echo.Context) error {
+	rec, err := a.svc.Reconcile(c.Request().Context(), c.QueryParam("month"))
+	if err != nil {
+		return err
+	}
+	if rec.Rows == nil {
+		rec.Rows = []invoicing.ReconcileRow{}
+	}
+	return c.JSON(http.StatusOK, rec)
 }
 
 func (a *api) close(c echo.Context) error {
@@ -324,4 +366,40 @@ func (a *api) customerPDF(c echo.Context) error {
 		return fmt.Errorf("%w: invoice %s", invoicing.ErrNotFound, n)
 	}
 	return sendPDF(c, inv.Number+".pdf", func(b *bytes.Buffer) error { return a.svc.InvoicePDF(b, inv.Number) })
+}
+
+// customerAllowances lists the allowances against the caller's invoices.
+func (a *api) customerAllowances(c echo.Context) error {
+	acct, err := customerAccount(c)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	prefix := base(c, "/allowances")
+	out := []allowanceJSON{}
+	for _, inv := range a.svc.Invoices("", acct) {
+		for _, al := range inv.Allowances {
+			out = append(out, allowanceToJSON(al, prefix))
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"allowances": out})
+}
+
+// customerAllowancePDF answers 404 for another account's allowance.
+func (a *api) customerAllowancePDF(c echo.Context) error {
+	acct, err := customerAccount(c)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	n := c.Param("number")
+	inv, err := a.svc.AllowanceInvoice(n)
+	if err != nil || inv.AccountID != acct {
+		return fmt.Errorf("%w: allowance %s", invoicing.ErrNotFound, n)
+	}
+	return sendPDF(c, n+".pdf", func(b *bytes.Buffer) error { return a.svc.AllowancePDF(b, n) })
 }

@@ -250,6 +250,49 @@ func TestInvoiceEndpoints(t *testing.T) {
 	if r := call(t, srv, "GET", "/admin/api/invoices/export?period=2026-11&message=X0000", "aud", ""); r.status != 400 {
 		t.Fatalf("export of an unknown message: %d %s", r.status, r.body)
 	}
+
+	// The customer lists and downloads its allowances; another cannot.
+	var mine struct{ Allowances []allowanceJSON }
+	call(t, srv, "GET", "/api/v1/allowances", "acme", "").json(t, &mine)
+	if len(mine.Allowances) != 1 || mine.Allowances[0].Number != al.Number || mine.Allowances[0].InvoiceNumber != "AB12345000" ||
+		mine.Allowances[0].PDF != "/api/v1/allowances/"+al.Number+"/pdf" || mine.Allowances[0].Status != "issued" {
+		t.Fatalf("customer allowances: %+v", mine)
+	}
+	isPDF(t, call(t, srv, "GET", mine.Allowances[0].PDF, "acme", ""))
+	if r := call(t, srv, "GET", mine.Allowances[0].PDF, "other", ""); r.status != 404 || r.errorCode(t) != "not_found" {
+		t.Fatalf("another account's allowance: %d %s", r.status, r.body)
+	}
+	call(t, srv, "GET", "/api/v1/allowances", "other", "").json(t, &mine)
+	if len(mine.Allowances) != 0 {
+		t.Fatalf("another account sees %+v", mine)
+	}
+
+	// Finance voids the allowance; the invoice bills its total again.
+	if r := call(t, srv, "POST", "/admin/api/allowances/"+al.Number+"/void", "aud", `{"reason":"x"}`); r.status != 403 {
+		t.Fatalf("auditor voiding an allowance: %d", r.status)
+	}
+	r = call(t, srv, "POST", "/admin/api/allowances/"+al.Number+"/void", "fin", `{"reason":"折讓取消"}`)
+	var voided allowanceJSON
+	r.json(t, &voided)
+	if r.status != 200 || voided.Status != "voided" || voided.VoidReason != "折讓取消" || voided.VoidedAt == nil {
+		t.Fatalf("allowance void: %d %s", r.status, r.body)
+	}
+	if r := call(t, srv, "POST", "/admin/api/allowances/"+al.Number+"/void", "fin", `{"reason":"again"}`); r.status != 409 {
+		t.Fatalf("second allowance void: %d %s", r.status, r.body)
+	}
+
+	// The auditor's reconciliation: acme billed in full; solo's voided usage
+	// awaits a range for January, the period a new invoice would be in.
+	var rec invoicing.Reconciliation
+	r = call(t, srv, "GET", "/admin/api/invoices/reconciliation?month=2026-11", "aud", "")
+	r.json(t, &rec)
+	if r.status != 200 || len(rec.Rows) != 2 || !rec.Rows[0].Pending.IsZero() || rec.Rows[0].Net != 2100 ||
+		rec.Rows[1].Reason != invoicing.ReasonNoRange || !rec.Rows[1].Pending.Equal(decimal.RequireFromString("315")) {
+		t.Fatalf("reconciliation: %d %s", r.status, r.body)
+	}
+	if r := call(t, srv, "GET", "/admin/api/invoices/reconciliation?month=11-2026", "aud", ""); r.status != 400 || r.errorCode(t) != "invalid_request" {
+		t.Fatalf("reconciliation of a bad month: %d %s", r.status, r.body)
+	}
 }
 
 func TestQuoteEndpoints(t *testing.T) {

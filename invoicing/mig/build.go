@@ -213,10 +213,7 @@ func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
 	errs = append(errs, e...)
 	b, e := buyerRole(a.Invoice)
 	errs = append(errs, e...)
-	desc := ev.Reason
-	if desc == "" {
-		desc = "折讓"
-	}
+	seq, desc := originalItem(a.Invoice)
 	limit(&errs, "allowance description", desc, 500)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("mig: G0401 %s: %w", ev.Number, err)
@@ -228,9 +225,64 @@ func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
 			AllowanceType: allowanceBySeller},
 		Details: []AllowanceItem{{
 			OriginalInvoiceDate: date(a.Invoice.IssuedAt), OriginalInvoiceNumber: a.Invoice.Number,
-			OriginalDescription: desc, Quantity: "1", UnitPrice: sales, Amount: sales, Tax: tax,
+			OriginalSequenceNumber: seq, OriginalDescription: desc, Quantity: "1", UnitPrice: sales, Amount: sales, Tax: tax,
 			AllowanceSequenceNumber: "1", TaxType: taxTypeTaxable,
 		}},
 		Amount: AllowanceAmount{TaxAmount: tax, TotalAmount: sales},
+	}, nil
+}
+
+// originalItem is the line of the original invoice an allowance is made
+// against: G0401 names the original item (its description and sequence
+// number), not the allowance's reason. An allowance of RouteFree covers the
+// invoice as a whole, so it names the invoice's largest line.
+func originalItem(inv domain.InvoiceIssued) (seq, desc string) {
+	best := -1
+	for i, l := range inv.Lines {
+		if best < 0 || l.Amount.GreaterThan(inv.Lines[best].Amount) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return "", "折讓"
+	}
+	return strconv.Itoa(best + 1), inv.Lines[best].Description
+}
+
+// AllowanceVoid is the void of an allowance with what G0501 needs besides
+// the event: the allowance, its invoice and the time of the void.
+type AllowanceVoid struct {
+	Invoice   domain.InvoiceIssued
+	Allowance domain.AllowanceIssued
+	IssuedAt  time.Time // of the allowance
+	Event     domain.AllowanceVoided
+	At        time.Time
+}
+
+// BuildG0501 maps the void of an allowance to its G0501 message, whose
+// fields mirror F0501's (from implementations of the former B0501/D0501).
+func BuildG0501(v AllowanceVoid, seller Seller) (*CancelAllowance, error) {
+	var errs []error
+	if v.Event.Number != v.Allowance.Number || v.Allowance.InvoiceNumber != v.Invoice.Number {
+		errs = append(errs, fmt.Errorf("mig: void of allowance %s given allowance %s of invoice %s", v.Event.Number, v.Allowance.Number, v.Invoice.Number))
+	}
+	if v.Event.Reason == "" {
+		errs = append(errs, errors.New("mig: a void needs a reason"))
+	}
+	limit(&errs, "cancel reason", v.Event.Reason, 20)
+	if !domain.ValidTaxID(seller.TaxID) {
+		errs = append(errs, fmt.Errorf("mig: seller 統一編號 %q fails its checksum", seller.TaxID))
+	}
+	if v.At.Before(v.IssuedAt) {
+		errs = append(errs, errors.New("mig: void before the allowance was issued"))
+	}
+	buyer, _ := buyerRole(v.Invoice)
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("mig: G0501 %s: %w", v.Event.Number, err)
+	}
+	return &CancelAllowance{
+		Xmlns: NamespaceG0501, CancelAllowanceNumber: v.Allowance.Number, AllowanceDate: date(v.IssuedAt),
+		BuyerId: buyer.Identifier, SellerId: seller.TaxID, CancelDate: date(v.At), CancelTime: clock(v.At),
+		CancelReason: v.Event.Reason,
 	}, nil
 }

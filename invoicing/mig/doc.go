@@ -1,5 +1,6 @@
 // Package mig writes the MOF e-invoice storage messages (平台存證) of MIG 4.1:
-// F0401 (issue invoice), F0501 (void invoice) and G0401 (allowance), one
+// F0401 (issue invoice), F0501 (void invoice), G0401 (allowance) and G0501
+// (void allowance), one
 // XML document per message as Turnkey uploads them.
 //
 // Element names and order follow public implementations of MIG 4.0
@@ -16,4 +17,5 @@ const (
 	NamespaceF0401 = "urn:GEINV:eInvoiceMessage:F0401:" + Version
 	NamespaceF0501 = "urn:GEINV:eInvoiceMessage:F0501:" + Version
 	NamespaceG0401 = "urn:GEINV:eInvoiceMessage:G0401:" + Version
+	NamespaceG0501 = "urn:GEINV:eInvoiceMessage:G0501:" + Version
 )

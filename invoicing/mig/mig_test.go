@@ -202,7 +202,7 @@ func TestG0401RoundTrip(t *testing.T) {
 	}
 	it := got.Details[0]
 	if it.OriginalInvoiceNumber != "AB12345678" || it.OriginalInvoiceDate != "20261201" || it.Amount != "1000" ||
-		it.Tax != "50" || it.OriginalDescription != "服務中斷補償" {
+		it.Tax != "50" || it.OriginalDescription != "AI API 呼叫費用" || it.OriginalSequenceNumber != "1" {
 		t.Errorf("item %+v", it)
 	}
 	if got.Amount.TaxAmount != "50" || got.Amount.TotalAmount != "1000" {
@@ -277,7 +277,34 @@ func TestExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	var al Allowance
-	if err := xml.Unmarshal(unzip(t, g.Bytes())["G0401_AL1.xml"], &al); err != nil || al.Details[0].OriginalDescription != "折讓" {
+	if err := xml.Unmarshal(unzip(t, g.Bytes())["G0401_AL1.xml"], &al); err != nil || al.Details[0].OriginalDescription != "AI API 呼叫費用" {
 		t.Errorf("G0401 in zip: %v %+v", err, al)
+	}
+}
+
+func TestG0501RoundTrip(t *testing.T) {
+	inv := b2b()
+	v := AllowanceVoid{Invoice: inv, Allowance: domain.AllowanceIssued{Number: "11512AB123456781", InvoiceNumber: inv.Number, Sales: 1000, Tax: 50},
+		IssuedAt: time.Date(2026, 12, 10, 2, 0, 0, 0, time.UTC),
+		Event:    domain.AllowanceVoided{Number: "11512AB123456781", InvoiceNumber: inv.Number, Reason: "折讓取消"},
+		At:       time.Date(2026, 12, 11, 16, 30, 0, 0, time.UTC)}
+	var buf bytes.Buffer
+	if err := WriteG0501(&buf, v, seller()); err != nil {
+		t.Fatal(err)
+	}
+	if n := rootNS(t, buf.Bytes()); n.Local != "CancelAllowance" || n.Space != "urn:GEINV:eInvoiceMessage:G0501:4.1" {
+		t.Errorf("root %v", n)
+	}
+	var got CancelAllowance
+	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.CancelAllowanceNumber != "11512AB123456781" || got.AllowanceDate != "20261210" || got.CancelDate != "20261212" ||
+		got.CancelTime != "00:30:00" || got.BuyerId != "22099131" || got.SellerId != "12345675" || got.CancelReason != "折讓取消" {
+		t.Errorf("G0501 %+v", got)
+	}
+	v.Event.Reason = ""
+	if err := WriteG0501(io.Discard, v, seller()); err == nil {
+		t.Error("void without a reason accepted")
 	}
 }

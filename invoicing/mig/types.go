@@ -117,3 +117,17 @@ type AllowanceAmount struct {
 	TaxAmount   string `xml:"TaxAmount"`
 	TotalAmount string `xml:"TotalAmount"` // untaxed allowance total
 }
+
+// CancelAllowance is the G0501 message: the void of an allowance.
+type CancelAllowance struct {
+	XMLName               xml.Name `xml:"CancelAllowance"`
+	Xmlns                 string   `xml:"xmlns,attr"`
+	CancelAllowanceNumber string   `xml:"CancelAllowanceNumber"`
+	AllowanceDate         string   `xml:"AllowanceDate"`
+	BuyerId               string   `xml:"BuyerId"`
+	SellerId              string   `xml:"SellerId"`
+	CancelDate            string   `xml:"CancelDate"`
+	CancelTime            string   `xml:"CancelTime"`
+	CancelReason          string   `xml:"CancelReason"`
+	Remark                string   `xml:"Remark,omitempty"`
+}

@@ -116,3 +116,30 @@ func ExportG0401(w io.Writer, allowances []AllowanceDoc, seller Seller) error {
 	}
 	return zw.Close()
 }
+
+// WriteG0501 writes the G0501 document of one allowance void.
+func WriteG0501(w io.Writer, v AllowanceVoid, seller Seller) error {
+	msg, err := BuildG0501(v, seller)
+	if err != nil {
+		return err
+	}
+	return write(w, msg)
+}
+
+// ExportG0501 writes a zip with G0501_<allowance number>.xml per void.
+func ExportG0501(w io.Writer, voids []AllowanceVoid, seller Seller) error {
+	for _, v := range voids {
+		if _, err := BuildG0501(v, seller); err != nil {
+			return err
+		}
+	}
+	zw := zip.NewWriter(w)
+	for _, v := range voids {
+		if err := addFile(zw, "G0501_"+v.Allowance.Number+".xml", v.At, func(f io.Writer) error {
+			return WriteG0501(f, v, seller)
+		}); err != nil {
+			return err
+		}
+	}
+	return zw.Close()
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// TestReplayPrintsTheLiveReconciliation builds a history with a long-lived
+// invoicing service — an early issue, late usage, a close, a void, an
+// allowance, fractional top-ups — and checks that `replay`, folding the
+// history from the first event, prints the very totals the live service
+// reports, and that `invoices reconcile` names what is pending.
+func TestReplayPrintsTheLiveReconciliation(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	store, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := &commands.Handler{Store: store, Now: time.Now}
+	svc, err := invoicing.New(store, invoicing.Config{Seller: invoicing.DevSeller()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().In(twrules.Taipei)
+	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, twrules.Taipei)
+	lastMonth := thisMonth.AddDate(0, -1, 0)
+	if err := svc.AssignRange(ctx, twrules.PeriodOf(now).String(), "AB", 1000, 1999); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []domain.AccountOpened{
+		{AccountID: "acme", Organisation: "艾克米股份有限公司", TaxID: "22099131", Plan: domain.PlanBusiness},
+		{AccountID: "solo", Organisation: "王小明工作室", Plan: domain.PlanEnterprise},
+		{AccountID: "shop", Organisation: "小商店", Plan: domain.PlanStarter},
+	} {
+		if _, err := cmds.OpenAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seq := 0
+	use := func(acct string, at time.Time, cost string) {
+		seq++
+		id := fmt.Sprintf("req-%d", seq)
+		rc := &domain.RequestCompleted{RequestID: id, AccountID: acct, Model: "gpt-4o", Usage: domain.Usage{Input: 10, Output: 10},
+			Cost: decimal.RequireFromString(cost), StartedAt: at.UTC(), Outcome: domain.OutcomeCompleted}
+		d, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, id), time.Now(), rc)
+		if err == nil {
+			_, err = store.Append(ctx, domain.UsageStream(acct), eventstore.Any(), d)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	topUp := func(ref, amount string) {
+		ev := &domain.CreditsToppedUp{AccountID: "shop", Amount: decimal.RequireFromString(amount), Method: domain.MethodCard, Reference: ref}
+		d, err := commands.Event(domain.EventID(domain.TypeCreditsToppedUp, "shop", ref), time.Now(), ev)
+		if err == nil {
+			_, err = store.Append(ctx, domain.TopUpStream("shop"), eventstore.Any(), d)
+		}
+		if err == nil {
+			err = svc.Sync(ctx)
+		}
+		if err == nil {
+			err = svc.InvoiceTopUps(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	use("acme", lastMonth.Add(time.Hour), "35.2")
+	use("solo", lastMonth.Add(2*time.Hour), "104.5")
+	if _, _, err := svc.IssueMonthly(ctx, "acme", lastMonth.Format("2006-01")); err != nil {
+		t.Fatal(err)
+	}
+	use("acme", lastMonth.Add(3*time.Hour), "8.19") // late: after the early issue
+	rep, err := svc.Close(ctx, lastMonth.Format("2006-01"), invoicing.CloseOptions{})
+	if err != nil || len(rep.Issued) != 2 {
+		t.Fatalf("close: %+v %v", rep, err)
+	}
+	solo := rep.Issued[1]
+	if _, err := svc.IssueAllowance(ctx, rep.Issued[0].Number, 3, "服務中斷"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Void(ctx, solo.Number, "買受人資料誤植"); err != nil {
+		t.Fatal(err)
+	}
+	use("acme", lastMonth.Add(4*time.Hour), "0.05") // late: 43.44 still rounds to 43
+	use("acme", thisMonth.Add(time.Hour), "12")     // the month still runs
+	topUp("pay-1", "12300.5")
+	topUp("pay-2", "0.4")
+
+	live, err := svc.Reconcile(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	var want bytes.Buffer
+	if err := live.WriteTotals(&want); err != nil {
+		t.Fatal(err)
+	}
+	for reason, amount := range map[string]string{
+		invoicing.ReasonVoided: "104.5", invoicing.ReasonUnderOneNTD: "0.05", invoicing.ReasonMonthOpen: "12", invoicing.ReasonFraction: "0.9",
+	} {
+		if got := live.Totals.PendingByReason[reason]; !got.Equal(decimal.RequireFromString(amount)) {
+			t.Errorf("pending %q: %s, want %s (%v)", reason, got, amount, live.Totals.PendingByReason)
+		}
+	}
+	if !live.Totals.Invoiced.Add(live.Totals.Pending).Equal(live.Totals.Used) {
+		t.Fatalf("invoiced + pending ≠ used: %+v", live.Totals)
+	}
+
+	env := append(os.Environ(), "ROUTEFREE_DATA_DIR="+dir)
+	replay := runCLI(t, env, "replay")
+	if !strings.Contains(replay, want.String()) {
+		t.Fatalf("replay does not print the live reconciliation:\n%s\nwant:\n%s", replay, want.String())
+	}
+	out := runCLI(t, env, "invoices", "reconcile", "--month", lastMonth.Format("2006-01"))
+	for _, w := range []string{"acme", "solo", invoicing.ReasonVoided, invoicing.ReasonUnderOneNTD} {
+		if !strings.Contains(out, w) {
+			t.Fatalf("reconcile lacks %q:\n%s", w, out)
+		}
+	}
+}

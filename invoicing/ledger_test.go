@@ -1,0 +1,245 @@
+package invoicing
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+)
+
+// topUpRaw records a paid top-up as history may hold it: straight into the
+// store, past the door's checks (which refuse fractions today).
+func (e *env) topUpRaw(acct, ref, amount string, at time.Time) {
+	e.t.Helper()
+	ev := &domain.CreditsToppedUp{AccountID: acct, Amount: dec(amount), Method: domain.MethodCard, Reference: ref}
+	d, err := commands.Event(domain.EventID(domain.TypeCreditsToppedUp, acct, ref), at, ev)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.store.Append(e.ctx, domain.TopUpStream(acct), eventstore.Any(), d); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// reconciled finds the reconciliation row of an account and month.
+func reconciled(t *testing.T, svc *Service, acct, month string) ReconcileRow {
+	t.Helper()
+	rec, err := svc.Reconcile(t.Context(), month)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rec.Rows {
+		if r.AccountID == acct && r.Month == month {
+			return r
+		}
+	}
+	t.Fatalf("no reconciliation row for %s %s in %+v", acct, month, rec.Rows)
+	return ReconcileRow{}
+}
+
+// Usage after `invoices issue`: the second issue bills the remainder on a
+// supplementary invoice that names the usage month; a third has nothing left.
+func TestLateUsageAfterIssue(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 199)
+	e.open("acme", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.use("acme", "gpt-4o", taipei(2026, 11, 3, 10, 0), 10, 10, "35.2")
+	first, created, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-11")
+	if err != nil || !created || first.Total != 35 {
+		t.Fatalf("first issue: %+v %v %v", first.InvoiceIssued, created, err)
+	}
+	e.use("acme", "gpt-4o", taipei(2026, 11, 12, 10, 0), 10, 10, "8.19")
+	e.clock.Set(taipei(2026, 11, 20, 9, 0))
+	sup, created, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-11")
+	if err != nil || !created {
+		t.Fatalf("second issue: %v created %v", err, created)
+	}
+	// 43.39 rounds to 43 for the month: 35 billed, 8 on the supplement.
+	if sup.Number == first.Number || sup.Month != "2026-11" || sup.Seq != 1 || sup.Total != 8 || !sup.Covers.Equal(dec("8.19")) {
+		t.Fatalf("supplement %+v", sup.InvoiceIssued)
+	}
+	again, created, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-11")
+	if err != nil || created || again.Number != sup.Number {
+		t.Fatalf("third issue: %s created %v err %v", again.Number, created, err)
+	}
+	r := reconciled(t, e.svc, "acme", "2026-11")
+	if !r.Used.Equal(dec("43.39")) || !r.Invoiced.Equal(dec("43.39")) || !r.Pending.IsZero() || r.InvoicedNTD != 43 {
+		t.Fatalf("reconciliation %+v", r)
+	}
+}
+
+// Usage recorded after the monthly close: closing again, or the next
+// month's close, bills it on an invoice naming its month.
+func TestLateUsageAfterClose(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 199)
+	e.open("acme", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.open("solo", "王小明工作室", "", domain.PlanEnterprise)
+	e.use("acme", "gpt-4o", taipei(2026, 11, 3, 10, 0), 10, 10, "35.2")
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil || len(rep.Issued) != 1 {
+		t.Fatalf("close: %+v %v", rep, err)
+	}
+	// A late request of acme, and solo's first, both started in November.
+	e.use("acme", "claude-sonnet", taipei(2026, 11, 30, 23, 59), 10, 10, "8.19")
+	e.use("solo", "gpt-4o", taipei(2026, 11, 30, 23, 58), 10, 10, "12.5")
+	if r := reconciled(t, e.svc, "acme", "2026-11"); !r.Pending.Equal(dec("8.19")) || r.Reason != ReasonLateUsage {
+		t.Fatalf("before the second close: %+v", r)
+	}
+	rep, err = e.svc.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil || len(rep.Issued) != 2 {
+		t.Fatalf("second close: %+v %v", rep, err)
+	}
+	sup := rep.Issued[0]
+	if sup.AccountID != "acme" || sup.Seq != 1 || sup.Total != 8 || sup.Month != "2026-11" {
+		t.Fatalf("supplement %+v", sup.InvoiceIssued)
+	}
+	if len(sup.Lines) != 1 || sup.Lines[0].Description == "" || !containsAll(sup.Lines[0].Description, "claude-sonnet", "2026-11", "補開") {
+		t.Fatalf("supplement lines %+v", sup.Lines)
+	}
+	if s := rep.Issued[1]; s.AccountID != "solo" || s.Seq != 0 || s.Total != 13 {
+		t.Fatalf("solo's invoice %+v", s.InvoiceIssued)
+	}
+	rep, err = e.svc.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil || len(rep.Issued) != 0 || rep.Existing != 2 {
+		t.Fatalf("third close: %+v %v", rep, err)
+	}
+	// Later still, December's close picks up November's late usage.
+	e.use("acme", "gpt-4o", taipei(2026, 11, 30, 23, 0), 10, 10, "3")
+	e.clock.Set(taipei(2027, 1, 1, 2, 0))
+	e.assign("2027-01", "CD", 100, 199)
+	rep, err = e.svc.Close(e.ctx, "2026-12", CloseOptions{})
+	if err != nil || len(rep.Issued) != 1 || rep.Issued[0].Month != "2026-11" || rep.Issued[0].Total != 3 || rep.Issued[0].Period != "2027-01" {
+		t.Fatalf("december close: %+v %v", rep, err)
+	}
+	if r := reconciled(t, e.svc, "acme", "2026-11"); !r.Pending.IsZero() || r.InvoicedNTD != 46 || len(r.Invoices) != 3 {
+		t.Fatalf("after december: %+v", r)
+	}
+}
+
+// Fractional top-ups: whole NTD are invoiced, the fraction is carried to
+// the account's next top-up and billed once it adds up to NT$1.
+func TestFractionalTopUps(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 199)
+	e.open("shop", "小商店", "", domain.PlanStarter)
+	invoiceTopUps := func() {
+		t.Helper()
+		if err := e.svc.Sync(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.topUpRaw("shop", "pay-1", "12300.5", taipei(2026, 11, 10, 9, 0))
+	invoiceTopUps()
+	e.topUpRaw("shop", "pay-2", "0.4", taipei(2026, 11, 11, 9, 0))
+	invoiceTopUps()
+	if _, _, err := e.svc.IssueTopUp(e.ctx, "shop", "pay-2"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("issuing a fraction alone: %v", err)
+	}
+	invs := e.svc.Invoices("", "shop")
+	if len(invs) != 1 || invs[0].Total != 12300 || invs[0].TopUpRef != "pay-1" {
+		t.Fatalf("invoices %+v", invs)
+	}
+	r := reconciled(t, e.svc, "shop", "2026-11")
+	if !r.Used.Equal(dec("12300.9")) || !r.Pending.Equal(dec("0.9")) || r.Reason != ReasonFraction {
+		t.Fatalf("reconciliation %+v", r)
+	}
+	e.topUpRaw("shop", "pay-3", "0.1", taipei(2026, 11, 12, 9, 0))
+	invoiceTopUps()
+	invs = e.svc.Invoices("", "shop")
+	if len(invs) != 2 || invs[1].Total != 1 || invs[1].TopUpRef != "pay-3" || !invs[1].Covers.Equal(dec("0.5")) {
+		t.Fatalf("invoices %+v", invs)
+	}
+	r = reconciled(t, e.svc, "shop", "2026-11")
+	if !r.Pending.IsZero() || r.InvoicedNTD != 12301 || !r.Invoiced.Equal(dec("12301")) {
+		t.Fatalf("reconciliation %+v", r)
+	}
+}
+
+// Allowances never take back more than the invoice charged, tax included,
+// and can be voided, after which the invoice can be.
+func TestAllowanceCapsAndVoid(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 199)
+	e.open("solo", "王小明工作室", "", domain.PlanEnterprise)
+	e.use("solo", "gpt-4o", taipei(2026, 11, 3, 10, 0), 10, 10, "31")
+	inv, _, err := e.svc.IssueMonthly(e.ctx, "solo", "2026-11")
+	if err != nil || inv.Sales != 30 || inv.Tax != 1 {
+		t.Fatalf("invoice %+v %v", inv.InvoiceIssued, err)
+	}
+	a1, err := e.svc.IssueAllowance(e.ctx, inv.Number, 11, "服務中斷")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := e.svc.IssueAllowance(e.ctx, inv.Number, 20, "服務中斷")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a1.Tax+a2.Tax > inv.Tax || a1.Sales+a2.Sales > inv.Sales || a1.Sales+a1.Tax != 11 || a2.Sales+a2.Tax != 20 {
+		t.Fatalf("allowances %+v %+v against %d + %d", a1.AllowanceIssued, a2.AllowanceIssued, inv.Sales, inv.Tax)
+	}
+	if _, err := e.svc.Void(e.ctx, inv.Number, "重開"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("void with live allowances: %v", err)
+	}
+	for _, a := range []Allowance{a2, a1} {
+		if _, err := e.svc.VoidAllowance(e.ctx, a.Number, "折讓取消"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.VoidAllowance(e.ctx, a1.Number, "again"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("second allowance void: %v", err)
+	}
+	got, _ := e.svc.Invoice(inv.Number)
+	if got.Net() != inv.Total {
+		t.Fatalf("net after voided allowances %d", got.Net())
+	}
+	if _, err := e.svc.Void(e.ctx, inv.Number, "重開"); err != nil {
+		t.Fatalf("void after the allowances' voids: %v", err)
+	}
+	// The period's G0401 name the original item; its G0501 void them.
+	for msg, want := range map[string][]string{
+		MessageG0401: {"<OriginalDescription>gpt-4o 用量 2026-11", "<Tax>1</Tax>", "<Tax>0</Tax>"},
+		MessageG0501: {"<CancelAllowanceNumber>" + a1.Number, "<CancelAllowanceNumber>" + a2.Number, "折讓取消"},
+	} {
+		var buf bytes.Buffer
+		if err := e.svc.Export(&buf, msg, "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil || len(zr.File) != 2 {
+			t.Fatalf("%s: %v %d files", msg, err, len(zr.File))
+		}
+		var all []byte
+		for _, f := range zr.File {
+			rc, _ := f.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			all = append(all, b...)
+		}
+		for _, w := range want {
+			if !bytes.Contains(all, []byte(w)) {
+				t.Fatalf("%s lacks %q:\n%s", msg, w, all)
+			}
+		}
+	}
+}
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,271 @@
+package invoicing
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// Bases of a reconciliation row: what the invoices bill.
+const (
+	BasisUsage  = "usage"   // postpaid usage, billed by monthly invoices
+	BasisTopUps = "top-ups" // prepaid top-ups, billed as they are paid
+)
+
+// Why an amount is still pending (not yet on a live invoice).
+const (
+	ReasonMonthOpen     = "month not ended (Taipei)"
+	ReasonAwaitingClose = "awaiting the monthly close"
+	ReasonLateUsage     = "late usage: on a supplementary invoice at the next close"
+	ReasonVoided        = "invoice voided: billed again by the next invoice"
+	ReasonUnderOneNTD   = "under NT$1 after rounding: billed once the month's usage adds up"
+	ReasonFraction      = "fraction of NT$1: carried to the account's next top-up"
+	ReasonNoRange       = "awaiting a number range for the period of issue"
+	ReasonTopUpPending  = "top-up awaiting its invoice"
+	ReasonOverInvoiced  = "invoiced more than used"
+)
+
+// ReconcileRow reconciles one account's Taipei month: what was used (or
+// paid), what live invoices bill of it, and why the rest is pending.
+// Invoiced + Pending = Used, always; Pending is zero or has a Reason.
+type ReconcileRow struct {
+	AccountID string          `json:"account_id"`
+	Month     string          `json:"month"`
+	Basis     string          `json:"basis"`
+	Used      decimal.Decimal `json:"used"`     // usage cost, or paid top-ups, full precision
+	Invoiced  decimal.Decimal `json:"invoiced"` // of it, what live invoices bill
+	Pending   decimal.Decimal `json:"pending"`  // Used − Invoiced
+	Reason    string          `json:"reason,omitempty"`
+	// Whole-NTD figures of the month's live invoices (top-up invoices count
+	// in the month of the top-up they name).
+	InvoicedNTD int64    `json:"invoiced_ntd"`
+	Allowances  int64    `json:"allowances_ntd"`
+	Net         int64    `json:"net_ntd"`
+	Invoices    []string `json:"invoices,omitempty"` // live invoice numbers
+	Voided      []string `json:"voided,omitempty"`   // voided invoice numbers
+}
+
+// ReconcileTotals sums the rows; PendingByReason names every pending amount.
+type ReconcileTotals struct {
+	Used            decimal.Decimal            `json:"used"`
+	Invoiced        decimal.Decimal            `json:"invoiced"`
+	Pending         decimal.Decimal            `json:"pending"`
+	InvoicedNTD     int64                      `json:"invoiced_ntd"`
+	Allowances      int64                      `json:"allowances_ntd"`
+	Net             int64                      `json:"net_ntd"`
+	PendingByReason map[string]decimal.Decimal `json:"pending_by_reason"`
+}
+
+// Reconciliation is the report of a month (or of all months).
+type Reconciliation struct {
+	Month  string          `json:"month,omitempty"`
+	Rows   []ReconcileRow  `json:"rows"`
+	Totals ReconcileTotals `json:"totals"`
+}
+
+// Reconcile reports, per account and Taipei month (month "" for all), the
+// usage or top-ups, what live invoices bill of them, and why any
+// difference is pending. It reads the store first.
+func (s *Service) Reconcile(ctx context.Context, month string) (Reconciliation, error) {
+	if month != "" {
+		if _, err := ParseMonth(month); err != nil {
+			return Reconciliation{}, err
+		}
+	}
+	if err := s.Sync(ctx); err != nil {
+		return Reconciliation{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reconcile(month), nil
+}
+
+type rowKey struct{ acct, month, basis string }
+
+// reconcile builds the report from the ledger. s.mu is held.
+func (s *Service) reconcile(month string) Reconciliation {
+	now := s.now()
+	current := monthOf(now)
+	st := s.l.ranges[twrules.PeriodOf(now).String()]
+	haveRange := st != nil && st.assigned
+	rows := map[rowKey]*ReconcileRow{}
+	row := func(acct, m, basis string) *ReconcileRow {
+		k := rowKey{acct, m, basis}
+		r := rows[k]
+		if r == nil {
+			r = &ReconcileRow{AccountID: acct, Month: m, Basis: basis}
+			rows[k] = r
+		}
+		return r
+	}
+	// Usage and what the month's invoices bill of it.
+	for k, models := range s.l.usage {
+		if month != "" && k.month != month {
+			continue
+		}
+		r := row(k.acct, k.month, BasisUsage)
+		for _, u := range models {
+			r.Used = r.Used.Add(u.Cost.Decimal())
+		}
+		b := s.l.months[k]
+		voided := false
+		if b != nil {
+			r.Invoiced = b.covers
+			for _, inv := range b.invoices {
+				voided = voided || inv.Voided
+			}
+		}
+		r.Pending = r.Used.Sub(r.Invoiced)
+		switch {
+		case r.Pending.IsZero():
+		case r.Pending.IsNegative():
+			r.Reason = ReasonOverInvoiced
+		case k.month >= current:
+			r.Reason = ReasonMonthOpen
+		case twrules.RoundNTD(r.Used)-billedNTD(b) <= 0:
+			r.Reason = ReasonUnderOneNTD
+		case !haveRange:
+			r.Reason = ReasonNoRange
+		case voided:
+			r.Reason = ReasonVoided
+		case len(b.live()) > 0:
+			r.Reason = ReasonLateUsage
+		default:
+			r.Reason = ReasonAwaitingClose
+		}
+	}
+	// Top-ups of prepaid accounts, each in its month of payment. Top-up
+	// invoices bill whole NTD, so what they bill is spread over the
+	// account's top-ups in order of payment; the rest (a fraction carried,
+	// a voided invoice's amount) is pending, newest payments first.
+	for acct, tops := range s.l.topUps {
+		b := s.l.topUpBills[acct]
+		var billed int64
+		voided := false
+		if b != nil {
+			billed = b.totals
+			for _, inv := range b.invoices {
+				voided = voided || inv.Voided
+			}
+		}
+		reason := ReasonFraction
+		if _, ok := s.topUpDraft(acct, now); ok {
+			switch {
+			case !haveRange:
+				reason = ReasonNoRange
+			case voided:
+				reason = ReasonVoided
+			default:
+				reason = ReasonTopUpPending
+			}
+		}
+		left := decimal.NewFromInt(billed)
+		for _, t := range tops {
+			amt := t.Amount.Decimal()
+			part := decimal.Min(amt, decimal.Max(left, decimal.Zero))
+			left = left.Sub(part)
+			if month != "" && t.Month != month {
+				continue
+			}
+			r := row(acct, t.Month, BasisTopUps)
+			r.Used, r.Invoiced = r.Used.Add(amt), r.Invoiced.Add(part)
+			r.Pending = r.Used.Sub(r.Invoiced)
+			if !r.Pending.IsZero() {
+				r.Reason = reason
+			}
+		}
+	}
+	// The whole-NTD figures of the invoices.
+	for _, inv := range s.l.invoices {
+		basis, m := BasisUsage, inv.Month
+		if inv.TopUpRef != "" {
+			basis, m = BasisTopUps, monthOf(inv.IssuedAt)
+			if t := s.l.findTopUp(inv.AccountID, inv.TopUpRef); t != nil {
+				m = t.Month
+			}
+		}
+		if month != "" && m != month {
+			continue
+		}
+		r := row(inv.AccountID, m, basis)
+		if inv.Voided {
+			r.Voided = append(r.Voided, inv.Number)
+			continue
+		}
+		r.Invoices = append(r.Invoices, inv.Number)
+		sales, tax := inv.allowed()
+		r.InvoicedNTD += inv.Total
+		r.Allowances += sales + tax
+		r.Net += inv.Net()
+	}
+	rec := Reconciliation{Month: month, Totals: ReconcileTotals{PendingByReason: map[string]decimal.Decimal{}}}
+	for _, r := range rows {
+		rec.Rows = append(rec.Rows, *r)
+		t := &rec.Totals
+		t.Used, t.Invoiced, t.Pending = t.Used.Add(r.Used), t.Invoiced.Add(r.Invoiced), t.Pending.Add(r.Pending)
+		t.InvoicedNTD, t.Allowances, t.Net = t.InvoicedNTD+r.InvoicedNTD, t.Allowances+r.Allowances, t.Net+r.Net
+		if r.Reason != "" {
+			t.PendingByReason[r.Reason] = t.PendingByReason[r.Reason].Add(r.Pending)
+		}
+	}
+	sort.Slice(rec.Rows, func(i, j int) bool {
+		a, b := rec.Rows[i], rec.Rows[j]
+		if a.Month != b.Month {
+			return a.Month < b.Month
+		}
+		if a.AccountID != b.AccountID {
+			return a.AccountID < b.AccountID
+		}
+		return a.Basis < b.Basis
+	})
+	return rec
+}
+
+// WriteTotals prints the totals as plain text, the same for the same
+// history and clock: what `replay` prints and an auditor compares.
+func (r Reconciliation) WriteTotals(w io.Writer) error {
+	t := r.Totals
+	var b strings.Builder
+	fmt.Fprintf(&b, "RECONCILIATION (usage and top-ups against live invoices)\n")
+	fmt.Fprintf(&b, "%-12s %24s\n", "used", t.Used.StringFixed(4))
+	fmt.Fprintf(&b, "%-12s %24s\n", "invoiced", t.Invoiced.StringFixed(4))
+	fmt.Fprintf(&b, "%-12s %24s\n", "pending", t.Pending.StringFixed(4))
+	reasons := make([]string, 0, len(t.PendingByReason))
+	for k := range t.PendingByReason {
+		reasons = append(reasons, k)
+	}
+	sort.Strings(reasons)
+	for _, k := range reasons {
+		fmt.Fprintf(&b, "  %-10s %24s  %s\n", "pending", t.PendingByReason[k].StringFixed(4), k)
+	}
+	fmt.Fprintf(&b, "%-12s %24d\n", "invoiced NTD", t.InvoicedNTD)
+	fmt.Fprintf(&b, "%-12s %24d\n", "allowances", t.Allowances)
+	fmt.Fprintf(&b, "%-12s %24d\n", "net NTD", t.Net)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteRows prints one line per account, month and basis.
+func (r Reconciliation) WriteRows(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-8s %-20s %-7s %16s %16s %14s %10s  %s\n", "month", "account", "basis", "used", "invoiced", "pending", "net NTD", "why pending")
+	for _, row := range r.Rows {
+		fmt.Fprintf(&b, "%-8s %-20s %-7s %16s %16s %14s %10d  %s\n", row.Month, row.AccountID, row.Basis,
+			row.Used.StringFixed(4), row.Invoiced.StringFixed(4), row.Pending.StringFixed(4), row.Net, row.Reason)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func billedNTD(b *bill) int64 {
+	if b == nil {
+		return 0
+	}
+	return b.totals
+}

@@ -133,7 +133,7 @@ func BuildF0401(inv domain.InvoiceIssued, seller Seller) (*Invoice, error) {
 		limit(&errs, "line unit", l.Unit, 6)
 		out.Details = append(out.Details, ProductItem{
 			Description: l.Description, Quantity: l.Quantity.String(), Unit: l.Unit,
-			UnitPrice: l.UnitPrice.String(), TaxType: taxTypeTaxable, Amount: l.Amount.String(),
+			UnitPrice: l.UnitPrice.StringFixed(2), TaxType: taxTypeTaxable, Amount: l.Amount.StringFixed(2),
 			SequenceNumber: strconv.Itoa(i + 1),
 		})
 	}

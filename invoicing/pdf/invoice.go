@@ -211,7 +211,7 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	}
 	rows := make([][]string, len(inv.Lines))
 	for i, l := range inv.Lines {
-		rows[i] = []string{l.Description, num(l.Quantity), l.Unit, num(l.UnitPrice), num(l.Amount)}
+		rows[i] = []string{l.Description, num(l.Quantity), l.Unit, money(l.UnitPrice), money(l.Amount)}
 	}
 	y = d.table(margin, y+2, []column{
 		{"品名", 74, "L"}, {"數量", 22, "R"}, {"單位", 24, "C"}, {"單價", 30, "R"}, {"金額", 30, "R"},

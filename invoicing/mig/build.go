@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -78,10 +80,12 @@ func buyerRole(inv domain.InvoiceIssued) (RoleDescription, []error) {
 
 // BuildF0401 maps an invoice to its F0401 message.
 //
-// Amounts: B2B carries net sales, tax and total. B2C carries the
-// tax-inclusive total as SalesAmount with TaxAmount 0, as B2C lines are
-// inclusive prices; this follows vendor practice for the former C0401 and
-// is not verified against the MIG 4.1 text.
+// Amounts (MIG 4.1, F0401 Amount block, SalesAmount and TaxAmount; see
+// docs/invoicing.md): B2B carries the net 銷售額, the tax and the total.
+// B2C is issued at 定價 (統一發票使用辦法 §9): the lines carry tax-inclusive
+// amounts, SalesAmount is the tax-inclusive total and TaxAmount is 0. The
+// lines add up to SalesAmount either way. G0401 encodes allowances the
+// same way.
 func BuildF0401(inv domain.InvoiceIssued, seller Seller) (*Invoice, error) {
 	var errs []error
 	if _, err := twrules.ParseInvoiceNumber(inv.Number); err != nil {
@@ -195,8 +199,12 @@ type AllowanceDoc struct {
 	At      time.Time
 }
 
-// BuildG0401 maps an allowance to its G0401 message: one line against the
-// original invoice with the allowed net amount and its tax.
+// BuildG0401 maps an allowance to its G0401 message: one item per line of
+// the original invoice, naming that line (OriginalSequenceNumber,
+// OriginalDescription), the allowance shared among the lines in proportion
+// to their amounts. Amounts follow the F0401 of the invoice (see
+// BuildF0401): B2B net amounts with their tax, B2C tax-inclusive amounts
+// with tax 0.
 func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
 	var errs []error
 	ev := a.Event
@@ -209,28 +217,46 @@ func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
 	if ev.Sales <= 0 || ev.Tax < 0 || ev.Sales+ev.Tax > a.Invoice.Total {
 		errs = append(errs, errors.New("mig: allowance amounts must be positive and within the invoice total"))
 	}
+	if len(a.Invoice.Lines) == 0 {
+		errs = append(errs, errors.New("mig: the original invoice has no lines"))
+	}
 	s, e := sellerRole(seller)
 	errs = append(errs, e...)
 	b, e := buyerRole(a.Invoice)
 	errs = append(errs, e...)
-	desc := ev.Reason
-	if desc == "" {
-		desc = "折讓"
+	for _, l := range a.Invoice.Lines {
+		limit(&errs, "original description", l.Description, 500)
 	}
-	limit(&errs, "allowance description", desc, 500)
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("mig: G0401 %s: %w", ev.Number, err)
 	}
-	sales, tax := strconv.FormatInt(ev.Sales, 10), strconv.FormatInt(ev.Tax, 10)
-	return &Allowance{
+	amount, tax := ev.Sales, ev.Tax
+	if a.Invoice.Kind != "b2b" {
+		amount, tax = ev.Sales+ev.Tax, 0
+	}
+	weights := make([]decimal.Decimal, len(a.Invoice.Lines))
+	for i, l := range a.Invoice.Lines {
+		weights[i] = l.Amount
+	}
+	amounts := twrules.Allocate(weights, decimal.NewFromInt(amount), 2)
+	taxes := twrules.Allocate(weights, decimal.NewFromInt(tax), 0)
+	out := &Allowance{
 		Xmlns: NamespaceG0401,
 		Main: AllowanceMain{AllowanceNumber: ev.Number, AllowanceDate: date(a.At), Seller: s, Buyer: b,
 			AllowanceType: allowanceBySeller},
-		Details: []AllowanceItem{{
+		Amount: AllowanceAmount{TaxAmount: strconv.FormatInt(tax, 10), TotalAmount: strconv.FormatInt(amount, 10)},
+	}
+	for i, l := range a.Invoice.Lines {
+		if amounts[i].IsZero() && taxes[i].IsZero() {
+			continue
+		}
+		seq := strconv.Itoa(i + 1)
+		out.Details = append(out.Details, AllowanceItem{
 			OriginalInvoiceDate: date(a.Invoice.IssuedAt), OriginalInvoiceNumber: a.Invoice.Number,
-			OriginalDescription: desc, Quantity: "1", UnitPrice: sales, Amount: sales, Tax: tax,
-			AllowanceSequenceNumber: "1", TaxType: taxTypeTaxable,
-		}},
-		Amount: AllowanceAmount{TaxAmount: tax, TotalAmount: sales},
-	}, nil
+			OriginalSequenceNumber: seq, OriginalDescription: l.Description, Quantity: "1", Unit: l.Unit,
+			UnitPrice: amounts[i].StringFixed(2), Amount: amounts[i].StringFixed(2), Tax: taxes[i].String(),
+			AllowanceSequenceNumber: strconv.Itoa(len(out.Details) + 1), TaxType: taxTypeTaxable,
+		})
+	}
+	return out, nil
 }

@@ -6,14 +6,18 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-var hundred = decimal.NewFromInt(100)
-
 // AllocateCents splits target (whole NTD) into amounts to the cent, one per
 // weight and in proportion to it, that add up to target exactly: each share
 // is rounded down to the cent and the cents left over go, one each, to the
 // shares with the largest remainders (ties: the earlier share). Weights
 // must not be negative; when they sum to zero the first share takes all.
 func AllocateCents(weights []decimal.Decimal, target int64) []decimal.Decimal {
+	return Allocate(weights, decimal.NewFromInt(target), 2)
+}
+
+// Allocate is AllocateCents in units of 10^-places: places 0 shares whole
+// dollars (the tax of an allowance's items), 2 shares cents.
+func Allocate(weights []decimal.Decimal, target decimal.Decimal, places int32) []decimal.Decimal {
 	out := make([]decimal.Decimal, len(weights))
 	if len(weights) == 0 {
 		return out
@@ -22,9 +26,9 @@ func AllocateCents(weights []decimal.Decimal, target int64) []decimal.Decimal {
 	for _, w := range weights {
 		sum = sum.Add(w)
 	}
-	cents := decimal.NewFromInt(target).Mul(hundred)
+	cents := target.Shift(places).Floor()
 	if !sum.IsPositive() {
-		out[0] = decimal.NewFromInt(target)
+		out[0] = target
 		for i := 1; i < len(out); i++ {
 			out[i] = decimal.Zero
 		}
@@ -49,7 +53,7 @@ func AllocateCents(weights []decimal.Decimal, target int64) []decimal.Decimal {
 		left--
 	}
 	for i, f := range floors {
-		out[i] = decimal.New(f, -2)
+		out[i] = decimal.New(f, -places)
 	}
 	return out
 }

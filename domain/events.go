@@ -219,6 +219,21 @@ type InvoiceIssued struct {
 	Tax          int64         `json:"tax"`
 	Total        int64         `json:"total"`
 	IssuedAt     time.Time     `json:"issued_at"`
+	// Seller is the issuer as printed and filed, fixed at issue so that a
+	// later change of configuration does not change the document. Nil on
+	// invoices issued before it was recorded: they render with the
+	// configured seller (docs/invoicing.md).
+	Seller *InvoiceSeller `json:"seller,omitempty"`
+}
+
+// InvoiceSeller is the seller's identity on an invoice.
+type InvoiceSeller struct {
+	Name        string `json:"name"`
+	TaxID       string `json:"tax_id"`
+	Address     string `json:"address,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Responsible string `json:"responsible,omitempty"` // 負責人
 }
 
 // InvoiceVoided voids (作廢) an invoice within its period's window.

@@ -165,6 +165,9 @@ func (s *Service) number(period twrules.Period, drafts []draft) (events []events
 		inv := d.inv
 		inv.Number, inv.Period = number, period.String()
 		balanceLines(&inv)
+		if inv.Seller == nil {
+			inv.Seller = s.seller.Snapshot()
+		}
 		e, err := encode(d.id, inv.IssuedAt, &inv)
 		if err != nil {
 			return nil, 0, nil, err

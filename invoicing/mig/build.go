@@ -49,6 +49,16 @@ func limit(errs *[]error, field, s string, n int) {
 	}
 }
 
+// sellerOf is the seller of an invoice's messages: the one its event
+// recorded at issue, or fallback for events issued before it did.
+func sellerOf(inv domain.InvoiceIssued, fallback Seller) Seller {
+	if e := inv.Seller; e != nil {
+		return Seller{TaxID: e.TaxID, Name: e.Name, Address: e.Address, PersonInCharge: e.Responsible,
+			Phone: e.Phone, Email: e.Email}
+	}
+	return fallback
+}
+
 func sellerRole(s Seller) (RoleDescription, []error) {
 	var errs []error
 	if !domain.ValidTaxID(s.TaxID) {
@@ -87,6 +97,7 @@ func buyerRole(inv domain.InvoiceIssued) (RoleDescription, []error) {
 // lines add up to SalesAmount either way. G0401 encodes allowances the
 // same way.
 func BuildF0401(inv domain.InvoiceIssued, seller Seller) (*Invoice, error) {
+	seller = sellerOf(inv, seller)
 	var errs []error
 	if _, err := twrules.ParseInvoiceNumber(inv.Number); err != nil {
 		errs = append(errs, err)
@@ -166,6 +177,7 @@ type Void struct {
 
 // BuildF0501 maps a void to its F0501 message.
 func BuildF0501(v Void, seller Seller) (*CancelInvoice, error) {
+	seller = sellerOf(v.Invoice, seller)
 	var errs []error
 	if v.Event.Number != v.Invoice.Number {
 		errs = append(errs, fmt.Errorf("mig: void of %s given invoice %s", v.Event.Number, v.Invoice.Number))
@@ -206,6 +218,7 @@ type AllowanceDoc struct {
 // BuildF0401): B2B net amounts with their tax, B2C tax-inclusive amounts
 // with tax 0.
 func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
+	seller = sellerOf(a.Invoice, seller)
 	var errs []error
 	ev := a.Event
 	if ev.InvoiceNumber != a.Invoice.Number {

@@ -91,11 +91,13 @@ func checkInvoice(inv domain.InvoiceIssued, seller Seller) error {
 // RenderInvoice writes the A4 電子發票證明聯 of inv: header with period,
 // number, random code and totals, the Code 39 and the two QR codes per the
 // MOF barcode spec, then the buyer, seller, items and totals (B2B: 銷售額,
-// 稅額, 總計; B2C: the tax-inclusive 總計).
+// 稅額, 總計; B2C: the tax-inclusive 總計). The seller is the one in the
+// event; seller is used only for events issued before it was recorded.
 func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller Seller, opts InvoiceOptions) error {
 	if r.qrKey == nil {
 		return ErrNoQRKey
 	}
+	seller = sellerOf(inv, seller)
 	if err := checkInvoice(inv, seller); err != nil {
 		return err
 	}

@@ -168,6 +168,9 @@ func (s *Service) number(period twrules.Period, drafts []draft) (events []events
 		if inv.Seller == nil {
 			inv.Seller = s.seller.Snapshot()
 		}
+		if err := s.printable(&inv); err != nil {
+			return nil, 0, nil, err
+		}
 		e, err := encode(d.id, inv.IssuedAt, &inv)
 		if err != nil {
 			return nil, 0, nil, err
@@ -177,6 +180,20 @@ func (s *Service) number(period twrules.Period, drafts []draft) (events []events
 		fits++
 	}
 	return events, fits, nil, nil
+}
+
+// printable refuses an invoice whose proof the font cannot print (a buyer
+// named before account opening checked names): no invoice is issued that
+// cannot be printed.
+func (s *Service) printable(inv *domain.InvoiceIssued) error {
+	texts := []string{inv.BuyerName, inv.Carrier, inv.Seller.Name, inv.Seller.Address, inv.Seller.Phone}
+	for _, l := range inv.Lines {
+		texts = append(texts, l.Description, l.Unit)
+	}
+	if err := s.renderer.Printable(texts...); err != nil {
+		return fmt.Errorf("%w: the invoice of account %s cannot be printed (%v): set ROUTEFREE_INVOICE_FONT to a font that has these characters", ErrInvalid, inv.AccountID, err)
+	}
+	return nil
 }
 
 // results looks up the stored invoice of each draft. An event ID that the

@@ -129,6 +129,8 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 	var problems []string
 	if a.Organisation == "" {
 		problems = append(problems, "organisation is required")
+	} else if err := domain.PrintableName("organisation", a.Organisation); err != nil {
+		problems = append(problems, err.Error()) // printed on every B2B invoice
 	}
 	if a.TaxID != "" && !domain.ValidTaxID(a.TaxID) {
 		problems = append(problems, fmt.Sprintf("統一編號 %q fails its checksum", a.TaxID))

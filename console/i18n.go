@@ -159,7 +159,8 @@ var messages = map[string][2]string{
 	"price.out":     {"輸出", "Output"},
 	"price.cached":  {"快取輸入", "Cached input"},
 	"modalities":    {"模態", "Modalities"},
-	"models.prices": {"價格為每百萬 Token 之新臺幣金額（未稅）。", "Prices in NTD per million tokens, before tax."},
+	"models.prices": {"價格為每百萬 Token 之新臺幣金額，含 5% 營業稅（營業稅法第 32 條）。", "Prices in NTD per million tokens; they include the 5% business tax (Business Tax Act §32)."},
+	"amounts.tax":   {"金額為新臺幣，含 5% 營業稅。", "Amounts in NTD include the 5% business tax."},
 	"rank.apps":     {"熱門應用程式（依 Token 數）", "Top apps by tokens"},
 	"rank.models":   {"熱門模型（依 Token 數）", "Top models by tokens"},
 }

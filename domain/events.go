@@ -257,6 +257,11 @@ type InvoiceIssued struct {
 	// TopUpRef and earlier ones carried to it (fractions of NT$1, or those
 	// of a voided invoice).
 	TopUps []string `json:"topups,omitempty"`
+	// Seller is the issuer as printed and filed, fixed at issue so that a
+	// later change of configuration does not change the document. Nil on
+	// invoices issued before it was recorded: they render with the
+	// configured seller (docs/invoicing.md).
+	Seller *InvoiceSeller `json:"seller,omitempty"`
 }
 
 // UsageBilled is one model's usage billed by a monthly invoice.
@@ -266,6 +271,16 @@ type UsageBilled struct {
 	TokensIn  int64           `json:"tokens_in"`
 	TokensOut int64           `json:"tokens_out"`
 	Cost      decimal.Decimal `json:"cost"`
+}
+
+// InvoiceSeller is the seller's identity on an invoice.
+type InvoiceSeller struct {
+	Name        string `json:"name"`
+	TaxID       string `json:"tax_id"`
+	Address     string `json:"address,omitempty"`
+	Phone       string `json:"phone,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Responsible string `json:"responsible,omitempty"` // 負責人
 }
 
 // InvoiceVoided voids (作廢) an invoice within its period's window.

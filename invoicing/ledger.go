@@ -149,7 +149,7 @@ func (b *bill) live() []*Invoice {
 
 // rangeState is the fold of a period's range stream.
 type rangeState struct {
-	rng      twrules.Range
+	rngs     twrules.Ranges // in order of assignment
 	assigned bool
 	last     int64 // last stream version, -1: no stream
 	count    int64 // InvoiceIssued events in the stream
@@ -452,8 +452,9 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 	st.last = int64(e.Version)
 	switch b := ev.(type) {
 	case *domain.InvoiceRangeAssigned:
-		if !st.assigned {
-			st.rng, st.assigned = twrules.Range{Prefix: b.Prefix, From: b.From, To: b.To}, true
+		// AssignRange appends only ranges that overlap none before them.
+		if r := (twrules.Range{Prefix: b.Prefix, From: b.From, To: b.To}); !overlapsAny(st.rngs, r) {
+			st.rngs, st.assigned = append(st.rngs, r), true
 		}
 	case *domain.InvoiceIssued:
 		st.count++

@@ -14,10 +14,11 @@ import (
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
-// AssignRange records the 字軌 and number range the tax authority assigned
-// for a two-month period (period: its first month, e.g. 2026-11). It must be
-// the first event of the period's range stream; assigning the same range
-// again is harmless, another one is refused.
+// AssignRange adds a 字軌 and number range that the tax authority assigned
+// for a two-month period (period: its first month, e.g. 2026-11). A period
+// may have several ranges; numbers are taken from them in the order they
+// were assigned. Assigning a range again is harmless; one that overlaps
+// another of the period is refused.
 func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, to int64) error {
 	p, err := twrules.ParsePeriod(period)
 	if err != nil {
@@ -28,27 +29,116 @@ func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, 
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	ev := &domain.InvoiceRangeAssigned{Period: p.String(), Prefix: prefix, From: from, To: to}
-	d, err := encode(ctx, domain.EventID(domain.TypeInvoiceRangeSet, p.String()), s.now(), ev)
+	d, err := encode(ctx, domain.EventID(domain.TypeInvoiceRangeSet, p.String(), r.String()), s.now(), ev)
 	if err != nil {
 		return err
 	}
 	stream := domain.InvoiceRangeStream(p.String())
-	_, err = s.store.Append(ctx, stream, eventstore.NoStream(), d)
-	if err != nil && !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-		return err
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.catchUpStream(ctx, stream, s.rangeVersion(p.String())); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		var have twrules.Ranges
+		last := int64(-1)
+		if st := s.l.ranges[p.String()]; st != nil {
+			have, last = st.rngs, st.last
+		}
+		s.mu.Unlock()
+		for _, h := range have {
+			if h == r {
+				return nil
+			}
+			if h.Overlaps(r) {
+				return fmt.Errorf("%w: range %s overlaps %s, already assigned to period %s", ErrConflict, r, h, p)
+			}
+		}
+		// The append expects the stream's version: a range and an invoice
+		// (or another range) appended meanwhile make it decide again.
+		_, err := s.store.Append(ctx, stream, expectVersion(last), d)
+		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			time.Sleep(time.Duration(rand.IntN(1+min(attempt, 20))) * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return s.catchUpStream(ctx, stream, last)
 	}
-	if err := s.catchUpStream(ctx, stream, -1); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st := s.l.ranges[p.String()]; st == nil || !st.assigned || st.rng != r {
-		return fmt.Errorf("%w: period %s already has range %s%08d-%08d", ErrConflict, p, st.rng.Prefix, st.rng.From, st.rng.To)
-	}
-	return nil
 }
 
-// Range returns the range of a period and how many numbers it has used.
+// expectVersion is the expected version of a stream whose last version is
+// last (-1: no stream yet).
+func expectVersion(last int64) eventstore.ExpectedVersion {
+	if last < 0 {
+		return eventstore.NoStream()
+	}
+	return eventstore.Exact(uint64(last))
+}
+
+func (s *Service) rangeVersion(period string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st := s.l.ranges[period]; st != nil {
+		return st.last
+	}
+	return -1
+}
+
+// overlapsAny reports whether r overlaps one of rs.
+func overlapsAny(rs twrules.Ranges, r twrules.Range) bool {
+	for _, h := range rs {
+		if h.Overlaps(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// LowRangeShare: a period runs low when less than a tenth of its numbers
+// are left (and then finance should ask the platform for another range).
+const LowRangeShare = 10
+
+// RangeUse is one range of a period with the numbers it has used and left.
+type RangeUse struct {
+	twrules.Range
+	Used, Left int64
+}
+
+// RangeStatus is what finance sees of a period's numbers.
+type RangeStatus struct {
+	Period           string
+	Ranges           []RangeUse
+	Size, Used, Left int64
+	// Low warns that less than 1/LowRangeShare of the numbers are left.
+	Low bool
+}
+
+// RangeStatus reports a period's ranges and the numbers left.
+func (s *Service) RangeStatus(period string) RangeStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := RangeStatus{Period: period}
+	st := s.l.ranges[period]
+	if st == nil {
+		return out
+	}
+	used := st.rngs.Used(st.count)
+	for i, r := range st.rngs {
+		out.Ranges = append(out.Ranges, RangeUse{Range: r, Used: used[i], Left: r.Size() - used[i]})
+		out.Used += used[i]
+	}
+	out.Size = st.rngs.Size()
+	out.Left = out.Size - out.Used
+	out.Low = out.Size > 0 && out.Left*LowRangeShare < out.Size
+	return out
+}
+
+// Range returns the first range of a period and how many numbers the
+// period has used.
 func (s *Service) Range(period string) (r twrules.Range, used int64, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -56,7 +146,7 @@ func (s *Service) Range(period string) (r twrules.Range, used int64, ok bool) {
 	if st == nil || !st.assigned {
 		return twrules.Range{}, 0, false
 	}
-	return st.rng, st.count, true
+	return st.rngs[0], st.count, true
 }
 
 func noRange(period twrules.Period) error {
@@ -158,12 +248,19 @@ func (s *Service) number(ctx context.Context, period twrules.Period, drafts []dr
 			fits++
 			continue
 		}
-		number, err := st.rng.Next(next)
+		number, err := st.rngs.Next(next)
 		if err != nil {
 			return events, fits, fmt.Errorf("invoicing: period %s: %w", period, err), nil
 		}
 		inv := d.inv
 		inv.Number, inv.Period = number, period.String()
+		balanceLines(&inv)
+		if inv.Seller == nil {
+			inv.Seller = s.seller.Snapshot()
+		}
+		if err := s.printable(&inv); err != nil {
+			return nil, 0, nil, err
+		}
 		e, err := encode(ctx, d.id, inv.IssuedAt, &inv)
 		if err != nil {
 			return nil, 0, nil, err
@@ -173,6 +270,20 @@ func (s *Service) number(ctx context.Context, period twrules.Period, drafts []dr
 		fits++
 	}
 	return events, fits, nil, nil
+}
+
+// printable refuses an invoice whose proof the font cannot print (a buyer
+// named before account opening checked names): no invoice is issued that
+// cannot be printed.
+func (s *Service) printable(inv *domain.InvoiceIssued) error {
+	texts := []string{inv.BuyerName, inv.Carrier, inv.Seller.Name, inv.Seller.Address, inv.Seller.Phone}
+	for _, l := range inv.Lines {
+		texts = append(texts, l.Description, l.Unit)
+	}
+	if err := s.renderer.Printable(texts...); err != nil {
+		return fmt.Errorf("%w: the invoice of account %s cannot be printed (%v): set ROUTEFREE_INVOICE_FONT to a font that has these characters", ErrInvalid, inv.AccountID, err)
+	}
+	return nil
 }
 
 // results looks up the stored invoice of each draft. An event ID that the

@@ -115,3 +115,58 @@ func TestRangeExhaustedAndMissing(t *testing.T) {
 		t.Fatalf("issue past the range: %v", err)
 	}
 }
+
+// A period takes several ranges: overlaps are refused, numbers run through
+// the ranges in the order they were assigned, and finance sees what is left.
+func TestSeveralRangesPerPeriod(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	for i := range 6 {
+		acct := fmt.Sprintf("a%d", i)
+		e.open(acct, "公司", "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 10, 2, 10, 0), 10, 10, "100")
+	}
+	e.assign("2026-11", "AB", 100, 101)
+	for _, r := range []struct {
+		prefix   string
+		from, to int64
+	}{{"AB", 101, 105}, {"AB", 90, 100}, {"AB", 0, 200}} {
+		if err := e.svc.AssignRange(e.ctx, "2026-11", r.prefix, r.from, r.to); !errors.Is(err, ErrConflict) {
+			t.Fatalf("overlapping range %v: %v, want ErrConflict", r, err)
+		}
+	}
+	e.assign("2026-11", "CD", 100, 101) // same numbers, another 字軌: no overlap
+	e.assign("2026-11", "AB", 100, 101) // the same again is harmless
+	e.assign("2026-11", "AB", 50, 50)   // lower, but used after the others
+	st := e.svc.RangeStatus("2026-11")
+	if len(st.Ranges) != 3 || st.Size != 5 || st.Left != 5 || st.Used != 0 || st.Low {
+		t.Fatalf("status before issue %+v", st)
+	}
+	rep, err := e.svc.Close(e.ctx, "2026-10", CloseOptions{})
+	if !errors.Is(err, ErrRangeExhausted) {
+		t.Fatalf("close of 6 with 5 numbers: %v, want ErrRangeExhausted", err)
+	}
+	var got []string
+	for _, inv := range rep.Issued {
+		got = append(got, inv.Number)
+	}
+	if fmt.Sprint(got) != "[AB00000100 AB00000101 CD00000100 CD00000101 AB00000050]" {
+		t.Fatalf("numbers %v", got)
+	}
+	st = e.svc.RangeStatus("2026-11")
+	if st.Left != 0 || st.Used != 5 || !st.Low || st.Ranges[0].Left != 0 || st.Ranges[2].Used != 1 {
+		t.Fatalf("status after issue %+v", st)
+	}
+	// A new range lets the rest be issued: nothing waits for the next period.
+	e.assign("2026-11", "EF", 1, 1000)
+	if inv, _, err := e.svc.IssueMonthly(e.ctx, "a5", "2026-10"); err != nil || inv.Number != "EF00000001" {
+		t.Fatalf("issue after a new range: %v %v", inv.Number, err)
+	}
+	// Another process sees the same ranges and counts.
+	fresh := e.newService()
+	if err := fresh.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := fresh.RangeStatus("2026-11"); len(st.Ranges) != 4 || st.Used != 6 || st.Left != 999 || st.Low {
+		t.Fatalf("status in another service %+v", st)
+	}
+}

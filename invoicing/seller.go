@@ -92,6 +92,12 @@ func (c SellerConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Snapshot is the seller as an invoice event records it at issue.
+func (c SellerConfig) Snapshot() *domain.InvoiceSeller {
+	return &domain.InvoiceSeller{Name: c.Name, TaxID: c.TaxID, Address: c.Address, Phone: c.Phone, Email: c.Email,
+		Responsible: c.Responsible}
+}
+
 // PDF is the seller as the PDF renderer prints it.
 func (c SellerConfig) PDF() pdf.Seller {
 	return pdf.Seller{Name: c.Name, TaxID: c.TaxID, Address: c.Address, Phone: c.Phone, Email: c.Email,

@@ -177,10 +177,16 @@ func TestReplayContentHash(t *testing.T) {
 			t.Errorf("%s: replayed hash %x, recorded %x", inv.Number, h, recorded[inv.Number])
 		}
 	}
-	// Another seller identity changes the document, so the hash pins it.
+	// Another seller identity in the event changes the document, so the
+	// hash pins it; the configured seller does not.
 	other := DevSeller()
 	other.Address = "臺北市大安區"
-	if h, _ := ContentHash(invs[0].InvoiceIssued, other); bytes.Equal(h, recorded[invs[0].Number]) {
+	if h, _ := ContentHash(invs[0].InvoiceIssued, other); !bytes.Equal(h, recorded[invs[0].Number]) {
+		t.Error("hash follows today's configuration, not the event")
+	}
+	changed := invs[0].InvoiceIssued
+	changed.Seller = other.Snapshot()
+	if h, _ := ContentHash(changed, DevSeller()); bytes.Equal(h, recorded[invs[0].Number]) {
 		t.Error("hash ignores the seller")
 	}
 }

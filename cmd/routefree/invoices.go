@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	register("invoices range", "record the 字軌 and number range of a two-month period", cmdInvoicesRange)
+	register("invoices range", "add a 字軌 number range to a two-month period, or list the period's ranges and numbers left", cmdInvoicesRange)
 	register("invoices close", "issue the monthly invoices of postpaid accounts for a Taipei month (idempotent)", cmdInvoicesClose)
 	register("invoices topups", "invoice the paid top-ups of prepaid accounts not invoiced yet (serve does this as it runs)", cmdInvoicesTopUps)
 	register("invoices issue", "issue one account's monthly invoice now", cmdInvoicesIssue)
@@ -45,7 +45,9 @@ func withInvoicing(ctx context.Context, c *Config, stderr io.Writer, f func(svc 
 	if err := svc.Sync(ctx); err != nil {
 		return err
 	}
-	return f(svc)
+	err = f(svc)
+	warnLowRanges(stderr, svc, time.Now())
+	return err
 }
 
 // sellerFrom is the seller of the invoices: ROUTEFREE_SELLER_* with the
@@ -79,17 +81,23 @@ func cmdInvoicesTopUps(ctx context.Context, args []string, stdout, stderr io.Wri
 func cmdInvoicesRange(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices range", stderr)
 	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
-	prefix := fs.String("prefix", "", "字軌: two uppercase letters")
+	prefix := fs.String("prefix", "", "字軌: two uppercase letters (without it: list the period's ranges)")
 	from := fs.Int64("from", -1, "first number of the range (8 digits)")
 	to := fs.Int64("to", -1, "last number of the range")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
-		if err := svc.AssignRange(ctx, *period, *prefix, *from, *to); err != nil {
-			return err
+		if *prefix != "" {
+			if err := svc.AssignRange(ctx, *period, *prefix, *from, *to); err != nil {
+				return err
+			}
 		}
-		fmt.Fprintf(stdout, "period %s: %s%08d–%s%08d\n", *period, *prefix, *from, *prefix, *to)
+		p, err := twrules.ParsePeriod(*period)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		printRanges(stdout, svc.RangeStatus(p.String()))
 		return nil
 	})
 }

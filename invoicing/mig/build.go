@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -47,6 +49,16 @@ func limit(errs *[]error, field, s string, n int) {
 	}
 }
 
+// sellerOf is the seller of an invoice's messages: the one its event
+// recorded at issue, or fallback for events issued before it did.
+func sellerOf(inv domain.InvoiceIssued, fallback Seller) Seller {
+	if e := inv.Seller; e != nil {
+		return Seller{TaxID: e.TaxID, Name: e.Name, Address: e.Address, PersonInCharge: e.Responsible,
+			Phone: e.Phone, Email: e.Email}
+	}
+	return fallback
+}
+
 func sellerRole(s Seller) (RoleDescription, []error) {
 	var errs []error
 	if !domain.ValidTaxID(s.TaxID) {
@@ -78,11 +90,14 @@ func buyerRole(inv domain.InvoiceIssued) (RoleDescription, []error) {
 
 // BuildF0401 maps an invoice to its F0401 message.
 //
-// Amounts: B2B carries net sales, tax and total. B2C carries the
-// tax-inclusive total as SalesAmount with TaxAmount 0, as B2C lines are
-// inclusive prices; this follows vendor practice for the former C0401 and
-// is not verified against the MIG 4.1 text.
+// Amounts (MIG 4.1, F0401 Amount block, SalesAmount and TaxAmount; see
+// docs/invoicing.md): B2B carries the net 銷售額, the tax and the total.
+// B2C is issued at 定價 (統一發票使用辦法 §9): the lines carry tax-inclusive
+// amounts, SalesAmount is the tax-inclusive total and TaxAmount is 0. The
+// lines add up to SalesAmount either way. G0401 encodes allowances the
+// same way.
 func BuildF0401(inv domain.InvoiceIssued, seller Seller) (*Invoice, error) {
+	seller = sellerOf(inv, seller)
 	var errs []error
 	if _, err := twrules.ParseInvoiceNumber(inv.Number); err != nil {
 		errs = append(errs, err)
@@ -133,7 +148,7 @@ func BuildF0401(inv domain.InvoiceIssued, seller Seller) (*Invoice, error) {
 		limit(&errs, "line unit", l.Unit, 6)
 		out.Details = append(out.Details, ProductItem{
 			Description: l.Description, Quantity: l.Quantity.String(), Unit: l.Unit,
-			UnitPrice: l.UnitPrice.String(), TaxType: taxTypeTaxable, Amount: l.Amount.String(),
+			UnitPrice: l.UnitPrice.StringFixed(2), TaxType: taxTypeTaxable, Amount: l.Amount.StringFixed(2),
 			SequenceNumber: strconv.Itoa(i + 1),
 		})
 	}
@@ -162,6 +177,7 @@ type Void struct {
 
 // BuildF0501 maps a void to its F0501 message.
 func BuildF0501(v Void, seller Seller) (*CancelInvoice, error) {
+	seller = sellerOf(v.Invoice, seller)
 	var errs []error
 	if v.Event.Number != v.Invoice.Number {
 		errs = append(errs, fmt.Errorf("mig: void of %s given invoice %s", v.Event.Number, v.Invoice.Number))
@@ -195,9 +211,14 @@ type AllowanceDoc struct {
 	At      time.Time
 }
 
-// BuildG0401 maps an allowance to its G0401 message: one line against the
-// original invoice with the allowed net amount and its tax.
+// BuildG0401 maps an allowance to its G0401 message: one item per line of
+// the original invoice, naming that line (OriginalSequenceNumber,
+// OriginalDescription), the allowance shared among the lines in proportion
+// to their amounts. Amounts follow the F0401 of the invoice (see
+// BuildF0401): B2B net amounts with their tax, B2C tax-inclusive amounts
+// with tax 0.
 func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
+	seller = sellerOf(a.Invoice, seller)
 	var errs []error
 	ev := a.Event
 	if ev.InvoiceNumber != a.Invoice.Number {
@@ -209,44 +230,48 @@ func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
 	if ev.Sales <= 0 || ev.Tax < 0 || ev.Sales+ev.Tax > a.Invoice.Total {
 		errs = append(errs, errors.New("mig: allowance amounts must be positive and within the invoice total"))
 	}
+	if len(a.Invoice.Lines) == 0 {
+		errs = append(errs, errors.New("mig: the original invoice has no lines"))
+	}
 	s, e := sellerRole(seller)
 	errs = append(errs, e...)
 	b, e := buyerRole(a.Invoice)
 	errs = append(errs, e...)
-	seq, desc := originalItem(a.Invoice)
-	limit(&errs, "allowance description", desc, 500)
+	for _, l := range a.Invoice.Lines {
+		limit(&errs, "original description", l.Description, 500)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("mig: G0401 %s: %w", ev.Number, err)
 	}
-	sales, tax := strconv.FormatInt(ev.Sales, 10), strconv.FormatInt(ev.Tax, 10)
-	return &Allowance{
+	amount, tax := ev.Sales, ev.Tax
+	if a.Invoice.Kind != "b2b" {
+		amount, tax = ev.Sales+ev.Tax, 0
+	}
+	weights := make([]decimal.Decimal, len(a.Invoice.Lines))
+	for i, l := range a.Invoice.Lines {
+		weights[i] = l.Amount
+	}
+	amounts := twrules.Allocate(weights, decimal.NewFromInt(amount), 2)
+	taxes := twrules.Allocate(weights, decimal.NewFromInt(tax), 0)
+	out := &Allowance{
 		Xmlns: NamespaceG0401,
 		Main: AllowanceMain{AllowanceNumber: ev.Number, AllowanceDate: date(a.At), Seller: s, Buyer: b,
 			AllowanceType: allowanceBySeller},
-		Details: []AllowanceItem{{
-			OriginalInvoiceDate: date(a.Invoice.IssuedAt), OriginalInvoiceNumber: a.Invoice.Number,
-			OriginalSequenceNumber: seq, OriginalDescription: desc, Quantity: "1", UnitPrice: sales, Amount: sales, Tax: tax,
-			AllowanceSequenceNumber: "1", TaxType: taxTypeTaxable,
-		}},
-		Amount: AllowanceAmount{TaxAmount: tax, TotalAmount: sales},
-	}, nil
-}
-
-// originalItem is the line of the original invoice an allowance is made
-// against: G0401 names the original item (its description and sequence
-// number), not the allowance's reason. An allowance of RouteFree covers the
-// invoice as a whole, so it names the invoice's largest line.
-func originalItem(inv domain.InvoiceIssued) (seq, desc string) {
-	best := -1
-	for i, l := range inv.Lines {
-		if best < 0 || l.Amount.GreaterThan(inv.Lines[best].Amount) {
-			best = i
+		Amount: AllowanceAmount{TaxAmount: strconv.FormatInt(tax, 10), TotalAmount: strconv.FormatInt(amount, 10)},
+	}
+	for i, l := range a.Invoice.Lines {
+		if amounts[i].IsZero() && taxes[i].IsZero() {
+			continue
 		}
+		seq := strconv.Itoa(i + 1)
+		out.Details = append(out.Details, AllowanceItem{
+			OriginalInvoiceDate: date(a.Invoice.IssuedAt), OriginalInvoiceNumber: a.Invoice.Number,
+			OriginalSequenceNumber: seq, OriginalDescription: l.Description, Quantity: "1", Unit: l.Unit,
+			UnitPrice: amounts[i].StringFixed(2), Amount: amounts[i].StringFixed(2), Tax: taxes[i].String(),
+			AllowanceSequenceNumber: strconv.Itoa(len(out.Details) + 1), TaxType: taxTypeTaxable,
+		})
 	}
-	if best < 0 {
-		return "", "折讓"
-	}
-	return strconv.Itoa(best + 1), inv.Lines[best].Description
+	return out, nil
 }
 
 // AllowanceVoid is the void of an allowance with what G0501 needs besides

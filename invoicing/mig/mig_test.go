@@ -197,13 +197,26 @@ func TestG0401RoundTrip(t *testing.T) {
 		got.Main.Buyer.Identifier != "22099131" || got.Main.Seller.Identifier != "12345675" {
 		t.Errorf("main %+v", got.Main)
 	}
-	if len(got.Details) != 1 {
+	// One item per original line, with its description and sequence; the
+	// allowance is shared in proportion to the lines (8,000 : 3,715.95).
+	if len(got.Details) != 2 {
 		t.Fatalf("details %+v", got.Details)
 	}
 	it := got.Details[0]
-	if it.OriginalInvoiceNumber != "AB12345678" || it.OriginalInvoiceDate != "20261201" || it.Amount != "1000" ||
-		it.Tax != "50" || it.OriginalDescription != "AI API 呼叫費用" || it.OriginalSequenceNumber != "1" {
-		t.Errorf("item %+v", it)
+	if it.OriginalInvoiceNumber != "AB12345678" || it.OriginalInvoiceDate != "20261201" || it.OriginalSequenceNumber != "1" ||
+		it.OriginalDescription != "AI API 呼叫費用" || got.Details[1].OriginalDescription != "模型用量 & <tokens>" ||
+		got.Details[1].OriginalSequenceNumber != "2" || it.AllowanceSequenceNumber != "1" || got.Details[1].AllowanceSequenceNumber != "2" {
+		t.Errorf("items %+v", got.Details)
+	}
+	sum, tax := decimal.Zero, decimal.Zero
+	for _, it := range got.Details {
+		sum, tax = sum.Add(d(it.Amount)), tax.Add(d(it.Tax))
+		if !d(it.UnitPrice).Mul(d(it.Quantity)).Equal(d(it.Amount)) {
+			t.Errorf("item %+v: price × quantity ≠ amount", it)
+		}
+	}
+	if !sum.Equal(d("1000")) || !tax.Equal(d("50")) || got.Details[0].Amount != "682.83" || got.Details[0].Tax != "34" {
+		t.Errorf("items sum to %s + tax %s: %+v", sum, tax, got.Details)
 	}
 	if got.Amount.TaxAmount != "50" || got.Amount.TotalAmount != "1000" {
 		t.Errorf("amount %+v", got.Amount)
@@ -277,7 +290,7 @@ func TestExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	var al Allowance
-	if err := xml.Unmarshal(unzip(t, g.Bytes())["G0401_AL1.xml"], &al); err != nil || al.Details[0].OriginalDescription != "AI API 呼叫費用" {
+	if err := xml.Unmarshal(unzip(t, g.Bytes())["G0401_AL1.xml"], &al); err != nil || al.Details[0].OriginalDescription != inv.Lines[0].Description {
 		t.Errorf("G0401 in zip: %v %+v", err, al)
 	}
 }
@@ -306,5 +319,27 @@ func TestG0501RoundTrip(t *testing.T) {
 	v.Event.Reason = ""
 	if err := WriteG0501(io.Discard, v, seller()); err == nil {
 		t.Error("void without a reason accepted")
+	}
+}
+
+// A B2C allowance is encoded like its F0401: tax-inclusive amounts, tax 0.
+func TestG0401B2CLikeF0401(t *testing.T) {
+	inv := b2c("/ABC+-.1", "")
+	a := AllowanceDoc{Invoice: inv, Event: domain.AllowanceIssued{Number: "AL2026110002", InvoiceNumber: inv.Number,
+		Sales: 1000, Tax: 50, Reason: "退費"}, At: time.Date(2026, 11, 10, 2, 0, 0, 0, time.UTC)}
+	al, err := BuildG0401(a, seller())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := BuildF0401(inv, seller())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Amount.TaxAmount != "0" || f.Amount.SalesAmount != "5500" || f.Amount.TotalAmount != "5500" {
+		t.Errorf("F0401 B2C amount %+v", f.Amount)
+	}
+	if len(al.Details) != 1 || al.Details[0].Amount != "1050.00" || al.Details[0].Tax != "0" || al.Details[0].OriginalDescription != "API 儲值" ||
+		al.Amount.TaxAmount != "0" || al.Amount.TotalAmount != "1050" {
+		t.Errorf("G0401 B2C %+v %+v", al.Details, al.Amount)
 	}
 }

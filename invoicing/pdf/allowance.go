@@ -21,6 +21,7 @@ func (r *Renderer) RenderAllowance(w io.Writer, a domain.AllowanceIssued, issued
 	if a.Sales <= 0 || a.Tax < 0 || a.Sales+a.Tax > inv.Total {
 		return errors.New("pdf: allowance amounts must be positive and within the invoice total")
 	}
+	seller = sellerOf(inv, seller)
 	texts := []string{seller.Name, seller.Address, inv.BuyerName, a.Reason, a.Number, twrules.UpperNTD(a.Sales + a.Tax)}
 	return r.render(w, "allowance", "折讓證明單 "+a.Number, issuedAt, texts, func(d doc) error {
 		drawAllowance(d, a, issuedAt, inv, seller)

@@ -108,3 +108,7 @@ var cleaner = strings.NewReplacer("\t", " ", "\r", "")
 
 // clean turns tabs into spaces and drops CRs so that they do not reach the PDF.
 func clean(s string) string { return cleaner.Replace(s) }
+
+// Printable checks texts against the renderer's font: nil, or a
+// *MissingGlyphsError naming what it cannot draw.
+func (r *Renderer) Printable(texts ...string) error { return r.font.check(texts...) }

@@ -91,11 +91,13 @@ func checkInvoice(inv domain.InvoiceIssued, seller Seller) error {
 // RenderInvoice writes the A4 電子發票證明聯 of inv: header with period,
 // number, random code and totals, the Code 39 and the two QR codes per the
 // MOF barcode spec, then the buyer, seller, items and totals (B2B: 銷售額,
-// 稅額, 總計; B2C: the tax-inclusive 總計).
+// 稅額, 總計; B2C: the tax-inclusive 總計). The seller is the one in the
+// event; seller is used only for events issued before it was recorded.
 func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller Seller, opts InvoiceOptions) error {
 	if r.qrKey == nil {
 		return ErrNoQRKey
 	}
+	seller = sellerOf(inv, seller)
 	if err := checkInvoice(inv, seller); err != nil {
 		return err
 	}
@@ -211,7 +213,7 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	}
 	rows := make([][]string, len(inv.Lines))
 	for i, l := range inv.Lines {
-		rows[i] = []string{l.Description, num(l.Quantity), l.Unit, num(l.UnitPrice), num(l.Amount)}
+		rows[i] = []string{l.Description, num(l.Quantity), l.Unit, money(l.UnitPrice), money(l.Amount)}
 	}
 	y = d.table(margin, y+2, []column{
 		{"品名", 74, "L"}, {"數量", 22, "R"}, {"單位", 24, "C"}, {"單價", 30, "R"}, {"金額", 30, "R"},

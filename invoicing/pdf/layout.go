@@ -158,8 +158,12 @@ func (d doc) table(x, y float64, cols []column, rows [][]string, size float64) f
 // ntd formats whole dollars with thousands separators: 12300 → "12,300".
 func ntd(n int64) string { return group(decimal.NewFromInt(n).String()) }
 
-// num formats a decimal with thousands separators and no trailing zeros.
+// num formats a quantity with thousands separators and no trailing zeros.
 func num(d decimal.Decimal) string { return group(d.String()) }
+
+// money formats an amount to the cent, always with two decimals, so that a
+// column of amounts lines up and adds up as printed: 7582.4 → "7,582.40".
+func money(d decimal.Decimal) string { return group(d.StringFixed(2)) }
 
 func group(s string) string {
 	sign := ""

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jung-kurt/gofpdf"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -51,6 +52,16 @@ type Seller struct {
 	Contact     string // 聯絡人
 	Responsible string // 負責人
 	BankAccount string // for payment terms on quotes and contracts
+}
+
+// sellerOf is the seller an invoice prints: the one its event recorded at
+// issue, or fallback for events issued before the event held it.
+func sellerOf(inv domain.InvoiceIssued, fallback Seller) Seller {
+	if e := inv.Seller; e != nil {
+		return Seller{Name: e.Name, TaxID: e.TaxID, Address: e.Address, Phone: e.Phone, Email: e.Email,
+			Responsible: e.Responsible}
+	}
+	return fallback
 }
 
 // Renderer renders documents; it holds the font in memory and is safe for

@@ -86,6 +86,53 @@ func (r Range) Next(issuedCount int64) (string, error) {
 	return r.Prefix + fmt.Sprintf("%08d", r.From+issuedCount), nil
 }
 
+// Overlaps reports whether two ranges share a number (same 字軌, crossing
+// bounds).
+func (r Range) Overlaps(o Range) bool {
+	return r.Prefix == o.Prefix && r.From <= o.To && o.From <= r.To
+}
+
+func (r Range) String() string { return fmt.Sprintf("%s%08d-%s%08d", r.Prefix, r.From, r.Prefix, r.To) }
+
+// Ranges are a period's ranges in the order they were assigned: numbers are
+// taken from the first until it is used up, then from the next, so adding a
+// range never moves a number already issued.
+type Ranges []Range
+
+// Size is how many numbers the ranges hold together.
+func (rs Ranges) Size() int64 {
+	var n int64
+	for _, r := range rs {
+		n += r.Size()
+	}
+	return n
+}
+
+// Next is the number after issuedCount numbers were used from the ranges.
+func (rs Ranges) Next(issuedCount int64) (string, error) {
+	if issuedCount < 0 {
+		return "", fmt.Errorf("twrules: negative issued count %d", issuedCount)
+	}
+	k := issuedCount
+	for _, r := range rs {
+		if k < r.Size() {
+			return r.Next(k)
+		}
+		k -= r.Size()
+	}
+	return "", fmt.Errorf("%w: %d ranges, %d numbers, all used", ErrRangeExhausted, len(rs), rs.Size())
+}
+
+// Used is how many numbers of each range issuedCount numbers took.
+func (rs Ranges) Used(issuedCount int64) []int64 {
+	out := make([]int64, len(rs))
+	for i, r := range rs {
+		out[i] = min(max(issuedCount, 0), r.Size())
+		issuedCount -= out[i]
+	}
+	return out
+}
+
 // Contains reports whether a stored number belongs to the range.
 func (r Range) Contains(number string) bool {
 	n, err := ParseInvoiceNumber(number)

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/routefree/routefree/domain"
 )
 
@@ -228,6 +230,39 @@ func TestTaxIDExamples(t *testing.T) {
 	for _, bad := range []string{"12345678", "1234567", "1234567A"} {
 		if domain.ValidTaxID(bad) {
 			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+func TestAllocateCents(t *testing.T) {
+	d := decimal.RequireFromString
+	for _, c := range []struct {
+		weights []string
+		target  int64
+		want    []string
+	}{
+		// 12,300 of usage on three lines, net 11,714.29 → 11,714.
+		{[]string{"3809.62", "3809.62", "4095.05"}, 11714, []string{"3809.53", "3809.52", "4094.95"}},
+		{[]string{"29.9"}, 30, []string{"30"}},
+		{[]string{"8.27", "0.33"}, 9, []string{"8.65", "0.35"}},
+		{[]string{"1", "1", "1"}, 1, []string{"0.34", "0.33", "0.33"}},
+		{[]string{"0", "0"}, 5, []string{"5", "0"}},
+		{[]string{"2", "0"}, 5, []string{"5", "0"}},
+	} {
+		ws := make([]decimal.Decimal, len(c.weights))
+		for i, w := range c.weights {
+			ws[i] = d(w)
+		}
+		got := AllocateCents(ws, c.target)
+		sum := decimal.Zero
+		for i, g := range got {
+			sum = sum.Add(g)
+			if !g.Equal(d(c.want[i])) {
+				t.Errorf("AllocateCents(%v, %d)[%d] = %s, want %s", c.weights, c.target, i, g, c.want[i])
+			}
+		}
+		if !sum.Equal(decimal.NewFromInt(c.target)) {
+			t.Errorf("AllocateCents(%v, %d) sums to %s", c.weights, c.target, sum)
 		}
 	}
 }

@@ -1,0 +1,57 @@
+package domain
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+)
+
+// printableBits has one bit per BMP character (U+0000–U+FFFF), set when the
+// invoice font embedded in invoicing/pdf draws it. A test there keeps the
+// table equal to the font (ROUTEFREE_WRITE_GLYPHS=1 rewrites it).
+//
+//go:embed printable.bits
+var printableBits []byte
+
+// Printable reports whether the embedded invoice font draws r. Characters
+// beyond the BMP (e.g. CNS 11643 Ext-B 罕用字) are never printable.
+func Printable(r rune) bool {
+	if r < 0x20 || r > 0xFFFF || int(r)/8 >= len(printableBits) {
+		return false
+	}
+	return printableBits[r/8]&(1<<(r%8)) != 0
+}
+
+// UnprintableError names the characters of a name that the invoices
+// cannot print.
+type UnprintableError struct {
+	Field string
+	Runes []rune
+}
+
+func (e *UnprintableError) Error() string {
+	parts := make([]string, len(e.Runes))
+	for i, r := range e.Runes {
+		parts[i] = fmt.Sprintf("「%c」(U+%04X)", r, r)
+	}
+	return fmt.Sprintf("%s contains %s, which invoices cannot print: write the name with common characters (for example as registered in Big5)",
+		e.Field, strings.Join(parts, ", "))
+}
+
+// PrintableName checks that every character of a name that invoices print
+// (an organisation) is in the invoice font, so that no invoice is issued
+// whose proof cannot be printed.
+func PrintableName(field, name string) error {
+	var bad []rune
+	seen := map[rune]bool{}
+	for _, r := range name {
+		if !Printable(r) && !seen[r] {
+			seen[r] = true
+			bad = append(bad, r)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &UnprintableError{Field: field, Runes: bad}
+}

@@ -1,0 +1,147 @@
+package invoicing
+
+import (
+	"bytes"
+	"encoding/xml"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/mig"
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+)
+
+// salesOf is what the lines of an invoice must add up to: the F0401
+// SalesAmount (B2B: the net 銷售額; B2C: the tax-inclusive total, as the
+// lines carry 定價).
+func salesOf(inv domain.InvoiceIssued) decimal.Decimal {
+	if inv.Kind == "b2b" {
+		return decimal.NewFromInt(inv.Sales)
+	}
+	return decimal.NewFromInt(inv.Total)
+}
+
+// oneDecimal finds money printed with a single decimal (7,582.4).
+var oneDecimal = regexp.MustCompile(`\d\.\d(\D|$)`)
+
+// checkLinesSum proves that an invoice's lines add up exactly to its sales
+// amount in the event, on the PDF, in F0401 and in the decoded QR codes.
+func checkLinesSum(t *testing.T, e *env, inv Invoice, withQR bool) {
+	t.Helper()
+	want := salesOf(inv.InvoiceIssued)
+	sum := decimal.Zero
+	for _, l := range inv.Lines {
+		sum = sum.Add(l.Amount)
+		if !l.Quantity.Mul(l.UnitPrice).Equal(l.Amount) {
+			t.Errorf("%s: line %q: %s × %s ≠ %s", inv.Number, l.Description, l.Quantity, l.UnitPrice, l.Amount)
+		}
+	}
+	if !sum.Equal(want) {
+		t.Errorf("%s: lines sum to %s, sales amount %s", inv.Number, sum, want)
+	}
+
+	// PDF: every line amount printed with two decimals; no money with one.
+	var buf bytes.Buffer
+	if err := e.svc.InvoicePDF(&buf, inv.Number); err != nil {
+		t.Fatal(err)
+	}
+	doc := append([]byte(nil), buf.Bytes()...)
+	text := pdftest.Text(t, doc)
+	for _, l := range inv.Lines {
+		pdftest.MustContain(t, text, groupThousands(l.Amount.StringFixed(2)))
+	}
+	if m := oneDecimal.FindString(text); m != "" {
+		t.Errorf("%s: PDF prints money with one decimal: %q", inv.Number, m)
+	}
+
+	// F0401: item Amounts add up to SalesAmount.
+	var x mig.Invoice
+	buf.Reset()
+	if err := mig.WriteF0401(&buf, inv.InvoiceIssued, e.svc.seller.MIG()); err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &x); err != nil {
+		t.Fatal(err)
+	}
+	xs := decimal.Zero
+	for _, it := range x.Details {
+		xs = xs.Add(decimal.RequireFromString(it.Amount))
+	}
+	if sa := decimal.RequireFromString(x.Amount.SalesAmount); !xs.Equal(sa) || !sa.Equal(want) {
+		t.Errorf("%s: F0401 items sum to %s, SalesAmount %s, want %s", inv.Number, xs, sa, want)
+	}
+	if !withQR {
+		return
+	}
+	// QR: items (name:qty:price) decoded from the page add up too.
+	const dpi = 300
+	page := pdftest.Rasterize(t, doc, dpi)
+	q := 4.0
+	left := pdftest.DecodeQR(t, pdftest.Crop(page, dpi, qrLeftX-q, qrY-q, qrSize+2*q, qrSize+2*q))
+	right := pdftest.DecodeQR(t, pdftest.Crop(page, dpi, qrRightX-q, qrY-q, qrSize+2*q, qrSize+2*q))
+	fields := strings.Split(strings.TrimSuffix(left[77:], ":"), ":")[5:] // after :**********:recorded:total:1
+	if r := strings.TrimPrefix(right, "**"); r != "" {
+		fields = append(fields, strings.Split(r, ":")...)
+	}
+	qs := decimal.Zero
+	var items int
+	for i := 0; i+2 < len(fields); i += 3 {
+		qs = qs.Add(decimal.RequireFromString(fields[i+1]).Mul(decimal.RequireFromString(fields[i+2])))
+		items++
+	}
+	if items != len(inv.Lines) || !qs.Equal(want) {
+		t.Errorf("%s: QR has %d items summing to %s, want %d summing to %s (%q %q)", inv.Number, items, qs, len(inv.Lines), want, left, right)
+	}
+	hexSales, _ := strconv.ParseInt(left[21:29], 16, 64)
+	hexTotal, _ := strconv.ParseInt(left[29:37], 16, 64)
+	if hexSales != inv.Sales || hexTotal != inv.Total {
+		t.Errorf("%s: QR header sales %d total %d", inv.Number, hexSales, hexTotal)
+	}
+}
+
+func groupThousands(s string) string {
+	in, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, c := range in {
+		if i > 0 && (len(in)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String() + "." + frac
+}
+
+// The cases of the report: lines of 11,714.29 under 11,714; 29.9 under 30;
+// 8.27 under 9; a line printed 7,582.4.
+func TestLinesSumToSalesAmount(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.open("biz", "大方股份有限公司", "22099131", domain.PlanBusiness)
+	e.open("small", "小方股份有限公司", "04595257", domain.PlanBusiness)
+	e.open("shop", "小店工作室", "", domain.PlanEnterprise)
+	e.open("tiny", "微小工作室", "", domain.PlanEnterprise)
+	at := taipei(2026, 11, 10, 10, 0)
+	e.use("biz", "gpt-4o", at, 1, 1, "4000.10")
+	e.use("biz", "gpt-4o-mini", at, 1, 1, "4000.10")
+	e.use("biz", "claude-sonnet", at, 1, 1, "4299.80")
+	e.use("small", "gpt-4o", at, 1, 1, "31.395") // net 29.9 under 30
+	e.use("shop", "gpt-4o", at, 1, 1, "7582.4")
+	e.use("shop", "gpt-4o-mini", at, 1, 1, "0.333")
+	e.use("tiny", "gpt-4o", at, 1, 1, "8.27")
+	e.use("tiny", "gpt-4o-mini", at, 1, 1, "0.333")
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Issued) != 4 {
+		t.Fatalf("issued %d: %+v", len(rep.Issued), rep)
+	}
+	for i, inv := range rep.Issued {
+		checkLinesSum(t, e, inv, i < 2 || inv.AccountID == "tiny")
+	}
+}

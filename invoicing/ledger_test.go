@@ -207,9 +207,10 @@ func TestAllowanceCapsAndVoid(t *testing.T) {
 	if _, err := e.svc.Void(e.ctx, inv.Number, "重開"); err != nil {
 		t.Fatalf("void after the allowances' voids: %v", err)
 	}
-	// The period's G0401 name the original item; its G0501 void them.
+	// The period's G0401 name the original item (B2C: tax-inclusive, as
+	// in F0401); its G0501 void them.
 	for msg, want := range map[string][]string{
-		MessageG0401: {"<OriginalDescription>gpt-4o 用量 2026-11", "<Tax>1</Tax>", "<Tax>0</Tax>"},
+		MessageG0401: {"<OriginalDescription>gpt-4o 用量 2026-11", "<TotalAmount>11</TotalAmount>", "<TotalAmount>20</TotalAmount>"},
 		MessageG0501: {"<CancelAllowanceNumber>" + a1.Number, "<CancelAllowanceNumber>" + a2.Number, "折讓取消"},
 	} {
 		var buf bytes.Buffer

@@ -10,10 +10,11 @@
 // Any number of processes may append to the same file (the gateway, CLI
 // commands, a second gateway). Each keeps the hash-chain tip, the last
 // position and the stream heads in memory for speed, and trusts them only
-// while PRAGMA data_version, read inside the write transaction, says no
-// other connection has committed since its own last transaction; otherwise
-// it reads them again from the file under the lock. A watcher polls the same
-// pragma so that subscribers see other processes' events promptly.
+// while SQLite's data version (the counter behind PRAGMA data_version), read
+// inside the write transaction, says no other connection has committed since
+// its own last transaction; otherwise it reads them again from the file
+// under the lock. A watcher polls PRAGMA data_version so that subscribers
+// see other processes' events promptly.
 package sqlite
 
 import (

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -218,5 +219,76 @@ func TestTwoStoresConcurrently(t *testing.T) {
 				t.Fatalf("account-%d: event %d has version %d", i, v, e.Version)
 			}
 		}
+	}
+}
+
+func next(from, head uint64) uint64 {
+	if from+300 >= head {
+		return from + 1
+	}
+	return from + 97
+}
+
+// TestMemoryReadsBesideAnotherWriter: when two stores' batches interleave,
+// each store's reads from memory still equal the file's, at every starting
+// point: the other's events are never skipped nor invented.
+func TestMemoryReadsBesideAnotherWriter(t *testing.T) {
+	a, path := openTemp(t, sqlite.Options{})
+	b := openShared(t, path)
+	ctx := context.Background()
+	total := 0
+	for i := 0; total < 3000; i++ {
+		s := []*sqlite.Store{a, b}[(i/3)%2] // runs of three batches each
+		evs := make([]eventstore.EventData, 1+(i*7)%50)
+		for j := range evs {
+			evs[j] = usage(total + j)
+		}
+		if _, err := s.Append(ctx, fmt.Sprintf("account-%d", i%3), eventstore.Any(), evs...); err != nil {
+			t.Fatal(err)
+		}
+		total += len(evs)
+	}
+	head := uint64(total)
+	for k, s := range []*sqlite.Store{a, b} {
+		// Wait (bounded) until the store has noticed the other's last events.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			evs, err := s.ReadAll(ctx, eventstore.Position{Commit: head - 1, Prepare: head - 1}, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) == 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("store %d does not see position %d", k, head)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		// Every start near the head (where memory serves), a few before.
+		for from := uint64(0); from <= head; from = next(from, head) {
+			for _, max := range []int{1, 64, 1000} {
+				p := eventstore.Position{Commit: from, Prepare: from}
+				got, err := s.ReadAll(ctx, p, max)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := s.ReadAllStored(ctx, p, max)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != len(want) {
+					t.Fatalf("store %d from %d max %d: %d events, the file has %d", k, from, max, len(got), len(want))
+				}
+				for i := range got {
+					if got[i].ID != want[i].ID || got[i].Position != want[i].Position || !bytes.Equal(got[i].Hash, want[i].Hash) {
+						t.Fatalf("store %d from %d max %d, event %d: memory %s at %v, file %s at %v", k, from, max, i, got[i].ID, got[i].Position, want[i].ID, want[i].Position)
+					}
+				}
+			}
+		}
+	}
+	if s := a.Stats(); s.MemoryReads == 0 {
+		t.Fatal("no read came from memory")
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -135,90 +133,6 @@ func TestSubscriberSeesOtherWriter(t *testing.T) {
 	evs, err := a.ReadAll(ctx, eventstore.Position{Commit: 2, Prepare: 2}, 10)
 	if err != nil || len(evs) != 1 || evs[0].ID != theirs.ID {
 		t.Fatalf("ReadAll after 2 on the other store: %d events, %v", len(evs), err)
-	}
-}
-
-// TestTwoStoresConcurrently: two stores on one file append concurrently,
-// each from several goroutines (group commit on both sides); every append
-// succeeds, the chain verifies, and both read the same global order with
-// every event exactly once.
-func TestTwoStoresConcurrently(t *testing.T) {
-	a, path := openTemp(t, sqlite.Options{})
-	b := openShared(t, path)
-	ctx := context.Background()
-	const perWriter = 300
-	var (
-		mu  sync.Mutex
-		ids = map[uuid.UUID]bool{}
-		wg  sync.WaitGroup
-	)
-	errs := make(chan error, 8)
-	for w := range 8 {
-		s := []*sqlite.Store{a, b}[w%2]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range perWriter {
-				n := 1 + i%3
-				evs := make([]eventstore.EventData, n)
-				for j := range evs {
-					evs[j] = usage(i)
-				}
-				// Streams shared by both stores, so cached heads are tested.
-				if _, err := s.Append(ctx, fmt.Sprintf("account-%d", i%4), eventstore.Any(), evs...); err != nil {
-					errs <- fmt.Errorf("writer %d: %w", w, err)
-					return
-				}
-				mu.Lock()
-				for _, e := range evs {
-					ids[e.ID] = true
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	var orders [2][]uuid.UUID
-	for k, s := range []*sqlite.Store{a, b} {
-		res, err := eventstore.Verify(ctx, s, nil)
-		if err != nil || res.Break != nil || res.Events != uint64(len(ids)) {
-			t.Fatalf("verify on store %d: %+v %v (want %d events)", k, res, err, len(ids))
-		}
-		for pos := eventstore.Start; ; {
-			evs, err := s.ReadAll(ctx, pos, 500)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(evs) == 0 {
-				break
-			}
-			for _, e := range evs {
-				if !ids[e.ID] {
-					t.Fatalf("store %d read %s, which nobody appended", k, e.ID)
-				}
-				orders[k] = append(orders[k], e.ID)
-			}
-			pos = evs[len(evs)-1].Position
-		}
-	}
-	if len(orders[0]) != len(ids) || !slices.Equal(orders[0], orders[1]) {
-		t.Fatalf("the two stores read %d and %d events (%d appended), or in different orders", len(orders[0]), len(orders[1]), len(ids))
-	}
-	// Versions in each stream are contiguous from 0.
-	for i := range 4 {
-		evs, err := a.ReadStream(ctx, fmt.Sprintf("account-%d", i), 0, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for v, e := range evs {
-			if e.Version != uint64(v) {
-				t.Fatalf("account-%d: event %d has version %d", i, v, e.Version)
-			}
-		}
 	}
 }
 

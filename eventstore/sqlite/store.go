@@ -211,7 +211,9 @@ const selectEvents = `SELECT ` + eventColumns + ` FROM events `
 // all). Every row it can see is committed, and rows commit in position
 // order, so nothing can later appear before the last one returned. Reads
 // close behind the writer come from memory, unless another process has
-// appended past what memory holds.
+// appended past what memory holds. Another process's events show from the
+// moment this store learns of them: at its next append or the watcher's next
+// poll (Options.PollInterval), whichever comes first.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
 	if evs, ok := s.tail.read(from.Commit, max, s.known.Load()); ok {
 		s.memoryReads.Add(1)

@@ -1,6 +1,6 @@
 // Package sqlite is the embedded event store, RouteFree's default: one SQLite
-// file in WAL mode with synchronous=FULL, written through a single connection
-// so that rowid order is commit order, and read through a separate pool.
+// file in WAL mode with synchronous=FULL, written through one connection per
+// store and read through a separate pool.
 //
 // Every write transaction is BEGIN IMMEDIATE, which takes SQLite's single
 // write lock before anything is read, so an event's rowid is allocated and

@@ -150,6 +150,7 @@ var messages = map[string][2]string{
 	"until":             {"截止時間", "Until"},
 	"time":              {"時間", "Time"},
 	"data":              {"內容", "Data"},
+	"actor":             {"執行者", "Actor"},
 	"next":              {"下一頁", "Next page"},
 
 	"search":        {"搜尋", "Search"},

@@ -148,6 +148,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, err
 	}
 	in.cmds = commands.New(in.store)
+	in.cmds.MaxTopUp = c.maxTopUp()
 	in.authn = console.NewAuthenticator(in.views, in.models.Keys)
 	seller := sellerFrom(c)
 	if err := seller.Validate(); err != nil {

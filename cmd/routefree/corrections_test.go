@@ -4,12 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
 )
 
 // cli runs the binary's entry point in process.
@@ -213,5 +221,86 @@ func TestGenerateSpreadsItsHistoryOverTwoMonths(t *testing.T) {
 	}
 	if last := evs[len(evs)-1].OccurredAt; last.Before(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("the last generated request is dated %s, want the end of November", last)
+	}
+}
+
+// serve's own work is the system's; a request of the admin API is the
+// staff token's.
+func TestServeRecordsItselfAndStaffAsActors(t *testing.T) {
+	dir := t.TempDir()
+	const adminToken = "rf-staff-test-admin-token-0123456789"
+	env := append(os.Environ(), "ROUTEFREE_DATA_DIR="+dir, "ROUTEFREE_ADMIN_TOKEN="+adminToken)
+	p := startServe(t, env, "--bootstrap-demo")
+	req, _ := http.NewRequest("POST", p.base+"/admin/api/accounts/acct_demo/suspend", strings.NewReader(`{"reason":"test"}`))
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("suspend: %d", resp.StatusCode)
+	}
+	if code := p.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
+	}
+	byType := map[string]string{}
+	for _, e := range exportAll(t, "--data-dir", dir) {
+		if e.Actor == nil {
+			t.Fatalf("%s exported without an actor", e.Type)
+		}
+		byType[e.Type] = e.Actor.Kind + ":" + e.Actor.ID + "/" + e.Actor.Role
+	}
+	for typ, want := range map[string]string{
+		"prices.published":   "system:serve/",
+		"account.opened":     "system:serve/",
+		"credits.topped_up":  "system:serve/",
+		"key.issued":         "system:serve/",
+		"staff.token_issued": "system:serve/",
+		"account.suspended":  "staff:stf_" + commands.HashKey(adminToken)[:16] + "/admin",
+	} {
+		if byType[typ] != want {
+			t.Errorf("%s: actor %q, want %q", typ, byType[typ], want)
+		}
+	}
+}
+
+// Events recorded before actors were (schema v1) are read, folded and
+// exported with the actor unknown.
+func TestV1EventsExportWithTheActorUnknown(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	v1 := func(typ, body string) eventstore.EventData {
+		return eventstore.EventData{ID: uuid.New(), Type: typ, SchemaVersion: 1, OccurredAt: at, Data: []byte(body)}
+	}
+	ctx := context.Background()
+	for _, a := range []struct {
+		stream string
+		ev     eventstore.EventData
+	}{
+		{"account-acct_old", v1("account.opened", `{"account_id":"acct_old","organisation":"舊公司","plan":"starter","credit_limit":"0"}`)},
+		{"topups-acct_old", v1("credits.topped_up", `{"account_id":"acct_old","amount":"300","method":"bank-transfer","reference":"old-1"}`)},
+		{"account-acct_old", v1("account.suspended", `{"account_id":"acct_old","reason":"old"}`)},
+	} {
+		if _, err := s.Append(ctx, a.stream, eventstore.Any(), a.ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	for _, e := range exportAll(t, "--data-dir", dir) {
+		if e.Actor == nil || e.Actor.Kind != "unknown" {
+			t.Fatalf("v1 %s exported with actor %+v, want unknown", e.Type, e.Actor)
+		}
+	}
+	// The old history still folds: the account shows, and resumes.
+	mustCLI(t, "accounts", "resume", "--account", "acct_old", "--reason", "reviewed", "--data-dir", dir)
+	show := mustCLI(t, "accounts", "show", "--account", "acct_old", "--data-dir", dir)
+	if !strings.Contains(show, "balance       NT$300") || !strings.Contains(show, "status        active") {
+		t.Fatalf("accounts show of a v1 history:\n%s", show)
 	}
 }

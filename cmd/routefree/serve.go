@@ -411,7 +411,7 @@ func (in *instance) readiness(ctx context.Context) (reason string, lagging []str
 // --bootstrap-demo opens a demo account with credit and prints its key.
 func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 	if _, _, ok := in.models.Prices.At(time.Now()); !ok {
-		v, err := in.cmds.PublishPrices(ctx, in.cat.NTDPrices(), time.Now().Add(-time.Minute))
+		v, err := in.cmds.PublishPrices(ctx, in.cat.NTDPrices(), time.Time{}) // now
 		if err != nil && !errors.Is(err, commands.ErrConflict) {
 			return fmt.Errorf("publish prices: %w", err)
 		}

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -68,4 +69,40 @@ func (s *server) apiAdjust(c echo.Context) error {
 		return apiError(err)
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"data": s.accountJSON(a)})
+}
+
+func (s *server) resumeForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.ResumeAccount(ctx, a.ID, c.FormValue("reason")); err != nil {
+		return err
+	}
+	if err := settle(ctx); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "account.resumed")
+}
+
+func (s *server) adjustForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	amount, err := formDecimal(c, "amount")
+	if err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.Adjust(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: amount, Reason: c.FormValue("reason")}); err != nil {
+		return err
+	}
+	if err := settle(ctx); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "adjust.ok")
 }

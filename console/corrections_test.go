@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -161,3 +162,45 @@ func TestAPIPricePublicationAmendsOrReplaces(t *testing.T) {
 }
 
 func jsonInt(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// The console's forms: finance adjusts a balance, an admin resumes a
+// suspended account; a refusal changes nothing.
+func TestConsoleCorrectionForms(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_f", "表單公司", domain.PlanStarter)
+	fin := e.browser()
+	csrf := fin.signIn(e.finance)
+	if _, page := fin.get("/console/accounts/acct_f"); !strings.Contains(page, `id="adjust-form"`) {
+		t.Fatal("finance sees no adjustment form")
+	}
+	resp, _ := fin.post("/console/accounts/acct_f/adjustments", url.Values{"csrf": {csrf}, "amount": {"75"}, "reason": {""}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("adjustment without a reason: %d", resp.StatusCode)
+	}
+	resp, _ = fin.post("/console/accounts/acct_f/adjustments", url.Values{"csrf": {csrf}, "amount": {"75"}, "reason": {"goodwill"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("adjustment: %d", resp.StatusCode)
+	}
+	if v, _ := e.models.Balances.View("acct_f", "", e.clock.Now()); !v.Balance.Equal(mustDec("75")) {
+		t.Fatalf("balance after the adjustment %s, want 75", v.Balance)
+	}
+	if _, page := fin.get("/console/accounts/acct_f"); !strings.Contains(page, "goodwill") {
+		t.Fatal("the adjustment's reason is not listed")
+	}
+
+	adm := e.browser()
+	csrf = adm.signIn(e.admin)
+	if resp, _ := adm.post("/console/accounts/acct_f/suspend", url.Values{"csrf": {csrf}, "reason": {"test"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("suspend: %d", resp.StatusCode)
+	}
+	_, page := adm.get("/console/accounts/acct_f")
+	if !strings.Contains(page, `id="resume-form"`) || strings.Contains(page, `id="suspend-form"`) {
+		t.Fatal("a suspended account's page offers no resume form")
+	}
+	if resp, _ := adm.post("/console/accounts/acct_f/resume", url.Values{"csrf": {csrf}, "reason": {"settled"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resume: %d", resp.StatusCode)
+	}
+	if v, _ := e.models.Balances.View("acct_f", "", e.clock.Now()); v.Suspended {
+		t.Fatal("still suspended after the resume form")
+	}
+}

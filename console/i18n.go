@@ -59,6 +59,7 @@ var messages = map[string][2]string{
 	"active":          {"使用中", "Active"},
 	"suspended":       {"已停用", "Suspended"},
 	"suspend":         {"停用帳戶", "Suspend account"},
+	"resume":          {"恢復帳戶", "Resume account"},
 	"reason":          {"原因", "Reason"},
 	"none":            {"（無）", "(none)"},
 	"save":            {"儲存", "Save"},
@@ -107,6 +108,9 @@ var messages = map[string][2]string{
 	"key.revoked":          {"金鑰已撤銷。", "Key revoked."},
 	"account.opened":       {"帳戶已開立。", "Account opened."},
 	"account.suspended":    {"帳戶已停用。", "Account suspended."},
+	"account.resumed":      {"帳戶已恢復。", "Account resumed."},
+	"adjust.record":        {"登錄調整", "Record adjustment"},
+	"adjust.ok":            {"已登錄餘額調整。", "Adjustment recorded."},
 
 	"invoices":       {"發票", "Invoices"},
 	"invoice.number": {"發票號碼", "Number"},

@@ -201,7 +201,9 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 // start runs the projections, waits until they hold the whole history, makes
 // the first-run events and starts the gauges.
 func (in *instance) start(ctx context.Context, stdout io.Writer) error {
-	bg, stop := context.WithCancel(context.Background())
+	// Detached from ctx's cancellation, not from its values: the background
+	// work (top-up invoices, the monthly close) records serve as its actor.
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	in.stop, in.stopped, in.runErr = stop, make(chan struct{}), make(chan error, 1)
 	go func() {
 		defer close(in.stopped)

@@ -95,6 +95,9 @@ func TestEachCommandsHelpShowsItsOwnFlags(t *testing.T) {
 	if s := help("credits", "topup"); !strings.Contains(s, "-max-topup") || !strings.Contains(s, "-reference") {
 		t.Error("credits topup -h lacks -max-topup or -reference")
 	}
+	if s := help("prices", "publish"); !strings.Contains(s, "-replace") || strings.Contains(s, "-listen") {
+		t.Error("prices publish -h: want -replace, not serve's settings")
+	}
 	if s := help("invoices", "pdf"); !strings.Contains(s, "-invoice-font") || strings.Contains(s, "-listen") {
 		t.Error("invoices pdf -h: want the invoice settings, not serve's")
 	}
@@ -302,5 +305,39 @@ func TestV1EventsExportWithTheActorUnknown(t *testing.T) {
 	show := mustCLI(t, "accounts", "show", "--account", "acct_old", "--data-dir", dir)
 	if !strings.Contains(show, "balance       NT$300") || !strings.Contains(show, "status        active") {
 		t.Fatalf("accounts show of a v1 history:\n%s", show)
+	}
+}
+
+func TestCLIPricesAmendReplaceAndNeverThePast(t *testing.T) {
+	dir := t.TempDir()
+	store := []string{"--data-dir", dir}
+	file := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o600)
+		return p
+	}
+	both := file("both.json", `{"a/one":{"input":"1","output":"2"},"a/two":{"input":"3","output":"4"}}`)
+	one := file("one.json", `{"a/one":{"input":"5","output":"6"}}`)
+	mustCLI(t, append([]string{"prices", "publish", both}, store...)...)
+	out := mustCLI(t, append([]string{"prices", "publish", one}, store...)...)
+	if !strings.Contains(out, "v2 (amends the list") || !strings.Contains(out, "2 models, 1 priced by this file") {
+		t.Fatalf("amend printed %q", out)
+	}
+	refusedCLI(t, "is in the past", append([]string{"prices", "publish", "--effective", "2020-01-01T00:00:00Z", one}, store...)...)
+	out = mustCLI(t, append([]string{"prices", "publish", "--replace", one}, store...)...)
+	if !strings.Contains(out, "replaces the list") || !strings.Contains(out, "no longer priced (requests for them get 404 and /models omits them): a/two") {
+		t.Fatalf("replace printed %q", out)
+	}
+	lists := exportAll(t, append([]string{"--type", "prices.published"}, store...)...)
+	if len(lists) != 3 {
+		t.Fatalf("%d price lists, want 3 (the refused one recorded nothing)", len(lists))
+	}
+	var amended struct {
+		Prices  map[string]json.RawMessage `json:"prices"`
+		Replace bool                       `json:"replace"`
+	}
+	json.Unmarshal(lists[1].Data, &amended)
+	if len(amended.Prices) != 2 || amended.Replace {
+		t.Fatalf("the amendment's stored list: %+v", amended)
 	}
 }

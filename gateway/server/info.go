@@ -41,14 +41,17 @@ type Modalities struct {
 	OutputModalities []string `json:"output_modalities"`
 }
 
-// Models returns the catalog with the prices in force now.
+// Models returns the models of the catalog that have a price in force now,
+// with it: a model without one would be refused (404), so it is not offered.
 func (s *Server) Models() []ModelInfo {
 	ver, prices, _ := s.deps.Directory.Prices(s.cfg.Now())
 	cat := s.deps.Router.Catalog()
 	out := make([]ModelInfo, 0, len(cat.Models))
 	for _, id := range cat.IDs() {
 		m, _ := cat.Get(id)
-		out = append(out, modelInfo(m, prices[id], ver))
+		if p, priced := prices[id]; priced {
+			out = append(out, modelInfo(m, p, ver))
+		}
 	}
 	return out
 }
@@ -76,7 +79,11 @@ func (s *Server) getModel(c echo.Context) error {
 		return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist", id), map[string]any{"model": id})
 	}
 	ver, prices, _ := s.deps.Directory.Prices(s.cfg.Now())
-	return c.JSON(http.StatusOK, map[string]any{"data": modelInfo(m, prices[id], ver)})
+	p, priced := prices[id]
+	if !priced {
+		return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", id), map[string]any{"model": id})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": modelInfo(m, p, ver)})
 }
 
 // caller authenticates a key for the informational endpoints.

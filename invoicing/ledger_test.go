@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -242,4 +244,72 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// Several closers (processes) racing while late usage arrives never bill a
+// request twice: after the race and one more close, each account's month is
+// billed exactly once, in full.
+func TestConcurrentClosersWithLateUsage(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 999)
+	const accounts = 6
+	for i := range accounts {
+		acct := fmt.Sprintf("acct-%d", i)
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100.25")
+	}
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 4 {
+		svc := e.newService()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 3 {
+				if _, err := svc.Close(e.ctx, "2026-11", CloseOptions{}); err != nil {
+					errs <- err
+				}
+				if _, _, err := svc.IssueMonthly(e.ctx, fmt.Sprintf("acct-%d", (g+round)%accounts), "2026-11"); err != nil && !errors.Is(err, ErrInvalid) {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range accounts { // late usage while they race
+		e.use(fmt.Sprintf("acct-%d", i), "claude-sonnet", taipei(2026, 11, 30, 23, 0), 10, 10, "7.5")
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := e.newService()
+	rec, err := fresh.Reconcile(e.ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Rows) != accounts {
+		t.Fatalf("rows %+v", rec.Rows)
+	}
+	for _, r := range rec.Rows {
+		// 107.75 rounds to 108, over one invoice or two.
+		if !r.Used.Equal(dec("107.75")) || !r.Invoiced.Equal(r.Used) || !r.Pending.IsZero() || r.InvoicedNTD != 108 {
+			t.Fatalf("%s: %+v", r.AccountID, r)
+		}
+	}
+	requests := map[string]int64{}
+	for _, inv := range fresh.Invoices("2026-11", "") {
+		for _, u := range inv.Usage {
+			requests[inv.AccountID] += u.Requests
+		}
+	}
+	for acct, n := range requests {
+		if n != 2 {
+			t.Fatalf("%s: %d requests on its invoices, want 2", acct, n)
+		}
+	}
 }

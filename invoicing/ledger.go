@@ -66,6 +66,8 @@ type account struct {
 	Organisation string
 	TaxID        string
 	Plan         domain.Plan
+	Carrier      string // B2C carrier (載具), see domain.InvoiceCarrierSet
+	DonationCode string // B2C donation code (愛心碼)
 }
 
 // acctMonth keys usage: an account and a Taipei month.
@@ -170,7 +172,8 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		return l.applyQuote(e)
 	}
 	switch e.Type {
-	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp:
+	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp,
+		domain.TypeInvoiceCarrierSet:
 	default:
 		return nil // nothing invoicing needs
 	}
@@ -185,6 +188,10 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	case *domain.PlanChanged:
 		if a, ok := l.accounts[b.AccountID]; ok {
 			a.Plan = domain.Plan(l.str(string(b.Plan)))
+		}
+	case *domain.InvoiceCarrierSet:
+		if a, ok := l.accounts[b.AccountID]; ok {
+			a.Carrier, a.DonationCode = b.Carrier, b.DonationCode
 		}
 	case *domain.RequestCompleted:
 		at := b.StartedAt

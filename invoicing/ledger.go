@@ -117,6 +117,7 @@ type ledger struct {
 	invoices   []*Invoice          // in order of issue
 	quotes     map[string]*Quote
 	contract   map[string]*Quote // contract ID → quote
+	filing     map[string]*filed // document key → what Turnkey reported (outbox.go)
 }
 
 func newLedger() *ledger {
@@ -124,7 +125,7 @@ func newLedger() *ledger {
 		accounts: map[string]*account{}, usage: map[acctMonth][]modelUsage{}, strs: map[string]string{},
 		ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
 		byNumber: map[string]*Invoice{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
-		contract: map[string]*Quote{},
+		contract: map[string]*Quote{}, filing: map[string]*filed{},
 	}
 }
 
@@ -170,6 +171,8 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		return l.applyInvoiceStream(e)
 	case strings.HasPrefix(e.Stream, domain.QuoteStream("")):
 		return l.applyQuote(e)
+	case strings.HasPrefix(e.Stream, domain.FilingStream("")):
+		return l.applyFiling(e)
 	}
 	switch e.Type {
 	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp,

@@ -263,6 +263,7 @@ func (s *Service) number(period twrules.Period, drafts []draft) (events []events
 		if inv.Seller == nil {
 			inv.Seller = s.seller.Snapshot()
 		}
+		inv.UploadBy = twrules.UploadDeadline(inv.Kind == pdf.KindB2B, inv.IssuedAt)
 		if err := s.printable(&inv); err != nil {
 			return nil, 0, nil, err
 		}

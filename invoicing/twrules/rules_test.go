@@ -275,9 +275,9 @@ func TestUploadDeadlines(t *testing.T) {
 		last string
 	}{
 		{false, tp(2026, 11, 5, 10, 0), "2026-11-07"},
-		{false, tp(2026, 11, 30, 23, 30), "2026-12-02"},                         // across a month end
+		{false, tp(2026, 11, 30, 23, 30), "2026-12-02"},                       // across a month end
 		{false, time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), "2026-12-03"}, // 1 Dec 00:00 in Taipei, 30 Nov in UTC
-		{false, tp(2026, 2, 27, 9, 0), "2026-03-01"},                           // February
+		{false, tp(2026, 2, 27, 9, 0), "2026-03-01"},                          // February
 		{true, tp(2026, 11, 30, 9, 0), "2026-12-07"},
 		{true, tp(2026, 12, 28, 9, 0), "2027-01-04"}, // across a year end
 	} {

@@ -18,6 +18,9 @@ type InvoiceOptions struct {
 	Void *VoidMark
 	// Reprint marks a reprinted B2C proof 補印 (it cannot claim lottery prizes).
 	Reprint bool
+	// Thermal prints the proof in the MOF's 5.7 × 9 cm format (receipt
+	// printers), the items on a second page of the same width.
+	Thermal bool
 }
 
 // VoidMark is what a void notice prints.
@@ -130,6 +133,12 @@ func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller S
 	docTitle := "電子發票證明聯 " + number
 	if c.bars == nil {
 		docTitle = "電子發票開立通知 " + number
+	}
+	if opts.Thermal && c.bars != nil {
+		return r.renderOn(thermalPage, w, invoiceVariant(inv, opts)+"/thermal", docTitle, inv.IssuedAt, texts, func(d doc) error {
+			drawThermal(d, inv, seller, opts, c)
+			return nil
+		})
 	}
 	return r.render(w, invoiceVariant(inv, opts), docTitle, inv.IssuedAt, texts, func(d doc) error {
 		drawInvoice(d, inv, seller, opts, c)

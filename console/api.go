@@ -44,6 +44,7 @@ func (s *server) registerAPI(e *echo.Echo) {
 	g.POST("/keys/:id/revoke", s.apiRevokeKey, adminOrOwner)
 	g.GET("/accounts/:id/usage", s.apiUsage, anyone)
 	g.GET("/accounts/:id/invoices", s.apiInvoices, anyone)
+	g.POST("/accounts/:id/invoice-carrier", s.apiInvoiceCarrier, adminOrOwner)
 	g.POST("/prices", s.apiPublishPrices, admin)
 	g.GET("/staff/tokens", s.apiStaffTokens, admin)
 	g.POST("/staff/tokens", s.apiIssueStaffToken, admin)

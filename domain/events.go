@@ -262,6 +262,10 @@ type InvoiceIssued struct {
 	// invoices issued before it was recorded: they render with the
 	// configured seller (docs/invoicing.md).
 	Seller *InvoiceSeller `json:"seller,omitempty"`
+	// UploadBy is when the F0401 is late at the platform: midnight Taipei
+	// after 7 (B2B) or 2 (B2C) days counted from the day after issue. Zero
+	// on invoices issued before it was recorded (derive it from IssuedAt).
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
 
 // UsageBilled is one model's usage billed by a monthly invoice.

@@ -87,6 +87,8 @@ type account struct {
 	Organisation string
 	TaxID        string
 	Plan         domain.Plan
+	Carrier      string // B2C carrier (載具), see domain.InvoiceCarrierSet
+	DonationCode string // B2C donation code (愛心碼)
 }
 
 // acctMonth keys usage: an account and a Taipei month.
@@ -186,6 +188,7 @@ type ledger struct {
 	invoices []*Invoice          // in order of issue
 	quotes   map[string]*Quote
 	contract map[string]*Quote // contract ID → quote
+	filing   map[string]*filed // document key → what Turnkey reported (outbox.go)
 }
 
 func newLedger() *ledger {
@@ -195,7 +198,7 @@ func newLedger() *ledger {
 		topUpCover: map[string]*Invoice{}, topUpDirty: map[string]uint64{},
 		ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
 		byNumber: map[string]*Invoice{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
-		contract: map[string]*Quote{},
+		contract: map[string]*Quote{}, filing: map[string]*filed{},
 	}
 }
 
@@ -255,9 +258,12 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		return l.applyInvoiceStream(e)
 	case strings.HasPrefix(e.Stream, domain.QuoteStream("")):
 		return l.applyQuote(e)
+	case strings.HasPrefix(e.Stream, domain.FilingStream("")):
+		return l.applyFiling(e)
 	}
 	switch e.Type {
-	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp:
+	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp,
+		domain.TypeInvoiceCarrierSet:
 	default:
 		return nil // nothing invoicing needs
 	}
@@ -272,6 +278,10 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	case *domain.PlanChanged:
 		if a, ok := l.accounts[b.AccountID]; ok {
 			a.Plan = domain.Plan(l.str(string(b.Plan)))
+		}
+	case *domain.InvoiceCarrierSet:
+		if a, ok := l.accounts[b.AccountID]; ok {
+			a.Carrier, a.DonationCode = b.Carrier, b.DonationCode
 		}
 	case *domain.RequestCompleted:
 		if a := l.accounts[b.AccountID]; a == nil || !a.Plan.Postpaid() {

@@ -266,3 +266,30 @@ func TestAllocateCents(t *testing.T) {
 		}
 	}
 }
+
+func TestUploadDeadlines(t *testing.T) {
+	tp := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, Taipei) }
+	for _, c := range []struct {
+		b2b  bool
+		at   time.Time
+		last string
+	}{
+		{false, tp(2026, 11, 5, 10, 0), "2026-11-07"},
+		{false, tp(2026, 11, 30, 23, 30), "2026-12-02"},                       // across a month end
+		{false, time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), "2026-12-03"}, // 1 Dec 00:00 in Taipei, 30 Nov in UTC
+		{false, tp(2026, 2, 27, 9, 0), "2026-03-01"},                          // February
+		{true, tp(2026, 11, 30, 9, 0), "2026-12-07"},
+		{true, tp(2026, 12, 28, 9, 0), "2027-01-04"}, // across a year end
+	} {
+		d := UploadDeadline(c.b2b, c.at)
+		if got := LastUploadDay(d); got != c.last {
+			t.Errorf("b2b=%v issued %s: last day %s, want %s", c.b2b, c.at, got, c.last)
+		}
+		if h, m, s := d.In(Taipei).Clock(); h != 0 || m != 0 || s != 0 {
+			t.Errorf("deadline %s is not Taipei midnight", d)
+		}
+		if !d.After(c.at) {
+			t.Errorf("deadline %s before issue %s", d, c.at)
+		}
+	}
+}

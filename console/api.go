@@ -24,7 +24,7 @@ func (s *server) registerAPI(e *echo.Echo) {
 	g := e.Group("/admin/api", securityHeaders, s.dropUntrustedForwarding)
 	anyone := auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor)
 	admin := auth.Require(s.auth, false, roleAdmin)
-	adminOrOwner := auth.Require(s.auth, true, roleAdmin)
+	keyManagers := auth.RequireKeyManager(s.auth, roleAdmin)
 	finance := auth.Require(s.auth, false, roleFinance)
 	audit := auth.Require(s.auth, false, roleAuditor, roleAdmin)
 
@@ -38,8 +38,8 @@ func (s *server) registerAPI(e *echo.Echo) {
 	g.GET("/accounts/:id/topups", s.apiTopUps, anyone)
 	g.POST("/accounts/:id/topups", s.apiTopUp, finance)
 	g.GET("/accounts/:id/keys", s.apiKeys, anyone)
-	g.POST("/accounts/:id/keys", s.apiIssueKey, adminOrOwner)
-	g.POST("/keys/:id/revoke", s.apiRevokeKey, adminOrOwner)
+	g.POST("/accounts/:id/keys", s.apiIssueKey, keyManagers)
+	g.POST("/keys/:id/revoke", s.apiRevokeKey, keyManagers)
 	g.GET("/accounts/:id/usage", s.apiUsage, anyone)
 	g.GET("/accounts/:id/invoices", s.apiInvoices, anyone)
 	g.POST("/prices", s.apiPublishPrices, admin)
@@ -66,6 +66,8 @@ func apiError(err error) error {
 		return echo.NewHTTPError(http.StatusConflict, err.Error())
 	case errors.Is(err, commands.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, err.Error())
+	case errors.Is(err, domain.ErrKeyScope):
+		return echo.NewHTTPError(http.StatusForbidden, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the change is recorded but the read models are behind; reload shortly")
 	}
@@ -322,11 +324,12 @@ type KeyJSON struct {
 	RPM         int64           `json:"rpm"`
 	TPM         int64           `json:"tpm"`
 	Revoked     bool            `json:"revoked"`
+	Management  bool            `json:"management,omitempty"`
 }
 
 func keyJSON(k projections.KeyInfo) KeyJSON {
 	return KeyJSON{KeyID: k.KeyID, Name: k.Name, Prefix: k.Prefix, Models: k.Models, SpendLimit: k.SpendLimit,
-		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked}
+		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked, Management: k.Management}
 }
 
 func (s *server) apiKeys(c echo.Context) error {
@@ -341,16 +344,19 @@ func (s *server) apiKeys(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
-// keyInput is a new key: a name, the models it may call (none: all) and a
-// spending limit per period.
+// keyInput is a new key: a name, the models it may call (none: all), a
+// spending limit per period, and whether it is a management key.
 type keyInput struct {
 	Name        string          `json:"name"`
 	Models      []string        `json:"models"`
 	SpendLimit  decimal.Decimal `json:"spend_limit"`
 	SpendPeriod string          `json:"spend_period"`
+	Management  bool            `json:"management"`
 }
 
-func (s *server) issueKey(ctx context.Context, account string, in keyInput) (id, secret string, err error) {
+// issueKey issues a key for by (staff, or a customer's management key,
+// which bounds it).
+func (s *server) issueKey(ctx context.Context, by auth.Principal, account string, in keyInput) (id, secret string, err error) {
 	var models []string
 	for _, m := range in.Models {
 		m = strings.TrimSpace(m)
@@ -362,9 +368,13 @@ func (s *server) issueKey(ctx context.Context, account string, in keyInput) (id,
 		}
 		models = append(models, m)
 	}
+	k := domain.KeyIssued{AccountID: account, Name: strings.TrimSpace(in.Name), Models: models,
+		SpendLimit: in.SpendLimit, SpendPeriod: in.SpendPeriod, Management: in.Management}
+	if err := s.withinCallersKey(by, k); err != nil {
+		return "", "", err
+	}
 	h, settle := s.cmds()
-	id, secret, err = h.IssueKey(ctx, domain.KeyIssued{AccountID: account, Name: strings.TrimSpace(in.Name), Models: models,
-		SpendLimit: in.SpendLimit, SpendPeriod: in.SpendPeriod})
+	id, secret, err = h.IssueKey(ctx, k)
 	if err != nil {
 		return "", "", err
 	}
@@ -380,7 +390,7 @@ func (s *server) apiIssueKey(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	id, secret, err := s.issueKey(c.Request().Context(), a.ID, in)
+	id, secret, err := s.issueKey(c.Request().Context(), principal(c), a.ID, in)
 	if err != nil {
 		return apiError(err)
 	}
@@ -403,7 +413,7 @@ func (s *server) ownKey(c echo.Context, keyID string) (projections.KeyInfo, erro
 	for _, acct := range accounts {
 		for _, k := range s.deps.Models.Keys.ByAccount(acct) {
 			if k.KeyID == keyID {
-				return k, nil
+				return k, apiError(s.withinCallersKey(p, issuedOf(k)))
 			}
 		}
 	}

@@ -69,6 +69,7 @@ var messages = map[string][2]string{
 	"keys":           {"API 金鑰", "API keys"},
 	"key.prefix":     {"金鑰開頭", "Key prefix"},
 	"key.create":     {"建立金鑰", "Create key"},
+	"key.management": {"管理金鑰：可在本金鑰的限制內建立與撤銷金鑰，不能呼叫模型", "Management key: issues and revokes keys within its own limits, calls no model"},
 	"key.created":    {"已建立新金鑰", "New key created"},
 	"key.once":       {"此金鑰僅顯示這一次，請立即妥善保存。", "This key is shown only once: store it now."},
 	"name":           {"名稱", "Name"},

@@ -19,14 +19,16 @@ import (
 )
 
 // registerAPI mounts the admin JSON API. Customers (API keys) reach the
-// account routes for their own account only; another account is 404.
+// account routes for their own account only; another account is 404. Each
+// gate is a cell of the README's role table.
 func (s *server) registerAPI(e *echo.Echo) {
 	g := e.Group("/admin/api", securityHeaders, s.dropUntrustedForwarding)
 	anyone := auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor)
 	admin := auth.Require(s.auth, false, roleAdmin)
 	keyManagers := auth.RequireKeyManager(s.auth, roleAdmin)
 	finance := auth.Require(s.auth, false, roleFinance)
-	audit := auth.Require(s.auth, false, roleAuditor, roleAdmin)
+	invoiceReaders := auth.Require(s.auth, true, roleFinance, roleAuditor)
+	audit := auth.Require(s.auth, false, roleAuditor)
 
 	g.GET("/whoami", s.apiWhoami, anyone)
 	g.GET("/accounts", s.apiAccounts, anyone)
@@ -41,7 +43,7 @@ func (s *server) registerAPI(e *echo.Echo) {
 	g.POST("/accounts/:id/keys", s.apiIssueKey, keyManagers)
 	g.POST("/keys/:id/revoke", s.apiRevokeKey, keyManagers)
 	g.GET("/accounts/:id/usage", s.apiUsage, anyone)
-	g.GET("/accounts/:id/invoices", s.apiInvoices, anyone)
+	g.GET("/accounts/:id/invoices", s.apiInvoices, invoiceReaders)
 	g.POST("/prices", s.apiPublishPrices, admin)
 	g.GET("/staff/tokens", s.apiStaffTokens, admin)
 	g.POST("/staff/tokens", s.apiIssueStaffToken, admin)
@@ -73,6 +75,11 @@ func apiError(err error) error {
 	}
 	return err
 }
+
+// errCreditIsFinance refuses a credit limit set alongside an admin's
+// change: credit limits are finance's alone.
+var errCreditIsFinance = echo.NewHTTPError(http.StatusForbidden,
+	"credit limits are set by finance (POST /admin/api/accounts/{id}/credit-limit); leave credit_limit out")
 
 func errNotFound(what string) error {
 	return echo.NewHTTPError(http.StatusNotFound, what+" not found")
@@ -156,6 +163,9 @@ func (s *server) apiOpenAccount(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
+	if !in.CreditLimit.IsZero() {
+		return errCreditIsFinance
+	}
 	h, settle := s.cmds()
 	id, err := h.OpenAccount(c.Request().Context(), in)
 	if err == nil {
@@ -209,6 +219,9 @@ func (s *server) apiChangePlan(c echo.Context) error {
 	var in planInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
+	}
+	if in.CreditLimit != nil {
+		return errCreditIsFinance
 	}
 	if err := s.changePlan(c.Request().Context(), a.ID, in); err != nil {
 		return apiError(err)

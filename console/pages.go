@@ -32,8 +32,8 @@ func (s *server) registerPages(e *echo.Echo) error {
 	admin := auth.Require(s.auth, false, roleAdmin)
 	keyManagers := auth.RequireKeyManager(s.auth, roleAdmin)
 	finance := auth.Require(s.auth, false, roleFinance)
-	quoters := auth.Require(s.auth, false, roleAdmin, roleFinance)
-	auditors := auth.Require(s.auth, false, roleAuditor, roleAdmin)
+	books := auth.Require(s.auth, false, roleFinance, roleAuditor)
+	auditors := auth.Require(s.auth, false, roleAuditor)
 
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/console/") })
 	g.GET("/", s.home)
@@ -49,9 +49,9 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/accounts/:id/plan", s.planForm, admin)
 	g.POST("/accounts/:id/suspend", s.suspendForm, admin)
 	g.POST("/keys/:id/revoke", s.revokeKeyForm, keyManagers)
-	g.GET("/invoices", s.invoicesPage, staff)
-	g.GET("/quotes", s.quotesPage, quoters)
-	g.POST("/quotes", s.quoteForm, quoters)
+	g.GET("/invoices", s.invoicesPage, books)
+	g.GET("/quotes", s.quotesPage, finance)
+	g.POST("/quotes", s.quoteForm, finance)
 	g.GET("/audit", s.auditPage, auditors)
 	return nil
 }
@@ -210,7 +210,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": topUps,
 		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": s.deps.Models.Invoices.List("", a.ID),
 		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
-		"CanAdmin": p.Role == auth.Admin,
+		"CanAdmin": p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
 	}, nil
 }
 

@@ -31,3 +31,25 @@ func TestManagementKeyCannotCallModels(t *testing.T) {
 		t.Fatalf("inference key: %d %s", resp.StatusCode, body)
 	}
 }
+
+// A key's own figures are never cached, refusals included.
+func TestKeyReadsAreNotCached(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for _, c := range []struct {
+		path, key string
+		want      int
+	}{{"/api/v1/key", h.key, 200}, {"/api/v1/key", "", 401}, {"/api/v1/generation?id=gen-none", h.key, 404}} {
+		req, _ := http.NewRequest("GET", h.http.URL+c.path, nil)
+		if c.key != "" {
+			req.Header.Set("Authorization", "Bearer "+c.key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("GET %s: %d, Cache-Control %q", c.path, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+	}
+}

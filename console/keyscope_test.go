@@ -146,8 +146,12 @@ func TestManagementKeyBoundedByItsLimits(t *testing.T) {
 	// Signed in to the console, the owner's management key has the form.
 	b := e.browser()
 	csrf := b.signIn(mgmt)
-	if _, page := b.get("/console/accounts/acct_m"); !hasForm(t, page, "create-key") {
+	_, page := b.get("/console/accounts/acct_m")
+	if !hasForm(t, page, "create-key") {
 		t.Error("no key form for the management key's session")
+	}
+	if got := attrOf(t, page, "tr", "data-key", mgmtID, "data-management"); got != "true" {
+		t.Errorf("the key list marks the management key %q", got)
 	}
 	if resp, _ := b.post("/console/accounts/acct_m/keys", url.Values{"csrf": {csrf}, "name": {"form"}, "models": {m0},
 		"spend_limit": {"5"}, "spend_period": {"daily"}}); resp.StatusCode != http.StatusCreated {

@@ -143,6 +143,15 @@ func TestManagementKeyBoundedByItsLimits(t *testing.T) {
 	if !e.keyInfo("acct_m", childID).Revoked || e.keyInfo("acct_m", wideID).Revoked {
 		t.Error("the wrong keys are revoked")
 	}
+	// An admin's key form issues a management key with its checkbox.
+	staff := e.browser()
+	staffCSRF := staff.signIn(e.admin)
+	if resp, _ := staff.post("/console/accounts/acct_o/keys", url.Values{"csrf": {staffCSRF}, "name": {"owner"}, "management": {"on"}}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("admin's key form: %d", resp.StatusCode)
+	}
+	if ks := e.models.Keys.ByAccount("acct_o"); len(ks) != 1 || !ks[0].Management {
+		t.Fatalf("the admin's form did not issue a management key: %+v", ks)
+	}
 	// Signed in to the console, the owner's management key has the form.
 	b := e.browser()
 	csrf := b.signIn(mgmt)

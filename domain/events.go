@@ -106,7 +106,11 @@ type KeyIssued struct {
 	Models      []string        `json:"models,omitempty"` // empty: every model
 	SpendLimit  decimal.Decimal `json:"spend_limit"`      // zero: none
 	SpendPeriod string          `json:"spend_period,omitempty"`
-	Actor       Actor           `json:"actor"` // who caused it (since v2)
+	// Management marks a key that manages the account's keys (see
+	// KeyWithin) and cannot call models. Absent in older events: an
+	// ordinary key.
+	Management bool  `json:"management,omitempty"`
+	Actor      Actor `json:"actor"` // who caused it (since v2)
 }
 
 // KeyRevoked ends a key.

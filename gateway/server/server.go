@@ -128,10 +128,19 @@ func New(cfg Config, deps Deps) *Server {
 	api.POST("/chat/completions", s.chatCompletions)
 	api.GET("/models", s.listModels)
 	api.GET("/models/:author/:slug", s.getModel)
-	api.GET("/generation", s.generation)
-	api.GET("/key", s.keyInfo)
+	api.GET("/generation", s.generation, noStore)
+	api.GET("/key", s.keyInfo, noStore)
 	s.echo = e
 	return s
+}
+
+// noStore keeps a key's own figures out of browser and proxy caches: these
+// GETs answer per key, and a cached copy would outlive the key.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
 }
 
 // Echo exposes the router so other faces (console, admin, metrics, health)

@@ -244,6 +244,9 @@ type InvoiceSeller struct {
 type InvoiceVoided struct {
 	Number string `json:"number"`
 	Reason string `json:"reason"`
+	// UploadBy is when its F0501 is late at the platform (zero on voids
+	// recorded before it was kept: derive it from the occurred-at time).
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
 
 // AllowanceIssued is a 折讓 against an invoice.
@@ -253,7 +256,16 @@ type AllowanceIssued struct {
 	Sales         int64  `json:"sales"`
 	Tax           int64  `json:"tax"`
 	Reason        string `json:"reason"`
+	// UploadBy is when its G0401 is late at the platform (zero on
+	// allowances recorded before it was kept).
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
+
+// SetUploadBy records a document's upload deadline (see UploadBy).
+func (e *InvoiceVoided) SetUploadBy(t time.Time) { e.UploadBy = t }
+
+// SetUploadBy records a document's upload deadline (see UploadBy).
+func (e *AllowanceIssued) SetUploadBy(t time.Time) { e.UploadBy = t }
 
 // QuoteItem is one line of a quotation.
 type QuoteItem struct {

@@ -116,8 +116,8 @@ type ledger struct {
 	byAllow    map[string]*Invoice // allowance number → invoice
 	invoices   []*Invoice          // in order of issue
 	quotes     map[string]*Quote
-	contract   map[string]*Quote // contract ID → quote
-	filing     map[string]*filed // document key → what Turnkey reported (outbox.go)
+	contract   map[string]*Quote     // contract ID → quote
+	filing     map[string]*filed     // document key → what Turnkey reported (outbox.go)
 	seller     *domain.InvoiceSeller // the last seller folded, shared by equal ones
 }
 

@@ -296,6 +296,9 @@ type InvoiceVoided struct {
 	Number string `json:"number"`
 	Reason string `json:"reason"`
 	Actor  Actor  `json:"actor"` // who caused it (since v2)
+	// UploadBy is when its F0501 is late at the platform (zero on voids
+	// recorded before it was kept: derive it from the occurred-at time).
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
 
 // AllowanceIssued is a 折讓 against an invoice.
@@ -306,6 +309,9 @@ type AllowanceIssued struct {
 	Tax           int64  `json:"tax"`
 	Reason        string `json:"reason"`
 	Actor         Actor  `json:"actor"` // who caused it (since v2)
+	// UploadBy is when its G0401 is late at the platform (zero on
+	// allowances recorded before it was kept).
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
 
 // AllowanceVoided voids (作廢) an allowance; the invoice bills its amount
@@ -315,7 +321,18 @@ type AllowanceVoided struct {
 	InvoiceNumber string `json:"invoice_number"`
 	Reason        string `json:"reason"`
 	Actor         Actor  `json:"actor"` // who caused it
+	// UploadBy is when its G0501 is late at the platform.
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
+
+// SetUploadBy records a document's upload deadline (see UploadBy).
+func (e *InvoiceVoided) SetUploadBy(t time.Time) { e.UploadBy = t }
+
+// SetUploadBy records a document's upload deadline (see UploadBy).
+func (e *AllowanceIssued) SetUploadBy(t time.Time) { e.UploadBy = t }
+
+// SetUploadBy records a document's upload deadline (see UploadBy).
+func (e *AllowanceVoided) SetUploadBy(t time.Time) { e.UploadBy = t }
 
 // QuoteItem is one line of a quotation.
 type QuoteItem struct {

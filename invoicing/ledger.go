@@ -187,8 +187,9 @@ type ledger struct {
 	byAllow  map[string]*Invoice // allowance number → invoice
 	invoices []*Invoice          // in order of issue
 	quotes   map[string]*Quote
-	contract map[string]*Quote // contract ID → quote
-	filing   map[string]*filed // document key → what Turnkey reported (outbox.go)
+	contract map[string]*Quote     // contract ID → quote
+	filing   map[string]*filed     // document key → what Turnkey reported (outbox.go)
+	seller   *domain.InvoiceSeller // the last seller folded, shared by equal ones
 }
 
 func newLedger() *ledger {
@@ -468,6 +469,11 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 		}
 	case *domain.InvoiceIssued:
 		st.count++
+		if b.Seller != nil && l.seller != nil && *b.Seller == *l.seller {
+			b.Seller = l.seller // one copy of the seller for the invoices that share it
+		} else if b.Seller != nil {
+			l.seller = b.Seller
+		}
 		inv := &Invoice{InvoiceIssued: *b, EventID: e.ID, version: -1}
 		l.byID[e.ID] = inv
 		l.byKey[invoiceKey(b)] = inv

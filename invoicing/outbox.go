@@ -77,6 +77,14 @@ func (l *ledger) applyFiling(e *eventstore.RecordedEvent) error {
 	return nil
 }
 
+// stampUploadBy records the upload deadline in a document event issued at
+// `at` against an invoice of kind (voids, allowances).
+func stampUploadBy(ev domain.Event, kind string, at time.Time) {
+	if d, ok := ev.(interface{ SetUploadBy(time.Time) }); ok {
+		d.SetUploadBy(twrules.UploadDeadline(kind == pdf.KindB2B, at))
+	}
+}
+
 // Documents lists every document to upload with its deadline and status,
 // by deadline.
 func (s *Service) Documents() []Document {
@@ -94,6 +102,7 @@ func (s *Service) Documents() []Document {
 			At: inv.IssuedAt, Deadline: deadline,
 			write: func(w io.Writer) error { return mig.WriteF0401(w, inv.InvoiceIssued, seller) }})
 		if inv.Voided {
+			// The void event records the same deadline (stampUploadBy).
 			v := mig.Void{Invoice: inv.InvoiceIssued, At: inv.VoidedAt,
 				Event: domain.InvoiceVoided{Number: inv.Number, Reason: inv.VoidReason}}
 			out = append(out, Document{Message: MessageF0501, Number: inv.Number, Period: inv.Period, AccountID: inv.AccountID,
@@ -102,8 +111,12 @@ func (s *Service) Documents() []Document {
 		}
 		for _, a := range inv.Allowances {
 			doc := mig.AllowanceDoc{Invoice: inv.InvoiceIssued, Event: a.AllowanceIssued, At: a.IssuedAt}
+			deadline := a.UploadBy
+			if deadline.IsZero() {
+				deadline = twrules.UploadDeadline(b2b, a.IssuedAt)
+			}
 			out = append(out, Document{Message: MessageG0401, Number: a.Number, Period: inv.Period, AccountID: inv.AccountID,
-				At: a.IssuedAt, Deadline: twrules.UploadDeadline(b2b, a.IssuedAt),
+				At: a.IssuedAt, Deadline: deadline,
 				write: func(w io.Writer) error { return mig.WriteG0401(w, doc, seller) }})
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/mig"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -54,6 +55,17 @@ func TestTurnkeyOutbox(t *testing.T) {
 	al, err := e.svc.IssueAllowance(e.ctx, b2b.Number, 100, "服務中斷補償")
 	if err != nil {
 		t.Fatal(err)
+	}
+	evs, err := e.store.ReadStream(e.ctx, invoiceStream(b2c.Period, b2c.Number), 0, 10)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("void stream: %v %d", err, len(evs))
+	}
+	if v, err := domain.Decode(evs[0].Type, evs[0].SchemaVersion, evs[0].Data); err != nil ||
+		twrules.LastUploadDay(v.(*domain.InvoiceVoided).UploadBy) != "2026-12-03" {
+		t.Errorf("void event records deadline %v (%v), want the end of 2026-12-03", v, err)
+	}
+	if got := twrules.LastUploadDay(al.UploadBy); got != "2026-12-08" {
+		t.Errorf("allowance records upload deadline %s, want the end of 2026-12-08", got)
 	}
 
 	dir := t.TempDir()

@@ -2,6 +2,7 @@ package twrules
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -290,6 +291,41 @@ func TestUploadDeadlines(t *testing.T) {
 		}
 		if !d.After(c.at) {
 			t.Errorf("deadline %s before issue %s", d, c.at)
+		}
+	}
+}
+
+// Random weights: the shares add up exactly and each is within a cent of
+// its exact proportion.
+func TestAllocateCentsRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 29))
+	cent := decimal.New(1, -2)
+	for range 2000 {
+		n := 1 + rng.IntN(12)
+		ws := make([]decimal.Decimal, n)
+		sum := decimal.Zero
+		for i := range ws {
+			ws[i] = decimal.New(rng.Int64N(5_000_000), -int32(rng.IntN(5)))
+			sum = sum.Add(ws[i])
+		}
+		if sum.IsZero() {
+			continue
+		}
+		target := sum.Round(0).IntPart() + int64(rng.IntN(3)) - 1
+		if target <= 0 {
+			continue
+		}
+		got := AllocateCents(ws, target)
+		total := decimal.Zero
+		for i, g := range got {
+			total = total.Add(g)
+			exact := ws[i].Mul(decimal.NewFromInt(target)).Div(sum)
+			if g.Sub(exact).Abs().GreaterThan(cent) || !g.Equal(g.Round(2)) {
+				t.Fatalf("weights %v target %d: share %d = %s, exact %s", ws, target, i, g, exact)
+			}
+		}
+		if !total.Equal(decimal.NewFromInt(target)) {
+			t.Fatalf("weights %v target %d: shares sum to %s", ws, target, total)
 		}
 	}
 }

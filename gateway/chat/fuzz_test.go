@@ -2,7 +2,7 @@ package chat
 
 import (
 	"encoding/json"
-	"errors"
+	"strings"
 	"testing"
 )
 
@@ -16,16 +16,19 @@ func FuzzParse(f *testing.F) {
 		`{"model":1}`, `[]`, `null`, `{`, `{"model":"m","messages":[{"role":"user","content":5}]}`,
 		`{"model":"m","messages":[{"role":"user","content":"x"}],"reasoning_effort":null,"reasoning":{"effort":"high","max_tokens":2000,"exclude":true}}`,
 		`{"model":"m","messages":[{"role":"user","content":"x"}],"reasoning_effort":"low","reasoning":{"enabled":false}}`,
+		// Deep, wide and not UTF-8.
+		nested(MaxDepth-1, "[", "]"), nested(MaxDepth, "[", "]"), nested(5000, `{"a":`, "}"),
+		`{"model":"m",` + userMsg + `,"x":[` + strings.Repeat(`{},`, 5000) + `{}]}`,
+		"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\xff\xfe\"}]}",
+		`{"model":"m","messages":[{"role":"user","content":"\ud800"}]}`,
+		`{"model":"m","messages":[{"role":"user","content":"\ud83d\ude00"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := Parse(body)
+		checkParsed(t, body, r, err)
 		if err != nil {
-			var ve *ValidationError
-			if !errors.As(err, &ve) || r != nil {
-				t.Fatalf("error %T %v, request %v", err, err, r)
-			}
 			return
 		}
 		if r.Model == "" || len(r.Messages) == 0 {

@@ -41,6 +41,10 @@ func isOwnOption(k string) bool {
 // not reuse body's memory while the Request lives); only known fields are
 // decoded further, so unknown ones cost nothing more.
 func Parse(body []byte) (*Request, error) {
+	// Every decoder below recurses; a flat scan bounds the depth first.
+	if err := CheckBody(body); err != nil {
+		return nil, err
+	}
 	// Sized for a typical request: left nil, the decoder makes room for 64
 	// fields (5 KB on every request).
 	top := make(map[string]RawJSON, 12)
@@ -223,11 +227,11 @@ func (r *Request) validate() error {
 	if r.N != nil && *r.N < 1 {
 		return invalid("n", "must be at least 1")
 	}
-	if r.MaxTokens != nil && *r.MaxTokens < 1 {
-		return invalid("max_tokens", "must be at least 1")
+	if err := tokenCount("max_tokens", r.MaxTokens); err != nil {
+		return err
 	}
-	if r.MaxCompletionTokens != nil && *r.MaxCompletionTokens < 1 {
-		return invalid("max_completion_tokens", "must be at least 1")
+	if err := tokenCount("max_completion_tokens", r.MaxCompletionTokens); err != nil {
+		return err
 	}
 	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 2) {
 		return invalid("temperature", "must be between 0 and 2")

@@ -173,7 +173,7 @@ func TestParseRejects(t *testing.T) {
 		{`{"model":"m",` + msgs + `,"response_format":{"type":"xml"}}`, "response_format.type", "json_schema"},
 		{`{"model":"m",` + msgs + `,"response_format":{"type":"json_schema"}}`, "response_format.json_schema.name", "required"},
 		{`{"model":"m",` + msgs + `,"max_tokens":1.5}`, "max_tokens", "integer"},
-		{`{"model":"m",` + msgs + `,"max_tokens":0}`, "max_tokens", "at least 1"},
+		{`{"model":"m",` + msgs + `,"max_tokens":0}`, "max_tokens", "from 1 to"},
 		{`{"model":"m",` + msgs + `,"temperature":3}`, "temperature", "between"},
 		{`{"model":"m",` + msgs + `,"stop":[1]}`, "stop", "strings"},
 		{`{"model":"m",` + msgs + `,"stream":"yes"}`, "stream", "bool"},

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -72,7 +73,13 @@ func (s *Server) chatCompletions(c echo.Context) error {
 func (k *call) run() error {
 	s := k.s
 	r := k.c.Request()
-	// 1. body limits and JSON validation
+	// 2 (first). key → account, plan. The key is checked before a byte of
+	// the body is read: a caller without a key costs nothing to refuse.
+	if err := k.authenticate(); err != nil {
+		return err
+	}
+	// 1. body limits and JSON validation (chat.Parse bounds the nesting and
+	// checks the UTF-8 with a flat scan before any recursive decoding).
 	body, err := readBody(r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
@@ -89,12 +96,11 @@ func (k *call) run() error {
 	k.referer = clip(r.Header.Get("HTTP-Referer"), 200)
 	k.title = clip(r.Header.Get("X-Title"), 100)
 
-	// 2. key → account, plan
-	if err := k.authenticate(); err != nil {
-		return err
-	}
 	// 5 (early). route: an unknown model is a 404 before any limit is spent.
 	if err := k.resolveModel(); err != nil {
+		return err
+	}
+	if err := k.checkTokens(); err != nil {
 		return err
 	}
 	// 3. rate limits
@@ -124,7 +130,15 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	// Sized from Content-Length when given: one allocation, not a doubling
+	// series of copies, for a large body.
+	size := int64(512)
+	if r.ContentLength > 0 {
+		size = r.ContentLength + 1
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
+	b := buf.Bytes()
 	if err != nil {
 		return nil, apiErr(http.StatusBadRequest, "invalid_request", "could not read the request body", nil)
 	}
@@ -189,6 +203,38 @@ func (k *call) resolveModel() error {
 		return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", m.ID), map[string]any{"model": m.ID})
 	}
 	k.priceVer, k.price = ver, p
+	return nil
+}
+
+// checkTokens refuses output allowances the model cannot give: above its
+// output cap or its context. Sent on, they would be held and counted against
+// the rate limit as asked (a 429 that SDKs retry) or fail upstream.
+func (k *call) checkTokens() error {
+	m := k.model
+	check := func(param string, v *int) error {
+		if v == nil {
+			return nil
+		}
+		limit, what := m.OutputLimit(), "output limit"
+		if m.ContextLength > 0 && (limit <= 0 || m.ContextLength < limit) {
+			limit, what = m.ContextLength, "context length"
+		}
+		if limit > 0 && int64(*v) > limit {
+			return apiErr(http.StatusBadRequest, "invalid_request",
+				fmt.Sprintf("%s: %d tokens is more than %s's %s of %d tokens", param, *v, m.ID, what, limit),
+				map[string]any{"param": param, "model": m.ID, "limit": limit})
+		}
+		return nil
+	}
+	if err := check("max_tokens", k.req.MaxTokens); err != nil {
+		return err
+	}
+	if err := check("max_completion_tokens", k.req.MaxCompletionTokens); err != nil {
+		return err
+	}
+	if rs := k.req.Reasoning; rs != nil {
+		return check("reasoning.max_tokens", rs.MaxTokens)
+	}
 	return nil
 }
 

@@ -30,7 +30,7 @@ func invalid(param, format string, args ...any) *ValidationError {
 // Request.Options, never sent upstream.
 func isOwnOption(k string) bool {
 	switch k {
-	case "provider", "models", "route", "transforms", "usage":
+	case "provider", "models", "route", "transforms", "usage", "plugins", "debug":
 		return true
 	}
 	return false
@@ -203,6 +203,9 @@ func (r *Request) validate() error {
 	for i := range r.Messages {
 		if err := validateMessage(i, &r.Messages[i]); err != nil {
 			return err
+		}
+		if r.Messages[i].Role == RoleTool && r.Messages[i].Name != "" {
+			r.toolNames = true
 		}
 	}
 	for i, t := range r.Tools {

@@ -94,7 +94,13 @@ func (k *call) run() error {
 	}
 	k.req = req
 	k.referer = clip(r.Header.Get("HTTP-Referer"), 200)
-	k.title = clip(r.Header.Get("X-Title"), 100)
+	// App attribution: OpenRouter's SDKs send X-OpenRouter-Title, older
+	// clients X-Title.
+	title := r.Header.Get("X-OpenRouter-Title")
+	if title == "" {
+		title = r.Header.Get("X-Title")
+	}
+	k.title = clip(title, 100)
 
 	// 5 (early). route: an unknown model is a 404 before any limit is spent.
 	if err := k.resolveModel(); err != nil {
@@ -379,11 +385,23 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 		k.s.deps.Metrics.UpstreamFails.WithLabelValues(t.Provider, reason).Inc()
 		tried = append(tried, map[string]any{"provider": t.Provider, "status": status, "error": reason})
 		if !retryable(err) {
-			// An error the client should see (a 400 from the upstream, say):
-			// pass it on as 502 with the upstream's status, no failover.
+			// No failover: the next upstream would answer the same. An
+			// upstream's 400 or 422 is about the client's input, so it is
+			// the client's 400 with the upstream's message, never a 5xx that
+			// SDKs retry; other refusals (its key, its quota) stay a 502.
 			t.Breaker.Success()
-			return nil, nil, apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err),
-				map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried})
+			md := map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried}
+			var ue *providers.UpstreamError
+			if errors.As(err, &ue) && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
+				md["upstream_message"] = ue.Message
+				code := http.StatusBadRequest
+				if ue.Status == http.StatusRequestEntityTooLarge {
+					code = ue.Status
+				}
+				return nil, nil, apiErr(code, "upstream_rejected_request",
+					fmt.Sprintf("%s rejected the request: %s", t.Provider, ue.Message), md)
+			}
+			return nil, nil, apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err), md)
 		}
 		t.Breaker.Failure(now)
 	}
@@ -495,7 +513,7 @@ func (k *call) unary() error {
 	if err := k.complete(u, cost, domain.OutcomeCompleted, finish, false); err != nil {
 		return err
 	}
-	cu := chatUsage(u, cost)
+	cu := k.usageFor(u, cost)
 	resp.ID, resp.Model, resp.Usage = k.id, k.model.ID, &cu
 	if resp.Object == "" {
 		resp.Object = "chat.completion"
@@ -534,10 +552,19 @@ func domainUsage(u *chat.Usage, estimated bool) domain.Usage {
 		Cached: int64(u.CachedTokens()), Reasoning: int64(u.ReasoningTokens()), Estimated: estimated}
 }
 
-// chatUsage renders usage with its NTD cost for the client.
-func chatUsage(u domain.Usage, cost decimal.Decimal) chat.Usage {
+// usageFor renders usage as OpenRouter does, with its NTD cost as a number
+// and that cost split into its prompt and completion parts.
+func (k *call) usageFor(u domain.Usage, cost decimal.Decimal) chat.Usage {
 	cu := chat.NewUsage(int(u.Input), int(u.Output), int(u.Cached), int(u.Reasoning))
-	cu.Cost = &cost
+	c := chat.NewCost(cost)
+	byok := false
+	prompt := decimal.Zero
+	if cost.IsPositive() {
+		prompt = k.discounted(k.price.Cost(domain.Usage{Input: u.Input, Cached: u.Cached}))
+	}
+	cu.Cost, cu.IsBYOK = &c, &byok
+	cu.CostDetails = &chat.CostDetails{UpstreamInferencePromptCost: chat.NewCost(prompt),
+		UpstreamInferenceCompletionsCost: chat.NewCost(cost.Sub(prompt))}
 	return cu
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	fastjson "github.com/segmentio/encoding/json"
@@ -128,6 +129,9 @@ func Parse(body []byte) (*Request, error) {
 		return nil, err
 	}
 	r.Reasoning = reasoning
+	if err := r.parseFallbacks(); err != nil {
+		return nil, err
+	}
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
@@ -193,8 +197,44 @@ func jsonTypeName(kind string) string {
 	return kind
 }
 
+// MaxFallbacks bounds OpenRouter's models list: each entry may cost a round
+// of upstream attempts.
+const MaxFallbacks = 8
+
+// parseFallbacks reads OpenRouter's models list: the models to try, in order,
+// after model fails. Without a model, the list's first entry is the model.
+func (r *Request) parseFallbacks() error {
+	v, ok := r.Options["models"]
+	if !ok || !given(v) {
+		return nil
+	}
+	var list []string
+	if err := fastjson.Unmarshal(v, &list); err != nil {
+		return invalid("models", "must be an array of model IDs")
+	}
+	if len(list) > MaxFallbacks+1 {
+		return invalid("models", "lists %d models; at most %d are tried", len(list), MaxFallbacks+1)
+	}
+	for i, m := range list {
+		if m == "" {
+			return invalid(fmt.Sprintf("models[%d]", i), "must be a non-empty model ID")
+		}
+		if r.Model == "" {
+			r.Model = m
+			continue
+		}
+		if m != r.Model && !slices.Contains(r.Fallbacks, m) {
+			r.Fallbacks = append(r.Fallbacks, m)
+		}
+	}
+	if len(r.Fallbacks) > MaxFallbacks {
+		return invalid("models", "lists %d fallback models; at most %d are tried", len(r.Fallbacks), MaxFallbacks)
+	}
+	return nil
+}
+
 func (r *Request) validate() error {
-	if _, ok := r.raw["model"]; !ok || r.Model == "" {
+	if r.Model == "" {
 		return invalid("model", "is required and must be a non-empty string")
 	}
 	if len(r.Messages) == 0 {

@@ -30,6 +30,10 @@ type Request struct {
 	Stream              bool            `json:"stream,omitempty"`
 	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
 
+	// Fallbacks are OpenRouter's models list without Model: tried in order
+	// when Model's upstreams all fail.
+	Fallbacks []string `json:"-"`
+
 	// Reasoning merges reasoning_effort and OpenRouter's reasoning object;
 	// nil when the client asked nothing about reasoning. Adapters for
 	// Anthropic and Gemini map it to thinking budgets.

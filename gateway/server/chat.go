@@ -35,10 +35,13 @@ type call struct {
 	req      *chat.Request
 	key      Key
 	acct     Account
-	model    *catalog.Model
+	model    *catalog.Model // the model being tried; after an answer, the one that answered
 	priceVer int
-	price    domain.ModelPrice
+	price    domain.ModelPrice // model's price, which the request is billed at
 	est      estimate
+	// chain is the request's model and then its fallbacks (OpenRouter's
+	// models list), each with its price, in the order they are tried.
+	chain []priced
 
 	holdAmount decimal.Decimal
 	held       bool // a credit hold is active
@@ -103,14 +106,11 @@ func (k *call) run() error {
 	k.title = clip(title, 100)
 
 	// 5 (early). route: an unknown model is a 404 before any limit is spent.
-	if err := k.resolveModel(); err != nil {
-		return err
-	}
-	if err := k.checkTokens(); err != nil {
+	if err := k.resolveModels(); err != nil {
 		return err
 	}
 	// 3. rate limits
-	k.est = estimateRequest(req, k.model)
+	k.est = k.estimateChain()
 	if err := k.admit(); err != nil {
 		return err
 	}
@@ -194,29 +194,70 @@ func (k *call) authenticate() error {
 	return nil
 }
 
-func (k *call) resolveModel() error {
-	m, ok := k.s.deps.Router.Catalog().Get(k.req.Model)
-	if !ok {
-		return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", k.req.Model), map[string]any{"model": k.req.Model})
+// priced is a model of the request's chain with its price.
+type priced struct {
+	model *catalog.Model
+	price domain.ModelPrice
+}
+
+// resolveModels resolves the model and each fallback: each must exist, be
+// allowed to the key, be priced and take the request's token counts, so
+// that a fallback fails the request now rather than after its predecessor.
+func (k *call) resolveModels() error {
+	ids := append([]string{k.req.Model}, k.req.Fallbacks...)
+	ver, prices, listed := k.s.deps.Directory.Prices(k.start)
+	for i, id := range ids {
+		param := "model"
+		if i > 0 {
+			param = "models"
+		}
+		m, ok := k.s.deps.Router.Catalog().Get(id)
+		if !ok {
+			return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", id), map[string]any{"model": id, "param": param})
+		}
+		if !k.key.Allows(m.ID) {
+			return apiErr(http.StatusForbidden, "model_not_allowed", fmt.Sprintf("this key may not use %s", m.ID), map[string]any{"model": m.ID, "param": param})
+		}
+		p, ok := prices[m.ID]
+		if !listed || !ok {
+			return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", m.ID), map[string]any{"model": m.ID, "param": param})
+		}
+		if err := k.checkTokens(m); err != nil {
+			return err
+		}
+		k.chain = append(k.chain, priced{m, p})
 	}
-	k.model = m
-	if !k.key.Allows(m.ID) {
-		return apiErr(http.StatusForbidden, "model_not_allowed", fmt.Sprintf("this key may not use %s", m.ID), map[string]any{"model": m.ID})
-	}
-	ver, prices, ok := k.s.deps.Directory.Prices(k.start)
-	p, priced := prices[m.ID]
-	if !ok || !priced {
-		return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", m.ID), map[string]any{"model": m.ID})
-	}
-	k.priceVer, k.price = ver, p
+	k.priceVer = ver
+	k.use(k.chain[0])
 	return nil
+}
+
+// use makes a model of the chain the one tried, and billed if it answers.
+func (k *call) use(p priced) {
+	k.model, k.price = p.model, p.price
+	k.req.Model = p.model.ID // adapters name it in responses and chunks
+}
+
+// estimateChain sizes the request for admission: the most that any model of
+// the chain could take, since any of them may be the one that answers.
+func (k *call) estimateChain() estimate {
+	var e estimate
+	var most decimal.Decimal
+	for i, p := range k.chain {
+		pe := estimateRequest(k.req, p.model)
+		if c := p.price.MaxCost(pe.inputUpper, pe.maxOut); i == 0 || c.GreaterThan(most) {
+			most, e.inputUpper, e.maxOut = c, pe.inputUpper, pe.maxOut
+			e.holdPrice = p.price
+		}
+		e.tpm = max(e.tpm, pe.tpm)
+	}
+	return e
 }
 
 // checkTokens refuses output allowances the model cannot give: above its
 // output cap or its context. Sent on, they would be held and counted against
 // the rate limit as asked (a 429 that SDKs retry) or fail upstream.
-func (k *call) checkTokens() error {
-	m := k.model
+func (k *call) checkTokens(m *catalog.Model) error {
 	check := func(param string, v *int) error {
 		if v == nil {
 			return nil
@@ -267,7 +308,7 @@ func (k *call) admit() error {
 }
 
 func (k *call) hold() error {
-	amount := k.discounted(k.price.MaxCost(k.est.inputUpper, k.est.maxOut))
+	amount := k.discounted(k.est.holdPrice.MaxCost(k.est.inputUpper, k.est.maxOut))
 	res, err := k.s.deps.Ledger.Hold(k.ctx(), k.key.AccountID, k.key.ID, k.id, k.acct.View, amount)
 	if err != nil {
 		// The hold may have been taken before its reply was lost (a Redis
@@ -329,12 +370,43 @@ func (k *call) upstream(t *router.Target) providers.Upstream {
 	return providers.Upstream{Provider: t.Provider, Kind: t.Kind, BaseURL: t.BaseURL, Model: t.Model, APIKey: t.APIKey}
 }
 
-// attempt tries the model's upstreams in priority order until one answers.
+// attempt tries the request's model and then each fallback of its models
+// list, until one answers. The next model is tried only when every upstream
+// of the last one failed or timed out: a request an upstream refused as
+// invalid would be refused again, and a client gone needs nothing more.
+func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIError) {
+	var tried []string
+	for i, p := range k.chain {
+		k.use(p)
+		res, first, ae := k.attemptModel(ctx)
+		if ae == nil {
+			if i > 0 {
+				k.s.deps.Metrics.Failovers.WithLabelValues(k.chain[0].model.ID).Inc()
+			}
+			return res, first, nil
+		}
+		tried = append(tried, p.model.ID)
+		switch ae.Reason {
+		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured":
+		default:
+			return nil, nil, ae
+		}
+		if i == len(k.chain)-1 {
+			if len(k.chain) > 1 {
+				ae.Metadata["models_tried"] = tried
+			}
+			return nil, nil, ae
+		}
+	}
+	return nil, nil, apiErr(http.StatusServiceUnavailable, "upstreams_failed", "no model to try", nil)
+}
+
+// attemptModel tries the model's upstreams in priority order until one answers.
 // For a stream, an upstream has answered once its first chunk arrived, so a
 // stream that fails before its first chunk also fails over. It never fails
 // over once a byte of content has reached the client: callers call it before
 // writing any.
-func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIError) {
+func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *APIError) {
 	targets, missing := k.s.deps.Router.Targets(k.model.ID)
 	if len(targets) == 0 {
 		return nil, nil, apiErr(http.StatusServiceUnavailable, "no_upstream_configured",

@@ -36,3 +36,14 @@ func BenchmarkParseAndOpenAIBody(b *testing.B) {
 		}
 	}
 }
+
+// The flat scan that every body gets before decoding.
+func BenchmarkCheckBody(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchBody)))
+	for b.Loop() {
+		if err := CheckBody(benchBody); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

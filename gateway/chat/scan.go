@@ -19,18 +19,13 @@ const MaxTokenCount = 100_000_000
 // of a lone UTF-16 surrogate stands for no character and has no UTF-8 form).
 // It does not check the JSON grammar; the decoder does that next.
 func CheckBody(body []byte) error {
+	if !utf8.Valid(body) {
+		return invalid("", "request body is not valid UTF-8 (byte %d)", firstInvalid(body))
+	}
 	depth := 0
 	inString := false
 	for i := 0; i < len(body); i++ {
 		c := body[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(body[i:])
-			if r == utf8.RuneError && size == 1 {
-				return invalid("", "request body is not valid UTF-8 (byte %d)", i)
-			}
-			i += size - 1
-			continue
-		}
 		if inString {
 			switch c {
 			case '"':
@@ -57,6 +52,18 @@ func CheckBody(body []byte) error {
 		}
 	}
 	return nil
+}
+
+// firstInvalid is the offset of the first byte that is not valid UTF-8.
+func firstInvalid(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
 }
 
 // checkEscape looks at the escape starting at body[i] ('\\') and returns how

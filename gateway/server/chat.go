@@ -136,11 +136,11 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
 	}
-	// Sized from Content-Length when given: one allocation, not a doubling
-	// series of copies, for a large body.
+	// Sized from Content-Length when given (up to 1 MiB, so that a declared
+	// length alone reserves little): few copies for a large body.
 	size := int64(512)
 	if r.ContentLength > 0 {
-		size = r.ContentLength + 1
+		size = min(r.ContentLength+1, 1<<20)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
 	_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))

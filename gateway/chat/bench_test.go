@@ -47,3 +47,15 @@ func BenchmarkCheckBody(b *testing.B) {
 		}
 	}
 }
+
+// The nesting scan that follows a body as it is read.
+func BenchmarkDepthScanner(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchBody)))
+	for b.Loop() {
+		var d DepthScanner
+		if err := d.Write(benchBody); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

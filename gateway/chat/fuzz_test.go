@@ -26,6 +26,19 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// The scanner that follows a body as it is read agrees with
+		// CheckBody on the depth, in whatever pieces the body comes.
+		var d DepthScanner
+		var derr error
+		for b, n := body, 1; len(b) > 0 && derr == nil; n = n*2 + 1 {
+			k := min(n, len(b))
+			derr = d.Write(b[:k])
+			b = b[k:]
+		}
+		cerr := CheckBody(body)
+		if derr != nil && cerr == nil || cerr != nil && strings.Contains(cerr.Error(), "levels") && derr == nil {
+			t.Fatalf("depth verdicts differ: scanner %v, CheckBody %v", derr, cerr)
+		}
 		r, err := Parse(body)
 		checkParsed(t, body, r, err)
 		if err != nil {

@@ -66,6 +66,50 @@ func firstInvalid(b []byte) int {
 	return len(b)
 }
 
+// DepthScanner follows the nesting of a body as it arrives, so that a body
+// nested too deep is refused at its 65th level without reading the rest.
+// CheckBody still checks the whole body once it is read.
+type DepthScanner struct {
+	depth    int
+	inString bool
+	escaped  bool // the previous byte was a backslash inside a string
+}
+
+// Write scans the next bytes of the body. The state lives in locals while
+// it runs: this loop sees every byte of every request.
+func (d *DepthScanner) Write(p []byte) error {
+	depth, inString, escaped := d.depth, d.inString, d.escaped
+	defer func() { d.depth, d.inString, d.escaped = depth, inString, escaped }()
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if inString {
+			if escaped {
+				escaped = false
+				continue
+			}
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > MaxDepth {
+				return invalid("", "request body nests JSON objects and arrays deeper than %d levels", MaxDepth)
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return nil
+}
+
 // checkEscape looks at the escape starting at body[i] ('\\') and returns how
 // many bytes after i it covers. Only \u escapes need care: a high surrogate
 // must be followed at once by a low one, and a low one must not stand alone.

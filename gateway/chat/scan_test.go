@@ -169,3 +169,30 @@ func FuzzNesting(f *testing.F) {
 		}
 	})
 }
+
+// The scanner that follows a body as it arrives agrees with CheckBody on
+// depth, whatever the chunking.
+func TestDepthScannerInPieces(t *testing.T) {
+	for _, c := range []struct {
+		body string
+		ok   bool
+	}{
+		{nested(MaxDepth-1, "[", "]"), true},
+		{nested(MaxDepth, "[", "]"), false},
+		{nested(MaxDepth, `{"a":`, "}"), false},
+		{`{"s":"` + strings.Repeat(`[\"\\`, 500) + `"}`, true},
+	} {
+		for _, piece := range []int{1, 2, 3, 7, 1 << 20} {
+			var d DepthScanner
+			var err error
+			for b := []byte(c.body); len(b) > 0 && err == nil; {
+				n := min(piece, len(b))
+				err = d.Write(b[:n])
+				b = b[n:]
+			}
+			if (err == nil) != c.ok {
+				t.Fatalf("%.40s… in pieces of %d: %v", c.body, piece, err)
+			}
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -133,8 +132,9 @@ func (k *call) run() error {
 }
 
 func readBody(r *http.Request, limit int64) ([]byte, error) {
+	tooLarge := apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
 	if r.ContentLength > limit {
-		return nil, apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
+		return nil, tooLarge
 	}
 	// Sized from Content-Length when given (up to 1 MiB, so that a declared
 	// length alone reserves little): few copies for a large body.
@@ -142,16 +142,30 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > 0 {
 		size = min(r.ContentLength+1, 1<<20)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
-	b := buf.Bytes()
-	if err != nil {
-		return nil, apiErr(http.StatusBadRequest, "invalid_request", "could not read the request body", nil)
+	b := make([]byte, 0, size)
+	// The nesting is followed as the body arrives: a body nested too deep
+	// is refused at its 65th level, the rest unread.
+	var depth chat.DepthScanner
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Body.Read(b[len(b):min(int64(cap(b)), limit+1)])
+		if derr := depth.Write(b[len(b) : len(b)+n]); derr != nil {
+			ve := derr.(*chat.ValidationError)
+			return nil, apiErr(http.StatusBadRequest, "invalid_request", ve.Error(), nil)
+		}
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			return nil, tooLarge
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, apiErr(http.StatusBadRequest, "invalid_request", "could not read the request body", nil)
+		}
 	}
-	if int64(len(b)) > limit {
-		return nil, apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
-	}
-	return b, nil
 }
 
 func clip(s string, n int) string {

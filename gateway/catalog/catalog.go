@@ -49,6 +49,18 @@ type Model struct {
 	USD                 USDPrice   `json:"usd_per_million"`
 	Upstreams           []Upstream `json:"upstreams"`
 	MaxOutput           int64      `json:"max_output,omitempty"` // cap used for holds when the request sets none
+	// maxOutputGiven: the catalog set max_output (the model's real output
+	// limit), rather than leaving the default hold cap.
+	maxOutputGiven bool
+}
+
+// OutputLimit is the most output tokens a request may ask of the model: its
+// max_output when the catalog gives one, else its context length.
+func (m *Model) OutputLimit() int64 {
+	if m.maxOutputGiven || m.ContextLength <= 0 {
+		return m.MaxOutput
+	}
+	return m.ContextLength
 }
 
 // Catalog is the whole file.
@@ -109,6 +121,7 @@ func Parse(b []byte) (*Catalog, error) {
 		if m.USD.Input.IsNegative() || m.USD.Output.IsNegative() || m.USD.CachedInput.IsNegative() {
 			errs = append(errs, fmt.Errorf("model %q: negative price", m.ID))
 		}
+		m.maxOutputGiven = m.MaxOutput > 0
 		if m.MaxOutput == 0 {
 			m.MaxOutput = min(m.ContextLength, 32768)
 		}

@@ -36,3 +36,26 @@ func BenchmarkParseAndOpenAIBody(b *testing.B) {
 		}
 	}
 }
+
+// The flat scan that every body gets before decoding.
+func BenchmarkCheckBody(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchBody)))
+	for b.Loop() {
+		if err := CheckBody(benchBody); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The nesting scan that follows a body as it is read.
+func BenchmarkDepthScanner(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchBody)))
+	for b.Loop() {
+		var d DepthScanner
+		if err := d.Write(benchBody); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

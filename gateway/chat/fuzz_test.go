@@ -2,7 +2,7 @@ package chat
 
 import (
 	"encoding/json"
-	"errors"
+	"strings"
 	"testing"
 )
 
@@ -16,16 +16,32 @@ func FuzzParse(f *testing.F) {
 		`{"model":1}`, `[]`, `null`, `{`, `{"model":"m","messages":[{"role":"user","content":5}]}`,
 		`{"model":"m","messages":[{"role":"user","content":"x"}],"reasoning_effort":null,"reasoning":{"effort":"high","max_tokens":2000,"exclude":true}}`,
 		`{"model":"m","messages":[{"role":"user","content":"x"}],"reasoning_effort":"low","reasoning":{"enabled":false}}`,
+		// Deep, wide and not UTF-8.
+		nested(MaxDepth-1, "[", "]"), nested(MaxDepth, "[", "]"), nested(5000, `{"a":`, "}"),
+		`{"model":"m",` + userMsg + `,"x":[` + strings.Repeat(`{},`, 5000) + `{}]}`,
+		"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"\xff\xfe\"}]}",
+		`{"model":"m","messages":[{"role":"user","content":"\ud800"}]}`,
+		`{"model":"m","messages":[{"role":"user","content":"\ud83d\ude00"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// The scanner that follows a body as it is read agrees with
+		// CheckBody on the depth, in whatever pieces the body comes.
+		var d DepthScanner
+		var derr error
+		for b, n := body, 1; len(b) > 0 && derr == nil; n = n*2 + 1 {
+			k := min(n, len(b))
+			derr = d.Write(b[:k])
+			b = b[k:]
+		}
+		cerr := CheckBody(body)
+		if derr != nil && cerr == nil || cerr != nil && strings.Contains(cerr.Error(), "levels") && derr == nil {
+			t.Fatalf("depth verdicts differ: scanner %v, CheckBody %v", derr, cerr)
+		}
 		r, err := Parse(body)
+		checkParsed(t, body, r, err)
 		if err != nil {
-			var ve *ValidationError
-			if !errors.As(err, &ve) || r != nil {
-				t.Fatalf("error %T %v, request %v", err, err, r)
-			}
 			return
 		}
 		if r.Model == "" || len(r.Messages) == 0 {

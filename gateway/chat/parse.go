@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	fastjson "github.com/segmentio/encoding/json"
@@ -30,7 +31,7 @@ func invalid(param, format string, args ...any) *ValidationError {
 // Request.Options, never sent upstream.
 func isOwnOption(k string) bool {
 	switch k {
-	case "provider", "models", "route", "transforms", "usage":
+	case "provider", "models", "route", "transforms", "usage", "plugins", "debug":
 		return true
 	}
 	return false
@@ -41,6 +42,10 @@ func isOwnOption(k string) bool {
 // not reuse body's memory while the Request lives); only known fields are
 // decoded further, so unknown ones cost nothing more.
 func Parse(body []byte) (*Request, error) {
+	// Every decoder below recurses; a flat scan bounds the depth first.
+	if err := CheckBody(body); err != nil {
+		return nil, err
+	}
 	// Sized for a typical request: left nil, the decoder makes room for 64
 	// fields (5 KB on every request).
 	top := make(map[string]RawJSON, 12)
@@ -124,6 +129,9 @@ func Parse(body []byte) (*Request, error) {
 		return nil, err
 	}
 	r.Reasoning = reasoning
+	if err := r.parseFallbacks(); err != nil {
+		return nil, err
+	}
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
@@ -189,8 +197,44 @@ func jsonTypeName(kind string) string {
 	return kind
 }
 
+// MaxFallbacks bounds OpenRouter's models list: each entry may cost a round
+// of upstream attempts.
+const MaxFallbacks = 8
+
+// parseFallbacks reads OpenRouter's models list: the models to try, in order,
+// after model fails. Without a model, the list's first entry is the model.
+func (r *Request) parseFallbacks() error {
+	v, ok := r.Options["models"]
+	if !ok || !given(v) {
+		return nil
+	}
+	var list []string
+	if err := fastjson.Unmarshal(v, &list); err != nil {
+		return invalid("models", "must be an array of model IDs")
+	}
+	if len(list) > MaxFallbacks+1 {
+		return invalid("models", "lists %d models; at most %d are tried", len(list), MaxFallbacks+1)
+	}
+	for i, m := range list {
+		if m == "" {
+			return invalid(fmt.Sprintf("models[%d]", i), "must be a non-empty model ID")
+		}
+		if r.Model == "" {
+			r.Model = m
+			continue
+		}
+		if m != r.Model && !slices.Contains(r.Fallbacks, m) {
+			r.Fallbacks = append(r.Fallbacks, m)
+		}
+	}
+	if len(r.Fallbacks) > MaxFallbacks {
+		return invalid("models", "lists %d fallback models; at most %d are tried", len(r.Fallbacks), MaxFallbacks)
+	}
+	return nil
+}
+
 func (r *Request) validate() error {
-	if _, ok := r.raw["model"]; !ok || r.Model == "" {
+	if r.Model == "" {
 		return invalid("model", "is required and must be a non-empty string")
 	}
 	if len(r.Messages) == 0 {
@@ -199,6 +243,9 @@ func (r *Request) validate() error {
 	for i := range r.Messages {
 		if err := validateMessage(i, &r.Messages[i]); err != nil {
 			return err
+		}
+		if r.Messages[i].Role == RoleTool && r.Messages[i].Name != "" {
+			r.toolNames = true
 		}
 	}
 	for i, t := range r.Tools {
@@ -223,11 +270,11 @@ func (r *Request) validate() error {
 	if r.N != nil && *r.N < 1 {
 		return invalid("n", "must be at least 1")
 	}
-	if r.MaxTokens != nil && *r.MaxTokens < 1 {
-		return invalid("max_tokens", "must be at least 1")
+	if err := tokenCount("max_tokens", r.MaxTokens); err != nil {
+		return err
 	}
-	if r.MaxCompletionTokens != nil && *r.MaxCompletionTokens < 1 {
-		return invalid("max_completion_tokens", "must be at least 1")
+	if err := tokenCount("max_completion_tokens", r.MaxCompletionTokens); err != nil {
+		return err
 	}
 	if r.Temperature != nil && (*r.Temperature < 0 || *r.Temperature > 2) {
 		return invalid("temperature", "must be between 0 and 2")

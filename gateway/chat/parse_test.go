@@ -173,7 +173,7 @@ func TestParseRejects(t *testing.T) {
 		{`{"model":"m",` + msgs + `,"response_format":{"type":"xml"}}`, "response_format.type", "json_schema"},
 		{`{"model":"m",` + msgs + `,"response_format":{"type":"json_schema"}}`, "response_format.json_schema.name", "required"},
 		{`{"model":"m",` + msgs + `,"max_tokens":1.5}`, "max_tokens", "integer"},
-		{`{"model":"m",` + msgs + `,"max_tokens":0}`, "max_tokens", "at least 1"},
+		{`{"model":"m",` + msgs + `,"max_tokens":0}`, "max_tokens", "from 1 to"},
 		{`{"model":"m",` + msgs + `,"temperature":3}`, "temperature", "between"},
 		{`{"model":"m",` + msgs + `,"stop":[1]}`, "stop", "strings"},
 		{`{"model":"m",` + msgs + `,"stream":"yes"}`, "stream", "bool"},
@@ -203,7 +203,7 @@ func TestContentMarshal(t *testing.T) {
 		t.Errorf("parts: %s", b)
 	}
 	b, _ = json.Marshal(NewUsageChunk("id", "m", 1, NewUsage(10, 5, 2, 1)))
-	want := `{"id":"id","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":2},"completion_tokens_details":{"reasoning_tokens":1}}}`
+	want := `{"id":"id","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":2,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":1,"image_tokens":0}},"system_fingerprint":null}`
 	if string(b) != want {
 		t.Errorf("usage chunk:\n%s\nwant\n%s", b, want)
 	}

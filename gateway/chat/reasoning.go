@@ -102,8 +102,8 @@ func parseReasoning(effortRaw, objectRaw RawJSON) (*Reasoning, error) {
 			return nil, invalid("reasoning.effort", "is %q but reasoning_effort is %q; send one", *o.Effort, effort)
 		}
 	}
-	if r.MaxTokens != nil && *r.MaxTokens < 0 {
-		return nil, invalid("reasoning.max_tokens", "must not be negative")
+	if r.MaxTokens != nil && (*r.MaxTokens < 0 || *r.MaxTokens > MaxTokenCount) {
+		return nil, invalid("reasoning.max_tokens", "must be a whole number of tokens from 0 to %d, got %d", MaxTokenCount, *r.MaxTokens)
 	}
 	if r.Enabled != nil && !*r.Enabled && ((r.Effort != "" && r.Effort != EffortNone) || (r.MaxTokens != nil && *r.MaxTokens > 0)) {
 		return nil, invalid("reasoning.enabled", "is false, but an effort or a max_tokens asks for reasoning")

@@ -60,7 +60,7 @@ func TestParseRejectsReasoning(t *testing.T) {
 		{`,"reasoning":{"effort":7}`, "reasoning.effort", "string"},
 		{`,"reasoning":{"max_tokens":"many"}`, "reasoning.max_tokens", "integer"},
 		{`,"reasoning":{"max_tokens":1.5}`, "reasoning.max_tokens", "integer"},
-		{`,"reasoning":{"max_tokens":-1}`, "reasoning.max_tokens", "negative"},
+		{`,"reasoning":{"max_tokens":-1}`, "reasoning.max_tokens", "from 0 to"},
 		{`,"reasoning":{"enabled":"yes"}`, "reasoning.enabled", "bool"},
 		{`,"reasoning":{"exclude":1}`, "reasoning.exclude", "bool"},
 		{`,"reasoning":{"enabled":false,"effort":"high"}`, "reasoning.enabled", "false"},

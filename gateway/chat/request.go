@@ -30,6 +30,10 @@ type Request struct {
 	Stream              bool            `json:"stream,omitempty"`
 	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
 
+	// Fallbacks are OpenRouter's models list without Model: tried in order
+	// when Model's upstreams all fail.
+	Fallbacks []string `json:"-"`
+
 	// Reasoning merges reasoning_effort and OpenRouter's reasoning object;
 	// nil when the client asked nothing about reasoning. Adapters for
 	// Anthropic and Gemini map it to thinking budgets.
@@ -40,12 +44,16 @@ type Request struct {
 	// reasoning_effort stays here as sent; the reasoning object does not
 	// (OpenAI rejects it) and reaches them as reasoning_effort instead.
 	Extra map[string]RawJSON `json:"-"`
-	// Options holds RouteFree's own request options (provider, models,
-	// route, transforms, usage), which never reach an upstream.
+	// Options holds RouteFree's own request options, OpenRouter's
+	// (provider, models, route, transforms, usage, plugins, debug), which
+	// never reach an upstream.
 	Options map[string]RawJSON `json:"-"`
 
 	// raw holds every top-level field kept for upstreams, as received.
 	raw map[string]RawJSON
+	// toolNames: a tool message carries a name (LangChain and the AI SDK
+	// send one), which OpenAI's schema does not take.
+	toolNames bool
 }
 
 // MaxOutputTokens returns max_completion_tokens, else max_tokens, else def.

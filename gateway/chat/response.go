@@ -6,13 +6,15 @@ import (
 
 // Response is a non-streamed chat completion in OpenAI's shape.
 type Response struct {
-	ID                string   `json:"id"`
-	Object            string   `json:"object"` // "chat.completion"
-	Created           int64    `json:"created"`
-	Model             string   `json:"model"`
-	Choices           []Choice `json:"choices"`
-	Usage             *Usage   `json:"usage,omitempty"`
-	SystemFingerprint string   `json:"system_fingerprint,omitempty"`
+	ID      string   `json:"id"`
+	Object  string   `json:"object"` // "chat.completion"
+	Created int64    `json:"created"`
+	Model   string   `json:"model"`
+	Choices []Choice `json:"choices"`
+	Usage   *Usage   `json:"usage,omitempty"`
+	// SystemFingerprint is null when the upstream sends none (Anthropic,
+	// Gemini): OpenRouter's schema always has the key.
+	SystemFingerprint *string `json:"system_fingerprint"`
 }
 
 // Choice is one completion alternative of a Response.
@@ -54,7 +56,7 @@ type Chunk struct {
 	Model             string        `json:"model"`
 	Choices           []ChunkChoice `json:"choices"`
 	Usage             *Usage        `json:"usage,omitempty"`
-	SystemFingerprint string        `json:"system_fingerprint,omitempty"`
+	SystemFingerprint *string       `json:"system_fingerprint"`
 }
 
 // ChunkChoice is one choice's delta inside a Chunk.
@@ -73,34 +75,68 @@ type Delta struct {
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 }
 
-// NewUsageChunk returns the final usage-only chunk (empty choices) that
-// OpenAI sends when stream_options.include_usage is true.
+// NewUsageChunk returns the final usage-only chunk (empty choices). OpenAI
+// sends it when stream_options.include_usage is true; OpenRouter, and so
+// RouteFree, at the end of every stream.
 func NewUsageChunk(id, model string, created int64, u Usage) Chunk {
 	return Chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, Choices: []ChunkChoice{}, Usage: &u}
 }
 
 // Usage is token accounting as OpenAI fills it: reasoning tokens are inside
-// CompletionTokens, cached input tokens inside PromptTokens.
+// CompletionTokens, cached input tokens inside PromptTokens. The gateway's
+// answers add OpenRouter's fields: cost, is_byok and cost_details.
 type Usage struct {
 	PromptTokens            int                      `json:"prompt_tokens"`
 	CompletionTokens        int                      `json:"completion_tokens"`
 	TotalTokens             int                      `json:"total_tokens"`
 	PromptTokensDetails     *PromptTokensDetails     `json:"prompt_tokens_details,omitempty"`
 	CompletionTokensDetails *CompletionTokensDetails `json:"completion_tokens_details,omitempty"`
-	// Cost is what RouteFree bills for the request, in NTD, as a decimal string.
-	Cost *decimal.Decimal `json:"cost,omitempty"`
+	// Cost is what RouteFree bills for the request, in NTD, as a JSON number
+	// (the ledger keeps the exact decimal).
+	Cost        *Cost        `json:"cost,omitempty"`
+	IsBYOK      *bool        `json:"is_byok,omitempty"`
+	CostDetails *CostDetails `json:"cost_details,omitempty"`
 }
+
+// CostDetails splits Cost as OpenRouter does. There is no bring-your-own-key
+// upstream cost, so UpstreamInferenceCost is always null; the prompt and
+// completion parts are RouteFree's NTD charge for each side.
+type CostDetails struct {
+	UpstreamInferenceCost            *Cost `json:"upstream_inference_cost"`
+	UpstreamInferencePromptCost      Cost  `json:"upstream_inference_prompt_cost"`
+	UpstreamInferenceCompletionsCost Cost  `json:"upstream_inference_completions_cost"`
+}
+
+// CostDigits is how many decimal places a displayed cost keeps: NT$0.00000001
+// is far below any request's price, and a float64 holds every such figure.
+const CostDigits = 8
+
+// Cost is an NTD amount shown to clients as a JSON number, rounded to
+// CostDigits places. It reads a number or a decimal string.
+type Cost struct{ decimal.Decimal }
+
+// NewCost wraps an exact amount for display.
+func NewCost(d decimal.Decimal) Cost { return Cost{d} }
+
+// MarshalJSON writes a plain JSON number (never an exponent).
+func (c Cost) MarshalJSON() ([]byte, error) {
+	return []byte(c.Round(CostDigits).String()), nil
+}
+
+// UnmarshalJSON reads a number or a quoted decimal.
+func (c *Cost) UnmarshalJSON(b []byte) error { return c.Decimal.UnmarshalJSON(b) }
 
 // PromptTokensDetails breaks down prompt tokens.
 type PromptTokensDetails struct {
 	CachedTokens int `json:"cached_tokens"`
-	AudioTokens  int `json:"audio_tokens,omitempty"`
+	AudioTokens  int `json:"audio_tokens"`
 }
 
 // CompletionTokensDetails breaks down completion tokens.
 type CompletionTokensDetails struct {
 	ReasoningTokens int `json:"reasoning_tokens"`
 	AudioTokens     int `json:"audio_tokens,omitempty"`
+	ImageTokens     int `json:"image_tokens"`
 }
 
 // CachedTokens returns the cached part of the prompt, 0 when not reported.

@@ -2,14 +2,24 @@ package chat
 
 import (
 	"encoding/json"
+	"slices"
 	"unicode/utf8"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
+
+// OpenRouterSampling are OpenRouter's sampling parameters that OpenAI's own
+// API does not take (it refuses the request); many OpenAI-compatible hosts
+// do take them.
+var OpenRouterSampling = []string{"top_k", "min_p", "top_a", "repetition_penalty"}
 
 // OpenAIBody returns the request body for an OpenAI-shaped upstream: every
 // field as the client sent it (unknown ones included, RouteFree's options
-// excluded), with model replaced and, on streams, include_usage forced so
-// the gateway can always bill. Raw values are copied, never re-encoded.
-func (r *Request) OpenAIBody(model string) ([]byte, error) {
+// and the fields named in drop excluded), with model replaced and, on
+// streams, include_usage forced so the gateway can always bill. Raw values
+// are copied, never re-encoded, except the messages when a tool message
+// carries a name: OpenAI's schema has none there, so it is dropped.
+func (r *Request) OpenAIBody(model string, drop ...string) ([]byte, error) {
 	fields := r.raw
 	if fields == nil { // built in code rather than parsed
 		var err error
@@ -31,8 +41,14 @@ func (r *Request) OpenAIBody(model string) ([]byte, error) {
 	b = append(b, `{"model":`...)
 	b = AppendString(b, model)
 	for k, v := range fields {
-		if k == "model" || k == "stream_options" || (k == "reasoning_effort" && effort != "") {
+		if k == "model" || k == "stream_options" || (k == "reasoning_effort" && effort != "") || slices.Contains(drop, k) {
 			continue
+		}
+		if k == "messages" && r.toolNames {
+			var err error
+			if v, err = dropToolNames(v); err != nil {
+				return nil, err
+			}
 		}
 		b = append(b, ',')
 		b = AppendString(b, k)
@@ -55,6 +71,38 @@ func (r *Request) OpenAIBody(model string) ([]byte, error) {
 		b = append(b, so...)
 	}
 	return append(b, '}'), nil
+}
+
+// dropToolNames re-emits the messages array with "name" removed from tool
+// messages; every other message is copied as received.
+func dropToolNames(v RawJSON) (RawJSON, error) {
+	var msgs []RawJSON
+	if err := fastjson.Unmarshal(v, &msgs); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(v))
+	b = append(b, '[')
+	for i, m := range msgs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var o map[string]RawJSON
+		if err := fastjson.Unmarshal(m, &o); err != nil {
+			return nil, err
+		}
+		var role string
+		if o["name"] == nil || fastjson.Unmarshal(o["role"], &role) != nil || role != RoleTool {
+			b = append(b, m...)
+			continue
+		}
+		delete(o, "name")
+		enc, err := json.Marshal(o)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, enc...)
+	}
+	return append(b, ']'), nil
 }
 
 // forceIncludeUsage sets include_usage in the client's stream_options,

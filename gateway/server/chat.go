@@ -34,10 +34,13 @@ type call struct {
 	req      *chat.Request
 	key      Key
 	acct     Account
-	model    *catalog.Model
+	model    *catalog.Model // the model being tried; after an answer, the one that answered
 	priceVer int
-	price    domain.ModelPrice
+	price    domain.ModelPrice // model's price, which the request is billed at
 	est      estimate
+	// chain is the request's model and then its fallbacks (OpenRouter's
+	// models list), each with its price, in the order they are tried.
+	chain []priced
 
 	holdAmount decimal.Decimal
 	held       bool // a credit hold is active
@@ -72,7 +75,13 @@ func (s *Server) chatCompletions(c echo.Context) error {
 func (k *call) run() error {
 	s := k.s
 	r := k.c.Request()
-	// 1. body limits and JSON validation
+	// 2 (first). key → account, plan. The key is checked before a byte of
+	// the body is read: a caller without a key costs nothing to refuse.
+	if err := k.authenticate(); err != nil {
+		return err
+	}
+	// 1. body limits and JSON validation (chat.Parse bounds the nesting and
+	// checks the UTF-8 with a flat scan before any recursive decoding).
 	body, err := readBody(r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
@@ -87,18 +96,20 @@ func (k *call) run() error {
 	}
 	k.req = req
 	k.referer = clip(r.Header.Get("HTTP-Referer"), 200)
-	k.title = clip(r.Header.Get("X-Title"), 100)
-
-	// 2. key → account, plan
-	if err := k.authenticate(); err != nil {
-		return err
+	// App attribution: OpenRouter's SDKs send X-OpenRouter-Title, older
+	// clients X-Title.
+	title := r.Header.Get("X-OpenRouter-Title")
+	if title == "" {
+		title = r.Header.Get("X-Title")
 	}
+	k.title = clip(title, 100)
+
 	// 5 (early). route: an unknown model is a 404 before any limit is spent.
-	if err := k.resolveModel(); err != nil {
+	if err := k.resolveModels(); err != nil {
 		return err
 	}
 	// 3. rate limits
-	k.est = estimateRequest(req, k.model)
+	k.est = k.estimateChain()
 	if err := k.admit(); err != nil {
 		return err
 	}
@@ -121,17 +132,40 @@ func (k *call) run() error {
 }
 
 func readBody(r *http.Request, limit int64) ([]byte, error) {
+	tooLarge := apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
 	if r.ContentLength > limit {
-		return nil, apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
+		return nil, tooLarge
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return nil, apiErr(http.StatusBadRequest, "invalid_request", "could not read the request body", nil)
+	// Sized from Content-Length when given (up to 1 MiB, so that a declared
+	// length alone reserves little): few copies for a large body.
+	size := int64(512)
+	if r.ContentLength > 0 {
+		size = min(r.ContentLength+1, 1<<20)
 	}
-	if int64(len(b)) > limit {
-		return nil, apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
+	b := make([]byte, 0, size)
+	// The nesting is followed as the body arrives: a body nested too deep
+	// is refused at its 65th level, the rest unread.
+	var depth chat.DepthScanner
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Body.Read(b[len(b):min(int64(cap(b)), limit+1)])
+		if derr := depth.Write(b[len(b) : len(b)+n]); derr != nil {
+			ve := derr.(*chat.ValidationError)
+			return nil, apiErr(http.StatusBadRequest, "invalid_request", ve.Error(), nil)
+		}
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			return nil, tooLarge
+		}
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, apiErr(http.StatusBadRequest, "invalid_request", "could not read the request body", nil)
+		}
 	}
-	return b, nil
 }
 
 func clip(s string, n int) string {
@@ -176,21 +210,94 @@ func (k *call) authenticate() error {
 	return nil
 }
 
-func (k *call) resolveModel() error {
-	m, ok := k.s.deps.Router.Catalog().Get(k.req.Model)
-	if !ok {
-		return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", k.req.Model), map[string]any{"model": k.req.Model})
+// priced is a model of the request's chain with its price.
+type priced struct {
+	model *catalog.Model
+	price domain.ModelPrice
+}
+
+// resolveModels resolves the model and each fallback: each must exist, be
+// allowed to the key, be priced and take the request's token counts, so
+// that a fallback fails the request now rather than after its predecessor.
+func (k *call) resolveModels() error {
+	ids := append([]string{k.req.Model}, k.req.Fallbacks...)
+	ver, prices, listed := k.s.deps.Directory.Prices(k.start)
+	for i, id := range ids {
+		param := "model"
+		if i > 0 {
+			param = "models"
+		}
+		m, ok := k.s.deps.Router.Catalog().Get(id)
+		if !ok {
+			return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", id), map[string]any{"model": id, "param": param})
+		}
+		if !k.key.Allows(m.ID) {
+			return apiErr(http.StatusForbidden, "model_not_allowed", fmt.Sprintf("this key may not use %s", m.ID), map[string]any{"model": m.ID, "param": param})
+		}
+		p, ok := prices[m.ID]
+		if !listed || !ok {
+			return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", m.ID), map[string]any{"model": m.ID, "param": param})
+		}
+		if err := k.checkTokens(m); err != nil {
+			return err
+		}
+		k.chain = append(k.chain, priced{m, p})
 	}
-	k.model = m
-	if !k.key.Allows(m.ID) {
-		return apiErr(http.StatusForbidden, "model_not_allowed", fmt.Sprintf("this key may not use %s", m.ID), map[string]any{"model": m.ID})
+	k.priceVer = ver
+	k.use(k.chain[0])
+	return nil
+}
+
+// use makes a model of the chain the one tried, and billed if it answers.
+func (k *call) use(p priced) {
+	k.model, k.price = p.model, p.price
+	k.req.Model = p.model.ID // adapters name it in responses and chunks
+}
+
+// estimateChain sizes the request for admission: the most that any model of
+// the chain could take, since any of them may be the one that answers.
+func (k *call) estimateChain() estimate {
+	var e estimate
+	var most decimal.Decimal
+	for i, p := range k.chain {
+		pe := estimateRequest(k.req, p.model)
+		if c := p.price.MaxCost(pe.inputUpper, pe.maxOut); i == 0 || c.GreaterThan(most) {
+			most, e.inputUpper, e.maxOut = c, pe.inputUpper, pe.maxOut
+			e.holdPrice = p.price
+		}
+		e.tpm = max(e.tpm, pe.tpm)
 	}
-	ver, prices, ok := k.s.deps.Directory.Prices(k.start)
-	p, priced := prices[m.ID]
-	if !ok || !priced {
-		return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", m.ID), map[string]any{"model": m.ID})
+	return e
+}
+
+// checkTokens refuses output allowances the model cannot give: above its
+// output cap or its context. Sent on, they would be held and counted against
+// the rate limit as asked (a 429 that SDKs retry) or fail upstream.
+func (k *call) checkTokens(m *catalog.Model) error {
+	check := func(param string, v *int) error {
+		if v == nil {
+			return nil
+		}
+		limit, what := m.OutputLimit(), "output limit"
+		if m.ContextLength > 0 && (limit <= 0 || m.ContextLength < limit) {
+			limit, what = m.ContextLength, "context length"
+		}
+		if limit > 0 && int64(*v) > limit {
+			return apiErr(http.StatusBadRequest, "invalid_request",
+				fmt.Sprintf("%s: %d tokens is more than %s's %s of %d tokens", param, *v, m.ID, what, limit),
+				map[string]any{"param": param, "model": m.ID, "limit": limit})
+		}
+		return nil
 	}
-	k.priceVer, k.price = ver, p
+	if err := check("max_tokens", k.req.MaxTokens); err != nil {
+		return err
+	}
+	if err := check("max_completion_tokens", k.req.MaxCompletionTokens); err != nil {
+		return err
+	}
+	if rs := k.req.Reasoning; rs != nil {
+		return check("reasoning.max_tokens", rs.MaxTokens)
+	}
 	return nil
 }
 
@@ -217,7 +324,7 @@ func (k *call) admit() error {
 }
 
 func (k *call) hold() error {
-	amount := k.discounted(k.price.MaxCost(k.est.inputUpper, k.est.maxOut))
+	amount := k.discounted(k.est.holdPrice.MaxCost(k.est.inputUpper, k.est.maxOut))
 	res, err := k.s.deps.Ledger.Hold(k.ctx(), k.key.AccountID, k.key.ID, k.id, k.acct.View, amount)
 	if err != nil {
 		// The hold may have been taken before its reply was lost (a Redis
@@ -279,12 +386,43 @@ func (k *call) upstream(t *router.Target) providers.Upstream {
 	return providers.Upstream{Provider: t.Provider, Kind: t.Kind, BaseURL: t.BaseURL, Model: t.Model, APIKey: t.APIKey}
 }
 
-// attempt tries the model's upstreams in priority order until one answers.
+// attempt tries the request's model and then each fallback of its models
+// list, until one answers. The next model is tried only when every upstream
+// of the last one failed or timed out: a request an upstream refused as
+// invalid would be refused again, and a client gone needs nothing more.
+func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIError) {
+	var tried []string
+	for i, p := range k.chain {
+		k.use(p)
+		res, first, ae := k.attemptModel(ctx)
+		if ae == nil {
+			if i > 0 {
+				k.s.deps.Metrics.Failovers.WithLabelValues(k.chain[0].model.ID).Inc()
+			}
+			return res, first, nil
+		}
+		tried = append(tried, p.model.ID)
+		switch ae.Reason {
+		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured":
+		default:
+			return nil, nil, ae
+		}
+		if i == len(k.chain)-1 {
+			if len(k.chain) > 1 {
+				ae.Metadata["models_tried"] = tried
+			}
+			return nil, nil, ae
+		}
+	}
+	return nil, nil, apiErr(http.StatusServiceUnavailable, "upstreams_failed", "no model to try", nil)
+}
+
+// attemptModel tries the model's upstreams in priority order until one answers.
 // For a stream, an upstream has answered once its first chunk arrived, so a
 // stream that fails before its first chunk also fails over. It never fails
 // over once a byte of content has reached the client: callers call it before
 // writing any.
-func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIError) {
+func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *APIError) {
 	targets, missing := k.s.deps.Router.Targets(k.model.ID)
 	if len(targets) == 0 {
 		return nil, nil, apiErr(http.StatusServiceUnavailable, "no_upstream_configured",
@@ -335,11 +473,23 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 		k.s.deps.Metrics.UpstreamFails.WithLabelValues(t.Provider, reason).Inc()
 		tried = append(tried, map[string]any{"provider": t.Provider, "status": status, "error": reason})
 		if !retryable(err) {
-			// An error the client should see (a 400 from the upstream, say):
-			// pass it on as 502 with the upstream's status, no failover.
+			// No failover: the next upstream would answer the same. An
+			// upstream's 400 or 422 is about the client's input, so it is
+			// the client's 400 with the upstream's message, never a 5xx that
+			// SDKs retry; other refusals (its key, its quota) stay a 502.
 			t.Breaker.Success()
-			return nil, nil, apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err),
-				map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried})
+			md := map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried}
+			var ue *providers.UpstreamError
+			if errors.As(err, &ue) && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
+				md["upstream_message"] = ue.Message
+				code := http.StatusBadRequest
+				if ue.Status == http.StatusRequestEntityTooLarge {
+					code = ue.Status
+				}
+				return nil, nil, apiErr(code, "upstream_rejected_request",
+					fmt.Sprintf("%s rejected the request: %s", t.Provider, ue.Message), md)
+			}
+			return nil, nil, apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err), md)
 		}
 		t.Breaker.Failure(now)
 	}
@@ -451,7 +601,7 @@ func (k *call) unary() error {
 	if err := k.complete(u, cost, domain.OutcomeCompleted, finish, false); err != nil {
 		return err
 	}
-	cu := chatUsage(u, cost)
+	cu := k.usageFor(u, cost)
 	resp.ID, resp.Model, resp.Usage = k.id, k.model.ID, &cu
 	if resp.Object == "" {
 		resp.Object = "chat.completion"
@@ -490,10 +640,19 @@ func domainUsage(u *chat.Usage, estimated bool) domain.Usage {
 		Cached: int64(u.CachedTokens()), Reasoning: int64(u.ReasoningTokens()), Estimated: estimated}
 }
 
-// chatUsage renders usage with its NTD cost for the client.
-func chatUsage(u domain.Usage, cost decimal.Decimal) chat.Usage {
+// usageFor renders usage as OpenRouter does, with its NTD cost as a number
+// and that cost split into its prompt and completion parts.
+func (k *call) usageFor(u domain.Usage, cost decimal.Decimal) chat.Usage {
 	cu := chat.NewUsage(int(u.Input), int(u.Output), int(u.Cached), int(u.Reasoning))
-	cu.Cost = &cost
+	c := chat.NewCost(cost)
+	byok := false
+	prompt := decimal.Zero
+	if cost.IsPositive() {
+		prompt = k.discounted(k.price.Cost(domain.Usage{Input: u.Input, Cached: u.Cached}))
+	}
+	cu.Cost, cu.IsBYOK = &c, &byok
+	cu.CostDetails = &chat.CostDetails{UpstreamInferencePromptCost: chat.NewCost(prompt),
+		UpstreamInferenceCompletionsCost: chat.NewCost(cost.Sub(prompt))}
 	return cu
 }
 

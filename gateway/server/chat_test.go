@@ -35,8 +35,8 @@ func TestUnaryCompletionIsBilledAndRecorded(t *testing.T) {
 			Message struct{ Content string } `json:"message"`
 		} `json:"choices"`
 		Usage struct {
-			PromptTokens int    `json:"prompt_tokens"`
-			Cost         string `json:"cost"`
+			PromptTokens int         `json:"prompt_tokens"`
+			Cost         json.Number `json:"cost"`
 		} `json:"usage"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
@@ -49,7 +49,7 @@ func TestUnaryCompletionIsBilledAndRecorded(t *testing.T) {
 		t.Fatalf("unexpected response %s", body)
 	}
 	// (800 × 10 + 200 × 5 + 500 × 20) / 1e6 = 0.019 NTD
-	if out.Usage.Cost != "0.019" {
+	if out.Usage.Cost.String() != "0.019" {
 		t.Fatalf("cost %s, want 0.019", out.Usage.Cost)
 	}
 	evs := h.completed()
@@ -137,7 +137,7 @@ func TestStreamRelaysChunksThenUsageThenDone(t *testing.T) {
 						Delta struct{ Content string } `json:"delta"`
 					} `json:"choices"`
 					Usage *struct {
-						Cost string `json:"cost"`
+						Cost json.Number `json:"cost"`
 					} `json:"usage"`
 				}
 				if err := json.Unmarshal([]byte(line[6:]), &c); err != nil {
@@ -150,7 +150,7 @@ func TestStreamRelaysChunksThenUsageThenDone(t *testing.T) {
 					text.WriteString(ch.Delta.Content)
 				}
 				if c.Usage != nil {
-					cost = c.Usage.Cost
+					cost = c.Usage.Cost.String()
 				}
 			}
 			if text.String() != "one two three four" {

@@ -19,6 +19,9 @@ type estimate struct {
 	inputUpper int64 // never below the real input tokens of text (a token is ≥ 1 byte)
 	maxOut     int64 // max_tokens as sent upstream, or the model's cap when unset
 	tpm        int64 // tokens counted against TPM at admission: input guess + max_tokens if set
+	// holdPrice is the price the hold is sized at: that of the model of the
+	// request's chain whose maximum cost is the highest.
+	holdPrice domain.ModelPrice
 }
 
 // estimateRequest sizes a request without tokenizing it: the hot path only

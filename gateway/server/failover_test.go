@@ -151,14 +151,17 @@ func TestAllUpstreamsFailIs503WithProviderAndStatus(t *testing.T) {
 	}
 }
 
-func TestUpstream400Is502WithoutFailover(t *testing.T) {
+// An upstream's 400 is about the client's input: the client gets a 400 with
+// the upstream's message (not a 5xx its SDK would retry), and no failover.
+func TestUpstream400Is400WithoutFailover(t *testing.T) {
 	h := newHarness(t, twoUpstreams("anthropic", providertest.Script{Status: 400, ErrorMessage: "messages: bad role"}, Config{}))
 	resp, b := h.post(foBody)
-	if resp.StatusCode != http.StatusBadGateway {
+	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 	e := decodeError(t, b)
-	if e.Error.Metadata["upstream_status"] != float64(400) || e.Error.Metadata["provider"] != "first" || !strings.Contains(e.Error.Message, "bad role") {
+	if e.Error.Metadata["upstream_status"] != float64(400) || e.Error.Metadata["provider"] != "first" ||
+		e.Error.Metadata["upstream_message"] != "messages: bad role" || !strings.Contains(e.Error.Message, "bad role") {
 		t.Fatalf("error %+v", e.Error)
 	}
 	if n := len(h.fakes["second"].Received()); n != 0 {

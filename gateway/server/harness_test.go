@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,7 +78,7 @@ func defaultPrice() domain.ModelPrice {
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: t.TempDir(), logs: &bytes.Buffer{}, fakes: map[string]*providertest.Server{}}
+	h := &harness{t: t, dir: cleanTempDir(t), logs: &bytes.Buffer{}, fakes: map[string]*providertest.Server{}}
 	if o.models == nil {
 		o.models = map[string][]upstreamSpec{
 			"test/openai":    {{fake: "openai", kind: "openai"}},
@@ -216,6 +217,19 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h.http = httptest.NewServer(h.srv)
 	t.Cleanup(h.http.Close)
 	return h
+}
+
+// cleanTempDir is a temporary directory whose path has no '#' or '?': the
+// SQLite store builds a file: URI from the path, and t.TempDir of a fuzz
+// seed ("FuzzX/seed#0") would cut it at '#', so that every run shared one
+// file in /tmp.
+func cleanTempDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "routefree-gateway-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
 
 // catchUp waits until every projection has applied the whole store.

@@ -20,7 +20,7 @@ func responseCost(t *testing.T, body []byte, stream bool) decimal.Decimal {
 	t.Helper()
 	type withUsage struct {
 		Usage *struct {
-			Cost string `json:"cost"`
+			Cost json.Number `json:"cost"` // a number, as OpenRouter sends it
 		} `json:"usage"`
 	}
 	if !stream {
@@ -28,12 +28,12 @@ func responseCost(t *testing.T, body []byte, stream bool) decimal.Decimal {
 		if err := json.Unmarshal(body, &r); err != nil || r.Usage == nil {
 			t.Fatalf("no usage in %s", body)
 		}
-		return dec(r.Usage.Cost)
+		return dec(r.Usage.Cost.String())
 	}
 	for _, line := range strings.Split(string(body), "\n") {
 		var c withUsage
 		if strings.HasPrefix(line, "data: {") && json.Unmarshal([]byte(line[6:]), &c) == nil && c.Usage != nil {
-			return dec(c.Usage.Cost)
+			return dec(c.Usage.Cost.String())
 		}
 	}
 	t.Fatalf("no usage chunk in %s", body)

@@ -125,7 +125,7 @@ type attemptResult struct {
 
 // stream serves a streaming request: SSE keep-alives while the upstreams are
 // tried, then the chunks as they come, then — once the usage event is
-// durable — the usage chunk (if asked for) and [DONE].
+// durable — the usage chunk and [DONE].
 func (k *call) stream() error {
 	ctx := k.ctx()
 	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response())}
@@ -222,10 +222,11 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 	}
 	switch outcome {
 	case domain.OutcomeCompleted:
-		if k.req.IncludeUsage() {
-			b, _ := json.Marshal(chat.NewUsageChunk(k.id, k.model.ID, k.start.Unix(), chatUsage(usage, cost)))
-			out.write(sseData, b, sseEnd)
-		}
+		// Every stream ends with its usage, asked for or not, as
+		// OpenRouter's do (stream_options.include_usage and usage.include
+		// are accepted and change nothing).
+		b, _ := json.Marshal(chat.NewUsageChunk(k.id, k.model.ID, k.start.Unix(), k.usageFor(usage, cost)))
+		out.write(sseData, b, sseEnd)
 		out.write(sseDone)
 	case domain.OutcomeUpstreamBrokeMid:
 		k.streamError(out, http.StatusBadGateway, "the upstream ended the stream early; you are billed for what was delivered")
@@ -244,7 +245,7 @@ func (k *call) streamError(out *sse, status int, msg string) {
 	b, _ := json.Marshal(map[string]any{
 		"id": k.id, "object": "chat.completion.chunk", "created": k.start.Unix(), "model": model,
 		"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": "error"}},
-		"error":   map[string]any{"code": status, "message": msg},
+		"error":   map[string]any{"code": status, "message": msg}, "system_fingerprint": nil,
 	})
 	out.write(sseData, b, sseEnd)
 }

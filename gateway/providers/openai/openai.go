@@ -20,7 +20,11 @@ type Adapter struct{}
 
 // Send forwards the request with the upstream's model and key.
 func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req *chat.Request) (*core.Result, error) {
-	body, err := req.OpenAIBody(up.Model)
+	var drop []string
+	if up.Provider == "openai" || up.Provider == "azure-openai" {
+		drop = chat.OpenRouterSampling // OpenAI's own API refuses them
+	}
+	body, err := req.OpenAIBody(up.Model, drop...)
 	if err != nil {
 		return nil, err
 	}
@@ -76,6 +80,7 @@ func (w *wireUsage) normalize() chat.Usage {
 	if u.TotalTokens == 0 {
 		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	}
-	u.Cost = nil // an upstream's own cost is not RouteFree's price
+	// An upstream's own cost (an OpenRouter-like host) is not RouteFree's price.
+	u.Cost, u.IsBYOK, u.CostDetails = nil, nil, nil
 	return u
 }

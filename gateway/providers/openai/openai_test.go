@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +246,78 @@ func TestDecodeResponseCompatibleUsage(t *testing.T) {
 	u := res.Response.Usage
 	if u.CachedTokens() != 32 || u.TotalTokens != 60 || u.Cost != nil {
 		t.Errorf("usage = %+v", u)
+	}
+}
+
+// A compatible host that sends no system_fingerprint: each relayed chunk
+// gets the key, null, as OpenRouter's chunks have it; a chunk that has one
+// keeps it.
+func TestStreamChunksAlwaysCarrySystemFingerprint(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"},"finish_reason":null}]}`+"\n\n")
+		io.WriteString(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`+"\n\n")
+		io.WriteString(w, `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`+"\n\n")
+		io.WriteString(w, "data: [DONE]\n\n")
+	}))
+	defer srv.Close()
+	req := pt.Parse(t, `{"model":"x/m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	up := providers.Upstream{Provider: "compat", BaseURL: srv.URL + "/v1", Model: "m", APIKey: "k"}
+	res, err := openai.Adapter{}.Send(context.Background(), nil, up, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Stream.Close()
+	var got []string
+	for {
+		b, err := res.Stream.Next()
+		if err != nil {
+			break
+		}
+		var c map[string]json.RawMessage
+		if err := json.Unmarshal(b, &c); err != nil {
+			t.Fatalf("chunk %s: %v", b, err)
+		}
+		got = append(got, string(c["system_fingerprint"]))
+	}
+	if len(got) != 2 || got[0] != "null" || got[1] != `"fp_1"` {
+		t.Fatalf("fingerprints %q", got)
+	}
+}
+
+// OpenAI's own API refuses OpenRouter's sampling parameters and "name" on
+// tool messages; they are dropped before it, kept for a compatible host
+// (which takes top_k), and the tool message keeps everything else.
+func TestOpenRouterFieldsBeforeOpenAI(t *testing.T) {
+	body := `{"model":"openai/gpt-4.1","top_k":5,"min_p":0.2,"messages":[{"role":"user","content":"q"},` +
+		`{"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},` +
+		`{"role":"tool","tool_call_id":"c","name":"f","content":"<r&>"}]}`
+	strict := pt.NewOpenAI(t, pt.Script{Text: "ok", Strict: true})
+	if _, err := (openai.Adapter{}).Send(context.Background(), nil, upstream(strict), pt.Parse(t, body)); err != nil {
+		t.Fatalf("strict OpenAI refused: %v", err)
+	}
+	var sent struct {
+		TopK     *int                         `json:"top_k"`
+		Messages []map[string]json.RawMessage `json:"messages"`
+	}
+	if err := json.Unmarshal(strict.Last().Body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	tool := sent.Messages[2]
+	if sent.TopK != nil || tool["name"] != nil || string(tool["tool_call_id"]) != `"c"` {
+		t.Fatalf("sent %s", strict.Last().Body)
+	}
+	var content string
+	if json.Unmarshal(tool["content"], &content) != nil || content != "<r&>" {
+		t.Fatalf("tool content %s", tool["content"])
+	}
+	compat := pt.NewOpenAI(t, pt.Script{Text: "ok"})
+	up := upstream(compat)
+	up.Provider = "together"
+	if _, err := (openai.Adapter{}).Send(context.Background(), nil, up, pt.Parse(t, body)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(compat.Last().Body), `"top_k":5`) {
+		t.Fatalf("top_k not sent to a compatible host: %s", compat.Last().Body)
 	}
 }

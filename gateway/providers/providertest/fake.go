@@ -50,6 +50,10 @@ type Script struct {
 	// UseMaxTokens reports the request's max_tokens (or max_completion_tokens)
 	// as its completion tokens, as a model that writes until its cap would.
 	UseMaxTokens bool
+	// Strict (OpenAI fakes) refuses with a 400, as OpenAI's own API does,
+	// what its schema lacks: "name" on tool messages and any top-level
+	// field it does not know (OpenRouter's top_k, provider, models…).
+	Strict bool
 }
 
 func (s Script) chunks() int {

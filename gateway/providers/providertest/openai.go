@@ -44,6 +44,12 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": "bad JSON: " + err.Error(), "type": "invalid_request_error"}})
 		return
 	}
+	if s.Strict {
+		if msg := strictOpenAI(body); msg != "" {
+			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": nil, "code": nil}})
+			return
+		}
+	}
 	if s.Status >= 300 {
 		msg := s.ErrorMessage
 		if msg == "" {
@@ -132,4 +138,36 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			"system_fingerprint": "fp_fake", "choices": []obj{}, "usage": usage}))
 	}
 	e.send("", []byte("[DONE]"))
+}
+
+// openAIFields are the top-level fields of OpenAI's chat completions.
+var openAIFields = map[string]bool{
+	"model": true, "messages": true, "audio": true, "frequency_penalty": true, "function_call": true,
+	"functions": true, "logit_bias": true, "logprobs": true, "max_completion_tokens": true, "max_tokens": true,
+	"metadata": true, "modalities": true, "n": true, "parallel_tool_calls": true, "prediction": true,
+	"presence_penalty": true, "prompt_cache_key": true, "reasoning_effort": true, "response_format": true,
+	"safety_identifier": true, "seed": true, "service_tier": true, "stop": true, "store": true, "stream": true,
+	"stream_options": true, "temperature": true, "tool_choice": true, "tools": true, "top_logprobs": true,
+	"top_p": true, "user": true, "verbosity": true, "web_search_options": true,
+}
+
+// strictOpenAI returns OpenAI's complaint about a body, or "".
+func strictOpenAI(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "bad JSON"
+	}
+	for k := range top {
+		if !openAIFields[k] {
+			return "Unrecognized request argument supplied: " + k
+		}
+	}
+	var msgs []map[string]json.RawMessage
+	_ = json.Unmarshal(top["messages"], &msgs)
+	for i, m := range msgs {
+		if _, ok := m["name"]; ok && string(m["role"]) == `"tool"` {
+			return "Additional properties are not allowed ('name' was unexpected) - 'messages." + strconv.Itoa(i) + "'"
+		}
+	}
+	return ""
 }

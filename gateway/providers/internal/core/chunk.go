@@ -28,12 +28,14 @@ func (w *ChunkWriter) open(choice int) []byte {
 }
 
 func (w *ChunkWriter) close(b []byte, finish string) []byte {
+	// A translated upstream has no system fingerprint: the key is there,
+	// null, as OpenRouter's schema has it.
 	if finish == "" {
-		b = append(b, `,"finish_reason":null}]}`...)
+		b = append(b, `,"finish_reason":null}],"system_fingerprint":null}`...)
 	} else {
 		b = append(b, `,"finish_reason":`...)
 		b = chat.AppendString(b, finish)
-		b = append(b, `}]}`...)
+		b = append(b, `}],"system_fingerprint":null}`...)
 	}
 	w.buf = b
 	return b

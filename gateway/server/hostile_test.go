@@ -1,0 +1,156 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// nestedBody is {"x":[[[…]]]} nested depth arrays deep: 2 bytes a level.
+func nestedBody(depth int) string {
+	var b strings.Builder
+	b.Grow(2*depth + 8)
+	b.WriteString(`{"x":`)
+	b.WriteString(strings.Repeat("[", depth))
+	b.WriteString(strings.Repeat("]", depth))
+	b.WriteString(`}`)
+	return b.String()
+}
+
+// A 6 MB body nested 3,000,000 deep once killed the process with a stack
+// overflow, before the key was even looked at. Without a key it is refused
+// unread; with a key its nesting is refused by a flat scan. Both quickly, and
+// the gateway serves the next request.
+func TestDeeplyNestedBodyIsRefusedCheaply(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	body := nestedBody(3_000_000)
+	if len(body) < 6_000_000 {
+		t.Fatalf("body is %d bytes", len(body))
+	}
+	for _, c := range []struct {
+		name, key string
+		status    int
+	}{
+		{"no key", "", http.StatusUnauthorized},
+		{"bad key", "sk-rf-nope", http.StatusUnauthorized},
+		{"valid key", h.key, http.StatusBadRequest},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			start := time.Now()
+			resp, b := h.postKey(c.key, body)
+			took := time.Since(start)
+			t.Logf("%s: %d in %s", c.name, resp.StatusCode, took)
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %.200s", resp.StatusCode, c.status, b)
+			}
+			if e := decodeError(t, b); e.Error.Code != c.status || e.Error.Message == "" {
+				t.Fatalf("error body %s", b)
+			}
+			// The issue asks for 50 ms; a shared, busy test machine gets a
+			// generous bound so that only a parse of the nesting would fail it.
+			if took > 2*time.Second {
+				t.Fatalf("took %s", took)
+			}
+		})
+	}
+	resp, b := h.post(`{"model":"test/openai","messages":[{"role":"user","content":"still there?"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the hostile bodies: %d %s", resp.StatusCode, b)
+	}
+	h.heldIsZero()
+}
+
+// Nesting within the limit is accepted (tools' schemas need some depth);
+// one level beyond it is a 400 naming the limit.
+func TestNestingLimitIsDocumentedDepth(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	schema := func(levels int) string {
+		// A tool whose schema nests objects: the request's own framing
+		// ({ tools [ { function { parameters) takes 5 levels.
+		return `{"model":"test/openai","messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f","parameters":` +
+			strings.Repeat(`{"a":`, levels) + `1` + strings.Repeat(`}`, levels) + `}}]}`
+	}
+	resp, b := h.post(schema(64 - 4))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("depth 64: %d %s", resp.StatusCode, b)
+	}
+	resp, b = h.post(schema(64 - 3))
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("depth 65: %d %s", resp.StatusCode, b)
+	}
+	if e := decodeError(t, b); !strings.Contains(e.Error.Message, "64") {
+		t.Fatalf("message does not name the limit: %s", b)
+	}
+}
+
+// Invalid UTF-8 was forwarded upstream; it is a 400 and no upstream is called.
+func TestInvalidUTF8IsRefused(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for name, body := range map[string]string{
+		"raw byte in content":   "{\"model\":\"test/openai\",\"messages\":[{\"role\":\"user\",\"content\":\"caf\xe9\"}]}",
+		"truncated sequence":    "{\"model\":\"test/openai\",\"messages\":[{\"role\":\"user\",\"content\":\"\xe4\xb8\"}]}",
+		"overlong encoding":     "{\"model\":\"test/openai\",\"messages\":[{\"role\":\"user\",\"content\":\"\xc0\xaf\"}]}",
+		"lone surrogate escape": `{"model":"test/openai","messages":[{"role":"user","content":"a\ud800b"}]}`,
+		"reversed surrogates":   `{"model":"test/openai","messages":[{"role":"user","content":"\udc00\ud800"}]}`,
+		"raw byte in a key":     "{\"model\":\"test/openai\",\"x\xff\":1,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}",
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, b := h.post(body)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d: %s", resp.StatusCode, b)
+			}
+			if e := decodeError(t, b); !strings.Contains(e.Error.Message, "UTF-8") {
+				t.Fatalf("message %q", e.Error.Message)
+			}
+		})
+	}
+	if n := len(h.fakes["openai"].Received()); n != 0 {
+		t.Fatalf("upstream called %d times", n)
+	}
+	// A valid pair and multi-byte text pass.
+	resp, b := h.post(`{"model":"test/openai","messages":[{"role":"user","content":"\ud83d\ude00 臺灣 café"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("valid text: %d %s", resp.StatusCode, b)
+	}
+}
+
+// max_tokens beyond the model's output cap got 200, and 9e15 got a 429 that
+// SDKs retry. Each is a 400 naming the field; no upstream is called.
+func TestMaxTokensBeyondTheModelIs400(t *testing.T) {
+	h := newHarness(t, harnessOpts{}) // models: context 100,000, max output 4,096
+	for name, field := range map[string]string{
+		"above max output":            `"max_tokens":4097`,
+		"above the context":           `"max_tokens":200000`,
+		"completion above max output": `"max_completion_tokens":5000`,
+		"exponent":                    `"max_tokens":9e15`,
+		"huge integer":                `"max_tokens":9000000000000000`,
+		"beyond int64":                `"max_tokens":99999999999999999999999`,
+		"negative":                    `"max_tokens":-1`,
+		"zero":                        `"max_tokens":0`,
+		"fraction":                    `"max_tokens":1.5`,
+		"string":                      `"max_tokens":"100"`,
+		"negative completion tokens":  `"max_completion_tokens":-5`,
+		"huge completion exponent":    `"max_completion_tokens":1e300`,
+		"reasoning budget beyond max": `"max_tokens":100,"reasoning":{"max_tokens":9e15}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, b := h.post(`{"model":"test/openai",` + field + `,"messages":[{"role":"user","content":"hi"}]}`)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("status %d: %s", resp.StatusCode, b)
+			}
+			e := decodeError(t, b)
+			if e.Error.Code != 400 || !strings.Contains(e.Error.Message, "tokens") {
+				t.Fatalf("error %s", b)
+			}
+		})
+	}
+	if n := len(h.fakes["openai"].Received()); n != 0 {
+		t.Fatalf("upstream called %d times", n)
+	}
+	resp, b := h.post(`{"model":"test/openai","max_tokens":4096,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("max_tokens at the cap: %d %s", resp.StatusCode, b)
+	}
+	h.heldIsZero()
+}

@@ -1,0 +1,341 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/openai/openai-go"
+	"github.com/openai/openai-go/option"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+// What OpenRouter's clients (its SDK, the AI SDK's provider, LangChain)
+// read in a response, checked field by field with the types they validate.
+
+// orUsage is usage as OpenRouter sends it; json.Number keeps the numbers
+// exact, and a string where a number belongs fails the decode.
+type orUsage struct {
+	PromptTokens        *int `json:"prompt_tokens"`
+	CompletionTokens    *int `json:"completion_tokens"`
+	TotalTokens         *int `json:"total_tokens"`
+	PromptTokensDetails *struct {
+		CachedTokens *int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	CompletionTokensDetails *struct {
+		ReasoningTokens *int `json:"reasoning_tokens"`
+	} `json:"completion_tokens_details"`
+	Cost        *json.Number `json:"cost"`
+	IsBYOK      *bool        `json:"is_byok"`
+	CostDetails *struct {
+		UpstreamInferenceCost            json.RawMessage `json:"upstream_inference_cost"`
+		UpstreamInferencePromptCost      *json.Number    `json:"upstream_inference_prompt_cost"`
+		UpstreamInferenceCompletionsCost *json.Number    `json:"upstream_inference_completions_cost"`
+	} `json:"cost_details"`
+}
+
+// check verifies every field is there with its type, and that the cost and
+// its split agree with want.
+func (u *orUsage) check(t *testing.T, want string) {
+	t.Helper()
+	if u.PromptTokens == nil || u.CompletionTokens == nil || u.TotalTokens == nil ||
+		u.PromptTokensDetails == nil || u.PromptTokensDetails.CachedTokens == nil ||
+		u.CompletionTokensDetails == nil || u.CompletionTokensDetails.ReasoningTokens == nil {
+		t.Fatalf("token fields missing: %+v", u)
+	}
+	if u.Cost == nil || u.IsBYOK == nil || *u.IsBYOK || u.CostDetails == nil ||
+		string(u.CostDetails.UpstreamInferenceCost) != "null" ||
+		u.CostDetails.UpstreamInferencePromptCost == nil || u.CostDetails.UpstreamInferenceCompletionsCost == nil {
+		t.Fatalf("cost fields: %+v", u)
+	}
+	cost := decimal.RequireFromString(u.Cost.String())
+	if !cost.Equal(decimal.RequireFromString(want)) {
+		t.Fatalf("cost %s, want %s", cost, want)
+	}
+	p := decimal.RequireFromString(u.CostDetails.UpstreamInferencePromptCost.String())
+	c := decimal.RequireFromString(u.CostDetails.UpstreamInferenceCompletionsCost.String())
+	if !p.Add(c).Equal(cost) {
+		t.Fatalf("prompt %s + completions %s ≠ cost %s", p, c, cost)
+	}
+}
+
+// usage.cost is a JSON number (it was a string, which OpenRouter's SDK and
+// the AI SDK refuse), with is_byok and cost_details beside it, for every
+// kind of upstream, streamed or not. The ledger keeps the exact decimal;
+// the response shows it rounded to 8 places.
+func TestUsageHasOpenRoutersShape(t *testing.T) {
+	fine := domain.ModelPrice{Input: decimal.RequireFromString("0.123456789"), Output: decimal.RequireFromString("20"),
+		CachedInput: decimal.RequireFromString("0.05")}
+	h := newHarness(t, harnessOpts{
+		scripts: map[string]providertest.Script{
+			"openai":    {Text: "a b", Chunks: 2, Usage: providertest.Usage{Prompt: 1000, Completion: 20, Cached: 100}},
+			"anthropic": {Text: "a b", Chunks: 2, Usage: providertest.Usage{Prompt: 1000, Completion: 20}},
+			"gemini":    {Text: "a b", Chunks: 2, Usage: providertest.Usage{Prompt: 1000, Completion: 20}},
+		},
+		prices: map[string]domain.ModelPrice{"test/openai": fine, "test/anthropic": defaultPrice(), "test/gemini": defaultPrice()},
+	})
+	// (900 × 0.123456789 + 100 × 0.05 + 20 × 20) / 1e6 = 0.0005161111101, shown as 0.00051611.
+	wants := map[string]string{"openai": "0.00051611", "anthropic": "0.0104", "gemini": "0.0104"}
+	for _, kind := range kinds {
+		for _, stream := range []bool{false, true} {
+			resp, b := h.post(chatBody("test/"+kind, 100, stream))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s: %d %s", kind, resp.StatusCode, b)
+			}
+			if stream {
+				b = lastUsageChunk(t, b)
+			}
+			var r struct {
+				Usage *orUsage `json:"usage"`
+			}
+			if err := json.Unmarshal(b, &r); err != nil || r.Usage == nil {
+				t.Fatalf("%s stream=%v: %v %s", kind, stream, err, b)
+			}
+			r.Usage.check(t, wants[kind])
+		}
+	}
+	for _, e := range h.completed() {
+		if e.Model == "test/openai" && !e.Cost.Equal(decimal.RequireFromString("0.0005161111101")) {
+			t.Fatalf("ledger cost %s, want the exact 0.0005161111101", e.Cost)
+		}
+	}
+	// The official OpenAI client reads the same number.
+	client := h.sdk()
+	out, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model: "test/anthropic", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cost float64
+	if err := json.Unmarshal([]byte(out.Usage.JSON.ExtraFields["cost"].Raw()), &cost); err != nil || cost != 0.0104 {
+		t.Fatalf("SDK usage.cost %q: %v", out.Usage.JSON.ExtraFields["cost"].Raw(), err)
+	}
+}
+
+// lastUsageChunk returns the stream's usage chunk, checking that it comes
+// last, just before [DONE].
+func lastUsageChunk(t *testing.T, body []byte) []byte {
+	t.Helper()
+	var data []string
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "data: ") {
+			data = append(data, line[6:])
+		}
+	}
+	if len(data) < 2 || data[len(data)-1] != "[DONE]" {
+		t.Fatalf("stream does not end with [DONE]: %s", body)
+	}
+	last := data[len(data)-2]
+	var c struct {
+		Choices []json.RawMessage `json:"choices"`
+		Usage   json.RawMessage   `json:"usage"`
+	}
+	if err := json.Unmarshal([]byte(last), &c); err != nil || len(c.Usage) == 0 || c.Choices == nil || len(c.Choices) != 0 {
+		t.Fatalf("the chunk before [DONE] is not a usage chunk: %s", last)
+	}
+	return []byte(last)
+}
+
+// Every stream ends with a usage chunk, asked for or not, as OpenRouter's
+// do; usage:{include:true} is accepted (and never sent upstream).
+func TestEveryStreamEndsWithUsage(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanBusiness}) // 15 requests: above the starter's 10 a minute
+	for _, kind := range kinds {
+		for name, extra := range map[string]string{
+			"not asked":           ``,
+			"usage include":       `"usage":{"include":true},`,
+			"include_usage false": `"stream_options":{"include_usage":false},`,
+			"include_usage true":  `"stream_options":{"include_usage":true},`,
+			"usage include false": `"usage":{"include":false},`,
+		} {
+			resp, b := h.post(`{"model":"test/` + kind + `","stream":true,` + extra + `"messages":[{"role":"user","content":"hi"}]}`)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s: %d %s", kind, name, resp.StatusCode, b)
+			}
+			var r struct {
+				Usage *orUsage `json:"usage"`
+			}
+			if err := json.Unmarshal(lastUsageChunk(t, b), &r); err != nil || r.Usage == nil || *r.Usage.PromptTokens != 10 {
+				t.Fatalf("%s %s: usage %v", kind, name, err)
+			}
+			if strings.Contains(string(h.fakes[kind].Last().Body), `"include"`) {
+				t.Fatalf("usage option sent upstream: %s", h.fakes[kind].Last().Body)
+			}
+		}
+	}
+}
+
+// system_fingerprint is always there: the upstream's when it sends one,
+// null when it has none (Anthropic, Gemini), in responses and every chunk.
+func TestSystemFingerprintIsAlwaysPresent(t *testing.T) {
+	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+		"openai": {Text: "a b c", Chunks: 3}, "anthropic": {Text: "a b c", Chunks: 3}, "gemini": {Text: "a b c", Chunks: 3},
+	}})
+	want := map[string]string{"openai": `"fp_fake"`, "anthropic": "null", "gemini": "null"}
+	for _, kind := range kinds {
+		resp, b := h.post(chatBody("test/"+kind, 100, false))
+		var r map[string]json.RawMessage
+		if err := json.Unmarshal(b, &r); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", kind, resp.StatusCode, b)
+		}
+		if fp, ok := r["system_fingerprint"]; !ok || string(fp) != want[kind] {
+			t.Fatalf("%s: system_fingerprint %q in %s", kind, fp, b)
+		}
+		_, b = h.post(chatBody("test/"+kind, 100, true))
+		n := 0
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.HasPrefix(line, "data: {") {
+				continue
+			}
+			var c map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(line[6:]), &c); err != nil {
+				t.Fatal(err)
+			}
+			fp, ok := c["system_fingerprint"]
+			if !ok || (string(fp) != want[kind] && string(fp) != "null") {
+				t.Fatalf("%s: chunk without system_fingerprint: %s", kind, line)
+			}
+			n++
+		}
+		if n < 3 {
+			t.Fatalf("%s: %d chunks", kind, n)
+		}
+	}
+}
+
+// The app that made a request is recorded from X-OpenRouter-Title (sent by
+// OpenRouter's SDKs) or, failing that, X-Title, with HTTP-Referer.
+func TestAppAttributionHeaders(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	send := func(headers map[string]string) {
+		req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/chat/completions",
+			strings.NewReader(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`))
+		req.Header.Set("Authorization", "Bearer "+h.key)
+		for k, v := range headers {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+	}
+	send(map[string]string{"X-OpenRouter-Title": "新的工具", "HTTP-Referer": "https://tool.example"})
+	send(map[string]string{"X-Title": "Old Tool"})
+	send(map[string]string{"X-OpenRouter-Title": "Preferred", "X-Title": "Legacy"})
+	evs := h.completed()
+	if len(evs) != 3 {
+		t.Fatalf("%d events", len(evs))
+	}
+	got := map[string]string{}
+	for _, e := range evs {
+		got[e.AppTitle] = e.AppReferer
+	}
+	if got["新的工具"] != "https://tool.example" || len(got) != 3 {
+		t.Fatalf("titles %v", got)
+	}
+	if _, ok := got["Old Tool"]; !ok {
+		t.Fatalf("X-Title not read: %v", got)
+	}
+	if _, ok := got["Preferred"]; !ok {
+		t.Fatalf("X-OpenRouter-Title does not win over X-Title: %v", got)
+	}
+}
+
+// LangChain and the AI SDK put "name" on tool messages, and OpenRouter's
+// clients send OpenRouter's own fields. OpenAI's API refuses both (the
+// strict fake does as it does), so they are dropped before it; a
+// compatible host still gets OpenRouter's sampling parameters.
+func TestOpenRouterFieldsAreDroppedBeforeOpenAI(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{
+			"test/openai": {{fake: "openai", kind: "openai"}},
+			"test/compat": {{fake: "compat", kind: "openai"}},
+		},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Strict: true}, "compat": {Text: "ok"}},
+	})
+	body := func(model string, stream bool) string {
+		s := ""
+		if stream {
+			s = `"stream":true,`
+		}
+		return `{"model":"` + model + `",` + s + `"top_k":40,"min_p":0.1,"repetition_penalty":1.1,"plugins":[{"id":"web"}],"debug":{"echo_upstream_body":true},` +
+			`"provider":{"sort":"price"},"models":["test/compat"],"transforms":["middle-out"],"usage":{"include":true},"user":"u-1",` +
+			`"messages":[{"role":"user","name":"alice","content":"weather?"},` +
+			`{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"weather","arguments":"{}"}}]},` +
+			`{"role":"tool","tool_call_id":"c1","name":"weather","content":"sunny"}]}`
+	}
+	for _, stream := range []bool{false, true} {
+		resp, b := h.post(body("test/openai", stream))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream=%v: %d %s", stream, resp.StatusCode, b)
+		}
+		m := wire(t, h.fakes["openai"].Last())
+		absent(t, m, "messages.2.name")
+		want(t, m, "messages.2.content", "sunny")
+		want(t, m, "messages.2.tool_call_id", "c1")
+		want(t, m, "messages.0.name", "alice")
+		want(t, m, "user", "u-1")
+		for _, f := range []string{"top_k", "min_p", "repetition_penalty", "plugins", "debug", "provider", "models", "transforms", "usage"} {
+			absent(t, m, f)
+		}
+	}
+	resp, b := h.post(body("test/compat", false))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("compat: %d %s", resp.StatusCode, b)
+	}
+	m := wire(t, h.fakes["compat"].Last())
+	want(t, m, "top_k", "40")
+	absent(t, m, "messages.2.name")
+	absent(t, m, "plugins")
+}
+
+// An upstream's 400 is the client's 400, with the upstream's message in
+// metadata, streamed or not, and it does not fail over; a refusal that is
+// not about the input (the upstream's own key) stays a 502.
+func TestUpstreamRefusals(t *testing.T) {
+	h := newHarness(t, twoUpstreams("openai", providertest.Script{Status: 400, ErrorMessage: "Invalid 'messages[0].content': string too long."}, Config{}))
+	for _, body := range []string{foBody, foStream} {
+		resp, b := h.post(body)
+		if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Fatalf("status %d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+		e := decodeError(t, b)
+		if e.Error.Metadata["upstream_message"] != "Invalid 'messages[0].content': string too long." || e.Error.Metadata["upstream_status"] != float64(400) {
+			t.Fatalf("error %s", b)
+		}
+	}
+	if n := len(h.fakes["second"].Received()); n != 0 {
+		t.Fatalf("failed over %d times", n)
+	}
+	for _, f := range h.failed() {
+		if f.Status != 400 || f.Outcome != domain.OutcomeRejected {
+			t.Fatalf("failure event %+v", f)
+		}
+	}
+	// The official client raises a 400 error, which it does not retry.
+	client := h.sdk()
+	_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
+		Model: "test/fo", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}, option.WithMaxRetries(2))
+	var apiErr *openai.Error
+	if !asOpenAIError(err, &apiErr) || apiErr.StatusCode != 400 {
+		t.Fatalf("SDK error %v", err)
+	}
+	if n := len(h.fakes["first"].Received()); n != 3 {
+		t.Fatalf("upstream got %d requests, want 3 (no retry of the 400)", n)
+	}
+
+	h2 := newHarness(t, twoUpstreams("openai", providertest.Script{Status: 401, ErrorMessage: "Incorrect API key provided"}, Config{}))
+	resp, b := h2.post(foBody)
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("upstream 401: %d %s", resp.StatusCode, b)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	_ "modernc.org/sqlite" // the replay's scratch database
 
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
 )
 
 // Figures are what an auditor compares after a replay.
@@ -37,7 +38,7 @@ func Replay(ctx context.Context, store eventstore.Store, progress func(n uint64)
 	}
 	defer os.RemoveAll(dir)
 	// Scratch data: durability is pointless, speed is not.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "usage.db")+"?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)")
+	db, err := sql.Open("sqlite", sqlite.URI(filepath.Join(dir, "usage.db"), "_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-65536)"))
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/routefree/routefree/console"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/gateway/admission"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/router"
@@ -194,7 +195,7 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, "", err
 	}
-	db, err := sql.Open("sqlite", "file:"+c.readModelPath()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", sqlite.URI(c.readModelPath(), "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"))
 	if err == nil {
 		db.SetMaxOpenConns(1)
 	}

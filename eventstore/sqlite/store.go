@@ -101,7 +101,7 @@ func Open(path string, opts Options) (*Store, error) {
 	// and Windows.
 	_, _ = sqlitedrv.Fdatasync(true)
 	const common = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=synchronous(FULL)&_txlock=immediate")
+	w, err := sql.Open("sqlite", URI(path, common+"&_pragma=synchronous(FULL)&_txlock=immediate"))
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +114,7 @@ func Open(path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("eventstore/sqlite: create schema in %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+common+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", URI(path, common+"&_pragma=query_only(1)"))
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -134,7 +134,7 @@ func Open(path string, opts Options) (*Store, error) {
 	s.known.Store(s.wr.last)
 	// The watcher's connection waits at most a second for the write lock:
 	// CheckWrite answers a readiness probe, which must not hang.
-	if s.watch, err = sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(1000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"); err != nil {
+	if s.watch, err = sql.Open("sqlite", URI(path, "_pragma=busy_timeout(1000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)")); err != nil {
 		s.wr.close()
 		r.Close()
 		w.Close()

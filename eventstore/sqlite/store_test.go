@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -56,4 +57,26 @@ func TestContract(t *testing.T) {
 			return openShared(t, path)
 		},
 	})
+}
+
+// A data directory whose name holds URI syntax opens the file it names.
+func TestPathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "seed#0?x=1%41")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "events.db")
+	s, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the store is not at %s: %v", path, err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), "seed*")); len(m) != 1 {
+		t.Fatalf("files beside the directory: %v", m)
+	}
 }

@@ -128,8 +128,11 @@ func New(cfg Config, deps Deps) *Server {
 	api.POST("/chat/completions", s.chatCompletions)
 	api.GET("/models", s.listModels)
 	api.GET("/models/:author/:slug", s.getModel)
+	api.GET("/model/:author/:slug", s.getModel) // the OpenRouter SDK's models.get
+	api.GET("/models/:author/:slug/endpoints", s.modelEndpoints)
 	api.GET("/generation", s.generation)
 	api.GET("/key", s.keyInfo)
+	api.GET("/credits", s.credits)
 	s.echo = e
 	return s
 }

@@ -26,6 +26,7 @@ require (
 	golang.org/x/sync v0.25.0
 	google.golang.org/grpc v1.85.0
 	modernc.org/sqlite v1.62.0
+	pgregory.net/rapid v1.1.0
 )
 
 require (

@@ -95,7 +95,9 @@ func TestEveryCommandRecordsItsActor(t *testing.T) {
 			_, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: acct, Amount: dec("500"), Method: domain.MethodBankTransfer, Reference: "TX-1"})
 			return err
 		},
-		func() error { return h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("-12.5"), Reason: "refund"}) },
+		func() error {
+			return h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("-12.5"), Reason: "refund"})
+		},
 		func() error {
 			_, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/b": {Input: dec("1"), Output: dec("2")}}})
 			return err
@@ -241,7 +243,9 @@ func TestResumeLiftsASuspension(t *testing.T) {
 	}
 }
 
-func price(in, out string) domain.ModelPrice { return domain.ModelPrice{Input: dec(in), Output: dec(out)} }
+func price(in, out string) domain.ModelPrice {
+	return domain.ModelPrice{Input: dec(in), Output: dec(out)}
+}
 
 func lastList(t *testing.T, h *Handler) *domain.PriceListPublished {
 	t.Helper()

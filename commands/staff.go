@@ -116,7 +116,9 @@ func (h *Handler) ListStaffTokens(ctx context.Context) ([]StaffToken, error) {
 
 // RevokeStaffToken ends a staff token; revoking twice is harmless. The last
 // admin token that is not revoked cannot be: nobody could then manage
-// staff from the console.
+// staff from the console. (Two admins revoking each other at the same
+// instant can both pass the check, as each token has its own stream; the
+// way back is `routefree staff issue --role admin` on the store.)
 func (h *Handler) RevokeStaffToken(ctx context.Context, tokenID string) error {
 	evs, last, err := h.readStream(ctx, domain.StaffStream(tokenID))
 	if err != nil {

@@ -34,9 +34,11 @@ func (s *server) registerAPI(e *echo.Echo) {
 	g.GET("/accounts/:id", s.apiAccount, anyone)
 	g.POST("/accounts/:id/plan", s.apiChangePlan, admin)
 	g.POST("/accounts/:id/suspend", s.apiSuspend, admin)
+	g.POST("/accounts/:id/resume", s.apiResume, admin)
 	g.POST("/accounts/:id/credit-limit", s.apiCreditLimit, finance)
 	g.GET("/accounts/:id/topups", s.apiTopUps, anyone)
 	g.POST("/accounts/:id/topups", s.apiTopUp, finance)
+	g.POST("/accounts/:id/adjustments", s.apiAdjust, finance)
 	g.GET("/accounts/:id/keys", s.apiKeys, anyone)
 	g.POST("/accounts/:id/keys", s.apiIssueKey, adminOrOwner)
 	g.POST("/keys/:id/revoke", s.apiRevokeKey, adminOrOwner)
@@ -457,6 +459,7 @@ func (s *server) apiPublishPrices(c echo.Context) error {
 		FromCatalog bool                         `json:"from_catalog"`
 		Prices      map[string]domain.ModelPrice `json:"prices"`
 		EffectiveAt time.Time                    `json:"effective_at"`
+		Replace     bool                         `json:"replace"` // default: amend the list in force
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
@@ -474,14 +477,15 @@ func (s *server) apiPublishPrices(c echo.Context) error {
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	v, err := h.PublishPrices(ctx, in.Prices, in.EffectiveAt)
+	p, err := h.PublishPriceList(ctx, commands.PriceList{Prices: in.Prices, EffectiveAt: in.EffectiveAt, Replace: in.Replace})
 	if err == nil {
 		err = settle(ctx)
 	}
 	if err != nil {
 		return apiError(err)
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"version": v})
+	return c.JSON(http.StatusCreated, map[string]any{"version": p.Version, "effective_at": p.EffectiveAt, "replace": in.Replace,
+		"models": p.Models, "changed": p.Changed, "removed": p.Removed})
 }
 
 func (s *server) apiStaffTokens(c echo.Context) error {

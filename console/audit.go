@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/projections"
 )
@@ -80,8 +81,8 @@ const maxScan = 200_000
 
 // events returns a page of matching events and the position to continue
 // after (Start when the log is exhausted).
-func (s *server) events(ctx context.Context, f EventFilter) ([]eventstore.Exported, eventstore.Position, error) {
-	out := []eventstore.Exported{}
+func (s *server) events(ctx context.Context, f EventFilter) ([]commands.AuditedEvent, eventstore.Position, error) {
+	out := []commands.AuditedEvent{}
 	if f.Stream != "" { // one stream: read it directly
 		evs, err := s.deps.Store.ReadStream(ctx, f.Stream, 0, 100_000)
 		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
@@ -89,7 +90,7 @@ func (s *server) events(ctx context.Context, f EventFilter) ([]eventstore.Export
 		}
 		for i := range evs {
 			if f.After.Less(evs[i].Position) && f.Match(&evs[i]) && len(out) < f.Limit {
-				out = append(out, eventstore.Export(&evs[i]))
+				out = append(out, commands.Audited(&evs[i]))
 			}
 		}
 		return out, eventstore.Start, nil
@@ -106,7 +107,7 @@ func (s *server) events(ctx context.Context, f EventFilter) ([]eventstore.Export
 		for i := range evs {
 			pos = evs[i].Position
 			if f.Match(&evs[i]) {
-				out = append(out, eventstore.Export(&evs[i]))
+				out = append(out, commands.Audited(&evs[i]))
 				if len(out) == f.Limit {
 					return out, pos, nil
 				}
@@ -262,7 +263,7 @@ func (s *server) apiExport(c echo.Context) error {
 		}
 		for i := range evs {
 			if f.Match(&evs[i]) {
-				if err := enc.Encode(eventstore.Export(&evs[i])); err != nil {
+				if err := enc.Encode(commands.Audited(&evs[i])); err != nil {
 					return nil
 				}
 			}

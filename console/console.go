@@ -135,7 +135,10 @@ func (c *capture) Append(ctx context.Context, stream string, exp eventstore.Expe
 // waits until the projections hold what it appended.
 func (s *server) cmds() (*commands.Handler, func(ctx context.Context) error) {
 	cp := &capture{Store: s.deps.Store}
-	h := &commands.Handler{Store: cp, Now: s.deps.now}
+	h := &commands.Handler{Store: cp, Now: s.deps.now, StaffTokens: s.staffTokens}
+	if s.deps.Commands != nil {
+		h.MaxTopUp = s.deps.Commands.MaxTopUp
+	}
 	return h, func(ctx context.Context) error { return waitFor(ctx, s.deps.Runner, cp) }
 }
 

@@ -59,6 +59,7 @@ var messages = map[string][2]string{
 	"active":          {"使用中", "Active"},
 	"suspended":       {"已停用", "Suspended"},
 	"suspend":         {"停用帳戶", "Suspend account"},
+	"resume":          {"恢復帳戶", "Resume account"},
 	"reason":          {"原因", "Reason"},
 	"none":            {"（無）", "(none)"},
 	"save":            {"儲存", "Save"},
@@ -107,6 +108,9 @@ var messages = map[string][2]string{
 	"key.revoked":          {"金鑰已撤銷。", "Key revoked."},
 	"account.opened":       {"帳戶已開立。", "Account opened."},
 	"account.suspended":    {"帳戶已停用。", "Account suspended."},
+	"account.resumed":      {"帳戶已恢復。", "Account resumed."},
+	"adjust.record":        {"登錄調整", "Record adjustment"},
+	"adjust.ok":            {"已登錄餘額調整。", "Adjustment recorded."},
 
 	"invoices":       {"發票", "Invoices"},
 	"invoice.number": {"發票號碼", "Number"},
@@ -150,6 +154,7 @@ var messages = map[string][2]string{
 	"until":             {"截止時間", "Until"},
 	"time":              {"時間", "Time"},
 	"data":              {"內容", "Data"},
+	"actor":             {"執行者", "Actor"},
 	"next":              {"下一頁", "Next page"},
 
 	"search":        {"搜尋", "Search"},

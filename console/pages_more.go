@@ -149,7 +149,10 @@ func (s *server) modelsPage(c echo.Context) error {
 		if q != "" && !strings.Contains(strings.ToLower(m.ID+" "+m.Name), q) {
 			continue
 		}
-		p := prices[id]
+		p, priced := prices[id]
+		if !priced { // it would be refused: not offered at a price of 0
+			continue
+		}
 		rows = append(rows, modelRow{ID: m.ID, Name: m.Name, Context: m.ContextLength, Input: p.Input.String(),
 			Output: p.Output.String(), Cached: p.CachedInput.String(),
 			Modalities: strings.Join(m.InputModalities, "+") + " → " + strings.Join(m.OutputModalities, "+")})

@@ -201,34 +201,38 @@ func (s *Service) IssueTopUp(ctx context.Context, acct, ref string) (Invoice, bo
 // next top-up, never rounded up into money not received. ok is false when
 // nothing reaches NT$1. s.mu is held.
 func (s *Service) topUpDraft(acct string, at time.Time) (draft, bool) {
-	var refs []string
-	var last *topUp
-	covers := decimal.Zero
-	for _, t := range s.l.topUps[acct] {
-		if t.cover == nil {
-			refs, last = append(refs, t.Reference), t
-			covers = covers.Add(t.Amount.Decimal())
-		}
-	}
-	if last == nil {
+	refs, covers, seq, total := s.topUpsDue(acct)
+	if total <= 0 {
 		return draft{}, false
 	}
-	b := s.l.topUpBills[acct]
-	seq, billedCovers, billedTotal := 0, decimal.Zero, int64(0)
-	if b != nil {
-		seq, billedCovers, billedTotal = b.next, b.covers, b.totals
-	}
-	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: last.Reference, IssuedAt: at, RandomCode: randomCode(),
-		Seq: seq, Covers: covers, TopUps: refs}
+	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: refs[len(refs)-1], IssuedAt: at, RandomCode: randomCode(),
+		Seq: seq, Covers: covers, TopUps: refs, Total: total}
 	buyer(&inv, s.l.accounts[acct])
-	inv.Total = billedCovers.Add(covers).Floor().IntPart() - billedTotal
-	if inv.Total <= 0 {
-		return draft{}, false
-	}
 	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
 	amt := lineAmount(inv.Kind, decimal.NewFromInt(inv.Total))
 	inv.Lines = []domain.InvoiceLine{{Description: "API 預付儲值", Quantity: decimal.NewFromInt(1), Unit: "筆", UnitPrice: amt, Amount: amt}}
 	return draft{id: topUpEventID(acct, seq), key: topUpKey(acct, seq), inv: inv}, true
+}
+
+// topUpsDue returns an account's top-ups that no live invoice bills, their
+// sum, the Seq of their invoice and its total: the whole NTD they bring the
+// account's live top-up invoices to, rounded down. s.mu is held.
+func (s *Service) topUpsDue(acct string) (refs []string, covers decimal.Decimal, seq int, total int64) {
+	covers = decimal.Zero
+	for _, t := range s.l.topUps[acct] {
+		if t.cover == nil {
+			refs = append(refs, t.Reference)
+			covers = covers.Add(t.Amount.Decimal())
+		}
+	}
+	if len(refs) == 0 {
+		return nil, covers, 0, 0
+	}
+	billedCovers, billedTotal := decimal.Zero, int64(0)
+	if b := s.l.topUpBills[acct]; b != nil {
+		seq, billedCovers, billedTotal = b.next, b.covers, b.totals
+	}
+	return refs, covers, seq, billedCovers.Add(covers).Floor().IntPart() - billedTotal
 }
 
 // randomCode draws the 隨機碼 (B2B and B2C alike: the proof's barcodes need

@@ -4,8 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,4 +246,127 @@ func containsAll(s string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// Several closers (processes) racing while late usage arrives never bill a
+// request twice: after the race and one more close, each account's month is
+// billed exactly once, in full.
+func TestConcurrentClosersWithLateUsage(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 999)
+	const accounts = 6
+	for i := range accounts {
+		acct := fmt.Sprintf("acct-%d", i)
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100.25")
+	}
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 4 {
+		svc := e.newService()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 3 {
+				if _, err := svc.Close(e.ctx, "2026-11", CloseOptions{}); err != nil {
+					errs <- err
+				}
+				if _, _, err := svc.IssueMonthly(e.ctx, fmt.Sprintf("acct-%d", (g+round)%accounts), "2026-11"); err != nil && !errors.Is(err, ErrInvalid) {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for i := range accounts { // late usage while they race
+		e.use(fmt.Sprintf("acct-%d", i), "claude-sonnet", taipei(2026, 11, 30, 23, 0), 10, 10, "7.5")
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := e.newService()
+	rec, err := fresh.Reconcile(e.ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Rows) != accounts {
+		t.Fatalf("rows %+v", rec.Rows)
+	}
+	for _, r := range rec.Rows {
+		// 107.75 rounds to 108, over one invoice or two.
+		if !r.Used.Equal(dec("107.75")) || !r.Invoiced.Equal(r.Used) || !r.Pending.IsZero() || r.InvoicedNTD != 108 {
+			t.Fatalf("%s: %+v", r.AccountID, r)
+		}
+	}
+	requests := map[string]int64{}
+	for _, inv := range fresh.Invoices("2026-11", "") {
+		for _, u := range inv.Usage {
+			requests[inv.AccountID] += u.Requests
+		}
+	}
+	for acct, n := range requests {
+		if n != 2 {
+			t.Fatalf("%s: %d requests on its invoices, want 2", acct, n)
+		}
+	}
+}
+
+// Invoices issued before an invoice recorded what it bills are read by
+// convention: a monthly one bills its month's usage recorded before it, a
+// top-up one its top-up. Late usage after such an invoice is billed once.
+func TestLegacyInvoicesBillByConvention(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 199)
+	e.open("acme", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.open("shop", "小商店", "", domain.PlanStarter)
+	e.use("acme", "gpt-4o", taipei(2026, 11, 3, 10, 0), 10, 10, "35.2")
+	e.topUpRaw("shop", "pay-1", "12300.5", taipei(2026, 11, 3, 11, 0))
+	at := taipei(2026, 11, 10, 9, 0).UTC()
+	var legacy []eventstore.EventData
+	for i, inv := range []domain.InvoiceIssued{
+		{Number: "AB00000100", Period: "2026-11", AccountID: "acme", Month: "2026-11", Kind: "b2b", BuyerName: "艾克米股份有限公司",
+			BuyerTaxID: "22099131", RandomCode: "1234", Sales: 33, Tax: 2, Total: 35, IssuedAt: at},
+		{Number: "AB00000101", Period: "2026-11", AccountID: "shop", TopUpRef: "pay-1", Kind: "b2c", RandomCode: "1234",
+			Sales: 11715, Tax: 586, Total: 12301, IssuedAt: at}, // then rounded half-up
+	} {
+		inv.Lines = []domain.InvoiceLine{{Description: "x", Quantity: dec("1"), UnitPrice: dec("1"), Amount: dec("1")}}
+		d, err := encode(domain.EventID("legacy", strconv.Itoa(i)), at, &inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		legacy = append(legacy, d)
+	}
+	if _, err := e.store.Append(e.ctx, domain.InvoiceRangeStream("2026-11"), eventstore.Exact(0), legacy...); err != nil {
+		t.Fatal(err)
+	}
+	e.use("acme", "gpt-4o", taipei(2026, 11, 12, 10, 0), 10, 10, "8.19")
+	sup, created, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-11")
+	if err != nil || !created || sup.Seq != 1 || sup.Total != 8 || !sup.Covers.Equal(dec("8.19")) || sup.Usage[0].Requests != 1 {
+		t.Fatalf("supplement after a legacy invoice: %+v %v %v", sup.InvoiceIssued, created, err)
+	}
+	// The legacy top-up invoice charged 0.5 more than paid: 0.4 and 0.6
+	// more make no invoice until the account is past it.
+	e.topUpRaw("shop", "pay-2", "0.4", taipei(2026, 11, 12, 11, 0))
+	e.topUpRaw("shop", "pay-3", "0.6", taipei(2026, 11, 12, 12, 0))
+	if err := e.svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if invs := e.svc.Invoices("", "shop"); len(invs) != 1 {
+		t.Fatalf("shop invoices %+v", invs)
+	}
+	r := reconciled(t, e.svc, "shop", "2026-11")
+	if !r.Used.Equal(dec("12301.5")) || !r.Pending.Equal(dec("0.5")) || r.Reason != ReasonFraction || r.InvoicedNTD != 12301 {
+		t.Fatalf("shop reconciliation %+v", r)
+	}
+	if r := reconciled(t, e.svc, "acme", "2026-11"); !r.Pending.IsZero() || r.InvoicedNTD != 43 {
+		t.Fatalf("acme reconciliation %+v", r)
+	}
 }

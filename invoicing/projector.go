@@ -82,7 +82,7 @@ func (s *Service) dueClose() (string, bool) {
 // yet: one per account, carrying fractions of NT$1 until they add up.
 func (s *Service) InvoiceTopUps(ctx context.Context) error {
 	at := s.issueTime()
-	if err := s.rangeFor(ctx, twrules.PeriodOf(at), func() bool { return len(s.l.topUpDirty) > 0 }); err != nil {
+	if err := s.rangeFor(ctx, twrules.PeriodOf(at), s.pendingTopUps); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -121,6 +121,22 @@ func (s *Service) InvoiceTopUps(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// pendingTopUps reports whether an account has top-ups to invoice (NT$1 or
+// more not billed yet), and forgets the marked accounts that have none, so
+// that a missing range is reported only when it stops an invoice. s.mu is
+// held.
+func (s *Service) pendingTopUps() bool {
+	found := false
+	for a := range s.l.topUpDirty {
+		if _, _, _, total := s.topUpsDue(a); total > 0 {
+			found = true
+		} else {
+			delete(s.l.topUpDirty, a)
+		}
+	}
+	return found
 }
 
 // rangeFor fails as issuing would when needed() holds and the period has

@@ -155,7 +155,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 			}
 		}
 		reason := ReasonFraction
-		if _, ok := s.topUpDraft(acct, now); ok {
+		if _, _, _, total := s.topUpsDue(acct); total > 0 {
 			switch {
 			case !haveRange:
 				reason = ReasonNoRange

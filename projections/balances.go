@@ -78,7 +78,7 @@ type balanceKey struct {
 	limit  Amount
 	period string
 	spend  spendBucket
-	use   *keyUse // nil until the key's first request
+	use    *keyUse // nil until the key's first request
 }
 
 // keyUse is a key's spending for GET /api/v1/key: in all, and in the
@@ -126,7 +126,7 @@ func (b *Balances) View(account, keyID string, now time.Time) (AccountView, bool
 		AccountID: account, Organisation: a.org, TaxID: a.taxID, Plan: a.plan,
 		CreditLimit: a.creditLimit.Decimal(), VolumeDiscount: a.extras().discount.Decimal(), Suspended: a.suspended,
 		Balance: a.balance.Decimal(), AppliedUsageVersion: a.usageVersion,
-		MonthSpend:    a.month.at(PeriodStart(PeriodMonthly, now).Unix()),
+		MonthSpend: a.month.at(PeriodStart(PeriodMonthly, now).Unix()),
 	}
 	if a.used != nil {
 		v.TotalUsed = a.used.Decimal()

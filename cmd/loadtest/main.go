@@ -112,7 +112,7 @@ func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep 
 		return err
 	}
 	if _, err := run(ctx, gwBin, "credits", "topup", "--data-dir", data, "--account", "acct_demo", "--amount", "100000000",
-		"--method", "adjustment", "--reference", "loadtest"); err != nil {
+		"--method", "adjustment", "--reference", "loadtest", "--max-topup", "100000000"); err != nil {
 		return err
 	}
 	serveArgs = append(serveArgs, "--log-level", "warn")

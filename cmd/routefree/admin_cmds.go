@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -151,6 +153,7 @@ func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("%w: --amount %q: %v", errUsage, amount, err)
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
+		h.MaxTopUp = c.maxTopUp()
 		dup, err := h.TopUp(ctx, t)
 		switch {
 		case err != nil:
@@ -166,32 +169,44 @@ func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Write
 
 func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("prices publish", stderr)
-	effective := fs.String("effective", "", "when the list takes effect (RFC 3339; default now)")
+	effective := fs.String("effective", "", "when the list takes effect (RFC 3339; default now; never in the past)")
+	replace := fs.Bool("replace", false, "the file is the whole list: models not in it lose their price (default: it amends the list in force, every other model keeps its price)")
 	fromCatalog := fs.Bool("from-catalog", false, "derive NTD prices from the catalog's USD prices, exchange rate and margin")
-	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	// The price file may come before or after the flags.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files, args = append(files, fs.Arg(0)), fs.Args()[1:]
 	}
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	var prices map[string]domain.ModelPrice
 	switch {
-	case *fromCatalog && fs.NArg() == 0:
+	case *fromCatalog && len(files) == 0:
 		cat, err := catalog.Load(c.Catalog)
 		if err != nil {
 			return err
 		}
 		prices = cat.NTDPrices()
-	case fs.NArg() == 1:
-		b, err := os.ReadFile(fs.Arg(0))
+	case len(files) == 1 && !*fromCatalog:
+		b, err := os.ReadFile(files[0])
 		if err != nil {
 			return err
 		}
 		if err := json.Unmarshal(b, &prices); err != nil {
-			return fmt.Errorf("%s: want {\"model\": {\"input\": \"…\", \"output\": \"…\", \"cached_input\": \"…\", \"reasoning\": \"…\"}}: %v", fs.Arg(0), err)
+			return fmt.Errorf("%s: want {\"model\": {\"input\": \"…\", \"output\": \"…\", \"cached_input\": \"…\", \"reasoning\": \"…\"}}: %v", files[0], err)
 		}
 	default:
-		return fmt.Errorf("%w: give a price file or --from-catalog", errUsage)
+		return fmt.Errorf("%w: give one price file or --from-catalog", errUsage)
 	}
 	at := time.Time{}
 	if *effective != "" {
@@ -201,10 +216,19 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
-		v, err := h.PublishPrices(ctx, prices, at)
-		if err == nil {
-			fmt.Fprintf(stdout, "published price list v%d with %d models\n", v, len(prices))
+		p, err := h.PublishPriceList(ctx, commands.PriceList{Prices: prices, EffectiveAt: at, Replace: *replace})
+		if err != nil {
+			return err
 		}
-		return err
+		how := "amends"
+		if *replace {
+			how = "replaces"
+		}
+		fmt.Fprintf(stdout, "published price list v%d (%s the list; effective %s): %d models, %d priced by this file\n",
+			p.Version, how, p.EffectiveAt.Format(time.RFC3339), p.Models, len(p.Changed))
+		if len(p.Removed) > 0 {
+			fmt.Fprintf(stdout, "no longer priced (requests for them get 404 and /models omits them): %s\n", strings.Join(p.Removed, ", "))
+		}
+		return nil
 	})
 }

@@ -51,7 +51,10 @@ type Config struct {
 	InvoiceFont   string
 	InvoiceAESKey string
 
-	shared   map[string]bool // names of the settings bind registered
+	MaxTopUp string // NTD bound on one top-up or credit adjustment
+
+	shared   map[string]bool // names of the settings this command takes
+	known    map[string]bool // every setting's name, whichever command takes it
 	problems []error         // bad file or environment values, reported by Validate
 }
 
@@ -68,10 +71,14 @@ func settingName(key string) string {
 	return strings.ReplaceAll(k, "_", "-")
 }
 
-// bind registers the shared settings on fs, then layers the config file named
-// by ROUTEFREE_CONFIG and the environment over their defaults. A --config on
-// the command line is layered when parsed, under the environment and flags.
-func (c *Config) bind(fs *flag.FlagSet) {
+// bind registers on cmd the settings the command takes (wants; nil: every
+// one), then layers the config file named by ROUTEFREE_CONFIG and the
+// environment over their defaults. A --config on the command line is layered
+// when parsed, under the environment and flags. A setting the command does
+// not take is ignored in the file and the environment, so one file serves
+// serve and the CLI alike.
+func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
+	fs := flag.NewFlagSet(cmd.Name(), flag.ContinueOnError) // every setting; cmd gets those it takes
 	fs.StringVar(&c.DataDir, "data-dir", "data", "directory for the embedded store and read models")
 	fs.StringVar(&c.Store, "store", "sqlite", "event store backend: sqlite, postgres or kurrentdb")
 	fs.StringVar(&c.PostgresURL, "postgres-url", "", "PostgreSQL URL for --store postgres; its search_path chooses the schema")
@@ -97,12 +104,17 @@ func (c *Config) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.DebugListen, "debug-listen", "", "host:port serving Go's profiler (/debug/pprof/) on its own listener; empty serves none. Keep it on loopback")
 	fs.StringVar(&c.InvoiceFont, "invoice-font", "", "TrueType font for invoice PDFs; empty uses the embedded font")
 	fs.StringVar(&c.InvoiceAESKey, "invoice-aes-key", "", "hex AES key for the e-invoice QR verification field")
+	fs.StringVar(&c.MaxTopUp, "max-topup", "1000000", "largest single top-up or credit adjustment, NTD (console, admin API and CLI)")
 
-	c.shared = map[string]bool{}
+	c.shared, c.known = map[string]bool{}, map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
-		c.shared[f.Name] = true
-		f.Usage += " (" + envName(f.Name) + ")"
+		c.known[f.Name] = true
+		if wants == nil || wants(f.Name) {
+			c.shared[f.Name] = true
+			cmd.Var(f.Value, f.Name, f.Usage+" ("+envName(f.Name)+")")
+		}
 	})
+	fs = cmd
 	fs.Func("config", "settings `FILE`: KEY=value lines or a JSON object, below the environment and flags (ROUTEFREE_CONFIG)", func(path string) error {
 		c.ConfigFile = path
 		c.applyFile(fs, path, true)
@@ -152,6 +164,9 @@ func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if c.known[name] && !c.shared[name] {
+			continue // another command's setting
+		}
 		f := fs.Lookup(name)
 		if f == nil || !c.shared[name] {
 			c.problems = append(c.problems, fmt.Errorf("config file %s: unknown setting %q", path, name))
@@ -268,6 +283,9 @@ func (c *Config) Validate() error {
 	if _, err := decimal.NewFromString(c.DemoCredit); err != nil {
 		errs = append(errs, fmt.Errorf("--demo-credit %q is not a decimal amount", c.DemoCredit))
 	}
+	if d, err := decimal.NewFromString(c.MaxTopUp); err != nil || !d.IsPositive() {
+		errs = append(errs, fmt.Errorf("--max-topup %q: want a positive amount of NTD", c.MaxTopUp))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -279,6 +297,12 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// maxTopUp is --max-topup, checked by Validate.
+func (c *Config) maxTopUp() decimal.Decimal {
+	d, _ := decimal.NewFromString(c.MaxTopUp)
+	return d
 }
 
 func (c *Config) sqlitePath() string    { return filepath.Join(c.DataDir, "events.db") }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/eventstore"
 )
 
@@ -67,7 +68,7 @@ func cmdEventsExport(ctx context.Context, args []string, stdout, stderr io.Write
 			if !filter.Match(&evs[i]) {
 				continue
 			}
-			if err := enc.Encode(eventstore.Export(&evs[i])); err != nil {
+			if err := enc.Encode(commands.Audited(&evs[i])); err != nil {
 				return err
 			}
 			n++

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,26 +27,89 @@ type dependency interface {
 	start(t *testing.T)
 }
 
+// liveLoad is a load whose outcomes can be counted while it runs, so that a
+// test waits for what it needs to have happened instead of sleeping.
+type liveLoad struct {
+	mu  sync.Mutex
+	all []outcome
+}
+
+// run sends requests from n goroutines until ctx ends, as load does.
+func (l *liveLoad) run(ctx context.Context, base, key string, n int) {
+	var wg sync.WaitGroup
+	for g := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ctx.Err() == nil; i++ {
+				o := chat(ctx, base, key, (g+i)%2 == 0, 64)
+				o.at = time.Now()
+				if ctx.Err() != nil {
+					return // cut by the end of the load, not by the gateway
+				}
+				l.mu.Lock()
+				l.all = append(l.all, o)
+				l.mu.Unlock()
+				if !o.complete {
+					time.Sleep(20 * time.Millisecond) // the gateway refuses: don't spin
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (l *liveLoad) count(f func(o outcome) bool) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, o := range l.all {
+		if f(o) {
+			n++
+		}
+	}
+	return n
+}
+
+func (l *liveLoad) outcomes() []outcome {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]outcome(nil), l.all...)
+}
+
 // faultRun drives load through p while dep goes down for a while and comes
 // back, and checks what the clients saw: only 200s and 503s (never a 402,
 // 429 or 500), 503s and a failing /readyz while down, success again after
-// the restart with no restart of RouteFree.
+// the restart with no restart of RouteFree. Each phase waits, with a
+// generous deadline, for what it needs to have seen (completions before,
+// failures during, completions after), so a busy machine only slows it.
 func faultRun(t *testing.T, p *proc, key string, dep dependency) []outcome {
 	ctx, cancel := context.WithCancel(context.Background())
-	results := make(chan []outcome, 1)
-	go func() { results <- load(ctx, p.base, key, 4) }()
-	time.Sleep(time.Second)
+	defer cancel()
+	l := &liveLoad{}
+	done := make(chan struct{})
+	go func() { l.run(ctx, p.base, key, 4); close(done) }()
+	const phase = 60 * time.Second
+	completedAfter := func(at time.Time) func() bool {
+		return func() bool { return l.count(func(o outcome) bool { return o.complete && o.at.After(at) }) >= 10 }
+	}
+	waitFor(t, phase, completedAfter(time.Time{}))
 
 	dep.stop(t)
 	downAt := time.Now()
-	waitFor(t, 3*time.Second, func() bool { return getStatus(p.base+"/readyz") == http.StatusServiceUnavailable })
-	time.Sleep(time.Second)
+	waitFor(t, phase, func() bool { return getStatus(p.base+"/readyz") == http.StatusServiceUnavailable })
+	waitFor(t, phase, func() bool {
+		return l.count(func(o outcome) bool { return !o.complete && o.at.After(downAt) }) >= 3
+	})
 	dep.start(t)
 	upAt := time.Now()
-	waitFor(t, 10*time.Second, func() bool { return getStatus(p.base+"/readyz") == http.StatusOK })
-	time.Sleep(time.Second)
+	waitFor(t, phase, func() bool { return getStatus(p.base+"/readyz") == http.StatusOK })
+	// The gateway refuses requests for a moment after its last failed
+	// append: wait for completions, not for a fixed time.
+	waitFor(t, phase, completedAfter(upAt))
 	cancel()
-	seen := <-results
+	<-done
+	seen := l.outcomes()
 	quiesce(t, p.base)
 
 	counts := map[int]int{}

@@ -45,9 +45,10 @@ func cmdEventsGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	rnd := rand.New(rand.NewPCG(*seed, *seed))
-	start := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	start := generateStart
 	balances := make([]decimal.Decimal, *accounts)
 	ev := func(at time.Time, e domain.Event) eventstore.EventData {
+		domain.Stamp(ctx, e)
 		d, err := commands.Event(uuid.New(), at, e)
 		if err != nil {
 			panic(err)
@@ -82,7 +83,7 @@ func cmdEventsGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 		a := rnd.IntN(*accounts)
 		batch := make([]eventstore.EventData, 0, 1000)
 		for j := 0; j < 1000 && written+len(batch) < *n; j++ {
-			at := start.Add(time.Duration(written+len(batch)) * 61 * 24 * time.Hour / time.Duration(*n))
+			at := generatedAt(start, written+len(batch), *n)
 			u := domain.Usage{Input: rnd.Int64N(4000), Output: 1 + rnd.Int64N(1000)}
 			u.Cached = rnd.Int64N(u.Input + 1)
 			cost := decimal.New(rnd.Int64N(2_000_000), -7) // up to NT$0.2, full precision
@@ -105,4 +106,18 @@ func cmdEventsGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	fmt.Fprintf(stdout, "generated %d events for %d accounts; expected TOTAL balance %s NTD (compare with `routefree replay`)\n", written, *accounts, total)
 	return nil
+}
+
+// The generated history starts on generateStart and covers generateSpan:
+// October and November 2026.
+var (
+	generateStart = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	generateSpan  = 61 * 24 * time.Hour
+)
+
+// generatedAt is the time of the i-th of n events: spread evenly over the
+// span. The span is divided first: i × span overflows a time.Duration
+// (int64 nanoseconds) from i ≈ 1,750 on.
+func generatedAt(start time.Time, i, n int) time.Time {
+	return start.Add(generateSpan / time.Duration(n) * time.Duration(i))
 }

@@ -119,7 +119,7 @@ func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writ
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		rep, err := svc.Close(ctx, *month, invoicing.CloseOptions{PDFDir: *pdfDir, Workers: *workers})
 		for _, inv := range rep.Issued {
-			fmt.Fprintf(stdout, "issued   %s  %-20s %-3s NT$%d\n", twrules.PrintedNumber(inv.Number), inv.AccountID, inv.Kind, inv.Total)
+			fmt.Fprintf(stdout, "issued   %s  %-20s %-3s NT$%d%s\n", twrules.PrintedNumber(inv.Number), inv.AccountID, inv.Kind, inv.Total, supplementNote(inv))
 		}
 		for _, s := range rep.Skipped {
 			fmt.Fprintf(stdout, "skipped  %-20s %s\n", s.AccountID, s.Reason)
@@ -149,7 +149,7 @@ func cmdInvoicesIssue(ctx context.Context, args []string, stdout, stderr io.Writ
 		if !created {
 			state = "already issued"
 		}
-		fmt.Fprintf(stdout, "%s %s  %s NT$%d (sales %d + tax %d)\n", state, twrules.PrintedNumber(inv.Number), inv.Kind, inv.Total, inv.Sales, inv.Tax)
+		fmt.Fprintf(stdout, "%s %s  %s NT$%d (sales %d + tax %d)%s\n", state, twrules.PrintedNumber(inv.Number), inv.Kind, inv.Total, inv.Sales, inv.Tax, supplementNote(inv))
 		return nil
 	})
 }
@@ -256,4 +256,13 @@ func cmdInvoicesReconcile(ctx context.Context, args []string, stdout, stderr io.
 		fmt.Fprintln(stdout)
 		return rec.WriteTotals(stdout)
 	})
+}
+
+// supplementNote marks an invoice that bills usage of its month that
+// earlier invoices did not.
+func supplementNote(inv invoicing.Invoice) string {
+	if inv.Month == "" || inv.Seq == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  supplementary #%d for %s", inv.Seq, inv.Month)
 }

@@ -10,10 +10,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"os/user"
 	"sort"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // calendar rules are in Asia/Taipei whatever the host's zone
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
 )
 
 type command struct {
@@ -32,15 +36,39 @@ var errUsage = errors.New("usage")
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: routefree <command> [flags]\n\ncommands:")
+	listCommands(w, "")
+	fmt.Fprintln(w, "\nrun 'routefree <command> -h' for its flags, 'routefree <group> -h' for a group's commands")
+}
+
+// listCommands lists the commands whose name starts with prefix.
+func listCommands(w io.Writer, prefix string) {
 	names := make([]string, 0, len(subcommands))
 	for n := range subcommands {
-		names = append(names, n)
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-18s %s\n", n, subcommands[n].summary)
+		fmt.Fprintf(w, "  %-20s %s\n", n, subcommands[n].summary)
 	}
-	fmt.Fprintln(w, "\nrun 'routefree <command> -h' for its flags")
+}
+
+// isGroup reports whether name is the first word of two-word commands
+// ("accounts" of "accounts open").
+func isGroup(name string) bool {
+	for n := range subcommands {
+		if strings.HasPrefix(n, name+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+func groupUsage(w io.Writer, group string) {
+	fmt.Fprintf(w, "usage: routefree %s <command> [flags]\n\ncommands:\n", group)
+	listCommands(w, group+" ")
+	fmt.Fprintf(w, "\nrun 'routefree %s <command> -h' for its flags\n", group)
 }
 
 func main() {
@@ -63,12 +91,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cmd, ok := subcommands[name]
+	if !ok && isGroup(name) {
+		if len(rest) == 0 || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help" || rest[0] == "help" {
+			groupUsage(stdout, name)
+			return 0
+		}
+		fmt.Fprintf(stderr, "routefree: unknown command %q\n\n", name+" "+rest[0])
+		groupUsage(stderr, name)
+		return 2
+	}
 	if !ok {
 		fmt.Fprintf(stderr, "routefree: unknown command %q\n\n", name)
 		usage(stderr)
 		return 2
 	}
-	if err := cmd.run(ctx, rest, stdout, stderr); err != nil {
+	if err := cmd.run(commands.WithActor(ctx, actorOf(name)), rest, stdout, stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -81,13 +118,98 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// newFlags returns a flag set with the shared settings bound.
+// actorOf is who acts in the events a command records: serve's own work
+// (first-run prices, the demo account, top-up invoices) is the system's;
+// every other command is the operating-system user's who ran it.
+func actorOf(name string) domain.Actor {
+	if name == "serve" {
+		return domain.Actor{Kind: domain.ActorSystem, ID: "serve"}
+	}
+	id := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		id = u.Username
+	}
+	if id == "" {
+		id = fmt.Sprintf("uid:%d", os.Getuid())
+	}
+	return domain.Actor{Kind: domain.ActorCLI, ID: id}
+}
+
+// newFlags returns a flag set with the shared settings the command takes
+// bound: serve takes every one; the other commands the store's, and those
+// they use besides (settingsOf).
 func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *Config) {
 	fs := flag.NewFlagSet("routefree "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &Config{}
-	c.bind(fs)
+	c.bind(fs, settingsOf(name))
+	fs.Usage = func() { commandUsage(fs, c, name) }
 	return fs, c
+}
+
+// commandUsage prints a command's own flags, then the shared settings it
+// takes (the store's, for most).
+func commandUsage(fs *flag.FlagSet, c *Config, name string) {
+	w := fs.Output()
+	if sub, ok := subcommands[name]; ok {
+		fmt.Fprintf(w, "routefree %s: %s\n\n", name, sub.summary)
+	}
+	fmt.Fprintf(w, "usage: routefree %s [flags]\n", name)
+	own, shared := subset(fs, w), subset(fs, w)
+	fs.VisitAll(func(f *flag.Flag) {
+		into := own
+		if c.shared[f.Name] || f.Name == "config" {
+			into = shared
+		}
+		into.Var(f.Value, f.Name, f.Usage)
+		into.Lookup(f.Name).DefValue = f.DefValue
+	})
+	if hasFlags(own) {
+		fmt.Fprintln(w, "\nflags:")
+		own.PrintDefaults()
+	}
+	fmt.Fprintln(w, "\nsettings (each from, in increasing priority: its default, the --config FILE or")
+	fmt.Fprintln(w, "ROUTEFREE_CONFIG file of KEY=value lines or JSON, ROUTEFREE_<NAME>, the flag):")
+	shared.PrintDefaults()
+}
+
+func subset(fs *flag.FlagSet, w io.Writer) *flag.FlagSet {
+	s := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	s.SetOutput(w)
+	return s
+}
+
+func hasFlags(fs *flag.FlagSet) bool {
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	return n > 0
+}
+
+// storageSettings choose and reach the event store: every command takes them.
+var storageSettings = []string{"data-dir", "store", "postgres-url", "kurrentdb-url"}
+
+// commandSettings are the shared settings a command takes beyond the store's.
+var commandSettings = map[string][]string{
+	"prices publish": {"catalog"},
+	"credits":        {"max-topup"}, // topup and adjust
+	"replay":         {"invoice-font", "invoice-aes-key"},
+	"invoices":       {"invoice-font", "invoice-aes-key"}, // every invoices command
+}
+
+// settingsOf tells which shared settings a command takes (nil: every one).
+func settingsOf(name string) func(string) bool {
+	if name == "serve" {
+		return nil
+	}
+	take := map[string]bool{}
+	for _, n := range storageSettings {
+		take[n] = true
+	}
+	group, _, _ := strings.Cut(name, " ")
+	for _, n := range append(commandSettings[name], commandSettings[group]...) {
+		take[n] = true
+	}
+	return func(setting string) bool { return take[setting] }
 }
 
 // parse parses flags and validates the config.

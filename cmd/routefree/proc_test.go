@@ -356,7 +356,7 @@ func metric(base, name string) float64 {
 // projections are at the store's head, so balances can be compared.
 func quiesce(t *testing.T, base string) {
 	t.Helper()
-	waitFor(t, 10*time.Second, func() bool {
+	waitFor(t, 30*time.Second, func() bool {
 		return metric(base, "routefree_http_in_flight") == 1 && getStatus(base+"/readyz") == http.StatusOK
 	})
 }

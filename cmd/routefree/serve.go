@@ -151,6 +151,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, err
 	}
 	in.cmds = commands.New(in.store)
+	in.cmds.MaxTopUp = c.maxTopUp()
 	in.authn = console.NewAuthenticator(in.views, in.models.Keys)
 	seller := sellerFrom(c)
 	if err := seller.Validate(); err != nil {
@@ -203,7 +204,9 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 // start runs the projections, waits until they hold the whole history, makes
 // the first-run events and starts the gauges.
 func (in *instance) start(ctx context.Context, stdout io.Writer) error {
-	bg, stop := context.WithCancel(context.Background())
+	// Detached from ctx's cancellation, not from its values: the background
+	// work (top-up invoices, the monthly close) records serve as its actor.
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	in.stop, in.stopped, in.runErr = stop, make(chan struct{}), make(chan error, 1)
 	go func() {
 		defer close(in.stopped)
@@ -419,7 +422,7 @@ func (in *instance) readiness(ctx context.Context) (reason string, lagging []str
 // --bootstrap-demo opens a demo account with credit and prints its key.
 func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 	if _, _, ok := in.models.Prices.At(time.Now()); !ok {
-		v, err := in.cmds.PublishPrices(ctx, in.cat.NTDPrices(), time.Now().Add(-time.Minute))
+		v, err := in.cmds.PublishPrices(ctx, in.cat.NTDPrices(), time.Time{}) // now
 		if err != nil && !errors.Is(err, commands.ErrConflict) {
 			return fmt.Errorf("publish prices: %w", err)
 		}

@@ -1,6 +1,6 @@
 // Package sqlite is the embedded event store, RouteFree's default: one SQLite
-// file in WAL mode with synchronous=FULL, written through a single connection
-// so that rowid order is commit order, and read through a separate pool.
+// file in WAL mode with synchronous=FULL, written through one connection per
+// store and read through a separate pool.
 //
 // Every write transaction is BEGIN IMMEDIATE, which takes SQLite's single
 // write lock before anything is read, so an event's rowid is allocated and
@@ -10,10 +10,11 @@
 // Any number of processes may append to the same file (the gateway, CLI
 // commands, a second gateway). Each keeps the hash-chain tip, the last
 // position and the stream heads in memory for speed, and trusts them only
-// while PRAGMA data_version, read inside the write transaction, says no
-// other connection has committed since its own last transaction; otherwise
-// it reads them again from the file under the lock. A watcher polls the same
-// pragma so that subscribers see other processes' events promptly.
+// while SQLite's data version (the counter behind PRAGMA data_version), read
+// inside the write transaction, says no other connection has committed since
+// its own last transaction; otherwise it reads them again from the file
+// under the lock. A watcher polls PRAGMA data_version so that subscribers
+// see other processes' events promptly.
 package sqlite
 
 import (
@@ -210,7 +211,9 @@ const selectEvents = `SELECT ` + eventColumns + ` FROM events `
 // all). Every row it can see is committed, and rows commit in position
 // order, so nothing can later appear before the last one returned. Reads
 // close behind the writer come from memory, unless another process has
-// appended past what memory holds.
+// appended past what memory holds. Another process's events show from the
+// moment this store learns of them: at its next append or the watcher's next
+// poll (Options.PollInterval), whichever comes first.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
 	if evs, ok := s.tail.read(from.Commit, max, s.known.Load()); ok {
 		s.memoryReads.Add(1)

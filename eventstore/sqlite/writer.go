@@ -40,19 +40,23 @@ type stored struct {
 // group committer's goroutine (or a lone caller holding its lock) calls it,
 // so it needs no lock of its own.
 //
-// That state is a cache of the file. It is right as long as no other
-// connection has committed since this one's last transaction, which PRAGMA
-// data_version tells: its value changes exactly when another connection
-// commits. Read inside the write transaction (after BEGIN IMMEDIATE took the
-// lock), it decides whether the cache can be used or must be reloaded.
+// That state is a cache of the file, right as long as no other connection
+// has committed since this one's last transaction. The pager's data version
+// tells: SQLite changes it when a transaction starts on a file that another
+// connection has changed since, and at this connection's own commits. Read
+// after BEGIN IMMEDIATE (which starts the transaction under the write lock)
+// and compared with its value after the last own commit, it decides whether
+// the cache can be used or must be read again. It is the counter behind
+// PRAGMA data_version, read through sqlite3_file_control
+// (SQLITE_FCNTL_DATA_VERSION): no statement to step, so the single-process
+// hot path pays nothing measurable for it.
 type writer struct {
 	conn     *sql.Conn
 	headStmt *sql.Stmt
-	// The file's data_version when the cache was last known right; -1 until
-	// the first transaction loads it.
-	version     int64
-	versionStmt *sql.Stmt
-	lastStmt    *sql.Stmt
+	// The data version after this connection's last commit, or when its
+	// cache was last reloaded; -1 when unknown (the next batch reloads).
+	version  int64
+	lastStmt *sql.Stmt
 	// Transaction control, prepared once: every batch runs them, and
 	// parsing them each time showed in profiles.
 	begin, commit, rollback *sql.Stmt
@@ -86,7 +90,7 @@ func newWriter(ctx context.Context, db *sql.DB) (*writer, error) {
 		st  **sql.Stmt
 		sql string
 	}{{&w.headStmt, `SELECT max(version) FROM events WHERE stream = ?`}, {&w.begin, "BEGIN IMMEDIATE"}, {&w.commit, "COMMIT"}, {&w.rollback, "ROLLBACK"},
-		{&w.versionStmt, "PRAGMA data_version"}, {&w.lastStmt, `SELECT position, hash FROM events ORDER BY position DESC LIMIT 1`}} {
+		{&w.lastStmt, `SELECT position, hash FROM events ORDER BY position DESC LIMIT 1`}} {
 		if *p.st, err = conn.PrepareContext(ctx, p.sql); err != nil {
 			conn.Close()
 			return nil, err
@@ -111,13 +115,28 @@ func (w *writer) loadLast(ctx context.Context) error {
 	return nil
 }
 
+// dataVersion is the pager's data version of the main database.
+func (w *writer) dataVersion(ctx context.Context) (int64, error) {
+	var v uint32
+	err := w.conn.Raw(func(dc any) error {
+		fc, ok := dc.(sqlitedrv.FileControl)
+		if !ok {
+			return errors.New("eventstore/sqlite: the driver has no file control")
+		}
+		var err error
+		v, err = fc.FileControlDataVersion("main")
+		return err
+	})
+	return int64(v), err
+}
+
 // sync makes the cached state right for the open write transaction: when
 // another connection has committed since this one's last transaction, the
 // tip and last position are read again and the cached stream heads
 // dropped. It reports whether it reloaded.
 func (w *writer) sync(ctx context.Context) (bool, error) {
-	var v int64
-	if err := w.versionStmt.QueryRowContext(ctx).Scan(&v); err != nil {
+	v, err := w.dataVersion(ctx)
+	if err != nil {
 		return false, err
 	}
 	if v == w.version {
@@ -131,6 +150,16 @@ func (w *writer) sync(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// committed notes the data version this connection's own commit left, so
+// that the next transaction can tell whether anyone else wrote since.
+func (w *writer) committed(ctx context.Context) {
+	v, err := w.dataVersion(ctx)
+	if err != nil {
+		v = -1 // unknown: the next batch reloads
+	}
+	w.version = v
+}
+
 func (w *writer) close() error {
 	var errs []error
 	for _, m := range []map[int]*sql.Stmt{w.inserts, w.lookups} {
@@ -138,7 +167,7 @@ func (w *writer) close() error {
 			errs = append(errs, s.Close())
 		}
 	}
-	for _, s := range []*sql.Stmt{w.headStmt, w.begin, w.commit, w.rollback, w.versionStmt, w.lastStmt} {
+	for _, s := range []*sql.Stmt{w.headStmt, w.begin, w.commit, w.rollback, w.lastStmt} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
@@ -211,6 +240,7 @@ func (s *Store) tryBatch(ctx context.Context, batch []*eventstore.AppendRequest,
 		return err
 	}
 	// Committed: only now does the in-memory state move on.
+	w.committed(ctx)
 	w.tip, w.last = tip, last
 	if len(w.heads)+len(w.pending) > headCacheSize {
 		clear(w.heads)

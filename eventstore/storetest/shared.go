@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -87,9 +88,16 @@ func testSharedWriters(t *testing.T, open func(t *testing.T) eventstore.Store, f
 
 	var orders [2][]eventstore.RecordedEvent
 	for k, s := range stores {
-		orders[k] = readAll(t, s)
-		if len(orders[k]) != len(ids) {
-			t.Fatalf("store %d reads %d events, %d were appended", k, len(orders[k]), len(ids))
+		// A store may learn of the other's last commits a moment later (the
+		// SQLite store polls for them), never out of order.
+		for deadline := time.Now().Add(stall); ; time.Sleep(10 * time.Millisecond) {
+			orders[k] = readAll(t, s)
+			if len(orders[k]) == len(ids) {
+				break
+			}
+			if len(orders[k]) > len(ids) || time.Now().After(deadline) {
+				t.Fatalf("store %d reads %d events, %d were appended", k, len(orders[k]), len(ids))
+			}
 		}
 		if res := verify(t, s); res.Events != uint64(len(ids)) {
 			t.Fatalf("store %d verified %d events, want %d", k, res.Events, len(ids))

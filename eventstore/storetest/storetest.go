@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
 		{"IdempotentIDs", testIdempotent},
 		{"ReadAllRange", testReadAllRange},
 		{"HashChain", testHashChain},
+		{"KnownHashes", testKnownHashes},
 		{"SubscribeHistoryThenLive", testSubscribeHistoryThenLive},
 		{"OptimisticConcurrency", testOptimisticConcurrency},
 		{"GroupCommit", testGroupCommit},

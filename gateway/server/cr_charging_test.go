@@ -40,6 +40,9 @@ func (h *harness) balanceIsHistory() {
 	for _, e := range h.events(domain.TypeCreditsToppedUp) {
 		want = want.Add(e.(*domain.CreditsToppedUp).Amount)
 	}
+	for _, e := range h.events(domain.TypeCreditsAdjusted) {
+		want = want.Add(e.(*domain.CreditsAdjusted).Amount)
+	}
 	for _, e := range h.completed() {
 		want = want.Sub(e.Cost)
 	}

@@ -62,6 +62,10 @@ func (s *Server) modelEndpoints(c echo.Context) error {
 		return err
 	}
 	_, prices, _ := s.deps.Directory.Prices(s.cfg.Now())
+	price, priced := prices[m.ID]
+	if !priced {
+		return apiErr(http.StatusNotFound, "unpriced_model", "no price is published for "+m.ID+" yet", map[string]any{"model": m.ID})
+	}
 	targets, _ := s.deps.Router.Targets(m.ID)
 	tools := false
 	for _, p := range m.SupportedParameters {
@@ -73,7 +77,7 @@ func (s *Server) modelEndpoints(c echo.Context) error {
 	for _, t := range targets {
 		u := upstreamOf(m, t, used)
 		ep := Endpoint{Name: u.Provider + " | " + m.ID, ModelID: m.ID, ModelName: m.Name, ContextLength: m.ContextLength,
-			Pricing: pricing(prices[m.ID]), ProviderName: u.Provider, Tag: u.Provider, MaxCompletionTokens: m.MaxOutput,
+			Pricing: pricing(price), ProviderName: u.Provider, Tag: u.Provider, MaxCompletionTokens: m.MaxOutput,
 			MaxPromptTokens: m.ContextLength, SupportedParameters: nonNil(m.SupportedParameters),
 			SupportsToolChoice: ToolChoice{Auto: tools, Function: tools, None: tools, Required: tools},
 			DataPolicy:         u.DataPolicy, Breaker: t.Breaker.State(now)}

@@ -86,14 +86,17 @@ type ModelLinks struct {
 	Details string `json:"details"`
 }
 
-// Models returns the catalog with the prices in force now.
+// Models returns the models of the catalog that have a price in force now,
+// with it: a model without one would be refused (404), so it is not offered.
 func (s *Server) Models() []ModelInfo {
 	ver, prices, _ := s.deps.Directory.Prices(s.cfg.Now())
 	cat := s.deps.Router.Catalog()
 	out := make([]ModelInfo, 0, len(cat.Models))
 	for _, id := range cat.IDs() {
 		m, _ := cat.Get(id)
-		out = append(out, modelInfo(m, prices[id], ver))
+		if p, priced := prices[id]; priced {
+			out = append(out, modelInfo(m, p, ver))
+		}
 	}
 	return out
 }
@@ -163,7 +166,11 @@ func (s *Server) getModel(c echo.Context) error {
 		return err
 	}
 	ver, prices, _ := s.deps.Directory.Prices(s.cfg.Now())
-	return c.JSON(http.StatusOK, map[string]any{"data": modelInfo(m, prices[m.ID], ver)})
+	p, priced := prices[m.ID]
+	if !priced {
+		return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", m.ID), map[string]any{"model": m.ID})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": modelInfo(m, p, ver)})
 }
 
 // caller authenticates a key for the informational endpoints.

@@ -55,6 +55,7 @@ type invoiceJSON struct {
 	Printed    string          `json:"printed_number"`
 	Period     string          `json:"period"`
 	Month      string          `json:"month,omitempty"`
+	Seq        int             `json:"seq,omitempty"` // 1, 2…: supplementary invoices of the month
 	AccountID  string          `json:"account_id"`
 	TopUpRef   string          `json:"topup_ref,omitempty"`
 	Kind       string          `json:"kind"`
@@ -105,7 +106,7 @@ func base(c echo.Context, suffix string) string {
 }
 
 func toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJSON {
-	j := invoiceJSON{Number: inv.Number, Printed: twrules.PrintedNumber(inv.Number), Period: inv.Period, Month: inv.Month,
+	j := invoiceJSON{Number: inv.Number, Printed: twrules.PrintedNumber(inv.Number), Period: inv.Period, Month: inv.Month, Seq: inv.Seq,
 		AccountID: inv.AccountID, TopUpRef: inv.TopUpRef, Kind: inv.Kind, BuyerName: inv.BuyerName, BuyerTaxID: inv.BuyerTaxID,
 		Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total, Net: inv.Net(), IssuedAt: inv.IssuedAt, Status: "issued",
 		PDF: prefix + "/invoices/" + inv.Number + "/pdf"}
@@ -246,7 +247,7 @@ func (a *api) close(c echo.Context) error {
 	}
 	skipped := []map[string]string{}
 	for _, s := range rep.Skipped {
-		skipped = append(skipped, map[string]string{"account_id": s.AccountID, "reason": s.Reason})
+		skipped = append(skipped, map[string]string{"account_id": s.AccountID, "month": s.Month, "reason": s.Reason})
 	}
 	body := map[string]any{"month": rep.Month, "period": rep.Period, "issued": issued, "existing": rep.Existing,
 		"skipped": skipped, "no_usage": rep.NoUsage}

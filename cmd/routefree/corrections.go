@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
+)
+
+func init() {
+	register("accounts show", "show an account: plan, balance, credit, keys", cmdAccountsShow)
+	register("accounts suspend", "suspend an account: every key of it is refused", cmdAccountsSuspend)
+	register("accounts resume", "lift an account's suspension, with a reason", cmdAccountsResume)
+	register("credits adjust", "correct a balance up or down, with a reason", cmdCreditsAdjust)
+	register("staff issue", "issue a staff token (admin, finance or auditor; shown once)", cmdStaffIssue)
+	register("staff revoke", "revoke a staff token (never the last admin's)", cmdStaffRevoke)
+	register("staff list", "list the staff tokens and who issued them", cmdStaffList)
+}
+
+func required(name, v string) error {
+	if v == "" {
+		return fmt.Errorf("%w: --%s is required", errUsage, name)
+	}
+	return nil
+}
+
+func cmdAccountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("accounts show", stderr)
+	acct := fs.String("account", "", "account ID")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("account", *acct); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	h := commands.New(store)
+	st, err := h.AccountState(ctx, *acct)
+	if err != nil {
+		return err
+	}
+	// Balance and keys as the gateway sees them: its own projections,
+	// caught up with the history.
+	m := projections.NewModels(nil)
+	r, err := projections.NewRunner(store, watermill.NopLogger{}, m.Balances, m.Keys)
+	if err != nil {
+		return err
+	}
+	if err := r.CatchUp(ctx); err != nil {
+		return err
+	}
+	v, _ := m.Balances.View(*acct, "", time.Now())
+	status := "active"
+	if st.Suspended {
+		status = "suspended"
+	}
+	fmt.Fprintf(stdout, "account       %s\norganisation  %s\n", st.AccountID, st.Organisation)
+	if st.TaxID != "" {
+		fmt.Fprintf(stdout, "tax ID        %s\n", st.TaxID)
+	}
+	fmt.Fprintf(stdout, "plan          %s\nstatus        %s\n", st.Plan, status)
+	fmt.Fprintf(stdout, "balance       NT$%s\ncredit limit  NT$%s\navailable     NT$%s\nthis month    NT$%s\n",
+		v.Balance, st.CreditLimit, v.Available(), v.MonthSpend)
+	if st.RPM > 0 || st.TPM > 0 || !st.VolumeDiscount.IsZero() {
+		fmt.Fprintf(stdout, "custom        rpm %d, tpm %d, volume discount %s\n", st.RPM, st.TPM, st.VolumeDiscount)
+	}
+	keys := m.Keys.ByAccount(*acct)
+	fmt.Fprintf(stdout, "keys          %d\n", len(keys))
+	for _, k := range keys {
+		state := "active"
+		if k.Revoked {
+			state = "revoked"
+		}
+		limit := "no limit"
+		if k.SpendLimit.IsPositive() {
+			limit = fmt.Sprintf("NT$%s %s", k.SpendLimit, k.SpendPeriod)
+		}
+		models := "all models"
+		if len(k.Models) > 0 {
+			models = fmt.Sprint(k.Models)
+		}
+		fmt.Fprintf(stdout, "  %s  %-10s %-8s %s, %s  %s\n", k.KeyID, k.Prefix, state, limit, models, k.Name)
+	}
+	return nil
+}
+
+func cmdAccountsSuspend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("accounts suspend", stderr)
+	acct := fs.String("account", "", "account ID")
+	reason := fs.String("reason", "", "why (recorded with the suspension)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("account", *acct); err != nil {
+		return err
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		if err := h.SuspendAccount(ctx, *acct, *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is suspended\n", *acct)
+		return nil
+	})
+}
+
+func cmdAccountsResume(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("accounts resume", stderr)
+	acct := fs.String("account", "", "account ID")
+	reason := fs.String("reason", "", "why the suspension ends (required)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("account", *acct); err != nil {
+		return err
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		if err := h.ResumeAccount(ctx, *acct, *reason); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is resumed: its keys work again\n", *acct)
+		return nil
+	})
+}
+
+func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("credits adjust", stderr)
+	var a domain.CreditsAdjusted
+	var amount string
+	fs.StringVar(&a.AccountID, "account", "", "account ID")
+	fs.StringVar(&amount, "amount", "", "NTD to add (negative: to take back)")
+	fs.StringVar(&a.Reason, "reason", "", "why (required; recorded with the adjustment)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("account", a.AccountID); err != nil {
+		return err
+	}
+	var err error
+	if a.Amount, err = decimal.NewFromString(amount); err != nil {
+		return fmt.Errorf("%w: --amount %q: %v", errUsage, amount, err)
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		h.MaxTopUp = c.maxTopUp()
+		if err := h.Adjust(ctx, a); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "recorded: adjustment of NT$%s to %s (%s)\n", a.Amount, a.AccountID, a.Reason)
+		return nil
+	})
+}
+
+func cmdStaffIssue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("staff issue", stderr)
+	role := fs.String("role", "", "admin, finance or auditor")
+	name := fs.String("name", "", "whose token it is, e.g. a person's name")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		id, secret, err := h.IssueStaffToken(ctx, *role, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "token id: %s\nrole:     %s\ntoken:    %s\n(the token is shown once; only its hash is stored)\n", id, *role, secret)
+		return nil
+	})
+}
+
+func cmdStaffRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("staff revoke", stderr)
+	id := fs.String("token", "", "staff token ID (stf_…)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("token", *id); err != nil {
+		return err
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		if err := h.RevokeStaffToken(ctx, *id); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %s\n", *id)
+		return nil
+	})
+}
+
+func cmdStaffList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("staff list", stderr)
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		tokens, err := h.ListStaffTokens(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range tokens {
+			state := "active"
+			if t.Revoked {
+				state = "revoked " + t.RevokedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(stdout, "%s  %-8s %-20s issued %s by %s  %s\n", t.TokenID, t.Role, t.Name,
+				t.IssuedAt.UTC().Format(time.RFC3339), t.IssuedBy, state)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,108 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+)
+
+// Corrections: resuming a suspended account (admin) and adjusting a balance
+// up or down (finance), each with a reason; the signed-in staff token is
+// recorded as the actor.
+
+// staffTokens lists the staff tokens from the console's read model, for
+// the last-admin check of a revocation.
+func (s *server) staffTokens(context.Context) ([]commands.StaffToken, error) {
+	var out []commands.StaffToken
+	for _, t := range s.deps.Views.StaffTokens() {
+		out = append(out, commands.StaffToken{TokenID: t.ID, Role: t.Role, Name: t.Name, IssuedAt: t.IssuedAt, Revoked: t.Revoked})
+	}
+	return out, nil
+}
+
+func (s *server) apiResume(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.ResumeAccount(ctx, a.ID, in.Reason); err != nil {
+		return apiError(err)
+	}
+	if err := settle(ctx); err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": s.accountJSON(a)})
+}
+
+func (s *server) apiAdjust(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Amount decimal.Decimal `json:"amount"`
+		Reason string          `json:"reason"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.Adjust(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount, Reason: in.Reason}); err != nil {
+		return apiError(err)
+	}
+	if err := settle(ctx); err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"data": s.accountJSON(a)})
+}
+
+func (s *server) resumeForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.ResumeAccount(ctx, a.ID, c.FormValue("reason")); err != nil {
+		return err
+	}
+	if err := settle(ctx); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "account.resumed")
+}
+
+func (s *server) adjustForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	amount, err := formDecimal(c, "amount")
+	if err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.Adjust(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: amount, Reason: c.FormValue("reason")}); err != nil {
+		return err
+	}
+	if err := settle(ctx); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "adjust.ok")
+}

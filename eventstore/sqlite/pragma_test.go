@@ -1,0 +1,55 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+)
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// TestPragmasInForce reads back, from the store's live connections, the
+// settings its durability and concurrency rest on: WAL, synchronous=FULL
+// (2) on every connection that commits, the busy timeouts that let other
+// processes' transactions finish, and read-only readers.
+func TestPragmasInForce(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "events.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	pool, err := s.r.Conn(ctx) // one connection of the read pool
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for _, c := range []struct {
+		conn   string
+		q      querier
+		pragma string
+		want   string
+	}{
+		{"writer", s.wr.conn, "journal_mode", "wal"},
+		{"writer", s.wr.conn, "synchronous", "2"}, // FULL: a commit is on disk when Append returns
+		{"writer", s.wr.conn, "busy_timeout", "10000"},
+		{"writer", s.wr.conn, "query_only", "0"},
+		{"write check", s.watch, "journal_mode", "wal"},
+		{"write check", s.watch, "synchronous", "2"},
+		{"write check", s.watch, "busy_timeout", "1000"},
+		{"reader", pool, "journal_mode", "wal"},
+		{"reader", pool, "busy_timeout", "10000"},
+		{"reader", pool, "query_only", "1"},
+	} {
+		var got string
+		if err := c.q.QueryRowContext(ctx, "PRAGMA "+c.pragma).Scan(&got); err != nil {
+			t.Fatalf("%s: PRAGMA %s: %v", c.conn, c.pragma, err)
+		}
+		if got != c.want {
+			t.Errorf("%s connection: %s = %s, want %s", c.conn, c.pragma, got, c.want)
+		}
+	}
+}

@@ -1,0 +1,386 @@
+package invoicing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"pgregory.net/rapid"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// history is one random history under test: a store, a long-lived
+// invoicing service, and what the test itself recorded, to check against.
+type history struct {
+	rt    *rapid.T
+	ctx   context.Context
+	store *sqlite.Store
+	cmd   *commands.Handler
+	clock *clock
+	svc   *Service
+	seq   int
+	// used is the test's own sum of usage per account, month and model.
+	used map[[3]string]usageSum
+	paid map[string]decimal.Decimal // prepaid top-ups per account
+}
+
+type usageSum struct {
+	requests int64
+	cost     decimal.Decimal
+}
+
+var (
+	postpaid = []string{"b2b", "b2c"}
+	models   = []string{"gpt-4o", "claude-sonnet"}
+	// The history runs from late October 2026 to early January 2027:
+	// three Taipei months, three two-month periods, one filing deadline.
+	historyStart = taipei(2026, 10, 20, 10, 0)
+	historyEnd   = taipei(2027, 1, 4, 12, 0)
+)
+
+func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
+	s, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
+	if err != nil {
+		rt.Fatal(err)
+	}
+	h := &history{rt: rt, ctx: context.Background(), store: s, clock: &clock{t: historyStart},
+		used: map[[3]string]usageSum{}, paid: map[string]decimal.Decimal{}}
+	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
+	if h.svc, err = New(s, Config{Seller: DevSeller(), Now: h.clock.Now}); err != nil {
+		rt.Fatal(err)
+	}
+	for _, p := range []struct {
+		period, prefix string
+	}{{"2026-09", "AA"}, {"2026-11", "AB"}, {"2027-01", "AC"}} {
+		if err := h.svc.AssignRange(h.ctx, p.period, p.prefix, 10000000, 10099999); err != nil {
+			rt.Fatal(err)
+		}
+	}
+	for _, a := range []domain.AccountOpened{
+		{AccountID: "b2b", Organisation: "艾克米股份有限公司", TaxID: "22099131", Plan: domain.PlanBusiness},
+		{AccountID: "b2c", Organisation: "王小明工作室", Plan: domain.PlanEnterprise},
+		{AccountID: "pre", Organisation: "小商店", Plan: domain.PlanStarter},
+	} {
+		if _, err := h.cmd.OpenAccount(h.ctx, a); err != nil {
+			rt.Fatal(err)
+		}
+	}
+	return h
+}
+
+func (h *history) append(stream string, id [16]byte, at time.Time, ev domain.Event) {
+	d, err := commands.Event(id, at, ev)
+	if err == nil {
+		_, err = h.store.Append(h.ctx, stream, eventstore.Any(), d)
+	}
+	if err != nil {
+		h.rt.Fatal(err)
+	}
+}
+
+// ok fails the history on an error that the state does not explain.
+func (h *history) ok(err error, allowed ...error) {
+	if err == nil {
+		return
+	}
+	for _, a := range allowed {
+		if errors.Is(err, a) {
+			return
+		}
+	}
+	h.rt.Fatalf("unexpected error: %v", err)
+}
+
+func (h *history) month(at time.Time) string { return monthOf(at) }
+
+// Actions of a history.
+
+func (h *history) advance(rt *rapid.T) {
+	next := h.clock.Now().Add(time.Duration(rapid.IntRange(1, 9*24).Draw(rt, "hours")) * time.Hour)
+	if next.After(historyEnd) {
+		next = historyEnd
+	}
+	h.clock.Set(next)
+}
+
+func (h *history) use(rt *rapid.T) {
+	acct := rapid.SampledFrom(postpaid).Draw(rt, "account")
+	model := rapid.SampledFrom(models).Draw(rt, "model")
+	// Started up to 40 days ago: late usage of a closed or invoiced month.
+	started := h.clock.Now().Add(-time.Duration(rapid.IntRange(0, 40*24).Draw(rt, "age hours")) * time.Hour)
+	if started.Before(historyStart) {
+		started = historyStart
+	}
+	var cost decimal.Decimal
+	if rapid.Bool().Draw(rt, "4 decimals") {
+		cost = decimal.New(int64(rapid.IntRange(1, 500_000).Draw(rt, "cost 1e-4")), -4)
+	} else {
+		cost = decimal.New(int64(rapid.IntRange(1, 30_000).Draw(rt, "cost cents")), -2)
+	}
+	h.seq++
+	id := fmt.Sprintf("req-%d", h.seq)
+	h.append(domain.UsageStream(acct), domain.EventID(domain.TypeRequestCompleted, id), h.clock.Now(), &domain.RequestCompleted{
+		RequestID: id, AccountID: acct, Model: model, Usage: domain.Usage{Input: 10, Output: 5}, Cost: cost,
+		StartedAt: started.UTC(), Outcome: domain.OutcomeCompleted})
+	k := [3]string{acct, h.month(started), model}
+	u := h.used[k]
+	u.requests++
+	u.cost = u.cost.Add(cost)
+	h.used[k] = u
+}
+
+func (h *history) issue(rt *rapid.T) {
+	acct := rapid.SampledFrom(postpaid).Draw(rt, "account")
+	month := h.month(h.clock.Now().AddDate(0, -rapid.IntRange(0, 1).Draw(rt, "months back"), 0))
+	_, _, err := h.svc.IssueMonthly(h.ctx, acct, month)
+	h.ok(err, ErrInvalid) // nothing to bill, or under NT$1
+}
+
+func (h *history) close(rt *rapid.T) {
+	now := h.clock.Now().In(twrules.Taipei)
+	month := time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, twrules.Taipei).Format("2006-01")
+	_, err := h.svc.Close(h.ctx, month, CloseOptions{})
+	h.ok(err)
+}
+
+func (h *history) topUp(rt *rapid.T) {
+	var amount decimal.Decimal
+	switch rapid.IntRange(0, 3).Draw(rt, "top-up kind") {
+	case 0:
+		amount = decimal.NewFromInt(int64(rapid.IntRange(1, 20_000).Draw(rt, "whole NTD")))
+	case 1:
+		amount = decimal.RequireFromString(rapid.SampledFrom([]string{"12300.5", "0.4", "0.6", "99.99"}).Draw(rt, "known fraction"))
+	default:
+		amount = decimal.New(int64(rapid.IntRange(1, 50_000).Draw(rt, "cents")), -2)
+	}
+	h.seq++
+	tu := domain.CreditsToppedUp{AccountID: "pre", Amount: amount, Method: domain.MethodCard, Reference: fmt.Sprintf("pay-%d", h.seq)}
+	// The door may refuse a fraction; history may still hold one.
+	if _, err := h.cmd.TopUp(h.ctx, tu); err != nil {
+		h.append(domain.TopUpStream("pre"), domain.EventID(domain.TypeCreditsToppedUp, "pre", tu.Reference), h.clock.Now(), &tu)
+	}
+	h.paid["pre"] = h.paid["pre"].Add(amount)
+	h.ok(h.svc.Sync(h.ctx))
+	h.ok(h.svc.InvoiceTopUps(h.ctx))
+}
+
+// live lists the invoices not voided.
+func (h *history) live() []Invoice {
+	var out []Invoice
+	for _, inv := range h.svc.Invoices("", "") {
+		if !inv.Voided {
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
+func (h *history) void(rt *rapid.T) {
+	invs := h.live()
+	if len(invs) == 0 {
+		return
+	}
+	inv := rapid.SampledFrom(invs).Draw(rt, "invoice to void")
+	_, err := h.svc.Void(h.ctx, inv.Number, "重開")
+	h.ok(err, ErrConflict, ErrVoidWindowClosed) // live allowances; past the filing deadline
+	if err == nil && inv.TopUpRef != "" {
+		h.ok(h.svc.InvoiceTopUps(h.ctx)) // re-invoiced at once
+	}
+}
+
+func (h *history) allowance(rt *rapid.T) {
+	invs := h.live()
+	if len(invs) == 0 {
+		return
+	}
+	inv := rapid.SampledFrom(invs).Draw(rt, "invoice to allow")
+	if inv.Net() < 1 {
+		return
+	}
+	amount := rapid.Int64Range(1, inv.Net()).Draw(rt, "allowance")
+	_, err := h.svc.IssueAllowance(h.ctx, inv.Number, amount, "服務中斷")
+	h.ok(err, ErrConflict) // nine allowances already
+}
+
+func (h *history) voidAllowance(rt *rapid.T) {
+	var live []string
+	for _, inv := range h.live() {
+		for _, a := range inv.Allowances {
+			if !a.Voided {
+				live = append(live, a.Number)
+			}
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	_, err := h.svc.VoidAllowance(h.ctx, rapid.SampledFrom(live).Draw(rt, "allowance to void"), "折讓取消")
+	h.ok(err)
+}
+
+// check asserts the invariants after every step.
+func (h *history) check(settled bool) Reconciliation {
+	rt := h.rt
+	rec, err := h.svc.Reconcile(h.ctx, "")
+	if err != nil {
+		rt.Fatal(err)
+	}
+	// Invoiced + pending = used, per account and month; used is what the
+	// test recorded; every pending amount has a reason.
+	usedBy := map[[2]string]decimal.Decimal{}
+	for k, u := range h.used {
+		usedBy[[2]string{k[0], k[1]}] = usedBy[[2]string{k[0], k[1]}].Add(u.cost)
+	}
+	seen := 0
+	paid := decimal.Zero
+	for _, r := range rec.Rows {
+		if !r.Invoiced.Add(r.Pending).Equal(r.Used) {
+			rt.Fatalf("%s %s %s: invoiced %s + pending %s ≠ used %s", r.AccountID, r.Month, r.Basis, r.Invoiced, r.Pending, r.Used)
+		}
+		if r.Pending.IsNegative() || (!r.Pending.IsZero() && r.Reason == "") {
+			rt.Fatalf("%s %s %s: pending %s (%q)", r.AccountID, r.Month, r.Basis, r.Pending, r.Reason)
+		}
+		switch r.Basis {
+		case BasisUsage:
+			seen++
+			if want := usedBy[[2]string{r.AccountID, r.Month}]; !r.Used.Equal(want) {
+				rt.Fatalf("%s %s: used %s, the test recorded %s", r.AccountID, r.Month, r.Used, want)
+			}
+		case BasisTopUps:
+			paid = paid.Add(r.Used)
+		}
+		if !settled {
+			continue
+		}
+		// Once everything due is invoiced, only these amounts may wait.
+		switch r.Reason {
+		case "":
+		case ReasonMonthOpen:
+			if r.Month < h.month(h.clock.Now()) {
+				rt.Fatalf("%s %s: month open?", r.AccountID, r.Month)
+			}
+		case ReasonUnderOneNTD:
+			if r.Pending.GreaterThanOrEqual(decimal.NewFromInt(1)) {
+				rt.Fatalf("%s %s: %s pending as under NT$1", r.AccountID, r.Month, r.Pending)
+			}
+		case ReasonFraction:
+		default:
+			rt.Fatalf("%s %s %s: after settling, %s pending: %s", r.AccountID, r.Month, r.Basis, r.Pending, r.Reason)
+		}
+	}
+	if seen != len(usedBy) || !paid.Equal(h.paid["pre"]) {
+		rt.Fatalf("rows for %d usage months (test: %d), top-ups %s (test: %s)", seen, len(usedBy), paid, h.paid["pre"])
+	}
+	// Top-ups: whole NTD of what was paid is invoiced, never more, and
+	// what waits is a fraction once settled.
+	var topUpTotal int64
+	refs := map[string]string{}
+	billed := map[[3]string]usageSum{}
+	for _, inv := range h.live() {
+		// Allowances, cumulated, never exceed the invoice's sales or tax.
+		as, at := inv.allowed()
+		if as > inv.Sales || at > inv.Tax || as < 0 || at < 0 {
+			rt.Fatalf("invoice %s (%d + %d) has allowances of %d + %d", inv.Number, inv.Sales, inv.Tax, as, at)
+		}
+		if inv.Total <= 0 || inv.Sales+inv.Tax != inv.Total {
+			rt.Fatalf("invoice %s: %d + %d ≠ %d", inv.Number, inv.Sales, inv.Tax, inv.Total)
+		}
+		if inv.TopUpRef != "" {
+			topUpTotal += inv.Total
+			for _, ref := range inv.TopUps {
+				if other, dup := refs[ref]; dup {
+					rt.Fatalf("top-up %s on invoices %s and %s", ref, other, inv.Number)
+				}
+				refs[ref] = inv.Number
+			}
+			continue
+		}
+		for _, u := range inv.Usage {
+			k := [3]string{inv.AccountID, inv.Month, u.Model}
+			b := billed[k]
+			b.requests += u.Requests
+			b.cost = b.cost.Add(u.Cost)
+			billed[k] = b
+		}
+	}
+	// No usage is on two live invoices: what they bill of each account,
+	// month and model never exceeds what was used.
+	for k, b := range billed {
+		u := h.used[k]
+		if b.requests > u.requests || b.cost.GreaterThan(u.cost) {
+			rt.Fatalf("%v: invoices bill %d requests, NT$%s; used %d, NT$%s", k, b.requests, b.cost, u.requests, u.cost)
+		}
+	}
+	whole := h.paid["pre"].Floor().IntPart()
+	if topUpTotal > whole || (settled && topUpTotal != whole) {
+		rt.Fatalf("top-up invoices total %d for NT$%s paid", topUpTotal, h.paid["pre"])
+	}
+	return rec
+}
+
+// TestInvoicedEqualsUsed generates histories of usage across Taipei month
+// boundaries, early issues, closes, late usage, voids, allowances and their
+// voids, and top-ups with fractions, and checks after every step that
+// invoiced + pending = used with every pending amount named, that no usage
+// or top-up is on two live invoices, and that allowances never exceed their
+// invoice. At the end, everything due is invoiced and a fresh reader of the
+// store reconciles to the same figures.
+func TestInvoicedEqualsUsed(t *testing.T) {
+	base := t.TempDir()
+	n := 0
+	rapid.Check(t, func(rt *rapid.T) {
+		n++
+		dir, err := os.MkdirTemp(base, "history-")
+		if err != nil {
+			rt.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		h := newHistory(t, rt, dir)
+		defer h.store.Close()
+		actions := map[string]func(*rapid.T){
+			"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
+			"void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance,
+		}
+		names := make([]string, 0, len(actions))
+		for k := range actions {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		steps := rapid.IntRange(5, 40).Draw(rt, "steps")
+		for i := 0; i < steps; i++ {
+			name := rapid.SampledFrom(append(names, "use", "use", "advance")).Draw(rt, "action")
+			actions[name](rt)
+			h.check(false)
+		}
+		// Settle: January's close bills every earlier month, and the
+		// top-ups are invoiced.
+		h.clock.Set(historyEnd)
+		h.close(rt)
+		h.ok(h.svc.InvoiceTopUps(h.ctx))
+		live := h.check(true)
+
+		fresh, err := New(h.store, Config{Seller: DevSeller(), Now: h.clock.Now})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		again, err := fresh.Reconcile(h.ctx, "")
+		if err != nil {
+			rt.Fatal(err)
+		}
+		if fmt.Sprint(again.Totals) != fmt.Sprint(live.Totals) || len(again.Rows) != len(live.Rows) {
+			rt.Fatalf("a fresh reader reconciles to %+v, the live service to %+v", again.Totals, live.Totals)
+		}
+	})
+	t.Logf("%d histories", n)
+}

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { apiKey, baseURL, model, replyText } from "../env.js";
+import { apiKey, baseURL, model, pending, replyText } from "../env.js";
 
 const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
 
@@ -54,4 +54,24 @@ test("openai: unknown model is a 404 in the OpenRouter error shape", async () =>
     client.chat.completions.create({ model: "nobody/nothing", messages: [{ role: "user", content: "hi" }] }),
     (err) => err.status === 404 && err.error?.code === 404 && typeof err.error?.message === "string",
   );
+});
+
+// The app a request came from, as OpenRouter's attribution headers name it,
+// is recorded and shown by /generation.
+async function appTitleOf(headers) {
+  const r = await client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] }, { headers });
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(`${baseURL}/generation?id=${r.id}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    if (res.status === 200) return (await res.json()).data.app_title;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  throw new Error(`generation ${r.id} never found`);
+}
+
+test("openai: X-Title names the app", async () => {
+  assert.equal(await appTitleOf({ "X-Title": "RouteFree Lab" }), "RouteFree Lab");
+});
+
+test("openai: X-OpenRouter-Title names the app", { todo: pending.title }, async () => {
+  assert.equal(await appTitleOf({ "X-OpenRouter-Title": "RouteFree Lab" }), "RouteFree Lab");
 });

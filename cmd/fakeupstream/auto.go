@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 
@@ -18,6 +19,9 @@ import (
 type autoFake struct {
 	kind string
 	base providertest.Script
+	// rejectToolName answers 400 to a tool message that carries a name, as
+	// strict OpenAI-compatible upstreams do.
+	rejectToolName bool
 }
 
 func (a autoFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -29,6 +33,10 @@ func (a autoFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s := a.base
 	if a.kind == providertest.KindOpenAI {
 		s = scriptFor(body, a.base)
+		if i := namedToolMessage(body); a.rejectToolName && i >= 0 {
+			s.Status = http.StatusBadRequest
+			s.ErrorMessage = fmt.Sprintf("messages[%d]: property 'name' is not allowed on a tool message", i)
+		}
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	providertest.NewFake(a.kind, s, false).ServeHTTP(w, r)
@@ -81,6 +89,21 @@ func scriptFor(body []byte, base providertest.Script) providertest.Script {
 		base.Text = string(out)
 	}
 	return base
+}
+
+// namedToolMessage is the index of the first tool message with a name, or -1.
+func namedToolMessage(body []byte) int {
+	var req struct {
+		Messages []map[string]json.RawMessage `json:"messages"`
+	}
+	_ = json.Unmarshal(body, &req)
+	for i, m := range req.Messages {
+		_, named := m["name"]
+		if named && string(m["role"]) == `"tool"` {
+			return i
+		}
+	}
+	return -1
 }
 
 func decodeSchema(raw json.RawMessage) map[string]any {

@@ -50,3 +50,14 @@ func TestAutoScript(t *testing.T) {
 		}
 	}
 }
+
+func TestAutoRejectsNamedToolMessages(t *testing.T) {
+	for body, want := range map[string]int{
+		`{"messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"c","content":"x","name":"get_weather"}]}`: 1,
+		`{"messages":[{"role":"user","content":"hi","name":"alice"},{"role":"tool","tool_call_id":"c","content":"x"}]}`:       -1,
+	} {
+		if got := namedToolMessage([]byte(body)); got != want {
+			t.Errorf("%s: %d, want %d", body, got, want)
+		}
+	}
+}

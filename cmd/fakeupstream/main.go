@@ -35,6 +35,7 @@ func main() {
 	completion := flag.Int("completion-tokens", 16, "completion tokens reported")
 	delay := flag.Duration("delay", 0, "wait before answering")
 	auto := flag.Bool("auto", false, "openai kind: answer tools with a tool call and a json_schema response format with fitting JSON")
+	rejectToolName := flag.Bool("reject-tool-name", false, "with -auto: answer 400 to a tool message carrying a name, as strict upstreams do")
 	forward := flag.String("forward", "", "instead of answering, pass every request through to this base URL unchanged")
 	flag.Parse()
 
@@ -44,7 +45,7 @@ func main() {
 	}
 	var h http.Handler = providertest.NewFake(*kind, script, false)
 	if *auto {
-		h = autoFake{kind: *kind, base: script}
+		h = autoFake{kind: *kind, base: script, rejectToolName: *rejectToolName}
 	}
 	if *forward != "" {
 		u, err := url.Parse(*forward)

@@ -83,7 +83,7 @@ func startFakeUpstream(t *testing.T) string {
 	if out, err := exec.Command("go", "build", "-o", bin, "../fakeupstream").CombinedOutput(); err != nil {
 		t.Fatalf("go build fakeupstream: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-auto", "-chunks", "4")
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-auto", "-reject-tool-name", "-chunks", "4")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -62,6 +62,16 @@ test("openrouter sdk: models.get calls /model/{author}/{slug}", async () => {
   assert.equal(typeof r.data.pricing.completion, "string");
 });
 
+test("openrouter sdk: models count and providers", async () => {
+  const count = await or.models.count();
+  const page = await or.models.list();
+  assert.equal(count.data.count, page.result.data.length);
+  const providers = await or.providers.list();
+  const fake = providers.data.find((p) => p.slug === "fake");
+  assert.ok(fake, "the fake upstream's provider is not listed");
+  assert.equal(fake.privacyPolicyUrl, null);
+});
+
 test("openrouter sdk: endpoints of a model", async () => {
   const r = await or.endpoints.list({ author, slug });
   assert.equal(r.data.id, model);

@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -107,4 +109,40 @@ func upstreamOf(m *catalog.Model, t *router.Target, used []bool) catalog.Upstrea
 		}
 	}
 	return catalog.Upstream{Provider: t.Provider, Kind: t.Kind, Model: t.Model}
+}
+
+// modelsCount serves GET /api/v1/models/count: how many models /models lists.
+func (s *Server) modelsCount(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{"count": len(s.Models())}})
+}
+
+// Provider is one entry of GET /api/v1/providers.
+type Provider struct {
+	Name             string   `json:"name"`
+	Slug             string   `json:"slug"`
+	PrivacyPolicyURL *string  `json:"privacy_policy_url"`
+	Datacenters      []string `json:"datacenters"` // null: RouteFree's regions are not all country codes
+	Regions          []string `json:"regions"`
+}
+
+// providers serves GET /api/v1/providers: every provider the catalog routes
+// to, with the regions its upstreams declare.
+func (s *Server) providers(c echo.Context) error {
+	byName := map[string]*Provider{}
+	var out []*Provider
+	for _, m := range s.deps.Router.Catalog().Models {
+		for _, u := range m.Upstreams {
+			p := byName[u.Provider]
+			if p == nil {
+				p = &Provider{Name: u.Provider, Slug: u.Provider, Regions: []string{}}
+				byName[u.Provider] = p
+				out = append(out, p)
+			}
+			if r := catalog.Expand(u.Region, os.Getenv); r != "" && !slices.Contains(p.Regions, r) {
+				p.Regions = append(p.Regions, r)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *Provider) int { return strings.Compare(a.Slug, b.Slug) })
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }

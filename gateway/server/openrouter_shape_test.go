@@ -164,6 +164,26 @@ func TestOpenRouterModelShapes(t *testing.T) {
 		checkModel(t, m["id"].(string), m, price)
 	}
 
+	if code, cnt := h.getJSON("/api/v1/models/count", ""); code != http.StatusOK || cnt["data"].(map[string]any)["count"] != json.Number("2") {
+		t.Errorf("/models/count: %d %v", code, cnt)
+	}
+	code, provs := h.getJSON("/api/v1/providers", "")
+	if code != http.StatusOK {
+		t.Fatalf("/providers: %d %v", code, provs)
+	}
+	pl, _ := provs["data"].([]any)
+	if len(pl) != 2 {
+		t.Fatalf("/providers: %v, want backup and openai", provs)
+	}
+	for i, e := range pl {
+		p := e.(map[string]any)
+		checkShape(t, "provider", p, map[string]string{"name": tString, "slug": tString,
+			"privacy_policy_url": tNull + "|" + tString, "datacenters": tNull + "|" + tArray})
+		if want := []string{"backup", "openai"}[i]; p["slug"] != want {
+			t.Errorf("provider %d: %v, want %s", i, p["slug"], want)
+		}
+	}
+
 	for _, path := range []string{"/api/v1/models/test/openai", "/api/v1/model/test/openai"} {
 		code, one := h.getJSON(path, "")
 		if code != http.StatusOK {

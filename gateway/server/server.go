@@ -130,6 +130,8 @@ func New(cfg Config, deps Deps) *Server {
 	api.GET("/models/:author/:slug", s.getModel)
 	api.GET("/model/:author/:slug", s.getModel) // the OpenRouter SDK's models.get
 	api.GET("/models/:author/:slug/endpoints", s.modelEndpoints)
+	api.GET("/models/count", s.modelsCount)
+	api.GET("/providers", s.providers)
 	api.GET("/generation", s.generation)
 	api.GET("/key", s.keyInfo)
 	api.GET("/credits", s.credits)

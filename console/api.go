@@ -19,14 +19,18 @@ import (
 )
 
 // registerAPI mounts the admin JSON API. Customers (API keys) reach the
-// account routes for their own account only; another account is 404.
+// account routes for their own account only; another account is 404. Each
+// gate is a cell of the README's role table.
 func (s *server) registerAPI(e *echo.Echo) {
 	g := e.Group("/admin/api", securityHeaders, s.dropUntrustedForwarding)
 	anyone := auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor)
 	admin := auth.Require(s.auth, false, roleAdmin)
-	adminOrOwner := auth.Require(s.auth, true, roleAdmin)
+	keyManagers := auth.RequireKeyManager(s.auth, roleAdmin)
 	finance := auth.Require(s.auth, false, roleFinance)
-	audit := auth.Require(s.auth, false, roleAuditor, roleAdmin)
+	invoiceReaders := auth.Require(s.auth, true, roleFinance, roleAuditor)
+	// The invoice carrier is the account owner's choice; finance sets it for them.
+	carrierSetters := auth.RequireKeyManager(s.auth, roleFinance)
+	audit := auth.Require(s.auth, false, roleAuditor)
 
 	g.GET("/whoami", s.apiWhoami, anyone)
 	g.GET("/accounts", s.apiAccounts, anyone)
@@ -40,10 +44,11 @@ func (s *server) registerAPI(e *echo.Echo) {
 	g.POST("/accounts/:id/topups", s.apiTopUp, finance)
 	g.POST("/accounts/:id/adjustments", s.apiAdjust, finance)
 	g.GET("/accounts/:id/keys", s.apiKeys, anyone)
-	g.POST("/accounts/:id/keys", s.apiIssueKey, adminOrOwner)
-	g.POST("/keys/:id/revoke", s.apiRevokeKey, adminOrOwner)
+	g.POST("/accounts/:id/keys", s.apiIssueKey, keyManagers)
+	g.POST("/keys/:id/revoke", s.apiRevokeKey, keyManagers)
 	g.GET("/accounts/:id/usage", s.apiUsage, anyone)
-	g.GET("/accounts/:id/invoices", s.apiInvoices, anyone)
+	g.GET("/accounts/:id/invoices", s.apiInvoices, invoiceReaders)
+	g.POST("/accounts/:id/invoice-carrier", s.apiInvoiceCarrier, carrierSetters)
 	g.POST("/prices", s.apiPublishPrices, admin)
 	g.GET("/staff/tokens", s.apiStaffTokens, admin)
 	g.POST("/staff/tokens", s.apiIssueStaffToken, admin)
@@ -68,11 +73,18 @@ func apiError(err error) error {
 		return echo.NewHTTPError(http.StatusConflict, err.Error())
 	case errors.Is(err, commands.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, err.Error())
+	case errors.Is(err, domain.ErrKeyScope):
+		return echo.NewHTTPError(http.StatusForbidden, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the change is recorded but the read models are behind; reload shortly")
 	}
 	return err
 }
+
+// errCreditIsFinance refuses a credit limit set alongside an admin's
+// change: credit limits are finance's alone.
+var errCreditIsFinance = echo.NewHTTPError(http.StatusForbidden,
+	"credit limits are set by finance (POST /admin/api/accounts/{id}/credit-limit); leave credit_limit out")
 
 func errNotFound(what string) error {
 	return echo.NewHTTPError(http.StatusNotFound, what+" not found")
@@ -129,7 +141,8 @@ func (s *server) accountJSON(a AccountInfo) AccountJSON {
 
 func (s *server) apiWhoami(c echo.Context) error {
 	p := principal(c)
-	return c.JSON(http.StatusOK, map[string]any{"staff": p.Staff, "role": p.Role, "token_id": p.TokenID, "account_id": p.AccountID, "key_id": p.KeyID})
+	return c.JSON(http.StatusOK, map[string]any{"staff": p.Staff, "role": p.Role, "token_id": p.TokenID, "account_id": p.AccountID, "key_id": p.KeyID,
+		"management": p.Management})
 }
 
 func (s *server) apiAccounts(c echo.Context) error {
@@ -155,6 +168,9 @@ func (s *server) apiOpenAccount(c echo.Context) error {
 	var in domain.AccountOpened
 	if err := decodeJSON(c, &in); err != nil {
 		return err
+	}
+	if !in.CreditLimit.IsZero() {
+		return errCreditIsFinance
 	}
 	h, settle := s.cmds()
 	id, err := h.OpenAccount(c.Request().Context(), in)
@@ -209,6 +225,9 @@ func (s *server) apiChangePlan(c echo.Context) error {
 	var in planInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
+	}
+	if in.CreditLimit != nil {
+		return errCreditIsFinance
 	}
 	if err := s.changePlan(c.Request().Context(), a.ID, in); err != nil {
 		return apiError(err)
@@ -324,11 +343,12 @@ type KeyJSON struct {
 	RPM         int64           `json:"rpm"`
 	TPM         int64           `json:"tpm"`
 	Revoked     bool            `json:"revoked"`
+	Management  bool            `json:"management,omitempty"`
 }
 
 func keyJSON(k projections.KeyInfo) KeyJSON {
 	return KeyJSON{KeyID: k.KeyID, Name: k.Name, Prefix: k.Prefix, Models: k.Models, SpendLimit: k.SpendLimit,
-		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked}
+		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked, Management: k.Management}
 }
 
 func (s *server) apiKeys(c echo.Context) error {
@@ -343,16 +363,19 @@ func (s *server) apiKeys(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
-// keyInput is a new key: a name, the models it may call (none: all) and a
-// spending limit per period.
+// keyInput is a new key: a name, the models it may call (none: all), a
+// spending limit per period, and whether it is a management key.
 type keyInput struct {
 	Name        string          `json:"name"`
 	Models      []string        `json:"models"`
 	SpendLimit  decimal.Decimal `json:"spend_limit"`
 	SpendPeriod string          `json:"spend_period"`
+	Management  bool            `json:"management"`
 }
 
-func (s *server) issueKey(ctx context.Context, account string, in keyInput) (id, secret string, err error) {
+// issueKey issues a key for by (staff, or a customer's management key,
+// which bounds it).
+func (s *server) issueKey(ctx context.Context, by auth.Principal, account string, in keyInput) (id, secret string, err error) {
 	var models []string
 	for _, m := range in.Models {
 		m = strings.TrimSpace(m)
@@ -364,9 +387,13 @@ func (s *server) issueKey(ctx context.Context, account string, in keyInput) (id,
 		}
 		models = append(models, m)
 	}
+	k := domain.KeyIssued{AccountID: account, Name: strings.TrimSpace(in.Name), Models: models,
+		SpendLimit: in.SpendLimit, SpendPeriod: in.SpendPeriod, Management: in.Management}
+	if err := s.withinCallersKey(by, k); err != nil {
+		return "", "", err
+	}
 	h, settle := s.cmds()
-	id, secret, err = h.IssueKey(ctx, domain.KeyIssued{AccountID: account, Name: strings.TrimSpace(in.Name), Models: models,
-		SpendLimit: in.SpendLimit, SpendPeriod: in.SpendPeriod})
+	id, secret, err = h.IssueKey(ctx, k)
 	if err != nil {
 		return "", "", err
 	}
@@ -382,7 +409,7 @@ func (s *server) apiIssueKey(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	id, secret, err := s.issueKey(c.Request().Context(), a.ID, in)
+	id, secret, err := s.issueKey(c.Request().Context(), principal(c), a.ID, in)
 	if err != nil {
 		return apiError(err)
 	}
@@ -405,7 +432,7 @@ func (s *server) ownKey(c echo.Context, keyID string) (projections.KeyInfo, erro
 	for _, acct := range accounts {
 		for _, k := range s.deps.Models.Keys.ByAccount(acct) {
 			if k.KeyID == keyID {
-				return k, nil
+				return k, apiError(s.withinCallersKey(p, issuedOf(k)))
 			}
 		}
 	}

@@ -21,10 +21,21 @@ func TestAPIRolesAndRefusals(t *testing.T) {
 	e.openAccount("acct_b", "乙公司", domain.PlanBusiness)
 	keyA, secretA := e.issueKey("acct_a")
 	_, secretB := e.issueKey("acct_b")
+	_, mgmtA, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_a", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mgmtB, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_b", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, revokedKey := e.issueKey("acct_a")
-	revokedKeyID := e.models.Keys.ByAccount("acct_a")[1].KeyID
-	if revokedKeyID == keyA {
-		revokedKeyID = e.models.Keys.ByAccount("acct_a")[0].KeyID
+	e.sync()
+	var revokedKeyID string
+	for _, k := range e.models.Keys.ByAccount("acct_a") {
+		if k.KeyID != keyA && !k.Management {
+			revokedKeyID = k.KeyID
+		}
 	}
 	if err := e.cmds.RevokeKey(e.ctx, revokedKeyID); err != nil {
 		t.Fatal(err)
@@ -70,8 +81,10 @@ func TestAPIRolesAndRefusals(t *testing.T) {
 		{"customer not another's usage", secretA, "GET", "/admin/api/accounts/acct_b/usage", nil, 404},
 		{"customer not another's top-ups", secretA, "GET", "/admin/api/accounts/acct_b/topups", nil, 404},
 		{"customer not another's invoices", secretA, "GET", "/admin/api/accounts/acct_b/invoices", nil, 404},
-		{"customer no key for another", secretA, "POST", "/admin/api/accounts/acct_b/keys", map[string]any{"name": "x"}, 404},
-		{"customer cannot revoke another's key", secretB, "POST", "/admin/api/keys/" + keyA + "/revoke", nil, 404},
+		{"customer no key for another", mgmtA, "POST", "/admin/api/accounts/acct_b/keys", map[string]any{"name": "x"}, 404},
+		{"customer cannot revoke another's key", mgmtB, "POST", "/admin/api/keys/" + keyA + "/revoke", nil, 404},
+		{"ordinary key issues no key", secretA, "POST", "/admin/api/accounts/acct_a/keys", map[string]any{"name": "x"}, 403},
+		{"ordinary key revokes no key", secretB, "POST", "/admin/api/keys/" + keyA + "/revoke", nil, 403},
 		{"finance may not issue keys", e.finance, "POST", "/admin/api/accounts/acct_a/keys", map[string]any{"name": "x"}, 403},
 		{"auditor may not revoke keys", e.auditor, "POST", "/admin/api/keys/" + keyA + "/revoke", nil, 403},
 		{"customer may not suspend", secretA, "POST", "/admin/api/accounts/acct_a/suspend", map[string]any{}, 403},
@@ -176,7 +189,7 @@ var keyPattern = regexp.MustCompile(`sk-rf-[A-Za-z0-9]{40}`)
 func TestKeyShownOnce(t *testing.T) {
 	e := newEnv(t, false)
 	e.openAccount("acct_k", "金鑰公司", domain.PlanStarter)
-	code, body := e.call("POST", "/admin/api/accounts/acct_k/keys", e.admin, map[string]any{"name": "prod", "models": []string{e.cat.IDs()[0]}, "spend_limit": "500", "spend_period": "daily"})
+	code, body := e.call("POST", "/admin/api/accounts/acct_k/keys", e.admin, map[string]any{"name": "prod", "models": []string{e.cat.IDs()[0]}, "spend_limit": "500", "spend_period": "daily", "management": true})
 	if code != http.StatusCreated {
 		t.Fatalf("create: %d %s", code, body)
 	}
@@ -197,8 +210,8 @@ func TestKeyShownOnce(t *testing.T) {
 	if code, body := e.call("GET", "/admin/api/whoami", secret, nil); code != 200 || !strings.Contains(string(body), `"account_id":"acct_k"`) {
 		t.Fatalf("whoami with the new key: %d %s", code, body)
 	}
-	// A customer creates one too: shown once as well.
-	code, body = e.call("POST", "/admin/api/accounts/acct_k/keys", secret, map[string]any{"name": "mine"})
+	// A customer's management key creates one too: shown once as well.
+	code, body = e.call("POST", "/admin/api/accounts/acct_k/keys", secret, map[string]any{"name": "mine", "models": []string{e.cat.IDs()[0]}, "spend_limit": "100", "spend_period": "daily"})
 	if code != http.StatusCreated {
 		t.Fatalf("customer create: %d %s", code, body)
 	}

@@ -105,7 +105,7 @@ func (a *Authenticator) resolveHash(kind, hash string) (auth.Principal, error) {
 		if !ok || k.Revoked {
 			return auth.Principal{}, auth.ErrUnauthenticated
 		}
-		return auth.Principal{AccountID: k.AccountID, KeyID: k.KeyID}, nil
+		return auth.Principal{AccountID: k.AccountID, KeyID: k.KeyID, Management: k.Management}, nil
 	}
 	t, ok := a.views.StaffByHash(hash)
 	if !ok || t.Revoked || !auth.Role(t.Role).Valid() {

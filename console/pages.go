@@ -30,10 +30,10 @@ func (s *server) registerPages(e *echo.Echo) error {
 	anyone := auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor)
 	staff := auth.Require(s.auth, false, roleAdmin, roleFinance, roleAuditor)
 	admin := auth.Require(s.auth, false, roleAdmin)
-	adminOrOwner := auth.Require(s.auth, true, roleAdmin)
+	keyManagers := auth.RequireKeyManager(s.auth, roleAdmin)
 	finance := auth.Require(s.auth, false, roleFinance)
-	quoters := auth.Require(s.auth, false, roleAdmin, roleFinance)
-	auditors := auth.Require(s.auth, false, roleAuditor, roleAdmin)
+	books := auth.Require(s.auth, false, roleFinance, roleAuditor)
+	auditors := auth.Require(s.auth, false, roleAuditor)
 
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/console/") })
 	g.GET("/", s.home)
@@ -46,14 +46,14 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/accounts/:id/topups", s.topUpForm, finance)
 	g.POST("/accounts/:id/adjustments", s.adjustForm, finance)
 	g.POST("/accounts/:id/credit-limit", s.creditForm, finance)
-	g.POST("/accounts/:id/keys", s.issueKeyForm, adminOrOwner)
+	g.POST("/accounts/:id/keys", s.issueKeyForm, keyManagers)
 	g.POST("/accounts/:id/plan", s.planForm, admin)
 	g.POST("/accounts/:id/suspend", s.suspendForm, admin)
 	g.POST("/accounts/:id/resume", s.resumeForm, admin)
-	g.POST("/keys/:id/revoke", s.revokeKeyForm, adminOrOwner)
-	g.GET("/invoices", s.invoicesPage, staff)
-	g.GET("/quotes", s.quotesPage, quoters)
-	g.POST("/quotes", s.quoteForm, quoters)
+	g.POST("/keys/:id/revoke", s.revokeKeyForm, keyManagers)
+	g.GET("/invoices", s.invoicesPage, books)
+	g.GET("/quotes", s.quotesPage, finance)
+	g.POST("/quotes", s.quoteForm, finance)
 	g.GET("/audit", s.auditPage, auditors)
 	return nil
 }
@@ -211,8 +211,8 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	return map[string]any{
 		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": topUps,
 		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": s.deps.Models.Invoices.List("", a.ID),
-		"Plans": plans, "CanKeys": !p.Staff || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
-		"CanAdmin": p.Role == auth.Admin,
+		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
+		"CanAdmin": p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
 	}, nil
 }
 
@@ -285,8 +285,9 @@ func (s *server) issueKeyForm(c echo.Context) error {
 	if !limit.IsPositive() {
 		period = ""
 	}
-	_, secret, err := s.issueKey(c.Request().Context(), a.ID, keyInput{Name: c.FormValue("name"),
-		Models: strings.Split(c.FormValue("models"), ","), SpendLimit: limit, SpendPeriod: period})
+	_, secret, err := s.issueKey(c.Request().Context(), principal(c), a.ID, keyInput{Name: c.FormValue("name"),
+		Models: strings.Split(c.FormValue("models"), ","), SpendLimit: limit, SpendPeriod: period,
+		Management: c.FormValue("management") == "on"})
 	if err != nil {
 		return err
 	}

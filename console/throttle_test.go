@@ -63,3 +63,21 @@ func TestSignInThrottleSharedThroughRedis(t *testing.T) {
 		t.Fatalf("after the window on B: %d, want 303", got)
 	}
 }
+
+// Without Redis there is no count to check: sign-in refuses every attempt
+// (503) rather than let guesses through unthrottled.
+func TestSignInThrottleFailsClosedWithoutRedis(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer rdb.Close()
+	e := newEnv(t, false)
+	e.deps.Auth.Share(rdb, "rf-test-down:")
+	b := e.browser()
+	for _, secret := range []string{"rf-staff-wrong-guess", e.admin} {
+		_, page := b.get("/console/signin")
+		csrf := attrOf(t, page, "input", "id", "signin-csrf", "value")
+		resp, _ := b.post("/console/signin", url.Values{"csrf": {csrf}, "token": {secret}})
+		if resp.StatusCode != http.StatusServiceUnavailable || b.cookie(sessionCookie) != "" {
+			t.Fatalf("sign-in with Redis down: %d, want 503 and no session", resp.StatusCode)
+		}
+	}
+}

@@ -99,6 +99,9 @@ func (e *PriceListPublished) ActedBy() *Actor   { return &e.Actor }
 func (e *InvoiceIssued) ActedBy() *Actor        { return &e.Actor }
 func (e *InvoiceVoided) ActedBy() *Actor        { return &e.Actor }
 func (e *AllowanceIssued) ActedBy() *Actor      { return &e.Actor }
+func (e *InvoiceCarrierSet) ActedBy() *Actor    { return &e.Actor }
+func (e *DocumentUploaded) ActedBy() *Actor     { return &e.Actor }
+func (e *DocumentRejected) ActedBy() *Actor     { return &e.Actor }
 func (e *AllowanceVoided) ActedBy() *Actor      { return &e.Actor }
 func (e *QuoteIssued) ActedBy() *Actor          { return &e.Actor }
 func (e *QuoteAccepted) ActedBy() *Actor        { return &e.Actor }

@@ -106,7 +106,11 @@ type KeyIssued struct {
 	Models      []string        `json:"models,omitempty"` // empty: every model
 	SpendLimit  decimal.Decimal `json:"spend_limit"`      // zero: none
 	SpendPeriod string          `json:"spend_period,omitempty"`
-	Actor       Actor           `json:"actor"` // who caused it (since v2)
+	// Management marks a key that manages the account's keys (see
+	// KeyWithin) and cannot call models. Absent in older events: an
+	// ordinary key.
+	Management bool  `json:"management,omitempty"`
+	Actor      Actor `json:"actor"` // who caused it (since v2)
 }
 
 // KeyRevoked ends a key.
@@ -262,6 +266,10 @@ type InvoiceIssued struct {
 	// invoices issued before it was recorded: they render with the
 	// configured seller (docs/invoicing.md).
 	Seller *InvoiceSeller `json:"seller,omitempty"`
+	// UploadBy is when the F0401 is late at the platform: midnight Taipei
+	// after 7 (B2B) or 2 (B2C) days counted from the day after issue. Zero
+	// on invoices issued before it was recorded (derive it from IssuedAt).
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
 
 // UsageBilled is one model's usage billed by a monthly invoice.
@@ -288,6 +296,9 @@ type InvoiceVoided struct {
 	Number string `json:"number"`
 	Reason string `json:"reason"`
 	Actor  Actor  `json:"actor"` // who caused it (since v2)
+	// UploadBy is when its F0501 is late at the platform (zero on voids
+	// recorded before it was kept: derive it from the occurred-at time).
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
 
 // AllowanceIssued is a 折讓 against an invoice.
@@ -298,6 +309,9 @@ type AllowanceIssued struct {
 	Tax           int64  `json:"tax"`
 	Reason        string `json:"reason"`
 	Actor         Actor  `json:"actor"` // who caused it (since v2)
+	// UploadBy is when its G0401 is late at the platform (zero on
+	// allowances recorded before it was kept).
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
 
 // AllowanceVoided voids (作廢) an allowance; the invoice bills its amount
@@ -307,7 +321,18 @@ type AllowanceVoided struct {
 	InvoiceNumber string `json:"invoice_number"`
 	Reason        string `json:"reason"`
 	Actor         Actor  `json:"actor"` // who caused it
+	// UploadBy is when its G0501 is late at the platform.
+	UploadBy time.Time `json:"upload_by,omitzero"`
 }
+
+// SetUploadBy records a document's upload deadline (see UploadBy).
+func (e *InvoiceVoided) SetUploadBy(t time.Time) { e.UploadBy = t }
+
+// SetUploadBy records a document's upload deadline (see UploadBy).
+func (e *AllowanceIssued) SetUploadBy(t time.Time) { e.UploadBy = t }
+
+// SetUploadBy records a document's upload deadline (see UploadBy).
+func (e *AllowanceVoided) SetUploadBy(t time.Time) { e.UploadBy = t }
 
 // QuoteItem is one line of a quotation.
 type QuoteItem struct {

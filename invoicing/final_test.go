@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+	"github.com/routefree/routefree/invoicing/twrules"
 )
 
 // renderAll renders what an invoice is shown as: its proof's text, its
@@ -96,4 +97,20 @@ func TestInvoiceWithoutSellerSnapshotUsesConfiguration(t *testing.T) {
 		t.Fatal(err)
 	}
 	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), DevSeller().Name)
+}
+
+// The service prints a B2C proof in the 5.7 cm format too.
+func TestThermalPDFOfAnIssuedInvoice(t *testing.T) {
+	e := november(t)
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b2c := rep.Issued[1]
+	var buf bytes.Buffer
+	if err := e.svc.ThermalPDF(&buf, b2c.Number); err != nil {
+		t.Fatal(err)
+	}
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "電子發票證明聯", twrules.PrintedNumber(b2c.Number), "交易明細", "總計 105")
 }

@@ -87,6 +87,8 @@ type account struct {
 	Organisation string
 	TaxID        string
 	Plan         domain.Plan
+	Carrier      string // B2C carrier (載具), see domain.InvoiceCarrierSet
+	DonationCode string // B2C donation code (愛心碼)
 }
 
 // acctMonth keys usage: an account and a Taipei month.
@@ -185,7 +187,9 @@ type ledger struct {
 	byAllow  map[string]*Invoice // allowance number → invoice
 	invoices []*Invoice          // in order of issue
 	quotes   map[string]*Quote
-	contract map[string]*Quote // contract ID → quote
+	contract map[string]*Quote     // contract ID → quote
+	filing   map[string]*filed     // document key → what Turnkey reported (outbox.go)
+	seller   *domain.InvoiceSeller // the last seller folded, shared by equal ones
 }
 
 func newLedger() *ledger {
@@ -195,7 +199,7 @@ func newLedger() *ledger {
 		topUpCover: map[string]*Invoice{}, topUpDirty: map[string]uint64{},
 		ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
 		byNumber: map[string]*Invoice{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
-		contract: map[string]*Quote{},
+		contract: map[string]*Quote{}, filing: map[string]*filed{},
 	}
 }
 
@@ -255,9 +259,12 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		return l.applyInvoiceStream(e)
 	case strings.HasPrefix(e.Stream, domain.QuoteStream("")):
 		return l.applyQuote(e)
+	case strings.HasPrefix(e.Stream, domain.FilingStream("")):
+		return l.applyFiling(e)
 	}
 	switch e.Type {
-	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp:
+	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp,
+		domain.TypeInvoiceCarrierSet:
 	default:
 		return nil // nothing invoicing needs
 	}
@@ -272,6 +279,10 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	case *domain.PlanChanged:
 		if a, ok := l.accounts[b.AccountID]; ok {
 			a.Plan = domain.Plan(l.str(string(b.Plan)))
+		}
+	case *domain.InvoiceCarrierSet:
+		if a, ok := l.accounts[b.AccountID]; ok {
+			a.Carrier, a.DonationCode = b.Carrier, b.DonationCode
 		}
 	case *domain.RequestCompleted:
 		if a := l.accounts[b.AccountID]; a == nil || !a.Plan.Postpaid() {
@@ -458,6 +469,11 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 		}
 	case *domain.InvoiceIssued:
 		st.count++
+		if b.Seller != nil && l.seller != nil && *b.Seller == *l.seller {
+			b.Seller = l.seller // one copy of the seller for the invoices that share it
+		} else if b.Seller != nil {
+			l.seller = b.Seller
+		}
 		inv := &Invoice{InvoiceIssued: *b, EventID: e.ID, version: -1}
 		l.byID[e.ID] = inv
 		l.byKey[invoiceKey(b)] = inv

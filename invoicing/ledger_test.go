@@ -3,6 +3,7 @@ package invoicing
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -335,7 +336,7 @@ func TestLegacyInvoicesBillByConvention(t *testing.T) {
 			Sales: 11715, Tax: 586, Total: 12301, IssuedAt: at}, // then rounded half-up
 	} {
 		inv.Lines = []domain.InvoiceLine{{Description: "x", Quantity: dec("1"), UnitPrice: dec("1"), Amount: dec("1")}}
-		d, err := encode(domain.EventID("legacy", strconv.Itoa(i)), at, &inv)
+		d, err := encode(context.Background(), domain.EventID("legacy", strconv.Itoa(i)), at, &inv)
 		if err != nil {
 			t.Fatal(err)
 		}

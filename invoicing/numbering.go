@@ -11,6 +11,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -255,9 +256,14 @@ func (s *Service) number(ctx context.Context, period twrules.Period, drafts []dr
 		inv := d.inv
 		inv.Number, inv.Period = number, period.String()
 		balanceLines(&inv)
+		if a := s.l.accounts[inv.AccountID]; a != nil && inv.Kind == pdf.KindB2C && inv.Carrier == "" && inv.DonationCode == "" {
+			// Where the customer asked B2C invoices to go, as of issue.
+			inv.Carrier, inv.DonationCode = a.Carrier, a.DonationCode
+		}
 		if inv.Seller == nil {
 			inv.Seller = s.seller.Snapshot()
 		}
+		inv.UploadBy = twrules.UploadDeadline(inv.Kind == pdf.KindB2B, inv.IssuedAt)
 		if err := s.printable(&inv); err != nil {
 			return nil, 0, nil, err
 		}

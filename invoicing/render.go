@@ -68,6 +68,20 @@ func (s *Service) RenderInvoice(w io.Writer, inv Invoice) error {
 	return s.renderer.RenderInvoice(w, inv.InvoiceIssued, s.seller.PDF(), opts)
 }
 
+// ThermalPDF writes the invoice's proof in the 5.7 cm format (a proof
+// that is not printed, B2C to a carrier or donated, gives its A4 notice).
+func (s *Service) ThermalPDF(w io.Writer, number string) error {
+	inv, err := s.Invoice(number)
+	if err != nil {
+		return err
+	}
+	opts := pdf.InvoiceOptions{Thermal: true}
+	if inv.Voided {
+		opts.Void = &pdf.VoidMark{Reason: inv.VoidReason, At: inv.VoidedAt}
+	}
+	return s.renderer.RenderInvoice(w, inv.InvoiceIssued, s.seller.PDF(), opts)
+}
+
 // InvoicePDF writes the PDF of the invoice with number, from the cache
 // directory when it holds it.
 func (s *Service) InvoicePDF(w io.Writer, number string) error {

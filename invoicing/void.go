@@ -44,7 +44,9 @@ func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(
 		if err != nil {
 			return inv, err
 		}
-		d, err := encode(ctx, id, s.issueTime(), ev)
+		at := s.issueTime()
+		stampUploadBy(ev, inv.Kind, at)
+		d, err := encode(ctx, id, at, ev)
 		if err != nil {
 			return inv, err
 		}

@@ -33,6 +33,7 @@ type KeyInfo struct {
 	SpendPeriod string // daily, weekly or monthly
 	Revoked     bool
 	Suspended   bool // the account is suspended
+	Management  bool // manages the account's keys, calls no model (domain.KeyWithin)
 }
 
 // keyEntry is one key. Its account's plan, limits and suspension are read
@@ -42,6 +43,7 @@ type keyEntry struct {
 	limits                    *keyLimits // nil: every model, no spending limit, monthly
 	hash                      [32]byte   // the hash's bytes, when it is lowercase hex (see sumOf)
 	revoked                   bool
+	management                bool
 	nextOfAccount             *keyEntry // the account's keys form a list
 }
 
@@ -169,7 +171,8 @@ func (k *Keys) Len() int {
 
 // info is the key's own part of its KeyInfo.
 func (e *keyEntry) info() KeyInfo {
-	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: e.name, Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked}
+	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: e.name, Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked,
+		Management: e.management}
 	if l := e.limits; l != nil {
 		info.Models, info.SpendLimit, info.SpendPeriod = l.models, l.spendLimit.Decimal(), l.spendPeriod
 	}
@@ -198,7 +201,7 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 		e := &batch[i]
 		switch b := e.Body.(type) {
 		case *domain.KeyIssued:
-			ke := &keyEntry{id: b.KeyID, account: b.AccountID, prefix: b.Prefix, limits: limitsOf(b)}
+			ke := &keyEntry{id: b.KeyID, account: b.AccountID, prefix: b.Prefix, limits: limitsOf(b), management: b.Management}
 			sum, isSum := sumOf(b.Hash)
 			k.mu.Lock()
 			ke.name = k.name(b.Name)

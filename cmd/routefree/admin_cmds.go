@@ -103,6 +103,7 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&models, "models", "", "comma-separated model IDs the key may use (empty: all)")
 	fs.StringVar(&limit, "spend-limit", "0", "NTD spending limit per period (0: none)")
 	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly or monthly")
+	fs.BoolVar(&k.Management, "management", false, "a management key: issues and revokes the account's keys within its own limits, calls no model")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}

@@ -188,6 +188,7 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs, c := newFlags("invoices pdf", stderr)
 	number := fs.String("number", "", "invoice number, e.g. AB12345678")
 	out := fs.String("out", "", "output file (default <number>.pdf)")
+	thermal := fs.Bool("thermal", false, "print the proof in the 5.7 cm format (receipt printers)")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
@@ -195,7 +196,11 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 		*out = *number + ".pdf"
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
-		if err := writeOut(*out, func(w io.Writer) error { return svc.InvoicePDF(w, *number) }); err != nil {
+		write := func(w io.Writer) error { return svc.InvoicePDF(w, *number) }
+		if *thermal {
+			write = func(w io.Writer) error { return svc.ThermalPDF(w, *number) }
+		}
+		if err := writeOut(*out, write); err != nil {
 			return err
 		}
 		fmt.Fprintln(stdout, *out)

@@ -32,6 +32,9 @@ type Principal struct {
 	TokenID   string // staff token ID, for the audit trail
 	AccountID string // customers only: the account of their API key
 	KeyID     string // customers only
+	// Management: customers only, the key carries the management scope
+	// (domain.KeyWithin): it may issue and revoke the account's keys.
+	Management bool
 }
 
 // Actor is who acts in the events a request of p causes: the staff token
@@ -63,6 +66,20 @@ func FromContext(c echo.Context) (Principal, bool) {
 // Require lets through staff with one of roles (and, if customers is true,
 // customers, whose handlers must then confine them to their own account).
 func Require(a Authenticator, customers bool, roles ...Role) echo.MiddlewareFunc {
+	return gate(a, func(p Principal) bool { return !p.Staff && customers }, roles)
+}
+
+// RequireKeyManager lets through staff with one of roles and customers whose
+// key carries the management scope; an ordinary (inference) key is refused.
+// Handlers must confine customers to their own account and to keys within
+// their key's limits.
+func RequireKeyManager(a Authenticator, roles ...Role) echo.MiddlewareFunc {
+	return gate(a, func(p Principal) bool { return !p.Staff && p.Management }, roles)
+}
+
+// gate lets through staff with one of roles and customers that customer
+// accepts.
+func gate(a Authenticator, customer func(Principal) bool, roles []Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p, err := a.Authenticate(c.Request())
@@ -72,7 +89,7 @@ func Require(a Authenticator, customers bool, roles ...Role) echo.MiddlewareFunc
 			if err != nil {
 				return echo.NewHTTPError(http.StatusUnauthorized, "sign in with a staff token or an API key")
 			}
-			allowed := !p.Staff && customers
+			allowed := customer(p)
 			for _, r := range roles {
 				if p.Staff && p.Role == r {
 					allowed = true

@@ -172,7 +172,7 @@ func testReadAllRange(t *testing.T, open func(t *testing.T) eventstore.Store, f 
 	on(t, s).Append("a", eventstore.Any(), events("E", 2)...)
 	on(t, s).Append("b", eventstore.Any(), events("E", 2)...)
 	on(t, s).Append("a", eventstore.Any(), events("E", 1)...)
-	all := on(t, s).ReadAll(eventstore.Start, 100)
+	all := on(t, s).ReadAllAtLeast(eventstore.Start, 100, 5)
 	if len(all) != 5 {
 		t.Fatalf("ReadAll gave %d events, want 5", len(all))
 	}

@@ -70,7 +70,10 @@ func testSubscribeHistoryThenLive(t *testing.T, open func(t *testing.T) eventsto
 	c := ctx(t)
 	in := events("E", 3)
 	on(t, s).Append("sub", eventstore.Any(), in...)
-	first := on(t, s).ReadAll(eventstore.Start, 1)
+	first := on(t, s).ReadAllAtLeast(eventstore.Start, 1, 1)
+	if len(first) == 0 {
+		t.Fatal("no event to read after three were appended")
+	}
 	sub := on(t, s).SubscribeAll(first[0].Position)
 	defer sub.Close()
 	live := events("E", 2)

@@ -125,6 +125,22 @@ type tstore struct {
 
 func on(t *testing.T, s eventstore.Store) tstore { return tstore{t, s} }
 
+// ReadAllAtLeast reads like ReadAll until at least want events are there.
+// A store that fences readers (PostgreSQL holds back what follows a
+// transaction still open anywhere in the cluster, such as another test's)
+// may show a commit a moment after Append returns; it never skips it.
+func (h tstore) ReadAllAtLeast(from eventstore.Position, max, want int) []eventstore.RecordedEvent {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs := h.ReadAll(from, max)
+		if len(evs) >= want || time.Now().After(deadline) {
+			return evs
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (h tstore) Append(stream string, exp eventstore.ExpectedVersion, evs ...eventstore.EventData) eventstore.AppendResult {
 	h.t.Helper()
 	v, err := h.s.Append(ctx(h.t), stream, exp, evs...)

@@ -165,6 +165,8 @@ func (k *call) authenticate() error {
 		return apiErr(http.StatusForbidden, "key_revoked", "this API key has been revoked", nil)
 	case key.Suspended:
 		return apiErr(http.StatusForbidden, "account_suspended", "this account is suspended", nil)
+	case key.Management:
+		return apiErr(http.StatusForbidden, "management_key", "this is a management key: it issues and revokes keys and cannot call models; use an inference key", nil)
 	}
 	acct, ok := k.s.deps.Directory.Account(key.AccountID, key.ID, k.start)
 	if !ok {

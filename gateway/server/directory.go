@@ -22,6 +22,7 @@ type Key struct {
 	SpendPeriod string
 	Revoked     bool
 	Suspended   bool
+	Management  bool // a management key: it manages keys and calls no model
 }
 
 // Allows reports whether the key may use model.

@@ -282,7 +282,7 @@ func (s *Server) keyInfo(c echo.Context) error {
 		"label": k.Name, "usage": amount(a.KeyUsed), "usage_daily": amount(a.KeyDay),
 		"usage_weekly": amount(a.KeyWeek), "usage_monthly": amount(a.KeyMonth),
 		"limit": nil, "limit_remaining": nil, "limit_reset": nil,
-		"is_free_tier": false, "is_management_key": false, "is_provisioning_key": false,
+		"is_free_tier": false, "is_management_key": k.Management, "is_provisioning_key": k.Management,
 		"include_byok_in_limit": false, "byok_usage": 0, "byok_usage_daily": 0, "byok_usage_weekly": 0, "byok_usage_monthly": 0,
 		"rate_limit":                map[string]any{"requests": requests, "interval": "1m", "note": note},
 		"free_model_daily_requests": map[string]any{"limit": 0, "remaining": 0, "used": 0},

@@ -132,11 +132,20 @@ func New(cfg Config, deps Deps) *Server {
 	api.GET("/models/:author/:slug/endpoints", s.modelEndpoints)
 	api.GET("/models/count", s.modelsCount)
 	api.GET("/providers", s.providers)
-	api.GET("/generation", s.generation)
-	api.GET("/key", s.keyInfo)
-	api.GET("/credits", s.credits)
+	api.GET("/generation", s.generation, noStore)
+	api.GET("/key", s.keyInfo, noStore)
+	api.GET("/credits", s.credits, noStore)
 	s.echo = e
 	return s
+}
+
+// noStore keeps a key's own figures out of browser and proxy caches: these
+// GETs answer per key, and a cached copy would outlive the key.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
 }
 
 // Echo exposes the router so other faces (console, admin, metrics, health)

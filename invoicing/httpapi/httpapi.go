@@ -21,13 +21,14 @@ import (
 type api struct{ svc *invoicing.Service }
 
 // Register mounts the staff routes on admin (e.g. /admin/api) and the
-// customer routes on customer (e.g. /api/v1). Reading is for finance,
-// auditors and admins; changing (void, allowance, close, quotes) for finance
-// and admins; customers see only their own account's invoices.
+// customer routes on customer (e.g. /api/v1). Reading is for finance and
+// auditors; changing (void, allowance, close, quotes) for finance alone;
+// customers see only their own account's invoices. Admins run accounts,
+// keys and prices, not the books (the README's role table).
 func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, authn auth.Authenticator) {
 	a := &api{svc: svc}
-	read := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, false, auth.Finance, auth.Auditor, auth.Admin)}
-	write := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, false, auth.Finance, auth.Admin)}
+	read := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, false, auth.Finance, auth.Auditor)}
+	write := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, false, auth.Finance)}
 	admin.GET("/invoices", a.list, read...)
 	admin.GET("/invoices/export", a.export, read...)
 	admin.GET("/invoices/:number/pdf", a.invoicePDF, read...)

@@ -18,6 +18,9 @@ type InvoiceOptions struct {
 	Void *VoidMark
 	// Reprint marks a reprinted B2C proof 補印 (it cannot claim lottery prizes).
 	Reprint bool
+	// Thermal prints the proof in the MOF's 5.7 × 9 cm format (receipt
+	// printers), the items on a second page of the same width.
+	Thermal bool
 }
 
 // VoidMark is what a void notice prints.
@@ -109,26 +112,47 @@ func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller S
 	if opts.Void != nil {
 		texts = append(texts, opts.Void.Reason)
 	}
-	proof := proofOf(inv, seller)
-	left, right, err := proof.QRContents(r.qrKey, r.budget)
-	if err != nil {
-		return err
-	}
 	var c codes
-	if c.left, err = encodeQR(left, minLeftQRModules); err != nil {
-		return err
-	}
-	if c.right, err = encodeQR(right, 0); err != nil {
-		return err
-	}
-	if c.bars, err = encodeCode39(proof.Code39()); err != nil {
-		return err
+	if Printed(inv) || opts.Reprint {
+		proof := proofOf(inv, seller)
+		left, right, err := proof.QRContents(r.qrKey, r.budget)
+		if err != nil {
+			return err
+		}
+		if c.left, err = encodeQR(left, minLeftQRModules); err != nil {
+			return err
+		}
+		if c.right, err = encodeQR(right, 0); err != nil {
+			return err
+		}
+		if c.bars, err = encodeCode39(proof.Code39()); err != nil {
+			return err
+		}
 	}
 	number := twrules.PrintedNumber(inv.Number)
-	return r.render(w, invoiceVariant(inv, opts), "電子發票證明聯 "+number, inv.IssuedAt, texts, func(d doc) error {
+	docTitle := "電子發票證明聯 " + number
+	if c.bars == nil {
+		docTitle = "電子發票開立通知 " + number
+	}
+	if opts.Thermal && c.bars != nil {
+		return r.renderOn(thermalPage, w, invoiceVariant(inv, opts)+"/thermal", docTitle, inv.IssuedAt, texts, func(d doc) error {
+			drawThermal(d, inv, seller, opts, c)
+			return nil
+		})
+	}
+	return r.render(w, invoiceVariant(inv, opts), docTitle, inv.IssuedAt, texts, func(d doc) error {
 		drawInvoice(d, inv, seller, opts, c)
 		return nil
 	})
+}
+
+// Printed reports whether an invoice gets a printed proof (電子發票證明聯,
+// with its barcodes): B2B always, B2C only when it went to neither a
+// carrier nor a donation (MIG 4.1 PrintMark Y). Otherwise the PDF is a
+// notice of the invoice without barcodes, which cannot claim a prize; a
+// reprint (補印, which cannot claim one either) prints the proof.
+func Printed(inv domain.InvoiceIssued) bool {
+	return inv.Kind == KindB2B || inv.Carrier == "" && inv.DonationCode == ""
 }
 
 // codes are a proof's encoded barcodes.
@@ -145,6 +169,10 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	title := "電子發票證明聯"
 	if opts.Reprint {
 		title += "（補印）"
+	}
+	printed := c.bars != nil
+	if !printed {
+		title = "電子發票開立通知"
 	}
 	d.strong(margin, 23, contentW, 10, 20, title, "C")
 	d.strong(margin, 34, contentW, 8, 16, period.Label(), "C")
@@ -164,12 +192,20 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 		buyer = "買方 " + inv.BuyerTaxID
 	}
 	row(62, "賣方 "+seller.TaxID, buyer)
-	barW := float64(c.bars.Bounds().Dx()) * code39Module
-	d.drawBars(c.bars, (pageW-barW)/2, code39Y+1, code39Module, code39H-2)
-	d.drawQR(c.left, qrLeftX, qrY, qrSize)
-	d.drawQR(c.right, qrRightX, qrY, qrSize)
-
 	y := qrY + qrSize + 6
+	if printed {
+		barW := float64(c.bars.Bounds().Dx()) * code39Module
+		d.drawBars(c.bars, (pageW-barW)/2, code39Y+1, code39Module, code39H-2)
+		d.drawQR(c.left, qrLeftX, qrY, qrSize)
+		d.drawQR(c.right, qrRightX, qrY, qrSize)
+	} else {
+		why := "本發票已存入載具 " + inv.Carrier + "，依規定不列印證明聯；中獎由財政部主動通知。"
+		if inv.DonationCode != "" {
+			why = "本發票已捐贈（愛心碼 " + inv.DonationCode + "），依規定不列印證明聯。"
+		}
+		d.cell(margin, code39Y+2, contentW, 6, 11, why, "C", "")
+		y = code39Y + 12
+	}
 	if opts.Void != nil {
 		y = drawVoid(d, y, *opts.Void)
 	}
@@ -221,7 +257,11 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	y = totalsBlock(d, y+2, inv)
 	d.cell(margin, y, contentW, 6, 10.5, "總計新臺幣（大寫）："+twrules.UpperNTD(inv.Total), "L", "")
 	y += 8
-	d.para(margin, y, contentW, 5, 9, "備註："+priceNote+"。本證明聯依財政部電子發票證明聯一維及二維條碼規格列印；發票內容以財政部電子發票整合服務平台存證資料為準。")
+	note := "備註：" + priceNote + "。本證明聯依財政部電子發票證明聯一維及二維條碼規格列印；發票內容以財政部電子發票整合服務平台存證資料為準。"
+	if !printed {
+		note = "備註：" + priceNote + "。本通知僅供查閱，不得兌獎；發票內容以財政部電子發票整合服務平台存證資料為準。"
+	}
+	d.para(margin, y, contentW, 5, 9, note)
 }
 
 // invoiceVariant names the layout variant of a proof: proofs of one variant

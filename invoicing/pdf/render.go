@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/jung-kurt/gofpdf"
 )
 
 // render checks texts (the caller-supplied strings of the document, and
@@ -19,6 +21,14 @@ import (
 // the exact subset. The output therefore depends on the
 // document alone, never on what was rendered before.
 func (r *Renderer) render(w io.Writer, kind, title string, at time.Time, texts []string, draw func(doc) error) error {
+	return r.renderOn(a4, w, kind, title, at, texts, draw)
+}
+
+// a4 is the page of every document but the 5.7 cm proof.
+var a4 = gofpdf.SizeType{Wd: pageW, Ht: 297}
+
+// renderOn is render on pages of the given size.
+func (r *Renderer) renderOn(page gofpdf.SizeType, w io.Writer, kind, title string, at time.Time, texts []string, draw func(doc) error) error {
 	if err := r.font.check(texts...); err != nil {
 		return err
 	}
@@ -41,7 +51,7 @@ func (r *Renderer) render(w io.Writer, kind, title string, at time.Time, texts [
 	r.mu.RUnlock()
 	for attempt := 0; attempt < 3; attempt++ {
 		r.layouts.Add(1)
-		d := doc{Fpdf: r.newDoc(title, at, r.fontFor(want)), seen: map[rune]bool{}}
+		d := doc{Fpdf: r.newDoc(title, at, r.fontFor(want), page), seen: map[rune]bool{}}
 		if err := draw(d); err != nil {
 			return err
 		}

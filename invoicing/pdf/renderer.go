@@ -110,17 +110,21 @@ const (
 
 // newDoc starts an A4 document whose metadata is fixed by the document's own
 // time, so that the bytes depend on the event only.
-func (r *Renderer) newDoc(title string, at time.Time, fontData []byte) *gofpdf.Fpdf {
+func (r *Renderer) newDoc(title string, at time.Time, fontData []byte, page gofpdf.SizeType) *gofpdf.Fpdf {
 	// fontDir "/" keeps gofpdf from joining paths onto "."; we load from bytes anyway.
-	pdf := gofpdf.New("P", "mm", "A4", "/")
+	pdf := gofpdf.NewCustom(&gofpdf.InitType{OrientationStr: "P", UnitStr: "mm", Size: page, FontDirStr: "/"})
 	pdf.SetCatalogSort(true)
 	pdf.SetCreationDate(at.UTC())
 	pdf.SetModificationDate(at.UTC())
 	pdf.SetProducer("RouteFree", false)
 	pdf.SetCreator("RouteFree", false)
 	pdf.SetTitle(title, true)
-	pdf.SetMargins(margin, margin, margin)
-	pdf.SetAutoPageBreak(true, margin)
+	m := margin
+	if page.Wd < pageW {
+		m = thermalMargin
+	}
+	pdf.SetMargins(m, m, m)
+	pdf.SetAutoPageBreak(true, m)
 	pdf.AddUTF8FontFromBytes(fontFamily, "", fontData)
 	pdf.AddPage()
 	pdf.SetFont(fontFamily, "", 10)

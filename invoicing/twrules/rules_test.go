@@ -2,6 +2,7 @@ package twrules
 
 import (
 	"errors"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -263,6 +264,68 @@ func TestAllocateCents(t *testing.T) {
 		}
 		if !sum.Equal(decimal.NewFromInt(c.target)) {
 			t.Errorf("AllocateCents(%v, %d) sums to %s", c.weights, c.target, sum)
+		}
+	}
+}
+
+func TestUploadDeadlines(t *testing.T) {
+	tp := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, Taipei) }
+	for _, c := range []struct {
+		b2b  bool
+		at   time.Time
+		last string
+	}{
+		{false, tp(2026, 11, 5, 10, 0), "2026-11-07"},
+		{false, tp(2026, 11, 30, 23, 30), "2026-12-02"},                       // across a month end
+		{false, time.Date(2026, 11, 30, 16, 0, 0, 0, time.UTC), "2026-12-03"}, // 1 Dec 00:00 in Taipei, 30 Nov in UTC
+		{false, tp(2026, 2, 27, 9, 0), "2026-03-01"},                          // February
+		{true, tp(2026, 11, 30, 9, 0), "2026-12-07"},
+		{true, tp(2026, 12, 28, 9, 0), "2027-01-04"}, // across a year end
+	} {
+		d := UploadDeadline(c.b2b, c.at)
+		if got := LastUploadDay(d); got != c.last {
+			t.Errorf("b2b=%v issued %s: last day %s, want %s", c.b2b, c.at, got, c.last)
+		}
+		if h, m, s := d.In(Taipei).Clock(); h != 0 || m != 0 || s != 0 {
+			t.Errorf("deadline %s is not Taipei midnight", d)
+		}
+		if !d.After(c.at) {
+			t.Errorf("deadline %s before issue %s", d, c.at)
+		}
+	}
+}
+
+// Random weights: the shares add up exactly and each is within a cent of
+// its exact proportion.
+func TestAllocateCentsRandom(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 29))
+	cent := decimal.New(1, -2)
+	for range 2000 {
+		n := 1 + rng.IntN(12)
+		ws := make([]decimal.Decimal, n)
+		sum := decimal.Zero
+		for i := range ws {
+			ws[i] = decimal.New(rng.Int64N(5_000_000), -int32(rng.IntN(5)))
+			sum = sum.Add(ws[i])
+		}
+		if sum.IsZero() {
+			continue
+		}
+		target := sum.Round(0).IntPart() + int64(rng.IntN(3)) - 1
+		if target <= 0 {
+			continue
+		}
+		got := AllocateCents(ws, target)
+		total := decimal.Zero
+		for i, g := range got {
+			total = total.Add(g)
+			exact := ws[i].Mul(decimal.NewFromInt(target)).Div(sum)
+			if g.Sub(exact).Abs().GreaterThan(cent) || !g.Equal(g.Round(2)) {
+				t.Fatalf("weights %v target %d: share %d = %s, exact %s", ws, target, i, g, exact)
+			}
+		}
+		if !total.Equal(decimal.NewFromInt(target)) {
+			t.Fatalf("weights %v target %d: shares sum to %s", ws, target, total)
 		}
 	}
 }

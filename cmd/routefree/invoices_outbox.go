@@ -1,0 +1,46 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+func init() {
+	register("invoices outbox", "exchange MIG files with the MOF Turnkey program: record its results, write pending messages (--dir: Turnkey's root)", cmdInvoicesOutbox)
+}
+
+func cmdInvoicesOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices outbox", stderr)
+	dir := fs.String("dir", "", "Turnkey's root folder (files go to UpCast/B2SSTORAGE/<message>/SRC)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return fmt.Errorf("%w: --dir is required", errUsage)
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		rep, err := svc.Outbox(ctx, *dir)
+		if err != nil {
+			return err
+		}
+		for _, f := range rep.Written {
+			fmt.Fprintf(stdout, "written   %s\n", f)
+		}
+		now := time.Now()
+		for _, d := range svc.Documents() {
+			switch {
+			case d.Status == invoicing.FilingRejected:
+				fmt.Fprintf(stdout, "rejected  %s %s  %s\n", d.Message, twrules.PrintedNumber(d.Number), d.Reason)
+			case d.Status == invoicing.FilingPending && d.Due(now):
+				fmt.Fprintf(stdout, "due       %s %s  upload by the end of %s\n", d.Message, d.Number, twrules.LastUploadDay(d.Deadline))
+			}
+		}
+		fmt.Fprintf(stdout, "%d written, %d uploaded, %d rejected, %d pending\n", len(rep.Written), rep.Uploaded, rep.Rejected, len(rep.Pending))
+		return nil
+	})
+}

@@ -1,0 +1,57 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ErrKeyScope is the refusal of a key acting beyond its scope.
+var ErrKeyScope = errors.New("beyond the key's scope")
+
+// Key scopes. An ordinary (inference) key calls models and manages
+// nothing. A management key, like OpenRouter's provisioning keys, issues
+// and revokes its account's keys and calls no model. Its own limits bound
+// every key it acts on, so a key can never mint one that does more than it
+// could itself:
+//   - models: a subset of its models (when it has a list);
+//   - spending: a limit no larger, over the same period (when it has one);
+//   - the management scope: only from a management key.
+//
+// KeyWithin returns nil when parent may issue (or revoke) child, else an
+// ErrKeyScope naming the first limit child exceeds.
+func KeyWithin(parent, child KeyIssued) error {
+	if !parent.Management {
+		return fmt.Errorf("%w: only a management key issues or revokes keys; this one may only call models", ErrKeyScope)
+	}
+	if len(parent.Models) > 0 {
+		if len(child.Models) == 0 {
+			return fmt.Errorf("%w: this key may use only %v, so the keys it issues must name their models from that list", ErrKeyScope, parent.Models)
+		}
+		for _, m := range child.Models {
+			if !slices.Contains(parent.Models, m) {
+				return fmt.Errorf("%w: this key may not use %s, so neither may the keys it issues", ErrKeyScope, m)
+			}
+		}
+	}
+	if parent.SpendLimit.IsPositive() {
+		pp, cp := spendPeriodOf(parent), spendPeriodOf(child)
+		switch {
+		case !child.SpendLimit.IsPositive():
+			return fmt.Errorf("%w: this key's spending limit is NT$%s %s, so the keys it issues need a spending limit too", ErrKeyScope, parent.SpendLimit, pp)
+		case cp != pp:
+			return fmt.Errorf("%w: this key's spending limit is %s, so the keys it issues must have a %s limit too (not %s)", ErrKeyScope, pp, pp, cp)
+		case child.SpendLimit.GreaterThan(parent.SpendLimit):
+			return fmt.Errorf("%w: a spending limit of NT$%s is above this key's own NT$%s %s", ErrKeyScope, child.SpendLimit, parent.SpendLimit, pp)
+		}
+	}
+	return nil
+}
+
+// spendPeriodOf is a key's spending period: monthly unless it says otherwise.
+func spendPeriodOf(k KeyIssued) string {
+	if k.SpendPeriod == "" {
+		return "monthly"
+	}
+	return k.SpendPeriod
+}

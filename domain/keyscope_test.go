@@ -1,0 +1,60 @@
+package domain
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+)
+
+// A key creates only keys within its own limits: models a subset of its
+// models, a spending limit no larger in the same period, and the
+// management scope only if it has it.
+func TestKeyWithin(t *testing.T) {
+	d := decimal.RequireFromString
+	open := KeyIssued{Management: true}
+	narrow := KeyIssued{Management: true, Models: []string{"a/one", "a/two"}, SpendLimit: d("100"), SpendPeriod: "daily"}
+	cases := []struct {
+		name          string
+		parent, child KeyIssued
+		refusal       string // "" when allowed
+	}{
+		{"open parent, open child", open, KeyIssued{}, ""},
+		{"open parent, limited child", open, KeyIssued{Models: []string{"x/y"}, SpendLimit: d("5")}, ""},
+		{"open parent, management child", open, KeyIssued{Management: true}, ""},
+		{"ordinary parent creates nothing", KeyIssued{}, KeyIssued{Models: []string{"a/one"}}, "management"},
+		{"same limits", narrow, KeyIssued{Models: []string{"a/two", "a/one"}, SpendLimit: d("100"), SpendPeriod: "daily"}, ""},
+		{"subset and less", narrow, KeyIssued{Models: []string{"a/one"}, SpendLimit: d("0.5"), SpendPeriod: "daily"}, ""},
+		{"management child within", narrow, KeyIssued{Management: true, Models: []string{"a/one"}, SpendLimit: d("1"), SpendPeriod: "daily"}, ""},
+		{"every model", narrow, KeyIssued{SpendLimit: d("1"), SpendPeriod: "daily"}, "models"},
+		{"another model", narrow, KeyIssued{Models: []string{"a/one", "b/three"}, SpendLimit: d("1"), SpendPeriod: "daily"}, "b/three"},
+		{"no spending limit", narrow, KeyIssued{Models: []string{"a/one"}}, "spending limit"},
+		{"larger limit", narrow, KeyIssued{Models: []string{"a/one"}, SpendLimit: d("100.01"), SpendPeriod: "daily"}, "spending limit"},
+		{"longer period", narrow, KeyIssued{Models: []string{"a/one"}, SpendLimit: d("1"), SpendPeriod: "monthly"}, "daily"},
+		{"shorter period", narrow, KeyIssued{Models: []string{"a/one"}, SpendLimit: d("1"), SpendPeriod: "weekly"}, "daily"},
+		{"monthly by default", KeyIssued{Management: true, SpendLimit: d("10")}, KeyIssued{SpendLimit: d("10")}, ""},
+		{"monthly by default, explicit", KeyIssued{Management: true, SpendLimit: d("10")}, KeyIssued{SpendLimit: d("10"), SpendPeriod: "monthly"}, ""},
+	}
+	for _, c := range cases {
+		err := KeyWithin(c.parent, c.child)
+		switch {
+		case c.refusal == "" && err != nil:
+			t.Errorf("%s: refused: %v", c.name, err)
+		case c.refusal != "" && err == nil:
+			t.Errorf("%s: allowed, want a refusal naming %q", c.name, c.refusal)
+		case c.refusal != "" && !strings.Contains(err.Error(), c.refusal):
+			t.Errorf("%s: refusal %q does not name %q", c.name, err, c.refusal)
+		}
+	}
+}
+
+// Old key events, without the scope, decode as ordinary keys.
+func TestKeyIssuedWithoutScopeDecodes(t *testing.T) {
+	ev, err := Decode(TypeKeyIssued, 1, []byte(`{"key_id":"key_1","account_id":"acct_1","hash":"ab","prefix":"sk-rf-ab…","spend_limit":"0"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := ev.(*KeyIssued); k.Management || k.KeyID != "key_1" {
+		t.Fatalf("decoded %+v", k)
+	}
+}

@@ -1,0 +1,253 @@
+package invoicing
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/mig"
+	"github.com/routefree/routefree/invoicing/pdf"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// Filing statuses of a document.
+const (
+	FilingPending  = "pending"  // not reported uploaded yet
+	FilingUploaded = "uploaded" // Turnkey sent it
+	FilingRejected = "rejected" // Turnkey or the platform refused it
+)
+
+// Document is one MIG message to upload: the F0401 of an invoice, the
+// F0501 of a void or the G0401 of an allowance.
+type Document struct {
+	Message   string // F0401, F0501, G0401
+	Number    string // invoice number (allowance number for G0401)
+	Period    string // the invoice's period
+	AccountID string
+	At        time.Time // when the document was issued
+	Deadline  time.Time // late from this instant (twrules.UploadDeadline)
+	Status    string
+	Reason    string // why it was rejected
+	File      string // the file Turnkey reported on
+
+	write func(io.Writer) error
+}
+
+// DueWithin is how close to its deadline a pending document is listed as
+// due.
+const DueWithin = 24 * time.Hour
+
+// Due reports whether a document still to upload is late or within
+// DueWithin of its deadline.
+func (d Document) Due(now time.Time) bool {
+	return d.Status != FilingUploaded && d.Deadline.Sub(now) <= DueWithin
+}
+
+// FileName is the document's file in the Turnkey folders.
+func (d Document) FileName() string { return d.Message + "_" + d.Period + "_" + d.Number + ".xml" }
+
+func (d Document) key() string { return d.Message + "-" + d.Period + "-" + d.Number }
+
+// filed is what Turnkey reported on a document (the last report wins).
+type filed struct {
+	status, reason, file string
+}
+
+// applyFiling folds an uploaded or rejected event.
+func (l *ledger) applyFiling(e *eventstore.RecordedEvent) error {
+	ev, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+	if err != nil {
+		return err
+	}
+	switch b := ev.(type) {
+	case *domain.DocumentUploaded:
+		l.filing[b.Message+"-"+b.Period+"-"+b.Number] = &filed{status: FilingUploaded, file: b.File}
+	case *domain.DocumentRejected:
+		l.filing[b.Message+"-"+b.Period+"-"+b.Number] = &filed{status: FilingRejected, reason: b.Reason, file: b.File}
+	}
+	return nil
+}
+
+// stampUploadBy records the upload deadline in a document event issued at
+// `at` against an invoice of kind (voids, allowances).
+func stampUploadBy(ev domain.Event, kind string, at time.Time) {
+	if d, ok := ev.(interface{ SetUploadBy(time.Time) }); ok {
+		d.SetUploadBy(twrules.UploadDeadline(kind == pdf.KindB2B, at))
+	}
+}
+
+// Documents lists every document to upload with its deadline and status,
+// by deadline.
+func (s *Service) Documents() []Document {
+	seller := s.seller.MIG()
+	s.mu.Lock()
+	var out []Document
+	for _, p := range s.l.invoices {
+		inv := p.clone()
+		b2b := inv.Kind == pdf.KindB2B
+		deadline := inv.UploadBy
+		if deadline.IsZero() {
+			deadline = twrules.UploadDeadline(b2b, inv.IssuedAt)
+		}
+		out = append(out, Document{Message: MessageF0401, Number: inv.Number, Period: inv.Period, AccountID: inv.AccountID,
+			At: inv.IssuedAt, Deadline: deadline,
+			write: func(w io.Writer) error { return mig.WriteF0401(w, inv.InvoiceIssued, seller) }})
+		if inv.Voided {
+			// The void event records the same deadline (stampUploadBy).
+			v := mig.Void{Invoice: inv.InvoiceIssued, At: inv.VoidedAt,
+				Event: domain.InvoiceVoided{Number: inv.Number, Reason: inv.VoidReason}}
+			out = append(out, Document{Message: MessageF0501, Number: inv.Number, Period: inv.Period, AccountID: inv.AccountID,
+				At: inv.VoidedAt, Deadline: twrules.UploadDeadline(b2b, inv.VoidedAt),
+				write: func(w io.Writer) error { return mig.WriteF0501(w, v, seller) }})
+		}
+		for _, a := range inv.Allowances {
+			doc := mig.AllowanceDoc{Invoice: inv.InvoiceIssued, Event: a.AllowanceIssued, At: a.IssuedAt}
+			deadline := a.UploadBy
+			if deadline.IsZero() {
+				deadline = twrules.UploadDeadline(b2b, a.IssuedAt)
+			}
+			out = append(out, Document{Message: MessageG0401, Number: a.Number, Period: inv.Period, AccountID: inv.AccountID,
+				At: a.IssuedAt, Deadline: deadline,
+				write: func(w io.Writer) error { return mig.WriteG0401(w, doc, seller) }})
+		}
+	}
+	for i := range out {
+		out[i].Status = FilingPending
+		if f := s.l.filing[out[i].key()]; f != nil {
+			out[i].Status, out[i].Reason, out[i].File = f.status, f.reason, f.file
+		}
+	}
+	s.mu.Unlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Deadline.Before(out[j].Deadline) })
+	return out
+}
+
+// Turnkey's folders for platform storage (平台存證) messages, under its
+// root: UpCast/B2SSTORAGE/<message>/SRC takes files to send; Turnkey moves
+// each to BAK once sent and to ERR when it fails (docs/invoicing.md).
+const turnkeyStorage = "UpCast/B2SSTORAGE"
+
+// TurnkeyDir is the folder of a message's files in a Turnkey state: SRC,
+// BAK or ERR.
+func TurnkeyDir(root, message, state string) string {
+	return filepath.Join(root, filepath.FromSlash(turnkeyStorage), message, state)
+}
+
+// OutboxReport says what an outbox run did.
+type OutboxReport struct {
+	Written  []string // files written to SRC (relative to the root)
+	Uploaded int      // uploaded events recorded
+	Rejected int      // rejected events recorded
+	Pending  []Document
+}
+
+// Outbox exchanges files with Turnkey under root: it first records what
+// Turnkey reported (a document's file in BAK: uploaded; in ERR: rejected,
+// with the text of a .txt or .log file of the same name as the reason),
+// then writes every document still pending to SRC, one XML file each.
+// Rejected documents are not written again: they need a correction.
+// Running it again records and writes nothing new.
+func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error) {
+	var rep OutboxReport
+	if err := s.Sync(ctx); err != nil {
+		return rep, err
+	}
+	docs := s.Documents()
+	byFile := map[string]*Document{}
+	for i := range docs {
+		byFile[docs[i].FileName()] = &docs[i]
+	}
+	for _, msg := range []string{MessageF0401, MessageF0501, MessageG0401} {
+		for _, state := range []string{"BAK", "ERR"} {
+			err := filepath.WalkDir(TurnkeyDir(root, msg, state), func(path string, de fs.DirEntry, err error) error {
+				if err != nil {
+					if os.IsNotExist(err) {
+						return nil
+					}
+					return err
+				}
+				d := byFile[de.Name()]
+				if de.IsDir() || d == nil || d.Message != msg || d.Status == FilingUploaded {
+					return nil
+				}
+				rel, _ := filepath.Rel(root, path)
+				if state == "BAK" {
+					rep.Uploaded++
+					d.Status = FilingUploaded
+					return s.recordFiling(ctx, d.key(), &domain.DocumentUploaded{Message: msg, Number: d.Number, Period: d.Period, File: filepath.ToSlash(rel)})
+				}
+				if d.Status == FilingRejected {
+					return nil
+				}
+				rep.Rejected++
+				d.Status = FilingRejected
+				return s.recordFiling(ctx, d.key(), &domain.DocumentRejected{Message: msg, Number: d.Number, Period: d.Period,
+					File: filepath.ToSlash(rel), Reason: rejectReason(path)})
+			})
+			if err != nil {
+				return rep, fmt.Errorf("invoicing: reading Turnkey's %s/%s: %w", msg, state, err)
+			}
+		}
+	}
+	for i := range docs {
+		d := &docs[i]
+		if d.Status != FilingPending {
+			continue
+		}
+		rep.Pending = append(rep.Pending, *d)
+		var buf bytes.Buffer
+		if err := d.write(&buf); err != nil {
+			return rep, err
+		}
+		path := filepath.Join(TurnkeyDir(root, d.Message, "SRC"), d.FileName())
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, buf.Bytes()) {
+			continue // Turnkey has not picked it up yet
+		}
+		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+			return rep, err
+		}
+		rel, _ := filepath.Rel(root, path)
+		rep.Written = append(rep.Written, filepath.ToSlash(rel))
+	}
+	if rep.Uploaded+rep.Rejected > 0 {
+		return rep, s.Sync(ctx)
+	}
+	return rep, nil
+}
+
+// recordFiling appends a filing event; its ID is the document and the
+// outcome, so a report read twice is stored once.
+func (s *Service) recordFiling(ctx context.Context, key string, ev domain.Event) error {
+	d, err := encode(ctx, domain.EventID(ev.EventType(), key), s.now(), ev)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.Append(ctx, domain.FilingStream(key), eventstore.Any(), d)
+	return err
+}
+
+// rejectReason reads the log Turnkey left beside a refused file, if any.
+func rejectReason(path string) string {
+	base := strings.TrimSuffix(path, filepath.Ext(path))
+	for _, ext := range []string{".txt", ".log", ".err"} {
+		if b, err := os.ReadFile(base + ext); err == nil {
+			r := strings.TrimSpace(string(b))
+			if len([]rune(r)) > 500 {
+				r = string([]rune(r)[:500])
+			}
+			if r != "" {
+				return r
+			}
+		}
+	}
+	return "Turnkey moved the file to ERR; see its log"
+}

@@ -341,4 +341,22 @@ func TestOpenRouterAccountShapes(t *testing.T) {
 	if code, _ := h.getJSON("/api/v1/credits", ""); code != http.StatusUnauthorized {
 		t.Errorf("/credits without a key: %d", code)
 	}
+	// A key's own figures stay out of shared caches.
+	req, _ := http.NewRequest(http.MethodGet, h.http.URL+"/api/v1/credits", nil)
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("/credits Cache-Control: %v %v", resp.Header.Get("Cache-Control"), err)
+	} else {
+		resp.Body.Close()
+	}
+	// A management key says so, as OpenRouter's provisioning keys do.
+	_, mgmt, err := h.cmds.IssueKey(context.Background(), domain.KeyIssued{AccountID: h.account, Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	_, kr = h.getJSON("/api/v1/key", mgmt)
+	if k := kr["data"].(map[string]any); k["is_management_key"] != true || k["is_provisioning_key"] != true {
+		t.Errorf("management key: %v / %v", k["is_management_key"], k["is_provisioning_key"])
+	}
 }

@@ -38,6 +38,9 @@ type accountRec struct {
 	balance      Amount
 	usageVersion int64 // last version of the account's usage stream folded; -1: none
 	month        spendBucket
+	// used is every request's cost (top-ups and adjustments are balance +
+	// used); nil until the first request, as most accounts' extras are.
+	used *Amount
 }
 
 // accountExtra holds the facts that most accounts lack.

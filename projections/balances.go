@@ -34,6 +34,12 @@ type AccountView struct {
 	KeySpendPeriod string
 	KeyPeriodStart time.Time
 	KeySpend       decimal.Decimal
+	// Lifetime totals: TotalCredited (top-ups and adjustments) minus
+	// TotalUsed (request costs) is Balance.
+	TotalCredited, TotalUsed decimal.Decimal
+	// The asked key's lifetime spending and its spending in now's Taipei
+	// day, week (from Monday) and month, whatever its limit period.
+	KeyUsed, KeyDay, KeyWeek, KeyMonth decimal.Decimal
 }
 
 // Available is the credit left: the balance, plus the credit limit on a
@@ -72,6 +78,14 @@ type balanceKey struct {
 	limit  Amount
 	period string
 	spend  spendBucket
+	use    *keyUse // nil until the key's first request
+}
+
+// keyUse is a key's spending for GET /api/v1/key: in all, and in the
+// latest Taipei day, week and month.
+type keyUse struct {
+	used             Amount
+	day, week, month spendBucket
 }
 
 // Balances is the account and balance projection: the gateway's credit
@@ -114,6 +128,10 @@ func (b *Balances) View(account, keyID string, now time.Time) (AccountView, bool
 		Balance: a.balance.Decimal(), AppliedUsageVersion: a.usageVersion,
 		MonthSpend: a.month.at(PeriodStart(PeriodMonthly, now).Unix()),
 	}
+	if a.used != nil {
+		v.TotalUsed = a.used.Decimal()
+	}
+	v.TotalCredited = v.Balance.Add(v.TotalUsed)
 	if keyID == "" {
 		return v, true
 	}
@@ -123,6 +141,10 @@ func (b *Balances) View(account, keyID string, now time.Time) (AccountView, bool
 		start := PeriodStart(k.period, now)
 		v.KeyID, v.KeySpendLimit, v.KeySpendPeriod = keyID, k.limit.Decimal(), k.period
 		v.KeyPeriodStart, v.KeySpend = start, k.spend.at(start.Unix())
+		if u := k.use; u != nil {
+			v.KeyUsed, v.KeyDay = u.used.Decimal(), u.day.at(PeriodStart(PeriodDaily, now).Unix())
+			v.KeyWeek, v.KeyMonth = u.week.at(PeriodStart(PeriodWeekly, now).Unix()), u.month.at(PeriodStart(PeriodMonthly, now).Unix())
+		}
 	}
 	return v, true
 }
@@ -181,6 +203,10 @@ func (b *Balances) apply(e *Event) error {
 	case *domain.RequestCompleted:
 		a := b.account(v.AccountID)
 		a.balance = a.balance.Sub(v.Cost)
+		if a.used == nil {
+			a.used = new(Amount)
+		}
+		*a.used = a.used.Add(v.Cost)
 		at := v.StartedAt
 		if at.IsZero() {
 			at = e.OccurredAt
@@ -188,6 +214,13 @@ func (b *Balances) apply(e *Event) error {
 		a.month.add(PeriodStart(PeriodMonthly, at).Unix(), v.Cost)
 		if k, ok := b.keys[v.KeyID]; ok {
 			k.spend.add(PeriodStart(k.period, at).Unix(), v.Cost)
+			if k.use == nil {
+				k.use = &keyUse{}
+			}
+			k.use.used = k.use.used.Add(v.Cost)
+			k.use.day.add(PeriodStart(PeriodDaily, at).Unix(), v.Cost)
+			k.use.week.add(PeriodStart(PeriodWeekly, at).Unix(), v.Cost)
+			k.use.month.add(PeriodStart(PeriodMonthly, at).Unix(), v.Cost)
 			b.keys[v.KeyID] = k
 		}
 	default:

@@ -93,6 +93,18 @@ func TestBalancesKeyPeriodsInTaipei(t *testing.T) {
 	if d := PeriodStart(PeriodWeekly, sun); !d.Equal(time.Date(2026, 11, 23, 0, 0, 0, 0, Taipei)) {
 		t.Errorf("week of Sunday starts %s", d)
 	}
+	// /credits and /key: lifetime totals, and the key's Taipei day, week
+	// and month whatever its limit period.
+	if !v.TotalCredited.Equal(decimal.RequireFromString("19.5")) || !v.TotalUsed.Equal(decimal.RequireFromString("3.875")) {
+		t.Errorf("credited %s used %s", v.TotalCredited, v.TotalUsed)
+	}
+	if !v.KeyUsed.Equal(decimal.RequireFromString("3.875")) || !v.KeyDay.Equal(decimal.RequireFromString("2.625")) ||
+		!v.KeyWeek.Equal(decimal.RequireFromString("2.625")) || !v.KeyMonth.Equal(decimal.RequireFromString("3.875")) {
+		t.Errorf("key used %s day %s week %s month %s", v.KeyUsed, v.KeyDay, v.KeyWeek, v.KeyMonth)
+	}
+	if v, _ := m.Balances.View("a", "kd", sun); !v.KeyDay.IsZero() || !v.KeyWeek.IsZero() {
+		t.Errorf("Sunday after Monday's requests: day %s week %s (only the latest period is kept)", v.KeyDay, v.KeyWeek)
+	}
 }
 
 func TestPricesAt(t *testing.T) {

@@ -2,6 +2,11 @@
 // the quick start: it speaks OpenAI's, Anthropic's or Gemini's real wire
 // format and answers every request with a scripted reply.
 //
+// With -auto, an OpenAI-format fake answers a request that offers tools
+// with a call of one of them, and a json_schema response format with JSON
+// that fits the schema, so client libraries' tool and structured-output
+// paths run against it.
+//
 // With -forward URL it is instead a bare pass-through proxy (the standard
 // library's httputil.ReverseProxy) to URL: the load test measures it to show
 // what any Go HTTP hop costs on the machine, before a gateway does any work.
@@ -29,13 +34,19 @@ func main() {
 	prompt := flag.Int("prompt-tokens", 10, "prompt tokens reported")
 	completion := flag.Int("completion-tokens", 16, "completion tokens reported")
 	delay := flag.Duration("delay", 0, "wait before answering")
+	auto := flag.Bool("auto", false, "openai kind: answer tools with a tool call and a json_schema response format with fitting JSON")
+	rejectToolName := flag.Bool("reject-tool-name", false, "with -auto: answer 400 to a tool message carrying a name, as strict upstreams do")
 	forward := flag.String("forward", "", "instead of answering, pass every request through to this base URL unchanged")
 	flag.Parse()
 
-	var h http.Handler = providertest.NewFake(*kind, providertest.Script{
+	script := providertest.Script{
 		Text: *text, Chunks: *chunks, Delay: *delay,
 		Usage: providertest.Usage{Prompt: *prompt, Completion: *completion},
-	}, false)
+	}
+	var h http.Handler = providertest.NewFake(*kind, script, false)
+	if *auto {
+		h = autoFake{kind: *kind, base: script, rejectToolName: *rejectToolName}
+	}
 	if *forward != "" {
 		u, err := url.Parse(*forward)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -28,6 +29,17 @@ type Upstream struct {
 	BaseURL  string `json:"base_url"` // ${VAR:-default} is expanded from the environment
 	Model    string `json:"model"`    // the upstream's own model name
 	KeyEnv   string `json:"key_env"`  // environment variable holding the key
+	// Region is where the upstream processes requests ("us", "tw", a cloud
+	// region such as "asia-east1"); ${VAR} is expanded. Empty: unknown.
+	Region string `json:"region,omitempty"`
+	// DataPolicy is what the provider does with prompts, as its terms state.
+	DataPolicy *DataPolicy `json:"data_policy,omitempty"`
+}
+
+// DataPolicy is a provider's handling of request data.
+type DataPolicy struct {
+	Training  bool `json:"training"`  // may train on prompts and completions
+	Retention bool `json:"retention"` // keeps them after the request (abuse monitoring included)
 }
 
 // USDPrice is the upstream list price per million tokens.
@@ -49,6 +61,9 @@ type Model struct {
 	USD                 USDPrice   `json:"usd_per_million"`
 	Upstreams           []Upstream `json:"upstreams"`
 	MaxOutput           int64      `json:"max_output,omitempty"` // cap used for holds when the request sets none
+	Description         string     `json:"description,omitempty"`
+	Created             string     `json:"created,omitempty"`   // release date, YYYY-MM-DD
+	Tokenizer           string     `json:"tokenizer,omitempty"` // OpenRouter's tokenizer group; default from the author
 	// maxOutputGiven: the catalog set max_output (the model's real output
 	// limit), rather than leaving the default hold cap.
 	maxOutputGiven bool
@@ -61,6 +76,37 @@ func (m *Model) OutputLimit() int64 {
 		return m.MaxOutput
 	}
 	return m.ContextLength
+}
+
+// CreatedUnix is the release date as Unix seconds (0 when unknown).
+func (m *Model) CreatedUnix() int64 {
+	t, err := time.Parse(time.DateOnly, m.Created)
+	if err != nil {
+		return 0
+	}
+	return t.Unix()
+}
+
+// tokenizers maps a model author to OpenRouter's tokenizer group.
+var tokenizers = map[string]string{"openai": "GPT", "anthropic": "Claude", "google": "Gemini", "deepseek": "DeepSeek",
+	"mistralai": "Mistral", "x-ai": "Grok", "qwen": "Qwen3", "cohere": "Cohere", "amazon": "Nova"}
+
+// TokenizerGroup is the catalog's tokenizer or the one its author implies.
+func (m *Model) TokenizerGroup() string {
+	if m.Tokenizer != "" {
+		return m.Tokenizer
+	}
+	author, slug, _ := strings.Cut(m.ID, "/")
+	if author == "meta-llama" {
+		if strings.HasPrefix(slug, "llama-4") {
+			return "Llama4"
+		}
+		return "Llama3"
+	}
+	if t, ok := tokenizers[author]; ok {
+		return t
+	}
+	return "Other"
 }
 
 // Catalog is the whole file.
@@ -122,6 +168,9 @@ func Parse(b []byte) (*Catalog, error) {
 			errs = append(errs, fmt.Errorf("model %q: negative price", m.ID))
 		}
 		m.maxOutputGiven = m.MaxOutput > 0
+		if m.Created != "" && m.CreatedUnix() == 0 {
+			errs = append(errs, fmt.Errorf("model %q: created %q is not YYYY-MM-DD", m.ID, m.Created))
+		}
 		if m.MaxOutput == 0 {
 			m.MaxOutput = min(m.ContextLength, 32768)
 		}

@@ -30,11 +30,11 @@ func TestDefaultCatalogIsValidAndBroad(t *testing.T) {
 }
 
 func TestParseReportsEveryProblem(t *testing.T) {
-	_, err := Parse([]byte(`{"usd_to_ntd":"0","models":[{"id":"nope","upstreams":[{"kind":"x"}]}]}`))
+	_, err := Parse([]byte(`{"usd_to_ntd":"0","models":[{"id":"nope","created":"4/14/2025","upstreams":[{"kind":"x"}]}]}`))
 	if err == nil {
 		t.Fatal("want error")
 	}
-	for _, want := range []string{"usd_to_ntd", "author/slug", "kind \"x\"", "key_env"} {
+	for _, want := range []string{"usd_to_ntd", "author/slug", "kind \"x\"", "key_env", "YYYY-MM-DD"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -52,5 +52,47 @@ func TestExpand(t *testing.T) {
 	}
 	if got := Expand("${B}", get); got != "" {
 		t.Fatal(got)
+	}
+}
+
+// The shipped catalog says, for OpenRouter's /models and /endpoints, when
+// each real model came out, where each upstream runs and what it does with
+// request data.
+func TestDefaultCatalogOpenRouterFacts(t *testing.T) {
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dated := 0
+	for _, m := range c.Models {
+		if m.Created != "" {
+			dated++
+			if m.CreatedUnix() < 1_600_000_000 {
+				t.Errorf("%s: created %q", m.ID, m.Created)
+			}
+		}
+		if m.TokenizerGroup() == "Other" && m.ID != "routefree/echo" {
+			t.Errorf("%s: no tokenizer group", m.ID)
+		}
+		for _, u := range m.Upstreams {
+			if u.Region == "" || u.DataPolicy == nil {
+				t.Errorf("%s upstream %s: region %q, data policy %v", m.ID, u.Provider, u.Region, u.DataPolicy)
+			}
+		}
+	}
+	if dated < 30 {
+		t.Errorf("%d models with a release date, want 30+", dated)
+	}
+	gpt, _ := c.Get("openai/gpt-4.1")
+	if gpt.CreatedUnix() != 1744588800 || gpt.TokenizerGroup() != "GPT" { // 2025-04-14
+		t.Errorf("gpt-4.1: created %d, tokenizer %s", gpt.CreatedUnix(), gpt.TokenizerGroup())
+	}
+	scout, _ := c.Get("meta-llama/llama-4-scout")
+	if scout.TokenizerGroup() != "Llama4" {
+		t.Errorf("llama-4-scout tokenizer %s", scout.TokenizerGroup())
+	}
+	echo, _ := c.Get("routefree/echo")
+	if got := Expand(echo.Upstreams[0].Region, func(string) string { return "" }); got != "local" {
+		t.Errorf("echo region %q", got)
 	}
 }

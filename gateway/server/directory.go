@@ -44,6 +44,10 @@ type Account struct {
 	VolumeDiscount decimal.Decimal // fraction off each request's cost
 	MonthSpend     decimal.Decimal
 	KeySpend       decimal.Decimal
+	// Lifetime totals (credited minus used is the balance) and the key's
+	// spending, for /credits and /key.
+	TotalCredited, TotalUsed           decimal.Decimal
+	KeyUsed, KeyDay, KeyWeek, KeyMonth decimal.Decimal
 }
 
 // Generation is one request's stats for GET /api/v1/generation.
@@ -68,6 +72,7 @@ type Generation struct {
 	Streamed     bool            `json:"streamed"`
 	Attempts     int             `json:"attempts"`
 	AppTitle     string          `json:"app_title,omitempty"`
+	AppReferer   string          `json:"http_referer,omitempty"`
 	AccountID    string          `json:"-"`
 }
 

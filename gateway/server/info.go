@@ -4,41 +4,86 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/catalog"
 )
 
-// ModelInfo is one entry of GET /api/v1/models.
+// Currency is the ISO 4217 code of every price and amount the API shows.
+// OpenRouter's figures are USD; RouteFree's are New Taiwan dollars.
+const Currency = "TWD"
+
+// ModelInfo is one entry of GET /api/v1/models, in OpenRouter's field names
+// and types, plus RouteFree's own fields (object, owned_by, price_list and
+// pricing.per_million).
 type ModelInfo struct {
-	ID                  string       `json:"id"`
-	Object              string       `json:"object"`
-	OwnedBy             string       `json:"owned_by"`
-	Name                string       `json:"name"`
-	ContextLength       int64        `json:"context_length"`
-	Pricing             ModelPricing `json:"pricing"`
-	Architecture        Modalities   `json:"architecture"`
-	SupportedParameters []string     `json:"supported_parameters"`
-	PriceList           int          `json:"price_list,omitempty"`
+	ID                  string          `json:"id"`
+	CanonicalSlug       string          `json:"canonical_slug"`
+	Name                string          `json:"name"`
+	Created             int64           `json:"created"`
+	Description         string          `json:"description"`
+	ContextLength       int64           `json:"context_length"`
+	Architecture        Architecture    `json:"architecture"`
+	Pricing             ModelPricing    `json:"pricing"`
+	TopProvider         TopProvider     `json:"top_provider"`
+	PerRequestLimits    *struct{}       `json:"per_request_limits"` // always null: no per-request caps
+	SupportedParameters []string        `json:"supported_parameters"`
+	DefaultParameters   map[string]*int `json:"default_parameters"`
+	SupportedVoices     []string        `json:"supported_voices"` // null: no speech models
+	Links               ModelLinks      `json:"links"`
+	Object              string          `json:"object"`
+	OwnedBy             string          `json:"owned_by"`
+	PriceList           int             `json:"price_list,omitempty"`
 }
 
-// ModelPricing is NTD per million tokens, as decimal strings.
+// Architecture is what a model takes and gives.
+type Architecture struct {
+	Modality         string   `json:"modality"` // "text+image->text"
+	InputModalities  []string `json:"input_modalities"`
+	OutputModalities []string `json:"output_modalities"`
+	Tokenizer        string   `json:"tokenizer"`
+	InstructType     *string  `json:"instruct_type"`
+}
+
+// ModelPricing is OpenRouter's pricing object: decimal strings per single
+// token (or per request, image, search), here in NTD, with the currency
+// beside them and RouteFree's per-million figures.
 type ModelPricing struct {
-	Currency    string `json:"currency"`
-	Unit        string `json:"unit"`
+	Prompt            string          `json:"prompt"`
+	Completion        string          `json:"completion"`
+	Request           string          `json:"request"`
+	Image             string          `json:"image"`
+	WebSearch         string          `json:"web_search"`
+	InternalReasoning string          `json:"internal_reasoning"`
+	InputCacheRead    string          `json:"input_cache_read"`
+	InputCacheWrite   string          `json:"input_cache_write"`
+	Currency          string          `json:"currency"`
+	PerMillion        PerMillionPrice `json:"per_million"`
+}
+
+// PerMillionPrice is RouteFree's price list entry: NTD per million tokens.
+type PerMillionPrice struct {
 	Input       string `json:"input"`
 	Output      string `json:"output"`
 	CachedInput string `json:"cached_input"`
 	Reasoning   string `json:"reasoning,omitempty"`
 }
 
-// Modalities lists what a model takes and gives.
-type Modalities struct {
-	InputModalities  []string `json:"input_modalities"`
-	OutputModalities []string `json:"output_modalities"`
+// TopProvider is the first upstream's limits.
+type TopProvider struct {
+	ContextLength       int64 `json:"context_length"`
+	MaxCompletionTokens int64 `json:"max_completion_tokens"`
+	IsModerated         bool  `json:"is_moderated"`
+}
+
+// ModelLinks points at the model's endpoints listing.
+type ModelLinks struct {
+	Details string `json:"details"`
 }
 
 // Models returns the models of the catalog that have a price in force now,
@@ -57,31 +102,73 @@ func (s *Server) Models() []ModelInfo {
 }
 
 func modelInfo(m *catalog.Model, p domain.ModelPrice, ver int) ModelInfo {
-	mi := ModelInfo{ID: m.ID, Object: "model", OwnedBy: strings.SplitN(m.ID, "/", 2)[0], Name: m.Name,
-		ContextLength: m.ContextLength, SupportedParameters: m.SupportedParameters, PriceList: ver,
-		Architecture: Modalities{m.InputModalities, m.OutputModalities},
-		Pricing: ModelPricing{Currency: "NTD", Unit: "per_million_tokens", Input: p.Input.String(),
-			Output: p.Output.String(), CachedInput: p.CachedInput.String()}}
-	if !p.Reasoning.IsZero() {
-		mi.Pricing.Reasoning = p.Reasoning.String()
+	return ModelInfo{ID: m.ID, CanonicalSlug: m.ID, Name: m.Name, Created: m.CreatedUnix(), Description: m.Description,
+		ContextLength: m.ContextLength, Architecture: architecture(m), Pricing: pricing(p),
+		TopProvider:         TopProvider{ContextLength: m.ContextLength, MaxCompletionTokens: m.MaxOutput},
+		SupportedParameters: nonNil(m.SupportedParameters),
+		DefaultParameters:   map[string]*int{"temperature": nil, "top_p": nil, "frequency_penalty": nil},
+		Links:               ModelLinks{Details: "/api/v1/models/" + m.ID + "/endpoints"},
+		Object:              "model", OwnedBy: strings.SplitN(m.ID, "/", 2)[0], PriceList: ver}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
 	}
-	return mi
+	return s
+}
+
+func architecture(m *catalog.Model) Architecture {
+	in, out := nonNil(m.InputModalities), nonNil(m.OutputModalities)
+	return Architecture{Modality: strings.Join(in, "+") + "->" + strings.Join(out, "+"),
+		InputModalities: in, OutputModalities: out, Tokenizer: m.TokenizerGroup()}
+}
+
+// perToken turns a price per million tokens into OpenRouter's per-token
+// string: an exact shift of the decimal point, never a rounding.
+func perToken(d decimal.Decimal) string { return d.Shift(-6).String() }
+
+func pricing(p domain.ModelPrice) ModelPricing {
+	reasoning := p.Reasoning
+	if reasoning.IsZero() {
+		reasoning = p.Output // reasoning tokens bill at the output price
+	}
+	pp := ModelPricing{Prompt: perToken(p.Input), Completion: perToken(p.Output), Request: "0", Image: "0", WebSearch: "0",
+		InternalReasoning: perToken(reasoning), InputCacheRead: perToken(p.CachedInput),
+		// Cache writes are billed as ordinary prompt tokens.
+		InputCacheWrite: perToken(p.Input), Currency: Currency,
+		PerMillion: PerMillionPrice{Input: p.Input.String(), Output: p.Output.String(), CachedInput: p.CachedInput.String()}}
+	if !p.Reasoning.IsZero() {
+		pp.PerMillion.Reasoning = p.Reasoning.String()
+	}
+	return pp
 }
 
 func (s *Server) listModels(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]any{"object": "list", "data": s.Models()})
+	data := s.Models()
+	return c.JSON(http.StatusOK, map[string]any{"data": data, "total_count": len(data),
+		"links": map[string]any{"next": nil}})
 }
 
-func (s *Server) getModel(c echo.Context) error {
+// model finds the catalog model named by the :author/:slug path.
+func (s *Server) model(c echo.Context) (*catalog.Model, error) {
 	id := c.Param("author") + "/" + c.Param("slug")
 	m, ok := s.deps.Router.Catalog().Get(id)
 	if !ok {
-		return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist", id), map[string]any{"model": id})
+		return nil, apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist", id), map[string]any{"model": id})
+	}
+	return m, nil
+}
+
+func (s *Server) getModel(c echo.Context) error {
+	m, err := s.model(c)
+	if err != nil {
+		return err
 	}
 	ver, prices, _ := s.deps.Directory.Prices(s.cfg.Now())
-	p, priced := prices[id]
+	p, priced := prices[m.ID]
 	if !priced {
-		return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", id), map[string]any{"model": id})
+		return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", m.ID), map[string]any{"model": m.ID})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": modelInfo(m, p, ver)})
 }
@@ -102,8 +189,14 @@ func (s *Server) caller(c echo.Context) (Key, error) {
 	return k, nil
 }
 
+// amount is an exact NTD amount written as a JSON number (OpenRouter's
+// amounts are numbers; the decimal digits are kept, never a float).
+type amount decimal.Decimal
+
+func (a amount) MarshalJSON() ([]byte, error) { return []byte(decimal.Decimal(a).String()), nil }
+
 // generation serves GET /api/v1/generation?id=… from the request index, for
-// the caller's own account only.
+// the caller's own account only, in OpenRouter's shape.
 func (s *Server) generation(c echo.Context) error {
 	k, err := s.caller(c)
 	if err != nil {
@@ -118,30 +211,97 @@ func (s *Server) generation(c echo.Context) error {
 		// Another account's request is as unknown as a missing one.
 		return apiErr(http.StatusNotFound, "unknown_generation", fmt.Sprintf("generation %q not found", id), nil)
 	}
-	g.Currency = "NTD"
-	return c.JSON(http.StatusOK, map[string]any{"data": g})
+	return c.JSON(http.StatusOK, map[string]any{"data": generationData(g)})
 }
 
-// keyInfo serves GET /api/v1/key: the calling key's plan, limits and usage.
+// orNull is v, or JSON null when v is the zero value (unknown).
+func orNull[T comparable](v T) any {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return v
+}
+
+// generationData is OpenRouter's generation object: numbers where it has
+// numbers, null where RouteFree does not know the figure.
+func generationData(g Generation) map[string]any {
+	var genTime any
+	if g.TTFBMs > 0 && g.LatencyMs >= g.TTFBMs {
+		genTime = g.LatencyMs - g.TTFBMs
+	}
+	cancelled := g.Outcome == domain.OutcomeClientDisconnected
+	return map[string]any{
+		"id": g.ID, "created_at": g.CreatedAt.UTC().Format(time.RFC3339Nano), "model": g.Model,
+		"total_cost": amount(g.Cost), "usage": amount(g.Cost), "upstream_inference_cost": nil,
+		"origin": g.AppReferer, "http_referer": orNull(g.AppReferer), "app_id": nil,
+		"is_byok": false, "upstream_id": nil, "cache_discount": nil, "streamed": g.Streamed, "cancelled": cancelled,
+		"provider_name": orNull(g.Provider), "latency": g.LatencyMs, "moderation_latency": nil, "generation_time": genTime,
+		"finish_reason": orNull(g.FinishReason), "native_finish_reason": orNull(g.FinishReason),
+		"tokens_prompt": g.TokensPrompt, "tokens_completion": g.TokensOut,
+		"native_tokens_prompt": g.TokensPrompt, "native_tokens_completion": g.TokensOut,
+		"native_tokens_reasoning": g.Reasoning, "native_tokens_cached": g.Cached, "native_tokens_completion_images": nil,
+		"num_media_prompt": nil, "num_media_completion": nil, "num_search_results": nil, "num_fetches": nil,
+		"num_input_audio_prompt": nil, "api_type": "completions", "data_region": "global", "external_user": nil,
+		"preset_id": nil, "provider_responses": nil, "router": nil, "service_tier": nil, "user_agent": nil,
+		"web_search_engine": nil, "workspace_id": nil, "request_id": g.ID,
+		// RouteFree's own fields.
+		"currency": Currency, "upstream_model": orNull(g.Upstream), "usage_estimated": g.Estimated,
+		"time_to_first_byte_ms": orNull(g.TTFBMs), "outcome": g.Outcome, "status": g.Status,
+		"attempts": g.Attempts, "app_title": orNull(g.AppTitle),
+	}
+}
+
+// credits serves GET /api/v1/credits: everything credited to the caller's
+// account and everything its requests cost, in NTD (their difference is the
+// balance).
+func (s *Server) credits(c echo.Context) error {
+	k, err := s.caller(c)
+	if err != nil {
+		return err
+	}
+	a, _ := s.deps.Directory.Account(k.AccountID, k.ID, s.cfg.Now())
+	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{
+		"total_credits": amount(a.TotalCredited), "total_usage": amount(a.TotalUsed),
+		"currency": Currency, "balance": amount(a.View.Balance)}})
+}
+
+// keyInfo serves GET /api/v1/key: the calling key in OpenRouter's shape
+// (label, usage, limit…), plus RouteFree's plan, limits and balance.
 func (s *Server) keyInfo(c echo.Context) error {
 	k, err := s.caller(c)
 	if err != nil {
 		return err
 	}
 	a, _ := s.deps.Directory.Account(k.AccountID, k.ID, s.cfg.Now())
+	requests, note := k.Limits.RPM, "requests per minute for this key"
+	if requests <= 0 {
+		requests, note = -1, "no request limit on this key"
+	}
 	data := map[string]any{
+		"label": k.Name, "usage": amount(a.KeyUsed), "usage_daily": amount(a.KeyDay),
+		"usage_weekly": amount(a.KeyWeek), "usage_monthly": amount(a.KeyMonth),
+		"limit": nil, "limit_remaining": nil, "limit_reset": nil,
+		"is_free_tier": false, "is_management_key": k.Management, "is_provisioning_key": k.Management,
+		"include_byok_in_limit": false, "byok_usage": 0, "byok_usage_daily": 0, "byok_usage_weekly": 0, "byok_usage_monthly": 0,
+		"rate_limit":                map[string]any{"requests": requests, "interval": "1m", "note": note},
+		"free_model_daily_requests": map[string]any{"limit": 0, "remaining": 0, "used": 0},
+		"allowed_data_regions":      []string{}, "creator_user_id": nil, "organization_id": k.AccountID,
+		"workspace_id": nil, "expires_at": nil,
+		// RouteFree's own fields.
 		"key_id": k.ID, "name": k.Name, "account_id": k.AccountID, "plan": k.Plan,
-		"rate_limit":         map[string]any{"requests_per_minute": k.Limits.RPM, "tokens_per_minute": k.Limits.TPM},
-		"models":             k.Models,
-		"currency":           "NTD",
-		"balance":            a.View.Balance.String(),
-		"credit_limit":       a.View.CreditLimit.String(),
-		"usage_this_month":   a.MonthSpend.String(),
-		"is_free_tier":       false,
-		"spend_limit":        nil,
-		"spend_limit_period": nil,
+		"tokens_per_minute": k.Limits.TPM, "requests_per_minute": k.Limits.RPM,
+		"models":           k.Models,
+		"currency":         Currency,
+		"balance":          a.View.Balance.String(),
+		"credit_limit":     a.View.CreditLimit.String(),
+		"usage_this_month": a.MonthSpend.String(),
+		"spend_limit":      nil, "spend_limit_period": nil,
 	}
 	if k.SpendLimit.IsPositive() {
+		data["limit"] = amount(k.SpendLimit)
+		data["limit_remaining"] = amount(decimal.Max(k.SpendLimit.Sub(a.KeySpend), decimal.Zero))
+		data["limit_reset"] = k.SpendPeriod
 		data["spend_limit"] = k.SpendLimit.String()
 		data["spend_limit_period"] = k.SpendPeriod
 		data["spend_this_period"] = a.KeySpend.String()

@@ -47,6 +47,8 @@ func (p Projected) Account(accountID, keyID string, now time.Time) (Account, boo
 		View: admission.AccountView{Balance: v.Balance, CreditLimit: limit, AppliedVersion: v.AppliedUsageVersion,
 			KeySpent: v.KeySpend, KeyLimit: v.KeySpendLimit},
 		VolumeDiscount: v.VolumeDiscount, MonthSpend: v.MonthSpend, KeySpend: v.KeySpend,
+		TotalCredited: v.TotalCredited, TotalUsed: v.TotalUsed,
+		KeyUsed: v.KeyUsed, KeyDay: v.KeyDay, KeyWeek: v.KeyWeek, KeyMonth: v.KeyMonth,
 	}, true
 }
 
@@ -72,7 +74,7 @@ func (p Projected) Generation(id string) (Generation, bool) {
 		CreatedAt: f.StartedAt, TokensPrompt: f.Usage.Input, TokensOut: f.Usage.Output, Cached: f.Usage.Cached,
 		Reasoning: f.Usage.Reasoning, Estimated: f.Usage.Estimated, Cost: f.Cost, LatencyMs: f.LatencyMs,
 		TTFBMs: f.TTFBMs, FinishReason: f.FinishReason, Outcome: f.Outcome, Status: status, Streamed: f.Stream,
-		Attempts: f.Attempts, AppTitle: f.AppTitle, AccountID: f.AccountID}, true
+		Attempts: f.Attempts, AppTitle: f.AppTitle, AppReferer: f.AppReferer, AccountID: f.AccountID}, true
 }
 
 // fromStore reads a request's outcome event by its ID (derived from the

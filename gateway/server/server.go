@@ -128,8 +128,13 @@ func New(cfg Config, deps Deps) *Server {
 	api.POST("/chat/completions", s.chatCompletions)
 	api.GET("/models", s.listModels)
 	api.GET("/models/:author/:slug", s.getModel)
+	api.GET("/model/:author/:slug", s.getModel) // the OpenRouter SDK's models.get
+	api.GET("/models/:author/:slug/endpoints", s.modelEndpoints)
+	api.GET("/models/count", s.modelsCount)
+	api.GET("/providers", s.providers)
 	api.GET("/generation", s.generation, noStore)
 	api.GET("/key", s.keyInfo, noStore)
+	api.GET("/credits", s.credits, noStore)
 	s.echo = e
 	return s
 }

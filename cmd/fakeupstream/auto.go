@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+// autoFake answers each OpenAI-format request in the way its shape asks
+// for, so that client libraries' tool calls and structured outputs can run
+// end to end against it: a request offering tools (and not carrying a tool
+// result back) gets a call of the chosen tool with arguments that fit its
+// JSON schema; a request with a json_schema response format gets JSON that
+// fits the schema; anything else gets base's text.
+type autoFake struct {
+	kind string
+	base providertest.Script
+	// rejectToolName answers 400 to a tool message that carries a name, as
+	// strict OpenAI-compatible upstreams do.
+	rejectToolName bool
+}
+
+func (a autoFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "read error", http.StatusBadRequest)
+		return
+	}
+	s := a.base
+	if a.kind == providertest.KindOpenAI {
+		s = scriptFor(body, a.base)
+		if i := namedToolMessage(body); a.rejectToolName && i >= 0 {
+			s.Status = http.StatusBadRequest
+			s.ErrorMessage = fmt.Sprintf("messages[%d]: property 'name' is not allowed on a tool message", i)
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	providertest.NewFake(a.kind, s, false).ServeHTTP(w, r)
+}
+
+// scriptFor picks the answer for one chat completions request body.
+func scriptFor(body []byte, base providertest.Script) providertest.Script {
+	var req struct {
+		Messages []struct {
+			Role string `json:"role"`
+		} `json:"messages"`
+		Tools []struct {
+			Function struct {
+				Name       string          `json:"name"`
+				Parameters json.RawMessage `json:"parameters"`
+			} `json:"function"`
+		} `json:"tools"`
+		ToolChoice     json.RawMessage `json:"tool_choice"`
+		ResponseFormat *struct {
+			Type       string `json:"type"`
+			JSONSchema struct {
+				Schema json.RawMessage `json:"schema"`
+			} `json:"json_schema"`
+		} `json:"response_format"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return base
+	}
+	toolResult := len(req.Messages) > 0 && req.Messages[len(req.Messages)-1].Role == "tool"
+	if len(req.Tools) > 0 && !toolResult && string(req.ToolChoice) != `"none"` {
+		var forced struct {
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		}
+		_ = json.Unmarshal(req.ToolChoice, &forced)
+		tool := req.Tools[0].Function
+		for _, t := range req.Tools {
+			if t.Function.Name == forced.Function.Name {
+				tool = t.Function
+			}
+		}
+		args, _ := json.Marshal(example(decodeSchema(tool.Parameters)))
+		base.Text = ""
+		base.ToolCalls = []providertest.ToolCall{{Name: tool.Name, Arguments: string(args)}}
+		return base
+	}
+	if rf := req.ResponseFormat; rf != nil && (rf.Type == "json_schema" || rf.Type == "json_object") {
+		out, _ := json.Marshal(example(decodeSchema(rf.JSONSchema.Schema)))
+		base.Text = string(out)
+	}
+	return base
+}
+
+// namedToolMessage is the index of the first tool message with a name, or -1.
+func namedToolMessage(body []byte) int {
+	var req struct {
+		Messages []map[string]json.RawMessage `json:"messages"`
+	}
+	_ = json.Unmarshal(body, &req)
+	for i, m := range req.Messages {
+		_, named := m["name"]
+		if named && string(m["role"]) == `"tool"` {
+			return i
+		}
+	}
+	return -1
+}
+
+func decodeSchema(raw json.RawMessage) map[string]any {
+	var s map[string]any
+	_ = json.Unmarshal(raw, &s)
+	return s
+}
+
+// example is a value that fits a JSON schema: every property filled, the
+// first enum value, the first non-null type of a union.
+func example(s map[string]any) any {
+	if s == nil {
+		return map[string]any{}
+	}
+	if e, ok := s["enum"].([]any); ok && len(e) > 0 {
+		return e[0]
+	}
+	if c, ok := s["const"]; ok {
+		return c
+	}
+	for _, k := range []string{"anyOf", "oneOf", "allOf"} {
+		if alts, ok := s[k].([]any); ok {
+			for _, alt := range alts {
+				if m, ok := alt.(map[string]any); ok && m["type"] != "null" {
+					return example(m)
+				}
+			}
+		}
+	}
+	typ, _ := s["type"].(string)
+	if types, ok := s["type"].([]any); ok {
+		for _, t := range types {
+			if t != "null" {
+				typ, _ = t.(string)
+				break
+			}
+		}
+	}
+	switch typ {
+	case "string":
+		return "Taipei"
+	case "integer":
+		return 1
+	case "number":
+		return 22.5
+	case "boolean":
+		return true
+	case "array":
+		items, _ := s["items"].(map[string]any)
+		return []any{example(items)}
+	case "null":
+		return nil
+	}
+	out := map[string]any{}
+	props, _ := s["properties"].(map[string]any)
+	for name, p := range props {
+		m, _ := p.(map[string]any)
+		out[name] = example(m)
+	}
+	return out
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+func TestAutoScript(t *testing.T) {
+	base := providertest.Script{Text: "plain"}
+	weather := `{"type":"function","function":{"name":"weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"},"unit":{"type":"string","enum":["c","f"]}},"required":["city"]}}}`
+	cases := []struct {
+		name, body     string
+		wantText, tool string
+		wantArgs       map[string]any
+	}{
+		{"plain", `{"messages":[{"role":"user","content":"hi"}]}`, "plain", "", nil},
+		{"tools", `{"messages":[{"role":"user","content":"hi"}],"tools":[` + weather + `]}`, "", "weather",
+			map[string]any{"city": "Taipei", "days": 1.0, "unit": "c"}},
+		{"forced second tool", `{"messages":[{"role":"user","content":"hi"}],"tools":[` + weather + `,{"type":"function","function":{"name":"extract","parameters":{"type":"object","properties":{"ok":{"type":["boolean","null"]}}}}}],"tool_choice":{"type":"function","function":{"name":"extract"}}}`,
+			"", "extract", map[string]any{"ok": true}},
+		{"tool result back", `{"messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"c","content":"sunny"}],"tools":[` + weather + `]}`, "plain", "", nil},
+		{"tool_choice none", `{"messages":[{"role":"user","content":"hi"}],"tools":[` + weather + `],"tool_choice":"none"}`, "plain", "", nil},
+		{"json schema", `{"messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object","properties":{"tags":{"type":"array","items":{"type":"string"}},"n":{"anyOf":[{"type":"number"},{"type":"null"}]}}}}}}`,
+			`{"n":22.5,"tags":["Taipei"]}`, "", nil},
+	}
+	for _, c := range cases {
+		s := scriptFor([]byte(c.body), base)
+		if s.Text != c.wantText {
+			t.Errorf("%s: text %q, want %q", c.name, s.Text, c.wantText)
+		}
+		if c.tool == "" {
+			if len(s.ToolCalls) != 0 {
+				t.Errorf("%s: tool calls %v", c.name, s.ToolCalls)
+			}
+			continue
+		}
+		if len(s.ToolCalls) != 1 || s.ToolCalls[0].Name != c.tool {
+			t.Fatalf("%s: tool calls %v, want one call of %s", c.name, s.ToolCalls, c.tool)
+		}
+		var args map[string]any
+		if err := json.Unmarshal([]byte(s.ToolCalls[0].Arguments), &args); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range c.wantArgs {
+			if args[k] != v {
+				t.Errorf("%s: args %v, want %s = %v", c.name, args, k, v)
+			}
+		}
+	}
+}
+
+func TestAutoRejectsNamedToolMessages(t *testing.T) {
+	for body, want := range map[string]int{
+		`{"messages":[{"role":"user","content":"hi"},{"role":"tool","tool_call_id":"c","content":"x","name":"get_weather"}]}`: 1,
+		`{"messages":[{"role":"user","content":"hi","name":"alice"},{"role":"tool","tool_call_id":"c","content":"x"}]}`:       -1,
+	} {
+		if got := namedToolMessage([]byte(body)); got != want {
+			t.Errorf("%s: %d, want %d", body, got, want)
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/gateway/router"
+)
+
+// Endpoint is one upstream of a model in OpenRouter's endpoints listing,
+// plus RouteFree's region, data policy and breaker state.
+type Endpoint struct {
+	Name                    string              `json:"name"`
+	ModelID                 string              `json:"model_id"`
+	ModelName               string              `json:"model_name"`
+	ContextLength           int64               `json:"context_length"`
+	Pricing                 ModelPricing        `json:"pricing"`
+	ProviderName            string              `json:"provider_name"`
+	Tag                     string              `json:"tag"`
+	Quantization            *string             `json:"quantization"`
+	MaxCompletionTokens     int64               `json:"max_completion_tokens"`
+	MaxPromptTokens         int64               `json:"max_prompt_tokens"`
+	SupportedParameters     []string            `json:"supported_parameters"`
+	Status                  int                 `json:"status"` // 0 serving; negative: degraded or down
+	UptimeLast30m           *float64            `json:"uptime_last_30m"`
+	UptimeLast5m            *float64            `json:"uptime_last_5m"`
+	UptimeLast1d            *float64            `json:"uptime_last_1d"`
+	LatencyLast30m          *struct{}           `json:"latency_last_30m"`
+	ThroughputLast30m       *struct{}           `json:"throughput_last_30m"`
+	SupportsImplicitCaching bool                `json:"supports_implicit_caching"`
+	SupportsToolChoice      ToolChoice          `json:"supports_tool_choice"`
+	Region                  *string             `json:"region"`
+	DataPolicy              *catalog.DataPolicy `json:"data_policy"`
+	Breaker                 string              `json:"breaker"`
+}
+
+// ToolChoice says which tool_choice values an endpoint takes.
+type ToolChoice struct {
+	Auto     bool `json:"auto"`
+	Function bool `json:"function"`
+	None     bool `json:"none"`
+	Required bool `json:"required"`
+}
+
+// Endpoint statuses, as OpenRouter numbers them.
+const (
+	statusServing  = 0
+	statusDegraded = -1  // breaker half-open: a probe request is let through
+	statusDown     = -10 // breaker open: skipped by routing
+)
+
+// modelEndpoints serves GET /api/v1/models/{author}/{slug}/endpoints: the
+// model's configured upstreams in routing order, each with its price,
+// context, region and breaker status. Upstreams without a key configured
+// are not listed: they never serve.
+func (s *Server) modelEndpoints(c echo.Context) error {
+	m, err := s.model(c)
+	if err != nil {
+		return err
+	}
+	_, prices, _ := s.deps.Directory.Prices(s.cfg.Now())
+	price, priced := prices[m.ID]
+	if !priced {
+		return apiErr(http.StatusNotFound, "unpriced_model", "no price is published for "+m.ID+" yet", map[string]any{"model": m.ID})
+	}
+	targets, _ := s.deps.Router.Targets(m.ID)
+	tools := false
+	for _, p := range m.SupportedParameters {
+		tools = tools || p == "tools"
+	}
+	now := s.cfg.Now()
+	eps := make([]Endpoint, 0, len(targets))
+	used := make([]bool, len(m.Upstreams))
+	for _, t := range targets {
+		u := upstreamOf(m, t, used)
+		ep := Endpoint{Name: u.Provider + " | " + m.ID, ModelID: m.ID, ModelName: m.Name, ContextLength: m.ContextLength,
+			Pricing: pricing(price), ProviderName: u.Provider, Tag: u.Provider, MaxCompletionTokens: m.MaxOutput,
+			MaxPromptTokens: m.ContextLength, SupportedParameters: nonNil(m.SupportedParameters),
+			SupportsToolChoice: ToolChoice{Auto: tools, Function: tools, None: tools, Required: tools},
+			DataPolicy:         u.DataPolicy, Breaker: t.Breaker.State(now)}
+		if r := catalog.Expand(u.Region, os.Getenv); r != "" {
+			ep.Region = &r
+		}
+		switch ep.Breaker {
+		case router.Open:
+			ep.Status = statusDown
+		case router.HalfOpen:
+			ep.Status = statusDegraded
+		}
+		eps = append(eps, ep)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{
+		"id": m.ID, "name": m.Name, "created": m.CreatedUnix(), "description": m.Description,
+		"architecture": architecture(m), "endpoints": eps}})
+}
+
+// upstreamOf finds the catalog entry a router target was built from: the
+// first unused upstream with the same provider and upstream model.
+func upstreamOf(m *catalog.Model, t *router.Target, used []bool) catalog.Upstream {
+	for i, u := range m.Upstreams {
+		if !used[i] && u.Provider == t.Provider && u.Model == t.Model {
+			used[i] = true
+			return u
+		}
+	}
+	return catalog.Upstream{Provider: t.Provider, Kind: t.Kind, Model: t.Model}
+}
+
+// modelsCount serves GET /api/v1/models/count: how many models /models lists.
+func (s *Server) modelsCount(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{"count": len(s.Models())}})
+}
+
+// Provider is one entry of GET /api/v1/providers.
+type Provider struct {
+	Name             string   `json:"name"`
+	Slug             string   `json:"slug"`
+	PrivacyPolicyURL *string  `json:"privacy_policy_url"`
+	Datacenters      []string `json:"datacenters"` // null: RouteFree's regions are not all country codes
+	Regions          []string `json:"regions"`
+}
+
+// providers serves GET /api/v1/providers: every provider the catalog routes
+// to, with the regions its upstreams declare.
+func (s *Server) providers(c echo.Context) error {
+	byName := map[string]*Provider{}
+	var out []*Provider
+	for _, m := range s.deps.Router.Catalog().Models {
+		for _, u := range m.Upstreams {
+			p := byName[u.Provider]
+			if p == nil {
+				p = &Provider{Name: u.Provider, Slug: u.Provider, Regions: []string{}}
+				byName[u.Provider] = p
+				out = append(out, p)
+			}
+			if r := catalog.Expand(u.Region, os.Getenv); r != "" && !slices.Contains(p.Regions, r) {
+				p.Regions = append(p.Regions, r)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b *Provider) int { return strings.Compare(a.Slug, b.Slug) })
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}

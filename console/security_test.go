@@ -204,6 +204,8 @@ func TestCSPOnEveryPage(t *testing.T) {
 	staff.signIn(e.admin)
 	auditor := e.browser()
 	auditor.signIn(e.auditor)
+	finance := e.browser()
+	finance.signIn(e.finance)
 	customer := e.browser()
 	customer.signIn(key)
 	anon := e.browser()
@@ -213,7 +215,7 @@ func TestCSPOnEveryPage(t *testing.T) {
 	}{
 		{anon, "/console/signin"}, {anon, "/models"}, {anon, "/models?q=gpt"}, {anon, "/rankings"}, {anon, "/console/static/console.css"},
 		{anon, "/console/accounts"}, {anon, "/console/no-such-page"}, {anon, "/admin/api/accounts"},
-		{staff, "/console/accounts"}, {staff, "/console/accounts/acct_p"}, {staff, "/console/invoices"}, {staff, "/console/quotes"},
+		{staff, "/console/accounts"}, {staff, "/console/accounts/acct_p"}, {finance, "/console/invoices"}, {finance, "/console/quotes"}, {staff, "/console/quotes"},
 		{staff, "/console/accounts/nobody"}, {auditor, "/console/audit"}, {auditor, "/console/audit?check=1"},
 		{customer, "/console/accounts/acct_p"}, {customer, "/console/accounts"}, {staff, "/models?lang=en"},
 	}

@@ -24,9 +24,5 @@ export const weatherSchema = {
 export const pending = {
   // join gives the reason of a test that needs several of them.
   join: (...why) => why.join("; "),
-  costNumber: "usage.cost is still a JSON string; OpenRouter sends a number (issue 12, item 1)",
-  streamUsage: "streams carry usage only with stream_options.include_usage (issue 12, item 2)",
-  title: "X-OpenRouter-Title is not read, only X-Title (issue 12, item 6)",
-  toolName: "a tool message's name is passed to the upstream, which rejects it, and its 400 comes back as a 502 (issue 12, item 7)",
   messages: "POST /api/v1/messages (Anthropic Messages format) does not exist yet (issue 12)",
 };

@@ -34,7 +34,7 @@ test("langchain: bindTools", async () => {
   assert.match(ai.tool_calls[0].id, /^call_/);
 });
 
-test("langchain: bindTools, then the tool result back", { todo: pending.toolName }, async () => {
+test("langchain: bindTools, then the tool result back", async () => {
   const llm = chat().bindTools([weatherTool]);
   const question = new HumanMessage("What is the weather in Taipei?");
   const ai = await llm.invoke([question]);

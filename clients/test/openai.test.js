@@ -72,6 +72,6 @@ test("openai: X-Title names the app", async () => {
   assert.equal(await appTitleOf({ "X-Title": "RouteFree Lab" }), "RouteFree Lab");
 });
 
-test("openai: X-OpenRouter-Title names the app", { todo: pending.title }, async () => {
+test("openai: X-OpenRouter-Title names the app", async () => {
   assert.equal(await appTitleOf({ "X-OpenRouter-Title": "RouteFree Lab" }), "RouteFree Lab");
 });

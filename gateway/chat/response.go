@@ -50,13 +50,15 @@ type FunctionCall struct {
 
 // Chunk is one streamed "chat.completion.chunk".
 type Chunk struct {
-	ID                string        `json:"id"`
-	Object            string        `json:"object"` // "chat.completion.chunk"
-	Created           int64         `json:"created"`
-	Model             string        `json:"model"`
-	Choices           []ChunkChoice `json:"choices"`
-	Usage             *Usage        `json:"usage,omitempty"`
-	SystemFingerprint *string       `json:"system_fingerprint"`
+	ID      string        `json:"id"`
+	Object  string        `json:"object"` // "chat.completion.chunk"
+	Created int64         `json:"created"`
+	Model   string        `json:"model"`
+	Choices []ChunkChoice `json:"choices"`
+	Usage   *Usage        `json:"usage,omitempty"`
+	// Left out when unknown: OpenRouter's chunk schema has it as an
+	// optional string, never null (a full response carries the key, null).
+	SystemFingerprint *string `json:"system_fingerprint,omitempty"`
 }
 
 // ChunkChoice is one choice's delta inside a Chunk.

@@ -245,7 +245,7 @@ func (k *call) streamError(out *sse, status int, msg string) {
 	b, _ := json.Marshal(map[string]any{
 		"id": k.id, "object": "chat.completion.chunk", "created": k.start.Unix(), "model": model,
 		"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": "error"}},
-		"error":   map[string]any{"code": status, "message": msg}, "system_fingerprint": nil,
+		"error":   map[string]any{"code": status, "message": msg},
 	})
 	out.write(sseData, b, sseEnd)
 }

@@ -66,7 +66,7 @@ func (s *stream) Next() ([]byte, error) {
 func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 	b := append(s.out[:0], '{')
 	var usage, errorValue []byte
-	emptyChoices, fingerprint := false, false
+	emptyChoices := false
 	ok := eachMember(data, func(m member) {
 		switch string(m.key) {
 		case "usage":
@@ -80,7 +80,9 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 			emptyChoices = isEmptyArray(m.value)
 			s.noteFinish(m.value)
 		case "system_fingerprint":
-			fingerprint = true
+			if m.value[0] == 'n' {
+				return // OpenRouter's chunks leave an unknown one out, never null
+			}
 		}
 		if len(b) > 1 {
 			b = append(b, ',')
@@ -114,14 +116,6 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 		if emptyChoices {
 			return nil, false, nil
 		}
-	}
-	if !fingerprint {
-		// OpenRouter's chunks always carry the key, null when unknown.
-		if len(b) > 1 {
-			b = append(b, ',')
-		}
-		b = append(b, `"system_fingerprint":null`...)
-		s.out = b
 	}
 	return append(b, '}'), true, nil
 }

@@ -28,14 +28,14 @@ func (w *ChunkWriter) open(choice int) []byte {
 }
 
 func (w *ChunkWriter) close(b []byte, finish string) []byte {
-	// A translated upstream has no system fingerprint: the key is there,
-	// null, as OpenRouter's schema has it.
+	// A translated upstream has no system fingerprint: a chunk leaves it
+	// out, as OpenRouter's chunk schema (an optional string) has it.
 	if finish == "" {
-		b = append(b, `,"finish_reason":null}],"system_fingerprint":null}`...)
+		b = append(b, `,"finish_reason":null}]}`...)
 	} else {
 		b = append(b, `,"finish_reason":`...)
 		b = chat.AppendString(b, finish)
-		b = append(b, `}],"system_fingerprint":null}`...)
+		b = append(b, `}]}`...)
 	}
 	w.buf = b
 	return b

@@ -52,6 +52,9 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose forwarded headers
 	// (X-Forwarded-Proto) are believed; from anyone else they are dropped.
 	TrustedProxies []*net.IPNet
+	// TurnkeyDir is the MOF Turnkey program's root folder; when set,
+	// finance runs the outbox from the invoices page.
+	TurnkeyDir string
 }
 
 // Validate reports every missing dependency at once.

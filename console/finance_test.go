@@ -1,0 +1,302 @@
+package console
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/projections"
+)
+
+func TestMoneyFormat(t *testing.T) {
+	for in, want := range map[string]string{
+		"80000": "NT$80,000.00", "-0.04": "-NT$0.04", "1234567.891": "NT$1,234,567.89", "0": "NT$0.00",
+		"999.995": "NT$1,000.00", "-1050": "-NT$1,050.00", "100": "NT$100.00", "-0.001": "NT$0.00",
+	} {
+		if got := money(decimal.RequireFromString(in)); got != want {
+			t.Errorf("money(%s) = %q, want %q", in, got, want)
+		}
+	}
+	if got := ntd(-123456); got != "-NT$123,456.00" {
+		t.Errorf("ntd(-123456) = %q", got)
+	}
+}
+
+// ledger reads the invoicing ledger afresh from the event store, so a test
+// sees what was recorded, not what a page or a cache says.
+func (e *env) ledger() *invoicing.Service {
+	e.t.Helper()
+	svc, err := invoicing.New(e.store, invoicing.Config{Seller: invoicing.DevSeller(), Now: e.clock.Now})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := svc.Sync(e.ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	return svc
+}
+
+// febUsage opens a postpaid account with usage in February 2026 (Taipei)
+// costing cost NTD, tax included.
+func (e *env) febUsage(acct, org, cost string) {
+	e.t.Helper()
+	e.openAccount(acct, org, domain.PlanBusiness)
+	key, _ := e.issueKey(acct)
+	e.request(acct, key, "openai/gpt-4o-mini", "app", time.Date(2026, 2, 10, 12, 0, 0, 0, projections.Taipei), 1000, 500, cost)
+	e.sync()
+}
+
+func onlyInvoice(t *testing.T, svc *invoicing.Service, acct string) invoicing.Invoice {
+	t.Helper()
+	invs := svc.Invoices("2026-02", acct)
+	if len(invs) != 1 {
+		t.Fatalf("%s has %d February invoices, want 1", acct, len(invs))
+	}
+	return invs[0]
+}
+
+// confirmStep submits the form whose button is sel, then confirms.
+func (c *chrome) submitAndConfirm(step, sel string) {
+	c.t.Helper()
+	c.do(step,
+		chromedp.Click(chromedp.CSS(sel)),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-submit")),
+		chromedp.Click(chromedp.CSS("#confirm-submit")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+}
+
+// Finance in a real browser: add a number range, close February, void one
+// invoice, make an allowance on another and void it; each step confirmed
+// on the page and checked in the event store. No page may trip the CSP.
+func TestBrowserFinance(t *testing.T) {
+	e := newEnv(t, false)
+	e.febUsage("acct_void", "作廢測試股份有限公司", "1050")
+	e.febUsage("acct_allow", "折讓測試股份有限公司", "80000")
+	c := newChrome(t)
+	c.signIn(e.srv.URL, e.finance)
+	page := e.srv.URL + "/console/invoices?month=2026-02&lang=en"
+
+	// No range yet for March–April, the period a close issues in now.
+	c.do("invoices", chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`#ranges-2026-03 .no-range`)))
+
+	// A range of two numbers: the close uses both, and the period runs low.
+	c.do("range form",
+		chromedp.SetValue(chromedp.CSS("#range-period"), "2026-03"),
+		chromedp.SendKeys(chromedp.CSS("#range-prefix"), "AB"),
+		chromedp.SendKeys(chromedp.CSS("#range-from"), "10000000"),
+		chromedp.SendKeys(chromedp.CSS("#range-to"), "10000001"),
+	)
+	c.submitAndConfirm("add range", "#range-submit")
+	if rs := e.ledger().RangeStatus("2026-03"); len(rs.Ranges) != 1 || rs.Size != 2 || rs.Ranges[0].Prefix != "AB" {
+		t.Fatalf("ranges recorded: %+v", rs)
+	}
+
+	c.do("close form", chromedp.SetValue(chromedp.CSS("#close-month"), "2026-02"))
+	c.submitAndConfirm("close February", "#close-submit")
+	svc := e.ledger()
+	voidMe, allowMe := onlyInvoice(t, svc, "acct_void"), onlyInvoice(t, svc, "acct_allow")
+	if allowMe.Total != 80000 || allowMe.Sales+allowMe.Tax != 80000 {
+		t.Fatalf("February invoice of acct_allow: %+v", allowMe.InvoiceIssued)
+	}
+	c.do("invoice rows", chromedp.WaitVisible(chromedp.CSS(`#invoices tr[data-invoice="`+allowMe.Number+`"]`)))
+	if got := get(c, "net cell", chromedp.Text(chromedp.CSS(`#invoices tr[data-invoice="`+allowMe.Number+`"] td.net`))); got != "NT$80,000.00" {
+		t.Errorf("net shown as %q, want NT$80,000.00", got)
+	}
+	if low := c.attr("low", "#ranges-2026-03", "data-low"); low != "true" {
+		t.Errorf("a period with %d numbers left is not marked low", svc.RangeStatus("2026-03").Left)
+	}
+	c.do("low warning", chromedp.WaitVisible(chromedp.CSS("#ranges-2026-03 .low-warning")))
+
+	// A second range for the period: taken after the first, the warning goes.
+	c.do("second range",
+		chromedp.SetValue(chromedp.CSS("#range-period"), "2026-03"),
+		chromedp.SendKeys(chromedp.CSS("#range-prefix"), "AC"),
+		chromedp.SendKeys(chromedp.CSS("#range-from"), "20000000"),
+		chromedp.SendKeys(chromedp.CSS("#range-to"), "20000099"),
+	)
+	c.submitAndConfirm("add second range", "#range-submit")
+	if rs := e.ledger().RangeStatus("2026-03"); len(rs.Ranges) != 2 || rs.Left != 100 || rs.Low {
+		t.Fatalf("after the second range: %+v", rs)
+	}
+	if low := c.attr("not low", "#ranges-2026-03", "data-low"); low != "false" {
+		t.Errorf("still marked low with 100 numbers left")
+	}
+
+	row := `#invoices tr[data-invoice="` + voidMe.Number + `"]`
+	c.do("void form",
+		chromedp.Click(chromedp.CSS(row+" details summary")),
+		chromedp.SendKeys(chromedp.CSS(row+" .void-form input[name=reason]"), "wrong buyer"),
+	)
+	c.submitAndConfirm("void", row+" .void-form button")
+	if inv, err := e.ledger().Invoice(voidMe.Number); err != nil || !inv.Voided || inv.VoidReason != "wrong buyer" {
+		t.Fatalf("invoice %s after the void: voided=%v reason=%q err=%v", voidMe.Number, inv.Voided, inv.VoidReason, err)
+	}
+	if st := c.attr("void status", row, "data-status"); st != "voided" {
+		t.Errorf("the list shows %s as %q", voidMe.Number, st)
+	}
+
+	row = `#invoices tr[data-invoice="` + allowMe.Number + `"]`
+	c.do("allowance form",
+		chromedp.Click(chromedp.CSS(row+" details summary")),
+		chromedp.SendKeys(chromedp.CSS(row+" .allowance-form input[name=amount]"), "1,050"),
+		chromedp.SendKeys(chromedp.CSS(row+" .allowance-form input[name=reason]"), "service credit"),
+	)
+	c.submitAndConfirm("allowance", row+" .allowance-form button")
+	inv, err := e.ledger().Invoice(allowMe.Number)
+	if err != nil || len(inv.Allowances) != 1 || inv.Allowances[0].Sales+inv.Allowances[0].Tax != 1050 || inv.Net() != 78950 {
+		t.Fatalf("invoice %s after the allowance: %+v (err %v)", allowMe.Number, inv.Allowances, err)
+	}
+	allowance := inv.Allowances[0].Number
+	if got := get(c, "net after", chromedp.Text(chromedp.CSS(row+" td.net"))); got != "NT$78,950.00" {
+		t.Errorf("net after the allowance shown as %q", got)
+	}
+	if got := c.attr("month total", "#month-total", "data-net"); got != "78950" {
+		t.Errorf("month's net total %s, want 78950 (voided invoice and allowance left out)", got)
+	}
+
+	arow := `#invoices tr[data-allowance="` + allowance + `"]`
+	c.do("allowance void form",
+		chromedp.Click(chromedp.CSS(arow+" details summary")),
+		chromedp.SendKeys(chromedp.CSS(arow+" .allowance-void-form input[name=reason]"), "issued in error"),
+	)
+	c.submitAndConfirm("void allowance", arow+" .allowance-void-form button")
+	inv, _ = e.ledger().Invoice(allowMe.Number)
+	if len(inv.Allowances) != 1 || !inv.Allowances[0].Voided || inv.Net() != 80000 {
+		t.Fatalf("allowance %s after its void: %+v", allowance, inv.Allowances)
+	}
+	if st := c.attr("allowance status", arow, "data-status"); st != "voided" {
+		t.Errorf("the list shows allowance %s as %q", allowance, st)
+	}
+
+	// The reconciliation balances: February's usage is on live invoices but
+	// for the voided one, which is pending and says why.
+	rec, err := e.ledger().Reconcile(e.ctx, "2026-02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.attr("recon total", "#recon-total", "data-pending"); !decimal.RequireFromString(got).Equal(rec.Totals.Pending) || !rec.Totals.Pending.Equal(decimal.NewFromInt(1050)) {
+		t.Errorf("reconciliation pending: page %s, ledger %s, want 1050", got, rec.Totals.Pending)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if v := c.violations(); len(v) > 0 {
+		t.Fatalf("console errors or CSP violations (artefacts: %s):\n%s", c.artefacts("violations"), strings.Join(v, "\n"))
+	}
+}
+
+// Every irreversible form without confirm=yes shows the confirmation step
+// and changes nothing; with it, the change is made.
+func TestFinanceFormsNeedConfirmation(t *testing.T) {
+	e := newEnv(t, false)
+	e.febUsage("acct_c", "確認測試股份有限公司", "2100")
+	svc := e.deps.Invoices.(*invoicing.Service)
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000099); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	csrf := b.signIn(e.finance)
+	unconfirmed := func(path string, v url.Values) {
+		t.Helper()
+		v.Set("csrf", csrf)
+		resp, page := b.post(path, v)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s without confirmation: %d", path, resp.StatusCode)
+		}
+		if got := attrOf(t, page, "input", "name", "confirm", "value"); got != "yes" {
+			t.Fatalf("%s: the confirmation step carries confirm=%q", path, got)
+		}
+		for k, vs := range v {
+			if k == "csrf" {
+				continue
+			}
+			if got := attrOf(t, page, "input", "name", k, "value"); got != strings.TrimSpace(vs[0]) {
+				t.Errorf("%s: the confirmation step sends %s=%q, want %q", path, k, got, vs[0])
+			}
+		}
+	}
+	confirmed := func(path string, v url.Values) {
+		t.Helper()
+		v.Set("csrf", csrf)
+		v.Set("confirm", "yes")
+		if resp, page := b.post(path, v); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s confirmed: %d %s", path, resp.StatusCode, page)
+		}
+	}
+
+	unconfirmed("/console/invoices/close", url.Values{"month": {"2026-02"}})
+	if n := len(e.ledger().Invoices("2026-02", "")); n != 0 {
+		t.Fatalf("an unconfirmed close issued %d invoices", n)
+	}
+	confirmed("/console/invoices/close", url.Values{"month": {"2026-02"}})
+	number := onlyInvoice(t, e.ledger(), "acct_c").Number
+
+	unconfirmed("/console/invoices/ranges", url.Values{"period": {"2026-05"}, "prefix": {"CD"}, "from": {"30000000"}, "to": {"30000049"}})
+	if rs := e.ledger().RangeStatus("2026-05"); len(rs.Ranges) != 0 {
+		t.Fatalf("an unconfirmed range was recorded: %+v", rs)
+	}
+	confirmed("/console/invoices/ranges", url.Values{"period": {"2026-05"}, "prefix": {"CD"}, "from": {"30000000"}, "to": {"30000049"}})
+	if rs := e.ledger().RangeStatus("2026-05"); rs.Size != 50 {
+		t.Fatalf("confirmed range not recorded: %+v", rs)
+	}
+
+	unconfirmed("/console/invoices/"+number+"/allowances", url.Values{"amount": {"100"}, "reason": {"discount"}})
+	if inv, _ := e.ledger().Invoice(number); len(inv.Allowances) != 0 {
+		t.Fatalf("an unconfirmed allowance was issued: %+v", inv.Allowances)
+	}
+	confirmed("/console/invoices/"+number+"/allowances", url.Values{"amount": {"100"}, "reason": {"discount"}})
+	inv, _ := e.ledger().Invoice(number)
+	if len(inv.Allowances) != 1 {
+		t.Fatalf("confirmed allowance missing")
+	}
+	allowance := inv.Allowances[0].Number
+
+	unconfirmed("/console/allowances/"+allowance+"/void", url.Values{"reason": {"typo"}})
+	if inv, _ := e.ledger().Invoice(number); inv.Allowances[0].Voided {
+		t.Fatal("an unconfirmed allowance void was recorded")
+	}
+	confirmed("/console/allowances/"+allowance+"/void", url.Values{"reason": {"typo"}})
+
+	unconfirmed("/console/invoices/"+number+"/void", url.Values{"reason": {"wrong buyer"}})
+	if inv, _ := e.ledger().Invoice(number); inv.Voided {
+		t.Fatal("an unconfirmed void was recorded")
+	}
+	confirmed("/console/invoices/"+number+"/void", url.Values{"reason": {"wrong buyer"}})
+	if inv, _ := e.ledger().Invoice(number); !inv.Voided {
+		t.Fatal("the confirmed void was not recorded")
+	}
+
+	// A refused action says why and changes nothing: an allowance on a
+	// voided invoice.
+	v := url.Values{"amount": {"1"}, "reason": {"late"}, "csrf": {csrf}, "confirm": {"yes"}}
+	if resp, _ := b.post("/console/invoices/"+number+"/allowances", v); resp.StatusCode != http.StatusConflict {
+		t.Errorf("allowance on a voided invoice: %d, want 409", resp.StatusCode)
+	}
+
+	// The MIG export downloads a zip with the period's F0401.
+	resp, err := b.c.Get(e.srv.URL + "/console/invoices/export?message=F0401&period=2026-03")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("export: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zr.File) != 1 || !strings.Contains(zr.File[0].Name, number) {
+		t.Errorf("F0401 export holds %d files (%v), want the one of %s", len(zr.File), zr.File, number)
+	}
+}

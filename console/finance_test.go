@@ -6,11 +6,14 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
@@ -233,6 +236,14 @@ func TestFinanceFormsNeedConfirmation(t *testing.T) {
 		}
 	}
 
+	// No Turnkey folder configured: no outbox button, and the form is refused.
+	if _, page := b.get("/console/invoices"); len(elementsByID(t, page, "outbox-form")) != 0 || len(elementsByID(t, page, "close-form")) != 1 {
+		t.Error("without a Turnkey folder the page should offer the close but no outbox")
+	}
+	if resp, _ := b.post("/console/invoices/outbox", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("outbox without a Turnkey folder: %d, want 404", resp.StatusCode)
+	}
+
 	unconfirmed("/console/invoices/close", url.Values{"month": {"2026-02"}})
 	if n := len(e.ledger().Invoices("2026-02", "")); n != 0 {
 		t.Fatalf("an unconfirmed close issued %d invoices", n)
@@ -299,4 +310,137 @@ func TestFinanceFormsNeedConfirmation(t *testing.T) {
 	if len(zr.File) != 1 || !strings.Contains(zr.File[0].Name, number) {
 		t.Errorf("F0401 export holds %d files (%v), want the one of %s", len(zr.File), zr.File, number)
 	}
+}
+
+// The outbox from the invoices page: pending documents are listed, marked
+// when near their deadline, written to Turnkey's folders; what Turnkey
+// sent leaves the list and what it refused shows with its reason.
+// Auditors read the same page without any form.
+func TestFinanceOutboxAndFilingList(t *testing.T) {
+	turnkey := t.TempDir()
+	e := buildWithDeps(t, false, true, func(_ *echo.Echo, d *Deps) { d.TurnkeyDir = turnkey })
+	e.febUsage("acct_ok", "上傳成功股份有限公司", "525")
+	e.febUsage("acct_err", "上傳退回股份有限公司", "1050")
+	svc := e.deps.Invoices.(*invoicing.Service)
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000099); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(e.ctx, "2026-02", invoicing.CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ok, bad := onlyInvoice(t, e.ledger(), "acct_ok").Number, onlyInvoice(t, e.ledger(), "acct_err").Number
+	b := e.browser()
+	csrf := b.signIn(e.finance)
+
+	filing := func() map[string]map[string]string {
+		t.Helper()
+		resp, page := b.get("/console/invoices?month=2026-02")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("invoices page: %d", resp.StatusCode)
+		}
+		out := map[string]map[string]string{}
+		for _, m := range elements(t, page, "tr", "data-document") {
+			out[m["data-document"]] = m
+		}
+		return out
+	}
+	rows := filing()
+	for _, n := range []string{ok, bad} {
+		if r := rows["F0401-"+n]; r == nil || r["data-status"] != "pending" || r["data-due"] != "" {
+			t.Fatalf("F0401 of %s listed as %v, want pending and not yet due", n, r)
+		}
+	}
+	// B2C: uploaded within two days counted from the day after issue (15
+	// March: until the end of the 17th, Taipei); on the 17th they are due.
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 3, 17, 9, 0, 0, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if r := filing()["F0401-"+ok]; r["data-due"] != "true" {
+		t.Fatalf("F0401 of %s is not marked due on the last day of its window: %v", ok, r)
+	}
+
+	run := func() {
+		t.Helper()
+		if resp, page := b.post("/console/invoices/outbox", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("outbox: %d %s", resp.StatusCode, page)
+		}
+	}
+	run()
+	src := invoicing.TurnkeyDir(turnkey, invoicing.MessageF0401, "SRC")
+	var okDoc, badDoc invoicing.Document
+	for _, d := range e.ledger().Documents() {
+		switch d.Number {
+		case ok:
+			okDoc = d
+		case bad:
+			badDoc = d
+		}
+	}
+	for _, d := range []invoicing.Document{okDoc, badDoc} {
+		if _, err := os.Stat(filepath.Join(src, d.FileName())); err != nil {
+			t.Fatalf("the outbox did not write %s: %v", d.FileName(), err)
+		}
+	}
+	// Turnkey sends one and refuses the other.
+	move := func(d invoicing.Document, state string) {
+		dir := invoicing.TurnkeyDir(turnkey, invoicing.MessageF0401, state)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(src, d.FileName()), filepath.Join(dir, d.FileName())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	move(okDoc, "BAK")
+	move(badDoc, "ERR")
+	reason := "買方統一編號錯誤"
+	if err := os.WriteFile(filepath.Join(invoicing.TurnkeyDir(turnkey, invoicing.MessageF0401, "ERR"),
+		strings.TrimSuffix(badDoc.FileName(), ".xml")+".txt"), []byte(reason), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	for _, d := range e.ledger().Documents() {
+		switch {
+		case d.Message != invoicing.MessageF0401:
+		case d.Number == ok && d.Status != invoicing.FilingUploaded, d.Number == bad && (d.Status != invoicing.FilingRejected || d.Reason != reason):
+			t.Fatalf("recorded filing of %s: %s %q", d.Number, d.Status, d.Reason)
+		}
+	}
+	rows = filing()
+	if rows["F0401-"+ok] != nil {
+		t.Errorf("the uploaded F0401 of %s is still listed", ok)
+	}
+	if r := rows["F0401-"+bad]; r == nil || r["data-status"] != "rejected" {
+		t.Errorf("the rejected F0401 of %s is listed as %v", bad, r)
+	}
+	if _, page := b.get("/console/invoices?month=2026-02"); !strings.Contains(page, reason) {
+		t.Error("the rejection's reason is not shown")
+	}
+
+	a := e.browser()
+	a.signIn(e.auditor)
+	_, page := a.get("/console/invoices?month=2026-02")
+	for _, id := range []string{"reconciliation", "recon-total", "filing", "invoices", "month-totals", "export-form"} {
+		if len(elementsByID(t, page, id)) == 0 {
+			t.Errorf("the auditor's invoices page has no #%s", id)
+		}
+	}
+	if forms := elements(t, page, "form", "action"); len(forms) != 0 {
+		for _, f := range forms {
+			if f["method"] == "post" && f["action"] != "/console/signout" {
+				t.Errorf("the auditor's page offers the form %s", f["action"])
+			}
+		}
+	}
+}
+
+func elementsByID(t *testing.T, page, id string) []map[string]string {
+	t.Helper()
+	var out []map[string]string
+	for _, m := range elements(t, page, "", "id") {
+		if m["id"] == id {
+			out = append(out, m)
+		}
+	}
+	return out
 }

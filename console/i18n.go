@@ -202,6 +202,8 @@ var messages = map[string][2]string{
 	"confirm.range":         {"確定新增字軌", "Add the number range"},
 	"confirm.outbox":        {"確定執行 Turnkey 上傳匣", "Run the Turnkey outbox"},
 	"confirm.irreversible":  {"此動作無法復原，並將申報至財政部。", "This cannot be undone and is reported to the Ministry of Finance."},
+	"confirm.range.note":    {"字軌一經新增即無法移除，請確認為國稅局核配之號碼。", "A range cannot be removed once added: check it is the one the tax office assigned."},
+	"confirm.outbox.note":   {"待上傳之 MIG 檔案將寫入伺服器上的 Turnkey 資料夾，由 Turnkey 上傳至財政部。", "Pending MIG files are written to the Turnkey folder on the server, from which Turnkey uploads them to the Ministry of Finance."},
 	"confirm.yes":           {"確認執行", "Confirm"},
 	"confirm.cancel":        {"取消", "Cancel"},
 	"field.reason":          {"原因", "Reason"},

@@ -156,7 +156,8 @@ func (s *server) invoicesPage(c echo.Context) error {
 	now := s.deps.now()
 	totals := map[string]*MonthTotal{}
 	var rows []InvoiceRow
-	for _, inv := range f.Invoices("", "") {
+	all := f.Invoices("", "")
+	for _, inv := range all {
 		r := invoiceRow(inv)
 		t := totals[r.Month]
 		if t == nil {
@@ -184,9 +185,20 @@ func (s *server) invoicesPage(c echo.Context) error {
 		cur = *t
 	}
 
-	start, _ := invoicing.ParseMonth(month)
-	period := twrules.PeriodOf(start)
+	// Ranges matter for what is issued now and next; exports for any
+	// period that has invoices.
+	period := twrules.PeriodOf(now)
 	ranges := []invoicing.RangeStatus{f.RangeStatus(period.String()), f.RangeStatus(period.Next().String())}
+	periods := map[string]bool{period.String(): true}
+
+	for _, inv := range all {
+		periods[inv.Period] = true
+	}
+	var exportPeriods []string
+	for p := range periods {
+		exportPeriods = append(exportPeriods, p)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(exportPeriods)))
 
 	var filing []FilingRow
 	for _, d := range f.Documents() {
@@ -202,7 +214,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 	}
 	data := map[string]any{
 		"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
-		"Period": period.String(), "NextPeriod": period.Next().String(), "Filing": filing,
+		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing,
 		"Recon": recon, "Messages": []string{invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501},
 		"Outbox": s.deps.TurnkeyDir != "", "CanAct": principal(c).Role == auth.Finance,
 		"LowShare": invoicing.LowRangeShare,
@@ -260,6 +272,7 @@ type confirmStep struct {
 	Post   string
 	Fields [][2]string
 	Back   string
+	Note   string // message key of what cannot be undone (default confirm.irreversible)
 	Danger bool
 }
 
@@ -276,6 +289,9 @@ func (s *server) confirmed(c echo.Context, st confirmStep, fields ...string) (bo
 		if f != "back_month" {
 			st.Facts = append(st.Facts, [2]string{"field." + f, v})
 		}
+	}
+	if st.Note == "" {
+		st.Note = "confirm.irreversible"
 	}
 	if st.Back == "" {
 		st.Back = strings.TrimRight(backTo(c), "?&")
@@ -399,7 +415,7 @@ func (s *server) rangeForm(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.range", Target: period + " " + twrules.Range{Prefix: prefix, From: from, To: to}.String(),
-		Post: "/console/invoices/ranges"}, "period", "prefix", "from", "to", "back_month"); !ok {
+		Note: "confirm.range.note", Post: "/console/invoices/ranges"}, "period", "prefix", "from", "to", "back_month"); !ok {
 		return err
 	}
 	if err := f.AssignRange(c.Request().Context(), period, prefix, from, to); err != nil {
@@ -416,7 +432,7 @@ func (s *server) outboxForm(c echo.Context) error {
 	if s.deps.TurnkeyDir == "" {
 		return echo.NewHTTPError(http.StatusNotFound, "no Turnkey folder is configured (ROUTEFREE_TURNKEY_DIR)")
 	}
-	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.outbox", Post: "/console/invoices/outbox"}, "back_month"); !ok {
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.outbox", Note: "confirm.outbox.note", Post: "/console/invoices/outbox"}, "back_month"); !ok {
 		return err
 	}
 	rep, err := f.Outbox(c.Request().Context(), s.deps.TurnkeyDir)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
+	"golang.org/x/net/html"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing"
@@ -443,4 +445,94 @@ func elementsByID(t *testing.T, page, id string) []map[string]string {
 		}
 	}
 	return out
+}
+
+// visibleText is a page's text, without tags.
+func visibleText(t *testing.T, page string) string {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+			b.WriteByte(' ')
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return b.String()
+}
+
+var messageKey = regexp.MustCompile(`\b(?:invoices?|allowance|ranges?|close|outbox|export|mig|filing|recon|confirm|field|finance|title)\.[A-Za-z0-9.-]+`)
+
+// Every text the invoice pages show exists in zh-TW and English: no page
+// shows a message key, and each pending reason has its message.
+func TestInvoicePagesSpeakBothLanguages(t *testing.T) {
+	for reason, key := range reasons {
+		if !known(key) {
+			t.Errorf("reason %q has no message %s", reason, key)
+		}
+	}
+	for k, m := range messages {
+		if m[0] == "" || m[1] == "" {
+			t.Errorf("message %s lacks a language", k)
+		}
+	}
+	turnkey := t.TempDir()
+	e := buildWithDeps(t, false, true, func(_ *echo.Echo, d *Deps) { d.TurnkeyDir = turnkey })
+	e.febUsage("acct_a", "語言測試股份有限公司", "2100")
+	e.febUsage("acct_b", "語言測試二股份有限公司", "1050")
+	svc := e.deps.Invoices.(*invoicing.Service)
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000002); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(e.ctx, "2026-02", invoicing.CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a, b := onlyInvoice(t, svc, "acct_a").Number, onlyInvoice(t, svc, "acct_b").Number
+	if _, err := svc.IssueAllowance(e.ctx, a, 100, "discount"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Void(e.ctx, b, "wrong buyer"); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{e.finance, e.auditor} {
+		br := e.browser()
+		csrf := br.signIn(who)
+		for _, lang := range []string{langZH, langEN} {
+			br.get("/console/invoices?lang=" + lang)
+			pages := map[string]string{}
+			_, pages["invoices"] = br.get("/console/invoices?month=2026-02")
+			if who == e.finance {
+				for path, v := range map[string]url.Values{
+					"/console/invoices/close":                {"month": {"2026-02"}},
+					"/console/invoices/ranges":               {"period": {"2026-05"}, "prefix": {"CD"}, "from": {"1"}, "to": {"9"}},
+					"/console/invoices/outbox":               {},
+					"/console/invoices/" + a + "/void":       {"reason": {"x"}},
+					"/console/invoices/" + a + "/allowances": {"amount": {"1"}, "reason": {"x"}},
+				} {
+					v.Set("csrf", csrf)
+					_, pages[path] = br.post(path, v)
+				}
+			}
+			for name, page := range pages {
+				text := visibleText(t, page)
+				if k := messageKey.FindString(text); k != "" {
+					t.Errorf("%s in %s shows the key %q", name, lang, k)
+				}
+				if lang == langZH && name == "invoices" && !strings.Contains(text, "銷售額") {
+					t.Errorf("the zh-TW invoices page does not say 銷售額")
+				}
+				if lang == langEN && name == "invoices" && !strings.Contains(text, "Reconciliation") {
+					t.Errorf("the English invoices page does not say Reconciliation")
+				}
+			}
+		}
+	}
 }

@@ -208,19 +208,32 @@ func (s *server) invoicesPage(c echo.Context) error {
 		filing = append(filing, FilingRow{Document: d, Due: d.Due(now), Late: !now.Before(d.Deadline),
 			LastDay: twrules.LastUploadDay(d.Deadline)})
 	}
+	// Rejected first, then by deadline; a backlog shows its most urgent part.
+	sort.SliceStable(filing, func(i, j int) bool {
+		ri, rj := filing[i].Status == invoicing.FilingRejected, filing[j].Status == invoicing.FilingRejected
+		return ri && !rj
+	})
+	filingMore := 0
+	if len(filing) > maxFilingRows {
+		filingMore = len(filing) - maxFilingRows
+		filing = filing[:maxFilingRows]
+	}
 	recon, err := f.Reconcile(ctx, month)
 	if err != nil {
 		return invoicingError(err)
 	}
 	data := map[string]any{
 		"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
-		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing,
+		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing, "FilingMore": filingMore,
 		"Recon": recon, "Messages": []string{invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501},
 		"Outbox": s.deps.TurnkeyDir != "", "CanAct": principal(c).Role == auth.Finance,
 		"LowShare": invoicing.LowRangeShare,
 	}
 	return s.render(c, http.StatusOK, "invoices", s.newPage(c, "title.invoices", data))
 }
+
+// maxFilingRows bounds the filing list; the rest is counted.
+const maxFilingRows = 200
 
 // FilingRow is a document still to upload, or rejected.
 type FilingRow struct {

@@ -176,7 +176,7 @@ var messages = map[string][2]string{
 	"filing.pending":        {"待上傳", "Pending"},
 	"filing.due":            {"即將逾期", "Due soon"},
 	"filing.late":           {"已逾期", "Late"},
-	"filing.more":           {"份文件未列出（routefree invoices outbox 可列出全部）。", "more documents not listed (routefree invoices outbox lists them all)."},
+	"filing.more":           {"份文件未列出（依期限排序，最急者在前）。", "more documents not listed (the most urgent come first)."},
 	"filing.rejected":       {"遭退回", "Rejected"},
 	"recon":                 {"用量與發票核對", "Reconciliation"},
 	"recon.hint":            {"各帳戶每月（臺北時間）之用量、已開立發票與待開立金額及原因。", "Per account and Taipei month: used, invoiced, and what is pending and why."},

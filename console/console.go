@@ -26,9 +26,9 @@ import (
 )
 
 // Invoices is what the console needs of invoicing: issuing a quote from the
-// quote builder. *invoicing.Service fits. Invoices themselves are listed from
-// projections.Invoices and their PDFs served by invoicing/httpapi, to which
-// the console links.
+// quote builder. *invoicing.Service fits, and also Finance, which the
+// invoices page needs for finance's actions. Invoice PDFs are served by
+// invoicing/httpapi, to which the console links.
 type Invoices interface {
 	CreateQuote(ctx context.Context, req invoicing.QuoteRequest) (invoicing.Quote, error)
 }

@@ -42,6 +42,8 @@ type Finance interface {
 	Reconcile(ctx context.Context, month string) (invoicing.Reconciliation, error)
 }
 
+var _ Finance = (*invoicing.Service)(nil)
+
 // confirmField must be "yes" on every irreversible form: without it the
 // handler shows a confirmation step and changes nothing.
 const confirmField = "confirm"

@@ -4,18 +4,19 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
-	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
-	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/twrules"
+	"github.com/routefree/routefree/projections"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -232,8 +233,14 @@ func TestBrowserConsole(t *testing.T) {
 		t.Fatalf("audit: chain ok=%q, replay match=%q", ok, match)
 	}
 	rows := get(c, "log rows", chromedp.Nodes(chromedp.CSSAll(`#events tr[data-type]`)))
-	if len(rows) != 1 || rows[0].AttributeValue("data-type") != domain.TypeCreditsToppedUp {
-		t.Fatalf("filtered log shows %d rows", len(rows))
+	// Two top-ups: the one the invoice bills and the one recorded above.
+	if len(rows) != 2 {
+		t.Fatalf("filtered log shows %d rows, want 2", len(rows))
+	}
+	for _, r := range rows {
+		if r.AttributeValue("data-type") != domain.TypeCreditsToppedUp {
+			t.Fatalf("filtered log shows a %s", r.AttributeValue("data-type"))
+		}
 	}
 
 	// A customer on a phone: their account, no sideways page scroll.
@@ -250,18 +257,32 @@ func TestBrowserConsole(t *testing.T) {
 	}
 }
 
-// invoice records an issued invoice, as invoicing would.
+// invoice issues the invoice of a paid top-up through invoicing, under the
+// one number given (its own range); month is the Taipei month of issue.
 func (e *env) invoice(acct, number, month string) {
 	e.t.Helper()
-	inv := &domain.InvoiceIssued{Number: number, Period: "2026-03", AccountID: acct, Month: month, Kind: "b2c",
-		RandomCode: "1234", Sales: 952, Tax: 48, Total: 1000, IssuedAt: e.clock.Now().UTC(),
-		Lines: []domain.InvoiceLine{{Description: "API usage", Quantity: decimal.NewFromInt(1), UnitPrice: decimal.NewFromInt(952), Amount: decimal.NewFromInt(952)}}}
-	d, err := commands.Event(uuid.New(), e.clock.Now(), inv)
+	if got := projections.MonthOf(e.clock.Now()); got != month {
+		e.t.Fatalf("a top-up invoice is of the month of issue, %s, not %s", got, month)
+	}
+	svc := e.deps.Invoices.(*invoicing.Service)
+	serial, err := strconv.ParseInt(number[2:], 10, 64)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.cap.Append(e.ctx, domain.InvoiceStream(number), eventstore.NoStream(), d); err != nil {
+	if err := svc.AssignRange(e.ctx, twrules.PeriodOf(e.clock.Now()).String(), number[:2], serial, serial); err != nil {
 		e.t.Fatal(err)
+	}
+	ref := "PAY-" + number
+	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: acct, Amount: decimal.NewFromInt(1000),
+		Method: domain.MethodBankTransfer, Reference: ref}); err != nil {
+		e.t.Fatal(err)
+	}
+	inv, _, err := svc.IssueTopUp(e.ctx, acct, ref)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if inv.Number != number {
+		e.t.Fatalf("issued %s, want %s", inv.Number, number)
 	}
 	e.sync()
 }

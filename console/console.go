@@ -26,9 +26,9 @@ import (
 )
 
 // Invoices is what the console needs of invoicing: issuing a quote from the
-// quote builder. *invoicing.Service fits. Invoices themselves are listed from
-// projections.Invoices and their PDFs served by invoicing/httpapi, to which
-// the console links.
+// quote builder. *invoicing.Service fits, and also Finance, which the
+// invoices page needs for finance's actions. Invoice PDFs are served by
+// invoicing/httpapi, to which the console links.
 type Invoices interface {
 	CreateQuote(ctx context.Context, req invoicing.QuoteRequest) (invoicing.Quote, error)
 }
@@ -52,6 +52,9 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose forwarded headers
 	// (X-Forwarded-Proto) are believed; from anyone else they are dropped.
 	TrustedProxies []*net.IPNet
+	// TurnkeyDir is the MOF Turnkey program's root folder; when set,
+	// finance runs the outbox from the invoices page.
+	TurnkeyDir string
 }
 
 // Validate reports every missing dependency at once.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/console/auth"
 	"github.com/routefree/routefree/domain"
-	"github.com/routefree/routefree/projections"
 )
 
 var plans = []domain.Plan{domain.PlanStarter, domain.PlanBusiness, domain.PlanEnterprise}
@@ -52,6 +50,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/accounts/:id/resume", s.resumeForm, admin)
 	g.POST("/keys/:id/revoke", s.revokeKeyForm, keyManagers)
 	g.GET("/invoices", s.invoicesPage, books)
+	s.registerInvoicePages(g, finance, books)
 	g.GET("/quotes", s.quotesPage, finance)
 	g.POST("/quotes", s.quoteForm, finance)
 	g.GET("/audit", s.auditPage, auditors)
@@ -346,20 +345,6 @@ func (s *server) suspendForm(c echo.Context) error {
 		return err
 	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "account.suspended")
-}
-
-func (s *server) invoicesPage(c echo.Context) error {
-	month := c.QueryParam("month")
-	if month == "" {
-		month = projections.MonthOf(s.deps.now())
-	}
-	var months []string
-	for m := range s.deps.Models.Invoices.Totals() {
-		months = append(months, m)
-	}
-	sort.Sort(sort.Reverse(sort.StringSlice(months)))
-	data := map[string]any{"Month": month, "Months": months, "Invoices": s.deps.Models.Invoices.List(month, "")}
-	return s.render(c, http.StatusOK, "invoices", s.newPage(c, "title.invoices", data))
 }
 
 func (s *server) rankingsPage(c echo.Context) error {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/console/auth"
 	"github.com/routefree/routefree/console/headers"
@@ -34,12 +33,16 @@ const ContentSecurityPolicy = headers.ContentSecurityPolicy
 var securityHeaders = headers.Secure
 
 var funcs = template.FuncMap{
-	"t":     tr,
-	"money": func(d decimal.Decimal) string { return "NT$" + d.StringFixed(2) },
-	"date":  func(t time.Time) string { return t.In(projections.Taipei).Format("2006-01-02 15:04") },
-	"join":  strings.Join,
-	"inc":   func(i int) int { return i + 1 },
-	"pdf":   invoicePDF,
+	"t":      tr,
+	"money":  money,
+	"ntd":    ntd,
+	"upper":  strings.ToUpper,
+	"add":    func(a, b int64) int64 { return a + b },
+	"reason": reasonText,
+	"date":   func(t time.Time) string { return t.In(projections.Taipei).Format("2006-01-02 15:04") },
+	"join":   strings.Join,
+	"inc":    func(i int) int { return i + 1 },
+	"pdf":    invoicePDF,
 }
 
 var pages = func() map[string]*template.Template {

@@ -88,6 +88,7 @@ type roles struct {
 func newRoles(t *testing.T) *roles {
 	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) {
 		httpapi.Register(ech.Group("/admin/api"), ech.Group("/api/v1"), d.Invoices.(*invoicing.Service), d.Auth)
+		d.TurnkeyDir = t.TempDir()
 	})
 	r := &roles{env: e, svc: e.deps.Invoices.(*invoicing.Service), session: map[string]*browser{}, csrf: map[string]string{}}
 	e.openAccount("acct_r", "角色公司", domain.PlanStarter)  // prepaid: its top-ups are invoiced
@@ -326,6 +327,29 @@ var probes = map[string][]probe{
 		{"POST /admin/api/invoices/{number}/allowances", func(r *roles, col string) int {
 			return r.api(col, "POST", "/admin/api/invoices/"+r.freshInvoice()+"/allowances", map[string]any{"amount": 105, "reason": "discount"})
 		}},
+		{"console close form", func(r *roles, col string) int {
+			return r.form(col, "/console/invoices/close", url.Values{"month": {"2026-02"}, "confirm": {"yes"}})
+		}},
+		{"console void form", func(r *roles, col string) int {
+			return r.form(col, "/console/invoices/"+r.freshInvoice()+"/void", url.Values{"reason": {"wrong buyer"}, "confirm": {"yes"}})
+		}},
+		{"console allowance form", func(r *roles, col string) int {
+			return r.form(col, "/console/invoices/"+r.freshInvoice()+"/allowances", url.Values{"amount": {"105"}, "reason": {"discount"}, "confirm": {"yes"}})
+		}},
+		{"console allowance void form", func(r *roles, col string) int {
+			return r.form(col, "/console/allowances/"+r.freshAllowance()+"/void", url.Values{"reason": {"issued in error"}, "confirm": {"yes"}})
+		}},
+	},
+	"add an invoice number range, run the Turnkey outbox (console invoices page)": {
+		{"console range form", func(r *roles, col string) int {
+			r.n++
+			from := 40000000 + int64(r.n)*10
+			return r.form(col, "/console/invoices/ranges", url.Values{"period": {"2026-05"}, "prefix": {"RG"},
+				"from": {fmt.Sprint(from)}, "to": {fmt.Sprint(from + 9)}, "confirm": {"yes"}})
+		}},
+		{"console outbox form", func(r *roles, col string) int {
+			return r.form(col, "/console/invoices/outbox", url.Values{"confirm": {"yes"}})
+		}},
 	},
 	"build, issue and accept quotes (API, console quote builder)": {
 		apiProbe("POST", "/admin/api/quotes", func(r *roles) any { return r.quoteRequest() }),
@@ -358,6 +382,9 @@ var probes = map[string][]probe{
 		}},
 		apiProbe("GET", "/admin/api/invoices/export?period=2026-03", nil),
 		{"console invoices page", func(r *roles, col string) int { return r.page(col, "/console/invoices") }},
+		{"console MIG export", func(r *roles, col string) int {
+			return r.page(col, "/console/invoices/export?message=F0401&period=2026-03")
+		}},
 	},
 	"read an account's invoices (`GET /admin/api/accounts/{id}/invoices`)": {
 		apiProbe("GET", "/admin/api/accounts/acct_r/invoices", nil),

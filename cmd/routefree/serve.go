@@ -242,7 +242,8 @@ func (in *instance) start(ctx context.Context, stdout io.Writer) error {
 func (in *instance) consoleDeps() console.Deps {
 	trusted, _ := in.cfg.trustedProxies() // Validate has rejected bad ones
 	return console.Deps{Store: in.store, Commands: in.cmds, Models: in.models, Catalog: in.cat,
-		Invoices: in.invoices, Logger: in.log, Views: in.views, Runner: in.runner, Auth: in.authn, TrustedProxies: trusted}
+		Invoices: in.invoices, Logger: in.log, Views: in.views, Runner: in.runner, Auth: in.authn, TrustedProxies: trusted,
+		TurnkeyDir: os.Getenv("ROUTEFREE_TURNKEY_DIR")}
 }
 
 // gateway builds the OpenAI face with health, readiness and metrics beside it.

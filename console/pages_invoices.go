@@ -1,0 +1,532 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/twrules"
+	"github.com/routefree/routefree/projections"
+)
+
+// Finance is what the console's invoice pages need of invoicing beyond
+// quotes: the ledger, its corrections, the monthly close, number ranges,
+// the MIG exports, the Turnkey outbox and the reconciliation.
+// *invoicing.Service fits; without it the pages list the projection's
+// invoices and the actions answer 503.
+type Finance interface {
+	Sync(ctx context.Context) error
+	Invoices(month, acct string) []invoicing.Invoice
+	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
+	IssueAllowance(ctx context.Context, number string, amount int64, reason string) (invoicing.Allowance, error)
+	VoidAllowance(ctx context.Context, number, reason string) (invoicing.Allowance, error)
+	Close(ctx context.Context, month string, opts invoicing.CloseOptions) (invoicing.CloseReport, error)
+	AssignRange(ctx context.Context, period, prefix string, from, to int64) error
+	RangeStatus(period string) invoicing.RangeStatus
+	Export(w io.Writer, message, period string) error
+	Outbox(ctx context.Context, root string) (invoicing.OutboxReport, error)
+	Documents() []invoicing.Document
+	Reconcile(ctx context.Context, month string) (invoicing.Reconciliation, error)
+}
+
+var _ Finance = (*invoicing.Service)(nil)
+
+// confirmField must be "yes" on every irreversible form: without it the
+// handler shows a confirmation step and changes nothing.
+const confirmField = "confirm"
+
+// registerInvoicePages mounts finance's invoice actions beside the list.
+func (s *server) registerInvoicePages(g *echo.Group, finance, books echo.MiddlewareFunc) {
+	g.GET("/invoices/export", s.exportForm, books)
+	g.POST("/invoices/close", s.closeForm, finance)
+	g.POST("/invoices/ranges", s.rangeForm, finance)
+	g.POST("/invoices/outbox", s.outboxForm, finance)
+	g.POST("/invoices/:number/void", s.voidForm, finance)
+	g.POST("/invoices/:number/allowances", s.allowanceForm, finance)
+	g.POST("/allowances/:number/void", s.voidAllowanceForm, finance)
+}
+
+func (s *server) finance() (Finance, error) {
+	f, ok := s.deps.Invoices.(Finance)
+	if !ok || f == nil {
+		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "invoicing is not configured")
+	}
+	return f, nil
+}
+
+// invoicingError maps invoicing's errors to statuses for the error page.
+func invoicingError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, invoicing.ErrInvalid):
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	case errors.Is(err, invoicing.ErrNotFound):
+		return echo.NewHTTPError(http.StatusNotFound, err.Error())
+	case errors.Is(err, invoicing.ErrConflict), errors.Is(err, invoicing.ErrVoidWindowClosed),
+		errors.Is(err, invoicing.ErrNoRange), errors.Is(err, invoicing.ErrRangeExhausted):
+		return echo.NewHTTPError(http.StatusConflict, err.Error())
+	}
+	return err
+}
+
+// InvoiceRow is one invoice as the list shows it; amounts in whole NTD.
+type InvoiceRow struct {
+	Number, Period, Month, AccountID, Kind, BuyerName string
+	IssuedAt                                          time.Time
+	Sales, Tax, Total, Allowed, Net                   int64
+	Voided                                            bool
+	VoidReason                                        string
+	Allowances                                        []invoicing.Allowance
+	CanVoid, CanAllow                                 bool
+}
+
+// MonthTotal sums one month's invoices; voided ones count in Voided only.
+type MonthTotal struct {
+	Month                                    string
+	Count, Voided                            int
+	Sales, Tax, Total, Allowances, VoidedNTD int64
+	Net                                      int64
+}
+
+func (t *MonthTotal) add(r InvoiceRow) {
+	t.Count++
+	if r.Voided {
+		t.Voided++
+		t.VoidedNTD += r.Total
+		return
+	}
+	t.Sales += r.Sales
+	t.Tax += r.Tax
+	t.Total += r.Total
+	t.Allowances += r.Allowed
+	t.Net += r.Net
+}
+
+func invoiceRow(inv invoicing.Invoice) InvoiceRow {
+	month := inv.Month
+	if month == "" {
+		month = projections.MonthOf(inv.IssuedAt)
+	}
+	r := InvoiceRow{Number: inv.Number, Period: inv.Period, Month: month, AccountID: inv.AccountID, Kind: inv.Kind,
+		BuyerName: inv.BuyerName, IssuedAt: inv.IssuedAt, Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total,
+		Voided: inv.Voided, VoidReason: inv.VoidReason, Allowances: inv.Allowances, Net: inv.Net()}
+	live := 0
+	for _, a := range inv.Allowances {
+		if !a.Voided {
+			r.Allowed += a.Sales + a.Tax
+			live++
+		}
+	}
+	r.CanVoid = !inv.Voided && live == 0
+	r.CanAllow = !inv.Voided && r.Net > 0
+	return r
+}
+
+// invoicesPage lists a month's invoices with their totals and, for finance
+// and auditors, the number ranges, the documents still to file and the
+// reconciliation; finance's forms sit beside each.
+func (s *server) invoicesPage(c echo.Context) error {
+	month := c.QueryParam("month")
+	if month == "" {
+		month = projections.MonthOf(s.deps.now())
+	}
+	if _, err := invoicing.ParseMonth(month); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	f, err := s.finance()
+	if err != nil { // no invoicing service: the projection's list only
+		return s.projectionInvoices(c, month)
+	}
+	ctx := c.Request().Context()
+	if err := f.Sync(ctx); err != nil {
+		return err
+	}
+	now := s.deps.now()
+	totals := map[string]*MonthTotal{}
+	var rows []InvoiceRow
+	all := f.Invoices("", "")
+	for _, inv := range all {
+		r := invoiceRow(inv)
+		t := totals[r.Month]
+		if t == nil {
+			t = &MonthTotal{Month: r.Month}
+			totals[r.Month] = t
+		}
+		t.add(r)
+		if r.Month == month {
+			rows = append(rows, r)
+		}
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if !rows[i].IssuedAt.Equal(rows[j].IssuedAt) {
+			return rows[i].IssuedAt.Before(rows[j].IssuedAt)
+		}
+		return rows[i].Number < rows[j].Number
+	})
+	var months []MonthTotal
+	for _, t := range totals {
+		months = append(months, *t)
+	}
+	sort.Slice(months, func(i, j int) bool { return months[i].Month > months[j].Month })
+	cur := MonthTotal{Month: month}
+	if t := totals[month]; t != nil {
+		cur = *t
+	}
+
+	// Ranges matter for what is issued now and next; exports for any
+	// period that has invoices.
+	period := twrules.PeriodOf(now)
+	ranges := []invoicing.RangeStatus{f.RangeStatus(period.String()), f.RangeStatus(period.Next().String())}
+	periods := map[string]bool{period.String(): true}
+
+	for _, inv := range all {
+		periods[inv.Period] = true
+	}
+	var exportPeriods []string
+	for p := range periods {
+		exportPeriods = append(exportPeriods, p)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(exportPeriods)))
+
+	var filing []FilingRow
+	for _, d := range f.Documents() {
+		if d.Status == invoicing.FilingUploaded {
+			continue
+		}
+		filing = append(filing, FilingRow{Document: d, Due: d.Due(now), Late: !now.Before(d.Deadline),
+			LastDay: twrules.LastUploadDay(d.Deadline)})
+	}
+	// Rejected first, then by deadline; a backlog shows its most urgent part.
+	sort.SliceStable(filing, func(i, j int) bool {
+		ri, rj := filing[i].Status == invoicing.FilingRejected, filing[j].Status == invoicing.FilingRejected
+		return ri && !rj
+	})
+	filingMore := 0
+	if len(filing) > maxFilingRows {
+		filingMore = len(filing) - maxFilingRows
+		filing = filing[:maxFilingRows]
+	}
+	recon, err := f.Reconcile(ctx, month)
+	if err != nil {
+		return invoicingError(err)
+	}
+	data := map[string]any{
+		"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
+		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing, "FilingMore": filingMore,
+		"Recon": recon, "Messages": []string{invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501},
+		"Outbox": s.deps.TurnkeyDir != "", "CanAct": principal(c).Role == auth.Finance,
+		"LowShare": invoicing.LowRangeShare,
+	}
+	return s.render(c, http.StatusOK, "invoices", s.newPage(c, "title.invoices", data))
+}
+
+// maxFilingRows bounds the filing list; the rest is counted.
+const maxFilingRows = 200
+
+// FilingRow is a document still to upload, or rejected.
+type FilingRow struct {
+	invoicing.Document
+	Due, Late bool
+	LastDay   string // last Taipei day of the upload window
+}
+
+// projectionInvoices is the list without an invoicing service.
+func (s *server) projectionInvoices(c echo.Context, month string) error {
+	totals := map[string]*MonthTotal{}
+	var rows []InvoiceRow
+	for _, r := range s.deps.Models.Invoices.List("", "") {
+		row := InvoiceRow{Number: r.Number, Period: r.Period, Month: r.Month, AccountID: r.AccountID, Kind: r.Kind,
+			BuyerName: r.BuyerName, IssuedAt: r.IssuedAt, Sales: r.Sales, Tax: r.Tax, Total: r.Total,
+			Voided: r.Status == projections.InvoiceVoided, VoidReason: r.VoidReason, Net: r.Net()}
+		for _, a := range r.Allowances {
+			if !a.Voided {
+				row.Allowed += a.Sales + a.Tax
+			}
+		}
+		if totals[r.Month] == nil {
+			totals[r.Month] = &MonthTotal{Month: r.Month}
+		}
+		totals[r.Month].add(row)
+		if r.Month == month {
+			rows = append(rows, row)
+		}
+	}
+	var months []MonthTotal
+	for _, t := range totals {
+		months = append(months, *t)
+	}
+	sort.Slice(months, func(i, j int) bool { return months[i].Month > months[j].Month })
+	cur := MonthTotal{Month: month}
+	if t := totals[month]; t != nil {
+		cur = *t
+	}
+	data := map[string]any{"Month": month, "Months": months, "Invoices": rows, "Totals": cur}
+	return s.render(c, http.StatusOK, "invoices", s.newPage(c, "title.invoices", data))
+}
+
+// confirmStep is what the confirmation page shows: the action in words,
+// the fields it will send again, and where to go back.
+type confirmStep struct {
+	Action string // message key of the question
+	Target string // what it acts on (an invoice number, a month…)
+	Facts  [][2]string
+	Post   string
+	Fields [][2]string
+	Back   string
+	Note   string // message key of what cannot be undone (default confirm.irreversible)
+	Danger bool
+}
+
+// confirmed reports whether the form carries the confirmation; if not, it
+// renders the confirmation step (200, nothing changed).
+func (s *server) confirmed(c echo.Context, st confirmStep, fields ...string) (bool, error) {
+	if c.FormValue(confirmField) == "yes" {
+		return true, nil
+	}
+	p := s.newPage(c, "title.confirm", nil)
+	for _, f := range fields {
+		v := strings.TrimSpace(c.FormValue(f))
+		st.Fields = append(st.Fields, [2]string{f, v})
+		if f != "back_month" {
+			st.Facts = append(st.Facts, [2]string{"field." + f, v})
+		}
+	}
+	if st.Note == "" {
+		st.Note = "confirm.irreversible"
+	}
+	if st.Back == "" {
+		st.Back = strings.TrimRight(backTo(c), "?&")
+	}
+	p.Data = st
+	return false, s.render(c, http.StatusOK, "confirm", p)
+}
+
+// backTo is the invoices page of the month a form came from.
+func backTo(c echo.Context) string {
+	if m := c.FormValue("back_month"); m != "" {
+		if _, err := invoicing.ParseMonth(m); err == nil {
+			return "/console/invoices?month=" + url.QueryEscape(m) + "&"
+		}
+	}
+	return "/console/invoices?"
+}
+
+func flashTo(c echo.Context, flash string) error {
+	return c.Redirect(http.StatusSeeOther, backTo(c)+"flash="+url.QueryEscape(flash))
+}
+
+func (s *server) voidForm(c echo.Context) error {
+	f, err := s.finance()
+	if err != nil {
+		return err
+	}
+	number := c.Param("number")
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.void", Target: number, Danger: true,
+		Post: "/console/invoices/" + url.PathEscape(number) + "/void"}, "reason", "back_month"); !ok {
+		return err
+	}
+	if _, err := f.Void(c.Request().Context(), number, c.FormValue("reason")); err != nil {
+		return invoicingError(err)
+	}
+	return flashTo(c, "invoice.voided.ok")
+}
+
+func (s *server) allowanceForm(c echo.Context) error {
+	f, err := s.finance()
+	if err != nil {
+		return err
+	}
+	number := c.Param("number")
+	amount, err := wholeNTD(c.FormValue("amount"))
+	if err != nil {
+		return err
+	}
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.allowance", Target: number,
+		Post: "/console/invoices/" + url.PathEscape(number) + "/allowances"}, "amount", "reason", "back_month"); !ok {
+		return err
+	}
+	if _, err := f.IssueAllowance(c.Request().Context(), number, amount, c.FormValue("reason")); err != nil {
+		return invoicingError(err)
+	}
+	return flashTo(c, "allowance.issued.ok")
+}
+
+// wholeNTD parses an allowance amount: whole NTD, thousands separators
+// allowed.
+func wholeNTD(v string) (int64, error) {
+	v = strings.TrimSpace(strings.ReplaceAll(v, ",", ""))
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("amount: %q is not a positive whole number of NTD", v))
+	}
+	return n, nil
+}
+
+func (s *server) voidAllowanceForm(c echo.Context) error {
+	f, err := s.finance()
+	if err != nil {
+		return err
+	}
+	number := c.Param("number")
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.voidallowance", Target: number, Danger: true,
+		Post: "/console/allowances/" + url.PathEscape(number) + "/void"}, "reason", "back_month"); !ok {
+		return err
+	}
+	if _, err := f.VoidAllowance(c.Request().Context(), number, c.FormValue("reason")); err != nil {
+		return invoicingError(err)
+	}
+	return flashTo(c, "allowance.voided.ok")
+}
+
+func (s *server) closeForm(c echo.Context) error {
+	f, err := s.finance()
+	if err != nil {
+		return err
+	}
+	month := strings.TrimSpace(c.FormValue("month"))
+	if _, err := invoicing.ParseMonth(month); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.close", Target: month, Danger: true,
+		Post: "/console/invoices/close"}, "month", "back_month"); !ok {
+		return err
+	}
+	if _, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{}); err != nil {
+		return invoicingError(err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/console/invoices?month="+url.QueryEscape(month)+"&flash=close.ok")
+}
+
+func (s *server) rangeForm(c echo.Context) error {
+	f, err := s.finance()
+	if err != nil {
+		return err
+	}
+	period := strings.TrimSpace(c.FormValue("period"))
+	prefix := strings.ToUpper(strings.TrimSpace(c.FormValue("prefix")))
+	from, err1 := strconv.ParseInt(strings.TrimSpace(c.FormValue("from")), 10, 64)
+	to, err2 := strconv.ParseInt(strings.TrimSpace(c.FormValue("to")), 10, 64)
+	if err1 != nil || err2 != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "from and to must be eight-digit numbers")
+	}
+	if _, err := twrules.ParsePeriod(period); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if err := (twrules.Range{Prefix: prefix, From: from, To: to}).Validate(); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.range", Target: period + " " + twrules.Range{Prefix: prefix, From: from, To: to}.String(),
+		Note: "confirm.range.note", Post: "/console/invoices/ranges"}, "period", "prefix", "from", "to", "back_month"); !ok {
+		return err
+	}
+	if err := f.AssignRange(c.Request().Context(), period, prefix, from, to); err != nil {
+		return invoicingError(err)
+	}
+	return flashTo(c, "range.ok")
+}
+
+func (s *server) outboxForm(c echo.Context) error {
+	f, err := s.finance()
+	if err != nil {
+		return err
+	}
+	if s.deps.TurnkeyDir == "" {
+		return echo.NewHTTPError(http.StatusNotFound, "no Turnkey folder is configured (ROUTEFREE_TURNKEY_DIR)")
+	}
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.outbox", Note: "confirm.outbox.note", Post: "/console/invoices/outbox"}, "back_month"); !ok {
+		return err
+	}
+	rep, err := f.Outbox(c.Request().Context(), s.deps.TurnkeyDir)
+	if err != nil {
+		return invoicingError(err)
+	}
+	s.deps.Logger.Info("console: Turnkey outbox", "written", len(rep.Written), "uploaded", rep.Uploaded, "rejected", rep.Rejected)
+	return flashTo(c, "outbox.ok")
+}
+
+// exportForm downloads one MIG message type of a period as a zip.
+func (s *server) exportForm(c echo.Context) error {
+	f, err := s.finance()
+	if err != nil {
+		return err
+	}
+	message, period := c.QueryParam("message"), c.QueryParam("period")
+	switch message {
+	case invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501:
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("message: %q is not F0401, F0501, G0401 or G0501", message))
+	}
+	p, err := twrules.ParsePeriod(period)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	if err := f.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := f.Export(&b, message, p.String()); err != nil {
+		return invoicingError(err)
+	}
+	c.Response().Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.zip"`, message, p.String()))
+	return c.Blob(http.StatusOK, "application/zip", b.Bytes())
+}
+
+// money formats NTD with thousands separators and two decimals, the sign
+// before the currency: NT$80,000.00, -NT$0.04.
+func money(d decimal.Decimal) string {
+	s := d.Abs().StringFixed(2)
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	if d.Round(2).IsNegative() {
+		b.WriteByte('-')
+	}
+	b.WriteString("NT$")
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('.')
+	b.WriteString(frac)
+	return b.String()
+}
+
+// ntd formats a whole-NTD amount like money.
+func ntd(n int64) string { return money(decimal.NewFromInt(n)) }
+
+// reasons are the message keys of the reconciliation's pending reasons.
+var reasons = map[string]string{
+	invoicing.ReasonMonthOpen:     "recon.monthopen",
+	invoicing.ReasonAwaitingClose: "recon.awaitingclose",
+	invoicing.ReasonLateUsage:     "recon.late",
+	invoicing.ReasonVoided:        "recon.voided",
+	invoicing.ReasonUnderOneNTD:   "recon.underone",
+	invoicing.ReasonFraction:      "recon.fraction",
+	invoicing.ReasonNoRange:       "recon.norange",
+	invoicing.ReasonTopUpPending:  "recon.topup",
+	invoicing.ReasonOverInvoiced:  "recon.over",
+}
+
+// reasonText translates a pending reason; one without a message shows as
+// invoicing words it.
+func reasonText(lang, reason string) string {
+	if k, ok := reasons[reason]; ok {
+		return tr(lang, k)
+	}
+	return reason
+}

@@ -50,11 +50,11 @@ type PaymentNotificationRefused struct {
 	Actor    Actor             `json:"actor"`
 }
 
-func (PaymentCheckoutStarted) EventType() string     { return TypePaymentCheckoutStarted }
-func (PaymentCheckoutStarted) SchemaVersion() int    { return 1 }
-func (PaymentAccountAssigned) EventType() string     { return TypePaymentAccountAssigned }
-func (PaymentAccountAssigned) SchemaVersion() int    { return 1 }
-func (PaymentNotificationRefused) EventType() string { return TypePaymentNotificationRefuse }
+func (PaymentCheckoutStarted) EventType() string      { return TypePaymentCheckoutStarted }
+func (PaymentCheckoutStarted) SchemaVersion() int     { return 1 }
+func (PaymentAccountAssigned) EventType() string      { return TypePaymentAccountAssigned }
+func (PaymentAccountAssigned) SchemaVersion() int     { return 1 }
+func (PaymentNotificationRefused) EventType() string  { return TypePaymentNotificationRefuse }
 func (PaymentNotificationRefused) SchemaVersion() int { return 1 }
 
 func (e *PaymentCheckoutStarted) ActedBy() *Actor     { return &e.Actor }

@@ -22,6 +22,7 @@ import (
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -52,6 +53,8 @@ type Deps struct {
 	// TrustedProxies are the reverse proxies whose forwarded headers
 	// (X-Forwarded-Proto) are believed; from anyone else they are dropped.
 	TrustedProxies []*net.IPNet
+	// Payments, when set, offers customers top-ups by card and ATM.
+	Payments *payments.Service
 }
 
 // Validate reports every missing dependency at once.
@@ -102,6 +105,7 @@ func Register(e *echo.Echo, deps Deps) error {
 	}
 	s := &server{deps: deps, auth: deps.Auth, clientIP: ip}
 	s.registerAPI(e)
+	s.registerPayments(e)
 	return s.registerPages(e)
 }
 

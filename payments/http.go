@@ -38,7 +38,8 @@ func (s *Service) notify(take func(ctx context.Context, form url.Values) string)
 
 var backPage = template.Must(template.New("back").Parse(`<!doctype html>
 <html lang="zh-Hant"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={{.}}">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>RouteFree</title></head>
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>RouteFree</title>
+<link rel="icon" href="/console/static/favicon.svg" type="image/svg+xml"></head>
 <body><p><a id="back" href="{{.}}">返回主控台 · Back to the console</a></p></body></html>`))
 
 // back answers ECPay's ClientBackURL with a page of our own site that

@@ -78,7 +78,7 @@ func Sign(fields url.Values, hashKey, hashIV string) string {
 var required = []string{"MerchantID", "MerchantTradeNo", "MerchantTradeDate", "PaymentType", "TotalAmount",
 	"TradeDesc", "ItemName", "ReturnURL", "ChoosePayment", "CheckMacValue", "EncryptType"}
 
-var page = template.Must(template.New("pay").Parse(`<!doctype html><html><head><meta charset="utf-8"><title>Fake ECPay</title></head><body>
+var page = template.Must(template.New("pay").Parse(`<!doctype html><html><head><meta charset="utf-8"><title>Fake ECPay</title><link rel="icon" href="data:,"></head><body>
 <h1 id="fake-ecpay">綠界科技 (fake)</h1>
 <p>訂單 <span id="trade">{{.Trade}}</span> 金額 <span id="amount">{{.Amount}}</span></p>
 {{if .ATM}}<p>銀行代碼 <span id="bank">{{.Bank}}</span> 虛擬帳號 <span id="vaccount">{{.VAccount}}</span></p>{{end}}

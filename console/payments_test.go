@@ -141,7 +141,9 @@ func TestBrowserCardTopUp(t *testing.T) {
 
 	// Tampered, under-paid, replayed: refused, nothing more credited.
 	for what, send := range map[string]func() (string, error){
-		"tampered":   func() (string, error) { return fake.Paid(trade, nil, func(f url.Values) { f.Set("TradeAmt", "100000") }) },
+		"tampered": func() (string, error) {
+			return fake.Paid(trade, nil, func(f url.Values) { f.Set("TradeAmt", "100000") })
+		},
 		"under-paid": func() (string, error) { return fake.Paid(trade, func(f url.Values) { f.Set("TradeAmt", "1") }, nil) },
 		"replayed":   func() (string, error) { return fake.Paid(trade, nil, nil) },
 	} {

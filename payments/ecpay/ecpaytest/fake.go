@@ -20,10 +20,12 @@ import (
 	"time"
 )
 
-// Provider is a running fake cashier.
+// Provider is a fake cashier.
 type Provider struct {
 	MerchantID, HashKey, HashIV string
-	Server                      *httptest.Server
+	// Server is the test server New starts (nil from NewHandler).
+	Server *httptest.Server
+	base   string
 
 	mu     sync.Mutex
 	orders map[string]url.Values // by MerchantTradeNo
@@ -33,25 +35,38 @@ type Provider struct {
 // CheckoutPath is where the checkout form posts, as on ECPay.
 const CheckoutPath = "/Cashier/AioCheckOut/V5"
 
-// New starts a fake cashier for the published test merchant, listening on
-// host (e.g. "localhost", so that it is another site than a gateway on
-// 127.0.0.1, as ECPay is in production).
+// New starts a fake cashier on loopback, named "localhost" so that it is
+// another site than a gateway on 127.0.0.1, as ECPay is in production.
 func New(merchantID, hashKey, hashIV string) *Provider {
-	p := &Provider{MerchantID: merchantID, HashKey: hashKey, HashIV: hashIV, orders: map[string]url.Values{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+CheckoutPath, p.checkout)
-	mux.HandleFunc("POST /fake/pay", p.pay)
-	p.Server = httptest.NewServer(mux)
+	p := NewProvider(merchantID, hashKey, hashIV, "")
+	p.Server = httptest.NewServer(p.Handler())
+	p.base = strings.Replace(p.Server.URL, "127.0.0.1", "localhost", 1)
 	return p
 }
 
-// Close stops the server.
-func (p *Provider) Close() { p.Server.Close() }
-
-// Endpoint is the AioCheckOut/V5 URL, with host "localhost".
-func (p *Provider) Endpoint() string {
-	return strings.Replace(p.Server.URL, "127.0.0.1", "localhost", 1) + CheckoutPath
+// NewProvider returns a fake cashier to serve with Handler at base (e.g.
+// http://localhost:8090), as cmd/fakeecpay does.
+func NewProvider(merchantID, hashKey, hashIV, base string) *Provider {
+	return &Provider{MerchantID: merchantID, HashKey: hashKey, HashIV: hashIV, base: base, orders: map[string]url.Values{}}
 }
+
+// Handler serves the cashier: the checkout form and the fake's pay button.
+func (p *Provider) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+CheckoutPath, p.checkout)
+	mux.HandleFunc("POST /fake/pay", p.pay)
+	return mux
+}
+
+// Close stops the test server.
+func (p *Provider) Close() {
+	if p.Server != nil {
+		p.Server.Close()
+	}
+}
+
+// Endpoint is the AioCheckOut/V5 URL (from New, with host "localhost").
+func (p *Provider) Endpoint() string { return p.base + CheckoutPath }
 
 // Sign computes CheckMacValue as ECPay's documentation spells it out:
 // sort, frame with HashKey and HashIV, urlencode, lower-case, undo the

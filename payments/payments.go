@@ -12,9 +12,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -64,6 +66,19 @@ type Service struct {
 	now    func() time.Time
 	view   *View
 	settle func(ctx context.Context, pos eventstore.Position) error
+	// trades serialises the notifications of one trade number in this
+	// process, so that of racing copies one is accepted and the others
+	// are told they are replays. Across processes the top-up's reference
+	// still credits once.
+	trades [64]sync.Mutex
+}
+
+func (s *Service) lockTrade(trade string) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(trade))
+	m := &s.trades[h.Sum32()%uint32(len(s.trades))]
+	m.Lock()
+	return m.Unlock
 }
 
 // Deps are what a Service runs on. View must run in the projections runner.
@@ -354,6 +369,7 @@ func (s *Service) Return(ctx context.Context, form url.Values) string {
 	case n["RtnCode"] != "1":
 		return s.refuse(ctx, "return", n, refusal{reason: fmt.Sprintf("not paid (RtnCode %s: %s)", n["RtnCode"], n["RtnMsg"]), record: true, ack: true})
 	}
+	defer s.lockTrade(c.TradeNo)()
 	cp := &capture{Store: s.store}
 	h := &commands.Handler{Store: cp, Now: s.now, MaxTopUp: s.cmds.MaxTopUp, StaffTokens: s.cmds.StaffTokens}
 	dup, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: c.AccountID, Amount: c.Amount, Method: c.Method, Reference: c.TradeNo})

@@ -267,3 +267,48 @@ func TestCheckoutRefusals(t *testing.T) {
 		t.Fatal("two checkouts share a trade number")
 	}
 }
+
+// Notifications of one trade racing each other (ECPay's retry beside the
+// first post) credit once; a signed refused notification posted again is
+// listed once.
+func TestConcurrentNotificationsCreditOnce(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(700, payments.ChooseCard)
+	const n = 8
+	replies := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			reply, err := w.fake.Paid(co.TradeNo, nil, nil)
+			if err != nil {
+				reply = err.Error()
+			}
+			replies <- reply
+		}()
+	}
+	ok := 0
+	for i := 0; i < n; i++ {
+		if r := <-replies; r == "1|OK" {
+			ok++
+		} else if !strings.HasPrefix(r, "0|") {
+			t.Errorf("reply %q", r)
+		}
+	}
+	if tops := w.topUps(); ok != 1 || len(tops) != 1 {
+		t.Fatalf("%d accepted, %d top-ups", ok, len(tops))
+	}
+
+	unknown := url.Values{"MerchantID": {ecpay.TestMerchantID}, "MerchantTradeNo": {"RF26031500000000DUP"},
+		"RtnCode": {"1"}, "TradeAmt": {"99"}, "SimulatePaid": {"0"}}
+	for i := 0; i < 3; i++ {
+		f := url.Values{}
+		for k, v := range unknown {
+			f[k] = v
+		}
+		if reply, err := w.fake.Send(w.srv.URL+payments.ReturnPath, f, nil, nil); err != nil || !strings.HasPrefix(reply, "0|") {
+			t.Fatalf("unknown trade: %q %v", reply, err)
+		}
+	}
+	if rs := w.refused(); len(rs) != 1 {
+		t.Fatalf("the same refused notification listed %d times", len(rs))
+	}
+}

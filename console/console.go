@@ -22,6 +22,7 @@ import (
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -55,6 +56,8 @@ type Deps struct {
 	// TurnkeyDir is the MOF Turnkey program's root folder; when set,
 	// finance runs the outbox from the invoices page.
 	TurnkeyDir string
+	// Payments, when set, offers customers top-ups by card and ATM.
+	Payments *payments.Service
 }
 
 // Validate reports every missing dependency at once.
@@ -105,6 +108,7 @@ func Register(e *echo.Echo, deps Deps) error {
 	}
 	s := &server{deps: deps, auth: deps.Auth, clientIP: ip}
 	s.registerAPI(e)
+	s.registerPayments(e)
 	return s.registerPages(e)
 }
 

@@ -89,6 +89,7 @@ func newRoles(t *testing.T) *roles {
 	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) {
 		httpapi.Register(ech.Group("/admin/api"), ech.Group("/api/v1"), d.Invoices.(*invoicing.Service), d.Auth)
 		d.TurnkeyDir = t.TempDir()
+		withPayments(t, ech, d)
 	})
 	r := &roles{env: e, svc: e.deps.Invoices.(*invoicing.Service), session: map[string]*browser{}, csrf: map[string]string{}}
 	e.openAccount("acct_r", "角色公司", domain.PlanStarter)  // prepaid: its top-ups are invoiced
@@ -401,6 +402,18 @@ var probes = map[string][]probe{
 		apiProbe("GET", "/admin/api/audit/figures", nil),
 		apiProbe("GET", "/admin/api/audit/export", nil),
 		{"console audit page", func(r *roles, col string) int { return r.page(col, "/console/audit?check=1") }},
+	},
+	"top up by card or ATM through ECPay and follow one's checkouts (`/admin/api/accounts/{id}/payments`, console top-up page)": {
+		apiProbe("POST", "/admin/api/accounts/acct_r/payments", func(*roles) any { return map[string]any{"amount": "100", "method": "card"} }),
+		apiProbe("GET", "/admin/api/accounts/acct_r/payments", nil),
+		{"console top-up page", func(r *roles, col string) int { return r.page(col, "/console/accounts/acct_r/payments") }},
+		{"console checkout form", func(r *roles, col string) int {
+			return r.form(col, "/console/accounts/acct_r/payments", url.Values{"amount": {"100"}, "method": {"atm"}})
+		}},
+	},
+	"read the payment notifications refused for finance (`GET /admin/api/payments/refused`, console `/console/payments/refused`)": {
+		apiProbe("GET", "/admin/api/payments/refused", nil),
+		{"console refused notifications", func(r *roles, col string) int { return r.page(col, "/console/payments/refused") }},
 	},
 }
 

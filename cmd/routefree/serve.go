@@ -35,6 +35,7 @@ import (
 	"github.com/routefree/routefree/gateway/server"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/httpapi"
+	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -68,6 +69,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	httpapi.Register(e.Group("/admin/api"), e.Group("/api/v1"), in.invoices, in.authn)
 	if err := console.Register(e, in.consoleDeps()); err != nil {
 		return err
+	}
+	if in.payments != nil {
+		payments.Register(e, in.payments) // ECPay's notifications
 	}
 	err = in.serve(ctx, gw, stdout)
 	gw.Drain() // failure events still being written, before the store closes
@@ -103,6 +107,8 @@ type instance struct {
 	views    *console.Views // staff tokens and console read model
 	authn    *console.Authenticator
 	invoices *invoicing.Service
+	payView  *payments.View    // checkouts and refused notifications
+	payments *payments.Service // nil without a merchant in the environment
 
 	ready    atomic.Bool
 	inflight atomic.Int64 // HTTP requests in their handlers
@@ -148,12 +154,16 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	in.closers = append(in.closers, usage.Close) // after the runner, before the database
 	in.models = projections.NewModels(usage)
 	in.views = console.NewViews(in.models.Accounts)
-	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views)...); err != nil {
+	in.payView = payments.NewView()
+	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views, in.payView)...); err != nil {
 		return nil, err
 	}
 	in.cmds = commands.New(in.store)
 	in.cmds.MaxTopUp = c.maxTopUp()
 	in.authn = console.NewAuthenticator(in.views, in.models.Keys)
+	if err := in.openPayments(); err != nil {
+		return nil, err
+	}
 	seller := sellerFrom(c)
 	if err := seller.Validate(); err != nil {
 		return nil, fmt.Errorf("seller configuration: %w", err)
@@ -243,7 +253,7 @@ func (in *instance) consoleDeps() console.Deps {
 	trusted, _ := in.cfg.trustedProxies() // Validate has rejected bad ones
 	return console.Deps{Store: in.store, Commands: in.cmds, Models: in.models, Catalog: in.cat,
 		Invoices: in.invoices, Logger: in.log, Views: in.views, Runner: in.runner, Auth: in.authn, TrustedProxies: trusted,
-		TurnkeyDir: os.Getenv("ROUTEFREE_TURNKEY_DIR")}
+		TurnkeyDir: os.Getenv("ROUTEFREE_TURNKEY_DIR"), Payments: in.payments}
 }
 
 // gateway builds the OpenAI face with health, readiness and metrics beside it.

@@ -1,0 +1,152 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/console/auth"
+)
+
+// Top-ups by card and ATM through the payment provider: the account owner
+// (a management key) starts a checkout on the console's top-up page or by
+// the API; finance and auditors read the provider's refused notifications.
+// Without Deps.Payments (no merchant configured) none of this is mounted.
+func (s *server) registerPayments(e *echo.Echo) {
+	if s.deps.Payments == nil {
+		return
+	}
+	owner := auth.RequireKeyManager(s.auth)
+	books := auth.Require(s.auth, false, roleFinance, roleAuditor)
+
+	api := e.Group("/admin/api", securityHeaders, s.dropUntrustedForwarding)
+	api.GET("/accounts/:id/payments", s.apiPayments, owner)
+	api.POST("/accounts/:id/payments", s.apiCheckout, owner)
+	api.GET("/payments/refused", s.apiRefusedPayments, books)
+
+	g := e.Group("/console", securityHeaders, s.dropUntrustedForwarding, s.htmlErrors)
+	g.GET("/accounts/:id/payments", s.paymentsPage, owner)
+	g.POST("/accounts/:id/payments", s.checkoutForm, owner)
+	g.GET("/payments/refused", s.refusedPaymentsPage, books)
+}
+
+func init() {
+	for k, v := range map[string][2]string{
+		"title.payments":       {"儲值", "Top up"},
+		"title.checkout":       {"前往付款", "Checkout"},
+		"title.refused":        {"未入帳的付款通知", "Refused payment notifications"},
+		"nav.topup":            {"儲值", "Top up"},
+		"nav.refused":          {"付款通知", "Payment notices"},
+		"pay.amount":           {"儲值金額（新臺幣，整數）", "Amount (NTD, whole dollars)"},
+		"pay.card":             {"信用卡", "Credit card"},
+		"pay.atm":              {"ATM 虛擬帳號轉帳", "ATM transfer to a virtual account"},
+		"pay.submit":           {"前往綠界付款", "Pay with ECPay"},
+		"pay.max":              {"單筆上限", "At most"},
+		"pay.history":          {"付款紀錄", "Payments"},
+		"pay.trade":            {"訂單編號", "Trade number"},
+		"pay.paid":             {"已入帳", "Credited"},
+		"pay.pending":          {"等待付款", "Awaiting payment"},
+		"pay.atm.account":      {"轉帳帳號", "Transfer to"},
+		"pay.atm.expire":       {"繳費期限", "Pay by"},
+		"pay.atm.hint":         {"請於期限前轉帳至下列虛擬帳號；入帳後餘額與發票自動更新。", "Transfer to the virtual account below before it expires; your balance and invoice follow automatically."},
+		"pay.redirect":         {"正在前往綠界付款頁面…", "Taking you to ECPay's payment page…"},
+		"pay.continue":         {"繼續", "Continue"},
+		"pay.invoice":          {"付款完成後，發票依您設定的載具或統一編號開立。", "Once paid, the invoice is issued to your carrier or 統一編號."},
+		"pay.refused.reason":   {"原因", "Reason"},
+		"pay.refused.endpoint": {"通知", "Notification"},
+		"pay.refused.fields":   {"內容", "Fields"},
+		"pay.refused.hint":     {"經簽章驗證但無法對應訂單的通知，請人工核對；系統不會自動入帳。", "Signed notifications that match no checkout: follow them up by hand; nothing was credited."},
+	} {
+		messages[k] = v
+	}
+}
+
+// paymentsData is the top-up page: the balance, the form and the
+// account's checkouts with their ATM accounts.
+func (s *server) paymentsData(c echo.Context, a AccountInfo) map[string]any {
+	max := s.deps.Commands.MaxTopUp
+	if !max.IsPositive() {
+		max = commands.DefaultMaxTopUp
+	}
+	return map[string]any{"Account": s.accountJSON(a), "Payments": s.deps.Payments.View().Payments(a.ID), "Max": max}
+}
+
+func (s *server) paymentsPage(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	p := s.newPage(c, "title.payments", s.paymentsData(c, a))
+	p.Subtitle = a.Organisation
+	return s.render(c, http.StatusOK, "payments", p)
+}
+
+// checkoutForm records the checkout and answers with the form that the
+// browser posts to ECPay (checkout.js submits it at once). The page's CSP
+// lets that one form post to the provider's cashier.
+func (s *server) checkoutForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	amount, err := formDecimal(c, "amount")
+	if err != nil {
+		return err
+	}
+	co, err := s.deps.Payments.Start(c.Request().Context(), a.ID, amount, c.FormValue("method"), requestBase(c))
+	if err != nil {
+		return apiError(err)
+	}
+	if u, err := url.Parse(co.Action); err == nil && u.Host != "" {
+		c.Response().Header().Set("Content-Security-Policy",
+			strings.Replace(ContentSecurityPolicy, "form-action 'self'", "form-action 'self' "+u.Scheme+"://"+u.Host, 1))
+	}
+	p := s.newPage(c, "title.checkout", co)
+	p.Subtitle = a.Organisation
+	return s.render(c, http.StatusOK, "checkout", p)
+}
+
+// requestBase is the gateway's address as the caller reached it.
+func requestBase(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }
+
+func (s *server) apiPayments(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": s.deps.Payments.View().Payments(a.ID)})
+}
+
+// apiCheckout starts a checkout for an API caller, who posts the fields
+// to action from a browser.
+func (s *server) apiCheckout(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Amount decimal.Decimal `json:"amount"`
+		Method string          `json:"method"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	co, err := s.deps.Payments.Start(c.Request().Context(), a.ID, in.Amount, in.Method, requestBase(c))
+	if err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"data": co})
+}
+
+func (s *server) apiRefusedPayments(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"data": s.deps.Payments.View().Refused()})
+}
+
+func (s *server) refusedPaymentsPage(c echo.Context) error {
+	p := s.newPage(c, "title.refused", map[string]any{"Refused": s.deps.Payments.View().Refused()})
+	return s.render(c, http.StatusOK, "refused", p)
+}

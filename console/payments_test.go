@@ -1,0 +1,232 @@
+package console
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/payments"
+	"github.com/routefree/routefree/payments/ecpay"
+	"github.com/routefree/routefree/payments/ecpay/ecpaytest"
+	"github.com/routefree/routefree/projections"
+)
+
+// withPayments mounts card and ATM top-ups against a fake ECPay cashier, as
+// serve does with a merchant in the environment: the published test
+// merchant, the payments view fed by its own runner.
+func withPayments(t *testing.T, ech *echo.Echo, d *Deps) *ecpaytest.Provider {
+	t.Helper()
+	fake := ecpaytest.New(ecpay.TestMerchantID, ecpay.TestHashKey, ecpay.TestHashIV)
+	t.Cleanup(fake.Close)
+	view := payments.NewView()
+	runner, err := projections.NewRunner(d.Store, nil, view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- runner.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-runner.Running()
+	main := d.Runner
+	d.Payments, err = payments.New(payments.Config{Merchant: ecpay.Merchant{MerchantID: ecpay.TestMerchantID,
+		HashKey: ecpay.TestHashKey, HashIV: ecpay.TestHashIV, Endpoint: fake.Endpoint()}},
+		payments.Deps{Store: d.Store, Commands: d.Commands, View: view, WaitFor: func(ctx context.Context, pos eventstore.Position) error {
+			if err := main.WaitFor(ctx, pos); err != nil {
+				return err
+			}
+			return runner.WaitFor(ctx, pos)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payments.Register(ech, d.Payments)
+	return fake
+}
+
+// topUpsOf counts the account's recorded credits.
+func (e *env) topUpsOf(acct string) []*domain.CreditsToppedUp {
+	e.t.Helper()
+	evs, err := e.store.ReadStream(e.ctx, domain.TopUpStream(acct), 0, 1000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []*domain.CreditsToppedUp
+	for _, ev := range evs {
+		if b, err := domain.Decode(ev.Type, ev.SchemaVersion, ev.Data); err == nil {
+			if t, ok := b.(*domain.CreditsToppedUp); ok {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// Must show 1: a customer tops up by card in a real browser. The amount
+// form leads to a form that posts to the (fake) ECPay cashier, whose
+// signed notification raises the balance; the top-up invoice follows,
+// to the customer's carrier. Tampered, replayed and under-paid
+// notifications are refused, and nothing is credited twice. Then ATM: the
+// virtual account shows on the page, and an unmatched notification is
+// listed for finance.
+func TestBrowserCardTopUp(t *testing.T) {
+	var fake *ecpaytest.Provider
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
+	e.openAccount("acct_card", "刷卡儲值股份有限公司", domain.PlanStarter)
+	if err := e.cmds.SetInvoiceCarrier(e.ctx, domain.InvoiceCarrierSet{AccountID: "acct_card", Carrier: "/ABC+123"}); err != nil {
+		t.Fatal(err)
+	}
+	_, owner, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_card", Name: "owner", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	inv := e.deps.Invoices.(*invoicing.Service)
+	if err := inv.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10009999); err != nil {
+		t.Fatal(err)
+	}
+	ictx, stop := context.WithCancel(e.ctx)
+	idone := make(chan error, 1)
+	go func() { idone <- inv.Run(ictx, nil) }()
+	t.Cleanup(func() { stop(); <-idone })
+
+	c := newChrome(t)
+	c.signIn(e.srv.URL, owner)
+	c.do("top-up page", chromedp.Click(chromedp.CSS("#nav-topup")), chromedp.WaitVisible(chromedp.CSS("#checkout-form")))
+	before := decimal.RequireFromString(c.attr("balance before", "#balance", "data-balance"))
+	c.do("checkout",
+		chromedp.SendKeys(chromedp.CSS("#checkout-amount"), "1,000"),
+		chromedp.SetValue(chromedp.CSS("#checkout-method"), payments.ChooseCard),
+		chromedp.Click(chromedp.CSS("#checkout-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#fake-ecpay")), // the form posted itself to the cashier
+	)
+	trade := get(c, "trade", chromedp.Text(chromedp.CSS("#trade")))
+	order, ok := fake.Order(trade)
+	if !ok || order.Get("TotalAmount") != "1000" || order.Get("ChoosePayment") != "Credit" || order.Get("MerchantID") != ecpay.TestMerchantID {
+		t.Fatalf("the cashier got %v", order)
+	}
+	c.do("pay", chromedp.Click(chromedp.CSS("#pay")),
+		chromedp.WaitVisible(chromedp.CSS(`#payments tr[data-trade="`+trade+`"][data-paid="true"]`)))
+	after := decimal.RequireFromString(c.attr("balance after", "#balance", "data-balance"))
+	if want := before.Add(decimal.NewFromInt(1000)); !after.Equal(want) {
+		t.Fatalf("balance after paying %s, want %s", after, want)
+	}
+
+	// The top-up invoice, issued by invoicing's projector to the carrier.
+	var issued *invoicing.Invoice
+	for deadline := time.Now().Add(15 * time.Second); issued == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, i := range inv.Invoices("", "acct_card") {
+			if slices.Contains(i.TopUps, trade) {
+				issued = &i
+			}
+		}
+	}
+	if issued == nil {
+		t.Fatal("no invoice for the card top-up")
+	}
+	if issued.Total != 1000 || issued.Carrier != "/ABC+123" {
+		t.Fatalf("top-up invoice: total %d, carrier %q", issued.Total, issued.Carrier)
+	}
+
+	// Tampered, under-paid, replayed: refused, nothing more credited.
+	for what, send := range map[string]func() (string, error){
+		"tampered": func() (string, error) {
+			return fake.Paid(trade, nil, func(f url.Values) { f.Set("TradeAmt", "100000") })
+		},
+		"under-paid": func() (string, error) { return fake.Paid(trade, func(f url.Values) { f.Set("TradeAmt", "1") }, nil) },
+		"replayed":   func() (string, error) { return fake.Paid(trade, nil, nil) },
+	} {
+		if reply, err := send(); err != nil || !strings.HasPrefix(reply, "0|") {
+			t.Errorf("%s notification: %q %v", what, reply, err)
+		}
+	}
+	if tops := e.topUpsOf("acct_card"); len(tops) != 1 || tops[0].Reference != trade || tops[0].Method != domain.MethodCard {
+		t.Fatalf("top-ups: %+v", tops)
+	}
+	if v, _ := e.models.Balances.View("acct_card", "", e.clock.Now()); !v.Balance.Equal(after) {
+		t.Fatalf("balance moved to %s after the refused notifications", v.Balance)
+	}
+
+	// ATM: the virtual account ECPay assigned shows on the top-up page.
+	c.do("atm checkout", chromedp.Navigate(e.srv.URL+"/console/accounts/acct_card/payments"),
+		chromedp.WaitVisible(chromedp.CSS("#checkout-form")),
+		chromedp.SendKeys(chromedp.CSS("#checkout-amount"), "2400"),
+		chromedp.SetValue(chromedp.CSS("#checkout-method"), payments.ChooseATM),
+		chromedp.Click(chromedp.CSS("#checkout-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#vaccount")))
+	atmTrade := get(c, "atm trade", chromedp.Text(chromedp.CSS("#trade")))
+	c.do("atm account", chromedp.Navigate(e.srv.URL+"/console/accounts/acct_card/payments"),
+		chromedp.WaitVisible(chromedp.CSS(`#payments tr[data-trade="`+atmTrade+`"][data-paid="false"] .vaccount[data-vaccount="9103522175887271"]`)))
+	if reply, err := fake.Paid(atmTrade, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("ATM transfer: %q %v", reply, err)
+	}
+	// Unmatched: a signed transfer for a trade number never issued.
+	if reply, err := fake.Send(e.srv.URL+payments.ReturnPath, url.Values{"MerchantID": {ecpay.TestMerchantID},
+		"MerchantTradeNo": {"RF2603150000UNKNOWN"}, "RtnCode": {"1"}, "TradeAmt": {"5000"}, "PaymentType": {"ATM_TAISHIN"},
+		"SimulatePaid": {"0"}}, nil, nil); err != nil || !strings.HasPrefix(reply, "0|") {
+		t.Fatalf("unmatched transfer: %q %v", reply, err)
+	}
+	if tops := e.topUpsOf("acct_card"); len(tops) != 2 || tops[1].Method != domain.MethodBankTransfer || !tops[1].Amount.Equal(decimal.NewFromInt(2400)) {
+		t.Fatalf("top-ups after the transfer: %+v", tops)
+	}
+	c.signOut()
+	c.signIn(e.srv.URL, e.finance)
+	c.do("refused list", chromedp.Navigate(e.srv.URL+"/console/payments/refused"),
+		chromedp.WaitVisible(chromedp.CSS(`#refused tr[data-trade="RF2603150000UNKNOWN"]`)))
+	time.Sleep(100 * time.Millisecond)
+	if v := c.violations(); len(v) > 0 {
+		t.Fatalf("console errors or CSP violations (artefacts: %s):\n%s", c.artefacts("violations"), strings.Join(v, "\n"))
+	}
+}
+
+// The checkout page lets its one form post to the cashier and nowhere
+// else; an inference key, staff, and another account's owner cannot start
+// a checkout.
+func TestCheckoutFormAndGates(t *testing.T) {
+	var fake *ecpaytest.Provider
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
+	e.openAccount("acct_a", "甲公司", domain.PlanStarter)
+	e.openAccount("acct_b", "乙公司", domain.PlanStarter)
+	_, owner, _ := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_a", Name: "owner", Management: true})
+	_, inference := e.issueKey("acct_a")
+	e.sync()
+	b := e.browser()
+	csrf := b.signIn(owner)
+	resp, page := b.post("/console/accounts/acct_a/payments", url.Values{"csrf": {csrf}, "amount": {"500"}, "method": {"card"}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("checkout: %d %s", resp.StatusCode, page)
+	}
+	origin := strings.TrimSuffix(fake.Endpoint(), ecpaytest.CheckoutPath)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+origin+";") {
+		t.Fatalf("checkout CSP %q", csp)
+	}
+	if got := attrOf(t, page, "form", "id", "provider-form", "action"); got != fake.Endpoint() {
+		t.Fatalf("form posts to %q", got)
+	}
+	if resp, _ := b.post("/console/accounts/acct_a/payments", url.Values{"csrf": {csrf}, "amount": {"0.5"}, "method": {"card"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("half a dollar: %d", resp.StatusCode)
+	}
+	if code, _ := e.call("POST", "/admin/api/accounts/acct_b/payments", owner, map[string]any{"amount": "100", "method": "card"}); code != http.StatusNotFound {
+		t.Fatalf("another account's checkout: %d", code)
+	}
+	for who, secret := range map[string]string{"inference key": inference, "finance": e.finance, "admin": e.admin} {
+		if code, _ := e.call("POST", "/admin/api/accounts/acct_a/payments", secret, map[string]any{"amount": "100", "method": "card"}); code != http.StatusForbidden {
+			t.Errorf("%s started a checkout: %d", who, code)
+		}
+	}
+	code, body := e.call("POST", "/admin/api/accounts/acct_a/payments", owner, map[string]any{"amount": "100", "method": "atm"})
+	if code != http.StatusCreated || !strings.Contains(string(body), `"ChoosePayment":"ATM"`) || !strings.Contains(string(body), `"CheckMacValue"`) {
+		t.Fatalf("API checkout: %d %s", code, body)
+	}
+}

@@ -1,0 +1,431 @@
+// Package payments lets customers top up by card or ATM transfer through
+// ECPay's AIO checkout. A checkout records the trade number it asks ECPay
+// for (payment.checkout_started); ECPay's signed server-to-server
+// notification of that trade, for that amount, becomes one CreditsToppedUp
+// whose reference is the trade number, so a trade credits once however
+// often it is notified. Every other notification is refused: the signed
+// ones that match nothing are recorded for finance, never guessed.
+package payments
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/payments/ecpay"
+)
+
+// Provider names the provider in events.
+const Provider = "ecpay"
+
+// Paths of ECPay's notifications and of the customer's way back, mounted by
+// Register. ECPay must reach the first two from the internet.
+const (
+	ReturnPath      = "/payments/ecpay/return"
+	PaymentInfoPath = "/payments/ecpay/payment-info"
+	BackPath        = "/payments/ecpay/back"
+)
+
+// EnvPublicURL names the gateway's public address (e.g.
+// https://api.example.tw), from which ECPay's ReturnURL and PaymentInfoURL
+// are built. Unset, the address the customer's browser used is taken.
+const EnvPublicURL = "ROUTEFREE_PUBLIC_URL"
+
+// Config is the merchant and how ECPay reaches the gateway.
+type Config struct {
+	Merchant ecpay.Merchant
+	// PublicURL is the gateway's public base URL; empty: the checkout
+	// request's own.
+	PublicURL string
+	// ATMExpireDays is how long an ATM virtual account stays open (1-60);
+	// zero: 3 days.
+	ATMExpireDays int
+	// ConsolePath returns the console page a customer of an account comes
+	// back to from ECPay's pages.
+	ConsolePath func(accountID string) string
+}
+
+// Service starts checkouts and takes ECPay's notifications.
+type Service struct {
+	store  eventstore.Store
+	cmds   *commands.Handler
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	view   *View
+	settle func(ctx context.Context, pos eventstore.Position) error
+	// trades serialises the notifications of one trade number in this
+	// process, so that of racing copies one is accepted and the others
+	// are told they are replays. Across processes the top-up's reference
+	// still credits once.
+	trades [64]sync.Mutex
+}
+
+func (s *Service) lockTrade(trade string) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(trade))
+	m := &s.trades[h.Sum32()%uint32(len(s.trades))]
+	m.Lock()
+	return m.Unlock
+}
+
+// Deps are what a Service runs on. View must run in the projections runner.
+type Deps struct {
+	Store    eventstore.Store
+	Commands *commands.Handler
+	View     *View
+	Logger   *slog.Logger
+	// WaitFor, when set, lets a notification answer only once the read
+	// models show the credit (a projections.Runner's WaitFor).
+	WaitFor func(ctx context.Context, pos eventstore.Position) error
+}
+
+// New returns a service, or every problem of its configuration at once.
+func New(cfg Config, d Deps) (*Service, error) {
+	var errs []error
+	if err := cfg.Merchant.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if d.Store == nil || d.Commands == nil || d.View == nil {
+		errs = append(errs, errors.New("payments: Store, Commands and View are required"))
+	}
+	if cfg.PublicURL != "" {
+		if u, err := url.Parse(cfg.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("payments: %s %q is not an http(s) URL", EnvPublicURL, cfg.PublicURL))
+		}
+	}
+	if cfg.ATMExpireDays < 0 || cfg.ATMExpireDays > 60 {
+		errs = append(errs, errors.New("payments: ATM expiry must be 1-60 days"))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if cfg.ATMExpireDays == 0 {
+		cfg.ATMExpireDays = 3
+	}
+	if cfg.ConsolePath == nil {
+		cfg.ConsolePath = func(id string) string { return "/console/accounts/" + url.PathEscape(id) + "/payments" }
+	}
+	s := &Service{store: d.Store, cmds: d.Commands, cfg: cfg, log: d.Logger, now: d.Commands.Now, view: d.View, settle: d.WaitFor}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// View is the service's read model.
+func (s *Service) View() *View { return s.view }
+
+// Methods a customer chooses.
+const (
+	ChooseCard = "card"
+	ChooseATM  = "atm"
+)
+
+// Checkout is the form a customer's browser posts to ECPay.
+type Checkout struct {
+	TradeNo  string            `json:"trade_no"`
+	Amount   decimal.Decimal   `json:"amount"`
+	Method   string            `json:"method"` // domain.MethodCard or domain.MethodBankTransfer
+	Action   string            `json:"action"` // ECPay's AioCheckOut/V5
+	Fields   map[string]string `json:"fields"`
+	Endpoint string            `json:"-"`
+}
+
+// ErrInvalid marks a checkout the customer must correct.
+var ErrInvalid = commands.ErrInvalid
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// maxTopUp is the commands' bound on one top-up.
+func (s *Service) maxTopUp() decimal.Decimal {
+	if s.cmds.MaxTopUp.IsPositive() {
+		return s.cmds.MaxTopUp
+	}
+	return commands.DefaultMaxTopUp
+}
+
+// Start records a checkout of amount for an account, by card or ATM
+// (choose), and returns the signed form. base is the gateway's address as
+// the customer reached it, used when no public URL is configured. The
+// actor of ctx (the customer's key) is recorded with it.
+func (s *Service) Start(ctx context.Context, accountID string, amount decimal.Decimal, choose, base string) (Checkout, error) {
+	var method, pick string
+	switch choose {
+	case ChooseCard:
+		method, pick = domain.MethodCard, ecpay.ChooseCredit
+	case ChooseATM:
+		method, pick = domain.MethodBankTransfer, ecpay.ChooseATM
+	default:
+		return Checkout{}, invalid("method must be %s or %s", ChooseCard, ChooseATM)
+	}
+	if !amount.IsPositive() || !amount.Equal(amount.Truncate(0)) {
+		return Checkout{}, invalid("a top-up is a positive whole number of New Taiwan dollars (NT$%s given)", amount)
+	}
+	if max := s.maxTopUp(); amount.GreaterThan(max) {
+		return Checkout{}, invalid("a top-up is at most NT$%s (NT$%s given)", max, amount)
+	}
+	if _, _, err := s.cmds.Account(ctx, accountID); err != nil {
+		return Checkout{}, err
+	}
+	pub := strings.TrimRight(s.cfg.PublicURL, "/")
+	if pub == "" {
+		pub = strings.TrimRight(base, "/")
+	}
+	now := s.now()
+	trade := tradeNo(now)
+	ev := &domain.PaymentCheckoutStarted{AccountID: accountID, Provider: Provider, TradeNo: trade, Amount: amount, Method: method}
+	domain.Stamp(ctx, ev)
+	d, err := commands.Event(domain.EventID(domain.TypePaymentCheckoutStarted, trade), now, ev)
+	if err != nil {
+		return Checkout{}, err
+	}
+	// NoStream: a trade number is issued once, ever.
+	res, err := s.store.Append(ctx, domain.PaymentStream(trade), eventstore.NoStream(), d)
+	if err != nil {
+		return Checkout{}, fmt.Errorf("payments: record checkout: %w", err)
+	}
+	s.wait(ctx, res.Position)
+	fields, err := s.cfg.Merchant.Fields(ecpay.Order{
+		TradeNo: trade, Date: now, Amount: amount.IntPart(),
+		Description: "RouteFree credit top-up", ItemName: "RouteFree 預付額度 NT$" + amount.String(),
+		Choose: pick, ReturnURL: pub + ReturnPath, PaymentInfoURL: pub + PaymentInfoPath,
+		ClientBackURL: pub + BackPath + "?account=" + url.QueryEscape(accountID), ExpireDays: s.cfg.ATMExpireDays,
+	})
+	if err != nil {
+		return Checkout{}, err
+	}
+	return Checkout{TradeNo: trade, Amount: amount, Method: method, Action: s.cfg.Merchant.Endpoint, Fields: fields}, nil
+}
+
+// tradeNo is "RF", the Taipei time to the second and six random letters
+// and digits: 20 characters, as MerchantTradeNo allows.
+func tradeNo(now time.Time) string {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "RF" + now.In(ecpay.Taipei).Format("060102150405") + string(b)
+}
+
+// system is the actor of what ECPay's notifications cause.
+var system = domain.Actor{Kind: domain.ActorSystem, ID: Provider}
+
+// notification is one of ECPay's posts, first value of each field.
+type notification map[string]string
+
+func flatten(form url.Values) notification {
+	n := notification{}
+	for k, v := range form {
+		if len(v) > 0 {
+			n[k] = v[0]
+		}
+	}
+	return n
+}
+
+// public is what a refused notification records and logs: everything but
+// the signature.
+func (n notification) public() map[string]string {
+	out := map[string]string{}
+	for k, v := range n {
+		if k != "CheckMacValue" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// refusal is a notification that credits nothing. record: it was signed by
+// the merchant's keys, so it is a fact finance must follow up; an unsigned
+// post is only logged, so that nobody can write into history by posting.
+type refusal struct {
+	reason string
+	record bool
+	ack    bool // an authentic notification ECPay must not retry
+}
+
+func (s *Service) refuse(ctx context.Context, endpoint string, n notification, r refusal) string {
+	s.log.Warn("payment notification refused", "provider", Provider, "endpoint", endpoint,
+		"merchant_trade_no", n["MerchantTradeNo"], "rtn_code", n["RtnCode"], "trade_amt", n["TradeAmt"], "reason", r.reason)
+	if r.record {
+		ev := &domain.PaymentNotificationRefused{Provider: Provider, Endpoint: endpoint, TradeNo: n["MerchantTradeNo"],
+			Reason: r.reason, Fields: n.public(), Actor: system}
+		// The same notification posted again is stored once.
+		id := domain.EventID(domain.TypePaymentNotificationRefuse, endpoint, n["CheckMacValue"])
+		d, err := commands.Event(id, s.now(), ev)
+		if err == nil {
+			var res eventstore.AppendResult
+			if res, err = s.store.Append(ctx, domain.PaymentsRefusedStream, eventstore.Any(), d); err == nil {
+				s.wait(ctx, res.Position)
+			}
+		}
+		if err != nil {
+			s.log.Error("payment notification refused but not recorded", "merchant_trade_no", n["MerchantTradeNo"], "err", err)
+		}
+	}
+	if r.ack {
+		return ecpay.ReplyOK
+	}
+	return ecpay.Refuse(r.reason)
+}
+
+func (s *Service) wait(ctx context.Context, pos eventstore.Position) {
+	if s.settle == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_ = s.settle(ctx, pos)
+}
+
+// checkout reads a trade number's history: its checkout, and whether ECPay
+// assigned it an ATM account. ok is false for a trade number never issued.
+func (s *Service) checkout(ctx context.Context, trade string) (c *domain.PaymentCheckoutStarted, assigned bool, err error) {
+	if !ecpay.ValidTradeNo(trade) {
+		return nil, false, nil
+	}
+	evs, err := s.store.ReadStream(ctx, domain.PaymentStream(trade), 0, 100)
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	for _, e := range evs {
+		b, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			return nil, false, err
+		}
+		switch v := b.(type) {
+		case *domain.PaymentCheckoutStarted:
+			c = v
+		case *domain.PaymentAccountAssigned:
+			assigned = true
+		}
+	}
+	return c, assigned, nil
+}
+
+// match checks what every notification must be: signed with our keys, for
+// our merchant, about a trade number we issued, for the amount we asked.
+func (s *Service) match(ctx context.Context, n notification) (*domain.PaymentCheckoutStarted, *refusal, error) {
+	if !s.cfg.Merchant.Verify(n) {
+		return nil, &refusal{reason: "CheckMacValue does not verify"}, nil
+	}
+	if n["MerchantID"] != s.cfg.Merchant.MerchantID {
+		return nil, &refusal{reason: "another merchant's notification", record: true}, nil
+	}
+	c, _, err := s.checkout(ctx, n["MerchantTradeNo"])
+	if err != nil {
+		return nil, nil, err
+	}
+	if c == nil {
+		return nil, &refusal{reason: "unknown trade number", record: true}, nil
+	}
+	amt, err := decimal.NewFromString(n["TradeAmt"])
+	if err != nil || !amt.Equal(c.Amount) {
+		return nil, &refusal{reason: fmt.Sprintf("amount %q differs from the NT$%s asked", n["TradeAmt"], c.Amount), record: true}, nil
+	}
+	return c, nil, nil
+}
+
+// Return takes ECPay's payment notification (ReturnURL) and gives the
+// answer ECPay expects.
+func (s *Service) Return(ctx context.Context, form url.Values) string {
+	n := flatten(form)
+	ctx = domain.WithActor(ctx, system)
+	c, r, err := s.match(ctx, n)
+	if err != nil {
+		s.log.Error("payment notification failed", "merchant_trade_no", n["MerchantTradeNo"], "err", err)
+		return ecpay.Refuse("try again")
+	}
+	if r != nil {
+		return s.refuse(ctx, "return", n, *r)
+	}
+	switch {
+	case n["SimulatePaid"] == "1":
+		// ECPay's merchant panel simulates a payment: no money moved.
+		return s.refuse(ctx, "return", n, refusal{reason: "simulated payment", record: true, ack: true})
+	case n["RtnCode"] != "1":
+		return s.refuse(ctx, "return", n, refusal{reason: fmt.Sprintf("not paid (RtnCode %s: %s)", n["RtnCode"], n["RtnMsg"]), record: true, ack: true})
+	}
+	defer s.lockTrade(c.TradeNo)()
+	cp := &capture{Store: s.store}
+	h := &commands.Handler{Store: cp, Now: s.now, MaxTopUp: s.cmds.MaxTopUp, StaffTokens: s.cmds.StaffTokens}
+	dup, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: c.AccountID, Amount: c.Amount, Method: c.Method, Reference: c.TradeNo})
+	switch {
+	case err != nil:
+		s.log.Error("payment notification: top-up failed", "merchant_trade_no", c.TradeNo, "err", err)
+		return ecpay.Refuse("try again")
+	case dup:
+		return s.refuse(ctx, "return", n, refusal{reason: "replay: the trade is already credited"})
+	}
+	s.wait(ctx, cp.last)
+	s.log.Info("payment credited", "provider", Provider, "merchant_trade_no", c.TradeNo, "account", c.AccountID, "amount", c.Amount.String(), "method", c.Method)
+	return ecpay.ReplyOK
+}
+
+// PaymentInfo takes ECPay's ATM virtual account for a checkout
+// (PaymentInfoURL, RtnCode 2) and records it for the customer to see.
+func (s *Service) PaymentInfo(ctx context.Context, form url.Values) string {
+	n := flatten(form)
+	ctx = domain.WithActor(ctx, system)
+	c, r, err := s.match(ctx, n)
+	if err != nil {
+		s.log.Error("payment info failed", "merchant_trade_no", n["MerchantTradeNo"], "err", err)
+		return ecpay.Refuse("try again")
+	}
+	if r != nil {
+		return s.refuse(ctx, "payment-info", n, *r)
+	}
+	if n["RtnCode"] != "2" || n["vAccount"] == "" || c.Method != domain.MethodBankTransfer {
+		return s.refuse(ctx, "payment-info", n, refusal{reason: fmt.Sprintf("no ATM account assigned (RtnCode %s: %s)", n["RtnCode"], n["RtnMsg"]), record: true, ack: true})
+	}
+	ev := &domain.PaymentAccountAssigned{AccountID: c.AccountID, Provider: Provider, TradeNo: c.TradeNo,
+		BankCode: n["BankCode"], VAccount: n["vAccount"], ExpireDate: n["ExpireDate"], Actor: system}
+	d, err := commands.Event(domain.EventID(domain.TypePaymentAccountAssigned, c.TradeNo, n["vAccount"]), s.now(), ev)
+	if err != nil {
+		return ecpay.Refuse("try again")
+	}
+	res, err := s.store.Append(ctx, domain.PaymentStream(c.TradeNo), eventstore.StreamExists(), d)
+	if err != nil {
+		s.log.Error("payment info not recorded", "merchant_trade_no", c.TradeNo, "err", err)
+		return ecpay.Refuse("try again")
+	}
+	s.wait(ctx, res.Position)
+	return ecpay.ReplyOK
+}
+
+// capture remembers the position of the last append.
+type capture struct {
+	eventstore.Store
+	last eventstore.Position
+}
+
+func (c *capture) Append(ctx context.Context, stream string, exp eventstore.ExpectedVersion, evs ...eventstore.EventData) (eventstore.AppendResult, error) {
+	res, err := c.Store.Append(ctx, stream, exp, evs...)
+	if err == nil && c.last.Less(res.Position) {
+		c.last = res.Position
+	}
+	return res, err
+}

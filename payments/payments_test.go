@@ -1,0 +1,314 @@
+package payments_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/payments"
+	"github.com/routefree/routefree/payments/ecpay"
+	"github.com/routefree/routefree/payments/ecpay/ecpaytest"
+	"github.com/routefree/routefree/projections"
+)
+
+// world is a gateway's payments over a real SQLite store and the
+// projections runner, served on loopback, beside a fake ECPay.
+type world struct {
+	t     *testing.T
+	ctx   context.Context
+	store *sqlite.Store
+	cmds  *commands.Handler
+	svc   *payments.Service
+	fake  *ecpaytest.Provider
+	srv   *httptest.Server
+	logs  *bytes.Buffer
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view := payments.NewView()
+	runner, err := projections.NewRunner(store, nil, view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- runner.Run(rctx) }()
+	t.Cleanup(func() { cancel(); <-done; store.Close() })
+	<-runner.Running()
+	fake := ecpaytest.New(ecpay.TestMerchantID, ecpay.TestHashKey, ecpay.TestHashIV)
+	t.Cleanup(fake.Close)
+	w := &world{t: t, ctx: ctx, store: store, cmds: commands.New(store), fake: fake, logs: &bytes.Buffer{}}
+	w.cmds.MaxTopUp = decimal.NewFromInt(50000)
+	e := echo.New()
+	w.srv = httptest.NewServer(e)
+	t.Cleanup(w.srv.Close)
+	w.svc, err = payments.New(payments.Config{
+		Merchant: ecpay.Merchant{MerchantID: ecpay.TestMerchantID, HashKey: ecpay.TestHashKey, HashIV: ecpay.TestHashIV, Endpoint: fake.Endpoint()},
+	}, payments.Deps{Store: store, Commands: w.cmds, View: view, WaitFor: runner.WaitFor,
+		Logger: slog.New(slog.NewJSONHandler(w.logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	payments.Register(e, w.svc)
+	if _, err := w.cmds.OpenAccount(ctx, domain.AccountOpened{AccountID: "acct_pay", Organisation: "付款測試有限公司"}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// checkout starts a checkout as the customer and posts its form to the
+// fake cashier, as the browser does.
+func (w *world) checkout(amount int64, choose string) payments.Checkout {
+	w.t.Helper()
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorKey, ID: "key_owner"})
+	co, err := w.svc.Start(ctx, "acct_pay", decimal.NewFromInt(amount), choose, w.srv.URL)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	form := url.Values{}
+	for k, v := range co.Fields {
+		form.Set(k, v)
+	}
+	resp, err := http.PostForm(co.Action, form)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		w.t.Fatalf("the fake cashier refused the checkout: %d", resp.StatusCode)
+	}
+	return co
+}
+
+// topUps are the account's recorded credits.
+func (w *world) topUps() []*domain.CreditsToppedUp {
+	w.t.Helper()
+	evs, err := w.store.ReadStream(w.ctx, domain.TopUpStream("acct_pay"), 0, 1000)
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+		w.t.Fatal(err)
+	}
+	var out []*domain.CreditsToppedUp
+	for _, e := range evs {
+		b, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		if t, ok := b.(*domain.CreditsToppedUp); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (w *world) refused() []payments.Refused { return w.svc.View().Refused() }
+
+// A card payment credits once: the signed notification of the trade, for
+// its amount. A forged, an under-paid, a replayed, an unknown and a
+// simulated notification credit nothing; the signed ones that match
+// nothing are listed for finance.
+func TestCardNotifications(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(1000, payments.ChooseCard)
+	order, ok := w.fake.Order(co.TradeNo)
+	if !ok || order.Get("ChoosePayment") != "Credit" || order.Get("TotalAmount") != "1000" ||
+		order.Get("ReturnURL") != w.srv.URL+payments.ReturnPath || len(co.TradeNo) != 20 {
+		t.Fatalf("order at the cashier: %v", order)
+	}
+
+	// Forged: the amount raised after signing.
+	if reply, err := w.fake.Paid(co.TradeNo, nil, func(f url.Values) { f.Set("TradeAmt", "100000") }); err != nil || !strings.HasPrefix(reply, "0|") {
+		t.Fatalf("forged notification: %q %v", reply, err)
+	}
+	// Signed, but for less than was asked.
+	if reply, err := w.fake.Paid(co.TradeNo, func(f url.Values) { f.Set("TradeAmt", "10") }, nil); err != nil || !strings.HasPrefix(reply, "0|") {
+		t.Fatalf("under-paid notification: %q %v", reply, err)
+	}
+	// A simulated payment from the merchant panel: acknowledged, not credited.
+	if reply, err := w.fake.Paid(co.TradeNo, func(f url.Values) { f.Set("SimulatePaid", "1") }, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("simulated notification: %q %v", reply, err)
+	}
+	if n := len(w.topUps()); n != 0 {
+		t.Fatalf("%d top-ups before the payment", n)
+	}
+
+	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("paid notification: %q %v", reply, err)
+	}
+	// Replayed: ECPay retrying, or someone posting it again.
+	for i := 0; i < 2; i++ {
+		if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || !strings.HasPrefix(reply, "0|") {
+			t.Fatalf("replay %d: %q %v", i, reply, err)
+		}
+	}
+	tops := w.topUps()
+	if len(tops) != 1 || !tops[0].Amount.Equal(decimal.NewFromInt(1000)) || tops[0].Method != domain.MethodCard ||
+		tops[0].Reference != co.TradeNo || tops[0].Actor.Kind != domain.ActorSystem {
+		t.Fatalf("top-ups: %+v", tops)
+	}
+	if p, ok := w.svc.View().Payment(co.TradeNo); !ok || !p.Paid {
+		t.Fatalf("payment view: %+v", p)
+	}
+
+	// A signed notification of a trade number never issued.
+	reply, err := w.fake.Send(w.srv.URL+payments.ReturnPath, url.Values{"MerchantID": {ecpay.TestMerchantID},
+		"MerchantTradeNo": {"RF0000000000000NOPE"}, "RtnCode": {"1"}, "TradeAmt": {"1000"}, "SimulatePaid": {"0"}}, nil, nil)
+	if err != nil || !strings.HasPrefix(reply, "0|") {
+		t.Fatalf("unknown trade: %q %v", reply, err)
+	}
+	if n := len(w.topUps()); n != 1 {
+		t.Fatalf("%d top-ups after the refusals", n)
+	}
+
+	// Finance sees the signed refusals, not the forgery or the replays.
+	reasons := map[string]string{}
+	for _, r := range w.refused() {
+		reasons[r.TradeNo+" "+r.Fields["TradeAmt"]+" "+r.Fields["SimulatePaid"]] = r.Reason
+		if _, ok := r.Fields["CheckMacValue"]; ok {
+			t.Fatal("a refused notification kept its signature")
+		}
+	}
+	want := []string{co.TradeNo + " 10 0", co.TradeNo + " 1000 1", "RF0000000000000NOPE 1000 0"}
+	if len(reasons) != len(want) {
+		t.Fatalf("refused for finance: %v", reasons)
+	}
+	for _, k := range want {
+		if reasons[k] == "" {
+			t.Errorf("not listed for finance: %s (have %v)", k, reasons)
+		}
+	}
+	logs := w.logs.String()
+	if strings.Contains(logs, ecpay.TestHashKey) || strings.Contains(logs, ecpay.TestHashIV) || strings.Contains(logs, "CheckMacValue\":\"") {
+		t.Fatal("the logs hold a secret or a signature")
+	}
+	for _, why := range []string{"CheckMacValue does not verify", "differs", "replay", "unknown trade number"} {
+		if !strings.Contains(logs, why) {
+			t.Errorf("no refusal logged for %q", why)
+		}
+	}
+}
+
+// ATM: ECPay assigns a virtual account (shown to the customer), then
+// notifies the transfer, which credits as a bank transfer. A signed
+// payment info for an unknown trade number is listed for finance.
+func TestATMVirtualAccount(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(2400, payments.ChooseATM)
+	if order, _ := w.fake.Order(co.TradeNo); order.Get("ChoosePayment") != "ATM" || order.Get("PaymentInfoURL") != w.srv.URL+payments.PaymentInfoPath {
+		t.Fatalf("order at the cashier: %v", order)
+	}
+	// The fake sent the payment info while taking the checkout.
+	p, ok := w.svc.View().Payment(co.TradeNo)
+	if !ok || p.BankCode != "812" || p.VAccount != "9103522175887271" || p.ExpireDate != "2026/03/18" || p.Paid {
+		t.Fatalf("payment view: %+v", p)
+	}
+	if ps := w.svc.View().Payments("acct_pay"); len(ps) != 1 || ps[0].Method != domain.MethodBankTransfer {
+		t.Fatalf("account's payments: %+v", ps)
+	}
+	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("paid: %q %v", reply, err)
+	}
+	if tops := w.topUps(); len(tops) != 1 || tops[0].Method != domain.MethodBankTransfer || !tops[0].Amount.Equal(decimal.NewFromInt(2400)) {
+		t.Fatalf("top-ups: %+v", tops)
+	}
+
+	// Unmatched: a virtual account for a trade number never issued.
+	reply, err := w.fake.Send(w.srv.URL+payments.PaymentInfoPath, url.Values{"MerchantID": {ecpay.TestMerchantID},
+		"MerchantTradeNo": {"RF2603150000UNKNOWN"}, "RtnCode": {"2"}, "TradeAmt": {"5000"}, "BankCode": {"812"},
+		"vAccount": {"9103522175880000"}, "ExpireDate": {"2026/03/18"}}, nil, nil)
+	if err != nil || !strings.HasPrefix(reply, "0|") {
+		t.Fatalf("unmatched payment info: %q %v", reply, err)
+	}
+	rs := w.refused()
+	if len(rs) != 1 || rs[0].TradeNo != "RF2603150000UNKNOWN" || rs[0].Endpoint != "payment-info" || rs[0].Fields["vAccount"] != "9103522175880000" {
+		t.Fatalf("refused for finance: %+v", rs)
+	}
+	if n := len(w.topUps()); n != 1 {
+		t.Fatalf("%d top-ups", n)
+	}
+}
+
+// A checkout's amount is whole dollars within the top-up bound, by card
+// or ATM; the account must exist. Nothing is recorded for a refused one.
+func TestCheckoutRefusals(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		acct, amount, choose string
+	}{{"acct_pay", "0", "card"}, {"acct_pay", "10.5", "card"}, {"acct_pay", "50001", "atm"}, {"acct_pay", "100", "cash"}, {"acct_none", "100", "card"}} {
+		if _, err := w.svc.Start(w.ctx, c.acct, decimal.RequireFromString(c.amount), c.choose, w.srv.URL); err == nil {
+			t.Errorf("checkout %+v accepted", c)
+		}
+	}
+	if ps := w.svc.View().Payments("acct_pay"); len(ps) != 0 {
+		t.Fatalf("refused checkouts recorded: %+v", ps)
+	}
+	// Two checkouts of the same second get different trade numbers.
+	a, b := w.checkout(100, "card"), w.checkout(100, "card")
+	if a.TradeNo == b.TradeNo {
+		t.Fatal("two checkouts share a trade number")
+	}
+}
+
+// Notifications of one trade racing each other (ECPay's retry beside the
+// first post) credit once; a signed refused notification posted again is
+// listed once.
+func TestConcurrentNotificationsCreditOnce(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(700, payments.ChooseCard)
+	const n = 8
+	replies := make(chan string, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			reply, err := w.fake.Paid(co.TradeNo, nil, nil)
+			if err != nil {
+				reply = err.Error()
+			}
+			replies <- reply
+		}()
+	}
+	ok := 0
+	for i := 0; i < n; i++ {
+		if r := <-replies; r == "1|OK" {
+			ok++
+		} else if !strings.HasPrefix(r, "0|") {
+			t.Errorf("reply %q", r)
+		}
+	}
+	if tops := w.topUps(); ok != 1 || len(tops) != 1 {
+		t.Fatalf("%d accepted, %d top-ups", ok, len(tops))
+	}
+
+	unknown := url.Values{"MerchantID": {ecpay.TestMerchantID}, "MerchantTradeNo": {"RF26031500000000DUP"},
+		"RtnCode": {"1"}, "TradeAmt": {"99"}, "SimulatePaid": {"0"}}
+	for i := 0; i < 3; i++ {
+		f := url.Values{}
+		for k, v := range unknown {
+			f[k] = v
+		}
+		if reply, err := w.fake.Send(w.srv.URL+payments.ReturnPath, f, nil, nil); err != nil || !strings.HasPrefix(reply, "0|") {
+			t.Fatalf("unknown trade: %q %v", reply, err)
+		}
+	}
+	if rs := w.refused(); len(rs) != 1 {
+		t.Fatalf("the same refused notification listed %d times", len(rs))
+	}
+}

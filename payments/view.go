@@ -1,0 +1,135 @@
+package payments
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/projections"
+)
+
+// Payment is one checkout as the customer and finance see it.
+type Payment struct {
+	TradeNo   string          `json:"trade_no"`
+	AccountID string          `json:"account_id"`
+	Amount    decimal.Decimal `json:"amount"`
+	Method    string          `json:"method"`
+	StartedAt time.Time       `json:"started_at"`
+	// ATM: the virtual account ECPay assigned, to transfer to before
+	// ExpireDate.
+	BankCode   string `json:"bank_code,omitempty"`
+	VAccount   string `json:"v_account,omitempty"`
+	ExpireDate string `json:"expire_date,omitempty"`
+	// Paid: ECPay notified the payment and the credit is recorded.
+	Paid bool `json:"paid"`
+}
+
+// Refused is a signed notification that credited nothing.
+type Refused struct {
+	At       time.Time         `json:"at"`
+	Endpoint string            `json:"endpoint"`
+	TradeNo  string            `json:"trade_no"`
+	Reason   string            `json:"reason"`
+	Fields   map[string]string `json:"fields"`
+}
+
+// View is the payments read model, in memory: every checkout by trade
+// number and account, and the refused notifications. Run it in the
+// projections runner.
+type View struct {
+	mu        sync.RWMutex
+	pos       eventstore.Position
+	byTrade   map[string]*Payment
+	byAccount map[string][]*Payment
+	refused   []Refused
+}
+
+var _ projections.Projection = (*View)(nil)
+
+// NewView returns an empty view.
+func NewView() *View {
+	return &View{byTrade: map[string]*Payment{}, byAccount: map[string][]*Payment{}}
+}
+
+// Name implements projections.Projection.
+func (v *View) Name() string { return "payments" }
+
+// Checkpoint implements projections.Projection: the view is rebuilt from
+// the start on every run.
+func (v *View) Checkpoint(context.Context) (eventstore.Position, error) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.pos, nil
+}
+
+// Apply implements projections.Projection.
+func (v *View) Apply(_ context.Context, batch []projections.Event) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for i := range batch {
+		e := &batch[i]
+		if !v.pos.Less(e.Position) {
+			continue // redelivered after a restart
+		}
+		switch b := e.Body.(type) {
+		case *domain.PaymentCheckoutStarted:
+			p := &Payment{TradeNo: b.TradeNo, AccountID: b.AccountID, Amount: b.Amount, Method: b.Method, StartedAt: e.OccurredAt}
+			v.byTrade[b.TradeNo] = p
+			v.byAccount[b.AccountID] = append(v.byAccount[b.AccountID], p)
+		case *domain.PaymentAccountAssigned:
+			if p, ok := v.byTrade[b.TradeNo]; ok {
+				p.BankCode, p.VAccount, p.ExpireDate = b.BankCode, b.VAccount, b.ExpireDate
+			}
+		case *domain.CreditsToppedUp:
+			if p, ok := v.byTrade[b.Reference]; ok && p.AccountID == b.AccountID {
+				p.Paid = true
+			}
+		case *domain.PaymentNotificationRefused:
+			v.refused = append(v.refused, Refused{At: e.OccurredAt, Endpoint: b.Endpoint, TradeNo: b.TradeNo, Reason: b.Reason, Fields: b.Fields})
+		default:
+			if e.Err != nil && (e.Type == domain.TypePaymentCheckoutStarted || e.Type == domain.TypeCreditsToppedUp) {
+				return e.Err
+			}
+		}
+		v.pos = e.Position
+	}
+	return nil
+}
+
+// Payments returns an account's checkouts, newest first.
+func (v *View) Payments(accountID string) []Payment {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	ps := v.byAccount[accountID]
+	out := make([]Payment, len(ps))
+	for i, p := range ps {
+		out[len(ps)-1-i] = *p
+	}
+	return out
+}
+
+// Payment returns one checkout.
+func (v *View) Payment(tradeNo string) (Payment, bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	p, ok := v.byTrade[tradeNo]
+	if !ok {
+		return Payment{}, false
+	}
+	return *p, true
+}
+
+// Refused returns the refused notifications, newest first.
+func (v *View) Refused() []Refused {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make([]Refused, len(v.refused))
+	for i, r := range v.refused {
+		out[len(out)-1-i] = r
+	}
+	return out
+}

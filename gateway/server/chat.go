@@ -303,7 +303,7 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 			tried = append(tried, map[string]any{"provider": t.Provider, "error": "circuit open"})
 			continue
 		}
-		ad, err := providers.For(t.Kind)
+		ad, err := k.adapter(t.Kind)
 		if err != nil {
 			continue
 		}

@@ -126,6 +126,8 @@ func New(cfg Config, deps Deps) *Server {
 	e.Use(s.recoverer)
 	api := e.Group("/api/v1")
 	api.POST("/chat/completions", s.chatCompletions)
+	api.POST("/messages", s.messages)
+	api.POST("/messages/count_tokens", s.countTokens)
 	api.GET("/models", s.listModels)
 	api.GET("/models/:author/:slug", s.getModel)
 	api.GET("/generation", s.generation, noStore)

@@ -1,6 +1,7 @@
 // Command fakeupstream is a zero-latency model provider for load tests and
 // the quick start: it speaks OpenAI's, Anthropic's or Gemini's real wire
-// format and answers every request with a scripted reply.
+// format and answers every request with a scripted reply (embeddings
+// requests with deterministic vectors).
 //
 // With -forward URL it is instead a bare pass-through proxy (the standard
 // library's httputil.ReverseProxy) to URL: the load test measures it to show

@@ -128,6 +128,7 @@ func New(cfg Config, deps Deps) *Server {
 	api.POST("/chat/completions", s.chatCompletions)
 	api.POST("/messages", s.messages)
 	api.POST("/messages/count_tokens", s.countTokens)
+	api.POST("/embeddings", s.embeddings)
 	api.GET("/models", s.listModels)
 	api.GET("/models/:author/:slug", s.getModel)
 	api.GET("/generation", s.generation, noStore)

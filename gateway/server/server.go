@@ -129,6 +129,7 @@ func New(cfg Config, deps Deps) *Server {
 	api.POST("/messages", s.messages)
 	api.POST("/messages/count_tokens", s.countTokens)
 	api.POST("/embeddings", s.embeddings)
+	api.POST("/completions", s.completions)
 	api.GET("/models", s.listModels)
 	api.GET("/models/:author/:slug", s.getModel)
 	api.GET("/generation", s.generation, noStore)

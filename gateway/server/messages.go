@@ -91,15 +91,22 @@ func (s *Server) messages(c echo.Context) error {
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
 	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
-	chatBody, err := mr.chatBody(model)
+	native := false
+	if m, ok := s.deps.Router.Catalog().Get(model); ok {
+		for _, u := range m.Upstreams {
+			native = native || u.Kind == providers.KindAnthropic
+		}
+	}
+	chatBody, err := mr.chatBody(model, native)
 	if err != nil {
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
-	var native nativeAnswer
+	var answer nativeAnswer
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) == nil {
 		c.Set(ctxAdapters, map[string]providers.Adapter{
-			providers.KindAnthropic: &anthropic.Native{Body: fields, Header: r.Header.Clone(), Answer: native.set},
+			providers.KindAnthropic: &anthropic.Native{Body: fields, Answer: answer.set, Header: http.Header{
+				"Anthropic-Version": r.Header.Values("Anthropic-Version"), "Anthropic-Beta": r.Header.Values("Anthropic-Beta")}},
 		})
 	}
 	r.Body = io.NopCloser(bytes.NewReader(chatBody))
@@ -107,7 +114,7 @@ func (s *Server) messages(c echo.Context) error {
 
 	resp := c.Response()
 	orig := resp.Writer
-	mw := newMsgWriter(orig, &native)
+	mw := newMsgWriter(orig, &answer)
 	resp.Writer = mw
 	defer func() { resp.Writer = orig }()
 	if err := s.chatCompletions(c); err != nil && mw.status == 0 {

@@ -153,7 +153,12 @@ func blocksText(raw json.RawMessage) (string, error) {
 
 // chatBody is the request in the chat pipeline's OpenAI shape, for model id.
 // The usage chunk is always asked for: message_delta carries the usage.
-func (r *msgRequest) chatBody(model string) ([]byte, error) {
+//
+// With native set (the model has an Anthropic upstream, which gets the
+// client's own body), what only Anthropic understands — server tools,
+// their result blocks — is left out of the translation instead of refused:
+// the translation then serves only the other upstreams of a failover.
+func (r *msgRequest) chatBody(model string, native bool) ([]byte, error) {
 	var msgs []chat.Message
 	system, err := blocksText(r.System)
 	if err != nil {
@@ -167,7 +172,7 @@ func (r *msgRequest) chatBody(model string) ([]byte, error) {
 		if err != nil {
 			return nil, invalidf("messages.%d.content: must be a string or an array of content blocks", i)
 		}
-		converted, err := chatTurn(turn.Role, bs)
+		converted, err := chatTurn(turn.Role, bs, native)
 		if err != nil {
 			return nil, invalidf("messages.%d.content: %v", i, err)
 		}
@@ -178,6 +183,9 @@ func (r *msgRequest) chatBody(model string) ([]byte, error) {
 		var tools []chat.Tool
 		for i, t := range r.Tools {
 			if t.Type != "" && t.Type != "custom" {
+				if native {
+					continue
+				}
 				return nil, invalidf("tools.%d: server tool %q is not supported; declare client tools with name, description and input_schema", i, t.Type)
 			}
 			schema := t.InputSchema
@@ -186,7 +194,9 @@ func (r *msgRequest) chatBody(model string) ([]byte, error) {
 			}
 			tools = append(tools, chat.Tool{Type: "function", Function: chat.Function{Name: t.Name, Description: t.Description, Parameters: schema}})
 		}
-		out["tools"] = tools
+		if len(tools) > 0 {
+			out["tools"] = tools
+		}
 	}
 	if tc := r.ToolChoice; tc != nil {
 		switch tc.Type {
@@ -235,7 +245,7 @@ func (r *msgRequest) chatBody(model string) ([]byte, error) {
 // chatTurn converts one Messages turn. Tool results become tool messages,
 // placed before the rest of the user's turn as the Messages API orders them;
 // thinking blocks stay behind (no OpenAI-shaped upstream takes them back).
-func chatTurn(role string, bs []msgBlock) ([]chat.Message, error) {
+func chatTurn(role string, bs []msgBlock, native bool) ([]chat.Message, error) {
 	var out []chat.Message
 	var parts []chat.Part
 	var calls []chat.ToolCall
@@ -286,7 +296,10 @@ func chatTurn(role string, bs []msgBlock) ([]chat.Message, error) {
 		case "thinking", "redacted_thinking":
 			// Signed reasoning only the model that wrote it can read back.
 		default:
-			return nil, fmt.Errorf("content block type %q is not supported", b.Type)
+			if native {
+				continue
+			}
+			return nil, fmt.Errorf("content block type %q is not supported by this model's upstreams", b.Type)
 		}
 	}
 	if role == "assistant" {

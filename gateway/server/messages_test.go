@@ -501,3 +501,31 @@ func TestMessagesCountTokens(t *testing.T) {
 		t.Fatal("count_tokens billed or called an upstream")
 	}
 }
+
+func TestMessagesServerToolsNativeOnly(t *testing.T) {
+	h := msgHarness(t, harnessOpts{})
+	tools := `"tools":[{"type":"web_search_20250305","name":"web_search","max_uses":2}]`
+	req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/messages", strings.NewReader(
+		`{"model":"claude-sonnet-4-6","max_tokens":50,`+tools+`,"messages":[{"role":"user","content":"news?"}]}`))
+	req.Header.Set("x-api-key", h.key)
+	req.Header.Set("anthropic-version", "2023-06-01")
+	req.Header.Set("anthropic-beta", "interleaved-thinking-2025-05-14")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("native: status %d", resp.StatusCode)
+	}
+	up := h.fakes["anthropic"].Last()
+	want(t, wire(t, up), "tools.0.type", "web_search_20250305")
+	if up.Header.Get("anthropic-beta") != "interleaved-thinking-2025-05-14" {
+		t.Fatalf("beta header %q", up.Header.Get("anthropic-beta"))
+	}
+	// A model without an Anthropic upstream cannot run a server tool.
+	r2, b := h.postMessages("", h.key, `{"model":"openai/gpt-4.1","max_tokens":50,`+tools+`,"messages":[{"role":"user","content":"news?"}]}`)
+	if r2.StatusCode != 400 || !strings.Contains(string(b), "web_search_20250305") {
+		t.Fatalf("status %d: %s", r2.StatusCode, b)
+	}
+}

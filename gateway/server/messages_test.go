@@ -529,3 +529,26 @@ func TestMessagesServerToolsNativeOnly(t *testing.T) {
 		t.Fatalf("status %d: %s", r2.StatusCode, b)
 	}
 }
+
+func TestMessagesThinkingTranslatedToGemini(t *testing.T) {
+	h := msgHarness(t, harnessOpts{
+		models:  map[string][]upstreamSpec{"google/gemini-2.5-flash": {{fake: "gemini", kind: "gemini"}}},
+		scripts: map[string]providertest.Script{"gemini": {Text: "42", Usage: providertest.Usage{Prompt: 8, Completion: 30, Reasoning: 28}}},
+	})
+	resp, b := h.postMessages("", h.key, `{"model":"google/gemini-2.5-flash","max_tokens":4096,"stop_sequences":["###"],
+		"thinking":{"type":"enabled","budget_tokens":2048},"messages":[{"role":"user","content":"meaning of life?"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	m := decodeMap(t, b)
+	want(t, m, "content.0.text", "42")
+	want(t, m, "usage.output_tokens", "30")
+	w := wire(t, h.fakes["gemini"].Last())
+	want(t, w, "generationConfig.thinkingConfig.thinkingBudget", "2048")
+	want(t, w, "generationConfig.maxOutputTokens", "4096")
+	want(t, w, "generationConfig.stopSequences.0", "###")
+	ev := checkBilled(t, h, "google/gemini-2.5-flash", 8, 30, nil)
+	if ev.Usage.Reasoning != 28 {
+		t.Fatalf("reasoning tokens %d", ev.Usage.Reasoning)
+	}
+}

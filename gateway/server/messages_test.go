@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
@@ -551,4 +552,47 @@ func TestMessagesThinkingTranslatedToGemini(t *testing.T) {
 	if ev.Usage.Reasoning != 28 {
 		t.Fatalf("reasoning tokens %d", ev.Usage.Reasoning)
 	}
+}
+
+func TestMessagesModelNames(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, id := range map[string]string{
+		"claude-sonnet-4-6":          "anthropic/claude-sonnet-4.6",
+		"claude-sonnet-4.6":          "anthropic/claude-sonnet-4.6",
+		"claude-sonnet-4-5-20250929": "anthropic/claude-sonnet-4.5",
+		"claude-haiku-4-5":           "anthropic/claude-haiku-4.5",
+		"claude-opus-4-5-latest":     "anthropic/claude-opus-4.5",
+		"anthropic/claude-opus-4.5":  "anthropic/claude-opus-4.5",
+		"openai/gpt-4.1":             "openai/gpt-4.1",
+		"claude-3-opus-20240229":     "claude-3-opus-20240229", // no entry: left for the 404
+	} {
+		if got := catalogModel(cat, name); got != id {
+			t.Errorf("%s → %s, want %s", name, got, id)
+		}
+	}
+}
+
+func TestMessagesStreamCutMidway(t *testing.T) {
+	h := msgHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+		"openai": {Text: "one two three four", Chunks: 4, CutAfter: 2},
+	}})
+	resp, b := h.postMessages("", h.key, `{"model":"openai/gpt-4.1","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"count"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	evs := parseEvents(t, b)
+	last := evs[len(evs)-1]
+	if last.name != "error" || strings.Contains(names(evs), "message_stop") {
+		t.Fatalf("events %s\n%s", names(evs), b)
+	}
+	want(t, last.data, "error.type", "api_error")
+	// What was delivered is billed, counted by the gateway.
+	evs2 := h.completed()
+	if len(evs2) != 1 || evs2[0].Outcome != domain.OutcomeUpstreamBrokeMid || evs2[0].Usage.Output <= 0 || !evs2[0].Usage.Estimated {
+		t.Fatalf("events %+v", evs2)
+	}
+	h.heldIsZero()
 }

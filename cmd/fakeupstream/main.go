@@ -1,6 +1,7 @@
 // Command fakeupstream is a zero-latency model provider for load tests and
 // the quick start: it speaks OpenAI's, Anthropic's or Gemini's real wire
-// format and answers every request with a scripted reply.
+// format and answers every request with a scripted reply (embeddings
+// requests with deterministic vectors).
 //
 // With -auto, an OpenAI-format fake answers a request that offers tools
 // with a call of one of them, and a json_schema response format with JSON

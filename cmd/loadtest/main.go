@@ -1,8 +1,10 @@
 // Command loadtest measures what the gateway costs on top of an upstream:
 // it runs the fake upstream and the real routefree binary as subprocesses
 // (so the gateway's CPU is measured alone), then for each concurrency and
-// for unary and streaming requests runs a fixed-duration closed-loop attack
-// straight at the fake and then through the gateway, and prints req/s,
+// each kind of request (chat completions unary and streamed, Anthropic
+// messages unary and streamed, embeddings; -modes) runs a fixed-duration
+// closed-loop attack straight at the fake and then through the gateway,
+// and prints req/s,
 // latency percentiles, the overhead and the gateway's CPU per request.
 // A bare pass-through proxy (fakeupstream -forward, the standard library's
 // ReverseProxy) is measured the same way: the floor of one Go HTTP hop on
@@ -22,6 +24,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,16 +39,17 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "length of each attack")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured attack before each measured one")
 	levels := flag.String("concurrency", "1,16,64", "client counts, comma-separated")
+	modes := flag.String("modes", "unary,stream,messages,messages-stream,embeddings", "what to measure, comma-separated: unary and stream chat completions, Anthropic messages (unary, stream), embeddings")
 	chunks := flag.Int("chunks", 16, "content chunks per streamed reply")
 	keep := flag.Bool("keep", false, "keep the temporary directory (binaries, data, logs)")
 	profiles := flag.String("profile", "", "directory to write the gateway's CPU profile (MODE-CLIENTS.pprof) and a 2 s execution trace (MODE-CLIENTS.trace) of each measured attack to")
 	flag.Parse()
-	if err := runAll(*repo, *duration, *warmup, *levels, *chunks, *keep, *profiles); err != nil {
+	if err := runAll(*repo, *duration, *warmup, *levels, *modes, *chunks, *keep, *profiles); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep bool, profiles string) error {
+func runAll(repo string, d, warm time.Duration, levels, modeList string, chunks int, keep bool, profiles string) error {
 	tmp, err := os.MkdirTemp("", "routefree-loadtest-")
 	if err != nil {
 		return err
@@ -134,23 +138,21 @@ func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep 
 	}
 	pid := gw.cmd.Process.Pid
 
-	direct := "http://" + fakeAddr + "/v1/chat/completions"
-	bare := "http://" + proxyAddr + "/v1/chat/completions"
-	through := "http://" + gwAddr + "/api/v1/chat/completions"
 	prompt := `"messages":[{"role":"user","content":"Say hello to the load test, please."}]`
 	fmt.Printf("RouteFree load test: %s per attack (+%s warm-up), fake upstream with %d chunks, GOMAXPROCS of the gateway = all cores\n\n", d, warm, chunks)
 	fmt.Printf("overheads are p50 and p99 latency minus the direct ones; CPU/req is the process's user+system time per request\n\n")
-	const row = "%-6s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %12s %12s %12s %7s\n"
+	const row = "%-15s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %12s %12s %12s %7s\n"
 	fmt.Printf(row, "mode", "clients", "req/s direct", "req/s proxy", "req/s gateway", "ratio", "p50 direct", "p99 direct",
 		"proxy +p50", "proxy +p99", "proxy CPU", "gateway +p50", "gateway +p99", "gateway CPU", "ok")
 	var billedWant uint64
-	for _, stream := range []bool{false, true} {
-		mode, extra := "unary", ""
-		if stream {
-			mode, extra = "stream", `"stream":true,"stream_options":{"include_usage":true},`
+	for _, md := range loadModes(prompt) {
+		if !slices.Contains(strings.Split(modeList, ","), md.name) {
+			continue
 		}
-		bodyDirect := []byte(`{"model":"echo",` + extra + prompt + `}`)
-		bodyGW := []byte(`{"model":"routefree/echo",` + extra + prompt + `}`)
+		mode, bodyDirect, bodyGW := md.name, md.direct, md.gateway
+		direct := "http://" + fakeAddr + md.upstreamPath
+		bare := "http://" + proxyAddr + md.upstreamPath
+		through := "http://" + gwAddr + md.gatewayPath
 		for _, f := range strings.Split(levels, ",") {
 			n, err := strconv.Atoi(strings.TrimSpace(f))
 			if err != nil || n < 1 {
@@ -213,6 +215,30 @@ func runAll(repo string, d, warm time.Duration, levels string, chunks int, keep 
 		return fmt.Errorf("%d successful requests were not billed", billedWant-billed)
 	}
 	return nil
+}
+
+// loadMode is one kind of request measured: the body sent straight to the
+// fake upstream and the one sent through the gateway, which reaches the
+// fake as the same upstream call.
+type loadMode struct {
+	name                      string
+	upstreamPath, gatewayPath string
+	direct, gateway           []byte
+}
+
+func loadModes(prompt string) []loadMode {
+	stream := `"stream":true,"stream_options":{"include_usage":true},`
+	msg := `"max_tokens":64,"messages":[{"role":"user","content":"Say hello to the load test, please."}]`
+	chat := func(extra string) []byte { return []byte(`{"model":"echo",` + extra + prompt + `}`) }
+	input := `"input":["Say hello to the load test, please.","And once more."]`
+	return []loadMode{
+		{"unary", "/v1/chat/completions", "/api/v1/chat/completions", chat(""), []byte(`{"model":"routefree/echo",` + prompt + `}`)},
+		{"stream", "/v1/chat/completions", "/api/v1/chat/completions", chat(stream), []byte(`{"model":"routefree/echo",` + stream + prompt + `}`)},
+		// /messages to an OpenAI-shaped upstream: the translated path.
+		{"messages", "/v1/chat/completions", "/api/v1/messages", chat(""), []byte(`{"model":"routefree/echo",` + msg + `}`)},
+		{"messages-stream", "/v1/chat/completions", "/api/v1/messages", chat(stream), []byte(`{"model":"routefree/echo","stream":true,` + msg + `}`)},
+		{"embeddings", "/v1/embeddings", "/api/v1/embeddings", []byte(`{"model":"echo-embedding",` + input + `}`), []byte(`{"model":"routefree/echo-embedding",` + input + `}`)},
+	}
 }
 
 // us renders a duration in microseconds.

@@ -441,7 +441,7 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 			tried = append(tried, map[string]any{"provider": t.Provider, "error": "circuit open"})
 			continue
 		}
-		ad, err := providers.For(t.Kind)
+		ad, err := k.adapter(t.Kind)
 		if err != nil {
 			continue
 		}

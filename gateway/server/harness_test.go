@@ -121,8 +121,12 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			env[keyEnv] = "upstream-secret"
 			list = append(list, up{Provider: u.fake, Kind: u.kind, BaseURL: base, Model: "up-" + u.fake, KeyEnv: keyEnv})
 		}
+		out := []string{"text"}
+		if strings.Contains(id, "embedding") {
+			out = []string{"embeddings"}
+		}
 		entries = append(entries, map[string]any{"id": id, "name": id, "context_length": 100000,
-			"input_modalities": []string{"text", "image", "file"}, "output_modalities": []string{"text"},
+			"input_modalities": []string{"text", "image", "file"}, "output_modalities": out,
 			"usd_per_million": map[string]string{"input": "1", "output": "1"}, "upstreams": list, "max_output": 4096})
 	}
 	catJSON, _ := json.Marshal(map[string]any{"usd_to_ntd": "32", "margin": "0", "models": entries})

@@ -126,6 +126,10 @@ func New(cfg Config, deps Deps) *Server {
 	e.Use(s.recoverer)
 	api := e.Group("/api/v1")
 	api.POST("/chat/completions", s.chatCompletions)
+	api.POST("/messages", s.messages)
+	api.POST("/messages/count_tokens", s.countTokens)
+	api.POST("/embeddings", s.embeddings)
+	api.POST("/completions", s.completions)
 	api.GET("/models", s.listModels)
 	api.GET("/models/:author/:slug", s.getModel)
 	api.GET("/model/:author/:slug", s.getModel) // the OpenRouter SDK's models.get

@@ -178,6 +178,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if serveEmbeddings(f.kind, w, r, body, s) {
+		return
+	}
 	switch f.kind {
 	case KindOpenAI:
 		serveOpenAI(w, r, body, s)

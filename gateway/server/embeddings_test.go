@@ -1,0 +1,194 @@
+package server
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/gateway/tokens"
+)
+
+func embedHarness(t *testing.T, o harnessOpts) *harness {
+	t.Helper()
+	if o.models == nil {
+		o.models = map[string][]upstreamSpec{
+			"openai/text-embedding-3-small": {{fake: "openai", kind: "openai"}},
+			"google/gemini-embedding-001":   {{fake: "gemini", kind: "gemini"}},
+			"openai/gpt-4.1":                {{fake: "openai", kind: "openai"}},
+		}
+	}
+	return newHarness(t, o)
+}
+
+func (h *harness) postEmbeddings(body string) (*http.Response, []byte) {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/embeddings", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, b
+}
+
+func sameVector(t *testing.T, got any, want []float64) {
+	t.Helper()
+	g, ok := got.([]any)
+	if !ok || len(g) != len(want) {
+		t.Fatalf("vector %v, want %v", got, want)
+	}
+	for i := range want {
+		if g[i].(float64) != want[i] {
+			t.Fatalf("vector %v, want %v", got, want)
+		}
+	}
+}
+
+func TestEmbeddingsOpenAIBilledPerInputToken(t *testing.T) {
+	h := embedHarness(t, harnessOpts{})
+	resp, b := h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":["台北 天氣 晴","hello world"],"dimensions":4}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	m := decodeMap(t, b)
+	want(t, m, "object", "list")
+	want(t, m, "model", "openai/text-embedding-3-small")
+	want(t, m, "data.1.index", "1")
+	want(t, m, "data.1.object", "embedding")
+	v0, _ := jpath(m, "data.0.embedding")
+	sameVector(t, v0, providertest.FakeVector("台北 天氣 晴", 4))
+	v1, _ := jpath(m, "data.1.embedding")
+	sameVector(t, v1, providertest.FakeVector("hello world", 4))
+	// The fake counts words: 3 + 2.
+	want(t, m, "usage.prompt_tokens", "5")
+	want(t, m, "usage.total_tokens", "5")
+	w := wire(t, h.fakes["openai"].Last())
+	want(t, w, "model", "up-openai")
+	want(t, w, "dimensions", "4")
+	want(t, w, "input.0", "台北 天氣 晴")
+	if h.fakes["openai"].Last().Path != "/v1/embeddings" {
+		t.Fatalf("path %s", h.fakes["openai"].Last().Path)
+	}
+	h.noClientSecret(h.fakes["openai"].Last())
+	// 5 input tokens at NT$10 per million; no completion, still billed.
+	cost, _ := jpath(m, "usage.cost")
+	ev := checkBilled(t, h, "openai/text-embedding-3-small", 5, 0, cost)
+	if !ev.Cost.Equal(dec("0.00005")) || ev.Usage.Estimated || ev.Provider != "openai" {
+		t.Fatalf("event %+v", ev)
+	}
+}
+
+func TestEmbeddingsBase64AndTokenArrays(t *testing.T) {
+	h := embedHarness(t, harnessOpts{})
+	resp, b := h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":[1,2,3],"encoding_format":"base64"}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	m := decodeMap(t, b)
+	s, _ := jpath(m, "data.0.embedding")
+	raw, err := base64.StdEncoding.DecodeString(s.(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantV := providertest.FakeVector("[1,2,3]", 0)
+	if len(raw) != 4*len(wantV) {
+		t.Fatalf("%d bytes for %d floats", len(raw), len(wantV))
+	}
+	for i, f := range wantV {
+		if got := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])); got != float32(f) {
+			t.Fatalf("float %d: %v, want %v", i, got, float32(f))
+		}
+	}
+	want(t, m, "usage.prompt_tokens", "3")
+	// Upstreams are always asked for floats; the gateway encodes.
+	want(t, wire(t, h.fakes["openai"].Last()), "encoding_format", "float")
+}
+
+func TestEmbeddingsGemini(t *testing.T) {
+	h := embedHarness(t, harnessOpts{})
+	texts := []string{"資料常駐", "the quick brown fox"}
+	resp, b := h.postEmbeddings(`{"model":"google/gemini-embedding-001","input":["資料常駐","the quick brown fox"],"dimensions":6}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	m := decodeMap(t, b)
+	for i, text := range texts {
+		v, _ := jpath(m, "data."+string(rune('0'+i))+".embedding")
+		sameVector(t, v, providertest.FakeVector(text, 6))
+	}
+	up := h.fakes["gemini"].Last()
+	if up.Path != "/v1beta/models/up-gemini:batchEmbedContents" || up.Header.Get("x-goog-api-key") != "upstream-secret" {
+		t.Fatalf("upstream got %s %v", up.Path, up.Header)
+	}
+	w := wire(t, up)
+	want(t, w, "requests.1.model", "models/up-gemini")
+	want(t, w, "requests.1.content.parts.0.text", "the quick brown fox")
+	want(t, w, "requests.0.outputDimensionality", "6")
+	// Gemini reports no usage: the offline tokenizer counts, marked estimated.
+	n := int64(tokens.Count(texts[0]) + tokens.Count(texts[1]))
+	cost, _ := jpath(m, "usage.cost")
+	ev := checkBilled(t, h, "google/gemini-embedding-001", n, 0, cost)
+	if !ev.Usage.Estimated {
+		t.Fatal("usage counted by the gateway is not marked estimated")
+	}
+}
+
+func TestEmbeddingsFailover(t *testing.T) {
+	h := embedHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{"openai/text-embedding-3-small": {
+			{fake: "openai", kind: "openai"}, {fake: "gemini", kind: "gemini"}}},
+		scripts: map[string]providertest.Script{"openai": {Status: 503, ErrorMessage: "overloaded"}},
+	})
+	resp, b := h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":"hi"}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	ev := checkBilled(t, h, "openai/text-embedding-3-small", int64(tokens.Count("hi")), 0, nil)
+	if ev.Provider != "gemini" || ev.Attempts != 2 {
+		t.Fatalf("served by %s after %d attempts", ev.Provider, ev.Attempts)
+	}
+}
+
+func TestEmbeddingsRefusals(t *testing.T) {
+	h := embedHarness(t, harnessOpts{})
+	for _, tc := range []struct {
+		body   string
+		status int
+	}{
+		{`{"model":"openai/gpt-4.1","input":"hi"}`, 400},                   // a chat model
+		{`{"model":"openai/text-embedding-3-small"}`, 400},                 // no input
+		{`{"model":"openai/text-embedding-3-small","input":[]}`, 400},      // empty
+		{`{"model":"openai/text-embedding-3-small","input":[""]}`, 400},    // empty text
+		{`{"model":"openai/text-embedding-3-small","input":{"a":1}}`, 400}, // not an input
+		{`{"model":"openai/text-embedding-3-small","input":"hi","encoding_format":"int8"}`, 400},
+		{`{"model":"openai/text-embedding-3-small","input":"hi","dimensions":0}`, 400},
+		{`{"model":"google/gemini-embedding-001","input":[[1,2]]}`, 400}, // Gemini takes text only
+		{`{"model":"nope/nope","input":"hi"}`, 404},
+	} {
+		resp, b := h.postEmbeddings(tc.body)
+		if resp.StatusCode != tc.status {
+			t.Fatalf("%s: status %d, want %d: %s", tc.body, resp.StatusCode, tc.status, b)
+		}
+		decodeError(t, b)
+	}
+	if len(h.completed()) != 0 {
+		t.Fatal("a refused request was billed")
+	}
+	h.waitHeldZero()
+
+	poor := embedHarness(t, harnessOpts{credit: "0"})
+	resp, b := poor.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":"hi"}`)
+	if resp.StatusCode != 402 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	if len(poor.fakes["openai"].Received()) != 0 {
+		t.Fatal("an upstream was called without credit")
+	}
+}

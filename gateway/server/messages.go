@@ -1,0 +1,204 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/gateway/providers"
+	"github.com/routefree/routefree/gateway/providers/anthropic"
+	"github.com/routefree/routefree/gateway/tokens"
+)
+
+// POST /api/v1/messages serves Anthropic's Messages API, so Claude Code and
+// the Anthropic SDKs work with ANTHROPIC_BASE_URL pointing at RouteFree.
+//
+// A Messages request runs through the same pipeline as a chat completion
+// (key, rate limits, credit hold, routing with failover, durable usage
+// event before the last bytes): the request is translated to the chat
+// shape, and msgWriter renders the pipeline's answer back. An Anthropic
+// upstream gets the client's own body (anthropic.Native), so thinking
+// signatures, cache_control and betas survive; other upstreams get the
+// translation.
+
+// ctxAdapters is the echo context key of per-request adapter overrides.
+const ctxAdapters = "routefree.adapters"
+
+// adapter returns the adapter for an upstream kind: the request's own
+// override if it set one (a Messages request's native relay), else the
+// shared one.
+func (k *call) adapter(kind string) (providers.Adapter, error) {
+	if m, ok := k.c.Get(ctxAdapters).(map[string]providers.Adapter); ok {
+		if a := m[kind]; a != nil {
+			return a, nil
+		}
+	}
+	return providers.For(kind)
+}
+
+// nativeAnswer keeps an Anthropic upstream's own non-streamed answer.
+type nativeAnswer struct {
+	mu  sync.Mutex
+	raw []byte
+}
+
+func (n *nativeAnswer) set(b []byte) { n.mu.Lock(); n.raw = b; n.mu.Unlock() }
+
+func (n *nativeAnswer) take() []byte {
+	if n == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	b := n.raw
+	n.raw = nil
+	return b
+}
+
+// useAPIKeyHeader accepts Anthropic's x-api-key as the API key when no
+// Authorization header is sent.
+func useAPIKeyHeader(r *http.Request) {
+	if r.Header.Get("Authorization") == "" {
+		if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
+			r.Header.Set("Authorization", "Bearer "+k)
+		}
+	}
+}
+
+func writeMsgError(c echo.Context, status int, msg string) error {
+	return c.Blob(status, echo.MIMEApplicationJSON, msgError(status, msg, nil))
+}
+
+func (s *Server) messages(c echo.Context) error {
+	r := c.Request()
+	useAPIKeyHeader(r)
+	body, err := readBody(r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return writeMsgError(c, ae.Status, ae.Message)
+		}
+		return writeMsgError(c, http.StatusBadRequest, "could not read the request body")
+	}
+	mr, err := parseMessages(body)
+	if err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
+	}
+	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
+	native := false
+	if m, ok := s.deps.Router.Catalog().Get(model); ok {
+		for _, u := range m.Upstreams {
+			native = native || u.Kind == providers.KindAnthropic
+		}
+	}
+	chatBody, err := mr.chatBody(model, native)
+	if err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
+	}
+	var answer nativeAnswer
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) == nil {
+		c.Set(ctxAdapters, map[string]providers.Adapter{
+			providers.KindAnthropic: &anthropic.Native{Body: fields, Answer: answer.set, Header: http.Header{
+				"Anthropic-Version": r.Header.Values("Anthropic-Version"), "Anthropic-Beta": r.Header.Values("Anthropic-Beta")}},
+		})
+	}
+	r.Body = io.NopCloser(bytes.NewReader(chatBody))
+	r.ContentLength = int64(len(chatBody))
+
+	resp := c.Response()
+	orig := resp.Writer
+	mw := newMsgWriter(orig, &answer)
+	resp.Writer = mw
+	defer func() { resp.Writer = orig }()
+	if err := s.chatCompletions(c); err != nil && mw.status == 0 {
+		s.cfg.Logger.Error("messages request failed", "err", err)
+		resp.Writer = orig
+		return writeMsgError(c, http.StatusInternalServerError, "internal error")
+	}
+	return mw.finish()
+}
+
+// countTokens answers POST /api/v1/messages/count_tokens with the offline
+// tokenizer's count: the same one the gateway bills by when an upstream
+// reports no usage. It needs a valid key and records nothing.
+func (s *Server) countTokens(c echo.Context) error {
+	r := c.Request()
+	useAPIKeyHeader(r)
+	k := &call{s: s, c: c, id: newRequestID(), start: s.cfg.Now()}
+	if err := k.authenticate(); err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return writeMsgError(c, ae.Status, ae.Message)
+		}
+		return err
+	}
+	body, err := readBody(r, s.cfg.MaxBodyBytes)
+	if err != nil {
+		return writeMsgError(c, http.StatusBadRequest, "could not read the request body")
+	}
+	// max_tokens is not part of a count request.
+	var mr msgRequest
+	if err := json.Unmarshal(body, &mr); err != nil {
+		return writeMsgError(c, http.StatusBadRequest, "the request body is not valid Messages JSON: "+err.Error())
+	}
+	if mr.Model == "" || len(mr.Messages) == 0 {
+		return writeMsgError(c, http.StatusBadRequest, "model and messages are required")
+	}
+	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
+	if _, ok := s.deps.Router.Catalog().Get(model); !ok {
+		return writeMsgError(c, http.StatusNotFound, "model "+mr.Model+" does not exist; GET /api/v1/models lists them")
+	}
+	n, err := mr.countTokens()
+	if err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
+	}
+	return c.JSON(http.StatusOK, map[string]int{"input_tokens": n})
+}
+
+// countTokens counts the request's input: system, every text, tool call
+// and tool result, the tool declarations, and a fixed allowance per
+// message and per image or document.
+func (r *msgRequest) countTokens() (int, error) {
+	system, err := blocksText(r.System)
+	if err != nil {
+		return 0, invalidf("system: must be a string or an array of text blocks")
+	}
+	var b strings.Builder
+	b.WriteString(system)
+	n := 0
+	for i, turn := range r.Messages {
+		bs, err := blocks(turn.Content)
+		if err != nil {
+			return 0, invalidf("messages.%d.content: must be a string or an array of content blocks", i)
+		}
+		n += 4
+		for _, bl := range bs {
+			switch bl.Type {
+			case "text":
+				b.WriteString(bl.Text)
+			case "thinking":
+			case "tool_use":
+				b.WriteString(bl.Name)
+				b.Write(bl.Input)
+			case "tool_result":
+				t, _ := blocksText(bl.Content)
+				b.WriteString(t)
+			case "image", "document":
+				n += attachmentTokens
+			}
+		}
+	}
+	for _, t := range r.Tools {
+		b.WriteString(t.Name)
+		b.WriteString(t.Description)
+		b.Write(t.InputSchema)
+	}
+	return n + tokens.Count(b.String()), nil
+}

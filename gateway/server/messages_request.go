@@ -1,0 +1,350 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/gateway/chat"
+)
+
+// This file translates Anthropic Messages requests into the chat pipeline's
+// OpenAI shape. It does no I/O.
+
+// msgRequest is an Anthropic Messages request, as far as RouteFree reads it.
+type msgRequest struct {
+	Model         string          `json:"model"`
+	System        json.RawMessage `json:"system"`
+	Messages      []msgTurn       `json:"messages"`
+	MaxTokens     *int            `json:"max_tokens"`
+	Tools         []msgTool       `json:"tools"`
+	ToolChoice    *msgToolChoice  `json:"tool_choice"`
+	Thinking      *msgThinking    `json:"thinking"`
+	StopSequences []string        `json:"stop_sequences"`
+	Temperature   *float64        `json:"temperature"`
+	TopP          *float64        `json:"top_p"`
+	TopK          *int            `json:"top_k"`
+	Stream        bool            `json:"stream"`
+	Metadata      *struct {
+		UserID string `json:"user_id"`
+	} `json:"metadata"`
+}
+
+type msgTurn struct {
+	Role    string          `json:"role"`
+	Content json.RawMessage `json:"content"`
+}
+
+// msgBlock is one content block of a message or a tool result.
+type msgBlock struct {
+	Type   string `json:"type"`
+	Text   string `json:"text"`
+	Source *struct {
+		Type      string `json:"type"` // base64 | url
+		MediaType string `json:"media_type"`
+		Data      string `json:"data"`
+		URL       string `json:"url"`
+	} `json:"source"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+	ToolUseID string          `json:"tool_use_id"`
+	Content   json.RawMessage `json:"content"` // tool_result: a string or blocks
+	IsError   bool            `json:"is_error"`
+}
+
+type msgTool struct {
+	Type        string          `json:"type"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+type msgToolChoice struct {
+	Type                   string `json:"type"` // auto | any | tool | none
+	Name                   string `json:"name"`
+	DisableParallelToolUse bool   `json:"disable_parallel_tool_use"`
+}
+
+type msgThinking struct {
+	Type         string `json:"type"` // enabled | disabled | adaptive
+	BudgetTokens int    `json:"budget_tokens"`
+}
+
+// msgInvalid is a request the Messages API would refuse.
+type msgInvalid struct{ msg string }
+
+func (e *msgInvalid) Error() string { return e.msg }
+
+func invalidf(format string, a ...any) error { return &msgInvalid{fmt.Sprintf(format, a...)} }
+
+// parseMessages decodes and checks a Messages request.
+func parseMessages(body []byte) (*msgRequest, error) {
+	var r msgRequest
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, invalidf("the request body is not valid Messages JSON: %v", err)
+	}
+	switch {
+	case r.Model == "":
+		return nil, invalidf("model: field required")
+	case r.MaxTokens == nil:
+		return nil, invalidf("max_tokens: field required")
+	case *r.MaxTokens < 1:
+		return nil, invalidf("max_tokens: must be at least 1")
+	case len(r.Messages) == 0:
+		return nil, invalidf("messages: at least one message is required")
+	}
+	for i, m := range r.Messages {
+		if m.Role != "user" && m.Role != "assistant" {
+			return nil, invalidf("messages.%d.role: must be \"user\" or \"assistant\"", i)
+		}
+	}
+	if r.Thinking != nil && r.Thinking.Type == "enabled" {
+		if r.Thinking.BudgetTokens < 1024 {
+			return nil, invalidf("thinking.budget_tokens: must be at least 1024")
+		}
+		if r.Thinking.BudgetTokens >= *r.MaxTokens {
+			return nil, invalidf("max_tokens must be greater than thinking.budget_tokens")
+		}
+	}
+	return &r, nil
+}
+
+// blocks decodes a content value: a string is one text block.
+func blocks(raw json.RawMessage) ([]msgBlock, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, err
+		}
+		return []msgBlock{{Type: "text", Text: s}}, nil
+	}
+	var bs []msgBlock
+	if err := json.Unmarshal(raw, &bs); err != nil {
+		return nil, err
+	}
+	return bs, nil
+}
+
+// blocksText joins the text blocks of a content value.
+func blocksText(raw json.RawMessage) (string, error) {
+	bs, err := blocks(raw)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, bl := range bs {
+		if bl.Type == "text" {
+			if b.Len() > 0 {
+				b.WriteString("\n")
+			}
+			b.WriteString(bl.Text)
+		}
+	}
+	return b.String(), nil
+}
+
+// chatBody is the request in the chat pipeline's OpenAI shape, for model id.
+// The usage chunk is always asked for: message_delta carries the usage.
+//
+// With native set (the model has an Anthropic upstream, which gets the
+// client's own body), what only Anthropic understands — server tools,
+// their result blocks — is left out of the translation instead of refused:
+// the translation then serves only the other upstreams of a failover.
+func (r *msgRequest) chatBody(model string, native bool) ([]byte, error) {
+	var msgs []chat.Message
+	system, err := blocksText(r.System)
+	if err != nil {
+		return nil, invalidf("system: must be a string or an array of text blocks")
+	}
+	if system != "" {
+		msgs = append(msgs, chat.Message{Role: chat.RoleSystem, Content: chat.TextContent(system)})
+	}
+	for i, turn := range r.Messages {
+		bs, err := blocks(turn.Content)
+		if err != nil {
+			return nil, invalidf("messages.%d.content: must be a string or an array of content blocks", i)
+		}
+		converted, err := chatTurn(turn.Role, bs, native)
+		if err != nil {
+			return nil, invalidf("messages.%d.content: %v", i, err)
+		}
+		msgs = append(msgs, converted...)
+	}
+	out := map[string]any{"model": model, "messages": msgs, "max_tokens": *r.MaxTokens}
+	if len(r.Tools) > 0 {
+		var tools []chat.Tool
+		for i, t := range r.Tools {
+			if t.Type != "" && t.Type != "custom" {
+				if native {
+					continue
+				}
+				return nil, invalidf("tools.%d: server tool %q is not supported; declare client tools with name, description and input_schema", i, t.Type)
+			}
+			schema := t.InputSchema
+			if len(schema) == 0 {
+				schema = json.RawMessage(`{"type":"object"}`)
+			}
+			tools = append(tools, chat.Tool{Type: "function", Function: chat.Function{Name: t.Name, Description: t.Description, Parameters: schema}})
+		}
+		if len(tools) > 0 {
+			out["tools"] = tools
+		}
+	}
+	if tc := r.ToolChoice; tc != nil {
+		switch tc.Type {
+		case "auto":
+			out["tool_choice"] = "auto"
+		case "any":
+			out["tool_choice"] = "required"
+		case "none":
+			out["tool_choice"] = "none"
+		case "tool":
+			out["tool_choice"] = chat.ToolChoice{Mode: chat.ToolChoiceFunction, Function: tc.Name}
+		default:
+			return nil, invalidf("tool_choice.type: must be auto, any, tool or none")
+		}
+		if tc.DisableParallelToolUse && len(r.Tools) > 0 {
+			out["parallel_tool_calls"] = false
+		}
+	}
+	if th := r.Thinking; th != nil {
+		switch th.Type {
+		case "enabled":
+			out["reasoning"] = map[string]any{"max_tokens": th.BudgetTokens}
+		case "adaptive":
+			out["reasoning"] = map[string]any{"enabled": true}
+		}
+	}
+	if len(r.StopSequences) > 0 {
+		out["stop"] = r.StopSequences
+	}
+	if r.Temperature != nil {
+		out["temperature"] = *r.Temperature
+	}
+	if r.TopP != nil {
+		out["top_p"] = *r.TopP
+	}
+	if r.Metadata != nil && r.Metadata.UserID != "" {
+		out["user"] = r.Metadata.UserID
+	}
+	if r.Stream {
+		out["stream"] = true
+		out["stream_options"] = map[string]any{"include_usage": true}
+	}
+	return json.Marshal(out)
+}
+
+// chatTurn converts one Messages turn. Tool results become tool messages,
+// placed before the rest of the user's turn as the Messages API orders them;
+// thinking blocks stay behind (no OpenAI-shaped upstream takes them back).
+func chatTurn(role string, bs []msgBlock, native bool) ([]chat.Message, error) {
+	var out []chat.Message
+	var parts []chat.Part
+	var calls []chat.ToolCall
+	for _, b := range bs {
+		switch b.Type {
+		case "text":
+			parts = append(parts, chat.Part{Type: chat.PartText, Text: b.Text})
+		case "image", "document":
+			if b.Source == nil {
+				return nil, fmt.Errorf("%s block without a source", b.Type)
+			}
+			url := b.Source.URL
+			if b.Source.Type == "base64" {
+				url = "data:" + b.Source.MediaType + ";base64," + b.Source.Data
+			} else if b.Source.Type == "text" {
+				parts = append(parts, chat.Part{Type: chat.PartText, Text: b.Source.Data})
+				continue
+			}
+			if url == "" {
+				return nil, fmt.Errorf("%s source type %q is not supported", b.Type, b.Source.Type)
+			}
+			if b.Type == "image" {
+				parts = append(parts, chat.Part{Type: chat.PartImageURL, ImageURL: &chat.ImageURL{URL: url}})
+			} else {
+				parts = append(parts, chat.Part{Type: chat.PartFile, File: &chat.File{FileData: url, Filename: "document.pdf"}})
+			}
+		case "tool_use":
+			if role != "assistant" {
+				return nil, fmt.Errorf("tool_use blocks belong to assistant turns")
+			}
+			args := string(b.Input)
+			if args == "" || args == "null" {
+				args = "{}"
+			}
+			calls = append(calls, chat.ToolCall{ID: b.ID, Type: "function", Function: chat.FunctionCall{Name: b.Name, Arguments: args}})
+		case "tool_result":
+			if role != "user" {
+				return nil, fmt.Errorf("tool_result blocks belong to user turns")
+			}
+			text, err := blocksText(b.Content)
+			if err != nil {
+				return nil, fmt.Errorf("tool_result content must be a string or text blocks")
+			}
+			if b.IsError {
+				text = "Error: " + text
+			}
+			out = append(out, chat.Message{Role: chat.RoleTool, ToolCallID: b.ToolUseID, Content: chat.TextContent(text)})
+		case "thinking", "redacted_thinking":
+			// Signed reasoning only the model that wrote it can read back.
+		default:
+			if native {
+				continue
+			}
+			return nil, fmt.Errorf("content block type %q is not supported by this model's upstreams", b.Type)
+		}
+	}
+	if role == "assistant" {
+		m := chat.Message{Role: chat.RoleAssistant, ToolCalls: calls}
+		if len(parts) > 0 || len(calls) == 0 {
+			m.Content = chat.TextContent(partsText(parts))
+		}
+		return append(out, m), nil
+	}
+	if len(parts) > 0 {
+		if len(parts) == 1 && parts[0].Type == chat.PartText {
+			out = append(out, chat.Message{Role: chat.RoleUser, Content: chat.TextContent(parts[0].Text)})
+		} else {
+			out = append(out, chat.Message{Role: chat.RoleUser, Content: chat.PartsContent(parts...)})
+		}
+	}
+	return out, nil
+}
+
+func partsText(ps []chat.Part) string {
+	var b strings.Builder
+	for _, p := range ps {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+// dated matches a trailing snapshot date, as in claude-sonnet-4-5-20250929.
+var dated = regexp.MustCompile(`-(\d{8}|latest)$`)
+
+// versionDash matches a version written with a dash, as in claude-sonnet-4-6.
+var versionDash = regexp.MustCompile(`-(\d+)-(\d+)$`)
+
+// catalogModel maps the model a Messages client names to a catalog ID:
+// RouteFree IDs as they are, and Anthropic's own names (claude-sonnet-4-6,
+// claude-sonnet-4.6, claude-sonnet-4-5-20250929) to the anthropic/ entry.
+func catalogModel(cat *catalog.Catalog, name string) string {
+	if _, ok := cat.Get(name); ok || strings.Contains(name, "/") {
+		return name
+	}
+	base := dated.ReplaceAllString(name, "")
+	for _, c := range []string{base, versionDash.ReplaceAllString(base, "-$1.$2")} {
+		if _, ok := cat.Get("anthropic/" + c); ok {
+			return "anthropic/" + c
+		}
+	}
+	return name
+}

@@ -1,0 +1,220 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// This file renders the chat pipeline's OpenAI-shaped answers as Anthropic
+// Messages answers: whole messages, stream events and errors. No I/O.
+
+// oaUsage is the usage object of a chat answer, as much as Messages needs.
+type oaUsage struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	PromptTokensDetails *struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+	Cost json.RawMessage `json:"cost"`
+}
+
+// msgUsage is Anthropic's usage: input_tokens excludes cache reads. cost is
+// RouteFree's NTD charge, an extra field SDKs ignore.
+type msgUsage struct {
+	InputTokens              int             `json:"input_tokens"`
+	OutputTokens             int             `json:"output_tokens"`
+	CacheReadInputTokens     int             `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens int             `json:"cache_creation_input_tokens"`
+	Cost                     json.RawMessage `json:"cost,omitempty"`
+}
+
+func (u *oaUsage) messages() msgUsage {
+	if u == nil {
+		return msgUsage{}
+	}
+	cached := 0
+	if u.PromptTokensDetails != nil {
+		cached = u.PromptTokensDetails.CachedTokens
+	}
+	return msgUsage{InputTokens: u.PromptTokens - cached, OutputTokens: u.CompletionTokens, CacheReadInputTokens: cached, Cost: costNumber(u.Cost)}
+}
+
+// costNumber renders the cost as a JSON number whether the chat answer
+// carried it as a number or as a decimal string.
+func costNumber(raw json.RawMessage) json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 1 && raw[0] == '"' {
+		return raw[1 : len(raw)-1]
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return raw
+}
+
+type oaToolCall struct {
+	Index    *int   `json:"index"`
+	ID       string `json:"id"`
+	Function struct {
+		Name      string `json:"name"`
+		Arguments string `json:"arguments"`
+	} `json:"function"`
+}
+
+type oaMessage struct {
+	Content          *string      `json:"content"`
+	Reasoning        *string      `json:"reasoning"`
+	ReasoningContent *string      `json:"reasoning_content"`
+	ToolCalls        []oaToolCall `json:"tool_calls"`
+}
+
+func (m *oaMessage) reasoning() string {
+	if m.Reasoning != nil {
+		return *m.Reasoning
+	}
+	if m.ReasoningContent != nil {
+		return *m.ReasoningContent
+	}
+	return ""
+}
+
+type oaCompletion struct {
+	ID      string `json:"id"`
+	Model   string `json:"model"`
+	Choices []struct {
+		Message      oaMessage `json:"message"`
+		Delta        oaMessage `json:"delta"`
+		FinishReason *string   `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *oaUsage `json:"usage"`
+	Error *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// messageID turns the request id gen-<hex> into msg_<hex>: the same request,
+// named as Anthropic names messages (GET /generation takes gen-<hex>).
+func messageID(requestID string) string {
+	return "msg_" + strings.TrimPrefix(requestID, "gen-")
+}
+
+func stopReason(finish string) string {
+	switch finish {
+	case "length":
+		return "max_tokens"
+	case "tool_calls":
+		return "tool_use"
+	case "content_filter":
+		return "refusal"
+	}
+	return "end_turn"
+}
+
+// toolInput is a tool call's arguments as a JSON object.
+func toolInput(args string) json.RawMessage {
+	if a := strings.TrimSpace(args); a != "" && json.Valid([]byte(a)) && a[0] == '{' {
+		return json.RawMessage(a)
+	}
+	return json.RawMessage(`{}`)
+}
+
+// renderMessage turns a chat completion into a Messages answer.
+func renderMessage(body []byte, requestID string) ([]byte, error) {
+	var c oaCompletion
+	if err := json.Unmarshal(body, &c); err != nil {
+		return nil, err
+	}
+	content := []map[string]any{}
+	finish := ""
+	if len(c.Choices) > 0 {
+		ch := c.Choices[0]
+		if r := ch.Message.reasoning(); r != "" {
+			content = append(content, map[string]any{"type": "thinking", "thinking": r, "signature": ""})
+		}
+		if ch.Message.Content != nil && *ch.Message.Content != "" {
+			content = append(content, map[string]any{"type": "text", "text": *ch.Message.Content})
+		}
+		for _, tc := range ch.Message.ToolCalls {
+			content = append(content, map[string]any{"type": "tool_use", "id": tc.ID, "name": tc.Function.Name, "input": toolInput(tc.Function.Arguments)})
+		}
+		if ch.FinishReason != nil {
+			finish = *ch.FinishReason
+		}
+	}
+	return json.Marshal(map[string]any{
+		"id": messageID(requestID), "type": "message", "role": "assistant", "model": c.Model,
+		"content": content, "stop_reason": stopReason(finish), "stop_sequence": nil, "usage": c.Usage.messages(),
+	})
+}
+
+// patchNative sets RouteFree's id, model and usage on an Anthropic
+// upstream's own answer, keeping every other field as the upstream sent it.
+func patchNative(raw []byte, requestID, model string, usage *oaUsage) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	m["id"], _ = json.Marshal(messageID(requestID))
+	m["model"], _ = json.Marshal(model)
+	if usage != nil && len(m["usage"]) > 0 {
+		var u map[string]json.RawMessage
+		if json.Unmarshal(m["usage"], &u) == nil {
+			if c := costNumber(usage.Cost); c != nil {
+				u["cost"] = c
+			}
+			m["usage"], _ = json.Marshal(u)
+		}
+	}
+	return json.Marshal(m)
+}
+
+// msgErrorType is Anthropic's error type for a status.
+func msgErrorType(status int) string {
+	switch status {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, 422:
+		return "invalid_request_error"
+	case http.StatusUnauthorized:
+		return "authentication_error"
+	case http.StatusPaymentRequired:
+		return "billing_error"
+	case http.StatusForbidden:
+		return "permission_error"
+	case http.StatusNotFound:
+		return "not_found_error"
+	case http.StatusTooManyRequests:
+		return "rate_limit_error"
+	case http.StatusServiceUnavailable, 529:
+		return "overloaded_error"
+	case http.StatusGatewayTimeout:
+		return "timeout_error"
+	}
+	return "api_error"
+}
+
+// msgError is the Messages error body. RouteFree's own code and metadata
+// ride along in error.metadata (SDKs ignore the extra field).
+func msgError(status int, message string, metadata json.RawMessage) []byte {
+	e := map[string]any{"type": msgErrorType(status), "message": message}
+	if len(metadata) > 0 && string(metadata) != "null" {
+		e["metadata"] = metadata
+	}
+	b, _ := json.Marshal(map[string]any{"type": "error", "error": e})
+	return b
+}
+
+// renderError turns the gateway's error body into the Messages error body.
+func renderError(status int, body []byte) []byte {
+	var e struct {
+		Error struct {
+			Message  string          `json:"message"`
+			Metadata json.RawMessage `json:"metadata"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil || e.Error.Message == "" {
+		e.Error.Message = http.StatusText(status)
+	}
+	return msgError(status, e.Error.Message, e.Error.Metadata)
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,18 +96,17 @@ func (k *call) run() error {
 		return apiErr(http.StatusBadRequest, "invalid_request", err.Error(), nil)
 	}
 	k.req = req
-	k.referer = clip(r.Header.Get("HTTP-Referer"), 200)
-	// App attribution: OpenRouter's SDKs send X-OpenRouter-Title, older
-	// clients X-Title.
-	title := r.Header.Get("X-OpenRouter-Title")
-	if title == "" {
-		title = r.Header.Get("X-Title")
-	}
-	k.title = clip(title, 100)
+	k.attribute(r)
 
 	// 5 (early). route: an unknown model is a 404 before any limit is spent.
 	if err := k.resolveModels(); err != nil {
 		return err
+	}
+	for _, p := range k.chain {
+		if slices.Contains(p.model.OutputModalities, "embeddings") {
+			return apiErr(http.StatusBadRequest, "embedding_model",
+				fmt.Sprintf("%s is an embedding model: call POST /api/v1/embeddings", p.model.ID), map[string]any{"model": p.model.ID})
+		}
 	}
 	// 3. rate limits
 	k.est = k.estimateChain()
@@ -208,6 +208,17 @@ func (k *call) authenticate() error {
 	}
 	k.acct = acct
 	return nil
+}
+
+// attribute records the app that sent the request: OpenRouter's SDKs send
+// X-OpenRouter-Title, older clients X-Title, both HTTP-Referer.
+func (k *call) attribute(r *http.Request) {
+	k.referer = clip(r.Header.Get("HTTP-Referer"), 200)
+	title := r.Header.Get("X-OpenRouter-Title")
+	if title == "" {
+		title = r.Header.Get("X-Title")
+	}
+	k.title = clip(title, 100)
 }
 
 // priced is a model of the request's chain with its price.

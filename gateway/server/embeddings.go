@@ -129,13 +129,12 @@ func (k *call) embed() error {
 	in.User = er.User
 	// The chat fields the shared steps read: the model, and no stream.
 	k.req = &chat.Request{Model: er.Model}
-	k.referer = clip(r.Header.Get("HTTP-Referer"), 200)
-	k.title = clip(r.Header.Get("X-Title"), 100)
+	k.attribute(r)
 
 	if err := k.authenticate(); err != nil {
 		return err
 	}
-	if err := k.resolveModel(); err != nil {
+	if err := k.resolveModels(); err != nil {
 		return err
 	}
 	if !slices.Contains(k.model.OutputModalities, "embeddings") {
@@ -151,7 +150,7 @@ func (k *call) embed() error {
 	for _, t := range in.Tokens {
 		size += int64(len(t))
 	}
-	k.est = estimate{inputUpper: size, tpm: size/4 + 1}
+	k.est = estimate{inputUpper: size, tpm: size/4 + 1, holdPrice: k.price}
 	if err := k.admit(); err != nil {
 		return err
 	}

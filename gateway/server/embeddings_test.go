@@ -192,3 +192,18 @@ func TestEmbeddingsRefusals(t *testing.T) {
 		t.Fatal("an upstream was called without credit")
 	}
 }
+
+// An embedding model is no chat model: /chat/completions refuses it with a
+// 400 naming the right endpoint, and no upstream is called.
+func TestChatRefusesEmbeddingModels(t *testing.T) {
+	h := embedHarness(t, harnessOpts{})
+	resp, b := h.post(chatBody("openai/text-embedding-3-small", 10, false))
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "/api/v1/embeddings") {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	for name, f := range h.fakes {
+		if n := len(f.Received()); n != 0 {
+			t.Fatalf("fake %s called %d times", name, n)
+		}
+	}
+}

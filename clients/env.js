@@ -19,10 +19,3 @@ export const weatherSchema = {
   additionalProperties: false,
 };
 
-// Parts of issue 12 not built yet that some tests need: each such test is
-// marked todo with the reason, and becomes an ordinary test once it lands.
-export const pending = {
-  // join gives the reason of a test that needs several of them.
-  join: (...why) => why.join("; "),
-  messages: "POST /api/v1/messages (Anthropic Messages format) does not exist yet (issue 12)",
-};

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateText, streamText, tool, stepCountIs, jsonSchema } from "ai";
 import { createOpenRouter } from "@openrouter/ai-sdk-provider";
-import { apiKey, baseURL, model, pending, replyText, weatherSchema } from "../env.js";
+import { apiKey, baseURL, model, replyText, weatherSchema } from "../env.js";
 
 const openrouter = createOpenRouter({ apiKey, baseURL, headers: { "X-Title": "RouteFree client tests" } });
 const llm = () => openrouter.chat(model);

@@ -3,20 +3,41 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { apiKey, baseURL, model, pending, replyText } from "../env.js";
+import { apiKey, baseURL, model, replyText } from "../env.js";
 
 // The SDK appends /v1/messages to its base URL.
 const client = new Anthropic({ apiKey, baseURL: baseURL.replace(/\/v1$/, ""), maxRetries: 0 });
 
-test("anthropic sdk: messages", { todo: pending.messages }, async () => {
+test("anthropic sdk: messages", async () => {
   const r = await client.messages.create({ model, max_tokens: 100, messages: [{ role: "user", content: "Say hello" }] });
   assert.equal(r.type, "message");
   assert.equal(r.content[0].text, replyText);
   assert.ok(r.usage.input_tokens > 0);
 });
 
-test("anthropic sdk: streamed messages", { todo: pending.messages }, async () => {
+test("anthropic sdk: streamed messages", async () => {
   const stream = client.messages.stream({ model, max_tokens: 100, messages: [{ role: "user", content: "Say hello" }] });
   const final = await stream.finalMessage();
   assert.equal(final.content[0].text, replyText);
+});
+
+test("anthropic sdk: tool use, then the tool result back", async () => {
+  const tools = [{
+    name: "get_weather", description: "Current weather in a city",
+    input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  }];
+  const messages = [{ role: "user", content: "What is the weather in Taipei?" }];
+  const first = await client.messages.create({ model, max_tokens: 200, tools, messages });
+  assert.equal(first.stop_reason, "tool_use");
+  const use = first.content.find((b) => b.type === "tool_use");
+  assert.ok(use, "a tool_use block");
+  assert.equal(use.name, "get_weather");
+  assert.equal(typeof use.input.city, "string");
+  const second = await client.messages.create({
+    model, max_tokens: 200, tools,
+    messages: [...messages, { role: "assistant", content: first.content },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: use.id, content: "晴, 24°C" }] }],
+  });
+  assert.equal(second.type, "message");
+  assert.ok(second.usage.output_tokens > 0);
 });

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { ChatOpenAI } from "@langchain/openai";
 import { HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { z } from "zod";
-import { apiKey, baseURL, model, pending, replyText, weatherSchema } from "../env.js";
+import { apiKey, baseURL, model, replyText, weatherSchema } from "../env.js";
 
 const chat = () => new ChatOpenAI({ model, apiKey, configuration: { baseURL }, maxRetries: 0, temperature: 0 });
 const weatherTool = { type: "function", function: { name: "get_weather", description: "current weather of a city", parameters: weatherSchema } };

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { apiKey, baseURL, model, pending, replyText } from "../env.js";
+import { apiKey, baseURL, model, replyText } from "../env.js";
 
 const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
 

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OpenRouter } from "@openrouter/sdk";
-import { apiKey, baseURL, model, pending, replyText } from "../env.js";
+import { apiKey, baseURL, model, replyText } from "../env.js";
 
 const or = new OpenRouter({ apiKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
 const [author, slug] = model.split("/");

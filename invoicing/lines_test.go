@@ -187,7 +187,14 @@ func TestLinesSumToSalesAmount(t *testing.T) {
 	if len(rep.Issued) != 4 {
 		t.Fatalf("issued %d: %+v", len(rep.Issued), rep)
 	}
-	for i, inv := range rep.Issued {
-		checkLinesSum(t, e.svc, inv, i < 2 || inv.AccountID == "tiny")
+	// The reported figures: 銷售額 11,714 (lines summing to 11,714.29
+	// before), 30 (a line of 29.9), 9 with tax 0 (a line of 8.27), and a
+	// B2C total of 7,583 with a line once printed 7,582.4.
+	want := map[string][3]int64{"biz": {11714, 586, 12300}, "small": {30, 1, 31}, "shop": {7222, 361, 7583}, "tiny": {9, 0, 9}}
+	for _, inv := range rep.Issued {
+		if w := want[inv.AccountID]; [3]int64{inv.Sales, inv.Tax, inv.Total} != w {
+			t.Errorf("%s: %d + %d = %d, want %v", inv.AccountID, inv.Sales, inv.Tax, inv.Total, w)
+		}
+		checkLinesSum(t, e.svc, inv, true)
 	}
 }

@@ -37,6 +37,9 @@ func TestCarrierAndDonationOnB2CInvoices(t *testing.T) {
 	for _, bad := range []domain.InvoiceCarrierSet{
 		{AccountID: "paper", Carrier: "/AB_1234"}, {AccountID: "paper", Carrier: "A1234567890123456"},
 		{AccountID: "paper", DonationCode: "12"}, {AccountID: "paper", Carrier: "/ABC1234", DonationCode: "168"},
+		{AccountID: "paper", Carrier: "/ABC123"}, {AccountID: "paper", Carrier: "/ABC12345"}, {AccountID: "paper", Carrier: "ABC12345"},
+		{AccountID: "paper", Carrier: "A112345678901234"}, {AccountID: "paper", Carrier: "AB1234567890123X"},
+		{AccountID: "paper", DonationCode: "12345678"}, {AccountID: "paper", DonationCode: "12a4"},
 	} {
 		if err := e.cmd.SetInvoiceCarrier(e.ctx, bad); !errors.Is(err, commands.ErrInvalid) {
 			t.Errorf("%+v: %v, want invalid", bad, err)

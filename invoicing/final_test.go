@@ -2,6 +2,7 @@ package invoicing
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
@@ -78,6 +79,22 @@ func TestInvoiceRendersTheSellerItWasIssuedBy(t *testing.T) {
 	}
 	if !bytes.Equal(beforeAl, afterAl) {
 		t.Errorf("allowance text changed with the configuration:\n%s\n---\n%s", beforeAl, afterAl)
+	}
+	// The new configuration is in force: an invoice issued now shows the
+	// new seller, so the sameness above is the event's doing.
+	e.use("solo", "gpt-4o", taipei(2026, 12, 3, 10, 0), 1, 1, "21")
+	e.clock.Set(taipei(2026, 12, 5, 10, 0))
+	later, _, err := svc.IssueMonthly(e.ctx, "solo", "2026-12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := svc.InvoicePDF(&buf, later.Number); err != nil {
+		t.Fatal(err)
+	}
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), moved.Name, moved.Address, "賣方 04595257")
+	if strings.Contains(after, moved.Name) || strings.Contains(after, moved.Address) {
+		t.Errorf("the old invoice shows the new seller:\n%s", after)
 	}
 }
 

@@ -35,6 +35,9 @@ type Allowance struct {
 	Voided     bool
 	VoidReason string
 	VoidedAt   time.Time
+	// VoidUploadBy is when the void's G0501 is late (zero in events
+	// recorded before voids carried it).
+	VoidUploadBy time.Time
 }
 
 // Net is what the invoice still bills: zero when voided, less its live
@@ -518,7 +521,7 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 	case *domain.AllowanceVoided:
 		for i := range inv.Allowances {
 			if a := &inv.Allowances[i]; a.Number == b.Number {
-				a.Voided, a.VoidReason, a.VoidedAt = true, b.Reason, e.OccurredAt
+				a.Voided, a.VoidReason, a.VoidedAt, a.VoidUploadBy = true, b.Reason, e.OccurredAt, b.UploadBy
 			}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 )
 
 // topUpRaw records a paid top-up as history may hold it: straight into the
@@ -196,11 +197,25 @@ func TestAllowanceCapsAndVoid(t *testing.T) {
 	if _, err := e.svc.Void(e.ctx, inv.Number, "重開"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("void with live allowances: %v", err)
 	}
+	allowanceText := func(number string) string {
+		var buf bytes.Buffer
+		if err := e.svc.AllowancePDF(&buf, number); err != nil {
+			t.Fatal(err)
+		}
+		return pdftest.Text(t, buf.Bytes())
+	}
+	if text := allowanceText(a1.Number); strings.Contains(text, "作廢") || strings.Contains(text, "VOID") {
+		t.Fatalf("a live allowance printed as voided:\n%s", text)
+	}
+	e.clock.Set(taipei(2026, 11, 12, 15, 4))
 	for _, a := range []Allowance{a2, a1} {
 		if _, err := e.svc.VoidAllowance(e.ctx, a.Number, "折讓取消"); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// Re-rendered after its void, the allowance says so.
+	pdftest.MustContain(t, allowanceText(a1.Number), "本折讓單已作廢（VOID）", "作廢日期 2026-11-12 15:04", "作廢原因：折讓取消",
+		a1.Number, "服務中斷")
 	if _, err := e.svc.VoidAllowance(e.ctx, a1.Number, "again"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("second allowance void: %v", err)
 	}

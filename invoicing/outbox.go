@@ -27,10 +27,10 @@ const (
 )
 
 // Document is one MIG message to upload: the F0401 of an invoice, the
-// F0501 of a void or the G0401 of an allowance.
+// F0501 of its void, the G0401 of an allowance or the G0501 of its void.
 type Document struct {
-	Message   string // F0401, F0501, G0401
-	Number    string // invoice number (allowance number for G0401)
+	Message   string // F0401, F0501, G0401, G0501
+	Number    string // invoice number (allowance number for G0401, G0501)
 	Period    string // the invoice's period
 	AccountID string
 	At        time.Time // when the document was issued
@@ -118,6 +118,18 @@ func (s *Service) Documents() []Document {
 			out = append(out, Document{Message: MessageG0401, Number: a.Number, Period: inv.Period, AccountID: inv.AccountID,
 				At: a.IssuedAt, Deadline: deadline,
 				write: func(w io.Writer) error { return mig.WriteG0401(w, doc, seller) }})
+			if !a.Voided {
+				continue
+			}
+			v := mig.AllowanceVoid{Invoice: inv.InvoiceIssued, Allowance: a.AllowanceIssued, IssuedAt: a.IssuedAt, At: a.VoidedAt,
+				Event: domain.AllowanceVoided{Number: a.Number, InvoiceNumber: a.InvoiceNumber, Reason: a.VoidReason}}
+			deadline = a.VoidUploadBy
+			if deadline.IsZero() {
+				deadline = twrules.UploadDeadline(b2b, a.VoidedAt)
+			}
+			out = append(out, Document{Message: MessageG0501, Number: a.Number, Period: inv.Period, AccountID: inv.AccountID,
+				At: a.VoidedAt, Deadline: deadline,
+				write: func(w io.Writer) error { return mig.WriteG0501(w, v, seller) }})
 		}
 	}
 	for i := range out {
@@ -166,7 +178,7 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 	for i := range docs {
 		byFile[docs[i].FileName()] = &docs[i]
 	}
-	for _, msg := range []string{MessageF0401, MessageF0501, MessageG0401} {
+	for _, msg := range []string{MessageF0401, MessageF0501, MessageG0401, MessageG0501} {
 		for _, state := range []string{"BAK", "ERR"} {
 			err := filepath.WalkDir(TurnkeyDir(root, msg, state), func(path string, de fs.DirEntry, err error) error {
 				if err != nil {

@@ -171,4 +171,44 @@ func TestTurnkeyOutbox(t *testing.T) {
 	if rep.Uploaded != 0 || rep.Rejected != 0 || len(rep.Written) != 0 {
 		t.Fatalf("third run: %+v", rep)
 	}
+
+	// The allowance is voided on 31 December, 23:30 Taipei (15:30 UTC):
+	// its G0501 is due by the end of 7 January, counted in Taipei days
+	// across the month and year end, and it goes to Turnkey's G0501 folder.
+	e.clock.Set(taipei(2026, 12, 31, 23, 30))
+	va, err := fresh.VoidAllowance(e.ctx, al.Number, "折讓金額誤植")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := twrules.LastUploadDay(va.VoidUploadBy); got != "2027-01-07" {
+		t.Errorf("allowance void records upload deadline %s, want the end of 2027-01-07", got)
+	}
+	rep, err = fresh.Outbox(e.ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g0501 := "UpCast/B2SSTORAGE/G0501/SRC/G0501_2026-11_" + al.Number + ".xml"
+	if len(rep.Written) != 1 || rep.Written[0] != g0501 {
+		t.Fatalf("after the allowance void, wrote %v, want %s", rep.Written, g0501)
+	}
+	exp.Reset()
+	inv := mustInvoice(t, fresh, b2b.Number)
+	a := inv.Allowances[0]
+	if err := mig.WriteG0501(&exp, mig.AllowanceVoid{Invoice: inv.InvoiceIssued, Allowance: a.AllowanceIssued, IssuedAt: a.IssuedAt,
+		At: a.VoidedAt, Event: domain.AllowanceVoided{Number: a.Number, InvoiceNumber: a.InvoiceNumber, Reason: a.VoidReason}}, fresh.seller.MIG()); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, g0501)); !bytes.Equal(b, exp.Bytes()) || !strings.Contains(string(b), "折讓金額誤植") {
+		t.Fatalf("G0501 file differs from the message:\n%s", b)
+	}
+	for _, d := range fresh.Documents() {
+		if d.Message == MessageG0501 && twrules.LastUploadDay(d.Deadline) != "2027-01-07" {
+			t.Errorf("G0501 %s: last upload day %s", d.Number, twrules.LastUploadDay(d.Deadline))
+		}
+	}
+	// Turnkey sends it; the next run records the upload.
+	move(g0501, "BAK")
+	if rep, err = fresh.Outbox(e.ctx, dir); err != nil || rep.Uploaded != 1 || len(rep.Written) != 0 {
+		t.Fatalf("after Turnkey sent the G0501: %+v %v", rep, err)
+	}
 }

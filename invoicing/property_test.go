@@ -3,10 +3,12 @@ package invoicing
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -33,6 +35,7 @@ type history struct {
 	// used is the test's own sum of usage per account, month and model.
 	used map[[3]string]usageSum
 	paid map[string]decimal.Decimal // prepaid top-ups per account
+	dir  string                     // the history's folder
 }
 
 type usageSum struct {
@@ -166,8 +169,13 @@ func (h *history) topUp(rt *rapid.T) {
 	}
 	h.seq++
 	tu := domain.CreditsToppedUp{AccountID: "pre", Amount: amount, Method: domain.MethodCard, Reference: fmt.Sprintf("pay-%d", h.seq)}
-	// The door may refuse a fraction; history may still hold one.
-	if _, err := h.cmd.TopUp(h.ctx, tu); err != nil {
+	// The door refuses a fraction; history written before it may still
+	// hold one, so it goes straight to the store.
+	_, err := h.cmd.TopUp(h.ctx, tu)
+	if err == nil && !amount.IsInteger() {
+		h.rt.Fatalf("the door took a top-up of NT$%s", amount)
+	}
+	if err != nil {
 		h.append(domain.TopUpStream("pre"), domain.EventID(domain.TypeCreditsToppedUp, "pre", tu.Reference), h.clock.Now(), &tu)
 	}
 	h.paid["pre"] = h.paid["pre"].Add(amount)
@@ -341,46 +349,119 @@ func TestInvoicedEqualsUsed(t *testing.T) {
 	n := 0
 	rapid.Check(t, func(rt *rapid.T) {
 		n++
-		dir, err := os.MkdirTemp(base, "history-")
-		if err != nil {
-			rt.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		h := newHistory(t, rt, dir)
-		defer h.store.Close()
-		actions := map[string]func(*rapid.T){
-			"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
-			"void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance,
-		}
-		names := make([]string, 0, len(actions))
-		for k := range actions {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		steps := rapid.IntRange(5, 40).Draw(rt, "steps")
-		for i := 0; i < steps; i++ {
-			name := rapid.SampledFrom(append(names, "use", "use", "advance")).Draw(rt, "action")
-			actions[name](rt)
-			h.check(false)
-		}
-		// Settle: January's close bills every earlier month, and the
-		// top-ups are invoiced.
-		h.clock.Set(historyEnd)
-		h.close(rt)
-		h.ok(h.svc.InvoiceTopUps(h.ctx))
-		live := h.check(true)
-
-		fresh, err := New(h.store, Config{Seller: DevSeller(), Now: h.clock.Now})
-		if err != nil {
-			rt.Fatal(err)
-		}
-		again, err := fresh.Reconcile(h.ctx, "")
-		if err != nil {
-			rt.Fatal(err)
-		}
-		if fmt.Sprint(again.Totals) != fmt.Sprint(live.Totals) || len(again.Rows) != len(live.Rows) {
-			rt.Fatalf("a fresh reader reconciles to %+v, the live service to %+v", again.Totals, live.Totals)
-		}
+		_, done := runHistory(t, rt, base)
+		defer done()
 	})
 	t.Logf("%d histories", n)
+}
+
+// runHistory runs one random history to its end: random steps, each
+// followed by the invariants' check, then the settling close, the final
+// check and a fresh reader's reconciliation. done closes and removes it.
+func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
+	dir, err := os.MkdirTemp(base, "history-")
+	if err != nil {
+		rt.Fatal(err)
+	}
+	h := newHistory(t, rt, dir)
+	h.dir = dir
+	done := func() { h.store.Close(); os.RemoveAll(dir) }
+	actions := map[string]func(*rapid.T){
+		"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
+		"void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance,
+	}
+	names := make([]string, 0, len(actions))
+	for k := range actions {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	steps := rapid.IntRange(5, 40).Draw(rt, "steps")
+	for i := 0; i < steps; i++ {
+		name := rapid.SampledFrom(append(names, "use", "use", "advance")).Draw(rt, "action")
+		actions[name](rt)
+		h.check(false)
+	}
+	// Settle: January's close bills every earlier month, and the
+	// top-ups are invoiced.
+	h.clock.Set(historyEnd)
+	h.close(rt)
+	h.ok(h.svc.InvoiceTopUps(h.ctx))
+	live := h.check(true)
+
+	fresh, err := New(h.store, Config{Seller: DevSeller(), Now: h.clock.Now})
+	if err != nil {
+		rt.Fatal(err)
+	}
+	again, err := fresh.Reconcile(h.ctx, "")
+	if err != nil {
+		rt.Fatal(err)
+	}
+	if fmt.Sprint(again.Totals) != fmt.Sprint(live.Totals) || len(again.Rows) != len(live.Rows) {
+		rt.Fatalf("a fresh reader reconciles to %+v, the live service to %+v", again.Totals, live.Totals)
+	}
+	return h, done
+}
+
+// rapidTB lets the PDF read-back helpers, written for testing.TB, fail the
+// rapid check (which then shrinks the history) instead of the whole test.
+type rapidTB struct {
+	testing.TB
+	rt  *rapid.T
+	dir string
+}
+
+func (r rapidTB) Helper()                           {}
+func (r rapidTB) Errorf(format string, args ...any) { r.rt.Errorf(format, args...) }
+func (r rapidTB) Error(args ...any)                 { r.rt.Error(args...) }
+func (r rapidTB) Fatalf(format string, args ...any) { r.rt.Fatalf(format, args...) }
+func (r rapidTB) Fatal(args ...any)                 { r.rt.Fatal(args...) }
+func (r rapidTB) FailNow()                          { r.rt.FailNow() }
+func (r rapidTB) Failed() bool                      { return r.rt.Failed() }
+func (r rapidTB) Logf(format string, args ...any)   { r.rt.Logf(format, args...) }
+
+// TempDir is inside the history's folder, removed with it.
+func (r rapidTB) TempDir() string {
+	d, err := os.MkdirTemp(r.dir, "doc-")
+	if err != nil {
+		r.rt.Fatal(err)
+	}
+	return d
+}
+
+// TestInvoicedDocumentsAgree runs the histories of TestInvoicedEqualsUsed
+// and then reads back every invoice each history issued, voided ones
+// included: its lines add up to 銷售額 in the event, on the PDF text
+// (pdftotext), in F0401 and in the QR codes decoded from the rendered page
+// (pdftoppm, gozxing); and the allowances of each invoice, added up, never
+// exceed its sales or tax. Rendering and decoding every proof costs about a
+// second, so this runs a twentieth of -rapid.checks histories (at least 5),
+// each checked in full: no sampling within a history.
+func TestInvoicedDocumentsAgree(t *testing.T) {
+	if testing.Short() {
+		t.Skip("renders every proof of each history")
+	}
+	checks := flag.Lookup("rapid.checks")
+	old := checks.Value.String()
+	n, _ := strconv.Atoi(old)
+	if err := checks.Value.Set(strconv.Itoa(max(5, n/20))); err != nil {
+		t.Fatal(err)
+	}
+	defer checks.Value.Set(old)
+	base := t.TempDir()
+	var histories, documents int
+	rapid.Check(t, func(rt *rapid.T) {
+		histories++
+		h, done := runHistory(t, rt, base)
+		defer done()
+		tb := rapidTB{TB: t, rt: rt, dir: h.dir}
+		for _, inv := range h.svc.Invoices("", "") {
+			checkLinesSum(tb, h.svc, inv, true)
+			as, at := inv.allowed()
+			if as > inv.Sales || at > inv.Tax {
+				rt.Fatalf("invoice %s (%d + %d) has allowances of %d + %d", inv.Number, inv.Sales, inv.Tax, as, at)
+			}
+			documents++
+		}
+	})
+	t.Logf("%d histories, %d invoices read back", histories, documents)
 }

@@ -178,7 +178,8 @@ func (s *Service) AllowanceInvoice(number string) (Invoice, error) {
 	return inv.clone(), nil
 }
 
-// AllowancePDF writes the 折讓證明單 with the allowance number.
+// AllowancePDF writes the 折讓證明單 with the allowance number, marked 作廢
+// when voided.
 func (s *Service) AllowancePDF(w io.Writer, number string) error {
 	s.mu.Lock()
 	inv := s.l.byAllow[number]
@@ -191,6 +192,10 @@ func (s *Service) AllowancePDF(w io.Writer, number string) error {
 		return fmt.Errorf("%w: allowance %s", ErrNotFound, number)
 	}
 	for _, a := range c.Allowances {
+		if a.Number == number && a.Voided {
+			return s.renderer.RenderVoidedAllowance(w, a.AllowanceIssued, a.IssuedAt, c.InvoiceIssued, s.seller.PDF(),
+				pdf.VoidMark{Reason: a.VoidReason, At: a.VoidedAt})
+		}
 		if a.Number == number {
 			return s.renderer.RenderAllowance(w, a.AllowanceIssued, a.IssuedAt, c.InvoiceIssued, s.seller.PDF())
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -129,6 +130,17 @@ func TestReplayPrintsTheLiveReconciliation(t *testing.T) {
 	replay := runCLI(t, env, "replay")
 	if !strings.Contains(replay, want.String()) {
 		t.Fatalf("replay does not print the live reconciliation:\n%s\nwant:\n%s", replay, want.String())
+	}
+	// And those are the history's figures, worked out by hand: used 35.2 +
+	// 8.19 + 0.05 + 12 (acme) + 104.5 (solo) + 12,300.9 (top-ups);
+	// invoiced 43.39 (acme: 35 + 8) + 12,300 (pay-1); allowance 3.
+	for label, figure := range map[string]string{
+		"used": "12460.8400", "invoiced": "12343.3900", "pending": "117.4500",
+		"invoiced NTD": "12343", "allowances": "3", "net NTD": "12340",
+	} {
+		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(label) + ` +` + regexp.QuoteMeta(figure) + `$`).MatchString(replay) {
+			t.Errorf("replay lacks %s %s:\n%s", label, figure, replay)
+		}
 	}
 	out := runCLI(t, env, "invoices", "reconcile", "--month", lastMonth.Format("2006-01"))
 	for _, w := range []string{"acme", "solo", invoicing.ReasonVoided, invoicing.ReasonUnderOneNTD} {

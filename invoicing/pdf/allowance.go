@@ -15,6 +15,18 @@ import (
 // sales and tax, the total in capital numerals and a box for the buyer's
 // seal.
 func (r *Renderer) RenderAllowance(w io.Writer, a domain.AllowanceIssued, issuedAt time.Time, inv domain.InvoiceIssued, seller Seller) error {
+	return r.renderAllowance(w, a, issuedAt, inv, seller, nil)
+}
+
+// RenderVoidedAllowance writes the 折讓證明單 of an allowance that was
+// voided (作廢), marked so that it cannot pass for a valid one: a notice
+// with the void's date and reason under the title and a large 作廢 across
+// the page.
+func (r *Renderer) RenderVoidedAllowance(w io.Writer, a domain.AllowanceIssued, issuedAt time.Time, inv domain.InvoiceIssued, seller Seller, v VoidMark) error {
+	return r.renderAllowance(w, a, issuedAt, inv, seller, &v)
+}
+
+func (r *Renderer) renderAllowance(w io.Writer, a domain.AllowanceIssued, issuedAt time.Time, inv domain.InvoiceIssued, seller Seller, void *VoidMark) error {
 	if a.InvoiceNumber != inv.Number {
 		return fmt.Errorf("pdf: allowance %s is against %s, not %s", a.Number, a.InvoiceNumber, inv.Number)
 	}
@@ -23,16 +35,24 @@ func (r *Renderer) RenderAllowance(w io.Writer, a domain.AllowanceIssued, issued
 	}
 	seller = sellerOf(inv, seller)
 	texts := []string{seller.Name, seller.Address, inv.BuyerName, a.Reason, a.Number, twrules.UpperNTD(a.Sales + a.Tax)}
-	return r.render(w, "allowance", "折讓證明單 "+a.Number, issuedAt, texts, func(d doc) error {
-		drawAllowance(d, a, issuedAt, inv, seller)
+	kind := "allowance"
+	if void != nil {
+		kind += "/void"
+		texts = append(texts, void.Reason)
+	}
+	return r.render(w, kind, "折讓證明單 "+a.Number, issuedAt, texts, func(d doc) error {
+		drawAllowance(d, a, issuedAt, inv, seller, void)
 		return nil
 	})
 }
 
-func drawAllowance(d doc, a domain.AllowanceIssued, issuedAt time.Time, inv domain.InvoiceIssued, seller Seller) {
+func drawAllowance(d doc, a domain.AllowanceIssued, issuedAt time.Time, inv domain.InvoiceIssued, seller Seller, void *VoidMark) {
 	d.strong(margin, 15, contentW, 10, 18, "電子發票銷貨退回、進貨退出或折讓證明單", "C")
 	d.cell(margin, 26, contentW, 6, 11, "（證明聯）", "C", "")
 	y := 36.0
+	if void != nil {
+		y = drawVoid(d, y-2, "本折讓單已作廢（VOID）", *void) + 2
+	}
 	kv := func(label, value string) {
 		d.cell(margin, y, 35, 6.5, 10.5, label, "L", "")
 		d.cell(margin+35, y, contentW-35, 6.5, 10.5, value, "L", "")

@@ -90,6 +90,24 @@ func TestAllowanceText(t *testing.T) {
 	}
 }
 
+// A voided allowance, re-rendered, carries the void notice and the large
+// 作廢 mark; the allowance itself is unchanged under it.
+func TestVoidedAllowanceText(t *testing.T) {
+	r := testRenderer(t)
+	inv := b2bInvoice()
+	at := time.Date(2026, 12, 4, 16, 30, 0, 0, time.UTC)
+	voidAt := time.Date(2026, 12, 31, 16, 5, 0, 0, time.UTC) // 1 Jan 00:05 in Taipei
+	doc := render(t, func(b *bytes.Buffer) error {
+		return r.RenderVoidedAllowance(b, domainAllowance(), at, inv, testSeller(), VoidMark{Reason: "折讓金額誤植", At: voidAt})
+	})
+	text := pdftest.Text(t, doc)
+	pdftest.MustContain(t, text, "本折讓單已作廢（VOID）", "作廢日期 2027-01-01 00:05:00", "作廢原因：折讓金額誤植",
+		"折讓證明單", "AL2026120001", "1,050", "壹仟零伍拾元整")
+	if n := strings.Count(text, "作廢"); n < 3 { // notice, reason, the large mark
+		t.Errorf("作廢 printed %d times:\n%s", n, text)
+	}
+}
+
 func TestFontFromPath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "font.ttf")
 	if err := os.WriteFile(path, defaultFont, 0o600); err != nil {

@@ -207,7 +207,7 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 		y = code39Y + 12
 	}
 	if opts.Void != nil {
-		y = drawVoid(d, y, *opts.Void)
+		y = drawVoid(d, y, "本發票已作廢", *opts.Void)
 	}
 	d.SetDrawColor(150, 150, 150)
 	d.Line(margin, y, pageW-margin, y)
@@ -308,7 +308,7 @@ func totalsBlock(d doc, y float64, inv domain.InvoiceIssued) float64 {
 
 // drawVoid prints the void notice and a large translucent 作廢 across the
 // page, so a voided proof cannot pass for a valid one.
-func drawVoid(d doc, y float64, v VoidMark) float64 {
+func drawVoid(d doc, y float64, heading string, v VoidMark) float64 {
 	d.SetTextColor(200, 0, 0)
 	d.SetDrawColor(200, 0, 0)
 	defer d.SetDrawColor(0, 0, 0)
@@ -316,7 +316,7 @@ func drawVoid(d doc, y float64, v VoidMark) float64 {
 	if !v.At.IsZero() {
 		at = "，作廢日期 " + v.At.In(twrules.Taipei).Format("2006-01-02 15:04:05")
 	}
-	d.strong(margin, y, contentW, 7, 13, "本發票已作廢"+at, "C")
+	d.strong(margin, y, contentW, 7, 13, heading+at, "C")
 	y += 7
 	if v.Reason != "" {
 		d.cell(margin, y, contentW, 6, 10.5, "作廢原因："+v.Reason, "C", "")

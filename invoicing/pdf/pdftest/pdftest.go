@@ -36,12 +36,24 @@ func Tool(t testing.TB, name string) string {
 // Identity-H fonts and return garbage for Chinese).
 func Text(t testing.TB, doc []byte) string {
 	t.Helper()
+	return text(t, doc)
+}
+
+// LayoutText extracts the text keeping the physical layout (pdftotext
+// -layout): a table row stays on one line, its cells in column order.
+func LayoutText(t testing.TB, doc []byte) string {
+	t.Helper()
+	return text(t, doc, "-layout")
+}
+
+func text(t testing.TB, doc []byte, flags ...string) string {
+	t.Helper()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "doc.pdf")
 	if err := os.WriteFile(in, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(Tool(t, "pdftotext"), "-enc", "UTF-8", in, "-").CombinedOutput()
+	out, err := exec.Command(Tool(t, "pdftotext"), append(flags, "-enc", "UTF-8", in, "-")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pdftotext: %v: %s", err, out)
 	}
@@ -51,13 +63,26 @@ func Text(t testing.TB, doc []byte) string {
 // Rasterize renders page 1 at dpi with pdftoppm.
 func Rasterize(t testing.TB, doc []byte, dpi int) image.Image {
 	t.Helper()
+	return rasterize(t, doc, dpi)
+}
+
+// RasterizeRegion renders only the region (mm) of page 1 at dpi, much
+// faster than the whole page; the image is the region, origin at 0,0.
+func RasterizeRegion(t testing.TB, doc []byte, dpi int, x, y, w, h float64) image.Image {
+	t.Helper()
+	px := func(mm float64) string { return strconv.Itoa(int(mm / 25.4 * float64(dpi))) }
+	return rasterize(t, doc, dpi, "-x", px(x), "-y", px(y), "-W", px(w), "-H", px(h))
+}
+
+func rasterize(t testing.TB, doc []byte, dpi int, flags ...string) image.Image {
+	t.Helper()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "doc.pdf")
 	if err := os.WriteFile(in, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(Tool(t, "pdftoppm"), "-png", "-gray", "-singlefile", "-f", "1", "-l", "1",
-		"-r", strconv.Itoa(dpi), in, filepath.Join(dir, "page")).CombinedOutput()
+	args := append([]string{"-png", "-gray", "-singlefile", "-f", "1", "-l", "1", "-r", strconv.Itoa(dpi)}, flags...)
+	out, err := exec.Command(Tool(t, "pdftoppm"), append(args, in, filepath.Join(dir, "page"))...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pdftoppm: %v: %s", err, out)
 	}
@@ -91,15 +116,26 @@ var decodeHints = map[gozxing.DecodeHintType]interface{}{
 // DecodeQR reads the QR code in img.
 func DecodeQR(t testing.TB, img image.Image) string {
 	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, decodeHints)
+	s, err := TryDecodeQR(img)
 	if err != nil {
 		t.Fatalf("QR decode: %v", err)
 	}
-	return res.GetText()
+	return s
+}
+
+// TryDecodeQR reads the QR code in img, or says why it could not.
+// gozxing's finder-pattern detector misses some codes at some
+// resolutions, so a caller may retry another.
+func TryDecodeQR(img image.Image) (string, error) {
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		return "", err
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, decodeHints)
+	if err != nil {
+		return "", err
+	}
+	return res.GetText(), nil
 }
 
 // DecodeCode39 reads the Code 39 barcode in img.

@@ -69,6 +69,16 @@ func TestCostWithCachedAndReasoningTokens(t *testing.T) {
 	if got := p.MaxCost(1000, 500); !got.Equal(decimal.RequireFromString("0.20475")) {
 		t.Fatalf("max cost = %s, want 0.20475", got) // (1000×68.25 + 500×273)/1e6
 	}
+	// The most a request can cost takes the dearer of the output and
+	// reasoning prices: any output token may be a reasoning token.
+	p.Reasoning = decimal.RequireFromString("300")
+	if got := p.MaxCost(1000, 500); !got.Equal(decimal.RequireFromString("0.21825")) {
+		t.Fatalf("max cost = %s, want 0.21825", got) // (1000×68.25 + 500×300)/1e6
+	}
+	p.Reasoning = decimal.RequireFromString("100")
+	if got := p.MaxCost(1000, 500); !got.Equal(decimal.RequireFromString("0.20475")) {
+		t.Fatalf("max cost = %s, want 0.20475", got)
+	}
 }
 
 func TestRequestEventIDIsDeterministicAndTimeOrdered(t *testing.T) {

@@ -339,3 +339,57 @@ func TestTheLastAdminCannotBeRevoked(t *testing.T) {
 		t.Fatalf("tokens: %+v, %v", tokens, err)
 	}
 }
+
+// A credit limit is set on its own: the plan, limits and discount stay;
+// prepaid accounts, negative limits and unknown accounts are refused.
+func TestSetCreditLimitKeepsThePlan(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanEnterprise)
+	if err := h.ChangePlan(ctx, domain.PlanChanged{AccountID: acct, Plan: domain.PlanEnterprise, RPM: 700, TPM: 90000, VolumeDiscount: dec("0.1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SetCreditLimit(ctx, acct, dec("25000")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.AccountState(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.CreditLimit.Equal(dec("25000")) || s.Plan != domain.PlanEnterprise || s.RPM != 700 || s.TPM != 90000 || !s.VolumeDiscount.Equal(dec("0.1")) {
+		t.Fatalf("after the credit limit: %+v", s)
+	}
+	n := len(all(t, h))
+	wantRefused(t, h, n, h.SetCreditLimit(ctx, acct, dec("-1")), ErrInvalid, "must not be negative")
+	prepaid := mustOpen(t, ctx, h, domain.PlanStarter)
+	n = len(all(t, h))
+	wantRefused(t, h, n, h.SetCreditLimit(ctx, prepaid, dec("100")), ErrInvalid, "prepaid")
+	if err := h.SetCreditLimit(ctx, "acct_none", dec("100")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown account: %v", err)
+	}
+}
+
+// A stream longer than one page of reads is folded whole.
+func TestAccountStateReadsPastOnePage(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanEnterprise)
+	var evs []eventstore.EventData
+	for i := 1; i <= 1001; i++ {
+		d, err := Event(domain.EventID("rpm", acct, strings.Repeat("x", i)), t0, &domain.PlanChanged{AccountID: acct, Plan: domain.PlanEnterprise, RPM: int64(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, d)
+	}
+	if _, err := h.Store.Append(ctx, domain.AccountStream(acct), eventstore.Exact(0), evs...); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.AccountState(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RPM != 1001 || s.Version != 1001 {
+		t.Fatalf("after 1,002 events: RPM %d, version %d", s.RPM, s.Version)
+	}
+}

@@ -117,9 +117,9 @@ func TestQRContentsExactBudgets(t *testing.T) {
 		t.Fatal(err)
 	}
 	narrow := len(header) + 20
-	_, allRight, err := p.QRContents(k, QRBudget{Left: narrow, Right: 4096})
-	if err != nil {
-		t.Fatal(err)
+	l1, allRight, err := p.QRContents(k, QRBudget{Left: narrow, Right: 4096})
+	if err != nil || !strings.HasSuffix(l1, ":**********:11:11:1:") || strings.Count(allRight, ":1:") != 11 {
+		t.Fatalf("every item on the right: %q %q %v", l1, allRight, err) // recorded 11 of 11
 	}
 	_, r2, err := p.QRContents(k, QRBudget{Left: narrow, Right: len(allRight)})
 	if err != nil || r2 != allRight {

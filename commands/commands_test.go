@@ -393,3 +393,25 @@ func TestAccountStateReadsPastOnePage(t *testing.T) {
 		t.Fatalf("after 1,002 events: RPM %d, version %d", s.RPM, s.Version)
 	}
 }
+
+// An account opens on the plan and under the ID asked for; without them,
+// on starter under a fresh ID.
+func TestOpenAccountPlanAndID(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	id, err := h.OpenAccount(ctx, domain.AccountOpened{AccountID: "acct_given", Organisation: "Org", Plan: domain.PlanBusiness, CreditLimit: dec("5000")})
+	if err != nil || id != "acct_given" {
+		t.Fatalf("open with an ID: %q %v", id, err)
+	}
+	a, _, err := h.Account(ctx, id)
+	if err != nil || a.Plan != domain.PlanBusiness || !a.CreditLimit.Equal(dec("5000")) {
+		t.Fatalf("opened business account: %+v %v", a, err)
+	}
+	id2, err := h.OpenAccount(ctx, domain.AccountOpened{Organisation: "Org"})
+	if err != nil || !strings.HasPrefix(id2, "acct_") || len(id2) <= len("acct_") || id2 == id {
+		t.Fatalf("open without an ID: %q %v", id2, err)
+	}
+	if a, _, err := h.Account(ctx, id2); err != nil || a.Plan != domain.PlanStarter {
+		t.Fatalf("account without a plan: %+v %v", a, err)
+	}
+}

@@ -415,3 +415,42 @@ func TestOpenAccountPlanAndID(t *testing.T) {
 		t.Fatalf("account without a plan: %+v %v", a, err)
 	}
 }
+
+// A key with a spending limit and no period gets a monthly one; a period
+// given is kept. The key's shown prefix is its first six random characters.
+func TestIssueKeyPeriodAndPrefix(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	issued := func(k domain.KeyIssued) (domain.KeyIssued, string) {
+		t.Helper()
+		id, secret, err := h.IssueKey(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range all(t, h) {
+			if e.Stream == domain.KeyStream(id) {
+				ev, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return *ev.(*domain.KeyIssued), secret
+			}
+		}
+		t.Fatalf("key %s not stored", id)
+		return domain.KeyIssued{}, ""
+	}
+	k, secret := issued(domain.KeyIssued{AccountID: acct, Name: "a", SpendLimit: dec("100")})
+	if k.SpendPeriod != "monthly" {
+		t.Errorf("limit without a period: %q", k.SpendPeriod)
+	}
+	if want := secret[:len(KeyPrefix)+6] + "…"; k.Prefix != want || !strings.HasPrefix(secret, KeyPrefix) {
+		t.Errorf("prefix %q of %q…, want %q", k.Prefix, secret[:10], want)
+	}
+	if k, _ := issued(domain.KeyIssued{AccountID: acct, Name: "b", SpendLimit: dec("100"), SpendPeriod: "daily"}); k.SpendPeriod != "daily" {
+		t.Errorf("daily limit: %q", k.SpendPeriod)
+	}
+	if k, _ := issued(domain.KeyIssued{AccountID: acct, Name: "c"}); k.SpendPeriod != "" {
+		t.Errorf("no limit: %q", k.SpendPeriod)
+	}
+}

@@ -339,3 +339,118 @@ func TestTheLastAdminCannotBeRevoked(t *testing.T) {
 		t.Fatalf("tokens: %+v, %v", tokens, err)
 	}
 }
+
+// A credit limit is set on its own: the plan, limits and discount stay;
+// prepaid accounts, negative limits and unknown accounts are refused.
+func TestSetCreditLimitKeepsThePlan(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanEnterprise)
+	if err := h.ChangePlan(ctx, domain.PlanChanged{AccountID: acct, Plan: domain.PlanEnterprise, RPM: 700, TPM: 90000, VolumeDiscount: dec("0.1")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SetCreditLimit(ctx, acct, dec("25000")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.AccountState(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.CreditLimit.Equal(dec("25000")) || s.Plan != domain.PlanEnterprise || s.RPM != 700 || s.TPM != 90000 || !s.VolumeDiscount.Equal(dec("0.1")) {
+		t.Fatalf("after the credit limit: %+v", s)
+	}
+	n := len(all(t, h))
+	wantRefused(t, h, n, h.SetCreditLimit(ctx, acct, dec("-1")), ErrInvalid, "must not be negative")
+	prepaid := mustOpen(t, ctx, h, domain.PlanStarter)
+	n = len(all(t, h))
+	wantRefused(t, h, n, h.SetCreditLimit(ctx, prepaid, dec("100")), ErrInvalid, "prepaid")
+	if err := h.SetCreditLimit(ctx, "acct_none", dec("100")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown account: %v", err)
+	}
+}
+
+// A stream longer than one page of reads is folded whole.
+func TestAccountStateReadsPastOnePage(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanEnterprise)
+	var evs []eventstore.EventData
+	for i := 1; i <= 1001; i++ {
+		d, err := Event(domain.EventID("rpm", acct, strings.Repeat("x", i)), t0, &domain.PlanChanged{AccountID: acct, Plan: domain.PlanEnterprise, RPM: int64(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, d)
+	}
+	if _, err := h.Store.Append(ctx, domain.AccountStream(acct), eventstore.Exact(0), evs...); err != nil {
+		t.Fatal(err)
+	}
+	s, err := h.AccountState(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RPM != 1001 || s.Version != 1001 {
+		t.Fatalf("after 1,002 events: RPM %d, version %d", s.RPM, s.Version)
+	}
+}
+
+// An account opens on the plan and under the ID asked for; without them,
+// on starter under a fresh ID.
+func TestOpenAccountPlanAndID(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	id, err := h.OpenAccount(ctx, domain.AccountOpened{AccountID: "acct_given", Organisation: "Org", Plan: domain.PlanBusiness, CreditLimit: dec("5000")})
+	if err != nil || id != "acct_given" {
+		t.Fatalf("open with an ID: %q %v", id, err)
+	}
+	a, _, err := h.Account(ctx, id)
+	if err != nil || a.Plan != domain.PlanBusiness || !a.CreditLimit.Equal(dec("5000")) {
+		t.Fatalf("opened business account: %+v %v", a, err)
+	}
+	id2, err := h.OpenAccount(ctx, domain.AccountOpened{Organisation: "Org"})
+	if err != nil || !strings.HasPrefix(id2, "acct_") || len(id2) <= len("acct_") || id2 == id {
+		t.Fatalf("open without an ID: %q %v", id2, err)
+	}
+	if a, _, err := h.Account(ctx, id2); err != nil || a.Plan != domain.PlanStarter {
+		t.Fatalf("account without a plan: %+v %v", a, err)
+	}
+}
+
+// A key with a spending limit and no period gets a monthly one; a period
+// given is kept. The key's shown prefix is its first six random characters.
+func TestIssueKeyPeriodAndPrefix(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	issued := func(k domain.KeyIssued) (domain.KeyIssued, string) {
+		t.Helper()
+		id, secret, err := h.IssueKey(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range all(t, h) {
+			if e.Stream == domain.KeyStream(id) {
+				ev, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return *ev.(*domain.KeyIssued), secret
+			}
+		}
+		t.Fatalf("key %s not stored", id)
+		return domain.KeyIssued{}, ""
+	}
+	k, secret := issued(domain.KeyIssued{AccountID: acct, Name: "a", SpendLimit: dec("100")})
+	if k.SpendPeriod != "monthly" {
+		t.Errorf("limit without a period: %q", k.SpendPeriod)
+	}
+	if want := secret[:len(KeyPrefix)+6] + "…"; k.Prefix != want || !strings.HasPrefix(secret, KeyPrefix) {
+		t.Errorf("prefix %q of %q…, want %q", k.Prefix, secret[:10], want)
+	}
+	if k, _ := issued(domain.KeyIssued{AccountID: acct, Name: "b", SpendLimit: dec("100"), SpendPeriod: "daily"}); k.SpendPeriod != "daily" {
+		t.Errorf("daily limit: %q", k.SpendPeriod)
+	}
+	if k, _ := issued(domain.KeyIssued{AccountID: acct, Name: "c"}); k.SpendPeriod != "" {
+		t.Errorf("no limit: %q", k.SpendPeriod)
+	}
+}

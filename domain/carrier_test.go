@@ -15,6 +15,15 @@ func TestInvoiceCarrierFormats(t *testing.T) {
 		{"/abc1234", "", true, ""}, // upper-cased at the door
 		{" /AB12345 ", "", true, ""},
 		{"AB12345678901234", "", true, ""},
+		{"/09AZ.+-", "", true, ""},         // every end of the character ranges
+		{"ZA12345678901234", "", true, ""}, // first letter Z, second A
+		{"AZ12345678901234", "", true, ""},
+		{"/09AZ.+[", "", false, "mobile barcode"},  // "[" follows Z
+		{"/09AZ.+/", "", false, "mobile barcode"},  // "/" precedes 0
+		{"/09AZ.+:", "", false, "mobile barcode"},  // ":" follows 9
+		{"[A12345678901234", "", false, "citizen"}, // "[" follows Z
+		{"A[12345678901234", "", false, "citizen"},
+		{"A@12345678901234", "", false, "citizen"}, // "@" precedes A
 		{"", "168", true, ""},
 		{"", "1234567", true, ""},
 		{"", "", true, ""},

@@ -15,6 +15,8 @@ func TestValidTaxID(t *testing.T) {
 		"22099131": true,  // TSMC
 		"04595252": true,  // valid only under the divisor-5 rule
 		"10458570": true,  // divisor-5 rule with the 7th-digit case
+		"10458574": true,  // valid only when the 7th digit's 28 counts as 1
+		"10458504": false, // the same sum, but the 7th digit is not 7
 		"12345678": false, // fails both rules
 		"1234567":  false,
 		"1234567A": false,
@@ -67,6 +69,16 @@ func TestCostWithCachedAndReasoningTokens(t *testing.T) {
 	if got := p.MaxCost(1000, 500); !got.Equal(decimal.RequireFromString("0.20475")) {
 		t.Fatalf("max cost = %s, want 0.20475", got) // (1000×68.25 + 500×273)/1e6
 	}
+	// The most a request can cost takes the dearer of the output and
+	// reasoning prices: any output token may be a reasoning token.
+	p.Reasoning = decimal.RequireFromString("300")
+	if got := p.MaxCost(1000, 500); !got.Equal(decimal.RequireFromString("0.21825")) {
+		t.Fatalf("max cost = %s, want 0.21825", got) // (1000×68.25 + 500×300)/1e6
+	}
+	p.Reasoning = decimal.RequireFromString("100")
+	if got := p.MaxCost(1000, 500); !got.Equal(decimal.RequireFromString("0.20475")) {
+		t.Fatalf("max cost = %s, want 0.20475", got)
+	}
 }
 
 func TestRequestEventIDIsDeterministicAndTimeOrdered(t *testing.T) {
@@ -105,5 +117,25 @@ func TestCostKeepsFullPrecision(t *testing.T) {
 	}
 	if m := p.MaxCost(3, 7); !m.Equal(want) {
 		t.Fatalf("max cost %s, want %s", m, want)
+	}
+}
+
+// TestEventIDKnownAnswers pins event IDs: they are stored, and a retried
+// append deduplicates only if the same fact always derives the same ID. The
+// parts are joined by a NUL byte, none before the first.
+func TestEventIDKnownAnswers(t *testing.T) {
+	if got, want := EventID("a", "b"), uuid.NewSHA1(idNamespace, []byte("a\x00b")); got != want {
+		t.Fatalf("EventID(a, b) = %s, want %s", got, want)
+	}
+	if got, want := EventID("single"), uuid.NewSHA1(idNamespace, []byte("single")); got != want {
+		t.Fatalf("EventID(single) = %s, want %s", got, want)
+	}
+	// Written down once: a change to the derivation would orphan every
+	// stored request's ID.
+	if got := EventID(TypeRequestCompleted, "gen-1"); got.String() != "253d8a06-de5d-5994-a7fa-3c586adb8c06" {
+		t.Fatalf("EventID(request.completed, gen-1) = %s", got)
+	}
+	if EventID("ab") == EventID("a", "b") {
+		t.Fatal("the parts' boundary must be part of the ID")
 	}
 }

@@ -123,6 +123,22 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 	if err := fresh.Export(&buf, "F9999", "2027-01"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("unknown message: %v, want ErrInvalid", err)
 	}
+
+	// Allowances together may reach the invoice's total, not one dollar more.
+	remaining := acme.Total - 1050
+	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, remaining+1, "one dollar too much"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("allowance of NT$%d with NT$%d remaining: %v", remaining+1, remaining, err)
+	}
+	last, err := e.svc.IssueAllowance(e.ctx, acme.Number, remaining, "the rest")
+	if err != nil {
+		t.Fatalf("allowance of exactly the remaining NT$%d: %v", remaining, err)
+	}
+	if got, _ := e.svc.Invoice(acme.Number); got.Net() != 0 || last.Sales+last.Tax != remaining {
+		t.Fatalf("after allowing the rest: net %d, allowance %+v", got.Net(), last.AllowanceIssued)
+	}
+	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, 1, "nothing left"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("allowance on a fully allowed invoice: %v", err)
+	}
 }
 
 // Replay: the hash of every invoice's PDF, recorded at the close, is

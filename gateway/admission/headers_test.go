@@ -40,6 +40,9 @@ func TestSetHeaders(t *testing.T) {
 	if got := formatReset(600 * time.Millisecond); got != "600ms" {
 		t.Errorf("sub-second reset %q", got)
 	}
+	if got := formatReset(time.Second); got != "1s" { // a whole second reads as seconds
+		t.Errorf("one-second reset %q", got)
+	}
 	for w, s := range map[time.Duration]int64{0: 1, time.Millisecond: 1, time.Second: 1, 5001 * time.Millisecond: 6} {
 		if got := RetryAfterSeconds(w); got != s {
 			t.Errorf("RetryAfterSeconds(%v) = %d, want %d", w, got, s)

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
-	"github.com/routefree/routefree/console/auth"
 	"github.com/routefree/routefree/projections"
 )
 

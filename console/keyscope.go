@@ -1,7 +1,7 @@
 package console
 
 import (
-	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
 )

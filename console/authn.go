@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
-	"github.com/routefree/routefree/console/auth"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -100,6 +100,9 @@ func (a *Authenticator) resolve(secret string) (auth.Principal, error) {
 }
 
 func (a *Authenticator) resolveHash(kind, hash string) (auth.Principal, error) {
+	if kind == credSSO { // a single sign-on: the mapped principal itself
+		return decodeSSO(hash)
+	}
 	if kind == credKey {
 		k, ok := a.keys.Lookup(hash)
 		if !ok || k.Revoked {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
-	"github.com/routefree/routefree/console/auth"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/invoicing"
@@ -58,6 +58,10 @@ type Deps struct {
 	TurnkeyDir string
 	// Payments, when set, offers customers top-ups by card and ATM.
 	Payments *payments.Service
+	// OIDC and SAML, when set, let people sign in through their
+	// organisation's identity provider.
+	OIDC *auth.OIDC
+	SAML *auth.SAML
 }
 
 // Validate reports every missing dependency at once.

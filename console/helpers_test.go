@@ -92,6 +92,17 @@ func buildWith(t *testing.T, tlsServer, staff bool, configure func(*echo.Echo)) 
 // dependencies before Register.
 func buildWithDeps(t *testing.T, tlsServer, staff bool, configure func(*echo.Echo, *Deps)) *env {
 	t.Helper()
+	return buildAt(t, tlsServer, staff, func(_ string, e *echo.Echo, d *Deps) {
+		if configure != nil {
+			configure(e, d)
+		}
+	})
+}
+
+// buildAt also tells configure the server's base URL, which exists before
+// the server starts (e.g. for a sign-in callback URL).
+func buildAt(t *testing.T, tlsServer, staff bool, configure func(base string, e *echo.Echo, d *Deps)) *env {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
 	if err != nil {
@@ -146,16 +157,21 @@ func buildWithDeps(t *testing.T, tlsServer, staff bool, configure func(*echo.Ech
 	e.deps = Deps{Store: store, Commands: e.cmds, Models: e.models, Catalog: e.cat, Invoices: inv, Views: e.views, Runner: e.runner}
 	e.deps.Auth = NewAuthenticator(e.views, e.models.Keys)
 	ech := echo.New()
+	e.srv = httptest.NewUnstartedServer(ech)
+	base := "http://" + e.srv.Listener.Addr().String()
+	if tlsServer {
+		base = "https://" + e.srv.Listener.Addr().String()
+	}
 	if configure != nil {
-		configure(ech, &e.deps)
+		configure(base, ech, &e.deps)
 	}
 	if err := Register(ech, e.deps); err != nil {
 		t.Fatal(err)
 	}
 	if tlsServer {
-		e.srv = httptest.NewTLSServer(ech)
+		e.srv.StartTLS()
 	} else {
-		e.srv = httptest.NewServer(ech)
+		e.srv.Start()
 	}
 	t.Cleanup(e.srv.Close)
 	if !staff {

@@ -11,8 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
-	"github.com/routefree/routefree/console/auth"
 	"github.com/routefree/routefree/domain"
 )
 
@@ -38,6 +38,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.GET("/signin", s.signinPage)
 	g.POST("/signin", s.signin)
 	g.POST("/signout", s.signout, anyone)
+	s.registerSSO(g)
 	g.GET("/accounts", s.accountsPage, staff)
 	g.POST("/accounts", s.openAccountForm, admin)
 	g.GET("/accounts/:id", s.accountPage, anyone)
@@ -73,13 +74,19 @@ func (s *server) home(c echo.Context) error {
 func (s *server) signinPage(c echo.Context) error {
 	tok := randomToken()
 	setCookie(c.Response(), c.Request(), loginCSRF, tok, 3600)
-	return s.render(c, http.StatusOK, "signin", s.newPage(c, "title.signin", tok))
+	return s.render(c, http.StatusOK, "signin", s.newPage(c, "title.signin", s.signinData(tok)))
+}
+
+// signinData is the sign-in form's CSRF token and the single sign-on
+// buttons to offer.
+func (s *server) signinData(tok string) map[string]any {
+	return map[string]any{"CSRF": tok, "OIDC": s.deps.OIDC != nil, "SAML": s.deps.SAML != nil}
 }
 
 func (s *server) signinFailed(c echo.Context, status int, msgKey string) error {
 	tok := randomToken()
 	setCookie(c.Response(), c.Request(), loginCSRF, tok, 3600)
-	p := s.newPage(c, "title.signin", tok)
+	p := s.newPage(c, "title.signin", s.signinData(tok))
 	p.Error = tr(p.Lang, msgKey)
 	return s.render(c, status, "signin", p)
 }

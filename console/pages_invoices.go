@@ -16,7 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
-	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
 	"github.com/routefree/routefree/projections"

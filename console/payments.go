@@ -8,8 +8,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
-	"github.com/routefree/routefree/console/auth"
 )
 
 // Top-ups by card and ATM through the payment provider: the account owner

@@ -13,7 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/console/headers"
 	"github.com/routefree/routefree/projections"
 )

@@ -6,6 +6,7 @@ import "context"
 const (
 	ActorStaff   = "staff"   // a staff token (ID) with its role
 	ActorKey     = "key"     // a customer's API key (ID), acting as the account owner
+	ActorMember  = "member"  // a customer's person signed in through single sign-on (ID "oidc:…" or "saml:…"), acting as the account owner
 	ActorCLI     = "cli"     // a CLI command, by the operating-system user (ID)
 	ActorSystem  = "system"  // the gateway's own work (ID names it, e.g. "serve")
 	ActorUnknown = "unknown" // events recorded before actors were (schema v1)

@@ -24,6 +24,7 @@ import (
 	"github.com/shopspring/decimal"
 	_ "modernc.org/sqlite" // database/sql driver "sqlite" for read models
 
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/console"
 	"github.com/routefree/routefree/domain"
@@ -109,6 +110,8 @@ type instance struct {
 	invoices *invoicing.Service
 	payView  *payments.View    // checkouts and refused notifications
 	payments *payments.Service // nil without a merchant in the environment
+	oidc     *auth.OIDC        // nil without ROUTEFREE_OIDC_ISSUER
+	saml     *auth.SAML        // nil without ROUTEFREE_SAML_IDP_METADATA
 
 	ready    atomic.Bool
 	inflight atomic.Int64 // HTTP requests in their handlers
@@ -162,6 +165,9 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	in.cmds.MaxTopUp = c.maxTopUp()
 	in.authn = console.NewAuthenticator(in.views, in.models.Keys)
 	if err := in.openPayments(); err != nil {
+		return nil, err
+	}
+	if in.oidc, in.saml, err = openSSO(ctx, os.Getenv); err != nil {
 		return nil, err
 	}
 	seller := sellerFrom(c)
@@ -253,7 +259,7 @@ func (in *instance) consoleDeps() console.Deps {
 	trusted, _ := in.cfg.trustedProxies() // Validate has rejected bad ones
 	return console.Deps{Store: in.store, Commands: in.cmds, Models: in.models, Catalog: in.cat,
 		Invoices: in.invoices, Logger: in.log, Views: in.views, Runner: in.runner, Auth: in.authn, TrustedProxies: trusted,
-		TurnkeyDir: os.Getenv("ROUTEFREE_TURNKEY_DIR"), Payments: in.payments}
+		TurnkeyDir: os.Getenv("ROUTEFREE_TURNKEY_DIR"), Payments: in.payments, OIDC: in.oidc, SAML: in.saml}
 }
 
 // gateway builds the OpenAI face with health, readiness and metrics beside it.

@@ -1,5 +1,7 @@
-// Package auth says who is calling the admin API and the console: a staff
-// member by role, or a customer by an API key of their account.
+// Package auth says who is calling the admin API, the console and the
+// invoicing API: a staff member by role, or a customer by an API key of their
+// account; and it signs people in through their organisation's OpenID
+// Connect or SAML identity provider (sso.go, oidc.go, saml.go).
 package auth
 
 import (
@@ -35,13 +37,24 @@ type Principal struct {
 	// Management: customers only, the key carries the management scope
 	// (domain.KeyWithin): it may issue and revoke the account's keys.
 	Management bool
+	// Subject: a person signed in through single sign-on, named by protocol
+	// and the identity provider's subject ("oidc:…", "saml:…"). Staff then
+	// have no TokenID; a customer has no KeyID and acts as the account's
+	// owner.
+	Subject string
 }
 
 // Actor is who acts in the events a request of p causes: the staff token
-// with its role, or the customer's key.
+// or signed-in staff member with its role, the customer's key, or the
+// customer's signed-in person.
 func (p Principal) Actor() domain.Actor {
-	if p.Staff {
+	switch {
+	case p.Staff && p.Subject != "":
+		return domain.Actor{Kind: domain.ActorStaff, ID: p.Subject, Role: string(p.Role)}
+	case p.Staff:
 		return domain.Actor{Kind: domain.ActorStaff, ID: p.TokenID, Role: string(p.Role)}
+	case p.Subject != "":
+		return domain.Actor{Kind: domain.ActorMember, ID: p.Subject}
 	}
 	return domain.Actor{Kind: domain.ActorKey, ID: p.KeyID}
 }

@@ -1,0 +1,145 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/auth"
+)
+
+// Single sign-on: the person comes back from their organisation's identity
+// provider with a principal mapped from its claims (package auth), and gets
+// the console's ordinary session. Sign-in routes are public.
+
+const (
+	oidcCookie = "rf_oidc" // the pending OIDC sign-in: state, nonce, PKCE verifier
+	credSSO    = "sso"     // session kind of a single sign-on
+	ssoPath    = "/console/sso"
+)
+
+func (s *server) registerSSO(g *echo.Group) {
+	if s.deps.OIDC != nil {
+		g.GET("/sso/oidc", s.oidcStart)
+		g.GET("/sso/oidc/callback", s.oidcCallback)
+	}
+	if s.deps.SAML != nil {
+		g.GET("/sso/saml", s.samlStart)
+		g.GET("/sso/saml/metadata", s.samlMetadata)
+		g.POST("/sso/saml/acs", s.samlACS)
+	}
+}
+
+func (s *server) oidcStart(c echo.Context) error {
+	u, p, err := s.deps.OIDC.Start(c.Request().Context())
+	if err != nil {
+		s.deps.Logger.Error("console: OIDC sign-in", "err", err)
+		return s.signinFailed(c, http.StatusServiceUnavailable, "sso.unavailable")
+	}
+	// Lax, not Strict: the browser must send it back on the provider's
+	// cross-site redirect to the callback.
+	http.SetCookie(c.Response(), &http.Cookie{Name: oidcCookie, Value: p.State + "." + p.Nonce + "." + p.Verifier,
+		Path: ssoPath + "/oidc", MaxAge: 600, HttpOnly: true, Secure: isTLS(c.Request()), SameSite: http.SameSiteLaxMode})
+	return c.Redirect(http.StatusFound, u)
+}
+
+func (s *server) oidcCallback(c echo.Context) error {
+	r := c.Request()
+	var pending auth.OIDCPending
+	if ck, err := r.Cookie(oidcCookie); err == nil {
+		if parts := strings.Split(ck.Value, "."); len(parts) == 3 {
+			pending = auth.OIDCPending{State: parts[0], Nonce: parts[1], Verifier: parts[2]}
+		}
+	}
+	http.SetCookie(c.Response(), &http.Cookie{Name: oidcCookie, Path: ssoPath + "/oidc", MaxAge: -1, HttpOnly: true,
+		Secure: isTLS(r), SameSite: http.SameSiteLaxMode}) // one use
+	p, err := s.deps.OIDC.Finish(r.Context(), pending, r.URL.Query())
+	return s.ssoDone(c, p, err)
+}
+
+// ssoDone starts a session for a mapped person, or says why not. Nothing is
+// created for a person no rule maps.
+func (s *server) ssoDone(c echo.Context, p auth.Principal, err error) error {
+	if err == nil && !p.Staff {
+		if _, ok := s.deps.Views.Account(p.AccountID); !ok {
+			s.deps.Logger.Warn("console: single sign-on maps to an account that does not exist", "account", p.AccountID, "subject", p.Subject)
+			err = auth.ErrUnmapped
+		}
+	}
+	switch {
+	case errors.Is(err, auth.ErrUnmapped):
+		s.deps.Logger.Info("console: single sign-on refused: no role or account mapped", "subject", p.Subject)
+		return s.signinFailed(c, http.StatusForbidden, "sso.unmapped")
+	case err != nil:
+		s.deps.Logger.Warn("console: single sign-on failed", "err", err)
+		return s.signinFailed(c, http.StatusBadRequest, "sso.failed")
+	}
+	old := ""
+	if oc, err := c.Request().Cookie(sessionCookie); err == nil {
+		old = oc.Value
+	}
+	id, err := s.auth.sessions.create(c.Request().Context(), old, credSSO, encodeSSO(p))
+	if err != nil {
+		s.deps.Logger.Error("console: starting a session", "err", err)
+		return s.signinFailed(c, http.StatusServiceUnavailable, "signin.unavailable")
+	}
+	setCookie(c.Response(), c.Request(), sessionCookie, id, int(sessionTTL.Seconds()))
+	// The session cookie is SameSite=Strict, and a redirect chain that began
+	// at the provider is cross-site: a page of our own moves on instead, so
+	// that the next request is same-site and carries the cookie.
+	c.Response().Header().Set("Refresh", "0; url=/console/")
+	return s.render(c, http.StatusOK, "ssodone", s.newPage(c, "title.signin", nil))
+}
+
+// encodeSSO keeps a signed-in person's principal in the session in place of
+// a credential hash: "staff|role|subject" or "account|id|subject".
+func encodeSSO(p auth.Principal) string {
+	if p.Staff {
+		return "staff|" + string(p.Role) + "|" + p.Subject
+	}
+	return "account|" + p.AccountID + "|" + p.Subject
+}
+
+func decodeSSO(v string) (auth.Principal, error) {
+	parts := strings.SplitN(v, "|", 3)
+	if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	switch parts[0] {
+	case "staff":
+		if !auth.Role(parts[1]).Valid() {
+			return auth.Principal{}, auth.ErrUnauthenticated
+		}
+		return auth.Principal{Staff: true, Role: auth.Role(parts[1]), Subject: parts[2]}, nil
+	case "account":
+		return auth.Principal{AccountID: parts[1], Management: true, Subject: parts[2]}, nil
+	}
+	return auth.Principal{}, auth.ErrUnauthenticated
+}
+
+func (s *server) samlStart(c echo.Context) error {
+	u, err := s.deps.SAML.Start()
+	if err != nil {
+		s.deps.Logger.Error("console: SAML sign-in", "err", err)
+		return s.signinFailed(c, http.StatusServiceUnavailable, "sso.unavailable")
+	}
+	return c.Redirect(http.StatusFound, u)
+}
+
+func (s *server) samlMetadata(c echo.Context) error {
+	b, err := s.deps.SAML.Metadata()
+	if err != nil {
+		return err
+	}
+	return c.Blob(http.StatusOK, "application/samlmetadata+xml", b)
+}
+
+// samlACS takes the IdP's posted assertion. It is a cross-site POST with no
+// session and no CSRF token of ours: the signed assertion, answering a
+// request this gateway signed into the relay state, stands in for them.
+func (s *server) samlACS(c echo.Context) error {
+	p, err := s.deps.SAML.Finish(c.Request())
+	return s.ssoDone(c, p, err)
+}

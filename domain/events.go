@@ -199,6 +199,25 @@ type RequestCompleted struct {
 	Attempts     int             `json:"attempts"`
 	AppReferer   string          `json:"app_referer,omitempty"`
 	AppTitle     string          `json:"app_title,omitempty"`
+	// Region is where the upstream that served processed the request.
+	Region string `json:"region,omitempty"`
+	// Requirement is the data requirement routing was held to, if any.
+	Requirement *DataRequirement `json:"requirement,omitempty"`
+}
+
+// DataRequirement is what a request's upstream had to meet: data residency
+// (資料常駐) or no retention, from the request's provider object or the
+// account's setting.
+type DataRequirement struct {
+	Residency   string `json:"residency,omitempty"`    // "tw": an upstream in Taiwan
+	NoRetention bool   `json:"no_retention,omitempty"` // the provider keeps nothing after the request
+	NoTraining  bool   `json:"no_training,omitempty"`  // the provider does not train on it
+	Source      string `json:"source,omitempty"`       // request, account, or both: "request+account"
+}
+
+// IsZero reports whether nothing is required.
+func (r *DataRequirement) IsZero() bool {
+	return r == nil || (r.Residency == "" && !r.NoRetention && !r.NoTraining)
 }
 
 // RequestFailed is a request that ended without a completion.
@@ -215,6 +234,9 @@ type RequestFailed struct {
 	StartedAt time.Time `json:"started_at"`
 	LatencyMs int64     `json:"latency_ms"`
 	Stream    bool      `json:"stream"`
+	// Region and Requirement as on RequestCompleted.
+	Region      string           `json:"region,omitempty"`
+	Requirement *DataRequirement `json:"requirement,omitempty"`
 }
 
 // InvoiceLine is one line of an invoice.

@@ -155,3 +155,30 @@ func jsonKind(v any) string {
 	}
 	return "other"
 }
+
+// The account's data requirement is an admin's to set; the read model
+// shows it at once, and a bad residency changes nothing.
+func TestAdminSetsDataRequirement(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_gov", "某市政府", domain.PlanStarter)
+	_, key := e.issueKey("acct_gov")
+	if code, _ := e.call("POST", "/admin/api/accounts/acct_gov/data-requirement", key, map[string]any{"residency": "tw"}); code != http.StatusForbidden {
+		t.Errorf("a customer's key sets it: %d", code)
+	}
+	if code, b := e.call("POST", "/admin/api/accounts/acct_gov/data-requirement", e.admin, map[string]any{"residency": "jp"}); code != http.StatusBadRequest {
+		t.Errorf("residency jp: %d %s", code, b)
+	}
+	code, b := e.call("POST", "/admin/api/accounts/acct_gov/data-requirement", e.admin, map[string]any{"residency": "TW", "no_retention": true})
+	if code != http.StatusOK || !strings.Contains(string(b), `"residency":"tw"`) || !strings.Contains(string(b), `"no_retention":true`) {
+		t.Fatalf("set: %d %s", code, b)
+	}
+	if v, _ := e.models.Balances.View("acct_gov", "", testNow); v.Residency != "tw" || !v.NoRetention {
+		t.Fatalf("view: %+v", v)
+	}
+	if code, _ := e.call("POST", "/admin/api/accounts/acct_gov/data-requirement", e.admin, map[string]any{}); code != http.StatusOK {
+		t.Fatal("lift")
+	}
+	if v, _ := e.models.Balances.View("acct_gov", "", testNow); v.Residency != "" || v.NoRetention {
+		t.Fatalf("lifted view: %+v", v)
+	}
+}

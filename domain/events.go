@@ -21,6 +21,7 @@ const (
 	TypePlanChanged        = "account.plan_changed"
 	TypeAccountSuspended   = "account.suspended"
 	TypeAccountResumed     = "account.resumed"
+	TypeDataRequirementSet = "account.data_requirement_set"
 	TypeKeyIssued          = "key.issued"
 	TypeKeyRevoked         = "key.revoked"
 	TypeCreditsToppedUp    = "credits.topped_up"
@@ -94,6 +95,17 @@ type AccountResumed struct {
 	AccountID string `json:"account_id"`
 	Reason    string `json:"reason"`
 	Actor     Actor  `json:"actor"`
+}
+
+// DataRequirementSet is an account's standing data requirement (資料常駐),
+// which every request of its keys must meet: its upstream in Taiwan
+// (Residency "tw") and/or keeping no data after the request. Each event
+// replaces the previous setting; all zero lifts it.
+type DataRequirementSet struct {
+	AccountID   string `json:"account_id"`
+	Residency   string `json:"residency,omitempty"`
+	NoRetention bool   `json:"no_retention,omitempty"`
+	Actor       Actor  `json:"actor"`
 }
 
 // KeyIssued records an API key: only its SHA-256 hash and a display prefix.
@@ -403,6 +415,7 @@ func (AccountOpened) EventType() string      { return TypeAccountOpened }
 func (PlanChanged) EventType() string        { return TypePlanChanged }
 func (AccountSuspended) EventType() string   { return TypeAccountSuspended }
 func (AccountResumed) EventType() string     { return TypeAccountResumed }
+func (DataRequirementSet) EventType() string { return TypeDataRequirementSet }
 func (KeyIssued) EventType() string          { return TypeKeyIssued }
 func (KeyRevoked) EventType() string         { return TypeKeyRevoked }
 func (CreditsToppedUp) EventType() string    { return TypeCreditsToppedUp }
@@ -422,6 +435,7 @@ func (AccountOpened) SchemaVersion() int      { return 2 } // v1: no actor
 func (PlanChanged) SchemaVersion() int        { return 2 } // v1: no actor
 func (AccountSuspended) SchemaVersion() int   { return 2 } // v1: no actor
 func (AccountResumed) SchemaVersion() int     { return 1 }
+func (DataRequirementSet) SchemaVersion() int { return 1 }
 func (KeyIssued) SchemaVersion() int          { return 2 } // v1: no actor
 func (KeyRevoked) SchemaVersion() int         { return 2 } // v1: no actor
 func (CreditsToppedUp) SchemaVersion() int    { return 2 } // v1: no actor

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -277,4 +278,70 @@ func TestDataResidencyNoUpstreamRefused(t *testing.T) {
 	if f[0].Reason != "no_eligible_upstream" || f[0].Requirement == nil || f[0].Requirement.Residency != "tw" || f[0].Region != "" {
 		t.Fatalf("failure recorded: %+v", f)
 	}
+}
+
+// An account that must stay in Taiwan: every request goes to the Taiwan
+// upstream whatever it asks, a request cannot lift the requirement, and
+// a model with no Taiwan upstream is refused with no upstream called.
+func TestAccountDataRequirement(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/routed": {
+			{fake: "us", kind: "openai", region: "us", policy: &catalog.DataPolicy{}},
+			{fake: "tw", kind: "openai", region: "tw", policy: &catalog.DataPolicy{}},
+		},
+		"test/abroad": {{fake: "jp", kind: "gemini", region: "asia-northeast1", policy: &catalog.DataPolicy{}}},
+	}})
+	if err := h.cmds.SetDataRequirement(context.Background(), domain.DataRequirementSet{AccountID: h.account, Residency: "tw"}); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	if got := h.served(`{"model":"test/routed","messages":[{"role":"user","content":"hi"}]}`); got != "tw" {
+		t.Fatalf("served by %s", got)
+	}
+	if got := h.served(routed(`{"order":["us"],"data_residency":"tw"}`)); got != "tw" {
+		t.Fatalf("with order us: served by %s", got)
+	}
+	resp, b := h.post(routed(`{"only":["us"]}`))
+	if e := decodeError(t, b); resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "provider.only") {
+		t.Fatalf("only us: %d %s", resp.StatusCode, b)
+	}
+	resp, b = h.post(`{"model":"test/abroad","messages":[{"role":"user","content":"hi"}]}`)
+	if e := decodeError(t, b); resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "data residency in Taiwan") {
+		t.Fatalf("abroad: %d %s", resp.StatusCode, b)
+	}
+	if n := len(h.fakes["us"].Received()) + len(h.fakes["jp"].Received()); n != 0 {
+		t.Fatalf("upstreams outside Taiwan called %d times", n)
+	}
+	c := h.completed()
+	if len(c) != 2 || c[0].Requirement == nil || c[0].Requirement.Source != "account" || c[1].Requirement.Source != "request+account" || c[1].Region != "tw" {
+		t.Fatalf("recorded: %+v %+v", c[0].Requirement, c[1].Requirement)
+	}
+	f := h.waitFailed(2)
+	for _, e := range f {
+		if e.Requirement == nil || e.Requirement.Residency != "tw" {
+			t.Fatalf("failure recorded without the requirement: %+v", e)
+		}
+	}
+}
+
+// Embeddings are held to the same requirement: an account that must stay
+// in Taiwan gets no embedding from an upstream abroad.
+func TestEmbeddingsDataRequirement(t *testing.T) {
+	h := embedHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"openai/text-embedding-3-small": {{fake: "openai", kind: "openai", region: "us", policy: &catalog.DataPolicy{Retention: true}}},
+	}})
+	resp, b := h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":"hi","provider":{"zdr":true}}`)
+	if e := decodeError(t, b); resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "no data retention") {
+		t.Fatalf("zdr: %d %s", resp.StatusCode, b)
+	}
+	if err := h.cmds.SetDataRequirement(context.Background(), domain.DataRequirementSet{AccountID: h.account, Residency: "tw"}); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	resp, b = h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":"hi"}`)
+	if e := decodeError(t, b); resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "data residency in Taiwan") {
+		t.Fatalf("residency: %d %s", resp.StatusCode, b)
+	}
+	h.noneCalled()
+	h.heldIsZero()
 }

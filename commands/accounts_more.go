@@ -95,3 +95,19 @@ func (h *Handler) ResumeAccount(ctx context.Context, id, reason string) error {
 	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
 	return err
 }
+
+// SetDataRequirement sets an account's standing data requirement: residency
+// "tw" (upstreams in Taiwan only) and/or no retention. It replaces the one
+// before; all zero lifts it.
+func (h *Handler) SetDataRequirement(ctx context.Context, r domain.DataRequirementSet) error {
+	r.Residency = strings.ToLower(strings.TrimSpace(r.Residency))
+	if r.Residency != "" && r.Residency != "tw" {
+		return invalid("residency must be \"tw\" (Taiwan) or empty, not %q", r.Residency)
+	}
+	s, err := h.AccountState(ctx, r.AccountID)
+	if err != nil {
+		return err
+	}
+	_, err = h.append(ctx, domain.AccountStream(r.AccountID), eventstore.Exact(uint64(s.Version)), uuid.New(), &r)
+	return err
+}

@@ -39,6 +39,7 @@ func (s *server) registerAPI(e *echo.Echo) {
 	g.POST("/accounts/:id/plan", s.apiChangePlan, admin)
 	g.POST("/accounts/:id/suspend", s.apiSuspend, admin)
 	g.POST("/accounts/:id/resume", s.apiResume, admin)
+	g.POST("/accounts/:id/data-requirement", s.apiDataRequirement, admin)
 	g.POST("/accounts/:id/credit-limit", s.apiCreditLimit, finance)
 	g.GET("/accounts/:id/topups", s.apiTopUps, anyone)
 	g.POST("/accounts/:id/topups", s.apiTopUp, finance)

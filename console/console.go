@@ -112,6 +112,7 @@ func Register(e *echo.Echo, deps Deps) error {
 	}
 	s := &server{deps: deps, auth: deps.Auth, clientIP: ip}
 	s.registerAPI(e)
+	s.registerKeysAPI(e)
 	s.registerPayments(e)
 	return s.registerPages(e)
 }

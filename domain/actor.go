@@ -92,6 +92,7 @@ func (e *AccountOpened) ActedBy() *Actor        { return &e.Actor }
 func (e *PlanChanged) ActedBy() *Actor          { return &e.Actor }
 func (e *AccountSuspended) ActedBy() *Actor     { return &e.Actor }
 func (e *AccountResumed) ActedBy() *Actor       { return &e.Actor }
+func (e *DataRequirementSet) ActedBy() *Actor   { return &e.Actor }
 func (e *KeyIssued) ActedBy() *Actor            { return &e.Actor }
 func (e *KeyRevoked) ActedBy() *Actor           { return &e.Actor }
 func (e *CreditsToppedUp) ActedBy() *Actor      { return &e.Actor }

@@ -48,6 +48,7 @@ var factories = map[string]func() Event{
 	TypePlanChanged:        func() Event { return &PlanChanged{} },
 	TypeAccountSuspended:   func() Event { return &AccountSuspended{} },
 	TypeAccountResumed:     func() Event { return &AccountResumed{} },
+	TypeDataRequirementSet: func() Event { return &DataRequirementSet{} },
 	TypeKeyIssued:          func() Event { return &KeyIssued{} },
 	TypeKeyRevoked:         func() Event { return &KeyRevoked{} },
 	TypeCreditsToppedUp:    func() Event { return &CreditsToppedUp{} },

@@ -21,6 +21,7 @@ const (
 	TypePlanChanged        = "account.plan_changed"
 	TypeAccountSuspended   = "account.suspended"
 	TypeAccountResumed     = "account.resumed"
+	TypeDataRequirementSet = "account.data_requirement_set"
 	TypeKeyIssued          = "key.issued"
 	TypeKeyRevoked         = "key.revoked"
 	TypeCreditsToppedUp    = "credits.topped_up"
@@ -94,6 +95,17 @@ type AccountResumed struct {
 	AccountID string `json:"account_id"`
 	Reason    string `json:"reason"`
 	Actor     Actor  `json:"actor"`
+}
+
+// DataRequirementSet is an account's standing data requirement (資料常駐),
+// which every request of its keys must meet: its upstream in Taiwan
+// (Residency "tw") and/or keeping no data after the request. Each event
+// replaces the previous setting; all zero lifts it.
+type DataRequirementSet struct {
+	AccountID   string `json:"account_id"`
+	Residency   string `json:"residency,omitempty"`
+	NoRetention bool   `json:"no_retention,omitempty"`
+	Actor       Actor  `json:"actor"`
 }
 
 // KeyIssued records an API key: only its SHA-256 hash and a display prefix.
@@ -199,6 +211,25 @@ type RequestCompleted struct {
 	Attempts     int             `json:"attempts"`
 	AppReferer   string          `json:"app_referer,omitempty"`
 	AppTitle     string          `json:"app_title,omitempty"`
+	// Region is where the upstream that served processed the request.
+	Region string `json:"region,omitempty"`
+	// Requirement is the data requirement routing was held to, if any.
+	Requirement *DataRequirement `json:"requirement,omitempty"`
+}
+
+// DataRequirement is what a request's upstream had to meet: data residency
+// (資料常駐) or no retention, from the request's provider object or the
+// account's setting.
+type DataRequirement struct {
+	Residency   string `json:"residency,omitempty"`    // "tw": an upstream in Taiwan
+	NoRetention bool   `json:"no_retention,omitempty"` // the provider keeps nothing after the request
+	NoTraining  bool   `json:"no_training,omitempty"`  // the provider does not train on it
+	Source      string `json:"source,omitempty"`       // request, account, or both: "request+account"
+}
+
+// IsZero reports whether nothing is required.
+func (r *DataRequirement) IsZero() bool {
+	return r == nil || (r.Residency == "" && !r.NoRetention && !r.NoTraining)
 }
 
 // RequestFailed is a request that ended without a completion.
@@ -215,6 +246,9 @@ type RequestFailed struct {
 	StartedAt time.Time `json:"started_at"`
 	LatencyMs int64     `json:"latency_ms"`
 	Stream    bool      `json:"stream"`
+	// Region and Requirement as on RequestCompleted.
+	Region      string           `json:"region,omitempty"`
+	Requirement *DataRequirement `json:"requirement,omitempty"`
 }
 
 // InvoiceLine is one line of an invoice.
@@ -381,6 +415,7 @@ func (AccountOpened) EventType() string      { return TypeAccountOpened }
 func (PlanChanged) EventType() string        { return TypePlanChanged }
 func (AccountSuspended) EventType() string   { return TypeAccountSuspended }
 func (AccountResumed) EventType() string     { return TypeAccountResumed }
+func (DataRequirementSet) EventType() string { return TypeDataRequirementSet }
 func (KeyIssued) EventType() string          { return TypeKeyIssued }
 func (KeyRevoked) EventType() string         { return TypeKeyRevoked }
 func (CreditsToppedUp) EventType() string    { return TypeCreditsToppedUp }
@@ -400,6 +435,7 @@ func (AccountOpened) SchemaVersion() int      { return 2 } // v1: no actor
 func (PlanChanged) SchemaVersion() int        { return 2 } // v1: no actor
 func (AccountSuspended) SchemaVersion() int   { return 2 } // v1: no actor
 func (AccountResumed) SchemaVersion() int     { return 1 }
+func (DataRequirementSet) SchemaVersion() int { return 1 }
 func (KeyIssued) SchemaVersion() int          { return 2 } // v1: no actor
 func (KeyRevoked) SchemaVersion() int         { return 2 } // v1: no actor
 func (CreditsToppedUp) SchemaVersion() int    { return 2 } // v1: no actor

@@ -48,6 +48,8 @@ type accountExtra struct {
 	address, contact string
 	rpm, tpm         int64
 	discount         Amount
+	residency        string // the account's data requirement (DataRequirementSet)
+	noRetention      bool
 }
 
 // setExtra stores the rare facts, dropping extra when they are all zero.
@@ -167,6 +169,11 @@ func (d *Accounts) applyAccountEvent(e *Event) bool {
 		d.rec(v.AccountID).suspended = true
 	case *domain.AccountResumed:
 		d.rec(v.AccountID).suspended = false
+	case *domain.DataRequirementSet:
+		a := d.rec(v.AccountID)
+		x := a.extras()
+		x.residency, x.noRetention = v.Residency, v.NoRetention
+		a.setExtra(x)
 	default:
 		return false
 	}

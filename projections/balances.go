@@ -40,6 +40,9 @@ type AccountView struct {
 	// The asked key's lifetime spending and its spending in now's Taipei
 	// day, week (from Monday) and month, whatever its limit period.
 	KeyUsed, KeyDay, KeyWeek, KeyMonth decimal.Decimal
+	// The account's data requirement (DataRequirementSet).
+	Residency   string
+	NoRetention bool
 }
 
 // Available is the credit left: the balance, plus the credit limit on a
@@ -127,6 +130,9 @@ func (b *Balances) View(account, keyID string, now time.Time) (AccountView, bool
 		CreditLimit: a.creditLimit.Decimal(), VolumeDiscount: a.extras().discount.Decimal(), Suspended: a.suspended,
 		Balance: a.balance.Decimal(), AppliedUsageVersion: a.usageVersion,
 		MonthSpend: a.month.at(PeriodStart(PeriodMonthly, now).Unix()),
+	}
+	if x := a.extra; x != nil {
+		v.Residency, v.NoRetention = x.residency, x.noRetention
 	}
 	if a.used != nil {
 		v.TotalUsed = a.used.Decimal()
@@ -244,7 +250,7 @@ func (b *Balances) account(id string) *accountRec { return b.accounts.rec(id) }
 func isBalanceType(t string) bool {
 	switch t {
 	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued,
-		domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
+		domain.TypeDataRequirementSet, domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
 		return true
 	}
 	return false

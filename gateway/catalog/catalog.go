@@ -34,12 +34,27 @@ type Upstream struct {
 	Region string `json:"region,omitempty"`
 	// DataPolicy is what the provider does with prompts, as its terms state.
 	DataPolicy *DataPolicy `json:"data_policy,omitempty"`
+	// SupportedParameters are the request parameters this upstream takes,
+	// when they differ from the model's (OpenRouter's require_parameters
+	// reads them). Empty: the model's.
+	SupportedParameters []string `json:"supported_parameters,omitempty"`
 }
 
 // DataPolicy is a provider's handling of request data.
 type DataPolicy struct {
 	Training  bool `json:"training"`  // may train on prompts and completions
 	Retention bool `json:"retention"` // keeps them after the request (abuse monitoring included)
+}
+
+// taiwanRegions are cloud regions in Taiwan: Google Cloud's Changhua
+// region and AWS's Taipei region.
+var taiwanRegions = map[string]bool{"tw": true, "asia-east1": true, "ap-east-2": true}
+
+// InTaiwan reports whether a region is in Taiwan: "tw", "tw-…" (a
+// provider's own Taiwan site) or a Taiwan cloud region.
+func InTaiwan(region string) bool {
+	r := strings.ToLower(strings.TrimSpace(region))
+	return taiwanRegions[r] || strings.HasPrefix(r, "tw-")
 }
 
 // USDPrice is the upstream list price per million tokens.

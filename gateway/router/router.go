@@ -5,6 +5,7 @@ package router
 import (
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/routefree/routefree/gateway/catalog"
@@ -18,7 +19,37 @@ type Target struct {
 	Model    string
 	APIKey   string
 	Breaker  *Breaker
+	// Region is where the upstream processes requests (expanded from the
+	// environment); Policy its data policy, nil when the catalog says none.
+	Region string
+	Policy *catalog.DataPolicy
+	// Params are the request parameters the upstream takes.
+	Params []string
+	// latency is the smoothed time to first byte in nanoseconds, 0 until
+	// the first answer: what sort "latency" and "throughput" order by.
+	latency atomic.Int64
 }
+
+// Observe folds one answer's time to first byte into the upstream's
+// smoothed latency (an exponential moving average, weight 1/4).
+func (t *Target) Observe(d time.Duration) {
+	if d <= 0 {
+		d = 1
+	}
+	for {
+		old := t.latency.Load()
+		next := int64(d)
+		if old != 0 {
+			next = old + (int64(d)-old)/4
+		}
+		if t.latency.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// Latency is the smoothed time to first byte; 0 when never observed.
+func (t *Target) Latency() time.Duration { return time.Duration(t.latency.Load()) }
 
 // Router resolves models. It is built once at start-up; the environment is
 // read then, so the hot path reads no environment variables.
@@ -62,7 +93,12 @@ func New(cat *catalog.Catalog, o Options) *Router {
 				b = &Breaker{Threshold: o.BreakerThreshold, Cooldown: o.BreakerCooldown}
 				breakers[bk] = b
 			}
-			r.targets[m.ID] = append(r.targets[m.ID], &Target{Provider: u.Provider, Kind: u.Kind, BaseURL: base, Model: u.Model, APIKey: key, Breaker: b})
+			params := u.SupportedParameters
+			if len(params) == 0 {
+				params = m.SupportedParameters
+			}
+			r.targets[m.ID] = append(r.targets[m.ID], &Target{Provider: u.Provider, Kind: u.Kind, BaseURL: base, Model: u.Model, APIKey: key, Breaker: b,
+				Region: catalog.Expand(u.Region, o.Getenv), Policy: u.DataPolicy, Params: params})
 		}
 	}
 	return r

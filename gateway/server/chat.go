@@ -55,6 +55,8 @@ type call struct {
 	cancelUpstream context.CancelFunc
 	referer        string
 	title          string
+	// routing is the request's provider object and data requirement.
+	routing *routing
 }
 
 func (s *Server) chatCompletions(c echo.Context) error {
@@ -107,6 +109,11 @@ func (k *call) run() error {
 			return apiErr(http.StatusBadRequest, "embedding_model",
 				fmt.Sprintf("%s is an embedding model: call POST /api/v1/embeddings", p.model.ID), map[string]any{"model": p.model.ID})
 		}
+	}
+	// The provider object and the account's data requirement: a request no
+	// upstream may serve is refused here, before any limit or credit.
+	if err := k.applyRouting(); err != nil {
+		return err
 	}
 	// 3. rate limits
 	k.est = k.estimateChain()
@@ -440,6 +447,10 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 			fmt.Sprintf("no upstream is configured for %s: set %s", k.model.ID, strings.Join(missing, " or ")),
 			map[string]any{"model": k.model.ID, "env": missing})
 	}
+	targets, excluded := k.routing.route(targets)
+	if len(targets) == 0 {
+		return nil, nil, k.noEligible(k.model, excluded)
+	}
 	var tried []map[string]any
 	timeouts := 0 // attempts that ended by a timeout: all of them → 504
 	// A request an adapter cannot translate (a feature its provider lacks, a
@@ -460,6 +471,7 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 		res, first, err := k.try(ctx, ad, t)
 		if err == nil {
 			t.Breaker.Success()
+			t.Observe(k.ttfb)
 			k.target = t
 			if i > 0 {
 				k.s.deps.Metrics.Failovers.WithLabelValues(k.model.ID).Inc()
@@ -681,8 +693,9 @@ func (k *call) complete(u domain.Usage, cost decimal.Decimal, outcome, finish st
 		Outcome: outcome, FinishReason: finish, Attempts: k.attempts, AppReferer: k.referer, AppTitle: k.title,
 	}
 	if k.target != nil {
-		ev.Provider, ev.Upstream = k.target.Provider, k.target.Model
+		ev.Provider, ev.Upstream, ev.Region = k.target.Provider, k.target.Model, k.target.Region
 	}
+	ev.Requirement = k.routing.requirement()
 	data, err := commands.Event(domain.RequestEventID(domain.TypeRequestCompleted, k.id), k.s.cfg.Now(), ev)
 	if err != nil {
 		return err
@@ -747,8 +760,9 @@ func (k *call) recordFailure(status int, reason, outcome string) {
 		ev.Model = k.model.ID
 	}
 	if k.target != nil {
-		ev.Provider = k.target.Provider
+		ev.Provider, ev.Region = k.target.Provider, k.target.Region
 	}
+	ev.Requirement = k.routing.requirement()
 	data, err := commands.Event(domain.RequestEventID(domain.TypeRequestFailed, k.id), k.s.cfg.Now(), ev)
 	if err != nil {
 		return

@@ -48,6 +48,9 @@ type Account struct {
 	// spending, for /credits and /key.
 	TotalCredited, TotalUsed           decimal.Decimal
 	KeyUsed, KeyDay, KeyWeek, KeyMonth decimal.Decimal
+	// Requirement is the account's standing data requirement (residency,
+	// no retention) that every request's upstream must meet; nil: none.
+	Requirement *domain.DataRequirement
 }
 
 // Generation is one request's stats for GET /api/v1/generation.

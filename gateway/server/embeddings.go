@@ -36,6 +36,7 @@ type embedRequest struct {
 	EncodingFormat string          `json:"encoding_format"`
 	Dimensions     *int            `json:"dimensions"`
 	User           string          `json:"user"`
+	Provider       json.RawMessage `json:"provider"` // OpenRouter's provider object, as for chat
 }
 
 // parseEmbedInput reads input: a string, an array of strings, a token array
@@ -129,6 +130,9 @@ func (k *call) embed() error {
 	in.User = er.User
 	// The chat fields the shared steps read: the model, and no stream.
 	k.req = &chat.Request{Model: er.Model}
+	if len(er.Provider) > 0 {
+		k.req.Options = map[string]chat.RawJSON{"provider": er.Provider}
+	}
 	k.attribute(r)
 
 	if err := k.authenticate(); err != nil {
@@ -141,6 +145,10 @@ func (k *call) embed() error {
 		return apiErr(http.StatusBadRequest, "not_an_embedding_model",
 			fmt.Sprintf("%s is not an embedding model; GET /api/v1/models lists the models with output modality \"embeddings\"", k.model.ID),
 			map[string]any{"model": k.model.ID})
+	}
+	// The provider object and the account's data requirement, as for chat.
+	if err := k.applyRouting(); err != nil {
+		return err
 	}
 	// A token is at least a byte of text: the byte count bounds the hold.
 	var size int64
@@ -198,6 +206,10 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 		return nil, apiErr(http.StatusServiceUnavailable, "no_upstream_configured",
 			fmt.Sprintf("no upstream is configured for %s: set %s", k.model.ID, strings.Join(missing, " or ")),
 			map[string]any{"model": k.model.ID, "env": missing})
+	}
+	targets, excluded := k.routing.route(targets)
+	if len(targets) == 0 {
+		return nil, k.noEligible(k.model, excluded)
 	}
 	var tried []map[string]any
 	for _, t := range targets {

@@ -55,6 +55,9 @@ type upstreamSpec struct {
 	fake    string // name in harness.fakes
 	kind    string
 	baseURL string
+	region  string
+	policy  *catalog.DataPolicy
+	params  []string // the upstream's supported parameters
 }
 
 type harnessOpts struct {
@@ -102,11 +105,14 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	// The catalog: one entry per model, upstreams pointing at the fakes.
 	type up struct {
-		Provider string `json:"provider"`
-		Kind     string `json:"kind"`
-		BaseURL  string `json:"base_url"`
-		Model    string `json:"model"`
-		KeyEnv   string `json:"key_env"`
+		Provider string              `json:"provider"`
+		Kind     string              `json:"kind"`
+		BaseURL  string              `json:"base_url"`
+		Model    string              `json:"model"`
+		KeyEnv   string              `json:"key_env"`
+		Region   string              `json:"region,omitempty"`
+		Policy   *catalog.DataPolicy `json:"data_policy,omitempty"`
+		Params   []string            `json:"supported_parameters,omitempty"`
 	}
 	var entries []map[string]any
 	env := map[string]string{}
@@ -119,7 +125,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			}
 			keyEnv := fmt.Sprintf("KEY_%d_%s", i, strings.ToUpper(u.fake))
 			env[keyEnv] = "upstream-secret"
-			list = append(list, up{Provider: u.fake, Kind: u.kind, BaseURL: base, Model: "up-" + u.fake, KeyEnv: keyEnv})
+			list = append(list, up{Provider: u.fake, Kind: u.kind, BaseURL: base, Model: "up-" + u.fake, KeyEnv: keyEnv,
+				Region: u.region, Policy: u.policy, Params: u.params})
 		}
 		out := []string{"text"}
 		if strings.Contains(id, "embedding") {

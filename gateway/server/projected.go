@@ -43,7 +43,12 @@ func (p Projected) Account(accountID, keyID string, now time.Time) (Account, boo
 	if !v.Plan.Postpaid() {
 		limit = decimal.Zero // prepaid plans never go below zero
 	}
+	var req *domain.DataRequirement
+	if v.Residency != "" || v.NoRetention {
+		req = &domain.DataRequirement{Residency: v.Residency, NoRetention: v.NoRetention}
+	}
 	return Account{
+		Requirement: req,
 		View: admission.AccountView{Balance: v.Balance, CreditLimit: limit, AppliedVersion: v.AppliedUsageVersion,
 			KeySpent: v.KeySpend, KeyLimit: v.KeySpendLimit},
 		VolumeDiscount: v.VolumeDiscount, MonthSpend: v.MonthSpend, KeySpend: v.KeySpend,

@@ -1,0 +1,212 @@
+package console
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
+)
+
+// registerKeysAPI mounts OpenRouter's key management API (its provisioning
+// keys) on /api/v1/keys: a customer's management key lists, creates,
+// disables and deletes the account's keys, each within its own limits
+// (domain.KeyWithin), as the admin API's key routes do. An inference key
+// gets 403; staff use the admin API.
+func (s *server) registerKeysAPI(e *echo.Echo) {
+	g := e.Group("/api/v1/keys", securityHeaders, noStoreKeys, auth.RequireKeyManager(s.auth))
+	g.GET("", s.orListKeys)
+	g.POST("", s.orCreateKey)
+	g.GET("/:hash", s.orGetKey)
+	g.PATCH("/:hash", s.orPatchKey)
+	g.DELETE("/:hash", s.orDeleteKey)
+}
+
+func noStoreKeys(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		return next(c)
+	}
+}
+
+// orKey is a key in OpenRouter's shape. hash is RouteFree's key ID (the
+// secret's own hash is never shown); label is the key's visible prefix;
+// limit and usage are NTD.
+type orKey struct {
+	Hash      string   `json:"hash"`
+	Name      string   `json:"name"`
+	Label     string   `json:"label"`
+	Disabled  bool     `json:"disabled"`
+	Limit     *float64 `json:"limit"`
+	Usage     float64  `json:"usage"`
+	CreatedAt string   `json:"created_at"`
+	UpdatedAt *string  `json:"updated_at"`
+	// RouteFree's own.
+	LimitPeriod string   `json:"limit_period"`
+	Models      []string `json:"models,omitempty"`
+	Management  bool     `json:"management,omitempty"`
+	Currency    string   `json:"currency"`
+}
+
+func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
+	out := orKey{Hash: k.KeyID, Name: k.Name, Label: k.Prefix + "…", Disabled: k.Revoked, LimitPeriod: k.SpendPeriod,
+		Models: k.Models, Management: k.Management, Currency: "TWD"}
+	if k.SpendLimit.IsPositive() {
+		f := k.SpendLimit.InexactFloat64()
+		out.Limit = &f
+	}
+	if v, ok := s.deps.Models.Balances.View(k.AccountID, k.KeyID, s.deps.now()); ok {
+		out.Usage = v.KeyUsed.InexactFloat64()
+	}
+	// The key's stream holds its issue and, if any, its revocation.
+	evs, err := s.deps.Store.ReadStream(c.Request().Context(), domain.KeyStream(k.KeyID), 0, 16)
+	if err == nil && len(evs) > 0 {
+		out.CreatedAt = evs[0].OccurredAt.UTC().Format(time.RFC3339)
+		if len(evs) > 1 {
+			u := evs[len(evs)-1].OccurredAt.UTC().Format(time.RFC3339)
+			out.UpdatedAt = &u
+		}
+	}
+	return out
+}
+
+func (s *server) orListKeys(c echo.Context) error {
+	p := principal(c)
+	out := []orKey{}
+	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
+		if k.Revoked && c.QueryParam("include_disabled") != "true" {
+			continue
+		}
+		out = append(out, s.orKeyOf(c, k))
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+// orKeyInput is OpenRouter's create body: name and limit (NTD), plus
+// RouteFree's limit period, models and management scope.
+type orKeyInput struct {
+	Name        string           `json:"name"`
+	Limit       *decimal.Decimal `json:"limit"`
+	LimitPeriod string           `json:"limit_period"`
+	Models      []string         `json:"models"`
+	Management  bool             `json:"management"`
+	// Accepted as OpenRouter documents them; not acted on.
+	IncludeBYOKInLimit *bool   `json:"include_byok_in_limit"`
+	LimitReset         *string `json:"limit_reset"`
+}
+
+func (s *server) orCreateKey(c echo.Context) error {
+	var in orKeyInput
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
+	if err := dec.Decode(&in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "name is required")
+	}
+	ki := keyInput{Name: in.Name, Models: in.Models, SpendPeriod: in.LimitPeriod, Management: in.Management}
+	if in.LimitReset != nil && in.LimitPeriod == "" {
+		ki.SpendPeriod = *in.LimitReset // OpenRouter's daily | weekly | monthly
+	}
+	if in.Limit != nil {
+		ki.SpendLimit = *in.Limit
+	}
+	p := principal(c)
+	id, secret, err := s.issueKey(c.Request().Context(), p, p.AccountID, ki)
+	if err != nil {
+		return apiError(err)
+	}
+	k, ok := s.keyOfAccount(p.AccountID, id)
+	if !ok {
+		return errNotFound("key")
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"data": s.orKeyOf(c, k), "key": secret})
+}
+
+// keyOfAccount finds one of an account's keys.
+func (s *server) keyOfAccount(account, id string) (projections.KeyInfo, bool) {
+	for _, k := range s.deps.Models.Keys.ByAccount(account) {
+		if k.KeyID == id {
+			return k, true
+		}
+	}
+	return projections.KeyInfo{}, false
+}
+
+// target is the route's key if the caller may act on it: one of its
+// account's keys, within its own key's limits.
+func (s *server) orTarget(c echo.Context) (projections.KeyInfo, error) {
+	p := principal(c)
+	k, ok := s.keyOfAccount(p.AccountID, c.Param("hash"))
+	if !ok {
+		return k, errNotFound("key")
+	}
+	return k, apiError(s.withinCallersKey(p, issuedOf(k)))
+}
+
+func (s *server) orGetKey(c echo.Context) error {
+	k, err := s.orTarget(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": s.orKeyOf(c, k)})
+}
+
+// orPatchKey takes disabled: true, which revokes the key for good. A key is
+// not re-enabled, renamed or given a new limit yet: those need events of
+// their own, so such a PATCH is refused and changes nothing.
+func (s *server) orPatchKey(c echo.Context) error {
+	k, err := s.orTarget(c)
+	if err != nil {
+		return err
+	}
+	var in map[string]json.RawMessage
+	if err := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20)).Decode(&in); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
+	}
+	var disable *bool
+	for field, v := range in {
+		switch field {
+		case "disabled":
+			var d bool
+			if err := json.Unmarshal(v, &d); err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, "disabled must be a boolean")
+			}
+			disable = &d
+		case "name", "limit", "limit_reset", "include_byok_in_limit":
+			return echo.NewHTTPError(http.StatusBadRequest, field+" cannot be changed yet: create a new key and delete this one")
+		default:
+			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)
+		}
+	}
+	if disable != nil && !*disable && k.Revoked {
+		return echo.NewHTTPError(http.StatusBadRequest, "a disabled key stays disabled: create a new key")
+	}
+	if disable != nil && *disable && !k.Revoked {
+		if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
+			return apiError(err)
+		}
+		k.Revoked = true
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": s.orKeyOf(c, k)})
+}
+
+// orDeleteKey revokes the key; its history stays in the event store.
+func (s *server) orDeleteKey(c echo.Context) error {
+	k, err := s.orTarget(c)
+	if err != nil {
+		return err
+	}
+	if !k.Revoked {
+		if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
+			return apiError(err)
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"deleted": true})
+}

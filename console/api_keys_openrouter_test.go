@@ -1,0 +1,184 @@
+package console
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// OpenRouter's key management API with a management key: list, create,
+// get, disable, delete, in OpenRouter's shape; an inference key gets 403.
+func TestOpenRouterKeysAPI(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_k", "金鑰公司", domain.PlanStarter)
+	e.openAccount("acct_other", "別家公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_k", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainID, plain := e.issueKey("acct_k")
+	otherID, _ := e.issueKey("acct_other")
+	e.request("acct_k", plainID, e.cat.IDs()[0], "", testNow.Add(-time.Hour), 100, 100, "1.25")
+	e.sync()
+
+	// An inference key may not manage keys, and no key gets in without one.
+	for _, c := range []struct{ method, path string }{{"GET", "/api/v1/keys"}, {"POST", "/api/v1/keys"}, {"DELETE", "/api/v1/keys/" + plainID}} {
+		if code, b := e.call(c.method, c.path, plain, map[string]any{"name": "x"}); code != http.StatusForbidden {
+			t.Errorf("%s %s with an inference key: %d %s", c.method, c.path, code, b)
+		}
+	}
+	if code, _ := e.call("GET", "/api/v1/keys", "", nil); code != http.StatusUnauthorized {
+		t.Errorf("no key: %d", code)
+	}
+
+	// List: every field of OpenRouter's shape, with its JSON type.
+	code, b := e.call("GET", "/api/v1/keys", mgmt, nil)
+	if code != http.StatusOK {
+		t.Fatalf("list: %d %s", code, b)
+	}
+	var list struct {
+		Data []map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil || len(list.Data) != 2 {
+		t.Fatalf("list: %s", b)
+	}
+	var row map[string]any
+	for _, k := range list.Data {
+		if k["hash"] == plainID {
+			row = k
+		}
+		if k["hash"] == otherID {
+			t.Fatal("another account's key is listed")
+		}
+	}
+	if row == nil {
+		t.Fatalf("the inference key is not listed: %s", b)
+	}
+	for field, kind := range map[string]string{"hash": "string", "name": "string", "label": "string", "disabled": "bool",
+		"usage": "number", "created_at": "string"} {
+		if got := jsonKind(row[field]); got != kind {
+			t.Errorf("%s is %s, want %s", field, got, kind)
+		}
+	}
+	if _, ok := row["limit"]; !ok || row["limit"] != nil {
+		t.Errorf("limit of an unlimited key: %v", row["limit"])
+	}
+	if _, ok := row["updated_at"]; !ok {
+		t.Error("updated_at missing")
+	}
+	if row["usage"].(float64) != 1.25 || row["disabled"] != false || !strings.HasPrefix(row["label"].(string), "sk-rf-") {
+		t.Errorf("row: %v", row)
+	}
+	if _, err := time.Parse(time.RFC3339, row["created_at"].(string)); err != nil {
+		t.Errorf("created_at: %v", err)
+	}
+
+	// Create: the secret once, beside the key's data.
+	code, b = e.call("POST", "/api/v1/keys", mgmt, map[string]any{"name": "ci", "limit": 50, "limit_reset": "daily"})
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %s", code, b)
+	}
+	var created struct {
+		Data map[string]any `json:"data"`
+		Key  string         `json:"key"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil || !strings.HasPrefix(created.Key, "sk-rf-") ||
+		created.Data["name"] != "ci" || created.Data["limit"] != 50.0 || created.Data["limit_period"] != "daily" {
+		t.Fatalf("create: %s", b)
+	}
+	newID := created.Data["hash"].(string)
+	if code, b := e.call("POST", "/api/v1/keys", mgmt, map[string]any{"limit": 5}); code != http.StatusBadRequest {
+		t.Errorf("create without a name: %d %s", code, b)
+	}
+
+	// Get, and another account's key is unknown.
+	if code, b := e.call("GET", "/api/v1/keys/"+newID, mgmt, nil); code != http.StatusOK || !strings.Contains(string(b), `"name":"ci"`) {
+		t.Errorf("get: %d %s", code, b)
+	}
+	if code, _ := e.call("GET", "/api/v1/keys/"+otherID, mgmt, nil); code != http.StatusNotFound {
+		t.Errorf("another account's key: %d", code)
+	}
+	if code, _ := e.call("DELETE", "/api/v1/keys/"+otherID, mgmt, nil); code != http.StatusNotFound {
+		t.Errorf("delete another account's key: %d", code)
+	}
+
+	// PATCH: a rename is not offered yet and changes nothing; disabled
+	// revokes.
+	if code, b := e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"name": "renamed"}); code != http.StatusBadRequest {
+		t.Errorf("rename: %d %s", code, b)
+	}
+	code, b = e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"disabled": true})
+	if code != http.StatusOK || !strings.Contains(string(b), `"disabled":true`) {
+		t.Fatalf("disable: %d %s", code, b)
+	}
+	if code, b := e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"disabled": false}); code != http.StatusBadRequest {
+		t.Errorf("re-enable: %d %s", code, b)
+	}
+
+	// DELETE revokes; the list leaves disabled keys out unless asked.
+	if code, b := e.call("DELETE", "/api/v1/keys/"+plainID, mgmt, nil); code != http.StatusOK || !strings.Contains(string(b), `"deleted":true`) {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	revoked := 0
+	for _, k := range e.models.Keys.ByAccount("acct_k") {
+		if k.Revoked {
+			revoked++
+		}
+	}
+	if revoked != 2 {
+		t.Fatalf("%d keys revoked, want 2", revoked)
+	}
+	_, b = e.call("GET", "/api/v1/keys", mgmt, nil)
+	if err := json.Unmarshal(b, &list); err != nil || len(list.Data) != 1 {
+		t.Fatalf("list after delete: %s", b)
+	}
+	_, b = e.call("GET", "/api/v1/keys?include_disabled=true", mgmt, nil)
+	if err := json.Unmarshal(b, &list); err != nil || len(list.Data) != 3 {
+		t.Fatalf("list with disabled: %s", b)
+	}
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	case float64:
+		return "number"
+	case nil:
+		return "null"
+	}
+	return "other"
+}
+
+// The account's data requirement is an admin's to set; the read model
+// shows it at once, and a bad residency changes nothing.
+func TestAdminSetsDataRequirement(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_gov", "某市政府", domain.PlanStarter)
+	_, key := e.issueKey("acct_gov")
+	if code, _ := e.call("POST", "/admin/api/accounts/acct_gov/data-requirement", key, map[string]any{"residency": "tw"}); code != http.StatusForbidden {
+		t.Errorf("a customer's key sets it: %d", code)
+	}
+	if code, b := e.call("POST", "/admin/api/accounts/acct_gov/data-requirement", e.admin, map[string]any{"residency": "jp"}); code != http.StatusBadRequest {
+		t.Errorf("residency jp: %d %s", code, b)
+	}
+	code, b := e.call("POST", "/admin/api/accounts/acct_gov/data-requirement", e.admin, map[string]any{"residency": "TW", "no_retention": true})
+	if code != http.StatusOK || !strings.Contains(string(b), `"residency":"tw"`) || !strings.Contains(string(b), `"no_retention":true`) {
+		t.Fatalf("set: %d %s", code, b)
+	}
+	if v, _ := e.models.Balances.View("acct_gov", "", testNow); v.Residency != "tw" || !v.NoRetention {
+		t.Fatalf("view: %+v", v)
+	}
+	if code, _ := e.call("POST", "/admin/api/accounts/acct_gov/data-requirement", e.admin, map[string]any{}); code != http.StatusOK {
+		t.Fatal("lift")
+	}
+	if v, _ := e.models.Balances.View("acct_gov", "", testNow); v.Residency != "" || v.NoRetention {
+		t.Fatalf("lifted view: %+v", v)
+	}
+}

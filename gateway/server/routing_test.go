@@ -1,0 +1,347 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+// Three upstreams of one model, each a fake of its own: "us" trains and
+// retains, "sg" retains only, "tw" (in Google Cloud's Taiwan region) keeps
+// nothing and takes no tools.
+func routingHarness(t *testing.T, scripts map[string]providertest.Script) *harness {
+	t.Helper()
+	all := []string{"max_tokens", "temperature", "tools", "tool_choice", "seed"}
+	return newHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{"test/routed": {
+			{fake: "us", kind: "openai", region: "us", policy: &catalog.DataPolicy{Training: true, Retention: true}, params: all},
+			{fake: "sg", kind: "openai", region: "asia-southeast1", policy: &catalog.DataPolicy{Retention: true}, params: all},
+			{fake: "tw", kind: "openai", region: "asia-east1", policy: &catalog.DataPolicy{}, params: []string{"max_tokens", "temperature"}},
+		}},
+		scripts: scripts,
+	})
+}
+
+// served sends a request and returns the provider that answered, from
+// the fakes' logs, checking that exactly one fake was called.
+func (h *harness) served(body string) string {
+	h.t.Helper()
+	before := map[string]int{}
+	for name, f := range h.fakes {
+		before[name] = len(f.Received())
+	}
+	resp, b := h.post(body)
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	var got []string
+	for name, f := range h.fakes {
+		if len(f.Received()) > before[name] {
+			got = append(got, name)
+		}
+	}
+	if len(got) != 1 {
+		h.t.Fatalf("upstreams called: %v", got)
+	}
+	return got[0]
+}
+
+func (h *harness) noneCalled() {
+	h.t.Helper()
+	for name, f := range h.fakes {
+		if n := len(f.Received()); n != 0 {
+			h.t.Fatalf("upstream %s was called %d times", name, n)
+		}
+	}
+}
+
+func routed(provider string) string {
+	return `{"model":"test/routed","messages":[{"role":"user","content":"hi"}],"provider":` + provider + `}`
+}
+
+func TestProviderOrderOnlyIgnore(t *testing.T) {
+	h := routingHarness(t, nil)
+	if got := h.served(routed(`{}`)); got != "us" {
+		t.Fatalf("no preference: served by %s, want the catalog's first, us", got)
+	}
+	if got := h.served(routed(`{"order":["tw","sg"]}`)); got != "tw" {
+		t.Fatalf("order: served by %s, want tw", got)
+	}
+	if got := h.served(routed(`{"only":["sg","tw"]}`)); got != "sg" {
+		t.Fatalf("only: served by %s, want sg (first of the allowed in catalog order)", got)
+	}
+	if got := h.served(routed(`{"ignore":["US","sg"]}`)); got != "tw" {
+		t.Fatalf("ignore: served by %s, want tw", got)
+	}
+	c := h.completed()
+	if len(c) != 4 || c[3].Provider != "tw" || c[3].Region != "asia-east1" || c[0].Region != "us" {
+		t.Fatalf("recorded provider and region: %+v", c)
+	}
+
+	resp, b := h.post(routed(`{"only":["nobody"]}`))
+	e := decodeError(t, b)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "provider.only") {
+		t.Fatalf("only with no match: %d %s", resp.StatusCode, b)
+	}
+	resp, b = h.post(routed(`{"sort":"cheapest"}`))
+	if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Metadata["param"] != "provider.sort" {
+		t.Fatalf("bad sort: %d %s", resp.StatusCode, b)
+	}
+	resp, b = h.post(routed(`{"only":"tw"}`))
+	if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Metadata["param"] != "provider.only" {
+		t.Fatalf("only as a string: %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestProviderAllowFallbacksFalse(t *testing.T) {
+	h := routingHarness(t, map[string]providertest.Script{"tw": {Status: 503}})
+	// With fallbacks, tw's 503 fails over to the next in order.
+	if resp, b := h.post(routed(`{"order":["tw","sg"]}`)); resp.StatusCode != http.StatusOK {
+		t.Fatalf("with fallbacks: %d %s", resp.StatusCode, b)
+	}
+	resp, b := h.post(routed(`{"order":["tw","sg"],"allow_fallbacks":false}`))
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("allow_fallbacks false: %d %s", resp.StatusCode, b)
+	}
+	if n := len(h.fakes["tw"].Received()); n != 2 {
+		t.Fatalf("tw called %d times, want 2", n)
+	}
+	if n := len(h.fakes["sg"].Received()); n != 1 {
+		t.Fatalf("sg called %d times, want 1 (the first request only)", n)
+	}
+	if n := len(h.fakes["us"].Received()); n != 0 {
+		t.Fatalf("us called %d times", n)
+	}
+}
+
+func TestProviderSort(t *testing.T) {
+	h := routingHarness(t, nil)
+	// Price: the upstreams share the model's price, so the catalog order stands.
+	if got := h.served(routed(`{"sort":"price"}`)); got != "us" {
+		t.Fatalf("sort price: served by %s, want us", got)
+	}
+	// Latency and throughput: the smoothed time to first byte, observed
+	// ones first. Set it outright so that the test reads no clock.
+	targets, _ := h.srv.deps.Router.Targets("test/routed")
+	for _, tg := range targets {
+		switch tg.Provider {
+		case "us":
+			tg.Observe(900 * time.Millisecond)
+		case "sg":
+			tg.Observe(100 * time.Millisecond)
+		}
+	}
+	if got := h.served(routed(`{"sort":"latency"}`)); got != "sg" {
+		t.Fatalf("sort latency: served by %s, want sg", got)
+	}
+	// The answer above was observed too; sg stays ahead of us by far.
+	if got := h.served(routed(`{"sort":{"by":"throughput"}}`)); got != "sg" {
+		t.Fatalf("sort throughput: served by %s, want sg", got)
+	}
+	// order still comes first.
+	if got := h.served(routed(`{"sort":"latency","order":["tw"]}`)); got != "tw" {
+		t.Fatalf("order with sort: served by %s, want tw", got)
+	}
+}
+
+func TestProviderRequireParameters(t *testing.T) {
+	h := routingHarness(t, nil)
+	tools := `"tools":[{"type":"function","function":{"name":"f","parameters":{"type":"object"}}}]`
+	// Without require_parameters, tw (no tools) is not ruled out.
+	if got := h.served(strings.Replace(routed(`{"order":["tw"]}`), `"provider"`, tools+`,"provider"`, 1)); got != "tw" {
+		t.Fatalf("without require_parameters: served by %s, want tw", got)
+	}
+	if got := h.served(strings.Replace(routed(`{"order":["tw"],"require_parameters":true}`), `"provider"`, tools+`,"provider"`, 1)); got != "us" {
+		t.Fatalf("require_parameters: served by %s, want us (tw takes no tools)", got)
+	}
+	resp, b := h.post(strings.Replace(routed(`{"only":["tw"],"require_parameters":true}`), `"provider"`, tools+`,"provider"`, 1))
+	e := decodeError(t, b)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "require_parameters") {
+		t.Fatalf("no upstream takes tools: %d %s", resp.StatusCode, b)
+	}
+	if ps, _ := e.Error.Metadata["parameters"].([]any); len(ps) != 1 || ps[0] != "tools" {
+		t.Fatalf("parameters named: %v", e.Error.Metadata)
+	}
+	if n := len(h.fakes["tw"].Received()); n != 1 {
+		t.Fatalf("tw called %d times, want 1", n)
+	}
+}
+
+func TestProviderDataCollectionDeny(t *testing.T) {
+	h := routingHarness(t, nil)
+	if got := h.served(routed(`{"data_collection":"deny"}`)); got != "tw" {
+		t.Fatalf("data_collection deny: served by %s, want tw (neither trains nor retains)", got)
+	}
+	if got := h.served(routed(`{"zdr":true,"order":["sg","tw"]}`)); got != "tw" {
+		t.Fatalf("zdr: served by %s, want tw", got)
+	}
+	c := h.completed()
+	want := domain.DataRequirement{NoRetention: true, NoTraining: true, Source: "request"}
+	if len(c) != 2 || c[0].Requirement == nil || *c[0].Requirement != want {
+		t.Fatalf("requirement recorded: %+v", c[0].Requirement)
+	}
+	resp, b := h.post(routed(`{"data_collection":"deny","ignore":["tw"]}`))
+	e := decodeError(t, b)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "data_collection deny") {
+		t.Fatalf("no upstream without data collection: %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestProviderMaxPrice(t *testing.T) {
+	// The model costs NT$10 input and NT$20 output per million tokens.
+	h := routingHarness(t, nil)
+	if got := h.served(routed(`{"max_price":{"prompt":10,"completion":"20"}}`)); got != "us" {
+		t.Fatalf("at the limit: served by %s", got)
+	}
+	resp, b := h.post(routed(`{"max_price":{"prompt":10,"completion":19.5}}`))
+	e := decodeError(t, b)
+	if resp.StatusCode != http.StatusBadRequest || e.Error.Metadata["param"] != "provider.max_price.completion" ||
+		!strings.Contains(e.Error.Message, "NT$20") {
+		t.Fatalf("above max_price: %d %s", resp.StatusCode, b)
+	}
+	if n := len(h.fakes["us"].Received()); n != 1 {
+		t.Fatalf("us called %d times, want 1", n)
+	}
+	// The refusal comes before any hold: nothing is held or recorded as spent.
+	h.heldIsZero()
+	f := h.waitFailed(1)
+	if f[0].Reason != "max_price_exceeded" || f[0].Status != http.StatusBadRequest {
+		t.Fatalf("failure recorded: %+v", f)
+	}
+}
+
+// A fallback model above max_price is skipped; the first model serves.
+func TestProviderMaxPriceDropsAFallback(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{
+			"test/cheap": {{fake: "cheap", kind: "openai"}},
+			"test/dear":  {{fake: "dear", kind: "openai"}},
+		},
+		prices: map[string]domain.ModelPrice{
+			"test/cheap": defaultPrice(),
+			"test/dear":  {Input: decimal.NewFromInt(100), Output: decimal.NewFromInt(200)},
+		},
+	})
+	resp, b := h.post(`{"model":"test/dear","models":["test/cheap"],"messages":[{"role":"user","content":"hi"}],"provider":{"max_price":{"prompt":50}}}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	var out struct{ Model string }
+	_ = json.Unmarshal(b, &out)
+	if out.Model != "test/cheap" || len(h.fakes["dear"].Received()) != 0 {
+		t.Fatalf("served by %s; dear called %d times", out.Model, len(h.fakes["dear"].Received()))
+	}
+}
+
+// 資料常駐: a request that must stay in Taiwan is served by the Taiwan
+// upstream, and refused, with no upstream called, when there is none.
+func TestDataResidency(t *testing.T) {
+	h := routingHarness(t, nil)
+	if got := h.served(routed(`{"data_residency":"tw"}`)); got != "tw" {
+		t.Fatalf("residency tw: served by %s", got)
+	}
+	c := h.completed()
+	if len(c) != 1 || c[0].Region != "asia-east1" || c[0].Requirement == nil || c[0].Requirement.Residency != "tw" {
+		t.Fatalf("recorded: region %q requirement %+v", c[0].Region, c[0].Requirement)
+	}
+	resp, b := h.post(routed(`{"data_residency":"eu"}`))
+	if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Metadata["param"] != "provider.data_residency" {
+		t.Fatalf("unknown residency: %d %s", resp.StatusCode, b)
+	}
+}
+
+func TestDataResidencyNoUpstreamRefused(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{"test/routed": {
+		{fake: "us", kind: "openai", region: "us", policy: &catalog.DataPolicy{}},
+		{fake: "jp", kind: "anthropic", region: "asia-northeast1", policy: &catalog.DataPolicy{}},
+	}}})
+	for _, stream := range []string{"false", "true"} {
+		resp, b := h.post(`{"model":"test/routed","stream":` + stream + `,"messages":[{"role":"user","content":"hi"}],"provider":{"data_residency":"tw"}}`)
+		e := decodeError(t, b)
+		if resp.StatusCode != http.StatusNotFound || e.Error.Metadata["requirements"].([]any)[0] != "data_residency" ||
+			!strings.Contains(e.Error.Message, "data residency in Taiwan") {
+			t.Fatalf("stream %s: %d %s", stream, resp.StatusCode, b)
+		}
+	}
+	h.noneCalled()
+	h.heldIsZero()
+	f := h.waitFailed(2)
+	if f[0].Reason != "no_eligible_upstream" || f[0].Requirement == nil || f[0].Requirement.Residency != "tw" || f[0].Region != "" {
+		t.Fatalf("failure recorded: %+v", f)
+	}
+}
+
+// An account that must stay in Taiwan: every request goes to the Taiwan
+// upstream whatever it asks, a request cannot lift the requirement, and
+// a model with no Taiwan upstream is refused with no upstream called.
+func TestAccountDataRequirement(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/routed": {
+			{fake: "us", kind: "openai", region: "us", policy: &catalog.DataPolicy{}},
+			{fake: "tw", kind: "openai", region: "tw", policy: &catalog.DataPolicy{}},
+		},
+		"test/abroad": {{fake: "jp", kind: "gemini", region: "asia-northeast1", policy: &catalog.DataPolicy{}}},
+	}})
+	if err := h.cmds.SetDataRequirement(context.Background(), domain.DataRequirementSet{AccountID: h.account, Residency: "tw"}); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	if got := h.served(`{"model":"test/routed","messages":[{"role":"user","content":"hi"}]}`); got != "tw" {
+		t.Fatalf("served by %s", got)
+	}
+	if got := h.served(routed(`{"order":["us"],"data_residency":"tw"}`)); got != "tw" {
+		t.Fatalf("with order us: served by %s", got)
+	}
+	resp, b := h.post(routed(`{"only":["us"]}`))
+	if e := decodeError(t, b); resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "provider.only") {
+		t.Fatalf("only us: %d %s", resp.StatusCode, b)
+	}
+	resp, b = h.post(`{"model":"test/abroad","messages":[{"role":"user","content":"hi"}]}`)
+	if e := decodeError(t, b); resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "data residency in Taiwan") {
+		t.Fatalf("abroad: %d %s", resp.StatusCode, b)
+	}
+	if n := len(h.fakes["us"].Received()) + len(h.fakes["jp"].Received()); n != 0 {
+		t.Fatalf("upstreams outside Taiwan called %d times", n)
+	}
+	c := h.completed()
+	if len(c) != 2 || c[0].Requirement == nil || c[0].Requirement.Source != "account" || c[1].Requirement.Source != "request+account" || c[1].Region != "tw" {
+		t.Fatalf("recorded: %+v %+v", c[0].Requirement, c[1].Requirement)
+	}
+	f := h.waitFailed(2)
+	for _, e := range f {
+		if e.Requirement == nil || e.Requirement.Residency != "tw" {
+			t.Fatalf("failure recorded without the requirement: %+v", e)
+		}
+	}
+}
+
+// Embeddings are held to the same requirement: an account that must stay
+// in Taiwan gets no embedding from an upstream abroad.
+func TestEmbeddingsDataRequirement(t *testing.T) {
+	h := embedHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"openai/text-embedding-3-small": {{fake: "openai", kind: "openai", region: "us", policy: &catalog.DataPolicy{Retention: true}}},
+	}})
+	resp, b := h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":"hi","provider":{"zdr":true}}`)
+	if e := decodeError(t, b); resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "no data retention") {
+		t.Fatalf("zdr: %d %s", resp.StatusCode, b)
+	}
+	if err := h.cmds.SetDataRequirement(context.Background(), domain.DataRequirementSet{AccountID: h.account, Residency: "tw"}); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	resp, b = h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":"hi"}`)
+	if e := decodeError(t, b); resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "data residency in Taiwan") {
+		t.Fatalf("residency: %d %s", resp.StatusCode, b)
+	}
+	h.noneCalled()
+	h.heldIsZero()
+}

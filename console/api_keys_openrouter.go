@@ -9,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
-	"github.com/routefree/routefree/console/auth"
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
 )

@@ -295,6 +295,24 @@ func TestAccountDataRequirement(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.catchUp()
+	// GET /api/v1/key shows it as OpenRouter's allowed_data_regions.
+	req, _ := http.NewRequest("GET", h.http.URL+"/api/v1/key", nil)
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	kr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key struct {
+		Data struct {
+			AllowedDataRegions []string                `json:"allowed_data_regions"`
+			Requirement        *domain.DataRequirement `json:"data_requirement"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(kr.Body).Decode(&key)
+	kr.Body.Close()
+	if err != nil || len(key.Data.AllowedDataRegions) != 1 || key.Data.AllowedDataRegions[0] != "tw" || key.Data.Requirement.Residency != "tw" {
+		t.Fatalf("GET /key: %v %+v", err, key.Data)
+	}
 	if got := h.served(`{"model":"test/routed","messages":[{"role":"user","content":"hi"}]}`); got != "tw" {
 		t.Fatalf("served by %s", got)
 	}

@@ -96,6 +96,10 @@ func TestProviderOrderOnlyIgnore(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Metadata["param"] != "provider.sort" {
 		t.Fatalf("bad sort: %d %s", resp.StatusCode, b)
 	}
+	resp, b = h.post(routed(`"tw"`))
+	if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Message != "provider must be an object" {
+		t.Fatalf("provider as a string: %d %s", resp.StatusCode, b)
+	}
 	resp, b = h.post(routed(`{"only":"tw"}`))
 	if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Metadata["param"] != "provider.only" {
 		t.Fatalf("only as a string: %d %s", resp.StatusCode, b)

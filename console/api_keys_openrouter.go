@@ -35,18 +35,34 @@ func noStoreKeys(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// orKey is a key in OpenRouter's shape. hash is RouteFree's key ID (the
-// secret's own hash is never shown); label is the key's visible prefix;
-// limit and usage are NTD.
+// orKey is a key in OpenRouter's shape, every field its SDK's schema
+// requires. hash is RouteFree's key ID (the secret's own hash is never
+// shown); label is the key's visible prefix; limit and usage are NTD;
+// workspace_id is the account. RouteFree has no bring-your-own-key usage,
+// creators, external users or expiry: zeros and nulls.
 type orKey struct {
-	Hash      string   `json:"hash"`
-	Name      string   `json:"name"`
-	Label     string   `json:"label"`
-	Disabled  bool     `json:"disabled"`
-	Limit     *float64 `json:"limit"`
-	Usage     float64  `json:"usage"`
-	CreatedAt string   `json:"created_at"`
-	UpdatedAt *string  `json:"updated_at"`
+	Hash               string   `json:"hash"`
+	Name               string   `json:"name"`
+	Label              string   `json:"label"`
+	Disabled           bool     `json:"disabled"`
+	Limit              *float64 `json:"limit"`
+	LimitRemaining     *float64 `json:"limit_remaining"`
+	LimitReset         *string  `json:"limit_reset"`
+	IncludeBYOKInLimit bool     `json:"include_byok_in_limit"`
+	Usage              float64  `json:"usage"`
+	UsageDaily         float64  `json:"usage_daily"`
+	UsageWeekly        float64  `json:"usage_weekly"`
+	UsageMonthly       float64  `json:"usage_monthly"`
+	BYOKUsage          float64  `json:"byok_usage"`
+	BYOKUsageDaily     float64  `json:"byok_usage_daily"`
+	BYOKUsageWeekly    float64  `json:"byok_usage_weekly"`
+	BYOKUsageMonthly   float64  `json:"byok_usage_monthly"`
+	CreatedAt          string   `json:"created_at"`
+	UpdatedAt          *string  `json:"updated_at"`
+	CreatorUserID      *string  `json:"creator_user_id"`
+	ExternalUser       *string  `json:"external_user"`
+	ExpiresAt          *string  `json:"expires_at"`
+	WorkspaceID        string   `json:"workspace_id"`
 	// RouteFree's own.
 	LimitPeriod string   `json:"limit_period"`
 	Models      []string `json:"models,omitempty"`
@@ -56,13 +72,15 @@ type orKey struct {
 
 func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 	out := orKey{Hash: k.KeyID, Name: k.Name, Label: k.Prefix + "…", Disabled: k.Revoked, LimitPeriod: k.SpendPeriod,
-		Models: k.Models, Management: k.Management, Currency: "TWD"}
+		Models: k.Models, Management: k.Management, Currency: "TWD", WorkspaceID: k.AccountID}
+	v, _ := s.deps.Models.Balances.View(k.AccountID, k.KeyID, s.deps.now())
+	out.Usage, out.UsageDaily = v.KeyUsed.InexactFloat64(), v.KeyDay.InexactFloat64()
+	out.UsageWeekly, out.UsageMonthly = v.KeyWeek.InexactFloat64(), v.KeyMonth.InexactFloat64()
 	if k.SpendLimit.IsPositive() {
-		f := k.SpendLimit.InexactFloat64()
-		out.Limit = &f
-	}
-	if v, ok := s.deps.Models.Balances.View(k.AccountID, k.KeyID, s.deps.now()); ok {
-		out.Usage = v.KeyUsed.InexactFloat64()
+		limit := k.SpendLimit.InexactFloat64()
+		left := decimal.Max(k.SpendLimit.Sub(v.KeySpend), decimal.Zero).InexactFloat64()
+		period := k.SpendPeriod
+		out.Limit, out.LimitRemaining, out.LimitReset = &limit, &left, &period
 	}
 	// The key's stream holds its issue and, if any, its revocation.
 	evs, err := s.deps.Store.ReadStream(c.Request().Context(), domain.KeyStream(k.KeyID), 0, 16)

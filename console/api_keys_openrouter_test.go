@@ -59,13 +59,16 @@ func TestOpenRouterKeysAPI(t *testing.T) {
 		t.Fatalf("the inference key is not listed: %s", b)
 	}
 	for field, kind := range map[string]string{"hash": "string", "name": "string", "label": "string", "disabled": "bool",
-		"usage": "number", "created_at": "string"} {
+		"usage": "number", "usage_daily": "number", "usage_weekly": "number", "usage_monthly": "number",
+		"byok_usage": "number", "byok_usage_daily": "number", "byok_usage_weekly": "number", "byok_usage_monthly": "number",
+		"include_byok_in_limit": "bool", "created_at": "string", "workspace_id": "string",
+		"limit": "null", "limit_remaining": "null", "limit_reset": "null", "creator_user_id": "null", "external_user": "null"} {
+		if _, present := row[field]; !present {
+			t.Errorf("%s missing", field)
+		}
 		if got := jsonKind(row[field]); got != kind {
 			t.Errorf("%s is %s, want %s", field, got, kind)
 		}
-	}
-	if _, ok := row["limit"]; !ok || row["limit"] != nil {
-		t.Errorf("limit of an unlimited key: %v", row["limit"])
 	}
 	if _, ok := row["updated_at"]; !ok {
 		t.Error("updated_at missing")
@@ -87,7 +90,8 @@ func TestOpenRouterKeysAPI(t *testing.T) {
 		Key  string         `json:"key"`
 	}
 	if err := json.Unmarshal(b, &created); err != nil || !strings.HasPrefix(created.Key, "sk-rf-") ||
-		created.Data["name"] != "ci" || created.Data["limit"] != 50.0 || created.Data["limit_period"] != "daily" {
+		created.Data["name"] != "ci" || created.Data["limit"] != 50.0 || created.Data["limit_period"] != "daily" ||
+		created.Data["limit_remaining"] != 50.0 || created.Data["limit_reset"] != "daily" {
 		t.Fatalf("create: %s", b)
 	}
 	newID := created.Data["hash"].(string)

@@ -123,3 +123,27 @@ test("openrouter sdk: generation, credits and key", async () => {
   assert.equal(key.data.isFreeTier, false);
   assert.equal(typeof key.data.rateLimit.requests, "number");
 });
+
+test("openrouter sdk: provider preferences are honoured", async () => {
+  const messages = [{ role: "user", content: "Say hello" }];
+  // Every preference the fake upstream meets: it keeps and trains on nothing.
+  const r = await or.chat.send({
+    chatRequest: {
+      model, messages,
+      provider: {
+        order: ["fake"], only: ["fake"], allowFallbacks: false, sort: "latency", requireParameters: true,
+        dataCollection: "deny", zdr: true, maxPrice: { prompt: "100000", completion: "100000" },
+      },
+    },
+  });
+  assert.equal(r.choices[0].message.content, replyText);
+  // No upstream left: a 404 naming the requirement, which the SDK does not retry.
+  await assert.rejects(
+    or.chat.send({ chatRequest: { model, messages, provider: { ignore: ["fake"] } } }),
+    (err) => {
+      assert.equal(err.statusCode, 404);
+      assert.match(err.message, /provider\.ignore/);
+      return true;
+    },
+  );
+});

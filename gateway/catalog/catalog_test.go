@@ -96,3 +96,12 @@ func TestDefaultCatalogOpenRouterFacts(t *testing.T) {
 		t.Errorf("echo region %q", got)
 	}
 }
+
+func TestInTaiwan(t *testing.T) {
+	for region, want := range map[string]bool{"tw": true, "TW": true, "asia-east1": true, "ap-east-2": true, "tw-taipei": true,
+		"us": false, "asia-east2": false, "asia-northeast1": false, "": false, "local": false, "twn": false} {
+		if got := InTaiwan(region); got != want {
+			t.Errorf("InTaiwan(%q) = %v", region, got)
+		}
+	}
+}

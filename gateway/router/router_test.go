@@ -57,3 +57,20 @@ func TestBreakerOpensCoolsDownAndCloses(t *testing.T) {
 		t.Fatal("success should close the breaker")
 	}
 }
+
+// The smoothed latency starts at the first answer and then moves a
+// quarter of the way to each new one.
+func TestTargetLatency(t *testing.T) {
+	var tg Target
+	if tg.Latency() != 0 {
+		t.Fatal("latency before any answer")
+	}
+	tg.Observe(100 * time.Millisecond)
+	if tg.Latency() != 100*time.Millisecond {
+		t.Fatalf("first: %s", tg.Latency())
+	}
+	tg.Observe(500 * time.Millisecond)
+	if tg.Latency() != 200*time.Millisecond {
+		t.Fatalf("second: %s", tg.Latency())
+	}
+}

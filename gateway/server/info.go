@@ -307,5 +307,12 @@ func (s *Server) keyInfo(c echo.Context) error {
 		data["spend_this_period"] = a.KeySpend.String()
 		data["spend_limit_remaining"] = k.SpendLimit.Sub(a.KeySpend).String()
 	}
+	// The account's data requirement: its requests stay in Taiwan.
+	if r := a.Requirement; r != nil {
+		if r.Residency != "" {
+			data["allowed_data_regions"] = []string{r.Residency}
+		}
+		data["data_requirement"] = r
+	}
 	return c.JSON(http.StatusOK, map[string]any{"data": data})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -65,10 +66,13 @@ func parseRouting(raw json.RawMessage, acct *domain.DataRequirement, req *chat.R
 		p := &providerPrefs{}
 		if err := json.Unmarshal(raw, p); err != nil {
 			var te *json.UnmarshalTypeError
-			if errors.As(err, &te) && te.Field != "" {
-				return nil, badProvider(te.Field, "must be %s", te.Type.String())
+			if errors.As(err, &te) {
+				if te.Field == "" {
+					return nil, apiErr(http.StatusBadRequest, "invalid_request", "provider must be an object", map[string]any{"param": "provider"})
+				}
+				return nil, badProvider(te.Field, "must be %s", jsonTypeName(te.Type.Kind()))
 			}
-			return nil, apiErr(http.StatusBadRequest, "invalid_request", "provider must be an object: "+err.Error(), map[string]any{"param": "provider"})
+			return nil, apiErr(http.StatusBadRequest, "invalid_request", "provider: "+err.Error(), map[string]any{"param": "provider"})
 		}
 		if len(p.Sort) > 0 {
 			var by string
@@ -123,6 +127,21 @@ func parseRouting(raw json.RawMessage, acct *domain.DataRequirement, req *chat.R
 		}
 	}
 	return rt, nil
+}
+
+// jsonTypeName names a Go kind as the JSON type a client sends.
+func jsonTypeName(k reflect.Kind) string {
+	switch k {
+	case reflect.Slice:
+		return "an array of strings"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a number"
 }
 
 // requirement is the data requirement to record, nil when there is none.

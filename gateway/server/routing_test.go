@@ -96,6 +96,10 @@ func TestProviderOrderOnlyIgnore(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Metadata["param"] != "provider.sort" {
 		t.Fatalf("bad sort: %d %s", resp.StatusCode, b)
 	}
+	resp, b = h.post(routed(`"tw"`))
+	if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Message != "provider must be an object" {
+		t.Fatalf("provider as a string: %d %s", resp.StatusCode, b)
+	}
 	resp, b = h.post(routed(`{"only":"tw"}`))
 	if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Metadata["param"] != "provider.only" {
 		t.Fatalf("only as a string: %d %s", resp.StatusCode, b)
@@ -295,6 +299,24 @@ func TestAccountDataRequirement(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.catchUp()
+	// GET /api/v1/key shows it as OpenRouter's allowed_data_regions.
+	req, _ := http.NewRequest("GET", h.http.URL+"/api/v1/key", nil)
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	kr, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key struct {
+		Data struct {
+			AllowedDataRegions []string                `json:"allowed_data_regions"`
+			Requirement        *domain.DataRequirement `json:"data_requirement"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(kr.Body).Decode(&key)
+	kr.Body.Close()
+	if err != nil || len(key.Data.AllowedDataRegions) != 1 || key.Data.AllowedDataRegions[0] != "tw" || key.Data.Requirement.Residency != "tw" {
+		t.Fatalf("GET /key: %v %+v", err, key.Data)
+	}
 	if got := h.served(`{"model":"test/routed","messages":[{"role":"user","content":"hi"}]}`); got != "tw" {
 		t.Fatalf("served by %s", got)
 	}

@@ -285,6 +285,16 @@ var probes = map[string][]probe{
 			return r.form(col, "/console/keys/"+r.freshKey()+"/revoke", url.Values{})
 		}},
 	},
+	"list, create and revoke keys through OpenRouter's key API (`/api/v1/keys`)": {
+		apiProbe("GET", "/api/v1/keys", nil),
+		apiProbe("POST", "/api/v1/keys", func(r *roles) any { return map[string]any{"name": r.unique("or-key")} }),
+		{"DELETE /api/v1/keys/{hash}", func(r *roles, col string) int {
+			return r.api(col, "DELETE", "/api/v1/keys/"+r.freshKey(), nil)
+		}},
+	},
+	"set an account's data requirement: Taiwan residency, no retention (`POST /admin/api/accounts/{id}/data-requirement`)": {
+		apiProbe("POST", "/admin/api/accounts/acct_r/data-requirement", func(*roles) any { return map[string]any{"residency": "tw"} }),
+	},
 	"publish prices (`POST /admin/api/prices`)": {
 		apiProbe("POST", "/admin/api/prices", func(*roles) any { return map[string]any{"from_catalog": true} }),
 	},

@@ -107,6 +107,11 @@ func TestBrowserOIDCStaff(t *testing.T) {
 	if v := c.violations(); len(v) > 0 {
 		t.Errorf("browser console: %v", v)
 	}
+	// The admin API knows the session too, and who is behind it.
+	c.do("whoami", chromedp.Navigate(e.srv.URL+"/admin/api/whoami"), chromedp.WaitVisible(chromedp.CSS("body")))
+	if who := get(c, "whoami", chromedp.Text(chromedp.CSS("body"))); !strings.Contains(who, `"subject":"oidc:staff-0042"`) || !strings.Contains(who, `"role":"admin"`) {
+		t.Fatalf("whoami: %s", who)
+	}
 }
 
 // A customer with a verified address at the mapped domain signs in as the

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/crewjam/saml"
@@ -38,6 +39,9 @@ type SAML struct {
 	mapping  Mapping
 	relayKey []byte
 	now      func() time.Time
+
+	mu   sync.Mutex
+	used map[string]time.Time // request IDs answered, until their relay state expires
 }
 
 // SAML sign-in paths, under the gateway's base URL.
@@ -66,7 +70,7 @@ func NewSAML(cfg SAMLConfig) (*SAML, error) {
 		sp: saml.ServiceProvider{EntityID: md.String(), Key: cfg.Key, Certificate: cfg.Certificate,
 			MetadataURL: md, AcsURL: acs, IDPMetadata: cfg.IDPMetadata,
 			SignatureMethod: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"},
-		mapping: cfg.Mapping, relayKey: mac[:], now: time.Now,
+		mapping: cfg.Mapping, relayKey: mac[:], now: time.Now, used: map[string]time.Time{},
 	}, nil
 }
 
@@ -101,25 +105,46 @@ func (s *SAML) relayState(id string, exp time.Time) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(body)) + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// requestID checks a relay state and returns the request ID it carries.
-func (s *SAML) requestID(rs string) (string, bool) {
+// requestID checks a relay state and returns the request ID it carries,
+// with its expiry.
+func (s *SAML) requestID(rs string) (string, time.Time, bool) {
 	b64, sig64, ok := strings.Cut(rs, ".")
 	body, err1 := base64.RawURLEncoding.DecodeString(b64)
 	sig, err2 := base64.RawURLEncoding.DecodeString(sig64)
 	if !ok || err1 != nil || err2 != nil {
-		return "", false
+		return "", time.Time{}, false
 	}
 	m := hmac.New(sha256.New, s.relayKey)
 	m.Write(body)
 	if !hmac.Equal(sig, m.Sum(nil)) {
-		return "", false
+		return "", time.Time{}, false
 	}
 	id, exp, ok := strings.Cut(string(body), "|")
 	unix, err := strconv.ParseInt(exp, 10, 64)
 	if !ok || err != nil || !s.now().Before(time.Unix(unix, 0)) {
-		return "", false
+		return "", time.Time{}, false
 	}
-	return id, true
+	return id, time.Unix(unix, 0), true
+}
+
+// firstUse records that request id has been answered, and reports whether
+// it had not been before: a response posted again is a replay. The record
+// is this instance's: behind a load balancer, a replay on another instance
+// is bounded by the relay state's and the assertion's validity.
+func (s *SAML) firstUse(id string, until time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for k, exp := range s.used {
+		if now.After(exp) {
+			delete(s.used, k)
+		}
+	}
+	if _, seen := s.used[id]; seen {
+		return false
+	}
+	s.used[id] = until
+	return true
 }
 
 // Finish verifies the posted response (signature by the IdP's certificate,
@@ -130,7 +155,7 @@ func (s *SAML) Finish(r *http.Request) (Principal, error) {
 	if err := r.ParseForm(); err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrSSO, err)
 	}
-	id, ok := s.requestID(r.PostForm.Get("RelayState"))
+	id, exp, ok := s.requestID(r.PostForm.Get("RelayState"))
 	if !ok {
 		return Principal{}, fmt.Errorf("%w: the relay state is missing, forged or expired", ErrSSO)
 	}
@@ -141,6 +166,9 @@ func (s *SAML) Finish(r *http.Request) (Principal, error) {
 			err = ie.PrivateErr
 		}
 		return Principal{}, fmt.Errorf("%w: %v", ErrSSO, err)
+	}
+	if !s.firstUse(id, exp) {
+		return Principal{}, fmt.Errorf("%w: this response was used already", ErrSSO)
 	}
 	if a.Subject == nil || a.Subject.NameID == nil || a.Subject.NameID.Value == "" {
 		return Principal{}, fmt.Errorf("%w: the assertion names no subject", ErrSSO)

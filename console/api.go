@@ -143,7 +143,7 @@ func (s *server) accountJSON(a AccountInfo) AccountJSON {
 func (s *server) apiWhoami(c echo.Context) error {
 	p := principal(c)
 	return c.JSON(http.StatusOK, map[string]any{"staff": p.Staff, "role": p.Role, "token_id": p.TokenID, "account_id": p.AccountID, "key_id": p.KeyID,
-		"management": p.Management})
+		"management": p.Management, "subject": p.Subject})
 }
 
 func (s *server) apiAccounts(c echo.Context) error {

@@ -107,6 +107,11 @@ func TestBrowserOIDCStaff(t *testing.T) {
 	if v := c.violations(); len(v) > 0 {
 		t.Errorf("browser console: %v", v)
 	}
+	// The admin API knows the session too, and who is behind it.
+	c.do("whoami", chromedp.Navigate(e.srv.URL+"/admin/api/whoami"), chromedp.WaitVisible(chromedp.CSS("body")))
+	if who := get(c, "whoami", chromedp.Text(chromedp.CSS("body"))); !strings.Contains(who, `"subject":"oidc:staff-0042"`) || !strings.Contains(who, `"role":"admin"`) {
+		t.Fatalf("whoami: %s", who)
+	}
 }
 
 // A customer with a verified address at the mapped domain signs in as the
@@ -320,6 +325,52 @@ func TestSAMLACSRefusesForgeries(t *testing.T) {
 			if ck.Name == sessionCookie && ck.Value != "" {
 				t.Errorf("%s: a session was started", name)
 			}
+		}
+	}
+}
+
+// The same signed response posted twice signs in once: the second is a
+// replay. Driven without a browser, reading the IdP's auto-posting form.
+func TestSAMLResponseIsUsedOnce(t *testing.T) {
+	e, idp := samlEnv(t)
+	idp.user = &saml.Session{ID: "s-3", Index: "3", NameID: "lin@books.example", Groups: []string{"rf-finance"}}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(e.srv.URL + "/console/sso/saml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, idp.srv.URL+"/sso?SAMLRequest=") || !strings.Contains(loc, "Signature=") {
+		t.Fatalf("start: %d %s", resp.StatusCode, loc)
+	}
+	resp, err = http.Get(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fields := url.Values{}
+	for _, in := range elements(t, string(form), "input", "name") {
+		if in["name"] == "SAMLResponse" || in["name"] == "RelayState" {
+			fields.Set(in["name"], in["value"])
+		}
+	}
+	if fields.Get("SAMLResponse") == "" || fields.Get("RelayState") == "" {
+		t.Fatalf("the IdP's form carries no response:\n%s", form)
+	}
+	for i, want := range []int{http.StatusOK, http.StatusBadRequest} {
+		resp, err := noRedirect.PostForm(e.srv.URL+auth.SAMLACSPath, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		started := false
+		for _, ck := range resp.Cookies() {
+			started = started || ck.Name == sessionCookie && ck.Value != ""
+		}
+		if resp.StatusCode != want || started != (want == http.StatusOK) {
+			t.Fatalf("post %d: %d, session %v; want %d", i+1, resp.StatusCode, started, want)
 		}
 	}
 }

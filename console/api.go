@@ -238,25 +238,7 @@ func (s *server) apiChangePlan(c echo.Context) error {
 }
 
 func (s *server) apiSuspend(c echo.Context) error {
-	a, err := s.account(c, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	var in struct {
-		Reason string `json:"reason"`
-	}
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	h, settle := s.cmds()
-	ctx := c.Request().Context()
-	if err := h.SuspendAccount(ctx, a.ID, in.Reason); err != nil {
-		return apiError(err)
-	}
-	if err := settle(ctx); err != nil {
-		return apiError(err)
-	}
-	return c.JSON(http.StatusOK, map[string]any{"data": s.accountJSON(a)})
+	return s.apiAccountStatus(c, (*commands.Handler).SuspendAccount)
 }
 
 func (s *server) apiCreditLimit(c echo.Context) error {

@@ -27,6 +27,11 @@ func (s *server) staffTokens(context.Context) ([]commands.StaffToken, error) {
 }
 
 func (s *server) apiResume(c echo.Context) error {
+	return s.apiAccountStatus(c, (*commands.Handler).ResumeAccount)
+}
+
+// apiAccountStatus suspends or resumes an account with the reason given.
+func (s *server) apiAccountStatus(c echo.Context, change func(*commands.Handler, context.Context, string, string) error) error {
 	a, err := s.account(c, c.Param("id"))
 	if err != nil {
 		return err
@@ -39,7 +44,7 @@ func (s *server) apiResume(c echo.Context) error {
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	if err := h.ResumeAccount(ctx, a.ID, in.Reason); err != nil {
+	if err := change(h, ctx, a.ID, in.Reason); err != nil {
 		return apiError(err)
 	}
 	if err := settle(ctx); err != nil {
@@ -72,19 +77,24 @@ func (s *server) apiAdjust(c echo.Context) error {
 }
 
 func (s *server) resumeForm(c echo.Context) error {
+	return s.accountStatusForm(c, (*commands.Handler).ResumeAccount, "account.resumed")
+}
+
+// accountStatusForm suspends or resumes an account from its page.
+func (s *server) accountStatusForm(c echo.Context, change func(*commands.Handler, context.Context, string, string) error, done string) error {
 	a, err := s.account(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	if err := h.ResumeAccount(ctx, a.ID, c.FormValue("reason")); err != nil {
+	if err := change(h, ctx, a.ID, c.FormValue("reason")); err != nil {
 		return err
 	}
 	if err := settle(ctx); err != nil {
 		return err
 	}
-	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "account.resumed")
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), done)
 }
 
 func (s *server) adjustForm(c echo.Context) error {

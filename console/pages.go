@@ -339,19 +339,7 @@ func (s *server) planForm(c echo.Context) error {
 }
 
 func (s *server) suspendForm(c echo.Context) error {
-	a, err := s.account(c, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	h, settle := s.cmds()
-	ctx := c.Request().Context()
-	if err := h.SuspendAccount(ctx, a.ID, c.FormValue("reason")); err != nil {
-		return err
-	}
-	if err := settle(ctx); err != nil {
-		return err
-	}
-	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "account.suspended")
+	return s.accountStatusForm(c, (*commands.Handler).SuspendAccount, "account.suspended")
 }
 
 func (s *server) rankingsPage(c echo.Context) error {

@@ -72,6 +72,8 @@ mutant allowance-unbounded invoicing/void.go \
   's/if amount > inv\.Net\(\) \{/if false \&\& amount > inv.Net() {/' ./invoicing 'TestVoidWindowAndAllowance'
 mutant stream-outside-hash-chain eventstore/hashchain.go \
   's/\tfield\(\[\]byte\(e\.Stream\)\)\n//' ./eventstore 'KnownAnswers'
+mutant sqlite-synchronous-off eventstore/sqlite/store.go \
+  's/common\+"&_pragma=synchronous\(FULL\)/common+"\&_pragma=synchronous(OFF)/' ./eventstore/sqlite 'TestPragmasInForce'
 mutant plan-form-for-all-staff console/pages.go \
   's/s\.planForm, admin\)/s.planForm, staff)/' ./console 'TestRoleTable'
 mutant plan-api-for-anyone console/api.go \

@@ -474,3 +474,23 @@ func TestRandomIDIsUniform(t *testing.T) {
 		}
 	}
 }
+
+// Staff tokens: the three roles and nothing else; a chosen token of 24
+// characters is the shortest accepted.
+func TestStaffTokenRolesAndLength(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	for _, role := range []string{"admin", "finance", "auditor"} {
+		if _, _, err := h.IssueStaffToken(ctx, role, role); err != nil {
+			t.Errorf("role %s: %v", role, err)
+		}
+	}
+	n := len(all(t, h))
+	_, _, err := h.IssueStaffToken(ctx, "root", "x")
+	wantRefused(t, h, n, err, ErrInvalid, "role must be")
+	_, err = h.RegisterStaffToken(ctx, "admin", "short", strings.Repeat("s", 23))
+	wantRefused(t, h, n, err, ErrInvalid, "at least 24")
+	if _, err := h.RegisterStaffToken(ctx, "admin", "exact", strings.Repeat("s", 24)); err != nil {
+		t.Fatalf("a 24-character token: %v", err)
+	}
+}

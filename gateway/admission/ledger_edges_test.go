@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // defaultLedgers runs f against each implementation built with zero options
@@ -99,4 +101,24 @@ func TestLedgerKeyNamesWithTheSeparator(t *testing.T) {
 		}
 		assertHeld(t, l, "a", "0", 0)
 	})
+}
+
+// TestRedisLedgerAmountRange: the Redis ledger's script computes in
+// doubles, so it takes figures up to 2^51 micro-NTD (a quarter of a
+// double's exact range, leaving room for sums) and refuses one micro more.
+func TestRedisLedgerAmountRange(t *testing.T) {
+	c := newFakeClock()
+	clients, prefix := redisClients(t, 1)
+	l := NewRedisLedger(clients[0], prefix, LedgerOptions{Clock: c.now})
+	limit := decimal.NewFromInt(1 << 51).Shift(-6) // NT$2,251,799,813.685248
+	if _, err := l.Hold(ctx, "a", "k", "in", view(limit.String(), 0), d("1")); err != nil {
+		t.Fatalf("balance of 2^51 micro: %v", err)
+	}
+	over := limit.Add(d("0.000001"))
+	if _, err := l.Hold(ctx, "b", "k", "over", view(over.String(), 0), d("1")); !errors.Is(err, ErrAmountRange) {
+		t.Fatalf("balance of 2^51+1 micro: %v", err)
+	}
+	if _, err := l.Hold(ctx, "c", "k", "neg", view(limit.Neg().Sub(d("0.000001")).String(), 0), d("1")); !errors.Is(err, ErrAmountRange) {
+		t.Fatalf("balance of -(2^51+1) micro: %v", err)
+	}
 }

@@ -172,3 +172,37 @@ func TestGroupCommitAppendsRacingCloseAllReturn(t *testing.T) {
 		}
 	}
 }
+
+// A batch never exceeds its bound in events, however many appends wait.
+func TestGroupCommitBatchBound(t *testing.T) {
+	rec := &recorder{events: map[uuid.UUID]int{}}
+	g := NewGroupCommitter(rec.write, 5)
+	defer g.Close()
+	ctx := context.Background()
+	rec.hold = make(chan struct{}) // the crowd gathers behind a slow write
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := g.Append(ctx, "s", Any(), event()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(rec.hold)
+	wg.Wait()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.events) != 40 {
+		t.Fatalf("%d events written, want 40", len(rec.events))
+	}
+	most := 0
+	for _, b := range rec.batches {
+		most = max(most, b)
+	}
+	if most > 5 {
+		t.Fatalf("a batch of %d appends of one event, over the bound of 5: %v", most, rec.batches)
+	}
+}

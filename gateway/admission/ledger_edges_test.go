@@ -75,6 +75,14 @@ func TestLedgerDefaultSettledGrace(t *testing.T) {
 		mustOK(t, hold(t, l, "acct", "k", "f", view("10", 6), "10"))
 		release("f")
 		assertHeld(t, l, "acct", "0", 0)
+
+		// A cost no view has applied is never forgotten, however old.
+		if err := l.Settle(ctx, "slow", "k", "s1", d("5"), 3); err != nil {
+			t.Fatal(err)
+		}
+		clock.add(time.Hour)
+		mustRefuse(t, hold(t, l, "slow", "k", "s2", view("10", 2), "5.000001"), CauseCredits)
+		mustOK(t, hold(t, l, "slow", "k", "s3", view("5", 3), "5"))
 	})
 }
 

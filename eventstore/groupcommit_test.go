@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,4 +206,27 @@ func TestGroupCommitBatchBound(t *testing.T) {
 	if most > 5 {
 		t.Fatalf("a batch of %d appends of one event, over the bound of 5: %v", most, rec.batches)
 	}
+}
+
+// A batch that fails to write fails every append in it, alone or crowded:
+// no caller may take an unwritten event for a written one.
+func TestGroupCommitWriteErrorReachesEveryAppend(t *testing.T) {
+	broken := errors.New("disk full")
+	g := NewGroupCommitter(func(context.Context, []*AppendRequest) error { return broken }, 0)
+	defer g.Close()
+	ctx := context.Background()
+	if _, err := g.Append(ctx, "s", Any(), event()); !errors.Is(err, broken) {
+		t.Fatalf("lone append: %v", err)
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := g.Append(ctx, "s", Any(), event()); !errors.Is(err, broken) {
+				t.Errorf("crowded append: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -89,6 +89,10 @@ mutant gate-any-key-manages-keys console/auth/auth.go \
   's/return !p\.Staff && p\.Management \}/return !p.Staff }/' ./console "$R"
 mutant gate-lets-everyone-through console/auth/auth.go \
   's/if !allowed \{/if false \&\& !allowed {/' ./console "$R"
+mutant gate-without-sign-in console/auth/auth.go \
+  's/\tif err != nil \{\n(\t+)return echo\.NewHTTPError\(http\.StatusUnauthorized/\tif false \&\& err != nil {\n$1return echo.NewHTTPError(http.StatusUnauthorized/' ./console "$R"
+mutant gate-without-csrf console/auth/auth.go \
+  's/if errors\.Is\(err, ErrForbidden\) \{/if false \&\& errors.Is(err, ErrForbidden) {/' ./console 'CSRF'
 
 if [ $lived -gt 0 ]; then
   echo "$lived mutants not killed" >&2

@@ -126,6 +126,9 @@ func TestRedisLedgerAmountRange(t *testing.T) {
 	if _, err := l.Hold(ctx, "b", "k", "over", view(over.String(), 0), d("1")); !errors.Is(err, ErrAmountRange) {
 		t.Fatalf("balance of 2^51+1 micro: %v", err)
 	}
+	if r, err := l.Hold(ctx, "c", "k", "low", view(limit.Neg().String(), 0), d("1")); err != nil || r.OK {
+		t.Fatalf("balance of -2^51 micro: %+v %v, want a refusal for credits", r, err)
+	}
 	if _, err := l.Hold(ctx, "c", "k", "neg", view(limit.Neg().Sub(d("0.000001")).String(), 0), d("1")); !errors.Is(err, ErrAmountRange) {
 		t.Fatalf("balance of -(2^51+1) micro: %v", err)
 	}

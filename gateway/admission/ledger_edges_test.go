@@ -129,6 +129,13 @@ func TestRedisLedgerAmountRange(t *testing.T) {
 	if r, err := l.Hold(ctx, "c", "k", "low", view(limit.Neg().String(), 0), d("1")); err != nil || r.OK {
 		t.Fatalf("balance of -2^51 micro: %+v %v, want a refusal for credits", r, err)
 	}
+	// A settled cost has the same bound.
+	if err := l.Settle(ctx, "d", "k", "s1", limit, 1); err != nil {
+		t.Fatalf("cost of 2^51 micro: %v", err)
+	}
+	if err := l.Settle(ctx, "d", "k", "s2", over, 2); !errors.Is(err, ErrAmountRange) {
+		t.Fatalf("cost of 2^51+1 micro: %v", err)
+	}
 	if _, err := l.Hold(ctx, "c", "k", "neg", view(limit.Neg().Sub(d("0.000001")).String(), 0), d("1")); !errors.Is(err, ErrAmountRange) {
 		t.Fatalf("balance of -(2^51+1) micro: %v", err)
 	}

@@ -57,6 +57,9 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 	if a.Number != "11512AB123450001" || a.Sales != 1000 || a.Tax != 50 || a.InvoiceNumber != acme.Number {
 		t.Fatalf("allowance %+v", a.AllowanceIssued)
 	}
+	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, 0, "nothing"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("allowance of NT$0: %v", err)
+	}
 	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, acme.Total, "too much"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("allowance over the invoice's remaining total: %v", err)
 	}

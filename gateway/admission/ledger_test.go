@@ -363,7 +363,8 @@ func TestToMicro(t *testing.T) {
 		{"123456789.123456", 123456789123456, 123456789123456},
 		{"0.000000000000000000001", 1, 0},
 		{"1e3", 1e9, 1e9},
-		{"9e12", 9e18, 9e18}, // the largest power-of-ten scale that fits
+		{"9e12", 9e18, 9e18},                                        // the largest power-of-ten scale that fits
+		{"9223372036854", 9223372036854000000, 9223372036854000000}, // the largest whole NTD that fits
 		{"12345678901234567890.5e-10", 1234567890123457, 1234567890123456},
 	} {
 		up, err := toMicro(d(c.in), true)

@@ -142,8 +142,17 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 	if err != nil {
 		t.Fatalf("allowance of exactly the remaining NT$%d: %v", remaining, err)
 	}
-	if got, _ := e.svc.Invoice(acme.Number); got.Net() != 0 || last.Sales+last.Tax != remaining {
+	got, _ = e.svc.Invoice(acme.Number)
+	if got.Net() != 0 || last.Sales+last.Tax != remaining {
 		t.Fatalf("after allowing the rest: net %d, allowance %+v", got.Net(), last.AllowanceIssued)
+	}
+	// Allowed in full, the allowances' sales and tax are the invoice's.
+	var sales, tax int64
+	for _, a := range got.Allowances {
+		sales, tax = sales+a.Sales, tax+a.Tax
+	}
+	if sales != acme.Sales || tax != acme.Tax {
+		t.Fatalf("allowances total sales %d tax %d, invoice %d + %d", sales, tax, acme.Sales, acme.Tax)
 	}
 	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, 1, "a tenth"); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a tenth allowance: %v", err)

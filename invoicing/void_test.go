@@ -129,12 +129,18 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 
 	// Allowances together may reach the invoice's total, not one dollar
 	// more, in at most nine allowances (the number's last digit).
-	for i := 0; i < 7; i++ {
+	// The tax follows the cumulative amount: 1,050 + 525 = 1,575 carries
+	// NT$75 of tax, of which the first allowance took 50.
+	second, err := e.svc.IssueAllowance(e.ctx, acme.Number, 525, "half again")
+	if err != nil || second.Sales != 500 || second.Tax != 25 {
+		t.Fatalf("second allowance: %+v %v", second.AllowanceIssued, err)
+	}
+	for i := 0; i < 6; i++ {
 		if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, 1, "one dollar"); err != nil {
-			t.Fatalf("allowance %d: %v", i+2, err)
+			t.Fatalf("allowance %d: %v", i+3, err)
 		}
 	}
-	remaining := acme.Total - 1050 - 7
+	remaining := acme.Total - 1050 - 525 - 6
 	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, remaining+1, "one dollar too much"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("allowance of NT$%d with NT$%d remaining: %v", remaining+1, remaining, err)
 	}

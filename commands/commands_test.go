@@ -454,3 +454,43 @@ func TestIssueKeyPeriodAndPrefix(t *testing.T) {
 		t.Errorf("no limit: %q", k.SpendPeriod)
 	}
 }
+
+// Key secrets and IDs are uniform over their alphabet: a bias would cost
+// a key entropy. Over 620,000 characters each of the 62 expects 10,000; a
+// 6 % band is six standard deviations, while a byte mapped to the wrong
+// side of the rejection bound skews some characters by a quarter.
+func TestRandomIDIsUniform(t *testing.T) {
+	const n = 620_000
+	counts := map[rune]int{}
+	for _, c := range randomID(n) {
+		counts[c]++
+	}
+	if len(counts) != len(idAlphabet) {
+		t.Fatalf("%d distinct characters, want %d", len(counts), len(idAlphabet))
+	}
+	for _, c := range idAlphabet {
+		if got := counts[c]; got < 9400 || got > 10600 {
+			t.Errorf("%q drawn %d times, want 10,000 ± 6 %%", c, got)
+		}
+	}
+}
+
+// Staff tokens: the three roles and nothing else; a chosen token of 24
+// characters is the shortest accepted.
+func TestStaffTokenRolesAndLength(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	for _, role := range []string{"admin", "finance", "auditor"} {
+		if _, _, err := h.IssueStaffToken(ctx, role, role); err != nil {
+			t.Errorf("role %s: %v", role, err)
+		}
+	}
+	n := len(all(t, h))
+	_, _, err := h.IssueStaffToken(ctx, "root", "x")
+	wantRefused(t, h, n, err, ErrInvalid, "role must be")
+	_, err = h.RegisterStaffToken(ctx, "admin", "short", strings.Repeat("s", 23))
+	wantRefused(t, h, n, err, ErrInvalid, "at least 24")
+	if _, err := h.RegisterStaffToken(ctx, "admin", "exact", strings.Repeat("s", 24)); err != nil {
+		t.Fatalf("a 24-character token: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -171,4 +172,61 @@ func TestGroupCommitAppendsRacingCloseAllReturn(t *testing.T) {
 			t.Fatalf("%d written by the writer, %d appends returned success, %d refused", n, written.Load(), refused.Load())
 		}
 	}
+}
+
+// A batch never exceeds its bound in events, however many appends wait.
+func TestGroupCommitBatchBound(t *testing.T) {
+	rec := &recorder{events: map[uuid.UUID]int{}}
+	g := NewGroupCommitter(rec.write, 5)
+	defer g.Close()
+	ctx := context.Background()
+	rec.hold = make(chan struct{}) // the crowd gathers behind a slow write
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := g.Append(ctx, "s", Any(), event()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(rec.hold)
+	wg.Wait()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.events) != 40 {
+		t.Fatalf("%d events written, want 40", len(rec.events))
+	}
+	most := 0
+	for _, b := range rec.batches {
+		most = max(most, b)
+	}
+	if most > 5 {
+		t.Fatalf("a batch of %d appends of one event, over the bound of 5: %v", most, rec.batches)
+	}
+}
+
+// A batch that fails to write fails every append in it, alone or crowded:
+// no caller may take an unwritten event for a written one.
+func TestGroupCommitWriteErrorReachesEveryAppend(t *testing.T) {
+	broken := errors.New("disk full")
+	g := NewGroupCommitter(func(context.Context, []*AppendRequest) error { return broken }, 0)
+	defer g.Close()
+	ctx := context.Background()
+	if _, err := g.Append(ctx, "s", Any(), event()); !errors.Is(err, broken) {
+		t.Fatalf("lone append: %v", err)
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := g.Append(ctx, "s", Any(), event()); !errors.Is(err, broken) {
+				t.Errorf("crowded append: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -57,6 +57,9 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 	if a.Number != "11512AB123450001" || a.Sales != 1000 || a.Tax != 50 || a.InvoiceNumber != acme.Number {
 		t.Fatalf("allowance %+v", a.AllowanceIssued)
 	}
+	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, 0, "nothing"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("allowance of NT$0: %v", err)
+	}
 	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, acme.Total, "too much"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("allowance over the invoice's remaining total: %v", err)
 	}
@@ -124,8 +127,20 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 		t.Fatalf("unknown message: %v, want ErrInvalid", err)
 	}
 
-	// Allowances together may reach the invoice's total, not one dollar more.
-	remaining := acme.Total - 1050
+	// Allowances together may reach the invoice's total, not one dollar
+	// more, in at most nine allowances (the number's last digit).
+	// The tax follows the cumulative amount: 1,050 + 525 = 1,575 carries
+	// NT$75 of tax, of which the first allowance took 50.
+	second, err := e.svc.IssueAllowance(e.ctx, acme.Number, 525, "half again")
+	if err != nil || second.Sales != 500 || second.Tax != 25 {
+		t.Fatalf("second allowance: %+v %v", second.AllowanceIssued, err)
+	}
+	for i := 0; i < 6; i++ {
+		if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, 1, "one dollar"); err != nil {
+			t.Fatalf("allowance %d: %v", i+3, err)
+		}
+	}
+	remaining := acme.Total - 1050 - 525 - 6
 	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, remaining+1, "one dollar too much"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("allowance of NT$%d with NT$%d remaining: %v", remaining+1, remaining, err)
 	}
@@ -133,11 +148,20 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 	if err != nil {
 		t.Fatalf("allowance of exactly the remaining NT$%d: %v", remaining, err)
 	}
-	if got, _ := e.svc.Invoice(acme.Number); got.Net() != 0 || last.Sales+last.Tax != remaining {
+	got, _ = e.svc.Invoice(acme.Number)
+	if got.Net() != 0 || last.Sales+last.Tax != remaining {
 		t.Fatalf("after allowing the rest: net %d, allowance %+v", got.Net(), last.AllowanceIssued)
 	}
-	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, 1, "nothing left"); !errors.Is(err, ErrInvalid) {
-		t.Fatalf("allowance on a fully allowed invoice: %v", err)
+	// Allowed in full, the allowances' sales and tax are the invoice's.
+	var sales, tax int64
+	for _, a := range got.Allowances {
+		sales, tax = sales+a.Sales, tax+a.Tax
+	}
+	if sales != acme.Sales || tax != acme.Tax {
+		t.Fatalf("allowances total sales %d tax %d, invoice %d + %d", sales, tax, acme.Sales, acme.Tax)
+	}
+	if _, err := e.svc.IssueAllowance(e.ctx, acme.Number, 1, "a tenth"); !errors.Is(err, ErrConflict) {
+		t.Fatalf("a tenth allowance: %v", err)
 	}
 }
 

@@ -72,6 +72,8 @@ mutant allowance-unbounded invoicing/void.go \
   's/if amount > inv\.Net\(\) \{/if false \&\& amount > inv.Net() {/' ./invoicing 'TestVoidWindowAndAllowance'
 mutant stream-outside-hash-chain eventstore/hashchain.go \
   's/\tfield\(\[\]byte\(e\.Stream\)\)\n//' ./eventstore 'KnownAnswers'
+mutant sqlite-synchronous-off eventstore/sqlite/store.go \
+  's/common\+"&_pragma=synchronous\(FULL\)/common+"\&_pragma=synchronous(OFF)/' ./eventstore/sqlite 'TestPragmasInForce'
 mutant plan-form-for-all-staff console/pages.go \
   's/s\.planForm, admin\)/s.planForm, staff)/' ./console 'TestRoleTable'
 mutant plan-api-for-anyone console/api.go \
@@ -87,6 +89,10 @@ mutant gate-any-key-manages-keys console/auth/auth.go \
   's/return !p\.Staff && p\.Management \}/return !p.Staff }/' ./console "$R"
 mutant gate-lets-everyone-through console/auth/auth.go \
   's/if !allowed \{/if false \&\& !allowed {/' ./console "$R"
+mutant gate-without-sign-in console/auth/auth.go \
+  's/\tif err != nil \{\n(\t+)return echo\.NewHTTPError\(http\.StatusUnauthorized/\tif false \&\& err != nil {\n$1return echo.NewHTTPError(http.StatusUnauthorized/' ./console "$R"
+mutant gate-without-csrf console/auth/auth.go \
+  's/if errors\.Is\(err, ErrForbidden\) \{/if false \&\& errors.Is(err, ErrForbidden) {/' ./console 'CSRF'
 
 if [ $lived -gt 0 ]; then
   echo "$lived mutants not killed" >&2

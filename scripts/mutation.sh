@@ -4,7 +4,8 @@
 # operator or condition; a mutant that no test notices "lives". Efficacy is
 # killed ÷ (killed + lived), per package.
 #
-#   scripts/mutation.sh                 # every package below
+#   scripts/mutation.sh                 # every package below, then
+#                                       # scripts/mutation-rules.sh
 #   scripts/mutation.sh ./domain        # one package
 #
 # The integration tests need the services, as for the README's test command.
@@ -23,19 +24,23 @@ if [ ! -x "$bin" ]; then
 fi
 
 # Package and, where only part of a package is money or authorization code,
-# a regular expression of the files left out.
+# a regular expression of the files left out (paths relative to the
+# package; gremlins walks its subfolders too, so they are left out where
+# they have their own entry or are not in scope). The console's role gates
+# are route registrations, which gremlins does not mutate, and its gate
+# (console/auth) is tested through the console: scripts/mutation-rules.sh
+# mutates those by hand, and runs after the packages below.
 declare -A exclude=(
   [./domain]=''
   [./commands]=''
-  [./gateway/admission]=''
-  [./console]='(pages|pages_more|charts|render|i18n|usage|views)\.go$'
+  [./gateway/admission]='(limiter|limiter_memory|limiter_redis)\.go$'
   [./invoicing/httpapi]=''
-  [./invoicing]='(bench|quotes|render|doc)\.go$'
+  [./invoicing]='^(httpapi|twrules|pdf|mig)/|(close|doc|errors|issue|ledger|lines|numbering|outbox|projector|quotes|reconcile|render|seller|service)\.go$'
   [./invoicing/twrules]=''
-  [./eventstore]='(export|subscribe)\.go$'
+  [./eventstore]='(export|subscribe)\.go$|^(sqlite|postgres|kurrent|storetest)/'
 )
 pkgs=("$@")
-[ ${#pkgs[@]} -gt 0 ] || pkgs=(./domain ./commands ./gateway/admission ./console ./invoicing/httpapi ./invoicing ./invoicing/twrules ./eventstore)
+[ ${#pkgs[@]} -gt 0 ] || pkgs=(./domain ./commands ./gateway/admission ./invoicing/httpapi ./invoicing ./invoicing/twrules ./eventstore)
 
 out="$(mktemp -d)"
 printf '| package | killed | lived | timed out | not covered | efficacy |\n|---|---|---|---|---|---|\n' >"$out/table.md"
@@ -59,3 +64,7 @@ cat "$out/table.md"
 echo
 cat "$out/lived.txt" 2>/dev/null || true
 echo "results in $out" >&2
+if [ $# -eq 0 ]; then
+  echo
+  scripts/mutation-rules.sh
+fi

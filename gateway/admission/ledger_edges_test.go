@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // defaultLedgers runs f against each implementation built with zero options
@@ -73,6 +75,14 @@ func TestLedgerDefaultSettledGrace(t *testing.T) {
 		mustOK(t, hold(t, l, "acct", "k", "f", view("10", 6), "10"))
 		release("f")
 		assertHeld(t, l, "acct", "0", 0)
+
+		// A cost no view has applied is never forgotten, however old.
+		if err := l.Settle(ctx, "slow", "k", "s1", d("5"), 3); err != nil {
+			t.Fatal(err)
+		}
+		clock.add(time.Hour)
+		mustRefuse(t, hold(t, l, "slow", "k", "s2", view("10", 2), "5.000001"), CauseCredits)
+		mustOK(t, hold(t, l, "slow", "k", "s3", view("5", 3), "5"))
 	})
 }
 
@@ -99,4 +109,34 @@ func TestLedgerKeyNamesWithTheSeparator(t *testing.T) {
 		}
 		assertHeld(t, l, "a", "0", 0)
 	})
+}
+
+// TestRedisLedgerAmountRange: the Redis ledger's script computes in
+// doubles, so it takes figures up to 2^51 micro-NTD (a quarter of a
+// double's exact range, leaving room for sums) and refuses one micro more.
+func TestRedisLedgerAmountRange(t *testing.T) {
+	c := newFakeClock()
+	clients, prefix := redisClients(t, 1)
+	l := NewRedisLedger(clients[0], prefix, LedgerOptions{Clock: c.now})
+	limit := decimal.NewFromInt(1 << 51).Shift(-6) // NT$2,251,799,813.685248
+	if _, err := l.Hold(ctx, "a", "k", "in", view(limit.String(), 0), d("1")); err != nil {
+		t.Fatalf("balance of 2^51 micro: %v", err)
+	}
+	over := limit.Add(d("0.000001"))
+	if _, err := l.Hold(ctx, "b", "k", "over", view(over.String(), 0), d("1")); !errors.Is(err, ErrAmountRange) {
+		t.Fatalf("balance of 2^51+1 micro: %v", err)
+	}
+	if r, err := l.Hold(ctx, "c", "k", "low", view(limit.Neg().String(), 0), d("1")); err != nil || r.OK {
+		t.Fatalf("balance of -2^51 micro: %+v %v, want a refusal for credits", r, err)
+	}
+	// A settled cost has the same bound.
+	if err := l.Settle(ctx, "d", "k", "s1", limit, 1); err != nil {
+		t.Fatalf("cost of 2^51 micro: %v", err)
+	}
+	if err := l.Settle(ctx, "d", "k", "s2", over, 2); !errors.Is(err, ErrAmountRange) {
+		t.Fatalf("cost of 2^51+1 micro: %v", err)
+	}
+	if _, err := l.Hold(ctx, "c", "k", "neg", view(limit.Neg().Sub(d("0.000001")).String(), 0), d("1")); !errors.Is(err, ErrAmountRange) {
+		t.Fatalf("balance of -(2^51+1) micro: %v", err)
+	}
 }

@@ -79,19 +79,19 @@ mutant plan-form-for-all-staff console/pages.go \
 mutant plan-api-for-anyone console/api.go \
   's/s\.apiChangePlan, admin\)/s.apiChangePlan, anyone)/' ./console 'TestRoleTable|TestAPIRolesAndRefusals'
 
-# The role gate itself (console/auth, tested through the console).
+# The role gate itself (auth, tested through the console).
 R='TestRoleTable|TestAPIRolesAndRefusals'
-mutant gate-customers-as-staff console/auth/auth.go \
+mutant gate-customers-as-staff auth/auth.go \
   's/return !p\.Staff && customers \}/return customers }/' ./console "$R"
-mutant gate-refuses-customers console/auth/auth.go \
+mutant gate-refuses-customers auth/auth.go \
   's/return !p\.Staff && customers \}/return false \&\& customers }/' ./console "$R"
-mutant gate-any-key-manages-keys console/auth/auth.go \
+mutant gate-any-key-manages-keys auth/auth.go \
   's/return !p\.Staff && p\.Management \}/return !p.Staff }/' ./console "$R"
-mutant gate-lets-everyone-through console/auth/auth.go \
+mutant gate-lets-everyone-through auth/auth.go \
   's/if !allowed \{/if false \&\& !allowed {/' ./console "$R"
-mutant gate-without-sign-in console/auth/auth.go \
+mutant gate-without-sign-in auth/auth.go \
   's/\tif err != nil \{\n(\t+)return echo\.NewHTTPError\(http\.StatusUnauthorized/\tif false \&\& err != nil {\n$1return echo.NewHTTPError(http.StatusUnauthorized/' ./console "$R"
-mutant gate-without-csrf console/auth/auth.go \
+mutant gate-without-csrf auth/auth.go \
   's/if errors\.Is\(err, ErrForbidden\) \{/if false \&\& errors.Is(err, ErrForbidden) {/' ./console 'CSRF'
 
 if [ $lived -gt 0 ]; then

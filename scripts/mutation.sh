@@ -28,7 +28,7 @@ fi
 # package; gremlins walks its subfolders too, so they are left out where
 # they have their own entry or are not in scope). The console's role gates
 # are route registrations, which gremlins does not mutate, and its gate
-# (console/auth) is tested through the console: scripts/mutation-rules.sh
+# (auth) is tested through the console: scripts/mutation-rules.sh
 # mutates those by hand, and runs after the packages below.
 declare -A exclude=(
   [./domain]=''

@@ -217,6 +217,21 @@ func (k *call) authenticate() error {
 	return nil
 }
 
+// keyFirst refuses a request without a valid key before its body is read,
+// for the endpoints that translate their body before the chat pipeline
+// (which checks the key again, from memory).
+func (s *Server) keyFirst(c echo.Context) *APIError {
+	k := &call{s: s, c: c, start: s.cfg.Now()}
+	if err := k.authenticate(); err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return ae
+		}
+		return apiErr(http.StatusUnauthorized, "invalid_key", err.Error(), nil)
+	}
+	return nil
+}
+
 // attribute records the app that sent the request: OpenRouter's SDKs send
 // X-OpenRouter-Title, older clients X-Title, both HTTP-Referer.
 func (k *call) attribute(r *http.Request) {

@@ -74,6 +74,10 @@ func legacyChatBody(body []byte) ([]byte, bool, *APIError) {
 
 func (s *Server) completions(c echo.Context) error {
 	r := c.Request()
+	// The key before a byte of the body, as for chat.
+	if ae := s.keyFirst(c); ae != nil {
+		return writeAPIError(c, ae)
+	}
 	body, err := readBody(r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		return err

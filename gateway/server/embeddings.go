@@ -101,6 +101,10 @@ func (s *Server) embeddings(c echo.Context) error {
 func (k *call) embed() error {
 	s := k.s
 	r := k.c.Request()
+	// The key before a byte of the body, as for chat.
+	if err := k.authenticate(); err != nil {
+		return err
+	}
 	body, err := readBody(r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
@@ -135,9 +139,6 @@ func (k *call) embed() error {
 	}
 	k.attribute(r)
 
-	if err := k.authenticate(); err != nil {
-		return err
-	}
 	if err := k.resolveModels(); err != nil {
 		return err
 	}

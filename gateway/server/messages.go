@@ -78,6 +78,10 @@ func writeMsgError(c echo.Context, status int, msg string) error {
 func (s *Server) messages(c echo.Context) error {
 	r := c.Request()
 	useAPIKeyHeader(r)
+	// The key before a byte of the body, as for chat.
+	if ae := s.keyFirst(c); ae != nil {
+		return writeMsgError(c, ae.Status, ae.Message)
+	}
 	body, err := readBody(r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		var ae *APIError

@@ -59,13 +59,16 @@ type call struct {
 	routing *routing
 }
 
-func (s *Server) chatCompletions(c echo.Context) error {
+func (s *Server) chatCompletions(c echo.Context) error { return s.serveCall(c, (*call).run) }
+
+// serveCall runs one billed request: chat, or embeddings.
+func (s *Server) serveCall(c echo.Context, run func(*call) error) error {
 	k := &call{s: s, c: c, id: newRequestID(), start: s.cfg.Now()}
 	c.Response().Header().Set("X-Request-Id", k.id)
 	// Whatever happens below — an error, a panic, a client gone — the hold
 	// and the rate-limit estimate are given back and the request is recorded.
 	defer k.cleanup()
-	if err := k.run(); err != nil {
+	if err := run(k); err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
 			return k.fail(ae)

@@ -84,19 +84,7 @@ func parseEmbedInput(raw json.RawMessage) (*providers.EmbedRequest, error) {
 	return &r, nil
 }
 
-func (s *Server) embeddings(c echo.Context) error {
-	k := &call{s: s, c: c, id: newRequestID(), start: s.cfg.Now()}
-	c.Response().Header().Set("X-Request-Id", k.id)
-	defer k.cleanup()
-	if err := k.embed(); err != nil {
-		var ae *APIError
-		if errors.As(err, &ae) {
-			return k.fail(ae)
-		}
-		return err
-	}
-	return nil
-}
+func (s *Server) embeddings(c echo.Context) error { return s.serveCall(c, (*call).embed) }
 
 func (k *call) embed() error {
 	s := k.s

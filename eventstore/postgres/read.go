@@ -76,7 +76,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, max 
 	if !exists {
 		return nil, eventstore.ErrStreamNotFound
 	}
-	return evs, nil
+	// Another writer created the stream between the two statements: read it
+	// again, or a new stream would look empty rather than missing.
+	return s.query(ctx, max, readStream, stream, int64(from), max)
 }
 
 func (s *Store) query(ctx context.Context, max int, sql string, args ...any) ([]eventstore.RecordedEvent, error) {

@@ -262,7 +262,15 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, max 
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, stream)
 	}
-	return evs, err
+	if err != nil {
+		return nil, err
+	}
+	// Another process created the stream between the two statements: read it
+	// again, or a new stream would look empty rather than missing.
+	if rows, err = s.readStream.QueryContext(ctx, stream, int64(from), limit(max)); err != nil {
+		return nil, err
+	}
+	return scanEvents(rows, max)
 }
 
 func limit(max int) int64 {

@@ -131,3 +131,44 @@ func testSharedWriters(t *testing.T, open func(t *testing.T) eventstore.Store, f
 		}
 	}
 }
+
+// testStreamBornElsewhere: while another store creates streams, reading one
+// of them answers either "no such stream" or its events, never an empty
+// stream without an error. A command deciding on such an empty answer would
+// expect a version that does not exist.
+func testStreamBornElsewhere(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
+	if f.Share == nil {
+		t.Skipf("%s: one writer per history", f.Name)
+	}
+	a := open(t)
+	b := f.Share(t, a)
+	c := ctx(t)
+	rounds := 300
+	if testing.Short() {
+		rounds = 100
+	}
+	prefix := uuid.NewString()
+	for i := range rounds {
+		stream := fmt.Sprintf("born-%s-%d", prefix, i)
+		done := make(chan error, 1)
+		go func() {
+			_, err := b.Append(c, stream, eventstore.NoStream(), events("Born", 1)...)
+			done <- err
+		}()
+		for {
+			evs, err := a.ReadStream(c, stream, 0, 0)
+			if err == nil && len(evs) == 0 {
+				t.Fatalf("round %d: ReadStream gave an empty stream and no error", i)
+			}
+			if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+				t.Fatalf("round %d: %v", i, err)
+			}
+			if err == nil {
+				break
+			}
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
 		{"ConcurrentWritersLiveSubscribers", testConcurrentWriters},
 		{"OutOfOrderCommits", testOutOfOrderCommits},
 		{"SharedWriters", testSharedWriters},
+		{"StreamBornElsewhere", testStreamBornElsewhere},
 		{"Close", testClose},
 	}
 	for _, c := range cases {

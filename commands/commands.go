@@ -238,8 +238,10 @@ func (h *Handler) RevokeKey(ctx context.Context, keyID string) error {
 		return fmt.Errorf("%w: key %s", ErrNotFound, keyID)
 	}
 	ki := evs[0].(*domain.KeyIssued)
-	if len(evs) > 1 {
-		return nil
+	for _, e := range evs[1:] {
+		if _, ok := e.(*domain.KeyRevoked); ok {
+			return nil
+		}
 	}
 	_, err = h.append(ctx, domain.KeyStream(keyID), eventstore.Exact(uint64(last)), domain.EventID(domain.TypeKeyRevoked, keyID), &domain.KeyRevoked{KeyID: keyID, AccountID: ki.AccountID})
 	return err

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
@@ -62,6 +63,9 @@ type Deps struct {
 	// organisation's identity provider.
 	OIDC *auth.OIDC
 	SAML *auth.SAML
+	// LowBalance, when positive, is the least credit left below which the
+	// account page warns its owner (see lowBalanceOf); zero: NT$100.
+	LowBalance decimal.Decimal
 }
 
 // Validate reports every missing dependency at once.

@@ -272,6 +272,31 @@ var messages = map[string][2]string{
 	"amounts.tax":   {"金額為新臺幣，含 5% 營業稅。", "Amounts in NTD include the 5% business tax."},
 	"rank.apps":     {"熱門應用程式（依 Token 數）", "Top apps by tokens"},
 	"rank.models":   {"熱門模型（依 Token 數）", "Top models by tokens"},
+
+	// Customers' own: keys, where invoices go, credit left, rankings.
+	"key.edit":            {"重新命名／限額", "Rename / limit"},
+	"key.changed":         {"金鑰已更新。", "Key updated."},
+	"confirm.revoke":      {"確定撤銷金鑰", "Revoke key"},
+	"confirm.revoke.note": {"撤銷後此金鑰立即失效且無法恢復；使用它的程式需改用新金鑰。", "The key stops working at once and cannot be restored: programs using it need a new key."},
+	"allowances":          {"折讓單", "Allowances"},
+	"allowance.number":    {"折讓單號碼", "Allowance number"},
+	"allowance.voided":    {"已作廢", "Voided"},
+	"remaining":           {"剩餘額度", "Credit left"},
+	"lowbalance":          {"餘額偏低：剩餘額度已低於", "Low balance: the credit left is below"},
+	"lowbalance.rule":     {"剩餘額度低於最近一次儲值金額（月結方案為信用額度）的 10%，且不低於 NT$100 時提醒。", "You are warned when the credit left falls below 10% of your last top-up (of the credit limit on monthly plans), and never below NT$100."},
+	"invoiceto":           {"發票開立方式", "Where invoices go"},
+	"invoiceto.print":     {"紙本證明聯", "Printed proof"},
+	"invoiceto.hint":      {"填寫統一編號即開立三聯式（B2B）發票；否則可填手機條碼或自然人憑證載具，或愛心碼捐贈。全部留空則開立紙本證明聯。", "A 統一編號 makes invoices B2B; otherwise give a mobile barcode or citizen certificate carrier, or a donation code. Leave all empty for a printed proof."},
+	"carrier":             {"載具（手機條碼／自然人憑證）", "Carrier (mobile barcode / citizen certificate)"},
+	"donation":            {"愛心碼", "Donation code"},
+	"carrier.saved":       {"發票開立方式已儲存。", "Invoice settings saved."},
+	"rankings.optin":      {"公開排行榜", "Public rankings"},
+	"rankings.listed":     {"在公開排行榜列出我的應用程式（X-Title 名稱與 Token 數）", "List my apps on the public rankings (their X-Title and tokens)"},
+	"rankings.hint":       {"未勾選時，您的應用程式不會出現在排行榜。", "Unless checked, your apps never appear on the rankings."},
+	"rankings.saved":      {"排行榜設定已儲存。", "Rankings setting saved."},
+	"rank.window":         {"統計期間（臺北時間）", "Window (Taipei time)"},
+	"rank.days":           {"天", "days"},
+	"rank.optin":          {"僅列出擁有者同意公開的應用程式。", "Only apps whose owners opted in are listed."},
 }
 
 // tr translates key; an unknown key shows as itself, so a missing text is

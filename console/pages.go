@@ -55,6 +55,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.GET("/quotes", s.quotesPage, finance)
 	g.POST("/quotes", s.quoteForm, finance)
 	g.GET("/audit", s.auditPage, auditors)
+	s.registerSelfService(g)
 	return nil
 }
 
@@ -214,12 +215,13 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
 		keys = append(keys, keyJSON(k))
 	}
-	return map[string]any{
+	data := map[string]any{
 		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": topUps,
 		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": s.deps.Models.Invoices.List("", a.ID),
 		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
 		"CanAdmin": p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
-	}, nil
+	}
+	return data, s.selfServiceView(c, a, data)
 }
 
 func (s *server) accountPage(c echo.Context) error {
@@ -311,6 +313,9 @@ func (s *server) revokeKeyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := s.revokeConfirmed(c, k); !ok {
+		return err
+	}
 	if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
 		return err
 	}
@@ -340,9 +345,4 @@ func (s *server) planForm(c echo.Context) error {
 
 func (s *server) suspendForm(c echo.Context) error {
 	return s.accountStatusForm(c, (*commands.Handler).SuspendAccount, "account.suspended")
-}
-
-func (s *server) rankingsPage(c echo.Context) error {
-	data := map[string]any{"Apps": s.deps.Views.TopApps(20), "Models": s.deps.Views.TopModels(20)}
-	return s.render(c, http.StatusOK, "rankings", s.newPage(c, "title.rankings", data))
 }

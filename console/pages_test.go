@@ -132,7 +132,11 @@ func TestRankingsShowNoAccountOrKey(t *testing.T) {
 	e.openAccount("acct_secret_corp", "機密客戶股份有限公司", domain.PlanStarter)
 	keyID, secret := e.issueKey("acct_secret_corp")
 	seedUsage(e, "acct_secret_corp", keyID)
-	resp, page := e.browser().get("/rankings")
+	if err := e.cmds.SetRankingsListed(e.ctx, "acct_secret_corp", true); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	resp, page := e.browser().get("/rankings?days=30")
 	if resp.StatusCode != 200 {
 		t.Fatalf("rankings: %d", resp.StatusCode)
 	}
@@ -140,7 +144,7 @@ func TestRankingsShowNoAccountOrKey(t *testing.T) {
 	if len(apps) != 2 || apps[0]["data-app"] == "" {
 		t.Fatalf("ranked apps: %v", apps)
 	}
-	top := e.views.TopApps(20)
+	top := e.views.RankedApps(testNow.AddDate(0, 0, -29), testNow, 20)
 	if apps[0]["data-app"] != top[0].Name {
 		t.Fatalf("top app on the page %q, in the model %q", apps[0]["data-app"], top[0].Name)
 	}

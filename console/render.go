@@ -45,6 +45,9 @@ var funcs = template.FuncMap{
 	"pdf":    invoicePDF,
 }
 
+// partials are templates that pages include rather than pages.
+var partials = map[string]bool{"layout": true, "chart": true, "selfservice": true}
+
 var pages = func() map[string]*template.Template {
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -53,10 +56,10 @@ var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" || base == "chart" {
+		if partials[base] {
 			continue
 		}
-		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/chart.html", n))
+		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/selfservice.html", n))
 	}
 	return out
 }()

@@ -16,7 +16,12 @@ type InvoiceCarrierSet struct {
 	AccountID    string `json:"account_id"`
 	Carrier      string `json:"carrier,omitempty"`
 	DonationCode string `json:"donation_code,omitempty"`
-	Actor        Actor  `json:"actor"` // who caused it
+	// TaxID, when present, is the buyer's 統一編號 from now on: a number
+	// makes the account's invoices B2B (no carrier, no donation), "" makes
+	// them B2C. Absent (older events, or a change of carrier alone): the
+	// 統一編號 stays as it was.
+	TaxID *string `json:"tax_id,omitempty"`
+	Actor Actor   `json:"actor"` // who caused it
 }
 
 func (InvoiceCarrierSet) EventType() string  { return TypeInvoiceCarrierSet }
@@ -75,6 +80,16 @@ func CheckInvoiceCarrier(s *InvoiceCarrierSet) error {
 	}
 	if d := s.DonationCode; d != "" && !ValidDonationCode(d) {
 		problems = append(problems, fmt.Sprintf("donation code %q: want 3 to 7 digits (愛心碼)", d))
+	}
+	if s.TaxID != nil {
+		id := strings.TrimSpace(*s.TaxID)
+		s.TaxID = &id
+		switch {
+		case id != "" && !ValidTaxID(id):
+			problems = append(problems, fmt.Sprintf("統一編號 %q is not valid: 8 digits with a correct check digit", id))
+		case id != "" && (s.Carrier != "" || s.DonationCode != ""):
+			problems = append(problems, "an invoice to a 統一編號 has no carrier or donation code: leave them empty")
+		}
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("%s", strings.Join(problems, "; "))

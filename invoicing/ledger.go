@@ -286,6 +286,9 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	case *domain.InvoiceCarrierSet:
 		if a, ok := l.accounts[b.AccountID]; ok {
 			a.Carrier, a.DonationCode = b.Carrier, b.DonationCode
+			if b.TaxID != nil {
+				a.TaxID = *b.TaxID
+			}
 		}
 	case *domain.RequestCompleted:
 		if a := l.accounts[b.AccountID]; a == nil || !a.Plan.Postpaid() {

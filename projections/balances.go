@@ -200,6 +200,16 @@ func (b *Balances) apply(e *Event) error {
 	switch v := e.Body.(type) {
 	case *domain.KeyIssued:
 		b.keys[v.KeyID] = balanceKey{limit: AmountOf(v.SpendLimit), period: spendPeriod(v.SpendPeriod)}
+	case *domain.KeyChanged:
+		// A new limit counts what the key spent in its period so far; a new
+		// period starts its count afresh.
+		k := b.keys[v.KeyID]
+		if p := spendPeriod(v.SpendPeriod); p != k.period {
+			k.spend = spendBucket{}
+			k.period = p
+		}
+		k.limit = AmountOf(v.SpendLimit)
+		b.keys[v.KeyID] = k
 	case *domain.CreditsToppedUp:
 		a := b.account(v.AccountID)
 		a.balance = a.balance.Add(v.Amount)
@@ -250,7 +260,7 @@ func (b *Balances) account(id string) *accountRec { return b.accounts.rec(id) }
 func isBalanceType(t string) bool {
 	switch t {
 	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued,
-		domain.TypeDataRequirementSet, domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
+		domain.TypeKeyChanged, domain.TypeDataRequirementSet, domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
 		return true
 	}
 	return false

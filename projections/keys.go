@@ -218,6 +218,17 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 			k.byID[b.KeyID] = ke
 			k.addToAccount(ke)
 			k.mu.Unlock()
+		case *domain.KeyChanged:
+			k.mu.Lock()
+			if ke, ok := k.byID[b.KeyID]; ok {
+				var models []string
+				if ke.limits != nil {
+					models = ke.limits.models
+				}
+				ke.name = k.name(b.Name)
+				ke.limits = limitsOf(&domain.KeyIssued{Models: models, SpendLimit: b.SpendLimit, SpendPeriod: b.SpendPeriod})
+			}
+			k.mu.Unlock()
 		case *domain.KeyRevoked:
 			k.mu.Lock()
 			if ke, ok := k.byID[b.KeyID]; ok {
@@ -285,7 +296,8 @@ func (k *Keys) removeFromAccount(old *keyEntry) {
 
 func isKeyType(t string) bool {
 	switch t {
-	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued, domain.TypeKeyRevoked:
+	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued, domain.TypeKeyRevoked,
+		domain.TypeKeyChanged:
 		return true
 	}
 	return false

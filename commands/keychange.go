@@ -1,0 +1,90 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+)
+
+// KeyState is a key as its stream tells it: as issued, with every change
+// folded in, and whether it is revoked.
+type KeyState struct {
+	Key     domain.KeyIssued
+	Revoked bool
+	last    int64
+}
+
+// Key reads a key's stream.
+func (h *Handler) Key(ctx context.Context, keyID string) (KeyState, error) {
+	evs, last, err := h.readStream(ctx, domain.KeyStream(keyID))
+	if err != nil {
+		return KeyState{}, err
+	}
+	if len(evs) == 0 {
+		return KeyState{}, fmt.Errorf("%w: key %s", ErrNotFound, keyID)
+	}
+	st := KeyState{Key: *evs[0].(*domain.KeyIssued), last: last}
+	for _, e := range evs[1:] {
+		switch v := e.(type) {
+		case *domain.KeyChanged:
+			st.Key = v.Changed(st.Key)
+		case *domain.KeyRevoked:
+			st.Revoked = true
+		}
+	}
+	return st, nil
+}
+
+// ChangeKey renames a key and sets its spending limit: c carries the
+// key's name, limit and period after the change. A revoked key is not
+// changed. check, when set, sees the key as it is and as it would be, and
+// may refuse (a management key acting within its own limits). Nothing is
+// written when nothing changes.
+func (h *Handler) ChangeKey(ctx context.Context, c domain.KeyChanged, check func(before, after domain.KeyIssued) error) error {
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" {
+		return invalid("a key needs a name")
+	}
+	if len(c.Name) > 200 {
+		return invalid("a key's name is at most 200 characters")
+	}
+	switch c.SpendPeriod {
+	case "", "daily", "weekly", "monthly":
+	default:
+		return invalid("spend period must be daily, weekly or monthly")
+	}
+	if c.SpendLimit.IsNegative() {
+		return invalid("spending limit must not be negative")
+	}
+	if c.SpendLimit.IsPositive() && c.SpendPeriod == "" {
+		c.SpendPeriod = "monthly"
+	}
+	if !c.SpendLimit.IsPositive() {
+		c.SpendPeriod = ""
+	}
+	st, err := h.Key(ctx, c.KeyID)
+	if err != nil {
+		return err
+	}
+	if st.Revoked {
+		return fmt.Errorf("%w: key %s is revoked", ErrConflict, c.KeyID)
+	}
+	c.AccountID = st.Key.AccountID
+	after := c.Changed(st.Key)
+	if check != nil {
+		if err := check(st.Key, after); err != nil {
+			return err
+		}
+	}
+	if after.Name == st.Key.Name && after.SpendLimit.Equal(st.Key.SpendLimit) &&
+		(!after.SpendLimit.IsPositive() || after.SpendPeriod == st.Key.SpendPeriod) {
+		return nil
+	}
+	_, err = h.append(ctx, domain.KeyStream(c.KeyID), eventstore.Exact(uint64(st.last)), uuid.New(), &c)
+	return err
+}

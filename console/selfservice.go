@@ -1,0 +1,233 @@
+package console
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/auth"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/projections"
+)
+
+// registerSelfService mounts what a customer does for themselves on their
+// account page: change a key, choose where invoices go, and whether the
+// public rankings show their apps. A customer acts through a management
+// key or as the account's owner signed in by single sign-on; an inference
+// key reads only.
+func (s *server) registerSelfService(g *echo.Group) {
+	keyManagers := auth.RequireKeyManager(s.auth, roleAdmin)
+	carrierSetters := auth.RequireKeyManager(s.auth, roleFinance)
+	owners := auth.RequireKeyManager(s.auth)
+	g.POST("/keys/:id", s.changeKeyForm, keyManagers)
+	g.POST("/accounts/:id/invoice-carrier", s.carrierForm, carrierSetters)
+	g.POST("/accounts/:id/rankings", s.rankingsForm, owners)
+}
+
+// keyChange is a key's name and spending limit after a change.
+type keyChange struct {
+	Name        string
+	SpendLimit  decimal.Decimal
+	SpendPeriod string
+}
+
+// changeKey renames a key and sets its limit, within the caller's own key
+// (domain.KeyWithin: a management key cannot give a key, itself included,
+// more than it has).
+func (s *server) changeKey(ctx context.Context, by auth.Principal, k projections.KeyInfo, ch keyChange) (projections.KeyInfo, error) {
+	h, settle := s.cmds()
+	err := h.ChangeKey(ctx, domain.KeyChanged{KeyID: k.KeyID, Name: ch.Name, SpendLimit: ch.SpendLimit, SpendPeriod: ch.SpendPeriod},
+		func(_, after domain.KeyIssued) error { return s.withinCallersKey(by, after) })
+	if err == nil {
+		err = settle(ctx)
+	}
+	if err != nil {
+		return k, apiError(err)
+	}
+	if nk, ok := s.keyOfAccount(k.AccountID, k.KeyID); ok {
+		return nk, nil
+	}
+	return k, nil
+}
+
+func (s *server) changeKeyForm(c echo.Context) error {
+	k, err := s.ownKey(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	limit, err := formDecimal(c, "spend_limit")
+	if err != nil {
+		return err
+	}
+	if _, err := s.changeKey(c.Request().Context(), principal(c), k, keyChange{Name: c.FormValue("name"),
+		SpendLimit: limit, SpendPeriod: c.FormValue("spend_period")}); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(k.AccountID), "key.changed")
+}
+
+// carrierForm sets where the account's invoices go: a carrier, a donation
+// code, a 統一編號, or none of them (a printed proof). The form is the
+// whole setting, so an empty 統一編號 field makes invoices B2C.
+func (s *server) carrierForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	taxID := strings.TrimSpace(c.FormValue("tax_id"))
+	set := domain.InvoiceCarrierSet{AccountID: a.ID, Carrier: c.FormValue("carrier"), DonationCode: c.FormValue("donation_code"), TaxID: &taxID}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.SetInvoiceCarrier(ctx, set); err != nil {
+		return apiError(err)
+	}
+	if err := settle(ctx); err != nil {
+		return apiError(err)
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "carrier.saved")
+}
+
+func (s *server) rankingsForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	h, settle := s.cmds()
+	ctx := c.Request().Context()
+	if err := h.SetRankingsListed(ctx, a.ID, c.FormValue("listed") == "on"); err != nil {
+		return apiError(err)
+	}
+	if err := settle(ctx); err != nil {
+		return apiError(err)
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "rankings.saved")
+}
+
+// invoiceTo is where an account's invoices go, as its stream says now.
+type invoiceTo struct {
+	TaxID, Carrier, DonationCode string
+}
+
+// accountInvoiceTo reads the account's stream: the 統一編號 it was opened
+// with, then each carrier setting in turn.
+func accountInvoiceTo(ctx context.Context, store eventstore.Store, account string) (invoiceTo, error) {
+	var out invoiceTo
+	const page = 1000
+	for from := uint64(0); ; from += page {
+		evs, err := store.ReadStream(ctx, domain.AccountStream(account), from, page)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		for i := range evs {
+			e := &evs[i]
+			if e.Type != domain.TypeAccountOpened && e.Type != domain.TypeInvoiceCarrierSet {
+				continue
+			}
+			body, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+			if err != nil {
+				return out, err
+			}
+			switch b := body.(type) {
+			case *domain.AccountOpened:
+				out.TaxID = b.TaxID
+			case *domain.InvoiceCarrierSet:
+				out.Carrier, out.DonationCode = b.Carrier, b.DonationCode
+				if b.TaxID != nil {
+					out.TaxID = *b.TaxID
+				}
+			}
+		}
+		if len(evs) < page {
+			return out, nil
+		}
+	}
+}
+
+// Low balance: the account page warns when the credit left falls below
+// lowBalanceShare of the last top-up (prepaid) or of the credit limit
+// (postpaid), and never below Deps.LowBalance (NT$100 unless set), so that
+// a customer hears of it before requests are refused.
+var (
+	lowBalanceShare   = decimal.RequireFromString("0.10")
+	defaultLowBalance = decimal.NewFromInt(100)
+)
+
+// lowBalance is the account page's warning: the threshold and whether the
+// credit left is below it.
+type lowBalance struct {
+	Remaining, Threshold decimal.Decimal
+	Low                  bool
+}
+
+func (s *server) lowBalanceOf(a AccountJSON, topUps []TopUp) lowBalance {
+	floor := s.deps.LowBalance
+	if !floor.IsPositive() {
+		floor = defaultLowBalance
+	}
+	base := a.CreditLimit
+	if !a.Plan.Postpaid() {
+		base = decimal.Zero
+		for _, t := range topUps { // newest first
+			if t.Method != domain.MethodAdjustment && t.Amount.IsPositive() {
+				base = t.Amount
+				break
+			}
+		}
+	}
+	th := decimal.Max(floor, base.Mul(lowBalanceShare).Round(2))
+	return lowBalance{Remaining: a.Available, Threshold: th, Low: a.Available.LessThan(th)}
+}
+
+// selfServiceView adds to the account page what its owner manages there.
+func (s *server) selfServiceView(c echo.Context, a AccountInfo, data map[string]any) error {
+	p := principal(c)
+	to, err := accountInvoiceTo(c.Request().Context(), s.deps.Store, a.ID)
+	if err != nil {
+		return err
+	}
+	type allowanceRow struct {
+		Number, Invoice, PDF string
+		Amount               int64
+		Voided               bool
+	}
+	var allowances []allowanceRow
+	for _, inv := range s.deps.Models.Invoices.List("", a.ID) {
+		for _, al := range inv.Allowances {
+			allowances = append(allowances, allowanceRow{Number: al.Number, Invoice: inv.Number, Amount: al.Sales + al.Tax,
+				Voided: al.Voided, PDF: allowancePDF(p, al.Number)})
+		}
+	}
+	acct, _ := data["Account"].(AccountJSON)
+	topUps, _ := data["TopUps"].([]TopUp)
+	owner := !p.Staff && p.Management
+	data["InvoiceTo"] = to
+	data["Allowances"] = allowances
+	data["LowBalance"] = s.lowBalanceOf(acct, topUps)
+	data["CanCarrier"] = owner || p.Role == auth.Finance
+	data["CanRankings"] = owner
+	data["Listed"] = s.deps.Views.RankingsListed(a.ID)
+	data["Periods"] = []string{projections.PeriodMonthly, projections.PeriodWeekly, projections.PeriodDaily}
+	return nil
+}
+
+func allowancePDF(p auth.Principal, number string) string {
+	if p.Staff {
+		return "/admin/api/allowances/" + url.PathEscape(number) + "/pdf"
+	}
+	return "/api/v1/allowances/" + url.PathEscape(number) + "/pdf"
+}
+
+// revokeConfirm is the confirmation step before a key is revoked.
+func (s *server) revokeConfirmed(c echo.Context, k projections.KeyInfo) (bool, error) {
+	return s.confirmed(c, confirmStep{Action: "confirm.revoke", Target: k.Name + " (" + k.Prefix + ")", Danger: true,
+		Note: "confirm.revoke.note", Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/revoke",
+		Back: "/console/accounts/" + url.PathEscape(k.AccountID)})
+}

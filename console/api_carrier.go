@@ -13,6 +13,9 @@ import (
 type carrierInput struct {
 	Carrier      string `json:"carrier"`
 	DonationCode string `json:"donation_code"`
+	// TaxID, when given, is the buyer's 統一編號 from now on ("": none,
+	// B2C); left out, it stays as it was.
+	TaxID *string `json:"tax_id"`
 }
 
 // apiInvoiceCarrier sets an account's invoice carrier or donation code
@@ -26,7 +29,7 @@ func (s *server) apiInvoiceCarrier(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	set := domain.InvoiceCarrierSet{AccountID: a.ID, Carrier: in.Carrier, DonationCode: in.DonationCode}
+	set := domain.InvoiceCarrierSet{AccountID: a.ID, Carrier: in.Carrier, DonationCode: in.DonationCode, TaxID: in.TaxID}
 	h, settle := s.cmds()
 	err = h.SetInvoiceCarrier(c.Request().Context(), set)
 	if err == nil {
@@ -37,5 +40,5 @@ func (s *server) apiInvoiceCarrier(c echo.Context) error {
 	}
 	_ = domain.CheckInvoiceCarrier(&set) // the stored, normalised form
 	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{
-		"account_id": a.ID, "carrier": set.Carrier, "donation_code": set.DonationCode}})
+		"account_id": a.ID, "carrier": set.Carrier, "donation_code": set.DonationCode, "tax_id": set.TaxID}})
 }

@@ -176,9 +176,13 @@ func (s *server) orGetKey(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": s.orKeyOf(c, k)})
 }
 
-// orPatchKey takes disabled: true, which revokes the key for good. A key is
-// not re-enabled, renamed or given a new limit yet: those need events of
-// their own, so such a PATCH is refused and changes nothing.
+// orPatchKey is OpenRouter's update: name, limit (NTD; null lifts it),
+// limit_reset (daily, weekly or monthly; RouteFree's limits always reset,
+// so null is refused) and disabled: true, which revokes the key for good.
+// include_byok_in_limit is accepted and not acted on (RouteFree has no
+// bring-your-own-key usage). Fields left out keep their value. A management
+// key changes only keys within its own limits, and into keys within them.
+// The whole body is checked before anything is written.
 func (s *server) orPatchKey(c echo.Context) error {
 	k, err := s.orTarget(c)
 	if err != nil {
@@ -188,8 +192,11 @@ func (s *server) orPatchKey(c echo.Context) error {
 	if err := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20)).Decode(&in); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
 	}
+	ch := keyChange{Name: k.Name, SpendLimit: k.SpendLimit, SpendPeriod: k.SpendPeriod}
+	changed := false
 	var disable *bool
 	for field, v := range in {
+		null := string(v) == "null"
 		switch field {
 		case "disabled":
 			var d bool
@@ -197,8 +204,31 @@ func (s *server) orPatchKey(c echo.Context) error {
 				return echo.NewHTTPError(http.StatusBadRequest, "disabled must be a boolean")
 			}
 			disable = &d
-		case "name", "limit", "limit_reset", "include_byok_in_limit":
-			return echo.NewHTTPError(http.StatusBadRequest, field+" cannot be changed yet: create a new key and delete this one")
+		case "name":
+			if err := json.Unmarshal(v, &ch.Name); err != nil || null || strings.TrimSpace(ch.Name) == "" {
+				return echo.NewHTTPError(http.StatusBadRequest, "name must be a non-empty string")
+			}
+			changed = true
+		case "limit":
+			if null {
+				ch.SpendLimit = decimal.Zero
+			} else if err := json.Unmarshal(v, &ch.SpendLimit); err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, "limit must be a number of NTD or null")
+			}
+			changed = true
+		case "limit_reset", "limit_period":
+			if null {
+				return echo.NewHTTPError(http.StatusBadRequest, field+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
+			}
+			if err := json.Unmarshal(v, &ch.SpendPeriod); err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, field+" must be daily, weekly or monthly")
+			}
+			changed = true
+		case "include_byok_in_limit":
+			var b bool
+			if err := json.Unmarshal(v, &b); err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, "include_byok_in_limit must be a boolean")
+			}
 		default:
 			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)
 		}
@@ -206,8 +236,17 @@ func (s *server) orPatchKey(c echo.Context) error {
 	if disable != nil && !*disable && k.Revoked {
 		return echo.NewHTTPError(http.StatusBadRequest, "a disabled key stays disabled: create a new key")
 	}
+	if changed && k.Revoked {
+		return echo.NewHTTPError(http.StatusBadRequest, "a disabled key cannot be changed: create a new key")
+	}
+	ctx := c.Request().Context()
+	if changed {
+		if k, err = s.changeKey(ctx, principal(c), k, ch); err != nil {
+			return err
+		}
+	}
 	if disable != nil && *disable && !k.Revoked {
-		if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
+		if err := s.revokeKey(ctx, k.KeyID); err != nil {
 			return apiError(err)
 		}
 		k.Revoked = true

@@ -110,9 +110,9 @@ func TestOpenRouterKeysAPI(t *testing.T) {
 		t.Errorf("delete another account's key: %d", code)
 	}
 
-	// PATCH: a rename is not offered yet and changes nothing; disabled
+	// PATCH renames (TestOpenRouterPatchKey covers limits); disabled
 	// revokes.
-	if code, b := e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"name": "renamed"}); code != http.StatusBadRequest {
+	if code, b := e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"name": "renamed"}); code != http.StatusOK || !strings.Contains(string(b), `"name":"renamed"`) {
 		t.Errorf("rename: %d %s", code, b)
 	}
 	code, b = e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"disabled": true})

@@ -425,6 +425,26 @@ var probes = map[string][]probe{
 		apiProbe("GET", "/admin/api/payments/refused", nil),
 		{"console refused notifications", func(r *roles, col string) int { return r.page(col, "/console/payments/refused") }},
 	},
+	"rename a key and set its spending limit (console key form)": {
+		{"console key change form", func(r *roles, col string) int {
+			return r.form(col, "/console/keys/"+r.freshKey(), url.Values{"name": {r.unique("renamed")}, "spend_limit": {"10"}})
+		}},
+	},
+	"rename a key and set its limit through OpenRouter's key API (`PATCH /api/v1/keys/{hash}`)": {
+		{"PATCH /api/v1/keys/{hash}", func(r *roles, col string) int {
+			return r.api(col, "PATCH", "/api/v1/keys/"+r.freshKey(), map[string]any{"name": r.unique("renamed"), "limit": 10})
+		}},
+	},
+	"set where one's invoices go: carrier, donation code or 統一編號 (console account page)": {
+		{"console invoice carrier form", func(r *roles, col string) int {
+			return r.form(col, "/console/accounts/acct_r/invoice-carrier", url.Values{"donation_code": {"919"}})
+		}},
+	},
+	"list one's apps on the public rankings, or take them off (console account page)": {
+		{"console rankings form", func(r *roles, col string) int {
+			return r.form(col, "/console/accounts/acct_r/rankings", url.Values{"listed": {"on"}})
+		}},
+	},
 }
 
 // Every cell of the README's role table, allowed and refused, on every face

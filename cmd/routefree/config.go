@@ -53,6 +53,9 @@ type Config struct {
 
 	MaxTopUp string // NTD bound on one top-up or credit adjustment
 
+	// LowBalance is in NTD: the console warns below this credit left, at least.
+	LowBalance string
+
 	shared   map[string]bool // names of the settings this command takes
 	known    map[string]bool // every setting's name, whichever command takes it
 	problems []error         // bad file or environment values, reported by Validate
@@ -105,6 +108,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.StringVar(&c.InvoiceFont, "invoice-font", "", "TrueType font for invoice PDFs; empty uses the embedded font")
 	fs.StringVar(&c.InvoiceAESKey, "invoice-aes-key", "", "hex AES key for the e-invoice QR verification field")
 	fs.StringVar(&c.MaxTopUp, "max-topup", "1000000", "largest single top-up or credit adjustment, NTD (console, admin API and CLI)")
+	fs.StringVar(&c.LowBalance, "low-balance", "100", "NTD: the console warns a customer whose credit left is below this, or below 10% of their last top-up (of the credit limit when postpaid) if that is more")
 
 	c.shared, c.known = map[string]bool{}, map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
@@ -285,6 +289,9 @@ func (c *Config) Validate() error {
 	}
 	if d, err := decimal.NewFromString(c.MaxTopUp); err != nil || !d.IsPositive() {
 		errs = append(errs, fmt.Errorf("--max-topup %q: want a positive amount of NTD", c.MaxTopUp))
+	}
+	if d, err := decimal.NewFromString(c.LowBalance); err != nil || d.IsNegative() {
+		errs = append(errs, fmt.Errorf("--low-balance %q: want an amount of NTD, 0 or more", c.LowBalance))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -89,6 +89,7 @@ type proc struct {
 	base    string // http://host:port
 	demoKey string
 	logs    *syncBuffer
+	out     *syncBuffer // stdout, line by line
 	exited  chan struct{}
 	exitErr error
 }
@@ -119,7 +120,7 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = env
-	p := &proc{t: t, cmd: cmd, logs: &syncBuffer{}, exited: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, logs: &syncBuffer{}, out: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.logs
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -133,6 +134,7 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
+			_, _ = p.out.Write([]byte(line + "\n"))
 			if m := demoLine.FindStringSubmatch(line); m != nil {
 				p.demoKey = m[1]
 			}

@@ -109,6 +109,7 @@ type instance struct {
 	authn    *console.Authenticator
 	invoices *invoicing.Service
 	payView  *payments.View    // checkouts and refused notifications
+	events   eventCount        // how many events the store holds (serve's first words)
 	payments *payments.Service // nil without a merchant in the environment
 	oidc     *auth.OIDC        // nil without ROUTEFREE_OIDC_ISSUER
 	saml     *auth.SAML        // nil without ROUTEFREE_SAML_IDP_METADATA
@@ -158,7 +159,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	in.models = projections.NewModels(usage)
 	in.views = console.NewViews(in.models.Accounts)
 	in.payView = payments.NewView()
-	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views, in.payView)...); err != nil {
+	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views, in.payView, &in.events)...); err != nil {
 		return nil, err
 	}
 	in.cmds = commands.New(in.store)
@@ -238,6 +239,7 @@ func (in *instance) start(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	in.log.Info("projections caught up", "took_ms", time.Since(began).Milliseconds())
+	in.tellExisting(stdout, in.events.count())
 	if err := in.firstRun(ctx, stdout); err != nil {
 		return err
 	}
@@ -257,9 +259,12 @@ func (in *instance) start(ctx context.Context, stdout io.Writer) error {
 
 func (in *instance) consoleDeps() console.Deps {
 	trusted, _ := in.cfg.trustedProxies() // Validate has rejected bad ones
+	// --low-balance is checked by Validate.
+	lowBalance, _ := decimal.NewFromString(in.cfg.LowBalance)
 	return console.Deps{Store: in.store, Commands: in.cmds, Models: in.models, Catalog: in.cat,
 		Invoices: in.invoices, Logger: in.log, Views: in.views, Runner: in.runner, Auth: in.authn, TrustedProxies: trusted,
-		TurnkeyDir: os.Getenv("ROUTEFREE_TURNKEY_DIR"), Payments: in.payments, OIDC: in.oidc, SAML: in.saml}
+		TurnkeyDir: os.Getenv("ROUTEFREE_TURNKEY_DIR"), Payments: in.payments, OIDC: in.oidc, SAML: in.saml,
+		LowBalance: lowBalance}
 }
 
 // gateway builds the OpenAI face with health, readiness and metrics beside it.

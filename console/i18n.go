@@ -283,7 +283,7 @@ var messages = map[string][2]string{
 	"allowance.voided":    {"已作廢", "Voided"},
 	"remaining":           {"剩餘額度", "Credit left"},
 	"lowbalance":          {"餘額偏低：剩餘額度已低於", "Low balance: the credit left is below"},
-	"lowbalance.rule":     {"剩餘額度低於最近一次儲值金額（月結方案為信用額度）的 10%，且不低於 NT$100 時提醒。", "You are warned when the credit left falls below 10% of your last top-up (of the credit limit on monthly plans), and never below NT$100."},
+	"lowbalance.rule":     {"剩餘額度低於最近一次儲值金額（月結方案為信用額度）的 10% 時提醒，最低門檻為", "You are warned when the credit left falls below 10% of your last top-up (of the credit limit on monthly plans), and below"},
 	"invoiceto":           {"發票開立方式", "Where invoices go"},
 	"invoiceto.print":     {"紙本證明聯", "Printed proof"},
 	"invoiceto.hint":      {"填寫統一編號即開立三聯式（B2B）發票；否則可填手機條碼或自然人憑證載具，或愛心碼捐贈。全部留空則開立紙本證明聯。", "A 統一編號 makes invoices B2B; otherwise give a mobile barcode or citizen certificate carrier, or a donation code. Leave all empty for a printed proof."},

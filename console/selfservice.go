@@ -163,8 +163,8 @@ var (
 // lowBalance is the account page's warning: the threshold and whether the
 // credit left is below it.
 type lowBalance struct {
-	Remaining, Threshold decimal.Decimal
-	Low                  bool
+	Remaining, Threshold, Floor decimal.Decimal
+	Low                         bool
 }
 
 func (s *server) lowBalanceOf(a AccountJSON, topUps []TopUp) lowBalance {
@@ -183,7 +183,7 @@ func (s *server) lowBalanceOf(a AccountJSON, topUps []TopUp) lowBalance {
 		}
 	}
 	th := decimal.Max(floor, base.Mul(lowBalanceShare).Round(2))
-	return lowBalance{Remaining: a.Available, Threshold: th, Low: a.Available.LessThan(th)}
+	return lowBalance{Remaining: a.Available, Threshold: th, Floor: floor, Low: a.Available.LessThan(th)}
 }
 
 // selfServiceView adds to the account page what its owner manages there.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
@@ -479,4 +480,71 @@ func pdfText(t *testing.T, pdf []byte) string {
 		t.Fatalf("pdftotext: %v", err)
 	}
 	return string(out)
+}
+
+// A customer in a real browser, on a phone: renames a key and sets its
+// limit, revokes it through the confirmation step, sets a carrier and lists
+// their apps, then finds them on /rankings.
+func TestBrowserCustomerSelfService(t *testing.T) {
+	e := newEnv(t, false)
+	_, mgmt, child := managedAccount(e, "acct_phone")
+	e.request("acct_phone", child, e.cat.IDs()[0], "手機記帳", e.clock.Now().Add(-time.Hour), 100, 100, "1")
+	e.sync()
+	c := newChrome(t)
+	c.do("phone", chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
+	c.signIn(e.srv.URL, mgmt)
+	c.do("account", chromedp.Navigate(e.srv.URL+"/console/accounts/acct_phone"), chromedp.WaitVisible(chromedp.CSS("#remaining")))
+
+	form := "#keyedit-" + child
+	c.do("rename",
+		chromedp.Click(chromedp.CSS("#edit-"+child)),
+		chromedp.WaitVisible(chromedp.CSS(form+` input[name="name"]`)),
+		chromedp.SetValue(chromedp.CSS(form+` input[name="name"]`), "記帳 App"),
+		chromedp.SetValue(chromedp.CSS(form+` input[name="spend_limit"]`), "60"),
+		chromedp.Click(chromedp.CSS(form+` button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	if k := e.key("acct_phone", child); k.Name != "記帳 App" || !k.SpendLimit.Equal(decimal.NewFromInt(60)) {
+		t.Fatalf("key after the browser's change: %+v", k)
+	}
+
+	c.do("revoke asks",
+		chromedp.Click(chromedp.CSS(`tr[data-key="`+child+`"] button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-submit")),
+	)
+	if target := get(c, "confirm target", chromedp.Text(chromedp.CSS("#confirm-target"))); !strings.Contains(target, "記帳 App") {
+		t.Fatalf("the confirmation names %q", target)
+	}
+	if e.key("acct_phone", child).Revoked {
+		t.Fatal("revoked before the confirmation")
+	}
+	c.do("revoke confirms", chromedp.Click(chromedp.CSS("#confirm-submit")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if !e.key("acct_phone", child).Revoked {
+		t.Fatal("not revoked after the confirmation")
+	}
+
+	c.do("carrier",
+		chromedp.SetValue(chromedp.CSS("#carrier-code"), "/xyz.789"),
+		chromedp.Click(chromedp.CSS("#carrier-submit")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	if got := c.attr("carrier shown", "#invoice-to", "data-carrier"); got != "/XYZ.789" {
+		t.Fatalf("carrier shown %q", got)
+	}
+	c.do("list my apps",
+		chromedp.Click(chromedp.CSS("#rankings-listed")),
+		chromedp.Click(chromedp.CSS("#rankings-submit")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+		chromedp.Navigate(e.srv.URL+"/rankings"),
+		chromedp.WaitVisible(chromedp.CSS("#rank-apps")),
+	)
+	if n := len(get(c, "ranked", chromedp.Nodes(chromedp.CSSAll(`#rank-apps tr[data-app="手機記帳"]`)))); n != 1 {
+		t.Fatalf("the listed app shows %d times on /rankings", n)
+	}
+	if get(c, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)) {
+		t.Errorf("/rankings scrolls sideways on a phone (artefacts: %s)", c.artefacts("overflow"))
+	}
+	if v := c.violations(); len(v) > 0 {
+		t.Fatalf("console errors or CSP violations:\n%s", strings.Join(v, "\n"))
+	}
 }

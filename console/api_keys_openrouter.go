@@ -82,8 +82,9 @@ func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 		period := k.SpendPeriod
 		out.Limit, out.LimitRemaining, out.LimitReset = &limit, &left, &period
 	}
-	// The key's stream holds its issue and, if any, its revocation.
-	evs, err := s.deps.Store.ReadStream(c.Request().Context(), domain.KeyStream(k.KeyID), 0, 16)
+	// The key's stream holds its issue, its changes and, if any, its
+	// revocation.
+	evs, err := s.deps.Store.ReadStream(c.Request().Context(), domain.KeyStream(k.KeyID), 0, 1000)
 	if err == nil && len(evs) > 0 {
 		out.CreatedAt = evs[0].OccurredAt.UTC().Format(time.RFC3339)
 		if len(evs) > 1 {

@@ -282,7 +282,7 @@ var probes = map[string][]probe{
 			return r.form(col, "/console/accounts/acct_r/keys", url.Values{"name": {"form key"}})
 		}},
 		{"console revoke form", func(r *roles, col string) int {
-			return r.form(col, "/console/keys/"+r.freshKey()+"/revoke", url.Values{})
+			return r.form(col, "/console/keys/"+r.freshKey()+"/revoke", url.Values{"confirm": {"yes"}})
 		}},
 	},
 	"list, create and revoke keys through OpenRouter's key API (`/api/v1/keys`)": {

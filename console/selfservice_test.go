@@ -84,7 +84,8 @@ func TestOpenRouterPatchKey(t *testing.T) {
 	path := "/api/v1/keys/" + child
 
 	code, b := e.call("PATCH", path, mgmt, map[string]any{"name": "production", "limit": 80, "include_byok_in_limit": true})
-	if code != http.StatusOK || !strings.Contains(string(b), `"name":"production"`) || !strings.Contains(string(b), `"limit":80`) {
+	if code != http.StatusOK || !strings.Contains(string(b), `"name":"production"`) || !strings.Contains(string(b), `"limit":80`) ||
+		!strings.Contains(string(b), `"updated_at":"20`) {
 		t.Fatalf("rename and limit: %d %s", code, b)
 	}
 	k := e.key("acct_or", child)

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
+	"io"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
 // A newcomer's second serve on the same ./data says it opened an existing
@@ -62,5 +67,61 @@ func TestServeTellsOfAnExistingStore(t *testing.T) {
 	}
 	if _, err := os.Stat(dir + "/events.db"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A key's new limit, set through OpenRouter's PATCH /api/v1/keys/{hash},
+// holds at the gateway: a limit below what the key has spent refuses its
+// next request with 402, lifting it lets the request through.
+func TestPatchedKeyLimitHoldsAtTheGateway(t *testing.T) {
+	up := fakeUpstream(t, providertest.Script{Text: "limit test", Usage: providertest.Usage{Prompt: 10, Completion: 10}})
+	env := append(baseEnv(up), "ROUTEFREE_DATA_DIR="+t.TempDir())
+	p := startServe(t, env, "--bootstrap-demo")
+	out := runCLI(t, env, "keys", "issue", "--account", "acct_demo", "--name", "owner", "--management")
+	mgmt := regexp.MustCompile(`key:\s+(sk-rf-\S+)`).FindStringSubmatch(out)
+	if mgmt == nil {
+		t.Fatalf("keys issue: %s", out)
+	}
+	ctx := context.Background()
+	if o := chat(ctx, p.base, p.demoKey, false, 16); o.status != http.StatusOK || !o.cost.IsPositive() {
+		t.Fatalf("first request: %d cost %s %v", o.status, o.cost, o.err)
+	}
+	call := func(method, path string, body string) (int, string) {
+		t.Helper()
+		// The management key was written by another process: the gateway
+		// knows it within a second or so.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+mgmt[1])
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized || time.Now().After(deadline) {
+				return resp.StatusCode, string(b)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	code, list := call("GET", "/api/v1/keys", "")
+	demo := regexp.MustCompile(`"hash":"(key_[^"]+)","name":"demo"`).FindStringSubmatch(list)
+	if code != http.StatusOK || demo == nil {
+		t.Fatalf("list: %d %s", code, list)
+	}
+	if code, b := call("PATCH", "/api/v1/keys/"+demo[1], `{"limit":0.0001,"limit_reset":"monthly"}`); code != http.StatusOK {
+		t.Fatalf("PATCH limit: %d %s", code, b)
+	}
+	if o := chat(ctx, p.base, p.demoKey, false, 16); o.status != http.StatusPaymentRequired {
+		t.Fatalf("a request above the new limit: %d, want 402", o.status)
+	}
+	if code, b := call("PATCH", "/api/v1/keys/"+demo[1], `{"limit":null,"name":"demo, no limit"}`); code != http.StatusOK {
+		t.Fatalf("PATCH lift: %d %s", code, b)
+	}
+	if o := chat(ctx, p.base, p.demoKey, false, 16); o.status != http.StatusOK {
+		t.Fatalf("a request once the limit is lifted: %d", o.status)
 	}
 }

@@ -294,7 +294,7 @@ var messages = map[string][2]string{
 	"rankings.listed":     {"在公開排行榜列出我的應用程式（X-Title 名稱與 Token 數）", "List my apps on the public rankings (their X-Title and tokens)"},
 	"rankings.hint":       {"未勾選時，您的應用程式不會出現在排行榜。", "Unless checked, your apps never appear on the rankings."},
 	"rankings.saved":      {"排行榜設定已儲存。", "Rankings setting saved."},
-	"rank.window":         {"統計期間（臺北時間）", "Window (Taipei time)"},
+	"rank.window":         {"統計期間（臺北時間）：", "Window (Taipei time):"},
 	"rank.days":           {"天", "days"},
 	"rank.optin":          {"僅列出擁有者同意公開的應用程式。", "Only apps whose owners opted in are listed."},
 }

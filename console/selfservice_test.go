@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/labstack/echo/v4"
+	"github.com/oauth2-proxy/mockoidc"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
@@ -497,6 +498,7 @@ func TestBrowserCustomerSelfService(t *testing.T) {
 	c.do("account", chromedp.Navigate(e.srv.URL+"/console/accounts/acct_phone"), chromedp.WaitVisible(chromedp.CSS("#remaining")))
 
 	form := "#keyedit-" + child
+	c.clearFlash("rename")
 	c.do("rename",
 		chromedp.Click(chromedp.CSS("#edit-"+child)),
 		chromedp.WaitVisible(chromedp.CSS(form+` input[name="name"]`)),
@@ -519,11 +521,13 @@ func TestBrowserCustomerSelfService(t *testing.T) {
 	if e.key("acct_phone", child).Revoked {
 		t.Fatal("revoked before the confirmation")
 	}
+	c.clearFlash("revoke confirms")
 	c.do("revoke confirms", chromedp.Click(chromedp.CSS("#confirm-submit")), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if !e.key("acct_phone", child).Revoked {
 		t.Fatal("not revoked after the confirmation")
 	}
 
+	c.clearFlash("carrier")
 	c.do("carrier",
 		chromedp.SetValue(chromedp.CSS("#carrier-code"), "/xyz.789"),
 		chromedp.Click(chromedp.CSS("#carrier-submit")),
@@ -532,6 +536,7 @@ func TestBrowserCustomerSelfService(t *testing.T) {
 	if got := c.attr("carrier shown", "#invoice-to", "data-carrier"); got != "/XYZ.789" {
 		t.Fatalf("carrier shown %q", got)
 	}
+	c.clearFlash("list my apps")
 	c.do("list my apps",
 		chromedp.Click(chromedp.CSS("#rankings-listed")),
 		chromedp.Click(chromedp.CSS("#rankings-submit")),
@@ -548,4 +553,48 @@ func TestBrowserCustomerSelfService(t *testing.T) {
 	if v := c.violations(); len(v) > 0 {
 		t.Fatalf("console errors or CSP violations:\n%s", strings.Join(v, "\n"))
 	}
+}
+
+// An account's owner signed in through their organisation's OpenID Connect
+// provider serves themselves too: they rename a key and list their apps,
+// and the events name them.
+func TestBrowserSSOCustomerSelfService(t *testing.T) {
+	e, m := oidcEnv(t)
+	keyID, _ := e.issueKey("acct_acme")
+	m.QueueUser(&mockoidc.MockUser{Subject: "cust-9", Email: "lin@acme.example", EmailVerified: true})
+	c := newChrome(t)
+	c.ssoSignIn(e.srv.URL, "#sso-oidc")
+	form := "#keyedit-" + keyID
+	c.clearFlash("rename")
+	c.do("rename",
+		chromedp.WaitVisible(chromedp.CSS("#edit-"+keyID)),
+		chromedp.Click(chromedp.CSS("#edit-"+keyID)),
+		chromedp.WaitVisible(chromedp.CSS(form+` input[name="name"]`)),
+		chromedp.SetValue(chromedp.CSS(form+` input[name="name"]`), "客服機器人"),
+		chromedp.Click(chromedp.CSS(form+` button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	c.clearFlash("list my apps")
+	c.do("list my apps",
+		chromedp.Click(chromedp.CSS("#rankings-listed")),
+		chromedp.Click(chromedp.CSS("#rankings-submit")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	member := domain.Actor{Kind: domain.ActorMember, ID: "oidc:cust-9"}
+	if ch, ok := e.lastEvent(domain.KeyStream(keyID)).(*domain.KeyChanged); !ok || ch.Name != "客服機器人" || ch.Actor != member {
+		t.Fatalf("key change recorded as %#v", ch)
+	}
+	if l, ok := e.lastEvent(domain.AccountStream("acct_acme")).(*domain.RankingsListed); !ok || !l.Listed || l.Actor != member {
+		t.Fatalf("rankings choice recorded as %#v", l)
+	}
+	if !e.views.RankingsListed("acct_acme") {
+		t.Fatal("the account is not listed")
+	}
+}
+
+// clearFlash removes the page's flash message, so that waiting for one
+// waits for the next page's.
+func (c *chrome) clearFlash(step string) {
+	c.t.Helper()
+	get(c, step+" (clear flash)", chromedp.Evaluate[bool](`(document.querySelectorAll(".flash").forEach(e => e.remove()), true)`))
 }

@@ -272,6 +272,14 @@ var messages = map[string][2]string{
 	"amounts.tax":   {"金額為新臺幣，含 5% 營業稅。", "Amounts in NTD include the 5% business tax."},
 	"rank.apps":     {"熱門應用程式（依 Token 數）", "Top apps by tokens"},
 	"rank.models":   {"熱門模型（依 Token 數）", "Top models by tokens"},
+
+	// Lists, confirmations, staff tokens and error messages.
+	"list.pages":      {"分頁", "Pages"},
+	"list.of":         {"共", "of"},
+	"list.prev":       {"上一頁", "Previous"},
+	"list.next":       {"下一頁", "Next"},
+	"list.all":        {"全部", "All"},
+	"audit.truncated": {"事件過多，僅列出最早之兩百萬筆；請以串流、類型或時間縮小範圍。", "Too many events: only the first two million are listed; narrow by stream, type or time."},
 }
 
 // tr translates key; an unknown key shows as itself, so a missing text is

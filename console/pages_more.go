@@ -3,14 +3,12 @@ package console
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
-	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/invoicing"
 )
 
@@ -96,30 +94,36 @@ var eventTypes = []string{
 	domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked,
 }
 
-// auditPage shows the event log with filters and, on request (the checks
-// read the whole history), the hash-chain verdict and the replay comparison.
+// auditPage shows the event log, newest first, searched, filtered and
+// paged, and, on request (the checks read the whole history), the
+// hash-chain verdict and the replay comparison.
 func (s *server) auditPage(c echo.Context) error {
 	f, err := filterFrom(c.QueryParam)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	ctx := c.Request().Context()
-	evs, next, err := s.events(ctx, f)
+	l := newList(c, "", nil)
+	l.hash = "events"
+	if l.Sort != "time" {
+		l.Sort, l.Desc = "time", c.QueryParam("dir") != "asc"
+	}
+	q := auditQuery{EventFilter: f, Q: l.Q, Oldest: !l.Desc, Page: max(l.Page, 1), Size: defaultPageSize}
+	evs, total, truncated, err := s.auditLog(ctx, q)
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Filter": f, "Types": eventTypes, "Events": evs, "Since": c.QueryParam("since"), "Until": c.QueryParam("until")}
-	if next != eventstore.Start {
-		// A copy: echo caches the request's query, and editing it in place
-		// would drop this request's own check=1 below.
-		q := url.Values{}
-		for k, v := range c.QueryParams() {
-			q[k] = append([]string(nil), v...)
+	if q.Page > 1 && len(evs) == 0 && total > 0 { // past the end: the last page
+		l.setPage(total, q.Size)
+		q.Page = l.Page
+		if evs, total, truncated, err = s.auditLog(ctx, q); err != nil {
+			return err
 		}
-		q.Set("after", next.String())
-		q.Del("check")
-		data["Next"] = "/console/audit?" + q.Encode()
 	}
+	l.setPage(total, q.Size)
+	l.All = total
+	data := map[string]any{"Filter": f, "Types": eventTypes, "Events": evs, "Since": c.QueryParam("since"), "Until": c.QueryParam("until"),
+		"List": l, "Truncated": truncated}
 	if c.QueryParam("check") == "1" {
 		v, err := s.verify(ctx)
 		if err != nil {

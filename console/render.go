@@ -53,10 +53,10 @@ var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" || base == "chart" {
+		if base == "layout" || base == "chart" || base == "list" {
 			continue
 		}
-		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/chart.html", n))
+		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/list.html", n))
 	}
 	return out
 }()

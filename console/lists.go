@@ -22,14 +22,14 @@ const defaultPageSize = 50
 
 // listSpec says how one list is searched, filtered and sorted.
 type listSpec[T any] struct {
-	name     string             // "" for the page's main list, else the parameter prefix
-	size     int                // rows per page (defaultPageSize when 0)
-	text     func(T) string     // what the search box matches, case-insensitively
+	name     string         // "" for the page's main list, else the parameter prefix
+	size     int            // rows per page (defaultPageSize when 0)
+	text     func(T) string // what the search box matches, case-insensitively
 	sorts    map[string]func(a, b T) int
-	sort     string             // default sort column
-	desc     bool               // default direction
+	sort     string                    // default sort column
+	desc     bool                      // default direction
 	filters  map[string]func(T) string // a filter keeps the rows whose value equals the chosen one
-	keepHash string             // fragment the list's links return to (its table's id)
+	keepHash string                    // fragment the list's links return to (its table's id)
 }
 
 // List is a list's state as the templates use it: the query, the page and

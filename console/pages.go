@@ -156,7 +156,8 @@ func (s *server) accountsPage(c echo.Context) error {
 	for _, a := range s.deps.Views.Accounts() {
 		rows = append(rows, s.accountJSON(a))
 	}
-	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans}))
+	rows, l := accountList.apply(c, rows)
+	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans, "List": l}))
 }
 
 func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
@@ -214,9 +215,13 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
 		keys = append(keys, keyJSON(k))
 	}
+	keys, keysList := keyList.apply(c, keys)
+	topUps, topUpsList := topUpList.apply(c, topUps)
+	invoices, invoicesList := accountInvoiceList.apply(c, s.deps.Models.Invoices.List("", a.ID))
 	return map[string]any{
+		"KeysList": keysList, "TopUpsList": topUpsList, "InvoicesList": invoicesList,
 		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": topUps,
-		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": s.deps.Models.Invoices.List("", a.ID),
+		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": invoices,
 		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
 		"CanAdmin": p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
 	}, nil

@@ -226,7 +226,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 	}
 	rows, l := invoiceList.apply(c, rows)
 	data := map[string]any{
-		"List": l,
+		"List":  l,
 		"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
 		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing, "FilingMore": filingMore,
 		"Recon": recon, "Messages": []string{invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501},

@@ -295,3 +295,21 @@ func pageLang(r *http.Request) string {
 func by[T any, K cmp.Ordered](key func(T) K) func(a, b T) int {
 	return func(a, b T) int { return cmp.Compare(key(a), key(b)) }
 }
+
+// here is the URL the language links start from: the page itself with its
+// query (less the language and a one-shot flash), so switching language
+// keeps the search, the sort and the page. A page answering a form (POST)
+// has no address of its own to return to: its links go to the console's
+// start.
+func here(r *http.Request) string {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return "/console/?"
+	}
+	q := r.URL.Query()
+	q.Del("lang")
+	q.Del("flash")
+	if len(q) == 0 {
+		return r.URL.Path + "?"
+	}
+	return r.URL.Path + "?" + q.Encode() + "&"
+}

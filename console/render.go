@@ -43,6 +43,7 @@ var funcs = template.FuncMap{
 	"join":   strings.Join,
 	"inc":    func(i int) int { return i + 1 },
 	"pdf":    invoicePDF,
+	"errtxt": reasonOf,
 }
 
 var pages = func() map[string]*template.Template {
@@ -71,12 +72,14 @@ type page struct {
 	CSRF     string
 	Flash    string // message key
 	Error    string
+	Detail   string // an error's own words, when no translation knows them
 	Data     any
+	Here     string // this page's URL without lang, ending in ? or &: the language links add theirs
 }
 
 // newPage fills the common part of a page from the request.
 func (s *server) newPage(c echo.Context, title string, data any) *page {
-	p := &page{Lang: language(c.Response(), c.Request()), Title: title, Data: data}
+	p := &page{Lang: language(c.Response(), c.Request()), Title: title, Data: data, Here: here(c.Request())}
 	if pr, ok := auth.FromContext(c); ok {
 		p.P, p.SignedIn = pr, true
 	} else if pr, err := s.auth.Authenticate(c.Request()); err == nil {
@@ -126,7 +129,8 @@ func (s *server) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.Redirect(http.StatusSeeOther, "/console/signin")
 		}
 		p := s.newPage(c, "title.error", nil)
-		p.Subtitle, p.Error = fmt.Sprint(status), msg
+		p.Subtitle = fmt.Sprint(status)
+		p.Error, p.Detail = errorText(p.Lang, status, msg)
 		return s.render(c, status, "error", p)
 	}
 }

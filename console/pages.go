@@ -55,6 +55,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.GET("/quotes", s.quotesPage, finance)
 	g.POST("/quotes", s.quoteForm, finance)
 	g.GET("/audit", s.auditPage, auditors)
+	s.registerStaffPages(g, admin)
 	return nil
 }
 
@@ -316,6 +317,11 @@ func (s *server) revokeKeyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	back := "/console/accounts/" + url.PathEscape(k.AccountID)
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.revokekey", Target: k.Name, Danger: true, Note: "confirm.revokekey.note",
+		Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}}, Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/revoke", Back: back}); !ok {
+		return err
+	}
 	if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
 		return err
 	}
@@ -344,6 +350,15 @@ func (s *server) planForm(c echo.Context) error {
 }
 
 func (s *server) suspendForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.suspend", Target: a.Organisation, Danger: true, Note: "confirm.suspend.note",
+		Facts: [][2]string{{"account", a.ID}}, Post: "/console/accounts/" + url.PathEscape(a.ID) + "/suspend",
+		Back: "/console/accounts/" + url.PathEscape(a.ID)}, "reason"); !ok {
+		return err
+	}
 	return s.accountStatusForm(c, (*commands.Handler).SuspendAccount, "account.suspended")
 }
 

@@ -92,6 +92,8 @@ var eventTypes = []string{
 	domain.TypeRequestFailed, domain.TypeInvoiceIssued, domain.TypeInvoiceVoided, domain.TypeAllowanceIssued,
 	domain.TypeQuoteIssued, domain.TypeQuoteAccepted, domain.TypeContractIssued, domain.TypeInvoiceRangeSet,
 	domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked,
+	domain.TypeAllowanceVoided, domain.TypeDataRequirementSet, domain.TypeInvoiceCarrierSet, domain.TypeDocumentUploaded,
+	domain.TypeDocumentRejected, domain.TypePaymentCheckoutStarted, domain.TypePaymentAccountAssigned, domain.TypePaymentNotificationRefuse,
 }
 
 // auditPage shows the event log, newest first, searched, filtered and

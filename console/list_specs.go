@@ -6,6 +6,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -116,4 +118,83 @@ var invoiceList = listSpec[InvoiceRow]{
 	},
 	sort:     "date",
 	keepHash: "invoices",
+}
+
+func quoteStatus(q invoicing.Quote) string {
+	if q.Accepted {
+		return "accepted"
+	}
+	return "open"
+}
+
+var quoteList = listSpec[invoicing.Quote]{
+	text: func(q invoicing.Quote) string {
+		id := ""
+		if q.Contract != nil {
+			id = q.Contract.ContractID
+		}
+		return strings.Join([]string{q.QuoteID, q.Agency, q.AgencyTaxID, q.Contact, id}, " ")
+	},
+	filters: map[string]func(invoicing.Quote) string{"status": quoteStatus},
+	sorts: map[string]func(a, b invoicing.Quote) int{
+		"issued": times(func(q invoicing.Quote) time.Time { return q.IssuedAt }),
+		"agency": by(func(q invoicing.Quote) string { return q.Agency }),
+		"total":  by(func(q invoicing.Quote) int64 { return q.Total }),
+	},
+	sort:     "issued",
+	desc:     true,
+	keepHash: "quotes",
+}
+
+func paymentStatus(p payments.Payment) string {
+	if p.Paid {
+		return "paid"
+	}
+	return "pending"
+}
+
+var paymentList = listSpec[payments.Payment]{
+	text:    func(p payments.Payment) string { return p.TradeNo + " " + p.VAccount + " " + p.Amount.String() },
+	filters: map[string]func(payments.Payment) string{"status": paymentStatus, "method": func(p payments.Payment) string { return p.Method }},
+	sorts: map[string]func(a, b payments.Payment) int{
+		"date":   times(func(p payments.Payment) time.Time { return p.StartedAt }),
+		"amount": decimals(func(p payments.Payment) decimal.Decimal { return p.Amount }),
+	},
+	sort: "date", desc: true,
+	keepHash: "payments",
+}
+
+var refusedList = listSpec[payments.Refused]{
+	text: func(r payments.Refused) string {
+		parts := []string{r.TradeNo, r.Endpoint, r.Reason}
+		for k, v := range r.Fields {
+			parts = append(parts, k+"="+v)
+		}
+		return strings.Join(parts, " ")
+	},
+	filters: map[string]func(payments.Refused) string{"endpoint": func(r payments.Refused) string { return r.Endpoint }},
+	sorts: map[string]func(a, b payments.Refused) int{
+		"date":  times(func(r payments.Refused) time.Time { return r.At }),
+		"trade": by(func(r payments.Refused) string { return r.TradeNo }),
+	},
+	sort: "date", desc: true,
+	keepHash: "refused",
+}
+
+// price orders the models page's prices, which it keeps as text.
+func price(key func(modelRow) string) func(a, b modelRow) int {
+	return decimals(func(m modelRow) decimal.Decimal { d, _ := decimal.NewFromString(key(m)); return d })
+}
+
+var modelList = listSpec[modelRow]{
+	size: 100,
+	text: func(m modelRow) string { return m.ID + " " + m.Name + " " + m.Modalities },
+	sorts: map[string]func(a, b modelRow) int{
+		"id":      by(func(m modelRow) string { return m.ID }),
+		"name":    by(func(m modelRow) string { return m.Name }),
+		"context": by(func(m modelRow) int64 { return m.Context }),
+		"input":   price(func(m modelRow) string { return m.Input }),
+		"output":  price(func(m modelRow) string { return m.Output }),
+	},
+	keepHash: "models",
 }

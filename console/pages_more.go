@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -22,8 +23,21 @@ func (s *server) quotesData(q *invoicing.Quote) map[string]any {
 	return map[string]any{"Quote": q, "Available": s.deps.Invoices != nil, "Plans": plans, "Rows": rows}
 }
 
+// quoteLister is the part of invoicing that lists quotes.
+type quoteLister interface {
+	Sync(ctx context.Context) error
+	Quotes() []invoicing.Quote
+}
+
 func (s *server) quotesPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "quotes", s.newPage(c, "title.quotes", s.quotesData(nil)))
+	data := s.quotesData(nil)
+	if ql, ok := s.deps.Invoices.(quoteLister); ok {
+		if err := ql.Sync(c.Request().Context()); err != nil {
+			return err
+		}
+		data["Quotes"], data["List"] = quoteList.apply(c, ql.Quotes())
+	}
+	return s.render(c, http.StatusOK, "quotes", s.newPage(c, "title.quotes", data))
 }
 
 // quoteForm turns the builder's rows into a quotation request for invoicing;
@@ -147,14 +161,10 @@ type modelRow struct {
 }
 
 func (s *server) modelsPage(c echo.Context) error {
-	q := strings.ToLower(strings.TrimSpace(c.QueryParam("q")))
 	ver, prices, _ := s.deps.Models.Prices.At(s.deps.now())
 	var rows []modelRow
 	for _, id := range s.deps.Catalog.IDs() {
 		m, _ := s.deps.Catalog.Get(id)
-		if q != "" && !strings.Contains(strings.ToLower(m.ID+" "+m.Name), q) {
-			continue
-		}
 		p, priced := prices[id]
 		if !priced { // it would be refused: not offered at a price of 0
 			continue
@@ -163,6 +173,7 @@ func (s *server) modelsPage(c echo.Context) error {
 			Output: p.Output.String(), Cached: p.CachedInput.String(),
 			Modalities: strings.Join(m.InputModalities, "+") + " → " + strings.Join(m.OutputModalities, "+")})
 	}
-	data := map[string]any{"Query": c.QueryParam("q"), "Models": rows, "PriceList": ver}
+	rows, l := modelList.apply(c, rows)
+	data := map[string]any{"Query": c.QueryParam("q"), "Models": rows, "PriceList": ver, "List": l}
 	return s.render(c, http.StatusOK, "models", s.newPage(c, "title.models", data))
 }

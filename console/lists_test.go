@@ -170,3 +170,133 @@ func TestAuditLogPagesTenThousandEvents(t *testing.T) {
 		}
 	}
 }
+
+// rowsOf is the value of attr of every row of the table with id.
+func rowsOf(t *testing.T, page, table, attr string) []string {
+	t.Helper()
+	i := strings.Index(page, `<table id="`+table+`"`)
+	if i < 0 {
+		t.Fatalf("no table %s", table)
+	}
+	part := page[i:]
+	part = part[:strings.Index(part, "</table>")+len("</table>")]
+	var out []string
+	for _, r := range elements(t, part, "tr", attr) {
+		out = append(out, r[attr])
+	}
+	return out
+}
+
+// The accounts list: search, filters, sort both ways and pages, each link
+// keeping the rest of the query.
+func TestAccountsListSearchFilterSortPage(t *testing.T) {
+	e := newEnv(t, false)
+	for i := 1; i <= 120; i++ {
+		plan := domain.PlanStarter
+		if i%3 == 0 {
+			plan = domain.PlanBusiness
+		}
+		e.openAccount(fmt.Sprintf("acct_%03d", i), fmt.Sprintf("公司%03d", i), plan)
+		if i%2 == 0 {
+			if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: fmt.Sprintf("acct_%03d", i), Amount: decimal.NewFromInt(int64(i * 100)),
+				Method: domain.MethodBankTransfer, Reference: fmt.Sprintf("T%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := e.cmds.SuspendAccount(e.ctx, "acct_007", "unpaid"); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	b := e.browser()
+	b.signIn(e.finance)
+
+	_, page := b.get("/console/accounts")
+	if ids := rowsOf(t, page, "accounts", "data-account"); len(ids) != defaultPageSize || ids[0] != "acct_001" {
+		t.Fatalf("first page: %d rows from %v", len(ids), ids[:1])
+	}
+	if p, pages, total := pagerOf(t, page, ""); p != 1 || pages != 3 || total != 120 {
+		t.Fatalf("pager %d/%d of %d", p, pages, total)
+	}
+	_, page = b.get("/console/accounts?page=3")
+	if ids := rowsOf(t, page, "accounts", "data-account"); len(ids) != 20 || ids[19] != "acct_120" {
+		t.Fatalf("last page: %d rows", len(ids))
+	}
+	// Balance, highest first: acct_120 has the largest top-up.
+	_, page = b.get("/console/accounts?sort=balance&dir=desc")
+	if ids := rowsOf(t, page, "accounts", "data-account"); ids[0] != "acct_120" || ids[1] != "acct_118" {
+		t.Fatalf("by balance, descending: %v", ids[:3])
+	}
+	// The header link of the sorted column turns the order round.
+	href := ""
+	for _, a := range elements(t, page, "a", "href") {
+		if strings.Contains(a["href"], "sort=balance") && !strings.Contains(a["href"], "page=") { // not the pager's
+			href = a["href"]
+		}
+	}
+	if u, _ := url.Parse(href); u == nil || u.Query().Get("dir") != "asc" {
+		t.Fatalf("the balance header links to %q", href)
+	}
+	// Search and filters together, paging kept.
+	_, page = b.get("/console/accounts?q=" + url.QueryEscape("公司0") + "&plan=business")
+	ids := rowsOf(t, page, "accounts", "data-account")
+	if len(ids) != 33 { // 公司003 … 公司099 whose number divides by 3
+		t.Fatalf("search and plan filter found %d", len(ids))
+	}
+	for _, id := range ids {
+		n, _ := strconv.Atoi(strings.TrimPrefix(id, "acct_"))
+		if n%3 != 0 || n >= 100 {
+			t.Fatalf("filter let %s through", id)
+		}
+	}
+	_, page = b.get("/console/accounts?status=suspended")
+	if ids := rowsOf(t, page, "accounts", "data-account"); len(ids) != 1 || ids[0] != "acct_007" {
+		t.Fatalf("suspended: %v", ids)
+	}
+	// The search form keeps the sort, and its fields start from the query.
+	_, page = b.get("/console/accounts?sort=org&dir=desc&q=x")
+	if got := attrOf(t, page, "input", "name", "sort", "value"); got != "org" {
+		t.Fatalf("the search form drops the sort: %q", got)
+	}
+	if got := attrOf(t, page, "input", "type", "search", "value"); got != "x" {
+		t.Fatalf("the search box shows %q", got)
+	}
+}
+
+// A page with several lists pages each on its own: paging the keys keeps
+// the top-ups' search, and the other way round.
+func TestAccountPageListsAreIndependent(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_multi", "多清單公司", domain.PlanStarter)
+	for i := 0; i < 60; i++ {
+		if _, _, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_multi", Name: fmt.Sprintf("key-%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_multi", Amount: decimal.NewFromInt(100),
+			Method: domain.MethodBankTransfer, Reference: fmt.Sprintf("REF-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.sync()
+	b := e.browser()
+	b.signIn(e.finance)
+	_, page := b.get("/console/accounts/acct_multi?topups_q=REF-3&keys_page=2&keys_sort=name&keys_dir=desc")
+	if refs := rowsOf(t, page, "topups", "data-reference"); len(refs) != 1 || refs[0] != "REF-3" {
+		t.Fatalf("top-ups searched: %v", refs)
+	}
+	keys := rowsOf(t, page, "keys", "data-key")
+	if len(keys) != 10 {
+		t.Fatalf("second page of 60 keys shows %d", len(keys))
+	}
+	if p, _, total := pagerOf(t, page, "keys"); p != 2 || total != 60 {
+		t.Fatalf("keys pager: page %d of %d keys", p, total)
+	}
+	for _, a := range elements(t, page, "a", "data-page") {
+		u, _ := url.Parse(a["href"])
+		if q := u.Query(); q.Get("topups_q") != "REF-3" {
+			t.Fatalf("a page link drops the other list's search: %q", a["href"])
+		}
+	}
+}

@@ -326,6 +326,7 @@ var messages = map[string][2]string{
 	"quote.id":                        {"報價單號", "Quotation"},
 	"quote.open":                      {"待回覆", "Awaiting acceptance"},
 	"quote.accepted":                  {"已接受", "Accepted"},
+	"recon.onlypending":               {"僅列待開立", "Pending only"},
 	"list.pages":                      {"分頁", "Pages"},
 	"list.of":                         {"共", "of"},
 	"list.prev":                       {"上一頁", "Previous"},

@@ -139,7 +139,8 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 		form         url.Values
 		status       int // the answer expected (0: any success)
 	}
-	get := func(path string) step { return step{method: "GET", path: path} }
+	get := func(path string) step { return step{method: "GET", path: path, status: http.StatusOK} }
+	getErr := func(path string, status int) step { return step{method: "GET", path: path, status: status} }
 	post := func(path string, status int, kv ...string) step {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -150,9 +151,9 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 	walks := map[string][]step{
 		e.admin: {
 			get("/console/accounts"), get("/console/accounts/acct_zh"), get("/console/staff"), get("/models"), get("/rankings"),
-			get("/console/accounts/acct_nobody"),
-			get("/console/accounts/acct_zh?from=2026-13-01"),
-			get("/console/accounts/acct_zh?from=2026-03-10&to=2026-01-01"),
+			getErr("/console/accounts/acct_nobody", http.StatusNotFound),
+			getErr("/console/accounts/acct_zh?from=2026-13-01", http.StatusBadRequest),
+			getErr("/console/accounts/acct_zh?from=2026-03-10&to=2026-01-01", http.StatusBadRequest),
 			post("/console/accounts", http.StatusBadRequest, "organisation", "", "tax_id", "12345678", "plan", "gold"),
 			post("/console/accounts/acct_zh/plan", http.StatusBadRequest, "plan", "starter", "rpm", "100"),
 			post("/console/accounts/acct_zh/plan", http.StatusBadRequest, "plan", "enterprise", "rpm", "many"),
@@ -169,7 +170,7 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 		e.finance: {
 			get("/console/accounts"), get("/console/accounts/acct_zh"), get("/console/invoices"), get("/console/invoices?month=2026-02"),
 			get("/console/quotes"), get("/console/payments/refused"),
-			get("/console/invoices?month=2026-99"),
+			getErr("/console/invoices?month=2026-99", http.StatusBadRequest),
 			post("/console/accounts/acct_zh/topups", http.StatusBadRequest, "amount", "abc", "method", "bank-transfer", "reference", "R1"),
 			post("/console/accounts/acct_zh/topups", http.StatusBadRequest, "amount", "100", "method", "bank-transfer"),
 			post("/console/accounts/acct_zh/topups", http.StatusBadRequest, "amount", "-5", "method", "bank-transfer", "reference", "R2"),
@@ -190,12 +191,12 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 			post("/console/invoices/ranges", http.StatusBadRequest, "period", "2026-05", "prefix", "A1", "from", "1", "to", "9"),
 			post("/console/invoices/ranges", http.StatusBadRequest, "period", "2026-05", "prefix", "AB", "from", "x", "to", "9"),
 			post("/console/invoices/ranges", http.StatusConflict, "period", "2026-03", "prefix", "AB", "from", "12345600", "to", "12345699", "confirm", "yes"),
-			get("/console/invoices/export?message=X&period=2026-03"),
+			getErr("/console/invoices/export?message=X&period=2026-03", http.StatusBadRequest),
 		},
 		e.auditor: {
 			get("/console/audit?check=1"), get("/console/audit?q=acct_zh&page=2"), get("/console/invoices"),
-			get("/console/audit?since=yesterday"),
-			get("/console/quotes"), // not the auditor's: refused, in Chinese
+			getErr("/console/audit?since=yesterday", http.StatusBadRequest),
+			getErr("/console/quotes", http.StatusForbidden), // not the auditor's: refused, in Chinese
 		},
 		management: {
 			get("/console/accounts/acct_zh"), get("/console/accounts/acct_zh/payments"),

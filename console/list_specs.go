@@ -1,6 +1,7 @@
 package console
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,4 +198,22 @@ var modelList = listSpec[modelRow]{
 		"output":  price(func(m modelRow) string { return m.Output }),
 	},
 	keepHash: "models",
+}
+
+var reconList = listSpec[invoicing.ReconcileRow]{
+	name: "recon",
+	text: func(r invoicing.ReconcileRow) string {
+		return strings.Join(append(append([]string{r.AccountID, r.Reason}, r.Invoices...), r.Voided...), " ")
+	},
+	filters: map[string]func(invoicing.ReconcileRow) string{
+		"basis":   func(r invoicing.ReconcileRow) string { return r.Basis },
+		"pending": func(r invoicing.ReconcileRow) string { return strconv.FormatBool(!r.Pending.IsZero()) },
+	},
+	sorts: map[string]func(a, b invoicing.ReconcileRow) int{
+		"account":  by(func(r invoicing.ReconcileRow) string { return r.AccountID }),
+		"used":     decimals(func(r invoicing.ReconcileRow) decimal.Decimal { return r.Used }),
+		"invoiced": decimals(func(r invoicing.ReconcileRow) decimal.Decimal { return r.Invoiced }),
+		"pending":  decimals(func(r invoicing.ReconcileRow) decimal.Decimal { return r.Pending }),
+	},
+	keepHash: "reconciliation",
 }

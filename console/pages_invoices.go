@@ -225,8 +225,10 @@ func (s *server) invoicesPage(c echo.Context) error {
 		return invoicingError(err)
 	}
 	rows, l := invoiceList.apply(c, rows)
+	var reconL *List
+	recon.Rows, reconL = reconList.apply(c, recon.Rows)
 	data := map[string]any{
-		"List":  l,
+		"List": l, "ReconList": reconL,
 		"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
 		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing, "FilingMore": filingMore,
 		"Recon": recon, "Messages": []string{invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501},

@@ -302,7 +302,8 @@ func by[T any, K cmp.Ordered](key func(T) K) func(a, b T) int {
 // has no address of its own to return to: its links go to the console's
 // start.
 func here(r *http.Request) string {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead ||
+		!strings.HasPrefix(r.URL.Path, "/") || strings.HasPrefix(r.URL.Path, "//") { // never a link off the site
 		return "/console/?"
 	}
 	q := r.URL.Query()

@@ -327,6 +327,8 @@ var messages = map[string][2]string{
 	"quote.open":                      {"待回覆", "Awaiting acceptance"},
 	"quote.accepted":                  {"已接受", "Accepted"},
 	"recon.onlypending":               {"僅列待開立", "Pending only"},
+	"pay.endpoint.return":             {"付款結果通知", "Payment result"},
+	"pay.endpoint.payment-info":       {"ATM 取號通知", "ATM account notice"},
 	"list.pages":                      {"分頁", "Pages"},
 	"list.of":                         {"共", "of"},
 	"list.prev":                       {"上一頁", "Previous"},

@@ -11,6 +11,9 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/payments"
+	"github.com/routefree/routefree/payments/ecpay"
+	"github.com/routefree/routefree/payments/ecpay/ecpaytest"
 )
 
 // dottedKey finds what looks like a message key (nav.accounts, err.plan).
@@ -35,7 +38,7 @@ func chromeText(t *testing.T, page string) []string {
 		if n.Type == html.TextNode {
 			return n.Data
 		}
-		if n.Type == html.ElementNode && (n.Data == "code" || n.Data == "select" && false) {
+		if n.Type == html.ElementNode && n.Data == "code" { // identifiers, not words
 			return ""
 		}
 		var b strings.Builder
@@ -120,9 +123,10 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 			t.Errorf("error pattern %s has no message %s", p.re, p.key)
 		}
 	}
+	var fake *ecpaytest.Provider
 	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) {
 		d.TurnkeyDir = t.TempDir()
-		withPayments(t, ech, d)
+		fake = withPayments(t, ech, d)
 	})
 	e.openAccount("acct_zh", "中文股份有限公司", domain.PlanStarter)
 	keyID, _ := e.issueKey("acct_zh")
@@ -133,6 +137,12 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sync()
+	// A signed notification for a trade never started: refused, listed.
+	if reply, err := fake.Send(e.srv.URL+payments.ReturnPath, url.Values{"MerchantID": {ecpay.TestMerchantID},
+		"MerchantTradeNo": {"RF2603150000NOBODY"}, "RtnCode": {"1"}, "TradeAmt": {"500"}, "PaymentType": {"Credit_CreditCard"},
+		"SimulatePaid": {"0"}}, nil, nil); err != nil || !strings.HasPrefix(reply, "0|") {
+		t.Fatalf("unmatched notification: %q %v", reply, err)
+	}
 
 	type step struct {
 		method, path string
@@ -231,6 +241,18 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 				t.Errorf("%s: %d without an error message", name, resp.StatusCode)
 			}
 		}
+	}
+	// A refused notification's reason, kept in English in its event, reads
+	// in Chinese.
+	fb := e.browser()
+	fb.signIn(e.finance)
+	fb.get("/console/payments/refused?lang=zh-TW")
+	_, refused := fb.get("/console/payments/refused")
+	if rows := elements(t, refused, "tr", "data-trade"); len(rows) != 1 {
+		t.Fatalf("refused notifications listed: %v", rows)
+	}
+	if text := visibleText(t, refused); !strings.Contains(text, "查無此訂單編號") || strings.Contains(text, "unknown trade number") {
+		t.Errorf("the refused notification's reason reads %q", text)
 	}
 	// The sign-in page and its refusals.
 	b := e.browser()

@@ -62,8 +62,8 @@ func TestAuditChecksOnALongHistory(t *testing.T) {
 	if n, _ := strconv.Atoi(ok[0]["data-events"]); n < 150 {
 		t.Fatalf("verdict counts %d events", n)
 	}
-	next := attrOf(t, page, "a", "id", "next-page", "href")
-	if strings.Contains(next, "check=") || !strings.Contains(next, "after=") {
+	next := attrOf(t, page, "a", "rel", "next", "href")
+	if strings.Contains(next, "check=") || !strings.Contains(next, "page=2") {
 		t.Fatalf("next page link %q", next)
 	}
 }

@@ -190,7 +190,7 @@ func TestConsoleCorrectionForms(t *testing.T) {
 
 	adm := e.browser()
 	csrf = adm.signIn(e.admin)
-	if resp, _ := adm.post("/console/accounts/acct_f/suspend", url.Values{"csrf": {csrf}, "reason": {"test"}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := adm.post("/console/accounts/acct_f/suspend", url.Values{"csrf": {csrf}, "reason": {"test"}, "confirm": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("suspend: %d", resp.StatusCode)
 	}
 	_, page := adm.get("/console/accounts/acct_f")

@@ -56,6 +56,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/quotes", s.quoteForm, finance)
 	g.GET("/audit", s.auditPage, auditors)
 	s.registerSelfService(g)
+	s.registerStaffPages(g, admin)
 	return nil
 }
 
@@ -157,7 +158,8 @@ func (s *server) accountsPage(c echo.Context) error {
 	for _, a := range s.deps.Views.Accounts() {
 		rows = append(rows, s.accountJSON(a))
 	}
-	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans}))
+	rows, l := accountList.apply(c, rows)
+	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans, "List": l}))
 }
 
 func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
@@ -215,9 +217,13 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
 		keys = append(keys, keyJSON(k))
 	}
+	keys, keysList := keyList.apply(c, keys)
+	topUps, topUpsList := topUpList.apply(c, topUps)
+	invoices, invoicesList := accountInvoiceList.apply(c, s.deps.Models.Invoices.List("", a.ID))
 	data := map[string]any{
+		"KeysList": keysList, "TopUpsList": topUpsList, "InvoicesList": invoicesList,
 		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": topUps,
-		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": s.deps.Models.Invoices.List("", a.ID),
+		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": invoices,
 		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
 		"CanAdmin": p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
 	}
@@ -313,7 +319,9 @@ func (s *server) revokeKeyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ok, err := s.revokeConfirmed(c, k); !ok {
+	back := "/console/accounts/" + url.PathEscape(k.AccountID)
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.revokekey", Target: k.Name, Danger: true, Note: "confirm.revokekey.note",
+		Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}}, Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/revoke", Back: back}); !ok {
 		return err
 	}
 	if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
@@ -344,5 +352,14 @@ func (s *server) planForm(c echo.Context) error {
 }
 
 func (s *server) suspendForm(c echo.Context) error {
+	a, err := s.account(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.suspend", Target: a.Organisation, Danger: true, Note: "confirm.suspend.note",
+		Facts: [][2]string{{"account", a.ID}}, Post: "/console/accounts/" + url.PathEscape(a.ID) + "/suspend",
+		Back: "/console/accounts/" + url.PathEscape(a.ID)}, "reason"); !ok {
+		return err
+	}
 	return s.accountStatusForm(c, (*commands.Handler).SuspendAccount, "account.suspended")
 }

@@ -224,7 +224,11 @@ func (s *server) invoicesPage(c echo.Context) error {
 	if err != nil {
 		return invoicingError(err)
 	}
+	rows, l := invoiceList.apply(c, rows)
+	var reconL *List
+	recon.Rows, reconL = reconList.apply(c, recon.Rows)
 	data := map[string]any{
+		"List": l, "ReconList": reconL,
 		"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
 		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing, "FilingMore": filingMore,
 		"Recon": recon, "Messages": []string{invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501},
@@ -274,7 +278,8 @@ func (s *server) projectionInvoices(c echo.Context, month string) error {
 	if t := totals[month]; t != nil {
 		cur = *t
 	}
-	data := map[string]any{"Month": month, "Months": months, "Invoices": rows, "Totals": cur}
+	rows, l := invoiceList.apply(c, rows)
+	data := map[string]any{"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "List": l}
 	return s.render(c, http.StatusOK, "invoices", s.newPage(c, "title.invoices", data))
 }
 

@@ -1,16 +1,15 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
-	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/invoicing"
 )
 
@@ -24,8 +23,21 @@ func (s *server) quotesData(q *invoicing.Quote) map[string]any {
 	return map[string]any{"Quote": q, "Available": s.deps.Invoices != nil, "Plans": plans, "Rows": rows}
 }
 
+// quoteLister is the part of invoicing that lists quotes.
+type quoteLister interface {
+	Sync(ctx context.Context) error
+	Quotes() []invoicing.Quote
+}
+
 func (s *server) quotesPage(c echo.Context) error {
-	return s.render(c, http.StatusOK, "quotes", s.newPage(c, "title.quotes", s.quotesData(nil)))
+	data := s.quotesData(nil)
+	if ql, ok := s.deps.Invoices.(quoteLister); ok {
+		if err := ql.Sync(c.Request().Context()); err != nil {
+			return err
+		}
+		data["Quotes"], data["List"] = quoteList.apply(c, ql.Quotes())
+	}
+	return s.render(c, http.StatusOK, "quotes", s.newPage(c, "title.quotes", data))
 }
 
 // quoteForm turns the builder's rows into a quotation request for invoicing;
@@ -94,32 +106,41 @@ var eventTypes = []string{
 	domain.TypeRequestFailed, domain.TypeInvoiceIssued, domain.TypeInvoiceVoided, domain.TypeAllowanceIssued,
 	domain.TypeQuoteIssued, domain.TypeQuoteAccepted, domain.TypeContractIssued, domain.TypeInvoiceRangeSet,
 	domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked,
+	domain.TypeAllowanceVoided, domain.TypeDataRequirementSet, domain.TypeInvoiceCarrierSet, domain.TypeDocumentUploaded,
+	domain.TypeDocumentRejected, domain.TypePaymentCheckoutStarted, domain.TypePaymentAccountAssigned, domain.TypePaymentNotificationRefuse,
+	domain.TypeKeyChanged, domain.TypeRankingsListed,
 }
 
-// auditPage shows the event log with filters and, on request (the checks
-// read the whole history), the hash-chain verdict and the replay comparison.
+// auditPage shows the event log, newest first, searched, filtered and
+// paged, and, on request (the checks read the whole history), the
+// hash-chain verdict and the replay comparison.
 func (s *server) auditPage(c echo.Context) error {
 	f, err := filterFrom(c.QueryParam)
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	ctx := c.Request().Context()
-	evs, next, err := s.events(ctx, f)
+	l := newList(c, "", nil)
+	l.hash = "events"
+	if l.Sort != "time" {
+		l.Sort, l.Desc = "time", c.QueryParam("dir") != "asc"
+	}
+	q := auditQuery{EventFilter: f, Q: l.Q, Oldest: !l.Desc, Page: max(l.Page, 1), Size: defaultPageSize}
+	evs, total, truncated, err := s.auditLog(ctx, q)
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Filter": f, "Types": eventTypes, "Events": evs, "Since": c.QueryParam("since"), "Until": c.QueryParam("until")}
-	if next != eventstore.Start {
-		// A copy: echo caches the request's query, and editing it in place
-		// would drop this request's own check=1 below.
-		q := url.Values{}
-		for k, v := range c.QueryParams() {
-			q[k] = append([]string(nil), v...)
+	if q.Page > 1 && len(evs) == 0 && total > 0 { // past the end: the last page
+		l.setPage(total, q.Size)
+		q.Page = l.Page
+		if evs, total, truncated, err = s.auditLog(ctx, q); err != nil {
+			return err
 		}
-		q.Set("after", next.String())
-		q.Del("check")
-		data["Next"] = "/console/audit?" + q.Encode()
 	}
+	l.setPage(total, q.Size)
+	l.All = total
+	data := map[string]any{"Filter": f, "Types": eventTypes, "Events": evs, "Since": c.QueryParam("since"), "Until": c.QueryParam("until"),
+		"List": l, "Truncated": truncated}
 	if c.QueryParam("check") == "1" {
 		v, err := s.verify(ctx)
 		if err != nil {
@@ -141,14 +162,10 @@ type modelRow struct {
 }
 
 func (s *server) modelsPage(c echo.Context) error {
-	q := strings.ToLower(strings.TrimSpace(c.QueryParam("q")))
 	ver, prices, _ := s.deps.Models.Prices.At(s.deps.now())
 	var rows []modelRow
 	for _, id := range s.deps.Catalog.IDs() {
 		m, _ := s.deps.Catalog.Get(id)
-		if q != "" && !strings.Contains(strings.ToLower(m.ID+" "+m.Name), q) {
-			continue
-		}
 		p, priced := prices[id]
 		if !priced { // it would be refused: not offered at a price of 0
 			continue
@@ -157,6 +174,7 @@ func (s *server) modelsPage(c echo.Context) error {
 			Output: p.Output.String(), Cached: p.CachedInput.String(),
 			Modalities: strings.Join(m.InputModalities, "+") + " → " + strings.Join(m.OutputModalities, "+")})
 	}
-	data := map[string]any{"Query": c.QueryParam("q"), "Models": rows, "PriceList": ver}
+	rows, l := modelList.apply(c, rows)
+	data := map[string]any{"Query": c.QueryParam("q"), "Models": rows, "PriceList": ver, "List": l}
 	return s.render(c, http.StatusOK, "models", s.newPage(c, "title.models", data))
 }

@@ -72,7 +72,8 @@ func (s *server) paymentsData(c echo.Context, a AccountInfo) map[string]any {
 	if !max.IsPositive() {
 		max = commands.DefaultMaxTopUp
 	}
-	return map[string]any{"Account": s.accountJSON(a), "Payments": s.deps.Payments.View().Payments(a.ID), "Max": max}
+	rows, l := paymentList.apply(c, s.deps.Payments.View().Payments(a.ID))
+	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l}
 }
 
 func (s *server) paymentsPage(c echo.Context) error {
@@ -147,6 +148,7 @@ func (s *server) apiRefusedPayments(c echo.Context) error {
 }
 
 func (s *server) refusedPaymentsPage(c echo.Context) error {
-	p := s.newPage(c, "title.refused", map[string]any{"Refused": s.deps.Payments.View().Refused()})
+	rows, l := refusedList.apply(c, s.deps.Payments.View().Refused())
+	p := s.newPage(c, "title.refused", map[string]any{"Refused": rows, "List": l})
 	return s.render(c, http.StatusOK, "refused", p)
 }

@@ -43,10 +43,11 @@ var funcs = template.FuncMap{
 	"join":   strings.Join,
 	"inc":    func(i int) int { return i + 1 },
 	"pdf":    invoicePDF,
+	"errtxt": reasonOf,
 }
 
 // partials are templates that pages include rather than pages.
-var partials = map[string]bool{"layout": true, "chart": true, "selfservice": true}
+var partials = map[string]bool{"layout": true, "chart": true, "selfservice": true, "list": true}
 
 var pages = func() map[string]*template.Template {
 	names, err := fs.Glob(templateFS, "templates/*.html")
@@ -59,7 +60,7 @@ var pages = func() map[string]*template.Template {
 		if partials[base] {
 			continue
 		}
-		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/selfservice.html", n))
+		out[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/chart.html", "templates/selfservice.html", "templates/list.html", n))
 	}
 	return out
 }()
@@ -74,12 +75,14 @@ type page struct {
 	CSRF     string
 	Flash    string // message key
 	Error    string
+	Detail   string // an error's own words, when no translation knows them
 	Data     any
+	Here     string // this page's URL without lang, ending in ? or &: the language links add theirs
 }
 
 // newPage fills the common part of a page from the request.
 func (s *server) newPage(c echo.Context, title string, data any) *page {
-	p := &page{Lang: language(c.Response(), c.Request()), Title: title, Data: data}
+	p := &page{Lang: language(c.Response(), c.Request()), Title: title, Data: data, Here: here(c.Request())}
 	if pr, ok := auth.FromContext(c); ok {
 		p.P, p.SignedIn = pr, true
 	} else if pr, err := s.auth.Authenticate(c.Request()); err == nil {
@@ -129,7 +132,8 @@ func (s *server) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.Redirect(http.StatusSeeOther, "/console/signin")
 		}
 		p := s.newPage(c, "title.error", nil)
-		p.Subtitle, p.Error = fmt.Sprint(status), msg
+		p.Subtitle = fmt.Sprint(status)
+		p.Error, p.Detail = errorText(p.Lang, status, msg)
 		return s.render(c, status, "error", p)
 	}
 }

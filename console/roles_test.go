@@ -264,7 +264,7 @@ var probes = map[string][]probe{
 			return r.api(col, "POST", "/admin/api/accounts/"+r.freshAccount()+"/suspend", map[string]any{"reason": "unpaid"})
 		}},
 		{"console suspend form", func(r *roles, col string) int {
-			return r.form(col, "/console/accounts/"+r.freshAccount()+"/suspend", url.Values{"reason": {"unpaid"}})
+			return r.form(col, "/console/accounts/"+r.freshAccount()+"/suspend", url.Values{"reason": {"unpaid"}, "confirm": {"yes"}})
 		}},
 		{"POST /admin/api/accounts/{id}/resume", func(r *roles, col string) int {
 			return r.api(col, "POST", "/admin/api/accounts/"+r.suspendedAccount()+"/resume", map[string]any{"reason": "paid"})
@@ -303,6 +303,15 @@ var probes = map[string][]probe{
 		apiProbe("POST", "/admin/api/staff/tokens", func(*roles) any { return map[string]any{"role": "auditor", "name": "new"} }),
 		{"POST /admin/api/staff/tokens/{id}/revoke", func(r *roles, col string) int {
 			return r.api(col, "POST", "/admin/api/staff/tokens/"+r.freshStaffToken()+"/revoke", nil)
+		}},
+	},
+	"list, issue and revoke staff tokens in the console, each revocation confirmed first (`/console/staff`)": {
+		{"console staff page", func(r *roles, col string) int { return r.page(col, "/console/staff") }},
+		{"console staff form", func(r *roles, col string) int {
+			return r.form(col, "/console/staff", url.Values{"role": {"auditor"}, "name": {r.unique("form staff")}})
+		}},
+		{"console staff revoke form", func(r *roles, col string) int {
+			return r.form(col, "/console/staff/"+r.freshStaffToken()+"/revoke", url.Values{"confirm": {"yes"}})
 		}},
 	},
 	"record a top-up or a credit adjustment (API, console forms)": {

@@ -43,6 +43,7 @@ var screenPages = []screenCase{
 	{"quotes", "GET /console/quotes", "/console/quotes", "finance"},
 	{"refused-payments", "GET /console/payments/refused", "/console/payments/refused", "finance"},
 	{"audit", "GET /console/audit", "/console/audit", "auditor"},
+	{"staff", "GET /console/staff", "/console/staff", "admin"},
 }
 
 // screenSkip are the console's GET routes that answer no page of their

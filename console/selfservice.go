@@ -224,10 +224,3 @@ func allowancePDF(p auth.Principal, number string) string {
 	}
 	return "/api/v1/allowances/" + url.PathEscape(number) + "/pdf"
 }
-
-// revokeConfirm is the confirmation step before a key is revoked.
-func (s *server) revokeConfirmed(c echo.Context, k projections.KeyInfo) (bool, error) {
-	return s.confirmed(c, confirmStep{Action: "confirm.revoke", Target: k.Name + " (" + k.Prefix + ")", Danger: true,
-		Note: "confirm.revoke.note", Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/revoke",
-		Back: "/console/accounts/" + url.PathEscape(k.AccountID)})
-}

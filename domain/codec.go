@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	// The same encoding as encoding/json at a fraction of its reflection
@@ -70,6 +71,16 @@ var factories = map[string]func() Event{
 
 // Known reports whether typ is an event type of the catalog.
 func Known(typ string) bool { _, ok := factories[typ]; return ok }
+
+// Types lists every current event type, sorted.
+func Types() []string {
+	out := make([]string, 0, len(factories))
+	for t := range factories {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Encode returns the JSON body of an event.
 func Encode(e Event) ([]byte, error) { return json.Marshal(e) }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -207,4 +208,22 @@ func (s *Service) ContractPDF(w io.Writer, contractID string) error {
 		return err
 	}
 	return s.renderer.RenderContract(w, *q.Contract, q.QuoteIssued, s.seller.PDF(), pdf.ContractOptions{IssuedAt: q.ContractAt})
+}
+
+// Quotes lists every quote, with its acceptance and contract, by issue
+// time.
+func (s *Service) Quotes() []Quote {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Quote, 0, len(s.l.quotes))
+	for _, q := range s.l.quotes {
+		out = append(out, *q)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].IssuedAt.Equal(out[j].IssuedAt) {
+			return out[i].IssuedAt.Before(out[j].IssuedAt)
+		}
+		return out[i].QuoteID < out[j].QuoteID
+	})
+	return out
 }

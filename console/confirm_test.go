@@ -1,0 +1,199 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// askFirst posts a form without the confirmation: the answer must be the
+// confirmation step (200, confirm=yes ready to send), and check must show
+// that nothing changed. Then it posts the step's own form and returns
+// that answer's status.
+func askFirst(t *testing.T, b *browser, csrf, path string, v url.Values, unchanged func() bool) (int, string) {
+	t.Helper()
+	v.Set("csrf", csrf)
+	resp, page := b.post(path, v)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s without confirmation: %d", path, resp.StatusCode)
+	}
+	if len(elementsByID(t, page, "confirm-step")) != 1 {
+		t.Fatalf("%s without confirmation shows no confirmation step", path)
+	}
+	if !unchanged() {
+		t.Fatalf("%s changed something before it was confirmed", path)
+	}
+	// The step's form posts to the same action with every field again.
+	if action := attrOf(t, page, "form", "id", "confirm-form", "action"); action != path {
+		t.Fatalf("%s: the confirmation posts to %q", path, action)
+	}
+	again := url.Values{}
+	for _, in := range elements(t, page, "input", "name") {
+		if in["type"] == "hidden" || in["type"] == "" {
+			again.Add(in["name"], in["value"])
+		}
+	}
+	// The layout's sign-out form carries a csrf field too; one is enough.
+	again.Set("csrf", csrf)
+	if again.Get("confirm") != "yes" {
+		t.Fatalf("%s: the confirmation step sends confirm=%q", path, again.Get("confirm"))
+	}
+	for k := range v {
+		if k != "csrf" && again.Get(k) != strings.TrimSpace(v.Get(k)) {
+			t.Fatalf("%s: the confirmation step sends %s=%q, want %q", path, k, again.Get(k), v.Get(k))
+		}
+	}
+	resp, page = b.post(path, again)
+	return resp.StatusCode, page
+}
+
+// Revoking a key and suspending an account ask first: the first POST only
+// asks and changes nothing, the confirmed one acts.
+func TestRevokeAndSuspendAskFirst(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_cf", "確認股份有限公司", domain.PlanStarter)
+	keyID, _ := e.issueKey("acct_cf")
+	b := e.browser()
+	csrf := b.signIn(e.admin)
+
+	revoked := func() bool {
+		for _, k := range e.models.Keys.ByAccount("acct_cf") {
+			if k.KeyID == keyID {
+				return k.Revoked
+			}
+		}
+		t.Fatal("key missing")
+		return false
+	}
+	if code, _ := askFirst(t, b, csrf, "/console/keys/"+keyID+"/revoke", url.Values{}, func() bool { return !revoked() }); code != http.StatusSeeOther {
+		t.Fatalf("confirmed revoke: %d", code)
+	}
+	if !revoked() {
+		t.Fatal("the confirmed revoke did not revoke the key")
+	}
+
+	suspended := func() bool {
+		v, _ := e.models.Balances.View("acct_cf", "", e.clock.Now())
+		return v.Suspended
+	}
+	if code, _ := askFirst(t, b, csrf, "/console/accounts/acct_cf/suspend", url.Values{"reason": {"unpaid invoices"}}, func() bool { return !suspended() }); code != http.StatusSeeOther {
+		t.Fatalf("confirmed suspend: %d", code)
+	}
+	if !suspended() {
+		t.Fatal("the confirmed suspend did not suspend the account")
+	}
+	// The confirmation step names what it acts on, in the page's language.
+	b.get("/console/accounts/acct_cf?lang=en") // the choice is kept in its cookie
+	e.openAccount("acct_cf2", "第二確認公司", domain.PlanStarter)
+	_, ask := b.post("/console/accounts/acct_cf2/suspend", url.Values{"csrf": {csrf}, "reason": {"x"}})
+	if text := visibleText(t, ask); !strings.Contains(text, "Suspend the account") || !strings.Contains(text, "第二確認公司") {
+		t.Fatalf("the English confirmation step says %q", text)
+	}
+}
+
+// The staff tokens page: an admin lists, issues (secret shown once) and
+// revokes with a confirmation; the last admin token cannot be revoked,
+// and the refusal reads in the page's language.
+func TestStaffTokensPage(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	csrf := b.signIn(e.admin)
+	resp, page := b.get("/console/staff")
+	if resp.StatusCode != 200 {
+		t.Fatalf("staff page: %d", resp.StatusCode)
+	}
+	if n := len(elements(t, page, "tr", "data-token")); n != 3 {
+		t.Fatalf("staff page lists %d tokens, want 3", n)
+	}
+	if strings.Contains(page, "rf-staff-") {
+		t.Fatal("the staff page shows a token's secret")
+	}
+
+	resp, issued := b.post("/console/staff", url.Values{"csrf": {csrf}, "role": {"auditor"}, "name": {"外部稽核"}})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("issue: %d", resp.StatusCode)
+	}
+	secret := strings.TrimSpace(elementText(t, issued, "new-staff-secret"))
+	id := attrOf(t, issued, "section", "id", "new-staff-token", "data-token")
+	if !strings.HasPrefix(secret, "rf-staff-") {
+		t.Fatalf("issued secret %q", secret)
+	}
+	// The new token signs in, as an auditor.
+	nb := e.browser()
+	nb.signIn(secret)
+	if resp, _ := nb.get("/console/audit"); resp.StatusCode != 200 {
+		t.Fatalf("the new auditor token reads the audit page: %d", resp.StatusCode)
+	}
+	// A search by name finds it alone; the secret is never listed again.
+	_, found := b.get("/console/staff?q=" + url.QueryEscape("外部"))
+	if rows := elements(t, found, "tr", "data-token"); len(rows) != 1 || rows[0]["data-token"] != id {
+		t.Fatalf("search found %v", rows)
+	}
+	if strings.Contains(found, secret) {
+		t.Fatal("the list shows a secret")
+	}
+
+	isRevoked := func(id string) bool {
+		for _, tk := range e.views.StaffTokens() {
+			if tk.ID == id {
+				return tk.Revoked
+			}
+		}
+		t.Fatalf("no token %s", id)
+		return false
+	}
+	if code, _ := askFirst(t, b, csrf, "/console/staff/"+id+"/revoke", url.Values{}, func() bool { return !isRevoked(id) }); code != http.StatusSeeOther {
+		t.Fatalf("confirmed staff revoke: %d", code)
+	}
+	if !isRevoked(id) {
+		t.Fatal("the confirmed staff revoke did not revoke")
+	}
+	if resp, _ := nb.get("/console/audit"); resp.StatusCode == 200 {
+		t.Fatal("the revoked token still reads the audit page")
+	}
+
+	// The one admin token cannot revoke itself: refused, in Chinese, and
+	// nothing changes.
+	var self string
+	for _, tk := range e.views.StaffTokens() {
+		if tk.Role == "admin" && !tk.Revoked {
+			self = tk.ID
+		}
+	}
+	b.get("/console/staff?lang=zh-TW")
+	resp, refused := b.post("/console/staff/"+self+"/revoke", url.Values{"csrf": {csrf}, "confirm": {"yes"}})
+	if resp.StatusCode != http.StatusConflict {
+		t.Fatalf("revoking the last admin token: %d", resp.StatusCode)
+	}
+	msg := elementText(t, refused, "error")
+	if !strings.Contains(msg, "最後一個有效的管理員權杖") || strings.Contains(msg, "last admin") {
+		t.Fatalf("the refusal reads %q", msg)
+	}
+	if isRevoked(self) {
+		t.Fatal("the last admin token was revoked")
+	}
+	// Other roles have no staff page.
+	fb := e.browser()
+	fb.signIn(e.finance)
+	if resp, _ := fb.get("/console/staff"); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("finance reads the staff page: %d", resp.StatusCode)
+	}
+}
+
+// elementText is the text of the element with id.
+func elementText(t *testing.T, page, id string) string {
+	t.Helper()
+	i := strings.Index(page, `id="`+id+`"`)
+	if i < 0 {
+		t.Fatalf("no element %s", id)
+	}
+	rest := page[i:]
+	rest = rest[strings.Index(rest, ">")+1:]
+	if j := strings.Index(rest, "</"); j >= 0 {
+		rest = rest[:j]
+	}
+	return visibleText(t, "<p>"+rest+"</p>")
+}

@@ -1,0 +1,202 @@
+package console
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The domain, invoicing, payments and sign-in layers word their refusals in
+// English, for the API and the logs. A console page shows them in the
+// page's language: each known message is matched here and replaced by its
+// text (err.* in messages), its variable parts carried over as {1}, {2}….
+// A message not known here shows as a general text for its status, with
+// the original kept in a details element.
+
+type errorPattern struct {
+	re  *regexp.Regexp
+	key string
+}
+
+func ep(re, key string) errorPattern { return errorPattern{regexp.MustCompile("^" + re + "$"), key} }
+
+var errorPatterns = []errorPattern{
+	// Accounts, plans, keys, top-ups (commands).
+	ep(`organisation is required`, "err.org.required"),
+	ep(`統一編號 "([^"]*)" fails its checksum`, "err.taxid"),
+	ep(`agency 統一編號 "([^"]*)" fails its checksum`, "err.agency.taxid"),
+	ep(`unknown plan "([^"]*)"(?: \(starter, business, enterprise\))?`, "err.plan"),
+	ep(`credit limit must be zero for prepaid plans and not negative`, "err.credit.prepaid"),
+	ep(`custom RPM, TPM and volume discount are for enterprise accounts`, "err.enterprise.only"),
+	ep(`limits must not be negative and the discount must be below 1`, "err.limits"),
+	ep(`prepaid plans have no credit limit`, "err.prepaid.nocredit"),
+	ep(`a (\S+) account is prepaid: move it to business or enterprise before giving it credit`, "err.credit.prepaidplan"),
+	ep(`credit limit must not be negative`, "err.credit.negative"),
+	ep(`spend period must be daily, weekly or monthly`, "err.spendperiod"),
+	ep(`spending limit must not be negative`, "err.spendlimit.negative"),
+	ep(`method must be .*`, "err.method"),
+	ep(`a top-up needs its external reference`, "err.topup.reference"),
+	ep(`a top-up must be positive \(NT\$(\S+) given\); take credit back with an adjustment`, "err.topup.positive"),
+	ep(`a top-up is a whole number of New Taiwan dollars \(NT\$(\S+) given\): its invoice is issued in whole dollars`, "err.topup.whole"),
+	ep(`a top-up is a positive whole number of New Taiwan dollars \(NT\$(\S+) given\)`, "err.topup.whole"),
+	ep(`.* is at most NT\$(\S+) \(NT\$(\S+) given\)(?:; split it, or raise --max-topup)?`, "err.topup.max"),
+	ep(`an adjustment needs a non-zero amount and a reason`, "err.adjust"),
+	ep(`resuming an account needs a reason`, "err.resume.reason"),
+	ep(`account (\S+) is not suspended`, "err.account.notsuspended"),
+	ep(`reference "([^"]*)" was already recorded with amount (\S+)`, "err.topup.duplicate"),
+	ep(`top-up stream busy`, "err.busy"),
+	ep(`account (\S+)`, "err.account.notfound"),
+	ep(`account not found`, "err.account.notfound"),
+	ep(`key (\S+)`, "err.key.notfound"),
+	ep(`key not found`, "err.key.notfound"),
+	ep(`unknown model "([^"]*)"`, "err.model"),
+	ep(`wrong expected version on .*`, "err.changed"),
+	ep(`(\S+) contains (.*), which invoices cannot print: .*`, "err.unprintable"),
+	// Staff tokens.
+	ep(`role must be admin, finance or auditor`, "err.staff.role"),
+	ep(`a staff token needs at least 24 characters`, "err.staff.short"),
+	ep(`staff token (\S+) was revoked`, "err.staff.revoked"),
+	ep(`staff token (\S+)`, "err.staff.notfound"),
+	ep(`(\S+) is the last admin token; issue another admin token before revoking it`, "err.staff.lastadmin"),
+	// Keys within a management key's scope.
+	ep(`only a management key issues or revokes keys; this one may only call models`, "err.scope.management"),
+	ep(`this key may use only \[(.*)\], so the keys it issues must name their models from that list`, "err.scope.models"),
+	ep(`this key may not use (\S+), so neither may the keys it issues`, "err.scope.model"),
+	ep(`this key's spending limit is NT\$(\S+) (\S+), so the keys it issues need a spending limit too`, "err.scope.limit"),
+	ep(`this key's spending limit is (\S+), so the keys it issues must have a (\S+) limit too \(not (\S+)\)`, "err.scope.period"),
+	ep(`a spending limit of NT\$(\S+) is above this key's own NT\$(\S+) (\S+)`, "err.scope.above"),
+	// Invoices, allowances, ranges, quotes.
+	ep(`(\S+) has not ended in Taipei; issue single invoices with IssueMonthly`, "err.month.open"),
+	ep(`month "([^"]*)": want YYYY-MM`, "err.month.format"),
+	ep(`account (\S+) has no postpaid usage in (\S+) to invoice`, "err.month.nousage"),
+	ep(`invoice (\S+) is busy`, "err.busy"),
+	ep(`a void needs a reason`, "err.void.reason"),
+	ep(`invoice (\S+) is already voided`, "err.invoice.voided"),
+	ep(`invoice (\S+) is voided`, "err.invoice.voided"),
+	ep(`invoice (\S+) has (\d+) allowances; void them first`, "err.invoice.allowances"),
+	ep(`invoice (\S+) already has (\d+) allowances`, "err.invoice.maxallowances"),
+	ep(`an allowance needs a positive amount and a reason`, "err.allowance.input"),
+	ep(`allowance NT\$(\d+) exceeds what invoice (\S+) still bills \(NT\$(\d+)\)`, "err.allowance.exceeds"),
+	ep(`allowance (\S+) is already voided`, "err.allowance.voided"),
+	ep(`invoice (\S+)`, "err.invoice.notfound"),
+	ep(`allowance (\S+)`, "err.allowance.notfound"),
+	ep(`range (\S+) overlaps (\S+), already assigned to period (\S+)`, "err.range.overlap"),
+	ep(`no invoice number range assigned for the period (\S+) .*`, "err.range.none"),
+	ep(`the void window has closed .*`, "err.void.window"),
+	ep(`invoice number range exhausted.*`, "err.range.exhausted"),
+	ep(`range prefix "([^"]*)": want 2 uppercase letters`, "err.range.prefix"),
+	ep(`range (\d+)-(\d+): want 0 ≤ from ≤ to ≤ 99999999`, "err.range.numbers"),
+	ep(`period "([^"]*)": want YYYY-MM`, "err.period.format"),
+	ep(`period "([^"]*)": month must be odd \(01, 03, …, 11\)`, "err.period.odd"),
+	ep(`agency is required`, "err.quote.agency"),
+	ep(`at least one item is required`, "err.quote.items"),
+	ep(`item (\d+) needs a name, a positive quantity and a price ≥ 0`, "err.quote.item"),
+	ep(`valid_days must be 1 to 365`, "err.quote.days"),
+	ep(`quote (\S+) expired on (.*)`, "err.quote.expired"),
+	ep(`quote (\S+)`, "err.quote.notfound"),
+	// The console's own.
+	ep(`(\S+): "([^"]*)" is not a number`, "err.number"),
+	ep(`(\S+): "([^"]*)" is not a whole number`, "err.whole"),
+	ep(`amount: "([^"]*)" is not a positive whole number of NTD`, "err.amount.whole"),
+	ep(`item (.*): quantity and unit price must be numbers`, "err.quote.numbers"),
+	ep(`valid days must be a whole number`, "err.quote.days"),
+	ep(`the quotation service is not configured`, "quote.unavailable"),
+	ep(`invoicing is not configured`, "err.invoicing.off"),
+	ep(`from and to must be eight-digit numbers`, "err.range.digits"),
+	ep(`no Turnkey folder is configured \(ROUTEFREE_TURNKEY_DIR\)`, "err.turnkey.off"),
+	ep(`message: "([^"]*)" is not F0401, F0501, G0401 or G0501`, "err.mig.message"),
+	ep(`(?:from|to) must be YYYY-MM-DD`, "err.date.format"),
+	ep(`the range must run forward and span at most (\d+) days`, "err.date.range"),
+	ep(`time "([^"]*)" is not RFC 3339 nor YYYY-MM-DD\[THH:MM\]`, "err.time.format"),
+	ep(`position "([^"]*)" is not commit/prepare`, "err.position"),
+	ep(`the change is recorded but the read models are behind; reload shortly`, "err.behind"),
+	// Sign-in and the web server's own.
+	ep(`the request's CSRF token is missing or wrong`, "signin.csrf"),
+	ep(`sign in with a staff token or an API key`, "err.signin"),
+	ep(`your role may not do this`, "err.role"),
+	ep(`Not Found`, "err.status.404"),
+	ep(`Method Not Allowed`, "err.status.405"),
+	ep(`Unauthorized`, "err.signin"),
+	ep(`Forbidden`, "err.role"),
+	ep(`Request Entity Too Large`, "err.status.413"),
+	ep(`internal error`, "err.status.500"),
+	// Payment notifications refused (payments).
+	ep(`CheckMacValue does not verify`, "err.pay.signature"),
+	ep(`another merchant's notification`, "err.pay.merchant"),
+	ep(`unknown trade number`, "err.pay.trade"),
+	ep(`amount "([^"]*)" differs from the NT\$(\S+) asked`, "err.pay.amount"),
+	ep(`simulated payment`, "err.pay.simulated"),
+	ep(`not paid \(RtnCode ([^:]*): (.*)\)`, "err.pay.unpaid"),
+	ep(`replay: the trade is already credited`, "err.pay.replay"),
+	ep(`no ATM account assigned \(RtnCode ([^:]*): (.*)\)`, "err.pay.noatm"),
+}
+
+// errorPrefixes are the sentinel errors' words that wrap a message.
+var errorPrefixes = []string{"invoicing: invalid: ", "invoicing: conflict: ", "invoicing: not found: ", "invoicing: ",
+	"invalid: ", "conflict: ", "not found: ", "beyond the key's scope: ", "twrules: ", "single sign-on failed: "}
+
+func stripPrefixes(msg string) string {
+	for again := true; again; {
+		again = false
+		for _, p := range errorPrefixes {
+			if strings.HasPrefix(msg, p) {
+				msg, again = msg[len(p):], true
+			}
+		}
+	}
+	return msg
+}
+
+// translateOne finds msg's text; ok is false for a message not known here.
+func translateOne(lang, msg string) (string, bool) {
+	msg = stripPrefixes(strings.TrimSpace(msg))
+	for _, p := range errorPatterns {
+		m := p.re.FindStringSubmatch(msg)
+		if m == nil {
+			continue
+		}
+		out := tr(lang, p.key)
+		for i := len(m) - 1; i >= 1; i-- {
+			out = strings.ReplaceAll(out, "{"+strconv.Itoa(i)+"}", m[i])
+		}
+		return out, true
+	}
+	return "", false
+}
+
+// errorText is msg in lang. A message of several parts ("a; b", as a form
+// with several problems is refused) is translated part by part. When some
+// part is not known, text is the status's general message and detail the
+// original.
+func errorText(lang string, status int, msg string) (text, detail string) {
+	if t, ok := translateOne(lang, msg); ok {
+		return t, ""
+	}
+	parts := strings.Split(stripPrefixes(msg), "; ")
+	out := make([]string, 0, len(parts))
+	for _, p := range parts {
+		t, ok := translateOne(lang, p)
+		if !ok || len(parts) == 1 {
+			general := "err.status." + strconv.Itoa(status)
+			if !known(general) {
+				general = "err.status.500"
+			}
+			return tr(lang, general), msg
+		}
+		out = append(out, t)
+	}
+	sep := "; "
+	if lang == langZH {
+		sep = "；"
+	}
+	return strings.Join(out, sep), ""
+}
+
+// reasonOf translates a message kept in an event (a refused payment
+// notification's reason) for a page; an unknown one shows as it is.
+func reasonOf(lang, msg string) string {
+	if t, ok := translateOne(lang, msg); ok {
+		return t
+	}
+	return msg
+}

@@ -1,0 +1,302 @@
+package console
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+)
+
+// manyAdjustments appends n credit adjustments to acct, a minute apart,
+// their reasons numbered adjust-00001… in the order they happened.
+func (e *env) manyAdjustments(acct string, n int) {
+	e.t.Helper()
+	start := testNow.Add(-time.Duration(n) * time.Minute)
+	var batch []eventstore.EventData
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if _, err := e.cap.Append(e.ctx, domain.TopUpStream(acct), eventstore.Any(), batch...); err != nil {
+			e.t.Fatal(err)
+		}
+		batch = batch[:0]
+	}
+	for i := 1; i <= n; i++ {
+		at := start.Add(time.Duration(i) * time.Minute)
+		d, err := commands.Event(uuid.New(), at, &domain.CreditsAdjusted{AccountID: acct, Amount: decimal.NewFromInt(1),
+			Reason: fmt.Sprintf("adjust-%05d", i)})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		batch = append(batch, d)
+		if len(batch) == 500 {
+			flush()
+		}
+	}
+	flush()
+	e.sync()
+}
+
+// allEvents reads the whole history, oldest first.
+func (e *env) allEvents() []eventstore.RecordedEvent {
+	e.t.Helper()
+	var out []eventstore.RecordedEvent
+	pos := eventstore.Start
+	for {
+		evs, err := e.store.ReadAll(e.ctx, pos, 5000)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return out
+		}
+		out = append(out, evs...)
+		pos = evs[len(evs)-1].Position
+	}
+}
+
+// pagerOf is the first pager of a page: its page, pages and total.
+func pagerOf(t *testing.T, page, list string) (p, pages, total int) {
+	t.Helper()
+	for _, n := range elements(t, page, "nav", "data-list") {
+		if n["data-list"] != list {
+			continue
+		}
+		p, _ = strconv.Atoi(n["data-page"])
+		pages, _ = strconv.Atoi(n["data-pages"])
+		total, _ = strconv.Atoi(n["data-total"])
+		return
+	}
+	t.Fatalf("no pager for list %q", list)
+	return
+}
+
+// The audit log of a store of 10,000 events: newest first, 50 a page, the
+// last page the oldest; a search narrows it, and the page links keep it.
+func TestAuditLogPagesTenThousandEvents(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_log", "事件很多股份有限公司", domain.PlanStarter)
+	e.manyAdjustments("acct_log", 10_000)
+	all := e.allEvents()
+	if len(all) < 10_000 {
+		t.Fatalf("store holds %d events", len(all))
+	}
+	b := e.browser()
+	b.signIn(e.auditor)
+
+	began := time.Now()
+	resp, first := b.get("/console/audit")
+	t.Logf("first page of %d events in %s", len(all), time.Since(began)) // logged, not asserted
+	if resp.StatusCode != 200 {
+		t.Fatalf("audit page: %d", resp.StatusCode)
+	}
+	rows := elements(t, first, "tr", "data-position")
+	if len(rows) != defaultPageSize {
+		t.Fatalf("first page shows %d events, want %d", len(rows), defaultPageSize)
+	}
+	for i, r := range rows {
+		want := all[len(all)-1-i].Position.String()
+		if r["data-position"] != want {
+			t.Fatalf("first page row %d is %s, want %s (newest first)", i, r["data-position"], want)
+		}
+	}
+	p, pages, total := pagerOf(t, first, "")
+	if p != 1 || total != len(all) || pages != (len(all)+defaultPageSize-1)/defaultPageSize {
+		t.Fatalf("pager: page %d of %d, %d events; the store holds %d", p, pages, total, len(all))
+	}
+	if !strings.Contains(visibleText(t, first), fmt.Sprintf("1–%d / %d", defaultPageSize, len(all))) {
+		t.Error("the page does not show the count of events")
+	}
+
+	// The last page, through the pager's own link, holds the oldest events.
+	var lastURL string
+	for _, a := range elements(t, first, "a", "data-page") {
+		if a["data-page"] == strconv.Itoa(pages) {
+			lastURL = a["href"]
+		}
+	}
+	if lastURL == "" {
+		t.Fatal("no link to the last page")
+	}
+	_, last := b.get("/console/audit" + strings.TrimSuffix(lastURL, "#events"))
+	rows = elements(t, last, "tr", "data-position")
+	if want := len(all) - (pages-1)*defaultPageSize; len(rows) != want {
+		t.Fatalf("last page shows %d events, want %d", len(rows), want)
+	}
+	if got, want := rows[len(rows)-1]["data-position"], all[0].Position.String(); got != want {
+		t.Fatalf("last page ends with %s, want the oldest event %s", got, want)
+	}
+	if got, want := rows[0]["data-position"], all[len(rows)-1].Position.String(); got != want {
+		t.Fatalf("last page starts with %s, want %s", got, want)
+	}
+
+	// Oldest first on request.
+	_, asc := b.get("/console/audit?dir=asc")
+	if got := elements(t, asc, "tr", "data-position")[0]["data-position"]; got != all[0].Position.String() {
+		t.Fatalf("oldest first starts with %s, want %s", got, all[0].Position)
+	}
+
+	// A search narrows the log: ten reasons start adjust-0123.
+	_, found := b.get("/console/audit?q=" + url.QueryEscape("ADJUST-0123"))
+	rows = elements(t, found, "tr", "data-position")
+	if _, _, total := pagerOf(t, found, ""); total != 10 || len(rows) != 10 {
+		t.Fatalf("search found %d events (%d shown), want 10", total, len(rows))
+	}
+	if !strings.Contains(found, "adjust-01239") || strings.Contains(found, "adjust-01240") {
+		t.Error("the search shows the wrong events")
+	}
+	// Search with a type filter and paging: every link keeps both.
+	_, typed := b.get("/console/audit?type=" + domain.TypeCreditsAdjusted + "&q=adjust-0&page=3")
+	if p, _, total := pagerOf(t, typed, ""); p != 3 || total != 9999 {
+		t.Fatalf("filtered search: page %d, %d events, want page 3 of 9999", p, total)
+	}
+	for _, a := range elements(t, typed, "a", "data-page") {
+		u, err := url.Parse(a["href"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := u.Query(); q.Get("q") != "adjust-0" || q.Get("type") != domain.TypeCreditsAdjusted {
+			t.Fatalf("page link %q drops the search or the filter", a["href"])
+		}
+	}
+}
+
+// rowsOf is the value of attr of every row of the table with id.
+func rowsOf(t *testing.T, page, table, attr string) []string {
+	t.Helper()
+	i := strings.Index(page, `<table id="`+table+`"`)
+	if i < 0 {
+		t.Fatalf("no table %s", table)
+	}
+	part := page[i:]
+	part = part[:strings.Index(part, "</table>")+len("</table>")]
+	var out []string
+	for _, r := range elements(t, part, "tr", attr) {
+		out = append(out, r[attr])
+	}
+	return out
+}
+
+// The accounts list: search, filters, sort both ways and pages, each link
+// keeping the rest of the query.
+func TestAccountsListSearchFilterSortPage(t *testing.T) {
+	e := newEnv(t, false)
+	for i := 1; i <= 120; i++ {
+		plan := domain.PlanStarter
+		if i%3 == 0 {
+			plan = domain.PlanBusiness
+		}
+		e.openAccount(fmt.Sprintf("acct_%03d", i), fmt.Sprintf("公司%03d", i), plan)
+		if i%2 == 0 {
+			if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: fmt.Sprintf("acct_%03d", i), Amount: decimal.NewFromInt(int64(i * 100)),
+				Method: domain.MethodBankTransfer, Reference: fmt.Sprintf("T%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := e.cmds.SuspendAccount(e.ctx, "acct_007", "unpaid"); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	b := e.browser()
+	b.signIn(e.finance)
+
+	_, page := b.get("/console/accounts")
+	if ids := rowsOf(t, page, "accounts", "data-account"); len(ids) != defaultPageSize || ids[0] != "acct_001" {
+		t.Fatalf("first page: %d rows from %v", len(ids), ids[:1])
+	}
+	if p, pages, total := pagerOf(t, page, ""); p != 1 || pages != 3 || total != 120 {
+		t.Fatalf("pager %d/%d of %d", p, pages, total)
+	}
+	_, page = b.get("/console/accounts?page=3")
+	if ids := rowsOf(t, page, "accounts", "data-account"); len(ids) != 20 || ids[19] != "acct_120" {
+		t.Fatalf("last page: %d rows", len(ids))
+	}
+	// Balance, highest first: acct_120 has the largest top-up.
+	_, page = b.get("/console/accounts?sort=balance&dir=desc")
+	if ids := rowsOf(t, page, "accounts", "data-account"); ids[0] != "acct_120" || ids[1] != "acct_118" {
+		t.Fatalf("by balance, descending: %v", ids[:3])
+	}
+	// The header link of the sorted column turns the order round.
+	href := ""
+	for _, a := range elements(t, page, "a", "href") {
+		if strings.Contains(a["href"], "sort=balance") && !strings.Contains(a["href"], "page=") { // not the pager's
+			href = a["href"]
+		}
+	}
+	if u, _ := url.Parse(href); u == nil || u.Query().Get("dir") != "asc" {
+		t.Fatalf("the balance header links to %q", href)
+	}
+	// Search and filters together, paging kept.
+	_, page = b.get("/console/accounts?q=" + url.QueryEscape("公司0") + "&plan=business")
+	ids := rowsOf(t, page, "accounts", "data-account")
+	if len(ids) != 33 { // 公司003 … 公司099 whose number divides by 3
+		t.Fatalf("search and plan filter found %d", len(ids))
+	}
+	for _, id := range ids {
+		n, _ := strconv.Atoi(strings.TrimPrefix(id, "acct_"))
+		if n%3 != 0 || n >= 100 {
+			t.Fatalf("filter let %s through", id)
+		}
+	}
+	_, page = b.get("/console/accounts?status=suspended")
+	if ids := rowsOf(t, page, "accounts", "data-account"); len(ids) != 1 || ids[0] != "acct_007" {
+		t.Fatalf("suspended: %v", ids)
+	}
+	// The search form keeps the sort, and its fields start from the query.
+	_, page = b.get("/console/accounts?sort=org&dir=desc&q=x")
+	if got := attrOf(t, page, "input", "name", "sort", "value"); got != "org" {
+		t.Fatalf("the search form drops the sort: %q", got)
+	}
+	if got := attrOf(t, page, "input", "type", "search", "value"); got != "x" {
+		t.Fatalf("the search box shows %q", got)
+	}
+}
+
+// A page with several lists pages each on its own: paging the keys keeps
+// the top-ups' search, and the other way round.
+func TestAccountPageListsAreIndependent(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_multi", "多清單公司", domain.PlanStarter)
+	for i := 0; i < 60; i++ {
+		if _, _, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_multi", Name: fmt.Sprintf("key-%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 5; i++ {
+		if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_multi", Amount: decimal.NewFromInt(100),
+			Method: domain.MethodBankTransfer, Reference: fmt.Sprintf("REF-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.sync()
+	b := e.browser()
+	b.signIn(e.finance)
+	_, page := b.get("/console/accounts/acct_multi?topups_q=REF-3&keys_page=2&keys_sort=name&keys_dir=desc")
+	if refs := rowsOf(t, page, "topups", "data-reference"); len(refs) != 1 || refs[0] != "REF-3" {
+		t.Fatalf("top-ups searched: %v", refs)
+	}
+	keys := rowsOf(t, page, "keys", "data-key")
+	if len(keys) != 10 {
+		t.Fatalf("second page of 60 keys shows %d", len(keys))
+	}
+	if p, _, total := pagerOf(t, page, "keys"); p != 2 || total != 60 {
+		t.Fatalf("keys pager: page %d of %d keys", p, total)
+	}
+	for _, a := range elements(t, page, "a", "data-page") {
+		u, _ := url.Parse(a["href"])
+		if q := u.Query(); q.Get("topups_q") != "REF-3" {
+			t.Fatalf("a page link drops the other list's search: %q", a["href"])
+		}
+	}
+}

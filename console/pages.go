@@ -205,7 +205,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	if err != nil {
 		return nil, err
 	}
-	dc, mc := s.usageCharts(lang, u)
+	charts := s.usageCharts(lang, u)
 	topUps, err := accountTopUps(c.Request().Context(), s.deps.Store, a.ID)
 	if err != nil {
 		return nil, err
@@ -216,7 +216,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	}
 	return map[string]any{
 		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": topUps,
-		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": s.deps.Models.Invoices.List("", a.ID),
+		"Usage": u, "Charts": charts, "Invoices": s.deps.Models.Invoices.List("", a.ID),
 		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
 		"CanAdmin": p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
 	}, nil

@@ -69,6 +69,7 @@ type Views struct {
 	appsByAcct  map[string]map[string]*Tally
 	apps        map[string]*Tally // every account: public rankings
 	models      map[string]*Tally
+	usage       *usageIndex // usage by key and app per day, top-ups per day
 }
 
 var _ projections.Projection = (*Views)(nil)
@@ -80,7 +81,7 @@ func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
 		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{},
 		appsByAcct: map[string]map[string]*Tally{}, apps: map[string]*Tally{},
-		models: map[string]*Tally{},
+		models: map[string]*Tally{}, usage: newUsageIndex(),
 	}
 }
 
@@ -114,7 +115,7 @@ func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 
 func (v *Views) wants(t string) bool {
 	switch t {
-	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeRequestCompleted:
+	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp:
 		return true
 	}
 	return false
@@ -132,6 +133,7 @@ func tally(m map[string]*Tally, name string, tokens int64, cost decimal.Decimal)
 }
 
 func (v *Views) apply(e *projections.Event) {
+	v.usage.apply(e)
 	switch b := e.Body.(type) {
 	case *domain.StaffTokenIssued:
 		t := &StaffToken{ID: b.TokenID, Role: b.Role, Name: b.Name, IssuedAt: e.OccurredAt, hash: b.Hash}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -81,7 +82,7 @@ func (c Chart) Rows() []ChartRow {
 		r := ChartRow{Label: l, Attrs: map[string]string{}}
 		for _, n := range c.Counts {
 			v := strconv.FormatInt(n.Values[i], 10)
-			r.Cells = append(r.Cells, ChartCell{Text: v})
+			r.Cells = append(r.Cells, ChartCell{Text: thousands(n.Values[i])})
 			r.Attrs[n.Attr] = v
 		}
 		for j, s := range c.Series {
@@ -105,7 +106,7 @@ func (c Chart) Footer() ChartRow {
 			sum += v
 		}
 		v := strconv.FormatInt(sum, 10)
-		r.Cells = append(r.Cells, ChartCell{Text: v})
+		r.Cells = append(r.Cells, ChartCell{Text: thousands(sum)})
 		r.Attrs[n.Attr] = v
 	}
 	for j, s := range c.Series {
@@ -216,3 +217,11 @@ func (s *server) usageCharts(lang string, r UsageReport) []Chart {
 
 // Cols is the number of columns of the chart's table.
 func (c Chart) Cols() int { return 1 + len(c.Counts) + len(c.Series) }
+
+// thousands writes a whole number with thousands separators, as money()
+// writes amounts: 12,345.
+func thousands(n int64) string {
+	s := money(decimal.NewFromInt(n))
+	s = strings.Replace(s, "NT$", "", 1)
+	return s[:len(s)-3]
+}

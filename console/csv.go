@@ -260,13 +260,14 @@ func cellText(n *html.Node) string {
 
 var (
 	moneyText = regexp.MustCompile(`^-?NT\$[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}$`)
+	grouped   = regexp.MustCompile(`^-?[0-9]{1,3}(,[0-9]{3})+$`)
 	plainNum  = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
 )
 
-// csvValue writes an amount shown as money() (NT$80,000.00, -NT$0.04) as a
-// plain decimal, and defuses text a spreadsheet would run as a formula.
+// csvValue writes an amount shown as money() (NT$80,000.00, -NT$0.04) and a
+// count with separators (12,345) as plain numbers, and defuses text a spreadsheet would run as a formula.
 func csvValue(s string) string {
-	if moneyText.MatchString(s) {
+	if moneyText.MatchString(s) || grouped.MatchString(s) {
 		return strings.NewReplacer("NT$", "", ",", "").Replace(s)
 	}
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) && !plainNum.MatchString(s) {

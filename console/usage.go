@@ -45,7 +45,7 @@ func (k KeyUsage) Label() string {
 	if k.Prefix == "" {
 		return k.Name + " (" + k.KeyID + ")"
 	}
-	return k.Name + " (" + k.Prefix + "…)"
+	return k.Name + " (" + k.Prefix + ")"
 }
 
 // UsageReport is what the usage charts and the usage API show. Days,

@@ -120,6 +120,21 @@ func TestBrowserCharts(t *testing.T) {
 		c.artefacts("charts-" + lang)
 	}
 
+	// The staff dashboard: used and invoiced side by side, with a legend.
+	c.do("dashboard", chromedp.Navigate(e.srv.URL+"/console/dashboard?from=2026-03-01&to=2026-03-15"),
+		chromedp.WaitVisible(chromedp.CSS("#chart-revenue")))
+	rev := get(c, "revenue", chromedp.Evaluate[map[string]any](`(() => { const ch = Chart.getChart("chart-revenue");
+	  return {sets: ch.data.datasets.map(d => d.label), legend: ch.options.plugins.legend.display, x: ch.scales.x.options.title.text,
+	    last: ch.data.labels[ch.data.labels.length - 1]}; })()`))
+	if sets, _ := rev["sets"].([]any); len(sets) != 2 || sets[0] != tr(langEN, "dash.used") || sets[1] != tr(langEN, "dash.invoiced") ||
+		rev["legend"] != true || rev["x"] != tr(langEN, "month") || rev["last"] != "2026-03" {
+		t.Errorf("revenue chart %v", rev)
+	}
+	if st := readChart(c, "chart-usage", 3); !st.Drawn || st.Title[0] != "2026-03-04" {
+		t.Errorf("dashboard usage chart %+v", st)
+	}
+	c.artefacts("dashboard-en")
+
 	// No usage: a note, no canvas, and the table says so too.
 	c.do("idle account", chromedp.Navigate(e.srv.URL+"/console/accounts/acct_idle"), chromedp.WaitVisible(chromedp.CSS("#chart-daily-nodata")))
 	if n := get(c, "canvases", chromedp.Evaluate[int](`document.querySelectorAll("canvas").length`)); n != 0 {

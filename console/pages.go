@@ -40,6 +40,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/signout", s.signout, anyone)
 	s.registerSSO(g)
 	g.GET("/accounts", s.accountsPage, staff)
+	g.GET("/dashboard", s.dashboardPage, staff)
 	g.POST("/accounts", s.openAccountForm, admin)
 	g.GET("/accounts/:id", s.accountPage, anyone)
 	g.POST("/accounts/:id/topups", s.topUpForm, finance)

@@ -36,6 +36,7 @@ var funcs = template.FuncMap{
 	"t":      tr,
 	"money":  money,
 	"ntd":    ntd,
+	"count":  thousands,
 	"upper":  strings.ToUpper,
 	"add":    func(a, b int64) int64 { return a + b },
 	"reason": reasonText,

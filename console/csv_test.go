@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/net/html"
 
 	"github.com/routefree/routefree/domain"
 )
@@ -228,4 +229,96 @@ func TestCSVOfFinanceAndAuditTables(t *testing.T) {
 	if m := getCSV(t, e.browser(), csvLink(t, models, "models")); len(m) != len(e.cat.IDs())+1 {
 		t.Errorf("models CSV has %d records for %d models", len(m), len(e.cat.IDs()))
 	}
+}
+
+// Every table with an id, on every page, has a CSV link that answers with
+// that table: its header row is the table's header.
+func TestEveryTableHasCSV(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_all", "全表公司", domain.PlanStarter)
+	keyID, secret := e.issueKey("acct_all")
+	seedUsage(e, "acct_all", keyID)
+	e.invoice("acct_all", "AB12345678", "2026-03")
+	as := func(secret string) *browser { b := e.browser(); b.signIn(secret); return b }
+	admin, finance, auditor, customer := as(e.admin), as(e.finance), as(e.auditor), as(secret)
+	pages := []struct {
+		b    *browser
+		path string
+	}{
+		{admin, "/console/accounts"}, {admin, "/console/dashboard"}, {finance, "/console/accounts/acct_all"},
+		{finance, "/console/invoices?month=2026-03"}, {auditor, "/console/audit?check=1"}, {customer, "/console/accounts/acct_all"},
+		{e.browser(), "/models"}, {e.browser(), "/rankings"},
+	}
+	n := 0
+	for _, p := range pages {
+		_, page := p.b.get(p.path)
+		links := map[string]string{}
+		for _, a := range elements(t, page, "a", "data-csv-for") {
+			links[a["data-csv-for"]] = a["href"]
+		}
+		for _, tb := range elements(t, page, "table", "id") {
+			id := tb["id"]
+			href, ok := links[id]
+			if !ok {
+				t.Errorf("%s: table %s has no CSV link", p.path, id)
+				continue
+			}
+			recs := getCSV(t, p.b, href)
+			if got, want := nonEmpty(recs[0]), headTexts(t, tableHTML(t, page, id)); strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("%s: table %s: CSV header %q, page %q", p.path, id, got, want)
+			}
+			n++
+		}
+	}
+	if n < 15 {
+		t.Fatalf("only %d tables checked", n)
+	}
+}
+
+func nonEmpty(v []string) []string {
+	var out []string
+	for _, s := range v {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// headTexts are the texts of a table's header cells, the empty ones left out.
+func headTexts(t *testing.T, table string) []string {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var text func(n *html.Node) string
+	text = func(n *html.Node) string {
+		if n.Type == html.TextNode {
+			return n.Data
+		}
+		s := ""
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			s += text(c)
+		}
+		return s
+	}
+	var walk func(n *html.Node, inHead bool)
+	walk = func(n *html.Node, inHead bool) {
+		if n.Type == html.ElementNode && n.Data == "thead" {
+			inHead = true
+		}
+		if inHead && n.Type == html.ElementNode && n.Data == "th" {
+			if s := strings.Join(strings.Fields(text(n)), " "); s != "" {
+				out = append(out, s)
+			}
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, inHead)
+		}
+	}
+	walk(doc, false)
+	return out
 }

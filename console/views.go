@@ -65,11 +65,11 @@ type Views struct {
 	mu          sync.RWMutex
 	pos         eventstore.Position
 	staff       map[string]*StaffToken
+	usage       *usageIndex // usage by key and app per day, top-ups per day
 	staffByHash map[string]*StaffToken
 	appsByAcct  map[string]map[string]*Tally
 	apps        map[string]*Tally // every account: public rankings
 	models      map[string]*Tally
-	usage       *usageIndex // usage by key and app per day, top-ups per day
 }
 
 var _ projections.Projection = (*Views)(nil)
@@ -79,9 +79,9 @@ var _ projections.Projection = (*Views)(nil)
 // (projections.Models.Accounts), which their Balances projection keeps.
 func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
-		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{},
+		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(),
 		appsByAcct: map[string]map[string]*Tally{}, apps: map[string]*Tally{},
-		models: map[string]*Tally{}, usage: newUsageIndex(),
+		models: map[string]*Tally{},
 	}
 }
 
@@ -108,14 +108,18 @@ func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 			return e.Err
 		}
 		v.apply(e)
+		v.usage.apply(e)
 		v.pos = e.Position
 	}
 	return nil
 }
 
 func (v *Views) wants(t string) bool {
+	if t == domain.TypeCreditsToppedUp { // top-ups per day (usageIndex)
+		return true
+	}
 	switch t {
-	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp:
+	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeRequestCompleted:
 		return true
 	}
 	return false
@@ -133,7 +137,6 @@ func tally(m map[string]*Tally, name string, tokens int64, cost decimal.Decimal)
 }
 
 func (v *Views) apply(e *projections.Event) {
-	v.usage.apply(e)
 	switch b := e.Body.(type) {
 	case *domain.StaffTokenIssued:
 		t := &StaffToken{ID: b.TokenID, Role: b.Role, Name: b.Name, IssuedAt: e.OccurredAt, hash: b.Hash}

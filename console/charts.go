@@ -225,3 +225,22 @@ func thousands(n int64) string {
 	s = strings.Replace(s, "NT$", "", 1)
 	return s[:len(s)-3]
 }
+
+// BoxClass sizes a horizontal chart's box to its number of bars, in steps,
+// by a class of console.css: set by the server, not by script, so that the
+// page does not move under the reader (or a click) once the chart is drawn.
+func (c Chart) BoxClass() string {
+	if c.Kind != "hbar" {
+		return ""
+	}
+	switch n := len(c.Labels); {
+	case n <= 3:
+		return "rows-3"
+	case n <= 6:
+		return "rows-6"
+	case n <= 12:
+		return "rows-12"
+	default:
+		return "rows-many"
+	}
+}

@@ -24,10 +24,6 @@
     }
     var d = JSON.parse(block.textContent);
     var horizontal = d.kind === "hbar";
-    var box = canvas.parentNode;
-    if (horizontal) { // room for every name: one bar a line
-      box.style.height = Math.max(160, d.labels.length * 28 + 70) + "px";
-    }
     var datasets = d.series.map(function (s, i) {
       return {
         label: s.name,

@@ -31,6 +31,7 @@ type chartState struct {
 // returns what the library drew.
 func readChart(c *chrome, id string, i int) chartState {
 	c.t.Helper()
+	c.do("chart "+id+" drawn", chromedp.WaitReady(chromedp.CSS("#"+id+"[data-drawn]")))
 	js := `(() => {
 	  const ch = Chart.getChart(` + "`" + id + "`" + `);
 	  if (!ch) return {drawn: false};
@@ -122,7 +123,7 @@ func TestBrowserCharts(t *testing.T) {
 
 	// The staff dashboard: used and invoiced side by side, with a legend.
 	c.do("dashboard", chromedp.Navigate(e.srv.URL+"/console/dashboard?from=2026-03-01&to=2026-03-15"),
-		chromedp.WaitVisible(chromedp.CSS("#chart-revenue")))
+		chromedp.WaitReady(chromedp.CSS("#chart-revenue[data-drawn]")))
 	rev := get(c, "revenue", chromedp.Evaluate[map[string]any](`(() => { const ch = Chart.getChart("chart-revenue");
 	  return {sets: ch.data.datasets.map(d => d.label), legend: ch.options.plugins.legend.display, x: ch.scales.x.options.title.text,
 	    last: ch.data.labels[ch.data.labels.length - 1]}; })()`))

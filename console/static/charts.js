@@ -69,6 +69,7 @@
         scales: horizontal ? { y: category, x: value } : { x: category, y: value }
       }
     });
+    canvas.setAttribute("data-drawn", "true"); // for tests and tools that wait for it
   }
 
   document.querySelectorAll("canvas[data-chart]").forEach(draw);

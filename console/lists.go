@@ -276,6 +276,9 @@ func (spec listSpec[T]) apply(c echo.Context, rows []T) ([]T, *List) {
 	if size <= 0 {
 		size = defaultPageSize
 	}
+	if wantsCSV(c) {
+		size = max(len(out), 1) // a download holds every row found, not one page
+	}
 	from, to := l.setPage(len(out), size)
 	return out[from:to], l
 }

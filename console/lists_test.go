@@ -249,6 +249,14 @@ func TestAccountsListSearchFilterSortPage(t *testing.T) {
 			t.Fatalf("filter let %s through", id)
 		}
 	}
+	// Its CSV holds every row found, not the page shown.
+	if recs := getCSV(t, b, csvLink(t, page, "accounts")); len(recs) != 1+33 {
+		t.Fatalf("the CSV of the search holds %d lines, want a header and 33 rows", len(recs))
+	}
+	_, first := b.get("/console/accounts?page=2")
+	if recs := getCSV(t, b, csvLink(t, first, "accounts")); len(recs) != 1+120 {
+		t.Fatalf("the CSV of a paged list holds %d lines, want a header and 120 rows", len(recs))
+	}
 	_, page = b.get("/console/accounts?status=suspended")
 	if ids := rowsOf(t, page, "accounts", "data-account"); len(ids) != 1 || ids[0] != "acct_007" {
 		t.Fatalf("suspended: %v", ids)

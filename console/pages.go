@@ -40,6 +40,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/signout", s.signout, anyone)
 	s.registerSSO(g)
 	g.GET("/accounts", s.accountsPage, staff)
+	g.GET("/dashboard", s.dashboardPage, staff)
 	g.POST("/accounts", s.openAccountForm, admin)
 	g.GET("/accounts/:id", s.accountPage, anyone)
 	g.POST("/accounts/:id/topups", s.topUpForm, finance)
@@ -208,7 +209,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	if err != nil {
 		return nil, err
 	}
-	dc, mc := s.usageCharts(lang, u)
+	charts := s.usageCharts(lang, u)
 	topUps, err := accountTopUps(c.Request().Context(), s.deps.Store, a.ID)
 	if err != nil {
 		return nil, err
@@ -223,7 +224,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	data := map[string]any{
 		"KeysList": keysList, "TopUpsList": topUpsList, "InvoicesList": invoicesList,
 		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": topUps,
-		"Usage": u, "DayChart": dc, "ModelChart": mc, "Invoices": invoices,
+		"Usage": u, "Charts": charts, "Invoices": invoices,
 		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
 		"CanAdmin": p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
 	}

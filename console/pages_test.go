@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -88,18 +89,31 @@ func TestUsageChartsMatchProjection(t *testing.T) {
 				t.Errorf("model %s: chart %v, projection %+v", r.Model, mbars[i], r)
 			}
 		}
-		// The table beside each chart holds the same figures.
-		cells := elements(t, page, "td", "data-value")
-		if len(cells) != len(bars)+len(mbars) {
-			t.Errorf("chart tables hold %d values, charts %d", len(cells), len(bars)+len(mbars))
+		// Each chart's JSON block, which charts.js draws, holds the figures
+		// of the table beside it.
+		for _, id := range []string{"chart-daily", "chart-models"} {
+			rows := chartBars(t, page, id)
+			data := chartData(t, page, id)
+			if len(data.Labels) != len(rows) || len(data.Series) != 1 {
+				t.Fatalf("%s: JSON has %d labels and %d series, table %d rows", id, len(data.Labels), len(data.Series), len(rows))
+			}
+			for i, r := range rows {
+				if data.Labels[i] != r["data-label"] || data.Series[0].Values[i] != r["data-value"] || data.Series[0].Text[i] != money(decimal.RequireFromString(r["data-value"])) {
+					t.Errorf("%s: JSON %q %s %s, table %v", id, data.Labels[i], data.Series[0].Values[i], data.Series[0].Text[i], r)
+				}
+			}
 		}
-		// Usage by app, from the requests' X-Title.
+		// Usage by app, from the requests' X-Title; those without one are
+		// "unnamed" (未命名).
 		apps := map[string]string{}
-		for _, r := range elements(t, page, "tr", "data-app") {
-			apps[r["data-app"]] = r["data-app"]
+		for _, r := range chartBars(t, page, "chart-apps") {
+			apps[r["data-label"]] = r["data-value"]
 		}
-		if _, ok := apps["Kanban AI"]; !ok || len(apps) != 2 {
+		if _, ok := apps["Kanban AI"]; !ok || len(apps) != 3 {
 			t.Errorf("apps on the page: %v", apps)
+		}
+		if _, ok := apps[tr(langZH, "usage.unnamed")]; !ok {
+			t.Errorf("no unnamed app on the page: %v", apps)
 		}
 		if strings.Contains(page, "Other App") {
 			t.Error("another account's app shows on this account's page")
@@ -114,16 +128,45 @@ func TestUsageChartsMatchProjection(t *testing.T) {
 	}
 }
 
-// chartBars returns the bars of the chart whose <svg> has id.
+// chartBars returns the rows of the table beside the chart id: one per
+// bar, with its label and figures in data-* attributes.
 func chartBars(t *testing.T, page, id string) []map[string]string {
 	t.Helper()
-	i := strings.Index(page, `id="`+id+`"`)
-	if i < 0 {
-		t.Fatalf("no chart %s", id)
+	var out []map[string]string
+	for _, r := range elements(t, tableHTML(t, page, id+"-table"), "tr", "data-label") {
+		out = append(out, r)
 	}
-	svg := page[i:]
-	svg = svg[strings.Index(svg, ">")+1 : strings.Index(svg, "</svg>")]
-	return elements(t, "<svg>"+svg+"</svg>", "rect", "data-value")
+	return out
+}
+
+// tableHTML cuts the table with the given id out of a page.
+func tableHTML(t *testing.T, page, id string) string {
+	t.Helper()
+	i := strings.Index(page, `<table class="chart-data" id="`+id+`"`)
+	if i < 0 {
+		if i = strings.Index(page, `<table id="`+id+`"`); i < 0 {
+			t.Fatalf("no table %s", id)
+		}
+	}
+	end := strings.Index(page[i:], "</table>")
+	return page[i : i+end+len("</table>")]
+}
+
+// chartData decodes the JSON block charts.js draws the chart id from.
+func chartData(t *testing.T, page, id string) chartJSON {
+	t.Helper()
+	start := `<script type="application/json" id="` + id + `-data">`
+	i := strings.Index(page, start)
+	if i < 0 {
+		t.Fatalf("no data block for chart %s", id)
+	}
+	body := page[i+len(start):]
+	body = body[:strings.Index(body, "</script>")]
+	var d chartJSON
+	if err := json.Unmarshal([]byte(body), &d); err != nil {
+		t.Fatalf("chart %s: %v in %s", id, err, body)
+	}
+	return d
 }
 
 // Rankings name apps by title and models, never an account or a key.

@@ -36,6 +36,7 @@ var funcs = template.FuncMap{
 	"t":      tr,
 	"money":  money,
 	"ntd":    ntd,
+	"count":  thousands,
 	"upper":  strings.ToUpper,
 	"add":    func(a, b int64) int64 { return a + b },
 	"reason": reasonText,
@@ -106,10 +107,17 @@ func (s *server) render(c echo.Context, status int, name string, p *page) error 
 	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
 		return err
 	}
+	out := b.Bytes()
+	if status == http.StatusOK && c.Request().Method == http.MethodGet {
+		if wantsCSV(c) {
+			return writeCSV(c, name, p.Lang, out)
+		}
+		out = withCSVLinks(out, c.Request(), tr(p.Lang, "csv.download"))
+	}
 	h := c.Response().Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Vary", "Cookie")
-	return c.HTMLBlob(status, b.Bytes())
+	return c.HTMLBlob(status, out)
 }
 
 // htmlErrors renders a page's error as HTML: a signed-out visitor goes to

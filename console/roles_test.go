@@ -241,9 +241,19 @@ var probes = map[string][]probe{
 		apiProbe("GET", "/admin/api/accounts/acct_r/usage", nil),
 		apiProbe("GET", "/admin/api/accounts/acct_r/topups", nil),
 		{"console account page", func(r *roles, col string) int { return r.page(col, "/console/accounts/acct_r") }},
+		{"console account usage CSV", func(r *roles, col string) int {
+			return r.page(col, "/console/accounts/acct_r?format=csv&table=chart-daily-table")
+		}},
 	},
 	"list every account (console `/console/accounts`)": {
 		{"console accounts page", func(r *roles, col string) int { return r.page(col, "/console/accounts") }},
+		{"console accounts CSV", func(r *roles, col string) int { return r.page(col, "/console/accounts?format=csv&table=accounts") }},
+	},
+	"see the staff dashboard: revenue, usage, balances owed, invoices pending upload, top-ups (console `/console/dashboard`)": {
+		{"console dashboard", func(r *roles, col string) int { return r.page(col, "/console/dashboard") }},
+		{"console dashboard CSV", func(r *roles, col string) int {
+			return r.page(col, "/console/dashboard?format=csv&table=chart-revenue-table")
+		}},
 	},
 	"open an account (API, console form)": {
 		{"POST /admin/api/accounts", func(r *roles, col string) int {
@@ -402,6 +412,7 @@ var probes = map[string][]probe{
 		}},
 		apiProbe("GET", "/admin/api/invoices/export?period=2026-03", nil),
 		{"console invoices page", func(r *roles, col string) int { return r.page(col, "/console/invoices") }},
+		{"console invoices CSV", func(r *roles, col string) int { return r.page(col, "/console/invoices?format=csv&table=invoices") }},
 		{"console MIG export", func(r *roles, col string) int {
 			return r.page(col, "/console/invoices/export?message=F0401&period=2026-03")
 		}},
@@ -421,11 +432,15 @@ var probes = map[string][]probe{
 		apiProbe("GET", "/admin/api/audit/figures", nil),
 		apiProbe("GET", "/admin/api/audit/export", nil),
 		{"console audit page", func(r *roles, col string) int { return r.page(col, "/console/audit?check=1") }},
+		{"console audit CSV", func(r *roles, col string) int { return r.page(col, "/console/audit?format=csv&table=events") }},
 	},
 	"top up by card or ATM through ECPay and follow one's checkouts (`/admin/api/accounts/{id}/payments`, console top-up page)": {
 		apiProbe("POST", "/admin/api/accounts/acct_r/payments", func(*roles) any { return map[string]any{"amount": "100", "method": "card"} }),
 		apiProbe("GET", "/admin/api/accounts/acct_r/payments", nil),
 		{"console top-up page", func(r *roles, col string) int { return r.page(col, "/console/accounts/acct_r/payments") }},
+		{"console payments CSV", func(r *roles, col string) int {
+			return r.page(col, "/console/accounts/acct_r/payments?format=csv&table=payments")
+		}},
 		{"console checkout form", func(r *roles, col string) int {
 			return r.form(col, "/console/accounts/acct_r/payments", url.Values{"amount": {"100"}, "method": {"atm"}})
 		}},
@@ -433,6 +448,9 @@ var probes = map[string][]probe{
 	"read the payment notifications refused for finance (`GET /admin/api/payments/refused`, console `/console/payments/refused`)": {
 		apiProbe("GET", "/admin/api/payments/refused", nil),
 		{"console refused notifications", func(r *roles, col string) int { return r.page(col, "/console/payments/refused") }},
+		{"console refused notifications CSV", func(r *roles, col string) int {
+			return r.page(col, "/console/payments/refused?format=csv&table=refused")
+		}},
 	},
 	"rename a key and set its spending limit (console key form)": {
 		{"console key change form", func(r *roles, col string) int {

@@ -44,6 +44,7 @@ var screenPages = []screenCase{
 	{"refused-payments", "GET /console/payments/refused", "/console/payments/refused", "finance"},
 	{"audit", "GET /console/audit", "/console/audit", "auditor"},
 	{"staff", "GET /console/staff", "/console/staff", "admin"},
+	{"dashboard", "GET /console/dashboard", "/console/dashboard", "finance"},
 }
 
 // screenSkip are the console's GET routes that answer no page of their
@@ -249,6 +250,9 @@ func TestConsoleScreenshots(t *testing.T) {
 					continue
 				}
 				c.do(step+" ready", chromedp.WaitReady(chromedp.CSS("main")))
+				// Charts are drawn after load: photograph them drawn, not blank.
+				get(c, step+" charts", chromedp.Poll[bool](`[...document.querySelectorAll("canvas")].every(c => c.hasAttribute("data-drawn"))`,
+					chromedp.WithPollingTimeout(10*time.Second)))
 				png := get(c, step+" screenshot", chromedp.FullScreenshot(100))
 				if len(png) < 8 || string(png[1:4]) != "PNG" {
 					t.Fatalf("%s: the screenshot is not a PNG", step)

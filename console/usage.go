@@ -30,12 +30,36 @@ type ModelUsage struct {
 	Cost      decimal.Decimal `json:"cost"`
 }
 
-// UsageReport is what the usage charts and the usage API show.
+// KeyUsage is an account's usage through one of its keys over the range.
+type KeyUsage struct {
+	KeyID    string          `json:"key_id"`
+	Name     string          `json:"name"`
+	Prefix   string          `json:"prefix"`
+	Requests int64           `json:"requests"`
+	Tokens   int64           `json:"tokens"`
+	Cost     decimal.Decimal `json:"cost"`
+}
+
+// Label names the key as the keys table does: its name and prefix.
+func (k KeyUsage) Label() string {
+	if k.Prefix == "" {
+		return k.Name + " (" + k.KeyID + ")"
+	}
+	return k.Name + " (" + k.Prefix + ")"
+}
+
+// UsageReport is what the usage charts and the usage API show. Days,
+// Models, Keys and Apps are four breakdowns of the same requests of the
+// range, so each sums to Total. An app is the X-Title (or
+// X-OpenRouter-Title) a request sent; requests that sent none count under
+// the name "".
 type UsageReport struct {
 	From   string       `json:"from"`
 	To     string       `json:"to"`
+	Total  Tally        `json:"total"`
 	Days   []DayUsage   `json:"daily"`
 	Models []ModelUsage `json:"by_model"`
+	Keys   []KeyUsage   `json:"by_key"`
 	Apps   []Tally      `json:"by_app"`
 }
 
@@ -74,7 +98,17 @@ func (s *server) usage(ctx context.Context, account, from, to string) (UsageRepo
 	if err != nil {
 		return UsageReport{}, err
 	}
-	r := UsageReport{From: from, To: to, Apps: s.deps.Views.AppsOf(account)}
+	r := UsageReport{From: from, To: to, Total: Tally{Name: "total"}}
+	keys, apps := s.deps.Views.UsageByKeyAndApp(account, days)
+	r.Apps = apps
+	names := map[string]projections.KeyInfo{}
+	for _, k := range s.deps.Models.Keys.ByAccount(account) {
+		names[k.KeyID] = k
+	}
+	for _, k := range keys {
+		info := names[k.Name]
+		r.Keys = append(r.Keys, KeyUsage{KeyID: k.Name, Name: info.Name, Prefix: info.Prefix, Requests: k.Requests, Tokens: k.Tokens, Cost: k.Cost})
+	}
 	byDay := map[string]*DayUsage{}
 	r.Days = make([]DayUsage, len(days))
 	for i, d := range days {
@@ -93,6 +127,9 @@ func (s *server) usage(ctx context.Context, account, from, to string) (UsageRepo
 		d.Requests += row.Requests
 		d.Tokens += row.TokensIn + row.TokensOut
 		d.Cost = d.Cost.Add(row.Cost)
+		r.Total.Requests += row.Requests
+		r.Total.Tokens += row.TokensIn + row.TokensOut
+		r.Total.Cost = r.Total.Cost.Add(row.Cost)
 	}
 	models, err := s.deps.Models.Usage.ByModel(ctx, account, from, to)
 	if err != nil {

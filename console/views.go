@@ -65,6 +65,7 @@ type Views struct {
 	mu          sync.RWMutex
 	pos         eventstore.Position
 	staff       map[string]*StaffToken
+	usage       *usageIndex // usage by key and app per day, top-ups per day
 	staffByHash map[string]*StaffToken
 	appsByAcct  map[string]map[string]*Tally
 	apps        map[string]*Tally // every account: public rankings
@@ -79,7 +80,7 @@ var _ projections.Projection = (*Views)(nil)
 // (projections.Models.Accounts), which their Balances projection keeps.
 func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
-		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{},
+		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(),
 		appsByAcct: map[string]map[string]*Tally{}, apps: map[string]*Tally{},
 		models: map[string]*Tally{}, ranks: newRankings(),
 	}
@@ -108,12 +109,16 @@ func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 			return e.Err
 		}
 		v.apply(e)
+		v.usage.apply(e)
 		v.pos = e.Position
 	}
 	return nil
 }
 
 func (v *Views) wants(t string) bool {
+	if t == domain.TypeCreditsToppedUp { // top-ups per day (usageIndex)
+		return true
+	}
 	switch t {
 	case domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked, domain.TypeRequestCompleted, domain.TypeRankingsListed:
 		return true

@@ -1,0 +1,324 @@
+package console
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+	"golang.org/x/net/html"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// getCSV follows a page's CSV link and reads the file back: UTF-8 with a
+// byte-order mark, then CSV records.
+func getCSV(t *testing.T, b *browser, href string) [][]string {
+	t.Helper()
+	resp, body := b.get(href)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d", href, resp.StatusCode)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/csv; charset=utf-8" {
+		t.Fatalf("%s: Content-Type %q", href, ct)
+	}
+	if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, "attachment; filename=") || !strings.HasSuffix(cd, `.csv"`) {
+		t.Errorf("%s: Content-Disposition %q", href, cd)
+	}
+	if !strings.HasPrefix(body, "\ufeff") {
+		t.Fatalf("%s: no UTF-8 byte-order mark", href)
+	}
+	if !strings.Contains(body, "\r\n") {
+		t.Errorf("%s: lines do not end in CRLF", href)
+	}
+	recs, err := csv.NewReader(bytes.NewReader([]byte(strings.TrimPrefix(body, "\ufeff")))).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", href, err)
+	}
+	return recs
+}
+
+// csvLink is the href of the page's CSV link for table id.
+func csvLink(t *testing.T, page, id string) string {
+	t.Helper()
+	return attrOf(t, page, "a", "data-csv-for", id, "href")
+}
+
+// Every table with an id has a CSV link; the CSV holds the page's figures,
+// amounts as plain decimals, Chinese as written; a page's role checks apply
+// to its CSV.
+func TestCSVDownloads(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_csv", "表格股份有限公司", domain.PlanStarter)
+	e.openAccount("acct_formula", "=HYPERLINK(\"http://x\")", domain.PlanStarter)
+	keyID, secret := e.issueKey("acct_csv")
+	seedUsage(e, "acct_csv", keyID)
+	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_csv", Amount: decimal.RequireFromString("80000"),
+		Method: domain.MethodBankTransfer, Reference: "BANK-80000"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmds.Adjust(e.ctx, domain.CreditsAdjusted{AccountID: "acct_formula", Amount: decimal.RequireFromString("-0.04"), Reason: "rounding"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+
+	staff := e.browser()
+	staff.signIn(e.admin)
+	_, page := staff.get("/console/accounts")
+	for _, id := range []string{"accounts"} {
+		if !strings.Contains(csvLink(t, page, id), "format=csv") {
+			t.Fatalf("no CSV link for %s", id)
+		}
+	}
+	recs := getCSV(t, staff, csvLink(t, page, "accounts"))
+	if len(recs) != 3 || recs[0][0] != tr(langZH, "account") || recs[0][3] != tr(langZH, "balance") {
+		t.Fatalf("accounts CSV: %q", recs)
+	}
+	rows := map[string][]string{}
+	for _, r := range recs[1:] {
+		rows[r[0]] = r
+	}
+	// The page shows NT$…,…; the CSV the same figures as plain decimals.
+	for _, tr := range elements(t, page, "tr", "data-account") {
+		id := tr["data-account"]
+		bal := rowBalance(t, page, id)
+		if got := rows[id]; got == nil || got[3] != decimal.RequireFromString(bal).StringFixed(2) {
+			t.Errorf("account %s: CSV %q, page balance %s", id, got, bal)
+		}
+	}
+	if got := rows["acct_csv"]; got[1] != "表格股份有限公司" {
+		t.Errorf("Chinese organisation read back as %q", got[1])
+	}
+	if !strings.Contains(page, "-NT$0.04") || !strings.Contains(page, "NT$79,9") {
+		t.Errorf("accounts page does not format money as NT$80,000.00 / -NT$0.04")
+	}
+	if got := rows["acct_formula"]; got[3] != "-0.04" || !strings.HasPrefix(got[1], "'=") {
+		t.Errorf("formula account row %q: want -0.04 and a defused formula", got)
+	}
+
+	// The account page: usage tables over the range asked, and top-ups.
+	q := url.Values{"from": {"2026-03-01"}, "to": {"2026-03-15"}}.Encode()
+	_, acct := staff.get("/console/accounts/acct_csv?" + q)
+	for _, id := range []string{"chart-daily", "chart-models", "chart-keys", "chart-apps"} {
+		href := csvLink(t, acct, id+"-table")
+		if !strings.Contains(href, "from=2026-03-01") || !strings.Contains(href, "to=2026-03-15") {
+			t.Errorf("%s: CSV link %q loses the range", id, href)
+		}
+		recs := getCSV(t, staff, href)
+		bars := chartBars(t, acct, id)
+		if len(recs) != len(bars)+2 { // header, rows, total
+			t.Fatalf("%s: CSV has %d records for %d rows", id, len(recs), len(bars))
+		}
+		if recs[0][1] != tr(langZH, "requests") || recs[0][3] != tr(langZH, "chart.cost") {
+			t.Errorf("%s: header %q", id, recs[0])
+		}
+		for i, bar := range bars {
+			r := recs[i+1]
+			if r[0] != bar["data-label"] || r[1] != bar["data-requests"] || r[2] != bar["data-tokens"] ||
+				r[3] != decimal.RequireFromString(bar["data-value"]).StringFixed(2) {
+				t.Errorf("%s: CSV %q, page %v", id, r, bar)
+			}
+		}
+		total := recs[len(recs)-1]
+		if total[0] != tr(langZH, "total") || total[3] != decimal.RequireFromString(attrOf(t, acct, "p", "id", "usage-total", "data-total")).StringFixed(2) {
+			t.Errorf("%s: total row %q", id, total)
+		}
+	}
+	top := getCSV(t, staff, csvLink(t, acct, "topups"))
+	if len(top) != 2 || top[1][2] != "BANK-80000" || top[1][3] != "80000.00" {
+		t.Errorf("top-ups CSV %q", top)
+	}
+	// An empty list is a header alone, not a "(none)" row.
+	if recs := getCSV(t, staff, "/console/accounts/acct_formula?format=csv&table=topups"); len(recs) != 2 || recs[1][3] != "-0.04" {
+		t.Errorf("adjustment CSV %q", recs)
+	}
+	if resp, _ := staff.get("/console/accounts/acct_csv?format=csv&table=nothing"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown table: %d", resp.StatusCode)
+	}
+
+	// English headers with ?lang=en remembered.
+	staff.get("/console/accounts?lang=en")
+	if recs := getCSV(t, staff, "/console/accounts?format=csv&table=accounts"); recs[0][3] != "Balance" {
+		t.Errorf("English header %q", recs[0])
+	}
+
+	// The page's role checks hold for its CSV: a customer key gets its own
+	// account, not the list of accounts nor another account.
+	cust := e.browser()
+	cust.signIn(secret)
+	if resp, body := cust.get("/console/accounts?format=csv&table=accounts"); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "acct_formula") {
+		t.Errorf("customer reading the accounts CSV: %d", resp.StatusCode)
+	}
+	if resp, _ := cust.get("/console/accounts/acct_formula?format=csv&table=topups"); resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+		t.Errorf("customer reading another account's CSV: %d", resp.StatusCode)
+	}
+	if recs := getCSV(t, cust, "/console/accounts/acct_csv?"+q+"&format=csv&table=chart-daily-table"); len(recs) != 17 {
+		t.Errorf("customer's own usage CSV: %d records", len(recs))
+	}
+	if resp, _ := staff.get("/console/invoices?format=csv&table=invoices"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("admin reading the invoices CSV: %d", resp.StatusCode)
+	}
+	if resp, _ := e.browser().get("/console/accounts?format=csv&table=accounts"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("signed-out CSV: %d", resp.StatusCode)
+	}
+}
+
+// rowBalance is the data-balance of the accounts table's row of id.
+func rowBalance(t *testing.T, page, id string) string {
+	t.Helper()
+	i := strings.Index(page, `<tr data-account="`+id+`">`)
+	if i < 0 {
+		t.Fatalf("no row %s", id)
+	}
+	row := page[i : i+strings.Index(page[i:], "</tr>")]
+	cells := elements(t, "<table>"+row+"</tr></table>", "td", "data-balance")
+	if len(cells) != 1 {
+		t.Fatalf("row %s: %v", id, cells)
+	}
+	return cells[0]["data-balance"]
+}
+
+// The invoices, audit and models pages: their CSVs read back as the page.
+func TestCSVOfFinanceAndAuditTables(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_inv", "發票公司", domain.PlanStarter)
+	e.invoice("acct_inv", "AB12345678", "2026-03")
+	e.invoice("acct_inv", "AB12345679", "2026-03")
+
+	fin := e.browser()
+	fin.signIn(e.finance)
+	_, page := fin.get("/console/invoices?month=2026-03")
+	recs := getCSV(t, fin, csvLink(t, page, "invoices"))
+	numbers := map[string]bool{}
+	for _, r := range recs[1:] {
+		numbers[r[0]] = true
+	}
+	if !numbers["AB12345678"] || !numbers["AB12345679"] {
+		t.Fatalf("invoices CSV %q", recs)
+	}
+	last := recs[len(recs)-1] // the month's total row
+	net := attrOf(t, page, "tr", "id", "month-total", "data-net")
+	if !contains(last, net+".00") {
+		t.Errorf("invoices CSV total row %q, page net %s", last, net)
+	}
+	months := getCSV(t, fin, csvLink(t, page, "month-totals"))
+	if len(months) != 2 || months[1][0] != "2026-03" {
+		t.Errorf("month totals CSV %q", months)
+	}
+
+	aud := e.browser()
+	aud.signIn(e.auditor)
+	_, page = aud.get("/console/audit?type=" + domain.TypeCreditsToppedUp)
+	ev := getCSV(t, aud, csvLink(t, page, "events"))
+	rows := elements(t, page, "tr", "data-type")
+	if len(ev) != len(rows)+1 || len(rows) != 2 {
+		t.Fatalf("audit CSV %d records, page %d rows", len(ev), len(rows))
+	}
+	for _, r := range ev[1:] {
+		if !strings.Contains(r[3], domain.TypeCreditsToppedUp) { // the type, maybe with its name in words
+			t.Errorf("audit CSV row %q", r)
+		}
+	}
+	if resp, _ := aud.get("/console/quotes?format=csv&table=items"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("auditor reaching the quote builder by CSV: %d", resp.StatusCode)
+	}
+	_, models := e.browser().get("/models")
+	if m := getCSV(t, e.browser(), csvLink(t, models, "models")); len(m) != len(e.cat.IDs())+1 {
+		t.Errorf("models CSV has %d records for %d models", len(m), len(e.cat.IDs()))
+	}
+}
+
+// Every table with an id, on every page, has a CSV link that answers with
+// that table: its header row is the table's header.
+func TestEveryTableHasCSV(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_all", "全表公司", domain.PlanStarter)
+	keyID, secret := e.issueKey("acct_all")
+	seedUsage(e, "acct_all", keyID)
+	e.invoice("acct_all", "AB12345678", "2026-03")
+	as := func(secret string) *browser { b := e.browser(); b.signIn(secret); return b }
+	admin, finance, auditor, customer := as(e.admin), as(e.finance), as(e.auditor), as(secret)
+	pages := []struct {
+		b    *browser
+		path string
+	}{
+		{admin, "/console/accounts"}, {admin, "/console/dashboard"}, {finance, "/console/accounts/acct_all"},
+		{finance, "/console/invoices?month=2026-03"}, {auditor, "/console/audit?check=1"}, {customer, "/console/accounts/acct_all"},
+		{e.browser(), "/models"}, {e.browser(), "/rankings"},
+	}
+	n := 0
+	for _, p := range pages {
+		_, page := p.b.get(p.path)
+		links := map[string]string{}
+		for _, a := range elements(t, page, "a", "data-csv-for") {
+			links[a["data-csv-for"]] = a["href"]
+		}
+		for _, tb := range elements(t, page, "table", "id") {
+			id := tb["id"]
+			href, ok := links[id]
+			if !ok {
+				t.Errorf("%s: table %s has no CSV link", p.path, id)
+				continue
+			}
+			recs := getCSV(t, p.b, href)
+			if got, want := nonEmpty(recs[0]), headTexts(t, tableHTML(t, page, id)); strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("%s: table %s: CSV header %q, page %q", p.path, id, got, want)
+			}
+			n++
+		}
+	}
+	if n < 15 {
+		t.Fatalf("only %d tables checked", n)
+	}
+}
+
+func nonEmpty(v []string) []string {
+	var out []string
+	for _, s := range v {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// headTexts are the texts of a table's header cells, the empty ones left out.
+func headTexts(t *testing.T, table string) []string {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	var text func(n *html.Node) string
+	text = func(n *html.Node) string {
+		if n.Type == html.TextNode {
+			return n.Data
+		}
+		s := ""
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			s += text(c)
+		}
+		return s
+	}
+	var walk func(n *html.Node, inHead bool)
+	walk = func(n *html.Node, inHead bool) {
+		if n.Type == html.ElementNode && n.Data == "thead" {
+			inHead = true
+		}
+		if inHead && n.Type == html.ElementNode && n.Data == "th" {
+			if s := strings.Join(strings.Fields(text(n)), " "); s != "" {
+				out = append(out, s)
+			}
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, inHead)
+		}
+	}
+	walk(doc, false)
+	return out
+}

@@ -185,10 +185,7 @@ func (b *body) Close() error {
 // get returns a kept-alive connection to key, or dials one.
 func (t *Transport) get(ctx context.Context, key, addr, host string) (*conn, bool, error) {
 	t.mu.Lock()
-	idleFor := t.IdleTimeout
-	if idleFor <= 0 {
-		idleFor = 90 * time.Second
-	}
+	idleFor := t.idleTimeout()
 	for l := t.idle[key]; len(l) > 0; l = t.idle[key] {
 		c := l[len(l)-1]
 		t.idle[key] = l[:len(l)-1]
@@ -239,11 +236,28 @@ func (t *Transport) put(c *conn) {
 	if t.idle == nil {
 		t.idle = map[string][]*conn{}
 	}
-	if len(t.idle[c.key]) >= max {
+	l := t.idle[c.key]
+	// The oldest are at the front: those idle too long are closed here
+	// rather than left open until the next request to their host.
+	stale := 0
+	for stale < len(l) && c.used.Sub(l[stale].used) >= t.idleTimeout() {
+		l[stale].Conn.Close()
+		stale++
+	}
+	l = l[stale:]
+	if len(l) >= max {
+		t.idle[c.key] = l
 		c.Conn.Close()
 		return
 	}
-	t.idle[c.key] = append(t.idle[c.key], c)
+	t.idle[c.key] = append(l, c)
+}
+
+func (t *Transport) idleTimeout() time.Duration {
+	if t.IdleTimeout <= 0 {
+		return 90 * time.Second
+	}
+	return t.IdleTimeout
 }
 
 // CloseIdleConnections closes the kept-alive connections.

@@ -233,3 +233,29 @@ func TestHTTPS(t *testing.T) {
 		t.Fatalf("%q", b)
 	}
 }
+
+func TestStaleIdleConnectionsAreClosed(t *testing.T) {
+	srv, conns := server(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	tr := &Transport{Dial: (&net.Dialer{}).DialContext, IdleTimeout: 30 * time.Millisecond}
+	hc := &http.Client{Transport: tr}
+	get := func() {
+		resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	get()
+	time.Sleep(60 * time.Millisecond)
+	get() // the idle connection is too old: a new one is dialled
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+	tr.mu.Lock()
+	idle := len(tr.idle["p"+srv.Listener.Addr().String()])
+	tr.mu.Unlock()
+	if idle != 1 {
+		t.Fatalf("%d idle connections kept, want 1", idle)
+	}
+}

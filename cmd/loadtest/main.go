@@ -13,7 +13,11 @@
 // synchronous=FULL); at the end the store is opened and the usage events
 // are counted against the successful requests.
 //
-//	go run ./cmd/loadtest -duration 10s -concurrency 1,16,64
+// With -reps N every point is measured N times, interleaved, and the run
+// ends with Markdown tables of the medians and of the performance targets
+// (each a ratio to the bare proxy of the same repetition, pass or short).
+//
+//	go run ./cmd/loadtest -duration 5s -reps 3 -points unary:1,unary:16,unary:64,stream:16
 package main
 
 import (
@@ -24,9 +28,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/routefree/routefree/domain"
@@ -38,18 +40,23 @@ func main() {
 	repo := flag.String("repo", ".", "repository root (where ./cmd/routefree builds)")
 	duration := flag.Duration("duration", 5*time.Second, "length of each attack")
 	warmup := flag.Duration("warmup", time.Second, "unmeasured attack before each measured one")
-	levels := flag.String("concurrency", "1,16,64", "client counts, comma-separated")
+	levels := flag.String("concurrency", "1,16,64", "client counts, comma-separated (every mode at each)")
+	points := flag.String("points", "", "instead of -modes × -concurrency, the points to measure as mode:clients, comma-separated (e.g. unary:1,unary:16,unary:64,stream:16)")
+	reps := flag.Int("reps", 1, "interleaved repetitions of every point; the summary tables give medians")
 	modes := flag.String("modes", "unary,stream,messages,messages-stream,embeddings", "what to measure, comma-separated: unary and stream chat completions, Anthropic messages (unary, stream), embeddings")
 	chunks := flag.Int("chunks", 16, "content chunks per streamed reply")
 	keep := flag.Bool("keep", false, "keep the temporary directory (binaries, data, logs)")
-	profiles := flag.String("profile", "", "directory to write the gateway's CPU profile (MODE-CLIENTS.pprof) and a 2 s execution trace (MODE-CLIENTS.trace) of each measured attack to")
+	profiles := flag.String("profile", "", "directory to write the gateway's CPU profile (MODE-CLIENTS.pprof) and a 2 s execution trace (MODE-CLIENTS.trace) of each measured attack of the first repetition to")
 	flag.Parse()
-	if err := runAll(*repo, *duration, *warmup, *levels, *modes, *chunks, *keep, *profiles); err != nil {
+	if *reps < 1 {
+		log.Fatal("-reps must be at least 1")
+	}
+	if err := runAll(*repo, *duration, *warmup, *levels, *modes, *points, *reps, *chunks, *keep, *profiles); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func runAll(repo string, d, warm time.Duration, levels, modeList string, chunks int, keep bool, profiles string) error {
+func runAll(repo string, d, warm time.Duration, levels, modeList, points string, reps, chunks int, keep bool, profiles string) error {
 	tmp, err := os.MkdirTemp("", "routefree-loadtest-")
 	if err != nil {
 		return err
@@ -139,25 +146,26 @@ func runAll(repo string, d, warm time.Duration, levels, modeList string, chunks 
 	pid := gw.cmd.Process.Pid
 
 	prompt := `"messages":[{"role":"user","content":"Say hello to the load test, please."}]`
-	fmt.Printf("RouteFree load test: %s per attack (+%s warm-up), fake upstream with %d chunks, GOMAXPROCS of the gateway = all cores\n\n", d, warm, chunks)
+	pts, err := parsePoints(points, levels, modeList, loadModes(prompt))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("RouteFree load test: %s per attack (+%s warm-up), %d interleaved repetitions, fake upstream with %d chunks, GOMAXPROCS of the gateway = all cores\n\n", d, warm, reps, chunks)
 	fmt.Printf("overheads are p50 and p99 latency minus the direct ones; CPU/req is the process's user+system time per request\n\n")
-	const row = "%-15s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %12s %12s %12s %7s\n"
-	fmt.Printf(row, "mode", "clients", "req/s direct", "req/s proxy", "req/s gateway", "ratio", "p50 direct", "p99 direct",
+	const row = "%-15s %3s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %12s %12s %12s %7s\n"
+	fmt.Printf(row, "mode", "rep", "clients", "req/s direct", "req/s proxy", "req/s gateway", "ratio", "p50 direct", "p99 direct",
 		"proxy +p50", "proxy +p99", "proxy CPU", "gateway +p50", "gateway +p99", "gateway CPU", "ok")
 	var billedWant uint64
-	for _, md := range loadModes(prompt) {
-		if !slices.Contains(strings.Split(modeList, ","), md.name) {
-			continue
-		}
-		mode, bodyDirect, bodyGW := md.name, md.direct, md.gateway
-		direct := "http://" + fakeAddr + md.upstreamPath
-		bare := "http://" + proxyAddr + md.upstreamPath
-		through := "http://" + gwAddr + md.gatewayPath
-		for _, f := range strings.Split(levels, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || n < 1 {
-				return fmt.Errorf("bad concurrency %q", f)
-			}
+	samples := make([][]sample, len(pts))
+	// Repetitions are interleaved (every point once, then again) so that a
+	// slow minute of the machine weighs on every point alike.
+	for rep := 1; rep <= reps; rep++ {
+		for i, pt := range pts {
+			md, n := pt.mode, pt.clients
+			bodyDirect, bodyGW := md.direct, md.gateway
+			direct := "http://" + fakeAddr + md.upstreamPath
+			bare := "http://" + proxyAddr + md.upstreamPath
+			through := "http://" + gwAddr + md.gatewayPath
 			attack(direct, "x", bodyDirect, n, warm)
 			dr := attack(direct, "x", bodyDirect, n, d)
 			attack(bare, "x", bodyDirect, n, warm)
@@ -173,8 +181,8 @@ func runAll(repo string, d, warm time.Duration, levels, modeList string, chunks 
 			}
 			var prof <-chan error
 			var trace <-chan error
-			if debugAddr != "" {
-				name := filepath.Join(profiles, fmt.Sprintf("%s-%d", mode, n))
+			if debugAddr != "" && rep == 1 {
+				name := filepath.Join(profiles, fmt.Sprintf("%s-%d", md.name, n))
 				prof = profile(debugAddr, "profile", d, name+".pprof")
 				trace = profile(debugAddr, "trace", min(d, 2*time.Second), name+".trace")
 			}
@@ -190,7 +198,8 @@ func runAll(repo string, d, warm time.Duration, levels, modeList string, chunks 
 			if gr.requests > 0 {
 				cpu = (after - before) / time.Duration(gr.requests)
 			}
-			fmt.Printf(row, mode, strconv.Itoa(n), fmt.Sprintf("%.0f", dr.rps), fmt.Sprintf("%.0f", pr.rps), fmt.Sprintf("%.0f", gr.rps),
+			samples[i] = append(samples[i], sample{direct: dr, proxy: pr, gateway: gr, proxyCPU: pcpu, gatewayCPU: cpu})
+			fmt.Printf(row, md.name, strconv.Itoa(rep), strconv.Itoa(n), fmt.Sprintf("%.0f", dr.rps), fmt.Sprintf("%.0f", pr.rps), fmt.Sprintf("%.0f", gr.rps),
 				fmt.Sprintf("%.0f%%", 100*gr.rps/max(dr.rps, 1)), us(dr.p50), us(dr.p99),
 				us(pr.p50-dr.p50), us(pr.p99-dr.p99), us(pcpu), us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(cpu), fmt.Sprintf("%.1f%%", 100*gr.success))
 			for _, t := range []struct {
@@ -203,6 +212,10 @@ func runAll(repo string, d, warm time.Duration, levels, modeList string, chunks 
 			}
 		}
 	}
+	fmt.Println()
+	printMedians(os.Stdout, pts, samples)
+	fmt.Println()
+	printTargets(os.Stdout, pts, samples)
 	if err := gw.stop(); err != nil {
 		return fmt.Errorf("stopping the gateway: %w", err)
 	}

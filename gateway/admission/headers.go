@@ -11,20 +11,32 @@ import (
 // up, at least 1). Resets are printed the way OpenAI does: "17ms" below a
 // second, else a Go duration in whole seconds ("6s", "1m0s").
 func (d Decision) SetHeaders(h http.Header) {
-	set := func(dim string, w Window) {
+	// Every request answers these: the keys are written canonical and the
+	// six values share one backing array, rather than a slice each.
+	var vals []string
+	set := func(names *[3]string, w Window) {
 		if w.Limit <= 0 {
 			return
 		}
-		h.Set("X-Ratelimit-Limit-"+dim, strconv.FormatInt(w.Limit, 10))
-		h.Set("X-Ratelimit-Remaining-"+dim, strconv.FormatInt(w.Remaining, 10))
-		h.Set("X-Ratelimit-Reset-"+dim, formatReset(w.Reset))
+		if vals == nil {
+			vals = make([]string, 0, 6)
+		}
+		for i, v := range [3]string{strconv.FormatInt(w.Limit, 10), strconv.FormatInt(w.Remaining, 10), formatReset(w.Reset)} {
+			vals = append(vals, v)
+			h[names[i]] = vals[len(vals)-1 : len(vals) : len(vals)]
+		}
 	}
-	set("Requests", d.Requests)
-	set("Tokens", d.Tokens)
+	set(&requestHeaders, d.Requests)
+	set(&tokenHeaders, d.Tokens)
 	if !d.Allowed && !d.TooLarge {
 		h.Set("Retry-After", strconv.FormatInt(RetryAfterSeconds(d.RetryAfter), 10))
 	}
 }
+
+var (
+	requestHeaders = [3]string{"X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests"}
+	tokenHeaders   = [3]string{"X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"}
+)
 
 // RetryAfterSeconds rounds a wait up to whole seconds, at least 1.
 func RetryAfterSeconds(w time.Duration) int64 {

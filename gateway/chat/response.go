@@ -122,7 +122,11 @@ func NewCost(d decimal.Decimal) Cost { return Cost{d} }
 
 // MarshalJSON writes a plain JSON number (never an exponent).
 func (c Cost) MarshalJSON() ([]byte, error) {
-	return []byte(c.Round(CostDigits).String()), nil
+	d := c.Decimal
+	if d.Exponent() < -CostDigits { // String drops trailing zeros: round only when digits go
+		d = d.Round(CostDigits)
+	}
+	return []byte(d.String()), nil
 }
 
 // UnmarshalJSON reads a number or a quoted decimal.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/admission"
+	"github.com/routefree/routefree/gateway/directhttp"
 	"github.com/routefree/routefree/gateway/router"
 )
 
@@ -111,14 +112,14 @@ func New(cfg Config, deps Deps) *Server {
 		deps.Metrics = NewMetrics(nil)
 	}
 	s := &Server{cfg: cfg, deps: deps}
-	s.hc = &http.Client{Transport: &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
+	// Upstream calls are made on the request's own goroutine (directhttp):
+	// net/http's Transport would hand each one to two goroutines of its own
+	// and back, wake-ups a lone request waits for.
+	s.hc = &http.Client{Transport: &directhttp.Transport{
+		Dial:                  (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdlePerHost:        256,
+		IdleTimeout:           90 * time.Second,
 		ResponseHeaderTimeout: cfg.FirstByteTimeout,
-		ForceAttemptHTTP2:     true,
 	}}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -37,8 +37,10 @@ type sse struct {
 	committed bool
 	unflushed bool
 	closed    bool
-	late      *time.Timer
-	err       error // first write error: the client is gone
+	// noKeepAlive: the upstream answered; no more keep-alive comments.
+	noKeepAlive bool
+	late        *time.Timer
+	err         error // first write error: the client is gone
 }
 
 func (s *sse) commit() {
@@ -61,6 +63,10 @@ func (s *sse) write(parts ...[]byte) bool { return s.send(false, parts...) }
 func (s *sse) send(more bool, parts ...[]byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.sendLocked(more, parts...)
+}
+
+func (s *sse) sendLocked(more bool, parts ...[]byte) bool {
 	if s.err != nil || s.closed {
 		return false
 	}
@@ -117,11 +123,38 @@ func (s *sse) close() {
 	}
 }
 
-type attemptResult struct {
-	res   *providers.Result
-	first []byte
-	err   *APIError
+// keepAlive writes an SSE comment every interval until the returned stop
+// is called; stop reports whether the response was committed meanwhile.
+// A comment carries no content, so failover stays allowed.
+func (s *sse) keepAlive(every time.Duration) (stop func() (committed bool)) {
+	var t *time.Timer
+	fire := func() {
+		s.mu.Lock()
+		if s.noKeepAlive {
+			s.mu.Unlock()
+			return
+		}
+		ok := s.sendLocked(false, sseKeepAlive)
+		s.mu.Unlock()
+		if ok {
+			t.Reset(every)
+		}
+	}
+	s.mu.Lock() // fire reads t under the same lock first
+	t = time.AfterFunc(every, fire)
+	s.mu.Unlock()
+	return func() bool {
+		s.mu.Lock()
+		s.noKeepAlive = true
+		committed := s.committed
+		s.mu.Unlock()
+		t.Stop()
+		return committed
+	}
 }
+
+// deliveredPool recycles the buffers that keep a stream's chunks.
+var deliveredPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // stream serves a streaming request: SSE keep-alives while the upstreams are
 // tried, then the chunks as they come, then — once the usage event is
@@ -130,39 +163,32 @@ func (k *call) stream() error {
 	ctx := k.ctx()
 	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response())}
 	defer out.close()
-	done := make(chan attemptResult, 1)
-	go func() {
-		res, first, ae := k.attempt(ctx)
-		done <- attemptResult{res, first, ae}
-	}()
-	tick := time.NewTicker(k.s.cfg.KeepAlive)
-	var ar attemptResult
-wait:
-	for {
-		select {
-		case ar = <-done:
-			break wait
-		case <-tick.C:
-			// The upstream is slow: keep the connection alive. A comment
-			// carries no content, so failover stays allowed.
-			out.write(sseKeepAlive)
+	// The upstreams are tried on the request's goroutine; keep-alives come
+	// from a timer meanwhile, so that no goroutine is started and woken
+	// for the attempt.
+	stopKeepAlive := out.keepAlive(k.s.cfg.KeepAlive)
+	res, first, ae := k.attempt(ctx)
+	committed := stopKeepAlive()
+	if ae != nil {
+		if !committed {
+			return ae
 		}
+		k.streamError(out, ae.Status, ae.Message)
+		return ae // recorded as failed; nothing more is written
 	}
-	tick.Stop()
-	if ar.err != nil {
-		if !out.committed {
-			return ar.err
-		}
-		k.streamError(out, ar.err.Status, ar.err.Message)
-		return ar.err // recorded as failed; nothing more is written
-	}
-	st := ar.res.Stream
+	st := res.Stream
 	defer st.Close()
 
 	// Chunks are kept only to count tokens if the upstream never reports
 	// usage; they are dropped with the request.
-	var delivered bytes.Buffer
-	chunk := ar.first
+	delivered := deliveredPool.Get().(*bytes.Buffer)
+	delivered.Reset()
+	defer func() {
+		if delivered.Cap() <= 64<<10 { // a long reply's buffer is left to the collector
+			deliveredPool.Put(delivered)
+		}
+	}()
+	chunk := first
 	var err error
 	// An upstream that goes silent mid-stream is cut after the idle timeout
 	// and billed for what it delivered, so its hold does not wait for ever.
@@ -173,7 +199,7 @@ wait:
 		delivered.Write(chunk)
 		delivered.WriteByte('\n')
 		if !out.send(st.Pending(), sseData, chunk, sseEnd) || ctx.Err() != nil {
-			return k.endStream(out, st, &delivered, domain.OutcomeClientDisconnected)
+			return k.endStream(out, st, delivered, domain.OutcomeClientDisconnected)
 		}
 		chunk, err = st.Next()
 		if err != nil {
@@ -184,11 +210,11 @@ wait:
 		if ctx.Err() != nil {
 			// The client left: that cancelled the upstream read, so the
 			// error is ours, not the upstream's.
-			return k.endStream(out, st, &delivered, domain.OutcomeClientDisconnected)
+			return k.endStream(out, st, delivered, domain.OutcomeClientDisconnected)
 		}
-		return k.endStream(out, st, &delivered, domain.OutcomeUpstreamBrokeMid)
+		return k.endStream(out, st, delivered, domain.OutcomeUpstreamBrokeMid)
 	}
-	return k.endStream(out, st, &delivered, domain.OutcomeCompleted)
+	return k.endStream(out, st, delivered, domain.OutcomeCompleted)
 }
 
 // endStream bills the stream by its outcome, records it and closes it.
@@ -226,8 +252,7 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 		// OpenRouter's do (stream_options.include_usage and usage.include
 		// are accepted and change nothing).
 		b, _ := json.Marshal(chat.NewUsageChunk(k.id, k.model.ID, k.start.Unix(), k.usageFor(usage, cost)))
-		out.write(sseData, b, sseEnd)
-		out.write(sseDone)
+		out.write(sseData, b, sseEnd, sseDone) // one flush for both
 	case domain.OutcomeUpstreamBrokeMid:
 		k.streamError(out, http.StatusBadGateway, "the upstream ended the stream early; you are billed for what was delivered")
 	}

@@ -1,0 +1,261 @@
+package directhttp
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// server is a loopback HTTP server that counts the connections it accepted.
+func server(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+func client() (*http.Client, *Transport) {
+	tr := &Transport{Dial: (&net.Dialer{Timeout: time.Second}).DialContext}
+	return &http.Client{Transport: tr}, tr
+}
+
+func post(t *testing.T, hc *http.Client, ctx context.Context, url, body string) (*http.Response, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, "POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return hc.Do(req)
+}
+
+func TestRequestsShareAKeptAliveConnection(t *testing.T) {
+	srv, conns := server(t, func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Method", r.Method)
+		fmt.Fprintf(w, "echo %s %s", r.Header.Get("Content-Type"), b)
+	})
+	hc, _ := client()
+	for i := range 5 {
+		resp, err := post(t, hc, context.Background(), srv.URL+"/v1/x", fmt.Sprintf(`{"n":%d}`, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != 200 || string(b) != fmt.Sprintf(`echo application/json {"n":%d}`, i) || resp.Header.Get("X-Method") != "POST" {
+			t.Fatalf("request %d: %d %q %v", i, resp.StatusCode, b, err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("5 sequential requests used %d connections, want 1", n)
+	}
+}
+
+func TestChunkedStreamIsReadAsItComes(t *testing.T) {
+	release := make(chan struct{})
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: 1\n\n")
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(w, "data: 2\n\n")
+	})
+	hc, _ := client()
+	resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, 9)
+	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "data: 1\n\n" {
+		t.Fatalf("first event %q %v", first, err)
+	}
+	close(release)
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || string(rest) != "data: 2\n\n" {
+		t.Fatalf("rest %q %v", rest, err)
+	}
+}
+
+func TestIdleConnectionClosedByTheServerIsRetried(t *testing.T) {
+	var mu sync.Mutex
+	var last net.Conn
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+	}))
+	srv.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		mu.Lock()
+		last = c
+		mu.Unlock()
+		return ctx
+	}
+	srv.Start()
+	defer srv.Close()
+	hc, _ := client()
+	for i := range 2 {
+		resp, err := post(t, hc, context.Background(), srv.URL, fmt.Sprintf("body %d", i))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != fmt.Sprintf("body %d", i) {
+			t.Fatalf("request %d answered %q: the body was not sent again whole", i, b)
+		}
+		// The server drops the kept-alive connection while it is idle.
+		mu.Lock()
+		last.Close()
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestCancelledContextEndsAWaitingRequest(t *testing.T) {
+	srv, conns := server(t, func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // then the server notices the client leaving
+		if r.URL.Path == "/hold" {
+			<-r.Context().Done()
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	hc, _ := client()
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if _, err := post(t, hc, ctx, srv.URL+"/hold", `{}`); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	// The connection it was waiting on is not reused: the next request
+	// gets its own answer on a new one.
+	resp, err := post(t, hc, context.Background(), srv.URL+"/", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "ok" || conns.Load() != 2 {
+		t.Fatalf("answer %q over %d connections", b, conns.Load())
+	}
+}
+
+func TestCancelMidBodyDropsTheConnection(t *testing.T) {
+	srv, conns := server(t, func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		io.WriteString(w, "part one\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	hc, _ := client()
+	ctx, cancel := context.WithCancel(context.Background())
+	resp, err := post(t, hc, ctx, srv.URL, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 9)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := io.ReadAll(resp.Body); err == nil {
+		t.Fatal("reading on after the cancel should fail")
+	}
+	resp.Body.Close()
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("connections %d", n)
+	}
+}
+
+func TestUnreadBodyIsNotReused(t *testing.T) {
+	srv, conns := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write(bytes.Repeat([]byte("x"), 100_000))
+	})
+	hc, _ := client()
+	for range 2 {
+		resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Read(make([]byte, 10))
+		resp.Body.Close()
+	}
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("a connection with an unread body was reused: %d connections for 2 requests", n)
+	}
+}
+
+func TestResponseHeaderTimeout(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(2 * time.Second):
+		case <-r.Context().Done():
+		}
+	})
+	tr := &Transport{Dial: (&net.Dialer{}).DialContext, ResponseHeaderTimeout: 50 * time.Millisecond}
+	_, err := post(t, &http.Client{Transport: tr}, context.Background(), srv.URL, `{}`)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("err = %v, want a timeout", err)
+	}
+}
+
+func TestHTTPS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s over %s", r.Method, r.Proto)
+	}))
+	defer srv.Close()
+	tr := &Transport{Dial: (&net.Dialer{}).DialContext, TLS: srv.Client().Transport.(*http.Transport).TLSClientConfig}
+	resp, err := post(t, &http.Client{Transport: tr}, context.Background(), srv.URL, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "POST over HTTP/1.1" {
+		t.Fatalf("%q", b)
+	}
+}
+
+func TestStaleIdleConnectionsAreClosed(t *testing.T) {
+	srv, conns := server(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	tr := &Transport{Dial: (&net.Dialer{}).DialContext, IdleTimeout: 30 * time.Millisecond}
+	hc := &http.Client{Transport: tr}
+	get := func() {
+		resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	get()
+	time.Sleep(60 * time.Millisecond)
+	get() // the idle connection is too old: a new one is dialled
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
+	}
+	tr.mu.Lock()
+	idle := len(tr.idle["p"+srv.Listener.Addr().String()])
+	tr.mu.Unlock()
+	if idle != 1 {
+		t.Fatalf("%d idle connections kept, want 1", idle)
+	}
+}

@@ -44,10 +44,40 @@ func TestLimiterLiftedRequestLimitAfterTheClockSteppedBack(t *testing.T) {
 	// The request window is a minute ahead of t0; 30 s earlier it is 90 s
 	// ahead, more than a window.
 	back := t0.Add(-30 * time.Second)
-	if d := admit(t, ml, "k", Limits{TPM: 1000}, 10, back); !d.Allowed || d.Requests.Limit != 0 {
+	if d := admit(t, ml, "k", Limits{TPM: 1000}, 10, back); !d.Allowed || d.Requests != (Window{}) {
 		t.Fatalf("no request limit, clock 30 s back: %+v", d)
 	}
 	if d := admit(t, ml, "k", l, 10, back); d.Allowed || d.Reason != ReasonRPM {
 		t.Fatalf("with the limit again: %+v, want a refusal on requests", d)
 	}
+}
+
+// A refusal on one dimension still reports the other's window as it
+// stands, for the x-ratelimit-* headers of the 429.
+func TestLimiterRefusalReportsBothWindows(t *testing.T) {
+	l := Limits{RPM: 10, TPM: 100}
+	limiterImpls(t, func(t *testing.T, rl RateLimiter) {
+		if d := admit(t, rl, "k", l, 100, t0); !d.Allowed {
+			t.Fatalf("first request refused: %+v", d)
+		}
+		// Tokens are spent for a minute; one request of ten is, for 6 s.
+		d := admit(t, rl, "k", l, 50, t0)
+		want := Decision{Reason: ReasonTPM, RetryAfter: 30 * time.Second,
+			Requests: Window{Limit: 10, Remaining: 9, Reset: 6 * time.Second},
+			Tokens:   Window{Limit: 100, Remaining: 0, Reset: time.Minute}}
+		if d != want {
+			t.Fatalf("refused on tokens: %+v, want %+v", d, want)
+		}
+	})
+	limiterImpls(t, func(t *testing.T, rl RateLimiter) {
+		l := Limits{RPM: 1, TPM: 100}
+		admit(t, rl, "k", l, 10, t0)
+		d := admit(t, rl, "k", l, 10, t0.Add(30*time.Second))
+		want := Decision{Reason: ReasonRPM, RetryAfter: 30 * time.Second,
+			Requests: Window{Limit: 1, Remaining: 0, Reset: 30 * time.Second},
+			Tokens:   Window{Limit: 100, Remaining: 100, Reset: 0}}
+		if d != want {
+			t.Fatalf("refused on requests: %+v, want %+v", d, want)
+		}
+	})
 }

@@ -81,3 +81,26 @@ func TestLimiterRefusalReportsBothWindows(t *testing.T) {
 		}
 	})
 }
+
+// A key limited on one dimension only is held to it.
+func TestLimiterOneDimensionOnly(t *testing.T) {
+	limiterImpls(t, func(t *testing.T, rl RateLimiter) {
+		tpm := Limits{TPM: 100}
+		if d := admit(t, rl, "tokens", tpm, 100, t0); !d.Allowed || d.Requests != (Window{}) || d.Tokens.Remaining != 0 {
+			t.Fatalf("a minute's tokens: %+v", d)
+		}
+		if d := admit(t, rl, "tokens", tpm, 1, t0); d.Allowed || d.Reason != ReasonTPM {
+			t.Fatalf("one token more: %+v", d)
+		}
+		if d := admit(t, rl, "tokens", tpm, 101, t0.Add(time.Hour)); d.Allowed || !d.TooLarge {
+			t.Fatalf("more than a minute's tokens: %+v", d)
+		}
+		rpm := Limits{RPM: 1}
+		if d := admit(t, rl, "requests", rpm, 1_000_000, t0); !d.Allowed || d.Tokens != (Window{}) {
+			t.Fatalf("first request: %+v", d)
+		}
+		if d := admit(t, rl, "requests", rpm, 0, t0); d.Allowed || d.Reason != ReasonRPM {
+			t.Fatalf("second request: %+v", d)
+		}
+	})
+}

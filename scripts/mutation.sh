@@ -70,7 +70,7 @@ for t in "${targets[@]}"; do
   IFS=';' read -r label p files run <<<"$t"
   if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $p "* ]]; then continue; fi
   echo "== $label" >&2
-  GOFLAGS="${run:+-run=$run}" "$bin" unleash --workers 1 --timeout-coefficient 3 -o "$out/result.json" \
+  GOFLAGS="-count=1${run:+ -run=$run}" "$bin" unleash --workers 1 --timeout-coefficient 5 -o "$out/result.json" \
     -E "$(exclusion "$p" "$files")" "$p" >&2 || true
   jq -r --arg p "$label" '
     [.files[].mutations[]] as $m

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -103,4 +104,73 @@ func TestLimiterOneDimensionOnly(t *testing.T) {
 			t.Fatalf("second request: %+v", d)
 		}
 	})
+}
+
+// A key with no limits keeps no state, in memory or in Redis: a flood of
+// unlimited keys costs nothing to remember.
+func TestLimiterUnlimitedKeysKeepNoState(t *testing.T) {
+	ctx := context.Background()
+	ml := NewMemoryLimiter()
+	for _, l := range []Limits{{}, {RPM: -1}, {TPM: -1}} {
+		if d := admit(t, ml, "free", l, 100, t0); d != (Decision{Allowed: true}) {
+			t.Fatalf("%+v: %+v", l, d)
+		}
+		settle(t, ml, "free", l, 100, 500, t0)
+	}
+	settle(t, ml, "free", Limits{RPM: 10}, 100, 500, t0)
+	if n := len(ml.shard("free").m); n != 0 {
+		t.Fatalf("the memory limiter keeps %d states for a key without limits", n)
+	}
+
+	c, prefix := redisClients(t, 1)
+	rl := NewRedisLimiter(c[0], prefix)
+	for _, l := range []Limits{{}, {RPM: -1}, {TPM: -1}} {
+		if d := admit(t, rl, "free", l, 100, t0); d != (Decision{Allowed: true}) {
+			t.Fatalf("%+v: %+v", l, d)
+		}
+		settle(t, rl, "free", l, 100, 500, t0)
+	}
+	settle(t, rl, "free", Limits{RPM: 10}, 100, 500, t0)
+	if n, err := c[0].Exists(ctx, rl.key("free")...).Result(); err != nil || n != 0 {
+		t.Fatalf("Redis holds %d keys for a key without limits (%v)", n, err)
+	}
+}
+
+// The memory limiter's sweep runs once every 1,024 operations on a shard
+// (or every len(map), if larger) and drops exactly the keys whose windows
+// are full again, as a fresh key's are.
+func TestLimiterSweepDropsOnlyFreshStates(t *testing.T) {
+	now := t0.UnixMicro()
+	sh := &limiterShard{m: map[string]gcraState{
+		"stale":       {req: now - 1, tok: now - 1},
+		"just full":   {req: now, tok: now},
+		"requests on": {req: now + 1, tok: now - 5},
+		"tokens on":   {req: now - 5, tok: now + 1},
+	}}
+	sh.ops = 1022
+	sh.sweep(now) // the 1,023rd operation
+	if len(sh.m) != 4 {
+		t.Fatalf("swept before the 1,024th operation: %v", sh.m)
+	}
+	sh.sweep(now)
+	_, on1 := sh.m["requests on"]
+	_, on2 := sh.m["tokens on"]
+	if len(sh.m) != 2 || !on1 || !on2 || sh.ops != 0 {
+		t.Fatalf("after the 1,024th operation: %v, ops %d", sh.m, sh.ops)
+	}
+
+	// A shard holding more keys than 1,024 sweeps once per its size.
+	big := &limiterShard{m: map[string]gcraState{"stale": {req: now - 1, tok: now - 1}}}
+	for i := range 1099 {
+		big.m[string(rune(0x4e00+i))] = gcraState{req: now + 1, tok: now + 1}
+	}
+	big.ops = 1098
+	big.sweep(now) // 1,099 operations, 1,100 keys
+	if len(big.m) != 1100 {
+		t.Fatalf("swept after %d operations over %d keys", big.ops, len(big.m))
+	}
+	big.sweep(now)
+	if _, ok := big.m["stale"]; ok || len(big.m) != 1099 || big.ops != 0 {
+		t.Fatalf("no sweep after as many operations as keys: %d keys, ops %d", len(big.m), big.ops)
+	}
 }

@@ -94,6 +94,13 @@ mutant gate-without-sign-in auth/auth.go \
 mutant gate-without-csrf auth/auth.go \
   's/if errors\.Is\(err, ErrForbidden\) \{/if false \&\& errors.Is(err, ErrForbidden) {/' ./console 'CSRF'
 
+# Tested directly in auth: the gate reads a role only as staff's, and only
+# the three roles are roles.
+mutant gate-role-without-staff auth/auth.go \
+  's/if p\.Staff && p\.Role == r \{/if p.Role == r {/' ./auth 'TestGates'
+mutant any-role-valid auth/auth.go \
+  's/func \(r Role\) Valid\(\) bool \{ return r == Admin \|\| r == Finance \|\| r == Auditor \}/func (r Role) Valid() bool { return r != "" }/' ./auth 'TestRoleValid'
+
 if [ $lived -gt 0 ]; then
   echo "$lived mutants not killed" >&2
   exit 1

@@ -170,3 +170,28 @@ func TestSeveralRangesPerPeriod(t *testing.T) {
 		t.Fatalf("status in another service %+v", st)
 	}
 }
+
+// An issuer that has not read a period's ranges yet reads them all before
+// it adds one: a range another process assigned, and the invoices it
+// numbered from it, are never overlapped.
+func TestRangeAssignedElsewhereIsSeenBeforeAssigning(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	other := e.newService() // started before the period had a range
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	for _, acct := range []string{"acct-a", "acct-b"} {
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100")
+		if _, _, err := e.svc.IssueMonthly(e.ctx, acct, "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.AssignRange(e.ctx, "2026-11", "AB", 12345500, 12346499); !errors.Is(err, ErrConflict) {
+		t.Fatalf("an overlapping range: %v, want a conflict", err)
+	}
+	if err := other.AssignRange(e.ctx, "2026-11", "AB", 12346000, 12346999); err != nil {
+		t.Fatal(err)
+	}
+	if st := other.RangeStatus("2026-11"); len(st.Ranges) != 2 || st.Size != 2000 || st.Used != 2 {
+		t.Fatalf("the period as the other issuer sees it: %+v", st)
+	}
+}

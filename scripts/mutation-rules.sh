@@ -47,7 +47,7 @@ mutant() {
   fi
 }
 
-# Issue 15, "what was seen" 9: each of these once passed the whole suite.
+# Each of these once passed the whole suite.
 mutant suspended-account-served gateway/server/chat.go \
   's/case key\.Suspended:/case false \&\& key.Suspended:/' ./gateway/server 'Suspended'
 mutant generation-of-another-account gateway/server/info.go \

@@ -195,3 +195,28 @@ func TestRangeAssignedElsewhereIsSeenBeforeAssigning(t *testing.T) {
 		t.Fatalf("the period as the other issuer sees it: %+v", st)
 	}
 }
+
+// A period runs low when less than a tenth of its numbers are left: with
+// exactly a tenth left it does not yet.
+func TestRangeRunsLowBelowATenth(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345009)
+	issue := func(i int) {
+		acct := fmt.Sprintf("acct-%02d", i)
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100")
+		if _, _, err := e.svc.IssueMonthly(e.ctx, acct, "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 9 {
+		issue(i)
+	}
+	if st := e.svc.RangeStatus("2026-11"); st.Size != 10 || st.Used != 9 || st.Left != 1 || st.Low {
+		t.Fatalf("a tenth left: %+v", st)
+	}
+	issue(9)
+	if st := e.svc.RangeStatus("2026-11"); st.Left != 0 || !st.Low {
+		t.Fatalf("none left: %+v", st)
+	}
+}

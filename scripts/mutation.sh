@@ -70,8 +70,13 @@ for t in "${targets[@]}"; do
   IFS=';' read -r label p files run <<<"$t"
   if [ ${#want[@]} -gt 0 ] && [[ " ${want[*]} " != *" $p "* ]]; then continue; fi
   echo "== $label" >&2
+  rm -f "$out/result.json"
   GOFLAGS="-count=1${run:+ -run=$run}" "$bin" unleash --workers 1 --timeout-coefficient 5 -o "$out/result.json" \
     -E "$(exclusion "$p" "$files")" "$p" >&2 || true
+  if [ ! -s "$out/result.json" ]; then
+    echo "| $label | gremlins failed: see above | | | | |" >>"$out/table.md"
+    continue
+  fi
   jq -r --arg p "$label" '
     [.files[].mutations[]] as $m
     | ($m | map(select(.status=="KILLED")) | length) as $k

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/twrules"
 )
 
 // 16 issuers, each its own Service (as separate processes would be), issue
@@ -218,5 +219,38 @@ func TestRangeRunsLowBelowATenth(t *testing.T) {
 	issue(9)
 	if st := e.svc.RangeStatus("2026-11"); st.Left != 0 || !st.Low {
 		t.Fatalf("none left: %+v", st)
+	}
+}
+
+// An issuer whose last Sync came before the period had a range (another
+// process assigned it, and numbered from it, since) reads the range stream
+// from its start when it numbers: the range, and the numbers taken.
+func TestIssuerReadsTheRangeStreamFromItsStart(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	for _, acct := range []string{"acct-a", "acct-b", "acct-c"} {
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100")
+	}
+	other := e.newService()
+	if err := other.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile, elsewhere: the range, and two invoices numbered from it.
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	for _, acct := range []string{"acct-a", "acct-b"} {
+		if _, _, err := e.svc.IssueMonthly(e.ctx, acct, "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := other.issueTime()
+	other.mu.Lock()
+	d, skip, ok := other.monthlyDraft("acct-c", "2026-11", at)
+	other.mu.Unlock()
+	if !ok || skip != nil {
+		t.Fatalf("no draft for acct-c: %v %+v", ok, skip)
+	}
+	out, created, err := other.allocate(e.ctx, twrules.PeriodOf(at), []draft{d})
+	if err != nil || len(out) != 1 || !created[0] || out[0].Number != "AB12345002" {
+		t.Fatalf("numbered %+v %v: %v", out, created, err)
 	}
 }

@@ -1,6 +1,7 @@
 package invoicing
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -252,5 +254,63 @@ func TestIssuerReadsTheRangeStreamFromItsStart(t *testing.T) {
 	out, created, err := other.allocate(e.ctx, twrules.PeriodOf(at), []draft{d})
 	if err != nil || len(out) != 1 || !created[0] || out[0].Number != "AB12345002" {
 		t.Fatalf("numbered %+v %v: %v", out, created, err)
+	}
+}
+
+// racingStore is the store with a rival issuer that, just before each of
+// the next n appends to stream, appends there first: what a concurrent
+// process does at the worst moment, so that the append meets a real
+// wrong-expected-version conflict.
+type racingStore struct {
+	eventstore.Store
+	stream string
+	n      int
+	race   func(i int)
+}
+
+func (r *racingStore) Append(ctx context.Context, stream string, exp eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if stream == r.stream && r.n > 0 {
+		r.n--
+		r.race(r.n)
+	}
+	return r.Store.Append(ctx, stream, exp, events...)
+}
+
+// An issuer that loses the race for a period's range stream several times
+// in a row reads again and decides again each time, for a range as for an
+// invoice's number.
+func TestIssuerRetriesEveryLostRace(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	rival := e.newService()
+	racing := &racingStore{Store: e.store, stream: domain.InvoiceRangeStream("2026-11"), n: 3}
+	svc, err := New(racing, Config{Seller: DevSeller(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	racing.race = func(i int) {
+		if err := rival.AssignRange(e.ctx, "2026-11", fmt.Sprintf("A%c", 'C'+i), 10000000, 10000999); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.AssignRange(e.ctx, "2026-11", "AB", 12345000, 12345999); err != nil {
+		t.Fatal(err)
+	}
+	if st := svc.RangeStatus("2026-11"); len(st.Ranges) != 4 || st.Ranges[3].Prefix != "AB" {
+		t.Fatalf("after three lost races: %+v", st)
+	}
+
+	for _, acct := range []string{"acct-a", "acct-b", "acct-c", "acct-d"} {
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100")
+	}
+	racing.n = 3
+	racing.race = func(i int) {
+		if _, _, err := rival.IssueMonthly(e.ctx, fmt.Sprintf("acct-%c", 'b'+i), "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, created, err := svc.IssueMonthly(e.ctx, "acct-a", "2026-11")
+	if err != nil || !created || inv.Number != "AE10000003" {
+		t.Fatalf("after three lost races: %v %v %s", err, created, inv.Number)
 	}
 }

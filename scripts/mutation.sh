@@ -33,7 +33,7 @@ fi
 # The console's role gates are route registrations, which gremlins does not
 # mutate: scripts/mutation-rules.sh changes those by hand, and runs after
 # the packages below.
-INVOICING_TESTS='TestConcurrentIssuers|TestRangeExhausted|TestSeveralRanges|TestVoidWindow|TestAllowanceSplit|TestClose|TestTopUpInvoices|TestReplayContentHash'
+INVOICING_TESTS='TestConcurrentIssuers|TestRangeExhausted|TestSeveralRanges|TestRange|TestIssuer|TestVoidWindow|TestAllowanceSplit|TestClose|TestTopUpInvoices|TestReplayContentHash|TestCarrierAndDonation|TestTurnkeyOutbox'
 CONSOLE_TESTS='^(TestRoleTable|TestAPIRolesAndRefusals|TestRestrictedKeyCannotManageKeys|TestManagementKeyBoundedByItsLimits|TestCSRFTokenNotFromQueryString|TestConsoleFormsNeedCSRF|TestStaffTokensIssueRevoke|TestSessionFixationImpossible|TestOpenRouterKeysAPI)$'
 targets=(
   "domain;./domain;;"

@@ -1,11 +1,13 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"testing"
 
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/domain"
 )
 
@@ -181,4 +183,39 @@ func (e *env) keyInfo(acct, id string) KeyJSON {
 	}
 	e.t.Fatalf("no key %s", id)
 	return KeyJSON{}
+}
+
+// A person signed in by single sign-on acts as the account's owner: no key
+// of theirs bounds the keys they issue or revoke.
+func TestSignedInOwnerManagesKeysUnbounded(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_s", "單一登入公司", domain.PlanStarter)
+	wideID, _ := e.issueKey("acct_s")
+	sid, err := e.deps.Auth.sessions.create(context.Background(), "", credSSO,
+		encodeSSO(auth.Principal{AccountID: "acct_s", Management: true, Subject: "oidc:mei"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	u, _ := url.Parse(e.srv.URL)
+	b.jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: sid, Path: "/"}})
+	_, page := b.get("/models")
+	csrf := attrOf(t, page, "input", "name", "csrf", "value")
+
+	if resp, body := b.post("/console/accounts/acct_s/keys", url.Values{"csrf": {csrf}, "name": {"unlimited"}}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("the owner's key form: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, _ := b.post("/console/keys/"+wideID+"/revoke", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the owner revokes a key without limits: %d", resp.StatusCode)
+	}
+	e.sync()
+	keys := e.models.Keys.ByAccount("acct_s")
+	if len(keys) != 2 {
+		t.Fatalf("the account has %d keys, want 2", len(keys))
+	}
+	for _, k := range keys {
+		if k.KeyID == wideID && !k.Revoked || k.KeyID != wideID && (k.Revoked || len(k.Models) != 0 || !k.SpendLimit.IsZero()) {
+			t.Errorf("key %+v", k)
+		}
+	}
 }

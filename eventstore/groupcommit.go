@@ -55,13 +55,19 @@ type GroupCommitter struct {
 
 // NewGroupCommitter starts the writer goroutine.
 func NewGroupCommitter(w BatchWriter, maxBatchEvents int) *GroupCommitter {
-	if maxBatchEvents <= 0 {
-		maxBatchEvents = 2000
-	}
-	g := &GroupCommitter{write: w, maxBatch: maxBatchEvents, in: make(chan *AppendRequest, 4096), stop: make(chan struct{}), Linger: 200 * time.Microsecond}
+	g := newGroupCommitter(w, maxBatchEvents)
 	g.wg.Add(1)
 	go g.loop()
 	return g
+}
+
+// newGroupCommitter is the committer without its writer goroutine, so
+// tests can drive the batching steps one at a time.
+func newGroupCommitter(w BatchWriter, maxBatchEvents int) *GroupCommitter {
+	if maxBatchEvents <= 0 {
+		maxBatchEvents = 2000
+	}
+	return &GroupCommitter{write: w, maxBatch: maxBatchEvents, in: make(chan *AppendRequest, 4096), stop: make(chan struct{}), Linger: 200 * time.Microsecond}
 }
 
 // Append queues an append and waits until it is durable (or failed).
@@ -130,34 +136,16 @@ func (g *GroupCommitter) loop() {
 			}
 		}
 		batch = append(batch[:0], first)
-		n := len(first.Events)
 		runtime.Gosched() // let callers released by the last flush rejoin this batch
-	gather:
-		for n < g.maxBatch {
-			select {
-			case r := <-g.in:
-				batch = append(batch, r)
-				n += len(r.Events)
-			default:
-				break gather
-			}
-		}
-		if len(batch) < lastBatch && n < g.maxBatch && g.Linger > 0 {
+		var n int
+		batch, n = g.gather(batch, len(first.Events))
+		if g.lingers(len(batch), n, lastBatch) {
 			if linger == nil {
 				linger = time.NewTimer(g.Linger)
 			} else {
 				linger.Reset(g.Linger)
 			}
-		wait:
-			for len(batch) < lastBatch && n < g.maxBatch {
-				select {
-				case r := <-g.in:
-					batch = append(batch, r)
-					n += len(r.Events)
-				case <-linger.C:
-					break wait
-				}
-			}
+			batch, _ = g.lingerFor(batch, n, lastBatch, linger.C)
 			if !linger.Stop() {
 				select {
 				case <-linger.C:
@@ -170,6 +158,51 @@ func (g *GroupCommitter) loop() {
 		g.flush(batch)
 		g.wmu.Unlock()
 	}
+}
+
+// gather adds the requests already queued to a batch holding n events,
+// while it holds fewer than the bound.
+func (g *GroupCommitter) gather(batch []*AppendRequest, n int) ([]*AppendRequest, int) {
+	for n < g.maxBatch {
+		select {
+		case r := <-g.in:
+			batch = append(batch, r)
+			n += len(r.Events)
+		default:
+			return batch, n
+		}
+	}
+	return batch, n
+}
+
+// lingers says whether a batch waits for more callers: it is smaller than
+// the previous one (whose callers, just released, may be about to append
+// again), has room under the bound, and lingering is on.
+func (g *GroupCommitter) lingers(requests, events, lastBatch int) bool {
+	return requests < lastBatch && events < g.maxBatch && g.Linger > 0
+}
+
+// lingerFor takes requests as they come until the batch is as large as the
+// previous one, full, or expired fires. Queued requests go first, so a
+// timer that fired while they queued does not leave them to the next batch.
+func (g *GroupCommitter) lingerFor(batch []*AppendRequest, n, lastBatch int, expired <-chan time.Time) ([]*AppendRequest, int) {
+	for len(batch) < lastBatch && n < g.maxBatch {
+		select {
+		case r := <-g.in:
+			batch = append(batch, r)
+			n += len(r.Events)
+			continue
+		default:
+		}
+		select {
+		case r := <-g.in:
+			batch = append(batch, r)
+			n += len(r.Events)
+		case <-expired:
+			return batch, n
+		}
+	}
+	return batch, n
 }
 
 // flush writes one batch; the caller holds wmu.

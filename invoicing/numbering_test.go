@@ -1,6 +1,7 @@
 package invoicing
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/twrules"
 )
 
 // 16 issuers, each its own Service (as separate processes would be), issue
@@ -168,5 +171,146 @@ func TestSeveralRangesPerPeriod(t *testing.T) {
 	}
 	if st := fresh.RangeStatus("2026-11"); len(st.Ranges) != 4 || st.Used != 6 || st.Left != 999 || st.Low {
 		t.Fatalf("status in another service %+v", st)
+	}
+}
+
+// An issuer that has not read a period's ranges yet reads them all before
+// it adds one: a range another process assigned, and the invoices it
+// numbered from it, are never overlapped.
+func TestRangeAssignedElsewhereIsSeenBeforeAssigning(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	other := e.newService() // started before the period had a range
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	for _, acct := range []string{"acct-a", "acct-b"} {
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100")
+		if _, _, err := e.svc.IssueMonthly(e.ctx, acct, "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.AssignRange(e.ctx, "2026-11", "AB", 12345500, 12346499); !errors.Is(err, ErrConflict) {
+		t.Fatalf("an overlapping range: %v, want a conflict", err)
+	}
+	if err := other.AssignRange(e.ctx, "2026-11", "AB", 12346000, 12346999); err != nil {
+		t.Fatal(err)
+	}
+	if st := other.RangeStatus("2026-11"); len(st.Ranges) != 2 || st.Size != 2000 || st.Used != 2 {
+		t.Fatalf("the period as the other issuer sees it: %+v", st)
+	}
+}
+
+// A period runs low when less than a tenth of its numbers are left: with
+// exactly a tenth left it does not yet.
+func TestRangeRunsLowBelowATenth(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345009)
+	issue := func(i int) {
+		acct := fmt.Sprintf("acct-%02d", i)
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100")
+		if _, _, err := e.svc.IssueMonthly(e.ctx, acct, "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 9 {
+		issue(i)
+	}
+	if st := e.svc.RangeStatus("2026-11"); st.Size != 10 || st.Used != 9 || st.Left != 1 || st.Low {
+		t.Fatalf("a tenth left: %+v", st)
+	}
+	issue(9)
+	if st := e.svc.RangeStatus("2026-11"); st.Left != 0 || !st.Low {
+		t.Fatalf("none left: %+v", st)
+	}
+}
+
+// An issuer whose last Sync came before the period had a range (another
+// process assigned it, and numbered from it, since) reads the range stream
+// from its start when it numbers: the range, and the numbers taken.
+func TestIssuerReadsTheRangeStreamFromItsStart(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	for _, acct := range []string{"acct-a", "acct-b", "acct-c"} {
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100")
+	}
+	other := e.newService()
+	if err := other.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile, elsewhere: the range, and two invoices numbered from it.
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	for _, acct := range []string{"acct-a", "acct-b"} {
+		if _, _, err := e.svc.IssueMonthly(e.ctx, acct, "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := other.issueTime()
+	other.mu.Lock()
+	d, skip, ok := other.monthlyDraft("acct-c", "2026-11", at)
+	other.mu.Unlock()
+	if !ok || skip != nil {
+		t.Fatalf("no draft for acct-c: %v %+v", ok, skip)
+	}
+	out, created, err := other.allocate(e.ctx, twrules.PeriodOf(at), []draft{d})
+	if err != nil || len(out) != 1 || !created[0] || out[0].Number != "AB12345002" {
+		t.Fatalf("numbered %+v %v: %v", out, created, err)
+	}
+}
+
+// racingStore is the store with a rival issuer that, just before each of
+// the next n appends to stream, appends there first: what a concurrent
+// process does at the worst moment, so that the append meets a real
+// wrong-expected-version conflict.
+type racingStore struct {
+	eventstore.Store
+	stream string
+	n      int
+	race   func(i int)
+}
+
+func (r *racingStore) Append(ctx context.Context, stream string, exp eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if stream == r.stream && r.n > 0 {
+		r.n--
+		r.race(r.n)
+	}
+	return r.Store.Append(ctx, stream, exp, events...)
+}
+
+// An issuer that loses the race for a period's range stream several times
+// in a row reads again and decides again each time, for a range as for an
+// invoice's number.
+func TestIssuerRetriesEveryLostRace(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	rival := e.newService()
+	racing := &racingStore{Store: e.store, stream: domain.InvoiceRangeStream("2026-11"), n: 3}
+	svc, err := New(racing, Config{Seller: DevSeller(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	racing.race = func(i int) {
+		if err := rival.AssignRange(e.ctx, "2026-11", fmt.Sprintf("A%c", 'C'+i), 10000000, 10000999); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.AssignRange(e.ctx, "2026-11", "AB", 12345000, 12345999); err != nil {
+		t.Fatal(err)
+	}
+	if st := svc.RangeStatus("2026-11"); len(st.Ranges) != 4 || st.Ranges[3].Prefix != "AB" {
+		t.Fatalf("after three lost races: %+v", st)
+	}
+
+	for _, acct := range []string{"acct-a", "acct-b", "acct-c", "acct-d"} {
+		e.open(acct, "公司"+acct, "", domain.PlanBusiness)
+		e.use(acct, "gpt-4o", taipei(2026, 11, 2, 10, 0), 10, 10, "100")
+	}
+	racing.n = 3
+	racing.race = func(i int) {
+		if _, _, err := rival.IssueMonthly(e.ctx, fmt.Sprintf("acct-%c", 'b'+i), "2026-11"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, created, err := svc.IssueMonthly(e.ctx, "acct-a", "2026-11")
+	if err != nil || !created || inv.Number != "AE10000003" {
+		t.Fatalf("after three lost races: %v %v %s", err, created, inv.Number)
 	}
 }

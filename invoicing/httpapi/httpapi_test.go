@@ -57,6 +57,12 @@ var cst = time.FixedZone("CST", 8*3600)
 // the finance API on a loopback server.
 func server(t *testing.T) (*httptest.Server, *clock) {
 	t.Helper()
+	return serverWithRange(t, 12345000, 12345999)
+}
+
+// serverWithRange is server with the numbers from..to of track AB.
+func serverWithRange(t *testing.T, from, to int64) (*httptest.Server, *clock) {
+	t.Helper()
 	ctx := context.Background()
 	s, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
 	if err != nil {
@@ -85,7 +91,7 @@ func server(t *testing.T) (*httptest.Server, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.AssignRange(ctx, "2026-11", "AB", 12345000, 12345999); err != nil {
+	if err := svc.AssignRange(ctx, "2026-11", "AB", from, to); err != nil {
 		t.Fatal(err)
 	}
 	e := echo.New()
@@ -333,5 +339,38 @@ func TestQuoteEndpoints(t *testing.T) {
 	}
 	if r := call(t, srv, "POST", "/admin/api/quotes/Q-nope/accept", "fin", `{}`); r.status != 404 {
 		t.Fatalf("accepting a missing quote: %d", r.status)
+	}
+}
+
+// A close that runs out of numbers part-way answers what it issued and
+// why it stopped; a close that issues nothing answers the error alone.
+func TestCloseRunningOutOfNumbers(t *testing.T) {
+	srv, clk := serverWithRange(t, 12345000, 12345000) // one number for two accounts
+	clk.Set(time.Date(2026, 12, 1, 2, 0, 0, 0, cst))
+
+	r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", "")
+	var part struct {
+		Month  string        `json:"month"`
+		Issued []invoiceJSON `json:"issued"`
+		Error  errorBody     `json:"error"`
+	}
+	r.json(t, &part)
+	if r.status != 409 || part.Month != "2026-11" || len(part.Issued) != 1 || part.Issued[0].Number != "AB12345000" ||
+		part.Issued[0].AccountID != "acme" || part.Error.Code != "range_exhausted" || part.Error.Message == "" {
+		t.Fatalf("close part-way: %d %s", r.status, r.body)
+	}
+
+	r = call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", "")
+	var whole map[string]json.RawMessage
+	r.json(t, &whole)
+	if r.status != 409 || r.errorCode(t) != "range_exhausted" || len(whole) != 1 {
+		t.Fatalf("close with no number left: want the error alone, got %d %s", r.status, r.body)
+	}
+
+	// Nothing half-written: the one invoice issued, and no other.
+	var list struct{ Invoices []invoiceJSON }
+	call(t, srv, "GET", "/admin/api/invoices?month=2026-11", "aud", "").json(t, &list)
+	if len(list.Invoices) != 1 {
+		t.Fatalf("after the failed closes: %+v", list)
 	}
 }

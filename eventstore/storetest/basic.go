@@ -67,7 +67,7 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) eventstore.Store, f Fea
 	in[3].Data = []byte(`{"amount":"12300","words":"新臺幣壹萬貳仟參佰元整"}`)
 	on(t, s).Append("rt", eventstore.Any(), in...)
 	got := on(t, s).ReadStream("rt", 0, 100)
-	all := readAll(t, s)
+	all := readAllOf(t, s, len(in))
 	if len(got) != len(in) || len(all) != len(in) {
 		t.Fatalf("read %d by stream and %d in all, want %d", len(got), len(all), len(in))
 	}

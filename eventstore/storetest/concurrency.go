@@ -284,7 +284,7 @@ func testConcurrentWriters(t *testing.T, open func(t *testing.T) eventstore.Stor
 		t.Fatalf("second subscriber did not receive exactly the suffix after %v", got1[split-1].pos)
 	}
 
-	all := readAll(t, s)
+	all := readAllOf(t, s, total)
 	if len(all) != total {
 		t.Fatalf("ReadAll gave %d events, want %d", len(all), total)
 	}
@@ -331,7 +331,7 @@ func testOutOfOrderCommits(t *testing.T, open func(t *testing.T) eventstore.Stor
 	if err != nil {
 		t.Fatal(err)
 	}
-	late := readAll(t, b)
+	late := readAllOf(t, b, 2)
 	if len(late) != 2 || late[0].ID != got[0].id || late[1].ID != got[1].id {
 		t.Fatalf("ReadAll and the subscriber disagree on the order of the two events")
 	}

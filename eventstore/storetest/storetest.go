@@ -118,6 +118,21 @@ func readAll(t *testing.T, s eventstore.Store) []eventstore.RecordedEvent {
 	}
 }
 
+// readAllOf reads the whole history once at least want events show: a
+// fencing store (see ReadAllAtLeast) may show the last commits a moment
+// after Append returns, never out of order.
+func readAllOf(t *testing.T, s eventstore.Store, want int) []eventstore.RecordedEvent {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		all := readAll(t, s)
+		if len(all) >= want || time.Now().After(deadline) {
+			return all
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // tstore wraps a store for a test: every call fails the test on error.
 type tstore struct {
 	t *testing.T

@@ -55,7 +55,7 @@ func testKnownHashes(t *testing.T, open func(t *testing.T) eventstore.Store, f F
 			t.Fatalf("%s landed at version %d, want %d", v.Event.ID, res.NextExpectedVersion, v.Version)
 		}
 	}
-	all := readAll(t, s)
+	all := readAllOf(t, s, len(Vectors))
 	if len(all) != len(Vectors) {
 		t.Fatalf("store holds %d events, want %d", len(all), len(Vectors))
 	}

@@ -205,7 +205,7 @@ func TestSignedInOwnerManagesKeysUnbounded(t *testing.T) {
 	if resp, body := b.post("/console/accounts/acct_s/keys", url.Values{"csrf": {csrf}, "name": {"unlimited"}}); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("the owner's key form: %d %.300s", resp.StatusCode, body)
 	}
-	if resp, _ := b.post("/console/keys/"+wideID+"/revoke", url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := b.post("/console/keys/"+wideID+"/revoke", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the owner revokes a key without limits: %d", resp.StatusCode)
 	}
 	e.sync()

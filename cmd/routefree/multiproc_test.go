@@ -122,7 +122,7 @@ func TestCLIBesideServe(t *testing.T) {
 	cliRounds(t, env, store, []string{p.base}, 0, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	results := make(chan []outcome, 1)
-	go func() { results <- load(ctx, p.base, key, 4) }()
+	go func() { results <- load(ctx, p.base, key, 4, nil) }()
 	cliRounds(t, env, store, []string{p.base}, 1, 4)
 	if st := getStatus(p.base + "/readyz"); st != http.StatusOK {
 		t.Errorf("/readyz after the CLI wrote: %d", st)
@@ -159,7 +159,7 @@ func TestTwoServesOneDirectory(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	results := make(chan []outcome, 2)
 	for _, base := range bases {
-		go func() { results <- load(ctx, base, key, 2) }()
+		go func() { results <- load(ctx, base, key, 2, nil) }()
 	}
 	cliRounds(t, env, store, bases, 0, 3)
 	cancel()

@@ -62,6 +62,13 @@ type PollOptions struct {
 	Coalesce time.Duration
 }
 
+// A wake-up whose reads find nothing is followed by reads from 5 ms apart,
+// doubling up to maxRetry, for at most maxRetryFor; then the interval rules.
+const (
+	maxRetry    = 250 * time.Millisecond
+	maxRetryFor = 5 * time.Second
+)
+
 // Poll builds a catch-up subscription on ReadAll: it reads history, then
 // waits for a wake-up or the interval, and reads again. Because ReadAll never
 // returns an event that an unseen one could precede, nothing is skipped.
@@ -84,6 +91,14 @@ func Poll(ctx context.Context, r Reader, from Position, o PollOptions) *Subscrip
 		timer := time.NewTimer(o.Interval)
 		defer timer.Stop()
 		pos := from
+		// A wake-up says a commit happened. A read that finds nothing after
+		// one means the commit is not readable yet (PostgreSQL's fence
+		// holds it back while an older transaction anywhere on the server
+		// is open): read again soon, backing off, rather than after the
+		// whole interval.
+		woken := false
+		var retry time.Duration
+		var retrySince time.Time
 		for {
 			var wake <-chan struct{}
 			if o.Wake != nil {
@@ -121,15 +136,29 @@ func Poll(ctx context.Context, r Reader, from Position, o PollOptions) *Subscrip
 				default:
 				}
 			}
-			timer.Reset(o.Interval)
+			wait := o.Interval
+			switch {
+			case len(evs) > 0 || !woken:
+				retry = 0
+			case retry == 0:
+				retry, retrySince = min(5*time.Millisecond, o.Interval), time.Now()
+				wait = retry
+			case time.Since(retrySince) < maxRetryFor:
+				retry = min(2*retry, maxRetry, o.Interval)
+				wait = retry
+			}
+			woken = false
+			timer.Reset(wait)
 			select {
 			case <-ctx.Done():
 				return
 			case <-wake:
+				woken, retry = true, 0 // a new commit: look for it afresh
 				if o.Coalesce > 0 {
 					time.Sleep(o.Coalesce)
 				}
 			case <-timer.C:
+				woken = retry > 0 // a retry keeps looking for what the wake-up announced
 			}
 		}
 	}()

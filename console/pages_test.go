@@ -120,7 +120,8 @@ func TestUsageChartsMatchProjection(t *testing.T) {
 		}
 	}
 	var appTokens int64
-	for _, a := range e.views.AppsOf("acct_u") {
+	_, apps := e.views.UsageByKeyAndApp("acct_u", []string{"2026-03-02", "2026-03-04", "2026-03-06", "2026-03-08", "2026-03-10", "2026-03-12", "2026-03-13"})
+	for _, a := range apps {
 		appTokens += a.Tokens
 	}
 	if appTokens == 0 {
@@ -187,7 +188,11 @@ func TestRankingsShowNoAccountOrKey(t *testing.T) {
 	if len(apps) != 2 || apps[0]["data-app"] == "" {
 		t.Fatalf("ranked apps: %v", apps)
 	}
-	top := e.views.RankedApps(testNow.AddDate(0, 0, -29), testNow, 20)
+	var window []string // the 30 Taipei days ending today, as the page has them
+	for d := 29; d >= 0; d-- {
+		window = append(window, projections.DayOf(testNow.AddDate(0, 0, -d)))
+	}
+	top := e.views.RankedApps(window, 20)
 	if apps[0]["data-app"] != top[0].Name {
 		t.Fatalf("top app on the page %q, in the model %q", apps[0]["data-app"], top[0].Name)
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
@@ -16,29 +15,23 @@ import (
 // today; the first is the default.
 var rankWindows = []int{7, 30}
 
-// rankKeep is how many days of usage the rankings keep: the longest window
-// and a few days' slack for late events.
+// rankKeep is how many days of usage by model the rankings keep: the
+// longest window and a few days' slack for late events.
 const rankKeep = 35
 
-// rankings is the rankings' part of Views: tokens by day per account and
-// app, and per model, so that any window can be summed; and which accounts'
-// owners let their apps be listed. Views' lock guards it.
+// rankings is the rankings' part of Views: which accounts' owners let their
+// apps be listed, and tokens by Taipei day per model, so that any window
+// can be summed. Apps by day come from the usage index beside it. Views'
+// lock guards it.
 type rankings struct {
 	listed  map[string]bool
-	apps    map[string]map[string]map[int64]*Tally // account → app → Taipei day → tally
-	models  map[string]map[int64]*Tally            // model → day → tally
-	newest  int64                                  // the newest day seen
-	trimmed int64                                  // the newest day when old days were last dropped
+	models  map[string]map[string]*Tally // Taipei day → model → tally
+	newest  string                       // the newest day seen
+	trimmed string                       // the newest day when old days were last dropped
 }
 
 func newRankings() *rankings {
-	return &rankings{listed: map[string]bool{}, apps: map[string]map[string]map[int64]*Tally{}, models: map[string]map[int64]*Tally{}}
-}
-
-// dayOf is the start of t's Taipei day, in Unix seconds.
-func dayOf(t time.Time) int64 {
-	t = t.In(projections.Taipei)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, projections.Taipei).Unix()
+	return &rankings{listed: map[string]bool{}, models: map[string]map[string]*Tally{}}
 }
 
 func (r *rankings) apply(e *projections.Event) {
@@ -46,51 +39,16 @@ func (r *rankings) apply(e *projections.Event) {
 	case *domain.RankingsListed:
 		r.listed[b.AccountID] = b.Listed
 	case *domain.RequestCompleted:
-		at := b.StartedAt
-		if at.IsZero() {
-			at = e.OccurredAt
+		day := requestDay(e, b)
+		byModel, ok := r.models[day]
+		if !ok {
+			byModel = map[string]*Tally{}
+			r.models[day] = byModel
 		}
-		day := dayOf(at)
-		if day > r.newest {
-			r.newest = day
-		}
-		if day < r.newest-rankKeep*86400 {
-			return // too old for any window
-		}
-		tokens := b.Usage.Total()
-		if b.AppTitle != "" {
-			byApp := r.apps[b.AccountID]
-			if byApp == nil {
-				byApp = map[string]map[int64]*Tally{}
-				r.apps[b.AccountID] = byApp
-			}
-			byDay := byApp[b.AppTitle]
-			if byDay == nil {
-				byDay = map[int64]*Tally{}
-				byApp[b.AppTitle] = byDay
-			}
-			addDay(byDay, day, b.AppTitle, tokens, b.Cost)
-		}
-		byDay := r.models[b.Model]
-		if byDay == nil {
-			byDay = map[int64]*Tally{}
-			r.models[b.Model] = byDay
-		}
-		addDay(byDay, day, b.Model, tokens, b.Cost)
+		tally(byModel, b.Model, b.Usage.Total(), b.Cost)
+		r.newest = max(r.newest, day)
 		r.trim()
 	}
-}
-
-// addDay adds one request to a day's tally.
-func addDay(byDay map[int64]*Tally, day int64, name string, tokens int64, cost decimal.Decimal) {
-	t := byDay[day]
-	if t == nil {
-		t = &Tally{Name: name}
-		byDay[day] = t
-	}
-	t.Requests++
-	t.Tokens += tokens
-	t.Cost = t.Cost.Add(cost)
 }
 
 // trim drops days no window reaches, once per new day.
@@ -99,67 +57,51 @@ func (r *rankings) trim() {
 		return
 	}
 	r.trimmed = r.newest
-	cut := r.newest - rankKeep*86400
-	for _, byApp := range r.apps {
-		for _, byDay := range byApp {
-			for d := range byDay {
-				if d < cut {
-					delete(byDay, d)
-				}
-			}
-		}
+	newest, err := time.ParseInLocation("2006-01-02", r.newest, projections.Taipei)
+	if err != nil {
+		return
 	}
-	for _, byDay := range r.models {
-		for d := range byDay {
-			if d < cut {
-				delete(byDay, d)
-			}
+	cut := newest.AddDate(0, 0, -rankKeep).Format("2006-01-02")
+	for d := range r.models {
+		if d < cut {
+			delete(r.models, d)
 		}
 	}
 }
 
-// window sums days [from, to] (Unix day starts) of byDay into out.
-func window(out map[string]*Tally, byDay map[int64]*Tally, from, to int64) {
-	for d, t := range byDay {
-		if d < from || d > to {
-			continue
-		}
-		o := out[t.Name]
-		if o == nil {
-			o = &Tally{Name: t.Name}
-			out[t.Name] = o
-		}
-		o.Requests += t.Requests
-		o.Tokens += t.Tokens
-		o.Cost = o.Cost.Add(t.Cost)
-	}
-}
-
-// RankedApps ranks by tokens the apps of accounts whose owners listed them,
-// over the days from..to (Taipei days, inclusive). The same title used by
-// two listed accounts counts as one app.
-func (v *Views) RankedApps(from, to time.Time, limit int) []Tally {
+// RankedApps ranks by tokens the titled apps of accounts whose owners
+// listed them, over the given Taipei days. The same title used by two
+// listed accounts counts as one app.
+func (v *Views) RankedApps(days []string, limit int) []Tally {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := map[string]*Tally{}
-	for acct, byApp := range v.ranks.apps {
-		if !v.ranks.listed[acct] {
+	for acct, listed := range v.ranks.listed {
+		if !listed {
 			continue
 		}
-		for _, byDay := range byApp {
-			window(out, byDay, dayOf(from), dayOf(to))
+		for _, day := range days {
+			if d, ok := v.usage.byAcct[acct][day]; ok {
+				for name, t := range d.apps {
+					if name != "" { // an unnamed app is no app to rank
+						merge(out, name, t)
+					}
+				}
+			}
 		}
 	}
 	return sortedTallies(out, limit)
 }
 
-// RankedModels ranks models by tokens over the days from..to.
-func (v *Views) RankedModels(from, to time.Time, limit int) []Tally {
+// RankedModels ranks models by tokens over the given Taipei days.
+func (v *Views) RankedModels(days []string, limit int) []Tally {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := map[string]*Tally{}
-	for _, byDay := range v.ranks.models {
-		window(out, byDay, dayOf(from), dayOf(to))
+	for _, day := range days {
+		for name, t := range v.ranks.models[day] {
+			merge(out, name, t)
+		}
 	}
 	return sortedTallies(out, limit)
 }
@@ -182,8 +124,11 @@ func (s *server) rankingsPage(c echo.Context) error {
 		}
 	}
 	to := s.deps.now().In(projections.Taipei)
-	from := to.AddDate(0, 0, -(days - 1))
-	data := map[string]any{"Apps": s.deps.Views.RankedApps(from, to, 20), "Models": s.deps.Views.RankedModels(from, to, 20),
-		"Days": days, "Windows": rankWindows, "From": from.Format("2006-01-02"), "To": to.Format("2006-01-02")}
+	from, last, window, err := s.usageRange(to.AddDate(0, 0, -(days-1)).Format("2006-01-02"), to.Format("2006-01-02"))
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Apps": s.deps.Views.RankedApps(window, 20), "Models": s.deps.Views.RankedModels(window, 20),
+		"Days": days, "Windows": rankWindows, "From": from, "To": last}
 	return s.render(c, http.StatusOK, "rankings", s.newPage(c, "title.rankings", data))
 }

@@ -35,6 +35,15 @@ type TopUpTally struct {
 	Amount decimal.Decimal
 }
 
+// requestDay is the Taipei day a request counts on: the day it started, as
+// the SQL usage model has it.
+func requestDay(e *projections.Event, b *domain.RequestCompleted) string {
+	if b.StartedAt.IsZero() {
+		return projections.DayOf(e.OccurredAt)
+	}
+	return projections.DayOf(b.StartedAt)
+}
+
 func newUsageIndex() *usageIndex {
 	return &usageIndex{byAcct: map[string]map[string]*dayUsage{}, days: map[string]*Tally{}, topUps: map[string]*TopUpTally{}}
 }
@@ -42,11 +51,7 @@ func newUsageIndex() *usageIndex {
 func (x *usageIndex) apply(e *projections.Event) {
 	switch b := e.Body.(type) {
 	case *domain.RequestCompleted:
-		at := b.StartedAt
-		if at.IsZero() {
-			at = e.OccurredAt
-		}
-		day := projections.DayOf(at)
+		day := requestDay(e, b)
 		days, ok := x.byAcct[b.AccountID]
 		if !ok {
 			days = map[string]*dayUsage{}

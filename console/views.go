@@ -56,8 +56,8 @@ type Tally struct {
 }
 
 // Views is the console's own read model, fed by the projections runner like
-// the others: staff tokens and usage by app and by model (the SQL usage
-// model has no app dimension). Accounts come from the process's one account
+// the others: staff tokens, usage by key and app per day (the SQL usage
+// model has neither dimension) and the public rankings. Accounts come from the process's one account
 // directory (projections.Accounts); an account's top-ups from its stream
 // in the store (accountTopUps).
 type Views struct {
@@ -67,9 +67,6 @@ type Views struct {
 	staff       map[string]*StaffToken
 	usage       *usageIndex // usage by key and app per day, top-ups per day
 	staffByHash map[string]*StaffToken
-	appsByAcct  map[string]map[string]*Tally
-	apps        map[string]*Tally // every account: public rankings
-	models      map[string]*Tally
 	ranks       *rankings // the public rankings: by day, listed accounts
 }
 
@@ -81,8 +78,7 @@ var _ projections.Projection = (*Views)(nil)
 func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
 		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(),
-		appsByAcct: map[string]map[string]*Tally{}, apps: map[string]*Tally{},
-		models: map[string]*Tally{}, ranks: newRankings(),
+		ranks: newRankings(),
 	}
 }
 
@@ -148,18 +144,6 @@ func (v *Views) apply(e *projections.Event) {
 		if t, ok := v.staff[b.TokenID]; ok {
 			t.Revoked = true
 		}
-	case *domain.RequestCompleted:
-		tokens := b.Usage.Total()
-		if b.AppTitle != "" {
-			byApp, ok := v.appsByAcct[b.AccountID]
-			if !ok {
-				byApp = map[string]*Tally{}
-				v.appsByAcct[b.AccountID] = byApp
-			}
-			tally(byApp, b.AppTitle, tokens, b.Cost)
-			tally(v.apps, b.AppTitle, tokens, b.Cost)
-		}
-		tally(v.models, b.Model, tokens, b.Cost)
 	}
 }
 
@@ -268,25 +252,4 @@ func sortedTallies(m map[string]*Tally, limit int) []Tally {
 		out = out[:limit]
 	}
 	return out
-}
-
-// AppsOf is an account's usage by app (the X-Title of its requests).
-func (v *Views) AppsOf(account string) []Tally {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return sortedTallies(v.appsByAcct[account], 0)
-}
-
-// TopApps ranks apps of every account by tokens: titles only.
-func (v *Views) TopApps(limit int) []Tally {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return sortedTallies(v.apps, limit)
-}
-
-// TopModels ranks models by tokens.
-func (v *Views) TopModels(limit int) []Tally {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return sortedTallies(v.models, limit)
 }

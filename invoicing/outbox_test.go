@@ -123,11 +123,11 @@ func TestTurnkeyOutbox(t *testing.T) {
 		t.Errorf("near the deadline: %v", near)
 	}
 
-	// Turnkey sends the F0401s (moves them to BAK) and refuses the F0501
-	// (moves it to ERR with its log).
+	// Turnkey sends the F0401s (moves them to BAK/<date>/<hour>, as its
+	// manual lays out) and refuses the F0501 (moves it to ERR with its log).
 	move := func(rel, to string) {
 		src := filepath.Join(dir, rel)
-		dst := filepath.Join(dir, strings.Replace(filepath.Dir(rel), "/SRC", "/"+to, 1), "20261202", filepath.Base(rel))
+		dst := filepath.Join(dir, strings.Replace(filepath.Dir(rel), "/SRC", "/"+to, 1), "20261202", "14", filepath.Base(rel))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestTurnkeyOutbox(t *testing.T) {
 	move(want[0], "BAK")
 	move(want[1], "BAK")
 	move("UpCast/B2SSTORAGE/F0501/SRC/F0501_2026-11_"+b2c.Number+".xml", "ERR")
-	errLog := filepath.Join(dir, "UpCast/B2SSTORAGE/F0501/ERR/20261202/F0501_2026-11_"+b2c.Number+".txt")
+	errLog := filepath.Join(dir, "UpCast/B2SSTORAGE/F0501/ERR/20261202/14/F0501_2026-11_"+b2c.Number+".txt")
 	if err := os.WriteFile(errLog, []byte("CancelReason 長度超過限制\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -251,40 +251,15 @@ func (h *Handler) RevokeKey(ctx context.Context, keyID string) error {
 // reference with the same amount succeeds again without a second credit; with
 // another amount it is a conflict.
 func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicate bool, err error) {
-	switch t.Method {
-	case domain.MethodCard, domain.MethodBankTransfer, domain.MethodAdjustment:
-	default:
-		return false, invalid("method must be %s, %s or %s", domain.MethodCard, domain.MethodBankTransfer, domain.MethodAdjustment)
-	}
-	t.Reference = strings.TrimSpace(t.Reference)
-	if t.Reference == "" {
-		return false, invalid("a top-up needs its external reference")
-	}
-	if err := h.checkAmount("a top-up", t.Amount); err != nil {
-		return false, err
-	}
-	if !t.Amount.IsPositive() {
-		return false, invalid("a top-up must be positive (NT$%s given); take credit back with an adjustment", t.Amount)
-	}
-	if !t.Amount.Equal(t.Amount.Truncate(0)) {
-		return false, invalid("a top-up is a whole number of New Taiwan dollars (NT$%s given): its invoice is issued in whole dollars", t.Amount)
-	}
-	if _, _, err := h.Account(ctx, t.AccountID); err != nil {
+	t, err = h.checkTopUp(ctx, t)
+	if err != nil {
 		return false, err
 	}
 	stream := domain.TopUpStream(t.AccountID)
 	for attempt := 0; attempt < 5; attempt++ {
-		evs, last, err := h.readStream(ctx, stream)
-		if err != nil {
-			return false, err
-		}
-		for _, e := range evs {
-			if prev, ok := e.(*domain.CreditsToppedUp); ok && prev.Reference == t.Reference {
-				if prev.Amount.Equal(t.Amount) {
-					return true, nil
-				}
-				return false, fmt.Errorf("%w: reference %q was already recorded with amount %s", ErrConflict, t.Reference, prev.Amount)
-			}
+		dup, last, err := h.recordedTopUp(ctx, t)
+		if err != nil || dup {
+			return dup, err
 		}
 		_, err = h.append(ctx, stream, expectAfter(last), domain.EventID(domain.TypeCreditsToppedUp, t.AccountID, t.Reference), &t)
 		if errors.Is(err, ErrConflict) {
@@ -293,6 +268,62 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 		return false, err
 	}
 	return false, fmt.Errorf("%w: top-up stream busy", ErrConflict)
+}
+
+// CheckTopUp says what TopUp would answer without recording anything: the
+// same refusals, and whether the reference is already recorded with the
+// same amount (a duplicate that would not be credited twice). The console
+// asks for confirmation only of a top-up that would be recorded.
+func (h *Handler) CheckTopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicate bool, err error) {
+	if t, err = h.checkTopUp(ctx, t); err != nil {
+		return false, err
+	}
+	dup, _, err := h.recordedTopUp(ctx, t)
+	return dup, err
+}
+
+func (h *Handler) checkTopUp(ctx context.Context, t domain.CreditsToppedUp) (domain.CreditsToppedUp, error) {
+	switch t.Method {
+	case domain.MethodCard, domain.MethodBankTransfer, domain.MethodAdjustment:
+	default:
+		return t, invalid("method must be %s, %s or %s", domain.MethodCard, domain.MethodBankTransfer, domain.MethodAdjustment)
+	}
+	t.Reference = strings.TrimSpace(t.Reference)
+	if t.Reference == "" {
+		return t, invalid("a top-up needs its external reference")
+	}
+	if err := h.checkAmount("a top-up", t.Amount); err != nil {
+		return t, err
+	}
+	if !t.Amount.IsPositive() {
+		return t, invalid("a top-up must be positive (NT$%s given); take credit back with an adjustment", t.Amount)
+	}
+	if !t.Amount.Equal(t.Amount.Truncate(0)) {
+		return t, invalid("a top-up is a whole number of New Taiwan dollars (NT$%s given): its invoice is issued in whole dollars", t.Amount)
+	}
+	if _, _, err := h.Account(ctx, t.AccountID); err != nil {
+		return t, err
+	}
+	return t, nil
+}
+
+// recordedTopUp reads the account's top-ups: a top-up of the same
+// reference and amount is a duplicate; the same reference with another
+// amount is a conflict.
+func (h *Handler) recordedTopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicate bool, last int64, err error) {
+	evs, last, err := h.readStream(ctx, domain.TopUpStream(t.AccountID))
+	if err != nil {
+		return false, last, err
+	}
+	for _, e := range evs {
+		if prev, ok := e.(*domain.CreditsToppedUp); ok && prev.Reference == t.Reference {
+			if prev.Amount.Equal(t.Amount) {
+				return true, last, nil
+			}
+			return false, last, fmt.Errorf("%w: reference %q was already recorded with amount %s", ErrConflict, t.Reference, prev.Amount)
+		}
+	}
+	return false, last, nil
 }
 
 // checkAmount refuses an amount of credit beyond the single-entry bound.
@@ -306,18 +337,42 @@ func (h *Handler) checkAmount(what string, amount decimal.Decimal) error {
 // Adjust corrects a balance by hand, up or down, with a reason; the actor
 // of ctx is recorded with it.
 func (h *Handler) Adjust(ctx context.Context, a domain.CreditsAdjusted) error {
+	return h.AdjustOnce(ctx, a, "")
+}
+
+// AdjustOnce records an adjustment once per key: the same key again (a
+// form sent twice) records nothing more. An empty key records every call.
+func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key string) error {
+	a, err := h.checkAdjust(ctx, a)
+	if err != nil {
+		return err
+	}
+	id := uuid.New()
+	if key = strings.TrimSpace(key); key != "" {
+		id = domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key)
+	}
+	_, err = h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), id, &a)
+	return err
+}
+
+// CheckAdjust refuses what Adjust would refuse, recording nothing.
+func (h *Handler) CheckAdjust(ctx context.Context, a domain.CreditsAdjusted) error {
+	_, err := h.checkAdjust(ctx, a)
+	return err
+}
+
+func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (domain.CreditsAdjusted, error) {
 	a.Reason = strings.TrimSpace(a.Reason)
 	if a.Amount.IsZero() || a.Reason == "" {
-		return invalid("an adjustment needs a non-zero amount and a reason")
+		return a, invalid("an adjustment needs a non-zero amount and a reason")
 	}
 	if err := h.checkAmount("an adjustment", a.Amount); err != nil {
-		return err
+		return a, err
 	}
 	if _, _, err := h.Account(ctx, a.AccountID); err != nil {
-		return err
+		return a, err
 	}
-	_, err := h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), uuid.New(), &a)
-	return err
+	return a, nil
 }
 
 // PriceSkew is how far in the past a price list's effective time may be

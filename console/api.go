@@ -284,8 +284,8 @@ type topUpInput struct {
 }
 
 func (s *server) topUp(ctx context.Context, account string, in topUpInput) (bool, error) {
-	if in.Method != domain.MethodBankTransfer && in.Method != domain.MethodCard {
-		return false, fmt.Errorf("%w: method must be %s or %s", commands.ErrInvalid, domain.MethodBankTransfer, domain.MethodCard)
+	if err := topUpMethod(in.Method); err != nil {
+		return false, err
 	}
 	h, settle := s.cmds()
 	dup, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: account, Amount: in.Amount, Method: in.Method, Reference: in.Reference})
@@ -293,6 +293,24 @@ func (s *server) topUp(ctx context.Context, account string, in topUpInput) (bool
 		return false, err
 	}
 	return dup, settle(ctx)
+}
+
+// checkTopUp answers what topUp would, recording nothing.
+func (s *server) checkTopUp(ctx context.Context, account string, in topUpInput) (bool, error) {
+	if err := topUpMethod(in.Method); err != nil {
+		return false, err
+	}
+	h, _ := s.cmds()
+	return h.CheckTopUp(ctx, domain.CreditsToppedUp{AccountID: account, Amount: in.Amount, Method: in.Method, Reference: in.Reference})
+}
+
+// topUpMethod refuses the methods staff cannot record by hand (an
+// adjustment is recorded as one).
+func topUpMethod(m string) error {
+	if m != domain.MethodBankTransfer && m != domain.MethodCard {
+		return fmt.Errorf("%w: method must be %s or %s", commands.ErrInvalid, domain.MethodBankTransfer, domain.MethodCard)
+	}
+	return nil
 }
 
 func (s *server) apiTopUp(c echo.Context) error {

@@ -194,8 +194,16 @@ func TestBrowserConsole(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#topup-method"), domain.MethodBankTransfer),
 		chromedp.SendKeys(chromedp.CSS("#topup-reference"), "BANK-20260315-01"),
 		chromedp.Click(chromedp.CSS("#topup-submit")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")),
+		// The top-up asks first, naming the amount; nothing is credited yet.
+		chromedp.WaitVisible(chromedp.CSS("#confirm-step")),
 	)
+	if step := get(c, "top-up question", chromedp.Text(chromedp.CSS("#confirm-step"))); !strings.Contains(step, "NT$1,500.00") || !strings.Contains(step, "BANK-20260315-01") {
+		t.Fatalf("the top-up's question says %q", step)
+	}
+	if v, _ := e.models.Balances.View("acct_web", "", e.clock.Now()); !v.Balance.Equal(decimal.RequireFromString(before)) {
+		t.Fatalf("the balance moved to %s before the top-up was confirmed", v.Balance)
+	}
+	c.do("top-up confirmed", chromedp.Click(chromedp.CSS("#confirm-submit")), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	after := c.attr("balance after", "#balance", "data-balance")
 	if got, want := decimal.RequireFromString(after), decimal.RequireFromString(before).Add(decimal.NewFromInt(1500)); !got.Equal(want) {
 		t.Fatalf("balance after top-up %s, want %s", got, want)

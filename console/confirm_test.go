@@ -1,12 +1,17 @@
 package console
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 )
 
 // askFirst posts a form without the confirmation: the answer must be the
@@ -196,4 +201,95 @@ func elementText(t *testing.T, page, id string) string {
 		rest = rest[:j]
 	}
 	return visibleText(t, "<p>"+rest+"</p>")
+}
+
+// Recording a top-up or a balance adjustment asks first, once the door has
+// taken its input: a refused input is refused before the question, a
+// reference already recorded with the same amount needs no question, and
+// an adjustment form sent twice (a double click, a resend) records once.
+func TestTopUpAndAdjustmentAskFirst(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_tq", "儲值確認股份有限公司", domain.PlanStarter)
+	b := e.browser()
+	csrf := b.signIn(e.finance)
+	balance := func() decimal.Decimal {
+		v, _ := e.models.Balances.View("acct_tq", "", e.clock.Now())
+		return v.Balance
+	}
+	entries := func() int {
+		evs, err := e.store.ReadStream(context.Background(), domain.TopUpStream("acct_tq"), 0, 100)
+		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+
+	// Refused at the door, before any question.
+	for _, bad := range []url.Values{
+		{"amount": {"10.5"}, "method": {domain.MethodBankTransfer}, "reference": {"R-1"}},
+		{"amount": {"10"}, "method": {domain.MethodBankTransfer}, "reference": {" "}},
+		{"amount": {"10"}, "method": {"cash"}, "reference": {"R-1"}},
+	} {
+		bad.Set("csrf", csrf)
+		resp, page := b.post("/console/accounts/acct_tq/topups", bad)
+		if resp.StatusCode != http.StatusBadRequest || len(elementsByID(t, page, "confirm-step")) != 0 {
+			t.Fatalf("top-up %v: %d, want 400 without a question", bad, resp.StatusCode)
+		}
+	}
+
+	code, _ := askFirst(t, b, csrf, "/console/accounts/acct_tq/topups",
+		url.Values{"amount": {"12000"}, "method": {domain.MethodBankTransfer}, "reference": {"BANK-0001"}},
+		func() bool { return balance().IsZero() && entries() == 0 })
+	if code != http.StatusSeeOther || !balance().Equal(decimal.NewFromInt(12000)) || entries() != 1 {
+		t.Fatalf("confirmed top-up: %d, balance %s, %d entries", code, balance(), entries())
+	}
+	// The same reference and amount again: no question, not credited twice.
+	resp, _ := b.post("/console/accounts/acct_tq/topups", url.Values{"csrf": {csrf}, "amount": {"12000"},
+		"method": {domain.MethodBankTransfer}, "reference": {"BANK-0001"}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "topup.dup") || entries() != 1 {
+		t.Fatalf("repeated top-up: %d %s, %d entries", resp.StatusCode, resp.Header.Get("Location"), entries())
+	}
+	// The same reference with another amount is a conflict, before any question.
+	resp, page := b.post("/console/accounts/acct_tq/topups", url.Values{"csrf": {csrf}, "amount": {"13000"},
+		"method": {domain.MethodBankTransfer}, "reference": {"BANK-0001"}})
+	if resp.StatusCode != http.StatusConflict || len(elementsByID(t, page, "confirm-step")) != 0 {
+		t.Fatalf("conflicting top-up: %d", resp.StatusCode)
+	}
+
+	// An adjustment without its reason is refused before the question.
+	resp, page = b.post("/console/accounts/acct_tq/adjustments", url.Values{"csrf": {csrf}, "amount": {"-200"}, "reason": {""}})
+	if resp.StatusCode != http.StatusBadRequest || len(elementsByID(t, page, "confirm-step")) != 0 {
+		t.Fatalf("adjustment without a reason: %d", resp.StatusCode)
+	}
+	// The account page's form carries a one-time token; the confirmed
+	// form, sent twice, takes NT$200 back once.
+	_, acct := b.get("/console/accounts/acct_tq")
+	once := ""
+	for _, in := range elements(t, acct, "input", "name") {
+		if in["name"] == "once" {
+			once = in["value"]
+		}
+	}
+	if once == "" {
+		t.Fatal("the adjustment form has no one-time token")
+	}
+	code, _ = askFirst(t, b, csrf, "/console/accounts/acct_tq/adjustments",
+		url.Values{"amount": {"-200"}, "reason": {"refund of an outage"}, "once": {once}},
+		func() bool { return balance().Equal(decimal.NewFromInt(12000)) && entries() == 1 })
+	if code != http.StatusSeeOther {
+		t.Fatalf("confirmed adjustment: %d", code)
+	}
+	resp, _ = b.post("/console/accounts/acct_tq/adjustments", url.Values{"csrf": {csrf}, "amount": {"-200"},
+		"reason": {"refund of an outage"}, "once": {once}, "confirm": {"yes"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the same adjustment sent again: %d", resp.StatusCode)
+	}
+	if !balance().Equal(decimal.NewFromInt(11800)) || entries() != 2 {
+		t.Fatalf("after the adjustment sent twice: balance %s, %d entries; want 11800 and 2", balance(), entries())
+	}
+	// A new page gives a new token: a second adjustment is its own.
+	_, acct = b.get("/console/accounts/acct_tq")
+	if strings.Contains(acct, once) {
+		t.Fatal("the account page gives the same one-time token again")
+	}
 }

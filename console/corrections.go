@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -108,11 +109,27 @@ func (s *server) adjustForm(c echo.Context) error {
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	if err := h.Adjust(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: amount, Reason: c.FormValue("reason")}); err != nil {
+	adj := domain.CreditsAdjusted{AccountID: a.ID, Amount: amount, Reason: strings.TrimSpace(c.FormValue("reason"))}
+	back := "/console/accounts/" + url.PathEscape(a.ID)
+	// The form's one-time token makes the adjustment's event ID: the same
+	// form sent twice (a double click, a resend) records it once.
+	once := c.FormValue("once")
+	if c.FormValue(confirmField) != "yes" {
+		if err := h.CheckAdjust(ctx, adj); err != nil {
+			return err
+		}
+		_, err := s.confirmed(c, confirmStep{Action: "confirm.adjust", Target: a.Organisation, Note: "confirm.adjust.note",
+			Danger: amount.IsNegative(),
+			Facts:  [][2]string{{"account", a.ID}, {"field.amount", money(amount)}, {"field.reason", adj.Reason}},
+			Fields: [][2]string{{"amount", amount.String()}, {"reason", adj.Reason}, {"once", once}},
+			Post:   back + "/adjustments", Back: back})
+		return err
+	}
+	if err := h.AdjustOnce(ctx, adj, once); err != nil {
 		return err
 	}
 	if err := settle(ctx); err != nil {
 		return err
 	}
-	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "adjust.ok")
+	return redirectBack(c, back, "adjust.ok")
 }

@@ -60,7 +60,7 @@ func TestNoStoreOnEveryAuthenticatedResponse(t *testing.T) {
 	}
 	b := e.browser()
 	csrf := b.signIn(e.finance)
-	resp, _ := b.post("/console/accounts/acct_n/topups", url.Values{"csrf": {csrf}, "amount": {"5"}, "method": {domain.MethodBankTransfer}, "reference": {"NS-2"}})
+	resp, _ := b.post("/console/accounts/acct_n/topups", url.Values{"csrf": {csrf}, "amount": {"5"}, "method": {domain.MethodBankTransfer}, "reference": {"NS-2"}, "confirm": {"yes"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("top-up form: %d", resp.StatusCode)
 	}
@@ -93,7 +93,7 @@ func TestCSRFTokenNotFromQueryString(t *testing.T) {
 	e.openAccount("acct_q", "查詢字串公司", domain.PlanStarter)
 	b := e.browser()
 	csrf := b.signIn(e.finance)
-	form := url.Values{"amount": {"10"}, "method": {domain.MethodBankTransfer}, "reference": {"Q-1"}}
+	form := url.Values{"amount": {"10"}, "method": {domain.MethodBankTransfer}, "reference": {"Q-1"}, "confirm": {"yes"}}
 	resp, _ := b.post("/console/accounts/acct_q/topups?csrf="+url.QueryEscape(csrf), form)
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("CSRF token in the query string: %d, want 403", resp.StatusCode)

@@ -326,6 +326,10 @@ var messages = map[string][2]string{
 	// Lists, confirmations, staff tokens and error messages.
 	"confirm.revokekey":               {"確定撤銷金鑰", "Revoke the key"},
 	"confirm.revokekey.note":          {"撤銷後此金鑰立即失效，使用它的程式將被拒絕，且無法恢復。", "The key stops working at once, every program using it is refused, and it cannot be restored."},
+	"confirm.topup":                   {"確定登錄儲值", "Record the top-up"},
+	"confirm.topup.note":              {"金額將立即計入帳戶餘額，並依此開立統一發票；登錄後無法撤回，只能作廢發票並登錄調整。", "The amount is credited to the account at once and a unified invoice is issued for it; once recorded it cannot be taken back, only its invoice voided and an adjustment recorded."},
+	"confirm.adjust":                  {"確定登錄餘額調整", "Record the balance adjustment"},
+	"confirm.adjust.note":             {"調整將立即改變帳戶餘額並記入稽核紀錄，無法刪除；更正請再登錄一筆反向調整。", "The balance changes at once and the adjustment stays in the audit log; to correct it, record an adjustment the other way."},
 	"confirm.suspend":                 {"確定停用帳戶", "Suspend the account"},
 	"confirm.suspend.note":            {"停用後此帳戶所有金鑰的請求都會被拒絕，直到管理員恢復帳戶為止。", "Every key of the account is refused until an admin resumes it."},
 	"confirm.revokestaff":             {"確定撤銷員工權杖", "Revoke the staff token"},

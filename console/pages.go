@@ -227,6 +227,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 		"Usage": u, "Charts": charts, "Invoices": invoices,
 		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
 		"CanAdmin": p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
+		"Once": randomToken(), // the adjustment form's one-time token
 	}
 	return data, s.selfServiceView(c, a, data)
 }
@@ -254,7 +255,28 @@ func (s *server) topUpForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	dup, err := s.topUp(c.Request().Context(), a.ID, topUpInput{Amount: amount, Method: c.FormValue("method"), Reference: c.FormValue("reference")})
+	in := topUpInput{Amount: amount, Method: c.FormValue("method"), Reference: strings.TrimSpace(c.FormValue("reference"))}
+	back := "/console/accounts/" + url.PathEscape(a.ID)
+	// A top-up credits the account and is invoiced: it asks first, once
+	// the door has taken its input, and a reference already recorded with
+	// the same amount needs no question.
+	if c.FormValue(confirmField) != "yes" {
+		dup, err := s.checkTopUp(c.Request().Context(), a.ID, in)
+		if err != nil {
+			return err
+		}
+		if dup {
+			return redirectBack(c, back, "topup.dup")
+		}
+		lang := language(c.Response(), c.Request())
+		_, err = s.confirmed(c, confirmStep{Action: "confirm.topup", Target: a.Organisation, Note: "confirm.topup.note",
+			Facts: [][2]string{{"account", a.ID}, {"field.amount", money(in.Amount)},
+				{"method", tr(lang, "method."+in.Method)}, {"reference", in.Reference}},
+			Fields: [][2]string{{"amount", in.Amount.String()}, {"method", in.Method}, {"reference", in.Reference}},
+			Post:   back + "/topups", Back: back})
+		return err
+	}
+	dup, err := s.topUp(c.Request().Context(), a.ID, in)
 	if err != nil {
 		return err
 	}
@@ -262,7 +284,7 @@ func (s *server) topUpForm(c echo.Context) error {
 	if dup {
 		flash = "topup.dup"
 	}
-	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), flash)
+	return redirectBack(c, back, flash)
 }
 
 func (s *server) creditForm(c echo.Context) error {

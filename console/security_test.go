@@ -21,7 +21,7 @@ func TestConsoleFormsNeedCSRF(t *testing.T) {
 	b := e.browser()
 	csrf := b.signIn(e.finance)
 	form := func(token string) url.Values {
-		v := url.Values{"amount": {"50"}, "method": {domain.MethodBankTransfer}, "reference": {"T-" + token}}
+		v := url.Values{"amount": {"50"}, "method": {domain.MethodBankTransfer}, "reference": {"T-" + token}, "confirm": {"yes"}}
 		if token != "" {
 			v.Set("csrf", token)
 		}

@@ -6,6 +6,9 @@ export const apiKey = process.env.ROUTEFREE_KEY;
 export const model = process.env.ROUTEFREE_MODEL || "routefree/echo";
 // The fake upstream's reply (cmd/fakeupstream -text).
 export const replyText = process.env.ROUTEFREE_REPLY_TEXT || "Hello from the fake upstream. RouteFree is relaying this reply.";
+// What the fake upstream sends as reasoning when a request asks for it
+// (cmd/fakeupstream's ReasoningText).
+export const reasoningText = "The fake upstream thinks the request over first.";
 
 if (!baseURL || !apiKey) {
   throw new Error("set ROUTEFREE_BASE_URL (e.g. http://127.0.0.1:8080/api/v1) and ROUTEFREE_KEY");

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateText, streamText, tool, stepCountIs, jsonSchema } from "ai";
 import { createOpenRouter } from "@openrouter/ai-sdk-provider";
-import { apiKey, baseURL, model, replyText, weatherSchema } from "../env.js";
+import { apiKey, baseURL, model, reasoningText, replyText, weatherSchema } from "../env.js";
 
 const openrouter = createOpenRouter({ apiKey, baseURL, headers: { "X-Title": "RouteFree client tests" } });
 const llm = () => openrouter.chat(model);
@@ -60,4 +60,26 @@ test("ai sdk: streamed tool call", async () => {
   assert.equal(calls[0].toolName, "get_weather");
   assert.deepEqual(calls[0].input, { city: "Taipei" });
   assert.equal(await r.finishReason, "tool-calls");
+});
+
+test("ai sdk: reasoning text, answered and streamed", async () => {
+  const thinker = openrouter.chat(model, { reasoning: { effort: "low" } });
+  const r = await generateText({ model: thinker, prompt: "Say hello", maxRetries: 0 });
+  assert.equal(r.text, replyText);
+  assert.equal(r.reasoningText, reasoningText);
+
+  const s = streamText({ model: thinker, prompt: "Say hello", maxRetries: 0 });
+  let reasoning = "", text = "";
+  for await (const part of s.fullStream) {
+    if (part.type === "reasoning-delta") reasoning += part.text;
+    if (part.type === "text-delta") text += part.text;
+  }
+  assert.equal(reasoning, reasoningText);
+  assert.equal(text, replyText);
+
+  // reasoning.exclude: the model reasons, the text stays out.
+  const quiet = openrouter.chat(model, { reasoning: { effort: "low", exclude: true } });
+  const q = await generateText({ model: quiet, prompt: "Say hello", maxRetries: 0 });
+  assert.equal(q.text, replyText);
+  assert.ok(!q.reasoningText, `reasoning ${q.reasoningText}`);
 });

@@ -10,12 +10,18 @@ import (
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
+// ReasoningText is the reasoning an -auto fake sends when asked to reason
+// (clients/env.js has it too).
+const ReasoningText = "The fake upstream thinks the request over first."
+
 // autoFake answers each OpenAI-format request in the way its shape asks
 // for, so that client libraries' tool calls and structured outputs can run
 // end to end against it: a request offering tools (and not carrying a tool
 // result back) gets a call of the chosen tool with arguments that fit its
 // JSON schema; a request with a json_schema response format gets JSON that
-// fits the schema; anything else gets base's text.
+// fits the schema; anything else gets base's text. A request that asks for
+// reasoning (reasoning_effort) also gets reasoning text, as DeepSeek-style
+// hosts send it (reasoning_content).
 type autoFake struct {
 	kind string
 	base providertest.Script
@@ -54,8 +60,9 @@ func scriptFor(body []byte, base providertest.Script) providertest.Script {
 				Parameters json.RawMessage `json:"parameters"`
 			} `json:"function"`
 		} `json:"tools"`
-		ToolChoice     json.RawMessage `json:"tool_choice"`
-		ResponseFormat *struct {
+		ToolChoice      json.RawMessage `json:"tool_choice"`
+		ReasoningEffort string          `json:"reasoning_effort"`
+		ResponseFormat  *struct {
 			Type       string `json:"type"`
 			JSONSchema struct {
 				Schema json.RawMessage `json:"schema"`
@@ -64,6 +71,9 @@ func scriptFor(body []byte, base providertest.Script) providertest.Script {
 	}
 	if json.Unmarshal(body, &req) != nil {
 		return base
+	}
+	if req.ReasoningEffort != "" && req.ReasoningEffort != "none" {
+		base.Reasoning = ReasoningText
 	}
 	toolResult := len(req.Messages) > 0 && req.Messages[len(req.Messages)-1].Role == "tool"
 	if len(req.Tools) > 0 && !toolResult && string(req.ToolChoice) != `"none"` {

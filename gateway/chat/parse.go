@@ -124,11 +124,11 @@ func Parse(body []byte) (*Request, error) {
 			return nil, fieldError(k, v, err)
 		}
 	}
-	reasoning, err := parseReasoning(effortRaw, reasoningRaw)
+	reasoning, exclude, err := parseReasoning(effortRaw, reasoningRaw)
 	if err != nil {
 		return nil, err
 	}
-	r.Reasoning = reasoning
+	r.Reasoning, r.ExcludeReasoning = reasoning, exclude
 	if err := r.parseFallbacks(); err != nil {
 		return nil, err
 	}

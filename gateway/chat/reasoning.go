@@ -24,8 +24,8 @@ type Reasoning struct {
 	Effort    string // an Effort value, or "" when only a budget or a switch was given
 	MaxTokens *int   // reasoning.max_tokens: an explicit thinking budget
 	Enabled   *bool  // reasoning.enabled
-	// Exclude is reasoning.exclude. Responses never carry reasoning text,
-	// so it changes nothing; it is kept for completeness.
+	// Exclude is reasoning.exclude: the model reasons, and the answer
+	// leaves its reasoning text out.
 	Exclude bool
 }
 
@@ -70,48 +70,50 @@ type reasoningObject struct {
 }
 
 // parseReasoning merges reasoning_effort and the reasoning object (either
-// may be absent or null) and validates them.
-func parseReasoning(effortRaw, objectRaw RawJSON) (*Reasoning, error) {
+// may be absent or null) and validates them; exclude is reasoning.exclude,
+// which may come without anything else.
+func parseReasoning(effortRaw, objectRaw RawJSON) (r *Reasoning, exclude bool, err error) {
 	var effort string
 	if given(effortRaw) {
 		if err := fastjson.Unmarshal(effortRaw, &effort); err != nil {
-			return nil, fieldError("reasoning_effort", effortRaw, err)
+			return nil, false, fieldError("reasoning_effort", effortRaw, err)
 		}
 		if _, ok := effortShares[effort]; !ok {
-			return nil, invalidEffort("reasoning_effort")
+			return nil, false, invalidEffort("reasoning_effort")
 		}
 	}
 	var o reasoningObject
 	if given(objectRaw) {
 		if firstByte(objectRaw) != '{' {
-			return nil, invalid("reasoning", "must be an object")
+			return nil, false, invalid("reasoning", "must be an object")
 		}
 		if err := fastjson.Unmarshal(objectRaw, &o); err != nil {
-			return nil, fieldError("reasoning", objectRaw, err)
+			return nil, false, fieldError("reasoning", objectRaw, err)
 		}
 	}
-	r := &Reasoning{Effort: effort, MaxTokens: o.MaxTokens, Enabled: o.Enabled, Exclude: o.Exclude != nil && *o.Exclude}
+	exclude = o.Exclude != nil && *o.Exclude
+	r = &Reasoning{Effort: effort, MaxTokens: o.MaxTokens, Enabled: o.Enabled, Exclude: exclude}
 	if o.Effort != nil {
 		if _, ok := effortShares[*o.Effort]; !ok {
-			return nil, invalidEffort("reasoning.effort")
+			return nil, false, invalidEffort("reasoning.effort")
 		}
 		switch {
 		case effort == "":
 			r.Effort = *o.Effort
 		case effort != *o.Effort:
-			return nil, invalid("reasoning.effort", "is %q but reasoning_effort is %q; send one", *o.Effort, effort)
+			return nil, false, invalid("reasoning.effort", "is %q but reasoning_effort is %q; send one", *o.Effort, effort)
 		}
 	}
 	if r.MaxTokens != nil && (*r.MaxTokens < 0 || *r.MaxTokens > MaxTokenCount) {
-		return nil, invalid("reasoning.max_tokens", "must be a whole number of tokens from 0 to %d, got %d", MaxTokenCount, *r.MaxTokens)
+		return nil, false, invalid("reasoning.max_tokens", "must be a whole number of tokens from 0 to %d, got %d", MaxTokenCount, *r.MaxTokens)
 	}
 	if r.Enabled != nil && !*r.Enabled && ((r.Effort != "" && r.Effort != EffortNone) || (r.MaxTokens != nil && *r.MaxTokens > 0)) {
-		return nil, invalid("reasoning.enabled", "is false, but an effort or a max_tokens asks for reasoning")
+		return nil, false, invalid("reasoning.enabled", "is false, but an effort or a max_tokens asks for reasoning")
 	}
 	if r.Effort == "" && r.MaxTokens == nil && r.Enabled == nil {
-		return nil, nil // only exclude, or nothing: no reasoning asked for
+		return nil, exclude, nil // only exclude, or nothing: no reasoning asked for
 	}
-	return r, nil
+	return r, exclude, nil
 }
 
 // given reports whether a field was sent with a value other than null.

@@ -38,6 +38,9 @@ type Request struct {
 	// nil when the client asked nothing about reasoning. Adapters for
 	// Anthropic and Gemini map it to thinking budgets.
 	Reasoning *Reasoning `json:"-"`
+	// ExcludeReasoning is reasoning.exclude, which may come alone: the
+	// answer leaves the model's reasoning text out.
+	ExcludeReasoning bool `json:"-"`
 
 	// Extra holds top-level fields RouteFree does not model (logprobs,
 	// reasoning_effort, metadata…), re-emitted for OpenAI-shaped upstreams.
@@ -89,6 +92,11 @@ type Message struct {
 	Refusal    *string    `json:"refusal,omitempty"`
 	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID string     `json:"tool_call_id,omitempty"`
+	// Reasoning is the model's reasoning text in an answer, as OpenRouter
+	// names it (DeepSeek-style hosts send reasoning_content; Anthropic,
+	// thinking blocks). Requests forward their messages as the client wrote
+	// them, so it is read only from answers.
+	Reasoning *string `json:"reasoning,omitempty"`
 }
 
 // Part is one element of an array content.

@@ -75,6 +75,7 @@ type Delta struct {
 	Content   *string    `json:"content,omitempty"`
 	Refusal   *string    `json:"refusal,omitempty"`
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	Reasoning *string    `json:"reasoning,omitempty"` // a piece of reasoning text
 }
 
 // NewUsageChunk returns the final usage-only chunk (empty choices). OpenAI

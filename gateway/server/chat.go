@@ -644,6 +644,11 @@ func (k *call) unary() error {
 	}
 	cu := k.usageFor(u, cost)
 	resp.ID, resp.Model, resp.Usage = k.id, k.model.ID, &cu
+	if excludesReasoning(k.req) {
+		for i := range resp.Choices {
+			resp.Choices[i].Message.Reasoning = nil
+		}
+	}
 	if resp.Object == "" {
 		resp.Object = "chat.completion"
 	}

@@ -596,3 +596,46 @@ func TestMessagesStreamCutMidway(t *testing.T) {
 	}
 	h.heldIsZero()
 }
+
+// Reasoning text from a translated upstream (DeepSeek-style
+// reasoning_content) reaches an Anthropic client as a thinking block, first
+// in the answer and first in the stream, before the text.
+func TestMessagesTranslatedThinking(t *testing.T) {
+	h := msgHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+		"openai": {Text: "the answer", Chunks: 2, Reasoning: "weighing it up", Usage: providertest.Usage{Prompt: 9, Completion: 8, Reasoning: 4}},
+	}})
+	resp, b := h.postMessages("", h.key, `{"model":"openai/gpt-4.1","max_tokens":50,"messages":[{"role":"user","content":"think"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	m := decodeMap(t, b)
+	want(t, m, "content.0.type", "thinking")
+	want(t, m, "content.0.thinking", "weighing it up")
+	want(t, m, "content.1.type", "text")
+	want(t, m, "content.1.text", "the answer")
+
+	resp, b = h.postMessages("", h.key, `{"model":"openai/gpt-4.1","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"think"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("stream status %d: %s", resp.StatusCode, b)
+	}
+	var thinking, text strings.Builder
+	first := ""
+	for _, e := range parseEvents(t, b) {
+		if e.name != "content_block_delta" {
+			continue
+		}
+		d := e.data["delta"].(map[string]any)
+		if first == "" {
+			first = d["type"].(string)
+		}
+		switch d["type"] {
+		case "thinking_delta":
+			thinking.WriteString(d["thinking"].(string))
+		case "text_delta":
+			text.WriteString(d["text"].(string))
+		}
+	}
+	if first != "thinking_delta" || thinking.String() != "weighing it up" || text.String() != "the answer" {
+		t.Fatalf("stream: first delta %q, thinking %q, text %q\n%s", first, thinking.String(), text.String(), b)
+	}
+}

@@ -194,11 +194,16 @@ func (k *call) stream() error {
 	// and billed for what it delivered, so its hold does not wait for ever.
 	idle := time.AfterFunc(k.s.cfg.StreamIdleTimeout, k.cancelUpstream)
 	defer idle.Stop()
+	exclude := excludesReasoning(k.req)
 	for chunk != nil {
 		idle.Reset(k.s.cfg.StreamIdleTimeout)
 		delivered.Write(chunk)
 		delivered.WriteByte('\n')
-		if !out.send(st.Pending(), sseData, chunk, sseEnd) || ctx.Err() != nil {
+		send := true
+		if exclude {
+			chunk, send = withoutReasoning(chunk)
+		}
+		if send && !out.send(st.Pending(), sseData, chunk, sseEnd) || ctx.Err() != nil {
 			return k.endStream(out, st, delivered, domain.OutcomeClientDisconnected)
 		}
 		chunk, err = st.Next()

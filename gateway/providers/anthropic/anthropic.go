@@ -61,11 +61,12 @@ type response struct {
 }
 
 type contentBlock struct {
-	Type  string          `json:"type"`
-	Text  string          `json:"text"`
-	ID    string          `json:"id"`
-	Name  string          `json:"name"`
-	Input json.RawMessage `json:"input"`
+	Type     string          `json:"type"`
+	Text     string          `json:"text"`
+	Thinking string          `json:"thinking"`
+	ID       string          `json:"id"`
+	Name     string          `json:"name"`
+	Input    json.RawMessage `json:"input"`
 }
 
 type usage struct {
@@ -97,17 +98,20 @@ func finishReason(stop string, jsonTool string) string {
 }
 
 // decodeResponse turns a Messages answer into an OpenAI completion.
-// Thinking blocks are left out of the content: Anthropic bills them as
-// output tokens but reports no separate count.
+// Thinking blocks become the message's reasoning text, as OpenRouter
+// returns them; Anthropic bills them as output tokens but reports no
+// separate count.
 func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
 	var r response
 	if err := fastjson.Unmarshal(b, &r); err != nil {
 		return nil, err
 	}
-	var text strings.Builder
+	var text, thought strings.Builder
 	var calls []chat.ToolCall
 	for _, c := range r.Content {
 		switch c.Type {
+		case "thinking":
+			thought.WriteString(c.Thinking)
 		case "text":
 			text.WriteString(c.Text)
 		case "tool_use":
@@ -125,6 +129,10 @@ func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
 	msg := chat.Message{Role: chat.RoleAssistant, ToolCalls: calls}
 	if text.Len() > 0 || len(calls) == 0 {
 		msg.Content = chat.TextContent(text.String())
+	}
+	if thought.Len() > 0 {
+		r := thought.String()
+		msg.Reasoning = &r
 	}
 	u := r.Usage.openAI()
 	return &chat.Response{ID: r.ID, Object: "chat.completion", Created: time.Now().Unix(), Model: model,

@@ -19,6 +19,7 @@ type event struct {
 	Delta        *struct {
 		Type        string `json:"type"`
 		Text        string `json:"text"`
+		Thinking    string `json:"thinking"`
 		PartialJSON string `json:"partial_json"`
 		StopReason  string `json:"stop_reason"`
 	} `json:"delta"`
@@ -26,7 +27,8 @@ type event struct {
 }
 
 const (
-	blockOther = iota // thinking and anything unknown: not relayed
+	blockOther    = iota // redacted thinking and anything unknown: not relayed
+	blockThinking        // relayed as delta.reasoning, as OpenRouter does
 	blockText
 	blockTool
 	blockJSON // the forced structured-output tool: relayed as content
@@ -96,6 +98,11 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 			return nil, nil
 		}
 		switch e.ContentBlock.Type {
+		case "thinking":
+			s.kinds[e.Index] = blockThinking
+			if e.ContentBlock.Thinking != "" {
+				return s.w.Reasoning(0, e.ContentBlock.Thinking), nil
+			}
 		case "text":
 			s.kinds[e.Index] = blockText
 			if e.ContentBlock.Text != "" {
@@ -117,6 +124,10 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 			return nil, nil
 		}
 		switch s.kinds[e.Index] {
+		case blockThinking:
+			if e.Delta.Type == "thinking_delta" && e.Delta.Thinking != "" {
+				return s.w.Reasoning(0, e.Delta.Thinking), nil
+			}
 		case blockText:
 			if e.Delta.Type == "text_delta" && e.Delta.Text != "" {
 				return s.w.Content(0, e.Delta.Text), nil

@@ -4,6 +4,7 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -58,11 +59,36 @@ func DecodeResponse(b []byte) (*core.Result, error) {
 		return nil, err
 	}
 	r := w.Response
+	if bytes.Contains(b, reasoningContentKey) {
+		reasoningContent(b, &r)
+	}
 	if w.Usage != nil {
 		u := w.Usage.normalize()
 		r.Usage = &u
 	}
 	return &core.Result{Response: &r}, nil
+}
+
+var reasoningContentKey = []byte(`"reasoning_content"`)
+
+// reasoningContent takes DeepSeek-style hosts' message.reasoning_content
+// as the message's reasoning, OpenRouter's name for it.
+func reasoningContent(b []byte, r *chat.Response) {
+	var w struct {
+		Choices []struct {
+			Message struct {
+				ReasoningContent *string `json:"reasoning_content"`
+			} `json:"message"`
+		} `json:"choices"`
+	}
+	if fastjson.Unmarshal(b, &w) != nil {
+		return
+	}
+	for i := range r.Choices {
+		if i < len(w.Choices) && r.Choices[i].Message.Reasoning == nil {
+			r.Choices[i].Message.Reasoning = w.Choices[i].Message.ReasoningContent
+		}
+	}
 }
 
 // wireUsage is OpenAI's usage plus the fields compatible hosts use instead

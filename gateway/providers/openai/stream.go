@@ -79,6 +79,7 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 		case "choices":
 			emptyChoices = isEmptyArray(m.value)
 			s.noteFinish(m.value)
+			m.value = renameReasoning(m.value)
 		case "system_fingerprint":
 			if m.value[0] == 'n' {
 				return // OpenRouter's chunks leave an unknown one out, never null
@@ -121,6 +122,21 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 }
 
 var finishKey = []byte(`"finish_reason":`)
+
+var (
+	reasoningContentMember = []byte(`"reasoning_content":`)
+	reasoningMember        = []byte(`"reasoning":`)
+)
+
+// renameReasoning gives DeepSeek-style delta.reasoning_content OpenRouter's
+// name, delta.reasoning, unless the chunk already has one. As in
+// noteFinish, a key pattern cannot match inside a string value.
+func renameReasoning(choices []byte) []byte {
+	if !bytes.Contains(choices, reasoningContentMember) || bytes.Contains(choices, reasoningMember) {
+		return choices
+	}
+	return bytes.ReplaceAll(choices, reasoningContentMember, reasoningMember)
+}
 
 // noteFinish records the last non-null finish_reason inside choices.
 // A string value never contains an unescaped quote, so the key pattern

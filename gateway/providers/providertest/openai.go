@@ -77,6 +77,9 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 	id, created := "chatcmpl-fake123", time.Now().Unix()
 	if !req.Stream {
 		msg := obj{"role": "assistant", "content": s.Text, "refusal": nil}
+		if s.Reasoning != "" {
+			msg["reasoning_content"] = s.Reasoning // as DeepSeek names it
+		}
 		if len(s.ToolCalls) > 0 {
 			calls := make([]obj, len(s.ToolCalls))
 			for i, tc := range s.ToolCalls {
@@ -101,6 +104,9 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			"system_fingerprint": "fp_fake", "choices": []obj{{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}}})
 	}
 	e.send("", chunk(obj{"role": "assistant", "content": "", "refusal": nil}, nil))
+	if s.Reasoning != "" {
+		e.send("", chunk(obj{"reasoning_content": s.Reasoning}, nil))
+	}
 	sent := 0
 	maybeCut := func() {
 		sent++

@@ -53,6 +53,13 @@ func (w *ChunkWriter) Content(choice int, text string) []byte {
 	return w.close(append(b, '}'), "")
 }
 
+// Reasoning carries a piece of reasoning text, as OpenRouter's delta.reasoning.
+func (w *ChunkWriter) Reasoning(choice int, text string) []byte {
+	b := append(w.open(choice), `{"reasoning":`...)
+	b = chat.AppendString(b, text)
+	return w.close(append(b, '}'), "")
+}
+
 // ToolStart opens tool call idx with its id and name.
 func (w *ChunkWriter) ToolStart(choice, idx int, id, name, args string) []byte {
 	b := append(w.open(choice), `{"tool_calls":[{"index":`...)

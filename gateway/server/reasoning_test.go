@@ -1,0 +1,116 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+// The model's reasoning text comes back as OpenRouter returns it:
+// message.reasoning in an answer, delta.reasoning in a stream, whether the
+// upstream sent it as DeepSeek does (reasoning_content) or as Anthropic
+// does (thinking blocks). With reasoning.exclude the model still reasons
+// and the text is left out, the answer itself intact.
+func TestReasoningTextAsOpenRouterReturnsIt(t *testing.T) {
+	const thought = "The user greets me; a short greeting back will do."
+	script := providertest.Script{Text: "hello there", Chunks: 2, Reasoning: thought,
+		Usage: providertest.Usage{Prompt: 10, Completion: 30, Reasoning: 20}}
+	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{"openai": script, "anthropic": script}})
+	for _, kind := range []string{"openai", "anthropic"} {
+		for _, exclude := range []bool{false, true} {
+			body := `{"model":"test/` + kind + `","max_tokens":4000,"messages":[{"role":"user","content":"hi"}]`
+			if exclude {
+				body += `,"reasoning":{"exclude":true}`
+			}
+			want := thought
+			if exclude {
+				want = ""
+			}
+			// One answer.
+			resp, b := h.post(body + "}")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s: %d %s", kind, resp.StatusCode, b)
+			}
+			var r struct {
+				Choices []struct {
+					Message map[string]json.RawMessage `json:"message"`
+				} `json:"choices"`
+			}
+			if err := json.Unmarshal(b, &r); err != nil || len(r.Choices) != 1 {
+				t.Fatalf("%s: %v %s", kind, err, b)
+			}
+			msg := r.Choices[0].Message
+			var reasoning, content string
+			_ = json.Unmarshal(msg["reasoning"], &reasoning)
+			_ = json.Unmarshal(msg["content"], &content)
+			if reasoning != want || content != "hello there" {
+				t.Fatalf("%s exclude=%v: reasoning %q, content %q; want %q and the answer", kind, exclude, reasoning, content, want)
+			}
+			if _, ok := msg["reasoning_content"]; ok {
+				t.Fatalf("%s: the answer keeps the upstream's reasoning_content: %s", kind, b)
+			}
+
+			// A stream.
+			resp, b = h.post(body + `,"stream":true}`)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s stream: %d %s", kind, resp.StatusCode, b)
+			}
+			var reasoningText, contentText strings.Builder
+			for _, line := range strings.Split(string(b), "\n") {
+				data, ok := strings.CutPrefix(line, "data: ")
+				if !ok || data == "[DONE]" {
+					continue
+				}
+				if strings.Contains(data, "reasoning_content") {
+					t.Fatalf("%s: a chunk keeps the upstream's reasoning_content: %s", kind, data)
+				}
+				var c struct {
+					Choices []struct {
+						Delta struct {
+							Content   *string `json:"content"`
+							Reasoning *string `json:"reasoning"`
+						} `json:"delta"`
+					} `json:"choices"`
+				}
+				if err := json.Unmarshal([]byte(data), &c); err != nil {
+					t.Fatalf("%s: chunk %s: %v", kind, data, err)
+				}
+				for _, ch := range c.Choices {
+					if ch.Delta.Reasoning != nil {
+						reasoningText.WriteString(*ch.Delta.Reasoning)
+					}
+					if ch.Delta.Content != nil {
+						contentText.WriteString(*ch.Delta.Content)
+					}
+				}
+			}
+			if reasoningText.String() != want || contentText.String() != "hello there" {
+				t.Fatalf("%s stream exclude=%v: reasoning %q, content %q; want %q and the answer", kind, exclude, reasoningText.String(), contentText.String(), want)
+			}
+		}
+	}
+}
+
+// withoutReasoning keeps a chunk that has something besides reasoning
+// (content, a finish reason, usage) and drops one that has nothing else.
+func TestWithoutReasoning(t *testing.T) {
+	cases := []struct {
+		in, want string
+		keep     bool
+	}{
+		{`{"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}`, `{"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}`, true},
+		{`{"choices":[{"index":0,"delta":{"reasoning":"x"},"finish_reason":null}]}`, "", false},
+		{`{"choices":[{"index":0,"delta":{"reasoning_content":"x","content":"a"},"finish_reason":null}]}`, `{"choices":[{"delta":{"content":"a"},"finish_reason":null,"index":0}]}`, true},
+		{`{"choices":[{"index":0,"delta":{"reasoning":"x"},"finish_reason":"stop"}]}`, `{"choices":[{"delta":{},"finish_reason":"stop","index":0}]}`, true},
+		{`{"choices":[],"usage":{"total_tokens":3},"reasoning":1}`, `{"choices":[],"reasoning":1,"usage":{"total_tokens":3}}`, true},
+	}
+	for _, c := range cases {
+		out, keep := withoutReasoning([]byte(c.in))
+		if keep != c.keep || (keep && string(out) != c.want) {
+			t.Errorf("withoutReasoning(%s) = %s, %v; want %s, %v", c.in, out, keep, c.want, c.keep)
+		}
+	}
+}

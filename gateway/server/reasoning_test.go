@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
@@ -18,8 +19,9 @@ func TestReasoningTextAsOpenRouterReturnsIt(t *testing.T) {
 	const thought = "The user greets me; a short greeting back will do."
 	script := providertest.Script{Text: "hello there", Chunks: 2, Reasoning: thought,
 		Usage: providertest.Usage{Prompt: 10, Completion: 30, Reasoning: 20}}
-	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{"openai": script, "anthropic": script}})
-	for _, kind := range []string{"openai", "anthropic"} {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise, // twelve requests in a minute
+		scripts: map[string]providertest.Script{"openai": script, "anthropic": script, "gemini": script}})
+	for _, kind := range kinds {
 		for _, exclude := range []bool{false, true} {
 			body := `{"model":"test/` + kind + `","max_tokens":4000,"messages":[{"role":"user","content":"hi"}]`
 			if exclude {

@@ -122,7 +122,7 @@ func decodeResponse(b []byte, model string) (*chat.Response, error) {
 	out := &chat.Response{ID: r.ResponseID, Object: "chat.completion", Created: time.Now().Unix(), Model: model,
 		Choices: make([]chat.Choice, 0, len(r.Candidates))}
 	for _, c := range r.Candidates {
-		var text strings.Builder
+		var text, thought strings.Builder
 		var calls []chat.ToolCall
 		for i := range c.Content.Parts {
 			p := &c.Content.Parts[i]
@@ -130,13 +130,19 @@ func decodeResponse(b []byte, model string) (*chat.Response, error) {
 			case p.FunctionCall != nil:
 				calls = append(calls, chat.ToolCall{ID: callID(p.FunctionCall), Type: "function",
 					Function: chat.FunctionCall{Name: p.FunctionCall.Name, Arguments: args(p.FunctionCall)}})
-			case !p.Thought:
+			case p.Thought:
+				thought.WriteString(p.Text)
+			default:
 				text.WriteString(p.Text)
 			}
 		}
 		msg := chat.Message{Role: chat.RoleAssistant, ToolCalls: calls}
 		if text.Len() > 0 || len(calls) == 0 {
 			msg.Content = chat.TextContent(text.String())
+		}
+		if thought.Len() > 0 {
+			r := thought.String()
+			msg.Reasoning = &r
 		}
 		out.Choices = append(out.Choices, chat.Choice{Index: c.Index, Message: msg, FinishReason: finishReason(c.FinishReason, len(calls) > 0)})
 	}

@@ -97,7 +97,9 @@ func (s *stream) translate(data []byte) error {
 				idx := s.tools[c.Index]
 				s.tools[c.Index] = idx + 1
 				s.emit(s.w.ToolStart(c.Index, idx, callID(p.FunctionCall), p.FunctionCall.Name, args(p.FunctionCall)))
-			case !p.Thought && p.Text != "":
+			case p.Thought && p.Text != "":
+				s.emit(s.w.Reasoning(c.Index, p.Text))
+			case p.Text != "":
 				s.emit(s.w.Content(c.Index, p.Text))
 			}
 		}

@@ -30,8 +30,9 @@ func thinkingRange(model string) (lo, hi int, canDisable, ok bool) {
 // Efforts none and minimal, and enabled false, turn thinking off where
 // the model allows it and ask for its smallest budget where it does not.
 // Thinking counts against maxOutputTokens, so the credit held for
-// max_tokens still covers it. Thought summaries are not asked for: the
-// answer has nowhere to carry them.
+// max_tokens still covers it. Thought summaries are asked for whenever the
+// model thinks, unless the client excluded them (reasoning.exclude): they
+// come back as the message's reasoning, as OpenRouter returns them.
 func mapThinking(req *chat.Request, model string) *thinkingConfig {
 	rs := req.Reasoning
 	lo, hi, canDisable, ok := thinkingRange(model)
@@ -50,5 +51,5 @@ func mapThinking(req *chat.Request, model string) *thinkingConfig {
 	default:
 		budget = min(max(budget, lo), hi)
 	}
-	return &thinkingConfig{ThinkingBudget: budget}
+	return &thinkingConfig{ThinkingBudget: budget, IncludeThoughts: budget > 0 && !req.ExcludeReasoning}
 }

@@ -16,21 +16,21 @@ func TestThinkingTranslation(t *testing.T) {
 	}{
 		{"no reasoning, no config", "gemini-2.5-flash", user, ``},
 		{"high is 80% of max_tokens", "gemini-2.5-flash", user + `,"max_tokens":10000,"reasoning_effort":"high"`,
-			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingBudget":8000,"includeThoughts":false}}`},
+			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingBudget":8000,"includeThoughts":true}}`},
 		{"low is 20%", "gemini-2.5-flash", user + `,"max_completion_tokens":10000,"reasoning":{"effort":"low"}`,
-			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingBudget":2000,"includeThoughts":false}}`},
+			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingBudget":2000,"includeThoughts":true}}`},
 		{"no max_tokens: a share of the largest budget", "gemini-2.5-flash", user + `,"reasoning_effort":"medium"`,
-			`{"thinkingConfig":{"thinkingBudget":12288,"includeThoughts":false}}`},
+			`{"thinkingConfig":{"thinkingBudget":12288,"includeThoughts":true}}`},
 		{"Pro's largest budget", "gemini-2.5-pro", user + `,"reasoning_effort":"high"`,
-			`{"thinkingConfig":{"thinkingBudget":26214,"includeThoughts":false}}`},
+			`{"thinkingConfig":{"thinkingBudget":26214,"includeThoughts":true}}`},
 		{"kept within Flash's range", "gemini-2.5-flash", user + `,"max_tokens":60000,"reasoning_effort":"high"`,
-			`{"maxOutputTokens":60000,"thinkingConfig":{"thinkingBudget":24576,"includeThoughts":false}}`},
+			`{"maxOutputTokens":60000,"thinkingConfig":{"thinkingBudget":24576,"includeThoughts":true}}`},
 		{"explicit budget wins", "gemini-2.5-flash", user + `,"max_tokens":10000,"reasoning":{"effort":"high","max_tokens":300}`,
-			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingBudget":300,"includeThoughts":false}}`},
+			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingBudget":300,"includeThoughts":true}}`},
 		{"explicit budget raised to Pro's minimum", "gemini-2.5-pro", user + `,"reasoning":{"max_tokens":50}`,
-			`{"thinkingConfig":{"thinkingBudget":128,"includeThoughts":false}}`},
+			`{"thinkingConfig":{"thinkingBudget":128,"includeThoughts":true}}`},
 		{"explicit budget raised to Flash-Lite's minimum", "gemini-2.5-flash-lite", user + `,"reasoning":{"max_tokens":100}`,
-			`{"thinkingConfig":{"thinkingBudget":512,"includeThoughts":false}}`},
+			`{"thinkingConfig":{"thinkingBudget":512,"includeThoughts":true}}`},
 		{"minimal turns Flash's thinking off", "gemini-2.5-flash", user + `,"reasoning_effort":"minimal"`,
 			`{"thinkingConfig":{"thinkingBudget":0,"includeThoughts":false}}`},
 		{"none turns Flash-Lite's thinking off", "gemini-2.5-flash-lite", user + `,"reasoning_effort":"none"`,
@@ -38,8 +38,10 @@ func TestThinkingTranslation(t *testing.T) {
 		{"enabled false turns thinking off", "gemini-2.5-flash", user + `,"temperature":0.3,"reasoning":{"enabled":false}`,
 			`{"temperature":0.3,"thinkingConfig":{"thinkingBudget":0,"includeThoughts":false}}`},
 		{"Pro cannot stop thinking: its smallest budget", "gemini-2.5-pro", user + `,"reasoning":{"enabled":false}`,
-			`{"thinkingConfig":{"thinkingBudget":128,"includeThoughts":false}}`},
-		{"exclude false does not ask for thoughts", "gemini-2.5-flash", user + `,"reasoning":{"effort":"low","exclude":false}`,
+			`{"thinkingConfig":{"thinkingBudget":128,"includeThoughts":true}}`},
+		{"exclude false asks for thoughts", "gemini-2.5-flash", user + `,"reasoning":{"effort":"low","exclude":false}`,
+			`{"thinkingConfig":{"thinkingBudget":4915,"includeThoughts":true}}`},
+		{"exclude true thinks without asking for thoughts", "gemini-2.5-flash", user + `,"reasoning":{"effort":"low","exclude":true}`,
 			`{"thinkingConfig":{"thinkingBudget":4915,"includeThoughts":false}}`},
 		{"models that do not think get no config", "gemini-2.0-flash", user + `,"reasoning_effort":"high"`, ``},
 	}
@@ -63,6 +65,11 @@ func TestThinkingTranslation(t *testing.T) {
 			r := res.Response
 			if r.Choices[0].Message.Content.String() != "Done." || r.Usage.ReasoningTokens() != 40 || r.Usage.CompletionTokens != 50 {
 				t.Errorf("answer %q usage %+v", r.Choices[0].Message.Content.String(), r.Usage)
+			}
+			// The fake sends its thought part whatever was asked: it is the
+			// message's reasoning, never its content.
+			if rs := r.Choices[0].Message.Reasoning; rs == nil || *rs != "thinking it over" {
+				t.Errorf("reasoning %v, want the thought part", rs)
 			}
 		})
 	}

@@ -172,6 +172,89 @@ func TestTopUpMustBePositiveWholeAndBounded(t *testing.T) {
 	}
 }
 
+// A reference is credited once: the same reference and amount again is a
+// duplicate, with another amount a conflict; CheckTopUp answers the same
+// without recording anything, and an unknown account is refused.
+func TestTopUpReferenceCreditedOnceAndChecked(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	top := func(amount, ref string) domain.CreditsToppedUp {
+		return domain.CreditsToppedUp{AccountID: acct, Amount: dec(amount), Method: domain.MethodBankTransfer, Reference: ref}
+	}
+	n := len(all(t, h))
+	if dup, err := h.CheckTopUp(ctx, top("500", "TX-1")); dup || err != nil {
+		t.Fatalf("check of a new reference: %v %v", dup, err)
+	}
+	wantRefused(t, h, n, func() error { _, err := h.CheckTopUp(ctx, top("0.5", "TX-1")); return err }(), ErrInvalid, "whole number")
+	if dup, err := h.TopUp(ctx, top("500", " TX-1 ")); dup || err != nil {
+		t.Fatalf("first top-up: %v %v", dup, err)
+	}
+	n = len(all(t, h))
+	for _, check := range []bool{true, false} {
+		var dup bool
+		var err error
+		if check {
+			dup, err = h.CheckTopUp(ctx, top("500", "TX-1"))
+		} else {
+			dup, err = h.TopUp(ctx, top("500", "TX-1"))
+		}
+		if !dup || err != nil || len(all(t, h)) != n {
+			t.Fatalf("the same reference again (check %v): %v %v, %d events", check, dup, err, len(all(t, h)))
+		}
+	}
+	wantRefused(t, h, n, func() error { _, err := h.CheckTopUp(ctx, top("600", "TX-1")); return err }(), ErrConflict, "already recorded")
+	wantRefused(t, h, n, func() error { _, err := h.TopUp(ctx, top("600", "TX-1")); return err }(), ErrConflict, "already recorded")
+	ghost := domain.CreditsToppedUp{AccountID: "acct_nobody", Amount: dec("5"), Method: domain.MethodBankTransfer, Reference: "TX-2"}
+	wantRefused(t, h, n, func() error { _, err := h.TopUp(ctx, ghost); return err }(), ErrNotFound, "acct_nobody")
+	wantRefused(t, h, n, func() error { _, err := h.CheckTopUp(ctx, ghost); return err }(), ErrNotFound, "acct_nobody")
+}
+
+// AdjustOnce records once per key; CheckAdjust refuses what Adjust would.
+func TestAdjustOncePerKey(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	adj := domain.CreditsAdjusted{AccountID: acct, Amount: dec("-40"), Reason: "refund"}
+	count := func() int {
+		c := 0
+		for _, e := range all(t, h) {
+			if e.Type == domain.TypeCreditsAdjusted {
+				c++
+			}
+		}
+		return c
+	}
+	for i := 0; i < 2; i++ {
+		if err := h.AdjustOnce(ctx, adj, "form-1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := count(); got != 1 {
+		t.Fatalf("the same key twice recorded %d adjustments, want 1", got)
+	}
+	if err := h.AdjustOnce(ctx, adj, "form-2"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := h.AdjustOnce(ctx, adj, " "); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := count(); got != 4 {
+		t.Fatalf("another key and two keyless calls: %d adjustments, want 4", got)
+	}
+	n := len(all(t, h))
+	if err := h.CheckAdjust(ctx, adj); err != nil {
+		t.Fatalf("check of a valid adjustment: %v", err)
+	}
+	wantRefused(t, h, n, h.CheckAdjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("5"), Reason: ""}), ErrInvalid, "a reason")
+	wantRefused(t, h, n, h.CheckAdjust(ctx, domain.CreditsAdjusted{AccountID: "acct_nobody", Amount: dec("5"), Reason: "x"}), ErrNotFound, "acct_nobody")
+	if len(all(t, h)) != n {
+		t.Fatal("a check recorded something")
+	}
+}
+
 func TestAdjustmentsGoBothWaysWithAReason(t *testing.T) {
 	h := newHandler(t)
 	ctx := context.Background()

@@ -3,6 +3,9 @@
 // ROUTEFREE_MODEL a model served by the fake upstream with its -auto answers.
 export const baseURL = process.env.ROUTEFREE_BASE_URL;
 export const apiKey = process.env.ROUTEFREE_KEY;
+// A management key of the same account, for the key and activity APIs
+// (optional: those tests skip without it).
+export const managementKey = process.env.ROUTEFREE_MANAGEMENT_KEY;
 export const model = process.env.ROUTEFREE_MODEL || "routefree/echo";
 // The fake upstream's reply (cmd/fakeupstream -text).
 export const replyText = process.env.ROUTEFREE_REPLY_TEXT || "Hello from the fake upstream. RouteFree is relaying this reply.";

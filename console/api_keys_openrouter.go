@@ -26,6 +26,8 @@ func (s *server) registerKeysAPI(e *echo.Echo) {
 	g.GET("/:hash", s.orGetKey)
 	g.PATCH("/:hash", s.orPatchKey)
 	g.DELETE("/:hash", s.orDeleteKey)
+	// OpenRouter's activity needs a management key too.
+	e.GET("/api/v1/activity", s.orActivity, securityHeaders, noStoreKeys, auth.RequireKeyManager(s.auth))
 }
 
 func noStoreKeys(next echo.HandlerFunc) echo.HandlerFunc {

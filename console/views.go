@@ -65,7 +65,8 @@ type Views struct {
 	mu          sync.RWMutex
 	pos         eventstore.Position
 	staff       map[string]*StaffToken
-	usage       *usageIndex // usage by key and app per day, top-ups per day
+	usage       *usageIndex    // usage by key and app per day, top-ups per day
+	activity    *activityIndex // OpenRouter's activity: UTC day × model × upstream × key
 	staffByHash map[string]*StaffToken
 	ranks       *rankings // the public rankings: by day, listed accounts
 }
@@ -77,7 +78,7 @@ var _ projections.Projection = (*Views)(nil)
 // (projections.Models.Accounts), which their Balances projection keeps.
 func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
-		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(),
+		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(), activity: newActivityIndex(),
 		ranks: newRankings(),
 	}
 }
@@ -106,6 +107,7 @@ func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 		}
 		v.apply(e)
 		v.usage.apply(e)
+		v.activity.apply(e)
 		v.pos = e.Position
 	}
 	return nil

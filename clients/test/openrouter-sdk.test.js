@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OpenRouter } from "@openrouter/sdk";
-import { apiKey, baseURL, model, replyText } from "../env.js";
+import { apiKey, baseURL, managementKey, model, replyText } from "../env.js";
 
 const or = new OpenRouter({ apiKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
 const [author, slug] = model.split("/");
@@ -146,4 +146,17 @@ test("openrouter sdk: provider preferences are honoured", async () => {
       return true;
     },
   );
+});
+
+test("openrouter sdk: activity, parsed by the SDK's schema", { skip: !managementKey && "no ROUTEFREE_MANAGEMENT_KEY" }, async () => {
+  const admin = new OpenRouter({ apiKey: managementKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
+  // The requests of this run are today's, and the activity covers completed
+  // UTC days: the SDK parses an answer with no rows.
+  const all = await admin.analytics.getUserActivity();
+  assert.ok(Array.isArray(all.data), JSON.stringify(all));
+  const yesterday = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+  const one = await admin.analytics.getUserActivity({ date: yesterday });
+  assert.deepEqual(one.data, []);
+  // An inference key may not read it.
+  await assert.rejects(() => or.analytics.getUserActivity(), (e) => e.statusCode === 403 || /403/.test(String(e)));
 });

@@ -37,18 +37,28 @@ func TestNodeClients(t *testing.T) {
 	env := baseEnv(up)
 	store := []string{"--data-dir", t.TempDir()}
 	key := prepareDemo(t, env, store, 100000, "")
+	issued := runCLI(t, env, append([]string{"keys", "issue", "--account", "acct_demo", "--management", "--name", "provisioning"}, store...)...)
+	mgmt := regexp.MustCompile(`sk-rf-[A-Za-z0-9_-]+`).FindString(issued)
+	if mgmt == "" {
+		t.Fatalf("keys issue printed no key: %s", issued)
+	}
 	p := startServe(t, env, store...)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=tap")
 	cmd.Dir = clients
-	cmd.Env = append(os.Environ(), "ROUTEFREE_BASE_URL="+p.base+"/api/v1", "ROUTEFREE_KEY="+key, "ROUTEFREE_MODEL=routefree/echo")
+	cmd.Env = append(os.Environ(), "ROUTEFREE_BASE_URL="+p.base+"/api/v1", "ROUTEFREE_KEY="+key,
+		"ROUTEFREE_MANAGEMENT_KEY="+mgmt, "ROUTEFREE_MODEL=routefree/echo")
 	out, err := cmd.CombinedOutput()
-	summary := regexp.MustCompile(`(?m)^# (tests|pass|fail|todo|cancelled) \d+$`).FindAllString(string(out), -1)
+	summary := regexp.MustCompile(`(?m)^# (tests|pass|fail|skipped|todo|cancelled) \d+$`).FindAllString(string(out), -1)
 	t.Logf("node --test: %s", strings.Join(summary, ", "))
 	if err != nil {
 		t.Fatalf("node --test: %v\n%s", err, out)
+	}
+	// Every client test runs here: one that skips (a missing key, say) fails the run.
+	if regexp.MustCompile(`(?m)^# skipped [1-9]`).Match(out) {
+		t.Fatalf("node --test skipped tests:\n%s", out)
 	}
 	if !regexp.MustCompile(`(?m)^# fail 0$`).Match(out) || !regexp.MustCompile(`(?m)^# pass [1-9]`).Match(out) {
 		t.Fatalf("node --test passed nothing or failed:\n%s", out)

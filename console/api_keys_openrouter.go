@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,12 +98,33 @@ func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 	return out
 }
 
+// keysPage is how many keys one GET /api/v1/keys returns; ?offset= skips
+// that many for the next page (OpenRouter documents the offset, not its
+// page size).
+const keysPage = 100
+
 func (s *server) orListKeys(c echo.Context) error {
 	p := principal(c)
+	offset := 0
+	if v := c.QueryParam("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return echo.NewHTTPError(http.StatusBadRequest, "offset must be a whole number of keys to skip, 0 or more")
+		}
+		offset = n
+	}
 	out := []orKey{}
+	skipped := 0
 	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
 		if k.Revoked && c.QueryParam("include_disabled") != "true" {
 			continue
+		}
+		if skipped < offset {
+			skipped++
+			continue
+		}
+		if len(out) == keysPage {
+			break
 		}
 		out = append(out, s.orKeyOf(c, k))
 	}

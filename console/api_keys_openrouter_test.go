@@ -186,3 +186,66 @@ func TestAdminSetsDataRequirement(t *testing.T) {
 		t.Fatalf("lifted view: %+v", v)
 	}
 }
+
+// GET /api/v1/keys pages by OpenRouter's offset, a hundred keys a page;
+// revoked keys are counted only when included.
+func TestOpenRouterKeysOffset(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_pg", "分頁公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_pg", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 104; i++ { // with the management key: 105
+		if _, _, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_pg", Name: "k"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	revoked, _ := e.issueKey("acct_pg")
+	if err := e.cmds.RevokeKey(e.ctx, revoked); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	page := func(query string) []string {
+		t.Helper()
+		code, b := e.call("GET", "/api/v1/keys"+query, mgmt, nil)
+		if code != http.StatusOK {
+			t.Fatalf("keys%s: %d %s", query, code, b)
+		}
+		var r struct {
+			Data []struct {
+				Hash string `json:"hash"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		out := make([]string, len(r.Data))
+		for i, k := range r.Data {
+			out[i] = k.Hash
+		}
+		return out
+	}
+	first, second := page(""), page("?offset=100")
+	if len(first) != 100 || len(second) != 5 {
+		t.Fatalf("pages of %d and %d keys, want 100 and 5", len(first), len(second))
+	}
+	seen := map[string]bool{}
+	for _, h := range append(first, second...) {
+		if seen[h] || h == revoked {
+			t.Fatalf("key %s listed twice, or revoked and listed", h)
+		}
+		seen[h] = true
+	}
+	if got := page("?offset=100&include_disabled=true"); len(got) != 6 {
+		t.Fatalf("second page with the revoked key: %d keys, want 6", len(got))
+	}
+	if got := page("?offset=500"); len(got) != 0 {
+		t.Fatalf("past the end: %v", got)
+	}
+	for _, bad := range []string{"-1", "x", "1.5"} {
+		if code, b := e.call("GET", "/api/v1/keys?offset="+bad, mgmt, nil); code != http.StatusBadRequest {
+			t.Errorf("offset=%s: %d %s, want 400", bad, code, b)
+		}
+	}
+}

@@ -112,6 +112,33 @@ func upstreamOf(m *catalog.Model, t *router.Target, used []bool) catalog.Upstrea
 }
 
 // modelsCount serves GET /api/v1/models/count: how many models /models lists.
+// listUserModels is OpenRouter's GET /api/v1/models/user: the models the
+// caller's key may use (its model list) that have at least one upstream
+// meeting the account's standing data requirement (residency, no training,
+// no retention), in /models' shape.
+func (s *Server) listUserModels(c echo.Context) error {
+	k, err := s.caller(c)
+	if err != nil {
+		return err
+	}
+	acct, ok := s.deps.Directory.Account(k.AccountID, k.ID, s.cfg.Now())
+	if !ok {
+		return apiErr(http.StatusForbidden, "no_account", "the key's account is not open", nil)
+	}
+	rt, _ := parseRouting(nil, acct.Requirement, nil)
+	data := []ModelInfo{}
+	for _, m := range s.Models() {
+		if !k.Allows(m.ID) {
+			continue
+		}
+		targets, _ := s.deps.Router.Targets(m.ID)
+		if eligible, _ := rt.route(targets); len(eligible) > 0 {
+			data = append(data, m)
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": data, "total_count": len(data), "links": map[string]any{"next": nil}})
+}
+
 func (s *Server) modelsCount(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{"count": len(s.Models())}})
 }

@@ -367,3 +367,64 @@ func TestEmbeddingsDataRequirement(t *testing.T) {
 	h.noneCalled()
 	h.heldIsZero()
 }
+
+// GET /api/v1/models/user lists the models the caller's key may use that
+// have an upstream meeting the account's standing data requirement: with
+// Taiwan residency required, a model served only from Japan drops out.
+func TestModelsForTheUser(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/routed": {
+			{fake: "us", kind: "openai", region: "us", policy: &catalog.DataPolicy{}},
+			{fake: "tw", kind: "openai", region: "tw", policy: &catalog.DataPolicy{}},
+		},
+		"test/abroad": {{fake: "jp", kind: "gemini", region: "asia-northeast1", policy: &catalog.DataPolicy{}}},
+	}})
+	list := func() []string {
+		t.Helper()
+		req, _ := http.NewRequest("GET", h.http.URL+"/api/v1/models/user", nil)
+		req.Header.Set("Authorization", "Bearer "+h.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r struct {
+			Data []struct {
+				ID      string `json:"id"`
+				Pricing struct {
+					Prompt string `json:"prompt"`
+				} `json:"pricing"`
+			} `json:"data"`
+			TotalCount int `json:"total_count"`
+		}
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&r) != nil || r.TotalCount != len(r.Data) {
+			t.Fatalf("models/user: %d %+v", resp.StatusCode, r)
+		}
+		var ids []string
+		for _, m := range r.Data {
+			if m.Pricing.Prompt == "" {
+				t.Fatalf("%s has no OpenRouter pricing", m.ID)
+			}
+			ids = append(ids, m.ID)
+		}
+		return ids
+	}
+	if got := strings.Join(list(), ","); !strings.Contains(got, "test/routed") || !strings.Contains(got, "test/abroad") {
+		t.Fatalf("without a requirement: %s", got)
+	}
+	if err := h.cmds.SetDataRequirement(context.Background(), domain.DataRequirementSet{AccountID: h.account, Residency: "tw"}); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	if got := strings.Join(list(), ","); !strings.Contains(got, "test/routed") || strings.Contains(got, "test/abroad") {
+		t.Fatalf("with Taiwan residency: %s", got)
+	}
+	resp, err := http.Get(h.http.URL + "/api/v1/models/user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without a key: %d", resp.StatusCode)
+	}
+}

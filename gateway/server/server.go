@@ -136,6 +136,7 @@ func New(cfg Config, deps Deps) *Server {
 	api.GET("/model/:author/:slug", s.getModel) // the OpenRouter SDK's models.get
 	api.GET("/models/:author/:slug/endpoints", s.modelEndpoints)
 	api.GET("/models/count", s.modelsCount)
+	api.GET("/models/user", s.listUserModels, noStore)
 	api.GET("/providers", s.providers)
 	api.GET("/generation", s.generation, noStore)
 	api.GET("/key", s.keyInfo, noStore)

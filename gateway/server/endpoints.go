@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/router"
 )
@@ -68,6 +69,15 @@ func (s *Server) modelEndpoints(c echo.Context) error {
 	if !priced {
 		return apiErr(http.StatusNotFound, "unpriced_model", "no price is published for "+m.ID+" yet", map[string]any{"model": m.ID})
 	}
+	eps := s.endpointsOf(m, price)
+	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{
+		"id": m.ID, "name": m.Name, "created": m.CreatedUnix(), "description": m.Description,
+		"architecture": architecture(m), "endpoints": eps}})
+}
+
+// endpointsOf lists a model's configured upstreams in routing order, each
+// with its price, context, region, data policy and breaker status.
+func (s *Server) endpointsOf(m *catalog.Model, price domain.ModelPrice) []Endpoint {
 	targets, _ := s.deps.Router.Targets(m.ID)
 	tools := false
 	for _, p := range m.SupportedParameters {
@@ -94,9 +104,29 @@ func (s *Server) modelEndpoints(c echo.Context) error {
 		}
 		eps = append(eps, ep)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{
-		"id": m.ID, "name": m.Name, "created": m.CreatedUnix(), "description": m.Description,
-		"architecture": architecture(m), "endpoints": eps}})
+	return eps
+}
+
+// zdrEndpoints serves GET /api/v1/endpoints/zdr: every upstream, of every
+// priced model, whose data policy keeps no data after the request (zero
+// data retention), as in a model's endpoints listing.
+func (s *Server) zdrEndpoints(c echo.Context) error {
+	_, prices, _ := s.deps.Directory.Prices(s.cfg.Now())
+	cat := s.deps.Router.Catalog()
+	out := []Endpoint{}
+	for _, id := range cat.IDs() {
+		price, priced := prices[id]
+		if !priced {
+			continue
+		}
+		m, _ := cat.Get(id)
+		for _, ep := range s.endpointsOf(m, price) {
+			if ep.DataPolicy != nil && !ep.DataPolicy.Retention {
+				out = append(out, ep)
+			}
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
 // upstreamOf finds the catalog entry a router target was built from: the

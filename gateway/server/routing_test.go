@@ -428,3 +428,37 @@ func TestModelsForTheUser(t *testing.T) {
 		t.Fatalf("without a key: %d", resp.StatusCode)
 	}
 }
+
+// GET /api/v1/endpoints/zdr lists the upstreams whose data policy keeps
+// nothing after the request, and only those.
+func TestZeroRetentionEndpoints(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/routed": {
+			{fake: "keeps", kind: "openai", region: "us", policy: &catalog.DataPolicy{Retention: true}},
+			{fake: "zdr", kind: "openai", region: "tw", policy: &catalog.DataPolicy{}},
+		},
+		"test/unknown": {{fake: "nopolicy", kind: "gemini", region: "asia-northeast1"}},
+	}})
+	resp, err := http.Get(h.http.URL + "/api/v1/endpoints/zdr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data []struct {
+			ModelID    string              `json:"model_id"`
+			Region     *string             `json:"region"`
+			DataPolicy *catalog.DataPolicy `json:"data_policy"`
+			Pricing    struct {
+				Prompt string `json:"prompt"`
+			} `json:"pricing"`
+		} `json:"data"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&r) != nil {
+		t.Fatalf("endpoints/zdr: %d", resp.StatusCode)
+	}
+	if len(r.Data) != 1 || r.Data[0].ModelID != "test/routed" || r.Data[0].Region == nil || *r.Data[0].Region != "tw" ||
+		r.Data[0].DataPolicy == nil || r.Data[0].DataPolicy.Retention || r.Data[0].Pricing.Prompt == "" {
+		t.Fatalf("zero-retention endpoints: %+v", r.Data)
+	}
+}

@@ -137,6 +137,7 @@ func New(cfg Config, deps Deps) *Server {
 	api.GET("/models/:author/:slug/endpoints", s.modelEndpoints)
 	api.GET("/models/count", s.modelsCount)
 	api.GET("/models/user", s.listUserModels, noStore)
+	api.GET("/endpoints/zdr", s.zdrEndpoints)
 	api.GET("/providers", s.providers)
 	api.GET("/generation", s.generation, noStore)
 	api.GET("/key", s.keyInfo, noStore)

@@ -302,6 +302,9 @@ var probes = map[string][]probe{
 			return r.api(col, "DELETE", "/api/v1/keys/"+r.freshKey(), nil)
 		}},
 	},
+	"read the account's usage by day, model and upstream through OpenRouter's activity API (`GET /api/v1/activity`)": {
+		apiProbe("GET", "/api/v1/activity", nil),
+	},
 	"set an account's data requirement: Taiwan residency, no retention (`POST /admin/api/accounts/{id}/data-requirement`)": {
 		apiProbe("POST", "/admin/api/accounts/acct_r/data-requirement", func(*roles) any { return map[string]any{"residency": "tw"} }),
 	},

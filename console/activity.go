@@ -72,11 +72,15 @@ func (x *activityIndex) apply(e *projections.Event) {
 		t = &activityTally{}
 		rows[k] = t
 	}
-	t.requests++
-	t.prompt += b.Usage.Input
-	t.completion += b.Usage.Output
-	t.reasoning += b.Usage.Reasoning
-	t.cost = t.cost.Add(b.Cost)
+	t.add(activityTally{requests: 1, prompt: b.Usage.Input, completion: b.Usage.Output, reasoning: b.Usage.Reasoning, cost: b.Cost})
+}
+
+func (t *activityTally) add(o activityTally) {
+	t.requests += o.requests
+	t.prompt += o.prompt
+	t.completion += o.completion
+	t.reasoning += o.reasoning
+	t.cost = t.cost.Add(o.cost)
 }
 
 // prune drops the rows of days before the window that ends at newest.
@@ -131,11 +135,7 @@ func (v *Views) Activity(account, day, key string, now time.Time) []ActivityRow 
 			s = &activityTally{}
 			sums[rk] = s
 		}
-		s.requests += t.requests
-		s.prompt += t.prompt
-		s.completion += t.completion
-		s.reasoning += t.reasoning
-		s.cost = s.cost.Add(t.cost)
+		s.add(*t)
 	}
 	v.mu.RUnlock()
 	out := make([]ActivityRow, 0, len(sums))

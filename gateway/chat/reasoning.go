@@ -24,9 +24,7 @@ type Reasoning struct {
 	Effort    string // an Effort value, or "" when only a budget or a switch was given
 	MaxTokens *int   // reasoning.max_tokens: an explicit thinking budget
 	Enabled   *bool  // reasoning.enabled
-	// Exclude is reasoning.exclude: the model reasons, and the answer
-	// leaves its reasoning text out.
-	Exclude bool
+	// reasoning.exclude is Request.ExcludeReasoning: it may come alone.
 }
 
 // effortShares are the parts of the output allowance each effort gives to
@@ -92,7 +90,7 @@ func parseReasoning(effortRaw, objectRaw RawJSON) (r *Reasoning, exclude bool, e
 		}
 	}
 	exclude = o.Exclude != nil && *o.Exclude
-	r = &Reasoning{Effort: effort, MaxTokens: o.MaxTokens, Enabled: o.Enabled, Exclude: exclude}
+	r = &Reasoning{Effort: effort, MaxTokens: o.MaxTokens, Enabled: o.Enabled}
 	if o.Effort != nil {
 		if _, ok := effortShares[*o.Effort]; !ok {
 			return nil, false, invalidEffort("reasoning.effort")

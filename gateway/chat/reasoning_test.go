@@ -14,23 +14,24 @@ func TestParseReasoning(t *testing.T) {
 	f := false
 	tr := true
 	cases := []struct {
-		extra string
-		want  *Reasoning
+		extra   string
+		want    *Reasoning
+		exclude bool
 	}{
-		{``, nil},
-		{`,"reasoning_effort":null`, nil},
-		{`,"reasoning":null`, nil},
-		{`,"reasoning":{}`, nil},
-		{`,"reasoning":{"exclude":true}`, nil},
-		{`,"reasoning_effort":"low"`, &Reasoning{Effort: EffortLow}},
-		{`,"reasoning_effort":"minimal"`, &Reasoning{Effort: EffortMinimal}},
-		{`,"reasoning":{"effort":"high","exclude":true}`, &Reasoning{Effort: EffortHigh, Exclude: true}},
-		{`,"reasoning_effort":"high","reasoning":{"effort":"high"}`, &Reasoning{Effort: EffortHigh}},
-		{`,"reasoning_effort":"xhigh","reasoning":{"max_tokens":3000}`, &Reasoning{Effort: EffortXHigh, MaxTokens: n(3000)}},
-		{`,"reasoning":{"max_tokens":2000}`, &Reasoning{MaxTokens: n(2000)}},
-		{`,"reasoning":{"enabled":true}`, &Reasoning{Enabled: &tr}},
-		{`,"reasoning":{"enabled":false}`, &Reasoning{Enabled: &f}},
-		{`,"reasoning":{"enabled":false,"effort":"none"}`, &Reasoning{Effort: EffortNone, Enabled: &f}},
+		{``, nil, false},
+		{`,"reasoning_effort":null`, nil, false},
+		{`,"reasoning":null`, nil, false},
+		{`,"reasoning":{}`, nil, false},
+		{`,"reasoning":{"exclude":true}`, nil, true},
+		{`,"reasoning_effort":"low"`, &Reasoning{Effort: EffortLow}, false},
+		{`,"reasoning_effort":"minimal"`, &Reasoning{Effort: EffortMinimal}, false},
+		{`,"reasoning":{"effort":"high","exclude":true}`, &Reasoning{Effort: EffortHigh}, true},
+		{`,"reasoning_effort":"high","reasoning":{"effort":"high"}`, &Reasoning{Effort: EffortHigh}, false},
+		{`,"reasoning_effort":"xhigh","reasoning":{"max_tokens":3000}`, &Reasoning{Effort: EffortXHigh, MaxTokens: n(3000)}, false},
+		{`,"reasoning":{"max_tokens":2000}`, &Reasoning{MaxTokens: n(2000)}, false},
+		{`,"reasoning":{"enabled":true}`, &Reasoning{Enabled: &tr}, false},
+		{`,"reasoning":{"enabled":false}`, &Reasoning{Enabled: &f}, false},
+		{`,"reasoning":{"enabled":false,"effort":"none"}`, &Reasoning{Effort: EffortNone, Enabled: &f}, false},
 	}
 	for _, c := range cases {
 		r, err := Parse([]byte(reasoningMsgs + c.extra + `}`))
@@ -42,6 +43,9 @@ func TestParseReasoning(t *testing.T) {
 		want, _ := json.Marshal(c.want)
 		if string(got) != string(want) {
 			t.Errorf("%s:\n got %s\nwant %s", c.extra, got, want)
+		}
+		if r.ExcludeReasoning != c.exclude {
+			t.Errorf("%s: ExcludeReasoning %v, want %v", c.extra, r.ExcludeReasoning, c.exclude)
 		}
 		if _, ok := r.Extra["reasoning"]; ok {
 			t.Errorf("%s: reasoning object kept in Extra", c.extra)

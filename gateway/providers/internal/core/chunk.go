@@ -48,14 +48,17 @@ func (w *ChunkWriter) Role(choice int) []byte {
 
 // Content carries a piece of text.
 func (w *ChunkWriter) Content(choice int, text string) []byte {
-	b := append(w.open(choice), `{"content":`...)
-	b = chat.AppendString(b, text)
-	return w.close(append(b, '}'), "")
+	return w.text(choice, `{"content":`, text)
 }
 
 // Reasoning carries a piece of reasoning text, as OpenRouter's delta.reasoning.
 func (w *ChunkWriter) Reasoning(choice int, text string) []byte {
-	b := append(w.open(choice), `{"reasoning":`...)
+	return w.text(choice, `{"reasoning":`, text)
+}
+
+// text is a delta of one string field, opened by key (`{"name":`).
+func (w *ChunkWriter) text(choice int, key, text string) []byte {
+	b := append(w.open(choice), key...)
 	b = chat.AppendString(b, text)
 	return w.close(append(b, '}'), "")
 }

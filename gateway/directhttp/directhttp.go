@@ -37,6 +37,9 @@ type Transport struct {
 	// ResponseHeaderTimeout bounds the wait for the response's headers
 	// once the request is written (0: none).
 	ResponseHeaderTimeout time.Duration
+	// DrainTimeout bounds the wait for the end of a body closed before it
+	// (default 1 s).
+	DrainTimeout time.Duration
 
 	mu   sync.Mutex
 	idle map[string][]*conn
@@ -171,15 +174,44 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close before the end drops the connection: what is left unread would be
-// the next response's beginning.
+// drainLimit is the most of a body closed before its end that is read to
+// keep its connection: a stream stopped at its last event has only the
+// chunked body's few closing bytes left.
+const drainLimit = 4 << 10
+
+// Close before the end: what is left unread would be the next response's
+// beginning. A relayed stream is closed at its last event, before the
+// body's end (which the upstream sends when its handler returns, often a
+// moment later), and dropping its connection would cost the next request a
+// new one, on both sides. So the rest, up to drainLimit bytes, is read on a
+// goroutine of its own within DrainTimeout, and the connection kept if the
+// body ends there; anything else closes it.
 func (b *body) Close() error {
-	if !b.done {
-		b.done = true
-		b.stop()
-		b.c.Conn.Close()
+	if b.done {
+		return nil
 	}
+	b.done = true
+	if !b.stop() || !b.keep {
+		b.c.Conn.Close() // the context ended (and closed it), or no keep-alive
+		return nil
+	}
+	go b.drain()
 	return nil
+}
+
+func (b *body) drain() {
+	wait := b.t.DrainTimeout
+	if wait <= 0 {
+		wait = time.Second
+	}
+	if b.c.SetReadDeadline(time.Now().Add(wait)) == nil {
+		n, err := io.Copy(io.Discard, io.LimitReader(b.rc, drainLimit+1))
+		if err == nil && n <= drainLimit && b.c.SetReadDeadline(time.Time{}) == nil {
+			b.t.put(b.c)
+			return
+		}
+	}
+	b.c.Conn.Close()
 }
 
 // get returns a kept-alive connection to key, or dials one.

@@ -1,6 +1,7 @@
 package directhttp
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -257,5 +258,93 @@ func TestStaleIdleConnectionsAreClosed(t *testing.T) {
 	tr.mu.Unlock()
 	if idle != 1 {
 		t.Fatalf("%d idle connections kept, want 1", idle)
+	}
+}
+
+// sseServer streams two events and [DONE], flushing each, as providers do:
+// the chunked body's end leaves only when the handler returns, after the
+// last event. With hold, the handler waits that long before returning.
+func sseServer(t *testing.T, hold time.Duration) (*httptest.Server, *atomic.Int64) {
+	return server(t, func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for _, ev := range []string{`{"n":1}`, `{"n":2}`, `[DONE]`} {
+			fmt.Fprintf(w, "data: %s\n\n", ev)
+			w.(http.Flusher).Flush()
+		}
+		select {
+		case <-time.After(hold):
+		case <-r.Context().Done():
+		}
+	})
+}
+
+// readToDone reads a stream's events up to [DONE] and closes the body
+// there, as a client relaying a stream does: the body's end is not read.
+func readToDone(t *testing.T, hc *http.Client, url string) {
+	t.Helper()
+	resp, err := post(t, hc, context.Background(), url, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if sc.Text() == "data: [DONE]" {
+			break
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
+
+func TestStreamClosedAtItsLastEventKeepsTheConnection(t *testing.T) {
+	// The body's end comes 20 ms after [DONE]: later than the reader stops.
+	srv, conns := sseServer(t, 20*time.Millisecond)
+	hc, tr := client()
+	for range 5 {
+		readToDone(t, hc, srv.URL)
+		waitIdle(t, tr, 1)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("%d connections for 5 streams closed at [DONE], want 1", n)
+	}
+}
+
+func TestStreamWhoseEndNeverComesIsDropped(t *testing.T) {
+	srv, conns := sseServer(t, 2*time.Second)
+	hc, tr := client()
+	tr.DrainTimeout = 20 * time.Millisecond
+	readToDone(t, hc, srv.URL)
+	time.Sleep(100 * time.Millisecond)
+	if n := idleCount(tr); n != 0 {
+		t.Fatalf("%d idle connections: a body that never ended was kept", n)
+	}
+	readToDone(t, hc, srv.URL)
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("connections %d, want 2", n)
+	}
+}
+
+func idleCount(tr *Transport) int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	n := 0
+	for _, l := range tr.idle {
+		n += len(l)
+	}
+	return n
+}
+
+// waitIdle waits until the transport keeps n idle connections (the end of
+// a closed stream may be read on a goroutine of its own).
+func waitIdle(t *testing.T, tr *Transport, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); idleCount(tr) != n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("idle connections %d, want %d", idleCount(tr), n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

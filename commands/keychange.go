@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -12,11 +13,12 @@ import (
 )
 
 // KeyState is a key as its stream tells it: as issued, with every change
-// folded in, and whether it is revoked.
+// folded in, and whether it is revoked or disabled.
 type KeyState struct {
-	Key     domain.KeyIssued
-	Revoked bool
-	last    int64
+	Key      domain.KeyIssued
+	Revoked  bool
+	Disabled bool
+	last     int64
 }
 
 // Key reads a key's stream.
@@ -35,9 +37,37 @@ func (h *Handler) Key(ctx context.Context, keyID string) (KeyState, error) {
 			st.Key = v.Changed(st.Key)
 		case *domain.KeyRevoked:
 			st.Revoked = true
+		case *domain.KeyDisabled:
+			st.Disabled = true
+		case *domain.KeyEnabled:
+			st.Disabled = false
 		}
 	}
 	return st, nil
+}
+
+// SetKeyDisabled disables a key or enables it again. Asking for the state
+// the key is already in writes nothing; a revoked key cannot be enabled
+// (nor disabled: it is refused for good already). The event's ID is the
+// key's next version, so a retried call writes it once.
+func (h *Handler) SetKeyDisabled(ctx context.Context, keyID string, disabled bool) error {
+	st, err := h.Key(ctx, keyID)
+	if err != nil {
+		return err
+	}
+	if st.Revoked {
+		return fmt.Errorf("%w: key %s is revoked", ErrConflict, keyID)
+	}
+	if st.Disabled == disabled {
+		return nil
+	}
+	var e domain.Event = &domain.KeyEnabled{KeyID: keyID, AccountID: st.Key.AccountID}
+	if disabled {
+		e = &domain.KeyDisabled{KeyID: keyID, AccountID: st.Key.AccountID}
+	}
+	id := domain.EventID(e.EventType(), keyID, strconv.FormatInt(st.last+1, 10))
+	_, err = h.append(ctx, domain.KeyStream(keyID), eventstore.Exact(uint64(st.last)), id, e)
+	return err
 }
 
 // ChangeKey renames a key and sets its spending limit: c carries the

@@ -344,12 +344,13 @@ type KeyJSON struct {
 	RPM         int64           `json:"rpm"`
 	TPM         int64           `json:"tpm"`
 	Revoked     bool            `json:"revoked"`
+	Disabled    bool            `json:"disabled"`
 	Management  bool            `json:"management,omitempty"`
 }
 
 func keyJSON(k projections.KeyInfo) KeyJSON {
 	return KeyJSON{KeyID: k.KeyID, Name: k.Name, Prefix: k.Prefix, Models: k.Models, SpendLimit: k.SpendLimit,
-		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked, Management: k.Management}
+		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked, Disabled: k.Disabled, Management: k.Management}
 }
 
 func (s *server) apiKeys(c echo.Context) error {
@@ -443,6 +444,16 @@ func (s *server) ownKey(c echo.Context, keyID string) (projections.KeyInfo, erro
 func (s *server) revokeKey(ctx context.Context, keyID string) error {
 	h, settle := s.cmds()
 	if err := h.RevokeKey(ctx, keyID); err != nil {
+		return err
+	}
+	return settle(ctx)
+}
+
+// setKeyDisabled disables a key or enables it again, and waits until the
+// key directory says so.
+func (s *server) setKeyDisabled(ctx context.Context, keyID string, disabled bool) error {
+	h, settle := s.cmds()
+	if err := h.SetKeyDisabled(ctx, keyID, disabled); err != nil {
 		return err
 	}
 	return settle(ctx)

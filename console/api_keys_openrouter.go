@@ -74,7 +74,7 @@ type orKey struct {
 }
 
 func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
-	out := orKey{Hash: k.KeyID, Name: k.Name, Label: k.Prefix + "…", Disabled: k.Revoked, LimitPeriod: k.SpendPeriod,
+	out := orKey{Hash: k.KeyID, Name: k.Name, Label: k.Prefix + "…", Disabled: k.Revoked || k.Disabled, LimitPeriod: k.SpendPeriod,
 		Models: k.Models, Management: k.Management, Currency: "TWD", WorkspaceID: k.AccountID}
 	v, _ := s.deps.Models.Balances.View(k.AccountID, k.KeyID, s.deps.now())
 	out.Usage, out.UsageDaily = v.KeyUsed.InexactFloat64(), v.KeyDay.InexactFloat64()
@@ -116,7 +116,7 @@ func (s *server) orListKeys(c echo.Context) error {
 	out := []orKey{}
 	skipped := 0
 	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
-		if k.Revoked && c.QueryParam("include_disabled") != "true" {
+		if (k.Revoked || k.Disabled) && c.QueryParam("include_disabled") != "true" {
 			continue
 		}
 		if skipped < offset {
@@ -203,7 +203,8 @@ func (s *server) orGetKey(c echo.Context) error {
 
 // orPatchKey is OpenRouter's update: name, limit (NTD; null lifts it),
 // limit_reset (daily, weekly or monthly; RouteFree's limits always reset,
-// so null is refused) and disabled: true, which revokes the key for good.
+// so null is refused) and disabled, which stops the key or lets it work
+// again (a deleted key stays deleted).
 // include_byok_in_limit is accepted and not acted on (RouteFree has no
 // bring-your-own-key usage). Fields left out keep their value. A management
 // key changes only keys within its own limits, and into keys within them.
@@ -258,11 +259,8 @@ func (s *server) orPatchKey(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)
 		}
 	}
-	if disable != nil && !*disable && k.Revoked {
-		return echo.NewHTTPError(http.StatusBadRequest, "a disabled key stays disabled: create a new key")
-	}
-	if changed && k.Revoked {
-		return echo.NewHTTPError(http.StatusBadRequest, "a disabled key cannot be changed: create a new key")
+	if k.Revoked && (changed || disable != nil && !*disable) {
+		return echo.NewHTTPError(http.StatusBadRequest, "a deleted key cannot be changed or enabled: create a new key")
 	}
 	ctx := c.Request().Context()
 	if changed {
@@ -270,11 +268,11 @@ func (s *server) orPatchKey(c echo.Context) error {
 			return err
 		}
 	}
-	if disable != nil && *disable && !k.Revoked {
-		if err := s.revokeKey(ctx, k.KeyID); err != nil {
+	if disable != nil && !k.Revoked && *disable != k.Disabled {
+		if err := s.setKeyDisabled(ctx, k.KeyID, *disable); err != nil {
 			return apiError(err)
 		}
-		k.Revoked = true
+		k.Disabled = *disable
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": s.orKeyOf(c, k)})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
 )
 
 // OpenRouter's key management API with a management key: list, create,
@@ -110,17 +111,30 @@ func TestOpenRouterKeysAPI(t *testing.T) {
 		t.Errorf("delete another account's key: %d", code)
 	}
 
-	// PATCH renames (TestOpenRouterPatchKey covers limits); disabled
-	// revokes.
+	// PATCH renames (TestOpenRouterPatchKey covers limits); disabled stops
+	// the key until it is enabled again, and a disabled key can be changed.
 	if code, b := e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"name": "renamed"}); code != http.StatusOK || !strings.Contains(string(b), `"name":"renamed"`) {
 		t.Errorf("rename: %d %s", code, b)
 	}
-	code, b = e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"disabled": true})
-	if code != http.StatusOK || !strings.Contains(string(b), `"disabled":true`) {
-		t.Fatalf("disable: %d %s", code, b)
+	state := func() projections.KeyInfo {
+		for _, k := range e.models.Keys.ByAccount("acct_k") {
+			if k.KeyID == newID {
+				return k
+			}
+		}
+		t.Fatalf("key %s not found", newID)
+		return projections.KeyInfo{}
 	}
-	if code, b := e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"disabled": false}); code != http.StatusBadRequest {
-		t.Errorf("re-enable: %d %s", code, b)
+	code, b = e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"disabled": true})
+	if code != http.StatusOK || !strings.Contains(string(b), `"disabled":true`) || !state().Disabled || state().Revoked {
+		t.Fatalf("disable: %d %s %+v", code, b, state())
+	}
+	if code, b := e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"disabled": false, "name": "back"}); code != http.StatusOK ||
+		!strings.Contains(string(b), `"disabled":false`) || !strings.Contains(string(b), `"name":"back"`) || state().Disabled {
+		t.Errorf("enable again: %d %s", code, b)
+	}
+	if code, b := e.call("PATCH", "/api/v1/keys/"+newID, mgmt, map[string]any{"disabled": true}); code != http.StatusOK {
+		t.Fatalf("disable again: %d %s", code, b)
 	}
 
 	// DELETE revokes; the list leaves disabled keys out unless asked.
@@ -133,8 +147,11 @@ func TestOpenRouterKeysAPI(t *testing.T) {
 			revoked++
 		}
 	}
-	if revoked != 2 {
-		t.Fatalf("%d keys revoked, want 2", revoked)
+	if revoked != 1 {
+		t.Fatalf("%d keys revoked, want 1 (the deleted one)", revoked)
+	}
+	if code, b := e.call("PATCH", "/api/v1/keys/"+plainID, mgmt, map[string]any{"disabled": false}); code != http.StatusBadRequest {
+		t.Errorf("enable a deleted key: %d %s", code, b)
 	}
 	_, b = e.call("GET", "/api/v1/keys", mgmt, nil)
 	if err := json.Unmarshal(b, &list); err != nil || len(list.Data) != 1 {

@@ -105,7 +105,7 @@ func (a *Authenticator) resolveHash(kind, hash string) (auth.Principal, error) {
 	}
 	if kind == credKey {
 		k, ok := a.keys.Lookup(hash)
-		if !ok || k.Revoked {
+		if !ok || k.Revoked || k.Disabled {
 			return auth.Principal{}, auth.ErrUnauthenticated
 		}
 		return auth.Principal{AccountID: k.AccountID, KeyID: k.KeyID, Management: k.Management}, nil

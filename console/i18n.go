@@ -92,6 +92,9 @@ var messages = map[string][2]string{
 	"period.weekly":  {"每週", "weekly"},
 	"period.monthly": {"每月", "monthly"},
 	"revoke":         {"撤銷", "Revoke"},
+	"disabled":       {"已停用", "Disabled"},
+	"disable":        {"停用", "Disable"},
+	"enable":         {"啟用", "Enable"},
 	"revoked":        {"已撤銷", "Revoked"},
 
 	"usage":       {"用量", "Usage"},
@@ -144,6 +147,8 @@ var messages = map[string][2]string{
 	"date":                 {"日期", "Date"},
 	"saved":                {"已儲存。", "Saved."},
 	"key.revoked":          {"金鑰已撤銷。", "Key revoked."},
+	"key.disabled":         {"金鑰已停用，可再啟用。", "Key disabled; it can be enabled again."},
+	"key.enabled":          {"金鑰已啟用。", "Key enabled."},
 	"account.opened":       {"帳戶已開立。", "Account opened."},
 	"account.suspended":    {"帳戶已停用。", "Account suspended."},
 	"account.resumed":      {"帳戶已恢復。", "Account resumed."},
@@ -325,6 +330,8 @@ var messages = map[string][2]string{
 
 	// Lists, confirmations, staff tokens and error messages.
 	"confirm.revokekey":               {"確定撤銷金鑰", "Revoke the key"},
+	"confirm.disablekey":              {"確定停用金鑰", "Disable the key"},
+	"confirm.disablekey.note":         {"停用後此金鑰立即失效，使用它的程式將被拒絕，直到再次啟用。", "The key stops working at once and every program using it is refused, until it is enabled again."},
 	"confirm.revokekey.note":          {"撤銷後此金鑰立即失效，使用它的程式將被拒絕，且無法恢復。", "The key stops working at once, every program using it is refused, and it cannot be restored."},
 	"confirm.topup":                   {"確定登錄儲值", "Record the top-up"},
 	"confirm.topup.note":              {"金額將立即計入帳戶餘額，並依此開立統一發票；登錄後無法撤回，只能作廢發票並登錄調整。", "The amount is credited to the account at once and a unified invoice is issued for it; once recorded it cannot be taken back, only its invoice voided and an adjustment recorded."},
@@ -357,6 +364,8 @@ var messages = map[string][2]string{
 	"ev.key.issued":                   {"建立金鑰", "Key issued"},
 	"ev.key.revoked":                  {"撤銷金鑰", "Key revoked"},
 	"ev.key.changed":                  {"變更金鑰", "Key changed"},
+	"ev.key.disabled":                 {"停用金鑰", "Key disabled"},
+	"ev.key.enabled":                  {"啟用金鑰", "Key enabled"},
 	"ev.account.rankings_listed":      {"設定排行榜公開", "Rankings listing set"},
 	"ev.credits.topped_up":            {"儲值", "Credits topped up"},
 	"ev.credits.adjusted":             {"餘額調整", "Credits adjusted"},

@@ -50,8 +50,11 @@ var accountList = listSpec[AccountJSON]{
 }
 
 func keyStatus(k KeyJSON) string {
-	if k.Revoked {
+	switch {
+	case k.Revoked:
 		return "revoked"
+	case k.Disabled:
+		return "disabled"
 	}
 	return "active"
 }

@@ -51,6 +51,8 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/accounts/:id/suspend", s.suspendForm, admin)
 	g.POST("/accounts/:id/resume", s.resumeForm, admin)
 	g.POST("/keys/:id/revoke", s.revokeKeyForm, keyManagers)
+	g.POST("/keys/:id/disable", s.disableKeyForm, keyManagers)
+	g.POST("/keys/:id/enable", s.enableKeyForm, keyManagers)
 	g.GET("/invoices", s.invoicesPage, books)
 	s.registerInvoicePages(g, finance, books)
 	g.GET("/quotes", s.quotesPage, finance)
@@ -335,6 +337,35 @@ func (s *server) issueKeyForm(c echo.Context) error {
 	p := s.newPage(c, "title.account", data)
 	p.Subtitle = a.Organisation
 	return s.render(c, http.StatusCreated, "account", p)
+}
+
+// disableKeyForm stops a key until it is enabled again; like revoking, it
+// asks first, since every program using the key is refused at once.
+func (s *server) disableKeyForm(c echo.Context) error {
+	k, err := s.ownKey(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	back := "/console/accounts/" + url.PathEscape(k.AccountID)
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.disablekey", Target: k.Name, Note: "confirm.disablekey.note",
+		Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}}, Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/disable", Back: back}); !ok {
+		return err
+	}
+	if err := s.setKeyDisabled(c.Request().Context(), k.KeyID, true); err != nil {
+		return err
+	}
+	return redirectBack(c, back, "key.disabled")
+}
+
+func (s *server) enableKeyForm(c echo.Context) error {
+	k, err := s.ownKey(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.setKeyDisabled(c.Request().Context(), k.KeyID, false); err != nil {
+		return err
+	}
+	return redirectBack(c, "/console/accounts/"+url.PathEscape(k.AccountID), "key.enabled")
 }
 
 func (s *server) revokeKeyForm(c echo.Context) error {

@@ -116,6 +116,7 @@ func TestOpenRouterPatchKey(t *testing.T) {
 		{map[string]any{"name": "x", "colour": "red"}, http.StatusBadRequest}, // unknown field, with a valid one
 		{map[string]any{"limit": -5}, http.StatusBadRequest},
 		{map[string]any{"limit": "many"}, http.StatusBadRequest},
+		{map[string]any{"disabled": "yes"}, http.StatusBadRequest},
 	} {
 		if code, b := e.call("PATCH", path, mgmt, c.body); code != c.want {
 			t.Errorf("PATCH %v: %d %s, want %d", c.body, code, b, c.want)
@@ -133,7 +134,7 @@ func TestOpenRouterPatchKey(t *testing.T) {
 	}
 
 	// An unlimited management key may lift a limit (null) and set a period.
-	_, boss, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_or", Name: "boss", Management: true})
+	bossID, boss, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_or", Name: "boss", Management: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,12 +149,28 @@ func TestOpenRouterPatchKey(t *testing.T) {
 	if v, _ := e.models.Balances.View("acct_or", child, e.clock.Now()); !v.KeySpendLimit.Equal(decimal.NewFromInt(30)) || v.KeySpendPeriod != "weekly" {
 		t.Fatalf("the gateway's limit is %s %s, want 30 weekly", v.KeySpendLimit, v.KeySpendPeriod)
 	}
-	// A disabled key is not changed.
+	// A disabled key can still be changed; a deleted one cannot.
 	if code, _ := e.call("PATCH", path, boss, map[string]any{"disabled": true}); code != http.StatusOK {
 		t.Fatal("disable")
 	}
-	if code, b := e.call("PATCH", path, boss, map[string]any{"name": "again"}); code != http.StatusBadRequest {
+	if code, b := e.call("PATCH", path, boss, map[string]any{"name": "again"}); code != http.StatusOK || !strings.Contains(string(b), `"disabled":true`) {
 		t.Fatalf("renaming a disabled key: %d %s", code, b)
+	}
+	if code, b := e.call("DELETE", path, boss, nil); code != http.StatusOK {
+		t.Fatalf("delete: %d %s", code, b)
+	}
+	if code, b := e.call("PATCH", path, boss, map[string]any{"name": "once more"}); code != http.StatusBadRequest {
+		t.Fatalf("renaming a deleted key: %d %s", code, b)
+	}
+	// A disabled management key is refused like a revoked one.
+	if code, b := e.call("GET", "/api/v1/keys", boss, nil); code != http.StatusOK {
+		t.Fatalf("list: %d %s", code, b)
+	}
+	if code, b := e.call("PATCH", "/api/v1/keys/"+bossID, boss, map[string]any{"disabled": true}); code != http.StatusOK {
+		t.Fatalf("disable itself: %d %s", code, b)
+	}
+	if code, b := e.call("GET", "/api/v1/keys", boss, nil); code != http.StatusUnauthorized {
+		t.Fatalf("a disabled management key: %d %s", code, b)
 	}
 }
 
@@ -197,6 +214,32 @@ func TestConsoleCustomerManagesKeys(t *testing.T) {
 	_, page = b.get(acctPage)
 	if !strings.Contains(page, "翻譯服務") || !strings.Contains(page, "NT$75.00") {
 		t.Fatal("the account page does not show the renamed key and its limit")
+	}
+
+	// Disable asks first, then stops the key until Enable; both are recorded
+	// with the management key as their actor.
+	_, page = b.get(acctPage)
+	if attrOf(t, page, "button", "id", "disable-"+child, "id") == "" {
+		t.Fatal("no Disable button for the key")
+	}
+	resp, page = b.post("/console/keys/"+child+"/disable", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusOK || attrOf(t, page, "form", "id", "confirm-form", "action") != "/console/keys/"+child+"/disable" || e.key("acct_self", child).Disabled {
+		t.Fatalf("disable without confirmation: %d", resp.StatusCode)
+	}
+	resp, _ = b.post("/console/keys/"+child+"/disable", url.Values{"csrf": {csrf}, "confirm": {"yes"}})
+	if k := e.key("acct_self", child); resp.StatusCode != http.StatusSeeOther || !k.Disabled || k.Revoked {
+		t.Fatalf("confirmed disable: %d %+v", resp.StatusCode, k)
+	}
+	if d, ok := e.lastEvent(domain.KeyStream(child)).(*domain.KeyDisabled); !ok || d.Actor.ID != mgmtID {
+		t.Fatalf("disabling recorded as %#v", e.lastEvent(domain.KeyStream(child)))
+	}
+	_, page = b.get(acctPage)
+	if attrOf(t, page, "button", "id", "enable-"+child, "id") == "" {
+		t.Fatal("a disabled key has no Enable button")
+	}
+	resp, _ = b.post("/console/keys/"+child+"/enable", url.Values{"csrf": {csrf}})
+	if resp.StatusCode != http.StatusSeeOther || e.key("acct_self", child).Disabled {
+		t.Fatalf("enable: %d", resp.StatusCode)
 	}
 
 	// Revoke: the first post only asks; the confirmation revokes.

@@ -32,6 +32,7 @@ type KeyInfo struct {
 	SpendLimit  decimal.Decimal
 	SpendPeriod string // daily, weekly or monthly
 	Revoked     bool
+	Disabled    bool // until enabled again (revoking is final)
 	Suspended   bool // the account is suspended
 	Management  bool // manages the account's keys, calls no model (domain.KeyWithin)
 }
@@ -42,7 +43,7 @@ type keyEntry struct {
 	id, account, name, prefix string
 	limits                    *keyLimits // nil: every model, no spending limit, monthly
 	hash                      [32]byte   // the hash's bytes, when it is lowercase hex (see sumOf)
-	revoked                   bool
+	revoked, disabled         bool
 	management                bool
 	nextOfAccount             *keyEntry // the account's keys form a list
 }
@@ -172,7 +173,7 @@ func (k *Keys) Len() int {
 // info is the key's own part of its KeyInfo.
 func (e *keyEntry) info() KeyInfo {
 	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: e.name, Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked,
-		Management: e.management}
+		Disabled: e.disabled, Management: e.management}
 	if l := e.limits; l != nil {
 		info.Models, info.SpendLimit, info.SpendPeriod = l.models, l.spendLimit.Decimal(), l.spendPeriod
 	}
@@ -235,6 +236,10 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 				ke.revoked = true
 			}
 			k.mu.Unlock()
+		case *domain.KeyDisabled:
+			k.setDisabled(b.KeyID, true)
+		case *domain.KeyEnabled:
+			k.setDisabled(b.KeyID, false)
 		default:
 			if e.Err != nil && isKeyType(e.Type) {
 				k.done(batch[:i]) // what came before is applied: do not apply it twice
@@ -294,10 +299,18 @@ func (k *Keys) removeFromAccount(old *keyEntry) {
 	}
 }
 
+func (k *Keys) setDisabled(id string, disabled bool) {
+	k.mu.Lock()
+	if ke, ok := k.byID[id]; ok {
+		ke.disabled = disabled
+	}
+	k.mu.Unlock()
+}
+
 func isKeyType(t string) bool {
 	switch t {
 	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued, domain.TypeKeyRevoked,
-		domain.TypeKeyChanged:
+		domain.TypeKeyChanged, domain.TypeKeyDisabled, domain.TypeKeyEnabled:
 		return true
 	}
 	return false

@@ -205,8 +205,8 @@ func (k *call) authenticate() error {
 	}
 	k.key = key
 	switch {
-	case key.Revoked:
-		return apiErr(http.StatusForbidden, "key_revoked", "this API key has been revoked", nil)
+	case key.Revoked || key.Disabled:
+		return refusedKey(key)
 	case key.Suspended:
 		return apiErr(http.StatusForbidden, "account_suspended", "this account is suspended", nil)
 	case key.Management:

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
@@ -109,6 +110,53 @@ func TestErrorsHaveTheOpenAIShape(t *testing.T) {
 		t.Fatalf("revoked key: %d %s", resp.StatusCode, body)
 	}
 	decodeError(t, body)
+}
+
+// A disabled key is refused on every endpoint until it is enabled again;
+// enabling a revoked key is refused.
+func TestDisabledKeyRefusedUntilEnabled(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	chatBody := `{"model":"test/openai","messages":[{"role":"user","content":"x"}]}`
+	msgBody := `{"model":"test/openai","max_tokens":5,"messages":[{"role":"user","content":"x"}]}`
+	if err := h.cmds.SetKeyDisabled(t.Context(), h.keyID, true); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	resp, body := h.post(chatBody)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "this API key is disabled") {
+		t.Fatalf("disabled key, chat: %d %s", resp.StatusCode, body)
+	}
+	if resp, body := h.postMessages("", h.key, msgBody); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("disabled key, messages: %d %s", resp.StatusCode, body)
+	}
+	if code, b := h.getJSON("/api/v1/key", h.key); code != http.StatusForbidden {
+		t.Fatalf("disabled key, /key: %d %v", code, b)
+	}
+	h.heldIsZero()
+
+	// Disabling twice writes nothing more; enabling lets it work again.
+	if err := h.cmds.SetKeyDisabled(t.Context(), h.keyID, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.cmds.SetKeyDisabled(t.Context(), h.keyID, false); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	if resp, body := h.post(chatBody); resp.StatusCode != http.StatusOK {
+		t.Fatalf("enabled again: %d %s", resp.StatusCode, body)
+	}
+	st, err := h.cmds.Key(t.Context(), h.keyID)
+	if err != nil || st.Disabled {
+		t.Fatalf("key state %+v, %v", st, err)
+	}
+
+	// Revoking stays final.
+	if err := h.cmds.RevokeKey(t.Context(), h.keyID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.cmds.SetKeyDisabled(t.Context(), h.keyID, false); !errors.Is(err, commands.ErrConflict) {
+		t.Fatalf("enabling a revoked key: %v", err)
+	}
 }
 
 func TestStreamRelaysChunksThenUsageThenDone(t *testing.T) {

@@ -21,6 +21,7 @@ type Key struct {
 	SpendLimit  decimal.Decimal
 	SpendPeriod string
 	Revoked     bool
+	Disabled    bool // until enabled again
 	Suspended   bool
 	Management  bool // a management key: it manages keys and calls no model
 }

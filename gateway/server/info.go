@@ -183,10 +183,18 @@ func (s *Server) caller(c echo.Context) (Key, error) {
 	if !ok {
 		return Key{}, apiErr(http.StatusUnauthorized, "bad_key", "invalid API key", nil)
 	}
-	if k.Revoked {
-		return Key{}, apiErr(http.StatusForbidden, "key_revoked", "this API key has been revoked", nil)
+	if k.Revoked || k.Disabled {
+		return Key{}, refusedKey(k)
 	}
 	return k, nil
+}
+
+// refusedKey is the answer to a revoked or disabled key.
+func refusedKey(k Key) error {
+	if k.Revoked {
+		return apiErr(http.StatusForbidden, "key_revoked", "this API key has been revoked", nil)
+	}
+	return apiErr(http.StatusForbidden, "key_disabled", "this API key is disabled; a management key can enable it again", nil)
 }
 
 // amount is an exact NTD amount written as a JSON number (OpenRouter's

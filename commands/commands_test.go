@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -575,5 +576,60 @@ func TestStaffTokenRolesAndLength(t *testing.T) {
 	wantRefused(t, h, n, err, ErrInvalid, "at least 24")
 	if _, err := h.RegisterStaffToken(ctx, "admin", "exact", strings.Repeat("s", 24)); err != nil {
 		t.Fatalf("a 24-character token: %v", err)
+	}
+}
+
+// Disabling and enabling write one event each, none when the key is
+// already so, and a revoked key can be neither.
+func TestSetKeyDisabled(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	if _, err := h.OpenAccount(ctx, domain.AccountOpened{AccountID: "acct_d", Organisation: "D", Plan: domain.PlanStarter}); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: "acct_d", Name: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SetKeyDisabled(ctx, "key_none", true); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown key: %v", err)
+	}
+	types := func() []string {
+		evs, err := h.Store.ReadStream(ctx, domain.KeyStream(id), 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+	for _, d := range []bool{false, true, true, false, false, true} {
+		if err := h.SetKeyDisabled(ctx, id, d); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := h.Key(ctx, id); err != nil || st.Disabled != d || st.Revoked {
+			t.Fatalf("after SetKeyDisabled(%v): %+v %v", d, st, err)
+		}
+	}
+	want := []string{domain.TypeKeyIssued, domain.TypeKeyDisabled, domain.TypeKeyEnabled, domain.TypeKeyDisabled}
+	if got := types(); !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	d, err := h.Store.ReadStream(ctx, domain.KeyStream(id), 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev, err := domain.Decode(d[0].Type, d[0].SchemaVersion, d[0].Data); err != nil || ev.(*domain.KeyDisabled).AccountID != "acct_d" || ev.(*domain.KeyDisabled).KeyID != id {
+		t.Fatalf("disable event %#v %v", ev, err)
+	}
+	if err := h.RevokeKey(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []bool{false, true} {
+		if err := h.SetKeyDisabled(ctx, id, d); !errors.Is(err, ErrConflict) {
+			t.Fatalf("SetKeyDisabled(%v) on a revoked key: %v", d, err)
+		}
 	}
 }

@@ -19,6 +19,9 @@ type result struct {
 // attack runs n clients, each sending its next request as soon as the
 // last one was answered (vegeta's closed loop: rate 0, n workers), for d.
 func attack(url, key string, body []byte, n int, d time.Duration) result {
+	if d <= 0 {
+		return result{} // vegeta would attack for ever: -warmup 0 means none
+	}
 	hdr := http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + key}}
 	tr := vegeta.NewStaticTargeter(vegeta.Target{Method: "POST", URL: url, Body: body, Header: hdr})
 	a := vegeta.NewAttacker(vegeta.Workers(uint64(n)), vegeta.MaxWorkers(uint64(n)),

@@ -39,7 +39,7 @@ import (
 func main() {
 	repo := flag.String("repo", ".", "repository root (where ./cmd/routefree builds)")
 	duration := flag.Duration("duration", 5*time.Second, "length of each attack")
-	warmup := flag.Duration("warmup", time.Second, "unmeasured attack before each measured one")
+	warmup := flag.Duration("warmup", time.Second, "unmeasured attack before each measured one (0: none)")
 	levels := flag.String("concurrency", "1,16,64", "client counts, comma-separated (every mode at each)")
 	points := flag.String("points", "", "instead of -modes × -concurrency, the points to measure as mode:clients, comma-separated (e.g. unary:1,unary:16,unary:64,stream:16)")
 	reps := flag.Int("reps", 1, "interleaved repetitions of every point; the summary tables give medians")
@@ -50,6 +50,9 @@ func main() {
 	flag.Parse()
 	if *reps < 1 {
 		log.Fatal("-reps must be at least 1")
+	}
+	if *duration <= 0 {
+		log.Fatal("-duration must be more than 0")
 	}
 	if err := runAll(*repo, *duration, *warmup, *levels, *modes, *points, *reps, *chunks, *keep, *profiles); err != nil {
 		log.Fatal(err)

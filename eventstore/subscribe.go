@@ -92,10 +92,9 @@ func Poll(ctx context.Context, r Reader, from Position, o PollOptions) *Subscrip
 		defer timer.Stop()
 		pos := from
 		// A wake-up says a commit happened. A read that finds nothing after
-		// one means the commit is not readable yet (PostgreSQL's fence
-		// holds it back while an older transaction anywhere on the server
-		// is open): read again soon, backing off, rather than after the
-		// whole interval.
+		// one means the commit is not readable yet (a backend whose reads
+		// may lag its wake-ups): read again soon, backing off, rather than
+		// after the whole interval.
 		woken := false
 		var retry time.Duration
 		var retrySince time.Time

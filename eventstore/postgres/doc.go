@@ -4,13 +4,20 @@
 // # Global order without skips
 //
 // A BIGSERIAL is taken when a row is inserted, not when its transaction
-// commits, so position 2 can become visible before position 1 and a reader
-// that advanced past 2 would lose 1 for good. Each row therefore also stores
-// its transaction id (xid8), the global order is (transaction_id,
-// global_position), and ReadAll only returns rows whose transaction id is
-// below pg_snapshot_xmin(pg_current_snapshot()): every transaction below that
-// fence has ended, so no row can still appear in front of what a reader has
-// seen. A long-running writer delays readers; it never makes them skip.
+// commits, so in general position 2 can become visible before position 1,
+// and a reader that advanced past 2 would lose 1 for good. Here it cannot:
+// every append takes the chain's advisory lock (below) before its
+// transaction id and its positions, and a transaction's commit is visible
+// before its locks are released. So the order (transaction_id,
+// global_position), in which ReadAll reads, is the order in which appends
+// commit, and a reader always sees a prefix of it. No fence below the
+// oldest running transaction is needed, and a long transaction elsewhere on
+// the server (another application, a session left open) never holds readers
+// back.
+//
+// A trigger (migrations/postgres/00002) holds every other INSERT to the same
+// rule: it takes the lock too, and refuses a transaction whose id is older
+// than an append that has committed since, or that is not READ COMMITTED.
 //
 // # One writer at a time, amortized by group commit
 //

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -9,111 +10,101 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/routefree/routefree/eventstore"
 )
 
-// eventually retries cond until it holds. Unrelated transactions elsewhere
-// in the cluster can hold the xid fence back for a moment, so what a reader
-// may see is awaited, never assumed.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+// insertRaw appends a row the way a writer outside the store would: a
+// plain INSERT, without taking the chain's lock first.
+func insertRaw(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, `INSERT INTO events (stream_id, stream_version, event_id, event_type,
+		schema_version, occurred_at, data, prev_hash, hash)
+		VALUES ('raw', 0, $1, 'Raw', 1, 0, '{}', '', '')`, uuid.New())
+	return err
 }
 
-// A writer that bypasses the store's lock (a slow transaction) takes a
-// position before the store's next appends but commits after them. ReadAll
-// must hold back everything from that transaction on, and a reader that
-// advanced its cursor must still receive the late row once it commits.
-func TestFenceHoldsBackLateCommit(t *testing.T) {
+// Readers need no fence because every INSERT, the store's or anyone
+// else's, is held to the append order: a writer outside the store takes the
+// chain's lock with its INSERT (so the store's appends wait for it), a
+// transaction whose id predates a committed append is refused, and so is
+// one that is not READ COMMITTED.
+func TestWriterOutsideTheStoreKeepsTheAppendOrder(t *testing.T) {
 	s, url := openFresh(t, Options{})
 	ctx := testCtx(t)
 	early, err := s.Append(ctx, "early", eventstore.Any(), ev("Early"))
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	raw, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close(context.Background())
-	slow, err := raw.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Rollback(context.Background()) //nolint:errcheck
-	lateID := uuid.New()
-	var lateXid uint64
-	var latePos int64
-	err = slow.QueryRow(ctx, `INSERT INTO events (stream_id, stream_version, event_id, event_type,
-		schema_version, occurred_at, data, prev_hash, hash)
-		VALUES ('late', 0, $1, 'Late', 1, 0, '{}', '', '') RETURNING transaction_id, global_position`,
-		lateID).Scan(&lateXid, &latePos)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	after, err := s.Append(ctx, "after", eventstore.Any(), ev("After1"), ev("After2"), ev("After3"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The hazard is real: the late row's serial position is below the
-	// committed ones, so a reader by position alone would skip it.
-	if !(uint64(latePos) < after.Position.Prepare && lateXid < after.Position.Commit) {
-		t.Fatalf("scenario not set up: late %d/%d, after %v", lateXid, latePos, after.Position)
-	}
-
-	var cursor eventstore.Position
-	eventually(t, "the early event", func() bool {
-		evs, err := s.ReadAll(ctx, eventstore.Start, 100)
+	conn := func() *pgx.Conn {
+		c, err := pgx.Connect(ctx, url)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, e := range evs {
-			if e.Position.Commit >= lateXid {
-				t.Fatalf("ReadAll returned %v (%s) while transaction %d is open", e.Position, e.Type, lateXid)
-			}
-		}
-		if len(evs) == 1 && evs[0].Position == early.Position {
-			cursor = evs[0].Position
-			return true
-		}
-		return false
-	})
-	// Still held back however often it is asked.
-	for range 5 {
-		if evs, err := s.ReadAll(ctx, cursor, 100); err != nil || len(evs) != 0 {
-			t.Fatalf("read past an open transaction: %d events, %v", len(evs), err)
-		}
+		t.Cleanup(func() { c.Close(context.Background()) })
+		return c
 	}
 
-	if err := slow.Commit(ctx); err != nil {
+	// An outside INSERT holds the lock until its transaction ends.
+	outside, err := conn().Begin(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var got []eventstore.RecordedEvent
-	eventually(t, "the late row and what followed", func() bool {
-		evs, err := s.ReadAll(ctx, cursor, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = evs
-		return len(evs) == 4
-	})
-	if got[0].ID != lateID {
-		t.Fatalf("first after the cursor is %s, want the late row", got[0].Type)
+	if err := insertRaw(ctx, outside); err != nil {
+		t.Fatal(err)
 	}
-	for i, typ := range []string{"Late", "After1", "After2", "After3"} {
-		if got[i].Type != typ {
-			t.Fatalf("event %d is %s, want %s", i, got[i].Type, typ)
-		}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Append(ctx, "after", eventstore.Any(), ev("After"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the store appended while an outside INSERT held the chain (err %v)", err)
+	case <-time.After(300 * time.Millisecond):
 	}
+	if err := outside.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.ReadAll(ctx, eventstore.Start, 10)
+	if err != nil || len(evs) != 2 || evs[0].Position != early.Position || evs[1].Type != "After" {
+		t.Fatalf("read %d events (%v)", len(evs), err)
+	}
+
+	// A transaction id taken before an append that committed since.
+	stale, err := conn().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stale.Rollback(context.Background()) //nolint:errcheck
+	if _, err := stale.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Append(ctx, "later", eventstore.Any(), ev("Later")); err != nil {
+		t.Fatal(err)
+	}
+	if err := insertRaw(ctx, stale); !isSQLState(err, "40001") {
+		t.Fatalf("an INSERT from a transaction older than the last append: %v", err)
+	}
+
+	// REPEATABLE READ would check against an old snapshot.
+	rr, err := conn().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Rollback(context.Background()) //nolint:errcheck
+	if err := insertRaw(ctx, rr); !isSQLState(err, "40001") {
+		t.Fatalf("an INSERT under REPEATABLE READ: %v", err)
+	}
+	verifyChain(t, s, 3)
+}
+
+func isSQLState(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
 }
 
 // Several instances on one history, each commit slowed by a random pause
@@ -226,5 +217,45 @@ func TestNotifyWakesOtherInstances(t *testing.T) {
 		case <-time.After(30 * time.Second):
 			t.Fatalf("round %d: no wake-up from the other instance", i)
 		}
+	}
+}
+
+// A long transaction that has nothing to do with the event store (an
+// operator's session left open after a write, another application on the
+// same server) does not hold readers back: appends are read while it runs.
+func TestUnrelatedOpenTransactionDoesNotHoldReadersBack(t *testing.T) {
+	s, url := openFresh(t, Options{})
+	ctx := testCtx(t)
+	raw, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close(context.Background())
+	other, err := raw.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback(context.Background()) //nolint:errcheck
+	var xid uint64
+	if err := other.QueryRow(ctx, "SELECT pg_current_xact_id()::text::bigint").Scan(&xid); err != nil {
+		t.Fatal(err) // the open transaction now has an id, as after any write
+	}
+	res, err := s.Append(ctx, "usage-a", eventstore.Any(), ev("Usage"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		evs, err := s.ReadAll(ctx, eventstore.Start, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 1 && evs[0].Position == res.Position {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the append (transaction %d) is not read while transaction %d runs: %d events", res.Position.Commit, xid, len(evs))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -15,11 +15,10 @@ import (
 const columns = `transaction_id, global_position, stream_id, stream_version, event_id,
   event_type, schema_version, occurred_at, data, prev_hash, hash`
 
-// The fence: only transactions below the oldest running one have surely
-// ended, so nothing can commit later in front of what this returns.
+// No fence is needed: appends commit in (transaction_id, global_position)
+// order (see doc.go), so what a reader sees is always a prefix of it.
 const readAll = `SELECT ` + columns + ` FROM events
 WHERE (transaction_id, global_position) > ($1::xid8, $2)
-  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY transaction_id, global_position
 LIMIT $3`
 

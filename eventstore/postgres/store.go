@@ -89,11 +89,18 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	lockKey := key("routefree/eventstore/chain/" + *schema)
+	// The append-order trigger takes the same lock as the store's writers.
+	if _, err := pool.Exec(ctx, `INSERT INTO event_chain (id, lock_key) VALUES (1, $1)
+		ON CONFLICT (id) DO UPDATE SET lock_key = EXCLUDED.lock_key WHERE event_chain.lock_key <> EXCLUDED.lock_key`, lockKey); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres event store: %w", err)
+	}
 	s := &Store{
 		pool:     pool,
 		opts:     opts,
 		schema:   *schema,
-		lockKey:  key("routefree/eventstore/chain/" + *schema),
+		lockKey:  lockKey,
 		channel:  channelName(*schema),
 		instance: uuid.NewString(),
 		notifier: eventstore.NewNotifier(),

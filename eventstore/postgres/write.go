@@ -91,7 +91,7 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 	// it (the xid, the positions, the tip) is decided while no other writer
 	// of this history runs.
 	b := &pgx.Batch{}
-	b.Queue("BEGIN")
+	b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED") // whatever the server's default: see migrations/postgres/00002
 	// Every read below is an index probe. A prepared statement's cached plan
 	// made while the table was small may be a sequential scan, whose cost
 	// then grows with the history; inside this transaction, forbid it.

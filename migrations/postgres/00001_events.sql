@@ -1,8 +1,8 @@
 -- +goose Up
--- The event store. Global order is (transaction_id, global_position): readers
--- only read below the oldest running transaction id (pg_snapshot_xmin), so a
--- transaction that commits late is never skipped. Writers take a global
--- advisory lock first, so that order is also the hash chain's order.
+-- The event store. Global order is (transaction_id, global_position).
+-- Writers take a global advisory lock first, so that order is also the hash
+-- chain's order and the order of commits (00002 explains why readers need no
+-- fence).
 CREATE TABLE events (
     global_position BIGSERIAL NOT NULL,
     transaction_id  XID8      NOT NULL DEFAULT pg_current_xact_id(),

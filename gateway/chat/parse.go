@@ -244,8 +244,9 @@ func (r *Request) validate() error {
 		if err := validateMessage(i, &r.Messages[i]); err != nil {
 			return err
 		}
-		if r.Messages[i].Role == RoleTool && r.Messages[i].Name != "" {
-			r.toolNames = true
+		if m := &r.Messages[i]; m.Role == RoleTool && m.Name != "" ||
+			m.Reasoning != nil || m.ReasoningContent != nil || m.ReasoningDetails != nil {
+			r.rewrite = true
 		}
 	}
 	for i, t := range r.Tools {

@@ -223,3 +223,37 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+// Assistant messages sent back with the reasoning their answer carried
+// (OpenRouter's SDKs send reasoning and reasoning_details; DeepSeek-style
+// clients reasoning_content) reach OpenAI-shaped upstreams without it, and
+// tool messages without a name; every other field and message is copied.
+func TestOpenAIBodyLeavesOutReasoningSentBack(t *testing.T) {
+	r, err := Parse([]byte(`{"model":"m","messages":[{"role":"user","content":"hi","name":"ann"},` +
+		`{"role":"assistant","content":"x","reasoning":"r","reasoning_content":"rc","reasoning_details":[{"type":"reasoning.text","text":"r","signature":"s"}],"tool_calls":[{"id":"t1","type":"function","function":{"name":"f","arguments":"{}"}}]},` +
+		`{"role":"tool","tool_call_id":"t1","name":"f","content":"ok"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.OpenAIBody("m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Messages []map[string]json.RawMessage `json:"messages"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil || len(got.Messages) != 3 {
+		t.Fatalf("%v: %s", err, b)
+	}
+	for _, k := range []string{"reasoning", "reasoning_content", "reasoning_details"} {
+		if _, ok := got.Messages[1][k]; ok {
+			t.Errorf("%s sent upstream: %s", k, b)
+		}
+	}
+	if _, ok := got.Messages[2]["name"]; ok {
+		t.Errorf("a tool message's name sent upstream: %s", b)
+	}
+	if string(got.Messages[0]["name"]) != `"ann"` || got.Messages[1]["tool_calls"] == nil || string(got.Messages[1]["content"]) != `"x"` {
+		t.Errorf("other fields lost: %s", b)
+	}
+}

@@ -54,9 +54,9 @@ type Request struct {
 
 	// raw holds every top-level field kept for upstreams, as received.
 	raw map[string]RawJSON
-	// toolNames: a tool message carries a name (LangChain and the AI SDK
-	// send one), which OpenAI's schema does not take.
-	toolNames bool
+	// rewrite: the messages carry fields that OpenAI-shaped upstreams do
+	// not take, so they are re-emitted without them (see openAIMessages).
+	rewrite bool
 }
 
 // MaxOutputTokens returns max_completion_tokens, else max_tokens, else def.
@@ -97,7 +97,35 @@ type Message struct {
 	// thinking blocks). Requests forward their messages as the client wrote
 	// them, so it is read only from answers.
 	Reasoning *string `json:"reasoning,omitempty"`
+	// ReasoningContent is DeepSeek's name for it, read from requests only
+	// to leave it out upstream (DeepSeek refuses it in its input).
+	ReasoningContent *string `json:"reasoning_content,omitempty"`
+	// ReasoningDetails is the reasoning in its provider's own blocks, as
+	// OpenRouter returns it: an assistant message sent back with them lets
+	// an Anthropic model go on thinking after its tool calls (it wants its
+	// signed thinking blocks again).
+	ReasoningDetails []ReasoningDetail `json:"reasoning_details,omitempty"`
 }
+
+// ReasoningDetail is one entry of OpenRouter's reasoning_details.
+type ReasoningDetail struct {
+	Type      string `json:"type"` // reasoning.text, reasoning.encrypted, reasoning.summary
+	Text      string `json:"text,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Data      string `json:"data,omitempty"` // reasoning.encrypted
+	Summary   string `json:"summary,omitempty"`
+	ID        string `json:"id,omitempty"`
+	Format    string `json:"format,omitempty"` // e.g. anthropic-claude-v1
+	Index     int    `json:"index"`
+}
+
+// Reasoning detail types and the format of Anthropic's.
+const (
+	ReasoningText      = "reasoning.text"
+	ReasoningEncrypted = "reasoning.encrypted"
+	ReasoningSummary   = "reasoning.summary"
+	FormatAnthropic    = "anthropic-claude-v1"
+)
 
 // Part is one element of an array content.
 type Part struct {

@@ -76,6 +76,9 @@ type Delta struct {
 	Refusal   *string    `json:"refusal,omitempty"`
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 	Reasoning *string    `json:"reasoning,omitempty"` // a piece of reasoning text
+	// ReasoningDetails carries pieces of reasoning in their provider's
+	// blocks (text, then the block's signature), as OpenRouter streams them.
+	ReasoningDetails []ReasoningDetail `json:"reasoning_details,omitempty"`
 }
 
 // NewUsageChunk returns the final usage-only chunk (empty choices). OpenAI

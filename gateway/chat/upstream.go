@@ -17,8 +17,8 @@ var OpenRouterSampling = []string{"top_k", "min_p", "top_a", "repetition_penalty
 // field as the client sent it (unknown ones included, RouteFree's options
 // and the fields named in drop excluded), with model replaced and, on
 // streams, include_usage forced so the gateway can always bill. Raw values
-// are copied, never re-encoded, except the messages when a tool message
-// carries a name: OpenAI's schema has none there, so it is dropped.
+// are copied, never re-encoded, except the messages when they carry what
+// OpenAI-shaped upstreams refuse (see openAIMessages).
 func (r *Request) OpenAIBody(model string, drop ...string) ([]byte, error) {
 	fields := r.raw
 	if fields == nil { // built in code rather than parsed
@@ -44,9 +44,9 @@ func (r *Request) OpenAIBody(model string, drop ...string) ([]byte, error) {
 		if k == "model" || k == "stream_options" || (k == "reasoning_effort" && effort != "") || slices.Contains(drop, k) {
 			continue
 		}
-		if k == "messages" && r.toolNames {
+		if k == "messages" && r.rewrite {
 			var err error
-			if v, err = dropToolNames(v); err != nil {
+			if v, err = openAIMessages(v); err != nil {
 				return nil, err
 			}
 		}
@@ -73,9 +73,13 @@ func (r *Request) OpenAIBody(model string, drop ...string) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// dropToolNames re-emits the messages array with "name" removed from tool
-// messages; every other message is copied as received.
-func dropToolNames(v RawJSON) (RawJSON, error) {
+// openAIMessages re-emits the messages array without what OpenAI-shaped
+// upstreams refuse: a tool message's name (LangChain and the AI SDK send
+// one; OpenAI's schema has none), and the reasoning an answer carried
+// (reasoning, reasoning_details, reasoning_content), which clients send
+// back with assistant messages (OpenRouter's SDKs do; DeepSeek refuses it).
+// Every other message is copied as received.
+func openAIMessages(v RawJSON) (RawJSON, error) {
 	var msgs []RawJSON
 	if err := fastjson.Unmarshal(v, &msgs); err != nil {
 		return nil, err
@@ -91,11 +95,18 @@ func dropToolNames(v RawJSON) (RawJSON, error) {
 			return nil, err
 		}
 		var role string
-		if o["name"] == nil || fastjson.Unmarshal(o["role"], &role) != nil || role != RoleTool {
+		_ = fastjson.Unmarshal(o["role"], &role)
+		n := len(o)
+		if role == RoleTool {
+			delete(o, "name")
+		}
+		delete(o, "reasoning")
+		delete(o, "reasoning_details")
+		delete(o, "reasoning_content")
+		if len(o) == n {
 			b = append(b, m...)
 			continue
 		}
-		delete(o, "name")
 		enc, err := json.Marshal(o)
 		if err != nil {
 			return nil, err

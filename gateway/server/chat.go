@@ -646,7 +646,7 @@ func (k *call) unary() error {
 	resp.ID, resp.Model, resp.Usage = k.id, k.model.ID, &cu
 	if excludesReasoning(k.req) {
 		for i := range resp.Choices {
-			resp.Choices[i].Message.Reasoning = nil
+			resp.Choices[i].Message.Reasoning, resp.Choices[i].Message.ReasoningDetails = nil, nil
 		}
 	}
 	if resp.Object == "" {

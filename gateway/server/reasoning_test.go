@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
@@ -114,5 +115,120 @@ func TestWithoutReasoning(t *testing.T) {
 		if keep != c.keep || (keep && string(out) != c.want) {
 			t.Errorf("withoutReasoning(%s) = %s, %v; want %s, %v", c.in, out, keep, c.want, c.keep)
 		}
+	}
+}
+
+// An agent loop on Claude with reasoning: the answer's reasoning_details
+// carry the signed thinking block (in an answer, and as a stream's deltas
+// merge them), and an assistant message sent back with them lets the next
+// request think again, as Anthropic requires the turn to start with that
+// block. Sent back without them, the request goes without thinking.
+func TestReasoningDetailsKeepClaudeThinkingAcrossToolCalls(t *testing.T) {
+	const thought = "The weather needs a lookup."
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise, scripts: map[string]providertest.Script{"anthropic": {
+		Reasoning: thought, Chunks: 2, ToolCalls: []providertest.ToolCall{{ID: "toolu_1", Name: "weather", Arguments: `{"city":"Taipei"}`}},
+		Usage: providertest.Usage{Prompt: 10, Completion: 30}}}})
+	const ask = `"model":"test/anthropic","max_tokens":4000,"reasoning":{"effort":"high"},` +
+		`"tools":[{"type":"function","function":{"name":"weather","parameters":{"type":"object"}}}]`
+	first := `{` + ask + `,"messages":[{"role":"user","content":"Weather in Taipei?"}]`
+	want := chat.ReasoningDetail{Type: chat.ReasoningText, Text: thought, Signature: "c2ln", Format: chat.FormatAnthropic}
+
+	// One answer.
+	resp, b := h.post(first + "}")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("first turn: %d %s", resp.StatusCode, b)
+	}
+	var r struct {
+		Choices []struct {
+			Message chat.Message `json:"message"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil || len(r.Choices) != 1 {
+		t.Fatalf("%v %s", err, b)
+	}
+	msg := r.Choices[0].Message
+	if len(msg.ReasoningDetails) != 1 || msg.ReasoningDetails[0] != want || len(msg.ToolCalls) != 1 {
+		t.Fatalf("answer's reasoning_details %+v, tool calls %d; want %+v", msg.ReasoningDetails, len(msg.ToolCalls), want)
+	}
+
+	// A stream: text deltas, then the signature, merged by index.
+	resp, b = h.post(first + `,"stream":true}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("stream: %d %s", resp.StatusCode, b)
+	}
+	merged := map[int]*chat.ReasoningDetail{}
+	var deltaText strings.Builder
+	for _, line := range strings.Split(string(b), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		var c struct {
+			Choices []struct {
+				Delta chat.Delta `json:"delta"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(data), &c); err != nil {
+			t.Fatalf("%v: %s", err, data)
+		}
+		for _, ch := range c.Choices {
+			if ch.Delta.Reasoning != nil {
+				deltaText.WriteString(*ch.Delta.Reasoning)
+			}
+			for _, d := range ch.Delta.ReasoningDetails {
+				m := merged[d.Index]
+				if m == nil {
+					m = &chat.ReasoningDetail{Type: d.Type, Format: d.Format, Index: d.Index}
+					merged[d.Index] = m
+				}
+				m.Text += d.Text
+				if d.Signature != "" {
+					m.Signature = d.Signature
+				}
+			}
+		}
+	}
+	if len(merged) != 1 || merged[0] == nil || *merged[0] != want || deltaText.String() != thought {
+		t.Fatalf("stream's reasoning_details merge to %+v (reasoning %q), want %+v", merged, deltaText.String(), want)
+	}
+
+	// The next turn, with the assistant message as the client got it.
+	call, _ := json.Marshal(msg)
+	next := `{` + ask + `,"messages":[{"role":"user","content":"Weather in Taipei?"},` + string(call) +
+		`,{"role":"tool","tool_call_id":"toolu_1","content":"sunny"}]}`
+	sentThinking := func() (thinking bool, firstBlock string) {
+		var up struct {
+			Thinking *struct {
+				Type string `json:"type"`
+			} `json:"thinking"`
+			Messages []struct {
+				Role    string `json:"role"`
+				Content []struct {
+					Type      string `json:"type"`
+					Signature string `json:"signature"`
+				} `json:"content"`
+			} `json:"messages"`
+		}
+		if err := json.Unmarshal(h.fakes["anthropic"].Last().Body, &up); err != nil || len(up.Messages) != 3 {
+			t.Fatalf("upstream request: %v %s", err, h.fakes["anthropic"].Last().Body)
+		}
+		return up.Thinking != nil, up.Messages[1].Content[0].Type
+	}
+	if resp, b := h.post(next); resp.StatusCode != http.StatusOK {
+		t.Fatalf("next turn with reasoning_details: %d %s", resp.StatusCode, b)
+	}
+	if thinking, block := sentThinking(); !thinking || block != "thinking" {
+		t.Fatalf("next turn: thinking %v, the assistant turn starts with %q", thinking, block)
+	}
+	// Without them, Claude would refuse thinking: the request goes without.
+	msg.ReasoningDetails = nil
+	call, _ = json.Marshal(msg)
+	next = `{` + ask + `,"messages":[{"role":"user","content":"Weather in Taipei?"},` + string(call) +
+		`,{"role":"tool","tool_call_id":"toolu_1","content":"sunny"}]}`
+	if resp, b := h.post(next); resp.StatusCode != http.StatusOK {
+		t.Fatalf("next turn without reasoning_details: %d %s", resp.StatusCode, b)
+	}
+	if thinking, block := sentThinking(); thinking || block != "tool_use" {
+		t.Fatalf("next turn without details: thinking %v, first block %q", thinking, block)
 	}
 }

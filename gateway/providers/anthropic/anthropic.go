@@ -61,12 +61,14 @@ type response struct {
 }
 
 type contentBlock struct {
-	Type     string          `json:"type"`
-	Text     string          `json:"text"`
-	Thinking string          `json:"thinking"`
-	ID       string          `json:"id"`
-	Name     string          `json:"name"`
-	Input    json.RawMessage `json:"input"`
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`
+	Thinking  string          `json:"thinking"`
+	Signature string          `json:"signature"`
+	Data      string          `json:"data"` // redacted_thinking
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
 }
 
 type usage struct {
@@ -98,9 +100,9 @@ func finishReason(stop string, jsonTool string) string {
 }
 
 // decodeResponse turns a Messages answer into an OpenAI completion.
-// Thinking blocks become the message's reasoning text, as OpenRouter
-// returns them; Anthropic bills them as output tokens but reports no
-// separate count.
+// Thinking blocks become the message's reasoning text and, with their
+// signatures, its reasoning_details, as OpenRouter returns them; Anthropic
+// bills them as output tokens but reports no separate count.
 func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
 	var r response
 	if err := fastjson.Unmarshal(b, &r); err != nil {
@@ -108,10 +110,15 @@ func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
 	}
 	var text, thought strings.Builder
 	var calls []chat.ToolCall
+	var details []chat.ReasoningDetail
 	for _, c := range r.Content {
 		switch c.Type {
 		case "thinking":
 			thought.WriteString(c.Thinking)
+			details = append(details, chat.ReasoningDetail{Type: chat.ReasoningText, Text: c.Thinking, Signature: c.Signature,
+				Format: chat.FormatAnthropic, Index: len(details)})
+		case "redacted_thinking":
+			details = append(details, chat.ReasoningDetail{Type: chat.ReasoningEncrypted, Data: c.Data, Format: chat.FormatAnthropic, Index: len(details)})
 		case "text":
 			text.WriteString(c.Text)
 		case "tool_use":
@@ -134,6 +141,7 @@ func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
 		r := thought.String()
 		msg.Reasoning = &r
 	}
+	msg.ReasoningDetails = details
 	u := r.Usage.openAI()
 	return &chat.Response{ID: r.ID, Object: "chat.completion", Created: time.Now().Unix(), Model: model,
 		Choices: []chat.Choice{{Index: 0, Message: msg, FinishReason: finishReason(r.StopReason, jsonTool)}},

@@ -50,6 +50,11 @@ type block struct {
 	Input     json.RawMessage `json:"input,omitempty"`
 	ToolUseID string          `json:"tool_use_id,omitempty"`
 	Content   []block         `json:"content,omitempty"`
+	// A thinking block sent back: its text and signature, or a redacted
+	// block's data.
+	Thinking  string `json:"thinking,omitempty"`
+	Signature string `json:"signature,omitempty"`
+	Data      string `json:"data,omitempty"`
 }
 
 type source struct {
@@ -129,6 +134,9 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 	if err := out.applyThinking(req, model); err != nil {
 		return nil, "", err
 	}
+	if out.Thinking == nil {
+		out.dropThinking()
+	}
 	return out, jsonTool, nil
 }
 
@@ -186,6 +194,9 @@ func (r *request) add(m *chat.Message) error {
 			}
 			blocks = append(blocks, block{Type: "tool_use", ID: tc.ID, Name: tc.Function.Name, Input: input})
 		}
+		if len(blocks) > 0 {
+			blocks = append(thinkingBlocks(m.ReasoningDetails), blocks...)
+		}
 		r.appendTurn("assistant", blocks...)
 		return nil
 	}
@@ -208,6 +219,45 @@ func (r *request) add(m *chat.Message) error {
 	}
 	r.appendTurn("user", blocks...)
 	return nil
+}
+
+// thinkingBlocks turns an assistant message's reasoning_details back into
+// the thinking blocks Claude wrote: signed text, or redacted data. Details
+// of another provider's format, or unsigned, cannot be sent back.
+func thinkingBlocks(details []chat.ReasoningDetail) []block {
+	var out []block
+	for _, d := range details {
+		if d.Format != "" && d.Format != chat.FormatAnthropic {
+			continue
+		}
+		switch {
+		case d.Type == chat.ReasoningText && d.Signature != "" && d.Text != "":
+			out = append(out, block{Type: "thinking", Thinking: d.Text, Signature: d.Signature})
+		case d.Type == chat.ReasoningEncrypted && d.Data != "":
+			out = append(out, block{Type: "redacted_thinking", Data: d.Data})
+		}
+	}
+	return out
+}
+
+func isThinking(b block) bool { return b.Type == "thinking" || b.Type == "redacted_thinking" }
+
+// dropThinking removes the thinking blocks sent back when the request does
+// not think: only a thinking request needs them.
+func (r *request) dropThinking() {
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		if m.Role != "assistant" || len(m.Content) == 0 || !isThinking(m.Content[0]) {
+			continue
+		}
+		kept := m.Content[:0]
+		for _, b := range m.Content {
+			if !isThinking(b) {
+				kept = append(kept, b)
+			}
+		}
+		m.Content = kept
+	}
 }
 
 func (r *request) appendTurn(role string, blocks ...block) {

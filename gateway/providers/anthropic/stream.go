@@ -20,6 +20,7 @@ type event struct {
 		Type        string `json:"type"`
 		Text        string `json:"text"`
 		Thinking    string `json:"thinking"`
+		Signature   string `json:"signature"`
 		PartialJSON string `json:"partial_json"`
 		StopReason  string `json:"stop_reason"`
 	} `json:"delta"`
@@ -27,8 +28,8 @@ type event struct {
 }
 
 const (
-	blockOther    = iota // redacted thinking and anything unknown: not relayed
-	blockThinking        // relayed as delta.reasoning, as OpenRouter does
+	blockOther    = iota // anything unknown: not relayed
+	blockThinking        // relayed as delta.reasoning and reasoning_details, as OpenRouter does
 	blockText
 	blockTool
 	blockJSON // the forced structured-output tool: relayed as content
@@ -41,6 +42,7 @@ type stream struct {
 	kinds    map[int]int // content block index → kind
 	toolIdx  map[int]int // content block index → OpenAI tool call index
 	tools    int
+	thoughts map[int]int // thinking block index → its reasoning_details index
 	usage    usage
 	done     bool
 	finish   string
@@ -48,7 +50,7 @@ type stream struct {
 
 func newStream(provider, model, jsonTool string, body io.ReadCloser) *stream {
 	return &stream{Body: core.NewBody(provider, body), jsonTool: jsonTool,
-		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, kinds: map[int]int{}, toolIdx: map[int]int{}}
+		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, kinds: map[int]int{}, toolIdx: map[int]int{}, thoughts: map[int]int{}}
 }
 
 func (s *stream) SetID(id string) { s.w.ID = id }
@@ -56,6 +58,12 @@ func (s *stream) SetID(id string) { s.w.ID = id }
 func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done }
 
 func (s *stream) FinishReason() string { return s.finish }
+
+// thought is a chunk of thinking block i: text, or the block's signature.
+func (s *stream) thought(i int, text, signature string) []byte {
+	return s.w.ReasoningDetail(0, chat.ReasoningDetail{Type: chat.ReasoningText, Text: text, Signature: signature,
+		Format: chat.FormatAnthropic, Index: s.thoughts[i]})
+}
 
 func (s *stream) Next() ([]byte, error) {
 	if s.Err != nil {
@@ -100,9 +108,14 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		switch e.ContentBlock.Type {
 		case "thinking":
 			s.kinds[e.Index] = blockThinking
-			if e.ContentBlock.Thinking != "" {
-				return s.w.Reasoning(0, e.ContentBlock.Thinking), nil
+			s.thoughts[e.Index] = len(s.thoughts)
+			if e.ContentBlock.Thinking != "" || e.ContentBlock.Signature != "" {
+				return s.thought(e.Index, e.ContentBlock.Thinking, e.ContentBlock.Signature), nil
 			}
+		case "redacted_thinking":
+			s.thoughts[e.Index] = len(s.thoughts)
+			return s.w.ReasoningDetail(0, chat.ReasoningDetail{Type: chat.ReasoningEncrypted, Data: e.ContentBlock.Data,
+				Format: chat.FormatAnthropic, Index: s.thoughts[e.Index]}), nil
 		case "text":
 			s.kinds[e.Index] = blockText
 			if e.ContentBlock.Text != "" {
@@ -126,7 +139,10 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		switch s.kinds[e.Index] {
 		case blockThinking:
 			if e.Delta.Type == "thinking_delta" && e.Delta.Thinking != "" {
-				return s.w.Reasoning(0, e.Delta.Thinking), nil
+				return s.thought(e.Index, e.Delta.Thinking, ""), nil
+			}
+			if e.Delta.Type == "signature_delta" && e.Delta.Signature != "" {
+				return s.thought(e.Index, "", e.Delta.Signature), nil
 			}
 		case blockText:
 			if e.Delta.Type == "text_delta" && e.Delta.Text != "" {

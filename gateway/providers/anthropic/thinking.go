@@ -81,10 +81,11 @@ func (r *request) forcesTool() bool {
 }
 
 // continuesAssistantTurn reports a request that continues an assistant
-// turn: a prefill, or tool results for the last assistant message's tool
-// calls. With thinking on, Anthropic wants that turn to start with its
-// signed thinking block, which OpenAI-shaped clients never receive back,
-// so such requests go without thinking.
+// turn without the thinking it began with: a prefill, or tool results for
+// the last assistant message's tool calls when that message came back
+// without its signed thinking blocks (its reasoning_details). With
+// thinking on, Anthropic wants such a turn to start with them, so these
+// requests go without thinking.
 func (r *request) continuesAssistantTurn() bool {
 	for i := len(r.Messages) - 1; i >= 0; i-- {
 		m := r.Messages[i]
@@ -93,6 +94,9 @@ func (r *request) continuesAssistantTurn() bool {
 		}
 		if i == len(r.Messages)-1 {
 			return true // prefill
+		}
+		if len(m.Content) > 0 && isThinking(m.Content[0]) {
+			return false
 		}
 		for _, b := range m.Content {
 			if b.Type == "tool_use" {

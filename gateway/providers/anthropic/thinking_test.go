@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -137,5 +138,93 @@ func TestThinkingBudgetMustFitMaxTokens(t *testing.T) {
 		if len(srv.Received()) != 0 {
 			t.Errorf("%s: the request reached the upstream", c.extra)
 		}
+	}
+}
+
+// An assistant message's reasoning_details go back as Claude's thinking
+// blocks, first in its turn: signed text and redacted data in Anthropic's
+// format. Unsigned text and other providers' formats are left out, and so
+// is every thinking block when the request does not think.
+func TestReasoningDetailsSentBackAsThinkingBlocks(t *testing.T) {
+	const tool = `"tools":[{"type":"function","function":{"name":"get_weather"}}],"max_tokens":5000`
+	turn := func(details string) string {
+		return `"messages":[{"role":"user","content":"x"},` +
+			`{"role":"assistant","content":null,"reasoning_details":` + details + `,` +
+			`"tool_calls":[{"id":"t1","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},` +
+			`{"role":"tool","tool_call_id":"t1","content":"28C"}],` + tool
+	}
+	const signed = `{"type":"reasoning.text","text":"Look it up.","signature":"c2ln","format":"anthropic-claude-v1","index":0}`
+	const redacted = `{"type":"reasoning.encrypted","data":"ZW5j","format":"anthropic-claude-v1","index":1}`
+	const unsigned = `{"type":"reasoning.text","text":"no signature","format":"anthropic-claude-v1","index":0}`
+	const gemini = `{"type":"reasoning.text","text":"other","signature":"Z2Vt","format":"google-gemini-v1","index":0}`
+	cases := []struct {
+		name, body string
+		thinks     bool
+		blocks     string // the assistant turn's block types
+	}{
+		{"signed and redacted, thinking", turn(`[` + signed + `,` + redacted + `]`) + `,"reasoning_effort":"high"`, true, "thinking redacted_thinking tool_use"},
+		{"no format is Anthropic's", turn(`[{"type":"reasoning.text","text":"t","signature":"c2ln"}]`) + `,"reasoning_effort":"high"`, true, "thinking tool_use"},
+		{"unsigned and foreign left out: no thinking", turn(`[`+unsigned+`,`+gemini+`]`) + `,"reasoning_effort":"high"`, false, "tool_use"},
+		{"not thinking: blocks dropped", turn(`[`+signed+`]`), false, "tool_use"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			srv := pt.NewAnthropic(t, pt.Script{Text: "Sunny."})
+			if _, err := (Adapter{}).Send(context.Background(), nil, upstream(srv), pt.Parse(t, `{"model":"anthropic/claude-sonnet-4",`+c.body+`}`)); err != nil {
+				t.Fatal(err)
+			}
+			var sent struct {
+				Thinking *thinking `json:"thinking"`
+				Messages []message `json:"messages"`
+			}
+			if err := json.Unmarshal(srv.Last().Body, &sent); err != nil || len(sent.Messages) != 3 {
+				t.Fatalf("%v: %s", err, srv.Last().Body)
+			}
+			var types []string
+			for _, b := range sent.Messages[1].Content {
+				types = append(types, b.Type)
+			}
+			if (sent.Thinking != nil) != c.thinks || strings.Join(types, " ") != c.blocks {
+				t.Fatalf("thinking %v, assistant blocks %v; want %v, %s", sent.Thinking, types, c.thinks, c.blocks)
+			}
+			if c.thinks {
+				if b := sent.Messages[1].Content[0]; b.Thinking == "" || b.Signature == "" {
+					t.Fatalf("thinking block sent without its text or signature: %+v", b)
+				}
+			}
+		})
+	}
+}
+
+// Redacted thinking has no text to show; it comes back as an encrypted
+// detail, in order with the signed ones.
+func TestRedactedThinkingBecomesAnEncryptedDetail(t *testing.T) {
+	resp, err := decodeResponse([]byte(`{"id":"m","content":[{"type":"thinking","thinking":"a","signature":"s1"},`+
+		`{"type":"redacted_thinking","data":"ZW5j"},{"type":"text","text":"Hi."}],"stop_reason":"end_turn","usage":{}}`), "m", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resp.Choices[0].Message.ReasoningDetails
+	want := []chat.ReasoningDetail{
+		{Type: chat.ReasoningText, Text: "a", Signature: "s1", Format: chat.FormatAnthropic, Index: 0},
+		{Type: chat.ReasoningEncrypted, Data: "ZW5j", Format: chat.FormatAnthropic, Index: 1},
+	}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("details %+v, want %+v", got, want)
+	}
+	s := newStream("anthropic", "m", "", io.NopCloser(strings.NewReader(
+		"event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{}}}\n\n"+
+			"event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"redacted_thinking\",\"data\":\"ZW5j\"}}\n\n")))
+	var chunks []string
+	for {
+		c, err := s.Next()
+		if err != nil {
+			break
+		}
+		chunks = append(chunks, string(c))
+	}
+	if len(chunks) != 2 || !strings.Contains(chunks[1], `"reasoning_details":[{"type":"reasoning.encrypted","data":"ZW5j","format":"anthropic-claude-v1","index":0}]`) ||
+		strings.Contains(chunks[1], `"reasoning":`) {
+		t.Fatalf("stream chunks %q", chunks)
 	}
 }

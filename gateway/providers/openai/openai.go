@@ -4,7 +4,6 @@
 package openai
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -59,9 +58,7 @@ func DecodeResponse(b []byte) (*core.Result, error) {
 		return nil, err
 	}
 	r := w.Response
-	if bytes.Contains(b, reasoningContentKey) {
-		reasoningContent(b, &r)
-	}
+	renameReasoningContent(&r)
 	if w.Usage != nil {
 		u := w.Usage.normalize()
 		r.Usage = &u
@@ -69,25 +66,15 @@ func DecodeResponse(b []byte) (*core.Result, error) {
 	return &core.Result{Response: &r}, nil
 }
 
-var reasoningContentKey = []byte(`"reasoning_content"`)
-
-// reasoningContent takes DeepSeek-style hosts' message.reasoning_content
+// renameReasoningContent takes DeepSeek-style hosts' message.reasoning_content
 // as the message's reasoning, OpenRouter's name for it.
-func reasoningContent(b []byte, r *chat.Response) {
-	var w struct {
-		Choices []struct {
-			Message struct {
-				ReasoningContent *string `json:"reasoning_content"`
-			} `json:"message"`
-		} `json:"choices"`
-	}
-	if fastjson.Unmarshal(b, &w) != nil {
-		return
-	}
+func renameReasoningContent(r *chat.Response) {
 	for i := range r.Choices {
-		if i < len(w.Choices) && r.Choices[i].Message.Reasoning == nil {
-			r.Choices[i].Message.Reasoning = w.Choices[i].Message.ReasoningContent
+		m := &r.Choices[i].Message
+		if m.Reasoning == nil {
+			m.Reasoning = m.ReasoningContent
 		}
+		m.ReasoningContent = nil
 	}
 }
 

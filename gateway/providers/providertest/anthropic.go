@@ -23,6 +23,43 @@ func anthropicErrorType(status int) string {
 	return "invalid_request_error"
 }
 
+// thinkingTurnError is Anthropic's rule for thinking requests: the last
+// assistant message, when it has tool calls that the request answers, must
+// start with its thinking block, signed as this fake signs them.
+func thinkingTurnError(messages []json.RawMessage) string {
+	type block struct {
+		Type      string `json:"type"`
+		Signature string `json:"signature"`
+	}
+	for i := len(messages) - 1; i >= 0; i-- {
+		var m struct {
+			Role    string  `json:"role"`
+			Content []block `json:"content"`
+		}
+		if json.Unmarshal(messages[i], &m) != nil || m.Role != "assistant" {
+			continue
+		}
+		uses := false
+		for _, b := range m.Content {
+			uses = uses || b.Type == "tool_use"
+		}
+		if !uses {
+			return ""
+		}
+		if len(m.Content) == 0 || m.Content[0].Type != "thinking" {
+			return "messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `" + m.Content[0].Type + "`. When `thinking` is enabled, a final `assistant` message must start with a thinking block."
+		}
+		if m.Content[0].Signature != fakeSignature {
+			return "messages.1.content.0: Invalid `signature` in `thinking` block"
+		}
+		return ""
+	}
+	return ""
+}
+
+// fakeSignature signs every thinking block this fake writes.
+const fakeSignature = "c2ln"
+
 func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Script) {
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
 		anthropicError(w, http.StatusNotFound, "not_found_error", "unknown path "+r.URL.Path)
@@ -45,10 +82,19 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 			Type string `json:"type"`
 			Name string `json:"name"`
 		} `json:"tool_choice"`
+		Thinking *struct {
+			Type string `json:"type"`
+		} `json:"thinking"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "bad JSON: "+err.Error())
 		return
+	}
+	if req.Thinking != nil && req.Thinking.Type == "enabled" {
+		if msg := thinkingTurnError(req.Messages); msg != "" {
+			anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
+			return
+		}
 	}
 	if req.MaxTokens <= 0 || len(req.Messages) == 0 {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "max_tokens and messages are required")
@@ -93,7 +139,7 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 	if !req.Stream {
 		var content []obj
 		if s.Reasoning != "" {
-			content = append(content, obj{"type": "thinking", "thinking": s.Reasoning, "signature": "c2ln"})
+			content = append(content, obj{"type": "thinking", "thinking": s.Reasoning, "signature": fakeSignature})
 		}
 		if text != "" {
 			content = append(content, obj{"type": "text", "text": text})
@@ -126,7 +172,7 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 	if s.Reasoning != "" {
 		ev(obj{"type": "content_block_start", "index": block, "content_block": obj{"type": "thinking", "thinking": ""}})
 		ev(obj{"type": "content_block_delta", "index": block, "delta": obj{"type": "thinking_delta", "thinking": s.Reasoning}})
-		ev(obj{"type": "content_block_delta", "index": block, "delta": obj{"type": "signature_delta", "signature": "c2ln"}})
+		ev(obj{"type": "content_block_delta", "index": block, "delta": obj{"type": "signature_delta", "signature": fakeSignature}})
 		ev(obj{"type": "content_block_stop", "index": block})
 		block++
 	}

@@ -56,6 +56,28 @@ func (w *ChunkWriter) Reasoning(choice int, text string) []byte {
 	return w.text(choice, `{"reasoning":`, text)
 }
 
+// ReasoningDetail carries a piece of reasoning as OpenRouter streams it:
+// its text (also as delta.reasoning, when there is some) and the detail
+// it belongs to (a signature arrives as a detail without text).
+func (w *ChunkWriter) ReasoningDetail(choice int, d chat.ReasoningDetail) []byte {
+	b := append(w.open(choice), '{')
+	if d.Text != "" {
+		b = append(b, `"reasoning":`...)
+		b = chat.AppendString(b, d.Text)
+		b = append(b, ',')
+	}
+	b = append(b, `"reasoning_details":[{"type":`...)
+	b = chat.AppendString(b, d.Type)
+	for _, f := range [...]struct{ key, v string }{{`,"text":`, d.Text}, {`,"signature":`, d.Signature}, {`,"data":`, d.Data}, {`,"format":`, d.Format}} {
+		if f.v != "" {
+			b = chat.AppendString(append(b, f.key...), f.v)
+		}
+	}
+	b = append(b, `,"index":`...)
+	b = strconv.AppendInt(b, int64(d.Index), 10)
+	return w.close(append(b, `}]}`...), "")
+}
+
 // text is a delta of one string field, opened by key (`{"name":`).
 func (w *ChunkWriter) text(choice int, key, text string) []byte {
 	b := append(w.open(choice), key...)

@@ -162,10 +162,10 @@ func TestReasoningDetailsSentBackAsThinkingBlocks(t *testing.T) {
 		thinks     bool
 		blocks     string // the assistant turn's block types
 	}{
-		{"signed and redacted, thinking", turn(`[` + signed + `,` + redacted + `]`) + `,"reasoning_effort":"high"`, true, "thinking redacted_thinking tool_use"},
+		{"signed and redacted, thinking", turn(`[`+signed+`,`+redacted+`]`) + `,"reasoning_effort":"high"`, true, "thinking redacted_thinking tool_use"},
 		{"no format is Anthropic's", turn(`[{"type":"reasoning.text","text":"t","signature":"c2ln"}]`) + `,"reasoning_effort":"high"`, true, "thinking tool_use"},
 		{"unsigned and foreign left out: no thinking", turn(`[`+unsigned+`,`+gemini+`]`) + `,"reasoning_effort":"high"`, false, "tool_use"},
-		{"not thinking: blocks dropped", turn(`[`+signed+`]`), false, "tool_use"},
+		{"not thinking: blocks dropped", turn(`[` + signed + `]`), false, "tool_use"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

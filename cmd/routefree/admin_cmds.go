@@ -23,6 +23,8 @@ func init() {
 	register("accounts plan", "change an account's plan, custom limits, credit limit and volume discount", cmdAccountsPlan)
 	register("keys issue", "issue an API key for an account (shown once)", cmdKeysIssue)
 	register("keys revoke", "revoke an API key", cmdKeysRevoke)
+	register("keys disable", "disable an API key until it is enabled again", cmdKeysDisable(true))
+	register("keys enable", "enable a disabled API key", cmdKeysDisable(false))
 	register("credits topup", "record a top-up (idempotent per reference)", cmdCreditsTopUp)
 	register("prices publish", "publish a price list (NTD per million tokens) from a JSON file, or derive it from the catalog", cmdPricesPublish)
 }
@@ -136,6 +138,28 @@ func cmdKeysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		return err
 	})
+}
+
+// cmdKeysDisable is keys disable (or, with false, keys enable).
+func cmdKeysDisable(disable bool) func(context.Context, []string, io.Writer, io.Writer) error {
+	name, done := "keys enable", "enabled"
+	if disable {
+		name, done = "keys disable", "disabled"
+	}
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+		fs, c := newFlags(name, stderr)
+		id := fs.String("key", "", "key ID")
+		if err := parse(fs, c, args); err != nil {
+			return err
+		}
+		return withHandler(ctx, c, func(h *commands.Handler) error {
+			err := h.SetKeyDisabled(ctx, *id, disable)
+			if err == nil {
+				fmt.Fprintf(stdout, "%s %s\n", done, *id)
+			}
+			return err
+		})
+	}
 }
 
 func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {

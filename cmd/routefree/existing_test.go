@@ -125,3 +125,26 @@ func TestPatchedKeyLimitHoldsAtTheGateway(t *testing.T) {
 		t.Fatalf("a request once the limit is lifted: %d", o.status)
 	}
 }
+
+// An operator disables a key from the CLI beside a running gateway, which
+// refuses it within seconds, and enables it again the same way.
+func TestKeysDisableAndEnableBesideServe(t *testing.T) {
+	up := fakeUpstream(t, providertest.Script{Text: "key switch", Usage: providertest.Usage{Prompt: 10, Completion: 10}})
+	env := append(baseEnv(up), "ROUTEFREE_DATA_DIR="+t.TempDir())
+	p := startServe(t, env, "--bootstrap-demo")
+	out := runCLI(t, env, "keys", "issue", "--account", "acct_demo", "--name", "ci")
+	m := regexp.MustCompile(`key id: (\S+)\nkey:\s+(sk-rf-\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("keys issue: %s", out)
+	}
+	id, key := m[1], m[2]
+	within(t, time.Now(), 10*time.Second, "the new key served", func() bool { return chatStatus(p.base, key) == http.StatusOK })
+	if out := runCLI(t, env, "keys", "disable", "--key", id); !strings.Contains(out, "disabled "+id) {
+		t.Fatalf("keys disable: %s", out)
+	}
+	within(t, time.Now(), 10*time.Second, "the disabled key refused", func() bool { return chatStatus(p.base, key) == http.StatusForbidden })
+	if out := runCLI(t, env, "keys", "enable", "--key", id); !strings.Contains(out, "enabled "+id) {
+		t.Fatalf("keys enable: %s", out)
+	}
+	within(t, time.Now(), 10*time.Second, "the enabled key served again", func() bool { return chatStatus(p.base, key) == http.StatusOK })
+}

@@ -7,6 +7,9 @@ export const apiKey = process.env.ROUTEFREE_KEY;
 // (optional: those tests skip without it).
 export const managementKey = process.env.ROUTEFREE_MANAGEMENT_KEY;
 export const model = process.env.ROUTEFREE_MODEL || "routefree/echo";
+// A Claude model served by an Anthropic-format fake upstream, which thinks
+// when asked and signs its thinking blocks.
+export const claudeModel = process.env.ROUTEFREE_CLAUDE_MODEL || "anthropic/claude-sonnet-4.6";
 // The fake upstream's reply (cmd/fakeupstream -text).
 export const replyText = process.env.ROUTEFREE_REPLY_TEXT || "Hello from the fake upstream. RouteFree is relaying this reply.";
 // What the fake upstream sends as reasoning when a request asks for it

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateText, streamText, tool, stepCountIs, jsonSchema } from "ai";
 import { createOpenRouter } from "@openrouter/ai-sdk-provider";
-import { apiKey, baseURL, model, reasoningText, replyText, weatherSchema } from "../env.js";
+import { apiKey, baseURL, claudeModel, model, reasoningText, replyText, weatherSchema } from "../env.js";
 
 const openrouter = createOpenRouter({ apiKey, baseURL, headers: { "X-Title": "RouteFree client tests" } });
 const llm = () => openrouter.chat(model);
@@ -83,3 +83,39 @@ test("ai sdk: reasoning text, answered and streamed", async () => {
   assert.equal(q.text, replyText);
   assert.ok(!q.reasoningText, `reasoning ${q.reasoningText}`);
 });
+
+// Claude with reasoning in a tool loop: the provider sends step 1's
+// reasoning_details (the signed thinking block) back with the assistant
+// turn, and only with them does step 2 think again (Anthropic wants the
+// turn to start with that block; without it the gateway turns thinking off).
+for (const mode of ["generateText", "streamText"]) {
+  test(`ai sdk: Claude keeps thinking across a tool call (${mode})`, async () => {
+    const seen = [];
+    const opts = {
+      model: openrouter.chat(claudeModel, { reasoning: { effort: "low" } }),
+      prompt: "What is the weather in Taipei?", maxRetries: 0, stopWhen: stepCountIs(2),
+      tools: {
+        get_weather: tool({
+          description: "current weather of a city",
+          inputSchema: jsonSchema(weatherSchema),
+          execute: async ({ city }) => { seen.push(city); return { city, celsius: 24 }; },
+        }),
+      },
+    };
+    let steps, text;
+    if (mode === "generateText") {
+      const r = await generateText(opts);
+      steps = r.steps; text = r.text;
+    } else {
+      const r = streamText(opts);
+      for await (const _ of r.fullStream); // drain
+      steps = await r.steps; text = await r.text;
+    }
+    assert.deepEqual(seen, ["Taipei"]);
+    assert.equal(steps.length, 2);
+    assert.equal(steps[0].toolCalls[0].toolName, "get_weather");
+    assert.equal(steps[0].reasoningText, reasoningText);
+    assert.equal(steps[1].reasoningText, reasoningText, "the second step did not think");
+    assert.equal(text, replyText);
+  });
+}

@@ -21,7 +21,10 @@ const ReasoningText = "The fake upstream thinks the request over first."
 // JSON schema; a request with a json_schema response format gets JSON that
 // fits the schema; anything else gets base's text. A request that asks for
 // reasoning (reasoning_effort) also gets reasoning text, as DeepSeek-style
-// hosts send it (reasoning_content).
+// hosts send it (reasoning_content). Anthropic-format requests get the same
+// treatment in Claude's shapes: a tool call while no tool result comes back,
+// and a signed thinking block when thinking is on (the fake then holds the
+// next request to Anthropic's rule for it, see providertest).
 type autoFake struct {
 	kind string
 	base providertest.Script
@@ -37,6 +40,9 @@ func (a autoFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := a.base
+	if a.kind == providertest.KindAnthropic {
+		s = anthropicScriptFor(body, a.base)
+	}
 	if a.kind == providertest.KindOpenAI {
 		s = scriptFor(body, a.base)
 		if i := namedToolMessage(body); a.rejectToolName && i >= 0 {
@@ -97,6 +103,43 @@ func scriptFor(body []byte, base providertest.Script) providertest.Script {
 	if rf := req.ResponseFormat; rf != nil && (rf.Type == "json_schema" || rf.Type == "json_object") {
 		out, _ := json.Marshal(example(decodeSchema(rf.JSONSchema.Schema)))
 		base.Text = string(out)
+	}
+	return base
+}
+
+// anthropicScriptFor picks the answer for one Messages request body.
+func anthropicScriptFor(body []byte, base providertest.Script) providertest.Script {
+	var req struct {
+		Messages []struct {
+			Role    string `json:"role"`
+			Content []struct {
+				Type string `json:"type"`
+			} `json:"content"`
+		} `json:"messages"`
+		Tools []struct {
+			Name        string          `json:"name"`
+			InputSchema json.RawMessage `json:"input_schema"`
+		} `json:"tools"`
+		Thinking *struct {
+			Type string `json:"type"`
+		} `json:"thinking"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return base
+	}
+	if req.Thinking != nil && req.Thinking.Type == "enabled" {
+		base.Reasoning = ReasoningText
+	}
+	toolResult := false
+	if n := len(req.Messages); n > 0 {
+		for _, b := range req.Messages[n-1].Content {
+			toolResult = toolResult || b.Type == "tool_result"
+		}
+	}
+	if len(req.Tools) > 0 && !toolResult {
+		args, _ := json.Marshal(example(decodeSchema(req.Tools[0].InputSchema)))
+		base.Text = ""
+		base.ToolCalls = []providertest.ToolCall{{Name: req.Tools[0].Name, Arguments: string(args)}}
 	}
 	return base
 }

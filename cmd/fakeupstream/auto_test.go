@@ -61,3 +61,27 @@ func TestAutoRejectsNamedToolMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestAutoScriptAnthropic(t *testing.T) {
+	base := providertest.Script{Text: "plain"}
+	weather := `"tools":[{"name":"weather","input_schema":{"type":"object","properties":{"city":{"type":"string"}}}}]`
+	cases := []struct {
+		name, body string
+		text, tool string
+		thinks     bool
+	}{
+		{"plain", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]}`, "plain", "", false},
+		{"tools, thinking", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],` + weather + `,"thinking":{"type":"enabled","budget_tokens":1024}}`, "", "weather", true},
+		{"tool result back", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"weather","input":{}}]},` +
+			`{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"sunny"}]}],` + weather + `}`, "plain", "", false},
+	}
+	for _, c := range cases {
+		s := anthropicScriptFor([]byte(c.body), base)
+		if s.Text != c.text || (s.Reasoning != "") != c.thinks {
+			t.Errorf("%s: text %q, reasoning %q", c.name, s.Text, s.Reasoning)
+		}
+		if got := len(s.ToolCalls) == 1 && s.ToolCalls[0].Name == c.tool && s.ToolCalls[0].Arguments == `{"city":"Taipei"}`; got != (c.tool != "") {
+			t.Errorf("%s: tool calls %v", c.name, s.ToolCalls)
+		}
+	}
+}

@@ -16,8 +16,10 @@ import (
 // and OpenRouter SDKs, the AI SDK's OpenRouter provider, LangChain, the
 // Anthropic SDK) under `node --test` against the real binary, serving
 // routefree/echo from cmd/fakeupstream -auto (which answers tool calls and
-// structured output). It needs node and npm: without them it skips, unless
-// ROUTEFREE_REQUIRE_SERVICES=1.
+// structured output), and anthropic/claude-sonnet-4.6 from an
+// Anthropic-format one (which thinks, signs its thinking and holds requests
+// to Anthropic's rule for it). It needs node and npm: without them it
+// skips, unless ROUTEFREE_REQUIRE_SERVICES=1.
 func TestNodeClients(t *testing.T) {
 	node, errNode := exec.LookPath("node")
 	npm, errNpm := exec.LookPath("npm")
@@ -33,8 +35,9 @@ func TestNodeClients(t *testing.T) {
 	}
 	npmCI(t, npm, clients)
 
-	up := startFakeUpstream(t)
-	env := baseEnv(up)
+	up := startFakeUpstream(t, "openai")
+	claude := strings.TrimSuffix(startFakeUpstream(t, "anthropic"), "/v1")
+	env := append(baseEnv(up), "ANTHROPIC_BASE_URL="+claude, "ANTHROPIC_API_KEY=sk-fake")
 	store := []string{"--data-dir", t.TempDir()}
 	key := prepareDemo(t, env, store, 100000, "")
 	issued := runCLI(t, env, append([]string{"keys", "issue", "--account", "acct_demo", "--management", "--name", "provisioning"}, store...)...)
@@ -49,7 +52,7 @@ func TestNodeClients(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=tap")
 	cmd.Dir = clients
 	cmd.Env = append(os.Environ(), "ROUTEFREE_BASE_URL="+p.base+"/api/v1", "ROUTEFREE_KEY="+key,
-		"ROUTEFREE_MANAGEMENT_KEY="+mgmt, "ROUTEFREE_MODEL=routefree/echo")
+		"ROUTEFREE_MANAGEMENT_KEY="+mgmt, "ROUTEFREE_MODEL=routefree/echo", "ROUTEFREE_CLAUDE_MODEL=anthropic/claude-sonnet-4.6")
 	out, err := cmd.CombinedOutput()
 	summary := regexp.MustCompile(`(?m)^# (tests|pass|fail|skipped|todo|cancelled) \d+$`).FindAllString(string(out), -1)
 	t.Logf("node --test: %s", strings.Join(summary, ", "))
@@ -83,17 +86,18 @@ func npmCI(t *testing.T, npm, dir string) {
 	}
 }
 
-var fakeLine = regexp.MustCompile(`fake openai upstream on (http://\S+) `)
+var fakeLine = regexp.MustCompile(`fake (\w+) upstream on (http://\S+) `)
 
-// startFakeUpstream builds and starts cmd/fakeupstream -auto on a free
-// port and returns its base URL for the catalog.
-func startFakeUpstream(t *testing.T) string {
+// startFakeUpstream builds and starts cmd/fakeupstream -auto of a kind
+// (openai, anthropic) on a free port and returns its base URL for the
+// catalog.
+func startFakeUpstream(t *testing.T, kind string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "fakeupstream")
 	if out, err := exec.Command("go", "build", "-o", bin, "../fakeupstream").CombinedOutput(); err != nil {
 		t.Fatalf("go build fakeupstream: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-auto", "-reject-tool-name", "-chunks", "4")
+	cmd := exec.Command(bin, "-listen", "127.0.0.1:0", "-kind", kind, "-auto", "-reject-tool-name", "-chunks", "4")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +110,8 @@ func startFakeUpstream(t *testing.T) string {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			if m := fakeLine.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1] + "/v1"
+			if m := fakeLine.FindStringSubmatch(sc.Text()); m != nil && m[1] == kind {
+				found <- m[2] + "/v1"
 			}
 		}
 	}()

@@ -1,6 +1,10 @@
 package domain
 
-import "github.com/shopspring/decimal"
+import (
+	"math"
+
+	"github.com/shopspring/decimal"
+)
 
 // ModelPrice is a model's NTD price per million tokens.
 type ModelPrice struct {
@@ -20,11 +24,8 @@ func (p ModelPrice) Cost(u Usage) decimal.Decimal {
 	if rp.IsZero() {
 		rp = p.Output
 	}
-	sum := p.Input.Mul(decimal.NewFromInt(u.Input - cached)).
-		Add(p.CachedInput.Mul(decimal.NewFromInt(cached))).
-		Add(p.Output.Mul(decimal.NewFromInt(u.Output - reasoning))).
-		Add(rp.Mul(decimal.NewFromInt(reasoning)))
-	return perMillion(sum)
+	return perMillion(dot([]decimal.Decimal{p.Input, p.CachedInput, p.Output, rp},
+		[]int64{u.Input - cached, cached, u.Output - reasoning, reasoning}))
 }
 
 // MaxCost is the most a request can cost: every input token uncached and
@@ -34,7 +35,79 @@ func (p ModelPrice) MaxCost(input, maxOutput int64) decimal.Decimal {
 	if p.Reasoning.GreaterThan(out) {
 		out = p.Reasoning
 	}
-	return perMillion(p.Input.Mul(decimal.NewFromInt(input)).Add(out.Mul(decimal.NewFromInt(maxOutput))))
+	return perMillion(dot([]decimal.Decimal{p.Input, out}, []int64{input, maxOutput}))
+}
+
+// dot is Σ prices[i] × tokens[i], exactly, at the smallest exponent of the
+// prices (and 0), as decimal's own Mul and Add would leave it. Prices are
+// short decimals and token counts small, so the sum nearly always fits an
+// int64: it is then computed there, with one allocation for the result
+// instead of a big.Int for every product and partial sum (the gateway
+// prices each request several times). Otherwise decimal computes it.
+func dot(prices []decimal.Decimal, tokens []int64) decimal.Decimal {
+	exp := int32(0)
+	for _, p := range prices {
+		exp = min(exp, p.Exponent())
+	}
+	if sum, ok := dot64(prices, tokens, exp); ok {
+		return decimal.New(sum, exp)
+	}
+	sum := decimal.Zero
+	for i, p := range prices {
+		sum = sum.Add(p.Mul(decimal.NewFromInt(tokens[i])))
+	}
+	return sum
+}
+
+// dot64 is dot's coefficient at exponent exp, when every step fits an int64.
+func dot64(prices []decimal.Decimal, tokens []int64, exp int32) (int64, bool) {
+	var sum int64
+	for i, p := range prices {
+		shift := p.Exponent() - exp
+		if p.NumDigits() > 18 || shift > 18 {
+			return 0, false
+		}
+		c, ok := mul64(p.CoefficientInt64(), pow10[shift])
+		if ok {
+			c, ok = mul64(c, tokens[i])
+		}
+		if !ok {
+			return 0, false
+		}
+		if sum, ok = add64(sum, c); !ok {
+			return 0, false
+		}
+	}
+	return sum, true
+}
+
+var pow10 = func() (p [19]int64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// mul64 is a × b, and false when it overflows.
+func mul64(a, b int64) (int64, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	c := a * b
+	if c/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
+		return 0, false
+	}
+	return c, true
+}
+
+// add64 is a + b, and false when it overflows.
+func add64(a, b int64) (int64, bool) {
+	c := a + b
+	if (b > 0 && c < a) || (b < 0 && c > a) {
+		return 0, false
+	}
+	return c, true
 }
 
 // perMillion divides by one million exactly: a shift of the decimal point,

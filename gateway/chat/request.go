@@ -119,12 +119,13 @@ type ReasoningDetail struct {
 	Index     int    `json:"index"`
 }
 
-// Reasoning detail types and the format of Anthropic's.
+// Reasoning detail types, and the formats of Anthropic's and Gemini's.
 const (
 	ReasoningText      = "reasoning.text"
 	ReasoningEncrypted = "reasoning.encrypted"
 	ReasoningSummary   = "reasoning.summary"
 	FormatAnthropic    = "anthropic-claude-v1"
+	FormatGemini       = "google-gemini-v1"
 )
 
 // Part is one element of an array content.

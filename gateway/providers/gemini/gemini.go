@@ -107,6 +107,12 @@ func callID(fc *functionCall) string {
 	return "call_" + strconv.FormatUint(rand.Uint64(), 36)
 }
 
+// signatureDetail carries a thought signature as OpenRouter does: an
+// encrypted detail, naming the function call it came with.
+func signatureDetail(signature, callID string, index int) chat.ReasoningDetail {
+	return chat.ReasoningDetail{Type: chat.ReasoningEncrypted, Data: signature, ID: callID, Format: chat.FormatGemini, Index: index}
+}
+
 func args(fc *functionCall) string {
 	if len(fc.Args) == 0 {
 		return "{}"
@@ -124,16 +130,23 @@ func decodeResponse(b []byte, model string) (*chat.Response, error) {
 	for _, c := range r.Candidates {
 		var text, thought strings.Builder
 		var calls []chat.ToolCall
+		var details []chat.ReasoningDetail
 		for i := range c.Content.Parts {
 			p := &c.Content.Parts[i]
+			id := ""
 			switch {
 			case p.FunctionCall != nil:
-				calls = append(calls, chat.ToolCall{ID: callID(p.FunctionCall), Type: "function",
+				id = callID(p.FunctionCall)
+				calls = append(calls, chat.ToolCall{ID: id, Type: "function",
 					Function: chat.FunctionCall{Name: p.FunctionCall.Name, Arguments: args(p.FunctionCall)}})
 			case p.Thought:
 				thought.WriteString(p.Text)
+				details = append(details, chat.ReasoningDetail{Type: chat.ReasoningText, Text: p.Text, Format: chat.FormatGemini, Index: len(details)})
 			default:
 				text.WriteString(p.Text)
+			}
+			if p.ThoughtSignature != "" {
+				details = append(details, signatureDetail(p.ThoughtSignature, id, len(details)))
 			}
 		}
 		msg := chat.Message{Role: chat.RoleAssistant, ToolCalls: calls}
@@ -144,6 +157,7 @@ func decodeResponse(b []byte, model string) (*chat.Response, error) {
 			r := thought.String()
 			msg.Reasoning = &r
 		}
+		msg.ReasoningDetails = details
 		out.Choices = append(out.Choices, chat.Choice{Index: c.Index, Message: msg, FinishReason: finishReason(c.FinishReason, len(calls) > 0)})
 	}
 	if len(out.Choices) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
 	pt "github.com/routefree/routefree/gateway/providers/providertest"
 )
@@ -177,5 +178,28 @@ func TestErrorsAndCut(t *testing.T) {
 	var ue *core.UpstreamError
 	if !errors.As(err, &ue) || ue.Status != 503 {
 		t.Errorf("error event: %v", err)
+	}
+}
+
+// A streamed call's thought signature follows it as an encrypted detail
+// naming the call, and the thought summary comes as a text detail.
+func TestStreamThoughtSignature(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Reasoning: "Look it up.", ToolCalls: []pt.ToolCall{{Name: "f", Arguments: `{}`}}})
+	res, _ := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"stream":true,"reasoning_effort":"low","tools":[{"type":"function","function":{"name":"f"}}]}`)
+	chunks, err := pt.Drain(t, res.Stream)
+	if err != io.EOF {
+		t.Fatal(err)
+	}
+	var callID string
+	var details []chat.ReasoningDetail
+	for _, c := range chunks {
+		for _, tc := range c.Choices[0].Delta.ToolCalls {
+			callID = tc.ID
+		}
+		details = append(details, c.Choices[0].Delta.ReasoningDetails...)
+	}
+	if len(details) != 2 || details[0].Type != chat.ReasoningText || details[0].Text != "Look it up." ||
+		details[1] != (chat.ReasoningDetail{Type: chat.ReasoningEncrypted, Data: "Z2VtaW5p", ID: callID, Format: chat.FormatGemini, Index: 1}) || callID == "" {
+		t.Fatalf("details %+v, call %q", details, callID)
 	}
 }

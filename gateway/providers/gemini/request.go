@@ -27,6 +27,7 @@ type content struct {
 type part struct {
 	Text             string            `json:"text,omitempty"`
 	Thought          bool              `json:"thought,omitempty"`
+	ThoughtSignature string            `json:"thoughtSignature,omitempty"` // the model's, sent back as it came
 	InlineData       *blob             `json:"inlineData,omitempty"`
 	FileData         *fileData         `json:"fileData,omitempty"`
 	FunctionCall     *functionCall     `json:"functionCall,omitempty"`
@@ -151,6 +152,18 @@ func mapToolChoice(c *chat.ToolChoice) *toolConfig {
 	return tc
 }
 
+// signatureOf is the thought signature Gemini gave with the function call
+// callID, from the reasoning_details the client sent back: Gemini wants it
+// again on that call (Gemini 3 refuses a function call without it).
+func signatureOf(details []chat.ReasoningDetail, callID string) string {
+	for _, d := range details {
+		if d.Type == chat.ReasoningEncrypted && d.Format == chat.FormatGemini && d.ID == callID && callID != "" {
+			return d.Data
+		}
+	}
+	return ""
+}
+
 func (r *request) add(m *chat.Message, names map[string]string) error {
 	switch m.Role {
 	case chat.RoleSystem, chat.RoleDeveloper:
@@ -179,7 +192,8 @@ func (r *request) add(m *chat.Message, names map[string]string) error {
 			if !isObject(args) {
 				args = json.RawMessage(`{}`)
 			}
-			parts = append(parts, part{FunctionCall: &functionCall{Name: tc.Function.Name, Args: args}})
+			parts = append(parts, part{FunctionCall: &functionCall{Name: tc.Function.Name, Args: args},
+				ThoughtSignature: signatureOf(m.ReasoningDetails, tc.ID)})
 		}
 		r.appendTurn("model", parts...)
 		return nil

@@ -20,6 +20,7 @@ type stream struct {
 	started  map[int]bool
 	open     int // candidates started and not finished
 	tools    map[int]int
+	details  map[int]int // reasoning_details sent, by candidate
 	usage    usageMetadata
 	hasUsage bool
 	finished bool
@@ -28,10 +29,17 @@ type stream struct {
 
 func newStream(provider, model string, body io.ReadCloser) *stream {
 	return &stream{Body: core.NewBody(provider, body),
-		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, started: map[int]bool{}, tools: map[int]int{}}
+		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, started: map[int]bool{}, tools: map[int]int{}, details: map[int]int{}}
 }
 
 func (s *stream) SetID(id string) { s.w.ID = id }
+
+// nextDetail numbers a candidate's reasoning_details.
+func (s *stream) nextDetail(candidate int) int {
+	n := s.details[candidate]
+	s.details[candidate] = n + 1
+	return n
+}
 
 func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.hasUsage && s.finished }
 
@@ -91,16 +99,22 @@ func (s *stream) translate(data []byte) error {
 		calls := false
 		for i := range c.Content.Parts {
 			p := &c.Content.Parts[i]
+			id := ""
 			switch {
 			case p.FunctionCall != nil:
 				calls = true
 				idx := s.tools[c.Index]
 				s.tools[c.Index] = idx + 1
-				s.emit(s.w.ToolStart(c.Index, idx, callID(p.FunctionCall), p.FunctionCall.Name, args(p.FunctionCall)))
+				id = callID(p.FunctionCall)
+				s.emit(s.w.ToolStart(c.Index, idx, id, p.FunctionCall.Name, args(p.FunctionCall)))
 			case p.Thought && p.Text != "":
-				s.emit(s.w.Reasoning(c.Index, p.Text))
+				s.emit(s.w.ReasoningDetail(c.Index, chat.ReasoningDetail{Type: chat.ReasoningText, Text: p.Text,
+					Format: chat.FormatGemini, Index: s.nextDetail(c.Index)}))
 			case p.Text != "":
 				s.emit(s.w.Content(c.Index, p.Text))
+			}
+			if p.ThoughtSignature != "" {
+				s.emit(s.w.ReasoningDetail(c.Index, signatureDetail(p.ThoughtSignature, id, s.nextDetail(c.Index))))
 			}
 		}
 		if c.FinishReason != "" {

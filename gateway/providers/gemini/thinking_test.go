@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
 	pt "github.com/routefree/routefree/gateway/providers/providertest"
 )
@@ -72,5 +73,50 @@ func TestThinkingTranslation(t *testing.T) {
 				t.Errorf("reasoning %v, want the thought part", rs)
 			}
 		})
+	}
+}
+
+// Gemini's thought signatures come back as encrypted reasoning_details that
+// name their function call (and its thought summary as text), and go back
+// on that call with the assistant turn, as Gemini 3 requires: the fake
+// refuses an unsigned call to a gemini-3 model, as Gemini does.
+func TestThoughtSignaturesRoundTrip(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Reasoning: "Look it up.", ToolCalls: []pt.ToolCall{{Name: "weather", Arguments: `{"city":"Taipei"}`}}})
+	up := upstream(srv)
+	up.Model = "gemini-3-pro-preview"
+	const ask = `"model":"google/gemini-3-pro-preview","reasoning_effort":"low",` +
+		`"tools":[{"type":"function","function":{"name":"weather","parameters":{"type":"object"}}}]`
+	res, err := Adapter{}.Send(context.Background(), nil, up, pt.Parse(t, `{`+ask+`,"messages":[{"role":"user","content":"Weather?"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := res.Response.Choices[0].Message
+	if len(msg.ToolCalls) != 1 || len(msg.ReasoningDetails) != 2 {
+		t.Fatalf("tool calls %+v, details %+v", msg.ToolCalls, msg.ReasoningDetails)
+	}
+	want := []chat.ReasoningDetail{
+		{Type: chat.ReasoningText, Text: "Look it up.", Format: chat.FormatGemini, Index: 0},
+		{Type: chat.ReasoningEncrypted, Data: "Z2VtaW5p", ID: msg.ToolCalls[0].ID, Format: chat.FormatGemini, Index: 1},
+	}
+	if msg.ReasoningDetails[0] != want[0] || msg.ReasoningDetails[1] != want[1] {
+		t.Fatalf("details %+v, want %+v", msg.ReasoningDetails, want)
+	}
+
+	next := func(m chat.Message) error {
+		b, _ := json.Marshal(m)
+		_, err := Adapter{}.Send(context.Background(), nil, up, pt.Parse(t, `{`+ask+`,"messages":[{"role":"user","content":"Weather?"},`+
+			string(b)+`,{"role":"tool","tool_call_id":"`+m.ToolCalls[0].ID+`","content":"sunny"}]}`))
+		return err
+	}
+	if err := next(msg); err != nil {
+		t.Fatalf("the turn sent back with its details: %v", err)
+	}
+	var sent request
+	if err := json.Unmarshal(srv.Last().Body, &sent); err != nil || len(sent.Contents) != 3 || sent.Contents[1].Parts[0].ThoughtSignature != "Z2VtaW5p" {
+		t.Fatalf("sent %s", srv.Last().Body)
+	}
+	msg.ReasoningDetails = nil
+	if err := next(msg); err == nil {
+		t.Fatal("an unsigned function call reached Gemini 3 and was taken: the fake does not hold the rule")
 	}
 }

@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -26,6 +27,40 @@ func geminiError(w http.ResponseWriter, code int, msg string) {
 	writeJSON(w, code, obj{"error": obj{"code": code, "message": msg, "status": geminiStatus(code)}})
 }
 
+// geminiSignature is the thought signature this fake gives.
+const geminiSignature = "Z2VtaW5p"
+
+// unsignedFunctionCall is Gemini 3's rule: in the request's model turns,
+// the first function call of each must carry the thought signature it came
+// with. Gemini 2.5 takes them without.
+func unsignedFunctionCall(model string, contents []json.RawMessage) string {
+	if !strings.HasPrefix(model, "gemini-3") {
+		return ""
+	}
+	for i, raw := range contents {
+		var c struct {
+			Role  string `json:"role"`
+			Parts []struct {
+				FunctionCall     json.RawMessage `json:"functionCall"`
+				ThoughtSignature string          `json:"thoughtSignature"`
+			} `json:"parts"`
+		}
+		if json.Unmarshal(raw, &c) != nil || c.Role != "model" {
+			continue
+		}
+		for _, p := range c.Parts {
+			if p.FunctionCall == nil {
+				continue
+			}
+			if p.ThoughtSignature != geminiSignature {
+				return fmt.Sprintf("Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call `default_api:x` , position %d.", i+1)
+			}
+			break
+		}
+	}
+	return ""
+}
+
 func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) {
 	path := r.URL.Path
 	rest, ok := strings.CutPrefix(path, "/v1beta/models/")
@@ -48,6 +83,10 @@ func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 	}
 	if err := json.Unmarshal(body, &req); err != nil || len(req.Contents) == 0 {
 		geminiError(w, http.StatusBadRequest, "contents is required")
+		return
+	}
+	if msg := unsignedFunctionCall(model, req.Contents); msg != "" {
+		geminiError(w, http.StatusBadRequest, msg)
 		return
 	}
 	if s.Status >= 300 {
@@ -76,8 +115,12 @@ func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 	}
 	callParts := func() []obj {
 		var parts []obj
-		for _, tc := range s.ToolCalls {
-			parts = append(parts, obj{"functionCall": obj{"name": tc.Name, "args": json.RawMessage(tc.Arguments)}})
+		for i, tc := range s.ToolCalls {
+			p := obj{"functionCall": obj{"name": tc.Name, "args": json.RawMessage(tc.Arguments)}}
+			if i == 0 && s.Reasoning != "" { // a thinking model signs its first call
+				p["thoughtSignature"] = geminiSignature
+			}
+			parts = append(parts, p)
 		}
 		return parts
 	}

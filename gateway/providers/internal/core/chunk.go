@@ -68,7 +68,7 @@ func (w *ChunkWriter) ReasoningDetail(choice int, d chat.ReasoningDetail) []byte
 	}
 	b = append(b, `"reasoning_details":[{"type":`...)
 	b = chat.AppendString(b, d.Type)
-	for _, f := range [...]struct{ key, v string }{{`,"text":`, d.Text}, {`,"signature":`, d.Signature}, {`,"data":`, d.Data}, {`,"format":`, d.Format}} {
+	for _, f := range [...]struct{ key, v string }{{`,"text":`, d.Text}, {`,"signature":`, d.Signature}, {`,"data":`, d.Data}, {`,"id":`, d.ID}, {`,"format":`, d.Format}} {
 		if f.v != "" {
 			b = chat.AppendString(append(b, f.key...), f.v)
 		}

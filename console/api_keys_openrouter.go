@@ -226,7 +226,7 @@ func (s *server) orPatchKey(c echo.Context) error {
 		switch field {
 		case "disabled":
 			var d bool
-			if err := json.Unmarshal(v, &d); err != nil {
+			if err := json.Unmarshal(v, &d); err != nil || null {
 				return echo.NewHTTPError(http.StatusBadRequest, "disabled must be a boolean")
 			}
 			disable = &d

@@ -117,6 +117,7 @@ func TestOpenRouterPatchKey(t *testing.T) {
 		{map[string]any{"limit": -5}, http.StatusBadRequest},
 		{map[string]any{"limit": "many"}, http.StatusBadRequest},
 		{map[string]any{"disabled": "yes"}, http.StatusBadRequest},
+		{map[string]any{"disabled": nil}, http.StatusBadRequest}, // not a way to enable
 	} {
 		if code, b := e.call("PATCH", path, mgmt, c.body); code != c.want {
 			t.Errorf("PATCH %v: %d %s, want %d", c.body, code, b, c.want)

@@ -1,9 +1,9 @@
 package domain
 
 import (
-	"math"
-
 	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/internal/exact"
 )
 
 // ModelPrice is a model's NTD price per million tokens.
@@ -63,51 +63,21 @@ func dot(prices []decimal.Decimal, tokens []int64) decimal.Decimal {
 func dot64(prices []decimal.Decimal, tokens []int64, exp int32) (int64, bool) {
 	var sum int64
 	for i, p := range prices {
-		shift := p.Exponent() - exp
-		if p.NumDigits() > 18 || shift > 18 {
-			return 0, false
-		}
-		c, ok := mul64(p.CoefficientInt64(), pow10[shift])
+		c, ok := exact.Coef(p)
 		if ok {
-			c, ok = mul64(c, tokens[i])
+			c, ok = exact.ScaleUp(c, int64(p.Exponent())-int64(exp))
+		}
+		if ok {
+			c, ok = exact.Mul(c, tokens[i])
+		}
+		if ok {
+			sum, ok = exact.Add(sum, c)
 		}
 		if !ok {
 			return 0, false
 		}
-		if sum, ok = add64(sum, c); !ok {
-			return 0, false
-		}
 	}
 	return sum, true
-}
-
-var pow10 = func() (p [19]int64) {
-	p[0] = 1
-	for i := 1; i < len(p); i++ {
-		p[i] = p[i-1] * 10
-	}
-	return p
-}()
-
-// mul64 is a × b, and false when it overflows.
-func mul64(a, b int64) (int64, bool) {
-	if a == 0 || b == 0 {
-		return 0, true
-	}
-	c := a * b
-	if c/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
-		return 0, false
-	}
-	return c, true
-}
-
-// add64 is a + b, and false when it overflows.
-func add64(a, b int64) (int64, bool) {
-	c := a + b
-	if (b > 0 && c < a) || (b < 0 && c > a) {
-		return 0, false
-	}
-	return c, true
 }
 
 // perMillion divides by one million exactly: a shift of the decimal point,

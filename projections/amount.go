@@ -5,6 +5,8 @@ import (
 	"math/big"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/internal/exact"
 )
 
 // Amount is an exact decimal kept compactly for read models that hold
@@ -47,8 +49,8 @@ func (a Amount) IsZero() bool { return a.big == nil && a.coef == 0 }
 
 // Add returns a + d, exactly as decimal.Decimal.Add would.
 func (a Amount) Add(d decimal.Decimal) Amount {
-	if c, ok := coefInt64(d); ok && a.big == nil {
-		if sum, exp, ok := addScaled(a.coef, a.exp, c, d.Exponent()); ok {
+	if c, ok := exact.Coef(d); ok && a.big == nil {
+		if sum, exp, ok := exact.AddScaled(a.coef, a.exp, c, d.Exponent()); ok {
 			return Amount{coef: sum, exp: exp}
 		}
 	}
@@ -57,57 +59,10 @@ func (a Amount) Add(d decimal.Decimal) Amount {
 
 // Sub returns a − d, exactly as decimal.Decimal.Sub would.
 func (a Amount) Sub(d decimal.Decimal) Amount {
-	if c, ok := coefInt64(d); ok && c != math.MinInt64 && a.big == nil {
-		if sum, exp, ok := addScaled(a.coef, a.exp, -c, d.Exponent()); ok {
+	if c, ok := exact.Coef(d); ok && c != math.MinInt64 && a.big == nil {
+		if sum, exp, ok := exact.AddScaled(a.coef, a.exp, -c, d.Exponent()); ok {
 			return Amount{coef: sum, exp: exp}
 		}
 	}
 	return AmountOf(a.Decimal().Sub(d))
-}
-
-// coefInt64 is d's coefficient when it surely fits an int64 (no allocation).
-func coefInt64(d decimal.Decimal) (int64, bool) {
-	if d.NumDigits() > 18 {
-		return 0, false
-	}
-	return d.CoefficientInt64(), true
-}
-
-var pow10 = func() (p [19]int64) {
-	p[0] = 1
-	for i := 1; i < len(p); i++ {
-		p[i] = p[i-1] * 10
-	}
-	return p
-}()
-
-// addScaled adds c1·10^e1 and c2·10^e2 at the smaller exponent, as decimal
-// does; ok is false when an int64 cannot hold the result.
-func addScaled(c1 int64, e1 int32, c2 int64, e2 int32) (sum int64, exp int32, ok bool) {
-	exp = min(e1, e2)
-	s1, ok1 := scaleUp(c1, int64(e1)-int64(exp))
-	s2, ok2 := scaleUp(c2, int64(e2)-int64(exp))
-	if !ok1 || !ok2 {
-		return 0, 0, false
-	}
-	sum = s1 + s2
-	if (s1 > 0 && s2 > 0 && sum < 0) || (s1 < 0 && s2 < 0 && sum >= 0) {
-		return 0, 0, false
-	}
-	return sum, exp, true
-}
-
-// scaleUp returns c·10^k when an int64 holds it.
-func scaleUp(c int64, k int64) (int64, bool) {
-	switch {
-	case c == 0 || k == 0:
-		return c, true
-	case k >= int64(len(pow10)):
-		return 0, false
-	}
-	p := pow10[k]
-	if c > math.MaxInt64/p || c < math.MinInt64/p {
-		return 0, false
-	}
-	return c * p, true
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 
+	"github.com/routefree/routefree/internal/exact"
+
 	"github.com/shopspring/decimal"
 )
 
@@ -15,9 +17,6 @@ const maxLuaInt = int64(1) << 53
 
 // ErrAmountRange reports an amount beyond what the ledger can hold exactly.
 var ErrAmountRange = errors.New("admission: amount out of range")
-
-var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
 
 // toMicro converts d to micro-NTD, rounding up (ceil) or down (floor). The
 // fast path reads the coefficient directly and does not allocate.
@@ -33,7 +32,7 @@ func toMicro(d decimal.Decimal, up bool) (int64, error) {
 			}
 			return 0, ErrAmountRange
 		}
-		m := pow10[s]
+		m := exact.Pow10[s]
 		if c > math.MaxInt64/m || c < math.MinInt64/m {
 			return 0, ErrAmountRange
 		}
@@ -42,7 +41,7 @@ func toMicro(d decimal.Decimal, up bool) (int64, error) {
 	if -s > 18 { // |d| < 10^-12 NTD: 0, or ±1 micro by the rounding
 		return roundTiny(c, up), nil
 	}
-	div := pow10[-s]
+	div := exact.Pow10[-s]
 	q, r := c/div, c%div
 	if r > 0 && up {
 		q++

@@ -48,12 +48,9 @@ func (w *ChunkWriter) Role(choice int) []byte {
 
 // Content carries a piece of text.
 func (w *ChunkWriter) Content(choice int, text string) []byte {
-	return w.text(choice, `{"content":`, text)
-}
-
-// Reasoning carries a piece of reasoning text, as OpenRouter's delta.reasoning.
-func (w *ChunkWriter) Reasoning(choice int, text string) []byte {
-	return w.text(choice, `{"reasoning":`, text)
+	b := append(w.open(choice), `{"content":`...)
+	b = chat.AppendString(b, text)
+	return w.close(append(b, '}'), "")
 }
 
 // ReasoningDetail carries a piece of reasoning as OpenRouter streams it:
@@ -76,13 +73,6 @@ func (w *ChunkWriter) ReasoningDetail(choice int, d chat.ReasoningDetail) []byte
 	b = append(b, `,"index":`...)
 	b = strconv.AppendInt(b, int64(d.Index), 10)
 	return w.close(append(b, `}]}`...), "")
-}
-
-// text is a delta of one string field, opened by key (`{"name":`).
-func (w *ChunkWriter) text(choice int, key, text string) []byte {
-	b := append(w.open(choice), key...)
-	b = chat.AppendString(b, text)
-	return w.close(append(b, '}'), "")
 }
 
 // ToolStart opens tool call idx with its id and name.

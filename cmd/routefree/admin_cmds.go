@@ -22,9 +22,15 @@ func init() {
 	register("accounts open", "open a customer account", cmdAccountsOpen)
 	register("accounts plan", "change an account's plan, custom limits, credit limit and volume discount", cmdAccountsPlan)
 	register("keys issue", "issue an API key for an account (shown once)", cmdKeysIssue)
-	register("keys revoke", "revoke an API key", cmdKeysRevoke)
-	register("keys disable", "disable an API key until it is enabled again", cmdKeysDisable(true))
-	register("keys enable", "enable a disabled API key", cmdKeysDisable(false))
+	register("keys revoke", "revoke an API key", keyCommand("keys revoke", "revoked", func(ctx context.Context, h *commands.Handler, id string) error {
+		return h.RevokeKey(ctx, id)
+	}))
+	register("keys disable", "disable an API key until it is enabled again", keyCommand("keys disable", "disabled", func(ctx context.Context, h *commands.Handler, id string) error {
+		return h.SetKeyDisabled(ctx, id, true)
+	}))
+	register("keys enable", "enable a disabled API key", keyCommand("keys enable", "enabled", func(ctx context.Context, h *commands.Handler, id string) error {
+		return h.SetKeyDisabled(ctx, id, false)
+	}))
 	register("credits topup", "record a top-up (idempotent per reference)", cmdCreditsTopUp)
 	register("prices publish", "publish a price list (NTD per million tokens) from a JSON file, or derive it from the catalog", cmdPricesPublish)
 }
@@ -125,27 +131,9 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	})
 }
 
-func cmdKeysRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newFlags("keys revoke", stderr)
-	id := fs.String("key", "", "key ID")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	return withHandler(ctx, c, func(h *commands.Handler) error {
-		err := h.RevokeKey(ctx, *id)
-		if err == nil {
-			fmt.Fprintf(stdout, "revoked %s\n", *id)
-		}
-		return err
-	})
-}
-
-// cmdKeysDisable is keys disable (or, with false, keys enable).
-func cmdKeysDisable(disable bool) func(context.Context, []string, io.Writer, io.Writer) error {
-	name, done := "keys enable", "enabled"
-	if disable {
-		name, done = "keys disable", "disabled"
-	}
+// keyCommand is a command on one key, named by --key: run does it, and
+// done is what is printed after the key ID.
+func keyCommand(name, done string, run func(context.Context, *commands.Handler, string) error) func(context.Context, []string, io.Writer, io.Writer) error {
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs, c := newFlags(name, stderr)
 		id := fs.String("key", "", "key ID")
@@ -153,7 +141,7 @@ func cmdKeysDisable(disable bool) func(context.Context, []string, io.Writer, io.
 			return err
 		}
 		return withHandler(ctx, c, func(h *commands.Handler) error {
-			err := h.SetKeyDisabled(ctx, *id, disable)
+			err := run(ctx, h, *id)
 			if err == nil {
 				fmt.Fprintf(stdout, "%s %s\n", done, *id)
 			}

@@ -130,7 +130,8 @@ func TestPatchedKeyLimitHoldsAtTheGateway(t *testing.T) {
 // refuses it within seconds, and enables it again the same way.
 func TestKeysDisableAndEnableBesideServe(t *testing.T) {
 	up := fakeUpstream(t, providertest.Script{Text: "key switch", Usage: providertest.Usage{Prompt: 10, Completion: 10}})
-	env := append(baseEnv(up), "ROUTEFREE_DATA_DIR="+t.TempDir())
+	dir := t.TempDir()
+	env := append(baseEnv(up), "ROUTEFREE_DATA_DIR="+dir)
 	p := startServe(t, env, "--bootstrap-demo")
 	out := runCLI(t, env, "keys", "issue", "--account", "acct_demo", "--name", "ci")
 	m := regexp.MustCompile(`key id: (\S+)\nkey:\s+(sk-rf-\S+)`).FindStringSubmatch(out)
@@ -147,4 +148,10 @@ func TestKeysDisableAndEnableBesideServe(t *testing.T) {
 		t.Fatalf("keys enable: %s", out)
 	}
 	within(t, time.Now(), 10*time.Second, "the enabled key served again", func() bool { return chatStatus(p.base, key) == http.StatusOK })
+	// Revoking is final: the key is refused and cannot be enabled again.
+	if out := runCLI(t, env, "keys", "revoke", "--key", id); !strings.Contains(out, "revoked "+id) {
+		t.Fatalf("keys revoke: %s", out)
+	}
+	within(t, time.Now(), 10*time.Second, "the revoked key refused", func() bool { return chatStatus(p.base, key) == http.StatusForbidden })
+	refusedCLI(t, "revoked", "keys", "enable", "--key", id, "--data-dir", dir)
 }

@@ -119,6 +119,19 @@ func (b *Balances) Name() string { return "balances" }
 // View returns an account and, when keyID is set, that key's spending, as of
 // now (which picks the month and the key's period).
 func (b *Balances) View(account, keyID string, now time.Time) (AccountView, bool) {
+	return b.view(account, keyID, now, true)
+}
+
+// Admission is View without the totals and the key's calendar spending: only
+// what admitting and pricing a request need (plan, credit limit, discount,
+// balance, the key's limit and its spending in its period, the data
+// requirement). Every request reads it, and each figure it leaves out would
+// be one more decimal allocated.
+func (b *Balances) Admission(account, keyID string, now time.Time) (AccountView, bool) {
+	return b.view(account, keyID, now, false)
+}
+
+func (b *Balances) view(account, keyID string, now time.Time, full bool) (AccountView, bool) {
 	b.accounts.mu.RLock()
 	defer b.accounts.mu.RUnlock()
 	a, ok := b.accounts.byID[account]
@@ -129,15 +142,17 @@ func (b *Balances) View(account, keyID string, now time.Time) (AccountView, bool
 		AccountID: account, Organisation: a.org, TaxID: a.taxID, Plan: a.plan,
 		CreditLimit: a.creditLimit.Decimal(), VolumeDiscount: a.extras().discount.Decimal(), Suspended: a.suspended,
 		Balance: a.balance.Decimal(), AppliedUsageVersion: a.usageVersion,
-		MonthSpend: a.month.at(PeriodStart(PeriodMonthly, now).Unix()),
 	}
 	if x := a.extra; x != nil {
 		v.Residency, v.NoRetention = x.residency, x.noRetention
 	}
-	if a.used != nil {
-		v.TotalUsed = a.used.Decimal()
+	if full {
+		v.MonthSpend = a.month.at(PeriodStart(PeriodMonthly, now).Unix())
+		if a.used != nil {
+			v.TotalUsed = a.used.Decimal()
+		}
+		v.TotalCredited = v.Balance.Add(v.TotalUsed)
 	}
-	v.TotalCredited = v.Balance.Add(v.TotalUsed)
 	if keyID == "" {
 		return v, true
 	}
@@ -147,7 +162,7 @@ func (b *Balances) View(account, keyID string, now time.Time) (AccountView, bool
 		start := PeriodStart(k.period, now)
 		v.KeyID, v.KeySpendLimit, v.KeySpendPeriod = keyID, k.limit.Decimal(), k.period
 		v.KeyPeriodStart, v.KeySpend = start, k.spend.at(start.Unix())
-		if u := k.use; u != nil {
+		if u := k.use; u != nil && full {
 			v.KeyUsed, v.KeyDay = u.used.Decimal(), u.day.at(PeriodStart(PeriodDaily, now).Unix())
 			v.KeyWeek, v.KeyMonth = u.week.at(PeriodStart(PeriodWeekly, now).Unix()), u.month.at(PeriodStart(PeriodMonthly, now).Unix())
 		}

@@ -102,6 +102,17 @@ func TestBalancesKeyPeriodsInTaipei(t *testing.T) {
 		!v.KeyWeek.Equal(decimal.RequireFromString("2.625")) || !v.KeyMonth.Equal(decimal.RequireFromString("3.875")) {
 		t.Errorf("key used %s day %s week %s month %s", v.KeyUsed, v.KeyDay, v.KeyWeek, v.KeyMonth)
 	}
+	// What every request reads: the same figures, without the totals.
+	a, ok := m.Balances.Admission("a", "kd", mon.Add(2*time.Hour))
+	if !ok || !a.Balance.Equal(v.Balance) || !a.CreditLimit.Equal(v.CreditLimit) || a.Plan != v.Plan ||
+		a.AppliedUsageVersion != v.AppliedUsageVersion || !a.KeySpend.Equal(v.KeySpend) ||
+		!a.KeySpendLimit.Equal(v.KeySpendLimit) || !a.KeyPeriodStart.Equal(v.KeyPeriodStart) ||
+		!a.VolumeDiscount.Equal(v.VolumeDiscount) || !a.Available().Equal(v.Available()) {
+		t.Errorf("admission %+v, view %+v", a, v)
+	}
+	if !a.TotalUsed.IsZero() || !a.MonthSpend.IsZero() || !a.KeyUsed.IsZero() {
+		t.Errorf("admission computed totals: used %s month %s key %s", a.TotalUsed, a.MonthSpend, a.KeyUsed)
+	}
 	if v, _ := m.Balances.View("a", "kd", sun); !v.KeyDay.IsZero() || !v.KeyWeek.IsZero() {
 		t.Errorf("Sunday after Monday's requests: day %s week %s (only the latest period is kept)", v.KeyDay, v.KeyWeek)
 	}

@@ -57,6 +57,9 @@ type conn struct {
 // connection, which goes back to the pool when the body is read to its end.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	key, addr, err := target(req)
+	if err == nil {
+		err = checkHeader(req.Header)
+	}
 	if err != nil {
 		closeBody(req)
 		return nil, err
@@ -118,11 +121,10 @@ func (t *Transport) exchange(req *http.Request, c *conn) (*http.Response, error)
 		}
 		return nil, err
 	}
-	err := req.Write(c.bw)
-	if err == nil {
-		err = c.bw.Flush()
+	if err := writeRequest(c.bw, req); err != nil {
+		return fail(noResponse{err})
 	}
-	if err != nil {
+	if err := c.bw.Flush(); err != nil {
 		return fail(noResponse{err})
 	}
 	if t.ResponseHeaderTimeout > 0 {

@@ -212,7 +212,7 @@ func (k *call) authenticate() error {
 	case key.Management:
 		return apiErr(http.StatusForbidden, "management_key", "this is a management key: it issues and revokes keys and cannot call models; use an inference key", nil)
 	}
-	acct, ok := k.s.deps.Directory.Account(key.AccountID, key.ID, k.start)
+	acct, ok := k.s.deps.Directory.Admission(key.AccountID, key.ID, k.start)
 	if !ok {
 		return apiErr(http.StatusForbidden, "no_account", "the key's account is not open", nil)
 	}

@@ -85,6 +85,9 @@ type Generation struct {
 type Directory interface {
 	Key(hash string) (Key, bool)
 	Account(accountID, keyID string, now time.Time) (Account, bool)
+	// Admission is Account with only View, VolumeDiscount and Requirement
+	// filled: what admitting and pricing a request read.
+	Admission(accountID, keyID string, now time.Time) (Account, bool)
 	Prices(at time.Time) (version int, prices map[string]domain.ModelPrice, ok bool)
 	Generation(requestID string) (Generation, bool)
 }

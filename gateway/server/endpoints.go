@@ -151,7 +151,7 @@ func (s *Server) listUserModels(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	acct, ok := s.deps.Directory.Account(k.AccountID, k.ID, s.cfg.Now())
+	acct, ok := s.deps.Directory.Admission(k.AccountID, k.ID, s.cfg.Now())
 	if !ok {
 		return apiErr(http.StatusForbidden, "no_account", "the key's account is not open", nil)
 	}

@@ -39,6 +39,19 @@ func (p Projected) Account(accountID, keyID string, now time.Time) (Account, boo
 	if !ok {
 		return Account{}, false
 	}
+	return account(v), true
+}
+
+// Admission is Account without the totals: what every request needs.
+func (p Projected) Admission(accountID, keyID string, now time.Time) (Account, bool) {
+	v, ok := p.M.Balances.Admission(accountID, keyID, now)
+	if !ok {
+		return Account{}, false
+	}
+	return account(v), true
+}
+
+func account(v projections.AccountView) Account {
 	limit := v.CreditLimit
 	if !v.Plan.Postpaid() {
 		limit = decimal.Zero // prepaid plans never go below zero
@@ -54,7 +67,7 @@ func (p Projected) Account(accountID, keyID string, now time.Time) (Account, boo
 		VolumeDiscount: v.VolumeDiscount, MonthSpend: v.MonthSpend, KeySpend: v.KeySpend,
 		TotalCredited: v.TotalCredited, TotalUsed: v.TotalUsed,
 		KeyUsed: v.KeyUsed, KeyDay: v.KeyDay, KeyWeek: v.KeyWeek, KeyMonth: v.KeyMonth,
-	}, true
+	}
 }
 
 // Prices returns the price list in force at a moment.

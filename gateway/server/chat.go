@@ -622,9 +622,9 @@ func upstreamMessage(err error) string {
 
 // unary serves a non-streaming request.
 func (k *call) unary() error {
-	ctx, cancel := context.WithCancel(k.ctx())
-	defer cancel()
-	res, _, ae := k.attempt(ctx)
+	// Every attempt has a context of its own, ended by try (a failed one)
+	// or by cleanup (the one that answered).
+	res, _, ae := k.attempt(k.ctx())
 	if ae != nil {
 		return ae
 	}

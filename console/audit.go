@@ -275,11 +275,12 @@ func (s *server) apiExport(c echo.Context) error {
 	}
 }
 
-// auditLogScan bounds the events one page of the console's log reads. The
-// log is shown newest first, which needs the count of matches: a history
-// beyond the bound is paged over its first auditLogScan events, and the
-// page says so (Truncated).
-const auditLogScan = 2_000_000
+// auditLogScan bounds the events a filtered or searched page of the
+// console's log reads: counting its matches means reading them all. Beyond
+// the bound, newest first searches the newest auditLogScan events and oldest
+// first the oldest, and the page says so (Truncated). An unfiltered page
+// reads only its own events, whatever the history's length.
+var auditLogScan = 2_000_000
 
 // auditQuery is a page of the console's event log: the filter, a search in
 // the stream, type and body (actors and account IDs included), the order.
@@ -304,15 +305,45 @@ func (q auditQuery) match(e *eventstore.RecordedEvent, needle []byte) bool {
 }
 
 // auditLog returns one page of the log and the number of matching events.
-// One pass over the history notes where each match starts (16 bytes a
-// match, never the events themselves); a second read fetches the page's
-// events from the position before its first.
+// Without a filter or a search every event matches: the page is found by
+// its number through the log index and only its events are read. With one,
+// a pass over the window (see auditLogScan) notes where each match starts
+// (16 bytes a match, never the events themselves), and a second read
+// fetches the page's events from the position before its first.
 func (s *server) auditLog(ctx context.Context, q auditQuery) (page []commands.AuditedEvent, total int, truncated bool, err error) {
+	count, err := s.log.refresh(ctx, s.deps.Store)
+	if err != nil {
+		return nil, 0, false, err
+	}
 	needle := []byte(strings.ToLower(strings.TrimSpace(q.Q)))
+	if len(needle) == 0 && q.Filter == (eventstore.Filter{}) {
+		from, to, ok := q.bounds(count)
+		if !ok {
+			return []commands.AuditedEvent{}, count, false, nil
+		}
+		pos, n := s.log.at(from)
+		page, err = s.readPage(ctx, pos, to-from, from-n+to-from, func(*eventstore.RecordedEvent) bool {
+			n++
+			return n > from // skip from the mark to the page's first event
+		})
+		return q.ordered(page), count, false, err
+	}
+	// The window, events first to last-1: the newest auditLogScan events
+	// newest first, the oldest oldest first. It starts at the mark at or
+	// before its first event, so it may hold up to logStride-1 more.
+	first, last := 0, count
+	if count > auditLogScan {
+		truncated = true
+		if q.Oldest {
+			last = auditLogScan
+		} else {
+			first = count - auditLogScan
+		}
+	}
+	prev, first := s.log.at(first)
 	var starts []eventstore.Position // position before each match
-	prev, scanned := eventstore.Start, 0
-	for scanned < auditLogScan {
-		evs, err := s.deps.Store.ReadAll(ctx, prev, 2000)
+	for scanned := first; scanned < last; {
+		evs, err := s.deps.Store.ReadAll(ctx, prev, min(2000, last-scanned))
 		if err != nil {
 			return nil, 0, false, err
 		}
@@ -327,36 +358,56 @@ func (s *server) auditLog(ctx context.Context, q auditQuery) (page []commands.Au
 		}
 		scanned += len(evs)
 	}
-	truncated = scanned >= auditLogScan
 	total = len(starts)
-	// Matches are numbered oldest first; newest first, page 1 is the last.
-	from := (q.Page - 1) * q.Size
-	if from >= total {
+	from, to, ok := q.bounds(total)
+	if !ok {
 		return []commands.AuditedEvent{}, total, truncated, nil
 	}
-	to := min(from+q.Size, total)
-	if !q.Oldest {
+	page, err = s.readPage(ctx, starts[from], to-from, 2000, func(e *eventstore.RecordedEvent) bool { return q.match(e, needle) })
+	return q.ordered(page), total, truncated, err
+}
+
+// bounds gives the page's matches as numbers oldest first, from (inclusive)
+// to (exclusive), out of total; false past the end.
+func (q auditQuery) bounds(total int) (from, to int, ok bool) {
+	from = (q.Page - 1) * q.Size
+	if from >= total {
+		return 0, 0, false
+	}
+	to = min(from+q.Size, total)
+	if !q.Oldest { // newest first, page 1 is the last
 		from, to = total-to, total-from
 	}
-	page = make([]commands.AuditedEvent, 0, to-from)
-	pos := starts[from]
-	for len(page) < to-from {
-		evs, err := s.deps.Store.ReadAll(ctx, pos, 2000)
+	return from, to, true
+}
+
+// ordered puts a page read oldest first in the order it is shown.
+func (q auditQuery) ordered(page []commands.AuditedEvent) []commands.AuditedEvent {
+	if !q.Oldest {
+		slices.Reverse(page)
+	}
+	return page
+}
+
+// readPage reads from pos, oldest first, until it has size events that take
+// says to take; batch is how many events to read at a time (at most 2,000).
+func (s *server) readPage(ctx context.Context, pos eventstore.Position, size, batch int, take func(*eventstore.RecordedEvent) bool) ([]commands.AuditedEvent, error) {
+	page := make([]commands.AuditedEvent, 0, size)
+	batch = min(max(batch, 1), 2000)
+	for len(page) < size {
+		evs, err := s.deps.Store.ReadAll(ctx, pos, batch)
 		if err != nil {
-			return nil, 0, false, err
+			return nil, err
 		}
 		if len(evs) == 0 {
 			break
 		}
 		for i := range evs {
-			if len(page) < to-from && q.match(&evs[i], needle) {
+			if len(page) < size && take(&evs[i]) {
 				page = append(page, commands.Audited(&evs[i]))
 			}
 			pos = evs[i].Position
 		}
 	}
-	if !q.Oldest {
-		slices.Reverse(page)
-	}
-	return page, total, truncated, nil
+	return page, nil
 }

@@ -125,6 +125,7 @@ type server struct {
 	deps     Deps
 	auth     *Authenticator
 	clientIP echo.IPExtractor
+	log      logIndex // the event log's pages
 }
 
 // capture remembers where a command's appends landed, so the handler can

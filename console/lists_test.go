@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -306,5 +307,90 @@ func TestAccountPageListsAreIndependent(t *testing.T) {
 		if q := u.Query(); q.Get("topups_q") != "REF-3" {
 			t.Fatalf("a page link drops the other list's search: %q", a["href"])
 		}
+	}
+}
+
+// A history longer than the search bound: the newest events are still the
+// first page, unfiltered pages are exact however long the history, a search
+// covers the newest events up to the bound (oldest first, the oldest) and
+// says so, and events appended later show at once.
+func TestAuditLogBeyondItsSearchBound(t *testing.T) {
+	defer func(scan, stride int) { auditLogScan, logStride = scan, stride }(auditLogScan, logStride)
+	auditLogScan, logStride = 300, 64
+	e := newEnv(t, false)
+	e.openAccount("acct_log", "事件很多股份有限公司", domain.PlanStarter)
+	e.manyAdjustments("acct_log", 1000)
+	all := e.allEvents()
+	b := e.browser()
+	b.signIn(e.auditor)
+	shown := func(path string) ([]string, string) {
+		t.Helper()
+		resp, page := b.get(path)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		var ps []string
+		for _, r := range elements(t, page, "tr", "data-position") {
+			ps = append(ps, r["data-position"])
+		}
+		return ps, page
+	}
+	positions := func(evs []eventstore.RecordedEvent, newestFirst bool) []string {
+		ps := make([]string, len(evs))
+		for i := range evs {
+			ps[i] = evs[i].Position.String()
+		}
+		if newestFirst {
+			slices.Reverse(ps)
+		}
+		return ps
+	}
+
+	// Unfiltered: every page exact, in either order, and nothing truncated.
+	rows, first := shown("/console/audit")
+	if want := positions(all[len(all)-defaultPageSize:], true); !slices.Equal(rows, want) {
+		t.Fatalf("first page %v, want the newest events %v", rows, want)
+	}
+	_, pages, total := pagerOf(t, first, "")
+	if total != len(all) || strings.Contains(first, `id="log-truncated"`) {
+		t.Fatalf("unfiltered log counts %d events of %d (or says it is truncated)", total, len(all))
+	}
+	for _, p := range []int{2, 7, 13, pages} {
+		from, to := (p-1)*defaultPageSize, min(p*defaultPageSize, len(all))
+		if rows, _ := shown(fmt.Sprintf("/console/audit?dir=asc&page=%d", p)); !slices.Equal(rows, positions(all[from:to], false)) {
+			t.Errorf("oldest first, page %d: %v", p, rows)
+		}
+		if rows, _ := shown(fmt.Sprintf("/console/audit?page=%d", p)); !slices.Equal(rows, positions(all[len(all)-to:len(all)-from], true)) {
+			t.Errorf("newest first, page %d: %v", p, rows)
+		}
+	}
+
+	// A search: the newest matches, and the hint that older ones were left.
+	var adjustments []eventstore.RecordedEvent
+	for _, ev := range all {
+		if ev.Type == domain.TypeCreditsAdjusted {
+			adjustments = append(adjustments, ev)
+		}
+	}
+	rows, found := shown("/console/audit?q=ADJUST-")
+	if want := positions(adjustments[len(adjustments)-defaultPageSize:], true); !slices.Equal(rows, want) {
+		t.Fatalf("search, newest first: %v, want %v", rows, want)
+	}
+	if _, _, total := pagerOf(t, found, ""); total < auditLogScan || total >= auditLogScan+logStride || !strings.Contains(found, `id="log-truncated"`) {
+		t.Fatalf("search counted %d matches of %d (bound %d), or no hint", total, len(adjustments), auditLogScan)
+	}
+	rows, _ = shown("/console/audit?q=ADJUST-&dir=asc&lang=en")
+	if want := positions(adjustments[:defaultPageSize], false); !slices.Equal(rows, want) {
+		t.Fatalf("search, oldest first: %v, want %v", rows, want)
+	}
+	if _, page := shown("/console/audit?q=ADJUST-&dir=asc&lang=en"); !strings.Contains(visibleText(t, page), "covered only the oldest two million") {
+		t.Error("oldest first, the hint does not say the oldest events were searched")
+	}
+
+	// Appended after the index was built: shown on the next page view.
+	e.manyAdjustments("acct_log", 3)
+	all = e.allEvents()
+	if rows, _ := shown("/console/audit"); rows[0] != all[len(all)-1].Position.String() {
+		t.Fatalf("after new events the first row is %s, want %s", rows[0], all[len(all)-1].Position)
 	}
 }

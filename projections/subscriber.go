@@ -53,9 +53,15 @@ type subscriber struct {
 
 var _ message.Subscriber = (*subscriber)(nil)
 
+// queueBatches is how far the feed may run ahead of a projection. While
+// history is read each batch holds thousands of decoded events, so a slow
+// projection would otherwise keep a good part of the history in memory; a
+// few batches keep the feed and the projections busy side by side.
+const queueBatches = 4
+
 func newSubscriber(name string, from eventstore.Position, onAck func(eventstore.Position), onNack func() bool, logger watermill.LoggerAdapter) *subscriber {
 	return &subscriber{
-		name: name, from: from, queue: make(chan []Event, 32),
+		name: name, from: from, queue: make(chan []Event, queueBatches),
 		onAck: onAck, onNack: onNack, logger: logger, done: make(chan struct{}),
 	}
 }

@@ -49,6 +49,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
+	// The memory limit holds from the first start on: catching up reads the
+	// whole history, and without it the collector lets the heap grow to
+	// twice the read models while it does.
+	memCtx, stopMem := context.WithCancel(ctx)
+	defer stopMem()
+	keepMemoryLimit(memCtx)
 	in, err := openInstance(ctx, c, newLogger(stderr, c.LogLevel))
 	if err != nil {
 		return err
@@ -57,11 +63,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := in.start(ctx, stdout); err != nil {
 		return err
 	}
-	// Only now: catching up allocates fast and holds whole batches, which a
-	// limit near the read models' size would make crawl.
-	memCtx, stopMem := context.WithCancel(ctx)
-	defer stopMem()
-	keepMemoryLimit(memCtx)
 	gw := in.gateway()
 	// The other faces share the listener: finance's invoicing API and the
 	// console (admin API and pages), behind one authenticator.

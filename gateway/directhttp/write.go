@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/textproto"
 	"strconv"
-	"strings"
 
 	"golang.org/x/net/http/httpguts"
 )
@@ -78,7 +78,7 @@ func writeRequest(w *bufio.Writer, req *http.Request) error {
 		for _, v := range vv {
 			w.WriteString(k)
 			w.WriteString(": ")
-			w.WriteString(strings.TrimSpace(v))
+			w.WriteString(textproto.TrimString(v)) // as Request.Write trims
 			w.WriteString("\r\n")
 		}
 	}

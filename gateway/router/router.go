@@ -82,7 +82,10 @@ func New(cat *catalog.Catalog, o Options) *Router {
 	for _, m := range cat.Models {
 		for _, u := range m.Upstreams {
 			base := strings.TrimRight(catalog.Expand(u.BaseURL, o.Getenv), "/")
-			key := o.Getenv(u.KeyEnv)
+			// A key read from a file or a secret often ends in a line
+			// break; no key has spaces around it, and a line break would
+			// make an invalid header that the upstream client refuses.
+			key := strings.TrimSpace(o.Getenv(u.KeyEnv))
 			if base == "" || key == "" {
 				r.missing[m.ID] = append(r.missing[m.ID], u.KeyEnv)
 				continue

@@ -12,14 +12,14 @@ func TestTargetsFollowPriorityAndConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{"GROQ_API_KEY": "g", "FIREWORKS_API_KEY": "f", "FIREWORKS_BASE_URL": "http://127.0.0.1:1/v1/"}
+	env := map[string]string{"GROQ_API_KEY": "g", "FIREWORKS_API_KEY": " f\r\n", "TOGETHER_API_KEY": " \n", "FIREWORKS_BASE_URL": "http://127.0.0.1:1/v1/"}
 	r := New(cat, Options{Getenv: func(k string) string { return env[k] }})
 	ts, missing := r.Targets("meta-llama/llama-3.3-70b-instruct")
 	if len(ts) != 2 || ts[0].Provider != "groq" || ts[1].Provider != "fireworks" {
 		t.Fatalf("targets = %+v", ts)
 	}
 	if ts[1].BaseURL != "http://127.0.0.1:1/v1" || ts[1].APIKey != "f" {
-		t.Fatalf("fireworks target not resolved from env: %+v", ts[1])
+		t.Fatalf("fireworks target not resolved from env (its key trimmed): %+v", ts[1])
 	}
 	if len(missing) != 1 || missing[0] != "TOGETHER_API_KEY" {
 		t.Fatalf("missing = %v", missing)

@@ -95,7 +95,7 @@ func (s *Service) monthlyDraft(acct, month string, at time.Time) (d draft, skip 
 	if b != nil {
 		seq, billedCovers, billedTotal = b.next, b.covers, b.totals
 	}
-	inv := domain.InvoiceIssued{AccountID: acct, Month: month, IssuedAt: at, RandomCode: randomCode(), Seq: seq,
+	inv := domain.InvoiceIssued{AccountID: acct, Month: month, IssuedAt: at, RandomCode: s.randomCode(), Seq: seq,
 		Covers: covers, Usage: rest}
 	buyer(&inv, s.l.accounts[acct])
 	inv.Total = twrules.RoundNTD(billedCovers.Add(covers)) - billedTotal
@@ -205,7 +205,7 @@ func (s *Service) topUpDraft(acct string, at time.Time) (draft, bool) {
 	if total <= 0 {
 		return draft{}, false
 	}
-	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: refs[len(refs)-1], IssuedAt: at, RandomCode: randomCode(),
+	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: refs[len(refs)-1], IssuedAt: at, RandomCode: s.randomCode(),
 		Seq: seq, Covers: covers, TopUps: refs, Total: total}
 	buyer(&inv, s.l.accounts[acct])
 	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
@@ -236,9 +236,9 @@ func (s *Service) topUpsDue(acct string) (refs []string, covers decimal.Decimal,
 }
 
 // randomCode draws the 隨機碼 (B2B and B2C alike: the proof's barcodes need
-// one). crypto/rand does not fail on supported platforms.
-func randomCode() string {
-	c, err := twrules.RandomCode()
+// one). crypto/rand does not fail on supported platforms. s.mu is held.
+func (s *Service) randomCode() string {
+	c, err := twrules.RandomCodeFrom(s.random)
 	if err != nil {
 		panic(err)
 	}

@@ -113,6 +113,11 @@ var decodeHints = map[gozxing.DecodeHintType]interface{}{
 	gozxing.DecodeHintType_TRY_HARDER:    true,
 }
 
+var pureHints = map[gozxing.DecodeHintType]interface{}{
+	gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
+	gozxing.DecodeHintType_PURE_BARCODE:  true,
+}
+
 // DecodeQR reads the QR code in img.
 func DecodeQR(t testing.TB, img image.Image) string {
 	t.Helper()
@@ -123,15 +128,22 @@ func DecodeQR(t testing.TB, img image.Image) string {
 	return s
 }
 
-// TryDecodeQR reads the QR code in img, or says why it could not.
-// gozxing's finder-pattern detector misses some codes at some
-// resolutions, so a caller may retry another.
+// TryDecodeQR reads the QR code in img, or says why it could not. img
+// holds one code and its quiet zone, square to the axes; pure-barcode
+// reading needs both. At resolutions where a module is not close to whole
+// pixels both ways can still fail, so a caller may retry another.
 func TryDecodeQR(img image.Image) (string, error) {
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
 		return "", err
 	}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, decodeHints)
+	if err != nil {
+		// The finder-pattern detector misses some clean codes; a crop that
+		// holds only the code and its quiet zone, square to the axes, can
+		// also be read as a pure barcode, module by module.
+		res, err = qrcode.NewQRCodeReader().Decode(bmp, pureHints)
+	}
 	if err != nil {
 		return "", err
 	}

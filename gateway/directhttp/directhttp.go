@@ -7,11 +7,14 @@
 // per host; a cancelled context closes the connection it is using.
 //
 // It speaks HTTP/1.1 only (over TLS for https), which every model provider
-// serves; it neither compresses nor follows a proxy.
+// serves, and does not go through a proxy. Like net/http's Transport, it
+// asks for gzip when the caller named no encoding and decompresses the
+// answer: a long completion crosses the ocean in a fraction of its bytes.
 package directhttp
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -40,6 +43,8 @@ type Transport struct {
 	// DrainTimeout bounds the wait for the end of a body closed before it
 	// (default 1 s).
 	DrainTimeout time.Duration
+	// DisableCompression sends no Accept-Encoding of the transport's own.
+	DisableCompression bool
 
 	mu   sync.Mutex
 	idle map[string][]*conn
@@ -121,7 +126,8 @@ func (t *Transport) exchange(req *http.Request, c *conn) (*http.Response, error)
 		}
 		return nil, err
 	}
-	if err := writeRequest(c.bw, req); err != nil {
+	gz := t.asksGzip(req)
+	if err := writeRequest(c.bw, req, gz); err != nil {
 		return fail(noResponse{err})
 	}
 	if err := c.bw.Flush(); err != nil {
@@ -141,7 +147,69 @@ func (t *Transport) exchange(req *http.Request, c *conn) (*http.Response, error)
 		_ = c.SetReadDeadline(time.Time{})
 	}
 	resp.Body = &body{rc: resp.Body, c: c, t: t, stop: stop, keep: !resp.Close && !req.Close}
+	if gz && resp.Body != nil && asciiEqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		// As net/http does: the caller sees the decoded body, of unknown
+		// length, and no encoding.
+		resp.Header.Del("Content-Encoding")
+		resp.Header.Del("Content-Length")
+		resp.ContentLength = -1
+		resp.Uncompressed = true
+		resp.Body = &gzipBody{body: resp.Body}
+	}
 	return resp, nil
+}
+
+// asksGzip says whether the transport adds Accept-Encoding: gzip to req,
+// under net/http's rules: the caller named no encoding and no range (a
+// range of the compressed bytes could not be decoded), and a body comes.
+func (t *Transport) asksGzip(req *http.Request) bool {
+	return !t.DisableCompression && req.Method != http.MethodHead &&
+		req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == ""
+}
+
+// gzipBody decodes a gzip body; the decoder starts at the first Read, so
+// that returning the response does not wait for the body's first bytes.
+type gzipBody struct {
+	body io.ReadCloser
+	zr   *gzip.Reader
+	err  error
+}
+
+func (g *gzipBody) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	if g.zr == nil {
+		if g.zr, g.err = gzip.NewReader(g.body); g.err != nil {
+			if g.err == io.EOF {
+				g.err = io.ErrUnexpectedEOF // a gzip body has at least a header
+			}
+			return 0, g.err
+		}
+	}
+	return g.zr.Read(p)
+}
+
+// Close closes the connection's body, which keeps or closes the connection.
+func (g *gzipBody) Close() error { return g.body.Close() }
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // body is a response body on its connection.

@@ -3,6 +3,7 @@ package directhttp
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -346,5 +347,144 @@ func waitIdle(t *testing.T, tr *Transport, n int) {
 			t.Fatalf("idle connections %d, want %d", idleCount(tr), n)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// gzipServer answers with its body gzipped when the request accepts gzip,
+// as the providers' APIs do, and says which encoding it was asked for.
+func gzipServer(t *testing.T, body string) (*httptest.Server, *atomic.Int64) {
+	return server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Asked", r.Header.Get("Accept-Encoding"))
+		if r.Header.Get("Accept-Encoding") != "gzip" {
+			io.WriteString(w, body)
+			return
+		}
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		io.WriteString(zw, body)
+		zw.Close()
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Length", fmt.Sprint(b.Len()))
+		w.Write(b.Bytes())
+	})
+}
+
+// A completion comes gzipped when the transport asks for it, is read
+// decoded, and leaves its connection for the next request.
+func TestGzipAnswerIsDecoded(t *testing.T) {
+	body := strings.Repeat(`{"choices":[{"message":{"content":"long answer"}}]}`, 200)
+	srv, conns := gzipServer(t, body)
+	hc, _ := client()
+	for i := range 3 {
+		resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(b) != body {
+			t.Fatalf("request %d: %d bytes, %v", i, len(b), err)
+		}
+		if resp.Header.Get("X-Asked") != "gzip" || resp.Header.Get("Content-Encoding") != "" ||
+			resp.Header.Get("Content-Length") != "" || resp.ContentLength != -1 || !resp.Uncompressed {
+			t.Fatalf("request %d: header %v, length %d, uncompressed %v", i, resp.Header, resp.ContentLength, resp.Uncompressed)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Fatalf("3 gzipped answers used %d connections, want 1", n)
+	}
+}
+
+// A caller that names its own encoding gets the bytes as sent; with
+// compression off, nothing is asked for.
+func TestGzipOnlyWhenTheCallerAsksNothing(t *testing.T) {
+	body := strings.Repeat("x", 1000)
+	srv, _ := gzipServer(t, body)
+	hc, _ := client()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "gzip" || resp.Uncompressed || len(raw) >= len(body) {
+		t.Fatalf("caller's own gzip: encoding %q, uncompressed %v, %d bytes", resp.Header.Get("Content-Encoding"), resp.Uncompressed, len(raw))
+	}
+
+	hc2, tr := client()
+	tr.DisableCompression = true
+	resp, err = post(t, hc2, context.Background(), srv.URL, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("X-Asked") != "" || string(b) != body {
+		t.Fatalf("compression off: asked %q, %d bytes", resp.Header.Get("X-Asked"), len(b))
+	}
+}
+
+// A gzipped stream is decoded event by event as the upstream flushes it:
+// the first event is read while the second is not yet written.
+func TestGzipStreamIsReadAsItComes(t *testing.T) {
+	release := make(chan struct{})
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, "data: 1\n\n")
+		zw.Flush()
+		w.(http.Flusher).Flush()
+		<-release
+		io.WriteString(zw, "data: 2\n\n")
+		zw.Close()
+	})
+	hc, _ := client()
+	resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, 9)
+	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "data: 1\n\n" {
+		t.Fatalf("first event %q %v", first, err)
+	}
+	close(release)
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || string(rest) != "data: 2\n\n" {
+		t.Fatalf("rest %q %v", rest, err)
+	}
+}
+
+// A body that says gzip and is not fails its read with gzip's error. Its
+// HTTP framing was whole, so the connection serves the next request.
+func TestCorruptGzipFails(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			io.WriteString(w, "ok")
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		io.WriteString(w, "not gzip at all")
+	})
+	hc, _ := client()
+	resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(resp.Body); !errors.Is(err, gzip.ErrHeader) {
+		t.Fatalf("a corrupt gzip body read with error %v, want %v", err, gzip.ErrHeader)
+	}
+	resp.Body.Close()
+	resp, err = post(t, hc, context.Background(), srv.URL+"/ok", `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || string(b) != "ok" {
+		t.Fatalf("next request: %q %v", b, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -80,28 +81,37 @@ func TestWriteRequestReadsAsRequestWrite(t *testing.T) {
 		"close":        func() *http.Request { r := post("http://h.example/x", "{}", nil)(); r.Close = true; return r },
 	}
 	for name, req := range cases {
-		t.Run(name, func(t *testing.T) {
-			var ours, theirs bytes.Buffer
-			w := bufio.NewWriter(&ours)
-			if err := writeRequest(w, req()); err != nil {
-				t.Fatal(err)
-			}
-			w.Flush()
-			if err := req().Write(&theirs); err != nil {
-				t.Fatal(err)
-			}
-			got, want := readBack(t, ours.Bytes()), readBack(t, theirs.Bytes())
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("written:\n%q\nreads as %+v\nRequest.Write:\n%q\nreads as %+v", ours.Bytes(), got, theirs.Bytes(), want)
-			}
-		})
+		for _, gz := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/gzip=%v", name, gz), func(t *testing.T) {
+				var ours, theirs bytes.Buffer
+				w := bufio.NewWriter(&ours)
+				if err := writeRequest(w, req(), gz); err != nil {
+					t.Fatal(err)
+				}
+				w.Flush()
+				r := req()
+				if gz { // what net/http's Transport adds
+					r.Header.Set("Accept-Encoding", "gzip")
+				}
+				if err := r.Write(&theirs); err != nil {
+					t.Fatal(err)
+				}
+				got, want := readBack(t, ours.Bytes()), readBack(t, theirs.Bytes())
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("written:\n%q\nreads as %+v\nRequest.Write:\n%q\nreads as %+v", ours.Bytes(), got, theirs.Bytes(), want)
+				}
+				if ae := got.Header.Get("Accept-Encoding"); (ae == "gzip") != gz {
+					t.Errorf("Accept-Encoding %q with gzip=%v", ae, gz)
+				}
+			})
+		}
 	}
 }
 
 func TestBodyShorterThanItsLengthFails(t *testing.T) {
 	r, _ := http.NewRequest(http.MethodPost, "http://h.example/x", strings.NewReader("short"))
 	r.ContentLength = 10
-	if err := writeRequest(bufio.NewWriter(io.Discard), r); err == nil || !strings.Contains(err.Error(), "ContentLength=10 with Body length 5") {
+	if err := writeRequest(bufio.NewWriter(io.Discard), r, false); err == nil || !strings.Contains(err.Error(), "ContentLength=10 with Body length 5") {
 		t.Fatalf("err = %v", err)
 	}
 }

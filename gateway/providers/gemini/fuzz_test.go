@@ -23,8 +23,8 @@ func FuzzGeminiTranslate(f *testing.F) {
 		}
 		out, err := translate(req, "gemini-2.5-pro")
 		if err == nil && out.GenerationConfig != nil && out.GenerationConfig.ThinkingConfig != nil {
-			if b := out.GenerationConfig.ThinkingConfig.ThinkingBudget; b < 128 || b > 32768 {
-				t.Fatalf("thinkingBudget %d outside 2.5 Pro's range", b)
+			if b := out.GenerationConfig.ThinkingConfig.ThinkingBudget; b == nil || *b < 128 || *b > 32768 {
+				t.Fatalf("thinkingBudget %v outside 2.5 Pro's range", b)
 			}
 		}
 		if err != nil {

@@ -85,9 +85,13 @@ type genConfig struct {
 	ThinkingConfig   *thinkingConfig `json:"thinkingConfig,omitempty"`
 }
 
+// thinkingConfig sets either a budget (Gemini 2.5, or an explicit
+// reasoning.max_tokens) or a level (Gemini 3 and later), never both:
+// Gemini refuses a request that sets the two.
 type thinkingConfig struct {
-	ThinkingBudget  int  `json:"thinkingBudget"`
-	IncludeThoughts bool `json:"includeThoughts"`
+	ThinkingBudget  *int   `json:"thinkingBudget,omitempty"`
+	ThinkingLevel   string `json:"thinkingLevel,omitempty"`
+	IncludeThoughts bool   `json:"includeThoughts"`
 }
 
 // translate builds the generateContent request for model, the upstream's

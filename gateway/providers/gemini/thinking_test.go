@@ -3,6 +3,8 @@ package gemini
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/routefree/routefree/gateway/chat"
@@ -45,6 +47,27 @@ func TestThinkingTranslation(t *testing.T) {
 		{"exclude true thinks without asking for thoughts", "gemini-2.5-flash", user + `,"reasoning":{"effort":"low","exclude":true}`,
 			`{"thinkingConfig":{"thinkingBudget":4915,"includeThoughts":false}}`},
 		{"models that do not think get no config", "gemini-2.0-flash", user + `,"reasoning_effort":"high"`, ``},
+		// Gemini 3 and later take a level, and refuse one with a budget.
+		{"Gemini 3: high is the high level", "gemini-3-pro-preview", user + `,"max_tokens":10000,"reasoning_effort":"high"`,
+			`{"maxOutputTokens":10000,"thinkingConfig":{"thinkingLevel":"high","includeThoughts":true}}`},
+		{"Gemini 3 Pro: low", "gemini-3-pro-preview", user + `,"reasoning":{"effort":"low"}`,
+			`{"thinkingConfig":{"thinkingLevel":"low","includeThoughts":true}}`},
+		{"Gemini 3 Pro has no medium: high, its default", "gemini-3-pro-preview", user + `,"reasoning_effort":"medium"`,
+			`{"thinkingConfig":{"thinkingLevel":"high","includeThoughts":true}}`},
+		{"Gemini 3 Pro cannot stop thinking: low", "gemini-3-pro-preview", user + `,"reasoning":{"enabled":false}`,
+			`{"thinkingConfig":{"thinkingLevel":"low","includeThoughts":true}}`},
+		{"Gemini 3.1 Pro: medium", "gemini-3.1-pro-preview", user + `,"reasoning_effort":"medium"`,
+			`{"thinkingConfig":{"thinkingLevel":"medium","includeThoughts":true}}`},
+		{"Gemini 3 Flash: minimal for none", "gemini-3-flash-preview", user + `,"reasoning_effort":"none"`,
+			`{"thinkingConfig":{"thinkingLevel":"minimal","includeThoughts":true}}`},
+		{"Gemini 3 Flash: xhigh is high", "gemini-3-flash-preview", user + `,"reasoning_effort":"xhigh"`,
+			`{"thinkingConfig":{"thinkingLevel":"high","includeThoughts":true}}`},
+		{"Gemini 3: enabled alone keeps the model's dynamic default", "gemini-3-flash-preview", user + `,"reasoning":{"enabled":true}`,
+			`{"thinkingConfig":{"includeThoughts":true}}`},
+		{"Gemini 3: exclude asks for no thoughts", "gemini-3-flash-preview", user + `,"reasoning":{"effort":"low","exclude":true}`,
+			`{"thinkingConfig":{"thinkingLevel":"low","includeThoughts":false}}`},
+		{"Gemini 3: an explicit budget goes as a budget", "gemini-3-pro-preview", user + `,"reasoning":{"effort":"high","max_tokens":2000}`,
+			`{"thinkingConfig":{"thinkingBudget":2000,"includeThoughts":true}}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -118,5 +141,36 @@ func TestThoughtSignaturesRoundTrip(t *testing.T) {
 	msg.ReasoningDetails = nil
 	if err := next(msg); err == nil {
 		t.Fatal("an unsigned function call reached Gemini 3 and was taken: the fake does not hold the rule")
+	}
+}
+
+// The fake holds requests to Gemini's thinking rules, so the table above
+// would fail on a config Gemini refuses.
+func TestFakeRefusesThinkingConfigsGeminiRefuses(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Text: "Done."})
+	for _, c := range []struct {
+		model, config string
+		ok            bool
+	}{
+		{"gemini-3-pro-preview", `{"thinkingLevel":"high"}`, true},
+		{"gemini-3-pro-preview", `{"thinkingLevel":"medium"}`, false},
+		{"gemini-3-pro-preview", `{"thinkingLevel":"minimal"}`, false},
+		{"gemini-3-pro-preview", `{"thinkingBudget":2000,"thinkingLevel":"high"}`, false},
+		{"gemini-3-pro-preview", `{"thinkingBudget":2000}`, true},
+		{"gemini-3.1-pro-preview", `{"thinkingLevel":"medium"}`, true},
+		{"gemini-3-flash-preview", `{"thinkingLevel":"minimal"}`, true},
+		{"gemini-2.5-flash", `{"thinkingLevel":"low"}`, false},
+	} {
+		body := `{"contents":[{"role":"user","parts":[{"text":"x"}]}],"generationConfig":{"thinkingConfig":` + c.config + `}}`
+		req, _ := http.NewRequest(http.MethodPost, srv.BaseURL+"/v1beta/models/"+c.model+":generateContent", strings.NewReader(body))
+		req.Header.Set("x-goog-api-key", "AIza-up")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if (resp.StatusCode == 200) != c.ok {
+			t.Errorf("%s %s: status %d, want ok=%v", c.model, c.config, resp.StatusCode, c.ok)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -61,6 +62,34 @@ func unsignedFunctionCall(model string, contents []json.RawMessage) string {
 	return ""
 }
 
+// thinkingConfigError is Gemini's rule for the thinking config: a budget
+// or a level, never both; levels only from Gemini 3 on, and only those the
+// model documents (Gemini 3 Pro: low and high; 3.1 Pro adds medium; Flash
+// models: minimal, low, medium, high).
+func thinkingConfigError(model string, budget bool, level string) string {
+	if level == "" {
+		return ""
+	}
+	if budget {
+		return "You can only set only one of thinking budget and thinking level."
+	}
+	var levels []string
+	switch {
+	case !strings.HasPrefix(model, "gemini-3"):
+		return "Thinking level is not supported for this model."
+	case strings.HasPrefix(model, "gemini-3-pro"):
+		levels = []string{"low", "high"}
+	case strings.HasPrefix(model, "gemini-3.1-pro"):
+		levels = []string{"low", "medium", "high"}
+	default:
+		levels = []string{"minimal", "low", "medium", "high"}
+	}
+	if !slices.Contains(levels, level) {
+		return fmt.Sprintf("Thinking level %s is not supported for this model.", strings.ToUpper(level))
+	}
+	return ""
+}
+
 func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) {
 	path := r.URL.Path
 	rest, ok := strings.CutPrefix(path, "/v1beta/models/")
@@ -79,11 +108,23 @@ func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		return
 	}
 	var req struct {
-		Contents []json.RawMessage `json:"contents"`
+		Contents         []json.RawMessage `json:"contents"`
+		GenerationConfig struct {
+			ThinkingConfig *struct {
+				ThinkingBudget *int   `json:"thinkingBudget"`
+				ThinkingLevel  string `json:"thinkingLevel"`
+			} `json:"thinkingConfig"`
+		} `json:"generationConfig"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil || len(req.Contents) == 0 {
 		geminiError(w, http.StatusBadRequest, "contents is required")
 		return
+	}
+	if tc := req.GenerationConfig.ThinkingConfig; tc != nil {
+		if msg := thinkingConfigError(model, tc.ThinkingBudget != nil, tc.ThinkingLevel); msg != "" {
+			geminiError(w, http.StatusBadRequest, msg)
+			return
+		}
 	}
 	if msg := unsignedFunctionCall(model, req.Contents); msg != "" {
 		geminiError(w, http.StatusBadRequest, msg)

@@ -147,9 +147,9 @@ func (t *Transport) exchange(req *http.Request, c *conn) (*http.Response, error)
 		_ = c.SetReadDeadline(time.Time{})
 	}
 	resp.Body = &body{rc: resp.Body, c: c, t: t, stop: stop, keep: !resp.Close && !req.Close}
-	if gz && resp.Body != nil && asciiEqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+	if gz && resp.ContentLength != 0 && asciiEqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
 		// As net/http does: the caller sees the decoded body, of unknown
-		// length, and no encoding.
+		// length, and no encoding. An empty body (a 204's) stays as it is.
 		resp.Header.Del("Content-Encoding")
 		resp.Header.Del("Content-Length")
 		resp.ContentLength = -1

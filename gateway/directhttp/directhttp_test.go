@@ -488,3 +488,22 @@ func TestCorruptGzipFails(t *testing.T) {
 		t.Fatalf("next request: %q %v", b, err)
 	}
 }
+
+// An empty answer that names gzip (a 204) reads as empty, as net/http
+// reads it.
+func TestGzipEmptyAnswer(t *testing.T) {
+	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	hc, _ := client()
+	resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || len(b) != 0 || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("204: %d %q %v", resp.StatusCode, b, err)
+	}
+}

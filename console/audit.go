@@ -309,7 +309,9 @@ func (q auditQuery) match(e *eventstore.RecordedEvent, needle []byte) bool {
 // its number through the log index and only its events are read. With one,
 // a pass over the window (see auditLogScan) notes where each match starts
 // (16 bytes a match, never the events themselves), and a second read
-// fetches the page's events from the position before its first.
+// fetches the page's events from the position before its first. The pass
+// is kept (scanCache): the next view with the same filter and search reads
+// only the events appended since.
 func (s *server) auditLog(ctx context.Context, q auditQuery) (page []commands.AuditedEvent, total int, truncated bool, err error) {
 	count, err := s.log.refresh(ctx, s.deps.Store)
 	if err != nil {
@@ -340,10 +342,17 @@ func (s *server) auditLog(ctx context.Context, q auditQuery) (page []commands.Au
 			first = count - auditLogScan
 		}
 	}
+	// A view seen before goes on from its last scan (see logScan).
 	prev, first := s.log.at(first)
-	var starts []eventstore.Position // position before each match
-	for scanned := first; scanned < last; {
-		evs, err := s.deps.Store.ReadAll(ctx, prev, min(2000, last-scanned))
+	key := q.scanKey(needle)
+	sc := s.scans.take(key)
+	if sc == nil || prev.Less(sc.from) || sc.scanned > last {
+		sc = &logScan{key: key, from: prev, through: prev, scanned: first}
+	} else {
+		sc.trim(prev)
+	}
+	for sc.scanned < last {
+		evs, err := s.deps.Store.ReadAll(ctx, sc.through, min(2000, last-sc.scanned))
 		if err != nil {
 			return nil, 0, false, err
 		}
@@ -352,12 +361,14 @@ func (s *server) auditLog(ctx context.Context, q auditQuery) (page []commands.Au
 		}
 		for i := range evs {
 			if q.match(&evs[i], needle) {
-				starts = append(starts, prev)
+				sc.starts = append(sc.starts, sc.through)
 			}
-			prev = evs[i].Position
+			sc.through = evs[i].Position
 		}
-		scanned += len(evs)
+		sc.scanned += len(evs)
 	}
+	starts := sc.starts // never changed in place: safe once the scan is back
+	s.scans.put(sc)
 	total = len(starts)
 	from, to, ok := q.bounds(total)
 	if !ok {

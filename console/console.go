@@ -125,7 +125,8 @@ type server struct {
 	deps     Deps
 	auth     *Authenticator
 	clientIP echo.IPExtractor
-	log      logIndex // the event log's pages
+	log      logIndex  // the event log's pages
+	scans    scanCache // the matches of its recent filtered views
 }
 
 // capture remembers where a command's appends landed, so the handler can

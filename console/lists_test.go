@@ -1,15 +1,18 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/commands"
@@ -392,5 +395,107 @@ func TestAuditLogBeyondItsSearchBound(t *testing.T) {
 	all = e.allEvents()
 	if rows, _ := shown("/console/audit"); rows[0] != all[len(all)-1].Position.String() {
 		t.Fatalf("after new events the first row is %s, want %s", rows[0], all[len(all)-1].Position)
+	}
+
+	// The newest-first window moves on as events come: the search seen
+	// before drops the matches it left and counts the new ones.
+	e.manyAdjustments("acct_log", 200)
+	all = e.allEvents()
+	mark := (len(all) - auditLogScan) / logStride * logStride // the window starts at this mark
+	var inWindow []eventstore.RecordedEvent
+	for _, ev := range all[mark:] {
+		if ev.Type == domain.TypeCreditsAdjusted {
+			inWindow = append(inWindow, ev)
+		}
+	}
+	rows, found = shown("/console/audit?q=ADJUST-")
+	if _, _, total := pagerOf(t, found, ""); total != len(inWindow) {
+		t.Fatalf("after 200 more events the search counts %d matches, want the window's %d", total, len(inWindow))
+	}
+	if want := positions(inWindow[len(inWindow)-defaultPageSize:], true); !slices.Equal(rows, want) {
+		t.Fatalf("after 200 more events, newest first: %v, want %v", rows, want)
+	}
+}
+
+// readCounter counts the events the console reads from the store.
+type readCounter struct {
+	eventstore.Store
+	n atomic.Int64
+}
+
+func (r *readCounter) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	evs, err := r.Store.ReadAll(ctx, from, max)
+	r.n.Add(int64(len(evs)))
+	return evs, err
+}
+
+// A searched view of a long log reads the whole window once; its other
+// pages, and the same search after new events, read only their pages and
+// the new events, and still show every match, old and new, in order.
+func TestAuditLogSearchReadsEachEventOnce(t *testing.T) {
+	var rc *readCounter
+	e := buildWithDeps(t, false, true, func(_ *echo.Echo, d *Deps) {
+		rc = &readCounter{Store: d.Store}
+		d.Store = rc
+	})
+	e.openAccount("acct_scan", "事件很多股份有限公司", domain.PlanStarter)
+	e.manyAdjustments("acct_scan", 6000)
+	b := e.browser()
+	b.signIn(e.auditor)
+	view := func(path string) (rows []string, total int, read int64) {
+		t.Helper()
+		before := rc.n.Load()
+		resp, page := b.get(path)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		for _, r := range elements(t, page, "tr", "data-position") {
+			rows = append(rows, r["data-position"])
+		}
+		_, _, total = pagerOf(t, page, "")
+		return rows, total, rc.n.Load() - before
+	}
+	matches := func() []string { // positions of the events holding 7", newest first
+		var ps []string
+		for _, ev := range e.allEvents() {
+			if strings.Contains(strings.ToLower(ev.Stream+" "+ev.Type+" "+string(ev.Data)), `7"`) {
+				ps = append(ps, ev.Position.String())
+			}
+		}
+		slices.Reverse(ps)
+		return ps
+	}
+	const q = "/console/audit?q=7%22"
+	want := matches()
+	if _, _, read := view("/console/audit"); read < 6000 {
+		t.Fatalf("the first view indexed %d events", read) // the log index, built once
+	}
+	rows, total, read := view(q)
+	if total != len(want) || !slices.Equal(rows, want[:defaultPageSize]) {
+		t.Fatalf("search: %d matches, first page %v; want %d, %v", total, rows, len(want), want[:defaultPageSize])
+	}
+	if read < 6000 {
+		t.Fatalf("the first search read %d events, fewer than the history", read)
+	}
+	rows, _, read = view(q + "&page=3")
+	if !slices.Equal(rows, want[2*defaultPageSize:3*defaultPageSize]) {
+		t.Fatalf("page 3: %v", rows)
+	}
+	if read > 2000 {
+		t.Errorf("page 3 of a search seen before read %d events", read)
+	}
+
+	e.manyAdjustments("acct_scan", 40)
+	want = matches()
+	rows, total, read = view(q)
+	if total != len(want) || !slices.Equal(rows, want[:defaultPageSize]) {
+		t.Fatalf("after 40 new events: %d matches, first page %v; want %d, %v", total, rows, len(want), want[:defaultPageSize])
+	}
+	if read > 2000+2*40 {
+		t.Errorf("the search after 40 new events read %d events", read)
+	}
+	// Another search is a scan of its own.
+	if _, _, read := view("/console/audit?q=adjust-00001"); read < 6000 {
+		t.Errorf("a new search read %d events", read)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -147,7 +148,7 @@ func (t *Transport) exchange(req *http.Request, c *conn) (*http.Response, error)
 		_ = c.SetReadDeadline(time.Time{})
 	}
 	resp.Body = &body{rc: resp.Body, c: c, t: t, stop: stop, keep: !resp.Close && !req.Close}
-	if gz && resp.ContentLength != 0 && asciiEqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+	if gz && resp.ContentLength != 0 && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
 		// As net/http does: the caller sees the decoded body, of unknown
 		// length, and no encoding. An empty body (a 204's) stays as it is.
 		resp.Header.Del("Content-Encoding")
@@ -192,25 +193,6 @@ func (g *gzipBody) Read(p []byte) (int, error) {
 
 // Close closes the connection's body, which keeps or closes the connection.
 func (g *gzipBody) Close() error { return g.body.Close() }
-
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
 
 // body is a response body on its connection.
 type body struct {

@@ -158,9 +158,9 @@ func decodeProofQRs(t testing.TB, doc []byte) (left, right string) {
 	return "", ""
 }
 
-// A prepaid invoice drew, in CI, a 隨機碼 whose left code gozxing's
-// finder-pattern detector could read at none of the four resolutions. These
-// codes give that invoice such a pattern; the proof must still be read back.
+// Some 隨機碼 give a left code that gozxing's finder-pattern detector reads
+// at none of the four resolutions; these do so on a prepaid invoice. Its
+// proof must still be read back.
 func TestProofQRsReadWhateverTheRandomCode(t *testing.T) {
 	e := newEnv(t, time.Date(2026, 10, 20, 5, 0, 0, 0, time.UTC))
 	for _, code := range []string{"0222", "2117", "4516", "7834", "9576"} {

@@ -71,29 +71,44 @@ func TestRequestsShareAKeptAliveConnection(t *testing.T) {
 	}
 }
 
+// A chunked stream, plain or gzipped, is read event by event as the
+// upstream flushes it: the first event is read while the second is not yet
+// written.
 func TestChunkedStreamIsReadAsItComes(t *testing.T) {
-	release := make(chan struct{})
-	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, "data: 1\n\n")
-		w.(http.Flusher).Flush()
-		<-release
-		io.WriteString(w, "data: 2\n\n")
-	})
-	hc, _ := client()
-	resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	first := make([]byte, 9)
-	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "data: 1\n\n" {
-		t.Fatalf("first event %q %v", first, err)
-	}
-	close(release)
-	rest, err := io.ReadAll(resp.Body)
-	if err != nil || string(rest) != "data: 2\n\n" {
-		t.Fatalf("rest %q %v", rest, err)
+	for _, gz := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gzip=%v", gz), func(t *testing.T) {
+			release := make(chan struct{})
+			srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/event-stream")
+				var out io.Writer = w
+				flush := func() { w.(http.Flusher).Flush() }
+				if gz {
+					w.Header().Set("Content-Encoding", "gzip")
+					zw := gzip.NewWriter(w)
+					defer zw.Close()
+					out, flush = zw, func() { zw.Flush(); w.(http.Flusher).Flush() }
+				}
+				io.WriteString(out, "data: 1\n\n")
+				flush()
+				<-release
+				io.WriteString(out, "data: 2\n\n")
+			})
+			hc, _ := client()
+			resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			first := make([]byte, 9)
+			if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "data: 1\n\n" {
+				t.Fatalf("first event %q %v", first, err)
+			}
+			close(release)
+			rest, err := io.ReadAll(resp.Body)
+			if err != nil || string(rest) != "data: 2\n\n" {
+				t.Fatalf("rest %q %v", rest, err)
+			}
+		})
 	}
 }
 
@@ -423,38 +438,6 @@ func TestGzipOnlyWhenTheCallerAsksNothing(t *testing.T) {
 	resp.Body.Close()
 	if resp.Header.Get("X-Asked") != "" || string(b) != body {
 		t.Fatalf("compression off: asked %q, %d bytes", resp.Header.Get("X-Asked"), len(b))
-	}
-}
-
-// A gzipped stream is decoded event by event as the upstream flushes it:
-// the first event is read while the second is not yet written.
-func TestGzipStreamIsReadAsItComes(t *testing.T) {
-	release := make(chan struct{})
-	srv, _ := server(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Header().Set("Content-Encoding", "gzip")
-		zw := gzip.NewWriter(w)
-		io.WriteString(zw, "data: 1\n\n")
-		zw.Flush()
-		w.(http.Flusher).Flush()
-		<-release
-		io.WriteString(zw, "data: 2\n\n")
-		zw.Close()
-	})
-	hc, _ := client()
-	resp, err := post(t, hc, context.Background(), srv.URL, `{}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	first := make([]byte, 9)
-	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "data: 1\n\n" {
-		t.Fatalf("first event %q %v", first, err)
-	}
-	close(release)
-	rest, err := io.ReadAll(resp.Body)
-	if err != nil || string(rest) != "data: 2\n\n" {
-		t.Fatalf("rest %q %v", rest, err)
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/routefree/routefree/domain"
@@ -46,6 +47,7 @@ func main() {
 	modes := flag.String("modes", "unary,stream,messages,messages-stream,embeddings", "what to measure, comma-separated: unary and stream chat completions, Anthropic messages (unary, stream), embeddings")
 	chunks := flag.Int("chunks", 16, "content chunks per streamed reply")
 	keep := flag.Bool("keep", false, "keep the temporary directory (binaries, data, logs)")
+	gatewayEnv := flag.String("gateway-env", "", "extra environment of the gateway alone, as space-separated NAME=value (e.g. GODEBUG=gctrace=1)")
 	profiles := flag.String("profile", "", "directory to write the gateway's CPU profile (MODE-CLIENTS.pprof) and a 2 s execution trace (MODE-CLIENTS.trace) of each measured attack of the first repetition to")
 	flag.Parse()
 	if *reps < 1 {
@@ -54,12 +56,12 @@ func main() {
 	if *duration <= 0 {
 		log.Fatal("-duration must be more than 0")
 	}
-	if err := runAll(*repo, *duration, *warmup, *levels, *modes, *points, *reps, *chunks, *keep, *profiles); err != nil {
+	if err := runAll(*repo, *duration, *warmup, *levels, *modes, *points, *reps, *chunks, *keep, *profiles, *gatewayEnv); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func runAll(repo string, d, warm time.Duration, levels, modeList, points string, reps, chunks int, keep bool, profiles string) error {
+func runAll(repo string, d, warm time.Duration, levels, modeList, points string, reps, chunks int, keep bool, profiles, gatewayEnv string) error {
 	tmp, err := os.MkdirTemp("", "routefree-loadtest-")
 	if err != nil {
 		return err
@@ -101,6 +103,7 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 	data := filepath.Join(tmp, "data")
 	gwAddr, _ := freeAddr()
 	env := []string{"ROUTEFREE_FAKE_UPSTREAM_URL=http://" + fakeAddr + "/v1", "ROUTEFREE_FAKE_UPSTREAM_KEY=x"}
+	env = append(env, strings.Fields(gatewayEnv)...)
 	serveArgs := []string{"serve", "--data-dir", data, "--listen", gwAddr}
 	ctx := context.Background()
 
@@ -154,10 +157,10 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 		return err
 	}
 	fmt.Printf("RouteFree load test: %s per attack (+%s warm-up), %d interleaved repetitions, fake upstream with %d chunks, GOMAXPROCS of the gateway = all cores\n\n", d, warm, reps, chunks)
-	fmt.Printf("overheads are p50 and p99 latency minus the direct ones; CPU/req is the process's user+system time per request\n\n")
-	const row = "%-15s %3s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %12s %12s %12s %7s\n"
+	fmt.Printf("overheads are p50 and p99 latency minus the direct ones; CPU is the process's user+system time per request, cs its context switches per request\n\n")
+	const row = "%-15s %3s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %6s %12s %12s %12s %6s %7s\n"
 	fmt.Printf(row, "mode", "rep", "clients", "req/s direct", "req/s proxy", "req/s gateway", "ratio", "p50 direct", "p99 direct",
-		"proxy +p50", "proxy +p99", "proxy CPU", "gateway +p50", "gateway +p99", "gateway CPU", "ok")
+		"proxy +p50", "proxy +p99", "proxy CPU", "cs", "gateway +p50", "gateway +p99", "gateway CPU", "cs", "ok")
 	var billedWant uint64
 	samples := make([][]sample, len(pts))
 	// Repetitions are interleaved (every point once, then again) so that a
@@ -172,13 +175,13 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 			attack(direct, "x", bodyDirect, n, warm)
 			dr := attack(direct, "x", bodyDirect, n, d)
 			attack(bare, "x", bodyDirect, n, warm)
-			pr, pcpu, err := measured(proxy.cmd.Process.Pid, func() result { return attack(bare, "x", bodyDirect, n, d) })
+			pr, pspent, err := measured(proxy.cmd.Process.Pid, func() result { return attack(bare, "x", bodyDirect, n, d) })
 			if err != nil {
 				return err
 			}
 			w := attack(through, key, bodyGW, n, warm)
 			billedWant += uint64(w.success*float64(w.requests) + 0.5)
-			before, err := cpuTime(pid)
+			before, err := usageOf(pid)
 			if err != nil {
 				return err
 			}
@@ -190,21 +193,23 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 				trace = profile(debugAddr, "trace", min(d, 2*time.Second), name+".trace")
 			}
 			gr := attack(through, key, bodyGW, n, d)
-			after, _ := cpuTime(pid)
+			after, err := usageOf(pid)
+			if err != nil {
+				return err
+			}
 			if prof != nil {
 				if err := errors.Join(<-prof, <-trace); err != nil {
 					return fmt.Errorf("profiling the gateway: %w", err)
 				}
 			}
 			billedWant += uint64(gr.success*float64(gr.requests) + 0.5)
-			cpu := time.Duration(0)
-			if gr.requests > 0 {
-				cpu = (after - before) / time.Duration(gr.requests)
-			}
-			samples[i] = append(samples[i], sample{direct: dr, proxy: pr, gateway: gr, proxyCPU: pcpu, gatewayCPU: cpu})
+			gspent := spentPer(before, after, gr.requests)
+			samples[i] = append(samples[i], sample{direct: dr, proxy: pr, gateway: gr,
+				proxyCPU: pspent.cpu, gatewayCPU: gspent.cpu, proxySwitches: pspent.switches, gatewaySwitches: gspent.switches})
 			fmt.Printf(row, md.name, strconv.Itoa(rep), strconv.Itoa(n), fmt.Sprintf("%.0f", dr.rps), fmt.Sprintf("%.0f", pr.rps), fmt.Sprintf("%.0f", gr.rps),
 				fmt.Sprintf("%.0f%%", 100*gr.rps/max(dr.rps, 1)), us(dr.p50), us(dr.p99),
-				us(pr.p50-dr.p50), us(pr.p99-dr.p99), us(pcpu), us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(cpu), fmt.Sprintf("%.1f%%", 100*gr.success))
+				us(pr.p50-dr.p50), us(pr.p99-dr.p99), us(pspent.cpu), fmt.Sprintf("%.1f", pspent.switches),
+				us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(gspent.cpu), fmt.Sprintf("%.1f", gspent.switches), fmt.Sprintf("%.1f%%", 100*gr.success))
 			for _, t := range []struct {
 				name string
 				r    result

@@ -144,12 +144,21 @@ func run(ctx context.Context, bin string, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// cpuTime is a process's user+system CPU time so far, from /proc/<pid>/stat
-// (in clock ticks of 1/100 s, the kernel's USER_HZ).
-func cpuTime(pid int) (time.Duration, error) {
+// usage is what a process has spent so far: CPU time and context switches.
+type usage struct {
+	cpu      time.Duration
+	switches int64
+}
+
+// usageOf reads a process's user+system CPU time from /proc/<pid>/stat (in
+// clock ticks of 1/100 s, the kernel's USER_HZ) and its context switches,
+// voluntary or not, summed over its threads (/proc/<pid>/task/*/status: the
+// process's own status counts its first thread only). A thread that exits
+// takes its count with it; the Go runtime keeps its threads.
+func usageOf(pid int) (usage, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return usage{}, err
 	}
 	// The command name (field 2) may hold spaces: split after its ')'.
 	s := string(b)
@@ -157,9 +166,43 @@ func cpuTime(pid int) (time.Duration, error) {
 	utime, err1 := strconv.ParseInt(fields[11], 10, 64) // field 14
 	stime, err2 := strconv.ParseInt(fields[12], 10, 64) // field 15
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("bad /proc stat: %q", s)
+		return usage{}, fmt.Errorf("bad /proc stat: %q", s)
 	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+	u := usage{cpu: time.Duration(utime+stime) * 10 * time.Millisecond}
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
+	if err != nil {
+		return usage{}, err
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			name, v, ok := strings.Cut(line, ":")
+			if ok && (name == "voluntary_ctxt_switches" || name == "nonvoluntary_ctxt_switches") {
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				u.switches += n
+			}
+		}
+	}
+	return u, nil
+}
+
+// perRequest is what a process spent per request between two readings.
+type perRequest struct {
+	cpu      time.Duration
+	switches float64
+}
+
+func spentPer(before, after usage, requests uint64) perRequest {
+	if requests == 0 {
+		return perRequest{}
+	}
+	return perRequest{
+		cpu:      (after.cpu - before.cpu) / time.Duration(requests),
+		switches: float64(after.switches-before.switches) / float64(requests),
+	}
 }
 
 // profile takes a CPU profile or an execution trace (kind "profile" or
@@ -190,17 +233,17 @@ func profile(debugAddr, kind string, d time.Duration, path string) <-chan error 
 	return done
 }
 
-// measured runs an attack and returns it with the CPU time process pid
-// spent per request meanwhile.
-func measured(pid int, attack func() result) (result, time.Duration, error) {
-	before, err := cpuTime(pid)
+// measured runs an attack and returns it with what process pid spent per
+// request meanwhile.
+func measured(pid int, attack func() result) (result, perRequest, error) {
+	before, err := usageOf(pid)
 	if err != nil {
-		return result{}, 0, err
+		return result{}, perRequest{}, err
 	}
 	r := attack()
-	after, err := cpuTime(pid)
-	if err != nil || r.requests == 0 {
-		return r, 0, err
+	after, err := usageOf(pid)
+	if err != nil {
+		return r, perRequest{}, err
 	}
-	return r, (after - before) / time.Duration(r.requests), nil
+	return r, spentPer(before, after, r.requests), nil
 }

@@ -20,6 +20,8 @@ type point struct {
 type sample struct {
 	direct, proxy, gateway result
 	proxyCPU, gatewayCPU   time.Duration
+	// context switches per request, summed over the process's threads
+	proxySwitches, gatewaySwitches float64
 }
 
 // parsePoints reads -points (mode:clients,…) or, when it is empty, crosses
@@ -83,12 +85,12 @@ var (
 // printMedians writes the medians of every point as a Markdown table.
 func printMedians(w io.Writer, pts []point, samples [][]sample) {
 	fmt.Fprintf(w, "Medians of %d interleaved repetitions (ratios are medians of each repetition's ratio):\n\n", len(samples[0]))
-	fmt.Fprintln(w, "| mode | clients | direct req/s | bare proxy req/s | gateway req/s | gateway ÷ proxy | proxy +p50 / +p99 / CPU | gateway +p50 / +p99 / CPU | CPU ÷ proxy's |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| mode | clients | direct req/s | bare proxy req/s | gateway req/s | gateway ÷ proxy | proxy +p50 / +p99 / CPU | gateway +p50 / +p99 / CPU | CPU ÷ proxy's | context switches per request, proxy / gateway |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	for i, pt := range pts {
 		ss := samples[i]
 		m := func(f func(sample) float64) float64 { return median(ss, f) }
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %.0f %% | %s / %s / %s µs | %s / %s / %s µs | %.1f × |\n",
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %.0f %% | %s / %s / %s µs | %s / %s / %s µs | %.1f × | %.1f / %.1f |\n",
 			pt.mode.name, pt.clients,
 			thousands(m(func(s sample) float64 { return s.direct.rps })),
 			thousands(m(func(s sample) float64 { return s.proxy.rps })),
@@ -100,7 +102,9 @@ func printMedians(w io.Writer, pts []point, samples [][]sample) {
 			thousands(m(func(s sample) float64 { return usOf(s.gateway.p50 - s.direct.p50) })),
 			thousands(m(func(s sample) float64 { return usOf(s.gateway.p99 - s.direct.p99) })),
 			thousands(m(func(s sample) float64 { return usOf(s.gatewayCPU) })),
-			m(cpuRatio))
+			m(cpuRatio),
+			m(func(s sample) float64 { return s.proxySwitches }),
+			m(func(s sample) float64 { return s.gatewaySwitches }))
 	}
 }
 

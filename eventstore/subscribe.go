@@ -36,12 +36,24 @@ type Subscription struct {
 	C      <-chan []RecordedEvent // closed when the subscription ends
 	cancel context.CancelFunc
 	done   chan struct{}
+	hurry  chan struct{} // cuts a polling subscription's coalescing wait short
 	mu     sync.Mutex
 	err    error
 }
 
 // Close ends the subscription and waits for its reader.
 func (s *Subscription) Close() { s.cancel(); <-s.done }
+
+// Hurry asks the subscription to read what is committed now rather than at
+// the end of its coalescing wait (PollOptions.Coalesce): for a reader that
+// waits on an event it has just appended. It never blocks; a subscription
+// that does not coalesce ignores it.
+func (s *Subscription) Hurry() {
+	select {
+	case s.hurry <- struct{}{}:
+	default: // one is pending already, or nothing coalesces
+	}
+}
 
 // Err tells why the subscription ended (nil after Close or context end).
 func (s *Subscription) Err() error { s.mu.Lock(); defer s.mu.Unlock(); return s.err }
@@ -57,10 +69,19 @@ type PollOptions struct {
 	Interval time.Duration // poll when no wake-up comes (default 100ms): other processes' appends
 	Wake     *Notifier     // in-process wake-ups, optional
 	// Coalesce is how long a wake-up waits before reading, so that the
-	// commits of the next moment are read together (default 2ms; negative:
-	// none). Under load this turns one read per commit into one per batch.
+	// commits of the next moment are read together (default 20ms; negative:
+	// none), unless Subscription.Hurry ends the wait. Every read wakes the
+	// subscriber's chain of goroutines (a projection runner's: the feed, a
+	// subscriber, a router handler and an ack for each read model), and on
+	// an idle process each wake-up is a thread woken from its sleep. A lone
+	// client commits every millisecond or two: at 2ms that was a read, and
+	// a burst of wake-ups, for nearly every request; at 20ms it is one for
+	// ten or more. Under load batches are large either way.
 	Coalesce time.Duration
 }
+
+// DefaultCoalesce is PollOptions.Coalesce when none is given.
+const DefaultCoalesce = 20 * time.Millisecond
 
 // A wake-up whose reads find nothing is followed by reads from 5 ms apart,
 // doubling up to maxRetry, for at most maxRetryFor; then the interval rules.
@@ -80,16 +101,19 @@ func Poll(ctx context.Context, r Reader, from Position, o PollOptions) *Subscrip
 		o.Interval = 100 * time.Millisecond
 	}
 	if o.Coalesce == 0 {
-		o.Coalesce = 2 * time.Millisecond
+		o.Coalesce = DefaultCoalesce
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	ch := make(chan []RecordedEvent, 4)
-	s := &Subscription{C: ch, cancel: cancel, done: make(chan struct{})}
+	s := &Subscription{C: ch, cancel: cancel, done: make(chan struct{}), hurry: make(chan struct{}, 1)}
 	go func() {
 		defer close(s.done)
 		defer close(ch)
 		timer := time.NewTimer(o.Interval)
 		defer timer.Stop()
+		coalesce := time.NewTimer(time.Hour)
+		coalesce.Stop()
+		defer coalesce.Stop()
 		pos := from
 		// A wake-up says a commit happened. A read that finds nothing after
 		// one means the commit is not readable yet (a backend whose reads
@@ -154,7 +178,14 @@ func Poll(ctx context.Context, r Reader, from Position, o PollOptions) *Subscrip
 			case <-wake:
 				woken, retry = true, 0 // a new commit: look for it afresh
 				if o.Coalesce > 0 {
-					time.Sleep(o.Coalesce)
+					coalesce.Reset(o.Coalesce)
+					select {
+					case <-coalesce.C:
+					case <-s.hurry:
+						coalesce.Stop()
+					case <-ctx.Done():
+						return
+					}
 				}
 			case <-timer.C:
 				woken = retry > 0 // a retry keeps looking for what the wake-up announced

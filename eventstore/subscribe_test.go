@@ -61,3 +61,81 @@ func TestPollRetriesAWakeUpThatReadsNothing(t *testing.T) {
 		t.Fatal("the event behind the fence never arrived: the subscription waits for its hour-long poll")
 	}
 }
+
+// appendOne adds the next event to a fencedReader, visible at once, and
+// returns its ID.
+func (r *fencedReader) appendOne() uuid.UUID {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := uuid.New()
+	n := uint64(len(r.events)) + 1
+	r.events = append(r.events, RecordedEvent{EventData: EventData{ID: id}, Position: Position{Commit: n, Prepare: n}})
+	return id
+}
+
+// A commit is read once the coalescing wait ends, or as soon as a reader
+// that waits on it hurries the subscription.
+func TestHurryEndsTheCoalescingWait(t *testing.T) {
+	r := &fencedReader{}
+	wake := NewNotifier()
+	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
+	defer sub.Close()
+
+	time.Sleep(20 * time.Millisecond) // the first read has found nothing and waits
+	id := r.appendOne()
+	wake.Notify()
+	select {
+	case got := <-sub.C:
+		t.Fatalf("read %v before the coalescing wait ended or was hurried", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+	sub.Hurry()
+	select {
+	case got := <-sub.C:
+		if len(got) != 1 || got[0].ID != id {
+			t.Fatalf("got %v", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Hurry did not end the hour-long coalescing wait")
+	}
+}
+
+// Close ends a subscription in the middle of its coalescing wait.
+func TestCloseEndsTheCoalescingWait(t *testing.T) {
+	r := &fencedReader{}
+	wake := NewNotifier()
+	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
+	time.Sleep(20 * time.Millisecond)
+	r.appendOne()
+	wake.Notify()
+	time.Sleep(20 * time.Millisecond) // now in the wait
+	closed := make(chan struct{})
+	go func() { sub.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close waited for the hour-long coalescing wait")
+	}
+}
+
+// Commits made within the coalescing wait are read together, in one batch.
+func TestCoalescedCommitsAreReadTogether(t *testing.T) {
+	r := &fencedReader{}
+	wake := NewNotifier()
+	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
+	defer sub.Close()
+	time.Sleep(20 * time.Millisecond)
+	for range 10 {
+		r.appendOne()
+		wake.Notify()
+	}
+	sub.Hurry()
+	select {
+	case got := <-sub.C:
+		if len(got) != 10 {
+			t.Fatalf("the first read took %d of the 10 commits", len(got))
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("nothing read")
+	}
+}

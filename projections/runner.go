@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -26,6 +27,11 @@ type Runner struct {
 	pos    map[string]eventstore.Position
 	moved  *eventstore.Notifier
 	failed error // a catch-up's first Apply error
+
+	// live is the store subscription that feeds a running Run, which
+	// WaitFor hurries: a subscription waits a moment after a commit so
+	// that the next ones are read with it.
+	live atomic.Pointer[eventstore.Subscription]
 }
 
 // NewRunner checks the projections' names and prepares a runner.
@@ -106,6 +112,9 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 		wake := r.moved.Wait() // taken before the check, so no advance is missed
 		if len(r.Lagging(pos)) == 0 {
 			return nil
+		}
+		if sub := r.live.Load(); sub != nil {
+			sub.Hurry()
 		}
 		select {
 		case <-wake:
@@ -260,6 +269,8 @@ func (r *Runner) feed(ctx context.Context, from eventstore.Position, follow bool
 		return err
 	}
 	defer sub.Close()
+	r.live.Store(sub)
+	defer r.live.CompareAndSwap(sub, nil)
 	for raw := range sub.C {
 		if err := push(raw); err != nil {
 			return err

@@ -375,3 +375,20 @@ func TestUsageLiveWritesOnItsOwn(t *testing.T) {
 		t.Fatalf("after Close the stored checkpoint is %s, want %s", cp, all[len(all)-1].Position)
 	}
 }
+
+// WaitFor does not sit out the store subscription's coalescing wait: a
+// writer that waits on its own event (the console, readiness) hurries the
+// feed, while the projections still read the commits of a busy moment
+// together.
+func TestWaitForHurriesTheFeed(t *testing.T) {
+	s := memstore.New()
+	s.Coalesce = time.Hour
+	r := startRunner(t, s, NewBalances())
+	l := newLedger()
+	history(t, s, l, 2, 1, 5)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := r.WaitFor(ctx, l.last); err != nil {
+		t.Fatalf("the feed waited out its hour-long coalescing: %v", err)
+	}
+}

@@ -21,6 +21,10 @@ type Store struct {
 	ids     map[uuid.UUID]int
 	closed  bool
 	notify  *eventstore.Notifier
+
+	// Coalesce is its subscriptions' eventstore.PollOptions.Coalesce; set
+	// it before subscribing.
+	Coalesce time.Duration
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -115,7 +119,7 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) 
 
 // SubscribeAll delivers every event after from, history first, then live.
 func (s *Store) SubscribeAll(ctx context.Context, from eventstore.Position) (*eventstore.Subscription, error) {
-	return eventstore.Poll(ctx, s, from, eventstore.PollOptions{Interval: time.Second, Wake: s.notify}), nil
+	return eventstore.Poll(ctx, s, from, eventstore.PollOptions{Interval: time.Second, Wake: s.notify, Coalesce: s.Coalesce}), nil
 }
 
 // Tamper overwrites the body of the event at index i without fixing the

@@ -16,11 +16,13 @@ type fencedReader struct {
 	mu     sync.Mutex
 	events []RecordedEvent
 	hidden int // reads that still see nothing
+	reads  int
 }
 
 func (r *fencedReader) ReadAll(_ context.Context, from Position, max int) ([]RecordedEvent, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.reads++
 	if r.hidden > 0 {
 		r.hidden--
 		return nil, nil
@@ -62,6 +64,21 @@ func TestPollRetriesAWakeUpThatReadsNothing(t *testing.T) {
 	}
 }
 
+// waitForRead waits until the subscription's first read has found nothing,
+// so that what is appended next arrives after a wake-up.
+func (r *fencedReader) waitForRead(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		n := r.reads
+		r.mu.Unlock()
+		if n > 0 {
+			return
+		}
+	}
+	t.Fatal("the subscription never read")
+}
+
 // appendOne adds the next event to a fencedReader, visible at once, and
 // returns its ID.
 func (r *fencedReader) appendOne() uuid.UUID {
@@ -81,7 +98,7 @@ func TestHurryEndsTheCoalescingWait(t *testing.T) {
 	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
 	defer sub.Close()
 
-	time.Sleep(20 * time.Millisecond) // the first read has found nothing and waits
+	r.waitForRead(t)
 	id := r.appendOne()
 	wake.Notify()
 	select {
@@ -105,10 +122,10 @@ func TestCloseEndsTheCoalescingWait(t *testing.T) {
 	r := &fencedReader{}
 	wake := NewNotifier()
 	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
-	time.Sleep(20 * time.Millisecond)
+	r.waitForRead(t)
 	r.appendOne()
 	wake.Notify()
-	time.Sleep(20 * time.Millisecond) // now in the wait
+	time.Sleep(20 * time.Millisecond) // in the wait by now, most likely; Close must end it either way
 	closed := make(chan struct{})
 	go func() { sub.Close(); close(closed) }()
 	select {
@@ -124,7 +141,7 @@ func TestCoalescedCommitsAreReadTogether(t *testing.T) {
 	wake := NewNotifier()
 	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
 	defer sub.Close()
-	time.Sleep(20 * time.Millisecond)
+	r.waitForRead(t)
 	for range 10 {
 		r.appendOne()
 		wake.Notify()

@@ -272,6 +272,11 @@ func TestFinanceFormsNeedConfirmation(t *testing.T) {
 		t.Fatalf("confirmed allowance missing")
 	}
 	allowance := inv.Allowances[0].Number
+	// The account page, read from the projections, shows it as soon as the
+	// form has answered: the handler waits for them.
+	if _, page := b.get("/console/accounts/acct_c"); attrOf(t, page, "tr", "data-allowance", allowance, "data-allowance") == "" {
+		t.Fatalf("right after the form, the account page does not list allowance %s", allowance)
+	}
 
 	unconfirmed("/console/allowances/"+allowance+"/void", url.Values{"reason": {"typo"}})
 	if inv, _ := e.ledger().Invoice(number); inv.Allowances[0].Voided {

@@ -189,6 +189,10 @@ func (e *env) sync() {
 	if err := waitFor(e.ctx, e.runner, e.cap); err != nil {
 		e.t.Fatal(err)
 	}
+	// What the test appended through invoicing rather than commands.
+	if err := caughtUp(e.ctx, e.deps.Store, e.runner); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func (e *env) staffToken(role string) string {

@@ -59,6 +59,11 @@ func (s *server) registerInvoicePages(g *echo.Group, finance, books echo.Middlew
 	g.POST("/allowances/:number/void", s.voidAllowanceForm, finance)
 }
 
+// caughtUp waits, after an invoicing action, until the projections show it.
+func (s *server) caughtUp(c echo.Context) error {
+	return caughtUp(c.Request().Context(), s.deps.Store, s.deps.Runner)
+}
+
 func (s *server) finance() (Finance, error) {
 	f, ok := s.deps.Invoices.(Finance)
 	if !ok || f == nil {
@@ -347,6 +352,9 @@ func (s *server) voidForm(c echo.Context) error {
 	if _, err := f.Void(c.Request().Context(), number, c.FormValue("reason")); err != nil {
 		return invoicingError(err)
 	}
+	if err := s.caughtUp(c); err != nil {
+		return err
+	}
 	return flashTo(c, "invoice.voided.ok")
 }
 
@@ -366,6 +374,9 @@ func (s *server) allowanceForm(c echo.Context) error {
 	}
 	if _, err := f.IssueAllowance(c.Request().Context(), number, amount, c.FormValue("reason")); err != nil {
 		return invoicingError(err)
+	}
+	if err := s.caughtUp(c); err != nil {
+		return err
 	}
 	return flashTo(c, "allowance.issued.ok")
 }
@@ -394,6 +405,9 @@ func (s *server) voidAllowanceForm(c echo.Context) error {
 	if _, err := f.VoidAllowance(c.Request().Context(), number, c.FormValue("reason")); err != nil {
 		return invoicingError(err)
 	}
+	if err := s.caughtUp(c); err != nil {
+		return err
+	}
 	return flashTo(c, "allowance.voided.ok")
 }
 
@@ -412,6 +426,9 @@ func (s *server) closeForm(c echo.Context) error {
 	}
 	if _, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{}); err != nil {
 		return invoicingError(err)
+	}
+	if err := s.caughtUp(c); err != nil {
+		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/console/invoices?month="+url.QueryEscape(month)+"&flash=close.ok")
 }
@@ -440,6 +457,9 @@ func (s *server) rangeForm(c echo.Context) error {
 	}
 	if err := f.AssignRange(c.Request().Context(), period, prefix, from, to); err != nil {
 		return invoicingError(err)
+	}
+	if err := s.caughtUp(c); err != nil {
+		return err
 	}
 	return flashTo(c, "range.ok")
 }

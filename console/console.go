@@ -176,29 +176,13 @@ func waitFor(ctx context.Context, r *projections.Runner, cp *capture) error {
 // Invoicing appends on its own, not through cmds: after its actions the
 // page a handler redirects to (the account page lists the projection's
 // invoices and allowances) must show them.
-func caughtUp(ctx context.Context, store eventstore.Store, r *projections.Runner) error {
-	if r == nil || store == nil {
+func caughtUp(ctx context.Context, r *projections.Runner) error {
+	if r == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	head := eventstore.Start
-	for _, p := range r.Positions() {
-		if head == eventstore.Start || p.Less(head) {
-			head = p // the slowest projection's: nothing before it is needed
-		}
-	}
-	for {
-		evs, err := store.ReadAll(ctx, head, 1000)
-		if err != nil {
-			return err
-		}
-		if len(evs) == 0 {
-			break
-		}
-		head = evs[len(evs)-1].Position
-	}
-	return r.WaitFor(ctx, head)
+	return r.WaitForHead(ctx)
 }
 
 // AdminTokenEnv names the variable holding the first admin token.

@@ -190,7 +190,7 @@ func (e *env) sync() {
 		e.t.Fatal(err)
 	}
 	// What the test appended through invoicing rather than commands.
-	if err := caughtUp(e.ctx, e.deps.Store, e.runner); err != nil {
+	if err := caughtUp(e.ctx, e.runner); err != nil {
 		e.t.Fatal(err)
 	}
 }

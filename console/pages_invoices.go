@@ -61,7 +61,7 @@ func (s *server) registerInvoicePages(g *echo.Group, finance, books echo.Middlew
 
 // caughtUp waits, after an invoicing action, until the projections show it.
 func (s *server) caughtUp(c echo.Context) error {
-	return caughtUp(c.Request().Context(), s.deps.Store, s.deps.Runner)
+	return caughtUp(c.Request().Context(), s.deps.Runner)
 }
 
 func (s *server) finance() (Finance, error) {

@@ -63,6 +63,25 @@ type Reader interface {
 	ReadAll(ctx context.Context, from Position, max int) ([]RecordedEvent, error)
 }
 
+// Head returns the position of the last event after from (from itself when
+// there is none), reading at most maxBatches batches (0: no limit).
+func Head(ctx context.Context, r Reader, from Position, maxBatches int) (Position, error) {
+	for i := 0; maxBatches <= 0 || i < maxBatches; i++ {
+		evs, err := r.ReadAll(ctx, from, 1000)
+		if err != nil {
+			return from, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		from = evs[len(evs)-1].Position
+		if len(evs) < 1000 {
+			break
+		}
+	}
+	return from, nil
+}
+
 // PollOptions tune a polling subscription.
 type PollOptions struct {
 	Batch    int           // events per read (default 1000)

@@ -79,6 +79,17 @@ func (r *fencedReader) waitForRead(t *testing.T) {
 	t.Fatal("the subscription never read")
 }
 
+// coalescing starts a subscription whose wake-ups wait an hour before they
+// read, and returns once its first read has found nothing.
+func coalescing(t *testing.T) (*fencedReader, *Notifier, *Subscription) {
+	t.Helper()
+	r := &fencedReader{}
+	wake := NewNotifier()
+	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
+	r.waitForRead(t)
+	return r, wake, sub
+}
+
 // appendOne adds the next event to a fencedReader, visible at once, and
 // returns its ID.
 func (r *fencedReader) appendOne() uuid.UUID {
@@ -93,12 +104,8 @@ func (r *fencedReader) appendOne() uuid.UUID {
 // A commit is read once the coalescing wait ends, or as soon as a reader
 // that waits on it hurries the subscription.
 func TestHurryEndsTheCoalescingWait(t *testing.T) {
-	r := &fencedReader{}
-	wake := NewNotifier()
-	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
+	r, wake, sub := coalescing(t)
 	defer sub.Close()
-
-	r.waitForRead(t)
 	id := r.appendOne()
 	wake.Notify()
 	select {
@@ -119,10 +126,7 @@ func TestHurryEndsTheCoalescingWait(t *testing.T) {
 
 // Close ends a subscription in the middle of its coalescing wait.
 func TestCloseEndsTheCoalescingWait(t *testing.T) {
-	r := &fencedReader{}
-	wake := NewNotifier()
-	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
-	r.waitForRead(t)
+	r, wake, sub := coalescing(t)
 	r.appendOne()
 	wake.Notify()
 	time.Sleep(20 * time.Millisecond) // in the wait by now, most likely; Close must end it either way
@@ -137,11 +141,8 @@ func TestCloseEndsTheCoalescingWait(t *testing.T) {
 
 // Commits made within the coalescing wait are read together, in one batch.
 func TestCoalescedCommitsAreReadTogether(t *testing.T) {
-	r := &fencedReader{}
-	wake := NewNotifier()
-	sub := Poll(context.Background(), r, Start, PollOptions{Interval: time.Hour, Wake: wake, Coalesce: time.Hour})
+	r, wake, sub := coalescing(t)
 	defer sub.Close()
-	r.waitForRead(t)
 	for range 10 {
 		r.appendOne()
 		wake.Notify()

@@ -92,6 +92,31 @@ func (r *Runner) Positions() map[string]eventstore.Position {
 	return out
 }
 
+// Slowest is the position of the projection furthest behind (Start before
+// any has run): everything after it is what some projection still needs.
+func (r *Runner) Slowest() eventstore.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	first, slowest := true, eventstore.Start
+	for _, p := range r.pos {
+		if first || p.Less(slowest) {
+			first, slowest = false, p
+		}
+	}
+	return slowest
+}
+
+// WaitForHead blocks until every projection has applied every event
+// committed when it is called, or ctx ends: for writes whose positions the
+// caller does not know (another component's appends, start-up).
+func (r *Runner) WaitForHead(ctx context.Context) error {
+	head, err := eventstore.Head(ctx, r.store, r.Slowest(), 0)
+	if err != nil {
+		return err
+	}
+	return r.WaitFor(ctx, head)
+}
+
 // Lagging names the projections that have not yet applied pos (for a
 // readiness check: pos is the last AppendResult.Position the caller knows).
 func (r *Runner) Lagging(pos eventstore.Position) []string {

@@ -372,32 +372,7 @@ func (in *instance) close() {
 	in.log.Info("event store closed")
 }
 
-// headFrom returns the position of the last event after from (from itself
-// when there is none), reading at most maxBatches batches.
-func headFrom(ctx context.Context, s eventstore.Store, from eventstore.Position, maxBatches int) (eventstore.Position, error) {
-	for i := 0; maxBatches <= 0 || i < maxBatches; i++ {
-		evs, err := s.ReadAll(ctx, from, 1000)
-		if err != nil {
-			return from, err
-		}
-		if len(evs) == 0 {
-			break
-		}
-		from = evs[len(evs)-1].Position
-		if len(evs) < 1000 {
-			break
-		}
-	}
-	return from, nil
-}
-
-func (in *instance) catchUp(ctx context.Context) error {
-	pos, err := headFrom(ctx, in.store, minPosition(in.runner.Positions()), 0)
-	if err != nil {
-		return err
-	}
-	return in.runner.WaitFor(ctx, pos)
-}
+func (in *instance) catchUp(ctx context.Context) error { return in.runner.WaitForHead(ctx) }
 
 // readyz is 200 when the instance takes traffic: not shutting down, the
 // store answers, appends succeed (after one failed, until the store shows it
@@ -421,7 +396,7 @@ func (in *instance) readiness(ctx context.Context) (reason string, lagging []str
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second+in.cfg.ReadyMaxLag)
 	defer cancel()
 	// Read from the slowest projection: cheap when it is current.
-	head, err := headFrom(ctx, in.store, minPosition(in.runner.Positions()), 100)
+	head, err := eventstore.Head(ctx, in.store, in.runner.Slowest(), 100)
 	if err != nil {
 		return "event store unreachable", nil
 	}

@@ -275,7 +275,7 @@ func (in *instance) gateway() *server.Server {
 		ConnectTimeout: c.ConnectTimeout, FirstByteTimeout: c.FirstByteTimeout, KeepAlive: c.KeepAlive,
 		MaxBodyBytes: c.MaxBodyBytes, Logger: in.log,
 	}, server.Deps{Store: in.store, Directory: server.Projected{M: in.models, Store: in.store}, Router: in.router,
-		Limiter: in.limiter, Ledger: in.ledger, Metrics: in.metrics})
+		Limiter: in.limiter, Ledger: in.ledger, Metrics: in.metrics, Projections: in.runner})
 	e := gw.Echo()
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", in.readyz)

@@ -42,6 +42,9 @@ type Options struct {
 	// in-process wake-up comes, and how often the store checks whether
 	// another process has appended (default 100ms).
 	PollInterval time.Duration
+	// Coalesce is how long a subscription waits after a commit before it
+	// reads (0: eventstore.DefaultCoalesce; negative: no wait).
+	Coalesce time.Duration
 	// BeforeCommit, a test hook, runs inside every write transaction just
 	// before COMMIT (after positions are taken).
 	BeforeCommit func()
@@ -202,7 +205,7 @@ func (s *Store) Close() error {
 
 // SubscribeAll delivers every event after from: history, then live.
 func (s *Store) SubscribeAll(ctx context.Context, from eventstore.Position) (*eventstore.Subscription, error) {
-	return eventstore.Poll(ctx, s, from, eventstore.PollOptions{Interval: s.opts.PollInterval, Wake: s.notify}), nil
+	return eventstore.Poll(ctx, s, from, eventstore.PollOptions{Interval: s.opts.PollInterval, Wake: s.notify, Coalesce: s.opts.Coalesce}), nil
 }
 
 const selectEvents = `SELECT ` + eventColumns + ` FROM events `

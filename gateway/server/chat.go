@@ -732,6 +732,7 @@ func (k *call) complete(u domain.Usage, cost decimal.Decimal, outcome, finish st
 		k.s.cfg.Logger.Error("usage event not recorded", "request_id", k.id, "err", err)
 		return apiErr(http.StatusServiceUnavailable, "store_unavailable", "the request could not be recorded, so it is not billed; try again", nil)
 	}
+	k.s.noteAppended(res.Position)
 	bg := context.WithoutCancel(k.ctx())
 	if k.held {
 		if err := k.s.deps.Ledger.Settle(bg, k.key.AccountID, k.key.ID, k.id, cost, int64(res.NextExpectedVersion)); err != nil {
@@ -793,11 +794,13 @@ func (k *call) recordFailure(status int, reason, outcome string) {
 	k.s.background.Add(1)
 	go func() {
 		defer k.s.background.Done()
-		_, err := k.s.deps.Store.Append(context.Background(), domain.UsageStream(k.key.AccountID), eventAny, data)
+		res, err := k.s.deps.Store.Append(context.Background(), domain.UsageStream(k.key.AccountID), eventAny, data)
 		k.s.noteAppend(err)
 		if err != nil {
 			k.s.cfg.Logger.Warn("failure event not recorded", "request_id", k.id, "err", err)
+			return
 		}
+		k.s.noteAppended(res.Position)
 	}()
 }
 

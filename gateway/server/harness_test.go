@@ -224,7 +224,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	}
 	cfg := o.cfg
 	cfg.Logger = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.srv = New(cfg, Deps{Store: h.store, Directory: Projected{M: h.models, Store: h.store}, Router: rt, Limiter: h.limiter, Ledger: h.ledger})
+	h.srv = New(cfg, Deps{Store: h.store, Directory: Projected{M: h.models, Store: h.store}, Router: rt, Limiter: h.limiter, Ledger: h.ledger, Projections: h.runner})
 	h.http = httptest.NewServer(h.srv)
 	t.Cleanup(h.http.Close)
 	return h

@@ -214,6 +214,7 @@ func (s *Server) generation(c echo.Context) error {
 	if id == "" {
 		return apiErr(http.StatusBadRequest, "invalid_request", "query parameter id is required", nil)
 	}
+	s.caughtUp(c.Request().Context())
 	g, ok := s.deps.Directory.Generation(id)
 	if !ok || g.AccountID != k.AccountID {
 		// Another account's request is as unknown as a missing one.
@@ -268,6 +269,7 @@ func (s *Server) credits(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.caughtUp(c.Request().Context())
 	a, _ := s.deps.Directory.Account(k.AccountID, k.ID, s.cfg.Now())
 	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{
 		"total_credits": amount(a.TotalCredited), "total_usage": amount(a.TotalUsed),
@@ -281,6 +283,7 @@ func (s *Server) keyInfo(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.caughtUp(c.Request().Context())
 	a, _ := s.deps.Directory.Account(k.AccountID, k.ID, s.cfg.Now())
 	requests, note := k.Limits.RPM, "requests per minute for this key"
 	if requests <= 0 {

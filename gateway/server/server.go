@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"encoding/hex"
 	"log/slog"
 	"net"
@@ -66,6 +67,16 @@ type Deps struct {
 	Limiter   admission.RateLimiter
 	Ledger    admission.Ledger
 	Metrics   *Metrics // optional
+	// Projections, when set, is waited on before a key's own figures are
+	// read (/credits, /key, /generation): see Server.caughtUp.
+	Projections Projections
+}
+
+// Projections is how far the read models behind the Directory have got.
+// projections.Runner is one.
+type Projections interface {
+	// WaitFor blocks until every read model has applied pos, or ctx ends.
+	WaitFor(ctx context.Context, pos eventstore.Position) error
 }
 
 // Server is the gateway.
@@ -82,6 +93,48 @@ type Server struct {
 	storeFailedAt atomic.Int64
 	// background counts failure events still being appended (Drain).
 	background sync.WaitGroup
+	// appended is the position of the last request event this gateway
+	// appended: what a read of a key's figures waits for.
+	appendedMu sync.Mutex
+	appended   eventstore.Position
+}
+
+// freshWait bounds how long a read of a key's figures waits for the read
+// models; past it the figures are answered as they are.
+const freshWait = time.Second
+
+// noteAppended records a request event's position for caughtUp.
+func (s *Server) noteAppended(pos eventstore.Position) {
+	s.appendedMu.Lock()
+	if s.appended.Less(pos) {
+		s.appended = pos
+	}
+	s.appendedMu.Unlock()
+}
+
+// caughtUp waits until the read models have applied every request event
+// this gateway had appended when the read came in. Read models apply a
+// commit a moment after it (subscriptions wait for the next commits to read
+// them together); a client that asks for its balance, its key's usage or a
+// generation right after its request's last byte reads that request in
+// them. The wait hurries the read models and is usually well under a
+// millisecond. Requests served by another instance are read as soon as
+// this one's read models have them.
+func (s *Server) caughtUp(ctx context.Context) {
+	if s.deps.Projections == nil {
+		return
+	}
+	s.appendedMu.Lock()
+	pos := s.appended
+	s.appendedMu.Unlock()
+	if pos == eventstore.Start {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, freshWait)
+	defer cancel()
+	if err := s.deps.Projections.WaitFor(ctx, pos); err != nil {
+		s.cfg.Logger.Warn("answering with figures behind the store", "err", err)
+	}
 }
 
 // storeDownFor is how long one failed append makes the gateway refuse new

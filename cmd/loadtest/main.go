@@ -157,10 +157,10 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 		return err
 	}
 	fmt.Printf("RouteFree load test: %s per attack (+%s warm-up), %d interleaved repetitions, fake upstream with %d chunks, GOMAXPROCS of the gateway = all cores\n\n", d, warm, reps, chunks)
-	fmt.Printf("overheads are p50 and p99 latency minus the direct ones; CPU is the process's user+system time per request, cs its context switches per request\n\n")
-	const row = "%-15s %3s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %6s %12s %12s %12s %6s %7s\n"
+	fmt.Printf("overheads are p50 and p99 latency minus the direct ones; CPU is the process's user+system time per request, cs its context switches per request, ev/commit the gateway's events per durable commit\n\n")
+	const row = "%-15s %3s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %6s %12s %12s %12s %6s %9s %7s\n"
 	fmt.Printf(row, "mode", "rep", "clients", "req/s direct", "req/s proxy", "req/s gateway", "ratio", "p50 direct", "p99 direct",
-		"proxy +p50", "proxy +p99", "proxy CPU", "cs", "gateway +p50", "gateway +p99", "gateway CPU", "cs", "ok")
+		"proxy +p50", "proxy +p99", "proxy CPU", "cs", "gateway +p50", "gateway +p99", "gateway CPU", "cs", "ev/commit", "ok")
 	var billedWant uint64
 	samples := make([][]sample, len(pts))
 	// Repetitions are interleaved (every point once, then again) so that a
@@ -185,6 +185,10 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 			if err != nil {
 				return err
 			}
+			cBefore, err := commitsOf(gwAddr)
+			if err != nil {
+				return err
+			}
 			var prof <-chan error
 			var trace <-chan error
 			if debugAddr != "" && rep == 1 {
@@ -197,6 +201,10 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 			if err != nil {
 				return err
 			}
+			cAfter, err := commitsOf(gwAddr)
+			if err != nil {
+				return err
+			}
 			if prof != nil {
 				if err := errors.Join(<-prof, <-trace); err != nil {
 					return fmt.Errorf("profiling the gateway: %w", err)
@@ -205,11 +213,12 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 			billedWant += uint64(gr.success*float64(gr.requests) + 0.5)
 			gspent := spentPer(before, after, gr.requests)
 			samples[i] = append(samples[i], sample{direct: dr, proxy: pr, gateway: gr,
-				proxyCPU: pspent.cpu, gatewayCPU: gspent.cpu, proxySwitches: pspent.switches, gatewaySwitches: gspent.switches})
+				proxyCPU: pspent.cpu, gatewayCPU: gspent.cpu, proxySwitches: pspent.switches, gatewaySwitches: gspent.switches, perCommit: perCommit(cBefore, cAfter)})
 			fmt.Printf(row, md.name, strconv.Itoa(rep), strconv.Itoa(n), fmt.Sprintf("%.0f", dr.rps), fmt.Sprintf("%.0f", pr.rps), fmt.Sprintf("%.0f", gr.rps),
 				fmt.Sprintf("%.0f%%", 100*gr.rps/max(dr.rps, 1)), us(dr.p50), us(dr.p99),
 				us(pr.p50-dr.p50), us(pr.p99-dr.p99), us(pspent.cpu), fmt.Sprintf("%.1f", pspent.switches),
-				us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(gspent.cpu), fmt.Sprintf("%.1f", gspent.switches), fmt.Sprintf("%.1f%%", 100*gr.success))
+				us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(gspent.cpu), fmt.Sprintf("%.1f", gspent.switches),
+				fmt.Sprintf("%.1f", perCommit(cBefore, cAfter)), fmt.Sprintf("%.1f%%", 100*gr.success))
 			for _, t := range []struct {
 				name string
 				r    result

@@ -247,3 +247,55 @@ func measured(pid int, attack func() result) (result, perRequest, error) {
 	}
 	return r, spentPer(before, after, r.requests), nil
 }
+
+// commits is what the gateway's group commits have written so far, from
+// its /metrics: write transactions and the events in them.
+type commits struct{ batches, events float64 }
+
+// commitsOf reads the gateway's commit counters. The ratio of two readings'
+// differences is the events a commit carried: what one durable commit's
+// cost is shared by.
+func commitsOf(addr string) (commits, error) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return commits{}, err
+	}
+	defer resp.Body.Close()
+	var c commits
+	found := 0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		var dst *float64
+		switch name {
+		case "routefree_eventstore_commits_total":
+			dst = &c.batches
+		case "routefree_eventstore_committed_events_total":
+			dst = &c.events
+		default:
+			continue
+		}
+		if *dst, err = strconv.ParseFloat(v, 64); err != nil {
+			return commits{}, fmt.Errorf("/metrics: %s: %w", name, err)
+		}
+		found++
+	}
+	if err := sc.Err(); err != nil {
+		return commits{}, err
+	}
+	if found != 2 {
+		return commits{}, fmt.Errorf("/metrics of %s has no commit counters", addr)
+	}
+	return c, nil
+}
+
+// perCommit is the events per commit between two readings (0: none).
+func perCommit(before, after commits) float64 {
+	if after.batches <= before.batches {
+		return 0
+	}
+	return (after.events - before.events) / (after.batches - before.batches)
+}

@@ -76,6 +76,12 @@ func New(store eventstore.Store, cfg Config) (*Service, error) {
 // Seller is the configured seller.
 func (s *Service) Seller() SellerConfig { return s.seller }
 
+// syncBatch is how many events Sync reads at a time. Its first Sync reads
+// the whole history beside the running projections; a batch held while it
+// is folded (the stored rows and their decoded events) is memory the
+// process needs on top of its read models.
+const syncBatch = 1000
+
 // Sync folds every event appended since the last Sync.
 func (s *Service) Sync(ctx context.Context) error {
 	s.syncMu.Lock()
@@ -84,7 +90,7 @@ func (s *Service) Sync(ctx context.Context) error {
 		s.mu.Lock()
 		from := s.l.pos
 		s.mu.Unlock()
-		evs, err := s.store.ReadAll(ctx, from, 5000)
+		evs, err := s.store.ReadAll(ctx, from, syncBatch)
 		if err != nil {
 			return err
 		}

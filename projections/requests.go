@@ -110,9 +110,12 @@ func lowerHexTo(dst []byte, s string) bool {
 const recChunk = 8192
 
 // DefaultRequestCapacity is how many recent requests the index keeps (about
-// 21 MB: 128-byte records and their index): memory stays flat however long
+// 10 MB: 128-byte records and their index): memory stays flat however long
 // the gateway runs. Older requests are read from the store by their event ID.
-const DefaultRequestCapacity = 16 * recChunk
+// It is a twentieth of the memory budget: a minute of requests at a
+// thousand a second, for the clients that ask for a request's figures right
+// after it.
+const DefaultRequestCapacity = 8 * recChunk
 
 // Requests indexes the most recent requests by ID. Records live in
 // fixed-size chunks used as a ring: once full, the oldest record is reused.

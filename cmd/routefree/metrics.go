@@ -139,22 +139,27 @@ func (in *instance) refreshGauges(ctx context.Context) {
 		}
 	}
 	from := minPosition(pos)
-	var evs []eventstore.RecordedEvent
+	// Only the positions are kept: while the projections catch up with a
+	// long history, lagCap whole events would be ten megabytes held on
+	// top of the read models, once a second.
+	var past []eventstore.Position
 	var err error
-	for len(evs) < lagCap {
+	for len(past) < lagCap {
 		var batch []eventstore.RecordedEvent
 		batch, err = in.store.ReadAll(ctx, from, 1000)
 		if err != nil || len(batch) == 0 {
 			break
 		}
-		evs = append(evs, batch...)
+		for i := range batch {
+			past = append(past, batch[i].Position)
+		}
 		from = batch[len(batch)-1].Position
 	}
 	g.storeUp.Set(b2f(err == nil))
 	if err == nil {
 		for name, p := range pos {
 			n := 0
-			for i := len(evs) - 1; i >= 0 && p.Less(evs[i].Position); i-- {
+			for i := len(past) - 1; i >= 0 && p.Less(past[i]); i-- {
 				n++
 			}
 			g.lag.WithLabelValues(name).Set(float64(n))

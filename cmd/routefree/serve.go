@@ -55,7 +55,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	memCtx, stopMem := context.WithCancel(ctx)
 	defer stopMem()
 	keepMemoryLimit(memCtx)
-	in, err := openInstance(ctx, c, newLogger(stderr, c.LogLevel))
+	log := newLogger(stderr, c.LogLevel)
+	// The profiler listens from the start: catching up with a long history
+	// is among what it is for.
+	if c.DebugListen != "" {
+		stopDebug, err := serveDebug(c.DebugListen, log)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
+	}
+	in, err := openInstance(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -300,14 +310,6 @@ func (in *instance) serve(ctx context.Context, h http.Handler, stdout io.Writer)
 	fmt.Fprintf(stdout, "RouteFree gateway on http://%s/api/v1\n", ln.Addr())
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	if in.cfg.DebugListen != "" {
-		stopDebug, err := serveDebug(in.cfg.DebugListen, in.log)
-		if err != nil {
-			srv.Close()
-			return err
-		}
-		defer stopDebug()
-	}
 
 	select {
 	case err := <-serveErr:

@@ -1,11 +1,17 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	fastjson "github.com/segmentio/encoding/json"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/gateway/chat"
 )
 
 // flushCounter is a ResponseWriter that records writes and flushes.
@@ -83,5 +89,29 @@ func TestSSEHeldChunkIsFlushedLate(t *testing.T) {
 	}
 	if s.send(false, sseDone) {
 		t.Fatal("send after close succeeded")
+	}
+}
+
+// The usage chunk that ends every stream is encoded with segmentio's
+// encoder; its bytes are encoding/json's, whatever the cost's digits.
+func TestUsageChunkBytesAreEncodingJSONs(t *testing.T) {
+	for _, cost := range []string{"0", "0.00012", "12.5", "0.000000000123456789", "123456789.987654321", "-0.5"} {
+		c := chat.NewCost(decimal.RequireFromString(cost))
+		byok := false
+		u := chat.NewUsage(12, 345, 6, 7)
+		u.Cost, u.IsBYOK = &c, &byok
+		u.CostDetails = &chat.CostDetails{UpstreamInferencePromptCost: c, UpstreamInferenceCompletionsCost: chat.NewCost(decimal.Zero)}
+		chunk := chat.NewUsageChunk("gen-0123456789abcdef0123456789abcdef", "openai/gpt-4.1<&>", 1764900000, u)
+		want, err := json.Marshal(chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fastjson.Marshal(chunk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("cost %s:\n got %s\nwant %s", cost, got, want)
+		}
 	}
 }

@@ -83,7 +83,7 @@ type Usage struct {
 	// complete: the cache holds every row (the table started empty), so a
 	// miss means no row and needs no SELECT — what makes a replay fast.
 	mu       sync.Mutex
-	pending  []Event             // request.completed events applied but not yet written
+	pending  []usageFact         // request.completed events applied but not yet written
 	last     eventstore.Position // position of the last event applied
 	dirty    bool                // last is past the stored checkpoint
 	cache    map[usageKey]UsageRow
@@ -207,6 +207,34 @@ type usageKey struct {
 	account, period, model string
 }
 
+// usageFact is what one buffered request.completed event adds to the rows.
+// The buffer keeps these rather than the events: a catch-up buffers up to
+// flushEvery of them, and the events' decoded bodies and stored bytes were
+// tens of megabytes on top of the read models.
+type usageFact struct {
+	pos            eventstore.Position
+	account, model string
+	at             time.Time
+	usage          domain.Usage
+	cost           decimal.Decimal
+	err            error // the event could not be decoded: the write fails with it
+}
+
+// factOf is what a request.completed event adds (ok false: another event).
+func factOf(e *Event) (usageFact, bool) {
+	if v, ok := e.Body.(*domain.RequestCompleted); ok {
+		at := v.StartedAt
+		if at.IsZero() {
+			at = e.OccurredAt
+		}
+		return usageFact{pos: e.Position, account: v.AccountID, model: v.Model, at: at, usage: v.Usage, cost: v.Cost}, true
+	}
+	if e.Err != nil && e.Type == domain.TypeRequestCompleted {
+		return usageFact{pos: e.Position, err: e.Err}, true
+	}
+	return usageFact{}, false
+}
+
 // Apply implements Projection. Events are buffered and written in large
 // transactions: while the runner is catching up (full batches) until the
 // buffer is full, and live for at most liveDelay, so a busy gateway writes
@@ -224,8 +252,8 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) error {
 		if !u.last.Less(e.Position) {
 			continue // redelivered after a failed write: already buffered
 		}
-		if _, ok := e.Body.(*domain.RequestCompleted); ok || (e.Err != nil && e.Type == domain.TypeRequestCompleted) {
-			u.pending = append(u.pending, *e)
+		if f, ok := factOf(e); ok {
+			u.pending = append(u.pending, f)
 		}
 		u.last, u.dirty = e.Position, true
 	}
@@ -239,10 +267,10 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) error {
 	return u.flushLocked(ctx)
 }
 
-// release empties the buffer once it is written. Its entries hold the
-// events' decoded bodies and stored bytes: truncating it alone would keep
-// them, up to flushEvery of them after a catch-up, for the process's life.
-// A buffer grown past what live traffic needs is dropped altogether.
+// release empties the buffer once it is written. Its entries hold strings
+// of the events' bodies: truncating it alone would keep them, up to
+// flushEvery of them after a catch-up, for the process's life. A buffer
+// grown past what live traffic needs is dropped altogether.
 func (u *Usage) release() {
 	if cap(u.pending) > 2*liveMax {
 		u.pending = nil
@@ -253,9 +281,8 @@ func (u *Usage) release() {
 }
 
 // Buffering bounds: a batch this large means history is still being read.
-// Each buffered event keeps its decoded body, so a catch-up writes every
-// flushEvery events; a replay of 400,000 events took as long as with eight
-// times as many per write.
+// A catch-up writes every flushEvery events; a replay of 400,000 events took
+// as long as with eight times as many per write.
 const (
 	catchUpBatch = 1000
 	flushEvery   = 25_000
@@ -333,7 +360,9 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	batch = after(batch, cp)
+	for len(batch) > 0 && !cp.Less(batch[0].pos) {
+		batch = batch[1:] // applied by an earlier run or another instance
+	}
 	if !cp.Less(last) { // another writer got further: nothing of ours is new
 		u.release()
 		u.dirty, u.cache = false, nil
@@ -347,27 +376,19 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	}
 	monthly, daily := map[usageKey]*UsageRow{}, map[usageKey]*UsageRow{}
 	for i := range batch {
-		e := &batch[i]
-		v, ok := e.Body.(*domain.RequestCompleted)
-		if !ok {
-			if e.Err != nil && e.Type == domain.TypeRequestCompleted {
-				return e.Err
-			}
-			continue
+		f := &batch[i]
+		if f.err != nil {
+			return f.err
 		}
-		at := v.StartedAt
-		if at.IsZero() {
-			at = e.OccurredAt
-		}
-		one := UsageRow{Requests: 1, TokensIn: v.Usage.Input, TokensOut: v.Usage.Output,
-			TokensCached: v.Usage.Cached, TokensReasoning: v.Usage.Reasoning, Cost: v.Cost}
-		local := at.In(Taipei)
+		one := UsageRow{Requests: 1, TokensIn: f.usage.Input, TokensOut: f.usage.Output,
+			TokensCached: f.usage.Cached, TokensReasoning: f.usage.Reasoning, Cost: f.cost}
+		local := f.at.In(Taipei)
 		for _, g := range []struct {
 			m      map[usageKey]*UsageRow
 			daily  bool
 			period string
 		}{{monthly, false, local.Format("2006-01")}, {daily, true, local.Format("2006-01-02")}} {
-			k := usageKey{g.daily, v.AccountID, g.period, v.Model}
+			k := usageKey{g.daily, f.account, g.period, f.model}
 			r, ok := g.m[k]
 			if !ok {
 				r = &UsageRow{AccountID: k.account, Period: k.period, Model: k.model}

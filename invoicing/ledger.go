@@ -271,6 +271,18 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	default:
 		return nil // nothing invoicing needs
 	}
+	if e.Type == domain.TypeRequestCompleted {
+		// A request's event lives in its account's usage stream. A prepaid
+		// account's usage is not invoiced (its top-ups are), so its events,
+		// most of a gateway's history, are passed over undecoded: decoding
+		// them all made invoicing's first fold of a long history allocate
+		// tens of megabytes a second beside the running gateway.
+		if acct, ok := strings.CutPrefix(e.Stream, domain.UsageStream("")); ok {
+			if a := l.accounts[acct]; a == nil || !a.Plan.Postpaid() {
+				return nil
+			}
+		}
+	}
 	ev, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
 	if err != nil {
 		return err

@@ -130,9 +130,9 @@ func (s *Server) caughtUp(ctx context.Context) {
 	if pos == eventstore.Start {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, freshWait)
+	wctx, cancel := context.WithTimeout(ctx, freshWait)
 	defer cancel()
-	if err := s.deps.Projections.WaitFor(ctx, pos); err != nil {
+	if err := s.deps.Projections.WaitFor(wctx, pos); err != nil && ctx.Err() == nil { // not a client that left
 		s.cfg.Logger.Warn("answering with figures behind the store", "err", err)
 	}
 }

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,5 +67,33 @@ func TestKeyFiguresReadTheirOwnRequests(t *testing.T) {
 		if got := numOf(t, gr["data"].(map[string]any)["total_cost"]); !got.Equal(cost) {
 			t.Errorf("request %d: /generation total_cost %s, want %s", i, got, cost)
 		}
+	}
+}
+
+// stuckProjections never reach a position: read models that stopped.
+type stuckProjections struct{}
+
+func (stuckProjections) WaitFor(ctx context.Context, _ eventstore.Position) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// Read models that stopped do not stop a key's figures: the read waits its
+// bound, answers with what the read models hold, and says so in the log.
+func TestKeyFiguresAnswerWhenReadModelsStall(t *testing.T) {
+	h := newHarness(t, harnessOpts{credit: "1000"})
+	h.srv.deps.Projections = stuckProjections{}
+	if resp, body := h.post(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("chat: %d %s", resp.StatusCode, body)
+	}
+	code, cr := h.getJSON("/api/v1/credits", h.key)
+	if code != http.StatusOK {
+		t.Fatalf("/credits: %d %v", code, cr)
+	}
+	if _, ok := cr["data"].(map[string]any)["total_usage"]; !ok {
+		t.Fatalf("/credits without its figures: %v", cr)
+	}
+	if !strings.Contains(h.logs.String(), "answering with figures behind the store") {
+		t.Errorf("no warning in the log:\n%s", h.logs.String())
 	}
 }

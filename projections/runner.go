@@ -81,26 +81,28 @@ func (r *Runner) Position(name string) eventstore.Position {
 	return r.pos[name]
 }
 
-// Positions returns every projection's position, by name.
+// Positions returns every projection's position, by name (Start for one
+// that has applied nothing yet).
 func (r *Runner) Positions() map[string]eventstore.Position {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make(map[string]eventstore.Position, len(r.pos))
-	for k, v := range r.pos {
-		out[k] = v
+	out := make(map[string]eventstore.Position, len(r.ps))
+	for _, p := range r.ps {
+		out[p.Name()] = r.pos[p.Name()]
 	}
 	return out
 }
 
-// Slowest is the position of the projection furthest behind (Start before
-// any has run): everything after it is what some projection still needs.
+// Slowest is the position of the projection furthest behind (Start while
+// one has applied nothing): everything after it is what some projection
+// still needs.
 func (r *Runner) Slowest() eventstore.Position {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	first, slowest := true, eventstore.Start
-	for _, p := range r.pos {
-		if first || p.Less(slowest) {
-			first, slowest = false, p
+	slowest := r.pos[r.ps[0].Name()]
+	for _, p := range r.ps[1:] {
+		if at := r.pos[p.Name()]; at.Less(slowest) {
+			slowest = at
 		}
 	}
 	return slowest

@@ -181,11 +181,7 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 			}
 			w := attack(through, key, bodyGW, n, warm)
 			billedWant += uint64(w.success*float64(w.requests) + 0.5)
-			before, err := usageOf(pid)
-			if err != nil {
-				return err
-			}
-			cBefore, err := commitsOf(gwAddr)
+			before, err := gatewayAt(pid, gwAddr)
 			if err != nil {
 				return err
 			}
@@ -197,11 +193,7 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 				trace = profile(debugAddr, "trace", min(d, 2*time.Second), name+".trace")
 			}
 			gr := attack(through, key, bodyGW, n, d)
-			after, err := usageOf(pid)
-			if err != nil {
-				return err
-			}
-			cAfter, err := commitsOf(gwAddr)
+			after, err := gatewayAt(pid, gwAddr)
 			if err != nil {
 				return err
 			}
@@ -211,14 +203,14 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 				}
 			}
 			billedWant += uint64(gr.success*float64(gr.requests) + 0.5)
-			gspent := spentPer(before, after, gr.requests)
+			gspent, evPerCommit := spentPer(before.spent, after.spent, gr.requests), perCommit(before.commits, after.commits)
 			samples[i] = append(samples[i], sample{direct: dr, proxy: pr, gateway: gr,
-				proxyCPU: pspent.cpu, gatewayCPU: gspent.cpu, proxySwitches: pspent.switches, gatewaySwitches: gspent.switches, perCommit: perCommit(cBefore, cAfter)})
+				proxyCPU: pspent.cpu, gatewayCPU: gspent.cpu, proxySwitches: pspent.switches, gatewaySwitches: gspent.switches, perCommit: evPerCommit})
 			fmt.Printf(row, md.name, strconv.Itoa(rep), strconv.Itoa(n), fmt.Sprintf("%.0f", dr.rps), fmt.Sprintf("%.0f", pr.rps), fmt.Sprintf("%.0f", gr.rps),
 				fmt.Sprintf("%.0f%%", 100*gr.rps/max(dr.rps, 1)), us(dr.p50), us(dr.p99),
 				us(pr.p50-dr.p50), us(pr.p99-dr.p99), us(pspent.cpu), fmt.Sprintf("%.1f", pspent.switches),
 				us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(gspent.cpu), fmt.Sprintf("%.1f", gspent.switches),
-				fmt.Sprintf("%.1f", perCommit(cBefore, cAfter)), fmt.Sprintf("%.1f%%", 100*gr.success))
+				fmt.Sprintf("%.1f", evPerCommit), fmt.Sprintf("%.1f%%", 100*gr.success))
 			for _, t := range []struct {
 				name string
 				r    result

@@ -292,6 +292,22 @@ func commitsOf(addr string) (commits, error) {
 	return c, nil
 }
 
+// gatewayState is a reading of the gateway: what its process has spent and
+// what its group commits have written.
+type gatewayState struct {
+	spent   usage
+	commits commits
+}
+
+func gatewayAt(pid int, addr string) (gatewayState, error) {
+	u, err := usageOf(pid)
+	if err != nil {
+		return gatewayState{}, err
+	}
+	c, err := commitsOf(addr)
+	return gatewayState{spent: u, commits: c}, err
+}
+
 // perCommit is the events per commit between two readings (0: none).
 func perCommit(before, after commits) float64 {
 	if after.batches <= before.batches {

@@ -133,12 +133,7 @@ func (in *instance) refreshGauges(ctx context.Context) {
 	// Lag: read once from the slowest projection and count, for each, the
 	// events past its own position.
 	pos := in.runner.Positions()
-	for _, p := range in.models.All() { // not yet started: at zero
-		if _, ok := pos[p.Name()]; !ok {
-			pos[p.Name()] = eventstore.Start
-		}
-	}
-	from := minPosition(pos)
+	from := in.runner.Slowest()
 	// Only the positions are kept: while the projections catch up with a
 	// long history, lagCap whole events would be ten megabytes held on
 	// top of the read models, once a second.
@@ -186,17 +181,6 @@ func (in *instance) refreshBreakers(now time.Time) {
 			in.metrics.Breaker.WithLabelValues(t.Provider, id).Set(v)
 		}
 	}
-}
-
-func minPosition(pos map[string]eventstore.Position) eventstore.Position {
-	first := true
-	var m eventstore.Position
-	for _, p := range pos {
-		if first || p.Less(m) {
-			m, first = p, false
-		}
-	}
-	return m
 }
 
 func b2f(b bool) float64 {

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -63,9 +64,34 @@ type Reader interface {
 	ReadAll(ctx context.Context, from Position, max int) ([]RecordedEvent, error)
 }
 
+// HeadReader is a store that can tell the position of its last event from
+// an index, without reading the events (SQLite, PostgreSQL).
+type HeadReader interface {
+	// LastPosition is the position of the last committed event that ReadAll
+	// will return (Start when there is none).
+	LastPosition(ctx context.Context) (Position, error)
+}
+
+// ErrNoLastPosition is LastPosition's answer from a wrapper whose store
+// cannot tell: Head then reads.
+var ErrNoLastPosition = errors.New("eventstore: the store cannot tell its last position without reading")
+
 // Head returns the position of the last event after from (from itself when
-// there is none), reading at most maxBatches batches (0: no limit).
+// there is none). A HeadReader answers from its index; of another store it
+// reads at most maxBatches batches (0: no limit), which at a first start
+// is the whole history once more.
 func Head(ctx context.Context, r Reader, from Position, maxBatches int) (Position, error) {
+	if h, ok := r.(HeadReader); ok {
+		last, err := h.LastPosition(ctx)
+		switch {
+		case err == nil && from.Less(last):
+			return last, nil
+		case err == nil:
+			return from, nil
+		case !errors.Is(err, ErrNoLastPosition):
+			return from, err
+		}
+	}
 	for i := 0; maxBatches <= 0 || i < maxBatches; i++ {
 		evs, err := r.ReadAll(ctx, from, 1000)
 		if err != nil {

@@ -67,6 +67,15 @@ func (m *meteredStore) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.
 	return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
 }
 
+// LastPosition passes the store's index read through when it has one, so
+// that eventstore.Head need not read the history.
+func (m *meteredStore) LastPosition(ctx context.Context) (eventstore.Position, error) {
+	if h, ok := m.Store.(eventstore.HeadReader); ok {
+		return h.LastPosition(ctx)
+	}
+	return eventstore.Position{}, eventstore.ErrNoLastPosition
+}
+
 func (m *meteredStore) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	start := time.Now()
 	res, err := m.Store.Append(ctx, stream, expected, events...)

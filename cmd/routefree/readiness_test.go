@@ -71,3 +71,41 @@ func TestAppendHealth(t *testing.T) {
 		t.Fatalf("a successful append did not clear the failure: %v", err)
 	}
 }
+
+// TestMeteredStorePassesTheHeadThrough: the store serve wraps keeps the
+// SQLite index read, so that waiting for the head at a first start does not
+// read the history a second time; a store without one is read as before.
+func TestMeteredStorePassesTheHeadThrough(t *testing.T) {
+	raw, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	ctx := context.Background()
+	var want eventstore.Position
+	for range 3 {
+		res, err := raw.Append(ctx, "s", eventstore.Any(), eventstore.EventData{ID: uuid.New(), Type: "t", SchemaVersion: 1, OccurredAt: time.Now(), Data: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = res.Position
+	}
+	var s eventstore.Store = healthStore{newMeteredStore(raw, prometheus.NewRegistry()), &appendHealth{}}
+	hr, ok := s.(eventstore.HeadReader)
+	if !ok {
+		t.Fatal("the wrapped store hides the SQLite store's LastPosition")
+	}
+	if got, err := hr.LastPosition(ctx); err != nil || got != want {
+		t.Fatalf("LastPosition = %v, %v; want %v", got, err, want)
+	}
+	bare := newMeteredStore(readOnly{raw}, prometheus.NewRegistry())
+	if _, err := bare.LastPosition(ctx); !errors.Is(err, eventstore.ErrNoLastPosition) {
+		t.Fatalf("a store without an index: LastPosition = %v; want ErrNoLastPosition", err)
+	}
+	if got, err := eventstore.Head(ctx, bare, eventstore.Start, 0); err != nil || got != want {
+		t.Fatalf("Head through it = %v, %v; want %v by reading", got, err, want)
+	}
+}
+
+// readOnly is a store with no optional interfaces.
+type readOnly struct{ eventstore.Store }

@@ -186,7 +186,8 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	if err := seller.Validate(); err != nil {
 		return nil, fmt.Errorf("seller configuration: %w", err)
 	}
-	if in.invoices, err = invoicing.New(in.store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents")}); err != nil {
+	if in.invoices, err = invoicing.New(in.store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents"),
+		FoldPause: 3 * time.Millisecond}); err != nil {
 		return nil, err
 	}
 

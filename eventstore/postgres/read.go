@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -102,4 +103,26 @@ func (s *Store) query(ctx context.Context, max int, sql string, args ...any) ([]
 		return nil, fmt.Errorf("postgres read: %w", err)
 	}
 	return evs, nil
+}
+
+// LastPosition is the position of the last committed event
+// (eventstore.HeadReader), from the global-order index.
+func (s *Store) LastPosition(ctx context.Context) (eventstore.Position, error) {
+	if s.isClosed() {
+		return eventstore.Position{}, eventstore.ErrClosed
+	}
+	var (
+		p   eventstore.Position
+		pos int64
+	)
+	err := s.pool.QueryRow(ctx, `SELECT transaction_id, global_position FROM events
+ORDER BY transaction_id DESC, global_position DESC LIMIT 1`).Scan(&p.Commit, &pos)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eventstore.Position{}, nil
+	}
+	if err != nil {
+		return eventstore.Position{}, fmt.Errorf("postgres last position: %w", err)
+	}
+	p.Prepare = uint64(pos)
+	return p, nil
 }

@@ -311,3 +311,13 @@ func scanEvents(rows *sql.Rows, max int) ([]eventstore.RecordedEvent, error) {
 	}
 	return evs, rows.Err()
 }
+
+// LastPosition is the position of the last event in the file
+// (eventstore.HeadReader): the rowid's maximum, read from the table's b-tree.
+func (s *Store) LastPosition(ctx context.Context) (eventstore.Position, error) {
+	var last int64
+	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(position), 0) FROM events`).Scan(&last); err != nil {
+		return eventstore.Position{}, err
+	}
+	return pos(uint64(last)), nil
+}

@@ -219,3 +219,47 @@ func testClose(t *testing.T, open func(t *testing.T) eventstore.Store, f Feature
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+// testHead: Head finds the last event, from the store's index where it has
+// one (HeadReader) and by reading otherwise, and sees another process's
+// appends.
+func testHead(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
+	s := open(t)
+	hr, indexed := s.(eventstore.HeadReader)
+	if indexed {
+		if last, err := hr.LastPosition(ctx(t)); err != nil || last != eventstore.Start {
+			t.Fatalf("LastPosition of an empty store = %v, %v; want Start", last, err)
+		}
+	}
+	if head, err := eventstore.Head(ctx(t), s, eventstore.Start, 0); err != nil || head != eventstore.Start {
+		t.Fatalf("Head of an empty store = %v, %v; want Start", head, err)
+	}
+	on(t, s).Append("a", eventstore.Any(), events("E", 3)...)
+	on(t, s).Append("b", eventstore.Any(), events("E", 2)...)
+	check := func(s eventstore.Store, want int) {
+		t.Helper()
+		all := on(t, s).ReadAllAtLeast(eventstore.Start, 100, want)
+		last := all[len(all)-1].Position
+		if indexed {
+			if got, err := s.(eventstore.HeadReader).LastPosition(ctx(t)); err != nil || got != last {
+				t.Fatalf("LastPosition = %v, %v; want %v, the last event ReadAll returns", got, err, last)
+			}
+		}
+		if got, err := eventstore.Head(ctx(t), s, eventstore.Start, 0); err != nil || got != last {
+			t.Fatalf("Head from Start = %v, %v; want %v", got, err, last)
+		}
+		if got, err := eventstore.Head(ctx(t), s, all[1].Position, 0); err != nil || got != last {
+			t.Fatalf("Head from the second event = %v, %v; want %v", got, err, last)
+		}
+		if got, err := eventstore.Head(ctx(t), s, last, 0); err != nil || got != last {
+			t.Fatalf("Head from the last event = %v, %v; want it back", got, err)
+		}
+	}
+	check(s, 5)
+	if f.Share == nil {
+		return
+	}
+	other := f.Share(t, s)
+	on(t, other).Append("c", eventstore.Any(), events("E", 2)...)
+	check(s, 7) // another process's appends, seen through the shared file or database
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store, f Features) {
 		{"ReadStreamRange", testReadStreamRange},
 		{"IdempotentIDs", testIdempotent},
 		{"ReadAllRange", testReadAllRange},
+		{"Head", testHead},
 		{"HashChain", testHashChain},
 		{"KnownHashes", testKnownHashes},
 		{"SubscribeHistoryThenLive", testSubscribeHistoryThenLive},

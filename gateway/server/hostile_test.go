@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -153,4 +154,54 @@ func TestMaxTokensBeyondTheModelIs400(t *testing.T) {
 		t.Fatalf("max_tokens at the cap: %d %s", resp.StatusCode, b)
 	}
 	h.heldIsZero()
+}
+
+// TestBodyOverTheLimitIs413: a body larger than MaxBodyBytes is refused
+// in the OpenAI shape, whether its length is declared up front or only
+// found while it is read (chunked), before any upstream is called or
+// anything is billed; a body of exactly the limit is served.
+func TestBodyOverTheLimitIs413(t *testing.T) {
+	const limit = 4096
+	h := newHarness(t, harnessOpts{cfg: Config{MaxBodyBytes: limit}})
+	body := func(n int) string {
+		b := `{"model":"test/openai","messages":[{"role":"user","content":"`
+		tail := `"}]}`
+		return b + strings.Repeat("x", n-len(b)-len(tail)) + tail
+	}
+	send := func(b string, chunked bool) (*http.Response, []byte) {
+		var r io.Reader = strings.NewReader(b)
+		if chunked {
+			r = io.MultiReader(r) // no length known: sent chunked
+		}
+		req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/chat/completions", r)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+h.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp, out
+	}
+	for _, chunked := range []bool{false, true} {
+		resp, b := send(body(limit+1), chunked)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Fatalf("chunked=%v: status %d, want 413: %.200s", chunked, resp.StatusCode, b)
+		}
+		e := decodeError(t, b)
+		if e.Error.Code != http.StatusRequestEntityTooLarge || !strings.Contains(e.Error.Message, "larger than 4096 bytes") {
+			t.Fatalf("chunked=%v: error body %s", chunked, b)
+		}
+	}
+	if n := len(h.fakes["openai"].Received()); n != 0 {
+		t.Fatalf("the upstream was called %d times for refused bodies", n)
+	}
+	if resp, b := send(body(limit), true); resp.StatusCode != http.StatusOK {
+		t.Fatalf("a body of exactly the limit: status %d: %.200s", resp.StatusCode, b)
+	}
+	h.catchUp()
+	if got := len(h.completed()); got != 1 {
+		t.Fatalf("%d requests billed, want only the one served", got)
+	}
 }

@@ -2,7 +2,10 @@ package server
 
 import (
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
 // flushCounter is a ResponseWriter that records writes and flushes.
@@ -113,5 +117,93 @@ func TestUsageChunkBytesAreEncodingJSONs(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("cost %s:\n got %s\nwant %s", cost, got, want)
 		}
+	}
+}
+
+// writesConn records what the server writes on a connection, call by call.
+type writesConn struct {
+	net.Conn
+	mu     *sync.Mutex
+	writes *[]string
+}
+
+func (c writesConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	*c.writes = append(*c.writes, string(b))
+	c.mu.Unlock()
+	return c.Conn.Write(b)
+}
+
+type writesListener struct {
+	net.Listener
+	mu     sync.Mutex
+	writes []string
+}
+
+func (l *writesListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return writesConn{c, &l.mu, &l.writes}, nil
+}
+
+// TestStreamEndsInOneWrite: a stream's usage chunk, its [DONE] and the end
+// of the response leave in one system call: a flush of the last event used
+// to send it alone, and the chunked encoding's terminator after it.
+func TestStreamEndsInOneWrite(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ln := &writesListener{}
+	ln.Listener, _ = net.Listen("tcp", "127.0.0.1:0")
+	srv := httptest.NewUnstartedServer(h.srv)
+	srv.Listener = ln
+	srv.Start()
+	defer srv.Close()
+
+	for _, c := range []struct {
+		name    string
+		script  providertest.Script
+		chunked bool // surely flushed before the end
+	}{
+		// Chunks that all come at once may still be held when the stream
+		// ends (a flush waits flushDelay for company): it then leaves
+		// whole, with its length.
+		{"burst", providertest.Script{Text: "Hello from the fake.", Chunks: 3}, false},
+		// Chunks that come apart are flushed as they come: the last
+		// write ends with the terminator.
+		{"paced", providertest.Script{Text: "Hello from the fake.", Chunks: 3, ChunkDelay: 10 * time.Millisecond}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h.fakes["openai"].SetScript(c.script)
+			ln.mu.Lock()
+			ln.writes = nil
+			ln.mu.Unlock()
+			req, _ := http.NewRequest("POST", srv.URL+"/api/v1/chat/completions",
+				strings.NewReader(`{"model":"test/openai","stream":true,"messages":[{"role":"user","content":"hi"}]}`))
+			req.Header.Set("Authorization", "Bearer "+h.key)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.HasSuffix(string(body), "data: [DONE]\n\n") {
+				t.Fatalf("status %d, body %q", resp.StatusCode, body)
+			}
+			chunked := resp.ContentLength < 0
+			if c.chunked && !chunked {
+				t.Fatalf("a paced stream came with a length (%d)", resp.ContentLength)
+			}
+			ln.mu.Lock()
+			defer ln.mu.Unlock()
+			last := ln.writes[len(ln.writes)-1]
+			end := "data: [DONE]\n\n"
+			if chunked {
+				end += "\r\n0\r\n\r\n"
+			}
+			if !strings.Contains(last, `"usage"`) || !strings.HasSuffix(last, end) {
+				t.Fatalf("the stream's last write (of %d) is %q; want the usage chunk, [DONE] and the end together", len(ln.writes), last)
+			}
+		})
 	}
 }

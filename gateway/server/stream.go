@@ -69,15 +69,8 @@ func (s *sse) send(more bool, parts ...[]byte) bool {
 }
 
 func (s *sse) sendLocked(more bool, parts ...[]byte) bool {
-	if s.err != nil || s.closed {
+	if !s.writeLocked(parts) {
 		return false
-	}
-	s.commit()
-	for _, p := range parts {
-		if _, err := s.w.Write(p); err != nil {
-			s.err = err
-			return false
-		}
 	}
 	if more {
 		s.unflushed = true
@@ -89,6 +82,21 @@ func (s *sse) sendLocked(more bool, parts ...[]byte) bool {
 		return true
 	}
 	return s.flush()
+}
+
+// writeLocked writes an event's parts, unflushed; the caller holds mu.
+func (s *sse) writeLocked(parts [][]byte) bool {
+	if s.err != nil || s.closed {
+		return false
+	}
+	s.commit()
+	for _, p := range parts {
+		if _, err := s.w.Write(p); err != nil {
+			s.err = err
+			return false
+		}
+	}
+	return true
 }
 
 // flush sends what is written; the caller holds mu.
@@ -111,15 +119,8 @@ func (s *sse) flush() bool {
 func (s *sse) end(parts ...[]byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.err != nil || s.closed {
+	if !s.writeLocked(parts) {
 		return false
-	}
-	s.commit()
-	for _, p := range parts {
-		if _, err := s.w.Write(p); err != nil {
-			s.err = err
-			return false
-		}
 	}
 	s.unflushed, s.closed = false, true
 	if s.late != nil {

@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"strconv"
+
 	"github.com/shopspring/decimal"
 )
 
@@ -125,13 +127,60 @@ type Cost struct{ decimal.Decimal }
 func NewCost(d decimal.Decimal) Cost { return Cost{d} }
 
 // MarshalJSON writes a plain JSON number (never an exponent).
-func (c Cost) MarshalJSON() ([]byte, error) {
-	d := c.Decimal
-	if d.Exponent() < -CostDigits { // String drops trailing zeros: round only when digits go
-		d = d.Round(CostDigits)
+func (c Cost) MarshalJSON() ([]byte, error) { return appendCost(nil, c.Decimal), nil }
+
+// appendCost appends d as decimal's Round(CostDigits) (half away from zero,
+// only when it has more places) and String (no trailing zeros) write it. A
+// coefficient that fits an int64 is rounded and written without math/big:
+// every answer carries three costs, and going through decimal cost each a
+// few big integers and strings. Anything larger still goes through decimal.
+func appendCost(b []byte, d decimal.Decimal) []byte {
+	exp := d.Exponent()
+	if exp > 0 || exp < -CostDigits-18 || d.NumDigits() > 18 {
+		if exp < -CostDigits { // String drops trailing zeros: round only when digits go
+			d = d.Round(CostDigits)
+		}
+		return append(b, d.String()...)
 	}
-	return []byte(d.String()), nil
+	coef := d.CoefficientInt64()
+	if exp < -CostDigits {
+		p := pow10[-CostDigits-exp]
+		q, r := coef/p, coef%p
+		if r >= p-r { // |r| ≥ half of p, away from zero
+			q++
+		} else if -r >= p+r {
+			q--
+		}
+		coef, exp = q, -CostDigits
+	}
+	if coef < 0 {
+		b = append(b, '-')
+		coef = -coef // |coef| < 10^18: no overflow
+	}
+	var buf [20]byte
+	digits := strconv.AppendInt(buf[:0], coef, 10)
+	places := int(-exp)
+	if len(digits) <= places { // 0.000ddd
+		b = append(b, '0')
+	} else {
+		b = append(b, digits[:len(digits)-places]...)
+	}
+	frac := digits[max(len(digits)-places, 0):]
+	for len(frac) > 0 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	if len(frac) > 0 {
+		b = append(b, '.')
+		for range places - len(digits) {
+			b = append(b, '0')
+		}
+		b = append(b, frac...)
+	}
+	return b
 }
+
+// pow10[i] is 10^i, for the places appendCost rounds away.
+var pow10 = [19]int64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18}
 
 // UnmarshalJSON reads a number or a quoted decimal.
 func (c *Cost) UnmarshalJSON(b []byte) error { return c.Decimal.UnmarshalJSON(b) }

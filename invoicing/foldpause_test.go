@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 )
@@ -26,15 +25,8 @@ func TestSyncPausesBetweenFullBatches(t *testing.T) {
 		}
 		evs = evs[:0]
 	}
-	for i := range requests {
-		id := fmt.Sprintf("req-pause-%d", i)
-		rc := &domain.RequestCompleted{RequestID: id, AccountID: "acct-p", Model: "openai/gpt-4.1", Usage: domain.Usage{Input: 10, Output: 5},
-			Cost: dec("0.01"), StartedAt: at.UTC(), Outcome: domain.OutcomeCompleted}
-		d, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, id), at.Add(time.Second), rc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if evs = append(evs, d); len(evs) == cap(evs) {
+	for range requests {
+		if evs = append(evs, e.usage("acct-p", "openai/gpt-4.1", at, 10, 5, "0.01")); len(evs) == cap(evs) {
 			flush()
 		}
 	}

@@ -79,6 +79,14 @@ var reqSeq int
 // use records a completed request of an account.
 func (e *env) use(acct, model string, at time.Time, in, out int64, cost string) {
 	e.t.Helper()
+	if _, err := e.store.Append(e.ctx, domain.UsageStream(acct), eventstore.Any(), e.usage(acct, model, at, in, out, cost)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// usage is the event of a completed request, for use or a batch of them.
+func (e *env) usage(acct, model string, at time.Time, in, out int64, cost string) eventstore.EventData {
+	e.t.Helper()
 	reqSeq++
 	id := fmt.Sprintf("req-%s-%d", acct, reqSeq)
 	rc := &domain.RequestCompleted{RequestID: id, AccountID: acct, Model: model, Usage: domain.Usage{Input: in, Output: out},
@@ -87,9 +95,7 @@ func (e *env) use(acct, model string, at time.Time, in, out int64, cost string) 
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.store.Append(e.ctx, domain.UsageStream(acct), eventstore.Any(), d); err != nil {
-		e.t.Fatal(err)
-	}
+	return d
 }
 
 func (e *env) assign(period, prefix string, from, to int64) {

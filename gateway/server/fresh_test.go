@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,30 +71,68 @@ func TestKeyFiguresReadTheirOwnRequests(t *testing.T) {
 	}
 }
 
-// stuckProjections never reach a position: read models that stopped.
-type stuckProjections struct{}
+// stuckProjections are read models that stopped at slowest: a wait for a
+// position beyond it lasts until its context ends. It counts the waits.
+type stuckProjections struct {
+	slowest atomic.Uint64 // a global position's commit
+	waits   atomic.Int64
+}
 
-func (stuckProjections) WaitFor(ctx context.Context, _ eventstore.Position) error {
+func (p *stuckProjections) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	p.waits.Add(1)
+	if !p.Slowest().Less(pos) {
+		return nil
+	}
 	<-ctx.Done()
 	return ctx.Err()
 }
 
+func (p *stuckProjections) Slowest() eventstore.Position {
+	return eventstore.Position{Commit: p.slowest.Load(), Prepare: p.slowest.Load()}
+}
+
 // Read models that stopped do not stop a key's figures: the read waits its
 // bound, answers with what the read models hold, and says so in the log.
+// Later reads do not wait again until the read models move.
 func TestKeyFiguresAnswerWhenReadModelsStall(t *testing.T) {
 	h := newHarness(t, harnessOpts{credit: "1000"})
-	h.srv.deps.Projections = stuckProjections{}
+	p := &stuckProjections{}
+	h.srv.deps.Projections = p
 	if resp, body := h.post(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`); resp.StatusCode != http.StatusOK {
 		t.Fatalf("chat: %d %s", resp.StatusCode, body)
 	}
-	code, cr := h.getJSON("/api/v1/credits", h.key)
-	if code != http.StatusOK {
-		t.Fatalf("/credits: %d %v", code, cr)
+	credits := func() {
+		t.Helper()
+		code, cr := h.getJSON("/api/v1/credits", h.key)
+		if code != http.StatusOK {
+			t.Fatalf("/credits: %d %v", code, cr)
+		}
+		if _, ok := cr["data"].(map[string]any)["total_usage"]; !ok {
+			t.Fatalf("/credits without its figures: %v", cr)
+		}
 	}
-	if _, ok := cr["data"].(map[string]any)["total_usage"]; !ok {
-		t.Fatalf("/credits without its figures: %v", cr)
-	}
+	credits()
 	if !strings.Contains(h.logs.String(), "answering with figures behind the store") {
 		t.Errorf("no warning in the log:\n%s", h.logs.String())
+	}
+	if n := p.waits.Load(); n != 1 {
+		t.Fatalf("waits after the first read: %d, want 1", n)
+	}
+	// Stalled where they were: the next reads answer without waiting.
+	credits()
+	if code, kr := h.getJSON("/api/v1/key", h.key); code != http.StatusOK {
+		t.Fatalf("/key: %d %v", code, kr)
+	}
+	if n := p.waits.Load(); n != 1 {
+		t.Errorf("reads waited again for read models that have not moved: %d waits", n)
+	}
+	// Once they move, reads wait for them again (and they are caught up).
+	p.slowest.Store(1 << 62)
+	credits()
+	if n := p.waits.Load(); n != 2 {
+		t.Errorf("waits after the read models moved: %d, want 2", n)
+	}
+	if !strings.Contains(h.logs.String(), "read models moving again") {
+		t.Errorf("no note of the recovery in the log:\n%s", h.logs.String())
 	}
 }

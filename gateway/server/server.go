@@ -77,6 +77,8 @@ type Deps struct {
 type Projections interface {
 	// WaitFor blocks until every read model has applied pos, or ctx ends.
 	WaitFor(ctx context.Context, pos eventstore.Position) error
+	// Slowest is the position of the read model furthest behind.
+	Slowest() eventstore.Position
 }
 
 // Server is the gateway.
@@ -97,6 +99,11 @@ type Server struct {
 	// appended: what a read of a key's figures waits for.
 	appendedMu sync.Mutex
 	appended   eventstore.Position
+	// stalled is set when a wait for the read models ran out, with the
+	// slowest one's position then: until it moves, reads do not wait again.
+	stallMu   sync.Mutex
+	stalled   bool
+	stalledAt eventstore.Position
 }
 
 // freshWait bounds how long a read of a key's figures waits for the read
@@ -120,21 +127,46 @@ func (s *Server) noteAppended(pos eventstore.Position) {
 // them. The wait hurries the read models and is usually well under a
 // millisecond. Requests served by another instance are read as soon as
 // this one's read models have them.
+//
+// Read models that do not get there within freshWait have stalled (a
+// projection failing on an event retries it without end): the read answers
+// with what they hold, and later reads answer at once, without waiting,
+// until the slowest read model moves again.
 func (s *Server) caughtUp(ctx context.Context) {
-	if s.deps.Projections == nil {
+	p := s.deps.Projections
+	if p == nil {
 		return
 	}
 	s.appendedMu.Lock()
 	pos := s.appended
 	s.appendedMu.Unlock()
-	if pos == eventstore.Start {
+	if pos == eventstore.Start || s.stillStalled(p) {
 		return
 	}
 	wctx, cancel := context.WithTimeout(ctx, freshWait)
 	defer cancel()
-	if err := s.deps.Projections.WaitFor(wctx, pos); err != nil && ctx.Err() == nil { // not a client that left
-		s.cfg.Logger.Warn("answering with figures behind the store", "err", err)
+	if err := p.WaitFor(wctx, pos); err != nil && ctx.Err() == nil { // not a client that left
+		s.stallMu.Lock()
+		s.stalled, s.stalledAt = true, p.Slowest()
+		s.stallMu.Unlock()
+		s.cfg.Logger.Warn("read models stalled: answering with figures behind the store, without waiting until they move", "err", err)
 	}
+}
+
+// stillStalled says whether the read models are where a wait found them
+// stalled; once the slowest has moved, reads wait for them again.
+func (s *Server) stillStalled(p Projections) bool {
+	s.stallMu.Lock()
+	defer s.stallMu.Unlock()
+	if !s.stalled {
+		return false
+	}
+	if s.stalledAt.Less(p.Slowest()) {
+		s.stalled = false
+		s.cfg.Logger.Info("read models moving again")
+		return false
+	}
+	return true
 }
 
 // storeDownFor is how long one failed append makes the gateway refuse new

@@ -219,7 +219,7 @@ func (s *Service) topUpDraft(acct string, at time.Time) (draft, bool) {
 // account's live top-up invoices to, rounded down. s.mu is held.
 func (s *Service) topUpsDue(acct string) (refs []string, covers decimal.Decimal, seq int, total int64) {
 	covers = decimal.Zero
-	for _, t := range s.l.topUps[acct] {
+	for t := range s.l.topUpsOf(acct).all() {
 		if t.cover == nil {
 			refs = append(refs, t.Reference)
 			covers = covers.Add(t.Amount.Decimal())

@@ -386,3 +386,56 @@ func TestLegacyInvoicesBillByConvention(t *testing.T) {
 		t.Fatalf("acme reconciliation %+v", r)
 	}
 }
+
+// openRaw records an account's opening straight into the store, as
+// imported history may hold it: after its top-ups, or a second time.
+func (e *env) openRaw(id, org, taxID string, at time.Time) {
+	e.t.Helper()
+	d, err := commands.Event(domain.EventID(domain.TypeAccountOpened, id, at.String()), at,
+		&domain.AccountOpened{AccountID: id, Organisation: org, TaxID: taxID, Plan: domain.PlanStarter})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.store.Append(e.ctx, domain.AccountStream(id), eventstore.Any(), d); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// An account's top-ups live in its account: those folded before the
+// account was opened, and those of an account opened again, stay billed
+// and counted.
+func TestTopUpsAroundTheAccountsOpening(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 199)
+	invoiceTopUps := func() {
+		t.Helper()
+		if err := e.svc.Sync(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.topUpRaw("late", "pay-1", "500", taipei(2026, 11, 10, 9, 0))
+	e.openRaw("late", "艾克米股份有限公司", "22099131", taipei(2026, 11, 10, 10, 0))
+	invoiceTopUps()
+	invs := e.svc.Invoices("", "late")
+	if len(invs) != 1 || invs[0].TopUpRef != "pay-1" || invs[0].Total != 500 || invs[0].BuyerTaxID != "22099131" {
+		t.Fatalf("invoices after the opening: %+v", invs)
+	}
+	e.openRaw("late", "艾克米股份有限公司", "22099131", taipei(2026, 11, 11, 9, 0))
+	e.topUpRaw("late", "pay-2", "300", taipei(2026, 11, 12, 9, 0))
+	invoiceTopUps()
+	invs = e.svc.Invoices("", "late")
+	if len(invs) != 2 || invs[1].TopUpRef != "pay-2" || invs[1].Total != 300 {
+		t.Fatalf("invoices after the second opening: %+v", invs)
+	}
+	r := reconciled(t, e.svc, "late", "2026-11")
+	if !r.Used.Equal(dec("800")) || !r.Invoiced.Equal(dec("800")) || !r.Pending.IsZero() || r.InvoicedNTD != 800 {
+		t.Fatalf("reconciliation %+v", r)
+	}
+	// A fresh fold of the same history gives the same figures.
+	if got := reconciled(t, e.newService(), "late", "2026-11"); !got.Used.Equal(r.Used) || got.InvoicedNTD != r.InvoicedNTD {
+		t.Fatalf("replayed reconciliation %+v, want %+v", got, r)
+	}
+}

@@ -93,7 +93,7 @@ func (s *Service) InvoiceTopUps(ctx context.Context) error {
 	}
 	// In order of payment: the account whose oldest top-up to invoice came first.
 	first := func(a string) int {
-		for _, t := range s.l.topUps[a] {
+		for t := range s.l.topUpsOf(a).all() {
 			if t.cover == nil {
 				return t.order
 			}

@@ -144,7 +144,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 	// invoices bill whole NTD, so what they bill is spread over the
 	// account's top-ups in order of payment; the rest (a fraction carried,
 	// a voided invoice's amount) is pending, newest payments first.
-	for acct, tops := range s.l.topUps {
+	for acct, tops := range s.l.topUpLists() {
 		b := s.l.topUpBills[acct]
 		var billed int64
 		voided := false
@@ -166,7 +166,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 			}
 		}
 		left := decimal.NewFromInt(billed)
-		for _, t := range tops {
+		for t := range tops.all() {
 			amt := t.Amount.Decimal()
 			part := decimal.Min(amt, decimal.Max(left, decimal.Zero))
 			left = left.Sub(part)

@@ -30,7 +30,7 @@ type Account struct {
 type accountRec struct {
 	id, org, taxID    string
 	plan              domain.Plan
-	openedAt          time.Time
+	openedAt          int64 // Unix nanoseconds (0 when unknown): 16 bytes less than a time.Time
 	creditLimit       Amount
 	extra             *accountExtra // nil while all its fields are zero
 	opened, suspended bool
@@ -72,7 +72,23 @@ func (a *accountRec) account() Account {
 	x := a.extras()
 	return Account{ID: a.id, Organisation: a.org, TaxID: a.taxID, Address: x.address, Contact: x.contact,
 		Plan: a.plan, RPM: x.rpm, TPM: x.tpm, CreditLimit: a.creditLimit.Decimal(),
-		VolumeDiscount: x.discount.Decimal(), Suspended: a.suspended, OpenedAt: a.openedAt}
+		VolumeDiscount: x.discount.Decimal(), Suspended: a.suspended, OpenedAt: a.opening()}
+}
+
+// opening is when the account was opened (zero when unknown).
+func (a *accountRec) opening() time.Time {
+	if a.openedAt == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, a.openedAt).UTC()
+}
+
+// unixNanos is t as kept in a record: 0 for the zero time.
+func unixNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // plan returns the domain's own string for a known plan, so that each
@@ -151,7 +167,7 @@ func (d *Accounts) applyAccountEvent(e *Event) bool {
 	switch v := e.Body.(type) {
 	case *domain.AccountOpened:
 		a := d.rec(v.AccountID)
-		a.org, a.taxID, a.plan, a.creditLimit, a.openedAt = v.Organisation, v.TaxID, plan(v.Plan), AmountOf(v.CreditLimit), e.OccurredAt
+		a.org, a.taxID, a.plan, a.creditLimit, a.openedAt = v.Organisation, v.TaxID, plan(v.Plan), AmountOf(v.CreditLimit), unixNanos(e.OccurredAt)
 		x := a.extras()
 		x.address, x.contact = v.Address, v.Contact
 		a.setExtra(x)

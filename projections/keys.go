@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/binary"
 	"sort"
 	"sync"
 
@@ -46,6 +47,7 @@ type keyEntry struct {
 	revoked, disabled         bool
 	management                bool
 	nextOfAccount             *keyEntry // the account's keys form a list
+	samePrefix                *keyEntry // the next key whose hash starts alike (Keys.byHash)
 }
 
 // keyLimits are the restrictions most keys do without.
@@ -99,9 +101,13 @@ func lowerHex(c byte) (byte, bool) {
 // gateway's authentication on every request.
 type Keys struct {
 	memCheckpoint
-	accounts  *Accounts // written by the Balances projection
-	mu        sync.RWMutex
-	byHash    map[[32]byte]*keyEntry
+	accounts *Accounts // written by the Balances projection
+	mu       sync.RWMutex
+	// byHash indexes keys by the first 8 bytes of their SHA-256, chaining
+	// through samePrefix the (astronomically rare) keys that share them: a
+	// slot takes 16 bytes where one keyed by the whole hash took 40.
+	byHash    map[uint64]*keyEntry
+	hashed    int                  // keys in byHash
 	byOddHash map[string]*keyEntry // hashes that are not lowercase hex SHA-256
 	byID      map[string]*keyEntry
 	byAccount map[string]*keyEntry // the head of each account's list
@@ -116,7 +122,7 @@ var _ Projection = (*Keys)(nil)
 func NewKeys() *Keys { return newKeys(NewAccounts()) }
 
 func newKeys(accounts *Accounts) *Keys {
-	return &Keys{accounts: accounts, byHash: map[[32]byte]*keyEntry{}, byOddHash: map[string]*keyEntry{},
+	return &Keys{accounts: accounts, byHash: map[uint64]*keyEntry{}, byOddHash: map[string]*keyEntry{},
 		byID: map[string]*keyEntry{}, byAccount: map[string]*keyEntry{}, names: map[string]string{}}
 }
 
@@ -128,7 +134,7 @@ func (k *Keys) Lookup(hash string) (KeyInfo, bool) {
 	k.mu.RLock()
 	var e *keyEntry
 	if sum, isSum := sumOf(hash); isSum {
-		e = k.byHash[sum]
+		e = k.findHash(&sum)
 	} else {
 		e = k.byOddHash[hash]
 	}
@@ -167,7 +173,7 @@ func (k *Keys) ByAccount(account string) []KeyInfo {
 func (k *Keys) Len() int {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	return len(k.byHash) + len(k.byOddHash)
+	return k.hashed + len(k.byOddHash)
 }
 
 // info is the key's own part of its KeyInfo.
@@ -212,7 +218,7 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 			}
 			if isSum {
 				ke.hash = sum
-				k.byHash[sum] = ke
+				k.indexHash(ke)
 			} else {
 				k.byOddHash[b.Hash] = ke
 			}
@@ -260,10 +266,56 @@ func (k *Keys) name(n string) string {
 	return n
 }
 
+func hashPrefix(sum *[32]byte) uint64 { return binary.LittleEndian.Uint64(sum[:8]) }
+
+// findHash returns the key of a SHA-256; k.mu is held.
+func (k *Keys) findHash(sum *[32]byte) *keyEntry {
+	for e := k.byHash[hashPrefix(sum)]; e != nil; e = e.samePrefix {
+		if e.hash == *sum {
+			return e
+		}
+	}
+	return nil
+}
+
+// indexHash makes ke the key of its hash, in place of any other key with
+// the same hash (the later issue wins, as it always has); k.mu is held.
+func (k *Keys) indexHash(ke *keyEntry) {
+	if old := k.findHash(&ke.hash); old != nil {
+		k.unindexHash(old)
+	}
+	p := hashPrefix(&ke.hash)
+	ke.samePrefix = k.byHash[p]
+	k.byHash[p] = ke
+	k.hashed++
+}
+
+// unindexHash drops ke from byHash, reporting whether it was there; k.mu
+// is held.
+func (k *Keys) unindexHash(ke *keyEntry) bool {
+	p := hashPrefix(&ke.hash)
+	for link := k.byHash[p]; link != nil; link = link.samePrefix {
+		if link == ke { // the head
+			if ke.samePrefix == nil {
+				delete(k.byHash, p)
+			} else {
+				k.byHash[p] = ke.samePrefix
+			}
+		} else if link.samePrefix == ke {
+			link.samePrefix = ke.samePrefix
+		} else {
+			continue
+		}
+		ke.samePrefix = nil
+		k.hashed--
+		return true
+	}
+	return false
+}
+
 // removeHash drops a key from the hash index.
 func (k *Keys) removeHash(old *keyEntry) {
-	if k.byHash[old.hash] == old {
-		delete(k.byHash, old.hash)
+	if k.unindexHash(old) {
 		return
 	}
 	for h, e := range k.byOddHash { // rare: only hashes of another form

@@ -43,6 +43,7 @@ func TestPragmasInForce(t *testing.T) {
 		{"reader", pool, "journal_mode", "wal"},
 		{"reader", pool, "busy_timeout", "10000"},
 		{"reader", pool, "query_only", "1"},
+		{"reader", pool, "cache_size", "-512"}, // KiB: page caches live outside the Go heap's limit
 	} {
 		var got string
 		if err := c.q.QueryRowContext(ctx, "PRAGMA "+c.pragma).Scan(&got); err != nil {

@@ -117,7 +117,10 @@ func Open(path string, opts Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("eventstore/sqlite: create schema in %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", URI(path, common+"&_pragma=query_only(1)"))
+	// Readers keep 512 KiB of pages each rather than SQLite's 2 MB: their
+	// big reads scan the history once (the OS caches the file), and the
+	// cache is memory outside the Go heap's limit.
+	r, err := sql.Open("sqlite", URI(path, common+"&_pragma=query_only(1)&_pragma=cache_size(-512)"))
 	if err != nil {
 		w.Close()
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -129,4 +130,67 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkLedgerBytesPerInvoice measures what invoicing's in-memory ledger
+// keeps for an account with one paid top-up, before and after that top-up
+// is invoiced (B/account, B/invoice): the history that the gateway's memory
+// figure is measured on holds no invoices, and each issued invoice adds
+// this to the resident size of every process that runs invoicing. Each fold
+// reads through a store opened afresh, whose in-memory tail holds nothing.
+func BenchmarkLedgerBytesPerInvoice(b *testing.B) {
+	const n = 2000
+	for b.Loop() {
+		b.StopTimer()
+		e := newEnv(b, taipei(2026, 11, 10, 9, 0))
+		e.assign("2026-11", "AB", 10_000_000, 10_099_999)
+		for i := range n {
+			id := fmt.Sprintf("acct-%05d", i)
+			e.open(id, "公司 "+id, "", domain.PlanStarter)
+			e.topUpRaw(id, "pay-"+id, "1000", taipei(2026, 11, 10, 9, 0))
+		}
+		fold := func() (*Service, *sqlite.Store) {
+			st, err := sqlite.Open(e.path, sqlite.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			svc, err := New(st, Config{Seller: DevSeller(), Now: e.clock.Now})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := svc.Sync(e.ctx); err != nil {
+				b.Fatal(err)
+			}
+			return svc, st
+		}
+		h0 := liveHeap()
+		s1, st1 := fold()
+		h1 := liveHeap()
+		if err := s1.InvoiceTopUps(e.ctx); err != nil {
+			b.Fatal(err)
+		}
+		if got := len(s1.Invoices("", "")); got != n {
+			b.Fatalf("%d invoices, want %d", got, n)
+		}
+		st1.Close()
+		s1 = nil
+		h1b := liveHeap()
+		s2, st2 := fold()
+		h2 := liveHeap()
+		without, with := h1-h0, h2-h1b // the fold's heap, store included
+		b.ReportMetric(float64(without)/n, "B/account")
+		b.ReportMetric(float64(with-without)/n, "B/invoice")
+		runtime.KeepAlive(s2)
+		st2.Close()
+		b.StartTimer()
+	}
+}
+
+// liveHeap is the heap in use after a full collection.
+func liveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }

@@ -132,23 +132,23 @@ var targets = []target{
 	}},
 	{"one client, CPU per request", "unary", 1, "≤ 1.6 × proxy", func(ss []sample) (string, bool) {
 		v := median(ss, cpuRatio)
-		return fmt.Sprintf("%.1f × proxy", v), v <= 1.6
+		return fmt.Sprintf("%.2f × proxy", v), v <= 1.6
 	}},
 	{"16 clients, throughput", "unary", 16, "≥ 85 % of proxy", func(ss []sample) (string, bool) {
 		v := median(ss, throughputRatio)
-		return fmt.Sprintf("%.0f %% of proxy", 100*v), v >= 0.85
+		return fmt.Sprintf("%.1f %% of proxy", 100*v), v >= 0.85
 	}},
 	{"64 clients, throughput", "unary", 64, "≥ 110 % of proxy, CPU per request ≤ proxy's", func(ss []sample) (string, bool) {
 		t, c := median(ss, throughputRatio), median(ss, cpuRatio)
-		return fmt.Sprintf("%.0f %% of proxy, CPU %.2f × proxy's", 100*t, c), t >= 1.10 && c <= 1
+		return fmt.Sprintf("%.1f %% of proxy, CPU %.2f × proxy's", 100*t, c), t >= 1.10 && c <= 1
 	}},
 	{"streams, 16 clients, throughput", "stream", 16, "≥ 80 % of proxy", func(ss []sample) (string, bool) {
 		v := median(ss, throughputRatio)
-		return fmt.Sprintf("%.0f %% of proxy", 100*v), v >= 0.80
+		return fmt.Sprintf("%.1f %% of proxy", 100*v), v >= 0.80
 	}},
 	{"streams, 16 clients, CPU per request", "stream", 16, "≤ 1.5 × proxy", func(ss []sample) (string, bool) {
 		v := median(ss, cpuRatio)
-		return fmt.Sprintf("%.1f × proxy", v), v <= 1.5
+		return fmt.Sprintf("%.2f × proxy", v), v <= 1.5
 	}},
 }
 

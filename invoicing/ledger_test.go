@@ -33,6 +33,17 @@ func (e *env) topUpRaw(acct, ref, amount string, at time.Time) {
 	}
 }
 
+// invoiceTopUps folds the history and issues the top-up invoices due.
+func (e *env) invoiceTopUps() {
+	e.t.Helper()
+	if err := e.svc.Sync(e.ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // reconciled finds the reconciliation row of an account and month.
 func reconciled(t *testing.T, svc *Service, acct, month string) ReconcileRow {
 	t.Helper()
@@ -136,19 +147,10 @@ func TestFractionalTopUps(t *testing.T) {
 	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
 	e.assign("2026-11", "AB", 100, 199)
 	e.open("shop", "小商店", "", domain.PlanStarter)
-	invoiceTopUps := func() {
-		t.Helper()
-		if err := e.svc.Sync(e.ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
 	e.topUpRaw("shop", "pay-1", "12300.5", taipei(2026, 11, 10, 9, 0))
-	invoiceTopUps()
+	e.invoiceTopUps()
 	e.topUpRaw("shop", "pay-2", "0.4", taipei(2026, 11, 11, 9, 0))
-	invoiceTopUps()
+	e.invoiceTopUps()
 	if _, _, err := e.svc.IssueTopUp(e.ctx, "shop", "pay-2"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("issuing a fraction alone: %v", err)
 	}
@@ -161,7 +163,7 @@ func TestFractionalTopUps(t *testing.T) {
 		t.Fatalf("reconciliation %+v", r)
 	}
 	e.topUpRaw("shop", "pay-3", "0.1", taipei(2026, 11, 12, 9, 0))
-	invoiceTopUps()
+	e.invoiceTopUps()
 	invs = e.svc.Invoices("", "shop")
 	if len(invs) != 2 || invs[1].Total != 1 || invs[1].TopUpRef != "pay-3" || !invs[1].Covers.Equal(dec("0.5")) {
 		t.Fatalf("invoices %+v", invs)
@@ -407,25 +409,16 @@ func (e *env) openRaw(id, org, taxID string, at time.Time) {
 func TestTopUpsAroundTheAccountsOpening(t *testing.T) {
 	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
 	e.assign("2026-11", "AB", 100, 199)
-	invoiceTopUps := func() {
-		t.Helper()
-		if err := e.svc.Sync(e.ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
 	e.topUpRaw("late", "pay-1", "500", taipei(2026, 11, 10, 9, 0))
 	e.openRaw("late", "艾克米股份有限公司", "22099131", taipei(2026, 11, 10, 10, 0))
-	invoiceTopUps()
+	e.invoiceTopUps()
 	invs := e.svc.Invoices("", "late")
 	if len(invs) != 1 || invs[0].TopUpRef != "pay-1" || invs[0].Total != 500 || invs[0].BuyerTaxID != "22099131" {
 		t.Fatalf("invoices after the opening: %+v", invs)
 	}
 	e.openRaw("late", "艾克米股份有限公司", "22099131", taipei(2026, 11, 11, 9, 0))
 	e.topUpRaw("late", "pay-2", "300", taipei(2026, 11, 12, 9, 0))
-	invoiceTopUps()
+	e.invoiceTopUps()
 	invs = e.svc.Invoices("", "late")
 	if len(invs) != 2 || invs[1].TopUpRef != "pay-2" || invs[1].Total != 300 {
 		t.Fatalf("invoices after the second opening: %+v", invs)

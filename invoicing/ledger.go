@@ -2,6 +2,7 @@ package invoicing
 
 import (
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -566,6 +567,10 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 			l.seller = b.Seller
 		}
 		inv := &Invoice{InvoiceIssued: *b, EventID: e.ID, version: -1}
+		// The decoder leaves room for ten elements in every slice (about
+		// 800 bytes for an invoice's one line); the ledger keeps invoices
+		// for the life of the process, so it keeps exact copies.
+		inv.Lines, inv.Usage, inv.TopUps = slices.Clone(b.Lines), slices.Clone(b.Usage), slices.Clone(b.TopUps)
 		l.byID[e.ID] = inv
 		l.byKey[invoiceKey(b)] = inv
 		l.byNumber[b.Number] = inv

@@ -427,8 +427,16 @@ func TestTopUpsAroundTheAccountsOpening(t *testing.T) {
 	if !r.Used.Equal(dec("800")) || !r.Invoiced.Equal(dec("800")) || !r.Pending.IsZero() || r.InvoicedNTD != 800 {
 		t.Fatalf("reconciliation %+v", r)
 	}
-	// A fresh fold of the same history gives the same figures.
-	if got := reconciled(t, e.newService(), "late", "2026-11"); !got.Used.Equal(r.Used) || got.InvoicedNTD != r.InvoicedNTD {
+	// A fresh fold of the same history gives the same figures, and keeps
+	// the decoded invoices' slices without the decoder's spare room.
+	fresh := e.newService()
+	if got := reconciled(t, fresh, "late", "2026-11"); !got.Used.Equal(r.Used) || got.InvoicedNTD != r.InvoicedNTD {
 		t.Fatalf("replayed reconciliation %+v, want %+v", got, r)
+	}
+	for _, inv := range fresh.l.invoices {
+		if len(inv.Lines) != 1 || cap(inv.Lines) != 1 || cap(inv.TopUps) != len(inv.TopUps) {
+			t.Errorf("invoice %s keeps %d lines in room for %d, %d top-ups in room for %d",
+				inv.Number, len(inv.Lines), cap(inv.Lines), len(inv.TopUps), cap(inv.TopUps))
+		}
 	}
 }

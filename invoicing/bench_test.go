@@ -172,8 +172,7 @@ func BenchmarkLedgerBytesPerInvoice(b *testing.B) {
 		if got := len(s1.Invoices("", "")); got != n {
 			b.Fatalf("%d invoices, want %d", got, n)
 		}
-		st1.Close()
-		s1 = nil
+		st1.Close() // s1 is no longer used: the collection below frees it
 		h1b := liveHeap()
 		s2, st2 := fold()
 		h2 := liveHeap()

@@ -99,9 +99,9 @@ func (r *Runner) Positions() map[string]eventstore.Position {
 func (r *Runner) Slowest() eventstore.Position {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	slowest := r.pos[r.ps[0].Name()]
-	for _, p := range r.ps[1:] {
-		if at := r.pos[p.Name()]; at.Less(slowest) {
+	slowest := eventstore.Start
+	for i, p := range r.ps {
+		if at := r.pos[p.Name()]; i == 0 || at.Less(slowest) {
 			slowest = at
 		}
 	}

@@ -57,9 +57,6 @@ func (s *sse) commit() {
 	s.committed = true
 }
 
-// write writes an event and flushes it.
-func (s *sse) write(parts ...[]byte) bool { return s.send(false, parts...) }
-
 // send writes an event; with more (the next one is at hand) the flush is
 // left to the next event or, at the latest, to flushDelay from now.
 func (s *sse) send(more bool, parts ...[]byte) bool {

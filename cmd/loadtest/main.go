@@ -157,10 +157,10 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 		return err
 	}
 	fmt.Printf("RouteFree load test: %s per attack (+%s warm-up), %d interleaved repetitions, fake upstream with %d chunks, GOMAXPROCS of the gateway = all cores\n\n", d, warm, reps, chunks)
-	fmt.Printf("overheads are p50 and p99 latency minus the direct ones; CPU is the process's user+system time per request, cs its context switches per request, ev/commit the gateway's events per durable commit\n\n")
-	const row = "%-15s %3s %7s %12s %11s %13s %6s %10s %10s %10s %10s %10s %6s %12s %12s %12s %6s %9s %7s\n"
-	fmt.Printf(row, "mode", "rep", "clients", "req/s direct", "req/s proxy", "req/s gateway", "ratio", "p50 direct", "p99 direct",
-		"proxy +p50", "proxy +p99", "proxy CPU", "cs", "gateway +p50", "gateway +p99", "gateway CPU", "cs", "ev/commit", "ok")
+	fmt.Printf("overheads are p50 and p99 latency minus the direct ones; CPU is the process's user+system time per request, cs its context switches per request, machine the whole machine's busy CPU time per request (load generator and upstream included) with the share it was idle, ev/commit the gateway's events per durable commit\n\n")
+	const row = "%-15s %3s %7s %12s %11s %13s %9s %10s %10s %10s %10s %10s %6s %16s %12s %12s %12s %6s %16s %9s %7s\n"
+	fmt.Printf(row, "mode", "rep", "clients", "req/s direct", "req/s proxy", "req/s gateway", "gw÷proxy", "p50 direct", "p99 direct",
+		"proxy +p50", "proxy +p99", "proxy CPU", "cs", "machine (idle)", "gateway +p50", "gateway +p99", "gateway CPU", "cs", "machine (idle)", "ev/commit", "ok")
 	var billedWant uint64
 	samples := make([][]sample, len(pts))
 	// Repetitions are interleaved (every point once, then again) so that a
@@ -175,7 +175,7 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 			attack(direct, "x", bodyDirect, n, warm)
 			dr := attack(direct, "x", bodyDirect, n, d)
 			attack(bare, "x", bodyDirect, n, warm)
-			pr, pspent, err := measured(proxy.cmd.Process.Pid, func() result { return attack(bare, "x", bodyDirect, n, d) })
+			pr, pspent, pbox, err := measured(proxy.cmd.Process.Pid, func() result { return attack(bare, "x", bodyDirect, n, d) })
 			if err != nil {
 				return err
 			}
@@ -192,7 +192,15 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 				prof = profile(debugAddr, "profile", d, name+".pprof")
 				trace = profile(debugAddr, "trace", min(d, 2*time.Second), name+".trace")
 			}
+			box0, err := machineNow()
+			if err != nil {
+				return err
+			}
 			gr := attack(through, key, bodyGW, n, d)
+			box1, err := machineNow()
+			if err != nil {
+				return err
+			}
 			after, err := gatewayAt(pid, gwAddr)
 			if err != nil {
 				return err
@@ -204,12 +212,14 @@ func runAll(repo string, d, warm time.Duration, levels, modeList, points string,
 			}
 			billedWant += uint64(gr.success*float64(gr.requests) + 0.5)
 			gspent, evPerCommit := spentPer(before.spent, after.spent, gr.requests), perCommit(before.commits, after.commits)
+			gbox := machineSpent(box0, box1, gr.requests)
 			samples[i] = append(samples[i], sample{direct: dr, proxy: pr, gateway: gr,
-				proxyCPU: pspent.cpu, gatewayCPU: gspent.cpu, proxySwitches: pspent.switches, gatewaySwitches: gspent.switches, perCommit: evPerCommit})
+				proxyCPU: pspent.cpu, gatewayCPU: gspent.cpu, proxySwitches: pspent.switches, gatewaySwitches: gspent.switches, perCommit: evPerCommit,
+				proxyBox: pbox, gatewayBox: gbox})
 			fmt.Printf(row, md.name, strconv.Itoa(rep), strconv.Itoa(n), fmt.Sprintf("%.0f", dr.rps), fmt.Sprintf("%.0f", pr.rps), fmt.Sprintf("%.0f", gr.rps),
-				fmt.Sprintf("%.0f%%", 100*gr.rps/max(dr.rps, 1)), us(dr.p50), us(dr.p99),
-				us(pr.p50-dr.p50), us(pr.p99-dr.p99), us(pspent.cpu), fmt.Sprintf("%.1f", pspent.switches),
-				us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(gspent.cpu), fmt.Sprintf("%.1f", gspent.switches),
+				fmt.Sprintf("%.0f%%", 100*gr.rps/max(pr.rps, 1)), us(dr.p50), us(dr.p99),
+				us(pr.p50-dr.p50), us(pr.p99-dr.p99), us(pspent.cpu), fmt.Sprintf("%.1f", pspent.switches), boxCell(pbox),
+				us(gr.p50-dr.p50), us(gr.p99-dr.p99), us(gspent.cpu), fmt.Sprintf("%.1f", gspent.switches), boxCell(gbox),
 				fmt.Sprintf("%.1f", evPerCommit), fmt.Sprintf("%.1f%%", 100*gr.success))
 			for _, t := range []struct {
 				name string
@@ -265,6 +275,9 @@ func loadModes(prompt string) []loadMode {
 
 // us renders a duration in microseconds.
 func us(d time.Duration) string { return fmt.Sprintf("%d µs", d.Microseconds()) }
+
+// boxCell renders the machine's CPU per request and its idle share.
+func boxCell(b boxSpent) string { return fmt.Sprintf("%s (%.0f%%)", us(b.cpu), 100*b.idle) }
 
 // countBilled counts request.completed events in the gateway's store.
 func countBilled(path string) (uint64, error) {

@@ -189,6 +189,48 @@ func usageOf(pid int) (usage, error) {
 	return u, nil
 }
 
+// machine is what the machine's CPUs have done so far, in clock ticks,
+// from the first line of /proc/stat: busy (user, nice, system, irq,
+// softirq, steal) and idle (idle, iowait). The load generator, the fake
+// upstream and the process measured share the machine, so when it is
+// nearly never idle, throughput is the inverse of the whole machine's CPU
+// per request, the generator's and the upstream's included.
+type machine struct{ busy, idle int64 }
+
+func machineNow() (machine, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machine{}, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return machine{}, fmt.Errorf("bad /proc/stat: %q", line)
+	}
+	var v [8]int64
+	for i := range v {
+		if v[i], err = strconv.ParseInt(f[i+1], 10, 64); err != nil {
+			return machine{}, fmt.Errorf("bad /proc/stat: %q", line)
+		}
+	}
+	return machine{busy: v[0] + v[1] + v[2] + v[5] + v[6] + v[7], idle: v[3] + v[4]}, nil
+}
+
+// boxSpent is the machine's busy CPU time per request between two
+// readings, and the share of its CPU time left idle.
+type boxSpent struct {
+	cpu  time.Duration
+	idle float64
+}
+
+func machineSpent(before, after machine, requests uint64) boxSpent {
+	busy, idle := after.busy-before.busy, after.idle-before.idle
+	if requests == 0 || busy+idle <= 0 {
+		return boxSpent{}
+	}
+	return boxSpent{cpu: time.Duration(busy) * 10 * time.Millisecond / time.Duration(requests), idle: float64(idle) / float64(busy+idle)}
+}
+
 // perRequest is what a process spent per request between two readings.
 type perRequest struct {
 	cpu      time.Duration
@@ -235,17 +277,25 @@ func profile(debugAddr, kind string, d time.Duration, path string) <-chan error 
 
 // measured runs an attack and returns it with what process pid spent per
 // request meanwhile.
-func measured(pid int, attack func() result) (result, perRequest, error) {
+func measured(pid int, attack func() result) (result, perRequest, boxSpent, error) {
 	before, err := usageOf(pid)
 	if err != nil {
-		return result{}, perRequest{}, err
+		return result{}, perRequest{}, boxSpent{}, err
+	}
+	box0, err := machineNow()
+	if err != nil {
+		return result{}, perRequest{}, boxSpent{}, err
 	}
 	r := attack()
+	box1, err := machineNow()
+	if err != nil {
+		return r, perRequest{}, boxSpent{}, err
+	}
 	after, err := usageOf(pid)
 	if err != nil {
-		return r, perRequest{}, err
+		return r, perRequest{}, boxSpent{}, err
 	}
-	return r, spentPer(before, after, r.requests), nil
+	return r, spentPer(before, after, r.requests), machineSpent(box0, box1, r.requests), nil
 }
 
 // commits is what the gateway's group commits have written so far, from

@@ -24,6 +24,8 @@ type sample struct {
 	proxySwitches, gatewaySwitches float64
 	// the gateway's events per durable commit (group commit)
 	perCommit float64
+	// the whole machine's CPU per request and idle share, in each attack
+	proxyBox, gatewayBox boxSpent
 }
 
 // parsePoints reads -points (mode:clients,…) or, when it is empty, crosses
@@ -87,12 +89,12 @@ var (
 // printMedians writes the medians of every point as a Markdown table.
 func printMedians(w io.Writer, pts []point, samples [][]sample) {
 	fmt.Fprintf(w, "Medians of %d interleaved repetitions (ratios are medians of each repetition's ratio):\n\n", len(samples[0]))
-	fmt.Fprintln(w, "| mode | clients | direct req/s | bare proxy req/s | gateway req/s | gateway ÷ proxy | proxy +p50 / +p99 / CPU | gateway +p50 / +p99 / CPU | CPU ÷ proxy's | context switches per request, proxy / gateway | events per commit |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| mode | clients | direct req/s | bare proxy req/s | gateway req/s | gateway ÷ proxy | proxy +p50 / +p99 / CPU | gateway +p50 / +p99 / CPU | CPU ÷ proxy's | context switches per request, proxy / gateway | the machine's CPU per request, proxy / gateway (idle) | events per commit |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for i, pt := range pts {
 		ss := samples[i]
 		m := func(f func(sample) float64) float64 { return median(ss, f) }
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %.0f %% | %s / %s / %s µs | %s / %s / %s µs | %.1f × | %.1f / %.1f | %.1f |\n",
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %.0f %% | %s / %s / %s µs | %s / %s / %s µs | %.1f × | %.1f / %.1f | %s / %s µs (%.0f / %.0f %%) | %.1f |\n",
 			pt.mode.name, pt.clients,
 			thousands(m(func(s sample) float64 { return s.direct.rps })),
 			thousands(m(func(s sample) float64 { return s.proxy.rps })),
@@ -107,6 +109,10 @@ func printMedians(w io.Writer, pts []point, samples [][]sample) {
 			m(cpuRatio),
 			m(func(s sample) float64 { return s.proxySwitches }),
 			m(func(s sample) float64 { return s.gatewaySwitches }),
+			thousands(m(func(s sample) float64 { return usOf(s.proxyBox.cpu) })),
+			thousands(m(func(s sample) float64 { return usOf(s.gatewayBox.cpu) })),
+			100*m(func(s sample) float64 { return s.proxyBox.idle }),
+			100*m(func(s sample) float64 { return s.gatewayBox.idle }),
 			m(func(s sample) float64 { return s.perCommit }))
 	}
 }

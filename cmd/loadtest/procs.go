@@ -275,8 +275,8 @@ func profile(debugAddr, kind string, d time.Duration, path string) <-chan error 
 	return done
 }
 
-// measured runs an attack and returns it with what process pid spent per
-// request meanwhile.
+// measured runs an attack and returns it with what process pid, and the
+// whole machine, spent per request meanwhile.
 func measured(pid int, attack func() result) (result, perRequest, boxSpent, error) {
 	before, err := usageOf(pid)
 	if err != nil {

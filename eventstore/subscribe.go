@@ -64,8 +64,9 @@ type Reader interface {
 	ReadAll(ctx context.Context, from Position, max int) ([]RecordedEvent, error)
 }
 
-// HeadReader is a store that can tell the position of its last event from
-// an index, without reading the events (SQLite, PostgreSQL).
+// HeadReader is a store that can tell the position of its last event
+// without reading its history forwards: from an index (SQLite, PostgreSQL)
+// or by reading back from the end of the log (KurrentDB).
 type HeadReader interface {
 	// LastPosition is the position of the last committed event that ReadAll
 	// will return (Start when there is none).
@@ -77,7 +78,7 @@ type HeadReader interface {
 var ErrNoLastPosition = errors.New("eventstore: the store cannot tell its last position without reading")
 
 // Head returns the position of the last event after from (from itself when
-// there is none). A HeadReader answers from its index; of another store it
+// there is none). A HeadReader answers itself; of another store it
 // reads at most maxBatches batches (0: no limit), which at a first start
 // is the whole history once more.
 func Head(ctx context.Context, r Reader, from Position, maxBatches int) (Position, error) {

@@ -26,7 +26,10 @@ type Store struct {
 	floor eventstore.Position
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store      = (*Store)(nil)
+	_ eventstore.HeadReader = (*Store)(nil)
+)
 
 // Open connects to the KurrentDB at connString (for example
 // "esdb://127.0.0.1:2113?tls=false") and loads the hash-chain tip, so it
@@ -93,6 +96,10 @@ func (s *Store) SubscribeAll(ctx context.Context, from eventstore.Position) (*ev
 // readPage is how many $all records one read asks for.
 const readPage = 4096
 
+// headPage is the page of LastPosition's backward reads (a variable for
+// its test).
+var headPage uint64 = readPage
+
 // ReadAll returns up to max events after from (max <= 0: all), in global
 // order, without KurrentDB's system events and other namespaces' events. $all is in commit order, so no
 // event can later appear before one returned.
@@ -154,6 +161,58 @@ func (s *Store) readAllPage(ctx context.Context, from eventstore.Position, skip 
 		if !f(e) {
 			return page, nil // the caller has enough
 		}
+	}
+}
+
+// LastPosition is the position of the store's last event, found by
+// reading $all backwards from its end to the first event of the store's
+// namespace: other stores' events after it are read and passed over, a
+// page at a time, and the read stops at the store's floor. It makes the
+// store an eventstore.HeadReader, so that finding the head does not read
+// the history forwards.
+func (s *Store) LastPosition(ctx context.Context) (eventstore.Position, error) {
+	var from esdb.AllPosition = esdb.End{}
+	var prev eventstore.Position // the last record read; Start before any
+	for {
+		rs, err := s.db.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: from}, headPage)
+		if err != nil {
+			return eventstore.Start, readError(err, "$all")
+		}
+		n, found, done, start := uint64(0), eventstore.Start, false, prev
+		for !done {
+			ev, err := rs.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rs.Close()
+				return eventstore.Start, readError(err, "$all")
+			}
+			n++
+			e := ev.OriginalEvent()
+			if e == nil {
+				continue
+			}
+			p := position(e.Position)
+			switch {
+			case prev != eventstore.Start && !p.Less(prev):
+				// the page's start, already read on the page before
+			case s.floor != eventstore.Start && !s.floor.Less(p):
+				done = true // back at the floor: nothing of the store after it
+			case ours(e, s.opts.Namespace):
+				found, done = p, true
+			default:
+				prev = p
+			}
+		}
+		rs.Close()
+		if found != eventstore.Start || done || n < headPage {
+			return found, nil
+		}
+		if prev == start {
+			return eventstore.Start, errors.New("eventstore/kurrent: reading $all backwards made no progress")
+		}
+		from = allPosition(prev)
 	}
 }
 

@@ -76,20 +76,7 @@ func (a *accountRec) account() Account {
 }
 
 // opening is when the account was opened (zero when unknown).
-func (a *accountRec) opening() time.Time {
-	if a.openedAt == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, a.openedAt).UTC()
-}
-
-// unixNanos is t as kept in a record: 0 for the zero time.
-func unixNanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
+func (a *accountRec) opening() time.Time { return fromUnixNano(a.openedAt) }
 
 // plan returns the domain's own string for a known plan, so that each
 // account does not keep its event's copy.
@@ -167,7 +154,7 @@ func (d *Accounts) applyAccountEvent(e *Event) bool {
 	switch v := e.Body.(type) {
 	case *domain.AccountOpened:
 		a := d.rec(v.AccountID)
-		a.org, a.taxID, a.plan, a.creditLimit, a.openedAt = v.Organisation, v.TaxID, plan(v.Plan), AmountOf(v.CreditLimit), unixNanos(e.OccurredAt)
+		a.org, a.taxID, a.plan, a.creditLimit, a.openedAt = v.Organisation, v.TaxID, plan(v.Plan), AmountOf(v.CreditLimit), unixNano(e.OccurredAt)
 		x := a.extras()
 		x.address, x.contact = v.Address, v.Contact
 		a.setExtra(x)

@@ -182,9 +182,7 @@ func (q *Requests) Get(requestID string) (RequestFact, bool) {
 	if r.bigCo {
 		f.Cost = q.bigCost[i]
 	}
-	if r.startedAt != 0 {
-		f.StartedAt = time.Unix(0, r.startedAt).UTC()
-	}
+	f.StartedAt = fromUnixNano(r.startedAt)
 	return f, true
 }
 
@@ -254,11 +252,20 @@ func (q *Requests) forget(i uint32) {
 
 func clampU32(v int64) uint32 { return uint32(min(max(v, 0), 1<<32-1)) }
 
+// unixNano is t as records keep it: 0 for the zero time.
 func unixNano(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixNano()
+}
+
+// fromUnixNano is a record's time back, in UTC: the zero time for 0.
+func fromUnixNano(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
 }
 
 // Apply implements Projection.

@@ -92,8 +92,10 @@ type rowKey struct{ acct, month, basis string }
 func (s *Service) reconcile(month string) Reconciliation {
 	now := s.now()
 	current := monthOf(now)
+	// Invoices issued now take numbers of the current period: without a
+	// range, or with its numbers used up, what is due waits for one.
 	st := s.l.ranges[twrules.PeriodOf(now).String()]
-	haveRange := st != nil && st.assigned
+	haveRange := st != nil && st.assigned && st.count < st.rngs.Size()
 	rows := map[rowKey]*ReconcileRow{}
 	row := func(acct, m, basis string) *ReconcileRow {
 		k := rowKey{acct, m, basis}

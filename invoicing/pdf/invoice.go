@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/boombuler/barcode"
@@ -240,8 +241,13 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 		d.cell(margin, y, contentW, 5.5, 10.5, "計費月份："+inv.Month, "L", "")
 		y += 6
 	case inv.TopUpRef != "":
-		d.cell(margin, y, contentW, 5.5, 10.5, "儲值參考編號："+inv.TopUpRef, "L", "")
-		y += 6
+		// Every top-up the invoice bills, so each payment can be matched to
+		// it (TopUps is empty on invoices from before it was recorded).
+		refs := inv.TopUps
+		if len(refs) == 0 {
+			refs = []string{inv.TopUpRef}
+		}
+		y = d.para(margin, y, contentW, 5.5, 10.5, "儲值參考編號："+strings.Join(refs, "、")) + 0.5
 	}
 	priceNote := "單價、金額未稅"
 	if inv.Kind == KindB2C {

@@ -304,3 +304,14 @@ func TestSubsetGuessHits(t *testing.T) {
 		t.Errorf("proof after warm-up took %d layout passes, want 1", n)
 	}
 }
+
+// An invoice that bills several top-ups names every one of them, so that
+// each payment can be matched to it.
+func TestInvoiceNamesEveryTopUp(t *testing.T) {
+	r := testRenderer(t)
+	inv := b2cInvoice()
+	inv.TopUps = []string{"BULK-01", "BULK-02", "TOPUP-7788"}
+	doc := render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, inv, testSeller(), InvoiceOptions{}) })
+	text := pdftest.Text(t, doc)
+	pdftest.MustContain(t, text, "儲值參考編號：BULK-01、BULK-02、TOPUP-7788")
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/invoicing/twrules"
@@ -26,7 +28,10 @@ func (e *VoidWindowError) Is(target error) bool { return target == ErrVoidWindow
 
 // invoiceAppend appends one event to an invoice's own stream, expecting the
 // version the decision was made on; on a conflict it syncs the stream and
-// decides again.
+// decides again. decide returns the event and the ID of its kind (the
+// allowance number, the void of an invoice); the stored ID also covers the
+// event's content (decisionID), so that another decision's event stored
+// under the same kind is a conflict, never taken for this one.
 func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(inv *Invoice) (domain.Event, [16]byte, error)) (Invoice, error) {
 	if err := s.Sync(ctx); err != nil {
 		return Invoice{}, err
@@ -50,6 +55,7 @@ func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(
 		if err != nil {
 			return inv, err
 		}
+		d.ID = decisionID(id, d.Data)
 		exp := eventstore.NoStream()
 		if inv.version >= 0 {
 			exp = eventstore.Exact(uint64(inv.version))
@@ -68,6 +74,14 @@ func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(
 	}
 	return Invoice{}, fmt.Errorf("%w: invoice %s is busy", ErrConflict, number)
 }
+
+// decisionID is the event ID of a decision: the ID of its kind narrowed by
+// the event's content. The store keeps one event per ID, so the same
+// decision submitted twice at once is stored once; two different decisions
+// on the same state (allowance 2 of NT$10 and of NT$45) never share an ID,
+// and the later one fails its expected version and decides again instead
+// of being answered with the other's event.
+func decisionID(kind uuid.UUID, data []byte) uuid.UUID { return uuid.NewSHA1(kind, data) }
 
 // Void voids (作廢) an invoice before its period's filing deadline. Past it,
 // the error (ErrVoidWindowClosed) points to an allowance. An invoice with
@@ -119,7 +133,7 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 	if amount <= 0 || reason == "" {
 		return Allowance{}, fmt.Errorf("%w: an allowance needs a positive amount and a reason", ErrInvalid)
 	}
-	var allowNumber string
+	var issued *domain.AllowanceIssued
 	inv, err := s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
 		if inv.Voided {
 			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s is voided", ErrConflict, inv.Number)
@@ -131,20 +145,22 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 			return nil, [16]byte{}, fmt.Errorf("%w: allowance NT$%d exceeds what invoice %s still bills (NT$%d)", ErrInvalid, amount, inv.Number, inv.Net())
 		}
 		p, _ := twrules.ParsePeriod(inv.Period)
-		allowNumber = fmt.Sprintf("%s%s%d", p.Code(), inv.Number, len(inv.Allowances)+1)
+		allowNumber := fmt.Sprintf("%s%s%d", p.Code(), inv.Number, len(inv.Allowances)+1)
 		sales, tax := allowanceSplit(inv, amount)
-		return &domain.AllowanceIssued{Number: allowNumber, InvoiceNumber: inv.Number, Sales: sales, Tax: tax, Reason: reason},
-			domain.EventID(domain.TypeAllowanceIssued, allowNumber), nil
+		issued = &domain.AllowanceIssued{Number: allowNumber, InvoiceNumber: inv.Number, Sales: sales, Tax: tax, Reason: reason}
+		return issued, domain.EventID(domain.TypeAllowanceIssued, allowNumber), nil
 	})
 	if err != nil {
 		return Allowance{}, err
 	}
+	// Answer with this request's allowance only, never another's that
+	// took its number.
 	for _, a := range inv.Allowances {
-		if a.Number == allowNumber {
+		if a.Number == issued.Number && a.Sales == issued.Sales && a.Tax == issued.Tax && a.Reason == issued.Reason {
 			return a, nil
 		}
 	}
-	return Allowance{}, fmt.Errorf("%w: allowance %s not found after its append", ErrConflict, allowNumber)
+	return Allowance{}, fmt.Errorf("%w: allowance %s not found after its append", ErrConflict, issued.Number)
 }
 
 // allowanceSplit splits an allowance into sales and tax: the tax of the

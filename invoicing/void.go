@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/mig"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -87,9 +89,9 @@ func decisionID(kind uuid.UUID, data []byte) uuid.UUID { return uuid.NewSHA1(kin
 // the error (ErrVoidWindowClosed) points to an allowance. An invoice with
 // allowances, or already voided, is refused.
 func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return Invoice{}, fmt.Errorf("%w: a void needs a reason", ErrInvalid)
+	reason, err := s.voidReason(reason)
+	if err != nil {
+		return Invoice{}, err
 	}
 	return s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
 		switch {
@@ -105,6 +107,20 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason},
 			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil
 	})
+}
+
+// voidReason checks the reason of a void (of an invoice or an allowance)
+// before anything is recorded: given, and no longer than MIG's
+// CancelReason (F0501, G0501) takes.
+func (s *Service) voidReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return "", fmt.Errorf("%w: a void needs a reason", ErrInvalid)
+	}
+	if n := utf8.RuneCountInString(reason); n > mig.MaxCancelReason {
+		return "", fmt.Errorf("%w: a void's reason is at most %d characters (MIG CancelReason); this one has %d", ErrInvalid, mig.MaxCancelReason, n)
+	}
+	return reason, nil
 }
 
 func liveAllowances(inv *Invoice) int {
@@ -181,9 +197,9 @@ func allowanceSplit(inv *Invoice, amount int64) (sales, tax int64) {
 // VoidAllowance voids (作廢) an allowance: its invoice bills the amount
 // again, and once all its allowances are voided, the invoice may be.
 func (s *Service) VoidAllowance(ctx context.Context, number, reason string) (Allowance, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return Allowance{}, fmt.Errorf("%w: a void needs a reason", ErrInvalid)
+	reason, err := s.voidReason(reason)
+	if err != nil {
+		return Allowance{}, err
 	}
 	if err := s.Sync(ctx); err != nil {
 		return Allowance{}, err

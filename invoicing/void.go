@@ -12,6 +12,7 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/invoicing/mig"
+	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -110,8 +111,8 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 }
 
 // voidReason checks the reason of a void (of an invoice or an allowance)
-// before anything is recorded: given, and no longer than MIG's
-// CancelReason (F0501, G0501) takes.
+// before anything is recorded: given, no longer than MIG's CancelReason
+// (F0501, G0501) takes, and printable on the voided document.
 func (s *Service) voidReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
@@ -120,7 +121,24 @@ func (s *Service) voidReason(reason string) (string, error) {
 	if n := utf8.RuneCountInString(reason); n > mig.MaxCancelReason {
 		return "", fmt.Errorf("%w: a void's reason is at most %d characters (MIG CancelReason); this one has %d", ErrInvalid, mig.MaxCancelReason, n)
 	}
-	return reason, nil
+	return reason, s.printableReason(reason)
+}
+
+// printableReason refuses a reason that the documents' font cannot print
+// (the allowance's or the voided document's PDF would fail), naming the
+// characters, as an invoice's texts are checked before issue (printable).
+func (s *Service) printableReason(reason string) error {
+	var missing *pdf.MissingGlyphsError
+	err := s.renderer.Printable(reason)
+	if !errors.As(err, &missing) {
+		return err
+	}
+	chars := make([]string, len(missing.Runes))
+	for i, r := range missing.Runes {
+		chars[i] = fmt.Sprintf("「%c」(U+%04X)", r, r)
+	}
+	return fmt.Errorf("%w: the reason contains %s, which the documents cannot print: write it with common characters",
+		ErrInvalid, strings.Join(chars, ", "))
 }
 
 func liveAllowances(inv *Invoice) int {
@@ -148,6 +166,9 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 	reason = strings.TrimSpace(reason)
 	if amount <= 0 || reason == "" {
 		return Allowance{}, fmt.Errorf("%w: an allowance needs a positive amount and a reason", ErrInvalid)
+	}
+	if err := s.printableReason(reason); err != nil {
+		return Allowance{}, err
 	}
 	var issued *domain.AllowanceIssued
 	inv, err := s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {

@@ -5,9 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing/mig"
+	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -26,7 +31,10 @@ func (e *VoidWindowError) Is(target error) bool { return target == ErrVoidWindow
 
 // invoiceAppend appends one event to an invoice's own stream, expecting the
 // version the decision was made on; on a conflict it syncs the stream and
-// decides again.
+// decides again. decide returns the event and the ID of its kind (the
+// allowance number, the void of an invoice); the stored ID also covers the
+// event's content (decisionID), so that another decision's event stored
+// under the same kind is a conflict, never taken for this one.
 func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(inv *Invoice) (domain.Event, [16]byte, error)) (Invoice, error) {
 	if err := s.Sync(ctx); err != nil {
 		return Invoice{}, err
@@ -50,6 +58,7 @@ func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(
 		if err != nil {
 			return inv, err
 		}
+		d.ID = decisionID(id, d.Data)
 		exp := eventstore.NoStream()
 		if inv.version >= 0 {
 			exp = eventstore.Exact(uint64(inv.version))
@@ -69,13 +78,21 @@ func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(
 	return Invoice{}, fmt.Errorf("%w: invoice %s is busy", ErrConflict, number)
 }
 
+// decisionID is the event ID of a decision: the ID of its kind narrowed by
+// the event's content. The store keeps one event per ID, so the same
+// decision submitted twice at once is stored once; two different decisions
+// on the same state (allowance 2 of NT$10 and of NT$45) never share an ID,
+// and the later one fails its expected version and decides again instead
+// of being answered with the other's event.
+func decisionID(kind uuid.UUID, data []byte) uuid.UUID { return uuid.NewSHA1(kind, data) }
+
 // Void voids (作廢) an invoice before its period's filing deadline. Past it,
 // the error (ErrVoidWindowClosed) points to an allowance. An invoice with
 // allowances, or already voided, is refused.
 func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return Invoice{}, fmt.Errorf("%w: a void needs a reason", ErrInvalid)
+	reason, err := s.voidReason(reason)
+	if err != nil {
+		return Invoice{}, err
 	}
 	return s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
 		switch {
@@ -91,6 +108,37 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason},
 			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil
 	})
+}
+
+// voidReason checks the reason of a void (of an invoice or an allowance)
+// before anything is recorded: given, no longer than MIG's CancelReason
+// (F0501, G0501) takes, and printable on the voided document.
+func (s *Service) voidReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return "", fmt.Errorf("%w: a void needs a reason", ErrInvalid)
+	}
+	if n := utf8.RuneCountInString(reason); n > mig.MaxCancelReason {
+		return "", fmt.Errorf("%w: a void's reason is at most %d characters (MIG CancelReason); this one has %d", ErrInvalid, mig.MaxCancelReason, n)
+	}
+	return reason, s.printableReason(reason)
+}
+
+// printableReason refuses a reason that the documents' font cannot print
+// (the allowance's or the voided document's PDF would fail), naming the
+// characters, as an invoice's texts are checked before issue (printable).
+func (s *Service) printableReason(reason string) error {
+	var missing *pdf.MissingGlyphsError
+	err := s.renderer.Printable(reason)
+	if !errors.As(err, &missing) {
+		return err
+	}
+	chars := make([]string, len(missing.Runes))
+	for i, r := range missing.Runes {
+		chars[i] = fmt.Sprintf("「%c」(U+%04X)", r, r)
+	}
+	return fmt.Errorf("%w: the reason contains %s, which the documents cannot print: write it with common characters",
+		ErrInvalid, strings.Join(chars, ", "))
 }
 
 func liveAllowances(inv *Invoice) int {
@@ -119,7 +167,10 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 	if amount <= 0 || reason == "" {
 		return Allowance{}, fmt.Errorf("%w: an allowance needs a positive amount and a reason", ErrInvalid)
 	}
-	var allowNumber string
+	if err := s.printableReason(reason); err != nil {
+		return Allowance{}, err
+	}
+	var issued *domain.AllowanceIssued
 	inv, err := s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
 		if inv.Voided {
 			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s is voided", ErrConflict, inv.Number)
@@ -131,20 +182,22 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 			return nil, [16]byte{}, fmt.Errorf("%w: allowance NT$%d exceeds what invoice %s still bills (NT$%d)", ErrInvalid, amount, inv.Number, inv.Net())
 		}
 		p, _ := twrules.ParsePeriod(inv.Period)
-		allowNumber = fmt.Sprintf("%s%s%d", p.Code(), inv.Number, len(inv.Allowances)+1)
+		allowNumber := fmt.Sprintf("%s%s%d", p.Code(), inv.Number, len(inv.Allowances)+1)
 		sales, tax := allowanceSplit(inv, amount)
-		return &domain.AllowanceIssued{Number: allowNumber, InvoiceNumber: inv.Number, Sales: sales, Tax: tax, Reason: reason},
-			domain.EventID(domain.TypeAllowanceIssued, allowNumber), nil
+		issued = &domain.AllowanceIssued{Number: allowNumber, InvoiceNumber: inv.Number, Sales: sales, Tax: tax, Reason: reason}
+		return issued, domain.EventID(domain.TypeAllowanceIssued, allowNumber), nil
 	})
 	if err != nil {
 		return Allowance{}, err
 	}
+	// Answer with this request's allowance only, never another's that
+	// took its number.
 	for _, a := range inv.Allowances {
-		if a.Number == allowNumber {
+		if a.Number == issued.Number && a.Sales == issued.Sales && a.Tax == issued.Tax && a.Reason == issued.Reason {
 			return a, nil
 		}
 	}
-	return Allowance{}, fmt.Errorf("%w: allowance %s not found after its append", ErrConflict, allowNumber)
+	return Allowance{}, fmt.Errorf("%w: allowance %s not found after its append", ErrConflict, issued.Number)
 }
 
 // allowanceSplit splits an allowance into sales and tax: the tax of the
@@ -165,9 +218,9 @@ func allowanceSplit(inv *Invoice, amount int64) (sales, tax int64) {
 // VoidAllowance voids (作廢) an allowance: its invoice bills the amount
 // again, and once all its allowances are voided, the invoice may be.
 func (s *Service) VoidAllowance(ctx context.Context, number, reason string) (Allowance, error) {
-	reason = strings.TrimSpace(reason)
-	if reason == "" {
-		return Allowance{}, fmt.Errorf("%w: a void needs a reason", ErrInvalid)
+	reason, err := s.voidReason(reason)
+	if err != nil {
+		return Allowance{}, err
 	}
 	if err := s.Sync(ctx); err != nil {
 		return Allowance{}, err

@@ -41,6 +41,22 @@ const (
 func date(t time.Time) string  { return t.In(twrules.Taipei).Format("20060102") }
 func clock(t time.Time) string { return t.In(twrules.Taipei).Format("15:04:05") }
 
+// MaxCancelReason is the length of CancelReason in F0501 and G0501, in
+// characters (XML Schema counts a string's length in characters, and
+// every length in this package is counted so).
+const MaxCancelReason = 20
+
+// cancelReason is a void's reason as CancelReason carries it: cut to
+// MaxCancelReason characters. Voids are refused a longer reason when they
+// are made, but history keeps those recorded before, and their messages
+// must still go out; the documents print the whole reason.
+func cancelReason(reason string) string {
+	if r := []rune(reason); len(r) > MaxCancelReason {
+		return string(r[:MaxCancelReason])
+	}
+	return reason
+}
+
 // limit adds an error when s is longer than n characters (the schema's
 // string lengths).
 func limit(errs *[]error, field, s string, n int) {
@@ -185,7 +201,6 @@ func BuildF0501(v Void, seller Seller) (*CancelInvoice, error) {
 	if v.Event.Reason == "" {
 		errs = append(errs, errors.New("mig: a void needs a reason"))
 	}
-	limit(&errs, "cancel reason", v.Event.Reason, 20)
 	if !domain.ValidTaxID(seller.TaxID) {
 		errs = append(errs, fmt.Errorf("mig: seller 統一編號 %q fails its checksum", seller.TaxID))
 	}
@@ -199,7 +214,7 @@ func BuildF0501(v Void, seller Seller) (*CancelInvoice, error) {
 	return &CancelInvoice{
 		Xmlns: NamespaceF0501, CancelInvoiceNumber: v.Invoice.Number, InvoiceDate: date(v.Invoice.IssuedAt),
 		BuyerId: buyer.Identifier, SellerId: seller.TaxID, CancelDate: date(v.At), CancelTime: clock(v.At),
-		CancelReason: v.Event.Reason,
+		CancelReason: cancelReason(v.Event.Reason),
 	}, nil
 }
 
@@ -294,7 +309,6 @@ func BuildG0501(v AllowanceVoid, seller Seller) (*CancelAllowance, error) {
 	if v.Event.Reason == "" {
 		errs = append(errs, errors.New("mig: a void needs a reason"))
 	}
-	limit(&errs, "cancel reason", v.Event.Reason, 20)
 	if !domain.ValidTaxID(seller.TaxID) {
 		errs = append(errs, fmt.Errorf("mig: seller 統一編號 %q fails its checksum", seller.TaxID))
 	}
@@ -308,6 +322,6 @@ func BuildG0501(v AllowanceVoid, seller Seller) (*CancelAllowance, error) {
 	return &CancelAllowance{
 		Xmlns: NamespaceG0501, CancelAllowanceNumber: v.Allowance.Number, AllowanceDate: date(v.IssuedAt),
 		BuyerId: buyer.Identifier, SellerId: seller.TaxID, CancelDate: date(v.At), CancelTime: clock(v.At),
-		CancelReason: v.Event.Reason,
+		CancelReason: cancelReason(v.Event.Reason),
 	}, nil
 }

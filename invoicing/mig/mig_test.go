@@ -168,9 +168,15 @@ func TestF0501RoundTrip(t *testing.T) {
 		got.SellerId != "12345675" || got.CancelDate != "20261203" || got.CancelTime != "01:30:05" || got.CancelReason != "統編誤植" {
 		t.Errorf("F0501 %+v", got)
 	}
-	v.Event.Reason = strings.Repeat("長", 21)
-	if err := WriteF0501(io.Discard, v, seller()); err == nil {
-		t.Error("21-character reason accepted")
+	// A reason over the 20 characters of CancelReason (one stored before
+	// voids were refused one) goes out cut to 20 characters, not bytes.
+	v.Event.Reason = strings.Repeat("長", 20) + "了"
+	if msg, err := BuildF0501(v, seller()); err != nil || msg.CancelReason != strings.Repeat("長", 20) {
+		t.Errorf("21-character reason: %+v %v", msg, err)
+	}
+	v.Event.Reason = strings.Repeat("長", 20)
+	if msg, err := BuildF0501(v, seller()); err != nil || msg.CancelReason != v.Event.Reason {
+		t.Errorf("20-character reason: %+v %v", msg, err)
 	}
 	v.Event.Reason, v.Event.Number = "x", "ZZ00000000"
 	if err := WriteF0501(io.Discard, v, seller()); err == nil {
@@ -315,6 +321,10 @@ func TestG0501RoundTrip(t *testing.T) {
 	if got.CancelAllowanceNumber != "11512AB123456781" || got.AllowanceDate != "20261210" || got.CancelDate != "20261212" ||
 		got.CancelTime != "00:30:00" || got.BuyerId != "22099131" || got.SellerId != "12345675" || got.CancelReason != "折讓取消" {
 		t.Errorf("G0501 %+v", got)
+	}
+	v.Event.Reason = "折讓取消：買受人退回折讓證明單，另行開立正確金額"
+	if msg, err := BuildG0501(v, seller()); err != nil || msg.CancelReason != "折讓取消：買受人退回折讓證明單，另行開立" {
+		t.Errorf("24-character reason: %+v %v", msg, err)
 	}
 	v.Event.Reason = ""
 	if err := WriteG0501(io.Discard, v, seller()); err == nil {

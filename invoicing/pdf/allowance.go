@@ -34,9 +34,15 @@ func (r *Renderer) renderAllowance(w io.Writer, a domain.AllowanceIssued, issued
 		return errors.New("pdf: allowance amounts must be positive and within the invoice total")
 	}
 	seller = sellerOf(inv, seller)
+	// Reasons recorded before they were checked against the font print
+	// with □ for what it lacks.
+	a.Reason = r.font.printable(a.Reason)
 	texts := []string{seller.Name, seller.Address, inv.BuyerName, a.Reason, a.Number, twrules.UpperNTD(a.Sales + a.Tax)}
 	kind := "allowance"
 	if void != nil {
+		v := *void
+		v.Reason = r.font.printable(v.Reason)
+		void = &v
 		kind += "/void"
 		texts = append(texts, void.Reason)
 	}

@@ -75,7 +75,8 @@ func (f *font) glyphOf(r rune) uint16 { return f.gid[r] }
 
 // MissingGlyphsError lists characters the font cannot draw: a gofpdf font
 // would print them as blank boxes, which must not happen on a legal
-// document, so rendering stops instead.
+// document, so rendering stops instead. (Reasons are the exception: see
+// printable.)
 type MissingGlyphsError struct{ Runes []rune }
 
 func (e *MissingGlyphsError) Error() string {
@@ -102,6 +103,23 @@ func (f *font) check(texts ...string) error {
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i] < rs[j] })
 	return &MissingGlyphsError{Runes: rs}
+}
+
+// printable replaces each character of s that the font lacks with □ (? if
+// the font lacks □ too). It is for free text recorded before it was checked
+// against the font, such as a void's reason: the document still prints,
+// and shows where a character is missing, instead of failing for good.
+func (f *font) printable(s string) string {
+	mark := '□'
+	if !f.has(mark) {
+		mark = '?'
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= 0x20 && !f.has(r) {
+			return mark
+		}
+		return r
+	}, s)
 }
 
 var cleaner = strings.NewReplacer("\t", " ", "\r", "")

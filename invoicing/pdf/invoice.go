@@ -111,7 +111,12 @@ func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller S
 		texts = append(texts, l.Description, l.Unit)
 	}
 	if opts.Void != nil {
-		texts = append(texts, opts.Void.Reason)
+		// A reason recorded before it was checked against the font prints
+		// with □ for what the font lacks.
+		v := *opts.Void
+		v.Reason = r.font.printable(v.Reason)
+		opts.Void = &v
+		texts = append(texts, v.Reason)
 	}
 	var c codes
 	if Printed(inv) || opts.Reprint {

@@ -66,7 +66,7 @@ var errorPatterns = []errorPattern{
 	ep(`this key's spending limit is (\S+), so the keys it issues must have a (\S+) limit too \(not (\S+)\)`, "err.scope.period"),
 	ep(`a spending limit of NT\$(\S+) is above this key's own NT\$(\S+) (\S+)`, "err.scope.above"),
 	// Invoices, allowances, ranges, quotes.
-	ep(`(\S+) has not ended in Taipei; issue single invoices with IssueMonthly`, "err.month.open"),
+	ep(`(\S+) has not ended in Taipei: it can be closed from .*`, "err.month.open"),
 	ep(`month "([^"]*)": want YYYY-MM`, "err.month.format"),
 	ep(`account (\S+) has no postpaid usage in (\S+) to invoice`, "err.month.nousage"),
 	ep(`invoice (\S+) is busy`, "err.busy"),

@@ -41,7 +41,8 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 	}
 	at := s.issueTime()
 	if at.Before(start.AddDate(0, 1, 0)) {
-		return CloseReport{}, fmt.Errorf("%w: %s has not ended in Taipei; issue single invoices with IssueMonthly", ErrInvalid, month)
+		return CloseReport{}, fmt.Errorf("%w: %s has not ended in Taipei: it can be closed from %s 00:00 Taipei time; one account's invoice can be issued before then with `routefree invoices issue`",
+			ErrInvalid, month, start.AddDate(0, 1, 0).In(twrules.Taipei).Format("2006-01-02"))
 	}
 	if err := s.Sync(ctx); err != nil {
 		return CloseReport{}, err

@@ -2,6 +2,7 @@ package invoicing
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sort"
 	"time"
@@ -13,8 +14,20 @@ import (
 // Run is the invoicing projector: it follows the store and issues the
 // invoice of every paid top-up of a prepaid account as it arrives, and
 // closes each Taipei month CloseDelay after it ends. It returns when ctx
-// ends. Failures (say, no range assigned yet) are logged and retried.
+// ends. Failures (say, no range assigned yet) are logged and retried; an
+// event it cannot fold or a broken subscription stops it, and Stalled
+// reports why.
 func (s *Service) Run(ctx context.Context, log *slog.Logger) error {
+	err := s.run(ctx, log)
+	if err != nil && ctx.Err() == nil {
+		s.mu.Lock()
+		s.runErr = fmt.Errorf("invoicing projector stopped: %w", err)
+		s.mu.Unlock()
+	}
+	return err
+}
+
+func (s *Service) run(ctx context.Context, log *slog.Logger) error {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -139,11 +139,25 @@ func (s *Service) Contract(id string) (Quote, error) {
 	return *q, nil
 }
 
+// Contract terms: a service contract runs 1 to MaxContractMonths months
+// (DefaultContractMonths when not given), from a start no earlier than the
+// first day of the Taipei month it is signed in and at most a year after
+// the day of signing.
+const (
+	DefaultContractMonths = 12
+	MaxContractMonths     = 120
+)
+
 // AcceptQuote records the agency's acceptance of a valid quote and issues
 // the contract (QuoteAccepted and ContractIssued, appended together). The
-// service runs from start (default: the next Taipei month) for months
-// months (default 12). Accepting twice returns the same contract.
+// service runs from start (zero: the next Taipei month) for months months
+// (zero: DefaultContractMonths). Accepting an accepted quote returns its
+// contract when the terms given match it (a zero term matches any), and is
+// a conflict otherwise.
 func (s *Service) AcceptQuote(ctx context.Context, id string, start time.Time, months int) (Quote, error) {
+	if months < 0 || months > MaxContractMonths {
+		return Quote{}, fmt.Errorf("%w: months must be 1 to %d (%d given)", ErrInvalid, MaxContractMonths, months)
+	}
 	if err := s.Sync(ctx); err != nil {
 		return Quote{}, err
 	}
@@ -152,26 +166,18 @@ func (s *Service) AcceptQuote(ctx context.Context, id string, start time.Time, m
 		return Quote{}, err
 	}
 	if q.Contract != nil {
+		if err := sameTerms(q, start, months); err != nil {
+			return Quote{}, err
+		}
 		return q, nil
 	}
 	at := s.issueTime()
 	if at.After(q.IssuedAt.AddDate(0, 0, q.ValidDays)) {
 		return Quote{}, fmt.Errorf("%w: quote %s expired on %s", ErrConflict, id, twrules.ROCDateLabel(q.IssuedAt.AddDate(0, 0, q.ValidDays)))
 	}
-	if months <= 0 {
-		months = 12
-	}
-	if start.IsZero() {
-		l := at.In(twrules.Taipei)
-		start = time.Date(l.Year(), l.Month()+1, 1, 0, 0, 0, 0, twrules.Taipei)
-	}
-	plan := domain.Plan(q.ContractPlan)
-	if !plan.Valid() {
-		plan = domain.PlanBusiness
-	}
-	c := domain.ContractIssued{
-		ContractID: "C-" + strings.TrimPrefix(id, "Q-"), QuoteID: id,
-		PeriodStart: start.UTC(), PeriodEnd: start.In(twrules.Taipei).AddDate(0, months, 0).UTC(), Plan: plan,
+	c, err := contractTerms(q, at, start, months)
+	if err != nil {
+		return Quote{}, err
 	}
 	acc, err := encode(ctx, domain.EventID(domain.TypeQuoteAccepted, id), at, &domain.QuoteAccepted{QuoteID: id})
 	if err != nil {
@@ -189,7 +195,58 @@ func (s *Service) AcceptQuote(ctx context.Context, id string, start time.Time, m
 	if err := s.catchUpStream(ctx, stream, q.version); err != nil {
 		return Quote{}, err
 	}
-	return s.Quote(id)
+	// Another acceptance may have come first, on its own terms.
+	if q, err = s.Quote(id); err != nil {
+		return Quote{}, err
+	}
+	if q.Contract == nil {
+		return Quote{}, fmt.Errorf("%w: quote %s changed meanwhile; try again", ErrConflict, id)
+	}
+	if err := sameTerms(q, start, months); err != nil {
+		return Quote{}, err
+	}
+	return q, nil
+}
+
+// contractTerms is the contract of quote q signed at at, its start and
+// months checked and defaulted.
+func contractTerms(q Quote, at, start time.Time, months int) (domain.ContractIssued, error) {
+	l := at.In(twrules.Taipei)
+	monthStart := time.Date(l.Year(), l.Month(), 1, 0, 0, 0, 0, twrules.Taipei)
+	latest := time.Date(l.Year()+1, l.Month(), l.Day(), 0, 0, 0, 0, twrules.Taipei)
+	switch {
+	case start.IsZero():
+		start = monthStart.AddDate(0, 1, 0)
+	case start.Before(monthStart):
+		return domain.ContractIssued{}, fmt.Errorf("%w: start %s is before %s: a contract starts no earlier than the first day of the month it is signed in",
+			ErrInvalid, start.In(twrules.Taipei).Format(time.DateOnly), monthStart.Format(time.DateOnly))
+	case start.After(latest):
+		return domain.ContractIssued{}, fmt.Errorf("%w: start %s is more than a year after the day of signing (%s)",
+			ErrInvalid, start.In(twrules.Taipei).Format(time.DateOnly), l.Format(time.DateOnly))
+	}
+	if months == 0 {
+		months = DefaultContractMonths
+	}
+	plan := domain.Plan(q.ContractPlan)
+	if !plan.Valid() {
+		plan = domain.PlanBusiness
+	}
+	return domain.ContractIssued{
+		ContractID: "C-" + strings.TrimPrefix(q.QuoteID, "Q-"), QuoteID: q.QuoteID,
+		PeriodStart: start.UTC(), PeriodEnd: start.In(twrules.Taipei).AddDate(0, months, 0).UTC(), Plan: plan,
+	}, nil
+}
+
+// sameTerms is nil when the contract of q has the start and months asked
+// for (a zero term matches any), and a conflict naming it otherwise.
+func sameTerms(q Quote, start time.Time, months int) error {
+	c := q.Contract
+	from := c.PeriodStart.In(twrules.Taipei)
+	if (start.IsZero() || start.Equal(c.PeriodStart)) && (months == 0 || from.AddDate(0, months, 0).Equal(c.PeriodEnd)) {
+		return nil
+	}
+	return fmt.Errorf("%w: quote %s is already accepted as contract %s, from %s to %s; its terms cannot change",
+		ErrConflict, q.QuoteID, c.ContractID, from.Format(time.DateOnly), c.PeriodEnd.In(twrules.Taipei).AddDate(0, 0, -1).Format(time.DateOnly))
 }
 
 // QuotePDF writes a quote's 報價單.

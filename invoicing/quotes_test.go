@@ -2,6 +2,7 @@ package invoicing
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 )
 
 func quoteRequest() QuoteRequest {
@@ -63,7 +65,7 @@ func TestQuoteToContract(t *testing.T) {
 		!c.PeriodStart.Equal(taipei(2026, 12, 1, 0, 0)) || !c.PeriodEnd.Equal(taipei(2027, 12, 1, 0, 0)) {
 		t.Fatalf("accepted %+v contract %+v", acc.Accepted, c)
 	}
-	again, err := e.svc.AcceptQuote(e.ctx, q.QuoteID, time.Time{}, 6)
+	again, err := e.svc.AcceptQuote(e.ctx, q.QuoteID, time.Time{}, 12)
 	if err != nil || again.Contract.ContractID != c.ContractID || !again.Contract.PeriodEnd.Equal(c.PeriodEnd) {
 		t.Fatalf("accepting twice: %v %+v", err, again.Contract)
 	}
@@ -103,5 +105,143 @@ func TestSellerConfig(t *testing.T) {
 	}
 	if !DevSeller().IsDevKey() {
 		t.Error("the development key is not recognised")
+	}
+}
+
+// quoteEvents is how many events a quote's stream holds.
+func (e *env) quoteEvents(id string) int {
+	e.t.Helper()
+	evs, err := e.store.ReadStream(e.ctx, domain.QuoteStream(id), 0, 100)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return len(evs)
+}
+
+// Terms a contract cannot have are refused before anything is appended:
+// months beyond MaxContractMonths or below zero, a start before the month
+// of signing or more than a year after it. The store stays readable.
+func TestAcceptQuoteRefusesBadTerms(t *testing.T) {
+	e := newEnv(t, taipei(2026, 12, 6, 10, 0))
+	q, err := e.svc.CreateQuote(e.ctx, quoteRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		start  time.Time
+		months int
+		want   string
+	}{
+		{"a million months", time.Time{}, 1_000_000, "months must be 1 to 120"},
+		{"121 months", time.Time{}, MaxContractMonths + 1, "months must be 1 to 120"},
+		{"negative months", time.Time{}, -3, "months must be 1 to 120"},
+		{"a past start", taipei(2020, 1, 1, 0, 0), 12, "start 2020-01-01 is before 2026-12-01"},
+		{"the day before the month of signing", taipei(2026, 11, 30, 0, 0), 12, "start 2026-11-30 is before 2026-12-01"},
+		{"a start past a year", taipei(2027, 12, 7, 0, 0), 12, "start 2027-12-07 is more than a year after"},
+		{"the year 9999", taipei(9999, 12, 1, 0, 0), 120, "more than a year after"},
+	} {
+		_, err := e.svc.AcceptQuote(e.ctx, q.QuoteID, c.start, c.months)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want ErrInvalid saying %q", c.name, err, c.want)
+		}
+	}
+	if n := e.quoteEvents(q.QuoteID); n != 1 {
+		t.Fatalf("refused acceptances appended: the quote's stream holds %d events", n)
+	}
+	// The first day of the month of signing and the longest term are fine,
+	// and a fresh service folds the contract.
+	acc, err := e.svc.AcceptQuote(e.ctx, q.QuoteID, taipei(2026, 12, 1, 0, 0), MaxContractMonths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !acc.Contract.PeriodEnd.Equal(taipei(2036, 12, 1, 0, 0)) {
+		t.Fatalf("120 months from 2026-12-01 end %v", acc.Contract.PeriodEnd)
+	}
+	fresh := e.newService()
+	if err := fresh.Sync(e.ctx); err != nil {
+		t.Fatalf("a fresh service cannot fold the store: %v", err)
+	}
+	if c, err := fresh.Contract(acc.Contract.ContractID); err != nil || !c.Contract.PeriodStart.Equal(acc.Contract.PeriodStart) {
+		t.Fatalf("fresh service's contract: %+v %v", c.Contract, err)
+	}
+}
+
+// Accepting an accepted quote again returns its contract when the terms
+// given match it (terms left out match), and is a conflict naming the
+// contract otherwise.
+func TestAcceptQuoteAgain(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 20, 10, 0))
+	q, err := e.svc.CreateQuote(e.ctx, quoteRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := e.svc.AcceptQuote(e.ctx, q.QuoteID, taipei(2027, 1, 1, 0, 0), 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := acc.Contract.ContractID
+	e.clock.Set(taipei(2027, 2, 3, 10, 0)) // the start is in the past by now
+	for _, same := range []struct {
+		start  time.Time
+		months int
+	}{{taipei(2027, 1, 1, 0, 0), 6}, {time.Time{}, 0}, {taipei(2027, 1, 1, 0, 0), 0}, {time.Time{}, 6}} {
+		again, err := e.svc.AcceptQuote(e.ctx, q.QuoteID, same.start, same.months)
+		if err != nil || again.Contract.ContractID != id || !again.Contract.PeriodEnd.Equal(acc.Contract.PeriodEnd) {
+			t.Fatalf("accepting again with %v, %d: %v %+v", same.start, same.months, err, again.Contract)
+		}
+	}
+	for _, other := range []struct {
+		start  time.Time
+		months int
+	}{{time.Time{}, 12}, {taipei(2027, 3, 1, 0, 0), 0}, {taipei(2027, 1, 1, 0, 0), 7}} {
+		_, err := e.svc.AcceptQuote(e.ctx, q.QuoteID, other.start, other.months)
+		if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), id) {
+			t.Fatalf("accepting again with %v, %d: %v; want a conflict naming %s", other.start, other.months, err, id)
+		}
+	}
+	if n := e.quoteEvents(q.QuoteID); n != 3 {
+		t.Fatalf("the quote's stream holds %d events, want 3", n)
+	}
+}
+
+// No invoicing event is appended that would not read back: a date past
+// the year 9999 is refused by encode itself.
+func TestEncodeRefusesWhatWouldNotReadBack(t *testing.T) {
+	c := &domain.ContractIssued{ContractID: "C-1", QuoteID: "Q-1", Plan: domain.PlanBusiness,
+		PeriodStart: taipei(2026, 12, 1, 0, 0), PeriodEnd: time.Date(85360, 4, 30, 16, 0, 0, 0, time.UTC)}
+	if _, err := encode(context.Background(), domain.EventID("x"), time.Now(), c); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("encoding a contract ending in 85360: %v", err)
+	}
+	c.PeriodEnd = taipei(2027, 12, 1, 0, 0)
+	if _, err := encode(context.Background(), domain.EventID("x"), time.Now(), c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An event invoicing cannot fold (one an older build let through) stops
+// folding; Stalled names it, for readiness, and the projector stops.
+func TestStalledOnAnEventItCannotFold(t *testing.T) {
+	e := newEnv(t, taipei(2026, 12, 6, 10, 0))
+	q, err := e.svc.CreateQuote(e.ctx, quoteRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Stalled(); err != nil {
+		t.Fatalf("stalled before any bad event: %v", err)
+	}
+	bad := []byte(`{"contract_id":"C-1","quote_id":"` + q.QuoteID + `","period_start":"2026-12-31T16:00:00Z","period_end":"85360-04-30T16:00:00Z","plan":"business","actor":{}}`)
+	d := eventstore.EventData{ID: domain.EventID("bad"), Type: domain.TypeContractIssued,
+		SchemaVersion: (&domain.ContractIssued{}).SchemaVersion(), OccurredAt: time.Now().UTC(), Data: bad}
+	if _, err := e.store.Append(e.ctx, domain.QuoteStream(q.QuoteID), eventstore.Any(), d); err != nil {
+		t.Fatal(err)
+	}
+	svc := e.newService()
+	if err := svc.Run(e.ctx, nil); err == nil {
+		t.Fatal("the projector ran on past an event it cannot fold")
+	}
+	err = svc.Stalled()
+	if err == nil || !strings.Contains(err.Error(), domain.TypeContractIssued) {
+		t.Fatalf("Stalled = %v; want the event it stopped at", err)
 	}
 }

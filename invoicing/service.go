@@ -55,8 +55,11 @@ type Service struct {
 	sleep    func(time.Duration) // time.Sleep; a test counts the pauses
 
 	syncMu sync.Mutex // one Sync at a time
-	mu     sync.Mutex // guards l
+	mu     sync.Mutex // guards l, foldErr and runErr
 	l      *ledger
+	// foldErr is the event the latest fold stopped at, or nil; runErr the
+	// error the projector (Run) stopped on.
+	foldErr, runErr error
 }
 
 // New checks the configuration and loads the PDF font.
@@ -124,11 +127,25 @@ func (s *Service) apply(evs []eventstore.RecordedEvent) error {
 			continue
 		}
 		if err := s.l.applyAll(&evs[i]); err != nil {
-			return fmt.Errorf("invoicing: event %s at %v: %w", evs[i].Type, evs[i].Position, err)
+			s.foldErr = fmt.Errorf("invoicing: event %s at %v: %w", evs[i].Type, evs[i].Position, err)
+			return s.foldErr
 		}
 		s.l.pos = evs[i].Position
 	}
+	s.foldErr = nil
 	return nil
+}
+
+// Stalled says why invoicing cannot go on, or nil: an event it cannot fold
+// (folding stops before it, so every Sync fails again on it), or the error
+// the projector (Run) stopped on.
+func (s *Service) Stalled() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.foldErr != nil {
+		return s.foldErr
+	}
+	return s.runErr
 }
 
 // catchUpStream folds the events of a versioned stream past from (applied
@@ -164,6 +181,12 @@ func encode(ctx context.Context, id [16]byte, at time.Time, e domain.Event) (eve
 	b, err := domain.Encode(e)
 	if err != nil {
 		return eventstore.EventData{}, err
+	}
+	// The store keeps what is appended for good, and every reader folds it:
+	// an event that would not decode again (a date past the year 9999, say)
+	// would stop them all.
+	if _, err := domain.Decode(e.EventType(), e.SchemaVersion(), b); err != nil {
+		return eventstore.EventData{}, fmt.Errorf("%w: %s would not read back: %v", ErrInvalid, e.EventType(), err)
 	}
 	return eventstore.EventData{ID: id, Type: e.EventType(), SchemaVersion: e.SchemaVersion(), OccurredAt: at.UTC(), Data: b}, nil
 }

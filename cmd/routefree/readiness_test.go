@@ -2,17 +2,24 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
 // TestAppendHealth: a conflict, a caller's cancellation or a closed store is
@@ -109,3 +116,57 @@ func TestMeteredStorePassesTheHeadThrough(t *testing.T) {
 
 // readOnly is a store with no optional interfaces.
 type readOnly struct{ eventstore.Store }
+
+// TestReadyzWhenInvoicingStops: a store holding an event the invoicing
+// projector cannot fold (a contract ending in the year 85360, which an
+// older build let through) stops invoicing; /readyz answers not ready and
+// names the event.
+func TestReadyzWhenInvoicingStops(t *testing.T) {
+	dir := t.TempDir()
+	s, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 6, 2, 0, 0, 0, time.UTC)
+	q := &domain.QuoteIssued{QuoteID: "Q-20261206-AAAAAA", Agency: "X", ValidDays: 30, IssuedAt: at, Subtotal: 95, Tax: 5, Total: 100,
+		Items: []domain.QuoteItem{{Name: "x", Quantity: decimal.NewFromInt(1), UnitPrice: decimal.NewFromInt(100)}}}
+	body, err := domain.Encode(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := `{"contract_id":"C-20261206-AAAAAA","quote_id":"Q-20261206-AAAAAA","period_start":"2026-12-31T16:00:00Z","period_end":"85360-04-30T16:00:00Z","plan":"business","actor":{}}`
+	evs := []eventstore.EventData{
+		{ID: uuid.New(), Type: domain.TypeQuoteIssued, SchemaVersion: q.SchemaVersion(), OccurredAt: at, Data: body},
+		{ID: uuid.New(), Type: domain.TypeContractIssued, SchemaVersion: (&domain.ContractIssued{}).SchemaVersion(), OccurredAt: at, Data: []byte(bad)},
+	}
+	if _, err := s.Append(context.Background(), domain.QuoteStream(q.QuoteID), eventstore.NoStream(), evs...); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	p := startServe(t, baseEnv(fakeUpstream(t, providertest.Script{Text: "hi"})), "--data-dir", dir)
+	var reason string
+	waitFor(t, 10*time.Second, func() bool {
+		resp, err := client.Get(p.base + "/readyz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var b struct {
+			Reason string `json:"reason"`
+		}
+		if json.NewDecoder(resp.Body).Decode(&b) != nil || resp.StatusCode != http.StatusServiceUnavailable {
+			return false
+		}
+		reason = b.Reason
+		return true
+	})
+	if !strings.HasPrefix(reason, "invoicing stopped") || !strings.Contains(reason, domain.TypeContractIssued) {
+		t.Fatalf("/readyz reason %q; want invoicing stopped at the contract", reason)
+	}
+	if code := p.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+}

@@ -379,8 +379,9 @@ func (in *instance) catchUp(ctx context.Context) error { return in.runner.WaitFo
 
 // readyz is 200 when the instance takes traffic: not shutting down, the
 // store answers, appends succeed (after one failed, until the store shows it
-// can write again), the projections reach the store's head within
-// --ready-max-lag, and Redis (when configured) answers.
+// can write again), invoicing has not stopped (on an event it cannot fold,
+// say), the projections reach the store's head within --ready-max-lag, and
+// Redis (when configured) answers.
 func (in *instance) readyz(c echo.Context) error {
 	if reason, detail := in.readiness(c.Request().Context()); reason != "" {
 		body := map[string]any{"ready": false, "reason": reason}
@@ -406,6 +407,9 @@ func (in *instance) readiness(ctx context.Context) (reason string, lagging []str
 	if err := in.appends.check(ctx, in.raw); err != nil {
 		in.log.Warn("not ready: appends fail", "err", err)
 		return "event store not writable", nil
+	}
+	if err := in.invoices.Stalled(); err != nil {
+		return "invoicing stopped: " + err.Error(), nil
 	}
 	wctx, wcancel := context.WithTimeout(ctx, in.cfg.ReadyMaxLag)
 	defer wcancel()

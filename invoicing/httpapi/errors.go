@@ -54,19 +54,50 @@ func status(err error) (int, errorBody) {
 	return http.StatusInternalServerError, errorBody{Code: "internal", Message: "internal error"}
 }
 
+// openRouterError is the body of every error under /api/v1, OpenRouter's:
+// {"error":{"code":<HTTP status>,"message","metadata"}}, the admin face's
+// code kept as metadata.reason.
+type openRouterError struct {
+	Error struct {
+		Code     int            `json:"code"`
+		Message  string         `json:"message"`
+		Metadata map[string]any `json:"metadata,omitempty"`
+	} `json:"error"`
+}
+
+func openRouterBody(code int, b errorBody) any {
+	var e openRouterError
+	e.Error.Code, e.Error.Message = code, b.Message
+	e.Error.Metadata = map[string]any{"reason": b.Code}
+	for k, v := range b.Metadata {
+		e.Error.Metadata[k] = v
+	}
+	return e
+}
+
 // shaped writes any error of the handlers below it (authentication
-// included) in the API's shape, so the admin and customer faces agree
-// whatever the server's error handler does.
+// included) in the admin API's shape, whatever the server's error handler
+// does.
 func shaped(next echo.HandlerFunc) echo.HandlerFunc {
+	return shapedAs(next, func(code int, b errorBody) any { return apiError{Error: b} })
+}
+
+// shapedOpenRouter is shaped for the customer face, in the shape of the
+// rest of /api/v1.
+func shapedOpenRouter(next echo.HandlerFunc) echo.HandlerFunc {
+	return shapedAs(next, openRouterBody)
+}
+
+func shapedAs(next echo.HandlerFunc, body func(int, errorBody) any) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
 		if err == nil || c.Response().Committed {
 			return err
 		}
-		code, body := status(err)
+		code, b := status(err)
 		if code == http.StatusInternalServerError {
 			c.Logger().Error(err)
 		}
-		return c.JSON(code, apiError{Error: body})
+		return c.JSON(code, body(code, b))
 	}
 }

@@ -5,8 +5,13 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,7 +48,7 @@ func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, a
 	admin.POST("/quotes/:id/accept", a.acceptQuote, write...)
 	admin.GET("/contracts/:id/pdf", a.contractPDF, read...)
 
-	own := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, true)}
+	own := []echo.MiddlewareFunc{headers.Secure, shapedOpenRouter, auth.Require(authn, true)}
 	customer.GET("/invoices", a.customerList, own...)
 	customer.GET("/invoices/:number/pdf", a.customerPDF, own...)
 	customer.GET("/allowances", a.customerAllowances, own...)
@@ -171,10 +176,61 @@ func (a *api) allowancePDF(c echo.Context) error {
 	return sendPDF(c, n+".pdf", func(b *bytes.Buffer) error { return a.svc.AllowancePDF(b, n) })
 }
 
+// bind reads a request's JSON body into v. Its refusals say which field
+// is wrong and what it wants, rather than the decoder's words.
 func bind(c echo.Context, v any) error {
-	if err := c.Bind(v); err != nil {
-		return fmt.Errorf("%w: request body: %v", invoicing.ErrInvalid, err)
+	err := c.Bind(v)
+	if err == nil {
+		return nil
 	}
+	if he, ok := err.(*echo.HTTPError); ok && he.Internal != nil {
+		err = he.Internal
+	}
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &ute) && ute.Field != "":
+		return fmt.Errorf("%w: request body: %s must be %s, not %s", invoicing.ErrInvalid, ute.Field, kindOf(ute.Type), ute.Value)
+	case errors.As(err, &se):
+		return fmt.Errorf("%w: request body is not valid JSON (%v)", invoicing.ErrInvalid, se)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: request body is not valid JSON (it ends early)", invoicing.ErrInvalid)
+	}
+	return fmt.Errorf("%w: request body: %v", invoicing.ErrInvalid, err)
+}
+
+// kindOf names a Go type as JSON input, for bind's refusals.
+func kindOf(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "an object"
+}
+
+// wholeNTD is an amount of whole New Taiwan dollars, given as a JSON
+// number or, as top-ups take amounts, a string of one.
+type wholeNTD int64
+
+func (n *wholeNTD) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if uq, err := strconv.Unquote(s); err == nil {
+		s = uq
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return fmt.Errorf("amount must be a whole number of NTD, tax included, such as 210 or \"210\" (not %s)", b)
+	}
+	*n = wholeNTD(v)
 	return nil
 }
 
@@ -194,13 +250,13 @@ func (a *api) void(c echo.Context) error {
 
 func (a *api) allowance(c echo.Context) error {
 	var req struct {
-		Amount int64  `json:"amount"` // NTD, tax included
-		Reason string `json:"reason"`
+		Amount wholeNTD `json:"amount"` // tax included
+		Reason string   `json:"reason"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	al, err := a.svc.IssueAllowance(c.Request().Context(), c.Param("number"), req.Amount, req.Reason)
+	al, err := a.svc.IssueAllowance(c.Request().Context(), c.Param("number"), int64(req.Amount), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -304,11 +360,18 @@ func (a *api) quotePDF(c echo.Context) error {
 
 func (a *api) acceptQuote(c echo.Context) error {
 	var req struct {
-		Start  string `json:"start,omitempty"` // YYYY-MM-DD, Taipei; default: next month
-		Months int    `json:"months,omitempty"`
+		Start  string `json:"start,omitempty"`  // YYYY-MM-DD, Taipei; default: next month
+		Months *int   `json:"months,omitempty"` // default: invoicing.DefaultContractMonths
 	}
 	if err := bind(c, &req); err != nil {
 		return err
+	}
+	months := 0 // the default
+	if req.Months != nil {
+		if months = *req.Months; months <= 0 {
+			return fmt.Errorf("%w: months must be 1 to %d (%d given); leave it out for %d",
+				invoicing.ErrInvalid, invoicing.MaxContractMonths, months, invoicing.DefaultContractMonths)
+		}
 	}
 	var start time.Time
 	if req.Start != "" {
@@ -317,7 +380,7 @@ func (a *api) acceptQuote(c echo.Context) error {
 			return fmt.Errorf("%w: start %q: want YYYY-MM-DD", invoicing.ErrInvalid, req.Start)
 		}
 	}
-	q, err := a.svc.AcceptQuote(c.Request().Context(), c.Param("id"), start, req.Months)
+	q, err := a.svc.AcceptQuote(c.Request().Context(), c.Param("id"), start, months)
 	if err != nil {
 		return err
 	}

@@ -205,7 +205,7 @@ func TestInvoiceEndpoints(t *testing.T) {
 		t.Fatalf("customer list: %+v", list)
 	}
 	isPDF(t, call(t, srv, "GET", "/api/v1/invoices/AB12345000/pdf", "acme", ""))
-	if r := call(t, srv, "GET", "/api/v1/invoices/AB12345000/pdf", "other", ""); r.status != 404 || r.errorCode(t) != "not_found" {
+	if r := call(t, srv, "GET", "/api/v1/invoices/AB12345000/pdf", "other", ""); r.status != 404 || r.reason(t) != "not_found" {
 		t.Fatalf("another account's PDF: %d %s", r.status, r.body)
 	}
 	if r := call(t, srv, "GET", "/api/v1/invoices", "fin", ""); r.status != 403 {
@@ -265,7 +265,7 @@ func TestInvoiceEndpoints(t *testing.T) {
 		t.Fatalf("customer allowances: %+v", mine)
 	}
 	isPDF(t, call(t, srv, "GET", mine.Allowances[0].PDF, "acme", ""))
-	if r := call(t, srv, "GET", mine.Allowances[0].PDF, "other", ""); r.status != 404 || r.errorCode(t) != "not_found" {
+	if r := call(t, srv, "GET", mine.Allowances[0].PDF, "other", ""); r.status != 404 || r.reason(t) != "not_found" {
 		t.Fatalf("another account's allowance: %d %s", r.status, r.body)
 	}
 	call(t, srv, "GET", "/api/v1/allowances", "other", "").json(t, &mine)
@@ -372,5 +372,157 @@ func TestCloseRunningOutOfNumbers(t *testing.T) {
 	call(t, srv, "GET", "/admin/api/invoices?month=2026-11", "aud", "").json(t, &list)
 	if len(list.Invoices) != 1 {
 		t.Fatalf("after the failed closes: %+v", list)
+	}
+}
+
+// openRouterError checks the /api/v1 error shape, OpenRouter's: the HTTP
+// status as a number in code, and the reason in metadata.
+func (r reply) openRouterError(t *testing.T) (code int, reason string) {
+	t.Helper()
+	var e struct {
+		Error struct {
+			Code     int            `json:"code"`
+			Message  string         `json:"message"`
+			Metadata map[string]any `json:"metadata"`
+		} `json:"error"`
+	}
+	r.json(t, &e)
+	if e.Error.Code != r.status || e.Error.Message == "" {
+		t.Fatalf("status %d, error body %s: want the status as code and a message", r.status, r.body)
+	}
+	reason, _ = e.Error.Metadata["reason"].(string)
+	return e.Error.Code, reason
+}
+
+func (r reply) reason(t *testing.T) string {
+	t.Helper()
+	_, reason := r.openRouterError(t)
+	return reason
+}
+
+// The customer face answers errors as the rest of /api/v1 does.
+func TestCustomerErrorsAreOpenRouters(t *testing.T) {
+	srv, _ := server(t)
+	for _, c := range []struct {
+		path, token string
+		status      int
+		reason      string
+	}{
+		{"/api/v1/invoices/AB99999999/pdf", "acme", 404, "not_found"},
+		{"/api/v1/allowances/AB99999999/pdf", "acme", 404, "not_found"},
+		{"/api/v1/invoices", "", 401, "unauthenticated"},
+		{"/api/v1/allowances", "fin", 403, "forbidden"},
+		{"/api/v1/invoices?month=11-2026", "acme", 400, "invalid_request"},
+	} {
+		r := call(t, srv, "GET", c.path, c.token, "")
+		if r.status != c.status {
+			t.Fatalf("%s as %q: %d %s", c.path, c.token, r.status, r.body)
+		}
+		if _, reason := r.openRouterError(t); reason != c.reason {
+			t.Errorf("%s as %q: reason %q, want %q", c.path, c.token, reason, c.reason)
+		}
+	}
+	// The admin face keeps its named codes.
+	if r := call(t, srv, "GET", "/admin/api/invoices/AB99999999/pdf", "fin", ""); r.status != 404 || r.errorCode(t) != "not_found" {
+		t.Fatalf("admin 404: %d %s", r.status, r.body)
+	}
+}
+
+// Closing a month that has not ended says when it can be, in the API's
+// terms.
+func TestCloseOpenMonthSaysWhen(t *testing.T) {
+	srv, _ := server(t)
+	r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", "")
+	var e struct{ Error errorBody }
+	r.json(t, &e)
+	if r.status != 400 || strings.Contains(e.Error.Message, "IssueMonthly") || !strings.Contains(e.Error.Message, "2026-12-01") {
+		t.Fatalf("closing an open month: %d %s", r.status, r.body)
+	}
+}
+
+// An allowance's amount is a whole number of NTD, as a JSON number or a
+// string; anything else is a clear 400.
+func TestAllowanceAmount(t *testing.T) {
+	srv, clk := server(t)
+	clk.Set(time.Date(2026, 12, 1, 2, 0, 0, 0, cst))
+	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", ""); r.status != 200 {
+		t.Fatalf("close: %d %s", r.status, r.body)
+	}
+	for _, bad := range []string{`"5.5"`, `5.5`, `"abc"`, `true`, `"1e3"`, `""`, `99999999999999999999`} {
+		r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":`+bad+`,"reason":"x"}`)
+		var e struct{ Error errorBody }
+		r.json(t, &e)
+		if r.status != 400 || e.Error.Code != "invalid_request" || !strings.Contains(e.Error.Message, "amount must be a whole number of NTD") {
+			t.Errorf("amount %s: %d %s", bad, r.status, r.body)
+		}
+	}
+	r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":"21","reason":"服務中斷補償"}`)
+	var al allowanceJSON
+	r.json(t, &al)
+	if r.status != 201 || al.Sales != 20 || al.Tax != 1 {
+		t.Fatalf("allowance of \"21\": %d %s", r.status, r.body)
+	}
+}
+
+// Contract terms are checked before anything is recorded: a huge, zero or
+// negative months or a past start is a 400 and invoicing goes on; a second
+// acceptance on other terms is a 409 naming the contract, on the same
+// terms the contract again.
+func TestAcceptQuoteTerms(t *testing.T) {
+	srv, _ := server(t)
+	r := call(t, srv, "POST", "/admin/api/quotes", "fin", `{"agency":"X","items":[{"name":"x","quantity":"1","unit_price":"100"}]}`)
+	var q struct {
+		QuoteID string `json:"quote_id"`
+	}
+	r.json(t, &q)
+	if r.status != 201 {
+		t.Fatalf("quote: %d %s", r.status, r.body)
+	}
+	accept := "/admin/api/quotes/" + q.QuoteID + "/accept"
+	for _, c := range []struct{ body, want string }{
+		{`{"months":1000000}`, "months must be 1 to 120"},
+		{`{"start":"2020-01-01","months":-3}`, "months must be 1 to 120"},
+		{`{"months":0}`, "months must be 1 to 120"},
+		{`{"start":"2020-01-01"}`, "start 2020-01-01 is before 2026-11-01"},
+		{`{"start":"2026-13-01"}`, "want YYYY-MM-DD"},
+		{`{"months":"12"}`, "months"},
+	} {
+		r := call(t, srv, "POST", accept, "fin", c.body)
+		var e struct{ Error errorBody }
+		r.json(t, &e)
+		if r.status != 400 || e.Error.Code != "invalid_request" || !strings.Contains(e.Error.Message, c.want) {
+			t.Errorf("accept %s: %d %s; want 400 saying %q", c.body, r.status, r.body, c.want)
+		}
+	}
+	for _, path := range []string{"/admin/api/invoices", "/admin/api/quotes/" + q.QuoteID + "/pdf"} {
+		if r := call(t, srv, "GET", path, "fin", ""); r.status != 200 {
+			t.Fatalf("%s after the refusals: %d %s", path, r.status, r.body)
+		}
+	}
+
+	r = call(t, srv, "POST", accept, "fin", `{"start":"2026-12-01","months":6}`)
+	var c struct {
+		ContractID string    `json:"contract_id"`
+		PeriodEnd  time.Time `json:"period_end"`
+	}
+	r.json(t, &c)
+	if r.status != 200 || !c.PeriodEnd.Equal(time.Date(2027, 6, 1, 0, 0, 0, 0, cst)) {
+		t.Fatalf("accept: %d %s", r.status, r.body)
+	}
+	for _, same := range []string{`{"start":"2026-12-01","months":6}`, `{}`, `{"months":6}`} {
+		r := call(t, srv, "POST", accept, "fin", same)
+		var again struct {
+			ContractID string `json:"contract_id"`
+		}
+		r.json(t, &again)
+		if r.status != 200 || again.ContractID != c.ContractID {
+			t.Fatalf("accepting again with %s: %d %s", same, r.status, r.body)
+		}
+	}
+	r = call(t, srv, "POST", accept, "fin", `{"months":12}`)
+	var e struct{ Error errorBody }
+	r.json(t, &e)
+	if r.status != 409 || e.Error.Code != "conflict" || !strings.Contains(e.Error.Message, c.ContractID) {
+		t.Fatalf("accepting again on other terms: %d %s", r.status, r.body)
 	}
 }

@@ -119,8 +119,9 @@ type readOnly struct{ eventstore.Store }
 
 // TestReadyzWhenInvoicingStops: a store holding an event the invoicing
 // projector cannot fold (a contract ending in the year 85360, which an
-// older build let through) stops invoicing; /readyz answers not ready and
-// names the event.
+// older build let through) stops invoicing; /readyz stays ready (requests
+// are still served and billed) and names invoicing as degraded, with the
+// event.
 func TestReadyzWhenInvoicingStops(t *testing.T) {
 	dir := t.TempDir()
 	s, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
@@ -155,12 +156,13 @@ func TestReadyzWhenInvoicingStops(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var b struct {
-			Reason string `json:"reason"`
+			Ready    bool     `json:"ready"`
+			Degraded []string `json:"degraded"`
 		}
-		if json.NewDecoder(resp.Body).Decode(&b) != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		if json.NewDecoder(resp.Body).Decode(&b) != nil || resp.StatusCode != http.StatusOK || !b.Ready || len(b.Degraded) == 0 {
 			return false
 		}
-		reason = b.Reason
+		reason = b.Degraded[0]
 		return true
 	})
 	if !strings.HasPrefix(reason, "invoicing stopped") || !strings.Contains(reason, domain.TypeContractIssued) {

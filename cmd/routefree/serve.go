@@ -379,9 +379,14 @@ func (in *instance) catchUp(ctx context.Context) error { return in.runner.WaitFo
 
 // readyz is 200 when the instance takes traffic: not shutting down, the
 // store answers, appends succeed (after one failed, until the store shows it
-// can write again), invoicing has not stopped (on an event it cannot fold,
-// say), the projections reach the store's head within --ready-max-lag, and
-// Redis (when configured) answers.
+// can write again), the projections reach the store's head within
+// --ready-max-lag, and Redis (when configured) answers.
+//
+// Invoicing stopped (on an event it cannot fold, say) leaves the instance
+// ready: requests are still served and billed, and their invoices are
+// issued once it runs again, where a 503 would take every instance on the
+// store out of the load balancer at once. The answer names it as degraded,
+// and the error is logged.
 func (in *instance) readyz(c echo.Context) error {
 	if reason, detail := in.readiness(c.Request().Context()); reason != "" {
 		body := map[string]any{"ready": false, "reason": reason}
@@ -390,7 +395,11 @@ func (in *instance) readyz(c echo.Context) error {
 		}
 		return c.JSON(http.StatusServiceUnavailable, body)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"ready": true})
+	body := map[string]any{"ready": true}
+	if err := in.invoices.Stalled(); err != nil {
+		body["degraded"] = []string{"invoicing stopped: " + err.Error()}
+	}
+	return c.JSON(http.StatusOK, body)
 }
 
 func (in *instance) readiness(ctx context.Context) (reason string, lagging []string) {
@@ -407,9 +416,6 @@ func (in *instance) readiness(ctx context.Context) (reason string, lagging []str
 	if err := in.appends.check(ctx, in.raw); err != nil {
 		in.log.Warn("not ready: appends fail", "err", err)
 		return "event store not writable", nil
-	}
-	if err := in.invoices.Stalled(); err != nil {
-		return "invoicing stopped: " + err.Error(), nil
 	}
 	wctx, wcancel := context.WithTimeout(ctx, in.cfg.ReadyMaxLag)
 	defer wcancel()

@@ -3,6 +3,7 @@ package invoicing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -168,7 +169,30 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 // IssueTopUp issues the invoice of a paid top-up (credit card or bank
 // transfer) of a prepaid account, with the account's other top-ups not yet
 // invoiced. created is false when an invoice already bills it.
+//
+// A concurrent issuer (another request, another process) may take the
+// invoice's sequence number with a draft that did not see this top-up: the
+// answer is then that invoice, which does not bill it, and the top-up is
+// decided again.
 func (s *Service) IssueTopUp(ctx context.Context, acct, ref string) (Invoice, bool, error) {
+	for range maxAttempts {
+		inv, created, err := s.issueTopUpOnce(ctx, acct, ref)
+		if err != nil || inv.bills(ref) {
+			return inv, created, err
+		}
+	}
+	return Invoice{}, false, fmt.Errorf("%w: the invoices of account %s kept changing while top-up %s was invoiced; try again", ErrConflict, acct, ref)
+}
+
+// maxAttempts bounds how often a decision lost to a concurrent one is made again.
+const maxAttempts = 8
+
+// bills reports whether a top-up invoice bills the top-up ref.
+func (inv *Invoice) bills(ref string) bool {
+	return inv.TopUpRef == ref || slices.Contains(inv.TopUps, ref)
+}
+
+func (s *Service) issueTopUpOnce(ctx context.Context, acct, ref string) (Invoice, bool, error) {
 	if err := s.Sync(ctx); err != nil {
 		return Invoice{}, false, err
 	}

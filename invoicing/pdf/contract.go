@@ -98,7 +98,7 @@ func drawContract(d doc, c domain.ContractIssued, q domain.QuoteIssued, seller S
 	clause("第一條　契約標的", "乙方依報價單（編號 "+q.QuoteID+"）提供下列服務：")
 	rows := make([][]string, len(q.Items))
 	for i, it := range q.Items {
-		rows[i] = []string{it.Name, it.Spec, num(it.Quantity), it.Unit, money(it.UnitPrice), money(it.Quantity.Mul(it.UnitPrice))}
+		rows[i] = []string{it.Name, it.Spec, num(it.Quantity), it.Unit, exact(it.UnitPrice), exact(it.Quantity.Mul(it.UnitPrice))}
 	}
 	y = d.table(margin, y+1, []column{
 		{"品名", 44, "L"}, {"規格", 50, "L"}, {"數量", 18, "R"}, {"單位", 20, "C"}, {"單價", 24, "R"}, {"金額", 24, "R"},

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+	"github.com/routefree/routefree/invoicing/twrules"
 )
 
 func TestQuoteText(t *testing.T) {
@@ -130,5 +132,23 @@ func TestFontFromPath(t *testing.T) {
 	}
 	if _, err := New(Config{QRKeyHex: "123"}); err == nil {
 		t.Error("short QR key accepted")
+	}
+}
+
+// A unit price with more than two decimals prints whole, and so does its
+// line's amount: each line reads quantity × unit price = amount, and the
+// 小計 is their sum rounded once, as the totals are computed.
+func TestQuoteLinesPrintExactly(t *testing.T) {
+	r := testRenderer(t)
+	q := testQuote()
+	q.Items = []domain.QuoteItem{{Name: "模型用量", Quantity: dec("3"), Unit: "百萬tokens", UnitPrice: dec("33.335")}}
+	q.Subtotal, q.Tax, q.Total = twrules.NetTotals(dec("100.005"))
+	doc := render(t, func(b *bytes.Buffer) error { return r.RenderQuote(b, q, testSeller()) })
+	text := pdftest.Text(t, doc)
+	pdftest.MustContain(t, text, "33.335", "100.005", "小計")
+	for _, wrong := range []string{"33.34", "100.01"} {
+		if strings.Contains(text, wrong) {
+			t.Errorf("quote prints %s, a rounded figure that does not multiply out", wrong)
+		}
 	}
 }

@@ -165,6 +165,17 @@ func num(d decimal.Decimal) string { return group(d.String()) }
 // column of amounts lines up and adds up as printed: 7582.4 → "7,582.40".
 func money(d decimal.Decimal) string { return group(d.StringFixed(2)) }
 
+// exact formats an amount as money does, but never rounds it: a quote's
+// unit price of 33.335 and its line of 3 × 33.335 = 100.005 print as they
+// are, so that each line multiplies out and the 小計 is visibly their sum
+// rounded once.
+func exact(d decimal.Decimal) string {
+	if d.Exponent() >= -2 || d.Equal(d.Round(2)) {
+		return money(d)
+	}
+	return group(d.String())
+}
+
 func group(s string) string {
 	sign := ""
 	if strings.HasPrefix(s, "-") {

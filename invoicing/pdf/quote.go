@@ -91,7 +91,7 @@ func drawQuote(d doc, q domain.QuoteIssued, seller Seller) {
 	rows := make([][]string, len(q.Items))
 	for i, it := range q.Items {
 		amount := it.Quantity.Mul(it.UnitPrice)
-		rows[i] = []string{strconv.Itoa(i + 1), it.Name, it.Spec, num(it.Quantity), it.Unit, money(it.UnitPrice), money(amount)}
+		rows[i] = []string{strconv.Itoa(i + 1), it.Name, it.Spec, num(it.Quantity), it.Unit, exact(it.UnitPrice), exact(amount)}
 	}
 	y = d.table(margin, y, []column{
 		{"項次", 11, "C"}, {"品名", 40, "L"}, {"規格", 41, "L"}, {"數量", 16, "R"},

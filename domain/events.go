@@ -487,6 +487,11 @@ func (StaffTokenRevoked) SchemaVersion() int    { return 2 } // v1: no actor
 // StaffStream holds a staff token's events.
 func StaffStream(id string) string { return "staff-" + id }
 
+// StaffAdminsStream holds the revocations of admin tokens, one stream for
+// all, so that keeping the last admin token is one decision guarded by its
+// version (token IDs start "stf_": no token's stream has this name).
+const StaffAdminsStream = "staff-admins"
+
 // Stream names. One stream per entity; usage facts go to the account's usage
 // stream and append without an expected version.
 func AccountStream(id string) string          { return "account-" + id }

@@ -330,7 +330,7 @@ func (in *instance) serve(ctx context.Context, h http.Handler, stdout io.Writer)
 // durable before its last byte went out; close then writes what is queued.
 func (in *instance) shutdown(srv *http.Server) {
 	in.ready.Store(false)
-	in.gauges.ready.Set(0)
+	in.publishReadiness(context.Background())
 	in.log.Info("shutting down", "delay", in.cfg.ShutdownDelay.String(), "grace", in.cfg.ShutdownGrace.String(), "in_flight", in.inflight.Load())
 	time.Sleep(in.cfg.ShutdownDelay)
 	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ShutdownGrace)

@@ -176,6 +176,10 @@ const (
 	OutcomeClientDisconnected = "client_disconnected"   // charge what the upstream produced
 	OutcomeTimeout            = "timeout"
 	OutcomeRejected           = "rejected" // 400/401/402/403/404/429: no charge
+	// OutcomeShutdown: the gateway's shutdown grace ran out before the
+	// request ended. Mid-stream: charge what was delivered; before the
+	// first byte: no charge.
+	OutcomeShutdown = "shutdown"
 )
 
 // Usage is what a request consumed. Reasoning tokens are part of Output;

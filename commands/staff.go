@@ -50,7 +50,11 @@ func (h *Handler) RegisterStaffToken(ctx context.Context, role, name, secret str
 		if prev, ok := evs[0].(*domain.StaffTokenIssued); !ok || prev.Hash != hash {
 			return "", fmt.Errorf("%w: staff token ID %s is taken", ErrConflict, id)
 		}
-		if len(evs) > 1 {
+		revoked, err := h.staffTokenRevoked(ctx, id, evs)
+		if err != nil {
+			return "", err
+		}
+		if revoked {
 			return "", fmt.Errorf("%w: staff token %s was revoked", ErrConflict, id)
 		}
 		return id, nil
@@ -61,6 +65,19 @@ func (h *Handler) RegisterStaffToken(ctx context.Context, role, name, secret str
 		return id, nil
 	}
 	return id, err
+}
+
+// staffTokenRevoked tells whether the token whose stream holds evs is
+// revoked: in its own stream, or for an admin token in the shared one.
+func (h *Handler) staffTokenRevoked(ctx context.Context, id string, evs []domain.Event) (bool, error) {
+	if len(evs) > 1 {
+		return true, nil
+	}
+	if issued, ok := evs[0].(*domain.StaffTokenIssued); !ok || issued.Role != "admin" {
+		return false, nil
+	}
+	revoked, _, err := h.adminRevocations(ctx)
+	return revoked[id], err
 }
 
 // StaffToken is a staff token as the commands see it: never its hash.
@@ -116,9 +133,7 @@ func (h *Handler) ListStaffTokens(ctx context.Context) ([]StaffToken, error) {
 
 // RevokeStaffToken ends a staff token; revoking twice is harmless. The last
 // admin token that is not revoked cannot be: nobody could then manage
-// staff from the console. (Two admins revoking each other at the same
-// instant can both pass the check, as each token has its own stream; the
-// way back is `routefree staff issue --role admin` on the store.)
+// staff from the console.
 func (h *Handler) RevokeStaffToken(ctx context.Context, tokenID string) error {
 	evs, last, err := h.readStream(ctx, domain.StaffStream(tokenID))
 	if err != nil {
@@ -131,21 +146,77 @@ func (h *Handler) RevokeStaffToken(ctx context.Context, tokenID string) error {
 		return nil
 	}
 	if issued, ok := evs[0].(*domain.StaffTokenIssued); ok && issued.Role == "admin" {
-		tokens, err := h.ListStaffTokens(ctx)
-		if err != nil {
-			return err
-		}
-		others := 0
-		for _, t := range tokens {
-			if t.Role == "admin" && !t.Revoked && t.TokenID != tokenID {
-				others++
-			}
-		}
-		if others == 0 {
-			return fmt.Errorf("%w: %s is the last admin token; issue another admin token before revoking it", ErrConflict, tokenID)
-		}
+		return h.revokeAdminToken(ctx, tokenID)
 	}
 	_, err = h.append(ctx, domain.StaffStream(tokenID), expectAfter(last),
 		domain.EventID(domain.TypeStaffTokenRevoked, tokenID), &domain.StaffTokenRevoked{TokenID: tokenID})
 	return err
+}
+
+// adminDecisionTries bounds revokeAdminToken's decisions. Each conflict
+// means another admin token was revoked meanwhile, and there are only so
+// many of them.
+const adminDecisionTries = 20
+
+// revokeAdminToken revokes an admin token in the admin tokens' shared
+// stream, at the version its decision read: two revocations at once, from
+// any processes, cannot both pass the last-admin check on the same state.
+// The one that loses the race decides again on the new state.
+func (h *Handler) revokeAdminToken(ctx context.Context, tokenID string) error {
+	for range adminDecisionTries {
+		revoked, last, err := h.adminRevocations(ctx)
+		if err != nil {
+			return err
+		}
+		if revoked[tokenID] {
+			return nil
+		}
+		others, err := h.otherActiveAdmins(ctx, tokenID, revoked)
+		if err != nil {
+			return err
+		}
+		if others == 0 {
+			return fmt.Errorf("%w: %s is the last admin token; issue another admin token before revoking it", ErrConflict, tokenID)
+		}
+		_, err = h.append(ctx, domain.StaffAdminsStream, expectAfter(last),
+			domain.EventID(domain.TypeStaffTokenRevoked, tokenID), &domain.StaffTokenRevoked{TokenID: tokenID})
+		if !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: admin tokens kept changing while %s was being revoked; try again", ErrConflict, tokenID)
+}
+
+// adminRevocations reads the admin tokens revoked in the shared stream, and
+// its last version (-1: none yet).
+func (h *Handler) adminRevocations(ctx context.Context) (map[string]bool, int64, error) {
+	evs, last, err := h.readStream(ctx, domain.StaffAdminsStream)
+	if err != nil {
+		return nil, 0, err
+	}
+	revoked := map[string]bool{}
+	for _, e := range evs {
+		if r, ok := e.(*domain.StaffTokenRevoked); ok {
+			revoked[r.TokenID] = true
+		}
+	}
+	return revoked, last, nil
+}
+
+// otherActiveAdmins counts the admin tokens other than tokenID that are not
+// revoked, by the list or by revoked (the shared stream, read from the
+// store). The list may lag the store (a read model): an admin token issued
+// since is missed, which only refuses more.
+func (h *Handler) otherActiveAdmins(ctx context.Context, tokenID string, revoked map[string]bool) (int, error) {
+	tokens, err := h.ListStaffTokens(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, t := range tokens {
+		if t.Role == "admin" && !t.Revoked && !revoked[t.TokenID] && t.TokenID != tokenID {
+			n++
+		}
+	}
+	return n, nil
 }

@@ -176,6 +176,10 @@ const (
 	OutcomeClientDisconnected = "client_disconnected"   // charge what the upstream produced
 	OutcomeTimeout            = "timeout"
 	OutcomeRejected           = "rejected" // 400/401/402/403/404/429: no charge
+	// OutcomeShutdown: the gateway's shutdown grace ran out before the
+	// request ended. Mid-stream: charge what was delivered; before the
+	// first byte: no charge.
+	OutcomeShutdown = "shutdown"
 )
 
 // Usage is what a request consumed. Reasoning tokens are part of Output;
@@ -486,6 +490,11 @@ func (StaffTokenRevoked) SchemaVersion() int    { return 2 } // v1: no actor
 
 // StaffStream holds a staff token's events.
 func StaffStream(id string) string { return "staff-" + id }
+
+// StaffAdminsStream holds the revocations of admin tokens, one stream for
+// all, so that keeping the last admin token is one decision guarded by its
+// version (token IDs start "stf_": no token's stream has this name).
+const StaffAdminsStream = "staff-admins"
 
 // Stream names. One stream per entity; usage facts go to the account's usage
 // stream and append without an expected version.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -97,6 +98,13 @@ type gauges struct {
 	storeUp prometheus.Gauge
 	redisUp prometheus.Gauge
 	ready   prometheus.Gauge
+	// invoicingUp is 0 while invoicing has stopped, which /readyz reports
+	// as degraded rather than not ready.
+	invoicingUp prometheus.Gauge
+
+	mu       sync.Mutex           // setReadiness runs from watch and from shutdown
+	notReady *prometheus.GaugeVec // reason
+	reasons  map[string]bool      // every reason given so far: set to 0 when not current
 }
 
 func newGauges(reg prometheus.Registerer, withRedis bool) *gauges {
@@ -104,13 +112,18 @@ func newGauges(reg prometheus.Registerer, withRedis bool) *gauges {
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "routefree_projection_lag_events",
 			Help: "Events in the store that the projection has not applied yet (capped at 10000)."}, []string{"projection"}),
 		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_event_store_up",
-			Help: "1 when the last read of the event store succeeded."}),
+			Help: "1 when the last read of the event store succeeded and appends are not failing (as /readyz judges them)."}),
 		redisUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_redis_up",
 			Help: "1 when Redis answered the last ping (absent without --redis-url)."}),
 		ready: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_ready",
-			Help: "1 while the instance is ready to take traffic."}),
+			Help: "1 while the instance is ready to take traffic: when /readyz would answer 200."}),
+		invoicingUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_invoicing_up",
+			Help: "0 while invoicing has stopped (on an event it cannot fold, say); /readyz names it as degraded."}),
+		notReady: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "routefree_not_ready",
+			Help: "1 for the reason /readyz gives for answering 503, 0 for the reasons it gave before."}, []string{"reason"}),
+		reasons: map[string]bool{},
 	}
-	reg.MustRegister(g.lag, g.storeUp, g.ready)
+	reg.MustRegister(g.lag, g.storeUp, g.ready, g.notReady, g.invoicingUp)
 	if withRedis {
 		reg.MustRegister(g.redisUp)
 	}
@@ -134,11 +147,34 @@ func (in *instance) watch(ctx context.Context) {
 	}
 }
 
+// setReadiness publishes readiness's answer: "" is ready.
+func (g *gauges) setReadiness(reason string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.ready.Set(b2f(reason == ""))
+	for r := range g.reasons {
+		g.notReady.WithLabelValues(r).Set(0)
+	}
+	if reason != "" {
+		g.reasons[reason] = true
+		g.notReady.WithLabelValues(reason).Set(1)
+	}
+}
+
+// publishReadiness asks readiness, as /readyz does, and publishes its answer.
+func (in *instance) publishReadiness(ctx context.Context) {
+	reason, _ := in.readiness(ctx)
+	in.gauges.setReadiness(reason)
+}
+
 func (in *instance) refreshGauges(ctx context.Context) {
+	// Under readiness's own time limits, not the interval's: the gauges
+	// give /readyz's answer, however short the interval.
+	in.publishReadiness(ctx)
+	in.gauges.invoicingUp.Set(b2f(in.invoices.Stalled() == nil))
 	ctx, cancel := context.WithTimeout(ctx, in.cfg.MetricsInterval)
 	defer cancel()
 	g := in.gauges
-	g.ready.Set(b2f(in.ready.Load()))
 	// Lag: read once from the slowest projection and count, for each, the
 	// events past its own position.
 	pos := in.runner.Positions()
@@ -159,7 +195,10 @@ func (in *instance) refreshGauges(ctx context.Context) {
 		}
 		from = batch[len(batch)-1].Position
 	}
-	g.storeUp.Set(b2f(err == nil))
+	// Reads alone can succeed while every append fails (a full disk, the
+	// write lock held): the store is up only if appends are not failing.
+	// check is free unless an append has failed.
+	g.storeUp.Set(b2f(err == nil && in.appends.check(ctx, in.raw) == nil))
 	if err == nil {
 		for name, p := range pos {
 			n := 0

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -168,6 +169,16 @@ func TestReadyzWhenInvoicingStops(t *testing.T) {
 	if !strings.HasPrefix(reason, "invoicing stopped") || !strings.Contains(reason, domain.TypeContractIssued) {
 		t.Fatalf("/readyz reason %q; want invoicing stopped at the contract", reason)
 	}
+	// The metrics say so too, for an alert; the instance stays ready.
+	waitFor(t, 10*time.Second, func() bool {
+		resp, err := client.Get(p.base + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), "\nroutefree_invoicing_up 0\n") && strings.Contains(string(b), "\nroutefree_ready 1\n")
+	})
 	if code := p.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
 		t.Fatalf("exit status %d", code)
 	}

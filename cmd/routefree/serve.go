@@ -306,6 +306,7 @@ func (in *instance) serve(ctx context.Context, h http.Handler, stdout io.Writer)
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(in.log.Handler(), slog.LevelWarn),
 	}
+	cut := cuttable(srv)
 	in.ready.Store(true)
 	in.log.Info("routefree listening", "addr", ln.Addr().String(), "store", in.cfg.Store, "models", len(in.cat.Models))
 	fmt.Fprintf(stdout, "RouteFree gateway on http://%s/api/v1\n", ln.Addr())
@@ -320,23 +321,42 @@ func (in *instance) serve(ctx context.Context, h http.Handler, stdout io.Writer)
 		return fmt.Errorf("projections stopped: %v", err)
 	case <-ctx.Done():
 	}
-	in.shutdown(srv)
+	in.shutdown(srv, cut)
 	return nil
+}
+
+// cutNotice is how long the requests the shutdown cuts get to tell their
+// clients (a 503, a stream's error chunk) before the connections close.
+const cutNotice = 2 * time.Second
+
+// cuttable makes every request's context on srv derive from one that
+// shutdown's cut cancels with server.ErrShuttingDown as the cause, so that
+// the gateway tells a request it cut from a client that left.
+func cuttable(srv *http.Server) (cut context.CancelCauseFunc) {
+	base, cut := context.WithCancelCause(context.Background())
+	srv.BaseContext = func(net.Listener) context.Context { return base }
+	return cut
 }
 
 // shutdown: not ready first (and serving on for --shutdown-delay, so load
 // balancers notice), then stop accepting and let in-flight requests and
 // streams finish within --shutdown-grace. Each finished request's event is
 // durable before its last byte went out; close then writes what is queued.
-func (in *instance) shutdown(srv *http.Server) {
+func (in *instance) shutdown(srv *http.Server, cut context.CancelCauseFunc) {
 	in.ready.Store(false)
-	in.gauges.ready.Set(0)
+	in.publishReadiness(context.Background())
 	in.log.Info("shutting down", "delay", in.cfg.ShutdownDelay.String(), "grace", in.cfg.ShutdownGrace.String(), "in_flight", in.inflight.Load())
 	time.Sleep(in.cfg.ShutdownDelay)
 	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ShutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		in.log.Warn("grace period over: cutting the remaining connections", "in_flight", in.inflight.Load())
+	err := srv.Shutdown(ctx)
+	// Ended with a cause of their own, the requests still running are
+	// recorded as cut by the shutdown, not as clients that left, and tell
+	// their clients so while the connections still stand.
+	cut(server.ErrShuttingDown)
+	if err != nil {
+		in.log.Warn("grace period over: cutting the remaining requests", "in_flight", in.inflight.Load())
+		in.waitIdle(cutNotice)
 		_ = srv.Close()
 		// Cut streams are billed for what they delivered: let their
 		// handlers record that before the store closes.

@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
@@ -124,5 +129,105 @@ func TestGracefulShutdownFinishesStreams(t *testing.T) {
 		case billed[r.id] != 1:
 			t.Errorf("stream %s has %d request.completed events, want 1", r.id, billed[r.id])
 		}
+	}
+}
+
+// TestShutdownCutIsRecordedAsSuch: requests still waiting for a slow
+// upstream when the shutdown grace runs out are told so (a 503 in the
+// OpenAI shape, or on a stream whose 200 went out the error chunk, code
+// 503), and the history records them as cut by the shutdown, not as
+// clients that left.
+func TestShutdownCutIsRecordedAsSuch(t *testing.T) {
+	up := fakeUpstream(t, providertest.Script{Text: "too late", Delay: 3 * time.Second})
+	env := baseEnv(up)
+	dir := t.TempDir()
+	store := []string{"--data-dir", dir}
+	key := prepareDemo(t, env, store, 1_000_000, "")
+	p := startServe(t, append(env, "ROUTEFREE_SHUTDOWN_GRACE=1s"), store...)
+
+	type answer struct {
+		id     string
+		status int
+		body   string
+		err    error
+	}
+	answers := make([]answer, 4) // one unary request, three streams
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := fmt.Sprintf(`{"model":"routefree/echo","stream":%t,"max_tokens":16,"messages":[{"role":"user","content":"hello"}]}`, i > 0)
+			req, _ := http.NewRequest(http.MethodPost, p.base+"/api/v1/chat/completions", strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := client.Do(req)
+			if err != nil {
+				answers[i].err = err
+				return
+			}
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			answers[i] = answer{resp.Header.Get("X-Request-Id"), resp.StatusCode, string(b), err}
+		}()
+	}
+	// The four requests and this scrape are in their handlers.
+	waitFor(t, 5*time.Second, func() bool { return metric(p.base, "routefree_http_in_flight") == 5 })
+	if code := p.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	wg.Wait()
+
+	s, err := sqlite.Open(dir+"/events.db", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	failed := failedEvents(t, s)
+	billed := completedEvents(t, s)
+	for i, a := range answers {
+		if a.err != nil {
+			t.Fatalf("request %d: %v", i, a.err)
+		}
+		told := false
+		switch a.status {
+		case http.StatusServiceUnavailable:
+			told = strings.Contains(a.body, `"code":503`) && strings.Contains(a.body, "shutting down")
+		case http.StatusOK: // a stream whose keep-alive went out: its last chunk
+			lines := strings.Split(strings.TrimSpace(a.body), "\n")
+			told = strings.Contains(lines[len(lines)-1], `"code":503`)
+		}
+		if !told {
+			t.Errorf("request %d (%s) was not told of the shutdown: %d %q", i, a.id, a.status, a.body)
+		}
+		f, ok := failed[a.id]
+		if !ok || f.Outcome != domain.OutcomeShutdown || f.Status != http.StatusServiceUnavailable || f.Reason != "shutting_down" || billed[a.id] != 0 {
+			t.Errorf("request %d (%s) recorded as %+v (%v), billed %d times", i, a.id, f, ok, billed[a.id])
+		}
+	}
+}
+
+// failedEvents reads every request.failed event by request ID.
+func failedEvents(t *testing.T, s eventstore.Store) map[string]domain.RequestFailed {
+	t.Helper()
+	out := map[string]domain.RequestFailed{}
+	pos := eventstore.Start
+	for {
+		evs, err := s.ReadAll(context.Background(), pos, 5000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return out
+		}
+		for _, e := range evs {
+			if e.Type == domain.TypeRequestFailed {
+				var rf domain.RequestFailed
+				if err := json.Unmarshal(e.Data, &rf); err != nil {
+					t.Fatal(err)
+				}
+				out[rf.RequestID] = rf
+			}
+		}
+		pos = evs[len(evs)-1].Position
 	}
 }

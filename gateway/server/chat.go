@@ -499,8 +499,8 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 			}
 			return res, first, nil
 		}
-		if ctx.Err() != nil { // the client left: nothing to fail over for
-			return nil, nil, apiErr(499, "client_closed", "client closed the request", nil)
+		if ctx.Err() != nil { // the client left, or the shutdown cut it: nothing to fail over for
+			return nil, nil, cancelled(ctx)
 		}
 		var ve *chat.ValidationError
 		if errors.As(err, &ve) {
@@ -755,7 +755,7 @@ func (k *call) complete(u domain.Usage, cost decimal.Decimal, outcome, finish st
 // taken. Rejections of unknown keys are not recorded (no account to bill).
 func (k *call) fail(ae *APIError) error {
 	if !k.done && k.key.ID != "" {
-		k.recordFailure(ae.Status, ae.Reason, failureOutcome(ae.Status))
+		k.recordFailure(ae.Status, ae.Reason, failureOutcome(ae))
 	}
 	k.s.observe(k, ae.Status)
 	if k.c.Response().Committed {
@@ -764,8 +764,11 @@ func (k *call) fail(ae *APIError) error {
 	return writeAPIError(k.c, ae)
 }
 
-func failureOutcome(status int) string {
-	switch status {
+func failureOutcome(ae *APIError) string {
+	if ae.Reason == reasonShutdown {
+		return domain.OutcomeShutdown
+	}
+	switch ae.Status {
 	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound, http.StatusTooManyRequests, http.StatusRequestEntityTooLarge:
 		return domain.OutcomeRejected
 	case 499:

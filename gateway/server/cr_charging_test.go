@@ -224,7 +224,7 @@ func TestChargingDocNamesEveryOutcome(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, o := range []string{domain.OutcomeCompleted, domain.OutcomeUpstreamFailed, domain.OutcomeUpstreamBrokeMid,
-		domain.OutcomeClientDisconnected, domain.OutcomeTimeout, domain.OutcomeRejected} {
+		domain.OutcomeClientDisconnected, domain.OutcomeTimeout, domain.OutcomeRejected, domain.OutcomeShutdown} {
 		if !strings.Contains(string(b), "`"+o+"`") {
 			t.Errorf("docs/charging.md does not name outcome %s", o)
 		}

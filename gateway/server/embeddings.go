@@ -217,7 +217,7 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 			return res, nil
 		}
 		if k.ctx().Err() != nil {
-			return nil, apiErr(499, "client_closed", "client closed the request", nil)
+			return nil, cancelled(k.ctx())
 		}
 		status, reason := upstreamFailure(err)
 		k.s.deps.Metrics.UpstreamFails.WithLabelValues(t.Provider, reason).Inc()

@@ -228,7 +228,7 @@ func (k *call) stream() error {
 			chunk, send = withoutReasoning(chunk)
 		}
 		if send && !out.send(st.Pending(), sseData, chunk, sseEnd) || ctx.Err() != nil {
-			return k.endStream(out, st, delivered, domain.OutcomeClientDisconnected)
+			return k.endStream(out, st, delivered, cutOutcome(ctx))
 		}
 		chunk, err = st.Next()
 		if err != nil {
@@ -237,9 +237,10 @@ func (k *call) stream() error {
 	}
 	if err != nil && err != io.EOF {
 		if ctx.Err() != nil {
-			// The client left: that cancelled the upstream read, so the
-			// error is ours, not the upstream's.
-			return k.endStream(out, st, delivered, domain.OutcomeClientDisconnected)
+			// The client left, or the shutdown cut the request: that
+			// cancelled the upstream read, so the error is ours, not the
+			// upstream's.
+			return k.endStream(out, st, delivered, cutOutcome(ctx))
 		}
 		return k.endStream(out, st, delivered, domain.OutcomeUpstreamBrokeMid)
 	}
@@ -286,6 +287,8 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 		out.end(sseData, b, sseEnd, sseDone)
 	case domain.OutcomeUpstreamBrokeMid:
 		k.streamError(out, http.StatusBadGateway, "the upstream ended the stream early; you are billed for what was delivered")
+	case domain.OutcomeShutdown:
+		k.streamError(out, http.StatusServiceUnavailable, "the gateway is shutting down and ended the stream early; you are billed for what was delivered")
 	}
 	k.s.observe(k, http.StatusOK)
 	return nil

@@ -48,9 +48,20 @@ func writeAPIError(c echo.Context, e *APIError) error {
 	if ra, ok := e.Metadata["retry_after_seconds"]; ok {
 		c.Response().Header().Set("Retry-After", fmt.Sprint(ra))
 	}
+	// The documented shape always has a metadata object, empty or not.
+	type body struct {
+		Status   int            `json:"code"`
+		Message  string         `json:"message"`
+		Type     string         `json:"type,omitempty"`
+		Metadata map[string]any `json:"metadata"`
+	}
+	meta := e.Metadata
+	if meta == nil {
+		meta = map[string]any{}
+	}
 	b, _ := json.Marshal(struct {
-		Error *APIError `json:"error"`
-	}{e})
+		Error body `json:"error"`
+	}{body{e.Status, e.Message, e.Type, meta}})
 	return c.Blob(e.Status, echo.MIMEApplicationJSON, b)
 }
 

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -123,10 +124,22 @@ func expectAfter(last int64) eventstore.ExpectedVersion {
 	return eventstore.Exact(uint64(last))
 }
 
+// accountIDPattern is what an account ID may be: it names the account's
+// streams and is a segment of the API's and the console's URLs, so it
+// holds no separator, space or escape. Generated IDs (acct_ and twelve
+// letters or digits) fit it.
+var accountIDPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidAccountID reports whether id may name a new account.
+func ValidAccountID(id string) bool { return accountIDPattern.MatchString(id) }
+
 // OpenAccount opens an account. The ID is chosen by the caller (or generated).
 func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (string, error) {
 	a.Organisation = strings.TrimSpace(a.Organisation)
 	var problems []string
+	if a.AccountID != "" && !ValidAccountID(a.AccountID) {
+		problems = append(problems, fmt.Sprintf("account ID %q: use 1 to 64 letters, digits, '_', '-' or '.', starting with a letter, digit or '_'", a.AccountID))
+	}
 	if a.Organisation == "" {
 		problems = append(problems, "organisation is required")
 	} else if err := domain.PrintableName("organisation", a.Organisation); err != nil {

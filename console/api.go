@@ -165,8 +165,21 @@ func (s *server) apiAccount(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": s.accountJSON(a)})
 }
 
+// accountInput is a new account as a client gives it: no actor, which only
+// the signed-in credential names (a body carrying one is refused as an
+// unknown field).
+type accountInput struct {
+	AccountID    string          `json:"account_id"`
+	Organisation string          `json:"organisation"`
+	TaxID        string          `json:"tax_id"`
+	Address      string          `json:"address"`
+	Contact      string          `json:"contact"`
+	Plan         domain.Plan     `json:"plan"`
+	CreditLimit  decimal.Decimal `json:"credit_limit"`
+}
+
 func (s *server) apiOpenAccount(c echo.Context) error {
-	var in domain.AccountOpened
+	var in accountInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
@@ -174,7 +187,8 @@ func (s *server) apiOpenAccount(c echo.Context) error {
 		return errCreditIsFinance
 	}
 	h, settle := s.cmds()
-	id, err := h.OpenAccount(c.Request().Context(), in)
+	id, err := h.OpenAccount(c.Request().Context(), domain.AccountOpened{AccountID: in.AccountID, Organisation: in.Organisation,
+		TaxID: in.TaxID, Address: in.Address, Contact: in.Contact, Plan: in.Plan})
 	if err == nil {
 		err = settle(c.Request().Context())
 	}

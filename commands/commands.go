@@ -214,8 +214,16 @@ func HashKey(key string) string {
 	return hex.EncodeToString(s[:])
 }
 
-// IssueKey creates a key for an account and returns it in clear, once.
+// IssueKey creates a key for an account and returns it in clear, once. Its
+// name follows the rules of a change (keyName); a key issued without one is
+// named after its ID.
 func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secret string, err error) {
+	named := strings.TrimSpace(k.Name) != ""
+	if named {
+		if k.Name, err = keyName(k.Name); err != nil {
+			return "", "", err
+		}
+	}
 	if _, _, err := h.Account(ctx, k.AccountID); err != nil {
 		return "", "", err
 	}
@@ -232,6 +240,9 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 	}
 	secret = KeyPrefix + randomID(40)
 	k.KeyID = "key_" + randomID(12)
+	if !named {
+		k.Name = k.KeyID // a key is always named, so that it can be told apart and changed
+	}
 	k.Hash = HashKey(secret)
 	k.Prefix = secret[:len(KeyPrefix)+6] + "…"
 	_, err = h.append(ctx, domain.KeyStream(k.KeyID), eventstore.NoStream(), uuid.New(), &k)

@@ -280,7 +280,17 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 		return false, err
 	}
 	stream := domain.TopUpStream(t.AccountID)
-	for attempt := 0; attempt < 5; attempt++ {
+	// Top-ups to one account take turns in this process, so that they do
+	// not race for the stream's next version; another process (a second
+	// gateway on the same database) can still land first, and then the
+	// decision is made again after a short, randomized wait.
+	defer streamLocks.lock(stream)()
+	for attempt := 0; attempt < topUpAttempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return false, err
+			}
+		}
 		dup, last, err := h.recordedTopUp(ctx, t)
 		if err != nil || dup {
 			return dup, err
@@ -291,7 +301,7 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 		}
 		return false, err
 	}
-	return false, fmt.Errorf("%w: top-up stream busy", ErrConflict)
+	return false, fmt.Errorf("%w: top-up stream busy: other top-ups to account %s kept landing first; nothing was recorded, retry the top-up", ErrConflict, t.AccountID)
 }
 
 // CheckTopUp says what TopUp would answer without recording anything: the

@@ -48,7 +48,7 @@ var errorPatterns = []errorPattern{
 	ep(`resuming an account needs a reason`, "err.resume.reason"),
 	ep(`account (\S+) is not suspended`, "err.account.notsuspended"),
 	ep(`reference "([^"]*)" was already recorded with amount (\S+)`, "err.topup.duplicate"),
-	ep(`top-up stream busy`, "err.busy"),
+	ep(`top-up stream busy(?:: .*)?`, "err.busy"),
 	ep(`account (\S+)`, "err.account.notfound"),
 	ep(`account not found`, "err.account.notfound"),
 	ep(`key (\S+)`, "err.key.notfound"),

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -123,10 +124,22 @@ func expectAfter(last int64) eventstore.ExpectedVersion {
 	return eventstore.Exact(uint64(last))
 }
 
+// accountIDPattern is what an account ID may be: it names the account's
+// streams and is a segment of the API's and the console's URLs, so it
+// holds no separator, space or escape. Generated IDs (acct_ and twelve
+// letters or digits) fit it.
+var accountIDPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidAccountID reports whether id may name a new account.
+func ValidAccountID(id string) bool { return accountIDPattern.MatchString(id) }
+
 // OpenAccount opens an account. The ID is chosen by the caller (or generated).
 func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (string, error) {
 	a.Organisation = strings.TrimSpace(a.Organisation)
 	var problems []string
+	if a.AccountID != "" && !ValidAccountID(a.AccountID) {
+		problems = append(problems, fmt.Sprintf("account ID %q: use 1 to 64 letters, digits, '_', '-' or '.', starting with a letter, digit or '_'", a.AccountID))
+	}
 	if a.Organisation == "" {
 		problems = append(problems, "organisation is required")
 	} else if err := domain.PrintableName("organisation", a.Organisation); err != nil {
@@ -201,8 +214,16 @@ func HashKey(key string) string {
 	return hex.EncodeToString(s[:])
 }
 
-// IssueKey creates a key for an account and returns it in clear, once.
+// IssueKey creates a key for an account and returns it in clear, once. Its
+// name follows the rules of a change (keyName); a key issued without one is
+// named after its ID.
 func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secret string, err error) {
+	named := strings.TrimSpace(k.Name) != ""
+	if named {
+		if k.Name, err = keyName(k.Name); err != nil {
+			return "", "", err
+		}
+	}
 	if _, _, err := h.Account(ctx, k.AccountID); err != nil {
 		return "", "", err
 	}
@@ -219,6 +240,9 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 	}
 	secret = KeyPrefix + randomID(40)
 	k.KeyID = "key_" + randomID(12)
+	if !named {
+		k.Name = k.KeyID // a key is always named, so that it can be told apart and changed
+	}
 	k.Hash = HashKey(secret)
 	k.Prefix = secret[:len(KeyPrefix)+6] + "…"
 	_, err = h.append(ctx, domain.KeyStream(k.KeyID), eventstore.NoStream(), uuid.New(), &k)
@@ -256,7 +280,17 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 		return false, err
 	}
 	stream := domain.TopUpStream(t.AccountID)
-	for attempt := 0; attempt < 5; attempt++ {
+	// Top-ups to one account take turns in this process, so that they do
+	// not race for the stream's next version; another process (a second
+	// gateway on the same database) can still land first, and then the
+	// decision is made again after a short, randomized wait.
+	defer streamLocks.lock(stream)()
+	for attempt := 0; attempt < topUpAttempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return false, err
+			}
+		}
 		dup, last, err := h.recordedTopUp(ctx, t)
 		if err != nil || dup {
 			return dup, err
@@ -267,7 +301,7 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 		}
 		return false, err
 	}
-	return false, fmt.Errorf("%w: top-up stream busy", ErrConflict)
+	return false, fmt.Errorf("%w: top-up stream busy: other top-ups to account %s kept landing first; nothing was recorded, retry the top-up", ErrConflict, t.AccountID)
 }
 
 // CheckTopUp says what TopUp would answer without recording anything: the

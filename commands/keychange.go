@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
@@ -70,19 +73,51 @@ func (h *Handler) SetKeyDisabled(ctx context.Context, keyID string, disabled boo
 	return err
 }
 
+// maxKeyName bounds a key's name, in characters.
+const maxKeyName = 200
+
+// keyName checks a key's name as given, and returns it trimmed: not empty,
+// text of at most maxKeyName characters with no control characters (a name
+// is shown in lists, pages and CSV exports).
+func keyName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return "", invalid("a key needs a name")
+	case !utf8.ValidString(name):
+		return "", invalid("a key's name must be UTF-8 text")
+	case utf8.RuneCountInString(name) > maxKeyName:
+		return "", invalid("a key's name is at most %d characters", maxKeyName)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return "", invalid("a key's name must not contain control characters (U+%04X)", r)
+		}
+	}
+	return name, nil
+}
+
+// GivenSpendLimit is the spending limit a caller asked for: nil (left out,
+// or null) for none. Stored events say "no limit" with a zero, so a limit
+// of zero given is refused rather than read as none.
+func GivenSpendLimit(given *decimal.Decimal) (decimal.Decimal, error) {
+	switch {
+	case given == nil:
+		return decimal.Zero, nil
+	case given.IsNegative():
+		return decimal.Zero, invalid("spending limit must not be negative")
+	case given.IsZero():
+		return decimal.Zero, invalid("a spending limit of 0 is not offered: leave the limit out (null) for a key without one, or give a positive amount")
+	}
+	return *given, nil
+}
+
 // ChangeKey renames a key and sets its spending limit: c carries the
 // key's name, limit and period after the change. A revoked key is not
 // changed. check, when set, sees the key as it is and as it would be, and
 // may refuse (a management key acting within its own limits). Nothing is
 // written when nothing changes.
 func (h *Handler) ChangeKey(ctx context.Context, c domain.KeyChanged, check func(before, after domain.KeyIssued) error) error {
-	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" {
-		return invalid("a key needs a name")
-	}
-	if len(c.Name) > 200 {
-		return invalid("a key's name is at most 200 characters")
-	}
 	switch c.SpendPeriod {
 	case "", "daily", "weekly", "monthly":
 	default:
@@ -103,6 +138,14 @@ func (h *Handler) ChangeKey(ctx context.Context, c domain.KeyChanged, check func
 	}
 	if st.Revoked {
 		return fmt.Errorf("%w: key %s is revoked", ErrConflict, c.KeyID)
+	}
+	// A name kept as it is stored is not checked again: a key an older
+	// version issued with a name today's rules refuse can still get a new
+	// limit.
+	if c.Name != st.Key.Name {
+		if c.Name, err = keyName(c.Name); err != nil {
+			return err
+		}
 	}
 	c.AccountID = st.Key.AccountID
 	after := c.Changed(st.Key)

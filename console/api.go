@@ -165,8 +165,21 @@ func (s *server) apiAccount(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": s.accountJSON(a)})
 }
 
+// accountInput is a new account as a client gives it: no actor, which only
+// the signed-in credential names (a body carrying one is refused as an
+// unknown field).
+type accountInput struct {
+	AccountID    string          `json:"account_id"`
+	Organisation string          `json:"organisation"`
+	TaxID        string          `json:"tax_id"`
+	Address      string          `json:"address"`
+	Contact      string          `json:"contact"`
+	Plan         domain.Plan     `json:"plan"`
+	CreditLimit  decimal.Decimal `json:"credit_limit"`
+}
+
 func (s *server) apiOpenAccount(c echo.Context) error {
-	var in domain.AccountOpened
+	var in accountInput
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
@@ -174,7 +187,8 @@ func (s *server) apiOpenAccount(c echo.Context) error {
 		return errCreditIsFinance
 	}
 	h, settle := s.cmds()
-	id, err := h.OpenAccount(c.Request().Context(), in)
+	id, err := h.OpenAccount(c.Request().Context(), domain.AccountOpened{AccountID: in.AccountID, Organisation: in.Organisation,
+		TaxID: in.TaxID, Address: in.Address, Contact: in.Contact, Plan: in.Plan})
 	if err == nil {
 		err = settle(c.Request().Context())
 	}
@@ -366,13 +380,14 @@ func (s *server) apiKeys(c echo.Context) error {
 }
 
 // keyInput is a new key: a name, the models it may call (none: all), a
-// spending limit per period, and whether it is a management key.
+// spending limit per period (left out or null: none; 0 is refused), and
+// whether it is a management key.
 type keyInput struct {
-	Name        string          `json:"name"`
-	Models      []string        `json:"models"`
-	SpendLimit  decimal.Decimal `json:"spend_limit"`
-	SpendPeriod string          `json:"spend_period"`
-	Management  bool            `json:"management"`
+	Name        string           `json:"name"`
+	Models      []string         `json:"models"`
+	SpendLimit  *decimal.Decimal `json:"spend_limit"`
+	SpendPeriod string           `json:"spend_period"`
+	Management  bool             `json:"management"`
 }
 
 // issueKey issues a key for by (staff, or a customer's management key,
@@ -389,8 +404,12 @@ func (s *server) issueKey(ctx context.Context, by auth.Principal, account string
 		}
 		models = append(models, m)
 	}
+	limit, err := commands.GivenSpendLimit(in.SpendLimit)
+	if err != nil {
+		return "", "", err
+	}
 	k := domain.KeyIssued{AccountID: account, Name: strings.TrimSpace(in.Name), Models: models,
-		SpendLimit: in.SpendLimit, SpendPeriod: in.SpendPeriod, Management: in.Management}
+		SpendLimit: limit, SpendPeriod: in.SpendPeriod, Management: in.Management}
 	if err := s.withinCallersKey(by, k); err != nil {
 		return "", "", err
 	}
@@ -415,9 +434,13 @@ func (s *server) apiIssueKey(c echo.Context) error {
 	if err != nil {
 		return apiError(err)
 	}
+	name := strings.TrimSpace(in.Name)
+	if k, ok := s.keyOfAccount(a.ID, id); ok {
+		name = k.Name // as issued: trimmed, or the default for none
+	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusCreated, map[string]any{"data": map[string]any{
-		"key_id": id, "key": secret, "name": in.Name, "note": "the key is shown once: store it now"}})
+		"key_id": id, "key": secret, "name": name, "note": "the key is shown once: store it now"}})
 }
 
 // ownKey finds a key the caller may act on (staff: any; customers: theirs).

@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/auth"
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
 )
@@ -74,7 +75,7 @@ type orKey struct {
 }
 
 func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
-	out := orKey{Hash: k.KeyID, Name: k.Name, Label: k.Prefix + "…", Disabled: k.Revoked || k.Disabled, LimitPeriod: k.SpendPeriod,
+	out := orKey{Hash: k.KeyID, Name: k.Name, Label: label(k.Prefix), Disabled: k.Revoked || k.Disabled, LimitPeriod: k.SpendPeriod,
 		Models: k.Models, Management: k.Management, Currency: "TWD", WorkspaceID: k.AccountID}
 	v, _ := s.deps.Models.Balances.View(k.AccountID, k.KeyID, s.deps.now())
 	out.Usage, out.UsageDaily = v.KeyUsed.InexactFloat64(), v.KeyDay.InexactFloat64()
@@ -97,6 +98,10 @@ func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 	}
 	return out
 }
+
+// label is a key's visible prefix with one ellipsis: keys issued now store
+// it with one, older ones without.
+func label(prefix string) string { return strings.TrimSuffix(prefix, "…") + "…" }
 
 // keysPage is how many keys one GET /api/v1/keys returns; ?offset= skips
 // that many for the next page (OpenRouter documents the offset, not its
@@ -153,12 +158,9 @@ func (s *server) orCreateKey(c echo.Context) error {
 	if strings.TrimSpace(in.Name) == "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "name is required")
 	}
-	ki := keyInput{Name: in.Name, Models: in.Models, SpendPeriod: in.LimitPeriod, Management: in.Management}
+	ki := keyInput{Name: in.Name, Models: in.Models, SpendLimit: in.Limit, SpendPeriod: in.LimitPeriod, Management: in.Management}
 	if in.LimitReset != nil && in.LimitPeriod == "" {
 		ki.SpendPeriod = *in.LimitReset // OpenRouter's daily | weekly | monthly
-	}
-	if in.Limit != nil {
-		ki.SpendLimit = *in.Limit
 	}
 	p := principal(c)
 	id, secret, err := s.issueKey(c.Request().Context(), p, p.AccountID, ki)
@@ -201,10 +203,11 @@ func (s *server) orGetKey(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": s.orKeyOf(c, k)})
 }
 
-// orPatchKey is OpenRouter's update: name, limit (NTD; null lifts it),
-// limit_reset (daily, weekly or monthly; RouteFree's limits always reset,
-// so null is refused) and disabled, which stops the key or lets it work
-// again (a deleted key stays deleted).
+// orPatchKey is OpenRouter's update: name, limit (NTD; null lifts it, 0 is
+// refused rather than read as none), limit_reset (daily, weekly or
+// monthly; RouteFree's limits always reset, so null is refused) and
+// disabled, which stops the key or lets it work again (a deleted key stays
+// deleted).
 // include_byok_in_limit is accepted and not acted on (RouteFree has no
 // bring-your-own-key usage). Fields left out keep their value. A management
 // key changes only keys within its own limits, and into keys within them.
@@ -236,10 +239,12 @@ func (s *server) orPatchKey(c echo.Context) error {
 			}
 			changed = true
 		case "limit":
-			if null {
-				ch.SpendLimit = decimal.Zero
-			} else if err := json.Unmarshal(v, &ch.SpendLimit); err != nil {
+			var given *decimal.Decimal // null lifts the limit
+			if err := json.Unmarshal(v, &given); err != nil {
 				return echo.NewHTTPError(http.StatusBadRequest, "limit must be a number of NTD or null")
+			}
+			if ch.SpendLimit, err = commands.GivenSpendLimit(given); err != nil {
+				return apiError(err)
 			}
 			changed = true
 		case "limit_reset", "limit_period":

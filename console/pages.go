@@ -177,6 +177,22 @@ func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
 	return d, nil
 }
 
+// formSpendLimit is a key form's spending limit: an empty field is none,
+// and nil says so; 0 is refused (commands.GivenSpendLimit).
+func formSpendLimit(c echo.Context) (*decimal.Decimal, error) {
+	if strings.TrimSpace(c.FormValue("spend_limit")) == "" {
+		return nil, nil
+	}
+	d, err := formDecimal(c, "spend_limit")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := commands.GivenSpendLimit(&d); err != nil {
+		return nil, apiError(err)
+	}
+	return &d, nil
+}
+
 func formInt(c echo.Context, name string) (int64, error) {
 	v := strings.TrimSpace(c.FormValue(name))
 	if v == "" {
@@ -316,12 +332,12 @@ func (s *server) issueKeyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, err := formDecimal(c, "spend_limit")
+	limit, err := formSpendLimit(c)
 	if err != nil {
 		return err
 	}
 	period := c.FormValue("spend_period")
-	if !limit.IsPositive() {
+	if limit == nil {
 		period = ""
 	}
 	_, secret, err := s.issueKey(c.Request().Context(), principal(c), a.ID, keyInput{Name: c.FormValue("name"),

@@ -60,9 +60,13 @@ func (s *server) changeKeyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	limit, err := formDecimal(c, "spend_limit")
+	given, err := formSpendLimit(c)
 	if err != nil {
 		return err
+	}
+	limit := decimal.Zero // an empty field: no limit
+	if given != nil {
+		limit = *given
 	}
 	if _, err := s.changeKey(c.Request().Context(), principal(c), k, keyChange{Name: c.FormValue("name"),
 		SpendLimit: limit, SpendPeriod: c.FormValue("spend_period")}); err != nil {

@@ -56,13 +56,12 @@ func ActorFrom(ctx context.Context) Actor {
 	return Actor{Kind: ActorUnknown}
 }
 
-// Stamp records the actor of ctx on e when e is a command event that names
-// none yet.
+// Stamp records the actor of ctx on e when e is a command event. Whatever
+// actor e already names is replaced: an event may be built from a caller's
+// input, and only the edge that signed the caller in says who acts.
 func Stamp(ctx context.Context, e Event) {
 	if a, ok := e.(Attributed); ok {
-		if p := a.ActedBy(); p.Kind == "" {
-			*p = ActorFrom(ctx)
-		}
+		*a.ActedBy() = ActorFrom(ctx)
 	}
 }
 

@@ -66,10 +66,12 @@ func TestActorIsStampedFromTheContextAndRoundTrips(t *testing.T) {
 	if ev.Actor != staff {
 		t.Fatalf("stamped %+v, want %+v", ev.Actor, staff)
 	}
-	// An actor already named is kept.
-	Stamp(WithActor(context.Background(), Actor{Kind: ActorSystem}), ev)
-	if ev.Actor != staff {
-		t.Fatalf("restamped to %+v", ev.Actor)
+	// An actor the event already names (a caller's input) is replaced by
+	// the context's.
+	spoofed := &CreditsToppedUp{AccountID: "a1", Actor: Actor{Kind: ActorSystem, ID: "spoofed"}}
+	Stamp(ctx, spoofed)
+	if spoofed.Actor != staff {
+		t.Fatalf("an event naming its own actor was stamped %+v, want %+v", spoofed.Actor, staff)
 	}
 	b, err := Encode(ev)
 	if err != nil {
@@ -82,7 +84,7 @@ func TestActorIsStampedFromTheContextAndRoundTrips(t *testing.T) {
 		t.Fatalf("String = %q", got)
 	}
 	// No actor in the context: unknown, never a guess.
-	ev2 := &AccountSuspended{AccountID: "a1"}
+	ev2 := &AccountSuspended{AccountID: "a1", Actor: Actor{Kind: ActorStaff, ID: "stf_claimed"}}
 	Stamp(context.Background(), ev2)
 	if ev2.Actor.Kind != ActorUnknown {
 		t.Fatalf("no actor in context stamped %+v", ev2.Actor)

@@ -107,9 +107,9 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var k domain.KeyIssued
 	var models, limit string
 	fs.StringVar(&k.AccountID, "account", "", "account ID")
-	fs.StringVar(&k.Name, "name", "", "a name for the key")
+	fs.StringVar(&k.Name, "name", "", "a name for the key (default: its ID)")
 	fs.StringVar(&models, "models", "", "comma-separated model IDs the key may use (empty: all)")
-	fs.StringVar(&limit, "spend-limit", "0", "NTD spending limit per period (0: none)")
+	fs.StringVar(&limit, "spend-limit", "", "NTD spending limit per period, positive (default: none)")
 	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly or monthly")
 	fs.BoolVar(&k.Management, "management", false, "a management key: issues and revokes the account's keys within its own limits, calls no model")
 	if err := parse(fs, c, args); err != nil {
@@ -118,8 +118,16 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if models != "" {
 		k.Models = strings.Split(models, ",")
 	}
+	var given *decimal.Decimal
+	if limit != "" {
+		d, err := decimal.NewFromString(limit)
+		if err != nil {
+			return fmt.Errorf("%w: --spend-limit: %v", errUsage, err)
+		}
+		given = &d
+	}
 	var err error
-	if k.SpendLimit, err = decimal.NewFromString(limit); err != nil {
+	if k.SpendLimit, err = commands.GivenSpendLimit(given); err != nil {
 		return fmt.Errorf("%w: --spend-limit: %v", errUsage, err)
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {

@@ -1,0 +1,202 @@
+package console
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+	"golang.org/x/net/html"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// A spending limit of 0 never means "no limit": the APIs and the console's
+// forms refuse it (null, or leaving it out, is how a key has none), and
+// the key stays as it was.
+func TestZeroSpendLimitIsRefused(t *testing.T) {
+	e := newEnv(t, false)
+	_, _, child := managedAccount(e, "acct_zero")
+	bossID, boss, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_zero", Name: "boss", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	n := e.streamLen(domain.KeyStream(child))
+	for _, limit := range []any{0, "0", 0.0} {
+		code, b := e.call("PATCH", "/api/v1/keys/"+child, boss, map[string]any{"limit": limit})
+		if code != http.StatusBadRequest || !strings.Contains(string(b), "null") {
+			t.Errorf("PATCH limit %v: %d %s", limit, code, b)
+		}
+	}
+	if got := e.streamLen(domain.KeyStream(child)); got != n {
+		t.Fatalf("refused PATCHes wrote %d events", got-n)
+	}
+	if k := e.key("acct_zero", child); !k.SpendLimit.Equal(decimal.NewFromInt(50)) {
+		t.Fatalf("key after refusals: %+v", k)
+	}
+	keys := len(e.models.Keys.ByAccount("acct_zero"))
+	if code, b := e.call("POST", "/api/v1/keys", boss, map[string]any{"name": "z", "limit": 0}); code != http.StatusBadRequest {
+		t.Errorf("create with limit 0: %d %s", code, b)
+	}
+	if code, b := e.call("POST", "/admin/api/accounts/acct_zero/keys", e.admin, map[string]any{"name": "z", "spend_limit": "0"}); code != http.StatusBadRequest {
+		t.Errorf("admin create with spend_limit 0: %d %s", code, b)
+	}
+	// Null, or no limit at all, is a key without one.
+	if code, b := e.call("POST", "/api/v1/keys", boss, map[string]any{"name": "free", "limit": nil}); code != http.StatusCreated || !strings.Contains(string(b), `"limit":null`) {
+		t.Errorf("create with limit null: %d %s", code, b)
+	}
+	if code, b := e.call("POST", "/admin/api/accounts/acct_zero/keys", e.admin, map[string]any{"name": "free too"}); code != http.StatusCreated {
+		t.Errorf("admin create without a limit: %d %s", code, b)
+	}
+	if got := len(e.models.Keys.ByAccount("acct_zero")); got != keys+2 {
+		t.Fatalf("%d keys issued, want the 2 without a limit", got-keys)
+	}
+
+	// The console's forms: "0" is refused, an empty field is no limit.
+	br := e.browser()
+	csrf := br.signIn(boss)
+	page := "/console/accounts/acct_zero"
+	if resp, body := br.post(page+"/keys", url.Values{"csrf": {csrf}, "name": {"form"}, "spend_limit": {"0"}, "spend_period": {"monthly"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("key form with 0: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, _ := br.post("/console/keys/"+child, url.Values{"csrf": {csrf}, "name": {"app"}, "spend_limit": {"0"}, "spend_period": {"monthly"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("change form with 0: %d", resp.StatusCode)
+	}
+	if got := len(e.models.Keys.ByAccount("acct_zero")); got != keys+2 {
+		t.Fatalf("the refused form issued a key")
+	}
+	// The forms as the page fills them: the new-key form's limit is empty,
+	// and an unlimited key's edit form sent back unchanged keeps it so.
+	_, body := br.get(page)
+	limits := 0
+	for _, in := range elements(t, body, "input", "name") {
+		if in["name"] == "spend_limit" {
+			limits++
+			if in["value"] == "0" {
+				t.Fatalf("a form offers a spending limit of 0: %v", in)
+			}
+		}
+	}
+	if limits < 2 {
+		t.Fatalf("%d spending-limit fields on the account page, want the new key's and the edit forms'", limits)
+	}
+	form := formValues(t, body, "keyedit-"+bossID)
+	if form.Get("name") != "boss" || form.Get("spend_limit") != "" {
+		t.Fatalf("the unlimited key's edit form: %v", form)
+	}
+	if resp, _ := br.post("/console/keys/"+bossID, form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unlimited key's form sent back: %d", resp.StatusCode)
+	}
+	if k := e.key("acct_zero", bossID); !k.SpendLimit.IsZero() {
+		t.Fatalf("unlimited key after its form: %+v", k)
+	}
+}
+
+// A key issued without a name is named after its ID, and any key can get
+// a new limit through OpenRouter's PATCH without naming it again.
+func TestKeyIssuedWithoutANameCanBeChanged(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_noname", "無名公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_noname", Name: "owner", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	code, b := e.call("POST", "/admin/api/accounts/acct_noname/keys", e.admin, map[string]any{"spend_limit": "5"})
+	var out struct {
+		Data struct {
+			KeyID string `json:"key_id"`
+			Name  string `json:"name"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &out); code != http.StatusCreated || err != nil || out.Data.KeyID == "" || out.Data.Name != out.Data.KeyID {
+		t.Fatalf("issue without a name: %d %s", code, b)
+	}
+	if code, b := e.call("PATCH", "/api/v1/keys/"+out.Data.KeyID, mgmt, map[string]any{"limit": 1}); code != http.StatusOK || !strings.Contains(string(b), `"limit":1`) {
+		t.Fatalf("new limit: %d %s", code, b)
+	}
+	for _, name := range []string{strings.Repeat("x", 5000), "nul\x00byte"} {
+		if code, b := e.call("POST", "/admin/api/accounts/acct_noname/keys", e.admin, map[string]any{"name": name}); code != http.StatusBadRequest {
+			t.Errorf("issue named %.20q: %d %s", name, code, b)
+		}
+	}
+}
+
+// OpenRouter's label is the key's visible prefix, with one ellipsis.
+func TestOpenRouterKeyLabel(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_label", "標籤公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_label", Name: "owner", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	_, b := e.call("GET", "/api/v1/keys", mgmt, nil)
+	var list struct {
+		Data []struct {
+			Label string `json:"label"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil || len(list.Data) != 1 {
+		t.Fatalf("list: %s", b)
+	}
+	if l := list.Data[0].Label; !strings.HasPrefix(l, "sk-rf-") || strings.Count(l, "…") != 1 || !strings.HasSuffix(l, "…") || len(l) != len("sk-rf-")+6+len("…") {
+		t.Fatalf("label %q", l)
+	}
+}
+
+// formValues is what a browser would send for the form with id: its
+// inputs' values and its selects' selected options.
+func formValues(t *testing.T, page, id string) url.Values {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	attr := func(n *html.Node, key string) string {
+		for _, a := range n.Attr {
+			if a.Key == key {
+				return a.Val
+			}
+		}
+		return ""
+	}
+	out := url.Values{}
+	var walk func(n *html.Node, in bool)
+	walk = func(n *html.Node, in bool) {
+		if n.Type == html.ElementNode {
+			switch {
+			case n.Data == "form" && attr(n, "id") == id:
+				in = true
+			case in && n.Data == "input" && attr(n, "name") != "":
+				out.Set(attr(n, "name"), attr(n, "value"))
+			case in && n.Data == "select":
+				for o := n.FirstChild; o != nil; o = o.NextSibling {
+					if o.Type == html.ElementNode && o.Data == "option" && (out.Get(attr(n, "name")) == "" || hasAttr(o, "selected")) {
+						out.Set(attr(n, "name"), attr(o, "value"))
+					}
+				}
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, in)
+		}
+	}
+	walk(doc, false)
+	if len(out) == 0 {
+		t.Fatalf("no form %q with fields in the page", id)
+	}
+	return out
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}

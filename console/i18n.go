@@ -276,6 +276,8 @@ var messages = map[string][2]string{
 	"audit.replayok":    {"重播結果與即時數據一致", "Replay matches the live figures"},
 	"audit.replaydiff":  {"重播結果與即時數據不一致", "Replay differs from the live figures"},
 	"audit.figure":      {"項目", "Figure"},
+	"audit.key":         {"帳戶／月份", "Account or month"},
+	"audit.match":       {"相符", "Match"},
 	"audit.live":        {"即時", "Live"},
 	"audit.replay":      {"重播", "Replay"},
 	"audit.log":         {"事件紀錄", "Event log"},

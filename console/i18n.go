@@ -266,6 +266,7 @@ var messages = map[string][2]string{
 	"remarks":           {"備註", "Remarks"},
 	"quote.build":       {"產生報價單", "Build quotation"},
 	"quote.issued":      {"已產生報價單", "Quotation issued"},
+	"quote.issued.ok":   {"已產生報價單。", "Quotation issued."},
 	"quote.pdf":         {"下載報價單 PDF", "Download the quotation PDF"},
 	"quote.validdays":   {"有效天數", "Valid for (days)"},
 	"quote.unavailable": {"報價服務尚未設定。", "The quotation service is not configured."},

@@ -295,3 +295,58 @@ func TestFinanceFormsSentTwiceActOnce(t *testing.T) {
 		t.Fatalf("a range without a one-time token: %d", resp.StatusCode)
 	}
 }
+
+// The quote form answers with a redirect to the new quote's page (so a
+// refresh issues nothing), and sent twice issues one quote.
+func TestQuoteFormPostRedirectGet(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	csrf := b.signIn(e.finance)
+	_, page := b.get("/console/quotes")
+	form := formFields(t, page, "/console/quotes")
+	if form.Get("once") == "" {
+		t.Fatal("the quote form carries no one-time token")
+	}
+	form.Set("csrf", csrf)
+	for k, v := range map[string]string{"agency": "臺北市政府", "contact": "王小明", "valid_days": "30",
+		"item_name": "AI API", "item_qty": "1", "item_unit": "月", "item_price": "1000"} {
+		form.Set(k, v)
+	}
+	resp, _ := b.post("/console/quotes", form)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("quote form: %d, want 303", resp.StatusCode)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(loc.Path, "/console/quotes/Q-") || loc.Query().Get("flash") != "quote.issued.ok" {
+		t.Fatalf("quote form leads to %q", resp.Header.Get("Location"))
+	}
+	id := strings.TrimPrefix(loc.Path, "/console/quotes/")
+	for i := 0; i < 2; i++ { // a refresh of the quote's page issues nothing
+		resp, shown := b.get(loc.String())
+		if resp.StatusCode != http.StatusOK || attrOf(t, shown, "section", "id", "quote-result", "data-quote") != id {
+			t.Fatalf("the quote's page: %d", resp.StatusCode)
+		}
+		if href := attrOf(t, shown, "a", "id", "quote-pdf", "href"); href != "/admin/api/quotes/"+id+"/pdf" {
+			t.Fatalf("the quote's PDF link %q", href)
+		}
+	}
+	if n := countEvents(e, domain.TypeQuoteIssued); n != 1 {
+		t.Fatalf("%d quotes issued, want 1", n)
+	}
+	// The same form again: the same quote's page, saying so, and no new quote.
+	resp, _ = b.post("/console/quotes", form)
+	if again, _ := url.Parse(resp.Header.Get("Location")); resp.StatusCode != http.StatusSeeOther || again.Path != loc.Path || again.Query().Get("flash") != "form.repeated" {
+		t.Fatalf("the quote form sent twice: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if n := countEvents(e, domain.TypeQuoteIssued); n != 1 {
+		t.Fatalf("the quote form sent twice issued %d quotes", n)
+	}
+	// Without a token it is refused.
+	form.Del("once")
+	if resp, _ := b.post("/console/quotes", form); resp.StatusCode != http.StatusBadRequest || countEvents(e, domain.TypeQuoteIssued) != 1 {
+		t.Fatalf("a quote form without a token: %d", resp.StatusCode)
+	}
+	if resp, _ := b.get("/console/quotes/Q-nope"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("an unknown quote's page: %d", resp.StatusCode)
+	}
+}

@@ -138,11 +138,13 @@ func attr(n *html.Node, key string) string {
 	return ""
 }
 
-// tableRecords reads a table as CSV records: its header row, then every
-// body and footer row. A cell spanning columns is followed by empty ones,
+// tableRecords reads a table as CSV records: its header row (if it has
+// one), then every body and footer row. A cell spanning columns is followed by empty ones,
 // so columns stay aligned; a row that is a single spanning cell (the
-// "(none)" of an empty list) is left out; so are columns with neither
-// a header nor any content (the action buttons).
+// "(none)" of an empty list) is left out. A table with a header keeps the
+// columns it names: a column without a name holds buttons and links (a
+// PDF, the actions), not figures. A table without one keeps the columns
+// that hold something.
 func tableRecords(t *html.Node) [][]string {
 	var head []string
 	var body [][]string
@@ -155,30 +157,37 @@ func tableRecords(t *html.Node) [][]string {
 			if tr.DataAtom != atom.Tr || isEmptyNote(tr) {
 				continue
 			}
-			cells := rowCells(tr)
 			if sec.DataAtom == atom.Thead {
-				head = cells
+				head = headerCells(tr)
 				continue
 			}
-			body = append(body, cells)
+			body = append(body, rowCells(tr))
 		}
 	}
 	width := len(head)
 	for _, r := range body {
 		width = max(width, len(r))
 	}
-	keep := body
+	named := false
+	for _, h := range head {
+		named = named || h != ""
+	}
 	used := make([]bool, width)
 	for i := range used {
-		used[i] = i < len(head) && head[i] != ""
-		for _, r := range keep {
-			if i < len(r) && r[i] != "" {
-				used[i] = true
-			}
+		if named {
+			used[i] = i < len(head) && head[i] != ""
+			continue
+		}
+		for _, r := range body {
+			used[i] = used[i] || i < len(r) && r[i] != ""
 		}
 	}
+	rows := body
+	if head != nil {
+		rows = append([][]string{head}, body...)
+	}
 	var out [][]string
-	for _, r := range append([][]string{head}, keep...) {
+	for _, r := range rows {
 		var rec []string
 		for i := 0; i < width; i++ {
 			if !used[i] {
@@ -191,6 +200,24 @@ func tableRecords(t *html.Node) [][]string {
 			rec = append(rec, v)
 		}
 		out = append(out, rec)
+	}
+	return out
+}
+
+// headerCells are a header row's column names, without the arrow of the
+// sorted column; a name spanning columns names each of them.
+func headerCells(tr *html.Node) []string {
+	var out []string
+	for _, th := range children(tr) {
+		if th.DataAtom != atom.Td && th.DataAtom != atom.Th {
+			continue
+		}
+		name := strings.TrimSuffix(strings.TrimSuffix(cellText(th), sortMarkAsc), sortMarkDesc)
+		out = append(out, csvValue(name))
+		span, _ := strconv.Atoi(attr(th, "colspan"))
+		for i := 1; i < span && i < 100; i++ {
+			out = append(out, csvValue(name))
+		}
 	}
 	return out
 }
@@ -262,13 +289,20 @@ var (
 	moneyText = regexp.MustCompile(`^-?NT\$[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}$`)
 	grouped   = regexp.MustCompile(`^-?[0-9]{1,3}(,[0-9]{3})+$`)
 	plainNum  = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+	negZero   = regexp.MustCompile(`^-0+(\.0+)?$`)
 )
 
 // csvValue writes an amount shown as money() (NT$80,000.00, -NT$0.04) and a
-// count with separators (12,345) as plain numbers, and defuses text a spreadsheet would run as a formula.
+// count with separators (12,345) as plain numbers, zero without a sign
+// (a page may show a deduction of nothing as -NT$0.00), and defuses text a
+// spreadsheet would run as a formula.
 func csvValue(s string) string {
 	if moneyText.MatchString(s) || grouped.MatchString(s) {
-		return strings.NewReplacer("NT$", "", ",", "").Replace(s)
+		v := strings.NewReplacer("NT$", "", ",", "").Replace(s)
+		if negZero.MatchString(v) {
+			v = v[1:]
+		}
+		return v
 	}
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) && !plainNum.MatchString(s) {
 		return "'" + s

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/projections"
 )
 
 // getCSV follows a page's CSV link and reads the file back: UTF-8 with a
@@ -264,8 +266,13 @@ func TestEveryTableHasCSV(t *testing.T) {
 				continue
 			}
 			recs := getCSV(t, p.b, href)
-			if got, want := nonEmpty(recs[0]), headTexts(t, tableHTML(t, page, id)); strings.Join(got, "|") != strings.Join(want, "|") {
+			if got, want := recs[0], headTexts(t, tableHTML(t, page, id)); strings.Join(got, "|") != strings.Join(want, "|") {
 				t.Errorf("%s: table %s: CSV header %q, page %q", p.path, id, got, want)
+			}
+			for _, r := range recs[1:] {
+				if len(r) != len(recs[0]) {
+					t.Errorf("%s: table %s: CSV record %q under a header of %d columns", p.path, id, r, len(recs[0]))
+				}
 			}
 			n++
 		}
@@ -275,17 +282,8 @@ func TestEveryTableHasCSV(t *testing.T) {
 	}
 }
 
-func nonEmpty(v []string) []string {
-	var out []string
-	for _, s := range v {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// headTexts are the texts of a table's header cells, the empty ones left out.
+// headTexts are the texts of a table's header cells, the empty ones left
+// out, without the arrow of the sorted column.
 func headTexts(t *testing.T, table string) []string {
 	t.Helper()
 	doc, err := html.Parse(strings.NewReader(table))
@@ -310,7 +308,8 @@ func headTexts(t *testing.T, table string) []string {
 			inHead = true
 		}
 		if inHead && n.Type == html.ElementNode && n.Data == "th" {
-			if s := strings.Join(strings.Fields(text(n)), " "); s != "" {
+			s := strings.Join(strings.Fields(text(n)), " ")
+			if s = strings.TrimSuffix(strings.TrimSuffix(s, " ▲"), " ▼"); s != "" {
 				out = append(out, s)
 			}
 			return
@@ -321,4 +320,116 @@ func headTexts(t *testing.T, table string) []string {
 	}
 	walk(doc, false)
 	return out
+}
+
+// The invoices CSV: every value under its header, headers as plain column
+// names (no sort arrow, no empty column for the buttons), an allowance's
+// date under 開立日期 and its reason beside its status, and no "-0.00".
+func TestInvoicesCSVColumns(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_col", "欄位公司", domain.PlanStarter)
+	e.invoice("acct_col", "AB12345009", "2026-03")
+	svc := e.deps.Invoices.(*invoicing.Service)
+	small, err := svc.IssueAllowance(e.ctx, "AB12345009", 1, "尾數調整") // NT$1: no tax
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.VoidAllowance(e.ctx, small.Number, "開錯"); err != nil {
+		t.Fatal(err)
+	}
+	big, err := svc.IssueAllowance(e.ctx, "AB12345009", 105, "客訴退款")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if small.Tax != 0 || big.Tax != 5 {
+		t.Fatalf("allowance taxes %d and %d, want 0 and 5", small.Tax, big.Tax)
+	}
+
+	fin := e.browser()
+	fin.signIn(e.finance)
+	_, page := fin.get("/console/invoices?month=2026-03&sort=date")
+	recs := getCSV(t, fin, csvLink(t, page, "invoices"))
+	var want []string
+	for _, k := range []string{"invoice.number", "invoice.date", "invoice.kind", "account", "buyer", "invoice.sales",
+		"invoice.tax", "total", "invoice.allowances", "invoice.net", "status"} {
+		want = append(want, tr(langZH, k))
+	}
+	if strings.Join(recs[0], "|") != strings.Join(want, "|") {
+		t.Fatalf("invoices CSV header %q, want %q", recs[0], want)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	rows := map[string][]string{}
+	for _, r := range recs[1:] {
+		if len(r) != len(want) {
+			t.Fatalf("CSV record %q has %d values for %d columns", r, len(r), len(want))
+		}
+		for _, v := range r {
+			if v == "-0.00" {
+				t.Errorf("CSV record %q shows a negative zero", r)
+			}
+		}
+		rows[r[0]] = r
+	}
+	date := func(a invoicing.Allowance) string {
+		return a.IssuedAt.In(projections.Taipei).Format("2006-01-02 15:04")
+	}
+	for _, a := range []struct {
+		al                invoicing.Allowance
+		tax, total, state string
+	}{
+		{small, "0.00", "-1.00", tr(langZH, "invoice.voided")},
+		{big, "-5.00", "-105.00", tr(langZH, "invoice.issued")},
+	} {
+		var r []string
+		for k, v := range rows {
+			if strings.Contains(k, a.al.Number) {
+				r = v
+			}
+		}
+		switch {
+		case r == nil:
+			t.Fatalf("no CSV record for allowance %s in %q", a.al.Number, recs)
+		case r[col[tr(langZH, "invoice.date")]] != date(a.al):
+			t.Errorf("allowance %s: %s is %q, want %q", a.al.Number, tr(langZH, "invoice.date"), r[col[tr(langZH, "invoice.date")]], date(a.al))
+		case r[col[tr(langZH, "invoice.kind")]] != "" || r[col[tr(langZH, "account")]] != "" || r[col[tr(langZH, "buyer")]] != "":
+			t.Errorf("allowance %s: kind, account and buyer read %q", a.al.Number, r[2:5])
+		case r[col[tr(langZH, "invoice.tax")]] != a.tax || r[col[tr(langZH, "total")]] != a.total:
+			t.Errorf("allowance %s: tax %q and total %q, want %s and %s", a.al.Number, r[col[tr(langZH, "invoice.tax")]], r[col[tr(langZH, "total")]], a.tax, a.total)
+		case r[col[tr(langZH, "status")]] != a.state+" "+a.al.Reason:
+			t.Errorf("allowance %s: status %q, want its state and reason", a.al.Number, r[col[tr(langZH, "status")]])
+		}
+	}
+	inv := rows["AB12345009"]
+	if inv == nil || inv[col[tr(langZH, "invoice.kind")]] != "B2C" || inv[col[tr(langZH, "invoice.net")]] != "895.00" {
+		t.Errorf("invoice record %q", inv)
+	}
+}
+
+// A table read as CSV: the sorted column's arrow left out of its name, a
+// name spanning two columns naming both, the unnamed column of buttons
+// and links left out, a spanning body cell followed by empty ones, and a
+// deduction of nothing written as zero.
+func TestTableRecords(t *testing.T) {
+	doc, err := html.Parse(strings.NewReader(`<table id="x">
+<thead><tr><th><a href="?sort=n">No.` + sortMarkDesc + `</a></th><th colspan="2">Amount</th><th></th></tr></thead>
+<tbody><tr><td>1</td><td>-NT$0.00</td><td>-NT$1,050.00</td><td><a href="/pdf">PDF</a><form><button>Void</button></form></td></tr>
+<tr><td colspan="2">two</td><td>=1+1</td><td><a href="/pdf">PDF</a></td></tr>
+<tr><td colspan="4">(none)</td></tr></tbody></table>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tableRecords(findTable(doc, "x"))
+	want := [][]string{{"No.", "Amount", "Amount"}, {"1", "0.00", "-1050.00"}, {"two", "", "'=1+1"}}
+	if len(got) != len(want) {
+		t.Fatalf("records %q, want %q", got, want)
+	}
+	for i := range want {
+		if strings.Join(got[i], "|") != strings.Join(want[i], "|") {
+			t.Errorf("record %d: %q, want %q", i, got[i], want[i])
+		}
+	}
 }

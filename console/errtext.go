@@ -114,6 +114,8 @@ var errorPatterns = []errorPattern{
 	ep(`time "([^"]*)" is not RFC 3339 nor YYYY-MM-DD\[THH:MM\]`, "err.time.format"),
 	ep(`position "([^"]*)" is not commit/prepare`, "err.position"),
 	ep(`the change is recorded but the read models are behind; reload shortly`, "err.behind"),
+	ep(`the form has no one-time token: reload the page and send it again`, "err.form.once"),
+	ep(`invoice (\S+) changed since the form was shown \((\d+) allowances, not (\d+)\): reload the page`, "err.form.stale"),
 	// Sign-in and the web server's own.
 	ep(`the request's CSRF token is missing or wrong`, "signin.csrf"),
 	ep(`sign in with a staff token or an API key`, "err.signin"),

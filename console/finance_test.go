@@ -233,6 +233,7 @@ func TestFinanceFormsNeedConfirmation(t *testing.T) {
 		t.Helper()
 		v.Set("csrf", csrf)
 		v.Set("confirm", "yes")
+		v.Set("once", randomToken())
 		if resp, page := b.post(path, v); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%s confirmed: %d %s", path, resp.StatusCode, page)
 		}
@@ -262,11 +263,11 @@ func TestFinanceFormsNeedConfirmation(t *testing.T) {
 		t.Fatalf("confirmed range not recorded: %+v", rs)
 	}
 
-	unconfirmed("/console/invoices/"+number+"/allowances", url.Values{"amount": {"100"}, "reason": {"discount"}})
+	unconfirmed("/console/invoices/"+number+"/allowances", url.Values{"amount": {"100"}, "reason": {"discount"}, "allowances": {"0"}})
 	if inv, _ := e.ledger().Invoice(number); len(inv.Allowances) != 0 {
 		t.Fatalf("an unconfirmed allowance was issued: %+v", inv.Allowances)
 	}
-	confirmed("/console/invoices/"+number+"/allowances", url.Values{"amount": {"100"}, "reason": {"discount"}})
+	confirmed("/console/invoices/"+number+"/allowances", url.Values{"amount": {"100"}, "reason": {"discount"}, "allowances": {"0"}})
 	inv, _ := e.ledger().Invoice(number)
 	if len(inv.Allowances) != 1 {
 		t.Fatalf("confirmed allowance missing")
@@ -295,7 +296,7 @@ func TestFinanceFormsNeedConfirmation(t *testing.T) {
 
 	// A refused action says why and changes nothing: an allowance on a
 	// voided invoice.
-	v := url.Values{"amount": {"1"}, "reason": {"late"}, "csrf": {csrf}, "confirm": {"yes"}}
+	v := url.Values{"amount": {"1"}, "reason": {"late"}, "csrf": {csrf}, "confirm": {"yes"}, "once": {randomToken()}, "allowances": {"1"}}
 	if resp, _ := b.post("/console/invoices/"+number+"/allowances", v); resp.StatusCode != http.StatusConflict {
 		t.Errorf("allowance on a voided invoice: %d, want 409", resp.StatusCode)
 	}
@@ -368,7 +369,7 @@ func TestFinanceOutboxAndFilingList(t *testing.T) {
 
 	run := func() {
 		t.Helper()
-		if resp, page := b.post("/console/invoices/outbox", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
+		if resp, page := b.post("/console/invoices/outbox", url.Values{"csrf": {csrf}, "confirm": {"yes"}, "once": {randomToken()}}); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("outbox: %d %s", resp.StatusCode, page)
 		}
 	}

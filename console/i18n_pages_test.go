@@ -201,7 +201,7 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 			post("/console/invoices/AB12345678/void", http.StatusBadRequest, "confirm", "yes"),
 			post("/console/invoices/ZZ00000000/void", http.StatusNotFound, "confirm", "yes", "reason", "x"),
 			post("/console/invoices/AB12345678/allowances", http.StatusBadRequest, "amount", "abc"),
-			post("/console/invoices/AB12345678/allowances", http.StatusBadRequest, "amount", "999999", "reason", "too much", "confirm", "yes"),
+			post("/console/invoices/AB12345678/allowances", http.StatusBadRequest, "amount", "999999", "reason", "too much", "allowances", "0", "confirm", "yes"),
 			post("/console/invoices/close", http.StatusBadRequest, "month", "2026-04", "confirm", "yes"),
 			post("/console/invoices/ranges", http.StatusBadRequest, "period", "2026-04", "prefix", "AB", "from", "1", "to", "9"),
 			post("/console/invoices/ranges", http.StatusBadRequest, "period", "2026-05", "prefix", "A1", "from", "1", "to", "9"),
@@ -233,6 +233,9 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 				resp, page = b.get(s.path)
 			} else {
 				s.form.Set("csrf", csrf)
+				if s.form.Get("confirm") == "yes" { // as the confirmation step sends it
+					s.form.Set("once", randomToken())
+				}
 				resp, page = b.post(s.path, s.form)
 			}
 			name := s.method + " " + s.path + " " + s.form.Encode()

@@ -106,15 +106,21 @@ func (l *List) SortURL(col string) string {
 	return l.with("sort", col, "dir", dir, "page", "")
 }
 
+// The arrows of a sorted column header; a CSV's header leaves them out.
+const (
+	sortMarkAsc  = " ▲"
+	sortMarkDesc = " ▼"
+)
+
 // SortMark is the arrow of a sorted column header.
 func (l *List) SortMark(col string) string {
 	switch {
 	case l.Sort != col:
 		return ""
 	case l.Desc:
-		return " ▼"
+		return sortMarkDesc
 	}
-	return " ▲"
+	return sortMarkAsc
 }
 
 // AriaSort is the column header's aria-sort value.

@@ -57,6 +57,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	s.registerInvoicePages(g, finance, books)
 	g.GET("/quotes", s.quotesPage, finance)
 	g.POST("/quotes", s.quoteForm, finance)
+	g.GET("/quotes/:id", s.quotePage, finance)
 	g.GET("/audit", s.auditPage, auditors)
 	s.registerSelfService(g)
 	s.registerStaffPages(g, admin)

@@ -30,6 +30,7 @@ import (
 type Finance interface {
 	Sync(ctx context.Context) error
 	Invoices(month, acct string) []invoicing.Invoice
+	Invoice(number string) (invoicing.Invoice, error)
 	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
 	IssueAllowance(ctx context.Context, number string, amount int64, reason string) (invoicing.Allowance, error)
 	VoidAllowance(ctx context.Context, number, reason string) (invoicing.Allowance, error)
@@ -47,6 +48,13 @@ var _ Finance = (*invoicing.Service)(nil)
 // confirmField must be "yes" on every irreversible form: without it the
 // handler shows a confirmation step and changes nothing.
 const confirmField = "confirm"
+
+// allowancesField is how many allowances the invoice had when its
+// allowance form was shown: the allowance the form issues is the next.
+const allowancesField = "allowances"
+
+// hiddenFields are sent on by the confirmation step but not shown in it.
+var hiddenFields = map[string]bool{"back_month": true, onceField: true, allowancesField: true}
 
 // registerInvoicePages mounts finance's invoice actions beside the list.
 func (s *server) registerInvoicePages(g *echo.Group, finance, books echo.MiddlewareFunc) {
@@ -239,6 +247,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 		"Recon": recon, "Messages": []string{invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501},
 		"Outbox": s.deps.TurnkeyDir != "", "CanAct": principal(c).Role == auth.Finance,
 		"LowShare": invoicing.LowRangeShare,
+		"Once":     randomToken(), // the forms' one-time token
 	}
 	return s.render(c, http.StatusOK, "invoices", s.newPage(c, "title.invoices", data))
 }
@@ -302,7 +311,8 @@ type confirmStep struct {
 }
 
 // confirmed reports whether the form carries the confirmation; if not, it
-// renders the confirmation step (200, nothing changed).
+// renders the confirmation step (200, nothing changed). The step carries
+// the form's one-time token on, or a new one for a form that had none.
 func (s *server) confirmed(c echo.Context, st confirmStep, fields ...string) (bool, error) {
 	if c.FormValue(confirmField) == "yes" {
 		return true, nil
@@ -311,9 +321,16 @@ func (s *server) confirmed(c echo.Context, st confirmStep, fields ...string) (bo
 	for _, f := range fields {
 		v := strings.TrimSpace(c.FormValue(f))
 		st.Fields = append(st.Fields, [2]string{f, v})
-		if f != "back_month" {
+		if !hiddenFields[f] {
 			st.Facts = append(st.Facts, [2]string{"field." + f, v})
 		}
+	}
+	if !hasField(st.Fields, onceField) {
+		tok, err := formToken(c)
+		if err != nil {
+			tok = randomToken()
+		}
+		st.Fields = append(st.Fields, [2]string{onceField, tok})
 	}
 	if st.Note == "" {
 		st.Note = "confirm.irreversible"
@@ -335,8 +352,25 @@ func backTo(c echo.Context) string {
 	return "/console/invoices?"
 }
 
-func flashTo(c echo.Context, flash string) error {
-	return c.Redirect(http.StatusSeeOther, backTo(c)+"flash="+url.QueryEscape(flash))
+func hasField(fields [][2]string, name string) bool {
+	for _, f := range fields {
+		if f[0] == name {
+			return true
+		}
+	}
+	return false
+}
+
+// financeAct runs a confirmed finance form's action once per form (see
+// actOnce) and leads back to the invoices page with flash; the page then
+// shows what the action recorded.
+func (s *server) financeAct(c echo.Context, flash string, act func(ctx context.Context) error) error {
+	return s.actOnce(c, func() (string, string, error) {
+		if err := act(c.Request().Context()); err != nil {
+			return "", "", invoicingError(err)
+		}
+		return backTo(c), flash, nil
+	})
 }
 
 func (s *server) voidForm(c echo.Context) error {
@@ -349,13 +383,10 @@ func (s *server) voidForm(c echo.Context) error {
 		Post: "/console/invoices/" + url.PathEscape(number) + "/void"}, "reason", "back_month"); !ok {
 		return err
 	}
-	if _, err := f.Void(c.Request().Context(), number, c.FormValue("reason")); err != nil {
-		return invoicingError(err)
-	}
-	if err := s.caughtUp(c); err != nil {
+	return s.financeAct(c, "invoice.voided.ok", func(ctx context.Context) error {
+		_, err := f.Void(ctx, number, c.FormValue("reason"))
 		return err
-	}
-	return flashTo(c, "invoice.voided.ok")
+	})
 }
 
 func (s *server) allowanceForm(c echo.Context) error {
@@ -368,17 +399,55 @@ func (s *server) allowanceForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	reason := strings.TrimSpace(c.FormValue("reason"))
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.allowance", Target: number,
-		Post: "/console/invoices/" + url.PathEscape(number) + "/allowances"}, "amount", "reason", "back_month"); !ok {
+		Post: "/console/invoices/" + url.PathEscape(number) + "/allowances"}, "amount", "reason", allowancesField, "back_month"); !ok {
 		return err
 	}
-	if _, err := f.IssueAllowance(c.Request().Context(), number, amount, c.FormValue("reason")); err != nil {
-		return invoicingError(err)
+	seen, err := strconv.Atoi(strings.TrimSpace(c.FormValue(allowancesField)))
+	if err != nil || seen < 0 {
+		return errNoOnce
 	}
-	if err := s.caughtUp(c); err != nil {
-		return err
+	return s.actOnce(c, func() (string, string, error) {
+		ctx := c.Request().Context()
+		done, err := allowanceIssued(ctx, f, number, seen, amount, reason)
+		switch {
+		case err != nil:
+			return "", "", err
+		case done:
+			return backTo(c), repeatedFlash, nil
+		}
+		if _, err := f.IssueAllowance(ctx, number, amount, reason); err != nil {
+			return "", "", invoicingError(err)
+		}
+		return backTo(c), "allowance.issued.ok", nil
+	})
+}
+
+// allowanceIssued reports whether the allowance form that saw seen
+// allowances on the invoice already acted: the invoice's next allowance
+// is there, of the same amount and reason (issued by this form on another
+// server, or before a restart, which the one-time token cannot tell).
+// Another allowance the form did not see is a conflict: the form is stale.
+func allowanceIssued(ctx context.Context, f Finance, number string, seen int, amount int64, reason string) (bool, error) {
+	if err := f.Sync(ctx); err != nil {
+		return false, err
 	}
-	return flashTo(c, "allowance.issued.ok")
+	inv, err := f.Invoice(number)
+	if err != nil {
+		return false, invoicingError(err)
+	}
+	n := len(inv.Allowances)
+	if n == seen {
+		return false, nil
+	}
+	if n > seen {
+		if a := inv.Allowances[seen]; a.Sales+a.Tax == amount && a.Reason == reason {
+			return true, nil
+		}
+	}
+	return false, echo.NewHTTPError(http.StatusConflict,
+		fmt.Sprintf("invoice %s changed since the form was shown (%d allowances, not %d): reload the page", inv.Number, n, seen))
 }
 
 // wholeNTD parses an allowance amount: whole NTD, thousands separators
@@ -402,13 +471,10 @@ func (s *server) voidAllowanceForm(c echo.Context) error {
 		Post: "/console/allowances/" + url.PathEscape(number) + "/void"}, "reason", "back_month"); !ok {
 		return err
 	}
-	if _, err := f.VoidAllowance(c.Request().Context(), number, c.FormValue("reason")); err != nil {
-		return invoicingError(err)
-	}
-	if err := s.caughtUp(c); err != nil {
+	return s.financeAct(c, "allowance.voided.ok", func(ctx context.Context) error {
+		_, err := f.VoidAllowance(ctx, number, c.FormValue("reason"))
 		return err
-	}
-	return flashTo(c, "allowance.voided.ok")
+	})
 }
 
 func (s *server) closeForm(c echo.Context) error {
@@ -424,13 +490,12 @@ func (s *server) closeForm(c echo.Context) error {
 		Post: "/console/invoices/close"}, "month", "back_month"); !ok {
 		return err
 	}
-	if _, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{}); err != nil {
-		return invoicingError(err)
-	}
-	if err := s.caughtUp(c); err != nil {
-		return err
-	}
-	return c.Redirect(http.StatusSeeOther, "/console/invoices?month="+url.QueryEscape(month)+"&flash=close.ok")
+	return s.actOnce(c, func() (string, string, error) {
+		if _, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{}); err != nil {
+			return "", "", invoicingError(err)
+		}
+		return "/console/invoices?month=" + url.QueryEscape(month), "close.ok", nil
+	})
 }
 
 func (s *server) rangeForm(c echo.Context) error {
@@ -455,13 +520,9 @@ func (s *server) rangeForm(c echo.Context) error {
 		Note: "confirm.range.note", Post: "/console/invoices/ranges"}, "period", "prefix", "from", "to", "back_month"); !ok {
 		return err
 	}
-	if err := f.AssignRange(c.Request().Context(), period, prefix, from, to); err != nil {
-		return invoicingError(err)
-	}
-	if err := s.caughtUp(c); err != nil {
-		return err
-	}
-	return flashTo(c, "range.ok")
+	return s.financeAct(c, "range.ok", func(ctx context.Context) error {
+		return f.AssignRange(ctx, period, prefix, from, to)
+	})
 }
 
 func (s *server) outboxForm(c echo.Context) error {
@@ -475,12 +536,14 @@ func (s *server) outboxForm(c echo.Context) error {
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.outbox", Note: "confirm.outbox.note", Post: "/console/invoices/outbox"}, "back_month"); !ok {
 		return err
 	}
-	rep, err := f.Outbox(c.Request().Context(), s.deps.TurnkeyDir)
-	if err != nil {
-		return invoicingError(err)
-	}
-	s.deps.Logger.Info("console: Turnkey outbox", "written", len(rep.Written), "uploaded", rep.Uploaded, "rejected", rep.Rejected)
-	return flashTo(c, "outbox.ok")
+	return s.financeAct(c, "outbox.ok", func(ctx context.Context) error {
+		rep, err := f.Outbox(ctx, s.deps.TurnkeyDir)
+		if err != nil {
+			return err
+		}
+		s.deps.Logger.Info("console: Turnkey outbox", "written", len(rep.Written), "uploaded", rep.Uploaded, "rejected", rep.Rejected)
+		return nil
+	})
 }
 
 // exportForm downloads one MIG message type of a period as a zip.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -20,17 +21,40 @@ func (s *server) quotesData(q *invoicing.Quote) map[string]any {
 	for i := range rows {
 		rows[i] = i + 1
 	}
-	return map[string]any{"Quote": q, "Available": s.deps.Invoices != nil, "Plans": plans, "Rows": rows}
+	return map[string]any{"Quote": q, "Available": s.deps.Invoices != nil, "Plans": plans, "Rows": rows,
+		"Once": randomToken()} // the form's one-time token
 }
 
-// quoteLister is the part of invoicing that lists quotes.
+// quoteLister is the part of invoicing that lists quotes and finds one.
 type quoteLister interface {
 	Sync(ctx context.Context) error
 	Quotes() []invoicing.Quote
+	Quote(id string) (invoicing.Quote, error)
 }
 
 func (s *server) quotesPage(c echo.Context) error {
-	data := s.quotesData(nil)
+	return s.renderQuotes(c, nil)
+}
+
+// quotePage is a quote's own page, where the quote form leads: the quote
+// with its PDF, above the builder and the list.
+func (s *server) quotePage(c echo.Context) error {
+	ql, ok := s.deps.Invoices.(quoteLister)
+	if !ok {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the quotation service is not configured")
+	}
+	if err := ql.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	q, err := ql.Quote(c.Param("id"))
+	if err != nil {
+		return invoicingError(err)
+	}
+	return s.renderQuotes(c, &q)
+}
+
+func (s *server) renderQuotes(c echo.Context, q *invoicing.Quote) error {
+	data := s.quotesData(q)
 	if ql, ok := s.deps.Invoices.(quoteLister); ok {
 		if err := ql.Sync(c.Request().Context()); err != nil {
 			return err
@@ -40,8 +64,10 @@ func (s *server) quotesPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "quotes", s.newPage(c, "title.quotes", data))
 }
 
-// quoteForm turns the builder's rows into a quotation request for invoicing;
-// the PDF is served by invoicing/httpapi, to which the result page links.
+// quoteForm turns the builder's rows into a quotation request for invoicing
+// and leads to the new quote's page (a refresh there issues nothing); the
+// form's one-time token makes the same form sent twice issue one quote.
+// The PDF is served by invoicing/httpapi, to which the quote's page links.
 func (s *server) quoteForm(c echo.Context) error {
 	if s.deps.Invoices == nil {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the quotation service is not configured")
@@ -74,14 +100,16 @@ func (s *server) quoteForm(c echo.Context) error {
 		}
 		req.Items = append(req.Items, domain.QuoteItem{Name: strings.TrimSpace(name), Spec: at("item_spec"), Quantity: qty, Unit: at("item_unit"), UnitPrice: price})
 	}
-	q, err := s.deps.Invoices.CreateQuote(c.Request().Context(), req)
-	if err != nil {
-		if errors.Is(err, invoicing.ErrInvalid) {
-			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	return s.actOnce(c, func() (string, string, error) {
+		q, err := s.deps.Invoices.CreateQuote(c.Request().Context(), req)
+		if err != nil {
+			if errors.Is(err, invoicing.ErrInvalid) {
+				return "", "", echo.NewHTTPError(http.StatusBadRequest, err.Error())
+			}
+			return "", "", err
 		}
-		return err
-	}
-	return s.render(c, http.StatusCreated, "quotes", s.newPage(c, "title.quotes", s.quotesData(&q)))
+		return "/console/quotes/" + url.PathEscape(q.QuoteID), "quote.issued.ok", nil
+	})
 }
 
 func intField(v string) (int, error) {

@@ -39,6 +39,7 @@ var funcs = template.FuncMap{
 	"count":  thousands,
 	"upper":  strings.ToUpper,
 	"add":    func(a, b int64) int64 { return a + b },
+	"neg":    func(a int64) int64 { return -a }, // ntd (neg 0) reads NT$0.00, never -NT$0.00
 	"reason": reasonText,
 	"date":   func(t time.Time) string { return t.In(projections.Taipei).Format("2006-01-02 15:04") },
 	"join":   strings.Join,

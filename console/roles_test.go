@@ -141,6 +141,7 @@ func (r *roles) page(col, path string) int {
 func (r *roles) form(col, path string, v url.Values) int {
 	r.t.Helper()
 	v.Set("csrf", r.csrf[col])
+	v.Set("once", randomToken()) // the page's one-time token, which finance's forms need
 	resp, _ := r.session[col].post(path, v)
 	return resp.StatusCode
 }
@@ -367,7 +368,7 @@ var probes = map[string][]probe{
 			return r.form(col, "/console/invoices/"+r.freshInvoice()+"/void", url.Values{"reason": {"wrong buyer"}, "confirm": {"yes"}})
 		}},
 		{"console allowance form", func(r *roles, col string) int {
-			return r.form(col, "/console/invoices/"+r.freshInvoice()+"/allowances", url.Values{"amount": {"105"}, "reason": {"discount"}, "confirm": {"yes"}})
+			return r.form(col, "/console/invoices/"+r.freshInvoice()+"/allowances", url.Values{"amount": {"105"}, "reason": {"discount"}, "allowances": {"0"}, "confirm": {"yes"}})
 		}},
 		{"console allowance void form", func(r *roles, col string) int {
 			return r.form(col, "/console/allowances/"+r.freshAllowance()+"/void", url.Values{"reason": {"issued in error"}, "confirm": {"yes"}})

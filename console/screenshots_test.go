@@ -41,6 +41,7 @@ var screenPages = []screenCase{
 	{"topup-customer", "GET /console/accounts/:id/payments", "/console/accounts/acct_shot/payments", "customer"},
 	{"invoices", "GET /console/invoices", "/console/invoices?month=2026-03", "finance"},
 	{"quotes", "GET /console/quotes", "/console/quotes", "finance"},
+	{"quote", "GET /console/quotes/:id", "/console/quotes/{quote}", "finance"}, // {quote}: the seeded quote's ID
 	{"refused-payments", "GET /console/payments/refused", "/console/payments/refused", "finance"},
 	{"audit", "GET /console/audit", "/console/audit", "auditor"},
 	{"staff", "GET /console/staff", "/console/staff", "admin"},
@@ -202,7 +203,13 @@ func TestConsoleScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.invoice("acct_shot", "AB12345678", "2026-03")
-	if _, err := e.deps.Invoices.(*invoicing.Service).IssueAllowance(e.ctx, "AB12345678", 105, "discount"); err != nil {
+	// The allowance's reason as finance writes it (not a word that is also a message key).
+	if _, err := e.deps.Invoices.(*invoicing.Service).IssueAllowance(e.ctx, "AB12345678", 105, "客訴折讓"); err != nil {
+		t.Fatal(err)
+	}
+	quote, err := e.deps.Invoices.CreateQuote(e.ctx, invoicing.QuoteRequest{Agency: "臺北市政府", Contact: "王小明",
+		Items: []domain.QuoteItem{{Name: "AI API", Quantity: decimal.NewFromInt(12), Unit: "月", UnitPrice: decimal.NewFromInt(5000)}}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	e.sync()
@@ -238,7 +245,7 @@ func TestConsoleScreenshots(t *testing.T) {
 					opts = append(opts, chromedp.EmulateMobile)
 				}
 				c.do(step+" viewport", chromedp.EmulateViewport(w.width, w.height, opts...))
-				u := e.srv.URL + sc.url
+				u := e.srv.URL + strings.ReplaceAll(sc.url, "{quote}", quote.QuoteID)
 				if strings.Contains(u, "?") {
 					u += "&lang=" + lang
 				} else {

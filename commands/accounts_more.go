@@ -58,6 +58,9 @@ func (h *Handler) SetCreditLimit(ctx context.Context, id string, limit decimal.D
 	if limit.IsNegative() {
 		return invalid("credit limit must not be negative")
 	}
+	if err := checkLimit("a credit limit", limit); err != nil {
+		return err
+	}
 	pc := &domain.PlanChanged{AccountID: id, Plan: s.Plan, RPM: s.RPM, TPM: s.TPM, CreditLimit: limit, VolumeDiscount: s.VolumeDiscount}
 	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), pc)
 	return err

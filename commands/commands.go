@@ -157,6 +157,9 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 	if a.CreditLimit.IsNegative() || (!a.Plan.Postpaid() && !a.CreditLimit.IsZero()) {
 		problems = append(problems, "credit limit must be zero for prepaid plans and not negative")
 	}
+	if p := limitProblem("a credit limit", a.CreditLimit); p != "" {
+		problems = append(problems, p)
+	}
 	if len(problems) > 0 {
 		return "", invalid("%s", strings.Join(problems, "; "))
 	}
@@ -193,6 +196,9 @@ func (h *Handler) ChangePlan(ctx context.Context, pc domain.PlanChanged) error {
 	}
 	if pc.RPM < 0 || pc.TPM < 0 || pc.CreditLimit.IsNegative() || pc.VolumeDiscount.IsNegative() || pc.VolumeDiscount.GreaterThanOrEqual(decimal.NewFromInt(1)) {
 		return invalid("limits must not be negative and the discount must be below 1")
+	}
+	if err := checkLimit("a credit limit", pc.CreditLimit); err != nil {
+		return err
 	}
 	if !pc.Plan.Postpaid() && !pc.CreditLimit.IsZero() {
 		return invalid("prepaid plans have no credit limit")
@@ -234,6 +240,9 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 	}
 	if k.SpendLimit.IsNegative() {
 		return "", "", invalid("spending limit must not be negative")
+	}
+	if err := checkLimit("a spending limit", k.SpendLimit); err != nil {
+		return "", "", err
 	}
 	if k.SpendLimit.IsPositive() && k.SpendPeriod == "" {
 		k.SpendPeriod = "monthly"

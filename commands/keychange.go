@@ -126,6 +126,9 @@ func (h *Handler) ChangeKey(ctx context.Context, c domain.KeyChanged, check func
 	if c.SpendLimit.IsNegative() {
 		return invalid("spending limit must not be negative")
 	}
+	if err := checkLimit("a spending limit", c.SpendLimit); err != nil {
+		return err
+	}
 	if c.SpendLimit.IsPositive() && c.SpendPeriod == "" {
 		c.SpendPeriod = "monthly"
 	}

@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -74,6 +75,15 @@ type orKey struct {
 	Currency    string   `json:"currency"`
 }
 
+// finite keeps a limit stored before limits were bounded (past a float's
+// range) encodable in JSON, as the largest float.
+func finite(f float64) float64 {
+	if math.IsInf(f, 1) {
+		return math.MaxFloat64
+	}
+	return f
+}
+
 func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 	out := orKey{Hash: k.KeyID, Name: k.Name, Label: label(k.Prefix), Disabled: k.Revoked || k.Disabled, LimitPeriod: k.SpendPeriod,
 		Models: k.Models, Management: k.Management, Currency: "TWD", WorkspaceID: k.AccountID}
@@ -81,8 +91,8 @@ func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 	out.Usage, out.UsageDaily = v.KeyUsed.InexactFloat64(), v.KeyDay.InexactFloat64()
 	out.UsageWeekly, out.UsageMonthly = v.KeyWeek.InexactFloat64(), v.KeyMonth.InexactFloat64()
 	if k.SpendLimit.IsPositive() {
-		limit := k.SpendLimit.InexactFloat64()
-		left := decimal.Max(k.SpendLimit.Sub(v.KeySpend), decimal.Zero).InexactFloat64()
+		limit := finite(k.SpendLimit.InexactFloat64())
+		left := finite(decimal.Max(k.SpendLimit.Sub(v.KeySpend), decimal.Zero).InexactFloat64())
 		period := k.SpendPeriod
 		out.Limit, out.LimitRemaining, out.LimitReset = &limit, &left, &period
 	}

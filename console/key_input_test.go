@@ -200,3 +200,35 @@ func hasAttr(n *html.Node, key string) bool {
 	}
 	return false
 }
+
+// A limit past what the admission ledgers hold (a trillion NTD, or 1e400,
+// which is past a float's range) is refused with a 400 before anything is
+// written, rather than stored and then failing every listing and request.
+func TestHugeSpendLimitIsRefused(t *testing.T) {
+	e := newEnv(t, false)
+	_, _, child := managedAccount(e, "acct_huge")
+	_, boss, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_huge", Name: "boss", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	keys := len(e.models.Keys.ByAccount("acct_huge"))
+	n := e.streamLen(domain.KeyStream(child))
+	for _, limit := range []json.RawMessage{json.RawMessage(`1e400`), json.RawMessage(`10000000000000`)} {
+		if code, b := e.call("POST", "/api/v1/keys", boss, map[string]any{"name": "big", "limit": limit}); code != http.StatusBadRequest || !strings.Contains(string(b), "at most") {
+			t.Errorf("create with limit %s: %d %s", limit, code, b)
+		}
+		if code, b := e.call("PATCH", "/api/v1/keys/"+child, boss, map[string]any{"limit": limit}); code != http.StatusBadRequest || !strings.Contains(string(b), "at most") {
+			t.Errorf("PATCH limit %s: %d %s", limit, code, b)
+		}
+	}
+	if got := len(e.models.Keys.ByAccount("acct_huge")); got != keys {
+		t.Fatalf("%d keys issued with a refused limit", got-keys)
+	}
+	if got := e.streamLen(domain.KeyStream(child)); got != n {
+		t.Fatalf("refused PATCHes wrote %d events", got-n)
+	}
+	if code, b := e.call("GET", "/api/v1/keys", boss, nil); code != http.StatusOK {
+		t.Fatalf("listing after refusals: %d %s", code, b)
+	}
+}

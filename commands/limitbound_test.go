@@ -1,0 +1,45 @@
+package commands
+
+import (
+	"context"
+	"testing"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// A spending or credit limit past what the admission ledgers hold exactly
+// would make every request of the key or account fail its credit check:
+// such a limit is refused before anything is written, and the bound itself
+// is accepted.
+func TestLimitsAreBounded(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	prepaid := mustOpen(t, ctx, h, domain.PlanStarter)
+	postpaid := mustOpen(t, ctx, h, domain.PlanBusiness)
+	for _, huge := range []string{"1000000000.01", "10000000000000", "1e400"} {
+		n := len(all(t, h))
+		_, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: prepaid, Name: "k", SpendLimit: dec(huge)})
+		wantRefused(t, h, n, err, ErrInvalid, "at most")
+
+		id, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: prepaid, Name: "k", SpendLimit: dec("5")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n = len(all(t, h))
+		err = h.ChangeKey(ctx, domain.KeyChanged{KeyID: id, Name: "k", SpendLimit: dec(huge)}, nil)
+		wantRefused(t, h, n, err, ErrInvalid, "at most")
+
+		err = h.SetCreditLimit(ctx, postpaid, dec(huge))
+		wantRefused(t, h, n, err, ErrInvalid, "at most")
+		err = h.ChangePlan(ctx, domain.PlanChanged{AccountID: postpaid, Plan: domain.PlanBusiness, CreditLimit: dec(huge)})
+		wantRefused(t, h, n, err, ErrInvalid, "at most")
+		_, err = h.OpenAccount(ctx, domain.AccountOpened{Organisation: "Big", Plan: domain.PlanBusiness, CreditLimit: dec(huge)})
+		wantRefused(t, h, n, err, ErrInvalid, "at most")
+	}
+	if _, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: prepaid, Name: "k", SpendLimit: MaxLimit}); err != nil {
+		t.Fatalf("a key limit of exactly the bound: %v", err)
+	}
+	if err := h.SetCreditLimit(ctx, postpaid, MaxLimit); err != nil {
+		t.Fatalf("a credit limit of exactly the bound: %v", err)
+	}
+}

@@ -1,0 +1,27 @@
+package commands
+
+import "github.com/shopspring/decimal"
+
+// MaxLimit bounds spending limits of keys and credit limits of accounts.
+// The shared admission ledger (Redis) keeps amounts as micro-NTD in Lua
+// numbers, exact up to 2^53 (about NT$9 billion), and the in-memory one in
+// int64: a limit past what they hold could never be checked, and every
+// request of the key or account would fail its credit check.
+var MaxLimit = decimal.NewFromInt(1_000_000_000)
+
+// limitProblem says what is wrong with a limit above MaxLimit ("" when
+// nothing is); what names the limit.
+func limitProblem(what string, d decimal.Decimal) string {
+	if d.GreaterThan(MaxLimit) {
+		return what + " is at most NT$1,000,000,000"
+	}
+	return ""
+}
+
+// checkLimit refuses a limit above MaxLimit.
+func checkLimit(what string, d decimal.Decimal) error {
+	if p := limitProblem(what, d); p != "" {
+		return invalid("%s", p)
+	}
+	return nil
+}

@@ -202,13 +202,13 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	var prices map[string]domain.ModelPrice
+	cat, err := catalog.Load(c.Catalog)
+	if err != nil {
+		return err
+	}
+	var prices commands.GivenPrices
 	switch {
 	case *fromCatalog && len(files) == 0:
-		cat, err := catalog.Load(c.Catalog)
-		if err != nil {
-			return err
-		}
 		prices = cat.NTDPrices()
 	case len(files) == 1 && !*fromCatalog:
 		b, err := os.ReadFile(files[0])
@@ -216,14 +216,16 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 			return err
 		}
 		if err := json.Unmarshal(b, &prices); err != nil {
-			return fmt.Errorf("%s: want {\"model\": {\"input\": \"…\", \"output\": \"…\", \"cached_input\": \"…\", \"reasoning\": \"…\"}}: %v", files[0], err)
+			return fmt.Errorf("%s: %v%s", files[0], err, priceFileForm(err))
+		}
+		if err := commands.CheckModels(prices, knownTo(cat)); err != nil {
+			return fmt.Errorf("%s: %w", files[0], err)
 		}
 	default:
 		return fmt.Errorf("%w: give one price file or --from-catalog", errUsage)
 	}
 	at := time.Time{}
 	if *effective != "" {
-		var err error
 		if at, err = time.Parse(time.RFC3339, *effective); err != nil {
 			return fmt.Errorf("%w: --effective: %v", errUsage, err)
 		}
@@ -244,4 +246,20 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		return nil
 	})
+}
+
+// priceFileForm shows a price file's form after an error of its JSON
+// syntax or shape.
+func priceFileForm(err error) string {
+	var syntax *json.SyntaxError
+	var shape *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &shape) {
+		return ` (want {"model": {"input": "…", "output": "…", "cached_input": "…", "reasoning": "…"}})`
+	}
+	return ""
+}
+
+// knownTo tells whether the catalog has a model.
+func knownTo(cat *catalog.Catalog) func(string) bool {
+	return func(model string) bool { _, ok := cat.Get(model); return ok }
 }

@@ -74,32 +74,80 @@ func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Write
 
 func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("accounts plan", stderr)
-	var pc domain.PlanChanged
-	var plan, limit, discount string
-	fs.StringVar(&pc.AccountID, "account", "", "account ID")
-	fs.StringVar(&plan, "plan", "", "starter, business or enterprise")
-	fs.Int64Var(&pc.RPM, "rpm", 0, "custom requests per minute per key (0: the plan's)")
-	fs.Int64Var(&pc.TPM, "tpm", 0, "custom tokens per minute per key (0: the plan's)")
-	fs.StringVar(&limit, "credit-limit", "0", "NTD credit limit (monthly-billed plans)")
-	fs.StringVar(&discount, "volume-discount", "0", "fraction off every request's cost, e.g. 0.1")
+	acct := fs.String("account", "", "account ID")
+	plan := fs.String("plan", "", "starter, business or enterprise (default: unchanged)")
+	rpm := fs.Int64("rpm", 0, "custom requests per minute per key (default: unchanged; 0: the plan's)")
+	tpm := fs.Int64("tpm", 0, "custom tokens per minute per key (default: unchanged; 0: the plan's)")
+	limit := fs.String("credit-limit", "", "NTD credit limit of a monthly-billed plan (default: unchanged; a prepaid plan has none)")
+	discount := fs.String("volume-discount", "", "fraction off every request's cost, e.g. 0.1 (default: unchanged)")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
-	pc.Plan = domain.Plan(plan)
-	var err error
-	if pc.CreditLimit, err = decimal.NewFromString(limit); err != nil {
-		return fmt.Errorf("%w: --credit-limit: %v", errUsage, err)
+	if err := required("account", *acct); err != nil {
+		return err
 	}
-	if pc.VolumeDiscount, err = decimal.NewFromString(discount); err != nil {
-		return fmt.Errorf("%w: --volume-discount: %v", errUsage, err)
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	newLimit, err := givenDecimal(given, "credit-limit", *limit)
+	if err != nil {
+		return err
+	}
+	newDiscount, err := givenDecimal(given, "volume-discount", *discount)
+	if err != nil {
+		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
-		err := h.ChangePlan(ctx, pc)
-		if err == nil {
-			fmt.Fprintf(stdout, "%s is now on %s\n", pc.AccountID, pc.Plan)
+		st, err := h.AccountState(ctx, *acct)
+		if err != nil {
+			return err
 		}
-		return err
+		// What is not given keeps its value; a prepaid plan has no credit.
+		pc := domain.PlanChanged{AccountID: *acct, Plan: st.Plan, RPM: st.RPM, TPM: st.TPM, CreditLimit: st.CreditLimit, VolumeDiscount: st.VolumeDiscount}
+		if given["plan"] {
+			pc.Plan = domain.Plan(*plan)
+		}
+		if given["rpm"] {
+			pc.RPM = *rpm
+		}
+		if given["tpm"] {
+			pc.TPM = *tpm
+		}
+		if newDiscount != nil {
+			pc.VolumeDiscount = *newDiscount
+		}
+		switch {
+		case newLimit != nil:
+			pc.CreditLimit = *newLimit
+		case !pc.Plan.Postpaid():
+			pc.CreditLimit = decimal.Zero
+		}
+		if err := h.ChangePlan(ctx, pc); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is now on %s: credit limit NT$%s, volume discount %s, rpm %s, tpm %s\n", pc.AccountID, pc.Plan,
+			pc.CreditLimit, pc.VolumeDiscount, customLimit(pc.RPM), customLimit(pc.TPM))
+		return nil
 	})
+}
+
+// givenDecimal parses a decimal flag; nil when the flag was not given.
+func givenDecimal(given map[string]bool, name, value string) (*decimal.Decimal, error) {
+	if !given[name] {
+		return nil, nil
+	}
+	d, err := decimal.NewFromString(value)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --%s: %v", errUsage, name, err)
+	}
+	return &d, nil
+}
+
+// customLimit prints a custom rate limit; zero means the plan's own.
+func customLimit(n int64) string {
+	if n == 0 {
+		return "the plan's"
+	}
+	return fmt.Sprint(n)
 }
 
 func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -65,6 +65,10 @@ func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		id, err := h.OpenAccount(ctx, a)
+		if a.AccountID != "" && errors.Is(err, commands.ErrConflict) {
+			// The account's stream exists: someone opened it before.
+			return fmt.Errorf("%w: account %s already exists", commands.ErrConflict, a.AccountID)
+		}
 		if err == nil {
 			fmt.Fprintln(stdout, id)
 		}
@@ -163,6 +167,9 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
+	if err := required("account", k.AccountID); err != nil {
+		return err
+	}
 	if models != "" {
 		k.Models = strings.Split(models, ",")
 	}
@@ -188,6 +195,9 @@ func keyCommand(name, done string, run func(context.Context, *commands.Handler, 
 		if err := parse(fs, c, args); err != nil {
 			return err
 		}
+		if err := required("key", *id); err != nil {
+			return err
+		}
 		return withHandler(ctx, c, func(h *commands.Handler) error {
 			err := run(ctx, h, *id)
 			if err == nil {
@@ -207,6 +217,12 @@ func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&t.Method, "method", domain.MethodBankTransfer, "credit-card, bank-transfer or adjustment")
 	fs.StringVar(&t.Reference, "reference", "", "external reference (bank transfer ID, card charge ID); a repeat is ignored")
 	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("account", t.AccountID); err != nil {
+		return err
+	}
+	if err := required("amount", amount); err != nil {
 		return err
 	}
 	var err error

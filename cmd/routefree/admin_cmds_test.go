@@ -80,3 +80,32 @@ func TestPricesPublishRefusesMissingPricesAndUnknownModels(t *testing.T) {
 		t.Fatalf("a free model's prices: %q", out)
 	}
 }
+
+// Missing flags are usage errors naming them; an existing account is named
+// as such.
+func TestCLINamesWhatIsMissing(t *testing.T) {
+	dir := storeDir(t)
+	for _, c := range []struct {
+		says string
+		args []string
+	}{
+		{"--account is required", []string{"keys", "issue"}},
+		{"--key is required", []string{"keys", "revoke"}},
+		{"--key is required", []string{"keys", "disable"}},
+		{"--key is required", []string{"keys", "enable"}},
+		{"--account is required", []string{"credits", "topup"}},
+		{"--amount is required", []string{"credits", "topup", "--account", "acct_x"}},
+		{"--amount is required", []string{"credits", "adjust", "--account", "acct_x", "--reason", "r"}},
+		{"flag provided but not defined: -bogus", []string{"keys", "revoke", "--bogus"}},
+	} {
+		usageCLI(t, c.says, append(c.args, "--data-dir", dir)...)
+	}
+	mustCLI(t, "accounts", "open", "--id", "acct_twice", "--organisation", "Once", "--data-dir", dir)
+	refusedCLI(t, "account acct_twice already exists", "accounts", "open", "--id", "acct_twice", "--organisation", "Twice", "--data-dir", dir)
+
+	// A group without its command shows the group's commands, as a usage error.
+	code, out, errs := cli(t, "accounts")
+	if code != 2 || out != "" || !strings.Contains(errs, "accounts open") {
+		t.Fatalf("routefree accounts: exit %d\nstdout %q\nstderr %q", code, out, errs)
+	}
+}

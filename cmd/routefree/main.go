@@ -92,9 +92,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := subcommands[name]
 	if !ok && isGroup(name) {
-		if len(rest) == 0 || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help" || rest[0] == "help" {
+		if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help" || rest[0] == "help") {
 			groupUsage(stdout, name)
 			return 0
+		}
+		if len(rest) == 0 { // a group is not a command: say which it has
+			fmt.Fprintf(stderr, "routefree: %s needs a command\n\n", name)
+			groupUsage(stderr, name)
+			return 2
 		}
 		fmt.Fprintf(stderr, "routefree: unknown command %q\n\n", name+" "+rest[0])
 		groupUsage(stderr, name)

@@ -253,10 +253,7 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return parseError(fs, err)
 		}
 		if fs.NArg() == 0 {
 			break

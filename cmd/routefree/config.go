@@ -135,7 +135,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 		}
 		// Value.Set, not fs.Set: the flag is not marked as given on the
 		// command line, so a --config file can tell the two apart.
-		if err := f.Value.Set(v); err != nil {
+		if err := setValue(f, v); err != nil {
 			c.problems = append(c.problems, fmt.Errorf("%s=%q: %v", envName(f.Name), v, err))
 		}
 	})
@@ -179,10 +179,40 @@ func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
 		if _, inEnv := os.LookupEnv(envName(name)); inEnv || given[name] {
 			continue
 		}
-		if err := f.Value.Set(vals[name]); err != nil {
+		if err := setValue(f, vals[name]); err != nil {
 			c.problems = append(c.problems, fmt.Errorf("config file %s: %s=%q: %v", path, name, vals[name], err))
 		}
 	}
+}
+
+// setValue sets a setting from a file or the environment. A value that
+// does not parse leaves the one before (flag's own Set zeroes a duration),
+// so the setting is reported once, for the form it wants.
+func setValue(f *flag.Flag, v string) error {
+	before := f.Value.String()
+	if err := f.Value.Set(v); err != nil {
+		_ = f.Value.Set(before)
+		return valueError(f, err)
+	}
+	return nil
+}
+
+// valueError says what form a setting wants, where the flag package says
+// only "parse error".
+func valueError(f *flag.Flag, err error) error {
+	g, ok := f.Value.(flag.Getter)
+	if !ok || !strings.HasSuffix(err.Error(), "parse error") {
+		return err
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return errors.New(`want a duration such as "5s", "300ms" or "1m30s"`)
+	case int, int64, uint, uint64:
+		return errors.New("want a whole number")
+	case bool:
+		return errors.New("want true or false")
+	}
+	return err
 }
 
 // readSettingsFile reads KEY=value lines (an env file: # comments, optional

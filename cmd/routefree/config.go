@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/gateway/router"
 )
 
 // Config is every setting of the binary. Each value comes from, in
@@ -56,6 +59,7 @@ type Config struct {
 	// LowBalance is in NTD: the console warns below this credit left, at least.
 	LowBalance string
 
+	serving  bool            // serve: the upstreams' base URLs are checked too
 	shared   map[string]bool // names of the settings this command takes
 	known    map[string]bool // every setting's name, whichever command takes it
 	problems []error         // bad file or environment values, reported by Validate
@@ -110,7 +114,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.StringVar(&c.MaxTopUp, "max-topup", "1000000", "largest single top-up or credit adjustment, NTD (console, admin API and CLI)")
 	fs.StringVar(&c.LowBalance, "low-balance", "100", "NTD: the console warns a customer whose credit left is below this, or below 10% of their last top-up (of the credit limit when postpaid) if that is more")
 
-	c.shared, c.known = map[string]bool{}, map[string]bool{}
+	c.shared, c.known, c.serving = map[string]bool{}, map[string]bool{}, wants == nil
 	fs.VisitAll(func(f *flag.Flag) {
 		c.known[f.Name] = true
 		if wants == nil || wants(f.Name) {
@@ -296,6 +300,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--catalog: %v", err))
 		}
 	}
+	if c.serving {
+		errs = append(errs, c.upstreamProblems()...)
+	}
 	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 {
 		errs = append(errs, errors.New("--connect-timeout and --first-byte-timeout must be positive"))
 	}
@@ -334,6 +341,21 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// upstreamProblems are the bad upstream base URLs the environment (or the
+// catalog) gives: each would fail every request it served.
+func (c *Config) upstreamProblems() []error {
+	if c.Catalog != "" {
+		if _, err := os.Stat(c.Catalog); err != nil {
+			return nil // reported as --catalog's
+		}
+	}
+	cat, err := catalog.Load(c.Catalog)
+	if err != nil {
+		return []error{fmt.Errorf("--catalog: %v", err)}
+	}
+	return router.CheckBaseURLs(cat, os.Getenv)
 }
 
 // maxTopUp is --max-topup, checked by Validate.

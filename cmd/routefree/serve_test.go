@@ -60,3 +60,22 @@ func TestServeBindsBeforeItSetsUp(t *testing.T) {
 		}
 	}
 }
+
+// Bad upstream base URLs stop serve at start, named by their variables,
+// with the other problems of the configuration.
+func TestServeReportsBadBaseURLs(t *testing.T) {
+	env := append(baseEnv("::not a url"), "OPENAI_BASE_URL=ftp//x", "OPENAI_API_KEY=sk-x")
+	dir := filepath.Join(t.TempDir(), "data")
+	code, _, errs := serveExits(t, env, "--data-dir", dir, "--listen", "127.0.0.1:0", "--log-level", "loud")
+	if code != 2 {
+		t.Fatalf("serve with bad base URLs: exit %d\n%s", code, errs)
+	}
+	for _, want := range []string{`ROUTEFREE_FAKE_UPSTREAM_URL="::not a url"`, `OPENAI_BASE_URL="ftp//x"`, `--log-level "loud"`} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("serve's error does not name %s:\n%s", want, errs)
+		}
+	}
+	if strings.Count(errs, "OPENAI_BASE_URL") != 1 {
+		t.Errorf("OPENAI_BASE_URL reported more than once:\n%s", errs)
+	}
+}

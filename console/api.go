@@ -518,10 +518,10 @@ func invoicePDF(p auth.Principal, number string) string {
 
 func (s *server) apiPublishPrices(c echo.Context) error {
 	var in struct {
-		FromCatalog bool                         `json:"from_catalog"`
-		Prices      map[string]domain.ModelPrice `json:"prices"`
-		EffectiveAt time.Time                    `json:"effective_at"`
-		Replace     bool                         `json:"replace"` // default: amend the list in force
+		FromCatalog bool                 `json:"from_catalog"`
+		Prices      commands.GivenPrices `json:"prices"` // every model with an input and an output price
+		EffectiveAt time.Time            `json:"effective_at"`
+		Replace     bool                 `json:"replace"` // default: amend the list in force
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
@@ -532,10 +532,8 @@ func (s *server) apiPublishPrices(c echo.Context) error {
 		}
 		in.Prices = s.deps.Catalog.NTDPrices()
 	}
-	for m := range in.Prices {
-		if _, ok := s.deps.Catalog.Get(m); !ok {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("unknown model %q", m))
-		}
+	if err := commands.CheckModels(in.Prices, func(m string) bool { _, ok := s.deps.Catalog.Get(m); return ok }); err != nil {
+		return apiError(err)
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()

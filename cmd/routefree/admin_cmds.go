@@ -65,6 +65,10 @@ func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		id, err := h.OpenAccount(ctx, a)
+		if a.AccountID != "" && errors.Is(err, commands.ErrConflict) {
+			// The account's stream exists: someone opened it before.
+			return fmt.Errorf("%w: account %s already exists", commands.ErrConflict, a.AccountID)
+		}
 		if err == nil {
 			fmt.Fprintln(stdout, id)
 		}
@@ -74,32 +78,80 @@ func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Write
 
 func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("accounts plan", stderr)
-	var pc domain.PlanChanged
-	var plan, limit, discount string
-	fs.StringVar(&pc.AccountID, "account", "", "account ID")
-	fs.StringVar(&plan, "plan", "", "starter, business or enterprise")
-	fs.Int64Var(&pc.RPM, "rpm", 0, "custom requests per minute per key (0: the plan's)")
-	fs.Int64Var(&pc.TPM, "tpm", 0, "custom tokens per minute per key (0: the plan's)")
-	fs.StringVar(&limit, "credit-limit", "0", "NTD credit limit (monthly-billed plans)")
-	fs.StringVar(&discount, "volume-discount", "0", "fraction off every request's cost, e.g. 0.1")
+	acct := fs.String("account", "", "account ID")
+	plan := fs.String("plan", "", "starter, business or enterprise (default: unchanged)")
+	rpm := fs.Int64("rpm", 0, "custom requests per minute per key (default: unchanged; 0: the plan's)")
+	tpm := fs.Int64("tpm", 0, "custom tokens per minute per key (default: unchanged; 0: the plan's)")
+	limit := fs.String("credit-limit", "", "NTD credit limit of a monthly-billed plan (default: unchanged; a prepaid plan has none)")
+	discount := fs.String("volume-discount", "", "fraction off every request's cost, e.g. 0.1 (default: unchanged)")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
-	pc.Plan = domain.Plan(plan)
-	var err error
-	if pc.CreditLimit, err = decimal.NewFromString(limit); err != nil {
-		return fmt.Errorf("%w: --credit-limit: %v", errUsage, err)
+	if err := required("account", *acct); err != nil {
+		return err
 	}
-	if pc.VolumeDiscount, err = decimal.NewFromString(discount); err != nil {
-		return fmt.Errorf("%w: --volume-discount: %v", errUsage, err)
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	newLimit, err := givenDecimal(given, "credit-limit", *limit)
+	if err != nil {
+		return err
+	}
+	newDiscount, err := givenDecimal(given, "volume-discount", *discount)
+	if err != nil {
+		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
-		err := h.ChangePlan(ctx, pc)
-		if err == nil {
-			fmt.Fprintf(stdout, "%s is now on %s\n", pc.AccountID, pc.Plan)
+		st, err := h.AccountState(ctx, *acct)
+		if err != nil {
+			return err
 		}
-		return err
+		// What is not given keeps its value; a prepaid plan has no credit.
+		pc := domain.PlanChanged{AccountID: *acct, Plan: st.Plan, RPM: st.RPM, TPM: st.TPM, CreditLimit: st.CreditLimit, VolumeDiscount: st.VolumeDiscount}
+		if given["plan"] {
+			pc.Plan = domain.Plan(*plan)
+		}
+		if given["rpm"] {
+			pc.RPM = *rpm
+		}
+		if given["tpm"] {
+			pc.TPM = *tpm
+		}
+		if newDiscount != nil {
+			pc.VolumeDiscount = *newDiscount
+		}
+		switch {
+		case newLimit != nil:
+			pc.CreditLimit = *newLimit
+		case !pc.Plan.Postpaid():
+			pc.CreditLimit = decimal.Zero
+		}
+		if err := h.ChangePlan(ctx, pc); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is now on %s: credit limit NT$%s, volume discount %s, rpm %s, tpm %s\n", pc.AccountID, pc.Plan,
+			pc.CreditLimit, pc.VolumeDiscount, customLimit(pc.RPM), customLimit(pc.TPM))
+		return nil
 	})
+}
+
+// givenDecimal parses a decimal flag; nil when the flag was not given.
+func givenDecimal(given map[string]bool, name, value string) (*decimal.Decimal, error) {
+	if !given[name] {
+		return nil, nil
+	}
+	d, err := decimal.NewFromString(value)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --%s: %v", errUsage, name, err)
+	}
+	return &d, nil
+}
+
+// customLimit prints a custom rate limit; zero means the plan's own.
+func customLimit(n int64) string {
+	if n == 0 {
+		return "the plan's"
+	}
+	return fmt.Sprint(n)
 }
 
 func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -113,6 +165,9 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly or monthly")
 	fs.BoolVar(&k.Management, "management", false, "a management key: issues and revokes the account's keys within its own limits, calls no model")
 	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("account", k.AccountID); err != nil {
 		return err
 	}
 	if models != "" {
@@ -148,6 +203,9 @@ func keyCommand(name, done string, run func(context.Context, *commands.Handler, 
 		if err := parse(fs, c, args); err != nil {
 			return err
 		}
+		if err := required("key", *id); err != nil {
+			return err
+		}
 		return withHandler(ctx, c, func(h *commands.Handler) error {
 			err := run(ctx, h, *id)
 			if err == nil {
@@ -167,6 +225,12 @@ func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&t.Method, "method", domain.MethodBankTransfer, "credit-card, bank-transfer or adjustment")
 	fs.StringVar(&t.Reference, "reference", "", "external reference (bank transfer ID, card charge ID); a repeat is ignored")
 	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("account", t.AccountID); err != nil {
+		return err
+	}
+	if err := required("amount", amount); err != nil {
 		return err
 	}
 	var err error
@@ -197,10 +261,7 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return parseError(fs, err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -210,13 +271,13 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	var prices map[string]domain.ModelPrice
+	cat, err := catalog.Load(c.Catalog)
+	if err != nil {
+		return err
+	}
+	var prices commands.GivenPrices
 	switch {
 	case *fromCatalog && len(files) == 0:
-		cat, err := catalog.Load(c.Catalog)
-		if err != nil {
-			return err
-		}
 		prices = cat.NTDPrices()
 	case len(files) == 1 && !*fromCatalog:
 		b, err := os.ReadFile(files[0])
@@ -224,14 +285,16 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 			return err
 		}
 		if err := json.Unmarshal(b, &prices); err != nil {
-			return fmt.Errorf("%s: want {\"model\": {\"input\": \"…\", \"output\": \"…\", \"cached_input\": \"…\", \"reasoning\": \"…\"}}: %v", files[0], err)
+			return fmt.Errorf("%s: %v%s", files[0], err, priceFileForm(err))
+		}
+		if err := commands.CheckModels(prices, knownTo(cat)); err != nil {
+			return fmt.Errorf("%s: %w", files[0], err)
 		}
 	default:
 		return fmt.Errorf("%w: give one price file or --from-catalog", errUsage)
 	}
 	at := time.Time{}
 	if *effective != "" {
-		var err error
 		if at, err = time.Parse(time.RFC3339, *effective); err != nil {
 			return fmt.Errorf("%w: --effective: %v", errUsage, err)
 		}
@@ -252,4 +315,20 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		return nil
 	})
+}
+
+// priceFileForm shows a price file's form after an error of its JSON
+// syntax or shape.
+func priceFileForm(err error) string {
+	var syntax *json.SyntaxError
+	var shape *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &shape) {
+		return ` (want {"model": {"input": "…", "output": "…", "cached_input": "…", "reasoning": "…"}})`
+	}
+	return ""
+}
+
+// knownTo tells whether the catalog has a model.
+func knownTo(cat *catalog.Catalog) func(string) bool {
+	return func(model string) bool { _, ok := cat.Get(model); return ok }
 }

@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/gateway/router"
 )
 
 // Config is every setting of the binary. Each value comes from, in
@@ -56,6 +59,7 @@ type Config struct {
 	// LowBalance is in NTD: the console warns below this credit left, at least.
 	LowBalance string
 
+	serving  bool            // serve: the upstreams' base URLs are checked too
 	shared   map[string]bool // names of the settings this command takes
 	known    map[string]bool // every setting's name, whichever command takes it
 	problems []error         // bad file or environment values, reported by Validate
@@ -110,7 +114,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.StringVar(&c.MaxTopUp, "max-topup", "1000000", "largest single top-up or credit adjustment, NTD (console, admin API and CLI)")
 	fs.StringVar(&c.LowBalance, "low-balance", "100", "NTD: the console warns a customer whose credit left is below this, or below 10% of their last top-up (of the credit limit when postpaid) if that is more")
 
-	c.shared, c.known = map[string]bool{}, map[string]bool{}
+	c.shared, c.known, c.serving = map[string]bool{}, map[string]bool{}, wants == nil
 	fs.VisitAll(func(f *flag.Flag) {
 		c.known[f.Name] = true
 		if wants == nil || wants(f.Name) {
@@ -135,7 +139,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 		}
 		// Value.Set, not fs.Set: the flag is not marked as given on the
 		// command line, so a --config file can tell the two apart.
-		if err := f.Value.Set(v); err != nil {
+		if err := setValue(f, v); err != nil {
 			c.problems = append(c.problems, fmt.Errorf("%s=%q: %v", envName(f.Name), v, err))
 		}
 	})
@@ -179,10 +183,40 @@ func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
 		if _, inEnv := os.LookupEnv(envName(name)); inEnv || given[name] {
 			continue
 		}
-		if err := f.Value.Set(vals[name]); err != nil {
+		if err := setValue(f, vals[name]); err != nil {
 			c.problems = append(c.problems, fmt.Errorf("config file %s: %s=%q: %v", path, name, vals[name], err))
 		}
 	}
+}
+
+// setValue sets a setting from a file or the environment. A value that
+// does not parse leaves the one before (flag's own Set zeroes a duration),
+// so the setting is reported once, for the form it wants.
+func setValue(f *flag.Flag, v string) error {
+	before := f.Value.String()
+	if err := f.Value.Set(v); err != nil {
+		_ = f.Value.Set(before)
+		return valueError(f, err)
+	}
+	return nil
+}
+
+// valueError says what form a setting wants, where the flag package says
+// only "parse error".
+func valueError(f *flag.Flag, err error) error {
+	g, ok := f.Value.(flag.Getter)
+	if !ok || !strings.HasSuffix(err.Error(), "parse error") {
+		return err
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return errors.New(`want a duration such as "5s", "300ms" or "1m30s"`)
+	case int, int64, uint, uint64:
+		return errors.New("want a whole number")
+	case bool:
+		return errors.New("want true or false")
+	}
+	return err
 }
 
 // readSettingsFile reads KEY=value lines (an env file: # comments, optional
@@ -266,6 +300,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--catalog: %v", err))
 		}
 	}
+	if c.serving {
+		errs = append(errs, c.upstreamProblems()...)
+	}
 	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 {
 		errs = append(errs, errors.New("--connect-timeout and --first-byte-timeout must be positive"))
 	}
@@ -304,6 +341,21 @@ func (c *Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// upstreamProblems are the bad upstream base URLs the environment (or the
+// catalog) gives: each would fail every request it served.
+func (c *Config) upstreamProblems() []error {
+	if c.Catalog != "" {
+		if _, err := os.Stat(c.Catalog); err != nil {
+			return nil // reported as --catalog's
+		}
+	}
+	cat, err := catalog.Load(c.Catalog)
+	if err != nil {
+		return []error{fmt.Errorf("--catalog: %v", err)}
+	}
+	return router.CheckBaseURLs(cat, os.Getenv)
 }
 
 // maxTopUp is --max-topup, checked by Validate.

@@ -151,3 +151,27 @@ func TestTrustedProxiesTellTheClient(t *testing.T) {
 		}
 	}
 }
+
+// A malformed duration from the environment is reported once, with the
+// form it wants.
+func TestMalformedDurationSaysTheForm(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("ROUTEFREE_CONNECT_TIMEOUT", "5")
+	_, err := parseServe(t)
+	if err == nil {
+		t.Fatal("ROUTEFREE_CONNECT_TIMEOUT=5 accepted")
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, `ROUTEFREE_CONNECT_TIMEOUT="5"`) || !strings.Contains(msg, `such as "5s"`) ||
+		strings.Contains(msg, "parse error") || strings.Contains(msg, "must be positive") {
+		t.Fatalf("error:\n%s", msg)
+	}
+	cleanEnv(t)
+	file := writeFile(t, "routefree.env", "SHUTDOWN_GRACE=30\n")
+	if _, err := parseServe(t, "--config", file); err == nil || !strings.Contains(err.Error(), `shutdown-grace="30": want a duration such as "5s"`) {
+		t.Fatalf("config file: %v", err)
+	}
+	if _, err := parseServe(t, "--keepalive", "2"); err == nil || !strings.Contains(err.Error(), `--keepalive "2": want a duration such as "5s"`) {
+		t.Fatalf("command line: %v", err)
+	}
+}

@@ -146,6 +146,9 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := required("account", a.AccountID); err != nil {
 		return err
 	}
+	if err := required("amount", amount); err != nil {
+		return err
+	}
 	var err error
 	if a.Amount, err = decimal.NewFromString(amount); err != nil {
 		return fmt.Errorf("%w: --amount %q: %v", errUsage, amount, err)

@@ -33,7 +33,7 @@ func cmdEventsGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 	if *accounts <= 0 || *n < 3**accounts {
 		return fmt.Errorf("%w: --events must be at least three times --accounts", errUsage)
 	}
-	store, err := openStore(ctx, c)
+	store, err := createStore(ctx, c)
 	if err != nil {
 		return err
 	}

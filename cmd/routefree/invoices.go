@@ -156,19 +156,26 @@ func cmdInvoicesIssue(ctx context.Context, args []string, stdout, stderr io.Writ
 
 func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices list", stderr)
-	month := fs.String("month", "", "Taipei billing month (YYYY-MM); empty: all")
+	month := fs.String("month", "", "Taipei month (YYYY-MM) of the MONTH column: the month billed, or a top-up invoice's month of issue; empty: all")
 	acct := fs.String("account", "", "account ID; empty: all")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		// PERIOD is the two-month VAT period of the number; NUMBER as
+		// `invoices pdf --number` takes it.
+		const row = "%-7s  %-7s  %-10s  %-20s %-4s %9s %9s  %s\n"
+		fmt.Fprintf(stdout, row, "PERIOD", "MONTH", "NUMBER", "ACCOUNT", "KIND", "TOTAL", "NET", "STATUS")
 		for _, inv := range svc.Invoices(*month, *acct) {
 			status := "issued"
 			if inv.Voided {
 				status = "voided"
 			}
-			fmt.Fprintf(stdout, "%s  %s  %-20s %-3s total %7d  net %7d  %s\n", inv.Period, twrules.PrintedNumber(inv.Number),
-				inv.AccountID, inv.Kind, inv.Total, inv.Net(), status)
+			m := inv.Month
+			if m == "" {
+				m = inv.IssuedAt.In(twrules.Taipei).Format("2006-01")
+			}
+			fmt.Fprintf(stdout, row, inv.Period, m, inv.Number, inv.AccountID, inv.Kind, fmt.Sprint(inv.Total), fmt.Sprint(inv.Net()), status)
 		}
 		return nil
 	})

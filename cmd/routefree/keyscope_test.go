@@ -12,7 +12,7 @@ import (
 // key is an ordinary one.
 func TestKeysIssueManagement(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
+	dir := storeDir(t)
 	cli := func(args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -92,9 +93,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cmd, ok := subcommands[name]
 	if !ok && isGroup(name) {
-		if len(rest) == 0 || rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help" || rest[0] == "help" {
+		if len(rest) > 0 && (rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help" || rest[0] == "help") {
 			groupUsage(stdout, name)
 			return 0
+		}
+		if len(rest) == 0 { // a group is not a command: say which it has
+			fmt.Fprintf(stderr, "routefree: %s needs a command\n\n", name)
+			groupUsage(stderr, name)
+			return 2
 		}
 		fmt.Fprintf(stderr, "routefree: unknown command %q\n\n", name+" "+rest[0])
 		groupUsage(stderr, name)
@@ -212,13 +218,27 @@ func settingsOf(name string) func(string) bool {
 	return func(setting string) bool { return take[setting] }
 }
 
+// badFlagValue is how the flag package reports a value that does not parse.
+var badFlagValue = regexp.MustCompile(`^invalid value (".*") for flag -(\S+): `)
+
+// parseError is a usage error for a failed fs.Parse, saying the form a
+// setting wants where the flag package says only "parse error".
+func parseError(fs *flag.FlagSet, err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	if m := badFlagValue.FindStringSubmatch(err.Error()); m != nil {
+		if f := fs.Lookup(m[2]); f != nil {
+			return fmt.Errorf("%w: --%s %s: %v", errUsage, f.Name, m[1], valueError(f, err))
+		}
+	}
+	return fmt.Errorf("%w: %v", errUsage, err)
+}
+
 // parse parses flags and validates the config.
 func parse(fs *flag.FlagSet, c *Config, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return parseError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %v", errUsage, fs.Args())

@@ -56,7 +56,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopMem()
 	keepMemoryLimit(memCtx)
 	log := newLogger(stderr, c.LogLevel)
-	// The profiler listens from the start: catching up with a long history
+	// Both ports are taken before anything else: a port in use stops serve
+	// before it makes a store or prints a first admin token or demo key
+	// that it would never show again.
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	// The profiler serves from the start: catching up with a long history
 	// is among what it is for.
 	if c.DebugListen != "" {
 		stopDebug, err := serveDebug(c.DebugListen, log)
@@ -85,7 +93,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if in.payments != nil {
 		payments.Register(e, in.payments) // ECPay's notifications
 	}
-	err = in.serve(ctx, gw, stdout)
+	err = in.serve(ctx, ln, gw, stdout)
 	gw.Drain() // failure events still being written, before the store closes
 	return err
 }
@@ -148,7 +156,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, err
 	}
 	in.router = router.New(in.cat, router.Options{BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown})
-	raw, err := openStore(ctx, c)
+	raw, err := createStore(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("event store: %w", err)
 	}
@@ -294,12 +302,9 @@ func (in *instance) gateway() *server.Server {
 	return gw
 }
 
-// serve listens until ctx ends (SIGTERM, SIGINT), then shuts down gracefully.
-func (in *instance) serve(ctx context.Context, h http.Handler, stdout io.Writer) error {
-	ln, err := net.Listen("tcp", in.cfg.Listen)
-	if err != nil {
-		return err
-	}
+// serve serves on ln until ctx ends (SIGTERM, SIGINT), then shuts down
+// gracefully. Connections made before it queue on ln.
+func (in *instance) serve(ctx context.Context, ln net.Listener, h http.Handler, stdout io.Writer) error {
 	srv := &http.Server{
 		Handler:           in.counted(h),
 		ReadHeaderTimeout: 10 * time.Second,

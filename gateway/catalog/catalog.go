@@ -223,6 +223,15 @@ func (c *Catalog) NTDPrices() map[string]domain.ModelPrice {
 
 var envRef = regexp.MustCompile(`\$\{([A-Z0-9_]+)(:-([^}]*))?\}`)
 
+// EnvRefs names the variables s refers to, in order.
+func EnvRefs(s string) []string {
+	var out []string
+	for _, m := range envRef.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
 // Expand resolves ${VAR} and ${VAR:-default} against getenv.
 func Expand(s string, getenv func(string) string) string {
 	return envRef.ReplaceAllStringFunc(s, func(ref string) string {

@@ -3,6 +3,8 @@
 package router
 
 import (
+	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -105,6 +107,48 @@ func New(cat *catalog.Catalog, o Options) *Router {
 		}
 	}
 	return r
+}
+
+// CheckBaseURLs reports every upstream base URL that is not an http or
+// https URL with a host, once each, named by the variables that set it (by
+// the catalog's model and upstream when the catalog's own value is bad). An
+// empty base URL is no problem: that upstream is not configured.
+func CheckBaseURLs(cat *catalog.Catalog, getenv func(string) string) []error {
+	var out []error
+	seen := map[string]bool{}
+	for _, m := range cat.Models {
+		for _, u := range m.Upstreams {
+			base := strings.TrimRight(catalog.Expand(u.BaseURL, getenv), "/")
+			if base == "" || validBaseURL(base) {
+				continue
+			}
+			msg := fmt.Sprintf("catalog: model %s, upstream %s: base URL %q", m.ID, u.Provider, base)
+			if set := setVars(u.BaseURL, getenv); set != "" {
+				msg = set
+			}
+			if !seen[msg] {
+				seen[msg] = true
+				out = append(out, fmt.Errorf("%s: want an http:// or https:// URL with a host", msg))
+			}
+		}
+	}
+	return out
+}
+
+func validBaseURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// setVars lists the variables template refers to that are set, as NAME="value".
+func setVars(template string, getenv func(string) string) string {
+	var set []string
+	for _, v := range catalog.EnvRefs(template) {
+		if val := getenv(v); val != "" {
+			set = append(set, fmt.Sprintf("%s=%q", v, val))
+		}
+	}
+	return strings.Join(set, ", ")
 }
 
 // Catalog returns the catalog the router was built from.

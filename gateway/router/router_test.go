@@ -1,6 +1,7 @@
 package router
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -72,5 +73,33 @@ func TestTargetLatency(t *testing.T) {
 	tg.Observe(500 * time.Millisecond)
 	if tg.Latency() != 200*time.Millisecond {
 		t.Fatalf("second: %s", tg.Latency())
+	}
+}
+
+// A base URL the environment sets must be an http or https URL with a
+// host; each bad one is named once by its variable.
+func TestCheckBaseURLsNamesTheVariable(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ROUTEFREE_FAKE_UPSTREAM_URL": "::not a url", "OPENAI_BASE_URL": "ftp//x",
+		"ANTHROPIC_BASE_URL": "ftp://host/v1", "GROQ_BASE_URL": "http:///v1", "FIREWORKS_BASE_URL": "http://127.0.0.1:1/v1/"}
+	problems := CheckBaseURLs(cat, func(k string) string { return env[k] })
+	var text []string
+	for _, p := range problems {
+		text = append(text, p.Error())
+	}
+	all := strings.Join(text, "\n")
+	for _, v := range []string{"ROUTEFREE_FAKE_UPSTREAM_URL", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL", "GROQ_BASE_URL"} {
+		if strings.Count(all, v+"=") != 1 {
+			t.Errorf("%s named %d times:\n%s", v, strings.Count(all, v+"="), all)
+		}
+	}
+	if len(problems) != 4 || !strings.Contains(all, `OPENAI_BASE_URL="ftp//x": want an http:// or https:// URL with a host`) {
+		t.Fatalf("problems:\n%s", all)
+	}
+	if p := CheckBaseURLs(cat, func(string) string { return "" }); len(p) != 0 {
+		t.Fatalf("the catalog's own base URLs: %v", p)
 	}
 }

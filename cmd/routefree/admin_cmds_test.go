@@ -1,0 +1,111 @@
+package main
+
+// The operator's commands on accounts, keys, credits and prices: what they
+// keep, what they refuse and how they say so.
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// usageCLI runs a command that must be refused as a bad invocation (exit 2)
+// with a message saying says.
+func usageCLI(t *testing.T, says string, args ...string) {
+	t.Helper()
+	code, _, errs := cli(t, args...)
+	if code != 2 || !strings.Contains(errs, says) {
+		t.Fatalf("routefree %s: exit %d, stderr %q; want exit 2 saying %q", strings.Join(args, " "), code, errs, says)
+	}
+}
+
+// A plan change keeps every setting it is not given: the credit limit, the
+// volume discount and the custom limits.
+func TestAccountsPlanKeepsWhatItIsNotGiven(t *testing.T) {
+	dir := storeDir(t)
+	with := func(args ...string) []string { return append(args, "--data-dir", dir) }
+	id := strings.TrimSpace(mustCLI(t, with("accounts", "open", "--organisation", "範例股份有限公司", "--tax-id", "04595257",
+		"--plan", "business", "--credit-limit", "50000")...))
+	show := func(want ...string) {
+		t.Helper()
+		out := mustCLI(t, with("accounts", "show", "--account", id)...)
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Fatalf("accounts show lacks %q:\n%s", w, out)
+			}
+		}
+	}
+	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "business", "--volume-discount", "0.1")...)
+	show("credit limit  NT$50000", "volume discount 0.1")
+	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "business", "--rpm", "100")...)
+	show("plan          business", "credit limit  NT$50000", "rpm 100, tpm 0, volume discount 0.1")
+	// Without --plan the plan stays too.
+	out := mustCLI(t, with("accounts", "plan", "--account", id, "--credit-limit", "60000", "--tpm", "5000")...)
+	if !strings.Contains(out, "credit limit NT$60000") {
+		t.Fatalf("accounts plan printed %q", out)
+	}
+	show("plan          business", "credit limit  NT$60000", "rpm 100, tpm 5000, volume discount 0.1")
+	// A given zero is a value: the plan's own rate limit again.
+	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "enterprise", "--rpm", "0")...)
+	show("plan          enterprise", "credit limit  NT$60000", "rpm 0, tpm 5000, volume discount 0.1")
+	// A prepaid plan has no credit: moving there drops it, giving one is refused.
+	refusedCLI(t, "prepaid plans have no credit limit", with("accounts", "plan", "--account", id, "--plan", "starter", "--credit-limit", "10")...)
+	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "starter")...)
+	show("plan          starter", "credit limit  NT$0", "rpm 0, tpm 5000, volume discount 0.1")
+	usageCLI(t, "--account is required", with("accounts", "plan", "--plan", "starter")...)
+}
+
+// A price file must give every model an input and an output price (an
+// explicit "0" for a free model) and name only models of the catalog; a
+// refused file records nothing.
+func TestPricesPublishRefusesMissingPricesAndUnknownModels(t *testing.T) {
+	dir := storeDir(t)
+	file := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	refusedCLI(t, "routefree/echo: no input price", "prices", "publish", file("noinput.json", `{"routefree/echo":{"output":"200"}}`), "--data-dir", dir)
+	refusedCLI(t, "routefree/echo: no output price", "prices", "publish", file("nooutput.json", `{"routefree/echo":{"input":"200"}}`), "--data-dir", dir)
+	refusedCLI(t, "nosuch/model, other/model", "prices", "publish",
+		file("unknown.json", `{"nosuch/model":{"input":"1","output":"2"},"other/model":{"input":"1","output":"2"},"routefree/echo":{"input":"1","output":"2"}}`), "--data-dir", dir)
+	if out := mustCLI(t, "events", "export", "--data-dir", dir); out != "" {
+		t.Fatalf("refused price lists recorded:\n%s", out)
+	}
+	out := mustCLI(t, "prices", "publish", file("free.json", `{"routefree/echo":{"input":"0","output":"0"}}`), "--data-dir", dir)
+	if !strings.Contains(out, "published price list v1") {
+		t.Fatalf("a free model's prices: %q", out)
+	}
+}
+
+// Missing flags are usage errors naming them; an existing account is named
+// as such.
+func TestCLINamesWhatIsMissing(t *testing.T) {
+	dir := storeDir(t)
+	for _, c := range []struct {
+		says string
+		args []string
+	}{
+		{"--account is required", []string{"keys", "issue"}},
+		{"--key is required", []string{"keys", "revoke"}},
+		{"--key is required", []string{"keys", "disable"}},
+		{"--key is required", []string{"keys", "enable"}},
+		{"--account is required", []string{"credits", "topup"}},
+		{"--amount is required", []string{"credits", "topup", "--account", "acct_x"}},
+		{"--amount is required", []string{"credits", "adjust", "--account", "acct_x", "--reason", "r"}},
+		{"flag provided but not defined: -bogus", []string{"keys", "revoke", "--bogus"}},
+	} {
+		usageCLI(t, c.says, append(c.args, "--data-dir", dir)...)
+	}
+	mustCLI(t, "accounts", "open", "--id", "acct_twice", "--organisation", "Once", "--data-dir", dir)
+	refusedCLI(t, "account acct_twice already exists", "accounts", "open", "--id", "acct_twice", "--organisation", "Twice", "--data-dir", dir)
+
+	// A group without its command shows the group's commands, as a usage error.
+	code, out, errs := cli(t, "accounts")
+	if code != 2 || out != "" || !strings.Contains(errs, "accounts open") {
+		t.Fatalf("routefree accounts: exit %d\nstdout %q\nstderr %q", code, out, errs)
+	}
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// invoices list prints the numbers as --number takes them, under a header,
+// and --month filters on the month it shows.
+func TestInvoicesListShowsMonthAndNumber(t *testing.T) {
+	dir := t.TempDir()
+	with := func(args ...string) []string { return append(args, "--data-dir", dir) }
+	mustCLI(t, with("events", "generate", "--events", "40", "--accounts", "1")...)
+	period := twrules.PeriodOf(time.Now()).String()
+	mustCLI(t, with("invoices", "range", "--period", period, "--prefix", "AB", "--from", "12345000", "--to", "12345099")...)
+	mustCLI(t, with("invoices", "topups")...)
+	out := mustCLI(t, with("invoices", "list")...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "PERIOD") || !strings.Contains(lines[0], "MONTH") {
+		t.Fatalf("invoices list:\n%s", out)
+	}
+	row := strings.Fields(lines[1])
+	if row[2] != "AB12345000" {
+		t.Fatalf("number printed %q, want AB12345000 as --number takes it:\n%s", row[2], out)
+	}
+	month := row[1]
+	if out := mustCLI(t, with("invoices", "list", "--month", month)...); !strings.Contains(out, "AB12345000") {
+		t.Fatalf("--month %s lists:\n%s", month, out)
+	}
+	mustCLI(t, with("invoices", "pdf", "--number", row[2], "--out", filepath.Join(dir, "inv.pdf"))...)
+}

@@ -232,17 +232,55 @@ func (s *server) changePlan(ctx context.Context, id string, in planInput) error 
 	return settle(ctx)
 }
 
+// planChange fills what an API plan change leaves out from the account:
+// its plan, and its custom RPM, TPM and discount while it stays on
+// Enterprise (another plan has none).
+func (s *server) planChange(ctx context.Context, id string, plan domain.Plan, rpm, tpm *int64, discount *decimal.Decimal) (planInput, error) {
+	h, _ := s.cmds()
+	st, err := h.AccountState(ctx, id)
+	if err != nil {
+		return planInput{}, err
+	}
+	in := planInput{Plan: plan}
+	if in.Plan == "" {
+		in.Plan = st.Plan
+	}
+	if in.Plan == domain.PlanEnterprise && st.Plan == domain.PlanEnterprise {
+		in.RPM, in.TPM, in.VolumeDiscount = st.RPM, st.TPM, st.VolumeDiscount
+	}
+	if rpm != nil {
+		in.RPM = *rpm
+	}
+	if tpm != nil {
+		in.TPM = *tpm
+	}
+	if discount != nil {
+		in.VolumeDiscount = *discount
+	}
+	return in, nil
+}
+
 func (s *server) apiChangePlan(c echo.Context) error {
 	a, err := s.account(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	var in planInput
-	if err := decodeJSON(c, &in); err != nil {
+	var body struct {
+		Plan           domain.Plan      `json:"plan"`
+		RPM            *int64           `json:"rpm"`
+		TPM            *int64           `json:"tpm"`
+		VolumeDiscount *decimal.Decimal `json:"volume_discount"`
+		CreditLimit    *decimal.Decimal `json:"credit_limit,omitempty"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	if in.CreditLimit != nil {
+	if body.CreditLimit != nil {
 		return errCreditIsFinance
+	}
+	in, err := s.planChange(c.Request().Context(), a.ID, body.Plan, body.RPM, body.TPM, body.VolumeDiscount)
+	if err != nil {
+		return apiError(err)
 	}
 	if err := s.changePlan(c.Request().Context(), a.ID, in); err != nil {
 		return apiError(err)

@@ -174,6 +174,19 @@ func TestAPIEnterpriseLimitsAndSuspend(t *testing.T) {
 	if !v.CreditLimit.Equal(mustDec("20000")) {
 		t.Fatalf("credit limit after plan change = %s", v.CreditLimit)
 	}
+	// What the change leaves out keeps its value: the TPM and the discount
+	// set before survive a change of the RPM alone.
+	k = e.models.Keys.ByAccount("acct_e")[0]
+	if k.RPM != 6000 || k.TPM != 9000000 || !v.VolumeDiscount.Equal(mustDec("0.15")) {
+		t.Fatalf("after a change of RPM alone: RPM %d, TPM %d, discount %s", k.RPM, k.TPM, v.VolumeDiscount)
+	}
+	if code, body := e.call("POST", "/admin/api/accounts/acct_e/plan", e.admin, map[string]any{"tpm": 8000000}); code != 200 {
+		t.Fatalf("plan left out: %d %s", code, body)
+	}
+	k = e.models.Keys.ByAccount("acct_e")[0]
+	if k.Plan != domain.PlanEnterprise || k.RPM != 6000 || k.TPM != 8000000 {
+		t.Fatalf("after a change of TPM alone: %+v", k)
+	}
 	if code, body := e.call("POST", "/admin/api/accounts/acct_e/suspend", e.admin, map[string]any{"reason": "unpaid"}); code != 200 {
 		t.Fatalf("suspend: %d %s", code, body)
 	}

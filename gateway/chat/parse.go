@@ -197,6 +197,10 @@ func jsonTypeName(kind string) string {
 	return kind
 }
 
+// MaxChoices bounds n, as OpenAI does: each choice may write max_tokens,
+// and the credit hold covers them all.
+const MaxChoices = 128
+
 // MaxFallbacks bounds OpenRouter's models list: each entry may cost a round
 // of upstream attempts.
 const MaxFallbacks = 8
@@ -270,6 +274,9 @@ func (r *Request) validate() error {
 	}
 	if r.N != nil && *r.N < 1 {
 		return invalid("n", "must be at least 1")
+	}
+	if r.N != nil && *r.N > MaxChoices {
+		return invalid("n", "must be at most %d", MaxChoices)
 	}
 	if err := tokenCount("max_tokens", r.MaxTokens); err != nil {
 		return err

@@ -3,6 +3,7 @@ package chat
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -178,6 +179,8 @@ func TestParseRejects(t *testing.T) {
 		{`{"model":"m",` + msgs + `,"stop":[1]}`, "stop", "strings"},
 		{`{"model":"m",` + msgs + `,"stream":"yes"}`, "stream", "bool"},
 		{`{"model":"m",` + msgs + `,"n":0}`, "n", "at least 1"},
+		{`{"model":"m",` + msgs + `,"n":129}`, "n", "at most 128"},
+		{`{"model":"m",` + msgs + `,"n":1000000}`, "n", "at most 128"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.body))
@@ -189,6 +192,20 @@ func TestParseRejects(t *testing.T) {
 		if ve.Param != c.param || !strings.Contains(ve.Error(), c.contains) {
 			t.Errorf("%s:\n got param %q msg %q\nwant param %q containing %q", c.body, ve.Param, ve.Error(), c.param, c.contains)
 		}
+	}
+}
+
+// TestParseTakesUpToMaxChoices: n up to OpenAI's 128 is a request's own.
+func TestParseTakesUpToMaxChoices(t *testing.T) {
+	for _, n := range []int{1, 2, MaxChoices} {
+		r, err := Parse([]byte(fmt.Sprintf(`{"model":"m","messages":[{"role":"user","content":"hi"}],"n":%d}`, n)))
+		if err != nil || r.Choices() != n {
+			t.Fatalf("n %d: %v, choices %d", n, err, r.Choices())
+		}
+	}
+	r, _ := Parse([]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	if r.Choices() != 1 {
+		t.Fatalf("no n: %d choices, want 1", r.Choices())
 	}
 }
 

@@ -70,6 +70,14 @@ func (r *Request) MaxOutputTokens(def int) int {
 	return def
 }
 
+// Choices returns n, the number of completions asked for: 1 when unset.
+func (r *Request) Choices() int {
+	if r.N != nil {
+		return *r.N
+	}
+	return 1
+}
+
 // IncludeUsage reports whether the client asked for the final usage chunk.
 func (r *Request) IncludeUsage() bool {
 	return r.StreamOptions != nil && r.StreamOptions.IncludeUsage

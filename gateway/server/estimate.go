@@ -17,7 +17,7 @@ const attachmentTokens = 2000
 // estimate is what admission needs before the upstream answers.
 type estimate struct {
 	inputUpper int64 // never below the real input tokens of text (a token is ≥ 1 byte)
-	maxOut     int64 // max_tokens as sent upstream, or the model's cap when unset
+	maxOut     int64 // n × (max_tokens as sent upstream, or the model's cap when unset)
 	tpm        int64 // tokens counted against TPM at admission: input guess + max_tokens if set
 	// holdPrice is the price the hold is sized at: that of the model of the
 	// request's chain whose maximum cost is the highest.
@@ -56,6 +56,8 @@ func estimateRequest(r *chat.Request, m *catalog.Model) estimate {
 		// since that is what goes upstream.
 		e.maxOut = m.MaxOutput
 	}
+	// Each of n choices may write up to the bound; the input is read once.
+	e.maxOut *= int64(r.Choices())
 	e.tpm = textBytes/4 + attachments*attachmentTokens
 	if r.MaxCompletionTokens != nil || r.MaxTokens != nil {
 		e.tpm += e.maxOut

@@ -34,10 +34,16 @@ var legacyShared = []string{"max_tokens", "temperature", "top_p", "stop", "seed"
 // an array holding one); several prompts and token-array prompts are
 // refused, as are suffix, echo and best_of, which chat models cannot do.
 func legacyChatBody(body []byte) ([]byte, bool, *APIError) {
+	if ae := checkBody(body); ae != nil {
+		return nil, false, ae
+	}
 	var lr legacyRequest
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &lr); err != nil || json.Unmarshal(body, &fields) != nil {
-		return nil, false, apiErr(http.StatusBadRequest, "invalid_request", "the request body is not a valid completions request", nil)
+	if err := json.Unmarshal(body, &lr); err != nil {
+		return nil, false, apiErr(http.StatusBadRequest, "invalid_request", describeJSONError(err), nil)
+	}
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, false, apiErr(http.StatusBadRequest, "invalid_request", describeJSONError(err), nil)
 	}
 	var prompt string
 	var prompts []string

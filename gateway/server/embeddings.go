@@ -97,9 +97,12 @@ func (k *call) embed() error {
 	if err != nil {
 		return err
 	}
+	if ae := checkBody(body); ae != nil {
+		return ae
+	}
 	var er embedRequest
 	if err := json.Unmarshal(body, &er); err != nil {
-		return apiErr(http.StatusBadRequest, "invalid_request", "the request body is not valid JSON: "+err.Error(), nil)
+		return apiErr(http.StatusBadRequest, "invalid_request", describeJSONError(err), nil)
 	}
 	if er.Model == "" {
 		return apiErr(http.StatusBadRequest, "invalid_request", "model is required", map[string]any{"param": "model"})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -75,6 +76,16 @@ func writeMsgError(c echo.Context, status int, msg string) error {
 	return c.Blob(status, echo.MIMEApplicationJSON, msgError(status, msg, nil))
 }
 
+// writeMsgAPIError writes one of the gateway's errors in the Messages shape,
+// with its Retry-After when it has one.
+func writeMsgAPIError(c echo.Context, ae *APIError) error {
+	if ra, ok := ae.Metadata["retry_after_seconds"]; ok {
+		c.Response().Header().Set("Retry-After", fmt.Sprint(ra))
+	}
+	meta, _ := json.Marshal(ae.Metadata)
+	return c.Blob(ae.Status, echo.MIMEApplicationJSON, msgError(ae.Status, ae.Message, meta))
+}
+
 func (s *Server) messages(c echo.Context) error {
 	r := c.Request()
 	useAPIKeyHeader(r)
@@ -89,6 +100,9 @@ func (s *Server) messages(c echo.Context) error {
 			return writeMsgError(c, ae.Status, ae.Message)
 		}
 		return writeMsgError(c, http.StatusBadRequest, "could not read the request body")
+	}
+	if ae := checkBody(body); ae != nil {
+		return writeMsgAPIError(c, ae)
 	}
 	mr, err := parseMessages(body)
 	if err != nil {
@@ -139,18 +153,25 @@ func (s *Server) countTokens(c echo.Context) error {
 	if err := k.authenticate(); err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			return writeMsgError(c, ae.Status, ae.Message)
+			return writeMsgAPIError(c, ae)
 		}
 		return err
 	}
 	body, err := readBody(r, s.cfg.MaxBodyBytes)
 	if err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return writeMsgAPIError(c, ae)
+		}
 		return writeMsgError(c, http.StatusBadRequest, "could not read the request body")
 	}
+	if ae := checkBody(body); ae != nil {
+		return writeMsgAPIError(c, ae)
+	}
 	// max_tokens is not part of a count request.
-	var mr msgRequest
-	if err := json.Unmarshal(body, &mr); err != nil {
-		return writeMsgError(c, http.StatusBadRequest, "the request body is not valid Messages JSON: "+err.Error())
+	mr, err := decodeMsgRequest(body)
+	if err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
 	if mr.Model == "" || len(mr.Messages) == 0 {
 		return writeMsgError(c, http.StatusBadRequest, "model and messages are required")

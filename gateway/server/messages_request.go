@@ -81,11 +81,64 @@ func (e *msgInvalid) Error() string { return e.msg }
 
 func invalidf(format string, a ...any) error { return &msgInvalid{fmt.Sprintf(format, a...)} }
 
-// parseMessages decodes and checks a Messages request.
-func parseMessages(body []byte) (*msgRequest, error) {
+// decodeMsgRequest decodes a Messages body and checks what both /messages
+// and count_tokens refuse: a text block without its text, a tool's
+// input_schema that is not an object.
+func decodeMsgRequest(body []byte) (*msgRequest, error) {
 	var r msgRequest
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, invalidf("the request body is not valid Messages JSON: %v", err)
+		return nil, invalidf("%s", describeJSONError(err))
+	}
+	if err := checkTextBlocks("system", r.System); err != nil {
+		return nil, err
+	}
+	for i, m := range r.Messages {
+		if err := checkTextBlocks(fmt.Sprintf("messages.%d.content", i), m.Content); err != nil {
+			return nil, err
+		}
+	}
+	for i, t := range r.Tools {
+		if schema := bytes.TrimSpace(t.InputSchema); len(schema) > 0 && schema[0] != '{' {
+			return nil, invalidf("tools.%d.input_schema: must be a JSON Schema object", i)
+		}
+	}
+	return &r, nil
+}
+
+// checkTextBlocks refuses a text block without a text, in a content value
+// or inside its tool results, as Anthropic does. A content value of another
+// shape is left to the translation, which names it.
+func checkTextBlocks(path string, raw json.RawMessage) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil
+	}
+	var bs []struct {
+		Type    string          `json:"type"`
+		Text    *string         `json:"text"`
+		Content json.RawMessage `json:"content"`
+	}
+	if json.Unmarshal(raw, &bs) != nil {
+		return nil
+	}
+	for j, b := range bs {
+		switch {
+		case b.Type == "text" && b.Text == nil:
+			return invalidf("%s.%d.text: field required", path, j)
+		case b.Type == "tool_result":
+			if err := checkTextBlocks(fmt.Sprintf("%s.%d.content", path, j), b.Content); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// parseMessages decodes and checks a Messages request.
+func parseMessages(body []byte) (*msgRequest, error) {
+	r, err := decodeMsgRequest(body)
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case r.Model == "":
@@ -110,7 +163,7 @@ func parseMessages(body []byte) (*msgRequest, error) {
 			return nil, invalidf("max_tokens must be greater than thinking.budget_tokens")
 		}
 	}
-	return &r, nil
+	return r, nil
 }
 
 // blocks decodes a content value: a string is one text block.

@@ -145,7 +145,8 @@ func (s *Server) messages(c echo.Context) error {
 
 // countTokens answers POST /api/v1/messages/count_tokens with the offline
 // tokenizer's count: the same one the gateway bills by when an upstream
-// reports no usage. It needs a valid key and records nothing.
+// reports no usage. It needs a valid key, takes one of the key's requests
+// per minute (no tokens, no credit) and records nothing.
 func (s *Server) countTokens(c echo.Context) error {
 	r := c.Request()
 	useAPIKeyHeader(r)
@@ -179,6 +180,14 @@ func (s *Server) countTokens(c echo.Context) error {
 	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
 	if _, ok := s.deps.Router.Catalog().Get(model); !ok {
 		return writeMsgError(c, http.StatusNotFound, "model "+mr.Model+" does not exist; GET /api/v1/models lists them")
+	}
+	// A count costs the gateway work in proportion to the body: it takes a
+	// request from the key's limit like any other call. It generates no
+	// tokens, so it adds none to the key's tokens per minute.
+	if err := k.admit(); err != nil {
+		var ae *APIError
+		errors.As(err, &ae)
+		return writeMsgAPIError(c, ae)
 	}
 	n, err := mr.countTokens()
 	if err != nil {

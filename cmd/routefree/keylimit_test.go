@@ -10,7 +10,7 @@ import (
 // leaving the flag out issues a key without one, and leaving --name out
 // names the key after its ID.
 func TestKeysIssueLimitAndDefaultName(t *testing.T) {
-	dir := t.TempDir()
+	dir := storeDir(t)
 	mustCLI(t, "accounts", "open", "--id", "acct_lim", "--organisation", "上限公司", "--data-dir", dir)
 	if code, _, errs := cli(t, "keys", "issue", "--account", "acct_lim", "--spend-limit", "0", "--data-dir", dir); code == 0 || !strings.Contains(errs, "spending limit of 0") {
 		t.Fatalf("--spend-limit 0: exit %d\n%s", code, errs)

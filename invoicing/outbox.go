@@ -3,6 +3,7 @@ package invoicing
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -160,6 +161,15 @@ type OutboxReport struct {
 	Uploaded int      // uploaded events recorded
 	Rejected int      // rejected events recorded
 	Pending  []Document
+	// Failed are the pending documents that could not be built (a
+	// history an older release wrote, say); every other one is written.
+	Failed []FailedDocument
+}
+
+// FailedDocument is a document the outbox could not build, and why.
+type FailedDocument struct {
+	Document
+	Err error
 }
 
 // Outbox exchanges files with Turnkey under root: it first records what
@@ -218,7 +228,10 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 		rep.Pending = append(rep.Pending, *d)
 		var buf bytes.Buffer
 		if err := d.write(&buf); err != nil {
-			return rep, err
+			// One document's fault must not keep the others from Turnkey
+			// and their deadlines: it is reported, the rest go on.
+			rep.Failed = append(rep.Failed, FailedDocument{Document: *d, Err: err})
+			continue
 		}
 		path := filepath.Join(TurnkeyDir(root, d.Message, "SRC"), d.FileName())
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, buf.Bytes()) {
@@ -230,10 +243,23 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 		rel, _ := filepath.Rel(root, path)
 		rep.Written = append(rep.Written, filepath.ToSlash(rel))
 	}
+	var err error
 	if rep.Uploaded+rep.Rejected > 0 {
-		return rep, s.Sync(ctx)
+		err = s.Sync(ctx)
 	}
-	return rep, nil
+	return rep, errors.Join(err, rep.failures())
+}
+
+// failures is one error naming every document that could not be built.
+func (rep *OutboxReport) failures() error {
+	if len(rep.Failed) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(rep.Failed))
+	for i, f := range rep.Failed {
+		msgs[i] = fmt.Sprintf("%s %s: %v", f.Message, f.Number, f.Err)
+	}
+	return fmt.Errorf("invoicing: %d of the pending documents could not be written, the others were: %s", len(rep.Failed), strings.Join(msgs, "; "))
 }
 
 // recordFiling appends a filing event; its ID is the document and the

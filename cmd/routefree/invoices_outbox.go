@@ -25,11 +25,16 @@ func cmdInvoicesOutbox(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		rep, err := svc.Outbox(ctx, *dir)
-		if err != nil {
-			return err
-		}
+		// What was written is printed even when some document failed: the
+		// others went out.
 		for _, f := range rep.Written {
 			fmt.Fprintf(stdout, "written   %s\n", f)
+		}
+		for _, f := range rep.Failed {
+			fmt.Fprintf(stdout, "failed    %s %s  %v\n", f.Message, twrules.PrintedNumber(f.Number), f.Err)
+		}
+		if err != nil && len(rep.Failed) == 0 {
+			return err
 		}
 		now := time.Now()
 		for _, d := range svc.Documents() {
@@ -40,7 +45,7 @@ func cmdInvoicesOutbox(ctx context.Context, args []string, stdout, stderr io.Wri
 				fmt.Fprintf(stdout, "due       %s %s  upload by the end of %s\n", d.Message, d.Number, twrules.LastUploadDay(d.Deadline))
 			}
 		}
-		fmt.Fprintf(stdout, "%d written, %d uploaded, %d rejected, %d pending\n", len(rep.Written), rep.Uploaded, rep.Rejected, len(rep.Pending))
-		return nil
+		fmt.Fprintf(stdout, "%d written, %d uploaded, %d rejected, %d pending, %d failed\n", len(rep.Written), rep.Uploaded, rep.Rejected, len(rep.Pending), len(rep.Failed))
+		return err
 	})
 }

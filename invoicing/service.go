@@ -118,6 +118,18 @@ func (s *Service) Sync(ctx context.Context) error {
 	}
 }
 
+// SyncLatest is Sync after asking the store for its last position, so that
+// a document another process (the CLI, a second gateway) issued a moment
+// ago is found, rather than missing until the store next polls the file.
+func (s *Service) SyncLatest(ctx context.Context) error {
+	if h, ok := s.store.(eventstore.HeadReader); ok {
+		if _, err := h.LastPosition(ctx); err != nil && !errors.Is(err, eventstore.ErrNoLastPosition) {
+			return err
+		}
+	}
+	return s.Sync(ctx)
+}
+
 // apply folds events read in global order.
 func (s *Service) apply(evs []eventstore.RecordedEvent) error {
 	s.mu.Lock()

@@ -218,8 +218,9 @@ const selectEvents = `SELECT ` + eventColumns + ` FROM events `
 // order, so nothing can later appear before the last one returned. Reads
 // close behind the writer come from memory, unless another process has
 // appended past what memory holds. Another process's events show from the
-// moment this store learns of them: at its next append or the watcher's next
-// poll (Options.PollInterval), whichever comes first.
+// moment this store learns of them: at its next append, its next
+// LastPosition or the watcher's next poll (Options.PollInterval), whichever
+// comes first.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
 	if evs, ok := s.tail.read(from.Commit, max, s.known.Load()); ok {
 		s.memoryReads.Add(1)
@@ -317,10 +318,15 @@ func scanEvents(rows *sql.Rows, max int) ([]eventstore.RecordedEvent, error) {
 
 // LastPosition is the position of the last event in the file
 // (eventstore.HeadReader): the rowid's maximum, read from the table's b-tree.
+// Events another process appended up to it are known from then on, so that
+// ReadAll returns them at once rather than at the watcher's next poll.
 func (s *Store) LastPosition(ctx context.Context) (eventstore.Position, error) {
 	var last int64
 	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(position), 0) FROM events`).Scan(&last); err != nil {
 		return eventstore.Position{}, err
+	}
+	if s.raiseKnown(uint64(last)) {
+		s.notify.Notify()
 	}
 	return pos(uint64(last)), nil
 }

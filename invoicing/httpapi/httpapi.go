@@ -132,7 +132,7 @@ func (a *api) list(c echo.Context) error {
 // listFor answers a list of invoices of a month (optional) and account
 // (empty: all, staff only).
 func (a *api) listFor(c echo.Context, acct string, staff bool) error {
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
 	month := c.QueryParam("month")
@@ -161,7 +161,7 @@ func sendPDF(c echo.Context, name string, render func(*bytes.Buffer) error) erro
 }
 
 func (a *api) invoicePDF(c echo.Context) error {
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
 	n := c.Param("number")
@@ -169,7 +169,7 @@ func (a *api) invoicePDF(c echo.Context) error {
 }
 
 func (a *api) allowancePDF(c echo.Context) error {
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
 	n := c.Param("number")
@@ -317,7 +317,7 @@ func (a *api) close(c echo.Context) error {
 }
 
 func (a *api) export(c echo.Context) error {
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
 	p, err := twrules.ParsePeriod(c.QueryParam("period"))
@@ -351,7 +351,7 @@ func (a *api) createQuote(c echo.Context) error {
 }
 
 func (a *api) quotePDF(c echo.Context) error {
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
 	id := c.Param("id")
@@ -391,7 +391,7 @@ func (a *api) acceptQuote(c echo.Context) error {
 }
 
 func (a *api) contractPDF(c echo.Context) error {
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
 	id := c.Param("id")
@@ -422,7 +422,7 @@ func (a *api) customerPDF(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
 	n := c.Param("number")
@@ -439,7 +439,7 @@ func (a *api) customerAllowances(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
 	prefix := base(c, "/allowances")
@@ -458,7 +458,7 @@ func (a *api) customerAllowancePDF(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := a.svc.Sync(c.Request().Context()); err != nil {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
 	n := c.Param("number")

@@ -145,8 +145,8 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 	} else if err := domain.PrintableName("organisation", a.Organisation); err != nil {
 		problems = append(problems, err.Error()) // printed on every B2B invoice
 	}
-	if a.TaxID != "" && !domain.ValidTaxID(a.TaxID) {
-		problems = append(problems, fmt.Sprintf("統一編號 %q fails its checksum", a.TaxID))
+	if p := domain.TaxIDProblem(a.TaxID); a.TaxID != "" && p != "" {
+		problems = append(problems, fmt.Sprintf("統一編號 %q %s", a.TaxID, p))
 	}
 	if a.Plan == "" {
 		a.Plan = domain.PlanStarter

@@ -43,3 +43,12 @@ func TestLimitsAreBounded(t *testing.T) {
 		t.Fatalf("a credit limit of exactly the bound: %v", err)
 	}
 }
+
+// A 統一編號 with a digit left out is refused as not 8 digits, not as a
+// checksum failure, which would send the clerk looking for a mistyped digit.
+func TestOpenAccountNamesAShortTaxID(t *testing.T) {
+	h := newHandler(t)
+	n := len(all(t, h))
+	_, err := h.OpenAccount(context.Background(), domain.AccountOpened{Organisation: "範例", TaxID: "0459525", Plan: domain.PlanBusiness})
+	wantRefused(t, h, n, err, ErrInvalid, `統一編號 "0459525" is not 8 digits`)
+}

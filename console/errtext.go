@@ -25,6 +25,8 @@ var errorPatterns = []errorPattern{
 	ep(`organisation is required`, "err.org.required"),
 	ep(`統一編號 "([^"]*)" fails its checksum`, "err.taxid"),
 	ep(`agency 統一編號 "([^"]*)" fails its checksum`, "err.agency.taxid"),
+	ep(`統一編號 "([^"]*)" is not 8 digits`, "err.taxid.digits"),
+	ep(`agency 統一編號 "([^"]*)" is not 8 digits`, "err.agency.taxid.digits"),
 	ep(`unknown plan "([^"]*)"(?: \(starter, business, enterprise\))?`, "err.plan"),
 	ep(`credit limit must be zero for prepaid plans and not negative`, "err.credit.prepaid"),
 	ep(`custom RPM, TPM and volume discount are for enterprise accounts`, "err.enterprise.only"),

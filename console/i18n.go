@@ -408,6 +408,8 @@ var messages = map[string][2]string{
 	"err.org.required":                {"須填寫公司名稱。", "The organisation is required."},
 	"err.taxid":                       {"統一編號「{1}」檢查碼不符。", "統一編號 {1} fails its checksum."},
 	"err.agency.taxid":                {"機關統一編號「{1}」檢查碼不符。", "The agency's 統一編號 {1} fails its checksum."},
+	"err.taxid.digits":                {"統一編號「{1}」須為 8 位數字。", "統一編號 {1} is not 8 digits."},
+	"err.agency.taxid.digits":         {"機關統一編號「{1}」須為 8 位數字。", "The agency's 統一編號 {1} is not 8 digits."},
 	"err.plan":                        {"沒有「{1}」這個方案（入門、企業、大型企業）。", "There is no plan {1} (starter, business, enterprise)."},
 	"err.credit.prepaid":              {"預付方案的信用額度須為零，且不得為負。", "The credit limit must be zero for prepaid plans, and never negative."},
 	"err.enterprise.only":             {"自訂 RPM、TPM 與量販折扣僅適用於大型企業帳戶。", "Custom RPM, TPM and volume discount are for enterprise accounts."},

@@ -1,5 +1,7 @@
 package domain
 
+import "strings"
+
 // ValidTaxID checks a 統一編號 (unified business number) by its checksum under
 // the rule in force since 2023-04-01: weights 1,2,1,2,1,2,4,1, digit sums of
 // each product, total divisible by 5; when the 7th digit is 7 its product 28
@@ -19,4 +21,17 @@ func ValidTaxID(ban string) bool {
 		sum += p/10 + p%10
 	}
 	return sum%5 == 0 || (ban[6] == '7' && (sum+1)%5 == 0)
+}
+
+// TaxIDProblem says what is wrong with a 統一編號, in the words of an
+// error: "is not 8 digits" (a digit left out, a letter) or "fails its
+// checksum" (a digit mistyped); "" when it is valid.
+func TaxIDProblem(ban string) string {
+	if ValidTaxID(ban) {
+		return ""
+	}
+	if len(ban) != 8 || strings.Trim(ban, "0123456789") != "" {
+		return "is not 8 digits"
+	}
+	return "fails its checksum"
 }

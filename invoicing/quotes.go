@@ -45,8 +45,8 @@ func (q QuoteRequest) validate() error {
 	if strings.TrimSpace(q.Agency) == "" {
 		errs = append(errs, "agency is required")
 	}
-	if q.AgencyTaxID != "" && !domain.ValidTaxID(q.AgencyTaxID) {
-		errs = append(errs, fmt.Sprintf("agency 統一編號 %q fails its checksum", q.AgencyTaxID))
+	if p := domain.TaxIDProblem(q.AgencyTaxID); q.AgencyTaxID != "" && p != "" {
+		errs = append(errs, fmt.Sprintf("agency 統一編號 %q %s", q.AgencyTaxID, p))
 	}
 	if len(q.Items) == 0 {
 		errs = append(errs, "at least one item is required")

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"database/sql"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,26 +25,7 @@ func TestReadinessGaugesFollowReadyz(t *testing.T) {
 		return metric(p.base, "routefree_ready") == 1 && metric(p.base, "routefree_event_store_up") == 1
 	})
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "events.db")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	locked := true
-	defer func() {
-		if locked {
-			_, _ = conn.ExecContext(ctx, "ROLLBACK")
-		}
-	}()
+	release := holdWriteLock(t, dir)
 	if st := chatStatus(p.base, key); st != http.StatusServiceUnavailable {
 		t.Fatalf("with the store locked past its busy timeout: status %d, want 503", st)
 	}
@@ -60,10 +38,7 @@ func TestReadinessGaugesFollowReadyz(t *testing.T) {
 			strings.Contains(metricsText(t, p.base), why)
 	})
 
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
-	locked = false
+	release()
 	waitFor(t, 10*time.Second, func() bool {
 		return metric(p.base, "routefree_ready") == 1 && metric(p.base, "routefree_event_store_up") == 1
 	})

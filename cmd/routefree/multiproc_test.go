@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -222,26 +223,7 @@ func TestReadyzWhileAppendsFail(t *testing.T) {
 		t.Fatalf("before the lock: status %d", st)
 	}
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "events.db")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
-	locked := true
-	defer func() {
-		if locked {
-			_, _ = conn.ExecContext(ctx, "ROLLBACK")
-		}
-	}()
+	release := holdWriteLock(t, dir)
 	if st := chatStatus(p.base, key); st != http.StatusServiceUnavailable {
 		t.Fatalf("with the store locked past its busy timeout: status %d, want 503", st)
 	}
@@ -259,10 +241,7 @@ func TestReadyzWhileAppendsFail(t *testing.T) {
 		t.Fatalf("/readyz while appends fail: %d %+v %v", resp.StatusCode, body, err)
 	}
 
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
-	locked = false
+	release()
 	waitFor(t, 5*time.Second, func() bool { return getStatus(p.base+"/readyz") == http.StatusOK })
 	// The gateway refuses new requests for a moment after a failed append.
 	waitFor(t, 5*time.Second, func() bool { return chatStatus(p.base, key) == http.StatusOK })
@@ -270,4 +249,39 @@ func TestReadyzWhileAppendsFail(t *testing.T) {
 		t.Fatalf("exit status %d", code)
 	}
 	verifyStore(t, env, store)
+}
+
+// holdWriteLock takes SQLite's write lock on dir's store from a connection
+// of its own, as a second process can, and holds it past every busy
+// timeout until release is called (or the test ends).
+func holdWriteLock(t *testing.T, dir string) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "events.db")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		conn.Close()
+		db.Close()
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			_, err := conn.ExecContext(ctx, "ROLLBACK")
+			conn.Close()
+			db.Close()
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
 }

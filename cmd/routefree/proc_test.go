@@ -280,22 +280,31 @@ func getStatus(url string) int {
 func completedEvents(t *testing.T, s eventstore.Store) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	pos := eventstore.Start
-	for {
+	eachEvent(t, s, domain.TypeRequestCompleted, func(data []byte) {
+		var rc domain.RequestCompleted
+		if err := json.Unmarshal(data, &rc); err != nil {
+			t.Fatal(err)
+		}
+		out[rc.RequestID]++
+	})
+	return out
+}
+
+// eachEvent calls fn with the body of every stored event of type typ, in
+// the order of the store.
+func eachEvent(t *testing.T, s eventstore.Store, typ string, fn func(data []byte)) {
+	t.Helper()
+	for pos := eventstore.Start; ; {
 		evs, err := s.ReadAll(context.Background(), pos, 5000)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(evs) == 0 {
-			return out
+			return
 		}
 		for _, e := range evs {
-			if e.Type == domain.TypeRequestCompleted {
-				var rc domain.RequestCompleted
-				if err := json.Unmarshal(e.Data, &rc); err != nil {
-					t.Fatal(err)
-				}
-				out[rc.RequestID]++
+			if e.Type == typ {
+				fn(e.Data)
 			}
 		}
 		pos = evs[len(evs)-1].Position

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -210,24 +209,12 @@ func TestShutdownCutIsRecordedAsSuch(t *testing.T) {
 func failedEvents(t *testing.T, s eventstore.Store) map[string]domain.RequestFailed {
 	t.Helper()
 	out := map[string]domain.RequestFailed{}
-	pos := eventstore.Start
-	for {
-		evs, err := s.ReadAll(context.Background(), pos, 5000)
-		if err != nil {
+	eachEvent(t, s, domain.TypeRequestFailed, func(data []byte) {
+		var rf domain.RequestFailed
+		if err := json.Unmarshal(data, &rf); err != nil {
 			t.Fatal(err)
 		}
-		if len(evs) == 0 {
-			return out
-		}
-		for _, e := range evs {
-			if e.Type == domain.TypeRequestFailed {
-				var rf domain.RequestFailed
-				if err := json.Unmarshal(e.Data, &rf); err != nil {
-					t.Fatal(err)
-				}
-				out[rf.RequestID] = rf
-			}
-		}
-		pos = evs[len(evs)-1].Position
-	}
+		out[rf.RequestID] = rf
+	})
+	return out
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/console/headers"
+	"github.com/routefree/routefree/internal/jsonkind"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -190,31 +190,13 @@ func bind(c echo.Context, v any) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &ute) && ute.Field != "":
-		return fmt.Errorf("%w: request body: %s must be %s, not %s", invoicing.ErrInvalid, ute.Field, kindOf(ute.Type), ute.Value)
+		return fmt.Errorf("%w: request body: %s must be %s, not %s", invoicing.ErrInvalid, ute.Field, jsonkind.Of(ute.Type), ute.Value)
 	case errors.As(err, &se):
 		return fmt.Errorf("%w: request body is not valid JSON (%v)", invoicing.ErrInvalid, se)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: request body is not valid JSON (it ends early)", invoicing.ErrInvalid)
 	}
 	return fmt.Errorf("%w: request body: %v", invoicing.ErrInvalid, err)
-}
-
-// kindOf names a Go type as JSON input, for bind's refusals.
-func kindOf(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a whole number"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	}
-	return "an object"
 }
 
 // wholeNTD is an amount of whole New Taiwan dollars, given as a JSON

@@ -82,13 +82,14 @@ func TestCountTokensIsRateLimited(t *testing.T) {
 		if resp.Header.Get("Retry-After") != "6" {
 			t.Fatalf("Retry-After %q, want 6 (60 s / 10)", resp.Header.Get("Retry-After"))
 		}
-		// The counts took the minute's requests from the key, chat included.
-		resp, b = h.post(chatBody("openai/gpt-4.1", 10, false))
-		wantStatus(t, resp, b, 429)
-		// Counting records nothing, refused or not.
+		// Counting records nothing, refused or not (checked before the chat
+		// request below, whose refusal is recorded).
 		if len(h.completed()) != 0 || len(h.failed()) != 0 {
 			t.Fatalf("count_tokens recorded events: %d completed, %d failed", len(h.completed()), len(h.failed()))
 		}
+		// The counts took the minute's requests from the key, chat included.
+		resp, b = h.post(chatBody("openai/gpt-4.1", 10, false))
+		wantStatus(t, resp, b, 429)
 	})
 	t.Run("holds no credit", func(t *testing.T) {
 		h := msgHarness(t, harnessOpts{credit: "0"})

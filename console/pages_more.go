@@ -100,6 +100,9 @@ func (s *server) quoteForm(c echo.Context) error {
 		}
 		req.Items = append(req.Items, domain.QuoteItem{Name: strings.TrimSpace(name), Spec: at("item_spec"), Quantity: qty, Unit: at("item_unit"), UnitPrice: price})
 	}
+	// The form's one-time token also names the quote, so that a copy of the
+	// form reaching another instance is answered with the same quote.
+	req.Key = "console-quote\x00" + strings.TrimSpace(c.FormValue(onceField))
 	return s.actOnce(c, func() (string, string, error) {
 		q, err := s.deps.Invoices.CreateQuote(c.Request().Context(), req)
 		if err != nil {

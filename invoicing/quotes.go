@@ -3,6 +3,7 @@ package invoicing
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +29,10 @@ type QuoteRequest struct {
 	ValidDays   int                `json:"valid_days,omitempty"` // default 30
 	Remarks     string             `json:"remarks,omitempty"`
 	Plan        domain.Plan        `json:"plan,omitempty"` // plan of the contract that follows
+	// Key, when given (a form's one-time token, an API client's
+	// Idempotency-Key), names the quote: the same request sent again, to
+	// this instance or another, is answered with the quote the first issued.
+	Key string `json:"-"`
 }
 
 // QuoteTotals are a quote's amounts: net prices summed in full precision,
@@ -68,13 +73,26 @@ func (q QuoteRequest) validate() error {
 	return nil
 }
 
+// idAlphabet spells quote and contract IDs: no 0, 1, I or O to misread.
+const idAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+// keyedID is newID with its 6 characters drawn from key rather than at
+// random: one key gives one ID (on one Taipei day).
+func keyedID(prefix string, at time.Time, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	b := make([]byte, 6)
+	for i := range b {
+		b[i] = idAlphabet[int(sum[i])%len(idAlphabet)]
+	}
+	return prefix + at.In(twrules.Taipei).Format("20060102") + "-" + string(b)
+}
+
 // newID is a prefix, the Taipei date and 6 random base-32 characters.
 func newID(prefix string, at time.Time) string {
-	const alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
 	}
 	return prefix + at.In(twrules.Taipei).Format("20060102") + "-" + string(b)
 }
@@ -93,8 +111,12 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 	if total <= 0 {
 		return Quote{}, fmt.Errorf("%w: the quote totals NT$%d", ErrInvalid, total)
 	}
+	id := newID("Q-", at)
+	if req.Key != "" {
+		id = keyedID("Q-", at, req.Key)
+	}
 	q := domain.QuoteIssued{
-		QuoteID: newID("Q-", at), Agency: strings.TrimSpace(req.Agency), AgencyTaxID: req.AgencyTaxID,
+		QuoteID: id, Agency: strings.TrimSpace(req.Agency), AgencyTaxID: req.AgencyTaxID,
 		AgencyAddr: req.AgencyAddr, Contact: req.Contact, Items: req.Items, ValidDays: req.ValidDays,
 		Remarks: req.Remarks, Subtotal: sub, Tax: tax, Total: total, IssuedAt: at, ContractPlan: string(req.Plan),
 	}
@@ -109,7 +131,11 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 	}
 	stream := domain.QuoteStream(q.QuoteID)
 	if _, err := s.store.Append(ctx, stream, eventstore.NoStream(), d); err != nil {
-		return Quote{}, err
+		var wv *eventstore.WrongVersionError
+		if req.Key == "" || !errors.As(err, &wv) {
+			return Quote{}, err
+		}
+		// Issued already under this key: answered with that quote.
 	}
 	if err := s.catchUpStream(ctx, stream, -1); err != nil {
 		return Quote{}, err

@@ -323,6 +323,14 @@ func (a *api) createQuote(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	// A client's Idempotency-Key names the quote: a retried request is
+	// answered with the quote the first issued.
+	if k := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key")); k != "" {
+		if len(k) > 200 {
+			return fmt.Errorf("%w: Idempotency-Key is at most 200 characters", invoicing.ErrInvalid)
+		}
+		req.Key = "api-quote\x00" + k
+	}
 	q, err := a.svc.CreateQuote(c.Request().Context(), req)
 	if err != nil {
 		return err

@@ -324,12 +324,14 @@ func (a *api) createQuote(c echo.Context) error {
 		return err
 	}
 	// A client's Idempotency-Key names the quote: a retried request is
-	// answered with the quote the first issued.
+	// answered with the quote the first issued. Keys are the caller's own:
+	// another staff token's "1" is another quote.
 	if k := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key")); k != "" {
 		if len(k) > 200 {
 			return fmt.Errorf("%w: Idempotency-Key is at most 200 characters", invoicing.ErrInvalid)
 		}
-		req.Key = "api-quote\x00" + k
+		p, _ := auth.FromContext(c)
+		req.Key = "api-quote\x00" + p.TokenID + "\x00" + p.Subject + "\x00" + k
 	}
 	q, err := a.svc.CreateQuote(c.Request().Context(), req)
 	if err != nil {

@@ -38,6 +38,7 @@ func (f fakeAuth) Authenticate(r *http.Request) (auth.Principal, error) {
 
 var principals = fakeAuth{
 	"fin":   {Staff: true, Role: auth.Finance, TokenID: "t1"},
+	"fin2":  {Staff: true, Role: auth.Finance, TokenID: "t3"},
 	"aud":   {Staff: true, Role: auth.Auditor, TokenID: "t2"},
 	"acme":  {AccountID: "acme", KeyID: "k1"},
 	"other": {AccountID: "solo", KeyID: "k2"},

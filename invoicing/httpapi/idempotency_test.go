@@ -10,14 +10,15 @@ import (
 
 // A quote POSTed again with the same Idempotency-Key (a client retrying
 // after a timeout) is answered with the quote the first issued; without
-// the key, or with another, it is another quote.
+// the key, with another, or from another staff token, it is another
+// quote.
 func TestQuoteIdempotencyKey(t *testing.T) {
 	srv, _ := server(t)
 	body := `{"agency":"臺北市政府資訊局","items":[{"name":"AI API 服務（月費）","quantity":"12","unit":"月","unit_price":"500"}]}`
-	post := func(key string) string {
+	post := func(token, key string) string {
 		t.Helper()
 		req, _ := http.NewRequest("POST", srv.URL+"/admin/api/quotes", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer fin")
+		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")
 		if key != "" {
 			req.Header.Set("Idempotency-Key", key)
@@ -36,14 +37,18 @@ func TestQuoteIdempotencyKey(t *testing.T) {
 		}
 		return q.QuoteID
 	}
-	first := post("retry-me")
-	if again := post("retry-me"); again != first {
+	first := post("fin", "retry-me")
+	if again := post("fin", "retry-me"); again != first {
 		t.Fatalf("the same key gave quote %s, then %s", first, again)
 	}
-	if other := post("another"); other == first {
+	if other := post("fin", "another"); other == first {
 		t.Fatal("another key gave the same quote")
 	}
-	if none := post(""); none == first {
+	if none := post("fin", ""); none == first {
 		t.Fatal("no key gave the keyed quote")
+	}
+	// Keys are each caller's own.
+	if theirs := post("fin2", "retry-me"); theirs == first {
+		t.Fatal("another staff token's key gave the first token's quote")
 	}
 }

@@ -233,19 +233,8 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 	if _, _, err := h.Account(ctx, k.AccountID); err != nil {
 		return "", "", err
 	}
-	switch k.SpendPeriod {
-	case "", "daily", "weekly", "monthly":
-	default:
-		return "", "", invalid("spend period must be daily, weekly or monthly")
-	}
-	if k.SpendLimit.IsNegative() {
-		return "", "", invalid("spending limit must not be negative")
-	}
-	if err := checkLimit("a spending limit", k.SpendLimit); err != nil {
+	if k.SpendPeriod, err = spendTerms(k.SpendLimit, k.SpendPeriod); err != nil {
 		return "", "", err
-	}
-	if k.SpendLimit.IsPositive() && k.SpendPeriod == "" {
-		k.SpendPeriod = "monthly"
 	}
 	secret = KeyPrefix + randomID(40)
 	k.KeyID = "key_" + randomID(12)

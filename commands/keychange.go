@@ -118,19 +118,9 @@ func GivenSpendLimit(given *decimal.Decimal) (decimal.Decimal, error) {
 // may refuse (a management key acting within its own limits). Nothing is
 // written when nothing changes.
 func (h *Handler) ChangeKey(ctx context.Context, c domain.KeyChanged, check func(before, after domain.KeyIssued) error) error {
-	switch c.SpendPeriod {
-	case "", "daily", "weekly", "monthly":
-	default:
-		return invalid("spend period must be daily, weekly or monthly")
-	}
-	if c.SpendLimit.IsNegative() {
-		return invalid("spending limit must not be negative")
-	}
-	if err := checkLimit("a spending limit", c.SpendLimit); err != nil {
+	var err error
+	if c.SpendPeriod, err = spendTerms(c.SpendLimit, c.SpendPeriod); err != nil {
 		return err
-	}
-	if c.SpendLimit.IsPositive() && c.SpendPeriod == "" {
-		c.SpendPeriod = "monthly"
 	}
 	if !c.SpendLimit.IsPositive() {
 		c.SpendPeriod = ""

@@ -25,3 +25,23 @@ func checkLimit(what string, d decimal.Decimal) error {
 	}
 	return nil
 }
+
+// spendTerms checks a key's spending limit and period, and returns the
+// period: monthly when a limit comes without one.
+func spendTerms(limit decimal.Decimal, period string) (string, error) {
+	switch period {
+	case "", "daily", "weekly", "monthly":
+	default:
+		return "", invalid("spend period must be daily, weekly or monthly")
+	}
+	if limit.IsNegative() {
+		return "", invalid("spending limit must not be negative")
+	}
+	if err := checkLimit("a spending limit", limit); err != nil {
+		return "", err
+	}
+	if limit.IsPositive() && period == "" {
+		period = "monthly"
+	}
+	return period, nil
+}

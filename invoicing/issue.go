@@ -175,7 +175,7 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 // answer is then that invoice, which does not bill it, and the top-up is
 // decided again.
 func (s *Service) IssueTopUp(ctx context.Context, acct, ref string) (Invoice, bool, error) {
-	for range maxAttempts {
+	for range decideAttempts {
 		inv, created, err := s.issueTopUpOnce(ctx, acct, ref)
 		if err != nil || inv.bills(ref) {
 			return inv, created, err
@@ -184,8 +184,9 @@ func (s *Service) IssueTopUp(ctx context.Context, acct, ref string) (Invoice, bo
 	return Invoice{}, false, fmt.Errorf("%w: the invoices of account %s kept changing while top-up %s was invoiced; try again", ErrConflict, acct, ref)
 }
 
-// maxAttempts bounds how often a decision lost to a concurrent one is made again.
-const maxAttempts = 8
+// decideAttempts bounds how often a decision lost to a concurrent one (an
+// invoice's void or allowance, a top-up's invoice) is made again.
+const decideAttempts = 20
 
 // bills reports whether a top-up invoice bills the top-up ref.
 func (inv *Invoice) bills(ref string) bool {

@@ -39,7 +39,7 @@ func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(
 	if err := s.Sync(ctx); err != nil {
 		return Invoice{}, err
 	}
-	for attempt := 0; attempt < 20; attempt++ {
+	for attempt := 0; attempt < decideAttempts; attempt++ {
 		s.mu.Lock()
 		cur := s.l.byNumber[normalizeNumber(number)]
 		if cur == nil {

@@ -18,6 +18,7 @@ type (
 	Upstream      = core.Upstream
 	Adapter       = core.Adapter
 	Result        = core.Result
+	Relay         = core.Relay
 	ChunkStream   = core.ChunkStream
 	UpstreamError = core.UpstreamError
 )

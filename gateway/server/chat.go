@@ -631,6 +631,9 @@ func (k *call) unary() error {
 	if ae != nil {
 		return ae
 	}
+	if res.Relay != nil {
+		return k.relay(res.Relay)
+	}
 	resp := res.Response
 	u := domainUsage(resp.Usage, false)
 	if resp.Usage == nil {
@@ -665,6 +668,20 @@ func (k *call) unary() error {
 	if err != nil {
 		return err
 	}
+	return k.c.JSONBlob(http.StatusOK, b)
+}
+
+// relay answers with a completion kept as the upstream's bytes; the
+// billing is unary's.
+func (k *call) relay(rel *providers.Relay) error {
+	u := domainUsage(&rel.Usage, false)
+	cost := k.cost(u)
+	if err := k.complete(u, cost, domain.OutcomeCompleted, rel.Finish, false); err != nil {
+		return err
+	}
+	cu := k.usageFor(u, cost)
+	k.s.observe(k, http.StatusOK)
+	b := rel.AppendJSON(make([]byte, 0, len(rel.Choices)+640), k.id, k.model.ID, k.start.Unix(), &cu)
 	return k.c.JSONBlob(http.StatusOK, b)
 }
 

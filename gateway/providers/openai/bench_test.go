@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 
+	fastjson "github.com/segmentio/encoding/json"
+
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
 	pt "github.com/routefree/routefree/gateway/providers/providertest"
@@ -86,4 +88,62 @@ func BenchmarkOpenAIStreamRelay(b *testing.B) {
 		}
 		res.Stream.Close()
 	}
+}
+
+// unaryAnswer is a non-streamed OpenAI answer as the wire carries it.
+var unaryAnswer = []byte(`{
+  "id": "chatcmpl-Bx1",
+  "object": "chat.completion",
+  "created": 1750000000,
+  "model": "gpt-4.1-2025-04-14",
+  "choices": [
+    {
+      "index": 0,
+      "message": {
+        "role": "assistant",
+        "content": "Hello from the fake upstream. RouteFree is relaying this reply, and it says so in a sentence or two of ordinary length.",
+        "refusal": null,
+        "annotations": []
+      },
+      "logprobs": null,
+      "finish_reason": "stop"
+    }
+  ],
+  "usage": {
+    "prompt_tokens": 19,
+    "completion_tokens": 28,
+    "total_tokens": 47,
+    "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+    "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}
+  },
+  "service_tier": "default",
+  "system_fingerprint": "fp_b3f1157249"
+}`)
+
+// BenchmarkUnaryAnswer is the adapter's and the server's CPU per unary
+// answer, read from the upstream's bytes and written as the gateway
+// answers: kept as bytes (relay) against decoded and encoded again.
+func BenchmarkUnaryAnswer(b *testing.B) {
+	u := chat.NewUsage(19, 28, 0, 0)
+	b.Run("relay", func(b *testing.B) {
+		b.ReportAllocs()
+		var out []byte
+		for b.Loop() {
+			rel := relayOf(unaryAnswer, false)
+			out = rel.AppendJSON(out[:0], "gen-1", "openai/gpt-4.1", 1, &u)
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r, err := DecodeResponse(unaryAnswer)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.Response.ID, r.Response.Model, r.Response.Usage = "gen-1", "openai/gpt-4.1", &u
+			if _, err := fastjson.Marshal(r.Response); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -40,6 +40,9 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	if err != nil {
 		return nil, err
 	}
+	if rel := relayOf(b, req.ExcludeReasoning); rel != nil {
+		return &core.Result{Relay: rel}, nil
+	}
 	r, err := DecodeResponse(b)
 	if err != nil {
 		return nil, core.BadResponse(up.Provider, err)

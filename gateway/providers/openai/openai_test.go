@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers"
 	"github.com/routefree/routefree/gateway/providers/openai"
 	pt "github.com/routefree/routefree/gateway/providers/providertest"
@@ -29,14 +30,21 @@ func TestNonStreamText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := res.Response
-	if r == nil || res.Stream != nil {
+	// An answer in OpenAI's shape is relayed as it came, with the
+	// gateway's id, model and usage written around its choices.
+	rel := res.Relay
+	if rel == nil || res.Response != nil || res.Stream != nil {
 		t.Fatalf("result = %+v", res)
 	}
-	if r.Model != "openai/gpt-4.1" || r.Choices[0].Message.Content.String() != "你好，世界" || r.Choices[0].FinishReason != "stop" {
+	var r chat.Response
+	if err := json.Unmarshal(rel.AppendJSON(nil, "gen-1", "openai/gpt-4.1", 1, nil), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != "gen-1" || r.Model != "openai/gpt-4.1" || r.Choices[0].Message.Content.String() != "你好，世界" ||
+		r.Choices[0].FinishReason != "stop" || rel.Finish != "stop" {
 		t.Errorf("response = %+v", r)
 	}
-	u := r.Usage
+	u := rel.Usage
 	if u.PromptTokens != 120 || u.CompletionTokens != 40 || u.TotalTokens != 160 || u.CachedTokens() != 100 || u.ReasoningTokens() != 25 {
 		t.Errorf("usage = %+v", u)
 	}

@@ -1,5 +1,7 @@
 package openai
 
+import "bytes"
+
 // A minimal scanner over a JSON object's top-level members. The relay
 // rewrites "id" and "model" and lifts "usage" out of each chunk without
 // decoding the rest, which keeps a pass-through chunk allocation-free.
@@ -13,14 +15,24 @@ func skipSpace(b []byte, i int) int {
 }
 
 // skipString returns the index just past the string starting at b[i]=='"', or -1.
+// It looks for the next quote with bytes.IndexByte (vectorized: a long
+// content string is most of an answer's bytes) and counts the backslashes
+// before it: an odd number escapes it.
 func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
+	for i++; i < len(b); {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
 		}
+		q := i + j
+		n := 0
+		for k := q - 1; k >= i && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		i = q + 1
 	}
 	return -1
 }

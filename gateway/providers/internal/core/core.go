@@ -42,6 +42,9 @@ type Result struct {
 	// Created are the upstream's (the server overwrites them); Model is
 	// the model the client asked for.
 	Response *chat.Response
+	// Relay is a whole completion that came in OpenAI's shape already and
+	// is written out as it came, with the gateway's id, model and usage.
+	Relay *Relay
 	// Stream yields OpenAI chunks when the request had stream: true.
 	Stream ChunkStream
 }

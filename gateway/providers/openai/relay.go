@@ -1,0 +1,206 @@
+package openai
+
+import (
+	"bytes"
+	"strconv"
+	"unicode/utf8"
+
+	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers/internal/core"
+)
+
+// relayOf returns a non-streamed answer as a core.Relay when it can be
+// written out as it came, and nil when it must be decoded whole: when it
+// has no usage (the gateway then counts the tokens of its text), when a
+// message carries DeepSeek's reasoning_content (renamed to reasoning),
+// when the client asked for reasoning to be left out and there is some,
+// or when a member the gateway reads is not of its type or has its key
+// escaped or in capitals (which the decoder matches too). A malformed
+// answer then fails in the decoder as before. What is relayed decodes to
+// what the decoder would have made of it (FuzzRelayMatchesDecode).
+func relayOf(b []byte, excludeReasoning bool) *core.Relay {
+	// A body that is not JSON at all is the decoder's to report, and one
+	// that is not UTF-8 the decoder's to mend; these passes allocate nothing.
+	if !utf8.Valid(b) || !fastjson.Valid(b) {
+		return nil
+	}
+	var r core.Relay
+	var usage []byte
+	ok, hasChoices := true, false
+	wellFormed := eachMember(b, func(m member) {
+		switch string(m.key) {
+		case "choices":
+			hasChoices = true
+			r.Choices = m.value
+			ok = ok && m.value[0] == '['
+		case "usage":
+			usage = nil
+			if m.value[0] != 'n' {
+				usage = m.value
+			}
+		case "object":
+			r.Object = ""
+			if m.value[0] != 'n' {
+				r.Object, ok = plainString(m.value, ok)
+			}
+		case "created":
+			r.Created = 0
+			if m.value[0] != 'n' {
+				n, err := strconv.ParseInt(string(m.value), 10, 64)
+				r.Created, ok = n, ok && err == nil
+			}
+		case "id", "model":
+			// Replaced by the gateway's, but a decoder checks their type.
+			ok = ok && (m.value[0] == '"' || m.value[0] == 'n')
+		case "system_fingerprint":
+			r.SystemFingerprint = m.value
+			ok = ok && (m.value[0] == '"' || m.value[0] == 'n')
+		default:
+			// "error", a key the decoder would read as one of the above.
+			ok = ok && !oddKey(m.key) && string(m.key) != "error"
+		}
+	})
+	if !wellFormed || !ok || !hasChoices || usage == nil {
+		return nil
+	}
+	finish, ok := scanChoices(r.Choices, excludeReasoning)
+	if !ok {
+		return nil
+	}
+	r.Finish = finish
+	w, ok := scanUsage(usage)
+	if !ok && fastjson.Unmarshal(usage, &w) != nil {
+		return nil
+	}
+	r.Usage = w.normalize()
+	return &r
+}
+
+// oddKey reports a key written with an escape or a capital letter: the
+// decoder, like encoding/json, matches such a key to a field it knows.
+func oddKey(k []byte) bool {
+	for _, c := range k {
+		if c == '\\' || ('A' <= c && c <= 'Z') {
+			return true
+		}
+	}
+	return false
+}
+
+// plainString returns a JSON string's text when it has no escapes (the
+// strings relayOf reads are short names such as "chat.completion").
+func plainString(v []byte, ok bool) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v, '\\') >= 0 {
+		return "", false
+	}
+	return string(v[1 : len(v)-1]), ok
+}
+
+// scanChoices returns the first choice's finish_reason ("" when null or
+// when there is no choice) and whether the choices can be relayed: each
+// an object, none with a message the decoder would rewrite.
+func scanChoices(choices []byte, excludeReasoning bool) (finish string, ok bool) {
+	ok = true
+	first := true
+	i := skipSpace(choices, 1)
+	for ok && i < len(choices) && choices[i] != ']' {
+		j := skipValue(choices, i)
+		if j < 0 || choices[i] != '{' {
+			return "", false
+		}
+		ok = eachMember(choices[i:j], func(m member) {
+			switch string(m.key) {
+			case "finish_reason":
+				if first {
+					finish = ""
+					if m.value[0] != 'n' {
+						finish, ok = plainString(m.value, ok)
+					}
+				}
+			case "message":
+				if m.value[0] == 'n' {
+					return
+				}
+				well := m.value[0] == '{' && eachMember(m.value, func(f member) {
+					ok = ok && !oddKey(f.key) && string(f.key) != "reasoning_content" &&
+						!(excludeReasoning && bytes.HasPrefix(f.key, reasoningPrefix))
+				})
+				ok = ok && well
+			default:
+				ok = ok && !oddKey(m.key)
+			}
+		}) && ok
+		first = false
+		i = skipSpace(choices, j)
+		if i < len(choices) && choices[i] == ',' {
+			i = skipSpace(choices, i+1)
+		}
+	}
+	return finish, ok
+}
+
+var reasoningPrefix = []byte("reasoning")
+
+// scanUsage reads the usage members that count (OpenAI's, and DeepSeek's
+// prompt_cache_hit_tokens) when each is a plain integer, as answers have
+// them; ok is false otherwise, and the decoder reads the usage instead.
+// Other members are skipped, as the decoder skips them.
+func scanUsage(b []byte) (w wireUsage, ok bool) {
+	ok = true
+	num := func(v []byte) int {
+		n, err := strconv.Atoi(string(v))
+		ok = ok && err == nil
+		return n
+	}
+	well := eachMember(b, func(m member) {
+		switch string(m.key) {
+		case "prompt_tokens":
+			w.PromptTokens = num(m.value)
+		case "completion_tokens":
+			w.CompletionTokens = num(m.value)
+		case "total_tokens":
+			w.TotalTokens = num(m.value)
+		case "prompt_cache_hit_tokens":
+			w.PromptCacheHitTokens = num(m.value)
+		case "prompt_tokens_details":
+			d := &chat.PromptTokensDetails{}
+			w.PromptTokensDetails = d
+			well := eachMember(m.value, func(m member) {
+				switch string(m.key) {
+				case "cached_tokens":
+					d.CachedTokens = num(m.value)
+				case "audio_tokens":
+					d.AudioTokens = num(m.value)
+				default:
+					ok = ok && !oddKey(m.key)
+				}
+			})
+			ok = ok && well
+		case "completion_tokens_details":
+			d := &chat.CompletionTokensDetails{}
+			w.CompletionTokensDetails = d
+			well := eachMember(m.value, func(m member) {
+				switch string(m.key) {
+				case "reasoning_tokens":
+					d.ReasoningTokens = num(m.value)
+				case "audio_tokens":
+					d.AudioTokens = num(m.value)
+				case "image_tokens":
+					d.ImageTokens = num(m.value)
+				default:
+					ok = ok && !oddKey(m.key)
+				}
+			})
+			ok = ok && well
+		case "cost", "is_byok", "cost_details":
+			// An OpenRouter-like host's own cost: dropped by normalize, but
+			// the decoder checks its type.
+			ok = false
+		default:
+			ok = ok && !oddKey(m.key)
+		}
+	})
+	return w, ok && well
+}

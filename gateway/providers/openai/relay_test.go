@@ -1,0 +1,153 @@
+package openai
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/gateway/chat"
+)
+
+// relayAnswers are answers as OpenAI-compatible hosts send them.
+var relayAnswers = []string{
+	string(unaryAnswer),
+	`{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null,` +
+		`"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"台北\"}"}}]},"finish_reason":"tool_calls"}],` +
+		`"usage":{"prompt_tokens":50,"completion_tokens":12,"total_tokens":62}}`,
+	`{"choices":[{"index":0,"message":{"role":"assistant","content":"\u53f0\u5317 <b>&amp;</b> \"quoted\" \\ back"},"finish_reason":"length","logprobs":{"content":[{"token":"a","logprob":-0.1}]}},` +
+		`{"index":1,"message":{"role":"assistant","content":"two","refusal":"no"},"finish_reason":null}],"usage":{"prompt_tokens":3,"completion_tokens":4}}`,
+	`{"id":"d","object":"chat.completion","created":2,"model":"deepseek-chat","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],` +
+		`"usage":{"prompt_tokens":10,"completion_tokens":2,"total_tokens":12,"prompt_cache_hit_tokens":8,"prompt_cache_miss_tokens":2},"system_fingerprint":null}`,
+	`{"choices":[{"index":0,"message":{"role":"assistant","content":"think","reasoning":"because","reasoning_details":[{"type":"reasoning.text","text":"because"}]},"finish_reason":"stop"}],` +
+		`"usage":{"prompt_tokens":1,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":7},"prompt_tokens_details":{"cached_tokens":0}}}`,
+	`{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":0}}`,
+	`{"choices":[{"message":{"content":[{"type":"text","text":"parts"}]},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`,
+}
+
+// decodedAnswer is what the gateway writes for an answer decoded whole.
+func decodedAnswer(t testing.TB, b []byte, u *chat.Usage) ([]byte, *chat.Response) {
+	t.Helper()
+	res, err := DecodeResponse(b)
+	if err != nil {
+		return nil, nil
+	}
+	r := res.Response
+	got := *r
+	r.ID, r.Model, r.Usage = "gen-1", "openai/gpt-4.1", u
+	if r.Object == "" {
+		r.Object = "chat.completion"
+	}
+	if r.Created == 0 {
+		r.Created = 7
+	}
+	out, err := fastjson.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, &got
+}
+
+// checkRelay asserts that a relayed answer is what decoding it whole would
+// have made: the same usage and finish reason read, and the same answer
+// written, as a client decodes it.
+func checkRelay(t testing.TB, b []byte) bool {
+	t.Helper()
+	rel := relayOf(b, false)
+	if rel == nil {
+		return false
+	}
+	u := chat.NewUsage(1, 2, 0, 0)
+	out := rel.AppendJSON(nil, "gen-1", "openai/gpt-4.1", 7, &u)
+	if !json.Valid(out) {
+		t.Fatalf("relayed %s as invalid JSON %s", b, out)
+	}
+	want, decoded := decodedAnswer(t, b, &u)
+	var got chat.Response
+	if want == nil {
+		// The decoder refuses a choice the relay passes (a member of the
+		// wrong type inside it): the client then gets the upstream's own
+		// malformed choice, as with a streamed chunk; it must not decode.
+		if json.Unmarshal(out, &got) == nil {
+			t.Fatalf("relayed %s although the decoder refuses it and the client reads it", b)
+		}
+		return true
+	}
+	if !reflect.DeepEqual(rel.Usage, *decoded.Usage) {
+		t.Fatalf("usage of %s: relay %+v, decoder %+v", b, rel.Usage, *decoded.Usage)
+	}
+	finish := ""
+	if len(decoded.Choices) > 0 {
+		finish = decoded.Choices[0].FinishReason
+	}
+	if rel.Finish != finish {
+		t.Fatalf("finish of %s: relay %q, decoder %q", b, rel.Finish, finish)
+	}
+	var w chat.Response
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("relayed %s: %v", out, err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	// Compared as the gateway's encoder writes them, where an empty list
+	// and a missing one are the same.
+	gb, _ := fastjson.Marshal(got)
+	wb, _ := fastjson.Marshal(w)
+	if string(gb) != string(wb) {
+		t.Fatalf("answer %s\nrelayed as %s\ndecoded as %s", b, out, want)
+	}
+	return true
+}
+
+func TestRelayWritesWhatDecodingWould(t *testing.T) {
+	for _, a := range relayAnswers {
+		if !checkRelay(t, []byte(a)) {
+			t.Errorf("not relayed: %s", a)
+		}
+	}
+}
+
+// Answers the decoder must read whole: it renames, counts or refuses them.
+func TestRelayLeavesRewritesToTheDecoder(t *testing.T) {
+	for _, a := range []string{
+		`{"choices":[{"message":{"content":"no usage"},"finish_reason":"stop"}]}`,
+		`{"choices":[{"message":{"content":"x"}}],"usage":null}`,
+		`{"choices":[{"message":{"content":"x","reasoning_content":"deepseek"}}],"usage":{"prompt_tokens":1}}`,
+		`{"choices":[{"message":{"content":"x","Reasoning_Content":"any case"}}],"usage":{"prompt_tokens":1}}`,
+		`{"choices":[{"message":{"content":"x","reasoning\u005fcontent":"escaped"}}],"usage":{"prompt_tokens":1}}`,
+		`{"choices":{"not":"an array"},"usage":{"prompt_tokens":1}}`,
+		`{"choices":[1],"usage":{"prompt_tokens":1}}`,
+		`{"choices":[],"usage":{"prompt_tokens":1.5}}`,
+		`{"choices":[],"usage":{"prompt_tokens":"1"}}`,
+		`{"choices":[],"created":"yesterday","usage":{"prompt_tokens":1}}`,
+		`{"choices":[],"object":1,"usage":{"prompt_tokens":1}}`,
+		`{"choices":[],"Usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}}`,
+		`{"choices":[],"usage":{"prompt_tokens":1},"error":{"message":"late"}}`,
+		`{"choices":[{"message":{"content":hello}}],"usage":{"prompt_tokens":1}}`,
+		`{"choices":[],"usage":{"prompt_tokens":1}`,
+		`not json`,
+	} {
+		if rel := relayOf([]byte(a), false); rel != nil {
+			t.Errorf("relayed %s", a)
+		}
+	}
+	excluded := `{"choices":[{"message":{"content":"x","reasoning":"hidden"}}],"usage":{"prompt_tokens":1}}`
+	if relayOf([]byte(excluded), true) != nil {
+		t.Errorf("relayed reasoning the client asked to leave out: %s", excluded)
+	}
+	if relayOf([]byte(excluded), false) == nil {
+		t.Errorf("reasoning the client wants was not relayed: %s", excluded)
+	}
+}
+
+func FuzzRelayMatchesDecode(f *testing.F) {
+	for _, a := range relayAnswers {
+		f.Add([]byte(a))
+	}
+	f.Add([]byte(`{"choices":[{"message":{"role":"assistant","content":"a"},"message":{"content":"b"}}],"usage":{"prompt_tokens":1}}`))
+	f.Add([]byte(`{"choices":[{"index":"0","message":{"content":"a"}}],"usage":{"prompt_tokens":1}}`))
+	f.Add([]byte("{\"choices\":[{\"message\":{\"content\":\"\xff\"}}],\"usage\":{\"prompt_tokens\":1}}"))
+	f.Fuzz(func(t *testing.T, b []byte) { checkRelay(t, b) })
+}

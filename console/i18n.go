@@ -431,6 +431,7 @@ var messages = map[string][2]string{
 	"err.topup.max":                   {"單筆儲值上限為 NT${1}（輸入 NT${2}），請分次辦理。", "A top-up is at most NT${1} (NT${2} given): split it."},
 	"err.adjust":                      {"調整須填寫非零金額與原因。", "An adjustment needs a non-zero amount and a reason."},
 	"err.resume.reason":               {"恢復帳戶須填寫原因。", "Resuming an account needs a reason."},
+	"err.suspend.reason":              {"停用帳戶須填寫原因。", "Suspending an account needs a reason."},
 	"err.account.notsuspended":        {"帳戶 {1} 並未停用。", "Account {1} is not suspended."},
 	"err.topup.duplicate":             {"參考編號「{1}」已登錄過，金額為 {2}。", "Reference {1} was already recorded, with amount {2}."},
 	"err.busy":                        {"資料處理中，請稍後再試。", "Busy: try again in a moment."},

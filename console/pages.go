@@ -427,8 +427,13 @@ func (s *server) suspendForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A suspension without its reason is refused before the question.
+	reason := strings.TrimSpace(c.FormValue("reason"))
+	if err := commands.CheckSuspendReason(reason); err != nil {
+		return err
+	}
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.suspend", Target: a.Organisation, Danger: true, Note: "confirm.suspend.note",
-		Facts: [][2]string{{"account", a.ID}}, Post: "/console/accounts/" + url.PathEscape(a.ID) + "/suspend",
+		Facts: [][2]string{{"account", a.ID}, {"field.reason", reason}}, Post: "/console/accounts/" + url.PathEscape(a.ID) + "/suspend",
 		Back: "/console/accounts/" + url.PathEscape(a.ID)}, "reason"); !ok {
 		return err
 	}

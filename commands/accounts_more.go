@@ -66,8 +66,13 @@ func (h *Handler) SetCreditLimit(ctx context.Context, id string, limit decimal.D
 	return err
 }
 
-// SuspendAccount stops every key of an account; suspending twice is harmless.
+// SuspendAccount stops every key of an account, with a reason, as its
+// resumption has one; suspending twice is harmless.
 func (h *Handler) SuspendAccount(ctx context.Context, id, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if err := CheckSuspendReason(reason); err != nil {
+		return err
+	}
 	s, err := h.AccountState(ctx, id)
 	if err != nil {
 		return err
@@ -75,9 +80,18 @@ func (h *Handler) SuspendAccount(ctx context.Context, id, reason string) error {
 	if s.Suspended {
 		return nil
 	}
-	ev := &domain.AccountSuspended{AccountID: id, Reason: strings.TrimSpace(reason)}
+	ev := &domain.AccountSuspended{AccountID: id, Reason: reason}
 	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
 	return err
+}
+
+// CheckSuspendReason refuses a suspension's reason that SuspendAccount
+// would refuse, so a form can say so before it asks to confirm.
+func CheckSuspendReason(reason string) error {
+	if strings.TrimSpace(reason) == "" {
+		return invalid("suspending an account needs a reason")
+	}
+	return nil
 }
 
 // ResumeAccount lifts a suspension, with a reason. An account that is not

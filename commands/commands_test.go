@@ -299,6 +299,32 @@ func TestVolumeDiscountMustBeBelowOne(t *testing.T) {
 	}
 }
 
+// A suspension needs a reason, as its resumption does: the auditor reads
+// why a customer was cut off beside who did it.
+func TestSuspendNeedsAReason(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	n := len(all(t, h))
+	wantRefused(t, h, n, h.SuspendAccount(ctx, acct, ""), ErrInvalid, "suspending an account needs a reason")
+	wantRefused(t, h, n, h.SuspendAccount(ctx, acct, " \t"), ErrInvalid, "suspending an account needs a reason")
+	if s, _ := h.AccountState(ctx, acct); s.Suspended {
+		t.Fatal("suspended without a reason")
+	}
+	if err := h.SuspendAccount(ctx, acct, " unpaid invoice AB-12345678 "); err != nil {
+		t.Fatal(err)
+	}
+	evs := all(t, h)
+	last := evs[len(evs)-1]
+	ev, err := domain.Decode(last.Type, last.SchemaVersion, last.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, ok := ev.(*domain.AccountSuspended); !ok || s.Reason != "unpaid invoice AB-12345678" {
+		t.Fatalf("last event %s %s, want account.suspended with its reason", last.Type, last.Data)
+	}
+}
+
 func TestResumeLiftsASuspension(t *testing.T) {
 	h := newHandler(t)
 	ctx := context.Background()

@@ -431,6 +431,9 @@ type keyInput struct {
 // issueKey issues a key for by (staff, or a customer's management key,
 // which bounds it).
 func (s *server) issueKey(ctx context.Context, by auth.Principal, account string, in keyInput) (id, secret string, err error) {
+	if err := s.refuseIfSuspended(ctx, by, account); err != nil {
+		return "", "", err
+	}
 	var models []string
 	for _, m := range in.Models {
 		m = strings.TrimSpace(m)

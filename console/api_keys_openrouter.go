@@ -217,7 +217,8 @@ func (s *server) orGetKey(c echo.Context) error {
 // refused rather than read as none), limit_reset (daily, weekly or
 // monthly; RouteFree's limits always reset, so null is refused) and
 // disabled, which stops the key or lets it work again (a deleted key stays
-// deleted).
+// deleted). While the account is suspended a customer may not enable a key
+// nor raise or lift its limit (errSuspendedKeys).
 // include_byok_in_limit is accepted and not acted on (RouteFree has no
 // bring-your-own-key usage). Fields left out keep their value. A management
 // key changes only keys within its own limits, and into keys within them.
@@ -278,6 +279,11 @@ func (s *server) orPatchKey(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "a deleted key cannot be changed or enabled: create a new key")
 	}
 	ctx := c.Request().Context()
+	if disable != nil && !*disable && k.Disabled {
+		if err := s.refuseIfSuspended(ctx, principal(c), k.AccountID); err != nil {
+			return err
+		}
+	}
 	if changed {
 		if k, err = s.changeKey(ctx, principal(c), k, ch); err != nil {
 			return err

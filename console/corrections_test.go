@@ -54,6 +54,14 @@ func TestAPICorrectionsNameTheStaffWhoMadeThem(t *testing.T) {
 
 	code, body := e.call("POST", "/admin/api/accounts/acct_r/resume", e.admin, map[string]any{"reason": "x"})
 	wantAPI(t, code, body, http.StatusConflict, "is not suspended")
+	// A suspension needs a reason, as a resumption does.
+	for _, in := range []map[string]any{{}, {"reason": " "}} {
+		code, body = e.call("POST", "/admin/api/accounts/acct_r/suspend", e.admin, in)
+		wantAPI(t, code, body, http.StatusBadRequest, "suspending an account needs a reason")
+	}
+	if k, _ := e.models.Keys.Lookup(hash); k.Suspended {
+		t.Fatal("suspended without a reason")
+	}
 	if code, body := e.call("POST", "/admin/api/accounts/acct_r/suspend", e.admin, map[string]any{"reason": "chargeback"}); code != 200 {
 		t.Fatalf("suspend: %d %s", code, body)
 	}
@@ -121,6 +129,13 @@ func TestAPICorrectionsNameTheStaffWhoMadeThem(t *testing.T) {
 	_, html := page.get("/console/audit?type=" + domain.TypeAccountResumed)
 	if !strings.Contains(html, "staff:"+admin+" (admin)") {
 		t.Fatalf("the audit page does not name the actor:\n%s", html)
+	}
+	// Each reason is shown with its event, the suspension's as the resumption's.
+	for typ, reason := range map[string]string{domain.TypeAccountSuspended: "chargeback", domain.TypeAccountResumed: "chargeback withdrawn"} {
+		_, html := page.get("/console/audit?type=" + typ)
+		if !strings.Contains(html, `&#34;reason&#34;:&#34;`+reason+`&#34;`) {
+			t.Fatalf("the audit page does not show the reason %q of %s", reason, typ)
+		}
 	}
 }
 
@@ -196,10 +211,33 @@ func TestConsoleCorrectionForms(t *testing.T) {
 
 	adm := e.browser()
 	csrf = adm.signIn(e.admin)
+	// The suspend form asks for its reason as the resume form does, and a
+	// suspension without one is refused before the confirmation step.
+	_, page := adm.get("/console/accounts/acct_f?lang=en")
+	requiredReason := false
+	for _, in := range elements(t, page, "input", "required") {
+		requiredReason = requiredReason || in["id"] == "suspend-reason" && in["name"] == "reason"
+	}
+	if !requiredReason {
+		t.Fatal("the suspend form's reason is not required")
+	}
+	for _, confirm := range []string{"", "yes"} {
+		resp, page := adm.post("/console/accounts/acct_f/suspend", url.Values{"csrf": {csrf}, "reason": {" "}, "confirm": {confirm}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "Suspending an account needs a reason.") || strings.Contains(page, `id="confirm-step"`) {
+			t.Fatalf("suspend without a reason (confirm %q): %d\n%s", confirm, resp.StatusCode, visibleText(t, page))
+		}
+	}
+	if v, _ := e.models.Balances.View("acct_f", "", e.clock.Now()); v.Suspended {
+		t.Fatal("suspended without a reason")
+	}
+	// The confirmation step shows the reason it will record.
+	if _, ask := adm.post("/console/accounts/acct_f/suspend", url.Values{"csrf": {csrf}, "reason": {"unpaid invoices"}}); !strings.Contains(visibleText(t, ask), "unpaid invoices") {
+		t.Fatalf("the confirmation step does not show the reason: %q", visibleText(t, ask))
+	}
 	if resp, _ := adm.post("/console/accounts/acct_f/suspend", url.Values{"csrf": {csrf}, "reason": {"test"}, "confirm": {"yes"}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("suspend: %d", resp.StatusCode)
 	}
-	_, page := adm.get("/console/accounts/acct_f")
+	_, page = adm.get("/console/accounts/acct_f")
 	if !strings.Contains(page, `id="resume-form"`) || strings.Contains(page, `id="suspend-form"`) {
 		t.Fatal("a suspended account's page offers no resume form")
 	}

@@ -48,6 +48,8 @@ var errorPatterns = []errorPattern{
 	ep(`.* is at most NT\$(\S+) \(NT\$(\S+) given\)(?:; split it, or raise --max-topup)?`, "err.topup.max"),
 	ep(`an adjustment needs a non-zero amount and a reason`, "err.adjust"),
 	ep(`resuming an account needs a reason`, "err.resume.reason"),
+	ep(`suspending an account needs a reason`, "err.suspend.reason"),
+	ep(`this account is suspended: .*`, "err.suspended.keys"),
 	ep(`account (\S+) is not suspended`, "err.account.notsuspended"),
 	ep(`reference "([^"]*)" was already recorded with amount (\S+)`, "err.topup.duplicate"),
 	ep(`top-up stream busy(?:: .*)?`, "err.busy"),

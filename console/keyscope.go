@@ -1,6 +1,11 @@
 package console
 
 import (
+	"context"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
@@ -26,4 +31,59 @@ func (s *server) withinCallersKey(by auth.Principal, k domain.KeyIssued) error {
 func issuedOf(k projections.KeyInfo) domain.KeyIssued {
 	return domain.KeyIssued{KeyID: k.KeyID, AccountID: k.AccountID, Models: k.Models, SpendLimit: k.SpendLimit,
 		SpendPeriod: k.SpendPeriod, Management: k.Management}
+}
+
+// errSuspendedKeys refuses a customer what would let a suspended account's
+// keys do more: their keys call no model while it is suspended, and none
+// should be ready to once it is resumed without the customer's say.
+var errSuspendedKeys = echo.NewHTTPError(http.StatusForbidden,
+	"this account is suspended: until it is resumed, keys cannot be issued, enabled or given a higher spending limit; listing, disabling and deleting keys and lowering their limits still work")
+
+// suspendedFor reports whether a customer's account is suspended, from its
+// own stream, so that a suspension another process recorded a moment ago
+// counts at once. Staff are not held to it: they suspend and resume
+// accounts, and may prepare a suspended account's keys.
+func (s *server) suspendedFor(ctx context.Context, by auth.Principal, account string) (bool, error) {
+	if by.Staff {
+		return false, nil
+	}
+	h, _ := s.cmds()
+	st, err := h.AccountState(ctx, account)
+	if err != nil {
+		return false, apiError(err)
+	}
+	return st.Suspended, nil
+}
+
+// refuseIfSuspended is errSuspendedKeys when a customer's account is
+// suspended.
+func (s *server) refuseIfSuspended(ctx context.Context, by auth.Principal, account string) error {
+	suspended, err := s.suspendedFor(ctx, by, account)
+	if err == nil && suspended {
+		err = errSuspendedKeys
+	}
+	return err
+}
+
+// raises reports whether a change gives a key more than it had: no
+// spending limit where it had one, a higher one, or a shorter period (the
+// same amount, spent more often). A key without a limit gains nothing
+// from one.
+func raises(before, after domain.KeyIssued) bool {
+	if !before.SpendLimit.IsPositive() {
+		return false
+	}
+	return !after.SpendLimit.IsPositive() || after.SpendLimit.GreaterThan(before.SpendLimit) ||
+		periodDays(after.SpendPeriod) < periodDays(before.SpendPeriod)
+}
+
+// periodDays orders spending periods by length; none is monthly.
+func periodDays(p string) int {
+	switch p {
+	case "daily":
+		return 1
+	case "weekly":
+		return 7
+	}
+	return 31
 }

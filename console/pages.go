@@ -240,12 +240,15 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	keys, keysList := keyList.apply(c, keys)
 	topUps, topUpsList := topUpList.apply(c, topUps)
 	invoices, invoicesList := accountInvoiceList.apply(c, s.deps.Models.Invoices.List("", a.ID))
+	acct := s.accountJSON(a)
 	data := map[string]any{
 		"KeysList": keysList, "TopUpsList": topUpsList, "InvoicesList": invoicesList,
-		"Account": s.accountJSON(a), "Keys": keys, "NewKey": newKey, "TopUps": topUps,
+		"Account": acct, "Keys": keys, "NewKey": newKey, "TopUps": topUps,
 		"Usage": u, "Charts": charts, "Invoices": invoices,
 		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,
-		"CanAdmin": p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
+		// A customer of a suspended account may lock its keys down, not loosen them.
+		"KeysLocked": !p.Staff && acct.Suspended,
+		"CanAdmin":   p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
 		"Once": randomToken(), // the adjustment form's one-time token
 	}
 	return data, s.selfServiceView(c, a, data)
@@ -379,6 +382,11 @@ func (s *server) enableKeyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if k.Disabled {
+		if err := s.refuseIfSuspended(c.Request().Context(), principal(c), k.AccountID); err != nil {
+			return err
+		}
+	}
 	if err := s.setKeyDisabled(c.Request().Context(), k.KeyID, false); err != nil {
 		return err
 	}
@@ -427,8 +435,13 @@ func (s *server) suspendForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// A suspension without its reason is refused before the question.
+	reason := strings.TrimSpace(c.FormValue("reason"))
+	if err := commands.CheckSuspendReason(reason); err != nil {
+		return err
+	}
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.suspend", Target: a.Organisation, Danger: true, Note: "confirm.suspend.note",
-		Facts: [][2]string{{"account", a.ID}}, Post: "/console/accounts/" + url.PathEscape(a.ID) + "/suspend",
+		Facts: [][2]string{{"account", a.ID}, {"field.reason", reason}}, Post: "/console/accounts/" + url.PathEscape(a.ID) + "/suspend",
 		Back: "/console/accounts/" + url.PathEscape(a.ID)}, "reason"); !ok {
 		return err
 	}

@@ -40,9 +40,19 @@ type keyChange struct {
 // (domain.KeyWithin: a management key cannot give a key, itself included,
 // more than it has).
 func (s *server) changeKey(ctx context.Context, by auth.Principal, k projections.KeyInfo, ch keyChange) (projections.KeyInfo, error) {
+	suspended, err := s.suspendedFor(ctx, by, k.AccountID)
+	if err != nil {
+		return k, err
+	}
 	h, settle := s.cmds()
-	err := h.ChangeKey(ctx, domain.KeyChanged{KeyID: k.KeyID, Name: ch.Name, SpendLimit: ch.SpendLimit, SpendPeriod: ch.SpendPeriod},
-		func(_, after domain.KeyIssued) error { return s.withinCallersKey(by, after) })
+	err = h.ChangeKey(ctx, domain.KeyChanged{KeyID: k.KeyID, Name: ch.Name, SpendLimit: ch.SpendLimit, SpendPeriod: ch.SpendPeriod},
+		func(before, after domain.KeyIssued) error {
+			// A suspended account's keys may be renamed and held tighter, never loosened.
+			if suspended && raises(before, after) {
+				return errSuspendedKeys
+			}
+			return s.withinCallersKey(by, after)
+		})
 	if err == nil {
 		err = settle(ctx)
 	}

@@ -86,8 +86,10 @@ type PlanChanged struct {
 // AccountSuspended stops every key of an account.
 type AccountSuspended struct {
 	AccountID string `json:"account_id"`
-	Reason    string `json:"reason,omitempty"`
-	Actor     Actor  `json:"actor"` // who caused it (since v2)
+	// Reason is required of new suspensions; one recorded before it was
+	// may have none.
+	Reason string `json:"reason,omitempty"`
+	Actor  Actor  `json:"actor"` // who caused it (since v2)
 }
 
 // AccountResumed lifts a suspension: the account's keys work again.

@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register("accounts show", "show an account: plan, balance, credit, keys", cmdAccountsShow)
-	register("accounts suspend", "suspend an account: every key of it is refused", cmdAccountsSuspend)
+	register("accounts suspend", "suspend an account, with a reason: every key of it is refused", cmdAccountsSuspend)
 	register("accounts resume", "lift an account's suspension, with a reason", cmdAccountsResume)
 	register("credits adjust", "correct a balance up or down, with a reason", cmdCreditsAdjust)
 	register("staff issue", "issue a staff token (admin, finance or auditor; shown once)", cmdStaffIssue)
@@ -98,7 +98,7 @@ func cmdAccountsShow(ctx context.Context, args []string, stdout, stderr io.Write
 func cmdAccountsSuspend(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("accounts suspend", stderr)
 	acct := fs.String("account", "", "account ID")
-	reason := fs.String("reason", "", "why (recorded with the suspension)")
+	reason := fs.String("reason", "", "why the account is suspended (required)")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
 )
@@ -153,6 +154,7 @@ func TestCLICorrectionsNameTheOperator(t *testing.T) {
 	refusedCLI(t, "whole number of New Taiwan dollars", with("credits", "topup", "--account", "acct_c", "--amount", "0.001", "--reference", "tiny")...)
 	refusedCLI(t, "needs a non-zero amount and a reason", with("credits", "adjust", "--account", "acct_c", "--amount", "5")...)
 	refusedCLI(t, "is not suspended", with("accounts", "resume", "--account", "acct_c", "--reason", "x")...)
+	refusedCLI(t, "suspending an account needs a reason", with("accounts", "suspend", "--account", "acct_c")...)
 	refusedCLI(t, "--max-topup", with("credits", "topup", "--account", "acct_c", "--amount", "5", "--reference", "r", "--max-topup", "-1")...)
 	if n := len(exportAll(t, store...)); n != before {
 		t.Fatalf("refusals appended %d events", n-before)
@@ -169,6 +171,22 @@ func TestCLICorrectionsNameTheOperator(t *testing.T) {
 	mustCLI(t, with("accounts", "resume", "--account", "acct_c", "--reason", "chargeback withdrawn")...)
 	if show := mustCLI(t, with("accounts", "show", "--account", "acct_c")...); !strings.Contains(show, "status        active") {
 		t.Fatalf("after resume:\n%s", show)
+	}
+	// Both reasons are in the history the export shows.
+	reasons := map[string]string{}
+	for _, e := range exportAll(t, store...) {
+		var d struct {
+			Reason string `json:"reason"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil {
+			reasons[e.Type] = d.Reason
+		}
+	}
+	if reasons[domain.TypeAccountSuspended] != "chargeback" || reasons[domain.TypeAccountResumed] != "chargeback withdrawn" {
+		t.Fatalf("exported reasons %v", reasons)
+	}
+	if _, _, help := cli(t, "accounts", "suspend", "-h"); !strings.Contains(help, "(required)") {
+		t.Fatalf("accounts suspend -h does not say the reason is required:\n%s", help)
 	}
 
 	// Staff tokens: the last admin stays.

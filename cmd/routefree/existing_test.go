@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -154,4 +155,58 @@ func TestKeysDisableAndEnableBesideServe(t *testing.T) {
 	}
 	within(t, time.Now(), 10*time.Second, "the revoked key refused", func() bool { return chatStatus(p.base, key) == http.StatusForbidden })
 	refusedCLI(t, "revoked", "keys", "enable", "--key", id, "--data-dir", dir)
+}
+
+// A customer's management key of an account an operator suspended beside
+// the running gateway may still list and delete its keys, but issuing one
+// is a 403 in OpenRouter's error shape saying the account is suspended.
+func TestSuspendedAccountsManagementKeyBesideServe(t *testing.T) {
+	env := append(baseEnv("http://127.0.0.1:1"), "ROUTEFREE_DATA_DIR="+t.TempDir())
+	p := startServe(t, env, "--bootstrap-demo")
+	out := runCLI(t, env, "keys", "issue", "--account", "acct_demo", "--name", "owner", "--management")
+	mgmt := regexp.MustCompile(`key:\s+(sk-rf-\S+)`).FindStringSubmatch(out)
+	spare := regexp.MustCompile(`key id: (\S+)`).FindStringSubmatch(runCLI(t, env, "keys", "issue", "--account", "acct_demo", "--name", "spare"))
+	if mgmt == nil || spare == nil {
+		t.Fatalf("keys issue: %s", out)
+	}
+	runCLI(t, env, "accounts", "suspend", "--account", "acct_demo", "--reason", "unpaid invoice")
+	call := func(method, path, body string) (int, []byte) {
+		t.Helper()
+		// The management key was written by another process: the gateway
+		// knows it within a second or so.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+mgmt[1])
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized || time.Now().After(deadline) {
+				return resp.StatusCode, b
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if code, b := call("GET", "/api/v1/keys", ""); code != http.StatusOK {
+		t.Fatalf("list: %d %s", code, b)
+	}
+	code, b := call("POST", "/api/v1/keys", `{"name":"new"}`)
+	var e struct {
+		Error struct {
+			Code     int            `json:"code"`
+			Message  string         `json:"message"`
+			Metadata map[string]any `json:"metadata"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil || code != http.StatusForbidden || e.Error.Code != http.StatusForbidden ||
+		!strings.HasPrefix(e.Error.Message, "this account is suspended") || e.Error.Metadata == nil {
+		t.Fatalf("issue while suspended: %d %s, want 403 in OpenRouter's shape", code, b)
+	}
+	if code, b := call("DELETE", "/api/v1/keys/"+spare[1], ""); code != http.StatusOK {
+		t.Fatalf("delete while suspended: %d %s", code, b)
+	}
 }

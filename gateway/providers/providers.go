@@ -6,6 +6,7 @@ package providers
 import (
 	"fmt"
 
+	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers/anthropic"
 	"github.com/routefree/routefree/gateway/providers/gemini"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
@@ -21,6 +22,7 @@ type (
 	Relay         = core.Relay
 	ChunkStream   = core.ChunkStream
 	UpstreamError = core.UpstreamError
+	Checker       = core.Checker
 )
 
 // Upstream kinds.
@@ -42,6 +44,16 @@ var adapters = map[string]Adapter{
 	KindOpenAI:    openai.Adapter{},
 	KindAnthropic: anthropic.Adapter{},
 	KindGemini:    gemini.Adapter{},
+}
+
+// Check is the adapter's refusal of a request its provider cannot take
+// (a *chat.ValidationError), known before any call; nil when it may take
+// it, or cannot tell before trying.
+func Check(a Adapter, req *chat.Request) error {
+	if c, ok := a.(Checker); ok {
+		return c.Check(req)
+	}
+	return nil
 }
 
 // For returns the adapter for an upstream kind.

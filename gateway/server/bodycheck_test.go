@@ -1,9 +1,15 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/gateway/admission"
 )
 
 // Every endpoint refuses what chat refuses, in its own error shape, and
@@ -182,4 +188,80 @@ func TestMessagesRefusesWhatAnthropicRefuses(t *testing.T) {
 	// A text block with its text and an object schema still go.
 	resp, b := h.postMessages("", h.key, `{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f","input_schema":{"type":"object"}}],"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]}`)
 	wantStatus(t, resp, b, 200)
+}
+
+// holdCounter is a ledger that counts the holds asked of it, so a test can
+// tell that a refused request never reached the credit hold.
+type holdCounter struct {
+	admission.Ledger
+	holds atomic.Int64
+}
+
+func (l *holdCounter) Hold(ctx context.Context, account, key, requestID string, view admission.AccountView, amount decimal.Decimal) (admission.HoldResult, error) {
+	l.holds.Add(1)
+	return l.Ledger.Hold(ctx, account, key, requestID, view, amount)
+}
+
+// TestMessagesRefusesEmptyText: an empty text block, and a message whose
+// content is empty other than a final assistant prefill, are 400s on
+// /messages and count_tokens, as on Anthropic's API, before any hold or
+// upstream call, and nothing is billed.
+func TestMessagesRefusesEmptyText(t *testing.T) {
+	ledger := &holdCounter{Ledger: admission.NewMemoryLedger(admission.LedgerOptions{})}
+	h := newHarness(t, harnessOpts{ledger: ledger, models: map[string][]upstreamSpec{
+		"anthropic/claude-sonnet-4.6": {{fake: "anthropic", kind: "anthropic"}},
+		"openai/gpt-4.1":              {{fake: "openai", kind: "openai"}},
+	}})
+	cases := []struct{ body, mention string }{
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":""}]}]}`,
+			"messages.0.content.0.text: text content blocks must be non-empty"},
+		{`{"model":"openai/gpt-4.1","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":""}]}]}`,
+			"messages.0.content.0.text: text content blocks must be non-empty"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":[{"type":"text","text":"hi"},{"type":"text","text":" \n"}]}]}`,
+			"messages.0.content.1.text: text content blocks must contain non-whitespace text"},
+		// An empty text beside a tool call, as some SDKs write an assistant turn.
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":[{"type":"text","text":""},{"type":"tool_use","id":"t1","name":"f","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"ok"}]}]}`,
+			"messages.1.content.0.text: text content blocks must be non-empty"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text","text":""}]}]}]}`,
+			"messages.0.content.0.content.0.text: text content blocks must be non-empty"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"system":[{"type":"text","text":""}],"messages":[{"role":"user","content":"hi"}]}`,
+			"system.0.text: text content blocks must be non-empty"},
+		{`{"model":"openai/gpt-4.1","max_tokens":10,"messages":[{"role":"user","content":""}]}`,
+			"messages.0: all messages must have non-empty content except for the optional final assistant message"},
+		{`{"model":"openai/gpt-4.1","max_tokens":10,"messages":[{"role":"user","content":[]}]}`,
+			"messages.0: all messages must have non-empty content except for the optional final assistant message"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":""},{"role":"user","content":"again"}]}`,
+			"messages.1: all messages must have non-empty content except for the optional final assistant message"},
+	}
+	for _, ep := range endpoints[:2] {
+		for _, c := range cases {
+			resp, b := ep.post(h, c.body)
+			wantStatus(t, resp, b, 400)
+			if msg := ep.message(t, b); !strings.Contains(msg, c.mention) {
+				t.Errorf("%s %s: message %q does not say %q", ep.name, c.body, msg, c.mention)
+			}
+		}
+	}
+	if n := upstreamCalls(h); n != 0 {
+		t.Fatalf("%d refused bodies reached an upstream", n)
+	}
+	if n := ledger.holds.Load(); n != 0 {
+		t.Fatalf("%d refused requests took a credit hold", n)
+	}
+	if evs := h.completed(); len(evs) != 0 {
+		t.Fatalf("%d refused requests were billed", len(evs))
+	}
+
+	// An empty final assistant turn (a prefill left blank) still goes, on
+	// the native and on the translated path, and is billed once each.
+	for _, model := range []string{"claude-sonnet-4-6", "openai/gpt-4.1"} {
+		resp, b := h.postMessages("", h.key, `{"model":"`+model+`","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":""}]}`)
+		wantStatus(t, resp, b, 200)
+	}
+	if n := upstreamCalls(h); n != 2 {
+		t.Fatalf("%d upstream calls for two valid requests", n)
+	}
+	if evs := h.completed(); len(evs) != 2 {
+		t.Fatalf("%d requests billed, want 2", len(evs))
+	}
 }

@@ -118,6 +118,11 @@ func (k *call) run() error {
 	if err := k.applyRouting(); err != nil {
 		return err
 	}
+	// What the upstreams' providers cannot take (Gemini's 8 candidates)
+	// is refused here too, before any limit or credit.
+	if err := k.applyProviderLimits(); err != nil {
+		return err
+	}
 	// 3. rate limits
 	k.est = k.estimateChain()
 	if err := k.admit(); err != nil {
@@ -472,6 +477,12 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 	if len(targets) == 0 {
 		return nil, nil, k.noEligible(k.model, excluded)
 	}
+	// An upstream whose provider cannot take the request is skipped, not
+	// tried: applyProviderLimits kept the model because another can.
+	targets, refused, skipped := k.capable(targets)
+	if len(targets) == 0 {
+		return nil, nil, k.beyondProviders(k.model, refused, skipped)
+	}
 	var tried []map[string]any
 	timeouts := 0 // attempts that ended by a timeout: all of them → 504
 	// A request an adapter cannot translate (a feature its provider lacks, a
@@ -556,6 +567,9 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 	if len(tried) > 0 {
 		lt := tried[len(tried)-1]
 		ae.Metadata["provider"], ae.Metadata["upstream_status"] = lt["provider"], lt["status"]
+	}
+	if skipped != nil {
+		ae.Metadata["skipped"] = skipped
 	}
 	return nil, nil, ae
 }

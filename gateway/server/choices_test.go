@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/admission"
+	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
 // choicesUpstream is an OpenAI-shaped upstream that honours n: it answers n
@@ -123,4 +125,79 @@ func TestChoicesAreCapped(t *testing.T) {
 		t.Fatal("the upstream was called")
 	}
 	h.heldIsZero()
+}
+
+// TestGeminiChoicesAreCapped: Google's Gemini API returns at most 8
+// candidates. A request for more to a model served only by Gemini is a 400
+// naming the limit before anything is held or sent; a model with another
+// upstream that can take it is served there, the Gemini upstream skipped as
+// failover skips any upstream whose provider cannot carry the request.
+func TestGeminiChoicesAreCapped(t *testing.T) {
+	ledger := &holdCounter{Ledger: admission.NewMemoryLedger(admission.LedgerOptions{})}
+	h := newHarness(t, harnessOpts{ledger: ledger, models: map[string][]upstreamSpec{
+		"google/gemini-test": {{fake: "gemini", kind: "gemini"}},
+		"test/gemini-first":  {{fake: "gemini", kind: "gemini"}, {fake: "openai", kind: "openai"}},
+		"test/openai":        {{fake: "openai", kind: "openai"}},
+		"test/gemini-down":   {{fake: "gemini", kind: "gemini"}, {fake: "down", kind: "openai"}},
+	}, scripts: map[string]providertest.Script{"down": {Status: 503, ErrorMessage: "busy"}}})
+	h.changePlan(domain.PlanChanged{Plan: domain.PlanEnterprise, RPM: 100, TPM: 10_000_000})
+	for _, body := range []string{
+		`{"model":"google/gemini-test","max_tokens":10,"n":9,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"google/gemini-test","max_tokens":10,"n":128,"stream":true,"messages":[{"role":"user","content":"hi"}]}`,
+		// Only the Gemini upstream may serve it under the provider object.
+		`{"model":"test/gemini-first","max_tokens":10,"n":9,"provider":{"only":["gemini"]},"messages":[{"role":"user","content":"hi"}]}`,
+	} {
+		resp, b := h.post(body)
+		wantStatus(t, resp, b, http.StatusBadRequest)
+		e := decodeError(t, b)
+		if e.Error.Metadata["param"] != "n" || !strings.Contains(e.Error.Message, "n: must be at most 8 for Gemini upstreams") {
+			t.Fatalf("%s: %s", body, b)
+		}
+	}
+	if n := upstreamCalls(h); n != 0 {
+		t.Fatalf("%d refused requests reached an upstream", n)
+	}
+	if n := ledger.holds.Load(); n != 0 {
+		t.Fatalf("%d refused requests took a credit hold", n)
+	}
+	for _, f := range h.waitFailed(3) {
+		if f.Status != 400 || f.Outcome != domain.OutcomeRejected || f.Attempts != 0 {
+			t.Fatalf("recorded %d %s after %d attempts, want 400 %s after none", f.Status, f.Outcome, f.Attempts, domain.OutcomeRejected)
+		}
+	}
+	h.heldIsZero()
+
+	// Eight is Gemini's own limit: sent on.
+	resp, b := h.post(`{"model":"google/gemini-test","max_tokens":10,"n":8,"messages":[{"role":"user","content":"hi"}]}`)
+	wantStatus(t, resp, b, http.StatusOK)
+	if n := len(h.fakes["gemini"].Received()); n != 1 {
+		t.Fatalf("gemini received %d requests, want 1", n)
+	}
+	// With an OpenAI upstream behind Gemini, nine choices are served there,
+	// and Gemini is not called; so too as a fallback model of the models list.
+	for _, body := range []string{
+		`{"model":"test/gemini-first","max_tokens":10,"n":9,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"models":["google/gemini-test","test/openai"],"max_tokens":10,"n":9,"messages":[{"role":"user","content":"hi"}]}`,
+	} {
+		resp, b = h.post(body)
+		wantStatus(t, resp, b, http.StatusOK)
+	}
+	if n := len(h.fakes["gemini"].Received()); n != 1 {
+		t.Fatalf("gemini received %d requests, want still 1", n)
+	}
+	if n := len(h.fakes["openai"].Received()); n != 2 {
+		t.Fatalf("openai received %d requests, want 2", n)
+	}
+	for _, e := range h.completed() {
+		if e.Model == "test/gemini-first" && e.Provider != "openai" {
+			t.Fatalf("test/gemini-first served by %s, want openai", e.Provider)
+		}
+	}
+	// When the upstream that could take it is down, the answer is that
+	// outage (a 503 to retry), not the Gemini limit.
+	resp, b = h.post(`{"model":"test/gemini-down","max_tokens":10,"n":9,"messages":[{"role":"user","content":"hi"}]}`)
+	wantStatus(t, resp, b, http.StatusServiceUnavailable)
+	if n := len(h.fakes["gemini"].Received()); n != 1 {
+		t.Fatalf("gemini received %d requests, want still 1", n)
+	}
 }

@@ -82,8 +82,9 @@ func (e *msgInvalid) Error() string { return e.msg }
 func invalidf(format string, a ...any) error { return &msgInvalid{fmt.Sprintf(format, a...)} }
 
 // decodeMsgRequest decodes a Messages body and checks what both /messages
-// and count_tokens refuse: a text block without its text, a tool's
-// input_schema that is not an object.
+// and count_tokens refuse: a text block without its text or with an empty
+// one, a message with empty content, a tool's input_schema that is not an
+// object.
 func decodeMsgRequest(body []byte) (*msgRequest, error) {
 	var r msgRequest
 	if err := json.Unmarshal(body, &r); err != nil {
@@ -93,6 +94,10 @@ func decodeMsgRequest(body []byte) (*msgRequest, error) {
 		return nil, err
 	}
 	for i, m := range r.Messages {
+		final := i == len(r.Messages)-1 && m.Role == "assistant"
+		if err := checkContentNotEmpty(i, m.Content, final); err != nil {
+			return nil, err
+		}
 		if err := checkTextBlocks(fmt.Sprintf("messages.%d.content", i), m.Content); err != nil {
 			return nil, err
 		}
@@ -105,9 +110,36 @@ func decodeMsgRequest(body []byte) (*msgRequest, error) {
 	return &r, nil
 }
 
-// checkTextBlocks refuses a text block without a text, in a content value
-// or inside its tool results, as Anthropic does. A content value of another
-// shape is left to the translation, which names it.
+// checkContentNotEmpty refuses message i when its content is an empty
+// string or an empty array, or a string of only whitespace, as Anthropic
+// does: only a final assistant turn (a prefill) may be empty. A content
+// value of another shape is left to the translation, which names it.
+func checkContentNotEmpty(i int, raw json.RawMessage, final bool) error {
+	raw = bytes.TrimSpace(raw)
+	if final || len(raw) == 0 {
+		return nil
+	}
+	var s string
+	var bs []json.RawMessage
+	switch {
+	case raw[0] == '"' && json.Unmarshal(raw, &s) == nil:
+		if s == "" {
+			return invalidf("messages.%d: all messages must have non-empty content except for the optional final assistant message", i)
+		}
+		if strings.TrimSpace(s) == "" {
+			return invalidf("messages.%d.content: text content blocks must contain non-whitespace text", i)
+		}
+	case raw[0] == '[' && json.Unmarshal(raw, &bs) == nil && len(bs) == 0:
+		return invalidf("messages.%d: all messages must have non-empty content except for the optional final assistant message", i)
+	}
+	return nil
+}
+
+// checkTextBlocks refuses a text block without a text, or whose text is
+// empty or only whitespace, in a content value or inside its tool results,
+// as Anthropic does (an upstream would answer 400 after the hold). A
+// content value of another shape is left to the translation, which names
+// it.
 func checkTextBlocks(path string, raw json.RawMessage) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '[' {
@@ -125,6 +157,10 @@ func checkTextBlocks(path string, raw json.RawMessage) error {
 		switch {
 		case b.Type == "text" && b.Text == nil:
 			return invalidf("%s.%d.text: field required", path, j)
+		case b.Type == "text" && *b.Text == "":
+			return invalidf("%s.%d.text: text content blocks must be non-empty", path, j)
+		case b.Type == "text" && strings.TrimSpace(*b.Text) == "":
+			return invalidf("%s.%d.text: text content blocks must contain non-whitespace text", path, j)
 		case b.Type == "tool_result":
 			if err := checkTextBlocks(fmt.Sprintf("%s.%d.content", path, j), b.Content); err != nil {
 				return err

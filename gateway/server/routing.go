@@ -16,6 +16,7 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/providers"
 	"github.com/routefree/routefree/gateway/router"
 )
 
@@ -345,6 +346,78 @@ func (k *call) applyRouting() error {
 	k.chain = kept
 	k.use(kept[0])
 	return nil
+}
+
+// applyProviderLimits holds the request's chain to what its upstreams'
+// providers can take (Gemini generates at most 8 candidates, Anthropic
+// one), as applyRouting does to the provider object. An upstream that
+// cannot is skipped when another upstream of the model can serve the
+// request, as failover skips it; a model none of whose upstreams can is
+// dropped from the chain; and when no model remains the request is a 400
+// naming the limit, with nothing held and no upstream called.
+func (k *call) applyProviderLimits() error {
+	var kept []priced
+	var refusal *APIError
+	for _, p := range k.chain {
+		targets, _ := k.s.deps.Router.Targets(p.model.ID)
+		targets, _ = k.routing.route(targets)
+		if len(targets) > 0 {
+			if able, refused, skipped := k.capable(targets); len(able) == 0 {
+				if refusal == nil {
+					refusal = k.beyondProviders(p.model, refused, skipped)
+				}
+				continue
+			}
+		}
+		kept = append(kept, p)
+	}
+	if len(kept) == 0 {
+		return refusal
+	}
+	if len(kept) < len(k.chain) {
+		k.chain = kept
+		k.use(kept[0])
+	}
+	return nil
+}
+
+// capable keeps the targets whose provider can take the request. refused is
+// the first refusal of the others, and skipped names them for an error's
+// metadata. Without a refusal it returns targets itself.
+func (k *call) capable(targets []*router.Target) (able []*router.Target, refused *chat.ValidationError, skipped []map[string]any) {
+	for i, t := range targets {
+		var err error
+		if ad, aerr := k.adapter(t.Kind); aerr == nil {
+			err = providers.Check(ad, k.req)
+		}
+		if err == nil {
+			if refused != nil {
+				able = append(able, t)
+			}
+			continue
+		}
+		if refused == nil {
+			if !errors.As(err, &refused) {
+				refused = &chat.ValidationError{Message: err.Error()}
+			}
+			able = append(make([]*router.Target, 0, len(targets)), targets[:i]...)
+		}
+		skipped = append(skipped, map[string]any{"provider": t.Provider, "error": "invalid_request"})
+	}
+	if refused == nil {
+		return targets, nil, nil
+	}
+	return able, refused, skipped
+}
+
+// beyondProviders is the refusal when no upstream of a model can take the
+// request: the client's to fix, a 400 naming the parameter.
+func (k *call) beyondProviders(m *catalog.Model, ve *chat.ValidationError, skipped []map[string]any) *APIError {
+	md := map[string]any{"model": m.ID, "attempts": skipped}
+	if ve.Param != "" {
+		md["param"] = ve.Param
+	}
+	return apiErr(http.StatusBadRequest, "invalid_request", ve.Error(), md)
 }
 
 // noEligible is the refusal when every upstream of a model is excluded.

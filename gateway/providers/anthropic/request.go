@@ -82,6 +82,15 @@ const DefaultMaxTokens = 4096
 
 var emptyObject = json.RawMessage(`{}`)
 
+// Check refuses, before any call, what Anthropic cannot carry: more than
+// one choice (the Messages API has no n).
+func (Adapter) Check(req *chat.Request) error {
+	if req.N != nil && *req.N > 1 {
+		return core.Unsupported("anthropic", "n > 1")
+	}
+	return nil
+}
+
 // translate builds the Messages request. Structured output
 // (response_format json_schema) is asked for with a forced tool whose
 // input_schema is the schema: Claude then must answer with exactly that
@@ -90,8 +99,8 @@ var emptyObject = json.RawMessage(`{}`)
 // schema goes into the system prompt as an instruction instead. jsonTool
 // is the forced tool's name, "" when none.
 func translate(req *chat.Request, model string) (out *request, jsonTool string, err error) {
-	if req.N != nil && *req.N > 1 {
-		return nil, "", core.Unsupported("anthropic", "n > 1")
+	if err := (Adapter{}).Check(req); err != nil {
+		return nil, "", err
 	}
 	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(DefaultMaxTokens), TopP: req.TopP,
 		StopSequences: req.Stop, Stream: req.Stream}

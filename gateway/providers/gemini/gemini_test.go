@@ -203,3 +203,21 @@ func TestStreamThoughtSignature(t *testing.T) {
 		t.Fatalf("details %+v, call %q", details, callID)
 	}
 }
+
+// Gemini returns at most 8 candidates: n above that is the client's to fix,
+// refused before any call, and not a reason to fail over as an outage.
+func TestCandidatesAreAtMostEight(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Text: "ok"})
+	_, err := Adapter{}.Send(context.Background(), nil, upstream(srv), pt.Parse(t, `{"model":"g","messages":[{"role":"user","content":"x"}],"n":9}`))
+	var ve *chat.ValidationError
+	if !errors.As(err, &ve) || ve.Param != "n" || !strings.Contains(ve.Error(), "at most 8") || core.Retryable(err) {
+		t.Fatalf("n 9: %v", err)
+	}
+	if n := len(srv.Received()); n != 0 {
+		t.Fatalf("the upstream received %d requests", n)
+	}
+	_, sent := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"n":8}`)
+	if c := sent.GenerationConfig.CandidateCount; c == nil || *c != 8 {
+		t.Fatalf("n 8 sent as candidateCount %v", c)
+	}
+}

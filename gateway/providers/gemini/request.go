@@ -2,6 +2,7 @@ package gemini
 
 import (
 	"encoding/json"
+	"fmt"
 	"mime"
 	"path"
 	"strings"
@@ -94,9 +95,25 @@ type thinkingConfig struct {
 	IncludeThoughts bool   `json:"includeThoughts"`
 }
 
+// MaxCandidates is the most candidates (a request's n) Gemini generates
+// for one request; it refuses more with a 400.
+const MaxCandidates = 8
+
+// Check refuses, before any call, what Gemini would refuse for its own
+// limits: more than MaxCandidates candidates.
+func (Adapter) Check(req *chat.Request) error {
+	if req.N != nil && *req.N > MaxCandidates {
+		return &chat.ValidationError{Param: "n", Message: fmt.Sprintf("must be at most %d for Gemini upstreams (Google generates at most %d candidates a request)", MaxCandidates, MaxCandidates)}
+	}
+	return nil
+}
+
 // translate builds the generateContent request for model, the upstream's
 // model name.
 func translate(req *chat.Request, model string) (*request, error) {
+	if err := (Adapter{}).Check(req); err != nil {
+		return nil, err
+	}
 	out := &request{}
 	names := map[string]string{} // tool_call_id → function name, for functionResponse
 	for i := range req.Messages {

@@ -36,6 +36,15 @@ type Adapter interface {
 	Send(ctx context.Context, hc *http.Client, up Upstream, req *chat.Request) (*Result, error)
 }
 
+// Checker is an Adapter that knows limits of its provider a request can
+// be held to before any call (Gemini's 8 candidates): the gateway asks it
+// before holding credit, and skips the upstream when it refuses.
+type Checker interface {
+	// Check returns a *chat.ValidationError when this kind of upstream
+	// cannot take the request, nil when it may. It does no I/O.
+	Check(req *chat.Request) error
+}
+
 // Result is a successful upstream answer: exactly one field is set.
 type Result struct {
 	// Response is the whole completion, in OpenAI's shape. Its ID and

@@ -232,6 +232,11 @@ func TestMessagesRefusesEmptyText(t *testing.T) {
 			"messages.0: all messages must have non-empty content except for the optional final assistant message"},
 		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":""},{"role":"user","content":"again"}]}`,
 			"messages.1: all messages must have non-empty content except for the optional final assistant message"},
+		// Content left out or null, even on a final assistant turn.
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user"}]}`, "messages.0.content: field required"},
+		{`{"model":"openai/gpt-4.1","max_tokens":10,"messages":[{"role":"user","content":null}]}`, "messages.0.content: field required"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":null}]}`,
+			"messages.1.content: field required"},
 	}
 	for _, ep := range endpoints[:2] {
 		for _, c := range cases {

@@ -110,13 +110,18 @@ func decodeMsgRequest(body []byte) (*msgRequest, error) {
 	return &r, nil
 }
 
-// checkContentNotEmpty refuses message i when its content is an empty
-// string or an empty array, or a string of only whitespace, as Anthropic
-// does: only a final assistant turn (a prefill) may be empty. A content
+// checkContentNotEmpty refuses message i when its content is missing or
+// null, an empty string or an empty array, or a string of only
+// whitespace, as Anthropic does: only a final assistant turn (a prefill)
+// may be empty. A content
 // value of another shape is left to the translation, which names it.
 func checkContentNotEmpty(i int, raw json.RawMessage, final bool) error {
 	raw = bytes.TrimSpace(raw)
-	if final || len(raw) == 0 {
+	if len(raw) == 0 || string(raw) == "null" {
+		// Anthropic requires the member on every turn, a prefill's too.
+		return invalidf("messages.%d.content: field required", i)
+	}
+	if final {
 		return nil
 	}
 	var s string

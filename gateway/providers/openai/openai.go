@@ -1,6 +1,6 @@
 // Package openai is the adapter for OpenAI and every OpenAI-compatible
 // host (DeepSeek, Meta's hosts…). Requests go out as the client sent them;
-// streams are relayed nearly byte for byte.
+// answers and streams are relayed nearly byte for byte.
 package openai
 
 import (

@@ -3,9 +3,11 @@ package tokens
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pkoukk/tiktoken-go"
 	tiktoken_loader "github.com/pkoukk/tiktoken-go-loader"
@@ -154,5 +156,70 @@ func BenchmarkCountProse(b *testing.B) {
 	b.SetBytes(int64(len(s)))
 	for b.Loop() {
 		Count(s)
+	}
+}
+
+// mixed is size bytes (cut between characters) of the text count_tokens and
+// billing see: English and Traditional Chinese prose, code, JSON, numbers,
+// and runs of whitespace, CRLF and blank lines, in a seeded random order.
+func mixed(size int) string {
+	parts := append(append([]string(nil), ordinary...),
+		"臺灣的發票規定：每兩個月為一期，字軌與號碼由財政部配發。營業稅率為百分之五。\n",
+		"\tif err != nil {\r\n\t\treturn fmt.Errorf(\"count: %w\", err)\r\n\t}\r\n",
+		"| 模型 | 輸入 | 輸出 |\n|---|---|---|\n| gpt-4.1 | NT$64.00 | NT$256.00 |\n",
+		"3.14159 2718281828 1,000,000 ０１２３ ٠١٢٣ 12:34:56\n",
+		"            \n\n\n\t\t  \u00a0\u3000  ",
+		"They'RE sure it's ours; WE'LL see—isn’t it?\n",
+	)
+	rng := rand.New(rand.NewPCG(7, 11))
+	var b strings.Builder
+	b.Grow(size + 4096)
+	for b.Len() < size {
+		b.WriteString(parts[rng.IntN(len(parts))])
+		b.WriteString([]string{" ", "\n", "\n\n", "\r\n", "\t", ""}[rng.IntN(6)])
+	}
+	s := b.String()[:size]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// BenchmarkCount counts mixed text of the sizes count_tokens takes (its
+// body is at most 32 MiB); run it with -benchmem.
+func BenchmarkCount(b *testing.B) {
+	Warm()
+	for _, size := range []int{1 << 20, 8 << 20} {
+		s := mixed(size)
+		b.Run(fmt.Sprintf("%dMiB", size>>20), func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				Count(s)
+			}
+		})
+	}
+}
+
+// TestCountMemoryIsBounded: counting reads the text where it lies. Copying
+// it as runes (four bytes a character) or allocating for every piece made a
+// count of a 32 MiB body need more than 128 MiB at once, of a gateway
+// that must stay within 200 MB; even one copy of the text is over this bound.
+func TestCountMemoryIsBounded(t *testing.T) {
+	Warm()
+	s := mixed(8 << 20)
+	want := Count(s[:1<<20]) // the first count of a size may warm caches
+	if want == 0 {
+		t.Fatal("no tokens in a MiB of text")
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := Count(s)
+	runtime.ReadMemStats(&after)
+	if n < len(s)/8 {
+		t.Fatalf("%d tokens for %d bytes", n, len(s))
+	}
+	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(len(s)/16); got > limit {
+		t.Fatalf("counting %d MiB allocated %d bytes in all, want at most %d (1/16 of the text)", len(s)>>20, got, limit)
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -189,7 +190,11 @@ func (s *Server) countTokens(c echo.Context) error {
 		errors.As(err, &ae)
 		return writeMsgAPIError(c, ae)
 	}
-	n, err := mr.countTokens()
+	n, err := mr.countTokens(r.Context())
+	if r.Context().Err() != nil {
+		// The client left: nobody is waiting for the count, so it stopped.
+		return nil
+	}
 	if err != nil {
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
@@ -199,7 +204,7 @@ func (s *Server) countTokens(c echo.Context) error {
 // countTokens counts the request's input: system, every text, tool call
 // and tool result, the tool declarations, and a fixed allowance per
 // message and per image or document.
-func (r *msgRequest) countTokens() (int, error) {
+func (r *msgRequest) countTokens(ctx context.Context) (int, error) {
 	system, err := blocksText(r.System)
 	if err != nil {
 		return 0, invalidf("system: must be a string or an array of text blocks")
@@ -234,5 +239,6 @@ func (r *msgRequest) countTokens() (int, error) {
 		b.WriteString(t.Description)
 		b.Write(t.InputSchema)
 	}
-	return n + tokens.Count(b.String()), nil
+	t, err := tokens.CountContext(ctx, b.String())
+	return n + t, err
 }

@@ -3,9 +3,11 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -637,5 +639,27 @@ func TestMessagesTranslatedThinking(t *testing.T) {
 	}
 	if first != "thinking_delta" || thinking.String() != "weighing it up" || text.String() != "the answer" {
 		t.Fatalf("stream: first delta %q, thinking %q, text %q\n%s", first, thinking.String(), text.String(), b)
+	}
+}
+
+// A count whose client has left stops rather than running to its end:
+// nobody is waiting for it.
+func TestCountTokensStopsWhenTheClientLeaves(t *testing.T) {
+	h := msgHarness(t, harnessOpts{})
+	body := `{"model":"claude-sonnet-4-6","messages":[{"role":"user","content":"` + strings.Repeat("台北天氣晴 ", 50000) + `"}]}`
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, "POST", "/api/v1/messages/count_tokens", strings.NewReader(body))
+	req.Header.Set("x-api-key", h.key)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.srv.ServeHTTP(rec, req)
+	if strings.Contains(rec.Body.String(), "input_tokens") {
+		t.Fatalf("counted for a client that had left: %d %s", rec.Code, rec.Body)
+	}
+	// The same body with its client still there is counted.
+	resp, b := h.postMessages("/count_tokens", h.key, body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "input_tokens") {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 }

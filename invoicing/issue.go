@@ -30,10 +30,10 @@ func (s *Service) issueTime() time.Time { return s.now().UTC().Truncate(time.Sec
 // buyer fills the buyer of an invoice: B2B with the account's valid
 // 統一編號, else B2C.
 func buyer(inv *domain.InvoiceIssued, a *account) {
-	if a != nil && domain.ValidTaxID(a.TaxID) {
-		inv.Kind, inv.BuyerTaxID, inv.BuyerName = pdf.KindB2B, a.TaxID, a.Organisation
+	if taxID := a.TaxID(); a != nil && domain.ValidTaxID(taxID) {
+		inv.Kind, inv.BuyerTaxID, inv.BuyerName = pdf.KindB2B, taxID, a.Organisation
 		if inv.BuyerName == "" {
-			inv.BuyerName = a.TaxID
+			inv.BuyerName = taxID
 		}
 		return
 	}

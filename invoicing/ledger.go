@@ -87,16 +87,53 @@ type Quote struct {
 }
 
 // account is what invoices need of an account: the buyer, the plan and
-// its paid top-ups.
+// its paid top-ups. One is kept for every account of the history, so the
+// buyer's rarer facts live apart, in buyer. An account not opened yet that
+// has top-ups is a stray (ledger.strays) until it opens, in the same record.
 type account struct {
 	ID           string
 	Organisation string
-	TaxID        string
 	Plan         domain.Plan
-	Carrier      string // B2C carrier (載具), see domain.InvoiceCarrierSet
-	DonationCode string // B2C donation code (愛心碼)
+	buyer        *buyerExtra // nil while the account has no 統一編號, carrier or donation code
 	topUps       topUpList
+	// dirty is the generation of the latest mark that the account's top-ups
+	// may need an invoice (ledger.markTopUps); 0: none.
+	dirty uint64
 }
+
+// buyerExtra holds the buyer's facts besides its name, which most
+// accounts lack.
+type buyerExtra struct {
+	taxID        string
+	carrier      string // B2C carrier (載具), see domain.InvoiceCarrierSet
+	donationCode string // B2C donation code (愛心碼)
+}
+
+// extra returns the buyer's facts; a nil account has none.
+func (a *account) extra() buyerExtra {
+	if a == nil || a.buyer == nil {
+		return buyerExtra{}
+	}
+	return *a.buyer
+}
+
+// setExtra stores the buyer's facts, dropping buyer when they are all empty.
+func (a *account) setExtra(x buyerExtra) {
+	if x == (buyerExtra{}) {
+		a.buyer = nil
+		return
+	}
+	a.buyer = &x
+}
+
+// TaxID is the buyer's 統一編號 ("" for none).
+func (a *account) TaxID() string { return a.extra().taxID }
+
+// Carrier is the account's B2C carrier (載具).
+func (a *account) Carrier() string { return a.extra().carrier }
+
+// DonationCode is the account's B2C donation code (愛心碼).
+func (a *account) DonationCode() string { return a.extra().donationCode }
 
 // acctMonth keys usage: an account and a Taipei month.
 type acctMonth struct{ acct, month string }
@@ -112,15 +149,34 @@ type modelUsage struct {
 }
 
 // topUp is a paid top-up of a prepaid account (what it paid for is
-// invoiced at payment; a postpaid account's top-ups pay its invoices).
+// invoiced at payment; a postpaid account's top-ups pay its invoices). Its
+// account is the one whose list holds it. One is kept for every top-up of
+// the history: 64 bytes, its month and place in 8 of them.
 type topUp struct {
-	AccountID string
 	Reference string
 	Amount    projections.Amount
-	Month     string   // Taipei month of payment
-	order     int      // place among all top-ups folded
 	cover     *Invoice // the live invoice that bills it, if any
 	next      *topUp   // the account's next top-up
+	month     int32    // Taipei month of payment, as monthIndex gives it
+	order     uint32   // place among all top-ups folded
+}
+
+// Month is the top-up's Taipei month of payment (YYYY-MM).
+func (t *topUp) Month() string { return monthName(t.month) }
+
+// monthIndex is the Taipei month of an instant as a count of months from
+// the year 0; monthName gives back what monthOf gives for that instant.
+func monthIndex(t time.Time) int32 {
+	tt := t.In(twrules.Taipei)
+	return int32(tt.Year())*12 + int32(tt.Month()) - 1
+}
+
+func monthName(m int32) string {
+	y, mo := m/12, m%12
+	if mo < 0 { // floored, for years before 0
+		y, mo = y-1, mo+12
+	}
+	return time.Date(int(y), time.Month(mo+1), 1, 0, 0, 0, 0, time.UTC).Format("2006-01")
 }
 
 // topUpList is an account's paid top-ups in the order folded, linked
@@ -201,19 +257,21 @@ type ledger struct {
 	// request), by model in order of first use: what monthly invoices bill.
 	usage  map[acctMonth][]modelUsage
 	months map[acctMonth]*bill // monthly invoices of usage
-	// An account's prepaid top-ups are listed in its account (strays: those
-	// of an account not opened yet); topUpBills are their invoices;
-	// topUpCover which live invoice bills a reference (folded before or
-	// after the top-up itself).
-	strays     map[string]*topUpList
+	// An account's prepaid top-ups are listed in its account (strays:
+	// accounts not opened yet that have top-ups); topUpBills are their
+	// invoices; topUpCover which live invoice bills a reference (folded
+	// before or after the top-up itself).
+	strays     map[string]*account
 	topUpBills map[string]*bill
 	topUpCover map[string]*Invoice // account \x00 reference → invoice
-	// topUpDirty marks accounts whose top-ups may need an invoice (a new
-	// top-up, a void), with a generation so that a mark made while
+	// dirty lists the accounts marked as having top-ups that may need an
+	// invoice (a new top-up, a void): those whose account.dirty is not 0,
+	// each once, with others that have been cleared since (dropped by
+	// clearDirty). The mark is a generation, so that a mark made while
 	// invoicing survives it.
-	topUpDirty map[string]uint64
+	dirty      []*account
 	dirtyGen   uint64
-	topUpCount int
+	topUpCount uint32
 	// strs holds one copy of the model names and months that every usage
 	// event repeats.
 	strs     map[string]string
@@ -232,9 +290,8 @@ type ledger struct {
 func newLedger() *ledger {
 	return &ledger{
 		accounts: map[string]*account{}, usage: map[acctMonth][]modelUsage{}, strs: map[string]string{},
-		months: map[acctMonth]*bill{}, strays: map[string]*topUpList{}, topUpBills: map[string]*bill{},
-		topUpCover: map[string]*Invoice{}, topUpDirty: map[string]uint64{},
-		ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
+		months: map[acctMonth]*bill{}, strays: map[string]*account{}, topUpBills: map[string]*bill{},
+		topUpCover: map[string]*Invoice{}, ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
 		byNumber: map[string]*Invoice{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
 		contract: map[string]*Quote{}, filing: map[string]*filed{},
 	}
@@ -323,25 +380,31 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	}
 	switch b := ev.(type) {
 	case *domain.AccountOpened:
-		a := &account{ID: b.AccountID, Organisation: b.Organisation, TaxID: b.TaxID,
-			Plan: domain.Plan(l.str(string(b.Plan)))}
-		if old := l.accounts[b.AccountID]; old != nil {
-			a.topUps = old.topUps
-		} else if st := l.strays[b.AccountID]; st != nil {
-			a.topUps = *st
-			delete(l.strays, b.AccountID)
+		// An account opened again keeps its top-ups, and only them: its
+		// carrier and donation code are the new opening's (none).
+		a := l.accounts[b.AccountID]
+		if a == nil {
+			if a = l.strays[b.AccountID]; a != nil {
+				delete(l.strays, b.AccountID)
+			} else {
+				a = &account{ID: b.AccountID}
+			}
+			l.accounts[b.AccountID] = a
 		}
-		l.accounts[b.AccountID] = a
+		a.Organisation, a.Plan = b.Organisation, domain.Plan(l.str(string(b.Plan)))
+		a.setExtra(buyerExtra{taxID: b.TaxID})
 	case *domain.PlanChanged:
 		if a, ok := l.accounts[b.AccountID]; ok {
 			a.Plan = domain.Plan(l.str(string(b.Plan)))
 		}
 	case *domain.InvoiceCarrierSet:
 		if a, ok := l.accounts[b.AccountID]; ok {
-			a.Carrier, a.DonationCode = b.Carrier, b.DonationCode
+			x := a.extra()
+			x.carrier, x.donationCode = b.Carrier, b.DonationCode
 			if b.TaxID != nil {
-				a.TaxID = *b.TaxID
+				x.taxID = *b.TaxID
 			}
+			a.setExtra(x)
 		}
 	case *domain.RequestCompleted:
 		if a := l.accounts[b.AccountID]; a == nil || !a.Plan.Postpaid() {
@@ -371,43 +434,68 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		if (b.Method != domain.MethodCard && b.Method != domain.MethodBankTransfer) || (a != nil && a.Plan.Postpaid()) {
 			return nil
 		}
-		acct := l.accountID(b.AccountID)
+		if a == nil {
+			if a = l.strays[b.AccountID]; a == nil {
+				a = &account{ID: b.AccountID}
+				l.strays[a.ID] = a
+			}
+		}
+		acct := a.ID
 		l.topUpCount++
-		t := &topUp{AccountID: acct, Reference: b.Reference, Amount: projections.AmountOf(b.Amount),
-			Month: l.str(monthOf(e.OccurredAt)), order: l.topUpCount}
+		t := &topUp{Reference: b.Reference, Amount: projections.AmountOf(b.Amount),
+			month: monthIndex(e.OccurredAt), order: l.topUpCount}
+		a.topUps.add(t)
 		if inv := l.topUpCover[coverKey(acct, b.Reference)]; inv != nil && !inv.Voided {
 			t.cover = inv
 			if inv.TopUpRef == b.Reference && len(inv.TopUps) == 0 && inv.Covers.IsZero() {
-				l.coverLegacyTopUp(inv, t) // a legacy invoice folded before its top-up
+				l.coverLegacyTopUp(inv, acct, t) // a legacy invoice folded before its top-up
 			}
 		} else {
 			l.markTopUps(acct)
-		}
-		if a != nil {
-			a.topUps.add(t)
-		} else {
-			st := l.strays[acct]
-			if st == nil {
-				st = &topUpList{}
-				l.strays[acct] = st
-			}
-			st.add(t)
 		}
 	}
 	return nil
 }
 
+// markTopUps marks an account as having top-ups that may need an invoice.
+// An account with no top-ups (no record either) has none to invoice: there
+// is nothing to mark.
 func (l *ledger) markTopUps(acct string) {
+	a := l.topUpAccount(acct)
+	if a == nil {
+		return
+	}
+	if a.dirty == 0 {
+		l.dirty = append(l.dirty, a)
+	}
 	l.dirtyGen++
-	l.topUpDirty[acct] = l.dirtyGen
+	a.dirty = l.dirtyGen
+}
+
+// clearDirty drops the accounts no longer marked from the list of marked
+// ones.
+func (l *ledger) clearDirty() {
+	l.dirty = slices.DeleteFunc(l.dirty, func(a *account) bool { return a.dirty == 0 })
+	if len(l.dirty) == 0 {
+		l.dirty = nil // the catch-up's marks may have been many: let them go
+	}
+}
+
+// topUpAccount returns the record that lists an account's top-ups, opened
+// or stray (nil when it has none).
+func (l *ledger) topUpAccount(acct string) *account {
+	if a := l.accounts[acct]; a != nil {
+		return a
+	}
+	return l.strays[acct]
 }
 
 // topUpsOf returns an account's top-ups (nil when it has none).
 func (l *ledger) topUpsOf(acct string) *topUpList {
-	if a := l.accounts[acct]; a != nil {
+	if a := l.topUpAccount(acct); a != nil {
 		return &a.topUps
 	}
-	return l.strays[acct]
+	return nil
 }
 
 // topUpLists yields every account that has top-ups, with its list.
@@ -419,7 +507,7 @@ func (l *ledger) topUpLists() iter.Seq2[string, *topUpList] {
 			}
 		}
 		for id, st := range l.strays {
-			if !yield(id, st) {
+			if !yield(id, &st.topUps) {
 				return
 			}
 		}
@@ -490,8 +578,8 @@ func (l *ledger) foldIssued(inv *Invoice) {
 
 // coverLegacyTopUp sets what a legacy top-up invoice folded before its
 // top-up bills, once the top-up is known.
-func (l *ledger) coverLegacyTopUp(inv *Invoice, t *topUp) {
-	b := l.topUpBill(t.AccountID)
+func (l *ledger) coverLegacyTopUp(inv *Invoice, acct string, t *topUp) {
+	b := l.topUpBill(acct)
 	b.covers = b.covers.Add(t.Amount.Decimal())
 	inv.Covers = t.Amount.Decimal()
 }

@@ -258,7 +258,7 @@ func (s *Service) number(ctx context.Context, period twrules.Period, drafts []dr
 		balanceLines(&inv)
 		if a := s.l.accounts[inv.AccountID]; a != nil && inv.Kind == pdf.KindB2C && inv.Carrier == "" && inv.DonationCode == "" {
 			// Where the customer asked B2C invoices to go, as of issue.
-			inv.Carrier, inv.DonationCode = a.Carrier, a.DonationCode
+			inv.Carrier, inv.DonationCode = a.Carrier(), a.DonationCode()
 		}
 		if inv.Seller == nil {
 			inv.Seller = s.seller.Snapshot()

@@ -99,24 +99,29 @@ func (s *Service) InvoiceTopUps(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	accts := make([]string, 0, len(s.l.topUpDirty))
-	gens := make(map[string]uint64, len(s.l.topUpDirty))
-	for a, g := range s.l.topUpDirty {
-		accts, gens[a] = append(accts, a), g
+	type mark struct {
+		a   *account
+		gen uint64
+	}
+	marked := make([]mark, 0, len(s.l.dirty))
+	for _, a := range s.l.dirty {
+		if a.dirty != 0 {
+			marked = append(marked, mark{a, a.dirty})
+		}
 	}
 	// In order of payment: the account whose oldest top-up to invoice came first.
-	first := func(a string) int {
-		for t := range s.l.topUpsOf(a).all() {
+	first := func(a *account) uint32 {
+		for t := range a.topUps.all() {
 			if t.cover == nil {
 				return t.order
 			}
 		}
 		return 0
 	}
-	sort.Slice(accts, func(i, j int) bool { return first(accts[i]) < first(accts[j]) })
+	sort.Slice(marked, func(i, j int) bool { return first(marked[i].a) < first(marked[j].a) })
 	var drafts []draft
-	for _, a := range accts {
-		if d, ok := s.topUpDraft(a, at); ok {
+	for _, m := range marked {
+		if d, ok := s.topUpDraft(m.a.ID, at); ok {
 			drafts = append(drafts, d)
 		}
 	}
@@ -127,11 +132,12 @@ func (s *Service) InvoiceTopUps(ctx context.Context) error {
 		}
 	}
 	s.mu.Lock()
-	for a, g := range gens {
-		if s.l.topUpDirty[a] == g { // not marked again meanwhile
-			delete(s.l.topUpDirty, a)
+	for _, m := range marked {
+		if m.a.dirty == m.gen { // not marked again meanwhile
+			m.a.dirty = 0
 		}
 	}
+	s.l.clearDirty()
 	s.mu.Unlock()
 	return nil
 }
@@ -142,13 +148,17 @@ func (s *Service) InvoiceTopUps(ctx context.Context) error {
 // held.
 func (s *Service) pendingTopUps() bool {
 	found := false
-	for a := range s.l.topUpDirty {
-		if _, _, _, total := s.topUpsDue(a); total > 0 {
+	for _, a := range s.l.dirty {
+		if a.dirty == 0 {
+			continue
+		}
+		if _, _, _, total := s.topUpsDue(a.ID); total > 0 {
 			found = true
 		} else {
-			delete(s.l.topUpDirty, a)
+			a.dirty = 0
 		}
 	}
+	s.l.clearDirty()
 	return found
 }
 

@@ -172,10 +172,10 @@ func (s *Service) reconcile(month string) Reconciliation {
 			amt := t.Amount.Decimal()
 			part := decimal.Min(amt, decimal.Max(left, decimal.Zero))
 			left = left.Sub(part)
-			if month != "" && t.Month != month {
+			if month != "" && t.Month() != month {
 				continue
 			}
-			r := row(acct, t.Month, BasisTopUps)
+			r := row(acct, t.Month(), BasisTopUps)
 			r.Used, r.Invoiced = r.Used.Add(amt), r.Invoiced.Add(part)
 			r.Pending = r.Used.Sub(r.Invoiced)
 			if !r.Pending.IsZero() {
@@ -189,7 +189,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 		if inv.TopUpRef != "" {
 			basis, m = BasisTopUps, monthOf(inv.IssuedAt)
 			if t := s.l.findTopUp(inv.AccountID, inv.TopUpRef); t != nil {
-				m = t.Month
+				m = t.Month()
 			}
 		}
 		if month != "" && m != month {

@@ -99,6 +99,10 @@ type balanceKey struct {
 	use    *keyUse // nil until the key's first request
 }
 
+// plainKey is what most keys hold until their first request: no limit, the
+// monthly period, nothing spent. The model keeps it as a nil record.
+var plainKey = balanceKey{period: PeriodMonthly}
+
 // keyUse is a key's spending for GET /api/v1/key: in all, and in the
 // latest Taipei day, week and month.
 type keyUse struct {
@@ -112,8 +116,35 @@ type keyUse struct {
 type Balances struct {
 	memCheckpoint
 	accounts *Accounts
-	mu       sync.RWMutex          // guards keys; taken after accounts.mu
-	keys     map[string]balanceKey // values, not pointers: one allocation less per key
+	mu       sync.RWMutex // guards keys; taken after accounts.mu
+	// keys holds every key's limit and spending; nil stands for plainKey,
+	// so that a key costs its map slot alone (24 bytes rather than 88) until
+	// it has a limit or a request.
+	keys map[string]*balanceKey
+}
+
+// key returns a key's record (a copy) and whether the key is known.
+func (b *Balances) key(id string) (balanceKey, bool) {
+	k, ok := b.keys[id]
+	switch {
+	case !ok:
+		return balanceKey{}, false
+	case k == nil:
+		return plainKey, true
+	}
+	return *k, true
+}
+
+// setKey stores a key's record, as nil when it is plainKey.
+func (b *Balances) setKey(id string, k balanceKey) {
+	switch old := b.keys[id]; {
+	case k == plainKey:
+		b.keys[id] = nil
+	case old != nil:
+		*old = k
+	default:
+		b.keys[id] = &k
+	}
 }
 
 var _ Projection = (*Balances)(nil)
@@ -122,7 +153,7 @@ var _ Projection = (*Balances)(nil)
 func NewBalances() *Balances { return newBalances(NewAccounts()) }
 
 func newBalances(accounts *Accounts) *Balances {
-	return &Balances{accounts: accounts, keys: map[string]balanceKey{}}
+	return &Balances{accounts: accounts, keys: map[string]*balanceKey{}}
 }
 
 // Accounts is the directory Balances writes.
@@ -173,7 +204,7 @@ func (b *Balances) view(account, keyID string, now time.Time, full bool) (Accoun
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	if k, ok := b.keys[keyID]; ok {
+	if k, ok := b.key(keyID); ok {
 		start := PeriodStart(k.period, now)
 		v.KeyID, v.KeySpendLimit, v.KeySpendPeriod = keyID, k.limit.Decimal(), k.period
 		v.KeyPeriodStart, v.KeySpend = start, k.spend.at(start.Unix())
@@ -229,17 +260,17 @@ func (b *Balances) apply(e *Event) error {
 	}
 	switch v := e.Body.(type) {
 	case *domain.KeyIssued:
-		b.keys[v.KeyID] = balanceKey{limit: AmountOf(v.SpendLimit), period: spendPeriod(v.SpendPeriod)}
+		b.setKey(v.KeyID, balanceKey{limit: AmountOf(v.SpendLimit), period: spendPeriod(v.SpendPeriod)})
 	case *domain.KeyChanged:
 		// A new limit counts what the key spent in its period so far; a new
 		// period starts its count afresh.
-		k := b.keys[v.KeyID]
+		k, _ := b.key(v.KeyID)
 		if p := spendPeriod(v.SpendPeriod); p != k.period {
 			k.spend = spendBucket{}
 			k.period = p
 		}
 		k.limit = AmountOf(v.SpendLimit)
-		b.keys[v.KeyID] = k
+		b.setKey(v.KeyID, k)
 	case *domain.CreditsToppedUp:
 		a := b.account(v.AccountID)
 		a.balance = a.balance.Add(v.Amount)
@@ -259,6 +290,10 @@ func (b *Balances) apply(e *Event) error {
 		}
 		a.month.add(PeriodStart(PeriodMonthly, at).Unix(), v.Cost)
 		if k, ok := b.keys[v.KeyID]; ok {
+			if k == nil {
+				k = &balanceKey{period: PeriodMonthly}
+				b.keys[v.KeyID] = k
+			}
 			k.spend.add(PeriodStart(k.period, at).Unix(), v.Cost)
 			if k.use == nil {
 				k.use = &keyUse{}
@@ -267,7 +302,6 @@ func (b *Balances) apply(e *Event) error {
 			k.use.day.add(PeriodStart(PeriodDaily, at).Unix(), v.Cost)
 			k.use.week.add(PeriodStart(PeriodWeekly, at).Unix(), v.Cost)
 			k.use.month.add(PeriodStart(PeriodMonthly, at).Unix(), v.Cost)
-			b.keys[v.KeyID] = k
 		}
 	default:
 		if e.Err != nil && isBalanceType(e.Type) {

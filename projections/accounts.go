@@ -29,18 +29,43 @@ type Account struct {
 // facts most accounts lack live apart, in extra.
 type accountRec struct {
 	id, org, taxID    string
-	plan              domain.Plan
 	openedAt          int64 // Unix nanoseconds (0 when unknown): 16 bytes less than a time.Time
 	creditLimit       Amount
 	extra             *accountExtra // nil while all its fields are zero
 	opened, suspended bool
+	planCode          uint8 // the plan, an index in plans; len(plans): extra.plan
 
-	balance      Amount
-	usageVersion int64 // last version of the account's usage stream folded; -1: none
-	month        spendBucket
+	balance Amount
+	// use is what the account's usage stream brought: nil until its first
+	// event there, as for most accounts.
+	use *accountUse
+}
+
+// accountUse is what an account's requests add to its record.
+type accountUse struct {
+	version int64       // last version of the account's usage stream folded; -1: none
+	month   spendBucket // the cost of requests in the latest Taipei month
 	// used is every request's cost (top-ups and adjustments are balance +
-	// used); nil until the first request, as most accounts' extras are.
-	used *Amount
+	// used), set once the first cost is folded (costed).
+	used   Amount
+	costed bool
+}
+
+// usage returns the account's use, adding it when new.
+func (a *accountRec) usage() *accountUse {
+	if a.use == nil {
+		a.use = &accountUse{version: -1}
+	}
+	return a.use
+}
+
+// usageVersion is the last version of the account's usage stream folded;
+// -1: none.
+func (a *accountRec) usageVersion() int64 {
+	if a.use == nil {
+		return -1
+	}
+	return a.use.version
 }
 
 // accountExtra holds the facts that most accounts lack.
@@ -50,6 +75,33 @@ type accountExtra struct {
 	discount         Amount
 	residency        string // the account's data requirement (DataRequirementSet)
 	noRetention      bool
+	plan             domain.Plan // a plan that is not one of plans
+}
+
+// plans are the plans an account record keeps as a code (a byte where a
+// string takes 16).
+var plans = [...]domain.Plan{domain.PlanStarter, domain.PlanBusiness, domain.PlanEnterprise}
+
+func (a *accountRec) plan() domain.Plan {
+	if int(a.planCode) < len(plans) {
+		return plans[a.planCode]
+	}
+	return a.extras().plan
+}
+
+func (a *accountRec) setPlan(p domain.Plan) {
+	x := a.extras()
+	x.plan = ""
+	a.planCode = uint8(len(plans))
+	for i, known := range plans {
+		if p == known {
+			a.planCode = uint8(i)
+		}
+	}
+	if int(a.planCode) == len(plans) {
+		x.plan = p
+	}
+	a.setExtra(x)
 }
 
 // setExtra stores the rare facts, dropping extra when they are all zero.
@@ -71,23 +123,12 @@ func (a *accountRec) extras() accountExtra {
 func (a *accountRec) account() Account {
 	x := a.extras()
 	return Account{ID: a.id, Organisation: a.org, TaxID: a.taxID, Address: x.address, Contact: x.contact,
-		Plan: a.plan, RPM: x.rpm, TPM: x.tpm, CreditLimit: a.creditLimit.Decimal(),
+		Plan: a.plan(), RPM: x.rpm, TPM: x.tpm, CreditLimit: a.creditLimit.Decimal(),
 		VolumeDiscount: x.discount.Decimal(), Suspended: a.suspended, OpenedAt: a.opening()}
 }
 
 // opening is when the account was opened (zero when unknown).
 func (a *accountRec) opening() time.Time { return fromUnixNano(a.openedAt) }
-
-// plan returns the domain's own string for a known plan, so that each
-// account does not keep its event's copy.
-func plan(p domain.Plan) domain.Plan {
-	for _, known := range [...]domain.Plan{domain.PlanStarter, domain.PlanBusiness, domain.PlanEnterprise} {
-		if p == known {
-			return known
-		}
-	}
-	return p
-}
 
 // Accounts is the one per-account directory of the process. The Balances
 // projection is its only writer (account events and the money); the key
@@ -135,14 +176,14 @@ func (d *Accounts) limits(id string) (plan domain.Plan, rpm, tpm int64, suspende
 		return domain.PlanStarter, 0, 0, false
 	}
 	x := a.extras()
-	return a.plan, x.rpm, x.tpm, a.suspended
+	return a.plan(), x.rpm, x.tpm, a.suspended
 }
 
 // rec returns an account's record, adding it when new; d.mu is held.
 func (d *Accounts) rec(id string) *accountRec {
 	a, ok := d.byID[id]
 	if !ok {
-		a = &accountRec{id: id, plan: domain.PlanStarter, usageVersion: -1}
+		a = &accountRec{id: id} // plan code 0: the starter plan
 		d.byID[id] = a
 	}
 	return a
@@ -154,7 +195,8 @@ func (d *Accounts) applyAccountEvent(e *Event) bool {
 	switch v := e.Body.(type) {
 	case *domain.AccountOpened:
 		a := d.rec(v.AccountID)
-		a.org, a.taxID, a.plan, a.creditLimit, a.openedAt = v.Organisation, v.TaxID, plan(v.Plan), AmountOf(v.CreditLimit), unixNano(e.OccurredAt)
+		a.org, a.taxID, a.creditLimit, a.openedAt = v.Organisation, v.TaxID, AmountOf(v.CreditLimit), unixNano(e.OccurredAt)
+		a.setPlan(v.Plan)
 		x := a.extras()
 		x.address, x.contact = v.Address, v.Contact
 		a.setExtra(x)
@@ -164,7 +206,8 @@ func (d *Accounts) applyAccountEvent(e *Event) bool {
 		}
 	case *domain.PlanChanged:
 		a := d.rec(v.AccountID)
-		a.plan, a.creditLimit = plan(v.Plan), AmountOf(v.CreditLimit)
+		a.creditLimit = AmountOf(v.CreditLimit)
+		a.setPlan(v.Plan)
 		x := a.extras()
 		x.rpm, x.tpm, x.discount = v.RPM, v.TPM, AmountOf(v.VolumeDiscount)
 		a.setExtra(x)

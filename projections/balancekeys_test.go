@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
@@ -63,15 +64,30 @@ func stored(d decimal.Decimal) decimal.Decimal { return decimal.RequireFromStrin
 // exactly writes a decimal with its exponent, so that 1.5 and 1.50 differ.
 func exactly(d decimal.Decimal) string { return fmt.Sprintf("%se%d", d.Coefficient(), d.Exponent()) }
 
-// TestBalancesKeysAgreeWithAPlainModel folds random histories of keys issued
+// plainAccountUse is an account's money kept the plain way.
+type plainAccountUse struct {
+	version        int64 // of its usage stream: -1 before its first event
+	credited, used decimal.Decimal
+	costs          []plainCost
+	plan           domain.Plan
+	rpm, tpm       int64
+	creditLimit    decimal.Decimal
+}
+
+// TestBalancesAgreeWithAPlainModel folds random histories of keys issued
 // (again, too), changed, and used across Taipei's day, week and month
-// boundaries, from a real SQLite file, and checks after every step each
-// key's limit, period and spending (in its period, in all, by day, week
-// and month, at several instants) against a plain model of the same
-// events. Most keys of the history have no limit and no request: the model
-// keeps those without a record of their own, which this shows to answer
-// exactly as one.
-func TestBalancesKeysAgreeWithAPlainModel(t *testing.T) {
+// boundaries, of top-ups and of failed requests, from a real SQLite file,
+// and checks after every step each key's limit, period and spending (in
+// its period, in all, by day, week and month, at several instants) and
+// each account's balance, month's spending, totals and usage version
+// against a plain model of the same events. Most keys and accounts of a
+// gateway's history have no limit and no request: the model keeps their
+// spending only once they have some, which this shows to answer exactly as
+// before.
+func TestBalancesAgreeWithAPlainModel(t *testing.T) {
+	if n := unsafe.Sizeof(accountRec{}); n != 128 {
+		t.Errorf("an account record takes %d bytes, want 128", n)
+	}
 	base := t.TempDir()
 	rapid.Check(t, func(rt *rapid.T) {
 		dir, err := os.MkdirTemp(base, "keys-")
@@ -105,7 +121,13 @@ func TestBalancesKeysAgreeWithAPlainModel(t *testing.T) {
 				rt.Fatal(err)
 			}
 		}
-		add(domain.AccountStream("a"), t0, &domain.AccountOpened{AccountID: "a", Plan: domain.PlanBusiness})
+		// Plans of the domain, and others that records keep as they came.
+		planNames := []domain.Plan{domain.PlanStarter, domain.PlanBusiness, domain.PlanEnterprise, "", "custom"}
+		opening := &domain.AccountOpened{AccountID: "a", Plan: rapid.SampledFrom(planNames).Draw(rt, "plan"),
+			CreditLimit: decimal.NewFromInt(rapid.Int64Range(0, 3).Draw(rt, "credit limit"))}
+		add(domain.AccountStream("a"), t0, opening)
+		accts := map[string]*plainAccountUse{"a": {version: -1, plan: opening.Plan, creditLimit: opening.CreditLimit},
+			"b": {version: -1, plan: domain.PlanStarter}} // b is never opened
 		keys := []string{"k1", "k2", "k3", "never-issued"}
 		periods := []string{"", PeriodDaily, PeriodWeekly, PeriodMonthly}
 		limits := []decimal.Decimal{decimal.Zero, decimal.RequireFromString("0.00"), decimal.NewFromInt(5), decimal.RequireFromString("12.50")}
@@ -113,7 +135,15 @@ func TestBalancesKeysAgreeWithAPlainModel(t *testing.T) {
 		for range rapid.IntRange(1, 30).Draw(rt, "steps") {
 			id := rapid.SampledFrom(keys).Draw(rt, "key")
 			k := plain[id]
-			switch rapid.SampledFrom([]string{"issue", "change", "use", "use", "use"}).Draw(rt, "step") {
+			acct := rapid.SampledFrom([]string{"a", "a", "a", "b"}).Draw(rt, "account")
+			u := accts[acct]
+			switch rapid.SampledFrom([]string{"issue", "change", "use", "use", "use", "fail", "topUp", "plan"}).Draw(rt, "step") {
+			case "plan":
+				e := &domain.PlanChanged{AccountID: "a", Plan: rapid.SampledFrom(planNames).Draw(rt, "plan"), RPM: rapid.Int64Range(0, 2).Draw(rt, "rpm"),
+					TPM: rapid.Int64Range(0, 2).Draw(rt, "tpm"), CreditLimit: decimal.NewFromInt(rapid.Int64Range(0, 3).Draw(rt, "credit limit"))}
+				add(domain.AccountStream("a"), t0, e)
+				a := accts["a"]
+				a.plan, a.rpm, a.tpm, a.creditLimit = e.Plan, e.RPM, e.TPM, e.CreditLimit
 			case "issue":
 				e := &domain.KeyIssued{KeyID: id, AccountID: "a", Hash: keyHash(id), SpendLimit: rapid.SampledFrom(limits).Draw(rt, "limit"),
 					SpendPeriod: rapid.SampledFrom(periods).Draw(rt, "period")}
@@ -135,15 +165,55 @@ func TestBalancesKeysAgreeWithAPlainModel(t *testing.T) {
 				at := instant.Draw(rt, "started at")
 				cost := decimal.New(rapid.Int64Range(0, 10_000_000).Draw(rt, "coef"), int32(rapid.IntRange(-7, 0).Draw(rt, "exp")))
 				seq++
-				add(domain.UsageStream("a"), at, &domain.RequestCompleted{RequestID: fmt.Sprintf("r%d", seq), KeyID: id, AccountID: "a",
+				add(domain.UsageStream(acct), at, &domain.RequestCompleted{RequestID: fmt.Sprintf("r%d", seq), KeyID: id, AccountID: acct,
 					Model: "m", Cost: cost, StartedAt: at})
+				u.version++
+				u.used = u.used.Add(cost)
+				u.costs = append(u.costs, plainCost{at, stored(cost)})
 				if k != nil {
 					k.sinceIssue = append(k.sinceIssue, plainCost{at, stored(cost)})
 					k.sincePerio = append(k.sincePerio, plainCost{at, stored(cost)})
 				}
+			case "fail":
+				seq++
+				add(domain.UsageStream(acct), t0, &domain.RequestFailed{RequestID: fmt.Sprintf("r%d", seq), KeyID: id, AccountID: acct,
+					Model: "m", StartedAt: t0, Status: 502})
+				u.version++
+			case "topUp":
+				amount := decimal.New(rapid.Int64Range(1, 100_000).Draw(rt, "cents"), -2)
+				add(domain.TopUpStream(acct), t0, &domain.CreditsToppedUp{AccountID: acct, Amount: amount, Method: domain.MethodCard,
+					Reference: fmt.Sprint(seq)})
+				u.credited = u.credited.Add(amount)
 			}
 			if err := r.CatchUp(ctx); err != nil {
 				rt.Fatal(err)
+			}
+			for acct, u := range accts {
+				for _, now := range []time.Time{t0, t0.Add(30 * time.Hour), t0.Add(60 * time.Hour)} {
+					v, ok := m.Balances.View(acct, "", now)
+					if !ok {
+						if acct == "b" && u.version == -1 && u.credited.IsZero() {
+							continue // nothing of b folded yet
+						}
+						rt.Fatalf("account %s unknown", acct)
+					}
+					month := decimal.Zero
+					if len(u.costs) > 0 {
+						month = latest(u.costs, PeriodMonthly, now)
+					}
+					if v.Plan != u.plan || !v.CreditLimit.Equal(u.creditLimit) {
+						rt.Fatalf("account %s: plan %q, credit limit %s; want %q, %s", acct, v.Plan, v.CreditLimit, u.plan, u.creditLimit)
+					}
+					if d, ok := m.Accounts.Get(acct); ok != (acct == "a") || ok && (d.Plan != u.plan || d.RPM != u.rpm || d.TPM != u.tpm) {
+						rt.Fatalf("account %s in the directory: %+v, %v; want plan %q, RPM %d, TPM %d", acct, d, ok, u.plan, u.rpm, u.tpm)
+					}
+					if v.AppliedUsageVersion != u.version || !v.MonthSpend.Equal(month) || !v.TotalUsed.Equal(u.used) ||
+						!v.Balance.Equal(u.credited.Sub(u.used)) || !v.TotalCredited.Equal(u.credited) {
+						rt.Fatalf("account %s at %v: version %d, month %s, used %s, balance %s, credited %s; want %d, %s, %s, %s, %s", acct, now,
+							v.AppliedUsageVersion, v.MonthSpend, v.TotalUsed, v.Balance, v.TotalCredited, u.version, month, u.used,
+							u.credited.Sub(u.used), u.credited)
+					}
+				}
 			}
 			for _, id := range keys {
 				k := plain[id]

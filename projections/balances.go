@@ -185,18 +185,22 @@ func (b *Balances) view(account, keyID string, now time.Time, full bool) (Accoun
 		return AccountView{}, false
 	}
 	v := AccountView{
-		AccountID: account, Organisation: a.org, TaxID: a.taxID, Plan: a.plan,
+		AccountID: account, Organisation: a.org, TaxID: a.taxID, Plan: a.plan(),
 		CreditLimit: a.creditLimit.Decimal(), VolumeDiscount: a.extras().discount.Decimal(), Suspended: a.suspended,
-		Balance: a.balance.Decimal(), AppliedUsageVersion: a.usageVersion,
+		Balance: a.balance.Decimal(), AppliedUsageVersion: a.usageVersion(),
 	}
 	if x := a.extra; x != nil {
 		v.Residency, v.NoRetention = x.residency, x.noRetention
 	}
 	if full {
-		v.MonthSpend = a.month.at(PeriodStart(PeriodMonthly, now).Unix())
-		if a.used != nil {
-			v.TotalUsed = a.used.Decimal()
+		var month spendBucket
+		if u := a.use; u != nil {
+			month = u.month
+			if u.costed {
+				v.TotalUsed = u.used.Decimal()
+			}
 		}
+		v.MonthSpend = month.at(PeriodStart(PeriodMonthly, now).Unix())
 		v.TotalCredited = v.Balance.Add(v.TotalUsed)
 	}
 	if keyID == "" {
@@ -280,15 +284,13 @@ func (b *Balances) apply(e *Event) error {
 	case *domain.RequestCompleted:
 		a := b.account(v.AccountID)
 		a.balance = a.balance.Sub(v.Cost)
-		if a.used == nil {
-			a.used = new(Amount)
-		}
-		*a.used = a.used.Add(v.Cost)
+		u := a.usage()
+		u.used, u.costed = u.used.Add(v.Cost), true
 		at := v.StartedAt
 		if at.IsZero() {
 			at = e.OccurredAt
 		}
-		a.month.add(PeriodStart(PeriodMonthly, at).Unix(), v.Cost)
+		u.month.add(PeriodStart(PeriodMonthly, at).Unix(), v.Cost)
 		if k, ok := b.keys[v.KeyID]; ok {
 			if k == nil {
 				k = &balanceKey{period: PeriodMonthly}
@@ -314,7 +316,7 @@ func (b *Balances) apply(e *Event) error {
 // applyUsageVersion notes how far the account's usage stream is folded.
 func (b *Balances) applyUsageVersion(e *Event) error {
 	if acct, ok := strings.CutPrefix(e.Stream, domain.UsageStream("")); ok {
-		b.account(acct).usageVersion = int64(e.Version)
+		b.account(acct).usage().version = int64(e.Version)
 	}
 	return nil
 }

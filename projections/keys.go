@@ -41,13 +41,14 @@ type KeyInfo struct {
 // keyEntry is one key. Its account's plan, limits and suspension are read
 // from the shared directory when the key is looked up.
 type keyEntry struct {
-	id, account, name, prefix string
-	limits                    *keyLimits // nil: every model, no spending limit, monthly
-	hash                      [32]byte   // the hash's bytes, when it is lowercase hex (see sumOf)
-	revoked, disabled         bool
-	management                bool
-	nextOfAccount             *keyEntry // the account's keys form a list
-	samePrefix                *keyEntry // the next key whose hash starts alike (Keys.byHash)
+	id, account, prefix string
+	limits              *keyLimits // nil: every model, no spending limit, monthly
+	hash                [32]byte   // the hash's bytes, when it is lowercase hex (see sumOf)
+	revoked, disabled   bool
+	management          bool
+	name                uint32    // the key's name, an index in Keys.names: 112 bytes a key where a string made 128
+	nextOfAccount       *keyEntry // the account's keys form a list
+	samePrefix          *keyEntry // the next key whose hash starts alike (Keys.byHash)
 }
 
 // keyLimits are the restrictions most keys do without.
@@ -111,7 +112,8 @@ type Keys struct {
 	byOddHash map[string]*keyEntry // hashes that are not lowercase hex SHA-256
 	byID      map[string]*keyEntry
 	byAccount map[string]*keyEntry // the head of each account's list
-	names     map[string]string    // one copy of each key name
+	names     []string             // each key name once (names like "prod" repeat)
+	nameIdx   map[string]uint32    // a name's index in names
 }
 
 var _ Projection = (*Keys)(nil)
@@ -123,7 +125,7 @@ func NewKeys() *Keys { return newKeys(NewAccounts()) }
 
 func newKeys(accounts *Accounts) *Keys {
 	return &Keys{accounts: accounts, byHash: map[uint64]*keyEntry{}, byOddHash: map[string]*keyEntry{},
-		byID: map[string]*keyEntry{}, byAccount: map[string]*keyEntry{}, names: map[string]string{}}
+		byID: map[string]*keyEntry{}, byAccount: map[string]*keyEntry{}, nameIdx: map[string]uint32{}}
 }
 
 // Name implements Projection.
@@ -141,7 +143,7 @@ func (k *Keys) Lookup(hash string) (KeyInfo, bool) {
 	ok := e != nil
 	var info KeyInfo
 	if ok {
-		info = e.info()
+		info = k.info(e)
 	}
 	k.mu.RUnlock()
 	if !ok {
@@ -156,7 +158,7 @@ func (k *Keys) ByAccount(account string) []KeyInfo {
 	k.mu.RLock()
 	var out []KeyInfo
 	for e := k.byAccount[account]; e != nil; e = e.nextOfAccount {
-		out = append(out, e.info())
+		out = append(out, k.info(e))
 	}
 	k.mu.RUnlock()
 	if out == nil {
@@ -176,9 +178,9 @@ func (k *Keys) Len() int {
 	return k.hashed + len(k.byOddHash)
 }
 
-// info is the key's own part of its KeyInfo.
-func (e *keyEntry) info() KeyInfo {
-	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: e.name, Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked,
+// info is the key's own part of its KeyInfo; k.mu is held.
+func (k *Keys) info(e *keyEntry) KeyInfo {
+	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: k.names[e.name], Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked,
 		Disabled: e.disabled, Management: e.management}
 	if l := e.limits; l != nil {
 		info.Models, info.SpendLimit, info.SpendPeriod = l.models, l.spendLimit.Decimal(), l.spendPeriod
@@ -257,13 +259,16 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 	return nil
 }
 
-// name returns the one copy of a key name (names like "prod" repeat).
-func (k *Keys) name(n string) string {
-	if c, ok := k.names[n]; ok {
-		return c
+// name returns the index of a key name in k.names, adding it when new;
+// k.mu is held.
+func (k *Keys) name(n string) uint32 {
+	if i, ok := k.nameIdx[n]; ok {
+		return i
 	}
-	k.names[n] = n
-	return n
+	i := uint32(len(k.names))
+	k.names = append(k.names, n)
+	k.nameIdx[n] = i
+	return i
 }
 
 func hashPrefix(sum *[32]byte) uint64 { return binary.LittleEndian.Uint64(sum[:8]) }

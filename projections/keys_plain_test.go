@@ -1,0 +1,135 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+	"unsafe"
+
+	"pgregory.net/rapid"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
+)
+
+// plainKeyFacts is a key as the test records it.
+type plainKeyFacts struct {
+	account, name, prefix, hash string
+	revoked, disabled           bool
+}
+
+// TestKeysAgreeWithAPlainModel folds random histories of keys issued (again,
+// to another account, with the hash of another key), renamed, revoked,
+// disabled and enabled, from a real SQLite file, and checks after every
+// step every lookup by hash and every account's list of keys against a
+// plain model of the same events: names, kept as indexes into one table of
+// names, come back as they were given.
+func TestKeysAgreeWithAPlainModel(t *testing.T) {
+	if n := unsafe.Sizeof(keyEntry{}); n != 112 {
+		t.Errorf("a key takes %d bytes, want 112", n)
+	}
+	base := t.TempDir()
+	rapid.Check(t, func(rt *rapid.T) {
+		dir, err := os.MkdirTemp(base, "keys-")
+		if err != nil {
+			rt.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		s, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
+		if err != nil {
+			rt.Fatal(err)
+		}
+		defer s.Close()
+		ctx := context.Background()
+		m := NewModels(nil)
+		r, err := NewRunner(s, nil, m.Keys)
+		if err != nil {
+			rt.Fatal(err)
+		}
+		ids := []string{"k1", "k2", "k3", "k4"}
+		accounts := []string{"a", "b"}
+		names := []string{"", "prod", "dev", "測試", "prod"}
+		hashes := []string{keyHash("one"), keyHash("two"), keyHash("three"), "not-a-hex-sha"}
+		plain := map[string]*plainKeyFacts{}
+		byHash := map[string]string{} // hash → the key that answers it
+		seq := 0
+		for range rapid.IntRange(1, 30).Draw(rt, "steps") {
+			id := rapid.SampledFrom(ids).Draw(rt, "key")
+			k := plain[id]
+			var e domain.Event
+			switch rapid.SampledFrom([]string{"issue", "issue", "rename", "revoke", "disable", "enable"}).Draw(rt, "step") {
+			case "issue":
+				ki := &domain.KeyIssued{KeyID: id, AccountID: rapid.SampledFrom(accounts).Draw(rt, "account"),
+					Hash: rapid.SampledFrom(hashes).Draw(rt, "hash"), Prefix: "sk-rf-" + id + "…", Name: rapid.SampledFrom(names).Draw(rt, "name")}
+				e = ki
+				if k != nil && byHash[k.hash] == id {
+					delete(byHash, k.hash)
+				}
+				plain[id] = &plainKeyFacts{account: ki.AccountID, name: ki.Name, prefix: ki.Prefix, hash: ki.Hash}
+				byHash[ki.Hash] = id
+			case "rename":
+				kc := &domain.KeyChanged{KeyID: id, Name: rapid.SampledFrom(names).Draw(rt, "name")}
+				e = kc
+				if k != nil {
+					k.name = kc.Name
+				}
+			case "revoke":
+				e = &domain.KeyRevoked{KeyID: id}
+				if k != nil {
+					k.revoked = true
+				}
+			case "disable":
+				e = &domain.KeyDisabled{KeyID: id}
+				if k != nil {
+					k.disabled = true
+				}
+			case "enable":
+				e = &domain.KeyEnabled{KeyID: id}
+				if k != nil {
+					k.disabled = false
+				}
+			}
+			seq++
+			if _, err := s.Append(ctx, domain.KeyStream(id), eventstore.Any(), mustEvent(t, e, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), fmt.Sprint(seq))); err != nil {
+				rt.Fatal(err)
+			}
+			if err := r.CatchUp(ctx); err != nil {
+				rt.Fatal(err)
+			}
+			for _, h := range hashes {
+				info, ok := m.Keys.Lookup(h)
+				want, wok := byHash[h]
+				if ok != wok || ok && info.KeyID != want {
+					rt.Fatalf("hash %.8s: key %q %v, want %q %v", h, info.KeyID, ok, want, wok)
+				}
+				if !ok {
+					continue
+				}
+				k := plain[want]
+				if info.Name != k.name || info.Prefix != k.prefix || info.AccountID != k.account || info.Revoked != k.revoked || info.Disabled != k.disabled {
+					rt.Fatalf("key %s: %+v, want %+v", want, info, *k)
+				}
+			}
+			for _, acct := range accounts {
+				var got, want []string
+				for _, info := range m.Keys.ByAccount(acct) {
+					got = append(got, info.KeyID+" "+info.Name)
+				}
+				for id, k := range plain {
+					if k.account == acct {
+						want = append(want, id+" "+k.name)
+					}
+				}
+				sort.Strings(want)
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					rt.Fatalf("keys of %s: %q, want %q", acct, got, want)
+				}
+			}
+		}
+	})
+}

@@ -2,6 +2,7 @@ package invoicing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -74,6 +75,11 @@ func (s *Service) run(ctx context.Context, log *slog.Logger) error {
 			if err := s.apply(batch); err != nil {
 				return err
 			}
+			if s.awaitingRange() {
+				// Nothing can be numbered until a range comes: the minute's
+				// tick says so, rather than every batch of events.
+				continue
+			}
 			if err := s.InvoiceTopUps(ctx); err != nil && ctx.Err() == nil {
 				log.Error("invoicing: top-up invoices", "err", err)
 			}
@@ -93,8 +99,9 @@ func (s *Service) dueClose() (string, bool) {
 // InvoiceTopUps issues the invoices of paid top-ups (credit card, bank
 // transfer; not adjustments) of prepaid accounts that no live invoice bills
 // yet: one per account, carrying fractions of NT$1 until they add up.
-func (s *Service) InvoiceTopUps(ctx context.Context) error {
+func (s *Service) InvoiceTopUps(ctx context.Context) (err error) {
 	at := s.issueTime()
+	defer func() { s.noteRange(twrules.PeriodOf(at), err) }()
 	if err := s.rangeFor(ctx, twrules.PeriodOf(at), s.pendingTopUps); err != nil {
 		return err
 	}
@@ -140,6 +147,43 @@ func (s *Service) InvoiceTopUps(ctx context.Context) error {
 	s.l.clearDirty()
 	s.mu.Unlock()
 	return nil
+}
+
+// rangeWait is the period whose top-up invoices wait for a number range
+// (none assigned, or all used), with how many ranges it had then.
+type rangeWait struct {
+	period string
+	ranges int
+}
+
+// noteRange records whether top-up invoicing of period stopped for want of
+// numbers.
+func (s *Service) noteRange(period twrules.Period, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waiting = rangeWait{}
+	if errors.Is(err, ErrNoRange) || errors.Is(err, ErrRangeExhausted) {
+		s.waiting = rangeWait{period.String(), s.rangesOf(period.String())}
+	}
+}
+
+// awaitingRange reports whether top-up invoicing still waits for a range:
+// the period it stopped in is the current one and has no new range since.
+// Walking every account with a top-up to invoice after each batch of
+// events, only to find again that no number is free, cost a core's worth
+// of CPU with 100,000 such accounts.
+func (s *Service) awaitingRange() bool {
+	p := twrules.PeriodOf(s.issueTime()).String()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.waiting.period == p && s.rangesOf(p) == s.waiting.ranges
+}
+
+func (s *Service) rangesOf(period string) int {
+	if st := s.l.ranges[period]; st != nil {
+		return len(st.rngs)
+	}
+	return 0
 }
 
 // pendingTopUps reports whether an account has top-ups to invoice (NT$1 or

@@ -1,7 +1,11 @@
 package invoicing
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,3 +73,50 @@ func waitFor(t *testing.T, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Without a number range, the projector says so once a minute, not after
+// every batch of events: each attempt walks every account with a top-up to
+// invoice. A range assigned meanwhile is used at once.
+func TestProjectorWaitsForARangeQuietly(t *testing.T) {
+	e := newEnv(t, taipei(2026, 12, 10, 9, 0))
+	e.open("shop", "小商店", "", domain.PlanStarter)
+	if _, err := e.cmd.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "shop", Amount: dec("300"), Method: domain.MethodCard, Reference: "pay-1"}); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	svc := e.newService()
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx, log) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	// Twenty batches of events, each waited for.
+	for i := range 20 {
+		e.use("shop", "gpt-4o", taipei(2026, 12, 10, 8, i), 10, 10, "1")
+		head, err := e.store.LastPosition(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, func() bool { svc.mu.Lock(); defer svc.mu.Unlock(); return !svc.l.pos.Less(head) })
+	}
+	if n := strings.Count(logs.String(), "top-up invoices"); n == 0 || n > 2 {
+		t.Fatalf("the missing range was reported %d times over 20 batches:\n%s", n, logs.String())
+	}
+	e.assign("2026-11", "AB", 1, 99)
+	waitFor(t, func() bool { return len(svc.Invoices("", "shop")) == 1 })
+}
+
+// syncBuffer is a bytes.Buffer that the projector's goroutine may write
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) { b.mu.Lock(); defer b.mu.Unlock(); return b.b.Write(p) }
+func (b *syncBuffer) String() string              { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }

@@ -55,11 +55,13 @@ type Service struct {
 	sleep    func(time.Duration) // time.Sleep; a test counts the pauses
 
 	syncMu sync.Mutex // one Sync at a time
-	mu     sync.Mutex // guards l, foldErr and runErr
+	mu     sync.Mutex // guards l, foldErr, runErr and waiting
 	l      *ledger
 	// foldErr is the event the latest fold stopped at, or nil; runErr the
 	// error the projector (Run) stopped on.
 	foldErr, runErr error
+	// waiting is set while top-up invoices wait for a number range.
+	waiting rangeWait
 }
 
 // New checks the configuration and loads the PDF font.

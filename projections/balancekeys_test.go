@@ -3,8 +3,6 @@ package projections
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 	"unsafe"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
-	"github.com/routefree/routefree/eventstore/sqlite"
 )
 
 // plainKeySpend is a key's spending kept the plain way: every request since
@@ -90,22 +87,10 @@ func TestBalancesAgreeWithAPlainModel(t *testing.T) {
 	}
 	base := t.TempDir()
 	rapid.Check(t, func(rt *rapid.T) {
-		dir, err := os.MkdirTemp(base, "keys-")
-		if err != nil {
-			rt.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		s, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
-		if err != nil {
-			rt.Fatal(err)
-		}
-		defer s.Close()
-		ctx := context.Background()
 		m := NewModels(nil)
-		r, err := NewRunner(s, nil, m.Balances)
-		if err != nil {
-			rt.Fatal(err)
-		}
+		s, r, done := rapidStore(rt, base, m.Balances)
+		defer done()
+		ctx := context.Background()
 		// Sunday 2026-11-29 22:00 Taipei, and instants over the next days:
 		// a new day, week and month (December) among them.
 		t0 := time.Date(2026, 11, 29, 14, 0, 0, 0, time.UTC)

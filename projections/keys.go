@@ -112,8 +112,7 @@ type Keys struct {
 	byOddHash map[string]*keyEntry // hashes that are not lowercase hex SHA-256
 	byID      map[string]*keyEntry
 	byAccount map[string]*keyEntry // the head of each account's list
-	names     []string             // each key name once (names like "prod" repeat)
-	nameIdx   map[string]uint32    // a name's index in names
+	names     strTable             // each key name once (names like "prod" repeat)
 }
 
 var _ Projection = (*Keys)(nil)
@@ -125,7 +124,7 @@ func NewKeys() *Keys { return newKeys(NewAccounts()) }
 
 func newKeys(accounts *Accounts) *Keys {
 	return &Keys{accounts: accounts, byHash: map[uint64]*keyEntry{}, byOddHash: map[string]*keyEntry{},
-		byID: map[string]*keyEntry{}, byAccount: map[string]*keyEntry{}, nameIdx: map[string]uint32{}}
+		byID: map[string]*keyEntry{}, byAccount: map[string]*keyEntry{}}
 }
 
 // Name implements Projection.
@@ -180,7 +179,7 @@ func (k *Keys) Len() int {
 
 // info is the key's own part of its KeyInfo; k.mu is held.
 func (k *Keys) info(e *keyEntry) KeyInfo {
-	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: k.names[e.name], Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked,
+	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: k.names.at(e.name), Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked,
 		Disabled: e.disabled, Management: e.management}
 	if l := e.limits; l != nil {
 		info.Models, info.SpendLimit, info.SpendPeriod = l.models, l.spendLimit.Decimal(), l.spendPeriod
@@ -213,7 +212,7 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 			ke := &keyEntry{id: b.KeyID, account: b.AccountID, prefix: b.Prefix, limits: limitsOf(b), management: b.Management}
 			sum, isSum := sumOf(b.Hash)
 			k.mu.Lock()
-			ke.name = k.name(b.Name)
+			ke.name = k.names.index(b.Name)
 			if old, ok := k.byID[b.KeyID]; ok { // reissued: the new hash replaces the old
 				k.removeHash(old)
 				k.removeFromAccount(old)
@@ -234,7 +233,7 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 				if ke.limits != nil {
 					models = ke.limits.models
 				}
-				ke.name = k.name(b.Name)
+				ke.name = k.names.index(b.Name)
 				ke.limits = limitsOf(&domain.KeyIssued{Models: models, SpendLimit: b.SpendLimit, SpendPeriod: b.SpendPeriod})
 			}
 			k.mu.Unlock()
@@ -257,18 +256,6 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 	}
 	k.done(batch)
 	return nil
-}
-
-// name returns the index of a key name in k.names, adding it when new;
-// k.mu is held.
-func (k *Keys) name(n string) uint32 {
-	if i, ok := k.nameIdx[n]; ok {
-		return i
-	}
-	i := uint32(len(k.names))
-	k.names = append(k.names, n)
-	k.nameIdx[n] = i
-	return i
 }
 
 func hashPrefix(sum *[32]byte) uint64 { return binary.LittleEndian.Uint64(sum[:8]) }

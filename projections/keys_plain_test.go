@@ -35,22 +35,10 @@ func TestKeysAgreeWithAPlainModel(t *testing.T) {
 	}
 	base := t.TempDir()
 	rapid.Check(t, func(rt *rapid.T) {
-		dir, err := os.MkdirTemp(base, "keys-")
-		if err != nil {
-			rt.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		s, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
-		if err != nil {
-			rt.Fatal(err)
-		}
-		defer s.Close()
-		ctx := context.Background()
 		m := NewModels(nil)
-		r, err := NewRunner(s, nil, m.Keys)
-		if err != nil {
-			rt.Fatal(err)
-		}
+		s, r, done := rapidStore(rt, base, m.Keys)
+		defer done()
+		ctx := context.Background()
 		ids := []string{"k1", "k2", "k3", "k4"}
 		accounts := []string{"a", "b"}
 		names := []string{"", "prod", "dev", "測試", "prod"}
@@ -132,4 +120,25 @@ func TestKeysAgreeWithAPlainModel(t *testing.T) {
 			}
 		}
 	})
+}
+
+// rapidStore opens a fresh SQLite store under base for one rapid case, and
+// a runner of the projections on it; done closes the store and removes it.
+func rapidStore(rt *rapid.T, base string, ps ...Projection) (*sqlite.Store, *Runner, func()) {
+	dir, err := os.MkdirTemp(base, "fold-")
+	if err != nil {
+		rt.Fatal(err)
+	}
+	s, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
+	if err != nil {
+		os.RemoveAll(dir)
+		rt.Fatal(err)
+	}
+	done := func() { s.Close(); os.RemoveAll(dir) }
+	r, err := NewRunner(s, nil, ps...)
+	if err != nil {
+		done()
+		rt.Fatal(err)
+	}
+	return s, r, done
 }

@@ -128,8 +128,7 @@ type Requests struct {
 	otherIDs map[uint32]string // the ID of each record of the other form
 	chunks   [][]requestRec
 	n        uint32
-	strs     []string
-	strIdx   map[string]uint32
+	strs     strTable                   // every string field's values, once each; index 0 is ""
 	bigCost  map[uint32]decimal.Decimal // costs whose coefficient does not fit an int64
 }
 
@@ -138,7 +137,7 @@ var _ Projection = (*Requests)(nil)
 // NewRequests returns an empty request index.
 func NewRequests() *Requests {
 	return &Requests{capacity: DefaultRequestCapacity, index: map[reqID]uint32{}, others: map[string]uint32{},
-		otherIDs: map[uint32]string{}, strs: []string{""}, strIdx: map[string]uint32{"": 0}, bigCost: map[uint32]decimal.Decimal{}}
+		otherIDs: map[uint32]string{}, strs: strTable{strs: []string{""}, idx: map[string]uint32{"": 0}}, bigCost: map[uint32]decimal.Decimal{}}
 }
 
 // Name implements Projection.
@@ -170,7 +169,7 @@ func (q *Requests) Get(requestID string) (RequestFact, bool) {
 		return RequestFact{}, false
 	}
 	r := &q.chunks[i/recChunk][i%recChunk]
-	s := func(k int) string { return q.strs[r.str[k]] }
+	s := func(k int) string { return q.strs.at(r.str[k]) }
 	f := RequestFact{
 		RequestID: requestID, Failed: r.failed, KeyID: s(0), AccountID: s(1), Model: s(2), Provider: s(3),
 		Upstream: s(4), Outcome: s(5), FinishReason: s(6), AppReferer: s(7), AppTitle: s(8), Reason: s(9),
@@ -202,15 +201,7 @@ func FactOf(e domain.Event) (RequestFact, bool) {
 	return RequestFact{}, false
 }
 
-func (q *Requests) intern(s string) uint32 {
-	if i, ok := q.strIdx[s]; ok {
-		return i
-	}
-	i := uint32(len(q.strs))
-	q.strs = append(q.strs, s)
-	q.strIdx[s] = i
-	return i
-}
+func (q *Requests) intern(s string) uint32 { return q.strs.index(s) }
 
 // slot returns the record of a request ID, adding it when new.
 func (q *Requests) slot(s string) (uint32, *requestRec) {

@@ -87,28 +87,9 @@ func TestPatchedKeyLimitHoldsAtTheGateway(t *testing.T) {
 	if o := chat(ctx, p.base, p.demoKey, false, 16); o.status != http.StatusOK || !o.cost.IsPositive() {
 		t.Fatalf("first request: %d cost %s %v", o.status, o.cost, o.err)
 	}
-	call := func(method, path string, body string) (int, string) {
-		t.Helper()
-		// The management key was written by another process: the gateway
-		// knows it within a second or so.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+mgmt[1])
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized || time.Now().After(deadline) {
-				return resp.StatusCode, string(b)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	code, list := call("GET", "/api/v1/keys", "")
+	call := managementCall(t, p.base, mgmt[1])
+	code, listBody := call("GET", "/api/v1/keys", "")
+	list := string(listBody)
 	demo := regexp.MustCompile(`"hash":"(key_[^"]+)","name":"demo"`).FindStringSubmatch(list)
 	if code != http.StatusOK || demo == nil {
 		t.Fatalf("list: %d %s", code, list)
@@ -170,27 +151,7 @@ func TestSuspendedAccountsManagementKeyBesideServe(t *testing.T) {
 		t.Fatalf("keys issue: %s", out)
 	}
 	runCLI(t, env, "accounts", "suspend", "--account", "acct_demo", "--reason", "unpaid invoice")
-	call := func(method, path, body string) (int, []byte) {
-		t.Helper()
-		// The management key was written by another process: the gateway
-		// knows it within a second or so.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+mgmt[1])
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized || time.Now().After(deadline) {
-				return resp.StatusCode, b
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+	call := managementCall(t, p.base, mgmt[1])
 	if code, b := call("GET", "/api/v1/keys", ""); code != http.StatusOK {
 		t.Fatalf("list: %d %s", code, b)
 	}
@@ -208,5 +169,30 @@ func TestSuspendedAccountsManagementKeyBesideServe(t *testing.T) {
 	}
 	if code, b := call("DELETE", "/api/v1/keys/"+spare[1], ""); code != http.StatusOK {
 		t.Fatalf("delete while suspended: %d %s", code, b)
+	}
+}
+
+// managementCall calls the gateway at base with a management key that
+// another process wrote: until the gateway knows it (within a second or
+// so) the call is 401, and is made again.
+func managementCall(t *testing.T, base, key string) func(method, path, body string) (int, []byte) {
+	return func(method, path, body string) (int, []byte) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized || time.Now().After(deadline) {
+				return resp.StatusCode, b
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 }

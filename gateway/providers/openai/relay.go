@@ -154,6 +154,16 @@ func scanUsage(b []byte) (w wireUsage, ok bool) {
 		ok = ok && err == nil
 		return n
 	}
+	// details reads a details object, whose members field names.
+	details := func(v []byte, field func(key string) *int) bool {
+		return eachMember(v, func(m member) {
+			if p := field(string(m.key)); p != nil {
+				*p = num(m.value)
+			} else {
+				ok = ok && !oddKey(m.key)
+			}
+		})
+	}
 	well := eachMember(b, func(m member) {
 		switch string(m.key) {
 		case "prompt_tokens":
@@ -167,33 +177,29 @@ func scanUsage(b []byte) (w wireUsage, ok bool) {
 		case "prompt_tokens_details":
 			d := &chat.PromptTokensDetails{}
 			w.PromptTokensDetails = d
-			well := eachMember(m.value, func(m member) {
-				switch string(m.key) {
+			ok = details(m.value, func(key string) *int {
+				switch key {
 				case "cached_tokens":
-					d.CachedTokens = num(m.value)
+					return &d.CachedTokens
 				case "audio_tokens":
-					d.AudioTokens = num(m.value)
-				default:
-					ok = ok && !oddKey(m.key)
+					return &d.AudioTokens
 				}
-			})
-			ok = ok && well
+				return nil
+			}) && ok
 		case "completion_tokens_details":
 			d := &chat.CompletionTokensDetails{}
 			w.CompletionTokensDetails = d
-			well := eachMember(m.value, func(m member) {
-				switch string(m.key) {
+			ok = details(m.value, func(key string) *int {
+				switch key {
 				case "reasoning_tokens":
-					d.ReasoningTokens = num(m.value)
+					return &d.ReasoningTokens
 				case "audio_tokens":
-					d.AudioTokens = num(m.value)
+					return &d.AudioTokens
 				case "image_tokens":
-					d.ImageTokens = num(m.value)
-				default:
-					ok = ok && !oddKey(m.key)
+					return &d.ImageTokens
 				}
-			})
-			ok = ok && well
+				return nil
+			}) && ok
 		case "cost", "is_byok", "cost_details":
 			// An OpenRouter-like host's own cost: dropped by normalize, but
 			// the decoder checks its type.

@@ -485,7 +485,22 @@ func (s *server) apiIssueKey(c echo.Context) error {
 }
 
 // ownKey finds a key the caller may act on (staff: any; customers: theirs).
+// One another process issued a moment ago is found once the projections
+// hold every event committed so far.
 func (s *server) ownKey(c echo.Context, keyID string) (projections.KeyInfo, error) {
+	k, err := s.findOwnKey(c, keyID)
+	if errors.Is(err, errKeyNotFound) && caughtUp(c.Request().Context(), s.deps.Runner) == nil {
+		k, err = s.findOwnKey(c, keyID)
+	}
+	if errors.Is(err, errKeyNotFound) {
+		return k, errNotFound("key")
+	}
+	return k, err
+}
+
+var errKeyNotFound = errors.New("key not found")
+
+func (s *server) findOwnKey(c echo.Context, keyID string) (projections.KeyInfo, error) {
 	p := principal(c)
 	var accounts []string
 	if p.Staff {
@@ -502,7 +517,7 @@ func (s *server) ownKey(c echo.Context, keyID string) (projections.KeyInfo, erro
 			}
 		}
 	}
-	return projections.KeyInfo{}, errNotFound("key")
+	return projections.KeyInfo{}, errKeyNotFound
 }
 
 func (s *server) revokeKey(ctx context.Context, keyID string) error {

@@ -200,6 +200,14 @@ func (s *server) orTarget(c echo.Context) (projections.KeyInfo, error) {
 	p := principal(c)
 	k, ok := s.keyOfAccount(p.AccountID, c.Param("hash"))
 	if !ok {
+		// A key another process issued a moment ago (the CLI beside the
+		// gateway) is not a 404: look again once the projections hold
+		// every event committed so far.
+		if err := caughtUp(c.Request().Context(), s.deps.Runner); err == nil {
+			k, ok = s.keyOfAccount(p.AccountID, c.Param("hash"))
+		}
+	}
+	if !ok {
 		return k, errNotFound("key")
 	}
 	return k, apiError(s.withinCallersKey(p, issuedOf(k)))

@@ -170,6 +170,15 @@ func TestSuspendedAccountsManagementKeyBesideServe(t *testing.T) {
 	if code, b := call("DELETE", "/api/v1/keys/"+spare[1], ""); code != http.StatusOK {
 		t.Fatalf("delete while suspended: %d %s", code, b)
 	}
+	// A key the CLI issues now is found at once, not a 404 until the
+	// gateway has read the other process's event.
+	late := regexp.MustCompile(`key id: (\S+)`).FindStringSubmatch(runCLI(t, env, "keys", "issue", "--account", "acct_demo", "--name", "late"))
+	if late == nil {
+		t.Fatal("keys issue: no key id")
+	}
+	if code, b := call("DELETE", "/api/v1/keys/"+late[1], ""); code != http.StatusOK {
+		t.Fatalf("delete of a key issued a moment ago by the CLI: %d %s", code, b)
+	}
 }
 
 // managementCall calls the gateway at base with a management key that

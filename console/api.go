@@ -485,13 +485,10 @@ func (s *server) apiIssueKey(c echo.Context) error {
 }
 
 // ownKey finds a key the caller may act on (staff: any; customers: theirs).
-// One another process issued a moment ago is found once the projections
-// hold every event committed so far.
 func (s *server) ownKey(c echo.Context, keyID string) (projections.KeyInfo, error) {
-	k, err := s.findOwnKey(c, keyID)
-	if errors.Is(err, errKeyNotFound) && caughtUp(c.Request().Context(), s.deps.Runner) == nil {
-		k, err = s.findOwnKey(c, keyID)
-	}
+	var k projections.KeyInfo
+	var err error
+	s.findCaughtUp(c, func() bool { k, err = s.findOwnKey(c, keyID); return !errors.Is(err, errKeyNotFound) })
 	if errors.Is(err, errKeyNotFound) {
 		return k, errNotFound("key")
 	}
@@ -499,6 +496,15 @@ func (s *server) ownKey(c echo.Context, keyID string) (projections.KeyInfo, erro
 }
 
 var errKeyNotFound = errors.New("key not found")
+
+// findCaughtUp runs find, and once more if it found nothing, after the
+// projections hold every event committed so far: a key another process
+// issued a moment ago (the CLI beside the gateway) is not a 404.
+func (s *server) findCaughtUp(c echo.Context, find func() bool) {
+	if !find() && caughtUp(c.Request().Context(), s.deps.Runner) == nil {
+		find()
+	}
+}
 
 func (s *server) findOwnKey(c echo.Context, keyID string) (projections.KeyInfo, error) {
 	p := principal(c)

@@ -198,15 +198,9 @@ func (s *server) keyOfAccount(account, id string) (projections.KeyInfo, bool) {
 // account's keys, within its own key's limits.
 func (s *server) orTarget(c echo.Context) (projections.KeyInfo, error) {
 	p := principal(c)
-	k, ok := s.keyOfAccount(p.AccountID, c.Param("hash"))
-	if !ok {
-		// A key another process issued a moment ago (the CLI beside the
-		// gateway) is not a 404: look again once the projections hold
-		// every event committed so far.
-		if err := caughtUp(c.Request().Context(), s.deps.Runner); err == nil {
-			k, ok = s.keyOfAccount(p.AccountID, c.Param("hash"))
-		}
-	}
+	var k projections.KeyInfo
+	ok := false
+	s.findCaughtUp(c, func() bool { k, ok = s.keyOfAccount(p.AccountID, c.Param("hash")); return ok })
 	if !ok {
 		return k, errNotFound("key")
 	}

@@ -1,15 +1,14 @@
 package invoicing
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/internal/testenv"
 )
 
 // The projector invoices a paid top-up as it arrives, and closes the last
@@ -83,7 +82,7 @@ func TestProjectorWaitsForARangeQuietly(t *testing.T) {
 	if _, err := e.cmd.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "shop", Amount: dec("300"), Method: domain.MethodCard, Reference: "pay-1"}); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testenv.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	svc := e.newService()
 	ctx, cancel := context.WithCancel(e.ctx)
@@ -110,13 +109,3 @@ func TestProjectorWaitsForARangeQuietly(t *testing.T) {
 	e.assign("2026-11", "AB", 1, 99)
 	waitFor(t, func() bool { return len(svc.Invoices("", "shop")) == 1 })
 }
-
-// syncBuffer is a bytes.Buffer that the projector's goroutine may write
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) { b.mu.Lock(); defer b.mu.Unlock(); return b.b.Write(p) }
-func (b *syncBuffer) String() string              { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +27,7 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/internal/testenv"
 )
 
 var binary string // the routefree binary TestMain built
@@ -88,27 +88,10 @@ type proc struct {
 	cmd     *exec.Cmd
 	base    string // http://host:port
 	demoKey string
-	logs    *syncBuffer
-	out     *syncBuffer // stdout, line by line
+	logs    *testenv.Buffer
+	out     *testenv.Buffer // stdout, line by line
 	exited  chan struct{}
 	exitErr error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var listenLine = regexp.MustCompile(`RouteFree gateway on (http://[^/\s]+)/api/v1`)
@@ -120,7 +103,7 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = env
-	p := &proc{t: t, cmd: cmd, logs: &syncBuffer{}, out: &syncBuffer{}, exited: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, logs: &testenv.Buffer{}, out: &testenv.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.logs
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -645,17 +645,21 @@ func (k *call) unary() error {
 	if ae != nil {
 		return ae
 	}
-	if res.Relay != nil {
-		return k.relay(res.Relay)
-	}
-	resp := res.Response
-	u := domainUsage(resp.Usage, false)
-	if resp.Usage == nil {
-		// An old OpenAI-compatible host without usage: count it ourselves.
+	// What is billed: the upstream's usage (or, from an old
+	// OpenAI-compatible host without any, our own count) and the first
+	// choice's finish reason.
+	rel, resp := res.Relay, res.Response
+	var u domain.Usage
+	finish := ""
+	switch {
+	case rel != nil:
+		u, finish = domainUsage(&rel.Usage, false), rel.Finish
+	case resp.Usage != nil:
+		u = domainUsage(resp.Usage, false)
+	default:
 		u = k.estimateUsage(responseText(resp))
 	}
-	finish := ""
-	if len(resp.Choices) > 0 {
+	if resp != nil && len(resp.Choices) > 0 {
 		finish = resp.Choices[0].FinishReason
 	}
 	cost := k.cost(u)
@@ -663,6 +667,13 @@ func (k *call) unary() error {
 		return err
 	}
 	cu := k.usageFor(u, cost)
+	k.s.observe(k, http.StatusOK)
+	if rel != nil {
+		// Kept as the upstream's bytes (core.Relay): its choices as they
+		// came, with the gateway's id, model and usage around them.
+		b := rel.AppendJSON(make([]byte, 0, len(rel.Choices)+640), k.id, k.model.ID, k.start.Unix(), &cu)
+		return k.c.JSONBlob(http.StatusOK, b)
+	}
 	resp.ID, resp.Model, resp.Usage = k.id, k.model.ID, &cu
 	if excludesReasoning(k.req) {
 		for i := range resp.Choices {
@@ -675,27 +686,12 @@ func (k *call) unary() error {
 	if resp.Created == 0 {
 		resp.Created = k.start.Unix()
 	}
-	k.s.observe(k, http.StatusOK)
 	// segmentio's encoder: the same output as encoding/json at a fraction
 	// of the reflection cost (the largest CPU item of the handler itself).
 	b, err := fastjson.Marshal(resp)
 	if err != nil {
 		return err
 	}
-	return k.c.JSONBlob(http.StatusOK, b)
-}
-
-// relay answers with a completion kept as the upstream's bytes; the
-// billing is unary's.
-func (k *call) relay(rel *providers.Relay) error {
-	u := domainUsage(&rel.Usage, false)
-	cost := k.cost(u)
-	if err := k.complete(u, cost, domain.OutcomeCompleted, rel.Finish, false); err != nil {
-		return err
-	}
-	cu := k.usageFor(u, cost)
-	k.s.observe(k, http.StatusOK)
-	b := rel.AppendJSON(make([]byte, 0, len(rel.Choices)+640), k.id, k.model.ID, k.start.Unix(), &cu)
 	return k.c.JSONBlob(http.StatusOK, b)
 }
 

@@ -360,6 +360,12 @@ func (k *call) applyProviderLimits() error {
 	var refusal *APIError
 	for _, p := range k.chain {
 		targets, _ := k.s.deps.Router.Targets(p.model.ID)
+		if _, refused, _ := k.capable(targets); refused == nil {
+			// Every upstream can take it, as nearly every request: no need
+			// to apply the routing preferences to find out.
+			kept = append(kept, p)
+			continue
+		}
 		targets, _ = k.routing.route(targets)
 		if len(targets) > 0 {
 			if able, refused, skipped := k.capable(targets); len(able) == 0 {

@@ -150,6 +150,14 @@ func (s *Service) apply(evs []eventstore.RecordedEvent) error {
 	return nil
 }
 
+// Position is the last event invoicing has folded: what its lag in
+// /metrics is counted from.
+func (s *Service) Position() eventstore.Position {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.l.pos
+}
+
 // Stalled says why invoicing cannot go on, or nil: an event it cannot fold
 // (folding stops before it, so every Sync fails again on it), or the error
 // the projector (Run) stopped on.

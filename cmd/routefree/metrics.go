@@ -110,7 +110,7 @@ type gauges struct {
 func newGauges(reg prometheus.Registerer, withRedis bool) *gauges {
 	g := &gauges{
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "routefree_projection_lag_events",
-			Help: "Events in the store that the projection has not applied yet (capped at 10000)."}, []string{"projection"}),
+			Help: "Events in the store that the projection (or invoicing) has not applied yet (capped at 10000)."}, []string{"projection"}),
 		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_event_store_up",
 			Help: "1 when the last read of the event store succeeded and appends are not failing (as /readyz judges them)."}),
 		redisUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_redis_up",
@@ -179,6 +179,13 @@ func (in *instance) refreshGauges(ctx context.Context) {
 	// events past its own position.
 	pos := in.runner.Positions()
 	from := in.runner.Slowest()
+	// Invoicing folds the same history on its own: its lag says when its
+	// documents (and the first start's peak of memory) have caught up.
+	inv := in.invoices.Position()
+	if inv.Less(from) {
+		from = inv
+	}
+	pos["invoicing"] = inv
 	// Only the positions are kept: while the projections catch up with a
 	// long history, lagCap whole events would be ten megabytes held on
 	// top of the read models, once a second.

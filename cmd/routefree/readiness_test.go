@@ -179,6 +179,10 @@ func TestReadyzWhenInvoicingStops(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return strings.Contains(string(b), "\nroutefree_invoicing_up 0\n") && strings.Contains(string(b), "\nroutefree_ready 1\n")
 	})
+	// Its lag shows what it has not folded: the contract at least.
+	waitFor(t, 10*time.Second, func() bool {
+		return metric(p.base, `routefree_projection_lag_events{projection="invoicing"}`) >= 1
+	})
 	if code := p.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
 		t.Fatalf("exit status %d", code)
 	}

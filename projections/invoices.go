@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,43 +58,76 @@ func (r InvoiceRecord) Net() int64 {
 	return n
 }
 
-// Invoices lists issued invoices with their status.
+// Invoices lists issued invoices with their status. 字軌 letters recycle
+// across periods, so an invoice is keyed by its period and number: the same
+// number issued a year later is another invoice.
 type Invoices struct {
 	memCheckpoint
-	mu       sync.RWMutex
-	byNumber map[string]*InvoiceRecord
+	mu      sync.RWMutex
+	records map[string]*InvoiceRecord // by invoiceKey
+	latest  map[string]*InvoiceRecord // by number: the last issued
 }
 
 var _ Projection = (*Invoices)(nil)
 
 // NewInvoices returns an empty invoice model.
-func NewInvoices() *Invoices { return &Invoices{byNumber: map[string]*InvoiceRecord{}} }
+func NewInvoices() *Invoices {
+	return &Invoices{records: map[string]*InvoiceRecord{}, latest: map[string]*InvoiceRecord{}}
+}
+
+// invoiceKey is an invoice's period and number, as its own stream names
+// them (domain.InvoiceStream); the number alone for an invoice without a
+// period.
+func invoiceKey(period, number string) string {
+	if period == "" {
+		return number
+	}
+	return period + "-" + number
+}
+
+// ofStream finds the invoice that a void or an allowance belongs to: the
+// one its stream names, or else the last issued with the number. v.mu is
+// held.
+func (v *Invoices) ofStream(stream, number string) *InvoiceRecord {
+	if key, ok := strings.CutPrefix(stream, domain.InvoiceStream("")); ok {
+		if r := v.records[key]; r != nil && r.Number == number {
+			return r
+		}
+	}
+	return v.latest[number]
+}
 
 // Name implements Projection.
 func (v *Invoices) Name() string { return "invoices" }
 
-// Get returns one invoice.
+// Get returns the last invoice issued with a number.
 func (v *Invoices) Get(number string) (InvoiceRecord, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	r, ok := v.byNumber[number]
+	r, ok := v.latest[number]
 	if !ok {
 		return InvoiceRecord{}, false
 	}
 	return r.clone(), true
 }
 
-// List returns the invoices of a month and account ("" matches any), by number.
+// List returns the invoices of a month and account ("" matches any), by
+// period and number.
 func (v *Invoices) List(month, account string) []InvoiceRecord {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	var out []InvoiceRecord
-	for _, r := range v.byNumber {
+	for _, r := range v.records {
 		if (month == "" || r.Month == month) && (account == "" || r.AccountID == account) {
 			out = append(out, r.clone())
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Period != out[j].Period {
+			return out[i].Period < out[j].Period
+		}
+		return out[i].Number < out[j].Number
+	})
 	return out
 }
 
@@ -102,7 +136,7 @@ func (v *Invoices) Totals() map[string]int64 {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := map[string]int64{}
-	for _, r := range v.byNumber {
+	for _, r := range v.records {
 		out[r.Month] += r.Net()
 	}
 	return out
@@ -125,28 +159,30 @@ func (v *Invoices) Apply(_ context.Context, batch []Event) error {
 			if month == "" {
 				month = MonthOf(b.IssuedAt)
 			}
-			v.mu.Lock()
-			v.byNumber[b.Number] = &InvoiceRecord{
+			r := &InvoiceRecord{
 				Number: b.Number, Period: b.Period, Month: month, AccountID: b.AccountID, Kind: b.Kind,
 				BuyerName: b.BuyerName, BuyerTaxID: b.BuyerTaxID, TopUpRef: b.TopUpRef,
 				Sales: b.Sales, Tax: b.Tax, Total: b.Total, IssuedAt: b.IssuedAt.UTC(), Status: InvoiceIssued,
 			}
+			v.mu.Lock()
+			v.records[invoiceKey(b.Period, b.Number)] = r
+			v.latest[b.Number] = r
 			v.mu.Unlock()
 		case *domain.InvoiceVoided:
 			v.mu.Lock()
-			if r, ok := v.byNumber[b.Number]; ok {
+			if r := v.ofStream(e.Stream, b.Number); r != nil {
 				r.Status, r.VoidReason = InvoiceVoided, b.Reason
 			}
 			v.mu.Unlock()
 		case *domain.AllowanceIssued:
 			v.mu.Lock()
-			if r, ok := v.byNumber[b.InvoiceNumber]; ok {
+			if r := v.ofStream(e.Stream, b.InvoiceNumber); r != nil {
 				r.Allowances = append(r.Allowances, Allowance{Number: b.Number, Sales: b.Sales, Tax: b.Tax, Reason: b.Reason})
 			}
 			v.mu.Unlock()
 		case *domain.AllowanceVoided:
 			v.mu.Lock()
-			if r, ok := v.byNumber[b.InvoiceNumber]; ok {
+			if r := v.ofStream(e.Stream, b.InvoiceNumber); r != nil {
 				for i := range r.Allowances {
 					if r.Allowances[i].Number == b.Number {
 						r.Allowances[i].Voided = true

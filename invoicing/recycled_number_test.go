@@ -1,9 +1,13 @@
 package invoicing
 
 import (
+	"bytes"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -37,7 +41,7 @@ func TestRecycledNumberKeepsBothInvoices(t *testing.T) {
 	if len(rep.Issued) != 1 || rep.Issued[0].Number != "AB12345000" || rep.Issued[0].Period != "2027-11" {
 		t.Fatalf("the 2027 close issued %+v", rep.Issued)
 	}
-	if _, err := e.svc.Void(e.ctx, "AB12345000", "重開"); err != nil {
+	if _, err := e.svc.Void(e.ctx, "2027-11-AB12345000", "重開"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.Close(e.ctx, "2027-11", CloseOptions{}); err != nil {
@@ -86,5 +90,74 @@ func TestRecycledNumberKeepsBothInvoices(t *testing.T) {
 			len(rec.Allowances) != len(match.Allowances) {
 			t.Errorf("read model %s %s: %+v; ledger: %+v", rec.Period, rec.Number, rec, match)
 		}
+	}
+}
+
+// With a number issued in two periods, each invoice is named by its period
+// and number: its PDF, its allowances and its void reach that invoice, never
+// the other. The bare number names neither and is refused with the periods
+// to choose from; a customer's bare number names its own invoice.
+func TestRecycledNumberNamedByPeriod(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
+	e.open("acme", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.open("beta", "貝塔有限公司", "04595257", domain.PlanBusiness)
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.use("acme", "gpt-4o", taipei(2026, 11, 10, 10, 0), 1000, 100, "1050")
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	if _, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(taipei(2027, 11, 1, 9, 0))
+	e.assign("2027-11", "AB", 12345000, 12345999)
+	e.use("beta", "gpt-4o", taipei(2027, 11, 10, 10, 0), 2000, 200, "2100")
+	e.clock.Set(taipei(2027, 12, 1, 2, 0))
+	if _, err := e.svc.Close(e.ctx, "2027-11", CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !e.svc.NumberReused("AB-12345000") {
+		t.Error("AB12345000 is not reported as issued in two periods")
+	}
+
+	if _, err := e.svc.Invoice("AB12345000"); !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "2026-11, 2027-11") {
+		t.Errorf("the bare number: %v, want a conflict naming both periods", err)
+	}
+	old, err := e.svc.Invoice("2026-11-AB-12345000")
+	if err != nil || old.AccountID != "acme" || old.Total != 1050 {
+		t.Fatalf("2026-11-AB-12345000: %+v, %v", old.InvoiceIssued, err)
+	}
+	var buf bytes.Buffer
+	if err := e.svc.InvoicePDF(&buf, "2026-11-AB12345000"); err != nil {
+		t.Fatal(err)
+	}
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "115年11-12月", "AB-12345000", "22099131", "1,050")
+
+	// A year-old invoice takes an allowance, not a void; the newer one is
+	// voided. Each lands on the invoice named.
+	al, err := e.svc.IssueAllowance(e.ctx, "2026-11-AB12345000", 105, "服務中斷")
+	if err != nil || al.InvoiceNumber != "AB12345000" || al.Number[:5] != "11512" {
+		t.Fatalf("allowance on the 2026 invoice: %+v, %v", al, err)
+	}
+	if _, err := e.svc.Void(e.ctx, "AB12345000", "重開"); !errors.Is(err, ErrConflict) {
+		t.Errorf("void by the bare number: %v, want a conflict", err)
+	}
+	if _, err := e.svc.Void(e.ctx, "2027-11-AB12345000", "重開"); err != nil {
+		t.Fatal(err)
+	}
+	old, _ = e.svc.Invoice("2026-11-AB12345000")
+	cur, _ := e.svc.Invoice("2027-11-AB12345000")
+	if old.Voided || old.Net() != 945 || len(old.Allowances) != 1 || !cur.Voided || len(cur.Allowances) != 0 {
+		t.Errorf("2026: voided %v net %d, %d allowances; 2027: voided %v, %d allowances",
+			old.Voided, old.Net(), len(old.Allowances), cur.Voided, len(cur.Allowances))
+	}
+
+	// Customers name their own invoices by number alone.
+	for acct, period := range map[string]string{"acme": "2026-11", "beta": "2027-11"} {
+		inv, err := e.svc.AccountInvoice(acct, "AB12345000")
+		if err != nil || inv.Period != period {
+			t.Errorf("%s's AB12345000: period %q, %v", acct, inv.Period, err)
+		}
+	}
+	if _, err := e.svc.AccountInvoice("acme", "2027-11-AB12345000"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("acme asking for beta's invoice: %v, want not found", err)
 	}
 }

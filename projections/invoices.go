@@ -42,6 +42,19 @@ type InvoiceRecord struct {
 	Status     string
 	VoidReason string
 	Allowances []Allowance
+	// Reused says that the number was issued in another period too (字軌
+	// letters recycle): links and forms then name the period (Ref).
+	Reused bool
+}
+
+// Ref names the invoice in links and forms: its number, or its period and
+// number when the number was issued in another period too (the reference
+// invoicing takes, see invoicing.InvoiceRef).
+func (r InvoiceRecord) Ref() string {
+	if r.Reused {
+		return r.Period + "-" + r.Number
+	}
+	return r.Number
 }
 
 // Net is what the invoice still bills: zero when voided, less its allowances.
@@ -66,13 +79,14 @@ type Invoices struct {
 	mu      sync.RWMutex
 	records map[string]*InvoiceRecord // by invoiceKey
 	latest  map[string]*InvoiceRecord // by number: the last issued
+	reused  map[string]bool           // numbers issued in more than one period
 }
 
 var _ Projection = (*Invoices)(nil)
 
 // NewInvoices returns an empty invoice model.
 func NewInvoices() *Invoices {
-	return &Invoices{records: map[string]*InvoiceRecord{}, latest: map[string]*InvoiceRecord{}}
+	return &Invoices{records: map[string]*InvoiceRecord{}, latest: map[string]*InvoiceRecord{}, reused: map[string]bool{}}
 }
 
 // invoiceKey is an invoice's period and number, as its own stream names
@@ -108,7 +122,7 @@ func (v *Invoices) Get(number string) (InvoiceRecord, bool) {
 	if !ok {
 		return InvoiceRecord{}, false
 	}
-	return r.clone(), true
+	return v.cloneOf(r), true
 }
 
 // List returns the invoices of a month and account ("" matches any), by
@@ -119,7 +133,7 @@ func (v *Invoices) List(month, account string) []InvoiceRecord {
 	var out []InvoiceRecord
 	for _, r := range v.records {
 		if (month == "" || r.Month == month) && (account == "" || r.AccountID == account) {
-			out = append(out, r.clone())
+			out = append(out, v.cloneOf(r))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -142,9 +156,11 @@ func (v *Invoices) Totals() map[string]int64 {
 	return out
 }
 
-func (r *InvoiceRecord) clone() InvoiceRecord {
+// cloneOf copies a record for a reader, with Reused set. v.mu is held.
+func (v *Invoices) cloneOf(r *InvoiceRecord) InvoiceRecord {
 	c := *r
 	c.Allowances = append([]Allowance(nil), r.Allowances...)
+	c.Reused = v.reused[r.Number]
 	return c
 }
 
@@ -166,6 +182,9 @@ func (v *Invoices) Apply(_ context.Context, batch []Event) error {
 			}
 			v.mu.Lock()
 			v.records[invoiceKey(b.Period, b.Number)] = r
+			if prev := v.latest[b.Number]; prev != nil && prev.Period != r.Period {
+				v.reused[b.Number] = true
+			}
 			v.latest[b.Number] = r
 			v.mu.Unlock()
 		case *domain.InvoiceVoided:

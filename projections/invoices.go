@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +44,8 @@ type InvoiceRecord struct {
 	// Reused says that the number was issued in another period too (字軌
 	// letters recycle): links and forms then name the period (Ref).
 	Reused bool
+	// earlier is the invoice of an earlier period with the same number.
+	earlier *InvoiceRecord
 }
 
 // Ref names the invoice in links and forms: its number, or its period and
@@ -72,57 +73,67 @@ func (r InvoiceRecord) Net() int64 {
 }
 
 // Invoices lists issued invoices with their status. 字軌 letters recycle
-// across periods, so an invoice is keyed by its period and number: the same
-// number issued a year later is another invoice.
+// across periods, so the same number issued a year later is another
+// invoice: each number's latest invoice holds those of earlier periods
+// (rarely any), so that the model keeps one entry per number.
 type Invoices struct {
 	memCheckpoint
-	mu      sync.RWMutex
-	records map[string]*InvoiceRecord // by invoiceKey
-	latest  map[string]*InvoiceRecord // by number: the last issued
-	reused  map[string]bool           // numbers issued in more than one period
+	mu       sync.RWMutex
+	byNumber map[string]*InvoiceRecord // the latest invoice of each number
 }
 
 var _ Projection = (*Invoices)(nil)
 
 // NewInvoices returns an empty invoice model.
-func NewInvoices() *Invoices {
-	return &Invoices{records: map[string]*InvoiceRecord{}, latest: map[string]*InvoiceRecord{}, reused: map[string]bool{}}
-}
-
-// invoiceKey is an invoice's period and number, as its own stream names
-// them (domain.InvoiceStream); the number alone for an invoice without a
-// period.
-func invoiceKey(period, number string) string {
-	if period == "" {
-		return number
-	}
-	return period + "-" + number
-}
-
-// ofStream finds the invoice that a void or an allowance belongs to: the
-// one its stream names, or else the last issued with the number. v.mu is
-// held.
-func (v *Invoices) ofStream(stream, number string) *InvoiceRecord {
-	if key, ok := strings.CutPrefix(stream, domain.InvoiceStream("")); ok {
-		if r := v.records[key]; r != nil && r.Number == number {
-			return r
-		}
-	}
-	return v.latest[number]
-}
+func NewInvoices() *Invoices { return &Invoices{byNumber: map[string]*InvoiceRecord{}} }
 
 // Name implements Projection.
 func (v *Invoices) Name() string { return "invoices" }
 
-// Get returns the last invoice issued with a number.
+// issued adds an invoice: the latest of its number, ahead of those of
+// earlier periods. v.mu is held.
+func (v *Invoices) issued(r *InvoiceRecord) {
+	if prev := v.byNumber[r.Number]; prev != nil {
+		r.earlier = prev.earlier
+		if prev.Period != r.Period {
+			r.earlier = prev
+		}
+	}
+	v.byNumber[r.Number] = r
+}
+
+// ofStream finds the invoice that a void or an allowance belongs to: the
+// one whose own stream (domain.InvoiceStream of its period and number) it
+// was recorded in, or else the latest with the number. v.mu is held.
+func (v *Invoices) ofStream(stream, number string) *InvoiceRecord {
+	latest := v.byNumber[number]
+	for r := latest; r != nil; r = r.earlier {
+		if stream == domain.InvoiceStream(r.Period+"-"+r.Number) {
+			return r
+		}
+	}
+	return latest
+}
+
+// all yields every invoice, with whether its number was issued in another
+// period too. v.mu is held.
+func (v *Invoices) all(yield func(r *InvoiceRecord, reused bool)) {
+	for _, latest := range v.byNumber {
+		for r := latest; r != nil; r = r.earlier {
+			yield(r, latest.earlier != nil)
+		}
+	}
+}
+
+// Get returns the latest invoice issued with a number.
 func (v *Invoices) Get(number string) (InvoiceRecord, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	r, ok := v.latest[number]
+	r, ok := v.byNumber[number]
 	if !ok {
 		return InvoiceRecord{}, false
 	}
-	return v.cloneOf(r), true
+	return r.clone(r.earlier != nil), true
 }
 
 // List returns the invoices of a month and account ("" matches any), by
@@ -131,11 +142,11 @@ func (v *Invoices) List(month, account string) []InvoiceRecord {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	var out []InvoiceRecord
-	for _, r := range v.records {
+	v.all(func(r *InvoiceRecord, reused bool) {
 		if (month == "" || r.Month == month) && (account == "" || r.AccountID == account) {
-			out = append(out, v.cloneOf(r))
+			out = append(out, r.clone(reused))
 		}
-	}
+	})
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Period != out[j].Period {
 			return out[i].Period < out[j].Period
@@ -150,17 +161,15 @@ func (v *Invoices) Totals() map[string]int64 {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := map[string]int64{}
-	for _, r := range v.records {
-		out[r.Month] += r.Net()
-	}
+	v.all(func(r *InvoiceRecord, _ bool) { out[r.Month] += r.Net() })
 	return out
 }
 
-// cloneOf copies a record for a reader, with Reused set. v.mu is held.
-func (v *Invoices) cloneOf(r *InvoiceRecord) InvoiceRecord {
+// clone copies a record for a reader.
+func (r *InvoiceRecord) clone(reused bool) InvoiceRecord {
 	c := *r
 	c.Allowances = append([]Allowance(nil), r.Allowances...)
-	c.Reused = v.reused[r.Number]
+	c.Reused, c.earlier = reused, nil
 	return c
 }
 
@@ -181,11 +190,7 @@ func (v *Invoices) Apply(_ context.Context, batch []Event) error {
 				Sales: b.Sales, Tax: b.Tax, Total: b.Total, IssuedAt: b.IssuedAt.UTC(), Status: InvoiceIssued,
 			}
 			v.mu.Lock()
-			v.records[invoiceKey(b.Period, b.Number)] = r
-			if prev := v.latest[b.Number]; prev != nil && prev.Period != r.Period {
-				v.reused[b.Number] = true
-			}
-			v.latest[b.Number] = r
+			v.issued(r)
 			v.mu.Unlock()
 		case *domain.InvoiceVoided:
 			v.mu.Lock()

@@ -564,7 +564,7 @@ func (s *server) apiInvoices(c echo.Context) error {
 	out := []map[string]any{}
 	for _, inv := range s.deps.Models.Invoices.List("", a.ID) {
 		out = append(out, map[string]any{"number": inv.Number, "month": inv.Month, "kind": inv.Kind, "total": inv.Total,
-			"net": inv.Net(), "status": inv.Status, "issued_at": inv.IssuedAt, "pdf": invoicePDF(principal(c), inv.Number)})
+			"net": inv.Net(), "status": inv.Status, "issued_at": inv.IssuedAt, "pdf": invoicePDF(principal(c), inv.Ref())})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }

@@ -31,6 +31,7 @@ type Finance interface {
 	Sync(ctx context.Context) error
 	Invoices(month, acct string) []invoicing.Invoice
 	Invoice(number string) (invoicing.Invoice, error)
+	NumberReused(number string) bool
 	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
 	IssueAllowance(ctx context.Context, number string, amount int64, reason string) (invoicing.Allowance, error)
 	VoidAllowance(ctx context.Context, number, reason string) (invoicing.Allowance, error)
@@ -98,6 +99,9 @@ func invoicingError(err error) error {
 
 // InvoiceRow is one invoice as the list shows it; amounts in whole NTD.
 type InvoiceRow struct {
+	// Ref names the invoice in links and forms: its number, or its period
+	// and number when the number was issued in another period too.
+	Ref                                               string
 	Number, Period, Month, AccountID, Kind, BuyerName string
 	IssuedAt                                          time.Time
 	Sales, Tax, Total, Allowed, Net                   int64
@@ -129,12 +133,16 @@ func (t *MonthTotal) add(r InvoiceRow) {
 	t.Net += r.Net
 }
 
-func invoiceRow(inv invoicing.Invoice) InvoiceRow {
+func invoiceRow(inv invoicing.Invoice, reused bool) InvoiceRow {
 	month := inv.Month
 	if month == "" {
 		month = projections.MonthOf(inv.IssuedAt)
 	}
-	r := InvoiceRow{Number: inv.Number, Period: inv.Period, Month: month, AccountID: inv.AccountID, Kind: inv.Kind,
+	ref := inv.Number
+	if reused {
+		ref = invoicing.InvoiceRef(inv.Period, inv.Number)
+	}
+	r := InvoiceRow{Ref: ref, Number: inv.Number, Period: inv.Period, Month: month, AccountID: inv.AccountID, Kind: inv.Kind,
 		BuyerName: inv.BuyerName, IssuedAt: inv.IssuedAt, Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total,
 		Voided: inv.Voided, VoidReason: inv.VoidReason, Allowances: inv.Allowances, Net: inv.Net()}
 	live := 0
@@ -173,7 +181,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 	var rows []InvoiceRow
 	all := f.Invoices("", "")
 	for _, inv := range all {
-		r := invoiceRow(inv)
+		r := invoiceRow(inv, f.NumberReused(inv.Number))
 		t := totals[r.Month]
 		if t == nil {
 			t = &MonthTotal{Month: r.Month}
@@ -267,7 +275,7 @@ func (s *server) projectionInvoices(c echo.Context, month string) error {
 	totals := map[string]*MonthTotal{}
 	var rows []InvoiceRow
 	for _, r := range s.deps.Models.Invoices.List("", "") {
-		row := InvoiceRow{Number: r.Number, Period: r.Period, Month: r.Month, AccountID: r.AccountID, Kind: r.Kind,
+		row := InvoiceRow{Ref: r.Ref(), Number: r.Number, Period: r.Period, Month: r.Month, AccountID: r.AccountID, Kind: r.Kind,
 			BuyerName: r.BuyerName, IssuedAt: r.IssuedAt, Sales: r.Sales, Tax: r.Tax, Total: r.Total,
 			Voided: r.Status == projections.InvoiceVoided, VoidReason: r.VoidReason, Net: r.Net()}
 		for _, a := range r.Allowances {

@@ -279,6 +279,7 @@ type ledger struct {
 	byID     map[uuid.UUID]*Invoice
 	byKey    map[string]*Invoice // natural key: monthly or top-up
 	byNumber map[string]*Invoice // the latest invoice of a number (letters recycle across periods)
+	reused   map[string]bool     // numbers issued in more than one period
 	byAllow  map[string]*Invoice // allowance number → invoice
 	invoices []*Invoice          // in order of issue
 	quotes   map[string]*Quote
@@ -292,7 +293,7 @@ func newLedger() *ledger {
 		accounts: map[string]*account{}, usage: map[acctMonth][]modelUsage{}, strs: map[string]string{},
 		months: map[acctMonth]*bill{}, strays: map[string]*account{}, topUpBills: map[string]*bill{},
 		topUpCover: map[string]*Invoice{}, ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
-		byNumber: map[string]*Invoice{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
+		byNumber: map[string]*Invoice{}, reused: map[string]bool{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
 		contract: map[string]*Quote{}, filing: map[string]*filed{},
 	}
 }
@@ -661,6 +662,9 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 		inv.Lines, inv.Usage, inv.TopUps = slices.Clone(b.Lines), slices.Clone(b.Usage), slices.Clone(b.TopUps)
 		l.byID[e.ID] = inv
 		l.byKey[invoiceKey(b)] = inv
+		if prev := l.byNumber[b.Number]; prev != nil && prev.Period != b.Period {
+			l.reused[b.Number] = true
+		}
 		l.byNumber[b.Number] = inv
 		l.invoices = append(l.invoices, inv)
 		l.foldIssued(inv)

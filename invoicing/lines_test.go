@@ -51,7 +51,7 @@ func checkLinesSum(t testing.TB, svc *Service, inv Invoice, withQR bool) {
 	}
 
 	var buf bytes.Buffer
-	if err := svc.InvoicePDF(&buf, inv.Number); err != nil {
+	if err := svc.InvoicePDF(&buf, InvoiceRef(inv.Period, inv.Number)); err != nil {
 		t.Fatal(err)
 	}
 	checkDocumentSum(t, svc, inv, buf.Bytes(), withQR)

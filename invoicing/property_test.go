@@ -22,6 +22,7 @@ import (
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/invoicing/twrules"
+	"github.com/routefree/routefree/projections"
 )
 
 // history is one random history under test: a store, a long-lived
@@ -34,10 +35,17 @@ type history struct {
 	clock *clock
 	svc   *Service
 	seq   int
-	// used is the test's own sum of usage per account, month and model.
+	// used is the test's own sum of postpaid usage (what monthly invoices
+	// bill) per account, month and model; all is every request's cost per
+	// account and month, whatever the plan.
 	used map[[3]string]usageSum
+	all  map[[2]string]decimal.Decimal
 	paid map[string]decimal.Decimal // prepaid top-ups per account
-	dir  string                     // the history's folder
+	// balance is each account's top-ups less its usage, as the balances
+	// read model should have it.
+	balance map[string]decimal.Decimal
+	plans   map[string]domain.Plan // each account's plan now
+	dir     string                 // the history's folder
 }
 
 type usageSum struct {
@@ -46,7 +54,10 @@ type usageSum struct {
 }
 
 var (
-	postpaid = []string{"b2b", "b2c"}
+	// b2b stays on Business; b2c (Enterprise) and pre (Starter) move
+	// between a postpaid and a prepaid plan.
+	accounts = []string{"b2b", "b2c", "pre"}
+	movers   = []string{"b2c", "pre"}
 	models   = []string{"gpt-4o", "claude-sonnet"}
 	// The history runs from late October 2026 to early January 2027:
 	// three Taipei months, three two-month periods, one filing deadline.
@@ -60,7 +71,8 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		rt.Fatal(err)
 	}
 	h := &history{rt: rt, ctx: context.Background(), store: s, clock: &clock{t: historyStart},
-		used: map[[3]string]usageSum{}, paid: map[string]decimal.Decimal{}}
+		used: map[[3]string]usageSum{}, all: map[[2]string]decimal.Decimal{}, paid: map[string]decimal.Decimal{},
+		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}}
 	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
 	// The 隨機碼 come from a drawn seed, so that a failing history
 	// replays with the same codes and barcodes.
@@ -69,9 +81,11 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 	if h.svc, err = New(s, Config{Seller: DevSeller(), Now: h.clock.Now, Random: mrand.NewChaCha8(seed)}); err != nil {
 		rt.Fatal(err)
 	}
+	// One range for all three periods: 字軌 letters recycle, and each
+	// invoice is named by its period and number.
 	for _, p := range []struct {
 		period, prefix string
-	}{{"2026-09", "AA"}, {"2026-11", "AB"}, {"2027-01", "AC"}} {
+	}{{"2026-09", "AB"}, {"2026-11", "AB"}, {"2027-01", "AB"}} {
 		if err := h.svc.AssignRange(h.ctx, p.period, p.prefix, 10000000, 10099999); err != nil {
 			rt.Fatal(err)
 		}
@@ -84,6 +98,7 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		if _, err := h.cmd.OpenAccount(h.ctx, a); err != nil {
 			rt.Fatal(err)
 		}
+		h.plans[a.AccountID] = a.Plan
 	}
 	return h
 }
@@ -124,7 +139,7 @@ func (h *history) advance(rt *rapid.T) {
 }
 
 func (h *history) use(rt *rapid.T) {
-	acct := rapid.SampledFrom(postpaid).Draw(rt, "account")
+	acct := rapid.SampledFrom(accounts).Draw(rt, "account")
 	model := rapid.SampledFrom(models).Draw(rt, "model")
 	// Started up to 40 days ago: late usage of a closed or invoiced month.
 	started := h.clock.Now().Add(-time.Duration(rapid.IntRange(0, 40*24).Draw(rt, "age hours")) * time.Hour)
@@ -142,6 +157,11 @@ func (h *history) use(rt *rapid.T) {
 	h.append(domain.UsageStream(acct), domain.EventID(domain.TypeRequestCompleted, id), h.clock.Now(), &domain.RequestCompleted{
 		RequestID: id, AccountID: acct, Model: model, Usage: domain.Usage{Input: 10, Output: 5}, Cost: cost,
 		StartedAt: started.UTC(), Outcome: domain.OutcomeCompleted})
+	h.all[[2]string{acct, h.month(started)}] = h.all[[2]string{acct, h.month(started)}].Add(cost)
+	h.balance[acct] = h.balance[acct].Sub(cost)
+	if !h.plans[acct].Postpaid() {
+		return // paid by its top-ups
+	}
 	k := [3]string{acct, h.month(started), model}
 	u := h.used[k]
 	u.requests++
@@ -149,8 +169,20 @@ func (h *history) use(rt *rapid.T) {
 	h.used[k] = u
 }
 
+// plan moves b2c or pre to the other kind of plan: its later requests are
+// invoiced monthly (postpaid) or its later top-ups are (prepaid).
+func (h *history) plan(rt *rapid.T) {
+	acct := rapid.SampledFrom(movers).Draw(rt, "account to move")
+	pc := domain.PlanChanged{AccountID: acct, Plan: domain.PlanStarter}
+	if !h.plans[acct].Postpaid() {
+		pc.Plan, pc.CreditLimit = domain.PlanEnterprise, decimal.NewFromInt(100_000)
+	}
+	h.ok(h.cmd.ChangePlan(h.ctx, pc))
+	h.plans[acct] = pc.Plan
+}
+
 func (h *history) issue(rt *rapid.T) {
-	acct := rapid.SampledFrom(postpaid).Draw(rt, "account")
+	acct := rapid.SampledFrom(accounts).Draw(rt, "account")
 	month := h.month(h.clock.Now().AddDate(0, -rapid.IntRange(0, 1).Draw(rt, "months back"), 0))
 	_, _, err := h.svc.IssueMonthly(h.ctx, acct, month)
 	h.ok(err, ErrInvalid) // nothing to bill, or under NT$1
@@ -173,8 +205,9 @@ func (h *history) topUp(rt *rapid.T) {
 	default:
 		amount = decimal.New(int64(rapid.IntRange(1, 50_000).Draw(rt, "cents")), -2)
 	}
+	acct := rapid.SampledFrom(movers).Draw(rt, "account paying")
 	h.seq++
-	tu := domain.CreditsToppedUp{AccountID: "pre", Amount: amount, Method: domain.MethodCard, Reference: fmt.Sprintf("pay-%d", h.seq)}
+	tu := domain.CreditsToppedUp{AccountID: acct, Amount: amount, Method: domain.MethodCard, Reference: fmt.Sprintf("pay-%d", h.seq)}
 	// The door refuses a fraction; history written before it may still
 	// hold one, so it goes straight to the store.
 	_, err := h.cmd.TopUp(h.ctx, tu)
@@ -182,9 +215,12 @@ func (h *history) topUp(rt *rapid.T) {
 		h.rt.Fatalf("the door took a top-up of NT$%s", amount)
 	}
 	if err != nil {
-		h.append(domain.TopUpStream("pre"), domain.EventID(domain.TypeCreditsToppedUp, "pre", tu.Reference), h.clock.Now(), &tu)
+		h.append(domain.TopUpStream(acct), domain.EventID(domain.TypeCreditsToppedUp, acct, tu.Reference), h.clock.Now(), &tu)
 	}
-	h.paid["pre"] = h.paid["pre"].Add(amount)
+	h.balance[acct] = h.balance[acct].Add(amount)
+	if !h.plans[acct].Postpaid() {
+		h.paid[acct] = h.paid[acct].Add(amount) // a postpaid account's top-ups pay its invoices
+	}
 	h.ok(h.svc.Sync(h.ctx))
 	h.ok(h.svc.InvoiceTopUps(h.ctx))
 }
@@ -206,7 +242,7 @@ func (h *history) void(rt *rapid.T) {
 		return
 	}
 	inv := rapid.SampledFrom(invs).Draw(rt, "invoice to void")
-	_, err := h.svc.Void(h.ctx, inv.Number, "重開")
+	_, err := h.svc.Void(h.ctx, InvoiceRef(inv.Period, inv.Number), "重開")
 	h.ok(err, ErrConflict, ErrVoidWindowClosed) // live allowances; past the filing deadline
 	if err == nil && inv.TopUpRef != "" {
 		h.ok(h.svc.InvoiceTopUps(h.ctx)) // re-invoiced at once
@@ -223,7 +259,7 @@ func (h *history) allowance(rt *rapid.T) {
 		return
 	}
 	amount := rapid.Int64Range(1, inv.Net()).Draw(rt, "allowance")
-	_, err := h.svc.IssueAllowance(h.ctx, inv.Number, amount, "服務中斷")
+	_, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), amount, "服務中斷")
 	h.ok(err, ErrConflict) // nine allowances already
 }
 
@@ -257,7 +293,7 @@ func (h *history) check(settled bool) Reconciliation {
 		usedBy[[2]string{k[0], k[1]}] = usedBy[[2]string{k[0], k[1]}].Add(u.cost)
 	}
 	seen := 0
-	paid := decimal.Zero
+	paid := map[string]decimal.Decimal{}
 	for _, r := range rec.Rows {
 		if !r.Invoiced.Add(r.Pending).Equal(r.Used) {
 			rt.Fatalf("%s %s %s: invoiced %s + pending %s ≠ used %s", r.AccountID, r.Month, r.Basis, r.Invoiced, r.Pending, r.Used)
@@ -272,7 +308,7 @@ func (h *history) check(settled bool) Reconciliation {
 				rt.Fatalf("%s %s: used %s, the test recorded %s", r.AccountID, r.Month, r.Used, want)
 			}
 		case BasisTopUps:
-			paid = paid.Add(r.Used)
+			paid[r.AccountID] = paid[r.AccountID].Add(r.Used)
 		}
 		if !settled {
 			continue
@@ -293,12 +329,17 @@ func (h *history) check(settled bool) Reconciliation {
 			rt.Fatalf("%s %s %s: after settling, %s pending: %s", r.AccountID, r.Month, r.Basis, r.Pending, r.Reason)
 		}
 	}
-	if seen != len(usedBy) || !paid.Equal(h.paid["pre"]) {
-		rt.Fatalf("rows for %d usage months (test: %d), top-ups %s (test: %s)", seen, len(usedBy), paid, h.paid["pre"])
+	if seen != len(usedBy) {
+		rt.Fatalf("rows for %d usage months (test: %d)", seen, len(usedBy))
+	}
+	for _, acct := range accounts {
+		if !paid[acct].Equal(h.paid[acct]) {
+			rt.Fatalf("%s: top-ups %s in the rows, the test paid %s while prepaid", acct, paid[acct], h.paid[acct])
+		}
 	}
 	// Top-ups: whole NTD of what was paid is invoiced, never more, and
 	// what waits is a fraction once settled.
-	var topUpTotal int64
+	topUpTotal := map[string]int64{}
 	refs := map[string]string{}
 	billed := map[[3]string]usageSum{}
 	for _, inv := range h.live() {
@@ -311,7 +352,7 @@ func (h *history) check(settled bool) Reconciliation {
 			rt.Fatalf("invoice %s: %d + %d ≠ %d", inv.Number, inv.Sales, inv.Tax, inv.Total)
 		}
 		if inv.TopUpRef != "" {
-			topUpTotal += inv.Total
+			topUpTotal[inv.AccountID] += inv.Total
 			for _, ref := range inv.TopUps {
 				if other, dup := refs[ref]; dup {
 					rt.Fatalf("top-up %s on invoices %s and %s", ref, other, inv.Number)
@@ -336,20 +377,24 @@ func (h *history) check(settled bool) Reconciliation {
 			rt.Fatalf("%v: invoices bill %d requests, NT$%s; used %d, NT$%s", k, b.requests, b.cost, u.requests, u.cost)
 		}
 	}
-	whole := h.paid["pre"].Floor().IntPart()
-	if topUpTotal > whole || (settled && topUpTotal != whole) {
-		rt.Fatalf("top-up invoices total %d for NT$%s paid", topUpTotal, h.paid["pre"])
+	for _, acct := range accounts {
+		whole := h.paid[acct].Floor().IntPart()
+		if topUpTotal[acct] > whole || (settled && topUpTotal[acct] != whole) {
+			rt.Fatalf("%s: top-up invoices total %d for NT$%s paid", acct, topUpTotal[acct], h.paid[acct])
+		}
 	}
 	return rec
 }
 
 // TestInvoicedEqualsUsed generates histories of usage across Taipei month
 // boundaries, early issues, closes, late usage, voids, allowances and their
-// voids, and top-ups with fractions, and checks after every step that
-// invoiced + pending = used with every pending amount named, that no usage
-// or top-up is on two live invoices, and that allowances never exceed their
-// invoice. At the end, everything due is invoiced and a fresh reader of the
-// store reconciles to the same figures.
+// voids, top-ups with fractions, and accounts moving between prepaid and
+// postpaid plans, and checks after every step that invoiced + pending =
+// used with every pending amount named, that no usage or top-up is on two
+// live invoices, and that allowances never exceed their invoice. At the
+// end, everything due is invoiced, a fresh reader of the store reconciles
+// to the same figures, and the read models rebuilt as `replay` does agree
+// with the ledger's net per month and with the test's usage and balances.
 func TestInvoicedEqualsUsed(t *testing.T) {
 	base := t.TempDir()
 	n := 0
@@ -374,7 +419,7 @@ func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
 	done := func() { h.store.Close(); os.RemoveAll(dir) }
 	actions := map[string]func(*rapid.T){
 		"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
-		"void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance,
+		"void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan,
 	}
 	names := make([]string, 0, len(actions))
 	for k := range actions {
@@ -405,6 +450,7 @@ func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
 	if fmt.Sprint(again.Totals) != fmt.Sprint(live.Totals) || len(again.Rows) != len(live.Rows) {
 		rt.Fatalf("a fresh reader reconciles to %+v, the live service to %+v", again.Totals, live.Totals)
 	}
+	h.checkReplay()
 	return h, done
 }
 
@@ -470,4 +516,44 @@ func TestInvoicedDocumentsAgree(t *testing.T) {
 		}
 	})
 	t.Logf("%d histories, %d invoices read back", histories, documents)
+}
+
+// checkReplay rebuilds the read models from the store, as `routefree
+// replay` does, and checks them against the invoicing ledger and the
+// test's own figures: each month's net invoiced (the dashboard's and
+// replay's), each account's usage by Taipei month, and each balance.
+func (h *history) checkReplay() {
+	rt := h.rt
+	f, err := projections.Replay(h.ctx, h.store, nil)
+	if err != nil {
+		rt.Fatal(err)
+	}
+	net := map[string]int64{}
+	for _, inv := range h.svc.Invoices("", "") {
+		m := inv.Month
+		if m == "" {
+			m = monthOf(inv.IssuedAt)
+		}
+		net[m] += inv.Net()
+	}
+	for m := range f.InvoiceTotals {
+		if _, ok := net[m]; !ok {
+			net[m] = 0
+		}
+	}
+	for m, n := range net {
+		if f.InvoiceTotals[m] != n {
+			rt.Fatalf("%s: replay's net invoiced NT$%d, the ledger's NT$%d", m, f.InvoiceTotals[m], n)
+		}
+	}
+	for k, cost := range h.all {
+		if got := f.MonthlyByAccount[k[1]][k[0]]; !got.Equal(cost) {
+			rt.Fatalf("%s %s: replay's usage %s, the test's %s", k[0], k[1], got, cost)
+		}
+	}
+	for _, acct := range accounts {
+		if got := f.Balances[acct]; !got.Equal(h.balance[acct]) {
+			rt.Fatalf("%s: replay's balance %s, the test's %s", acct, got, h.balance[acct])
+		}
+	}
 }

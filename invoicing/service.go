@@ -252,13 +252,15 @@ func (s *Service) PeriodInvoices(period string) []Invoice {
 	return out
 }
 
-// Invoice returns the latest invoice with the number (AB12345678 or AB-12345678).
-func (s *Service) Invoice(number string) (Invoice, error) {
+// Invoice returns the invoice a reference names: its number (AB12345678
+// or AB-12345678), or its period and number (2026-11-AB12345678) when the
+// number was issued in more than one period (see InvoiceRef).
+func (s *Service) Invoice(ref string) (Invoice, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inv := s.l.byNumber[normalizeNumber(number)]
-	if inv == nil {
-		return Invoice{}, fmt.Errorf("%w: invoice %s", ErrNotFound, number)
+	inv, err := s.l.find(ref, nil)
+	if err != nil {
+		return Invoice{}, err
 	}
 	return inv.clone(), nil
 }

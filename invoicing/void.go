@@ -35,18 +35,21 @@ func (e *VoidWindowError) Is(target error) bool { return target == ErrVoidWindow
 // allowance number, the void of an invoice); the stored ID also covers the
 // event's content (decisionID), so that another decision's event stored
 // under the same kind is a conflict, never taken for this one.
-func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(inv *Invoice) (domain.Event, [16]byte, error)) (Invoice, error) {
+func (s *Service) invoiceAppend(ctx context.Context, ref string, decide func(inv *Invoice) (domain.Event, [16]byte, error)) (Invoice, error) {
 	if err := s.Sync(ctx); err != nil {
 		return Invoice{}, err
 	}
 	for attempt := 0; attempt < decideAttempts; attempt++ {
 		s.mu.Lock()
-		cur := s.l.byNumber[normalizeNumber(number)]
-		if cur == nil {
+		cur, err := s.l.find(ref, nil)
+		if err != nil {
 			s.mu.Unlock()
-			return Invoice{}, fmt.Errorf("%w: invoice %s", ErrNotFound, number)
+			return Invoice{}, err
 		}
 		inv := cur.clone()
+		// Decided again after a conflict, it is this invoice, even if its
+		// number is issued again in another period meanwhile.
+		ref = InvoiceRef(inv.Period, inv.Number)
 		s.mu.Unlock()
 		ev, id, err := decide(&inv)
 		if err != nil {
@@ -72,10 +75,10 @@ func (s *Service) invoiceAppend(ctx context.Context, number string, decide func(
 			return inv, cerr
 		}
 		if err == nil {
-			return s.Invoice(inv.Number)
+			return s.Invoice(ref)
 		}
 	}
-	return Invoice{}, fmt.Errorf("%w: invoice %s is busy", ErrConflict, number)
+	return Invoice{}, fmt.Errorf("%w: invoice %s is busy", ErrConflict, ref)
 }
 
 // decisionID is the event ID of a decision: the ID of its kind narrowed by
@@ -89,6 +92,8 @@ func decisionID(kind uuid.UUID, data []byte) uuid.UUID { return uuid.NewSHA1(kin
 // Void voids (作廢) an invoice before its period's filing deadline. Past it,
 // the error (ErrVoidWindowClosed) points to an allowance. An invoice with
 // allowances, or already voided, is refused.
+//
+// number is the invoice's reference (see InvoiceRef).
 func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, error) {
 	reason, err := s.voidReason(reason)
 	if err != nil {
@@ -162,6 +167,8 @@ const maxAllowances = 9
 // invoice's: on 30 + 1, allowances of 11 and 20 take 10 + 1, then 20 + 0. The allowance
 // number is the period code, the invoice number and a sequence digit (16
 // characters, MIG's limit).
+//
+// number is the invoice's reference (see InvoiceRef).
 func (s *Service) IssueAllowance(ctx context.Context, number string, amount int64, reason string) (Allowance, error) {
 	reason = strings.TrimSpace(reason)
 	if amount <= 0 || reason == "" {
@@ -231,7 +238,7 @@ func (s *Service) VoidAllowance(ctx context.Context, number, reason string) (All
 	if inv == nil {
 		return Allowance{}, fmt.Errorf("%w: allowance %s", ErrNotFound, number)
 	}
-	got, err := s.invoiceAppend(ctx, inv.Number, func(inv *Invoice) (domain.Event, [16]byte, error) {
+	got, err := s.invoiceAppend(ctx, InvoiceRef(inv.Period, inv.Number), func(inv *Invoice) (domain.Event, [16]byte, error) {
 		for _, a := range inv.Allowances {
 			if a.Number != number {
 				continue

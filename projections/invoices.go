@@ -41,6 +41,21 @@ type InvoiceRecord struct {
 	Status     string
 	VoidReason string
 	Allowances []Allowance
+	// Reused says that the number was issued in another period too (字軌
+	// letters recycle): links and forms then name the period (Ref).
+	Reused bool
+	// earlier is the invoice of an earlier period with the same number.
+	earlier *InvoiceRecord
+}
+
+// Ref names the invoice in links and forms: its number, or its period and
+// number when the number was issued in another period too (the reference
+// invoicing takes, see invoicing.InvoiceRef).
+func (r InvoiceRecord) Ref() string {
+	if r.Reused {
+		return r.Period + "-" + r.Number
+	}
+	return r.Number
 }
 
 // Net is what the invoice still bills: zero when voided, less its allowances.
@@ -57,11 +72,14 @@ func (r InvoiceRecord) Net() int64 {
 	return n
 }
 
-// Invoices lists issued invoices with their status.
+// Invoices lists issued invoices with their status. 字軌 letters recycle
+// across periods, so the same number issued a year later is another
+// invoice: each number's latest invoice holds those of earlier periods
+// (rarely any), so that the model keeps one entry per number.
 type Invoices struct {
 	memCheckpoint
 	mu       sync.RWMutex
-	byNumber map[string]*InvoiceRecord
+	byNumber map[string]*InvoiceRecord // the latest invoice of each number
 }
 
 var _ Projection = (*Invoices)(nil)
@@ -72,7 +90,42 @@ func NewInvoices() *Invoices { return &Invoices{byNumber: map[string]*InvoiceRec
 // Name implements Projection.
 func (v *Invoices) Name() string { return "invoices" }
 
-// Get returns one invoice.
+// issued adds an invoice: the latest of its number, ahead of those of
+// earlier periods. v.mu is held.
+func (v *Invoices) issued(r *InvoiceRecord) {
+	if prev := v.byNumber[r.Number]; prev != nil {
+		r.earlier = prev.earlier
+		if prev.Period != r.Period {
+			r.earlier = prev
+		}
+	}
+	v.byNumber[r.Number] = r
+}
+
+// ofStream finds the invoice that a void or an allowance belongs to: the
+// one whose own stream (domain.InvoiceStream of its period and number) it
+// was recorded in, or else the latest with the number. v.mu is held.
+func (v *Invoices) ofStream(stream, number string) *InvoiceRecord {
+	latest := v.byNumber[number]
+	for r := latest; r != nil; r = r.earlier {
+		if stream == domain.InvoiceStream(r.Period+"-"+r.Number) {
+			return r
+		}
+	}
+	return latest
+}
+
+// all yields every invoice, with whether its number was issued in another
+// period too. v.mu is held.
+func (v *Invoices) all(yield func(r *InvoiceRecord, reused bool)) {
+	for _, latest := range v.byNumber {
+		for r := latest; r != nil; r = r.earlier {
+			yield(r, latest.earlier != nil)
+		}
+	}
+}
+
+// Get returns the latest invoice issued with a number.
 func (v *Invoices) Get(number string) (InvoiceRecord, bool) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -80,20 +133,26 @@ func (v *Invoices) Get(number string) (InvoiceRecord, bool) {
 	if !ok {
 		return InvoiceRecord{}, false
 	}
-	return r.clone(), true
+	return r.clone(r.earlier != nil), true
 }
 
-// List returns the invoices of a month and account ("" matches any), by number.
+// List returns the invoices of a month and account ("" matches any), by
+// period and number.
 func (v *Invoices) List(month, account string) []InvoiceRecord {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	var out []InvoiceRecord
-	for _, r := range v.byNumber {
+	v.all(func(r *InvoiceRecord, reused bool) {
 		if (month == "" || r.Month == month) && (account == "" || r.AccountID == account) {
-			out = append(out, r.clone())
+			out = append(out, r.clone(reused))
 		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	})
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Period != out[j].Period {
+			return out[i].Period < out[j].Period
+		}
+		return out[i].Number < out[j].Number
+	})
 	return out
 }
 
@@ -102,15 +161,15 @@ func (v *Invoices) Totals() map[string]int64 {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := map[string]int64{}
-	for _, r := range v.byNumber {
-		out[r.Month] += r.Net()
-	}
+	v.all(func(r *InvoiceRecord, _ bool) { out[r.Month] += r.Net() })
 	return out
 }
 
-func (r *InvoiceRecord) clone() InvoiceRecord {
+// clone copies a record for a reader.
+func (r *InvoiceRecord) clone(reused bool) InvoiceRecord {
 	c := *r
 	c.Allowances = append([]Allowance(nil), r.Allowances...)
+	c.Reused, c.earlier = reused, nil
 	return c
 }
 
@@ -125,28 +184,29 @@ func (v *Invoices) Apply(_ context.Context, batch []Event) error {
 			if month == "" {
 				month = MonthOf(b.IssuedAt)
 			}
-			v.mu.Lock()
-			v.byNumber[b.Number] = &InvoiceRecord{
+			r := &InvoiceRecord{
 				Number: b.Number, Period: b.Period, Month: month, AccountID: b.AccountID, Kind: b.Kind,
 				BuyerName: b.BuyerName, BuyerTaxID: b.BuyerTaxID, TopUpRef: b.TopUpRef,
 				Sales: b.Sales, Tax: b.Tax, Total: b.Total, IssuedAt: b.IssuedAt.UTC(), Status: InvoiceIssued,
 			}
+			v.mu.Lock()
+			v.issued(r)
 			v.mu.Unlock()
 		case *domain.InvoiceVoided:
 			v.mu.Lock()
-			if r, ok := v.byNumber[b.Number]; ok {
+			if r := v.ofStream(e.Stream, b.Number); r != nil {
 				r.Status, r.VoidReason = InvoiceVoided, b.Reason
 			}
 			v.mu.Unlock()
 		case *domain.AllowanceIssued:
 			v.mu.Lock()
-			if r, ok := v.byNumber[b.InvoiceNumber]; ok {
+			if r := v.ofStream(e.Stream, b.InvoiceNumber); r != nil {
 				r.Allowances = append(r.Allowances, Allowance{Number: b.Number, Sales: b.Sales, Tax: b.Tax, Reason: b.Reason})
 			}
 			v.mu.Unlock()
 		case *domain.AllowanceVoided:
 			v.mu.Lock()
-			if r, ok := v.byNumber[b.InvoiceNumber]; ok {
+			if r := v.ofStream(e.Stream, b.InvoiceNumber); r != nil {
 				for i := range r.Allowances {
 					if r.Allowances[i].Number == b.Number {
 						r.Allowances[i].Voided = true

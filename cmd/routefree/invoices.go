@@ -194,6 +194,7 @@ func writeOut(path string, render func(w io.Writer) error) error {
 func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices pdf", stderr)
 	number := fs.String("number", "", "invoice number, e.g. AB12345678")
+	period := fs.String("period", "", "the invoice's two-month period, e.g. 2026-11: needed when the number was issued in more than one period")
 	out := fs.String("out", "", "output file (default <number>.pdf)")
 	thermal := fs.Bool("thermal", false, "print the proof in the 5.7 cm format (receipt printers)")
 	if err := parse(fs, c, args); err != nil {
@@ -202,10 +203,11 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *out == "" {
 		*out = *number + ".pdf"
 	}
+	ref := invoicing.InvoiceRef(*period, *number)
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
-		write := func(w io.Writer) error { return svc.InvoicePDF(w, *number) }
+		write := func(w io.Writer) error { return svc.InvoicePDF(w, ref) }
 		if *thermal {
-			write = func(w io.Writer) error { return svc.ThermalPDF(w, *number) }
+			write = func(w io.Writer) error { return svc.ThermalPDF(w, ref) }
 		}
 		if err := writeOut(*out, write); err != nil {
 			return err

@@ -111,11 +111,35 @@ func base(c echo.Context, suffix string) string {
 	return ""
 }
 
-func toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJSON {
+// invoiceRef is the invoice a request names: the number in its path and,
+// for a number issued in more than one period, ?period=YYYY-MM.
+func invoiceRef(c echo.Context) (string, error) {
+	period := c.QueryParam("period")
+	if period != "" {
+		p, err := twrules.ParsePeriod(period)
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", invoicing.ErrInvalid, err)
+		}
+		period = p.String()
+	}
+	return invoicing.InvoiceRef(period, c.Param("number")), nil
+}
+
+// pdfLink is an invoice's PDF under prefix, naming its period when its
+// number was issued in another period too.
+func (a *api) pdfLink(inv invoicing.Invoice, prefix string) string {
+	link := prefix + "/invoices/" + inv.Number + "/pdf"
+	if a.svc.NumberReused(inv.Number) {
+		link += "?period=" + inv.Period
+	}
+	return link
+}
+
+func (a *api) toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJSON {
 	j := invoiceJSON{Number: inv.Number, Printed: twrules.PrintedNumber(inv.Number), Period: inv.Period, Month: inv.Month, Seq: inv.Seq,
 		AccountID: inv.AccountID, TopUpRef: inv.TopUpRef, Kind: inv.Kind, BuyerName: inv.BuyerName, BuyerTaxID: inv.BuyerTaxID,
 		Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total, Net: inv.Net(), IssuedAt: inv.IssuedAt, Status: "issued",
-		PDF: prefix + "/invoices/" + inv.Number + "/pdf"}
+		PDF: a.pdfLink(inv, prefix)}
 	if inv.Voided {
 		j.Status, j.VoidReason = "voided", inv.VoidReason
 	}
@@ -144,7 +168,7 @@ func (a *api) listFor(c echo.Context, acct string, staff bool) error {
 	prefix := base(c, "/invoices")
 	out := []invoiceJSON{}
 	for _, inv := range a.svc.Invoices(month, acct) {
-		out = append(out, toJSON(inv, prefix, staff))
+		out = append(out, a.toJSON(inv, prefix, staff))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"invoices": out})
 }
@@ -164,8 +188,11 @@ func (a *api) invoicePDF(c echo.Context) error {
 	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
-	n := c.Param("number")
-	return sendPDF(c, n+".pdf", func(b *bytes.Buffer) error { return a.svc.InvoicePDF(b, n) })
+	ref, err := invoiceRef(c)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, c.Param("number")+".pdf", func(b *bytes.Buffer) error { return a.svc.InvoicePDF(b, ref) })
 }
 
 func (a *api) allowancePDF(c echo.Context) error {
@@ -223,11 +250,15 @@ func (a *api) void(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	inv, err := a.svc.Void(c.Request().Context(), c.Param("number"), req.Reason)
+	ref, err := invoiceRef(c)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toJSON(inv, base(c, "/invoices"), true))
+	inv, err := a.svc.Void(c.Request().Context(), ref, req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a.toJSON(inv, base(c, "/invoices"), true))
 }
 
 func (a *api) allowance(c echo.Context) error {
@@ -238,7 +269,11 @@ func (a *api) allowance(c echo.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	al, err := a.svc.IssueAllowance(c.Request().Context(), c.Param("number"), int64(req.Amount), req.Reason)
+	ref, err := invoiceRef(c)
+	if err != nil {
+		return err
+	}
+	al, err := a.svc.IssueAllowance(c.Request().Context(), ref, int64(req.Amount), req.Reason)
 	if err != nil {
 		return err
 	}
@@ -282,7 +317,7 @@ func (a *api) close(c echo.Context) error {
 	prefix := base(c, "/invoices")
 	issued := []invoiceJSON{}
 	for _, inv := range rep.Issued {
-		issued = append(issued, toJSON(inv, prefix, true))
+		issued = append(issued, a.toJSON(inv, prefix, true))
 	}
 	skipped := []map[string]string{}
 	for _, s := range rep.Skipped {
@@ -408,7 +443,9 @@ func (a *api) customerList(c echo.Context) error {
 }
 
 // customerPDF answers 404 for another account's invoice, as for a missing
-// one: a customer learns nothing of other accounts' numbers.
+// one: a customer learns nothing of other accounts' numbers. A number
+// names the caller's own invoice, even when another account's invoice of
+// another period has the same number.
 func (a *api) customerPDF(c echo.Context) error {
 	acct, err := customerAccount(c)
 	if err != nil {
@@ -417,12 +454,17 @@ func (a *api) customerPDF(c echo.Context) error {
 	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
 		return err
 	}
-	n := c.Param("number")
-	inv, err := a.svc.Invoice(n)
-	if err != nil || inv.AccountID != acct {
-		return fmt.Errorf("%w: invoice %s", invoicing.ErrNotFound, n)
+	ref, err := invoiceRef(c)
+	if err != nil {
+		return err
 	}
-	return sendPDF(c, inv.Number+".pdf", func(b *bytes.Buffer) error { return a.svc.InvoicePDF(b, inv.Number) })
+	inv, err := a.svc.AccountInvoice(acct, ref)
+	if err != nil {
+		return err
+	}
+	return sendPDF(c, inv.Number+".pdf", func(b *bytes.Buffer) error {
+		return a.svc.InvoicePDF(b, invoicing.InvoiceRef(inv.Period, inv.Number))
+	})
 }
 
 // customerAllowances lists the allowances against the caller's invoices.

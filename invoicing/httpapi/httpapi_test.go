@@ -64,6 +64,13 @@ func server(t *testing.T) (*httptest.Server, *clock) {
 // serverWithRange is server with the numbers from..to of track AB.
 func serverWithRange(t *testing.T, from, to int64) (*httptest.Server, *clock) {
 	t.Helper()
+	srv, c, _, _ := serverWith(t, from, to)
+	return srv, c
+}
+
+// serverWith is serverWithRange with its invoicing service and store.
+func serverWith(t *testing.T, from, to int64) (*httptest.Server, *clock, *invoicing.Service, *sqlite.Store) {
+	t.Helper()
 	ctx := context.Background()
 	s, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
 	if err != nil {
@@ -99,7 +106,7 @@ func serverWithRange(t *testing.T, from, to int64) (*httptest.Server, *clock) {
 	Register(e.Group("/admin/api"), e.Group("/api/v1"), svc, principals)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return srv, c
+	return srv, c, svc, s
 }
 
 type reply struct {

@@ -67,8 +67,8 @@ type Service struct {
 	view   *View
 	settle func(ctx context.Context, pos eventstore.Position) error
 	// trades serialises the notifications of one trade number in this
-	// process, so that of racing copies one is accepted and the others
-	// are told they are replays. Across processes the top-up's reference
+	// process, so that of racing copies one credits and the others are
+	// acknowledged as replays. Across processes the top-up's reference
 	// still credits once.
 	trades [64]sync.Mutex
 }
@@ -378,7 +378,9 @@ func (s *Service) Return(ctx context.Context, form url.Values) string {
 		s.log.Error("payment notification: top-up failed", "merchant_trade_no", c.TradeNo, "err", err)
 		return ecpay.Refuse("try again")
 	case dup:
-		return s.refuse(ctx, "return", n, refusal{reason: "replay: the trade is already credited"})
+		// ECPay resends until it reads 1|OK, for days: an authentic copy
+		// of a credited trade is acknowledged, crediting nothing.
+		return s.refuse(ctx, "return", n, refusal{reason: "replay: the trade is already credited", ack: true})
 	}
 	s.wait(ctx, cp.last)
 	s.log.Info("payment credited", "provider", Provider, "merchant_trade_no", c.TradeNo, "account", c.AccountID, "amount", c.Amount.String(), "method", c.Method)

@@ -313,6 +313,7 @@ var messages = map[string][2]string{
 	// Customers' own: keys, where invoices go, credit left, rankings.
 	"key.edit":         {"重新命名／限額", "Rename / limit"},
 	"key.changed":      {"金鑰已更新。", "Key updated."},
+	"key.repeated":     {"此表單先前已送出：金鑰已建立，且只在當時顯示一次，未再建立新金鑰。若未保存，請撤銷該金鑰後再建立。", "This form was already sent: its key was created and shown only then, and no other key was made. If you did not keep it, revoke that key and create another."},
 	"allowances":       {"折讓單", "Allowances"},
 	"allowance.number": {"折讓單號碼", "Allowance number"},
 	"allowance.voided": {"已作廢", "Voided"},
@@ -355,6 +356,7 @@ var messages = map[string][2]string{
 	"staff.issue":                     {"發出員工權杖", "Issue a staff token"},
 	"staff.created":                   {"已發出員工權杖", "Staff token issued"},
 	"staff.once":                      {"此權杖僅顯示這一次，請立即交給持有人妥善保存。", "This token is shown only once: hand it to its holder now."},
+	"staff.repeated":                  {"此表單先前已送出：權杖已簽發，且只在當時顯示一次，未再簽發新權杖。若未保存，請撤銷該權杖後再簽發。", "This form was already sent: its token was issued and shown only then, and no other token was issued. If you did not keep it, revoke that token and issue another."},
 	"staff.revoked":                   {"員工權杖已撤銷。", "Staff token revoked."},
 	"staff.hint":                      {"管理員管理帳戶、方案與權杖；財務登錄儲值並處理發票；稽核檢視事件紀錄。最後一個管理員權杖無法撤銷。", "Admins manage accounts, plans and tokens; finance records top-ups and handles invoices; auditors read the event log. The last admin token cannot be revoked."},
 	"role.admin":                      {"管理員", "Admin"},

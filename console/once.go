@@ -115,6 +115,30 @@ func (s *server) actOnce(c echo.Context, act func() (to, flash string, err error
 	return c.Redirect(http.StatusSeeOther, withFlash(to, flash))
 }
 
+// issueOnce runs issue, which makes a secret shown only on the answer to
+// its form (an API key, a staff token), at most once per one-time token.
+// The same form sent again (a double click, the back button and a resend)
+// issues nothing and repeated is true: the first secret cannot be shown
+// again, and a second one nobody asked for is not made. A form without a
+// token (a hand-made request) issues every time.
+func (s *server) issueOnce(c echo.Context, issue func() error) (repeated bool, err error) {
+	tok := strings.TrimSpace(c.FormValue(onceField))
+	if tok == "" || len(tok) > onceMaxLen {
+		return false, issue()
+	}
+	e := s.once.entry(c.Request().URL.Path+"\x00"+tok, time.Now())
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.to != "" {
+		return true, nil
+	}
+	if err := issue(); err != nil {
+		return false, err
+	}
+	e.to = c.Request().URL.Path
+	return false, nil
+}
+
 // withFlash adds a flash message to a console path.
 func withFlash(to, flash string) string {
 	u, err := url.Parse(to)

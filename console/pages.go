@@ -249,7 +249,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 		// A customer of a suspended account may lock its keys down, not loosen them.
 		"KeysLocked": !p.Staff && acct.Suspended,
 		"CanAdmin":   p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
-		"Once": randomToken(), // the adjustment form's one-time token
+		"Once": randomToken(), // the adjustment and key forms' one-time token
 	}
 	return data, s.selfServiceView(c, a, data)
 }
@@ -344,11 +344,18 @@ func (s *server) issueKeyForm(c echo.Context) error {
 	if limit == nil {
 		period = ""
 	}
-	_, secret, err := s.issueKey(c.Request().Context(), principal(c), a.ID, keyInput{Name: c.FormValue("name"),
-		Models: strings.Split(c.FormValue("models"), ","), SpendLimit: limit, SpendPeriod: period,
-		Management: c.FormValue("management") == "on"})
+	var secret string
+	repeated, err := s.issueOnce(c, func() (err error) {
+		_, secret, err = s.issueKey(c.Request().Context(), principal(c), a.ID, keyInput{Name: c.FormValue("name"),
+			Models: strings.Split(c.FormValue("models"), ","), SpendLimit: limit, SpendPeriod: period,
+			Management: c.FormValue("management") == "on"})
+		return err
+	})
 	if err != nil {
 		return err
+	}
+	if repeated {
+		return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "key.repeated")
 	}
 	data, err := s.accountView(c, a, secret)
 	if err != nil {

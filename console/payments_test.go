@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -231,5 +232,85 @@ func TestCheckoutFormAndGates(t *testing.T) {
 	code, body := e.call("POST", "/admin/api/accounts/acct_a/payments", owner, map[string]any{"amount": "100", "method": "atm"})
 	if code != http.StatusCreated || !strings.Contains(string(body), `"ChoosePayment":"ATM"`) || !strings.Contains(string(body), `"CheckMacValue"`) {
 		t.Fatalf("API checkout: %d %s", code, body)
+	}
+}
+
+// An ATM account past its deadline takes no transfer: the customer's
+// top-up page and the API say the checkout expired, not that it awaits
+// payment, and no longer ask for a transfer to it.
+func TestExpiredATMAccountIsNotOffered(t *testing.T) {
+	var fake *ecpaytest.Provider
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
+	e.openAccount("acct_atm", "轉帳公司", domain.PlanStarter)
+	_, owner, _ := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_atm", Name: "owner", Management: true})
+	e.sync()
+	atm := func(expire string) string {
+		t.Helper()
+		code, body := e.call("POST", "/admin/api/accounts/acct_atm/payments", owner, map[string]any{"amount": "300", "method": "atm"})
+		if code != http.StatusCreated {
+			t.Fatalf("ATM checkout: %d %s", code, body)
+		}
+		var co struct {
+			Data payments.Checkout `json:"data"`
+		}
+		if err := json.Unmarshal(body, &co); err != nil {
+			t.Fatal(err)
+		}
+		// The customer's browser posts the form to the cashier.
+		form := url.Values{}
+		for k, v := range co.Data.Fields {
+			form.Set(k, v)
+		}
+		resp, err := http.PostForm(co.Data.Action, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		// The cashier assigned an account as the form arrived; ECPay assigns
+		// another with this deadline.
+		if _, err := fake.PaymentInfo(co.Data.TradeNo, func(f url.Values) {
+			f.Set("vAccount", "91035221758"+strings.ReplaceAll(expire, "/", "")[3:])
+			f.Set("ExpireDate", expire)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return co.Data.TradeNo
+	}
+	// The clock reads 2026-03-15 10:00 in Taipei.
+	yesterday, today := atm("2026/03/14"), atm("2026/03/15")
+
+	b := e.browser()
+	b.signIn(owner)
+	status := func(query string) map[string]string {
+		t.Helper()
+		_, page := b.get("/console/accounts/acct_atm/payments" + query)
+		out := map[string]string{}
+		for _, row := range elements(t, page, "tr", "data-trade") {
+			out[row["data-trade"]] = row["data-status"]
+		}
+		return out
+	}
+	if got := status(""); got[yesterday] != payments.StatusExpired || got[today] != payments.StatusPending {
+		t.Fatalf("statuses on the top-up page: %v", got)
+	}
+	_, page := b.get("/console/accounts/acct_atm/payments")
+	if !strings.Contains(visibleText(t, page), tr(langZH, "pay.expired")) {
+		t.Fatal("the page does not say the ATM account expired")
+	}
+	if got := status("?status=expired"); len(got) != 1 || got[yesterday] == "" {
+		t.Fatalf("the expired filter lists %v", got)
+	}
+	code, body := e.call("GET", "/admin/api/accounts/acct_atm/payments", owner, nil)
+	if code != http.StatusOK || !strings.Contains(string(body), `"trade_no":"`+yesterday+`"`) ||
+		strings.Count(string(body), `"status":"expired"`) != 1 || strings.Count(string(body), `"status":"pending"`) != 1 {
+		t.Fatalf("API payments: %d %s", code, body)
+	}
+
+	// Past midnight in Taipei, today's account has expired too.
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 3, 16, 0, 0, 1, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if got := status(""); got[today] != payments.StatusExpired {
+		t.Fatalf("statuses after the deadline: %v", got)
 	}
 }

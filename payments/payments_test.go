@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -310,5 +311,43 @@ func TestConcurrentNotificationsCreditOnce(t *testing.T) {
 	}
 	if rs := w.refused(); len(rs) != 1 {
 		t.Fatalf("the same refused notification listed %d times", len(rs))
+	}
+}
+
+// An ATM account takes transfers until the end of its ExpireDate in
+// Taipei (ECPay sends a date for ATM, a date and time for other kinds);
+// after that the checkout is expired, not awaiting payment. A paid one
+// stays paid.
+func TestPaymentStatusAt(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04:05", s, ecpay.Taipei)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	atm := payments.Payment{Method: domain.MethodBankTransfer, VAccount: "9103522175887271", ExpireDate: "2026/03/18"}
+	withTime := atm
+	withTime.ExpireDate = "2026/03/18 15:30:00"
+	paid := atm
+	paid.Paid = true
+	for _, c := range []struct {
+		p    payments.Payment
+		now  string
+		want string
+	}{
+		{atm, "2026-03-18 23:59:59", payments.StatusPending},
+		{atm, "2026-03-19 00:00:00", payments.StatusExpired},
+		{withTime, "2026-03-18 15:30:00", payments.StatusPending},
+		{withTime, "2026-03-18 15:30:01", payments.StatusExpired},
+		{paid, "2026-04-01 00:00:00", payments.StatusPaid},
+		{payments.Payment{Method: domain.MethodCard}, "2027-01-01 00:00:00", payments.StatusPending},
+		{payments.Payment{Method: domain.MethodBankTransfer}, "2027-01-01 00:00:00", payments.StatusPending},
+		{payments.Payment{Method: domain.MethodBankTransfer, VAccount: "1", ExpireDate: "soon"}, "2027-01-01 00:00:00", payments.StatusPending},
+	} {
+		// The same instant seen from UTC gives the same answer.
+		if got := c.p.Status(at(c.now).UTC()); got != c.want {
+			t.Errorf("%+v at %s: %s, want %s", c.p, c.now, got, c.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
@@ -166,8 +167,15 @@ func (s *server) accountsPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans, "List": l}))
 }
 
+// formNumber is a number field's text in ASCII: a Chinese input method
+// types full-width digits, separators and spaces (１，０００．５),
+// which are the same number.
+func formNumber(c echo.Context, name string) string {
+	return strings.TrimSpace(width.Narrow.String(c.FormValue(name)))
+}
+
 func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
-	v := strings.TrimSpace(strings.ReplaceAll(c.FormValue(name), ",", ""))
+	v := strings.ReplaceAll(formNumber(c, name), ",", "")
 	if v == "" {
 		return decimal.Zero, nil
 	}
@@ -181,7 +189,7 @@ func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
 // formSpendLimit is a key form's spending limit: an empty field is none,
 // and nil says so; 0 is refused (commands.GivenSpendLimit).
 func formSpendLimit(c echo.Context) (*decimal.Decimal, error) {
-	if strings.TrimSpace(c.FormValue("spend_limit")) == "" {
+	if formNumber(c, "spend_limit") == "" {
 		return nil, nil
 	}
 	d, err := formDecimal(c, "spend_limit")
@@ -195,7 +203,7 @@ func formSpendLimit(c echo.Context) (*decimal.Decimal, error) {
 }
 
 func formInt(c echo.Context, name string) (int64, error) {
-	v := strings.TrimSpace(c.FormValue(name))
+	v := formNumber(c, name)
 	if v == "" {
 		return 0, nil
 	}

@@ -314,3 +314,29 @@ func TestExpiredATMAccountIsNotOffered(t *testing.T) {
 		t.Fatalf("statuses after the deadline: %v", got)
 	}
 }
+
+// Amounts typed with a Chinese input method come in full-width digits and
+// separators (１，０００); the forms read them as the numbers they are.
+func TestFullWidthAmounts(t *testing.T) {
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { withPayments(t, ech, d) })
+	_, mgmt, _ := managedAccount(e, "acct_wide")
+	b := e.browser()
+	csrf := b.signIn(mgmt)
+	resp, page := b.post("/console/accounts/acct_wide/payments", url.Values{"csrf": {csrf}, "amount": {"１，０００"}, "method": {"card"}})
+	if resp.StatusCode != http.StatusOK || attrOf(t, page, "input", "name", "TotalAmount", "value") != "1000" {
+		t.Fatalf("checkout of １，０００: %d %s", resp.StatusCode, visibleText(t, page))
+	}
+	resp, page = b.post("/console/accounts/acct_wide/keys", url.Values{"csrf": {csrf}, "name": {"寬字元"}, "spend_limit": {"　４２．５　"}, "spend_period": {"monthly"}})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("key limited to ４２．５: %d %s", resp.StatusCode, visibleText(t, page))
+	}
+	found := false
+	for _, k := range e.models.Keys.ByAccount("acct_wide") {
+		if k.Name == "寬字元" {
+			found = k.SpendLimit.Equal(decimal.RequireFromString("42.5"))
+		}
+	}
+	if !found {
+		t.Fatal("the key's limit is not NT$42.5")
+	}
+}

@@ -318,8 +318,23 @@ func TestExpiredATMAccountIsNotOffered(t *testing.T) {
 // Amounts typed with a Chinese input method come in full-width digits and
 // separators (１，０００); the forms read them as the numbers they are.
 func TestFullWidthAmounts(t *testing.T) {
-	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { withPayments(t, ech, d) })
+	var fake *ecpaytest.Provider
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
 	_, mgmt, _ := managedAccount(e, "acct_wide")
+
+	// In the browser: the amount field lets the form go to the cashier.
+	c := newChrome(t)
+	c.signIn(e.srv.URL, mgmt)
+	c.do("checkout of １２３", chromedp.Navigate(e.srv.URL+"/console/accounts/acct_wide/payments"),
+		chromedp.WaitVisible(chromedp.CSS("#checkout-form")),
+		chromedp.SendKeys(chromedp.CSS("#checkout-amount"), "１２３"),
+		chromedp.Click(chromedp.CSS("#checkout-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#fake-ecpay")))
+	trade := get(c, "trade", chromedp.Text(chromedp.CSS("#trade")))
+	if order, ok := fake.Order(trade); !ok || order.Get("TotalAmount") != "123" {
+		t.Fatalf("the cashier got %v", order)
+	}
+
 	b := e.browser()
 	csrf := b.signIn(mgmt)
 	resp, page := b.post("/console/accounts/acct_wide/payments", url.Values{"csrf": {csrf}, "amount": {"１，０００"}, "method": {"card"}})

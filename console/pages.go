@@ -15,6 +15,7 @@ import (
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
 )
 
 var plans = []domain.Plan{domain.PlanStarter, domain.PlanBusiness, domain.PlanEnterprise}
@@ -383,11 +384,15 @@ func (s *server) disableKeyForm(c echo.Context) error {
 	}
 	back := "/console/accounts/" + url.PathEscape(k.AccountID)
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.disablekey", Target: k.Name, Note: "confirm.disablekey.note",
-		Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}}, Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/disable", Back: back}); !ok {
+		Warnings: s.ownKeyWarnings(c, k), Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}},
+		Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/disable", Back: back}); !ok {
 		return err
 	}
 	if err := s.setKeyDisabled(c.Request().Context(), k.KeyID, true); err != nil {
 		return err
+	}
+	if principal(c).KeyID == k.KeyID {
+		return redirectBack(c, "/console/signin", "key.disabled.self")
 	}
 	return redirectBack(c, back, "key.disabled")
 }
@@ -415,13 +420,34 @@ func (s *server) revokeKeyForm(c echo.Context) error {
 	}
 	back := "/console/accounts/" + url.PathEscape(k.AccountID)
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.revokekey", Target: k.Name, Danger: true, Note: "confirm.revokekey.note",
-		Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}}, Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/revoke", Back: back}); !ok {
+		Warnings: s.ownKeyWarnings(c, k), Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}},
+		Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/revoke", Back: back}); !ok {
 		return err
 	}
 	if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
 		return err
 	}
+	if principal(c).KeyID == k.KeyID {
+		return redirectBack(c, "/console/signin", "key.revoked.self")
+	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(k.AccountID), "key.revoked")
+}
+
+// ownKeyWarnings are what a customer should know before revoking or
+// disabling k when it is the key they are signed in with: the session
+// ends, and when no other working management key of the account is left,
+// nobody of the account can sign in with a key to manage keys again.
+func (s *server) ownKeyWarnings(c echo.Context, k projections.KeyInfo) []string {
+	if principal(c).KeyID != k.KeyID {
+		return nil
+	}
+	warnings := []string{"confirm.key.self"}
+	for _, other := range s.deps.Models.Keys.ByAccount(k.AccountID) {
+		if other.KeyID != k.KeyID && other.Management && !other.Revoked && !other.Disabled {
+			return warnings
+		}
+	}
+	return append(warnings, "confirm.key.lastmanager")
 }
 
 func (s *server) planForm(c echo.Context) error {

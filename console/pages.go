@@ -165,7 +165,7 @@ func (s *server) accountsPage(c echo.Context) error {
 		rows = append(rows, s.accountJSON(a))
 	}
 	rows, l := accountList.apply(c, rows)
-	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans, "List": l}))
+	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans, "List": l, "Once": randomToken()}))
 }
 
 // formNumber is a number field's text in ASCII: a Chinese input method
@@ -218,13 +218,21 @@ func formInt(c echo.Context, name string) (int64, error) {
 func (s *server) openAccountForm(c echo.Context) error {
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	id, err := h.OpenAccount(ctx, domain.AccountOpened{Organisation: c.FormValue("organisation"), TaxID: strings.TrimSpace(c.FormValue("tax_id")),
-		Address: c.FormValue("address"), Contact: c.FormValue("contact"), Plan: domain.Plan(c.FormValue("plan"))})
-	if err == nil {
+	var id string
+	repeatedTo, err := s.makeOnce(c, func() (string, error) {
+		var err error
+		id, err = h.OpenAccount(ctx, domain.AccountOpened{Organisation: c.FormValue("organisation"), TaxID: strings.TrimSpace(c.FormValue("tax_id")),
+			Address: c.FormValue("address"), Contact: c.FormValue("contact"), Plan: domain.Plan(c.FormValue("plan"))})
+		return "/console/accounts/" + url.PathEscape(id), err
+	})
+	if err == nil && repeatedTo == "" {
 		err = settle(ctx)
 	}
 	if err != nil {
 		return err
+	}
+	if repeatedTo != "" {
+		return redirectBack(c, repeatedTo, repeatedFlash)
 	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(id), "account.opened")
 }
@@ -354,17 +362,18 @@ func (s *server) issueKeyForm(c echo.Context) error {
 		period = ""
 	}
 	var secret string
-	repeated, err := s.issueOnce(c, func() (err error) {
+	repeatedTo, err := s.makeOnce(c, func() (string, error) {
+		var err error
 		_, secret, err = s.issueKey(c.Request().Context(), principal(c), a.ID, keyInput{Name: c.FormValue("name"),
 			Models: strings.Split(c.FormValue("models"), ","), SpendLimit: limit, SpendPeriod: period,
 			Management: c.FormValue("management") == "on"})
-		return err
+		return "/console/accounts/" + url.PathEscape(a.ID), err
 	})
 	if err != nil {
 		return err
 	}
-	if repeated {
-		return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "key.repeated")
+	if repeatedTo != "" {
+		return redirectBack(c, repeatedTo, "key.repeated")
 	}
 	data, err := s.accountView(c, a, secret)
 	if err != nil {

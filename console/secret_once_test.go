@@ -73,3 +73,29 @@ func TestSecretFormsSentTwiceIssueOnce(t *testing.T) {
 		t.Fatal("the account page does not say the key was already issued")
 	}
 }
+
+// The open-account form sent twice (a double click) opens one account; the
+// second copy leads to it, saying the form was already sent.
+func TestOpenAccountFormSentTwiceOpensOne(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(e.staffToken(string(auth.Admin)))
+	_, page := b.get("/console/accounts")
+	v := formFields(t, page, "/console/accounts")
+	if v.Get("once") == "" {
+		t.Fatal("the open-account form carries no one-time token")
+	}
+	v.Set("organisation", "雙擊股份有限公司")
+	v.Set("plan", string(domain.PlanStarter))
+	before := countEvents(e, domain.TypeAccountOpened)
+	first, _ := b.post("/console/accounts", v)
+	again, _ := b.post("/console/accounts", v)
+	if n := countEvents(e, domain.TypeAccountOpened) - before; n != 1 {
+		t.Fatalf("the form sent twice opened %d accounts", n)
+	}
+	to := strings.TrimSuffix(first.Header.Get("Location"), "?flash=account.opened")
+	if first.StatusCode != http.StatusSeeOther || !strings.HasPrefix(to, "/console/accounts/acct_") ||
+		again.StatusCode != http.StatusSeeOther || again.Header.Get("Location") != to+"?flash=form.repeated" {
+		t.Fatalf("first %d %s, again %d %s", first.StatusCode, first.Header.Get("Location"), again.StatusCode, again.Header.Get("Location"))
+	}
+}

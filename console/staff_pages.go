@@ -60,17 +60,19 @@ func (s *server) issueStaffForm(c echo.Context) error {
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
 	var id, secret string
-	repeated, err := s.issueOnce(c, func() (err error) {
-		if id, secret, err = h.IssueStaffToken(ctx, c.FormValue("role"), c.FormValue("name")); err != nil {
-			return err
-		}
-		return settle(ctx)
+	repeatedTo, err := s.makeOnce(c, func() (string, error) {
+		var err error
+		id, secret, err = h.IssueStaffToken(ctx, c.FormValue("role"), c.FormValue("name"))
+		return "/console/staff", err
 	})
+	if err == nil && repeatedTo == "" {
+		err = settle(ctx)
+	}
 	if err != nil {
 		return err
 	}
-	if repeated {
-		return redirectBack(c, "/console/staff", "staff.repeated")
+	if repeatedTo != "" {
+		return redirectBack(c, repeatedTo, "staff.repeated")
 	}
 	return s.render(c, http.StatusCreated, "staff", s.newPage(c, "title.staff", s.staffData(c, id, secret)))
 }

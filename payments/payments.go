@@ -371,7 +371,10 @@ func (s *Service) Return(ctx context.Context, form url.Values) string {
 	}
 	defer s.lockTrade(c.TradeNo)()
 	cp := &capture{Store: s.store}
-	h := &commands.Handler{Store: cp, Now: s.now, MaxTopUp: s.cmds.MaxTopUp, StaffTokens: s.cmds.StaffTokens}
+	// The customer paid what the checkout asked, under the bound of its
+	// day: a bound lowered since (an ATM account stays open for days)
+	// must not leave money received uncredited.
+	h := &commands.Handler{Store: cp, Now: s.now, MaxTopUp: decimal.Max(s.maxTopUp(), c.Amount), StaffTokens: s.cmds.StaffTokens}
 	dup, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: c.AccountID, Amount: c.Amount, Method: c.Method, Reference: c.TradeNo})
 	switch {
 	case err != nil:

@@ -351,3 +351,23 @@ func TestPaymentStatusAt(t *testing.T) {
 		}
 	}
 }
+
+// A checkout is credited under the bound it was started under: money a
+// customer already paid is credited even when --max-topup was lowered
+// while the checkout was open (an ATM account stays open for days).
+func TestPaidCheckoutCreditedAfterTheBoundIsLowered(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(30000, payments.ChooseATM)
+	w.cmds.MaxTopUp = decimal.NewFromInt(10000) // serve restarted with a lower --max-topup
+	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("transfer of a checkout started under the old bound: %q %v", reply, err)
+	}
+	if tops := w.topUps(); len(tops) != 1 || !tops[0].Amount.Equal(decimal.NewFromInt(30000)) {
+		t.Fatalf("top-ups: %+v", tops)
+	}
+	// New checkouts meet the new bound.
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorKey, ID: "key_owner"})
+	if _, err := w.svc.Start(ctx, "acct_pay", decimal.NewFromInt(30000), payments.ChooseCard, w.srv.URL); !errors.Is(err, payments.ErrInvalid) {
+		t.Fatalf("a new checkout above the lowered bound: %v", err)
+	}
+}

@@ -78,7 +78,9 @@ const maxKeyName = 200
 
 // keyName checks a key's name as given, and returns it trimmed: not empty,
 // text of at most maxKeyName characters with no control characters (a name
-// is shown in lists, pages and CSV exports).
+// is shown in lists, pages and CSV exports), the directional overrides,
+// embeddings and isolates among them: those reorder the text around them,
+// so that one key's name could read as another's.
 func keyName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
@@ -90,11 +92,18 @@ func keyName(name string) (string, error) {
 		return "", invalid("a key's name is at most %d characters", maxKeyName)
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || directional(r) {
 			return "", invalid("a key's name must not contain control characters (U+%04X)", r)
 		}
 	}
 	return name, nil
+}
+
+// directional reports whether r is one of Unicode's explicit directional
+// formatting characters (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI). The
+// implicit marks (LRM, RLM) and the joiners inside emoji stay allowed.
+func directional(r rune) bool {
+	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069'
 }
 
 // GivenSpendLimit is the spending limit a caller asked for: nil (left out,

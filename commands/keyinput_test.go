@@ -29,18 +29,27 @@ func storedKey(t *testing.T, h *Handler, acct, name string) string {
 }
 
 // A key is issued under the same name rules as a change: a name too long
-// or with control characters is refused; none at all gets the key's ID.
+// or with control characters is refused, the directional overrides and
+// isolates among them, which would show one key's name as another's in
+// the lists and confirmation steps staff read; none at all gets the key's
+// ID.
 func TestIssueKeyNameRules(t *testing.T) {
 	h := newHandler(t)
 	ctx := context.Background()
 	acct := mustOpen(t, ctx, h, domain.PlanStarter)
 	n := len(all(t, h))
-	for _, name := range []string{strings.Repeat("x", 201), "nul\x00byte", "tab\there", "bad\xffutf8"} {
+	for _, name := range []string{strings.Repeat("x", 201), "nul\x00byte", "tab\there", "bad\xffutf8", "test\u202e dorp", "a\u2066b", "x\u202ay\u202c"} {
 		_, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: acct, Name: name})
 		wantRefused(t, h, n, err, ErrInvalid, "name")
 		err = h.ChangeKey(ctx, domain.KeyChanged{KeyID: storedKey(t, h, acct, "ok"), Name: name}, nil)
 		n++ // the stored key
 		wantRefused(t, h, n, err, ErrInvalid, "name")
+	}
+	// A joiner inside an emoji, or a right-to-left mark, stays.
+	for _, name := range []string{"👩\u200d👩\u200d👧 team", "שלום\u200f key"} {
+		if _, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: acct, Name: name}); err != nil {
+			t.Fatalf("key named %q: %v", name, err)
+		}
 	}
 	// 200 characters, not bytes: a Chinese name of 200 characters is 600 bytes.
 	long := strings.Repeat("金", 200)

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -43,5 +44,98 @@ func TestAPIInvoiceCarrier(t *testing.T) {
 	code, body = e.call("POST", "/admin/api/accounts/acct_c/invoice-carrier", e.finance, map[string]any{"donation_code": "168001"})
 	if code != http.StatusOK || !strings.Contains(string(body), `"donation_code":"168001"`) {
 		t.Fatalf("finance sets a donation code: %d %s", code, body)
+	}
+}
+
+// The carrier form's refusals read in the page's language, each problem
+// of a form with several named; and codes typed with a Chinese input
+// method's full-width characters (０４５９５２５７, ／ＡＢＣ＋１２３) are read
+// as the codes they are.
+func TestCarrierFormInBothLanguagesAndFullWidth(t *testing.T) {
+	e := newEnv(t, false)
+	_, mgmt, _ := managedAccount(e, "acct_carrier")
+	b := e.browser()
+	csrf := b.signIn(mgmt)
+	post := func(lang string, v url.Values) (*http.Response, string) {
+		t.Helper()
+		v.Set("csrf", csrf)
+		resp, page := b.post("/console/accounts/acct_carrier/invoice-carrier?lang="+lang, v)
+		return resp, visibleText(t, page)
+	}
+	for _, c := range []struct {
+		form url.Values
+		keys []string
+	}{
+		{url.Values{"tax_id": {"12345678"}}, []string{"err.carrier.taxid"}},
+		{url.Values{"carrier": {"/AB"}}, []string{"err.carrier.code"}},
+		{url.Values{"donation_code": {"12"}}, []string{"err.carrier.donation"}},
+		{url.Values{"tax_id": {"04595257"}, "donation_code": {"859"}}, []string{"err.carrier.b2b"}},
+		{url.Values{"carrier": {"/AB"}, "donation_code": {"1"}}, []string{"err.carrier.both", "err.carrier.code", "err.carrier.donation"}},
+	} {
+		for _, lang := range []string{langZH, langEN} {
+			resp, text := post(lang, c.form)
+			if resp.StatusCode != http.StatusBadRequest || strings.Contains(text, tr(lang, "err.detail")) {
+				t.Errorf("%s %v: %d, untranslated: %s", lang, c.form, resp.StatusCode, text)
+				continue
+			}
+			for _, k := range c.keys {
+				want := tr(lang, k)
+				if i := strings.IndexAny(want, "「{"); i > 0 {
+					want = want[:i] // the text before the code it quotes
+				}
+				if want == k || !strings.Contains(text, want) {
+					t.Errorf("%s %v: no %q in %s", lang, c.form, want, text)
+				}
+			}
+		}
+	}
+
+	for _, c := range []struct {
+		form                    url.Values
+		taxID, carrier, donated string
+	}{
+		{url.Values{"tax_id": {"０４５９５２５７"}}, "04595257", "", ""},
+		{url.Values{"carrier": {"／ａｂｃ＋１２３"}}, "", "/ABC+123", ""},
+		{url.Values{"donation_code": {"　８５９　"}}, "", "", "859"},
+	} {
+		if resp, text := post(langZH, c.form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%v: %d %s", c.form, resp.StatusCode, text)
+		}
+		set, ok := e.lastEvent(domain.AccountStream("acct_carrier")).(*domain.InvoiceCarrierSet)
+		if !ok || set.TaxID == nil || *set.TaxID != c.taxID || set.Carrier != c.carrier || set.DonationCode != c.donated {
+			t.Errorf("%v recorded as %#v", c.form, set)
+		}
+	}
+}
+
+// A limit above what the ledgers can check is refused in the page's
+// language.
+func TestLimitBeyondTheLedgersInBothLanguages(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_big", "上限公司", domain.PlanBusiness)
+	_, boss, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_big", Name: "boss", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	owner, finance := e.browser(), e.browser()
+	ocsrf, fcsrf := owner.signIn(boss), finance.signIn(e.finance)
+	for _, lang := range []string{langZH, langEN} {
+		for _, c := range []struct {
+			b    *browser
+			path string
+			form url.Values
+			key  string
+		}{
+			{owner, "/console/accounts/acct_big/keys", url.Values{"csrf": {ocsrf}, "name": {"大"}, "spend_limit": {"2000000000"}, "spend_period": {"monthly"}}, "err.spendlimit.max"},
+			{finance, "/console/accounts/acct_big/credit-limit", url.Values{"csrf": {fcsrf}, "credit_limit": {"2000000000"}}, "err.creditlimit.max"},
+		} {
+			resp, page := c.b.post(c.path+"?lang="+lang, c.form)
+			text := visibleText(t, page)
+			want := strings.ReplaceAll(tr(lang, c.key), "{1}", "1,000,000,000")
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(text, want) {
+				t.Errorf("%s %s: %d, want %q in %s", lang, c.path, resp.StatusCode, want, text)
+			}
+		}
 	}
 }

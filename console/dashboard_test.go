@@ -35,6 +35,13 @@ func TestDashboardMatchesReadModels(t *testing.T) {
 	e.sync()
 	e.invoice("acct_d1", "AB12345678", "2026-03") // a NT$1,000 top-up and its invoice, not uploaded yet
 	e.invoice("acct_d1", "AB12345679", "2026-03")
+	// Credit given, not paid (the demo account's, a goodwill gesture): no
+	// payment came in and no invoice follows, so it is no top-up here.
+	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_d1", Amount: decimal.NewFromInt(300),
+		Method: domain.MethodAdjustment, Reference: "goodwill"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
 
 	b := e.browser()
 	b.signIn(e.finance)
@@ -92,6 +99,9 @@ func TestDashboardMatchesReadModels(t *testing.T) {
 	ups := chartBars(t, page, "chart-topups")
 	if last := ups[len(ups)-1]; last["data-label"] != "2026-03" || last["data-value"] != "2000" || last["data-count"] != "2" {
 		t.Errorf("March top-ups %v", last)
+	}
+	if got := attrOf(t, page, "div", "id", "tile-topups", "data-value"); got != "2000" {
+		t.Errorf("top-ups tile %s, want the NT$2,000 paid", got)
 	}
 
 	// Balances owed: acct_d2 used NT$1,234.60789 on credit.

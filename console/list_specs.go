@@ -150,19 +150,27 @@ var quoteList = listSpec[invoicing.Quote]{
 	keepHash: "quotes",
 }
 
-func paymentStatus(p payments.Payment) string {
-	if p.Paid {
-		return "paid"
-	}
-	return "pending"
+// paymentRow is a checkout with where it stands when the page is read.
+type paymentRow struct {
+	payments.Payment
+	Status string `json:"status"`
 }
 
-var paymentList = listSpec[payments.Payment]{
-	text:    func(p payments.Payment) string { return p.TradeNo + " " + p.VAccount + " " + p.Amount.String() },
-	filters: map[string]func(payments.Payment) string{"status": paymentStatus, "method": func(p payments.Payment) string { return p.Method }},
-	sorts: map[string]func(a, b payments.Payment) int{
-		"date":   times(func(p payments.Payment) time.Time { return p.StartedAt }),
-		"amount": decimals(func(p payments.Payment) decimal.Decimal { return p.Amount }),
+// paymentRows gives each checkout its status at now.
+func paymentRows(ps []payments.Payment, now time.Time) []paymentRow {
+	out := make([]paymentRow, len(ps))
+	for i, p := range ps {
+		out[i] = paymentRow{Payment: p, Status: p.Status(now)}
+	}
+	return out
+}
+
+var paymentList = listSpec[paymentRow]{
+	text:    func(p paymentRow) string { return p.TradeNo + " " + p.VAccount + " " + p.Amount.String() },
+	filters: map[string]func(paymentRow) string{"status": func(p paymentRow) string { return p.Status }, "method": func(p paymentRow) string { return p.Method }},
+	sorts: map[string]func(a, b paymentRow) int{
+		"date":   times(func(p paymentRow) time.Time { return p.StartedAt }),
+		"amount": decimals(func(p paymentRow) decimal.Decimal { return p.Amount }),
 	},
 	sort: "date", desc: true,
 	keepHash: "payments",

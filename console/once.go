@@ -115,6 +115,33 @@ func (s *server) actOnce(c echo.Context, act func() (to, flash string, err error
 	return c.Redirect(http.StatusSeeOther, withFlash(to, flash))
 }
 
+// makeOnce runs act, which makes something new (an account, an API key,
+// a staff token) and says where it leads, at most once per one-time
+// token. The same form sent again (a double click, the back button and a
+// resend) makes nothing, and repeatedTo is where the first copy led: a key
+// or token shown once cannot be shown again, and a second one nobody asked
+// for is not made. Unlike actOnce, a form without a token (a hand-made
+// request) acts every time.
+func (s *server) makeOnce(c echo.Context, act func() (to string, err error)) (repeatedTo string, err error) {
+	tok := strings.TrimSpace(c.FormValue(onceField))
+	if tok == "" || len(tok) > onceMaxLen {
+		_, err := act()
+		return "", err
+	}
+	e := s.once.entry(c.Request().URL.Path+"\x00"+tok, time.Now())
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.to != "" {
+		return e.to, nil
+	}
+	to, err := act()
+	if err != nil {
+		return "", err
+	}
+	e.to = to
+	return "", nil
+}
+
 // withFlash adds a flash message to a console path.
 func withFlash(to, flash string) string {
 	u, err := url.Parse(to)

@@ -10,10 +10,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
 )
 
 var plans = []domain.Plan{domain.PlanStarter, domain.PlanBusiness, domain.PlanEnterprise}
@@ -163,11 +165,18 @@ func (s *server) accountsPage(c echo.Context) error {
 		rows = append(rows, s.accountJSON(a))
 	}
 	rows, l := accountList.apply(c, rows)
-	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans, "List": l}))
+	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans, "List": l, "Once": randomToken()}))
+}
+
+// formNumber is a number field's text in ASCII: a Chinese input method
+// types full-width digits, separators and spaces (１，０００．５),
+// which are the same number.
+func formNumber(c echo.Context, name string) string {
+	return strings.TrimSpace(width.Narrow.String(c.FormValue(name)))
 }
 
 func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
-	v := strings.TrimSpace(strings.ReplaceAll(c.FormValue(name), ",", ""))
+	v := strings.ReplaceAll(formNumber(c, name), ",", "")
 	if v == "" {
 		return decimal.Zero, nil
 	}
@@ -181,7 +190,7 @@ func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
 // formSpendLimit is a key form's spending limit: an empty field is none,
 // and nil says so; 0 is refused (commands.GivenSpendLimit).
 func formSpendLimit(c echo.Context) (*decimal.Decimal, error) {
-	if strings.TrimSpace(c.FormValue("spend_limit")) == "" {
+	if formNumber(c, "spend_limit") == "" {
 		return nil, nil
 	}
 	d, err := formDecimal(c, "spend_limit")
@@ -195,7 +204,7 @@ func formSpendLimit(c echo.Context) (*decimal.Decimal, error) {
 }
 
 func formInt(c echo.Context, name string) (int64, error) {
-	v := strings.TrimSpace(c.FormValue(name))
+	v := formNumber(c, name)
 	if v == "" {
 		return 0, nil
 	}
@@ -209,13 +218,21 @@ func formInt(c echo.Context, name string) (int64, error) {
 func (s *server) openAccountForm(c echo.Context) error {
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	id, err := h.OpenAccount(ctx, domain.AccountOpened{Organisation: c.FormValue("organisation"), TaxID: strings.TrimSpace(c.FormValue("tax_id")),
-		Address: c.FormValue("address"), Contact: c.FormValue("contact"), Plan: domain.Plan(c.FormValue("plan"))})
-	if err == nil {
+	var id string
+	repeatedTo, err := s.makeOnce(c, func() (string, error) {
+		var err error
+		id, err = h.OpenAccount(ctx, domain.AccountOpened{Organisation: c.FormValue("organisation"), TaxID: strings.TrimSpace(c.FormValue("tax_id")),
+			Address: c.FormValue("address"), Contact: c.FormValue("contact"), Plan: domain.Plan(c.FormValue("plan"))})
+		return "/console/accounts/" + url.PathEscape(id), err
+	})
+	if err == nil && repeatedTo == "" {
 		err = settle(ctx)
 	}
 	if err != nil {
 		return err
+	}
+	if repeatedTo != "" {
+		return redirectBack(c, repeatedTo, repeatedFlash)
 	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(id), "account.opened")
 }
@@ -249,7 +266,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 		// A customer of a suspended account may lock its keys down, not loosen them.
 		"KeysLocked": !p.Staff && acct.Suspended,
 		"CanAdmin":   p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
-		"Once": randomToken(), // the adjustment form's one-time token
+		"Once": randomToken(), // the adjustment and key forms' one-time token
 	}
 	return data, s.selfServiceView(c, a, data)
 }
@@ -344,11 +361,19 @@ func (s *server) issueKeyForm(c echo.Context) error {
 	if limit == nil {
 		period = ""
 	}
-	_, secret, err := s.issueKey(c.Request().Context(), principal(c), a.ID, keyInput{Name: c.FormValue("name"),
-		Models: strings.Split(c.FormValue("models"), ","), SpendLimit: limit, SpendPeriod: period,
-		Management: c.FormValue("management") == "on"})
+	var secret string
+	repeatedTo, err := s.makeOnce(c, func() (string, error) {
+		var err error
+		_, secret, err = s.issueKey(c.Request().Context(), principal(c), a.ID, keyInput{Name: c.FormValue("name"),
+			Models: strings.Split(c.FormValue("models"), ","), SpendLimit: limit, SpendPeriod: period,
+			Management: c.FormValue("management") == "on"})
+		return "/console/accounts/" + url.PathEscape(a.ID), err
+	})
 	if err != nil {
 		return err
+	}
+	if repeatedTo != "" {
+		return redirectBack(c, repeatedTo, "key.repeated")
 	}
 	data, err := s.accountView(c, a, secret)
 	if err != nil {
@@ -368,11 +393,15 @@ func (s *server) disableKeyForm(c echo.Context) error {
 	}
 	back := "/console/accounts/" + url.PathEscape(k.AccountID)
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.disablekey", Target: k.Name, Note: "confirm.disablekey.note",
-		Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}}, Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/disable", Back: back}); !ok {
+		Warnings: s.ownKeyWarnings(c, k), Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}},
+		Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/disable", Back: back}); !ok {
 		return err
 	}
 	if err := s.setKeyDisabled(c.Request().Context(), k.KeyID, true); err != nil {
 		return err
+	}
+	if principal(c).KeyID == k.KeyID {
+		return redirectBack(c, "/console/signin", "key.disabled.self")
 	}
 	return redirectBack(c, back, "key.disabled")
 }
@@ -400,13 +429,34 @@ func (s *server) revokeKeyForm(c echo.Context) error {
 	}
 	back := "/console/accounts/" + url.PathEscape(k.AccountID)
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.revokekey", Target: k.Name, Danger: true, Note: "confirm.revokekey.note",
-		Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}}, Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/revoke", Back: back}); !ok {
+		Warnings: s.ownKeyWarnings(c, k), Facts: [][2]string{{"key.prefix", k.Prefix}, {"account", k.AccountID}},
+		Post: "/console/keys/" + url.PathEscape(k.KeyID) + "/revoke", Back: back}); !ok {
 		return err
 	}
 	if err := s.revokeKey(c.Request().Context(), k.KeyID); err != nil {
 		return err
 	}
+	if principal(c).KeyID == k.KeyID {
+		return redirectBack(c, "/console/signin", "key.revoked.self")
+	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(k.AccountID), "key.revoked")
+}
+
+// ownKeyWarnings are what a customer should know before revoking or
+// disabling k when it is the key they are signed in with: the session
+// ends, and when no other working management key of the account is left,
+// nobody of the account can sign in with a key to manage keys again.
+func (s *server) ownKeyWarnings(c echo.Context, k projections.KeyInfo) []string {
+	if principal(c).KeyID != k.KeyID {
+		return nil
+	}
+	warnings := []string{"confirm.key.self"}
+	for _, other := range s.deps.Models.Keys.ByAccount(k.AccountID) {
+		if other.KeyID != k.KeyID && other.Management && !other.Revoked && !other.Disabled {
+			return warnings
+		}
+	}
+	return append(warnings, "confirm.key.lastmanager")
 }
 
 func (s *server) planForm(c echo.Context) error {

@@ -315,7 +315,10 @@ type confirmStep struct {
 	Fields [][2]string
 	Back   string
 	Note   string // message key of what cannot be undone (default confirm.irreversible)
-	Danger bool
+	// Warnings are message keys of what the caller in particular should
+	// know before going on (that it signs them out, say).
+	Warnings []string
+	Danger   bool
 }
 
 // confirmed reports whether the form carries the confirmation; if not, it

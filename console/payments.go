@@ -50,6 +50,7 @@ func init() {
 		"pay.trade":            {"訂單編號", "Trade number"},
 		"pay.paid":             {"已入帳", "Credited"},
 		"pay.pending":          {"等待付款", "Awaiting payment"},
+		"pay.expired":          {"已逾期，請重新儲值", "Expired: top up again"},
 		"pay.atm.account":      {"轉帳帳號", "Transfer to"},
 		"pay.atm.expire":       {"繳費期限", "Pay by"},
 		"pay.atm.hint":         {"請於期限前轉帳至下列虛擬帳號；入帳後餘額與發票自動更新。", "Transfer to the virtual account below before it expires; your balance and invoice follow automatically."},
@@ -72,7 +73,7 @@ func (s *server) paymentsData(c echo.Context, a AccountInfo) map[string]any {
 	if !max.IsPositive() {
 		max = commands.DefaultMaxTopUp
 	}
-	rows, l := paymentList.apply(c, s.deps.Payments.View().Payments(a.ID))
+	rows, l := paymentList.apply(c, paymentRows(s.deps.Payments.View().Payments(a.ID), s.deps.now()))
 	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l}
 }
 
@@ -119,7 +120,7 @@ func (s *server) apiPayments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": s.deps.Payments.View().Payments(a.ID)})
+	return c.JSON(http.StatusOK, map[string]any{"data": paymentRows(s.deps.Payments.View().Payments(a.ID), s.deps.now())})
 }
 
 // apiCheckout starts a checkout for an API caller, who posts the fields

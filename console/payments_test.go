@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -76,8 +77,8 @@ func (e *env) topUpsOf(acct string) []*domain.CreditsToppedUp {
 // Must show 1: a customer tops up by card in a real browser. The amount
 // form leads to a form that posts to the (fake) ECPay cashier, whose
 // signed notification raises the balance; the top-up invoice follows,
-// to the customer's carrier. Tampered, replayed and under-paid
-// notifications are refused, and nothing is credited twice. Then ATM: the
+// to the customer's carrier. Tampered and under-paid notifications are
+// refused, a replay credits nothing, and nothing is credited twice. Then ATM: the
 // virtual account shows on the page, and an unmatched notification is
 // listed for finance.
 func TestBrowserCardTopUp(t *testing.T) {
@@ -139,17 +140,20 @@ func TestBrowserCardTopUp(t *testing.T) {
 		t.Fatalf("top-up invoice: total %d, carrier %q", issued.Total, issued.Carrier)
 	}
 
-	// Tampered, under-paid, replayed: refused, nothing more credited.
+	// Tampered, under-paid: refused. Replayed: acknowledged, so that ECPay
+	// stops resending. Nothing more credited.
 	for what, send := range map[string]func() (string, error){
 		"tampered": func() (string, error) {
 			return fake.Paid(trade, nil, func(f url.Values) { f.Set("TradeAmt", "100000") })
 		},
 		"under-paid": func() (string, error) { return fake.Paid(trade, func(f url.Values) { f.Set("TradeAmt", "1") }, nil) },
-		"replayed":   func() (string, error) { return fake.Paid(trade, nil, nil) },
 	} {
 		if reply, err := send(); err != nil || !strings.HasPrefix(reply, "0|") {
 			t.Errorf("%s notification: %q %v", what, reply, err)
 		}
+	}
+	if reply, err := fake.Paid(trade, nil, nil); err != nil || reply != "1|OK" {
+		t.Errorf("replayed notification: %q %v", reply, err)
 	}
 	if tops := e.topUpsOf("acct_card"); len(tops) != 1 || tops[0].Reference != trade || tops[0].Method != domain.MethodCard {
 		t.Fatalf("top-ups: %+v", tops)
@@ -228,5 +232,126 @@ func TestCheckoutFormAndGates(t *testing.T) {
 	code, body := e.call("POST", "/admin/api/accounts/acct_a/payments", owner, map[string]any{"amount": "100", "method": "atm"})
 	if code != http.StatusCreated || !strings.Contains(string(body), `"ChoosePayment":"ATM"`) || !strings.Contains(string(body), `"CheckMacValue"`) {
 		t.Fatalf("API checkout: %d %s", code, body)
+	}
+}
+
+// An ATM account past its deadline takes no transfer: the customer's
+// top-up page and the API say the checkout expired, not that it awaits
+// payment, and no longer ask for a transfer to it.
+func TestExpiredATMAccountIsNotOffered(t *testing.T) {
+	var fake *ecpaytest.Provider
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
+	e.openAccount("acct_atm", "轉帳公司", domain.PlanStarter)
+	_, owner, _ := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_atm", Name: "owner", Management: true})
+	e.sync()
+	atm := func(expire string) string {
+		t.Helper()
+		code, body := e.call("POST", "/admin/api/accounts/acct_atm/payments", owner, map[string]any{"amount": "300", "method": "atm"})
+		if code != http.StatusCreated {
+			t.Fatalf("ATM checkout: %d %s", code, body)
+		}
+		var co struct {
+			Data payments.Checkout `json:"data"`
+		}
+		if err := json.Unmarshal(body, &co); err != nil {
+			t.Fatal(err)
+		}
+		// The customer's browser posts the form to the cashier.
+		form := url.Values{}
+		for k, v := range co.Data.Fields {
+			form.Set(k, v)
+		}
+		resp, err := http.PostForm(co.Data.Action, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		// The cashier assigned an account as the form arrived; ECPay assigns
+		// another with this deadline.
+		if _, err := fake.PaymentInfo(co.Data.TradeNo, func(f url.Values) {
+			f.Set("vAccount", "91035221758"+strings.ReplaceAll(expire, "/", "")[3:])
+			f.Set("ExpireDate", expire)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return co.Data.TradeNo
+	}
+	// The clock reads 2026-03-15 10:00 in Taipei.
+	yesterday, today := atm("2026/03/14"), atm("2026/03/15")
+
+	b := e.browser()
+	b.signIn(owner)
+	status := func(query string) map[string]string {
+		t.Helper()
+		_, page := b.get("/console/accounts/acct_atm/payments" + query)
+		out := map[string]string{}
+		for _, row := range elements(t, page, "tr", "data-trade") {
+			out[row["data-trade"]] = row["data-status"]
+		}
+		return out
+	}
+	if got := status(""); got[yesterday] != payments.StatusExpired || got[today] != payments.StatusPending {
+		t.Fatalf("statuses on the top-up page: %v", got)
+	}
+	_, page := b.get("/console/accounts/acct_atm/payments")
+	if !strings.Contains(visibleText(t, page), tr(langZH, "pay.expired")) {
+		t.Fatal("the page does not say the ATM account expired")
+	}
+	if got := status("?status=expired"); len(got) != 1 || got[yesterday] == "" {
+		t.Fatalf("the expired filter lists %v", got)
+	}
+	code, body := e.call("GET", "/admin/api/accounts/acct_atm/payments", owner, nil)
+	if code != http.StatusOK || !strings.Contains(string(body), `"trade_no":"`+yesterday+`"`) ||
+		strings.Count(string(body), `"status":"expired"`) != 1 || strings.Count(string(body), `"status":"pending"`) != 1 {
+		t.Fatalf("API payments: %d %s", code, body)
+	}
+
+	// Past midnight in Taipei, today's account has expired too.
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 3, 16, 0, 0, 1, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if got := status(""); got[today] != payments.StatusExpired {
+		t.Fatalf("statuses after the deadline: %v", got)
+	}
+}
+
+// Amounts typed with a Chinese input method come in full-width digits and
+// separators (１，０００); the forms read them as the numbers they are.
+func TestFullWidthAmounts(t *testing.T) {
+	var fake *ecpaytest.Provider
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
+	_, mgmt, _ := managedAccount(e, "acct_wide")
+
+	// In the browser: the amount field lets the form go to the cashier.
+	c := newChrome(t)
+	c.signIn(e.srv.URL, mgmt)
+	c.do("checkout of １２３", chromedp.Navigate(e.srv.URL+"/console/accounts/acct_wide/payments"),
+		chromedp.WaitVisible(chromedp.CSS("#checkout-form")),
+		chromedp.SendKeys(chromedp.CSS("#checkout-amount"), "１２３"),
+		chromedp.Click(chromedp.CSS("#checkout-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#fake-ecpay")))
+	trade := get(c, "trade", chromedp.Text(chromedp.CSS("#trade")))
+	if order, ok := fake.Order(trade); !ok || order.Get("TotalAmount") != "123" {
+		t.Fatalf("the cashier got %v", order)
+	}
+
+	b := e.browser()
+	csrf := b.signIn(mgmt)
+	resp, page := b.post("/console/accounts/acct_wide/payments", url.Values{"csrf": {csrf}, "amount": {"１，０００"}, "method": {"card"}})
+	if resp.StatusCode != http.StatusOK || attrOf(t, page, "input", "name", "TotalAmount", "value") != "1000" {
+		t.Fatalf("checkout of １，０００: %d %s", resp.StatusCode, visibleText(t, page))
+	}
+	resp, page = b.post("/console/accounts/acct_wide/keys", url.Values{"csrf": {csrf}, "name": {"寬字元"}, "spend_limit": {"　４２．５　"}, "spend_period": {"monthly"}})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("key limited to ４２．５: %d %s", resp.StatusCode, visibleText(t, page))
+	}
+	found := false
+	for _, k := range e.models.Keys.ByAccount("acct_wide") {
+		if k.Name == "寬字元" {
+			found = k.SpendLimit.Equal(decimal.RequireFromString("42.5"))
+		}
+	}
+	if !found {
+		t.Fatal("the key's limit is not NT$42.5")
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/domain"
@@ -93,8 +94,10 @@ func (s *server) carrierForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	taxID := strings.TrimSpace(c.FormValue("tax_id"))
-	set := domain.InvoiceCarrierSet{AccountID: a.ID, Carrier: c.FormValue("carrier"), DonationCode: c.FormValue("donation_code"), TaxID: &taxID}
+	// Codes typed with a Chinese input method come full-width (０４５９５２５７).
+	field := func(name string) string { return strings.TrimSpace(width.Narrow.String(c.FormValue(name))) }
+	taxID := field("tax_id")
+	set := domain.InvoiceCarrierSet{AccountID: a.ID, Carrier: field("carrier"), DonationCode: field("donation_code"), TaxID: &taxID}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
 	if err := h.SetInvoiceCarrier(ctx, set); err != nil {

@@ -47,7 +47,7 @@ func (s *server) registerStaffPages(g *echo.Group, admin echo.MiddlewareFunc) {
 func (s *server) staffData(c echo.Context, newID, secret string) map[string]any {
 	rows, l := staffList.apply(c, s.deps.Views.StaffTokens())
 	return map[string]any{"Tokens": rows, "List": l, "Roles": staffRoles, "NewID": newID, "NewSecret": secret,
-		"Self": principal(c).TokenID}
+		"Self": principal(c).TokenID, "Once": randomToken()}
 }
 
 func (s *server) staffPage(c echo.Context) error {
@@ -59,12 +59,20 @@ func (s *server) staffPage(c echo.Context) error {
 func (s *server) issueStaffForm(c echo.Context) error {
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	id, secret, err := h.IssueStaffToken(ctx, c.FormValue("role"), c.FormValue("name"))
-	if err == nil {
+	var id, secret string
+	repeatedTo, err := s.makeOnce(c, func() (string, error) {
+		var err error
+		id, secret, err = h.IssueStaffToken(ctx, c.FormValue("role"), c.FormValue("name"))
+		return "/console/staff", err
+	})
+	if err == nil && repeatedTo == "" {
 		err = settle(ctx)
 	}
 	if err != nil {
 		return err
+	}
+	if repeatedTo != "" {
+		return redirectBack(c, repeatedTo, "staff.repeated")
 	}
 	return s.render(c, http.StatusCreated, "staff", s.newPage(c, "title.staff", s.staffData(c, id, secret)))
 }

@@ -67,6 +67,11 @@ func (x *usageIndex) apply(e *projections.Event) {
 		tally(d.apps, b.AppTitle, tokens, b.Cost)
 		tally(x.days, day, tokens, b.Cost)
 	case *domain.CreditsToppedUp:
+		if b.Method == domain.MethodAdjustment {
+			// Credit given, not paid: no money came in and no invoice
+			// follows, as the invoicing reconciliation counts it.
+			return
+		}
 		day := projections.DayOf(e.OccurredAt)
 		t, ok := x.topUps[day]
 		if !ok {

@@ -67,8 +67,8 @@ type Service struct {
 	view   *View
 	settle func(ctx context.Context, pos eventstore.Position) error
 	// trades serialises the notifications of one trade number in this
-	// process, so that of racing copies one is accepted and the others
-	// are told they are replays. Across processes the top-up's reference
+	// process, so that of racing copies one credits and the others are
+	// acknowledged as replays. Across processes the top-up's reference
 	// still credits once.
 	trades [64]sync.Mutex
 }
@@ -371,14 +371,19 @@ func (s *Service) Return(ctx context.Context, form url.Values) string {
 	}
 	defer s.lockTrade(c.TradeNo)()
 	cp := &capture{Store: s.store}
-	h := &commands.Handler{Store: cp, Now: s.now, MaxTopUp: s.cmds.MaxTopUp, StaffTokens: s.cmds.StaffTokens}
+	// The customer paid what the checkout asked, under the bound of its
+	// day: a bound lowered since (an ATM account stays open for days)
+	// must not leave money received uncredited.
+	h := &commands.Handler{Store: cp, Now: s.now, MaxTopUp: decimal.Max(s.maxTopUp(), c.Amount), StaffTokens: s.cmds.StaffTokens}
 	dup, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: c.AccountID, Amount: c.Amount, Method: c.Method, Reference: c.TradeNo})
 	switch {
 	case err != nil:
 		s.log.Error("payment notification: top-up failed", "merchant_trade_no", c.TradeNo, "err", err)
 		return ecpay.Refuse("try again")
 	case dup:
-		return s.refuse(ctx, "return", n, refusal{reason: "replay: the trade is already credited"})
+		// ECPay resends until it reads 1|OK, for days: an authentic copy
+		// of a credited trade is acknowledged, crediting nothing.
+		return s.refuse(ctx, "return", n, refusal{reason: "replay: the trade is already credited", ack: true})
 	}
 	s.wait(ctx, cp.last)
 	s.log.Info("payment credited", "provider", Provider, "merchant_trade_no", c.TradeNo, "account", c.AccountID, "amount", c.Amount.String(), "method", c.Method)

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -154,9 +155,11 @@ func TestCardNotifications(t *testing.T) {
 	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != "1|OK" {
 		t.Fatalf("paid notification: %q %v", reply, err)
 	}
-	// Replayed: ECPay retrying, or someone posting it again.
+	// Replayed: ECPay retrying because our first 1|OK was lost, or someone
+	// posting it again. It credits nothing, and is acknowledged, or ECPay
+	// would keep resending it for days and flag the trade to the merchant.
 	for i := 0; i < 2; i++ {
-		if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || !strings.HasPrefix(reply, "0|") {
+		if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != "1|OK" {
 			t.Fatalf("replay %d: %q %v", i, reply, err)
 		}
 	}
@@ -269,7 +272,7 @@ func TestCheckoutRefusals(t *testing.T) {
 }
 
 // Notifications of one trade racing each other (ECPay's retry beside the
-// first post) credit once; a signed refused notification posted again is
+// first post) are all acknowledged and credit once; a signed refused notification posted again is
 // listed once.
 func TestConcurrentNotificationsCreditOnce(t *testing.T) {
 	w := newWorld(t)
@@ -285,16 +288,14 @@ func TestConcurrentNotificationsCreditOnce(t *testing.T) {
 			replies <- reply
 		}()
 	}
-	ok := 0
+	// Every copy is acknowledged, so that ECPay stops resending; one credits.
 	for i := 0; i < n; i++ {
-		if r := <-replies; r == "1|OK" {
-			ok++
-		} else if !strings.HasPrefix(r, "0|") {
+		if r := <-replies; r != "1|OK" {
 			t.Errorf("reply %q", r)
 		}
 	}
-	if tops := w.topUps(); ok != 1 || len(tops) != 1 {
-		t.Fatalf("%d accepted, %d top-ups", ok, len(tops))
+	if tops := w.topUps(); len(tops) != 1 {
+		t.Fatalf("%d top-ups", len(tops))
 	}
 
 	unknown := url.Values{"MerchantID": {ecpay.TestMerchantID}, "MerchantTradeNo": {"RF26031500000000DUP"},
@@ -310,5 +311,63 @@ func TestConcurrentNotificationsCreditOnce(t *testing.T) {
 	}
 	if rs := w.refused(); len(rs) != 1 {
 		t.Fatalf("the same refused notification listed %d times", len(rs))
+	}
+}
+
+// An ATM account takes transfers until the end of its ExpireDate in
+// Taipei (ECPay sends a date for ATM, a date and time for other kinds);
+// after that the checkout is expired, not awaiting payment. A paid one
+// stays paid.
+func TestPaymentStatusAt(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04:05", s, ecpay.Taipei)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	atm := payments.Payment{Method: domain.MethodBankTransfer, VAccount: "9103522175887271", ExpireDate: "2026/03/18"}
+	withTime := atm
+	withTime.ExpireDate = "2026/03/18 15:30:00"
+	paid := atm
+	paid.Paid = true
+	for _, c := range []struct {
+		p    payments.Payment
+		now  string
+		want string
+	}{
+		{atm, "2026-03-18 23:59:59", payments.StatusPending},
+		{atm, "2026-03-19 00:00:00", payments.StatusExpired},
+		{withTime, "2026-03-18 15:30:00", payments.StatusPending},
+		{withTime, "2026-03-18 15:30:01", payments.StatusExpired},
+		{paid, "2026-04-01 00:00:00", payments.StatusPaid},
+		{payments.Payment{Method: domain.MethodCard}, "2027-01-01 00:00:00", payments.StatusPending},
+		{payments.Payment{Method: domain.MethodBankTransfer}, "2027-01-01 00:00:00", payments.StatusPending},
+		{payments.Payment{Method: domain.MethodBankTransfer, VAccount: "1", ExpireDate: "soon"}, "2027-01-01 00:00:00", payments.StatusPending},
+	} {
+		// The same instant seen from UTC gives the same answer.
+		if got := c.p.Status(at(c.now).UTC()); got != c.want {
+			t.Errorf("%+v at %s: %s, want %s", c.p, c.now, got, c.want)
+		}
+	}
+}
+
+// A checkout is credited under the bound it was started under: money a
+// customer already paid is credited even when --max-topup was lowered
+// while the checkout was open (an ATM account stays open for days).
+func TestPaidCheckoutCreditedAfterTheBoundIsLowered(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(30000, payments.ChooseATM)
+	w.cmds.MaxTopUp = decimal.NewFromInt(10000) // serve restarted with a lower --max-topup
+	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("transfer of a checkout started under the old bound: %q %v", reply, err)
+	}
+	if tops := w.topUps(); len(tops) != 1 || !tops[0].Amount.Equal(decimal.NewFromInt(30000)) {
+		t.Fatalf("top-ups: %+v", tops)
+	}
+	// New checkouts meet the new bound.
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorKey, ID: "key_owner"})
+	if _, err := w.svc.Start(ctx, "acct_pay", decimal.NewFromInt(30000), payments.ChooseCard, w.srv.URL); !errors.Is(err, payments.ErrInvalid) {
+		t.Fatalf("a new checkout above the lowered bound: %v", err)
 	}
 }

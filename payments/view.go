@@ -9,6 +9,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/payments/ecpay"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -26,6 +27,39 @@ type Payment struct {
 	ExpireDate string `json:"expire_date,omitempty"`
 	// Paid: ECPay notified the payment and the credit is recorded.
 	Paid bool `json:"paid"`
+}
+
+// Where a checkout stands.
+const (
+	StatusPaid    = "paid"
+	StatusPending = "pending"
+	// StatusExpired: an ATM account past its deadline, which takes no
+	// transfer any more; the customer starts another checkout.
+	StatusExpired = "expired"
+)
+
+// Status says where the checkout stands at now.
+func (p Payment) Status(now time.Time) string {
+	switch {
+	case p.Paid:
+		return StatusPaid
+	case p.VAccount != "" && p.expired(now):
+		return StatusExpired
+	}
+	return StatusPending
+}
+
+// expired reports whether ExpireDate has passed: ECPay gives ATM accounts
+// a date, open to its end, and other kinds a date and time, in Taipei. A
+// deadline it cannot read is taken as not passed.
+func (p Payment) expired(now time.Time) bool {
+	if t, err := time.ParseInLocation("2006/01/02 15:04:05", p.ExpireDate, ecpay.Taipei); err == nil {
+		return now.After(t)
+	}
+	if d, err := time.ParseInLocation("2006/01/02", p.ExpireDate, ecpay.Taipei); err == nil {
+		return !now.Before(d.AddDate(0, 0, 1))
+	}
+	return false
 }
 
 // Refused is a signed notification that credited nothing.

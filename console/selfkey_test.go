@@ -1,0 +1,67 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// Revoking or disabling the key one is signed in with signs one out. The
+// confirmation step says so first, and says when no other management key
+// of the account would be left to sign in with; afterwards the sign-in
+// page says why the session ended.
+func TestRevokingTheSignedInKeySaysSo(t *testing.T) {
+	e := newEnv(t, false)
+	mgmtID, mgmt, child := managedAccount(e, "acct_self")
+	b := e.browser()
+	csrf := b.signIn(mgmt)
+	step := func(action, keyID string) string {
+		t.Helper()
+		resp, page := b.post("/console/keys/"+keyID+"/"+action, url.Values{"csrf": {csrf}})
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d", action, keyID, resp.StatusCode)
+		}
+		return visibleText(t, page)
+	}
+	has := func(text, key string) bool { return strings.Contains(text, tr(langZH, key)) }
+
+	// Another key: the usual note.
+	if text := step("revoke", child); !has(text, "confirm.revokekey.note") || has(text, "confirm.key.self") {
+		t.Fatalf("revoking another key: %s", text)
+	}
+	// One's own key, the account's only management key.
+	for _, action := range []string{"revoke", "disable"} {
+		if text := step(action, mgmtID); !has(text, "confirm.key.self") || !has(text, "confirm.key.lastmanager") {
+			t.Fatalf("%s of the only management key, signed in with it: %s", action, text)
+		}
+	}
+	// With a second management key, only that it signs one out.
+	if _, _, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_self", Name: "spare", Management: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	text := step("revoke", mgmtID)
+	if !has(text, "confirm.key.self") || has(text, "confirm.key.lastmanager") {
+		t.Fatalf("revoking one's own key beside a spare: %s", text)
+	}
+
+	v := formFields(t, stepPage(t, b, "/console/keys/"+mgmtID+"/revoke", csrf), "/console/keys/"+mgmtID+"/revoke")
+	resp, _ := b.post("/console/keys/"+mgmtID+"/revoke", v)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin?flash=key.revoked.self" {
+		t.Fatalf("confirmed: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, page := b.get(resp.Header.Get("Location"))
+	if !strings.Contains(visibleText(t, page), tr(langZH, "key.revoked.self")) {
+		t.Fatal("the sign-in page does not say the key was revoked")
+	}
+}
+
+// stepPage posts a form without its confirmation and returns the step.
+func stepPage(t *testing.T, b *browser, path, csrf string) string {
+	t.Helper()
+	_, page := b.post(path, url.Values{"csrf": {csrf}})
+	return page
+}

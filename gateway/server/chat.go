@@ -427,7 +427,7 @@ func (k *call) ctx() context.Context { return k.c.Request().Context() }
 // upstreamRequest is the request as it goes upstream: RouteFree's own options
 // are already stripped by chat.Parse.
 func (k *call) upstream(t *router.Target) providers.Upstream {
-	return providers.Upstream{Provider: t.Provider, Kind: t.Kind, BaseURL: t.BaseURL, Model: t.Model, APIKey: t.APIKey}
+	return providers.Upstream{Provider: t.Provider, Kind: t.Kind, BaseURL: t.BaseURL, Model: t.Model, APIKey: t.APIKey, Params: t.Params}
 }
 
 // attempt tries the request's model and then each fallback of its models

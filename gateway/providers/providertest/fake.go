@@ -54,6 +54,10 @@ type Script struct {
 	// what its schema lacks: "name" on tool messages and any top-level
 	// field it does not know (OpenRouter's top_k, provider, models…).
 	Strict bool
+	// Reasoner (OpenAI fakes) refuses with a 400, as OpenAI's reasoning
+	// models (o3, o4-mini, gpt-5) do, max_tokens (they take only
+	// max_completion_tokens) and the sampling parameters they lack.
+	Reasoner bool
 }
 
 func (s Script) chunks() int {

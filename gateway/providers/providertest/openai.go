@@ -50,6 +50,12 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			return
 		}
 	}
+	if s.Reasoner {
+		if msg := reasonerRefusal(body); msg != "" {
+			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": nil, "code": "unsupported_parameter"}})
+			return
+		}
+	}
 	if s.Status >= 300 {
 		msg := s.ErrorMessage
 		if msg == "" {
@@ -155,6 +161,24 @@ var openAIFields = map[string]bool{
 	"safety_identifier": true, "seed": true, "service_tier": true, "stop": true, "store": true, "stream": true,
 	"stream_options": true, "temperature": true, "tool_choice": true, "tools": true, "top_logprobs": true,
 	"top_p": true, "user": true, "verbosity": true, "web_search_options": true,
+}
+
+// reasonerRefusal returns what OpenAI's reasoning models answer to a
+// parameter they do not take, or "".
+func reasonerRefusal(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "bad JSON"
+	}
+	if _, ok := top["max_tokens"]; ok {
+		return "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+	}
+	for _, k := range []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "stop"} {
+		if _, ok := top[k]; ok {
+			return "Unsupported parameter: '" + k + "' is not supported with this model."
+		}
+	}
+	return ""
 }
 
 // strictOpenAI returns OpenAI's complaint about a body, or "".

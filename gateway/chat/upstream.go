@@ -50,7 +50,7 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 	// The reasoning object's effort goes out as reasoning_effort unless the
 	// client sent a reasoning_effort of its own (equal, as Parse checked).
 	effort := ""
-	if rs := r.Reasoning; rs != nil && !given(fields["reasoning_effort"]) {
+	if rs := r.Reasoning; rs != nil && !given(fields["reasoning_effort"]) && !slices.Contains(drop, "reasoning_effort") {
 		effort = rs.Effort
 	}
 	b := make([]byte, 0, size)

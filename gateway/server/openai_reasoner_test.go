@@ -87,3 +87,23 @@ func TestMessagesToOpenAIReasoningModel(t *testing.T) {
 	absent(t, w, "max_tokens")
 	absent(t, w, "temperature")
 }
+
+// OpenRouter ignores reasoning for a model that does not reason; OpenAI's
+// gpt-4o and gpt-4.1 refuse reasoning_effort, so it is left out for them.
+func TestOpenAIModelWithoutReasoningTakesReasoningParameters(t *testing.T) {
+	gpt41 := []string{"max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "seed", "tools", "tool_choice", "response_format", "user", "stream", "n"}
+	h := newHarness(t, harnessOpts{
+		models:  map[string][]upstreamSpec{"openai/gpt-4.1": {{fake: "openai", kind: "openai", params: gpt41}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "Answered.", NoReasoning: true}},
+	})
+	for _, reasoning := range []string{`"reasoning":{"effort":"high"}`, `"reasoning_effort":"low"`, `"reasoning":{"max_tokens":500}`} {
+		resp, b := h.post(`{"model":"openai/gpt-4.1",` + reasoning + `,"temperature":0.2,"messages":[{"role":"user","content":"hi"}]}`)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d: %s", reasoning, resp.StatusCode, b)
+		}
+		w := wire(t, h.fakes["openai"].Last())
+		absent(t, w, "reasoning_effort")
+		absent(t, w, "reasoning")
+		want(t, w, "temperature", "0.2")
+	}
+}

@@ -48,14 +48,15 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	return r, nil
 }
 
-// openAISampling are the parameters OpenAI's own API refuses for a model
-// that does not take them (its reasoning models take none of them).
-var openAISampling = []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "stop"}
+// modelParams are the parameters OpenAI's own API refuses for a model that
+// does not take them: its reasoning models take no sampling parameters,
+// its other models no reasoning_effort.
+var modelParams = []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "stop", "reasoning_effort"}
 
 // bodyOptions fit the body to OpenAI's own API, which refuses parameters
 // a model does not take where OpenRouter ignores them: OpenRouter's own
-// sampling parameters, the sampling parameters the catalog does not list
-// for the upstream, and max_tokens on reasoning models. Compatible hosts
+// sampling parameters, the parameters of modelParams the catalog does not
+// list for the upstream, and max_tokens on reasoning models. Compatible hosts
 // get the request as sent.
 func bodyOptions(up core.Upstream) chat.BodyOptions {
 	if up.Provider != "openai" && up.Provider != "azure-openai" {
@@ -63,7 +64,7 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 	}
 	drop := slices.Clone(chat.OpenRouterSampling)
 	if len(up.Params) > 0 {
-		for _, p := range openAISampling {
+		for _, p := range modelParams {
 			if !slices.Contains(up.Params, p) {
 				drop = append(drop, p)
 			}

@@ -58,6 +58,9 @@ type Script struct {
 	// models (o3, o4-mini, gpt-5) do, max_tokens (they take only
 	// max_completion_tokens) and the sampling parameters they lack.
 	Reasoner bool
+	// NoReasoning (OpenAI fakes) refuses reasoning_effort with a 400, as
+	// OpenAI's models that do not reason (gpt-4o, gpt-4.1) do.
+	NoReasoning bool
 }
 
 func (s Script) chunks() int {

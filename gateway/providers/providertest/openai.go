@@ -56,6 +56,11 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			return
 		}
 	}
+	if s.NoReasoning && strings.Contains(string(body), `"reasoning_effort"`) {
+		writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+			"type": "invalid_request_error", "param": "reasoning_effort", "code": "unsupported_parameter"}})
+		return
+	}
 	if s.Status >= 300 {
 		msg := s.ErrorMessage
 		if msg == "" {

@@ -313,3 +313,21 @@ func TestJSONSchemaReferencesBounded(t *testing.T) {
 		t.Fatalf("written schema: %d bytes in %v", n, time.Since(start))
 	}
 }
+
+// A tool without arguments declares an object with no properties (the AI
+// SDK's z.object({}), LangChain's and Pydantic's empty models), which
+// Gemini refuses; it goes out without parameters, and an empty nested
+// object as a bare object.
+func TestToolWithoutArguments(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Text: "ok"})
+	_, sent := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"tools":[`+
+		`{"type":"function","function":{"name":"now","parameters":{"type":"object","properties":{},"required":[],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}}},`+
+		`{"type":"function","function":{"name":"set","parameters":{"type":"object","properties":{"key":{"type":"string"},"options":{"type":"object","properties":{}}},"required":["key"]}}}]}`)
+	decls := sent.Tools[0].FunctionDeclarations
+	if decls[0].Name != "now" || decls[0].Parameters != nil {
+		t.Errorf("now: parameters %s", decls[0].Parameters)
+	}
+	if got := string(decls[1].Parameters); got != `{"properties":{"key":{"type":"string"},"options":{"type":"object"}},"required":["key"],"type":"object"}` {
+		t.Errorf("set: parameters %s", got)
+	}
+}

@@ -138,7 +138,29 @@ func (c *schemaCleaner) clean(v any) (any, bool) {
 			return slices.Contains(dropped, s)
 		})
 	}
+	// Gemini refuses an object with an empty properties map (an object
+	// without fields): it takes the bare object.
+	if props, ok := out["properties"].(map[string]any); ok && len(props) == 0 {
+		delete(out, "properties")
+		if req, ok := out["required"].([]any); ok && len(req) == 0 {
+			delete(out, "required")
+		}
+	}
 	return out, true
+}
+
+// toolParameters is a tool's parameters in Gemini's schema, nil for a tool
+// without arguments: Gemini wants no parameters rather than an object
+// with no fields.
+func toolParameters(raw json.RawMessage) json.RawMessage {
+	clean := sanitizeSchema(raw)
+	var root map[string]any
+	if json.Unmarshal(clean, &root) == nil && root["properties"] == nil && root["anyOf"] == nil {
+		if typ, _ := root["type"].(string); typ == "" || strings.EqualFold(typ, "object") {
+			return nil
+		}
+	}
+	return clean
 }
 
 // resolve writes out the schema a local reference ("#/$defs/Address",

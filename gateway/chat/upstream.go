@@ -31,7 +31,16 @@ type BodyOptions struct {
 	// chat model reads the newer one. A max_completion_tokens the client
 	// sent itself wins.
 	MaxCompletionTokens bool
+	// Efforts are the reasoning efforts the model takes, lowest first: the
+	// request's reasoning goes out as the nearest of them. Empty: the
+	// effort goes out as asked.
+	Efforts []string
 }
+
+// reasoningBasis is the output allowance a reasoning.max_tokens is a share
+// of when the request sets no max_tokens (the cap RouteFree holds credit
+// for when a model names none).
+const reasoningBasis = 32768
 
 // OpenAIBodyFor is OpenAIBody with the options of one upstream's API.
 func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
@@ -50,7 +59,11 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 	// The reasoning object's effort goes out as reasoning_effort unless the
 	// client sent a reasoning_effort of its own (equal, as Parse checked).
 	effort := ""
-	if rs := r.Reasoning; rs != nil && !given(fields["reasoning_effort"]) && !slices.Contains(drop, "reasoning_effort") {
+	switch rs := r.Reasoning; {
+	case rs == nil || slices.Contains(drop, "reasoning_effort"):
+	case len(o.Efforts) > 0:
+		effort = rs.NearestEffort(o.Efforts, r.MaxOutputTokens(reasoningBasis))
+	case !given(fields["reasoning_effort"]):
 		effort = rs.Effort
 	}
 	b := make([]byte, 0, size)

@@ -70,7 +70,24 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 			}
 		}
 	}
-	return chat.BodyOptions{Drop: drop, MaxCompletionTokens: true}
+	return chat.BodyOptions{Drop: drop, MaxCompletionTokens: true, Efforts: reasoningEfforts(up.Model)}
+}
+
+// reasoningEfforts are the reasoning efforts an OpenAI model takes, by its
+// name; nil for a model RouteFree does not know (an Azure deployment's own
+// name), whose effort goes out as asked.
+func reasoningEfforts(model string) []string {
+	switch {
+	case strings.HasPrefix(model, "o1"), strings.HasPrefix(model, "o3"), strings.HasPrefix(model, "o4"):
+		return []string{chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+	case model == "gpt-5" || strings.HasPrefix(model, "gpt-5-"):
+		return []string{chat.EffortMinimal, chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+	case strings.HasPrefix(model, "gpt-5.1"):
+		return []string{chat.EffortNone, chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+	case strings.HasPrefix(model, "gpt-5."):
+		return []string{chat.EffortNone, chat.EffortLow, chat.EffortMedium, chat.EffortHigh, chat.EffortXHigh}
+	}
+	return nil
 }
 
 // DecodeResponse decodes a non-streamed chat completion.

@@ -61,6 +61,9 @@ type Script struct {
 	// NoReasoning (OpenAI fakes) refuses reasoning_effort with a 400, as
 	// OpenAI's models that do not reason (gpt-4o, gpt-4.1) do.
 	NoReasoning bool
+	// Efforts (OpenAI fakes) are the reasoning_effort values the model
+	// takes; any other is refused with a 400, as OpenAI does.
+	Efforts []string
 }
 
 func (s Script) chunks() int {

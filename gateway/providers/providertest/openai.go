@@ -3,6 +3,7 @@ package providertest
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,10 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": nil, "code": "unsupported_parameter"}})
 			return
 		}
+	}
+	if msg := effortRefusal(body, s.Efforts); msg != "" {
+		writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": "reasoning_effort", "code": "unsupported_value"}})
+		return
 	}
 	if s.NoReasoning && strings.Contains(string(body), `"reasoning_effort"`) {
 		writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
@@ -166,6 +171,18 @@ var openAIFields = map[string]bool{
 	"safety_identifier": true, "seed": true, "service_tier": true, "stop": true, "store": true, "stream": true,
 	"stream_options": true, "temperature": true, "tool_choice": true, "tools": true, "top_logprobs": true,
 	"top_p": true, "user": true, "verbosity": true, "web_search_options": true,
+}
+
+// effortRefusal returns OpenAI's answer to a reasoning_effort the model
+// does not take, or "" (also when efforts is empty: no check).
+func effortRefusal(body []byte, efforts []string) string {
+	var req struct {
+		Effort *string `json:"reasoning_effort"`
+	}
+	if len(efforts) == 0 || json.Unmarshal(body, &req) != nil || req.Effort == nil || slices.Contains(efforts, *req.Effort) {
+		return ""
+	}
+	return "Unsupported value: 'reasoning_effort' does not support '" + *req.Effort + "' with this model. Supported values are: '" + strings.Join(efforts, "', '") + "'."
 }
 
 // reasonerRefusal returns what OpenAI's reasoning models answer to a

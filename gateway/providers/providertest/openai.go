@@ -120,6 +120,10 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			"system_fingerprint": "fp_fake", "choices": []obj{{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}}})
 	}
 	e.send("", chunk(obj{"role": "assistant", "content": "", "refusal": nil}, nil))
+	if s.ErrorFirst {
+		e.send("", mustJSON(obj{"error": obj{"message": "upstream overloaded", "type": "server_error", "code": 503}}))
+		return
+	}
 	if s.Reasoning != "" {
 		e.send("", chunk(obj{"reasoning_content": s.Reasoning}, nil))
 	}

@@ -10,6 +10,9 @@ export const model = process.env.ROUTEFREE_MODEL || "routefree/echo";
 // A Claude model served by an Anthropic-format fake upstream, which thinks
 // when asked and signs its thinking blocks.
 export const claudeModel = process.env.ROUTEFREE_CLAUDE_MODEL || "anthropic/claude-sonnet-4.6";
+// A Gemini model served by a Gemini-format fake upstream, which refuses
+// what Gemini refuses in tool declarations.
+export const geminiModel = process.env.ROUTEFREE_GEMINI_MODEL || "google/gemini-2.5-flash";
 // The fake upstream's reply (cmd/fakeupstream -text).
 export const replyText = process.env.ROUTEFREE_REPLY_TEXT || "Hello from the fake upstream. RouteFree is relaying this reply.";
 // What the fake upstream sends as reasoning when a request asks for it

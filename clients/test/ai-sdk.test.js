@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateText, streamText, tool, stepCountIs, jsonSchema } from "ai";
 import { createOpenRouter } from "@openrouter/ai-sdk-provider";
-import { apiKey, baseURL, claudeModel, model, reasoningText, replyText, weatherSchema } from "../env.js";
+import { apiKey, baseURL, claudeModel, geminiModel, model, reasoningText, replyText, weatherSchema } from "../env.js";
 
 const openrouter = createOpenRouter({ apiKey, baseURL, headers: { "X-Title": "RouteFree client tests" } });
 const llm = () => openrouter.chat(model);
@@ -47,6 +47,17 @@ test("ai sdk: tool call and tool result", async () => {
   assert.equal(r.steps.length, 2);
   assert.equal(r.steps[0].toolCalls[0].toolName, "get_weather");
   assert.equal(r.text, replyText); // the answer after the tool result
+});
+
+// A tool without arguments is an object schema with no properties, which
+// Gemini refuses in a function declaration; the gateway declares it bare.
+test("ai sdk: Gemini with a tool that takes no arguments", async () => {
+  const r = await generateText({
+    model: openrouter.chat(geminiModel), prompt: "What time is it?", maxRetries: 0,
+    tools: { current_time: tool({ description: "the current time", inputSchema: jsonSchema({ type: "object", properties: {}, additionalProperties: false }) }) },
+  });
+  assert.equal(r.text, replyText);
+  assert.equal(r.finishReason, "stop");
 });
 
 test("ai sdk: streamed tool call", async () => {

@@ -16,10 +16,11 @@ import (
 // and OpenRouter SDKs, the AI SDK's OpenRouter provider, LangChain, the
 // Anthropic SDK) under `node --test` against the real binary, serving
 // routefree/echo from cmd/fakeupstream -auto (which answers tool calls and
-// structured output), and anthropic/claude-sonnet-4.6 from an
-// Anthropic-format one (which thinks, signs its thinking and holds requests
-// to Anthropic's rule for it). It needs node and npm: without them it
-// skips, unless ROUTEFREE_REQUIRE_SERVICES=1.
+// structured output), google/gemini-2.5-flash from a Gemini-format one, and
+// anthropic/claude-sonnet-4.6 from an Anthropic-format one (which thinks,
+// signs its thinking and holds requests to Anthropic's rule for it). It
+// needs node and npm: without them it skips, unless
+// ROUTEFREE_REQUIRE_SERVICES=1.
 func TestNodeClients(t *testing.T) {
 	node, errNode := exec.LookPath("node")
 	npm, errNpm := exec.LookPath("npm")
@@ -37,7 +38,8 @@ func TestNodeClients(t *testing.T) {
 
 	up := startFakeUpstream(t, "openai")
 	claude := strings.TrimSuffix(startFakeUpstream(t, "anthropic"), "/v1")
-	env := append(baseEnv(up), "ANTHROPIC_BASE_URL="+claude, "ANTHROPIC_API_KEY=sk-fake")
+	gemini := strings.TrimSuffix(startFakeUpstream(t, "gemini"), "/v1")
+	env := append(baseEnv(up), "ANTHROPIC_BASE_URL="+claude, "ANTHROPIC_API_KEY=sk-fake", "GEMINI_BASE_URL="+gemini, "GEMINI_API_KEY=fake")
 	store := []string{"--data-dir", t.TempDir()}
 	key := prepareDemo(t, env, store, 100000, "")
 	issued := runCLI(t, env, append([]string{"keys", "issue", "--account", "acct_demo", "--management", "--name", "provisioning"}, store...)...)
@@ -52,7 +54,8 @@ func TestNodeClients(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=tap")
 	cmd.Dir = clients
 	cmd.Env = append(os.Environ(), "ROUTEFREE_BASE_URL="+p.base+"/api/v1", "ROUTEFREE_KEY="+key,
-		"ROUTEFREE_MANAGEMENT_KEY="+mgmt, "ROUTEFREE_MODEL=routefree/echo", "ROUTEFREE_CLAUDE_MODEL=anthropic/claude-sonnet-4.6")
+		"ROUTEFREE_MANAGEMENT_KEY="+mgmt, "ROUTEFREE_MODEL=routefree/echo", "ROUTEFREE_CLAUDE_MODEL=anthropic/claude-sonnet-4.6",
+		"ROUTEFREE_GEMINI_MODEL=google/gemini-2.5-flash")
 	out, err := cmd.CombinedOutput()
 	summary := regexp.MustCompile(`(?m)^# (tests|pass|fail|skipped|todo|cancelled) \d+$`).FindAllString(string(out), -1)
 	t.Logf("node --test: %s", strings.Join(summary, ", "))

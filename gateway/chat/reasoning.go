@@ -59,6 +59,31 @@ func (r *Reasoning) Budget(maxOutput int) int {
 	return max(1, int(math.Round(share*float64(max(maxOutput, 0)))))
 }
 
+// NearestEffort returns the effort among takes (the efforts a model
+// accepts) nearest to what the request asks, as OpenRouter sends any
+// effort to any reasoning model: the effort asked for; else the share of
+// maxOutput that reasoning.max_tokens is; else medium for enabled, the
+// least for reasoning turned off.
+func (r *Reasoning) NearestEffort(takes []string, maxOutput int) string {
+	want := effortShares[EffortMedium]
+	switch {
+	case r.Enabled != nil && !*r.Enabled:
+		want = 0
+	case r.Effort != "":
+		want = effortShares[r.Effort]
+	case r.MaxTokens != nil && maxOutput > 0:
+		want = float64(*r.MaxTokens) / float64(maxOutput)
+	}
+	best := ""
+	for _, e := range takes {
+		share, ok := effortShares[e]
+		if ok && (best == "" || math.Abs(share-want) < math.Abs(effortShares[best]-want)) {
+			best = e
+		}
+	}
+	return best
+}
+
 // reasoningObject is OpenRouter's reasoning parameter as it arrives.
 type reasoningObject struct {
 	Effort    *string `json:"effort"`

@@ -144,6 +144,9 @@ type Part struct {
 	ImageURL   *ImageURL   `json:"image_url,omitempty"`
 	File       *File       `json:"file,omitempty"`
 	InputAudio *InputAudio `json:"input_audio,omitempty"`
+	// CacheControl is an Anthropic prompt-cache breakpoint, which OpenRouter
+	// takes on content parts; the Anthropic adapter keeps it.
+	CacheControl RawJSON `json:"cache_control,omitempty"`
 }
 
 // Content part types.

@@ -20,6 +20,31 @@ var OpenRouterSampling = []string{"top_k", "min_p", "top_a", "repetition_penalty
 // are copied, never re-encoded, except the messages when they carry what
 // OpenAI-shaped upstreams refuse (see openAIMessages).
 func (r *Request) OpenAIBody(model string, drop ...string) ([]byte, error) {
+	return r.OpenAIBodyFor(model, BodyOptions{Drop: drop})
+}
+
+// BodyOptions fit an OpenAI-shaped body to one upstream's API.
+type BodyOptions struct {
+	Drop []string // top-level fields the upstream refuses
+	// MaxCompletionTokens sends max_tokens as max_completion_tokens:
+	// OpenAI's reasoning models refuse the older name, and every OpenAI
+	// chat model reads the newer one. A max_completion_tokens the client
+	// sent itself wins.
+	MaxCompletionTokens bool
+	// Efforts are the reasoning efforts the model takes, lowest first: the
+	// request's reasoning goes out as the nearest of them. Empty: the
+	// effort goes out as asked.
+	Efforts []string
+}
+
+// reasoningBasis is the output allowance a reasoning.max_tokens is a share
+// of when the request sets no max_tokens (the cap RouteFree holds credit
+// for when a model names none).
+const reasoningBasis = 32768
+
+// OpenAIBodyFor is OpenAIBody with the options of one upstream's API.
+func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
+	drop := o.Drop
 	fields := r.raw
 	if fields == nil { // built in code rather than parsed
 		var err error
@@ -34,7 +59,11 @@ func (r *Request) OpenAIBody(model string, drop ...string) ([]byte, error) {
 	// The reasoning object's effort goes out as reasoning_effort unless the
 	// client sent a reasoning_effort of its own (equal, as Parse checked).
 	effort := ""
-	if rs := r.Reasoning; rs != nil && !given(fields["reasoning_effort"]) {
+	switch rs := r.Reasoning; {
+	case rs == nil || slices.Contains(drop, "reasoning_effort"):
+	case len(o.Efforts) > 0:
+		effort = rs.NearestEffort(o.Efforts, r.MaxOutputTokens(reasoningBasis))
+	case !given(fields["reasoning_effort"]):
 		effort = rs.Effort
 	}
 	b := make([]byte, 0, size)
@@ -43,6 +72,12 @@ func (r *Request) OpenAIBody(model string, drop ...string) ([]byte, error) {
 	for k, v := range fields {
 		if k == "model" || k == "stream_options" || (k == "reasoning_effort" && effort != "") || slices.Contains(drop, k) {
 			continue
+		}
+		if k == "max_tokens" && o.MaxCompletionTokens {
+			if given(fields["max_completion_tokens"]) {
+				continue
+			}
+			k = "max_completion_tokens"
 		}
 		if k == "messages" && r.rewrite {
 			var err error

@@ -427,7 +427,7 @@ func (k *call) ctx() context.Context { return k.c.Request().Context() }
 // upstreamRequest is the request as it goes upstream: RouteFree's own options
 // are already stripped by chat.Parse.
 func (k *call) upstream(t *router.Target) providers.Upstream {
-	return providers.Upstream{Provider: t.Provider, Kind: t.Kind, BaseURL: t.BaseURL, Model: t.Model, APIKey: t.APIKey}
+	return providers.Upstream{Provider: t.Provider, Kind: t.Kind, BaseURL: t.BaseURL, Model: t.Model, APIKey: t.APIKey, Params: t.Params}
 }
 
 // attempt tries the request's model and then each fallback of its models
@@ -590,14 +590,19 @@ func (k *call) try(ctx context.Context, ad providers.Adapter, t *router.Target) 
 	sent := time.Now()
 	res, err := ad.Send(actx, k.s.hc, k.upstream(t), k.req)
 	var first []byte
+	var ttfb time.Duration
 	if err == nil && res.Stream != nil {
 		res.Stream.SetID(k.id)
 		first, err = res.Stream.Next()
+		ttfb = time.Since(sent)
 		if err == io.EOF {
 			first, err = nil, nil // an empty stream is still an answer
 		}
 		if err != nil {
 			res.Stream.Close()
+		}
+		if err == nil && first != nil && opensOnly(first) && timer.Stop() {
+			first, res.Stream, err = k.lookAhead(cancel, first, res.Stream)
 		}
 	}
 	stopped := timer.Stop()
@@ -612,7 +617,10 @@ func (k *call) try(ctx context.Context, ad providers.Adapter, t *router.Target) 
 		}
 		return nil, nil, err
 	}
-	k.ttfb = time.Since(sent)
+	if ttfb == 0 {
+		ttfb = time.Since(sent)
+	}
+	k.ttfb = ttfb // the upstream's first byte, not the wait for content after it
 	k.cancelUpstream = cancel
 	return res, first, nil
 }

@@ -218,10 +218,11 @@ func TestStreamRelaysChunksThenUsageThenDone(t *testing.T) {
 }
 
 func TestSilentUpstreamStreamIsCutAfterIdleTimeout(t *testing.T) {
+	// The role chunk and the first content come at once, then silence.
 	h := newHarness(t, harnessOpts{
 		cfg: Config{StreamIdleTimeout: 150 * time.Millisecond},
 		scripts: map[string]providertest.Script{
-			"openai": {Text: "a b c d", Chunks: 4, ChunkDelay: 2 * time.Second},
+			"openai": {Text: "a b c d", Chunks: 4, ChunkDelay: 2 * time.Second, DelayFrom: 3},
 		}})
 	resp, body := h.post(`{"model":"test/openai","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"finish_reason":"error"`) {
@@ -233,6 +234,25 @@ func TestSilentUpstreamStreamIsCutAfterIdleTimeout(t *testing.T) {
 	evs := h.completed()
 	if len(evs) != 1 || evs[0].Outcome != domain.OutcomeUpstreamBrokeMid || !evs[0].Usage.Estimated {
 		t.Fatalf("events %+v", evs)
+	}
+	h.heldIsZero()
+}
+
+// An upstream that opens its stream and then writes nothing for the idle
+// timeout has delivered nothing: the request fails as an upstream too slow
+// for its first byte, with no cost, rather than a stream billed for nothing.
+func TestStreamSilentBeforeContentTimesOut(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		cfg: Config{StreamIdleTimeout: 150 * time.Millisecond},
+		scripts: map[string]providertest.Script{
+			"openai": {Text: "a b c d", Chunks: 4, ChunkDelay: 2 * time.Second, DelayFrom: 2},
+		}})
+	resp, body := h.post(`{"model":"test/openai","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusGatewayTimeout || strings.Contains(string(body), "data: ") {
+		t.Fatalf("status %d body %s", resp.StatusCode, body)
+	}
+	if f := h.waitFailed(1); len(f) != 1 || len(h.completed()) != 0 {
+		t.Fatalf("failed %+v, completed %+v", f, h.completed())
 	}
 	h.heldIsZero()
 }

@@ -39,7 +39,7 @@ func TestLegacyCompletions(t *testing.T) {
 	w := wire(t, h.fakes["openai"].Last())
 	want(t, w, "messages.0.role", "user")
 	want(t, w, "messages.0.content", "Write a haiku")
-	want(t, w, "max_tokens", "20")
+	want(t, w, "max_completion_tokens", "20") // OpenAI's own API: the name every model takes
 	want(t, w, "stop.0", "\n\n")
 	absent(t, w, "prompt")
 	checkBilled(t, h, "test/openai", 6, 4, nil)

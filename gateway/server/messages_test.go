@@ -192,7 +192,7 @@ func TestMessagesTranslatedToOpenAI(t *testing.T) {
 	want(t, w, "messages.0.content", "Be brief.")
 	want(t, w, "messages.1.content.1.image_url.url", "data:image/png;base64,iVBORw0KGgo=")
 	want(t, w, "stop.0", "END")
-	want(t, w, "max_tokens", "3")
+	want(t, w, "max_completion_tokens", "3") // OpenAI's own API: the name every model takes
 	want(t, w, "temperature", "0.5")
 	absent(t, w, "system")
 	absent(t, w, "stop_sequences")

@@ -24,7 +24,7 @@ func TestSDKTextSystemMaxTokensStopSeed(t *testing.T) {
 	client := h.sdk()
 	wants := map[string][]check{
 		"openai": {{"model", "up-openai"}, {"messages.0.role", "system"}, {"messages.0.content", "You are terse."},
-			{"messages.1.content", "Say hi"}, {"max_tokens", "50"}, {"stop", `["END"]`}, {"seed", "7"}},
+			{"messages.1.content", "Say hi"}, {"max_completion_tokens", "50"}, {"stop", `["END"]`}, {"seed", "7"}},
 		"anthropic": {{"model", "up-anthropic"}, {"system.0.text", "You are terse."}, {"messages.0.role", "user"},
 			{"messages.0.content.0.text", "Say hi"}, {"max_tokens", "50"}, {"stop_sequences", `["END"]`}},
 		"gemini": {{"systemInstruction.parts.0.text", "You are terse."}, {"contents.0.role", "user"},

@@ -275,3 +275,34 @@ func TestUnsupportedInputs(t *testing.T) {
 		}
 	}
 }
+
+// OpenRouter takes Anthropic's prompt-cache breakpoints on content parts
+// (Cline and aider set them on the system prompt and the latest turns):
+// each reaches the block it was written on, so Claude caches the prefix.
+func TestCacheControlReachesTheBlocks(t *testing.T) {
+	srv := pt.NewAnthropic(t, pt.Script{Text: "ok", Usage: pt.Usage{Prompt: 1000, Completion: 5, Cached: 900}})
+	eph := `"cache_control":{"type":"ephemeral"}`
+	_, sent := send(t, srv, `{"model":"anthropic/claude-sonnet-4","messages":[`+
+		`{"role":"system","content":[{"type":"text","text":"Long rules.",`+eph+`},{"type":"text","text":"Today."}]},`+
+		`{"role":"user","content":[{"type":"text","text":"Read this.",`+eph+`},{"type":"image_url","image_url":{"url":"data:image/png;base64,iVBORw0KGgo="},"cache_control":{"type":"ephemeral","ttl":"1h"}}]},`+
+		`{"role":"assistant","content":[{"type":"text","text":"Calling.",`+eph+`}],"tool_calls":[{"id":"toolu_1","type":"function","function":{"name":"f","arguments":"{}"}}]},`+
+		`{"role":"tool","tool_call_id":"toolu_1","content":[{"type":"text","text":"result",`+eph+`}]}]}`)
+	got := func(b block) string { return string(b.CacheControl) }
+	checks := []struct {
+		where string
+		b     block
+		want  string
+	}{
+		{"system 0", sent.System[0], `{"type":"ephemeral"}`},
+		{"system 1", sent.System[1], ``},
+		{"user text", sent.Messages[0].Content[0], `{"type":"ephemeral"}`},
+		{"user image", sent.Messages[0].Content[1], `{"type":"ephemeral","ttl":"1h"}`},
+		{"assistant text", sent.Messages[1].Content[0], `{"type":"ephemeral"}`},
+		{"tool result text", sent.Messages[2].Content[0].Content[0], `{"type":"ephemeral"}`},
+	}
+	for _, c := range checks {
+		if got(c.b) != c.want {
+			t.Errorf("%s: cache_control %q, want %q (sent %s)", c.where, got(c.b), c.want, srv.Last().Body)
+		}
+	}
+}

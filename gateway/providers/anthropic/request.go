@@ -55,6 +55,9 @@ type block struct {
 	Thinking  string `json:"thinking,omitempty"`
 	Signature string `json:"signature,omitempty"`
 	Data      string `json:"data,omitempty"`
+	// CacheControl is a prompt-cache breakpoint the client wrote on the
+	// content part this block comes from.
+	CacheControl json.RawMessage `json:"cache_control,omitempty"`
 }
 
 type source struct {
@@ -180,22 +183,14 @@ func mapToolChoice(req *chat.Request) *toolChoice {
 func (r *request) add(m *chat.Message) error {
 	switch m.Role {
 	case chat.RoleSystem, chat.RoleDeveloper:
-		for _, t := range textsOf(m.Content) {
-			r.System = append(r.System, block{Type: "text", Text: t})
-		}
+		r.System = append(r.System, textBlocks(m.Content)...)
 		return nil
 	case chat.RoleTool:
-		res := block{Type: "tool_result", ToolUseID: m.ToolCallID}
-		for _, t := range textsOf(m.Content) {
-			res.Content = append(res.Content, block{Type: "text", Text: t})
-		}
+		res := block{Type: "tool_result", ToolUseID: m.ToolCallID, Content: textBlocks(m.Content)}
 		r.appendTurn("user", res)
 		return nil
 	case chat.RoleAssistant:
-		blocks := make([]block, 0, 1+len(m.ToolCalls))
-		for _, t := range textsOf(m.Content) {
-			blocks = append(blocks, block{Type: "text", Text: t})
-		}
+		blocks := textBlocks(m.Content)
 		for _, tc := range m.ToolCalls {
 			input := json.RawMessage(tc.Function.Arguments)
 			if firstByte(input) != '{' || !json.Valid(input) {
@@ -307,18 +302,20 @@ func userBlock(p chat.Part) (block, error) {
 		if p.Text == "" {
 			return block{}, nil // Anthropic rejects empty text blocks
 		}
-		return block{Type: "text", Text: p.Text}, nil
+		return block{Type: "text", Text: p.Text, CacheControl: json.RawMessage(p.CacheControl)}, nil
 	case chat.PartImageURL:
 		u := p.ImageURL.URL
 		if mt, data, ok := core.ParseDataURL(u); ok {
-			return block{Type: "image", Source: &source{Type: "base64", MediaType: mt, Data: data}}, nil
+			return block{Type: "image", Source: &source{Type: "base64", MediaType: mt, Data: data}, CacheControl: json.RawMessage(p.CacheControl)}, nil
 		}
 		if strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://") {
-			return block{Type: "image", Source: &source{Type: "url", URL: u}}, nil
+			return block{Type: "image", Source: &source{Type: "url", URL: u}, CacheControl: json.RawMessage(p.CacheControl)}, nil
 		}
 		return block{}, core.Unsupported("anthropic", "this image URL form")
 	case chat.PartFile:
-		return documentBlock(p.File)
+		b, err := documentBlock(p.File)
+		b.CacheControl = json.RawMessage(p.CacheControl)
+		return b, err
 	}
 	return block{}, core.Unsupported("anthropic", p.Type+" content")
 }
@@ -346,18 +343,19 @@ func documentBlock(f *chat.File) (block, error) {
 	return block{}, core.Unsupported("anthropic", "file type "+mt)
 }
 
-// textsOf returns the non-empty texts of a content.
-func textsOf(c chat.Content) []string {
+// textBlocks returns the non-empty texts of a content as text blocks, each
+// with the cache breakpoint written on its part.
+func textBlocks(c chat.Content) []block {
 	if !c.IsParts() {
 		if c.Text == "" {
 			return nil
 		}
-		return []string{c.Text}
+		return []block{{Type: "text", Text: c.Text}}
 	}
-	out := make([]string, 0, len(c.Parts))
+	out := make([]block, 0, len(c.Parts))
 	for _, p := range c.Parts {
 		if p.Type == chat.PartText && p.Text != "" {
-			out = append(out, p.Text)
+			out = append(out, block{Type: "text", Text: p.Text, CacheControl: json.RawMessage(p.CacheControl)})
 		}
 	}
 	return out

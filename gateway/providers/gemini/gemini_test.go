@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
@@ -219,5 +221,113 @@ func TestCandidatesAreAtMostEight(t *testing.T) {
 	_, sent := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"n":8}`)
 	if c := sent.GenerationConfig.CandidateCount; c == nil || *c != 8 {
 		t.Fatalf("n 8 sent as candidateCount %v", c)
+	}
+}
+
+// Pydantic, openai-go's examples and zod with shared parts write nested
+// models as $defs and $ref, which Gemini's schema does not take: the
+// definitions are written out where they are used, so the model still
+// sees every nested field. A recursive definition is written out three
+// levels deep; below that, the property that recurses is left out.
+func TestJSONSchemaReferencesWrittenOut(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Text: `{"name":"A"}`})
+	_, sent := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],`+
+		`"tools":[{"type":"function","function":{"name":"tree","parameters":{"$defs":{"Node":{"type":"object","properties":{"name":{"type":"string"},`+
+		`"children":{"type":"array","items":{"$ref":"#/$defs/Node"}}},"required":["name","children"]}},"$ref":"#/$defs/Node"}}}],`+
+		`"response_format":{"type":"json_schema","json_schema":{"name":"Person","strict":true,"schema":{`+
+		`"$defs":{"Address":{"type":"object","title":"Address","properties":{"city":{"type":"string"},"zip":{"type":"string"}},"required":["city","zip"],"additionalProperties":false}},`+
+		`"type":"object","properties":{"name":{"type":"string"},"home":{"$ref":"#/$defs/Address","description":"where they live"},`+
+		`"past":{"type":"array","items":{"$ref":"#/$defs/Address"}},"work":{"allOf":[{"$ref":"#/$defs/Address"}]}},`+
+		`"required":["name","home","past"],"additionalProperties":false}}}}`)
+	var person map[string]any
+	if err := json.Unmarshal(sent.GenerationConfig.ResponseSchema, &person); err != nil {
+		t.Fatal(err)
+	}
+	address := `{"properties":{"city":{"type":"string"},"zip":{"type":"string"}},"required":["city","zip"],"title":"Address","type":"object"}`
+	for path, want := range map[string]string{
+		"properties.past.items": address,
+		"properties.work":       address,
+		"properties.home": `{"description":"where they live","properties":{"city":{"type":"string"},"zip":{"type":"string"}},` +
+			`"required":["city","zip"],"title":"Address","type":"object"}`,
+		"required": `["name","home","past"]`,
+	} {
+		if got := schemaAt(person, path); got != want {
+			t.Errorf("responseSchema %s = %s, want %s", path, got, want)
+		}
+	}
+	if s := string(sent.GenerationConfig.ResponseSchema); strings.Contains(s, "$ref") || strings.Contains(s, "$defs") || strings.Contains(s, "allOf") {
+		t.Errorf("responseSchema keeps references: %s", s)
+	}
+
+	var tree map[string]any
+	if err := json.Unmarshal(sent.Tools[0].FunctionDeclarations[0].Parameters, &tree); err != nil {
+		t.Fatal(err)
+	}
+	deepest := "properties.children.items.properties.children.items"
+	if got := schemaAt(tree, deepest+".properties.name.type"); got != "string" {
+		t.Errorf("third level of the tree: %s (parameters %s)", got, sent.Tools[0].FunctionDeclarations[0].Parameters)
+	}
+	if got := schemaAt(tree, deepest+".properties.children"); got != "" {
+		t.Errorf("the tree recurses past three levels: %s", got)
+	}
+	if got := schemaAt(tree, deepest+".required"); got != `["name"]` {
+		t.Errorf("deepest required = %s", got)
+	}
+}
+
+// schemaAt renders the value at a dotted path of a decoded schema ("" when
+// absent).
+func schemaAt(v any, path string) string {
+	for _, step := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		if v, ok = m[step]; !ok {
+			return ""
+		}
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// Definitions that each use the next ten times would be written out as
+// 10^12 copies; the written schema stays small.
+func TestJSONSchemaReferencesBounded(t *testing.T) {
+	defs := map[string]any{"D12": map[string]any{"type": "string"}}
+	for i := 11; i >= 0; i-- {
+		props := map[string]any{}
+		for j := 0; j < 10; j++ {
+			props[fmt.Sprint("p", j)] = map[string]any{"$ref": fmt.Sprintf("#/$defs/D%d", i+1)}
+		}
+		defs[fmt.Sprint("D", i)] = map[string]any{"type": "object", "properties": props}
+	}
+	schema, _ := json.Marshal(map[string]any{"$defs": defs, "$ref": "#/$defs/D0"})
+	srv := pt.NewGemini(t, pt.Script{Text: `{}`})
+	start := time.Now()
+	_, sent := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_schema","json_schema":{"name":"r","schema":`+string(schema)+`}}}`)
+	if n := len(sent.GenerationConfig.ResponseSchema); n == 0 || n > 200_000 || time.Since(start) > 5*time.Second {
+		t.Fatalf("written schema: %d bytes in %v", n, time.Since(start))
+	}
+}
+
+// A tool without arguments declares an object with no properties (the AI
+// SDK's z.object({}), LangChain's and Pydantic's empty models), which
+// Gemini refuses; it goes out without parameters, and an empty nested
+// object as a bare object.
+func TestToolWithoutArguments(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Text: "ok"})
+	_, sent := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"x"}],"tools":[`+
+		`{"type":"function","function":{"name":"now","parameters":{"type":"object","properties":{},"required":[],"additionalProperties":false,"$schema":"http://json-schema.org/draft-07/schema#"}}},`+
+		`{"type":"function","function":{"name":"set","parameters":{"type":"object","properties":{"key":{"type":"string"},"options":{"type":"object","properties":{}}},"required":["key"]}}}]}`)
+	decls := sent.Tools[0].FunctionDeclarations
+	if decls[0].Name != "now" || decls[0].Parameters != nil {
+		t.Errorf("now: parameters %s", decls[0].Parameters)
+	}
+	if got := string(decls[1].Parameters); got != `{"properties":{"key":{"type":"string"},"options":{"type":"object"}},"required":["key"],"type":"object"}` {
+		t.Errorf("set: parameters %s", got)
 	}
 }

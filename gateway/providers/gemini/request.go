@@ -127,7 +127,7 @@ func translate(req *chat.Request, model string) (*request, error) {
 	if len(req.Tools) > 0 {
 		decls := make([]funcDecl, len(req.Tools))
 		for i, t := range req.Tools {
-			decls[i] = funcDecl{Name: t.Function.Name, Description: t.Function.Description, Parameters: sanitizeSchema(t.Function.Parameters)}
+			decls[i] = funcDecl{Name: t.Function.Name, Description: t.Function.Description, Parameters: toolParameters(t.Function.Parameters)}
 		}
 		out.Tools = []toolDecl{{FunctionDeclarations: decls}}
 		out.ToolConfig = mapToolChoice(req.ToolChoice)

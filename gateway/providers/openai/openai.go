@@ -6,6 +6,7 @@ package openai
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	fastjson "github.com/segmentio/encoding/json"
@@ -20,11 +21,7 @@ type Adapter struct{}
 
 // Send forwards the request with the upstream's model and key.
 func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req *chat.Request) (*core.Result, error) {
-	var drop []string
-	if up.Provider == "openai" || up.Provider == "azure-openai" {
-		drop = chat.OpenRouterSampling // OpenAI's own API refuses them
-	}
-	body, err := req.OpenAIBody(up.Model, drop...)
+	body, err := req.OpenAIBodyFor(up.Model, bodyOptions(up))
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +46,48 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	}
 	r.Response.Model = req.Model
 	return r, nil
+}
+
+// modelParams are the parameters OpenAI's own API refuses for a model that
+// does not take them: its reasoning models take no sampling parameters,
+// its other models no reasoning_effort.
+var modelParams = []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "stop", "reasoning_effort"}
+
+// bodyOptions fit the body to OpenAI's own API, which refuses parameters
+// a model does not take where OpenRouter ignores them: OpenRouter's own
+// sampling parameters, the parameters of modelParams the catalog does not
+// list for the upstream, and max_tokens on reasoning models. Compatible hosts
+// get the request as sent.
+func bodyOptions(up core.Upstream) chat.BodyOptions {
+	if up.Provider != "openai" && up.Provider != "azure-openai" {
+		return chat.BodyOptions{}
+	}
+	drop := slices.Clone(chat.OpenRouterSampling)
+	if len(up.Params) > 0 {
+		for _, p := range modelParams {
+			if !slices.Contains(up.Params, p) {
+				drop = append(drop, p)
+			}
+		}
+	}
+	return chat.BodyOptions{Drop: drop, MaxCompletionTokens: true, Efforts: reasoningEfforts(up.Model)}
+}
+
+// reasoningEfforts are the reasoning efforts an OpenAI model takes, by its
+// name; nil for a model RouteFree does not know (an Azure deployment's own
+// name), whose effort goes out as asked.
+func reasoningEfforts(model string) []string {
+	switch {
+	case strings.HasPrefix(model, "o1"), strings.HasPrefix(model, "o3"), strings.HasPrefix(model, "o4"):
+		return []string{chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+	case model == "gpt-5" || strings.HasPrefix(model, "gpt-5-"):
+		return []string{chat.EffortMinimal, chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+	case strings.HasPrefix(model, "gpt-5.1"):
+		return []string{chat.EffortNone, chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+	case strings.HasPrefix(model, "gpt-5."):
+		return []string{chat.EffortNone, chat.EffortLow, chat.EffortMedium, chat.EffortHigh, chat.EffortXHigh}
+	}
+	return nil
 }
 
 // DecodeResponse decodes a non-streamed chat completion.

@@ -331,3 +331,46 @@ func TestOpenRouterFieldsBeforeOpenAI(t *testing.T) {
 		t.Fatalf("top_k not sent to a compatible host: %s", compat.Last().Body)
 	}
 }
+
+// OpenAI's own API gets max_tokens as max_completion_tokens and none of the
+// sampling parameters the upstream does not take; a compatible host gets
+// the request as the client sent it.
+func TestBodyFitsOpenAIsOwnAPI(t *testing.T) {
+	srv := pt.NewOpenAI(t, pt.Script{Text: "ok"})
+	body := `{"model":"m","max_tokens":50,"temperature":0.3,"top_p":0.5,"top_k":4,"messages":[{"role":"user","content":"hi"}]}`
+	cases := []struct {
+		provider string
+		params   []string
+		sent     []string // fields the upstream receives
+		dropped  []string
+	}{
+		{"openai", []string{"max_tokens", "temperature", "top_p"}, []string{"max_completion_tokens", "temperature", "top_p"}, []string{"max_tokens", "top_k"}},
+		{"openai", []string{"max_tokens", "reasoning"}, []string{"max_completion_tokens"}, []string{"max_tokens", "temperature", "top_p", "top_k"}},
+		{"azure-openai", nil, []string{"max_completion_tokens", "temperature", "top_p"}, []string{"max_tokens", "top_k"}},
+		{"deepseek", []string{"max_tokens"}, []string{"max_tokens", "temperature", "top_p", "top_k"}, []string{"max_completion_tokens"}},
+	}
+	for _, c := range cases {
+		up := upstream(srv)
+		up.Provider, up.Params = c.provider, c.params
+		if _, err := (openai.Adapter{}).Send(context.Background(), http.DefaultClient, up, pt.Parse(t, body)); err != nil {
+			t.Fatal(err)
+		}
+		var sent map[string]json.RawMessage
+		if err := json.Unmarshal(srv.Last().Body, &sent); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range c.sent {
+			if sent[f] == nil {
+				t.Errorf("%s %v: %s not sent in %s", c.provider, c.params, f, srv.Last().Body)
+			}
+		}
+		for _, f := range c.dropped {
+			if sent[f] != nil {
+				t.Errorf("%s %v: %s sent in %s", c.provider, c.params, f, srv.Last().Body)
+			}
+		}
+		if string(sent["max_completion_tokens"])+string(sent["max_tokens"]) != "50" {
+			t.Errorf("%s: token limit lost: %s", c.provider, srv.Last().Body)
+		}
+	}
+}

@@ -158,6 +158,10 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 	ev(obj{"type": "message_start", "message": obj{"id": id, "type": "message", "role": "assistant", "model": model,
 		"content": []obj{}, "stop_reason": nil, "stop_sequence": nil, "usage": startUsage}})
 	ev(obj{"type": "ping"})
+	if s.ErrorFirst {
+		ev(obj{"type": "error", "error": obj{"type": "overloaded_error", "message": "Overloaded"}})
+		return
+	}
 	block := 0
 	sent := 0
 	maybeCut := func() {

@@ -45,8 +45,13 @@ type Script struct {
 	ErrorMessage string        // message of that error
 	Delay        time.Duration // wait before sending headers
 	ChunkDelay   time.Duration // wait between stream events
+	DelayFrom    int           // with ChunkDelay: the first event it applies to (counted from 1; 0 is every event)
 	CutAfter     int           // >0: drop the connection after this many content chunks
 	ErrorEvent   bool          // with CutAfter: send the provider's in-stream error event first
+	// ErrorFirst (stream): the provider's in-stream error event right after
+	// the opening event, before any content, then the end: how Anthropic
+	// answers a stream while overloaded.
+	ErrorFirst bool
 	// UseMaxTokens reports the request's max_tokens (or max_completion_tokens)
 	// as its completion tokens, as a model that writes until its cap would.
 	UseMaxTokens bool
@@ -54,6 +59,16 @@ type Script struct {
 	// what its schema lacks: "name" on tool messages and any top-level
 	// field it does not know (OpenRouter's top_k, provider, models…).
 	Strict bool
+	// Reasoner (OpenAI fakes) refuses with a 400, as OpenAI's reasoning
+	// models (o3, o4-mini, gpt-5) do, max_tokens (they take only
+	// max_completion_tokens) and the sampling parameters they lack.
+	Reasoner bool
+	// NoReasoning (OpenAI fakes) refuses reasoning_effort with a 400, as
+	// OpenAI's models that do not reason (gpt-4o, gpt-4.1) do.
+	NoReasoning bool
+	// Efforts (OpenAI fakes) are the reasoning_effort values the model
+	// takes; any other is refused with a 400, as OpenAI does.
+	Efforts []string
 }
 
 func (s Script) chunks() int {
@@ -262,6 +277,7 @@ type sse struct {
 	f    http.Flusher
 	s    Script
 	done <-chan struct{} // the client went away
+	sent int             // events sent so far
 }
 
 func startSSE(w http.ResponseWriter, r *http.Request, s Script) *sse {
@@ -273,7 +289,8 @@ func startSSE(w http.ResponseWriter, r *http.Request, s Script) *sse {
 }
 
 func (e *sse) send(event string, data []byte) {
-	if e.s.ChunkDelay > 0 {
+	e.sent++
+	if e.s.ChunkDelay > 0 && e.sent >= e.s.DelayFrom {
 		select {
 		case <-time.After(e.s.ChunkDelay):
 		case <-e.done:

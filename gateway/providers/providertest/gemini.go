@@ -120,6 +120,10 @@ func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		geminiError(w, http.StatusBadRequest, "contents is required")
 		return
 	}
+	if msg := emptyObjectSchema(body); msg != "" {
+		geminiError(w, http.StatusBadRequest, msg)
+		return
+	}
 	if tc := req.GenerationConfig.ThinkingConfig; tc != nil {
 		if msg := thinkingConfigError(model, tc.ThinkingBudget != nil, tc.ThinkingLevel); msg != "" {
 			geminiError(w, http.StatusBadRequest, msg)
@@ -213,4 +217,63 @@ func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 	if len(s.ToolCalls) > 0 {
 		e.send("", response(callParts(), finish, usageAt(u.Completion, u.Reasoning)))
 	}
+}
+
+// emptyObjectSchema returns Gemini's complaint about a tool's parameters
+// or a response schema holding an object with an empty properties map
+// (what a tool without arguments declares in JSON Schema), or "".
+func emptyObjectSchema(body []byte) string {
+	var req struct {
+		Tools []struct {
+			FunctionDeclarations []struct {
+				Parameters any `json:"parameters"`
+			} `json:"functionDeclarations"`
+		} `json:"tools"`
+		GenerationConfig struct {
+			ResponseSchema any `json:"responseSchema"`
+		} `json:"generationConfig"`
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return ""
+	}
+	for i, t := range req.Tools {
+		for j, d := range t.FunctionDeclarations {
+			if p := emptyObjectAt(d.Parameters, fmt.Sprintf("GenerateContentRequest.tools[%d].function_declarations[%d].parameters", i, j)); p != "" {
+				return "* " + p + ".properties: should be non-empty for OBJECT type"
+			}
+		}
+	}
+	if p := emptyObjectAt(req.GenerationConfig.ResponseSchema, "GenerateContentRequest.generation_config.response_schema"); p != "" {
+		return "* " + p + ".properties: should be non-empty for OBJECT type"
+	}
+	return ""
+}
+
+// emptyObjectAt returns the path of the first object schema under v whose
+// properties are present and empty, or "".
+func emptyObjectAt(v any, path string) string {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return ""
+	}
+	props, hasProps := m["properties"].(map[string]any)
+	if typ, _ := m["type"].(string); strings.EqualFold(typ, "object") && hasProps && len(props) == 0 {
+		return path
+	}
+	for name, p := range props {
+		if found := emptyObjectAt(p, path+".properties["+name+"]"); found != "" {
+			return found
+		}
+	}
+	if found := emptyObjectAt(m["items"], path+".items"); found != "" {
+		return found
+	}
+	if list, ok := m["anyOf"].([]any); ok {
+		for i, alt := range list {
+			if found := emptyObjectAt(alt, fmt.Sprintf("%s.any_of[%d]", path, i)); found != "" {
+				return found
+			}
+		}
+	}
+	return ""
 }

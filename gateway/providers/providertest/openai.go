@@ -3,6 +3,7 @@ package providertest
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,21 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": nil, "code": nil}})
 			return
 		}
+	}
+	if s.Reasoner {
+		if msg := reasonerRefusal(body); msg != "" {
+			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": nil, "code": "unsupported_parameter"}})
+			return
+		}
+	}
+	if msg := effortRefusal(body, s.Efforts); msg != "" {
+		writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": "reasoning_effort", "code": "unsupported_value"}})
+		return
+	}
+	if s.NoReasoning && strings.Contains(string(body), `"reasoning_effort"`) {
+		writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+			"type": "invalid_request_error", "param": "reasoning_effort", "code": "unsupported_parameter"}})
+		return
 	}
 	if s.Status >= 300 {
 		msg := s.ErrorMessage
@@ -104,6 +120,10 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			"system_fingerprint": "fp_fake", "choices": []obj{{"index": 0, "delta": delta, "logprobs": nil, "finish_reason": finish}}})
 	}
 	e.send("", chunk(obj{"role": "assistant", "content": "", "refusal": nil}, nil))
+	if s.ErrorFirst {
+		e.send("", mustJSON(obj{"error": obj{"message": "upstream overloaded", "type": "server_error", "code": 503}}))
+		return
+	}
 	if s.Reasoning != "" {
 		e.send("", chunk(obj{"reasoning_content": s.Reasoning}, nil))
 	}
@@ -155,6 +175,36 @@ var openAIFields = map[string]bool{
 	"safety_identifier": true, "seed": true, "service_tier": true, "stop": true, "store": true, "stream": true,
 	"stream_options": true, "temperature": true, "tool_choice": true, "tools": true, "top_logprobs": true,
 	"top_p": true, "user": true, "verbosity": true, "web_search_options": true,
+}
+
+// effortRefusal returns OpenAI's answer to a reasoning_effort the model
+// does not take, or "" (also when efforts is empty: no check).
+func effortRefusal(body []byte, efforts []string) string {
+	var req struct {
+		Effort *string `json:"reasoning_effort"`
+	}
+	if len(efforts) == 0 || json.Unmarshal(body, &req) != nil || req.Effort == nil || slices.Contains(efforts, *req.Effort) {
+		return ""
+	}
+	return "Unsupported value: 'reasoning_effort' does not support '" + *req.Effort + "' with this model. Supported values are: '" + strings.Join(efforts, "', '") + "'."
+}
+
+// reasonerRefusal returns what OpenAI's reasoning models answer to a
+// parameter they do not take, or "".
+func reasonerRefusal(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "bad JSON"
+	}
+	if _, ok := top["max_tokens"]; ok {
+		return "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
+	}
+	for _, k := range []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "stop"} {
+		if _, ok := top[k]; ok {
+			return "Unsupported parameter: '" + k + "' is not supported with this model."
+		}
+	}
+	return ""
 }
 
 // strictOpenAI returns OpenAI's complaint about a body, or "".

@@ -25,6 +25,9 @@ type Upstream struct {
 	BaseURL  string // e.g. https://api.openai.com/v1, https://api.anthropic.com, https://generativelanguage.googleapis.com
 	Model    string // the upstream's own model name
 	APIKey   string
+	// Params are the request parameters the upstream takes (the catalog's
+	// supported_parameters); empty when the catalog names none.
+	Params []string
 }
 
 // Adapter calls one kind of upstream and answers in OpenAI's shape.

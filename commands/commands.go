@@ -142,8 +142,8 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 	}
 	if a.Organisation == "" {
 		problems = append(problems, "organisation is required")
-	} else if err := domain.PrintableName("organisation", a.Organisation); err != nil {
-		problems = append(problems, err.Error()) // printed on every B2B invoice
+	} else if p := domain.BuyerNameProblem("organisation", a.Organisation); p != "" {
+		problems = append(problems, p) // printed and filed on every B2B invoice
 	}
 	if p := domain.TaxIDProblem(a.TaxID); a.TaxID != "" && p != "" {
 		problems = append(problems, fmt.Sprintf("統一編號 %q %s", a.TaxID, p))

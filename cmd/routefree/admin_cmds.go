@@ -16,6 +16,7 @@ import (
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/internal/onejson"
 )
 
 func init() {
@@ -283,6 +284,9 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 		b, err := os.ReadFile(files[0])
 		if err != nil {
 			return err
+		}
+		if err := onejson.Check(b); err != nil {
+			return fmt.Errorf("%s: %v%s", files[0], err, priceFileForm(err))
 		}
 		if err := json.Unmarshal(b, &prices); err != nil {
 			return fmt.Errorf("%s: %v%s", files[0], err, priceFileForm(err))

@@ -57,8 +57,8 @@ func TestAccountsPlanKeepsWhatItIsNotGiven(t *testing.T) {
 }
 
 // A price file must give every model an input and an output price (an
-// explicit "0" for a free model) and name only models of the catalog; a
-// refused file records nothing.
+// explicit "0" for a free model), name only models of the catalog and
+// each key once; a refused file records nothing.
 func TestPricesPublishRefusesMissingPricesAndUnknownModels(t *testing.T) {
 	dir := storeDir(t)
 	file := func(name, body string) string {
@@ -72,6 +72,11 @@ func TestPricesPublishRefusesMissingPricesAndUnknownModels(t *testing.T) {
 	refusedCLI(t, "routefree/echo: no output price", "prices", "publish", file("nooutput.json", `{"routefree/echo":{"input":"200"}}`), "--data-dir", dir)
 	refusedCLI(t, "nosuch/model, other/model", "prices", "publish",
 		file("unknown.json", `{"nosuch/model":{"input":"1","output":"2"},"other/model":{"input":"1","output":"2"},"routefree/echo":{"input":"1","output":"2"}}`), "--data-dir", dir)
+	// A model or a price given twice is a file that says two things.
+	refusedCLI(t, `key "routefree/echo" is given twice`, "prices", "publish",
+		file("twice.json", `{"routefree/echo":{"input":"1","output":"2"},"routefree/echo":{"input":"100","output":"200"}}`), "--data-dir", dir)
+	refusedCLI(t, `key "input" is given twice`, "prices", "publish",
+		file("twiceinput.json", `{"routefree/echo":{"input":"1","output":"2","input":"100"}}`), "--data-dir", dir)
 	if out := mustCLI(t, "events", "export", "--data-dir", dir); out != "" {
 		t.Fatalf("refused price lists recorded:\n%s", out)
 	}

@@ -320,7 +320,10 @@ func (h *Handler) checkTopUp(ctx context.Context, t domain.CreditsToppedUp) (dom
 	default:
 		return t, invalid("method must be %s, %s or %s", domain.MethodCard, domain.MethodBankTransfer, domain.MethodAdjustment)
 	}
-	t.Reference = strings.TrimSpace(t.Reference)
+	var err error
+	if t.Reference, err = plainText("a top-up's reference", t.Reference, maxReference); err != nil {
+		return t, err
+	}
 	if t.Reference == "" {
 		return t, invalid("a top-up needs its external reference")
 	}
@@ -394,7 +397,10 @@ func (h *Handler) CheckAdjust(ctx context.Context, a domain.CreditsAdjusted) err
 }
 
 func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (domain.CreditsAdjusted, error) {
-	a.Reason = strings.TrimSpace(a.Reason)
+	var err error
+	if a.Reason, err = plainText("an adjustment's reason", a.Reason, maxReason); err != nil {
+		return a, err
+	}
 	if a.Amount.IsZero() || a.Reason == "" {
 		return a, invalid("an adjustment needs a non-zero amount and a reason")
 	}

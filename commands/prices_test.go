@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/routefree/routefree/domain"
 )
 
 // A price left out is refused, never read as free; "0" is a price.
@@ -37,5 +39,23 @@ func TestCheckModelsNamesEveryUnknownModel(t *testing.T) {
 	}
 	if err := CheckModels(GivenPrices{"a/known": {}}, known); err != nil {
 		t.Fatalf("a known model refused: %v", err)
+	}
+}
+
+// A cached-input price left out is not a free one: cached tokens then bill
+// at the input price (no cache discount), so a file that amends a model's
+// input and output prices never gives its cached tokens away. "0" given
+// makes them free.
+func TestCachedInputLeftOutBillsAtInput(t *testing.T) {
+	var p GivenPrices
+	if err := json.Unmarshal([]byte(`{"a/plain":{"input":"80","output":"320"},"a/free":{"input":"80","output":"320","cached_input":"0"}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	cached := domain.Usage{Input: 1_000_000, Cached: 1_000_000}
+	if got := p["a/plain"].Cost(cached); !got.Equal(dec("80")) {
+		t.Errorf("a million cached tokens without a cached price cost NT$%s, want NT$80 (the input price)", got)
+	}
+	if got := p["a/free"].Cost(cached); !got.IsZero() {
+		t.Errorf("a million cached tokens at a cached price of 0 cost NT$%s", got)
 	}
 }

@@ -431,9 +431,10 @@ type PriceList struct {
 type Published struct {
 	Version     int
 	EffectiveAt time.Time
-	Models      int      // models in the whole list now
-	Changed     []string // models given, sorted
-	Removed     []string // models of the previous list no longer priced (replace only), sorted
+	Models      int       // models in the whole list now
+	Changed     []string  // models given, sorted
+	Removed     []string  // models of the previous list no longer priced (replace only), sorted
+	Carried     []Carried // lists scheduled after this one, published again with its change
 }
 
 // PublishPrices amends the list in force at effective (zero: now) with
@@ -468,17 +469,17 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 	if err != nil {
 		return Published{}, err
 	}
-	// The list in force at the new one's effective time: the latest
-	// effective at or before it, the later publication on a tie.
-	var base *domain.PriceListPublished
+	var lists []*domain.PriceListPublished
 	for _, e := range evs {
-		if pl, ok := e.(*domain.PriceListPublished); ok && !pl.EffectiveAt.After(effective) &&
-			(base == nil || !pl.EffectiveAt.Before(base.EffectiveAt)) {
-			base = pl
+		if pl, ok := e.(*domain.PriceListPublished); ok {
+			lists = append(lists, pl)
 		}
 	}
-	prices := make(map[string]domain.ModelPrice, len(in.Prices))
 	out := Published{Version: len(evs) + 1, EffectiveAt: effective.UTC()}
+	// The list in force at the new one's effective time: the latest
+	// effective at or before it, the later publication on a tie.
+	base := inForceBefore(lists, &domain.PriceListPublished{Version: out.Version, EffectiveAt: effective})
+	prices := make(map[string]domain.ModelPrice, len(in.Prices))
 	if base != nil {
 		for m, p := range base.Prices {
 			if _, given := in.Prices[m]; !in.Replace || given {
@@ -495,9 +496,26 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 	sort.Strings(out.Changed)
 	sort.Strings(out.Removed)
 	out.Models = len(prices)
-	pl := &domain.PriceListPublished{Version: out.Version, EffectiveAt: out.EffectiveAt, Prices: prices, Replace: in.Replace}
-	_, err = h.append(ctx, domain.PriceListStream, expectAfter(last), domain.EventID(domain.TypePriceListPublished, fmt.Sprint(out.Version)), pl)
-	if err != nil {
+	pl := &domain.PriceListPublished{Version: out.Version, EffectiveAt: out.EffectiveAt, Prices: prices, Replace: in.Replace,
+		Set: out.Changed}
+	// The new list and the scheduled lists it reaches, in one append.
+	now = h.Now()
+	var data []eventstore.EventData
+	for _, l := range append([]*domain.PriceListPublished{pl}, carryForward(lists, pl, in.Prices)...) {
+		domain.Stamp(ctx, l)
+		d, err := Event(domain.EventID(domain.TypePriceListPublished, fmt.Sprint(l.Version)), now, l)
+		if err != nil {
+			return Published{}, err
+		}
+		data = append(data, d)
+		if l.Carries != 0 {
+			out.Carried = append(out.Carried, Carried{Version: l.Version, Carries: l.Carries, EffectiveAt: l.EffectiveAt})
+		}
+	}
+	if _, err := h.Store.Append(ctx, domain.PriceListStream, expectAfter(last), data...); err != nil {
+		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			return Published{}, fmt.Errorf("%w: %v", ErrConflict, err)
+		}
 		return Published{}, err
 	}
 	return out, nil

@@ -629,7 +629,17 @@ func (s *server) apiPublishPrices(c echo.Context) error {
 		return apiError(err)
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"version": p.Version, "effective_at": p.EffectiveAt, "replace": in.Replace,
-		"models": p.Models, "changed": p.Changed, "removed": p.Removed})
+		"models": p.Models, "changed": p.Changed, "removed": p.Removed, "carried": carriedJSON(p.Carried)})
+}
+
+// carriedJSON lists the scheduled lists a publication reached: each
+// published again as version, at its effective time, in place of carries.
+func carriedJSON(cs []commands.Carried) []map[string]any {
+	out := []map[string]any{}
+	for _, c := range cs {
+		out = append(out, map[string]any{"version": c.Version, "carries": c.Carries, "effective_at": c.EffectiveAt})
+	}
+	return out
 }
 
 func (s *server) apiStaffTokens(c echo.Context) error {

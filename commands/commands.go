@@ -454,6 +454,11 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 		if p.Input.IsNegative() || p.Output.IsNegative() || p.CachedInput.IsNegative() || p.Reasoning.IsNegative() {
 			return Published{}, invalid("negative price for %s", m)
 		}
+		for _, v := range []decimal.Decimal{p.Input, p.Output, p.CachedInput, p.Reasoning} {
+			if v.GreaterThan(MaxPrice) {
+				return Published{}, invalid("price NT$%s for %s: a price is at most NT$1,000,000 per million tokens", v, m)
+			}
+		}
 	}
 	now := h.Now()
 	effective := in.EffectiveAt

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -57,5 +58,30 @@ func TestCachedInputLeftOutBillsAtInput(t *testing.T) {
 	}
 	if got := p["a/free"].Cost(cached); !got.IsZero() {
 		t.Errorf("a million cached tokens at a cached price of 0 cost NT$%s", got)
+	}
+}
+
+// A price beyond MaxPrice is a typo (an exponent, a misplaced point): the
+// credit hold of every request for the model would exceed what the
+// admission ledger can hold, and each would fail with a 503 that clients
+// retry. It is refused, naming the model and the bound, and nothing is
+// recorded; MaxPrice itself is taken.
+func TestAbsurdPricesAreRefused(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	for _, p := range []domain.ModelPrice{
+		price("1e30", "1"), price("1", "1000000.01"),
+		{Input: dec("1"), Output: dec("1"), CachedInput: dec("2e6")},
+		{Input: dec("1"), Output: dec("1"), Reasoning: dec("99999999")},
+	} {
+		n := len(all(t, h))
+		_, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/typo": p}})
+		wantRefused(t, h, n, err, ErrInvalid, "a/typo")
+		if !strings.Contains(err.Error(), "1,000,000") {
+			t.Errorf("%+v: %v does not name the bound", p, err)
+		}
+	}
+	if _, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/dear": price("1000000", "1000000")}}); err != nil {
+		t.Fatalf("the bound itself: %v", err)
 	}
 }

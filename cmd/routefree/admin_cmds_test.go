@@ -6,6 +6,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -112,5 +113,43 @@ func TestCLINamesWhatIsMissing(t *testing.T) {
 	code, out, errs := cli(t, "accounts")
 	if code != 2 || out != "" || !strings.Contains(errs, "accounts open") {
 		t.Fatalf("routefree accounts: exit %d\nstdout %q\nstderr %q", code, out, errs)
+	}
+}
+
+// accounts show tells each key's state as the gateway treats it: a
+// disabled key is not "active", and the management key (which calls no
+// model but issues and revokes the account's keys) says so.
+func TestAccountsShowTellsDisabledAndManagementKeys(t *testing.T) {
+	dir := storeDir(t)
+	with := func(args ...string) []string { return append(args, "--data-dir", dir) }
+	mustCLI(t, with("accounts", "open", "--id", "acct_k", "--organisation", "Keys 公司")...)
+	issued := func(args ...string) string {
+		t.Helper()
+		m := regexp.MustCompile(`key id: (key_\S+)`).FindStringSubmatch(mustCLI(t, with(append([]string{"keys", "issue", "--account", "acct_k"}, args...)...)...))
+		if m == nil {
+			t.Fatal("keys issue printed no key id")
+		}
+		return m[1]
+	}
+	plain, owner, paused := issued("--name", "plain"), issued("--name", "owner", "--management"), issued("--name", "paused")
+	mustCLI(t, with("keys", "disable", "--key", paused)...)
+	out := mustCLI(t, with("accounts", "show", "--account", "acct_k")...)
+	line := func(id string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, id) {
+				return l
+			}
+		}
+		t.Fatalf("no line for %s:\n%s", id, out)
+		return ""
+	}
+	if l := line(paused); !strings.Contains(l, "disabled") || strings.Contains(l, "active") {
+		t.Errorf("a disabled key: %q", l)
+	}
+	if l := line(owner); !strings.Contains(l, "active") || !strings.Contains(l, "management") {
+		t.Errorf("the management key: %q", l)
+	}
+	if l := line(plain); !strings.Contains(l, "active") || strings.Contains(l, "management") {
+		t.Errorf("an inference key: %q", l)
 	}
 }

@@ -88,16 +88,20 @@ func (h *Handler) SuspendAccount(ctx context.Context, id, reason string) error {
 // CheckSuspendReason refuses a suspension's reason that SuspendAccount
 // would refuse, so a form can say so before it asks to confirm.
 func CheckSuspendReason(reason string) error {
-	if strings.TrimSpace(reason) == "" {
-		return invalid("suspending an account needs a reason")
+	reason, err := plainText("a suspension's reason", reason, maxReason)
+	if err == nil && reason == "" {
+		err = invalid("suspending an account needs a reason")
 	}
-	return nil
+	return err
 }
 
 // ResumeAccount lifts a suspension, with a reason. An account that is not
 // suspended is refused, so a mistaken resume records nothing.
 func (h *Handler) ResumeAccount(ctx context.Context, id, reason string) error {
-	reason = strings.TrimSpace(reason)
+	reason, err := plainText("a resumption's reason", reason, maxReason)
+	if err != nil {
+		return err
+	}
 	if reason == "" {
 		return invalid("resuming an account needs a reason")
 	}

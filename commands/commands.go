@@ -142,8 +142,8 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 	}
 	if a.Organisation == "" {
 		problems = append(problems, "organisation is required")
-	} else if err := domain.PrintableName("organisation", a.Organisation); err != nil {
-		problems = append(problems, err.Error()) // printed on every B2B invoice
+	} else if p := domain.BuyerNameProblem("organisation", a.Organisation); p != "" {
+		problems = append(problems, p) // printed and filed on every B2B invoice
 	}
 	if p := domain.TaxIDProblem(a.TaxID); a.TaxID != "" && p != "" {
 		problems = append(problems, fmt.Sprintf("統一編號 %q %s", a.TaxID, p))
@@ -320,7 +320,10 @@ func (h *Handler) checkTopUp(ctx context.Context, t domain.CreditsToppedUp) (dom
 	default:
 		return t, invalid("method must be %s, %s or %s", domain.MethodCard, domain.MethodBankTransfer, domain.MethodAdjustment)
 	}
-	t.Reference = strings.TrimSpace(t.Reference)
+	var err error
+	if t.Reference, err = plainText("a top-up's reference", t.Reference, maxReference); err != nil {
+		return t, err
+	}
 	if t.Reference == "" {
 		return t, invalid("a top-up needs its external reference")
 	}
@@ -394,7 +397,10 @@ func (h *Handler) CheckAdjust(ctx context.Context, a domain.CreditsAdjusted) err
 }
 
 func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (domain.CreditsAdjusted, error) {
-	a.Reason = strings.TrimSpace(a.Reason)
+	var err error
+	if a.Reason, err = plainText("an adjustment's reason", a.Reason, maxReason); err != nil {
+		return a, err
+	}
 	if a.Amount.IsZero() || a.Reason == "" {
 		return a, invalid("an adjustment needs a non-zero amount and a reason")
 	}
@@ -425,9 +431,10 @@ type PriceList struct {
 type Published struct {
 	Version     int
 	EffectiveAt time.Time
-	Models      int      // models in the whole list now
-	Changed     []string // models given, sorted
-	Removed     []string // models of the previous list no longer priced (replace only), sorted
+	Models      int       // models in the whole list now
+	Changed     []string  // models given, sorted
+	Removed     []string  // models of the previous list no longer priced (replace only), sorted
+	Carried     []Carried // lists scheduled after this one, published again with its change
 }
 
 // PublishPrices amends the list in force at effective (zero: now) with
@@ -447,6 +454,11 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 		if p.Input.IsNegative() || p.Output.IsNegative() || p.CachedInput.IsNegative() || p.Reasoning.IsNegative() {
 			return Published{}, invalid("negative price for %s", m)
 		}
+		for _, v := range []decimal.Decimal{p.Input, p.Output, p.CachedInput, p.Reasoning} {
+			if v.GreaterThan(MaxPrice) {
+				return Published{}, invalid("price NT$%s for %s: a price is at most NT$1,000,000 per million tokens", v, m)
+			}
+		}
 	}
 	now := h.Now()
 	effective := in.EffectiveAt
@@ -462,17 +474,17 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 	if err != nil {
 		return Published{}, err
 	}
-	// The list in force at the new one's effective time: the latest
-	// effective at or before it, the later publication on a tie.
-	var base *domain.PriceListPublished
+	var lists []*domain.PriceListPublished
 	for _, e := range evs {
-		if pl, ok := e.(*domain.PriceListPublished); ok && !pl.EffectiveAt.After(effective) &&
-			(base == nil || !pl.EffectiveAt.Before(base.EffectiveAt)) {
-			base = pl
+		if pl, ok := e.(*domain.PriceListPublished); ok {
+			lists = append(lists, pl)
 		}
 	}
-	prices := make(map[string]domain.ModelPrice, len(in.Prices))
 	out := Published{Version: len(evs) + 1, EffectiveAt: effective.UTC()}
+	// The list in force at the new one's effective time: the latest
+	// effective at or before it, the later publication on a tie.
+	base := inForceBefore(lists, &domain.PriceListPublished{Version: out.Version, EffectiveAt: effective})
+	prices := make(map[string]domain.ModelPrice, len(in.Prices))
 	if base != nil {
 		for m, p := range base.Prices {
 			if _, given := in.Prices[m]; !in.Replace || given {
@@ -489,9 +501,26 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 	sort.Strings(out.Changed)
 	sort.Strings(out.Removed)
 	out.Models = len(prices)
-	pl := &domain.PriceListPublished{Version: out.Version, EffectiveAt: out.EffectiveAt, Prices: prices, Replace: in.Replace}
-	_, err = h.append(ctx, domain.PriceListStream, expectAfter(last), domain.EventID(domain.TypePriceListPublished, fmt.Sprint(out.Version)), pl)
-	if err != nil {
+	pl := &domain.PriceListPublished{Version: out.Version, EffectiveAt: out.EffectiveAt, Prices: prices, Replace: in.Replace,
+		Set: out.Changed}
+	// The new list and the scheduled lists it reaches, in one append.
+	now = h.Now()
+	var data []eventstore.EventData
+	for _, l := range append([]*domain.PriceListPublished{pl}, carryForward(lists, pl, in.Prices)...) {
+		domain.Stamp(ctx, l)
+		d, err := Event(domain.EventID(domain.TypePriceListPublished, fmt.Sprint(l.Version)), now, l)
+		if err != nil {
+			return Published{}, err
+		}
+		data = append(data, d)
+		if l.Carries != 0 {
+			out.Carried = append(out.Carried, Carried{Version: l.Version, Carries: l.Carries, EffectiveAt: l.EffectiveAt})
+		}
+	}
+	if _, err := h.Store.Append(ctx, domain.PriceListStream, expectAfter(last), data...); err != nil {
+		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			return Published{}, fmt.Errorf("%w: %v", ErrConflict, err)
+		}
 		return Published{}, err
 	}
 	return out, nil

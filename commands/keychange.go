@@ -77,33 +77,48 @@ func (h *Handler) SetKeyDisabled(ctx context.Context, keyID string, disabled boo
 const maxKeyName = 200
 
 // keyName checks a key's name as given, and returns it trimmed: not empty,
-// text of at most maxKeyName characters with no control characters (a name
-// is shown in lists, pages and CSV exports), the directional overrides,
-// embeddings and isolates among them: those reorder the text around them,
-// so that one key's name could read as another's.
+// plain text of at most maxKeyName characters (a name is shown in lists,
+// pages and CSV exports).
 func keyName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", invalid("a key needs a name")
-	case !utf8.ValidString(name):
-		return "", invalid("a key's name must be UTF-8 text")
-	case utf8.RuneCountInString(name) > maxKeyName:
-		return "", invalid("a key's name is at most %d characters", maxKeyName)
+	name, err := plainText("a key's name", name, maxKeyName)
+	if err == nil && name == "" {
+		err = invalid("a key needs a name")
 	}
-	for _, r := range name {
-		if unicode.IsControl(r) || directional(r) {
-			return "", invalid("a key's name must not contain control characters (U+%04X)", r)
-		}
-	}
-	return name, nil
+	return name, err
 }
 
-// directional reports whether r is one of Unicode's explicit directional
-// formatting characters (LRE, RLE, PDF, LRO, RLO, LRI, RLI, FSI, PDI). The
-// implicit marks (LRM, RLM) and the joiners inside emoji stay allowed.
-func directional(r rune) bool {
-	return r >= '\u202a' && r <= '\u202e' || r >= '\u2066' && r <= '\u2069'
+// Bounds of the other free texts that commands record, in characters.
+const (
+	maxReference = 200  // a top-up's external reference
+	maxReason    = 1000 // why an adjustment, a suspension or a resumption
+)
+
+// plainText checks a free text that an event keeps for good and that
+// lists, CSV files, the audit log and the CLI show, and returns it
+// trimmed: UTF-8 of at most max characters, with no control characters
+// (line breaks, escapes that drive a terminal) and no bidirectional
+// overrides or isolates (which make a text read as another). what names
+// the field in a refusal.
+func plainText(what, s string, max int) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(s):
+		return "", invalid("%s must be UTF-8 text", what)
+	case utf8.RuneCountInString(s) > max:
+		return "", invalid("%s is at most %d characters", what, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || isBidiControl(r) {
+			return "", invalid("%s must not contain control characters (U+%04X)", what, r)
+		}
+	}
+	return s, nil
+}
+
+// isBidiControl reports the embeddings, overrides and isolates of Unicode's
+// bidirectional algorithm (U+202A–U+202E, U+2066–U+2069).
+func isBidiControl(r rune) bool {
+	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // GivenSpendLimit is the spending limit a caller asked for: nil (left out,

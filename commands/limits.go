@@ -9,6 +9,12 @@ import "github.com/shopspring/decimal"
 // request of the key or account would fail its credit check.
 var MaxLimit = decimal.NewFromInt(1_000_000_000)
 
+// MaxPrice bounds every price of a list, NTD per million tokens: about
+// fifty times the dearest model offered anywhere. A request's credit hold
+// is its price times up to a context's worth of tokens, which a price
+// past this bound could take beyond what the admission ledger holds.
+var MaxPrice = decimal.NewFromInt(1_000_000)
+
 // limitProblem says what is wrong with a limit above MaxLimit ("" when
 // nothing is); what names the limit.
 func limitProblem(what string, d decimal.Decimal) string {

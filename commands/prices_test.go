@@ -1,10 +1,13 @@
 package commands
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/routefree/routefree/domain"
 )
 
 // A price left out is refused, never read as free; "0" is a price.
@@ -37,5 +40,48 @@ func TestCheckModelsNamesEveryUnknownModel(t *testing.T) {
 	}
 	if err := CheckModels(GivenPrices{"a/known": {}}, known); err != nil {
 		t.Fatalf("a known model refused: %v", err)
+	}
+}
+
+// A cached-input price left out is not a free one: cached tokens then bill
+// at the input price (no cache discount), so a file that amends a model's
+// input and output prices never gives its cached tokens away. "0" given
+// makes them free.
+func TestCachedInputLeftOutBillsAtInput(t *testing.T) {
+	var p GivenPrices
+	if err := json.Unmarshal([]byte(`{"a/plain":{"input":"80","output":"320"},"a/free":{"input":"80","output":"320","cached_input":"0"}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	cached := domain.Usage{Input: 1_000_000, Cached: 1_000_000}
+	if got := p["a/plain"].Cost(cached); !got.Equal(dec("80")) {
+		t.Errorf("a million cached tokens without a cached price cost NT$%s, want NT$80 (the input price)", got)
+	}
+	if got := p["a/free"].Cost(cached); !got.IsZero() {
+		t.Errorf("a million cached tokens at a cached price of 0 cost NT$%s", got)
+	}
+}
+
+// A price beyond MaxPrice is a typo (an exponent, a misplaced point): the
+// credit hold of every request for the model would exceed what the
+// admission ledger can hold, and each would fail with a 503 that clients
+// retry. It is refused, naming the model and the bound, and nothing is
+// recorded; MaxPrice itself is taken.
+func TestAbsurdPricesAreRefused(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	for _, p := range []domain.ModelPrice{
+		price("1e30", "1"), price("1", "1000000.01"),
+		{Input: dec("1"), Output: dec("1"), CachedInput: dec("2e6")},
+		{Input: dec("1"), Output: dec("1"), Reasoning: dec("99999999")},
+	} {
+		n := len(all(t, h))
+		_, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/typo": p}})
+		wantRefused(t, h, n, err, ErrInvalid, "a/typo")
+		if !strings.Contains(err.Error(), "1,000,000") {
+			t.Errorf("%+v: %v does not name the bound", p, err)
+		}
+	}
+	if _, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/dear": price("1000000", "1000000")}}); err != nil {
+		t.Fatalf("the bound itself: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/routefree/routefree/domain"
@@ -40,6 +39,10 @@ func (h *Handler) RegisterStaffToken(ctx context.Context, role, name, secret str
 	if len(secret) < 24 {
 		return "", invalid("a staff token needs at least 24 characters")
 	}
+	name, err := plainText("a staff token's name", name, maxKeyName)
+	if err != nil {
+		return "", err
+	}
 	hash := HashKey(secret)
 	id := "stf_" + hash[:16]
 	evs, _, err := h.readStream(ctx, domain.StaffStream(id))
@@ -59,7 +62,7 @@ func (h *Handler) RegisterStaffToken(ctx context.Context, role, name, secret str
 		}
 		return id, nil
 	}
-	ev := &domain.StaffTokenIssued{TokenID: id, Role: role, Name: strings.TrimSpace(name), Hash: hash}
+	ev := &domain.StaffTokenIssued{TokenID: id, Role: role, Name: name, Hash: hash}
 	_, err = h.append(ctx, domain.StaffStream(id), expectAfter(-1), domain.EventID(domain.TypeStaffTokenIssued, id), ev)
 	if errors.Is(err, ErrConflict) { // registered concurrently with the same hash
 		return id, nil

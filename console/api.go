@@ -1,10 +1,12 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/internal/onejson"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -111,13 +114,32 @@ func (s *server) account(c echo.Context, id string) (AccountInfo, error) {
 	return a, nil
 }
 
+// decodeJSON reads the request's body into v: one JSON value of at most a
+// megabyte, each key given once and known to v.
 func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
+	b, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
 	}
 	return nil
+}
+
+// readJSON reads the request's body, at most a megabyte, and refuses one
+// that does not say one thing (onejson.Check).
+func readJSON(c echo.Context) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
+	if err == nil {
+		err = onejson.Check(b)
+	}
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
+	}
+	return b, nil
 }
 
 // AccountJSON is an account as the API shows it.
@@ -607,7 +629,17 @@ func (s *server) apiPublishPrices(c echo.Context) error {
 		return apiError(err)
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"version": p.Version, "effective_at": p.EffectiveAt, "replace": in.Replace,
-		"models": p.Models, "changed": p.Changed, "removed": p.Removed})
+		"models": p.Models, "changed": p.Changed, "removed": p.Removed, "carried": carriedJSON(p.Carried)})
+}
+
+// carriedJSON lists the scheduled lists a publication reached: each
+// published again as version, at its effective time, in place of carries.
+func carriedJSON(cs []commands.Carried) []map[string]any {
+	out := []map[string]any{}
+	for _, c := range cs {
+		out = append(out, map[string]any{"version": c.Version, "carries": c.Carries, "effective_at": c.EffectiveAt})
+	}
+	return out
 }
 
 func (s *server) apiStaffTokens(c echo.Context) error {

@@ -161,8 +161,11 @@ type orKeyInput struct {
 
 func (s *server) orCreateKey(c echo.Context) error {
 	var in orKeyInput
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
-	if err := dec.Decode(&in); err != nil {
+	b, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
 	}
 	if strings.TrimSpace(in.Name) == "" {
@@ -231,7 +234,11 @@ func (s *server) orPatchKey(c echo.Context) error {
 		return err
 	}
 	var in map[string]json.RawMessage
-	if err := json.NewDecoder(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20)).Decode(&in); err != nil {
+	b, err := readJSON(c)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
 	}
 	ch := keyChange{Name: k.Name, SpendLimit: k.SpendLimit, SpendPeriod: k.SpendPeriod}

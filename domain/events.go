@@ -166,7 +166,15 @@ type PriceListPublished struct {
 	// Replace is what the publisher asked for: true, the list is exactly
 	// Prices; false, Prices is the list in force at EffectiveAt amended with
 	// the models given. Either way Prices is the whole list (v1: replace).
-	Replace bool  `json:"replace"`
+	Replace bool `json:"replace"`
+	// Set names the models the publisher priced (the file's), as against
+	// those taken from the list in force; a replacing list set them all.
+	// Absent from lists published before it was recorded.
+	Set []string `json:"set,omitempty"`
+	// Carries is the version of a scheduled list that this one publishes
+	// again, at the same effective time, with a change published since
+	// that takes effect before it (0: none).
+	Carries int   `json:"carries,omitempty"`
 	Actor   Actor `json:"actor"` // who caused it (since v2)
 }
 

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // printableBits has one bit per BMP character (U+0000–U+FFFF), set when the
@@ -36,6 +37,23 @@ func (e *UnprintableError) Error() string {
 	}
 	return fmt.Sprintf("%s contains %s, which invoices cannot print: write the name with common characters (for example as registered in Big5)",
 		e.Field, strings.Join(parts, ", "))
+}
+
+// MaxBuyerName is the longest buyer name an e-invoice carries, in
+// characters (MIG 4.1's buyer Name).
+const MaxBuyerName = 60
+
+// BuyerNameProblem says why an organisation's name cannot be an
+// e-invoice's buyer name ("" when it can): too long to file, or holding
+// characters the invoice font cannot print.
+func BuyerNameProblem(field, name string) string {
+	if n := utf8.RuneCountInString(name); n > MaxBuyerName {
+		return fmt.Sprintf("%s is %d characters; an e-invoice's buyer name holds at most %d", field, n, MaxBuyerName)
+	}
+	if err := PrintableName(field, name); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // PrintableName checks that every character of a name that invoices print

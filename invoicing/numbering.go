@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -278,10 +279,15 @@ func (s *Service) number(ctx context.Context, period twrules.Period, drafts []dr
 	return events, fits, nil, nil
 }
 
-// printable refuses an invoice whose proof the font cannot print (a buyer
-// named before account opening checked names): no invoice is issued that
-// cannot be printed.
+// printable refuses an invoice whose proof the font cannot print, or whose
+// buyer name MIG cannot carry (a buyer named before account opening
+// checked names): no invoice is issued that cannot be printed and filed.
 func (s *Service) printable(inv *domain.InvoiceIssued) error {
+	// Nor one that cannot be filed: MIG bounds the buyer's name.
+	if n := utf8.RuneCountInString(inv.BuyerName); n > domain.MaxBuyerName {
+		return fmt.Errorf("%w: the invoice of account %s cannot be filed: its organisation name is %d characters, an e-invoice's buyer name at most %d",
+			ErrInvalid, inv.AccountID, n, domain.MaxBuyerName)
+	}
 	texts := []string{inv.BuyerName, inv.Carrier, inv.Seller.Name, inv.Seller.Address, inv.Seller.Phone}
 	for _, l := range inv.Lines {
 		texts = append(texts, l.Description, l.Unit)

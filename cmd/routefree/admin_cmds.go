@@ -16,6 +16,7 @@ import (
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/internal/onejson"
 )
 
 func init() {
@@ -284,6 +285,9 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 		if err != nil {
 			return err
 		}
+		if err := onejson.Check(b); err != nil {
+			return fmt.Errorf("%s: %v%s", files[0], err, priceFileForm(err))
+		}
 		if err := json.Unmarshal(b, &prices); err != nil {
 			return fmt.Errorf("%s: %v%s", files[0], err, priceFileForm(err))
 		}
@@ -310,6 +314,10 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		fmt.Fprintf(stdout, "published price list v%d (%s the list; effective %s): %d models, %d priced by this file\n",
 			p.Version, how, p.EffectiveAt.Format(time.RFC3339), p.Models, len(p.Changed))
+		for _, c := range p.Carried {
+			fmt.Fprintf(stdout, "carried into the list scheduled for %s: published again as v%d (was v%d)\n",
+				c.EffectiveAt.Format(time.RFC3339), c.Version, c.Carries)
+		}
 		if len(p.Removed) > 0 {
 			fmt.Fprintf(stdout, "no longer priced (requests for them get 404 and /models omits them): %s\n", strings.Join(p.Removed, ", "))
 		}

@@ -6,6 +6,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -57,8 +58,8 @@ func TestAccountsPlanKeepsWhatItIsNotGiven(t *testing.T) {
 }
 
 // A price file must give every model an input and an output price (an
-// explicit "0" for a free model) and name only models of the catalog; a
-// refused file records nothing.
+// explicit "0" for a free model), name only models of the catalog and
+// each key once; a refused file records nothing.
 func TestPricesPublishRefusesMissingPricesAndUnknownModels(t *testing.T) {
 	dir := storeDir(t)
 	file := func(name, body string) string {
@@ -72,6 +73,11 @@ func TestPricesPublishRefusesMissingPricesAndUnknownModels(t *testing.T) {
 	refusedCLI(t, "routefree/echo: no output price", "prices", "publish", file("nooutput.json", `{"routefree/echo":{"input":"200"}}`), "--data-dir", dir)
 	refusedCLI(t, "nosuch/model, other/model", "prices", "publish",
 		file("unknown.json", `{"nosuch/model":{"input":"1","output":"2"},"other/model":{"input":"1","output":"2"},"routefree/echo":{"input":"1","output":"2"}}`), "--data-dir", dir)
+	// A model or a price given twice is a file that says two things.
+	refusedCLI(t, `key "routefree/echo" is given twice`, "prices", "publish",
+		file("twice.json", `{"routefree/echo":{"input":"1","output":"2"},"routefree/echo":{"input":"100","output":"200"}}`), "--data-dir", dir)
+	refusedCLI(t, `key "input" is given twice`, "prices", "publish",
+		file("twiceinput.json", `{"routefree/echo":{"input":"1","output":"2","input":"100"}}`), "--data-dir", dir)
 	if out := mustCLI(t, "events", "export", "--data-dir", dir); out != "" {
 		t.Fatalf("refused price lists recorded:\n%s", out)
 	}
@@ -107,5 +113,43 @@ func TestCLINamesWhatIsMissing(t *testing.T) {
 	code, out, errs := cli(t, "accounts")
 	if code != 2 || out != "" || !strings.Contains(errs, "accounts open") {
 		t.Fatalf("routefree accounts: exit %d\nstdout %q\nstderr %q", code, out, errs)
+	}
+}
+
+// accounts show tells each key's state as the gateway treats it: a
+// disabled key is not "active", and the management key (which calls no
+// model but issues and revokes the account's keys) says so.
+func TestAccountsShowTellsDisabledAndManagementKeys(t *testing.T) {
+	dir := storeDir(t)
+	with := func(args ...string) []string { return append(args, "--data-dir", dir) }
+	mustCLI(t, with("accounts", "open", "--id", "acct_k", "--organisation", "Keys 公司")...)
+	issued := func(args ...string) string {
+		t.Helper()
+		m := regexp.MustCompile(`key id: (key_\S+)`).FindStringSubmatch(mustCLI(t, with(append([]string{"keys", "issue", "--account", "acct_k"}, args...)...)...))
+		if m == nil {
+			t.Fatal("keys issue printed no key id")
+		}
+		return m[1]
+	}
+	plain, owner, paused := issued("--name", "plain"), issued("--name", "owner", "--management"), issued("--name", "paused")
+	mustCLI(t, with("keys", "disable", "--key", paused)...)
+	out := mustCLI(t, with("accounts", "show", "--account", "acct_k")...)
+	line := func(id string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, id) {
+				return l
+			}
+		}
+		t.Fatalf("no line for %s:\n%s", id, out)
+		return ""
+	}
+	if l := line(paused); !strings.Contains(l, "disabled") || strings.Contains(l, "active") {
+		t.Errorf("a disabled key: %q", l)
+	}
+	if l := line(owner); !strings.Contains(l, "active") || !strings.Contains(l, "management") {
+		t.Errorf("the management key: %q", l)
+	}
+	if l := line(plain); !strings.Contains(l, "active") || strings.Contains(l, "management") {
+		t.Errorf("an inference key: %q", l)
 	}
 }

@@ -79,8 +79,11 @@ func cmdAccountsShow(ctx context.Context, args []string, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "keys          %d\n", len(keys))
 	for _, k := range keys {
 		state := "active"
-		if k.Revoked {
+		switch {
+		case k.Revoked:
 			state = "revoked"
+		case k.Disabled:
+			state = "disabled"
 		}
 		limit := "no limit"
 		if k.SpendLimit.IsPositive() {
@@ -89,6 +92,9 @@ func cmdAccountsShow(ctx context.Context, args []string, stdout, stderr io.Write
 		models := "all models"
 		if len(k.Models) > 0 {
 			models = fmt.Sprint(k.Models)
+		}
+		if k.Management { // issues and revokes the account's keys, calls no model
+			models += ", management"
 		}
 		fmt.Fprintf(stdout, "  %s  %-10s %-8s %s, %s  %s\n", k.KeyID, k.Prefix, state, limit, models, k.Name)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/routefree/routefree/eventstore"
@@ -60,7 +62,55 @@ func (in *instance) tellExisting(w io.Writer, events int64) {
 	fmt.Fprintf(w, "opened the existing %s: %d events, %d accounts, %d API keys, %d staff tokens\n",
 		where, events, len(in.views.Accounts()), in.models.Keys.Len(), len(in.views.StaffTokens()))
 	fmt.Fprintln(w, "  the demo key and the first admin token were printed when this store was new, and are not shown again;")
-	fmt.Fprintln(w, "  a new API key:     routefree keys issue --account acct_demo   (or another account's ID)")
-	fmt.Fprintln(w, "  a new admin token: routefree staff issue --role admin          (or set ROUTEFREE_ADMIN_TOKEN)")
-	fmt.Fprintln(w, "  a fresh start:     serve --data-dir with an empty directory, or move this one away")
+	store := in.cfg.storeFlags()
+	fmt.Fprintf(w, "  a new API key:     routefree keys issue --account acct_demo%s   (or another account's ID)\n", store)
+	fmt.Fprintf(w, "  a new admin token: routefree staff issue --role admin%s   (or set ROUTEFREE_ADMIN_TOKEN)\n", store)
+	switch in.cfg.Store {
+	case "sqlite":
+		fmt.Fprintln(w, "  a fresh start:     serve --data-dir with an empty directory, or move this one away")
+	case "postgres":
+		fmt.Fprintln(w, "  a fresh start:     another schema (search_path in --postgres-url) or database")
+	default:
+		fmt.Fprintln(w, "  a fresh start:     another KurrentDB database")
+	}
+}
+
+// storeFlags are the flags that point a CLI command at this store, as a
+// suffix of a command line ("" for the default ./data). A URL's password
+// is shown as xxxxx: the line goes to the terminal and its logs.
+func (c *Config) storeFlags() string {
+	switch c.Store {
+	case "sqlite":
+		if c.DataDir == "data" {
+			return ""
+		}
+		return " --data-dir " + shellWord(c.DataDir)
+	case "postgres":
+		return " --store postgres --postgres-url " + shellWord(redactURL(c.PostgresURL))
+	default:
+		return " --store " + c.Store + " --kurrentdb-url " + shellWord(redactURL(c.KurrentURL))
+	}
+}
+
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "…"
+	}
+	return u.Redacted()
+}
+
+// shellWord quotes s for a POSIX shell when it holds anything but plain
+// path and URL characters.
+func shellWord(s string) string {
+	plain := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@%+=,", r)) {
+			plain = false
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/internal/testenv"
 )
 
 // A newcomer's second serve on the same ./data says it opened an existing
@@ -203,5 +204,48 @@ func managementCall(t *testing.T, base, key string) func(method, path, body stri
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
+	}
+}
+
+// The commands a serve on an existing store suggests name that store: run
+// as printed, beside a serve started with --data-dir elsewhere than
+// ./data, they reach it; on PostgreSQL they name the store's settings and
+// a fresh start is another schema, not another --data-dir.
+func TestExistingStoreHintsNameTheStore(t *testing.T) {
+	dir := t.TempDir()
+	env := baseEnv("http://127.0.0.1:1")
+	first := startServe(t, env, "--data-dir", dir, "--bootstrap-demo")
+	if code := first.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
+	}
+	second := startServe(t, env, "--data-dir", dir)
+	out := second.out.String()
+	if code := second.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
+	}
+	for _, label := range []string{"a new API key:", "a new admin token:"} {
+		m := regexp.MustCompile(regexp.QuoteMeta(label) + `\s+routefree ([^(\n]*)`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no %q line:\n%s", label, out)
+		}
+		args := strings.Fields(m[1])
+		if got := runCLI(t, env, args...); !strings.Contains(got, "sk-rf-") && !strings.Contains(got, "rf-staff-") {
+			t.Fatalf("routefree %s: %s", m[1], got)
+		}
+	}
+
+	pg := []string{"--store", "postgres", "--postgres-url", testenv.PostgresURL(t)}
+	first = startServe(t, env, append(pg, "--bootstrap-demo")...)
+	if code := first.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
+	}
+	second = startServe(t, env, pg...)
+	out = second.out.String()
+	if code := second.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
+	}
+	if !strings.Contains(out, "routefree keys issue --account acct_demo --store postgres --postgres-url") ||
+		strings.Contains(out, "--data-dir with an empty directory") || !strings.Contains(out, "search_path") {
+		t.Fatalf("hints on PostgreSQL:\n%s", out)
 	}
 }

@@ -15,7 +15,7 @@ import (
 const appendFailWindow = 5 * time.Second
 
 // writeChecker is a store that can test an append's write path without
-// appending an event (the SQLite store).
+// appending an event (the SQLite and PostgreSQL stores).
 type writeChecker interface {
 	CheckWrite(ctx context.Context) error
 }

@@ -470,7 +470,7 @@ func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 	}
 	const demo = "acct_demo"
 	if _, _, err := in.cmds.Account(ctx, demo); err == nil {
-		fmt.Fprintln(stdout, "demo account exists already; issue another key with: routefree keys issue --account acct_demo")
+		fmt.Fprintln(stdout, "demo account exists already; issue another key with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
 		return in.catchUp(ctx)
 	}
 	credit, err := decimal.NewFromString(in.cfg.DemoCredit)

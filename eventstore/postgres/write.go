@@ -263,3 +263,19 @@ func nonNil(b []byte) []byte {
 	}
 	return b
 }
+
+// CheckWrite tests an append's write path without appending: an INSERT of
+// no rows into the events, rolled back. It still needs the INSERT
+// privilege and a server that takes writes, and fires the append trigger
+// (the chain's lock and its checks), so it fails where appends would.
+func (s *Store) CheckWrite(ctx context.Context) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		return fmt.Errorf("postgres write check: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(ctx, "INSERT INTO events SELECT * FROM events WHERE false"); err != nil {
+		return fmt.Errorf("postgres write check: %w", err)
+	}
+	return nil
+}

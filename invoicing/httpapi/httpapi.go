@@ -19,6 +19,7 @@ import (
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/console/headers"
 	"github.com/routefree/routefree/internal/jsonkind"
+	"github.com/routefree/routefree/internal/onejson"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -206,7 +207,7 @@ func (a *api) allowancePDF(c echo.Context) error {
 // bind reads a request's JSON body into v. Its refusals say which field
 // is wrong and what it wants, rather than the decoder's words.
 func bind(c echo.Context, v any) error {
-	err := c.Bind(v)
+	err := bindOne(c, v)
 	if err == nil {
 		return nil
 	}
@@ -224,6 +225,26 @@ func bind(c echo.Context, v any) error {
 		return fmt.Errorf("%w: request body is not valid JSON (it ends early)", invoicing.ErrInvalid)
 	}
 	return fmt.Errorf("%w: request body: %v", invoicing.ErrInvalid, err)
+}
+
+// bindOne binds a body that says one thing (onejson.Check): a key given
+// twice or a second value is refused before echo's binder, which would
+// keep the last key and ignore the rest.
+func bindOne(c echo.Context, v any) error {
+	r := c.Request()
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, 1<<20))
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			if err := onejson.Check(b); err != nil {
+				return err
+			}
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return c.Bind(v)
 }
 
 // wholeNTD is an amount of whole New Taiwan dollars, given as a JSON

@@ -100,7 +100,7 @@ func buyerRole(inv domain.InvoiceIssued) (RoleDescription, []error) {
 	if inv.BuyerName == "" {
 		errs = append(errs, errors.New("mig: B2B buyer name is required"))
 	}
-	limit(&errs, "buyer name", inv.BuyerName, 60)
+	limit(&errs, "buyer name", inv.BuyerName, domain.MaxBuyerName)
 	return RoleDescription{Identifier: inv.BuyerTaxID, Name: inv.BuyerName}, errs
 }
 

@@ -7,8 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	fastjson "github.com/segmentio/encoding/json"
-
+	"github.com/routefree/routefree/gateway/jsonscan"
 	"github.com/routefree/routefree/gateway/providers"
 )
 
@@ -18,26 +17,38 @@ import (
 // written anything (Anthropic's message_start, OpenAI's role chunk), and
 // some then report an error (Anthropic while overloaded).
 func opensOnly(chunk []byte) bool {
-	var c struct {
-		Choices []struct {
-			Delta        map[string]fastjson.RawMessage `json:"delta"`
-			FinishReason *string                        `json:"finish_reason"`
-		} `json:"choices"`
-	}
-	if fastjson.Unmarshal(chunk, &c) != nil || len(c.Choices) == 0 {
+	// Scanned rather than decoded: every stream's first chunk comes here.
+	var choices []byte
+	if !jsonscan.Members(chunk, func(m jsonscan.Member) {
+		if string(m.Key) == "choices" {
+			choices = m.Value
+		}
+	}) {
 		return false
 	}
-	for _, ch := range c.Choices {
-		if ch.FinishReason != nil {
-			return false
-		}
-		for k, v := range ch.Delta {
-			if k != "role" && string(v) != `""` && string(v) != "null" && string(v) != "[]" {
-				return false
+	n, opens := 0, true
+	well := jsonscan.Elements(choices, func(c []byte) {
+		n++
+		if !jsonscan.Members(c, func(m jsonscan.Member) {
+			switch string(m.Key) {
+			case "finish_reason":
+				if string(m.Value) != "null" {
+					opens = false
+				}
+			case "delta":
+				if string(m.Value) != "null" && !jsonscan.Members(m.Value, func(d jsonscan.Member) {
+					if v := string(d.Value); string(d.Key) != "role" && v != `""` && v != "null" && v != "[]" {
+						opens = false
+					}
+				}) {
+					opens = false
+				}
 			}
+		}) {
+			opens = false
 		}
-	}
-	return true
+	})
+	return well && n > 0 && opens
 }
 
 // lookAhead reads on after a stream's opening chunk until the first chunk
@@ -64,7 +75,8 @@ func (k *call) lookAhead(cancel context.CancelFunc, opening []byte, st providers
 		}
 		return nil, nil, err
 	}
-	return opening, &heldStream{ChunkStream: st, held: append([]byte(nil), next...)}, nil
+	// next stays valid until the relay asks for the chunk after it.
+	return opening, &heldStream{ChunkStream: st, held: next}, nil
 }
 
 // heldStream gives a chunk already read before the rest of its stream.

@@ -8,6 +8,7 @@ import (
 	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/jsonscan"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
 )
 
@@ -29,37 +30,37 @@ func relayOf(b []byte, excludeReasoning bool) *core.Relay {
 	var r core.Relay
 	var usage []byte
 	ok, hasChoices := true, false
-	wellFormed := eachMember(b, func(m member) {
-		switch string(m.key) {
+	wellFormed := jsonscan.Members(b, func(m jsonscan.Member) {
+		switch string(m.Key) {
 		case "choices":
 			hasChoices = true
-			r.Choices = m.value
-			ok = ok && m.value[0] == '['
+			r.Choices = m.Value
+			ok = ok && m.Value[0] == '['
 		case "usage":
 			usage = nil
-			if m.value[0] != 'n' {
-				usage = m.value
+			if m.Value[0] != 'n' {
+				usage = m.Value
 			}
 		case "object":
 			r.Object = ""
-			if m.value[0] != 'n' {
-				r.Object, ok = plainString(m.value, ok)
+			if m.Value[0] != 'n' {
+				r.Object, ok = plainString(m.Value, ok)
 			}
 		case "created":
 			r.Created = 0
-			if m.value[0] != 'n' {
-				n, err := strconv.ParseInt(string(m.value), 10, 64)
+			if m.Value[0] != 'n' {
+				n, err := strconv.ParseInt(string(m.Value), 10, 64)
 				r.Created, ok = n, ok && err == nil
 			}
 		case "id", "model":
 			// Replaced by the gateway's, but a decoder checks their type.
-			ok = ok && (m.value[0] == '"' || m.value[0] == 'n')
+			ok = ok && (m.Value[0] == '"' || m.Value[0] == 'n')
 		case "system_fingerprint":
-			r.SystemFingerprint = m.value
-			ok = ok && (m.value[0] == '"' || m.value[0] == 'n')
+			r.SystemFingerprint = m.Value
+			ok = ok && (m.Value[0] == '"' || m.Value[0] == 'n')
 		default:
 			// "error", a key the decoder would read as one of the above.
-			ok = ok && !oddKey(m.key) && string(m.key) != "error"
+			ok = ok && !oddKey(m.Key) && string(m.Key) != "error"
 		}
 	})
 	if !wellFormed || !ok || !hasChoices || usage == nil {
@@ -104,38 +105,38 @@ func plainString(v []byte, ok bool) (string, bool) {
 func scanChoices(choices []byte, excludeReasoning bool) (finish string, ok bool) {
 	ok = true
 	first := true
-	i := skipSpace(choices, 1)
+	i := jsonscan.Space(choices, 1)
 	for ok && i < len(choices) && choices[i] != ']' {
-		j := skipValue(choices, i)
+		j := jsonscan.Value(choices, i)
 		if j < 0 || choices[i] != '{' {
 			return "", false
 		}
-		ok = eachMember(choices[i:j], func(m member) {
-			switch string(m.key) {
+		ok = jsonscan.Members(choices[i:j], func(m jsonscan.Member) {
+			switch string(m.Key) {
 			case "finish_reason":
 				if first {
 					finish = ""
-					if m.value[0] != 'n' {
-						finish, ok = plainString(m.value, ok)
+					if m.Value[0] != 'n' {
+						finish, ok = plainString(m.Value, ok)
 					}
 				}
 			case "message":
-				if m.value[0] == 'n' {
+				if m.Value[0] == 'n' {
 					return
 				}
-				well := m.value[0] == '{' && eachMember(m.value, func(f member) {
-					ok = ok && !oddKey(f.key) && string(f.key) != "reasoning_content" &&
-						!(excludeReasoning && bytes.HasPrefix(f.key, reasoningPrefix))
+				well := m.Value[0] == '{' && jsonscan.Members(m.Value, func(f jsonscan.Member) {
+					ok = ok && !oddKey(f.Key) && string(f.Key) != "reasoning_content" &&
+						!(excludeReasoning && bytes.HasPrefix(f.Key, reasoningPrefix))
 				})
 				ok = ok && well
 			default:
-				ok = ok && !oddKey(m.key)
+				ok = ok && !oddKey(m.Key)
 			}
 		}) && ok
 		first = false
-		i = skipSpace(choices, j)
+		i = jsonscan.Space(choices, j)
 		if i < len(choices) && choices[i] == ',' {
-			i = skipSpace(choices, i+1)
+			i = jsonscan.Space(choices, i+1)
 		}
 	}
 	return finish, ok
@@ -156,28 +157,28 @@ func scanUsage(b []byte) (w wireUsage, ok bool) {
 	}
 	// details reads a details object, whose members field names.
 	details := func(v []byte, field func(key string) *int) bool {
-		return eachMember(v, func(m member) {
-			if p := field(string(m.key)); p != nil {
-				*p = num(m.value)
+		return jsonscan.Members(v, func(m jsonscan.Member) {
+			if p := field(string(m.Key)); p != nil {
+				*p = num(m.Value)
 			} else {
-				ok = ok && !oddKey(m.key)
+				ok = ok && !oddKey(m.Key)
 			}
 		})
 	}
-	well := eachMember(b, func(m member) {
-		switch string(m.key) {
+	well := jsonscan.Members(b, func(m jsonscan.Member) {
+		switch string(m.Key) {
 		case "prompt_tokens":
-			w.PromptTokens = num(m.value)
+			w.PromptTokens = num(m.Value)
 		case "completion_tokens":
-			w.CompletionTokens = num(m.value)
+			w.CompletionTokens = num(m.Value)
 		case "total_tokens":
-			w.TotalTokens = num(m.value)
+			w.TotalTokens = num(m.Value)
 		case "prompt_cache_hit_tokens":
-			w.PromptCacheHitTokens = num(m.value)
+			w.PromptCacheHitTokens = num(m.Value)
 		case "prompt_tokens_details":
 			d := &chat.PromptTokensDetails{}
 			w.PromptTokensDetails = d
-			ok = details(m.value, func(key string) *int {
+			ok = details(m.Value, func(key string) *int {
 				switch key {
 				case "cached_tokens":
 					return &d.CachedTokens
@@ -189,7 +190,7 @@ func scanUsage(b []byte) (w wireUsage, ok bool) {
 		case "completion_tokens_details":
 			d := &chat.CompletionTokensDetails{}
 			w.CompletionTokensDetails = d
-			ok = details(m.value, func(key string) *int {
+			ok = details(m.Value, func(key string) *int {
 				switch key {
 				case "reasoning_tokens":
 					return &d.ReasoningTokens
@@ -205,7 +206,7 @@ func scanUsage(b []byte) (w wireUsage, ok bool) {
 			// the decoder checks its type.
 			ok = false
 		default:
-			ok = ok && !oddKey(m.key)
+			ok = ok && !oddKey(m.Key)
 		}
 	})
 	return w, ok && well

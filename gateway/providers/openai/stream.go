@@ -7,6 +7,7 @@ import (
 	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/routefree/routefree/gateway/chat"
+	"github.com/routefree/routefree/gateway/jsonscan"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
 )
 
@@ -67,21 +68,21 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 	b := append(s.out[:0], '{')
 	var usage, errorValue []byte
 	emptyChoices := false
-	ok := eachMember(data, func(m member) {
-		switch string(m.key) {
+	ok := jsonscan.Members(data, func(m jsonscan.Member) {
+		switch string(m.Key) {
 		case "usage":
-			if m.value[0] != 'n' {
-				usage = m.value
+			if m.Value[0] != 'n' {
+				usage = m.Value
 			}
 			return
 		case "error":
-			errorValue = m.value
+			errorValue = m.Value
 		case "choices":
-			emptyChoices = isEmptyArray(m.value)
-			s.noteFinish(m.value)
-			m.value = renameReasoning(m.value)
+			emptyChoices = isEmptyArray(m.Value)
+			s.noteFinish(m.Value)
+			m.Value = renameReasoning(m.Value)
 		case "system_fingerprint":
-			if m.value[0] == 'n' {
+			if m.Value[0] == 'n' {
 				return // OpenRouter's chunks leave an unknown one out, never null
 			}
 		}
@@ -89,15 +90,15 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = append(b, m.key...)
+		b = append(b, m.Key...)
 		b = append(b, '"', ':')
 		switch {
-		case string(m.key) == "id" && s.idJSON != nil:
+		case string(m.Key) == "id" && s.idJSON != nil:
 			b = append(b, s.idJSON...)
-		case string(m.key) == "model":
+		case string(m.Key) == "model":
 			b = append(b, s.modelJSON...)
 		default:
-			b = append(b, m.value...)
+			b = append(b, m.Value...)
 		}
 	})
 	s.out = b
@@ -146,11 +147,11 @@ func (s *stream) noteFinish(choices []byte) {
 	if i < 0 {
 		return
 	}
-	j := skipSpace(choices, i+len(finishKey))
+	j := jsonscan.Space(choices, i+len(finishKey))
 	if j >= len(choices) || choices[j] != '"' {
 		return
 	}
-	end := skipString(choices, j)
+	end := jsonscan.String(choices, j)
 	if end < 0 {
 		return
 	}
@@ -170,7 +171,7 @@ func (s *stream) noteFinish(choices []byte) {
 }
 
 func isEmptyArray(v []byte) bool {
-	return len(v) >= 2 && v[0] == '[' && skipSpace(v, 1) == len(v)-1
+	return len(v) >= 2 && v[0] == '[' && jsonscan.Space(v, 1) == len(v)-1
 }
 
 type chunkError string

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,19 +12,8 @@ import (
 // key or append anything after the value.
 func (e *env) postRaw(method, path, bearer, body string) (int, string) {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := e.srv.Client().Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	code, b := e.send(method, path, bearer, strings.NewReader(body))
+	return code, string(b)
 }
 
 // A body the API reads one way and a proxy, a log or a reviewer another is

@@ -249,7 +249,14 @@ func (e *env) call(method, path, bearer string, body any) (int, []byte) {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	return e.send(method, path, bearer, rd)
+}
+
+// send sends a body (nil for none; JSON otherwise) as it is written, with
+// a bearer credential ("" for none).
+func (e *env) send(method, path, bearer string, body io.Reader) (int, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -52,3 +52,38 @@ func TestOpenAccountNamesAShortTaxID(t *testing.T) {
 	_, err := h.OpenAccount(context.Background(), domain.AccountOpened{Organisation: "範例", TaxID: "0459525", Plan: domain.PlanBusiness})
 	wantRefused(t, h, n, err, ErrInvalid, `統一編號 "0459525" is not 8 digits`)
 }
+
+// Limits are amounts of money, in cents at most: a limit of NT$0.001 would
+// be shown as NT$0.00 everywhere it is read. More places are refused,
+// naming the limit, before anything is written; trailing zeros are fine.
+func TestLimitsAreWholeCents(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	prepaid := mustOpen(t, ctx, h, domain.PlanStarter)
+	postpaid := mustOpen(t, ctx, h, domain.PlanBusiness)
+	id, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: prepaid, Name: "k", SpendLimit: dec("5")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, odd := range []string{"0.001", "5.125", "12.3456789"} {
+		n := len(all(t, h))
+		_, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: prepaid, Name: "k", SpendLimit: dec(odd)})
+		wantRefused(t, h, n, err, ErrInvalid, "a spending limit has at most two decimal places")
+		err = h.ChangeKey(ctx, domain.KeyChanged{KeyID: id, Name: "k", SpendLimit: dec(odd)}, nil)
+		wantRefused(t, h, n, err, ErrInvalid, "a spending limit has at most two decimal places")
+		err = h.SetCreditLimit(ctx, postpaid, dec(odd))
+		wantRefused(t, h, n, err, ErrInvalid, "a credit limit has at most two decimal places")
+		err = h.ChangePlan(ctx, domain.PlanChanged{AccountID: postpaid, Plan: domain.PlanBusiness, CreditLimit: dec(odd)})
+		wantRefused(t, h, n, err, ErrInvalid, "a credit limit has at most two decimal places")
+		_, err = h.OpenAccount(ctx, domain.AccountOpened{Organisation: "Odd", Plan: domain.PlanBusiness, CreditLimit: dec(odd)})
+		wantRefused(t, h, n, err, ErrInvalid, "a credit limit has at most two decimal places")
+	}
+	for _, ok := range []string{"0.01", "5.1", "5.100", "7"} {
+		if _, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: prepaid, Name: "k", SpendLimit: dec(ok)}); err != nil {
+			t.Errorf("spending limit %s: %v", ok, err)
+		}
+		if err := h.SetCreditLimit(ctx, postpaid, dec(ok)); err != nil {
+			t.Errorf("credit limit %s: %v", ok, err)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package commands
 
-import "github.com/shopspring/decimal"
+import (
+	"fmt"
+
+	"github.com/shopspring/decimal"
+)
 
 // MaxLimit bounds spending limits of keys and credit limits of accounts.
 // The shared admission ledger (Redis) keeps amounts as micro-NTD in Lua
@@ -15,16 +19,20 @@ var MaxLimit = decimal.NewFromInt(1_000_000_000)
 // past this bound could take beyond what the admission ledger holds.
 var MaxPrice = decimal.NewFromInt(1_000_000)
 
-// limitProblem says what is wrong with a limit above MaxLimit ("" when
-// nothing is); what names the limit.
+// limitProblem says what is wrong with a limit above MaxLimit or finer
+// than a cent ("" when nothing is); what names the limit. Limits are shown
+// to the cent everywhere, so NT$0.001 would read as NT$0.00.
 func limitProblem(what string, d decimal.Decimal) string {
 	if d.GreaterThan(MaxLimit) {
 		return what + " is at most NT$1,000,000,000"
 	}
+	if !d.Equal(d.Truncate(2)) {
+		return fmt.Sprintf("%s has at most two decimal places (NT$%s given)", what, d)
+	}
 	return ""
 }
 
-// checkLimit refuses a limit above MaxLimit.
+// checkLimit refuses a limit above MaxLimit or finer than a cent.
 func checkLimit(what string, d decimal.Decimal) error {
 	if p := limitProblem(what, d); p != "" {
 		return invalid("%s", p)

@@ -230,21 +230,26 @@ func (s *Service) reconcile(month string) Reconciliation {
 }
 
 // WriteTotals prints the totals as plain text, the same for the same
-// history and clock: what `replay` prints and an auditor compares.
+// history and clock: what `replay` prints and an auditor compares. The
+// amounts are exact (see exactPlaces), so invoiced + pending = used and
+// the pending amounts by reason add up to pending, as printed.
 func (r Reconciliation) WriteTotals(w io.Writer) error {
 	t := r.Totals
-	var b strings.Builder
-	fmt.Fprintf(&b, "RECONCILIATION (usage and top-ups against live invoices)\n")
-	fmt.Fprintf(&b, "%-12s %24s\n", "used", t.Used.StringFixed(4))
-	fmt.Fprintf(&b, "%-12s %24s\n", "invoiced", t.Invoiced.StringFixed(4))
-	fmt.Fprintf(&b, "%-12s %24s\n", "pending", t.Pending.StringFixed(4))
 	reasons := make([]string, 0, len(t.PendingByReason))
-	for k := range t.PendingByReason {
+	figures := []decimal.Decimal{t.Used, t.Invoiced, t.Pending}
+	for k, v := range t.PendingByReason {
 		reasons = append(reasons, k)
+		figures = append(figures, v)
 	}
 	sort.Strings(reasons)
+	places := exactPlaces(figures...)
+	var b strings.Builder
+	fmt.Fprintf(&b, "RECONCILIATION (usage and top-ups against live invoices; NTD, exact)\n")
+	fmt.Fprintf(&b, "%-12s %24s\n", "used", t.Used.StringFixed(places))
+	fmt.Fprintf(&b, "%-12s %24s\n", "invoiced", t.Invoiced.StringFixed(places))
+	fmt.Fprintf(&b, "%-12s %24s\n", "pending", t.Pending.StringFixed(places))
 	for _, k := range reasons {
-		fmt.Fprintf(&b, "  %-10s %24s  %s\n", "pending", t.PendingByReason[k].StringFixed(4), k)
+		fmt.Fprintf(&b, "  %-10s %24s  %s\n", "pending", t.PendingByReason[k].StringFixed(places), k)
 	}
 	fmt.Fprintf(&b, "%-12s %24d\n", "invoiced NTD", t.InvoicedNTD)
 	fmt.Fprintf(&b, "%-12s %24d\n", "allowances", t.Allowances)
@@ -255,14 +260,31 @@ func (r Reconciliation) WriteTotals(w io.Writer) error {
 
 // WriteRows prints one line per account, month and basis.
 func (r Reconciliation) WriteRows(w io.Writer) error {
+	var figures []decimal.Decimal
+	for _, row := range r.Rows {
+		figures = append(figures, row.Used, row.Invoiced, row.Pending)
+	}
+	places := exactPlaces(figures...)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-8s %-20s %-7s %16s %16s %14s %10s  %s\n", "month", "account", "basis", "used", "invoiced", "pending", "net NTD", "why pending")
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "%-8s %-20s %-7s %16s %16s %14s %10d  %s\n", row.Month, row.AccountID, row.Basis,
-			row.Used.StringFixed(4), row.Invoiced.StringFixed(4), row.Pending.StringFixed(4), row.Net, row.Reason)
+			row.Used.StringFixed(places), row.Invoiced.StringFixed(places), row.Pending.StringFixed(places), row.Net, row.Reason)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// exactPlaces is the number of decimal places that writes every figure
+// exactly, at least four so that columns keep one shape. Rounding each
+// figure apart would print sums that do not add up (12.6126 invoiced
+// + 0.0002 pending against 12.6127 used).
+func exactPlaces(figures ...decimal.Decimal) int32 {
+	places := int32(4)
+	for _, d := range figures {
+		places = max(places, -d.Exponent())
+	}
+	return places
 }
 
 func billedNTD(b *bill) int64 {

@@ -76,7 +76,8 @@ func TestServeTellsOfAnExistingStore(t *testing.T) {
 // holds at the gateway: a limit below what the key has spent refuses its
 // next request with 402, lifting it lets the request through.
 func TestPatchedKeyLimitHoldsAtTheGateway(t *testing.T) {
-	up := fakeUpstream(t, providertest.Script{Text: "limit test", Usage: providertest.Usage{Prompt: 10, Completion: 10}})
+	// 1,000 prompt tokens: a request costs a few cents, above the lowest limit.
+	up := fakeUpstream(t, providertest.Script{Text: "limit test", Usage: providertest.Usage{Prompt: 1000, Completion: 10}})
 	env := append(baseEnv(up), "ROUTEFREE_DATA_DIR="+t.TempDir())
 	p := startServe(t, env, "--bootstrap-demo")
 	out := runCLI(t, env, "keys", "issue", "--account", "acct_demo", "--name", "owner", "--management")
@@ -95,7 +96,19 @@ func TestPatchedKeyLimitHoldsAtTheGateway(t *testing.T) {
 	if code != http.StatusOK || demo == nil {
 		t.Fatalf("list: %d %s", code, list)
 	}
-	if code, b := call("PATCH", "/api/v1/keys/"+demo[1], `{"limit":0.0001,"limit_reset":"monthly"}`); code != http.StatusOK {
+	// A limit finer than a cent is refused in OpenRouter's error shape.
+	code, b := call("PATCH", "/api/v1/keys/"+demo[1], `{"limit":0.0001,"limit_reset":"monthly"}`)
+	var refusal struct {
+		Error struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if code != http.StatusBadRequest || json.Unmarshal(b, &refusal) != nil || refusal.Error.Code != http.StatusBadRequest ||
+		!strings.Contains(refusal.Error.Message, "a spending limit has at most two decimal places") {
+		t.Fatalf("PATCH limit 0.0001: %d %s", code, b)
+	}
+	if code, b := call("PATCH", "/api/v1/keys/"+demo[1], `{"limit":0.01,"limit_reset":"monthly"}`); code != http.StatusOK {
 		t.Fatalf("PATCH limit: %d %s", code, b)
 	}
 	if o := chat(ctx, p.base, p.demoKey, false, 16); o.status != http.StatusPaymentRequired {

@@ -42,3 +42,16 @@ func TestKeysIssueLimitAndDefaultName(t *testing.T) {
 		t.Fatalf("key %q issued: %+v", id, keys)
 	}
 }
+
+// Limits with more than two decimal places are refused by the CLI too,
+// naming the limit.
+func TestCLIRefusesLimitsFinerThanCents(t *testing.T) {
+	dir := storeDir(t)
+	mustCLI(t, "accounts", "open", "--id", "acct_cents", "--organisation", "分毫公司", "--data-dir", dir)
+	if code, _, errs := cli(t, "keys", "issue", "--account", "acct_cents", "--spend-limit", "0.001", "--data-dir", dir); code == 0 || !strings.Contains(errs, "a spending limit has at most two decimal places") {
+		t.Fatalf("--spend-limit 0.001: exit %d\n%s", code, errs)
+	}
+	if code, _, errs := cli(t, "accounts", "open", "--organisation", "月結公司", "--plan", "business", "--credit-limit", "100.005", "--data-dir", dir); code == 0 || !strings.Contains(errs, "a credit limit has at most two decimal places") {
+		t.Fatalf("--credit-limit 100.005: exit %d\n%s", code, errs)
+	}
+}

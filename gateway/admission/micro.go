@@ -15,6 +15,12 @@ const microExp = 6
 // maxLuaInt is the largest integer a Lua double holds exactly (2^53).
 const maxLuaInt = int64(1) << 53
 
+// MaxHold is the largest hold the ledgers take, whatever the account's
+// credit: the shared ledger's scripts compute in doubles, exact to 2^53
+// micro-NTD, and keep a quarter of that so that sums stay exact (about
+// NT$2.25 billion, above any credit limit).
+var MaxHold = fromMicro(maxLuaInt / 4)
+
 // ErrAmountRange reports an amount beyond what the ledger can hold exactly.
 var ErrAmountRange = errors.New("admission: amount out of range")
 

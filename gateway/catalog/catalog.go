@@ -57,12 +57,23 @@ func InTaiwan(region string) bool {
 	return taiwanRegions[r] || strings.HasPrefix(r, "tw-")
 }
 
-// USDPrice is the upstream list price per million tokens.
+// USDPrice is the upstream list price per million tokens. CachedInput is
+// set only for providers that discount cached prompt tokens; left out
+// (nil), cached tokens bill at Input, never for free.
 type USDPrice struct {
-	Input       decimal.Decimal `json:"input"`
-	Output      decimal.Decimal `json:"output"`
-	CachedInput decimal.Decimal `json:"cached_input"`
-	Reasoning   decimal.Decimal `json:"reasoning"`
+	Input       decimal.Decimal  `json:"input"`
+	Output      decimal.Decimal  `json:"output"`
+	CachedInput *decimal.Decimal `json:"cached_input"`
+	Reasoning   decimal.Decimal  `json:"reasoning"`
+}
+
+// cachedInput is the price of a cached prompt token: the input price
+// when the provider gives no cache discount.
+func (p USDPrice) cachedInput() decimal.Decimal {
+	if p.CachedInput == nil {
+		return p.Input
+	}
+	return *p.CachedInput
 }
 
 // Model is one catalog entry.
@@ -179,7 +190,7 @@ func Parse(b []byte) (*Catalog, error) {
 				errs = append(errs, fmt.Errorf("model %q upstream %d: model and key_env are required", m.ID, j))
 			}
 		}
-		if m.USD.Input.IsNegative() || m.USD.Output.IsNegative() || m.USD.CachedInput.IsNegative() {
+		if m.USD.Input.IsNegative() || m.USD.Output.IsNegative() || (m.USD.CachedInput != nil && m.USD.CachedInput.IsNegative()) {
 			errs = append(errs, fmt.Errorf("model %q: negative price", m.ID))
 		}
 		m.maxOutputGiven = m.MaxOutput > 0
@@ -216,7 +227,7 @@ func (c *Catalog) NTDPrices() map[string]domain.ModelPrice {
 	out := make(map[string]domain.ModelPrice, len(c.Models))
 	for _, m := range c.Models {
 		conv := func(d decimal.Decimal) decimal.Decimal { return domain.DerivePrice(d, c.USDToNTD, c.Margin) }
-		out[m.ID] = domain.ModelPrice{Input: conv(m.USD.Input), Output: conv(m.USD.Output), CachedInput: conv(m.USD.CachedInput), Reasoning: conv(m.USD.Reasoning)}
+		out[m.ID] = domain.ModelPrice{Input: conv(m.USD.Input), Output: conv(m.USD.Output), CachedInput: conv(m.USD.cachedInput()), Reasoning: conv(m.USD.Reasoning)}
 	}
 	return out
 }

@@ -307,7 +307,7 @@ func (k *call) estimateChain() estimate {
 		pe := estimateRequest(k.req, p.model)
 		if c := p.price.MaxCost(pe.inputUpper, pe.maxOut); i == 0 || c.GreaterThan(most) {
 			most, e.inputUpper, e.maxOut = c, pe.inputUpper, pe.maxOut
-			e.holdPrice = p.price
+			e.holdPrice, e.holdModel = p.price, p.model.ID
 		}
 		e.tpm = max(e.tpm, pe.tpm)
 	}
@@ -369,6 +369,9 @@ func (k *call) admit() error {
 
 func (k *call) hold() error {
 	amount := k.discounted(k.est.holdPrice.MaxCost(k.est.inputUpper, k.est.maxOut))
+	if amount.GreaterThan(admission.MaxHold) {
+		return k.priceOutOfRange(amount)
+	}
 	res, err := k.s.deps.Ledger.Hold(k.ctx(), k.key.AccountID, k.key.ID, k.id, k.acct.View, amount)
 	if err != nil {
 		// The hold may have been taken before its reply was lost (a Redis
@@ -402,6 +405,32 @@ func (k *call) hold() error {
 	k.held = true
 	k.s.deps.Metrics.ActiveHolds.Inc()
 	return nil
+}
+
+// priceOutOfRange refuses a request whose hold no account could cover: a
+// price list recorded before prices had a bound may price a model that
+// high. The ledger would refuse the amount, and a retryable 503 would have
+// clients retry forever; the price, not the moment, is at fault.
+func (k *call) priceOutOfRange(amount decimal.Decimal) error {
+	p, model := k.est.holdPrice, k.est.holdModel
+	prices := fmt.Sprintf("NT$%s input and NT$%s output", p.Input, p.Output)
+	meta := map[string]any{
+		"cause":        "price_out_of_range",
+		"model":        model,
+		"input_price":  p.Input.String(),
+		"output_price": p.Output.String(),
+		"required":     amount.String(),
+		"max_hold":     admission.MaxHold.String(),
+		"currency":     "NTD",
+	}
+	if p.Reasoning.IsPositive() {
+		prices = fmt.Sprintf("NT$%s input, NT$%s output and NT$%s reasoning", p.Input, p.Output, p.Reasoning)
+		meta["reasoning_price"] = p.Reasoning.String()
+	}
+	k.s.deps.Metrics.Rejections.WithLabelValues("402", "price_out_of_range").Inc()
+	return apiErr(http.StatusPaymentRequired, "price_out_of_range",
+		fmt.Sprintf("%s is priced at %s per million tokens: this request may cost up to NT$%s, more than any account can hold (NT$%s); the model's price list needs correcting, and retrying will not help",
+			model, prices, amount.StringFixed(4), admission.MaxHold.Floor()), meta)
 }
 
 // discounted applies the account's volume discount.

@@ -150,7 +150,7 @@ func (k *call) embed() error {
 	for _, t := range in.Tokens {
 		size += int64(len(t))
 	}
-	k.est = estimate{inputUpper: size, tpm: size/4 + 1, holdPrice: k.price}
+	k.est = estimate{inputUpper: size, tpm: size/4 + 1, holdPrice: k.price, holdModel: k.model.ID}
 	if err := k.admit(); err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ type estimate struct {
 	// holdPrice is the price the hold is sized at: that of the model of the
 	// request's chain whose maximum cost is the highest.
 	holdPrice domain.ModelPrice
+	holdModel string // the ID of that model
 }
 
 // estimateRequest sizes a request without tokenizing it: the hot path only

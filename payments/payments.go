@@ -43,6 +43,14 @@ const (
 // are built. Unset, the address the customer's browser used is taken.
 const EnvPublicURL = "ROUTEFREE_PUBLIC_URL"
 
+// EnvCardPayWindow names Config.CardPayWindow in the environment, as a
+// Go duration (90m, 2h).
+const EnvCardPayWindow = "ROUTEFREE_ECPAY_CARD_WINDOW"
+
+// maxCardPayWindow bounds the card window: a week is far beyond any
+// cashier session, so a longer one is a typo.
+const maxCardPayWindow = 7 * 24 * time.Hour
+
 // Config is the merchant and how ECPay reaches the gateway.
 type Config struct {
 	Merchant ecpay.Merchant
@@ -52,6 +60,10 @@ type Config struct {
 	// ATMExpireDays is how long an ATM virtual account stays open (1-60);
 	// zero: 3 days.
 	ATMExpireDays int
+	// CardPayWindow is how long a card checkout awaits its payment
+	// before the customer is told it expired (1 minute to 7 days); zero:
+	// DefaultCardPayWindow.
+	CardPayWindow time.Duration
 	// ConsolePath returns the console page a customer of an account comes
 	// back to from ECPay's pages.
 	ConsolePath func(accountID string) string
@@ -109,8 +121,14 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if cfg.ATMExpireDays < 0 || cfg.ATMExpireDays > 60 {
 		errs = append(errs, errors.New("payments: ATM expiry must be 1-60 days"))
 	}
+	if w := cfg.CardPayWindow; w != 0 && (w < time.Minute || w > maxCardPayWindow) {
+		errs = append(errs, fmt.Errorf("payments: %s %s is not between 1m and %s", EnvCardPayWindow, w, maxCardPayWindow))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if cfg.CardPayWindow == 0 {
+		cfg.CardPayWindow = DefaultCardPayWindow
 	}
 	if cfg.ATMExpireDays == 0 {
 		cfg.ATMExpireDays = 3
@@ -130,6 +148,12 @@ func New(cfg Config, d Deps) (*Service, error) {
 
 // View is the service's read model.
 func (s *Service) View() *View { return s.view }
+
+// Status says where a checkout stands at now, under the configured card
+// window.
+func (s *Service) Status(p Payment, now time.Time) string {
+	return p.Status(now, s.cfg.CardPayWindow)
+}
 
 // Methods a customer chooses.
 const (

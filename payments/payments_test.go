@@ -329,8 +329,13 @@ func TestPaymentStatusAt(t *testing.T) {
 	atm := payments.Payment{Method: domain.MethodBankTransfer, VAccount: "9103522175887271", ExpireDate: "2026/03/18"}
 	withTime := atm
 	withTime.ExpireDate = "2026/03/18 15:30:00"
+	atm.StartedAt = at("2026-03-15 10:00:00")
 	paid := atm
 	paid.Paid = true
+	card := payments.Payment{Method: domain.MethodCard, StartedAt: at("2026-03-15 10:00:00")}
+	cardPaid := card
+	cardPaid.Paid = true
+	noAccount := payments.Payment{Method: domain.MethodBankTransfer, StartedAt: card.StartedAt}
 	for _, c := range []struct {
 		p    payments.Payment
 		now  string
@@ -341,12 +346,19 @@ func TestPaymentStatusAt(t *testing.T) {
 		{withTime, "2026-03-18 15:30:00", payments.StatusPending},
 		{withTime, "2026-03-18 15:30:01", payments.StatusExpired},
 		{paid, "2026-04-01 00:00:00", payments.StatusPaid},
-		{payments.Payment{Method: domain.MethodCard}, "2027-01-01 00:00:00", payments.StatusPending},
-		{payments.Payment{Method: domain.MethodBankTransfer}, "2027-01-01 00:00:00", payments.StatusPending},
-		{payments.Payment{Method: domain.MethodBankTransfer, VAccount: "1", ExpireDate: "soon"}, "2027-01-01 00:00:00", payments.StatusPending},
+		{payments.Payment{Method: domain.MethodBankTransfer, VAccount: "1", ExpireDate: "soon", StartedAt: at("2026-03-15 10:00:00")}, "2027-01-01 00:00:00", payments.StatusPending},
+		// A card checkout, or an ATM one ECPay gave no account, awaits its
+		// payment for the card window from its start, then expires.
+		{card, "2026-03-15 11:00:00", payments.StatusPending},
+		{card, "2026-03-15 11:00:01", payments.StatusExpired},
+		{cardPaid, "2027-01-01 00:00:00", payments.StatusPaid},
+		{noAccount, "2026-03-15 11:00:00", payments.StatusPending},
+		{noAccount, "2026-03-15 11:00:01", payments.StatusExpired},
+		// The ATM account's own deadline, not the card window, counts.
+		{atm, "2026-03-17 10:00:00", payments.StatusPending},
 	} {
 		// The same instant seen from UTC gives the same answer.
-		if got := c.p.Status(at(c.now).UTC()); got != c.want {
+		if got := c.p.Status(at(c.now).UTC(), time.Hour); got != c.want {
 			t.Errorf("%+v at %s: %s, want %s", c.p, c.now, got, c.want)
 		}
 	}
@@ -369,5 +381,27 @@ func TestPaidCheckoutCreditedAfterTheBoundIsLowered(t *testing.T) {
 	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorKey, ID: "key_owner"})
 	if _, err := w.svc.Start(ctx, "acct_pay", decimal.NewFromInt(30000), payments.ChooseCard, w.srv.URL); !errors.Is(err, payments.ErrInvalid) {
 		t.Fatalf("a new checkout above the lowered bound: %v", err)
+	}
+}
+
+// A card window under a minute or over a week is a typo, named by its
+// variable.
+func TestCardPayWindowBounds(t *testing.T) {
+	m := ecpay.Merchant{MerchantID: ecpay.TestMerchantID, HashKey: ecpay.TestHashKey, HashIV: ecpay.TestHashIV, Endpoint: "https://payment-stage.ecpay.com.tw/Cashier/AioCheckOut/V5"}
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	d := payments.Deps{Store: store, Commands: commands.New(store), View: payments.NewView()}
+	for _, w := range []time.Duration{30 * time.Second, 8 * 24 * time.Hour} {
+		if _, err := payments.New(payments.Config{Merchant: m, CardPayWindow: w}, d); err == nil || !strings.Contains(err.Error(), payments.EnvCardPayWindow) {
+			t.Errorf("card window %s: %v", w, err)
+		}
+	}
+	for _, w := range []time.Duration{0, time.Minute, 3 * time.Hour} {
+		if _, err := payments.New(payments.Config{Merchant: m, CardPayWindow: w}, d); err != nil {
+			t.Errorf("card window %s: %v", w, err)
+		}
 	}
 }

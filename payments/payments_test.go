@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,8 @@ type world struct {
 	fake  *ecpaytest.Provider
 	srv   *httptest.Server
 	logs  *bytes.Buffer
+	// wait returns once the payments view has read up to a position.
+	wait func(eventstore.Position)
 }
 
 func newWorld(t *testing.T) *world {
@@ -71,6 +74,11 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	payments.Register(e, w.svc)
+	w.wait = func(pos eventstore.Position) {
+		if err := runner.WaitFor(ctx, pos); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := w.cmds.OpenAccount(ctx, domain.AccountOpened{AccountID: "acct_pay", Organisation: "付款測試有限公司"}); err != nil {
 		t.Fatal(err)
 	}
@@ -403,5 +411,74 @@ func TestCardPayWindowBounds(t *testing.T) {
 		if _, err := payments.New(payments.Config{Merchant: m, CardPayWindow: w}, d); err != nil {
 			t.Errorf("card window %s: %v", w, err)
 		}
+	}
+}
+
+// Once a trade is paid, its ATM account is history: a later payment info
+// naming another account changes nothing the customer sees, is listed for
+// finance and is acknowledged, so that ECPay stops resending it. The same
+// account sent again is a replay, acknowledged and not listed. Before the
+// payment, a new account replaces the old one, as ECPay may assign.
+func TestPaymentInfoAfterPaymentChangesNothing(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(2400, payments.ChooseATM)
+	if _, err := w.fake.PaymentInfo(co.TradeNo, func(f url.Values) { f.Set("vAccount", "9103522175880001") }); err != nil {
+		t.Fatalf("a new account before the payment: %v", err)
+	}
+	if p, _ := w.svc.View().Payment(co.TradeNo); p.VAccount != "9103522175880001" {
+		t.Fatalf("the account before the payment is %q", p.VAccount)
+	}
+	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("paid: %q %v", reply, err)
+	}
+	shown := func() [4]string {
+		p, _ := w.svc.View().Payment(co.TradeNo)
+		return [4]string{p.BankCode, p.VAccount, p.ExpireDate, strconv.FormatBool(p.Paid)}
+	}
+	want := shown()
+	if want != [4]string{"812", "9103522175880001", "2026/03/18", "true"} {
+		t.Fatalf("the paid trade shows %v", want)
+	}
+
+	// The same account again: a replay.
+	if _, err := w.fake.PaymentInfo(co.TradeNo, func(f url.Values) { f.Set("vAccount", "9103522175880001") }); err != nil {
+		t.Fatalf("the same account after the payment: %v", err)
+	}
+	if rs := w.refused(); len(rs) != 0 {
+		t.Fatalf("a replayed payment info listed for finance: %+v", rs)
+	}
+	// Another account: refused, listed, acknowledged.
+	if _, err := w.fake.PaymentInfo(co.TradeNo, func(f url.Values) {
+		f.Set("BankCode", "007")
+		f.Set("vAccount", "9103522175889999")
+		f.Set("ExpireDate", "2026/03/30")
+	}); err != nil {
+		t.Fatalf("another account after the payment: %v", err)
+	}
+	if got := shown(); got != want {
+		t.Fatalf("the paid trade changed to %v, was %v", got, want)
+	}
+	rs := w.refused()
+	if len(rs) != 1 || rs[0].TradeNo != co.TradeNo || rs[0].Endpoint != "payment-info" || rs[0].Fields["vAccount"] != "9103522175889999" || !strings.Contains(rs[0].Reason, "paid") {
+		t.Fatalf("refused for finance: %+v", rs)
+	}
+	if n := len(w.topUps()); n != 1 {
+		t.Fatalf("%d top-ups", n)
+	}
+
+	// History recorded before the refusal existed: an account assigned
+	// after the payment does not show either.
+	d, err := commands.Event(domain.EventID(domain.TypePaymentAccountAssigned, co.TradeNo, "old"), time.Now(), &domain.PaymentAccountAssigned{
+		AccountID: "acct_pay", Provider: payments.Provider, TradeNo: co.TradeNo, BankCode: "812", VAccount: "9103522175887777", ExpireDate: "2026/03/31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.store.Append(w.ctx, domain.PaymentStream(co.TradeNo), eventstore.Any(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.wait(res.Position)
+	if got := shown(); got != want {
+		t.Fatalf("an account recorded after the payment shows: %v, was %v", got, want)
 	}
 }

@@ -129,7 +129,9 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 			v.byTrade[b.TradeNo] = p
 			v.byAccount[b.AccountID] = append(v.byAccount[b.AccountID], p)
 		case *domain.PaymentAccountAssigned:
-			if p, ok := v.byTrade[b.TradeNo]; ok {
+			// A paid trade keeps the account it was paid into, whatever
+			// was recorded after.
+			if p, ok := v.byTrade[b.TradeNo]; ok && !p.Paid {
 				p.BankCode, p.VAccount, p.ExpireDate = b.BankCode, b.VAccount, b.ExpireDate
 			}
 		case *domain.CreditsToppedUp:

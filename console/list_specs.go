@@ -157,10 +157,10 @@ type paymentRow struct {
 }
 
 // paymentRows gives each checkout its status at now.
-func paymentRows(ps []payments.Payment, now time.Time) []paymentRow {
+func paymentRows(svc *payments.Service, ps []payments.Payment, now time.Time) []paymentRow {
 	out := make([]paymentRow, len(ps))
 	for i, p := range ps {
-		out[i] = paymentRow{Payment: p, Status: p.Status(now)}
+		out[i] = paymentRow{Payment: p, Status: svc.Status(p, now)}
 	}
 	return out
 }

@@ -221,7 +221,7 @@ func (s *server) openAccountForm(c echo.Context) error {
 	var id string
 	repeatedTo, err := s.makeOnce(c, func() (string, error) {
 		var err error
-		id, err = h.OpenAccount(ctx, domain.AccountOpened{Organisation: c.FormValue("organisation"), TaxID: strings.TrimSpace(c.FormValue("tax_id")),
+		id, err = h.OpenAccount(ctx, domain.AccountOpened{Organisation: c.FormValue("organisation"), TaxID: formNumber(c, "tax_id"),
 			Address: c.FormValue("address"), Contact: c.FormValue("contact"), Plan: domain.Plan(c.FormValue("plan"))})
 		return "/console/accounts/" + url.PathEscape(id), err
 	})

@@ -309,12 +309,15 @@ func (s *server) projectionInvoices(c echo.Context, month string) error {
 // the fields it will send again, and where to go back.
 type confirmStep struct {
 	Action string // message key of the question
-	Target string // what it acts on (an invoice number, a month…)
-	Facts  [][2]string
-	Post   string
-	Fields [][2]string
-	Back   string
-	Note   string // message key of what cannot be undone (default confirm.irreversible)
+	Target string // what it acts on (an invoice number, a month, a name…)
+	// TargetID follows Target outside its isolation: the ID of a named
+	// thing, which the name (stored text) must not reorder.
+	TargetID string
+	Facts    [][2]string
+	Post     string
+	Fields   [][2]string
+	Back     string
+	Note     string // message key of what cannot be undone (default confirm.irreversible)
 	// Warnings are message keys of what the caller in particular should
 	// know before going on (that it signs them out, say).
 	Warnings []string

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing"
@@ -76,7 +77,7 @@ func (s *server) quoteForm(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	req := invoicing.QuoteRequest{Agency: form.Get("agency"), AgencyTaxID: strings.TrimSpace(form.Get("agency_tax_id")),
+	req := invoicing.QuoteRequest{Agency: form.Get("agency"), AgencyTaxID: strings.TrimSpace(width.Narrow.String(form.Get("agency_tax_id"))),
 		AgencyAddr: form.Get("agency_address"), Contact: form.Get("contact"), Remarks: form.Get("remarks"),
 		Plan: domain.Plan(form.Get("plan"))}
 	if req.ValidDays, err = intField(form.Get("valid_days")); err != nil {

@@ -73,7 +73,7 @@ func (s *server) paymentsData(c echo.Context, a AccountInfo) map[string]any {
 	if !max.IsPositive() {
 		max = commands.DefaultMaxTopUp
 	}
-	rows, l := paymentList.apply(c, paymentRows(s.deps.Payments.View().Payments(a.ID), s.deps.now()))
+	rows, l := paymentList.apply(c, paymentRows(s.deps.Payments, s.deps.Payments.View().Payments(a.ID), s.deps.now()))
 	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l}
 }
 
@@ -120,7 +120,7 @@ func (s *server) apiPayments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": paymentRows(s.deps.Payments.View().Payments(a.ID), s.deps.now())})
+	return c.JSON(http.StatusOK, map[string]any{"data": paymentRows(s.deps.Payments, s.deps.Payments.View().Payments(a.ID), s.deps.now())})
 }
 
 // apiCheckout starts a checkout for an API caller, who posts the fields

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -353,5 +354,104 @@ func TestFullWidthAmounts(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("the key's limit is not NT$42.5")
+	}
+}
+
+// A card checkout the customer abandoned at the cashier, or sent again
+// with the back button, is never notified: once ECPay's card payment
+// window has passed without a notification, the top-up page and the API
+// say it expired instead of awaiting payment for ever. A paid one stays
+// paid, and a notification that comes late still credits.
+func TestAbandonedCardCheckoutExpires(t *testing.T) {
+	var fake *ecpaytest.Provider
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
+	_, owner, _ := managedAccount(e, "acct_gone")
+	card := func() string {
+		t.Helper()
+		code, body := e.call("POST", "/admin/api/accounts/acct_gone/payments", owner, map[string]any{"amount": "500", "method": "card"})
+		if code != http.StatusCreated {
+			t.Fatalf("card checkout: %d %s", code, body)
+		}
+		var co struct {
+			Data payments.Checkout `json:"data"`
+		}
+		if err := json.Unmarshal(body, &co); err != nil {
+			t.Fatal(err)
+		}
+		// The customer's browser posts the form to the cashier.
+		form := url.Values{}
+		for k, v := range co.Data.Fields {
+			form.Set(k, v)
+		}
+		resp, err := http.PostForm(co.Data.Action, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return co.Data.TradeNo
+	}
+	abandoned, paid := card(), card()
+	if reply, err := fake.Paid(paid, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("paying %s: %q %v", paid, reply, err)
+	}
+	b := e.browser()
+	b.signIn(owner)
+	status := func() map[string]string {
+		t.Helper()
+		_, page := b.get("/console/accounts/acct_gone/payments")
+		out := map[string]string{}
+		for _, row := range elements(t, page, "tr", "data-trade") {
+			out[row["data-trade"]] = row["data-status"]
+		}
+		return out
+	}
+	apiStatus := func() map[string]string {
+		t.Helper()
+		code, body := e.call("GET", "/admin/api/accounts/acct_gone/payments", owner, nil)
+		var got struct {
+			Data []struct {
+				TradeNo string `json:"trade_no"`
+				Status  string `json:"status"`
+			} `json:"data"`
+		}
+		if code != http.StatusOK || json.Unmarshal(body, &got) != nil {
+			t.Fatalf("API payments: %d %s", code, body)
+		}
+		out := map[string]string{}
+		for _, p := range got.Data {
+			out[p.TradeNo] = p.Status
+		}
+		return out
+	}
+	setClock := func(d time.Duration) {
+		e.clock.mu.Lock()
+		e.clock.t = testNow.Add(d)
+		e.clock.mu.Unlock()
+	}
+
+	// Within the window the customer may still be paying.
+	setClock(payments.DefaultCardPayWindow)
+	if got := status(); got[abandoned] != payments.StatusPending || got[paid] != payments.StatusPaid {
+		t.Fatalf("statuses within the card window: %v", got)
+	}
+	setClock(payments.DefaultCardPayWindow + time.Second)
+	want := map[string]string{abandoned: payments.StatusExpired, paid: payments.StatusPaid}
+	if got := status(); !maps.Equal(got, want) {
+		t.Fatalf("statuses on the page past the card window: %v, want %v", got, want)
+	}
+	if got := apiStatus(); !maps.Equal(got, want) {
+		t.Fatalf("statuses in the API past the card window: %v, want %v", got, want)
+	}
+	_, page := b.get("/console/accounts/acct_gone/payments")
+	if !strings.Contains(visibleText(t, page), tr(langZH, "pay.expired")) {
+		t.Fatal("the page does not say the card checkout expired")
+	}
+
+	// A notification that comes after all still credits the customer.
+	if reply, err := fake.Paid(abandoned, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("late payment: %q %v", reply, err)
+	}
+	if got := apiStatus(); got[abandoned] != payments.StatusPaid {
+		t.Fatalf("a late payment reads %v", got)
 	}
 }

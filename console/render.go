@@ -46,6 +46,26 @@ var funcs = template.FuncMap{
 	"inc":    func(i int) int { return i + 1 },
 	"pdf":    invoicePDF,
 	"errtxt": reasonOf,
+	"json":   jsonText,
+}
+
+// jsonText shows a stored event's JSON with its bidirectional controls
+// (U+200E/F, U+202A-E, U+2066-9) written as the JSON escapes they equal:
+// the auditor sees them, and they cannot reorder the text they are in.
+func jsonText(b []byte) string {
+	var out strings.Builder
+	for _, r := range string(b) {
+		if isBidiControl(r) {
+			fmt.Fprintf(&out, "\\u%04x", r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
+}
+
+func isBidiControl(r rune) bool {
+	return r == '\u200e' || r == '\u200f' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
 }
 
 // partials are templates that pages include rather than pages.

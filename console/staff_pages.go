@@ -89,11 +89,11 @@ func (s *server) revokeStaffForm(c echo.Context) error {
 	if !found {
 		return echo.NewHTTPError(http.StatusNotFound, "staff token "+id)
 	}
-	target := tok.ID
+	target, targetID := tok.ID, ""
 	if tok.Name != "" {
-		target = tok.Name + " (" + tok.ID + ")"
+		target, targetID = tok.Name, tok.ID
 	}
-	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.revokestaff", Target: target, Danger: true, Note: "confirm.revokestaff.note",
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.revokestaff", Target: target, TargetID: targetID, Danger: true, Note: "confirm.revokestaff.note",
 		Facts: [][2]string{{"staff.role", tr(pageLang(c.Request()), "role."+tok.Role)}}, Post: "/console/staff/" + url.PathEscape(id) + "/revoke",
 		Back: "/console/staff"}); !ok {
 		return err

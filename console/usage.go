@@ -40,12 +40,16 @@ type KeyUsage struct {
 	Cost     decimal.Decimal `json:"cost"`
 }
 
-// Label names the key as the keys table does: its name and prefix.
+// Label names the key as the keys table does: its name and prefix. The
+// name is isolated (FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE): a
+// chart draws the label as one text, which a bidirectional control in
+// the name must not reorder.
 func (k KeyUsage) Label() string {
-	if k.Prefix == "" {
-		return k.Name + " (" + k.KeyID + ")"
+	id := k.Prefix
+	if id == "" {
+		id = k.KeyID
 	}
-	return k.Name + " (" + k.Prefix + ")"
+	return "\u2068" + k.Name + "\u2069 (" + id + ")"
 }
 
 // UsageReport is what the usage charts and the usage API show. Days,

@@ -48,12 +48,12 @@ func (s *Service) run(ctx context.Context, log *slog.Logger) error {
 	var closed string
 	work := func() {
 		if err := s.InvoiceTopUps(ctx); err != nil && ctx.Err() == nil {
-			log.Error("invoicing: top-up invoices", "err", err)
+			s.logFailure(log, "top-up invoices", err)
 		}
 		if m, due := s.dueClose(); due && m != closed {
 			rep, err := s.Close(ctx, m, CloseOptions{})
 			if err != nil {
-				log.Error("invoicing: monthly close", "month", m, "err", err)
+				s.logFailure(log, "monthly close", err, "month", m)
 				return
 			}
 			closed = m
@@ -81,12 +81,27 @@ func (s *Service) run(ctx context.Context, log *slog.Logger) error {
 				continue
 			}
 			if err := s.InvoiceTopUps(ctx); err != nil && ctx.Err() == nil {
-				log.Error("invoicing: top-up invoices", "err", err)
+				s.logFailure(log, "top-up invoices", err)
 			}
 		case <-tick.C:
 			work()
 		}
 	}
+}
+
+// logFailure reports what stopped a piece of the projector's work, which
+// it retries each minute. A period without a number range, or with its
+// numbers used up, is an expected state that the operator ends: a warning
+// saying what to run. Anything else is an error.
+func (s *Service) logFailure(log *slog.Logger, what string, err error, attrs ...any) {
+	if !errors.Is(err, ErrNoRange) && !errors.Is(err, ErrRangeExhausted) {
+		log.Error("invoicing: "+what, append(attrs, "err", err)...)
+		return
+	}
+	p := twrules.PeriodOf(s.issueTime()).String()
+	log.Warn(fmt.Sprintf("invoicing: %s: no invoice number free in period %s; add the range the tax office assigned with "+
+		"`routefree invoices range --period %s --prefix <字軌> --from <first number> --to <last number>`", what, p, p),
+		append(attrs, "period", p, "err", err)...)
 }
 
 // dueClose is the last ended Taipei month once CloseDelay has passed.

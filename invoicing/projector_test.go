@@ -2,12 +2,15 @@ package invoicing
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/internal/testenv"
 )
 
@@ -108,4 +111,62 @@ func TestProjectorWaitsForARangeQuietly(t *testing.T) {
 	}
 	e.assign("2026-11", "AB", 1, 99)
 	waitFor(t, func() bool { return len(svc.Invoices("", "shop")) == 1 })
+}
+
+// refusingStore fails every append of an invoice, as a full disk would.
+type refusingStore struct{ eventstore.Store }
+
+func (s refusingStore) Append(ctx context.Context, stream string, exp eventstore.ExpectedVersion, evs ...eventstore.EventData) (eventstore.AppendResult, error) {
+	for _, ev := range evs {
+		if ev.Type == domain.TypeInvoiceIssued {
+			return eventstore.AppendResult{}, errors.New("disk full")
+		}
+	}
+	return s.Store.Append(ctx, stream, exp, evs...)
+}
+
+// A missing number range is a warning that says what to run; an invoice
+// that cannot be recorded is an error.
+func TestProjectorLogLevels(t *testing.T) {
+	e := newEnv(t, taipei(2026, 12, 10, 9, 0))
+	e.open("shop", "小商店", "", domain.PlanStarter)
+	if _, err := e.cmd.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "shop", Amount: dec("300"), Method: domain.MethodCard, Reference: "pay-1"}); err != nil {
+		t.Fatal(err)
+	}
+	var logs testenv.Buffer
+	svc, err := New(refusingStore{e.store}, Config{Seller: DevSeller(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx, slog.New(slog.NewJSONHandler(&logs, nil))) }()
+	defer func() { cancel(); <-done }()
+	record := func(level string) map[string]any {
+		t.Helper()
+		var found map[string]any
+		waitFor(t, func() bool {
+			for _, line := range strings.Split(logs.String(), "\n") {
+				var r map[string]any
+				if json.Unmarshal([]byte(line), &r) == nil && r["level"] == level {
+					found = r
+				}
+			}
+			return found != nil
+		})
+		return found
+	}
+	if r := record("WARN"); !strings.Contains(r["msg"].(string), "routefree invoices range --period 2026-11") || r["period"] != "2026-11" {
+		t.Fatalf("missing range: %v", r)
+	}
+	if strings.Contains(logs.String(), `"level":"ERROR"`) {
+		t.Fatalf("a missing range logged as an error:\n%s", logs.String())
+	}
+	if err := svc.AssignRange(e.ctx, "2026-11", "AB", 1, 99); err != nil {
+		t.Fatal(err)
+	}
+	e.use("shop", "gpt-4o", taipei(2026, 12, 10, 8, 0), 10, 10, "1")
+	if r := record("ERROR"); r["msg"] != "invoicing: top-up invoices" || !strings.Contains(r["err"].(string), "disk full") {
+		t.Fatalf("failed invoice: %v", r)
+	}
 }

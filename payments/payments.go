@@ -43,6 +43,14 @@ const (
 // are built. Unset, the address the customer's browser used is taken.
 const EnvPublicURL = "ROUTEFREE_PUBLIC_URL"
 
+// EnvCardPayWindow names Config.CardPayWindow in the environment, as a
+// Go duration (90m, 2h).
+const EnvCardPayWindow = "ROUTEFREE_ECPAY_CARD_WINDOW"
+
+// maxCardPayWindow bounds the card window: a week is far beyond any
+// cashier session, so a longer one is a typo.
+const maxCardPayWindow = 7 * 24 * time.Hour
+
 // Config is the merchant and how ECPay reaches the gateway.
 type Config struct {
 	Merchant ecpay.Merchant
@@ -52,6 +60,10 @@ type Config struct {
 	// ATMExpireDays is how long an ATM virtual account stays open (1-60);
 	// zero: 3 days.
 	ATMExpireDays int
+	// CardPayWindow is how long a card checkout awaits its payment
+	// before the customer is told it expired (1 minute to 7 days); zero:
+	// DefaultCardPayWindow.
+	CardPayWindow time.Duration
 	// ConsolePath returns the console page a customer of an account comes
 	// back to from ECPay's pages.
 	ConsolePath func(accountID string) string
@@ -109,8 +121,14 @@ func New(cfg Config, d Deps) (*Service, error) {
 	if cfg.ATMExpireDays < 0 || cfg.ATMExpireDays > 60 {
 		errs = append(errs, errors.New("payments: ATM expiry must be 1-60 days"))
 	}
+	if w := cfg.CardPayWindow; w != 0 && (w < time.Minute || w > maxCardPayWindow) {
+		errs = append(errs, fmt.Errorf("payments: %s %s is not between 1m and %s", EnvCardPayWindow, w, maxCardPayWindow))
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if cfg.CardPayWindow == 0 {
+		cfg.CardPayWindow = DefaultCardPayWindow
 	}
 	if cfg.ATMExpireDays == 0 {
 		cfg.ATMExpireDays = 3
@@ -130,6 +148,12 @@ func New(cfg Config, d Deps) (*Service, error) {
 
 // View is the service's read model.
 func (s *Service) View() *View { return s.view }
+
+// Status says where a checkout stands at now, under the configured card
+// window.
+func (s *Service) Status(p Payment, now time.Time) string {
+	return p.Status(now, s.cfg.CardPayWindow)
+}
 
 // Methods a customer chooses.
 const (
@@ -298,29 +322,30 @@ func (s *Service) wait(ctx context.Context, pos eventstore.Position) {
 	_ = s.settle(ctx, pos)
 }
 
-// checkout reads a trade number's history: its checkout, and whether ECPay
-// assigned it an ATM account. ok is false for a trade number never issued.
-func (s *Service) checkout(ctx context.Context, trade string) (c *domain.PaymentCheckoutStarted, assigned bool, err error) {
+// checkout reads a trade number's history: its checkout, and the last ATM
+// account ECPay assigned it (nil: none). c is nil for a trade number never
+// issued.
+func (s *Service) checkout(ctx context.Context, trade string) (c *domain.PaymentCheckoutStarted, assigned *domain.PaymentAccountAssigned, err error) {
 	if !ecpay.ValidTradeNo(trade) {
-		return nil, false, nil
+		return nil, nil, nil
 	}
 	evs, err := s.store.ReadStream(ctx, domain.PaymentStream(trade), 0, 100)
 	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return nil, false, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
 	for _, e := range evs {
 		b, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, err
 		}
 		switch v := b.(type) {
 		case *domain.PaymentCheckoutStarted:
 			c = v
 		case *domain.PaymentAccountAssigned:
-			assigned = true
+			assigned = v
 		}
 	}
 	return c, assigned, nil
@@ -371,11 +396,7 @@ func (s *Service) Return(ctx context.Context, form url.Values) string {
 	}
 	defer s.lockTrade(c.TradeNo)()
 	cp := &capture{Store: s.store}
-	// The customer paid what the checkout asked, under the bound of its
-	// day: a bound lowered since (an ATM account stays open for days)
-	// must not leave money received uncredited.
-	h := &commands.Handler{Store: cp, Now: s.now, MaxTopUp: decimal.Max(s.maxTopUp(), c.Amount), StaffTokens: s.cmds.StaffTokens}
-	dup, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: c.AccountID, Amount: c.Amount, Method: c.Method, Reference: c.TradeNo})
+	dup, err := s.topUps(cp, c).TopUp(ctx, credit(c))
 	switch {
 	case err != nil:
 		s.log.Error("payment notification: top-up failed", "merchant_trade_no", c.TradeNo, "err", err)
@@ -388,6 +409,18 @@ func (s *Service) Return(ctx context.Context, form url.Values) string {
 	s.wait(ctx, cp.last)
 	s.log.Info("payment credited", "provider", Provider, "merchant_trade_no", c.TradeNo, "account", c.AccountID, "amount", c.Amount.String(), "method", c.Method)
 	return ecpay.ReplyOK
+}
+
+// topUps credits checkouts on store. The customer pays what the checkout
+// asked, under the bound of its day: a bound lowered since (an ATM account
+// stays open for days) must not leave money received uncredited.
+func (s *Service) topUps(store eventstore.Store, c *domain.PaymentCheckoutStarted) *commands.Handler {
+	return &commands.Handler{Store: store, Now: s.now, MaxTopUp: decimal.Max(s.maxTopUp(), c.Amount), StaffTokens: s.cmds.StaffTokens}
+}
+
+// credit is the top-up that a checkout's payment records.
+func credit(c *domain.PaymentCheckoutStarted) domain.CreditsToppedUp {
+	return domain.CreditsToppedUp{AccountID: c.AccountID, Amount: c.Amount, Method: c.Method, Reference: c.TradeNo}
 }
 
 // PaymentInfo takes ECPay's ATM virtual account for a checkout
@@ -406,6 +439,13 @@ func (s *Service) PaymentInfo(ctx context.Context, form url.Values) string {
 	if n["RtnCode"] != "2" || n["vAccount"] == "" || c.Method != domain.MethodBankTransfer {
 		return s.refuse(ctx, "payment-info", n, refusal{reason: fmt.Sprintf("no ATM account assigned (RtnCode %s: %s)", n["RtnCode"], n["RtnMsg"]), record: true, ack: true})
 	}
+	defer s.lockTrade(c.TradeNo)()
+	if r, err := s.settledAccount(ctx, c, n); err != nil {
+		s.log.Error("payment info failed", "merchant_trade_no", c.TradeNo, "err", err)
+		return ecpay.Refuse("try again")
+	} else if r != nil {
+		return s.refuse(ctx, "payment-info", n, *r)
+	}
 	ev := &domain.PaymentAccountAssigned{AccountID: c.AccountID, Provider: Provider, TradeNo: c.TradeNo,
 		BankCode: n["BankCode"], VAccount: n["vAccount"], ExpireDate: n["ExpireDate"], Actor: system}
 	d, err := commands.Event(domain.EventID(domain.TypePaymentAccountAssigned, c.TradeNo, n["vAccount"]), s.now(), ev)
@@ -419,6 +459,25 @@ func (s *Service) PaymentInfo(ctx context.Context, form url.Values) string {
 	}
 	s.wait(ctx, res.Position)
 	return ecpay.ReplyOK
+}
+
+// settledAccount refuses a payment info once the trade is paid: the account
+// the customer paid into stands. The same account sent again is a replay;
+// another one is a conflict that finance must see. Both are acknowledged,
+// so that ECPay stops resending.
+func (s *Service) settledAccount(ctx context.Context, c *domain.PaymentCheckoutStarted, n notification) (*refusal, error) {
+	paid, err := s.topUps(s.store, c).CheckTopUp(ctx, credit(c))
+	if err != nil || !paid {
+		return nil, err
+	}
+	_, a, err := s.checkout(ctx, c.TradeNo)
+	if err != nil {
+		return nil, err
+	}
+	if a != nil && a.BankCode == n["BankCode"] && a.VAccount == n["vAccount"] && a.ExpireDate == n["ExpireDate"] {
+		return &refusal{reason: "replay: the account is already recorded", ack: true}, nil
+	}
+	return &refusal{reason: "the trade is already paid: its ATM account does not change", record: true, ack: true}, nil
 }
 
 // capture remembers the position of the last append.

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,8 @@ type world struct {
 	fake  *ecpaytest.Provider
 	srv   *httptest.Server
 	logs  *bytes.Buffer
+	// wait returns once the payments view has read up to a position.
+	wait func(eventstore.Position)
 }
 
 func newWorld(t *testing.T) *world {
@@ -71,6 +74,11 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	payments.Register(e, w.svc)
+	w.wait = func(pos eventstore.Position) {
+		if err := runner.WaitFor(ctx, pos); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := w.cmds.OpenAccount(ctx, domain.AccountOpened{AccountID: "acct_pay", Organisation: "付款測試有限公司"}); err != nil {
 		t.Fatal(err)
 	}
@@ -329,8 +337,13 @@ func TestPaymentStatusAt(t *testing.T) {
 	atm := payments.Payment{Method: domain.MethodBankTransfer, VAccount: "9103522175887271", ExpireDate: "2026/03/18"}
 	withTime := atm
 	withTime.ExpireDate = "2026/03/18 15:30:00"
+	atm.StartedAt = at("2026-03-15 10:00:00")
 	paid := atm
 	paid.Paid = true
+	card := payments.Payment{Method: domain.MethodCard, StartedAt: at("2026-03-15 10:00:00")}
+	cardPaid := card
+	cardPaid.Paid = true
+	noAccount := payments.Payment{Method: domain.MethodBankTransfer, StartedAt: card.StartedAt}
 	for _, c := range []struct {
 		p    payments.Payment
 		now  string
@@ -341,12 +354,19 @@ func TestPaymentStatusAt(t *testing.T) {
 		{withTime, "2026-03-18 15:30:00", payments.StatusPending},
 		{withTime, "2026-03-18 15:30:01", payments.StatusExpired},
 		{paid, "2026-04-01 00:00:00", payments.StatusPaid},
-		{payments.Payment{Method: domain.MethodCard}, "2027-01-01 00:00:00", payments.StatusPending},
-		{payments.Payment{Method: domain.MethodBankTransfer}, "2027-01-01 00:00:00", payments.StatusPending},
-		{payments.Payment{Method: domain.MethodBankTransfer, VAccount: "1", ExpireDate: "soon"}, "2027-01-01 00:00:00", payments.StatusPending},
+		{payments.Payment{Method: domain.MethodBankTransfer, VAccount: "1", ExpireDate: "soon", StartedAt: at("2026-03-15 10:00:00")}, "2027-01-01 00:00:00", payments.StatusPending},
+		// A card checkout, or an ATM one ECPay gave no account, awaits its
+		// payment for the card window from its start, then expires.
+		{card, "2026-03-15 11:00:00", payments.StatusPending},
+		{card, "2026-03-15 11:00:01", payments.StatusExpired},
+		{cardPaid, "2027-01-01 00:00:00", payments.StatusPaid},
+		{noAccount, "2026-03-15 11:00:00", payments.StatusPending},
+		{noAccount, "2026-03-15 11:00:01", payments.StatusExpired},
+		// The ATM account's own deadline, not the card window, counts.
+		{atm, "2026-03-17 10:00:00", payments.StatusPending},
 	} {
 		// The same instant seen from UTC gives the same answer.
-		if got := c.p.Status(at(c.now).UTC()); got != c.want {
+		if got := c.p.Status(at(c.now).UTC(), time.Hour); got != c.want {
 			t.Errorf("%+v at %s: %s, want %s", c.p, c.now, got, c.want)
 		}
 	}
@@ -369,5 +389,96 @@ func TestPaidCheckoutCreditedAfterTheBoundIsLowered(t *testing.T) {
 	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorKey, ID: "key_owner"})
 	if _, err := w.svc.Start(ctx, "acct_pay", decimal.NewFromInt(30000), payments.ChooseCard, w.srv.URL); !errors.Is(err, payments.ErrInvalid) {
 		t.Fatalf("a new checkout above the lowered bound: %v", err)
+	}
+}
+
+// A card window under a minute or over a week is a typo, named by its
+// variable.
+func TestCardPayWindowBounds(t *testing.T) {
+	m := ecpay.Merchant{MerchantID: ecpay.TestMerchantID, HashKey: ecpay.TestHashKey, HashIV: ecpay.TestHashIV, Endpoint: "https://payment-stage.ecpay.com.tw/Cashier/AioCheckOut/V5"}
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	d := payments.Deps{Store: store, Commands: commands.New(store), View: payments.NewView()}
+	for _, w := range []time.Duration{30 * time.Second, 8 * 24 * time.Hour} {
+		if _, err := payments.New(payments.Config{Merchant: m, CardPayWindow: w}, d); err == nil || !strings.Contains(err.Error(), payments.EnvCardPayWindow) {
+			t.Errorf("card window %s: %v", w, err)
+		}
+	}
+	for _, w := range []time.Duration{0, time.Minute, 3 * time.Hour} {
+		if _, err := payments.New(payments.Config{Merchant: m, CardPayWindow: w}, d); err != nil {
+			t.Errorf("card window %s: %v", w, err)
+		}
+	}
+}
+
+// Once a trade is paid, its ATM account is history: a later payment info
+// naming another account changes nothing the customer sees, is listed for
+// finance and is acknowledged, so that ECPay stops resending it. The same
+// account sent again is a replay, acknowledged and not listed. Before the
+// payment, a new account replaces the old one, as ECPay may assign.
+func TestPaymentInfoAfterPaymentChangesNothing(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(2400, payments.ChooseATM)
+	if _, err := w.fake.PaymentInfo(co.TradeNo, func(f url.Values) { f.Set("vAccount", "9103522175880001") }); err != nil {
+		t.Fatalf("a new account before the payment: %v", err)
+	}
+	if p, _ := w.svc.View().Payment(co.TradeNo); p.VAccount != "9103522175880001" {
+		t.Fatalf("the account before the payment is %q", p.VAccount)
+	}
+	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("paid: %q %v", reply, err)
+	}
+	shown := func() [4]string {
+		p, _ := w.svc.View().Payment(co.TradeNo)
+		return [4]string{p.BankCode, p.VAccount, p.ExpireDate, strconv.FormatBool(p.Paid)}
+	}
+	want := shown()
+	if want != [4]string{"812", "9103522175880001", "2026/03/18", "true"} {
+		t.Fatalf("the paid trade shows %v", want)
+	}
+
+	// The same account again: a replay.
+	if _, err := w.fake.PaymentInfo(co.TradeNo, func(f url.Values) { f.Set("vAccount", "9103522175880001") }); err != nil {
+		t.Fatalf("the same account after the payment: %v", err)
+	}
+	if rs := w.refused(); len(rs) != 0 {
+		t.Fatalf("a replayed payment info listed for finance: %+v", rs)
+	}
+	// Another account: refused, listed, acknowledged.
+	if _, err := w.fake.PaymentInfo(co.TradeNo, func(f url.Values) {
+		f.Set("BankCode", "007")
+		f.Set("vAccount", "9103522175889999")
+		f.Set("ExpireDate", "2026/03/30")
+	}); err != nil {
+		t.Fatalf("another account after the payment: %v", err)
+	}
+	if got := shown(); got != want {
+		t.Fatalf("the paid trade changed to %v, was %v", got, want)
+	}
+	rs := w.refused()
+	if len(rs) != 1 || rs[0].TradeNo != co.TradeNo || rs[0].Endpoint != "payment-info" || rs[0].Fields["vAccount"] != "9103522175889999" || !strings.Contains(rs[0].Reason, "paid") {
+		t.Fatalf("refused for finance: %+v", rs)
+	}
+	if n := len(w.topUps()); n != 1 {
+		t.Fatalf("%d top-ups", n)
+	}
+
+	// History recorded before the refusal existed: an account assigned
+	// after the payment does not show either.
+	d, err := commands.Event(domain.EventID(domain.TypePaymentAccountAssigned, co.TradeNo, "old"), time.Now(), &domain.PaymentAccountAssigned{
+		AccountID: "acct_pay", Provider: payments.Provider, TradeNo: co.TradeNo, BankCode: "812", VAccount: "9103522175887777", ExpireDate: "2026/03/31"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.store.Append(w.ctx, domain.PaymentStream(co.TradeNo), eventstore.Any(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.wait(res.Position)
+	if got := shown(); got != want {
+		t.Fatalf("an account recorded after the payment shows: %v, was %v", got, want)
 	}
 }

@@ -29,21 +29,35 @@ type Payment struct {
 	Paid bool `json:"paid"`
 }
 
+// DefaultCardPayWindow is how long a checkout awaits ECPay's first
+// notification: the card payment, or the ATM account. ECPay settles a
+// card payment with the bank within 40 minutes of its being made (its
+// QueryTradeInfo guide says to look no later than that); the rest of the
+// hour is the customer's time on the cashier's page.
+const DefaultCardPayWindow = time.Hour
+
 // Where a checkout stands.
 const (
 	StatusPaid    = "paid"
 	StatusPending = "pending"
 	// StatusExpired: an ATM account past its deadline, which takes no
-	// transfer any more; the customer starts another checkout.
+	// transfer any more, or a checkout that heard nothing from ECPay
+	// within the card window (abandoned at the cashier, or sent again
+	// with the back button); the customer starts another checkout.
 	StatusExpired = "expired"
 )
 
-// Status says where the checkout stands at now.
-func (p Payment) Status(now time.Time) string {
+// Status says where the checkout stands at now. cardWindow is how long a
+// checkout without an ATM account awaits its payment; zero: for ever.
+// Expired is what the customer is told, not a refusal: a payment notified
+// later still credits.
+func (p Payment) Status(now time.Time, cardWindow time.Duration) string {
 	switch {
 	case p.Paid:
 		return StatusPaid
 	case p.VAccount != "" && p.expired(now):
+		return StatusExpired
+	case p.VAccount == "" && cardWindow > 0 && now.Sub(p.StartedAt) > cardWindow:
 		return StatusExpired
 	}
 	return StatusPending
@@ -115,7 +129,9 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 			v.byTrade[b.TradeNo] = p
 			v.byAccount[b.AccountID] = append(v.byAccount[b.AccountID], p)
 		case *domain.PaymentAccountAssigned:
-			if p, ok := v.byTrade[b.TradeNo]; ok {
+			// A paid trade keeps the account it was paid into, whatever
+			// was recorded after.
+			if p, ok := v.byTrade[b.TradeNo]; ok && !p.Paid {
 				p.BankCode, p.VAccount, p.ExpireDate = b.BankCode, b.VAccount, b.ExpireDate
 			}
 		case *domain.CreditsToppedUp:

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/payments/ecpay"
@@ -19,7 +20,13 @@ func (in *instance) openPayments() error {
 	if !ok {
 		return nil
 	}
-	in.payments, err = payments.New(payments.Config{Merchant: m, PublicURL: os.Getenv(payments.EnvPublicURL)},
+	cfg := payments.Config{Merchant: m, PublicURL: os.Getenv(payments.EnvPublicURL)}
+	if v := os.Getenv(payments.EnvCardPayWindow); v != "" {
+		if cfg.CardPayWindow, err = time.ParseDuration(v); err != nil {
+			return fmt.Errorf("payments: %s %q is not a duration (90m, 2h)", payments.EnvCardPayWindow, v)
+		}
+	}
+	in.payments, err = payments.New(cfg,
 		payments.Deps{Store: in.store, Commands: in.cmds, View: in.payView, Logger: in.log, WaitFor: in.runner.WaitFor})
 	if err != nil {
 		return err

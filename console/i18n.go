@@ -221,7 +221,7 @@ var messages = map[string][2]string{
 	"filing.more":           {"份文件未列出（依期限排序，最急者在前）。", "more documents not listed (the most urgent come first)."},
 	"filing.rejected":       {"遭退回", "Rejected"},
 	"recon":                 {"用量與發票核對", "Reconciliation"},
-	"recon.hint":            {"各帳戶每月（臺北時間）之用量、已開立發票與待開立金額及原因。", "Per account and Taipei month: used, invoiced, and what is pending and why."},
+	"recon.hint":            {"各帳戶每月（臺北時間）之用量、已開立發票與待開立金額及原因。金額以分顯示，已開立與待開立相加與用量相符。", "Per account and Taipei month: used, invoiced, and what is pending and why. Amounts are shown to the cent so that invoiced and pending add up to what was used."},
 	"recon.basis":           {"基礎", "Basis"},
 	"recon.basis.usage":     {"月結用量", "usage"},
 	"recon.basis.top-ups":   {"預付儲值", "top-ups"},

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -606,6 +608,52 @@ func money(d decimal.Decimal) string {
 	b.WriteByte('.')
 	b.WriteString(frac)
 	return b.String()
+}
+
+// shares shows the parts of a whole (invoiced and pending of used) to the
+// cent so that, as shown, they add up to the whole as money shows it: each
+// part is rounded down and the cents left go to the largest remainders, as
+// an invoice's lines share its total. Rounded each on its own, NT$12.6149
+// and NT$0.0049 would read NT$12.61 and NT$0.00 against NT$12.62. Parts
+// that are negative, or do not add up to the whole, are shown as they are.
+func shares(whole decimal.Decimal, parts ...decimal.Decimal) []decimal.Decimal {
+	sum := decimal.Zero
+	for _, p := range parts {
+		if p.IsNegative() {
+			return parts
+		}
+		sum = sum.Add(p)
+	}
+	if len(parts) == 0 || !sum.Equal(whole) {
+		return parts
+	}
+	return twrules.Allocate(parts, whole.Round(2), 2)
+}
+
+// reasonShare is one reason's part of a pending amount, as shown.
+type reasonShare struct {
+	Reason string
+	Amount decimal.Decimal
+}
+
+// byReason shows the pending amounts by reason, in the order of their
+// reasons, as shares of the pending amount shown.
+func byReason(shown decimal.Decimal, m map[string]decimal.Decimal) []reasonShare {
+	reasons := slices.Sorted(maps.Keys(m))
+	parts := make([]decimal.Decimal, len(reasons))
+	negative := shown.IsNegative()
+	for i, r := range reasons {
+		parts[i] = m[r]
+		negative = negative || parts[i].IsNegative()
+	}
+	if !negative && len(parts) > 0 {
+		parts = twrules.Allocate(parts, shown, 2)
+	}
+	out := make([]reasonShare, len(reasons))
+	for i, r := range reasons {
+		out[i] = reasonShare{Reason: r, Amount: parts[i]}
+	}
+	return out
 }
 
 // ntd formats a whole-NTD amount like money.

@@ -33,20 +33,22 @@ const ContentSecurityPolicy = headers.ContentSecurityPolicy
 var securityHeaders = headers.Secure
 
 var funcs = template.FuncMap{
-	"t":      tr,
-	"money":  money,
-	"ntd":    ntd,
-	"count":  thousands,
-	"upper":  strings.ToUpper,
-	"add":    func(a, b int64) int64 { return a + b },
-	"neg":    func(a int64) int64 { return -a }, // ntd (neg 0) reads NT$0.00, never -NT$0.00
-	"reason": reasonText,
-	"date":   func(t time.Time) string { return t.In(projections.Taipei).Format("2006-01-02 15:04") },
-	"join":   strings.Join,
-	"inc":    func(i int) int { return i + 1 },
-	"pdf":    invoicePDF,
-	"errtxt": reasonOf,
-	"json":   jsonText,
+	"t":        tr,
+	"money":    money,
+	"shares":   shares,
+	"byReason": byReason,
+	"ntd":      ntd,
+	"count":    thousands,
+	"upper":    strings.ToUpper,
+	"add":      func(a, b int64) int64 { return a + b },
+	"neg":      func(a int64) int64 { return -a }, // ntd (neg 0) reads NT$0.00, never -NT$0.00
+	"reason":   reasonText,
+	"date":     func(t time.Time) string { return t.In(projections.Taipei).Format("2006-01-02 15:04") },
+	"join":     strings.Join,
+	"inc":      func(i int) int { return i + 1 },
+	"pdf":      invoicePDF,
+	"errtxt":   reasonOf,
+	"json":     jsonText,
 }
 
 // jsonText shows a stored event's JSON with its bidirectional controls

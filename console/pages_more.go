@@ -80,7 +80,7 @@ func (s *server) quoteForm(c echo.Context) error {
 	req := invoicing.QuoteRequest{Agency: form.Get("agency"), AgencyTaxID: strings.TrimSpace(width.Narrow.String(form.Get("agency_tax_id"))),
 		AgencyAddr: form.Get("agency_address"), Contact: form.Get("contact"), Remarks: form.Get("remarks"),
 		Plan: domain.Plan(form.Get("plan"))}
-	if req.ValidDays, err = intField(form.Get("valid_days")); err != nil {
+	if req.ValidDays, err = intField(width.Narrow.String(form.Get("valid_days"))); err != nil {
 		return err
 	}
 	names := form["item_name"]
@@ -94,8 +94,10 @@ func (s *server) quoteForm(c echo.Context) error {
 			}
 			return ""
 		}
-		qty, err1 := decimal.NewFromString(at("item_qty"))
-		price, err2 := decimal.NewFromString(strings.ReplaceAll(at("item_price"), ",", ""))
+		// Numbers typed with a Chinese input method come full-width (１，０００).
+		number := func(k string) string { return strings.ReplaceAll(width.Narrow.String(at(k)), ",", "") }
+		qty, err1 := decimal.NewFromString(number("item_qty"))
+		price, err2 := decimal.NewFromString(number("item_price"))
 		if err1 != nil || err2 != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "item "+name+": quantity and unit price must be numbers")
 		}

@@ -1,9 +1,11 @@
 package console
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/invoicing"
 )
@@ -60,5 +62,31 @@ func TestFullWidthTaxIDs(t *testing.T) {
 	qs := e.deps.Invoices.(*invoicing.Service).Quotes()
 	if len(qs) != 1 || qs[0].AgencyTaxID != "22099131" {
 		t.Fatalf("quotes: %+v", qs)
+	}
+}
+
+// The quotation form's quantity, unit price and validity read full-width
+// digits and separators, as a Chinese input method types them.
+func TestQuoteFormReadsFullWidthNumbers(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	csrf := b.signIn(e.finance)
+	_, page := b.get("/console/quotes")
+	form := formFields(t, page, "/console/quotes")
+	form.Set("csrf", csrf)
+	for k, v := range map[string]string{"agency": "臺北市政府", "contact": "王小明", "valid_days": "３０",
+		"item_name": "AI API", "item_qty": "１２", "item_unit": "月", "item_price": "１，０００．５"} {
+		form.Set(k, v)
+	}
+	if resp, page := b.post("/console/quotes", form); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("quote form with full-width numbers: %d %s", resp.StatusCode, page)
+	}
+	qs := e.deps.Invoices.(*invoicing.Service).Quotes()
+	if len(qs) != 1 || len(qs[0].Items) != 1 {
+		t.Fatalf("quotes %+v, want one with one item", qs)
+	}
+	it := qs[0].Items[0]
+	if !it.Quantity.Equal(decimal.NewFromInt(12)) || !it.UnitPrice.Equal(decimal.RequireFromString("1000.5")) || qs[0].ValidDays != 30 {
+		t.Fatalf("quote item %s × %s, valid %d days; want 12 × 1000.5, 30 days", it.Quantity, it.UnitPrice, qs[0].ValidDays)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/internal/jsonscan"
 	"github.com/routefree/routefree/invoicing/twrules"
 	"github.com/routefree/routefree/projections"
 )
@@ -96,6 +97,7 @@ type account struct {
 	Plan         domain.Plan
 	buyer        *buyerExtra // nil while the account has no 統一編號, carrier or donation code
 	topUps       topUpList
+	credit       *prepaidCredit // nil while the account has had no top-up or adjustment
 	// dirty is the generation of the latest mark that the account's top-ups
 	// may need an invoice (ledger.markTopUps); 0: none.
 	dirty uint64
@@ -134,6 +136,97 @@ func (a *account) Carrier() string { return a.extra().carrier }
 
 // DonationCode is the account's B2C donation code (愛心碼).
 func (a *account) DonationCode() string { return a.extra().donationCode }
+
+// prepaidCredit is what is left of an account's credit, by who pays for
+// it: paid is credit from paid top-ups of a prepaid plan, which their
+// top-up invoices bill; free is credit given by adjustment, which no
+// invoice bills. Prepaid usage draws free credit first, so that what was
+// invoiced at payment lasts; usage on a postpaid plan draws paid credit
+// first and is invoiced monthly only beyond it, so that moving from a
+// prepaid to a postpaid plan never invoices the same money twice
+// (docs/invoicing-ledger.md).
+type prepaidCredit struct {
+	paid, free projections.Amount // exact, without a big.Int while they fit an int64
+}
+
+// left reports whether any credit is left to draw (a nil credit has none).
+func (c *prepaidCredit) left() bool {
+	return c != nil && (!c.paid.IsZero() || !c.free.IsZero())
+}
+
+// draw takes cost from the credit, free credit first when free is true,
+// and returns what paid credit covered of it. Neither part goes below
+// zero: usage beyond the credit (a postpaid plan's) is billed as usage.
+// It allocates nothing while the amounts fit an int64: prepaid requests
+// are most of a history.
+func (c *prepaidCredit) draw(cost projections.Amount, free bool) (fromPaid projections.Amount) {
+	if c == nil || cost.Sign() <= 0 {
+		return projections.Amount{}
+	}
+	if free && c.free.Sign() > 0 {
+		t := minAmount(c.free, cost)
+		c.free, cost = c.free.Minus(t), cost.Minus(t)
+	}
+	if c.paid.Sign() <= 0 || cost.Sign() <= 0 {
+		return projections.Amount{}
+	}
+	fromPaid = minAmount(c.paid, cost)
+	c.paid = c.paid.Minus(fromPaid)
+	return fromPaid
+}
+
+// adjust adds a correction of the balance: a positive one is free credit;
+// a negative one takes free credit, then paid credit (a refund).
+func (c *prepaidCredit) adjust(d decimal.Decimal) {
+	amt := projections.AmountOf(d)
+	if amt.Sign() > 0 {
+		c.free = c.free.Plus(amt)
+		return
+	}
+	refund := projections.Amount{}.Minus(amt)
+	take := minAmount(c.free, refund)
+	c.free, refund = c.free.Minus(take), refund.Minus(take)
+	c.paid = c.paid.Minus(minAmount(c.paid, refund))
+}
+
+// minAmount is the smaller of two amounts.
+func minAmount(a, b projections.Amount) projections.Amount {
+	if a.Cmp(b) <= 0 {
+		return a
+	}
+	return b
+}
+
+// scanCost reads the cost of a request.completed event without decoding
+// the rest: prepaid usage is most of a history, and invoicing needs only
+// what it draws from the account's credit. An unreadable cost is zero.
+func scanCost(data []byte) projections.Amount {
+	var raw []byte
+	jsonscan.Members(data, func(m jsonscan.Member) {
+		if string(m.Key) == "cost" {
+			raw = m.Value
+		}
+	})
+	if len(raw) >= 2 && raw[0] == '"' {
+		raw = raw[1 : len(raw)-1]
+	}
+	if a, ok := projections.ParseAmount(raw); ok {
+		return a
+	}
+	d, err := decimal.NewFromString(string(raw))
+	if err != nil {
+		return projections.Amount{}
+	}
+	return projections.AmountOf(d)
+}
+
+// creditOf returns the account's credit record, made on first use.
+func (a *account) creditOf() *prepaidCredit {
+	if a.credit == nil {
+		a.credit = &prepaidCredit{}
+	}
+	return a.credit
+}
 
 // acctMonth keys usage: an account and a Taipei month.
 type acctMonth struct{ acct, month string }
@@ -359,7 +452,7 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	}
 	switch e.Type {
 	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp,
-		domain.TypeInvoiceCarrierSet:
+		domain.TypeCreditsAdjusted, domain.TypeInvoiceCarrierSet:
 	default:
 		return nil // nothing invoicing needs
 	}
@@ -371,6 +464,9 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		// tens of megabytes a second beside the running gateway.
 		if acct, ok := strings.CutPrefix(e.Stream, domain.UsageStream("")); ok {
 			if a := l.accounts[acct]; a == nil || !a.Plan.Postpaid() {
+				if a != nil && a.credit.left() {
+					a.credit.draw(scanCost(e.Data), true) // only its cost is read
+				}
 				return nil
 			}
 		}
@@ -408,8 +504,17 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 			a.setExtra(x)
 		}
 	case *domain.RequestCompleted:
-		if a := l.accounts[b.AccountID]; a == nil || !a.Plan.Postpaid() {
-			return nil // prepaid usage: its top-ups are what is invoiced
+		a := l.accounts[b.AccountID]
+		if a == nil || !a.Plan.Postpaid() {
+			if a != nil {
+				a.credit.draw(projections.AmountOf(b.Cost), true) // prepaid usage: its top-ups are what is invoiced
+			}
+			return nil
+		}
+		// Credit paid for on a prepaid plan, and invoiced then, pays first.
+		cost := b.Cost.Sub(a.credit.draw(projections.AmountOf(b.Cost), false).Decimal())
+		if !cost.IsPositive() && b.Cost.IsPositive() {
+			return nil
 		}
 		at := b.StartedAt
 		if at.IsZero() {
@@ -429,11 +534,21 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		u.Requests++
 		u.TokensIn += b.Usage.Input
 		u.TokensOut += b.Usage.Output
-		u.Cost = u.Cost.Add(b.Cost)
+		u.Cost = u.Cost.Add(cost)
+	case *domain.CreditsAdjusted:
+		if a := l.accounts[b.AccountID]; a != nil {
+			a.creditOf().adjust(b.Amount)
+		}
 	case *domain.CreditsToppedUp:
 		a := l.accounts[b.AccountID]
-		if (b.Method != domain.MethodCard && b.Method != domain.MethodBankTransfer) || (a != nil && a.Plan.Postpaid()) {
+		if b.Method != domain.MethodCard && b.Method != domain.MethodBankTransfer {
+			if a != nil {
+				a.creditOf().adjust(b.Amount) // credit given, not paid for
+			}
 			return nil
+		}
+		if a != nil && a.Plan.Postpaid() {
+			return nil // it pays the account's invoices
 		}
 		if a == nil {
 			if a = l.strays[b.AccountID]; a == nil {
@@ -442,6 +557,7 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 			}
 		}
 		acct := a.ID
+		a.creditOf().paid = a.creditOf().paid.Add(b.Amount)
 		l.topUpCount++
 		t := &topUp{Reference: b.Reference, Amount: projections.AmountOf(b.Amount),
 			month: monthIndex(e.OccurredAt), order: l.topUpCount}

@@ -43,3 +43,57 @@ func TestUsageInvoicedFromThePlanChange(t *testing.T) {
 		t.Fatalf("invoice %+v", inv.InvoiceIssued)
 	}
 }
+
+// Credit paid for on a prepaid plan was invoiced at payment: usage after a
+// move to a postpaid plan draws it first, and only what it does not cover
+// is invoiced monthly. Credit given by adjustment is drawn first while
+// prepaid (so that what was invoiced lasts) and is never invoiced.
+func TestCreditPaidBeforeAMoveToPostpaidIsNotInvoicedAgain(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.open("mover", "搬家公司", "22099131", domain.PlanStarter)
+	if err := e.cmd.Adjust(e.ctx, domain.CreditsAdjusted{AccountID: "mover", Amount: dec("50"), Reason: "welcome credit"}); err != nil {
+		t.Fatal(err)
+	}
+	e.topUpRaw("mover", "pay-1", "1000", taipei(2026, 11, 2, 9, 0))
+	e.invoiceTopUps()
+	// 80 used while prepaid: 50 of the welcome credit, 30 of the paid 1,000.
+	e.use("mover", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "80")
+	e.clock.Set(taipei(2026, 11, 10, 9, 0))
+	if err := e.cmd.ChangePlan(e.ctx, domain.PlanChanged{AccountID: "mover", Plan: domain.PlanBusiness, CreditLimit: decimal.NewFromInt(10000)}); err != nil {
+		t.Fatal(err)
+	}
+	// 970 of paid credit left: 900 draws it, then 100.4 takes its last 70
+	// and leaves 30.4 to invoice.
+	e.use("mover", "gpt-4o", taipei(2026, 11, 15, 10, 0), 2000, 200, "900")
+	e.use("mover", "claude-sonnet", taipei(2026, 11, 16, 10, 0), 500, 50, "100.4")
+
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Issued) != 1 {
+		t.Fatalf("issued %d invoices, want 1: %+v", len(rep.Issued), rep)
+	}
+	inv := rep.Issued[0]
+	if inv.AccountID != "mover" || !inv.Covers.Equal(dec("30.4")) || inv.Total != 30 {
+		t.Fatalf("monthly invoice covers NT$%s, total %d; want 30.4 and 30 (the 1,000 paid was invoiced at payment): %+v", inv.Covers, inv.Total, inv.InvoiceIssued)
+	}
+	invoiced := int64(0)
+	for _, i := range e.svc.Invoices("", "mover") {
+		invoiced += i.Total
+	}
+	if invoiced != 1030 {
+		t.Fatalf("mover was invoiced NT$%d in all; paid 1,000 and used 30.4 beyond it", invoiced)
+	}
+	rec, err := e.svc.Reconcile(e.ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rec.Rows {
+		if r.Basis == BasisUsage && (!r.Used.Equal(dec("30.4")) || !r.Pending.IsZero()) {
+			t.Fatalf("usage row %+v: want 30.4 used beyond the paid credit, all invoiced", r)
+		}
+	}
+}

@@ -41,6 +41,13 @@ type history struct {
 	used map[[3]string]usageSum
 	all  map[[2]string]decimal.Decimal
 	paid map[string]decimal.Decimal // prepaid top-ups per account
+	// credit is what is left of each account's paid prepaid top-ups:
+	// usage on a postpaid plan draws it before anything is invoiced
+	// monthly, as its top-up invoices already bill it.
+	credit map[string]decimal.Decimal
+	// free is what is left of credit given by adjustment, which no invoice
+	// bills: prepaid usage draws it before the paid credit.
+	free map[string]decimal.Decimal
 	// balance is each account's top-ups less its usage, as the balances
 	// read model should have it.
 	balance map[string]decimal.Decimal
@@ -71,7 +78,7 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		rt.Fatal(err)
 	}
 	h := &history{rt: rt, ctx: context.Background(), store: s, clock: &clock{t: historyStart},
-		used: map[[3]string]usageSum{}, all: map[[2]string]decimal.Decimal{}, paid: map[string]decimal.Decimal{},
+		used: map[[3]string]usageSum{}, all: map[[2]string]decimal.Decimal{}, paid: map[string]decimal.Decimal{}, credit: map[string]decimal.Decimal{}, free: map[string]decimal.Decimal{},
 		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}}
 	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
 	// The 隨機碼 come from a drawn seed, so that a failing history
@@ -159,13 +166,20 @@ func (h *history) use(rt *rapid.T) {
 		StartedAt: started.UTC(), Outcome: domain.OutcomeCompleted})
 	h.all[[2]string{acct, h.month(started)}] = h.all[[2]string{acct, h.month(started)}].Add(cost)
 	h.balance[acct] = h.balance[acct].Sub(cost)
-	if !h.plans[acct].Postpaid() {
+	rest := cost
+	if !h.plans[acct].Postpaid() && h.free[acct].IsPositive() {
+		f := decimal.Min(h.free[acct], rest)
+		h.free[acct], rest = h.free[acct].Sub(f), rest.Sub(f)
+	}
+	drawn := decimal.Min(h.credit[acct], rest)
+	h.credit[acct], rest = h.credit[acct].Sub(drawn), rest.Sub(drawn)
+	if !h.plans[acct].Postpaid() || rest.IsZero() {
 		return // paid by its top-ups
 	}
 	k := [3]string{acct, h.month(started), model}
 	u := h.used[k]
 	u.requests++
-	u.cost = u.cost.Add(cost)
+	u.cost = u.cost.Add(rest)
 	h.used[k] = u
 }
 
@@ -220,9 +234,29 @@ func (h *history) topUp(rt *rapid.T) {
 	h.balance[acct] = h.balance[acct].Add(amount)
 	if !h.plans[acct].Postpaid() {
 		h.paid[acct] = h.paid[acct].Add(amount) // a postpaid account's top-ups pay its invoices
+		h.credit[acct] = h.credit[acct].Add(amount)
 	}
 	h.ok(h.svc.Sync(h.ctx))
 	h.ok(h.svc.InvoiceTopUps(h.ctx))
+}
+
+// adjust corrects a mover's balance by hand, up (credit given, never
+// invoiced) or down (a refund: given credit first, then paid credit).
+func (h *history) adjust(rt *rapid.T) {
+	acct := rapid.SampledFrom(movers).Draw(rt, "account adjusted")
+	d := decimal.New(int64(rapid.IntRange(-30_000, 30_000).Draw(rt, "adjustment cents")), -2)
+	if d.IsZero() {
+		return
+	}
+	h.ok(h.cmd.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: "correction"}))
+	h.balance[acct] = h.balance[acct].Add(d)
+	if d.IsPositive() {
+		h.free[acct] = h.free[acct].Add(d)
+		return
+	}
+	take := decimal.Min(h.free[acct], d.Neg())
+	h.free[acct] = h.free[acct].Sub(take)
+	h.credit[acct] = decimal.Max(h.credit[acct].Sub(d.Neg().Sub(take)), decimal.Zero)
 }
 
 // live lists the invoices not voided.
@@ -419,7 +453,7 @@ func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
 	done := func() { h.store.Close(); os.RemoveAll(dir) }
 	actions := map[string]func(*rapid.T){
 		"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
-		"void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan,
+		"void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan, "adjust": h.adjust,
 	}
 	names := make([]string, 0, len(actions))
 	for k := range actions {

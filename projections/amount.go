@@ -66,3 +66,80 @@ func (a Amount) Sub(d decimal.Decimal) Amount {
 	}
 	return AmountOf(a.Decimal().Sub(d))
 }
+
+// Plus returns a + b, exactly as decimal.Decimal.Add would.
+func (a Amount) Plus(b Amount) Amount {
+	if a.big == nil && b.big == nil {
+		if sum, exp, ok := exact.AddScaled(a.coef, a.exp, b.coef, b.exp); ok {
+			return Amount{coef: sum, exp: exp}
+		}
+	}
+	return AmountOf(a.Decimal().Add(b.Decimal()))
+}
+
+// Minus returns a − b, exactly as decimal.Decimal.Sub would.
+func (a Amount) Minus(b Amount) Amount {
+	if a.big == nil && b.big == nil && b.coef != math.MinInt64 {
+		if sum, exp, ok := exact.AddScaled(a.coef, a.exp, -b.coef, b.exp); ok {
+			return Amount{coef: sum, exp: exp}
+		}
+	}
+	return AmountOf(a.Decimal().Sub(b.Decimal()))
+}
+
+// Sign is -1, 0 or +1 as the amount is negative, zero or positive.
+func (a Amount) Sign() int {
+	switch {
+	case a.big != nil:
+		return a.big.Sign()
+	case a.coef < 0:
+		return -1
+	case a.coef > 0:
+		return 1
+	}
+	return 0
+}
+
+// Cmp compares a and b: -1, 0 or +1 as a is less than, equal to or more
+// than b.
+func (a Amount) Cmp(b Amount) int { return a.Minus(b).Sign() }
+
+// ParseAmount reads a decimal number as JSON and decimal.Decimal write it
+// ("12.5", "-0.0003", "7"), without allocating while its digits fit an
+// int64; ok is false for anything else (an exponent, more digits), which
+// decimal.NewFromString then reads.
+func ParseAmount(s []byte) (a Amount, ok bool) {
+	i, neg := 0, false
+	if len(s) > 0 && s[0] == '-' {
+		i, neg = 1, true
+	}
+	var coef int64
+	var exp int32
+	digits, dot := 0, false
+	for ; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if digits++; digits > 18 {
+				return Amount{}, false
+			}
+			coef = coef*10 + int64(c-'0')
+			if dot {
+				exp--
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return Amount{}, false
+		}
+	}
+	if digits == 0 {
+		return Amount{}, false
+	}
+	if neg {
+		coef = -coef
+	}
+	if coef == 0 {
+		exp = 0
+	}
+	return Amount{coef: coef, exp: exp}, true
+}

@@ -3,9 +3,11 @@ package projections
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
+	"pgregory.net/rapid"
 )
 
 // sameDecimal reports whether two decimals have the same coefficient and
@@ -52,6 +54,48 @@ func TestAmountMatchesDecimal(t *testing.T) {
 			if got := AmountOf(d).Decimal(); !sameDecimal(got, d) {
 				t.Fatalf("AmountOf(%s) = %s", d, got)
 			}
+		}
+	}
+}
+
+// Plus, Minus, Cmp and ParseAmount agree with decimal.Decimal over random
+// coefficients and exponents, both sides of an int64.
+func TestAmountArithmeticMatchesDecimal(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		gen := func(label string) decimal.Decimal {
+			c := rapid.Int64().Draw(rt, label+" coefficient")
+			if rapid.Bool().Draw(rt, label+" small") {
+				c %= 1_000_000
+			}
+			return decimal.New(c, int32(rapid.IntRange(-12, 2).Draw(rt, label+" exponent")))
+		}
+		x, y := gen("x"), gen("y")
+		a, b := AmountOf(x), AmountOf(y)
+		if got := a.Plus(b).Decimal(); !got.Equal(x.Add(y)) {
+			rt.Fatalf("%s + %s = %s, want %s", x, y, got, x.Add(y))
+		}
+		if got := a.Minus(b).Decimal(); !got.Equal(x.Sub(y)) {
+			rt.Fatalf("%s − %s = %s, want %s", x, y, got, x.Sub(y))
+		}
+		if got := a.Cmp(b); got != x.Cmp(y) {
+			rt.Fatalf("cmp(%s, %s) = %d, want %d", x, y, got, x.Cmp(y))
+		}
+		if got := a.Sign(); got != x.Sign() {
+			rt.Fatalf("sign(%s) = %d", x, got)
+		}
+		s := x.String()
+		p, ok := ParseAmount([]byte(s))
+		want, _ := decimal.NewFromString(s)
+		if ok && !p.Decimal().Equal(want) {
+			rt.Fatalf("ParseAmount(%q) = %s, want %s", s, p.Decimal(), want)
+		}
+		if !ok && len(strings.TrimLeft(strings.ReplaceAll(s, ".", ""), "-0")) <= 18 && !strings.ContainsAny(s, "eE") {
+			rt.Fatalf("ParseAmount(%q) refused a number of at most 18 digits", s)
+		}
+	})
+	for _, bad := range []string{"", "-", ".", "1.2.3", "1e5", "\"1\"", "12a", "1234567890123456789"} {
+		if _, ok := ParseAmount([]byte(bad)); ok {
+			t.Errorf("ParseAmount(%q) read it", bad)
 		}
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/routefree/routefree/gateway/jsonscan"
 	"github.com/routefree/routefree/gateway/providers"
+	"github.com/routefree/routefree/internal/jsonscan"
 )
 
 // opensOnly reports whether a stream chunk only opens the answer: each

@@ -8,8 +8,8 @@ import (
 	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/routefree/routefree/gateway/chat"
-	"github.com/routefree/routefree/gateway/jsonscan"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
+	"github.com/routefree/routefree/internal/jsonscan"
 )
 
 // relayOf returns a non-streamed answer as a core.Relay when it can be

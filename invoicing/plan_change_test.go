@@ -2,6 +2,7 @@ package invoicing
 
 import (
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -21,23 +22,12 @@ func TestUsageInvoicedFromThePlanChange(t *testing.T) {
 	e.open("starter", "小商店", "", domain.PlanStarter)
 	e.use("mover", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "70")
 	e.use("starter", "gpt-4o", taipei(2026, 11, 4, 10, 0), 1000, 100, "30")
-	e.clock.Set(taipei(2026, 11, 10, 9, 0))
-	if err := e.cmd.ChangePlan(e.ctx, domain.PlanChanged{AccountID: "mover", Plan: domain.PlanBusiness, CreditLimit: decimal.NewFromInt(10000)}); err != nil {
-		t.Fatal(err)
-	}
+	e.moveToBusiness("mover", taipei(2026, 11, 10, 9, 0))
 	e.use("mover", "gpt-4o", taipei(2026, 11, 15, 10, 0), 2000, 200, "105")
 	e.use("mover", "claude-sonnet", taipei(2026, 11, 16, 10, 0), 500, 50, "21")
 	e.use("starter", "gpt-4o", taipei(2026, 11, 17, 10, 0), 1000, 100, "40")
 
-	e.clock.Set(taipei(2026, 12, 1, 2, 0))
-	rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Issued) != 1 {
-		t.Fatalf("issued %d invoices, want 1: %+v", len(rep.Issued), rep)
-	}
-	inv := rep.Issued[0]
+	inv := e.closeNovemberOne()
 	// 105 + 21 = 126, not 196 with the 70 used while prepaid.
 	if inv.AccountID != "mover" || inv.Total != 126 || len(inv.Lines) != 2 {
 		t.Fatalf("invoice %+v", inv.InvoiceIssued)
@@ -59,24 +49,13 @@ func TestCreditPaidBeforeAMoveToPostpaidIsNotInvoicedAgain(t *testing.T) {
 	e.invoiceTopUps()
 	// 80 used while prepaid: 50 of the welcome credit, 30 of the paid 1,000.
 	e.use("mover", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "80")
-	e.clock.Set(taipei(2026, 11, 10, 9, 0))
-	if err := e.cmd.ChangePlan(e.ctx, domain.PlanChanged{AccountID: "mover", Plan: domain.PlanBusiness, CreditLimit: decimal.NewFromInt(10000)}); err != nil {
-		t.Fatal(err)
-	}
+	e.moveToBusiness("mover", taipei(2026, 11, 10, 9, 0))
 	// 970 of paid credit left: 900 draws it, then 100.4 takes its last 70
 	// and leaves 30.4 to invoice.
 	e.use("mover", "gpt-4o", taipei(2026, 11, 15, 10, 0), 2000, 200, "900")
 	e.use("mover", "claude-sonnet", taipei(2026, 11, 16, 10, 0), 500, 50, "100.4")
 
-	e.clock.Set(taipei(2026, 12, 1, 2, 0))
-	rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Issued) != 1 {
-		t.Fatalf("issued %d invoices, want 1: %+v", len(rep.Issued), rep)
-	}
-	inv := rep.Issued[0]
+	inv := e.closeNovemberOne()
 	if inv.AccountID != "mover" || !inv.Covers.Equal(dec("30.4")) || inv.Total != 30 {
 		t.Fatalf("monthly invoice covers NT$%s, total %d; want 30.4 and 30 (the 1,000 paid was invoiced at payment): %+v", inv.Covers, inv.Total, inv.InvoiceIssued)
 	}
@@ -96,4 +75,28 @@ func TestCreditPaidBeforeAMoveToPostpaidIsNotInvoicedAgain(t *testing.T) {
 			t.Fatalf("usage row %+v: want 30.4 used beyond the paid credit, all invoiced", r)
 		}
 	}
+}
+
+// moveToBusiness moves an account to the Business plan (postpaid) at at.
+func (e *env) moveToBusiness(acct string, at time.Time) {
+	e.t.Helper()
+	e.clock.Set(at)
+	if err := e.cmd.ChangePlan(e.ctx, domain.PlanChanged{AccountID: acct, Plan: domain.PlanBusiness, CreditLimit: decimal.NewFromInt(10000)}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// closeNovemberOne closes November 2026 on the night after it and returns
+// the one invoice the close issued.
+func (e *env) closeNovemberOne() Invoice {
+	e.t.Helper()
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(rep.Issued) != 1 {
+		e.t.Fatalf("issued %d invoices, want 1: %+v", len(rep.Issued), rep)
+	}
+	return rep.Issued[0]
 }

@@ -247,35 +247,16 @@ func TestExpiredATMAccountIsNotOffered(t *testing.T) {
 	e.sync()
 	atm := func(expire string) string {
 		t.Helper()
-		code, body := e.call("POST", "/admin/api/accounts/acct_atm/payments", owner, map[string]any{"amount": "300", "method": "atm"})
-		if code != http.StatusCreated {
-			t.Fatalf("ATM checkout: %d %s", code, body)
-		}
-		var co struct {
-			Data payments.Checkout `json:"data"`
-		}
-		if err := json.Unmarshal(body, &co); err != nil {
-			t.Fatal(err)
-		}
-		// The customer's browser posts the form to the cashier.
-		form := url.Values{}
-		for k, v := range co.Data.Fields {
-			form.Set(k, v)
-		}
-		resp, err := http.PostForm(co.Data.Action, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		co := e.checkoutAtCashier("acct_atm", owner, "atm", "300")
 		// The cashier assigned an account as the form arrived; ECPay assigns
 		// another with this deadline.
-		if _, err := fake.PaymentInfo(co.Data.TradeNo, func(f url.Values) {
+		if _, err := fake.PaymentInfo(co.TradeNo, func(f url.Values) {
 			f.Set("vAccount", "91035221758"+strings.ReplaceAll(expire, "/", "")[3:])
 			f.Set("ExpireDate", expire)
 		}); err != nil {
 			t.Fatal(err)
 		}
-		return co.Data.TradeNo
+		return co.TradeNo
 	}
 	// The clock reads 2026-03-15 10:00 in Taipei.
 	yesterday, today := atm("2026/03/14"), atm("2026/03/15")
@@ -368,27 +349,7 @@ func TestAbandonedCardCheckoutExpires(t *testing.T) {
 	_, owner, _ := managedAccount(e, "acct_gone")
 	card := func() string {
 		t.Helper()
-		code, body := e.call("POST", "/admin/api/accounts/acct_gone/payments", owner, map[string]any{"amount": "500", "method": "card"})
-		if code != http.StatusCreated {
-			t.Fatalf("card checkout: %d %s", code, body)
-		}
-		var co struct {
-			Data payments.Checkout `json:"data"`
-		}
-		if err := json.Unmarshal(body, &co); err != nil {
-			t.Fatal(err)
-		}
-		// The customer's browser posts the form to the cashier.
-		form := url.Values{}
-		for k, v := range co.Data.Fields {
-			form.Set(k, v)
-		}
-		resp, err := http.PostForm(co.Data.Action, form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return co.Data.TradeNo
+		return e.checkoutAtCashier("acct_gone", owner, "card", "500").TradeNo
 	}
 	abandoned, paid := card(), card()
 	if reply, err := fake.Paid(paid, nil, nil); err != nil || reply != "1|OK" {
@@ -454,4 +415,30 @@ func TestAbandonedCardCheckoutExpires(t *testing.T) {
 	if got := apiStatus(); got[abandoned] != payments.StatusPaid {
 		t.Fatalf("a late payment reads %v", got)
 	}
+}
+
+// checkoutAtCashier starts a checkout with the account's management key
+// and posts its form to the cashier, as the customer's browser does.
+func (e *env) checkoutAtCashier(acct, key, method, amount string) payments.Checkout {
+	e.t.Helper()
+	code, body := e.call("POST", "/admin/api/accounts/"+acct+"/payments", key, map[string]any{"amount": amount, "method": method})
+	if code != http.StatusCreated {
+		e.t.Fatalf("%s checkout: %d %s", method, code, body)
+	}
+	var co struct {
+		Data payments.Checkout `json:"data"`
+	}
+	if err := json.Unmarshal(body, &co); err != nil {
+		e.t.Fatal(err)
+	}
+	form := url.Values{}
+	for k, v := range co.Data.Fields {
+		form.Set(k, v)
+	}
+	resp, err := http.PostForm(co.Data.Action, form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return co.Data
 }

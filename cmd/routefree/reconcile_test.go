@@ -27,23 +27,10 @@ import (
 // history from the first event, prints the very totals the live service
 // reports, and that `invoices reconcile` names what is pending.
 func TestReplayPrintsTheLiveReconciliation(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	store, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmds := &commands.Handler{Store: store, Now: time.Now}
-	svc, err := invoicing.New(store, invoicing.Config{Seller: invoicing.DevSeller()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().In(twrules.Taipei)
-	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, twrules.Taipei)
+	h := newLedgerHistory(t)
+	ctx, store, cmds, svc, dir := h.ctx, h.store, h.cmds, h.svc, h.dir
+	thisMonth := time.Date(h.now.Year(), h.now.Month(), 1, 0, 0, 0, 0, twrules.Taipei)
 	lastMonth := thisMonth.AddDate(0, -1, 0)
-	if err := svc.AssignRange(ctx, twrules.PeriodOf(now).String(), "AB", 1000, 1999); err != nil {
-		t.Fatal(err)
-	}
 	for _, a := range []domain.AccountOpened{
 		{AccountID: "acme", Organisation: "艾克米股份有限公司", TaxID: "22099131", Plan: domain.PlanBusiness},
 		{AccountID: "solo", Organisation: "王小明工作室", Plan: domain.PlanEnterprise},
@@ -53,20 +40,7 @@ func TestReplayPrintsTheLiveReconciliation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	seq := 0
-	use := func(acct string, at time.Time, cost string) {
-		seq++
-		id := fmt.Sprintf("req-%d", seq)
-		rc := &domain.RequestCompleted{RequestID: id, AccountID: acct, Model: "gpt-4o", Usage: domain.Usage{Input: 10, Output: 10},
-			Cost: decimal.RequireFromString(cost), StartedAt: at.UTC(), Outcome: domain.OutcomeCompleted}
-		d, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, id), time.Now(), rc)
-		if err == nil {
-			_, err = store.Append(ctx, domain.UsageStream(acct), eventstore.Any(), d)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	use := h.use
 	topUp := func(ref, amount string) {
 		ev := &domain.CreditsToppedUp{AccountID: "shop", Amount: decimal.RequireFromString(amount), Method: domain.MethodCard, Reference: ref}
 		d, err := commands.Event(domain.EventID(domain.TypeCreditsToppedUp, "shop", ref), time.Now(), ev)
@@ -147,5 +121,51 @@ func TestReplayPrintsTheLiveReconciliation(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Fatalf("reconcile lacks %q:\n%s", w, out)
 		}
+	}
+}
+
+// ledgerHistory is a store with a live invoicing service that has a number
+// range for this period, for the tests of replay's and reconcile's output.
+type ledgerHistory struct {
+	t     *testing.T
+	dir   string
+	ctx   context.Context
+	store *sqlite.Store
+	cmds  *commands.Handler
+	svc   *invoicing.Service
+	now   time.Time // in Taipei
+	seq   int
+}
+
+func newLedgerHistory(t *testing.T) *ledgerHistory {
+	t.Helper()
+	h := &ledgerHistory{t: t, dir: t.TempDir(), ctx: context.Background(), now: time.Now().In(twrules.Taipei)}
+	var err error
+	if h.store, err = sqlite.Open(filepath.Join(h.dir, "events.db"), sqlite.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	h.cmds = &commands.Handler{Store: h.store, Now: time.Now}
+	if h.svc, err = invoicing.New(h.store, invoicing.Config{Seller: invoicing.DevSeller()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.AssignRange(h.ctx, twrules.PeriodOf(h.now).String(), "AB", 1000, 1999); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// use records a completed request of acct that started at at.
+func (h *ledgerHistory) use(acct string, at time.Time, cost string) {
+	h.t.Helper()
+	h.seq++
+	id := fmt.Sprintf("req-%d", h.seq)
+	rc := &domain.RequestCompleted{RequestID: id, AccountID: acct, Model: "gpt-4o", Usage: domain.Usage{Input: 10, Output: 10},
+		Cost: decimal.RequireFromString(cost), StartedAt: at.UTC(), Outcome: domain.OutcomeCompleted}
+	d, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, id), time.Now(), rc)
+	if err == nil {
+		_, err = h.store.Append(h.ctx, domain.UsageStream(acct), eventstore.Any(), d)
+	}
+	if err != nil {
+		h.t.Fatal(err)
 	}
 }

@@ -62,10 +62,15 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 	if up.Provider != "openai" && up.Provider != "azure-openai" {
 		return chat.BodyOptions{}
 	}
-	drop := slices.Clone(chat.OpenRouterSampling)
+	// Every request to OpenAI comes here: the shared list is used as it is
+	// unless the model lacks a parameter, and copied once then.
+	drop, copied := chat.OpenRouterSampling, false
 	if len(up.Params) > 0 {
 		for _, p := range modelParams {
 			if !slices.Contains(up.Params, p) {
+				if !copied {
+					drop, copied = slices.Clip(drop), true
+				}
 				drop = append(drop, p)
 			}
 		}
@@ -73,19 +78,27 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 	return chat.BodyOptions{Drop: drop, MaxCompletionTokens: true, Efforts: reasoningEfforts(up.Model)}
 }
 
+// The reasoning efforts of OpenAI's model families, shared by every request.
+var (
+	oSeriesEfforts = []string{chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+	gpt5Efforts    = []string{chat.EffortMinimal, chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+	gpt51Efforts   = []string{chat.EffortNone, chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+	gpt5xEfforts   = []string{chat.EffortNone, chat.EffortLow, chat.EffortMedium, chat.EffortHigh, chat.EffortXHigh}
+)
+
 // reasoningEfforts are the reasoning efforts an OpenAI model takes, by its
 // name; nil for a model RouteFree does not know (an Azure deployment's own
 // name), whose effort goes out as asked.
 func reasoningEfforts(model string) []string {
 	switch {
 	case strings.HasPrefix(model, "o1"), strings.HasPrefix(model, "o3"), strings.HasPrefix(model, "o4"):
-		return []string{chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+		return oSeriesEfforts
 	case model == "gpt-5" || strings.HasPrefix(model, "gpt-5-"):
-		return []string{chat.EffortMinimal, chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+		return gpt5Efforts
 	case strings.HasPrefix(model, "gpt-5.1"):
-		return []string{chat.EffortNone, chat.EffortLow, chat.EffortMedium, chat.EffortHigh}
+		return gpt51Efforts
 	case strings.HasPrefix(model, "gpt-5."):
-		return []string{chat.EffortNone, chat.EffortLow, chat.EffortMedium, chat.EffortHigh, chat.EffortXHigh}
+		return gpt5xEfforts
 	}
 	return nil
 }

@@ -97,7 +97,7 @@ type account struct {
 	Plan         domain.Plan
 	buyer        *buyerExtra // nil while the account has no 統一編號, carrier or donation code
 	topUps       topUpList
-	credit       *prepaidCredit // nil while the account has had no top-up or adjustment
+	credit       *credit // nil while the account has had no top-up, adjustment or postpaid usage
 	// dirty is the generation of the latest mark that the account's top-ups
 	// may need an invoice (ledger.markTopUps); 0: none.
 	dirty uint64
@@ -137,56 +137,97 @@ func (a *account) Carrier() string { return a.extra().carrier }
 // DonationCode is the account's B2C donation code (愛心碼).
 func (a *account) DonationCode() string { return a.extra().donationCode }
 
-// prepaidCredit is what is left of an account's credit, by who pays for
-// it: paid is credit from paid top-ups of a prepaid plan, which their
-// top-up invoices bill; free is credit given by adjustment, which no
-// invoice bills. Prepaid usage draws free credit first, so that what was
-// invoiced at payment lasts; usage on a postpaid plan draws paid credit
-// first and is invoiced monthly only beyond it, so that moving from a
-// prepaid to a postpaid plan never invoices the same money twice
-// (docs/invoicing-ledger.md).
-type prepaidCredit struct {
-	paid, free projections.Amount // exact, without a big.Int while they fit an int64
+// credit is what an account's balance is made of, by who pays for it, so
+// that every NT$ received is invoiced once and every NT$ used is paid for
+// by one thing (docs/invoicing-ledger.md):
+//
+//   - paid: payments invoiced when received (a payment beyond what was
+//     due: services are invoiced at payment);
+//   - free: credit given by adjustment, which no invoice bills;
+//   - due: postpaid usage beyond the credit, billed monthly and not yet
+//     paid: a payment pays it first and is not invoiced for it again;
+//   - overdrawn: prepaid usage beyond the credit, which the next payment
+//     pays and whose invoice bills.
+//
+// The balance is paid + free − due − overdrawn. Prepaid usage draws free
+// credit first, so that what was invoiced at payment lasts; postpaid usage
+// draws paid credit only and is invoiced monthly beyond it, so that a
+// change of plan never invoices the same money twice, nor leaves any
+// uninvoiced.
+type credit struct {
+	paid, free, due, overdrawn projections.Amount // exact, without a big.Int while they fit an int64
 }
 
-// left reports whether any credit is left to draw (a nil credit has none).
-func (c *prepaidCredit) left() bool {
-	return c != nil && (!c.paid.IsZero() || !c.free.IsZero())
-}
-
-// draw takes cost from the credit, free credit first when free is true,
-// and returns what paid credit covered of it. Neither part goes below
-// zero: usage beyond the credit (a postpaid plan's) is billed as usage.
-// It allocates nothing while the amounts fit an int64: prepaid requests
-// are most of a history.
-func (c *prepaidCredit) draw(cost projections.Amount, free bool) (fromPaid projections.Amount) {
-	if c == nil || cost.Sign() <= 0 {
+// use draws a request's cost. It returns what is left to invoice monthly:
+// on a postpaid plan, what paid credit did not cover; on a prepaid plan,
+// nothing. It allocates nothing while the amounts fit an int64: prepaid
+// requests are most of a history.
+func (c *credit) use(cost projections.Amount, postpaid bool) (toInvoice projections.Amount) {
+	if cost.Sign() <= 0 {
 		return projections.Amount{}
 	}
-	if free && c.free.Sign() > 0 {
+	if !postpaid && c.free.Sign() > 0 {
 		t := minAmount(c.free, cost)
 		c.free, cost = c.free.Minus(t), cost.Minus(t)
 	}
-	if c.paid.Sign() <= 0 || cost.Sign() <= 0 {
+	if c.paid.Sign() > 0 && cost.Sign() > 0 {
+		t := minAmount(c.paid, cost)
+		c.paid, cost = c.paid.Minus(t), cost.Minus(t)
+	}
+	if cost.Sign() <= 0 {
 		return projections.Amount{}
 	}
-	fromPaid = minAmount(c.paid, cost)
-	c.paid = c.paid.Minus(fromPaid)
-	return fromPaid
+	if postpaid {
+		c.due = c.due.Plus(cost)
+		return cost
+	}
+	c.overdrawn = c.overdrawn.Plus(cost)
+	return projections.Amount{}
 }
 
-// adjust adds a correction of the balance: a positive one is free credit;
-// a negative one takes free credit, then paid credit (a refund).
-func (c *prepaidCredit) adjust(d decimal.Decimal) {
+// pay takes a payment received. What pays usage billed monthly is not
+// invoiced again: what is due, rounded half-up to whole NTD as invoices bill
+// it, so that paying an invoice exactly leaves nothing to invoice, and the
+// part of a NT$ its rounding billed beyond the usage is paid credit. The
+// rest is returned, to be invoiced as a top-up, and pays any overdrawn
+// prepaid usage before it becomes paid credit.
+func (c *credit) pay(amt projections.Amount) (toInvoice projections.Amount) {
+	if c.due.Sign() > 0 {
+		billed := projections.AmountOf(c.due.Decimal().Round(0))
+		t := minAmount(billed, amt)
+		if t.Cmp(c.due) >= 0 {
+			c.paid = c.paid.Plus(t.Minus(c.due))
+			c.due = projections.Amount{}
+		} else {
+			c.due = c.due.Minus(t)
+		}
+		amt = amt.Minus(t)
+	}
+	toInvoice = amt
+	t := minAmount(c.overdrawn, amt)
+	c.overdrawn, amt = c.overdrawn.Minus(t), amt.Minus(t)
+	c.paid = c.paid.Plus(amt)
+	return toInvoice
+}
+
+// adjust adds a correction of the balance. A positive one is credit given:
+// it pays overdrawn prepaid usage, then is free credit (never invoiced;
+// usage already billed is forgiven by an allowance, not here). A negative
+// one takes free credit, then paid credit (a refund), then overdraws.
+func (c *credit) adjust(d decimal.Decimal) {
 	amt := projections.AmountOf(d)
 	if amt.Sign() > 0 {
+		t := minAmount(c.overdrawn, amt)
+		c.overdrawn, amt = c.overdrawn.Minus(t), amt.Minus(t)
 		c.free = c.free.Plus(amt)
 		return
 	}
-	refund := projections.Amount{}.Minus(amt)
-	take := minAmount(c.free, refund)
-	c.free, refund = c.free.Minus(take), refund.Minus(take)
-	c.paid = c.paid.Minus(minAmount(c.paid, refund))
+	take := projections.Amount{}.Minus(amt)
+	t := minAmount(c.free, take)
+	c.free, take = c.free.Minus(t), take.Minus(t)
+	t = minAmount(c.paid, take)
+	c.paid, take = c.paid.Minus(t), take.Minus(t)
+	c.overdrawn = c.overdrawn.Plus(take)
 }
 
 // minAmount is the smaller of two amounts.
@@ -221,11 +262,20 @@ func scanCost(data []byte) projections.Amount {
 }
 
 // creditOf returns the account's credit record, made on first use.
-func (a *account) creditOf() *prepaidCredit {
+func (a *account) creditOf() *credit {
 	if a.credit == nil {
-		a.credit = &prepaidCredit{}
+		a.credit = &credit{}
 	}
 	return a.credit
+}
+
+// useCredit draws a request's cost from the account's credit (see
+// credit.use); a request of no cost makes no credit record.
+func (a *account) useCredit(cost projections.Amount, postpaid bool) (toInvoice projections.Amount) {
+	if cost.Sign() <= 0 {
+		return projections.Amount{}
+	}
+	return a.creditOf().use(cost, postpaid)
 }
 
 // acctMonth keys usage: an account and a Taipei month.
@@ -241,9 +291,10 @@ type modelUsage struct {
 	Cost      projections.Amount
 }
 
-// topUp is a paid top-up of a prepaid account (what it paid for is
-// invoiced at payment; a postpaid account's top-ups pay its invoices). Its
-// account is the one whose list holds it. One is kept for every top-up of
+// topUp is a payment, or what of it is invoiced at payment: all of a
+// prepaid account's top-up, what a postpaid account pays beyond its usage
+// billed monthly (credit.pay); Amount is that part. Its account is the one
+// whose list holds it. One is kept for every top-up of
 // the history: 64 bytes, its month and place in 8 of them.
 type topUp struct {
 	Reference string
@@ -464,8 +515,8 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		// tens of megabytes a second beside the running gateway.
 		if acct, ok := strings.CutPrefix(e.Stream, domain.UsageStream("")); ok {
 			if a := l.accounts[acct]; a == nil || !a.Plan.Postpaid() {
-				if a != nil && a.credit.left() {
-					a.credit.draw(scanCost(e.Data), true) // only its cost is read
+				if a != nil {
+					a.useCredit(scanCost(e.Data), false) // only its cost is read
 				}
 				return nil
 			}
@@ -507,14 +558,16 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		a := l.accounts[b.AccountID]
 		if a == nil || !a.Plan.Postpaid() {
 			if a != nil {
-				a.credit.draw(projections.AmountOf(b.Cost), true) // prepaid usage: its top-ups are what is invoiced
+				a.useCredit(projections.AmountOf(b.Cost), false) // prepaid usage: its top-ups are what is invoiced
 			}
 			return nil
 		}
-		// Credit paid for on a prepaid plan, and invoiced then, pays first.
-		cost := b.Cost.Sub(a.credit.draw(projections.AmountOf(b.Cost), false).Decimal())
-		if !cost.IsPositive() && b.Cost.IsPositive() {
-			return nil
+		// Credit invoiced when it was paid pays first.
+		cost := b.Cost
+		if cost.IsPositive() {
+			if cost = a.useCredit(projections.AmountOf(b.Cost), true).Decimal(); !cost.IsPositive() {
+				return nil
+			}
 		}
 		at := b.StartedAt
 		if at.IsZero() {
@@ -547,19 +600,23 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 			}
 			return nil
 		}
-		if a != nil && a.Plan.Postpaid() {
-			return nil // it pays the account's invoices
-		}
 		if a == nil {
 			if a = l.strays[b.AccountID]; a == nil {
 				a = &account{ID: b.AccountID}
 				l.strays[a.ID] = a
 			}
 		}
+		// What pays usage already billed monthly is not invoiced again; the
+		// rest is invoiced now, on either plan.
+		amt := projections.AmountOf(b.Amount)
+		if amt.Sign() > 0 {
+			if amt = a.creditOf().pay(amt); amt.Sign() <= 0 {
+				return nil
+			}
+		}
 		acct := a.ID
-		a.creditOf().paid = a.creditOf().paid.Add(b.Amount)
 		l.topUpCount++
-		t := &topUp{Reference: b.Reference, Amount: projections.AmountOf(b.Amount),
+		t := &topUp{Reference: b.Reference, Amount: amt,
 			month: monthIndex(e.OccurredAt), order: l.topUpCount}
 		a.topUps.add(t)
 		if inv := l.topUpCover[coverKey(acct, b.Reference)]; inv != nil && !inv.Voided {

@@ -100,3 +100,93 @@ func (e *env) closeNovemberOne() Invoice {
 	}
 	return rep.Issued[0]
 }
+
+// A payment is invoiced when it is received (services in Taiwan are
+// invoiced at payment), except for what pays usage already invoiced, or due
+// on the month's invoice. A Business account that pays NT$1,000 while it
+// owes NT$300 of usage has NT$700 invoiced at payment as credit; the usage
+// that credit pays, on either plan, is not invoiced again, and after a move
+// to a prepaid plan nothing it paid is left uninvoiced.
+func TestPaymentBeyondWhatIsDueIsInvoicedAtPayment(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.open("biz", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.use("biz", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "300")
+	e.topUpRaw("biz", "pay-1", "1000", taipei(2026, 11, 5, 9, 0))
+	e.invoiceTopUps()
+	var credit []Invoice
+	for _, i := range e.svc.Invoices("", "biz") {
+		if i.TopUpRef != "" || len(i.TopUps) > 0 {
+			credit = append(credit, i)
+		}
+	}
+	if len(credit) != 1 || credit[0].Total != 700 {
+		t.Fatalf("top-up invoices %+v; want one of NT$700 (NT$300 of the 1,000 paid the month's usage)", credit)
+	}
+	// 200 more while postpaid and 100 after a move to Starter: both paid
+	// from the NT$700 invoiced at payment.
+	e.use("biz", "gpt-4o", taipei(2026, 11, 8, 10, 0), 1000, 100, "200")
+	e.clock.Set(taipei(2026, 11, 10, 9, 0))
+	if err := e.cmd.ChangePlan(e.ctx, domain.PlanChanged{AccountID: "biz", Plan: domain.PlanStarter}); err != nil {
+		t.Fatal(err)
+	}
+	e.use("biz", "gpt-4o", taipei(2026, 11, 12, 10, 0), 1000, 100, "100")
+
+	inv := e.closeNovemberOne()
+	if inv.Total != 300 {
+		t.Fatalf("monthly invoice NT$%d; want NT$300, the usage before the payment", inv.Total)
+	}
+	invoiced := int64(0)
+	for _, i := range e.svc.Invoices("", "biz") {
+		invoiced += i.Total
+	}
+	if invoiced != 1000 {
+		t.Fatalf("biz was invoiced NT$%d in all; it paid NT$1,000 and used NT$600, NT$300 of it before paying", invoiced)
+	}
+	rec, err := e.svc.Reconcile(e.ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rec.Rows {
+		if !r.Pending.IsZero() {
+			t.Fatalf("row %+v pending; all of it was invoiced", r)
+		}
+	}
+}
+
+// Paying a monthly invoice exactly invoices nothing more, though the
+// invoice rounded the usage up: NT$944.87 of usage is billed NT$945, and a
+// payment of NT$945 pays it, the NT$0.13 its rounding billed becoming
+// credit. A later payment is invoiced whole.
+func TestPayingAnInvoiceExactlyInvoicesNothingMore(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.open("biz", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.use("biz", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "944.87")
+	if inv := e.closeNovemberOne(); inv.Total != 945 {
+		t.Fatalf("monthly invoice NT$%d; want 945", inv.Total)
+	}
+	e.topUpRaw("biz", "pay-1", "945", taipei(2026, 12, 3, 9, 0))
+	e.invoiceTopUps()
+	if n := len(e.svc.Invoices("", "biz")); n != 1 {
+		t.Fatalf("%d invoices after paying the month's exactly; want the monthly one alone", n)
+	}
+	e.topUpRaw("biz", "pay-2", "1000", taipei(2026, 12, 4, 9, 0))
+	e.invoiceTopUps()
+	var totals []int64
+	for _, i := range e.svc.Invoices("", "biz") {
+		totals = append(totals, i.Total)
+	}
+	if len(totals) != 2 || totals[0]+totals[1] != 1945 {
+		t.Fatalf("invoices %v; want the monthly NT$945 and NT$1,000 invoiced at payment", totals)
+	}
+	rec, err := e.svc.Reconcile(e.ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rec.Rows {
+		if !r.Pending.IsZero() {
+			t.Fatalf("row %+v pending", r)
+		}
+	}
+}

@@ -40,14 +40,25 @@ type history struct {
 	// account and month, whatever the plan.
 	used map[[3]string]usageSum
 	all  map[[2]string]decimal.Decimal
-	paid map[string]decimal.Decimal // prepaid top-ups per account
-	// credit is what is left of each account's paid prepaid top-ups:
-	// usage on a postpaid plan draws it before anything is invoiced
+	// paid is what top-up invoices should bill per account: every payment
+	// but what paid usage already billed monthly. received is every
+	// payment.
+	paid, received map[string]decimal.Decimal
+	// credit is what is left of each account's payments invoiced at
+	// payment: usage on either plan draws it before anything is invoiced
 	// monthly, as its top-up invoices already bill it.
 	credit map[string]decimal.Decimal
 	// free is what is left of credit given by adjustment, which no invoice
 	// bills: prepaid usage draws it before the paid credit.
 	free map[string]decimal.Decimal
+	// due is postpaid usage billed monthly and not yet paid, overdrawn
+	// prepaid usage beyond all credit: a payment pays due first (not
+	// invoiced again), then overdrawn (invoiced with the payment).
+	due, overdrawn map[string]decimal.Decimal
+	// rounded is what payments paid of the rounding of usage billed
+	// monthly (under NT$0.5 each), and payments how many met a due.
+	rounded  map[string]decimal.Decimal
+	payments map[string]int64
 	// balance is each account's top-ups less its usage, as the balances
 	// read model should have it.
 	balance map[string]decimal.Decimal
@@ -78,7 +89,8 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		rt.Fatal(err)
 	}
 	h := &history{rt: rt, ctx: context.Background(), store: s, clock: &clock{t: historyStart},
-		used: map[[3]string]usageSum{}, all: map[[2]string]decimal.Decimal{}, paid: map[string]decimal.Decimal{}, credit: map[string]decimal.Decimal{}, free: map[string]decimal.Decimal{},
+		used: map[[3]string]usageSum{}, all: map[[2]string]decimal.Decimal{}, paid: map[string]decimal.Decimal{}, received: map[string]decimal.Decimal{}, credit: map[string]decimal.Decimal{}, free: map[string]decimal.Decimal{},
+		due: map[string]decimal.Decimal{}, overdrawn: map[string]decimal.Decimal{}, rounded: map[string]decimal.Decimal{}, payments: map[string]int64{},
 		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}}
 	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
 	// The 隨機碼 come from a drawn seed, so that a failing history
@@ -173,9 +185,14 @@ func (h *history) use(rt *rapid.T) {
 	}
 	drawn := decimal.Min(h.credit[acct], rest)
 	h.credit[acct], rest = h.credit[acct].Sub(drawn), rest.Sub(drawn)
-	if !h.plans[acct].Postpaid() || rest.IsZero() {
-		return // paid by its top-ups
+	if rest.IsZero() {
+		return // paid by credit invoiced at payment or given
 	}
+	if !h.plans[acct].Postpaid() {
+		h.overdrawn[acct] = h.overdrawn[acct].Add(rest) // the next payment's invoice bills it
+		return
+	}
+	h.due[acct] = h.due[acct].Add(rest)
 	k := [3]string{acct, h.month(started), model}
 	u := h.used[k]
 	u.requests++
@@ -219,7 +236,7 @@ func (h *history) topUp(rt *rapid.T) {
 	default:
 		amount = decimal.New(int64(rapid.IntRange(1, 50_000).Draw(rt, "cents")), -2)
 	}
-	acct := rapid.SampledFrom(movers).Draw(rt, "account paying")
+	acct := rapid.SampledFrom(accounts).Draw(rt, "account paying")
 	h.seq++
 	tu := domain.CreditsToppedUp{AccountID: acct, Amount: amount, Method: domain.MethodCard, Reference: fmt.Sprintf("pay-%d", h.seq)}
 	// The door refuses a fraction; history written before it may still
@@ -232,16 +249,34 @@ func (h *history) topUp(rt *rapid.T) {
 		h.append(domain.TopUpStream(acct), domain.EventID(domain.TypeCreditsToppedUp, acct, tu.Reference), h.clock.Now(), &tu)
 	}
 	h.balance[acct] = h.balance[acct].Add(amount)
-	if !h.plans[acct].Postpaid() {
-		h.paid[acct] = h.paid[acct].Add(amount) // a postpaid account's top-ups pay its invoices
-		h.credit[acct] = h.credit[acct].Add(amount)
+	h.received[acct] = h.received[acct].Add(amount)
+	rest := amount
+	// Usage billed monthly is not invoiced again: what is due, rounded to
+	// whole NTD as invoices bill it; what the rounding billed beyond the
+	// usage is credit.
+	owed := decimal.Min(h.due[acct].Round(0), rest)
+	if h.due[acct].IsPositive() {
+		h.payments[acct]++
 	}
+	if owed.GreaterThanOrEqual(h.due[acct]) {
+		h.credit[acct] = h.credit[acct].Add(owed.Sub(h.due[acct]))
+		h.rounded[acct] = h.rounded[acct].Add(owed.Sub(h.due[acct]))
+		h.due[acct] = decimal.Zero
+	} else {
+		h.due[acct] = h.due[acct].Sub(owed)
+	}
+	rest = rest.Sub(owed)
+	h.paid[acct] = h.paid[acct].Add(rest)
+	over := decimal.Min(h.overdrawn[acct], rest)
+	h.overdrawn[acct], rest = h.overdrawn[acct].Sub(over), rest.Sub(over)
+	h.credit[acct] = h.credit[acct].Add(rest)
 	h.ok(h.svc.Sync(h.ctx))
 	h.ok(h.svc.InvoiceTopUps(h.ctx))
 }
 
 // adjust corrects a mover's balance by hand, up (credit given, never
-// invoiced) or down (a refund: given credit first, then paid credit).
+// invoiced: it pays overdrawn usage first) or down (a refund: given credit
+// first, then paid credit, then overdrawn).
 func (h *history) adjust(rt *rapid.T) {
 	acct := rapid.SampledFrom(movers).Draw(rt, "account adjusted")
 	d := decimal.New(int64(rapid.IntRange(-30_000, 30_000).Draw(rt, "adjustment cents")), -2)
@@ -251,12 +286,17 @@ func (h *history) adjust(rt *rapid.T) {
 	h.ok(h.cmd.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: "correction"}))
 	h.balance[acct] = h.balance[acct].Add(d)
 	if d.IsPositive() {
-		h.free[acct] = h.free[acct].Add(d)
+		over := decimal.Min(h.overdrawn[acct], d)
+		h.overdrawn[acct] = h.overdrawn[acct].Sub(over)
+		h.free[acct] = h.free[acct].Add(d.Sub(over))
 		return
 	}
-	take := decimal.Min(h.free[acct], d.Neg())
-	h.free[acct] = h.free[acct].Sub(take)
-	h.credit[acct] = decimal.Max(h.credit[acct].Sub(d.Neg().Sub(take)), decimal.Zero)
+	take := d.Neg()
+	f := decimal.Min(h.free[acct], take)
+	h.free[acct], take = h.free[acct].Sub(f), take.Sub(f)
+	p := decimal.Min(h.credit[acct], take)
+	h.credit[acct], take = h.credit[acct].Sub(p), take.Sub(p)
+	h.overdrawn[acct] = h.overdrawn[acct].Add(take)
 }
 
 // live lists the invoices not voided.
@@ -368,7 +408,25 @@ func (h *history) check(settled bool) Reconciliation {
 	}
 	for _, acct := range accounts {
 		if !paid[acct].Equal(h.paid[acct]) {
-			rt.Fatalf("%s: top-ups %s in the rows, the test paid %s while prepaid", acct, paid[acct], h.paid[acct])
+			rt.Fatalf("%s: top-ups %s in the rows, the test's payments less what paid monthly usage %s", acct, paid[acct], h.paid[acct])
+		}
+		// Every NT$ received is invoiced at payment or pays usage billed
+		// monthly: never more of it goes uninvoiced than such usage and
+		// the rounding its invoices billed, under NT$0.5 a payment.
+		monthly := decimal.Zero
+		for k, u := range h.used {
+			if k[0] == acct {
+				monthly = monthly.Add(u.cost)
+			}
+		}
+		if h.received[acct].Sub(h.paid[acct]).Sub(h.rounded[acct]).GreaterThan(monthly) ||
+			h.rounded[acct].GreaterThan(decimal.New(5*h.payments[acct], -1)) {
+			rt.Fatalf("%s: received NT$%s, NT$%s invoiced at payment, NT$%s of usage billed monthly and NT$%s of its rounding in %d payments",
+				acct, h.received[acct], h.paid[acct], monthly, h.rounded[acct], h.payments[acct])
+		}
+		// The balance is made of the credit kinds and what is owed.
+		if parts := h.credit[acct].Add(h.free[acct]).Sub(h.due[acct]).Sub(h.overdrawn[acct]); !parts.Equal(h.balance[acct]) {
+			rt.Fatalf("%s: balance %s, parts add to %s", acct, h.balance[acct], parts)
 		}
 	}
 	// Top-ups: whole NTD of what was paid is invoiced, never more, and

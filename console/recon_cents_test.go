@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/projections"
 )
@@ -61,5 +62,34 @@ func TestReconciliationAddsUpAsShown(t *testing.T) {
 	}
 	if !sum.Equal(pending) {
 		t.Errorf("pending by reason adds up to %s, the pending shown is %s", sum, pending)
+	}
+}
+
+// Paid credit given back by a negative adjustment is listed for finance
+// with the allowance due on the account's top-up invoice, until one is
+// issued.
+func TestRefundedPaidCreditIsListedForAnAllowance(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_refund", "退款測試有限公司", domain.PlanStarter)
+	e.invoice("acct_refund", "AB10000000", projections.MonthOf(e.clock.Now()))
+	if err := e.cmds.Adjust(e.ctx, domain.CreditsAdjusted{AccountID: "acct_refund", Amount: decimal.NewFromInt(-400), Reason: "refund"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	b := e.browser()
+	b.signIn(e.finance)
+	_, page := b.get("/console/invoices")
+	row := regexp.MustCompile(`(?s)<tr data-account="acct_refund" data-to-allow="400">.*?</tr>`).FindString(page)
+	if row == "" || !strings.Contains(row, "AB10000000") || !strings.Contains(row, "NT$400") {
+		t.Fatalf("no refund row naming NT$400 to allow on AB10000000:\n%s", page)
+	}
+	svc := e.deps.Invoices.(*invoicing.Service)
+	if _, err := svc.IssueAllowance(e.ctx, "AB10000000", 400, "退款"); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	_, page = b.get("/console/invoices")
+	if !strings.Contains(page, `<tr data-account="acct_refund" data-to-allow="0">`) {
+		t.Fatalf("the refund is still due after its allowance:\n%s", page)
 	}
 }

@@ -213,21 +213,23 @@ func (c *credit) pay(amt projections.Amount) (toInvoice projections.Amount) {
 // adjust adds a correction of the balance. A positive one is credit given:
 // it pays overdrawn prepaid usage, then is free credit (never invoiced;
 // usage already billed is forgiven by an allowance, not here). A negative
-// one takes free credit, then paid credit (a refund), then overdraws.
-func (c *credit) adjust(d decimal.Decimal) {
+// one takes free credit, then paid credit (a refund: it returns what of the
+// paid credit it took), then overdraws.
+func (c *credit) adjust(d decimal.Decimal) (refunded projections.Amount) {
 	amt := projections.AmountOf(d)
 	if amt.Sign() > 0 {
 		t := minAmount(c.overdrawn, amt)
 		c.overdrawn, amt = c.overdrawn.Minus(t), amt.Minus(t)
 		c.free = c.free.Plus(amt)
-		return
+		return projections.Amount{}
 	}
 	take := projections.Amount{}.Minus(amt)
 	t := minAmount(c.free, take)
 	c.free, take = c.free.Minus(t), take.Minus(t)
-	t = minAmount(c.paid, take)
-	c.paid, take = c.paid.Minus(t), take.Minus(t)
+	refunded = minAmount(c.paid, take)
+	c.paid, take = c.paid.Minus(refunded), take.Minus(refunded)
 	c.overdrawn = c.overdrawn.Plus(take)
+	return refunded
 }
 
 // minAmount is the smaller of two amounts.
@@ -408,6 +410,8 @@ type ledger struct {
 	strays     map[string]*account
 	topUpBills map[string]*bill
 	topUpCover map[string]*Invoice // account \x00 reference → invoice
+	// refunded is the paid credit each account was given back (rare).
+	refunded map[string]decimal.Decimal
 	// dirty lists the accounts marked as having top-ups that may need an
 	// invoice (a new top-up, a void): those whose account.dirty is not 0,
 	// each once, with others that have been cleared since (dropped by
@@ -436,7 +440,7 @@ func newLedger() *ledger {
 	return &ledger{
 		accounts: map[string]*account{}, usage: map[acctMonth][]modelUsage{}, strs: map[string]string{},
 		months: map[acctMonth]*bill{}, strays: map[string]*account{}, topUpBills: map[string]*bill{},
-		topUpCover: map[string]*Invoice{}, ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
+		topUpCover: map[string]*Invoice{}, refunded: map[string]decimal.Decimal{}, ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
 		byNumber: map[string]*Invoice{}, reused: map[string]bool{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
 		contract: map[string]*Quote{}, filing: map[string]*filed{},
 	}
@@ -590,13 +594,13 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		u.Cost = u.Cost.Add(cost)
 	case *domain.CreditsAdjusted:
 		if a := l.accounts[b.AccountID]; a != nil {
-			a.creditOf().adjust(b.Amount)
+			l.refund(a, a.creditOf().adjust(b.Amount))
 		}
 	case *domain.CreditsToppedUp:
 		a := l.accounts[b.AccountID]
 		if b.Method != domain.MethodCard && b.Method != domain.MethodBankTransfer {
 			if a != nil {
-				a.creditOf().adjust(b.Amount) // credit given, not paid for
+				l.refund(a, a.creditOf().adjust(b.Amount)) // credit given, not paid for
 			}
 			return nil
 		}
@@ -629,6 +633,14 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		}
 	}
 	return nil
+}
+
+// refund records paid credit given back, which its top-up invoices still
+// bill until an allowance takes it off them (see Reconciliation.Refunds).
+func (l *ledger) refund(a *account, amt projections.Amount) {
+	if amt.Sign() > 0 {
+		l.refunded[a.ID] = l.refunded[a.ID].Add(amt.Decimal())
+	}
 }
 
 // markTopUps marks an account as having top-ups that may need an invoice.

@@ -59,6 +59,8 @@ type history struct {
 	// monthly (under NT$0.5 each), and payments how many met a due.
 	rounded  map[string]decimal.Decimal
 	payments map[string]int64
+	// refunded is the paid credit each account was given back.
+	refunded map[string]decimal.Decimal
 	// balance is each account's top-ups less its usage, as the balances
 	// read model should have it.
 	balance map[string]decimal.Decimal
@@ -91,7 +93,8 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 	h := &history{rt: rt, ctx: context.Background(), store: s, clock: &clock{t: historyStart},
 		used: map[[3]string]usageSum{}, all: map[[2]string]decimal.Decimal{}, paid: map[string]decimal.Decimal{}, received: map[string]decimal.Decimal{}, credit: map[string]decimal.Decimal{}, free: map[string]decimal.Decimal{},
 		due: map[string]decimal.Decimal{}, overdrawn: map[string]decimal.Decimal{}, rounded: map[string]decimal.Decimal{}, payments: map[string]int64{},
-		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}}
+		refunded: map[string]decimal.Decimal{},
+		balance:  map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}}
 	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
 	// The 隨機碼 come from a drawn seed, so that a failing history
 	// replays with the same codes and barcodes.
@@ -296,6 +299,9 @@ func (h *history) adjust(rt *rapid.T) {
 	h.free[acct], take = h.free[acct].Sub(f), take.Sub(f)
 	p := decimal.Min(h.credit[acct], take)
 	h.credit[acct], take = h.credit[acct].Sub(p), take.Sub(p)
+	if p.IsPositive() {
+		h.refunded[acct] = h.refunded[acct].Add(p)
+	}
 	h.overdrawn[acct] = h.overdrawn[acct].Add(take)
 }
 
@@ -406,7 +412,17 @@ func (h *history) check(settled bool) Reconciliation {
 	if seen != len(usedBy) {
 		rt.Fatalf("rows for %d usage months (test: %d)", seen, len(usedBy))
 	}
+	refunds := map[string]decimal.Decimal{}
+	for _, r := range rec.Refunds {
+		refunds[r.AccountID] = r.Refunded
+		if r.ToAllow != max(r.Refunded.Floor().IntPart()-r.Allowed, 0) {
+			rt.Fatalf("%s: refunds %+v", r.AccountID, r)
+		}
+	}
 	for _, acct := range accounts {
+		if !refunds[acct].Equal(h.refunded[acct]) {
+			rt.Fatalf("%s: NT$%s of paid credit refunded in the report, the test refunded %s", acct, refunds[acct], h.refunded[acct])
+		}
 		if !paid[acct].Equal(h.paid[acct]) {
 			rt.Fatalf("%s: top-ups %s in the rows, the test's payments less what paid monthly usage %s", acct, paid[acct], h.paid[acct])
 		}

@@ -67,6 +67,21 @@ type Reconciliation struct {
 	Month  string          `json:"month,omitempty"`
 	Rows   []ReconcileRow  `json:"rows"`
 	Totals ReconcileTotals `json:"totals"`
+	// Refunds lists every account given back paid credit, whatever the
+	// month: finance's allowances to issue.
+	Refunds []Refund `json:"refunds,omitempty"`
+}
+
+// Refund is paid credit an account was given back (a negative adjustment
+// beyond its free credit), against the allowances on its top-up invoices:
+// they billed the money when it was paid, and an allowance (折讓) is what
+// takes it off them.
+type Refund struct {
+	AccountID string          `json:"account_id"`
+	Refunded  decimal.Decimal `json:"refunded"`
+	Allowed   int64           `json:"allowed_ntd"`        // allowances on its live top-up invoices
+	ToAllow   int64           `json:"to_allow_ntd"`       // the whole NTD refunded less Allowed, at least 0
+	Invoices  []string        `json:"invoices,omitempty"` // its live top-up invoices, by period and number
 }
 
 // Reconcile reports, per account and Taipei month (month "" for all), the
@@ -207,6 +222,21 @@ func (s *Service) reconcile(month string) Reconciliation {
 		r.Net += inv.Net()
 	}
 	rec := Reconciliation{Month: month, Totals: ReconcileTotals{PendingByReason: map[string]decimal.Decimal{}}}
+	for acct, amt := range s.l.refunded {
+		r := Refund{AccountID: acct, Refunded: amt}
+		if b := s.l.topUpBills[acct]; b != nil {
+			for _, inv := range b.invoices {
+				if !inv.Voided {
+					sales, tax := inv.allowed()
+					r.Allowed += sales + tax
+					r.Invoices = append(r.Invoices, InvoiceRef(inv.Period, inv.Number))
+				}
+			}
+		}
+		r.ToAllow = max(amt.Floor().IntPart()-r.Allowed, 0)
+		rec.Refunds = append(rec.Refunds, r)
+	}
+	sort.Slice(rec.Refunds, func(i, j int) bool { return rec.Refunds[i].AccountID < rec.Refunds[j].AccountID })
 	for _, r := range rows {
 		rec.Rows = append(rec.Rows, *r)
 		t := &rec.Totals
@@ -254,6 +284,16 @@ func (r Reconciliation) WriteTotals(w io.Writer) error {
 	fmt.Fprintf(&b, "%-12s %24d\n", "invoiced NTD", t.InvoicedNTD)
 	fmt.Fprintf(&b, "%-12s %24d\n", "allowances", t.Allowances)
 	fmt.Fprintf(&b, "%-12s %24d\n", "net NTD", t.Net)
+	for _, rf := range r.Refunds {
+		if rf.ToAllow > 0 {
+			on := strings.Join(rf.Invoices, ", ")
+			if on == "" {
+				on = "no live top-up invoice"
+			}
+			fmt.Fprintf(&b, "%-12s %24d  %s: NT$%s of paid credit refunded, NT$%d allowed on %s\n", "to allow", rf.ToAllow,
+				rf.AccountID, rf.Refunded.String(), rf.Allowed, on)
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -101,6 +101,9 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		return
 	}
 	if s.Status >= 300 {
+		if s.RetryAfter != "" {
+			w.Header().Set("Retry-After", s.RetryAfter)
+		}
 		msg := s.ErrorMessage
 		if msg == "" {
 			msg = http.StatusText(s.Status)

@@ -43,6 +43,7 @@ type Script struct {
 
 	Status       int           // non-2xx: answer this error instead
 	ErrorMessage string        // message of that error
+	RetryAfter   string        // with Status: the Retry-After header sent with it
 	Delay        time.Duration // wait before sending headers
 	ChunkDelay   time.Duration // wait between stream events
 	DelayFrom    int           // with ChunkDelay: the first event it applies to (counted from 1; 0 is every event)

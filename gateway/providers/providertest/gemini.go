@@ -135,6 +135,9 @@ func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		return
 	}
 	if s.Status >= 300 {
+		if s.RetryAfter != "" {
+			w.Header().Set("Retry-After", s.RetryAfter)
+		}
 		msg := s.ErrorMessage
 		if msg == "" {
 			msg = http.StatusText(s.Status)

@@ -66,16 +66,33 @@ func ErrorFromResponse(provider string, resp *http.Response) *UpstreamError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
 	e := &UpstreamError{Provider: provider, Status: resp.StatusCode, Retryable: RetryableStatus(resp.StatusCode)}
-	if s := resp.Header.Get("Retry-After"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil {
-			e.RetryAfter = time.Duration(n) * time.Second
-		}
-	}
+	e.RetryAfter = retryAfter(resp.Header, time.Now())
 	e.Message, e.Type = errorMessage(body)
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// maxRetryAfter bounds an upstream's retry time (and keeps a huge one from
+// overflowing a Duration).
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter reads when an upstream said to retry: OpenAI's retry-after-ms,
+// else Retry-After in delta-seconds or as an HTTP date; 0 when none is
+// given or it has passed.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	var d time.Duration
+	if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms > 0 {
+		d = time.Duration(min(ms, float64(maxRetryAfter/time.Millisecond)) * float64(time.Millisecond))
+	} else if s := h.Get("Retry-After"); s == "" {
+		return 0
+	} else if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		d = time.Duration(min(max(n, 0), int64(maxRetryAfter/time.Second))) * time.Second
+	} else if t, err := http.ParseTime(s); err == nil && t.After(now) {
+		d = t.Sub(now)
+	}
+	return min(d, maxRetryAfter)
 }
 
 type errorEnvelope struct {

@@ -53,8 +53,10 @@ type call struct {
 	ttfb     time.Duration
 	// cancelUpstream ends the successful attempt's upstream call.
 	cancelUpstream context.CancelFunc
-	referer        string
-	title          string
+	// midErr is what broke the stream after content went out.
+	midErr  error
+	referer string
+	title   string
 	// routing is the request's provider object and data requirement.
 	routing *routing
 }

@@ -171,7 +171,8 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		sent++
 		if s.CutAfter > 0 && sent >= s.CutAfter {
 			if s.ErrorEvent {
-				ev(obj{"type": "error", "error": obj{"type": "overloaded_error", "message": "Overloaded"}})
+				msg, typ := s.eventError("Overloaded", "overloaded_error")
+				ev(obj{"type": "error", "error": obj{"type": typ, "message": msg}})
 			}
 			e.cut()
 		}

@@ -17,11 +17,14 @@ var ErrStreamCut = errors.New("upstream stream ended before completion")
 
 // UpstreamError is an error answer from an upstream (or a broken answer).
 type UpstreamError struct {
-	Provider   string
-	Status     int    // the upstream's HTTP status
-	Retryable  bool   // whether another upstream may succeed
-	Message    string // the upstream's error message
-	Type       string // the upstream's error type or code, if any
+	Provider  string
+	Status    int    // the upstream's HTTP status
+	Retryable bool   // whether another upstream may succeed
+	Message   string // the upstream's error message
+	Type      string // the upstream's error type or code, if any
+	// Code is the upstream's error code (OpenAI's code, Gemini's status),
+	// else its type.
+	Code       string
 	RetryAfter time.Duration
 }
 
@@ -67,7 +70,7 @@ func ErrorFromResponse(provider string, resp *http.Response) *UpstreamError {
 	_ = resp.Body.Close()
 	e := &UpstreamError{Provider: provider, Status: resp.StatusCode, Retryable: RetryableStatus(resp.StatusCode)}
 	e.RetryAfter = retryAfter(resp.Header, time.Now())
-	e.Message, e.Type = errorMessage(body)
+	e.Message, e.Type, e.Code = errorMessage(body)
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
@@ -104,15 +107,21 @@ type errorEnvelope struct {
 	} `json:"error"`
 }
 
-// errorMessage extracts message and type from an error body.
-func errorMessage(body []byte) (msg, typ string) {
+// errorMessage extracts message, type and code from an error body.
+func errorMessage(body []byte) (msg, typ, code string) {
 	var env errorEnvelope
 	if json.Unmarshal(body, &env) != nil {
 		var arr []errorEnvelope
 		if json.Unmarshal(body, &arr) != nil || len(arr) == 0 {
-			return "", ""
+			return "", "", ""
 		}
 		env = arr[0]
+	}
+	switch c := env.Error.Code.(type) {
+	case string:
+		code = c
+	case float64:
+		code = strconv.FormatFloat(c, 'f', -1, 64)
 	}
 	typ = env.Error.Type
 	if typ == "" {
@@ -123,14 +132,20 @@ func errorMessage(body []byte) (msg, typ string) {
 			typ = s
 		}
 	}
-	return env.Error.Message, typ
+	if env.Error.Status != "" {
+		code = env.Error.Status // Gemini's code is the HTTP status; its status names the error
+	}
+	if code == "" {
+		code = typ
+	}
+	return env.Error.Message, typ, code
 }
 
 // StreamError is an error event inside a stream (after headers).
 func StreamError(provider string, status int, data []byte) *UpstreamError {
-	msg, typ := errorMessage(data)
+	msg, typ, code := errorMessage(data)
 	if msg == "" {
 		msg = "error event in stream"
 	}
-	return &UpstreamError{Provider: provider, Status: status, Retryable: RetryableStatus(status), Message: msg, Type: typ}
+	return &UpstreamError{Provider: provider, Status: status, Retryable: RetryableStatus(status), Message: msg, Type: typ, Code: code}
 }

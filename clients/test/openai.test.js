@@ -56,6 +56,18 @@ test("openai: unknown model is a 404 in the OpenRouter error shape", async () =>
   );
 });
 
+// models.retrieve sends the ID's slash escaped (/models/routefree%2Fecho);
+// the answer is the model, as /models/{author}/{slug} gives it.
+test("openai: models.retrieve of an author/slug ID", async () => {
+  const r = await client.models.retrieve(model);
+  assert.equal(r.data?.id, model);
+  assert.equal(r.data?.object, "model");
+  await assert.rejects(
+    client.models.retrieve("nobody/nothing"),
+    (err) => err.status === 404 && err.error?.code === 404 && err.error?.metadata?.model === "nobody/nothing",
+  );
+});
+
 // The app a request came from, as OpenRouter's attribution headers name it,
 // is recorded and shown by /generation.
 async function appTitleOf(headers) {

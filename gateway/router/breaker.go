@@ -16,6 +16,10 @@ type Breaker struct {
 	failures  int
 	openUntil time.Time
 	trial     bool
+	// limited: every failure since the last success was a rate limit
+	// (429); retryAt is the latest moment such an answer named for a retry.
+	limited bool
+	retryAt time.Time
 }
 
 // State names for metrics.
@@ -46,18 +50,42 @@ func (b *Breaker) Allow(now time.Time) bool {
 func (b *Breaker) Success() {
 	b.mu.Lock()
 	b.failures, b.trial = 0, false
+	b.limited, b.retryAt = false, time.Time{}
 	b.mu.Unlock()
 }
 
 // Failure counts a failure and opens the breaker at the threshold.
-func (b *Breaker) Failure(now time.Time) {
+func (b *Breaker) Failure(now time.Time) { b.fail(now, false, time.Time{}) }
+
+// RateLimited counts a rate-limit answer (429) as a failure; retryAt, when
+// not zero, is when the upstream said it takes requests again.
+func (b *Breaker) RateLimited(now, retryAt time.Time) { b.fail(now, true, retryAt) }
+
+func (b *Breaker) fail(now time.Time, limited bool, retryAt time.Time) {
 	b.mu.Lock()
+	b.limited = limited && (b.failures == 0 || b.limited)
+	if retryAt.After(b.retryAt) {
+		b.retryAt = retryAt
+	}
 	b.failures++
 	b.trial = false
 	if b.failures >= b.Threshold {
 		b.openUntil = now.Add(b.Cooldown)
 	}
 	b.mu.Unlock()
+}
+
+// Cooling describes an upstream that Allow keeps out: whether every
+// failure that opened it was a rate limit, and when a request may reach it
+// again (the end of the cooldown, or the upstream's own later retry time).
+func (b *Breaker) Cooling() (rateLimited bool, until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	until = b.openUntil
+	if b.limited && b.retryAt.After(until) {
+		until = b.retryAt
+	}
+	return b.limited, until
 }
 
 // State reports the breaker's state at now.

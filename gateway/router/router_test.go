@@ -59,6 +59,34 @@ func TestBreakerOpensCoolsDownAndCloses(t *testing.T) {
 	}
 }
 
+// A breaker opened by rate limits alone says so, and names the later of its
+// cooldown's end and the upstream's own retry time; one failure of another
+// kind in the run makes it an ordinary outage.
+func TestBreakerCoolingAfterRateLimits(t *testing.T) {
+	b := &Breaker{Threshold: 2, Cooldown: time.Minute}
+	now := time.Unix(1000, 0)
+	b.RateLimited(now, now.Add(90*time.Second))
+	b.RateLimited(now, time.Time{})
+	if b.Allow(now) {
+		t.Fatal("two rate limits should open the breaker")
+	}
+	if limited, until := b.Cooling(); !limited || !until.Equal(now.Add(90*time.Second)) {
+		t.Fatalf("cooling: %v until %v", limited, until)
+	}
+	b.Success()
+	b.RateLimited(now, now.Add(time.Second))
+	b.Failure(now)
+	if limited, until := b.Cooling(); limited || !until.Equal(now.Add(time.Minute)) {
+		t.Fatalf("after a 429 and an outage: %v until %v", limited, until)
+	}
+	b.Success()
+	b.Failure(now)
+	b.RateLimited(now, time.Time{})
+	if limited, _ := b.Cooling(); limited {
+		t.Fatal("an outage then a 429 is not rate limits alone")
+	}
+}
+
 // The smoothed latency starts at the first answer and then moves a
 // quarter of the way to each new one.
 func TestTargetLatency(t *testing.T) {

@@ -53,8 +53,10 @@ type call struct {
 	ttfb     time.Duration
 	// cancelUpstream ends the successful attempt's upstream call.
 	cancelUpstream context.CancelFunc
-	referer        string
-	title          string
+	// midErr is what broke the stream after content went out.
+	midErr  error
+	referer string
+	title   string
 	// routing is the request's provider object and data requirement.
 	routing *routing
 }
@@ -465,6 +467,9 @@ func (k *call) upstream(t *router.Target) providers.Upstream {
 // invalid would be refused again, and a client gone needs nothing more.
 func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIError) {
 	var tried []string
+	// The chain's answer is a 429 only if every model's was; its
+	// Retry-After is the soonest, when each model named one.
+	onlyLimited, soonest := true, int64(0)
 	for i, p := range k.chain {
 		k.use(p)
 		res, first, ae := k.attemptModel(ctx)
@@ -476,11 +481,27 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 		}
 		tried = append(tried, p.model.ID)
 		switch ae.Reason {
-		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured":
+		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured", reasonUpstreamsRateLimited:
 		default:
 			return nil, nil, ae
 		}
+		if ae.Reason != reasonUpstreamsRateLimited {
+			onlyLimited = false
+		} else if secs, ok := ae.Metadata["retry_after_seconds"].(int64); ok && soonest >= 0 && (soonest == 0 || secs < soonest) {
+			soonest = secs
+		} else if !ok {
+			soonest = -1
+		}
 		if i == len(k.chain)-1 {
+			if ae.Reason == reasonUpstreamsRateLimited && i > 0 {
+				if !onlyLimited {
+					notOnlyRateLimited(ae, p.model.ID)
+				} else if soonest > 0 {
+					ae.Metadata["retry_after_seconds"] = soonest
+				} else {
+					delete(ae.Metadata, "retry_after_seconds")
+				}
+			}
 			if len(k.chain) > 1 {
 				ae.Metadata["models_tried"] = tried
 			}
@@ -514,6 +535,7 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 	}
 	var tried []map[string]any
 	timeouts := 0 // attempts that ended by a timeout: all of them → 504
+	var limits rateLimits
 	// A request an adapter cannot translate (a feature its provider lacks, a
 	// reasoning budget that does not fit) is the client's to fix: the next
 	// upstream may take it, and if none does the answer is a 400.
@@ -522,6 +544,7 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 		now := k.s.cfg.Now()
 		if !t.Breaker.Allow(now) {
 			tried = append(tried, map[string]any{"provider": t.Provider, "error": "circuit open"})
+			limits.cooling(t)
 			continue
 		}
 		ad, err := k.adapter(t.Kind)
@@ -575,7 +598,7 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 			}
 			return nil, nil, apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err), md)
 		}
-		t.Breaker.Failure(now)
+		limits.failed(t, err, now)
 	}
 	if invalid != nil {
 		md := map[string]any{"model": k.model.ID, "attempts": tried}
@@ -593,9 +616,15 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 		ae.Status, ae.Reason, ae.Type = http.StatusGatewayTimeout, "upstreams_timed_out", errorType(http.StatusGatewayTimeout)
 		ae.Message = fmt.Sprintf("every upstream for %s timed out before its first byte; try again shortly", k.model.ID)
 	}
+	// Rate limits alone (every upstream answered 429 or cools down after
+	// 429s) are a 429; mixed with any other failure, a 503.
+	if limits.all() {
+		limits.rateLimited(ae, k.model.ID, k.s.cfg.Now())
+	}
 	if len(tried) > 0 {
 		lt := tried[len(tried)-1]
 		ae.Metadata["provider"], ae.Metadata["upstream_status"] = lt["provider"], lt["status"]
+		ae.Metadata["provider_name"] = lt["provider"]
 	}
 	if skipped != nil {
 		ae.Metadata["skipped"] = skipped
@@ -829,8 +858,11 @@ func (k *call) fail(ae *APIError) error {
 }
 
 func failureOutcome(ae *APIError) string {
-	if ae.Reason == reasonShutdown {
+	switch ae.Reason {
+	case reasonShutdown:
 		return domain.OutcomeShutdown
+	case reasonUpstreamsRateLimited:
+		return domain.OutcomeUpstreamFailed // the upstreams', not the client's
 	}
 	switch ae.Status {
 	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden, http.StatusNotFound, http.StatusTooManyRequests, http.StatusRequestEntityTooLarge:

@@ -204,10 +204,12 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 		return nil, k.noEligible(k.model, excluded)
 	}
 	var tried []map[string]any
+	var limits rateLimits
 	for _, t := range targets {
 		now := k.s.cfg.Now()
 		if !t.Breaker.Allow(now) {
 			tried = append(tried, map[string]any{"provider": t.Provider, "error": "circuit open"})
+			limits.cooling(t)
 			continue
 		}
 		k.attempts++
@@ -234,11 +236,19 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 			return nil, apiErr(code, "upstream_error", upstreamMessage(err),
 				map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried})
 		}
-		t.Breaker.Failure(now)
+		limits.failed(t, err, now)
 	}
-	return nil, apiErr(http.StatusServiceUnavailable, "upstreams_failed",
+	ae := apiErr(http.StatusServiceUnavailable, "upstreams_failed",
 		fmt.Sprintf("every upstream for %s failed or is cooling down; try again shortly", k.model.ID),
 		map[string]any{"model": k.model.ID, "attempts": tried})
+	if limits.all() {
+		limits.rateLimited(ae, k.model.ID, k.s.cfg.Now())
+	}
+	if len(tried) > 0 {
+		lt := tried[len(tried)-1]
+		ae.Metadata["provider"], ae.Metadata["provider_name"] = lt["provider"], lt["provider"]
+	}
+	return nil, ae
 }
 
 // renderEmbeddings writes OpenAI's embeddings list. base64 vectors are

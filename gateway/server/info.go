@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -150,14 +151,44 @@ func (s *Server) listModels(c echo.Context) error {
 		"links": map[string]any{"next": nil}})
 }
 
-// model finds the catalog model named by the :author/:slug path.
+// modelParam is the model ID a models path names: :author/:slug, or one
+// :id segment whose slash came escaped (the OpenAI SDK's models.retrieve
+// sends /models/openai%2Fgpt-4o). Echo hands path parameters over escaped.
+func modelParam(c echo.Context) string {
+	id := c.Param("id")
+	if id == "" {
+		id = c.Param("author") + "/" + c.Param("slug")
+	}
+	if u, err := url.PathUnescape(id); err == nil {
+		return u
+	}
+	return id
+}
+
+// model finds the catalog model named by the path.
 func (s *Server) model(c echo.Context) (*catalog.Model, error) {
-	id := c.Param("author") + "/" + c.Param("slug")
+	id := modelParam(c)
 	m, ok := s.deps.Router.Catalog().Get(id)
 	if !ok {
 		return nil, apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist", id), map[string]any{"model": id})
 	}
 	return m, nil
+}
+
+// modelOrEndpoints serves /models/{author}/{slug}, and also
+// /models/{id}/endpoints when the ID's slash came escaped: the two paths
+// have the same number of segments.
+func (s *Server) modelOrEndpoints(c echo.Context) error {
+	author := c.Param("author")
+	if u, err := url.PathUnescape(author); err != nil || !strings.Contains(u, "/") {
+		return s.getModel(c)
+	}
+	if c.Param("slug") != "endpoints" {
+		return echo.ErrNotFound
+	}
+	c.SetParamNames("id")
+	c.SetParamValues(author)
+	return s.modelEndpoints(c)
 }
 
 func (s *Server) getModel(c echo.Context) error {

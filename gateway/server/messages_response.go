@@ -90,8 +90,9 @@ type oaCompletion struct {
 	} `json:"choices"`
 	Usage *oaUsage `json:"usage"`
 	Error *struct {
-		Code    int    `json:"code"`
-		Message string `json:"message"`
+		Code     int             `json:"code"`
+		Message  string          `json:"message"`
+		Metadata json.RawMessage `json:"metadata"`
 	} `json:"error"`
 }
 

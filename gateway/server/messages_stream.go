@@ -177,7 +177,7 @@ func (m *msgWriter) event(ev []byte) error {
 		return nil
 	}
 	if c.Error != nil {
-		return m.send("error", msgError(c.Error.Code, c.Error.Message, nil))
+		return m.send("error", msgError(c.Error.Code, c.Error.Message, c.Error.Metadata))
 	}
 	if m.model == "" {
 		m.model = c.Model

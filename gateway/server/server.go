@@ -217,8 +217,10 @@ func New(cfg Config, deps Deps) *Server {
 	api.POST("/embeddings", s.embeddings)
 	api.POST("/completions", s.completions)
 	api.GET("/models", s.listModels)
-	api.GET("/models/:author/:slug", s.getModel)
+	api.GET("/models/:author/:slug", s.modelOrEndpoints)
+	api.GET("/models/:id", s.getModel)          // the model's ID with its slash escaped
 	api.GET("/model/:author/:slug", s.getModel) // the OpenRouter SDK's models.get
+	api.GET("/model/:id", s.getModel)
 	api.GET("/models/:author/:slug/endpoints", s.modelEndpoints)
 	api.GET("/models/count", s.modelsCount)
 	api.GET("/models/user", s.listUserModels, noStore)

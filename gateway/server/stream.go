@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	fastjson "github.com/segmentio/encoding/json"
 
@@ -242,6 +245,7 @@ func (k *call) stream() error {
 			// upstream's.
 			return k.endStream(out, st, delivered, cutOutcome(ctx))
 		}
+		k.midErr = err
 		return k.endStream(out, st, delivered, domain.OutcomeUpstreamBrokeMid)
 	}
 	return k.endStream(out, st, delivered, domain.OutcomeCompleted)
@@ -286,7 +290,8 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 		b, _ := fastjson.Marshal(chat.NewUsageChunk(k.id, k.model.ID, k.start.Unix(), k.usageFor(usage, cost)))
 		out.end(sseData, b, sseEnd, sseDone)
 	case domain.OutcomeUpstreamBrokeMid:
-		k.streamError(out, http.StatusBadGateway, "the upstream ended the stream early; you are billed for what was delivered")
+		msg, md := k.brokeMid()
+		k.streamErrorMeta(out, http.StatusBadGateway, msg, md)
 	case domain.OutcomeShutdown:
 		k.streamError(out, http.StatusServiceUnavailable, "the gateway is shutting down and ended the stream early; you are billed for what was delivered")
 	}
@@ -297,16 +302,85 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 // streamError ends a stream whose 200 already went out: a final chunk with
 // finish_reason "error" and an error object, as OpenRouter does.
 func (k *call) streamError(out *sse, status int, msg string) {
+	k.streamErrorMeta(out, status, msg, nil)
+}
+
+func (k *call) streamErrorMeta(out *sse, status int, msg string, md map[string]any) {
 	model := ""
 	if k.model != nil {
 		model = k.model.ID
 	}
+	e := map[string]any{"code": status, "message": msg}
+	if md != nil {
+		e["metadata"] = md
+	}
 	b, _ := json.Marshal(map[string]any{
 		"id": k.id, "object": "chat.completion.chunk", "created": k.start.Unix(), "model": model,
 		"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": "error"}},
-		"error":   map[string]any{"code": status, "message": msg},
+		"error":   e,
 	})
 	out.end(sseData, b, sseEnd)
+}
+
+// Bounds of an upstream's error text passed on to the client.
+const (
+	maxUpstreamMessage = 500
+	maxUpstreamCode    = 64
+)
+
+// brokeMid is the message and metadata of a stream the upstream broke after
+// content went out. An upstream's own error event (Anthropic's
+// overloaded_error, an OpenAI error chunk) is passed on as OpenRouter
+// forwards a provider's error: its message, cleaned and bounded, and its
+// code. It is the upstream's text about its own state, never the prompt's
+// or the completion's.
+func (k *call) brokeMid() (string, map[string]any) {
+	var ue *providers.UpstreamError
+	if !errors.As(k.midErr, &ue) || ue.Message == "" {
+		return "the upstream ended the stream early; you are billed for what was delivered", nil
+	}
+	provider := ue.Provider
+	if k.target != nil {
+		provider = k.target.Provider
+	}
+	msg := cleanUpstreamText(ue.Message, maxUpstreamMessage)
+	md := map[string]any{"provider": provider, "provider_name": provider, "upstream_message": msg}
+	if c := cleanUpstreamText(ue.Code, maxUpstreamCode); c != "" {
+		md["upstream_code"] = c
+	}
+	if t := cleanUpstreamText(ue.Type, maxUpstreamCode); t != "" {
+		md["upstream_type"] = t
+	}
+	return fmt.Sprintf("%s ended the stream with an error: %s; you are billed for what was delivered", provider, msg), md
+}
+
+// cleanUpstreamText makes an upstream's text fit to pass on: control and
+// format characters (escapes, bidirectional overrides, NULs) become spaces,
+// runs of spaces one, and it is cut at max bytes on a character boundary.
+func cleanUpstreamText(s string, max int) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToValidUTF8(s, " ") {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) {
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if len(out) <= max {
+		return out
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return strings.TrimRight(out[:cut], " ") + ellipsis
 }
 
 // deliveredText extracts the content and tool-call arguments of chunks.

@@ -101,6 +101,9 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		return
 	}
 	if s.Status >= 300 {
+		if s.RetryAfter != "" {
+			w.Header().Set("Retry-After", s.RetryAfter)
+		}
 		msg := s.ErrorMessage
 		if msg == "" {
 			msg = http.StatusText(s.Status)
@@ -168,7 +171,8 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		sent++
 		if s.CutAfter > 0 && sent >= s.CutAfter {
 			if s.ErrorEvent {
-				ev(obj{"type": "error", "error": obj{"type": "overloaded_error", "message": "Overloaded"}})
+				msg, typ := s.eventError("Overloaded", "overloaded_error")
+				ev(obj{"type": "error", "error": obj{"type": typ, "message": msg}})
 			}
 			e.cut()
 		}

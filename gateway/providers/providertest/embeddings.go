@@ -68,6 +68,9 @@ func serveOpenAIEmbeddings(w http.ResponseWriter, r *http.Request, body []byte, 
 		return
 	}
 	if s.Status >= 300 {
+		if s.RetryAfter != "" {
+			w.Header().Set("Retry-After", s.RetryAfter)
+		}
 		writeJSON(w, s.Status, obj{"error": obj{"message": s.ErrorMessage, "type": "server_error"}})
 		return
 	}
@@ -132,6 +135,9 @@ func serveGeminiEmbeddings(w http.ResponseWriter, r *http.Request, body []byte, 
 		return
 	}
 	if s.Status >= 300 {
+		if s.RetryAfter != "" {
+			w.Header().Set("Retry-After", s.RetryAfter)
+		}
 		geminiError(w, s.Status, s.ErrorMessage)
 		return
 	}

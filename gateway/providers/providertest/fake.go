@@ -43,11 +43,16 @@ type Script struct {
 
 	Status       int           // non-2xx: answer this error instead
 	ErrorMessage string        // message of that error
+	RetryAfter   string        // with Status: the Retry-After header sent with it
 	Delay        time.Duration // wait before sending headers
 	ChunkDelay   time.Duration // wait between stream events
 	DelayFrom    int           // with ChunkDelay: the first event it applies to (counted from 1; 0 is every event)
 	CutAfter     int           // >0: drop the connection after this many content chunks
 	ErrorEvent   bool          // with CutAfter: send the provider's in-stream error event first
+	// EventMessage and EventCode replace the in-stream error event's
+	// message and its code (OpenAI's code, Anthropic's type, Gemini's status).
+	EventMessage string
+	EventCode    string
 	// ErrorFirst (stream): the provider's in-stream error event right after
 	// the opening event, before any content, then the end: how Anthropic
 	// answers a stream while overloaded.
@@ -69,6 +74,18 @@ type Script struct {
 	// Efforts (OpenAI fakes) are the reasoning_effort values the model
 	// takes; any other is refused with a 400, as OpenAI does.
 	Efforts []string
+}
+
+// eventError is the in-stream error event's message and code, or the
+// defaults given.
+func (s Script) eventError(msg, code string) (string, string) {
+	if s.EventMessage != "" {
+		msg = s.EventMessage
+	}
+	if s.EventCode != "" {
+		code = s.EventCode
+	}
+	return msg, code
 }
 
 func (s Script) chunks() int {

@@ -135,6 +135,9 @@ func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		return
 	}
 	if s.Status >= 300 {
+		if s.RetryAfter != "" {
+			w.Header().Set("Retry-After", s.RetryAfter)
+		}
 		msg := s.ErrorMessage
 		if msg == "" {
 			msg = http.StatusText(s.Status)
@@ -209,7 +212,8 @@ func serveGemini(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		e.send("", response([]obj{{"text": p}}, f, usageAt(completion, u.Reasoning)))
 		if s.CutAfter > 0 && i+1 >= s.CutAfter {
 			if s.ErrorEvent {
-				e.send("", mustJSON(obj{"error": obj{"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}))
+				msg, status := s.eventError("The model is overloaded.", "UNAVAILABLE")
+				e.send("", mustJSON(obj{"error": obj{"code": 503, "message": msg, "status": status}}))
 			}
 			e.cut()
 		}

@@ -67,6 +67,9 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		return
 	}
 	if s.Status >= 300 {
+		if s.RetryAfter != "" {
+			w.Header().Set("Retry-After", s.RetryAfter)
+		}
 		msg := s.ErrorMessage
 		if msg == "" {
 			msg = http.StatusText(s.Status)
@@ -132,7 +135,12 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		sent++
 		if s.CutAfter > 0 && sent >= s.CutAfter {
 			if s.ErrorEvent {
-				e.send("", mustJSON(obj{"error": obj{"message": "upstream overloaded", "type": "server_error"}}))
+				msg, code := s.eventError("upstream overloaded", "")
+				ev := obj{"message": msg, "type": "server_error"}
+				if code != "" {
+					ev["code"] = code
+				}
+				e.send("", mustJSON(obj{"error": ev}))
 			}
 			e.cut()
 		}

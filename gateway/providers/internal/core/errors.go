@@ -17,11 +17,14 @@ var ErrStreamCut = errors.New("upstream stream ended before completion")
 
 // UpstreamError is an error answer from an upstream (or a broken answer).
 type UpstreamError struct {
-	Provider   string
-	Status     int    // the upstream's HTTP status
-	Retryable  bool   // whether another upstream may succeed
-	Message    string // the upstream's error message
-	Type       string // the upstream's error type or code, if any
+	Provider  string
+	Status    int    // the upstream's HTTP status
+	Retryable bool   // whether another upstream may succeed
+	Message   string // the upstream's error message
+	Type      string // the upstream's error type or code, if any
+	// Code is the upstream's error code (OpenAI's code, Gemini's status),
+	// else its type.
+	Code       string
 	RetryAfter time.Duration
 }
 
@@ -66,16 +69,33 @@ func ErrorFromResponse(provider string, resp *http.Response) *UpstreamError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
 	e := &UpstreamError{Provider: provider, Status: resp.StatusCode, Retryable: RetryableStatus(resp.StatusCode)}
-	if s := resp.Header.Get("Retry-After"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil {
-			e.RetryAfter = time.Duration(n) * time.Second
-		}
-	}
-	e.Message, e.Type = errorMessage(body)
+	e.RetryAfter = retryAfter(resp.Header, time.Now())
+	e.Message, e.Type, e.Code = errorMessage(body)
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
 	return e
+}
+
+// maxRetryAfter bounds an upstream's retry time (and keeps a huge one from
+// overflowing a Duration).
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter reads when an upstream said to retry: OpenAI's retry-after-ms,
+// else Retry-After in delta-seconds or as an HTTP date; 0 when none is
+// given or it has passed.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	var d time.Duration
+	if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms > 0 {
+		d = time.Duration(min(ms, float64(maxRetryAfter/time.Millisecond)) * float64(time.Millisecond))
+	} else if s := h.Get("Retry-After"); s == "" {
+		return 0
+	} else if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		d = time.Duration(min(max(n, 0), int64(maxRetryAfter/time.Second))) * time.Second
+	} else if t, err := http.ParseTime(s); err == nil && t.After(now) {
+		d = t.Sub(now)
+	}
+	return min(d, maxRetryAfter)
 }
 
 type errorEnvelope struct {
@@ -87,15 +107,21 @@ type errorEnvelope struct {
 	} `json:"error"`
 }
 
-// errorMessage extracts message and type from an error body.
-func errorMessage(body []byte) (msg, typ string) {
+// errorMessage extracts message, type and code from an error body.
+func errorMessage(body []byte) (msg, typ, code string) {
 	var env errorEnvelope
 	if json.Unmarshal(body, &env) != nil {
 		var arr []errorEnvelope
 		if json.Unmarshal(body, &arr) != nil || len(arr) == 0 {
-			return "", ""
+			return "", "", ""
 		}
 		env = arr[0]
+	}
+	switch c := env.Error.Code.(type) {
+	case string:
+		code = c
+	case float64:
+		code = strconv.FormatFloat(c, 'f', -1, 64)
 	}
 	typ = env.Error.Type
 	if typ == "" {
@@ -106,14 +132,20 @@ func errorMessage(body []byte) (msg, typ string) {
 			typ = s
 		}
 	}
-	return env.Error.Message, typ
+	if env.Error.Status != "" {
+		code = env.Error.Status // Gemini's code is the HTTP status; its status names the error
+	}
+	if code == "" {
+		code = typ
+	}
+	return env.Error.Message, typ, code
 }
 
 // StreamError is an error event inside a stream (after headers).
 func StreamError(provider string, status int, data []byte) *UpstreamError {
-	msg, typ := errorMessage(data)
+	msg, typ, code := errorMessage(data)
 	if msg == "" {
 		msg = "error event in stream"
 	}
-	return &UpstreamError{Provider: provider, Status: status, Retryable: RetryableStatus(status), Message: msg, Type: typ}
+	return &UpstreamError{Provider: provider, Status: status, Retryable: RetryableStatus(status), Message: msg, Type: typ, Code: code}
 }

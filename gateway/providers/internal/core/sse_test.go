@@ -47,14 +47,16 @@ func TestSSEReaderReadError(t *testing.T) {
 
 func TestErrorFromBodies(t *testing.T) {
 	for body, want := range map[string]string{
-		`{"error":{"message":"m1","type":"server_error"}}`:                      "m1/server_error",
-		`{"type":"error","error":{"type":"overloaded_error","message":"m2"}}`:   "m2/overloaded_error",
-		`[{"error":{"code":429,"message":"m3","status":"RESOURCE_EXHAUSTED"}}]`: "m3/RESOURCE_EXHAUSTED",
-		`<html>bad gateway</html>`:                                              "/",
+		`{"error":{"message":"m1","type":"server_error"}}`:                              "m1/server_error/server_error",
+		`{"error":{"message":"m1","type":"server_error","code":"rate_limit_exceeded"}}`: "m1/server_error/rate_limit_exceeded",
+		`{"error":{"message":"m1","type":"server_error","code":503}}`:                   "m1/server_error/503",
+		`{"type":"error","error":{"type":"overloaded_error","message":"m2"}}`:           "m2/overloaded_error/overloaded_error",
+		`[{"error":{"code":429,"message":"m3","status":"RESOURCE_EXHAUSTED"}}]`:         "m3/RESOURCE_EXHAUSTED/RESOURCE_EXHAUSTED",
+		`<html>bad gateway</html>`: "//",
 	} {
-		msg, typ := errorMessage([]byte(body))
-		if msg+"/"+typ != want {
-			t.Errorf("%s: %s/%s", body, msg, typ)
+		msg, typ, code := errorMessage([]byte(body))
+		if msg+"/"+typ+"/"+code != want {
+			t.Errorf("%s: %s/%s/%s", body, msg, typ, code)
 		}
 	}
 }

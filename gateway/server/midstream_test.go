@@ -1,0 +1,130 @@
+package server
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+// lastChunk is a stream's final chunk, decoded whole.
+func lastChunk(t *testing.T, b []byte) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	last := lines[len(lines)-1]
+	var m map[string]any
+	if !strings.HasPrefix(last, "data: {") || json.Unmarshal([]byte(last[6:]), &m) != nil {
+		t.Fatalf("the stream's last line %q is not a chunk:\n%s", last, b)
+	}
+	return m
+}
+
+const midPrompt = `{"model":"test/fo","stream":true,"messages":[{"role":"user","content":"PROMPT-MARKER tell me"}]}`
+
+// An upstream's own error event after content has gone out ends the stream
+// with the gateway's error chunk carrying the upstream's message (cleaned
+// of control characters and bounded) and its code or type, as OpenRouter
+// forwards a provider's error; what was delivered is billed as before.
+func TestMidStreamUpstreamErrorCarriesItsMessage(t *testing.T) {
+	long := "Overloaded\x00 \x1bplease\u202e\tretry\r\n" + strings.Repeat("x", 2000)
+	for name, c := range map[string]struct {
+		kind     string
+		script   providertest.Script
+		message  string // what the chunk's message must contain
+		code     string
+		maxBytes int
+	}{
+		"openai":              {"openai", providertest.Script{EventMessage: "The server had an error while processing your request.", EventCode: "internal_error"}, "The server had an error while processing your request.", "internal_error", 0},
+		"openai default":      {"openai", providertest.Script{}, "upstream overloaded", "server_error", 0},
+		"anthropic":           {"anthropic", providertest.Script{}, "Overloaded", "overloaded_error", 0},
+		"anthropic rate":      {"anthropic", providertest.Script{EventMessage: "Number of request tokens has exceeded your per-minute rate limit", EventCode: "rate_limit_error"}, "per-minute rate limit", "rate_limit_error", 0},
+		"gemini":              {"gemini", providertest.Script{}, "The model is overloaded.", "UNAVAILABLE", 0},
+		"anthropic unclean":   {"anthropic", providertest.Script{EventMessage: long}, "Overloaded please retry xxx", "overloaded_error", 700},
+		"openai unclean code": {"openai", providertest.Script{EventMessage: "bad", EventCode: "code\x07" + strings.Repeat("c", 500)}, "bad", "code " + strings.Repeat("c", 56) + "…", 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := c.script
+			s.Text, s.Chunks, s.CutAfter, s.ErrorEvent = "alpha beta gamma delta epsilon zeta", 6, 3, true
+			s.Usage = providertest.Usage{Prompt: 10, Completion: 400}
+			h := newHarness(t, twoUpstreams(c.kind, s, Config{}))
+			resp, b := h.post(midPrompt)
+			wantStatus(t, resp, b, 200)
+			if strings.Contains(string(b), "[DONE]") {
+				t.Fatal("a broken stream ended with [DONE]")
+			}
+			last := lastChunk(t, b)
+			raw, _ := json.Marshal(last)
+			e, _ := last["error"].(map[string]any)
+			choices, _ := last["choices"].([]any)
+			if e == nil || e["code"] != float64(502) || len(choices) != 1 || choices[0].(map[string]any)["finish_reason"] != "error" || last["id"] == nil {
+				t.Fatalf("last chunk %s", raw)
+			}
+			msg, _ := e["message"].(string)
+			if !strings.Contains(msg, c.message) || !strings.Contains(msg, "first") || !strings.Contains(msg, "billed for what was delivered") {
+				t.Fatalf("message %q, want the upstream's %q", msg, c.message)
+			}
+			if c.maxBytes > 0 && len(msg) > c.maxBytes {
+				t.Fatalf("message of %d bytes, want at most %d", len(msg), c.maxBytes)
+			}
+			if strings.ContainsFunc(msg, unicode.IsControl) || strings.Contains(string(raw), "PROMPT-MARKER") {
+				t.Fatalf("message %q", msg)
+			}
+			md, _ := e["metadata"].(map[string]any)
+			if md["provider_name"] != "first" || md["provider"] != "first" || md["upstream_code"] != c.code {
+				t.Fatalf("metadata %v, want provider first and code %q", md, c.code)
+			}
+			if c.kind == "openai" && md["upstream_type"] != "server_error" {
+				t.Fatalf("metadata %v, want upstream_type server_error", md)
+			}
+			if um, _ := md["upstream_message"].(string); !strings.Contains(um, c.message) || strings.ContainsFunc(um, unicode.IsControl) {
+				t.Fatalf("metadata.upstream_message %q", um)
+			}
+			// Billed for what was delivered, as any broken stream.
+			ev := h.onlyCompleted(domain.OutcomeUpstreamBrokeMid)
+			if u := ev.Usage; !u.Estimated || u.Output <= 0 || u.Output >= 400 || ev.FinishReason != "error" || !ev.Cost.Equal(defaultPrice().Cost(u)) || ev.Provider != "first" {
+				t.Fatalf("event %+v", ev)
+			}
+			if n := len(h.fakes["second"].Received()); n != 0 {
+				t.Fatalf("failed over after content: second got %d requests", n)
+			}
+			h.heldIsZero()
+		})
+	}
+}
+
+// A stream cut without an error event keeps the gateway's own message.
+func TestMidStreamCutKeepsGatewayMessage(t *testing.T) {
+	h := newHarness(t, twoUpstreams("openai", providertest.Script{Text: "a b c d", Chunks: 4, CutAfter: 2}, Config{}))
+	resp, b := h.post(midPrompt)
+	wantStatus(t, resp, b, 200)
+	e, _ := lastChunk(t, b)["error"].(map[string]any)
+	if e == nil || e["message"] != "the upstream ended the stream early; you are billed for what was delivered" {
+		t.Fatalf("error %v", e)
+	}
+}
+
+// On the Messages face the stream ends with Anthropic's error event, which
+// carries the upstream's message and RouteFree's metadata.
+func TestMessagesStreamUpstreamErrorMidway(t *testing.T) {
+	h := msgHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+		"openai": {Text: "one two three four", Chunks: 4, CutAfter: 2, ErrorEvent: true, EventMessage: "The engine is currently overloaded"},
+	}})
+	resp, b := h.postMessages("", h.key, `{"model":"openai/gpt-4.1","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"count"}]}`)
+	wantStatus(t, resp, b, 200)
+	evs := parseEvents(t, b)
+	last := evs[len(evs)-1]
+	if last.name != "error" {
+		t.Fatalf("events %s\n%s", names(evs), b)
+	}
+	want(t, last.data, "error.type", "api_error")
+	want(t, last.data, "error.metadata.provider_name", "openai")
+	want(t, last.data, "error.metadata.upstream_message", "The engine is currently overloaded")
+	if msg, _ := jpath(last.data, "error.message"); !strings.Contains(msg.(string), "The engine is currently overloaded") {
+		t.Fatalf("message %v", msg)
+	}
+	h.onlyCompleted(domain.OutcomeUpstreamBrokeMid)
+	h.heldIsZero()
+}

@@ -57,11 +57,14 @@ test("openai: unknown model is a 404 in the OpenRouter error shape", async () =>
 });
 
 // models.retrieve sends the ID's slash escaped (/models/routefree%2Fecho);
-// the answer is the model, as /models/{author}/{slug} gives it.
+// the answer is the model, as /models/{author}/{slug} gives it: at the top,
+// as the OpenAI SDK reads it, and under data, as OpenRouter's does.
 test("openai: models.retrieve of an author/slug ID", async () => {
   const r = await client.models.retrieve(model);
+  assert.equal(r.id, model);
+  assert.equal(r.object, "model");
+  assert.equal(typeof r.owned_by, "string");
   assert.equal(r.data?.id, model);
-  assert.equal(r.data?.object, "model");
   await assert.rejects(
     client.models.retrieve("nobody/nothing"),
     (err) => err.status === 404 && err.error?.code === 404 && err.error?.metadata?.model === "nobody/nothing",

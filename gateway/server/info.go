@@ -201,7 +201,16 @@ func (s *Server) getModel(c echo.Context) error {
 	if !priced {
 		return apiErr(http.StatusNotFound, "unpriced_model", fmt.Sprintf("no price is published for %s yet", m.ID), map[string]any{"model": m.ID})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": modelInfo(m, p, ver)})
+	info := modelInfo(m, p, ver)
+	return c.JSON(http.StatusOK, modelAnswer{info, info})
+}
+
+// modelAnswer is a model's page as both SDKs read it: the OpenAI SDK's
+// models.retrieve takes the model from the top of the body, the OpenRouter
+// SDK's models.get from "data".
+type modelAnswer struct {
+	ModelInfo
+	Data ModelInfo `json:"data"`
 }
 
 // caller authenticates a key for the informational endpoints.

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -78,5 +80,33 @@ func TestModelByEscapedID(t *testing.T) {
 	}
 	if code, body := h.rawGet("/api/v1/models/user", h.key); code != http.StatusOK {
 		t.Errorf("/models/user: %d %s", code, body)
+	}
+}
+
+// A model's page reads as both SDKs read it: the OpenAI SDK's
+// models.retrieve takes the model from the top of the body (id, object,
+// created, owned_by), the OpenRouter SDK's models.get from "data".
+func TestModelAnswerReadsAsEitherSDKs(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for _, path := range []string{"/api/v1/models/test%2Fopenai", "/api/v1/models/test/openai", "/api/v1/model/test/openai"} {
+		code, body := h.rawGet(path, "")
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, code, body)
+		}
+		var m struct {
+			ID      string `json:"id"`
+			Object  string `json:"object"`
+			OwnedBy string `json:"owned_by"`
+			Data    struct {
+				ID     string `json:"id"`
+				Object string `json:"object"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(body), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.ID != "test/openai" || m.Object != "model" || !strings.Contains(body, `"created":`) || m.OwnedBy != "test" || m.Data.ID != "test/openai" || m.Data.Object != "model" {
+			t.Errorf("%s: %s\nwant the model at the top and under data", path, body)
+		}
 	}
 }

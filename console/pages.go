@@ -266,7 +266,8 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 		// A customer of a suspended account may lock its keys down, not loosen them.
 		"KeysLocked": !p.Staff && acct.Suspended,
 		"CanAdmin":   p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
-		"Once": randomToken(), // the adjustment and key forms' one-time token
+		"CanCheckouts": s.deps.Payments != nil && (p.Role == auth.Finance || p.Role == auth.Auditor),
+		"Once":         randomToken(), // the adjustment and key forms' one-time token
 	}
 	return data, s.selfServiceView(c, a, data)
 }

@@ -97,9 +97,9 @@ type page struct {
 	P        auth.Principal
 	SignedIn bool
 	CSRF     string
-	Flash    string // message key
-	Error    string
-	Detail   string // an error's own words, when no translation knows them
+	Flash    string        // message key
+	Error    template.HTML // escaped, its quoted parts isolated (errorText)
+	Detail   string        // an error's own words, when no translation knows them
 	Data     any
 	Here     string // this page's URL without lang, ending in ? or &: the language links add theirs
 	Payments bool   // card and ATM top-ups are offered (Deps.Payments)

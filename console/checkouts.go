@@ -59,6 +59,20 @@ func (r checkoutRow) InvoiceNumbers() string { return strings.Join(r.Invoices, "
 // checkoutRows gives each checkout its state at now, its account's name
 // and the invoices of its top-up, among invs.
 func (s *server) checkoutRows(ps []payments.Payment, invs []projections.InvoiceRecord, now time.Time) []checkoutRow {
+	type topUp struct{ account, ref string }
+	billing := map[topUp][]checkoutInvoice{}
+	for _, inv := range invs {
+		refs := inv.TopUps
+		if !slices.Contains(refs, inv.TopUpRef) {
+			refs = append([]string{inv.TopUpRef}, refs...)
+		}
+		for _, ref := range refs {
+			if ref != "" {
+				k := topUp{inv.AccountID, ref}
+				billing[k] = append(billing[k], checkoutInvoice{Number: inv.Number, Ref: inv.Ref(), Status: inv.Status})
+			}
+		}
+	}
 	out := make([]checkoutRow, len(ps))
 	for i, r := range paymentRows(s.deps.Payments, ps, now) {
 		row := checkoutRow{paymentRow: r, Invoices: []string{}}
@@ -66,11 +80,9 @@ func (s *server) checkoutRows(ps []payments.Payment, invs []projections.InvoiceR
 			row.Organisation = a.Organisation
 		}
 		if r.Paid {
-			for _, inv := range invs {
-				if inv.AccountID == r.AccountID && inv.Bills(r.TradeNo) {
-					row.Invoices = append(row.Invoices, inv.Number)
-					row.Billed = append(row.Billed, checkoutInvoice{Number: inv.Number, Ref: inv.Ref(), Status: inv.Status})
-				}
+			row.Billed = billing[topUp{r.AccountID, r.TradeNo}]
+			for _, b := range row.Billed {
+				row.Invoices = append(row.Invoices, b.Number)
 			}
 		}
 		out[i] = row

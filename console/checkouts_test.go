@@ -167,6 +167,9 @@ func TestStaffSeeCustomerCheckouts(t *testing.T) {
 				t.Errorf("%s: API checkout %+v", who, p)
 			}
 		}
+		if code, body := e.call("GET", "/admin/api/payments?status=lost", secret, nil); code != http.StatusBadRequest || !strings.Contains(string(body), "status must be pending, paid, expired or failed") {
+			t.Errorf("%s: API checkouts of an unknown state: %d %s", who, code, body)
+		}
 		if code, body := e.call("GET", "/admin/api/accounts/acct_pay/payments", secret, nil); code != http.StatusOK || strings.Count(string(body), `"trade_no"`) != 3 {
 			t.Errorf("%s: API account checkouts: %d %s", who, code, body)
 		}
@@ -198,6 +201,13 @@ func TestStaffSeeCustomerCheckouts(t *testing.T) {
 		}
 	}
 	// The customer still reads their own, with the declined one failed.
+	ob := e.browser()
+	ob.signIn(owner)
+	_, page = ob.get("/console/accounts/acct_pay/payments?status=failed")
+	if rows := checkoutRows(t, page); len(rows) != 1 || rows[declined]["data-status"] != payments.StatusFailed ||
+		!strings.Contains(visibleText(t, page), tr(langZH, "pay.failed")) {
+		t.Errorf("the customer's top-up page lists as failed: %v", rows)
+	}
 	if code, body := e.call("GET", "/admin/api/accounts/acct_pay/payments", owner, nil); code != http.StatusOK || !strings.Contains(string(body), `"status":"failed"`) {
 		t.Errorf("the customer's own checkouts: %d %s", code, body)
 	}

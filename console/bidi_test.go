@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 	"golang.org/x/net/html"
 
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/payments/ecpay/ecpaytest"
 )
 
 // rlo is RIGHT-TO-LEFT OVERRIDE: text after it, up to the end of its
@@ -173,5 +175,113 @@ func TestStoredNamesAreIsolated(t *testing.T) {
 		if n := isolatedNames(t, what, page, names...); n < 1 {
 			t.Errorf("%s: the confirmation does not name its target", what)
 		}
+	}
+}
+
+// errorIsolates reads the page's error message: the texts of its isolating
+// elements, and its text outside them.
+func errorIsolates(t *testing.T, page string) (isolated []string, outside string) {
+	t.Helper()
+	found := elementByID(t, page, "error")
+	var rest strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			rest.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if isolates(c) {
+				var b strings.Builder
+				for cc := c.FirstChild; cc != nil; cc = cc.NextSibling {
+					_ = html.Render(&b, cc)
+				}
+				isolated = append(isolated, html.UnescapeString(b.String()))
+				continue
+			}
+			walk(c)
+		}
+	}
+	walk(found)
+	return isolated, rest.String()
+}
+
+// An error message that quotes what was stored or typed — a top-up's
+// reference recorded before, in a right-to-left script and holding markup;
+// the character of an organisation's name that invoices cannot print, here
+// an override — quotes it isolated, escaped, so that it cannot reorder the
+// sentence around it nor inject anything; so do the reasons of refused
+// payment notifications, which quote ECPay's words. A message no
+// translation knows shows its bidirectional controls as escapes.
+func TestErrorMessagesIsolateWhatTheyQuote(t *testing.T) {
+	var fake *ecpaytest.Provider
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
+	const acct = "acct_quote"
+	e.openAccount(acct, "引用公司", domain.PlanStarter)
+	ref := "<script>alert(1)</script> העברה-42"
+	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: acct, Amount: decimal.NewFromInt(500),
+		Method: domain.MethodBankTransfer, Reference: ref}); err != nil {
+		t.Fatal(err)
+	}
+	_, owner, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: acct, Name: "owner", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+
+	fin, admin := e.browser(), e.browser()
+	finCSRF, adminCSRF := fin.signIn(e.finance), admin.signIn(e.admin)
+	unprintable := "「" + rlo + "」(U+202E)"
+	for _, lang := range []string{langZH, langEN} {
+		fin.get("/console/accounts?lang=" + lang)
+		admin.get("/console/accounts?lang=" + lang)
+
+		// The same reference with another amount is refused, quoting it.
+		resp, page := fin.post("/console/accounts/"+acct+"/topups", url.Values{"csrf": {finCSRF},
+			"amount": {"999"}, "method": {domain.MethodBankTransfer}, "reference": {ref}})
+		if resp.StatusCode != http.StatusConflict {
+			t.Fatalf("%s: the reference used again: %d %s", lang, resp.StatusCode, visibleText(t, page))
+		}
+		isolated, outside := errorIsolates(t, page)
+		if !slices.Contains(isolated, ref) || strings.Contains(outside, "alert") {
+			t.Errorf("%s: the reference is not isolated in the message: %q, outside %q", lang, isolated, outside)
+		}
+		if strings.Contains(page, "<script>alert") {
+			t.Errorf("%s: the reference's markup is in the page unescaped", lang)
+		}
+
+		// An organisation typed with an override is refused, quoting the character.
+		resp, page = admin.post("/console/accounts", url.Values{"csrf": {adminCSRF},
+			"organisation": {"好公司" + rlo + "司公壞"}, "plan": {"starter"}})
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: an organisation with an override: %d %s", lang, resp.StatusCode, visibleText(t, page))
+		}
+		if isolated, _ := errorIsolates(t, page); !slices.Contains(isolated, unprintable) {
+			t.Errorf("%s: the unprintable character is not isolated in the message: %q", lang, isolated)
+		}
+		if isolatedNames(t, lang+" organisation refused", page, unprintable) < 1 {
+			t.Errorf("%s: the refusal does not quote the character", lang)
+		}
+	}
+
+	// ECPay's words in a refused notification, on the finance pages.
+	trade := e.checkoutAtCashier(acct, owner, "card", "500").TradeNo
+	said := "<b>拒絕</b>" + rlo + "denied"
+	if reply, err := fake.Paid(trade, func(f url.Values) { f.Set("RtnCode", "10100058"); f.Set("RtnMsg", said) }, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("declined card: %q %v", reply, err)
+	}
+	for _, path := range []string{"/console/payments/refused", "/console/payments?status=failed"} {
+		_, page := fin.get(path)
+		if isolatedNames(t, path, page, said) < 1 {
+			t.Errorf("%s does not quote ECPay's words", path)
+		}
+		if strings.Contains(page, "<b>拒絕") {
+			t.Errorf("%s: ECPay's words are in the page unescaped", path)
+		}
+	}
+
+	// A message no translation knows: shown as it is, its controls escaped.
+	text, detail := errorText(langEN, http.StatusConflict, "organisation \"壞"+rlo+"名\" is on fire")
+	if strings.Contains(messageText(t, text)+detail, rlo) || !strings.Contains(detail, `\u202e`) {
+		t.Errorf("an unknown message reads %q, detail %q", text, detail)
 	}
 }

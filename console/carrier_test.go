@@ -131,7 +131,7 @@ func TestLimitBeyondTheLedgersInBothLanguages(t *testing.T) {
 			{finance, "/console/accounts/acct_big/credit-limit", url.Values{"csrf": {fcsrf}, "credit_limit": {"2000000000"}}, "err.creditlimit.max"},
 		} {
 			resp, page := c.b.post(c.path+"?lang="+lang, c.form)
-			text := visibleText(t, page)
+			text := elementText(t, page, "error")
 			want := strings.ReplaceAll(tr(lang, c.key), "{1}", "1,000,000,000")
 			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(text, want) {
 				t.Errorf("%s %s: %d, want %q in %s", lang, c.path, resp.StatusCode, want, text)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/net/html"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
@@ -188,19 +189,48 @@ func TestStaffTokensPage(t *testing.T) {
 	}
 }
 
-// elementText is the text of the element with id.
+// elementByID is the page's element with id.
+func elementByID(t *testing.T, page, id string) *html.Node {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found *html.Node
+	var find func(*html.Node)
+	find = func(n *html.Node) {
+		for _, a := range n.Attr {
+			if n.Type == html.ElementNode && a.Key == "id" && a.Val == id && found == nil {
+				found = n
+			}
+		}
+		for c := n.FirstChild; c != nil && found == nil; c = c.NextSibling {
+			find(c)
+		}
+	}
+	find(doc)
+	if found == nil {
+		t.Fatalf("no element %s in %s", id, visibleText(t, page))
+	}
+	return found
+}
+
+// elementText is the text of the element with id, as it reads: the text
+// of its descendants (a quoted name in its <bdi>) run together.
 func elementText(t *testing.T, page, id string) string {
 	t.Helper()
-	i := strings.Index(page, `id="`+id+`"`)
-	if i < 0 {
-		t.Fatalf("no element %s", id)
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
 	}
-	rest := page[i:]
-	rest = rest[strings.Index(rest, ">")+1:]
-	if j := strings.Index(rest, "</"); j >= 0 {
-		rest = rest[:j]
-	}
-	return visibleText(t, "<p>"+rest+"</p>")
+	walk(elementByID(t, page, id))
+	return b.String()
 }
 
 // Recording a top-up or a balance adjustment asks first, once the door has

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"html/template"
 	"regexp"
 	"strconv"
 	"strings"
@@ -165,28 +166,38 @@ func stripPrefixes(msg string) string {
 	return msg
 }
 
-// translateOne finds msg's text; ok is false for a message not known here.
-func translateOne(lang, msg string) (string, bool) {
+// placeholder is a variable part of a message's text: {1}, {2}….
+var placeholder = regexp.MustCompile(`\{(\d+)\}`)
+
+// translateOne finds msg's text, as HTML; ok is false for a message not
+// known here. The parts it carries over are what the caller typed or what
+// was stored (a reference, a name's characters, the provider's words):
+// each is escaped and isolated in a <bdi>, so that right-to-left text or a
+// bidirectional control in it cannot reorder the sentence around it.
+func translateOne(lang, msg string) (template.HTML, bool) {
 	msg = stripPrefixes(strings.TrimSpace(msg))
 	for _, p := range errorPatterns {
 		m := p.re.FindStringSubmatch(msg)
 		if m == nil {
 			continue
 		}
-		out := tr(lang, p.key)
-		for i := len(m) - 1; i >= 1; i-- {
-			out = strings.ReplaceAll(out, "{"+strconv.Itoa(i)+"}", m[i])
-		}
-		return out, true
+		out := placeholder.ReplaceAllStringFunc(template.HTMLEscapeString(tr(lang, p.key)), func(ph string) string {
+			i, err := strconv.Atoi(ph[1 : len(ph)-1])
+			if err != nil || i < 1 || i >= len(m) {
+				return ph
+			}
+			return "<bdi>" + template.HTMLEscapeString(m[i]) + "</bdi>"
+		})
+		return template.HTML(out), true
 	}
 	return "", false
 }
 
-// errorText is msg in lang. A message of several parts ("a; b", as a form
-// with several problems is refused) is translated part by part. When some
-// part is not known, text is the status's general message and detail the
-// original.
-func errorText(lang string, status int, msg string) (text, detail string) {
+// errorText is msg in lang, as HTML. A message of several parts ("a; b",
+// as a form with several problems is refused) is translated part by part.
+// When some part is not known, text is the status's general message and
+// detail the original, its bidirectional controls written as escapes.
+func errorText(lang string, status int, msg string) (text template.HTML, detail string) {
 	if t, ok := translateOne(lang, msg); ok {
 		return t, ""
 	}
@@ -199,22 +210,23 @@ func errorText(lang string, status int, msg string) (text, detail string) {
 			if !known(general) {
 				general = "err.status.500"
 			}
-			return tr(lang, general), msg
+			return template.HTML(template.HTMLEscapeString(tr(lang, general))), jsonText([]byte(msg))
 		}
-		out = append(out, t)
+		out = append(out, string(t))
 	}
 	sep := "; "
 	if lang == langZH {
 		sep = "；"
 	}
-	return strings.Join(out, sep), ""
+	return template.HTML(strings.Join(out, sep)), ""
 }
 
 // reasonOf translates a message kept in an event (a refused payment
-// notification's reason) for a page; an unknown one shows as it is.
-func reasonOf(lang, msg string) string {
+// notification's reason) for a page, as HTML; an unknown one shows as it
+// is, isolated.
+func reasonOf(lang, msg string) template.HTML {
 	if t, ok := translateOne(lang, msg); ok {
 		return t
 	}
-	return msg
+	return template.HTML("<bdi>" + template.HTMLEscapeString(msg) + "</bdi>")
 }

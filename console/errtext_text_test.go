@@ -2,8 +2,12 @@ package console
 
 import (
 	"context"
+	"html/template"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"github.com/routefree/routefree/domain"
 )
@@ -34,11 +38,34 @@ func TestTextRefusalsSpeakChinese(t *testing.T) {
 		if c.err == nil {
 			t.Fatalf("case %d: not refused", i)
 		}
-		if text, detail := errorText(langZH, 400, c.err.Error()); !strings.Contains(text, c.zh) || detail != "" {
+		if text, detail := errorText(langZH, 400, c.err.Error()); !strings.Contains(messageText(t, text), c.zh) || detail != "" {
 			t.Errorf("case %d: zh %q (detail %q), want %q", i, text, detail, c.zh)
 		}
-		if text, _ := errorText(langEN, 400, c.err.Error()); !strings.Contains(text, c.en) {
+		if text, _ := errorText(langEN, 400, c.err.Error()); !strings.Contains(messageText(t, text), c.en) {
 			t.Errorf("case %d: en %q, want %q", i, text, c.en)
 		}
 	}
+}
+
+// messageText is the text a message reads as, without its markup.
+func messageText(t *testing.T, h template.HTML) string {
+	t.Helper()
+	nodes, err := html.ParseFragment(strings.NewReader(string(h)), &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	for _, n := range nodes {
+		walk(n)
+	}
+	return b.String()
 }

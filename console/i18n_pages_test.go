@@ -149,6 +149,11 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 		"SimulatePaid": {"0"}}, nil, nil); err != nil || !strings.HasPrefix(reply, "0|") {
 		t.Fatalf("unmatched notification: %q %v", reply, err)
 	}
+	// A declined card checkout: finance reads ECPay's reason in Chinese.
+	declined := e.checkoutAtCashier("acct_zh", management, "card", "500").TradeNo
+	if reply, err := fake.Paid(declined, func(f url.Values) { f.Set("RtnCode", "10100058"); f.Set("RtnMsg", "授權失敗") }, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("declined card: %q %v", reply, err)
+	}
 
 	type step struct {
 		method, path string
@@ -185,7 +190,8 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 		},
 		e.finance: {
 			get("/console/accounts"), get("/console/accounts/acct_zh"), get("/console/invoices"), get("/console/invoices?month=2026-02"),
-			get("/console/quotes"), get("/console/payments/refused"),
+			get("/console/quotes"), get("/console/payments/refused"), get("/console/payments"), get("/console/payments?status=failed"),
+			get("/console/accounts/acct_zh/checkouts"),
 			getErr("/console/invoices?month=2026-99", http.StatusBadRequest),
 			post("/console/accounts/acct_zh/topups", http.StatusBadRequest, "amount", "abc", "method", "bank-transfer", "reference", "R1"),
 			post("/console/accounts/acct_zh/topups", http.StatusBadRequest, "amount", "100", "method", "bank-transfer"),
@@ -211,6 +217,7 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 		},
 		e.auditor: {
 			get("/console/audit?check=1"), get("/console/audit?q=acct_zh&page=2"), get("/console/invoices"),
+			get("/console/payments"), get("/console/accounts/acct_zh/checkouts"),
 			getErr("/console/audit?since=yesterday", http.StatusBadRequest),
 			getErr("/console/quotes", http.StatusForbidden), // not the auditor's: refused, in Chinese
 		},
@@ -257,10 +264,10 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 	fb.signIn(e.finance)
 	fb.get("/console/payments/refused?lang=zh-TW")
 	_, refused := fb.get("/console/payments/refused")
-	if rows := elements(t, refused, "tr", "data-trade"); len(rows) != 1 {
+	if rows := elements(t, refused, "tr", "data-trade"); len(rows) != 2 { // the unmatched and the declined
 		t.Fatalf("refused notifications listed: %v", rows)
 	}
-	if text := visibleText(t, refused); !strings.Contains(text, "查無此訂單編號") || strings.Contains(text, "unknown trade number") {
+	if text := visibleText(t, refused); !strings.Contains(text, "查無此訂單編號") || strings.Contains(text, "unknown trade number") || !strings.Contains(text, "未付款") {
 		t.Errorf("the refused notification's reason reads %q", text)
 	}
 	// The sign-in page and its refusals.

@@ -3,6 +3,7 @@ package console
 import (
 	"crypto/subtle"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -95,7 +96,7 @@ func (s *server) signinFailed(c echo.Context, status int, msgKey string) error {
 	tok := randomToken()
 	setCookie(c.Response(), c.Request(), loginCSRF, tok, 3600)
 	p := s.newPage(c, "title.signin", s.signinData(tok))
-	p.Error = tr(p.Lang, msgKey)
+	p.Error = template.HTML(template.HTMLEscapeString(tr(p.Lang, msgKey)))
 	return s.render(c, status, "signin", p)
 }
 
@@ -266,7 +267,8 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 		// A customer of a suspended account may lock its keys down, not loosen them.
 		"KeysLocked": !p.Staff && acct.Suspended,
 		"CanAdmin":   p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
-		"Once": randomToken(), // the adjustment and key forms' one-time token
+		"CanCheckouts": s.deps.Payments != nil && (p.Role == auth.Finance || p.Role == auth.Auditor),
+		"Once":         randomToken(), // the adjustment and key forms' one-time token
 	}
 	return data, s.selfServiceView(c, a, data)
 }

@@ -24,13 +24,16 @@ func (s *server) registerPayments(e *echo.Echo) {
 	books := auth.Require(s.auth, false, roleFinance, roleAuditor)
 
 	api := e.Group("/admin/api", securityHeaders, s.dropUntrustedForwarding)
-	api.GET("/accounts/:id/payments", s.apiPayments, owner)
+	api.GET("/accounts/:id/payments", s.apiAccountPayments, auth.RequireKeyManager(s.auth, roleFinance, roleAuditor))
 	api.POST("/accounts/:id/payments", s.apiCheckout, owner)
+	api.GET("/payments", s.apiAllPayments, books)
 	api.GET("/payments/refused", s.apiRefusedPayments, books)
 
 	g := e.Group("/console", securityHeaders, s.dropUntrustedForwarding, s.htmlErrors)
 	g.GET("/accounts/:id/payments", s.paymentsPage, owner)
 	g.POST("/accounts/:id/payments", s.checkoutForm, owner)
+	g.GET("/accounts/:id/checkouts", s.accountCheckoutsPage, books)
+	g.GET("/payments", s.allCheckoutsPage, books)
 	g.GET("/payments/refused", s.refusedPaymentsPage, books)
 }
 

@@ -97,16 +97,17 @@ type page struct {
 	P        auth.Principal
 	SignedIn bool
 	CSRF     string
-	Flash    string // message key
-	Error    string
-	Detail   string // an error's own words, when no translation knows them
+	Flash    string        // message key
+	Error    template.HTML // escaped, its quoted parts isolated (errorText)
+	Detail   string        // an error's own words, when no translation knows them
 	Data     any
 	Here     string // this page's URL without lang, ending in ? or &: the language links add theirs
+	Payments bool   // card and ATM top-ups are offered (Deps.Payments)
 }
 
 // newPage fills the common part of a page from the request.
 func (s *server) newPage(c echo.Context, title string, data any) *page {
-	p := &page{Lang: language(c.Response(), c.Request()), Title: title, Data: data, Here: here(c.Request())}
+	p := &page{Lang: language(c.Response(), c.Request()), Title: title, Data: data, Here: here(c.Request()), Payments: s.deps.Payments != nil}
 	if pr, ok := auth.FromContext(c); ok {
 		p.P, p.SignedIn = pr, true
 	} else if pr, err := s.auth.Authenticate(c.Request()); err == nil {

@@ -438,9 +438,8 @@ var probes = map[string][]probe{
 		{"console audit page", func(r *roles, col string) int { return r.page(col, "/console/audit?check=1") }},
 		{"console audit CSV", func(r *roles, col string) int { return r.page(col, "/console/audit?format=csv&table=events") }},
 	},
-	"top up by card or ATM through ECPay and follow one's checkouts (`/admin/api/accounts/{id}/payments`, console top-up page)": {
+	"top up by card or ATM through ECPay (`POST /admin/api/accounts/{id}/payments`, console top-up page)": {
 		apiProbe("POST", "/admin/api/accounts/acct_r/payments", func(*roles) any { return map[string]any{"amount": "100", "method": "card"} }),
-		apiProbe("GET", "/admin/api/accounts/acct_r/payments", nil),
 		{"console top-up page", func(r *roles, col string) int { return r.page(col, "/console/accounts/acct_r/payments") }},
 		{"console payments CSV", func(r *roles, col string) int {
 			return r.page(col, "/console/accounts/acct_r/payments?format=csv&table=payments")
@@ -448,6 +447,15 @@ var probes = map[string][]probe{
 		{"console checkout form", func(r *roles, col string) int {
 			return r.form(col, "/console/accounts/acct_r/payments", url.Values{"amount": {"100"}, "method": {"atm"}})
 		}},
+	},
+	"follow an account's card and ATM checkouts (`GET /admin/api/accounts/{id}/payments`)": {
+		apiProbe("GET", "/admin/api/accounts/acct_r/payments", nil),
+	},
+	"read every account's card and ATM checkouts by state, with their top-ups and invoices (`GET /admin/api/payments`, console `/console/payments`, `/console/accounts/{id}/checkouts`)": {
+		apiProbe("GET", "/admin/api/payments?status=paid", nil),
+		{"console checkouts", func(r *roles, col string) int { return r.page(col, "/console/payments?status=expired") }},
+		{"console checkouts CSV", func(r *roles, col string) int { return r.page(col, "/console/payments?format=csv&table=checkouts") }},
+		{"console account checkouts", func(r *roles, col string) int { return r.page(col, "/console/accounts/acct_r/checkouts") }},
 	},
 	"read the payment notifications refused for finance (`GET /admin/api/payments/refused`, console `/console/payments/refused`)": {
 		apiProbe("GET", "/admin/api/payments/refused", nil),

@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +18,7 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/httpapi"
+	"github.com/routefree/routefree/payments/ecpay/ecpaytest"
 )
 
 // screenCase is one console page to photograph: the echo route it renders
@@ -43,6 +45,8 @@ var screenPages = []screenCase{
 	{"quotes", "GET /console/quotes", "/console/quotes", "finance"},
 	{"quote", "GET /console/quotes/:id", "/console/quotes/{quote}", "finance"}, // {quote}: the seeded quote's ID
 	{"refused-payments", "GET /console/payments/refused", "/console/payments/refused", "finance"},
+	{"checkouts", "GET /console/payments", "/console/payments", "finance"},
+	{"account-checkouts", "GET /console/accounts/:id/checkouts", "/console/accounts/acct_shot/checkouts", "finance"},
 	{"audit", "GET /console/audit", "/console/audit", "auditor"},
 	{"staff", "GET /console/staff", "/console/staff", "admin"},
 	{"dashboard", "GET /console/dashboard", "/console/dashboard", "finance"},
@@ -163,10 +167,11 @@ var (
 // shows its balance with a thousands separator.
 func TestConsoleScreenshots(t *testing.T) {
 	var ech *echo.Echo
+	var fake *ecpaytest.Provider
 	e := buildWithDeps(t, false, true, func(x *echo.Echo, d *Deps) {
 		ech = x
 		httpapi.Register(x.Group("/admin/api"), x.Group("/api/v1"), d.Invoices.(*invoicing.Service), d.Auth)
-		withPayments(t, x, d)
+		fake = withPayments(t, x, d)
 	})
 
 	// Every page route has a case or a reason to be skipped.
@@ -212,6 +217,19 @@ func TestConsoleScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Checkouts: one paid by ATM, one declined, one awaiting payment.
+	paid := e.checkoutAtCashier("acct_shot", customer, "atm", "2400").TradeNo
+	if _, err := fake.PaymentInfo(paid, nil); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := fake.Paid(paid, nil, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("ATM transfer: %q %v", reply, err)
+	}
+	declined := e.checkoutAtCashier("acct_shot", customer, "card", "900").TradeNo
+	if reply, err := fake.Paid(declined, func(f url.Values) { f.Set("RtnCode", "10100058"); f.Set("RtnMsg", "授權失敗") }, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("declined card: %q %v", reply, err)
+	}
+	e.checkoutAtCashier("acct_shot", customer, "card", "500")
 	e.sync()
 	balance, _ := e.models.Balances.View("acct_shot", "", e.clock.Now())
 	if balance.Balance.LessThan(decimal.NewFromInt(80000)) {

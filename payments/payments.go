@@ -251,6 +251,13 @@ func tradeNo(now time.Time) string {
 	return "RF" + now.In(ecpay.Taipei).Format("060102150405") + string(b)
 }
 
+// The reasons of the refusals that say a checkout's payment failed; the
+// view reads them back from history, so their words stay as they are.
+const (
+	reasonNotPaid = "not paid"
+	reasonNoATM   = "no ATM account assigned"
+)
+
 // system is the actor of what ECPay's notifications cause.
 var system = domain.Actor{Kind: domain.ActorSystem, ID: Provider}
 
@@ -392,7 +399,7 @@ func (s *Service) Return(ctx context.Context, form url.Values) string {
 		// ECPay's merchant panel simulates a payment: no money moved.
 		return s.refuse(ctx, "return", n, refusal{reason: "simulated payment", record: true, ack: true})
 	case n["RtnCode"] != "1":
-		return s.refuse(ctx, "return", n, refusal{reason: fmt.Sprintf("not paid (RtnCode %s: %s)", n["RtnCode"], n["RtnMsg"]), record: true, ack: true})
+		return s.refuse(ctx, "return", n, refusal{reason: fmt.Sprintf("%s (RtnCode %s: %s)", reasonNotPaid, n["RtnCode"], n["RtnMsg"]), record: true, ack: true})
 	}
 	defer s.lockTrade(c.TradeNo)()
 	cp := &capture{Store: s.store}
@@ -437,7 +444,7 @@ func (s *Service) PaymentInfo(ctx context.Context, form url.Values) string {
 		return s.refuse(ctx, "payment-info", n, *r)
 	}
 	if n["RtnCode"] != "2" || n["vAccount"] == "" || c.Method != domain.MethodBankTransfer {
-		return s.refuse(ctx, "payment-info", n, refusal{reason: fmt.Sprintf("no ATM account assigned (RtnCode %s: %s)", n["RtnCode"], n["RtnMsg"]), record: true, ack: true})
+		return s.refuse(ctx, "payment-info", n, refusal{reason: fmt.Sprintf("%s (RtnCode %s: %s)", reasonNoATM, n["RtnCode"], n["RtnMsg"]), record: true, ack: true})
 	}
 	defer s.lockTrade(c.TradeNo)()
 	if r, err := s.settledAccount(ctx, c, n); err != nil {

@@ -482,3 +482,65 @@ func TestPaymentInfoAfterPaymentChangesNothing(t *testing.T) {
 		t.Fatalf("an account recorded after the payment shows: %v, was %v", got, want)
 	}
 }
+
+// ECPay's signed word that a payment did not go through (a declined card,
+// an ATM account it could not assign) makes the checkout read failed, with
+// the reason; a refusal of ours (an amount that differs) does not. A
+// payment that comes after all credits it, and it reads paid, with when
+// and by which top-up event. All lists every checkout, newest first.
+func TestDeclinedPaymentFails(t *testing.T) {
+	w := newWorld(t)
+	card := w.checkout(1000, payments.ChooseCard)
+	atm := w.checkout(2000, payments.ChooseATM)
+	other := w.checkout(3000, payments.ChooseCard)
+	if reply, err := w.fake.Paid(card.TradeNo, func(f url.Values) { f.Set("RtnCode", "10100058"); f.Set("RtnMsg", "授權失敗") }, nil); err != nil || reply != ecpay.ReplyOK {
+		t.Fatalf("declined card: %q %v", reply, err)
+	}
+	if _, err := w.fake.PaymentInfo(atm.TradeNo, func(f url.Values) { f.Set("RtnCode", "10100073"); f.Set("vAccount", "") }); err != nil {
+		t.Fatalf("no ATM account: %v", err)
+	}
+	if reply, err := w.fake.Paid(other.TradeNo, func(f url.Values) { f.Set("TradeAmt", "1") }, nil); err != nil || reply == ecpay.ReplyOK {
+		t.Fatalf("under-paid: %q %v", reply, err)
+	}
+	now := time.Now()
+	status := func(trade string) (payments.Payment, string) {
+		t.Helper()
+		p, ok := w.svc.View().Payment(trade)
+		if !ok {
+			t.Fatalf("no checkout %s", trade)
+		}
+		return p, w.svc.Status(p, now)
+	}
+	if p, s := status(card.TradeNo); s != payments.StatusFailed || !strings.Contains(p.Failure, "RtnCode 10100058") || p.FailedAt.IsZero() {
+		t.Errorf("declined card: %s %+v", s, p)
+	}
+	if p, s := status(atm.TradeNo); s != payments.StatusFailed || !strings.Contains(p.Failure, "RtnCode 10100073") {
+		t.Errorf("ATM without an account: %s %+v", s, p)
+	}
+	if p, s := status(other.TradeNo); s != payments.StatusPending || p.Failure != "" {
+		t.Errorf("an under-paid notification made the checkout %s %+v", s, p)
+	}
+
+	// The customer tries the card again at the cashier and it goes through.
+	if reply, err := w.fake.Paid(card.TradeNo, nil, nil); err != nil || reply != ecpay.ReplyOK {
+		t.Fatalf("card paid: %q %v", reply, err)
+	}
+	p, s := status(card.TradeNo)
+	if s != payments.StatusPaid || p.PaidAt.IsZero() || p.TopUpEvent == "" {
+		t.Fatalf("paid after a decline: %s %+v", s, p)
+	}
+	evs, err := w.store.ReadStream(w.ctx, domain.TopUpStream("acct_pay"), 0, 10)
+	if err != nil || len(evs) != 1 || evs[0].ID.String() != p.TopUpEvent {
+		t.Fatalf("the top-up event %s is not the account's credit: %v %v", p.TopUpEvent, evs, err)
+	}
+
+	all := w.svc.View().All()
+	if len(all) != 3 {
+		t.Fatalf("All lists %d checkouts", len(all))
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].StartedAt.After(all[i-1].StartedAt) {
+			t.Errorf("All is not newest first: %v", all)
+		}
+	}
+}

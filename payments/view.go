@@ -2,6 +2,8 @@ package payments
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +29,15 @@ type Payment struct {
 	ExpireDate string `json:"expire_date,omitempty"`
 	// Paid: ECPay notified the payment and the credit is recorded.
 	Paid bool `json:"paid"`
+	// PaidAt is when the credit was recorded, and TopUpEvent the ID of
+	// its credits.topped_up event.
+	PaidAt     time.Time `json:"paid_at,omitzero"`
+	TopUpEvent string    `json:"topup_event,omitempty"`
+	// Failure is ECPay's word that the payment did not go through (a
+	// declined card, an ATM account it could not assign), as recorded in
+	// the refused notification; FailedAt is when it came.
+	Failure  string    `json:"failure,omitempty"`
+	FailedAt time.Time `json:"failed_at,omitzero"`
 }
 
 // DefaultCardPayWindow is how long a checkout awaits ECPay's first
@@ -45,16 +56,22 @@ const (
 	// within the card window (abandoned at the cashier, or sent again
 	// with the back button); the customer starts another checkout.
 	StatusExpired = "expired"
+	// StatusFailed: ECPay notified that the payment did not go through
+	// (RtnCode other than success); nothing was credited and the customer
+	// starts another checkout.
+	StatusFailed = "failed"
 )
 
 // Status says where the checkout stands at now. cardWindow is how long a
 // checkout without an ATM account awaits its payment; zero: for ever.
-// Expired is what the customer is told, not a refusal: a payment notified
-// later still credits.
+// Expired and failed are what the customer is told, not refusals: a
+// payment notified later still credits, and reads paid.
 func (p Payment) Status(now time.Time, cardWindow time.Duration) string {
 	switch {
 	case p.Paid:
 		return StatusPaid
+	case p.Failure != "":
+		return StatusFailed
 	case p.VAccount != "" && p.expired(now):
 		return StatusExpired
 	case p.VAccount == "" && cardWindow > 0 && now.Sub(p.StartedAt) > cardWindow:
@@ -136,10 +153,13 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 			}
 		case *domain.CreditsToppedUp:
 			if p, ok := v.byTrade[b.Reference]; ok && p.AccountID == b.AccountID {
-				p.Paid = true
+				p.Paid, p.PaidAt, p.TopUpEvent = true, e.OccurredAt, e.ID.String()
 			}
 		case *domain.PaymentNotificationRefused:
 			v.refused = append(v.refused, Refused{At: e.OccurredAt, Endpoint: b.Endpoint, TradeNo: b.TradeNo, Reason: b.Reason, Fields: b.Fields})
+			if p, ok := v.byTrade[b.TradeNo]; ok && failed(b) {
+				p.Failure, p.FailedAt = b.Reason, e.OccurredAt
+			}
 		default:
 			if e.Err != nil && (e.Type == domain.TypePaymentCheckoutStarted || e.Type == domain.TypeCreditsToppedUp) {
 				return e.Err
@@ -148,6 +168,38 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 		v.pos = e.Position
 	}
 	return nil
+}
+
+// failed reports whether a refused notification is ECPay's word that its
+// trade's payment did not go through. Such refusals are recorded only
+// for a trade of ours, signed, for the amount asked (Service.match).
+func failed(r *domain.PaymentNotificationRefused) bool {
+	switch {
+	case strings.HasPrefix(r.Reason, reasonNotPaid):
+		return r.Fields["RtnCode"] != "1"
+	case strings.HasPrefix(r.Reason, reasonNoATM):
+		return r.Fields["RtnCode"] != "2"
+	}
+	return false
+}
+
+// All returns every account's checkouts, newest first.
+func (v *View) All() []Payment {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make([]Payment, 0, len(v.byTrade))
+	for _, ps := range v.byAccount {
+		for _, p := range ps {
+			out = append(out, *p)
+		}
+	}
+	slices.SortFunc(out, func(a, b Payment) int {
+		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.TradeNo, a.TradeNo)
+	})
+	return out
 }
 
 // Payments returns an account's checkouts, newest first.

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -34,6 +35,9 @@ type InvoiceRecord struct {
 	BuyerName  string
 	BuyerTaxID string
 	TopUpRef   string
+	// TopUps are the references of the paid top-ups a top-up invoice
+	// bills: TopUpRef and earlier ones carried to it.
+	TopUps     []string
 	Sales      int64
 	Tax        int64
 	Total      int64
@@ -46,6 +50,11 @@ type InvoiceRecord struct {
 	Reused bool
 	// earlier is the invoice of an earlier period with the same number.
 	earlier *InvoiceRecord
+}
+
+// Bills reports whether the invoice bills the top-up of reference ref.
+func (r InvoiceRecord) Bills(ref string) bool {
+	return ref != "" && (r.TopUpRef == ref || slices.Contains(r.TopUps, ref))
 }
 
 // Ref names the invoice in links and forms: its number, or its period and
@@ -169,6 +178,7 @@ func (v *Invoices) Totals() map[string]int64 {
 func (r *InvoiceRecord) clone(reused bool) InvoiceRecord {
 	c := *r
 	c.Allowances = append([]Allowance(nil), r.Allowances...)
+	c.TopUps = append([]string(nil), r.TopUps...)
 	c.Reused, c.earlier = reused, nil
 	return c
 }
@@ -186,7 +196,7 @@ func (v *Invoices) Apply(_ context.Context, batch []Event) error {
 			}
 			r := &InvoiceRecord{
 				Number: b.Number, Period: b.Period, Month: month, AccountID: b.AccountID, Kind: b.Kind,
-				BuyerName: b.BuyerName, BuyerTaxID: b.BuyerTaxID, TopUpRef: b.TopUpRef,
+				BuyerName: b.BuyerName, BuyerTaxID: b.BuyerTaxID, TopUpRef: b.TopUpRef, TopUps: b.TopUps,
 				Sales: b.Sales, Tax: b.Tax, Total: b.Total, IssuedAt: b.IssuedAt.UTC(), Status: InvoiceIssued,
 			}
 			v.mu.Lock()

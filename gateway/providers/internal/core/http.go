@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 )
 
 // MaxResponseBody bounds a non-streamed answer (images can make them big).
@@ -33,12 +34,35 @@ func Post(ctx context.Context, hc *http.Client, provider, url string, body []byt
 	if hc == nil {
 		hc = http.DefaultClient
 	}
-	resp, err := hc.Do(req)
+	resp, err := send(hc, req, body)
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, ErrorFromResponse(provider, resp)
+	}
+	return resp, nil
+}
+
+// send makes the call through the client's transport itself when the
+// client adds nothing a provider's API needs (no timeout of its own, no
+// cookies): http.Client.Do copies the request's headers for redirects and
+// wraps every call, on every request. A provider's API does not redirect
+// its POSTs; should one answer 307 or 308 (a base URL moved), the call is
+// made again through the client, which follows it.
+func send(hc *http.Client, req *http.Request, body []byte) (*http.Response, error) {
+	if hc.Transport == nil || hc.Timeout != 0 || hc.Jar != nil {
+		return hc.Do(req)
+	}
+	resp, err := hc.Transport.RoundTrip(req)
+	if err != nil {
+		return nil, &url.Error{Op: "Post", URL: req.URL.String(), Err: err}
+	}
+	if resp.StatusCode == http.StatusTemporaryRedirect || resp.StatusCode == http.StatusPermanentRedirect {
+		resp.Body.Close()
+		again := req.Clone(req.Context())
+		again.Body = io.NopCloser(bytes.NewReader(body))
+		return hc.Do(again)
 	}
 	return resp, nil
 }

@@ -219,6 +219,11 @@ func elementByID(t *testing.T, page, id string) *html.Node {
 // of its descendants (a quoted name in its <bdi>) run together.
 func elementText(t *testing.T, page, id string) string {
 	t.Helper()
+	return nodesText(elementByID(t, page, id))
+}
+
+// nodesText is the text of nodes and their descendants, run together.
+func nodesText(nodes ...*html.Node) string {
 	var b strings.Builder
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
@@ -229,7 +234,9 @@ func elementText(t *testing.T, page, id string) string {
 			walk(c)
 		}
 	}
-	walk(elementByID(t, page, id))
+	for _, n := range nodes {
+		walk(n)
+	}
 	return b.String()
 }
 

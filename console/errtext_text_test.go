@@ -54,18 +54,5 @@ func messageText(t *testing.T, h template.HTML) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	for _, n := range nodes {
-		walk(n)
-	}
-	return b.String()
+	return nodesText(nodes...)
 }

@@ -8,16 +8,16 @@ import (
 	"testing"
 )
 
-// rawGet GETs a path exactly as written (escapes kept) and returns the
-// status and body.
+// rawGet GETs a path (and query) exactly as written, escapes kept, and
+// returns the status and body.
 func (h *harness) rawGet(path, key string) (int, string) {
 	h.t.Helper()
 	req, err := http.NewRequest(http.MethodGet, h.http.URL+path, nil)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if req.URL.EscapedPath() != path {
-		h.t.Fatalf("the client would send %s, not %s", req.URL.EscapedPath(), path)
+	if sent := req.URL.RequestURI(); sent != path {
+		h.t.Fatalf("the client would send %s, not %s", sent, path)
 	}
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)

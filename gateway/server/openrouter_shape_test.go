@@ -8,7 +8,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -66,23 +65,14 @@ func checkShape(t *testing.T, where string, obj map[string]any, want map[string]
 // getJSON GETs path with key and decodes numbers as json.Number.
 func (h *harness) getJSON(path, key string) (int, map[string]any) {
 	h.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, h.http.URL+path, nil)
-	if key != "" {
-		req.Header.Set("Authorization", "Bearer "+key)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	d := json.NewDecoder(strings.NewReader(string(b)))
+	code, b := h.rawGet(path, key)
+	d := json.NewDecoder(strings.NewReader(b))
 	d.UseNumber()
 	var m map[string]any
 	if err := d.Decode(&m); err != nil {
-		h.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+		h.t.Fatalf("GET %s: %d %s", path, code, b)
 	}
-	return resp.StatusCode, m
+	return code, m
 }
 
 func numOf(t *testing.T, v any) decimal.Decimal {

@@ -143,15 +143,7 @@ func TestPaymentBeyondWhatIsDueIsInvoicedAtPayment(t *testing.T) {
 	if invoiced != 1000 {
 		t.Fatalf("biz was invoiced NT$%d in all; it paid NT$1,000 and used NT$600, NT$300 of it before paying", invoiced)
 	}
-	rec, err := e.svc.Reconcile(e.ctx, "2026-11")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rec.Rows {
-		if !r.Pending.IsZero() {
-			t.Fatalf("row %+v pending; all of it was invoiced", r)
-		}
-	}
+	e.nothingPending("2026-11")
 }
 
 // Paying a monthly invoice exactly invoices nothing more, though the
@@ -180,13 +172,20 @@ func TestPayingAnInvoiceExactlyInvoicesNothingMore(t *testing.T) {
 	if len(totals) != 2 || totals[0]+totals[1] != 1945 {
 		t.Fatalf("invoices %v; want the monthly NT$945 and NT$1,000 invoiced at payment", totals)
 	}
-	rec, err := e.svc.Reconcile(e.ctx, "")
+	e.nothingPending("")
+}
+
+// nothingPending fails unless every row of the month's reconciliation
+// ("" for all) is wholly invoiced.
+func (e *env) nothingPending(month string) {
+	e.t.Helper()
+	rec, err := e.svc.Reconcile(e.ctx, month)
 	if err != nil {
-		t.Fatal(err)
+		e.t.Fatal(err)
 	}
 	for _, r := range rec.Rows {
 		if !r.Pending.IsZero() {
-			t.Fatalf("row %+v pending", r)
+			e.t.Fatalf("row %+v pending; all of it was invoiced", r)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -52,19 +51,12 @@ func TestSuspendedAccountIsRefused(t *testing.T) {
 // getGeneration calls GET /api/v1/generation with a key.
 func (h *harness) getGeneration(key, id string) (int, map[string]any) {
 	h.t.Helper()
-	req, _ := http.NewRequest("GET", h.http.URL+"/api/v1/generation?id="+id, nil)
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	code, b := h.rawGet("/api/v1/generation?id="+id, key)
 	var out map[string]any
-	if err := json.Unmarshal(b, &out); err != nil {
+	if err := json.Unmarshal([]byte(b), &out); err != nil {
 		h.t.Fatalf("generation body %s", b)
 	}
-	return resp.StatusCode, out
+	return code, out
 }
 
 // A generation is visible to its own account's keys only: another account's

@@ -232,6 +232,22 @@ func (c *credit) adjust(d decimal.Decimal) (refunded projections.Amount) {
 	return refunded
 }
 
+// allow takes an allowance on a monthly invoice off what is due: the
+// invoice no longer bills it, so no payment may pay it uninvoiced. It stays
+// owed as overdrawn, until credit given (finance's correction of the
+// balance for the allowance) or a payment, invoiced, pays it.
+func (c *credit) allow(amt projections.Amount) {
+	t := minAmount(c.due, amt)
+	c.due, c.overdrawn = c.due.Minus(t), c.overdrawn.Plus(t)
+}
+
+// disallow undoes allow for a voided allowance, as far as what it moved is
+// still owed: the invoice bills it again.
+func (c *credit) disallow(amt projections.Amount) {
+	t := minAmount(c.overdrawn, amt)
+	c.overdrawn, c.due = c.overdrawn.Minus(t), c.due.Plus(t)
+}
+
 // minAmount is the smaller of two amounts.
 func minAmount(a, b projections.Amount) projections.Amount {
 	if a.Cmp(b) <= 0 {
@@ -888,12 +904,30 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 	case *domain.AllowanceIssued:
 		inv.Allowances = append(inv.Allowances, Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt})
 		l.byAllow[b.Number] = inv
+		if c := l.usageCredit(inv); c != nil {
+			c.allow(projections.AmountOf(decimal.NewFromInt(b.Sales + b.Tax)))
+		}
 	case *domain.AllowanceVoided:
 		for i := range inv.Allowances {
-			if a := &inv.Allowances[i]; a.Number == b.Number {
+			if a := &inv.Allowances[i]; a.Number == b.Number && !a.Voided {
 				a.Voided, a.VoidReason, a.VoidedAt, a.VoidUploadBy = true, b.Reason, e.OccurredAt, b.UploadBy
+				if c := l.usageCredit(inv); c != nil {
+					c.disallow(projections.AmountOf(decimal.NewFromInt(a.Sales + a.Tax)))
+				}
 			}
 		}
+	}
+	return nil
+}
+
+// usageCredit is the credit record of a monthly invoice's account, whose
+// allowances change what it owes (credit.allow); nil for a top-up invoice.
+func (l *ledger) usageCredit(inv *Invoice) *credit {
+	if inv.TopUpRef != "" || len(inv.TopUps) > 0 {
+		return nil
+	}
+	if a := l.accounts[inv.AccountID]; a != nil {
+		return a.creditOf()
 	}
 	return nil
 }

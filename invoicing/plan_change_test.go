@@ -189,3 +189,43 @@ func (e *env) nothingPending(month string) {
 		}
 	}
 }
+
+// An allowance on a monthly invoice takes what it allows off what the
+// account owes on invoices: a Business account billed NT$1,000, allowed
+// NT$300 for an outage (finance credits the balance with it) and paying
+// the NT$700 left owes nothing invoiced. Moved to Starter, its next top-up
+// pays for credit and is invoiced whole, not NT$300 short as if it paid
+// the allowed amount.
+func TestAllowedUsageIsNotPaidAgainByALaterPayment(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.open("biz", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.use("biz", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "1000")
+	inv := e.closeNovemberOne()
+	if _, err := e.svc.IssueAllowance(e.ctx, inv.Number, 300, "服務中斷補償"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmd.Adjust(e.ctx, domain.CreditsAdjusted{AccountID: "biz", Amount: dec("300"), Reason: "allowance " + inv.Number}); err != nil {
+		t.Fatal(err)
+	}
+	e.topUpRaw("biz", "pay-1", "700", taipei(2026, 12, 3, 9, 0))
+	e.clock.Set(taipei(2026, 12, 5, 9, 0))
+	if err := e.cmd.ChangePlan(e.ctx, domain.PlanChanged{AccountID: "biz", Plan: domain.PlanStarter}); err != nil {
+		t.Fatal(err)
+	}
+	e.topUpRaw("biz", "pay-2", "1000", taipei(2026, 12, 6, 9, 0))
+	e.invoiceTopUps()
+	net := int64(0)
+	for _, i := range e.svc.Invoices("", "biz") {
+		net += i.Net()
+		if i.TopUpRef == "pay-1" {
+			t.Errorf("the NT$700 paid for the allowed invoice was invoiced again: %+v", i.InvoiceIssued)
+		}
+		if i.TopUpRef == "pay-2" && i.Total != 1000 {
+			t.Errorf("the top-up of NT$1,000 after the move was invoiced NT$%d", i.Total)
+		}
+	}
+	if net != 1700 {
+		t.Fatalf("biz's invoices net NT$%d; it paid NT$1,700", net)
+	}
+}

@@ -341,22 +341,41 @@ func (h *history) allowance(rt *rapid.T) {
 	amount := rapid.Int64Range(1, inv.Net()).Draw(rt, "allowance")
 	_, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), amount, "服務中斷")
 	h.ok(err, ErrConflict) // nine allowances already
+	if err == nil && inv.TopUpRef == "" {
+		// What a monthly invoice no longer bills is not due: owed, it is
+		// overdrawn (paid by credit given or an invoiced payment).
+		t := decimal.Min(decimal.NewFromInt(amount), h.due[inv.AccountID])
+		h.due[inv.AccountID] = h.due[inv.AccountID].Sub(t)
+		h.overdrawn[inv.AccountID] = h.overdrawn[inv.AccountID].Add(t)
+	}
 }
 
 func (h *history) voidAllowance(rt *rapid.T) {
-	var live []string
+	type allowed struct {
+		number, acct string
+		amount       int64
+		monthly      bool
+	}
+	var live []allowed
 	for _, inv := range h.live() {
 		for _, a := range inv.Allowances {
 			if !a.Voided {
-				live = append(live, a.Number)
+				live = append(live, allowed{a.Number, inv.AccountID, a.Sales + a.Tax, inv.TopUpRef == ""})
 			}
 		}
 	}
 	if len(live) == 0 {
 		return
 	}
-	_, err := h.svc.VoidAllowance(h.ctx, rapid.SampledFrom(live).Draw(rt, "allowance to void"), "折讓取消")
+	a := rapid.SampledFrom(live).Draw(rt, "allowance to void")
+	_, err := h.svc.VoidAllowance(h.ctx, a.number, "折讓取消")
 	h.ok(err)
+	if err == nil && a.monthly {
+		// The invoice bills it again: due, as far as it is still owed.
+		t := decimal.Min(decimal.NewFromInt(a.amount), h.overdrawn[a.acct])
+		h.overdrawn[a.acct] = h.overdrawn[a.acct].Sub(t)
+		h.due[a.acct] = h.due[a.acct].Add(t)
+	}
 }
 
 // check asserts the invariants after every step.

@@ -221,11 +221,46 @@ func (rt *routing) exclusion(t *router.Target) string {
 
 func hasProvider(list []string, provider string) bool {
 	for _, p := range list {
-		if strings.EqualFold(strings.TrimSpace(p), provider) {
+		if namesProvider(p, provider) {
 			return true
 		}
 	}
 	return false
+}
+
+// openRouterSlugs are OpenRouter's names for providers the catalog names
+// otherwise. Apps written for OpenRouter send them in order, only and
+// ignore; an ignore that did not recognise one would let the provider it
+// excludes serve and be billed.
+var openRouterSlugs = map[string]string{
+	"azure":            "azure-openai",
+	"google-ai-studio": "google",
+}
+
+// namesProvider reports whether a name from the provider object names the
+// catalog provider: its own name, or OpenRouter's slug or display name for
+// it ("azure", "Azure", "Google AI Studio"), in any case.
+func namesProvider(name, provider string) bool {
+	name = strings.TrimSpace(name)
+	if strings.EqualFold(name, provider) {
+		return true
+	}
+	if len(name) > len("google-ai-studio") {
+		return false
+	}
+	var buf [len("google-ai-studio")]byte
+	slug := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c == ' ':
+			c = '-'
+		}
+		slug[i] = c
+	}
+	return openRouterSlugs[string(slug)] == provider
 }
 
 // route orders and filters a model's upstreams. Without a provider object
@@ -262,7 +297,7 @@ func (rt *routing) route(targets []*router.Target) (eligible []*router.Target, e
 	if len(p.Order) > 0 {
 		rank := func(t *router.Target) int {
 			for i, name := range p.Order {
-				if strings.EqualFold(strings.TrimSpace(name), t.Provider) {
+				if namesProvider(name, t.Provider) {
 					return i
 				}
 			}

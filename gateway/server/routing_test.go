@@ -462,3 +462,48 @@ func TestZeroRetentionEndpoints(t *testing.T) {
 		t.Fatalf("zero-retention endpoints: %+v", r.Data)
 	}
 }
+
+// Apps written for OpenRouter name providers by OpenRouter's slugs and
+// display names: "azure" / "Azure" for Azure OpenAI, "google-ai-studio" /
+// "Google AI Studio" for the Gemini API. They must reach the catalog's
+// azure-openai and google upstreams, above all in ignore, where a name not
+// recognised would let the excluded provider serve and be billed.
+func TestProviderOpenRouterSlugs(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/gpt":    {{fake: "azure-openai", kind: "openai"}, {fake: "openai", kind: "openai"}},
+		"test/gemini": {{fake: "google", kind: "gemini"}, {fake: "vertex", kind: "gemini"}},
+	}, plan: domain.PlanEnterprise})
+	gpt := func(p string) string {
+		return `{"model":"test/gpt","messages":[{"role":"user","content":"hi"}],"provider":` + p + `}`
+	}
+	gem := func(p string) string {
+		return `{"model":"test/gemini","messages":[{"role":"user","content":"hi"}],"provider":` + p + `}`
+	}
+	for body, want := range map[string]string{
+		gpt(`{"ignore":["azure"]}`):                                            "openai",
+		gpt(`{"ignore":["Azure"]}`):                                            "openai",
+		gpt(`{"order":["OpenAI","Azure"]}`):                                    "openai",
+		gpt(`{"only":["azure"]}`):                                              "azure-openai",
+		gem(`{"ignore":["google-ai-studio"]}`):                                 "vertex",
+		gem(`{"ignore":["Google AI Studio"]}`):                                 "vertex",
+		gem(`{"order":["vertex","google-ai-studio"],"allow_fallbacks":false}`): "vertex",
+		gem(`{"only":["google-ai-studio"]}`):                                   "google",
+	} {
+		if got := h.served(body); got != want {
+			t.Errorf("%s: served by %s, want %s", body, got, want)
+		}
+	}
+	// The catalog's own names still match.
+	if got := h.served(gpt(`{"ignore":["AZURE-OPENAI"]}`)); got != "openai" {
+		t.Errorf("ignore azure-openai: served by %s", got)
+	}
+	// Ignoring both, by either name, leaves nothing: refused, nothing called.
+	before := len(h.fakes["openai"].Received()) + len(h.fakes["azure-openai"].Received())
+	resp, b := h.post(gpt(`{"ignore":["Azure","openai"]}`))
+	if resp.StatusCode != http.StatusNotFound || decodeError(t, b).Error.Code != http.StatusNotFound {
+		t.Fatalf("ignore both: %d %s", resp.StatusCode, b)
+	}
+	if after := len(h.fakes["openai"].Received()) + len(h.fakes["azure-openai"].Received()); after != before {
+		t.Fatalf("an ignored upstream was called")
+	}
+}

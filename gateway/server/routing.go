@@ -266,8 +266,9 @@ func namesProvider(name, provider string) bool {
 // route orders and filters a model's upstreams. Without a provider object
 // or a data requirement it returns targets itself, in the catalog's order.
 // Otherwise: the eligible upstreams, sorted as asked, then those named in
-// order moved to the front in that order; with allow_fallbacks false, the
-// first of them only. excluded says why each other upstream was left out.
+// order moved to the front in that order. With allow_fallbacks false, only
+// the upstreams order names, or without an order the first one. excluded
+// says why each other upstream was left out.
 func (rt *routing) route(targets []*router.Target) (eligible []*router.Target, excluded []map[string]any) {
 	if !rt.active() {
 		return targets, nil
@@ -305,8 +306,22 @@ func (rt *routing) route(targets []*router.Target) (eligible []*router.Target, e
 		}
 		sort.SliceStable(eligible, func(i, j int) bool { return rank(eligible[i]) < rank(eligible[j]) })
 	}
-	if p.AllowFallbacks != nil && !*p.AllowFallbacks && len(eligible) > 1 {
-		eligible = eligible[:1]
+	if p.AllowFallbacks != nil && !*p.AllowFallbacks {
+		if len(p.Order) > 0 {
+			// As OpenRouter has it: without fallbacks, the providers order
+			// names serve, in its order, and no other.
+			named := eligible[:0]
+			for _, t := range eligible {
+				if hasProvider(p.Order, t.Provider) {
+					named = append(named, t)
+					continue
+				}
+				excluded = append(excluded, map[string]any{"provider": t.Provider, "region": t.Region, "excluded_by": "order"})
+			}
+			eligible = named
+		} else if len(eligible) > 1 {
+			eligible = eligible[:1]
+		}
 	}
 	return eligible, excluded
 }
@@ -334,6 +349,7 @@ var requirementNames = map[string]string{
 	"data_collection":    "data_collection deny (no training, no retention)",
 	"no_retention":       "no data retention",
 	"require_parameters": "require_parameters",
+	"order":              "provider.order with allow_fallbacks false",
 }
 
 // applyRouting holds the request's chain to its provider object and data

@@ -108,22 +108,50 @@ func TestProviderOrderOnlyIgnore(t *testing.T) {
 
 func TestProviderAllowFallbacksFalse(t *testing.T) {
 	h := routingHarness(t, map[string]providertest.Script{"tw": {Status: 503}})
+	calls := func() (us, sg, tw int) {
+		return len(h.fakes["us"].Received()), len(h.fakes["sg"].Received()), len(h.fakes["tw"].Received())
+	}
 	// With fallbacks, tw's 503 fails over to the next in order.
 	if resp, b := h.post(routed(`{"order":["tw","sg"]}`)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("with fallbacks: %d %s", resp.StatusCode, b)
 	}
+	// Without, as OpenRouter has it, only the providers of order serve, in
+	// its order: tw's 503 fails over to sg, never to us, which the order
+	// leaves out.
 	resp, b := h.post(routed(`{"order":["tw","sg"],"allow_fallbacks":false}`))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("allow_fallbacks false, order tw, sg: %d %s", resp.StatusCode, b)
+	}
+	if us, sg, tw := calls(); us != 0 || sg != 2 || tw != 2 {
+		t.Fatalf("calls us %d, sg %d, tw %d; want 0, 2, 2", us, sg, tw)
+	}
+	// With one provider in order, that one alone.
+	resp, b = h.post(routed(`{"order":["tw"],"allow_fallbacks":false}`))
 	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("allow_fallbacks false: %d %s", resp.StatusCode, b)
+		t.Fatalf("allow_fallbacks false, order tw: %d %s", resp.StatusCode, b)
 	}
-	if n := len(h.fakes["tw"].Received()); n != 2 {
-		t.Fatalf("tw called %d times, want 2", n)
+	if us, sg, tw := calls(); us != 0 || sg != 2 || tw != 3 {
+		t.Fatalf("calls us %d, sg %d, tw %d; want 0, 2, 3", us, sg, tw)
 	}
-	if n := len(h.fakes["sg"].Received()); n != 1 {
-		t.Fatalf("sg called %d times, want 1 (the first request only)", n)
+	// Without order, the first eligible upstream alone.
+	h2 := routingHarness(t, map[string]providertest.Script{"us": {Status: 503}})
+	resp, b = h2.post(routed(`{"allow_fallbacks":false}`))
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("allow_fallbacks false without order: %d %s", resp.StatusCode, b)
 	}
-	if n := len(h.fakes["us"].Received()); n != 0 {
-		t.Fatalf("us called %d times", n)
+	if n := len(h2.fakes["sg"].Received()) + len(h2.fakes["tw"].Received()); n != 0 {
+		t.Fatalf("allow_fallbacks false without order: %d calls after the first upstream", n)
+	}
+	// An order naming none of the model's providers leaves none to serve:
+	// refused before any call, rather than served by a provider not named.
+	us0, sg0, tw0 := calls()
+	resp, b = h.post(routed(`{"order":["nobody"],"allow_fallbacks":false}`))
+	e := decodeError(t, b)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "provider.order") {
+		t.Fatalf("allow_fallbacks false, order nobody: %d %s", resp.StatusCode, b)
+	}
+	if us, sg, tw := calls(); us != us0 || sg != sg0 || tw != tw0 {
+		t.Fatalf("an upstream was called")
 	}
 }
 

@@ -48,6 +48,10 @@ type call struct {
 	admitted   bool // the rate limiter took a slot
 	done       bool // the request's event is written (or queued)
 
+	// cacheWrite is the upstream's count of prompt tokens written to its
+	// prompt cache: shown in the answer's usage, billed as prompt tokens.
+	cacheWrite int
+
 	attempts int
 	target   *router.Target
 	ttfb     time.Duration
@@ -720,8 +724,10 @@ func (k *call) unary() error {
 	switch {
 	case rel != nil:
 		u, finish = domainUsage(&rel.Usage, false), rel.Finish
+		k.cacheWrite = rel.Usage.CacheWriteTokens()
 	case resp.Usage != nil:
 		u = domainUsage(resp.Usage, false)
+		k.cacheWrite = resp.Usage.CacheWriteTokens()
 	default:
 		u = k.estimateUsage(responseText(resp))
 	}
@@ -786,6 +792,7 @@ func domainUsage(u *chat.Usage, estimated bool) domain.Usage {
 // and that cost split into its prompt and completion parts.
 func (k *call) usageFor(u domain.Usage, cost decimal.Decimal) chat.Usage {
 	cu := chat.NewUsage(int(u.Input), int(u.Output), int(u.Cached), int(u.Reasoning))
+	cu.PromptTokensDetails.CacheWriteTokens = k.cacheWrite
 	c := chat.NewCost(cost)
 	byok := false
 	prompt := decimal.Zero

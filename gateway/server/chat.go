@@ -466,9 +466,10 @@ func (k *call) upstream(t *router.Target) providers.Upstream {
 }
 
 // attempt tries the request's model and then each fallback of its models
-// list, until one answers. The next model is tried only when every upstream
-// of the last one failed or timed out: a request an upstream refused as
-// invalid would be refused again, and a client gone needs nothing more.
+// list, until one answers. As OpenRouter has it, any error of a model lets
+// the next one answer: its upstreams failed or timed out, or one refused
+// the input (a context too long for this model may fit the next). A client
+// gone needs nothing more.
 func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIError) {
 	var tried []string
 	// The chain's answer is a 429 only if every model's was; its
@@ -485,8 +486,12 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 		}
 		tried = append(tried, p.model.ID)
 		switch ae.Reason {
-		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured", reasonUpstreamsRateLimited:
+		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured", reasonUpstreamsRateLimited,
+			"upstream_rejected_request", "upstream_error", "invalid_request":
 		default:
+			return nil, nil, ae
+		}
+		if ctx.Err() != nil {
 			return nil, nil, ae
 		}
 		if ae.Reason != reasonUpstreamsRateLimited {

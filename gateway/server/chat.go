@@ -63,6 +63,9 @@ type call struct {
 	title   string
 	// routing is the request's provider object and data requirement.
 	routing *routing
+	// variantSort is the provider.sort a model variant (:nitro, :floor)
+	// asked for, "" if none.
+	variantSort string
 }
 
 func (s *Server) chatCompletions(c echo.Context) error { return s.serveCall(c, (*call).run) }
@@ -279,6 +282,13 @@ func (k *call) resolveModels() error {
 		}
 		m, ok := k.s.deps.Router.Catalog().Get(id)
 		if !ok {
+			var ae *APIError
+			if m, ae = k.variant(id, param); ae != nil {
+				return ae
+			}
+			ok = m != nil
+		}
+		if !ok {
 			return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", id), map[string]any{"model": id, "param": param})
 		}
 		if !k.key.Allows(m.ID) {
@@ -296,6 +306,37 @@ func (k *call) resolveModels() error {
 	k.priceVer = ver
 	k.use(k.chain[0])
 	return nil
+}
+
+// modelVariants are OpenRouter's model variants RouteFree offers, with the
+// provider.sort each stands for.
+var modelVariants = map[string]string{"nitro": "throughput", "floor": "price"}
+
+// variant resolves OpenRouter's "author/model:variant": the model, when the
+// variant is one RouteFree offers (its sort then applies to the request
+// unless provider.sort is sent); a 400 naming it when it is not (:free,
+// :online… would be served without what they promise); nil, nil when the
+// part before the colon is no model either.
+func (k *call) variant(id, param string) (*catalog.Model, *APIError) {
+	i := strings.LastIndexByte(id, ':')
+	if i <= 0 {
+		return nil, nil
+	}
+	m, ok := k.s.deps.Router.Catalog().Get(id[:i])
+	if !ok {
+		return nil, nil
+	}
+	v := id[i+1:]
+	sort, offered := modelVariants[v]
+	if !offered {
+		return nil, apiErr(http.StatusBadRequest, "unsupported_variant",
+			fmt.Sprintf("model variant :%s is not offered; %s is, and its variants :nitro and :floor", v, m.ID),
+			map[string]any{"model": id, "param": param, "variant": v})
+	}
+	if k.variantSort == "" {
+		k.variantSort = sort
+	}
+	return m, nil
 }
 
 // use makes a model of the chain the one tried, and billed if it answers.

@@ -361,6 +361,14 @@ func (k *call) applyRouting() error {
 	if ae != nil {
 		return ae
 	}
+	if k.variantSort != "" {
+		if rt.prefs == nil {
+			rt.prefs = &providerPrefs{}
+		}
+		if rt.prefs.sortBy == "" {
+			rt.prefs.sortBy = k.variantSort
+		}
+	}
 	k.routing = rt
 	if !rt.active() {
 		return nil

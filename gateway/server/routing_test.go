@@ -535,3 +535,57 @@ func TestProviderOpenRouterSlugs(t *testing.T) {
 		t.Fatalf("an ignored upstream was called")
 	}
 }
+
+// OpenRouter's model variants :nitro and :floor are shortcuts for
+// provider.sort throughput and price: an app's "author/model:nitro" is the
+// model, its upstreams sorted so. Variants RouteFree does not offer are
+// refused, naming the variant.
+func TestModelVariantsSortProviders(t *testing.T) {
+	h := routingHarness(t, nil)
+	targets, _ := h.srv.deps.Router.Targets("test/routed")
+	for _, tg := range targets {
+		switch tg.Provider {
+		case "us":
+			tg.Observe(900 * time.Millisecond)
+		case "tw":
+			tg.Observe(100 * time.Millisecond)
+		}
+	}
+	nitro := `{"model":"test/routed:nitro","messages":[{"role":"user","content":"hi"}]}`
+	if got := h.served(nitro); got != "tw" {
+		t.Fatalf(":nitro: served by %s, want tw, the fastest", got)
+	}
+	resp, b := h.post(`{"model":"test/routed:nitro","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"model":"test/routed"`) {
+		t.Fatalf(":nitro stream: %d %s", resp.StatusCode, b)
+	}
+	// In models too.
+	if got := h.served(`{"models":["test/routed:nitro"],"messages":[{"role":"user","content":"hi"}]}`); got != "tw" {
+		t.Fatalf("models with :nitro: served by %s, want tw", got)
+	}
+	if got := h.served(`{"model":"test/routed:floor","messages":[{"role":"user","content":"hi"}]}`); got != "us" {
+		t.Fatalf(":floor: served by %s, want us (one price for every upstream: catalog order)", got)
+	}
+	// provider.sort, when sent, wins; order still comes first.
+	if got := h.served(`{"model":"test/routed:nitro","provider":{"sort":"price"},"messages":[{"role":"user","content":"hi"}]}`); got != "us" {
+		t.Fatalf(":nitro with sort price: served by %s, want us", got)
+	}
+	if got := h.served(`{"model":"test/routed:nitro","provider":{"order":["sg"]},"messages":[{"role":"user","content":"hi"}]}`); got != "sg" {
+		t.Fatalf(":nitro with order: served by %s, want sg", got)
+	}
+	c := h.completed()
+	for _, e := range c {
+		if e.Model != "test/routed" {
+			t.Fatalf("recorded model %q", e.Model)
+		}
+	}
+	n := len(c)
+	resp, b = h.post(`{"model":"test/routed:online","messages":[{"role":"user","content":"hi"}]}`)
+	e := decodeError(t, b)
+	if resp.StatusCode != http.StatusBadRequest || e.Error.Metadata["param"] != "model" || !strings.Contains(e.Error.Message, ":online") {
+		t.Fatalf(":online: %d %s", resp.StatusCode, b)
+	}
+	if len(h.completed()) != n {
+		t.Fatal("a refused variant was billed")
+	}
+}

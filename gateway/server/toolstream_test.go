@@ -220,3 +220,39 @@ func TestStreamedGeminiFunctionCallsAssemble(t *testing.T) {
 	checkToolCalls(t, b, calls, finish, nil,
 		[]string{"get_weather", "get_time", "list_cities"}, []string{`{"city":"Taipei"}`, `{"tz":"Asia/Taipei"}`, `{}`})
 }
+
+// OpenAI's own tool-calling example sends the tool results back without
+// tools: the model is to answer from them. Anthropic refuses tool_use and
+// tool_result blocks in a request that defines no tools, so the gateway
+// declares the tools the conversation used, and lets the model call none.
+func TestToolResultsWithoutToolsReachClaude(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	history := `"messages":[{"role":"user","content":"weather in Taipei and Tainan?"},
+	{"role":"assistant","content":null,"tool_calls":[{"id":"toolu_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Taipei\"}"}},
+	{"id":"toolu_2","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Tainan\"}"}},
+	{"id":"toolu_3","type":"function","function":{"name":"get_time","arguments":"{}"}}]},
+	{"role":"tool","tool_call_id":"toolu_1","content":"25C"},{"role":"tool","tool_call_id":"toolu_2","content":"30C"},
+	{"role":"tool","tool_call_id":"toolu_3","content":"noon"}]`
+	for _, stream := range []string{"", `"stream":true,`} {
+		resp, b := h.post(`{"model":"test/anthropic",` + stream + history + `}`)
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "Hello from the fake.") {
+			t.Fatalf("%s: %d %s", stream, resp.StatusCode, b)
+		}
+		got := h.fakes["anthropic"].Received()
+		m := wire(t, got[len(got)-1])
+		want(t, m, "tool_choice.type", "none")
+		tools, _ := json.Marshal(m["tools"])
+		if string(tools) != `[{"input_schema":{"type":"object"},"name":"get_weather"},{"input_schema":{"type":"object"},"name":"get_time"}]` {
+			t.Fatalf("tools declared: %s", tools)
+		}
+	}
+	// A request with tools of its own sends those, and its tool_choice.
+	resp, b := h.post(`{"model":"test/anthropic",` + history + `,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("with tools: %d %s", resp.StatusCode, b)
+	}
+	got := h.fakes["anthropic"].Received()
+	m := wire(t, got[len(got)-1])
+	absent(t, m, "tool_choice")
+	want(t, m, "tools.0.input_schema.properties.city.type", "string")
+}

@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/routefree/routefree/gateway/chat"
@@ -143,6 +144,9 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 			out.System = append(out.System, block{Type: "text", Text: "Respond only with a valid JSON object, with no other text."})
 		}
 	}
+	if len(out.Tools) == 0 {
+		out.declareHistoryTools()
+	}
 	if err := out.applyThinking(req, model); err != nil {
 		return nil, "", err
 	}
@@ -176,6 +180,35 @@ func mapToolChoice(req *chat.Request) *toolChoice {
 		tc.DisableParallelToolUse = true
 	}
 	return tc
+}
+
+// openSchema is the input schema of a tool declared only because the
+// conversation used it.
+var openSchema = json.RawMessage(`{"type":"object"}`)
+
+// declareHistoryTools: Anthropic refuses tool_use and tool_result blocks in
+// a request that defines no tools, and OpenAI's clients send tool results
+// back without tools when the model is only to answer from them. The tools
+// the conversation called are declared, with tool_choice none so that the
+// model calls none, as the client asked.
+func (r *request) declareHistoryTools() {
+	for _, m := range r.Messages {
+		if m.Role != "assistant" {
+			continue
+		}
+		for _, b := range m.Content {
+			if b.Type != "tool_use" {
+				continue
+			}
+			name := toolName(b.Name)
+			if !slices.ContainsFunc(r.Tools, func(t tool) bool { return t.Name == name }) {
+				r.Tools = append(r.Tools, tool{Name: name, InputSchema: openSchema})
+			}
+		}
+	}
+	if len(r.Tools) > 0 {
+		r.ToolChoice = &toolChoice{Type: "none"}
+	}
 }
 
 // add appends one OpenAI message, merging it into the previous turn when

@@ -57,6 +57,27 @@ func thinkingTurnError(messages []json.RawMessage) string {
 	return ""
 }
 
+// hasToolBlocks reports tool_use or tool_result blocks in the messages,
+// which Anthropic accepts only in a request that defines tools.
+func hasToolBlocks(messages []json.RawMessage) bool {
+	for _, raw := range messages {
+		var m struct {
+			Content []struct {
+				Type string `json:"type"`
+			} `json:"content"`
+		}
+		if json.Unmarshal(raw, &m) != nil {
+			continue
+		}
+		for _, b := range m.Content {
+			if b.Type == "tool_use" || b.Type == "tool_result" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // fakeSignature signs every thinking block this fake writes.
 const fakeSignature = "c2ln"
 
@@ -78,6 +99,7 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		MaxTokens  int               `json:"max_tokens"`
 		Stream     bool              `json:"stream"`
 		Messages   []json.RawMessage `json:"messages"`
+		Tools      []json.RawMessage `json:"tools"`
 		ToolChoice *struct {
 			Type string `json:"type"`
 			Name string `json:"name"`
@@ -95,6 +117,10 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 			anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
 			return
 		}
+	}
+	if len(req.Tools) == 0 && hasToolBlocks(req.Messages) {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "Requests which include `tool_use` or `tool_result` blocks must define tools.")
+		return
 	}
 	if req.MaxTokens <= 0 || len(req.Messages) == 0 {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "max_tokens and messages are required")

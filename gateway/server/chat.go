@@ -343,6 +343,7 @@ func (k *call) variant(id, param string) (*catalog.Model, *APIError) {
 func (k *call) use(p priced) {
 	k.model, k.price = p.model, p.price
 	k.req.Model = p.model.ID // adapters name it in responses and chunks
+	k.req.OutputCap = int(p.model.MaxOutput)
 }
 
 // estimateChain sizes the request for admission: the most that any model of

@@ -256,3 +256,34 @@ func TestToolResultsWithoutToolsReachClaude(t *testing.T) {
 	absent(t, m, "tool_choice")
 	want(t, m, "tools.0.input_schema.properties.city.type", "string")
 }
+
+// A client of OpenAI's API sets no max_tokens and expects the model's whole
+// answer; Anthropic requires one. Claude is asked for the output cap the
+// gateway holds credit for (the model's max_output, else 32,768), at most
+// 32,000, which every Claude model since 3.7 takes; not a small default
+// that cuts long answers and tool calls short.
+func TestClaudeWithoutMaxTokensGetsTheModelsCap(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/anthropic": {{fake: "anthropic", kind: "anthropic"}},
+	}})
+	// The harness's catalog gives every model max_output 4096: raise it.
+	m, _ := h.srv.deps.Router.Catalog().Get("test/anthropic")
+	for _, c := range []struct {
+		cap  int64
+		body string
+		want string
+	}{
+		{64000, `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "32000"},
+		{8192, `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "8192"},
+		{64000, `{"model":"test/anthropic","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`, "100"},
+		{64000, `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "32000"},
+	} {
+		m.MaxOutput = c.cap
+		resp, b := h.post(c.body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		got := h.fakes["anthropic"].Received()
+		want(t, wire(t, got[len(got)-1]), "max_tokens", c.want)
+	}
+}

@@ -81,8 +81,25 @@ type toolChoice struct {
 }
 
 // DefaultMaxTokens is sent when the client gave no limit (Anthropic
-// requires one).
+// requires one) and the model's output cap is unknown, or the model is
+// older than Claude 3.7 (they take 4,096 or 8,192).
 const DefaultMaxTokens = 4096
+
+// maxDefaultTokens bounds the limit sent for a client that gave none: the
+// least output cap of the Claude models since 3.7 (Opus 4 and 4.1 take
+// 32,000), so that the model's cap in the catalog, 32,768 when unset, is
+// never refused.
+const maxDefaultTokens = 32000
+
+// defaultMaxTokens is the limit sent when the client gave none. OpenAI's
+// clients set none and expect the model's whole answer, as OpenRouter gives
+// it: the model's output cap, which the gateway holds credit for anyway.
+func defaultMaxTokens(req *chat.Request, model string) int {
+	if req.OutputCap <= 0 || !canThink(model) {
+		return DefaultMaxTokens
+	}
+	return min(req.OutputCap, maxDefaultTokens)
+}
 
 var emptyObject = json.RawMessage(`{}`)
 
@@ -106,7 +123,7 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 	if err := (Adapter{}).Check(req); err != nil {
 		return nil, "", err
 	}
-	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(DefaultMaxTokens), TopP: req.TopP,
+	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(defaultMaxTokens(req, model)), TopP: req.TopP,
 		StopSequences: req.Stop, Stream: req.Stream}
 	if t := req.Temperature; t != nil {
 		v := min(*t, 1) // Anthropic's range is 0..1

@@ -589,3 +589,36 @@ func TestModelVariantsSortProviders(t *testing.T) {
 		t.Fatal("a refused variant was billed")
 	}
 }
+
+// OpenRouter's provider object works on /messages as on chat: an app that
+// ignores a provider there must not be served (and billed) by it. It is
+// RouteFree's, so a native Anthropic upstream never sees it.
+func TestMessagesHonourProvider(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/gpt":    {{fake: "azure-openai", kind: "openai"}, {fake: "openai", kind: "openai"}},
+		"test/claude": {{fake: "anthropic", kind: "anthropic"}},
+	}, plan: domain.PlanEnterprise})
+	msg := func(model, provider string) string {
+		return `{"model":"` + model + `","max_tokens":50,"messages":[{"role":"user","content":"hi"}],"provider":` + provider + `}`
+	}
+	resp, b := h.postMessages("", h.key, msg("test/gpt", `{"ignore":["azure"]}`))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if n := len(h.fakes["azure-openai"].Received()); n != 0 {
+		t.Fatalf("the ignored provider was called %d times", n)
+	}
+	if c := h.completed(); len(c) != 1 || c[0].Provider != "openai" {
+		t.Fatalf("billed %+v", c)
+	}
+	resp, b = h.postMessages("", h.key, msg("test/gpt", `{"only":["nobody"]}`))
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), "provider.only") {
+		t.Fatalf("only nobody: %d %s", resp.StatusCode, b)
+	}
+	resp, b = h.postMessages("", h.key, msg("test/claude", `{"order":["anthropic"]}`))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("native: %d %s", resp.StatusCode, b)
+	}
+	got := h.fakes["anthropic"].Received()
+	absent(t, wire(t, got[len(got)-1]), "provider")
+}

@@ -221,7 +221,11 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 	}
 	for i, tc := range calls {
 		ev(obj{"type": "content_block_start", "index": block, "content_block": obj{"type": "tool_use", "id": toolID(i), "name": tc.Name, "input": obj{}}})
-		for _, piece := range split(tc.Arguments, 3) {
+		pieces := split(tc.Arguments, 3)
+		if tc.Arguments == "{}" || tc.Arguments == "" {
+			pieces = []string{""} // Claude streams an empty input as one empty delta
+		}
+		for _, piece := range pieces {
 			ev(obj{"type": "content_block_delta", "index": block, "delta": obj{"type": "input_json_delta", "partial_json": piece}})
 			maybeCut()
 		}

@@ -287,3 +287,29 @@ func TestClaudeWithoutMaxTokensGetsTheModelsCap(t *testing.T) {
 		want(t, wire(t, got[len(got)-1]), "max_tokens", c.want)
 	}
 }
+
+// Chat apps send temperature and top_p together (top_p 1 by default);
+// Claude's models since Sonnet 4.5 refuse the two together. The gateway
+// keeps temperature, as it ignores other parameters a model does not take.
+func TestClaudeTakesTemperatureWithTopP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for body, sent := range map[string][2]string{
+		`{"model":"test/anthropic","temperature":0.7,"top_p":1,"messages":[{"role":"user","content":"hi"}]}`:                 {"0.7", ""},
+		`{"model":"test/anthropic","stream":true,"temperature":0.2,"top_p":0.9,"messages":[{"role":"user","content":"hi"}]}`: {"0.2", ""},
+		`{"model":"test/anthropic","top_p":0.9,"messages":[{"role":"user","content":"hi"}]}`:                                 {"", "0.9"},
+	} {
+		resp, b := h.post(body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", body, resp.StatusCode, b)
+		}
+		got := h.fakes["anthropic"].Received()
+		m := wire(t, got[len(got)-1])
+		for i, field := range []string{"temperature", "top_p"} {
+			if sent[i] == "" {
+				absent(t, m, field)
+			} else {
+				want(t, m, field, sent[i])
+			}
+		}
+	}
+}

@@ -167,6 +167,12 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 	if err := out.applyThinking(req, model); err != nil {
 		return nil, "", err
 	}
+	if out.Temperature != nil && out.TopP != nil {
+		// Claude's models since Sonnet 4.5 refuse the two together, and
+		// chat apps send both (top_p 1 by default): temperature is kept,
+		// as a parameter a model does not take is ignored.
+		out.TopP = nil
+	}
 	if out.Thinking == nil {
 		out.dropThinking()
 	}

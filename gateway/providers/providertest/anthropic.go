@@ -95,12 +95,14 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		return
 	}
 	var req struct {
-		Model      string            `json:"model"`
-		MaxTokens  int               `json:"max_tokens"`
-		Stream     bool              `json:"stream"`
-		Messages   []json.RawMessage `json:"messages"`
-		Tools      []json.RawMessage `json:"tools"`
-		ToolChoice *struct {
+		Model       string            `json:"model"`
+		MaxTokens   int               `json:"max_tokens"`
+		Stream      bool              `json:"stream"`
+		Messages    []json.RawMessage `json:"messages"`
+		Tools       []json.RawMessage `json:"tools"`
+		Temperature *float64          `json:"temperature"`
+		TopP        *float64          `json:"top_p"`
+		ToolChoice  *struct {
 			Type string `json:"type"`
 			Name string `json:"name"`
 		} `json:"tool_choice"`
@@ -117,6 +119,11 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 			anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
 			return
 		}
+	}
+	if req.Temperature != nil && req.TopP != nil {
+		// As Claude's models since Sonnet 4.5 refuse.
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "`temperature` and `top_p` cannot both be specified for this model. Please use only one.")
+		return
 	}
 	if len(req.Tools) == 0 && hasToolBlocks(req.Messages) {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "Requests which include `tool_use` or `tool_result` blocks must define tools.")

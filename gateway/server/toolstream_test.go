@@ -258,10 +258,12 @@ func TestToolResultsWithoutToolsReachClaude(t *testing.T) {
 }
 
 // A client of OpenAI's API sets no max_tokens and expects the model's whole
-// answer; Anthropic requires one. Claude is asked for the output cap the
-// gateway holds credit for (the model's max_output, else 32,768), at most
-// 32,000, which every Claude model since 3.7 takes; not a small default
-// that cuts long answers and tool calls short.
+// answer; Anthropic requires one. A stream asks Claude for the output cap
+// the gateway holds credit for (the model's max_output, else 32,768), at
+// most 32,000, which every Claude model since 3.7 takes; not a small
+// default that cuts long answers and tool calls short. A non-streamed
+// answer, which must arrive whole within the first-byte timeout, keeps
+// 4,096.
 func TestClaudeWithoutMaxTokensGetsTheModelsCap(t *testing.T) {
 	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
 		"test/anthropic": {{fake: "anthropic", kind: "anthropic"}},
@@ -273,10 +275,10 @@ func TestClaudeWithoutMaxTokensGetsTheModelsCap(t *testing.T) {
 		body string
 		want string
 	}{
-		{64000, `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "32000"},
-		{8192, `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "8192"},
-		{64000, `{"model":"test/anthropic","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`, "100"},
 		{64000, `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "32000"},
+		{8192, `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "8192"},
+		{64000, `{"model":"test/anthropic","stream":true,"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`, "100"},
+		{64000, `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "4096"},
 	} {
 		m.MaxOutput = c.cap
 		resp, b := h.post(c.body)

@@ -93,9 +93,12 @@ const maxDefaultTokens = 32000
 
 // defaultMaxTokens is the limit sent when the client gave none. OpenAI's
 // clients set none and expect the model's whole answer, as OpenRouter gives
-// it: the model's output cap, which the gateway holds credit for anyway.
+// it: a stream gets the model's output cap, which the gateway holds credit
+// for anyway. A non-streamed answer must arrive whole within the gateway's
+// first-byte timeout (a minute by default), which a long one would not:
+// it keeps DefaultMaxTokens, an answer cut at its length rather than none.
 func defaultMaxTokens(req *chat.Request, model string) int {
-	if req.OutputCap <= 0 || !canThink(model) {
+	if !req.Stream || req.OutputCap <= 0 || !canThink(model) {
 		return DefaultMaxTokens
 	}
 	return min(req.OutputCap, maxDefaultTokens)

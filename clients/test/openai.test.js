@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { apiKey, baseURL, model, replyText } from "../env.js";
+import { apiKey, baseURL, claudeModel, model, replyText } from "../env.js";
 
 const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
 
@@ -47,6 +47,28 @@ test("openai: tool call", async () => {
   assert.equal(r.choices[0].finish_reason, "tool_calls");
   assert.equal(call.function.name, "get_weather");
   assert.equal(JSON.parse(call.function.arguments).city, "Taipei");
+});
+
+// Claude streams a call of a tool without arguments with no JSON at all;
+// the SDK must still assemble arguments it can parse. Its result then goes
+// back without tools, as OpenAI's own example sends it, which Anthropic
+// takes only with the conversation's tools declared.
+test("openai: Claude's streamed call of a tool without arguments, its result sent back without tools", async () => {
+  const tools = [{ type: "function", function: { name: "list_cities", description: "the cities served", parameters: { type: "object", properties: {} } } }];
+  const question = { role: "user", content: "Which cities?" };
+  const stream = client.chat.completions.stream({ model: claudeModel, messages: [question], tools });
+  const first = await stream.finalChatCompletion();
+  const call = first.choices[0].message.tool_calls?.[0];
+  assert.equal(first.choices[0].finish_reason, "tool_calls");
+  assert.equal(call.function.name, "list_cities");
+  assert.deepEqual(JSON.parse(call.function.arguments), {});
+  const r = await client.chat.completions.create({
+    model: claudeModel,
+    messages: [question, { role: "assistant", content: null, tool_calls: [call] },
+      { role: "tool", tool_call_id: call.id, content: JSON.stringify({ cities: ["Taipei"] }) }],
+  });
+  assert.equal(r.choices[0].finish_reason, "stop");
+  assert.equal(r.choices[0].message.content, replyText);
 });
 
 test("openai: unknown model is a 404 in the OpenRouter error shape", async () => {

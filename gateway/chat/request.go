@@ -34,6 +34,11 @@ type Request struct {
 	// when Model's upstreams all fail.
 	Fallbacks []string `json:"-"`
 
+	// OutputCap is the model's output cap, which the gateway holds credit
+	// for when the request sets no limit; 0 when unknown. Adapters of APIs
+	// that require a limit (Anthropic's) send it then.
+	OutputCap int `json:"-"`
+
 	// Reasoning merges reasoning_effort and OpenRouter's reasoning object;
 	// nil when the client asked nothing about reasoning. Adapters for
 	// Anthropic and Gemini map it to thinking budgets.

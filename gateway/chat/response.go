@@ -185,10 +185,12 @@ var pow10 = [19]int64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11
 // UnmarshalJSON reads a number or a quoted decimal.
 func (c *Cost) UnmarshalJSON(b []byte) error { return c.Decimal.UnmarshalJSON(b) }
 
-// PromptTokensDetails breaks down prompt tokens.
+// PromptTokensDetails breaks down prompt tokens: those read from the
+// prompt cache, and, as OpenRouter reports them, those written to it.
 type PromptTokensDetails struct {
-	CachedTokens int `json:"cached_tokens"`
-	AudioTokens  int `json:"audio_tokens"`
+	CachedTokens     int `json:"cached_tokens"`
+	CacheWriteTokens int `json:"cache_write_tokens"`
+	AudioTokens      int `json:"audio_tokens"`
 }
 
 // CompletionTokensDetails breaks down completion tokens.
@@ -204,6 +206,15 @@ func (u Usage) CachedTokens() int {
 		return 0
 	}
 	return u.PromptTokensDetails.CachedTokens
+}
+
+// CacheWriteTokens returns the prompt tokens written to the prompt cache, 0
+// when not reported.
+func (u Usage) CacheWriteTokens() int {
+	if u.PromptTokensDetails == nil {
+		return 0
+	}
+	return u.PromptTokensDetails.CacheWriteTokens
 }
 
 // ReasoningTokens returns the reasoning part of the completion, 0 when not reported.

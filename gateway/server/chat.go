@@ -48,6 +48,10 @@ type call struct {
 	admitted   bool // the rate limiter took a slot
 	done       bool // the request's event is written (or queued)
 
+	// cacheWrite is the upstream's count of prompt tokens written to its
+	// prompt cache: shown in the answer's usage, billed as prompt tokens.
+	cacheWrite int
+
 	attempts int
 	target   *router.Target
 	ttfb     time.Duration
@@ -59,6 +63,9 @@ type call struct {
 	title   string
 	// routing is the request's provider object and data requirement.
 	routing *routing
+	// variantSort is the provider.sort a model variant (:nitro, :floor)
+	// asked for, "" if none.
+	variantSort string
 }
 
 func (s *Server) chatCompletions(c echo.Context) error { return s.serveCall(c, (*call).run) }
@@ -275,6 +282,13 @@ func (k *call) resolveModels() error {
 		}
 		m, ok := k.s.deps.Router.Catalog().Get(id)
 		if !ok {
+			var ae *APIError
+			if m, ae = k.variant(id, param); ae != nil {
+				return ae
+			}
+			ok = m != nil
+		}
+		if !ok {
 			return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", id), map[string]any{"model": id, "param": param})
 		}
 		if !k.key.Allows(m.ID) {
@@ -294,10 +308,42 @@ func (k *call) resolveModels() error {
 	return nil
 }
 
+// modelVariants are OpenRouter's model variants RouteFree offers, with the
+// provider.sort each stands for.
+var modelVariants = map[string]string{"nitro": "throughput", "floor": "price"}
+
+// variant resolves OpenRouter's "author/model:variant": the model, when the
+// variant is one RouteFree offers (its sort then applies to the request
+// unless provider.sort is sent); a 400 naming it when it is not (:free,
+// :online… would be served without what they promise); nil, nil when the
+// part before the colon is no model either.
+func (k *call) variant(id, param string) (*catalog.Model, *APIError) {
+	i := strings.LastIndexByte(id, ':')
+	if i <= 0 {
+		return nil, nil
+	}
+	m, ok := k.s.deps.Router.Catalog().Get(id[:i])
+	if !ok {
+		return nil, nil
+	}
+	v := id[i+1:]
+	sort, offered := modelVariants[v]
+	if !offered {
+		return nil, apiErr(http.StatusBadRequest, "unsupported_variant",
+			fmt.Sprintf("model variant :%s is not offered; %s is, and its variants :nitro and :floor", v, m.ID),
+			map[string]any{"model": id, "param": param, "variant": v})
+	}
+	if k.variantSort == "" {
+		k.variantSort = sort
+	}
+	return m, nil
+}
+
 // use makes a model of the chain the one tried, and billed if it answers.
 func (k *call) use(p priced) {
 	k.model, k.price = p.model, p.price
 	k.req.Model = p.model.ID // adapters name it in responses and chunks
+	k.req.OutputCap = int(p.model.MaxOutput)
 }
 
 // estimateChain sizes the request for admission: the most that any model of
@@ -462,9 +508,10 @@ func (k *call) upstream(t *router.Target) providers.Upstream {
 }
 
 // attempt tries the request's model and then each fallback of its models
-// list, until one answers. The next model is tried only when every upstream
-// of the last one failed or timed out: a request an upstream refused as
-// invalid would be refused again, and a client gone needs nothing more.
+// list, until one answers. As OpenRouter has it, any error of a model lets
+// the next one answer: its upstreams failed or timed out, or one refused
+// the input (a context too long for this model may fit the next). A client
+// gone needs nothing more.
 func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIError) {
 	var tried []string
 	// The chain's answer is a 429 only if every model's was; its
@@ -481,8 +528,12 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 		}
 		tried = append(tried, p.model.ID)
 		switch ae.Reason {
-		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured", reasonUpstreamsRateLimited:
+		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured", reasonUpstreamsRateLimited,
+			"upstream_rejected_request", "upstream_error", "invalid_request":
 		default:
+			return nil, nil, ae
+		}
+		if ctx.Err() != nil {
 			return nil, nil, ae
 		}
 		if ae.Reason != reasonUpstreamsRateLimited {
@@ -720,8 +771,10 @@ func (k *call) unary() error {
 	switch {
 	case rel != nil:
 		u, finish = domainUsage(&rel.Usage, false), rel.Finish
+		k.cacheWrite = rel.Usage.CacheWriteTokens()
 	case resp.Usage != nil:
 		u = domainUsage(resp.Usage, false)
+		k.cacheWrite = resp.Usage.CacheWriteTokens()
 	default:
 		u = k.estimateUsage(responseText(resp))
 	}
@@ -786,6 +839,7 @@ func domainUsage(u *chat.Usage, estimated bool) domain.Usage {
 // and that cost split into its prompt and completion parts.
 func (k *call) usageFor(u domain.Usage, cost decimal.Decimal) chat.Usage {
 	cu := chat.NewUsage(int(u.Input), int(u.Output), int(u.Cached), int(u.Reasoning))
+	cu.PromptTokensDetails.CacheWriteTokens = k.cacheWrite
 	c := chat.NewCost(cost)
 	byok := false
 	prompt := decimal.Zero

@@ -97,22 +97,48 @@ func TestModelsFallbackListIsTriedInOrder(t *testing.T) {
 	}
 }
 
-// A model whose upstream refused the request as invalid is not followed by
-// the next one: the next would be sent the same input. The client gets the
-// 400, and no fallback is called or billed.
-func TestModelsFallbackSkipsClientErrors(t *testing.T) {
+// As OpenRouter has it, any error of a model lets the next of the models
+// list answer, a refusal of the input among them: a context too long for
+// the first model fits the next. The request is billed at the price of the
+// model that answered; the refusal costs nothing.
+func TestModelsFallbackFollowsRefusals(t *testing.T) {
 	h := fallbackHarness(t, http.StatusBadRequest, "")
+	for _, stream := range []string{"", `"stream":true,`} {
+		resp, b := h.post(`{"model":"test/down","models":["test/cheap"],` + stream + `"messages":[{"role":"user","content":"hi"}]}`)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "from") || !strings.Contains(string(b), `"model":"test/cheap"`) {
+			t.Fatalf("%s: %d %s", stream, resp.StatusCode, b)
+		}
+	}
+	if n := len(h.fakes["down"].Received()); n != 2 {
+		t.Fatalf("test/down called %d times, want 2", n)
+	}
+	c := h.completed()
+	if len(c) != 2 || c[0].Model != "test/cheap" || c[1].Model != "test/cheap" {
+		t.Fatalf("billed %+v", c)
+	}
+	// When every model refuses, the client gets the last refusal, a 400
+	// naming the models tried, and nothing is billed.
+	h.fakes["cheap"].SetScript(providertest.Script{Status: http.StatusBadRequest, ErrorMessage: "prompt is too long"})
 	resp, b := h.post(`{"model":"test/down","models":["test/cheap"],"messages":[{"role":"user","content":"hi"}]}`)
 	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("%d %s", resp.StatusCode, b)
+		t.Fatalf("all refused: %d %s", resp.StatusCode, b)
 	}
-	if n := len(h.fakes["cheap"].Received()); n != 0 {
-		t.Fatalf("fallback called %d times", n)
+	e := decodeError(t, b)
+	if tried, _ := json.Marshal(e.Error.Metadata["models_tried"]); string(tried) != `["test/down","test/cheap"]` ||
+		!strings.Contains(e.Error.Message, "prompt is too long") {
+		t.Fatalf("all refused: %s", b)
 	}
+	if len(h.completed()) != 2 {
+		t.Fatal("a refused request was billed")
+	}
+}
+
+func TestModelsFallbackAllFail(t *testing.T) {
+	h := fallbackHarness(t, http.StatusBadRequest, "")
 	// When every model fails, the error names them.
 	h.fakes["down"].SetScript(providertest.Script{Status: 503})
 	h.fakes["cheap"].SetScript(providertest.Script{Status: 529})
-	resp, b = h.post(`{"model":"test/down","models":["test/cheap"],"messages":[{"role":"user","content":"hi"}]}`)
+	resp, b := h.post(`{"model":"test/down","models":["test/cheap"],"messages":[{"role":"user","content":"hi"}]}`)
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("all failed: %d %s", resp.StatusCode, b)
 	}

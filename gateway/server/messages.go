@@ -123,6 +123,7 @@ func (s *Server) messages(c echo.Context) error {
 	var answer nativeAnswer
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) == nil {
+		delete(fields, "provider") // the gateway's routing, not Anthropic's
 		c.Set(ctxAdapters, map[string]providers.Adapter{
 			providers.KindAnthropic: &anthropic.Native{Body: fields, Answer: answer.set, Header: http.Header{
 				"Anthropic-Version": r.Header.Values("Anthropic-Version"), "Anthropic-Beta": r.Header.Values("Anthropic-Beta")}},

@@ -31,6 +31,9 @@ type msgRequest struct {
 	Metadata      *struct {
 		UserID string `json:"user_id"`
 	} `json:"metadata"`
+	// Provider is OpenRouter's provider object: RouteFree's routing, never
+	// sent upstream.
+	Provider json.RawMessage `json:"provider"`
 }
 
 type msgTurn struct {
@@ -328,6 +331,9 @@ func (r *msgRequest) chatBody(model string, native bool) ([]byte, error) {
 	}
 	if r.Metadata != nil && r.Metadata.UserID != "" {
 		out["user"] = r.Metadata.UserID
+	}
+	if len(r.Provider) > 0 {
+		out["provider"] = r.Provider
 	}
 	if r.Stream {
 		out["stream"] = true

@@ -221,18 +221,54 @@ func (rt *routing) exclusion(t *router.Target) string {
 
 func hasProvider(list []string, provider string) bool {
 	for _, p := range list {
-		if strings.EqualFold(strings.TrimSpace(p), provider) {
+		if namesProvider(p, provider) {
 			return true
 		}
 	}
 	return false
 }
 
+// openRouterSlugs are OpenRouter's names for providers the catalog names
+// otherwise. Apps written for OpenRouter send them in order, only and
+// ignore; an ignore that did not recognise one would let the provider it
+// excludes serve and be billed.
+var openRouterSlugs = map[string]string{
+	"azure":            "azure-openai",
+	"google-ai-studio": "google",
+}
+
+// namesProvider reports whether a name from the provider object names the
+// catalog provider: its own name, or OpenRouter's slug or display name for
+// it ("azure", "Azure", "Google AI Studio"), in any case.
+func namesProvider(name, provider string) bool {
+	name = strings.TrimSpace(name)
+	if strings.EqualFold(name, provider) {
+		return true
+	}
+	if len(name) > len("google-ai-studio") {
+		return false
+	}
+	var buf [len("google-ai-studio")]byte
+	slug := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c == ' ':
+			c = '-'
+		}
+		slug[i] = c
+	}
+	return openRouterSlugs[string(slug)] == provider
+}
+
 // route orders and filters a model's upstreams. Without a provider object
 // or a data requirement it returns targets itself, in the catalog's order.
 // Otherwise: the eligible upstreams, sorted as asked, then those named in
-// order moved to the front in that order; with allow_fallbacks false, the
-// first of them only. excluded says why each other upstream was left out.
+// order moved to the front in that order. With allow_fallbacks false, only
+// the upstreams order names, or without an order the first one. excluded
+// says why each other upstream was left out.
 func (rt *routing) route(targets []*router.Target) (eligible []*router.Target, excluded []map[string]any) {
 	if !rt.active() {
 		return targets, nil
@@ -262,7 +298,7 @@ func (rt *routing) route(targets []*router.Target) (eligible []*router.Target, e
 	if len(p.Order) > 0 {
 		rank := func(t *router.Target) int {
 			for i, name := range p.Order {
-				if strings.EqualFold(strings.TrimSpace(name), t.Provider) {
+				if namesProvider(name, t.Provider) {
 					return i
 				}
 			}
@@ -270,8 +306,22 @@ func (rt *routing) route(targets []*router.Target) (eligible []*router.Target, e
 		}
 		sort.SliceStable(eligible, func(i, j int) bool { return rank(eligible[i]) < rank(eligible[j]) })
 	}
-	if p.AllowFallbacks != nil && !*p.AllowFallbacks && len(eligible) > 1 {
-		eligible = eligible[:1]
+	if p.AllowFallbacks != nil && !*p.AllowFallbacks {
+		if len(p.Order) > 0 {
+			// As OpenRouter has it: without fallbacks, the providers order
+			// names serve, in its order, and no other.
+			named := eligible[:0]
+			for _, t := range eligible {
+				if hasProvider(p.Order, t.Provider) {
+					named = append(named, t)
+					continue
+				}
+				excluded = append(excluded, map[string]any{"provider": t.Provider, "region": t.Region, "excluded_by": "order"})
+			}
+			eligible = named
+		} else if len(eligible) > 1 {
+			eligible = eligible[:1]
+		}
 	}
 	return eligible, excluded
 }
@@ -299,6 +349,7 @@ var requirementNames = map[string]string{
 	"data_collection":    "data_collection deny (no training, no retention)",
 	"no_retention":       "no data retention",
 	"require_parameters": "require_parameters",
+	"order":              "provider.order with allow_fallbacks false",
 }
 
 // applyRouting holds the request's chain to its provider object and data
@@ -309,6 +360,14 @@ func (k *call) applyRouting() error {
 	rt, ae := parseRouting(k.req.Options["provider"], k.dataRequirement(), k.req)
 	if ae != nil {
 		return ae
+	}
+	if k.variantSort != "" {
+		if rt.prefs == nil {
+			rt.prefs = &providerPrefs{}
+		}
+		if rt.prefs.sortBy == "" {
+			rt.prefs.sortBy = k.variantSort
+		}
 	}
 	k.routing = rt
 	if !rt.active() {

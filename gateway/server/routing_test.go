@@ -108,22 +108,50 @@ func TestProviderOrderOnlyIgnore(t *testing.T) {
 
 func TestProviderAllowFallbacksFalse(t *testing.T) {
 	h := routingHarness(t, map[string]providertest.Script{"tw": {Status: 503}})
+	calls := func() (us, sg, tw int) {
+		return len(h.fakes["us"].Received()), len(h.fakes["sg"].Received()), len(h.fakes["tw"].Received())
+	}
 	// With fallbacks, tw's 503 fails over to the next in order.
 	if resp, b := h.post(routed(`{"order":["tw","sg"]}`)); resp.StatusCode != http.StatusOK {
 		t.Fatalf("with fallbacks: %d %s", resp.StatusCode, b)
 	}
+	// Without, as OpenRouter has it, only the providers of order serve, in
+	// its order: tw's 503 fails over to sg, never to us, which the order
+	// leaves out.
 	resp, b := h.post(routed(`{"order":["tw","sg"],"allow_fallbacks":false}`))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("allow_fallbacks false, order tw, sg: %d %s", resp.StatusCode, b)
+	}
+	if us, sg, tw := calls(); us != 0 || sg != 2 || tw != 2 {
+		t.Fatalf("calls us %d, sg %d, tw %d; want 0, 2, 2", us, sg, tw)
+	}
+	// With one provider in order, that one alone.
+	resp, b = h.post(routed(`{"order":["tw"],"allow_fallbacks":false}`))
 	if resp.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("allow_fallbacks false: %d %s", resp.StatusCode, b)
+		t.Fatalf("allow_fallbacks false, order tw: %d %s", resp.StatusCode, b)
 	}
-	if n := len(h.fakes["tw"].Received()); n != 2 {
-		t.Fatalf("tw called %d times, want 2", n)
+	if us, sg, tw := calls(); us != 0 || sg != 2 || tw != 3 {
+		t.Fatalf("calls us %d, sg %d, tw %d; want 0, 2, 3", us, sg, tw)
 	}
-	if n := len(h.fakes["sg"].Received()); n != 1 {
-		t.Fatalf("sg called %d times, want 1 (the first request only)", n)
+	// Without order, the first eligible upstream alone.
+	h2 := routingHarness(t, map[string]providertest.Script{"us": {Status: 503}})
+	resp, b = h2.post(routed(`{"allow_fallbacks":false}`))
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("allow_fallbacks false without order: %d %s", resp.StatusCode, b)
 	}
-	if n := len(h.fakes["us"].Received()); n != 0 {
-		t.Fatalf("us called %d times", n)
+	if n := len(h2.fakes["sg"].Received()) + len(h2.fakes["tw"].Received()); n != 0 {
+		t.Fatalf("allow_fallbacks false without order: %d calls after the first upstream", n)
+	}
+	// An order naming none of the model's providers leaves none to serve:
+	// refused before any call, rather than served by a provider not named.
+	us0, sg0, tw0 := calls()
+	resp, b = h.post(routed(`{"order":["nobody"],"allow_fallbacks":false}`))
+	e := decodeError(t, b)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "provider.order") {
+		t.Fatalf("allow_fallbacks false, order nobody: %d %s", resp.StatusCode, b)
+	}
+	if us, sg, tw := calls(); us != us0 || sg != sg0 || tw != tw0 {
+		t.Fatalf("an upstream was called")
 	}
 }
 
@@ -461,4 +489,136 @@ func TestZeroRetentionEndpoints(t *testing.T) {
 		r.Data[0].DataPolicy == nil || r.Data[0].DataPolicy.Retention || r.Data[0].Pricing.Prompt == "" {
 		t.Fatalf("zero-retention endpoints: %+v", r.Data)
 	}
+}
+
+// Apps written for OpenRouter name providers by OpenRouter's slugs and
+// display names: "azure" / "Azure" for Azure OpenAI, "google-ai-studio" /
+// "Google AI Studio" for the Gemini API. They must reach the catalog's
+// azure-openai and google upstreams, above all in ignore, where a name not
+// recognised would let the excluded provider serve and be billed.
+func TestProviderOpenRouterSlugs(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/gpt":    {{fake: "azure-openai", kind: "openai"}, {fake: "openai", kind: "openai"}},
+		"test/gemini": {{fake: "google", kind: "gemini"}, {fake: "vertex", kind: "gemini"}},
+	}, plan: domain.PlanEnterprise})
+	gpt := func(p string) string {
+		return `{"model":"test/gpt","messages":[{"role":"user","content":"hi"}],"provider":` + p + `}`
+	}
+	gem := func(p string) string {
+		return `{"model":"test/gemini","messages":[{"role":"user","content":"hi"}],"provider":` + p + `}`
+	}
+	for body, want := range map[string]string{
+		gpt(`{"ignore":["azure"]}`):                                            "openai",
+		gpt(`{"ignore":["Azure"]}`):                                            "openai",
+		gpt(`{"order":["OpenAI","Azure"]}`):                                    "openai",
+		gpt(`{"only":["azure"]}`):                                              "azure-openai",
+		gem(`{"ignore":["google-ai-studio"]}`):                                 "vertex",
+		gem(`{"ignore":["Google AI Studio"]}`):                                 "vertex",
+		gem(`{"order":["vertex","google-ai-studio"],"allow_fallbacks":false}`): "vertex",
+		gem(`{"only":["google-ai-studio"]}`):                                   "google",
+	} {
+		if got := h.served(body); got != want {
+			t.Errorf("%s: served by %s, want %s", body, got, want)
+		}
+	}
+	// The catalog's own names still match.
+	if got := h.served(gpt(`{"ignore":["AZURE-OPENAI"]}`)); got != "openai" {
+		t.Errorf("ignore azure-openai: served by %s", got)
+	}
+	// Ignoring both, by either name, leaves nothing: refused, nothing called.
+	before := len(h.fakes["openai"].Received()) + len(h.fakes["azure-openai"].Received())
+	resp, b := h.post(gpt(`{"ignore":["Azure","openai"]}`))
+	if resp.StatusCode != http.StatusNotFound || decodeError(t, b).Error.Code != http.StatusNotFound {
+		t.Fatalf("ignore both: %d %s", resp.StatusCode, b)
+	}
+	if after := len(h.fakes["openai"].Received()) + len(h.fakes["azure-openai"].Received()); after != before {
+		t.Fatalf("an ignored upstream was called")
+	}
+}
+
+// OpenRouter's model variants :nitro and :floor are shortcuts for
+// provider.sort throughput and price: an app's "author/model:nitro" is the
+// model, its upstreams sorted so. Variants RouteFree does not offer are
+// refused, naming the variant.
+func TestModelVariantsSortProviders(t *testing.T) {
+	h := routingHarness(t, nil)
+	targets, _ := h.srv.deps.Router.Targets("test/routed")
+	for _, tg := range targets {
+		switch tg.Provider {
+		case "us":
+			tg.Observe(900 * time.Millisecond)
+		case "tw":
+			tg.Observe(100 * time.Millisecond)
+		}
+	}
+	nitro := `{"model":"test/routed:nitro","messages":[{"role":"user","content":"hi"}]}`
+	if got := h.served(nitro); got != "tw" {
+		t.Fatalf(":nitro: served by %s, want tw, the fastest", got)
+	}
+	resp, b := h.post(`{"model":"test/routed:nitro","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"model":"test/routed"`) {
+		t.Fatalf(":nitro stream: %d %s", resp.StatusCode, b)
+	}
+	// In models too.
+	if got := h.served(`{"models":["test/routed:nitro"],"messages":[{"role":"user","content":"hi"}]}`); got != "tw" {
+		t.Fatalf("models with :nitro: served by %s, want tw", got)
+	}
+	if got := h.served(`{"model":"test/routed:floor","messages":[{"role":"user","content":"hi"}]}`); got != "us" {
+		t.Fatalf(":floor: served by %s, want us (one price for every upstream: catalog order)", got)
+	}
+	// provider.sort, when sent, wins; order still comes first.
+	if got := h.served(`{"model":"test/routed:nitro","provider":{"sort":"price"},"messages":[{"role":"user","content":"hi"}]}`); got != "us" {
+		t.Fatalf(":nitro with sort price: served by %s, want us", got)
+	}
+	if got := h.served(`{"model":"test/routed:nitro","provider":{"order":["sg"]},"messages":[{"role":"user","content":"hi"}]}`); got != "sg" {
+		t.Fatalf(":nitro with order: served by %s, want sg", got)
+	}
+	c := h.completed()
+	for _, e := range c {
+		if e.Model != "test/routed" {
+			t.Fatalf("recorded model %q", e.Model)
+		}
+	}
+	n := len(c)
+	resp, b = h.post(`{"model":"test/routed:online","messages":[{"role":"user","content":"hi"}]}`)
+	e := decodeError(t, b)
+	if resp.StatusCode != http.StatusBadRequest || e.Error.Metadata["param"] != "model" || !strings.Contains(e.Error.Message, ":online") {
+		t.Fatalf(":online: %d %s", resp.StatusCode, b)
+	}
+	if len(h.completed()) != n {
+		t.Fatal("a refused variant was billed")
+	}
+}
+
+// OpenRouter's provider object works on /messages as on chat: an app that
+// ignores a provider there must not be served (and billed) by it. It is
+// RouteFree's, so a native Anthropic upstream never sees it.
+func TestMessagesHonourProvider(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/gpt":    {{fake: "azure-openai", kind: "openai"}, {fake: "openai", kind: "openai"}},
+		"test/claude": {{fake: "anthropic", kind: "anthropic"}},
+	}, plan: domain.PlanEnterprise})
+	msg := func(model, provider string) string {
+		return `{"model":"` + model + `","max_tokens":50,"messages":[{"role":"user","content":"hi"}],"provider":` + provider + `}`
+	}
+	resp, b := h.postMessages("", h.key, msg("test/gpt", `{"ignore":["azure"]}`))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	if n := len(h.fakes["azure-openai"].Received()); n != 0 {
+		t.Fatalf("the ignored provider was called %d times", n)
+	}
+	if c := h.completed(); len(c) != 1 || c[0].Provider != "openai" {
+		t.Fatalf("billed %+v", c)
+	}
+	resp, b = h.postMessages("", h.key, msg("test/gpt", `{"only":["nobody"]}`))
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), "provider.only") {
+		t.Fatalf("only nobody: %d %s", resp.StatusCode, b)
+	}
+	resp, b = h.postMessages("", h.key, msg("test/claude", `{"order":["anthropic"]}`))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("native: %d %s", resp.StatusCode, b)
+	}
+	got := h.fakes["anthropic"].Received()
+	absent(t, wire(t, got[len(got)-1]), "provider")
 }

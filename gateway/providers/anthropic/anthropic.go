@@ -81,7 +81,9 @@ type usage struct {
 // openAI maps usage: OpenAI's prompt_tokens counts every input token,
 // cached or not, so cache reads and writes are added back in.
 func (u usage) openAI() chat.Usage {
-	return chat.NewUsage(u.InputTokens+u.CacheReadInputTokens+u.CacheCreationInputTokens, u.OutputTokens, u.CacheReadInputTokens, 0)
+	cu := chat.NewUsage(u.InputTokens+u.CacheReadInputTokens+u.CacheCreationInputTokens, u.OutputTokens, u.CacheReadInputTokens, 0)
+	cu.PromptTokensDetails.CacheWriteTokens = u.CacheCreationInputTokens
+	return cu
 }
 
 func finishReason(stop string, jsonTool string) string {

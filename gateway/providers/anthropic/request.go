@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/routefree/routefree/gateway/chat"
@@ -80,8 +81,28 @@ type toolChoice struct {
 }
 
 // DefaultMaxTokens is sent when the client gave no limit (Anthropic
-// requires one).
+// requires one) and the model's output cap is unknown, or the model is
+// older than Claude 3.7 (they take 4,096 or 8,192).
 const DefaultMaxTokens = 4096
+
+// maxDefaultTokens bounds the limit sent for a client that gave none: the
+// least output cap of the Claude models since 3.7 (Opus 4 and 4.1 take
+// 32,000), so that the model's cap in the catalog, 32,768 when unset, is
+// never refused.
+const maxDefaultTokens = 32000
+
+// defaultMaxTokens is the limit sent when the client gave none. OpenAI's
+// clients set none and expect the model's whole answer, as OpenRouter gives
+// it: a stream gets the model's output cap, which the gateway holds credit
+// for anyway. A non-streamed answer must arrive whole within the gateway's
+// first-byte timeout (a minute by default), which a long one would not:
+// it keeps DefaultMaxTokens, an answer cut at its length rather than none.
+func defaultMaxTokens(req *chat.Request, model string) int {
+	if !req.Stream || req.OutputCap <= 0 || !canThink(model) {
+		return DefaultMaxTokens
+	}
+	return min(req.OutputCap, maxDefaultTokens)
+}
 
 var emptyObject = json.RawMessage(`{}`)
 
@@ -105,7 +126,7 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 	if err := (Adapter{}).Check(req); err != nil {
 		return nil, "", err
 	}
-	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(DefaultMaxTokens), TopP: req.TopP,
+	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(defaultMaxTokens(req, model)), TopP: req.TopP,
 		StopSequences: req.Stop, Stream: req.Stream}
 	if t := req.Temperature; t != nil {
 		v := min(*t, 1) // Anthropic's range is 0..1
@@ -143,8 +164,17 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 			out.System = append(out.System, block{Type: "text", Text: "Respond only with a valid JSON object, with no other text."})
 		}
 	}
+	if len(out.Tools) == 0 {
+		out.declareHistoryTools()
+	}
 	if err := out.applyThinking(req, model); err != nil {
 		return nil, "", err
+	}
+	if out.Temperature != nil && out.TopP != nil {
+		// Claude's models since Sonnet 4.5 refuse the two together, and
+		// chat apps send both (top_p 1 by default): temperature is kept,
+		// as a parameter a model does not take is ignored.
+		out.TopP = nil
 	}
 	if out.Thinking == nil {
 		out.dropThinking()
@@ -176,6 +206,35 @@ func mapToolChoice(req *chat.Request) *toolChoice {
 		tc.DisableParallelToolUse = true
 	}
 	return tc
+}
+
+// openSchema is the input schema of a tool declared only because the
+// conversation used it.
+var openSchema = json.RawMessage(`{"type":"object"}`)
+
+// declareHistoryTools: Anthropic refuses tool_use and tool_result blocks in
+// a request that defines no tools, and OpenAI's clients send tool results
+// back without tools when the model is only to answer from them. The tools
+// the conversation called are declared, with tool_choice none so that the
+// model calls none, as the client asked.
+func (r *request) declareHistoryTools() {
+	for _, m := range r.Messages {
+		if m.Role != "assistant" {
+			continue
+		}
+		for _, b := range m.Content {
+			if b.Type != "tool_use" {
+				continue
+			}
+			name := toolName(b.Name)
+			if !slices.ContainsFunc(r.Tools, func(t tool) bool { return t.Name == name }) {
+				r.Tools = append(r.Tools, tool{Name: name, InputSchema: openSchema})
+			}
+		}
+	}
+	if len(r.Tools) > 0 {
+		r.ToolChoice = &toolChoice{Type: "none"}
+	}
 }
 
 // add appends one OpenAI message, merging it into the previous turn when

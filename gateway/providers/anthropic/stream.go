@@ -31,8 +31,9 @@ const (
 	blockOther    = iota // anything unknown: not relayed
 	blockThinking        // relayed as delta.reasoning and reasoning_details, as OpenRouter does
 	blockText
-	blockTool
-	blockJSON // the forced structured-output tool: relayed as content
+	blockTool     // a tool call whose arguments have not begun
+	blockToolArgs // a tool call whose arguments have begun
+	blockJSON     // the forced structured-output tool: relayed as content
 )
 
 type stream struct {
@@ -152,10 +153,19 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 			if e.Delta.PartialJSON != "" {
 				return s.w.Content(0, e.Delta.PartialJSON), nil
 			}
-		case blockTool:
+		case blockTool, blockToolArgs:
 			if e.Delta.PartialJSON != "" {
+				s.kinds[e.Index] = blockToolArgs
 				return s.w.ToolArgs(0, s.toolIdx[e.Index], e.Delta.PartialJSON), nil
 			}
+		}
+		return nil, nil
+	case "content_block_stop":
+		// A call of a tool without arguments streams no JSON (or only
+		// ""): its arguments are {}, as the OpenAI SDKs must parse them.
+		if s.kinds[e.Index] == blockTool {
+			s.kinds[e.Index] = blockToolArgs
+			return s.w.ToolArgs(0, s.toolIdx[e.Index], "{}"), nil
 		}
 		return nil, nil
 	case "message_delta":
@@ -179,7 +189,7 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 	case "error":
 		return nil, core.StreamError(s.Provider, errorStatus(data), data)
 	}
-	return nil, nil // ping, content_block_stop, and event types added later
+	return nil, nil // ping, and event types added later
 }
 
 // errorStatus maps an in-stream error type to the HTTP status Anthropic

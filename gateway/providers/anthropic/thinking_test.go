@@ -41,8 +41,8 @@ func TestThinkingTranslation(t *testing.T) {
 	cases := []struct {
 		name, body, want string
 	}{
-		{"no reasoning keeps sampling", user + `,"max_tokens":2000,"temperature":0.7,"top_p":0.5`,
-			`{"max_tokens":2000,"temperature":0.7,"top_p":0.5}`},
+		{"no reasoning keeps sampling, temperature over top_p", user + `,"max_tokens":2000,"temperature":0.7,"top_p":0.5`,
+			`{"max_tokens":2000,"temperature":0.7}`},
 		{"high is 80% of max_tokens", user + `,"max_tokens":10000,"reasoning_effort":"high"`,
 			`{"max_tokens":10000,"thinking":{"type":"enabled","budget_tokens":8000}}`},
 		{"medium is 50%", user + `,"max_completion_tokens":10000,"reasoning":{"effort":"medium"}`,

@@ -182,6 +182,8 @@ func scanUsage(b []byte) (w wireUsage, ok bool) {
 				switch key {
 				case "cached_tokens":
 					return &d.CachedTokens
+				case "cache_write_tokens":
+					return &d.CacheWriteTokens
 				case "audio_tokens":
 					return &d.AudioTokens
 				}

@@ -57,6 +57,27 @@ func thinkingTurnError(messages []json.RawMessage) string {
 	return ""
 }
 
+// hasToolBlocks reports tool_use or tool_result blocks in the messages,
+// which Anthropic accepts only in a request that defines tools.
+func hasToolBlocks(messages []json.RawMessage) bool {
+	for _, raw := range messages {
+		var m struct {
+			Content []struct {
+				Type string `json:"type"`
+			} `json:"content"`
+		}
+		if json.Unmarshal(raw, &m) != nil {
+			continue
+		}
+		for _, b := range m.Content {
+			if b.Type == "tool_use" || b.Type == "tool_result" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // fakeSignature signs every thinking block this fake writes.
 const fakeSignature = "c2ln"
 
@@ -74,11 +95,14 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		return
 	}
 	var req struct {
-		Model      string            `json:"model"`
-		MaxTokens  int               `json:"max_tokens"`
-		Stream     bool              `json:"stream"`
-		Messages   []json.RawMessage `json:"messages"`
-		ToolChoice *struct {
+		Model       string            `json:"model"`
+		MaxTokens   int               `json:"max_tokens"`
+		Stream      bool              `json:"stream"`
+		Messages    []json.RawMessage `json:"messages"`
+		Tools       []json.RawMessage `json:"tools"`
+		Temperature *float64          `json:"temperature"`
+		TopP        *float64          `json:"top_p"`
+		ToolChoice  *struct {
 			Type string `json:"type"`
 			Name string `json:"name"`
 		} `json:"tool_choice"`
@@ -95,6 +119,15 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 			anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
 			return
 		}
+	}
+	if req.Temperature != nil && req.TopP != nil {
+		// As Claude's models since Sonnet 4.5 refuse.
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "`temperature` and `top_p` cannot both be specified for this model. Please use only one.")
+		return
+	}
+	if len(req.Tools) == 0 && hasToolBlocks(req.Messages) {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "Requests which include `tool_use` or `tool_result` blocks must define tools.")
+		return
 	}
 	if req.MaxTokens <= 0 || len(req.Messages) == 0 {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "max_tokens and messages are required")
@@ -195,7 +228,11 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 	}
 	for i, tc := range calls {
 		ev(obj{"type": "content_block_start", "index": block, "content_block": obj{"type": "tool_use", "id": toolID(i), "name": tc.Name, "input": obj{}}})
-		for _, piece := range split(tc.Arguments, 3) {
+		pieces := split(tc.Arguments, 3)
+		if tc.Arguments == "{}" || tc.Arguments == "" {
+			pieces = []string{""} // Claude streams an empty input as one empty delta
+		}
+		for _, piece := range pieces {
 			ev(obj{"type": "content_block_delta", "index": block, "delta": obj{"type": "input_json_delta", "partial_json": piece}})
 			maybeCut()
 		}

@@ -1,0 +1,317 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// wireUpstream answers every call with the given SSE body and keeps
+// the request bodies it received.
+type wireUpstream struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	bodies []map[string]any
+}
+
+func newWireUpstream(t *testing.T, sse string) *wireUpstream {
+	t.Helper()
+	u := &wireUpstream{}
+	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		u.mu.Lock()
+		u.bodies = append(u.bodies, m)
+		u.mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, sse)
+	}))
+	t.Cleanup(u.srv.Close)
+	return u
+}
+
+func (u *wireUpstream) last() map[string]any {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.bodies) == 0 {
+		return nil
+	}
+	return u.bodies[len(u.bodies)-1]
+}
+
+// streamedToolCall is a tool call as an OpenAI SDK assembles it from
+// deltas.
+type streamedToolCall struct {
+	ID, Type, Name, Args string
+	names                int
+}
+
+// assembleToolCalls joins a stream's tool_calls deltas by index, as the
+// OpenAI SDKs do, and returns them with the finish reason.
+func assembleToolCalls(t *testing.T, b []byte) ([]*streamedToolCall, string) {
+	t.Helper()
+	var calls []*streamedToolCall
+	finish := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "data: {") {
+			continue
+		}
+		var c struct {
+			Choices []struct {
+				Delta struct {
+					ToolCalls []struct {
+						Index    *int   `json:"index"`
+						ID       string `json:"id"`
+						Type     string `json:"type"`
+						Function struct {
+							Name      *string `json:"name"`
+							Arguments *string `json:"arguments"`
+						} `json:"function"`
+					} `json:"tool_calls"`
+				} `json:"delta"`
+				FinishReason *string `json:"finish_reason"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(line[6:]), &c); err != nil {
+			t.Fatalf("bad chunk %q", line)
+		}
+		for _, ch := range c.Choices {
+			if ch.FinishReason != nil {
+				finish = *ch.FinishReason
+			}
+			for _, d := range ch.Delta.ToolCalls {
+				if d.Index == nil {
+					t.Fatalf("tool call delta without index: %s", line)
+				}
+				for len(calls) <= *d.Index {
+					calls = append(calls, &streamedToolCall{})
+				}
+				tc := calls[*d.Index]
+				if d.ID != "" {
+					if tc.ID != "" && tc.ID != d.ID {
+						t.Fatalf("tool call %d changed id: %s", *d.Index, line)
+					}
+					tc.ID = d.ID
+				}
+				if d.Type != "" {
+					tc.Type = d.Type
+				}
+				if d.Function.Name != nil && *d.Function.Name != "" {
+					tc.Name += *d.Function.Name
+					tc.names++
+				}
+				if d.Function.Arguments != nil {
+					tc.Args += *d.Function.Arguments
+				}
+			}
+		}
+	}
+	return calls, finish
+}
+
+func sseEvents(events ...string) string {
+	var b strings.Builder
+	for _, e := range events {
+		var m struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal([]byte(e), &m)
+		if m.Type != "" {
+			b.WriteString("event: " + m.Type + "\n")
+		}
+		b.WriteString("data: " + e + "\n\n")
+	}
+	return b.String()
+}
+
+// Claude answers with text and then three tool calls, the last of a tool
+// without arguments, whose only input_json_delta is empty (as Anthropic
+// streams a call with input {}).
+const anthropicThreeTools = `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":null,"usage":{"input_tokens":50,"output_tokens":1}}}
+{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Checking."}}
+{"type":"content_block_stop","index":0}
+{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_A","name":"get_weather","input":{}}}
+{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}}
+{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"city\": \"Tai"}}
+{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"pei\"}"}}
+{"type":"content_block_stop","index":1}
+{"type":"content_block_start","index":2,"content_block":{"type":"tool_use","id":"toolu_B","name":"get_time","input":{}}}
+{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":"{\"tz\":"}}
+{"type":"content_block_delta","index":2,"delta":{"type":"input_json_delta","partial_json":" \"Asia/Taipei\"}"}}
+{"type":"content_block_stop","index":2}
+{"type":"content_block_start","index":3,"content_block":{"type":"tool_use","id":"toolu_C","name":"list_cities","input":{}}}
+{"type":"content_block_delta","index":3,"delta":{"type":"input_json_delta","partial_json":""}}
+{"type":"content_block_stop","index":3}
+{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":40}}
+{"type":"message_stop"}`
+
+func TestStreamedAnthropicToolCallsAssembleToValidJSON(t *testing.T) {
+	up := newWireUpstream(t, sseEvents(strings.Split(anthropicThreeTools, "\n")...))
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/claude": {{fake: "claude", kind: "anthropic", baseURL: up.srv.URL}}}})
+	resp, b := h.post(`{"model":"test/claude","stream":true,"messages":[{"role":"user","content":"weather?"}],
+		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}},
+		{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{"tz":{"type":"string"}}}}},
+		{"type":"function","function":{"name":"list_cities","parameters":{"type":"object","properties":{}}}}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	calls, finish := assembleToolCalls(t, b)
+	checkToolCalls(t, b, calls, finish, []string{"toolu_A", "toolu_B", "toolu_C"},
+		[]string{"get_weather", "get_time", "list_cities"}, []string{`{"city":"Taipei"}`, `{"tz":"Asia/Taipei"}`, `{}`})
+}
+
+func checkToolCalls(t *testing.T, b []byte, calls []*streamedToolCall, finish string, ids, names, args []string) {
+	t.Helper()
+	if finish != "tool_calls" {
+		t.Errorf("finish_reason %q, want tool_calls", finish)
+	}
+	if len(calls) != len(names) {
+		t.Fatalf("%d tool calls, want %d:\n%s", len(calls), len(names), b)
+	}
+	seen := map[string]bool{}
+	for i, c := range calls {
+		if c.ID == "" || seen[c.ID] || (ids != nil && c.ID != ids[i]) {
+			t.Errorf("call %d: id %q", i, c.ID)
+		}
+		seen[c.ID] = true
+		if c.Type != "function" {
+			t.Errorf("call %d: type %q", i, c.Type)
+		}
+		if c.Name != names[i] || c.names != 1 {
+			t.Errorf("call %d: name %q sent %d times, want %q once", i, c.Name, c.names, names[i])
+		}
+		var got, want any
+		if err := json.Unmarshal([]byte(c.Args), &got); err != nil {
+			t.Errorf("call %d (%s): arguments %q are not JSON: %v", i, c.Name, c.Args, err)
+			continue
+		}
+		_ = json.Unmarshal([]byte(args[i]), &want)
+		gb, _ := json.Marshal(got)
+		wb, _ := json.Marshal(want)
+		if string(gb) != string(wb) {
+			t.Errorf("call %d: arguments %s, want %s", i, gb, wb)
+		}
+	}
+}
+
+const geminiTools = `{"candidates":[{"content":{"role":"model","parts":[{"text":"Checking."}]},"index":0}],"usageMetadata":{"promptTokenCount":50,"candidatesTokenCount":2},"responseId":"r1"}
+{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"get_weather","args":{"city":"Taipei"}}},{"functionCall":{"name":"get_time","args":{"tz":"Asia/Taipei"}}}]},"index":0}],"usageMetadata":{"promptTokenCount":50,"candidatesTokenCount":20},"responseId":"r1"}
+{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"list_cities"}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":50,"candidatesTokenCount":30,"totalTokenCount":80},"responseId":"r1"}`
+
+func TestStreamedGeminiFunctionCallsAssemble(t *testing.T) {
+	up := newWireUpstream(t, sseEvents(strings.Split(geminiTools, "\n")...))
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/gem": {{fake: "gem", kind: "gemini", baseURL: up.srv.URL}}}})
+	resp, b := h.post(`{"model":"test/gem","stream":true,"messages":[{"role":"user","content":"weather?"}],
+		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}},
+		{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{"tz":{"type":"string"}}}}},
+		{"type":"function","function":{"name":"list_cities","parameters":{"type":"object","properties":{}}}}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	calls, finish := assembleToolCalls(t, b)
+	checkToolCalls(t, b, calls, finish, nil,
+		[]string{"get_weather", "get_time", "list_cities"}, []string{`{"city":"Taipei"}`, `{"tz":"Asia/Taipei"}`, `{}`})
+}
+
+// OpenAI's own tool-calling example sends the tool results back without
+// tools: the model is to answer from them. Anthropic refuses tool_use and
+// tool_result blocks in a request that defines no tools, so the gateway
+// declares the tools the conversation used, and lets the model call none.
+func TestToolResultsWithoutToolsReachClaude(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	history := `"messages":[{"role":"user","content":"weather in Taipei and Tainan?"},
+	{"role":"assistant","content":null,"tool_calls":[{"id":"toolu_1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Taipei\"}"}},
+	{"id":"toolu_2","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Tainan\"}"}},
+	{"id":"toolu_3","type":"function","function":{"name":"get_time","arguments":"{}"}}]},
+	{"role":"tool","tool_call_id":"toolu_1","content":"25C"},{"role":"tool","tool_call_id":"toolu_2","content":"30C"},
+	{"role":"tool","tool_call_id":"toolu_3","content":"noon"}]`
+	for _, stream := range []string{"", `"stream":true,`} {
+		resp, b := h.post(`{"model":"test/anthropic",` + stream + history + `}`)
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "Hello from the fake.") {
+			t.Fatalf("%s: %d %s", stream, resp.StatusCode, b)
+		}
+		got := h.fakes["anthropic"].Received()
+		m := wire(t, got[len(got)-1])
+		want(t, m, "tool_choice.type", "none")
+		tools, _ := json.Marshal(m["tools"])
+		if string(tools) != `[{"input_schema":{"type":"object"},"name":"get_weather"},{"input_schema":{"type":"object"},"name":"get_time"}]` {
+			t.Fatalf("tools declared: %s", tools)
+		}
+	}
+	// A request with tools of its own sends those, and its tool_choice.
+	resp, b := h.post(`{"model":"test/anthropic",` + history + `,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("with tools: %d %s", resp.StatusCode, b)
+	}
+	got := h.fakes["anthropic"].Received()
+	m := wire(t, got[len(got)-1])
+	absent(t, m, "tool_choice")
+	want(t, m, "tools.0.input_schema.properties.city.type", "string")
+}
+
+// A client of OpenAI's API sets no max_tokens and expects the model's whole
+// answer; Anthropic requires one. A stream asks Claude for the output cap
+// the gateway holds credit for (the model's max_output, else 32,768), at
+// most 32,000, which every Claude model since 3.7 takes; not a small
+// default that cuts long answers and tool calls short. A non-streamed
+// answer, which must arrive whole within the first-byte timeout, keeps
+// 4,096.
+func TestClaudeWithoutMaxTokensGetsTheModelsCap(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/anthropic": {{fake: "anthropic", kind: "anthropic"}},
+	}})
+	// The harness's catalog gives every model max_output 4096: raise it.
+	m, _ := h.srv.deps.Router.Catalog().Get("test/anthropic")
+	for _, c := range []struct {
+		cap  int64
+		body string
+		want string
+	}{
+		{64000, `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "32000"},
+		{8192, `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "8192"},
+		{64000, `{"model":"test/anthropic","stream":true,"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`, "100"},
+		{64000, `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "4096"},
+	} {
+		m.MaxOutput = c.cap
+		resp, b := h.post(c.body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		got := h.fakes["anthropic"].Received()
+		want(t, wire(t, got[len(got)-1]), "max_tokens", c.want)
+	}
+}
+
+// Chat apps send temperature and top_p together (top_p 1 by default);
+// Claude's models since Sonnet 4.5 refuse the two together. The gateway
+// keeps temperature, as it ignores other parameters a model does not take.
+func TestClaudeTakesTemperatureWithTopP(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for body, sent := range map[string][2]string{
+		`{"model":"test/anthropic","temperature":0.7,"top_p":1,"messages":[{"role":"user","content":"hi"}]}`:                 {"0.7", ""},
+		`{"model":"test/anthropic","stream":true,"temperature":0.2,"top_p":0.9,"messages":[{"role":"user","content":"hi"}]}`: {"0.2", ""},
+		`{"model":"test/anthropic","top_p":0.9,"messages":[{"role":"user","content":"hi"}]}`:                                 {"", "0.9"},
+	} {
+		resp, b := h.post(body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", body, resp.StatusCode, b)
+		}
+		got := h.fakes["anthropic"].Received()
+		m := wire(t, got[len(got)-1])
+		for i, field := range []string{"temperature", "top_p"} {
+			if sent[i] == "" {
+				absent(t, m, field)
+			} else {
+				want(t, m, field, sent[i])
+			}
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/routefree/routefree/domain"
+)
+
+const anthropicCacheStream = `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":null,"usage":{"input_tokens":100,"cache_read_input_tokens":800,"cache_creation_input_tokens":300,"output_tokens":1}}}
+{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}
+{"type":"content_block_stop","index":0}
+{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":500}}
+{"type":"message_stop"}`
+
+const anthropicCacheMessage = `{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn","usage":{"input_tokens":100,"cache_read_input_tokens":800,"cache_creation_input_tokens":300,"output_tokens":500}}`
+
+// usageDetails is the usage object of an answer or of a stream's last
+// chunk with usage.
+type usageDetails struct {
+	PromptTokens        int                    `json:"prompt_tokens"`
+	PromptTokensDetails map[string]json.Number `json:"prompt_tokens_details"`
+	Cost                json.Number            `json:"cost"`
+}
+
+func answerUsage(t *testing.T, b []byte) usageDetails {
+	t.Helper()
+	var v struct {
+		Usage *usageDetails `json:"usage"`
+	}
+	body := string(b)
+	if strings.HasPrefix(body, "data: ") {
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, "data: {") && strings.Contains(l, `"usage"`) {
+				body = l[6:]
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &v); err != nil || v.Usage == nil {
+		t.Fatalf("no usage in %s", b)
+	}
+	return *v.Usage
+}
+
+// OpenRouter's usage gives the prompt tokens written to the prompt cache as
+// prompt_tokens_details.cache_write_tokens (tools that show prompt caching,
+// Cline among them, read it). Anthropic reports them; the other providers
+// write none.
+func TestUsageReportsCacheWrites(t *testing.T) {
+	stream := newWireUpstream(t, sseEvents(strings.Split(anthropicCacheStream, "\n")...))
+	unary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(anthropicCacheMessage))
+	}))
+	t.Cleanup(unary.Close)
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise, models: map[string][]upstreamSpec{
+		"test/claude-stream": {{fake: "cs", kind: "anthropic", baseURL: stream.srv.URL}},
+		"test/claude":        {{fake: "cu", kind: "anthropic", baseURL: unary.URL}},
+		"test/openai":        {{fake: "openai", kind: "openai"}},
+		"test/gemini":        {{fake: "gemini", kind: "gemini"}},
+	}})
+	for _, c := range []struct {
+		model  string
+		stream bool
+		write  string
+		cached string
+		prompt int
+	}{
+		{"test/claude-stream", true, "300", "800", 1200},
+		{"test/claude", false, "300", "800", 1200},
+		{"test/openai", false, "0", "0", 10},
+		{"test/openai", true, "0", "0", 10},
+		{"test/gemini", true, "0", "0", 10},
+	} {
+		body := `{"model":"` + c.model + `","messages":[{"role":"user","content":"hi"}]` +
+			map[bool]string{true: `,"stream":true}`, false: `}`}[c.stream]
+		resp, b := h.post(body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.model, resp.StatusCode, b)
+		}
+		u := answerUsage(t, b)
+		if u.PromptTokens != c.prompt || u.PromptTokensDetails["cached_tokens"].String() != c.cached ||
+			u.PromptTokensDetails["cache_write_tokens"].String() != c.write {
+			t.Errorf("%s stream %v: prompt %d, details %v; want prompt %d, cached %s, cache_write_tokens %s",
+				c.model, c.stream, u.PromptTokens, u.PromptTokensDetails, c.prompt, c.cached, c.write)
+		}
+	}
+	// Cache writes are billed as prompt tokens, as before: 400 at NT$10
+	// and 800 cached at NT$5 per million, 500 out at NT$20.
+	for _, e := range h.completed()[:2] {
+		if !e.Cost.Equal(dec("0.018")) || e.Usage.Input != 1200 || e.Usage.Cached != 800 {
+			t.Errorf("billed %s for %+v", e.Cost, e.Usage)
+		}
+	}
+}

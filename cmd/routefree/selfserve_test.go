@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+// selfServe is a running `routefree serve` on a SQLite store, with a
+// loopback upstream for routefree/echo priced at NT$0.1 a token (so that a
+// request costs whole cents), the demo account's NT$1,000 of credit and a
+// management key of that account.
+type selfServe struct {
+	t     *testing.T
+	p     *proc
+	env   []string
+	store []string
+	owner string // the management key's secret
+}
+
+func startSelfServe(t *testing.T) *selfServe {
+	t.Helper()
+	up := fakeUpstream(t, providertest.Script{Text: "ok"})
+	env := baseEnv(up)
+	store := []string{"--data-dir", t.TempDir()}
+	prepareDemo(t, env, store, 1000, "")
+	prices := filepath.Join(t.TempDir(), "prices.json")
+	if err := os.WriteFile(prices, []byte(`{"routefree/echo":{"input":"100000","output":"100000"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCLI(t, env, append([]string{"prices", "publish", prices}, store...)...)
+	var owner string
+	for _, line := range strings.Split(runCLI(t, env, append([]string{"keys", "issue", "--account", "acct_demo", "--name", "owner", "--management"}, store...)...), "\n") {
+		if v, ok := strings.CutPrefix(line, "key:"); ok {
+			owner = strings.TrimSpace(v)
+		}
+	}
+	if owner == "" {
+		t.Fatal("keys issue printed no key")
+	}
+	return &selfServe{t: t, p: startServe(t, env, store...), env: env, store: store, owner: owner}
+}
+
+// do sends a JSON request (body nil: none) with a bearer key and decodes
+// the JSON answer into out (when not nil); it returns the status.
+func (s *selfServe) do(method, path, bearer string, body any, out any) int {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.p.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			s.t.Fatalf("%s %s: %s: %v\n%s", method, path, resp.Status, err, b)
+		}
+	}
+	return resp.StatusCode
+}
+
+// keyFigures is what GET /api/v1/key says of a key's limit and spending.
+type keyFigures struct {
+	Limit          *decimal.Decimal `json:"limit"`
+	LimitRemaining *decimal.Decimal `json:"limit_remaining"`
+	LimitReset     *string          `json:"limit_reset"`
+	UsageDaily     decimal.Decimal  `json:"usage_daily"`
+	UsageWeekly    decimal.Decimal  `json:"usage_weekly"`
+	UsageMonthly   decimal.Decimal  `json:"usage_monthly"`
+}
+
+func (s *selfServe) key(secret string) keyFigures {
+	s.t.Helper()
+	var r struct {
+		Data keyFigures `json:"data"`
+	}
+	if code := s.do(http.MethodGet, "/api/v1/key", secret, nil, &r); code != http.StatusOK {
+		s.t.Fatalf("GET /api/v1/key: %d", code)
+	}
+	return r.Data
+}
+
+// A key whose limit moves to a longer period keeps counting what it spent
+// in that period: a key that spent NT$x today under a daily limit and is
+// then given a monthly limit has the monthly limit less this month's
+// spending left, as GET /api/v1/key's usage_monthly says, not the whole
+// limit again.
+func TestKeyLimitMovedToAnotherPeriodCountsThatPeriodsSpending(t *testing.T) {
+	s := startSelfServe(t)
+	var created struct {
+		Data struct {
+			Hash string `json:"hash"`
+		} `json:"data"`
+		Key string `json:"key"`
+	}
+	if code := s.do(http.MethodPost, "/api/v1/keys", s.owner, map[string]any{"name": "batch", "limit": 10, "limit_reset": "daily"}, &created); code != http.StatusCreated {
+		t.Fatalf("POST /api/v1/keys: %d", code)
+	}
+	for i := range 2 {
+		if o := chat(t.Context(), s.p.base, created.Key, false, 16); o.status != http.StatusOK || !o.cost.IsPositive() {
+			t.Fatalf("request %d: %d, cost %s", i, o.status, o.cost)
+		}
+	}
+	if code := s.do(http.MethodPatch, "/api/v1/keys/"+created.Data.Hash, s.owner, map[string]any{"limit_reset": "monthly"}, nil); code != http.StatusOK {
+		t.Fatalf("PATCH limit_reset monthly: %d", code)
+	}
+	k := s.key(created.Key)
+	if k.LimitReset == nil || *k.LimitReset != "monthly" || k.Limit == nil || !k.Limit.Equal(decimal.NewFromInt(10)) {
+		t.Fatalf("key after the change: %+v", k)
+	}
+	if want := k.Limit.Sub(k.UsageMonthly); !k.UsageMonthly.IsPositive() || k.LimitRemaining == nil || !k.LimitRemaining.Equal(want) {
+		t.Fatalf("monthly limit %s with %s spent this month: limit_remaining %v, want %s", k.Limit, k.UsageMonthly, k.LimitRemaining, want)
+	}
+	// The gateway admits by the same figure: requests stop once this
+	// month's spending reaches the monthly limit.
+	for range 10 {
+		if o := chat(t.Context(), s.p.base, created.Key, false, 16); o.status != http.StatusOK {
+			break
+		}
+	}
+	if k := s.key(created.Key); k.UsageMonthly.GreaterThan(*k.Limit) {
+		t.Fatalf("spent %s this month on a monthly limit of %s", k.UsageMonthly, k.Limit)
+	}
+}

@@ -144,3 +144,60 @@ func TestKeyLimitMovedToAnotherPeriodCountsThatPeriodsSpending(t *testing.T) {
 		t.Fatalf("spent %s this month on a monthly limit of %s", k.UsageMonthly, k.Limit)
 	}
 }
+
+// orError is an error in OpenRouter's shape.
+type orError struct {
+	Error struct {
+		Code     int            `json:"code"`
+		Message  string         `json:"message"`
+		Metadata map[string]any `json:"metadata"`
+	} `json:"error"`
+}
+
+// POST /api/v1/keys refuses what OpenRouter's create body asks for and
+// RouteFree would not keep, rather than issuing a key that behaves
+// otherwise: a limit that never resets (limit_reset null, which PATCH
+// refuses too) would have reset monthly, and an expiry would never have
+// come. Each refusal issues no key.
+func TestCreatingAKeyRefusesANeverResettingLimitAndAnExpiry(t *testing.T) {
+	s := startSelfServe(t)
+	count := func() int {
+		var r struct {
+			Data []any `json:"data"`
+		}
+		if code := s.do(http.MethodGet, "/api/v1/keys?include_disabled=true", s.owner, nil, &r); code != http.StatusOK {
+			t.Fatalf("GET /api/v1/keys: %d", code)
+		}
+		return len(r.Data)
+	}
+	before := count()
+	for _, c := range []struct {
+		body map[string]any
+		says string
+	}{
+		{map[string]any{"name": "lifetime", "limit": 5, "limit_reset": nil}, "limit_reset"},
+		{map[string]any{"name": "lifetime", "limit": 5, "limit_period": nil}, "limit_period"},
+		{map[string]any{"name": "contractor", "limit": 5, "limit_reset": "daily", "expires_at": "2027-12-31T23:59:59Z"}, "expires_at"},
+	} {
+		var e orError
+		if code := s.do(http.MethodPost, "/api/v1/keys", s.owner, c.body, &e); code != http.StatusBadRequest ||
+			e.Error.Code != http.StatusBadRequest || !strings.Contains(e.Error.Message, c.says) || e.Error.Metadata == nil {
+			t.Errorf("POST %v: %d %+v, want 400 naming %s", c.body, code, e, c.says)
+		}
+	}
+	if n := count(); n != before {
+		t.Fatalf("refused bodies issued %d keys", n-before)
+	}
+	// Left out, the period is monthly and there is no expiry; an explicit
+	// null expiry is no expiry.
+	var created struct {
+		Data struct {
+			LimitReset *string `json:"limit_reset"`
+			ExpiresAt  *string `json:"expires_at"`
+		} `json:"data"`
+	}
+	if code := s.do(http.MethodPost, "/api/v1/keys", s.owner, map[string]any{"name": "plain", "limit": 5, "expires_at": nil}, &created); code != http.StatusCreated ||
+		created.Data.LimitReset == nil || *created.Data.LimitReset != "monthly" || created.Data.ExpiresAt != nil {
+		t.Fatalf("POST without limit_reset: %d %+v", code, created.Data)
+	}
+}

@@ -160,9 +160,14 @@ var messages = map[string][2]string{
 	"invoice.number": {"發票號碼", "Number"},
 	"invoice.issued": {"已開立", "Issued"},
 	"invoice.voided": {"已作廢", "Voided"},
-	"month":          {"月份", "Month"},
-	"buyer":          {"買受人", "Buyer"},
-	"total":          {"總計", "Total"},
+	// What an invoice bills: payments received (their references) or a
+	// month's usage.
+	"invoice.bills":         {"開立項目", "Bills"},
+	"invoice.bills.payment": {"付款", "Payment"},
+	"invoice.bills.usage":   {"用量", "Usage"},
+	"month":                 {"月份", "Month"},
+	"buyer":                 {"買受人", "Buyer"},
+	"total":                 {"總計", "Total"},
 
 	"title.confirm":         {"請確認", "Please confirm"},
 	"invoices.month":        {"當月發票", "Invoices of"},

@@ -5,14 +5,21 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/net/html"
 
 	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/invoicing/twrules"
 )
 
 // selfServe is a running `routefree serve` on a SQLite store, with a
@@ -199,5 +206,187 @@ func TestCreatingAKeyRefusesANeverResettingLimitAndAnExpiry(t *testing.T) {
 	if code := s.do(http.MethodPost, "/api/v1/keys", s.owner, map[string]any{"name": "plain", "limit": 5, "expires_at": nil}, &created); code != http.StatusCreated ||
 		created.Data.LimitReset == nil || *created.Data.LimitReset != "monthly" || created.Data.ExpiresAt != nil {
 		t.Fatalf("POST without limit_reset: %d %+v", code, created.Data)
+	}
+}
+
+// consoleAs signs in to the console with an API key, as a customer does,
+// and returns a client carrying the session.
+func (s *selfServe) consoleAs(secret string) *http.Client {
+	s.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := s.page(c, "/console/signin")
+	m := regexp.MustCompile(`id="signin-csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		s.t.Fatalf("no sign-in CSRF token in\n%s", page)
+	}
+	resp, err := c.PostForm(s.p.base+"/console/signin", url.Values{"csrf": {m[1]}, "token": {secret}})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		s.t.Fatalf("sign-in: %s", resp.Status)
+	}
+	return c
+}
+
+func (s *selfServe) page(c *http.Client, path string) string {
+	s.t.Helper()
+	resp, err := c.Get(s.p.base + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	return string(b)
+}
+
+// tableRow is the text of the row of table id whose data-invoice is
+// number, its cells separated by " | " (empty when there is none).
+func tableRow(t *testing.T, page, id, number string) string {
+	t.Helper()
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table, row *html.Node
+	for n := range doc.Descendants() {
+		if n.Type == html.ElementNode && n.Data == "table" && attr(n, "id") == id {
+			table = n
+			break
+		}
+	}
+	if table == nil {
+		t.Fatalf("no table %s", id)
+	}
+	for n := range table.Descendants() {
+		if n.Type == html.ElementNode && n.Data == "tr" && attr(n, "data-invoice") == number {
+			row = n
+			break
+		}
+	}
+	if row == nil {
+		return ""
+	}
+	var cells []string
+	for td := range row.ChildNodes() {
+		if td.Type != html.ElementNode {
+			continue
+		}
+		var b strings.Builder
+		for x := range td.Descendants() {
+			if x.Type == html.TextNode {
+				b.WriteString(x.Data)
+			}
+		}
+		cells = append(cells, strings.TrimSpace(b.String()))
+	}
+	return strings.Join(cells, " | ")
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+// A postpaid customer who pays more than the usage due gets an invoice of
+// the excess at payment. Their account page lists it with the payment it
+// bills (the reference of the top-up the page lists too), and the usage
+// invoice of a month with the month it bills; the API says the same.
+// Another customer sees neither the invoice nor its PDF.
+func TestPostpaidCustomerSeesTheInvoiceOfAPaymentWithThePaymentItBills(t *testing.T) {
+	s := startSelfServe(t)
+	runCLI(t, s.env, append([]string{"invoices", "range", "--period", twrules.PeriodOf(time.Now()).String(),
+		"--prefix", "AB", "--from", "12345000", "--to", "12345099"}, s.store...)...)
+	var acct string
+	for _, line := range strings.Split(runCLI(t, s.env, append([]string{"accounts", "open", "--organisation", "範例股份有限公司",
+		"--tax-id", "04595257", "--plan", "business", "--credit-limit", "50000"}, s.store...)...), "\n") {
+		if strings.HasPrefix(line, "acct_") {
+			acct = strings.TrimSpace(line)
+		}
+	}
+	secret := func(args ...string) string {
+		for _, line := range strings.Split(runCLI(t, s.env, append(append([]string{"keys", "issue", "--account", acct}, args...), s.store...)...), "\n") {
+			if v, ok := strings.CutPrefix(line, "key:"); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		t.Fatal("keys issue printed no key")
+		return ""
+	}
+	if acct == "" {
+		t.Fatal("accounts open printed no account")
+	}
+	owner, inference := secret("--name", "owner", "--management"), secret("--name", "app")
+	// serve learns of keys the CLI issued within a second or so.
+	for deadline := time.Now().Add(15 * time.Second); s.do(http.MethodGet, "/api/v1/key", inference, nil, nil) != http.StatusOK; {
+		if time.Now().After(deadline) {
+			t.Fatal("serve never learnt of the CLI's keys")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The usage due before the payment.
+	for i := range 3 {
+		if o := chat(t.Context(), s.p.base, inference, false, 16); o.status != http.StatusOK {
+			t.Fatalf("request %d: %d", i, o.status)
+		}
+	}
+	runCLI(t, s.env, append([]string{"credits", "topup", "--account", acct, "--amount", "1000", "--method", "bank-transfer",
+		"--reference", "TX-20261206-001"}, s.store...)...)
+
+	type invoice struct {
+		Number   string `json:"number"`
+		TopUpRef string `json:"topup_ref"`
+		Total    int64  `json:"total"`
+	}
+	var list struct {
+		Invoices []invoice `json:"invoices"`
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(list.Invoices) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		if code := s.do(http.MethodGet, "/api/v1/invoices", inference, nil, &list); code != http.StatusOK {
+			t.Fatalf("GET /api/v1/invoices: %d", code)
+		}
+	}
+	if len(list.Invoices) != 1 || list.Invoices[0].TopUpRef != "TX-20261206-001" || list.Invoices[0].Total <= 0 || list.Invoices[0].Total >= 1000 {
+		t.Fatalf("invoices after a payment beyond the usage due: %+v", list.Invoices)
+	}
+	number := list.Invoices[0].Number
+
+	page := s.page(s.consoleAs(owner), "/console/accounts/"+acct+"?lang=en")
+	row := tableRow(t, page, "account-invoices", number)
+	if !strings.Contains(row, "TX-20261206-001") || !strings.Contains(row, "NT$"+strconv.FormatInt(list.Invoices[0].Total, 10)) {
+		t.Fatalf("the account page's invoice row %q does not name the payment TX-20261206-001 it bills", row)
+	}
+
+	// Another account's customer: not in its list, page or PDFs.
+	other := s.consoleAs(s.owner)
+	if row := tableRow(t, s.page(other, "/console/accounts/acct_demo?lang=en"), "account-invoices", number); row != "" {
+		t.Fatalf("another account's page lists the invoice: %q", row)
+	}
+	var theirs struct {
+		Invoices []invoice `json:"invoices"`
+	}
+	if code := s.do(http.MethodGet, "/api/v1/invoices", s.owner, nil, &theirs); code != http.StatusOK || len(theirs.Invoices) != 0 {
+		t.Fatalf("another account's invoices: %d %+v", code, theirs.Invoices)
+	}
+	var e orError
+	if code := s.do(http.MethodGet, "/api/v1/invoices/"+number+"/pdf", s.owner, nil, &e); code != http.StatusNotFound || e.Error.Code != http.StatusNotFound {
+		t.Fatalf("another account's PDF: %d %+v", code, e)
+	}
+	if resp, err := other.Get(s.p.base + "/console/accounts/" + acct); err != nil || resp.StatusCode == http.StatusOK {
+		t.Fatalf("another account's console page: %v %v", resp.Status, err)
+	} else {
+		resp.Body.Close()
 	}
 }

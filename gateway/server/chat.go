@@ -400,7 +400,7 @@ func (k *call) hold() error {
 			"held":         res.Held.String(),
 			"available":    res.Available.String(),
 			"required":     amount.String(),
-			"currency":     "NTD",
+			"currency":     "TWD",
 		})
 	}
 	k.holdAmount = amount
@@ -423,7 +423,7 @@ func (k *call) priceOutOfRange(amount decimal.Decimal) error {
 		"output_price": p.Output.String(),
 		"required":     amount.String(),
 		"max_hold":     admission.MaxHold.String(),
-		"currency":     "NTD",
+		"currency":     "TWD",
 	}
 	if p.Reasoning.IsPositive() {
 		prices = fmt.Sprintf("NT$%s input, NT$%s output and NT$%s reasoning", p.Input, p.Output, p.Reasoning)

@@ -84,7 +84,7 @@ func read402(t *testing.T, h *harness, key, body string) map[string]any {
 		t.Fatalf("status %d, want 402: %s", resp.StatusCode, b)
 	}
 	e := decodeError(t, b)
-	if e.Error.Code != 402 || e.Error.Metadata["currency"] != "NTD" {
+	if e.Error.Code != 402 || e.Error.Metadata["currency"] != "TWD" { // as /credits, /key and /models name it
 		t.Fatalf("error body %s", b)
 	}
 	return e.Error.Metadata

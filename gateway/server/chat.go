@@ -23,6 +23,7 @@ import (
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers"
 	"github.com/routefree/routefree/gateway/router"
+	"github.com/routefree/routefree/projections"
 )
 
 // call is one chat request on its way through the gateway.
@@ -386,14 +387,23 @@ func (k *call) hold() error {
 	if !res.OK {
 		cause := res.Cause
 		msg := fmt.Sprintf("insufficient credits: this request may cost up to NT$%s but NT$%s is available; top up or lower max_tokens", amount.StringFixed(4), res.Available.StringFixed(4))
+		var resets time.Time
+		var period string
 		if cause == "key_spend_limit" {
-			msg = fmt.Sprintf("this key's spending limit leaves NT$%s for this %s period; the request may cost up to NT$%s", res.Available.StringFixed(4), k.key.SpendPeriod, amount.StringFixed(4))
+			// Limits reset on Taipei days, weeks and months, not at UTC
+			// midnight as OpenRouter's do: say when.
+			if period = k.key.SpendPeriod; period == "" {
+				period = projections.PeriodMonthly
+			}
+			resets = projections.PeriodEnd(period, k.start)
+			msg = fmt.Sprintf("this key's spending limit leaves NT$%s for this %s period; the request may cost up to NT$%s; the limit resets at %s Taipei time",
+				res.Available.StringFixed(4), period, amount.StringFixed(4), resets.In(projections.Taipei).Format("2006-01-02 15:04"))
 		} else if res.Held.IsPositive() && res.Balance.Add(k.acct.View.CreditLimit).GreaterThanOrEqual(amount) {
 			cause = "in_flight_holds"
 			msg = fmt.Sprintf("credits are held by requests in flight (NT$%s held); the request may cost up to NT$%s", res.Held.StringFixed(4), amount.StringFixed(4))
 		}
 		k.s.deps.Metrics.Rejections.WithLabelValues("402", cause).Inc()
-		return apiErr(http.StatusPaymentRequired, "insufficient_credits", msg, map[string]any{
+		meta := map[string]any{
 			"cause":        cause,
 			"balance":      res.Balance.String(),
 			"credit_limit": k.acct.View.CreditLimit.String(),
@@ -401,7 +411,11 @@ func (k *call) hold() error {
 			"available":    res.Available.String(),
 			"required":     amount.String(),
 			"currency":     "TWD",
-		})
+		}
+		if !resets.IsZero() {
+			meta["limit_reset"], meta["resets_at"] = period, resets.UTC().Format(time.RFC3339)
+		}
+		return apiErr(http.StatusPaymentRequired, "insufficient_credits", msg, meta)
 	}
 	k.holdAmount = amount
 	k.held = true

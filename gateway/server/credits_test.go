@@ -13,6 +13,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/projections"
 )
 
 // exactCreditOpts: an account whose balance covers exactly 20 requests.
@@ -146,6 +147,16 @@ func Test402KeySpendLimit(t *testing.T) {
 	meta := read402(t, h, secret, body)
 	checkMeta(t, meta, map[string]string{"cause": "key_spend_limit", "balance": "0.0098",
 		"available": "0.0098", "required": "0.0201", "held": "0"})
+	// It says when the limit resets: the next Taipei midnight (not UTC's,
+	// where OpenRouter resets), in the message and in the metadata.
+	resets := projections.PeriodEnd(projections.PeriodDaily, time.Now())
+	if meta["limit_reset"] != "daily" || meta["resets_at"] != resets.UTC().Format(time.RFC3339) {
+		t.Fatalf("key limit refusal: limit_reset %v, resets_at %v, want daily, %s", meta["limit_reset"], meta["resets_at"], resets.UTC().Format(time.RFC3339))
+	}
+	if resp, b := h.postKey(secret, body); resp.StatusCode != http.StatusPaymentRequired ||
+		!strings.Contains(decodeError(t, b).Error.Message, "resets at "+resets.In(projections.Taipei).Format("2006-01-02 15:04")+" Taipei time") {
+		t.Fatalf("key limit refusal does not say when it resets: %d %s", resp.StatusCode, b)
+	}
 	// The account's other key is not capped.
 	if resp, b := h.post(body); resp.StatusCode != 200 {
 		t.Fatalf("uncapped key: %d %s", resp.StatusCode, b)

@@ -386,7 +386,11 @@ func (k *call) hold() error {
 	}
 	if !res.OK {
 		cause := res.Cause
-		msg := fmt.Sprintf("insufficient credits: this request may cost up to NT$%s but NT$%s is available; top up or lower max_tokens", amount.StringFixed(4), res.Available.StringFixed(4))
+		// What is left is never less than nothing in words; the metadata
+		// keeps the exact figure (a limit lowered below what was spent, a
+		// balance overdrawn by a request that cost more than was left).
+		left := decimal.Max(res.Available, decimal.Zero).StringFixed(4)
+		msg := fmt.Sprintf("insufficient credits: this request may cost up to NT$%s but NT$%s is available; top up or lower max_tokens", amount.StringFixed(4), left)
 		var resets time.Time
 		var period string
 		if cause == "key_spend_limit" {
@@ -397,7 +401,7 @@ func (k *call) hold() error {
 			}
 			resets = projections.PeriodEnd(period, k.start)
 			msg = fmt.Sprintf("this key's spending limit leaves NT$%s for this %s period; the request may cost up to NT$%s; the limit resets at %s Taipei time",
-				res.Available.StringFixed(4), period, amount.StringFixed(4), resets.In(projections.Taipei).Format("2006-01-02 15:04"))
+				left, period, amount.StringFixed(4), resets.In(projections.Taipei).Format("2006-01-02 15:04"))
 		} else if res.Held.IsPositive() && res.Balance.Add(k.acct.View.CreditLimit).GreaterThanOrEqual(amount) {
 			cause = "in_flight_holds"
 			msg = fmt.Sprintf("credits are held by requests in flight (NT$%s held); the request may cost up to NT$%s", res.Held.StringFixed(4), amount.StringFixed(4))

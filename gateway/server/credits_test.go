@@ -128,7 +128,7 @@ func Test402KeySpendLimit(t *testing.T) {
 	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{
 		"openai": {Text: "ok", Usage: providertest.Usage{Prompt: 10, Completion: 1000}},
 	}})
-	_, secret, err := h.cmds.IssueKey(context.Background(), domain.KeyIssued{AccountID: h.account, Name: "capped",
+	capped, secret, err := h.cmds.IssueKey(context.Background(), domain.KeyIssued{AccountID: h.account, Name: "capped",
 		SpendLimit: dec("0.05"), SpendPeriod: "daily"})
 	if err != nil {
 		t.Fatal(err)
@@ -156,6 +156,17 @@ func Test402KeySpendLimit(t *testing.T) {
 	if resp, b := h.postKey(secret, body); resp.StatusCode != http.StatusPaymentRequired ||
 		!strings.Contains(decodeError(t, b).Error.Message, "resets at "+resets.In(projections.Taipei).Format("2006-01-02 15:04")+" Taipei time") {
 		t.Fatalf("key limit refusal does not say when it resets: %d %s", resp.StatusCode, b)
+	}
+	// A limit lowered below what the key already spent leaves nothing, not
+	// a negative amount.
+	if err := h.cmds.ChangeKey(context.Background(), domain.KeyChanged{KeyID: capped, AccountID: h.account, Name: "capped",
+		SpendLimit: dec("0.01"), SpendPeriod: "daily"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	if resp, b := h.postKey(secret, body); resp.StatusCode != http.StatusPaymentRequired || strings.Contains(string(b), "NT$-") ||
+		!strings.Contains(decodeError(t, b).Error.Message, "leaves NT$0.0000") {
+		t.Fatalf("limit lowered below the spending: %d %s", resp.StatusCode, b)
 	}
 	// The account's other key is not capped.
 	if resp, b := h.post(body); resp.StatusCode != 200 {

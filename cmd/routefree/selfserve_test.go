@@ -32,6 +32,7 @@ type selfServe struct {
 	env   []string
 	store []string
 	owner string // the management key's secret
+	demo  string // the demo account's inference key
 }
 
 func startSelfServe(t *testing.T) *selfServe {
@@ -39,7 +40,7 @@ func startSelfServe(t *testing.T) *selfServe {
 	up := fakeUpstream(t, providertest.Script{Text: "ok"})
 	env := baseEnv(up)
 	store := []string{"--data-dir", t.TempDir()}
-	prepareDemo(t, env, store, 1000, "")
+	demo := prepareDemo(t, env, store, 1000, "")
 	prices := filepath.Join(t.TempDir(), "prices.json")
 	if err := os.WriteFile(prices, []byte(`{"routefree/echo":{"input":"100000","output":"100000"}}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -54,7 +55,7 @@ func startSelfServe(t *testing.T) *selfServe {
 	if owner == "" {
 		t.Fatal("keys issue printed no key")
 	}
-	return &selfServe{t: t, p: startServe(t, env, store...), env: env, store: store, owner: owner}
+	return &selfServe{t: t, p: startServe(t, env, store...), env: env, store: store, owner: owner, demo: demo}
 }
 
 // do sends a JSON request (body nil: none) with a bearer key and decodes
@@ -388,5 +389,65 @@ func TestPostpaidCustomerSeesTheInvoiceOfAPaymentWithThePaymentItBills(t *testin
 		t.Fatalf("another account's console page: %v %v", resp.Status, err)
 	} else {
 		resp.Body.Close()
+	}
+}
+
+// An inference key on the key and activity APIs is told what it lacks: a
+// management key, in OpenRouter's error shape.
+func TestInferenceKeyOnTheKeyAPIsIsToldItNeedsAManagementKey(t *testing.T) {
+	s := startSelfServe(t)
+	for _, c := range []struct{ method, path string }{
+		{http.MethodGet, "/api/v1/keys"}, {http.MethodPost, "/api/v1/keys"}, {http.MethodGet, "/api/v1/activity"},
+	} {
+		var body any
+		if c.method == http.MethodPost {
+			body = map[string]any{"name": "x"}
+		}
+		var e orError
+		if code := s.do(c.method, c.path, s.demo, body, &e); code != http.StatusForbidden || e.Error.Code != http.StatusForbidden ||
+			!strings.Contains(e.Error.Message, "management key") || e.Error.Metadata == nil {
+			t.Errorf("%s %s with an inference key: %d %+v", c.method, c.path, code, e)
+		}
+	}
+}
+
+// A disabled or deleted key is told so on every customer endpoint, as the
+// model endpoints and /api/v1/key tell it (403), not asked to sign in with
+// a staff token (401) on the key, activity and invoice APIs.
+func TestDisabledAndDeletedKeysAreToldSoOnEveryCustomerEndpoint(t *testing.T) {
+	s := startSelfServe(t)
+	made := func() (hash, secret string) {
+		var r struct {
+			Data struct {
+				Hash string `json:"hash"`
+			} `json:"data"`
+			Key string `json:"key"`
+		}
+		if code := s.do(http.MethodPost, "/api/v1/keys", s.owner, map[string]any{"name": "deputy", "management": true}, &r); code != http.StatusCreated {
+			t.Fatalf("POST /api/v1/keys: %d", code)
+		}
+		return r.Data.Hash, r.Key
+	}
+	disabledHash, disabled := made()
+	if code := s.do(http.MethodPatch, "/api/v1/keys/"+disabledHash, s.owner, map[string]any{"disabled": true}, nil); code != http.StatusOK {
+		t.Fatalf("disable: %d", code)
+	}
+	deletedHash, deleted := made()
+	if code := s.do(http.MethodDelete, "/api/v1/keys/"+deletedHash, s.owner, nil, nil); code != http.StatusOK {
+		t.Fatalf("delete: %d", code)
+	}
+	for _, c := range []struct{ secret, says string }{{disabled, "disabled"}, {deleted, "revoked"}} {
+		for _, path := range []string{"/api/v1/key", "/api/v1/credits", "/api/v1/keys", "/api/v1/activity", "/api/v1/invoices", "/api/v1/allowances"} {
+			var e orError
+			if code := s.do(http.MethodGet, path, c.secret, nil, &e); code != http.StatusForbidden || e.Error.Code != http.StatusForbidden ||
+				!strings.Contains(e.Error.Message, c.says) {
+				t.Errorf("%s key on %s: %d %+v, want 403 saying %s", c.says, path, code, e, c.says)
+			}
+		}
+	}
+	// An unknown key is still asked for a valid one.
+	var e orError
+	if code := s.do(http.MethodGet, "/api/v1/keys", "sk-rf-unknown", nil, &e); code != http.StatusUnauthorized || e.Error.Code != http.StatusUnauthorized {
+		t.Fatalf("unknown key: %d %+v", code, e)
 	}
 }

@@ -161,6 +161,14 @@ type orKeyInput struct {
 	LimitReset         *string `json:"limit_reset"`
 }
 
+// createFields are the fields a create body may give: OpenRouter's
+// (workspace_id and creator_user_id are not kept: the workspace is the
+// management key's account) and RouteFree's own.
+var createFields = map[string]bool{
+	"name": true, "limit": true, "limit_reset": true, "include_byok_in_limit": true, "expires_at": true,
+	"workspace_id": true, "creator_user_id": true, "limit_period": true, "models": true, "management": true,
+}
+
 func (s *server) orCreateKey(c echo.Context) error {
 	var in orKeyInput
 	b, err := readJSON(c)
@@ -176,6 +184,10 @@ func (s *server) orCreateKey(c echo.Context) error {
 	_ = json.Unmarshal(b, &body) // an object: the struct above decoded
 	given := make(map[string]json.RawMessage, len(body))
 	for k, v := range body { // in any letter case, as the struct reads them
+		if !createFields[strings.ToLower(k)] {
+			// A misspelt field (limitReset) would leave its default in force.
+			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+k)
+		}
 		given[strings.ToLower(k)] = v
 	}
 	for _, field := range []string{"limit_reset", "limit_period"} {

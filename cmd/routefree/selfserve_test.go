@@ -165,9 +165,9 @@ type orError struct {
 // POST /api/v1/keys refuses what OpenRouter's create body asks for and
 // RouteFree would not keep, rather than issuing a key that behaves
 // otherwise: a limit that never resets (limit_reset null, which PATCH
-// refuses too) would have reset monthly, and an expiry would never have
-// come. Each refusal issues no key.
-func TestCreatingAKeyRefusesANeverResettingLimitAndAnExpiry(t *testing.T) {
+// refuses too) would have reset monthly, an expiry would never have come,
+// and a misspelt field would have been dropped. Each refusal issues no key.
+func TestCreatingAKeyRefusesWhatItWouldNotKeep(t *testing.T) {
 	s := startSelfServe(t)
 	count := func() int {
 		var r struct {
@@ -186,6 +186,8 @@ func TestCreatingAKeyRefusesANeverResettingLimitAndAnExpiry(t *testing.T) {
 		{map[string]any{"name": "lifetime", "limit": 5, "limit_reset": nil}, "limit_reset"},
 		{map[string]any{"name": "lifetime", "limit": 5, "limit_period": nil}, "limit_period"},
 		{map[string]any{"name": "contractor", "limit": 5, "limit_reset": "daily", "expires_at": "2027-12-31T23:59:59Z"}, "expires_at"},
+		// A misspelt field would have left the key monthly; PATCH refuses it too.
+		{map[string]any{"name": "camel", "limit": 5, "limitReset": "daily"}, "limitReset"},
 	} {
 		var e orError
 		if code := s.do(http.MethodPost, "/api/v1/keys", s.owner, c.body, &e); code != http.StatusBadRequest ||
@@ -195,6 +197,18 @@ func TestCreatingAKeyRefusesANeverResettingLimitAndAnExpiry(t *testing.T) {
 	}
 	if n := count(); n != before {
 		t.Fatalf("refused bodies issued %d keys", n-before)
+	}
+	// OpenRouter's whole create body is taken: the workspace is the account,
+	// the creator and BYOK usage are not kept.
+	var full struct {
+		Data struct {
+			LimitReset *string `json:"limit_reset"`
+		} `json:"data"`
+	}
+	if code := s.do(http.MethodPost, "/api/v1/keys", s.owner, map[string]any{"name": "full", "limit": 5, "limit_reset": "weekly",
+		"include_byok_in_limit": true, "expires_at": nil, "workspace_id": "acct_demo", "creator_user_id": nil}, &full); code != http.StatusCreated ||
+		full.Data.LimitReset == nil || *full.Data.LimitReset != "weekly" {
+		t.Fatalf("POST with OpenRouter's whole body: %d %+v", code, full.Data)
 	}
 	// Left out, the period is monthly and there is no expiry; an explicit
 	// null expiry is no expiry.

@@ -65,9 +65,10 @@ var (
 	ErrForbidden       = errors.New("forbidden")
 )
 
-// A known key that may not act is refused with 403 naming why, in the
-// words the model endpoints use, rather than asked to sign in.
+// A key that may not act is told why in the words the model endpoints use,
+// rather than asked to sign in: an unknown key 401, a known one 403.
 var (
+	ErrKeyUnknown  = errors.New("invalid API key")
 	ErrKeyDisabled = errors.New("this API key is disabled; a management key can enable it again")
 	ErrKeyRevoked  = errors.New("this API key has been revoked")
 )
@@ -112,6 +113,9 @@ func gate(a Authenticator, customer func(Principal) bool, roles []Role, customer
 			}
 			if errors.Is(err, ErrKeyDisabled) || errors.Is(err, ErrKeyRevoked) {
 				return echo.NewHTTPError(http.StatusForbidden, err.Error())
+			}
+			if errors.Is(err, ErrKeyUnknown) {
+				return echo.NewHTTPError(http.StatusUnauthorized, err.Error())
 			}
 			if err != nil {
 				return echo.NewHTTPError(http.StatusUnauthorized, "sign in with a staff token or an API key")

@@ -59,14 +59,15 @@ func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
 		secret = strings.TrimSpace(secret)
 		p, err := a.resolve(secret)
 		if err != nil && strings.HasPrefix(secret, commands.KeyPrefix) {
-			// A bearer key that exists but may not act is told why.
-			if k, ok := a.keys.Lookup(commands.HashKey(secret)); ok {
-				switch {
-				case k.Revoked:
-					err = auth.ErrKeyRevoked
-				case k.Disabled:
-					err = auth.ErrKeyDisabled
-				}
+			// A bearer key that may not act is told why.
+			k, ok := a.keys.Lookup(commands.HashKey(secret))
+			switch {
+			case !ok:
+				err = auth.ErrKeyUnknown
+			case k.Revoked:
+				err = auth.ErrKeyRevoked
+			case k.Disabled:
+				err = auth.ErrKeyDisabled
 			}
 		}
 		return p, err

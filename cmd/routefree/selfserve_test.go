@@ -459,9 +459,12 @@ func TestDisabledAndDeletedKeysAreToldSoOnEveryCustomerEndpoint(t *testing.T) {
 			}
 		}
 	}
-	// An unknown key is still asked for a valid one.
-	var e orError
-	if code := s.do(http.MethodGet, "/api/v1/keys", "sk-rf-unknown", nil, &e); code != http.StatusUnauthorized || e.Error.Code != http.StatusUnauthorized {
-		t.Fatalf("unknown key: %d %+v", code, e)
+	// An unknown key is told it is not a valid key, as /api/v1/key tells it.
+	for _, path := range []string{"/api/v1/key", "/api/v1/keys", "/api/v1/invoices"} {
+		var e orError
+		if code := s.do(http.MethodGet, path, "sk-rf-unknown", nil, &e); code != http.StatusUnauthorized || e.Error.Code != http.StatusUnauthorized ||
+			!strings.Contains(e.Error.Message, "invalid API key") {
+			t.Errorf("unknown key on %s: %d %+v", path, code, e)
+		}
 	}
 }

@@ -65,6 +65,14 @@ var (
 	ErrForbidden       = errors.New("forbidden")
 )
 
+// A key that may not act is told why in the words the model endpoints use,
+// rather than asked to sign in: an unknown key 401, a known one 403.
+var (
+	ErrKeyUnknown  = errors.New("invalid API key")
+	ErrKeyDisabled = errors.New("this API key is disabled; a management key can enable it again")
+	ErrKeyRevoked  = errors.New("this API key has been revoked")
+)
+
 // Authenticator resolves the caller of a request (bearer token or session).
 type Authenticator interface {
 	Authenticate(r *http.Request) (Principal, error)
@@ -79,7 +87,7 @@ func FromContext(c echo.Context) (Principal, bool) {
 // Require lets through staff with one of roles (and, if customers is true,
 // customers, whose handlers must then confine them to their own account).
 func Require(a Authenticator, customers bool, roles ...Role) echo.MiddlewareFunc {
-	return gate(a, func(p Principal) bool { return !p.Staff && customers }, roles)
+	return gate(a, func(p Principal) bool { return !p.Staff && customers }, roles, "")
 }
 
 // RequireKeyManager lets through staff with one of roles and customers whose
@@ -87,17 +95,27 @@ func Require(a Authenticator, customers bool, roles ...Role) echo.MiddlewareFunc
 // Handlers must confine customers to their own account and to keys within
 // their key's limits.
 func RequireKeyManager(a Authenticator, roles ...Role) echo.MiddlewareFunc {
-	return gate(a, func(p Principal) bool { return !p.Staff && p.Management }, roles)
+	return gate(a, func(p Principal) bool { return !p.Staff && p.Management }, roles, NeedsManagementKey)
 }
 
+// NeedsManagementKey is the refusal of an inference key where a management
+// key is needed: a customer learns what they lack, not that a "role" may not.
+const NeedsManagementKey = "this needs a management key of the account: an inference key calls models and reads its account"
+
 // gate lets through staff with one of roles and customers that customer
-// accepts.
-func gate(a Authenticator, customer func(Principal) bool, roles []Role) echo.MiddlewareFunc {
+// accepts. A customer refused gets customerRefusal when set.
+func gate(a Authenticator, customer func(Principal) bool, roles []Role, customerRefusal string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p, err := a.Authenticate(c.Request())
 			if errors.Is(err, ErrForbidden) { // signed in, but e.g. without the form's CSRF token
 				return echo.NewHTTPError(http.StatusForbidden, "the request's CSRF token is missing or wrong")
+			}
+			if errors.Is(err, ErrKeyDisabled) || errors.Is(err, ErrKeyRevoked) {
+				return echo.NewHTTPError(http.StatusForbidden, err.Error())
+			}
+			if errors.Is(err, ErrKeyUnknown) {
+				return echo.NewHTTPError(http.StatusUnauthorized, err.Error())
 			}
 			if err != nil {
 				return echo.NewHTTPError(http.StatusUnauthorized, "sign in with a staff token or an API key")
@@ -109,6 +127,9 @@ func gate(a Authenticator, customer func(Principal) bool, roles []Role) echo.Mid
 				}
 			}
 			if !allowed {
+				if !p.Staff && customerRefusal != "" {
+					return echo.NewHTTPError(http.StatusForbidden, customerRefusal)
+				}
 				return echo.NewHTTPError(http.StatusForbidden, "your role may not do this")
 			}
 			c.Set("principal", p)

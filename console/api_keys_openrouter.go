@@ -154,9 +154,19 @@ type orKeyInput struct {
 	LimitPeriod string           `json:"limit_period"`
 	Models      []string         `json:"models"`
 	Management  bool             `json:"management"`
-	// Accepted as OpenRouter documents them; not acted on.
+	// OpenRouter's names: limit_reset is the limit's period (null, a limit
+	// that never resets, is refused); include_byok_in_limit is accepted and
+	// not acted on; expires_at is refused unless null.
 	IncludeBYOKInLimit *bool   `json:"include_byok_in_limit"`
 	LimitReset         *string `json:"limit_reset"`
+}
+
+// createFields are the fields a create body may give: OpenRouter's
+// (workspace_id and creator_user_id are not kept: the workspace is the
+// management key's account) and RouteFree's own.
+var createFields = map[string]bool{
+	"name": true, "limit": true, "limit_reset": true, "include_byok_in_limit": true, "expires_at": true,
+	"workspace_id": true, "creator_user_id": true, "limit_period": true, "models": true, "management": true,
 }
 
 func (s *server) orCreateKey(c echo.Context) error {
@@ -167,6 +177,26 @@ func (s *server) orCreateKey(c echo.Context) error {
 	}
 	if err := json.Unmarshal(b, &in); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
+	}
+	// What OpenRouter's body may ask for and RouteFree would not keep is
+	// refused, not dropped: the key would behave otherwise than asked.
+	var body map[string]json.RawMessage
+	_ = json.Unmarshal(b, &body) // an object: the struct above decoded
+	given := make(map[string]json.RawMessage, len(body))
+	for k, v := range body { // in any letter case, as the struct reads them
+		if !createFields[strings.ToLower(k)] {
+			// A misspelt field (limitReset) would leave its default in force.
+			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+k)
+		}
+		given[strings.ToLower(k)] = v
+	}
+	for _, field := range []string{"limit_reset", "limit_period"} {
+		if v, ok := given[field]; ok && string(v) == "null" {
+			return echo.NewHTTPError(http.StatusBadRequest, field+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
+		}
+	}
+	if v, ok := given["expires_at"]; ok && string(v) != "null" {
+		return echo.NewHTTPError(http.StatusBadRequest, "expires_at: keys do not expire here; delete the key (DELETE /api/v1/keys/{hash}) when it is no longer needed")
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "name is required")

@@ -56,7 +56,21 @@ func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
 		if !ok {
 			return auth.Principal{}, auth.ErrUnauthenticated
 		}
-		return a.resolve(strings.TrimSpace(secret))
+		secret = strings.TrimSpace(secret)
+		p, err := a.resolve(secret)
+		if err != nil && strings.HasPrefix(secret, commands.KeyPrefix) {
+			// A bearer key that may not act is told why.
+			k, ok := a.keys.Lookup(commands.HashKey(secret))
+			switch {
+			case !ok:
+				err = auth.ErrKeyUnknown
+			case k.Revoked:
+				err = auth.ErrKeyRevoked
+			case k.Disabled:
+				err = auth.ErrKeyDisabled
+			}
+		}
+		return p, err
 	}
 	sess, ok := a.session(r)
 	if !ok {

@@ -133,6 +133,7 @@ var errorPatterns = []errorPattern{
 	ep(`the request's CSRF token is missing or wrong`, "signin.csrf"),
 	ep(`sign in with a staff token or an API key`, "err.signin"),
 	ep(`your role may not do this`, "err.role"),
+	ep(`this needs a management key of the account: an inference key calls models and reads its account`, "err.management"),
 	ep(`Not Found`, "err.status.404"),
 	ep(`Method Not Allowed`, "err.status.405"),
 	ep(`Unauthorized`, "err.signin"),

@@ -160,9 +160,14 @@ var messages = map[string][2]string{
 	"invoice.number": {"發票號碼", "Number"},
 	"invoice.issued": {"已開立", "Issued"},
 	"invoice.voided": {"已作廢", "Voided"},
-	"month":          {"月份", "Month"},
-	"buyer":          {"買受人", "Buyer"},
-	"total":          {"總計", "Total"},
+	// What an invoice bills: payments received (their references) or a
+	// month's usage.
+	"invoice.bills":         {"開立項目", "Bills"},
+	"invoice.bills.payment": {"付款", "Payment"},
+	"invoice.bills.usage":   {"用量", "Usage"},
+	"month":                 {"月份", "Month"},
+	"buyer":                 {"買受人", "Buyer"},
+	"total":                 {"總計", "Total"},
 
 	"title.confirm":         {"請確認", "Please confirm"},
 	"invoices.month":        {"當月發票", "Invoices of"},
@@ -514,6 +519,7 @@ var messages = map[string][2]string{
 	"err.form.stale":                  {"發票 {1} 在表單顯示後已有變動（現有 {2} 張折讓單，而非 {3} 張），請重新整理頁面。", "Invoice {1} changed since the form was shown ({2} allowances, not {3}): reload the page."},
 	"err.signin":                      {"請以員工權杖或 API 金鑰登入。", "Sign in with a staff token or an API key."},
 	"err.role":                        {"您的角色無權執行此操作。", "Your role may not do this."},
+	"err.management":                  {"此操作需要帳戶的管理金鑰：一般（推論）金鑰只能呼叫模型及查看帳戶。", "This needs a management key of the account: an inference key calls models and reads its account."},
 	"err.status.400":                  {"輸入內容有誤，請檢查後再試。", "The request is not valid: check it and try again."},
 	"err.status.403":                  {"您的角色無權執行此操作。", "Your role may not do this."},
 	"err.status.404":                  {"找不到此頁面或項目。", "Not found."},

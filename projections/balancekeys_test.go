@@ -15,12 +15,13 @@ import (
 )
 
 // plainKeySpend is a key's spending kept the plain way: every request since
-// the key was issued, and since its period last changed, with its instant.
+// the key was issued, with its instant. Its spending against its limit is
+// what it spent in the latest period of its limit's kind, whenever that
+// kind was chosen.
 type plainKeySpend struct {
 	limit      decimal.Decimal
 	period     string
 	sinceIssue []plainCost
-	sincePerio []plainCost
 }
 
 type plainCost struct {
@@ -143,7 +144,7 @@ func TestBalancesAgreeWithAPlainModel(t *testing.T) {
 					plain[id] = k
 				}
 				if p := spendPeriod(e.SpendPeriod); p != k.period {
-					k.period, k.sincePerio = p, nil
+					k.period = p
 				}
 				k.limit = stored(e.SpendLimit)
 			case "use":
@@ -157,7 +158,6 @@ func TestBalancesAgreeWithAPlainModel(t *testing.T) {
 				u.costs = append(u.costs, plainCost{at, stored(cost)})
 				if k != nil {
 					k.sinceIssue = append(k.sinceIssue, plainCost{at, stored(cost)})
-					k.sincePerio = append(k.sincePerio, plainCost{at, stored(cost)})
 				}
 			case "fail":
 				seq++
@@ -219,7 +219,7 @@ func TestBalancesAgreeWithAPlainModel(t *testing.T) {
 					}
 					got := []string{v.KeyID, v.KeySpendPeriod, v.KeyPeriodStart.String(), exactly(v.KeySpendLimit), exactly(v.KeySpend),
 						exactly(v.KeyUsed), exactly(v.KeyDay), exactly(v.KeyWeek), exactly(v.KeyMonth)}
-					want := []string{id, k.period, PeriodStart(k.period, now).String(), exactly(k.limit), exactly(latest(k.sincePerio, k.period, now)),
+					want := []string{id, k.period, PeriodStart(k.period, now).String(), exactly(k.limit), exactly(latest(k.sinceIssue, k.period, now)),
 						exactly(used), exactly(latest(k.sinceIssue, PeriodDaily, now)), exactly(latest(k.sinceIssue, PeriodWeekly, now)),
 						exactly(latest(k.sinceIssue, PeriodMonthly, now))}
 					if fmt.Sprint(got) != fmt.Sprint(want) {

@@ -110,6 +110,20 @@ type keyUse struct {
 	day, week, month spendBucket
 }
 
+// in is the key's spending in the latest period of its kind (none before
+// its first request).
+func (u *keyUse) in(period string) spendBucket {
+	switch {
+	case u == nil:
+		return spendBucket{}
+	case period == PeriodDaily:
+		return u.day
+	case period == PeriodWeekly:
+		return u.week
+	}
+	return u.month
+}
+
 // Balances is the account and balance projection: the gateway's credit
 // check reads it on every request. Accounts live in the shared directory,
 // which Balances alone writes.
@@ -267,10 +281,12 @@ func (b *Balances) apply(e *Event) error {
 		b.setKey(v.KeyID, balanceKey{limit: AmountOf(v.SpendLimit), period: spendPeriod(v.SpendPeriod)})
 	case *domain.KeyChanged:
 		// A new limit counts what the key spent in its period so far; a new
-		// period starts its count afresh.
+		// period counts what the key spent in that period, as its usage by
+		// day, week and month shows it, so that moving a limit to a longer
+		// period does not hand out what was already spent in it again.
 		k, _ := b.key(v.KeyID)
 		if p := spendPeriod(v.SpendPeriod); p != k.period {
-			k.spend = spendBucket{}
+			k.spend = k.use.in(p)
 			k.period = p
 		}
 		k.limit = AmountOf(v.SpendLimit)

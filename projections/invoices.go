@@ -57,6 +57,18 @@ func (r InvoiceRecord) Bills(ref string) bool {
 	return ref != "" && (r.TopUpRef == ref || slices.Contains(r.TopUps, ref))
 }
 
+// Payments are the references of the payments a top-up invoice bills
+// (none for a usage invoice).
+func (r InvoiceRecord) Payments() []string {
+	switch {
+	case len(r.TopUps) > 0:
+		return r.TopUps
+	case r.TopUpRef != "":
+		return []string{r.TopUpRef}
+	}
+	return nil
+}
+
 // Ref names the invoice in links and forms: its number, or its period and
 // number when the number was issued in another period too (the reference
 // invoicing takes, see invoicing.InvoiceRef).

@@ -62,6 +62,20 @@ func PeriodStart(period string, t time.Time) time.Time {
 	return time.Date(y, m, 1, 0, 0, 0, 0, Taipei)
 }
 
+// PeriodEnd is when t's period ends and the next begins: when a spending
+// limit of that period resets (the next Taipei midnight, Monday or first of
+// the month).
+func PeriodEnd(period string, t time.Time) time.Time {
+	start := PeriodStart(period, t)
+	switch period {
+	case PeriodDaily:
+		return start.AddDate(0, 0, 1)
+	case PeriodWeekly:
+		return start.AddDate(0, 0, 7)
+	}
+	return start.AddDate(0, 1, 0)
+}
+
 // memCheckpoint is the position of an in-memory model: where a restarted
 // router resumes, and what a redelivered batch skips.
 type memCheckpoint struct {

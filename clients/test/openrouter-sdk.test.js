@@ -160,3 +160,24 @@ test("openrouter sdk: activity, parsed by the SDK's schema", { skip: !management
   // An inference key may not read it.
   await assert.rejects(() => or.analytics.getUserActivity(), (e) => e.statusCode === 403 || /403/.test(String(e)));
 });
+
+test("openrouter sdk: key management, parsed by the SDK's schemas", { skip: !managementKey && "no ROUTEFREE_MANAGEMENT_KEY" }, async () => {
+  const admin = new OpenRouter({ apiKey: managementKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
+  const made = await admin.apiKeys.create({ requestBody: { name: "sdk key", limit: 50, limitReset: "weekly" } });
+  assert.equal(made.data.limitReset, "weekly");
+  assert.equal(made.data.limitRemaining, 50);
+  assert.match(made.key, /^sk-rf-/);
+  const hash = made.data.hash;
+  const changed = await admin.apiKeys.update({ hash, requestBody: { name: "sdk key (off)", disabled: true, limit: 40 } });
+  assert.equal(changed.data.disabled, true);
+  assert.equal(changed.data.limit, 40);
+  const listed = await admin.apiKeys.list({ includeDisabled: true, offset: 0 });
+  assert.ok(listed.data.some((k) => k.hash === hash && k.disabled));
+  assert.ok(!(await admin.apiKeys.list()).data.some((k) => k.hash === hash), "a disabled key is listed by default");
+  assert.deepEqual(await admin.apiKeys.delete({ hash }), { deleted: true });
+  // A limit that never resets is refused, not issued as a monthly one.
+  await assert.rejects(
+    admin.apiKeys.create({ requestBody: { name: "lifetime", limit: 5, limitReset: null } }),
+    (err) => err.statusCode === 400 && /limit_reset/.test(err.body),
+  );
+});

@@ -23,6 +23,7 @@ import (
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers"
 	"github.com/routefree/routefree/gateway/router"
+	"github.com/routefree/routefree/projections"
 )
 
 // call is one chat request on its way through the gateway.
@@ -431,23 +432,40 @@ func (k *call) hold() error {
 	}
 	if !res.OK {
 		cause := res.Cause
-		msg := fmt.Sprintf("insufficient credits: this request may cost up to NT$%s but NT$%s is available; top up or lower max_tokens", amount.StringFixed(4), res.Available.StringFixed(4))
+		// What is left is never less than nothing in words; the metadata
+		// keeps the exact figure (a limit lowered below what was spent, a
+		// balance overdrawn by a request that cost more than was left).
+		left := decimal.Max(res.Available, decimal.Zero).StringFixed(4)
+		msg := fmt.Sprintf("insufficient credits: this request may cost up to NT$%s but NT$%s is available; top up or lower max_tokens", amount.StringFixed(4), left)
+		var resets time.Time
+		var period string
 		if cause == "key_spend_limit" {
-			msg = fmt.Sprintf("this key's spending limit leaves NT$%s for this %s period; the request may cost up to NT$%s", res.Available.StringFixed(4), k.key.SpendPeriod, amount.StringFixed(4))
+			// Limits reset on Taipei days, weeks and months, not at UTC
+			// midnight as OpenRouter's do: say when.
+			if period = k.key.SpendPeriod; period == "" {
+				period = projections.PeriodMonthly
+			}
+			resets = projections.PeriodEnd(period, k.start)
+			msg = fmt.Sprintf("this key's spending limit leaves NT$%s for this %s period; the request may cost up to NT$%s; the limit resets at %s Taipei time",
+				left, period, amount.StringFixed(4), resets.In(projections.Taipei).Format("2006-01-02 15:04"))
 		} else if res.Held.IsPositive() && res.Balance.Add(k.acct.View.CreditLimit).GreaterThanOrEqual(amount) {
 			cause = "in_flight_holds"
 			msg = fmt.Sprintf("credits are held by requests in flight (NT$%s held); the request may cost up to NT$%s", res.Held.StringFixed(4), amount.StringFixed(4))
 		}
 		k.s.deps.Metrics.Rejections.WithLabelValues("402", cause).Inc()
-		return apiErr(http.StatusPaymentRequired, "insufficient_credits", msg, map[string]any{
+		meta := map[string]any{
 			"cause":        cause,
 			"balance":      res.Balance.String(),
 			"credit_limit": k.acct.View.CreditLimit.String(),
 			"held":         res.Held.String(),
 			"available":    res.Available.String(),
 			"required":     amount.String(),
-			"currency":     "NTD",
-		})
+			"currency":     "TWD",
+		}
+		if !resets.IsZero() {
+			meta["limit_reset"], meta["resets_at"] = period, resets.UTC().Format(time.RFC3339)
+		}
+		return apiErr(http.StatusPaymentRequired, "insufficient_credits", msg, meta)
 	}
 	k.holdAmount = amount
 	k.held = true
@@ -469,7 +487,7 @@ func (k *call) priceOutOfRange(amount decimal.Decimal) error {
 		"output_price": p.Output.String(),
 		"required":     amount.String(),
 		"max_hold":     admission.MaxHold.String(),
-		"currency":     "NTD",
+		"currency":     "TWD",
 	}
 	if p.Reasoning.IsPositive() {
 		prices = fmt.Sprintf("NT$%s input, NT$%s output and NT$%s reasoning", p.Input, p.Output, p.Reasoning)

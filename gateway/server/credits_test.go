@@ -13,6 +13,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/projections"
 )
 
 // exactCreditOpts: an account whose balance covers exactly 20 requests.
@@ -84,7 +85,7 @@ func read402(t *testing.T, h *harness, key, body string) map[string]any {
 		t.Fatalf("status %d, want 402: %s", resp.StatusCode, b)
 	}
 	e := decodeError(t, b)
-	if e.Error.Code != 402 || e.Error.Metadata["currency"] != "NTD" {
+	if e.Error.Code != 402 || e.Error.Metadata["currency"] != "TWD" { // as /credits, /key and /models name it
 		t.Fatalf("error body %s", b)
 	}
 	return e.Error.Metadata
@@ -127,7 +128,7 @@ func Test402KeySpendLimit(t *testing.T) {
 	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{
 		"openai": {Text: "ok", Usage: providertest.Usage{Prompt: 10, Completion: 1000}},
 	}})
-	_, secret, err := h.cmds.IssueKey(context.Background(), domain.KeyIssued{AccountID: h.account, Name: "capped",
+	capped, secret, err := h.cmds.IssueKey(context.Background(), domain.KeyIssued{AccountID: h.account, Name: "capped",
 		SpendLimit: dec("0.05"), SpendPeriod: "daily"})
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +147,27 @@ func Test402KeySpendLimit(t *testing.T) {
 	meta := read402(t, h, secret, body)
 	checkMeta(t, meta, map[string]string{"cause": "key_spend_limit", "balance": "0.0098",
 		"available": "0.0098", "required": "0.0201", "held": "0"})
+	// It says when the limit resets: the next Taipei midnight (not UTC's,
+	// where OpenRouter resets), in the message and in the metadata.
+	resets := projections.PeriodEnd(projections.PeriodDaily, time.Now())
+	if meta["limit_reset"] != "daily" || meta["resets_at"] != resets.UTC().Format(time.RFC3339) {
+		t.Fatalf("key limit refusal: limit_reset %v, resets_at %v, want daily, %s", meta["limit_reset"], meta["resets_at"], resets.UTC().Format(time.RFC3339))
+	}
+	if resp, b := h.postKey(secret, body); resp.StatusCode != http.StatusPaymentRequired ||
+		!strings.Contains(decodeError(t, b).Error.Message, "resets at "+resets.In(projections.Taipei).Format("2006-01-02 15:04")+" Taipei time") {
+		t.Fatalf("key limit refusal does not say when it resets: %d %s", resp.StatusCode, b)
+	}
+	// A limit lowered below what the key already spent leaves nothing, not
+	// a negative amount.
+	if err := h.cmds.ChangeKey(context.Background(), domain.KeyChanged{KeyID: capped, AccountID: h.account, Name: "capped",
+		SpendLimit: dec("0.01"), SpendPeriod: "daily"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	if resp, b := h.postKey(secret, body); resp.StatusCode != http.StatusPaymentRequired || strings.Contains(string(b), "NT$-") ||
+		!strings.Contains(decodeError(t, b).Error.Message, "leaves NT$0.0000") {
+		t.Fatalf("limit lowered below the spending: %d %s", resp.StatusCode, b)
+	}
 	// The account's other key is not capped.
 	if resp, b := h.post(body); resp.StatusCode != 200 {
 		t.Fatalf("uncapped key: %d %s", resp.StatusCode, b)

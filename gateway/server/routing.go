@@ -384,7 +384,7 @@ func (k *call) applyRouting() error {
 						p.price.Input.String(), p.price.Output.String(), limit),
 					map[string]any{"model": p.model.ID, "param": "provider.max_price." + limit, "requirement": "max_price",
 						"price":     map[string]string{"prompt": p.price.Input.String(), "completion": p.price.Output.String()},
-						"max_price": map[string]any{"prompt": mp.Prompt, "completion": mp.Completion}, "currency": "NTD"})
+						"max_price": map[string]any{"prompt": mp.Prompt, "completion": mp.Completion}, "currency": "TWD"})
 			}
 			continue
 		}

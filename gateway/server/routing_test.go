@@ -237,7 +237,7 @@ func TestProviderMaxPrice(t *testing.T) {
 	resp, b := h.post(routed(`{"max_price":{"prompt":10,"completion":19.5}}`))
 	e := decodeError(t, b)
 	if resp.StatusCode != http.StatusBadRequest || e.Error.Metadata["param"] != "provider.max_price.completion" ||
-		!strings.Contains(e.Error.Message, "NT$20") {
+		!strings.Contains(e.Error.Message, "NT$20") || e.Error.Metadata["currency"] != "TWD" {
 		t.Fatalf("above max_price: %d %s", resp.StatusCode, b)
 	}
 	if n := len(h.fakes["us"].Received()); n != 1 {

@@ -378,8 +378,15 @@ func TestPostpaidCustomerSeesTheInvoiceOfAPaymentWithThePaymentItBills(t *testin
 	}
 	number := list.Invoices[0].Number
 
-	page := s.page(s.consoleAs(owner), "/console/accounts/"+acct+"?lang=en")
-	row := tableRow(t, page, "account-invoices", number)
+	// The console's pages read the invoices' read model, which learns of
+	// the invoice a moment after invoicing issues it.
+	session := s.consoleAs(owner)
+	var row string
+	for deadline := time.Now().Add(15 * time.Second); row == "" && time.Now().Before(deadline); {
+		if row = tableRow(t, s.page(session, "/console/accounts/"+acct+"?lang=en"), "account-invoices", number); row == "" {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
 	if !strings.Contains(row, "TX-20261206-001") || !strings.Contains(row, "NT$"+strconv.FormatInt(list.Invoices[0].Total, 10)) {
 		t.Fatalf("the account page's invoice row %q does not name the payment TX-20261206-001 it bills", row)
 	}

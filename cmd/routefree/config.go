@@ -37,6 +37,7 @@ type Config struct {
 	Catalog          string
 	ConnectTimeout   time.Duration
 	FirstByteTimeout time.Duration
+	UnaryTimeout     time.Duration
 	KeepAlive        time.Duration
 	MaxBodyBytes     int64
 	BreakerThreshold int
@@ -95,7 +96,8 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "host:port the gateway listens on")
 	fs.StringVar(&c.Catalog, "catalog", "", "model catalog JSON file; empty uses the shipped catalog")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 5*time.Second, "upstream connect timeout")
-	fs.DurationVar(&c.FirstByteTimeout, "first-byte-timeout", 60*time.Second, "upstream time to first byte before failing over")
+	fs.DurationVar(&c.FirstByteTimeout, "first-byte-timeout", 60*time.Second, "a stream's upstream time to its first chunk before failing over")
+	fs.DurationVar(&c.UnaryTimeout, "unary-timeout", 10*time.Minute, "an upstream's time to a non-streamed answer, which comes whole once written; past it a 504, not failed over")
 	fs.DurationVar(&c.KeepAlive, "keepalive", 2*time.Second, "interval of SSE comment keep-alives while a stream waits")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 32<<20, "largest request body accepted, in bytes")
 	fs.IntVar(&c.BreakerThreshold, "breaker-threshold", 5, "consecutive upstream failures that open its circuit breaker")
@@ -303,8 +305,8 @@ func (c *Config) Validate() error {
 	if c.serving {
 		errs = append(errs, c.upstreamProblems()...)
 	}
-	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 {
-		errs = append(errs, errors.New("--connect-timeout and --first-byte-timeout must be positive"))
+	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 || c.UnaryTimeout <= 0 {
+		errs = append(errs, errors.New("--connect-timeout, --first-byte-timeout and --unary-timeout must be positive"))
 	}
 	if c.KeepAlive <= 0 {
 		errs = append(errs, errors.New("--keepalive must be positive"))

@@ -648,6 +648,12 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 		}
 		k.s.deps.Metrics.UpstreamFails.WithLabelValues(t.Provider, reason).Inc()
 		tried = append(tried, map[string]any{"provider": t.Provider, "status": status, "error": reason})
+		if errors.Is(err, errAnswerTimeout) {
+			t.Breaker.Failure(now)
+			return nil, nil, apiErr(http.StatusGatewayTimeout, "upstream_timed_out",
+				fmt.Sprintf("%s did not answer within %s; nothing is billed. A long answer comes as it is written with stream: true", t.Provider, k.s.cfg.UnaryTimeout),
+				map[string]any{"provider": t.Provider, "provider_name": t.Provider, "model": k.model.ID, "attempts": tried})
+		}
 		if !retryable(err) {
 			// No failover: the next upstream would answer the same. An
 			// upstream's 400 or 422 is about the client's input, so it is
@@ -704,16 +710,26 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 // errFirstByteTimeout marks an upstream that sent no first chunk in time.
 var errFirstByteTimeout = errors.New("upstream first-byte timeout")
 
+// errAnswerTimeout marks an upstream whose unary answer did not come within
+// the unary timeout. It is not failed over: the next upstream would answer
+// after the client had gone, and be paid for the same answer again.
+var errAnswerTimeout = errors.New("upstream answer timeout")
+
 func retryable(err error) bool {
 	return errors.Is(err, errFirstByteTimeout) || errors.Is(err, providers.ErrStreamCut) || providers.Retryable(err)
 }
 
-// try makes one upstream attempt under the first-byte timeout. The upstream
+// try makes one upstream attempt under the first-byte timeout (a stream)
+// or the unary timeout (an answer that comes whole). The upstream
 // connection lives on in k.release for a stream that succeeded.
 func (k *call) try(ctx context.Context, ad providers.Adapter, t *router.Target) (*providers.Result, []byte, error) {
 	actx, cancel := context.WithCancel(ctx)
 	timedOut := make(chan struct{})
-	timer := time.AfterFunc(k.s.cfg.FirstByteTimeout, func() { close(timedOut); cancel() })
+	limit, timeout := k.s.cfg.FirstByteTimeout, errFirstByteTimeout
+	if !k.req.Stream {
+		limit, timeout = k.s.cfg.UnaryTimeout, errAnswerTimeout
+	}
+	timer := time.AfterFunc(limit, func() { close(timedOut); cancel() })
 	sent := time.Now()
 	res, err := ad.Send(actx, k.s.hc, k.upstream(t), k.req)
 	var first []byte
@@ -738,7 +754,7 @@ func (k *call) try(ctx context.Context, ad providers.Adapter, t *router.Target) 
 		if !stopped && ctx.Err() == nil {
 			select {
 			case <-timedOut:
-				return nil, nil, fmt.Errorf("%w after %s: %v", errFirstByteTimeout, k.s.cfg.FirstByteTimeout, err)
+				return nil, nil, fmt.Errorf("%w after %s: %v", timeout, limit, err)
 			default:
 			}
 		}
@@ -758,7 +774,7 @@ func upstreamFailure(err error) (status int, reason string) {
 	if errors.As(err, &ue) {
 		return ue.Status, "http_" + strconv.Itoa(ue.Status)
 	}
-	if errors.Is(err, errFirstByteTimeout) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timeout") {
+	if errors.Is(err, errFirstByteTimeout) || errors.Is(err, errAnswerTimeout) || errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "timeout") {
 		return 0, "timeout"
 	}
 	return 0, "connect"

@@ -61,6 +61,9 @@ func TestFailoverToSecondUpstream(t *testing.T) {
 	for name, o := range cases {
 		for _, body := range []string{foBody, foStream} {
 			stream := strings.Contains(body, "stream")
+			if name == "timeout" && !stream {
+				continue // a unary answer is waited for whole (unarytimeout_test.go)
+			}
 			t.Run(name+map[bool]string{false: "/unary", true: "/stream"}[stream], func(t *testing.T) {
 				h := newHarness(t, o)
 				resp, b := h.post(body)

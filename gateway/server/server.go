@@ -26,8 +26,11 @@ import (
 // Config tunes the gateway.
 type Config struct {
 	ConnectTimeout   time.Duration // dialing an upstream
-	FirstByteTimeout time.Duration // upstream response headers (and first stream chunk)
-	KeepAlive        time.Duration // SSE comment interval while a stream waits
+	FirstByteTimeout time.Duration // a stream's upstream response headers and first chunk
+	// UnaryTimeout bounds an upstream's whole answer to a non-streamed
+	// request, which comes only once it is all written.
+	UnaryTimeout time.Duration
+	KeepAlive    time.Duration // SSE comment interval while a stream waits
 	// StreamIdleTimeout cuts an upstream stream silent for this long.
 	StreamIdleTimeout time.Duration
 	MaxBodyBytes      int64
@@ -41,6 +44,10 @@ func (c *Config) defaults() {
 	}
 	if c.FirstByteTimeout <= 0 {
 		c.FirstByteTimeout = 60 * time.Second
+	}
+	if c.UnaryTimeout <= 0 {
+		// The official SDKs' own default: past it the client has gone.
+		c.UnaryTimeout = 10 * time.Minute
 	}
 	if c.KeepAlive <= 0 {
 		c.KeepAlive = 2 * time.Second
@@ -200,11 +207,12 @@ func New(cfg Config, deps Deps) *Server {
 	// Upstream calls are made on the request's own goroutine (directhttp):
 	// net/http's Transport would hand each one to two goroutines of its own
 	// and back, wake-ups a lone request waits for.
+	// The wait for an answer is each attempt's own (call.try: a stream's
+	// first byte, a unary answer whole), not the transport's.
 	s.hc = &http.Client{Transport: &directhttp.Transport{
-		Dial:                  (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdlePerHost:        256,
-		IdleTimeout:           90 * time.Second,
-		ResponseHeaderTimeout: cfg.FirstByteTimeout,
+		Dial:           (&net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdlePerHost: 256,
+		IdleTimeout:    90 * time.Second,
 	}}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -94,9 +94,10 @@ const maxDefaultTokens = 32000
 // defaultMaxTokens is the limit sent when the client gave none. OpenAI's
 // clients set none and expect the model's whole answer, as OpenRouter gives
 // it: a stream gets the model's output cap, which the gateway holds credit
-// for anyway. A non-streamed answer must arrive whole within the gateway's
-// first-byte timeout (a minute by default), which a long one would not:
-// it keeps DefaultMaxTokens, an answer cut at its length rather than none.
+// for anyway. A non-streamed answer arrives whole, only once written: a
+// long one would keep the client waiting minutes with nothing to show, up
+// to the gateway's unary timeout. It keeps DefaultMaxTokens, an answer cut
+// at its length rather than a long silence.
 func defaultMaxTokens(req *chat.Request, model string) int {
 	if !req.Stream || req.OutputCap <= 0 || !canThink(model) {
 		return DefaultMaxTokens

@@ -266,3 +266,53 @@ func TestOpenRouterKeysOffset(t *testing.T) {
 		}
 	}
 }
+
+// Keys list in the order they were issued, so that a page read with
+// ?offset= while keys are being created stays where it was: new keys come
+// after it.
+func TestKeysListInIssueOrder(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_order", "順序公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_order", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	listed := func(offset string) []string {
+		t.Helper()
+		code, b := e.call("GET", "/api/v1/keys?offset="+offset, mgmt, nil)
+		var list struct {
+			Data []struct {
+				Name string `json:"name"`
+			} `json:"data"`
+		}
+		if code != http.StatusOK || json.Unmarshal(b, &list) != nil {
+			t.Fatalf("list: %d %s", code, b)
+		}
+		var names []string
+		for _, k := range list.Data {
+			names = append(names, k.Name)
+		}
+		return names
+	}
+	create := func(name string) {
+		t.Helper()
+		if code, b := e.call("POST", "/api/v1/keys", mgmt, map[string]any{"name": name}); code != http.StatusCreated {
+			t.Fatalf("create %s: %d %s", name, code, b)
+		}
+		e.sync()
+	}
+	want := []string{"provisioning"}
+	for _, n := range []string{"k1", "k2", "k3", "k4", "k5", "k6"} {
+		create(n)
+		want = append(want, n)
+	}
+	if got := listed("0"); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("keys listed %v, want the order of issue %v", got, want)
+	}
+	before := listed("3")
+	create("k7")
+	if got := listed("3"); strings.Join(got[:len(before)], ",") != strings.Join(before, ",") || got[len(got)-1] != "k7" {
+		t.Fatalf("the page at offset 3 moved from %v to %v as a key was created", before, got)
+	}
+}

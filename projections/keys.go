@@ -3,7 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/binary"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/shopspring/decimal"
@@ -152,7 +152,7 @@ func (k *Keys) Lookup(hash string) (KeyInfo, bool) {
 	return info, true
 }
 
-// ByAccount lists an account's keys (revoked ones included), by key ID.
+// ByAccount lists an account's keys (revoked ones included) in the order of issue.
 func (k *Keys) ByAccount(account string) []KeyInfo {
 	k.mu.RLock()
 	var out []KeyInfo
@@ -163,10 +163,12 @@ func (k *Keys) ByAccount(account string) []KeyInfo {
 	if out == nil {
 		out = []KeyInfo{}
 	}
+	// The list holds the newest first: the order of issue is its reverse,
+	// stable while keys are added (a page read by offset stays put).
+	slices.Reverse(out)
 	for i := range out {
 		k.withAccount(&out[i])
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].KeyID < out[j].KeyID })
 	return out
 }
 
@@ -319,7 +321,7 @@ func (k *Keys) removeHash(old *keyEntry) {
 }
 
 // addToAccount puts a key at the head of its account's list (ByAccount
-// sorts them).
+// gives them in the order of issue).
 func (k *Keys) addToAccount(ke *keyEntry) {
 	ke.nextOfAccount = k.byAccount[ke.account]
 	k.byAccount[ke.account] = ke

@@ -164,3 +164,25 @@ func TestEmbeddingsUpstreams429Is429(t *testing.T) {
 	resp, b := h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":"hi"}`)
 	h.upstream429(resp, b, "gemini", "4")
 }
+
+// An OpenAI-format upstream that says, in its stream before any content,
+// that it is rate limited (code 429 or rate_limit_exceeded) is rate
+// limited as one that answered 429 would be: when every upstream says so,
+// the client gets a 429.
+func TestStreamRateLimitEventBeforeContentIsA429(t *testing.T) {
+	for _, code := range []string{"429", "rate_limit_exceeded"} {
+		t.Run(code, func(t *testing.T) {
+			limited := providertest.Script{Text: "never", ErrorFirst: true, EventMessage: "Rate limit reached", EventCode: code}
+			o := twoUpstreams("openai", limited, Config{})
+			o.scripts["second"] = limited
+			h := newHarness(t, o)
+			resp, b := h.post(foStream)
+			if resp.StatusCode != http.StatusTooManyRequests {
+				t.Fatalf("status %d: %s", resp.StatusCode, b)
+			}
+			if e := decodeError(t, b); e.Error.Metadata["limit"] != "upstream" {
+				t.Fatalf("error %+v", e.Error)
+			}
+		})
+	}
+}

@@ -124,7 +124,12 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 	}
 	e.send("", chunk(obj{"role": "assistant", "content": "", "refusal": nil}, nil))
 	if s.ErrorFirst {
-		e.send("", mustJSON(obj{"error": obj{"message": "upstream overloaded", "type": "server_error", "code": 503}}))
+		msg, code := s.eventError("upstream overloaded", "503")
+		var c any = code // a number when it reads as one, as OpenRouter's and vLLM's are
+		if n, err := strconv.Atoi(code); err == nil {
+			c = n
+		}
+		e.send("", mustJSON(obj{"error": obj{"message": msg, "type": "server_error", "code": c}}))
 		return
 	}
 	if s.Reasoning != "" {

@@ -24,7 +24,7 @@ func init() {
 		"title.checkouts":    {"付款紀錄", "Checkouts"},
 		"nav.checkouts":      {"付款紀錄", "Checkouts"},
 		"pay.checkouts":      {"線上付款紀錄", "Online checkouts"},
-		"pay.checkouts.hint": {"客戶以信用卡或 ATM 儲值的每筆訂單。已付款者會記入儲值並開立發票；逾期或失敗者未入帳，客戶須重新儲值。", "Every card and ATM top-up a customer started. A paid one is credited and invoiced; an expired or failed one credited nothing, and the customer tops up again."},
+		"pay.checkouts.hint": {"客戶以信用卡或 ATM 儲值的每筆訂單。已付款者會記入儲值，並於付款時開立發票（支付已開立月結發票之用量者除外）；逾期或失敗者未入帳，客戶須重新儲值。", "Every card and ATM top-up a customer started. A paid one is credited and invoiced at payment (but for what pays usage a monthly invoice already bills); an expired or failed one credited nothing, and the customer tops up again."},
 		"pay.state.paid":     {"已付款", "Paid"},
 		"pay.state.pending":  {"等待付款", "Pending"},
 		"pay.state.expired":  {"已逾期", "Expired"},

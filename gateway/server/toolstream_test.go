@@ -152,16 +152,7 @@ const anthropicThreeTools = `{"type":"message_start","message":{"id":"msg_1","ty
 {"type":"message_stop"}`
 
 func TestStreamedAnthropicToolCallsAssembleToValidJSON(t *testing.T) {
-	up := newWireUpstream(t, sseEvents(strings.Split(anthropicThreeTools, "\n")...))
-	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
-		"test/claude": {{fake: "claude", kind: "anthropic", baseURL: up.srv.URL}}}})
-	resp, b := h.post(`{"model":"test/claude","stream":true,"messages":[{"role":"user","content":"weather?"}],
-		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}},
-		{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{"tz":{"type":"string"}}}}},
-		{"type":"function","function":{"name":"list_cities","parameters":{"type":"object","properties":{}}}}]}`)
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
-	}
+	b := streamThreeTools(t, "anthropic", anthropicThreeTools)
 	calls, finish := assembleToolCalls(t, b)
 	checkToolCalls(t, b, calls, finish, []string{"toolu_A", "toolu_B", "toolu_C"},
 		[]string{"get_weather", "get_time", "list_cities"}, []string{`{"city":"Taipei"}`, `{"tz":"Asia/Taipei"}`, `{}`})
@@ -206,16 +197,7 @@ const geminiTools = `{"candidates":[{"content":{"role":"model","parts":[{"text":
 {"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"list_cities"}}]},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":50,"candidatesTokenCount":30,"totalTokenCount":80},"responseId":"r1"}`
 
 func TestStreamedGeminiFunctionCallsAssemble(t *testing.T) {
-	up := newWireUpstream(t, sseEvents(strings.Split(geminiTools, "\n")...))
-	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
-		"test/gem": {{fake: "gem", kind: "gemini", baseURL: up.srv.URL}}}})
-	resp, b := h.post(`{"model":"test/gem","stream":true,"messages":[{"role":"user","content":"weather?"}],
-		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}},
-		{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{"tz":{"type":"string"}}}}},
-		{"type":"function","function":{"name":"list_cities","parameters":{"type":"object","properties":{}}}}]}`)
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d: %s", resp.StatusCode, b)
-	}
+	b := streamThreeTools(t, "gemini", geminiTools)
 	calls, finish := assembleToolCalls(t, b)
 	checkToolCalls(t, b, calls, finish, nil,
 		[]string{"get_weather", "get_time", "list_cities"}, []string{`{"city":"Taipei"}`, `{"tz":"Asia/Taipei"}`, `{}`})
@@ -314,4 +296,22 @@ func TestClaudeTakesTemperatureWithTopP(t *testing.T) {
 			}
 		}
 	}
+}
+
+// streamThreeTools streams a request offering three tools through an
+// upstream of kind that answers with events (one per line), and returns
+// the client's stream.
+func streamThreeTools(t *testing.T, kind, events string) []byte {
+	t.Helper()
+	up := newWireUpstream(t, sseEvents(strings.Split(events, "\n")...))
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/tools": {{fake: "tools", kind: kind, baseURL: up.srv.URL}}}})
+	resp, b := h.post(`{"model":"test/tools","stream":true,"messages":[{"role":"user","content":"weather?"}],
+		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}},
+		{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{"tz":{"type":"string"}}}}},
+		{"type":"function","function":{"name":"list_cities","parameters":{"type":"object","properties":{}}}}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	return b
 }

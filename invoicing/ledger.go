@@ -158,14 +158,11 @@ type credit struct {
 	paid, free, due, overdrawn projections.Amount // exact, without a big.Int while they fit an int64
 }
 
-// use draws a request's cost. It returns what is left to invoice monthly:
-// on a postpaid plan, what paid credit did not cover; on a prepaid plan,
-// nothing. It allocates nothing while the amounts fit an int64: prepaid
-// requests are most of a history.
+// use draws a request's cost, positive (account.useCredit). It returns what
+// is left to invoice monthly: on a postpaid plan, what paid credit did not
+// cover; on a prepaid plan, nothing. It allocates nothing while the amounts
+// fit an int64: prepaid requests are most of a history.
 func (c *credit) use(cost projections.Amount, postpaid bool) (toInvoice projections.Amount) {
-	if cost.Sign() <= 0 {
-		return projections.Amount{}
-	}
 	if !postpaid && c.free.Sign() > 0 {
 		t := minAmount(c.free, cost)
 		c.free, cost = c.free.Minus(t), cost.Minus(t)

@@ -163,15 +163,7 @@ func TestProviderSort(t *testing.T) {
 	}
 	// Latency and throughput: the smoothed time to first byte, observed
 	// ones first. Set it outright so that the test reads no clock.
-	targets, _ := h.srv.deps.Router.Targets("test/routed")
-	for _, tg := range targets {
-		switch tg.Provider {
-		case "us":
-			tg.Observe(900 * time.Millisecond)
-		case "sg":
-			tg.Observe(100 * time.Millisecond)
-		}
-	}
+	h.observe(map[string]time.Duration{"us": 900 * time.Millisecond, "sg": 100 * time.Millisecond})
 	if got := h.served(routed(`{"sort":"latency"}`)); got != "sg" {
 		t.Fatalf("sort latency: served by %s, want sg", got)
 	}
@@ -542,15 +534,7 @@ func TestProviderOpenRouterSlugs(t *testing.T) {
 // refused, naming the variant.
 func TestModelVariantsSortProviders(t *testing.T) {
 	h := routingHarness(t, nil)
-	targets, _ := h.srv.deps.Router.Targets("test/routed")
-	for _, tg := range targets {
-		switch tg.Provider {
-		case "us":
-			tg.Observe(900 * time.Millisecond)
-		case "tw":
-			tg.Observe(100 * time.Millisecond)
-		}
-	}
+	h.observe(map[string]time.Duration{"us": 900 * time.Millisecond, "tw": 100 * time.Millisecond})
 	nitro := `{"model":"test/routed:nitro","messages":[{"role":"user","content":"hi"}]}`
 	if got := h.served(nitro); got != "tw" {
 		t.Fatalf(":nitro: served by %s, want tw, the fastest", got)
@@ -621,4 +605,15 @@ func TestMessagesHonourProvider(t *testing.T) {
 	}
 	got := h.fakes["anthropic"].Received()
 	absent(t, wire(t, got[len(got)-1]), "provider")
+}
+
+// observe sets test/routed's upstreams' smoothed time to first byte, by
+// provider, as if observed: the test reads no clock.
+func (h *harness) observe(ttfb map[string]time.Duration) {
+	targets, _ := h.srv.deps.Router.Targets("test/routed")
+	for _, tg := range targets {
+		if d, ok := ttfb[tg.Provider]; ok {
+			tg.Observe(d)
+		}
+	}
 }

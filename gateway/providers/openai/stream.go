@@ -3,8 +3,6 @@ package openai
 import (
 	"bytes"
 	"io"
-	"net/http"
-	"strconv"
 
 	fastjson "github.com/segmentio/encoding/json"
 
@@ -109,7 +107,7 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 	}
 	if errorValue != nil {
 		wrapped := append([]byte(`{"error":`), errorValue...)
-		return nil, false, core.StreamError(s.Provider, streamErrorStatus(errorValue), append(wrapped, '}'))
+		return nil, false, core.StreamError(s.Provider, 0, append(wrapped, '}')) // its status read from the event
 	}
 	if usage != nil {
 		var w wireUsage
@@ -181,36 +179,3 @@ type chunkError string
 func (e chunkError) Error() string { return string(e) }
 
 const errBadChunk = chunkError("chunk is not a JSON object")
-
-// streamErrorStatus is the HTTP status an in-stream error event stands for:
-// its code when that is one (OpenRouter's and vLLM's are numbers), 429 for
-// OpenAI's rate-limit and quota codes, so that failover treats it as the
-// status would have been treated; else 502.
-func streamErrorStatus(errorValue []byte) int {
-	var e struct {
-		Code any    `json:"code"`
-		Type string `json:"type"`
-	}
-	if fastjson.Unmarshal(errorValue, &e) != nil {
-		return http.StatusBadGateway
-	}
-	switch c := e.Code.(type) {
-	case float64:
-		if c >= 400 && c <= 599 && c == float64(int(c)) {
-			return int(c)
-		}
-	case string:
-		if n, err := strconv.Atoi(c); err == nil && n >= 400 && n <= 599 {
-			return n
-		}
-		switch c {
-		case "rate_limit_exceeded", "insufficient_quota":
-			return http.StatusTooManyRequests
-		}
-	}
-	switch e.Type {
-	case "rate_limit_exceeded", "rate_limit_error", "insufficient_quota":
-		return http.StatusTooManyRequests
-	}
-	return http.StatusBadGateway
-}

@@ -141,11 +141,32 @@ func errorMessage(body []byte) (msg, typ, code string) {
 	return env.Error.Message, typ, code
 }
 
-// StreamError is an error event inside a stream (after headers).
+// StreamError is an error event inside a stream (after headers). A status
+// of 0 is read from the event itself (eventStatus).
 func StreamError(provider string, status int, data []byte) *UpstreamError {
 	msg, typ, code := errorMessage(data)
 	if msg == "" {
 		msg = "error event in stream"
 	}
+	if status == 0 {
+		status = eventStatus(typ, code)
+	}
 	return &UpstreamError{Provider: provider, Status: status, Retryable: RetryableStatus(status), Message: msg, Type: typ, Code: code}
+}
+
+// eventStatus is the HTTP status an error event stands for: its code when
+// that is one (OpenRouter's and vLLM's are numbers), 429 for OpenAI's
+// rate-limit and quota codes, so that failover treats it as it would the
+// status; else 502.
+func eventStatus(typ, code string) int {
+	if n, err := strconv.Atoi(code); err == nil && n >= 400 && n <= 599 {
+		return n
+	}
+	for _, c := range [...]string{code, typ} {
+		switch c {
+		case "rate_limit_exceeded", "rate_limit_error", "insufficient_quota":
+			return http.StatusTooManyRequests
+		}
+	}
+	return http.StatusBadGateway
 }

@@ -54,6 +54,12 @@ type Ledger interface {
 	Release(ctx context.Context, account, key, requestID string) error
 	// Held returns the account's total active holds and their count.
 	Held(ctx context.Context, account string) (decimal.Decimal, int, error)
+	// Renew moves an active hold's expiry HoldTTL from now, for a request
+	// still running; false if the hold is gone (settled, released or
+	// expired), which it does not bring back.
+	Renew(ctx context.Context, account, requestID string) (bool, error)
+	// HoldTTL is how long a hold lasts unless renewed.
+	HoldTTL() time.Duration
 }
 
 // LedgerOptions tune a ledger; the zero value gives the defaults.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -133,6 +134,26 @@ func (l *MemoryLedger) Release(_ context.Context, account, _, requestID string) 
 	sh.mu.Unlock()
 	return nil
 }
+
+// Renew implements Ledger.
+func (l *MemoryLedger) Renew(_ context.Context, account, requestID string) (bool, error) {
+	now := l.nowMS()
+	sh, a := l.lock(account, now, false)
+	defer sh.mu.Unlock()
+	if a == nil {
+		return false, nil
+	}
+	h, ok := a.holds[requestID]
+	if !ok {
+		return false, nil
+	}
+	h.deadline = now + l.opt.HoldTTL.Milliseconds()
+	a.holds[requestID] = h
+	return true, nil
+}
+
+// HoldTTL implements Ledger.
+func (l *MemoryLedger) HoldTTL() time.Duration { return l.opt.HoldTTL }
 
 // Held implements Ledger.
 func (l *MemoryLedger) Held(_ context.Context, account string) (decimal.Decimal, int, error) {

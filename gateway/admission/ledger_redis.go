@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
@@ -118,6 +119,21 @@ drop(ARGV[1])
 return 1
 `)
 
+// Renew ARGV: id, now ms, hold TTL ms, idle TTL ms. 1 if the hold was
+// active and now expires HoldTTL from now.
+var renewScript = redis.NewScript(luaLedger + `
+local now = tonumber(ARGV[2])
+expire(now)
+local v = redis.call('HGET', KEYS[1], 'r:' .. ARGV[1])
+if not v then return 0 end
+local m, _, key = string.match(v, '^(%-?%d+)|(%d+)|(.*)$')
+local deadline = now + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'r:' .. ARGV[1], m .. '|' .. fmt(deadline) .. '|' .. key)
+redis.call('ZADD', KEYS[2], fmt(deadline), ARGV[1])
+touch(tonumber(ARGV[4]))
+return 1
+`)
+
 // Held ARGV: now ms.
 var heldScript = redis.NewScript(luaLedger + `
 expire(tonumber(ARGV[1]))
@@ -177,6 +193,19 @@ func (l *RedisLedger) Release(ctx context.Context, account, _, requestID string)
 	}
 	return nil
 }
+
+// Renew implements Ledger.
+func (l *RedisLedger) Renew(ctx context.Context, account, requestID string) (bool, error) {
+	r, err := renewScript.Run(ctx, l.rdb, l.keys(account), requestID, l.opt.Clock().UnixMilli(),
+		l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds()).Int64()
+	if err != nil {
+		return false, fmt.Errorf("admission: redis renew: %w", err)
+	}
+	return r == 1, nil
+}
+
+// HoldTTL implements Ledger.
+func (l *RedisLedger) HoldTTL() time.Duration { return l.opt.HoldTTL }
 
 // Held implements Ledger.
 func (l *RedisLedger) Held(ctx context.Context, account string) (decimal.Decimal, int, error) {

@@ -385,3 +385,39 @@ func TestToMicro(t *testing.T) {
 		t.Errorf("1e20: %v", err)
 	}
 }
+
+// A request still running renews its hold, so a long answer (a unary
+// request failing over, a stream of many minutes) keeps its credit held
+// past HoldTTL; renewing a hold already settled or released brings
+// nothing back.
+func TestLedgerRenewKeepsAHold(t *testing.T) {
+	ledgerImpls(t, 2, func(t *testing.T, ls []Ledger, clock *fakeClock) {
+		v := view("10", -1)
+		mustOK(t, hold(t, ls[0], "acct", "k", "long", v, "8"))
+		for i := 0; i < 3; i++ { // 30 minutes, renewed every 10
+			clock.add(10 * time.Minute)
+			if ok, err := ls[0].Renew(ctx, "acct", "long"); err != nil || !ok {
+				t.Fatalf("renew %d: %v %v", i, ok, err)
+			}
+		}
+		mustRefuse(t, hold(t, ls[1], "acct", "k", "other", v, "3"), CauseCredits)
+		assertHeld(t, ls[1], "acct", "8", 1)
+		if err := ls[1].Release(ctx, "acct", "k", "long"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := ls[0].Renew(ctx, "acct", "long"); err != nil || ok {
+			t.Fatalf("renew after release: %v %v", ok, err)
+		}
+		assertHeld(t, ls[1], "acct", "0", 0)
+		// An expired hold is not brought back either.
+		mustOK(t, hold(t, ls[0], "acct", "k", "lost", v, "5"))
+		clock.add(16 * time.Minute)
+		if ok, err := ls[0].Renew(ctx, "acct", "lost"); err != nil || ok {
+			t.Fatalf("renew after expiry: %v %v", ok, err)
+		}
+		assertHeld(t, ls[1], "acct", "0", 0)
+		if ls[0].HoldTTL() != 15*time.Minute {
+			t.Fatalf("HoldTTL %s", ls[0].HoldTTL())
+		}
+	})
+}

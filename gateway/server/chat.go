@@ -46,6 +46,7 @@ type call struct {
 
 	holdAmount decimal.Decimal
 	held       bool // a credit hold is active
+	renewal    *holdRenewal
 	admitted   bool // the rate limiter took a slot
 	done       bool // the request's event is written (or queued)
 
@@ -469,6 +470,7 @@ func (k *call) hold() error {
 	}
 	k.holdAmount = amount
 	k.held = true
+	k.keepHold()
 	k.s.deps.Metrics.ActiveHolds.Inc()
 	return nil
 }
@@ -919,6 +921,7 @@ func (k *call) complete(u domain.Usage, cost decimal.Decimal, outcome, finish st
 	k.s.noteAppended(res.Position)
 	bg := context.WithoutCancel(k.ctx())
 	if k.held {
+		k.stopRenewal()
 		if err := k.s.deps.Ledger.Settle(bg, k.key.AccountID, k.key.ID, k.id, cost, int64(res.NextExpectedVersion)); err != nil {
 			k.s.cfg.Logger.Warn("settle failed", "request_id", k.id, "err", err)
 		}
@@ -1004,6 +1007,7 @@ func (k *call) cleanup() {
 	}
 	bg := context.Background()
 	if k.held {
+		k.stopRenewal()
 		if err := k.s.deps.Ledger.Release(bg, k.key.AccountID, k.key.ID, k.id); err != nil {
 			k.s.cfg.Logger.Warn("release failed", "request_id", k.id, "err", err)
 		}

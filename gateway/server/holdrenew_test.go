@@ -1,0 +1,57 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/gateway/admission"
+	"github.com/routefree/routefree/gateway/providers/providertest"
+)
+
+// A request that runs longer than a hold lasts keeps its credit held until
+// it ends: a unary answer waited for (up to the unary timeout, on each of
+// several upstreams) or a long stream would otherwise let its hold expire
+// and other requests spend the credit it is about to cost.
+func TestLongRequestKeepsItsHold(t *testing.T) {
+	const ttl = 600 * time.Millisecond
+	for _, tc := range []struct {
+		name   string
+		script providertest.Script
+		body   string
+	}{
+		{"unary", providertest.Script{Text: "slow", Delay: 2500 * time.Millisecond},
+			`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`},
+		{"stream", providertest.Script{Text: "a b c d e", Chunks: 5, ChunkDelay: 500 * time.Millisecond},
+			`{"model":"test/openai","stream":true,"messages":[{"role":"user","content":"hi"}]}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{
+				models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+				scripts: map[string]providertest.Script{"openai": tc.script},
+				ledger:  admission.NewMemoryLedger(admission.LedgerOptions{HoldTTL: ttl}),
+			})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				resp, b := h.post(tc.body)
+				if resp.StatusCode != 200 {
+					t.Errorf("status %d: %s", resp.StatusCode, b)
+				}
+			}()
+			time.Sleep(1500 * time.Millisecond) // well past the hold's first expiry
+			_, n, err := h.ledger.Held(context.Background(), h.account)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != 1 {
+				t.Errorf("holds while the request runs past %s: %d, want 1", ttl, n)
+			}
+			<-done
+			h.heldIsZero()
+			if got := len(h.completed()); got != 1 {
+				t.Fatalf("completed events: %d", got)
+			}
+		})
+	}
+}

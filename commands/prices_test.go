@@ -73,6 +73,7 @@ func TestAbsurdPricesAreRefused(t *testing.T) {
 		price("1e30", "1"), price("1", "1000000.01"),
 		{Input: dec("1"), Output: dec("1"), CachedInput: dec("2e6")},
 		{Input: dec("1"), Output: dec("1"), Reasoning: dec("99999999")},
+		{Input: dec("1"), Output: dec("1"), CacheWrite: ptr(dec("1e7"))},
 	} {
 		n := len(all(t, h))
 		_, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/typo": p}})
@@ -83,5 +84,25 @@ func TestAbsurdPricesAreRefused(t *testing.T) {
 	}
 	if _, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/dear": price("1000000", "1000000")}}); err != nil {
 		t.Fatalf("the bound itself: %v", err)
+	}
+}
+
+// A cache-write price is taken from a price file and bills the tokens
+// written to the prompt cache; left out, they bill at the input price, as
+// before the price existed.
+func TestCacheWritePriceFromAFile(t *testing.T) {
+	var p GivenPrices
+	if err := json.Unmarshal([]byte(`{"a/claude":{"input":"97.5","output":"487.5","cached_input":"9.75","cache_write":"121.875"},"a/plain":{"input":"80","output":"320"}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	written := domain.Usage{Input: 1_000_000, CacheWrite: 1_000_000}
+	if got := p["a/claude"].Cost(written); !got.Equal(dec("121.875")) {
+		t.Errorf("a million tokens written to the cache cost NT$%s, want NT$121.875", got)
+	}
+	if got := p["a/plain"].Cost(written); !got.Equal(dec("80")) {
+		t.Errorf("without a cache-write price they cost NT$%s, want NT$80 (the input price)", got)
+	}
+	if p["a/plain"].CacheWrite != nil {
+		t.Errorf("a price left out was recorded: %s", p["a/plain"].CacheWrite)
 	}
 }

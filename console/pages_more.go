@@ -191,8 +191,8 @@ func (s *server) auditPage(c echo.Context) error {
 
 // modelRow is one model of the public page, prices in NTD per million tokens.
 type modelRow struct {
-	ID, Name, Input, Output, Cached, Modalities string
-	Context                                     int64
+	ID, Name, Input, Output, Cached, CacheWrite, Modalities string
+	Context                                                 int64
 }
 
 func (s *server) modelsPage(c echo.Context) error {
@@ -205,7 +205,7 @@ func (s *server) modelsPage(c echo.Context) error {
 			continue
 		}
 		rows = append(rows, modelRow{ID: m.ID, Name: m.Name, Context: m.ContextLength, Input: p.Input.String(),
-			Output: p.Output.String(), Cached: p.CachedInput.String(),
+			Output: p.Output.String(), Cached: p.CachedInput.String(), CacheWrite: p.CacheWritePrice().String(),
 			Modalities: strings.Join(m.InputModalities, "+") + " → " + strings.Join(m.OutputModalities, "+")})
 	}
 	rows, l := modelList.apply(c, rows)

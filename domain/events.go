@@ -199,7 +199,10 @@ type Usage struct {
 	Output    int64 `json:"tokens_out"`
 	Cached    int64 `json:"tokens_cached"`
 	Reasoning int64 `json:"tokens_reasoning"`
-	Estimated bool  `json:"estimated,omitempty"` // counted by the gateway, not reported upstream
+	// CacheWrite is the part of Input written to the provider's prompt
+	// cache, billed at the cache-write price.
+	CacheWrite int64 `json:"tokens_cache_write,omitempty"`
+	Estimated  bool  `json:"estimated,omitempty"` // counted by the gateway, not reported upstream
 }
 
 // Total is input plus output tokens.

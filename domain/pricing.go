@@ -12,30 +12,48 @@ type ModelPrice struct {
 	Output      decimal.Decimal `json:"output"`
 	CachedInput decimal.Decimal `json:"cached_input"`
 	Reasoning   decimal.Decimal `json:"reasoning"` // zero: reasoning tokens bill at Output
+	// CacheWrite is the price of prompt tokens written to the provider's
+	// prompt cache (Anthropic charges more for them than for input); nil:
+	// they bill at Input, as in every list before the price existed, whose
+	// events are left as they were.
+	CacheWrite *decimal.Decimal `json:"cache_write,omitempty"`
+}
+
+// CacheWritePrice is the price cache writes bill at.
+func (p ModelPrice) CacheWritePrice() decimal.Decimal {
+	if p.CacheWrite == nil {
+		return p.Input
+	}
+	return *p.CacheWrite
 }
 
 // Cost is the exact NTD cost of a usage at this price, unrounded.
-// Cached tokens are part of Input and bill at CachedInput; reasoning tokens are
-// part of Output and bill at Reasoning (or Output when unset).
+// Cached and cache-written tokens are part of Input and bill at CachedInput
+// and CacheWrite; reasoning tokens are part of Output and bill at Reasoning
+// (or Output when unset).
 func (p ModelPrice) Cost(u Usage) decimal.Decimal {
 	cached := min(max(u.Cached, 0), max(u.Input, 0))
+	written := min(max(u.CacheWrite, 0), max(u.Input, 0)-cached)
 	reasoning := min(max(u.Reasoning, 0), max(u.Output, 0))
 	rp := p.Reasoning
 	if rp.IsZero() {
 		rp = p.Output
 	}
-	return perMillion(dot([]decimal.Decimal{p.Input, p.CachedInput, p.Output, rp},
-		[]int64{u.Input - cached, cached, u.Output - reasoning, reasoning}))
+	return perMillion(dot([]decimal.Decimal{p.Input, p.CachedInput, p.CacheWritePrice(), p.Output, rp},
+		[]int64{u.Input - cached - written, cached, written, u.Output - reasoning, reasoning}))
 }
 
-// MaxCost is the most a request can cost: every input token uncached and
-// maxOutput tokens at the higher of the output and reasoning prices.
+// MaxCost is the most a request can cost: every input token at the higher
+// of the input and cache-write prices (any of them may be written to the
+// cache) and maxOutput tokens at the higher of the output and reasoning
+// prices.
 func (p ModelPrice) MaxCost(input, maxOutput int64) decimal.Decimal {
+	in := decimal.Max(p.Input, p.CacheWritePrice())
 	out := p.Output
 	if p.Reasoning.GreaterThan(out) {
 		out = p.Reasoning
 	}
-	return perMillion(dot([]decimal.Decimal{p.Input, out}, []int64{input, maxOutput}))
+	return perMillion(dot([]decimal.Decimal{in, out}, []int64{input, maxOutput}))
 }
 
 // dot is Σ prices[i] × tokens[i], exactly, at the smallest exponent of the

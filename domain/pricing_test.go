@@ -51,3 +51,37 @@ func TestCostWorkedExample(t *testing.T) {
 		t.Fatalf("max cost %s, want 0.679", got)
 	}
 }
+
+// Prompt tokens written to the provider's prompt cache bill at the
+// cache-write price (Anthropic charges 1.25 × its input price for them):
+// Claude Sonnet's NT$97.5 input, NT$9.75 cached and NT$121.875 written
+// per million, NT$487.5 output. A list without a cache-write price (every
+// list before it existed) bills them at the input price, as it always did.
+func TestCacheWriteWorkedExample(t *testing.T) {
+	p := ModelPrice{Input: decimal.RequireFromString("97.5"), CachedInput: decimal.RequireFromString("9.75"),
+		CacheWrite: ptr(decimal.RequireFromString("121.875")), Output: decimal.RequireFromString("487.5")}
+	u := Usage{Input: 10_000, Cached: 2_000, CacheWrite: 6_000, Output: 500}
+	// 2,000×97.5 + 2,000×9.75 + 6,000×121.875 + 500×487.5
+	// = 195,000 + 19,500 + 731,250 + 243,750 = 1,189,500 → 1.1895
+	if got := p.Cost(u); got.String() != "1.1895" {
+		t.Fatalf("cost %s, want 1.1895", got)
+	}
+	// The hold covers every input token written to the cache:
+	// 10,000×121.875 + 4,000×487.5 = 1,218,750 + 1,950,000 → 3.16875.
+	if got := p.MaxCost(10_000, 4_000); got.String() != "3.16875" {
+		t.Fatalf("max cost %s, want 3.16875", got)
+	}
+	// Without a cache-write price: 8,000×97.5 + 2,000×9.75 + 500×487.5 = 1.04325.
+	p.CacheWrite = nil
+	if got := p.Cost(u); got.String() != "1.04325" {
+		t.Fatalf("cost without a cache-write price %s, want 1.04325", got)
+	}
+	// More cached and written than the input is capped at the input:
+	// 60×9.75 + 40×121.875 = 585 + 4,875 → 0.00546.
+	p.CacheWrite = ptr(decimal.RequireFromString("121.875"))
+	if got := p.Cost(Usage{Input: 100, Cached: 60, CacheWrite: 90}); got.String() != "0.00546" {
+		t.Fatalf("cost %s, want 0.00546", got)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

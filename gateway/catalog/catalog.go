@@ -59,11 +59,14 @@ func InTaiwan(region string) bool {
 
 // USDPrice is the upstream list price per million tokens. CachedInput is
 // set only for providers that discount cached prompt tokens; left out
-// (nil), cached tokens bill at Input, never for free.
+// (nil), cached tokens bill at Input, never for free. CacheWrite is set
+// only for providers that charge more for prompt tokens written to their
+// cache (Anthropic: 1.25 × input); left out, they bill at Input.
 type USDPrice struct {
 	Input       decimal.Decimal  `json:"input"`
 	Output      decimal.Decimal  `json:"output"`
 	CachedInput *decimal.Decimal `json:"cached_input"`
+	CacheWrite  *decimal.Decimal `json:"cache_write"`
 	Reasoning   decimal.Decimal  `json:"reasoning"`
 }
 
@@ -190,7 +193,8 @@ func Parse(b []byte) (*Catalog, error) {
 				errs = append(errs, fmt.Errorf("model %q upstream %d: model and key_env are required", m.ID, j))
 			}
 		}
-		if m.USD.Input.IsNegative() || m.USD.Output.IsNegative() || (m.USD.CachedInput != nil && m.USD.CachedInput.IsNegative()) {
+		if m.USD.Input.IsNegative() || m.USD.Output.IsNegative() || (m.USD.CachedInput != nil && m.USD.CachedInput.IsNegative()) ||
+			(m.USD.CacheWrite != nil && m.USD.CacheWrite.IsNegative()) {
 			errs = append(errs, fmt.Errorf("model %q: negative price", m.ID))
 		}
 		m.maxOutputGiven = m.MaxOutput > 0
@@ -227,7 +231,12 @@ func (c *Catalog) NTDPrices() map[string]domain.ModelPrice {
 	out := make(map[string]domain.ModelPrice, len(c.Models))
 	for _, m := range c.Models {
 		conv := func(d decimal.Decimal) decimal.Decimal { return domain.DerivePrice(d, c.USDToNTD, c.Margin) }
-		out[m.ID] = domain.ModelPrice{Input: conv(m.USD.Input), Output: conv(m.USD.Output), CachedInput: conv(m.USD.cachedInput()), Reasoning: conv(m.USD.Reasoning)}
+		p := domain.ModelPrice{Input: conv(m.USD.Input), Output: conv(m.USD.Output), CachedInput: conv(m.USD.cachedInput()), Reasoning: conv(m.USD.Reasoning)}
+		if m.USD.CacheWrite != nil {
+			w := conv(*m.USD.CacheWrite)
+			p.CacheWrite = &w
+		}
+		out[m.ID] = p
 	}
 	return out
 }

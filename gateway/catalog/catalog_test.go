@@ -3,6 +3,8 @@ package catalog
 import (
 	"strings"
 	"testing"
+
+	"github.com/shopspring/decimal"
 )
 
 func TestDefaultCatalogIsValidAndBroad(t *testing.T) {
@@ -103,5 +105,36 @@ func TestInTaiwan(t *testing.T) {
 		if got := InTaiwan(region); got != want {
 			t.Errorf("InTaiwan(%q) = %v", region, got)
 		}
+	}
+}
+
+// Anthropic charges 1.25 × its input price for prompt tokens written to
+// its cache (five-minute writes), so every Claude model's price says so;
+// no other provider of the catalog charges for writing.
+func TestDefaultCatalogPricesClaudeCacheWrites(t *testing.T) {
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prices := c.NTDPrices()
+	claude := 0
+	for _, m := range c.Models {
+		p := prices[m.ID]
+		if !strings.HasPrefix(m.ID, "anthropic/") {
+			if m.USD.CacheWrite != nil {
+				t.Errorf("%s: cache-write price %s", m.ID, m.USD.CacheWrite)
+			}
+			continue
+		}
+		claude++
+		if m.USD.CacheWrite == nil || !m.USD.CacheWrite.Equal(m.USD.Input.Mul(decimal.RequireFromString("1.25"))) {
+			t.Errorf("%s: cache write %v for input %s, want 1.25 ×", m.ID, m.USD.CacheWrite, m.USD.Input)
+		}
+		if p.CacheWrite == nil || !p.CacheWrite.GreaterThan(p.Input) {
+			t.Errorf("%s: NTD cache write %v, input %s", m.ID, p.CacheWrite, p.Input)
+		}
+	}
+	if claude == 0 {
+		t.Fatal("no Claude model in the catalog")
 	}
 }

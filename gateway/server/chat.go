@@ -50,10 +50,6 @@ type call struct {
 	admitted   bool // the rate limiter took a slot
 	done       bool // the request's event is written (or queued)
 
-	// cacheWrite is the upstream's count of prompt tokens written to its
-	// prompt cache: shown in the answer's usage, billed as prompt tokens.
-	cacheWrite int
-
 	attempts int
 	target   *router.Target
 	ttfb     time.Duration
@@ -807,10 +803,8 @@ func (k *call) unary() error {
 	switch {
 	case rel != nil:
 		u, finish = domainUsage(&rel.Usage, false), rel.Finish
-		k.cacheWrite = rel.Usage.CacheWriteTokens()
 	case resp.Usage != nil:
 		u = domainUsage(resp.Usage, false)
-		k.cacheWrite = resp.Usage.CacheWriteTokens()
 	default:
 		u = k.estimateUsage(responseText(resp))
 	}
@@ -868,19 +862,20 @@ func domainUsage(u *chat.Usage, estimated bool) domain.Usage {
 		return domain.Usage{Estimated: estimated}
 	}
 	return domain.Usage{Input: int64(u.PromptTokens), Output: int64(u.CompletionTokens),
-		Cached: int64(u.CachedTokens()), Reasoning: int64(u.ReasoningTokens()), Estimated: estimated}
+		Cached: int64(u.CachedTokens()), Reasoning: int64(u.ReasoningTokens()),
+		CacheWrite: int64(u.CacheWriteTokens()), Estimated: estimated}
 }
 
 // usageFor renders usage as OpenRouter does, with its NTD cost as a number
 // and that cost split into its prompt and completion parts.
 func (k *call) usageFor(u domain.Usage, cost decimal.Decimal) chat.Usage {
 	cu := chat.NewUsage(int(u.Input), int(u.Output), int(u.Cached), int(u.Reasoning))
-	cu.PromptTokensDetails.CacheWriteTokens = k.cacheWrite
+	cu.PromptTokensDetails.CacheWriteTokens = int(u.CacheWrite)
 	c := chat.NewCost(cost)
 	byok := false
 	prompt := decimal.Zero
 	if cost.IsPositive() {
-		prompt = k.discounted(k.price.Cost(domain.Usage{Input: u.Input, Cached: u.Cached}))
+		prompt = k.discounted(k.price.Cost(domain.Usage{Input: u.Input, Cached: u.Cached, CacheWrite: u.CacheWrite}))
 	}
 	cu.Cost, cu.IsBYOK = &c, &byok
 	cu.CostDetails = &chat.CostDetails{UpstreamInferencePromptCost: chat.NewCost(prompt),

@@ -72,6 +72,7 @@ type PerMillionPrice struct {
 	Input       string `json:"input"`
 	Output      string `json:"output"`
 	CachedInput string `json:"cached_input"`
+	CacheWrite  string `json:"cache_write,omitempty"`
 	Reasoning   string `json:"reasoning,omitempty"`
 }
 
@@ -136,11 +137,13 @@ func pricing(p domain.ModelPrice) ModelPricing {
 	}
 	pp := ModelPricing{Prompt: perToken(p.Input), Completion: perToken(p.Output), Request: "0", Image: "0", WebSearch: "0",
 		InternalReasoning: perToken(reasoning), InputCacheRead: perToken(p.CachedInput),
-		// Cache writes are billed as ordinary prompt tokens.
-		InputCacheWrite: perToken(p.Input), Currency: Currency,
+		InputCacheWrite: perToken(p.CacheWritePrice()), Currency: Currency,
 		PerMillion: PerMillionPrice{Input: p.Input.String(), Output: p.Output.String(), CachedInput: p.CachedInput.String()}}
 	if !p.Reasoning.IsZero() {
 		pp.PerMillion.Reasoning = p.Reasoning.String()
+	}
+	if p.CacheWrite != nil {
+		pp.PerMillion.CacheWrite = p.CacheWrite.String()
 	}
 	return pp
 }

@@ -255,7 +255,6 @@ func (k *call) stream() error {
 func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Buffer, outcome string) error {
 	u, final := st.Usage()
 	usage := domainUsage(&u, false)
-	k.cacheWrite = u.CacheWriteTokens()
 	if !final || u.CompletionTokens == 0 && delivered.Len() > 0 {
 		// No final report (a cut, a disconnect, a host without usage):
 		// count what was delivered ourselves and mark it estimated.

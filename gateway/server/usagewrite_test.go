@@ -89,11 +89,103 @@ func TestUsageReportsCacheWrites(t *testing.T) {
 				c.model, c.stream, u.PromptTokens, u.PromptTokensDetails, c.prompt, c.cached, c.write)
 		}
 	}
-	// Cache writes are billed as prompt tokens, as before: 400 at NT$10
-	// and 800 cached at NT$5 per million, 500 out at NT$20.
+	// A price list without a cache-write price bills cache writes as
+	// prompt tokens: 400 at NT$10 and 800 cached at NT$5 per million, 500
+	// out at NT$20.
 	for _, e := range h.completed()[:2] {
 		if !e.Cost.Equal(dec("0.018")) || e.Usage.Input != 1200 || e.Usage.Cached != 800 {
 			t.Errorf("billed %s for %+v", e.Cost, e.Usage)
 		}
+	}
+}
+
+// A model priced for cache writes (Anthropic charges 1.25 × its input
+// price for them) bills the tokens its upstream wrote to the cache at that
+// price, unary and streamed, and the answer's cost says so.
+func TestCacheWritesBillAtTheirPrice(t *testing.T) {
+	stream := newWireUpstream(t, sseEvents(strings.Split(anthropicCacheStream, "\n")...))
+	unary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(anthropicCacheMessage))
+	}))
+	t.Cleanup(unary.Close)
+	price := defaultPrice()
+	write := dec("12.5")
+	price.CacheWrite = &write
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models: map[string][]upstreamSpec{
+			"test/claude-stream": {{fake: "cs", kind: "anthropic", baseURL: stream.srv.URL}},
+			"test/claude":        {{fake: "cu", kind: "anthropic", baseURL: unary.URL}},
+		},
+		prices: map[string]domain.ModelPrice{"test/claude-stream": price, "test/claude": price},
+	})
+	// 100 uncached at NT$10, 800 cached at NT$5, 300 written at NT$12.5
+	// and 500 out at NT$20 per million: 0.001 + 0.004 + 0.00375 + 0.01.
+	for _, c := range []struct {
+		model  string
+		stream bool
+	}{{"test/claude", false}, {"test/claude-stream", true}} {
+		body := `{"model":"` + c.model + `","messages":[{"role":"user","content":"hi"}]` +
+			map[bool]string{true: `,"stream":true}`, false: `}`}[c.stream]
+		resp, b := h.post(body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.model, resp.StatusCode, b)
+		}
+		if u := answerUsage(t, b); u.Cost.String() != "0.01875" {
+			t.Errorf("%s: answer's cost %s, want 0.01875", c.model, u.Cost)
+		}
+	}
+	evs := h.completed()
+	if len(evs) != 2 {
+		t.Fatalf("%d completed events", len(evs))
+	}
+	for _, e := range evs {
+		if !e.Cost.Equal(dec("0.01875")) || e.Usage.CacheWrite != 300 || e.Usage.Cached != 800 || e.Usage.Input != 1200 {
+			t.Errorf("%s billed %s for %+v", e.Model, e.Cost, e.Usage)
+		}
+	}
+}
+
+// The models list gives the cache-write price where one is set, per token
+// as OpenRouter's input_cache_write and per million beside the others;
+// without one, input_cache_write is the input price, which it bills at.
+func TestModelsListCacheWritePrice(t *testing.T) {
+	price := defaultPrice()
+	write := dec("12.5")
+	price.CacheWrite = &write
+	h := newHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{"test/claude": {{fake: "anthropic", kind: "anthropic"}}, "test/openai": {{fake: "openai", kind: "openai"}}},
+		prices: map[string]domain.ModelPrice{"test/claude": price, "test/openai": defaultPrice()},
+	})
+	resp, err := http.Get(h.http.URL + "/api/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Data []struct {
+			ID      string `json:"id"`
+			Pricing struct {
+				Write      string            `json:"input_cache_write"`
+				PerMillion map[string]string `json:"per_million"`
+			} `json:"pricing"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]string{"test/claude": {"0.0000125", "12.5"}, "test/openai": {"0.00001", ""}}
+	for _, m := range list.Data {
+		w, ok := want[m.ID]
+		if !ok {
+			continue
+		}
+		delete(want, m.ID)
+		if m.Pricing.Write != w[0] || m.Pricing.PerMillion["cache_write"] != w[1] {
+			t.Errorf("%s: input_cache_write %q, per million %v; want %q and cache_write %q", m.ID, m.Pricing.Write, m.Pricing.PerMillion, w[0], w[1])
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not listed: %v", want)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -237,6 +238,54 @@ func TestToolResultsWithoutToolsReachClaude(t *testing.T) {
 	m := wire(t, got[len(got)-1])
 	absent(t, m, "tool_choice")
 	want(t, m, "tools.0.input_schema.properties.city.type", "string")
+}
+
+// Tool-call IDs written by other providers (OpenAI-compatible hosts write
+// "call_abc.123", Kimi "functions.get_weather:0") break Anthropic's pattern
+// ^[a-zA-Z0-9_-]+$, a 400 there. They go to Claude rewritten, each ID the
+// same way in its tool_use and its tool_result, and two IDs that differ
+// stay different.
+func TestForeignToolCallIDsReachClaude(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ids := []string{"call_abc.123", "functions.get_weather:0", "call_abc_123", "toolu_01A-b"}
+	var calls, results []string
+	for i, id := range ids {
+		calls = append(calls, `{"id":"`+id+`","type":"function","function":{"name":"get_weather","arguments":"{\"n\":`+strconv.Itoa(i)+`}"}}`)
+		results = append(results, `{"role":"tool","tool_call_id":"`+id+`","content":"result `+strconv.Itoa(i)+`"}`)
+	}
+	body := `{"model":"test/anthropic","messages":[{"role":"user","content":"weather?"},
+		{"role":"assistant","content":null,"tool_calls":[` + strings.Join(calls, ",") + `]},` + strings.Join(results, ",") + `,
+		{"role":"assistant","content":null,"tool_calls":[{"id":"call_abc.123","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},
+		{"role":"tool","tool_call_id":"call_abc.123","content":"again"}],
+		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]}`
+	for _, stream := range []bool{false, true} {
+		b := strings.Replace(body, `{"model"`, `{"stream":`+strconv.FormatBool(stream)+`,"model"`, 1)
+		resp, out := h.post(b)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream %v: %d %s", stream, resp.StatusCode, out)
+		}
+		got := h.fakes["anthropic"].Received()
+		m := wire(t, got[len(got)-1])
+		seen := map[string]string{} // ID sent → the client's
+		for i, id := range ids {
+			use, _ := jpath(m, "messages.1.content."+strconv.Itoa(i)+".id")
+			res, _ := jpath(m, "messages.2.content."+strconv.Itoa(i)+".tool_use_id")
+			if use != res {
+				t.Fatalf("%s: tool_use id %v, tool_result tool_use_id %v", id, use, res)
+			}
+			if other, dup := seen[use.(string)]; dup {
+				t.Fatalf("%s and %s both sent as %v", other, id, use)
+			}
+			seen[use.(string)] = id
+			if id == "call_abc_123" || id == "toolu_01A-b" {
+				want(t, m, "messages.1.content."+strconv.Itoa(i)+".id", id) // a valid ID goes as it is
+			}
+		}
+		// The same ID later in the conversation is rewritten the same way.
+		first, _ := jpath(m, "messages.1.content.0.id")
+		want(t, m, "messages.3.content.0.id", first.(string))
+		want(t, m, "messages.4.content.0.tool_use_id", first.(string))
+	}
 }
 
 // A client of OpenAI's API sets no max_tokens and expects the model's whole

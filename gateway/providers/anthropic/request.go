@@ -3,7 +3,9 @@ package anthropic
 import (
 	"encoding/base64"
 	"encoding/json"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/routefree/routefree/gateway/chat"
@@ -246,7 +248,7 @@ func (r *request) add(m *chat.Message) error {
 		r.System = append(r.System, textBlocks(m.Content)...)
 		return nil
 	case chat.RoleTool:
-		res := block{Type: "tool_result", ToolUseID: m.ToolCallID, Content: textBlocks(m.Content)}
+		res := block{Type: "tool_result", ToolUseID: toolUseID(m.ToolCallID), Content: textBlocks(m.Content)}
 		r.appendTurn("user", res)
 		return nil
 	case chat.RoleAssistant:
@@ -256,7 +258,7 @@ func (r *request) add(m *chat.Message) error {
 			if firstByte(input) != '{' || !json.Valid(input) {
 				input = emptyObject
 			}
-			blocks = append(blocks, block{Type: "tool_use", ID: tc.ID, Name: tc.Function.Name, Input: input})
+			blocks = append(blocks, block{Type: "tool_use", ID: toolUseID(tc.ID), Name: tc.Function.Name, Input: input})
 		}
 		if len(blocks) > 0 {
 			blocks = append(thinkingBlocks(m.ReasoningDetails), blocks...)
@@ -428,11 +430,37 @@ func isObjectSchema(s json.RawMessage) bool {
 	return firstByte(s) == '{' && json.Unmarshal(s, &v) == nil && v.Type == "object"
 }
 
+func isIDByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// toolUseID makes a tool-call ID of the conversation one that Anthropic
+// takes (^[a-zA-Z0-9_-]+$): other providers write IDs such as
+// "call_abc.123" or "functions.get_weather:0". A valid ID goes as it is;
+// another gets its other bytes replaced and a hash of the whole ID appended,
+// so that the call and its result, rewritten apart, still agree, and two
+// IDs that differ stay different.
+func toolUseID(id string) string {
+	b := []byte(id)
+	changed := false
+	for i, c := range b {
+		if !isIDByte(c) {
+			b[i], changed = '_', true
+		}
+	}
+	if !changed {
+		return id
+	}
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return string(b) + "_" + strconv.FormatUint(h.Sum64(), 36)
+}
+
 // toolName makes a schema name a valid tool name: [a-zA-Z0-9_-]{1,64}.
 func toolName(name string) string {
 	b := []byte(name)
 	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if !isIDByte(c) {
 			b[i] = '_'
 		}
 	}

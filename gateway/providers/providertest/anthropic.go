@@ -3,6 +3,7 @@ package providertest
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 func anthropicError(w http.ResponseWriter, status int, typ, msg string) {
@@ -78,6 +79,54 @@ func hasToolBlocks(messages []json.RawMessage) bool {
 	return false
 }
 
+// toolIDError is Anthropic's check of tool IDs: every tool_use id and
+// tool_result tool_use_id of the pattern ^[a-zA-Z0-9_-]+$, and every
+// tool_result answering a tool_use of the message before it.
+func toolIDError(messages []json.RawMessage) string {
+	valid := func(id string) bool {
+		for _, c := range id {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+				return false
+			}
+		}
+		return id != ""
+	}
+	used := map[string]bool{} // the tool_use ids of the previous message
+	for i, raw := range messages {
+		var m struct {
+			Content []struct {
+				Type      string `json:"type"`
+				ID        string `json:"id"`
+				ToolUseID string `json:"tool_use_id"`
+			} `json:"content"`
+		}
+		if json.Unmarshal(raw, &m) != nil {
+			continue
+		}
+		next := map[string]bool{}
+		for j, b := range m.Content {
+			at := "messages." + strconv.Itoa(i) + ".content." + strconv.Itoa(j)
+			switch b.Type {
+			case "tool_use":
+				if !valid(b.ID) {
+					return at + ".tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'"
+				}
+				next[b.ID] = true
+			case "tool_result":
+				if !valid(b.ToolUseID) {
+					return at + ".tool_result.tool_use_id: String should match pattern '^[a-zA-Z0-9_-]+$'"
+				}
+				if !used[b.ToolUseID] {
+					return at + ": unexpected `tool_use_id` found in `tool_result` blocks: " + b.ToolUseID +
+						". Each `tool_result` block must have a corresponding `tool_use` block in the previous message."
+				}
+			}
+		}
+		used = next
+	}
+	return ""
+}
+
 // fakeSignature signs every thinking block this fake writes.
 const fakeSignature = "c2ln"
 
@@ -127,6 +176,10 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 	}
 	if len(req.Tools) == 0 && hasToolBlocks(req.Messages) {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "Requests which include `tool_use` or `tool_result` blocks must define tools.")
+		return
+	}
+	if msg := toolIDError(req.Messages); msg != "" {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
 		return
 	}
 	if req.MaxTokens <= 0 || len(req.Messages) == 0 {

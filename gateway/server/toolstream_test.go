@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // wireUpstream answers every call with the given SSE body and keeps
@@ -293,31 +295,44 @@ func TestForeignToolCallIDsReachClaude(t *testing.T) {
 // the gateway holds credit for (the model's max_output, else 32,768), at
 // most 32,000, which every Claude model since 3.7 takes; not a small
 // default that cuts long answers and tool calls short. A non-streamed
-// answer, which must arrive whole within the first-byte timeout, keeps
-// 4,096.
+// answer arrives whole, within the unary timeout: it gets as much as
+// Claude writes in that time at Anthropic's own reckoning (the SDKs refuse
+// a non-streamed max_tokens above 128,000 tokens an hour's worth of 10
+// minutes, 21,333), within the model's cap; Opus 4 and 4.1, slower, 8,192
+// as those SDKs allow them.
 func TestClaudeWithoutMaxTokensGetsTheModelsCap(t *testing.T) {
-	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
-		"test/anthropic": {{fake: "anthropic", kind: "anthropic"}},
-	}})
-	// The harness's catalog gives every model max_output 4096: raise it.
-	m, _ := h.srv.deps.Router.Catalog().Get("test/anthropic")
 	for _, c := range []struct {
-		cap  int64
-		body string
-		want string
+		unary time.Duration // the gateway's unary timeout; 0 the default
+		cap   int64
+		up    string // the upstream's model name
+		body  string
+		want  string
 	}{
-		{64000, `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "32000"},
-		{8192, `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "8192"},
-		{64000, `{"model":"test/anthropic","stream":true,"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`, "100"},
-		{64000, `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "4096"},
+		{0, 64000, "", `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "32000"},
+		{0, 8192, "", `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "8192"},
+		{0, 64000, "", `{"model":"test/anthropic","stream":true,"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`, "100"},
+		{0, 64000, "", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "21333"},
+		{0, 8192, "", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "8192"},
+		{0, 32000, "claude-opus-4-1-20250805", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "8192"},
+		{0, 64000, "claude-opus-4-5", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "21333"},
+		{3 * time.Minute, 64000, "", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "6400"},
+		{3 * time.Minute, 64000, "", `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "32000"},
+		{0, 64000, "claude-3-5-haiku-20241022", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "4096"},
 	} {
+		h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+			"test/anthropic": {{fake: "anthropic", kind: "anthropic", model: c.up}},
+		}, cfg: Config{UnaryTimeout: c.unary}})
+		// The harness's catalog gives every model max_output 4096: raise it.
+		m, _ := h.srv.deps.Router.Catalog().Get("test/anthropic")
 		m.MaxOutput = c.cap
 		resp, b := h.post(c.body)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, b)
 		}
 		got := h.fakes["anthropic"].Received()
-		want(t, wire(t, got[len(got)-1]), "max_tokens", c.want)
+		if sent := wire(t, got[len(got)-1]); fmt.Sprint(sent["max_tokens"]) != c.want {
+			t.Errorf("unary timeout %s, cap %d, model %q, %s: max_tokens %v, want %s", c.unary, c.cap, c.up, c.body, sent["max_tokens"], c.want)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
@@ -93,18 +94,47 @@ const DefaultMaxTokens = 4096
 // never refused.
 const maxDefaultTokens = 32000
 
+// Anthropic's SDKs reckon that Claude writes at least 128,000 tokens an
+// hour, and refuse a non-streamed request whose max_tokens could take
+// longer than their 10-minute timeout at that pace (21,333); Opus 4 and
+// 4.1, slower, above 8,192.
+const (
+	tokensPerHour       = 128000
+	opus4UnaryMaxTokens = 8192
+)
+
 // defaultMaxTokens is the limit sent when the client gave none. OpenAI's
 // clients set none and expect the model's whole answer, as OpenRouter gives
 // it: a stream gets the model's output cap, which the gateway holds credit
-// for anyway. A non-streamed answer arrives whole, only once written: a
-// long one would keep the client waiting minutes with nothing to show, up
-// to the gateway's unary timeout. It keeps DefaultMaxTokens, an answer cut
-// at its length rather than a long silence.
+// for anyway. A non-streamed answer arrives whole, only once written,
+// within the gateway's unary timeout: it gets what Claude writes in that
+// time at Anthropic's own reckoning (21,333 for the 10 minutes of the
+// default; never less than DefaultMaxTokens), within the model's cap, so
+// that a longer one ends with finish_reason "length" rather than a
+// timeout.
 func defaultMaxTokens(req *chat.Request, model string) int {
-	if !req.Stream || req.OutputCap <= 0 || !canThink(model) {
+	if req.OutputCap <= 0 || !canThink(model) {
 		return DefaultMaxTokens
 	}
-	return min(req.OutputCap, maxDefaultTokens)
+	limit := min(req.OutputCap, maxDefaultTokens)
+	if req.Stream {
+		return limit
+	}
+	if isOpus4(model) {
+		limit = min(limit, opus4UnaryMaxTokens)
+	}
+	if req.UnaryTimeout > 0 {
+		limit = min(limit, int(int64(tokensPerHour)*int64(req.UnaryTimeout)/int64(time.Hour)))
+	}
+	return max(limit, min(req.OutputCap, DefaultMaxTokens))
+}
+
+// isOpus4 reports Claude Opus 4 and 4.1 (claude-opus-4-20250514,
+// claude-opus-4-0, claude-opus-4-1…), not Opus 4.5 and later.
+func isOpus4(model string) bool {
+	v, ok := strings.CutPrefix(model, "claude-opus-4")
+	return ok && (v == "" || v == "-0" || v == "-1" || strings.HasPrefix(v, "-0-") || strings.HasPrefix(v, "-1-") ||
+		strings.HasPrefix(v, "-1@") || strings.HasPrefix(v, "-2025") || strings.HasPrefix(v, "@"))
 }
 
 var emptyObject = json.RawMessage(`{}`)

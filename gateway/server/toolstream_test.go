@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
 // wireUpstream answers every call with the given SSE body and keeps
@@ -378,4 +380,66 @@ func streamThreeTools(t *testing.T, kind, events string) []byte {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 	return b
+}
+
+// Gemini has no switch for parallel function calls. A request with
+// parallel_tool_calls false gets one call, the model's first, as OpenAI
+// would give it, whole or streamed, with its thought signature; without
+// the flag every call comes back.
+func TestGeminiParallelToolCallsFalseKeepsTheFirstCall(t *testing.T) {
+	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{"gemini": {Reasoning: "Two cities.",
+		ToolCalls: []providertest.ToolCall{{Name: "get_weather", Arguments: `{"city":"Taipei"}`}, {Name: "get_time", Arguments: `{"tz":"Asia/Taipei"}`}}}}})
+	tools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}},
+		{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{"tz":{"type":"string"}}}}}]`
+	for _, c := range []struct {
+		parallel string
+		names    []string
+	}{{`"parallel_tool_calls":false,`, []string{"get_weather"}}, {`"parallel_tool_calls":true,`, []string{"get_weather", "get_time"}}, {"", []string{"get_weather", "get_time"}}} {
+		for _, stream := range []bool{false, true} {
+			body := `{"model":"test/gemini",` + c.parallel + `"stream":` + strconv.FormatBool(stream) + `,"messages":[{"role":"user","content":"weather and time?"}],` + tools + `}`
+			resp, b := h.post(body)
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", body, resp.StatusCode, b)
+			}
+			var names, ids []string
+			var finish string
+			signedFor := ""
+			if stream {
+				calls, f := assembleToolCalls(t, b)
+				for _, tc := range calls {
+					names, ids = append(names, tc.Name), append(ids, tc.ID)
+				}
+				finish = f
+				for _, line := range strings.Split(string(b), "\n") {
+					if strings.Contains(line, `"reasoning.encrypted"`) {
+						var ch map[string]any
+						_ = json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ch)
+						id, _ := jpath(ch, "choices.0.delta.reasoning_details.0.id")
+						signedFor, _ = id.(string)
+					}
+				}
+			} else {
+				m := decodeMap(t, b)
+				msg, _ := jpath(m, "choices.0.message")
+				for i := range msg.(map[string]any)["tool_calls"].([]any) {
+					n, _ := jpath(msg, "tool_calls."+strconv.Itoa(i)+".function.name")
+					id, _ := jpath(msg, "tool_calls."+strconv.Itoa(i)+".id")
+					names, ids = append(names, n.(string)), append(ids, id.(string))
+				}
+				f, _ := jpath(m, "choices.0.finish_reason")
+				finish = f.(string)
+				for _, d := range msg.(map[string]any)["reasoning_details"].([]any) {
+					if d.(map[string]any)["type"] == "reasoning.encrypted" {
+						signedFor, _ = d.(map[string]any)["id"].(string)
+					}
+				}
+			}
+			if strings.Join(names, ",") != strings.Join(c.names, ",") || finish != "tool_calls" {
+				t.Errorf("%s stream %v: calls %v, finish %q; want %v, tool_calls", c.parallel, stream, names, finish, c.names)
+			}
+			if len(ids) == 0 || signedFor != ids[0] {
+				t.Errorf("%s stream %v: the signature names %q, the first call is %v", c.parallel, stream, signedFor, ids)
+			}
+		}
+	}
 }

@@ -306,3 +306,15 @@ func TestCacheControlReachesTheBlocks(t *testing.T) {
 		}
 	}
 }
+
+func TestStructuredOutputsModels(t *testing.T) {
+	for model, want := range map[string]bool{
+		"claude-sonnet-4-5-20250929": true, "claude-sonnet-4-5": true, "claude-opus-4-6": true, "claude-haiku-4-5@20251001": true,
+		"claude-opus-5": true, "claude-opus-4-1-20250805": false, "claude-sonnet-4-20250514": false, "claude-opus-4-0": false,
+		"claude-3-7-sonnet-latest": false, "claude-3-5-haiku-20241022": false, "up-anthropic": false,
+	} {
+		if got := structuredOutputs(model); got != want {
+			t.Errorf("%s: %v, want %v", model, got, want)
+		}
+	}
+}

@@ -27,6 +27,8 @@ type request struct {
 	Stream        bool        `json:"stream,omitempty"`
 	Metadata      *metadata   `json:"metadata,omitempty"`
 	Thinking      *thinking   `json:"thinking,omitempty"`
+	// OutputConfig carries structured outputs' JSON Schema (structured.go).
+	OutputConfig *outputConfig `json:"output_config,omitempty"`
 }
 
 // thinking turns on extended thinking with a token budget.
@@ -139,6 +141,9 @@ func isOpus4(model string) bool {
 
 var emptyObject = json.RawMessage(`{}`)
 
+// anyObject is the schema of json_object's forced tool: any JSON object.
+var anyObject = json.RawMessage(`{"type":"object"}`)
+
 // Check refuses, before any call, what Anthropic cannot carry: more than
 // one choice (the Messages API has no n).
 func (Adapter) Check(req *chat.Request) error {
@@ -149,12 +154,16 @@ func (Adapter) Check(req *chat.Request) error {
 }
 
 // translate builds the Messages request. Structured output
-// (response_format json_schema) is asked for with a forced tool whose
-// input_schema is the schema: Claude then must answer with exactly that
-// JSON, which the response side turns back into message content. When the
-// client also sends its own tools, forcing would forbid them, so the
-// schema goes into the system prompt as an instruction instead. jsonTool
-// is the forced tool's name, "" when none.
+// (response_format json_schema) goes as Anthropic's structured outputs
+// (output_config.format) to the models that take them and schemas they
+// can express: the answer is then the model's text, constrained to the
+// schema, beside the client's tools and thinking. Otherwise, and for
+// json_object, which has no schema, it is asked for with a forced tool
+// whose input_schema is the schema (any object for json_object): Claude
+// then must answer with that JSON, which the response side turns back into
+// message content. When the client also sends its own tools, forcing would
+// forbid them, so the schema goes into the system prompt as an
+// instruction instead. jsonTool is the forced tool's name, "" when none.
 func translate(req *chat.Request, model string) (out *request, jsonTool string, err error) {
 	if err := (Adapter{}).Check(req); err != nil {
 		return nil, "", err
@@ -186,7 +195,9 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		switch rf.Type {
 		case "json_schema":
 			schema := rf.JSONSchema.Schema
-			if len(req.Tools) == 0 && isObjectSchema(schema) {
+			if strict, ok := strictSchema(schema); ok && structuredOutputs(model) {
+				out.OutputConfig = &outputConfig{Format: &outputFormat{Type: "json_schema", Schema: strict}}
+			} else if len(req.Tools) == 0 && isObjectSchema(schema) {
 				jsonTool = toolName(rf.JSONSchema.Name)
 				out.Tools = []tool{{Name: jsonTool, Description: "Give the answer as this tool's input. " + rf.JSONSchema.Description, InputSchema: schema}}
 				out.ToolChoice = &toolChoice{Type: "tool", Name: jsonTool}
@@ -194,7 +205,13 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 				out.System = append(out.System, block{Type: "text", Text: "Respond only with a JSON value that matches this JSON Schema, with no other text:\n" + string(schema)})
 			}
 		case "json_object":
-			out.System = append(out.System, block{Type: "text", Text: "Respond only with a valid JSON object, with no other text."})
+			if len(req.Tools) == 0 {
+				jsonTool = toolName("")
+				out.Tools = []tool{{Name: jsonTool, Description: "Give the answer as this tool's input, a JSON object.", InputSchema: anyObject}}
+				out.ToolChoice = &toolChoice{Type: "tool", Name: jsonTool}
+			} else {
+				out.System = append(out.System, block{Type: "text", Text: "Respond only with a valid JSON object, with no other text."})
+			}
 		}
 	}
 	if len(out.Tools) == 0 {

@@ -79,6 +79,60 @@ func hasToolBlocks(messages []json.RawMessage) bool {
 	return false
 }
 
+// outputFormatError is Anthropic's check of structured outputs
+// (output_config.format): a json_schema whose objects all set
+// additionalProperties false, with none of the keywords it does not take
+// (numeric and string bounds, patterns…).
+func outputFormatError(typ string, schema any) string {
+	if typ != "json_schema" {
+		return "output_config.format.type: Input should be 'json_schema'"
+	}
+	supported := map[string]bool{"type": true, "properties": true, "required": true, "additionalProperties": true,
+		"items": true, "enum": true, "const": true, "anyOf": true, "allOf": true, "$ref": true, "$defs": true,
+		"definitions": true, "description": true, "title": true, "format": true, "minItems": true, "default": true}
+	var check func(v any, at string) string
+	check = func(v any, at string) string {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return at + ": a schema must be an object"
+		}
+		for k, sub := range m {
+			if !supported[k] {
+				return "output_config.format.schema: For '" + k + "' at " + at + ": this keyword is not supported"
+			}
+			switch k {
+			case "properties", "$defs", "definitions":
+				subs, _ := sub.(map[string]any)
+				for name, s := range subs {
+					if msg := check(s, at+"."+k+"."+name); msg != "" {
+						return msg
+					}
+				}
+			case "items":
+				if msg := check(sub, at+".items"); msg != "" {
+					return msg
+				}
+			case "anyOf", "allOf":
+				list, _ := sub.([]any)
+				for i, s := range list {
+					if msg := check(s, at+"."+k+"."+strconv.Itoa(i)); msg != "" {
+						return msg
+					}
+				}
+			case "minItems":
+				if n, _ := sub.(float64); n > 1 {
+					return "output_config.format.schema: minItems values other than 0 or 1 are not supported"
+				}
+			}
+		}
+		if m["type"] == "object" && m["additionalProperties"] != false {
+			return "output_config.format.schema: For 'object' type at " + at + ", 'additionalProperties' must be explicitly set to false"
+		}
+		return ""
+	}
+	return check(schema, "$")
+}
+
 // toolIDError is Anthropic's check of tool IDs: every tool_use id and
 // tool_result tool_use_id of the pattern ^[a-zA-Z0-9_-]+$, and every
 // tool_result answering a tool_use of the message before it.
@@ -158,6 +212,12 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		Thinking *struct {
 			Type string `json:"type"`
 		} `json:"thinking"`
+		OutputConfig *struct {
+			Format *struct {
+				Type   string `json:"type"`
+				Schema any    `json:"schema"`
+			} `json:"format"`
+		} `json:"output_config"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "bad JSON: "+err.Error())
@@ -177,6 +237,12 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 	if len(req.Tools) == 0 && hasToolBlocks(req.Messages) {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "Requests which include `tool_use` or `tool_result` blocks must define tools.")
 		return
+	}
+	if oc := req.OutputConfig; oc != nil && oc.Format != nil {
+		if msg := outputFormatError(oc.Format.Type, oc.Format.Schema); msg != "" {
+			anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
+			return
+		}
 	}
 	if msg := toolIDError(req.Messages); msg != "" {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)

@@ -59,7 +59,8 @@ var silentKeywords = map[string]bool{"$schema": true, "$id": true, "$comment": t
 
 // strictSchema rewrites a JSON Schema into the subset Anthropic takes, or
 // reports that it cannot: a schema that recurses, refers outside its own
-// definitions, or has a node of no type.
+// definitions, has a node of no type, or an object open to other keys
+// (additionalProperties true or a schema, or no properties at all).
 func strictSchema(raw json.RawMessage) (json.RawMessage, bool) {
 	var v any
 	if json.Unmarshal(raw, &v) != nil {
@@ -165,8 +166,13 @@ func strictNode(v any) (map[string]any, bool) {
 				}
 			}
 		}
+		// Closing an object that takes other keys (a map, an object of
+		// any keys) would leave the model no room for them: such a schema
+		// is not one Anthropic can take.
+		if ap, set := take("additionalProperties"); set && ap != false || !set && len(props) == 0 {
+			return nil, false
+		}
 		out["properties"] = props
-		delete(rest, "additionalProperties")
 		out["additionalProperties"] = false
 		if r, ok := take("required"); ok {
 			out["required"] = r

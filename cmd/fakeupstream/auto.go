@@ -123,6 +123,11 @@ func anthropicScriptFor(body []byte, base providertest.Script) providertest.Scri
 		Thinking *struct {
 			Type string `json:"type"`
 		} `json:"thinking"`
+		OutputConfig struct {
+			Format *struct {
+				Schema json.RawMessage `json:"schema"`
+			} `json:"format"`
+		} `json:"output_config"`
 	}
 	if json.Unmarshal(body, &req) != nil {
 		return base
@@ -140,6 +145,10 @@ func anthropicScriptFor(body []byte, base providertest.Script) providertest.Scri
 		args, _ := json.Marshal(example(decodeSchema(req.Tools[0].InputSchema)))
 		base.Text = ""
 		base.ToolCalls = []providertest.ToolCall{{Name: req.Tools[0].Name, Arguments: string(args)}}
+	} else if f := req.OutputConfig.Format; f != nil {
+		// Structured outputs: the answer is JSON that fits the schema.
+		out, _ := json.Marshal(example(decodeSchema(f.Schema)))
+		base.Text = string(out)
 	}
 	return base
 }

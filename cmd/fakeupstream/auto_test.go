@@ -74,6 +74,8 @@ func TestAutoScriptAnthropic(t *testing.T) {
 		{"tools, thinking", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],` + weather + `,"thinking":{"type":"enabled","budget_tokens":1024}}`, "", "weather", true},
 		{"tool result back", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"weather","input":{}}]},` +
 			`{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"sunny"}]}],` + weather + `}`, "plain", "", false},
+		{"structured output", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],` +
+			`"output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"city":{"type":"string"}},"additionalProperties":false}}}}`, `{"city":"Taipei"}`, "", false},
 	}
 	for _, c := range cases {
 		s := anthropicScriptFor([]byte(c.body), base)

@@ -3,7 +3,10 @@
 // shapes every provider adapter produces.
 package chat
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // RawJSON is an undecoded JSON value, kept byte for byte.
 type RawJSON = json.RawMessage
@@ -38,6 +41,10 @@ type Request struct {
 	// for when the request sets no limit; 0 when unknown. Adapters of APIs
 	// that require a limit (Anthropic's) send it then.
 	OutputCap int `json:"-"`
+	// UnaryTimeout is the time a non-streamed answer has to arrive whole
+	// (the gateway's unary timeout); 0 when unknown. Adapters that must
+	// send a limit size a non-streamed request's default to it.
+	UnaryTimeout time.Duration `json:"-"`
 
 	// Reasoning merges reasoning_effort and OpenRouter's reasoning object;
 	// nil when the client asked nothing about reasoning. Adapters for

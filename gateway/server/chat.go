@@ -342,6 +342,7 @@ func (k *call) use(p priced) {
 	k.model, k.price = p.model, p.price
 	k.req.Model = p.model.ID // adapters name it in responses and chunks
 	k.req.OutputCap = int(p.model.MaxOutput)
+	k.req.UnaryTimeout = k.s.cfg.UnaryTimeout
 }
 
 // estimateChain sizes the request for admission: the most that any model of

@@ -58,6 +58,7 @@ type upstreamSpec struct {
 	region  string
 	policy  *catalog.DataPolicy
 	params  []string // the upstream's supported parameters
+	model   string   // the upstream's name for the model; default "up-" + fake
 }
 
 type harnessOpts struct {
@@ -125,7 +126,11 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			}
 			keyEnv := fmt.Sprintf("KEY_%d_%s", i, strings.ToUpper(u.fake))
 			env[keyEnv] = "upstream-secret"
-			list = append(list, up{Provider: u.fake, Kind: u.kind, BaseURL: base, Model: "up-" + u.fake, KeyEnv: keyEnv,
+			name := u.model
+			if name == "" {
+				name = "up-" + u.fake
+			}
+			list = append(list, up{Provider: u.fake, Kind: u.kind, BaseURL: base, Model: name, KeyEnv: keyEnv,
 				Region: u.region, Policy: u.policy, Params: u.params})
 		}
 		out := []string{"text"}

@@ -15,13 +15,15 @@ type oaUsage struct {
 	PromptTokens        int `json:"prompt_tokens"`
 	CompletionTokens    int `json:"completion_tokens"`
 	PromptTokensDetails *struct {
-		CachedTokens int `json:"cached_tokens"`
+		CachedTokens     int `json:"cached_tokens"`
+		CacheWriteTokens int `json:"cache_write_tokens"`
 	} `json:"prompt_tokens_details"`
 	Cost json.RawMessage `json:"cost"`
 }
 
-// msgUsage is Anthropic's usage: input_tokens excludes cache reads. cost is
-// RouteFree's NTD charge, an extra field SDKs ignore.
+// msgUsage is Anthropic's usage: input_tokens excludes cache reads and
+// cache writes, which have fields of their own. cost is RouteFree's NTD
+// charge, an extra field SDKs ignore.
 type msgUsage struct {
 	InputTokens              int             `json:"input_tokens"`
 	OutputTokens             int             `json:"output_tokens"`
@@ -34,11 +36,12 @@ func (u *oaUsage) messages() msgUsage {
 	if u == nil {
 		return msgUsage{}
 	}
-	cached := 0
-	if u.PromptTokensDetails != nil {
-		cached = u.PromptTokensDetails.CachedTokens
+	read, written := 0, 0
+	if d := u.PromptTokensDetails; d != nil {
+		read, written = d.CachedTokens, d.CacheWriteTokens
 	}
-	return msgUsage{InputTokens: u.PromptTokens - cached, OutputTokens: u.CompletionTokens, CacheReadInputTokens: cached, Cost: costNumber(u.Cost)}
+	return msgUsage{InputTokens: max(u.PromptTokens-read-written, 0), OutputTokens: u.CompletionTokens,
+		CacheReadInputTokens: read, CacheCreationInputTokens: written, Cost: costNumber(u.Cost)}
 }
 
 // costNumber renders the cost as a JSON number whether the chat answer

@@ -663,3 +663,43 @@ func TestCountTokensStopsWhenTheClientLeaves(t *testing.T) {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 }
+
+// An OpenAI-shaped host that reports prompt-cache writes (OpenRouter's
+// cache_write_tokens) has them reported as Anthropic does: in
+// cache_creation_input_tokens, outside input_tokens, in a whole answer and
+// in a stream's message_delta.
+func TestMessagesTranslatedCacheUsage(t *testing.T) {
+	usage := providertest.Usage{Prompt: 100, Cached: 20, CacheWrite: 30, Completion: 5}
+	for _, stream := range []bool{false, true} {
+		h := msgHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+			"openai": {Text: "cached", Usage: usage},
+		}})
+		body := `{"model":"openai/gpt-4.1","max_tokens":50,"stream":` + map[bool]string{false: "false", true: "true"}[stream] +
+			`,"system":[{"type":"text","text":"a long prompt","cache_control":{"type":"ephemeral"}}],"messages":[{"role":"user","content":"hi"}]}`
+		resp, b := h.postMessages("", h.key, body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream %v: status %d: %s", stream, resp.StatusCode, b)
+		}
+		var u map[string]any
+		if !stream {
+			u = decodeMap(t, b)
+		} else {
+			for _, e := range parseEvents(t, b) {
+				if e.name == "message_delta" {
+					u = e.data
+				}
+			}
+			if u == nil {
+				t.Fatalf("no message_delta: %s", b)
+			}
+		}
+		want(t, u, "usage.input_tokens", "50")
+		want(t, u, "usage.cache_read_input_tokens", "20")
+		want(t, u, "usage.cache_creation_input_tokens", "30")
+		want(t, u, "usage.output_tokens", "5")
+		ev := checkBilled(t, h, "openai/gpt-4.1", 100, 5, nil)
+		if ev.Usage.Cached != 20 {
+			t.Fatalf("stream %v: event cached %d, want 20", stream, ev.Usage.Cached)
+		}
+	}
+}

@@ -2,12 +2,17 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
 // wireUpstream answers every call with the given SSE body and keeps
@@ -239,36 +244,97 @@ func TestToolResultsWithoutToolsReachClaude(t *testing.T) {
 	want(t, m, "tools.0.input_schema.properties.city.type", "string")
 }
 
+// Tool-call IDs written by other providers (OpenAI-compatible hosts write
+// "call_abc.123", Kimi "functions.get_weather:0") break Anthropic's pattern
+// ^[a-zA-Z0-9_-]+$, a 400 there. They go to Claude rewritten, each ID the
+// same way in its tool_use and its tool_result, and two IDs that differ
+// stay different.
+func TestForeignToolCallIDsReachClaude(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	ids := []string{"call_abc.123", "functions.get_weather:0", "call_abc_123", "toolu_01A-b"}
+	var calls, results []string
+	for i, id := range ids {
+		calls = append(calls, `{"id":"`+id+`","type":"function","function":{"name":"get_weather","arguments":"{\"n\":`+strconv.Itoa(i)+`}"}}`)
+		results = append(results, `{"role":"tool","tool_call_id":"`+id+`","content":"result `+strconv.Itoa(i)+`"}`)
+	}
+	body := `{"model":"test/anthropic","messages":[{"role":"user","content":"weather?"},
+		{"role":"assistant","content":null,"tool_calls":[` + strings.Join(calls, ",") + `]},` + strings.Join(results, ",") + `,
+		{"role":"assistant","content":null,"tool_calls":[{"id":"call_abc.123","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},
+		{"role":"tool","tool_call_id":"call_abc.123","content":"again"}],
+		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]}`
+	for _, stream := range []bool{false, true} {
+		b := strings.Replace(body, `{"model"`, `{"stream":`+strconv.FormatBool(stream)+`,"model"`, 1)
+		resp, out := h.post(b)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream %v: %d %s", stream, resp.StatusCode, out)
+		}
+		got := h.fakes["anthropic"].Received()
+		m := wire(t, got[len(got)-1])
+		seen := map[string]string{} // ID sent → the client's
+		for i, id := range ids {
+			use, _ := jpath(m, "messages.1.content."+strconv.Itoa(i)+".id")
+			res, _ := jpath(m, "messages.2.content."+strconv.Itoa(i)+".tool_use_id")
+			if use != res {
+				t.Fatalf("%s: tool_use id %v, tool_result tool_use_id %v", id, use, res)
+			}
+			if other, dup := seen[use.(string)]; dup {
+				t.Fatalf("%s and %s both sent as %v", other, id, use)
+			}
+			seen[use.(string)] = id
+			if id == "call_abc_123" || id == "toolu_01A-b" {
+				want(t, m, "messages.1.content."+strconv.Itoa(i)+".id", id) // a valid ID goes as it is
+			}
+		}
+		// The same ID later in the conversation is rewritten the same way.
+		first, _ := jpath(m, "messages.1.content.0.id")
+		want(t, m, "messages.3.content.0.id", first.(string))
+		want(t, m, "messages.4.content.0.tool_use_id", first.(string))
+	}
+}
+
 // A client of OpenAI's API sets no max_tokens and expects the model's whole
 // answer; Anthropic requires one. A stream asks Claude for the output cap
 // the gateway holds credit for (the model's max_output, else 32,768), at
 // most 32,000, which every Claude model since 3.7 takes; not a small
 // default that cuts long answers and tool calls short. A non-streamed
-// answer, which must arrive whole within the first-byte timeout, keeps
-// 4,096.
+// answer arrives whole, within the unary timeout: it gets as much as
+// Claude writes in that time at Anthropic's own reckoning (the SDKs refuse
+// a non-streamed max_tokens above 128,000 tokens an hour's worth of 10
+// minutes, 21,333), within the model's cap; Opus 4 and 4.1, slower, 8,192
+// as those SDKs allow them.
 func TestClaudeWithoutMaxTokensGetsTheModelsCap(t *testing.T) {
-	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
-		"test/anthropic": {{fake: "anthropic", kind: "anthropic"}},
-	}})
-	// The harness's catalog gives every model max_output 4096: raise it.
-	m, _ := h.srv.deps.Router.Catalog().Get("test/anthropic")
 	for _, c := range []struct {
-		cap  int64
-		body string
-		want string
+		unary time.Duration // the gateway's unary timeout; 0 the default
+		cap   int64
+		up    string // the upstream's model name
+		body  string
+		want  string
 	}{
-		{64000, `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "32000"},
-		{8192, `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "8192"},
-		{64000, `{"model":"test/anthropic","stream":true,"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`, "100"},
-		{64000, `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "4096"},
+		{0, 64000, "", `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "32000"},
+		{0, 8192, "", `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "8192"},
+		{0, 64000, "", `{"model":"test/anthropic","stream":true,"max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`, "100"},
+		{0, 64000, "", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "21333"},
+		{0, 8192, "", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "8192"},
+		{0, 32000, "claude-opus-4-1-20250805", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "8192"},
+		{0, 64000, "claude-opus-4-5", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "21333"},
+		{3 * time.Minute, 64000, "", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "6400"},
+		{3 * time.Minute, 64000, "", `{"model":"test/anthropic","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "32000"},
+		{0, 64000, "claude-3-5-haiku-20241022", `{"model":"test/anthropic","messages":[{"role":"user","content":"hi"}]}`, "4096"},
 	} {
+		h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+			"test/anthropic": {{fake: "anthropic", kind: "anthropic", model: c.up}},
+		}, cfg: Config{UnaryTimeout: c.unary}})
+		// The harness's catalog gives every model max_output 4096: raise it.
+		m, _ := h.srv.deps.Router.Catalog().Get("test/anthropic")
 		m.MaxOutput = c.cap
 		resp, b := h.post(c.body)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%d %s", resp.StatusCode, b)
 		}
 		got := h.fakes["anthropic"].Received()
-		want(t, wire(t, got[len(got)-1]), "max_tokens", c.want)
+		if sent := wire(t, got[len(got)-1]); fmt.Sprint(sent["max_tokens"]) != c.want {
+			t.Errorf("unary timeout %s, cap %d, model %q, %s: max_tokens %v, want %s", c.unary, c.cap, c.up, c.body, sent["max_tokens"], c.want)
+		}
 	}
 }
 
@@ -314,4 +380,66 @@ func streamThreeTools(t *testing.T, kind, events string) []byte {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 	return b
+}
+
+// Gemini has no switch for parallel function calls. A request with
+// parallel_tool_calls false gets one call, the model's first, as OpenAI
+// would give it, whole or streamed, with its thought signature; without
+// the flag every call comes back.
+func TestGeminiParallelToolCallsFalseKeepsTheFirstCall(t *testing.T) {
+	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{"gemini": {Reasoning: "Two cities.",
+		ToolCalls: []providertest.ToolCall{{Name: "get_weather", Arguments: `{"city":"Taipei"}`}, {Name: "get_time", Arguments: `{"tz":"Asia/Taipei"}`}}}}})
+	tools := `"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}},
+		{"type":"function","function":{"name":"get_time","parameters":{"type":"object","properties":{"tz":{"type":"string"}}}}}]`
+	for _, c := range []struct {
+		parallel string
+		names    []string
+	}{{`"parallel_tool_calls":false,`, []string{"get_weather"}}, {`"parallel_tool_calls":true,`, []string{"get_weather", "get_time"}}, {"", []string{"get_weather", "get_time"}}} {
+		for _, stream := range []bool{false, true} {
+			body := `{"model":"test/gemini",` + c.parallel + `"stream":` + strconv.FormatBool(stream) + `,"messages":[{"role":"user","content":"weather and time?"}],` + tools + `}`
+			resp, b := h.post(body)
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", body, resp.StatusCode, b)
+			}
+			var names, ids []string
+			var finish string
+			signedFor := ""
+			if stream {
+				calls, f := assembleToolCalls(t, b)
+				for _, tc := range calls {
+					names, ids = append(names, tc.Name), append(ids, tc.ID)
+				}
+				finish = f
+				for _, line := range strings.Split(string(b), "\n") {
+					if strings.Contains(line, `"reasoning.encrypted"`) {
+						var ch map[string]any
+						_ = json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &ch)
+						id, _ := jpath(ch, "choices.0.delta.reasoning_details.0.id")
+						signedFor, _ = id.(string)
+					}
+				}
+			} else {
+				m := decodeMap(t, b)
+				msg, _ := jpath(m, "choices.0.message")
+				for i := range msg.(map[string]any)["tool_calls"].([]any) {
+					n, _ := jpath(msg, "tool_calls."+strconv.Itoa(i)+".function.name")
+					id, _ := jpath(msg, "tool_calls."+strconv.Itoa(i)+".id")
+					names, ids = append(names, n.(string)), append(ids, id.(string))
+				}
+				f, _ := jpath(m, "choices.0.finish_reason")
+				finish = f.(string)
+				for _, d := range msg.(map[string]any)["reasoning_details"].([]any) {
+					if d.(map[string]any)["type"] == "reasoning.encrypted" {
+						signedFor, _ = d.(map[string]any)["id"].(string)
+					}
+				}
+			}
+			if strings.Join(names, ",") != strings.Join(c.names, ",") || finish != "tool_calls" {
+				t.Errorf("%s stream %v: calls %v, finish %q; want %v, tool_calls", c.parallel, stream, names, finish, c.names)
+			}
+			if len(ids) == 0 || signedFor != ids[0] {
+				t.Errorf("%s stream %v: the signature names %q, the first call is %v", c.parallel, stream, signedFor, ids)
+			}
+		}
+	}
 }

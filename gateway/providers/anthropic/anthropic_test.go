@@ -306,3 +306,43 @@ func TestCacheControlReachesTheBlocks(t *testing.T) {
 		}
 	}
 }
+
+func TestStructuredOutputsModels(t *testing.T) {
+	for model, want := range map[string]bool{
+		"claude-sonnet-4-5-20250929": true, "claude-sonnet-4-5": true, "claude-opus-4-6": true, "claude-haiku-4-5@20251001": true,
+		"claude-opus-5": true, "claude-opus-4-1-20250805": false, "claude-sonnet-4-20250514": false, "claude-opus-4-0": false,
+		"claude-3-7-sonnet-latest": false, "claude-3-5-haiku-20241022": false, "up-anthropic": false,
+	} {
+		if got := structuredOutputs(model); got != want {
+			t.Errorf("%s: %v, want %v", model, got, want)
+		}
+	}
+}
+
+func TestStrictSchema(t *testing.T) {
+	for in, want := range map[string]string{
+		// Objects closed, bounds and unknown formats described, oneOf as anyOf, const as enum.
+		`{"type":"object","properties":{"n":{"type":"integer","minimum":1,"description":"count"},"d":{"type":"string","format":"date"},` +
+			`"s":{"type":"string","format":"phone","pattern":"^0"},"k":{"const":"x"},"u":{"oneOf":[{"type":"string"},{"type":"null"}]},` +
+			`"l":{"type":"array","items":{"type":"object","properties":{"a":{"type":"boolean"}}},"minItems":2}},"required":["n"],"$schema":"x"}`: `{"additionalProperties":false,"properties":{` +
+			`"d":{"format":"date","type":"string"},"k":{"enum":["x"]},` +
+			`"l":{"description":"{\"minItems\":2}","items":{"additionalProperties":false,"properties":{"a":{"type":"boolean"}},"type":"object"},"type":"array"},` +
+			`"n":{"description":"count\n\n{\"minimum\":1}","type":"integer"},"s":{"description":"{\"format\":\"phone\",\"pattern\":\"^0\"}","type":"string"},` +
+			`"u":{"anyOf":[{"type":"string"},{"type":"null"}]}},"required":["n"],"type":"object"}`,
+		// Definitions and references to them stay.
+		`{"type":"object","properties":{"p":{"$ref":"#/$defs/P"}},"$defs":{"P":{"type":"object","properties":{"x":{"type":"number"}}}}}`: `{"$defs":{"P":{"additionalProperties":false,"properties":{"x":{"type":"number"}},"type":"object"}},` +
+			`"additionalProperties":false,"properties":{"p":{"$ref":"#/$defs/P"}},"type":"object"}`,
+		// What Anthropic cannot take.
+		`{"type":"object","properties":{"m":{"type":"object","additionalProperties":{"type":"string"}}}}`:                                   "",
+		`{"type":"object","properties":{"m":{"type":"object"}}}`:                                                                            "",
+		`{"type":"object","properties":{"a":{}}}`:                                                                                           "",
+		`{"type":"object","properties":{"n":{"$ref":"#/$defs/N"}},"$defs":{"N":{"type":"object","properties":{"k":{"$ref":"#/$defs/N"}}}}}`: "",
+		`{"type":"object","properties":{"self":{"$ref":"#"}}}`:                                                                              "",
+		`{"type":"array","items":{"type":"string"}}`:                                                                                        "",
+	} {
+		out, ok := strictSchema(json.RawMessage(in))
+		if got := string(out); ok != (want != "") || got != want {
+			t.Errorf("%s:\n got %s (%v)\nwant %s", in, got, ok, want)
+		}
+	}
+}

@@ -3,8 +3,11 @@ package anthropic
 import (
 	"encoding/base64"
 	"encoding/json"
+	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers/internal/core"
@@ -24,6 +27,8 @@ type request struct {
 	Stream        bool        `json:"stream,omitempty"`
 	Metadata      *metadata   `json:"metadata,omitempty"`
 	Thinking      *thinking   `json:"thinking,omitempty"`
+	// OutputConfig carries structured outputs' JSON Schema (structured.go).
+	OutputConfig *outputConfig `json:"output_config,omitempty"`
 }
 
 // thinking turns on extended thinking with a token budget.
@@ -91,21 +96,53 @@ const DefaultMaxTokens = 4096
 // never refused.
 const maxDefaultTokens = 32000
 
+// Anthropic's SDKs reckon that Claude writes at least 128,000 tokens an
+// hour, and refuse a non-streamed request whose max_tokens could take
+// longer than their 10-minute timeout at that pace (21,333); Opus 4 and
+// 4.1, slower, above 8,192.
+const (
+	tokensPerHour       = 128000
+	opus4UnaryMaxTokens = 8192
+)
+
 // defaultMaxTokens is the limit sent when the client gave none. OpenAI's
 // clients set none and expect the model's whole answer, as OpenRouter gives
 // it: a stream gets the model's output cap, which the gateway holds credit
-// for anyway. A non-streamed answer arrives whole, only once written: a
-// long one would keep the client waiting minutes with nothing to show, up
-// to the gateway's unary timeout. It keeps DefaultMaxTokens, an answer cut
-// at its length rather than a long silence.
+// for anyway. A non-streamed answer arrives whole, only once written,
+// within the gateway's unary timeout: it gets what Claude writes in that
+// time at Anthropic's own reckoning (21,333 for the 10 minutes of the
+// default; never less than DefaultMaxTokens), within the model's cap, so
+// that a longer one ends with finish_reason "length" rather than a
+// timeout.
 func defaultMaxTokens(req *chat.Request, model string) int {
-	if !req.Stream || req.OutputCap <= 0 || !canThink(model) {
+	if req.OutputCap <= 0 || !canThink(model) {
 		return DefaultMaxTokens
 	}
-	return min(req.OutputCap, maxDefaultTokens)
+	limit := min(req.OutputCap, maxDefaultTokens)
+	if req.Stream {
+		return limit
+	}
+	if isOpus4(model) {
+		limit = min(limit, opus4UnaryMaxTokens)
+	}
+	if req.UnaryTimeout > 0 {
+		limit = min(limit, int(int64(tokensPerHour)*int64(req.UnaryTimeout)/int64(time.Hour)))
+	}
+	return max(limit, min(req.OutputCap, DefaultMaxTokens))
+}
+
+// isOpus4 reports Claude Opus 4 and 4.1 (claude-opus-4-20250514,
+// claude-opus-4-0, claude-opus-4-1…), not Opus 4.5 and later.
+func isOpus4(model string) bool {
+	v, ok := strings.CutPrefix(model, "claude-opus-4")
+	return ok && (v == "" || v == "-0" || v == "-1" || strings.HasPrefix(v, "-0-") || strings.HasPrefix(v, "-1-") ||
+		strings.HasPrefix(v, "-1@") || strings.HasPrefix(v, "-2025") || strings.HasPrefix(v, "@"))
 }
 
 var emptyObject = json.RawMessage(`{}`)
+
+// anyObject is the schema of json_object's forced tool: any JSON object.
+var anyObject = json.RawMessage(`{"type":"object"}`)
 
 // Check refuses, before any call, what Anthropic cannot carry: more than
 // one choice (the Messages API has no n).
@@ -117,12 +154,16 @@ func (Adapter) Check(req *chat.Request) error {
 }
 
 // translate builds the Messages request. Structured output
-// (response_format json_schema) is asked for with a forced tool whose
-// input_schema is the schema: Claude then must answer with exactly that
-// JSON, which the response side turns back into message content. When the
-// client also sends its own tools, forcing would forbid them, so the
-// schema goes into the system prompt as an instruction instead. jsonTool
-// is the forced tool's name, "" when none.
+// (response_format json_schema) goes as Anthropic's structured outputs
+// (output_config.format) to the models that take them and schemas they
+// can express: the answer is then the model's text, constrained to the
+// schema, beside the client's tools and thinking. Otherwise, and for
+// json_object, which has no schema, it is asked for with a forced tool
+// whose input_schema is the schema (any object for json_object): Claude
+// then must answer with that JSON, which the response side turns back into
+// message content. When the client also sends its own tools, forcing would
+// forbid them, so the schema goes into the system prompt as an
+// instruction instead. jsonTool is the forced tool's name, "" when none.
 func translate(req *chat.Request, model string) (out *request, jsonTool string, err error) {
 	if err := (Adapter{}).Check(req); err != nil {
 		return nil, "", err
@@ -154,7 +195,9 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		switch rf.Type {
 		case "json_schema":
 			schema := rf.JSONSchema.Schema
-			if len(req.Tools) == 0 && isObjectSchema(schema) {
+			if strict, ok := strictSchema(schema); ok && structuredOutputs(model) {
+				out.OutputConfig = &outputConfig{Format: &outputFormat{Type: "json_schema", Schema: strict}}
+			} else if len(req.Tools) == 0 && isObjectSchema(schema) {
 				jsonTool = toolName(rf.JSONSchema.Name)
 				out.Tools = []tool{{Name: jsonTool, Description: "Give the answer as this tool's input. " + rf.JSONSchema.Description, InputSchema: schema}}
 				out.ToolChoice = &toolChoice{Type: "tool", Name: jsonTool}
@@ -162,7 +205,13 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 				out.System = append(out.System, block{Type: "text", Text: "Respond only with a JSON value that matches this JSON Schema, with no other text:\n" + string(schema)})
 			}
 		case "json_object":
-			out.System = append(out.System, block{Type: "text", Text: "Respond only with a valid JSON object, with no other text."})
+			if len(req.Tools) == 0 {
+				jsonTool = toolName("")
+				out.Tools = []tool{{Name: jsonTool, Description: "Give the answer as this tool's input, a JSON object.", InputSchema: anyObject}}
+				out.ToolChoice = &toolChoice{Type: "tool", Name: jsonTool}
+			} else {
+				out.System = append(out.System, block{Type: "text", Text: "Respond only with a valid JSON object, with no other text."})
+			}
 		}
 	}
 	if len(out.Tools) == 0 {
@@ -246,7 +295,7 @@ func (r *request) add(m *chat.Message) error {
 		r.System = append(r.System, textBlocks(m.Content)...)
 		return nil
 	case chat.RoleTool:
-		res := block{Type: "tool_result", ToolUseID: m.ToolCallID, Content: textBlocks(m.Content)}
+		res := block{Type: "tool_result", ToolUseID: toolUseID(m.ToolCallID), Content: textBlocks(m.Content)}
 		r.appendTurn("user", res)
 		return nil
 	case chat.RoleAssistant:
@@ -256,7 +305,7 @@ func (r *request) add(m *chat.Message) error {
 			if firstByte(input) != '{' || !json.Valid(input) {
 				input = emptyObject
 			}
-			blocks = append(blocks, block{Type: "tool_use", ID: tc.ID, Name: tc.Function.Name, Input: input})
+			blocks = append(blocks, block{Type: "tool_use", ID: toolUseID(tc.ID), Name: tc.Function.Name, Input: input})
 		}
 		if len(blocks) > 0 {
 			blocks = append(thinkingBlocks(m.ReasoningDetails), blocks...)
@@ -428,11 +477,37 @@ func isObjectSchema(s json.RawMessage) bool {
 	return firstByte(s) == '{' && json.Unmarshal(s, &v) == nil && v.Type == "object"
 }
 
+func isIDByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// toolUseID makes a tool-call ID of the conversation one that Anthropic
+// takes (^[a-zA-Z0-9_-]+$): other providers write IDs such as
+// "call_abc.123" or "functions.get_weather:0". A valid ID goes as it is;
+// another gets its other bytes replaced and a hash of the whole ID appended,
+// so that the call and its result, rewritten apart, still agree, and two
+// IDs that differ stay different.
+func toolUseID(id string) string {
+	b := []byte(id)
+	changed := false
+	for i, c := range b {
+		if !isIDByte(c) {
+			b[i], changed = '_', true
+		}
+	}
+	if !changed {
+		return id
+	}
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return string(b) + "_" + strconv.FormatUint(h.Sum64(), 36)
+}
+
 // toolName makes a schema name a valid tool name: [a-zA-Z0-9_-]{1,64}.
 func toolName(name string) string {
 	b := []byte(name)
 	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if !isIDByte(c) {
 			b[i] = '_'
 		}
 	}

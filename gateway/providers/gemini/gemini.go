@@ -41,8 +41,11 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	if err != nil {
 		return nil, err
 	}
+	oneCall := req.ParallelToolCalls != nil && !*req.ParallelToolCalls
 	if req.Stream {
-		return &core.Result{Stream: newStream(up.Provider, req.Model, resp.Body)}, nil
+		s := newStream(up.Provider, req.Model, resp.Body)
+		s.oneCall = oneCall
+		return &core.Result{Stream: s}, nil
 	}
 	b, err := core.ReadBody(up.Provider, resp)
 	if err != nil {
@@ -52,7 +55,38 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	if err != nil {
 		return nil, core.BadResponse(up.Provider, err)
 	}
+	if oneCall {
+		keepFirstCall(r)
+	}
 	return &core.Result{Response: r}, nil
+}
+
+// keepFirstCall answers parallel_tool_calls false, which Gemini has no
+// switch for: of the function calls the model made at once, only the
+// first is kept, as a model that calls one function at a time would have
+// made it. The thought signatures of the calls left out go with them
+// (Gemini signs the first call of a turn, which stays).
+func keepFirstCall(r *chat.Response) {
+	for i := range r.Choices {
+		m := &r.Choices[i].Message
+		if len(m.ToolCalls) <= 1 {
+			continue
+		}
+		dropped := map[string]bool{}
+		for _, tc := range m.ToolCalls[1:] {
+			dropped[tc.ID] = true
+		}
+		m.ToolCalls = m.ToolCalls[:1]
+		kept := m.ReasoningDetails[:0]
+		for _, d := range m.ReasoningDetails {
+			if d.Type == chat.ReasoningEncrypted && dropped[d.ID] {
+				continue
+			}
+			d.Index = len(kept)
+			kept = append(kept, d)
+		}
+		m.ReasoningDetails = kept
+	}
 }
 
 type response struct {

@@ -25,6 +25,9 @@ type stream struct {
 	hasUsage bool
 	finished bool
 	finish   string
+	// oneCall keeps only each candidate's first function call: the
+	// client sent parallel_tool_calls false (see keepFirstCall).
+	oneCall bool
 }
 
 func newStream(provider, model string, body io.ReadCloser) *stream {
@@ -101,6 +104,8 @@ func (s *stream) translate(data []byte) error {
 			p := &c.Content.Parts[i]
 			id := ""
 			switch {
+			case p.FunctionCall != nil && s.oneCall && s.tools[c.Index] > 0:
+				continue // a further call, and its signature, left out
 			case p.FunctionCall != nil:
 				calls = true
 				idx := s.tools[c.Index]

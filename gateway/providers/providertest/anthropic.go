@@ -3,6 +3,7 @@ package providertest
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 func anthropicError(w http.ResponseWriter, status int, typ, msg string) {
@@ -78,6 +79,108 @@ func hasToolBlocks(messages []json.RawMessage) bool {
 	return false
 }
 
+// outputFormatError is Anthropic's check of structured outputs
+// (output_config.format): a json_schema whose objects all set
+// additionalProperties false, with none of the keywords it does not take
+// (numeric and string bounds, patterns…).
+func outputFormatError(typ string, schema any) string {
+	if typ != "json_schema" {
+		return "output_config.format.type: Input should be 'json_schema'"
+	}
+	supported := map[string]bool{"type": true, "properties": true, "required": true, "additionalProperties": true,
+		"items": true, "enum": true, "const": true, "anyOf": true, "allOf": true, "$ref": true, "$defs": true,
+		"definitions": true, "description": true, "title": true, "format": true, "minItems": true, "default": true}
+	var check func(v any, at string) string
+	check = func(v any, at string) string {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return at + ": a schema must be an object"
+		}
+		for k, sub := range m {
+			if !supported[k] {
+				return "output_config.format.schema: For '" + k + "' at " + at + ": this keyword is not supported"
+			}
+			switch k {
+			case "properties", "$defs", "definitions":
+				subs, _ := sub.(map[string]any)
+				for name, s := range subs {
+					if msg := check(s, at+"."+k+"."+name); msg != "" {
+						return msg
+					}
+				}
+			case "items":
+				if msg := check(sub, at+".items"); msg != "" {
+					return msg
+				}
+			case "anyOf", "allOf":
+				list, _ := sub.([]any)
+				for i, s := range list {
+					if msg := check(s, at+"."+k+"."+strconv.Itoa(i)); msg != "" {
+						return msg
+					}
+				}
+			case "minItems":
+				if n, _ := sub.(float64); n > 1 {
+					return "output_config.format.schema: minItems values other than 0 or 1 are not supported"
+				}
+			}
+		}
+		if m["type"] == "object" && m["additionalProperties"] != false {
+			return "output_config.format.schema: For 'object' type at " + at + ", 'additionalProperties' must be explicitly set to false"
+		}
+		return ""
+	}
+	return check(schema, "$")
+}
+
+// toolIDError is Anthropic's check of tool IDs: every tool_use id and
+// tool_result tool_use_id of the pattern ^[a-zA-Z0-9_-]+$, and every
+// tool_result answering a tool_use of the message before it.
+func toolIDError(messages []json.RawMessage) string {
+	valid := func(id string) bool {
+		for _, c := range id {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+				return false
+			}
+		}
+		return id != ""
+	}
+	used := map[string]bool{} // the tool_use ids of the previous message
+	for i, raw := range messages {
+		var m struct {
+			Content []struct {
+				Type      string `json:"type"`
+				ID        string `json:"id"`
+				ToolUseID string `json:"tool_use_id"`
+			} `json:"content"`
+		}
+		if json.Unmarshal(raw, &m) != nil {
+			continue
+		}
+		next := map[string]bool{}
+		for j, b := range m.Content {
+			at := "messages." + strconv.Itoa(i) + ".content." + strconv.Itoa(j)
+			switch b.Type {
+			case "tool_use":
+				if !valid(b.ID) {
+					return at + ".tool_use.id: String should match pattern '^[a-zA-Z0-9_-]+$'"
+				}
+				next[b.ID] = true
+			case "tool_result":
+				if !valid(b.ToolUseID) {
+					return at + ".tool_result.tool_use_id: String should match pattern '^[a-zA-Z0-9_-]+$'"
+				}
+				if !used[b.ToolUseID] {
+					return at + ": unexpected `tool_use_id` found in `tool_result` blocks: " + b.ToolUseID +
+						". Each `tool_result` block must have a corresponding `tool_use` block in the previous message."
+				}
+			}
+		}
+		used = next
+	}
+	return ""
+}
+
 // fakeSignature signs every thinking block this fake writes.
 const fakeSignature = "c2ln"
 
@@ -109,6 +212,12 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		Thinking *struct {
 			Type string `json:"type"`
 		} `json:"thinking"`
+		OutputConfig *struct {
+			Format *struct {
+				Type   string `json:"type"`
+				Schema any    `json:"schema"`
+			} `json:"format"`
+		} `json:"output_config"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "bad JSON: "+err.Error())
@@ -127,6 +236,16 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 	}
 	if len(req.Tools) == 0 && hasToolBlocks(req.Messages) {
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "Requests which include `tool_use` or `tool_result` blocks must define tools.")
+		return
+	}
+	if oc := req.OutputConfig; oc != nil && oc.Format != nil {
+		if msg := outputFormatError(oc.Format.Type, oc.Format.Schema); msg != "" {
+			anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
+			return
+		}
+	}
+	if msg := toolIDError(req.Messages); msg != "" {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
 		return
 	}
 	if req.MaxTokens <= 0 || len(req.Messages) == 0 {

@@ -28,7 +28,7 @@ type ToolCall struct {
 // form (Anthropic splits input/cache; Gemini splits candidates/thoughts).
 type Usage struct {
 	Prompt, Completion, Cached, Reasoning int
-	CacheWrite                            int // Anthropic cache_creation_input_tokens, inside Prompt
+	CacheWrite                            int // Anthropic cache_creation_input_tokens (OpenRouter's cache_write_tokens), inside Prompt
 }
 
 // Script says how the fake answers.

@@ -93,6 +93,10 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		"prompt_tokens_details":     obj{"cached_tokens": u.Cached, "audio_tokens": 0},
 		"completion_tokens_details": obj{"reasoning_tokens": u.Reasoning, "audio_tokens": 0},
 	}
+	if u.CacheWrite > 0 {
+		// OpenRouter and hosts like it report cache writes here.
+		usage["prompt_tokens_details"].(obj)["cache_write_tokens"] = u.CacheWrite
+	}
 	id, created := "chatcmpl-fake123", time.Now().Unix()
 	if !req.Stream {
 		msg := obj{"role": "assistant", "content": s.Text, "refusal": nil}

@@ -236,6 +236,9 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 	if k.SpendPeriod, err = spendTerms(k.SpendLimit, k.SpendPeriod); err != nil {
 		return "", "", err
 	}
+	if !k.SpendLimit.IsPositive() {
+		k.SpendPeriod = "" // no limit, nothing to reset: a limit set later gets the default
+	}
 	secret = KeyPrefix + randomID(40)
 	k.KeyID = "key_" + randomID(12)
 	if !named {

@@ -407,6 +407,9 @@ func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (do
 	if a.Amount.IsZero() || a.Reason == "" {
 		return a, invalid("an adjustment needs a non-zero amount and a reason")
 	}
+	if a.Description, err = plainText("an adjustment's description", a.Description, maxReason); err != nil {
+		return a, err
+	}
 	if err := h.checkAmount("an adjustment", a.Amount); err != nil {
 		return a, err
 	}

@@ -155,6 +155,9 @@ var messages = map[string][2]string{
 	"account.resumed":      {"帳戶已恢復。", "Account resumed."},
 	"adjust.record":        {"登錄調整", "Record adjustment"},
 	"adjust.ok":            {"已登錄餘額調整。", "Adjustment recorded."},
+	"adjust.label":         {"額度調整", "Credit adjustment"},
+	"adjust.description":   {"客戶看到的說明", "Description the customer sees"},
+	"adjust.internal":      {"內部原因", "Internal reason"},
 
 	"invoices":       {"發票", "Invoices"},
 	"invoice.number": {"發票號碼", "Number"},
@@ -261,6 +264,7 @@ var messages = map[string][2]string{
 	"confirm.cancel":        {"取消", "Cancel"},
 	"form.repeated":         {"此表單先前已送出並已處理，未再次執行。", "This form was already sent and acted on: nothing was done again."},
 	"field.reason":          {"原因", "Reason"},
+	"field.description":     {"客戶看到的說明", "Description the customer sees"},
 	"field.amount":          {"金額（新臺幣）", "Amount (NTD)"},
 	"field.month":           {"月份", "Month"},
 	"field.period":          {"期別", "Period"},

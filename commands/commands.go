@@ -236,6 +236,9 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 	if k.SpendPeriod, err = spendTerms(k.SpendLimit, k.SpendPeriod); err != nil {
 		return "", "", err
 	}
+	if !k.SpendLimit.IsPositive() {
+		k.SpendPeriod = "" // no limit, nothing to reset: a limit set later gets the default
+	}
 	secret = KeyPrefix + randomID(40)
 	k.KeyID = "key_" + randomID(12)
 	if !named {
@@ -403,6 +406,9 @@ func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (do
 	}
 	if a.Amount.IsZero() || a.Reason == "" {
 		return a, invalid("an adjustment needs a non-zero amount and a reason")
+	}
+	if a.Description, err = plainText("an adjustment's description", a.Description, maxReason); err != nil {
+		return a, err
 	}
 	if err := h.checkAmount("an adjustment", a.Amount); err != nil {
 		return a, err

@@ -346,6 +346,9 @@ func (s *server) apiTopUps(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if !principal(c).Staff {
+		topUps = forCustomer(topUps)
+	}
 	return c.JSON(http.StatusOK, map[string]any{"data": topUps})
 }
 

@@ -68,8 +68,8 @@ type orKey struct {
 	ExternalUser       *string  `json:"external_user"`
 	ExpiresAt          *string  `json:"expires_at"`
 	WorkspaceID        string   `json:"workspace_id"`
-	// RouteFree's own.
-	LimitPeriod string   `json:"limit_period"`
+	// RouteFree's own: limit_reset by its own name, null without a limit.
+	LimitPeriod *string  `json:"limit_period"`
 	Models      []string `json:"models,omitempty"`
 	Management  bool     `json:"management,omitempty"`
 	Currency    string   `json:"currency"`
@@ -85,7 +85,7 @@ func finite(f float64) float64 {
 }
 
 func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
-	out := orKey{Hash: k.KeyID, Name: k.Name, Label: label(k.Prefix), Disabled: k.Revoked || k.Disabled, LimitPeriod: k.SpendPeriod,
+	out := orKey{Hash: k.KeyID, Name: k.Name, Label: label(k.Prefix), Disabled: k.Revoked || k.Disabled,
 		Models: k.Models, Management: k.Management, Currency: "TWD", WorkspaceID: k.AccountID}
 	v, _ := s.deps.Models.Balances.View(k.AccountID, k.KeyID, s.deps.now())
 	out.Usage, out.UsageDaily = v.KeyUsed.InexactFloat64(), v.KeyDay.InexactFloat64()
@@ -94,7 +94,7 @@ func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 		limit := finite(k.SpendLimit.InexactFloat64())
 		left := finite(decimal.Max(k.SpendLimit.Sub(v.KeySpend), decimal.Zero).InexactFloat64())
 		period := k.SpendPeriod
-		out.Limit, out.LimitRemaining, out.LimitReset = &limit, &left, &period
+		out.Limit, out.LimitRemaining, out.LimitReset, out.LimitPeriod = &limit, &left, &period, &period
 	}
 	// The key's stream holds its issue, its changes and, if any, its
 	// revocation.
@@ -155,8 +155,9 @@ type orKeyInput struct {
 	Models      []string         `json:"models"`
 	Management  bool             `json:"management"`
 	// OpenRouter's names: limit_reset is the limit's period (null, a limit
-	// that never resets, is refused); include_byok_in_limit is accepted and
-	// not acted on; expires_at is refused unless null.
+	// that never resets, is refused, but with no limit, where it is what
+	// the key's answer shows); include_byok_in_limit is accepted and not
+	// acted on; expires_at is refused unless null.
 	IncludeBYOKInLimit *bool   `json:"include_byok_in_limit"`
 	LimitReset         *string `json:"limit_reset"`
 }
@@ -191,7 +192,7 @@ func (s *server) orCreateKey(c echo.Context) error {
 		given[strings.ToLower(k)] = v
 	}
 	for _, field := range []string{"limit_reset", "limit_period"} {
-		if v, ok := given[field]; ok && string(v) == "null" {
+		if v, ok := given[field]; ok && string(v) == "null" && in.Limit != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, field+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
 		}
 	}
@@ -250,7 +251,8 @@ func (s *server) orGetKey(c echo.Context) error {
 
 // orPatchKey is OpenRouter's update: name, limit (NTD; null lifts it, 0 is
 // refused rather than read as none), limit_reset (daily, weekly or
-// monthly; RouteFree's limits always reset, so null is refused) and
+// monthly; RouteFree's limits always reset, so null is refused unless the
+// key is left without a limit, as its answer shows it) and
 // disabled, which stops the key or lets it work again (a deleted key stays
 // deleted). While the account is suspended a customer may not enable a key
 // nor raise or lift its limit (errSuspendedKeys).
@@ -271,8 +273,14 @@ func (s *server) orPatchKey(c echo.Context) error {
 	if err := json.Unmarshal(b, &in); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
 	}
-	ch := keyChange{Name: k.Name, SpendLimit: k.SpendLimit, SpendPeriod: k.SpendPeriod}
+	ch := keyChange{Name: k.Name, SpendLimit: k.SpendLimit}
+	if k.SpendLimit.IsPositive() {
+		// A key without a limit shows no period: a limit given later
+		// without one gets the default, not a period kept from before.
+		ch.SpendPeriod = k.SpendPeriod
+	}
 	changed := false
+	nullReset := ""
 	var disable *bool
 	for field, v := range in {
 		null := string(v) == "null"
@@ -299,7 +307,8 @@ func (s *server) orPatchKey(c echo.Context) error {
 			changed = true
 		case "limit_reset", "limit_period":
 			if null {
-				return echo.NewHTTPError(http.StatusBadRequest, field+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
+				nullReset = field // refused below if the key keeps a limit
+				continue
 			}
 			if err := json.Unmarshal(v, &ch.SpendPeriod); err != nil {
 				return echo.NewHTTPError(http.StatusBadRequest, field+" must be daily, weekly or monthly")
@@ -313,6 +322,9 @@ func (s *server) orPatchKey(c echo.Context) error {
 		default:
 			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)
 		}
+	}
+	if nullReset != "" && ch.SpendLimit.IsPositive() {
+		return echo.NewHTTPError(http.StatusBadRequest, nullReset+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
 	}
 	if k.Revoked && (changed || disable != nil && !*disable) {
 		return echo.NewHTTPError(http.StatusBadRequest, "a deleted key cannot be changed or enabled: create a new key")

@@ -60,15 +60,16 @@ func (s *server) apiAdjust(c echo.Context) error {
 		return err
 	}
 	var in struct {
-		Amount decimal.Decimal `json:"amount"`
-		Reason string          `json:"reason"`
+		Amount      decimal.Decimal `json:"amount"`
+		Reason      string          `json:"reason"`
+		Description string          `json:"description"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	if err := h.Adjust(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount, Reason: in.Reason}); err != nil {
+	if err := h.Adjust(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount, Reason: in.Reason, Description: in.Description}); err != nil {
 		return apiError(err)
 	}
 	if err := settle(ctx); err != nil {
@@ -109,7 +110,8 @@ func (s *server) adjustForm(c echo.Context) error {
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	adj := domain.CreditsAdjusted{AccountID: a.ID, Amount: amount, Reason: strings.TrimSpace(c.FormValue("reason"))}
+	adj := domain.CreditsAdjusted{AccountID: a.ID, Amount: amount, Reason: strings.TrimSpace(c.FormValue("reason")),
+		Description: strings.TrimSpace(c.FormValue("description"))}
 	back := "/console/accounts/" + url.PathEscape(a.ID)
 	// The form's one-time token makes the adjustment's event ID: the same
 	// form sent twice (a double click, a resend) records it once.
@@ -118,10 +120,14 @@ func (s *server) adjustForm(c echo.Context) error {
 		if err := h.CheckAdjust(ctx, adj); err != nil {
 			return err
 		}
+		facts := [][2]string{{"account", a.ID}, {"field.amount", money(amount)}, {"field.reason", adj.Reason}}
+		if adj.Description != "" {
+			facts = append(facts, [2]string{"field.description", adj.Description})
+		}
 		_, err := s.confirmed(c, confirmStep{Action: "confirm.adjust", Target: a.Organisation, Note: "confirm.adjust.note",
 			Danger: amount.IsNegative(),
-			Facts:  [][2]string{{"account", a.ID}, {"field.amount", money(amount)}, {"field.reason", adj.Reason}},
-			Fields: [][2]string{{"amount", amount.String()}, {"reason", adj.Reason}, {"once", once}},
+			Facts:  facts,
+			Fields: [][2]string{{"amount", amount.String()}, {"reason", adj.Reason}, {"description", adj.Description}, {"once", once}},
 			Post:   back + "/adjustments", Back: back})
 		return err
 	}

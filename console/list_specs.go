@@ -73,8 +73,10 @@ var keyList = listSpec[KeyJSON]{
 }
 
 var topUpList = listSpec[TopUp]{
-	name:    "topups",
-	text:    func(t TopUp) string { return t.Reference + " " + t.Reason + " " + t.Amount.String() },
+	name: "topups",
+	text: func(t TopUp) string {
+		return t.Reference + " " + t.Reason + " " + t.Description + " " + t.Amount.String()
+	},
 	filters: map[string]func(TopUp) string{"method": func(t TopUp) string { return t.Method }},
 	sorts: map[string]func(a, b TopUp) int{
 		"date":   times(func(t TopUp) time.Time { return t.At }),

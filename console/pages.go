@@ -251,6 +251,9 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	if err != nil {
 		return nil, err
 	}
+	if !p.Staff {
+		topUps = forCustomer(topUps) // before the search, which would find them by it
+	}
 	var keys []KeyJSON
 	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
 		keys = append(keys, keyJSON(k))

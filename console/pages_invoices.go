@@ -32,6 +32,7 @@ import (
 type Finance interface {
 	Sync(ctx context.Context) error
 	Invoices(month, acct string) []invoicing.Invoice
+	InvoiceMonth(inv invoicing.Invoice) string
 	Invoice(number string) (invoicing.Invoice, error)
 	NumberReused(number string) bool
 	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
@@ -135,11 +136,9 @@ func (t *MonthTotal) add(r InvoiceRow) {
 	t.Net += r.Net
 }
 
-func invoiceRow(inv invoicing.Invoice, reused bool) InvoiceRow {
-	month := inv.Month
-	if month == "" {
-		month = projections.MonthOf(inv.IssuedAt)
-	}
+// invoiceRow is an invoice as the invoices page lists it, in the month it
+// counts in (invoicing.Service.InvoiceMonth).
+func invoiceRow(inv invoicing.Invoice, month string, reused bool) InvoiceRow {
 	ref := inv.Number
 	if reused {
 		ref = invoicing.InvoiceRef(inv.Period, inv.Number)
@@ -183,7 +182,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 	var rows []InvoiceRow
 	all := f.Invoices("", "")
 	for _, inv := range all {
-		r := invoiceRow(inv, f.NumberReused(inv.Number))
+		r := invoiceRow(inv, f.InvoiceMonth(inv), f.NumberReused(inv.Number))
 		t := totals[r.Month]
 		if t == nil {
 			t = &MonthTotal{Month: r.Month}

@@ -178,10 +178,12 @@ var (
 )
 
 // lowBalance is the account page's warning: the threshold and whether the
-// credit left is below it.
+// credit left is below it. A suspended account's credit is not usable
+// (every request is 403 account_suspended, whatever the credit), so it is
+// never low: topping up would not let a request through.
 type lowBalance struct {
 	Remaining, Threshold, Floor decimal.Decimal
-	Low                         bool
+	Low, Suspended              bool
 }
 
 func (s *server) lowBalanceOf(a AccountJSON, topUps []TopUp) lowBalance {
@@ -200,7 +202,8 @@ func (s *server) lowBalanceOf(a AccountJSON, topUps []TopUp) lowBalance {
 		}
 	}
 	th := decimal.Max(floor, base.Mul(lowBalanceShare).Round(2))
-	return lowBalance{Remaining: a.Available, Threshold: th, Floor: floor, Low: a.Available.LessThan(th)}
+	return lowBalance{Remaining: a.Available, Threshold: th, Floor: floor, Suspended: a.Suspended,
+		Low: !a.Suspended && a.Available.LessThan(th)}
 }
 
 // selfServiceView adds to the account page what its owner manages there.

@@ -38,13 +38,34 @@ type AccountInfo struct {
 	OpenedAt     time.Time   `json:"opened_at"`
 }
 
-// TopUp is a credit movement: a top-up or a manual adjustment.
+// TopUp is a credit movement: a top-up or a manual adjustment. An
+// adjustment's Reason is staff's (forCustomer drops it); its Description is
+// what the customer reads, AdjustmentLabel when finance gave none.
 type TopUp struct {
-	Amount    decimal.Decimal `json:"amount"`
-	Method    string          `json:"method"`
-	Reference string          `json:"reference,omitempty"`
-	Reason    string          `json:"reason,omitempty"`
-	At        time.Time       `json:"at"`
+	Amount      decimal.Decimal `json:"amount"`
+	Method      string          `json:"method"`
+	Reference   string          `json:"reference,omitempty"`
+	Reason      string          `json:"reason,omitempty"`
+	Description string          `json:"description,omitempty"`
+	// Labelled: the description is the neutral label, which pages show in
+	// their own language.
+	Labelled bool      `json:"-"`
+	At       time.Time `json:"at"`
+}
+
+// AdjustmentLabel describes an adjustment to its customer when finance
+// gave it no description of its own.
+const AdjustmentLabel = "Credit adjustment"
+
+// forCustomer is a credit history as its customer may read it: without the
+// reasons staff gave adjustments.
+func forCustomer(ts []TopUp) []TopUp {
+	out := make([]TopUp, len(ts))
+	for i, t := range ts {
+		t.Reason = ""
+		out[i] = t
+	}
+	return out
 }
 
 // Tally is usage summed under one name (an app title or a model).
@@ -225,7 +246,11 @@ func accountTopUps(ctx context.Context, store eventstore.Store, account string) 
 			case *domain.CreditsToppedUp:
 				out = append(out, TopUp{Amount: b.Amount, Method: b.Method, Reference: b.Reference, At: e.OccurredAt})
 			case *domain.CreditsAdjusted:
-				out = append(out, TopUp{Amount: b.Amount, Method: domain.MethodAdjustment, Reason: b.Reason, At: e.OccurredAt})
+				t := TopUp{Amount: b.Amount, Method: domain.MethodAdjustment, Reason: b.Reason, Description: b.Description, At: e.OccurredAt}
+				if t.Description == "" {
+					t.Description, t.Labelled = AdjustmentLabel, true
+				}
+				out = append(out, t)
 			}
 		}
 		if len(evs) < page {

@@ -151,11 +151,15 @@ type CreditsToppedUp struct {
 }
 
 // CreditsAdjusted corrects a balance by hand (positive or negative).
+// Reason is staff's own note; Description is what the customer is shown
+// (none, in adjustments recorded before it existed or without one: a
+// neutral label).
 type CreditsAdjusted struct {
-	AccountID string          `json:"account_id"`
-	Amount    decimal.Decimal `json:"amount"`
-	Reason    string          `json:"reason"`
-	Actor     Actor           `json:"actor"` // who caused it (since v2)
+	AccountID   string          `json:"account_id"`
+	Amount      decimal.Decimal `json:"amount"`
+	Reason      string          `json:"reason"`
+	Description string          `json:"description,omitempty"`
+	Actor       Actor           `json:"actor"` // who caused it (since v2)
 }
 
 // PriceListPublished publishes a new version of the NTD price list.

@@ -657,11 +657,7 @@ func (h *history) checkReplay() {
 	}
 	net := map[string]int64{}
 	for _, inv := range h.svc.Invoices("", "") {
-		m := inv.Month
-		if m == "" {
-			m = monthOf(inv.IssuedAt)
-		}
-		net[m] += inv.Net()
+		net[h.svc.InvoiceMonth(inv)] += inv.Net() // a top-up's, in its month of payment
 	}
 	for m := range f.InvoiceTotals {
 		if _, ok := net[m]; !ok {

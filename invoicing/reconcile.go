@@ -202,10 +202,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 	for _, inv := range s.l.invoices {
 		basis, m := BasisUsage, inv.Month
 		if inv.TopUpRef != "" {
-			basis, m = BasisTopUps, monthOf(inv.IssuedAt)
-			if t := s.l.findTopUp(inv.AccountID, inv.TopUpRef); t != nil {
-				m = t.Month()
-			}
+			basis, m = BasisTopUps, s.invoiceMonth(inv)
 		}
 		if month != "" && m != month {
 			continue

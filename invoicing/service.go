@@ -214,18 +214,14 @@ func encode(ctx context.Context, id [16]byte, at time.Time, e domain.Event) (eve
 }
 
 // Invoices lists invoices of a billing month and account ("" matches
-// any), by period and number. Top-up invoices count in their Taipei month
-// of issue.
+// any), by period and number. Top-up invoices count in the month of the
+// payment they bill (InvoiceMonth).
 func (s *Service) Invoices(month, acct string) []Invoice {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Invoice
 	for _, inv := range s.l.invoices {
-		m := inv.Month
-		if m == "" {
-			m = monthOf(inv.IssuedAt)
-		}
-		if (month == "" || m == month) && (acct == "" || inv.AccountID == acct) {
+		if (month == "" || s.invoiceMonth(inv) == month) && (acct == "" || inv.AccountID == acct) {
 			out = append(out, inv.clone())
 		}
 	}
@@ -236,6 +232,32 @@ func (s *Service) Invoices(month, acct string) []Invoice {
 		return out[i].Number < out[j].Number
 	})
 	return out
+}
+
+// InvoiceMonth is the Taipei month an invoice counts in: a monthly
+// invoice's billing month; a top-up invoice's, the month its top-up was
+// paid in. Services are invoiced at payment (docs/invoicing-ledger.md), so
+// a top-up paid at 23:59 on the last day of a month and invoiced after
+// midnight belongs to the month it was paid in, wherever it is counted.
+func (s *Service) InvoiceMonth(inv Invoice) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.invoiceMonth(&inv)
+}
+
+// invoiceMonth is InvoiceMonth; s.mu is held. A top-up invoice whose
+// top-up the ledger does not hold (a history that lost it) counts in its
+// month of issue.
+func (s *Service) invoiceMonth(inv *Invoice) string {
+	if inv.Month != "" {
+		return inv.Month
+	}
+	if inv.TopUpRef != "" {
+		if t := s.l.findTopUp(inv.AccountID, inv.TopUpRef); t != nil {
+			return t.Month()
+		}
+	}
+	return monthOf(inv.IssuedAt)
 }
 
 // PeriodInvoices lists the invoices issued in a two-month period, by number.

@@ -145,7 +145,8 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 	var amount string
 	fs.StringVar(&a.AccountID, "account", "", "account ID")
 	fs.StringVar(&amount, "amount", "", "NTD to add (negative: to take back)")
-	fs.StringVar(&a.Reason, "reason", "", "why (required; recorded with the adjustment)")
+	fs.StringVar(&a.Reason, "reason", "", "why (required; recorded with the adjustment, for staff only)")
+	fs.StringVar(&a.Description, "description", "", "what the customer is shown (default: a neutral \"Credit adjustment\")")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}

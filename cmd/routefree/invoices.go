@@ -171,11 +171,7 @@ func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Write
 			if inv.Voided {
 				status = "voided"
 			}
-			m := inv.Month
-			if m == "" {
-				m = inv.IssuedAt.In(twrules.Taipei).Format("2006-01")
-			}
-			fmt.Fprintf(stdout, row, inv.Period, m, inv.Number, inv.AccountID, inv.Kind, fmt.Sprint(inv.Total), fmt.Sprint(inv.Net()), status)
+			fmt.Fprintf(stdout, row, inv.Period, svc.InvoiceMonth(inv), inv.Number, inv.AccountID, inv.Kind, fmt.Sprint(inv.Total), fmt.Sprint(inv.Net()), status)
 		}
 		return nil
 	})

@@ -1,0 +1,160 @@
+package console
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/projections"
+)
+
+// A top-up is invoiced at payment (docs/invoicing-ledger.md): its invoice
+// counts in the Taipei month the top-up was paid in, even when it is
+// issued a moment later, after midnight, in the next month. The
+// reconciliation, the month's invoice list and totals, their CSV, the
+// account page, the admin API and the dashboard's revenue all say so.
+func TestATopUpPaidAtMonthEndCountsInItsPaymentMonthEverywhere(t *testing.T) {
+	e := newEnv(t, false)
+	svc := e.deps.Invoices.(*invoicing.Service)
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000099); err != nil {
+		t.Fatal(err)
+	}
+	e.openAccount("acct_eom", "月底儲值股份有限公司", domain.PlanStarter)
+	e.sync()
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 3, 31, 23, 59, 0, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_eom", Amount: decimal.NewFromInt(1000),
+		Method: domain.MethodBankTransfer, Reference: "TX-0331-2359"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 4, 1, 0, 0, 30, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if err := svc.Sync(e.ctx); err != nil { // the service folds the top-up, as its projector does
+		t.Fatal(err)
+	}
+	if err := svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	invs := svc.Invoices("", "acct_eom")
+	if len(invs) != 1 || invs[0].Total != 1000 {
+		t.Fatalf("invoices: %+v", invs)
+	}
+	number := invs[0].Number
+	if m := invs[0].IssuedAt.In(projections.Taipei).Format("2006-01"); m != "2026-04" {
+		t.Fatalf("the invoice was issued in %s, not after midnight", m)
+	}
+
+	// The reconciliation.
+	for month, want := range map[string]bool{"2026-03": true, "2026-04": false} {
+		rec, err := svc.Reconcile(e.ctx, month)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rec.Rows {
+			found = found || slices.Contains(r.Invoices, number)
+		}
+		if found != want {
+			t.Errorf("reconciliation of %s lists the invoice: %v, want %v", month, found, want)
+		}
+	}
+	// The invoicing service's list, by month (the admin API's and the CLI's).
+	for month, want := range map[string]int{"2026-03": 1, "2026-04": 0} {
+		if got := len(svc.Invoices(month, "acct_eom")); got != want {
+			t.Errorf("invoices of %s: %d, want %d", month, got, want)
+		}
+	}
+
+	b := e.browser()
+	b.signIn(e.finance)
+	csv := func(path string) string {
+		t.Helper()
+		resp, body := b.get(path)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		return body
+	}
+	line := func(body, with string) string {
+		for l := range strings.SplitSeq(body, "\n") {
+			if strings.Contains(l, with) {
+				return l
+			}
+		}
+		return ""
+	}
+	// The invoices page: the month's list and its totals.
+	if l := line(csv("/console/invoices?month=2026-03&format=csv&table=invoices"), number); l == "" {
+		t.Error("the invoices page of 2026-03 does not list the invoice")
+	}
+	if l := line(csv("/console/invoices?month=2026-04&format=csv&table=invoices"), number); l != "" {
+		t.Errorf("the invoices page of 2026-04 lists the invoice: %s", l)
+	}
+	totals := csv("/console/invoices?month=2026-03&format=csv&table=month-totals")
+	if l := line(totals, "2026-03"); !strings.Contains(l, "1000") {
+		t.Errorf("the month totals of 2026-03: %q in\n%s", l, totals)
+	}
+	if l := line(totals, "2026-04"); strings.Contains(l, "1000") {
+		t.Errorf("the month totals count the invoice in 2026-04: %q", l)
+	}
+	// The account page's list and the admin API.
+	if l := line(csv("/console/accounts/acct_eom?format=csv&table=account-invoices"), number); !strings.Contains(l, "2026-03") {
+		t.Errorf("the account page's invoice row: %q, want month 2026-03", l)
+	}
+	code, body := e.call("GET", "/admin/api/accounts/acct_eom/invoices", e.finance, nil)
+	var api struct {
+		Data []struct {
+			Number, Month string
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &api); code != http.StatusOK || err != nil || len(api.Data) != 1 || api.Data[0].Month != "2026-03" {
+		t.Errorf("GET /admin/api/accounts/{id}/invoices: %d %s", code, body)
+	}
+	// The dashboard's revenue: invoiced in 2026-03, nothing in 2026-04.
+	rev := csv("/console/dashboard?format=csv&table=chart-revenue-table")
+	if l := line(rev, "2026-03"); !strings.Contains(l, "1000") {
+		t.Errorf("the dashboard's revenue of 2026-03: %q in\n%s", l, rev)
+	}
+	if l := line(rev, "2026-04"); strings.Contains(l, "1000") {
+		t.Errorf("the dashboard counts the invoice in 2026-04: %q", l)
+	}
+
+	// Voided, the payment is invoiced again, later still: the new invoice
+	// counts in the month of payment too.
+	if _, err := svc.Void(e.ctx, number, "買受人資料有誤"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 4, 2, 9, 0, 0, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if err := svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	invs = svc.Invoices("2026-03", "acct_eom")
+	if len(invs) != 2 || invs[1].Voided || invs[1].Number == number {
+		t.Fatalf("invoices of 2026-03 after the void: %+v", invs)
+	}
+	again := invs[1].Number
+	if l := line(csv("/console/accounts/acct_eom?format=csv&table=account-invoices"), again); !strings.Contains(l, "2026-03") {
+		t.Errorf("the re-issued invoice's row: %q, want month 2026-03", l)
+	}
+	rev = csv("/console/dashboard?format=csv&table=chart-revenue-table")
+	if l := line(rev, "2026-03"); !strings.Contains(l, "1000") {
+		t.Errorf("the dashboard's revenue of 2026-03 after the re-issue: %q", l)
+	}
+}

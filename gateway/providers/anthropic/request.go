@@ -77,6 +77,9 @@ type tool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	// Strict is strict tool use: the model's input to the tool is
+	// constrained to InputSchema, as structured outputs constrain answers.
+	Strict bool `json:"strict,omitempty"`
 }
 
 type toolChoice struct {
@@ -164,6 +167,8 @@ func (Adapter) Check(req *chat.Request) error {
 // message content. When the client also sends its own tools, forcing would
 // forbid them, so the schema goes into the system prompt as an
 // instruction instead. jsonTool is the forced tool's name, "" when none.
+// A function declared strict goes as Anthropic's strict tool use to the
+// same models, its schema rewritten as a structured output's.
 func translate(req *chat.Request, model string) (out *request, jsonTool string, err error) {
 	if err := (Adapter{}).Check(req); err != nil {
 		return nil, "", err
@@ -188,7 +193,16 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		if len(schema) == 0 || firstByte(schema) != '{' {
 			schema = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
-		out.Tools = append(out.Tools, tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
+		tl := tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema}
+		// A function declared strict is Anthropic's strict tool use on the
+		// models with structured outputs, when its schema fits the subset
+		// they compile; otherwise it goes as before, unconstrained.
+		if s := t.Function.Strict; s != nil && *s && structuredOutputs(model) {
+			if strict, ok := strictSchema(schema); ok {
+				tl.InputSchema, tl.Strict = strict, true
+			}
+		}
+		out.Tools = append(out.Tools, tl)
 	}
 	out.ToolChoice = mapToolChoice(req)
 	if rf := req.ResponseFormat; rf != nil {

@@ -29,6 +29,12 @@ type request struct {
 	Thinking      *thinking   `json:"thinking,omitempty"`
 	// OutputConfig carries structured outputs' JSON Schema (structured.go).
 	OutputConfig *outputConfig `json:"output_config,omitempty"`
+
+	// unnamedCalls counts the conversation's tool calls without an ID;
+	// unanswered holds the IDs given to those not yet answered by a result
+	// without an ID (see unnamedCallID).
+	unnamedCalls int
+	unanswered   []string
 }
 
 // thinking turns on extended thinking with a token budget.
@@ -309,7 +315,11 @@ func (r *request) add(m *chat.Message) error {
 		r.System = append(r.System, textBlocks(m.Content)...)
 		return nil
 	case chat.RoleTool:
-		res := block{Type: "tool_result", ToolUseID: toolUseID(m.ToolCallID), Content: textBlocks(m.Content)}
+		id := toolUseID(m.ToolCallID)
+		if m.ToolCallID == "" {
+			id = r.unnamedResultID()
+		}
+		res := block{Type: "tool_result", ToolUseID: id, Content: textBlocks(m.Content)}
 		r.appendTurn("user", res)
 		return nil
 	case chat.RoleAssistant:
@@ -319,7 +329,11 @@ func (r *request) add(m *chat.Message) error {
 			if firstByte(input) != '{' || !json.Valid(input) {
 				input = emptyObject
 			}
-			blocks = append(blocks, block{Type: "tool_use", ID: toolUseID(tc.ID), Name: tc.Function.Name, Input: input})
+			id := toolUseID(tc.ID)
+			if tc.ID == "" {
+				id = r.unnamedCallID()
+			}
+			blocks = append(blocks, block{Type: "tool_use", ID: id, Name: tc.Function.Name, Input: input})
 		}
 		if len(blocks) > 0 {
 			blocks = append(thinkingBlocks(m.ReasoningDetails), blocks...)
@@ -515,6 +529,31 @@ func toolUseID(id string) string {
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	return string(b) + "_" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+// unnamedCallID gives a tool call without an ID (some OpenAI-shaped hosts
+// write none; Anthropic refuses an empty one) an ID from its place among
+// the conversation's calls without one: the same conversation, which
+// Claude may have cached, gets the same IDs each time it is sent.
+func (r *request) unnamedCallID() string {
+	id := "toolu_unnamed_" + strconv.Itoa(r.unnamedCalls)
+	r.unnamedCalls++
+	r.unanswered = append(r.unanswered, id)
+	return id
+}
+
+// unnamedResultID is the ID of the earliest call without one that no
+// result has answered yet, as results follow their calls in order. A
+// result with no such call gets an ID of its own, which Anthropic refuses
+// as it refuses any result without its call.
+func (r *request) unnamedResultID() string {
+	if len(r.unanswered) == 0 {
+		r.unnamedCalls++
+		return "toolu_unnamed_" + strconv.Itoa(r.unnamedCalls-1)
+	}
+	id := r.unanswered[0]
+	r.unanswered = r.unanswered[1:]
+	return id
 }
 
 // toolName makes a schema name a valid tool name: [a-zA-Z0-9_-]{1,64}.

@@ -457,11 +457,11 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 		return Published{}, invalid("a price list needs at least one model")
 	}
 	for m, p := range in.Prices {
-		write := p.CacheWritePrice()
-		if p.Input.IsNegative() || p.Output.IsNegative() || p.CachedInput.IsNegative() || p.Reasoning.IsNegative() || write.IsNegative() {
+		write, hour := p.CacheWritePrice(), p.CacheWrite1hPrice()
+		if p.Input.IsNegative() || p.Output.IsNegative() || p.CachedInput.IsNegative() || p.Reasoning.IsNegative() || write.IsNegative() || hour.IsNegative() {
 			return Published{}, invalid("negative price for %s", m)
 		}
-		for _, v := range []decimal.Decimal{p.Input, p.Output, p.CachedInput, p.Reasoning, write} {
+		for _, v := range []decimal.Decimal{p.Input, p.Output, p.CachedInput, p.Reasoning, write, hour} {
 			if v.GreaterThan(MaxPrice) {
 				return Published{}, invalid("price NT$%s for %s: a price is at most NT$1,000,000 per million tokens", v, m)
 			}

@@ -16,19 +16,20 @@ import (
 // GivenPrices is a price list as people write it (a price file, the admin
 // API's body). Decoding it refuses a model without an input or an output
 // price, so that a price left out is never taken for a free one: a free
-// model says "0". Cached-input, cache-write and reasoning prices stay
-// optional, and left out they are not free either: cached and
-// cache-written tokens bill at the input price, reasoning tokens at the
-// output price.
+// model says "0". Cached-input, cache-write (five-minute and one-hour) and
+// reasoning prices stay optional, and left out they are not free either:
+// cached and cache-written tokens bill at the input price, one-hour cache
+// writes at the cache-write price, reasoning tokens at the output price.
 type GivenPrices map[string]domain.ModelPrice
 
 // givenPrice tells a price left out (nil) from a price of zero.
 type givenPrice struct {
-	Input       *decimal.Decimal `json:"input"`
-	Output      *decimal.Decimal `json:"output"`
-	CachedInput *decimal.Decimal `json:"cached_input"`
-	CacheWrite  *decimal.Decimal `json:"cache_write"` // nil bills at Input (domain.ModelPrice)
-	Reasoning   decimal.Decimal  `json:"reasoning"`   // zero bills at Output (domain.ModelPrice)
+	Input        *decimal.Decimal `json:"input"`
+	Output       *decimal.Decimal `json:"output"`
+	CachedInput  *decimal.Decimal `json:"cached_input"`
+	CacheWrite   *decimal.Decimal `json:"cache_write"`    // nil bills at Input (domain.ModelPrice)
+	CacheWrite1h *decimal.Decimal `json:"cache_write_1h"` // nil bills at CacheWrite
+	Reasoning    decimal.Decimal  `json:"reasoning"`      // zero bills at Output (domain.ModelPrice)
 }
 
 // UnmarshalJSON decodes {"model": {"input": "…", "output": "…", …}},
@@ -59,7 +60,8 @@ func (p *GivenPrices) UnmarshalJSON(b []byte) error {
 			if g.CachedInput != nil {
 				cached = *g.CachedInput
 			}
-			out[m] = domain.ModelPrice{Input: *g.Input, Output: *g.Output, CachedInput: cached, Reasoning: g.Reasoning, CacheWrite: g.CacheWrite}
+			out[m] = domain.ModelPrice{Input: *g.Input, Output: *g.Output, CachedInput: cached, Reasoning: g.Reasoning,
+				CacheWrite: g.CacheWrite, CacheWrite1h: g.CacheWrite1h}
 		}
 	}
 	if len(missing) > 0 {

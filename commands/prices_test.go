@@ -74,6 +74,7 @@ func TestAbsurdPricesAreRefused(t *testing.T) {
 		{Input: dec("1"), Output: dec("1"), CachedInput: dec("2e6")},
 		{Input: dec("1"), Output: dec("1"), Reasoning: dec("99999999")},
 		{Input: dec("1"), Output: dec("1"), CacheWrite: ptr(dec("1e7"))},
+		{Input: dec("1"), Output: dec("1"), CacheWrite1h: ptr(dec("1e7"))},
 	} {
 		n := len(all(t, h))
 		_, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/typo": p}})
@@ -104,5 +105,25 @@ func TestCacheWritePriceFromAFile(t *testing.T) {
 	}
 	if p["a/plain"].CacheWrite != nil {
 		t.Errorf("a price left out was recorded: %s", p["a/plain"].CacheWrite)
+	}
+}
+
+// A one-hour cache-write price is taken from a price file and bills the
+// tokens written to the cache for an hour; left out, they bill at the
+// cache-write price, as before the price existed.
+func TestCacheWrite1hPriceFromAFile(t *testing.T) {
+	var p GivenPrices
+	if err := json.Unmarshal([]byte(`{"a/claude":{"input":"97.5","output":"487.5","cache_write":"121.875","cache_write_1h":"195"},"a/old":{"input":"97.5","output":"487.5","cache_write":"121.875"}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	hour := domain.Usage{Input: 1_000_000, CacheWrite: 1_000_000, CacheWrite1h: 1_000_000}
+	if got := p["a/claude"].Cost(hour); !got.Equal(dec("195")) {
+		t.Errorf("a million tokens written for an hour cost NT$%s, want NT$195", got)
+	}
+	if got := p["a/old"].Cost(hour); !got.Equal(dec("121.875")) {
+		t.Errorf("without a one-hour price they cost NT$%s, want NT$121.875 (the cache-write price)", got)
+	}
+	if p["a/old"].CacheWrite1h != nil {
+		t.Errorf("a price left out was recorded: %s", p["a/old"].CacheWrite1h)
 	}
 }

@@ -124,5 +124,6 @@ func inForceBefore(lists []*domain.PriceListPublished, l *domain.PriceListPublis
 
 func samePrice(a, b domain.ModelPrice) bool {
 	return a.Input.Equal(b.Input) && a.Output.Equal(b.Output) && a.CachedInput.Equal(b.CachedInput) && a.Reasoning.Equal(b.Reasoning) &&
-		(a.CacheWrite == nil) == (b.CacheWrite == nil) && a.CacheWritePrice().Equal(b.CacheWritePrice())
+		(a.CacheWrite == nil) == (b.CacheWrite == nil) && a.CacheWritePrice().Equal(b.CacheWritePrice()) &&
+		(a.CacheWrite1h == nil) == (b.CacheWrite1h == nil) && a.CacheWrite1hPrice().Equal(b.CacheWrite1hPrice())
 }

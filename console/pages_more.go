@@ -191,8 +191,8 @@ func (s *server) auditPage(c echo.Context) error {
 
 // modelRow is one model of the public page, prices in NTD per million tokens.
 type modelRow struct {
-	ID, Name, Input, Output, Cached, CacheWrite, Modalities string
-	Context                                                 int64
+	ID, Name, Input, Output, Cached, CacheWrite, CacheWrite1h, Modalities string
+	Context                                                               int64
 }
 
 func (s *server) modelsPage(c echo.Context) error {
@@ -206,7 +206,8 @@ func (s *server) modelsPage(c echo.Context) error {
 		}
 		rows = append(rows, modelRow{ID: m.ID, Name: m.Name, Context: m.ContextLength, Input: p.Input.String(),
 			Output: p.Output.String(), Cached: p.CachedInput.String(), CacheWrite: p.CacheWritePrice().String(),
-			Modalities: strings.Join(m.InputModalities, "+") + " → " + strings.Join(m.OutputModalities, "+")})
+			CacheWrite1h: p.CacheWrite1hPrice().String(),
+			Modalities:   strings.Join(m.InputModalities, "+") + " → " + strings.Join(m.OutputModalities, "+")})
 	}
 	rows, l := modelList.apply(c, rows)
 	data := map[string]any{"Query": c.QueryParam("q"), "Models": rows, "PriceList": ver, "List": l}

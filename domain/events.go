@@ -206,7 +206,10 @@ type Usage struct {
 	// CacheWrite is the part of Input written to the provider's prompt
 	// cache, billed at the cache-write price.
 	CacheWrite int64 `json:"tokens_cache_write,omitempty"`
-	Estimated  bool  `json:"estimated,omitempty"` // counted by the gateway, not reported upstream
+	// CacheWrite1h is the part of CacheWrite kept in the cache for an
+	// hour, billed at the one-hour cache-write price.
+	CacheWrite1h int64 `json:"tokens_cache_write_1h,omitempty"`
+	Estimated    bool  `json:"estimated,omitempty"` // counted by the gateway, not reported upstream
 }
 
 // Total is input plus output tokens.

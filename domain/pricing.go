@@ -17,6 +17,11 @@ type ModelPrice struct {
 	// they bill at Input, as in every list before the price existed, whose
 	// events are left as they were.
 	CacheWrite *decimal.Decimal `json:"cache_write,omitempty"`
+	// CacheWrite1h is the price of cache writes kept for an hour
+	// (Anthropic charges 2 × input for them, 1.25 × for the five-minute
+	// ones); nil: they bill at the cache-write price, as before the price
+	// existed.
+	CacheWrite1h *decimal.Decimal `json:"cache_write_1h,omitempty"`
 }
 
 // CacheWritePrice is the price cache writes bill at.
@@ -27,28 +32,37 @@ func (p ModelPrice) CacheWritePrice() decimal.Decimal {
 	return *p.CacheWrite
 }
 
+// CacheWrite1hPrice is the price one-hour cache writes bill at.
+func (p ModelPrice) CacheWrite1hPrice() decimal.Decimal {
+	if p.CacheWrite1h == nil {
+		return p.CacheWritePrice()
+	}
+	return *p.CacheWrite1h
+}
+
 // Cost is the exact NTD cost of a usage at this price, unrounded.
 // Cached and cache-written tokens are part of Input and bill at CachedInput
-// and CacheWrite; reasoning tokens are part of Output and bill at Reasoning
+// and CacheWrite (CacheWrite1h for those written for an hour); reasoning tokens are part of Output and bill at Reasoning
 // (or Output when unset).
 func (p ModelPrice) Cost(u Usage) decimal.Decimal {
 	cached := min(max(u.Cached, 0), max(u.Input, 0))
 	written := min(max(u.CacheWrite, 0), max(u.Input, 0)-cached)
+	hour := min(max(u.CacheWrite1h, 0), written)
 	reasoning := min(max(u.Reasoning, 0), max(u.Output, 0))
 	rp := p.Reasoning
 	if rp.IsZero() {
 		rp = p.Output
 	}
-	return perMillion(dot([]decimal.Decimal{p.Input, p.CachedInput, p.CacheWritePrice(), p.Output, rp},
-		[]int64{u.Input - cached - written, cached, written, u.Output - reasoning, reasoning}))
+	return perMillion(dot([]decimal.Decimal{p.Input, p.CachedInput, p.CacheWritePrice(), p.CacheWrite1hPrice(), p.Output, rp},
+		[]int64{u.Input - cached - written, cached, written - hour, hour, u.Output - reasoning, reasoning}))
 }
 
-// MaxCost is the most a request can cost: every input token at the higher
+// MaxCost is the most a request can cost: every input token at the highest
 // of the input and cache-write prices (any of them may be written to the
-// cache) and maxOutput tokens at the higher of the output and reasoning
+// cache, for five minutes or an hour) and maxOutput tokens at the higher of the output and reasoning
 // prices.
 func (p ModelPrice) MaxCost(input, maxOutput int64) decimal.Decimal {
-	in := decimal.Max(p.Input, p.CacheWritePrice())
+	in := decimal.Max(p.Input, p.CacheWritePrice(), p.CacheWrite1hPrice())
 	out := p.Output
 	if p.Reasoning.GreaterThan(out) {
 		out = p.Reasoning

@@ -85,3 +85,49 @@ func TestCacheWriteWorkedExample(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Anthropic charges 2 × its input price for prompt tokens written to its
+// cache for an hour (cache_control ttl "1h"), 1.25 × for five minutes.
+// The one-hour writes are part of the cache writes and bill at their own
+// price: Claude Sonnet's NT$97.5 input, NT$9.75 cached, NT$121.875 for a
+// five-minute write and NT$195 for a one-hour write per million, NT$487.5
+// output. A list without a one-hour price (every list before it existed)
+// bills them at the cache-write price, as it always did.
+func TestCacheWrite1hWorkedExample(t *testing.T) {
+	p := ModelPrice{Input: decimal.RequireFromString("97.5"), CachedInput: decimal.RequireFromString("9.75"),
+		CacheWrite: ptr(decimal.RequireFromString("121.875")), CacheWrite1h: ptr(decimal.RequireFromString("195")),
+		Output: decimal.RequireFromString("487.5")}
+	u := Usage{Input: 10_000, Cached: 2_000, CacheWrite: 6_000, CacheWrite1h: 4_000, Output: 500}
+	// 2,000×97.5 + 2,000×9.75 + 2,000×121.875 + 4,000×195 + 500×487.5
+	// = 195,000 + 19,500 + 243,750 + 780,000 + 243,750 = 1,482,000 → 1.482
+	if got := p.Cost(u); got.String() != "1.482" {
+		t.Fatalf("cost %s, want 1.482", got)
+	}
+	// The hold covers every input token written to the cache for an hour:
+	// 10,000×195 + 4,000×487.5 = 1,950,000 + 1,950,000 → 3.9.
+	if got := p.MaxCost(10_000, 4_000); got.String() != "3.9" {
+		t.Fatalf("max cost %s, want 3.9", got)
+	}
+	// Without a one-hour price: 6,000 written at 121.875 → 1.1895, the
+	// cost such a usage had before the price existed.
+	p.CacheWrite1h = nil
+	if got := p.Cost(u); got.String() != "1.1895" {
+		t.Fatalf("cost without a one-hour price %s, want 1.1895", got)
+	}
+	if got := p.MaxCost(10_000, 4_000); got.String() != "3.16875" {
+		t.Fatalf("max cost without a one-hour price %s, want 3.16875", got)
+	}
+	// Without any cache-write price, one-hour writes bill at input as well:
+	// 8,000×97.5 + 2,000×9.75 + 500×487.5 = 1.04325.
+	p.CacheWrite = nil
+	if got := p.Cost(u); got.String() != "1.04325" {
+		t.Fatalf("cost without cache-write prices %s, want 1.04325", got)
+	}
+	// More written for an hour than written at all is capped at the
+	// writes, themselves capped at the uncached input:
+	// 60×9.75 + 40×195 = 585 + 7,800 → 0.008385.
+	p.CacheWrite, p.CacheWrite1h = ptr(decimal.RequireFromString("121.875")), ptr(decimal.RequireFromString("195"))
+	if got := p.Cost(Usage{Input: 100, Cached: 60, CacheWrite: 90, CacheWrite1h: 200}); got.String() != "0.008385" {
+		t.Fatalf("cost %s, want 0.008385", got)
+	}
+}

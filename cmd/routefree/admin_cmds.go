@@ -331,7 +331,7 @@ func priceFileForm(err error) string {
 	var syntax *json.SyntaxError
 	var shape *json.UnmarshalTypeError
 	if errors.As(err, &syntax) || errors.As(err, &shape) {
-		return ` (want {"model": {"input": "…", "output": "…", "cached_input": "…", "cache_write": "…", "reasoning": "…"}})`
+		return ` (want {"model": {"input": "…", "output": "…", "cached_input": "…", "cache_write": "…", "cache_write_1h": "…", "reasoning": "…"}})`
 	}
 	return ""
 }

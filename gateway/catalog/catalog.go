@@ -62,12 +62,15 @@ func InTaiwan(region string) bool {
 // (nil), cached tokens bill at Input, never for free. CacheWrite is set
 // only for providers that charge more for prompt tokens written to their
 // cache (Anthropic: 1.25 × input); left out, they bill at Input.
+// CacheWrite1h is the price of writes kept for an hour (Anthropic: 2 ×
+// input); left out, they bill at CacheWrite.
 type USDPrice struct {
-	Input       decimal.Decimal  `json:"input"`
-	Output      decimal.Decimal  `json:"output"`
-	CachedInput *decimal.Decimal `json:"cached_input"`
-	CacheWrite  *decimal.Decimal `json:"cache_write"`
-	Reasoning   decimal.Decimal  `json:"reasoning"`
+	Input        decimal.Decimal  `json:"input"`
+	Output       decimal.Decimal  `json:"output"`
+	CachedInput  *decimal.Decimal `json:"cached_input"`
+	CacheWrite   *decimal.Decimal `json:"cache_write"`
+	CacheWrite1h *decimal.Decimal `json:"cache_write_1h"`
+	Reasoning    decimal.Decimal  `json:"reasoning"`
 }
 
 // cachedInput is the price of a cached prompt token: the input price
@@ -194,7 +197,7 @@ func Parse(b []byte) (*Catalog, error) {
 			}
 		}
 		if m.USD.Input.IsNegative() || m.USD.Output.IsNegative() || (m.USD.CachedInput != nil && m.USD.CachedInput.IsNegative()) ||
-			(m.USD.CacheWrite != nil && m.USD.CacheWrite.IsNegative()) {
+			(m.USD.CacheWrite != nil && m.USD.CacheWrite.IsNegative()) || (m.USD.CacheWrite1h != nil && m.USD.CacheWrite1h.IsNegative()) {
 			errs = append(errs, fmt.Errorf("model %q: negative price", m.ID))
 		}
 		m.maxOutputGiven = m.MaxOutput > 0
@@ -235,6 +238,10 @@ func (c *Catalog) NTDPrices() map[string]domain.ModelPrice {
 		if m.USD.CacheWrite != nil {
 			w := conv(*m.USD.CacheWrite)
 			p.CacheWrite = &w
+		}
+		if m.USD.CacheWrite1h != nil {
+			w := conv(*m.USD.CacheWrite1h)
+			p.CacheWrite1h = &w
 		}
 		out[m.ID] = p
 	}

@@ -109,7 +109,8 @@ func TestInTaiwan(t *testing.T) {
 }
 
 // Anthropic charges 1.25 × its input price for prompt tokens written to
-// its cache (five-minute writes), so every Claude model's price says so;
+// its cache for five minutes and 2 × for an hour, so every Claude model's
+// price says so;
 // no other provider of the catalog charges for writing.
 func TestDefaultCatalogPricesClaudeCacheWrites(t *testing.T) {
 	c, err := Default()
@@ -121,14 +122,20 @@ func TestDefaultCatalogPricesClaudeCacheWrites(t *testing.T) {
 	for _, m := range c.Models {
 		p := prices[m.ID]
 		if !strings.HasPrefix(m.ID, "anthropic/") {
-			if m.USD.CacheWrite != nil {
-				t.Errorf("%s: cache-write price %s", m.ID, m.USD.CacheWrite)
+			if m.USD.CacheWrite != nil || m.USD.CacheWrite1h != nil {
+				t.Errorf("%s: cache-write price %v, %v", m.ID, m.USD.CacheWrite, m.USD.CacheWrite1h)
 			}
 			continue
 		}
 		claude++
 		if m.USD.CacheWrite == nil || !m.USD.CacheWrite.Equal(m.USD.Input.Mul(decimal.RequireFromString("1.25"))) {
 			t.Errorf("%s: cache write %v for input %s, want 1.25 ×", m.ID, m.USD.CacheWrite, m.USD.Input)
+		}
+		if m.USD.CacheWrite1h == nil || !m.USD.CacheWrite1h.Equal(m.USD.Input.Mul(decimal.RequireFromString("2"))) {
+			t.Errorf("%s: one-hour cache write %v for input %s, want 2 ×", m.ID, m.USD.CacheWrite1h, m.USD.Input)
+		}
+		if p.CacheWrite1h == nil || !p.CacheWrite1h.GreaterThan(*p.CacheWrite) {
+			t.Errorf("%s: NTD one-hour cache write %v, cache write %v", m.ID, p.CacheWrite1h, p.CacheWrite)
 		}
 		if p.CacheWrite == nil || !p.CacheWrite.GreaterThan(p.Input) {
 			t.Errorf("%s: NTD cache write %v, input %s", m.ID, p.CacheWrite, p.Input)

@@ -300,9 +300,8 @@ func validateMessage(i int, m *Message) error {
 		if m.Content.IsNull() {
 			return invalid(at(".content"), "is required for role %q", m.Role)
 		}
-		if m.Role == RoleTool && m.ToolCallID == "" {
-			return invalid(at(".tool_call_id"), "is required for role \"tool\"")
-		}
+		// An empty tool_call_id is taken: some OpenAI-shaped hosts write
+		// tool calls without IDs, and their clients answer them so.
 		return validateParts(at, m, PartText)
 	case RoleUser:
 		if m.Content.IsNull() {
@@ -314,8 +313,8 @@ func validateMessage(i int, m *Message) error {
 			return invalid(at(".content"), "is required unless tool_calls is given")
 		}
 		for j, tc := range m.ToolCalls {
-			if tc.ID == "" || tc.Function.Name == "" || (tc.Type != "" && tc.Type != "function") {
-				return invalid(at(fmt.Sprintf(".tool_calls[%d]", j)), "needs an id, type \"function\" and function.name")
+			if tc.Function.Name == "" || (tc.Type != "" && tc.Type != "function") {
+				return invalid(at(fmt.Sprintf(".tool_calls[%d]", j)), "needs type \"function\" and function.name")
 			}
 		}
 		return validateParts(at, m, PartText, PartRefusal)

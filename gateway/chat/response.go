@@ -187,10 +187,14 @@ func (c *Cost) UnmarshalJSON(b []byte) error { return c.Decimal.UnmarshalJSON(b)
 
 // PromptTokensDetails breaks down prompt tokens: those read from the
 // prompt cache, and, as OpenRouter reports them, those written to it.
+// CacheWrite1hTokens, the part of the writes Anthropic keeps for an hour
+// (and charges more for), is billed but not shown: OpenRouter's usage has
+// no field for it.
 type PromptTokensDetails struct {
-	CachedTokens     int `json:"cached_tokens"`
-	CacheWriteTokens int `json:"cache_write_tokens"`
-	AudioTokens      int `json:"audio_tokens"`
+	CachedTokens       int `json:"cached_tokens"`
+	CacheWriteTokens   int `json:"cache_write_tokens"`
+	CacheWrite1hTokens int `json:"-"`
+	AudioTokens        int `json:"audio_tokens"`
 }
 
 // CompletionTokensDetails breaks down completion tokens.
@@ -215,6 +219,15 @@ func (u Usage) CacheWriteTokens() int {
 		return 0
 	}
 	return u.PromptTokensDetails.CacheWriteTokens
+}
+
+// CacheWrite1hTokens returns the prompt tokens written to the prompt cache
+// for an hour, 0 when not reported.
+func (u Usage) CacheWrite1hTokens() int {
+	if u.PromptTokensDetails == nil {
+		return 0
+	}
+	return u.PromptTokensDetails.CacheWrite1hTokens
 }
 
 // ReasoningTokens returns the reasoning part of the completion, 0 when not reported.

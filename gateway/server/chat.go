@@ -864,7 +864,7 @@ func domainUsage(u *chat.Usage, estimated bool) domain.Usage {
 	}
 	return domain.Usage{Input: int64(u.PromptTokens), Output: int64(u.CompletionTokens),
 		Cached: int64(u.CachedTokens()), Reasoning: int64(u.ReasoningTokens()),
-		CacheWrite: int64(u.CacheWriteTokens()), Estimated: estimated}
+		CacheWrite: int64(u.CacheWriteTokens()), CacheWrite1h: int64(u.CacheWrite1hTokens()), Estimated: estimated}
 }
 
 // usageFor renders usage as OpenRouter does, with its NTD cost as a number
@@ -872,11 +872,12 @@ func domainUsage(u *chat.Usage, estimated bool) domain.Usage {
 func (k *call) usageFor(u domain.Usage, cost decimal.Decimal) chat.Usage {
 	cu := chat.NewUsage(int(u.Input), int(u.Output), int(u.Cached), int(u.Reasoning))
 	cu.PromptTokensDetails.CacheWriteTokens = int(u.CacheWrite)
+	cu.PromptTokensDetails.CacheWrite1hTokens = int(u.CacheWrite1h)
 	c := chat.NewCost(cost)
 	byok := false
 	prompt := decimal.Zero
 	if cost.IsPositive() {
-		prompt = k.discounted(k.price.Cost(domain.Usage{Input: u.Input, Cached: u.Cached, CacheWrite: u.CacheWrite}))
+		prompt = k.discounted(k.price.Cost(domain.Usage{Input: u.Input, Cached: u.Cached, CacheWrite: u.CacheWrite, CacheWrite1h: u.CacheWrite1h}))
 	}
 	cu.Cost, cu.IsBYOK = &c, &byok
 	cu.CostDetails = &chat.CostDetails{UpstreamInferencePromptCost: chat.NewCost(prompt),

@@ -69,11 +69,12 @@ type ModelPricing struct {
 
 // PerMillionPrice is RouteFree's price list entry: NTD per million tokens.
 type PerMillionPrice struct {
-	Input       string `json:"input"`
-	Output      string `json:"output"`
-	CachedInput string `json:"cached_input"`
-	CacheWrite  string `json:"cache_write,omitempty"`
-	Reasoning   string `json:"reasoning,omitempty"`
+	Input        string `json:"input"`
+	Output       string `json:"output"`
+	CachedInput  string `json:"cached_input"`
+	CacheWrite   string `json:"cache_write,omitempty"`
+	CacheWrite1h string `json:"cache_write_1h,omitempty"`
+	Reasoning    string `json:"reasoning,omitempty"`
 }
 
 // TopProvider is the first upstream's limits.
@@ -144,6 +145,11 @@ func pricing(p domain.ModelPrice) ModelPricing {
 	}
 	if p.CacheWrite != nil {
 		pp.PerMillion.CacheWrite = p.CacheWrite.String()
+	}
+	// OpenRouter's input_cache_write is the five-minute price; the
+	// one-hour one has no field of its own there.
+	if p.CacheWrite1h != nil {
+		pp.PerMillion.CacheWrite1h = p.CacheWrite1h.String()
 	}
 	return pp
 }

@@ -28,7 +28,15 @@ type msgRequest struct {
 	TopP          *float64        `json:"top_p"`
 	TopK          *int            `json:"top_k"`
 	Stream        bool            `json:"stream"`
-	Metadata      *struct {
+	// OutputConfig's format is Anthropic's structured outputs: a JSON
+	// Schema the answer must follow.
+	OutputConfig *struct {
+		Format *struct {
+			Type   string          `json:"type"` // json_schema
+			Schema json.RawMessage `json:"schema"`
+		} `json:"format"`
+	} `json:"output_config"`
+	Metadata *struct {
 		UserID string `json:"user_id"`
 	} `json:"metadata"`
 	// Provider is OpenRouter's provider object: RouteFree's routing, never
@@ -320,6 +328,9 @@ func (r *msgRequest) chatBody(model string, native bool) ([]byte, error) {
 			out["reasoning"] = map[string]any{"enabled": true}
 		}
 	}
+	if rf := r.responseFormat(); rf != nil {
+		out["response_format"] = rf
+	}
 	if len(r.StopSequences) > 0 {
 		out["stop"] = r.StopSequences
 	}
@@ -447,4 +458,55 @@ func catalogModel(cat *catalog.Catalog, name string) string {
 		}
 	}
 	return name
+}
+
+// responseFormat is Anthropic's structured output (output_config.format) as
+// OpenAI's response_format, nil when the request asks for none. It is
+// strict, which OpenAI enforces, when the schema keeps OpenAI's strict
+// rules (every object closed and all its properties required): OpenAI
+// refuses a strict schema that breaks them, and Anthropic's do not need to
+// keep the second.
+func (r *msgRequest) responseFormat() *chat.ResponseFormat {
+	oc := r.OutputConfig
+	if oc == nil || oc.Format == nil || oc.Format.Type != "json_schema" || len(bytes.TrimSpace(oc.Format.Schema)) == 0 {
+		return nil
+	}
+	var v any
+	strict := json.Unmarshal(oc.Format.Schema, &v) == nil && openAIStrict(v)
+	return &chat.ResponseFormat{Type: "json_schema",
+		JSONSchema: &chat.JSONSchema{Name: "output", Schema: chat.RawJSON(oc.Format.Schema), Strict: &strict}}
+}
+
+// openAIStrict reports a schema every object of which sets
+// additionalProperties false and requires each of its properties.
+func openAIStrict(v any) bool {
+	switch n := v.(type) {
+	case []any:
+		for _, e := range n {
+			if !openAIStrict(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		if props, ok := n["properties"].(map[string]any); ok || n["type"] == "object" {
+			if n["additionalProperties"] != false {
+				return false
+			}
+			required, _ := n["required"].([]any)
+			if len(required) != len(props) {
+				return false
+			}
+			for _, k := range required {
+				if _, ok := props[fmt.Sprint(k)]; !ok {
+					return false
+				}
+			}
+		}
+		for _, e := range n {
+			if !openAIStrict(e) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -700,6 +701,38 @@ func TestMessagesTranslatedCacheUsage(t *testing.T) {
 		ev := checkBilled(t, h, "openai/gpt-4.1", 100, 5, nil)
 		if ev.Usage.Cached != 20 {
 			t.Fatalf("stream %v: event cached %d, want 20", stream, ev.Usage.Cached)
+		}
+	}
+}
+
+// A Messages client's structured output (output_config.format, a JSON
+// Schema the answer must follow) reaches a model served by an OpenAI-shaped
+// upstream as response_format json_schema, strict when the schema meets
+// OpenAI's strict rules (every object closed, every property required),
+// and a Gemini model as its response schema; the answer is the JSON text.
+func TestMessagesStructuredOutputToTranslatedUpstreams(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	closed := `{"type":"object","properties":{"city":{"type":"string"},"temp":{"type":"number"}},"required":["city","temp"],"additionalProperties":false}`
+	open := `{"type":"object","properties":{"city":{"type":"string"},"temp":{"type":"number"}},"required":["city"],"additionalProperties":false}`
+	for _, c := range []struct {
+		model, schema, strict string
+	}{{"test/openai", closed, "true"}, {"test/openai", open, "false"}, {"test/gemini", closed, ""}} {
+		for _, stream := range []bool{false, true} {
+			body := `{"model":"` + c.model + `","max_tokens":200,"stream":` + strconv.FormatBool(stream) +
+				`,"messages":[{"role":"user","content":"Weather in Taipei as JSON"}],"output_config":{"format":{"type":"json_schema","schema":` + c.schema + `}}}`
+			resp, b := h.postMessages("", h.key, body)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s: %d %s", c.model, resp.StatusCode, b)
+			}
+			m := wire(t, h.fakes[strings.TrimPrefix(c.model, "test/")].Last())
+			if c.model == "test/gemini" {
+				want(t, m, "generationConfig.responseMimeType", "application/json")
+				want(t, m, "generationConfig.responseSchema.required", `["city","temp"]`)
+				continue
+			}
+			want(t, m, "response_format.type", "json_schema")
+			want(t, m, "response_format.json_schema.schema.properties.city.type", "string")
+			want(t, m, "response_format.json_schema.strict", c.strict)
 		}
 	}
 }

@@ -118,3 +118,41 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// A function declared strict (OpenAI's tools[].function.strict) goes to
+// Claude Opus 4.5, Sonnet 4.5, Haiku 4.5 and later as Anthropic's strict
+// tool use: strict true beside the input schema, rewritten into the JSON
+// Schema subset Anthropic compiles (objects closed, bounds in words).
+// Earlier models, and functions not declared strict, get the schema as it
+// was written.
+func TestClaudeStrictTools(t *testing.T) {
+	params := `{"type":"object","properties":{"city":{"type":"string","maxLength":40},"days":{"type":"integer","minimum":1}},"required":["city","days"]}`
+	tools := `"tools":[{"type":"function","function":{"name":"forecast","strict":true,"parameters":` + params + `}},` +
+		`{"type":"function","function":{"name":"loose","parameters":{"type":"object","properties":{"q":{"type":"string"}}}}}]`
+	for _, c := range []struct {
+		model  string
+		strict bool
+	}{{"claude-sonnet-4-5-20250929", true}, {"claude-opus-4-6", true}, {"claude-sonnet-4-20250514", false}} {
+		h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{"test/anthropic": {{fake: "anthropic", kind: "anthropic", model: c.model}}}})
+		for _, stream := range []bool{false, true} {
+			body := `{"model":"test/anthropic","stream":` + strconv.FormatBool(stream) + `,"messages":[{"role":"user","content":"Weather in Taipei?"}],` + tools + `}`
+			resp, b := h.post(body)
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s stream %v: %d %s", c.model, stream, resp.StatusCode, b)
+			}
+			m := wire(t, h.fakes["anthropic"].Last())
+			absent(t, m, "tools.1.strict")
+			want(t, m, "tools.1.input_schema.properties.q.type", "string")
+			absent(t, m, "tools.1.input_schema.additionalProperties")
+			if !c.strict {
+				absent(t, m, "tools.0.strict")
+				want(t, m, "tools.0.input_schema.properties.days.minimum", "1")
+				continue
+			}
+			want(t, m, "tools.0.strict", "true")
+			want(t, m, "tools.0.input_schema.additionalProperties", "false")
+			absent(t, m, "tools.0.input_schema.properties.days.minimum")
+			want(t, m, "tools.0.input_schema.properties.city.type", "string")
+		}
+	}
+}

@@ -443,3 +443,52 @@ func TestGeminiParallelToolCallsFalseKeepsTheFirstCall(t *testing.T) {
 		}
 	}
 }
+
+// Some OpenAI-shaped hosts write tool calls with an empty ID, and their
+// clients send the conversation on as it is; Anthropic refuses an empty
+// tool_use id. Such a call goes to Claude with an ID made up from its
+// place among the conversation's calls without one, and each result
+// without an ID answers the earliest of those calls not yet answered: the
+// call and its result agree, two calls stay apart, and the same
+// conversation (a prefix Claude may have cached) gets the same IDs again.
+func TestEmptyToolCallIDsReachClaude(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	call := func(n int) string {
+		return `{"id":"","type":"function","function":{"name":"get_weather","arguments":"{\"n\":` + strconv.Itoa(n) + `}"}}`
+	}
+	body := `{"model":"test/anthropic","messages":[{"role":"user","content":"weather?"},
+		{"role":"assistant","content":null,"tool_calls":[` + call(0) + `,` + call(1) + `]},
+		{"role":"tool","tool_call_id":"","content":"result 0"},{"role":"tool","tool_call_id":"","content":"result 1"},
+		{"role":"assistant","content":null,"tool_calls":[` + call(2) + `]},
+		{"role":"tool","tool_call_id":"","content":"result 2"}],
+		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]}`
+	var first []any
+	for _, stream := range []bool{false, true} {
+		b := strings.Replace(body, `{"model"`, `{"stream":`+strconv.FormatBool(stream)+`,"model"`, 1)
+		resp, out := h.post(b)
+		if resp.StatusCode != 200 {
+			t.Fatalf("stream %v: %d %s", stream, resp.StatusCode, out)
+		}
+		got := h.fakes["anthropic"].Received()
+		m := wire(t, got[len(got)-1])
+		var ids []any
+		for _, p := range [][2]string{{"messages.1.content.0.id", "messages.2.content.0.tool_use_id"},
+			{"messages.1.content.1.id", "messages.2.content.1.tool_use_id"},
+			{"messages.3.content.0.id", "messages.4.content.0.tool_use_id"}} {
+			use, _ := jpath(m, p[0])
+			res, _ := jpath(m, p[1])
+			if s, _ := use.(string); s == "" || use != res {
+				t.Fatalf("stream %v: tool_use id %v, tool_result tool_use_id %v", stream, use, res)
+			}
+			ids = append(ids, use)
+		}
+		if ids[0] == ids[1] || ids[1] == ids[2] || ids[0] == ids[2] {
+			t.Fatalf("stream %v: calls sent with the same ID: %v", stream, ids)
+		}
+		if first == nil {
+			first = ids
+		} else if fmt.Sprint(first) != fmt.Sprint(ids) {
+			t.Errorf("the same conversation got other IDs: %v, then %v", first, ids)
+		}
+	}
+}

@@ -149,10 +149,11 @@ func TestCacheWritesBillAtTheirPrice(t *testing.T) {
 // The models list gives the cache-write price where one is set, per token
 // as OpenRouter's input_cache_write and per million beside the others;
 // without one, input_cache_write is the input price, which it bills at.
+// The one-hour price has no OpenRouter field: it is given per million.
 func TestModelsListCacheWritePrice(t *testing.T) {
 	price := defaultPrice()
-	write := dec("12.5")
-	price.CacheWrite = &write
+	write, hour := dec("12.5"), dec("25")
+	price.CacheWrite, price.CacheWrite1h = &write, &hour
 	h := newHarness(t, harnessOpts{
 		models: map[string][]upstreamSpec{"test/claude": {{fake: "anthropic", kind: "anthropic"}}, "test/openai": {{fake: "openai", kind: "openai"}}},
 		prices: map[string]domain.ModelPrice{"test/claude": price, "test/openai": defaultPrice()},
@@ -174,18 +175,94 @@ func TestModelsListCacheWritePrice(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][2]string{"test/claude": {"0.0000125", "12.5"}, "test/openai": {"0.00001", ""}}
+	want := map[string][3]string{"test/claude": {"0.0000125", "12.5", "25"}, "test/openai": {"0.00001", "", ""}}
 	for _, m := range list.Data {
 		w, ok := want[m.ID]
 		if !ok {
 			continue
 		}
 		delete(want, m.ID)
-		if m.Pricing.Write != w[0] || m.Pricing.PerMillion["cache_write"] != w[1] {
-			t.Errorf("%s: input_cache_write %q, per million %v; want %q and cache_write %q", m.ID, m.Pricing.Write, m.Pricing.PerMillion, w[0], w[1])
+		if m.Pricing.Write != w[0] || m.Pricing.PerMillion["cache_write"] != w[1] || m.Pricing.PerMillion["cache_write_1h"] != w[2] {
+			t.Errorf("%s: input_cache_write %q, per million %v; want %q, cache_write %q and cache_write_1h %q", m.ID, m.Pricing.Write, m.Pricing.PerMillion, w[0], w[1], w[2])
 		}
 	}
 	if len(want) > 0 {
 		t.Errorf("not listed: %v", want)
+	}
+}
+
+// Anthropic reports how its cache writes split by lifetime; the one-hour
+// ones (cache_control ttl "1h") cost 2 × input, the five-minute ones
+// 1.25 ×.
+const (
+	anthropic1hUsage  = `"usage":{"input_tokens":100,"cache_read_input_tokens":800,"cache_creation_input_tokens":300,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200},"output_tokens":500}`
+	anthropic1hStream = `{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[],"stop_reason":null,"usage":{"input_tokens":100,"cache_read_input_tokens":800,"cache_creation_input_tokens":300,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200},"output_tokens":1}}}
+{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"hi"}}
+{"type":"content_block_stop","index":0}
+{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":500}}
+{"type":"message_stop"}`
+)
+
+// Tokens written to the cache for an hour bill at the one-hour price, on
+// the chat API and on the Messages API (whose answers from Claude keep
+// Anthropic's cache_creation breakdown), unary and streamed; the usage
+// event keeps their count.
+func TestOneHourCacheWritesBillAtTheirPrice(t *testing.T) {
+	stream := newWireUpstream(t, sseEvents(strings.Split(anthropic1hStream, "\n")...))
+	unary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn",` + anthropic1hUsage + `}`))
+	}))
+	t.Cleanup(unary.Close)
+	price := defaultPrice()
+	write, hour := dec("12.5"), dec("20")
+	price.CacheWrite, price.CacheWrite1h = &write, &hour
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models: map[string][]upstreamSpec{
+			"test/claude-stream": {{fake: "cs", kind: "anthropic", baseURL: stream.srv.URL}},
+			"test/claude":        {{fake: "cu", kind: "anthropic", baseURL: unary.URL}},
+		},
+		prices: map[string]domain.ModelPrice{"test/claude-stream": price, "test/claude": price},
+	})
+	// 100 uncached at NT$10, 800 cached at NT$5, 100 written for five
+	// minutes at NT$12.5, 200 for an hour at NT$20 and 500 out at NT$20
+	// per million: 0.001 + 0.004 + 0.00125 + 0.004 + 0.01.
+	const want = "0.02025"
+	system := `[{"type":"text","text":"a long system prompt","cache_control":{"type":"ephemeral","ttl":"1h"}}]`
+	for _, c := range []struct {
+		model  string
+		stream bool
+	}{{"test/claude", false}, {"test/claude-stream", true}} {
+		body := `{"model":"` + c.model + `","messages":[{"role":"system","content":` + system + `},{"role":"user","content":"hi"}]` +
+			map[bool]string{true: `,"stream":true}`, false: `}`}[c.stream]
+		resp, b := h.post(body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.model, resp.StatusCode, b)
+		}
+		if u := answerUsage(t, b); u.Cost.String() != want || u.PromptTokensDetails["cache_write_tokens"] != "300" {
+			t.Errorf("%s: answer's usage %+v, want cost %s and 300 written", c.model, u, want)
+		}
+		msg := `{"model":"` + c.model + `","max_tokens":50,"system":` + system + `,"messages":[{"role":"user","content":"hi"}]` +
+			map[bool]string{true: `,"stream":true}`, false: `}`}[c.stream]
+		resp, b = h.postMessages("", h.key, msg)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s messages: %d %s", c.model, resp.StatusCode, b)
+		}
+		if !strings.Contains(string(b), `"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":200}`) {
+			t.Errorf("%s messages: the answer lost cache_creation: %s", c.model, b)
+		}
+		if !c.stream && !strings.Contains(string(b), `"cost":`+want) {
+			t.Errorf("%s messages: the answer's cost is not %s: %s", c.model, want, b)
+		}
+	}
+	evs := h.completed()
+	if len(evs) != 4 {
+		t.Fatalf("%d completed events", len(evs))
+	}
+	for _, e := range evs {
+		if !e.Cost.Equal(dec(want)) || e.Usage.CacheWrite != 300 || e.Usage.CacheWrite1h != 200 || e.Usage.Cached != 800 || e.Usage.Input != 1200 {
+			t.Errorf("%s billed %s for %+v, want %s", e.Model, e.Cost, e.Usage, want)
+		}
 	}
 }

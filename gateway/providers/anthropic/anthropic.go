@@ -76,6 +76,15 @@ type usage struct {
 	OutputTokens             int `json:"output_tokens"`
 	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
 	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
+	// CacheCreation splits the writes by how long they stay cached
+	// (cache_control's ttl): Anthropic charges 2 × input for an hour,
+	// 1.25 × for five minutes.
+	CacheCreation *cacheCreation `json:"cache_creation"`
+}
+
+type cacheCreation struct {
+	Ephemeral5m int `json:"ephemeral_5m_input_tokens"`
+	Ephemeral1h int `json:"ephemeral_1h_input_tokens"`
 }
 
 // openAI maps usage: OpenAI's prompt_tokens counts every input token,
@@ -83,7 +92,24 @@ type usage struct {
 func (u usage) openAI() chat.Usage {
 	cu := chat.NewUsage(u.InputTokens+u.CacheReadInputTokens+u.CacheCreationInputTokens, u.OutputTokens, u.CacheReadInputTokens, 0)
 	cu.PromptTokensDetails.CacheWriteTokens = u.CacheCreationInputTokens
+	if u.CacheCreation != nil {
+		cu.PromptTokensDetails.CacheWrite1hTokens = min(max(u.CacheCreation.Ephemeral1h, 0), u.CacheCreationInputTokens)
+	}
 	return cu
+}
+
+// inputCounts reports whether a message_delta's usage repeats the input
+// counts (newer API versions do), which then replace message_start's.
+func (u usage) inputCounts() bool {
+	return u.InputTokens > 0 || u.CacheReadInputTokens > 0 || u.CacheCreationInputTokens > 0
+}
+
+// takeInput replaces u's input counts with d's.
+func (u *usage) takeInput(d *usage) {
+	u.InputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens = d.InputTokens, d.CacheReadInputTokens, d.CacheCreationInputTokens
+	if d.CacheCreation != nil {
+		u.CacheCreation = d.CacheCreation
+	}
 }
 
 func finishReason(stop string, jsonTool string) string {

@@ -109,9 +109,8 @@ func (s *nativeStream) Next() ([]byte, error) {
 	case "message_delta":
 		if u := e.Usage; u != nil {
 			s.usage.OutputTokens = u.OutputTokens
-			if u.InputTokens > 0 || u.CacheReadInputTokens > 0 || u.CacheCreationInputTokens > 0 {
-				s.usage.InputTokens, s.usage.CacheReadInputTokens, s.usage.CacheCreationInputTokens =
-					u.InputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens
+			if u.inputCounts() {
+				s.usage.takeInput(u)
 			}
 		}
 		if e.Delta != nil && e.Delta.StopReason != "" {

@@ -29,6 +29,12 @@ type request struct {
 	Thinking      *thinking   `json:"thinking,omitempty"`
 	// OutputConfig carries structured outputs' JSON Schema (structured.go).
 	OutputConfig *outputConfig `json:"output_config,omitempty"`
+
+	// unnamedCalls counts the conversation's tool calls without an ID;
+	// unanswered holds the IDs given to those not yet answered by a result
+	// without an ID (see unnamedCallID).
+	unnamedCalls int
+	unanswered   []string
 }
 
 // thinking turns on extended thinking with a token budget.
@@ -77,6 +83,9 @@ type tool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	// Strict is strict tool use: the model's input to the tool is
+	// constrained to InputSchema, as structured outputs constrain answers.
+	Strict bool `json:"strict,omitempty"`
 }
 
 type toolChoice struct {
@@ -164,6 +173,8 @@ func (Adapter) Check(req *chat.Request) error {
 // message content. When the client also sends its own tools, forcing would
 // forbid them, so the schema goes into the system prompt as an
 // instruction instead. jsonTool is the forced tool's name, "" when none.
+// A function declared strict goes as Anthropic's strict tool use to the
+// same models, its schema rewritten as a structured output's.
 func translate(req *chat.Request, model string) (out *request, jsonTool string, err error) {
 	if err := (Adapter{}).Check(req); err != nil {
 		return nil, "", err
@@ -188,7 +199,16 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		if len(schema) == 0 || firstByte(schema) != '{' {
 			schema = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
-		out.Tools = append(out.Tools, tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema})
+		tl := tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema}
+		// A function declared strict is Anthropic's strict tool use on the
+		// models with structured outputs, when its schema fits the subset
+		// they compile; otherwise it goes as before, unconstrained.
+		if s := t.Function.Strict; s != nil && *s && structuredOutputs(model) {
+			if strict, ok := strictSchema(schema); ok {
+				tl.InputSchema, tl.Strict = strict, true
+			}
+		}
+		out.Tools = append(out.Tools, tl)
 	}
 	out.ToolChoice = mapToolChoice(req)
 	if rf := req.ResponseFormat; rf != nil {
@@ -295,7 +315,11 @@ func (r *request) add(m *chat.Message) error {
 		r.System = append(r.System, textBlocks(m.Content)...)
 		return nil
 	case chat.RoleTool:
-		res := block{Type: "tool_result", ToolUseID: toolUseID(m.ToolCallID), Content: textBlocks(m.Content)}
+		id := toolUseID(m.ToolCallID)
+		if m.ToolCallID == "" {
+			id = r.unnamedResultID()
+		}
+		res := block{Type: "tool_result", ToolUseID: id, Content: textBlocks(m.Content)}
 		r.appendTurn("user", res)
 		return nil
 	case chat.RoleAssistant:
@@ -305,7 +329,11 @@ func (r *request) add(m *chat.Message) error {
 			if firstByte(input) != '{' || !json.Valid(input) {
 				input = emptyObject
 			}
-			blocks = append(blocks, block{Type: "tool_use", ID: toolUseID(tc.ID), Name: tc.Function.Name, Input: input})
+			id := toolUseID(tc.ID)
+			if tc.ID == "" {
+				id = r.unnamedCallID()
+			}
+			blocks = append(blocks, block{Type: "tool_use", ID: id, Name: tc.Function.Name, Input: input})
 		}
 		if len(blocks) > 0 {
 			blocks = append(thinkingBlocks(m.ReasoningDetails), blocks...)
@@ -501,6 +529,31 @@ func toolUseID(id string) string {
 	h := fnv.New64a()
 	h.Write([]byte(id))
 	return string(b) + "_" + strconv.FormatUint(h.Sum64(), 36)
+}
+
+// unnamedCallID gives a tool call without an ID (some OpenAI-shaped hosts
+// write none; Anthropic refuses an empty one) an ID from its place among
+// the conversation's calls without one: the same conversation, which
+// Claude may have cached, gets the same IDs each time it is sent.
+func (r *request) unnamedCallID() string {
+	id := "toolu_unnamed_" + strconv.Itoa(r.unnamedCalls)
+	r.unnamedCalls++
+	r.unanswered = append(r.unanswered, id)
+	return id
+}
+
+// unnamedResultID is the ID of the earliest call without one that no
+// result has answered yet, as results follow their calls in order. A
+// result with no such call gets an ID of its own, which Anthropic refuses
+// as it refuses any result without its call.
+func (r *request) unnamedResultID() string {
+	if len(r.unanswered) == 0 {
+		r.unnamedCalls++
+		return "toolu_unnamed_" + strconv.Itoa(r.unnamedCalls-1)
+	}
+	id := r.unanswered[0]
+	r.unanswered = r.unanswered[1:]
+	return id
 }
 
 // toolName makes a schema name a valid tool name: [a-zA-Z0-9_-]{1,64}.

@@ -173,9 +173,8 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 			// output_tokens is cumulative; newer API versions may repeat
 			// the input counts here too.
 			s.usage.OutputTokens = u.OutputTokens
-			if u.InputTokens > 0 || u.CacheReadInputTokens > 0 || u.CacheCreationInputTokens > 0 {
-				s.usage.InputTokens, s.usage.CacheReadInputTokens, s.usage.CacheCreationInputTokens =
-					u.InputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens
+			if u.inputCounts() {
+				s.usage.takeInput(u)
 			}
 		}
 		if e.Delta != nil && e.Delta.StopReason != "" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 func anthropicError(w http.ResponseWriter, status int, typ, msg string) {
@@ -242,6 +243,21 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		if msg := outputFormatError(oc.Format.Type, oc.Format.Schema); msg != "" {
 			anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
 			return
+		}
+	}
+	for i, raw := range req.Tools {
+		var t struct {
+			Strict      bool `json:"strict"`
+			InputSchema any  `json:"input_schema"`
+		}
+		if json.Unmarshal(raw, &t) == nil && t.Strict {
+			// Strict tool use compiles the input schema as structured
+			// outputs compile output_config.format's.
+			if msg := outputFormatError("json_schema", t.InputSchema); msg != "" {
+				anthropicError(w, http.StatusBadRequest, "invalid_request_error",
+					strings.Replace(msg, "output_config.format.schema", "tools."+strconv.Itoa(i)+".input_schema", 1))
+				return
+			}
 		}
 	}
 	if msg := toolIDError(req.Messages); msg != "" {

@@ -40,10 +40,10 @@ func (p ModelPrice) CacheWrite1hPrice() decimal.Decimal {
 	return *p.CacheWrite1h
 }
 
-// Cost is the exact NTD cost of a usage at this price, unrounded.
-// Cached and cache-written tokens are part of Input and bill at CachedInput
-// and CacheWrite (CacheWrite1h for those written for an hour); reasoning tokens are part of Output and bill at Reasoning
-// (or Output when unset).
+// Cost is the exact NTD cost of a usage at this price, unrounded. Cached
+// and cache-written tokens are part of Input and bill at CachedInput and
+// CacheWrite (CacheWrite1h for those written for an hour); reasoning
+// tokens are part of Output and bill at Reasoning (or Output when unset).
 func (p ModelPrice) Cost(u Usage) decimal.Decimal {
 	cached := min(max(u.Cached, 0), max(u.Input, 0))
 	written := min(max(u.CacheWrite, 0), max(u.Input, 0)-cached)
@@ -59,8 +59,8 @@ func (p ModelPrice) Cost(u Usage) decimal.Decimal {
 
 // MaxCost is the most a request can cost: every input token at the highest
 // of the input and cache-write prices (any of them may be written to the
-// cache, for five minutes or an hour) and maxOutput tokens at the higher of the output and reasoning
-// prices.
+// cache, for five minutes or an hour) and maxOutput tokens at the higher
+// of the output and reasoning prices.
 func (p ModelPrice) MaxCost(input, maxOutput int64) decimal.Decimal {
 	in := decimal.Max(p.Input, p.CacheWritePrice(), p.CacheWrite1hPrice())
 	out := p.Output

@@ -127,7 +127,6 @@ type server struct {
 	clientIP echo.IPExtractor
 	log      logIndex  // the event log's pages
 	scans    scanCache // the matches of its recent filtered views
-	once     onceForms // the finance forms acted on
 }
 
 // capture remembers where a command's appends landed, so the handler can

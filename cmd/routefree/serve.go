@@ -213,6 +213,9 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		in.limiter = admission.NewRedisLimiter(in.rdb, c.RedisPrefix)
 		in.ledger = admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{})
 		in.authn.Share(in.rdb, c.RedisPrefix) // a console session works on every instance, sign-in failures count on all
+		if in.saml != nil {
+			in.saml.ShareAnswered(auth.NewRedisAnswered(in.rdb, c.RedisPrefix)) // a SAML response is taken once, on any instance
+		}
 	}
 	in.metrics = server.NewMetrics(in.reg)
 	in.gauges = newGauges(in.reg, in.rdb != nil)

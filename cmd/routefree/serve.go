@@ -211,7 +211,13 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		in.rdb = redis.NewClient(opt)
 		in.closers = append(in.closers, in.rdb.Close)
 		in.limiter = admission.NewRedisLimiter(in.rdb, c.RedisPrefix)
-		in.ledger = admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{})
+		// Holds on a lease that this instance renews while their requests
+		// run: those of an instance that dies free the credit within a
+		// minute, not after the 15 minutes a hold may otherwise last.
+		ledger := admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{Lease: holdLease})
+		in.ledger = ledger
+		// Closers run in reverse: this one before the client's.
+		in.closers = append(in.closers, func() error { ledger.Close(); return nil })
 		in.authn.Share(in.rdb, c.RedisPrefix) // a console session works on every instance, sign-in failures count on all
 		if in.saml != nil {
 			in.saml.ShareAnswered(auth.NewRedisAnswered(in.rdb, c.RedisPrefix)) // a SAML response is taken once, on any instance
@@ -241,6 +247,10 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 	}
 	return db, projections.SQLite, err
 }
+
+// holdLease is how long a credit hold in Redis outlives its instance's last
+// renewal (every 20 s while its request runs).
+const holdLease = time.Minute
 
 // start runs the projections, waits until they hold the whole history, makes
 // the first-run events and starts the gauges.

@@ -51,5 +51,7 @@
 // long as no view used for admission lags its projection by more than the
 // grace. Holds expire HoldTTL (default 15 minutes) after they are taken, so a
 // crashed instance's holds stop locking credit; whole-account state expires
-// after it has been idle for longer than both.
+// after it has been idle for longer than both. With a Lease, a Redis hold
+// expires a Lease after its instance last renewed it instead: it lasts as
+// long as its request, and a dead instance's holds lapse within the Lease.
 package admission

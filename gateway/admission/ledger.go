@@ -65,6 +65,13 @@ type LedgerOptions struct {
 	// it AND it is older than this. It bounds how far behind its projection
 	// a view used for admission may be. Default 2 minutes.
 	SettledGrace time.Duration
+	// Lease, when set, is how long a hold outlives the last renewal by the
+	// instance that made it (RedisLedger, which renews its holds every
+	// Lease/3 while their requests run). A hold then lasts as long as its
+	// request, and an instance that dies (kill -9, a lost machine) stops
+	// locking its requests' credit within a Lease rather than HoldTTL.
+	// Zero: a hold lasts HoldTTL.
+	Lease time.Duration
 	// Clock, for tests; default time.Now.
 	Clock func() time.Time
 }

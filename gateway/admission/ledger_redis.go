@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
@@ -24,11 +26,19 @@ type RedisLedger struct {
 	rdb    redis.UniversalClient
 	prefix string
 	opt    LedgerOptions
+
+	// With a Lease: the holds this instance made and has not settled or
+	// released (request ID → account), renewed while any is left.
+	mu       sync.Mutex
+	mine     map[string]string
+	renewing bool
+	closed   bool
+	stop     chan struct{}
 }
 
 // NewRedisLedger keeps its state under keys starting with prefix+"l:".
 func NewRedisLedger(rdb redis.UniversalClient, prefix string, o LedgerOptions) *RedisLedger {
-	return &RedisLedger{rdb: rdb, prefix: prefix, opt: o.withDefaults()}
+	return &RedisLedger{rdb: rdb, prefix: prefix, opt: o.withDefaults(), mine: map[string]string{}, stop: make(chan struct{})}
 }
 
 func (l *RedisLedger) keys(account string) []string {
@@ -136,7 +146,7 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 	}
 	r, err := holdScript.Run(ctx, l.rdb, l.keys(account), requestID, key,
 		in.amount, in.base, in.applied, in.keySpent, in.keyLimit,
-		l.opt.Clock().UnixMilli(), l.opt.HoldTTL.Milliseconds(),
+		l.opt.Clock().UnixMilli(), l.holdTTL().Milliseconds(),
 		l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds()).Int64Slice()
 	if err != nil {
 		return HoldResult{}, fmt.Errorf("admission: redis hold: %w", err)
@@ -146,6 +156,9 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 	}
 	if r[0] < 0 {
 		return HoldResult{}, ErrDuplicateHold
+	}
+	if r[0] == 0 {
+		l.track(requestID, account)
 	}
 	return holdResult(int(r[0]), view, amount, r[1], r[2]), nil
 }
@@ -162,6 +175,7 @@ func (l *RedisLedger) Settle(ctx context.Context, account, key, requestID string
 	if micro > maxLuaInt/4 {
 		return ErrAmountRange
 	}
+	l.untrack(requestID)
 	err = settleHoldScript.Run(ctx, l.rdb, l.keys(account), requestID, key, micro, usageVersion,
 		l.opt.Clock().UnixMilli(), l.opt.idleTTL().Milliseconds()).Err()
 	if err != nil {
@@ -172,6 +186,7 @@ func (l *RedisLedger) Settle(ctx context.Context, account, key, requestID string
 
 // Release implements Ledger.
 func (l *RedisLedger) Release(ctx context.Context, account, _, requestID string) error {
+	l.untrack(requestID)
 	if err := releaseScript.Run(ctx, l.rdb, l.keys(account), requestID, l.opt.Clock().UnixMilli()).Err(); err != nil {
 		return fmt.Errorf("admission: redis release: %w", err)
 	}
@@ -188,6 +203,100 @@ func (l *RedisLedger) Held(ctx context.Context, account string) (decimal.Decimal
 		return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: unexpected reply %v", r)
 	}
 	return fromMicro(r[0]), int(r[1]), nil
+}
+
+// Renew ARGV: now ms, lease ms, idle TTL ms, then the request IDs whose
+// holds get a new deadline (those still held).
+var renewScript = redis.NewScript(luaLedger + `
+local now, lease = tonumber(ARGV[1]), tonumber(ARGV[2])
+expire(now)
+for i = 4, #ARGV do
+  local v = redis.call('HGET', KEYS[1], 'r:' .. ARGV[i])
+  if v then
+    local m, _, key = string.match(v, '^(%-?%d+)|(%d+)|(.*)$')
+    redis.call('HSET', KEYS[1], 'r:' .. ARGV[i], m .. '|' .. fmt(now + lease) .. '|' .. key)
+    redis.call('ZADD', KEYS[2], fmt(now + lease), ARGV[i])
+  end
+end
+touch(tonumber(ARGV[3]))
+return 1
+`)
+
+// holdTTL is how long a new hold lasts before a renewal.
+func (l *RedisLedger) holdTTL() time.Duration {
+	if l.opt.Lease > 0 {
+		return l.opt.Lease
+	}
+	return l.opt.HoldTTL
+}
+
+// track remembers a hold to renew, and starts renewing if nothing was.
+func (l *RedisLedger) track(requestID, account string) {
+	if l.opt.Lease <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	l.mine[requestID] = account
+	if !l.renewing {
+		l.renewing = true
+		go l.renew()
+	}
+}
+
+func (l *RedisLedger) untrack(requestID string) {
+	if l.opt.Lease <= 0 {
+		return
+	}
+	l.mu.Lock()
+	delete(l.mine, requestID)
+	l.mu.Unlock()
+}
+
+// renew gives this instance's holds a new deadline every Lease/3, until
+// none is left or Close. A renewal that fails is tried at the next tick;
+// the lease leaves two of them to fail before a hold lapses.
+func (l *RedisLedger) renew() {
+	tick := time.NewTicker(l.opt.Lease / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-tick.C:
+		}
+		l.mu.Lock()
+		byAccount := map[string][]any{}
+		for id, acct := range l.mine {
+			byAccount[acct] = append(byAccount[acct], id)
+		}
+		if len(byAccount) == 0 {
+			l.renewing = false
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+		for acct, ids := range byAccount {
+			ctx, cancel := context.WithTimeout(context.Background(), l.opt.Lease/3)
+			args := append([]any{l.opt.Clock().UnixMilli(), l.opt.Lease.Milliseconds(), l.opt.idleTTL().Milliseconds()}, ids...)
+			_ = renewScript.Run(ctx, l.rdb, l.keys(acct), args...).Err()
+			cancel()
+		}
+	}
+}
+
+// Close stops renewing this instance's holds: those not settled or
+// released lapse within the Lease. Call it once requests have ended.
+func (l *RedisLedger) Close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.closed {
+		l.closed = true
+		close(l.stop)
+	}
 }
 
 var _ Ledger = (*RedisLedger)(nil)

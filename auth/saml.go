@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -42,7 +43,23 @@ type SAML struct {
 
 	mu   sync.Mutex
 	used map[string]time.Time // request IDs answered, until their relay state expires
+	// shared, when set, records the answered request IDs for every gateway
+	// instance in place of used.
+	shared AnsweredRequests
 }
+
+// AnsweredRequests records the SAML requests answered, shared by every
+// gateway instance, so that a response posted again is a replay whichever
+// instance it reaches.
+type AnsweredRequests interface {
+	// FirstUse records that request id has been answered, to be remembered
+	// until until, and reports whether it had not been before.
+	FirstUse(ctx context.Context, id string, until time.Time) (bool, error)
+}
+
+// ShareAnswered makes the service provider record the requests answered in
+// a, which every instance shares. Call it before serving.
+func (s *SAML) ShareAnswered(a AnsweredRequests) { s.shared = a }
 
 // SAML sign-in paths, under the gateway's base URL.
 const (
@@ -129,9 +146,13 @@ func (s *SAML) requestID(rs string) (string, time.Time, bool) {
 
 // firstUse records that request id has been answered, and reports whether
 // it had not been before: a response posted again is a replay. The record
-// is this instance's: behind a load balancer, a replay on another instance
-// is bounded by the relay state's and the assertion's validity.
-func (s *SAML) firstUse(id string, until time.Time) bool {
+// is this instance's unless ShareAnswered gave one that every instance
+// shares; without one, a replay on another instance is bounded by the
+// relay state's and the assertion's validity.
+func (s *SAML) firstUse(ctx context.Context, id string, until time.Time) (bool, error) {
+	if s.shared != nil {
+		return s.shared.FirstUse(ctx, id, until)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -141,10 +162,10 @@ func (s *SAML) firstUse(id string, until time.Time) bool {
 		}
 	}
 	if _, seen := s.used[id]; seen {
-		return false
+		return false, nil
 	}
 	s.used[id] = until
-	return true
+	return true, nil
 }
 
 // Finish verifies the posted response (signature by the IdP's certificate,
@@ -167,7 +188,11 @@ func (s *SAML) Finish(r *http.Request) (Principal, error) {
 		}
 		return Principal{}, fmt.Errorf("%w: %v", ErrSSO, err)
 	}
-	if !s.firstUse(id, exp) {
+	first, err := s.firstUse(r.Context(), id, exp)
+	if err != nil { // cannot tell a replay: refuse rather than sign in twice
+		return Principal{}, fmt.Errorf("auth: recording the SAML response as used: %w", err)
+	}
+	if !first {
 		return Principal{}, fmt.Errorf("%w: this response was used already", ErrSSO)
 	}
 	if a.Subject == nil || a.Subject.NameID == nil || a.Subject.NameID.Value == "" {

@@ -21,6 +21,7 @@ type Authenticator struct {
 	keys     *projections.Keys
 	sessions sessionStore
 	signins  throttle
+	forms    onceStore // the one-time forms acted on
 }
 
 var _ auth.Authenticator = (*Authenticator)(nil)
@@ -28,7 +29,8 @@ var _ auth.Authenticator = (*Authenticator)(nil)
 // NewAuthenticator returns an authenticator over the staff tokens of views
 // and the API keys of keys, with its own session store.
 func NewAuthenticator(views *Views, keys *projections.Keys) *Authenticator {
-	return &Authenticator{views: views, keys: keys, sessions: newSessions(), signins: memoryThrottle{newLimiter(signinFailures, signinWindow)}}
+	return &Authenticator{views: views, keys: keys, sessions: newSessions(), signins: memoryThrottle{newLimiter(signinFailures, signinWindow)},
+		forms: &onceForms{}}
 }
 
 // Sign-in throttling: this many failures per client address in the window,
@@ -41,9 +43,12 @@ const (
 // Share keeps the console's state in Redis (keys under prefix): sessions,
 // so that a browser signed in through one gateway instance is signed in on
 // all of them, and sign-in failures, so that the throttle counts a client's
-// guesses on every instance together. Call it before serving.
+// guesses on every instance together, and the one-time forms acted on, so
+// that a form sent again acts once whichever instance each copy reaches.
+// Call it before serving.
 func (a *Authenticator) Share(rdb redis.UniversalClient, prefix string) {
 	a.sessions = &redisSessions{rdb: rdb, prefix: prefix}
+	a.forms = &redisOnce{rdb: rdb, prefix: prefix}
 	a.signins = &redisThrottle{rdb: rdb, prefix: prefix, max: signinFailures, window: signinWindow, now: time.Now}
 }
 

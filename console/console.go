@@ -127,7 +127,6 @@ type server struct {
 	clientIP echo.IPExtractor
 	log      logIndex  // the event log's pages
 	scans    scanCache // the matches of its recent filtered views
-	once     onceForms // the finance forms acted on
 }
 
 // capture remembers where a command's appends landed, so the handler can
@@ -215,8 +214,28 @@ func Bootstrap(ctx context.Context, deps Deps, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("console: first admin token: %w", err)
 	}
+	if err := settle(ctx); err != nil {
+		return err
+	}
+	// Instances started together on a new store each found no token and
+	// issued one. Each that sees another's revokes its own; revoking the
+	// last admin token is refused, so exactly one is kept, and printed.
+	for _, t := range deps.Views.StaffTokens() {
+		if t.ID == id || t.Revoked {
+			continue
+		}
+		err := h.RevokeStaffToken(ctx, id)
+		if errors.Is(err, commands.ErrConflict) {
+			break // ours is the one kept
+		}
+		if err != nil {
+			return fmt.Errorf("console: first admin token: %w", err)
+		}
+		fmt.Fprintf(stdout, "first admin token: none printed here; another was issued at the same time (by another instance started on this new store, which printed it, or by `routefree staff issue`)\n")
+		return settle(ctx)
+	}
 	fmt.Fprintf(stdout, "first admin token %s (shown once; keep it safe, or set %s): %s\n", id, AdminTokenEnv, secret)
-	return settle(ctx)
+	return nil
 }
 
 // Role aliases for brevity in route tables.

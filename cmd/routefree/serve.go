@@ -211,8 +211,14 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		in.rdb = redis.NewClient(opt)
 		in.closers = append(in.closers, in.rdb.Close)
 		in.limiter = admission.NewRedisLimiter(in.rdb, c.RedisPrefix)
-		in.ledger = admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{})
+		// Holds that a running request renews (every third of their
+		// life): those of an instance that dies free the credit within a
+		// minute, not after the 15 minutes of one instance's own ledger.
+		in.ledger = admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{HoldTTL: sharedHoldTTL})
 		in.authn.Share(in.rdb, c.RedisPrefix) // a console session works on every instance, sign-in failures count on all
+		if in.saml != nil {
+			in.saml.ShareAnswered(auth.NewRedisAnswered(in.rdb, c.RedisPrefix)) // a SAML response is taken once, on any instance
+		}
 	}
 	in.metrics = server.NewMetrics(in.reg)
 	in.gauges = newGauges(in.reg, in.rdb != nil)
@@ -238,6 +244,10 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 	}
 	return db, projections.SQLite, err
 }
+
+// sharedHoldTTL is how long a credit hold in Redis outlives its request's
+// last renewal (every 20 s while the request runs).
+const sharedHoldTTL = time.Minute
 
 // start runs the projections, waits until they hold the whole history, makes
 // the first-run events and starts the gauges.

@@ -50,7 +50,9 @@
 // it was settled more than SettledGrace ago (default 2 minutes): safe as
 // long as no view used for admission lags its projection by more than the
 // grace. Holds expire HoldTTL (default 15 minutes) after they are taken or
-// last renewed (a running request renews its own every third of that), so a
-// crashed instance's holds stop locking credit; whole-account state expires
-// after it has been idle for longer than both.
+// last renewed, and a running request renews its own every third of that:
+// a hold lasts as long as its request, and a crashed instance's holds stop
+// locking credit within HoldTTL (serve gives the Redis ledger, which
+// instances share, one minute); whole-account state expires after it has
+// been idle for longer than both.
 package admission

@@ -41,6 +41,9 @@ type Allowance struct {
 	// VoidUploadBy is when the void's G0501 is late (zero in events
 	// recorded before voids carried it).
 	VoidUploadBy time.Time
+	// moved is what the allowance took off its account's due (on a
+	// monthly invoice): what its void makes due again.
+	moved projections.Amount
 }
 
 // Net is what the invoice still bills: zero when voided, less its live
@@ -232,17 +235,54 @@ func (c *credit) adjust(d decimal.Decimal) (refunded projections.Amount) {
 // allow takes an allowance on a monthly invoice off what is due: the
 // invoice no longer bills it, so no payment may pay it uninvoiced. It stays
 // owed as overdrawn, until credit given (finance's correction of the
-// balance for the allowance) or a payment, invoiced, pays it.
-func (c *credit) allow(amt projections.Amount) {
-	t := minAmount(c.due, amt)
-	c.due, c.overdrawn = c.due.Minus(t), c.overdrawn.Plus(t)
+// balance for the allowance) or a payment, invoiced, pays it. It returns
+// what it moved, which the allowance's void moves back.
+func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved projections.Amount) {
+	moved = minAmount(c.due, amt)
+	c.due, c.overdrawn = c.due.Minus(moved), c.overdrawn.Plus(moved)
+	d.owed = d.owed.Plus(moved)
+	return moved
 }
 
-// disallow undoes allow for a voided allowance, as far as what it moved is
-// still owed: the invoice bills it again.
-func (c *credit) disallow(amt projections.Amount) {
-	t := minAmount(c.overdrawn, amt)
-	c.overdrawn, c.due = c.overdrawn.Minus(t), c.due.Plus(t)
+// disallow undoes allow for a voided allowance: the invoice bills again
+// what the allowance moved, so it is due again, all of it. What is still
+// owed of it stops being overdrawn. What was paid since is no longer paid
+// by it: a payment invoiced at payment becomes paid credit again (else that
+// payment and the invoice would both bill it), and credit given becomes
+// free credit again. The balance does not change.
+func (c *credit) disallow(moved projections.Amount, d *allowedDebt) {
+	owed := minAmount(minAmount(d.owed, c.overdrawn), moved)
+	d.owed, c.overdrawn = d.owed.Minus(owed), c.overdrawn.Minus(owed)
+	rest := moved.Minus(owed)
+	paid := minAmount(d.byPayment, rest)
+	d.byPayment, c.paid = d.byPayment.Minus(paid), c.paid.Plus(paid)
+	free := minAmount(d.byCredit, rest.Minus(paid))
+	d.byCredit, c.free = d.byCredit.Minus(free), c.free.Plus(free)
+	c.due = c.due.Plus(owed).Plus(paid).Plus(free)
+}
+
+// allowedDebt is what an account's allowances on monthly invoices moved
+// from due to overdrawn, and what paid it since: payments (invoiced at
+// payment) and credit given. Overdrawn also holds prepaid usage; a payment
+// or credit pays the allowed part first. Kept only for accounts with such
+// allowances (ledger.allowed).
+type allowedDebt struct {
+	owed, byPayment, byCredit projections.Amount
+}
+
+// paidOverdrawn records that overdrawn went down by paid, paid by a payment
+// or by credit given.
+func (d *allowedDebt) paidOverdrawn(paid projections.Amount, byPayment bool) {
+	if d == nil || paid.Sign() <= 0 {
+		return
+	}
+	t := minAmount(d.owed, paid)
+	d.owed = d.owed.Minus(t)
+	if byPayment {
+		d.byPayment = d.byPayment.Plus(t)
+	} else {
+		d.byCredit = d.byCredit.Plus(t)
+	}
 }
 
 // minAmount is the smaller of two amounts.
@@ -425,6 +465,9 @@ type ledger struct {
 	topUpCover map[string]*Invoice // account \x00 reference → invoice
 	// refunded is the paid credit each account was given back (rare).
 	refunded map[string]decimal.Decimal
+	// allowed is what allowances on monthly invoices moved of each
+	// account's due (rare: only accounts with such allowances).
+	allowed map[string]*allowedDebt
 	// dirty lists the accounts marked as having top-ups that may need an
 	// invoice (a new top-up, a void): those whose account.dirty is not 0,
 	// each once, with others that have been cleared since (dropped by
@@ -453,7 +496,7 @@ func newLedger() *ledger {
 	return &ledger{
 		accounts: map[string]*account{}, usage: map[acctMonth][]modelUsage{}, strs: map[string]string{},
 		months: map[acctMonth]*bill{}, strays: map[string]*account{}, topUpBills: map[string]*bill{},
-		topUpCover: map[string]*Invoice{}, refunded: map[string]decimal.Decimal{}, ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
+		topUpCover: map[string]*Invoice{}, refunded: map[string]decimal.Decimal{}, allowed: map[string]*allowedDebt{}, ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
 		byNumber: map[string]*Invoice{}, reused: map[string]bool{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
 		contract: map[string]*Quote{}, filing: map[string]*filed{},
 	}
@@ -607,13 +650,13 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		u.Cost = u.Cost.Add(cost)
 	case *domain.CreditsAdjusted:
 		if a := l.accounts[b.AccountID]; a != nil {
-			l.refund(a, a.creditOf().adjust(b.Amount))
+			l.adjust(a, b.Amount)
 		}
 	case *domain.CreditsToppedUp:
 		a := l.accounts[b.AccountID]
 		if b.Method != domain.MethodCard && b.Method != domain.MethodBankTransfer {
 			if a != nil {
-				l.refund(a, a.creditOf().adjust(b.Amount)) // credit given, not paid for
+				l.adjust(a, b.Amount) // credit given, not paid for
 			}
 			return nil
 		}
@@ -627,7 +670,7 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		// rest is invoiced now, on either plan.
 		amt := projections.AmountOf(b.Amount)
 		if amt.Sign() > 0 {
-			if amt = a.creditOf().pay(amt); amt.Sign() <= 0 {
+			if amt = l.pay(a, amt); amt.Sign() <= 0 {
 				return nil
 			}
 		}
@@ -646,6 +689,26 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		}
 	}
 	return nil
+}
+
+// pay takes a payment into the account's credit (credit.pay), noting what
+// of it paid allowed usage.
+func (l *ledger) pay(a *account, amt projections.Amount) (toInvoice projections.Amount) {
+	c := a.creditOf()
+	before := c.overdrawn
+	toInvoice = c.pay(amt)
+	l.allowed[a.ID].paidOverdrawn(before.Minus(c.overdrawn), true)
+	return toInvoice
+}
+
+// adjust takes a correction of the balance into the account's credit
+// (credit.adjust), noting what of it paid allowed usage and what paid
+// credit it gave back.
+func (l *ledger) adjust(a *account, d decimal.Decimal) {
+	c := a.creditOf()
+	before := c.overdrawn
+	l.refund(a, c.adjust(d))
+	l.allowed[a.ID].paidOverdrawn(before.Minus(c.overdrawn), false)
 }
 
 // refund records paid credit given back, which its top-up invoices still
@@ -899,17 +962,18 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 			l.foldVoided(inv)
 		}
 	case *domain.AllowanceIssued:
-		inv.Allowances = append(inv.Allowances, Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt})
-		l.byAllow[b.Number] = inv
-		if c := l.usageCredit(inv); c != nil {
-			c.allow(projections.AmountOf(decimal.NewFromInt(b.Sales + b.Tax)))
+		al := Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt}
+		if c, d := l.usageCredit(inv); c != nil {
+			al.moved = c.allow(projections.AmountOf(decimal.NewFromInt(b.Sales+b.Tax)), d)
 		}
+		inv.Allowances = append(inv.Allowances, al)
+		l.byAllow[b.Number] = inv
 	case *domain.AllowanceVoided:
 		for i := range inv.Allowances {
 			if a := &inv.Allowances[i]; a.Number == b.Number && !a.Voided {
 				a.Voided, a.VoidReason, a.VoidedAt, a.VoidUploadBy = true, b.Reason, e.OccurredAt, b.UploadBy
-				if c := l.usageCredit(inv); c != nil {
-					c.disallow(projections.AmountOf(decimal.NewFromInt(a.Sales + a.Tax)))
+				if c, d := l.usageCredit(inv); c != nil {
+					c.disallow(a.moved, d)
 				}
 			}
 		}
@@ -918,15 +982,22 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 }
 
 // usageCredit is the credit record of a monthly invoice's account, whose
-// allowances change what it owes (credit.allow); nil for a top-up invoice.
-func (l *ledger) usageCredit(inv *Invoice) *credit {
+// allowances change what it owes (credit.allow), with what they moved;
+// nil for a top-up invoice.
+func (l *ledger) usageCredit(inv *Invoice) (*credit, *allowedDebt) {
 	if inv.TopUpRef != "" || len(inv.TopUps) > 0 {
-		return nil
+		return nil, nil
 	}
-	if a := l.accounts[inv.AccountID]; a != nil {
-		return a.creditOf()
+	a := l.accounts[inv.AccountID]
+	if a == nil {
+		return nil, nil
 	}
-	return nil
+	d := l.allowed[a.ID]
+	if d == nil {
+		d = &allowedDebt{}
+		l.allowed[a.ID] = d
+	}
+	return a.creditOf(), d
 }
 
 // byStream finds the invoice whose own stream is stream.

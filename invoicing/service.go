@@ -214,8 +214,8 @@ func encode(ctx context.Context, id [16]byte, at time.Time, e domain.Event) (eve
 }
 
 // Invoices lists invoices of a billing month and account ("" matches
-// any), by period and number. Top-up invoices count in their Taipei month
-// of issue.
+// any), by period and number, without their documents (LoadDocuments reads
+// them). Top-up invoices count in their Taipei month of issue.
 func (s *Service) Invoices(month, acct string) []Invoice {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -238,7 +238,8 @@ func (s *Service) Invoices(month, acct string) []Invoice {
 	return out
 }
 
-// PeriodInvoices lists the invoices issued in a two-month period, by number.
+// PeriodInvoices lists the invoices issued in a two-month period, by
+// number, without their documents (LoadDocuments reads them).
 func (s *Service) PeriodInvoices(period string) []Invoice {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -257,12 +258,16 @@ func (s *Service) PeriodInvoices(period string) []Invoice {
 // number was issued in more than one period (see InvoiceRef).
 func (s *Service) Invoice(ref string) (Invoice, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	inv, err := s.l.find(ref, nil)
+	var c Invoice
+	if err == nil {
+		c = inv.clone()
+	}
+	s.mu.Unlock()
 	if err != nil {
 		return Invoice{}, err
 	}
-	return inv.clone(), nil
+	return s.document(context.Background(), c)
 }
 
 func normalizeNumber(n string) string {

@@ -109,3 +109,14 @@ var hints = map[gozxing.DecodeHintType]interface{}{
 	gozxing.DecodeHintType_CHARACTER_SET: "UTF-8",
 	gozxing.DecodeHintType_TRY_HARDER:    true,
 }
+
+// whole returns an invoice of a list with its document, read from its
+// event.
+func whole(t testing.TB, svc *Service, inv Invoice) Invoice {
+	t.Helper()
+	one := []Invoice{inv}
+	if err := svc.LoadDocuments(context.Background(), one); err != nil {
+		t.Fatal(err)
+	}
+	return one[0]
+}

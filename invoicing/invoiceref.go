@@ -1,6 +1,7 @@
 package invoicing
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -38,9 +39,9 @@ func splitRef(ref string) (period, number string) {
 
 // find returns the invoice a reference names among those that keep
 // (all when keep is nil). s.mu is held.
-func (l *ledger) find(ref string, keep func(*Invoice) bool) (*Invoice, error) {
+func (l *ledger) find(ref string, keep func(*invoice) bool) (*invoice, error) {
 	period, number := splitRef(ref)
-	var found []*Invoice
+	var found []*invoice
 	if inv := l.byNumber[number]; inv != nil && !l.reused[number] {
 		found = append(found, inv)
 	} else if inv != nil {
@@ -50,7 +51,7 @@ func (l *ledger) find(ref string, keep func(*Invoice) bool) (*Invoice, error) {
 			}
 		}
 	}
-	var match []*Invoice
+	var match []*invoice
 	for _, inv := range found {
 		if (period == "" || inv.Period == period) && (keep == nil || keep(inv)) {
 			match = append(match, inv)
@@ -82,10 +83,14 @@ func (s *Service) NumberReused(number string) bool {
 // account's invoice with the same number is neither found nor named.
 func (s *Service) AccountInvoice(acct, ref string) (Invoice, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	inv, err := s.l.find(ref, func(inv *Invoice) bool { return inv.AccountID == acct })
+	inv, err := s.l.find(ref, func(inv *invoice) bool { return inv.AccountID == acct })
+	var c Invoice
+	if err == nil {
+		c = inv.clone()
+	}
+	s.mu.Unlock()
 	if err != nil {
 		return Invoice{}, err
 	}
-	return inv.clone(), nil
+	return s.document(context.Background(), c)
 }

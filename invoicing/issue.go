@@ -116,11 +116,11 @@ func (s *Service) monthlyDraft(acct, month string, at time.Time) (d draft, skip 
 			Quantity:    decimal.NewFromInt(1), Unit: "式", UnitPrice: amt, Amount: amt,
 		})
 	}
-	return draft{id: monthlyEventID(acct, month, seq), key: monthlyKey(acct, month, seq), inv: inv}, nil, true
+	return draft{id: monthlyEventID(acct, month, seq), inv: inv}, nil, true
 }
 
 // latest is the last live invoice of a bill, if any.
-func latest(b *bill) *Invoice {
+func latest(b *bill) *invoice {
 	live := b.live()
 	if len(live) == 0 {
 		return nil
@@ -150,7 +150,8 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 	if last := latest(s.l.months[acctMonth{acct, month}]); last != nil && (!ok || skip != nil) {
 		c := last.clone()
 		s.mu.Unlock()
-		return c, false, nil
+		c, err := s.document(ctx, c)
+		return c, false, err
 	}
 	s.mu.Unlock()
 	switch {
@@ -206,7 +207,8 @@ func (s *Service) issueTopUpOnce(ctx context.Context, acct, ref string) (Invoice
 	if t.cover != nil {
 		c := t.cover.clone()
 		s.mu.Unlock()
-		return c, false, nil
+		c, err := s.document(ctx, c)
+		return c, false, err
 	}
 	d, ok := s.topUpDraft(acct, s.issueTime())
 	s.mu.Unlock()
@@ -236,7 +238,7 @@ func (s *Service) topUpDraft(acct string, at time.Time) (draft, bool) {
 	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
 	amt := lineAmount(inv.Kind, decimal.NewFromInt(inv.Total))
 	inv.Lines = []domain.InvoiceLine{{Description: "API 預付儲值", Quantity: decimal.NewFromInt(1), Unit: "筆", UnitPrice: amt, Amount: amt}}
-	return draft{id: topUpEventID(acct, seq), key: topUpKey(acct, seq), inv: inv}, true
+	return draft{id: topUpEventID(acct, seq), inv: inv}, true
 }
 
 // topUpsDue returns an account's top-ups that no live invoice bills, their

@@ -18,6 +18,12 @@ import (
 )
 
 // Invoice is an issued invoice with what happened to it since.
+//
+// The ledger keeps of each invoice what its sums, lists and checks need
+// (invoice), not its document: the lines, 隨機碼, carrier, donation code,
+// seller and actor are read from the invoice's event when it is shown,
+// rendered or filed (Service.LoadDocuments). Lists (Service.Invoices) leave
+// them out.
 type Invoice struct {
 	domain.InvoiceIssued
 	EventID    uuid.UUID
@@ -28,6 +34,11 @@ type Invoice struct {
 	// version is the last version of the invoice's own stream (voids and
 	// allowances); -1 while it has none.
 	version int64
+	// at is the version of the invoice's event in its period's range
+	// stream, where its document is read from.
+	at uint64
+	// summary is set while the document is left out.
+	summary bool
 }
 
 // Allowance is an allowance (折讓) with its time of issue and, once voided,
@@ -41,6 +52,9 @@ type Allowance struct {
 	// VoidUploadBy is when the void's G0501 is late (zero in events
 	// recorded before voids carried it).
 	VoidUploadBy time.Time
+	// moved is what the allowance took off its account's due (on a
+	// monthly invoice): what its void makes due again.
+	moved projections.Amount
 }
 
 // Net is what the invoice still bills: zero when voided, less its live
@@ -68,12 +82,79 @@ func (inv *Invoice) allowed() (sales, tax int64) {
 	return sales, tax
 }
 
-func (inv *Invoice) clone() Invoice {
-	c := *inv
-	c.Allowances = append([]Allowance(nil), inv.Allowances...)
-	c.Lines = append([]domain.InvoiceLine(nil), inv.Lines...)
-	c.Usage = append([]domain.UsageBilled(nil), inv.Usage...)
-	c.TopUps = append([]string(nil), inv.TopUps...)
+// invoice is what the ledger keeps of an issued invoice, one for every
+// top-up and account month billed, for the life of the process: what its
+// sums, lists and checks need, without the document (Invoice has it).
+// Its strings are shared with other records where they repeat.
+type invoice struct {
+	Number, Period, AccountID, Month, TopUpRef, Kind string
+	BuyerName, BuyerTaxID                            string // the account's own copies while they agree
+	Sales, Tax, Total                                int64
+	IssuedAt, UploadBy                               time.Time
+	Covers                                           projections.Amount // exact, without a big.Int while it fits an int64
+	Usage                                            []domain.UsageBilled
+	TopUps                                           []string
+	EventID                                          uuid.UUID
+	changes                                          *invoiceChanges // nil while neither voided nor allowed
+	Seq                                              int32
+	version                                          int32  // as Invoice.version
+	at                                               uint64 // as Invoice.at
+	Voided                                           bool
+}
+
+// invoiceChanges is what few invoices have: a void, allowances.
+type invoiceChanges struct {
+	voidReason string
+	voidedAt   time.Time
+	allowances []Allowance
+}
+
+// allowances returns the invoice's allowances, voided ones too.
+func (inv *invoice) allowances() []Allowance {
+	if inv.changes == nil {
+		return nil
+	}
+	return inv.changes.allowances
+}
+
+// change returns the invoice's changes, made on first use.
+func (inv *invoice) change() *invoiceChanges {
+	if inv.changes == nil {
+		inv.changes = &invoiceChanges{}
+	}
+	return inv.changes
+}
+
+// Net is what the invoice still bills (Invoice.Net).
+func (inv *invoice) Net() int64 {
+	if inv.Voided {
+		return 0
+	}
+	sales, tax := inv.allowed()
+	return inv.Total - sales - tax
+}
+
+// allowed sums the live allowances' sales and tax.
+func (inv *invoice) allowed() (sales, tax int64) {
+	for _, a := range inv.allowances() {
+		if !a.Voided {
+			sales, tax = sales+a.Sales, tax+a.Tax
+		}
+	}
+	return sales, tax
+}
+
+// clone returns the invoice without its document, which LoadDocuments
+// reads.
+func (inv *invoice) clone() Invoice {
+	c := Invoice{InvoiceIssued: domain.InvoiceIssued{Number: inv.Number, Period: inv.Period, AccountID: inv.AccountID,
+		Month: inv.Month, TopUpRef: inv.TopUpRef, Kind: inv.Kind, BuyerName: inv.BuyerName, BuyerTaxID: inv.BuyerTaxID,
+		Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total, IssuedAt: inv.IssuedAt, Seq: int(inv.Seq), Covers: inv.Covers.Decimal(),
+		Usage: slices.Clone(inv.Usage), TopUps: slices.Clone(inv.TopUps), UploadBy: inv.UploadBy},
+		EventID: inv.EventID, Voided: inv.Voided, version: int64(inv.version), at: inv.at, summary: true}
+	if ch := inv.changes; ch != nil {
+		c.VoidReason, c.VoidedAt, c.Allowances = ch.voidReason, ch.voidedAt, slices.Clone(ch.allowances)
+	}
 	return c
 }
 
@@ -232,17 +313,54 @@ func (c *credit) adjust(d decimal.Decimal) (refunded projections.Amount) {
 // allow takes an allowance on a monthly invoice off what is due: the
 // invoice no longer bills it, so no payment may pay it uninvoiced. It stays
 // owed as overdrawn, until credit given (finance's correction of the
-// balance for the allowance) or a payment, invoiced, pays it.
-func (c *credit) allow(amt projections.Amount) {
-	t := minAmount(c.due, amt)
-	c.due, c.overdrawn = c.due.Minus(t), c.overdrawn.Plus(t)
+// balance for the allowance) or a payment, invoiced, pays it. It returns
+// what it moved, which the allowance's void moves back.
+func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved projections.Amount) {
+	moved = minAmount(c.due, amt)
+	c.due, c.overdrawn = c.due.Minus(moved), c.overdrawn.Plus(moved)
+	d.owed = d.owed.Plus(moved)
+	return moved
 }
 
-// disallow undoes allow for a voided allowance, as far as what it moved is
-// still owed: the invoice bills it again.
-func (c *credit) disallow(amt projections.Amount) {
-	t := minAmount(c.overdrawn, amt)
-	c.overdrawn, c.due = c.overdrawn.Minus(t), c.due.Plus(t)
+// disallow undoes allow for a voided allowance: the invoice bills again
+// what the allowance moved, so it is due again, all of it. What is still
+// owed of it stops being overdrawn. What was paid since is no longer paid
+// by it: a payment invoiced at payment becomes paid credit again (else that
+// payment and the invoice would both bill it), and credit given becomes
+// free credit again. The balance does not change.
+func (c *credit) disallow(moved projections.Amount, d *allowedDebt) {
+	owed := minAmount(minAmount(d.owed, c.overdrawn), moved)
+	d.owed, c.overdrawn = d.owed.Minus(owed), c.overdrawn.Minus(owed)
+	rest := moved.Minus(owed)
+	paid := minAmount(d.byPayment, rest)
+	d.byPayment, c.paid = d.byPayment.Minus(paid), c.paid.Plus(paid)
+	free := minAmount(d.byCredit, rest.Minus(paid))
+	d.byCredit, c.free = d.byCredit.Minus(free), c.free.Plus(free)
+	c.due = c.due.Plus(owed).Plus(paid).Plus(free)
+}
+
+// allowedDebt is what an account's allowances on monthly invoices moved
+// from due to overdrawn, and what paid it since: payments (invoiced at
+// payment) and credit given. Overdrawn also holds prepaid usage; a payment
+// or credit pays the allowed part first. Kept only for accounts with such
+// allowances (ledger.allowed).
+type allowedDebt struct {
+	owed, byPayment, byCredit projections.Amount
+}
+
+// paidOverdrawn records that overdrawn went down by paid, paid by a payment
+// or by credit given.
+func (d *allowedDebt) paidOverdrawn(paid projections.Amount, byPayment bool) {
+	if d == nil || paid.Sign() <= 0 {
+		return
+	}
+	t := minAmount(d.owed, paid)
+	d.owed = d.owed.Minus(t)
+	if byPayment {
+		d.byPayment = d.byPayment.Plus(t)
+	} else {
+		d.byCredit = d.byCredit.Plus(t)
+	}
 }
 
 // minAmount is the smaller of two amounts.
@@ -314,7 +432,7 @@ type modelUsage struct {
 type topUp struct {
 	Reference string
 	Amount    projections.Amount
-	cover     *Invoice // the live invoice that bills it, if any
+	cover     *invoice // the live invoice that bills it, if any
 	next      *topUp   // the account's next top-up
 	month     int32    // Taipei month of payment, as monthIndex gives it
 	order     uint32   // place among all top-ups folded
@@ -369,27 +487,27 @@ func (tl *topUpList) all() iter.Seq[*topUp] {
 // bill is what the invoices of one account's month of usage, or of its
 // top-ups, have billed: the cumulative figures the next invoice starts from.
 type bill struct {
-	invoices []*Invoice      // in order of fold, voided ones too
+	invoices []*invoice      // in order of fold, voided ones too
 	covers   decimal.Decimal // Σ Covers of the live invoices
 	totals   int64           // Σ Total of the live invoices
 	next     int             // Seq of the next invoice
 }
 
-func (b *bill) add(inv *Invoice) {
+func (b *bill) add(inv *invoice) {
 	b.invoices = append(b.invoices, inv)
-	b.covers = b.covers.Add(inv.Covers)
+	b.covers = b.covers.Add(inv.Covers.Decimal())
 	b.totals += inv.Total
-	b.next = max(b.next, inv.Seq+1)
+	b.next = max(b.next, int(inv.Seq)+1)
 }
 
-func (b *bill) remove(inv *Invoice) {
-	b.covers = b.covers.Sub(inv.Covers)
+func (b *bill) remove(inv *invoice) {
+	b.covers = b.covers.Sub(inv.Covers.Decimal())
 	b.totals -= inv.Total
 }
 
 // live returns the bill's invoices that are not voided.
-func (b *bill) live() []*Invoice {
-	var out []*Invoice
+func (b *bill) live() []*invoice {
+	var out []*invoice
 	if b != nil {
 		for _, inv := range b.invoices {
 			if !inv.Voided {
@@ -418,13 +536,17 @@ type ledger struct {
 	months map[acctMonth]*bill // monthly invoices of usage
 	// An account's prepaid top-ups are listed in its account (strays:
 	// accounts not opened yet that have top-ups); topUpBills are their
-	// invoices; topUpCover which live invoice bills a reference (folded
-	// before or after the top-up itself).
+	// invoices; topUpCover which live invoice bills a reference whose
+	// top-up is not folded yet (an invoice read before its top-up): once
+	// folded, the top-up holds its invoice itself.
 	strays     map[string]*account
 	topUpBills map[string]*bill
-	topUpCover map[string]*Invoice // account \x00 reference → invoice
+	topUpCover map[string]*invoice // account \x00 reference → invoice
 	// refunded is the paid credit each account was given back (rare).
 	refunded map[string]decimal.Decimal
+	// allowed is what allowances on monthly invoices moved of each
+	// account's due (rare: only accounts with such allowances).
+	allowed map[string]*allowedDebt
 	// dirty lists the accounts marked as having top-ups that may need an
 	// invoice (a new top-up, a void): those whose account.dirty is not 0,
 	// each once, with others that have been cleared since (dropped by
@@ -437,45 +559,23 @@ type ledger struct {
 	// event repeats.
 	strs     map[string]string
 	ranges   map[string]*rangeState // by period
-	byID     map[uuid.UUID]*Invoice
-	byKey    map[string]*Invoice // natural key: monthly or top-up
-	byNumber map[string]*Invoice // the latest invoice of a number (letters recycle across periods)
-	reused   map[string]bool     // numbers issued in more than one period
-	byAllow  map[string]*Invoice // allowance number → invoice
-	invoices []*Invoice          // in order of issue
+	byNumber map[string]*invoice    // the latest invoice of a number (letters recycle across periods)
+	reused   map[string]bool        // numbers issued in more than one period
+	byAllow  map[string]*invoice    // allowance number → invoice
+	invoices []*invoice             // in order of issue
 	quotes   map[string]*Quote
-	contract map[string]*Quote     // contract ID → quote
-	filing   map[string]*filed     // document key → what Turnkey reported (outbox.go)
-	seller   *domain.InvoiceSeller // the last seller folded, shared by equal ones
+	contract map[string]*Quote // contract ID → quote
+	filing   map[string]*filed // document key → what Turnkey reported (outbox.go)
 }
 
 func newLedger() *ledger {
 	return &ledger{
 		accounts: map[string]*account{}, usage: map[acctMonth][]modelUsage{}, strs: map[string]string{},
 		months: map[acctMonth]*bill{}, strays: map[string]*account{}, topUpBills: map[string]*bill{},
-		topUpCover: map[string]*Invoice{}, refunded: map[string]decimal.Decimal{}, ranges: map[string]*rangeState{}, byID: map[uuid.UUID]*Invoice{}, byKey: map[string]*Invoice{},
-		byNumber: map[string]*Invoice{}, reused: map[string]bool{}, byAllow: map[string]*Invoice{}, quotes: map[string]*Quote{},
+		topUpCover: map[string]*invoice{}, refunded: map[string]decimal.Decimal{}, allowed: map[string]*allowedDebt{}, ranges: map[string]*rangeState{},
+		byNumber: map[string]*invoice{}, reused: map[string]bool{}, byAllow: map[string]*invoice{}, quotes: map[string]*Quote{},
 		contract: map[string]*Quote{}, filing: map[string]*filed{},
 	}
-}
-
-// Natural keys of invoices: the seq-th invoice of an account's month, and
-// the seq-th top-up invoice of an account. Top-up invoices from before
-// Seq was recorded are keyed by their reference.
-func monthlyKey(acct, month string, seq int) string {
-	return "monthly\x00" + acct + "\x00" + month + "\x00" + strconv.Itoa(seq)
-}
-func topUpKey(acct string, seq int) string   { return "topup\x00" + acct + "\x00#" + strconv.Itoa(seq) }
-func legacyTopUpKey(acct, ref string) string { return "topup\x00" + acct + "\x00ref:" + ref }
-
-func invoiceKey(inv *domain.InvoiceIssued) string {
-	switch {
-	case inv.TopUpRef != "" && len(inv.TopUps) == 0:
-		return legacyTopUpKey(inv.AccountID, inv.TopUpRef)
-	case inv.TopUpRef != "":
-		return topUpKey(inv.AccountID, inv.Seq)
-	}
-	return monthlyKey(inv.AccountID, inv.Month, inv.Seq)
 }
 
 // monthlyEventID and topUpEventID are the deterministic IDs of invoices: a
@@ -607,13 +707,13 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		u.Cost = u.Cost.Add(cost)
 	case *domain.CreditsAdjusted:
 		if a := l.accounts[b.AccountID]; a != nil {
-			l.refund(a, a.creditOf().adjust(b.Amount))
+			l.adjust(a, b.Amount)
 		}
 	case *domain.CreditsToppedUp:
 		a := l.accounts[b.AccountID]
 		if b.Method != domain.MethodCard && b.Method != domain.MethodBankTransfer {
 			if a != nil {
-				l.refund(a, a.creditOf().adjust(b.Amount)) // credit given, not paid for
+				l.adjust(a, b.Amount) // credit given, not paid for
 			}
 			return nil
 		}
@@ -627,7 +727,7 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		// rest is invoiced now, on either plan.
 		amt := projections.AmountOf(b.Amount)
 		if amt.Sign() > 0 {
-			if amt = a.creditOf().pay(amt); amt.Sign() <= 0 {
+			if amt = l.pay(a, amt); amt.Sign() <= 0 {
 				return nil
 			}
 		}
@@ -636,9 +736,11 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		t := &topUp{Reference: b.Reference, Amount: amt,
 			month: monthIndex(e.OccurredAt), order: l.topUpCount}
 		a.topUps.add(t)
-		if inv := l.topUpCover[coverKey(acct, b.Reference)]; inv != nil && !inv.Voided {
+		inv := l.topUpCover[coverKey(acct, b.Reference)]
+		delete(l.topUpCover, coverKey(acct, b.Reference))
+		if inv != nil && !inv.Voided {
 			t.cover = inv
-			if inv.TopUpRef == b.Reference && len(inv.TopUps) == 0 && inv.Covers.IsZero() {
+			if inv.TopUpRef == b.Reference && len(inv.TopUps) == 0 && inv.Covers.Sign() == 0 {
 				l.coverLegacyTopUp(inv, acct, t) // a legacy invoice folded before its top-up
 			}
 		} else {
@@ -646,6 +748,26 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		}
 	}
 	return nil
+}
+
+// pay takes a payment into the account's credit (credit.pay), noting what
+// of it paid allowed usage.
+func (l *ledger) pay(a *account, amt projections.Amount) (toInvoice projections.Amount) {
+	c := a.creditOf()
+	before := c.overdrawn
+	toInvoice = c.pay(amt)
+	l.allowed[a.ID].paidOverdrawn(before.Minus(c.overdrawn), true)
+	return toInvoice
+}
+
+// adjust takes a correction of the balance into the account's credit
+// (credit.adjust), noting what of it paid allowed usage and what paid
+// credit it gave back.
+func (l *ledger) adjust(a *account, d decimal.Decimal) {
+	c := a.creditOf()
+	before := c.overdrawn
+	l.refund(a, c.adjust(d))
+	l.allowed[a.ID].paidOverdrawn(before.Minus(c.overdrawn), false)
 }
 
 // refund records paid credit given back, which its top-up invoices still
@@ -744,15 +866,15 @@ func (l *ledger) monthBill(k acctMonth) *bill {
 // foldIssued records what a new invoice bills. Invoices from before Covers
 // was recorded bill, by convention: a monthly one, the month's usage folded
 // before it in the global order; a top-up one, its top-up.
-func (l *ledger) foldIssued(inv *Invoice) {
+func (l *ledger) foldIssued(inv *invoice) {
 	if inv.TopUpRef == "" {
 		k := acctMonth{l.accountID(inv.AccountID), l.str(inv.Month)}
-		if len(inv.Usage) == 0 && inv.Covers.IsZero() {
-			inv.Covers = decimal.Zero
+		if len(inv.Usage) == 0 && inv.Covers.Sign() == 0 {
+			inv.Covers = projections.Amount{}
 			for _, u := range l.usage[k] {
 				inv.Usage = append(inv.Usage, domain.UsageBilled{Model: u.Model, Requests: u.Requests,
 					TokensIn: u.TokensIn, TokensOut: u.TokensOut, Cost: u.Cost.Decimal()})
-				inv.Covers = inv.Covers.Add(u.Cost.Decimal())
+				inv.Covers = inv.Covers.Plus(u.Cost)
 			}
 		}
 		l.monthBill(k).add(inv)
@@ -762,30 +884,39 @@ func (l *ledger) foldIssued(inv *Invoice) {
 	refs := inv.TopUps
 	if len(refs) == 0 {
 		refs = []string{inv.TopUpRef}
-		if t := l.findTopUp(acct, inv.TopUpRef); t != nil && inv.Covers.IsZero() {
-			inv.Covers = t.Amount.Decimal()
+		if t := l.findTopUp(acct, inv.TopUpRef); t != nil && inv.Covers.Sign() == 0 {
+			inv.Covers = t.Amount
 		}
 	}
 	l.topUpBill(acct).add(inv)
-	for _, ref := range refs {
-		l.topUpCover[coverKey(acct, ref)] = inv
-		if t := l.findTopUp(acct, ref); t != nil {
-			t.cover = inv
+	for i, ref := range refs {
+		t := l.findTopUp(acct, ref)
+		if t == nil {
+			l.topUpCover[coverKey(acct, ref)] = inv
+			continue
+		}
+		t.cover = inv
+		// The top-up's copy of the reference serves the invoice too.
+		if i < len(inv.TopUps) {
+			inv.TopUps[i] = t.Reference
+		}
+		if inv.TopUpRef == ref {
+			inv.TopUpRef = t.Reference
 		}
 	}
 }
 
 // coverLegacyTopUp sets what a legacy top-up invoice folded before its
 // top-up bills, once the top-up is known.
-func (l *ledger) coverLegacyTopUp(inv *Invoice, acct string, t *topUp) {
+func (l *ledger) coverLegacyTopUp(inv *invoice, acct string, t *topUp) {
 	b := l.topUpBill(acct)
 	b.covers = b.covers.Add(t.Amount.Decimal())
-	inv.Covers = t.Amount.Decimal()
+	inv.Covers = t.Amount
 }
 
 // foldVoided releases what a voided invoice billed: its usage or top-ups
 // are to be invoiced again.
-func (l *ledger) foldVoided(inv *Invoice) {
+func (l *ledger) foldVoided(inv *invoice) {
 	if inv.TopUpRef == "" {
 		l.monthBill(acctMonth{l.accountID(inv.AccountID), l.str(inv.Month)}).remove(inv)
 		return
@@ -848,24 +979,66 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 		}
 	case *domain.InvoiceIssued:
 		st.count++
-		if b.Seller != nil && l.seller != nil && *b.Seller == *l.seller {
-			b.Seller = l.seller // one copy of the seller for the invoices that share it
-		} else if b.Seller != nil {
-			l.seller = b.Seller
-		}
-		inv := &Invoice{InvoiceIssued: *b, EventID: e.ID, version: -1}
-		// The decoder leaves room for ten elements in every slice (about
-		// 800 bytes for an invoice's one line); the ledger keeps invoices
-		// for the life of the process, so it keeps exact copies.
-		inv.Lines, inv.Usage, inv.TopUps = slices.Clone(b.Lines), slices.Clone(b.Usage), slices.Clone(b.TopUps)
-		l.byID[e.ID] = inv
-		l.byKey[invoiceKey(b)] = inv
+		inv := l.record(b, e.ID, e.Version)
 		if prev := l.byNumber[b.Number]; prev != nil && prev.Period != b.Period {
 			l.reused[b.Number] = true
 		}
 		l.byNumber[b.Number] = inv
 		l.invoices = append(l.invoices, inv)
 		l.foldIssued(inv)
+	}
+	return nil
+}
+
+// record makes the ledger's record of an invoice folded from its event at
+// version of its period's stream: without what only its document needs
+// (read again from the event: Service.LoadDocuments), and with the
+// strings that other records hold shared.
+func (l *ledger) record(d *domain.InvoiceIssued, id uuid.UUID, version uint64) *invoice {
+	inv := &invoice{Number: d.Number, Period: l.str(d.Period), AccountID: l.accountID(d.AccountID), Month: l.str(d.Month),
+		TopUpRef: d.TopUpRef, Kind: l.str(d.Kind), BuyerName: d.BuyerName, BuyerTaxID: d.BuyerTaxID,
+		Sales: d.Sales, Tax: d.Tax, Total: d.Total, IssuedAt: d.IssuedAt, UploadBy: d.UploadBy, Covers: projections.AmountOf(d.Covers),
+		EventID: id, Seq: int32(d.Seq), version: -1, at: version}
+	// The decoder leaves room for ten elements in every slice; the ledger
+	// keeps exact copies.
+	inv.Usage, inv.TopUps = slices.Clone(d.Usage), slices.Clone(d.TopUps)
+	for i := range inv.Usage {
+		inv.Usage[i].Model = l.str(inv.Usage[i].Model)
+	}
+	if a := l.accounts[inv.AccountID]; a != nil {
+		if inv.BuyerName == a.Organisation {
+			inv.BuyerName = a.Organisation
+		}
+		if t := a.TaxID(); inv.BuyerTaxID == t {
+			inv.BuyerTaxID = t
+		}
+	}
+	return inv
+}
+
+// issued returns the invoice a draft makes, once folded: the one with the
+// draft's event ID, or the latest that takes its place among the account's
+// invoices of the month or of top-ups (its natural key).
+func (l *ledger) issued(d draft) *invoice {
+	topUp := d.inv.TopUpRef != ""
+	b := l.months[acctMonth{d.inv.AccountID, d.inv.Month}]
+	if topUp {
+		b = l.topUpBills[d.inv.AccountID]
+	}
+	if b == nil {
+		return nil
+	}
+	for _, inv := range b.invoices {
+		if inv.EventID == d.id {
+			return inv
+		}
+	}
+	for i := len(b.invoices) - 1; i >= 0; i-- {
+		// A legacy top-up invoice (no TopUps) is keyed by its reference,
+		// never by its Seq.
+		if inv := b.invoices[i]; int(inv.Seq) == d.inv.Seq && (!topUp || len(inv.TopUps) > 0) {
+			return inv
+		}
 	}
 	return nil
 }
@@ -888,28 +1061,31 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 		return nil
 	}
 	inv := l.byStream(e.Stream, number)
-	if inv == nil || int64(e.Version) <= inv.version {
+	if inv == nil || int64(e.Version) <= int64(inv.version) {
 		return nil
 	}
-	inv.version = int64(e.Version)
+	inv.version = int32(e.Version)
 	switch b := ev.(type) {
 	case *domain.InvoiceVoided:
 		if !inv.Voided {
-			inv.Voided, inv.VoidReason, inv.VoidedAt = true, b.Reason, e.OccurredAt
+			ch := inv.change()
+			inv.Voided, ch.voidReason, ch.voidedAt = true, b.Reason, e.OccurredAt
 			l.foldVoided(inv)
 		}
 	case *domain.AllowanceIssued:
-		inv.Allowances = append(inv.Allowances, Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt})
-		l.byAllow[b.Number] = inv
-		if c := l.usageCredit(inv); c != nil {
-			c.allow(projections.AmountOf(decimal.NewFromInt(b.Sales + b.Tax)))
+		al := Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt}
+		if c, d := l.usageCredit(inv); c != nil {
+			al.moved = c.allow(projections.AmountOf(decimal.NewFromInt(b.Sales+b.Tax)), d)
 		}
+		ch := inv.change()
+		ch.allowances = append(ch.allowances, al)
+		l.byAllow[b.Number] = inv
 	case *domain.AllowanceVoided:
-		for i := range inv.Allowances {
-			if a := &inv.Allowances[i]; a.Number == b.Number && !a.Voided {
+		for i := range inv.allowances() {
+			if a := &inv.changes.allowances[i]; a.Number == b.Number && !a.Voided {
 				a.Voided, a.VoidReason, a.VoidedAt, a.VoidUploadBy = true, b.Reason, e.OccurredAt, b.UploadBy
-				if c := l.usageCredit(inv); c != nil {
-					c.disallow(projections.AmountOf(decimal.NewFromInt(a.Sales + a.Tax)))
+				if c, d := l.usageCredit(inv); c != nil {
+					c.disallow(a.moved, d)
 				}
 			}
 		}
@@ -918,19 +1094,26 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 }
 
 // usageCredit is the credit record of a monthly invoice's account, whose
-// allowances change what it owes (credit.allow); nil for a top-up invoice.
-func (l *ledger) usageCredit(inv *Invoice) *credit {
+// allowances change what it owes (credit.allow), with what they moved;
+// nil for a top-up invoice.
+func (l *ledger) usageCredit(inv *invoice) (*credit, *allowedDebt) {
 	if inv.TopUpRef != "" || len(inv.TopUps) > 0 {
-		return nil
+		return nil, nil
 	}
-	if a := l.accounts[inv.AccountID]; a != nil {
-		return a.creditOf()
+	a := l.accounts[inv.AccountID]
+	if a == nil {
+		return nil, nil
 	}
-	return nil
+	d := l.allowed[a.ID]
+	if d == nil {
+		d = &allowedDebt{}
+		l.allowed[a.ID] = d
+	}
+	return a.creditOf(), d
 }
 
 // byStream finds the invoice whose own stream is stream.
-func (l *ledger) byStream(stream, number string) *Invoice {
+func (l *ledger) byStream(stream, number string) *invoice {
 	if inv := l.byNumber[number]; inv != nil && invoiceStream(inv.Period, inv.Number) == stream {
 		return inv
 	}

@@ -38,6 +38,7 @@ var rowAmount = regexp.MustCompile(`\s(\d{1,3}(?:,\d{3})*\.\d\d)\s*$`)
 // amount in the event, on the PDF, in F0401 and in the decoded QR codes.
 func checkLinesSum(t testing.TB, svc *Service, inv Invoice, withQR bool) {
 	t.Helper()
+	inv = whole(t, svc, inv)
 	want := salesOf(inv.InvoiceIssued)
 	sum := decimal.Zero
 	for _, l := range inv.Lines {

@@ -158,7 +158,6 @@ func noRange(period twrules.Period) error {
 // draft is an invoice to issue: everything but its number.
 type draft struct {
 	id  uuid.UUID
-	key string
 	inv domain.InvoiceIssued
 }
 
@@ -246,7 +245,7 @@ func (s *Service) number(ctx context.Context, period twrules.Period, drafts []dr
 	}
 	next := st.count
 	for _, d := range drafts {
-		if s.l.byKey[d.key] != nil || s.l.byID[d.id] != nil {
+		if s.l.issued(d) != nil {
 			fits++
 			continue
 		}
@@ -303,23 +302,26 @@ func (s *Service) printable(inv *domain.InvoiceIssued) error {
 // stream) is found after a full Sync.
 func (s *Service) results(ctx context.Context, drafts []draft, appended []eventstore.EventData) ([]Invoice, []bool, error) {
 	for pass := 0; pass < 2; pass++ {
-		out, created := make([]Invoice, 0, len(drafts)), make([]bool, 0, len(drafts))
+		out := make([]Invoice, 0, len(drafts))
 		missing := false
 		s.mu.Lock()
 		for _, d := range drafts {
-			inv := s.l.byID[d.id]
-			if inv == nil {
-				inv = s.l.byKey[d.key]
-			}
+			inv := s.l.issued(d)
 			if inv == nil {
 				missing = true
 				break
 			}
 			out = append(out, inv.clone())
-			created = append(created, inv.EventID == d.id && wasAppended(appended, d.id, inv))
 		}
 		s.mu.Unlock()
 		if !missing {
+			if err := s.LoadDocuments(ctx, out); err != nil {
+				return nil, nil, err
+			}
+			created := make([]bool, len(out))
+			for i, d := range drafts {
+				created[i] = out[i].EventID == d.id && wasAppended(appended, d.id, &out[i])
+			}
 			return out, created, nil
 		}
 		if err := s.Sync(ctx); err != nil {

@@ -94,6 +94,11 @@ func (s *Service) Documents() []Document {
 	var out []Document
 	for _, p := range s.l.invoices {
 		inv := p.clone()
+		// The invoice's document is read when a message is written.
+		whole := func() (domain.InvoiceIssued, error) {
+			c, err := s.document(context.Background(), inv)
+			return c.InvoiceIssued, err
+		}
 		b2b := inv.Kind == pdf.KindB2B
 		deadline := inv.UploadBy
 		if deadline.IsZero() {
@@ -101,36 +106,57 @@ func (s *Service) Documents() []Document {
 		}
 		out = append(out, Document{Message: MessageF0401, Number: inv.Number, Period: inv.Period, AccountID: inv.AccountID,
 			At: inv.IssuedAt, Deadline: deadline,
-			write: func(w io.Writer) error { return mig.WriteF0401(w, inv.InvoiceIssued, seller) }})
+			write: func(w io.Writer) error {
+				d, err := whole()
+				if err != nil {
+					return err
+				}
+				return mig.WriteF0401(w, d, seller)
+			}})
 		if inv.Voided {
 			// The void event records the same deadline (stampUploadBy).
-			v := mig.Void{Invoice: inv.InvoiceIssued, At: inv.VoidedAt,
-				Event: domain.InvoiceVoided{Number: inv.Number, Reason: inv.VoidReason}}
 			out = append(out, Document{Message: MessageF0501, Number: inv.Number, Period: inv.Period, AccountID: inv.AccountID,
 				At: inv.VoidedAt, Deadline: twrules.UploadDeadline(b2b, inv.VoidedAt),
-				write: func(w io.Writer) error { return mig.WriteF0501(w, v, seller) }})
+				write: func(w io.Writer) error {
+					d, err := whole()
+					if err != nil {
+						return err
+					}
+					return mig.WriteF0501(w, mig.Void{Invoice: d, At: inv.VoidedAt,
+						Event: domain.InvoiceVoided{Number: inv.Number, Reason: inv.VoidReason}}, seller)
+				}})
 		}
 		for _, a := range inv.Allowances {
-			doc := mig.AllowanceDoc{Invoice: inv.InvoiceIssued, Event: a.AllowanceIssued, At: a.IssuedAt}
 			deadline := a.UploadBy
 			if deadline.IsZero() {
 				deadline = twrules.UploadDeadline(b2b, a.IssuedAt)
 			}
 			out = append(out, Document{Message: MessageG0401, Number: a.Number, Period: inv.Period, AccountID: inv.AccountID,
 				At: a.IssuedAt, Deadline: deadline,
-				write: func(w io.Writer) error { return mig.WriteG0401(w, doc, seller) }})
+				write: func(w io.Writer) error {
+					d, err := whole()
+					if err != nil {
+						return err
+					}
+					return mig.WriteG0401(w, mig.AllowanceDoc{Invoice: d, Event: a.AllowanceIssued, At: a.IssuedAt}, seller)
+				}})
 			if !a.Voided {
 				continue
 			}
-			v := mig.AllowanceVoid{Invoice: inv.InvoiceIssued, Allowance: a.AllowanceIssued, IssuedAt: a.IssuedAt, At: a.VoidedAt,
-				Event: domain.AllowanceVoided{Number: a.Number, InvoiceNumber: a.InvoiceNumber, Reason: a.VoidReason}}
 			deadline = a.VoidUploadBy
 			if deadline.IsZero() {
 				deadline = twrules.UploadDeadline(b2b, a.VoidedAt)
 			}
 			out = append(out, Document{Message: MessageG0501, Number: a.Number, Period: inv.Period, AccountID: inv.AccountID,
 				At: a.VoidedAt, Deadline: deadline,
-				write: func(w io.Writer) error { return mig.WriteG0501(w, v, seller) }})
+				write: func(w io.Writer) error {
+					d, err := whole()
+					if err != nil {
+						return err
+					}
+					return mig.WriteG0501(w, mig.AllowanceVoid{Invoice: d, Allowance: a.AllowanceIssued, IssuedAt: a.IssuedAt, At: a.VoidedAt,
+						Event: domain.AllowanceVoided{Number: a.Number, InvoiceNumber: a.InvoiceNumber, Reason: a.VoidReason}}, seller)
+				}})
 		}
 	}
 	for i := range out {

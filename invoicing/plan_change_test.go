@@ -1,6 +1,7 @@
 package invoicing
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -228,4 +229,53 @@ func TestAllowedUsageIsNotPaidAgainByALaterPayment(t *testing.T) {
 	if net != 1700 {
 		t.Fatalf("biz's invoices net NT$%d; it paid NT$1,700", net)
 	}
+}
+
+// A payment made while a monthly invoice's allowance stood paid what the
+// allowance left owed, and was invoiced at payment. Voided, the allowance
+// makes the invoice bill that usage again: the payment no longer pays it,
+// and is credit again, as invoiced at payment. So the usage is due again,
+// and the payment of it is not invoiced a second time; the credit pays the
+// next usage, which no monthly invoice bills. A Business account that used
+// NT$600 and paid NT$600 is invoiced NT$600 net, not NT$900.
+func TestAVoidedAllowanceDoesNotInvoiceAPaymentTwice(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.open("biz", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.use("biz", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "300")
+	inv := e.closeNovemberOne()
+	a, err := e.svc.IssueAllowance(e.ctx, inv.Number, 300, "服務中斷補償")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Paid anyway: nothing is due, so the payment is invoiced at payment.
+	e.topUpRaw("biz", "pay-1", "300", taipei(2026, 12, 3, 9, 0))
+	e.invoiceTopUps()
+	e.clock.Set(taipei(2026, 12, 4, 9, 0))
+	if _, err := e.svc.VoidAllowance(e.ctx, a.Number, "折讓取消"); err != nil {
+		t.Fatal(err)
+	}
+	// The invoice bills the NT$300 again: this payment pays it.
+	e.topUpRaw("biz", "pay-2", "300", taipei(2026, 12, 5, 9, 0))
+	e.invoiceTopUps()
+	for _, i := range e.svc.Invoices("", "biz") {
+		if slices.Contains(i.TopUps, "pay-2") || i.TopUpRef == "pay-2" {
+			t.Errorf("the payment of the invoice billed again was invoiced at payment too: %+v", i.InvoiceIssued)
+		}
+	}
+	// December's usage is paid by the first payment's credit.
+	e.use("biz", "gpt-4o", taipei(2026, 12, 10, 10, 0), 1000, 100, "300")
+	e.clock.Set(taipei(2027, 1, 2, 9, 0))
+	e.assign("2027-01", "AB", 22345000, 22345999)
+	if _, err := e.svc.Close(e.ctx, "2026-12", CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	net := int64(0)
+	for _, i := range e.svc.Invoices("", "biz") {
+		net += i.Net()
+	}
+	if net != 600 {
+		t.Fatalf("biz's invoices net NT$%d; it used NT$600 and paid NT$600", net)
+	}
+	e.nothingPending("")
 }

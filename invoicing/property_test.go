@@ -9,8 +9,10 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +63,12 @@ type history struct {
 	payments map[string]int64
 	// refunded is the paid credit each account was given back.
 	refunded map[string]decimal.Decimal
+	// moved is what each allowance on a monthly invoice took off its
+	// account's due; owed is what of the account's is still overdrawn,
+	// byPayment and byCredit what payments (invoiced at payment) and credit
+	// given paid of it since: a payment or credit pays allowed usage first.
+	moved                     map[string]decimal.Decimal
+	owed, byPayment, byCredit map[string]decimal.Decimal
 	// balance is each account's top-ups less its usage, as the balances
 	// read model should have it.
 	balance map[string]decimal.Decimal
@@ -93,8 +101,9 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 	h := &history{rt: rt, ctx: context.Background(), store: s, clock: &clock{t: historyStart},
 		used: map[[3]string]usageSum{}, all: map[[2]string]decimal.Decimal{}, paid: map[string]decimal.Decimal{}, received: map[string]decimal.Decimal{}, credit: map[string]decimal.Decimal{}, free: map[string]decimal.Decimal{},
 		due: map[string]decimal.Decimal{}, overdrawn: map[string]decimal.Decimal{}, rounded: map[string]decimal.Decimal{}, payments: map[string]int64{},
-		refunded: map[string]decimal.Decimal{},
-		balance:  map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}}
+		refunded: map[string]decimal.Decimal{}, moved: map[string]decimal.Decimal{},
+		owed: map[string]decimal.Decimal{}, byPayment: map[string]decimal.Decimal{}, byCredit: map[string]decimal.Decimal{},
+		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}}
 	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
 	// The 隨機碼 come from a drawn seed, so that a failing history
 	// replays with the same codes and barcodes.
@@ -231,7 +240,10 @@ func (h *history) close(rt *rapid.T) {
 
 func (h *history) topUp(rt *rapid.T) {
 	var amount decimal.Decimal
-	switch rapid.IntRange(0, 3).Draw(rt, "top-up kind") {
+	acct := rapid.SampledFrom(accounts).Draw(rt, "account paying")
+	switch rapid.IntRange(0, 4).Draw(rt, "top-up kind") {
+	case 4: // what the account owes, as a customer pays its balance
+		amount = decimal.Max(h.balance[acct].Neg().Ceil(), decimal.NewFromInt(1))
 	case 0:
 		amount = decimal.NewFromInt(int64(rapid.IntRange(1, 20_000).Draw(rt, "whole NTD")))
 	case 1:
@@ -239,7 +251,12 @@ func (h *history) topUp(rt *rapid.T) {
 	default:
 		amount = decimal.New(int64(rapid.IntRange(1, 50_000).Draw(rt, "cents")), -2)
 	}
-	acct := rapid.SampledFrom(accounts).Draw(rt, "account paying")
+	h.pay(acct, amount)
+}
+
+// pay records a payment of an account, as the gateway's door or older
+// history has it, and invoices the top-ups due.
+func (h *history) pay(acct string, amount decimal.Decimal) {
 	h.seq++
 	tu := domain.CreditsToppedUp{AccountID: acct, Amount: amount, Method: domain.MethodCard, Reference: fmt.Sprintf("pay-%d", h.seq)}
 	// The door refuses a fraction; history written before it may still
@@ -272,6 +289,7 @@ func (h *history) topUp(rt *rapid.T) {
 	h.paid[acct] = h.paid[acct].Add(rest)
 	over := decimal.Min(h.overdrawn[acct], rest)
 	h.overdrawn[acct], rest = h.overdrawn[acct].Sub(over), rest.Sub(over)
+	h.payOwed(acct, over, h.byPayment)
 	h.credit[acct] = h.credit[acct].Add(rest)
 	h.ok(h.svc.Sync(h.ctx))
 	h.ok(h.svc.InvoiceTopUps(h.ctx))
@@ -291,6 +309,7 @@ func (h *history) adjust(rt *rapid.T) {
 	if d.IsPositive() {
 		over := decimal.Min(h.overdrawn[acct], d)
 		h.overdrawn[acct] = h.overdrawn[acct].Sub(over)
+		h.payOwed(acct, over, h.byCredit)
 		h.free[acct] = h.free[acct].Add(d.Sub(over))
 		return
 	}
@@ -303,6 +322,14 @@ func (h *history) adjust(rt *rapid.T) {
 		h.refunded[acct] = h.refunded[acct].Add(p)
 	}
 	h.overdrawn[acct] = h.overdrawn[acct].Add(take)
+}
+
+// payOwed records that amt of what acct had overdrawn was paid, allowed
+// usage first, by what by sums.
+func (h *history) payOwed(acct string, amt decimal.Decimal, by map[string]decimal.Decimal) {
+	t := decimal.Min(h.owed[acct], amt)
+	h.owed[acct] = h.owed[acct].Sub(t)
+	by[acct] = by[acct].Add(t)
 }
 
 // live lists the invoices not voided.
@@ -330,7 +357,38 @@ func (h *history) void(rt *rapid.T) {
 }
 
 func (h *history) allowance(rt *rapid.T) {
-	invs := h.live()
+	// Monthly invoices are fewer than top-up ones: the kind is drawn
+	// first, so that allowances on them, and payments and voids after
+	// them, are as frequent.
+	monthly := rapid.Bool().Draw(rt, "allow a monthly invoice")
+	kind := func() []Invoice {
+		var invs []Invoice
+		for _, inv := range h.live() {
+			if (inv.TopUpRef == "") == monthly {
+				invs = append(invs, inv)
+			}
+		}
+		return invs
+	}
+	invs := kind()
+	if len(invs) == 0 && monthly {
+		// Finance may issue one early, to allow it: one of a month with
+		// usage.
+		var months [][2]string
+		for k := range h.used {
+			if !slices.Contains(months, [2]string{k[0], k[1]}) {
+				months = append(months, [2]string{k[0], k[1]})
+			}
+		}
+		if len(months) == 0 {
+			return
+		}
+		slices.SortFunc(months, func(a, b [2]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) })
+		m := rapid.SampledFrom(months).Draw(rt, "month to issue and allow")
+		_, _, err := h.svc.IssueMonthly(h.ctx, m[0], m[1])
+		h.ok(err, ErrInvalid) // already billed, or under NT$1
+		invs = kind()
+	}
 	if len(invs) == 0 {
 		return
 	}
@@ -339,14 +397,22 @@ func (h *history) allowance(rt *rapid.T) {
 		return
 	}
 	amount := rapid.Int64Range(1, inv.Net()).Draw(rt, "allowance")
-	_, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), amount, "服務中斷")
+	a, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), amount, "服務中斷")
 	h.ok(err, ErrConflict) // nine allowances already
 	if err == nil && inv.TopUpRef == "" {
 		// What a monthly invoice no longer bills is not due: owed, it is
 		// overdrawn (paid by credit given or an invoiced payment).
-		t := decimal.Min(decimal.NewFromInt(amount), h.due[inv.AccountID])
-		h.due[inv.AccountID] = h.due[inv.AccountID].Sub(t)
-		h.overdrawn[inv.AccountID] = h.overdrawn[inv.AccountID].Add(t)
+		acct := inv.AccountID
+		t := decimal.Min(decimal.NewFromInt(amount), h.due[acct])
+		h.due[acct] = h.due[acct].Sub(t)
+		h.overdrawn[acct] = h.overdrawn[acct].Add(t)
+		h.owed[acct] = h.owed[acct].Add(t)
+		h.moved[a.Number] = t
+		// The customer may pay what its balance shows all the same: the
+		// payment pays what the allowance left owed, invoiced at payment.
+		if rapid.Bool().Draw(rt, "balance paid after the allowance") {
+			h.pay(acct, decimal.Max(h.balance[acct].Neg().Ceil(), decimal.NewFromInt(1)))
+		}
 	}
 }
 
@@ -371,10 +437,19 @@ func (h *history) voidAllowance(rt *rapid.T) {
 	_, err := h.svc.VoidAllowance(h.ctx, a.number, "折讓取消")
 	h.ok(err)
 	if err == nil && a.monthly {
-		// The invoice bills it again: due, as far as it is still owed.
-		t := decimal.Min(decimal.NewFromInt(a.amount), h.overdrawn[a.acct])
-		h.overdrawn[a.acct] = h.overdrawn[a.acct].Sub(t)
-		h.due[a.acct] = h.due[a.acct].Add(t)
+		// The invoice bills again what the allowance moved: it is due
+		// again. What of it is still owed is no longer overdrawn; what a
+		// payment paid since is that payment's credit again (invoiced at
+		// payment), what credit given paid is free credit again.
+		acct, moved := a.acct, h.moved[a.number]
+		owed := decimal.Min(decimal.Min(h.owed[acct], h.overdrawn[acct]), moved)
+		h.owed[acct], h.overdrawn[acct] = h.owed[acct].Sub(owed), h.overdrawn[acct].Sub(owed)
+		rest := moved.Sub(owed)
+		paid := decimal.Min(h.byPayment[acct], rest)
+		h.byPayment[acct], h.credit[acct] = h.byPayment[acct].Sub(paid), h.credit[acct].Add(paid)
+		free := decimal.Min(h.byCredit[acct], rest.Sub(paid))
+		h.byCredit[acct], h.free[acct] = h.byCredit[acct].Sub(free), h.free[acct].Add(free)
+		h.due[acct] = h.due[acct].Add(owed).Add(paid).Add(free)
 	}
 }
 
@@ -463,6 +538,19 @@ func (h *history) check(settled bool) Reconciliation {
 		if parts := h.credit[acct].Add(h.free[acct]).Sub(h.due[acct]).Sub(h.overdrawn[acct]); !parts.Equal(h.balance[acct]) {
 			rt.Fatalf("%s: balance %s, parts add to %s", acct, h.balance[acct], parts)
 		}
+		// And the ledger's parts are the test's.
+		var c credit
+		h.svc.mu.Lock()
+		if a := h.svc.l.accounts[acct]; a != nil && a.credit != nil {
+			c = *a.credit
+		}
+		h.svc.mu.Unlock()
+		if !c.paid.Decimal().Equal(h.credit[acct]) || !c.free.Decimal().Equal(h.free[acct]) ||
+			!c.due.Decimal().Equal(h.due[acct]) || !c.overdrawn.Decimal().Equal(h.overdrawn[acct]) {
+			rt.Fatalf("%s: the ledger's credit is paid %s, free %s, due %s, overdrawn %s; the test's %s, %s, %s, %s", acct,
+				c.paid.Decimal(), c.free.Decimal(), c.due.Decimal(), c.overdrawn.Decimal(),
+				h.credit[acct], h.free[acct], h.due[acct], h.overdrawn[acct])
+		}
 	}
 	// Top-ups: whole NTD of what was paid is invoiced, never more, and
 	// what waits is a fraction once settled.
@@ -502,6 +590,29 @@ func (h *history) check(settled bool) Reconciliation {
 		u := h.used[k]
 		if b.requests > u.requests || b.cost.GreaterThan(u.cost) {
 			rt.Fatalf("%v: invoices bill %d requests, NT$%s; used %d, NT$%s", k, b.requests, b.cost, u.requests, u.cost)
+		}
+	}
+	// No NT$ is invoiced twice: what monthly invoices bill, less their
+	// allowances, is usage that payments not invoiced at payment paid, or
+	// that is due, but for the rounding of each month's invoices (under
+	// NT$0.5 a month). A payment invoiced at payment never pays it.
+	monthlyNet := map[string]int64{}
+	monthsBilled := map[string]map[string]bool{}
+	for _, inv := range h.live() {
+		if inv.TopUpRef == "" {
+			monthlyNet[inv.AccountID] += inv.Net()
+			if monthsBilled[inv.AccountID] == nil {
+				monthsBilled[inv.AccountID] = map[string]bool{}
+			}
+			monthsBilled[inv.AccountID][inv.Month] = true
+		}
+	}
+	for _, acct := range accounts {
+		settledBy := h.received[acct].Sub(h.paid[acct]).Add(h.due[acct])
+		slack := decimal.New(5*int64(len(monthsBilled[acct])), -1)
+		if decimal.NewFromInt(monthlyNet[acct]).GreaterThan(settledBy.Add(slack)) {
+			rt.Fatalf("%s: monthly invoices bill NT$%d net; payments not invoiced at payment paid NT$%s and NT$%s is due",
+				acct, monthlyNet[acct], h.received[acct].Sub(h.paid[acct]), h.due[acct])
 		}
 	}
 	for _, acct := range accounts {

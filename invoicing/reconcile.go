@@ -202,7 +202,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 	for _, inv := range s.l.invoices {
 		basis, m := BasisUsage, inv.Month
 		if inv.TopUpRef != "" {
-			basis, m = BasisTopUps, s.invoiceMonth(inv)
+			basis, m = BasisTopUps, s.countsIn(inv.AccountID, inv.Month, inv.TopUpRef, inv.IssuedAt)
 		}
 		if month != "" && m != month {
 			continue

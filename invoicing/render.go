@@ -61,6 +61,10 @@ func ContentHash(inv domain.InvoiceIssued, seller SellerConfig) ([]byte, error) 
 
 // RenderInvoice writes an invoice's PDF, marked 作廢 when voided.
 func (s *Service) RenderInvoice(w io.Writer, inv Invoice) error {
+	inv, err := s.document(context.Background(), inv)
+	if err != nil {
+		return err
+	}
 	var opts pdf.InvoiceOptions
 	if inv.Voided {
 		opts.Void = &pdf.VoidMark{Reason: inv.VoidReason, At: inv.VoidedAt}
@@ -170,12 +174,16 @@ func (s *Service) WritePDFs(ctx context.Context, dir string, invs []Invoice, wor
 // AllowanceInvoice returns the invoice an allowance is against.
 func (s *Service) AllowanceInvoice(number string) (Invoice, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	inv := s.l.byAllow[number]
+	var c Invoice
+	if inv != nil {
+		c = inv.clone()
+	}
+	s.mu.Unlock()
 	if inv == nil {
 		return Invoice{}, fmt.Errorf("%w: allowance %s", ErrNotFound, number)
 	}
-	return inv.clone(), nil
+	return s.document(context.Background(), c)
 }
 
 // AllowancePDF writes the 折讓證明單 with the allowance number, marked 作廢
@@ -190,6 +198,10 @@ func (s *Service) AllowancePDF(w io.Writer, number string) error {
 	s.mu.Unlock()
 	if inv == nil {
 		return fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+	}
+	c, err := s.document(context.Background(), c)
+	if err != nil {
+		return err
 	}
 	for _, a := range c.Allowances {
 		if a.Number == number && a.Voided {
@@ -207,6 +219,9 @@ func (s *Service) AllowancePDF(w io.Writer, number string) error {
 // zip, voided ones included (their F0501 follows separately).
 func (s *Service) ExportF0401(w io.Writer, period string) error {
 	invs := s.PeriodInvoices(period)
+	if err := s.LoadDocuments(context.Background(), invs); err != nil {
+		return err
+	}
 	evs := make([]domain.InvoiceIssued, len(invs))
 	for i, inv := range invs {
 		evs[i] = inv.InvoiceIssued
@@ -234,28 +249,42 @@ func (s *Service) Export(w io.Writer, message, period string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	// The invoices with a void, allowance or allowance void in the period,
+	// read whole once the ledger is let go.
+	var invs []Invoice
+	s.mu.Lock()
+	for _, inv := range s.l.invoices {
+		in := inv.Voided && p.Contains(inv.changes.voidedAt)
+		for _, a := range inv.allowances() {
+			in = in || p.Contains(a.IssuedAt) || (a.Voided && p.Contains(a.VoidedAt))
+		}
+		if in {
+			invs = append(invs, inv.clone())
+		}
+	}
+	s.mu.Unlock()
+	if err := s.LoadDocuments(context.Background(), invs); err != nil {
+		return err
+	}
 	var voids []mig.Void
 	var allowances []mig.AllowanceDoc
 	var allowanceVoids []mig.AllowanceVoid
-	s.mu.Lock()
-	for _, inv := range s.l.invoices {
-		if inv.Voided && p.Contains(inv.VoidedAt) {
-			c := inv.clone()
+	for _, c := range invs {
+		if c.Voided && p.Contains(c.VoidedAt) {
 			voids = append(voids, mig.Void{Invoice: c.InvoiceIssued, At: c.VoidedAt,
 				Event: domain.InvoiceVoided{Number: c.Number, Reason: c.VoidReason}})
 		}
-		for _, a := range inv.Allowances {
+		for _, a := range c.Allowances {
 			if p.Contains(a.IssuedAt) {
-				allowances = append(allowances, mig.AllowanceDoc{Invoice: inv.clone().InvoiceIssued, Event: a.AllowanceIssued, At: a.IssuedAt})
+				allowances = append(allowances, mig.AllowanceDoc{Invoice: c.InvoiceIssued, Event: a.AllowanceIssued, At: a.IssuedAt})
 			}
 			if a.Voided && p.Contains(a.VoidedAt) {
-				allowanceVoids = append(allowanceVoids, mig.AllowanceVoid{Invoice: inv.clone().InvoiceIssued, Allowance: a.AllowanceIssued,
+				allowanceVoids = append(allowanceVoids, mig.AllowanceVoid{Invoice: c.InvoiceIssued, Allowance: a.AllowanceIssued,
 					IssuedAt: a.IssuedAt, At: a.VoidedAt,
 					Event: domain.AllowanceVoided{Number: a.Number, InvoiceNumber: a.InvoiceNumber, Reason: a.VoidReason}})
 			}
 		}
 	}
-	s.mu.Unlock()
 	switch message {
 	case MessageF0501:
 		sort.Slice(voids, func(i, j int) bool { return voids[i].Invoice.Number < voids[j].Invoice.Number })

@@ -214,14 +214,15 @@ func encode(ctx context.Context, id [16]byte, at time.Time, e domain.Event) (eve
 }
 
 // Invoices lists invoices of a billing month and account ("" matches
-// any), by period and number. Top-up invoices count in the month of the
-// payment they bill (InvoiceMonth).
+// any), by period and number, without their documents (LoadDocuments reads
+// them). Top-up invoices count in the month of the payment they bill
+// (InvoiceMonth).
 func (s *Service) Invoices(month, acct string) []Invoice {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []Invoice
 	for _, inv := range s.l.invoices {
-		if (month == "" || s.invoiceMonth(inv) == month) && (acct == "" || inv.AccountID == acct) {
+		if (month == "" || s.countsIn(inv.AccountID, inv.Month, inv.TopUpRef, inv.IssuedAt) == month) && (acct == "" || inv.AccountID == acct) {
 			out = append(out, inv.clone())
 		}
 	}
@@ -242,25 +243,26 @@ func (s *Service) Invoices(month, acct string) []Invoice {
 func (s *Service) InvoiceMonth(inv Invoice) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.invoiceMonth(&inv)
+	return s.countsIn(inv.AccountID, inv.Month, inv.TopUpRef, inv.IssuedAt)
 }
 
-// invoiceMonth is InvoiceMonth; s.mu is held. A top-up invoice whose
-// top-up the ledger does not hold (a history that lost it) counts in its
-// month of issue.
-func (s *Service) invoiceMonth(inv *Invoice) string {
-	if inv.Month != "" {
-		return inv.Month
+// countsIn is InvoiceMonth of an invoice's account, billing month, top-up
+// and issue time; s.mu is held. A top-up invoice whose top-up the ledger
+// does not hold (a history that lost it) counts in its month of issue.
+func (s *Service) countsIn(acct, month, topUpRef string, issued time.Time) string {
+	if month != "" {
+		return month
 	}
-	if inv.TopUpRef != "" {
-		if t := s.l.findTopUp(inv.AccountID, inv.TopUpRef); t != nil {
+	if topUpRef != "" {
+		if t := s.l.findTopUp(acct, topUpRef); t != nil {
 			return t.Month()
 		}
 	}
-	return monthOf(inv.IssuedAt)
+	return monthOf(issued)
 }
 
-// PeriodInvoices lists the invoices issued in a two-month period, by number.
+// PeriodInvoices lists the invoices issued in a two-month period, by
+// number, without their documents (LoadDocuments reads them).
 func (s *Service) PeriodInvoices(period string) []Invoice {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -279,12 +281,16 @@ func (s *Service) PeriodInvoices(period string) []Invoice {
 // number was issued in more than one period (see InvoiceRef).
 func (s *Service) Invoice(ref string) (Invoice, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	inv, err := s.l.find(ref, nil)
+	var c Invoice
+	if err == nil {
+		c = inv.clone()
+	}
+	s.mu.Unlock()
 	if err != nil {
 		return Invoice{}, err
 	}
-	return inv.clone(), nil
+	return s.document(context.Background(), c)
 }
 
 func normalizeNumber(n string) string {

@@ -205,6 +205,9 @@ func TestReplayContentHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	invs := fresh.PeriodInvoices("2026-11")
+	if err := fresh.LoadDocuments(e.ctx, invs); err != nil {
+		t.Fatal(err)
+	}
 	if len(invs) != len(recorded) {
 		t.Fatalf("replay found %d invoices, want %d", len(invs), len(recorded))
 	}

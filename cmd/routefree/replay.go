@@ -58,6 +58,9 @@ func writeDocumentDigest(ctx context.Context, c *Config, store eventstore.Store,
 		return err
 	}
 	invs := svc.Invoices("", "")
+	if err := svc.LoadDocuments(ctx, invs); err != nil {
+		return err
+	}
 	rec, err := svc.Reconcile(ctx, "")
 	if err != nil {
 		return err

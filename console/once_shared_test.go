@@ -19,16 +19,10 @@ import (
 
 // secondInstance starts another console on e's store and views, sharing
 // its state with e's through Redis as two gateway instances do, and
-// returns its base URL.
-func secondInstance(t *testing.T, e *env) string {
+// returns it with the Redis client and key prefix they share.
+func secondInstance(t *testing.T, e *env) (*httptest.Server, *redis.Client, string) {
 	t.Helper()
-	redisURL, prefix := testenv.RedisURL(t)
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	t.Cleanup(func() { rdb.Close() })
+	rdb, prefix := testenv.Redis(t)
 	e.deps.Auth.Share(rdb, prefix)
 	authB := NewAuthenticator(e.views, e.models.Keys)
 	authB.Share(rdb, prefix)
@@ -40,7 +34,7 @@ func secondInstance(t *testing.T, e *env) string {
 	}
 	srvB := httptest.NewServer(echB)
 	t.Cleanup(srvB.Close)
-	return srvB.URL
+	return srvB, rdb, prefix
 }
 
 // postAt posts a form to another instance with the browser's cookies (a
@@ -62,7 +56,8 @@ func (b *browser) postAt(base, path string, form url.Values) *http.Response {
 // where the first led.
 func TestFormsSentAgainToAnotherInstanceMakeOnce(t *testing.T) {
 	e := newEnv(t, false)
-	other := secondInstance(t, e)
+	srvB, _, _ := secondInstance(t, e)
+	other := srvB.URL
 	admin := e.browser()
 	admin.signIn(e.staffToken(string(auth.Admin)))
 

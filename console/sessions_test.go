@@ -3,41 +3,17 @@ package console
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/labstack/echo/v4"
-	"github.com/redis/go-redis/v9"
-
-	"github.com/routefree/routefree/internal/testenv"
 )
 
 // With sessions in Redis, a browser signed in through one instance is
 // signed in on another, signing out on either ends it on both, and Redis
 // never holds the session ID itself.
 func TestSessionsSharedThroughRedis(t *testing.T) {
-	redisURL, prefix := testenv.RedisURL(t)
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-
 	e := newEnv(t, false)
-	e.deps.Auth.Share(rdb, prefix) // instance A
-	authB := NewAuthenticator(e.views, e.models.Keys)
-	authB.Share(rdb, prefix)
-	depsB := e.deps
-	depsB.Auth = authB
-	echB := echo.New()
-	if err := Register(echB, depsB); err != nil {
-		t.Fatal(err)
-	}
-	srvB := httptest.NewServer(echB)
-	defer srvB.Close()
+	srvB, rdb, prefix := secondInstance(t, e)
 
 	in := e.browser().signInReturning(t, e.admin)
 	sid, csrfToken := in.session, in.token

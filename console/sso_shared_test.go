@@ -8,7 +8,6 @@ import (
 
 	"github.com/crewjam/saml"
 	"github.com/labstack/echo/v4"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/internal/testenv"
@@ -17,13 +16,7 @@ import (
 // Two gateway instances behind one public address, sharing Redis: a
 // signed SAML response taken by one is refused as a replay by the other.
 func TestSAMLResponseIsUsedOnceAcrossInstances(t *testing.T) {
-	redisURL, prefix := testenv.RedisURL(t)
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb, prefix := testenv.Redis(t)
 
 	idp := newTestIdP(t)
 	spKey, spCert := selfSigned(t, "routefree sp")

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/commands"
@@ -25,13 +24,7 @@ func TestAbsurdPriceInHistoryIsRefusedNotRetryable(t *testing.T) {
 	ledgers := map[string]func(t *testing.T) admission.Ledger{
 		"memory": func(*testing.T) admission.Ledger { return admission.NewMemoryLedger(admission.LedgerOptions{}) },
 		"redis": func(t *testing.T) admission.Ledger {
-			url, prefix := testenv.RedisURL(t)
-			opt, err := redis.ParseURL(url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := redis.NewClient(opt)
-			t.Cleanup(func() { _ = c.Close() })
+			c, prefix := testenv.Redis(t)
 			return admission.NewRedisLedger(c, prefix, admission.LedgerOptions{})
 		},
 	}

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/routefree/routefree/gateway/admission"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 	"github.com/routefree/routefree/internal/testenv"
@@ -25,13 +23,7 @@ func TestLongRequestKeepsItsHold(t *testing.T) {
 			return admission.NewMemoryLedger(admission.LedgerOptions{HoldTTL: ttl})
 		},
 		"redis": func(t *testing.T) admission.Ledger {
-			url, prefix := testenv.RedisURL(t)
-			opt, err := redis.ParseURL(url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := redis.NewClient(opt)
-			t.Cleanup(func() { _ = c.Close() })
+			c, prefix := testenv.Redis(t)
 			return admission.NewRedisLedger(c, prefix, admission.LedgerOptions{HoldTTL: ttl})
 		},
 	}

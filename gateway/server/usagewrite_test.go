@@ -46,20 +46,29 @@ func answerUsage(t *testing.T, b []byte) usageDetails {
 	return *v.Usage
 }
 
+// claudeUpstreams starts two upstreams that answer as Anthropic does: one
+// streams the events of stream (a line each), the other answers message
+// whole. It returns their base URLs.
+func claudeUpstreams(t *testing.T, stream, message string) (streamURL, unaryURL string) {
+	t.Helper()
+	st := newWireUpstream(t, sseEvents(strings.Split(stream, "\n")...))
+	unary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(message))
+	}))
+	t.Cleanup(unary.Close)
+	return st.srv.URL, unary.URL
+}
+
 // OpenRouter's usage gives the prompt tokens written to the prompt cache as
 // prompt_tokens_details.cache_write_tokens (tools that show prompt caching,
 // Cline among them, read it). Anthropic reports them; the other providers
 // write none.
 func TestUsageReportsCacheWrites(t *testing.T) {
-	stream := newWireUpstream(t, sseEvents(strings.Split(anthropicCacheStream, "\n")...))
-	unary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(anthropicCacheMessage))
-	}))
-	t.Cleanup(unary.Close)
+	streamURL, unaryURL := claudeUpstreams(t, anthropicCacheStream, anthropicCacheMessage)
 	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise, models: map[string][]upstreamSpec{
-		"test/claude-stream": {{fake: "cs", kind: "anthropic", baseURL: stream.srv.URL}},
-		"test/claude":        {{fake: "cu", kind: "anthropic", baseURL: unary.URL}},
+		"test/claude-stream": {{fake: "cs", kind: "anthropic", baseURL: streamURL}},
+		"test/claude":        {{fake: "cu", kind: "anthropic", baseURL: unaryURL}},
 		"test/openai":        {{fake: "openai", kind: "openai"}},
 		"test/gemini":        {{fake: "gemini", kind: "gemini"}},
 	}})
@@ -103,19 +112,14 @@ func TestUsageReportsCacheWrites(t *testing.T) {
 // price for them) bills the tokens its upstream wrote to the cache at that
 // price, unary and streamed, and the answer's cost says so.
 func TestCacheWritesBillAtTheirPrice(t *testing.T) {
-	stream := newWireUpstream(t, sseEvents(strings.Split(anthropicCacheStream, "\n")...))
-	unary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(anthropicCacheMessage))
-	}))
-	t.Cleanup(unary.Close)
+	streamURL, unaryURL := claudeUpstreams(t, anthropicCacheStream, anthropicCacheMessage)
 	price := defaultPrice()
 	write := dec("12.5")
 	price.CacheWrite = &write
 	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
 		models: map[string][]upstreamSpec{
-			"test/claude-stream": {{fake: "cs", kind: "anthropic", baseURL: stream.srv.URL}},
-			"test/claude":        {{fake: "cu", kind: "anthropic", baseURL: unary.URL}},
+			"test/claude-stream": {{fake: "cs", kind: "anthropic", baseURL: streamURL}},
+			"test/claude":        {{fake: "cu", kind: "anthropic", baseURL: unaryURL}},
 		},
 		prices: map[string]domain.ModelPrice{"test/claude-stream": price, "test/claude": price},
 	})
@@ -209,19 +213,15 @@ const (
 // Anthropic's cache_creation breakdown), unary and streamed; the usage
 // event keeps their count.
 func TestOneHourCacheWritesBillAtTheirPrice(t *testing.T) {
-	stream := newWireUpstream(t, sseEvents(strings.Split(anthropic1hStream, "\n")...))
-	unary := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn",` + anthropic1hUsage + `}`))
-	}))
-	t.Cleanup(unary.Close)
+	streamURL, unaryURL := claudeUpstreams(t, anthropic1hStream,
+		`{"id":"msg_1","type":"message","role":"assistant","model":"claude","content":[{"type":"text","text":"hi"}],"stop_reason":"end_turn",`+anthropic1hUsage+`}`)
 	price := defaultPrice()
 	write, hour := dec("12.5"), dec("20")
 	price.CacheWrite, price.CacheWrite1h = &write, &hour
 	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
 		models: map[string][]upstreamSpec{
-			"test/claude-stream": {{fake: "cs", kind: "anthropic", baseURL: stream.srv.URL}},
-			"test/claude":        {{fake: "cu", kind: "anthropic", baseURL: unary.URL}},
+			"test/claude-stream": {{fake: "cs", kind: "anthropic", baseURL: streamURL}},
+			"test/claude":        {{fake: "cu", kind: "anthropic", baseURL: unaryURL}},
 		},
 		prices: map[string]domain.ModelPrice{"test/claude-stream": price, "test/claude": price},
 	})

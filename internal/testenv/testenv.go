@@ -111,6 +111,20 @@ func RedisURL(t testing.TB) (string, string) {
 	return url, prefix
 }
 
+// Redis returns a client of the Redis server, closed when the test ends,
+// and a key prefix unique to this test (RedisURL).
+func Redis(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	url, prefix := RedisURL(t)
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("ROUTEFREE_REDIS_URL %q: %v", url, err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb, prefix
+}
+
 // KurrentURL returns the KurrentDB connection string. No KurrentDB server
 // can run on the CI machine (it needs Docker or .NET), so this skip becomes a
 // failure only with ROUTEFREE_REQUIRE_SERVICES=all; the KurrentDB adapter's

@@ -263,13 +263,7 @@ func TestForeignToolCallIDsReachClaude(t *testing.T) {
 		{"role":"tool","tool_call_id":"call_abc.123","content":"again"}],
 		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]}`
 	for _, stream := range []bool{false, true} {
-		b := strings.Replace(body, `{"model"`, `{"stream":`+strconv.FormatBool(stream)+`,"model"`, 1)
-		resp, out := h.post(b)
-		if resp.StatusCode != 200 {
-			t.Fatalf("stream %v: %d %s", stream, resp.StatusCode, out)
-		}
-		got := h.fakes["anthropic"].Received()
-		m := wire(t, got[len(got)-1])
+		m := sentToClaude(t, h, body, stream)
 		seen := map[string]string{} // ID sent → the client's
 		for i, id := range ids {
 			use, _ := jpath(m, "messages.1.content."+strconv.Itoa(i)+".id")
@@ -464,13 +458,7 @@ func TestEmptyToolCallIDsReachClaude(t *testing.T) {
 		"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}]}`
 	var first []any
 	for _, stream := range []bool{false, true} {
-		b := strings.Replace(body, `{"model"`, `{"stream":`+strconv.FormatBool(stream)+`,"model"`, 1)
-		resp, out := h.post(b)
-		if resp.StatusCode != 200 {
-			t.Fatalf("stream %v: %d %s", stream, resp.StatusCode, out)
-		}
-		got := h.fakes["anthropic"].Received()
-		m := wire(t, got[len(got)-1])
+		m := sentToClaude(t, h, body, stream)
 		var ids []any
 		for _, p := range [][2]string{{"messages.1.content.0.id", "messages.2.content.0.tool_use_id"},
 			{"messages.1.content.1.id", "messages.2.content.1.tool_use_id"},
@@ -491,4 +479,17 @@ func TestEmptyToolCallIDsReachClaude(t *testing.T) {
 			t.Errorf("the same conversation got other IDs: %v, then %v", first, ids)
 		}
 	}
+}
+
+// sentToClaude posts body, unary or streamed, and returns the request the
+// Anthropic fake received for it.
+func sentToClaude(t *testing.T, h *harness, body string, stream bool) map[string]any {
+	t.Helper()
+	b := strings.Replace(body, `{"model"`, `{"stream":`+strconv.FormatBool(stream)+`,"model"`, 1)
+	resp, out := h.post(b)
+	if resp.StatusCode != 200 {
+		t.Fatalf("stream %v: %d %s", stream, resp.StatusCode, out)
+	}
+	got := h.fakes["anthropic"].Received()
+	return wire(t, got[len(got)-1])
 }

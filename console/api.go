@@ -412,22 +412,31 @@ func (s *server) apiTopUp(c echo.Context) error {
 
 // KeyJSON is a key as every read shows it: never the secret nor its hash.
 type KeyJSON struct {
-	KeyID       string          `json:"key_id"`
-	Name        string          `json:"name,omitempty"`
-	Prefix      string          `json:"prefix"`
-	Models      []string        `json:"models,omitempty"`
-	SpendLimit  decimal.Decimal `json:"spend_limit"`
-	SpendPeriod string          `json:"spend_period"`
-	RPM         int64           `json:"rpm"`
-	TPM         int64           `json:"tpm"`
-	Revoked     bool            `json:"revoked"`
-	Disabled    bool            `json:"disabled"`
-	Management  bool            `json:"management,omitempty"`
+	KeyID      string          `json:"key_id"`
+	Name       string          `json:"name,omitempty"`
+	Prefix     string          `json:"prefix"`
+	Models     []string        `json:"models,omitempty"`
+	SpendLimit decimal.Decimal `json:"spend_limit"`
+	// SpendPeriod is the period the limit is spent in, or would be if one
+	// were set (the console's form starts from it); Period, which the API
+	// shows, is null without a limit.
+	SpendPeriod string  `json:"-"`
+	Period      *string `json:"spend_period"`
+	RPM         int64   `json:"rpm"`
+	TPM         int64   `json:"tpm"`
+	Revoked     bool    `json:"revoked"`
+	Disabled    bool    `json:"disabled"`
+	Management  bool    `json:"management,omitempty"`
 }
 
 func keyJSON(k projections.KeyInfo) KeyJSON {
-	return KeyJSON{KeyID: k.KeyID, Name: k.Name, Prefix: k.Prefix, Models: k.Models, SpendLimit: k.SpendLimit,
+	j := KeyJSON{KeyID: k.KeyID, Name: k.Name, Prefix: k.Prefix, Models: k.Models, SpendLimit: k.SpendLimit,
 		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked, Disabled: k.Disabled, Management: k.Management}
+	if k.SpendLimit.IsPositive() {
+		period := k.SpendPeriod
+		j.Period = &period
+	}
+	return j
 }
 
 func (s *server) apiKeys(c echo.Context) error {

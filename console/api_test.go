@@ -276,7 +276,7 @@ func TestKeyShownOnce(t *testing.T) {
 		t.Fatalf("keys = %+v", keys.Data)
 	}
 	for _, k := range keys.Data {
-		if k.KeyID == out.Data.KeyID && (k.SpendPeriod != "daily" || !k.SpendLimit.Equal(mustDec("500")) || len(k.Models) != 1 || !strings.HasPrefix(secret, strings.TrimSuffix(k.Prefix, "…"))) {
+		if k.KeyID == out.Data.KeyID && (k.Period == nil || *k.Period != "daily" || !k.SpendLimit.Equal(mustDec("500")) || len(k.Models) != 1 || !strings.HasPrefix(secret, strings.TrimSuffix(k.Prefix, "…"))) {
 			t.Errorf("listed key = %+v", k)
 		}
 	}
@@ -386,3 +386,42 @@ func TestBootstrapFirstStart(t *testing.T) {
 func mustDec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 func hashOf(s string) string { return commands.HashKey(s) }
+
+// A key without a spending limit has no limit period in the admin API
+// either (null, as /api/v1/keys says), even one issued when an unlimited
+// key still recorded the period a limit would take.
+func TestAdminAPIKeyWithoutALimitHasNoPeriod(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_np", "無限公司", domain.PlanStarter)
+	old, _, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_np", Name: "old", SpendPeriod: "monthly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited, _, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_np", Name: "capped", SpendLimit: decimal.NewFromInt(10), SpendPeriod: "weekly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	_, body := e.call("GET", "/admin/api/accounts/acct_np/keys", e.admin, nil)
+	var keys struct {
+		Data []map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(body, &keys); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{old: nil, limited: "weekly"}
+	for _, k := range keys.Data {
+		id, _ := k["key_id"].(string)
+		w, ok := want[id]
+		if !ok {
+			continue
+		}
+		delete(want, id)
+		if p, has := k["spend_period"]; !has || p != w {
+			t.Errorf("key %s: spend_period %v (present %v), want %v", id, p, has, w)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not listed: %v in %s", want, body)
+	}
+}

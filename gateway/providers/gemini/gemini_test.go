@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -329,5 +330,27 @@ func TestToolWithoutArguments(t *testing.T) {
 	}
 	if got := string(decls[1].Parameters); got != `{"properties":{"key":{"type":"string"},"options":{"type":"object"}},"required":["key"],"type":"object"}` {
 		t.Errorf("set: parameters %s", got)
+	}
+}
+
+// Tool calls without an ID (some clients send them so) are answered by
+// results without one in the order they were made: each result carries
+// its own call's function name, not the last one's.
+func TestToolResultsWithoutIDsAnswerTheirCalls(t *testing.T) {
+	srv := pt.NewGemini(t, pt.Script{Text: "ok"})
+	_, sent := send(t, srv, `{"model":"g","messages":[{"role":"user","content":"weather and time?"},`+
+		`{"role":"assistant","content":null,"tool_calls":[{"id":"","type":"function","function":{"name":"get_weather","arguments":"{}"}},`+
+		`{"id":"","type":"function","function":{"name":"get_time","arguments":"{}"}}]},`+
+		`{"role":"tool","tool_call_id":"","content":"28C"},{"role":"tool","tool_call_id":"","content":"09:00"}],`+
+		`"tools":[{"type":"function","function":{"name":"get_weather"}},{"type":"function","function":{"name":"get_time"}}]}`)
+	var got []string
+	for _, p := range sent.Contents[2].Parts {
+		if p.FunctionResponse == nil {
+			t.Fatalf("not a function response: %+v", p)
+		}
+		got = append(got, p.FunctionResponse.Name+"="+string(p.FunctionResponse.Response))
+	}
+	if want := []string{`get_weather={"content":"28C"}`, `get_time={"content":"09:00"}`}; !slices.Equal(got, want) {
+		t.Errorf("function responses %v, want %v", got, want)
 	}
 }

@@ -115,7 +115,7 @@ func translate(req *chat.Request, model string) (*request, error) {
 		return nil, err
 	}
 	out := &request{}
-	names := map[string]string{} // tool_call_id → function name, for functionResponse
+	names := &callNames{byID: map[string]string{}}
 	for i := range req.Messages {
 		if err := out.add(&req.Messages[i], names); err != nil {
 			return nil, err
@@ -185,7 +185,39 @@ func signatureOf(details []chat.ReasoningDetail, callID string) string {
 	return ""
 }
 
-func (r *request) add(m *chat.Message, names map[string]string) error {
+// callNames gives a tool result the name of the function it answers, as
+// Gemini's functionResponse needs: by tool_call_id, or, for calls and
+// results without an ID (some clients send them so), in the order the
+// calls were made.
+type callNames struct {
+	byID      map[string]string
+	withoutID []string // functions called without an ID, not yet answered
+}
+
+func (c *callNames) call(id, name string) {
+	if id == "" {
+		c.withoutID = append(c.withoutID, name)
+		return
+	}
+	c.byID[id] = name
+}
+
+func (c *callNames) answer(id string) string {
+	if id != "" {
+		if name := c.byID[id]; name != "" {
+			return name
+		}
+		return id
+	}
+	if len(c.withoutID) == 0 {
+		return ""
+	}
+	name := c.withoutID[0]
+	c.withoutID = c.withoutID[1:]
+	return name
+}
+
+func (r *request) add(m *chat.Message, names *callNames) error {
 	switch m.Role {
 	case chat.RoleSystem, chat.RoleDeveloper:
 		if r.SystemInstruction == nil {
@@ -196,10 +228,7 @@ func (r *request) add(m *chat.Message, names map[string]string) error {
 		}
 		return nil
 	case chat.RoleTool:
-		name := names[m.ToolCallID]
-		if name == "" {
-			name = m.ToolCallID
-		}
+		name := names.answer(m.ToolCallID)
 		r.appendTurn("user", part{FunctionResponse: &functionResponse{Name: name, Response: toolResponse(m.Content.String())}})
 		return nil
 	case chat.RoleAssistant:
@@ -208,7 +237,7 @@ func (r *request) add(m *chat.Message, names map[string]string) error {
 			parts = append(parts, part{Text: t})
 		}
 		for _, tc := range m.ToolCalls {
-			names[tc.ID] = tc.Function.Name
+			names.call(tc.ID, tc.Function.Name)
 			args := json.RawMessage(tc.Function.Arguments)
 			if !isObject(args) {
 				args = json.RawMessage(`{}`)

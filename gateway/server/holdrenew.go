@@ -9,7 +9,7 @@ import (
 )
 
 // holdRenewal keeps a running request's credit hold from expiring. Holds
-// expire so that a crashed instance's stop locking credit, but a request
+// expire so that a crashed instance's holds stop locking credit, but a request
 // may outlive one: a unary answer is waited for up to the unary timeout on
 // each upstream it fails over to, and a stream lasts as long as the model
 // writes. Renewed every third of the hold's life, the hold lasts while

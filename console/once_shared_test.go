@@ -17,10 +17,18 @@ import (
 	"github.com/routefree/routefree/internal/testenv"
 )
 
+// instanceB is a second console beside an env's: its server and
+// authenticator, and the Redis client and key prefix the two share.
+type instanceB struct {
+	srv    *httptest.Server
+	auth   *Authenticator
+	rdb    *redis.Client
+	prefix string
+}
+
 // secondInstance starts another console on e's store and views, sharing
-// its state with e's through Redis as two gateway instances do, and
-// returns it with the Redis client and key prefix they share.
-func secondInstance(t *testing.T, e *env) (*httptest.Server, *redis.Client, string) {
+// its state with e's through Redis as two gateway instances do.
+func secondInstance(t *testing.T, e *env) instanceB {
 	t.Helper()
 	rdb, prefix := testenv.Redis(t)
 	e.deps.Auth.Share(rdb, prefix)
@@ -34,7 +42,7 @@ func secondInstance(t *testing.T, e *env) (*httptest.Server, *redis.Client, stri
 	}
 	srvB := httptest.NewServer(echB)
 	t.Cleanup(srvB.Close)
-	return srvB, rdb, prefix
+	return instanceB{srv: srvB, auth: authB, rdb: rdb, prefix: prefix}
 }
 
 // postAt posts a form to another instance with the browser's cookies (a
@@ -56,8 +64,7 @@ func (b *browser) postAt(base, path string, form url.Values) *http.Response {
 // where the first led.
 func TestFormsSentAgainToAnotherInstanceMakeOnce(t *testing.T) {
 	e := newEnv(t, false)
-	srvB, _, _ := secondInstance(t, e)
-	other := srvB.URL
+	other := secondInstance(t, e).srv.URL
 	admin := e.browser()
 	admin.signIn(e.staffToken(string(auth.Admin)))
 

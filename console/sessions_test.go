@@ -13,7 +13,8 @@ import (
 // never holds the session ID itself.
 func TestSessionsSharedThroughRedis(t *testing.T) {
 	e := newEnv(t, false)
-	srvB, rdb, prefix := secondInstance(t, e)
+	b := secondInstance(t, e)
+	srvB, rdb, prefix := b.srv, b.rdb, b.prefix
 
 	in := e.browser().signInReturning(t, e.admin)
 	sid, csrfToken := in.session, in.token

@@ -3,40 +3,19 @@ package console
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/routefree/routefree/internal/testenv"
 )
 
 // With Redis, sign-in failures count across instances: five on one and the
 // sixth on another is refused, and the window slides there too.
 func TestSignInThrottleSharedThroughRedis(t *testing.T) {
-	redisURL, prefix := testenv.RedisURL(t)
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-
 	e := newEnv(t, false)
-	e.deps.Auth.Share(rdb, prefix) // instance A
-	authB := NewAuthenticator(e.views, e.models.Keys)
-	authB.Share(rdb, prefix)
-	depsB := e.deps
-	depsB.Auth = authB
-	echB := echo.New()
-	if err := Register(echB, depsB); err != nil {
-		t.Fatal(err)
-	}
-	srvB := httptest.NewServer(echB)
-	defer srvB.Close()
+	b := secondInstance(t, e)
+	srvB, authB, rdb, prefix := b.srv, b.auth, b.rdb, b.prefix
 
 	if got := failSignIns(t, e.browser(), 5); got != http.StatusUnauthorized {
 		t.Fatalf("five failures on A: %d, want 401", got)

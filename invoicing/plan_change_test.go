@@ -87,6 +87,17 @@ func (e *env) moveToBusiness(acct string, at time.Time) {
 	}
 }
 
+// businessWithUsage is a Business (postpaid) account, biz, that used cost
+// NTD on 2026-11-03, with a number range for November's invoices.
+func businessWithUsage(t *testing.T, cost string) *env {
+	t.Helper()
+	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.open("biz", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
+	e.use("biz", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, cost)
+	return e
+}
+
 // closeNovemberOne closes November 2026 on the night after it and returns
 // the one invoice the close issued.
 func (e *env) closeNovemberOne() Invoice {
@@ -109,10 +120,7 @@ func (e *env) closeNovemberOne() Invoice {
 // that credit pays, on either plan, is not invoiced again, and after a move
 // to a prepaid plan nothing it paid is left uninvoiced.
 func TestPaymentBeyondWhatIsDueIsInvoicedAtPayment(t *testing.T) {
-	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
-	e.assign("2026-11", "AB", 12345000, 12345999)
-	e.open("biz", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
-	e.use("biz", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "300")
+	e := businessWithUsage(t, "300")
 	e.topUpRaw("biz", "pay-1", "1000", taipei(2026, 11, 5, 9, 0))
 	e.invoiceTopUps()
 	var credit []Invoice
@@ -152,10 +160,7 @@ func TestPaymentBeyondWhatIsDueIsInvoicedAtPayment(t *testing.T) {
 // payment of NT$945 pays it, the NT$0.13 its rounding billed becoming
 // credit. A later payment is invoiced whole.
 func TestPayingAnInvoiceExactlyInvoicesNothingMore(t *testing.T) {
-	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
-	e.assign("2026-11", "AB", 12345000, 12345999)
-	e.open("biz", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
-	e.use("biz", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "944.87")
+	e := businessWithUsage(t, "944.87")
 	if inv := e.closeNovemberOne(); inv.Total != 945 {
 		t.Fatalf("monthly invoice NT$%d; want 945", inv.Total)
 	}
@@ -198,10 +203,7 @@ func (e *env) nothingPending(month string) {
 // pays for credit and is invoiced whole, not NT$300 short as if it paid
 // the allowed amount.
 func TestAllowedUsageIsNotPaidAgainByALaterPayment(t *testing.T) {
-	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
-	e.assign("2026-11", "AB", 12345000, 12345999)
-	e.open("biz", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
-	e.use("biz", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "1000")
+	e := businessWithUsage(t, "1000")
 	inv := e.closeNovemberOne()
 	if _, err := e.svc.IssueAllowance(e.ctx, inv.Number, 300, "服務中斷補償"); err != nil {
 		t.Fatal(err)
@@ -239,10 +241,7 @@ func TestAllowedUsageIsNotPaidAgainByALaterPayment(t *testing.T) {
 // next usage, which no monthly invoice bills. A Business account that used
 // NT$600 and paid NT$600 is invoiced NT$600 net, not NT$900.
 func TestAVoidedAllowanceDoesNotInvoiceAPaymentTwice(t *testing.T) {
-	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
-	e.assign("2026-11", "AB", 12345000, 12345999)
-	e.open("biz", "艾克米股份有限公司", "22099131", domain.PlanBusiness)
-	e.use("biz", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1000, 100, "300")
+	e := businessWithUsage(t, "300")
 	inv := e.closeNovemberOne()
 	a, err := e.svc.IssueAllowance(e.ctx, inv.Number, 300, "服務中斷補償")
 	if err != nil {

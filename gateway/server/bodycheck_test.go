@@ -121,6 +121,7 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 		{"messages", `{"model":"claude-sonnet-4-6","max_tokens":"10","messages":[{"role":"user","content":"hi"}]}`, "max_tokens: must be an integer"},
 		{"messages", `[]`, "JSON object"},
 		{"messages", `{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":5,"content":"hi"}]}`, "messages.role: must be a string"},
+		{"messages", `{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"hi"}],"tools":[{"name":"f","strict":"yes"}]}`, "tools.strict: must be true or false"},
 		{"count_tokens", `{"model":"claude-sonnet-4-6","messages":"hi"}`, "messages: must be an array"},
 		{"count_tokens", `5`, "JSON object"},
 		{"embeddings", `{"model":"openai/text-embedding-3-small","input":"hi","dimensions":1.5}`, "dimensions: must be an integer"},

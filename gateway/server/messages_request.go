@@ -72,6 +72,9 @@ type msgTool struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
 	InputSchema json.RawMessage `json:"input_schema"`
+	// Strict is Anthropic's strict tool use: the model's input to the tool
+	// follows input_schema exactly.
+	Strict bool `json:"strict"`
 }
 
 type msgToolChoice struct {
@@ -297,7 +300,14 @@ func (r *msgRequest) chatBody(model string, native bool) ([]byte, error) {
 			if len(schema) == 0 {
 				schema = json.RawMessage(`{"type":"object"}`)
 			}
-			tools = append(tools, chat.Tool{Type: "function", Function: chat.Function{Name: t.Name, Description: t.Description, Parameters: schema}})
+			fn := chat.Function{Name: t.Name, Description: t.Description, Parameters: schema}
+			if t.Strict && strictSchema(schema) {
+				// OpenAI's function.strict, which it refuses on a schema
+				// that breaks its strict rules: such a tool goes without it.
+				strict := true
+				fn.Strict = &strict
+			}
+			tools = append(tools, chat.Tool{Type: "function", Function: fn})
 		}
 		if len(tools) > 0 {
 			out["tools"] = tools
@@ -471,10 +481,15 @@ func (r *msgRequest) responseFormat() *chat.ResponseFormat {
 	if oc == nil || oc.Format == nil || oc.Format.Type != "json_schema" || len(bytes.TrimSpace(oc.Format.Schema)) == 0 {
 		return nil
 	}
-	var v any
-	strict := json.Unmarshal(oc.Format.Schema, &v) == nil && openAIStrict(v)
+	strict := strictSchema(oc.Format.Schema)
 	return &chat.ResponseFormat{Type: "json_schema",
 		JSONSchema: &chat.JSONSchema{Name: "output", Schema: chat.RawJSON(oc.Format.Schema), Strict: &strict}}
+}
+
+// strictSchema reports a JSON Schema OpenAI takes in strict mode.
+func strictSchema(raw json.RawMessage) bool {
+	var v any
+	return json.Unmarshal(raw, &v) == nil && openAIStrict(v)
 }
 
 // openAIStrict reports a schema every object of which sets

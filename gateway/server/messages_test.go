@@ -736,3 +736,65 @@ func TestMessagesStructuredOutputToTranslatedUpstreams(t *testing.T) {
 		}
 	}
 }
+
+// A Messages client's strict tool (Anthropic's strict tool use, "strict":
+// true beside the input schema) reaches an OpenAI-shaped upstream as
+// function.strict when its schema keeps OpenAI's strict rules (every object
+// closed, every property required; OpenAI refuses a strict schema that
+// does not), a Gemini upstream as a plain function declaration (Gemini has
+// no per-function strict), and a Claude upstream exactly as sent.
+func TestMessagesStrictTools(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	closed := `{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}},"required":["city","days"],"additionalProperties":false}`
+	optional := `{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"}},"required":["city"],"additionalProperties":false}`
+	loose := `{"name":"loose","input_schema":{"type":"object","properties":{"q":{"type":"string"}}}}`
+	for _, c := range []struct {
+		model, schema string
+		strict        bool // function.strict expected on an OpenAI-shaped upstream
+	}{
+		{"test/openai", closed, true}, {"test/openai", optional, false},
+		{"test/gemini", closed, false}, {"test/anthropic", closed, false}, {"test/anthropic", optional, false},
+	} {
+		for _, stream := range []bool{false, true} {
+			body := `{"model":"` + c.model + `","max_tokens":200,"stream":` + strconv.FormatBool(stream) +
+				`,"messages":[{"role":"user","content":"Weather in Taipei?"}],"tools":[{"name":"forecast","strict":true,"input_schema":` + c.schema + `},` + loose + `]}`
+			resp, b := h.postMessages("", h.key, body)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s stream %v: %d %s", c.model, stream, resp.StatusCode, b)
+			}
+			m := wire(t, h.fakes[strings.TrimPrefix(c.model, "test/")].Last())
+			switch c.model {
+			case "test/openai":
+				want(t, m, "tools.0.function.name", "forecast")
+				want(t, m, "tools.0.function.parameters.required", mustCompact(t, c.schema, "required"))
+				if c.strict {
+					want(t, m, "tools.0.function.strict", "true")
+				} else {
+					absent(t, m, "tools.0.function.strict")
+				}
+				absent(t, m, "tools.1.function.strict")
+			case "test/gemini":
+				want(t, m, "tools.0.functionDeclarations.0.name", "forecast")
+				absent(t, m, "tools.0.functionDeclarations.0.strict")
+				absent(t, m, "tools.0.functionDeclarations.0.parameters.additionalProperties")
+			case "test/anthropic":
+				// The native relay: the client's own tools, strict and schema as sent.
+				want(t, m, "tools.0.strict", "true")
+				want(t, m, "tools.0.input_schema.required", mustCompact(t, c.schema, "required"))
+				want(t, m, "tools.0.input_schema.additionalProperties", "false")
+				absent(t, m, "tools.1.strict")
+				absent(t, m, "tools.1.input_schema.additionalProperties")
+			}
+		}
+	}
+}
+
+// mustCompact returns a member of a JSON object as compact JSON.
+func mustCompact(t *testing.T, obj, key string) string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(obj), &m); err != nil {
+		t.Fatal(err)
+	}
+	return string(m[key])
+}

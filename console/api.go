@@ -596,7 +596,7 @@ func (s *server) apiInvoices(c echo.Context) error {
 		return err
 	}
 	out := []map[string]any{}
-	for _, inv := range s.deps.Models.Invoices.List("", a.ID) {
+	for _, inv := range s.countedInvoices(a.ID) {
 		out = append(out, map[string]any{"number": inv.Number, "month": inv.Month, "kind": inv.Kind, "total": inv.Total,
 			"net": inv.Net(), "status": inv.Status, "issued_at": inv.IssuedAt, "pdf": invoicePDF(principal(c), inv.Ref())})
 	}

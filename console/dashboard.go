@@ -56,7 +56,10 @@ func (s *server) dashboardPage(c echo.Context) error {
 			used[r.Period] = used[r.Period].Add(r.Cost)
 		}
 	}
-	invoiced := s.deps.Models.Invoices.Totals()
+	invoiced := map[string]int64{} // net, in the month each invoice counts in
+	for _, r := range s.countedInvoices("") {
+		invoiced[r.Month] += r.Net()
+	}
 	revenue := Chart{ID: "chart-revenue", Title: tr(lang, "dash.revenue"), Kind: "bar", XTitle: tr(lang, "month"),
 		YTitle: tr(lang, "chart.ntd"), KeyLabel: tr(lang, "month"), NoData: tr(lang, "chart.nodata"), TotalRow: tr(lang, "total"),
 		Labels: months, Series: []Series{{Name: tr(lang, "dash.used")}, {Name: tr(lang, "dash.invoiced")}}}

@@ -158,6 +158,7 @@ var messages = map[string][2]string{
 	"adjust.label":         {"額度調整", "Credit adjustment"},
 	"adjust.description":   {"客戶看到的說明", "Description the customer sees"},
 	"adjust.internal":      {"內部原因", "Internal reason"},
+	"adjust.reference":     {"內部參考", "Internal reference"},
 
 	"invoices":       {"發票", "Invoices"},
 	"invoice.number": {"發票號碼", "Number"},

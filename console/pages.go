@@ -260,7 +260,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	}
 	keys, keysList := keyList.apply(c, keys)
 	topUps, topUpsList := topUpList.apply(c, topUps)
-	invoices, invoicesList := accountInvoiceList.apply(c, s.deps.Models.Invoices.List("", a.ID))
+	invoices, invoicesList := accountInvoiceList.apply(c, s.countedInvoices(a.ID))
 	acct := s.accountJSON(a)
 	data := map[string]any{
 		"KeysList": keysList, "TopUpsList": topUpsList, "InvoicesList": invoicesList,

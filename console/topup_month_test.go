@@ -8,10 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/httpapi"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -156,5 +158,161 @@ func TestATopUpPaidAtMonthEndCountsInItsPaymentMonthEverywhere(t *testing.T) {
 	rev = csv("/console/dashboard?format=csv&table=chart-revenue-table")
 	if l := line(rev, "2026-03"); !strings.Contains(l, "1000") {
 		t.Errorf("the dashboard's revenue of 2026-03 after the re-issue: %q", l)
+	}
+}
+
+// The invoicing API's lists (staff's /admin/api/invoices, with and without
+// ?month= and ?account=, and the customer's /api/v1/invoices) give every
+// invoice the month it counts in, as the console's lists do: a top-up
+// invoice issued after midnight says the month its top-up was paid in.
+func TestTheInvoiceAPIsGiveATopUpInvoiceTheMonthItCountsIn(t *testing.T) {
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) {
+		httpapi.Register(ech.Group("/admin/api"), ech.Group("/api/v1"), d.Invoices.(*invoicing.Service), d.Auth)
+	})
+	svc := e.deps.Invoices.(*invoicing.Service)
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000099); err != nil {
+		t.Fatal(err)
+	}
+	e.openAccount("acct_eom", "月底儲值股份有限公司", domain.PlanStarter)
+	_, owner, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_eom", Name: "owner", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 3, 31, 23, 59, 0, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_eom", Amount: decimal.NewFromInt(1000),
+		Method: domain.MethodBankTransfer, Reference: "TX-0331-2359"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 4, 1, 0, 0, 30, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if err := svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	invs := svc.Invoices("", "acct_eom")
+	if len(invs) != 1 || svc.InvoiceMonth(invs[0]) != "2026-03" || invs[0].IssuedAt.In(projections.Taipei).Month() != time.April {
+		t.Fatalf("invoices: %+v", invs)
+	}
+	number := invs[0].Number
+
+	for _, c := range []struct{ path, bearer string }{
+		{"/admin/api/invoices", e.finance},
+		{"/admin/api/invoices?month=2026-03", e.finance},
+		{"/admin/api/invoices?account=acct_eom", e.auditor},
+		{"/api/v1/invoices", owner},
+		{"/api/v1/invoices?month=2026-03", owner},
+	} {
+		code, body := e.call("GET", c.path, c.bearer, nil)
+		var got struct {
+			Invoices []struct {
+				Number, Month string
+			} `json:"invoices"`
+		}
+		if err := json.Unmarshal(body, &got); code != http.StatusOK || err != nil {
+			t.Fatalf("GET %s: %d %s", c.path, code, body)
+		}
+		if len(got.Invoices) != 1 || got.Invoices[0].Number != number || got.Invoices[0].Month != "2026-03" {
+			t.Errorf("GET %s: %s, want invoice %s in month 2026-03", c.path, body, number)
+		}
+	}
+	// The month it is issued in does not list it.
+	code, body := e.call("GET", "/admin/api/invoices?month=2026-04", e.finance, nil)
+	if code != http.StatusOK || strings.Contains(string(body), number) {
+		t.Errorf("GET /admin/api/invoices?month=2026-04: %d %s", code, body)
+	}
+}
+
+// A payment may wait months for its invoice (no number range for the
+// period yet): the invoice still counts in the month of payment, and every
+// list of the console says so alike, the account's invoices (page, CSV,
+// admin API) and the dashboard's revenue as the invoices page and the
+// invoicing API do.
+func TestAnInvoiceIssuedMonthsAfterItsPaymentCountsInThePaymentMonthEverywhere(t *testing.T) {
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) {
+		httpapi.Register(ech.Group("/admin/api"), ech.Group("/api/v1"), d.Invoices.(*invoicing.Service), d.Auth)
+	})
+	svc := e.deps.Invoices.(*invoicing.Service)
+	e.openAccount("acct_late", "晚開股份有限公司", domain.PlanStarter)
+	e.sync()
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 1, 10, 12, 0, 0, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_late", Amount: decimal.NewFromInt(1000),
+		Method: domain.MethodBankTransfer, Reference: "TX-0110"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	// April: finance assigns the range at last, and the invoice is issued.
+	e.clock.mu.Lock()
+	e.clock.t = time.Date(2026, 4, 10, 12, 0, 0, 0, projections.Taipei)
+	e.clock.mu.Unlock()
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000099); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	invs := svc.Invoices("", "acct_late")
+	if len(invs) != 1 || svc.InvoiceMonth(invs[0]) != "2026-01" {
+		t.Fatalf("invoices: %+v", invs)
+	}
+	number := invs[0].Number
+
+	b := e.browser()
+	b.signIn(e.finance)
+	get := func(path string) string {
+		t.Helper()
+		resp, body := b.get(path)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		return body
+	}
+	line := func(body, with string) string {
+		for l := range strings.SplitSeq(body, "\n") {
+			if strings.Contains(l, with) {
+				return l
+			}
+		}
+		return ""
+	}
+	if line(get("/console/invoices?month=2026-01&format=csv&table=invoices"), number) == "" {
+		t.Error("the invoices page of 2026-01 does not list the invoice")
+	}
+	if l := line(get("/console/accounts/acct_late?format=csv&table=account-invoices"), number); !strings.Contains(l, "2026-01") {
+		t.Errorf("the account page's invoice row: %q, want month 2026-01", l)
+	}
+	for _, path := range []string{"/admin/api/accounts/acct_late/invoices", "/admin/api/invoices?account=acct_late"} {
+		code, body := e.call("GET", path, e.finance, nil)
+		var api map[string][]struct{ Number, Month string }
+		if err := json.Unmarshal(body, &api); code != http.StatusOK || err != nil {
+			t.Fatalf("GET %s: %d %s", path, code, body)
+		}
+		var rows []struct{ Number, Month string }
+		for _, r := range api {
+			rows = append(rows, r...)
+		}
+		if len(rows) != 1 || rows[0].Number != number || rows[0].Month != "2026-01" {
+			t.Errorf("GET %s: %s, want month 2026-01", path, body)
+		}
+	}
+	rev := get("/console/dashboard?format=csv&table=chart-revenue-table")
+	if l := line(rev, "2026-01"); !strings.Contains(l, "1000") {
+		t.Errorf("the dashboard's revenue of 2026-01: %q in\n%s", l, rev)
+	}
+	if l := line(rev, "2026-04"); strings.Contains(l, "1000") {
+		t.Errorf("the dashboard counts the invoice in 2026-04: %q", l)
 	}
 }

@@ -40,7 +40,10 @@ type AccountInfo struct {
 
 // TopUp is a credit movement: a top-up or a manual adjustment. An
 // adjustment's Reason is staff's (forCustomer drops it); its Description is
-// what the customer reads, AdjustmentLabel when finance gave none.
+// what the customer reads, AdjustmentLabel when finance gave none. Credit
+// given as a top-up of method adjustment has a Reference staff made up
+// (no bank or card gave it): forCustomer drops it too, and its customer
+// reads AdjustmentLabel.
 type TopUp struct {
 	Amount      decimal.Decimal `json:"amount"`
 	Method      string          `json:"method"`
@@ -58,11 +61,14 @@ type TopUp struct {
 const AdjustmentLabel = "Credit adjustment"
 
 // forCustomer is a credit history as its customer may read it: without the
-// reasons staff gave adjustments.
+// reasons staff gave adjustments, nor the references of credit given.
 func forCustomer(ts []TopUp) []TopUp {
 	out := make([]TopUp, len(ts))
 	for i, t := range ts {
 		t.Reason = ""
+		if t.Method == domain.MethodAdjustment {
+			t.Reference = ""
+		}
 		out[i] = t
 	}
 	return out
@@ -244,7 +250,11 @@ func accountTopUps(ctx context.Context, store eventstore.Store, account string) 
 			}
 			switch b := body.(type) {
 			case *domain.CreditsToppedUp:
-				out = append(out, TopUp{Amount: b.Amount, Method: b.Method, Reference: b.Reference, At: e.OccurredAt})
+				t := TopUp{Amount: b.Amount, Method: b.Method, Reference: b.Reference, At: e.OccurredAt}
+				if t.Method == domain.MethodAdjustment {
+					t.Description, t.Labelled = AdjustmentLabel, true
+				}
+				out = append(out, t)
 			case *domain.CreditsAdjusted:
 				t := TopUp{Amount: b.Amount, Method: domain.MethodAdjustment, Reason: b.Reason, Description: b.Description, At: e.OccurredAt}
 				if t.Description == "" {

@@ -142,6 +142,8 @@ const (
 )
 
 // CreditsToppedUp adds prepaid credit; Reference is unique per account.
+// A payment's Reference is the bank's or the card processor's; that of
+// credit given (MethodAdjustment) is staff's own, not shown to customers.
 type CreditsToppedUp struct {
 	AccountID string          `json:"account_id"`
 	Amount    decimal.Decimal `json:"amount"`

@@ -47,7 +47,8 @@ func TestCustomersSeeAnAdjustmentsDescriptionNotItsReason(t *testing.T) {
 		Reason      string `json:"reason"`
 		Description string `json:"description"`
 	}
-	read := func(bearer string) []topUp {
+	// read waits until bearer reads want credits given without a reference.
+	read := func(bearer string, want int) []topUp {
 		t.Helper()
 		var r struct {
 			Data []topUp `json:"data"`
@@ -63,15 +64,17 @@ func TestCustomersSeeAnAdjustmentsDescriptionNotItsReason(t *testing.T) {
 					n++
 				}
 			}
-			if n == 2 || time.Now().After(deadline) {
+			if n == want || time.Now().After(deadline) {
 				return r.Data
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+	// The customer reads the demo's credit, a top-up of method adjustment,
+	// without its reference too.
 	var descriptions []string
-	for _, x := range read(s.owner) {
-		if x.Method != "adjustment" || x.Reference != "" { // the demo's credit is a top-up
+	for _, x := range read(s.owner, 3) {
+		if x.Method != "adjustment" || x.Reference != "" {
 			continue
 		}
 		if x.Reason != "" {
@@ -79,11 +82,11 @@ func TestCustomersSeeAnAdjustmentsDescriptionNotItsReason(t *testing.T) {
 		}
 		descriptions = append(descriptions, x.Description)
 	}
-	if strings.Join(descriptions, "|") != "Service credit for the 3 May outage|Credit adjustment" {
+	if strings.Join(descriptions, "|") != "Service credit for the 3 May outage|Credit adjustment|Credit adjustment" {
 		t.Errorf("the customer's descriptions (newest first): %q", descriptions)
 	}
 	var reasons []string
-	for _, x := range read(finance) {
+	for _, x := range read(finance, 2) { // the demo's credit shows its reference
 		if x.Method == "adjustment" && x.Reference == "" {
 			reasons = append(reasons, x.Reason+" / "+x.Description)
 		}
@@ -131,6 +134,102 @@ func TestCustomersSeeAnAdjustmentsDescriptionNotItsReason(t *testing.T) {
 	for _, shown := range []string{secret, "SLA breach ticket 4411", "Service credit for the 3 May outage"} {
 		if !strings.Contains(page, shown) {
 			t.Errorf("finance's page does not show %q", shown)
+		}
+	}
+}
+
+// Credit given with `credits topup --method adjustment` is no payment: its
+// reference is staff's own (no bank or card gave it), so the customer sees
+// the neutral label in its place, as for an adjustment without a
+// description, in the admin API, on the console's account page, in its CSV
+// and through its search; staff see the reference.
+func TestCustomersSeeACreditGivenAsATopUpAdjustmentWithoutItsReference(t *testing.T) {
+	s := startSelfServe(t)
+	const ref = "GOODWILL-4411-angry-call"
+	runCLI(t, s.env, append([]string{"credits", "topup", "--account", "acct_demo", "--amount", "75", "--method", "adjustment", "--reference", ref}, s.store...)...)
+	var finance string
+	for _, line := range strings.Split(runCLI(t, s.env, append([]string{"staff", "issue", "--role", "finance", "--name", "Fin"}, s.store...)...), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "token:"); ok {
+			finance = strings.TrimSpace(v)
+		}
+	}
+	if finance == "" {
+		t.Fatal("staff issue printed no token")
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.do(http.MethodGet, "/admin/api/accounts/acct_demo", finance, nil, nil) == http.StatusUnauthorized; {
+		if time.Now().After(deadline) {
+			t.Fatal("the finance token is not taken")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	type topUp struct {
+		Amount      string `json:"amount"`
+		Method      string `json:"method"`
+		Reference   string `json:"reference"`
+		Description string `json:"description"`
+	}
+	// The credits given (the demo's and this one), newest first.
+	given := func(bearer string) []topUp {
+		t.Helper()
+		var r struct {
+			Data []topUp `json:"data"`
+		}
+		if code := s.do(http.MethodGet, "/admin/api/accounts/acct_demo/topups", bearer, nil, &r); code != http.StatusOK {
+			t.Fatalf("GET topups: %d", code)
+		}
+		var out []topUp
+		for _, x := range r.Data {
+			if x.Method == "adjustment" {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	customer := given(s.owner)
+	if len(customer) != 2 || customer[0].Amount != "75" {
+		t.Fatalf("the customer's credits given: %+v", customer)
+	}
+	for _, x := range customer {
+		if x.Reference != "" || x.Description != "Credit adjustment" {
+			t.Errorf("the customer reads a credit given as %+v, want no reference and the neutral label", x)
+		}
+	}
+	staff := given(finance)
+	if len(staff) != 2 || staff[0].Reference != ref || staff[1].Reference != "demo-credit" {
+		t.Errorf("finance's credits given: %+v", staff)
+	}
+
+	owner := s.consoleAs(s.owner)
+	for _, path := range []string{"/console/accounts/acct_demo?lang=en", "/console/accounts/acct_demo?lang=en&format=csv&table=topups",
+		"/console/accounts/acct_demo?lang=en&topups_q=GOODWILL", "/console/accounts/acct_demo?lang=en&topups_q=demo-credit&format=csv&table=topups"} {
+		page := s.page(owner, path)
+		if strings.Contains(path, "_q=") {
+			// Nothing is found: no row, and in the CSV no amount.
+			if strings.Contains(page, "<tr data-reference=") || strings.Contains(path, "csv") && strings.Contains(page, "75.00") {
+				t.Errorf("%s: a search for a reference finds the credit given", path)
+			}
+			if strings.Contains(page, "angry") || strings.Contains(path, "csv") && strings.Contains(page, "demo-credit") {
+				t.Errorf("%s shows the customer a reference", path)
+			}
+			continue
+		}
+		for _, hidden := range []string{"GOODWILL", "angry", "demo-credit"} {
+			if strings.Contains(page, hidden) {
+				t.Errorf("%s shows the customer the reference (%q)", path, hidden)
+			}
+		}
+		if !strings.Contains(page, "Credit adjustment") {
+			t.Errorf("%s does not show the neutral label", path)
+		}
+	}
+	if zh := s.page(owner, "/console/accounts/acct_demo?lang=zh-TW"); strings.Contains(zh, "GOODWILL") || !strings.Contains(zh, "額度調整") {
+		t.Errorf("the Chinese page shows the reference, or not the neutral label 額度調整")
+	}
+	page := s.page(s.consoleAs(finance), "/console/accounts/acct_demo?lang=en&format=csv&table=topups")
+	for _, shown := range []string{ref, "demo-credit"} {
+		if !strings.Contains(page, shown) {
+			t.Errorf("finance's CSV does not show %q:\n%s", shown, page)
 		}
 	}
 }

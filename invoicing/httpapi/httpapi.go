@@ -61,7 +61,7 @@ type invoiceJSON struct {
 	Number     string          `json:"number"`
 	Printed    string          `json:"printed_number"`
 	Period     string          `json:"period"`
-	Month      string          `json:"month,omitempty"`
+	Month      string          `json:"month"`         // the Taipei month it counts in (invoicing.Service.InvoiceMonth)
 	Seq        int             `json:"seq,omitempty"` // 1, 2…: supplementary invoices of the month
 	AccountID  string          `json:"account_id"`
 	TopUpRef   string          `json:"topup_ref,omitempty"` // the latest payment it bills
@@ -138,7 +138,7 @@ func (a *api) pdfLink(inv invoicing.Invoice, prefix string) string {
 }
 
 func (a *api) toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJSON {
-	j := invoiceJSON{Number: inv.Number, Printed: twrules.PrintedNumber(inv.Number), Period: inv.Period, Month: inv.Month, Seq: inv.Seq,
+	j := invoiceJSON{Number: inv.Number, Printed: twrules.PrintedNumber(inv.Number), Period: inv.Period, Month: a.svc.InvoiceMonth(inv), Seq: inv.Seq,
 		AccountID: inv.AccountID, TopUpRef: inv.TopUpRef, TopUps: inv.TopUps, Kind: inv.Kind, BuyerName: inv.BuyerName, BuyerTaxID: inv.BuyerTaxID,
 		Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total, Net: inv.Net(), IssuedAt: inv.IssuedAt, Status: "issued",
 		PDF: a.pdfLink(inv, prefix)}

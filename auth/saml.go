@@ -190,7 +190,7 @@ func (s *SAML) Finish(r *http.Request) (Principal, error) {
 	}
 	first, err := s.firstUse(r.Context(), id, exp)
 	if err != nil { // cannot tell a replay: refuse rather than sign in twice
-		return Principal{}, fmt.Errorf("auth: recording the SAML response as used: %w", err)
+		return Principal{}, fmt.Errorf("%w: recording the SAML response as used: %w", ErrSSOUnavailable, err)
 	}
 	if !first {
 		return Principal{}, fmt.Errorf("%w: this response was used already", ErrSSO)

@@ -29,6 +29,12 @@ type Mapping struct {
 // maps to a role or an account.
 var ErrUnmapped = errors.New("no role or account is mapped to this person")
 
+// ErrSSOUnavailable is a sign-in that cannot be completed right now through
+// no fault of the person's or the provider's: a SAML response that could not
+// be recorded as used (Redis unreachable), whose replay could then not be
+// told, is refused. Signing in again shortly may succeed.
+var ErrSSOUnavailable = errors.New("single sign-on is unavailable right now")
+
 // ParseRules reads rules written as "claim:value=target", separated by
 // commas or newlines, e.g. "groups:rf-admins=admin, email_domain:acme.com.tw=acct_acme".
 func ParseRules(s string) ([]Rule, error) {

@@ -72,6 +72,11 @@ func (s *server) ssoDone(c echo.Context, p auth.Principal, err error) error {
 	case errors.Is(err, auth.ErrUnmapped):
 		s.deps.Logger.Info("console: single sign-on refused: no role or account mapped", "subject", p.Subject)
 		return s.signinFailed(c, http.StatusForbidden, "sso.unmapped")
+	case errors.Is(err, auth.ErrSSOUnavailable):
+		// Not the person's doing, and not a sign-in: the same answer as a
+		// sign-in with a token while Redis is down.
+		s.deps.Logger.Error("console: single sign-on", "err", err)
+		return s.signinFailed(c, http.StatusServiceUnavailable, "signin.unavailable")
 	case err != nil:
 		s.deps.Logger.Warn("console: single sign-on failed", "err", err)
 		return s.signinFailed(c, http.StatusBadRequest, "sso.failed")

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
@@ -30,15 +32,29 @@ const (
 )
 
 // MigrateReadModels applies the read-model migrations (migrations.ReadModels)
-// with goose, in their own version table.
+// with goose, in their own version table. On PostgreSQL, instances starting
+// together on a new schema take turns on a session advisory lock of that
+// schema: two creating the same table at once would fail one of them.
 func MigrateReadModels(ctx context.Context, db *sql.DB, d Dialect) error {
 	gd := goose.DialectSQLite3
+	opts := []goose.ProviderOption{goose.WithTableName(migrations.ReadModelsTable)}
 	if d == Postgres {
 		gd = goose.DialectPostgres
+		var schema sql.NullString
+		if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+			return fmt.Errorf("projections: read-model migrations: %w", err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte("routefree/readmodels/migrations/" + schema.String))
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
+		if err != nil {
+			return fmt.Errorf("projections: read-model migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	} else if d != SQLite {
 		return fmt.Errorf("projections: unknown dialect %q", d)
 	}
-	p, err := goose.NewProvider(gd, db, migrations.ReadModels(), goose.WithTableName(migrations.ReadModelsTable))
+	p, err := goose.NewProvider(gd, db, migrations.ReadModels(), opts...)
 	if err != nil {
 		return fmt.Errorf("projections: read-model migrations: %w", err)
 	}

@@ -101,6 +101,15 @@ var demoLine = regexp.MustCompile(`demo key \(shown once\): (\S+)`)
 // listens. The process is killed at the end of the test if still running.
 func startServe(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
+	p, up := launchServe(t, env, args...)
+	p.waitListening(up)
+	return p
+}
+
+// launchServe starts `routefree serve` and returns at once, with a channel
+// closed when it listens: several instances can then start together.
+func launchServe(t *testing.T, env []string, args ...string) (*proc, <-chan struct{}) {
+	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = env
 	p := &proc{t: t, cmd: cmd, logs: &testenv.Buffer{}, out: &testenv.Buffer{}, exited: make(chan struct{})}
@@ -140,14 +149,19 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 			t.Logf("routefree logs (last 4 kB):\n%s", tail(p.logs.String(), 4096))
 		}
 	})
+	return p, up
+}
+
+// waitListening waits until the launched process listens (up closed).
+func (p *proc) waitListening(up <-chan struct{}) {
+	p.t.Helper()
 	select {
 	case <-up:
 	case <-p.exited:
-		t.Fatalf("routefree serve exited: %v\n%s", p.exitErr, p.logs.String())
+		p.t.Fatalf("routefree serve exited: %v\n%s", p.exitErr, p.logs.String())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("routefree serve did not start\n%s", p.logs.String())
+		p.t.Fatalf("routefree serve did not start\n%s", p.logs.String())
 	}
-	return p
 }
 
 func tail(s string, n int) string {

@@ -487,7 +487,15 @@ func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--demo-credit: %w", err)
 	}
-	if _, err := in.cmds.OpenAccount(ctx, domain.AccountOpened{AccountID: demo, Organisation: "Demo 示範公司", Plan: domain.PlanStarter}); err != nil {
+	_, err = in.cmds.OpenAccount(ctx, domain.AccountOpened{AccountID: demo, Organisation: "Demo 示範公司", Plan: domain.PlanStarter})
+	if errors.Is(err, commands.ErrConflict) {
+		// Instances started together on a new store each found no demo
+		// account; the one whose account was stored first credits it and
+		// prints its key, which no other instance can show.
+		fmt.Fprintln(stdout, "demo account acct_demo: bootstrapped by another instance started on this new store, which printed its key; issue another with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+		return in.catchUp(ctx)
+	}
+	if err != nil {
 		return err
 	}
 	if _, err := in.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: demo, Amount: credit, Method: domain.MethodAdjustment, Reference: "demo-credit"}); err != nil {

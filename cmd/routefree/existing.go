@@ -49,8 +49,8 @@ func (c *eventCount) count() int64 {
 // tellExisting tells someone starting serve on a store that already holds
 // a history (the ./data of an earlier run, say) where they are: what the
 // store holds, that the demo key and the first admin token were printed
-// only when it was new, and how to get new ones. A new store says nothing
-// here: its first start prints the keys themselves.
+// only when it was new, and how to get new ones. A new store, or one that
+// holds only prices, says no more: this start prints the keys themselves.
 func (in *instance) tellExisting(w io.Writer, events int64) {
 	if events == 0 {
 		return
@@ -59,8 +59,14 @@ func (in *instance) tellExisting(w io.Writer, events int64) {
 	if in.cfg.Store == "sqlite" {
 		where = "store " + in.cfg.sqlitePath()
 	}
+	accounts, tokens := len(in.views.Accounts()), len(in.views.StaffTokens())
 	fmt.Fprintf(w, "opened the existing %s: %d events, %d accounts, %d API keys, %d staff tokens\n",
-		where, events, len(in.views.Accounts()), in.models.Keys.Len(), len(in.views.StaffTokens()))
+		where, events, accounts, in.models.Keys.Len(), tokens)
+	if accounts == 0 && tokens == 0 {
+		// Only prices so far (published before the first serve): this start
+		// bootstraps the store as a new one and prints its keys below.
+		return
+	}
 	fmt.Fprintln(w, "  the demo key and the first admin token were printed when this store was new, and are not shown again;")
 	store := in.cfg.storeFlags()
 	fmt.Fprintf(w, "  a new API key:     routefree keys issue --account acct_demo%s   (or another account's ID)\n", store)

@@ -262,3 +262,27 @@ func TestExistingStoreHintsNameTheStore(t *testing.T) {
 		t.Fatalf("hints on PostgreSQL:\n%s", out)
 	}
 }
+
+// A store that holds only a price list (published with `prices publish`
+// on a new PostgreSQL store before the first serve) has no demo key or admin token yet: its first
+// serve prints them, and says nothing of their having been printed before.
+func TestServeOnAStoreWithOnlyPricesPrintsItsKeysAsNew(t *testing.T) {
+	env := baseEnv("http://127.0.0.1:1")
+	store := []string{"--store", "postgres", "--postgres-url", testenv.PostgresURL(t)}
+	runCLI(t, env, append([]string{"prices", "publish", "--from-catalog"}, store...)...)
+
+	p := startServe(t, env, append(store, "--bootstrap-demo")...)
+	out := p.out.String()
+	if code := p.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
+	}
+	if p.demoKey == "" || !strings.Contains(out, "first admin token") {
+		t.Fatalf("the first serve after prices publish printed no demo key or admin token:\n%s", out)
+	}
+	if strings.Contains(out, "not shown again") {
+		t.Fatalf("it says the keys it prints were printed before:\n%s", out)
+	}
+	if !strings.Contains(out, "opened the existing postgres store: 1 events") {
+		t.Fatalf("it does not say the store held a history:\n%s", out)
+	}
+}

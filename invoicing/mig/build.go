@@ -242,7 +242,9 @@ func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
 	if ev.Number == "" || utf8.RuneCountInString(ev.Number) > 16 {
 		errs = append(errs, fmt.Errorf("mig: allowance number %q: want 1 to 16 characters", ev.Number))
 	}
-	if ev.Sales <= 0 || ev.Tax < 0 || ev.Sales+ev.Tax > a.Invoice.Total {
+	// The last allowance of an invoice may take only the tax left: its
+	// sales may be zero, not its total.
+	if ev.Sales < 0 || ev.Tax < 0 || ev.Sales+ev.Tax <= 0 || ev.Sales+ev.Tax > a.Invoice.Total {
 		errs = append(errs, errors.New("mig: allowance amounts must be positive and within the invoice total"))
 	}
 	if len(a.Invoice.Lines) == 0 {

@@ -30,7 +30,9 @@ func (r *Renderer) renderAllowance(w io.Writer, a domain.AllowanceIssued, issued
 	if a.InvoiceNumber != inv.Number {
 		return fmt.Errorf("pdf: allowance %s is against %s, not %s", a.Number, a.InvoiceNumber, inv.Number)
 	}
-	if a.Sales <= 0 || a.Tax < 0 || a.Sales+a.Tax > inv.Total {
+	// The last allowance of an invoice may take only the tax left (0 + 1
+	// after 10 + 0 on an invoice of 10 + 1): its sales may be zero.
+	if a.Sales < 0 || a.Tax < 0 || a.Sales+a.Tax <= 0 || a.Sales+a.Tax > inv.Total {
 		return errors.New("pdf: allowance amounts must be positive and within the invoice total")
 	}
 	seller = sellerOf(inv, seller)

@@ -73,6 +73,14 @@ func (q QuoteRequest) validate() error {
 	return nil
 }
 
+// endOfTaipeiDay is the first instant after t's Taipei day. A quote's PDF
+// says it is valid through a day (「至…止」), so it expires when that day
+// ends, not at the hour of issue.
+func endOfTaipeiDay(t time.Time) time.Time {
+	tt := t.In(twrules.Taipei)
+	return time.Date(tt.Year(), tt.Month(), tt.Day()+1, 0, 0, 0, 0, twrules.Taipei)
+}
+
 // idAlphabet spells quote and contract IDs: no 0, 1, I or O to misread.
 const idAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -198,8 +206,8 @@ func (s *Service) AcceptQuote(ctx context.Context, id string, start time.Time, m
 		return q, nil
 	}
 	at := s.issueTime()
-	if at.After(q.IssuedAt.AddDate(0, 0, q.ValidDays)) {
-		return Quote{}, fmt.Errorf("%w: quote %s expired on %s", ErrConflict, id, twrules.ROCDateLabel(q.IssuedAt.AddDate(0, 0, q.ValidDays)))
+	if lastDay := q.IssuedAt.AddDate(0, 0, q.ValidDays); !at.Before(endOfTaipeiDay(lastDay)) {
+		return Quote{}, fmt.Errorf("%w: quote %s expired on %s", ErrConflict, id, twrules.ROCDateLabel(lastDay))
 	}
 	c, err := contractTerms(q, at, start, months)
 	if err != nil {

@@ -156,7 +156,7 @@ func cmdInvoicesIssue(ctx context.Context, args []string, stdout, stderr io.Writ
 
 func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices list", stderr)
-	month := fs.String("month", "", "Taipei month (YYYY-MM) of the MONTH column: the month billed, or a top-up invoice's month of issue; empty: all")
+	month := fs.String("month", "", "Taipei month (YYYY-MM) of the MONTH column: the month billed, or a top-up invoice's month of payment; empty: all")
 	acct := fs.String("account", "", "account ID; empty: all")
 	if err := parse(fs, c, args); err != nil {
 		return err

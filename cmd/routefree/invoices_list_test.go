@@ -33,3 +33,13 @@ func TestInvoicesListShowsMonthAndNumber(t *testing.T) {
 	}
 	mustCLI(t, with("invoices", "pdf", "--number", row[2], "--out", filepath.Join(dir, "inv.pdf"))...)
 }
+
+// --month filters on the month an invoice counts in, and its help says
+// which: a top-up invoice counts in the month its payment was received
+// (docs/invoicing-ledger.md), not the month it was issued in.
+func TestInvoicesListHelpNamesThePaymentMonth(t *testing.T) {
+	_, _, help := cli(t, "invoices", "list", "-h")
+	if !strings.Contains(help, "month of payment") || strings.Contains(help, "month of issue") {
+		t.Fatalf("invoices list -h:\n%s", help)
+	}
+}

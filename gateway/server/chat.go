@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	fastjson "github.com/segmentio/encoding/json"
@@ -193,11 +194,16 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	}
 }
 
+// clip keeps at most n bytes of s, cut between characters: half a
+// character would be shown as U+FFFD wherever s is read back.
 func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // bearer extracts the API key from the Authorization header.

@@ -245,3 +245,25 @@ func TestAppAttributionIsCutBetweenCharacters(t *testing.T) {
 		t.Errorf("generation shows the title as %q", s)
 	}
 }
+
+// An integer beyond 64 bits was refused with the decoder's "invalid
+// character '9' after top-level value", a syntax error the body does not
+// have. The message names the field and the range; no upstream is called.
+func TestIntegerOutOfRangeNamesTheRange(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for _, field := range []string{"seed", "n", "max_tokens", "max_completion_tokens"} {
+		for _, v := range []string{"99999999999999999999", "-99999999999999999999", "9223372036854775808"} {
+			resp, b := h.post(`{"model":"test/openai","` + field + `":` + v + `,"messages":[{"role":"user","content":"hi"}]}`)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("%s %s: status %d: %s", field, v, resp.StatusCode, b)
+			}
+			e := decodeError(t, b)
+			if msg := e.Error.Message; !strings.HasPrefix(msg, field+": ") || !strings.Contains(msg, "9223372036854775807") || strings.Contains(msg, "invalid character") {
+				t.Errorf("%s %s: message %q", field, v, msg)
+			}
+		}
+	}
+	if n := len(h.fakes["openai"].Received()); n != 0 {
+		t.Fatalf("upstream called %d times", n)
+	}
+}

@@ -156,9 +156,9 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 }
 
 // TestMessagesRefusesWhatAnthropicRefuses: a text block without its text, a
-// content block that is null or has no type, and a tool schema that is not
-// an object are 400s, on /messages and on count_tokens, as on Anthropic's
-// API.
+// content block that is null or has no type, a tool without a name and a
+// tool schema that is not an object are 400s, on /messages and on
+// count_tokens, as on Anthropic's API, in its terms.
 func TestMessagesRefusesWhatAnthropicRefuses(t *testing.T) {
 	h := bodyHarness(t)
 	cases := []struct{ body, mention string }{
@@ -178,6 +178,10 @@ func TestMessagesRefusesWhatAnthropicRefuses(t *testing.T) {
 			"messages.2.content.1.type"},
 		{`{"model":"claude-sonnet-4-6","max_tokens":10,"system":[null],"messages":[{"role":"user","content":"hi"}]}`,
 			"system.0.type"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[null],"messages":[{"role":"user","content":"hi"}]}`,
+			"tools.0.name"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f","input_schema":{"type":"object"}},{"input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]}`,
+			"tools.1.name"},
 		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f","input_schema":5}],"messages":[{"role":"user","content":"hi"}]}`,
 			"tools.0.input_schema"},
 		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f","input_schema":"{}"}],"messages":[{"role":"user","content":"hi"}]}`,

@@ -98,7 +98,7 @@ func invalidf(format string, a ...any) error { return &msgInvalid{fmt.Sprintf(fo
 // decodeMsgRequest decodes a Messages body and checks what both /messages
 // and count_tokens refuse: a content block without a type, a text block
 // without its text or with an empty one, a message with empty content, a
-// tool's input_schema that is not an object.
+// tool without a name or whose input_schema is not an object.
 func decodeMsgRequest(body []byte) (*msgRequest, error) {
 	var r msgRequest
 	if err := json.Unmarshal(body, &r); err != nil {
@@ -117,6 +117,9 @@ func decodeMsgRequest(body []byte) (*msgRequest, error) {
 		}
 	}
 	for i, t := range r.Tools {
+		if t.Name == "" { // null too: every tool, a server tool as well, has a name
+			return nil, invalidf("tools.%d.name: field required", i)
+		}
 		if schema := bytes.TrimSpace(t.InputSchema); len(schema) > 0 && schema[0] != '{' {
 			return nil, invalidf("tools.%d.input_schema: must be a JSON Schema object", i)
 		}

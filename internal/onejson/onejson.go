@@ -77,7 +77,7 @@ func Check(b []byte) error {
 // The JSON grammar is left to the decoder.
 func checkText(b []byte) error {
 	if !utf8.Valid(b) {
-		return errors.New("the body is not valid UTF-8 text")
+		return errors.New("not valid UTF-8 text")
 	}
 	inString := false
 	for i := 0; i < len(b); i++ {
@@ -98,7 +98,7 @@ func checkText(b []byte) error {
 					lo, ok = hex4(b, i+8)
 				}
 				if r >= 0xDC00 || !ok || lo < 0xDC00 || lo > 0xDFFF {
-					return fmt.Errorf("the body is not valid UTF-8 text: the escape \\u%04x at byte %d is half of a UTF-16 surrogate pair", r, i)
+					return fmt.Errorf("not valid UTF-8 text: the escape \\u%04x at byte %d is half of a UTF-16 surrogate pair", r, i)
 				}
 				i += 6
 			}

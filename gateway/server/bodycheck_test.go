@@ -156,9 +156,10 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 }
 
 // TestMessagesRefusesWhatAnthropicRefuses: a text block without its text, a
-// content block that is null or has no type, a tool without a name and a
-// tool schema that is not an object are 400s, on /messages and on
-// count_tokens, as on Anthropic's API, in its terms.
+// content block that is null or has no type, a tool without a name, a
+// tool schema that is not an object and a tool_choice of a tool without its
+// name are 400s, on /messages and on count_tokens, as on Anthropic's API,
+// in its terms.
 func TestMessagesRefusesWhatAnthropicRefuses(t *testing.T) {
 	h := bodyHarness(t)
 	cases := []struct{ body, mention string }{
@@ -184,6 +185,8 @@ func TestMessagesRefusesWhatAnthropicRefuses(t *testing.T) {
 			"tools.1.name"},
 		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f","input_schema":5}],"messages":[{"role":"user","content":"hi"}]}`,
 			"tools.0.input_schema"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f"}],"tool_choice":{"type":"tool"},"messages":[{"role":"user","content":"hi"}]}`,
+			"tool_choice.name"},
 		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f","input_schema":"{}"}],"messages":[{"role":"user","content":"hi"}]}`,
 			"tools.0.input_schema"},
 	}

@@ -98,7 +98,8 @@ func invalidf(format string, a ...any) error { return &msgInvalid{fmt.Sprintf(fo
 // decodeMsgRequest decodes a Messages body and checks what both /messages
 // and count_tokens refuse: a content block without a type, a text block
 // without its text or with an empty one, a message with empty content, a
-// tool without a name or whose input_schema is not an object.
+// tool without a name or whose input_schema is not an object, a
+// tool_choice of a tool that does not name it.
 func decodeMsgRequest(body []byte) (*msgRequest, error) {
 	var r msgRequest
 	if err := json.Unmarshal(body, &r); err != nil {
@@ -123,6 +124,9 @@ func decodeMsgRequest(body []byte) (*msgRequest, error) {
 		if schema := bytes.TrimSpace(t.InputSchema); len(schema) > 0 && schema[0] != '{' {
 			return nil, invalidf("tools.%d.input_schema: must be a JSON Schema object", i)
 		}
+	}
+	if tc := r.ToolChoice; tc != nil && tc.Type == "tool" && tc.Name == "" {
+		return nil, invalidf("tool_choice.name: field required")
 	}
 	return &r, nil
 }

@@ -267,3 +267,35 @@ func TestIntegerOutOfRangeNamesTheRange(t *testing.T) {
 		t.Fatalf("upstream called %d times", n)
 	}
 }
+
+// An app's title is shown to other customers on /rankings, and with its
+// referer in the console, its CSV files and the CLI: a bidirectional
+// override or isolate there made it read as another text, as a key's name
+// may not. Such characters, tabs (the only control character a header may
+// carry) and bytes that are not UTF-8 are left out of what is recorded.
+func TestAppAttributionDropsWhatDisguisesIt(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/chat/completions",
+		strings.NewReader(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	req.Header.Set("X-Title", "Safe\u202eexe.txt\u2066 App\t\xff")
+	req.Header.Set("HTTP-Referer", "https://\u202dexample.tw/\u2069")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	evs := h.completed()
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if got, want := evs[0].AppTitle, "Safeexe.txt App"; got != want {
+		t.Errorf("title stored as %q, want %q", got, want)
+	}
+	if got, want := evs[0].AppReferer, "https://example.tw/"; got != want {
+		t.Errorf("referer stored as %q, want %q", got, want)
+	}
+}

@@ -129,10 +129,14 @@ func decodeJSON(c echo.Context, v any) error {
 	return nil
 }
 
-// readJSON reads the request's body, at most a megabyte, and refuses one
-// that does not say one thing (onejson.Check).
+// readJSON reads the request's body, at most a megabyte (413 beyond), and
+// refuses one that does not say one thing (onejson.Check).
 func readJSON(c echo.Context) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, 1<<20))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit))
+	}
 	if err == nil {
 		err = onejson.Check(b)
 	}

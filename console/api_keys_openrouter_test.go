@@ -316,3 +316,53 @@ func TestKeysListInIssueOrder(t *testing.T) {
 		t.Fatalf("the page at offset 3 moved from %v to %v as a key was created", before, got)
 	}
 }
+
+// A key management body over the megabyte is 413, as the gateway answers
+// an oversized body, and one whose text is not valid UTF-8 (a raw invalid
+// byte, or a \u escape of half a surrogate pair) is refused rather than
+// stored with U+FFFD in place of what was sent. Nothing is written.
+func TestKeysAPIRefusesHostileBodies(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_h", "敵意公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_h", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := e.issueKey("acct_h")
+	send := func(method, path, body string) (int, string) {
+		t.Helper()
+		code, b := e.send(method, path, mgmt, strings.NewReader(body))
+		return code, string(b)
+	}
+	huge := `{"name":"` + strings.Repeat("x", 2<<20) + `"}`
+	for _, c := range []struct{ method, path string }{{"POST", "/api/v1/keys"}, {"PATCH", "/api/v1/keys/" + id}} {
+		if code, b := send(c.method, c.path, huge); code != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s %s with 2 MB: %d %.200s, want 413", c.method, c.path, code, b)
+		}
+		for name, body := range map[string]string{
+			"raw invalid byte":    "{\"name\":\"caf\xe9\"}",
+			"lone high surrogate": `{"name":"a\ud800b"}`,
+			"lone low surrogate":  `{"name":"\udc00"}`,
+			"reversed pair":       `{"name":"\udc00\ud800"}`,
+		} {
+			code, b := send(c.method, c.path, body)
+			if code != http.StatusBadRequest || !strings.Contains(b, "UTF-8") {
+				t.Errorf("%s %s, %s: %d %s, want 400 naming UTF-8", c.method, c.path, name, code, b)
+			}
+		}
+	}
+	// A valid pair and multi-byte text pass.
+	if code, b := send("PATCH", "/api/v1/keys/"+id, `{"name":"\ud83d\ude00 臺灣 café"}`); code != http.StatusOK || !strings.Contains(b, `"name":"😀 臺灣 café"`) {
+		t.Fatalf("valid text: %d %s", code, b)
+	}
+	e.sync()
+	keys := e.models.Keys.ByAccount("acct_h")
+	if len(keys) != 2 {
+		t.Fatalf("%d keys, want the two issued", len(keys))
+	}
+	for _, k := range keys {
+		if strings.ContainsRune(k.Name, '\uFFFD') {
+			t.Fatalf("key name stored as %q", k.Name)
+		}
+	}
+}

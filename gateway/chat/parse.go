@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -179,6 +180,12 @@ func fieldError(param string, v RawJSON, err error) error {
 			param += "." + te.Field
 		}
 		return invalid(param, "must be of type %s, got %s", jsonTypeName(te.Type.Kind().String()), te.Value)
+	}
+	// The decoder reports an integer beyond 64 bits as a syntax error
+	// ("invalid character after top-level value"): only an integer field
+	// fails on a well-formed number.
+	if len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9') && json.Valid(v) {
+		return invalid(param, "must be an integer from %d to %d, got %s", math.MinInt64, math.MaxInt64, v)
 	}
 	return invalid(param, "%v", err)
 }

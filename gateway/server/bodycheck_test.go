@@ -155,9 +155,11 @@ func TestDecodeErrorsNameTheField(t *testing.T) {
 	}
 }
 
-// TestMessagesRefusesWhatAnthropicRefuses: a text block without its text and
-// a tool schema that is not an object are 400s, on /messages and on
-// count_tokens, as on Anthropic's API.
+// TestMessagesRefusesWhatAnthropicRefuses: a text block without its text, a
+// content block that is null or has no type, a tool without a name, a
+// tool schema that is not an object and a tool_choice of a tool without its
+// name are 400s, on /messages and on count_tokens, as on Anthropic's API,
+// in its terms.
 func TestMessagesRefusesWhatAnthropicRefuses(t *testing.T) {
 	h := bodyHarness(t)
 	cases := []struct{ body, mention string }{
@@ -169,8 +171,22 @@ func TestMessagesRefusesWhatAnthropicRefuses(t *testing.T) {
 			"system.0.text"},
 		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":[{"type":"text"}]}]}]}`,
 			"messages.0.content.0.content.0.text"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":[null]}]}`,
+			"messages.0.content.0.type"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":[{"text":"hi"}]}]}`,
+			"messages.0.content.0.type"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"ok"},{"role":"user","content":[{"type":"text","text":"and"},null]}]}`,
+			"messages.2.content.1.type"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"system":[null],"messages":[{"role":"user","content":"hi"}]}`,
+			"system.0.type"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[null],"messages":[{"role":"user","content":"hi"}]}`,
+			"tools.0.name"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f","input_schema":{"type":"object"}},{"input_schema":{"type":"object"}}],"messages":[{"role":"user","content":"hi"}]}`,
+			"tools.1.name"},
 		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f","input_schema":5}],"messages":[{"role":"user","content":"hi"}]}`,
 			"tools.0.input_schema"},
+		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f"}],"tool_choice":{"type":"tool"},"messages":[{"role":"user","content":"hi"}]}`,
+			"tool_choice.name"},
 		{`{"model":"claude-sonnet-4-6","max_tokens":10,"tools":[{"name":"f","input_schema":"{}"}],"messages":[{"role":"user","content":"hi"}]}`,
 			"tools.0.input_schema"},
 	}

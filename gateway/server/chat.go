@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	fastjson "github.com/segmentio/encoding/json"
@@ -193,11 +195,16 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	}
 }
 
+// clip keeps at most n bytes of s, cut between characters: half a
+// character would be shown as U+FFFD wherever s is read back.
 func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // bearer extracts the API key from the Authorization header.
@@ -253,12 +260,26 @@ func (s *Server) keyFirst(c echo.Context) *APIError {
 // attribute records the app that sent the request: OpenRouter's SDKs send
 // X-OpenRouter-Title, older clients X-Title, both HTTP-Referer.
 func (k *call) attribute(r *http.Request) {
-	k.referer = clip(r.Header.Get("HTTP-Referer"), 200)
+	k.referer = clip(plain(r.Header.Get("HTTP-Referer")), 200)
 	title := r.Header.Get("X-OpenRouter-Title")
 	if title == "" {
 		title = r.Header.Get("X-Title")
 	}
-	k.title = clip(title, 100)
+	k.title = clip(plain(title), 100)
+}
+
+// plain leaves out of a header's text what would disguise it where it is
+// shown (other customers see app titles on /rankings): control characters
+// (a header may carry tabs), bidirectional embeddings, overrides and
+// isolates (U+202A–U+202E, U+2066–U+2069), as a key's name may not have,
+// and bytes that are not UTF-8.
+func plain(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // priced is a model of the request's chain with its price.

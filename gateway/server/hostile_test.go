@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // nestedBody is {"x":[[[…]]]} nested depth arrays deep: 2 bytes a level.
@@ -203,5 +204,98 @@ func TestBodyOverTheLimitIs413(t *testing.T) {
 	h.catchUp()
 	if got := len(h.completed()); got != 1 {
 		t.Fatalf("%d requests billed, want only the one served", got)
+	}
+}
+
+// The app's title and referer are kept to 100 and 200 bytes; a cut in the
+// middle of a character left half of it, which the event's JSON and
+// GET /generation showed as U+FFFD. The cut falls between characters.
+func TestAppAttributionIsCutBetweenCharacters(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	title := strings.Repeat("臺", 40)                           // 120 bytes
+	referer := "https://example.tw/" + strings.Repeat("路", 70) // 229 bytes
+	req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/chat/completions",
+		strings.NewReader(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	req.Header.Set("X-OpenRouter-Title", title)
+	req.Header.Set("HTTP-Referer", referer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	evs := h.completed()
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if got, want := evs[0].AppTitle, strings.Repeat("臺", 33); got != want {
+		t.Errorf("title stored as %q, want %q", got, want)
+	}
+	if got, want := evs[0].AppReferer, referer[:19+3*60]; got != want {
+		t.Errorf("referer stored as %q, want %q", got, want)
+	}
+	code, g := h.getGeneration(h.key, resp.Header.Get("X-Request-Id"))
+	if code != http.StatusOK {
+		t.Fatalf("generation: %d %v", code, g)
+	}
+	if s, _ := jpath(g, "data.app_title"); strings.ContainsRune(s.(string), utf8.RuneError) {
+		t.Errorf("generation shows the title as %q", s)
+	}
+}
+
+// An integer beyond 64 bits was refused with the decoder's "invalid
+// character '9' after top-level value", a syntax error the body does not
+// have. The message names the field and the range; no upstream is called.
+func TestIntegerOutOfRangeNamesTheRange(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for _, field := range []string{"seed", "n", "max_tokens", "max_completion_tokens"} {
+		for _, v := range []string{"99999999999999999999", "-99999999999999999999", "9223372036854775808"} {
+			resp, b := h.post(`{"model":"test/openai","` + field + `":` + v + `,"messages":[{"role":"user","content":"hi"}]}`)
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Fatalf("%s %s: status %d: %s", field, v, resp.StatusCode, b)
+			}
+			e := decodeError(t, b)
+			if msg := e.Error.Message; !strings.HasPrefix(msg, field+": ") || !strings.Contains(msg, "9223372036854775807") || strings.Contains(msg, "invalid character") {
+				t.Errorf("%s %s: message %q", field, v, msg)
+			}
+		}
+	}
+	if n := len(h.fakes["openai"].Received()); n != 0 {
+		t.Fatalf("upstream called %d times", n)
+	}
+}
+
+// An app's title is shown to other customers on /rankings, and with its
+// referer in the console, its CSV files and the CLI: a bidirectional
+// override or isolate there made it read as another text, as a key's name
+// may not. Such characters, tabs (the only control character a header may
+// carry) and bytes that are not UTF-8 are left out of what is recorded.
+func TestAppAttributionDropsWhatDisguisesIt(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/chat/completions",
+		strings.NewReader(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	req.Header.Set("X-Title", "Safe\u202eexe.txt\u2066 App\t\xff")
+	req.Header.Set("HTTP-Referer", "https://\u202dexample.tw/\u2069")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	evs := h.completed()
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if got, want := evs[0].AppTitle, "Safeexe.txt App"; got != want {
+		t.Errorf("title stored as %q, want %q", got, want)
+	}
+	if got, want := evs[0].AppReferer, "https://example.tw/"; got != want {
+		t.Errorf("referer stored as %q, want %q", got, want)
 	}
 }

@@ -96,9 +96,10 @@ func (e *msgInvalid) Error() string { return e.msg }
 func invalidf(format string, a ...any) error { return &msgInvalid{fmt.Sprintf(format, a...)} }
 
 // decodeMsgRequest decodes a Messages body and checks what both /messages
-// and count_tokens refuse: a text block without its text or with an empty
-// one, a message with empty content, a tool's input_schema that is not an
-// object.
+// and count_tokens refuse: a content block without a type, a text block
+// without its text or with an empty one, a message with empty content, a
+// tool without a name or whose input_schema is not an object, a
+// tool_choice of a tool that does not name it.
 func decodeMsgRequest(body []byte) (*msgRequest, error) {
 	var r msgRequest
 	if err := json.Unmarshal(body, &r); err != nil {
@@ -117,9 +118,15 @@ func decodeMsgRequest(body []byte) (*msgRequest, error) {
 		}
 	}
 	for i, t := range r.Tools {
+		if t.Name == "" { // null too: every tool, a server tool as well, has a name
+			return nil, invalidf("tools.%d.name: field required", i)
+		}
 		if schema := bytes.TrimSpace(t.InputSchema); len(schema) > 0 && schema[0] != '{' {
 			return nil, invalidf("tools.%d.input_schema: must be a JSON Schema object", i)
 		}
+	}
+	if tc := r.ToolChoice; tc != nil && tc.Type == "tool" && tc.Name == "" {
+		return nil, invalidf("tool_choice.name: field required")
 	}
 	return &r, nil
 }
@@ -154,11 +161,12 @@ func checkContentNotEmpty(i int, raw json.RawMessage, final bool) error {
 	return nil
 }
 
-// checkTextBlocks refuses a text block without a text, or whose text is
-// empty or only whitespace, in a content value or inside its tool results,
-// as Anthropic does (an upstream would answer 400 after the hold). A
-// content value of another shape is left to the translation, which names
-// it.
+// checkTextBlocks refuses a block that is null or has no type, and a text
+// block without a text, or whose text is empty or only whitespace, in a
+// content value or inside its tool results, as Anthropic does (an upstream
+// would answer 400 after the hold; the translation would drop a block
+// without a type). A content value of another shape is left to the
+// translation, which names it.
 func checkTextBlocks(path string, raw json.RawMessage) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '[' {
@@ -174,6 +182,8 @@ func checkTextBlocks(path string, raw json.RawMessage) error {
 	}
 	for j, b := range bs {
 		switch {
+		case b.Type == "":
+			return invalidf("%s.%d.type: field required", path, j)
 		case b.Type == "text" && b.Text == nil:
 			return invalidf("%s.%d.text: field required", path, j)
 		case b.Type == "text" && *b.Text == "":

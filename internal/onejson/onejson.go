@@ -4,7 +4,10 @@
 // encoding/json keeps the last of a key given twice and matches struct
 // fields regardless of letter case, so {"amount":"1000","AMOUNT":"999999"}
 // decodes as 999999 while a reviewer, a log or a proxy in front may read
-// 1000. It also stops after the first value, ignoring what follows.
+// 1000. It also stops after the first value, ignoring what follows, and
+// quietly turns text that is not valid UTF-8 (a raw invalid byte, or a \u
+// escape of half a UTF-16 surrogate pair) into U+FFFD, so that what is
+// stored is not what was sent.
 package onejson
 
 import (
@@ -13,15 +16,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
-// Check reports why b is not exactly one JSON value with no key repeated
-// within an object (keys compared as encoding/json matches fields: after
-// unescaping, regardless of letter case), or nil. It keeps a stack of the
-// open containers rather than recursing, so nesting costs no stack.
+// Check reports why b is not exactly one JSON value of valid UTF-8 text
+// with no key repeated within an object (keys compared as encoding/json
+// matches fields: after unescaping, regardless of letter case), or nil. It
+// keeps a stack of the open containers rather than recursing, so nesting
+// costs no stack.
 func Check(b []byte) error {
+	if err := checkText(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber() // numbers are skipped, never converted
 	var open []*container
@@ -60,6 +70,53 @@ func Check(b []byte) error {
 		return errors.New("something follows the JSON value")
 	}
 	return nil
+}
+
+// checkText refuses bytes that are not UTF-8 and, inside strings, a \u
+// escape of a UTF-16 surrogate that is not one half of a pair in order.
+// The JSON grammar is left to the decoder.
+func checkText(b []byte) error {
+	if !utf8.Valid(b) {
+		return errors.New("not valid UTF-8 text")
+	}
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch {
+		case !inString:
+			inString = b[i] == '"'
+		case b[i] == '"':
+			inString = false
+		case b[i] == '\\' && i+1 < len(b) && b[i+1] == 'u':
+			r, ok := hex4(b, i+2)
+			if !ok { // not an escape: the decoder says so
+				i++
+				continue
+			}
+			if utf16.IsSurrogate(r) {
+				lo, ok := rune(0), false
+				if i+11 < len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
+					lo, ok = hex4(b, i+8)
+				}
+				if r >= 0xDC00 || !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return fmt.Errorf("not valid UTF-8 text: the escape \\u%04x at byte %d is half of a UTF-16 surrogate pair", r, i)
+				}
+				i += 6
+			}
+			i += 5
+		case b[i] == '\\':
+			i++ // the escaped byte cannot end the string
+		}
+	}
+	return nil
+}
+
+// hex4 decodes the four hex digits at b[i:i+4].
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[i:i+4]), 16, 16)
+	return rune(n), err == nil
 }
 
 // container is an open object (its keys so far, folded) or array (nil keys).

@@ -10,6 +10,7 @@ func TestCheck(t *testing.T) {
 		`{}`, `[]`, `1`, `"x"`, `null`, `{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}`,
 		` {"a":[1,2,{"b":{}}],"A_":true} ` + "\n", `{"k":"a","kk":"a"}`, `[[[[]]]]`,
 		`{"a":{},"b":[],"c":{"d":[]}}`,
+		`{"a":"\ud83d\ude00 臺灣 café \\ud800 \"\\\u00e9"}`,
 	} {
 		if err := Check([]byte(ok)); err != nil {
 			t.Errorf("%s: %v", ok, err)
@@ -19,6 +20,9 @@ func TestCheck(t *testing.T) {
 		`{"a":1,"a":2}`, `{"a":1,"A":2}`, `{"amount":1,"\u0061mount":2}`, `{"x":{"a":1,"b":2,"a":3}}`,
 		`[{"a":1,"a":1}]`, `{"k":1,"\u212a":2}`, // the Kelvin sign folds to k, as encoding/json matches it
 		`{"a":1} {"a":2}`, `{"a":1} x`, `{"a":1}]`, `{"a":1`, ``, `   `, `{"a":}`,
+		// Text the decoder would turn into U+FFFD.
+		"{\"a\":\"caf\xe9\"}", "{\"a\xff\":1}", `{"a":"\ud800"}`, `{"a":"x\uDC00"}`, `{"a":"\udc00\ud800"}`,
+		`{"a":"\ud800\u0041"}`, `["\ud83d"]`,
 	} {
 		if err := Check([]byte(bad)); err == nil {
 			t.Errorf("%s: accepted", bad)

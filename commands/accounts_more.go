@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -43,6 +44,40 @@ func (h *Handler) AccountState(ctx context.Context, id string) (AccountState, er
 		}
 	}
 	return s, nil
+}
+
+// UpdatePlan changes what change sets of an account's plan, custom limits,
+// credit limit and volume discount; change starts from the account as it
+// stands, so what it leaves alone keeps its value, and may refuse the
+// change with an error. The append expects the
+// version that was read: a change that another process (finance's credit
+// limit, another operator's command) records meanwhile makes it decide
+// again on the newer terms rather than put back the ones it read.
+func (h *Handler) UpdatePlan(ctx context.Context, id string, change func(*domain.PlanChanged) error) (domain.PlanChanged, error) {
+	for attempt := 0; attempt < topUpAttempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return domain.PlanChanged{}, err
+			}
+		}
+		s, err := h.AccountState(ctx, id)
+		if err != nil {
+			return domain.PlanChanged{}, err
+		}
+		pc := domain.PlanChanged{AccountID: id, Plan: s.Plan, RPM: s.RPM, TPM: s.TPM, CreditLimit: s.CreditLimit, VolumeDiscount: s.VolumeDiscount}
+		if err := change(&pc); err != nil {
+			return pc, err
+		}
+		if err := checkPlan(pc); err != nil {
+			return pc, err
+		}
+		_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), &pc)
+		if errors.Is(err, ErrConflict) {
+			continue // the account changed since it was read: decide again
+		}
+		return pc, err
+	}
+	return domain.PlanChanged{}, fmt.Errorf("%w: account %s kept changing while its plan change was decided; nothing was recorded, run it again", ErrConflict, id)
 }
 
 // SetCreditLimit changes only an account's credit limit (a finance

@@ -190,7 +190,22 @@ func (h *Handler) Account(ctx context.Context, id string) (*domain.AccountOpened
 }
 
 // ChangePlan moves an account to a plan, with custom limits for Enterprise.
+// pc is the whole of the account's terms, as of whatever version the
+// account has now: a change decided on what the account was uses UpdatePlan.
 func (h *Handler) ChangePlan(ctx context.Context, pc domain.PlanChanged) error {
+	if err := checkPlan(pc); err != nil {
+		return err
+	}
+	_, last, err := h.Account(ctx, pc.AccountID)
+	if err != nil {
+		return err
+	}
+	_, err = h.append(ctx, domain.AccountStream(pc.AccountID), eventstore.Exact(uint64(last)), uuid.New(), &pc)
+	return err
+}
+
+// checkPlan refuses terms that no account may have.
+func checkPlan(pc domain.PlanChanged) error {
 	if !pc.Plan.Valid() {
 		return invalid("unknown plan %q", pc.Plan)
 	}
@@ -203,12 +218,7 @@ func (h *Handler) ChangePlan(ctx context.Context, pc domain.PlanChanged) error {
 	if !pc.Plan.Postpaid() && !pc.CreditLimit.IsZero() {
 		return invalid("prepaid plans have no credit limit")
 	}
-	_, last, err := h.Account(ctx, pc.AccountID)
-	if err != nil {
-		return err
-	}
-	_, err = h.append(ctx, domain.AccountStream(pc.AccountID), eventstore.Exact(uint64(last)), uuid.New(), &pc)
-	return err
+	return nil
 }
 
 // KeyPrefix starts every RouteFree API key.

@@ -102,31 +102,29 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
-		st, err := h.AccountState(ctx, *acct)
-		if err != nil {
-			return err
-		}
 		// What is not given keeps its value; a prepaid plan has no credit.
-		pc := domain.PlanChanged{AccountID: *acct, Plan: st.Plan, RPM: st.RPM, TPM: st.TPM, CreditLimit: st.CreditLimit, VolumeDiscount: st.VolumeDiscount}
-		if given["plan"] {
-			pc.Plan = domain.Plan(*plan)
-		}
-		if given["rpm"] {
-			pc.RPM = *rpm
-		}
-		if given["tpm"] {
-			pc.TPM = *tpm
-		}
-		if newDiscount != nil {
-			pc.VolumeDiscount = *newDiscount
-		}
-		switch {
-		case newLimit != nil:
-			pc.CreditLimit = *newLimit
-		case !pc.Plan.Postpaid():
-			pc.CreditLimit = decimal.Zero
-		}
-		if err := h.ChangePlan(ctx, pc); err != nil {
+		pc, err := h.UpdatePlan(ctx, *acct, func(pc *domain.PlanChanged) error {
+			if given["plan"] {
+				pc.Plan = domain.Plan(*plan)
+			}
+			if given["rpm"] {
+				pc.RPM = *rpm
+			}
+			if given["tpm"] {
+				pc.TPM = *tpm
+			}
+			if newDiscount != nil {
+				pc.VolumeDiscount = *newDiscount
+			}
+			switch {
+			case newLimit != nil:
+				pc.CreditLimit = *newLimit
+			case !pc.Plan.Postpaid():
+				pc.CreditLimit = decimal.Zero
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s is now on %s: credit limit NT$%s, volume discount %s, rpm %s, tpm %s\n", pc.AccountID, pc.Plan,

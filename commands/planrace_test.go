@@ -1,0 +1,58 @@
+package commands
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+)
+
+// racingStore is a real store on which another writer's change lands right
+// after the first read of one stream: the moment a command has read the
+// account and not yet appended what it decided.
+type racingStore struct {
+	eventstore.Store
+	stream string
+	once   sync.Once
+	other  func()
+}
+
+func (s *racingStore) ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error) {
+	evs, err := s.Store.ReadStream(ctx, stream, from, max)
+	if stream == s.stream {
+		s.once.Do(s.other)
+	}
+	return evs, err
+}
+
+// An operator's plan change (`accounts plan --rpm`) and finance's credit
+// limit, made at the same moment from two processes, are both kept: the
+// plan change does not put back the credit limit it read before finance's
+// change landed.
+func TestPlanChangeKeepsAConcurrentCreditLimit(t *testing.T) {
+	ctx := context.Background()
+	h := newHandler(t)
+	acct := mustOpen(t, ctx, h, domain.PlanEnterprise)
+	if err := h.SetCreditLimit(ctx, acct, dec("1000")); err != nil {
+		t.Fatal(err)
+	}
+	finance := &Handler{Store: h.Store, Now: h.Now} // another process on the store
+	racing := &racingStore{Store: h.Store, stream: domain.AccountStream(acct), other: func() {
+		if err := finance.SetCreditLimit(ctx, acct, dec("5000")); err != nil {
+			t.Error(err)
+		}
+	}}
+	operator := &Handler{Store: racing, Now: h.Now}
+	if _, err := operator.UpdatePlan(ctx, acct, func(pc *domain.PlanChanged) error { pc.RPM = 100; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	st, err := h.AccountState(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RPM != 100 || !st.CreditLimit.Equal(dec("5000")) {
+		t.Fatalf("after a plan change beside finance's credit limit: rpm %d, credit limit %s; want rpm 100 and finance's 5000", st.RPM, st.CreditLimit)
+	}
+}

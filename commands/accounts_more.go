@@ -81,23 +81,22 @@ func (h *Handler) UpdatePlan(ctx context.Context, id string, change func(*domain
 }
 
 // SetCreditLimit changes only an account's credit limit (a finance
-// decision), keeping its plan, custom limits and discount.
+// decision), keeping its plan, custom limits and discount as they are when
+// it is recorded.
 func (h *Handler) SetCreditLimit(ctx context.Context, id string, limit decimal.Decimal) error {
-	s, err := h.AccountState(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !s.Plan.Postpaid() && !limit.IsZero() {
-		return invalid("a %s account is prepaid: move it to business or enterprise before giving it credit", s.Plan)
-	}
-	if limit.IsNegative() {
-		return invalid("credit limit must not be negative")
-	}
-	if err := checkLimit("a credit limit", limit); err != nil {
-		return err
-	}
-	pc := &domain.PlanChanged{AccountID: id, Plan: s.Plan, RPM: s.RPM, TPM: s.TPM, CreditLimit: limit, VolumeDiscount: s.VolumeDiscount}
-	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), pc)
+	_, err := h.UpdatePlan(ctx, id, func(pc *domain.PlanChanged) error {
+		if !pc.Plan.Postpaid() && !limit.IsZero() {
+			return invalid("a %s account is prepaid: move it to business or enterprise before giving it credit", pc.Plan)
+		}
+		if limit.IsNegative() {
+			return invalid("credit limit must not be negative")
+		}
+		if err := checkLimit("a credit limit", limit); err != nil {
+			return err
+		}
+		pc.CreditLimit = limit
+		return nil
+	})
 	return err
 }
 

@@ -56,3 +56,29 @@ func TestPlanChangeKeepsAConcurrentCreditLimit(t *testing.T) {
 		t.Fatalf("after a plan change beside finance's credit limit: rpm %d, credit limit %s; want rpm 100 and finance's 5000", st.RPM, st.CreditLimit)
 	}
 }
+
+// Finance's credit limit, set while an operator's plan change lands from
+// another process, is recorded on the newer terms rather than refused as a
+// conflict: it changes the credit limit alone.
+func TestCreditLimitBesideAConcurrentPlanChange(t *testing.T) {
+	ctx := context.Background()
+	h := newHandler(t)
+	acct := mustOpen(t, ctx, h, domain.PlanEnterprise)
+	operator := &Handler{Store: h.Store, Now: h.Now} // another process on the store
+	racing := &racingStore{Store: h.Store, stream: domain.AccountStream(acct), other: func() {
+		if _, err := operator.UpdatePlan(ctx, acct, func(pc *domain.PlanChanged) error { pc.RPM = 100; return nil }); err != nil {
+			t.Error(err)
+		}
+	}}
+	finance := &Handler{Store: racing, Now: h.Now}
+	if err := finance.SetCreditLimit(ctx, acct, dec("5000")); err != nil {
+		t.Fatalf("credit limit beside a plan change: %v", err)
+	}
+	st, err := h.AccountState(ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.RPM != 100 || !st.CreditLimit.Equal(dec("5000")) {
+		t.Fatalf("after both: rpm %d, credit limit %s; want the operator's rpm 100 and finance's 5000", st.RPM, st.CreditLimit)
+	}
+}

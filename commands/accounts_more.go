@@ -72,7 +72,7 @@ func (h *Handler) UpdatePlan(ctx context.Context, id string, change func(*domain
 			return pc, err
 		}
 		_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), &pc)
-		if errors.Is(err, ErrConflict) {
+		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 			continue // the account changed since it was read: decide again
 		}
 		return pc, err
@@ -107,16 +107,15 @@ func (h *Handler) SuspendAccount(ctx context.Context, id, reason string) error {
 	if err := CheckSuspendReason(reason); err != nil {
 		return err
 	}
-	s, err := h.AccountState(ctx, id)
-	if err != nil {
+	return decideAgain(ctx, func() error {
+		s, err := h.AccountState(ctx, id)
+		if err != nil || s.Suspended {
+			return err
+		}
+		ev := &domain.AccountSuspended{AccountID: id, Reason: reason}
+		_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
 		return err
-	}
-	if s.Suspended {
-		return nil
-	}
-	ev := &domain.AccountSuspended{AccountID: id, Reason: reason}
-	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
-	return err
+	})
 }
 
 // CheckSuspendReason refuses a suspension's reason that SuspendAccount
@@ -139,16 +138,18 @@ func (h *Handler) ResumeAccount(ctx context.Context, id, reason string) error {
 	if reason == "" {
 		return invalid("resuming an account needs a reason")
 	}
-	s, err := h.AccountState(ctx, id)
-	if err != nil {
+	return decideAgain(ctx, func() error {
+		s, err := h.AccountState(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !s.Suspended {
+			return fmt.Errorf("%w: account %s is not suspended", ErrConflict, id)
+		}
+		ev := &domain.AccountResumed{AccountID: id, Reason: reason}
+		_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
 		return err
-	}
-	if !s.Suspended {
-		return fmt.Errorf("%w: account %s is not suspended", ErrConflict, id)
-	}
-	ev := &domain.AccountResumed{AccountID: id, Reason: reason}
-	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
-	return err
+	})
 }
 
 // SetDataRequirement sets an account's standing data requirement: residency

@@ -84,7 +84,7 @@ func (h *Handler) append(ctx context.Context, stream string, exp eventstore.Expe
 	}
 	res, err := h.Store.Append(ctx, stream, exp, d)
 	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-		return res, fmt.Errorf("%w: %v", ErrConflict, err)
+		return res, fmt.Errorf("%w: %w", ErrConflict, err)
 	}
 	return res, err
 }
@@ -265,6 +265,10 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 
 // RevokeKey ends a key; revoking twice is harmless.
 func (h *Handler) RevokeKey(ctx context.Context, keyID string) error {
+	return decideAgain(ctx, func() error { return h.revokeKey(ctx, keyID) })
+}
+
+func (h *Handler) revokeKey(ctx context.Context, keyID string) error {
 	evs, last, err := h.readStream(ctx, domain.KeyStream(keyID))
 	if err != nil {
 		return err

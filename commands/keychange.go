@@ -54,6 +54,10 @@ func (h *Handler) Key(ctx context.Context, keyID string) (KeyState, error) {
 // (nor disabled: it is refused for good already). The event's ID is the
 // key's next version, so a retried call writes it once.
 func (h *Handler) SetKeyDisabled(ctx context.Context, keyID string, disabled bool) error {
+	return decideAgain(ctx, func() error { return h.setKeyDisabled(ctx, keyID, disabled) })
+}
+
+func (h *Handler) setKeyDisabled(ctx context.Context, keyID string, disabled bool) error {
 	st, err := h.Key(ctx, keyID)
 	if err != nil {
 		return err

@@ -82,3 +82,76 @@ func TestCreditLimitBesideAConcurrentPlanChange(t *testing.T) {
 		t.Fatalf("after both: rpm %d, credit limit %s; want the operator's rpm 100 and finance's 5000", st.RPM, st.CreditLimit)
 	}
 }
+
+// An operator's command that decides on a stream's state (suspend, resume,
+// revoke or disable a key) is recorded even when another process appends
+// an unrelated change to the same stream between its read and its append
+// (the customer listing the account in the rankings, renaming the key):
+// it decides again on the newer state instead of failing with "wrong
+// expected version", which says nothing an operator can act on.
+func TestOperatorCommandsBesideAConcurrentChange(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name string
+		// prepare returns the stream raced on, the other process's change
+		// and the command under test.
+		prepare func(h *Handler) (stream string, other func(*Handler) error, command func(*Handler) error)
+	}{
+		{"accounts suspend", func(h *Handler) (string, func(*Handler) error, func(*Handler) error) {
+			acct := mustOpen(t, ctx, h, domain.PlanStarter)
+			return domain.AccountStream(acct),
+				func(o *Handler) error { return o.SetRankingsListed(ctx, acct, true) },
+				func(c *Handler) error { return c.SuspendAccount(ctx, acct, "chargeback") }
+		}},
+		{"accounts resume", func(h *Handler) (string, func(*Handler) error, func(*Handler) error) {
+			acct := mustOpen(t, ctx, h, domain.PlanStarter)
+			if err := h.SuspendAccount(ctx, acct, "chargeback"); err != nil {
+				t.Fatal(err)
+			}
+			return domain.AccountStream(acct),
+				func(o *Handler) error { return o.SetRankingsListed(ctx, acct, true) },
+				func(c *Handler) error { return c.ResumeAccount(ctx, acct, "withdrawn") }
+		}},
+		{"keys revoke", func(h *Handler) (string, func(*Handler) error, func(*Handler) error) {
+			id := mustKey(t, ctx, h)
+			return domain.KeyStream(id),
+				func(o *Handler) error { return o.ChangeKey(ctx, domain.KeyChanged{KeyID: id, Name: "renamed"}, nil) },
+				func(c *Handler) error { return c.RevokeKey(ctx, id) }
+		}},
+		{"keys disable", func(h *Handler) (string, func(*Handler) error, func(*Handler) error) {
+			id := mustKey(t, ctx, h)
+			return domain.KeyStream(id),
+				func(o *Handler) error { return o.ChangeKey(ctx, domain.KeyChanged{KeyID: id, Name: "renamed"}, nil) },
+				func(c *Handler) error { return c.SetKeyDisabled(ctx, id, true) }
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHandler(t)
+			stream, other, command := tc.prepare(h)
+			before := len(all(t, h))
+			o := &Handler{Store: h.Store, Now: h.Now} // another process on the store
+			racing := &racingStore{Store: h.Store, stream: stream, other: func() {
+				if err := other(o); err != nil {
+					t.Error(err)
+				}
+			}}
+			if err := command(&Handler{Store: racing, Now: h.Now}); err != nil {
+				t.Fatalf("%s beside a concurrent change: %v", tc.name, err)
+			}
+			if n := len(all(t, h)); n != before+2 {
+				t.Fatalf("%d events recorded, want the other change and the command's", n-before)
+			}
+		})
+	}
+}
+
+func mustKey(t *testing.T, ctx context.Context, h *Handler) string {
+	t.Helper()
+	acct := mustOpen(t, ctx, h, domain.PlanStarter)
+	id, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: acct, Name: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

@@ -160,10 +160,12 @@ func (h *Handler) SetDataRequirement(ctx context.Context, r domain.DataRequireme
 	if r.Residency != "" && r.Residency != "tw" {
 		return invalid("residency must be \"tw\" (Taiwan) or empty, not %q", r.Residency)
 	}
-	s, err := h.AccountState(ctx, r.AccountID)
-	if err != nil {
+	return decideAgain(ctx, func() error {
+		s, err := h.AccountState(ctx, r.AccountID)
+		if err != nil {
+			return err
+		}
+		_, err = h.append(ctx, domain.AccountStream(r.AccountID), eventstore.Exact(uint64(s.Version)), uuid.New(), &r)
 		return err
-	}
-	_, err = h.append(ctx, domain.AccountStream(r.AccountID), eventstore.Exact(uint64(s.Version)), uuid.New(), &r)
-	return err
+	})
 }

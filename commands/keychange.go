@@ -153,6 +153,10 @@ func (h *Handler) ChangeKey(ctx context.Context, c domain.KeyChanged, check func
 	if !c.SpendLimit.IsPositive() {
 		c.SpendPeriod = ""
 	}
+	return decideAgain(ctx, func() error { return h.changeKey(ctx, c, check) })
+}
+
+func (h *Handler) changeKey(ctx context.Context, c domain.KeyChanged, check func(before, after domain.KeyIssued) error) error {
 	st, err := h.Key(ctx, c.KeyID)
 	if err != nil {
 		return err

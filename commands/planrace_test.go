@@ -83,8 +83,9 @@ func TestCreditLimitBesideAConcurrentPlanChange(t *testing.T) {
 	}
 }
 
-// An operator's command that decides on a stream's state (suspend, resume,
-// revoke or disable a key) is recorded even when another process appends
+// A command that decides on a stream's state (an operator's suspend,
+// resume, revoke or disable; a data requirement, an invoice carrier, a
+// rankings choice, a key's new name or limit) is recorded even when another process appends
 // an unrelated change to the same stream between its read and its append
 // (the customer listing the account in the rankings, renaming the key):
 // it decides again on the newer state instead of failing with "wrong
@@ -123,6 +124,34 @@ func TestOperatorCommandsBesideAConcurrentChange(t *testing.T) {
 			return domain.KeyStream(id),
 				func(o *Handler) error { return o.ChangeKey(ctx, domain.KeyChanged{KeyID: id, Name: "renamed"}, nil) },
 				func(c *Handler) error { return c.SetKeyDisabled(ctx, id, true) }
+		}},
+		{"data requirement", func(h *Handler) (string, func(*Handler) error, func(*Handler) error) {
+			acct := mustOpen(t, ctx, h, domain.PlanStarter)
+			return domain.AccountStream(acct),
+				func(o *Handler) error { return o.SetRankingsListed(ctx, acct, true) },
+				func(c *Handler) error {
+					return c.SetDataRequirement(ctx, domain.DataRequirementSet{AccountID: acct, Residency: "tw"})
+				}
+		}},
+		{"invoice carrier", func(h *Handler) (string, func(*Handler) error, func(*Handler) error) {
+			acct := mustOpen(t, ctx, h, domain.PlanStarter)
+			return domain.AccountStream(acct),
+				func(o *Handler) error { return o.SuspendAccount(ctx, acct, "chargeback") },
+				func(c *Handler) error {
+					return c.SetInvoiceCarrier(ctx, domain.InvoiceCarrierSet{AccountID: acct, DonationCode: "919"})
+				}
+		}},
+		{"rankings", func(h *Handler) (string, func(*Handler) error, func(*Handler) error) {
+			acct := mustOpen(t, ctx, h, domain.PlanStarter)
+			return domain.AccountStream(acct),
+				func(o *Handler) error { return o.SuspendAccount(ctx, acct, "chargeback") },
+				func(c *Handler) error { return c.SetRankingsListed(ctx, acct, true) }
+		}},
+		{"key change", func(h *Handler) (string, func(*Handler) error, func(*Handler) error) {
+			id := mustKey(t, ctx, h)
+			return domain.KeyStream(id),
+				func(o *Handler) error { return o.SetKeyDisabled(ctx, id, true) },
+				func(c *Handler) error { return c.ChangeKey(ctx, domain.KeyChanged{KeyID: id, Name: "renamed"}, nil) }
 		}},
 	}
 	for _, tc := range cases {

@@ -159,7 +159,7 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var models, limit string
 	fs.StringVar(&k.AccountID, "account", "", "account ID")
 	fs.StringVar(&k.Name, "name", "", "a name for the key (default: its ID)")
-	fs.StringVar(&models, "models", "", "comma-separated model IDs the key may use (empty: all)")
+	fs.StringVar(&models, "models", "", "comma-separated model IDs of the catalog that the key may use (empty: all)")
 	fs.StringVar(&limit, "spend-limit", "", "NTD spending limit per period, positive (default: none)")
 	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly or monthly")
 	fs.BoolVar(&k.Management, "management", false, "a management key: issues and revokes the account's keys within its own limits, calls no model")
@@ -170,7 +170,21 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if models != "" {
-		k.Models = strings.Split(models, ",")
+		// As the admin API takes them: catalog IDs, blanks ignored; a typo
+		// would issue a key that can call no model.
+		cat, err := catalog.Load(c.Catalog)
+		if err != nil {
+			return err
+		}
+		for _, m := range strings.Split(models, ",") {
+			if m = strings.TrimSpace(m); m == "" {
+				continue
+			}
+			if _, ok := cat.Get(m); !ok {
+				return fmt.Errorf("%w: --models: unknown model %q", errUsage, m)
+			}
+			k.Models = append(k.Models, m)
+		}
 	}
 	var given *decimal.Decimal
 	if limit != "" {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -45,24 +46,57 @@ func (h *Handler) AccountState(ctx context.Context, id string) (AccountState, er
 	return s, nil
 }
 
+// UpdatePlan changes what change sets of an account's plan, custom limits,
+// credit limit and volume discount; change starts from the account as it
+// stands, so what it leaves alone keeps its value, and may refuse the
+// change with an error. The append expects the
+// version that was read: a change that another process (finance's credit
+// limit, another operator's command) records meanwhile makes it decide
+// again on the newer terms rather than put back the ones it read.
+func (h *Handler) UpdatePlan(ctx context.Context, id string, change func(*domain.PlanChanged) error) (domain.PlanChanged, error) {
+	for attempt := 0; attempt < topUpAttempts; attempt++ {
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return domain.PlanChanged{}, err
+			}
+		}
+		s, err := h.AccountState(ctx, id)
+		if err != nil {
+			return domain.PlanChanged{}, err
+		}
+		pc := domain.PlanChanged{AccountID: id, Plan: s.Plan, RPM: s.RPM, TPM: s.TPM, CreditLimit: s.CreditLimit, VolumeDiscount: s.VolumeDiscount}
+		if err := change(&pc); err != nil {
+			return pc, err
+		}
+		if err := checkPlan(pc); err != nil {
+			return pc, err
+		}
+		_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), &pc)
+		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			continue // the account changed since it was read: decide again
+		}
+		return pc, err
+	}
+	return domain.PlanChanged{}, fmt.Errorf("%w: account %s kept changing while its plan change was decided; nothing was recorded, run it again", ErrConflict, id)
+}
+
 // SetCreditLimit changes only an account's credit limit (a finance
-// decision), keeping its plan, custom limits and discount.
+// decision), keeping its plan, custom limits and discount as they are when
+// it is recorded.
 func (h *Handler) SetCreditLimit(ctx context.Context, id string, limit decimal.Decimal) error {
-	s, err := h.AccountState(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !s.Plan.Postpaid() && !limit.IsZero() {
-		return invalid("a %s account is prepaid: move it to business or enterprise before giving it credit", s.Plan)
-	}
-	if limit.IsNegative() {
-		return invalid("credit limit must not be negative")
-	}
-	if err := checkLimit("a credit limit", limit); err != nil {
-		return err
-	}
-	pc := &domain.PlanChanged{AccountID: id, Plan: s.Plan, RPM: s.RPM, TPM: s.TPM, CreditLimit: limit, VolumeDiscount: s.VolumeDiscount}
-	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), pc)
+	_, err := h.UpdatePlan(ctx, id, func(pc *domain.PlanChanged) error {
+		if !pc.Plan.Postpaid() && !limit.IsZero() {
+			return invalid("a %s account is prepaid: move it to business or enterprise before giving it credit", pc.Plan)
+		}
+		if limit.IsNegative() {
+			return invalid("credit limit must not be negative")
+		}
+		if err := checkLimit("a credit limit", limit); err != nil {
+			return err
+		}
+		pc.CreditLimit = limit
+		return nil
+	})
 	return err
 }
 
@@ -73,16 +107,15 @@ func (h *Handler) SuspendAccount(ctx context.Context, id, reason string) error {
 	if err := CheckSuspendReason(reason); err != nil {
 		return err
 	}
-	s, err := h.AccountState(ctx, id)
-	if err != nil {
+	return decideAgain(ctx, func() error {
+		s, err := h.AccountState(ctx, id)
+		if err != nil || s.Suspended {
+			return err
+		}
+		ev := &domain.AccountSuspended{AccountID: id, Reason: reason}
+		_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
 		return err
-	}
-	if s.Suspended {
-		return nil
-	}
-	ev := &domain.AccountSuspended{AccountID: id, Reason: reason}
-	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
-	return err
+	})
 }
 
 // CheckSuspendReason refuses a suspension's reason that SuspendAccount
@@ -105,16 +138,18 @@ func (h *Handler) ResumeAccount(ctx context.Context, id, reason string) error {
 	if reason == "" {
 		return invalid("resuming an account needs a reason")
 	}
-	s, err := h.AccountState(ctx, id)
-	if err != nil {
+	return decideAgain(ctx, func() error {
+		s, err := h.AccountState(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !s.Suspended {
+			return fmt.Errorf("%w: account %s is not suspended", ErrConflict, id)
+		}
+		ev := &domain.AccountResumed{AccountID: id, Reason: reason}
+		_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
 		return err
-	}
-	if !s.Suspended {
-		return fmt.Errorf("%w: account %s is not suspended", ErrConflict, id)
-	}
-	ev := &domain.AccountResumed{AccountID: id, Reason: reason}
-	_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), ev)
-	return err
+	})
 }
 
 // SetDataRequirement sets an account's standing data requirement: residency
@@ -125,10 +160,12 @@ func (h *Handler) SetDataRequirement(ctx context.Context, r domain.DataRequireme
 	if r.Residency != "" && r.Residency != "tw" {
 		return invalid("residency must be \"tw\" (Taiwan) or empty, not %q", r.Residency)
 	}
-	s, err := h.AccountState(ctx, r.AccountID)
-	if err != nil {
+	return decideAgain(ctx, func() error {
+		s, err := h.AccountState(ctx, r.AccountID)
+		if err != nil {
+			return err
+		}
+		_, err = h.append(ctx, domain.AccountStream(r.AccountID), eventstore.Exact(uint64(s.Version)), uuid.New(), &r)
 		return err
-	}
-	_, err = h.append(ctx, domain.AccountStream(r.AccountID), eventstore.Exact(uint64(s.Version)), uuid.New(), &r)
-	return err
+	})
 }

@@ -16,10 +16,12 @@ func (h *Handler) SetInvoiceCarrier(ctx context.Context, s domain.InvoiceCarrier
 	if err := domain.CheckInvoiceCarrier(&s); err != nil {
 		return invalid("%s", err.Error())
 	}
-	_, last, err := h.Account(ctx, s.AccountID)
-	if err != nil {
+	return decideAgain(ctx, func() error {
+		_, last, err := h.Account(ctx, s.AccountID)
+		if err != nil {
+			return err
+		}
+		_, err = h.append(ctx, domain.AccountStream(s.AccountID), eventstore.Exact(uint64(last)), uuid.New(), &s)
 		return err
-	}
-	_, err = h.append(ctx, domain.AccountStream(s.AccountID), eventstore.Exact(uint64(last)), uuid.New(), &s)
-	return err
+	})
 }

@@ -84,7 +84,7 @@ func (h *Handler) append(ctx context.Context, stream string, exp eventstore.Expe
 	}
 	res, err := h.Store.Append(ctx, stream, exp, d)
 	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-		return res, fmt.Errorf("%w: %v", ErrConflict, err)
+		return res, fmt.Errorf("%w: %w", ErrConflict, err)
 	}
 	return res, err
 }
@@ -190,7 +190,22 @@ func (h *Handler) Account(ctx context.Context, id string) (*domain.AccountOpened
 }
 
 // ChangePlan moves an account to a plan, with custom limits for Enterprise.
+// pc is the whole of the account's terms, as of whatever version the
+// account has now: a change decided on what the account was uses UpdatePlan.
 func (h *Handler) ChangePlan(ctx context.Context, pc domain.PlanChanged) error {
+	if err := checkPlan(pc); err != nil {
+		return err
+	}
+	_, last, err := h.Account(ctx, pc.AccountID)
+	if err != nil {
+		return err
+	}
+	_, err = h.append(ctx, domain.AccountStream(pc.AccountID), eventstore.Exact(uint64(last)), uuid.New(), &pc)
+	return err
+}
+
+// checkPlan refuses terms that no account may have.
+func checkPlan(pc domain.PlanChanged) error {
 	if !pc.Plan.Valid() {
 		return invalid("unknown plan %q", pc.Plan)
 	}
@@ -203,12 +218,7 @@ func (h *Handler) ChangePlan(ctx context.Context, pc domain.PlanChanged) error {
 	if !pc.Plan.Postpaid() && !pc.CreditLimit.IsZero() {
 		return invalid("prepaid plans have no credit limit")
 	}
-	_, last, err := h.Account(ctx, pc.AccountID)
-	if err != nil {
-		return err
-	}
-	_, err = h.append(ctx, domain.AccountStream(pc.AccountID), eventstore.Exact(uint64(last)), uuid.New(), &pc)
-	return err
+	return nil
 }
 
 // KeyPrefix starts every RouteFree API key.
@@ -255,6 +265,10 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 
 // RevokeKey ends a key; revoking twice is harmless.
 func (h *Handler) RevokeKey(ctx context.Context, keyID string) error {
+	return decideAgain(ctx, func() error { return h.revokeKey(ctx, keyID) })
+}
+
+func (h *Handler) revokeKey(ctx context.Context, keyID string) error {
 	evs, last, err := h.readStream(ctx, domain.KeyStream(keyID))
 	if err != nil {
 		return err

@@ -54,6 +54,10 @@ func (h *Handler) Key(ctx context.Context, keyID string) (KeyState, error) {
 // (nor disabled: it is refused for good already). The event's ID is the
 // key's next version, so a retried call writes it once.
 func (h *Handler) SetKeyDisabled(ctx context.Context, keyID string, disabled bool) error {
+	return decideAgain(ctx, func() error { return h.setKeyDisabled(ctx, keyID, disabled) })
+}
+
+func (h *Handler) setKeyDisabled(ctx context.Context, keyID string, disabled bool) error {
 	st, err := h.Key(ctx, keyID)
 	if err != nil {
 		return err
@@ -149,6 +153,10 @@ func (h *Handler) ChangeKey(ctx context.Context, c domain.KeyChanged, check func
 	if !c.SpendLimit.IsPositive() {
 		c.SpendPeriod = ""
 	}
+	return decideAgain(ctx, func() error { return h.changeKey(ctx, c, check) })
+}
+
+func (h *Handler) changeKey(ctx context.Context, c domain.KeyChanged, check func(before, after domain.KeyIssued) error) error {
 	st, err := h.Key(ctx, c.KeyID)
 	if err != nil {
 		return err

@@ -235,44 +235,43 @@ type planInput struct {
 	CreditLimit    *decimal.Decimal `json:"credit_limit,omitempty"`
 }
 
-func (s *server) changePlan(ctx context.Context, id string, in planInput) error {
-	if in.Plan != domain.PlanEnterprise && (in.RPM != 0 || in.TPM != 0 || !in.VolumeDiscount.IsZero()) {
-		return fmt.Errorf("%w: custom RPM, TPM and volume discount are for enterprise accounts", commands.ErrInvalid)
-	}
+// changePlan records the plan change that decide makes of the account's
+// terms as they stand. The credit limit is finance's and carried over (a
+// prepaid plan has none). Should the account change meanwhile (finance's
+// credit limit from another instance or the CLI), decide runs again on the
+// newer terms, so that neither change is lost.
+func (s *server) changePlan(ctx context.Context, id string, decide func(now domain.PlanChanged) planInput) error {
 	h, settle := s.cmds()
-	st, err := h.AccountState(ctx, id)
-	if err != nil {
-		return err
-	}
-	limit := st.CreditLimit
-	if in.CreditLimit != nil {
-		limit = *in.CreditLimit
-	}
-	if !in.Plan.Postpaid() {
-		limit = decimal.Zero // prepaid plans have none
-	}
-	err = h.ChangePlan(ctx, domain.PlanChanged{AccountID: id, Plan: in.Plan, RPM: in.RPM, TPM: in.TPM, CreditLimit: limit, VolumeDiscount: in.VolumeDiscount})
+	_, err := h.UpdatePlan(ctx, id, func(pc *domain.PlanChanged) error {
+		in := decide(*pc)
+		if in.Plan != domain.PlanEnterprise && (in.RPM != 0 || in.TPM != 0 || !in.VolumeDiscount.IsZero()) {
+			return fmt.Errorf("%w: custom RPM, TPM and volume discount are for enterprise accounts", commands.ErrInvalid)
+		}
+		pc.Plan, pc.RPM, pc.TPM, pc.VolumeDiscount = in.Plan, in.RPM, in.TPM, in.VolumeDiscount
+		if in.CreditLimit != nil {
+			pc.CreditLimit = *in.CreditLimit
+		}
+		if !in.Plan.Postpaid() {
+			pc.CreditLimit = decimal.Zero // prepaid plans have none
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
 	return settle(ctx)
 }
 
-// planChange fills what an API plan change leaves out from the account:
-// its plan, and its custom RPM, TPM and discount while it stays on
-// Enterprise (another plan has none).
-func (s *server) planChange(ctx context.Context, id string, plan domain.Plan, rpm, tpm *int64, discount *decimal.Decimal) (planInput, error) {
-	h, _ := s.cmds()
-	st, err := h.AccountState(ctx, id)
-	if err != nil {
-		return planInput{}, err
-	}
+// planChange fills what an API plan change leaves out from the account's
+// terms now: its plan, and its custom RPM, TPM and discount while it stays
+// on Enterprise (another plan has none).
+func planChange(now domain.PlanChanged, plan domain.Plan, rpm, tpm *int64, discount *decimal.Decimal) planInput {
 	in := planInput{Plan: plan}
 	if in.Plan == "" {
-		in.Plan = st.Plan
+		in.Plan = now.Plan
 	}
-	if in.Plan == domain.PlanEnterprise && st.Plan == domain.PlanEnterprise {
-		in.RPM, in.TPM, in.VolumeDiscount = st.RPM, st.TPM, st.VolumeDiscount
+	if in.Plan == domain.PlanEnterprise && now.Plan == domain.PlanEnterprise {
+		in.RPM, in.TPM, in.VolumeDiscount = now.RPM, now.TPM, now.VolumeDiscount
 	}
 	if rpm != nil {
 		in.RPM = *rpm
@@ -283,7 +282,7 @@ func (s *server) planChange(ctx context.Context, id string, plan domain.Plan, rp
 	if discount != nil {
 		in.VolumeDiscount = *discount
 	}
-	return in, nil
+	return in
 }
 
 func (s *server) apiChangePlan(c echo.Context) error {
@@ -304,11 +303,10 @@ func (s *server) apiChangePlan(c echo.Context) error {
 	if body.CreditLimit != nil {
 		return errCreditIsFinance
 	}
-	in, err := s.planChange(c.Request().Context(), a.ID, body.Plan, body.RPM, body.TPM, body.VolumeDiscount)
+	err = s.changePlan(c.Request().Context(), a.ID, func(now domain.PlanChanged) planInput {
+		return planChange(now, body.Plan, body.RPM, body.TPM, body.VolumeDiscount)
+	})
 	if err != nil {
-		return apiError(err)
-	}
-	if err := s.changePlan(c.Request().Context(), a.ID, in); err != nil {
 		return apiError(err)
 	}
 	a, _ = s.deps.Views.Account(a.ID)

@@ -479,7 +479,8 @@ func (s *server) planForm(c echo.Context) error {
 	if in.VolumeDiscount, err = formDecimal(c, "volume_discount"); err != nil {
 		return err
 	}
-	if err := s.changePlan(c.Request().Context(), a.ID, in); err != nil {
+	// The form gives the whole plan: only the credit limit is carried over.
+	if err := s.changePlan(c.Request().Context(), a.ID, func(domain.PlanChanged) planInput { return in }); err != nil {
 		return err
 	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "saved")

@@ -102,31 +102,29 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
-		st, err := h.AccountState(ctx, *acct)
-		if err != nil {
-			return err
-		}
 		// What is not given keeps its value; a prepaid plan has no credit.
-		pc := domain.PlanChanged{AccountID: *acct, Plan: st.Plan, RPM: st.RPM, TPM: st.TPM, CreditLimit: st.CreditLimit, VolumeDiscount: st.VolumeDiscount}
-		if given["plan"] {
-			pc.Plan = domain.Plan(*plan)
-		}
-		if given["rpm"] {
-			pc.RPM = *rpm
-		}
-		if given["tpm"] {
-			pc.TPM = *tpm
-		}
-		if newDiscount != nil {
-			pc.VolumeDiscount = *newDiscount
-		}
-		switch {
-		case newLimit != nil:
-			pc.CreditLimit = *newLimit
-		case !pc.Plan.Postpaid():
-			pc.CreditLimit = decimal.Zero
-		}
-		if err := h.ChangePlan(ctx, pc); err != nil {
+		pc, err := h.UpdatePlan(ctx, *acct, func(pc *domain.PlanChanged) error {
+			if given["plan"] {
+				pc.Plan = domain.Plan(*plan)
+			}
+			if given["rpm"] {
+				pc.RPM = *rpm
+			}
+			if given["tpm"] {
+				pc.TPM = *tpm
+			}
+			if newDiscount != nil {
+				pc.VolumeDiscount = *newDiscount
+			}
+			switch {
+			case newLimit != nil:
+				pc.CreditLimit = *newLimit
+			case !pc.Plan.Postpaid():
+				pc.CreditLimit = decimal.Zero
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s is now on %s: credit limit NT$%s, volume discount %s, rpm %s, tpm %s\n", pc.AccountID, pc.Plan,
@@ -161,7 +159,7 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var models, limit string
 	fs.StringVar(&k.AccountID, "account", "", "account ID")
 	fs.StringVar(&k.Name, "name", "", "a name for the key (default: its ID)")
-	fs.StringVar(&models, "models", "", "comma-separated model IDs the key may use (empty: all)")
+	fs.StringVar(&models, "models", "", "comma-separated model IDs of the catalog that the key may use (empty: all)")
 	fs.StringVar(&limit, "spend-limit", "", "NTD spending limit per period, positive (default: none)")
 	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly or monthly")
 	fs.BoolVar(&k.Management, "management", false, "a management key: issues and revokes the account's keys within its own limits, calls no model")
@@ -172,7 +170,21 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if models != "" {
-		k.Models = strings.Split(models, ",")
+		// As the admin API takes them: catalog IDs, blanks ignored; a typo
+		// would issue a key that can call no model.
+		cat, err := catalog.Load(c.Catalog)
+		if err != nil {
+			return err
+		}
+		for _, m := range strings.Split(models, ",") {
+			if m = strings.TrimSpace(m); m == "" {
+				continue
+			}
+			if _, ok := cat.Get(m); !ok {
+				return fmt.Errorf("%w: --models: unknown model %q", errUsage, m)
+			}
+			k.Models = append(k.Models, m)
+		}
 	}
 	var given *decimal.Decimal
 	if limit != "" {

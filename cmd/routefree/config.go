@@ -33,24 +33,25 @@ type Config struct {
 	RedisURL    string
 	RedisPrefix string
 
-	Listen           string
-	Catalog          string
-	ConnectTimeout   time.Duration
-	FirstByteTimeout time.Duration
-	UnaryTimeout     time.Duration
-	KeepAlive        time.Duration
-	MaxBodyBytes     int64
-	BreakerThreshold int
-	BreakerCooldown  time.Duration
-	ShutdownDelay    time.Duration
-	ShutdownGrace    time.Duration
-	ReadyMaxLag      time.Duration
-	MetricsInterval  time.Duration
-	BootstrapDemo    bool
-	DemoCredit       string
-	LogLevel         string
-	DebugListen      string
-	TrustedProxies   string
+	Listen             string
+	Catalog            string
+	ConnectTimeout     time.Duration
+	FirstByteTimeout   time.Duration
+	UnaryTimeout       time.Duration
+	ClientWriteTimeout time.Duration
+	KeepAlive          time.Duration
+	MaxBodyBytes       int64
+	BreakerThreshold   int
+	BreakerCooldown    time.Duration
+	ShutdownDelay      time.Duration
+	ShutdownGrace      time.Duration
+	ReadyMaxLag        time.Duration
+	MetricsInterval    time.Duration
+	BootstrapDemo      bool
+	DemoCredit         string
+	LogLevel           string
+	DebugListen        string
+	TrustedProxies     string
 
 	InvoiceFont   string
 	InvoiceAESKey string
@@ -98,6 +99,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 5*time.Second, "upstream connect timeout")
 	fs.DurationVar(&c.FirstByteTimeout, "first-byte-timeout", 60*time.Second, "a stream's upstream time to its first chunk before failing over")
 	fs.DurationVar(&c.UnaryTimeout, "unary-timeout", 10*time.Minute, "an upstream's time to a non-streamed answer, which comes whole once written; past it a 504, not failed over")
+	fs.DurationVar(&c.ClientWriteTimeout, "client-write-timeout", time.Minute, "a streaming client that takes no bytes for this long is cut, and its request ends")
 	fs.DurationVar(&c.KeepAlive, "keepalive", 2*time.Second, "interval of SSE comment keep-alives while a stream waits")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 32<<20, "largest request body accepted, in bytes")
 	fs.IntVar(&c.BreakerThreshold, "breaker-threshold", 5, "consecutive upstream failures that open its circuit breaker")
@@ -305,8 +307,8 @@ func (c *Config) Validate() error {
 	if c.serving {
 		errs = append(errs, c.upstreamProblems()...)
 	}
-	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 || c.UnaryTimeout <= 0 {
-		errs = append(errs, errors.New("--connect-timeout, --first-byte-timeout and --unary-timeout must be positive"))
+	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 || c.UnaryTimeout <= 0 || c.ClientWriteTimeout <= 0 {
+		errs = append(errs, errors.New("--connect-timeout, --first-byte-timeout, --unary-timeout and --client-write-timeout must be positive"))
 	}
 	if c.KeepAlive <= 0 {
 		errs = append(errs, errors.New("--keepalive must be positive"))

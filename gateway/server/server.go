@@ -33,9 +33,12 @@ type Config struct {
 	KeepAlive    time.Duration // SSE comment interval while a stream waits
 	// StreamIdleTimeout cuts an upstream stream silent for this long.
 	StreamIdleTimeout time.Duration
-	MaxBodyBytes      int64
-	Logger            *slog.Logger
-	Now               func() time.Time
+	// ClientWriteTimeout cuts a streaming client that takes no bytes for
+	// this long: its request ends rather than wait on a full socket.
+	ClientWriteTimeout time.Duration
+	MaxBodyBytes       int64
+	Logger             *slog.Logger
+	Now                func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -54,6 +57,9 @@ func (c *Config) defaults() {
 	}
 	if c.StreamIdleTimeout <= 0 {
 		c.StreamIdleTimeout = 5 * time.Minute
+	}
+	if c.ClientWriteTimeout <= 0 {
+		c.ClientWriteTimeout = time.Minute
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 32 << 20

@@ -46,6 +46,37 @@ type sse struct {
 	noKeepAlive bool
 	late        *time.Timer
 	err         error // first write error: the client is gone
+	// timeout cuts a client that takes no bytes for this long (0: never):
+	// a write then fails as for a client gone, and the request ends rather
+	// than wait on a full socket with its credit held. deadline is the
+	// connection's write deadline, pushed on as writes go through.
+	timeout  time.Duration
+	deadline time.Time
+}
+
+// extend pushes the write deadline on before a write. Moving a deadline is
+// cheap but not free, so it moves only once a quarter of the timeout has
+// passed: a client is cut after three quarters of it at the least.
+func (s *sse) extend() {
+	if s.timeout <= 0 {
+		return
+	}
+	now := time.Now()
+	if s.deadline.Sub(now) > s.timeout*3/4 {
+		return
+	}
+	s.deadline = now.Add(s.timeout)
+	_ = s.rc.SetWriteDeadline(s.deadline) // a writer without deadlines (a test's recorder) is never cut
+}
+
+// release takes the write deadline off once the stream's last event is
+// written: the server sends it when the handler returns, and the
+// connection may serve other requests after that.
+func (s *sse) release() {
+	if s.timeout > 0 && !s.deadline.IsZero() {
+		s.deadline = time.Time{}
+		_ = s.rc.SetWriteDeadline(time.Time{})
+	}
 }
 
 func (s *sse) commit() {
@@ -90,6 +121,7 @@ func (s *sse) writeLocked(parts [][]byte) bool {
 		return false
 	}
 	s.commit()
+	s.extend()
 	for _, p := range parts {
 		if _, err := s.w.Write(p); err != nil {
 			s.err = err
@@ -105,6 +137,7 @@ func (s *sse) flush() bool {
 	if s.late != nil {
 		s.late.Stop()
 	}
+	s.extend()
 	if err := s.rc.Flush(); err != nil {
 		s.err = err
 		return false
@@ -126,6 +159,7 @@ func (s *sse) end(parts ...[]byte) bool {
 	if s.late != nil {
 		s.late.Stop()
 	}
+	s.release()
 	return true
 }
 
@@ -148,6 +182,7 @@ func (s *sse) close() {
 	if s.late != nil {
 		s.late.Stop()
 	}
+	s.release()
 }
 
 // keepAlive writes an SSE comment every interval until the returned stop
@@ -188,7 +223,7 @@ var deliveredPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // durable — the usage chunk and [DONE].
 func (k *call) stream() error {
 	ctx := k.ctx()
-	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response())}
+	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response()), timeout: k.s.cfg.ClientWriteTimeout}
 	defer out.close()
 	// The upstreams are tried on the request's goroutine; keep-alives come
 	// from a timer meanwhile, so that no goroutine is started and woken

@@ -1,7 +1,10 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -285,5 +288,37 @@ func TestMessagesRefusesEmptyText(t *testing.T) {
 	}
 	if evs := h.completed(); len(evs) != 2 {
 		t.Fatalf("%d requests billed, want 2", len(evs))
+	}
+}
+
+// A compressed body (Content-Encoding: gzip) is refused with 415 naming
+// the encoding, before any upstream is called: read as it came, it failed
+// with "not valid UTF-8 (byte 1)", which told the client nothing.
+func TestEveryEndpointRefusesAnEncodedBody(t *testing.T) {
+	h := bodyHarness(t)
+	paths := map[string]string{"chat": "/api/v1/chat/completions", "completions": "/api/v1/completions",
+		"embeddings": "/api/v1/embeddings", "messages": "/api/v1/messages", "count_tokens": "/api/v1/messages/count_tokens"}
+	before := upstreamCalls(h)
+	for name, path := range paths {
+		var zb bytes.Buffer
+		zw := gzip.NewWriter(&zb)
+		_, _ = zw.Write([]byte(validBody(name, "hello")))
+		_ = zw.Close()
+		req, _ := http.NewRequest("POST", h.http.URL+path, &zb)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", "gzip")
+		req.Header.Set("Authorization", "Bearer "+h.key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnsupportedMediaType || !bytes.Contains(b, []byte("Content-Encoding gzip")) || !bytes.Contains(b, []byte(`"error"`)) {
+			t.Errorf("%s: %d %s", name, resp.StatusCode, b)
+		}
+	}
+	if n := upstreamCalls(h) - before; n != 0 {
+		t.Fatalf("%d encoded bodies reached an upstream", n)
 	}
 }

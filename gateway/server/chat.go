@@ -160,6 +160,15 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	tooLarge := func() error {
 		return apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
 	}
+	// No endpoint decodes a compressed body; read as it came it would fail
+	// as text that is not UTF-8, which tells the client nothing.
+	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+		if enc = plain(enc); len(enc) > 40 {
+			enc = strings.ToValidUTF8(enc[:40], "")
+		}
+		return nil, apiErr(http.StatusUnsupportedMediaType, "unsupported_content_encoding",
+			fmt.Sprintf("a request body with Content-Encoding %s is not accepted; send it uncompressed", enc), nil)
+	}
 	if r.ContentLength > limit {
 		return nil, tooLarge()
 	}

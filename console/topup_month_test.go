@@ -80,38 +80,23 @@ func TestATopUpPaidAtMonthEndCountsInItsPaymentMonthEverywhere(t *testing.T) {
 
 	b := e.browser()
 	b.signIn(e.finance)
-	csv := func(path string) string {
-		t.Helper()
-		resp, body := b.get(path)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %d", path, resp.StatusCode)
-		}
-		return body
-	}
-	line := func(body, with string) string {
-		for l := range strings.SplitSeq(body, "\n") {
-			if strings.Contains(l, with) {
-				return l
-			}
-		}
-		return ""
-	}
+	csv := func(path string) string { return b.getOK(t, path) }
 	// The invoices page: the month's list and its totals.
-	if l := line(csv("/console/invoices?month=2026-03&format=csv&table=invoices"), number); l == "" {
+	if l := lineWith(csv("/console/invoices?month=2026-03&format=csv&table=invoices"), number); l == "" {
 		t.Error("the invoices page of 2026-03 does not list the invoice")
 	}
-	if l := line(csv("/console/invoices?month=2026-04&format=csv&table=invoices"), number); l != "" {
+	if l := lineWith(csv("/console/invoices?month=2026-04&format=csv&table=invoices"), number); l != "" {
 		t.Errorf("the invoices page of 2026-04 lists the invoice: %s", l)
 	}
 	totals := csv("/console/invoices?month=2026-03&format=csv&table=month-totals")
-	if l := line(totals, "2026-03"); !strings.Contains(l, "1000") {
+	if l := lineWith(totals, "2026-03"); !strings.Contains(l, "1000") {
 		t.Errorf("the month totals of 2026-03: %q in\n%s", l, totals)
 	}
-	if l := line(totals, "2026-04"); strings.Contains(l, "1000") {
+	if l := lineWith(totals, "2026-04"); strings.Contains(l, "1000") {
 		t.Errorf("the month totals count the invoice in 2026-04: %q", l)
 	}
 	// The account page's list and the admin API.
-	if l := line(csv("/console/accounts/acct_eom?format=csv&table=account-invoices"), number); !strings.Contains(l, "2026-03") {
+	if l := lineWith(csv("/console/accounts/acct_eom?format=csv&table=account-invoices"), number); !strings.Contains(l, "2026-03") {
 		t.Errorf("the account page's invoice row: %q, want month 2026-03", l)
 	}
 	code, body := e.call("GET", "/admin/api/accounts/acct_eom/invoices", e.finance, nil)
@@ -125,10 +110,10 @@ func TestATopUpPaidAtMonthEndCountsInItsPaymentMonthEverywhere(t *testing.T) {
 	}
 	// The dashboard's revenue: invoiced in 2026-03, nothing in 2026-04.
 	rev := csv("/console/dashboard?format=csv&table=chart-revenue-table")
-	if l := line(rev, "2026-03"); !strings.Contains(l, "1000") {
+	if l := lineWith(rev, "2026-03"); !strings.Contains(l, "1000") {
 		t.Errorf("the dashboard's revenue of 2026-03: %q in\n%s", l, rev)
 	}
-	if l := line(rev, "2026-04"); strings.Contains(l, "1000") {
+	if l := lineWith(rev, "2026-04"); strings.Contains(l, "1000") {
 		t.Errorf("the dashboard counts the invoice in 2026-04: %q", l)
 	}
 
@@ -152,11 +137,11 @@ func TestATopUpPaidAtMonthEndCountsInItsPaymentMonthEverywhere(t *testing.T) {
 		t.Fatalf("invoices of 2026-03 after the void: %+v", invs)
 	}
 	again := invs[1].Number
-	if l := line(csv("/console/accounts/acct_eom?format=csv&table=account-invoices"), again); !strings.Contains(l, "2026-03") {
+	if l := lineWith(csv("/console/accounts/acct_eom?format=csv&table=account-invoices"), again); !strings.Contains(l, "2026-03") {
 		t.Errorf("the re-issued invoice's row: %q, want month 2026-03", l)
 	}
 	rev = csv("/console/dashboard?format=csv&table=chart-revenue-table")
-	if l := line(rev, "2026-03"); !strings.Contains(l, "1000") {
+	if l := lineWith(rev, "2026-03"); !strings.Contains(l, "1000") {
 		t.Errorf("the dashboard's revenue of 2026-03 after the re-issue: %q", l)
 	}
 }
@@ -272,26 +257,11 @@ func TestAnInvoiceIssuedMonthsAfterItsPaymentCountsInThePaymentMonthEverywhere(t
 
 	b := e.browser()
 	b.signIn(e.finance)
-	get := func(path string) string {
-		t.Helper()
-		resp, body := b.get(path)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %d", path, resp.StatusCode)
-		}
-		return body
-	}
-	line := func(body, with string) string {
-		for l := range strings.SplitSeq(body, "\n") {
-			if strings.Contains(l, with) {
-				return l
-			}
-		}
-		return ""
-	}
-	if line(get("/console/invoices?month=2026-01&format=csv&table=invoices"), number) == "" {
+	get := func(path string) string { return b.getOK(t, path) }
+	if lineWith(get("/console/invoices?month=2026-01&format=csv&table=invoices"), number) == "" {
 		t.Error("the invoices page of 2026-01 does not list the invoice")
 	}
-	if l := line(get("/console/accounts/acct_late?format=csv&table=account-invoices"), number); !strings.Contains(l, "2026-01") {
+	if l := lineWith(get("/console/accounts/acct_late?format=csv&table=account-invoices"), number); !strings.Contains(l, "2026-01") {
 		t.Errorf("the account page's invoice row: %q, want month 2026-01", l)
 	}
 	for _, path := range []string{"/admin/api/accounts/acct_late/invoices", "/admin/api/invoices?account=acct_late"} {
@@ -309,10 +279,30 @@ func TestAnInvoiceIssuedMonthsAfterItsPaymentCountsInThePaymentMonthEverywhere(t
 		}
 	}
 	rev := get("/console/dashboard?format=csv&table=chart-revenue-table")
-	if l := line(rev, "2026-01"); !strings.Contains(l, "1000") {
+	if l := lineWith(rev, "2026-01"); !strings.Contains(l, "1000") {
 		t.Errorf("the dashboard's revenue of 2026-01: %q in\n%s", l, rev)
 	}
-	if l := line(rev, "2026-04"); strings.Contains(l, "1000") {
+	if l := lineWith(rev, "2026-04"); strings.Contains(l, "1000") {
 		t.Errorf("the dashboard counts the invoice in 2026-04: %q", l)
 	}
+}
+
+// getOK reads a page that must answer 200.
+func (b *browser) getOK(t *testing.T, path string) string {
+	t.Helper()
+	resp, body := b.get(path)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", path, resp.StatusCode)
+	}
+	return body
+}
+
+// lineWith is body's first line containing with ("" if none).
+func lineWith(body, with string) string {
+	for l := range strings.SplitSeq(body, "\n") {
+		if strings.Contains(l, with) {
+			return l
+		}
+	}
+	return ""
 }

@@ -18,22 +18,7 @@ func TestCustomersSeeAnAdjustmentsDescriptionNotItsReason(t *testing.T) {
 	// An adjustment as every one was recorded before descriptions: a
 	// reason only.
 	runCLI(t, s.env, append([]string{"credits", "adjust", "--account", "acct_demo", "--amount", "50", "--reason", secret}, s.store...)...)
-	var finance string
-	for _, line := range strings.Split(runCLI(t, s.env, append([]string{"staff", "issue", "--role", "finance", "--name", "Fin"}, s.store...)...), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "token:"); ok {
-			finance = strings.TrimSpace(v)
-		}
-	}
-	if finance == "" {
-		t.Fatal("staff issue printed no token")
-	}
-	// The running gateway learns of the new token within a second.
-	for deadline := time.Now().Add(5 * time.Second); s.do(http.MethodGet, "/admin/api/accounts/acct_demo", finance, nil, nil) == http.StatusUnauthorized; {
-		if time.Now().After(deadline) {
-			t.Fatal("the finance token is not taken")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	finance := financeToken(t, s)
 	// One with a description for the customer, through the admin API.
 	if code := s.do(http.MethodPost, "/admin/api/accounts/acct_demo/adjustments", finance,
 		map[string]any{"amount": "25", "reason": "SLA breach ticket 4411, angry call", "description": "Service credit for the 3 May outage"}, nil); code != http.StatusCreated {
@@ -147,21 +132,7 @@ func TestCustomersSeeACreditGivenAsATopUpAdjustmentWithoutItsReference(t *testin
 	s := startSelfServe(t)
 	const ref = "GOODWILL-4411-angry-call"
 	runCLI(t, s.env, append([]string{"credits", "topup", "--account", "acct_demo", "--amount", "75", "--method", "adjustment", "--reference", ref}, s.store...)...)
-	var finance string
-	for _, line := range strings.Split(runCLI(t, s.env, append([]string{"staff", "issue", "--role", "finance", "--name", "Fin"}, s.store...)...), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "token:"); ok {
-			finance = strings.TrimSpace(v)
-		}
-	}
-	if finance == "" {
-		t.Fatal("staff issue printed no token")
-	}
-	for deadline := time.Now().Add(5 * time.Second); s.do(http.MethodGet, "/admin/api/accounts/acct_demo", finance, nil, nil) == http.StatusUnauthorized; {
-		if time.Now().After(deadline) {
-			t.Fatal("the finance token is not taken")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	finance := financeToken(t, s)
 
 	type topUp struct {
 		Amount      string `json:"amount"`
@@ -232,4 +203,26 @@ func TestCustomersSeeACreditGivenAsATopUpAdjustmentWithoutItsReference(t *testin
 			t.Errorf("finance's CSV does not show %q:\n%s", shown, page)
 		}
 	}
+}
+
+// financeToken issues a finance staff token from the CLI and waits until
+// the running serve takes it (within a second, as any other instance).
+func financeToken(t *testing.T, s *selfServe) string {
+	t.Helper()
+	var finance string
+	for _, line := range strings.Split(runCLI(t, s.env, append([]string{"staff", "issue", "--role", "finance", "--name", "Fin"}, s.store...)...), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "token:"); ok {
+			finance = strings.TrimSpace(v)
+		}
+	}
+	if finance == "" {
+		t.Fatal("staff issue printed no token")
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.do(http.MethodGet, "/admin/api/accounts/acct_demo", finance, nil, nil) == http.StatusUnauthorized; {
+		if time.Now().After(deadline) {
+			t.Fatal("the finance token is not taken")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return finance
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/routefree/routefree/domain"
 )
 
 // nestedBody is {"x":[[[…]]]} nested depth arrays deep: 2 bytes a level.
@@ -214,30 +216,14 @@ func TestAppAttributionIsCutBetweenCharacters(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	title := strings.Repeat("臺", 40)                           // 120 bytes
 	referer := "https://example.tw/" + strings.Repeat("路", 70) // 229 bytes
-	req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/chat/completions",
-		strings.NewReader(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("Authorization", "Bearer "+h.key)
-	req.Header.Set("X-OpenRouter-Title", title)
-	req.Header.Set("HTTP-Referer", referer)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	evs := h.completed()
-	if len(evs) != 1 {
-		t.Fatalf("%d events", len(evs))
-	}
+	evs := h.attributedRequest("X-OpenRouter-Title", title, referer)
 	if got, want := evs[0].AppTitle, strings.Repeat("臺", 33); got != want {
 		t.Errorf("title stored as %q, want %q", got, want)
 	}
 	if got, want := evs[0].AppReferer, referer[:19+3*60]; got != want {
 		t.Errorf("referer stored as %q, want %q", got, want)
 	}
-	code, g := h.getGeneration(h.key, resp.Header.Get("X-Request-Id"))
+	code, g := h.getGeneration(h.key, evs[0].RequestID)
 	if code != http.StatusOK {
 		t.Fatalf("generation: %d %v", code, g)
 	}
@@ -275,27 +261,35 @@ func TestIntegerOutOfRangeNamesTheRange(t *testing.T) {
 // carry) and bytes that are not UTF-8 are left out of what is recorded.
 func TestAppAttributionDropsWhatDisguisesIt(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
-	req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/chat/completions",
-		strings.NewReader(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`))
-	req.Header.Set("Authorization", "Bearer "+h.key)
-	req.Header.Set("X-Title", "Safe\u202eexe.txt\u2066 App\t\xff")
-	req.Header.Set("HTTP-Referer", "https://\u202dexample.tw/\u2069")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	evs := h.completed()
-	if len(evs) != 1 {
-		t.Fatalf("%d events", len(evs))
-	}
+	evs := h.attributedRequest("X-Title", "Safe\u202eexe.txt\u2066 App\t\xff", "https://\u202dexample.tw/\u2069")
 	if got, want := evs[0].AppTitle, "Safeexe.txt App"; got != want {
 		t.Errorf("title stored as %q, want %q", got, want)
 	}
 	if got, want := evs[0].AppReferer, "https://example.tw/"; got != want {
 		t.Errorf("referer stored as %q, want %q", got, want)
 	}
+}
+
+// attributedRequest sends one chat request naming its app in titleHeader
+// and referer, and returns the request's usage event (one, or it fails).
+func (h *harness) attributedRequest(titleHeader, title, referer string) []*domain.RequestCompleted {
+	h.t.Helper()
+	req, _ := http.NewRequest("POST", h.http.URL+"/api/v1/chat/completions",
+		strings.NewReader(`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`))
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	req.Header.Set(titleHeader, title)
+	req.Header.Set("HTTP-Referer", referer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		h.t.Fatalf("status %d", resp.StatusCode)
+	}
+	evs := h.completed()
+	if len(evs) != 1 {
+		h.t.Fatalf("%d events", len(evs))
+	}
+	return evs
 }

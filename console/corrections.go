@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 )
@@ -67,9 +68,20 @@ func (s *server) apiAdjust(c echo.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
+	// A client's Idempotency-Key makes a retry after a lost answer record
+	// nothing more, as for quotes. Keys are the caller's own: another staff
+	// token's "1" is another adjustment.
+	once := ""
+	if k := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key")); k != "" {
+		if len(k) > 200 {
+			return echo.NewHTTPError(http.StatusBadRequest, "Idempotency-Key is at most 200 characters")
+		}
+		p, _ := auth.FromContext(c)
+		once = "api-adjust\x00" + p.TokenID + "\x00" + p.Subject + "\x00" + k
+	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	if err := h.Adjust(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount, Reason: in.Reason, Description: in.Description}); err != nil {
+	if err := h.AdjustOnce(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount, Reason: in.Reason, Description: in.Description}, once); err != nil {
 		return apiError(err)
 	}
 	if err := settle(ctx); err != nil {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -246,5 +247,45 @@ func TestConsoleCorrectionForms(t *testing.T) {
 	}
 	if v, _ := e.models.Balances.View("acct_f", "", e.clock.Now()); v.Suspended {
 		t.Fatal("still suspended after the resume form")
+	}
+}
+
+// A finance system that retries POST /admin/api/accounts/{id}/adjustments
+// after losing the answer credited the account twice. With an
+// Idempotency-Key, the same request sent again records nothing more;
+// another key, or none, records another adjustment, and a key longer than
+// 200 characters is refused.
+func TestAdjustmentRetriedWithItsIdempotencyKeyCreditsOnce(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_idem", "冪等公司", domain.PlanStarter)
+	adjust := func(key string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", e.srv.URL+"/admin/api/accounts/acct_idem/adjustments",
+			strings.NewReader(`{"amount":"100","reason":"goodwill"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.finance)
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	code, body := adjust("adj-2026-12-0001")
+	wantAPI(t, code, body, http.StatusCreated, `"balance":"100"`)
+	code, body = adjust("adj-2026-12-0001") // the retry
+	wantAPI(t, code, body, http.StatusCreated, `"balance":"100"`)
+	code, body = adjust("adj-2026-12-0002")
+	wantAPI(t, code, body, http.StatusCreated, `"balance":"200"`)
+	code, body = adjust("")
+	wantAPI(t, code, body, http.StatusCreated, `"balance":"300"`)
+	code, body = adjust(strings.Repeat("k", 201))
+	wantAPI(t, code, body, http.StatusBadRequest, "Idempotency-Key")
+	if b := e.models.Balances.Balances()["acct_idem"]; !b.Equal(decimal.NewFromInt(300)) {
+		t.Fatalf("balance %s, want 300", b)
 	}
 }

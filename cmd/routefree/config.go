@@ -39,6 +39,7 @@ type Config struct {
 	FirstByteTimeout   time.Duration
 	UnaryTimeout       time.Duration
 	ClientWriteTimeout time.Duration
+	BodyReadTimeout    time.Duration
 	KeepAlive          time.Duration
 	MaxBodyBytes       int64
 	BreakerThreshold   int
@@ -100,6 +101,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.DurationVar(&c.FirstByteTimeout, "first-byte-timeout", 60*time.Second, "a stream's upstream time to its first chunk before failing over")
 	fs.DurationVar(&c.UnaryTimeout, "unary-timeout", 10*time.Minute, "an upstream's time to a non-streamed answer, which comes whole once written; past it a 504, not failed over")
 	fs.DurationVar(&c.ClientWriteTimeout, "client-write-timeout", time.Minute, "a streaming client that takes no bytes for this long is cut, and its request ends")
+	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", 30*time.Second, "a request body that stops coming for this long is answered 408")
 	fs.DurationVar(&c.KeepAlive, "keepalive", 2*time.Second, "interval of SSE comment keep-alives while a stream waits")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 32<<20, "largest request body accepted, in bytes")
 	fs.IntVar(&c.BreakerThreshold, "breaker-threshold", 5, "consecutive upstream failures that open its circuit breaker")
@@ -307,8 +309,8 @@ func (c *Config) Validate() error {
 	if c.serving {
 		errs = append(errs, c.upstreamProblems()...)
 	}
-	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 || c.UnaryTimeout <= 0 || c.ClientWriteTimeout <= 0 {
-		errs = append(errs, errors.New("--connect-timeout, --first-byte-timeout, --unary-timeout and --client-write-timeout must be positive"))
+	if c.ConnectTimeout <= 0 || c.FirstByteTimeout <= 0 || c.UnaryTimeout <= 0 || c.ClientWriteTimeout <= 0 || c.BodyReadTimeout <= 0 {
+		errs = append(errs, errors.New("--connect-timeout, --first-byte-timeout, --unary-timeout, --client-write-timeout and --body-read-timeout must be positive"))
 	}
 	if c.KeepAlive <= 0 {
 		errs = append(errs, errors.New("--keepalive must be positive"))

@@ -302,7 +302,7 @@ func (in *instance) gateway() *server.Server {
 	c := in.cfg
 	gw := server.New(server.Config{
 		ConnectTimeout: c.ConnectTimeout, FirstByteTimeout: c.FirstByteTimeout, UnaryTimeout: c.UnaryTimeout, KeepAlive: c.KeepAlive,
-		ClientWriteTimeout: c.ClientWriteTimeout, MaxBodyBytes: c.MaxBodyBytes, Logger: in.log,
+		ClientWriteTimeout: c.ClientWriteTimeout, BodyReadTimeout: c.BodyReadTimeout, MaxBodyBytes: c.MaxBodyBytes, Logger: in.log,
 	}, server.Deps{Store: in.store, Directory: server.Projected{M: in.models, Store: in.store}, Router: in.router,
 		Limiter: in.limiter, Ledger: in.ledger, Metrics: in.metrics, Projections: in.runner})
 	e := gw.Echo()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,7 +98,7 @@ func (k *call) run() error {
 	}
 	// 1. body limits and JSON validation (chat.Parse bounds the nesting and
 	// checks the UTF-8 with a flat scan before any recursive decoding).
-	body, err := readBody(r, s.cfg.MaxBodyBytes)
+	body, err := readBody(k.c.Response(), r, s.cfg.MaxBodyBytes, s.cfg.BodyReadTimeout)
 	if err != nil {
 		return err
 	}
@@ -155,7 +156,10 @@ func (k *call) run() error {
 	return k.unary()
 }
 
-func readBody(r *http.Request, limit int64) ([]byte, error) {
+// readBody reads a request's body within limit bytes. A body that stops
+// coming for idle is a 408: the server bounds only the headers' time, and a
+// deadline on the whole request would cut long streams.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, idle time.Duration) ([]byte, error) {
 	// Built only when needed: formatting it cost every request an allocation.
 	tooLarge := func() error {
 		return apiErr(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body is larger than %d bytes", limit), nil)
@@ -182,9 +186,19 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	// The nesting is followed as the body arrives: a body nested too deep
 	// is refused at its 65th level, the rest unread.
 	var depth chat.DepthScanner
+	rc := http.NewResponseController(w)
+	var deadline time.Time
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
+		}
+		if idle > 0 {
+			// Moved only once a quarter of it has passed: a body that
+			// comes in many reads moves it a few times, not at each.
+			if now := time.Now(); deadline.Sub(now) <= idle*3/4 {
+				deadline = now.Add(idle)
+				_ = rc.SetReadDeadline(deadline) // a test's recorder has none
+			}
 		}
 		n, err := r.Body.Read(b[len(b):min(int64(cap(b)), limit+1)])
 		if derr := depth.Write(b[len(b) : len(b)+n]); derr != nil {
@@ -196,7 +210,14 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 			return nil, tooLarge()
 		}
 		if err == io.EOF {
+			// net/http takes the deadline off itself as the body ends,
+			// when its own read of the connection (which tells a client
+			// gone while the answer is written) starts.
 			return b, nil
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, apiErr(http.StatusRequestTimeout, "request_timeout",
+				fmt.Sprintf("the request body stopped coming: nothing of it for %s; send it whole", idle), nil)
 		}
 		if err != nil {
 			return nil, apiErr(http.StatusBadRequest, "invalid_request", "could not read the request body", nil)

@@ -84,7 +84,7 @@ func (s *Server) completions(c echo.Context) error {
 	if ae := s.keyFirst(c); ae != nil {
 		return writeAPIError(c, ae)
 	}
-	body, err := readBody(r, s.cfg.MaxBodyBytes)
+	body, err := readBody(c.Response(), r, s.cfg.MaxBodyBytes, s.cfg.BodyReadTimeout)
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (k *call) embed() error {
 	if err := k.authenticate(); err != nil {
 		return err
 	}
-	body, err := readBody(r, s.cfg.MaxBodyBytes)
+	body, err := readBody(k.c.Response(), r, s.cfg.MaxBodyBytes, s.cfg.BodyReadTimeout)
 	if err != nil {
 		return err
 	}

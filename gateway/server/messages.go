@@ -94,7 +94,7 @@ func (s *Server) messages(c echo.Context) error {
 	if ae := s.keyFirst(c); ae != nil {
 		return writeMsgError(c, ae.Status, ae.Message)
 	}
-	body, err := readBody(r, s.cfg.MaxBodyBytes)
+	body, err := readBody(c.Response(), r, s.cfg.MaxBodyBytes, s.cfg.BodyReadTimeout)
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
@@ -160,7 +160,7 @@ func (s *Server) countTokens(c echo.Context) error {
 		}
 		return err
 	}
-	body, err := readBody(r, s.cfg.MaxBodyBytes)
+	body, err := readBody(c.Response(), r, s.cfg.MaxBodyBytes, s.cfg.BodyReadTimeout)
 	if err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {

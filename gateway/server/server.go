@@ -36,9 +36,12 @@ type Config struct {
 	// ClientWriteTimeout cuts a streaming client that takes no bytes for
 	// this long: its request ends rather than wait on a full socket.
 	ClientWriteTimeout time.Duration
-	MaxBodyBytes       int64
-	Logger             *slog.Logger
-	Now                func() time.Time
+	// BodyReadTimeout answers 408 to a client whose request body stops
+	// coming for this long.
+	BodyReadTimeout time.Duration
+	MaxBodyBytes    int64
+	Logger          *slog.Logger
+	Now             func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -60,6 +63,9 @@ func (c *Config) defaults() {
 	}
 	if c.ClientWriteTimeout <= 0 {
 		c.ClientWriteTimeout = time.Minute
+	}
+	if c.BodyReadTimeout <= 0 {
+		c.BodyReadTimeout = 30 * time.Second
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 32 << 20

@@ -407,6 +407,31 @@ func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key 
 	return err
 }
 
+// AdjustedOnce reports whether account has an adjustment recorded under
+// key (AdjustOnce): an operator told so knows a second run added nothing.
+func (h *Handler) AdjustedOnce(ctx context.Context, account, key string) (bool, error) {
+	id := domain.EventID(domain.TypeCreditsAdjusted, account, strings.TrimSpace(key))
+	from := uint64(0)
+	for {
+		evs, err := h.Store.ReadStream(ctx, domain.TopUpStream(account), from, 1000)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs {
+			if e.ID == id {
+				return true, nil
+			}
+		}
+		if len(evs) < 1000 {
+			return false, nil
+		}
+		from = evs[len(evs)-1].Version + 1
+	}
+}
+
 // CheckAdjust refuses what Adjust would refuse, recording nothing.
 func (h *Handler) CheckAdjust(ctx context.Context, a domain.CreditsAdjusted) error {
 	_, err := h.checkAdjust(ctx, a)

@@ -147,6 +147,7 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.StringVar(&amount, "amount", "", "NTD to add (negative: to take back)")
 	fs.StringVar(&a.Reason, "reason", "", "why (required; recorded with the adjustment, for staff only)")
 	fs.StringVar(&a.Description, "description", "", "what the customer is shown (default: a neutral \"Credit adjustment\")")
+	once := fs.String("once", "", "record it once for this key (a ticket number, say): the same key again records nothing more")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
@@ -162,7 +163,17 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		h.MaxTopUp = c.maxTopUp()
-		if err := h.Adjust(ctx, a); err != nil {
+		key := ""
+		if *once != "" {
+			key = "cli-adjust\x00" + *once
+			if done, err := h.AdjustedOnce(ctx, a.AccountID, key); err != nil {
+				return err
+			} else if done {
+				fmt.Fprintf(stdout, "already recorded: the adjustment of %s for --once %s; nothing more is recorded\n", a.AccountID, *once)
+				return nil
+			}
+		}
+		if err := h.AdjustOnce(ctx, a, key); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "recorded: adjustment of NT$%s to %s (%s)\n", a.Amount, a.AccountID, a.Reason)

@@ -360,3 +360,24 @@ func TestCLIPricesAmendReplaceAndNeverThePast(t *testing.T) {
 		t.Fatalf("the amendment's stored list: %+v", amended)
 	}
 }
+
+// An operator who runs the same adjustment again (shell history, a second
+// operator on the same ticket) credited it twice. With --once the same key
+// records it once; another key, or none, records another.
+func TestCLIAdjustmentOncePerKey(t *testing.T) {
+	store := []string{"--data-dir", storeDir(t)}
+	with := func(args ...string) []string { return append(args, store...) }
+	mustCLI(t, with("accounts", "open", "--id", "acct_once", "--organisation", "Once 公司")...)
+	adjust := func(extra ...string) string {
+		return mustCLI(t, with(append([]string{"credits", "adjust", "--account", "acct_once", "--amount", "100", "--reason", "ticket 4711"}, extra...)...)...)
+	}
+	adjust("--once", "T-4711")
+	if out := adjust("--once", "T-4711"); !strings.Contains(out, "already recorded") {
+		t.Errorf("the same key again says: %s", out)
+	}
+	adjust("--once", "T-4712")
+	adjust()
+	if show := mustCLI(t, with("accounts", "show", "--account", "acct_once")...); !strings.Contains(show, "balance       NT$300") {
+		t.Fatalf("after four runs, three of them distinct:\n%s", show)
+	}
+}

@@ -30,23 +30,11 @@ func TestATopUpPaidAtMonthEndCountsInItsPaymentMonthEverywhere(t *testing.T) {
 	}
 	e.openAccount("acct_eom", "月底儲值股份有限公司", domain.PlanStarter)
 	e.sync()
-	e.clock.mu.Lock()
-	e.clock.t = time.Date(2026, 3, 31, 23, 59, 0, 0, projections.Taipei)
-	e.clock.mu.Unlock()
-	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_eom", Amount: decimal.NewFromInt(1000),
-		Method: domain.MethodBankTransfer, Reference: "TX-0331-2359"}); err != nil {
-		t.Fatal(err)
-	}
+	e.setClock(time.Date(2026, 3, 31, 23, 59, 0, 0, projections.Taipei))
+	e.paidBankTransfer("acct_eom", "TX-0331-2359")
 	e.sync()
-	e.clock.mu.Lock()
-	e.clock.t = time.Date(2026, 4, 1, 0, 0, 30, 0, projections.Taipei)
-	e.clock.mu.Unlock()
-	if err := svc.Sync(e.ctx); err != nil { // the service folds the top-up, as its projector does
-		t.Fatal(err)
-	}
-	if err := svc.InvoiceTopUps(e.ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.setClock(time.Date(2026, 4, 1, 0, 0, 30, 0, projections.Taipei))
+	issueTopUpInvoices(t, e, svc)
 	e.sync()
 	invs := svc.Invoices("", "acct_eom")
 	if len(invs) != 1 || invs[0].Total != 1000 {
@@ -122,15 +110,8 @@ func TestATopUpPaidAtMonthEndCountsInItsPaymentMonthEverywhere(t *testing.T) {
 	if _, err := svc.Void(e.ctx, number, "買受人資料有誤"); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.mu.Lock()
-	e.clock.t = time.Date(2026, 4, 2, 9, 0, 0, 0, projections.Taipei)
-	e.clock.mu.Unlock()
-	if err := svc.Sync(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.InvoiceTopUps(e.ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.setClock(time.Date(2026, 4, 2, 9, 0, 0, 0, projections.Taipei))
+	issueTopUpInvoices(t, e, svc)
 	e.sync()
 	invs = svc.Invoices("2026-03", "acct_eom")
 	if len(invs) != 2 || invs[1].Voided || invs[1].Number == number {
@@ -164,23 +145,11 @@ func TestTheInvoiceAPIsGiveATopUpInvoiceTheMonthItCountsIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sync()
-	e.clock.mu.Lock()
-	e.clock.t = time.Date(2026, 3, 31, 23, 59, 0, 0, projections.Taipei)
-	e.clock.mu.Unlock()
-	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_eom", Amount: decimal.NewFromInt(1000),
-		Method: domain.MethodBankTransfer, Reference: "TX-0331-2359"}); err != nil {
-		t.Fatal(err)
-	}
+	e.setClock(time.Date(2026, 3, 31, 23, 59, 0, 0, projections.Taipei))
+	e.paidBankTransfer("acct_eom", "TX-0331-2359")
 	e.sync()
-	e.clock.mu.Lock()
-	e.clock.t = time.Date(2026, 4, 1, 0, 0, 30, 0, projections.Taipei)
-	e.clock.mu.Unlock()
-	if err := svc.Sync(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.InvoiceTopUps(e.ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.setClock(time.Date(2026, 4, 1, 0, 0, 30, 0, projections.Taipei))
+	issueTopUpInvoices(t, e, svc)
 	e.sync()
 	invs := svc.Invoices("", "acct_eom")
 	if len(invs) != 1 || svc.InvoiceMonth(invs[0]) != "2026-03" || invs[0].IssuedAt.In(projections.Taipei).Month() != time.April {
@@ -227,27 +196,15 @@ func TestAnInvoiceIssuedMonthsAfterItsPaymentCountsInThePaymentMonthEverywhere(t
 	svc := e.deps.Invoices.(*invoicing.Service)
 	e.openAccount("acct_late", "晚開股份有限公司", domain.PlanStarter)
 	e.sync()
-	e.clock.mu.Lock()
-	e.clock.t = time.Date(2026, 1, 10, 12, 0, 0, 0, projections.Taipei)
-	e.clock.mu.Unlock()
-	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_late", Amount: decimal.NewFromInt(1000),
-		Method: domain.MethodBankTransfer, Reference: "TX-0110"}); err != nil {
-		t.Fatal(err)
-	}
+	e.setClock(time.Date(2026, 1, 10, 12, 0, 0, 0, projections.Taipei))
+	e.paidBankTransfer("acct_late", "TX-0110")
 	e.sync()
 	// April: finance assigns the range at last, and the invoice is issued.
-	e.clock.mu.Lock()
-	e.clock.t = time.Date(2026, 4, 10, 12, 0, 0, 0, projections.Taipei)
-	e.clock.mu.Unlock()
+	e.setClock(time.Date(2026, 4, 10, 12, 0, 0, 0, projections.Taipei))
 	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000099); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Sync(e.ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.InvoiceTopUps(e.ctx); err != nil {
-		t.Fatal(err)
-	}
+	issueTopUpInvoices(t, e, svc)
 	e.sync()
 	invs := svc.Invoices("", "acct_late")
 	if len(invs) != 1 || svc.InvoiceMonth(invs[0]) != "2026-01" {
@@ -305,4 +262,32 @@ func lineWith(body, with string) string {
 		}
 	}
 	return ""
+}
+
+// setClock moves the console's clock, the one its commands stamp events with.
+func (e *env) setClock(t time.Time) {
+	e.clock.mu.Lock()
+	e.clock.t = t
+	e.clock.mu.Unlock()
+}
+
+// paidBankTransfer records a NT$1,000 bank transfer to account.
+func (e *env) paidBankTransfer(account, reference string) {
+	e.t.Helper()
+	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: account, Amount: decimal.NewFromInt(1000),
+		Method: domain.MethodBankTransfer, Reference: reference}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// issueTopUpInvoices has invoicing fold the store and invoice what is paid,
+// as its projector does.
+func issueTopUpInvoices(t *testing.T, e *env, svc *invoicing.Service) {
+	t.Helper()
+	if err := svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
 }

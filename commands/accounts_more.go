@@ -54,30 +54,26 @@ func (h *Handler) AccountState(ctx context.Context, id string) (AccountState, er
 // limit, another operator's command) records meanwhile makes it decide
 // again on the newer terms rather than put back the ones it read.
 func (h *Handler) UpdatePlan(ctx context.Context, id string, change func(*domain.PlanChanged) error) (domain.PlanChanged, error) {
-	for attempt := 0; attempt < topUpAttempts; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return domain.PlanChanged{}, err
-			}
-		}
+	var pc domain.PlanChanged
+	err := decideAgain(ctx, func() error {
 		s, err := h.AccountState(ctx, id)
 		if err != nil {
-			return domain.PlanChanged{}, err
+			return err
 		}
-		pc := domain.PlanChanged{AccountID: id, Plan: s.Plan, RPM: s.RPM, TPM: s.TPM, CreditLimit: s.CreditLimit, VolumeDiscount: s.VolumeDiscount}
+		pc = domain.PlanChanged{AccountID: id, Plan: s.Plan, RPM: s.RPM, TPM: s.TPM, CreditLimit: s.CreditLimit, VolumeDiscount: s.VolumeDiscount}
 		if err := change(&pc); err != nil {
-			return pc, err
+			return err
 		}
 		if err := checkPlan(pc); err != nil {
-			return pc, err
+			return err
 		}
 		_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), &pc)
-		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			continue // the account changed since it was read: decide again
-		}
-		return pc, err
+		return err
+	})
+	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return domain.PlanChanged{}, fmt.Errorf("%w: account %s kept changing while its plan change was decided; nothing was recorded, run it again", ErrConflict, id)
 	}
-	return domain.PlanChanged{}, fmt.Errorf("%w: account %s kept changing while its plan change was decided; nothing was recorded, run it again", ErrConflict, id)
+	return pc, err
 }
 
 // SetCreditLimit changes only an account's credit limit (a finance

@@ -93,27 +93,42 @@ func (h *Handler) append(ctx context.Context, stream string, exp eventstore.Expe
 func (h *Handler) readStream(ctx context.Context, stream string) ([]domain.Event, int64, error) {
 	var out []domain.Event
 	last := int64(-1)
+	err := h.scanStream(ctx, stream, func(e eventstore.RecordedEvent) (bool, error) {
+		d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, d)
+		last = int64(e.Version)
+		return true, nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, last, nil
+}
+
+// scanStream gives f a stream's events in order, a thousand read at a
+// time, until f says no more; a stream not yet written is empty.
+func (h *Handler) scanStream(ctx context.Context, stream string, f func(eventstore.RecordedEvent) (more bool, err error)) error {
 	from := uint64(0)
 	for {
 		evs, err := h.Store.ReadStream(ctx, stream, from, 1000)
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			return out, last, nil
+			return nil
 		}
 		if err != nil {
-			return nil, 0, err
+			return err
 		}
 		for _, e := range evs {
-			d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
-			if err != nil {
-				return nil, 0, err
+			if more, err := f(e); err != nil || !more {
+				return err
 			}
-			out = append(out, d)
-			last = int64(e.Version)
 		}
 		if len(evs) < 1000 {
-			return out, last, nil
+			return nil
 		}
-		from = uint64(last) + 1
+		from = evs[len(evs)-1].Version + 1
 	}
 }
 
@@ -411,25 +426,12 @@ func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key 
 // key (AdjustOnce): an operator told so knows a second run added nothing.
 func (h *Handler) AdjustedOnce(ctx context.Context, account, key string) (bool, error) {
 	id := domain.EventID(domain.TypeCreditsAdjusted, account, strings.TrimSpace(key))
-	from := uint64(0)
-	for {
-		evs, err := h.Store.ReadStream(ctx, domain.TopUpStream(account), from, 1000)
-		if errors.Is(err, eventstore.ErrStreamNotFound) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		for _, e := range evs {
-			if e.ID == id {
-				return true, nil
-			}
-		}
-		if len(evs) < 1000 {
-			return false, nil
-		}
-		from = evs[len(evs)-1].Version + 1
-	}
+	found := false
+	err := h.scanStream(ctx, domain.TopUpStream(account), func(e eventstore.RecordedEvent) (bool, error) {
+		found = e.ID == id
+		return !found, nil
+	})
+	return found, err
 }
 
 // CheckAdjust refuses what Adjust would refuse, recording nothing.

@@ -97,13 +97,7 @@ func TestATopUpPaidAtMonthEndCountsInItsPaymentMonthEverywhere(t *testing.T) {
 		t.Errorf("GET /admin/api/accounts/{id}/invoices: %d %s", code, body)
 	}
 	// The dashboard's revenue: invoiced in 2026-03, nothing in 2026-04.
-	rev := csv("/console/dashboard?format=csv&table=chart-revenue-table")
-	if l := lineWith(rev, "2026-03"); !strings.Contains(l, "1000") {
-		t.Errorf("the dashboard's revenue of 2026-03: %q in\n%s", l, rev)
-	}
-	if l := lineWith(rev, "2026-04"); strings.Contains(l, "1000") {
-		t.Errorf("the dashboard counts the invoice in 2026-04: %q", l)
-	}
+	b.revenueCountsIn(t, "2026-03", "2026-04")
 
 	// Voided, the payment is invoiced again, later still: the new invoice
 	// counts in the month of payment too.
@@ -121,10 +115,7 @@ func TestATopUpPaidAtMonthEndCountsInItsPaymentMonthEverywhere(t *testing.T) {
 	if l := lineWith(csv("/console/accounts/acct_eom?format=csv&table=account-invoices"), again); !strings.Contains(l, "2026-03") {
 		t.Errorf("the re-issued invoice's row: %q, want month 2026-03", l)
 	}
-	rev = csv("/console/dashboard?format=csv&table=chart-revenue-table")
-	if l := lineWith(rev, "2026-03"); !strings.Contains(l, "1000") {
-		t.Errorf("the dashboard's revenue of 2026-03 after the re-issue: %q", l)
-	}
+	b.revenueCountsIn(t, "2026-03", "")
 }
 
 // The invoicing API's lists (staff's /admin/api/invoices, with and without
@@ -235,13 +226,7 @@ func TestAnInvoiceIssuedMonthsAfterItsPaymentCountsInThePaymentMonthEverywhere(t
 			t.Errorf("GET %s: %s, want month 2026-01", path, body)
 		}
 	}
-	rev := get("/console/dashboard?format=csv&table=chart-revenue-table")
-	if l := lineWith(rev, "2026-01"); !strings.Contains(l, "1000") {
-		t.Errorf("the dashboard's revenue of 2026-01: %q in\n%s", l, rev)
-	}
-	if l := lineWith(rev, "2026-04"); strings.Contains(l, "1000") {
-		t.Errorf("the dashboard counts the invoice in 2026-04: %q", l)
-	}
+	b.revenueCountsIn(t, "2026-01", "2026-04")
 }
 
 // getOK reads a page that must answer 200.
@@ -289,5 +274,18 @@ func issueTopUpInvoices(t *testing.T, e *env, svc *invoicing.Service) {
 	}
 	if err := svc.InvoiceTopUps(e.ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// revenueCountsIn checks the dashboard's revenue: the NT$1,000 invoice
+// counted in month and, unless not is "", not in month not.
+func (b *browser) revenueCountsIn(t *testing.T, month, not string) {
+	t.Helper()
+	rev := b.getOK(t, "/console/dashboard?format=csv&table=chart-revenue-table")
+	if l := lineWith(rev, month); !strings.Contains(l, "1000") {
+		t.Errorf("the dashboard's revenue of %s: %q in\n%s", month, l, rev)
+	}
+	if l := lineWith(rev, not); not != "" && strings.Contains(l, "1000") {
+		t.Errorf("the dashboard counts the invoice in %s: %q", not, l)
 	}
 }

@@ -187,18 +187,13 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, idle time.Dur
 	// is refused at its 65th level, the rest unread.
 	var depth chat.DepthScanner
 	rc := http.NewResponseController(w)
-	var deadline time.Time
+	read := rolling{span: idle}
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]
 		}
-		if idle > 0 {
-			// Moved only once a quarter of it has passed: a body that
-			// comes in many reads moves it a few times, not at each.
-			if now := time.Now(); deadline.Sub(now) <= idle*3/4 {
-				deadline = now.Add(idle)
-				_ = rc.SetReadDeadline(deadline) // a test's recorder has none
-			}
+		if at, ok := read.next(); ok {
+			_ = rc.SetReadDeadline(at) // a test's recorder has none
 		}
 		n, err := r.Body.Read(b[len(b):min(int64(cap(b)), limit+1)])
 		if derr := depth.Write(b[len(b) : len(b)+n]); derr != nil {

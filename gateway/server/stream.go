@@ -46,35 +46,25 @@ type sse struct {
 	noKeepAlive bool
 	late        *time.Timer
 	err         error // first write error: the client is gone
-	// timeout cuts a client that takes no bytes for this long (0: never):
-	// a write then fails as for a client gone, and the request ends rather
-	// than wait on a full socket with its credit held. deadline is the
-	// connection's write deadline, pushed on as writes go through.
-	timeout  time.Duration
-	deadline time.Time
+	// write cuts a client that takes no bytes for its span: a write then
+	// fails as for a client gone, and the request ends rather than wait on
+	// a full socket with its credit held.
+	write rolling
 }
 
-// extend pushes the write deadline on before a write. Moving a deadline is
-// cheap but not free, so it moves only once a quarter of the timeout has
-// passed: a client is cut after three quarters of it at the least.
+// extend pushes the write deadline on before a write.
 func (s *sse) extend() {
-	if s.timeout <= 0 {
-		return
+	if at, ok := s.write.next(); ok {
+		_ = s.rc.SetWriteDeadline(at) // a writer without deadlines (a test's recorder) is never cut
 	}
-	now := time.Now()
-	if s.deadline.Sub(now) > s.timeout*3/4 {
-		return
-	}
-	s.deadline = now.Add(s.timeout)
-	_ = s.rc.SetWriteDeadline(s.deadline) // a writer without deadlines (a test's recorder) is never cut
 }
 
 // release takes the write deadline off once the stream's last event is
 // written: the server sends it when the handler returns, and the
 // connection may serve other requests after that.
 func (s *sse) release() {
-	if s.timeout > 0 && !s.deadline.IsZero() {
-		s.deadline = time.Time{}
+	if !s.write.at.IsZero() {
+		s.write.at = time.Time{}
 		_ = s.rc.SetWriteDeadline(time.Time{})
 	}
 }
@@ -223,7 +213,7 @@ var deliveredPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // durable — the usage chunk and [DONE].
 func (k *call) stream() error {
 	ctx := k.ctx()
-	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response()), timeout: k.s.cfg.ClientWriteTimeout}
+	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response()), write: rolling{span: k.s.cfg.ClientWriteTimeout}}
 	defer out.close()
 	// The upstreams are tried on the request's goroutine; keep-alives come
 	// from a timer meanwhile, so that no goroutine is started and woken

@@ -100,7 +100,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 5*time.Second, "upstream connect timeout")
 	fs.DurationVar(&c.FirstByteTimeout, "first-byte-timeout", 60*time.Second, "a stream's upstream time to its first chunk before failing over")
 	fs.DurationVar(&c.UnaryTimeout, "unary-timeout", 10*time.Minute, "an upstream's time to a non-streamed answer, which comes whole once written; past it a 504, not failed over")
-	fs.DurationVar(&c.ClientWriteTimeout, "client-write-timeout", time.Minute, "a streaming client that takes no bytes for this long is cut, and its request ends")
+	fs.DurationVar(&c.ClientWriteTimeout, "client-write-timeout", time.Minute, "a client that takes no bytes of an answer (a stream, a completion, a download) for this long is cut, and its request ends")
 	fs.DurationVar(&c.BodyReadTimeout, "body-read-timeout", 30*time.Second, "a request body that stops coming for this long is answered 408")
 	fs.DurationVar(&c.KeepAlive, "keepalive", 2*time.Second, "interval of SSE comment keep-alives while a stream waits")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", 32<<20, "largest request body accepted, in bytes")

@@ -326,7 +326,9 @@ func (in *instance) serve(ctx context.Context, ln net.Listener, h http.Handler, 
 	in.log.Info("routefree listening", "addr", ln.Addr().String(), "store", in.cfg.Store, "models", len(in.cat.Models))
 	fmt.Fprintf(stdout, "RouteFree gateway on http://%s/api/v1\n", ln.Addr())
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	// Every answer, the console's too, is written under the client write
+	// timeout: a client that takes none of it is cut.
+	go func() { serveErr <- srv.Serve(server.CutStalledWriters(ln, in.cfg.ClientWriteTimeout)) }()
 
 	select {
 	case err := <-serveErr:

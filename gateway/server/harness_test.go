@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,6 +41,7 @@ type harness struct {
 	cmds    *commands.Handler
 	srv     *Server
 	http    *httptest.Server
+	running atomic.Int32 // requests in the handler
 	ledger  admission.Ledger
 	limiter admission.RateLimiter
 	logs    *bytes.Buffer
@@ -230,7 +232,13 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	cfg := o.cfg
 	cfg.Logger = slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.srv = New(cfg, Deps{Store: h.store, Directory: Projected{M: h.models, Store: h.store}, Router: rt, Limiter: h.limiter, Ledger: h.ledger, Projections: h.runner})
-	h.http = httptest.NewServer(h.srv)
+	h.http = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.running.Add(1)
+		defer h.running.Add(-1)
+		h.srv.ServeHTTP(w, r)
+	}))
+	h.http.Listener = CutStalledWriters(h.http.Listener, h.srv.cfg.ClientWriteTimeout)
+	h.http.Start()
 	t.Cleanup(h.http.Close)
 	return h
 }

@@ -33,8 +33,10 @@ type Config struct {
 	KeepAlive    time.Duration // SSE comment interval while a stream waits
 	// StreamIdleTimeout cuts an upstream stream silent for this long.
 	StreamIdleTimeout time.Duration
-	// ClientWriteTimeout cuts a streaming client that takes no bytes for
-	// this long: its request ends rather than wait on a full socket.
+	// ClientWriteTimeout cuts a client that takes no bytes of an answer for
+	// this long: its request ends rather than wait on a full socket. It
+	// applies through the listener (CutStalledWriters), which whoever
+	// serves the gateway wraps with it.
 	ClientWriteTimeout time.Duration
 	// BodyReadTimeout answers 408 to a client whose request body stops
 	// coming for this long.

@@ -45,28 +45,9 @@ type sse struct {
 	// noKeepAlive: the upstream answered; no more keep-alive comments.
 	noKeepAlive bool
 	late        *time.Timer
-	err         error // first write error: the client is gone
-	// write cuts a client that takes no bytes for its span: a write then
-	// fails as for a client gone, and the request ends rather than wait on
-	// a full socket with its credit held.
-	write rolling
-}
-
-// extend pushes the write deadline on before a write.
-func (s *sse) extend() {
-	if at, ok := s.write.next(); ok {
-		_ = s.rc.SetWriteDeadline(at) // a writer without deadlines (a test's recorder) is never cut
-	}
-}
-
-// release takes the write deadline off once the stream's last event is
-// written: the server sends it when the handler returns, and the
-// connection may serve other requests after that.
-func (s *sse) release() {
-	if !s.write.at.IsZero() {
-		s.write.at = time.Time{}
-		_ = s.rc.SetWriteDeadline(time.Time{})
-	}
+	// err is the first write error: the client is gone, or took no bytes
+	// for --client-write-timeout (CutStalledWriters).
+	err error
 }
 
 func (s *sse) commit() {
@@ -111,7 +92,6 @@ func (s *sse) writeLocked(parts [][]byte) bool {
 		return false
 	}
 	s.commit()
-	s.extend()
 	for _, p := range parts {
 		if _, err := s.w.Write(p); err != nil {
 			s.err = err
@@ -127,7 +107,6 @@ func (s *sse) flush() bool {
 	if s.late != nil {
 		s.late.Stop()
 	}
-	s.extend()
 	if err := s.rc.Flush(); err != nil {
 		s.err = err
 		return false
@@ -149,7 +128,6 @@ func (s *sse) end(parts ...[]byte) bool {
 	if s.late != nil {
 		s.late.Stop()
 	}
-	s.release()
 	return true
 }
 
@@ -172,7 +150,6 @@ func (s *sse) close() {
 	if s.late != nil {
 		s.late.Stop()
 	}
-	s.release()
 }
 
 // keepAlive writes an SSE comment every interval until the returned stop
@@ -213,7 +190,7 @@ var deliveredPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // durable — the usage chunk and [DONE].
 func (k *call) stream() error {
 	ctx := k.ctx()
-	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response()), write: rolling{span: k.s.cfg.ClientWriteTimeout}}
+	out := &sse{w: k.c.Response(), rc: http.NewResponseController(k.c.Response())}
 	defer out.close()
 	// The upstreams are tried on the request's goroutine; keep-alives come
 	// from a timer meanwhile, so that no goroutine is started and woken

@@ -190,6 +190,14 @@ func (s *server) compare(ctx context.Context) (Comparison, error) {
 	if err != nil {
 		return Comparison{}, err
 	}
+	// Invoices by month as the reconciliation and the lists count them.
+	if f, ok := s.deps.Invoices.(Finance); ok && f != nil {
+		if err := f.Sync(ctx); err != nil {
+			return Comparison{}, err
+		}
+		live.CountInvoices(f.RecordMonth)
+		rep.CountInvoices(f.RecordMonth)
+	}
 	cmp := Comparison{Match: true, Events: rep.Events}
 	decRows := func(figure string, a, b map[string]decimal.Decimal) {
 		keys := map[string]bool{}

@@ -33,6 +33,7 @@ type Finance interface {
 	Sync(ctx context.Context) error
 	Invoices(month, acct string) []invoicing.Invoice
 	InvoiceMonth(inv invoicing.Invoice) string
+	RecordMonth(r projections.InvoiceRecord) string
 	Invoice(number string) (invoicing.Invoice, error)
 	NumberReused(number string) bool
 	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
@@ -85,28 +86,18 @@ func (s *server) finance() (Finance, error) {
 }
 
 // countedInvoices are an account's invoice records ("": everyone's), each
-// in the month invoicing counts it in (Finance.InvoiceMonth). The read
-// model lets a payment go once it has waited unbilledMonths for its
-// invoice, and would count an invoice issued later still in its month of
-// issue; the ledger keeps every payment. A record invoicing has not folded
-// yet keeps the read model's month.
+// in the month invoicing counts it in (Finance.RecordMonth).
 func (s *server) countedInvoices(account string) []projections.InvoiceRecord {
 	if s.deps.Models.Invoices == nil {
 		return nil
 	}
 	recs := s.deps.Models.Invoices.List("", account)
 	f, ok := s.deps.Invoices.(Finance)
-	if !ok || f == nil || len(recs) == 0 {
+	if !ok || f == nil {
 		return recs
 	}
-	months := map[string]string{}
-	for _, inv := range f.Invoices("", account) {
-		months[invoicing.InvoiceRef(inv.Period, inv.Number)] = f.InvoiceMonth(inv)
-	}
 	for i := range recs {
-		if m, ok := months[invoicing.InvoiceRef(recs[i].Period, recs[i].Number)]; ok {
-			recs[i].Month = m
-		}
+		recs[i].Month = f.RecordMonth(recs[i])
 	}
 	return recs
 }

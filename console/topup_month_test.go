@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -184,24 +185,7 @@ func TestAnInvoiceIssuedMonthsAfterItsPaymentCountsInThePaymentMonthEverywhere(t
 	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) {
 		httpapi.Register(ech.Group("/admin/api"), ech.Group("/api/v1"), d.Invoices.(*invoicing.Service), d.Auth)
 	})
-	svc := e.deps.Invoices.(*invoicing.Service)
-	e.openAccount("acct_late", "晚開股份有限公司", domain.PlanStarter)
-	e.sync()
-	e.setClock(time.Date(2026, 1, 10, 12, 0, 0, 0, projections.Taipei))
-	e.paidBankTransfer("acct_late", "TX-0110")
-	e.sync()
-	// April: finance assigns the range at last, and the invoice is issued.
-	e.setClock(time.Date(2026, 4, 10, 12, 0, 0, 0, projections.Taipei))
-	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000099); err != nil {
-		t.Fatal(err)
-	}
-	issueTopUpInvoices(t, e, svc)
-	e.sync()
-	invs := svc.Invoices("", "acct_late")
-	if len(invs) != 1 || svc.InvoiceMonth(invs[0]) != "2026-01" {
-		t.Fatalf("invoices: %+v", invs)
-	}
-	number := invs[0].Number
+	number := invoicedMonthsLate(t, e)
 
 	b := e.browser()
 	b.signIn(e.finance)
@@ -227,6 +211,84 @@ func TestAnInvoiceIssuedMonthsAfterItsPaymentCountsInThePaymentMonthEverywhere(t
 		}
 	}
 	b.revenueCountsIn(t, "2026-01", "2026-04")
+}
+
+// The audit page's comparison of the live figures with a replay counts
+// an invoice issued months after its payment in the month of payment, as
+// the reconciliation and the invoice lists do: its API and its table.
+func TestTheAuditComparisonCountsALateInvoiceInItsPaymentMonth(t *testing.T) {
+	e := newEnv(t, false)
+	number := invoicedMonthsLate(t, e)
+	rec, err := e.deps.Invoices.(*invoicing.Service).Reconcile(e.ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{} // the reconciliation's net NTD by month
+	for _, r := range rec.Rows {
+		want[r.Month] += r.Net
+	}
+	if want["2026-01"] != 1000 || want["2026-04"] != 0 {
+		t.Fatalf("the reconciliation's net by month: %v", want)
+	}
+
+	code, body := e.call("GET", "/admin/api/audit/figures", e.auditor, nil)
+	var api struct{ Data Comparison }
+	if err := json.Unmarshal(body, &api); code != http.StatusOK || err != nil {
+		t.Fatalf("GET /admin/api/audit/figures: %d %s", code, body)
+	}
+	got := map[string]string{}
+	for _, r := range api.Data.Rows {
+		if r.Figure == "invoices" {
+			if r.Live != r.Replay {
+				t.Errorf("invoices of %s: live %s, replay %s", r.Key, r.Live, r.Replay)
+			}
+			got[r.Key] = r.Live
+		}
+	}
+	for m, n := range want {
+		if g := got[m]; g != strconv.FormatInt(n, 10) && (n != 0 || g != "") {
+			t.Errorf("the comparison's invoices of %s: %q, the reconciliation's NT$%d (invoice %s; rows %s)", m, g, n, number, body)
+		}
+	}
+	for m := range got {
+		if _, ok := want[m]; !ok && got[m] != "0" {
+			t.Errorf("the comparison counts NT$%s of invoices in %s, where the reconciliation has none", got[m], m)
+		}
+	}
+
+	b := e.browser()
+	b.signIn(e.auditor)
+	figures := b.getOK(t, "/console/audit?check=1&format=csv&table=figures")
+	if l := lineWith(figures, "2026-01"); !strings.Contains(l, "1000") {
+		t.Errorf("the audit page's figures of 2026-01: %q in\n%s", l, figures)
+	}
+	if l := lineWith(figures, "2026-04"); strings.Contains(l, "1000") {
+		t.Errorf("the audit page counts the invoice in 2026-04: %q", l)
+	}
+}
+
+// invoicedMonthsLate has acct_late pay NT$1,000 on 10 January 2026 and
+// that payment invoiced on 10 April, when finance assigns a number range
+// at last; it returns the invoice's number.
+func invoicedMonthsLate(t *testing.T, e *env) string {
+	t.Helper()
+	svc := e.deps.Invoices.(*invoicing.Service)
+	e.openAccount("acct_late", "晚開股份有限公司", domain.PlanStarter)
+	e.sync()
+	e.setClock(time.Date(2026, 1, 10, 12, 0, 0, 0, projections.Taipei))
+	e.paidBankTransfer("acct_late", "TX-0110")
+	e.sync()
+	e.setClock(time.Date(2026, 4, 10, 12, 0, 0, 0, projections.Taipei))
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000099); err != nil {
+		t.Fatal(err)
+	}
+	issueTopUpInvoices(t, e, svc)
+	e.sync()
+	invs := svc.Invoices("", "acct_late")
+	if len(invs) != 1 || svc.InvoiceMonth(invs[0]) != "2026-01" {
+		t.Fatalf("invoices: %+v", invs)
+	}
+	return invs[0].Number
 }
 
 // getOK reads a page that must answer 200.

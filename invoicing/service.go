@@ -13,6 +13,7 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/invoicing/pdf"
+	"github.com/routefree/routefree/projections"
 )
 
 // Config sets up a Service.
@@ -243,6 +244,22 @@ func (s *Service) Invoices(month, acct string) []Invoice {
 func (s *Service) InvoiceMonth(inv Invoice) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.countsIn(inv.AccountID, inv.Month, inv.TopUpRef, inv.IssuedAt)
+}
+
+// RecordMonth is InvoiceMonth of a read model's invoice record, which the
+// dashboard, the account pages, replay and the audit comparison sum by
+// month. The read model lets a payment go once it has waited two months
+// for its invoice and would count one issued later in its month of issue;
+// the ledger keeps every payment. A record the ledger has not folded yet
+// keeps the read model's month.
+func (s *Service) RecordMonth(r projections.InvoiceRecord) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inv, err := s.l.find(InvoiceRef(r.Period, r.Number), nil)
+	if err != nil {
+		return r.Month
+	}
 	return s.countsIn(inv.AccountID, inv.Month, inv.TopUpRef, inv.IssuedAt)
 }
 

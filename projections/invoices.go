@@ -27,9 +27,13 @@ type Allowance struct {
 
 // InvoiceRecord is an invoice with its status. Lines stay in the event.
 type InvoiceRecord struct {
-	Number     string
-	Period     string // first month of the two-month period
-	Month      string // billing month; a top-up invoice's, the Taipei month of its payment (see paidMonth)
+	Number string
+	Period string // first month of the two-month period
+	// Month is the billing month; a top-up invoice's, the Taipei month of
+	// its payment (see paidMonth), but for a payment let go before its
+	// invoice: where invoicing runs, invoicing.Service.RecordMonth is the
+	// month to count the invoice in.
+	Month      string
 	AccountID  string
 	Kind       string // b2b or b2c
 	BuyerName  string

@@ -26,6 +26,24 @@ type Figures struct {
 	MonthlyByAccount map[string]map[string]decimal.Decimal // month → account → usage cost
 	InvoiceTotals    map[string]int64                      // month → net NTD invoiced
 	Chain            eventstore.VerifyResult
+	invoices         []InvoiceRecord // what InvoiceTotals sums
+}
+
+// CountInvoices sums InvoiceTotals again with each invoice in the month
+// month gives it: invoicing's (invoicing.Service.RecordMonth), which
+// counts a payment's invoice in the month of payment however late it was
+// issued, where the read model's Month may not.
+func (f *Figures) CountInvoices(month func(InvoiceRecord) string) {
+	f.InvoiceTotals = netByMonth(f.invoices, month)
+}
+
+// netByMonth is the net NTD of invoices by the month month gives each.
+func netByMonth(invs []InvoiceRecord, month func(InvoiceRecord) string) map[string]int64 {
+	out := map[string]int64{}
+	for _, r := range invs {
+		out[month(r)] += r.Net()
+	}
+	return out
 }
 
 // Replay rebuilds every projection from position zero — fresh memory models
@@ -68,11 +86,13 @@ func Replay(ctx context.Context, store eventstore.Store, progress func(n uint64)
 // Figures computes the figures of the models as they stand (Events and
 // Chain are left empty: they come from a Chain projection).
 func (m *Models) Figures(ctx context.Context) (*Figures, error) {
+	invs := m.Invoices.List("", "")
 	f := &Figures{
 		Balances:         m.Balances.Balances(),
 		MonthlyTotals:    map[string]decimal.Decimal{},
 		MonthlyByAccount: map[string]map[string]decimal.Decimal{},
-		InvoiceTotals:    m.Invoices.Totals(),
+		InvoiceTotals:    netByMonth(invs, func(r InvoiceRecord) string { return r.Month }),
+		invoices:         invs,
 	}
 	if m.Usage != nil {
 		rows, err := m.Usage.All(ctx)

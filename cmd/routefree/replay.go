@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/projections"
 )
@@ -31,24 +30,6 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	prog.done(figs.Events)
-	if err := figs.Write(stdout); err != nil {
-		return err
-	}
-	if err := writeDocumentDigest(ctx, c, store, stdout); err != nil {
-		return err
-	}
-	if figs.Chain.Break != nil {
-		return fmt.Errorf("hash chain broken at position %s", figs.Chain.Break.Position)
-	}
-	return nil
-}
-
-// writeDocumentDigest folds the invoicing ledger from the first event,
-// prints the reconciliation's totals (usage and top-ups against invoices,
-// pending amounts by reason), renders every invoice again and prints one
-// digest of their contents: two replays (or a replay and the files that
-// were issued) give the same line only if every document is byte-identical.
-func writeDocumentDigest(ctx context.Context, c *Config, store eventstore.Store, w io.Writer) error {
 	seller := sellerFrom(c)
 	svc, err := invoicing.New(store, invoicing.Config{Seller: seller})
 	if err != nil {
@@ -57,6 +38,26 @@ func writeDocumentDigest(ctx context.Context, c *Config, store eventstore.Store,
 	if err := svc.Sync(ctx); err != nil {
 		return err
 	}
+	// Invoices by month as the reconciliation and the lists count them.
+	figs.CountInvoices(svc.RecordMonth)
+	if err := figs.Write(stdout); err != nil {
+		return err
+	}
+	if err := writeDocumentDigest(ctx, svc, seller, stdout); err != nil {
+		return err
+	}
+	if figs.Chain.Break != nil {
+		return fmt.Errorf("hash chain broken at position %s", figs.Chain.Break.Position)
+	}
+	return nil
+}
+
+// writeDocumentDigest prints the reconciliation's totals of the ledger
+// svc folded from the first event (usage and top-ups against invoices,
+// pending amounts by reason), renders every invoice again and prints one
+// digest of their contents: two replays (or a replay and the files that
+// were issued) give the same line only if every document is byte-identical.
+func writeDocumentDigest(ctx context.Context, svc *invoicing.Service, seller invoicing.SellerConfig, w io.Writer) error {
 	invs := svc.Invoices("", "")
 	if err := svc.LoadDocuments(ctx, invs); err != nil {
 		return err

@@ -183,6 +183,9 @@ func (s *Server) countTokens(c echo.Context) error {
 	if _, ok := s.deps.Router.Catalog().Get(model); !ok {
 		return writeMsgError(c, http.StatusNotFound, "model "+mr.Model+" does not exist; GET /api/v1/models lists them")
 	}
+	if !k.key.Allows(model) {
+		return writeMsgAPIError(c, apiErr(http.StatusForbidden, "model_not_allowed", "this key may not use "+model, map[string]any{"model": model, "param": "model"}))
+	}
 	// A count costs the gateway work in proportion to the body: it takes a
 	// request from the key's limit like any other call. It generates no
 	// tokens, so it adds none to the key's tokens per minute.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -133,4 +134,28 @@ func TestCutStreamWithLongWordIsBilledPromptly(t *testing.T) {
 		wantStatus(t, resp, b, 200)
 		checkEvent(t, h, domain.OutcomeUpstreamBrokeMid)
 	})
+}
+
+// A key limited to some models was counted tokens for any model of the
+// catalog: count_tokens checked the key but not its models, where
+// /messages itself refuses them.
+func TestCountTokensKeepsToTheKeysModels(t *testing.T) {
+	h := msgHarness(t, harnessOpts{})
+	_, secret, err := h.cmds.IssueKey(context.Background(), domain.KeyIssued{AccountID: h.account, Name: "gpt only", Models: []string{"openai/gpt-4.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	for _, model := range []string{"claude-sonnet-4-6", "anthropic/claude-sonnet-4.6"} {
+		resp, b := h.postMessages("", secret, oneMessage(model, "hi", `,"max_tokens":10`))
+		wantStatus(t, resp, b, 403)
+		resp, b = h.postMessages("/count_tokens", secret, oneMessage(model, "hi", ""))
+		wantStatus(t, resp, b, 403)
+		m := decodeMap(t, b)
+		want(t, m, "type", "error")
+		want(t, m, "error.type", "permission_error")
+		want(t, m, "error.metadata.model", "anthropic/claude-sonnet-4.6")
+	}
+	resp, b := h.postMessages("/count_tokens", secret, oneMessage("openai/gpt-4.1", "hi", ""))
+	wantStatus(t, resp, b, 200)
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,20 +25,7 @@ func TestStreamToAClientThatStopsReadingEnds(t *testing.T) {
 		scripts: map[string]providertest.Script{"openai": {Text: strings.Repeat("word ", 400_000), Chunks: 40_000}},
 		cfg:     Config{ClientWriteTimeout: 300 * time.Millisecond},
 	})
-	d := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
-		var serr error
-		if err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		}); err != nil {
-			return err
-		}
-		return serr
-	}}
-	conn, err := d.Dial("tcp", h.http.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialSmallWindow(t, h.http.Listener.Addr().String())
 	body := `{"model":"test/openai","stream":true,"messages":[{"role":"user","content":"hi"}]}`
 	if _, err := fmt.Fprintf(conn, "POST /api/v1/chat/completions HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer %s\r\n"+
 		"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", h.key, len(body), body); err != nil {

@@ -69,6 +69,8 @@ var errorPatterns = []errorPattern{
 	ep(`unknown model "([^"]*)"`, "err.model"),
 	ep(`wrong expected version on .*`, "err.changed"),
 	ep(`(\S+) contains (.*), which invoices cannot print: .*`, "err.unprintable"),
+	ep(`the invoice of account (\S+) cannot be filed: its organisation name is (\d+) characters, an e-invoice's buyer name at most (\d+)`, "err.invoice.unfileable"),
+	ep(`the invoice of account (\S+) cannot be printed \(pdf: the font has no glyph for "(.*)"; configure a font that covers them\): set ROUTEFREE_INVOICE_FONT to a font that has these characters`, "err.invoice.unprintable"),
 	// Staff tokens.
 	ep(`role must be admin, finance or auditor`, "err.staff.role"),
 	ep(`a staff token needs at least 24 characters`, "err.staff.short"),

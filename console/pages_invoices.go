@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"maps"
 	"net/http"
@@ -523,12 +524,38 @@ func (s *server) closeForm(c echo.Context) error {
 		Post: "/console/invoices/close"}, "month", "back_month"); !ok {
 		return err
 	}
-	return s.actOnce(c, func() (string, string, error) {
-		if _, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{}); err != nil {
+	var notInvoiced *invoicing.NotInvoicedError
+	err = s.actOnce(c, func() (string, string, error) {
+		_, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{})
+		if errors.As(err, &notInvoiced) {
+			return "", "", err
+		}
+		if err != nil {
 			return "", "", invoicingError(err)
 		}
 		return "/console/invoices?month=" + url.QueryEscape(month), "close.ok", nil
 	})
+	if notInvoiced != nil {
+		return s.notInvoicedPage(c, notInvoiced)
+	}
+	return err
+}
+
+// notInvoicedPage lists the accounts a close could not invoice, each with
+// why. The close issued every other invoice; the same form sent again once
+// they are fixed issues theirs.
+func (s *server) notInvoicedPage(c echo.Context, nerr *invoicing.NotInvoicedError) error {
+	p := s.newPage(c, "title.error", map[string]any{"NotInvoiced": nerr.Failures})
+	p.Subtitle = fmt.Sprint(http.StatusBadRequest)
+	key := "close.notinvoiced"
+	if len(nerr.Failures) == 1 {
+		key = "close.notinvoiced.one"
+	}
+	text := template.HTMLEscapeString(tr(p.Lang, key))
+	text = strings.NewReplacer("{1}", "<bdi>"+template.HTMLEscapeString(nerr.Month)+"</bdi>",
+		"{2}", strconv.Itoa(len(nerr.Failures))).Replace(text)
+	p.Error = template.HTML(text)
+	return s.render(c, http.StatusBadRequest, "error", p)
 }
 
 func (s *server) rangeForm(c echo.Context) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -25,7 +26,41 @@ type CloseReport struct {
 	Skipped  []Skip    // usage that makes no invoice (under NT$1 after rounding)
 	NoUsage  int       // postpaid accounts without usage in the month
 	PDFs     int       // PDFs written to PDFDir
+	// Failed are the invoices the close could not issue (a name that
+	// cannot be printed or filed): nothing of them is recorded, and the
+	// next close issues them once the cause is fixed.
+	Failed []Failure
 }
+
+// Failure is an account's invoice that the close could not issue, and why.
+type Failure struct {
+	AccountID string
+	Month     string // the usage month it bills
+	Name      string // the account's organisation
+	Reason    string
+}
+
+// NotInvoicedError is a close that issued every invoice but Failures'.
+// It is ErrInvalid, as the refusal of each one alone is.
+type NotInvoicedError struct {
+	Month    string
+	Failures []Failure
+}
+
+func (e *NotInvoicedError) Error() string {
+	reasons := make([]string, len(e.Failures))
+	for i, f := range e.Failures {
+		reasons[i] = f.Reason
+	}
+	accounts := "accounts"
+	if len(e.Failures) == 1 {
+		accounts = "account"
+	}
+	return fmt.Sprintf("%v: the close of %s did not invoice %d %s (every other one is invoiced; close again once they are fixed): %s",
+		ErrInvalid, e.Month, len(e.Failures), accounts, strings.Join(reasons, "; "))
+}
+
+func (e *NotInvoicedError) Unwrap() error { return ErrInvalid }
 
 // Close issues the monthly invoices of postpaid (Business, Enterprise)
 // usage for a Taipei billing month that has ended: one per account with
@@ -33,7 +68,9 @@ type CloseReport struct {
 // yet — recorded after an early issue or after an earlier close, or
 // released by a void — goes on a supplementary invoice naming its month,
 // for this month and every earlier one, so closing twice issues nothing
-// new and late usage is billed by the next close.
+// new and late usage is billed by the next close. An invoice that cannot
+// be printed or filed does not stop the others: it is reported in Failed,
+// with a *NotInvoicedError, and the next close issues it once fixed.
 func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (CloseReport, error) {
 	start, err := ParseMonth(month)
 	if err != nil {
@@ -89,14 +126,16 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 		}
 	}
 	s.mu.Unlock()
-	out, created, err := s.allocate(ctx, period, drafts)
+	out, created, refused, err := s.allocate(ctx, drafts)
 	for i, inv := range out {
 		if created[i] {
 			rep.Issued = append(rep.Issued, inv)
+			rep.Period = inv.Period // a close that ran past its period's end numbers in the next
 		} else {
 			rep.Existing++ // issued concurrently by another closer
 		}
 	}
+	rep.Failed = s.failures(refused)
 	if err != nil {
 		return rep, err
 	}
@@ -106,5 +145,23 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 		}
 		rep.PDFs = len(rep.Issued)
 	}
+	if len(rep.Failed) > 0 {
+		return rep, &NotInvoicedError{Month: month, Failures: rep.Failed}
+	}
 	return rep, nil
+}
+
+// failures names the accounts of refused drafts.
+func (s *Service) failures(refused []refusal) []Failure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Failure
+	for _, r := range refused {
+		f := Failure{AccountID: r.d.inv.AccountID, Month: r.d.inv.Month, Reason: r.why}
+		if a := s.l.accounts[f.AccountID]; a != nil {
+			f.Name = a.Organisation
+		}
+		out = append(out, f)
+	}
+	return out
 }

@@ -160,11 +160,7 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 	case skip != nil:
 		return Invoice{}, false, fmt.Errorf("%w: %s", ErrInvalid, skip.Reason)
 	}
-	out, created2, err := s.allocate(ctx, twrules.PeriodOf(at), []draft{d})
-	if err != nil {
-		return Invoice{}, false, err
-	}
-	return out[0], created2[0], nil
+	return s.allocateOne(ctx, d)
 }
 
 // IssueTopUp issues the invoice of a paid top-up (credit card or bank
@@ -215,11 +211,7 @@ func (s *Service) issueTopUpOnce(ctx context.Context, acct, ref string) (Invoice
 	if !ok {
 		return Invoice{}, false, fmt.Errorf("%w: top-up %s and the account's other top-ups not invoiced yet add up to less than NT$1: carried to its next top-up", ErrInvalid, ref)
 	}
-	out, created, err := s.allocate(ctx, twrules.PeriodOf(d.inv.IssuedAt), []draft{d})
-	if err != nil {
-		return Invoice{}, false, err
-	}
-	return out[0], created[0], nil
+	return s.allocateOne(ctx, d)
 }
 
 // topUpDraft builds the invoice of an account's top-ups that no live

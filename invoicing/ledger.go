@@ -522,8 +522,9 @@ func (b *bill) live() []*invoice {
 type rangeState struct {
 	rngs     twrules.Ranges // in order of assignment
 	assigned bool
-	last     int64 // last stream version, -1: no stream
-	count    int64 // InvoiceIssued events in the stream
+	last     int64     // last stream version, -1: no stream
+	count    int64     // InvoiceIssued events in the stream
+	latest   time.Time // the latest date of issue of those invoices
 }
 
 // ledger is what invoicing knows of the history, folded from the store.
@@ -979,6 +980,9 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 		}
 	case *domain.InvoiceIssued:
 		st.count++
+		if b.IssuedAt.After(st.latest) {
+			st.latest = b.IssuedAt
+		}
 		inv := l.record(b, e.ID, e.Version)
 		if prev := l.byNumber[b.Number]; prev != nil && prev.Period != b.Period {
 			l.reused[b.Number] = true

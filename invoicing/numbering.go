@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -165,48 +166,72 @@ type draft struct {
 // that 10,000 invoices do not wait for 10,000 commits.
 const maxBatch = 500
 
-// allocate numbers and appends drafts, all issued in the same period, to the
-// period's range stream: the next number is From + the count of invoices in
-// the stream, and the append expects the stream's last version, so
-// concurrent issuers (in this or another process) never share or skip a
-// number; the loser reads again and retries. A draft whose natural key
-// already has an invoice is not issued again; the existing invoice is
-// returned with created false. When the range runs out, the drafts that fit
-// are issued and the error wraps ErrRangeExhausted.
-func (s *Service) allocate(ctx context.Context, period twrules.Period, drafts []draft) (out []Invoice, created []bool, err error) {
-	stream := domain.InvoiceRangeStream(period.String())
+// refusal is a draft whose invoice could not be printed or filed: it takes
+// no number and nothing of it is recorded, while the drafts beside it are
+// issued.
+type refusal struct {
+	d   draft
+	why string
+}
+
+func (r refusal) err() error { return fmt.Errorf("%w: %s", ErrInvalid, r.why) }
+
+// allocate numbers and appends drafts to the range stream of the period of
+// issue: the next number is From + the count of invoices in the stream,
+// and the append expects the stream's last version, so concurrent issuers
+// (in this or another process) never share or skip a number; the loser
+// reads again and retries. A draft whose natural key already has an
+// invoice is not issued again; the existing invoice is returned with
+// created false. A draft that cannot be printed or filed is refused, and
+// the others are issued. When the range runs out, the drafts that fit are
+// issued and the error wraps ErrRangeExhausted.
+func (s *Service) allocate(ctx context.Context, drafts []draft) (out []Invoice, created []bool, refused []refusal, err error) {
 	for len(drafts) > 0 {
 		n := min(len(drafts), maxBatch)
-		got, fresh, err := s.allocateBatch(ctx, period, stream, drafts[:n])
-		out, created = append(out, got...), append(created, fresh...)
+		got, fresh, no, done, err := s.allocateBatch(ctx, drafts[:n])
+		out, created, refused = append(out, got...), append(created, fresh...), append(refused, no...)
 		if err != nil {
-			return out, created, err
+			return out, created, refused, err
 		}
-		drafts = drafts[len(got):]
+		drafts = drafts[done:]
 	}
-	return out, created, nil
+	return out, created, refused, nil
+}
+
+// allocateOne issues one draft; its refusal is the error.
+func (s *Service) allocateOne(ctx context.Context, d draft) (Invoice, bool, error) {
+	out, created, refused, err := s.allocate(ctx, []draft{d})
+	switch {
+	case err != nil:
+		return Invoice{}, false, err
+	case len(refused) > 0:
+		return Invoice{}, false, refused[0].err()
+	}
+	return out[0], created[0], nil
 }
 
 // allocateBatch issues a prefix of drafts (all of them unless the range
-// runs out) and returns their invoices in order.
-func (s *Service) allocateBatch(ctx context.Context, period twrules.Period, stream string, drafts []draft) ([]Invoice, []bool, error) {
+// runs out): it returns the invoices of those not refused, in order, the
+// refused ones, and how many drafts it decided.
+func (s *Service) allocateBatch(ctx context.Context, drafts []draft) ([]Invoice, []bool, []refusal, int, error) {
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, 0, err
 		}
-		s.mu.Lock()
-		st := s.l.ranges[period.String()]
-		last := int64(-1)
-		if st != nil {
-			last = st.last
-		}
-		s.mu.Unlock()
+		// The date of issue is read anew for each attempt, before the
+		// stream it numbers from: an append that succeeds expects the
+		// stream as it was then, so no number was taken between this date
+		// and this number (see number for a rival whose clock runs ahead).
+		at := s.issueTime()
+		period := twrules.PeriodOf(at)
+		stream := domain.InvoiceRangeStream(period.String())
+		last := s.rangeVersion(period.String())
 		if err := s.catchUpStream(ctx, stream, last); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, 0, err
 		}
-		events, fits, exhausted, err := s.number(ctx, period, drafts)
+		events, fits, refused, exhausted, err := s.number(ctx, period, at, drafts)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, 0, err
 		}
 		if len(events) > 0 {
 			_, err = s.store.Append(ctx, stream, eventstore.Exact(uint64(last)), events...)
@@ -216,32 +241,40 @@ func (s *Service) allocateBatch(ctx context.Context, period twrules.Period, stre
 				continue
 			}
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, 0, err
 			}
-			s.mu.Lock()
-			last = s.l.ranges[period.String()].last
-			s.mu.Unlock()
-			if err := s.catchUpStream(ctx, stream, last); err != nil {
-				return nil, nil, err
+			if err := s.catchUpStream(ctx, stream, s.rangeVersion(period.String())); err != nil {
+				return nil, nil, nil, 0, err
 			}
 		}
-		out, created, err := s.results(ctx, drafts[:fits], events)
+		issued := make([]draft, 0, fits)
+		for _, d := range drafts[:fits] {
+			if !slices.ContainsFunc(refused, func(r refusal) bool { return r.d.id == d.id }) {
+				issued = append(issued, d)
+			}
+		}
+		out, created, err := s.results(ctx, issued, events)
 		if err == nil && exhausted != nil {
 			err = exhausted
 		}
-		return out, created, err
+		return out, created, refused, fits, err
 	}
 }
 
-// number gives each draft that has no invoice yet the next number. It
-// returns the events to append, how many drafts they (and the existing
-// invoices) cover, and the exhaustion error for the rest.
-func (s *Service) number(ctx context.Context, period twrules.Period, drafts []draft) (events []eventstore.EventData, fits int, exhausted, err error) {
+// number gives each draft that has no invoice yet the next number, dated
+// at, or at the latest date in the range if a rival whose clock runs ahead
+// has used it: numbers go in the order of their dates. It returns the
+// events to append, how many drafts they, the existing invoices and the
+// refusals cover, the refusals, and the exhaustion error for the rest.
+func (s *Service) number(ctx context.Context, period twrules.Period, at time.Time, drafts []draft) (events []eventstore.EventData, fits int, refused []refusal, exhausted, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.l.ranges[period.String()]
 	if st == nil || !st.assigned {
-		return nil, 0, nil, noRange(period)
+		return nil, 0, nil, nil, noRange(period)
+	}
+	if at.Before(st.latest) {
+		at = st.latest
 	}
 	next := st.count
 	for _, d := range drafts {
@@ -251,10 +284,10 @@ func (s *Service) number(ctx context.Context, period twrules.Period, drafts []dr
 		}
 		number, err := st.rngs.Next(next)
 		if err != nil {
-			return events, fits, fmt.Errorf("invoicing: period %s: %w", period, err), nil
+			return events, fits, refused, fmt.Errorf("invoicing: period %s: %w", period, err), nil
 		}
 		inv := d.inv
-		inv.Number, inv.Period = number, period.String()
+		inv.Number, inv.Period, inv.IssuedAt = number, period.String(), at
 		balanceLines(&inv)
 		if a := s.l.accounts[inv.AccountID]; a != nil && inv.Kind == pdf.KindB2C && inv.Carrier == "" && inv.DonationCode == "" {
 			// Where the customer asked B2C invoices to go, as of issue.
@@ -264,37 +297,39 @@ func (s *Service) number(ctx context.Context, period twrules.Period, drafts []dr
 			inv.Seller = s.seller.Snapshot()
 		}
 		inv.UploadBy = twrules.UploadDeadline(inv.Kind == pdf.KindB2B, inv.IssuedAt)
-		if err := s.printable(&inv); err != nil {
-			return nil, 0, nil, err
+		fits++
+		if why := s.unprintable(&inv); why != "" {
+			refused = append(refused, refusal{d, why})
+			continue
 		}
 		e, err := encode(ctx, d.id, inv.IssuedAt, &inv)
 		if err != nil {
-			return nil, 0, nil, err
+			return nil, 0, nil, nil, err
 		}
 		events = append(events, e)
 		next++
-		fits++
 	}
-	return events, fits, nil, nil
+	return events, fits, refused, nil, nil
 }
 
-// printable refuses an invoice whose proof the font cannot print, or whose
-// buyer name MIG cannot carry (a buyer named before account opening
-// checked names): no invoice is issued that cannot be printed and filed.
-func (s *Service) printable(inv *domain.InvoiceIssued) error {
+// unprintable says why an invoice's proof cannot be printed with the font,
+// or why its buyer name cannot be filed (a buyer named before account
+// opening checked names), or "": no invoice is issued that cannot be
+// printed and filed.
+func (s *Service) unprintable(inv *domain.InvoiceIssued) string {
 	// Nor one that cannot be filed: MIG bounds the buyer's name.
 	if n := utf8.RuneCountInString(inv.BuyerName); n > domain.MaxBuyerName {
-		return fmt.Errorf("%w: the invoice of account %s cannot be filed: its organisation name is %d characters, an e-invoice's buyer name at most %d",
-			ErrInvalid, inv.AccountID, n, domain.MaxBuyerName)
+		return fmt.Sprintf("the invoice of account %s cannot be filed: its organisation name is %d characters, an e-invoice's buyer name at most %d",
+			inv.AccountID, n, domain.MaxBuyerName)
 	}
 	texts := []string{inv.BuyerName, inv.Carrier, inv.Seller.Name, inv.Seller.Address, inv.Seller.Phone}
 	for _, l := range inv.Lines {
 		texts = append(texts, l.Description, l.Unit)
 	}
 	if err := s.renderer.Printable(texts...); err != nil {
-		return fmt.Errorf("%w: the invoice of account %s cannot be printed (%v): set ROUTEFREE_INVOICE_FONT to a font that has these characters", ErrInvalid, inv.AccountID, err)
+		return fmt.Sprintf("the invoice of account %s cannot be printed (%v): set ROUTEFREE_INVOICE_FONT to a font that has these characters", inv.AccountID, err)
 	}
-	return nil
+	return ""
 }
 
 // results looks up the stored invoice of each draft. An event ID that the

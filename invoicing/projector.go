@@ -16,7 +16,8 @@ import (
 // invoice of every paid top-up of a prepaid account as it arrives, and
 // closes each Taipei month CloseDelay after it ends. It returns when ctx
 // ends. Failures (say, no range assigned yet) are logged and retried; an
-// event it cannot fold or a broken subscription stops it, and Stalled
+// account the close cannot invoice is logged, and left to the next close;
+// an event it cannot fold or a broken subscription stops it, and Stalled
 // reports why.
 func (s *Service) Run(ctx context.Context, log *slog.Logger) error {
 	err := s.run(ctx, log)
@@ -52,12 +53,20 @@ func (s *Service) run(ctx context.Context, log *slog.Logger) error {
 		}
 		if m, due := s.dueClose(); due && m != closed {
 			rep, err := s.Close(ctx, m, CloseOptions{})
-			if err != nil {
+			for _, f := range rep.Failed {
+				log.Error("invoicing: monthly close: account not invoiced", "month", f.Month, "account", f.AccountID, "reason", f.Reason)
+			}
+			// An account that cannot be invoiced waits for a fix, not for a
+			// retry: the next close (next month's, or one run by hand)
+			// issues its invoice.
+			var partly *NotInvoicedError
+			if err != nil && !errors.As(err, &partly) {
 				s.logFailure(log, "monthly close", err, "month", m)
 				return
 			}
 			closed = m
-			log.Info("invoicing: month closed", "month", m, "issued", len(rep.Issued), "existing", rep.Existing, "skipped", len(rep.Skipped))
+			log.Info("invoicing: month closed", "month", m, "issued", len(rep.Issued), "existing", rep.Existing, "skipped", len(rep.Skipped),
+				"not_invoiced", len(rep.Failed))
 		}
 	}
 	work()
@@ -149,8 +158,17 @@ func (s *Service) InvoiceTopUps(ctx context.Context) (err error) {
 	}
 	s.mu.Unlock()
 	if len(drafts) > 0 {
-		if _, _, err := s.allocate(ctx, twrules.PeriodOf(at), drafts); err != nil {
+		_, _, refused, err := s.allocate(ctx, drafts)
+		if err != nil {
 			return err
+		}
+		// The others are issued; these stay marked, and are tried again.
+		if len(refused) > 0 {
+			errs := make([]error, len(refused))
+			for i, r := range refused {
+				errs[i] = r.err()
+			}
+			return errors.Join(errs...)
 		}
 	}
 	s.mu.Lock()

@@ -124,8 +124,12 @@ func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writ
 		for _, s := range rep.Skipped {
 			fmt.Fprintf(stdout, "skipped  %-20s %s\n", s.AccountID, s.Reason)
 		}
-		fmt.Fprintf(stdout, "month %s (period %s): %d issued, %d already invoiced, %d skipped, %d without usage, %d PDFs\n",
-			rep.Month, rep.Period, len(rep.Issued), rep.Existing, len(rep.Skipped), rep.NoUsage, rep.PDFs)
+		// Invoices that could not be issued, for finance to fix and close again.
+		for _, f := range rep.Failed {
+			fmt.Fprintf(stdout, "failed   %-20s %s  usage of %s: %s\n", f.AccountID, f.Name, f.Month, f.Reason)
+		}
+		fmt.Fprintf(stdout, "month %s (period %s): %d issued, %d already invoiced, %d skipped, %d not invoiced, %d without usage, %d PDFs\n",
+			rep.Month, rep.Period, len(rep.Issued), rep.Existing, len(rep.Skipped), len(rep.Failed), rep.NoUsage, rep.PDFs)
 		return err
 	})
 }

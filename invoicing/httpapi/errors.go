@@ -23,8 +23,12 @@ type errorBody struct {
 // status maps the service's typed errors to HTTP, in one place.
 func status(err error) (int, errorBody) {
 	var werr *invoicing.VoidWindowError
+	var nerr *invoicing.NotInvoicedError
 	var herr *echo.HTTPError
 	switch {
+	case errors.As(err, &nerr):
+		return http.StatusBadRequest, errorBody{Code: "accounts_not_invoiced", Message: nerr.Error(),
+			Metadata: map[string]any{"month": nerr.Month, "accounts": failuresJSON(nerr.Failures)}}
 	case errors.As(err, &werr):
 		return http.StatusConflict, errorBody{Code: "void_window_closed", Message: werr.Error(),
 			Metadata: map[string]any{"filing_deadline": werr.Deadline, "alternative": "allowance",
@@ -100,4 +104,13 @@ func shapedAs(next echo.HandlerFunc, body func(int, errorBody) any) echo.Handler
 		}
 		return c.JSON(code, body(code, b))
 	}
+}
+
+// failuresJSON lists the accounts a close did not invoice.
+func failuresJSON(fs []invoicing.Failure) []map[string]string {
+	out := make([]map[string]string, 0, len(fs))
+	for _, f := range fs {
+		out = append(out, map[string]string{"account_id": f.AccountID, "month": f.Month, "name": f.Name, "reason": f.Reason})
+	}
+	return out
 }

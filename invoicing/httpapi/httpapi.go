@@ -333,7 +333,7 @@ func (a *api) reconciliation(c echo.Context) error {
 func (a *api) close(c echo.Context) error {
 	month := c.QueryParam("month")
 	rep, err := a.svc.Close(c.Request().Context(), month, invoicing.CloseOptions{})
-	if err != nil && len(rep.Issued) == 0 {
+	if err != nil && len(rep.Issued) == 0 && len(rep.Failed) == 0 {
 		return err
 	}
 	prefix := base(c, "/invoices")
@@ -346,8 +346,10 @@ func (a *api) close(c echo.Context) error {
 		skipped = append(skipped, map[string]string{"account_id": s.AccountID, "month": s.Month, "reason": s.Reason})
 	}
 	body := map[string]any{"month": rep.Month, "period": rep.Period, "issued": issued, "existing": rep.Existing,
-		"skipped": skipped, "no_usage": rep.NoUsage}
-	if err != nil { // partly done (say, the range ran out): say what was issued and why it stopped
+		"skipped": skipped, "no_usage": rep.NoUsage, "not_invoiced": failuresJSON(rep.Failed)}
+	// Partly done (the range ran out, or accounts could not be invoiced):
+	// say what was issued and what was not.
+	if err != nil {
 		code, e := status(err)
 		body["error"] = e
 		return c.JSON(code, body)

@@ -87,7 +87,7 @@ func FromContext(c echo.Context) (Principal, bool) {
 // Require lets through staff with one of roles (and, if customers is true,
 // customers, whose handlers must then confine them to their own account).
 func Require(a Authenticator, customers bool, roles ...Role) echo.MiddlewareFunc {
-	return gate(a, func(p Principal) bool { return !p.Staff && customers }, roles, "")
+	return gate(a, func(p Principal) bool { return !p.Staff && customers }, roles, "", signIn)
 }
 
 // RequireKeyManager lets through staff with one of roles and customers whose
@@ -95,16 +95,30 @@ func Require(a Authenticator, customers bool, roles ...Role) echo.MiddlewareFunc
 // Handlers must confine customers to their own account and to keys within
 // their key's limits.
 func RequireKeyManager(a Authenticator, roles ...Role) echo.MiddlewareFunc {
-	return gate(a, func(p Principal) bool { return !p.Staff && p.Management }, roles, NeedsManagementKey)
+	return gate(a, func(p Principal) bool { return !p.Staff && p.Management }, roles, NeedsManagementKey, signIn)
 }
+
+// RequireManagementKey is RequireKeyManager for an API that staff do not
+// use (OpenRouter's key management): a request without a credential is
+// asked for the one thing it accepts.
+func RequireManagementKey(a Authenticator) echo.MiddlewareFunc {
+	return gate(a, func(p Principal) bool { return !p.Staff && p.Management }, nil, NeedsManagementKey, sendManagementKey)
+}
+
+// The refusals of a request without a credential.
+const (
+	signIn            = "sign in with a staff token or an API key"
+	sendManagementKey = "this needs a management key of the account, sent as Authorization: Bearer sk-rf-…"
+)
 
 // NeedsManagementKey is the refusal of an inference key where a management
 // key is needed: a customer learns what they lack, not that a "role" may not.
 const NeedsManagementKey = "this needs a management key of the account: an inference key calls models and reads its account"
 
 // gate lets through staff with one of roles and customers that customer
-// accepts. A customer refused gets customerRefusal when set.
-func gate(a Authenticator, customer func(Principal) bool, roles []Role, customerRefusal string) echo.MiddlewareFunc {
+// accepts. A customer refused gets customerRefusal when set; a request
+// without a credential, unauthenticated.
+func gate(a Authenticator, customer func(Principal) bool, roles []Role, customerRefusal, unauthenticated string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p, err := a.Authenticate(c.Request())
@@ -118,7 +132,7 @@ func gate(a Authenticator, customer func(Principal) bool, roles []Role, customer
 				return echo.NewHTTPError(http.StatusUnauthorized, err.Error())
 			}
 			if err != nil {
-				return echo.NewHTTPError(http.StatusUnauthorized, "sign in with a staff token or an API key")
+				return echo.NewHTTPError(http.StatusUnauthorized, unauthenticated)
 			}
 			allowed := customer(p)
 			for _, r := range roles {

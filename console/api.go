@@ -244,10 +244,10 @@ func (s *server) changePlan(ctx context.Context, id string, decide func(now doma
 	h, settle := s.cmds()
 	_, err := h.UpdatePlan(ctx, id, func(pc *domain.PlanChanged) error {
 		in := decide(*pc)
-		if in.Plan != domain.PlanEnterprise && (in.RPM != 0 || in.TPM != 0 || !in.VolumeDiscount.IsZero()) {
-			return fmt.Errorf("%w: custom RPM, TPM and volume discount are for enterprise accounts", commands.ErrInvalid)
-		}
 		pc.Plan, pc.RPM, pc.TPM, pc.VolumeDiscount = in.Plan, in.RPM, in.TPM, in.VolumeDiscount
+		if err := pc.CheckCustomTerms(); err != nil {
+			return fmt.Errorf("%w: %w", commands.ErrInvalid, err)
+		}
 		if in.CreditLimit != nil {
 			pc.CreditLimit = *in.CreditLimit
 		}

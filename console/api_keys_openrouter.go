@@ -1,7 +1,9 @@
 package console
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -23,14 +25,14 @@ import (
 // (domain.KeyWithin), as the admin API's key routes do. An inference key
 // gets 403; staff use the admin API.
 func (s *server) registerKeysAPI(e *echo.Echo) {
-	g := e.Group("/api/v1/keys", securityHeaders, noStoreKeys, auth.RequireKeyManager(s.auth))
+	g := e.Group("/api/v1/keys", securityHeaders, noStoreKeys, auth.RequireManagementKey(s.auth))
 	g.GET("", s.orListKeys)
 	g.POST("", s.orCreateKey)
 	g.GET("/:hash", s.orGetKey)
 	g.PATCH("/:hash", s.orPatchKey)
 	g.DELETE("/:hash", s.orDeleteKey)
 	// OpenRouter's activity needs a management key too.
-	e.GET("/api/v1/activity", s.orActivity, securityHeaders, noStoreKeys, auth.RequireKeyManager(s.auth))
+	e.GET("/api/v1/activity", s.orActivity, securityHeaders, noStoreKeys, auth.RequireManagementKey(s.auth))
 }
 
 func noStoreKeys(next echo.HandlerFunc) echo.HandlerFunc {
@@ -147,57 +149,146 @@ func (s *server) orListKeys(c echo.Context) error {
 }
 
 // orKeyInput is OpenRouter's create body: name and limit (NTD), plus
-// RouteFree's limit period, models and management scope.
+// RouteFree's limit period, models and management scope. LimitReset is
+// OpenRouter's name for the limit's period (null, a limit that never
+// resets, is refused, but with no limit, where it is what the key's answer
+// shows); include_byok_in_limit is accepted and not acted on; expires_at is
+// refused unless null; workspace_id and creator_user_id are not kept (the
+// workspace is the management key's account).
 type orKeyInput struct {
-	Name        string           `json:"name"`
-	Limit       *decimal.Decimal `json:"limit"`
-	LimitPeriod string           `json:"limit_period"`
-	Models      []string         `json:"models"`
-	Management  bool             `json:"management"`
-	// OpenRouter's names: limit_reset is the limit's period (null, a limit
-	// that never resets, is refused, but with no limit, where it is what
-	// the key's answer shows); include_byok_in_limit is accepted and not
-	// acted on; expires_at is refused unless null.
-	IncludeBYOKInLimit *bool   `json:"include_byok_in_limit"`
-	LimitReset         *string `json:"limit_reset"`
+	Name        string
+	Limit       *decimal.Decimal
+	LimitPeriod string
+	LimitReset  *string
+	Models      []string
+	Management  bool
 }
 
-// createFields are the fields a create body may give: OpenRouter's
-// (workspace_id and creator_user_id are not kept: the workspace is the
-// management key's account) and RouteFree's own.
-var createFields = map[string]bool{
-	"name": true, "limit": true, "limit_reset": true, "include_byok_in_limit": true, "expires_at": true,
-	"workspace_id": true, "creator_user_id": true, "limit_period": true, "models": true, "management": true,
+// orBodyFields splits a key body into its fields, refusing a body that is
+// not an object and a field given twice in different letter case.
+func orBodyFields(b []byte) (map[string]json.RawMessage, error) {
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(b, &body); err != nil || body == nil {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "the request body must be a JSON object")
+	}
+	seen := make(map[string]string, len(body))
+	for k := range body {
+		if prev, ok := seen[strings.ToLower(k)]; ok {
+			return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s and %s are the same field: give it once", prev, k))
+		}
+		seen[strings.ToLower(k)] = k
+	}
+	return body, nil
+}
+
+// orField decodes one field of a key body into v. A value of another type
+// is refused in JSON's terms, naming the field as the client sent it, as
+// the model endpoints do ("limit: must be a number of NTD or null, got
+// string").
+func orField(field string, raw json.RawMessage, v any, want string) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: must be %s, got %s", field, want, rawKind(raw)))
+	}
+	return nil
+}
+
+// rawKind names the JSON type of a well-formed value.
+func rawKind(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
+	}
+	switch raw[0] {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+// What each field of a key body must be, in JSON's terms.
+const (
+	wantLimit  = "a number of NTD or null"
+	wantPeriod = "daily, weekly or monthly"
+	wantBool   = "true or false"
+)
+
+// decodeCreate reads OpenRouter's create body. What it may ask for and
+// RouteFree would not keep is refused, not dropped: the key would behave
+// otherwise than asked.
+func decodeCreate(b []byte) (orKeyInput, error) {
+	var in orKeyInput
+	body, err := orBodyFields(b)
+	if err != nil {
+		return in, err
+	}
+	nullPeriod := "" // a field setting the period to null (never)
+	// Fields are read in any letter case, as encoding/json reads a struct.
+	for field, v := range body {
+		null := string(v) == "null"
+		switch strings.ToLower(field) {
+		case "name":
+			err = orField(field, v, &in.Name, "a string")
+		case "limit":
+			err = orField(field, v, &in.Limit, wantLimit)
+		case "limit_reset":
+			err = orField(field, v, &in.LimitReset, wantPeriod)
+		case "limit_period":
+			err = orField(field, v, &in.LimitPeriod, wantPeriod)
+		case "models":
+			var ids []json.RawMessage
+			if err = orField(field, v, &ids, "an array of model IDs"); err == nil && ids != nil {
+				in.Models = make([]string, len(ids))
+				for i, id := range ids {
+					if err = orField(fmt.Sprintf("%s[%d]", field, i), id, &in.Models[i], "a string, a model ID"); err != nil {
+						break
+					}
+				}
+			}
+		case "management":
+			err = orField(field, v, &in.Management, wantBool)
+		case "include_byok_in_limit":
+			var byok *bool
+			err = orField(field, v, &byok, wantBool)
+		case "expires_at":
+			if !null {
+				err = echo.NewHTTPError(http.StatusBadRequest, field+": keys do not expire here; delete the key (DELETE /api/v1/keys/{hash}) when it is no longer needed")
+			}
+		case "workspace_id", "creator_user_id":
+			var s *string
+			err = orField(field, v, &s, "a string or null")
+		default:
+			// A misspelt field (limitReset) would leave its default in force.
+			err = echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)
+		}
+		if err != nil {
+			return in, err
+		}
+		if null && (strings.EqualFold(field, "limit_reset") || strings.EqualFold(field, "limit_period")) {
+			nullPeriod = field
+		}
+	}
+	if nullPeriod != "" && in.Limit != nil {
+		return in, echo.NewHTTPError(http.StatusBadRequest, nullPeriod+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
+	}
+	return in, nil
 }
 
 func (s *server) orCreateKey(c echo.Context) error {
-	var in orKeyInput
 	b, err := readJSON(c)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, &in); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
-	}
-	// What OpenRouter's body may ask for and RouteFree would not keep is
-	// refused, not dropped: the key would behave otherwise than asked.
-	var body map[string]json.RawMessage
-	_ = json.Unmarshal(b, &body) // an object: the struct above decoded
-	given := make(map[string]json.RawMessage, len(body))
-	for k, v := range body { // in any letter case, as the struct reads them
-		if !createFields[strings.ToLower(k)] {
-			// A misspelt field (limitReset) would leave its default in force.
-			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+k)
-		}
-		given[strings.ToLower(k)] = v
-	}
-	for _, field := range []string{"limit_reset", "limit_period"} {
-		if v, ok := given[field]; ok && string(v) == "null" && in.Limit != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, field+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
-		}
-	}
-	if v, ok := given["expires_at"]; ok && string(v) != "null" {
-		return echo.NewHTTPError(http.StatusBadRequest, "expires_at: keys do not expire here; delete the key (DELETE /api/v1/keys/{hash}) when it is no longer needed")
+	in, err := decodeCreate(b)
+	if err != nil {
+		return err
 	}
 	if strings.TrimSpace(in.Name) == "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "name is required")
@@ -265,13 +356,13 @@ func (s *server) orPatchKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in map[string]json.RawMessage
 	b, err := readJSON(c)
 	if err != nil {
 		return err
 	}
-	if err := json.Unmarshal(b, &in); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
+	in, err := orBodyFields(b)
+	if err != nil {
+		return err
 	}
 	ch := keyChange{Name: k.Name, SpendLimit: k.SpendLimit}
 	if k.SpendLimit.IsPositive() {
@@ -287,19 +378,25 @@ func (s *server) orPatchKey(c echo.Context) error {
 		switch field {
 		case "disabled":
 			var d bool
-			if err := json.Unmarshal(v, &d); err != nil || null {
-				return echo.NewHTTPError(http.StatusBadRequest, "disabled must be a boolean")
+			if err := orField(field, v, &d, wantBool); err != nil {
+				return err
+			}
+			if null {
+				return echo.NewHTTPError(http.StatusBadRequest, "disabled: must be true or false, got null")
 			}
 			disable = &d
 		case "name":
-			if err := json.Unmarshal(v, &ch.Name); err != nil || null || strings.TrimSpace(ch.Name) == "" {
-				return echo.NewHTTPError(http.StatusBadRequest, "name must be a non-empty string")
+			if err := orField(field, v, &ch.Name, "a non-empty string"); err != nil {
+				return err
+			}
+			if null || strings.TrimSpace(ch.Name) == "" {
+				return echo.NewHTTPError(http.StatusBadRequest, "name: must be a non-empty string")
 			}
 			changed = true
 		case "limit":
 			var given *decimal.Decimal // null lifts the limit
-			if err := json.Unmarshal(v, &given); err != nil {
-				return echo.NewHTTPError(http.StatusBadRequest, "limit must be a number of NTD or null")
+			if err := orField(field, v, &given, wantLimit); err != nil {
+				return err
 			}
 			if ch.SpendLimit, err = commands.GivenSpendLimit(given); err != nil {
 				return apiError(err)
@@ -310,14 +407,14 @@ func (s *server) orPatchKey(c echo.Context) error {
 				nullReset = field // refused below if the key keeps a limit
 				continue
 			}
-			if err := json.Unmarshal(v, &ch.SpendPeriod); err != nil {
-				return echo.NewHTTPError(http.StatusBadRequest, field+" must be daily, weekly or monthly")
+			if err := orField(field, v, &ch.SpendPeriod, wantPeriod); err != nil {
+				return err
 			}
 			changed = true
 		case "include_byok_in_limit":
 			var b bool
-			if err := json.Unmarshal(v, &b); err != nil {
-				return echo.NewHTTPError(http.StatusBadRequest, "include_byok_in_limit must be a boolean")
+			if err := orField(field, v, &b, wantBool); err != nil {
+				return err
 			}
 		default:
 			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)

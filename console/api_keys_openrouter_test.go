@@ -366,3 +366,97 @@ func TestKeysAPIRefusesHostileBodies(t *testing.T) {
 		}
 	}
 }
+
+// A key management body with a field of the wrong JSON type is refused in
+// JSON's terms, naming the field as the client sent it, never in Go's
+// (type names, struct fields). Every field of the create and the update
+// bodies is covered, and nothing is written.
+func TestKeysAPITypeErrorsInJSONTerms(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_t", "型別公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_t", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := e.issueKey("acct_t")
+	e.sync()
+	key := func() projections.KeyInfo {
+		for _, k := range e.models.Keys.ByAccount("acct_t") {
+			if k.KeyID == id {
+				return k
+			}
+		}
+		t.Fatal("key not found")
+		return projections.KeyInfo{}
+	}
+	before := key()
+	goWords := []string{"Go ", "json:", "orKeyInput", "RawMessage", "float64", "[]string", "of type", "decimal", "can't convert"}
+	for _, c := range []struct {
+		method, body string
+		field, want  string // the field as sent, and what the message says it must be
+	}{
+		{"POST", `{"name":5}`, "name", "must be a string"},
+		{"POST", `{"name":"x","limit":"abc"}`, "limit", "must be a number"},
+		{"POST", `{"name":"x","limit":true}`, "limit", "must be a number"},
+		{"POST", `{"name":"x","limit":[1]}`, "limit", "must be a number"},
+		{"POST", `{"name":"x","Limit":{}}`, "Limit", "must be a number"},
+		{"POST", `{"name":"x","limit":5,"limit_reset":1}`, "limit_reset", "must be daily, weekly or monthly"},
+		{"POST", `{"name":"x","limit":5,"limit_period":[]}`, "limit_period", "must be daily, weekly or monthly"},
+		{"POST", `{"name":"x","models":"openai/gpt-4.1"}`, "models", "must be an array"},
+		{"POST", `{"name":"x","models":[1]}`, "models[0]", "must be a string"},
+		{"POST", `{"name":"x","management":"yes"}`, "management", "must be true or false"},
+		{"POST", `{"name":"x","include_byok_in_limit":1}`, "include_byok_in_limit", "must be true or false"},
+		{"POST", `{"name":"x","expires_at":1}`, "expires_at", "do not expire"},
+		{"POST", `{"name":"x","workspace_id":1}`, "workspace_id", "must be a string"},
+		{"POST", `{"name":"x","creator_user_id":false}`, "creator_user_id", "must be a string"},
+		{"POST", `[{"name":"x"}]`, "request body", "must be a JSON object"},
+		{"PATCH", `{"name":5}`, "name", "must be a non-empty string"},
+		{"PATCH", `{"limit":"abc"}`, "limit", "must be a number"},
+		{"PATCH", `{"limit":true}`, "limit", "must be a number"},
+		{"PATCH", `{"limit_reset":1}`, "limit_reset", "must be daily, weekly or monthly"},
+		{"PATCH", `{"limit_period":{}}`, "limit_period", "must be daily, weekly or monthly"},
+		{"PATCH", `{"disabled":"no"}`, "disabled", "must be true or false"},
+		{"PATCH", `{"include_byok_in_limit":1}`, "include_byok_in_limit", "must be true or false"},
+		{"PATCH", `"x"`, "request body", "must be a JSON object"},
+	} {
+		path := "/api/v1/keys"
+		if c.method == "PATCH" {
+			path += "/" + id
+		}
+		code, b := e.send(c.method, path, mgmt, strings.NewReader(c.body))
+		msg := string(b)
+		if code != http.StatusBadRequest || !strings.Contains(msg, c.field) || !strings.Contains(msg, c.want) {
+			t.Errorf("%s %s: %d %s, want 400 saying %s %s", c.method, c.body, code, msg, c.field, c.want)
+		}
+		for _, w := range goWords {
+			if strings.Contains(msg, w) {
+				t.Errorf("%s %s: %s names Go's %q", c.method, c.body, msg, w)
+			}
+		}
+	}
+	e.sync()
+	keys := e.models.Keys.ByAccount("acct_t")
+	if len(keys) != 2 {
+		t.Fatalf("%d keys, want the two issued", len(keys))
+	}
+	if after := key(); after.Name != before.Name || !after.SpendLimit.Equal(before.SpendLimit) ||
+		after.SpendPeriod != before.SpendPeriod || after.Disabled != before.Disabled {
+		t.Fatalf("a refused update changed the key: %+v, was %+v", after, before)
+	}
+}
+
+// A request without a key is told what /api/v1/keys accepts, a management
+// key, and nothing of staff tokens, which it refuses.
+func TestKeysAPIUnauthenticatedNamesManagementKey(t *testing.T) {
+	e := newEnv(t, false)
+	for _, path := range []string{"/api/v1/keys", "/api/v1/activity"} {
+		code, b := e.send("GET", path, "", nil)
+		msg := strings.ToLower(string(b))
+		if code != http.StatusUnauthorized || !strings.Contains(msg, "management key") || strings.Contains(msg, "staff") {
+			t.Errorf("GET %s without a key: %d %s", path, code, b)
+		}
+		if code, b := e.send("GET", path, e.staffToken("admin"), nil); code != http.StatusForbidden {
+			t.Errorf("GET %s with a staff token: %d %s", path, code, b)
+		}
+	}
+}

@@ -573,10 +573,14 @@ func tr(lang, key string) string {
 func known(key string) bool { _, ok := messages[key]; return ok }
 
 // language picks the page language: ?lang= (remembered in a cookie), then
-// the cookie, then Traditional Chinese.
+// the cookie, then Traditional Chinese. The cookie is SameSite=Lax, unlike
+// the session's: it grants nothing, and the browser must send it on an
+// identity provider's cross-site redirect back, or a failed single sign-on
+// would be told in Chinese to someone who chose English.
 func language(w http.ResponseWriter, r *http.Request) string {
 	if q := r.URL.Query().Get("lang"); q == langEN || q == langZH {
-		setCookie(w, r, langCookie, q, 365*24*3600)
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteLaxMode})
 		return q
 	}
 	if c, err := r.Cookie(langCookie); err == nil && (c.Value == langEN || c.Value == langZH) {

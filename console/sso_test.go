@@ -389,3 +389,59 @@ func TestSAMLResponseIsUsedOnce(t *testing.T) {
 	postACS(t, e.srv.URL, fields, http.StatusOK, "first post")
 	postACS(t, e.srv.URL, fields, http.StatusBadRequest, "second post")
 }
+
+// The language cookie is SameSite=Lax: it is no credential, and the browser
+// must send it on the identity provider's cross-site way back, so that a
+// failed single sign-on is told in the language the person chose.
+func TestLanguageCookieIsLax(t *testing.T) {
+	e, _ := oidcEnv(t)
+	b := e.browser()
+	resp, _ := b.get("/console/signin?lang=en")
+	var lang *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == langCookie {
+			lang = c
+		}
+	}
+	if lang == nil || lang.Value != langEN || lang.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("language cookie %+v, want rf_lang=en with SameSite=Lax", lang)
+	}
+	resp, body := b.get("/console/sso/oidc/callback?code=x&state=forged")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Single sign-on failed") {
+		t.Fatalf("failed sign-on with rf_lang=en: %d %s", resp.StatusCode, body)
+	}
+}
+
+// A person who chose English and comes back from another site (as from an
+// identity provider) to a failed single sign-on reads the failure in
+// English. The other site is the same loopback server by the name
+// localhost, which the browser takes for a site of its own.
+func TestBrowserSSOFailureKeepsLanguage(t *testing.T) {
+	e, _ := oidcEnv(t)
+	callback := e.srv.URL + "/console/sso/oidc/callback?code=x&state=forged"
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/back" {
+			http.Redirect(w, r, callback, http.StatusFound)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><a id="back" href="/back">back to the console</a>`)
+	}))
+	t.Cleanup(idp.Close)
+	other := strings.Replace(idp.URL, "127.0.0.1", "localhost", 1)
+	if other == idp.URL || !strings.Contains(e.srv.URL, "127.0.0.1") {
+		t.Fatalf("want the console at 127.0.0.1 and the other site at localhost: %s, %s", e.srv.URL, idp.URL)
+	}
+	c := newChrome(t)
+	c.do("choose English",
+		chromedp.Navigate(e.srv.URL+"/console/signin?lang=en"),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.Navigate(other+"/"),
+		chromedp.WaitVisible(chromedp.CSS("#back")),
+		chromedp.Click(chromedp.CSS("#back")),
+		chromedp.WaitVisible(chromedp.CSS(".error")),
+	)
+	if msg := get(c, "message", chromedp.Text(chromedp.CSS(".error"))); !strings.Contains(msg, "Single sign-on failed") {
+		t.Fatalf("the failure reads %q, want English", msg)
+	}
+}

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/google/uuid"
@@ -137,5 +138,24 @@ func TestEventIDKnownAnswers(t *testing.T) {
 	}
 	if EventID("ab") == EventID("a", "b") {
 		t.Fatal("the parts' boundary must be part of the ID")
+	}
+}
+
+// Only an Enterprise account has custom rate limits or a volume discount.
+func TestCheckCustomTerms(t *testing.T) {
+	for _, c := range []struct {
+		pc PlanChanged
+		ok bool
+	}{
+		{PlanChanged{Plan: PlanEnterprise, RPM: 600, TPM: 2_000_000, VolumeDiscount: decimal.RequireFromString("0.1")}, true},
+		{PlanChanged{Plan: PlanBusiness, CreditLimit: decimal.NewFromInt(1000)}, true},
+		{PlanChanged{Plan: PlanStarter}, true},
+		{PlanChanged{Plan: PlanBusiness, RPM: 600}, false},
+		{PlanChanged{Plan: PlanStarter, TPM: 1}, false},
+		{PlanChanged{Plan: PlanBusiness, VolumeDiscount: decimal.RequireFromString("0.05")}, false},
+	} {
+		if err := c.pc.CheckCustomTerms(); (err == nil) != c.ok || err != nil && !errors.Is(err, ErrCustomTerms) {
+			t.Errorf("%+v: %v", c.pc, err)
+		}
 	}
 }

@@ -107,6 +107,11 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 			if given["plan"] {
 				pc.Plan = domain.Plan(*plan)
 			}
+			if pc.Plan != domain.PlanEnterprise {
+				// Custom terms are Enterprise's: an account leaving it
+				// leaves them, as in the console.
+				pc.RPM, pc.TPM, pc.VolumeDiscount = 0, 0, decimal.Zero
+			}
 			if given["rpm"] {
 				pc.RPM = *rpm
 			}
@@ -115,6 +120,9 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 			}
 			if newDiscount != nil {
 				pc.VolumeDiscount = *newDiscount
+			}
+			if err := pc.CheckCustomTerms(); err != nil {
+				return fmt.Errorf("%w: %w (move the account with --plan enterprise)", commands.ErrInvalid, err)
 			}
 			switch {
 			case newLimit != nil:

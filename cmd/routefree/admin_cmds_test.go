@@ -37,24 +37,67 @@ func TestAccountsPlanKeepsWhatItIsNotGiven(t *testing.T) {
 			}
 		}
 	}
-	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "business", "--volume-discount", "0.1")...)
+	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "enterprise", "--volume-discount", "0.1")...)
 	show("credit limit  NT$50000", "volume discount 0.1")
-	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "business", "--rpm", "100")...)
-	show("plan          business", "credit limit  NT$50000", "rpm 100, tpm 0, volume discount 0.1")
+	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "enterprise", "--rpm", "100")...)
+	show("plan          enterprise", "credit limit  NT$50000", "rpm 100, tpm 0, volume discount 0.1")
 	// Without --plan the plan stays too.
 	out := mustCLI(t, with("accounts", "plan", "--account", id, "--credit-limit", "60000", "--tpm", "5000")...)
 	if !strings.Contains(out, "credit limit NT$60000") {
 		t.Fatalf("accounts plan printed %q", out)
 	}
-	show("plan          business", "credit limit  NT$60000", "rpm 100, tpm 5000, volume discount 0.1")
+	show("plan          enterprise", "credit limit  NT$60000", "rpm 100, tpm 5000, volume discount 0.1")
 	// A given zero is a value: the plan's own rate limit again.
-	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "enterprise", "--rpm", "0")...)
+	mustCLI(t, with("accounts", "plan", "--account", id, "--rpm", "0")...)
 	show("plan          enterprise", "credit limit  NT$60000", "rpm 0, tpm 5000, volume discount 0.1")
 	// A prepaid plan has no credit: moving there drops it, giving one is refused.
 	refusedCLI(t, "prepaid plans have no credit limit", with("accounts", "plan", "--account", id, "--plan", "starter", "--credit-limit", "10")...)
 	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "starter")...)
-	show("plan          starter", "credit limit  NT$0", "rpm 0, tpm 5000, volume discount 0.1")
+	show("plan          starter", "credit limit  NT$0")
 	usageCLI(t, "--account is required", with("accounts", "plan", "--plan", "starter")...)
+}
+
+// Custom RPM, TPM and volume discount are for Enterprise accounts, from the
+// CLI as from the console and the admin API: given for another plan they
+// are refused and nothing is recorded; an account leaving Enterprise leaves
+// them behind.
+func TestAccountsPlanCustomTermsAreEnterprisesOnly(t *testing.T) {
+	dir := storeDir(t)
+	with := func(args ...string) []string { return append(args, "--data-dir", dir) }
+	id := strings.TrimSpace(mustCLI(t, with("accounts", "open", "--organisation", "範例股份有限公司", "--plan", "starter")...))
+	show := func(want string) {
+		t.Helper()
+		if out := mustCLI(t, with("accounts", "show", "--account", id)...); !strings.Contains(out, want) {
+			t.Fatalf("accounts show lacks %q:\n%s", want, out)
+		}
+	}
+	noCustom := func() {
+		t.Helper()
+		if out := mustCLI(t, with("accounts", "show", "--account", id)...); strings.Contains(out, "custom") {
+			t.Fatalf("accounts show has custom terms:\n%s", out)
+		}
+	}
+	const says = "custom RPM, TPM and volume discount are for enterprise accounts"
+	for _, args := range [][]string{
+		{"--rpm", "600"},
+		{"--tpm", "2000000"},
+		{"--volume-discount", "0.1"},
+		{"--plan", "business", "--rpm", "600"},
+		{"--plan", "business", "--credit-limit", "1000", "--volume-discount", "0.05"},
+	} {
+		refusedCLI(t, says, with(append([]string{"accounts", "plan", "--account", id}, args...)...)...)
+	}
+	show("plan          starter")
+	noCustom()
+
+	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "enterprise", "--rpm", "600", "--tpm", "2000000", "--volume-discount", "0.1")...)
+	show("rpm 600, tpm 2000000, volume discount 0.1")
+	// Leaving Enterprise leaves its terms, as the console does; naming one
+	// on the way out is refused.
+	refusedCLI(t, says, with("accounts", "plan", "--account", id, "--plan", "business", "--rpm", "600")...)
+	mustCLI(t, with("accounts", "plan", "--account", id, "--plan", "business")...)
+	show("plan          business")
+	noCustom()
 }
 
 // A price file must give every model an input and an output price (an

@@ -145,6 +145,7 @@ func exportAll(t *testing.T, args ...string) []exported {
 // records nothing; each change names the operating-system user who made it,
 // and the export shows it.
 func TestCLICorrectionsNameTheOperator(t *testing.T) {
+	t.Setenv("SUDO_USER", "") // the operator is the process's user, even when the tests run under sudo
 	store := []string{"--data-dir", storeDir(t)}
 	with := func(args ...string) []string { return append(args, store...) }
 	mustCLI(t, with("accounts", "open", "--id", "acct_c", "--organisation", "Corrections 公司")...)
@@ -379,5 +380,43 @@ func TestCLIAdjustmentOncePerKey(t *testing.T) {
 	adjust()
 	if show := mustCLI(t, with("accounts", "show", "--account", "acct_once")...); !strings.Contains(show, "balance       NT$300") {
 		t.Fatalf("after four runs, three of them distinct:\n%s", show)
+	}
+}
+
+// A command run under sudo names the person who ran sudo, not root: the
+// real binary, run with the environment sudo gives it. Without sudo, or
+// when the command does not run as root, the user is the process's own.
+func TestCLIUnderSudoNamesTheInvokingUser(t *testing.T) {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := storeDir(t)
+	var env []string
+	for _, kv := range baseEnv("") {
+		if !strings.HasPrefix(kv, "SUDO_") {
+			env = append(env, kv)
+		}
+	}
+	runCLI(t, env, "accounts", "open", "--id", "acct_self", "--organisation", "自己公司", "--data-dir", dir)
+	runCLI(t, append(env, "SUDO_USER=alice", "SUDO_UID=1000", "SUDO_COMMAND=/usr/local/bin/routefree"),
+		"accounts", "open", "--id", "acct_sudo", "--organisation", "代理公司", "--data-dir", dir)
+	want := map[string]string{"acct_self": u.Username, "acct_sudo": u.Username}
+	if os.Geteuid() == 0 {
+		want["acct_sudo"] = "alice (sudo)"
+	}
+	got := map[string]string{}
+	for _, e := range exportAll(t, "--data-dir", dir) {
+		var d struct {
+			AccountID string `json:"account_id"`
+		}
+		if e.Type == domain.TypeAccountOpened && json.Unmarshal(e.Data, &d) == nil && e.Actor != nil && e.Actor.Kind == "cli" {
+			got[d.AccountID] = e.Actor.ID
+		}
+	}
+	for acct, id := range want {
+		if got[acct] != id {
+			t.Errorf("%s opened by cli:%q, want cli:%q", acct, got[acct], id)
+		}
 	}
 }

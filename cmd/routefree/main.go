@@ -126,7 +126,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // actorOf is who acts in the events a command records: serve's own work
 // (first-run prices, the demo account, top-up invoices) is the system's;
-// every other command is the operating-system user's who ran it.
+// every other command is the operating-system user's who ran it. Run as
+// root through sudo, that is the person who ran sudo ("alice (sudo)"), so
+// that the audit trail names them rather than root. Only root's SUDO_USER
+// is believed: another user could set it to pass for someone else.
 func actorOf(name string) domain.Actor {
 	if name == "serve" {
 		return domain.Actor{Kind: domain.ActorSystem, ID: "serve"}
@@ -137,6 +140,9 @@ func actorOf(name string) domain.Actor {
 	}
 	if id == "" {
 		id = fmt.Sprintf("uid:%d", os.Getuid())
+	}
+	if by := strings.TrimSpace(os.Getenv("SUDO_USER")); os.Geteuid() == 0 && by != "" && by != "root" {
+		id = by + " (sudo)"
 	}
 	return domain.Actor{Kind: domain.ActorCLI, ID: id}
 }

@@ -96,6 +96,9 @@ type Model struct {
 	Description         string     `json:"description,omitempty"`
 	Created             string     `json:"created,omitempty"`   // release date, YYYY-MM-DD
 	Tokenizer           string     `json:"tokenizer,omitempty"` // OpenRouter's tokenizer group; default from the author
+	// MaxDimensions is the longest vector an embedding model gives, the
+	// most a request's dimensions may ask for. 0: unknown.
+	MaxDimensions int `json:"max_dimensions,omitempty"`
 	// maxOutputGiven: the catalog set max_output (the model's real output
 	// limit), rather than leaving the default hold cap.
 	maxOutputGiven bool
@@ -203,6 +206,9 @@ func Parse(b []byte) (*Catalog, error) {
 		m.maxOutputGiven = m.MaxOutput > 0
 		if m.Created != "" && m.CreatedUnix() == 0 {
 			errs = append(errs, fmt.Errorf("model %q: created %q is not YYYY-MM-DD", m.ID, m.Created))
+		}
+		if m.MaxDimensions < 0 {
+			errs = append(errs, fmt.Errorf("model %q: max_dimensions must not be negative", m.ID))
 		}
 		if m.MaxOutput == 0 {
 			m.MaxOutput = min(m.ContextLength, 32768)

@@ -32,11 +32,11 @@ func TestDefaultCatalogIsValidAndBroad(t *testing.T) {
 }
 
 func TestParseReportsEveryProblem(t *testing.T) {
-	_, err := Parse([]byte(`{"usd_to_ntd":"0","models":[{"id":"nope","created":"4/14/2025","upstreams":[{"kind":"x"}]}]}`))
+	_, err := Parse([]byte(`{"usd_to_ntd":"0","models":[{"id":"nope","created":"4/14/2025","max_dimensions":-1,"upstreams":[{"kind":"x"}]}]}`))
 	if err == nil {
 		t.Fatal("want error")
 	}
-	for _, want := range []string{"usd_to_ntd", "author/slug", "kind \"x\"", "key_env", "YYYY-MM-DD"} {
+	for _, want := range []string{"usd_to_ntd", "author/slug", "kind \"x\"", "key_env", "YYYY-MM-DD", "max_dimensions"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -96,6 +96,21 @@ func TestDefaultCatalogOpenRouterFacts(t *testing.T) {
 	echo, _ := c.Get("routefree/echo")
 	if got := Expand(echo.Upstreams[0].Region, func(string) string { return "" }); got != "local" {
 		t.Errorf("echo region %q", got)
+	}
+}
+
+// Each shipped embedding model gives its longest vector, as its provider
+// documents it, so that a request for more is refused before the upstream.
+func TestDefaultCatalogEmbeddingDimensions(t *testing.T) {
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int{"openai/text-embedding-3-small": 1536, "openai/text-embedding-3-large": 3072,
+		"google/gemini-embedding-001": 3072} {
+		if m, ok := c.Get(id); !ok || m.MaxDimensions != want {
+			t.Errorf("%s: max_dimensions %v, want %d", id, m, want)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers"
 	"github.com/routefree/routefree/gateway/tokens"
@@ -29,6 +30,26 @@ import (
 
 // maxEmbedInputs is OpenAI's limit on inputs per request.
 const maxEmbedInputs = 2048
+
+// maxEmbedDimensions bounds dimensions for a model whose catalog entry
+// gives no max_dimensions: twice the longest vector of any embedding model
+// we know of (4,096), so that no absurd value reaches an upstream.
+const maxEmbedDimensions = 8192
+
+// checkDimensions refuses a dimensions the model cannot give: the catalog's
+// max_dimensions when it has one, else maxEmbedDimensions.
+func checkDimensions(dims *int, m *catalog.Model) *APIError {
+	limit := maxEmbedDimensions
+	if m.MaxDimensions > 0 {
+		limit = m.MaxDimensions
+	}
+	if dims == nil || (*dims >= 1 && *dims <= limit) {
+		return nil
+	}
+	return apiErr(http.StatusBadRequest, "invalid_request",
+		fmt.Sprintf("dimensions must be an integer from 1 to %d for %s", limit, m.ID),
+		map[string]any{"param": "dimensions", "max_dimensions": limit})
+}
 
 type embedRequest struct {
 	Model          string          `json:"model"`
@@ -117,9 +138,6 @@ func (k *call) embed() error {
 		return apiErr(http.StatusBadRequest, "invalid_request", `encoding_format must be "float" or "base64"`, map[string]any{"param": "encoding_format"})
 	}
 	if er.Dimensions != nil {
-		if *er.Dimensions < 1 {
-			return apiErr(http.StatusBadRequest, "invalid_request", "dimensions must be a positive integer", map[string]any{"param": "dimensions"})
-		}
 		in.Dimensions = *er.Dimensions
 	}
 	in.User = er.User
@@ -137,6 +155,9 @@ func (k *call) embed() error {
 		return apiErr(http.StatusBadRequest, "not_an_embedding_model",
 			fmt.Sprintf("%s is not an embedding model; GET /api/v1/models lists the models with output modality \"embeddings\"", k.model.ID),
 			map[string]any{"model": k.model.ID})
+	}
+	if ae := checkDimensions(er.Dimensions, k.model); ae != nil {
+		return ae
 	}
 	// The provider object and the account's data requirement, as for chat.
 	if err := k.applyRouting(); err != nil {

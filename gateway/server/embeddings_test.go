@@ -207,3 +207,55 @@ func TestChatRefusesEmbeddingModels(t *testing.T) {
 		}
 	}
 }
+
+// dimensions is bounded before any upstream call: by the model's own
+// maximum when the catalog gives one, else by a ceiling no model reaches.
+func TestEmbeddingsDimensionsBounded(t *testing.T) {
+	h := embedHarness(t, harnessOpts{maxDims: map[string]int{"google/gemini-embedding-001": 3072}})
+	for _, tc := range []struct {
+		model string
+		dims  string
+		max   string // the bound the message names
+	}{
+		{"openai/text-embedding-3-small", "8193", "8192"},
+		{"openai/text-embedding-3-small", "1000000000", "8192"},
+		{"openai/text-embedding-3-small", "-1", "8192"},
+		{"google/gemini-embedding-001", "3073", "3072"},
+		{"google/gemini-embedding-001", "1000000000", "3072"},
+	} {
+		body := `{"model":"` + tc.model + `","input":"hi","dimensions":` + tc.dims + `}`
+		resp, b := h.postEmbeddings(body)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: status %d: %.200s", body, resp.StatusCode, b)
+		}
+		e := decodeError(t, b)
+		if e.Error.Metadata["param"] != "dimensions" || !strings.Contains(e.Error.Message, "dimensions") ||
+			!strings.Contains(e.Error.Message, tc.max) {
+			t.Fatalf("%s: %s", body, b)
+		}
+	}
+	for name, f := range h.fakes {
+		if n := len(f.Received()); n != 0 {
+			t.Fatalf("fake %s called %d times", name, n)
+		}
+	}
+	if len(h.completed()) != 0 {
+		t.Fatal("a refused request was billed")
+	}
+	for _, f := range h.failed() {
+		if f.Attempts != 0 || f.Status != http.StatusBadRequest {
+			t.Fatalf("refusal recorded as %+v", f)
+		}
+	}
+	h.waitHeldZero()
+
+	// The bounds themselves are served.
+	for _, body := range []string{
+		`{"model":"openai/text-embedding-3-small","input":"hi","dimensions":8192}`,
+		`{"model":"google/gemini-embedding-001","input":"hi","dimensions":3072}`,
+	} {
+		if resp, b := h.postEmbeddings(body); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d: %.200s", body, resp.StatusCode, b)
+		}
+	}
+}

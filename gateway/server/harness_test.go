@@ -76,6 +76,7 @@ type harnessOpts struct {
 	store    eventstore.Store
 	noKey    bool
 	creditLm string
+	maxDims  map[string]int // model ID → the catalog's max_dimensions
 }
 
 func defaultPrice() domain.ModelPrice {
@@ -141,7 +142,8 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		}
 		entries = append(entries, map[string]any{"id": id, "name": id, "context_length": 100000,
 			"input_modalities": []string{"text", "image", "file"}, "output_modalities": out,
-			"usd_per_million": map[string]string{"input": "1", "output": "1"}, "upstreams": list, "max_output": 4096})
+			"usd_per_million": map[string]string{"input": "1", "output": "1"}, "upstreams": list, "max_output": 4096,
+			"max_dimensions": o.maxDims[id]})
 	}
 	catJSON, _ := json.Marshal(map[string]any{"usd_to_ntd": "32", "margin": "0", "models": entries})
 	cat, err := catalog.Parse(catJSON)

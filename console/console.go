@@ -66,6 +66,9 @@ type Deps struct {
 	// LowBalance, when positive, is the least credit left below which the
 	// account page warns its owner (see lowBalanceOf); zero: NT$100.
 	LowBalance decimal.Decimal
+	// Getenv reads the settings that have no flag (AdminTokenEnv); nil:
+	// os.Getenv.
+	Getenv func(string) string
 }
 
 // Validate reports every missing dependency at once.
@@ -197,7 +200,11 @@ func Bootstrap(ctx context.Context, deps Deps, stdout io.Writer) error {
 		return err
 	}
 	h, settle := (&server{deps: deps}).cmds()
-	if secret := os.Getenv(AdminTokenEnv); secret != "" {
+	getenv := deps.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if secret := getenv(AdminTokenEnv); secret != "" {
 		t, ok := deps.Views.StaffByHash(commands.HashKey(secret))
 		if ok && !t.Revoked {
 			return nil

@@ -51,21 +51,38 @@ func SellerFromEnv(getenv func(string) string) SellerConfig {
 		getenv = os.Getenv
 	}
 	c := DevSeller()
-	for _, f := range []struct {
-		env string
-		dst *string
-	}{
-		{"ROUTEFREE_SELLER_NAME", &c.Name}, {"ROUTEFREE_SELLER_TAX_ID", &c.TaxID},
-		{"ROUTEFREE_SELLER_ADDRESS", &c.Address}, {"ROUTEFREE_SELLER_PHONE", &c.Phone},
-		{"ROUTEFREE_SELLER_EMAIL", &c.Email}, {"ROUTEFREE_SELLER_CONTACT", &c.Contact},
-		{"ROUTEFREE_SELLER_RESPONSIBLE", &c.Responsible}, {"ROUTEFREE_SELLER_BANK_ACCOUNT", &c.BankAccount},
-		{"ROUTEFREE_INVOICE_AES_KEY", &c.QRKeyHex}, {"ROUTEFREE_INVOICE_FONT", &c.FontPath},
-	} {
+	for _, f := range sellerVars(&c) {
 		if v := strings.TrimSpace(getenv(f.env)); v != "" {
 			*f.dst = v
 		}
 	}
 	return c
+}
+
+// SellerEnv names the variables SellerFromEnv reads.
+func SellerEnv() []string {
+	var names []string
+	for _, f := range sellerVars(&SellerConfig{}) {
+		names = append(names, f.env)
+	}
+	return names
+}
+
+// sellerVar is a variable of the seller and the field it sets.
+type sellerVar struct {
+	env string
+	dst *string
+}
+
+// sellerVars are the seller's variables, setting the fields of c.
+func sellerVars(c *SellerConfig) []sellerVar {
+	return []sellerVar{
+		{"ROUTEFREE_SELLER_NAME", &c.Name}, {"ROUTEFREE_SELLER_TAX_ID", &c.TaxID},
+		{"ROUTEFREE_SELLER_ADDRESS", &c.Address}, {"ROUTEFREE_SELLER_PHONE", &c.Phone},
+		{"ROUTEFREE_SELLER_EMAIL", &c.Email}, {"ROUTEFREE_SELLER_CONTACT", &c.Contact},
+		{"ROUTEFREE_SELLER_RESPONSIBLE", &c.Responsible}, {"ROUTEFREE_SELLER_BANK_ACCOUNT", &c.BankAccount},
+		{"ROUTEFREE_INVOICE_AES_KEY", &c.QRKeyHex}, {"ROUTEFREE_INVOICE_FONT", &c.FontPath},
+	}
 }
 
 // IsDevKey reports whether the QR key is the development key.

@@ -11,19 +11,24 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/console"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/router"
+	"github.com/routefree/routefree/invoicing"
 )
 
 // Config is every setting of the binary. Each value comes from, in
 // increasing priority: its default, a config file (ROUTEFREE_CONFIG or
-// --config), the environment (ROUTEFREE_<NAME>), the command line.
+// --config), the environment (ROUTEFREE_<NAME>), the command line. The
+// settings that have no flag (envSettings, the catalog's variables) come
+// from the environment, then the config file: read them with Getenv.
 type Config struct {
 	ConfigFile  string
 	DataDir     string
@@ -62,10 +67,31 @@ type Config struct {
 	// LowBalance is in NTD: the console warns below this credit left, at least.
 	LowBalance string
 
-	serving  bool            // serve: the upstreams' base URLs are checked too
-	shared   map[string]bool // names of the settings this command takes
-	known    map[string]bool // every setting's name, whichever command takes it
-	problems []error         // bad file or environment values, reported by Validate
+	serving     bool               // serve: the upstreams' base URLs are checked too
+	shared      map[string]bool    // names of the settings this command takes
+	known       map[string]bool    // every setting's name, whichever command takes it
+	fileVars    map[string]fileVar // the config file's settings that have no flag, by variable name
+	fileCatalog string             // the config file's catalog, for a command that does not take --catalog
+	problems    []error            // bad file or environment values, reported by Validate
+}
+
+// fileVar is a setting that has no flag, as a config file gives it.
+type fileVar struct{ path, key, value string }
+
+// envSettings are the settings that have no flag, read through a getenv by
+// the code that uses them. Besides them, the catalog's variables (its
+// upstreams' keys, base URLs and regions) are settings too.
+func envSettings() []string {
+	return slices.Concat(ssoSettings, paymentSettings, invoicing.SellerEnv(), []string{console.AdminTokenEnv, envTurnkeyDir})
+}
+
+// Getenv reads a setting that has no flag: from the environment, else from
+// the config file.
+func (c *Config) Getenv(name string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return c.fileVars[name].value
 }
 
 // envName is a setting's environment variable: --data-dir → ROUTEFREE_DATA_DIR.
@@ -129,7 +155,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 		}
 	})
 	fs = cmd
-	fs.Func("config", "settings `FILE`: KEY=value lines or a JSON object, below the environment and flags (ROUTEFREE_CONFIG)", func(path string) error {
+	fs.Func("config", "settings `FILE`: KEY=value lines or a JSON object, below the environment and flags; also the settings without a flag, named as their variables (ROUTEFREE_OIDC_*, ROUTEFREE_SELLER_*, provider keys, …) (ROUTEFREE_CONFIG)", func(path string) error {
 		c.ConfigFile = path
 		c.applyFile(fs, path, true)
 		return nil
@@ -172,27 +198,90 @@ func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
 	if fromFlag {
 		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	}
-	names := make([]string, 0, len(vals))
-	for k := range vals {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if c.known[name] && !c.shared[name] {
-			continue // another command's setting
+	// A setting's flag name, or its variable's when it has no flag.
+	id := func(key string) string {
+		if name := settingName(key); c.known[name] {
+			return name
 		}
-		f := fs.Lookup(name)
-		if f == nil || !c.shared[name] {
-			c.problems = append(c.problems, fmt.Errorf("config file %s: unknown setting %q", path, name))
+		return strings.ToUpper(key)
+	}
+	last := map[string]int{} // a later line of a setting wins
+	for i, kv := range vals {
+		last[id(kv[0])] = i
+	}
+	for i, kv := range vals {
+		key, v := kv[0], kv[1]
+		if last[id(key)] != i {
 			continue
+		}
+		name := settingName(key)
+		if !c.known[name] {
+			// A setting without a flag, named as its variable; Validate
+			// refuses the names nothing reads, once --catalog is known.
+			if c.fileVars == nil {
+				c.fileVars = map[string]fileVar{}
+			}
+			c.fileVars[id(key)] = fileVar{path, key, v}
+			continue
+		}
+		if !c.shared[name] {
+			if name == "catalog" {
+				c.fileCatalog = v
+			}
+			continue // another command's setting
 		}
 		if _, inEnv := os.LookupEnv(envName(name)); inEnv || given[name] {
 			continue
 		}
-		if err := setValue(f, vals[name]); err != nil {
-			c.problems = append(c.problems, fmt.Errorf("config file %s: %s=%q: %v", path, name, vals[name], err))
+		if err := setValue(fs.Lookup(name), v); err != nil {
+			c.problems = append(c.problems, fmt.Errorf("config file %s: %s=%q: %v", path, name, v, err))
 		}
 	}
+}
+
+// unknownFileVars are the config file's names that no setting has: a
+// misspelt one would otherwise be ignored.
+func (c *Config) unknownFileVars() []error {
+	known := map[string]bool{}
+	for _, n := range envSettings() {
+		known[n] = true
+	}
+	names := make([]string, 0, len(c.fileVars))
+	for n := range c.fileVars {
+		if !known[n] {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	cat, err := catalog.Load(c.catalogPath())
+	if err != nil {
+		return nil // its variables are unknown; serve reports the catalog itself
+	}
+	for _, n := range cat.EnvVars() {
+		known[n] = true
+	}
+	sort.Strings(names)
+	var errs []error
+	for _, n := range names {
+		if fv := c.fileVars[n]; !known[n] {
+			errs = append(errs, fmt.Errorf("config file %s: unknown setting %q", fv.path, fv.key))
+		}
+	}
+	return errs
+}
+
+// catalogPath is the catalog serve would load, also for a command that does
+// not take --catalog.
+func (c *Config) catalogPath() string {
+	if c.shared["catalog"] {
+		return c.Catalog
+	}
+	if p, ok := os.LookupEnv(envName("catalog")); ok {
+		return p
+	}
+	return c.fileCatalog
 }
 
 // setValue sets a setting from a file or the environment. A value that
@@ -227,13 +316,14 @@ func valueError(f *flag.Flag, err error) error {
 
 // readSettingsFile reads KEY=value lines (an env file: # comments, optional
 // "export ", optional quotes) or, if it starts with '{', a JSON object.
-// Keys come back as flag names.
-func readSettingsFile(path string) (map[string]string, error) {
+// It returns each key as written with its value, in the file's order (a
+// JSON object's sorted), so that a later line wins.
+func readSettingsFile(path string) ([][2]string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
+	var out [][2]string
 	if t := bytes.TrimSpace(b); len(t) > 0 && t[0] == '{' {
 		var m map[string]any
 		d := json.NewDecoder(bytes.NewReader(t))
@@ -241,12 +331,17 @@ func readSettingsFile(path string) (map[string]string, error) {
 		if err := d.Decode(&m); err != nil {
 			return nil, fmt.Errorf("JSON: %v", err)
 		}
-		for k, v := range m {
-			switch v := v.(type) {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			switch v := m[k].(type) {
 			case string:
-				out[settingName(k)] = v
+				out = append(out, [2]string{strings.TrimSpace(k), v})
 			case json.Number, bool:
-				out[settingName(k)] = fmt.Sprint(v)
+				out = append(out, [2]string{strings.TrimSpace(k), fmt.Sprint(v)})
 			default:
 				return nil, fmt.Errorf("%q: value must be a string, number or boolean", k)
 			}
@@ -268,14 +363,14 @@ func readSettingsFile(path string) (map[string]string, error) {
 		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
 			v = v[1 : len(v)-1]
 		}
-		out[settingName(k)] = v
+		out = append(out, [2]string{strings.TrimSpace(k), v})
 	}
 	return out, sc.Err()
 }
 
 // Validate reports every problem at once.
 func (c *Config) Validate() error {
-	errs := append([]error(nil), c.problems...)
+	errs := append(append([]error(nil), c.problems...), c.unknownFileVars()...)
 	switch c.Store {
 	case "sqlite":
 		if c.DataDir == "" {
@@ -361,7 +456,7 @@ func (c *Config) upstreamProblems() []error {
 	if err != nil {
 		return []error{fmt.Errorf("--catalog: %v", err)}
 	}
-	return router.CheckBaseURLs(cat, os.Getenv)
+	return router.CheckBaseURLs(cat, c.Getenv)
 }
 
 // maxTopUp is --max-topup, checked by Validate.

@@ -82,7 +82,7 @@ func TestConfigReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("invalid configuration accepted")
 	}
-	for _, want := range []string{"ROUTEFREE_KEEPALIVE", `unknown setting "colour"`, `max-body-bytes="lots"`, `--store "mongo"`, `--log-level "loud"`, `--listen "nowhere"`, `--demo-credit "x"`} {
+	for _, want := range []string{"ROUTEFREE_KEEPALIVE", `unknown setting "COLOUR"`, `max-body-bytes="lots"`, `--store "mongo"`, `--log-level "loud"`, `--listen "nowhere"`, `--demo-credit "x"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}

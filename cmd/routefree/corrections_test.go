@@ -115,7 +115,7 @@ func TestOneSettingsFileServesServeAndTheCLI(t *testing.T) {
 		t.Fatalf("accounts open printed %q", out)
 	}
 	os.WriteFile(cfg, []byte("DATA_DIR="+dir+"\nLISTENN=x\n"), 0o600)
-	refusedCLI(t, `unknown setting "listenn"`, "accounts", "show", "--config", cfg, "--account", "acct_cfg")
+	refusedCLI(t, `unknown setting "LISTENN"`, "accounts", "show", "--config", cfg, "--account", "acct_cfg")
 }
 
 type exported struct {

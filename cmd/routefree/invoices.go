@@ -53,7 +53,7 @@ func withInvoicing(ctx context.Context, c *Config, stderr io.Writer, f func(svc 
 // sellerFrom is the seller of the invoices: ROUTEFREE_SELLER_* with the
 // invoice settings of the configuration (flags win).
 func sellerFrom(c *Config) invoicing.SellerConfig {
-	seller := invoicing.SellerFromEnv(nil)
+	seller := invoicing.SellerFromEnv(c.Getenv)
 	if c.InvoiceAESKey != "" {
 		seller.QRKeyHex = c.InvoiceAESKey
 	}

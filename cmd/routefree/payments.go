@@ -2,26 +2,31 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/payments/ecpay"
 )
 
-// openPayments offers card and ATM top-ups when the environment names an
-// ECPay merchant (ROUTEFREE_ECPAY_*). The merchant's keys are read from the
-// environment only: no flag or config file carries them.
+// paymentSettings are the top-ups' settings, from the environment or the
+// config file: no flag carries the merchant's keys, which would show in
+// process lists.
+var paymentSettings = []string{ecpay.EnvMerchantID, ecpay.EnvHashKey, ecpay.EnvHashIV, ecpay.EnvEndpoint,
+	payments.EnvPublicURL, payments.EnvCardPayWindow}
+
+// openPayments offers card and ATM top-ups when the settings name an ECPay
+// merchant (ROUTEFREE_ECPAY_*).
 func (in *instance) openPayments() error {
-	m, ok, err := ecpay.FromEnv(os.Getenv)
+	getenv := in.cfg.Getenv
+	m, ok, err := ecpay.FromEnv(getenv)
 	if err != nil {
 		return fmt.Errorf("payments: %w", err)
 	}
 	if !ok {
 		return nil
 	}
-	cfg := payments.Config{Merchant: m, PublicURL: os.Getenv(payments.EnvPublicURL)}
-	if v := os.Getenv(payments.EnvCardPayWindow); v != "" {
+	cfg := payments.Config{Merchant: m, PublicURL: getenv(payments.EnvPublicURL)}
+	if v := getenv(payments.EnvCardPayWindow); v != "" {
 		if cfg.CardPayWindow, err = time.ParseDuration(v); err != nil {
 			return fmt.Errorf("payments: %s %q is not a duration (90m, 2h)", payments.EnvCardPayWindow, v)
 		}

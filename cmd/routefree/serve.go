@@ -155,7 +155,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	if in.cat, err = catalog.Load(c.Catalog); err != nil {
 		return nil, err
 	}
-	in.router = router.New(in.cat, router.Options{BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown})
+	in.router = router.New(in.cat, router.Options{BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown, Getenv: c.Getenv})
 	raw, err := createStore(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("event store: %w", err)
@@ -187,7 +187,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	if err := in.openPayments(); err != nil {
 		return nil, err
 	}
-	if in.oidc, in.saml, err = openSSO(ctx, os.Getenv); err != nil {
+	if in.oidc, in.saml, err = openSSO(ctx, c.Getenv); err != nil {
 		return nil, err
 	}
 	seller := sellerFrom(c)
@@ -287,14 +287,18 @@ func (in *instance) start(ctx context.Context, stdout io.Writer) error {
 	return nil
 }
 
+// envTurnkeyDir names the MOF Turnkey program's root folder, where the
+// console's outbox runs.
+const envTurnkeyDir = "ROUTEFREE_TURNKEY_DIR"
+
 func (in *instance) consoleDeps() console.Deps {
 	trusted, _ := in.cfg.trustedProxies() // Validate has rejected bad ones
 	// --low-balance is checked by Validate.
 	lowBalance, _ := decimal.NewFromString(in.cfg.LowBalance)
 	return console.Deps{Store: in.store, Commands: in.cmds, Models: in.models, Catalog: in.cat,
 		Invoices: in.invoices, Logger: in.log, Views: in.views, Runner: in.runner, Auth: in.authn, TrustedProxies: trusted,
-		TurnkeyDir: os.Getenv("ROUTEFREE_TURNKEY_DIR"), Payments: in.payments, OIDC: in.oidc, SAML: in.saml,
-		LowBalance: lowBalance}
+		TurnkeyDir: in.cfg.Getenv(envTurnkeyDir), Payments: in.payments, OIDC: in.oidc, SAML: in.saml,
+		LowBalance: lowBalance, Getenv: in.cfg.Getenv}
 }
 
 // gateway builds the OpenAI face with health, readiness and metrics beside it.

@@ -19,8 +19,8 @@ import (
 	"github.com/routefree/routefree/payments"
 )
 
-// Single sign-on settings, from the environment (the client secret only
-// there: no flag or config file carries it).
+// Single sign-on settings, from the environment or the config file (no flag
+// carries them: the client secret stays out of process lists).
 const (
 	envOIDCIssuer       = "ROUTEFREE_OIDC_ISSUER"
 	envOIDCClientID     = "ROUTEFREE_OIDC_CLIENT_ID"
@@ -33,6 +33,9 @@ const (
 	envSSORoles         = "ROUTEFREE_SSO_ROLES"
 	envSSOAccounts      = "ROUTEFREE_SSO_ACCOUNTS"
 )
+
+var ssoSettings = []string{envOIDCIssuer, envOIDCClientID, envOIDCClientSecret, envOIDCRedirectURL, envOIDCScopes,
+	envSAMLIDPMetadata, envSAMLSPKey, envSAMLSPCert, envSSORoles, envSSOAccounts, payments.EnvPublicURL}
 
 // openSSO turns on OIDC when ROUTEFREE_OIDC_ISSUER is set and SAML when
 // ROUTEFREE_SAML_IDP_METADATA is, both mapped by ROUTEFREE_SSO_ROLES and

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -261,6 +262,22 @@ func EnvRefs(s string) []string {
 	var out []string
 	for _, m := range envRef.FindAllStringSubmatch(s, -1) {
 		out = append(out, m[1])
+	}
+	return out
+}
+
+// EnvVars names every variable the catalog reads: its upstreams' keys and
+// the variables their base URLs and regions refer to.
+func (c *Catalog) EnvVars() []string {
+	var out []string
+	for _, m := range c.Models {
+		for _, u := range m.Upstreams {
+			for _, v := range append([]string{u.KeyEnv}, append(EnvRefs(u.BaseURL), EnvRefs(u.Region)...)...) {
+				if !slices.Contains(out, v) {
+					out = append(out, v)
+				}
+			}
+		}
 	}
 	return out
 }

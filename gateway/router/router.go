@@ -57,15 +57,16 @@ func (t *Target) Latency() time.Duration { return time.Duration(t.latency.Load()
 // read then, so the hot path reads no environment variables.
 type Router struct {
 	cat     *catalog.Catalog
+	getenv  func(string) string
 	targets map[string][]*Target
 	missing map[string][]string // model → key variables that would enable it
 }
 
-// Options tune the breakers.
+// Options tune the breakers and say where the catalog's variables are read.
 type Options struct {
-	BreakerThreshold int           // consecutive failures that open a breaker (default 5)
-	BreakerCooldown  time.Duration // how long it stays open (default 30 s)
-	Getenv           func(string) string
+	BreakerThreshold int                 // consecutive failures that open a breaker (default 5)
+	BreakerCooldown  time.Duration       // how long it stays open (default 30 s)
+	Getenv           func(string) string // default os.Getenv
 }
 
 // New resolves every model's upstreams.
@@ -79,7 +80,7 @@ func New(cat *catalog.Catalog, o Options) *Router {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
-	r := &Router{cat: cat, targets: map[string][]*Target{}, missing: map[string][]string{}}
+	r := &Router{cat: cat, getenv: o.Getenv, targets: map[string][]*Target{}, missing: map[string][]string{}}
 	breakers := map[string]*Breaker{} // one per upstream endpoint and model
 	for _, m := range cat.Models {
 		for _, u := range m.Upstreams {
@@ -153,6 +154,10 @@ func setVars(template string, getenv func(string) string) string {
 
 // Catalog returns the catalog the router was built from.
 func (r *Router) Catalog() *catalog.Catalog { return r.cat }
+
+// Region is where an upstream of the catalog processes requests, expanded
+// as its targets' are.
+func (r *Router) Region(u catalog.Upstream) string { return catalog.Expand(u.Region, r.getenv) }
 
 // Targets returns the configured upstreams of a model in priority order
 // (breakers are checked by the caller at attempt time), and the key variables

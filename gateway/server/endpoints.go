@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 
@@ -93,7 +92,7 @@ func (s *Server) endpointsOf(m *catalog.Model, price domain.ModelPrice) []Endpoi
 			MaxPromptTokens: m.ContextLength, SupportedParameters: nonNil(m.SupportedParameters),
 			SupportsToolChoice: ToolChoice{Auto: tools, Function: tools, None: tools, Required: tools},
 			DataPolicy:         u.DataPolicy, Breaker: t.Breaker.State(now)}
-		if r := catalog.Expand(u.Region, os.Getenv); r != "" {
+		if r := t.Region; r != "" {
 			ep.Region = &r
 		}
 		switch ep.Breaker {
@@ -195,7 +194,7 @@ func (s *Server) providers(c echo.Context) error {
 				byName[u.Provider] = p
 				out = append(out, p)
 			}
-			if r := catalog.Expand(u.Region, os.Getenv); r != "" && !slices.Contains(p.Regions, r) {
+			if r := s.deps.Router.Region(u); r != "" && !slices.Contains(p.Regions, r) {
 				p.Regions = append(p.Regions, r)
 			}
 		}

@@ -41,6 +41,14 @@ func (h *Handler) AccountState(ctx context.Context, id string) (AccountState, er
 			s.Suspended = true
 		case *domain.AccountResumed:
 			s.Suspended = false
+		case *domain.AccountOpened: // opened again: its details are the ones every reader shows
+			s.setDetails(v.Details())
+		case *domain.AccountDetailsChanged:
+			s.setDetails(v.Details())
+		case *domain.InvoiceCarrierSet:
+			if v.TaxID != nil { // the customer's own 統一編號
+				s.TaxID = *v.TaxID
+			}
 		}
 	}
 	return s, nil

@@ -155,14 +155,7 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 	if a.AccountID != "" && !ValidAccountID(a.AccountID) {
 		problems = append(problems, fmt.Sprintf("account ID %q: use 1 to 64 letters, digits, '_', '-' or '.', starting with a letter, digit or '_'", a.AccountID))
 	}
-	if a.Organisation == "" {
-		problems = append(problems, "organisation is required")
-	} else if p := domain.BuyerNameProblem("organisation", a.Organisation); p != "" {
-		problems = append(problems, p) // printed and filed on every B2B invoice
-	}
-	if p := domain.TaxIDProblem(a.TaxID); a.TaxID != "" && p != "" {
-		problems = append(problems, fmt.Sprintf("統一編號 %q %s", a.TaxID, p))
-	}
+	problems = append(problems, detailsProblems(a.Details())...)
 	if a.Plan == "" {
 		a.Plan = domain.PlanStarter
 	}

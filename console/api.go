@@ -33,6 +33,9 @@ func (s *server) registerAPI(e *echo.Echo) {
 	invoiceReaders := auth.Require(s.auth, true, roleFinance, roleAuditor)
 	// The invoice carrier is the account owner's choice; finance sets it for them.
 	carrierSetters := auth.RequireKeyManager(s.auth, roleFinance)
+	// An account's details are corrected by finance (what invoices print)
+	// or an admin (who opens accounts).
+	detailsCorrectors := auth.Require(s.auth, false, roleAdmin, roleFinance)
 	audit := auth.Require(s.auth, false, roleAuditor)
 
 	g.GET("/whoami", s.apiWhoami, anyone)
@@ -40,6 +43,7 @@ func (s *server) registerAPI(e *echo.Echo) {
 	g.POST("/accounts", s.apiOpenAccount, admin)
 	g.GET("/accounts/:id", s.apiAccount, anyone)
 	g.POST("/accounts/:id/plan", s.apiChangePlan, admin)
+	g.POST("/accounts/:id/details", s.apiAccountDetails, detailsCorrectors)
 	g.POST("/accounts/:id/suspend", s.apiSuspend, admin)
 	g.POST("/accounts/:id/resume", s.apiResume, admin)
 	g.POST("/accounts/:id/data-requirement", s.apiDataRequirement, admin)

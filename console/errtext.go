@@ -58,6 +58,7 @@ var errorPatterns = []errorPattern{
 	ep(`an adjustment needs a non-zero amount and a reason`, "err.adjust"),
 	ep(`resuming an account needs a reason`, "err.resume.reason"),
 	ep(`suspending an account needs a reason`, "err.suspend.reason"),
+	ep(`correcting an account's details needs a reason`, "err.details.reason"),
 	ep(`this account is suspended: .*`, "err.suspended.keys"),
 	ep(`account (\S+) is not suspended`, "err.account.notsuspended"),
 	ep(`reference "([^"]*)" was already recorded with amount (\S+)`, "err.topup.duplicate"),

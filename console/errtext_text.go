@@ -13,6 +13,7 @@ var textFields = map[string][2]string{
 	"an adjustment's reason": {"調整原因", "An adjustment's reason"},
 	"a suspension's reason":  {"停用原因", "A suspension's reason"},
 	"a resumption's reason":  {"恢復原因", "A resumption's reason"},
+	"a correction's reason":  {"更正原因", "A correction's reason"},
 	"a staff token's name":   {"員工權杖名稱", "A staff token's name"},
 }
 

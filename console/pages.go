@@ -35,6 +35,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	finance := auth.Require(s.auth, false, roleFinance)
 	books := auth.Require(s.auth, false, roleFinance, roleAuditor)
 	auditors := auth.Require(s.auth, false, roleAuditor)
+	detailsCorrectors := auth.Require(s.auth, false, roleAdmin, roleFinance)
 
 	g.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/console/") })
 	g.GET("/", s.home)
@@ -51,6 +52,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/accounts/:id/credit-limit", s.creditForm, finance)
 	g.POST("/accounts/:id/keys", s.issueKeyForm, keyManagers)
 	g.POST("/accounts/:id/plan", s.planForm, admin)
+	g.POST("/accounts/:id/details", s.detailsForm, detailsCorrectors)
 	g.POST("/accounts/:id/suspend", s.suspendForm, admin)
 	g.POST("/accounts/:id/resume", s.resumeForm, admin)
 	g.POST("/keys/:id/revoke", s.revokeKeyForm, keyManagers)
@@ -270,6 +272,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 		// A customer of a suspended account may lock its keys down, not loosen them.
 		"KeysLocked": !p.Staff && acct.Suspended,
 		"CanAdmin":   p.Role == auth.Admin, "CanInvoices": !p.Staff || p.Role == auth.Finance || p.Role == auth.Auditor,
+		"CanDetails":   p.Role == auth.Admin || p.Role == auth.Finance,
 		"CanCheckouts": s.deps.Payments != nil && (p.Role == auth.Finance || p.Role == auth.Auditor),
 		"Once":         randomToken(), // the adjustment and key forms' one-time token
 	}

@@ -142,7 +142,7 @@ var eventTypes = []string{
 	domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked,
 	domain.TypeAllowanceVoided, domain.TypeDataRequirementSet, domain.TypeInvoiceCarrierSet, domain.TypeDocumentUploaded,
 	domain.TypeDocumentRejected, domain.TypePaymentCheckoutStarted, domain.TypePaymentAccountAssigned, domain.TypePaymentNotificationRefuse,
-	domain.TypeKeyChanged, domain.TypeRankingsListed, domain.TypeKeyDisabled, domain.TypeKeyEnabled,
+	domain.TypeKeyChanged, domain.TypeRankingsListed, domain.TypeKeyDisabled, domain.TypeKeyEnabled, domain.TypeDetailsChanged,
 }
 
 // auditPage shows the event log, newest first, searched, filtered and

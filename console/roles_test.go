@@ -284,6 +284,15 @@ var probes = map[string][]probe{
 			return r.form(col, "/console/accounts/"+r.suspendedAccount()+"/resume", url.Values{"reason": {"paid"}})
 		}},
 	},
+	"correct an account's organisation, 統一編號, address and contact (`POST /admin/api/accounts/{id}/details`, console form)": {
+		{"POST /admin/api/accounts/{id}/details", func(r *roles, col string) int {
+			return r.api(col, "POST", "/admin/api/accounts/acct_r/details", map[string]any{"organisation": r.unique("更名公司"), "reason": "renamed"})
+		}},
+		{"console details form", func(r *roles, col string) int {
+			return r.form(col, "/console/accounts/acct_r/details", url.Values{"organisation": {r.unique("表單更名公司")},
+				"reason": {"renamed"}, "confirm": {"yes"}})
+		}},
+	},
 	"issue and revoke API keys (API, console forms)": {
 		apiProbe("POST", "/admin/api/accounts/acct_r/keys", func(*roles) any { return map[string]any{"name": "new"} }),
 		{"POST /admin/api/keys/{id}/revoke", func(r *roles, col string) int {

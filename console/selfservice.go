@@ -131,7 +131,7 @@ type invoiceTo struct {
 }
 
 // accountInvoiceTo reads the account's stream: the 統一編號 it was opened
-// with, then each carrier setting in turn.
+// with, then each carrier setting and correction of its details in turn.
 func accountInvoiceTo(ctx context.Context, store eventstore.Store, account string) (invoiceTo, error) {
 	var out invoiceTo
 	const page = 1000
@@ -145,7 +145,7 @@ func accountInvoiceTo(ctx context.Context, store eventstore.Store, account strin
 		}
 		for i := range evs {
 			e := &evs[i]
-			if e.Type != domain.TypeAccountOpened && e.Type != domain.TypeInvoiceCarrierSet {
+			if e.Type != domain.TypeAccountOpened && e.Type != domain.TypeInvoiceCarrierSet && e.Type != domain.TypeDetailsChanged {
 				continue
 			}
 			body, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
@@ -154,6 +154,8 @@ func accountInvoiceTo(ctx context.Context, store eventstore.Store, account strin
 			}
 			switch b := body.(type) {
 			case *domain.AccountOpened:
+				out.TaxID = b.TaxID
+			case *domain.AccountDetailsChanged:
 				out.TaxID = b.TaxID
 			case *domain.InvoiceCarrierSet:
 				out.Carrier, out.DonationCode = b.Carrier, b.DonationCode

@@ -621,7 +621,7 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	}
 	switch e.Type {
 	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeRequestCompleted, domain.TypeCreditsToppedUp,
-		domain.TypeCreditsAdjusted, domain.TypeInvoiceCarrierSet:
+		domain.TypeCreditsAdjusted, domain.TypeInvoiceCarrierSet, domain.TypeDetailsChanged:
 	default:
 		return nil // nothing invoicing needs
 	}
@@ -662,6 +662,14 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	case *domain.PlanChanged:
 		if a, ok := l.accounts[b.AccountID]; ok {
 			a.Plan = domain.Plan(l.str(string(b.Plan)))
+		}
+	case *domain.AccountDetailsChanged:
+		// The buyer of the invoices issued from now on; issued ones keep
+		// theirs. B2C invoices still go to the carrier the account set.
+		if a, ok := l.accounts[b.AccountID]; ok {
+			x := a.extra()
+			a.Organisation, x.taxID = b.Organisation, b.TaxID
+			a.setExtra(x)
 		}
 	case *domain.InvoiceCarrierSet:
 		if a, ok := l.accounts[b.AccountID]; ok {

@@ -215,6 +215,17 @@ func (d *Accounts) applyAccountEvent(e *Event) bool {
 		d.rec(v.AccountID).suspended = true
 	case *domain.AccountResumed:
 		d.rec(v.AccountID).suspended = false
+	case *domain.AccountDetailsChanged:
+		a := d.rec(v.AccountID)
+		a.org, a.taxID = v.Organisation, v.TaxID
+		x := a.extras()
+		x.address, x.contact = v.Address, v.Contact
+		a.setExtra(x)
+	case *domain.InvoiceCarrierSet:
+		if v.TaxID == nil { // a change of carrier alone
+			return true
+		}
+		d.rec(v.AccountID).taxID = *v.TaxID // the customer's own 統一編號
 	case *domain.DataRequirementSet:
 		a := d.rec(v.AccountID)
 		x := a.extras()

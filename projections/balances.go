@@ -342,7 +342,8 @@ func (b *Balances) account(id string) *accountRec { return b.accounts.rec(id) }
 func isBalanceType(t string) bool {
 	switch t {
 	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued,
-		domain.TypeKeyChanged, domain.TypeDataRequirementSet, domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
+		domain.TypeKeyChanged, domain.TypeDataRequirementSet, domain.TypeDetailsChanged, domain.TypeInvoiceCarrierSet,
+		domain.TypeCreditsToppedUp, domain.TypeCreditsAdjusted, domain.TypeRequestCompleted:
 		return true
 	}
 	return false

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -18,6 +19,7 @@ func init() {
 	register("accounts show", "show an account: plan, balance, credit, keys", cmdAccountsShow)
 	register("accounts suspend", "suspend an account, with a reason: every key of it is refused", cmdAccountsSuspend)
 	register("accounts resume", "lift an account's suspension, with a reason", cmdAccountsResume)
+	register("accounts update", "correct an account's organisation, 統一編號, address or contact, with a reason", cmdAccountsUpdate)
 	register("credits adjust", "correct a balance up or down, with a reason", cmdCreditsAdjust)
 	register("staff issue", "issue a staff token (admin, finance or auditor; shown once)", cmdStaffIssue)
 	register("staff revoke", "revoke a staff token (never the last admin's)", cmdStaffRevoke)
@@ -68,6 +70,12 @@ func cmdAccountsShow(ctx context.Context, args []string, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "account       %s\norganisation  %s\n", st.AccountID, st.Organisation)
 	if st.TaxID != "" {
 		fmt.Fprintf(stdout, "tax ID        %s\n", st.TaxID)
+	}
+	if st.Address != "" {
+		fmt.Fprintf(stdout, "address       %s\n", st.Address)
+	}
+	if st.Contact != "" {
+		fmt.Fprintf(stdout, "contact       %s\n", st.Contact)
 	}
 	fmt.Fprintf(stdout, "plan          %s\nstatus        %s\n", st.Plan, status)
 	fmt.Fprintf(stdout, "balance       NT$%s\ncredit limit  NT$%s\navailable     NT$%s\nthis month    NT$%s\n",
@@ -137,6 +145,60 @@ func cmdAccountsResume(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintf(stdout, "%s is resumed: its keys work again\n", *acct)
 		return nil
 	})
+}
+
+func cmdAccountsUpdate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("accounts update", stderr)
+	acct := fs.String("account", "", "account ID")
+	org := fs.String("organisation", "", "organisation name, as invoices print it (default: unchanged)")
+	taxID := fs.String("tax-id", "", "統一編號: B2B invoices from now on; empty: B2C (default: unchanged)")
+	address := fs.String("address", "", "postal address (default: unchanged)")
+	contact := fs.String("contact", "", "contact person or e-mail (default: unchanged)")
+	reason := fs.String("reason", "", "why the details change (required; recorded with the change)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("account", *acct); err != nil {
+		return err
+	}
+	// A flag given sets its field, empty too; one not given keeps it.
+	change := commands.DetailsChange{Reason: *reason}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "organisation":
+			change.Organisation = org
+		case "tax-id":
+			change.TaxID = taxID
+		case "address":
+			change.Address = address
+		case "contact":
+			change.Contact = contact
+		}
+	})
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		was, now, err := h.ChangeAccountDetails(ctx, *acct, change)
+		if err != nil {
+			return err
+		}
+		changes := commands.Changes(was, now)
+		if len(changes) == 0 {
+			fmt.Fprintf(stdout, "nothing to change: %s has these details already; nothing was recorded\n", *acct)
+			return nil
+		}
+		fmt.Fprintf(stdout, "%s corrected (%s):\n", *acct, *reason)
+		for _, ch := range changes {
+			fmt.Fprintf(stdout, "  %-13s %s → %s\n", ch.Field, orDash(ch.Was), orDash(ch.Now))
+		}
+		return nil
+	})
+}
+
+// orDash shows an empty detail as a dash.
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writer) error {

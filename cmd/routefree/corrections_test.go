@@ -53,7 +53,7 @@ func TestGroupHelpListsItsCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"accounts open", "accounts plan", "accounts show", "accounts suspend", "accounts resume"} {
+	for _, want := range []string{"accounts open", "accounts plan", "accounts show", "accounts suspend", "accounts resume", "accounts update"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("accounts -h does not list %q:\n%s", want, out)
 		}

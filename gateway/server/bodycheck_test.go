@@ -322,3 +322,64 @@ func TestEveryEndpointRefusesAnEncodedBody(t *testing.T) {
 		t.Fatalf("%d encoded bodies reached an upstream", n)
 	}
 }
+
+// A client's mistake that is not one of OpenAI's named statuses (a wrong
+// method, a body too large or sent compressed) was typed api_error, which
+// reads as the gateway's fault; OpenAI types every client error
+// invalid_request_error.
+func TestClientErrorsAreInvalidRequests(t *testing.T) {
+	h := newHarness(t, harnessOpts{cfg: Config{MaxBodyBytes: 1 << 10}})
+	for _, c := range []struct {
+		name, method, encoding, body string
+		status                       int
+	}{
+		{"wrong method", http.MethodGet, "", "", http.StatusMethodNotAllowed},
+		{"body too large", http.MethodPost, "", `{"model":"test/openai","messages":[{"role":"user","content":"` + strings.Repeat("x", 2<<10) + `"}]}`, http.StatusRequestEntityTooLarge},
+		{"compressed body", http.MethodPost, "gzip", `{}`, http.StatusUnsupportedMediaType},
+	} {
+		req, _ := http.NewRequest(c.method, h.http.URL+"/api/v1/chat/completions", strings.NewReader(c.body))
+		req.Header.Set("Authorization", "Bearer "+h.key)
+		req.Header.Set("Content-Type", "application/json")
+		if c.encoding != "" {
+			req.Header.Set("Content-Encoding", c.encoding)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wantStatus(t, resp, b, c.status)
+		m := decodeMap(t, b)
+		want(t, m, "error.type", "invalid_request_error")
+	}
+}
+
+// On /messages the same mistakes take Anthropic's types: request_too_large
+// for a body over the limit, invalid_request_error for any other 4XX.
+func TestMessagesClientErrorsTakeAnthropicsTypes(t *testing.T) {
+	h := msgHarness(t, harnessOpts{cfg: Config{MaxBodyBytes: 1 << 10}})
+	for _, c := range []struct {
+		name, method, encoding, body, typ string
+		status                            int
+	}{
+		{"wrong method", http.MethodGet, "", "", "invalid_request_error", http.StatusMethodNotAllowed},
+		{"body too large", http.MethodPost, "", oneMessage("claude-sonnet-4-6", strings.Repeat("x", 2<<10), `,"max_tokens":10`), "request_too_large", http.StatusRequestEntityTooLarge},
+		{"compressed body", http.MethodPost, "gzip", `{}`, "invalid_request_error", http.StatusUnsupportedMediaType},
+	} {
+		req, _ := http.NewRequest(c.method, h.http.URL+"/api/v1/messages", strings.NewReader(c.body))
+		req.Header.Set("x-api-key", h.key)
+		req.Header.Set("Content-Type", "application/json")
+		if c.encoding != "" {
+			req.Header.Set("Content-Encoding", c.encoding)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		wantStatus(t, resp, b, c.status)
+		want(t, decodeMap(t, b), "error.type", c.typ)
+	}
+}

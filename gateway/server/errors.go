@@ -41,6 +41,9 @@ func errorType(status int) string {
 	case http.StatusTooManyRequests:
 		return "rate_limit_error"
 	}
+	if status >= 400 && status < 500 {
+		return "invalid_request_error" // the client's to fix, as OpenAI types it
+	}
 	return "api_error"
 }
 

@@ -178,8 +178,8 @@ func patchNative(raw []byte, requestID, model string, usage *oaUsage) ([]byte, e
 // msgErrorType is Anthropic's error type for a status.
 func msgErrorType(status int) string {
 	switch status {
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, 422:
-		return "invalid_request_error"
+	case http.StatusRequestEntityTooLarge:
+		return "request_too_large"
 	case http.StatusUnauthorized:
 		return "authentication_error"
 	case http.StatusPaymentRequired:
@@ -194,6 +194,9 @@ func msgErrorType(status int) string {
 		return "overloaded_error"
 	case http.StatusGatewayTimeout:
 		return "timeout_error"
+	}
+	if status >= 400 && status < 500 {
+		return "invalid_request_error" // Anthropic's type for any other 4XX
 	}
 	return "api_error"
 }

@@ -221,6 +221,7 @@ func figures(replay string) string {
 	return lines[2]
 }
 
+// pdfFileText reads a PDF file back as text.
 func pdfFileText(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -181,23 +180,6 @@ ROUTEFREE_SELLER_ADDRESS=臺北市設定檔路1號
 	if cmd.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), typo+`: unknown setting "ROUTEFREE_SELLER_NAM"`) {
 		t.Fatalf("misspelt seller setting: %v\n%s", err, out)
 	}
-}
-
-// pdfFileText reads a PDF back with poppler's pdftotext.
-func pdfFileText(t *testing.T, path string) string {
-	t.Helper()
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		msg := "pdftotext is missing: install Debian's poppler-utils"
-		if os.Getenv("ROUTEFREE_REQUIRE_SERVICES") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	out, err := exec.Command("pdftotext", path, "-").Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
 }
 
 // zippedText is every file of a zip, one after the other.

@@ -288,11 +288,16 @@ type InvoiceLine struct {
 
 // InvoiceIssued is a unified invoice (統一發票), whole NTD.
 type InvoiceIssued struct {
-	Number       string        `json:"number"` // e.g. AB12345678
-	Period       string        `json:"period"` // e.g. 2026-11 (first month of the two-month period)
-	AccountID    string        `json:"account_id"`
-	Month        string        `json:"month,omitempty"`        // billing month for monthly invoices
-	TopUpRef     string        `json:"topup_ref,omitempty"`    // top-up reference for prepaid invoices
+	Number    string `json:"number"` // e.g. AB12345678
+	Period    string `json:"period"` // e.g. 2026-11 (first month of the two-month period)
+	AccountID string `json:"account_id"`
+	Month     string `json:"month,omitempty"`     // billing month for monthly invoices
+	TopUpRef  string `json:"topup_ref,omitempty"` // top-up reference for prepaid invoices
+	// PaidMonth is, on a top-up invoice, the Taipei month (YYYY-MM) of the
+	// payment TopUpRef names: the month the invoice counts in, though it may
+	// be issued later (docs/invoicing-ledger.md). Empty on monthly invoices
+	// and on top-up invoices issued before it was recorded.
+	PaidMonth    string        `json:"paid_month,omitempty"`
 	Kind         string        `json:"kind"`                   // b2b or b2c
 	BuyerName    string        `json:"buyer_name,omitempty"`   // b2b
 	BuyerTaxID   string        `json:"buyer_tax_id,omitempty"` // b2b

@@ -220,11 +220,11 @@ func (s *Service) issueTopUpOnce(ctx context.Context, acct, ref string) (Invoice
 // next top-up, never rounded up into money not received. ok is false when
 // nothing reaches NT$1. s.mu is held.
 func (s *Service) topUpDraft(acct string, at time.Time) (draft, bool) {
-	refs, covers, seq, total := s.topUpsDue(acct)
+	refs, covers, seq, total, paid := s.topUpsDue(acct)
 	if total <= 0 {
 		return draft{}, false
 	}
-	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: refs[len(refs)-1], IssuedAt: at, RandomCode: s.randomCode(),
+	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: refs[len(refs)-1], PaidMonth: paid, IssuedAt: at, RandomCode: s.randomCode(),
 		Seq: seq, Covers: covers, TopUps: refs, Total: total}
 	buyer(&inv, s.l.accounts[acct])
 	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
@@ -234,24 +234,26 @@ func (s *Service) topUpDraft(acct string, at time.Time) (draft, bool) {
 }
 
 // topUpsDue returns an account's top-ups that no live invoice bills, their
-// sum, the Seq of their invoice and its total: the whole NTD they bring the
-// account's live top-up invoices to, rounded down. s.mu is held.
-func (s *Service) topUpsDue(acct string) (refs []string, covers decimal.Decimal, seq int, total int64) {
+// sum, the Seq of their invoice, its total (the whole NTD they bring the
+// account's live top-up invoices to, rounded down) and the month the last
+// of them was paid in. s.mu is held.
+func (s *Service) topUpsDue(acct string) (refs []string, covers decimal.Decimal, seq int, total int64, paid string) {
 	covers = decimal.Zero
 	for t := range s.l.topUpsOf(acct).all() {
 		if t.cover == nil {
 			refs = append(refs, t.Reference)
 			covers = covers.Add(t.Amount.Decimal())
+			paid = t.Month()
 		}
 	}
 	if len(refs) == 0 {
-		return nil, covers, 0, 0
+		return nil, covers, 0, 0, ""
 	}
 	billedCovers, billedTotal := decimal.Zero, int64(0)
 	if b := s.l.topUpBills[acct]; b != nil {
 		seq, billedCovers, billedTotal = b.next, b.covers, b.totals
 	}
-	return refs, covers, seq, billedCovers.Add(covers).Floor().IntPart() - billedTotal
+	return refs, covers, seq, billedCovers.Add(covers).Floor().IntPart() - billedTotal, paid
 }
 
 // randomCode draws the 隨機碼 (B2B and B2C alike: the proof's barcodes need

@@ -229,7 +229,7 @@ func (s *Service) pendingTopUps() bool {
 		if a.dirty == 0 {
 			continue
 		}
-		if _, _, _, total := s.topUpsDue(a.ID); total > 0 {
+		if _, _, _, total, _ := s.topUpsDue(a.ID); total > 0 {
 			found = true
 		} else {
 			a.dirty = 0

@@ -172,7 +172,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 			}
 		}
 		reason := ReasonFraction
-		if _, _, _, total := s.topUpsDue(acct); total > 0 {
+		if _, _, _, total, _ := s.topUpsDue(acct); total > 0 {
 			switch {
 			case !haveRange:
 				reason = ReasonNoRange

@@ -30,9 +30,9 @@ type InvoiceRecord struct {
 	Number string
 	Period string // first month of the two-month period
 	// Month is the billing month; a top-up invoice's, the Taipei month of
-	// its payment (see paidMonth), but for a payment let go before its
-	// invoice: where invoicing runs, invoicing.Service.RecordMonth is the
-	// month to count the invoice in.
+	// its payment, as its event names it (its month of issue if recorded
+	// before the event named it): where invoicing runs,
+	// invoicing.Service.RecordMonth is the month to count the invoice in.
 	Month      string
 	AccountID  string
 	Kind       string // b2b or b2c
@@ -105,90 +105,12 @@ type Invoices struct {
 	memCheckpoint
 	mu       sync.RWMutex
 	byNumber map[string]*InvoiceRecord // the latest invoice of each number
-	// unbilled holds, by account, the payments (card, bank transfer) no
-	// invoice has named yet, in order of payment, with their Taipei month:
-	// the month their invoice counts in. A payment that wholly pays usage
-	// billed monthly is never invoiced: those of months before the last
-	// unbilledMonths are let go (see keepRecent).
-	unbilled map[string][]payment
 }
-
-// unbilledMonths is how many Taipei months before the current one a
-// payment waits for its invoice in unbilled. Invoicing issues a top-up's
-// invoice at once, or once a number range is given for the period.
-const unbilledMonths = 2
-
-// keepRecent drops from an account's unbilled payments those paid
-// unbilledMonths or more before the month of at. v.mu is held.
-func (v *Invoices) keepRecent(acct string, at time.Time) {
-	list := v.unbilled[acct]
-	t := at.In(Taipei)
-	oldest := MonthOf(time.Date(t.Year(), t.Month()-unbilledMonths, 1, 12, 0, 0, 0, Taipei))
-	i := 0
-	for i < len(list) && list[i].month < oldest {
-		i++
-	}
-	switch {
-	case i == len(list):
-		delete(v.unbilled, acct)
-	case i > 0:
-		v.unbilled[acct] = slices.Clone(list[i:])
-	}
-}
-
-// payment is a paid top-up awaiting its invoice.
-type payment struct{ ref, month string }
 
 var _ Projection = (*Invoices)(nil)
 
 // NewInvoices returns an empty invoice model.
-func NewInvoices() *Invoices {
-	return &Invoices{byNumber: map[string]*InvoiceRecord{}, unbilled: map[string][]payment{}}
-}
-
-// paidMonth is the month a top-up invoice counts in: the Taipei month its
-// top-up was paid in, as invoicing's reconciliation counts it (services
-// are invoiced at payment, docs/invoicing-ledger.md), though it may be
-// issued a moment later, past midnight. The payments the invoice names
-// leave unbilled, and so do earlier ones it does not name: an invoice
-// carries every earlier payment still to invoice, so those were wholly
-// paying usage billed monthly and are never invoiced. A re-issue after a
-// void names payments already billed: it counts where the voided invoice
-// did. An invoice whose payment is unknown (a history that folded the
-// invoice first, or a payment let go after unbilledMonths) counts in its
-// month of issue. v.mu is held.
-func (v *Invoices) paidMonth(b *domain.InvoiceIssued) string {
-	v.keepRecent(b.AccountID, b.IssuedAt)
-	list := v.unbilled[b.AccountID]
-	month, last := "", -1
-	for i, p := range list {
-		if p.ref == b.TopUpRef {
-			month = p.month
-		}
-		if p.ref == b.TopUpRef || slices.Contains(b.TopUps, p.ref) {
-			last = i
-		}
-	}
-	if last >= 0 {
-		if rest := list[last+1:]; len(rest) > 0 {
-			v.unbilled[b.AccountID] = slices.Clone(rest)
-		} else {
-			delete(v.unbilled, b.AccountID)
-		}
-	}
-	if month != "" {
-		return month
-	}
-	v.all(func(r *InvoiceRecord, _ bool) {
-		if month == "" && r.AccountID == b.AccountID && r.Bills(b.TopUpRef) {
-			month = r.Month
-		}
-	})
-	if month != "" {
-		return month
-	}
-	return MonthOf(b.IssuedAt)
-}
+func NewInvoices() *Invoices { return &Invoices{byNumber: map[string]*InvoiceRecord{}} }
 
 // Name implements Projection.
 func (v *Invoices) Name() string { return "invoices" }
@@ -283,24 +205,19 @@ func (v *Invoices) Apply(_ context.Context, batch []Event) error {
 	for i := range batch {
 		e := &batch[i]
 		switch b := e.Body.(type) {
-		case *domain.CreditsToppedUp:
-			if b.Method == domain.MethodCard || b.Method == domain.MethodBankTransfer {
-				v.mu.Lock()
-				v.keepRecent(b.AccountID, e.OccurredAt)
-				v.unbilled[b.AccountID] = append(v.unbilled[b.AccountID], payment{ref: b.Reference, month: MonthOf(e.OccurredAt)})
-				v.mu.Unlock()
-			}
 		case *domain.InvoiceIssued:
-			v.mu.Lock()
+			// A monthly invoice counts in the month it bills, a top-up
+			// invoice in the month of its payment, which its event names;
+			// one issued before it did, in its month of issue (invoicing's
+			// ledger, which every view asks first, knows the payment's).
 			month := b.Month
 			switch {
 			case month != "":
-			case b.TopUpRef != "":
-				month = v.paidMonth(b)
+			case b.PaidMonth != "":
+				month = b.PaidMonth
 			default:
 				month = MonthOf(b.IssuedAt)
 			}
-			v.mu.Unlock()
 			r := &InvoiceRecord{
 				Number: b.Number, Period: b.Period, Month: month, AccountID: b.AccountID, Kind: b.Kind,
 				BuyerName: b.BuyerName, BuyerTaxID: b.BuyerTaxID, TopUpRef: b.TopUpRef, TopUps: b.TopUps,

@@ -11,10 +11,10 @@ import (
 // goMemoryBudget is the Go runtime's share of the design's 200 MB resident
 // budget: the rest is the binary's code and data that the process touches
 // (31–34 MB measured with 100,000 accounts), SQLite's page caches, which
-// live outside the Go heap, and a margin of about 30 MB. It sits a third
+// live outside the Go heap, and a margin of about 20 MB. It sits a fifth
 // above the live heap of a first start with 100,000 keys and accounts
-// (88 MiB): room for what reading the history holds besides the read
-// models, without the collector running back to back.
+// (99 MiB, scripts/memory.sh): room for what reading the history holds
+// besides the read models, without the collector running back to back.
 const goMemoryBudget = 120 << 20
 
 // keepMemoryLimit sets the Go runtime's soft memory limit until ctx ends,

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/internal/jsonscan"
 )
 
 // OpenRouterSampling are OpenRouter's sampling parameters that OpenAI's own
@@ -151,18 +153,27 @@ func openAIMessages(v RawJSON) (RawJSON, error) {
 	return append(b, ']'), nil
 }
 
+// includeUsage is the stream options of a client that sent no other; its
+// callers copy it, never change it.
+var includeUsage = RawJSON(`{"include_usage":true}`)
+
 // forceIncludeUsage sets include_usage in the client's stream_options,
 // keeping any other option it sent.
 func forceIncludeUsage(so RawJSON) (RawJSON, error) {
 	if firstByte(so) != '{' {
-		return RawJSON(`{"include_usage":true}`), nil
+		return includeUsage, nil
+	}
+	// The usual object holds include_usage alone: scanned, not decoded.
+	only := true
+	if jsonscan.Members(so, func(m jsonscan.Member) { only = only && string(m.Key) == "include_usage" }) && only {
+		return includeUsage, nil
 	}
 	var m map[string]RawJSON
 	if err := json.Unmarshal(so, &m); err != nil {
 		return nil, err
 	}
 	if len(m) == 0 || (len(m) == 1 && m["include_usage"] != nil) {
-		return RawJSON(`{"include_usage":true}`), nil
+		return includeUsage, nil
 	}
 	m["include_usage"] = RawJSON("true")
 	return json.Marshal(m)

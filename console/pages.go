@@ -148,13 +148,20 @@ func (s *server) signin(c echo.Context) error {
 }
 
 func (s *server) signout(c echo.Context) error {
+	s.endSession(c)
+	return c.Redirect(http.StatusSeeOther, "/console/signin")
+}
+
+// endSession forgets the request's session on the server and in the
+// browser, so that its cookie never signs in again, even once the
+// credential it was made with works again (a key enabled again).
+func (s *server) endSession(c echo.Context) {
 	if ck, err := c.Request().Cookie(sessionCookie); err == nil {
 		if err := s.auth.sessions.drop(c.Request().Context(), ck.Value); err != nil {
 			s.deps.Logger.Error("console: ending a session", "err", err)
 		}
 	}
 	setCookie(c.Response(), c.Request(), sessionCookie, "", -1)
-	return c.Redirect(http.StatusSeeOther, "/console/signin")
 }
 
 // redirectBack is the Post/Redirect/Get step after a form, with a message.
@@ -409,6 +416,7 @@ func (s *server) disableKeyForm(c echo.Context) error {
 		return err
 	}
 	if principal(c).KeyID == k.KeyID {
+		s.endSession(c)
 		return redirectBack(c, "/console/signin", "key.disabled.self")
 	}
 	return redirectBack(c, back, "key.disabled")
@@ -445,6 +453,7 @@ func (s *server) revokeKeyForm(c echo.Context) error {
 		return err
 	}
 	if principal(c).KeyID == k.KeyID {
+		s.endSession(c)
 		return redirectBack(c, "/console/signin", "key.revoked.self")
 	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(k.AccountID), "key.revoked")

@@ -65,3 +65,37 @@ func stepPage(t *testing.T, b *browser, path, csrf string) string {
 	_, page := b.post(path, url.Values{"csrf": {csrf}})
 	return page
 }
+
+// Disabling the key one is signed in with ends the session for good: once
+// the key is enabled again (by another management key or by staff), the
+// old session cookie is still signed out, and the browser is told to
+// forget it.
+func TestDisablingTheSignedInKeyEndsTheSession(t *testing.T) {
+	e := newEnv(t, false)
+	mgmtID, mgmt, _ := managedAccount(e, "acct_selfoff")
+	b := e.browser()
+	in := b.signInReturning(t, mgmt)
+
+	path := "/console/keys/" + mgmtID + "/disable"
+	v := formFields(t, stepPage(t, b, path, in.token), path)
+	resp, _ := b.post(path, v)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin?flash=key.disabled.self" {
+		t.Fatalf("confirmed: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if got := b.cookie(sessionCookie); got != "" {
+		t.Error("the answer leaves the session cookie in the browser")
+	}
+	if err := e.cmds.SetKeyDisabled(e.ctx, mgmtID, false); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if _, ok := e.deps.Auth.sessions.get(e.ctx, in.session); ok {
+		t.Error("the session is still kept after the key it signed in with was disabled")
+	}
+	replay := e.browser()
+	u, _ := url.Parse(e.srv.URL)
+	replay.jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: in.session}})
+	if resp, _ := replay.get("/console/accounts/acct_selfoff"); resp.StatusCode == http.StatusOK {
+		t.Fatal("the old session cookie signs in again once the key is enabled")
+	}
+}

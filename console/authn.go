@@ -84,6 +84,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
 	if !safeMethod(r.Method) && !validCSRF(r, sess.csrf) {
 		return auth.Principal{}, auth.ErrForbidden
 	}
+	if sess.kind == credKey {
+		// A key disabled since the sign-in ended the session, even if it
+		// has been enabled again since.
+		if k, ok := a.keys.Lookup(sess.credHash); ok && k.Disables != sess.gen {
+			return auth.Principal{}, auth.ErrUnauthenticated
+		}
+	}
 	return a.resolveHash(sess.kind, sess.credHash)
 }
 

@@ -192,7 +192,7 @@ func TestSignedInOwnerManagesKeysUnbounded(t *testing.T) {
 	e.openAccount("acct_s", "單一登入公司", domain.PlanStarter)
 	wideID, _ := e.issueKey("acct_s")
 	sid, err := e.deps.Auth.sessions.create(context.Background(), "", credSSO,
-		encodeSSO(auth.Principal{AccountID: "acct_s", Management: true, Subject: "oidc:mei"}))
+		encodeSSO(auth.Principal{AccountID: "acct_s", Management: true, Subject: "oidc:mei"}), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

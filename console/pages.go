@@ -137,7 +137,13 @@ func (s *server) signin(c echo.Context) error {
 	if oc, err := r.Cookie(sessionCookie); err == nil {
 		old = oc.Value
 	}
-	id, err := s.auth.sessions.create(r.Context(), old, kind, commands.HashKey(secret))
+	hash, gen := commands.HashKey(secret), uint8(0)
+	if kind == credKey {
+		if k, ok := s.auth.keys.Lookup(hash); ok {
+			gen = k.Disables
+		}
+	}
+	id, err := s.auth.sessions.create(r.Context(), old, kind, hash, gen)
 	if err != nil {
 		s.deps.Logger.Error("console: starting a session", "err", err)
 		return s.signinFailed(c, http.StatusServiceUnavailable, "signin.unavailable")

@@ -99,3 +99,37 @@ func TestDisablingTheSignedInKeyEndsTheSession(t *testing.T) {
 		t.Fatal("the old session cookie signs in again once the key is enabled")
 	}
 }
+
+// A key disabled by anyone (another management key, staff, the CLI) and
+// later enabled again signed its old console sessions back in: a session
+// outlives only the key's enabling it was signed in under.
+func TestAKeyDisabledElsewhereEndsItsSessions(t *testing.T) {
+	e := newEnv(t, false)
+	mgmtID, mgmt, _ := managedAccount(e, "acct_offelse")
+	b := e.browser()
+	in := b.signInReturning(t, mgmt)
+	if resp, _ := b.get("/console/accounts/acct_offelse"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("signed in: %d", resp.StatusCode)
+	}
+	for _, disabled := range []bool{true, false} {
+		if err := e.cmds.SetKeyDisabled(e.ctx, mgmtID, disabled); err != nil {
+			t.Fatal(err)
+		}
+		e.sync()
+	}
+	if resp, _ := b.get("/console/accounts/acct_offelse"); resp.StatusCode == http.StatusOK {
+		t.Fatal("a session signed in before its key was disabled works again once the key is enabled")
+	}
+	replay := e.browser()
+	u, _ := url.Parse(e.srv.URL)
+	replay.jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: in.session}})
+	if resp, _ := replay.get("/console/accounts/acct_offelse"); resp.StatusCode == http.StatusOK {
+		t.Fatal("the old session cookie signs in again")
+	}
+	// Signing in again with the enabled key works.
+	again := e.browser()
+	again.signInReturning(t, mgmt)
+	if resp, _ := again.get("/console/accounts/acct_offelse"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("signing in again after the key was enabled: %d", resp.StatusCode)
+	}
+}

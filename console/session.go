@@ -27,6 +27,9 @@ type session struct {
 	kind, credHash string
 	csrf           string
 	expires        time.Time
+	// gen is, for a key, its count of disables at sign-in
+	// (projections.KeyInfo.Disables): the session ends when it changes.
+	gen uint8
 }
 
 // sessionStore keeps signed-in browsers by session ID.
@@ -34,7 +37,7 @@ type sessionStore interface {
 	// create starts a session under a new random ID. The old ID (if any)
 	// is dropped, so an ID planted before sign-in never becomes a
 	// signed-in one.
-	create(ctx context.Context, old, kind, credHash string) (string, error)
+	create(ctx context.Context, old, kind, credHash string, gen uint8) (string, error)
 	get(ctx context.Context, id string) (session, bool)
 	drop(ctx context.Context, id string) error
 }
@@ -57,9 +60,9 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (s *sessions) create(_ context.Context, old, kind, credHash string) (string, error) {
+func (s *sessions) create(_ context.Context, old, kind, credHash string, gen uint8) (string, error) {
 	id := randomToken()
-	ss := session{kind: kind, credHash: credHash, csrf: randomToken(), expires: s.now().Add(sessionTTL)}
+	ss := session{kind: kind, credHash: credHash, csrf: randomToken(), expires: s.now().Add(sessionTTL), gen: gen}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.m, old)
@@ -104,6 +107,7 @@ type storedSession struct {
 	CredHash string `json:"cred"`
 	CSRF     string `json:"csrf"`
 	Expires  int64  `json:"exp"` // Unix seconds
+	Gen      uint8  `json:"gen,omitempty"`
 }
 
 func (r *redisSessions) key(id string) string {
@@ -111,9 +115,9 @@ func (r *redisSessions) key(id string) string {
 	return r.prefix + "console:session:" + hex.EncodeToString(sum[:])
 }
 
-func (r *redisSessions) create(ctx context.Context, old, kind, credHash string) (string, error) {
+func (r *redisSessions) create(ctx context.Context, old, kind, credHash string, gen uint8) (string, error) {
 	id := randomToken()
-	b, err := json.Marshal(storedSession{Kind: kind, CredHash: credHash, CSRF: randomToken(), Expires: time.Now().Add(sessionTTL).Unix()})
+	b, err := json.Marshal(storedSession{Kind: kind, CredHash: credHash, CSRF: randomToken(), Expires: time.Now().Add(sessionTTL).Unix(), Gen: gen})
 	if err != nil {
 		return "", err
 	}
@@ -142,7 +146,7 @@ func (r *redisSessions) get(ctx context.Context, id string) (session, bool) {
 	if json.Unmarshal(b, &st) != nil || time.Now().Unix() >= st.Expires {
 		return session{}, false
 	}
-	return session{kind: st.Kind, credHash: st.CredHash, csrf: st.CSRF, expires: time.Unix(st.Expires, 0)}, true
+	return session{kind: st.Kind, credHash: st.CredHash, csrf: st.CSRF, expires: time.Unix(st.Expires, 0), gen: st.Gen}, true
 }
 
 func (r *redisSessions) drop(ctx context.Context, id string) error {

@@ -85,7 +85,7 @@ func (s *server) ssoDone(c echo.Context, p auth.Principal, err error) error {
 	if oc, err := c.Request().Cookie(sessionCookie); err == nil {
 		old = oc.Value
 	}
-	id, err := s.auth.sessions.create(c.Request().Context(), old, credSSO, encodeSSO(p))
+	id, err := s.auth.sessions.create(c.Request().Context(), old, credSSO, encodeSSO(p), 0)
 	if err != nil {
 		s.deps.Logger.Error("console: starting a session", "err", err)
 		return s.signinFailed(c, http.StatusServiceUnavailable, "signin.unavailable")

@@ -34,8 +34,12 @@ type KeyInfo struct {
 	SpendPeriod string // daily, weekly or monthly
 	Revoked     bool
 	Disabled    bool // until enabled again (revoking is final)
-	Suspended   bool // the account is suspended
-	Management  bool // manages the account's keys, calls no model (domain.KeyWithin)
+	// Disables counts the times the key was disabled, modulo 256: a console
+	// session signed in with the key ends once it changes, so enabling the
+	// key again does not bring back the sessions its disabling ended.
+	Disables   uint8
+	Suspended  bool // the account is suspended
+	Management bool // manages the account's keys, calls no model (domain.KeyWithin)
 }
 
 // keyEntry is one key. Its account's plan, limits and suspension are read
@@ -46,6 +50,7 @@ type keyEntry struct {
 	hash                [32]byte   // the hash's bytes, when it is lowercase hex (see sumOf)
 	revoked, disabled   bool
 	management          bool
+	disables            uint8     // times disabled, modulo 256 (KeyInfo.Disables)
 	name                uint32    // the key's name, an index in Keys.names: 112 bytes a key where a string made 128
 	nextOfAccount       *keyEntry // the account's keys form a list
 	samePrefix          *keyEntry // the next key whose hash starts alike (Keys.byHash)
@@ -182,7 +187,7 @@ func (k *Keys) Len() int {
 // info is the key's own part of its KeyInfo; k.mu is held.
 func (k *Keys) info(e *keyEntry) KeyInfo {
 	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: k.names.at(e.name), Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked,
-		Disabled: e.disabled, Management: e.management}
+		Disabled: e.disabled, Disables: e.disables, Management: e.management}
 	if l := e.limits; l != nil {
 		info.Models, info.SpendLimit, info.SpendPeriod = l.models, l.spendLimit.Decimal(), l.spendPeriod
 	}
@@ -348,6 +353,9 @@ func (k *Keys) removeFromAccount(old *keyEntry) {
 func (k *Keys) setDisabled(id string, disabled bool) {
 	k.mu.Lock()
 	if ke, ok := k.byID[id]; ok {
+		if disabled && !ke.disabled {
+			ke.disables++
+		}
 		ke.disabled = disabled
 	}
 	k.mu.Unlock()

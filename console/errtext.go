@@ -113,6 +113,13 @@ var errorPatterns = []errorPattern{
 	ep(`item (\d+) needs a name, a positive quantity and a price ≥ 0`, "err.quote.item"),
 	ep(`valid_days must be 1 to 365`, "err.quote.days"),
 	ep(`quote (\S+) expired on (.*)`, "err.quote.expired"),
+	ep(`a quote totals at most (\S+) \(NT\$(\S+)\) with tax`, "err.quote.max"),
+	ep(`a quote has at most (\d+) items \((\d+) given\)`, "err.quote.count"),
+	ep(`item (\d+): (\S+) is at most (\d+) characters \((\d+) given\)`, "err.quote.item.long"),
+	ep(`item (\d+): (\S+) holds the control character (\S+)`, "err.quote.item.control"),
+	ep(`(\S+) is at most (\d+) characters \((\d+) given\)`, "err.quote.long"),
+	ep(`(\S+) holds the control character (\S+)`, "err.quote.control"),
+	ep(`this key already issued quote (\S+), for another request`, "err.quote.key"),
 	ep(`quote (\S+)`, "err.quote.notfound"),
 	// The console's own.
 	ep(`(\S+): "([^"]*)" is not a number`, "err.number"),

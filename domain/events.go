@@ -346,7 +346,8 @@ type UsageBilled struct {
 	Cost      decimal.Decimal `json:"cost"`
 }
 
-// InvoiceSeller is the seller's identity on an invoice.
+// InvoiceSeller is the seller's identity on an invoice, a quote or a
+// contract.
 type InvoiceSeller struct {
 	Name        string `json:"name"`
 	TaxID       string `json:"tax_id"`
@@ -354,6 +355,10 @@ type InvoiceSeller struct {
 	Phone       string `json:"phone,omitempty"`
 	Email       string `json:"email,omitempty"`
 	Responsible string `json:"responsible,omitempty"` // 負責人
+	// Quotes and contracts also print the contact (聯絡人) and the account
+	// to pay to; invoices do not record them.
+	Contact     string `json:"contact,omitempty"`
+	BankAccount string `json:"bank_account,omitempty"`
 }
 
 // InvoiceVoided voids (作廢) an invoice within its period's window.
@@ -424,6 +429,10 @@ type QuoteIssued struct {
 	AgencyAddr   string      `json:"agency_address,omitempty"`
 	ContractPlan string      `json:"contract_plan,omitempty"`
 	Actor        Actor       `json:"actor"` // who caused it (since v2)
+	// Seller is the issuer as printed, fixed at issue so that a later
+	// change of configuration does not change the quote. Nil on quotes
+	// issued before it was recorded: they render with the configured seller.
+	Seller *InvoiceSeller `json:"seller,omitempty"`
 }
 
 // QuoteAccepted records the agency's acceptance of a quote.
@@ -440,6 +449,9 @@ type ContractIssued struct {
 	PeriodEnd   time.Time `json:"period_end"`
 	Plan        Plan      `json:"plan"`
 	Actor       Actor     `json:"actor"` // who caused it (since v2)
+	// Seller is the issuer as printed on the contract, fixed when it is
+	// signed; nil on contracts issued before it was recorded.
+	Seller *InvoiceSeller `json:"seller,omitempty"`
 }
 
 func (AccountOpened) EventType() string      { return TypeAccountOpened }

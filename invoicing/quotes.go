@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -35,20 +37,73 @@ type QuoteRequest struct {
 	Key string `json:"-"`
 }
 
+// Bounds of a quote: its total, tax included, is at most MaxQuoteTotal
+// (新臺幣壹拾億元整), and its text is short enough that every row of its
+// PDF fits on a page.
+const (
+	MaxQuoteTotal   int64 = 1_000_000_000
+	MaxQuoteItems         = 100
+	maxAgencyRunes        = 100 // agency, address, contact
+	maxItemRunes          = 200 // an item's name and spec
+	maxUnitRunes          = 20
+	maxRemarksRunes       = 1000
+)
+
 // QuoteTotals are a quote's amounts: net prices summed in full precision,
 // rounded half-up to whole NTD once, tax computed once on that subtotal.
+// Amounts above MaxQuoteTotal are for CreateQuote to refuse.
 func QuoteTotals(items []domain.QuoteItem) (subtotal, tax, total int64) {
+	return twrules.NetTotals(quoteNet(items))
+}
+
+// quoteNet is the exact sum of quantity × net unit price.
+func quoteNet(items []domain.QuoteItem) decimal.Decimal {
 	net := decimal.Zero
 	for _, it := range items {
 		net = net.Add(it.Quantity.Mul(it.UnitPrice))
 	}
-	return twrules.NetTotals(net)
+	return net
+}
+
+func tooLarge() error {
+	return fmt.Errorf("%w: a quote totals at most %s (NT$%s) with tax", ErrInvalid,
+		twrules.UpperNTDPhrase(MaxQuoteTotal), decimal.NewFromInt(MaxQuoteTotal).String())
+}
+
+// textProblem names what keeps s from a quote's field: more than max
+// characters, or a control character (a line break only where lines is
+// set), which the PDF would carry as it is.
+func textProblem(field, s string, max int, lines bool) string {
+	if n := utf8.RuneCountInString(s); n > max {
+		return fmt.Sprintf("%s is at most %d characters (%d given)", field, max, n)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && !(lines && (r == '\n' || r == '\r' || r == '\t')) {
+			return fmt.Sprintf("%s holds the control character %U", field, r)
+		}
+	}
+	return ""
 }
 
 func (q QuoteRequest) validate() error {
 	var errs []string
 	if strings.TrimSpace(q.Agency) == "" {
 		errs = append(errs, "agency is required")
+	}
+	for _, f := range []struct {
+		name, text string
+		max        int
+		lines      bool
+	}{
+		{"agency", q.Agency, maxAgencyRunes, false}, {"agency_address", q.AgencyAddr, maxAgencyRunes, false},
+		{"contact", q.Contact, maxAgencyRunes, false}, {"remarks", q.Remarks, maxRemarksRunes, true},
+	} {
+		if p := textProblem(f.name, f.text, f.max, f.lines); p != "" {
+			errs = append(errs, p)
+		}
+	}
+	if len(q.Items) > MaxQuoteItems {
+		errs = append(errs, fmt.Sprintf("a quote has at most %d items (%d given)", MaxQuoteItems, len(q.Items)))
 	}
 	if p := domain.TaxIDProblem(q.AgencyTaxID); q.AgencyTaxID != "" && p != "" {
 		errs = append(errs, fmt.Sprintf("agency 統一編號 %q %s", q.AgencyTaxID, p))
@@ -59,6 +114,12 @@ func (q QuoteRequest) validate() error {
 	for i, it := range q.Items {
 		if strings.TrimSpace(it.Name) == "" || !it.Quantity.IsPositive() || it.UnitPrice.IsNegative() {
 			errs = append(errs, fmt.Sprintf("item %d needs a name, a positive quantity and a price ≥ 0", i+1))
+		}
+		for _, p := range []string{textProblem("name", it.Name, maxItemRunes, false),
+			textProblem("spec", it.Spec, maxItemRunes, false), textProblem("unit", it.Unit, maxUnitRunes, false)} {
+			if p != "" {
+				errs = append(errs, fmt.Sprintf("item %d: %s", i+1, p))
+			}
 		}
 	}
 	if q.ValidDays < 0 || q.ValidDays > 365 {
@@ -114,23 +175,41 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 	if req.ValidDays == 0 {
 		req.ValidDays = 30
 	}
+	// The ceiling is checked on the exact amount first: a product past
+	// int64 must be refused, not wrapped around to another number.
+	if net := quoteNet(req.Items); net.GreaterThan(decimal.NewFromInt(MaxQuoteTotal)) {
+		return Quote{}, tooLarge()
+	}
 	at := s.issueTime()
 	sub, tax, total := QuoteTotals(req.Items)
 	if total <= 0 {
 		return Quote{}, fmt.Errorf("%w: the quote totals NT$%d", ErrInvalid, total)
 	}
+	if total > MaxQuoteTotal {
+		return Quote{}, tooLarge()
+	}
 	id := newID("Q-", at)
 	if req.Key != "" {
 		id = keyedID("Q-", at, req.Key)
+		// A retry just past Taipei midnight is answered with the quote its
+		// first sending issued the day before.
+		prev := keyedID("Q-", at.Add(-24*time.Hour), req.Key)
+		if err := s.catchUpStream(ctx, domain.QuoteStream(prev), -1); err != nil {
+			return Quote{}, err
+		}
+		if p, err := s.Quote(prev); err == nil && at.Sub(p.IssuedAt) < 24*time.Hour {
+			id = prev
+		}
 	}
 	q := domain.QuoteIssued{
 		QuoteID: id, Agency: strings.TrimSpace(req.Agency), AgencyTaxID: req.AgencyTaxID,
 		AgencyAddr: req.AgencyAddr, Contact: req.Contact, Items: req.Items, ValidDays: req.ValidDays,
 		Remarks: req.Remarks, Subtotal: sub, Tax: tax, Total: total, IssuedAt: at, ContractPlan: string(req.Plan),
+		Seller: s.seller.documentSnapshot(),
 	}
 	// Render before recording: a quote the PDF refuses (say, a character the
 	// font lacks) is not issued.
-	if err := s.renderer.RenderQuote(io.Discard, q, s.seller.PDF()); err != nil {
+	if err := s.renderer.RenderQuote(io.Discard, q, pdf.Recorded(q.Seller, s.seller.PDF())); err != nil {
 		return Quote{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	d, err := encode(ctx, domain.EventID(domain.TypeQuoteIssued, q.QuoteID), at, &q)
@@ -148,7 +227,27 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 	if err := s.catchUpStream(ctx, stream, -1); err != nil {
 		return Quote{}, err
 	}
-	return s.Quote(q.QuoteID)
+	got, err := s.Quote(q.QuoteID)
+	if err == nil && !sameQuote(got.QuoteIssued, q) {
+		return Quote{}, fmt.Errorf("%w: this key already issued quote %s, for another request", ErrConflict, got.QuoteID)
+	}
+	return got, err
+}
+
+// sameQuote reports whether a and b quote the same: the same agency,
+// items, validity, remarks and plan (amounts compared as numbers).
+func sameQuote(a, b domain.QuoteIssued) bool {
+	if a.Agency != b.Agency || a.AgencyTaxID != b.AgencyTaxID || a.AgencyAddr != b.AgencyAddr || a.Contact != b.Contact ||
+		a.ValidDays != b.ValidDays || a.Remarks != b.Remarks || a.ContractPlan != b.ContractPlan || len(a.Items) != len(b.Items) {
+		return false
+	}
+	for i, x := range a.Items {
+		y := b.Items[i]
+		if x.Name != y.Name || x.Spec != y.Spec || x.Unit != y.Unit || !x.Quantity.Equal(y.Quantity) || !x.UnitPrice.Equal(y.UnitPrice) {
+			return false
+		}
+	}
+	return true
 }
 
 // Quote returns a quote with its acceptance and contract.
@@ -213,6 +312,7 @@ func (s *Service) AcceptQuote(ctx context.Context, id string, start time.Time, m
 	if err != nil {
 		return Quote{}, err
 	}
+	c.Seller = s.seller.documentSnapshot()
 	acc, err := encode(ctx, domain.EventID(domain.TypeQuoteAccepted, id), at, &domain.QuoteAccepted{QuoteID: id})
 	if err != nil {
 		return Quote{}, err
@@ -289,7 +389,7 @@ func (s *Service) QuotePDF(w io.Writer, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.renderer.RenderQuote(w, q.QuoteIssued, s.seller.PDF())
+	return s.renderer.RenderQuote(w, q.QuoteIssued, pdf.Recorded(q.Seller, s.seller.PDF()))
 }
 
 // ContractPDF writes a contract's 契約書, dated when it was issued.
@@ -298,7 +398,11 @@ func (s *Service) ContractPDF(w io.Writer, contractID string) error {
 	if err != nil {
 		return err
 	}
-	return s.renderer.RenderContract(w, *q.Contract, q.QuoteIssued, s.seller.PDF(), pdf.ContractOptions{IssuedAt: q.ContractAt})
+	seller := q.Contract.Seller
+	if seller == nil {
+		seller = q.Seller // a contract recorded before it held its seller
+	}
+	return s.renderer.RenderContract(w, *q.Contract, q.QuoteIssued, pdf.Recorded(seller, s.seller.PDF()), pdf.ContractOptions{IssuedAt: q.ContractAt})
 }
 
 // Quotes lists every quote, with its acceptance and contract, by issue

@@ -115,6 +115,14 @@ func (c SellerConfig) Snapshot() *domain.InvoiceSeller {
 		Responsible: c.Responsible}
 }
 
+// documentSnapshot is the seller as a quote or contract event records it
+// at issue: Snapshot with the contact and the account to pay to.
+func (c SellerConfig) documentSnapshot() *domain.InvoiceSeller {
+	s := c.Snapshot()
+	s.Contact, s.BankAccount = c.Contact, c.BankAccount
+	return s
+}
+
 // PDF is the seller as the PDF renderer prints it.
 func (c SellerConfig) PDF() pdf.Seller {
 	return pdf.Seller{Name: c.Name, TaxID: c.TaxID, Address: c.Address, Phone: c.Phone, Email: c.Email,

@@ -57,11 +57,17 @@ type Seller struct {
 // sellerOf is the seller an invoice prints: the one its event recorded at
 // issue, or fallback for events issued before the event held it.
 func sellerOf(inv domain.InvoiceIssued, fallback Seller) Seller {
-	if e := inv.Seller; e != nil {
-		return Seller{Name: e.Name, TaxID: e.TaxID, Address: e.Address, Phone: e.Phone, Email: e.Email,
-			Responsible: e.Responsible}
+	return Recorded(inv.Seller, fallback)
+}
+
+// Recorded is the seller a document's event recorded at issue, or
+// fallback when the event holds none (issued before it was recorded).
+func Recorded(e *domain.InvoiceSeller, fallback Seller) Seller {
+	if e == nil {
+		return fallback
 	}
-	return fallback
+	return Seller{Name: e.Name, TaxID: e.TaxID, Address: e.Address, Phone: e.Phone, Email: e.Email,
+		Contact: e.Contact, Responsible: e.Responsible, BankAccount: e.BankAccount}
 }
 
 // Renderer renders documents; it holds the font in memory and is safe for

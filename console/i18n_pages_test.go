@@ -219,7 +219,8 @@ func TestEveryPageSpeaksChinese(t *testing.T) {
 			get("/console/audit?check=1"), get("/console/audit?q=acct_zh&page=2"), get("/console/invoices"),
 			get("/console/payments"), get("/console/accounts/acct_zh/checkouts"),
 			getErr("/console/audit?since=yesterday", http.StatusBadRequest),
-			getErr("/console/quotes", http.StatusForbidden), // not the auditor's: refused, in Chinese
+			get("/console/quotes"),
+			post("/console/quotes", http.StatusForbidden, "agency", "機關"), // the builder is not the auditor's: refused, in Chinese
 		},
 		management: {
 			get("/console/accounts/acct_zh"), get("/console/accounts/acct_zh/payments"),

@@ -60,9 +60,9 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/keys/:id/enable", s.enableKeyForm, keyManagers)
 	g.GET("/invoices", s.invoicesPage, books)
 	s.registerInvoicePages(g, finance, books)
-	g.GET("/quotes", s.quotesPage, finance)
+	g.GET("/quotes", s.quotesPage, books) // auditors read them; finance builds them
 	g.POST("/quotes", s.quoteForm, finance)
-	g.GET("/quotes/:id", s.quotePage, finance)
+	g.GET("/quotes/:id", s.quotePage, books)
 	g.GET("/audit", s.auditPage, auditors)
 	s.registerSelfService(g)
 	s.registerStaffPages(g, admin)

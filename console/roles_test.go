@@ -138,6 +138,17 @@ func (r *roles) page(col, path string) int {
 	return resp.StatusCode
 }
 
+// builder is 200 where the quotes page offers the quote builder, 403
+// where the page shows the quotes alone.
+func (r *roles) builder(col string) int {
+	r.t.Helper()
+	resp, page := r.session[col].get("/console/quotes")
+	if resp.StatusCode == http.StatusOK && !strings.Contains(page, `id="quote-form"`) {
+		return http.StatusForbidden
+	}
+	return resp.StatusCode
+}
+
 func (r *roles) form(col, path string, v url.Values) int {
 	r.t.Helper()
 	v.Set("csrf", r.csrf[col])
@@ -399,7 +410,7 @@ var probes = map[string][]probe{
 		{"POST /admin/api/quotes/{id}/accept", func(r *roles, col string) int {
 			return r.api(col, "POST", "/admin/api/quotes/"+r.freshQuote()+"/accept", map[string]any{})
 		}},
-		{"console quote builder", func(r *roles, col string) int { return r.page(col, "/console/quotes") }},
+		{"console quote builder", func(r *roles, col string) int { return r.builder(col) }},
 		{"console quote form", func(r *roles, col string) int {
 			return r.form(col, "/console/quotes", url.Values{"agency": {"臺北市政府"}, "item_name": {"AI API"},
 				"item_qty": {"1"}, "item_unit": {"月"}, "item_price": {"1000"}})
@@ -408,7 +419,7 @@ var probes = map[string][]probe{
 	"set an account's invoice carrier or donation code (`POST /admin/api/accounts/{id}/invoice-carrier`)": {
 		apiProbe("POST", "/admin/api/accounts/acct_r/invoice-carrier", func(*roles) any { return map[string]any{"donation_code": "919"} }),
 	},
-	"read every invoice, allowance, quote and contract, their PDFs, the MIG exports, the reconciliation (console invoices page)": {
+	"read every invoice, allowance, quote and contract, their PDFs, the MIG exports, the reconciliation (console invoices and quotes pages)": {
 		apiProbe("GET", "/admin/api/invoices/reconciliation?month=2026-03", nil),
 		apiProbe("GET", "/admin/api/invoices", nil),
 		{"GET /admin/api/invoices/{number}/pdf", func(r *roles, col string) int {
@@ -425,6 +436,7 @@ var probes = map[string][]probe{
 		}},
 		apiProbe("GET", "/admin/api/invoices/export?period=2026-03", nil),
 		{"console invoices page", func(r *roles, col string) int { return r.page(col, "/console/invoices") }},
+		{"console quotes page", func(r *roles, col string) int { return r.page(col, "/console/quotes") }},
 		{"console invoices CSV", func(r *roles, col string) int { return r.page(col, "/console/invoices?format=csv&table=invoices") }},
 		{"console MIG export", func(r *roles, col string) int {
 			return r.page(col, "/console/invoices/export?message=F0401&period=2026-03")

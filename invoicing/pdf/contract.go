@@ -74,6 +74,7 @@ func (r *Renderer) RenderContract(w io.Writer, c domain.ContractIssued, q domain
 }
 
 func drawContract(d doc, c domain.ContractIssued, q domain.QuoteIssued, seller Seller, opts ContractOptions) {
+	pageNumbers(d, "契約編號 "+c.ContractID)
 	d.strong(margin, 15, contentW, 11, 20, "AI API 服務契約書", "C")
 	d.cell(margin, 27, contentW, 6, 10, "契約編號："+c.ContractID+"　依據報價單號："+q.QuoteID, "C", "")
 	y := 37.0

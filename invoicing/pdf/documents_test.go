@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,12 @@ func TestContractText(t *testing.T) {
 		"AI API 服務（月費）", "新臺幣壹萬貳仟參佰元整", "中華民國116年1月1日起至中華民國116年12月31日止",
 		"Business 方案（月結）", "99.9%", "付款條件", "臺灣銀行", "中華民國（臺灣）境內",
 		"公司印鑑", "負責人印鑑", "機關印信")
+	pages := strings.Split(strings.TrimRight(text, "\f"), "\f")
+	for i, p := range pages {
+		if want := "第 " + strconv.Itoa(i+1) + " 頁／共 " + strconv.Itoa(len(pages)) + " 頁"; !strings.Contains(p, want) || !strings.Contains(p, "契約編號 C-2026-0007") {
+			t.Errorf("contract page %d of %d lacks %q or its footer's contract number", i+1, len(pages), want)
+		}
+	}
 	// Custom clauses replace the defaults.
 	doc = render(t, func(b *bytes.Buffer) error {
 		return r.RenderContract(b, testContract(), testQuote(), testSeller(),
@@ -149,6 +156,33 @@ func TestQuoteLinesPrintExactly(t *testing.T) {
 	for _, wrong := range []string{"33.34", "100.01"} {
 		if strings.Contains(text, wrong) {
 			t.Errorf("quote prints %s, a rounded figure that does not multiply out", wrong)
+		}
+	}
+}
+
+// A quote of several pages printed no page numbers, and its later pages
+// did not name it: a page that comes loose from a government quote could
+// not be put back. Every page now says which quote it belongs to and that
+// it is page N of M.
+func TestQuotePagesAreNumbered(t *testing.T) {
+	r := testRenderer(t)
+	for _, items := range []int{1, 80} {
+		q := testQuote()
+		q.Items = nil
+		for i := range items {
+			q.Items = append(q.Items, domain.QuoteItem{Name: "AI API 服務 " + strings.Repeat("甲", i%3), Quantity: dec("1"), Unit: "月", UnitPrice: dec("100")})
+		}
+		q.Subtotal, q.Tax, q.Total = twrules.NetTotals(dec("100").Mul(dec(strconv.Itoa(items))))
+		doc := render(t, func(b *bytes.Buffer) error { return r.RenderQuote(b, q, testSeller()) })
+		pages := strings.Split(strings.TrimRight(pdftest.Text(t, doc), "\f"), "\f")
+		if items > 1 && len(pages) < 2 {
+			t.Fatalf("%d items on %d page", items, len(pages))
+		}
+		for i, p := range pages {
+			want := "第 " + strconv.Itoa(i+1) + " 頁／共 " + strconv.Itoa(len(pages)) + " 頁"
+			if !strings.Contains(p, want) || !strings.Contains(p, q.QuoteID) {
+				t.Errorf("%d items, page %d of %d lacks %q or the quote number %s", items, i+1, len(pages), want, q.QuoteID)
+			}
 		}
 	}
 }

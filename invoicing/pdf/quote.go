@@ -32,7 +32,7 @@ func checkQuote(q domain.QuoteIssued, seller Seller) error {
 func quoteTexts(q domain.QuoteIssued, seller Seller) []string {
 	t := []string{seller.Name, seller.Address, seller.Contact, seller.Responsible, seller.Phone, seller.Email,
 		seller.BankAccount, q.Agency, q.AgencyAddr, q.Contact, q.Remarks, q.QuoteID, planName(q.ContractPlan),
-		twrules.UpperNTDPhrase(q.Total)}
+		twrules.UpperNTDPhrase(q.Total), pageLabels}
 	for _, it := range q.Items {
 		t = append(t, it.Name, it.Spec, it.Unit)
 	}
@@ -55,6 +55,7 @@ func (r *Renderer) RenderQuote(w io.Writer, q domain.QuoteIssued, seller Seller)
 }
 
 func drawQuote(d doc, q domain.QuoteIssued, seller Seller) {
+	pageNumbers(d, "報價單號 "+q.QuoteID)
 	y := vendorHeader(d, seller)
 	d.strong(margin, y, contentW, 11, 20, "報　價　單", "C")
 	y += 14
@@ -163,4 +164,20 @@ func sealBlock(d doc, y float64, s Seller) {
 	d.Rect(x, y+7, 45, 45, "D")
 	d.cell(x+45+8, y, 22, 6, 9.5, "負責人印鑑", "C", "")
 	d.Rect(x+45+8, y+7, 22, 22, "D")
+}
+
+// pageLabels are the characters of the page footer, given with a
+// document's texts and counted as drawn: the last page's footer is drawn
+// when the document is written, after the font's subset is chosen.
+const pageLabels = "報價單號契約編號第頁共／　"
+
+// pageNumbers prints at the foot of every page what the document is and
+// "第 N 頁／共 M 頁", so that a loose page of a long quote can be put back.
+func pageNumbers(d doc, what string) {
+	d.text(what + pageLabels) // counted now: the last footer is drawn after the count
+	d.AliasNbPages("{nb}")
+	d.SetFooterFunc(func() {
+		_, pageH := d.GetPageSize()
+		d.cell(margin, pageH-margin+4, contentW, 5, 8, what+"　第 "+strconv.Itoa(d.PageNo())+" 頁／共 {nb} 頁", "C", "")
+	})
 }

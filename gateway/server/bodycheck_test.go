@@ -329,46 +329,33 @@ func TestEveryEndpointRefusesAnEncodedBody(t *testing.T) {
 // invalid_request_error.
 func TestClientErrorsAreInvalidRequests(t *testing.T) {
 	h := newHarness(t, harnessOpts{cfg: Config{MaxBodyBytes: 1 << 10}})
-	for _, c := range []struct {
-		name, method, encoding, body string
-		status                       int
-	}{
-		{"wrong method", http.MethodGet, "", "", http.StatusMethodNotAllowed},
-		{"body too large", http.MethodPost, "", `{"model":"test/openai","messages":[{"role":"user","content":"` + strings.Repeat("x", 2<<10) + `"}]}`, http.StatusRequestEntityTooLarge},
-		{"compressed body", http.MethodPost, "gzip", `{}`, http.StatusUnsupportedMediaType},
-	} {
-		req, _ := http.NewRequest(c.method, h.http.URL+"/api/v1/chat/completions", strings.NewReader(c.body))
-		req.Header.Set("Authorization", "Bearer "+h.key)
-		req.Header.Set("Content-Type", "application/json")
-		if c.encoding != "" {
-			req.Header.Set("Content-Encoding", c.encoding)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		wantStatus(t, resp, b, c.status)
-		m := decodeMap(t, b)
-		want(t, m, "error.type", "invalid_request_error")
-	}
+	big := `{"model":"test/openai","messages":[{"role":"user","content":"` + strings.Repeat("x", 2<<10) + `"}]}`
+	clientMistakes(t, h.http.URL+"/api/v1/chat/completions", "Authorization", "Bearer "+h.key, big, "invalid_request_error")
 }
 
 // On /messages the same mistakes take Anthropic's types: request_too_large
 // for a body over the limit, invalid_request_error for any other 4XX.
 func TestMessagesClientErrorsTakeAnthropicsTypes(t *testing.T) {
 	h := msgHarness(t, harnessOpts{cfg: Config{MaxBodyBytes: 1 << 10}})
+	big := oneMessage("claude-sonnet-4-6", strings.Repeat("x", 2<<10), `,"max_tokens":10`)
+	clientMistakes(t, h.http.URL+"/api/v1/messages", "x-api-key", h.key, big, "request_too_large")
+}
+
+// clientMistakes sends url a wrong method, a body over the 1 KiB limit and a
+// compressed body, and checks each answer's error type: tooLarge for the
+// body over the limit, invalid_request_error for the others.
+func clientMistakes(t *testing.T, url, keyHeader, key, big, tooLarge string) {
+	t.Helper()
 	for _, c := range []struct {
-		name, method, encoding, body, typ string
-		status                            int
+		method, encoding, body, typ string
+		status                      int
 	}{
-		{"wrong method", http.MethodGet, "", "", "invalid_request_error", http.StatusMethodNotAllowed},
-		{"body too large", http.MethodPost, "", oneMessage("claude-sonnet-4-6", strings.Repeat("x", 2<<10), `,"max_tokens":10`), "request_too_large", http.StatusRequestEntityTooLarge},
-		{"compressed body", http.MethodPost, "gzip", `{}`, "invalid_request_error", http.StatusUnsupportedMediaType},
+		{http.MethodGet, "", "", "invalid_request_error", http.StatusMethodNotAllowed},
+		{http.MethodPost, "", big, tooLarge, http.StatusRequestEntityTooLarge},
+		{http.MethodPost, "gzip", `{}`, "invalid_request_error", http.StatusUnsupportedMediaType},
 	} {
-		req, _ := http.NewRequest(c.method, h.http.URL+"/api/v1/messages", strings.NewReader(c.body))
-		req.Header.Set("x-api-key", h.key)
+		req, _ := http.NewRequest(c.method, url, strings.NewReader(c.body))
+		req.Header.Set(keyHeader, key)
 		req.Header.Set("Content-Type", "application/json")
 		if c.encoding != "" {
 			req.Header.Set("Content-Encoding", c.encoding)

@@ -56,6 +56,14 @@ test("openrouter sdk: models list parsed by the SDK's schemas", async () => {
   assert.ok(m.supportedParameters.includes("tools"));
 });
 
+test("openrouter sdk: embedding models listed apart", async () => {
+  const page = await or.embeddings.listModels();
+  const { data, totalCount } = page.result;
+  assert.equal(totalCount, data.length);
+  assert.ok(data.some((m) => m.id === "routefree/echo-embedding"), "the fake upstream's embedding model is not listed");
+  for (const m of data) assert.deepEqual(m.architecture.outputModalities, ["embeddings"]);
+});
+
 test("openrouter sdk: models.get calls /model/{author}/{slug}", async () => {
   const r = await or.models.get({ author, slug });
   assert.equal(r.data.id, model);

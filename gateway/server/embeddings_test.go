@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -257,5 +258,35 @@ func TestEmbeddingsDimensionsBounded(t *testing.T) {
 		if resp, b := h.postEmbeddings(body); resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: status %d: %.200s", body, resp.StatusCode, b)
 		}
+	}
+}
+
+// OpenRouter lists its embedding models at GET /api/v1/embeddings/models
+// (the OpenRouter SDK's embeddings.listModels), in /models' shape; it
+// answered 404.
+func TestEmbeddingModelsAreListed(t *testing.T) {
+	h := embedHarness(t, harnessOpts{})
+	code, list := h.getJSON("/api/v1/embeddings/models", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET /api/v1/embeddings/models: %d %v", code, list)
+	}
+	data, _ := list["data"].([]any)
+	var ids []string
+	for _, d := range data {
+		m := d.(map[string]any)
+		ids = append(ids, m["id"].(string))
+		arch := m["architecture"].(map[string]any)
+		if out, _ := arch["output_modalities"].([]any); len(out) != 1 || out[0] != "embeddings" {
+			t.Errorf("%s lists output modalities %v", m["id"], arch["output_modalities"])
+		}
+		if _, ok := m["pricing"].(map[string]any)["prompt"].(string); !ok {
+			t.Errorf("%s has no prompt price", m["id"])
+		}
+	}
+	if strings.Join(ids, ",") != "google/gemini-embedding-001,openai/text-embedding-3-small" {
+		t.Fatalf("embedding models listed: %v", ids)
+	}
+	if fmt.Sprint(list["total_count"]) != "2" {
+		t.Errorf("total_count %v", list["total_count"])
 	}
 }

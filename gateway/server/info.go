@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,9 +156,31 @@ func pricing(p domain.ModelPrice) ModelPricing {
 }
 
 func (s *Server) listModels(c echo.Context) error {
-	data := s.Models()
+	return modelList(c, s.Models())
+}
+
+// listEmbeddingModels serves OpenRouter's GET /api/v1/embeddings/models:
+// the models whose output is embeddings, in /models' shape.
+func (s *Server) listEmbeddingModels(c echo.Context) error {
+	var data []ModelInfo
+	for _, m := range s.Models() {
+		if slices.Equal(m.Architecture.OutputModalities, []string{"embeddings"}) {
+			data = append(data, m)
+		}
+	}
+	return modelList(c, nonNilModels(data))
+}
+
+func modelList(c echo.Context, data []ModelInfo) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": data, "total_count": len(data),
 		"links": map[string]any{"next": nil}})
+}
+
+func nonNilModels(m []ModelInfo) []ModelInfo {
+	if m == nil {
+		return []ModelInfo{}
+	}
+	return m
 }
 
 // modelParam is the model ID a models path names: :author/:slug, or one

@@ -245,6 +245,7 @@ func New(cfg Config, deps Deps) *Server {
 	api.GET("/model/:id", s.getModel)
 	api.GET("/models/:author/:slug/endpoints", s.modelEndpoints)
 	api.GET("/models/count", s.modelsCount)
+	api.GET("/embeddings/models", s.listEmbeddingModels)
 	api.GET("/models/user", s.listUserModels, noStore)
 	api.GET("/endpoints/zdr", s.zdrEndpoints)
 	api.GET("/providers", s.providers)

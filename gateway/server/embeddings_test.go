@@ -290,3 +290,17 @@ func TestEmbeddingModelsAreListed(t *testing.T) {
 		t.Errorf("total_count %v", list["total_count"])
 	}
 }
+
+// OpenRouter's GET /api/v1/generation/content gives a request's prompt and
+// completion, which RouteFree never stores: it answered a bare 404 "Not
+// Found", as for a mistyped path. It now says why, to a valid key.
+func TestGenerationContentIsNeverStored(t *testing.T) {
+	h := embedHarness(t, harnessOpts{})
+	code, body := h.getJSON("/api/v1/generation/content?id=gen-1", h.key)
+	if code != http.StatusNotFound || !strings.Contains(fmt.Sprint(body["error"]), "never stores") {
+		t.Fatalf("GET /api/v1/generation/content: %d %v", code, body)
+	}
+	if code, _ := h.getJSON("/api/v1/generation/content?id=gen-1", ""); code != http.StatusUnauthorized {
+		t.Fatalf("without a key: %d", code)
+	}
+}

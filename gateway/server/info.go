@@ -295,6 +295,16 @@ func (s *Server) generation(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": generationData(g)})
 }
 
+// generationContent answers OpenRouter's GET /api/v1/generation/content:
+// RouteFree keeps no prompt or completion, so there is none to give.
+func (s *Server) generationContent(c echo.Context) error {
+	if _, err := s.caller(c); err != nil {
+		return err
+	}
+	return apiErr(http.StatusNotFound, "content_not_stored",
+		"RouteFree never stores prompts or completions, only token counts, model, times and cost: GET /api/v1/generation?id= gives those", nil)
+}
+
 // orNull is v, or JSON null when v is the zero value (unknown).
 func orNull[T comparable](v T) any {
 	var zero T

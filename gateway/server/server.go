@@ -250,6 +250,7 @@ func New(cfg Config, deps Deps) *Server {
 	api.GET("/endpoints/zdr", s.zdrEndpoints)
 	api.GET("/providers", s.providers)
 	api.GET("/generation", s.generation, noStore)
+	api.GET("/generation/content", s.generationContent, noStore)
 	api.GET("/key", s.keyInfo, noStore)
 	api.GET("/credits", s.credits, noStore)
 	s.echo = e

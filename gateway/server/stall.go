@@ -13,8 +13,9 @@ import (
 // ever, holding its goroutine, its connection and, for a stream, its
 // credit. The failed write reads as a client gone.
 //
-// The deadline rolls: each write moves it on once a quarter of the span
-// has passed since it was set, so that only a stall is cut and a
+// The deadline rolls: each write, and each 64 KiB of a larger one, moves
+// it on once a quarter of the span has passed since it was set, so that
+// only a stall is cut and a
 // connection kept alive across an idle moment longer than the span is
 // not (its next write moves the deadline before writing). A span of zero
 // or less returns ln unwrapped.
@@ -50,14 +51,35 @@ type stallConn struct {
 	at atomic.Int64
 }
 
-func (c *stallConn) Write(p []byte) (int, error) {
+// stallChunk is the most a write hands the connection at once: the
+// deadline moves between chunks, so a large answer written in one call to
+// a client that reads slowly but steadily is not cut (a chunk must go
+// within the span: 64 KiB in three quarters of a minute by default).
+const stallChunk = 64 << 10
+
+func (c *stallConn) Write(p []byte) (n int, err error) {
+	for len(p) > 0 {
+		q := p[:min(len(p), stallChunk)]
+		c.arm()
+		m, err := c.Conn.Write(q)
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[m:]
+	}
+	return n, nil
+}
+
+// arm moves the write deadline on when a quarter of the span has passed
+// since it was set.
+func (c *stallConn) arm() {
 	now := time.Now()
 	t := int64(now.Sub(epoch))
 	if c.at.Load()-t <= c.span*3/4 {
 		c.at.Store(t + c.span)
 		_ = c.Conn.SetWriteDeadline(now.Add(time.Duration(c.span)))
 	}
-	return c.Conn.Write(p)
 }
 
 func (c *stallConn) SetWriteDeadline(t time.Time) error {

@@ -138,3 +138,44 @@ func TestUnaryAnswerToAClientThatStopsReadingEnds(t *testing.T) {
 		t.Fatalf("%d requests completed, want 1", n)
 	}
 }
+
+// A large answer handed to the connection in one write (a PDF, a CSV, a
+// long completion) to a client that reads it slowly but steadily is not
+// cut: the deadline moves on as the bytes go, not only between writes.
+func TestSlowButSteadyReaderOfALargeAnswerIsNotCut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 6 << 20
+	ended := make(chan error, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		_, err := w.Write(make([]byte, size)) // one write of the whole answer
+		ended <- err
+	})}
+	go srv.Serve(CutStalledWriters(ln, 500*time.Millisecond))
+	t.Cleanup(func() { srv.Close() })
+
+	conn := dialSmallWindow(t, ln.Addr().String())
+	fmt.Fprintf(conn, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, buf := 0, make([]byte, 64<<10)
+	for got < size {
+		n, err := resp.Body.Read(buf)
+		got += n
+		if err != nil {
+			break
+		}
+		time.Sleep(time.Millisecond) // a few kilobytes a read: a second or more for the whole, several spans
+	}
+	if got != size {
+		t.Fatalf("the client read %d of %d bytes before the answer was cut", got, size)
+	}
+	if err := <-ended; err != nil {
+		t.Fatalf("the handler's write failed: %v", err)
+	}
+}

@@ -252,6 +252,7 @@ var messages = map[string][2]string{
 	"refunds.toallow":       {"應折讓", "To allow"},
 	"recon.monthopen":       {"本月尚未結束（臺北時間）", "month not ended (Taipei)"},
 	"recon.awaitingclose":   {"等待月結", "awaiting the monthly close"},
+	"recon.refused":         {"無法開立：帳戶名稱無法列印或上傳（更正帳戶資料後再月結）", "cannot be invoiced: the account's name cannot be printed or filed (correct its details, then close again)"},
 	"recon.late":            {"晚到用量：下次月結時開立補開發票", "late usage: on a supplementary invoice at the next close"},
 	"recon.voided":          {"發票已作廢：下張發票重新開立", "invoice voided: billed again by the next invoice"},
 	"recon.underone":        {"四捨五入後未滿新臺幣 1 元：累計後開立", "under NT$1 after rounding: billed once the month's usage adds up"},

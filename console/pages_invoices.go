@@ -714,6 +714,7 @@ var reasons = map[string]string{
 	invoicing.ReasonNoRange:       "recon.norange",
 	invoicing.ReasonTopUpPending:  "recon.topup",
 	invoicing.ReasonOverInvoiced:  "recon.over",
+	invoicing.ReasonRefused:       "recon.refused",
 }
 
 // reasonText translates a pending reason; one without a message shows as

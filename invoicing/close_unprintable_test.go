@@ -153,3 +153,32 @@ func TestProjectorCloseReportsEachAccountNotInvoiced(t *testing.T) {
 		}
 	}
 }
+
+// The usage of an account the close could not invoice was pending
+// "awaiting the monthly close", though the close had run and refused it:
+// finance read that waiting would do. The reconciliation now says the
+// account's invoice cannot be issued until its details are corrected.
+func TestTheReconciliationNamesAnAccountTheCloseRefused(t *testing.T) {
+	e := november(t)
+	e.openUnchecked("long", strings.Repeat("長", 61), "22099131")
+	e.use("long", "gpt-4o", taipei(2026, 11, 3, 10, 0), 1, 1, "100")
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	if _, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{}); err == nil {
+		t.Fatal("the close invoiced an account whose name cannot be filed")
+	}
+	rec, err := e.svc.Reconcile(e.ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rec.Rows {
+		switch {
+		case r.AccountID == "long" && r.Reason != ReasonRefused:
+			t.Errorf("the refused account's NT$%s is pending for %q, want %q", r.Pending, r.Reason, ReasonRefused)
+		case r.AccountID != "long" && r.Reason == ReasonRefused:
+			t.Errorf("account %s is said refused", r.AccountID)
+		}
+	}
+	if !rec.Totals.PendingByReason[ReasonRefused].Equal(dec("100")) {
+		t.Errorf("pending by reason %v", rec.Totals.PendingByReason)
+	}
+}

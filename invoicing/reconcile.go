@@ -3,6 +3,7 @@ package invoicing
 import (
 	"context"
 	"fmt"
+	"github.com/routefree/routefree/domain"
 	"io"
 	"sort"
 	"strings"
@@ -29,6 +30,7 @@ const (
 	ReasonNoRange       = "awaiting a number range for the period of issue"
 	ReasonTopUpPending  = "top-up awaiting its invoice"
 	ReasonOverInvoiced  = "invoiced more than used"
+	ReasonRefused       = "cannot be invoiced: the account's name cannot be printed or filed (correct its details, then close again)"
 )
 
 // ReconcileRow reconciles one account's Taipei month: what was used (or
@@ -149,6 +151,8 @@ func (s *Service) reconcile(month string) Reconciliation {
 			r.Reason = ReasonUnderOneNTD
 		case !haveRange:
 			r.Reason = ReasonNoRange
+		case s.refusesBuyer(k.acct):
+			r.Reason = ReasonRefused
 		case voided:
 			r.Reason = ReasonVoided
 		case len(b.live()) > 0:
@@ -329,4 +333,13 @@ func billedNTD(b *bill) int64 {
 		return 0
 	}
 	return b.totals
+}
+
+// refusesBuyer says whether an account's monthly invoice would be refused
+// as it stands (unprintable): the close leaves it out until its details
+// are corrected. s.mu is held.
+func (s *Service) refusesBuyer(acct string) bool {
+	inv := domain.InvoiceIssued{AccountID: acct, Seller: s.seller.Snapshot()}
+	buyer(&inv, s.l.accounts[acct])
+	return s.unprintable(&inv) != ""
 }

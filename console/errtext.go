@@ -115,6 +115,8 @@ var errorPatterns = []errorPattern{
 	ep(`quote (\S+) expired on (.*)`, "err.quote.expired"),
 	ep(`a quote totals at most (\S+) \(NT\$(\S+)\) with tax`, "err.quote.max"),
 	ep(`a quote has at most (\d+) items \((\d+) given\)`, "err.quote.count"),
+	ep(`item (\d+): quantity (\S+) has more than (\d+) decimal places`, "err.quote.qty.places"),
+	ep(`item (\d+): unit price (\S+) has more than (\d+) decimal places`, "err.quote.price.places"),
 	ep(`item (\d+): (\S+) is at most (\d+) characters \((\d+) given\)`, "err.quote.item.long"),
 	ep(`item (\d+): (\S+) holds the control character (\S+)`, "err.quote.item.control"),
 	ep(`(\S+) is at most (\d+) characters \((\d+) given\)`, "err.quote.long"),

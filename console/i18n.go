@@ -532,6 +532,8 @@ var messages = map[string][2]string{
 	"err.quote.count":                 {"報價單最多 {1} 個品項（輸入了 {2} 個）。", "A quotation has at most {1} items ({2} given)."},
 	"err.quote.item.long":             {"第 {1} 個品項的 {2} 最多 {3} 個字（輸入了 {4} 個）。", "Item {1}: the {2} is at most {3} characters ({4} given)."},
 	"err.quote.item.control":          {"第 {1} 個品項的 {2} 含有控制字元 {3}。", "Item {1}: the {2} holds the control character {3}."},
+	"err.quote.qty.places":            {"第 {1} 個品項的數量 {2} 超過 {3} 位小數。", "Item {1}: the quantity {2} has more than {3} decimal places."},
+	"err.quote.price.places":          {"第 {1} 個品項的單價 {2} 超過 {3} 位小數。", "Item {1}: the unit price {2} has more than {3} decimal places."},
 	"err.quote.long":                  {"{1} 最多 {2} 個字（輸入了 {3} 個）。", "The {1} is at most {2} characters ({3} given)."},
 	"err.quote.control":               {"{1} 含有控制字元 {2}。", "The {1} holds the control character {2}."},
 	"err.quote.key":                   {"此表單已產生報價單 {1}，內容與這次送出的不同；請重新整理頁面再建立。", "This form already issued quotation {1}, for other content; reload the page to build another."},

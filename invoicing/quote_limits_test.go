@@ -107,3 +107,25 @@ func TestQuoteTextIsBoundedAndPrintable(t *testing.T) {
 		t.Errorf("the PDF prints %d of the items' %d name characters", got, MaxQuoteItems*maxItemRunes)
 	}
 }
+
+// A quantity or a unit price took any number of decimals and the quote's
+// PDF printed them all (0.333333333333333333 months at NT$0.000000000001).
+// Each takes at most MaxQuoteDecimals places; the totals stay exact.
+func TestQuoteNumbersHaveBoundedDecimals(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 5, 10, 0))
+	if _, err := e.svc.CreateQuote(e.ctx, oneItem("2.5", "33.335")); err != nil {
+		t.Fatalf("a quote of usual decimals: %v", err)
+	}
+	if _, err := e.svc.CreateQuote(e.ctx, oneItem("0.000001", "1234567.123456")); err != nil {
+		t.Fatalf("six places: %v", err)
+	}
+	for _, c := range [][2]string{{"0.3333333", "100"}, {"1", "0.0000001"}, {"0.333333333333333333", "1000"}} {
+		_, err := e.svc.CreateQuote(e.ctx, oneItem(c[0], c[1]))
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "decimal places") {
+			t.Errorf("%s × %s: %v; want refused for its decimal places", c[0], c[1], err)
+		}
+	}
+	if n := len(e.svc.Quotes()); n != 2 {
+		t.Fatalf("%d quotes issued, want 2", n)
+	}
+}

@@ -41,12 +41,15 @@ type QuoteRequest struct {
 // (新臺幣壹拾億元整), and its text is short enough that every row of its
 // PDF fits on a page.
 const (
-	MaxQuoteTotal   int64 = 1_000_000_000
-	MaxQuoteItems         = 100
-	maxAgencyRunes        = 100 // agency, address, contact
-	maxItemRunes          = 200 // an item's name and spec
-	maxUnitRunes          = 20
-	maxRemarksRunes       = 1000
+	MaxQuoteTotal int64 = 1_000_000_000
+	MaxQuoteItems       = 100
+	// MaxQuoteDecimals bounds the places of a quantity and a unit price,
+	// which the PDF prints as given.
+	MaxQuoteDecimals int32 = 6
+	maxAgencyRunes         = 100 // agency, address, contact
+	maxItemRunes           = 200 // an item's name and spec
+	maxUnitRunes           = 20
+	maxRemarksRunes        = 1000
 )
 
 // QuoteTotals are a quote's amounts: net prices summed in full precision,
@@ -114,6 +117,14 @@ func (q QuoteRequest) validate() error {
 	for i, it := range q.Items {
 		if strings.TrimSpace(it.Name) == "" || !it.Quantity.IsPositive() || it.UnitPrice.IsNegative() {
 			errs = append(errs, fmt.Sprintf("item %d needs a name, a positive quantity and a price ≥ 0", i+1))
+		}
+		for _, n := range []struct {
+			field string
+			v     decimal.Decimal
+		}{{"quantity", it.Quantity}, {"unit price", it.UnitPrice}} {
+			if !n.v.Equal(n.v.Round(MaxQuoteDecimals)) {
+				errs = append(errs, fmt.Sprintf("item %d: %s %s has more than %d decimal places", i+1, n.field, n.v, MaxQuoteDecimals))
+			}
 		}
 		for _, p := range []string{textProblem("name", it.Name, maxItemRunes, false),
 			textProblem("spec", it.Spec, maxItemRunes, false), textProblem("unit", it.Unit, maxUnitRunes, false)} {

@@ -394,6 +394,8 @@ var messages = map[string][2]string{
 	"staff.once":                      {"此權杖僅顯示這一次，請立即交給持有人妥善保存。", "This token is shown only once: hand it to its holder now."},
 	"staff.repeated":                  {"此表單先前已送出：權杖已簽發，且只在當時顯示一次，未再簽發新權杖。若未保存，請撤銷該權杖後再簽發。", "This form was already sent: its token was issued and shown only then, and no other token was issued. If you did not keep it, revoke that token and issue another."},
 	"staff.revoked":                   {"員工權杖已撤銷。", "Staff token revoked."},
+	"staff.revoked.self":              {"您登入所用的員工權杖已撤銷，已登出主控台。", "The staff token you were signed in with is revoked, and you are signed out."},
+	"confirm.staff.self":              {"這是您目前登入所用的員工權杖：確認後您將立即被登出主控台。", "This is the staff token you are signed in with: you are signed out of the console at once."},
 	"staff.hint":                      {"管理員管理帳戶、方案與權杖；財務登錄儲值並處理發票；稽核檢視事件紀錄。最後一個管理員權杖無法撤銷。", "Admins manage accounts, plans and tokens; finance records top-ups and handles invoices; auditors read the event log. The last admin token cannot be revoked."},
 	"role.admin":                      {"管理員", "Admin"},
 	"role.finance":                    {"財務", "Finance"},

@@ -93,8 +93,13 @@ func (s *server) revokeStaffForm(c echo.Context) error {
 	if tok.Name != "" {
 		target, targetID = tok.Name, tok.ID
 	}
+	self := principal(c).TokenID == id
+	var warnings []string
+	if self {
+		warnings = []string{"confirm.staff.self"}
+	}
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.revokestaff", Target: target, TargetID: targetID, Danger: true, Note: "confirm.revokestaff.note",
-		Facts: [][2]string{{"staff.role", tr(pageLang(c.Request()), "role."+tok.Role)}}, Post: "/console/staff/" + url.PathEscape(id) + "/revoke",
+		Warnings: warnings, Facts: [][2]string{{"staff.role", tr(pageLang(c.Request()), "role."+tok.Role)}}, Post: "/console/staff/" + url.PathEscape(id) + "/revoke",
 		Back: "/console/staff"}); !ok {
 		return err
 	}
@@ -106,6 +111,10 @@ func (s *server) revokeStaffForm(c echo.Context) error {
 	}
 	if err != nil {
 		return err
+	}
+	if self {
+		s.endSession(c)
+		return redirectBack(c, "/console/signin", "staff.revoked.self")
 	}
 	return redirectBack(c, "/console/staff", "staff.revoked")
 }

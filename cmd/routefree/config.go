@@ -71,6 +71,7 @@ type Config struct {
 	shared      map[string]bool    // names of the settings this command takes
 	known       map[string]bool    // every setting's name, whichever command takes it
 	fileVars    map[string]fileVar // the config file's settings that have no flag, by variable name
+	fileSecrets map[string]string  // the config file's flag settings that are secrets: their file, by variable name
 	fileCatalog string             // the config file's catalog, for a command that does not take --catalog
 	problems    []error            // bad file or environment values, reported by Validate
 }
@@ -92,6 +93,46 @@ func (c *Config) Getenv(name string) string {
 		return v
 	}
 	return c.fileVars[name].value
+}
+
+// secretFileWarnings warns of each settings file that holds secrets (a
+// name ending in SECRET, KEY, HASH_IV, TOKEN or PASSWORD, as a client
+// secret, a provider's key or the ECPay hash key do) and that others on
+// the machine may read. It names the secrets, never their values. serve
+// logs them and goes on: a mounted secret is often 0644 in a container
+// whose only user is the service.
+func (c *Config) secretFileWarnings() []string {
+	byFile := map[string][]string{}
+	for name, fv := range c.fileVars {
+		if _, inEnv := os.LookupEnv(name); inEnv || !secretName(name) {
+			continue
+		}
+		byFile[fv.path] = append(byFile[fv.path], name)
+	}
+	for name, path := range c.fileSecrets {
+		byFile[path] = append(byFile[path], name)
+	}
+	var out []string
+	for path, names := range byFile {
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		sort.Strings(names)
+		out = append(out, fmt.Sprintf("settings file %s holds %s and others may read it (mode %04o): chmod 600 %s",
+			path, strings.Join(names, ", "), st.Mode().Perm(), path))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func secretName(name string) bool {
+	for _, suffix := range []string{"SECRET", "KEY", "HASH_IV", "TOKEN", "PASSWORD"} {
+		if strings.HasSuffix(name, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // envName is a setting's environment variable: --data-dir → ROUTEFREE_DATA_DIR.
@@ -232,6 +273,12 @@ func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
 		}
 		if _, inEnv := os.LookupEnv(envName(name)); inEnv || given[name] {
 			continue
+		}
+		if secretName(envName(name)) { // --invoice-aes-key
+			if c.fileSecrets == nil {
+				c.fileSecrets = map[string]string{}
+			}
+			c.fileSecrets[envName(name)] = path
 		}
 		if err := setValue(fs.Lookup(name), v); err != nil {
 			c.problems = append(c.problems, fmt.Errorf("config file %s: %s=%q: %v", path, name, v, err))

@@ -56,6 +56,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopMem()
 	keepMemoryLimit(memCtx)
 	log := newLogger(stderr, c.LogLevel)
+	for _, w := range c.secretFileWarnings() {
+		log.Warn(w)
+	}
 	// Both ports are taken before anything else: a port in use stops serve
 	// before it makes a store or prints a first admin token or demo key
 	// that it would never show again.

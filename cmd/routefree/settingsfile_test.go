@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -200,4 +201,32 @@ func zippedText(t *testing.T, path string) string {
 		r.Close()
 	}
 	return b.String()
+}
+
+// A settings file may now hold secrets (a client secret, a provider's key,
+// the ECPay hash key); one that others on the machine can read gets a
+// warning naming the secrets it holds and the fix, never their values.
+func TestSettingsFileWithSecretsReadableByOthersIsWarnedOf(t *testing.T) {
+	cleanEnv(t)
+	file := writeFile(t, "routefree.env", "ROUTEFREE_OIDC_CLIENT_SECRET=s3cret-value\nOPENAI_API_KEY=sk-from-file\nROUTEFREE_OIDC_ISSUER=https://idp.example\n"+
+		"invoice-aes-key=00112233445566778899aabbccddeeff\n")
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := parseServe(t, "--config", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warns := c.secretFileWarnings()
+	if len(warns) != 1 || !strings.Contains(warns[0], "ROUTEFREE_OIDC_CLIENT_SECRET") || !strings.Contains(warns[0], "OPENAI_API_KEY") ||
+		!strings.Contains(warns[0], "ROUTEFREE_INVOICE_AES_KEY") || strings.Contains(warns[0], "00112233") ||
+		!strings.Contains(warns[0], "chmod 600") || strings.Contains(warns[0], "ROUTEFREE_OIDC_ISSUER") || strings.Contains(warns[0], "s3cret") {
+		t.Fatalf("warnings %q", warns)
+	}
+	if err := os.Chmod(file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if warns := c.secretFileWarnings(); len(warns) != 0 {
+		t.Fatalf("a file only its owner reads is warned of: %q", warns)
+	}
 }

@@ -112,17 +112,11 @@ func plainText(what, s string, max int) (string, error) {
 		return "", invalid("%s is at most %d characters", what, max)
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || isBidiControl(r) {
+		if unicode.IsControl(r) || domain.IsBidiControl(r) {
 			return "", invalid("%s must not contain control characters (U+%04X)", what, r)
 		}
 	}
 	return s, nil
-}
-
-// isBidiControl reports the embeddings, overrides and isolates of Unicode's
-// bidirectional algorithm (U+202A–U+202E, U+2066–U+2069).
-func isBidiControl(r rune) bool {
-	return (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 // GivenSpendLimit is the spending limit a caller asked for: nil (left out,

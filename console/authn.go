@@ -87,9 +87,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
 	if sess.kind == credKey {
 		// A key disabled since the sign-in ended the session, even if it
 		// has been enabled again since.
-		if k, ok := a.keys.Lookup(sess.credHash); ok && k.Disables != sess.gen {
-			return auth.Principal{}, auth.ErrUnauthenticated
-		}
+		return a.keyPrincipal(sess.credHash, &sess.gen)
 	}
 	return a.resolveHash(sess.kind, sess.credHash)
 }
@@ -130,17 +128,24 @@ func (a *Authenticator) resolveHash(kind, hash string) (auth.Principal, error) {
 		return decodeSSO(hash)
 	}
 	if kind == credKey {
-		k, ok := a.keys.Lookup(hash)
-		if !ok || k.Revoked || k.Disabled {
-			return auth.Principal{}, auth.ErrUnauthenticated
-		}
-		return auth.Principal{AccountID: k.AccountID, KeyID: k.KeyID, Management: k.Management}, nil
+		return a.keyPrincipal(hash, nil)
 	}
 	t, ok := a.views.StaffByHash(hash)
 	if !ok || t.Revoked || !auth.Role(t.Role).Valid() {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	return auth.Principal{Staff: true, Role: auth.Role(t.Role), TokenID: t.ID}, nil
+}
+
+// keyPrincipal is the principal of a working key; signedIn, for a
+// console session, is the key's count of disables at sign-in, which must
+// not have changed.
+func (a *Authenticator) keyPrincipal(hash string, signedIn *uint8) (auth.Principal, error) {
+	k, ok := a.keys.Lookup(hash)
+	if !ok || k.Revoked || k.Disabled || signedIn != nil && k.Disables != *signedIn {
+		return auth.Principal{}, auth.ErrUnauthenticated
+	}
+	return auth.Principal{AccountID: k.AccountID, KeyID: k.KeyID, Management: k.Management}, nil
 }
 
 // session returns the live session of the request's cookie.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/console/headers"
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -66,8 +67,10 @@ func jsonText(b []byte) string {
 	return out.String()
 }
 
+// isBidiControl is domain.IsBidiControl and the left-to-right and
+// right-to-left marks, which shown raw would move what follows them too.
 func isBidiControl(r rune) bool {
-	return r == '\u200e' || r == '\u200f' || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
+	return r == '\u200e' || r == '\u200f' || domain.IsBidiControl(r)
 }
 
 // partials are templates that pages include rather than pages.

@@ -71,7 +71,7 @@ type Config struct {
 	shared      map[string]bool    // names of the settings this command takes
 	known       map[string]bool    // every setting's name, whichever command takes it
 	fileVars    map[string]fileVar // the config file's settings that have no flag, by variable name
-	fileSecrets map[string]string  // the config file's flag settings that are secrets: their file, by variable name
+	fileSecrets map[string]string  // the config file's settings that are secrets: their file, by variable name
 	fileCatalog string             // the config file's catalog, for a command that does not take --catalog
 	problems    []error            // bad file or environment values, reported by Validate
 }
@@ -103,14 +103,10 @@ func (c *Config) Getenv(name string) string {
 // whose only user is the service.
 func (c *Config) secretFileWarnings() []string {
 	byFile := map[string][]string{}
-	for name, fv := range c.fileVars {
-		if _, inEnv := os.LookupEnv(name); inEnv || !secretName(name) {
-			continue
-		}
-		byFile[fv.path] = append(byFile[fv.path], name)
-	}
 	for name, path := range c.fileSecrets {
-		byFile[path] = append(byFile[path], name)
+		if _, inEnv := os.LookupEnv(name); !inEnv {
+			byFile[path] = append(byFile[path], name)
+		}
 	}
 	var out []string
 	for path, names := range byFile {
@@ -124,6 +120,18 @@ func (c *Config) secretFileWarnings() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// noteSecret records that a settings file gives the setting of variable
+// name, when it is a secret.
+func (c *Config) noteSecret(name, path string) {
+	if !secretName(name) {
+		return
+	}
+	if c.fileSecrets == nil {
+		c.fileSecrets = map[string]string{}
+	}
+	c.fileSecrets[name] = path
 }
 
 func secretName(name string) bool {
@@ -263,6 +271,7 @@ func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
 				c.fileVars = map[string]fileVar{}
 			}
 			c.fileVars[id(key)] = fileVar{path, key, v}
+			c.noteSecret(id(key), path)
 			continue
 		}
 		if !c.shared[name] {
@@ -274,12 +283,7 @@ func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
 		if _, inEnv := os.LookupEnv(envName(name)); inEnv || given[name] {
 			continue
 		}
-		if secretName(envName(name)) { // --invoice-aes-key
-			if c.fileSecrets == nil {
-				c.fileSecrets = map[string]string{}
-			}
-			c.fileSecrets[envName(name)] = path
-		}
+		c.noteSecret(envName(name), path) // --invoice-aes-key
 		if err := setValue(fs.Lookup(name), v); err != nil {
 			c.problems = append(c.problems, fmt.Errorf("config file %s: %s=%q: %v", path, name, v, err))
 		}

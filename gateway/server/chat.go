@@ -300,7 +300,7 @@ func (k *call) attribute(r *http.Request) {
 // and bytes that are not UTF-8.
 func plain(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r == utf8.RuneError || unicode.IsControl(r) || r >= 0x202A && r <= 0x202E || r >= 0x2066 && r <= 0x2069 {
+		if r == utf8.RuneError || unicode.IsControl(r) || domain.IsBidiControl(r) {
 			return -1
 		}
 		return r

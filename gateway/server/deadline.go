@@ -3,7 +3,8 @@ package server
 import "time"
 
 // rolling is a connection deadline pushed on while bytes keep moving, so
-// that only a peer that stalls for its span is cut. Moving a deadline is
+// that only a peer that stalls for its span is cut: a request body's reads
+// (readBody) and every write to a client (CutStalledWriters). Moving a deadline is
 // cheap but not free, so it moves only once a quarter of the span has
 // passed: a stall is cut after three quarters of the span at the least.
 type rolling struct {

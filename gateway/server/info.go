@@ -115,9 +115,10 @@ func modelInfo(m *catalog.Model, p domain.ModelPrice, ver int) ModelInfo {
 		Object:              "model", OwnedBy: strings.SplitN(m.ID, "/", 2)[0], PriceList: ver}
 }
 
-func nonNil(s []string) []string {
+// nonNil is s, or an empty slice for nil: JSON's [] rather than null.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }
@@ -168,19 +169,12 @@ func (s *Server) listEmbeddingModels(c echo.Context) error {
 			data = append(data, m)
 		}
 	}
-	return modelList(c, nonNilModels(data))
+	return modelList(c, nonNil(data))
 }
 
 func modelList(c echo.Context, data []ModelInfo) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": data, "total_count": len(data),
 		"links": map[string]any{"next": nil}})
-}
-
-func nonNilModels(m []ModelInfo) []ModelInfo {
-	if m == nil {
-		return []ModelInfo{}
-	}
-	return m
 }
 
 // modelParam is the model ID a models path names: :author/:slug, or one

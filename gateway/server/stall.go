@@ -2,7 +2,7 @@ package server
 
 import (
 	"net"
-	"sync/atomic"
+	"sync"
 	"time"
 )
 
@@ -36,19 +36,15 @@ func (l stallListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stallConn{Conn: c, span: int64(l.span)}, nil
+	return &stallConn{Conn: c, write: rolling{span: l.span}}, nil
 }
-
-// epoch anchors the connections' deadlines on the monotonic clock.
-var epoch = time.Now()
 
 type stallConn struct {
 	net.Conn
-	span int64
-	// at is the write deadline set last, in nanoseconds since epoch; 0 for
-	// none or one set by a caller, which the next write replaces. Writes may
-	// come from two goroutines (a stream's late flush): both may move it.
-	at atomic.Int64
+	// write is the deadline rule (see rolling); mu guards it, as writes may
+	// come from two goroutines (a stream's late flush).
+	mu    sync.Mutex
+	write rolling
 }
 
 // stallChunk is the most a write hands the connection at once: the
@@ -74,22 +70,30 @@ func (c *stallConn) Write(p []byte) (n int, err error) {
 // arm moves the write deadline on when a quarter of the span has passed
 // since it was set.
 func (c *stallConn) arm() {
-	now := time.Now()
-	t := int64(now.Sub(epoch))
-	if c.at.Load()-t <= c.span*3/4 {
-		c.at.Store(t + c.span)
-		_ = c.Conn.SetWriteDeadline(now.Add(time.Duration(c.span)))
+	c.mu.Lock()
+	at, ok := c.write.next()
+	c.mu.Unlock()
+	if ok {
+		_ = c.Conn.SetWriteDeadline(at)
 	}
 }
 
+// SetWriteDeadline and SetDeadline set a caller's deadline, which the next
+// write replaces with the rolling one.
 func (c *stallConn) SetWriteDeadline(t time.Time) error {
-	c.at.Store(0)
+	c.forget()
 	return c.Conn.SetWriteDeadline(t)
 }
 
 func (c *stallConn) SetDeadline(t time.Time) error {
-	c.at.Store(0)
+	c.forget()
 	return c.Conn.SetDeadline(t)
+}
+
+func (c *stallConn) forget() {
+	c.mu.Lock()
+	c.write.at = time.Time{}
+	c.mu.Unlock()
 }
 
 // CloseWrite lets net/http half-close a connection it is about to drop,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/internal/testenv"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -143,18 +144,21 @@ func TestCLIBesideServe(t *testing.T) {
 	checkReplay(t, dir, map[string]decimal.Decimal{"acct_demo": served})
 }
 
-// TestTwoServesOneDirectory: two gateways on one SQLite directory, both
-// under load, with CLI commands beside them. Both serve, each sees the
-// other's events (its balances include the other's requests), every command
-// takes effect on both within a second, and the chain verifies.
+// TestTwoServesOneDirectory: two gateways on one SQLite directory, sharing
+// holds and limits through Redis, both under load, with CLI commands beside
+// them. Both serve, each sees the other's events (its balances include the
+// other's requests), every command takes effect on both within a second,
+// and the chain verifies.
 func TestTwoServesOneDirectory(t *testing.T) {
+	rurl, prefix := testenv.RedisURL(t)
 	up := fakeUpstream(t, providertest.Script{Text: "two gateways", Chunks: 4, ChunkDelay: time.Millisecond})
 	env := baseEnv(up)
 	dir := t.TempDir()
 	store := []string{"--data-dir", dir}
 	key := prepareDemo(t, env, store, 1_000_000, "100000")
-	a := startServe(t, env, store...)
-	b := startServe(t, env, store...)
+	shared := append(append([]string{}, store...), "--redis-url", rurl, "--redis-prefix", prefix)
+	a := startServe(t, env, shared...)
+	b := startServe(t, env, shared...)
 	bases := []string{a.base, b.base}
 
 	ctx, cancel := context.WithCancel(context.Background())

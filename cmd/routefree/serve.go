@@ -173,6 +173,11 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, fmt.Errorf("read models: %w", err)
 	}
 	in.closers = append(in.closers, in.db.Close)
+	release, err := claimStore(ctx, c, in.db, c.RedisURL != "")
+	if err != nil {
+		return nil, err
+	}
+	in.closers = append(in.closers, release) // before the database closes
 	usage, err := projections.NewUsage(ctx, in.db, dialect)
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)

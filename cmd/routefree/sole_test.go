@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/postgres"
+	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/internal/testenv"
+	"github.com/routefree/routefree/projections"
+)
+
+// storeCase is one event store that several serve processes can share.
+type storeCase struct {
+	name  string
+	args  func(t *testing.T) []string
+	open  func(t *testing.T, args []string) eventstore.Store
+}
+
+func sharedStores() []storeCase {
+	return []storeCase{
+		{name: "sqlite",
+			args: func(t *testing.T) []string { return []string{"--data-dir", t.TempDir()} },
+			open: func(t *testing.T, args []string) eventstore.Store {
+				s, err := sqlite.Open(filepath.Join(args[1], "events.db"), sqlite.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}},
+		{name: "postgres",
+			args: func(t *testing.T) []string {
+				return []string{"--store", "postgres", "--postgres-url", testenv.PostgresURL(t)}
+			},
+			open: func(t *testing.T, args []string) eventstore.Store {
+				s, err := postgres.Open(context.Background(), args[3], postgres.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}},
+	}
+}
+
+// TestServesWithoutSharedHoldsNeverSpendPastTheCredit: a second serve on a
+// store another serve runs on, with no Redis between them, would keep
+// credit holds and rate limits of its own, and an account hammered through
+// both could spend past its credit. The second serve must not run so: it
+// refuses to start, naming --redis-url, and the first serves on.
+func TestServesWithoutSharedHoldsNeverSpendPastTheCredit(t *testing.T) {
+	for _, sc := range sharedStores() {
+		t.Run(sc.name, func(t *testing.T) {
+			// Completion tokens = max_tokens: a request costs what its hold
+			// assumes; slow enough that requests overlap.
+			up := fakeUpstream(t, providertest.Script{Text: "apart", Chunks: 4, ChunkDelay: 10 * time.Millisecond, UseMaxTokens: true})
+			env := baseEnv(up)
+			store := sc.args(t)
+			key := prepareDemo(t, env, store, 100000, "")
+			a := startServe(t, env, store...)
+			one := chatCost(t, a.base, key)
+
+			runCLI(t, env, append([]string{"accounts", "open", "--id", "acct_small", "--organisation", "Small", "--plan", "enterprise"}, store...)...)
+			runCLI(t, env, append([]string{"accounts", "plan", "--account", "acct_small", "--plan", "enterprise", "--rpm", "100000", "--tpm", "1000000000"}, store...)...)
+			small := issuedKey(t, runCLI(t, env, append([]string{"keys", "issue", "--account", "acct_small"}, store...)...))
+			credit := one.Mul(decimal.NewFromInt(10)).Add(one.Div(decimal.NewFromInt(2)))
+			runCLI(t, env, append([]string{"credits", "adjust", "--account", "acct_small", "--amount", credit.String(), "--reason", "credit for about 10 requests"}, store...)...)
+
+			b, started := launchServe(t, env, store...)
+			select {
+			case <-started:
+			case <-b.exited:
+			case <-time.After(60 * time.Second):
+				t.Fatal("the second serve neither started nor exited")
+			}
+			select {
+			case <-b.exited:
+				// Refused: it says why and what to do, and the first serves on.
+				logs := b.logs.String() + b.out.String()
+				if b.exitErr == nil || !strings.Contains(logs, "another routefree serve") || !strings.Contains(logs, "--redis-url") {
+					t.Fatalf("second serve without Redis: exit %v, output:\n%s", b.exitErr, tail(logs, 2048))
+				}
+				if st := keyStatus(a.base, small); st != http.StatusOK {
+					t.Fatalf("first serve after the second was refused: key status %d", st)
+				}
+				if code := a.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+					t.Fatalf("first serve exit status %d", code)
+				}
+				return
+			default:
+			}
+
+			// Both run: hammer the small account through both and replay.
+			for _, base := range []string{a.base, b.base} {
+				waitFor(t, 5*time.Second, func() bool {
+					return keyStatus(base, small) == http.StatusOK && keyBalance(t, base, small).Equal(credit)
+				})
+			}
+			counts, _ := burst([]string{a.base, b.base}, small, 40)
+			for _, p := range []*proc{a, b} {
+				p.stop(syscall.SIGTERM, 30*time.Second)
+			}
+			s := sc.open(t, store)
+			defer s.Close()
+			figs, err := projections.Replay(context.Background(), s, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bal := figs.Balances["acct_small"]; bal.IsNegative() {
+				t.Fatalf("credit %s for about 10 requests, two serves without shared holds: statuses %v, balance %s", credit, counts, bal)
+			}
+			t.Fatalf("two serves ran on one store without shared holds (statuses %v, balance %s)", counts, figs.Balances["acct_small"])
+		})
+	}
+}
+
+// TestServesOnOneStoreAgreeOnRedis: a serve with --redis-url beside one
+// without (either started first) is refused, naming what to change; two
+// with Redis run together; a serve killed with kill -9 leaves the store
+// free for the next.
+func TestServesOnOneStoreAgreeOnRedis(t *testing.T) {
+	for _, sc := range sharedStores() {
+		t.Run(sc.name, func(t *testing.T) {
+			up := fakeUpstream(t, providertest.Script{Text: "agree"})
+			env := baseEnv(up)
+			store := sc.args(t)
+			rurl, prefix := testenv.RedisURL(t)
+			shared := append(append([]string{}, store...), "--redis-url", rurl, "--redis-prefix", prefix)
+			key := prepareDemo(t, env, store, 100000, "")
+
+			refused := func(args []string, want string) {
+				t.Helper()
+				p, _ := launchServe(t, env, args...)
+				select {
+				case <-p.exited:
+				case <-time.After(60 * time.Second):
+					t.Fatal("serve beside one that disagrees on Redis did not exit")
+				}
+				if logs := p.logs.String() + p.out.String(); p.exitErr == nil || !strings.Contains(logs, want) {
+					t.Fatalf("serve %v: exit %v, output:\n%s", args[len(store):], p.exitErr, tail(logs, 2048))
+				}
+			}
+
+			alone := startServe(t, env, store...)
+			refused(shared, "without --redis-url")
+			alone.stop(syscall.SIGTERM, 30*time.Second)
+
+			a := startServe(t, env, shared...)
+			refused(store, "start every instance with --redis-url")
+			b := startServe(t, env, shared...)
+			for _, base := range []string{a.base, b.base} {
+				waitFor(t, 5*time.Second, func() bool { return keyStatus(base, key) == http.StatusOK })
+			}
+			b.stop(syscall.SIGTERM, 30*time.Second)
+			a.stop(syscall.SIGKILL, 30*time.Second)
+			// Killed: the lock went with the process.
+			c := startServe(t, env, store...)
+			if st := keyStatus(c.base, key); st != http.StatusOK {
+				t.Fatalf("serve after one was killed: key status %d", st)
+			}
+			c.stop(syscall.SIGTERM, 30*time.Second)
+		})
+	}
+}

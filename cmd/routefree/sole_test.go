@@ -21,9 +21,9 @@ import (
 
 // storeCase is one event store that several serve processes can share.
 type storeCase struct {
-	name  string
-	args  func(t *testing.T) []string
-	open  func(t *testing.T, args []string) eventstore.Store
+	name string
+	args func(t *testing.T) []string
+	open func(t *testing.T, args []string) eventstore.Store
 }
 
 func sharedStores() []storeCase {

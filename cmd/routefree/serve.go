@@ -173,7 +173,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, fmt.Errorf("read models: %w", err)
 	}
 	in.closers = append(in.closers, in.db.Close)
-	release, err := claimStore(ctx, c, in.db, c.RedisURL != "")
+	release, err := claimStore(ctx, c, in.db, c.RedisURL != "", log)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -168,5 +170,64 @@ func TestServesOnOneStoreAgreeOnRedis(t *testing.T) {
 			}
 			c.stop(syscall.SIGTERM, 30*time.Second)
 		})
+	}
+}
+
+// TestServeTakesItsClaimAgainAfterLosingItsSession: the PostgreSQL session
+// holding a serve's claim ends (a restart, a network cut, here
+// pg_terminate_backend): the serve takes the claim again on a new session,
+// so a second serve without Redis is still refused.
+func TestServeTakesItsClaimAgainAfterLosingItsSession(t *testing.T) {
+	pg := testenv.PostgresURL(t)
+	up := fakeUpstream(t, providertest.Script{Text: "claim"})
+	env := baseEnv(up)
+	store := []string{"--store", "postgres", "--postgres-url", pg}
+	key := prepareDemo(t, env, store, 100000, "")
+	a := startServe(t, env, store...)
+
+	db, err := sql.Open("pgx", pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var schema string
+	if err := db.QueryRow("SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	k := uint64(serveLockKey(schema))
+	holder := func() (pid int) {
+		err := db.QueryRow(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+			AND classid = $1 AND objid = $2`, uint32(k>>32), uint32(k)).Scan(&pid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pid
+	}
+	first := holder()
+	if first == 0 {
+		t.Fatal("serve holds no claim on its schema")
+	}
+	if _, err := db.Exec("SELECT pg_terminate_backend($1)", first); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { p := holder(); return p != 0 && p != first })
+
+	b, _ := launchServe(t, env, store...)
+	select {
+	case <-b.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatal("a second serve without Redis started beside one whose claim was taken again")
+	}
+	if logs := b.logs.String(); !strings.Contains(logs, "another routefree serve") {
+		t.Fatalf("second serve: exit %v, output:\n%s", b.exitErr, tail(logs, 2048))
+	}
+	if st := keyStatus(a.base, key); st != http.StatusOK {
+		t.Fatalf("first serve after losing its session: key status %d", st)
+	}
+	if code := a.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("exit status %d", code)
 	}
 }

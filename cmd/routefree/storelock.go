@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // A serve's credit holds and rate limits live in its own memory unless
@@ -33,12 +36,12 @@ func errStoreTaken(where string, shared bool) error {
 
 // claimStore takes the store for this serve, shared (with Redis) or alone;
 // release gives it back.
-func claimStore(ctx context.Context, c *Config, db *sql.DB, shared bool) (release func() error, err error) {
+func claimStore(ctx context.Context, c *Config, db *sql.DB, shared bool, log *slog.Logger) (release func() error, err error) {
 	switch c.Store {
 	case "sqlite":
 		return claimDirectory(c.DataDir, shared)
 	case "postgres":
-		return claimSchema(ctx, db, shared)
+		return claimSchema(ctx, db, shared, log)
 	}
 	return func() error { return nil }, nil
 }
@@ -68,36 +71,105 @@ func claimDirectory(dir string, shared bool) (func() error, error) {
 }
 
 // claimSchema takes a session advisory lock of the store's schema on a
-// connection kept for the life of serve.
-func claimSchema(ctx context.Context, db *sql.DB, shared bool) (func() error, error) {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
+// connection kept for the life of serve. The lock goes with its session, so
+// a connection lost (PostgreSQL restarted, a network cut) loses the claim
+// too: a keeper checks the session every claimCheck and takes the lock
+// again on a new one, logging an error while another serve holds it.
+func claimSchema(ctx context.Context, db *sql.DB, shared bool, log *slog.Logger) (func() error, error) {
 	var schema string
-	if err := conn.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-		conn.Close()
+	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		return nil, err
 	}
+	l := &schemaLock{db: db, key: serveLockKey(schema), shared: shared, where: "PostgreSQL schema " + schema}
+	if err := l.take(ctx); err != nil {
+		return nil, err
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go l.keep(stop, done, log)
+	return func() error {
+		close(stop)
+		<-done
+		return l.release()
+	}, nil
+}
+
+// serveLockKey is the advisory lock key of serves on schema.
+func serveLockKey(schema string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte("routefree/serve/" + schema))
-	key := int64(h.Sum64())
-	try, unlock := "SELECT pg_try_advisory_lock($1)", "SELECT pg_advisory_unlock($1)"
-	if shared {
-		try, unlock = "SELECT pg_try_advisory_lock_shared($1)", "SELECT pg_advisory_unlock_shared($1)"
+	return int64(h.Sum64())
+}
+
+// claimCheck is how often a serve checks that its claim's session lives.
+const claimCheck = 2 * time.Second
+
+type schemaLock struct {
+	db     *sql.DB
+	key    int64
+	shared bool
+	where  string
+	conn   *sql.Conn // the session holding the lock; nil while it is lost
+}
+
+func (l *schemaLock) take(ctx context.Context) error {
+	conn, err := l.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	try := "SELECT pg_try_advisory_lock($1)"
+	if l.shared {
+		try = "SELECT pg_try_advisory_lock_shared($1)"
 	}
 	var got bool
-	if err := conn.QueryRowContext(ctx, try, key).Scan(&got); err != nil {
+	if err := conn.QueryRowContext(ctx, try, l.key).Scan(&got); err != nil {
 		conn.Close()
-		return nil, err
+		return err
 	}
 	if !got {
 		conn.Close()
-		return nil, errStoreTaken("PostgreSQL schema "+schema, shared)
+		return errStoreTaken(l.where, l.shared)
 	}
-	return func() error {
-		// The connection goes back to the pool: the lock must not go with it.
-		_, err := conn.ExecContext(context.Background(), unlock, key)
-		return errors.Join(err, conn.Close())
-	}, nil
+	l.conn = conn
+	return nil
+}
+
+// keep takes the lock again whenever its session is gone.
+func (l *schemaLock) keep(stop <-chan struct{}, done chan<- struct{}, log *slog.Logger) {
+	defer close(done)
+	t := time.NewTicker(claimCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), claimCheck)
+		if l.conn != nil && l.conn.PingContext(ctx) != nil {
+			l.conn.Raw(func(any) error { return driver.ErrBadConn }) // never back to the pool
+			l.conn.Close()
+			l.conn = nil
+		}
+		if l.conn == nil {
+			if err := l.take(ctx); err != nil {
+				log.Error("this serve's claim on its store was lost with its PostgreSQL session and cannot be taken again", "err", err)
+			} else {
+				log.Warn("this serve's claim on its store was lost with its PostgreSQL session and is taken again")
+			}
+		}
+		cancel()
+	}
+}
+
+func (l *schemaLock) release() error {
+	if l.conn == nil {
+		return nil
+	}
+	unlock := "SELECT pg_advisory_unlock($1)"
+	if l.shared {
+		unlock = "SELECT pg_advisory_unlock_shared($1)"
+	}
+	// The connection goes back to the pool: the lock must not go with it.
+	_, err := l.conn.ExecContext(context.Background(), unlock, l.key)
+	return errors.Join(err, l.conn.Close())
 }

@@ -206,6 +206,11 @@ func (s *Service) Start(ctx context.Context, accountID string, amount decimal.De
 	if max := s.maxTopUp(); amount.GreaterThan(max) {
 		return Checkout{}, invalid("a top-up is at most NT$%s (NT$%s given)", max, amount)
 	}
+	// Checked before the checkout is recorded: ECPay would refuse the order
+	// at its cashier and leave the customer there.
+	if pick == ecpay.ChooseATM && (amount.LessThan(decimal.NewFromInt(ecpay.ATMMinAmount)) || amount.GreaterThan(decimal.NewFromInt(ecpay.ATMMaxAmount))) {
+		return Checkout{}, invalid("an ATM transfer is NT$%d to NT$%d (NT$%s given): choose an amount in that range, or pay by card", ecpay.ATMMinAmount, ecpay.ATMMaxAmount, amount)
+	}
 	if _, _, err := s.cmds.Account(ctx, accountID); err != nil {
 		return Checkout{}, err
 	}

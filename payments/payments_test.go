@@ -279,6 +279,38 @@ func TestCheckoutRefusals(t *testing.T) {
 	}
 }
 
+// ECPay takes ATM orders of NT$11 to NT$49,999 only: a checkout outside
+// that range would be recorded and then stranded on ECPay's error page, so
+// it is refused before anything is recorded, naming the range. A card
+// takes larger amounts.
+func TestATMCheckoutWithinECPayRange(t *testing.T) {
+	w := newWorld(t)
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorKey, ID: "key_owner"})
+	for _, amount := range []int64{1, 10, 50000} {
+		_, err := w.svc.Start(ctx, "acct_pay", decimal.NewFromInt(amount), payments.ChooseATM, w.srv.URL)
+		if !errors.Is(err, payments.ErrInvalid) || !strings.Contains(err.Error(), "NT$11") || !strings.Contains(err.Error(), "NT$49999") {
+			t.Errorf("ATM checkout of NT$%d: %v", amount, err)
+		}
+	}
+	if ps := w.svc.View().Payments("acct_pay"); len(ps) != 0 {
+		t.Fatalf("refused ATM checkouts recorded: %+v", ps)
+	}
+	if len(w.fake.Orders()) != 0 {
+		t.Fatalf("orders at the cashier: %v", w.fake.Orders())
+	}
+	// The range's ends reach the cashier, which takes them; a card takes
+	// what ATM cannot.
+	for _, c := range []struct {
+		amount int64
+		choose string
+	}{{11, payments.ChooseATM}, {49999, payments.ChooseATM}, {50000, payments.ChooseCard}} {
+		co := w.checkout(c.amount, c.choose)
+		if order, ok := w.fake.Order(co.TradeNo); !ok || order.Get("TotalAmount") != strconv.FormatInt(c.amount, 10) {
+			t.Errorf("%s NT$%d at the cashier: %v", c.choose, c.amount, order)
+		}
+	}
+}
+
 // Notifications of one trade racing each other (ECPay's retry beside the
 // first post) are all acknowledged and credit once; a signed refused notification posted again is
 // listed once.

@@ -80,7 +80,7 @@ func (s *server) paymentsData(c echo.Context, a AccountInfo) map[string]any {
 	}
 	rows, l := paymentList.apply(c, paymentRows(s.deps.Payments, s.deps.Payments.View().Payments(a.ID), s.deps.now()))
 	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l,
-		"ATMMin": decimal.NewFromInt(ecpay.ATMMinAmount), "ATMMax": decimal.NewFromInt(ecpay.ATMMaxAmount)}
+		"ATMMin": decimal.NewFromInt(ecpay.ATMMinAmount), "ATMMax": decimal.Min(max, decimal.NewFromInt(ecpay.ATMMaxAmount))}
 }
 
 func (s *server) paymentsPage(c echo.Context) error {

@@ -265,6 +265,11 @@ func TestCheckoutFormAndGates(t *testing.T) {
 			t.Errorf("the %s top-up page does not give the ATM range: %s", lang, text)
 		}
 	}
+	// Under a --max-topup below ECPay's bound, the page's range ends there.
+	e.deps.Commands.MaxTopUp = decimal.NewFromInt(10000) // as serve --max-topup 10000
+	if _, page = b.get("/console/accounts/acct_a/payments?lang=en"); !strings.Contains(visibleText(t, page), "NT$11.00 – NT$10,000.00") {
+		t.Errorf("the ATM range under a lower bound: %s", visibleText(t, page))
+	}
 }
 
 // An ATM account past its deadline takes no transfer: the customer's

@@ -55,6 +55,7 @@ var errorPatterns = []errorPattern{
 	ep(`a top-up is a whole number of New Taiwan dollars \(NT\$(\S+) given\): its invoice is issued in whole dollars`, "err.topup.whole"),
 	ep(`a top-up is a positive whole number of New Taiwan dollars \(NT\$(\S+) given\)`, "err.topup.whole"),
 	ep(`.* is at most NT\$(\S+) \(NT\$(\S+) given\)(?:; split it, or raise --max-topup)?`, "err.topup.max"),
+	ep(`an ATM transfer is NT\$(\d+) to NT\$(\d+) \(NT\$(\S+) given\): choose an amount in that range, or pay by card`, "err.topup.atm"),
 	ep(`an adjustment needs a non-zero amount and a reason`, "err.adjust"),
 	ep(`resuming an account needs a reason`, "err.resume.reason"),
 	ep(`suspending an account needs a reason`, "err.suspend.reason"),

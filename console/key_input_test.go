@@ -232,3 +232,34 @@ func TestHugeSpendLimitIsRefused(t *testing.T) {
 		t.Fatalf("listing after refusals: %d %s", code, b)
 	}
 }
+
+// The key form's models typed with a Chinese input method come separated
+// by a full-width comma (，) or an enumeration comma (、), or by spaces:
+// each separates the models as a comma does, rather than making one
+// unknown model of the whole list.
+func TestKeyFormModelsSeparatedAsTyped(t *testing.T) {
+	e := newEnv(t, false)
+	_, mgmt, _ := managedAccount(e, "acct_sep")
+	ids := e.cat.IDs()
+	m0, m1 := ids[0], ids[1]
+	b := e.browser()
+	csrf := b.signIn(mgmt)
+	for i, typed := range []string{m0 + "，" + m1, m0 + "、" + m1, m0 + " " + m1, " " + m0 + " , " + m1 + "，"} {
+		name := "sep" + string(rune('a'+i))
+		resp, page := b.post("/console/accounts/acct_sep/keys", url.Values{"csrf": {csrf}, "name": {name}, "models": {typed}, "spend_limit": {"10"}, "spend_period": {"monthly"}})
+		if resp.StatusCode != http.StatusCreated {
+			t.Errorf("models %q: %d %s", typed, resp.StatusCode, visibleText(t, page))
+			continue
+		}
+		e.sync()
+		var got []string
+		for _, k := range e.models.Keys.ByAccount("acct_sep") {
+			if k.Name == name {
+				got = k.Models
+			}
+		}
+		if len(got) != 2 || got[0] != m0 || got[1] != m1 {
+			t.Errorf("models %q: the key may use %q", typed, got)
+		}
+	}
+}

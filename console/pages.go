@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -189,6 +190,15 @@ func (s *server) accountsPage(c echo.Context) error {
 // which are the same number.
 func formNumber(c echo.Context, name string) string {
 	return strings.TrimSpace(width.Narrow.String(c.FormValue(name)))
+}
+
+// formModels is a form's list of model IDs. Typed with a Chinese input
+// method they come full-width and separated by "，" or "、": those, a
+// comma and spaces all separate them (no model ID holds any of them).
+func formModels(c echo.Context, name string) []string {
+	return strings.FieldsFunc(width.Narrow.String(c.FormValue(name)), func(r rune) bool {
+		return r == ',' || r == '、' || r == '､' || unicode.IsSpace(r)
+	})
 }
 
 func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
@@ -386,7 +396,7 @@ func (s *server) issueKeyForm(c echo.Context) error {
 	repeatedTo, err := s.makeOnce(c, func() (string, error) {
 		var err error
 		_, secret, err = s.issueKey(c.Request().Context(), principal(c), a.ID, keyInput{Name: c.FormValue("name"),
-			Models: strings.Split(c.FormValue("models"), ","), SpendLimit: limit, SpendPeriod: period,
+			Models: formModels(c, "models"), SpendLimit: limit, SpendPeriod: period,
 			Management: c.FormValue("management") == "on"})
 		return "/console/accounts/" + url.PathEscape(a.ID), err
 	})

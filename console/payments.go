@@ -10,6 +10,7 @@ import (
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/payments/ecpay"
 )
 
 // Top-ups by card and ATM through the payment provider: the account owner
@@ -49,6 +50,7 @@ func init() {
 		"pay.atm":              {"ATM 虛擬帳號轉帳", "ATM transfer to a virtual account"},
 		"pay.submit":           {"前往綠界付款", "Pay with ECPay"},
 		"pay.max":              {"單筆上限", "At most"},
+		"pay.atm.range":        {"ATM 轉帳每筆", "ATM transfers of"},
 		"pay.history":          {"付款紀錄", "Payments"},
 		"pay.trade":            {"訂單編號", "Trade number"},
 		"pay.paid":             {"已入帳", "Credited"},
@@ -77,7 +79,8 @@ func (s *server) paymentsData(c echo.Context, a AccountInfo) map[string]any {
 		max = commands.DefaultMaxTopUp
 	}
 	rows, l := paymentList.apply(c, paymentRows(s.deps.Payments, s.deps.Payments.View().Payments(a.ID), s.deps.now()))
-	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l}
+	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l,
+		"ATMMin": decimal.NewFromInt(ecpay.ATMMinAmount), "ATMMax": decimal.Min(max, decimal.NewFromInt(ecpay.ATMMaxAmount))}
 }
 
 func (s *server) paymentsPage(c echo.Context) error {

@@ -240,6 +240,36 @@ func TestCheckoutFormAndGates(t *testing.T) {
 	if code != http.StatusCreated || !strings.Contains(string(body), `"ChoosePayment":"ATM"`) || !strings.Contains(string(body), `"CheckMacValue"`) {
 		t.Fatalf("API checkout: %d %s", code, body)
 	}
+	// ECPay takes ATM orders of NT$11 to NT$49,999: a larger one is
+	// refused here, saying so, rather than on ECPay's error page.
+	code, body = e.call("POST", "/admin/api/accounts/acct_a/payments", owner, map[string]any{"amount": "60000", "method": "atm"})
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "NT$11 to NT$49999") {
+		t.Fatalf("ATM checkout of NT$60,000: %d %s", code, body)
+	}
+	// The console's form says so in the page's language.
+	for lang, want := range map[string]string{langZH: "ATM 轉帳每筆須為 NT$11 至 NT$49999", langEN: "An ATM transfer is NT$11 to NT$49999 (NT$60000 given)"} {
+		resp, page := b.post("/console/accounts/acct_a/payments?lang="+lang, url.Values{"csrf": {csrf}, "amount": {"60000"}, "method": {"atm"}})
+		// The message's figures are marked up apart: compare without spaces.
+		squeeze := func(s string) string { return strings.Join(strings.Fields(s), "") }
+		if text := visibleText(t, page); resp.StatusCode != http.StatusBadRequest || !strings.Contains(squeeze(text), squeeze(want)) {
+			t.Errorf("%s form, ATM NT$60,000: %d %s", lang, resp.StatusCode, text)
+		}
+	}
+	var recorded struct{ Data []json.RawMessage }
+	if code, body := e.call("GET", "/admin/api/accounts/acct_a/payments", owner, nil); code != http.StatusOK || json.Unmarshal(body, &recorded) != nil || len(recorded.Data) != 2 {
+		t.Fatalf("checkouts recorded: %d %s", code, body)
+	}
+	for _, lang := range []string{langZH, langEN} {
+		_, page = b.get("/console/accounts/acct_a/payments?lang=" + lang)
+		if text := visibleText(t, page); !strings.Contains(text, tr(lang, "pay.atm.range")+" NT$11.00 – NT$49,999.00") {
+			t.Errorf("the %s top-up page does not give the ATM range: %s", lang, text)
+		}
+	}
+	// Under a --max-topup below ECPay's bound, the page's range ends there.
+	e.deps.Commands.MaxTopUp = decimal.NewFromInt(10000) // as serve --max-topup 10000
+	if _, page = b.get("/console/accounts/acct_a/payments?lang=en"); !strings.Contains(visibleText(t, page), "NT$11.00 – NT$10,000.00") {
+		t.Errorf("the ATM range under a lower bound: %s", visibleText(t, page))
+	}
 }
 
 // An ATM account past its deadline takes no transfer: the customer's

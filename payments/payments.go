@@ -206,6 +206,11 @@ func (s *Service) Start(ctx context.Context, accountID string, amount decimal.De
 	if max := s.maxTopUp(); amount.GreaterThan(max) {
 		return Checkout{}, invalid("a top-up is at most NT$%s (NT$%s given)", max, amount)
 	}
+	// Checked before the checkout is recorded: ECPay would refuse the order
+	// at its cashier and leave the customer there.
+	if pick == ecpay.ChooseATM && (amount.LessThan(decimal.NewFromInt(ecpay.ATMMinAmount)) || amount.GreaterThan(decimal.NewFromInt(ecpay.ATMMaxAmount))) {
+		return Checkout{}, invalid("an ATM transfer is NT$%d to NT$%d (NT$%s given): choose an amount in that range, or pay by card", ecpay.ATMMinAmount, ecpay.ATMMaxAmount, amount)
+	}
 	if _, _, err := s.cmds.Account(ctx, accountID); err != nil {
 		return Checkout{}, err
 	}
@@ -471,14 +476,16 @@ func (s *Service) PaymentInfo(ctx context.Context, form url.Values) string {
 // settledAccount refuses a payment info once the trade is paid: the account
 // the customer paid into stands. The same account sent again is a replay;
 // another one is a conflict that finance must see. Both are acknowledged,
-// so that ECPay stops resending.
+// so that ECPay stops resending. A paid trade that has no account yet (its
+// payment info was retried past the transfer's notification) takes the one
+// that comes: it is the account paid into, which finance searches by.
 func (s *Service) settledAccount(ctx context.Context, c *domain.PaymentCheckoutStarted, n notification) (*refusal, error) {
 	paid, err := s.topUps(s.store, c).CheckTopUp(ctx, credit(c))
 	if err != nil || !paid {
 		return nil, err
 	}
 	_, a, err := s.checkout(ctx, c.TradeNo)
-	if err != nil {
+	if err != nil || a == nil {
 		return nil, err
 	}
 	if a != nil && a.BankCode == n["BankCode"] && a.VAccount == n["vAccount"] && a.ExpireDate == n["ExpireDate"] {

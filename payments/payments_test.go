@@ -279,6 +279,92 @@ func TestCheckoutRefusals(t *testing.T) {
 	}
 }
 
+// ECPay takes ATM orders of NT$11 to NT$49,999 only: a checkout outside
+// that range would be recorded and then stranded on ECPay's error page, so
+// it is refused before anything is recorded, naming the range. A card
+// takes larger amounts.
+func TestATMCheckoutWithinECPayRange(t *testing.T) {
+	w := newWorld(t)
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorKey, ID: "key_owner"})
+	for _, amount := range []int64{1, 10, 50000} {
+		_, err := w.svc.Start(ctx, "acct_pay", decimal.NewFromInt(amount), payments.ChooseATM, w.srv.URL)
+		if !errors.Is(err, payments.ErrInvalid) || !strings.Contains(err.Error(), "NT$11") || !strings.Contains(err.Error(), "NT$49999") {
+			t.Errorf("ATM checkout of NT$%d: %v", amount, err)
+		}
+	}
+	if ps := w.svc.View().Payments("acct_pay"); len(ps) != 0 {
+		t.Fatalf("refused ATM checkouts recorded: %+v", ps)
+	}
+	if len(w.fake.Orders()) != 0 {
+		t.Fatalf("orders at the cashier: %v", w.fake.Orders())
+	}
+	// The range's ends reach the cashier, which takes them; a card takes
+	// what ATM cannot.
+	for _, c := range []struct {
+		amount int64
+		choose string
+	}{{11, payments.ChooseATM}, {49999, payments.ChooseATM}, {50000, payments.ChooseCard}} {
+		co := w.checkout(c.amount, c.choose)
+		if order, ok := w.fake.Order(co.TradeNo); !ok || order.Get("TotalAmount") != strconv.FormatInt(c.amount, 10) {
+			t.Errorf("%s NT$%d at the cashier: %v", c.choose, c.amount, order)
+		}
+	}
+}
+
+// ECPay retries a payment info it could not deliver (the gateway was
+// down), so the transfer's notification may come first. The account that
+// then arrives is the one the customer paid into: it is recorded and
+// shown with the paid checkout, where finance searches for it, not listed
+// as a conflict; another account after it still is.
+func TestPaymentInfoDelayedPastThePayment(t *testing.T) {
+	w := newWorld(t)
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorKey, ID: "key_owner"})
+	co, err := w.svc.Start(ctx, "acct_pay", decimal.NewFromInt(2400), payments.ChooseATM, w.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := func(path string, f url.Values) string {
+		t.Helper()
+		reply, err := w.fake.Send(w.srv.URL+path, f, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reply
+	}
+	info := func(vAccount string) url.Values {
+		return url.Values{"MerchantID": {ecpay.TestMerchantID}, "MerchantTradeNo": {co.TradeNo}, "RtnCode": {"2"},
+			"RtnMsg": {"Get VirtualAccount Succeeded"}, "TradeAmt": {"2400"}, "PaymentType": {"ATM_TAISHIN"},
+			"BankCode": {"812"}, "vAccount": {vAccount}, "ExpireDate": {"2026/03/18"}}
+	}
+	if reply := signed(payments.ReturnPath, url.Values{"MerchantID": {ecpay.TestMerchantID}, "MerchantTradeNo": {co.TradeNo},
+		"RtnCode": {"1"}, "RtnMsg": {"交易成功"}, "TradeAmt": {"2400"}, "PaymentType": {"ATM_TAISHIN"}, "SimulatePaid": {"0"}}); reply != "1|OK" {
+		t.Fatalf("the transfer: %q", reply)
+	}
+	if reply := signed(payments.PaymentInfoPath, info("9103522175887271")); reply != "1|OK" {
+		t.Fatalf("the delayed payment info: %q", reply)
+	}
+	p, _ := w.svc.View().Payment(co.TradeNo)
+	if !p.Paid || p.BankCode != "812" || p.VAccount != "9103522175887271" {
+		t.Fatalf("the paid checkout shows %+v", p)
+	}
+	if rs := w.refused(); len(rs) != 0 {
+		t.Fatalf("the delayed payment info listed for finance: %+v", rs)
+	}
+	// Another account after it is a conflict, as for any paid trade.
+	if reply := signed(payments.PaymentInfoPath, info("9103522175889999")); reply != "1|OK" {
+		t.Fatalf("another account: %q", reply)
+	}
+	if p, _ := w.svc.View().Payment(co.TradeNo); p.VAccount != "9103522175887271" {
+		t.Fatalf("the paid checkout's account changed to %q", p.VAccount)
+	}
+	if rs := w.refused(); len(rs) != 1 || rs[0].Fields["vAccount"] != "9103522175889999" {
+		t.Fatalf("refused for finance: %+v", rs)
+	}
+	if n := len(w.topUps()); n != 1 {
+		t.Fatalf("%d top-ups", n)
+	}
+}
+
 // Notifications of one trade racing each other (ECPay's retry beside the
 // first post) are all acknowledged and credit once; a signed refused notification posted again is
 // listed once.

@@ -147,8 +147,9 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 			v.byAccount[b.AccountID] = append(v.byAccount[b.AccountID], p)
 		case *domain.PaymentAccountAssigned:
 			// A paid trade keeps the account it was paid into, whatever
-			// was recorded after.
-			if p, ok := v.byTrade[b.TradeNo]; ok && !p.Paid {
+			// was recorded after; one paid before its account reached us
+			// takes the first that comes.
+			if p, ok := v.byTrade[b.TradeNo]; ok && (!p.Paid || p.VAccount == "") {
 				p.BankCode, p.VAccount, p.ExpireDate = b.BankCode, b.VAccount, b.ExpireDate
 			}
 		case *domain.CreditsToppedUp:

@@ -102,6 +102,14 @@ const (
 	ChooseATM    = "ATM"
 )
 
+// ATM orders: ECPay creates an ATM virtual account for NT$11 to NT$49,999
+// only (its published order limits for ATM and WebATM) and answers any
+// other amount with an error page at the cashier.
+const (
+	ATMMinAmount = 11
+	ATMMaxAmount = 49999
+)
+
 // Order is what a checkout asks ECPay for.
 type Order struct {
 	TradeNo        string // MerchantTradeNo: at most 20 letters and digits, unique per merchant
@@ -141,6 +149,9 @@ func (m Merchant) Fields(o Order) (map[string]string, error) {
 	}
 	if o.Choose != ChooseCredit && o.Choose != ChooseATM {
 		return nil, fmt.Errorf("ecpay: unknown payment choice %q", o.Choose)
+	}
+	if o.Choose == ChooseATM && (o.Amount < ATMMinAmount || o.Amount > ATMMaxAmount) {
+		return nil, fmt.Errorf("ecpay: an ATM order is NT$%d to NT$%d (NT$%d given)", ATMMinAmount, ATMMaxAmount, o.Amount)
 	}
 	f := map[string]string{
 		"MerchantID":        m.MerchantID,

@@ -97,6 +97,14 @@ func TestFieldsAndVerify(t *testing.T) {
 	if m.Verify(f) {
 		t.Fatal("a changed amount verifies")
 	}
+	for _, amt := range []int64{ATMMinAmount - 1, ATMMaxAmount + 1} {
+		if _, err := m.Fields(Order{TradeNo: "RF20260315ABD", Date: at, Amount: amt, Choose: ChooseATM}); err == nil {
+			t.Errorf("an ATM order of NT$%d was signed", amt)
+		}
+	}
+	if _, err := m.Fields(Order{TradeNo: "RF20260315ABE", Date: at, Amount: ATMMaxAmount + 1, Choose: ChooseCredit}); err != nil {
+		t.Errorf("a card order above the ATM range: %v", err)
+	}
 	if _, err := m.Fields(Order{TradeNo: "RF-1", Amount: 1, Choose: ChooseCredit}); err == nil {
 		t.Fatal("a trade number with a dash was accepted")
 	}

@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -126,6 +127,14 @@ func (p *Provider) checkout(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := time.Parse("2006/01/02 15:04:05", f.Get("MerchantTradeDate")); err != nil {
 		http.Error(w, "10200005 bad MerchantTradeDate", http.StatusBadRequest)
+		return
+	}
+	if amt, err := strconv.ParseInt(f.Get("TotalAmount"), 10, 64); err != nil || amt <= 0 {
+		http.Error(w, "bad TotalAmount", http.StatusBadRequest)
+		return
+	} else if f.Get("ChoosePayment") == "ATM" && (amt < 11 || amt > 49999) {
+		// ECPay's order limits: an ATM virtual account takes NT$11 to NT$49,999.
+		http.Error(w, "ATM TotalAmount must be 11-49999", http.StatusBadRequest)
 		return
 	}
 	trade := f.Get("MerchantTradeNo")

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateText, streamText, tool, stepCountIs, jsonSchema } from "ai";
 import { createOpenRouter } from "@openrouter/ai-sdk-provider";
-import { apiKey, baseURL, claudeModel, geminiModel, model, reasoningText, replyText, weatherSchema } from "../env.js";
+import { apiKey, baseURL, claudeModel, failPrompt, geminiModel, model, reasoningText, replyText, weatherSchema } from "../env.js";
 
 const openrouter = createOpenRouter({ apiKey, baseURL, headers: { "X-Title": "RouteFree client tests" } });
 const llm = () => openrouter.chat(model);
@@ -22,6 +22,22 @@ test("ai sdk: streamText", async () => {
   for await (const part of r.textStream) text += part;
   assert.equal(text, replyText);
   assert.equal(await r.finishReason, "stop");
+});
+
+// A provider failing while it answers: an error part with the gateway's
+// message and an "error" finish, not an answer that looks complete.
+test("ai sdk: a stream the upstream breaks ends in an error", async () => {
+  const r = streamText({ model: llm(), prompt: failPrompt, maxRetries: 0, onError: () => {} });
+  let text = "";
+  const errors = [];
+  for await (const part of r.fullStream) {
+    if (part.type === "text-delta") text += part.text;
+    if (part.type === "error") errors.push(part.error);
+  }
+  assert.equal(await r.finishReason, "error");
+  assert.equal(errors.length, 1);
+  assert.match(JSON.stringify(errors[0]), /overloaded.*billed for what was delivered/);
+  assert.ok(text.length > 0 && replyText.startsWith(text) && text !== replyText, `delivered ${JSON.stringify(text)}`);
 });
 
 test("ai sdk: streamText reports usage", async () => {

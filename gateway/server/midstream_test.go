@@ -36,14 +36,19 @@ func TestMidStreamUpstreamErrorCarriesItsMessage(t *testing.T) {
 		message  string // what the chunk's message must contain
 		code     string
 		maxBytes int
+		// errType is OpenRouter's canonical error_type, which
+		// @openrouter/sdk requires in a stream error's metadata.
+		errType string
 	}{
-		"openai":              {"openai", providertest.Script{EventMessage: "The server had an error while processing your request.", EventCode: "internal_error"}, "The server had an error while processing your request.", "internal_error", 0},
-		"openai default":      {"openai", providertest.Script{}, "upstream overloaded", "server_error", 0},
-		"anthropic":           {"anthropic", providertest.Script{}, "Overloaded", "overloaded_error", 0},
-		"anthropic rate":      {"anthropic", providertest.Script{EventMessage: "Number of request tokens has exceeded your per-minute rate limit", EventCode: "rate_limit_error"}, "per-minute rate limit", "rate_limit_error", 0},
-		"gemini":              {"gemini", providertest.Script{}, "The model is overloaded.", "UNAVAILABLE", 0},
-		"anthropic unclean":   {"anthropic", providertest.Script{EventMessage: long}, "Overloaded please retry xxx", "overloaded_error", 700},
-		"openai unclean code": {"openai", providertest.Script{EventMessage: "bad", EventCode: "code\x07" + strings.Repeat("c", 500)}, "bad", "code " + strings.Repeat("c", 56) + "…", 0},
+		"openai":              {"openai", providertest.Script{EventMessage: "The server had an error while processing your request.", EventCode: "internal_error"}, "The server had an error while processing your request.", "internal_error", 0, "server"},
+		"openai default":      {"openai", providertest.Script{}, "upstream overloaded", "server_error", 0, "server"},
+		"openai 503":          {"openai", providertest.Script{EventMessage: "Service Unavailable", EventCode: "503"}, "Service Unavailable", "503", 0, "provider_overloaded"},
+		"openai rate":         {"openai", providertest.Script{EventMessage: "Rate limit reached", EventCode: "rate_limit_exceeded"}, "Rate limit reached", "rate_limit_exceeded", 0, "rate_limit_exceeded"},
+		"anthropic":           {"anthropic", providertest.Script{}, "Overloaded", "overloaded_error", 0, "provider_overloaded"},
+		"anthropic rate":      {"anthropic", providertest.Script{EventMessage: "Number of request tokens has exceeded your per-minute rate limit", EventCode: "rate_limit_error"}, "per-minute rate limit", "rate_limit_error", 0, "rate_limit_exceeded"},
+		"gemini":              {"gemini", providertest.Script{}, "The model is overloaded.", "UNAVAILABLE", 0, "provider_overloaded"},
+		"anthropic unclean":   {"anthropic", providertest.Script{EventMessage: long}, "Overloaded please retry xxx", "overloaded_error", 700, "provider_overloaded"},
+		"openai unclean code": {"openai", providertest.Script{EventMessage: "bad", EventCode: "code\x07" + strings.Repeat("c", 500)}, "bad", "code " + strings.Repeat("c", 56) + "…", 0, "server"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := c.script
@@ -76,6 +81,9 @@ func TestMidStreamUpstreamErrorCarriesItsMessage(t *testing.T) {
 			if md["provider_name"] != "first" || md["provider"] != "first" || md["upstream_code"] != c.code {
 				t.Fatalf("metadata %v, want provider first and code %q", md, c.code)
 			}
+			if md["error_type"] != c.errType || md["provider_code"] != c.code {
+				t.Fatalf("metadata %v, want error_type %q and provider_code %q, as OpenRouter's stream errors have them", md, c.errType, c.code)
+			}
 			if c.kind == "openai" && md["upstream_type"] != "server_error" {
 				t.Fatalf("metadata %v, want upstream_type server_error", md)
 			}
@@ -103,6 +111,11 @@ func TestMidStreamCutKeepsGatewayMessage(t *testing.T) {
 	e, _ := lastChunk(t, b)["error"].(map[string]any)
 	if e == nil || e["message"] != "the upstream ended the stream early; you are billed for what was delivered" {
 		t.Fatalf("error %v", e)
+	}
+	// OpenRouter's canonical type, which @openrouter/sdk requires of a
+	// stream error's metadata.
+	if md, _ := e["metadata"].(map[string]any); md["error_type"] != "provider_unavailable" {
+		t.Fatalf("error %v, want metadata.error_type provider_unavailable", e)
 	}
 }
 

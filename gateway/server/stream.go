@@ -202,7 +202,7 @@ func (k *call) stream() error {
 		if !committed {
 			return ae
 		}
-		k.streamError(out, ae.Status, ae.Message)
+		k.streamError(out, ae.Status, noUpstreamErrorType(ae.Status), ae.Message)
 		return ae // recorded as failed; nothing more is written
 	}
 	st := res.Stream
@@ -278,7 +278,7 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 	if err := k.complete(usage, cost, outcome, finish, true); err != nil {
 		var ae *APIError
 		errors.As(err, &ae)
-		k.streamError(out, http.StatusServiceUnavailable, ae.Message)
+		k.streamError(out, http.StatusServiceUnavailable, "server", ae.Message)
 		k.s.observe(k, http.StatusServiceUnavailable)
 		return nil
 	}
@@ -295,27 +295,29 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 		msg, md := k.brokeMid()
 		k.streamErrorMeta(out, http.StatusBadGateway, msg, md)
 	case domain.OutcomeShutdown:
-		k.streamError(out, http.StatusServiceUnavailable, "the gateway is shutting down and ended the stream early; you are billed for what was delivered")
+		k.streamError(out, http.StatusServiceUnavailable, "server", "the gateway is shutting down and ended the stream early; you are billed for what was delivered")
 	}
 	k.s.observe(k, http.StatusOK)
 	return nil
 }
 
 // streamError ends a stream whose 200 already went out: a final chunk with
-// finish_reason "error" and an error object, as OpenRouter does.
-func (k *call) streamError(out *sse, status int, msg string) {
-	k.streamErrorMeta(out, status, msg, nil)
+// finish_reason "error" and an error object, as OpenRouter does, whose
+// metadata names OpenRouter's error type (errType, one of
+// openRouterErrorType's).
+func (k *call) streamError(out *sse, status int, errType, msg string) {
+	k.streamErrorMeta(out, status, msg, map[string]any{"error_type": errType})
 }
 
+// streamErrorMeta is streamError with more metadata; md must hold
+// "error_type": @openrouter/sdk refuses a stream error's metadata without
+// it, and throws a parse error in place of the chunk.
 func (k *call) streamErrorMeta(out *sse, status int, msg string, md map[string]any) {
 	model := ""
 	if k.model != nil {
 		model = k.model.ID
 	}
-	e := map[string]any{"code": status, "message": msg}
-	if md != nil {
-		e["metadata"] = md
-	}
+	e := map[string]any{"code": status, "message": msg, "metadata": md}
 	b, _ := json.Marshal(map[string]any{
 		"id": k.id, "object": "chat.completion.chunk", "created": k.start.Unix(), "model": model,
 		"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": "error"}},
@@ -339,16 +341,18 @@ const (
 func (k *call) brokeMid() (string, map[string]any) {
 	var ue *providers.UpstreamError
 	if !errors.As(k.midErr, &ue) || ue.Message == "" {
-		return "the upstream ended the stream early; you are billed for what was delivered", nil
+		return "the upstream ended the stream early; you are billed for what was delivered", map[string]any{"error_type": "provider_unavailable"}
 	}
 	provider := ue.Provider
 	if k.target != nil {
 		provider = k.target.Provider
 	}
 	msg := cleanUpstreamText(ue.Message, maxUpstreamMessage)
-	md := map[string]any{"provider": provider, "provider_name": provider, "upstream_message": msg}
+	md := map[string]any{"provider": provider, "provider_name": provider, "upstream_message": msg,
+		"error_type": openRouterErrorType(ue.Status)}
 	if c := cleanUpstreamText(ue.Code, maxUpstreamCode); c != "" {
 		md["upstream_code"] = c
+		md["provider_code"] = c // OpenRouter's name for it
 	}
 	if t := cleanUpstreamText(ue.Type, maxUpstreamCode); t != "" {
 		md["upstream_type"] = t

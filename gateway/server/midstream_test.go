@@ -141,3 +141,41 @@ func TestMessagesStreamUpstreamErrorMidway(t *testing.T) {
 	h.onlyCompleted(domain.OutcomeUpstreamBrokeMid)
 	h.heldIsZero()
 }
+
+// On the Messages face an upstream's overload or rate limit mid-stream is
+// Anthropic's overloaded_error or rate_limit_error event, as Anthropic and
+// OpenRouter send them: clients such as Claude Code tell an overload from
+// other failures by that type, since a stream's error has no status.
+func TestMessagesStreamUpstreamOverloadMidway(t *testing.T) {
+	for name, c := range map[string]struct {
+		model  string
+		script providertest.Script
+		typ    string
+	}{
+		"openai 503":     {"openai/gpt-4.1", providertest.Script{EventMessage: "The engine is currently overloaded", EventCode: "503"}, "overloaded_error"},
+		"openai rate":    {"openai/gpt-4.1", providertest.Script{EventMessage: "Rate limit reached", EventCode: "rate_limit_exceeded"}, "rate_limit_error"},
+		"claude":         {"anthropic/claude-sonnet-4.6", providertest.Script{}, "overloaded_error"},
+		"claude rate":    {"anthropic/claude-sonnet-4.6", providertest.Script{EventMessage: "Rate limited", EventCode: "rate_limit_error"}, "rate_limit_error"},
+		"openai unknown": {"openai/gpt-4.1", providertest.Script{EventMessage: "something broke", EventCode: "internal_error"}, "api_error"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := c.script
+			s.Text, s.Chunks, s.CutAfter, s.ErrorEvent = "one two three four", 4, 2, true
+			fake := "openai"
+			if strings.HasPrefix(c.model, "anthropic/") {
+				fake = "anthropic"
+			}
+			h := msgHarness(t, harnessOpts{scripts: map[string]providertest.Script{fake: s}})
+			resp, b := h.postMessages("", h.key, `{"model":"`+c.model+`","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"count"}]}`)
+			wantStatus(t, resp, b, 200)
+			evs := parseEvents(t, b)
+			last := evs[len(evs)-1]
+			if last.name != "error" {
+				t.Fatalf("events %s\n%s", names(evs), b)
+			}
+			want(t, last.data, "error.type", c.typ)
+			h.onlyCompleted(domain.OutcomeUpstreamBrokeMid)
+			h.heldIsZero()
+		})
+	}
+}

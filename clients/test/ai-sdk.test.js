@@ -47,6 +47,17 @@ test("ai sdk: streamText reports usage", async () => {
   assert.ok(usage.inputTokens > 0 && usage.outputTokens > 0, `usage ${JSON.stringify(usage)}`);
 });
 
+// The provider reads which provider served from the answer's "provider",
+// as OpenRouter sends it, whole and streamed (the fake upstream's catalog
+// provider is "fake").
+test("ai sdk: the provider that served is in providerMetadata", async () => {
+  const r = await generateText({ model: llm(), prompt: "Say hello", maxRetries: 0 });
+  assert.equal(r.providerMetadata?.openrouter?.provider, "fake");
+  const s = streamText({ model: llm(), prompt: "Say hello", maxRetries: 0 });
+  for await (const _ of s.fullStream); // drain
+  assert.equal((await s.providerMetadata)?.openrouter?.provider, "fake");
+});
+
 test("ai sdk: tool call and tool result", async () => {
   const seen = [];
   const r = await generateText({

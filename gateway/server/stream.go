@@ -289,7 +289,7 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 		// are accepted and change nothing).
 		// segmentio's encoder, as for unary answers: encoding/json's
 		// reflection was a few percent of a stream's CPU.
-		b, _ := fastjson.Marshal(chat.NewUsageChunk(k.id, k.model.ID, k.start.Unix(), k.usageFor(usage, cost)))
+		b, _ := fastjson.Marshal(chat.NewUsageChunk(k.id, k.model.ID, k.provider(), k.start.Unix(), k.usageFor(usage, cost)))
 		out.end(sseData, b, sseEnd, sseDone)
 	case domain.OutcomeUpstreamBrokeMid:
 		msg, md := k.brokeMid()

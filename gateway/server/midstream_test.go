@@ -8,6 +8,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/gateway/tokens"
 )
 
 // lastChunk is a stream's final chunk, decoded whole.
@@ -175,6 +176,32 @@ func TestMessagesStreamUpstreamOverloadMidway(t *testing.T) {
 			}
 			want(t, last.data, "error.type", c.typ)
 			h.onlyCompleted(domain.OutcomeUpstreamBrokeMid)
+			h.heldIsZero()
+		})
+	}
+}
+
+// A stream broken after the model's reasoning went out is billed for that
+// reasoning too: the client received it, and the provider charges for it
+// as output. The gateway counts it as reasoning tokens, inside the output.
+func TestBrokenStreamBillsDeliveredReasoning(t *testing.T) {
+	reasoning := strings.Repeat("Weigh each option against the constraints before answering. ", 40)
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			s := providertest.Script{Text: "alpha beta gamma delta", Chunks: 4, CutAfter: 1, Reasoning: reasoning,
+				Usage: providertest.Usage{Prompt: 10, Completion: 2000, Reasoning: 1500}}
+			h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{kind: s}})
+			resp, b := h.post(`{"model":"test/` + kind + `","stream":true,"max_tokens":4000,"reasoning":{"effort":"low"},"messages":[{"role":"user","content":"think"}]}`)
+			wantStatus(t, resp, b, 200)
+			if !strings.Contains(string(b), "Weigh each option") {
+				t.Fatalf("no reasoning delivered:\n%s", b)
+			}
+			ev := h.onlyCompleted(domain.OutcomeUpstreamBrokeMid)
+			u := ev.Usage
+			want := int64(tokens.Count(reasoning))
+			if !u.Estimated || u.Reasoning < want || u.Output <= u.Reasoning || !ev.Cost.Equal(defaultPrice().Cost(u)) {
+				t.Fatalf("usage %+v, cost %s: want at least %d reasoning tokens inside the output", u, ev.Cost, want)
+			}
 			h.heldIsZero()
 		})
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers"
+	"github.com/routefree/routefree/gateway/tokens"
 )
 
 var (
@@ -259,13 +260,19 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 	usage := domainUsage(&u, false)
 	if !final || u.CompletionTokens == 0 && delivered.Len() > 0 {
 		// No final report (a cut, a disconnect, a host without usage):
-		// count what was delivered ourselves and mark it estimated.
-		est := k.estimateUsage(deliveredText(delivered.Bytes()))
+		// count what was delivered ourselves and mark it estimated. The
+		// upstream's reasoning text counts too, as reasoning inside the
+		// output: the provider bills it as output (even when
+		// reasoning.exclude kept it from the client).
+		text, reasoning := deliveredText(delivered.Bytes())
+		est := k.estimateUsage(text)
+		r := int64(tokens.Count(reasoning))
 		if usage.Input == 0 {
 			usage.Input = est.Input
 		}
 		if !final || usage.Output == 0 {
-			usage.Output = max(usage.Output, est.Output)
+			usage.Output = max(usage.Output, est.Output+r)
+			usage.Reasoning = min(max(usage.Reasoning, r), usage.Output)
 		}
 		usage.Estimated = true
 	}
@@ -389,9 +396,10 @@ func cleanUpstreamText(s string, max int) string {
 	return strings.TrimRight(out[:cut], " ") + ellipsis
 }
 
-// deliveredText extracts the content and tool-call arguments of chunks.
-func deliveredText(b []byte) string {
-	var sb strings.Builder
+// deliveredText extracts the content and tool-call arguments of chunks,
+// and apart from them their reasoning text.
+func deliveredText(b []byte) (string, string) {
+	var sb, rb strings.Builder
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
 		if len(line) == 0 {
 			continue
@@ -404,11 +412,14 @@ func deliveredText(b []byte) string {
 			if ch.Delta.Content != nil {
 				sb.WriteString(*ch.Delta.Content)
 			}
+			if ch.Delta.Reasoning != nil {
+				rb.WriteString(*ch.Delta.Reasoning)
+			}
 			for _, tc := range ch.Delta.ToolCalls {
 				sb.WriteString(tc.Function.Name)
 				sb.WriteString(tc.Function.Arguments)
 			}
 		}
 	}
-	return sb.String()
+	return sb.String(), rb.String()
 }

@@ -76,16 +76,14 @@ func openRouterErrorType(status int) string {
 }
 
 // noUpstreamErrorType is OpenRouter's error type for the gateway's own
-// status when no upstream could serve: rate limited, timed out, else
-// unavailable.
+// error when no upstream served: its 503 (every upstream failed) is
+// unavailability, not an upstream's overload; other statuses (a refused
+// input, a rate limit, a timeout) read as an upstream's would.
 func noUpstreamErrorType(status int) string {
-	switch status {
-	case http.StatusTooManyRequests:
-		return "rate_limit_exceeded"
-	case http.StatusGatewayTimeout:
-		return "timeout"
+	if status == http.StatusServiceUnavailable {
+		return "provider_unavailable"
 	}
-	return "provider_unavailable"
+	return openRouterErrorType(status)
 }
 
 func writeAPIError(c echo.Context, e *APIError) error {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/routefree/routefree/domain"
@@ -203,6 +204,33 @@ func TestBrokenStreamBillsDeliveredReasoning(t *testing.T) {
 				t.Fatalf("usage %+v, cost %s: want at least %d reasoning tokens inside the output", u, ev.Cost, want)
 			}
 			h.heldIsZero()
+		})
+	}
+}
+
+// A stream whose keep-alives already sent the 200 and whose upstreams then
+// all fail ends with the error chunk, its metadata naming OpenRouter's
+// error_type for the gateway's answer: every upstream unavailable, or the
+// upstream's refusal of the input.
+func TestStreamErrorAfterKeepAlivesNamesItsType(t *testing.T) {
+	for name, c := range map[string]struct {
+		status  int
+		code    float64
+		errType string
+	}{
+		"unavailable": {503, 503, "provider_unavailable"},
+		"refused":     {400, 400, "invalid_request"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{cfg: Config{KeepAlive: 20 * time.Millisecond},
+				scripts: map[string]providertest.Script{"openai": {Status: c.status, Delay: 200 * time.Millisecond}}})
+			resp, b := h.post(`{"model":"test/openai","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+			wantStatus(t, resp, b, 200)
+			e, _ := lastChunk(t, b)["error"].(map[string]any)
+			md, _ := e["metadata"].(map[string]any)
+			if e == nil || e["code"] != c.code || md["error_type"] != c.errType {
+				t.Fatalf("error %v, want code %v and metadata.error_type %s:\n%s", e, c.code, c.errType, b)
+			}
 		})
 	}
 }

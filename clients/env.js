@@ -18,6 +18,9 @@ export const replyText = process.env.ROUTEFREE_REPLY_TEXT || "Hello from the fak
 // What the fake upstream sends as reasoning when a request asks for it
 // (cmd/fakeupstream's ReasoningText).
 export const reasoningText = "The fake upstream thinks the request over first.";
+// The last message that makes the fake upstream fail while it answers:
+// part of the answer, then its error event (cmd/fakeupstream's FailPrompt).
+export const failPrompt = "Fail while answering.";
 
 if (!baseURL || !apiKey) {
   throw new Error("set ROUTEFREE_BASE_URL (e.g. http://127.0.0.1:8080/api/v1) and ROUTEFREE_KEY");

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { generateText, streamText, tool, stepCountIs, jsonSchema } from "ai";
 import { createOpenRouter } from "@openrouter/ai-sdk-provider";
-import { apiKey, baseURL, claudeModel, geminiModel, model, reasoningText, replyText, weatherSchema } from "../env.js";
+import { apiKey, baseURL, claudeModel, failPrompt, geminiModel, model, reasoningText, replyText, weatherSchema } from "../env.js";
 
 const openrouter = createOpenRouter({ apiKey, baseURL, headers: { "X-Title": "RouteFree client tests" } });
 const llm = () => openrouter.chat(model);
@@ -24,11 +24,38 @@ test("ai sdk: streamText", async () => {
   assert.equal(await r.finishReason, "stop");
 });
 
+// A provider failing while it answers: an error part with the gateway's
+// message and an "error" finish, not an answer that looks complete.
+test("ai sdk: a stream the upstream breaks ends in an error", async () => {
+  const r = streamText({ model: llm(), prompt: failPrompt, maxRetries: 0, onError: () => {} });
+  let text = "";
+  const errors = [];
+  for await (const part of r.fullStream) {
+    if (part.type === "text-delta") text += part.text;
+    if (part.type === "error") errors.push(part.error);
+  }
+  assert.equal(await r.finishReason, "error");
+  assert.equal(errors.length, 1);
+  assert.match(JSON.stringify(errors[0]), /overloaded.*billed for what was delivered/);
+  assert.ok(text.length > 0 && replyText.startsWith(text) && text !== replyText, `delivered ${JSON.stringify(text)}`);
+});
+
 test("ai sdk: streamText reports usage", async () => {
   const r = streamText({ model: llm(), prompt: "Say hello", maxRetries: 0 });
   for await (const _ of r.textStream); // drain
   const usage = await r.usage;
   assert.ok(usage.inputTokens > 0 && usage.outputTokens > 0, `usage ${JSON.stringify(usage)}`);
+});
+
+// The provider reads which provider served from the answer's "provider",
+// as OpenRouter sends it, whole and streamed (the fake upstream's catalog
+// provider is "fake").
+test("ai sdk: the provider that served is in providerMetadata", async () => {
+  const r = await generateText({ model: llm(), prompt: "Say hello", maxRetries: 0 });
+  assert.equal(r.providerMetadata?.openrouter?.provider, "fake");
+  const s = streamText({ model: llm(), prompt: "Say hello", maxRetries: 0 });
+  for await (const _ of s.fullStream); // drain
+  assert.equal((await s.providerMetadata)?.openrouter?.provider, "fake");
 });
 
 test("ai sdk: tool call and tool result", async () => {

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { apiKey, baseURL, model, replyText } from "../env.js";
+import { apiKey, baseURL, failPrompt, model, replyText } from "../env.js";
 
 // The SDK appends /v1/messages to its base URL.
 const client = new Anthropic({ apiKey, baseURL: baseURL.replace(/\/v1$/, ""), maxRetries: 0 });
@@ -19,6 +19,21 @@ test("anthropic sdk: streamed messages", async () => {
   const stream = client.messages.stream({ model, max_tokens: 100, messages: [{ role: "user", content: "Say hello" }] });
   const final = await stream.finalMessage();
   assert.equal(final.content[0].text, replyText);
+});
+
+// A provider overloaded while it answers: the stream's error event is
+// Anthropic's overloaded_error, which is how clients (Claude Code among
+// them) tell an overload from other failures once a stream has begun.
+test("anthropic sdk: an overload mid-stream is an overloaded_error", async () => {
+  const stream = client.messages.stream({ model, max_tokens: 100, messages: [{ role: "user", content: failPrompt }] });
+  let text = "";
+  stream.on("text", (t) => { text += t; });
+  await assert.rejects(stream.finalMessage(), (err) => {
+    assert.equal(err.error?.error?.type, "overloaded_error", JSON.stringify(err.error));
+    assert.match(err.message, /overloaded_error/);
+    return true;
+  });
+  assert.ok(text.length > 0 && replyText.startsWith(text) && text !== replyText, `delivered ${JSON.stringify(text)}`);
 });
 
 test("anthropic sdk: tool use, then the tool result back", async () => {

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { apiKey, baseURL, claudeModel, model, replyText } from "../env.js";
+import { apiKey, baseURL, claudeModel, failPrompt, model, replyText } from "../env.js";
 
 const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
 
@@ -36,6 +36,17 @@ test("openai: streamed chat completion with usage", async () => {
   assert.equal(text, replyText);
   assert.equal(finish, "stop");
   assert.ok(usage && usage.prompt_tokens > 0 && usage.completion_tokens > 0, "no usage chunk");
+});
+
+// A provider failing while it answers: the SDK throws the error chunk's
+// error after the part delivered, rather than ending as if complete.
+test("openai: a stream the upstream breaks throws its error", async () => {
+  const stream = await client.chat.completions.create({ model, stream: true, messages: [{ role: "user", content: failPrompt }] });
+  let text = "";
+  await assert.rejects(async () => {
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  }, (err) => err.error?.code === 502 && err.error?.metadata?.error_type === "provider_overloaded" && /billed for what was delivered/.test(err.message));
+  assert.ok(text.length > 0 && replyText.startsWith(text) && text !== replyText, `delivered ${JSON.stringify(text)}`);
 });
 
 test("openai: tool call", async () => {

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OpenRouter } from "@openrouter/sdk";
-import { apiKey, baseURL, managementKey, model, replyText } from "../env.js";
+import { apiKey, baseURL, failPrompt, managementKey, model, replyText } from "../env.js";
 
 const or = new OpenRouter({ apiKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
 const [author, slug] = model.split("/");
@@ -27,6 +27,24 @@ test("openrouter sdk: stream", async () => {
   }
   assert.equal(text, replyText);
   assert.equal(finish, "stop");
+});
+
+// A provider failing while it answers: the stream ends with OpenRouter's
+// error chunk, which the SDK parses by its own schema (metadata.error_type
+// is required there) and hands over, after the part already delivered.
+test("openrouter sdk: a stream the upstream breaks ends with an error chunk", async () => {
+  const stream = await or.chat.send({ chatRequest: { model, stream: true, messages: [{ role: "user", content: failPrompt }] } });
+  let text = "", last = null;
+  for await (const chunk of stream) {
+    last = chunk;
+    for (const c of chunk.choices) text += c.delta?.content ?? "";
+  }
+  assert.ok(text.length > 0 && text !== replyText && replyText.startsWith(text), `delivered ${JSON.stringify(text)}`);
+  assert.equal(last.choices[0].finishReason, "error");
+  assert.equal(last.error.code, 502);
+  assert.match(last.error.message, /overloaded.*billed for what was delivered/);
+  assert.equal(last.error.metadata.errorType, "provider_overloaded");
+  assert.equal(last.error.metadata.providerCode, "503");
 });
 
 test("openrouter sdk: stream ends with usage", async () => {

@@ -14,6 +14,12 @@ import (
 // (clients/env.js has it too).
 const ReasoningText = "The fake upstream thinks the request over first."
 
+// FailPrompt, as the last message of a streamed request, makes an -auto
+// fake send part of its answer, then the provider's error event (a 503
+// overload) and drop the connection: a provider failing while it answers
+// (clients/env.js has it too).
+const FailPrompt = "Fail while answering."
+
 // autoFake answers each OpenAI-format request in the way its shape asks
 // for, so that client libraries' tool calls and structured outputs can run
 // end to end against it: a request offering tools (and not carrying a tool
@@ -58,7 +64,8 @@ func (a autoFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func scriptFor(body []byte, base providertest.Script) providertest.Script {
 	var req struct {
 		Messages []struct {
-			Role string `json:"role"`
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"`
 		} `json:"messages"`
 		Tools []struct {
 			Function struct {
@@ -76,6 +83,11 @@ func scriptFor(body []byte, base providertest.Script) providertest.Script {
 		} `json:"response_format"`
 	}
 	if json.Unmarshal(body, &req) != nil {
+		return base
+	}
+	if n := len(req.Messages); n > 0 && contentText(req.Messages[n-1].Content) == FailPrompt {
+		base.CutAfter, base.ErrorEvent = 2, true
+		base.EventMessage, base.EventCode = "The model is overloaded. Please try again later.", "503"
 		return base
 	}
 	if req.ReasoningEffort != "" && req.ReasoningEffort != "none" {
@@ -151,6 +163,23 @@ func anthropicScriptFor(body []byte, base providertest.Script) providertest.Scri
 		base.Text = string(out)
 	}
 	return base
+}
+
+// contentText is a message's text: its content string, or its text parts
+// joined.
+func contentText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var parts []struct {
+		Text string `json:"text"`
+	}
+	_ = json.Unmarshal(raw, &parts)
+	for _, p := range parts {
+		s += p.Text
+	}
+	return s
 }
 
 // namedToolMessage is the index of the first tool message with a name, or -1.

@@ -7,6 +7,19 @@ import (
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
+func TestAutoFailPrompt(t *testing.T) {
+	s := scriptFor([]byte(`{"stream":true,"messages":[{"role":"user","content":"`+FailPrompt+`"}]}`), providertest.Script{Text: "plain"})
+	if s.CutAfter == 0 || !s.ErrorEvent || s.EventCode != "503" {
+		t.Fatalf("script %+v, want an error event after some content", s)
+	}
+	if s := scriptFor([]byte(`{"messages":[{"role":"user","content":[{"type":"text","text":"`+FailPrompt+`"}]}]}`), providertest.Script{}); !s.ErrorEvent {
+		t.Fatalf("script %+v for the prompt in a text part", s)
+	}
+	if s := scriptFor([]byte(`{"messages":[{"role":"user","content":"hi"}]}`), providertest.Script{Text: "plain"}); s.CutAfter != 0 || s.ErrorEvent {
+		t.Fatalf("script %+v for a plain request", s)
+	}
+}
+
 func TestAutoScript(t *testing.T) {
 	base := providertest.Script{Text: "plain"}
 	weather := `{"type":"function","function":{"name":"weather","parameters":{"type":"object","properties":{"city":{"type":"string"},"days":{"type":"integer"},"unit":{"type":"string","enum":["c","f"]}},"required":["city"]}}}`

@@ -218,8 +218,8 @@ func TestContentMarshal(t *testing.T) {
 	if string(b) != `[{"type":"text","text":"a"}]` {
 		t.Errorf("parts: %s", b)
 	}
-	b, _ = json.Marshal(NewUsageChunk("id", "m", 1, NewUsage(10, 5, 2, 1)))
-	want := `{"id":"id","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":2,"cache_write_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":1,"image_tokens":0}}}`
+	b, _ = json.Marshal(NewUsageChunk("id", "m", "p", 1, NewUsage(10, 5, 2, 1)))
+	want := `{"id":"id","object":"chat.completion.chunk","created":1,"model":"m","provider":"p","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15,"prompt_tokens_details":{"cached_tokens":2,"cache_write_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":1,"image_tokens":0}}}`
 	if string(b) != want {
 		t.Errorf("usage chunk:\n%s\nwant\n%s", b, want)
 	}

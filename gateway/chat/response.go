@@ -8,12 +8,14 @@ import (
 
 // Response is a non-streamed chat completion in OpenAI's shape.
 type Response struct {
-	ID      string   `json:"id"`
-	Object  string   `json:"object"` // "chat.completion"
-	Created int64    `json:"created"`
-	Model   string   `json:"model"`
-	Choices []Choice `json:"choices"`
-	Usage   *Usage   `json:"usage,omitempty"`
+	ID      string `json:"id"`
+	Object  string `json:"object"` // "chat.completion"
+	Created int64  `json:"created"`
+	Model   string `json:"model"`
+	// Provider names the provider that served, as OpenRouter's answers do.
+	Provider string   `json:"provider,omitempty"`
+	Choices  []Choice `json:"choices"`
+	Usage    *Usage   `json:"usage,omitempty"`
 	// SystemFingerprint is null when the upstream sends none (Anthropic,
 	// Gemini): OpenRouter's schema always has the key.
 	SystemFingerprint *string `json:"system_fingerprint"`
@@ -52,12 +54,15 @@ type FunctionCall struct {
 
 // Chunk is one streamed "chat.completion.chunk".
 type Chunk struct {
-	ID      string        `json:"id"`
-	Object  string        `json:"object"` // "chat.completion.chunk"
-	Created int64         `json:"created"`
-	Model   string        `json:"model"`
-	Choices []ChunkChoice `json:"choices"`
-	Usage   *Usage        `json:"usage,omitempty"`
+	ID      string `json:"id"`
+	Object  string `json:"object"` // "chat.completion.chunk"
+	Created int64  `json:"created"`
+	Model   string `json:"model"`
+	// Provider names the provider that served; the gateway sets it on the
+	// usage chunk that ends every stream.
+	Provider string        `json:"provider,omitempty"`
+	Choices  []ChunkChoice `json:"choices"`
+	Usage    *Usage        `json:"usage,omitempty"`
 	// Left out when unknown: OpenRouter's chunk schema has it as an
 	// optional string, never null (a full response carries the key, null).
 	SystemFingerprint *string `json:"system_fingerprint,omitempty"`
@@ -86,8 +91,8 @@ type Delta struct {
 // NewUsageChunk returns the final usage-only chunk (empty choices). OpenAI
 // sends it when stream_options.include_usage is true; OpenRouter, and so
 // RouteFree, at the end of every stream.
-func NewUsageChunk(id, model string, created int64, u Usage) Chunk {
-	return Chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, Choices: []ChunkChoice{}, Usage: &u}
+func NewUsageChunk(id, model, provider string, created int64, u Usage) Chunk {
+	return Chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, Provider: provider, Choices: []ChunkChoice{}, Usage: &u}
 }
 
 // Usage is token accounting as OpenAI fills it: reasoning tokens are inside

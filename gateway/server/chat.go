@@ -867,10 +867,10 @@ func (k *call) unary() error {
 	if rel != nil {
 		// Kept as the upstream's bytes (core.Relay): its choices as they
 		// came, with the gateway's id, model and usage around them.
-		b := rel.AppendJSON(make([]byte, 0, len(rel.Choices)+640), k.id, k.model.ID, k.start.Unix(), &cu)
+		b := rel.AppendJSON(make([]byte, 0, len(rel.Choices)+640), k.id, k.model.ID, k.provider(), k.start.Unix(), &cu)
 		return k.c.JSONBlob(http.StatusOK, b)
 	}
-	resp.ID, resp.Model, resp.Usage = k.id, k.model.ID, &cu
+	resp.ID, resp.Model, resp.Provider, resp.Usage = k.id, k.model.ID, k.provider(), &cu
 	if excludesReasoning(k.req) {
 		for i := range resp.Choices {
 			resp.Choices[i].Message.Reasoning, resp.Choices[i].Message.ReasoningDetails = nil, nil
@@ -889,6 +889,15 @@ func (k *call) unary() error {
 		return err
 	}
 	return k.c.JSONBlob(http.StatusOK, b)
+}
+
+// provider is the catalog's name of the provider that served, "" before
+// one did.
+func (k *call) provider() string {
+	if k.target == nil {
+		return ""
+	}
+	return k.target.Provider
 }
 
 func responseText(r *chat.Response) string {

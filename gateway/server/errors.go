@@ -47,6 +47,45 @@ func errorType(status int) string {
 	return "api_error"
 }
 
+// openRouterErrorType is OpenRouter's canonical error type (the
+// metadata.error_type of its stream errors) for an upstream's error status.
+func openRouterErrorType(status int) string {
+	switch status {
+	case http.StatusTooManyRequests:
+		return "rate_limit_exceeded"
+	case http.StatusServiceUnavailable, 529: // 529: Anthropic's overloaded
+		return "provider_overloaded"
+	case http.StatusRequestTimeout, http.StatusGatewayTimeout:
+		return "timeout"
+	case http.StatusBadRequest:
+		return "invalid_request"
+	case http.StatusUnauthorized:
+		return "authentication"
+	case http.StatusPaymentRequired:
+		return "payment_required"
+	case http.StatusForbidden:
+		return "permission_denied"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusRequestEntityTooLarge:
+		return "payload_too_large"
+	case http.StatusUnprocessableEntity:
+		return "unprocessable"
+	}
+	return "server"
+}
+
+// noUpstreamErrorType is OpenRouter's error type for the gateway's own
+// error when no upstream served: its 503 (every upstream failed) is
+// unavailability, not an upstream's overload; other statuses (a refused
+// input, a rate limit, a timeout) read as an upstream's would.
+func noUpstreamErrorType(status int) string {
+	if status == http.StatusServiceUnavailable {
+		return "provider_unavailable"
+	}
+	return openRouterErrorType(status)
+}
+
 func writeAPIError(c echo.Context, e *APIError) error {
 	if ra, ok := e.Metadata["retry_after_seconds"]; ok {
 		c.Response().Header().Set("Retry-After", fmt.Sprint(ra))

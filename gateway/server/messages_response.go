@@ -201,10 +201,34 @@ func msgErrorType(status int) string {
 	return "api_error"
 }
 
+// msgStreamErrorType is Anthropic's type for the error that ends a stream
+// (always a 502 or 503 by status): from OpenRouter's error_type in its
+// metadata, so that an upstream's overload or rate limit reads as Anthropic
+// and OpenRouter send them, which is how clients tell them apart.
+func msgStreamErrorType(status int, metadata json.RawMessage) string {
+	var md struct {
+		ErrorType string `json:"error_type"`
+	}
+	_ = json.Unmarshal(metadata, &md)
+	switch md.ErrorType {
+	case "provider_overloaded":
+		return "overloaded_error"
+	case "rate_limit_exceeded":
+		return "rate_limit_error"
+	case "timeout":
+		return "timeout_error"
+	}
+	return msgErrorType(status)
+}
+
 // msgError is the Messages error body. RouteFree's own code and metadata
 // ride along in error.metadata (SDKs ignore the extra field).
 func msgError(status int, message string, metadata json.RawMessage) []byte {
-	e := map[string]any{"type": msgErrorType(status), "message": message}
+	return msgErrorOfType(msgErrorType(status), message, metadata)
+}
+
+func msgErrorOfType(typ, message string, metadata json.RawMessage) []byte {
+	e := map[string]any{"type": typ, "message": message}
 	if len(metadata) > 0 && string(metadata) != "null" {
 		e["metadata"] = metadata
 	}

@@ -177,7 +177,8 @@ func (m *msgWriter) event(ev []byte) error {
 		return nil
 	}
 	if c.Error != nil {
-		return m.send("error", msgError(c.Error.Code, c.Error.Message, c.Error.Metadata))
+		typ := msgStreamErrorType(c.Error.Code, c.Error.Metadata)
+		return m.send("error", msgErrorOfType(typ, c.Error.Message, c.Error.Metadata))
 	}
 	if m.model == "" {
 		m.model = c.Model

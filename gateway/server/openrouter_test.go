@@ -208,6 +208,30 @@ func TestSystemFingerprintIsAlwaysPresent(t *testing.T) {
 	}
 }
 
+// An answer names the provider that served it in "provider", as
+// OpenRouter's do (the AI SDK's provider reports it as
+// providerMetadata.openrouter.provider): a whole response at its top, a
+// stream in its usage chunk.
+func TestAnswersNameTheProviderThatServed(t *testing.T) {
+	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+		"openai": {Text: "a b c", Chunks: 3}, "anthropic": {Text: "a b c", Chunks: 3}, "gemini": {Text: "a b c", Chunks: 3},
+	}})
+	for _, kind := range kinds {
+		resp, b := h.post(chatBody("test/"+kind, 100, false))
+		var r struct {
+			Provider string `json:"provider"`
+		}
+		if err := json.Unmarshal(b, &r); err != nil || resp.StatusCode != 200 || r.Provider != kind {
+			t.Fatalf("%s: provider %q, want %q: %d %s", kind, r.Provider, kind, resp.StatusCode, b)
+		}
+		_, b = h.post(chatBody("test/"+kind, 100, true))
+		r.Provider = ""
+		if err := json.Unmarshal(lastUsageChunk(t, b), &r); err != nil || r.Provider != kind {
+			t.Fatalf("%s: usage chunk's provider %q, want %q: %s", kind, r.Provider, kind, b)
+		}
+	}
+}
+
 // The app that made a request is recorded from X-OpenRouter-Title (sent by
 // OpenRouter's SDKs) or, failing that, X-Title, with HTTP-Referer.
 func TestAppAttributionHeaders(t *testing.T) {

@@ -105,7 +105,7 @@ func TestUsageChunkBytesAreEncodingJSONs(t *testing.T) {
 		u := chat.NewUsage(12, 345, 6, 7)
 		u.Cost, u.IsBYOK = &c, &byok
 		u.CostDetails = &chat.CostDetails{UpstreamInferencePromptCost: c, UpstreamInferenceCompletionsCost: chat.NewCost(decimal.Zero)}
-		chunk := chat.NewUsageChunk("gen-0123456789abcdef0123456789abcdef", "openai/gpt-4.1<&>", 1764900000, u)
+		chunk := chat.NewUsageChunk("gen-0123456789abcdef0123456789abcdef", "openai/gpt-4.1<&>", "openai", 1764900000, u)
 		want, err := json.Marshal(chunk)
 		if err != nil {
 			t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers"
+	"github.com/routefree/routefree/gateway/tokens"
 )
 
 var (
@@ -202,7 +203,7 @@ func (k *call) stream() error {
 		if !committed {
 			return ae
 		}
-		k.streamError(out, ae.Status, ae.Message)
+		k.streamError(out, ae.Status, noUpstreamErrorType(ae.Status), ae.Message)
 		return ae // recorded as failed; nothing more is written
 	}
 	st := res.Stream
@@ -259,13 +260,19 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 	usage := domainUsage(&u, false)
 	if !final || u.CompletionTokens == 0 && delivered.Len() > 0 {
 		// No final report (a cut, a disconnect, a host without usage):
-		// count what was delivered ourselves and mark it estimated.
-		est := k.estimateUsage(deliveredText(delivered.Bytes()))
+		// count what was delivered ourselves and mark it estimated. The
+		// upstream's reasoning text counts too, as reasoning inside the
+		// output: the provider bills it as output (even when
+		// reasoning.exclude kept it from the client).
+		text, reasoning := deliveredText(delivered.Bytes())
+		est := k.estimateUsage(text)
+		r := int64(tokens.Count(reasoning))
 		if usage.Input == 0 {
 			usage.Input = est.Input
 		}
 		if !final || usage.Output == 0 {
-			usage.Output = max(usage.Output, est.Output)
+			usage.Output = max(usage.Output, est.Output+r)
+			usage.Reasoning = min(max(usage.Reasoning, r), usage.Output)
 		}
 		usage.Estimated = true
 	}
@@ -278,7 +285,7 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 	if err := k.complete(usage, cost, outcome, finish, true); err != nil {
 		var ae *APIError
 		errors.As(err, &ae)
-		k.streamError(out, http.StatusServiceUnavailable, ae.Message)
+		k.streamError(out, http.StatusServiceUnavailable, "server", ae.Message)
 		k.s.observe(k, http.StatusServiceUnavailable)
 		return nil
 	}
@@ -289,33 +296,35 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 		// are accepted and change nothing).
 		// segmentio's encoder, as for unary answers: encoding/json's
 		// reflection was a few percent of a stream's CPU.
-		b, _ := fastjson.Marshal(chat.NewUsageChunk(k.id, k.model.ID, k.start.Unix(), k.usageFor(usage, cost)))
+		b, _ := fastjson.Marshal(chat.NewUsageChunk(k.id, k.model.ID, k.provider(), k.start.Unix(), k.usageFor(usage, cost)))
 		out.end(sseData, b, sseEnd, sseDone)
 	case domain.OutcomeUpstreamBrokeMid:
 		msg, md := k.brokeMid()
 		k.streamErrorMeta(out, http.StatusBadGateway, msg, md)
 	case domain.OutcomeShutdown:
-		k.streamError(out, http.StatusServiceUnavailable, "the gateway is shutting down and ended the stream early; you are billed for what was delivered")
+		k.streamError(out, http.StatusServiceUnavailable, "server", "the gateway is shutting down and ended the stream early; you are billed for what was delivered")
 	}
 	k.s.observe(k, http.StatusOK)
 	return nil
 }
 
 // streamError ends a stream whose 200 already went out: a final chunk with
-// finish_reason "error" and an error object, as OpenRouter does.
-func (k *call) streamError(out *sse, status int, msg string) {
-	k.streamErrorMeta(out, status, msg, nil)
+// finish_reason "error" and an error object, as OpenRouter does, whose
+// metadata names OpenRouter's error type (errType, one of
+// openRouterErrorType's).
+func (k *call) streamError(out *sse, status int, errType, msg string) {
+	k.streamErrorMeta(out, status, msg, map[string]any{"error_type": errType})
 }
 
+// streamErrorMeta is streamError with more metadata; md must hold
+// "error_type": @openrouter/sdk refuses a stream error's metadata without
+// it, and throws a parse error in place of the chunk.
 func (k *call) streamErrorMeta(out *sse, status int, msg string, md map[string]any) {
 	model := ""
 	if k.model != nil {
 		model = k.model.ID
 	}
-	e := map[string]any{"code": status, "message": msg}
-	if md != nil {
-		e["metadata"] = md
-	}
+	e := map[string]any{"code": status, "message": msg, "metadata": md}
 	b, _ := json.Marshal(map[string]any{
 		"id": k.id, "object": "chat.completion.chunk", "created": k.start.Unix(), "model": model,
 		"choices": []any{map[string]any{"index": 0, "delta": map[string]any{}, "finish_reason": "error"}},
@@ -339,16 +348,18 @@ const (
 func (k *call) brokeMid() (string, map[string]any) {
 	var ue *providers.UpstreamError
 	if !errors.As(k.midErr, &ue) || ue.Message == "" {
-		return "the upstream ended the stream early; you are billed for what was delivered", nil
+		return "the upstream ended the stream early; you are billed for what was delivered", map[string]any{"error_type": "provider_unavailable"}
 	}
 	provider := ue.Provider
 	if k.target != nil {
 		provider = k.target.Provider
 	}
 	msg := cleanUpstreamText(ue.Message, maxUpstreamMessage)
-	md := map[string]any{"provider": provider, "provider_name": provider, "upstream_message": msg}
+	md := map[string]any{"provider": provider, "provider_name": provider, "upstream_message": msg,
+		"error_type": openRouterErrorType(ue.Status)}
 	if c := cleanUpstreamText(ue.Code, maxUpstreamCode); c != "" {
 		md["upstream_code"] = c
+		md["provider_code"] = c // OpenRouter's name for it
 	}
 	if t := cleanUpstreamText(ue.Type, maxUpstreamCode); t != "" {
 		md["upstream_type"] = t
@@ -385,9 +396,10 @@ func cleanUpstreamText(s string, max int) string {
 	return strings.TrimRight(out[:cut], " ") + ellipsis
 }
 
-// deliveredText extracts the content and tool-call arguments of chunks.
-func deliveredText(b []byte) string {
-	var sb strings.Builder
+// deliveredText extracts the content and tool-call arguments of chunks,
+// and apart from them their reasoning text.
+func deliveredText(b []byte) (string, string) {
+	var sb, rb strings.Builder
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
 		if len(line) == 0 {
 			continue
@@ -400,11 +412,14 @@ func deliveredText(b []byte) string {
 			if ch.Delta.Content != nil {
 				sb.WriteString(*ch.Delta.Content)
 			}
+			if ch.Delta.Reasoning != nil {
+				rb.WriteString(*ch.Delta.Reasoning)
+			}
 			for _, tc := range ch.Delta.ToolCalls {
 				sb.WriteString(tc.Function.Name)
 				sb.WriteString(tc.Function.Arguments)
 			}
 		}
 	}
-	return sb.String()
+	return sb.String(), rb.String()
 }

@@ -493,3 +493,43 @@ func sentToClaude(t *testing.T, h *harness, body string, stream bool) map[string
 	got := h.fakes["anthropic"].Received()
 	return wire(t, got[len(got)-1])
 }
+
+// Some OpenAI-compatible hosts (Mistral's API, SGLang, Gemini's
+// OpenAI-compatible endpoint) stream tool calls without the delta's
+// "index", which OpenAI's schema requires and by which every SDK joins the
+// pieces: without it the OpenAI SDK drops the calls and the AI SDK keeps
+// one. The gateway numbers them, as OpenRouter does: a delta with an id
+// not seen yet opens the next call, one without continues the current.
+func TestStreamedToolCallsWithoutIndexAreNumbered(t *testing.T) {
+	chunk := func(delta string) string {
+		return `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":` + delta + `,"finish_reason":null}]}`
+	}
+	end := `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`
+	for name, events := range map[string][]string{
+		"whole calls, two in one delta": {
+			chunk(`{"role":"assistant","tool_calls":[{"id":"a1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Taipei\"}"}},{"id":"a2","type":"function","function":{"name":"get_time","arguments":"{\"tz\":\"Asia/Taipei\"}"}}]}`),
+			chunk(`{"tool_calls":[{"id":"a3","type":"function","function":{"name":"list_cities","arguments":"{}"}}]}`),
+			end},
+		"arguments in pieces": {
+			chunk(`{"role":"assistant","tool_calls":[{"id":"a1","type":"function","function":{"name":"get_weather","arguments":""}}]}`),
+			chunk(`{"tool_calls":[{"function":{"arguments":"{\"city\":"}}]}`),
+			chunk(`{"tool_calls":[{"function":{"arguments":"\"Taipei\"}"}}]}`),
+			chunk(`{"tool_calls":[{"id":"a2","type":"function","function":{"name":"get_time","arguments":"{\"tz\""}}]}`),
+			chunk(`{"tool_calls":[{"function":{"arguments":":\"Asia/Taipei\"}"}}]}`),
+			chunk(`{"tool_calls":[{"id":"a3","type":"function","function":{"name":"list_cities","arguments":"{}"}}]}`),
+			end},
+		"id repeated on every piece": {
+			chunk(`{"role":"assistant","tool_calls":[{"id":"a1","type":"function","function":{"name":"get_weather","arguments":"{\"city\":"}}]}`),
+			chunk(`{"tool_calls":[{"id":"a1","function":{"arguments":"\"Taipei\"}"}}]}`),
+			chunk(`{"tool_calls":[{"id":"a2","type":"function","function":{"name":"get_time","arguments":"{\"tz\":\"Asia/Taipei\"}"}}]}`),
+			chunk(`{"tool_calls":[{"id":"a3","type":"function","function":{"name":"list_cities","arguments":"{}"}}]}`),
+			end},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := streamThreeTools(t, "openai", strings.Join(append(events, "[DONE]"), "\n"))
+			calls, finish := assembleToolCalls(t, b)
+			checkToolCalls(t, b, calls, finish, []string{"a1", "a2", "a3"},
+				[]string{"get_weather", "get_time", "list_cities"}, []string{`{"city":"Taipei"}`, `{"tz":"Asia/Taipei"}`, `{}`})
+		})
+	}
+}

@@ -130,7 +130,7 @@ func BenchmarkUnaryAnswer(b *testing.B) {
 		var out []byte
 		for b.Loop() {
 			rel := relayOf(unaryAnswer, false)
-			out = rel.AppendJSON(out[:0], "gen-1", "openai/gpt-4.1", 1, &u)
+			out = rel.AppendJSON(out[:0], "gen-1", "openai/gpt-4.1", "openai", 1, &u)
 		}
 	})
 	b.Run("decode", func(b *testing.B) {

@@ -37,7 +37,7 @@ func TestNonStreamText(t *testing.T) {
 		t.Fatalf("result = %+v", res)
 	}
 	var r chat.Response
-	if err := json.Unmarshal(rel.AppendJSON(nil, "gen-1", "openai/gpt-4.1", 1, nil), &r); err != nil {
+	if err := json.Unmarshal(rel.AppendJSON(nil, "gen-1", "openai/gpt-4.1", "openai", 1, nil), &r); err != nil {
 		t.Fatal(err)
 	}
 	if r.ID != "gen-1" || r.Model != "openai/gpt-4.1" || r.Choices[0].Message.Content.String() != "你好，世界" ||

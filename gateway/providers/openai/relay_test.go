@@ -35,7 +35,7 @@ func decodedAnswer(t testing.TB, b []byte, u *chat.Usage) ([]byte, *chat.Respons
 	}
 	r := res.Response
 	got := *r
-	r.ID, r.Model, r.Usage = "gen-1", "openai/gpt-4.1", u
+	r.ID, r.Model, r.Provider, r.Usage = "gen-1", "openai/gpt-4.1", "openai", u
 	if r.Object == "" {
 		r.Object = "chat.completion"
 	}
@@ -59,7 +59,7 @@ func checkRelay(t testing.TB, b []byte) bool {
 		return false
 	}
 	u := chat.NewUsage(1, 2, 0, 0)
-	out := rel.AppendJSON(nil, "gen-1", "openai/gpt-4.1", 7, &u)
+	out := rel.AppendJSON(nil, "gen-1", "openai/gpt-4.1", "openai", 7, &u)
 	if !json.Valid(out) {
 		t.Fatalf("relayed %s as invalid JSON %s", b, out)
 	}

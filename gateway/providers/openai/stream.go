@@ -2,7 +2,9 @@ package openai
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
+	"strconv"
 
 	fastjson "github.com/segmentio/encoding/json"
 
@@ -24,6 +26,7 @@ type stream struct {
 	usage     chat.Usage
 	hasUsage  bool
 	finish    string
+	calls     map[int]*callSlots // by choice index: its tool calls so far
 }
 
 func newStream(provider, model string, body io.ReadCloser) *stream {
@@ -81,6 +84,7 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 			emptyChoices = isEmptyArray(m.Value)
 			s.noteFinish(m.Value)
 			m.Value = renameReasoning(m.Value)
+			m.Value = s.numberToolCalls(m.Value)
 		case "system_fingerprint":
 			if m.Value[0] == 'n' {
 				return // OpenRouter's chunks leave an unknown one out, never null
@@ -179,3 +183,89 @@ type chunkError string
 func (e chunkError) Error() string { return string(e) }
 
 const errBadChunk = chunkError("chunk is not a JSON object")
+
+var toolCallsMember = []byte(`"tool_calls":`)
+
+// callSlots follows one choice's streamed tool calls: how many have
+// opened, and the index and id of the current one.
+type callSlots struct {
+	n, cur int
+	curID  string
+}
+
+// seen notes a delta that came with its index.
+func (c *callSlots) seen(i int, id string) {
+	c.n, c.cur = max(c.n, i+1), i
+	if id != "" {
+		c.curID = id
+	}
+}
+
+// next is the index of a delta that came without one: an id not the
+// current call's opens the next call; no id, or the same, continues it.
+func (c *callSlots) next(id string) int {
+	if c.n == 0 || id != "" && id != c.curID {
+		c.cur, c.curID = c.n, id
+		c.n++
+	}
+	return c.cur
+}
+
+// numberToolCalls gives each streamed tool-call delta its "index", as
+// OpenAI's schema requires and OpenRouter's streams always have, where the
+// upstream left it out (Mistral's API, SGLang, Gemini's OpenAI-compatible
+// endpoint): SDKs join a call's pieces by it, and without it drop calls or
+// merge them into one. Chunks with every index in place are left as sent.
+func (s *stream) numberToolCalls(choices []byte) []byte {
+	if !bytes.Contains(choices, toolCallsMember) {
+		return choices
+	}
+	var cs []map[string]json.RawMessage
+	if json.Unmarshal(choices, &cs) != nil {
+		return choices
+	}
+	changed := false
+	for _, c := range cs {
+		var delta map[string]json.RawMessage
+		var calls []map[string]json.RawMessage
+		if json.Unmarshal(c["delta"], &delta) != nil || json.Unmarshal(delta["tool_calls"], &calls) != nil || len(calls) == 0 {
+			continue
+		}
+		var ci int
+		_ = json.Unmarshal(c["index"], &ci)
+		if s.calls == nil {
+			s.calls = map[int]*callSlots{}
+		}
+		slots := s.calls[ci]
+		if slots == nil {
+			slots = &callSlots{}
+			s.calls[ci] = slots
+		}
+		numbered := false
+		for _, tc := range calls {
+			var id string
+			_ = json.Unmarshal(tc["id"], &id)
+			var i *int
+			_ = json.Unmarshal(tc["index"], &i)
+			if i != nil {
+				slots.seen(*i, id)
+				continue
+			}
+			tc["index"] = strconv.AppendInt(nil, int64(slots.next(id)), 10)
+			numbered = true
+		}
+		if numbered {
+			delta["tool_calls"], _ = json.Marshal(calls)
+			c["delta"], _ = json.Marshal(delta)
+			changed = true
+		}
+	}
+	if !changed {
+		return choices
+	}
+	out, err := json.Marshal(cs)
+	if err != nil {
+		return choices
+	}
+	return out
+}

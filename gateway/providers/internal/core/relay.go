@@ -25,7 +25,7 @@ type Relay struct {
 
 // AppendJSON appends the completion as the gateway answers it: the same
 // members, in the same order, as chat.Response encodes.
-func (r *Relay) AppendJSON(b []byte, id, model string, created int64, u *chat.Usage) []byte {
+func (r *Relay) AppendJSON(b []byte, id, model, provider string, created int64, u *chat.Usage) []byte {
 	b = append(b, `{"id":`...)
 	b = chat.AppendString(b, id)
 	b = append(b, `,"object":`...)
@@ -41,6 +41,10 @@ func (r *Relay) AppendJSON(b []byte, id, model string, created int64, u *chat.Us
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
 	b = chat.AppendString(b, model)
+	if provider != "" {
+		b = append(b, `,"provider":`...)
+		b = chat.AppendString(b, provider)
+	}
 	b = append(b, `,"choices":`...)
 	b = append(b, r.Choices...)
 	if u != nil {

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
+	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/routefree/routefree/domain"
@@ -93,11 +96,40 @@ func (s *Service) InvoicePDF(w io.Writer, number string) error {
 	if err != nil {
 		return err
 	}
-	name := inv.Period + "-" + inv.Number + ".pdf"
-	if inv.Voided {
-		name = inv.Period + "-" + inv.Number + "-void.pdf"
+	if inv, err = s.document(context.Background(), inv); err != nil {
+		return err
+	}
+	name, err := s.documentName(inv)
+	if err != nil {
+		return err
 	}
 	return s.cached(w, filepath.Join("invoices", name), func(w io.Writer) error { return s.RenderInvoice(w, inv) })
+}
+
+// documentName names an invoice's cached PDF after everything its rendering
+// reads: the invoice as issued, its void, the seller and the renderer's
+// settings. A store restored from an older copy may give the number to
+// another buyer, and new seller settings render anew: neither is ever
+// served the file of another document.
+func (s *Service) documentName(inv Invoice) (string, error) {
+	h := sha256.New()
+	err := json.NewEncoder(h).Encode(struct {
+		Invoice    domain.InvoiceIssued
+		Event      uuid.UUID
+		Voided     bool
+		VoidReason string
+		VoidedAt   time.Time
+		Seller     pdf.Seller
+		Font, QR   string
+	}{inv.InvoiceIssued, inv.EventID, inv.Voided, inv.VoidReason, inv.VoidedAt, s.seller.PDF(), s.seller.FontPath, s.seller.QRKeyHex})
+	if err != nil {
+		return "", err
+	}
+	name := inv.Period + "-" + inv.Number
+	if inv.Voided {
+		name += "-void"
+	}
+	return fmt.Sprintf("%s-%x.pdf", name, h.Sum(nil)[:12]), nil
 }
 
 // cached serves a document from CacheDir, rendering and storing it on a miss.

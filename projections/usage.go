@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -101,6 +102,7 @@ type Usage struct {
 	mu       sync.Mutex
 	pending  []usageFact         // request.completed events applied but not yet written
 	last     eventstore.Position // position of the last event applied
+	anchor   anchor              // the last event applied, stored with its position
 	dirty    bool                // last is past the stored checkpoint
 	cache    map[usageKey]UsageRow
 	stmts    map[string]*sql.Stmt // prepared once, by SQL text
@@ -181,7 +183,7 @@ func (u *Usage) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt
 const (
 	lockCheckpoint = `INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES (?, 0, 0)
 		ON CONFLICT (name) DO UPDATE SET name = excluded.name`
-	updateCheckpoint = `UPDATE projection_checkpoints SET commit_pos = ?, prepare_pos = ? WHERE name = ?`
+	updateCheckpoint = `UPDATE projection_checkpoints SET commit_pos = ?, prepare_pos = ?, event_id = ?, event_hash = ? WHERE name = ?`
 )
 
 func selectRow(table, col string) string {
@@ -272,6 +274,7 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) error {
 			u.pending = append(u.pending, f)
 		}
 		u.last, u.dirty = e.Position, true
+		u.anchor = anchor{id: e.ID, hash: e.Hash}
 	}
 	if len(batch) >= catchUpBatch && len(u.pending) < flushEvery {
 		return nil
@@ -350,7 +353,7 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	if !u.dirty {
 		return nil
 	}
-	last := u.last
+	last, at := u.last, u.anchor
 	batch := u.pending
 	tx, err := u.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -423,7 +426,7 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if _, err = upd.ExecContext(ctx, int64(last.Commit), int64(last.Prepare), u.name); err != nil {
+	if _, err = upd.ExecContext(ctx, int64(last.Commit), int64(last.Prepare), at.id.String(), hex.EncodeToString(at.hash), u.name); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {

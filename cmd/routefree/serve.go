@@ -183,6 +183,15 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, fmt.Errorf("read models: %w", err)
 	}
 	in.closers = append(in.closers, usage.Close) // after the runner, before the database
+	if r, ok := raw.(eventstore.EventReader); ok {
+		rebuilt, err := usage.VerifyCheckpoint(ctx, r)
+		if err != nil {
+			return nil, fmt.Errorf("read models: %w", err)
+		}
+		if rebuilt {
+			log.Warn("the usage read model counted events this store does not hold (the store was put back from an older copy, or replaced): it is built again from the first event")
+		}
+	}
 	in.models = projections.NewModels(usage)
 	in.views = console.NewViews(in.models.Accounts)
 	in.payView = payments.NewView()

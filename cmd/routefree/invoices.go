@@ -111,7 +111,7 @@ func lastMonth() string {
 func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices close", stderr)
 	month := fs.String("month", lastMonth(), "Taipei billing month to close (YYYY-MM)")
-	pdfDir := fs.String("pdf-dir", "", "also write every new invoice's PDF to this directory")
+	pdfDir := fs.String("pdf-dir", "", "also write to this directory the PDF of every invoice of the close it lacks (those issued now, and those of an earlier close of the month stopped before its PDFs)")
 	workers := fs.Int("workers", 2, "PDF rendering goroutines")
 	if err := parse(fs, c, args); err != nil {
 		return err

@@ -115,7 +115,10 @@ func (s *Service) cached(w io.Writer, rel string, render func(io.Writer) error) 
 		return err
 	}
 	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
-		return err
+		// Only a cache: a full disk or a read-only directory must not
+		// keep a document from its reader, who gets it rendered anew.
+		s.log.Warn("invoicing: a rendered PDF was not kept in the cache; it is rendered again at each request",
+			"dir", s.cacheDir, "err", err)
 	}
 	_, err := w.Write(buf.Bytes())
 	return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,8 @@ func withInvoicing(ctx context.Context, c *Config, stderr io.Writer, f func(svc 
 		return err
 	}
 	defer store.Close()
-	svc, err := invoicing.New(store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents")})
+	svc, err := invoicing.New(store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents"),
+		Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return err
 	}

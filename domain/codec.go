@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -87,6 +88,10 @@ func Encode(e Event) ([]byte, error) { return json.Marshal(e) }
 
 // Decode reads a stored body of any schema version, upcasting old versions to
 // the current one first. It returns a pointer to the event struct.
+// ErrNewerThanBuild is an event of a schema version this build does not
+// know: no retry reads it, only a newer release.
+var ErrNewerThanBuild = errors.New("the history holds events of a newer release of routefree; run that release or a later one")
+
 func Decode(typ string, version int, data []byte) (Event, error) {
 	f, ok := factories[typ]
 	if !ok {
@@ -105,7 +110,7 @@ func Decode(typ string, version int, data []byte) (Event, error) {
 		version++
 	}
 	if version > ev.SchemaVersion() {
-		return nil, fmt.Errorf("%s v%d is newer than this build (v%d)", typ, version, ev.SchemaVersion())
+		return nil, fmt.Errorf("%s v%d is newer than this build (v%d): %w", typ, version, ev.SchemaVersion(), ErrNewerThanBuild)
 	}
 	if err := json.Unmarshal(data, ev); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)

@@ -1,8 +1,11 @@
 package invoicing
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -11,8 +14,10 @@ import (
 
 // CloseOptions tune a monthly close.
 type CloseOptions struct {
-	// PDFDir, when set, receives the PDF of every invoice issued by the
-	// close, rendered by Workers goroutines (default 2).
+	// PDFDir, when set, receives the PDF of every invoice of the close
+	// that it does not hold whole yet, rendered by Workers goroutines
+	// (default 2): those the close issues, and those an earlier close of
+	// the month issued (one killed before it wrote them, say).
 	PDFDir  string
 	Workers int
 }
@@ -25,7 +30,7 @@ type CloseReport struct {
 	Existing int       // accounts already invoiced in full for the month
 	Skipped  []Skip    // usage that makes no invoice (under NT$1 after rounding)
 	NoUsage  int       // postpaid accounts without usage in the month
-	PDFs     int       // PDFs written to PDFDir
+	PDFs     int       // PDFs written to PDFDir (by this close)
 	// Failed are the invoices the close could not issue (a name that
 	// cannot be printed or filed): nothing of them is recorded, and the
 	// next close issues them once the cause is fixed.
@@ -140,10 +145,13 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 		return rep, err
 	}
 	if opts.PDFDir != "" {
-		if err := s.WritePDFs(ctx, opts.PDFDir, rep.Issued, opts.Workers); err != nil {
+		// The invoices are events and their PDFs files written after
+		// them: a close stopped between the two is made whole here.
+		missing := missingPDFs(opts.PDFDir, append(rep.Issued, s.closedBefore(month, rep.Issued)...))
+		if err := s.WritePDFs(ctx, opts.PDFDir, missing, opts.Workers); err != nil {
 			return rep, err
 		}
-		rep.PDFs = len(rep.Issued)
+		rep.PDFs = len(missing)
 	}
 	if len(rep.Failed) > 0 {
 		return rep, &NotInvoicedError{Month: month, Failures: rep.Failed}
@@ -164,4 +172,67 @@ func (s *Service) failures(refused []refusal) []Failure {
 		out = append(out, f)
 	}
 	return out
+}
+
+// closedBefore returns the live monthly invoices that a close of month
+// issues, other than those of issued: the month's and the supplementary
+// ones of earlier months, issued once month had ended.
+func (s *Service) closedBefore(month string, issued []Invoice) []Invoice {
+	start, err := ParseMonth(month)
+	if err != nil {
+		return nil
+	}
+	end := start.AddDate(0, 1, 0)
+	seen := make(map[string]bool, len(issued))
+	for _, inv := range issued {
+		seen[inv.Period+"-"+inv.Number] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Invoice
+	for _, inv := range s.l.invoices {
+		if inv.Month == "" || inv.TopUpRef != "" || inv.Voided || inv.Month > month ||
+			inv.IssuedAt.Before(end) || seen[inv.Period+"-"+inv.Number] {
+			continue
+		}
+		out = append(out, inv.clone())
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Period != out[j].Period {
+			return out[i].Period < out[j].Period
+		}
+		return out[i].Number < out[j].Number
+	})
+	return out
+}
+
+// missingPDFs returns the invoices whose PDF dir does not hold whole: no
+// file, or one cut off before its end-of-file marker.
+func missingPDFs(dir string, invs []Invoice) []Invoice {
+	var out []Invoice
+	for _, inv := range invs {
+		if !wholePDF(filepath.Join(dir, pdfName(inv))) {
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
+// wholePDF reports whether path is a file ending with a PDF's %%EOF
+// marker (followed at most by a line break).
+func wholePDF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() < 8 {
+		return false
+	}
+	tail := make([]byte, min(st.Size(), 64))
+	if _, err := f.ReadAt(tail, st.Size()-int64(len(tail))); err != nil {
+		return false
+	}
+	return bytes.HasSuffix(bytes.TrimRight(tail, "\r\n"), []byte("%%EOF"))
 }

@@ -147,7 +147,10 @@ func (s *Service) cached(w io.Writer, rel string, render func(io.Writer) error) 
 		return err
 	}
 	if err := writeFileAtomic(path, buf.Bytes()); err != nil {
-		return err
+		// Only a cache: a full disk or a read-only directory must not
+		// keep a document from its reader, who gets it rendered anew.
+		s.log.Warn("invoicing: a rendered PDF was not kept in the cache; it is rendered again at each request",
+			"dir", s.cacheDir, "err", err)
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
@@ -175,6 +178,9 @@ func writeFileAtomic(path string, b []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
+// pdfName is the file name of an invoice's PDF: <period>-<number>.pdf.
+func pdfName(inv Invoice) string { return inv.Period + "-" + inv.Number + ".pdf" }
+
 // WritePDFs renders invoices to dir/<period>-<number>.pdf with workers
 // goroutines (default 2).
 func (s *Service) WritePDFs(ctx context.Context, dir string, invs []Invoice, workers int) error {
@@ -197,7 +203,9 @@ func (s *Service) WritePDFs(ctx context.Context, dir string, invs []Invoice, wor
 			if err := s.RenderInvoice(&buf, inv); err != nil {
 				return fmt.Errorf("invoicing: PDF of %s: %w", inv.Number, err)
 			}
-			return os.WriteFile(filepath.Join(dir, inv.Period+"-"+inv.Number+".pdf"), buf.Bytes(), 0o640)
+			// Through a temporary file: a PDF stopped halfway (kill -9)
+			// never lies there under the invoice's name.
+			return writeFileAtomic(filepath.Join(dir, pdfName(inv)), buf.Bytes())
 		})
 	}
 	return g.Wait()

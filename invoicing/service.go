@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
@@ -22,6 +23,9 @@ type Config struct {
 	// CacheDir, when set, keeps rendered PDFs as files (e.g. under the data
 	// directory); they are always regenerable from the events.
 	CacheDir string
+	// Logger receives the warnings of a cache that cannot be written
+	// (default slog.Default()).
+	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// CloseDelay is how long after a Taipei month ends Run closes it, so
@@ -49,6 +53,7 @@ type Service struct {
 	seller   SellerConfig
 	renderer *pdf.Renderer
 	cacheDir string
+	log      *slog.Logger
 	now      func() time.Time
 	delay    time.Duration
 	random   io.Reader
@@ -74,13 +79,16 @@ func New(store eventstore.Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{store: store, seller: cfg.Seller, renderer: r, cacheDir: cfg.CacheDir, now: cfg.Now,
+	s := &Service{store: store, seller: cfg.Seller, renderer: r, cacheDir: cfg.CacheDir, log: cfg.Logger, now: cfg.Now,
 		delay: cfg.CloseDelay, random: cfg.Random, pause: cfg.FoldPause, sleep: time.Sleep, l: newLedger()}
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.random == nil {
 		s.random = rand.Reader
+	}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
 	if s.delay <= 0 {
 		s.delay = time.Hour

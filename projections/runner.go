@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 )
 
@@ -27,6 +28,9 @@ type Runner struct {
 	pos    map[string]eventstore.Position
 	moved  *eventstore.Notifier
 	failed error // a catch-up's first Apply error
+	// stuck is a running projection's error that no retry mends (an event
+	// of a newer release): waiting for the positions past it is in vain.
+	stuck error
 
 	// live is the store subscription that feeds a running Run, which
 	// WaitFor hurries: a subscription waits a moment after a commit so
@@ -140,6 +144,12 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 		if len(r.Lagging(pos)) == 0 {
 			return nil
 		}
+		r.mu.Lock()
+		stuck := r.stuck
+		r.mu.Unlock()
+		if stuck != nil {
+			return stuck
+		}
 		if sub := r.live.Load(); sub != nil {
 			sub.Hurry()
 		}
@@ -165,7 +175,7 @@ func (r *Runner) run(ctx context.Context, follow bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r.mu.Lock()
-	r.failed = nil
+	r.failed, r.stuck = nil, nil
 	r.mu.Unlock()
 
 	router, err := message.NewRouter(message.RouterConfig{}, r.logger)
@@ -248,6 +258,14 @@ func (r *Runner) handler(p Projection, follow bool) message.NoPublishHandlerFunc
 				r.failed = fmt.Errorf("projections: %s: %w", p.Name(), err)
 			}
 			r.mu.Unlock()
+		}
+		if err != nil && follow && errors.Is(err, domain.ErrNewerThanBuild) {
+			r.mu.Lock()
+			if r.stuck == nil {
+				r.stuck = fmt.Errorf("projections: %s: %w", p.Name(), err)
+			}
+			r.mu.Unlock()
+			r.moved.Notify()
 		}
 		return err
 	}

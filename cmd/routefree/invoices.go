@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,8 @@ func withInvoicing(ctx context.Context, c *Config, stderr io.Writer, f func(svc 
 		return err
 	}
 	defer store.Close()
-	svc, err := invoicing.New(store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents")})
+	svc, err := invoicing.New(store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents"),
+		Logger: slog.New(slog.NewTextHandler(stderr, nil))})
 	if err != nil {
 		return err
 	}
@@ -111,7 +113,7 @@ func lastMonth() string {
 func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices close", stderr)
 	month := fs.String("month", lastMonth(), "Taipei billing month to close (YYYY-MM)")
-	pdfDir := fs.String("pdf-dir", "", "also write every new invoice's PDF to this directory")
+	pdfDir := fs.String("pdf-dir", "", "also write to this directory the PDF of every invoice of the close it lacks (those issued now, and those of an earlier close of the month stopped before its PDFs)")
 	workers := fs.Int("workers", 2, "PDF rendering goroutines")
 	if err := parse(fs, c, args); err != nil {
 		return err

@@ -212,7 +212,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, fmt.Errorf("seller configuration: %w", err)
 	}
 	if in.invoices, err = invoicing.New(in.store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents"),
-		FoldPause: 3 * time.Millisecond}); err != nil {
+		Logger: in.log, FoldPause: 3 * time.Millisecond}); err != nil {
 		return nil, err
 	}
 

@@ -24,6 +24,12 @@ type Options struct {
 	PollInterval time.Duration
 	// SubscribeBatch is the number of events per subscription read (default 1000).
 	SubscribeBatch int
+	// WriteTimeout bounds how long an append waits for PostgreSQL (default
+	// 10s): a server that stops answering without refusing (a network
+	// partition, a frozen host) fails the batch, and its callers learn it,
+	// rather than waiting without end. A commit's outcome is then unknown,
+	// as with any connection lost during COMMIT.
+	WriteTimeout time.Duration
 	// BeforeCommit, when set, runs inside every write transaction just before
 	// COMMIT, with the advisory lock held. Tests use it to make commits slow.
 	BeforeCommit func()
@@ -38,6 +44,9 @@ func (o *Options) defaults() {
 	}
 	if o.SubscribeBatch <= 0 {
 		o.SubscribeBatch = 1000
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
 	}
 }
 

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -56,9 +57,24 @@ const storedIDs = `SELECT e.event_id, e.stream_version, e.transaction_id, e.glob
   CROSS JOIN LATERAL (SELECT event_id, stream_version, transaction_id, global_position
     FROM events WHERE event_id = i.id) e`
 
+// ErrNoAnswer is an append that PostgreSQL did not answer within
+// Options.WriteTimeout. It is the store's failure, not the caller's: it
+// does not match context.DeadlineExceeded.
+var ErrNoAnswer = errors.New("postgres did not answer")
+
 // writeBatch is the group committer's BatchWriter: one transaction for the
-// whole batch, under the chain's advisory lock.
+// whole batch, under the chain's advisory lock, within WriteTimeout.
 func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendRequest) error {
+	wctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
+	defer cancel()
+	err := s.writeBatchBy(wctx, batch)
+	if err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("postgres append: %w within %s", ErrNoAnswer, s.opts.WriteTimeout)
+	}
+	return err
+}
+
+func (s *Store) writeBatchBy(ctx context.Context, batch []*eventstore.AppendRequest) error {
 	var streams []string
 	var ids [][16]byte
 	seen := map[string]bool{}

@@ -10,11 +10,13 @@ import (
 
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
 )
 
 func init() {
 	register("events export", "write events as JSON Lines, filtered by stream, type and time", cmdEventsExport)
 	register("events verify", "check the hash chain and the global order; names the first broken event", cmdEventsVerify)
+	register("events backup", "write a consistent copy of the SQLite store to a file, beside a running serve, and verify it", cmdEventsBackup)
 }
 
 func parseTime(s string) (time.Time, error) {
@@ -101,6 +103,42 @@ func cmdEventsVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("hash chain broken at position %s", res.Break.Position)
 	}
 	fmt.Fprintf(stdout, "OK %d events, chain head %x, last position %s\n", res.Events, res.Head, res.Last)
+	return nil
+}
+
+func cmdEventsBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("events backup", stderr)
+	out := fs.String("out", "", "the backup file to write (required; never replaced)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: --out is required", errUsage)
+	}
+	if c.Store != "sqlite" {
+		return fmt.Errorf("%w: events backup copies the embedded SQLite store; back up PostgreSQL with pg_dump of its database "+
+			"(the events and the read models together), KurrentDB with its own backup", errUsage)
+	}
+	if err := sqliteStoreExists(c.sqlitePath()); err != nil {
+		return err
+	}
+	if err := sqlite.Backup(ctx, c.sqlitePath(), *out); err != nil {
+		return err
+	}
+	// A copy is only a backup once it reads back whole.
+	b, err := sqlite.Open(*out, sqlite.Options{})
+	if err != nil {
+		return fmt.Errorf("the backup %s does not open: %w", *out, err)
+	}
+	defer b.Close()
+	res, err := eventstore.Verify(ctx, b, nil)
+	if err != nil {
+		return fmt.Errorf("the backup %s does not read back: %w", *out, err)
+	}
+	if res.Break != nil {
+		return fmt.Errorf("the backup %s: hash chain broken at position %s", *out, res.Break.Position)
+	}
+	fmt.Fprintf(stdout, "backed up %d events to %s and verified them: chain head %x, last position %s\n", res.Events, *out, res.Head, res.Last)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,9 +22,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/internal/testenv"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -54,9 +57,13 @@ func TestStoresOfEarlierReleases(t *testing.T) {
 
 func checkUpgrade(t *testing.T, fixture string) {
 	data := t.TempDir()
-	copyFile(t, filepath.Join(fixture, "events.db"), filepath.Join(data, "events.db"))
 	env := append(baseEnv(fakeUpstream(t, providertest.Script{})), upgradeSeller...)
 	store := []string{"--data-dir", data}
+	if _, err := os.Stat(filepath.Join(fixture, "store.sql")); err == nil {
+		store = append(store, "--store", "postgres", "--postgres-url", loadPostgresDump(t, filepath.Join(fixture, "store.sql")))
+	} else {
+		copyFile(t, filepath.Join(fixture, "events.db"), filepath.Join(data, "events.db"))
+	}
 	golden := func(name string) []byte {
 		b, err := os.ReadFile(filepath.Join(fixture, name))
 		if err != nil {
@@ -205,6 +212,11 @@ func checkUpgrade(t *testing.T, fixture string) {
 	}
 	if len(all.Invoices) <= len(oldNumbers) {
 		t.Errorf("%d invoices after a new top-up, %d before", len(all.Invoices), len(oldNumbers))
+	}
+
+	// What this release appended chains on to the old history.
+	if out := runCLI(t, env, append([]string{"events", "verify"}, store...)...); !strings.HasPrefix(out, "OK ") {
+		t.Errorf("events verify after new appends: %s", out)
 	}
 }
 
@@ -398,6 +410,32 @@ func readCredentials(t *testing.T, path string) map[string]string {
 		m[k] = v
 	}
 	return m
+}
+
+// loadPostgresDump loads a pg_dump of schema upgrade_fixture (events, read
+// models and migration versions as the old release left them) into a
+// schema of the test's own and returns its URL.
+func loadPostgresDump(t *testing.T, path string) string {
+	t.Helper()
+	dsn := testenv.PostgresURL(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql := strings.ReplaceAll(string(dump), "upgrade_fixture.", u.Query().Get("search_path")+".")
+	conn, err := pgx.Connect(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), sql); err != nil {
+		t.Fatalf("loading %s: %v", path, err)
+	}
+	return dsn
 }
 
 func copyFile(t *testing.T, from, to string) {

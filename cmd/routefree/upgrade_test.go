@@ -199,6 +199,32 @@ func checkUpgrade(t *testing.T, fixture string) {
 	if last := oldNumbers[len(oldNumbers)-1]; newInv.Period == "2026-11" && newInv.Number <= last {
 		t.Errorf("new top-up invoice %s, not after the old %s", newInv.Number, last)
 	}
+	// The postpaid account's usage the old release left uninvoiced is
+	// billed once, beside what its invoices billed and nothing of it again.
+	runCLI(t, env, append([]string{"invoices", "issue", "--account", "acct_b2b", "--month", "2026-12"}, store...)...)
+	var rec struct {
+		Rows []struct {
+			AccountID string          `json:"account_id"`
+			Month     string          `json:"month"`
+			Used      decimal.Decimal `json:"used"`
+			Invoiced  decimal.Decimal `json:"invoiced"`
+			Pending   decimal.Decimal `json:"pending"`
+		} `json:"rows"`
+	}
+	mustJSON(t, []byte(runCLI(t, env, append([]string{"invoices", "reconcile", "--json", "--month", "2026-12"}, store...)...)), &rec)
+	billed := false
+	for _, r := range rec.Rows {
+		if r.AccountID == "acct_b2b" {
+			billed = true
+			if !r.Invoiced.Equal(r.Used) || !r.Pending.IsZero() || !r.Used.Equal(was["USAGE 2026-12 acct_b2b"]) {
+				t.Errorf("acct_b2b %s: used %s (replayed %s), invoiced %s, pending %s", r.Month, r.Used, was["USAGE 2026-12 acct_b2b"], r.Invoiced, r.Pending)
+			}
+		}
+	}
+	if !billed {
+		t.Error("acct_b2b has no reconciliation row for 2026-12")
+	}
+
 	var all struct {
 		Invoices []listedInvoice `json:"invoices"`
 	}

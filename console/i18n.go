@@ -227,6 +227,7 @@ var messages = map[string][2]string{
 	"mig.F0501":             {"作廢發票", "invoice voids"},
 	"mig.G0401":             {"開立折讓", "allowances"},
 	"mig.G0501":             {"作廢折讓", "allowance voids"},
+	"mig.E0402":             {"空白未使用字軌（期滿後）", "unused numbers (once the period has ended)"},
 	"filing":                {"待申報文件", "Documents to file"},
 	"filing.hint":           {"尚未上傳、接近財政部上傳期限或遭退回之文件。", "Documents not yet uploaded, near their MOF deadline, or rejected."},
 	"filing.issued":         {"發生時間", "Issued"},

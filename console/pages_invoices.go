@@ -272,7 +272,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 		"List": l, "ReconList": reconL,
 		"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
 		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing, "FilingMore": filingMore,
-		"Recon": recon, "Messages": []string{invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501},
+		"Recon": recon, "Messages": invoicing.Messages,
 		"Outbox": s.deps.TurnkeyDir != "", "CanAct": principal(c).Role == auth.Finance,
 		"LowShare": invoicing.LowRangeShare,
 		"Once":     randomToken(), // the forms' one-time token
@@ -613,10 +613,8 @@ func (s *server) exportForm(c echo.Context) error {
 		return err
 	}
 	message, period := c.QueryParam("message"), c.QueryParam("period")
-	switch message {
-	case invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501:
-	default:
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("message: %q is not F0401, F0501, G0401 or G0501", message))
+	if !slices.Contains(invoicing.Messages, message) {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("message: %q is not one of %s", message, strings.Join(invoicing.Messages, ", ")))
 	}
 	p, err := twrules.ParsePeriod(period)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -275,12 +276,52 @@ const (
 	MessageF0501 = "F0501" // invoices voided (作廢)
 	MessageG0401 = "G0401" // allowances (折讓)
 	MessageG0501 = "G0501" // allowances voided
+	MessageE0402 = "E0402" // numbers of a period left unused (空白未使用字軌)
 )
+
+// Messages are the message types Export writes.
+var Messages = []string{MessageF0401, MessageF0501, MessageG0401, MessageG0501, MessageE0402}
+
+// Blanks are the numbers of a period's ranges that were never used, per
+// 字軌. Numbers are taken in order, range after range, and every number
+// taken is reported (a voided invoice's too), so what is left of each
+// range is one run from its first unused number to its end.
+func (s *Service) Blanks(p twrules.Period) []mig.Blank {
+	var out []mig.Blank
+	for _, r := range s.RangeStatus(p.String()).Ranges {
+		if r.Left <= 0 {
+			continue
+		}
+		run := twrules.Range{Prefix: r.Prefix, From: r.From + r.Used, To: r.To}
+		if n := len(out); n > 0 && out[n-1].Track == r.Prefix {
+			out[n-1].Runs = append(out[n-1].Runs, run)
+			continue
+		}
+		i := slices.IndexFunc(out, func(b mig.Blank) bool { return b.Track == r.Prefix })
+		if i < 0 {
+			out = append(out, mig.Blank{Period: p, Track: r.Prefix})
+			i = len(out) - 1
+		}
+		out[i].Runs = append(out[i].Runs, run)
+	}
+	return out
+}
+
+// ExportE0402 writes the E0402 messages of a period that has ended: until
+// then its numbers may still be used.
+func (s *Service) ExportE0402(w io.Writer, p twrules.Period) error {
+	if now := s.now(); now.Before(p.End()) {
+		return fmt.Errorf("%w: period %s runs until %s (Taipei): its numbers may still be used, and its unused ones are reported once it has ended, within ten days",
+			ErrInvalid, p, p.End().Add(-time.Second).In(twrules.Taipei).Format("2006-01-02 15:04:05"))
+	}
+	return mig.ExportE0402(w, s.Blanks(p), s.seller.MIG())
+}
 
 // Export writes one MIG 4.1 message type of a two-month period as a zip:
 // F0401 the period's invoices; F0501, G0401 and G0501 the voids,
 // allowances and allowance voids made during the period (Asia/Taipei), whatever period their invoice is
-// in, since each is reported when it happens.
+// in, since each is reported when it happens; E0402 the period's numbers
+// left unused, once it has ended.
 func (s *Service) Export(w io.Writer, message, period string) error {
 	if message == MessageF0401 {
 		return s.ExportF0401(w, period)
@@ -288,6 +329,9 @@ func (s *Service) Export(w io.Writer, message, period string) error {
 	p, err := twrules.ParsePeriod(period)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if message == MessageE0402 {
+		return s.ExportE0402(w, p)
 	}
 	// The invoices with a void, allowance or allowance void in the period,
 	// read whole once the ledger is let go.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -222,7 +223,7 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices export", stderr)
 	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
-	message := fs.String("message", invoicing.MessageF0401, "F0401 (the period's invoices), F0501 (voids made in the period), G0401 (allowances made in the period) or G0501 (allowance voids made in the period)")
+	message := fs.String("message", invoicing.MessageF0401, "F0401 (the period's invoices), F0501 (voids made in the period), G0401 (allowances made in the period), G0501 (allowance voids made in the period) or E0402 (the period's numbers left unused, once it has ended)")
 	out := fs.String("out", "", "output zip (default <MESSAGE>-<period>.zip)")
 	if err := parse(fs, c, args); err != nil {
 		return err
@@ -232,10 +233,8 @@ func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Wri
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	msg := strings.ToUpper(*message)
-	switch msg {
-	case invoicing.MessageF0401, invoicing.MessageF0501, invoicing.MessageG0401, invoicing.MessageG0501:
-	default:
-		return fmt.Errorf("%w: --message %q: want F0401, F0501, G0401 or G0501", errUsage, *message)
+	if !slices.Contains(invoicing.Messages, msg) {
+		return fmt.Errorf("%w: --message %q: want one of %s", errUsage, *message, strings.Join(invoicing.Messages, ", "))
 	}
 	if *out == "" {
 		*out = msg + "-" + p.String() + ".zip"

@@ -178,11 +178,17 @@ func (s *server) apiWhoami(c echo.Context) error {
 
 func (s *server) apiAccounts(c echo.Context) error {
 	p := principal(c)
-	out := []AccountJSON{}
-	for _, a := range s.deps.Views.Accounts() {
-		if p.Staff || a.ID == p.AccountID {
+	if !p.Staff { // a customer's own account, found without copying every other
+		out := []AccountJSON{}
+		if a, ok := s.deps.Views.Account(p.AccountID); ok {
 			out = append(out, s.accountJSON(a))
 		}
+		return c.JSON(http.StatusOK, map[string]any{"data": out})
+	}
+	all := s.deps.Views.Accounts()
+	out := make([]AccountJSON, 0, len(all))
+	for _, a := range all {
+		out = append(out, s.accountJSON(a))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }

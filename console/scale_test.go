@@ -157,3 +157,70 @@ func TestCustomerAccountsListReadsItsOwnAccountOnly(t *testing.T) {
 		t.Fatalf("one customer's list of its account allocated %d bytes (%d accounts in the store)", alloc, n)
 	}
 }
+
+// Staff read every account through GET /admin/api/accounts a page at a
+// time: no answer holds more than a page, however large the limit asked,
+// and following next_offset gives each account once.
+func TestStaffAccountsListIsPaged(t *testing.T) {
+	e := newEnv(t, false)
+	const n = 2345
+	for i := range n {
+		if _, err := e.cmds.OpenAccount(e.ctx, domain.AccountOpened{AccountID: fmt.Sprintf("acct_%05d", i),
+			Organisation: fmt.Sprintf("公司 %d", i), Plan: domain.PlanStarter}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.sync()
+	type page struct {
+		Data       []AccountJSON `json:"data"`
+		Total      int           `json:"total"`
+		NextOffset *int          `json:"next_offset"`
+	}
+	get := func(q string) page {
+		t.Helper()
+		code, body := e.call("GET", "/admin/api/accounts"+q, e.admin, nil)
+		if code != 200 {
+			t.Fatalf("%s: %d %s", q, code, body)
+		}
+		var p page
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if p := get("?limit=10000000"); len(p.Data) > 1000 || p.Total != n {
+		t.Fatalf("limit=10000000 gave %d accounts of %d", len(p.Data), p.Total)
+	}
+	for _, limit := range []string{"", "7", "1000"} {
+		seen := map[string]bool{}
+		q := "?limit=" + limit
+		for pages := 0; ; pages++ {
+			if pages > n {
+				t.Fatal("next_offset never ended")
+			}
+			p := get(q)
+			for _, a := range p.Data {
+				if seen[a.ID] {
+					t.Fatalf("limit %q: %s given twice", limit, a.ID)
+				}
+				seen[a.ID] = true
+			}
+			if p.NextOffset == nil {
+				break
+			}
+			q = fmt.Sprintf("?limit=%s&offset=%d", limit, *p.NextOffset)
+		}
+		if len(seen) != n {
+			t.Fatalf("limit %q: the pages gave %d of %d accounts", limit, len(seen), n)
+		}
+	}
+	for q, name := range map[string]string{"?limit=-1": "limit", "?limit=abc": "limit", "?limit=0": "limit", "?offset=-3": "offset", "?offset=x": "offset"} {
+		code, body := e.call("GET", "/admin/api/accounts"+q, e.admin, nil)
+		if code != 400 || !strings.Contains(string(body), name+" must be a whole number") {
+			t.Fatalf("%s: %d %s", q, code, body)
+		}
+	}
+	if p := get("?offset=999999"); len(p.Data) != 0 || p.NextOffset != nil || p.Total != n {
+		t.Fatalf("past the end: %+v", p)
+	}
+}

@@ -85,17 +85,8 @@ const maxScan = 200_000
 // after (Start when the log is exhausted).
 func (s *server) events(ctx context.Context, f EventFilter) ([]commands.AuditedEvent, eventstore.Position, error) {
 	out := []commands.AuditedEvent{}
-	if f.Stream != "" { // one stream: read it directly
-		evs, err := s.deps.Store.ReadStream(ctx, f.Stream, 0, 100_000)
-		if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
-			return nil, eventstore.Start, err
-		}
-		for i := range evs {
-			if f.After.Less(evs[i].Position) && f.Match(&evs[i]) && len(out) < f.Limit {
-				out = append(out, commands.Audited(&evs[i]))
-			}
-		}
-		return out, eventstore.Start, nil
+	if f.Stream != "" {
+		return s.streamEvents(ctx, f)
 	}
 	pos, scanned := f.After, 0
 	for scanned < maxScan {
@@ -118,6 +109,84 @@ func (s *server) events(ctx context.Context, f EventFilter) ([]commands.AuditedE
 		scanned += len(evs)
 	}
 	return out, pos, nil
+}
+
+// streamEvents is events for one stream: read directly, from the first
+// event after the cursor, a chunk at a time, so that a long stream pages
+// through its cursor like the whole log and a page holds only its own
+// events.
+func (s *server) streamEvents(ctx context.Context, f EventFilter) ([]commands.AuditedEvent, eventstore.Position, error) {
+	out := []commands.AuditedEvent{}
+	from, err := streamVersionAfter(ctx, s.deps.Store, f.Stream, f.After)
+	if err != nil {
+		return nil, eventstore.Start, err
+	}
+	pos := f.After
+	for scanned := 0; scanned < maxScan; {
+		evs, err := s.deps.Store.ReadStream(ctx, f.Stream, from, 2000)
+		if errors.Is(err, eventstore.ErrStreamNotFound) || err == nil && len(evs) == 0 {
+			return out, eventstore.Start, nil
+		}
+		if err != nil {
+			return nil, eventstore.Start, err
+		}
+		for i := range evs {
+			pos = evs[i].Position
+			if f.After.Less(pos) && f.Match(&evs[i]) {
+				out = append(out, commands.Audited(&evs[i]))
+				if len(out) == f.Limit {
+					return out, pos, nil
+				}
+			}
+		}
+		from = evs[len(evs)-1].Version + 1
+		scanned += len(evs)
+	}
+	return out, pos, nil
+}
+
+// streamVersionAfter is the version of stream's first event after pos
+// (positions grow with versions), found in a few reads of one event each
+// rather than by reading the stream from its start.
+func streamVersionAfter(ctx context.Context, store eventstore.Store, stream string, pos eventstore.Position) (uint64, error) {
+	if pos == eventstore.Start {
+		return 0, nil
+	}
+	// after(v): the event at v exists and lies after pos (or v is past the end).
+	after := func(v uint64) (bool, error) {
+		evs, err := store.ReadStream(ctx, stream, v, 1)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return len(evs) == 0 || pos.Less(evs[0].Position), nil
+	}
+	lo, hi := uint64(0), uint64(1)
+	for {
+		ok, err := after(hi)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			break
+		}
+		lo, hi = hi+1, hi*2
+	}
+	for lo < hi { // the first v in [lo, hi] with after(v)
+		mid := lo + (hi-lo)/2
+		ok, err := after(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
 }
 
 func (s *server) apiEvents(c echo.Context) error {

@@ -3,6 +3,8 @@ package console
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -414,22 +416,29 @@ func TestInvoicesCSVColumns(t *testing.T) {
 // and links left out, a spanning body cell followed by empty ones, and a
 // deduction of nothing written as zero.
 func TestTableRecords(t *testing.T) {
-	doc, err := html.Parse(strings.NewReader(`<table id="x">
+	page := `<p>before</p><table id="y"><tr><td>other</td></tr></table><table id="x">
 <thead><tr><th><a href="?sort=n">No.` + sortMarkDesc + `</a></th><th colspan="2">Amount</th><th></th></tr></thead>
 <tbody><tr><td>1</td><td>-NT$0.00</td><td>-NT$1,050.00</td><td><a href="/pdf">PDF</a><form><button>Void</button></form></td></tr>
-<tr><td colspan="2">two</td><td>=1+1</td><td><a href="/pdf">PDF</a></td></tr>
-<tr><td colspan="4">(none)</td></tr></tbody></table>`))
-	if err != nil {
+<tr><td colspan="2">two<br>lines</td><td>=1+1</td><td><a href="/pdf">PDF</a></td></tr>
+<tr><td colspan="4">(none)</td></tr></tbody></table><p>after</p>`
+	var b strings.Builder
+	if err := tableCSV(strings.NewReader(page), "x", func() io.Writer { return &b }); err != nil {
 		t.Fatal(err)
 	}
-	got := tableRecords(findTable(doc, "x"))
-	want := [][]string{{"No.", "Amount", "Amount"}, {"1", "0.00", "-1050.00"}, {"two", "", "'=1+1"}}
-	if len(got) != len(want) {
-		t.Fatalf("records %q, want %q", got, want)
+	want := utf8BOM + "No.,Amount,Amount\r\n1,0.00,-1050.00\r\ntwo lines,,'=1+1\r\n"
+	if b.String() != want {
+		t.Fatalf("csv %q, want %q", b.String(), want)
 	}
-	for i := range want {
-		if strings.Join(got[i], "|") != strings.Join(want[i], "|") {
-			t.Errorf("record %d: %q, want %q", i, got[i], want[i])
-		}
+	// A table without column names keeps the columns that hold something.
+	b.Reset()
+	if err := tableCSV(strings.NewReader(`<table id="f"><tr><td>a</td><td></td><td>NT$5.00</td></tr><tr><td>b</td><td></td><td></td></tr></table>`),
+		"f", func() io.Writer { return &b }); err != nil {
+		t.Fatal(err)
+	}
+	if want := utf8BOM + "a,5.00\r\nb,\r\n"; b.String() != want {
+		t.Fatalf("csv %q, want %q", b.String(), want)
+	}
+	if err := tableCSV(strings.NewReader(page), "z", func() io.Writer { return &b }); !errors.Is(err, errNoTable) {
+		t.Fatalf("a page without the table: %v", err)
 	}
 }

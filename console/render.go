@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -130,15 +131,15 @@ func (s *server) render(c echo.Context, status int, name string, p *page) error 
 	if !ok {
 		return fmt.Errorf("console: no template %q", name)
 	}
+	if status == http.StatusOK && c.Request().Method == http.MethodGet && wantsCSV(c) {
+		return streamCSV(c, name, p.Lang, c.QueryParam("table"), func(w io.Writer) error { return t.ExecuteTemplate(w, "layout", p) })
+	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", p); err != nil {
 		return err
 	}
 	out := b.Bytes()
 	if status == http.StatusOK && c.Request().Method == http.MethodGet {
-		if wantsCSV(c) {
-			return writeCSV(c, name, p.Lang, out)
-		}
 		out = withCSVLinks(out, c.Request(), tr(p.Lang, "csv.download"))
 	}
 	h := c.Response().Header()

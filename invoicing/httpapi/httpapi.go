@@ -167,12 +167,46 @@ func (a *api) listFor(c echo.Context, acct string, staff bool) error {
 			return err
 		}
 	}
+	limit, err := queryCount(c, "limit", invoicesPage, 1)
+	if err != nil {
+		return err
+	}
+	offset, err := queryCount(c, "offset", 0, 0)
+	if err != nil {
+		return err
+	}
 	prefix := base(c, "/invoices")
-	out := []invoiceJSON{}
-	for _, inv := range a.svc.Invoices(month, acct) {
+	all := a.svc.Invoices(month, acct)
+	from := min(offset, len(all))
+	to := min(from+min(limit, invoicesPage), len(all))
+	out := make([]invoiceJSON, 0, to-from)
+	for _, inv := range all[from:to] {
 		out = append(out, a.toJSON(inv, prefix, staff))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"invoices": out})
+	resp := map[string]any{"invoices": out, "total": len(all)}
+	if to < len(all) {
+		resp["next_offset"] = to
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// invoicesPage is the most invoices one list answers. Invoices come by
+// period and number, so a page read by offset stays put while invoices
+// are issued (new numbers come last).
+const invoicesPage = 1000
+
+// queryCount is a whole-number query parameter of at least least (def when
+// absent); anything else is refused, naming it.
+func queryCount(c echo.Context, name string, def, least int) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < least {
+		return 0, fmt.Errorf("%w: %s must be a whole number, %d or more", invoicing.ErrInvalid, name, least)
+	}
+	return n, nil
 }
 
 // sendPDF renders into memory first, so that a failure is still an error

@@ -506,6 +506,14 @@ func (b *bill) remove(inv *invoice) {
 }
 
 // live returns the bill's invoices that are not voided.
+// invoicesOrNil lists a bill's invoices, none for a nil bill.
+func (b *bill) invoicesOrNil() []*invoice {
+	if b == nil {
+		return nil
+	}
+	return b.invoices
+}
+
 func (b *bill) live() []*invoice {
 	var out []*invoice
 	if b != nil {

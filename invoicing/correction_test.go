@@ -1,0 +1,128 @@
+package invoicing
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+)
+
+// A refused void names the live allowances to void first; a refused
+// allowance on a voided invoice names the invoice that bills its amount
+// now, or the re-issue to run when none does yet.
+func TestRefusedCorrectionsSayWhatToDo(t *testing.T) {
+	e := newEnv(t, taipei(2026, 12, 1, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.assign("2027-01", "CD", 10000000, 10000999)
+	e.open("acme", "艾克米股份有限公司", "", domain.PlanBusiness)
+	e.use("acme", "gpt-4o", taipei(2026, 12, 3, 10, 0), 1000, 200, "1000.4")
+	e.clock.Set(taipei(2027, 1, 1, 2, 0))
+	rep, err := e.svc.Close(e.ctx, "2026-12", CloseOptions{})
+	if err != nil || len(rep.Issued) != 1 {
+		t.Fatalf("close: %+v %v", rep, err)
+	}
+	wrong := rep.Issued[0]
+
+	// Finance corrects the buyer and voids the B2C invoice.
+	e.clock.Set(taipei(2027, 1, 5, 10, 0))
+	tax := "22099131"
+	if _, _, err := e.cmd.ChangeAccountDetails(e.ctx, "acme", commands.DetailsChange{TaxID: &tax, Reason: "B2B buyer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Void(e.ctx, wrong.Number, "買受人資料誤植"); err != nil {
+		t.Fatal(err)
+	}
+	// Before the re-issue: the allowance is refused, naming the re-issue.
+	_, err = e.svc.IssueAllowance(e.ctx, wrong.Number, 10, "折讓")
+	var verr *VoidedInvoiceError
+	if !errors.Is(err, ErrConflict) || !errors.As(err, &verr) || len(verr.BilledBy) != 0 ||
+		!strings.Contains(err.Error(), "routefree invoices issue --account acme --month 2026-12") {
+		t.Fatalf("allowance on a voided invoice not yet re-issued: %v", err)
+	}
+	again, created, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-12")
+	if err != nil || !created || again.Kind != "b2b" || again.BuyerTaxID != tax {
+		t.Fatalf("re-issue: %+v %v %v", again.InvoiceIssued, created, err)
+	}
+	// After it: refused, naming the invoice to allow instead.
+	_, err = e.svc.IssueAllowance(e.ctx, wrong.Number, 10, "折讓")
+	if !errors.As(err, &verr) || len(verr.BilledBy) != 1 || verr.BilledBy[0] != again.Number ||
+		!strings.Contains(err.Error(), again.Number) {
+		t.Fatalf("allowance on a voided invoice after its re-issue: %v", err)
+	}
+
+	// A void of an invoice with live allowances names them.
+	a1, err := e.svc.IssueAllowance(e.ctx, again.Number, 100, "部分退款")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := e.svc.IssueAllowance(e.ctx, again.Number, 200, "部分退款")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.VoidAllowance(e.ctx, a1.Number, "金額錯誤"); err != nil {
+		t.Fatal(err)
+	}
+	a3, err := e.svc.IssueAllowance(e.ctx, again.Number, 300, "部分退款")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Void(e.ctx, again.Number, "重開")
+	var lerr *LiveAllowancesError
+	if !errors.Is(err, ErrConflict) || !errors.As(err, &lerr) ||
+		strings.Join(lerr.Allowances, ",") != a2.Number+","+a3.Number ||
+		!strings.Contains(err.Error(), a2.Number) || !strings.Contains(err.Error(), a3.Number) ||
+		strings.Contains(err.Error(), a1.Number) {
+		t.Fatalf("void with live allowances: %v", err)
+	}
+}
+
+// The same for a top-up invoice: the refused allowance names the invoice
+// that bills its top-up again, not a later top-up's.
+func TestAllowanceOnAVoidedTopUpInvoiceNamesItsReplacement(t *testing.T) {
+	e := newEnv(t, taipei(2026, 12, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 199)
+	e.open("pre", "預付公司", "", domain.PlanStarter)
+	e.topUpRaw("pre", "pay-1", "1000", taipei(2026, 12, 10, 9, 0))
+	if err := e.svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := e.svc.Invoices("", "pre")[0]
+	if _, err := e.svc.Void(e.ctx, first.Number, "買受人資料誤植"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.IssueAllowance(e.ctx, first.Number, 10, "折讓")
+	if err == nil || !strings.Contains(err.Error(), "routefree invoices topups") {
+		t.Fatalf("before the re-issue: %v", err)
+	}
+	if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.topUpRaw("pre", "pay-2", "500", taipei(2026, 12, 11, 9, 0))
+	if err := e.svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	invs := e.svc.Invoices("", "pre")
+	if len(invs) != 3 {
+		t.Fatalf("%d invoices, want 3", len(invs))
+	}
+	var replacement string
+	for _, inv := range invs {
+		if !inv.Voided && slices.Contains(inv.TopUps, "pay-1") {
+			replacement = inv.Number
+		}
+	}
+	_, err = e.svc.IssueAllowance(e.ctx, first.Number, 10, "折讓")
+	var verr *VoidedInvoiceError
+	if !errors.As(err, &verr) || len(verr.BilledBy) != 1 || verr.BilledBy[0] != replacement || replacement == "" {
+		t.Fatalf("after the re-issue (replacement %q): %v", replacement, err)
+	}
+}

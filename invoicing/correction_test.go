@@ -126,3 +126,61 @@ func TestAllowanceOnAVoidedTopUpInvoiceNamesItsReplacement(t *testing.T) {
 		t.Fatalf("after the re-issue (replacement %q): %v", replacement, err)
 	}
 }
+
+// The wrong buyer, December's usage invoiced in January: corrected, voided
+// and re-issued, the reconciliation shows the amount pending only between
+// the void and the re-issue, with the command that re-issues it; late
+// usage after the re-issue is late usage, not a void.
+func TestReconciliationSaysHowToReissueAVoidedInvoice(t *testing.T) {
+	e := newEnv(t, taipei(2026, 12, 1, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345999)
+	e.assign("2027-01", "CD", 10000000, 10000999)
+	e.open("acme", "艾克米股份有限公司", "", domain.PlanBusiness)
+	e.use("acme", "gpt-4o", taipei(2026, 12, 3, 10, 0), 1000, 200, "1000.4")
+	e.clock.Set(taipei(2027, 1, 1, 2, 0))
+	rep, err := e.svc.Close(e.ctx, "2026-12", CloseOptions{})
+	if err != nil || len(rep.Issued) != 1 {
+		t.Fatalf("close: %+v %v", rep, err)
+	}
+	row := func() ReconcileRow {
+		t.Helper()
+		rec, err := e.svc.Reconcile(e.ctx, "2026-12")
+		if err != nil || len(rec.Rows) != 1 {
+			t.Fatalf("reconcile: %+v %v", rec, err)
+		}
+		return rec.Rows[0]
+	}
+	if r := row(); !r.Pending.IsZero() || r.Next != "" {
+		t.Fatalf("after the close: %+v", r)
+	}
+	e.clock.Set(taipei(2027, 1, 5, 10, 0))
+	tax := "22099131"
+	if _, _, err := e.cmd.ChangeAccountDetails(e.ctx, "acme", commands.DetailsChange{TaxID: &tax, Reason: "B2B buyer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Void(e.ctx, rep.Issued[0].Number, "買受人資料誤植"); err != nil {
+		t.Fatal(err)
+	}
+	r := row()
+	if !r.Pending.Equal(dec("1000.4")) || r.Reason != ReasonVoided || r.Next != "routefree invoices issue --account acme --month 2026-12" ||
+		!strings.Contains(r.Reason, "routefree invoices issue") {
+		t.Fatalf("between void and re-issue: %+v", r)
+	}
+	var buf strings.Builder
+	rec, _ := e.svc.Reconcile(e.ctx, "2026-12")
+	if err := rec.WriteRows(&buf); err != nil || !strings.Contains(buf.String(), r.Next) {
+		t.Fatalf("the printed rows lack %q:\n%s", r.Next, buf.String())
+	}
+	again, _, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-12")
+	if err != nil || again.Period != "2027-01" || again.Month != "2026-12" || again.BuyerTaxID != tax {
+		t.Fatalf("re-issue: %+v %v", again.InvoiceIssued, err)
+	}
+	if r := row(); !r.Pending.IsZero() || r.Reason != "" || r.Next != "" || r.InvoicedNTD != 1000 {
+		t.Fatalf("after the re-issue: %+v", r)
+	}
+	// Usage recorded late, after the re-issue, is late usage.
+	e.use("acme", "gpt-4o", taipei(2026, 12, 31, 23, 59), 10, 10, "5")
+	if r := row(); !r.Pending.Equal(dec("5")) || r.Reason != ReasonLateUsage {
+		t.Fatalf("late usage after the re-issue: %+v", r)
+	}
+}

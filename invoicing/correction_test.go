@@ -184,3 +184,31 @@ func TestReconciliationSaysHowToReissueAVoidedInvoice(t *testing.T) {
 		t.Fatalf("late usage after the re-issue: %+v", r)
 	}
 }
+
+// A void refused past the filing deadline names the last day it was
+// allowed (the 15th, as the reference states it, not the instant after)
+// and both ways on: an allowance, or the tax office's 專案作廢 for a
+// wrong buyer or amount.
+func TestLateVoidNamesTheLastDayAndTheWaysOn(t *testing.T) {
+	e := november(t)
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(taipei(2027, 1, 16, 0, 0))
+	_, err = e.svc.Void(e.ctx, rep.Issued[0].Number, "買受人資料誤植")
+	var werr *VoidWindowError
+	if !errors.As(err, &werr) || werr.LastDay != "2027-01-15" {
+		t.Fatalf("late void: %v", err)
+	}
+	msg := err.Error()
+	for _, w := range []string{"2027-01-15", "allowance (折讓)", "專案作廢"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("late void's message lacks %q: %s", w, msg)
+		}
+	}
+	if strings.Contains(msg, "2027-01-16") {
+		t.Errorf("late void's message names the day after the deadline: %s", msg)
+	}
+}

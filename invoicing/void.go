@@ -21,11 +21,14 @@ import (
 // matches ErrVoidWindowClosed.
 type VoidWindowError struct {
 	Number   string
-	Deadline string // RFC 3339, Taipei
+	Deadline string // RFC 3339, Taipei: late from this instant
+	LastDay  string // the filing deadline's day (YYYY-MM-DD, Taipei), the last a void was allowed
 }
 
+// Past filing, the reference (統一發票使用辦法 §20) leaves an allowance, or
+// the tax office's special void (專案作廢) on the seller's application.
 func (e *VoidWindowError) Error() string {
-	return fmt.Sprintf("invoice %s can no longer be voided: its period's filing deadline was %s; issue an allowance (折讓) instead", e.Number, e.Deadline)
+	return fmt.Sprintf("invoice %s can no longer be voided: its period was filed by the end of %s, so issue an allowance (折讓) instead, or, for a wrong buyer or amount, apply to the tax office for a special void (專案作廢)", e.Number, e.LastDay)
 }
 
 func (e *VoidWindowError) Is(target error) bool { return target == ErrVoidWindowClosed }
@@ -57,7 +60,7 @@ type VoidedInvoiceError struct {
 
 func (e *VoidedInvoiceError) Error() string {
 	if len(e.BilledBy) > 0 {
-		return fmt.Sprintf("%s: invoice %s is voided: what it billed is on invoice %s now; issue the allowance on that invoice",
+		return fmt.Sprintf("%s: invoice %s is voided: what it billed is on invoice %s now, issue the allowance on that invoice",
 			ErrConflict, e.Number, strings.Join(e.BilledBy, ", "))
 	}
 	return fmt.Sprintf("%s: invoice %s is voided and what it billed is not invoiced again yet: re-issue it (%s), then issue the allowance on the new invoice",
@@ -198,7 +201,8 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 		}
 		p, _ := twrules.ParsePeriod(inv.Period)
 		if deadline := p.FilingDeadline(); !s.now().Before(deadline) {
-			return nil, [16]byte{}, &VoidWindowError{Number: inv.Number, Deadline: deadline.Format("2006-01-02T15:04:05Z07:00")}
+			return nil, [16]byte{}, &VoidWindowError{Number: inv.Number, Deadline: deadline.Format("2006-01-02T15:04:05Z07:00"),
+				LastDay: deadline.In(twrules.Taipei).AddDate(0, 0, -1).Format("2006-01-02")}
 		}
 		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason},
 			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil

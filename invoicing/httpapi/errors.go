@@ -46,7 +46,7 @@ func status(err error) (int, errorBody) {
 			Metadata: map[string]any{"month": nerr.Month, "accounts": failuresJSON(nerr.Failures)}}
 	case errors.As(err, &werr):
 		return http.StatusConflict, errorBody{Code: "void_window_closed", Message: werr.Error(),
-			Metadata: map[string]any{"filing_deadline": werr.Deadline, "alternative": "allowance",
+			Metadata: map[string]any{"filing_deadline": werr.Deadline, "last_void_day": werr.LastDay, "alternative": "allowance",
 				"allowance_endpoint": "POST /invoices/" + werr.Number + "/allowances"}}
 	case errors.Is(err, invoicing.ErrRangeExhausted):
 		return http.StatusConflict, errorBody{Code: "range_exhausted", Message: err.Error()}

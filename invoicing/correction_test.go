@@ -212,3 +212,34 @@ func TestLateVoidNamesTheLastDayAndTheWaysOn(t *testing.T) {
 		t.Errorf("late void's message names the day after the deadline: %s", msg)
 	}
 }
+
+// The month's first invoice voided after a supplementary one was issued:
+// what it billed is pending for the void, and the re-issue names the
+// invoice it replaces, as does the CLI's and the document's wording.
+func TestVoidOfAnEarlierInvoiceIsNamedAsSuch(t *testing.T) {
+	e := november(t)
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	first, _, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.use("acme", "gpt-4o", taipei(2026, 11, 30, 23, 59), 10, 10, "10")
+	e.clock.Set(taipei(2026, 12, 2, 2, 0))
+	supp, created, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-11")
+	if err != nil || !created || supp.Seq != 1 {
+		t.Fatalf("supplement: %+v %v %v", supp.InvoiceIssued, created, err)
+	}
+	e.clock.Set(taipei(2026, 12, 3, 2, 0))
+	if _, err := e.svc.Void(e.ctx, first.Number, "買受人資料誤植"); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.svc.Reconcile(e.ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rec.Rows {
+		if r.AccountID == "acme" && (r.Reason != ReasonVoided || r.Next == "" || !r.Pending.Equal(first.Covers)) {
+			t.Fatalf("after the void of the first invoice: %+v", r)
+		}
+	}
+}

@@ -506,6 +506,26 @@ func (b *bill) remove(inv *invoice) {
 }
 
 // live returns the bill's invoices that are not voided.
+// unbilledVoids are a bill's voided invoices voided after its latest live
+// invoice was issued: what they billed is on no invoice yet, as a new
+// invoice bills everything no live invoice does. Times are whole seconds,
+// so a void and a re-issue in the same second count as re-issued.
+func (b *bill) unbilledVoids() []*invoice {
+	var latest time.Time
+	for _, inv := range b.live() {
+		if inv.IssuedAt.After(latest) {
+			latest = inv.IssuedAt
+		}
+	}
+	var out []*invoice
+	for _, inv := range b.invoicesOrNil() {
+		if inv.Voided && inv.changes != nil && inv.changes.voidedAt.After(latest) {
+			out = append(out, inv)
+		}
+	}
+	return out
+}
+
 // invoicesOrNil lists a bill's invoices, none for a nil bill.
 func (b *bill) invoicesOrNil() []*invoice {
 	if b == nil {

@@ -332,13 +332,10 @@ func exactPlaces(figures ...decimal.Decimal) int32 {
 	return places
 }
 
-// lastVoided reports whether a bill's latest invoice is voided: what it
-// billed is not invoiced again yet. Once a later invoice is issued, what
-// is pending is something else (late usage, a new top-up).
-func lastVoided(b *bill) bool {
-	invs := b.invoicesOrNil()
-	return len(invs) > 0 && invs[len(invs)-1].Voided
-}
+// lastVoided reports whether a bill has voids that no invoice issued
+// since bills again (see bill.unbilledVoids): once one is, what is
+// pending is something else (late usage, a new top-up).
+func lastVoided(b *bill) bool { return len(b.unbilledVoids()) > 0 }
 
 func billedNTD(b *bill) int64 {
 	if b == nil {

@@ -1,6 +1,7 @@
 package invoicing
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 )
 
 // A refused void names the live allowances to void first; a refused
@@ -118,6 +120,15 @@ func TestAllowanceOnAVoidedTopUpInvoiceNamesItsReplacement(t *testing.T) {
 	for _, inv := range invs {
 		if !inv.Voided && slices.Contains(inv.TopUps, "pay-1") {
 			replacement = inv.Number
+		}
+	}
+	for _, inv := range invs {
+		want := ""
+		if inv.Number == replacement {
+			want = first.Number
+		}
+		if got := strings.Join(inv.Replaces, ","); got != want {
+			t.Errorf("top-up invoice %s replaces %q, want %q", inv.Number, got, want)
 		}
 	}
 	_, err = e.svc.IssueAllowance(e.ctx, first.Number, 10, "折讓")
@@ -240,6 +251,37 @@ func TestVoidOfAnEarlierInvoiceIsNamedAsSuch(t *testing.T) {
 	for _, r := range rec.Rows {
 		if r.AccountID == "acme" && (r.Reason != ReasonVoided || r.Next == "" || !r.Pending.Equal(first.Covers)) {
 			t.Fatalf("after the void of the first invoice: %+v", r)
+		}
+	}
+	again, created, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-11")
+	if err != nil || !created || strings.Join(again.Replaces, ",") != first.Number || again.Total != first.Total {
+		t.Fatalf("re-issue: %+v %v %v", again.InvoiceIssued, created, err)
+	}
+	for _, l := range again.Lines {
+		if !strings.Contains(l.Description, "重開") || strings.Contains(l.Description, "補開") {
+			t.Errorf("a re-issue's line reads %q", l.Description)
+		}
+	}
+	// The re-issue voided in turn: its own re-issue replaces it alone, the
+	// first invoice's amount being on it.
+	e.clock.Set(taipei(2026, 12, 4, 2, 0))
+	if _, err := e.svc.Void(e.ctx, again.Number, "統編誤植"); err != nil {
+		t.Fatal(err)
+	}
+	third, _, err := e.svc.IssueMonthly(e.ctx, "acme", "2026-11")
+	if err != nil || strings.Join(third.Replaces, ",") != again.Number || third.Total != first.Total {
+		t.Fatalf("re-issue of the re-issue: %+v %v", third.InvoiceIssued, err)
+	}
+	var buf bytes.Buffer
+	if err := e.svc.InvoicePDF(&buf, again.Number); err != nil {
+		t.Fatal(err)
+	}
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "重開：本發票取代已作廢之發票 AB-12345000")
+	// The supplement stays a supplement; lists show what a re-issue replaces.
+	for _, inv := range e.svc.Invoices("2026-11", "acme") {
+		want := map[string]string{again.Number: first.Number, third.Number: again.Number}[inv.Number]
+		if got := strings.Join(inv.Replaces, ","); got != want {
+			t.Errorf("listed %s replaces %q, want %q", inv.Number, got, want)
 		}
 	}
 }

@@ -54,4 +54,9 @@ func TestRefusedCorrectionsNameTheNextStep(t *testing.T) {
 	if by, _ := body.Error.Metadata["billed_by"].([]any); r.status != 409 || len(by) != 1 || by[0] != "AB12345002" {
 		t.Fatalf("allowance on a voided invoice after its re-issue: %d %s", r.status, r.body)
 	}
+	var list struct{ Invoices []invoiceJSON }
+	call(t, srv, "GET", "/admin/api/invoices?month=2026-11&account=solo", "aud", "").json(t, &list)
+	if len(list.Invoices) != 2 || strings.Join(list.Invoices[1].Replaces, ",") != "AB12345001" || len(list.Invoices[0].Replaces) != 0 {
+		t.Fatalf("the re-issue does not name the invoice it replaces: %+v", list.Invoices)
+	}
 }

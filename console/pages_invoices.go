@@ -707,6 +707,7 @@ var reasons = map[string]string{
 	invoicing.ReasonAwaitingClose: "recon.awaitingclose",
 	invoicing.ReasonLateUsage:     "recon.late",
 	invoicing.ReasonVoided:        "recon.voided",
+	invoicing.ReasonVoidedTopUp:   "recon.voidedtopup",
 	invoicing.ReasonUnderOneNTD:   "recon.underone",
 	invoicing.ReasonFraction:      "recon.fraction",
 	invoicing.ReasonNoRange:       "recon.norange",

@@ -326,6 +326,10 @@ type InvoiceIssued struct {
 	// TopUpRef and earlier ones carried to it (fractions of NT$1, or those
 	// of a voided invoice).
 	TopUps []string `json:"topups,omitempty"`
+	// Replaces are the voided invoices (numbers) whose amount this one
+	// bills again: a re-issue after a void, not a supplement. Empty on
+	// other invoices and on those issued before it was recorded.
+	Replaces []string `json:"replaces,omitempty"`
 	// Seller is the issuer as printed and filed, fixed at issue so that a
 	// later change of configuration does not change the document. Nil on
 	// invoices issued before it was recorded: they render with the

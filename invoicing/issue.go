@@ -105,9 +105,15 @@ func (s *Service) monthlyDraft(acct, month string, at time.Time) (d draft, skip 
 			month, covers.StringFixed(2), inv.Total)}, true
 	}
 	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
+	for _, v := range b.unbilledVoids() {
+		inv.Replaces = append(inv.Replaces, v.Number)
+	}
 	note := ""
-	if seq > 0 {
-		note = " 補開"
+	switch {
+	case len(inv.Replaces) > 0:
+		note = " 重開" // re-issued after a void
+	case seq > 0:
+		note = " 補開" // late usage
 	}
 	for _, u := range rest {
 		amt := lineAmount(inv.Kind, u.Cost)
@@ -226,6 +232,11 @@ func (s *Service) topUpDraft(acct string, at time.Time) (draft, bool) {
 	}
 	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: refs[len(refs)-1], PaidMonth: paid, IssuedAt: at, RandomCode: s.randomCode(),
 		Seq: seq, Covers: covers, TopUps: refs, Total: total}
+	for _, v := range s.l.topUpBills[acct].unbilledVoids() {
+		if sharesTopUp(v, refs, "") {
+			inv.Replaces = append(inv.Replaces, v.Number)
+		}
+	}
 	buyer(&inv, s.l.accounts[acct])
 	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
 	amt := lineAmount(inv.Kind, decimal.NewFromInt(inv.Total))

@@ -95,7 +95,7 @@ type invoice struct {
 	Usage                                            []domain.UsageBilled
 	TopUps                                           []string
 	EventID                                          uuid.UUID
-	changes                                          *invoiceChanges // nil while neither voided nor allowed
+	changes                                          *invoiceChanges // nil while neither voided, allowed nor a re-issue
 	Seq                                              int32
 	version                                          int32  // as Invoice.version
 	at                                               uint64 // as Invoice.at
@@ -107,6 +107,7 @@ type invoiceChanges struct {
 	voidReason string
 	voidedAt   time.Time
 	allowances []Allowance
+	replaces   []string // the voided invoices a re-issue bills again
 }
 
 // allowances returns the invoice's allowances, voided ones too.
@@ -154,6 +155,7 @@ func (inv *invoice) clone() Invoice {
 		EventID: inv.EventID, Voided: inv.Voided, version: int64(inv.version), at: inv.at, summary: true}
 	if ch := inv.changes; ch != nil {
 		c.VoidReason, c.VoidedAt, c.Allowances = ch.voidReason, ch.voidedAt, slices.Clone(ch.allowances)
+		c.Replaces = slices.Clone(ch.replaces)
 	}
 	return c
 }
@@ -491,6 +493,7 @@ type bill struct {
 	covers   decimal.Decimal // Σ Covers of the live invoices
 	totals   int64           // Σ Total of the live invoices
 	next     int             // Seq of the next invoice
+	unbilled []*invoice      // voided since the latest invoice (unbilledVoids)
 }
 
 func (b *bill) add(inv *invoice) {
@@ -498,11 +501,32 @@ func (b *bill) add(inv *invoice) {
 	b.covers = b.covers.Add(inv.Covers.Decimal())
 	b.totals += inv.Total
 	b.next = max(b.next, int(inv.Seq)+1)
+	b.unbilled = nil
 }
 
 func (b *bill) remove(inv *invoice) {
 	b.covers = b.covers.Sub(inv.Covers.Decimal())
 	b.totals -= inv.Total
+	b.unbilled = append(b.unbilled, inv)
+}
+
+// unbilledVoids are a bill's invoices voided since its latest invoice was
+// issued, in the store's order: what they billed is on no invoice yet. An
+// invoice issued after a void billed everything no live invoice did, the
+// voided one's amount included; voided in turn, it is the one to replace.
+func (b *bill) unbilledVoids() []*invoice {
+	if b == nil {
+		return nil
+	}
+	return b.unbilled
+}
+
+// invoicesOrNil lists a bill's invoices, none for a nil bill.
+func (b *bill) invoicesOrNil() []*invoice {
+	if b == nil {
+		return nil
+	}
+	return b.invoices
 }
 
 // live returns the bill's invoices that are not voided.
@@ -1014,6 +1038,9 @@ func (l *ledger) record(d *domain.InvoiceIssued, id uuid.UUID, version uint64) *
 	// The decoder leaves room for ten elements in every slice; the ledger
 	// keeps exact copies.
 	inv.Usage, inv.TopUps = slices.Clone(d.Usage), slices.Clone(d.TopUps)
+	if len(d.Replaces) > 0 { // rare: kept with the changes, out of every invoice's record
+		inv.change().replaces = slices.Clone(d.Replaces)
+	}
 	for i := range inv.Usage {
 		inv.Usage[i].Model = l.str(inv.Usage[i].Model)
 	}

@@ -24,7 +24,8 @@ const (
 	ReasonMonthOpen     = "month not ended (Taipei)"
 	ReasonAwaitingClose = "awaiting the monthly close"
 	ReasonLateUsage     = "late usage: on a supplementary invoice at the next close"
-	ReasonVoided        = "invoice voided: billed again by the next invoice"
+	ReasonVoided        = "invoice voided: re-issue it now (routefree invoices issue for the account and month), else the next monthly close bills it"
+	ReasonVoidedTopUp   = "top-up invoice voided: re-issued by routefree invoices topups (serve does it at once)"
 	ReasonUnderOneNTD   = "under NT$1 after rounding: billed once the month's usage adds up"
 	ReasonFraction      = "fraction of NT$1: carried to the account's next top-up"
 	ReasonNoRange       = "awaiting a number range for the period of issue"
@@ -44,6 +45,9 @@ type ReconcileRow struct {
 	Invoiced  decimal.Decimal `json:"invoiced"` // of it, what live invoices bill
 	Pending   decimal.Decimal `json:"pending"`  // Used − Invoiced
 	Reason    string          `json:"reason,omitempty"`
+	// Next is the command that invoices the pending amount now, where
+	// finance has one to run: the re-issue of a voided invoice.
+	Next string `json:"next,omitempty"`
 	// Whole-NTD figures of the month's live invoices (top-up invoices count
 	// in the month of the top-up they name).
 	InvoicedNTD int64    `json:"invoiced_ntd"`
@@ -133,13 +137,10 @@ func (s *Service) reconcile(month string) Reconciliation {
 			r.Used = r.Used.Add(u.Cost.Decimal())
 		}
 		b := s.l.months[k]
-		voided := false
 		if b != nil {
 			r.Invoiced = b.covers
-			for _, inv := range b.invoices {
-				voided = voided || inv.Voided
-			}
 		}
+		voided := lastVoided(b)
 		r.Pending = r.Used.Sub(r.Invoiced)
 		switch {
 		case r.Pending.IsZero():
@@ -154,7 +155,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 		case s.refusesBuyer(k.acct):
 			r.Reason = ReasonRefused
 		case voided:
-			r.Reason = ReasonVoided
+			r.Reason, r.Next = ReasonVoided, fmt.Sprintf("routefree invoices issue --account %s --month %s", k.acct, k.month)
 		case len(b.live()) > 0:
 			r.Reason = ReasonLateUsage
 		default:
@@ -168,20 +169,17 @@ func (s *Service) reconcile(month string) Reconciliation {
 	for acct, tops := range s.l.topUpLists() {
 		b := s.l.topUpBills[acct]
 		var billed int64
-		voided := false
 		if b != nil {
 			billed = b.totals
-			for _, inv := range b.invoices {
-				voided = voided || inv.Voided
-			}
 		}
+		voided := lastVoided(b)
 		reason := ReasonFraction
 		if _, _, _, total, _ := s.topUpsDue(acct); total > 0 {
 			switch {
 			case !haveRange:
 				reason = ReasonNoRange
 			case voided:
-				reason = ReasonVoided
+				reason = ReasonVoidedTopUp
 			default:
 				reason = ReasonTopUpPending
 			}
@@ -197,8 +195,11 @@ func (s *Service) reconcile(month string) Reconciliation {
 			r := row(acct, t.Month(), BasisTopUps)
 			r.Used, r.Invoiced = r.Used.Add(amt), r.Invoiced.Add(part)
 			r.Pending = r.Used.Sub(r.Invoiced)
-			if !r.Pending.IsZero() {
+			if r.Reason, r.Next = "", ""; !r.Pending.IsZero() {
 				r.Reason = reason
+				if reason == ReasonVoidedTopUp {
+					r.Next = "routefree invoices topups"
+				}
 			}
 		}
 	}
@@ -311,6 +312,9 @@ func (r Reconciliation) WriteRows(w io.Writer) error {
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "%-8s %-20s %-7s %16s %16s %14s %10d  %s\n", row.Month, row.AccountID, row.Basis,
 			row.Used.StringFixed(places), row.Invoiced.StringFixed(places), row.Pending.StringFixed(places), row.Net, row.Reason)
+		if row.Next != "" {
+			fmt.Fprintf(&b, "%-8s %-20s run: %s\n", "", "", row.Next)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -327,6 +331,11 @@ func exactPlaces(figures ...decimal.Decimal) int32 {
 	}
 	return places
 }
+
+// lastVoided reports whether a bill has voids that no invoice issued
+// since bills again (see bill.unbilledVoids): once one is, what is
+// pending is something else (late usage, a new top-up).
+func lastVoided(b *bill) bool { return len(b.unbilledVoids()) > 0 }
 
 func billedNTD(b *bill) int64 {
 	if b == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -20,14 +21,100 @@ import (
 // matches ErrVoidWindowClosed.
 type VoidWindowError struct {
 	Number   string
-	Deadline string // RFC 3339, Taipei
+	Deadline string // RFC 3339, Taipei: late from this instant
+	LastDay  string // the filing deadline's day (YYYY-MM-DD, Taipei), the last a void was allowed
 }
 
+// Past filing, the reference (統一發票使用辦法 §20) leaves an allowance, or
+// the tax office's special void (專案作廢) on the seller's application.
 func (e *VoidWindowError) Error() string {
-	return fmt.Sprintf("invoice %s can no longer be voided: its period's filing deadline was %s; issue an allowance (折讓) instead", e.Number, e.Deadline)
+	return fmt.Sprintf("invoice %s can no longer be voided: its period was filed by the end of %s, so issue an allowance (折讓) instead, or, for a wrong buyer or amount, apply to the tax office for a special void (專案作廢)", e.Number, e.LastDay)
 }
 
 func (e *VoidWindowError) Is(target error) bool { return target == ErrVoidWindowClosed }
+
+// LiveAllowancesError refuses the void of an invoice that has allowances
+// not voided: they go first (統一發票使用辦法: an allowance's invoice is
+// voided only after its allowances are). It matches ErrConflict.
+type LiveAllowancesError struct {
+	Number     string
+	Allowances []string // the live allowances, in order of issue
+}
+
+func (e *LiveAllowancesError) Error() string {
+	return fmt.Sprintf("%s: invoice %s has live allowances %s: void each of them first, then the invoice",
+		ErrConflict, e.Number, strings.Join(e.Allowances, ", "))
+}
+
+func (e *LiveAllowancesError) Is(target error) bool { return target == ErrConflict }
+
+// VoidedInvoiceError refuses an allowance on a voided invoice. What it
+// billed is billed again by a later invoice: BilledBy names the live ones
+// that do, or, while none does yet, Reissue is the command that issues it.
+// It matches ErrConflict.
+type VoidedInvoiceError struct {
+	Number   string
+	BilledBy []string
+	Reissue  string
+}
+
+func (e *VoidedInvoiceError) Error() string {
+	if len(e.BilledBy) > 0 {
+		return fmt.Sprintf("%s: invoice %s is voided: what it billed is on invoice %s now, issue the allowance on that invoice",
+			ErrConflict, e.Number, strings.Join(e.BilledBy, ", "))
+	}
+	return fmt.Sprintf("%s: invoice %s is voided and what it billed is not invoiced again yet: re-issue it (%s), then issue the allowance on the new invoice",
+		ErrConflict, e.Number, e.Reissue)
+}
+
+func (e *VoidedInvoiceError) Is(target error) bool { return target == ErrConflict }
+
+// sharesTopUp reports whether a top-up invoice bills one of the top-ups
+// refs (or ref, for an invoice from before they were listed).
+func sharesTopUp(l *invoice, refs []string, ref string) bool {
+	if len(refs) == 0 {
+		refs = []string{ref}
+	}
+	theirs := l.TopUps
+	if len(theirs) == 0 {
+		theirs = []string{l.TopUpRef}
+	}
+	for _, r := range refs {
+		if slices.Contains(theirs, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// voidedError says where the amount of a voided invoice is billed now.
+func (s *Service) voidedError(inv *Invoice) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := &VoidedInvoiceError{Number: inv.Number}
+	var b *bill
+	if inv.TopUpRef != "" {
+		b, e.Reissue = s.l.topUpBills[inv.AccountID], "routefree invoices topups"
+	} else {
+		b, e.Reissue = s.l.months[acctMonth{inv.AccountID, inv.Month}], fmt.Sprintf("routefree invoices issue --account %s --month %s", inv.AccountID, inv.Month)
+	}
+	// The bill lists its invoices in order of issue: those after the
+	// voided one bill what it did.
+	after := false
+	for _, l := range b.invoicesOrNil() {
+		switch {
+		case l.Number == inv.Number && l.Period == inv.Period:
+			after = true
+		case after && !l.Voided && (inv.TopUpRef == "" || sharesTopUp(l, inv.TopUps, inv.TopUpRef)):
+			ref := l.Number
+			if s.l.reused[normalizeNumber(l.Number)] {
+				ref = InvoiceRef(l.Period, l.Number)
+			}
+			e.BilledBy = append(e.BilledBy, ref)
+		}
+	}
+	return e
+}
 
 // invoiceAppend appends one event to an invoice's own stream, expecting the
 // version the decision was made on; on a conflict it syncs the stream and
@@ -104,11 +191,18 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 		case inv.Voided:
 			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s is already voided", ErrConflict, inv.Number)
 		case liveAllowances(inv) > 0:
-			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s has %d allowances; void them first", ErrConflict, inv.Number, liveAllowances(inv))
+			e := &LiveAllowancesError{Number: inv.Number}
+			for _, a := range inv.Allowances {
+				if !a.Voided {
+					e.Allowances = append(e.Allowances, a.Number)
+				}
+			}
+			return nil, [16]byte{}, e
 		}
 		p, _ := twrules.ParsePeriod(inv.Period)
 		if deadline := p.FilingDeadline(); !s.now().Before(deadline) {
-			return nil, [16]byte{}, &VoidWindowError{Number: inv.Number, Deadline: deadline.Format("2006-01-02T15:04:05Z07:00")}
+			return nil, [16]byte{}, &VoidWindowError{Number: inv.Number, Deadline: deadline.Format("2006-01-02T15:04:05Z07:00"),
+				LastDay: deadline.In(twrules.Taipei).AddDate(0, 0, -1).Format("2006-01-02")}
 		}
 		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason},
 			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil
@@ -180,7 +274,7 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 	var issued *domain.AllowanceIssued
 	inv, err := s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
 		if inv.Voided {
-			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s is voided", ErrConflict, inv.Number)
+			return nil, [16]byte{}, s.voidedError(inv)
 		}
 		if len(inv.Allowances) >= maxAllowances {
 			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s already has %d allowances", ErrConflict, inv.Number, maxAllowances)

@@ -276,6 +276,9 @@ func cmdInvoicesReconcile(ctx context.Context, args []string, stdout, stderr io.
 // supplementNote marks an invoice that bills usage of its month that
 // earlier invoices did not.
 func supplementNote(inv invoicing.Invoice) string {
+	if len(inv.Replaces) > 0 {
+		return fmt.Sprintf("  re-issue of voided %s", strings.Join(inv.Replaces, ", "))
+	}
 	if inv.Month == "" || inv.Seq == 0 {
 		return ""
 	}

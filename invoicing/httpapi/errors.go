@@ -25,13 +25,28 @@ func status(err error) (int, errorBody) {
 	var werr *invoicing.VoidWindowError
 	var nerr *invoicing.NotInvoicedError
 	var herr *echo.HTTPError
+	var lerr *invoicing.LiveAllowancesError
+	var verr *invoicing.VoidedInvoiceError
 	switch {
+	case errors.As(err, &lerr):
+		ends := make([]string, len(lerr.Allowances))
+		for i, n := range lerr.Allowances {
+			ends[i] = "POST /allowances/" + n + "/void"
+		}
+		return http.StatusConflict, errorBody{Code: "live_allowances", Message: lerr.Error(),
+			Metadata: map[string]any{"allowances": lerr.Allowances, "void_endpoints": ends}}
+	case errors.As(err, &verr):
+		md := map[string]any{"reissue": verr.Reissue}
+		if len(verr.BilledBy) > 0 {
+			md = map[string]any{"billed_by": verr.BilledBy}
+		}
+		return http.StatusConflict, errorBody{Code: "invoice_voided", Message: verr.Error(), Metadata: md}
 	case errors.As(err, &nerr):
 		return http.StatusBadRequest, errorBody{Code: "accounts_not_invoiced", Message: nerr.Error(),
 			Metadata: map[string]any{"month": nerr.Month, "accounts": failuresJSON(nerr.Failures)}}
 	case errors.As(err, &werr):
 		return http.StatusConflict, errorBody{Code: "void_window_closed", Message: werr.Error(),
-			Metadata: map[string]any{"filing_deadline": werr.Deadline, "alternative": "allowance",
+			Metadata: map[string]any{"filing_deadline": werr.Deadline, "last_void_day": werr.LastDay, "alternative": "allowance",
 				"allowance_endpoint": "POST /invoices/" + werr.Number + "/allowances"}}
 	case errors.Is(err, invoicing.ErrRangeExhausted):
 		return http.StatusConflict, errorBody{Code: "range_exhausted", Message: err.Error()}

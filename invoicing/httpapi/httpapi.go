@@ -66,6 +66,7 @@ type invoiceJSON struct {
 	AccountID  string          `json:"account_id"`
 	TopUpRef   string          `json:"topup_ref,omitempty"` // the latest payment it bills
 	TopUps     []string        `json:"topups,omitempty"`    // every payment it bills, in order
+	Replaces   []string        `json:"replaces,omitempty"`  // the voided invoices it re-issues
 	Kind       string          `json:"kind"`
 	BuyerName  string          `json:"buyer_name,omitempty"`
 	BuyerTaxID string          `json:"buyer_tax_id,omitempty"`
@@ -139,7 +140,7 @@ func (a *api) pdfLink(inv invoicing.Invoice, prefix string) string {
 
 func (a *api) toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJSON {
 	j := invoiceJSON{Number: inv.Number, Printed: twrules.PrintedNumber(inv.Number), Period: inv.Period, Month: a.svc.InvoiceMonth(inv), Seq: inv.Seq,
-		AccountID: inv.AccountID, TopUpRef: inv.TopUpRef, TopUps: inv.TopUps, Kind: inv.Kind, BuyerName: inv.BuyerName, BuyerTaxID: inv.BuyerTaxID,
+		AccountID: inv.AccountID, TopUpRef: inv.TopUpRef, TopUps: inv.TopUps, Replaces: inv.Replaces, Kind: inv.Kind, BuyerName: inv.BuyerName, BuyerTaxID: inv.BuyerTaxID,
 		Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total, Net: inv.Net(), IssuedAt: inv.IssuedAt, Status: "issued",
 		PDF: a.pdfLink(inv, prefix)}
 	if inv.Voided {

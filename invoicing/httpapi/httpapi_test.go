@@ -236,7 +236,8 @@ func TestInvoiceEndpoints(t *testing.T) {
 	}
 	clk.Set(time.Date(2027, 1, 20, 9, 0, 0, 0, cst))
 	r = call(t, srv, "POST", "/admin/api/invoices/AB12345000/void", "fin", `{"reason":"取消"}`)
-	if r.status != 409 || r.errorCode(t) != "void_window_closed" || !bytes.Contains(r.body, []byte(`"alternative":"allowance"`)) {
+	if r.status != 409 || r.errorCode(t) != "void_window_closed" || !bytes.Contains(r.body, []byte(`"alternative":"allowance"`)) ||
+		!bytes.Contains(r.body, []byte(`"last_void_day":"2027-01-15"`)) {
 		t.Fatalf("late void: %d %s", r.status, r.body)
 	}
 	r = call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":210,"reason":"服務中斷補償"}`)

@@ -254,6 +254,13 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 		}
 		y = d.para(margin, y, contentW, 5.5, 10.5, "儲值參考編號："+strings.Join(refs, "、")) + 0.5
 	}
+	if len(inv.Replaces) > 0 {
+		printed := make([]string, len(inv.Replaces))
+		for i, n := range inv.Replaces {
+			printed[i] = twrules.PrintedNumber(n)
+		}
+		y = d.para(margin, y, contentW, 5.5, 10.5, "重開：本發票取代已作廢之發票 "+strings.Join(printed, "、")) + 0.5
+	}
 	priceNote := "單價、金額未稅"
 	if inv.Kind == KindB2C {
 		priceNote = "單價、金額含稅"
@@ -290,6 +297,9 @@ func invoiceVariant(inv domain.InvoiceIssued, opts InvoiceOptions) string {
 		v += "/monthly"
 	case inv.TopUpRef != "":
 		v += "/topup"
+	}
+	if len(inv.Replaces) > 0 {
+		v += "/reissue"
 	}
 	if opts.Void != nil {
 		v += "/void"

@@ -1,0 +1,62 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A refused void names the live allowances and where to void them; a
+// refused allowance on a voided invoice names the re-issue to run, then
+// the invoice that bills the amount again. Both in metadata too.
+func TestRefusedCorrectionsNameTheNextStep(t *testing.T) {
+	srv, clk := server(t)
+	clk.Set(time.Date(2026, 12, 1, 2, 0, 0, 0, cst))
+	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", ""); r.status != 200 {
+		t.Fatalf("close: %d %s", r.status, r.body)
+	}
+	var al allowanceJSON
+	if r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":100,"reason":"部分退款"}`); r.status != 201 {
+		t.Fatalf("allowance: %d %s", r.status, r.body)
+	} else {
+		r.json(t, &al)
+	}
+	r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/void", "fin", `{"reason":"重開"}`)
+	var body struct {
+		Error struct {
+			Code     string
+			Message  string
+			Metadata map[string]any
+		}
+	}
+	r.json(t, &body)
+	if r.status != 409 || body.Error.Code != "live_allowances" || !strings.Contains(body.Error.Message, al.Number) ||
+		body.Error.Metadata["void_endpoints"] == nil || !strings.Contains(string(r.body), "POST /allowances/"+al.Number+"/void") {
+		t.Fatalf("void with a live allowance: %d %s", r.status, r.body)
+	}
+
+	// solo's invoice voided: an allowance on it names the re-issue.
+	if r := call(t, srv, "POST", "/admin/api/invoices/AB12345001/void", "fin", `{"reason":"買受人資料誤植"}`); r.status != 200 {
+		t.Fatalf("void: %d %s", r.status, r.body)
+	}
+	r = call(t, srv, "POST", "/admin/api/invoices/AB12345001/allowances", "fin", `{"amount":10,"reason":"部分退款"}`)
+	body.Error.Metadata = nil
+	r.json(t, &body)
+	if r.status != 409 || body.Error.Code != "invoice_voided" || body.Error.Metadata["reissue"] != "routefree invoices issue --account solo --month 2026-11" {
+		t.Fatalf("allowance on a voided invoice: %d %s", r.status, r.body)
+	}
+	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", ""); r.status != 200 {
+		t.Fatalf("close again: %d %s", r.status, r.body)
+	}
+	r = call(t, srv, "POST", "/admin/api/invoices/AB12345001/allowances", "fin", `{"amount":10,"reason":"部分退款"}`)
+	body.Error.Metadata = nil
+	r.json(t, &body)
+	if by, _ := body.Error.Metadata["billed_by"].([]any); r.status != 409 || len(by) != 1 || by[0] != "AB12345002" {
+		t.Fatalf("allowance on a voided invoice after its re-issue: %d %s", r.status, r.body)
+	}
+	var list struct{ Invoices []invoiceJSON }
+	call(t, srv, "GET", "/admin/api/invoices?month=2026-11&account=solo", "aud", "").json(t, &list)
+	if len(list.Invoices) != 2 || strings.Join(list.Invoices[1].Replaces, ",") != "AB12345001" || len(list.Invoices[0].Replaces) != 0 {
+		t.Fatalf("the re-issue does not name the invoice it replaces: %+v", list.Invoices)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/twrules"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -126,6 +127,7 @@ func (s *server) dashboardPage(c echo.Context) error {
 		}
 		sort.SliceStable(pending, func(i, j int) bool { return pending[i].Deadline.Before(pending[j].Deadline) })
 	}
+	blank := blankDue(f, finErr, now)
 	pendingMore := 0
 	if len(pending) > maxFilingRows {
 		pendingMore = len(pending) - maxFilingRows
@@ -137,8 +139,35 @@ func (s *server) dashboardPage(c echo.Context) error {
 		"Month": thisMonth, "From": from, "To": to,
 		"UsedMonth": used[thisMonth], "InvoicedMonth": decimal.NewFromInt(invoiced[thisMonth]),
 		"TopUpsMonth": ups[len(ups)-1].Amount, "TotalOwed": totalOwed, "OwedCount": len(owed),
-		"Pending": pending, "PendingCount": pendingCount, "PendingMore": pendingMore, "Invoicing": finErr == nil,
+		"Pending": pending, "PendingCount": pendingCount, "PendingMore": pendingMore, "Invoicing": finErr == nil, "Blank": blank,
 		"Revenue": revenue, "Daily": daily, "TopUps": topUps, "Owed": owedChart,
 	}
 	return s.render(c, http.StatusOK, "dashboard", s.newPage(c, "title.dashboard", data))
+}
+
+// BlankDue is the E0402 of the period that ended last, while it is due.
+type BlankDue struct {
+	Period  string
+	Numbers int64
+	LastDay string // Taipei date, YYYY-MM-DD
+}
+
+// blankDue is the period that ended last when, in the ten days after, some
+// of its numbers were never used: they are reported as blank (E0402) by
+// then, which nothing else reminds finance of.
+func blankDue(f Finance, finErr error, now time.Time) *BlankDue {
+	if finErr != nil {
+		return nil
+	}
+	cur := twrules.PeriodOf(now)
+	last := twrules.PeriodOf(cur.Start().AddDate(0, -1, 0))
+	due := twrules.BlankDeadline(last)
+	if !now.Before(due) {
+		return nil
+	}
+	n := f.RangeStatus(last.String()).Left
+	if n <= 0 {
+		return nil
+	}
+	return &BlankDue{Period: last.String(), Numbers: n, LastDay: due.Add(-time.Second).In(twrules.Taipei).Format("2006-01-02")}
 }

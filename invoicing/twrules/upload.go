@@ -28,3 +28,12 @@ func UploadDeadline(b2b bool, at time.Time) time.Time {
 func LastUploadDay(deadline time.Time) string {
 	return deadline.In(Taipei).AddDate(0, 0, -1).Format("2006-01-02")
 }
+
+// BlankDays is how many days after a period ends its numbers never used
+// may be reported as blank (E0402): within ten days of the next period's
+// start.
+const BlankDays = 10
+
+// BlankDeadline is the instant p's blank numbers are late: midnight
+// (Asia/Taipei) after the tenth day of the next period.
+func BlankDeadline(p Period) time.Time { return p.End().AddDate(0, 0, BlankDays) }

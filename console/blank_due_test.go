@@ -1,0 +1,35 @@
+package console
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/projections"
+)
+
+// TestDashboardSaysWhenAPeriodsUnusedNumbersAreDue: in the ten days after
+// a period ends, finance's dashboard says how many of its numbers were
+// never used, that they are reported as E0402 by the tenth, and links the
+// export; after the tenth, and for a period whose numbers were all used,
+// it says nothing of them.
+func TestDashboardSaysWhenAPeriodsUnusedNumbersAreDue(t *testing.T) {
+	e := newEnv(t, false)
+	if err := e.deps.Invoices.(Finance).AssignRange(e.ctx, "2026-01", "AB", 12345000, 12345049); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.signIn(e.staffToken("finance"))
+
+	e.clock.set(time.Date(2026, 3, 4, 9, 0, 0, 0, projections.Taipei))
+	page := b.getOK(t, "/console/dashboard")
+	for _, want := range []string{`id="blank-due"`, "50", "2026-03-10", "/console/invoices/export?message=E0402&amp;period=2026-01"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("dashboard on 2026-03-04 lacks %q:\n%s", want, page[max(0, strings.Index(page, "pending-uploads")-600):min(len(page), strings.Index(page, "pending-uploads")+100)])
+		}
+	}
+	e.clock.set(time.Date(2026, 3, 11, 0, 0, 1, 0, projections.Taipei))
+	if page := b.getOK(t, "/console/dashboard"); strings.Contains(page, `id="blank-due"`) {
+		t.Fatal("dashboard still asks for the E0402 of 2026-01 after its deadline")
+	}
+}

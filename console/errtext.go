@@ -137,7 +137,7 @@ var errorPatterns = []errorPattern{
 	ep(`invoicing is not configured`, "err.invoicing.off"),
 	ep(`from and to must be eight-digit numbers`, "err.range.digits"),
 	ep(`no Turnkey folder is configured \(ROUTEFREE_TURNKEY_DIR\)`, "err.turnkey.off"),
-	ep(`message: "([^"]*)" is not F0401, F0501, G0401 or G0501`, "err.mig.message"),
+	ep(`message: "([^"]*)" is not one of F0401, F0501, G0401, G0501, E0402`, "err.mig.message"),
 	ep(`(?:from|to) must be YYYY-MM-DD`, "err.date.format"),
 	ep(`the range must run forward and span at most (\d+) days`, "err.date.range"),
 	ep(`time "([^"]*)" is not RFC 3339 nor YYYY-MM-DD\[THH:MM\]`, "err.time.format"),

@@ -136,7 +136,7 @@ func TestReplayRegeneratesIssuedInvoicesByteForByte(t *testing.T) {
 	}
 	bad := exec.Command(binary, "invoices", "export", "--period", period, "--message", "F9999")
 	bad.Env = env
-	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "F0401, F0501, G0401 or G0501") {
+	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "F0401, F0501, G0401, G0501 or E0402") {
 		t.Fatalf("unknown message: %v %s", err, out)
 	}
 }

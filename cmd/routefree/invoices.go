@@ -234,7 +234,8 @@ func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	msg := strings.ToUpper(*message)
 	if !slices.Contains(invoicing.Messages, msg) {
-		return fmt.Errorf("%w: --message %q: want one of %s", errUsage, *message, strings.Join(invoicing.Messages, ", "))
+		last := len(invoicing.Messages) - 1
+		return fmt.Errorf("%w: --message %q: want %s or %s", errUsage, *message, strings.Join(invoicing.Messages[:last], ", "), invoicing.Messages[last])
 	}
 	if *out == "" {
 		*out = msg + "-" + p.String() + ".zip"

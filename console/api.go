@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/internal/onejson"
+	"github.com/routefree/routefree/internal/paging"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -186,25 +186,16 @@ func (s *server) apiAccounts(c echo.Context) error {
 		}
 		return c.JSON(http.StatusOK, map[string]any{"data": out})
 	}
-	limit, err := queryCount(c, "limit", accountsPage, 1)
+	r, err := paging.Parse(c.QueryParams(), accountsPage)
 	if err != nil {
-		return err
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	offset, err := queryCount(c, "offset", 0, 0)
-	if err != nil {
-		return err
-	}
-	all := s.deps.Views.Accounts()
-	from := min(offset, len(all))
-	to := min(from+min(limit, accountsPage), len(all))
-	out := make([]AccountJSON, 0, to-from)
-	for _, a := range all[from:to] {
+	page, resp := paging.Cut(s.deps.Views.Accounts(), r)
+	out := make([]AccountJSON, 0, len(page))
+	for _, a := range page {
 		out = append(out, s.accountJSON(a))
 	}
-	resp := map[string]any{"data": out, "total": len(all)}
-	if to < len(all) {
-		resp["next_offset"] = to
-	}
+	resp["data"] = out
 	return c.JSON(http.StatusOK, resp)
 }
 
@@ -212,20 +203,6 @@ func (s *server) apiAccounts(c echo.Context) error {
 // accounts come in the order they were opened, so a page read by offset
 // stays put while accounts are opened.
 const accountsPage = 1000
-
-// queryCount is a whole-number query parameter of at least least (def when
-// absent); anything else is a 400 naming it.
-func queryCount(c echo.Context, name string, def, least int) (int, error) {
-	v := c.QueryParam(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < least {
-		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s must be a whole number, %d or more", name, least))
-	}
-	return n, nil
-}
 
 func (s *server) apiAccount(c echo.Context) error {
 	a, err := s.account(c, c.Param("id"))

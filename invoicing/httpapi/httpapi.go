@@ -20,6 +20,7 @@ import (
 	"github.com/routefree/routefree/console/headers"
 	"github.com/routefree/routefree/internal/jsonkind"
 	"github.com/routefree/routefree/internal/onejson"
+	"github.com/routefree/routefree/internal/paging"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -168,26 +169,17 @@ func (a *api) listFor(c echo.Context, acct string, staff bool) error {
 			return err
 		}
 	}
-	limit, err := queryCount(c, "limit", invoicesPage, 1)
+	r, err := paging.Parse(c.QueryParams(), invoicesPage)
 	if err != nil {
-		return err
-	}
-	offset, err := queryCount(c, "offset", 0, 0)
-	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", invoicing.ErrInvalid, err)
 	}
 	prefix := base(c, "/invoices")
-	all := a.svc.Invoices(month, acct)
-	from := min(offset, len(all))
-	to := min(from+min(limit, invoicesPage), len(all))
-	out := make([]invoiceJSON, 0, to-from)
-	for _, inv := range all[from:to] {
+	page, resp := paging.Cut(a.svc.Invoices(month, acct), r)
+	out := make([]invoiceJSON, 0, len(page))
+	for _, inv := range page {
 		out = append(out, a.toJSON(inv, prefix, staff))
 	}
-	resp := map[string]any{"invoices": out, "total": len(all)}
-	if to < len(all) {
-		resp["next_offset"] = to
-	}
+	resp["invoices"] = out
 	return c.JSON(http.StatusOK, resp)
 }
 
@@ -195,20 +187,6 @@ func (a *api) listFor(c echo.Context, acct string, staff bool) error {
 // period and number, so a page read by offset stays put while invoices
 // are issued (new numbers come last).
 const invoicesPage = 1000
-
-// queryCount is a whole-number query parameter of at least least (def when
-// absent); anything else is refused, naming it.
-func queryCount(c echo.Context, name string, def, least int) (int, error) {
-	v := c.QueryParam(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < least {
-		return 0, fmt.Errorf("%w: %s must be a whole number, %d or more", invoicing.ErrInvalid, name, least)
-	}
-	return n, nil
-}
 
 // sendPDF renders into memory first, so that a failure is still an error
 // response rather than half a PDF.

@@ -218,3 +218,59 @@ func failedEvents(t *testing.T, s eventstore.Store) map[string]domain.RequestFai
 	})
 	return out
 }
+
+// TestHangupShutsDownGracefully: SIGHUP (the terminal or the SSH session
+// serve runs in closing) drains as SIGTERM does: the stream in flight ends
+// with [DONE] and is billed once, and serve exits 0, rather than dying at
+// once as Go's default for the signal has it.
+func TestHangupShutsDownGracefully(t *testing.T) {
+	up := fakeUpstream(t, providertest.Script{Text: "one two three four five six seven eight", Chunks: 8, ChunkDelay: 100 * time.Millisecond})
+	env := baseEnv(up)
+	dir := t.TempDir()
+	store := []string{"--data-dir", dir}
+	key := prepareDemo(t, env, store, 1_000_000, "")
+	p := startServe(t, append(env, "ROUTEFREE_SHUTDOWN_DELAY=100ms", "ROUTEFREE_SHUTDOWN_GRACE=20s"), store...)
+
+	body := `{"model":"routefree/echo","stream":true,"max_tokens":32,"messages":[{"role":"user","content":"count"}]}`
+	req, _ := http.NewRequest(http.MethodPost, p.base+"/api/v1/chat/completions", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	id := resp.Header.Get("X-Request-Id")
+	sc := bufio.NewScanner(resp.Body)
+	hung, done := false, false
+	for sc.Scan() {
+		line := sc.Text()
+		if !hung && strings.HasPrefix(line, "data: {") {
+			hung = true // content is flowing: hang up mid-stream
+			if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if line == "data: [DONE]" {
+			done = true
+		}
+	}
+	if !done {
+		t.Fatalf("the stream in flight at SIGHUP ended without [DONE]: %v", sc.Err())
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("routefree did not exit after SIGHUP")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit status %d after SIGHUP, want 0 (%v)", code, p.cmd.ProcessState)
+	}
+	s, err := sqlite.Open(dir+"/events.db", sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n := completedEvents(t, s)[id]; n != 1 {
+		t.Fatalf("the stream has %d request.completed events, want 1", n)
+	}
+}

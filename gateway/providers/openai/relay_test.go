@@ -1,7 +1,9 @@
 package openai
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"reflect"
 	"testing"
 
@@ -150,4 +152,24 @@ func FuzzRelayMatchesDecode(f *testing.F) {
 	f.Add([]byte(`{"choices":[{"index":"0","message":{"content":"a"}}],"usage":{"prompt_tokens":1}}`))
 	f.Add([]byte("{\"choices\":[{\"message\":{\"content\":\"\xff\"}}],\"usage\":{\"prompt_tokens\":1}}"))
 	f.Fuzz(func(t *testing.T, b []byte) { checkRelay(t, b) })
+}
+
+// TestIndexedToolCallDeltasAreScannedNotDecoded: a tool call's arguments
+// stream a few characters a chunk; chunks whose deltas carry their index,
+// as OpenAI's always do, pass through as sent and allocate nothing, while
+// a piece without one is still numbered after them.
+func TestIndexedToolCallDeltasAreScannedNotDecoded(t *testing.T) {
+	s := newStream("openai", "m", io.NopCloser(bytes.NewReader(nil)))
+	first := []byte(`[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_b","type":"function","function":{"name":"f","arguments":""}}]}}]`)
+	if out := s.numberToolCalls(first); !bytes.Equal(out, first) {
+		t.Fatalf("an indexed delta was rewritten: %s", out)
+	}
+	piece := []byte(`[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"{\"q\":"}}]}}]`)
+	if n := testing.AllocsPerRun(100, func() { s.numberToolCalls(piece) }); n != 0 {
+		t.Fatalf("an indexed argument piece: %.0f allocations, want 0", n)
+	}
+	bare := []byte(`[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"1}"}}]}}]`)
+	if out := s.numberToolCalls(bare); !bytes.Contains(out, []byte(`"index":1`)) {
+		t.Fatalf("a piece without its index after call 1: %s", out)
+	}
 }

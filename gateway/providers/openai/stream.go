@@ -217,7 +217,7 @@ func (c *callSlots) next(id string) int {
 // endpoint): SDKs join a call's pieces by it, and without it drop calls or
 // merge them into one. Chunks with every index in place are left as sent.
 func (s *stream) numberToolCalls(choices []byte) []byte {
-	if !bytes.Contains(choices, toolCallsMember) {
+	if !bytes.Contains(choices, toolCallsMember) || s.noteIndexed(choices) {
 		return choices
 	}
 	var cs []map[string]json.RawMessage
@@ -233,14 +233,7 @@ func (s *stream) numberToolCalls(choices []byte) []byte {
 		}
 		var ci int
 		_ = json.Unmarshal(c["index"], &ci)
-		if s.calls == nil {
-			s.calls = map[int]*callSlots{}
-		}
-		slots := s.calls[ci]
-		if slots == nil {
-			slots = &callSlots{}
-			s.calls[ci] = slots
-		}
+		slots := s.slots(ci)
 		numbered := false
 		for _, tc := range calls {
 			var id string
@@ -268,4 +261,61 @@ func (s *stream) numberToolCalls(choices []byte) []byte {
 		return choices
 	}
 	return out
+}
+
+// slots is the tool-call record of choice ci.
+func (s *stream) slots(ci int) *callSlots {
+	if s.calls == nil {
+		s.calls = map[int]*callSlots{}
+	}
+	c := s.calls[ci]
+	if c == nil {
+		c = &callSlots{}
+		s.calls[ci] = c
+	}
+	return c
+}
+
+// noteIndexed records the tool-call deltas of choices when every one has
+// its index, as OpenAI's always do, scanning rather than decoding them (a
+// call's arguments come a few characters a chunk); false when one lacks
+// it, for numberToolCalls to decode and number.
+func (s *stream) noteIndexed(choices []byte) bool {
+	all := true
+	jsonscan.Elements(choices, func(c []byte) {
+		ci, calls := 0, []byte(nil)
+		jsonscan.Members(c, func(m jsonscan.Member) {
+			switch string(m.Key) {
+			case "index":
+				ci, _ = strconv.Atoi(string(m.Value))
+			case "delta":
+				jsonscan.Members(m.Value, func(d jsonscan.Member) {
+					if string(d.Key) == "tool_calls" {
+						calls = d.Value
+					}
+				})
+			}
+		})
+		jsonscan.Elements(calls, func(tc []byte) {
+			i, id := -1, []byte(nil)
+			jsonscan.Members(tc, func(f jsonscan.Member) {
+				switch string(f.Key) {
+				case "index":
+					if n, err := strconv.Atoi(string(f.Value)); err == nil {
+						i = n
+					}
+				case "id":
+					if len(f.Value) >= 2 && f.Value[0] == '"' {
+						id = f.Value[1 : len(f.Value)-1]
+					}
+				}
+			})
+			if i < 0 || !all {
+				all = false
+				return
+			}
+			s.slots(ci).seen(i, string(id))
+		})
+	})
+	return all
 }

@@ -197,12 +197,7 @@ func (s *Service) closedBefore(month string, issued []Invoice) []Invoice {
 		}
 		out = append(out, inv.clone())
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Period != out[j].Period {
-			return out[i].Period < out[j].Period
-		}
-		return out[i].Number < out[j].Number
-	})
+	sortByNumber(out)
 	return out
 }
 

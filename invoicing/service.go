@@ -235,13 +235,19 @@ func (s *Service) Invoices(month, acct string) []Invoice {
 			out = append(out, inv.clone())
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Period != out[j].Period {
-			return out[i].Period < out[j].Period
-		}
-		return out[i].Number < out[j].Number
-	})
+	sortByNumber(out)
 	return out
+}
+
+// sortByNumber orders invoices by period, then number: the order they were
+// numbered in, which pages read by offset rely on.
+func sortByNumber(invs []Invoice) {
+	sort.Slice(invs, func(i, j int) bool {
+		if invs[i].Period != invs[j].Period {
+			return invs[i].Period < invs[j].Period
+		}
+		return invs[i].Number < invs[j].Number
+	})
 }
 
 // InvoiceMonth is the Taipei month an invoice counts in: a monthly

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"testing"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/internal/testenv"
 )
@@ -50,27 +48,6 @@ func TestUsageIsRebuiltFromAnotherHistory(t *testing.T) {
 				}
 				return u, rebuilt
 			}
-			check := func(u *Usage, l *ledger) {
-				t.Helper()
-				rows, err := u.All(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, n := map[string]decimal.Decimal{}, int64(0)
-				for _, row := range rows {
-					got[row.Period] = got[row.Period].Add(row.Cost)
-					n += row.Requests
-				}
-				if n != int64(l.requests) {
-					t.Fatalf("requests %d, the history has %d", n, l.requests)
-				}
-				for month, want := range l.monthly {
-					if !got[month].Equal(want) {
-						t.Fatalf("%s: %s, the history has %s", month, got[month], want)
-					}
-				}
-			}
-
 			first, l1 := openSQLite(t), newLedger()
 			history(t, first, l1, 4, 2, 60)
 			if _, rebuilt := build(first); rebuilt {
@@ -80,7 +57,7 @@ func TestUsageIsRebuiltFromAnotherHistory(t *testing.T) {
 			if rebuilt {
 				t.Fatal("the model was rebuilt over the history it was built from")
 			}
-			check(u, l1)
+			checkUsage(t, u, l1)
 
 			other, l2 := openSQLite(t), newLedger()
 			history(t, other, l2, 2, 1, 30)
@@ -88,7 +65,7 @@ func TestUsageIsRebuiltFromAnotherHistory(t *testing.T) {
 			if !rebuilt {
 				t.Fatal("the model was kept over another history")
 			}
-			check(u, l2)
+			checkUsage(t, u, l2)
 		})
 	}
 }

@@ -59,6 +59,29 @@ func newLedger() *ledger {
 	return &ledger{balances: map[string]decimal.Decimal{}, monthly: map[string]decimal.Decimal{}}
 }
 
+// checkUsage compares the usage model's rows with what the history
+// appended: the requests, and the cost of each month.
+func checkUsage(t testing.TB, u *Usage, l *ledger) {
+	t.Helper()
+	rows, err := u.All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, n := map[string]decimal.Decimal{}, int64(0)
+	for _, row := range rows {
+		got[row.Period] = got[row.Period].Add(row.Cost)
+		n += row.Requests
+	}
+	if n != int64(l.requests) {
+		t.Errorf("requests counted %d, appended %d", n, l.requests)
+	}
+	for month, want := range l.monthly {
+		if !got[month].Equal(want) {
+			t.Errorf("month %s: %s, appended %s", month, got[month], want)
+		}
+	}
+}
+
 func (l *ledger) saw(p eventstore.Position) {
 	l.mu.Lock()
 	if l.last.Less(p) {

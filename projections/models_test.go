@@ -207,23 +207,7 @@ func TestUsagePostgres(t *testing.T) {
 	if err := u2.Apply(ctx, decodeBatch(all)); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := u2.All(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, n := map[string]decimal.Decimal{}, int64(0)
-	for _, row := range rows {
-		got[row.Period] = got[row.Period].Add(row.Cost)
-		n += row.Requests
-	}
-	if n != int64(l.requests) {
-		t.Errorf("requests %d, appended %d", n, l.requests)
-	}
-	for month, want := range l.monthly {
-		if !got[month].Equal(want) {
-			t.Errorf("%s: %s, appended %s", month, got[month], want)
-		}
-	}
+	checkUsage(t, u2, l)
 	if cp, _ := u2.Checkpoint(ctx); cp != l.last {
 		t.Errorf("checkpoint %s, want %s", cp, l.last)
 	}

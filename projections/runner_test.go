@@ -163,23 +163,7 @@ func TestUsageRestartFromCheckpoint(t *testing.T) {
 		if err := r2.CatchUp(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := u2.All(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, n := map[string]decimal.Decimal{}, int64(0)
-		for _, row := range rows {
-			got[row.Period] = got[row.Period].Add(row.Cost)
-			n += row.Requests
-		}
-		if n != int64(l.requests) {
-			t.Errorf("requests counted %d, appended %d", n, l.requests)
-		}
-		for month, want := range l.monthly {
-			if !got[month].Equal(want) {
-				t.Errorf("month %s: %s, appended %s", month, got[month], want)
-			}
-		}
+		checkUsage(t, u2, l)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -21,12 +22,7 @@ import (
 // issues nothing twice and writes the PDFs that the directory lacks, each
 // whole, and says how many.
 func TestInvoicesCloseRerunWritesThePDFsOfAKilledClose(t *testing.T) {
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		if os.Getenv("ROUTEFREE_REQUIRE_SERVICES") != "" {
-			t.Fatal("pdftotext (poppler-utils) is required")
-		}
-		t.Skip("pdftotext (poppler-utils) not installed")
-	}
+	pdftest.Tool(t, "pdftotext")
 	h := newLedgerHistory(t)
 	last := time.Date(h.now.Year(), h.now.Month()-1, 1, 0, 0, 0, 0, twrules.Taipei)
 	month := last.Format("2006-01")

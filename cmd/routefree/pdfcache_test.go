@@ -11,6 +11,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -19,12 +20,7 @@ import (
 // deployment whose local directory is not mounted) still gives the
 // invoice's PDF, rendered from its event, and says why it was not kept.
 func TestInvoicePDFWithoutAWritableCache(t *testing.T) {
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		if os.Getenv("ROUTEFREE_REQUIRE_SERVICES") != "" {
-			t.Fatal("pdftotext (poppler-utils) is required")
-		}
-		t.Skip("pdftotext (poppler-utils) not installed")
-	}
+	pdftest.Tool(t, "pdftotext")
 	h := newLedgerHistory(t)
 	last := time.Date(h.now.Year(), h.now.Month()-1, 1, 0, 0, 0, 0, twrules.Taipei)
 	if _, err := h.cmds.OpenAccount(h.ctx, domain.AccountOpened{AccountID: "acme", Organisation: "艾克米股份有限公司",

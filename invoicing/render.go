@@ -293,10 +293,6 @@ func (s *Service) Blanks(p twrules.Period) []mig.Blank {
 			continue
 		}
 		run := twrules.Range{Prefix: r.Prefix, From: r.From + r.Used, To: r.To}
-		if n := len(out); n > 0 && out[n-1].Track == r.Prefix {
-			out[n-1].Runs = append(out[n-1].Runs, run)
-			continue
-		}
 		i := slices.IndexFunc(out, func(b mig.Blank) bool { return b.Track == r.Prefix })
 		if i < 0 {
 			out = append(out, mig.Blank{Period: p, Track: r.Prefix})

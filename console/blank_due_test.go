@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -31,5 +32,27 @@ func TestDashboardSaysWhenAPeriodsUnusedNumbersAreDue(t *testing.T) {
 	e.clock.set(time.Date(2026, 3, 11, 0, 0, 1, 0, projections.Taipei))
 	if page := b.getOK(t, "/console/dashboard"); strings.Contains(page, `id="blank-due"`) {
 		t.Fatal("dashboard still asks for the E0402 of 2026-01 after its deadline")
+	}
+}
+
+// TestRangesShowSkippedNumbers: numbers taken out of use after a restore
+// show on the period's ranges, counted apart from the numbers left.
+func TestRangesShowSkippedNumbers(t *testing.T) {
+	e := newEnv(t, false)
+	e.clock.set(time.Date(2026, 3, 4, 9, 0, 0, 0, projections.Taipei))
+	svc := e.deps.Invoices.(*invoicing.Service)
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 12345000, 12345049); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SkipNumbers(e.ctx, "2026-03", "AB12345002", "issued before the restore"); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.signIn(e.staffToken("finance"))
+	page := b.getOK(t, "/console/invoices?month=2026-03")
+	for _, want := range []string{`data-skipped="3"`, `data-left="47"`} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("the ranges of 2026-03 lack %s:\n%s", want, page[max(0, strings.Index(page, "ranges-2026-03")-100):min(len(page), strings.Index(page, "ranges-2026-03")+900)])
+		}
 	}
 }

@@ -34,11 +34,15 @@ func TestInvoicingEventsNameTheirActor(t *testing.T) {
 	if _, err := e.svc.Void(domain.WithActor(e.ctx, domain.Actor{Kind: domain.ActorCLI, ID: "ops"}), other.Number, "wrong buyer"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.svc.SkipNumbers(ctx, "2026-11", "AB00000005", "issued before a restore"); err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]domain.Actor{
-		domain.TypeInvoiceRangeSet: clerk,
-		domain.TypeInvoiceIssued:   clerk,
-		domain.TypeAllowanceIssued: clerk,
-		domain.TypeInvoiceVoided:   {Kind: domain.ActorCLI, ID: "ops"},
+		domain.TypeInvoiceNumbersSkipped: clerk,
+		domain.TypeInvoiceRangeSet:       clerk,
+		domain.TypeInvoiceIssued:         clerk,
+		domain.TypeAllowanceIssued:       clerk,
+		domain.TypeInvoiceVoided:         {Kind: domain.ActorCLI, ID: "ops"},
 	}
 	evs, err := e.store.ReadAll(e.ctx, eventstore.Start, 1000)
 	if err != nil {

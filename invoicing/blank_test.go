@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/mig"
@@ -99,5 +100,61 @@ func TestE0402RefusesASellerItCannotName(t *testing.T) {
 	err := mig.ExportE0402(&buf, []mig.Blank{{Period: p, Track: "AB", Runs: []twrules.Range{{Prefix: "AB", From: 1, To: 9}}}}, mig.Seller{TaxID: "12345678"})
 	if err == nil || buf.Len() != 0 {
 		t.Fatalf("E0402 with seller 12345678: %v, %d bytes", err, buf.Len())
+	}
+}
+
+// TestSkippedNumbersAreNotBlank: numbers taken out of use across the end of
+// a range were used outside the history: the period gives the number after
+// them next, and E0402 reports only what follows.
+func TestSkippedNumbersAreNotBlank(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 12345000, 12345004)
+	e.assign("2026-11", "CD", 22220000, 22220009)
+	e.open("shop", "跳號股份有限公司", "", domain.PlanStarter)
+	topUp := func(ref string) string {
+		t.Helper()
+		if _, err := e.cmd.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "shop", Amount: dec("100"), Method: domain.MethodBankTransfer, Reference: ref}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.Sync(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		invs := e.svc.Invoices("", "shop")
+		return invs[len(invs)-1].Number
+	}
+	if n := topUp("TX-1"); n != "AB12345000" {
+		t.Fatalf("first invoice %s", n)
+	}
+	sk, err := e.svc.SkipNumbers(e.ctx, "2026-11", "CD22220001", "issued before the store was restored")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sk.First != "AB12345001" || sk.Count != 6 || sk.Next != "CD22220002" {
+		t.Fatalf("skip: %+v", sk)
+	}
+	if again, err := e.svc.SkipNumbers(e.ctx, "2026-11", "AB12345003", "already"); err != nil || again.Count != 0 {
+		t.Fatalf("skipping used numbers: %+v, %v", again, err)
+	}
+	if n := topUp("TX-2"); n != "CD22220002" {
+		t.Fatalf("the invoice after the skip is %s", n)
+	}
+	if st := e.svc.RangeStatus("2026-11"); st.Used != 8 || st.Skipped != 6 || st.Left != 7 {
+		t.Fatalf("range status %+v", st)
+	}
+	e.clock.Set(taipei(2027, 1, 3, 10, 0))
+	blanks := e.svc.Blanks(twrules.Period{Year: 2026, StartMonth: time.November})
+	if len(blanks) != 1 || blanks[0].Track != "CD" || len(blanks[0].Runs) != 1 || blanks[0].Runs[0].From != 22220003 || blanks[0].Runs[0].To != 22220009 {
+		t.Fatalf("blanks after the skip: %+v", blanks)
+	}
+	for _, bad := range []string{"AB12345005", "EF12345000", "AB123"} {
+		if _, err := e.svc.SkipNumbers(e.ctx, "2026-11", bad, "x"); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("skip through %s: %v", bad, err)
+		}
+	}
+	if _, err := e.svc.SkipNumbers(e.ctx, "2026-11", "CD22220009", " "); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("skip without a reason: %v", err)
 	}
 }

@@ -547,7 +547,8 @@ type rangeState struct {
 	rngs     twrules.Ranges // in order of assignment
 	assigned bool
 	last     int64     // last stream version, -1: no stream
-	count    int64     // InvoiceIssued events in the stream
+	count    int64     // numbers used: InvoiceIssued events in the stream and numbers skipped
+	skipped  int64     // numbers taken out of use (InvoiceNumbersSkipped)
 	latest   time.Time // the latest date of issue of those invoices
 }
 
@@ -1009,6 +1010,12 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 		// AssignRange appends only ranges that overlap none before them.
 		if r := (twrules.Range{Prefix: b.Prefix, From: b.From, To: b.To}); !overlapsAny(st.rngs, r) {
 			st.rngs, st.assigned = append(st.rngs, r), true
+		}
+	case *domain.InvoiceNumbersSkipped:
+		// SkipNumbers appends only a skip past the numbers used before it.
+		if b.Count > 0 {
+			st.count += b.Count
+			st.skipped += b.Count
 		}
 	case *domain.InvoiceIssued:
 		st.count++

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -73,6 +74,87 @@ func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, 
 	}
 }
 
+// Skipped is what SkipNumbers did: Count numbers, First through Through,
+// taken out of use (none when Through was used already), and the number
+// the period gives next.
+type Skipped struct {
+	Period, First, Through, Next string
+	Count                        int64
+}
+
+// SkipNumbers takes out of use the numbers of a period after the last one
+// it used, through through: numbers issued outside this history (by a
+// store lost and restored from a backup, say) that must never be given to
+// another buyer. They count as used, not blank. A number already used or
+// skipped is left as it is (Count 0); one the period's ranges do not hold
+// is refused. reason is kept for the auditors.
+func (s *Service) SkipNumbers(ctx context.Context, period, through, reason string) (Skipped, error) {
+	p, err := twrules.ParsePeriod(period)
+	if err != nil {
+		return Skipped{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	n, err := twrules.ParseInvoiceNumber(through)
+	if err != nil {
+		return Skipped{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if reason = strings.TrimSpace(reason); reason == "" {
+		return Skipped{}, fmt.Errorf("%w: a reason is required: say where the numbers were used (the auditors read it)", ErrInvalid)
+	}
+	stream := domain.InvoiceRangeStream(p.String())
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return Skipped{}, err
+		}
+		if err := s.catchUpStream(ctx, stream, s.rangeVersion(p.String())); err != nil {
+			return Skipped{}, err
+		}
+		s.mu.Lock()
+		st := s.l.ranges[p.String()]
+		if st == nil || !st.assigned {
+			s.mu.Unlock()
+			return Skipped{}, noRange(p)
+		}
+		rngs, used, last := st.rngs, st.count, st.last
+		s.mu.Unlock()
+		k, ok := rngs.Index(n.String())
+		if !ok {
+			return Skipped{}, fmt.Errorf("%w: %s is not a number of period %s's ranges (%s)", ErrInvalid, n, p, rangeList(rngs))
+		}
+		out := Skipped{Period: p.String(), Through: n.String()}
+		out.Next, _ = rngs.Next(max(used, k+1))
+		if k < used {
+			return out, nil
+		}
+		out.First, _ = rngs.Next(used)
+		out.Count = k + 1 - used
+		ev := &domain.InvoiceNumbersSkipped{Period: p.String(), Through: n.String(), Count: out.Count, Reason: reason}
+		d, err := encode(ctx, domain.EventID(domain.TypeInvoiceNumbersSkipped, p.String(), n.String()), s.now(), ev)
+		if err != nil {
+			return Skipped{}, err
+		}
+		// The append expects the stream as read: an invoice numbered
+		// meanwhile makes it decide again.
+		_, err = s.store.Append(ctx, stream, expectVersion(last), d)
+		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+			time.Sleep(time.Duration(rand.IntN(1+min(attempt, 20))) * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return Skipped{}, err
+		}
+		return out, s.catchUpStream(ctx, stream, last)
+	}
+}
+
+// rangeList names ranges for a message.
+func rangeList(rs twrules.Ranges) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.String()
+	}
+	return strings.Join(names, ", ")
+}
+
 // expectVersion is the expected version of a stream whose last version is
 // last (-1: no stream yet).
 func expectVersion(last int64) eventstore.ExpectedVersion {
@@ -116,6 +198,9 @@ type RangeStatus struct {
 	Period           string
 	Ranges           []RangeUse
 	Size, Used, Left int64
+	// Skipped are the used numbers taken out of use (SkipNumbers), not
+	// issued by this history.
+	Skipped int64
 	// Low warns that less than 1/LowRangeShare of the numbers are left.
 	Low bool
 }
@@ -136,6 +221,7 @@ func (s *Service) RangeStatus(period string) RangeStatus {
 	}
 	out.Size = st.rngs.Size()
 	out.Left = out.Size - out.Used
+	out.Skipped = st.skipped
 	out.Low = out.Size > 0 && out.Left*LowRangeShare < out.Size
 	return out
 }

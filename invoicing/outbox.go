@@ -214,6 +214,10 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 	for i := range docs {
 		byFile[docs[i].FileName()] = &docs[i]
 	}
+	foreign, clashes, err := s.scanTurnkey(root, byFile)
+	if err != nil {
+		return rep, err
+	}
 	for _, msg := range []string{MessageF0401, MessageF0501, MessageG0401, MessageG0501} {
 		for _, state := range []string{"BAK", "ERR"} {
 			err := filepath.WalkDir(TurnkeyDir(root, msg, state), func(path string, de fs.DirEntry, err error) error {
@@ -224,7 +228,7 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 					return err
 				}
 				d := byFile[de.Name()]
-				if de.IsDir() || d == nil || d.Message != msg || d.Status == FilingUploaded {
+				if de.IsDir() || d == nil || d.Message != msg || d.Status == FilingUploaded || heldBack(clashes, d) {
 					return nil
 				}
 				rel, _ := filepath.Rel(root, path)
@@ -248,7 +252,7 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 	}
 	for i := range docs {
 		d := &docs[i]
-		if d.Status != FilingPending {
+		if d.Status != FilingPending || heldBack(clashes, d) {
 			continue
 		}
 		rep.Pending = append(rep.Pending, *d)
@@ -269,11 +273,10 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 		rel, _ := filepath.Rel(root, path)
 		rep.Written = append(rep.Written, filepath.ToSlash(rel))
 	}
-	var err error
 	if rep.Uploaded+rep.Rejected > 0 {
 		err = s.Sync(ctx)
 	}
-	return rep, errors.Join(err, rep.failures())
+	return rep, errors.Join(err, rep.failures(), turnkeyError(foreign, clashes))
 }
 
 // failures is one error naming every document that could not be built.

@@ -19,6 +19,7 @@ import (
 
 func init() {
 	register("invoices range", "add a 字軌 number range to a two-month period, or list the period's ranges and numbers left", cmdInvoicesRange)
+	register("invoices skip", "take a period's next numbers out of use, through --through: numbers issued outside this history (before a restore from a backup)", cmdInvoicesSkip)
 	register("invoices close", "issue the monthly invoices of postpaid accounts for a Taipei month (idempotent)", cmdInvoicesClose)
 	register("invoices topups", "invoice the paid top-ups of prepaid accounts not invoiced yet (serve does this as it runs)", cmdInvoicesTopUps)
 	register("invoices issue", "issue one account's monthly invoice now", cmdInvoicesIssue)
@@ -103,6 +104,41 @@ func cmdInvoicesRange(ctx context.Context, args []string, stdout, stderr io.Writ
 		printRanges(stdout, svc.RangeStatus(p.String()))
 		return nil
 	})
+}
+
+func cmdInvoicesSkip(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices skip", stderr)
+	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
+	through := fs.String("through", "", "the last number used outside this history (Turnkey's folders, the platform), e.g. AB12345010")
+	reason := fs.String("reason", "", "where those numbers were used, for the auditors (required)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if *period == "" || *through == "" {
+		return fmt.Errorf("%w: --period and --through are required", errUsage)
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		sk, err := svc.SkipNumbers(ctx, *period, *through, *reason)
+		if err != nil {
+			return err
+		}
+		if sk.Count == 0 {
+			fmt.Fprintf(stdout, "%s is used already: nothing skipped; period %s gives %s next\n", twrules.PrintedNumber(sk.Through), sk.Period, twrules.PrintedNumber(sk.Next))
+		} else {
+			fmt.Fprintf(stdout, "skipped %s through %s (%d numbers) of period %s; it gives %s next\n",
+				twrules.PrintedNumber(sk.First), twrules.PrintedNumber(sk.Through), sk.Count, sk.Period, printedOrNone(sk.Next))
+		}
+		printRanges(stdout, svc.RangeStatus(sk.Period))
+		return nil
+	})
+}
+
+// printedOrNone is a number as printed, or a note that none is left.
+func printedOrNone(n string) string {
+	if n == "" {
+		return "none (its ranges are used up: add one)"
+	}
+	return twrules.PrintedNumber(n)
 }
 
 // lastMonth is the last Taipei month that has ended.

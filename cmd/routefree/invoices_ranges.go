@@ -16,6 +16,9 @@ func printRanges(w io.Writer, st invoicing.RangeStatus) {
 		fmt.Fprintf(w, "period %s: %s  used %d  left %d\n", st.Period, r.Range, r.Used, r.Left)
 	}
 	fmt.Fprintf(w, "period %s: %d ranges, %d numbers, %d used, %d left\n", st.Period, len(st.Ranges), st.Size, st.Used, st.Left)
+	if st.Skipped > 0 {
+		fmt.Fprintf(w, "period %s: %d skipped (used outside this history: routefree invoices skip)\n", st.Period, st.Skipped)
+	}
 	if st.Low {
 		fmt.Fprintf(w, "warning: period %s is running low on invoice numbers: add a range (routefree invoices range --period %s --prefix … --from … --to …)\n", st.Period, st.Period)
 	}

@@ -19,6 +19,11 @@
 // rule: it takes the lock too, and refuses a transaction whose id is older
 // than an append that has committed since, or that is not READ COMMITTED.
 //
+// The id stored is the transaction's id plus an offset kept beside the
+// lock key (migrations/postgres/00003), which Open raises under the lock
+// when the history holds ids ahead of this cluster's: a pg_dump restored
+// into another server keeps the ids of the one it came from.
+//
 // # One writer at a time, amortized by group commit
 //
 // Every event carries the hash of its predecessor in the global order, so the

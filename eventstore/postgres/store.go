@@ -105,6 +105,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres event store: %w", err)
 	}
+	if err := raiseCommitOffset(ctx, pool, lockKey); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	s := &Store{
 		pool:     pool,
 		opts:     opts,
@@ -120,6 +124,31 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	s.stopListen, s.listenDone, s.listening = cancel, make(chan struct{}), make(chan struct{})
 	go s.listen(lctx)
 	return s, nil
+}
+
+// raiseCommitOffset makes this cluster's appends sort after the history
+// the store holds: one restored from another cluster may carry transaction
+// ids ahead of this one's (migrations/postgres/00003). Under the chain's
+// lock no append runs meanwhile; the offset only ever grows.
+func raiseCommitOffset(ctx context.Context, pool *pgxpool.Pool, lockKey int64) error {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres event store: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey); err != nil {
+		return fmt.Errorf("postgres event store: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE event_chain
+SET xid_offset = xid_offset + (m.max_id::text::numeric - events_commit_id()::text::numeric + 1)::bigint
+FROM (SELECT max(transaction_id) AS max_id FROM events) m
+WHERE id = 1 AND m.max_id >= events_commit_id()`); err != nil {
+		return fmt.Errorf("postgres event store: making appends follow the restored history: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres event store: %w", err)
+	}
+	return nil
 }
 
 // key derives a 64-bit advisory lock key from a name.

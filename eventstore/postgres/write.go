@@ -38,9 +38,9 @@ type rows struct {
 
 func (r *rows) len() int { return len(r.pos) }
 
-const insertRows = `INSERT INTO events (global_position, stream_id, stream_version, event_id,
+const insertRows = `INSERT INTO events (transaction_id, global_position, stream_id, stream_version, event_id,
   event_type, schema_version, occurred_at, data, prev_hash, hash)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[],
+SELECT $11::xid8, * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[],
   $5::text[], $6::int[], $7::bigint[], $8::bytea[], $9::bytea[], $10::bytea[])`
 
 // lastVersions gives each stream's last version, NULL for a new stream: one
@@ -113,7 +113,7 @@ func (s *Store) writeBatchBy(ctx context.Context, batch []*eventstore.AppendRequ
 	// then grows with the history; inside this transaction, forbid it.
 	b.Queue("SET LOCAL enable_seqscan = off")
 	b.Queue("SELECT pg_advisory_xact_lock($1)", s.lockKey)
-	b.Queue("SELECT pg_current_xact_id()")
+	b.Queue("SELECT events_commit_id()") // the transaction id and the store's offset (migrations/postgres/00003)
 	b.Queue("SELECT hash FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1")
 	b.Queue(lastVersions, streams)
 	b.Queue(storedIDs, ids)
@@ -135,7 +135,7 @@ func (s *Store) writeBatchBy(ctx context.Context, batch []*eventstore.AppendRequ
 	// Round trip two: the rows, the notification and COMMIT.
 	b = &pgx.Batch{}
 	if out.len() > 0 {
-		b.Queue(insertRows, out.pos, out.stream, out.version, out.id, out.typ, out.schema, out.occurred, out.data, out.prev, out.hash)
+		b.Queue(insertRows, out.pos, out.stream, out.version, out.id, out.typ, out.schema, out.occurred, out.data, out.prev, out.hash, xid)
 		b.Queue("SELECT pg_notify($1, $2)", s.channel, s.instance)
 	}
 	if s.opts.BeforeCommit != nil {

@@ -138,3 +138,25 @@ func TestQRContentsExactBudgets(t *testing.T) {
 		}
 	}
 }
+
+// Index is Next's inverse over ranges taken one after another.
+func TestRangesIndexIsNextsInverse(t *testing.T) {
+	rs := Ranges{{Prefix: "AB", From: 12345000, To: 12345049}, {Prefix: "CD", From: 0, To: 9}, {Prefix: "AB", From: 12345100, To: 12345149}}
+	for k := int64(0); k < rs.Size(); k++ {
+		n, err := rs.Next(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := rs.Index(n); !ok || got != k {
+			t.Fatalf("Index(%s) = %d, %v; Next(%d) gave it", n, got, ok, k)
+		}
+		if got, ok := rs.Index(PrintedNumber(n)); !ok || got != k {
+			t.Fatalf("Index(%s) = %d, %v", PrintedNumber(n), got, ok)
+		}
+	}
+	for _, n := range []string{"AB12345050", "CD00000010", "EF12345000", "AB1234", ""} {
+		if k, ok := rs.Index(n); ok {
+			t.Fatalf("Index(%q) = %d, in no range", n, k)
+		}
+	}
+}

@@ -123,6 +123,20 @@ func (rs Ranges) Next(issuedCount int64) (string, error) {
 	return "", fmt.Errorf("%w: %d ranges, %d numbers, all used", ErrRangeExhausted, len(rs), rs.Size())
 }
 
+// Index is how many numbers the ranges give before number (so Next(Index)
+// is number); ok is false when no range holds it.
+func (rs Ranges) Index(number string) (k int64, ok bool) {
+	for _, r := range rs {
+		if r.Contains(number) {
+			n, _ := ParseInvoiceNumber(number)
+			v, _ := strconv.ParseInt(n.Serial(), 10, 64)
+			return k + v - r.From, true
+		}
+		k += r.Size()
+	}
+	return 0, false
+}
+
 // Used is how many numbers of each range issuedCount numbers took.
 func (rs Ranges) Used(issuedCount int64) []int64 {
 	out := make([]int64, len(rs))

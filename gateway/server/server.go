@@ -236,6 +236,7 @@ func New(cfg Config, deps Deps) *Server {
 	api.POST("/chat/completions", s.chatCompletions)
 	api.POST("/messages", s.messages)
 	api.POST("/messages/count_tokens", s.countTokens)
+	api.POST("/responses", s.responses)
 	api.POST("/embeddings", s.embeddings)
 	api.POST("/completions", s.completions)
 	api.GET("/models", s.listModels)

@@ -199,14 +199,25 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 			}
 			return nil, [16]byte{}, e
 		}
-		p, _ := twrules.ParsePeriod(inv.Period)
-		if deadline := p.FilingDeadline(); !s.now().Before(deadline) {
-			return nil, [16]byte{}, &VoidWindowError{Number: inv.Number, Deadline: deadline.Format("2006-01-02T15:04:05Z07:00"),
-				LastDay: deadline.In(twrules.Taipei).AddDate(0, 0, -1).Format("2006-01-02")}
+		if late := s.VoidWindowClosed(*inv); late != nil {
+			return nil, [16]byte{}, late
 		}
 		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason},
 			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil
 	})
+}
+
+// VoidWindowClosed is the refusal that a void of inv would get now for
+// being past its period's filing deadline, or nil while the window is
+// open: pages offer the void only then, and say why otherwise.
+func (s *Service) VoidWindowClosed(inv Invoice) *VoidWindowError {
+	p, _ := twrules.ParsePeriod(inv.Period)
+	deadline := p.FilingDeadline()
+	if s.now().Before(deadline) {
+		return nil
+	}
+	return &VoidWindowError{Number: inv.Number, Deadline: deadline.Format("2006-01-02T15:04:05Z07:00"),
+		LastDay: deadline.In(twrules.Taipei).AddDate(0, 0, -1).Format("2006-01-02")}
 }
 
 // voidReason checks the reason of a void (of an invoice or an allowance)

@@ -38,6 +38,7 @@ type Finance interface {
 	Invoice(number string) (invoicing.Invoice, error)
 	NumberReused(number string) bool
 	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
+	VoidWindowClosed(inv invoicing.Invoice) *invoicing.VoidWindowError
 	IssueAllowance(ctx context.Context, number string, amount int64, reason string) (invoicing.Allowance, error)
 	VoidAllowance(ctx context.Context, number, reason string) (invoicing.Allowance, error)
 	Close(ctx context.Context, month string, opts invoicing.CloseOptions) (invoicing.CloseReport, error)
@@ -131,6 +132,10 @@ type InvoiceRow struct {
 	VoidReason                                        string
 	Allowances                                        []invoicing.Allowance
 	CanVoid, CanAllow                                 bool
+	// VoidLate is why the invoice can no longer be voided (its period's
+	// filing deadline has passed, the server's refusal), shown in place
+	// of the void; "" while it may be.
+	VoidLate string
 }
 
 // MonthTotal sums one month's invoices; voided ones count in Voided only.
@@ -157,7 +162,7 @@ func (t *MonthTotal) add(r InvoiceRow) {
 
 // invoiceRow is an invoice as the invoices page lists it, in the month it
 // counts in (invoicing.Service.InvoiceMonth).
-func invoiceRow(inv invoicing.Invoice, month string, reused bool) InvoiceRow {
+func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicing.VoidWindowError) InvoiceRow {
 	ref := inv.Number
 	if reused {
 		ref = invoicing.InvoiceRef(inv.Period, inv.Number)
@@ -172,7 +177,10 @@ func invoiceRow(inv invoicing.Invoice, month string, reused bool) InvoiceRow {
 			live++
 		}
 	}
-	r.CanVoid = !inv.Voided && live == 0
+	if late != nil && !inv.Voided {
+		r.VoidLate = late.Error()
+	}
+	r.CanVoid = !inv.Voided && live == 0 && r.VoidLate == ""
 	r.CanAllow = !inv.Voided && r.Net > 0
 	return r
 }
@@ -201,7 +209,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 	var rows []InvoiceRow
 	all := f.Invoices("", "")
 	for _, inv := range all {
-		r := invoiceRow(inv, f.InvoiceMonth(inv), f.NumberReused(inv.Number))
+		r := invoiceRow(inv, f.InvoiceMonth(inv), f.NumberReused(inv.Number), f.VoidWindowClosed(inv))
 		t := totals[r.Month]
 		if t == nil {
 			t = &MonthTotal{Month: r.Month}

@@ -93,6 +93,16 @@ type EventData struct {
 	Data          []byte    // JSON body
 }
 
+// HasID reports whether one of events has ID id.
+func HasID(events []EventData, id uuid.UUID) bool {
+	for i := range events {
+		if events[i].ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // RecordedEvent is an event as stored.
 type RecordedEvent struct {
 	EventData
@@ -109,6 +119,12 @@ type AppendResult struct {
 	NextExpectedVersion uint64
 	// Position is the global position of the append's last event.
 	Position Position
+	// Existing are the IDs of the append's events that were stored before
+	// it, by an earlier append of this writer or another's: this append did
+	// not write them. Empty when it wrote every event. Two writers that
+	// append the same event at once both succeed; only the one whose
+	// Existing lacks its ID stored it.
+	Existing []uuid.UUID
 }
 
 // Errors shared by every backend.

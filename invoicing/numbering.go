@@ -319,8 +319,9 @@ func (s *Service) allocateBatch(ctx context.Context, drafts []draft) ([]Invoice,
 		if err != nil {
 			return nil, nil, nil, 0, err
 		}
+		var written []eventstore.EventData
 		if len(events) > 0 {
-			_, err = s.store.Append(ctx, stream, eventstore.Exact(uint64(last)), events...)
+			res, err := s.store.Append(ctx, stream, eventstore.Exact(uint64(last)), events...)
 			if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 				// Another issuer took the numbers: read again, decide again.
 				time.Sleep(time.Duration(rand.IntN(1+min(attempt, 20))) * time.Millisecond)
@@ -328,6 +329,13 @@ func (s *Service) allocateBatch(ctx context.Context, drafts []draft) ([]Invoice,
 			}
 			if err != nil {
 				return nil, nil, nil, 0, err
+			}
+			// An event another issuer stored first (the same draft, numbered
+			// alike) is its invoice, not this close's: the store tells.
+			for _, e := range events {
+				if !slices.Contains(res.Existing, e.ID) {
+					written = append(written, e)
+				}
 			}
 			if err := s.catchUpStream(ctx, stream, s.rangeVersion(period.String())); err != nil {
 				return nil, nil, nil, 0, err
@@ -339,7 +347,7 @@ func (s *Service) allocateBatch(ctx context.Context, drafts []draft) ([]Invoice,
 				issued = append(issued, d)
 			}
 		}
-		out, created, err := s.results(ctx, issued, events)
+		out, created, err := s.results(ctx, issued, written)
 		if err == nil && exhausted != nil {
 			err = exhausted
 		}
@@ -418,10 +426,11 @@ func (s *Service) unprintable(inv *domain.InvoiceIssued) string {
 	return ""
 }
 
-// results looks up the stored invoice of each draft. An event ID that the
-// store already held elsewhere (the same invoice issued in another period's
+// results looks up the stored invoice of each draft; created says which of
+// them this call's append wrote (written). An event ID that the store
+// already held elsewhere (the same invoice issued in another period's
 // stream) is found after a full Sync.
-func (s *Service) results(ctx context.Context, drafts []draft, appended []eventstore.EventData) ([]Invoice, []bool, error) {
+func (s *Service) results(ctx context.Context, drafts []draft, written []eventstore.EventData) ([]Invoice, []bool, error) {
 	for pass := 0; pass < 2; pass++ {
 		out := make([]Invoice, 0, len(drafts))
 		missing := false
@@ -441,7 +450,7 @@ func (s *Service) results(ctx context.Context, drafts []draft, appended []events
 			}
 			created := make([]bool, len(out))
 			for i, d := range drafts {
-				created[i] = out[i].EventID == d.id && wasAppended(appended, d.id, &out[i])
+				created[i] = out[i].EventID == d.id && eventstore.HasID(written, d.id)
 			}
 			return out, created, nil
 		}
@@ -450,16 +459,4 @@ func (s *Service) results(ctx context.Context, drafts []draft, appended []events
 		}
 	}
 	return nil, nil, fmt.Errorf("%w: an issued invoice is missing from the store after its append", ErrConflict)
-}
-
-// wasAppended reports whether this call's event for id is the stored one
-// (the store keeps the first event of an ID, which may be another issuer's).
-func wasAppended(appended []eventstore.EventData, id uuid.UUID, inv *Invoice) bool {
-	for _, e := range appended {
-		if e.ID == id {
-			b, err := domain.Encode(&inv.InvoiceIssued)
-			return err == nil && string(b) == string(e.Data)
-		}
-	}
-	return false
 }

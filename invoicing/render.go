@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/internal/atomicfile"
 	"github.com/routefree/routefree/invoicing/mig"
 	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/twrules"
@@ -158,25 +159,13 @@ func (s *Service) cached(w io.Writer, rel string, render func(io.Writer) error) 
 }
 
 // writeFileAtomic writes through a temporary file, so a reader never sees
-// half a PDF.
+// half a PDF. It does not flush to the disk: the cache and a close's PDFs
+// are made again when missing or torn.
 func writeFileAtomic(path string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, b, 0o600, false)
 }
 
 // pdfName is the file name of an invoice's PDF: <period>-<number>.pdf.

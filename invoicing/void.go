@@ -199,14 +199,25 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 			}
 			return nil, [16]byte{}, e
 		}
-		p, _ := twrules.ParsePeriod(inv.Period)
-		if deadline := p.FilingDeadline(); !s.now().Before(deadline) {
-			return nil, [16]byte{}, &VoidWindowError{Number: inv.Number, Deadline: deadline.Format("2006-01-02T15:04:05Z07:00"),
-				LastDay: deadline.In(twrules.Taipei).AddDate(0, 0, -1).Format("2006-01-02")}
+		if late := s.VoidWindowClosed(*inv); late != nil {
+			return nil, [16]byte{}, late
 		}
 		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason},
 			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil
 	})
+}
+
+// VoidWindowClosed is the refusal that a void of inv would get now for
+// being past its period's filing deadline, or nil while the window is
+// open: pages offer the void only then, and say why otherwise.
+func (s *Service) VoidWindowClosed(inv Invoice) *VoidWindowError {
+	p, _ := twrules.ParsePeriod(inv.Period)
+	deadline := p.FilingDeadline()
+	if s.now().Before(deadline) {
+		return nil
+	}
+	return &VoidWindowError{Number: inv.Number, Deadline: deadline.Format("2006-01-02T15:04:05Z07:00"),
+		LastDay: deadline.In(twrules.Taipei).AddDate(0, 0, -1).Format("2006-01-02")}
 }
 
 // voidReason checks the reason of a void (of an invoice or an allowance)
@@ -250,17 +261,23 @@ func liveAllowances(inv *Invoice) int {
 	return n
 }
 
-// maxAllowances per invoice, voided ones included: the allowance number's
-// last digit.
+// maxAllowances is how many live allowances an invoice may have at once;
+// voided ones do not count, as they no longer take anything off it.
 const maxAllowances = 9
+
+// allowanceSeq is the last character of an allowance's number, by order of
+// issue. A voided allowance keeps its number (the platform has it), so
+// every allowance of an invoice, voided or not, takes one: the period code
+// (5) and the invoice number (10) leave one character of MIG's 16.
+const allowanceSeq = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 // IssueAllowance issues an allowance (折讓) of amount NTD (tax included)
 // against an invoice: live allowances together may not exceed its total,
 // and a voided invoice takes none. The tax is split on the cumulative
 // amount, so that the allowances' sales and tax never exceed the
 // invoice's: on 30 + 1, allowances of 11 and 20 take 10 + 1, then 20 + 0. The allowance
-// number is the period code, the invoice number and a sequence digit (16
-// characters, MIG's limit).
+// number is the period code, the invoice number and a sequence character
+// (16 characters, MIG's limit): 1 to 9, then A to Z.
 //
 // number is the invoice's reference (see InvoiceRef).
 func (s *Service) IssueAllowance(ctx context.Context, number string, amount int64, reason string) (Allowance, error) {
@@ -276,14 +293,17 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 		if inv.Voided {
 			return nil, [16]byte{}, s.voidedError(inv)
 		}
-		if len(inv.Allowances) >= maxAllowances {
-			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s already has %d allowances", ErrConflict, inv.Number, maxAllowances)
+		if liveAllowances(inv) >= maxAllowances {
+			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s already has %d live allowances: void one to issue another", ErrConflict, inv.Number, maxAllowances)
+		}
+		if len(inv.Allowances) >= len(allowanceSeq) {
+			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s has used all %d allowance numbers", ErrConflict, inv.Number, len(allowanceSeq))
 		}
 		if amount > inv.Net() {
 			return nil, [16]byte{}, fmt.Errorf("%w: allowance NT$%d exceeds what invoice %s still bills (NT$%d)", ErrInvalid, amount, inv.Number, inv.Net())
 		}
 		p, _ := twrules.ParsePeriod(inv.Period)
-		allowNumber := fmt.Sprintf("%s%s%d", p.Code(), inv.Number, len(inv.Allowances)+1)
+		allowNumber := p.Code() + inv.Number + allowanceSeq[len(inv.Allowances):len(inv.Allowances)+1]
 		sales, tax := allowanceSplit(inv, amount)
 		issued = &domain.AllowanceIssued{Number: allowNumber, InvoiceNumber: inv.Number, Sales: sales, Tax: tax, Reason: reason}
 		return issued, domain.EventID(domain.TypeAllowanceIssued, allowNumber), nil

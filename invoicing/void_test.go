@@ -128,7 +128,7 @@ func TestVoidWindowAndAllowance(t *testing.T) {
 	}
 
 	// Allowances together may reach the invoice's total, not one dollar
-	// more, in at most nine allowances (the number's last digit).
+	// more, in at most nine live allowances.
 	// The tax follows the cumulative amount: 1,050 + 525 = 1,575 carries
 	// NT$75 of tax, of which the first allowance took 50.
 	second, err := e.svc.IssueAllowance(e.ctx, acme.Number, 525, "half again")

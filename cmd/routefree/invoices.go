@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/routefree/routefree/internal/atomicfile"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -220,14 +220,15 @@ func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Write
 	})
 }
 
-// writeOut writes to a file through memory, so a failed rendering leaves
-// no half file.
+// writeOut renders into memory, then replaces the file whole, flushed to
+// the disk: a failed rendering, a full disk or a kill midway leaves an
+// earlier file as it was.
 func writeOut(path string, render func(w io.Writer) error) error {
 	var buf bytes.Buffer
 	if err := render(&buf); err != nil {
 		return err
 	}
-	return os.WriteFile(path, buf.Bytes(), 0o640)
+	return atomicfile.Write(path, buf.Bytes(), 0o640, true)
 }
 
 func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
@@ -116,11 +117,12 @@ func (w *writer) append(ctx context.Context, r *eventstore.AppendRequest) bool {
 			return false
 		}
 	}
-	fresh, dup, isDup := w.fresh(r.Events)
+	fresh, dup, existing := w.fresh(r.Events)
 	if len(fresh) == 0 {
-		if isDup {
-			// Every ID is stored already: a retry, answered as success.
-			r.Result = eventstore.AppendResult{NextExpectedVersion: dup.version, Position: w.positionOf(ctx, dup.stream, dup.version, w.tipPos)}
+		if len(existing) > 0 {
+			// Every ID is stored already: a retry, or another writer's
+			// append of the same events, answered as success.
+			r.Result = eventstore.AppendResult{NextExpectedVersion: dup.version, Position: w.positionOf(ctx, dup.stream, dup.version, w.tipPos), Existing: existing}
 		} else {
 			r.Result, r.Err = w.check(ctx, r.Stream, r.Expected)
 		}
@@ -152,7 +154,10 @@ func (w *writer) append(ctx context.Context, r *eventstore.AppendRequest) bool {
 		// A fresh append lands past the tip. This one did not: KurrentDB
 		// knew the event IDs and stored nothing (an idempotent retry).
 		delete(w.heads, r.Stream)
-		r.Result = eventstore.AppendResult{NextExpectedVersion: res.NextExpectedVersion, Position: w.positionOf(ctx, r.Stream, res.NextExpectedVersion, pos)}
+		for i := range fresh {
+			existing = append(existing, fresh[i].ID)
+		}
+		r.Result = eventstore.AppendResult{NextExpectedVersion: res.NextExpectedVersion, Position: w.positionOf(ctx, r.Stream, res.NextExpectedVersion, pos), Existing: existing}
 		return false
 	}
 	if len(evs) > 1 {
@@ -170,18 +175,22 @@ func (w *writer) append(ctx context.Context, r *eventstore.AppendRequest) bool {
 		w.ids.add(fresh[i].ID, storedAt{r.Stream, first + uint64(i)})
 	}
 	w.setHead(r.Stream, res.NextExpectedVersion)
-	r.Result = eventstore.AppendResult{NextExpectedVersion: res.NextExpectedVersion, Position: pos}
+	r.Result = eventstore.AppendResult{NextExpectedVersion: res.NextExpectedVersion, Position: pos, Existing: existing}
 	return true
 }
 
 // fresh drops the events whose IDs are stored already or repeat earlier in
-// the request. dup is where the last dropped stored one is.
-func (w *writer) fresh(events []eventstore.EventData) (out []eventstore.EventData, dup storedAt, isDup bool) {
+// the request. existing are the stored ones' IDs, each once, and dup is
+// where the last of them is.
+func (w *writer) fresh(events []eventstore.EventData) (out []eventstore.EventData, dup storedAt, existing []uuid.UUID) {
 	var seen map[uuid.UUID]bool
 	for i := range events {
 		id := events[i].ID
 		if at, ok := w.ids.get(id); ok {
-			dup, isDup = at, true
+			dup = at
+			if !slices.Contains(existing, id) {
+				existing = append(existing, id)
+			}
 			continue
 		}
 		if seen[id] {
@@ -193,7 +202,7 @@ func (w *writer) fresh(events []eventstore.EventData) (out []eventstore.EventDat
 		seen[id] = true
 		out = append(out, events[i])
 	}
-	return out, dup, isDup
+	return out, dup, existing
 }
 
 // mark is the highest log position a position names.

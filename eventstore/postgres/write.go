@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -167,16 +168,20 @@ func (s *Store) plan(r *eventstore.AppendRequest, xid uint64, prev []byte, state
 	stored map[[16]byte]storedEvent, positions []int64, out *rows) []byte {
 	st := state[r.Stream]
 	fresh := make([]eventstore.EventData, 0, len(r.Events))
+	var existing []uuid.UUID
 	for _, e := range r.Events {
 		if _, dup := stored[e.ID]; !dup {
 			fresh = append(fresh, e)
 			stored[e.ID] = storedEvent{} // filled below; marks duplicates within the request
+		} else if !eventstore.HasID(fresh, e.ID) && !slices.Contains(existing, e.ID) {
+			existing = append(existing, e.ID) // stored before this request
 		}
 	}
 	if len(r.Events) > 0 && len(fresh) == 0 {
-		// Every event is already stored: a retry of an append that succeeded.
+		// Every event is already stored: a retry of an append that
+		// succeeded, or another writer's append of the same events.
 		last := stored[r.Events[len(r.Events)-1].ID]
-		r.Result = eventstore.AppendResult{NextExpectedVersion: last.version, Position: last.pos}
+		r.Result = eventstore.AppendResult{NextExpectedVersion: last.version, Position: last.pos, Existing: existing}
 		return prev
 	}
 	if !r.Expected.Check(st.last, st.exists) {
@@ -210,6 +215,7 @@ func (s *Store) plan(r *eventstore.AppendRequest, xid uint64, prev []byte, state
 		prev = h
 		r.Result = eventstore.AppendResult{NextExpectedVersion: st.last, Position: rec.Position}
 	}
+	r.Result.Existing = existing
 	state[r.Stream] = st
 	return prev
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -333,9 +334,14 @@ func (w *writer) apply(ctx context.Context, batch []*eventstore.AppendRequest, l
 			}
 			fresh, dupPos = w.fresh(r)
 		}
+		var existing []uuid.UUID
+		if fresh < len(r.Events) {
+			existing = w.existing(r)
+		}
 		if fresh == 0 && len(r.Events) > 0 {
-			// Every event is already stored: a retry, answered as success.
-			r.Result = eventstore.AppendResult{NextExpectedVersion: h.version, Position: pos(dupPos)}
+			// Every event is already stored: a retry, or another writer's
+			// append of the same events, answered as success.
+			r.Result = eventstore.AppendResult{NextExpectedVersion: h.version, Position: pos(dupPos), Existing: existing}
 			continue
 		}
 		if !r.Expected.Check(h.version, h.exists) {
@@ -363,9 +369,22 @@ func (w *writer) apply(ctx context.Context, batch []*eventstore.AppendRequest, l
 			inserted++
 		}
 		w.pending[r.Stream] = h
-		r.Result = eventstore.AppendResult{NextExpectedVersion: h.version, Position: pos(last)}
+		r.Result = eventstore.AppendResult{NextExpectedVersion: h.version, Position: pos(last), Existing: existing}
 	}
 	return tip, last, inserted, w.flushRows(ctx)
+}
+
+// existing lists r's events stored before it (earlier in history or in
+// this batch), each once: r does not write them.
+func (w *writer) existing(r *eventstore.AppendRequest) []uuid.UUID {
+	var out []uuid.UUID
+	for i := range r.Events {
+		id := r.Events[i].ID
+		if _, ok := w.seen[id]; ok && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // fresh counts r's events not known to be stored, and gives the position

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/routefree/routefree/eventstore"
 )
 
@@ -21,24 +23,34 @@ func testIdempotent(t *testing.T, open func(t *testing.T) eventstore.Store, f Fe
 
 	t.Run("TwiceInOneCall", func(t *testing.T) {
 		e := event("E")
-		on(t, s).Append("one-call", eventstore.Any(), e, e, event("E"))
+		res := on(t, s).Append("one-call", eventstore.Any(), e, e, event("E"))
 		if n := ids("one-call"); n != 2 {
 			t.Fatalf("stream has %d events, want 2", n)
+		}
+		if len(res.Existing) != 0 {
+			t.Fatalf("an ID repeated within the call that stored it is reported existing: %v", res.Existing)
 		}
 	})
 	t.Run("TwiceInTwoCalls", func(t *testing.T) {
 		e := event("E")
-		on(t, s).Append("two-calls", eventstore.Any(), e)
-		on(t, s).Append("two-calls", eventstore.Any(), e)
+		first := on(t, s).Append("two-calls", eventstore.Any(), e)
+		again := on(t, s).Append("two-calls", eventstore.Any(), e)
 		if n := ids("two-calls"); n != 1 {
 			t.Fatalf("stream has %d events, want 1", n)
+		}
+		if len(first.Existing) != 0 || !sameIDs(again.Existing, e) {
+			t.Fatalf("existing: first call %v, second %v; want none, then %s", first.Existing, again.Existing, e.ID)
 		}
 	})
 	t.Run("TwoStreams", func(t *testing.T) {
 		e := event("E")
 		on(t, s).Append("first", eventstore.Any(), e)
-		if _, err := s.Append(c, "second", eventstore.Any(), e); err != nil {
+		res, err := s.Append(c, "second", eventstore.Any(), e)
+		if err != nil {
 			t.Fatalf("the same ID in another stream: %v, want success", err)
+		}
+		if !sameIDs(res.Existing, e) {
+			t.Fatalf("the same ID in another stream: existing %v, want %s", res.Existing, e.ID)
 		}
 		if a, b := ids("first"), ids("second"); a != 1 || b != 0 {
 			t.Fatalf("first has %d, second %d events; want 1 and 0", a, b)
@@ -54,6 +66,9 @@ func testIdempotent(t *testing.T, open func(t *testing.T) eventstore.Store, f Fe
 		}
 		if again.NextExpectedVersion != first.NextExpectedVersion {
 			t.Fatalf("retry says version %d, the append said %d", again.NextExpectedVersion, first.NextExpectedVersion)
+		}
+		if len(first.Existing) != 0 || !sameIDs(again.Existing, batch...) {
+			t.Fatalf("existing: append %v, retry %v; want none, then all three", first.Existing, again.Existing)
 		}
 		if n := ids("retry"); n != 4 {
 			t.Fatalf("stream has %d events, want 4", n)
@@ -97,19 +112,44 @@ func testIdempotent(t *testing.T, open func(t *testing.T) eventstore.Store, f Fe
 			t.Fatalf("retried stream has %d events, want 2", n)
 		}
 	})
+	t.Run("PartlyStored", func(t *testing.T) {
+		old, fresh := event("E"), event("E")
+		on(t, s).Append("partly", eventstore.Any(), old)
+		res := on(t, s).Append("partly", eventstore.Any(), old, fresh)
+		if n := ids("partly"); n != 2 || !sameIDs(res.Existing, old) {
+			t.Fatalf("stream has %d events, existing %v; want 2 and %s", n, res.Existing, old.ID)
+		}
+	})
 	t.Run("ConcurrentSameID", func(t *testing.T) {
-		e := event("E")
-		errs := make(chan error, 10)
-		for range 10 {
-			go func() { _, err := s.Append(c, "racy", eventstore.Any(), e); errs <- err }()
-		}
-		for range 10 {
-			if err := <-errs; err != nil {
-				t.Fatal(err)
+		// Of writers racing to append one event, each succeeds and exactly
+		// one learns that it stored it.
+		for _, exp := range []eventstore.ExpectedVersion{eventstore.Any(), eventstore.NoStream()} {
+			e := event("E")
+			stream := "racy-" + exp.String()
+			type answer struct {
+				res eventstore.AppendResult
+				err error
 			}
-		}
-		if n := ids("racy"); n != 1 {
-			t.Fatalf("stream has %d events, want 1", n)
+			answers := make(chan answer, 10)
+			for range 10 {
+				go func() { res, err := s.Append(c, stream, exp, e); answers <- answer{res, err} }()
+			}
+			wrote := 0
+			for range 10 {
+				a := <-answers
+				if a.err != nil {
+					t.Fatal(a.err)
+				}
+				switch {
+				case len(a.res.Existing) == 0:
+					wrote++
+				case !sameIDs(a.res.Existing, e):
+					t.Fatalf("existing %v, want %s", a.res.Existing, e.ID)
+				}
+			}
+			if n := ids(stream); n != 1 || wrote != 1 {
+				t.Fatalf("expecting %s: stream has %d events, %d appends say they wrote it; want 1 and 1", exp, n, wrote)
+			}
 		}
 	})
 	// Everything above, seen in global order: every ID once, chain intact.
@@ -121,6 +161,19 @@ func testIdempotent(t *testing.T, open func(t *testing.T) eventstore.Store, f Fe
 		seen[e.ID] = true
 	}
 	verify(t, s)
+}
+
+// sameIDs reports whether ids are the events' IDs, in order.
+func sameIDs(ids []uuid.UUID, evs ...eventstore.EventData) bool {
+	if len(ids) != len(evs) {
+		return false
+	}
+	for i, e := range evs {
+		if ids[i] != e.ID {
+			return false
+		}
+	}
+	return true
 }
 
 // verify checks the hash chain over the whole history and returns its length.

@@ -5,6 +5,7 @@ package memstore
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,9 +54,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, &eventstore.WrongVersionError{Stream: stream, Expected: expected, Actual: last, Exists: exists}
 	}
 	var res eventstore.AppendResult
+	first := eventstore.Position{Commit: uint64(len(s.all) + 1), Prepare: uint64(len(s.all) + 1)} // this append's first
 	for _, e := range events {
 		if i, dup := s.ids[e.ID]; dup { // stored once: report where it is
 			res.Position = s.all[i].Position
+			if s.all[i].Position.Less(first) && !slices.Contains(res.Existing, e.ID) {
+				res.Existing = append(res.Existing, e.ID) // stored before this append
+			}
 			continue
 		}
 		var prev []byte

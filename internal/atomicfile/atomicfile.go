@@ -1,0 +1,58 @@
+// Package atomicfile replaces a file whole or not at all.
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Write writes b to path through a temporary file in the same directory,
+// renamed into place: neither a reader nor a process killed or refused
+// midway (a full disk) leaves half a file at path, and an earlier file
+// stays whole until the new one replaces it. The file gets mode perm.
+//
+// With sync, the file and then its directory are flushed to the disk
+// before Write returns, so that the new file also survives the machine's
+// crash: an operator's output is worth the two flushes. Files that can be
+// made again (a cache, PDFs that a close writes by the thousand) skip them.
+func Write(path string, b []byte, perm os.FileMode, sync bool) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(b); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			return err
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	done = true
+	if !sync {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -330,19 +329,23 @@ func (s *server) apiExport(c echo.Context) error {
 	w.Header().Set(echo.HeaderContentType, "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="routefree-events.ndjson"`)
 	w.WriteHeader(http.StatusOK)
-	enc := json.NewEncoder(w)
+	// Whole history: no filter and from the first event.
+	exp := commands.NewExportWriter(w, f.Filter == eventstore.Filter{} && f.After == eventstore.Start)
 	pos := f.After
 	for {
 		evs, err := s.deps.Store.ReadAll(ctx, pos, 2000)
 		if err != nil {
-			return nil // the status is sent; a cut stream shows as a short file
+			// The status is sent; without its end record the download
+			// reads back as cut short.
+			return nil
 		}
 		if len(evs) == 0 {
+			_ = exp.End()
 			return nil
 		}
 		for i := range evs {
 			if f.Match(&evs[i]) {
-				if err := enc.Encode(commands.Audited(&evs[i])); err != nil {
+				if err := exp.Write(&evs[i]); err != nil {
 					return nil
 				}
 			}

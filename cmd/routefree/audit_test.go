@@ -48,7 +48,7 @@ func TestAuditorCommandsOnGeneratedHistory(t *testing.T) {
 	}
 
 	export := runCLI(t, env, "events", "export", "--type", "request.completed")
-	lines := strings.Split(strings.TrimSpace(export), "\n")
+	lines := exportEvents(t, export)
 	if len(lines) != 3000-3*20 {
 		t.Fatalf("exported %d request events, want %d", len(lines), 3000-3*20)
 	}

@@ -131,7 +131,7 @@ type exported struct {
 func exportAll(t *testing.T, args ...string) []exported {
 	t.Helper()
 	var out []exported
-	for _, line := range strings.Split(strings.TrimSpace(mustCLI(t, append([]string{"events", "export"}, args...)...)), "\n") {
+	for _, line := range exportEvents(t, mustCLI(t, append([]string{"events", "export"}, args...)...)) {
 		var e exported
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("%v: %s", err, line)

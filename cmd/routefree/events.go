@@ -3,9 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/routefree/routefree/commands"
@@ -54,10 +55,9 @@ func cmdEventsExport(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	defer store.Close()
 	w := bufio.NewWriterSize(stdout, 1<<16)
-	enc := json.NewEncoder(w)
+	exp := commands.NewExportWriter(w, filter == eventstore.Filter{})
 	prog := newProgress(stderr, "exported")
 	pos := eventstore.Start
-	var n uint64
 	for {
 		evs, err := store.ReadAll(ctx, pos, 5000)
 		if err != nil {
@@ -70,22 +70,31 @@ func cmdEventsExport(ctx context.Context, args []string, stdout, stderr io.Write
 			if !filter.Match(&evs[i]) {
 				continue
 			}
-			if err := enc.Encode(commands.Audited(&evs[i])); err != nil {
+			if err := exp.Write(&evs[i]); err != nil {
 				return err
 			}
-			n++
 		}
 		pos = evs[len(evs)-1].Position
-		prog.tick(n)
+		prog.tick(exp.Events())
 	}
-	prog.done(n)
+	prog.done(exp.Events())
+	// The end record goes last, after every event was written: an export
+	// that stops early for any reason lacks it.
+	if err := exp.End(); err != nil {
+		return err
+	}
 	return w.Flush()
 }
 
 func cmdEventsVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("events verify", stderr)
+	export := fs.String("export", "", "check an `events export` file instead of the store: every line, and its end record")
+	unmarked := fs.Bool("accept-unmarked", false, "with --export: accept an export without an end record, as releases before end records wrote them")
 	if err := parse(fs, c, args); err != nil {
 		return err
+	}
+	if *export != "" {
+		return verifyExport(*export, *unmarked, stdout, stderr)
 	}
 	store, err := openStore(ctx, c)
 	if err != nil {
@@ -103,6 +112,27 @@ func cmdEventsVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("hash chain broken at position %s", res.Break.Position)
 	}
 	fmt.Fprintf(stdout, "OK %d events, chain head %x, last position %s\n", res.Events, res.Head, res.Last)
+	return nil
+}
+
+// verifyExport reads an export back and checks that it is whole.
+func verifyExport(path string, allowUnmarked bool, stdout, stderr io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	res, err := commands.ReadExport(f, allowUnmarked, nil)
+	if errors.Is(err, commands.ErrExportUnmarked) {
+		return fmt.Errorf("%s: %w; an export by an earlier release is read with --accept-unmarked", path, err)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if res.Unmarked {
+		fmt.Fprintf(stderr, "warning: %s has no end record: read as an earlier release's export, it cannot be told from a whole one cut short\n", path)
+	}
+	fmt.Fprintf(stdout, "OK export of %d events, last hash %s\n", res.Events, res.LastHash)
 	return nil
 }
 

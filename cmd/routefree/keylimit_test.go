@@ -26,7 +26,7 @@ func TestKeysIssueLimitAndDefaultName(t *testing.T) {
 		SpendLimit string `json:"spend_limit"`
 	}
 	var keys []key
-	for _, line := range strings.Split(strings.TrimSpace(mustCLI(t, "events", "export", "--data-dir", dir)), "\n") {
+	for _, line := range exportEvents(t, mustCLI(t, "events", "export", "--data-dir", dir)) {
 		var ev struct {
 			Stream string `json:"stream"`
 			Data   key    `json:"data"`

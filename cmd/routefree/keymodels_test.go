@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -17,7 +16,7 @@ func TestKeysIssueModelsAreCatalogModels(t *testing.T) {
 	refusedCLI(t, `unknown model "openai/gpt4o"`, "keys", "issue", "--account", "acct_mod", "--models", "routefree/echo,openai/gpt4o", "--data-dir", dir)
 	mustCLI(t, "keys", "issue", "--account", "acct_mod", "--models", "routefree/echo, openai/gpt-4o,", "--data-dir", dir)
 	var issued [][]string
-	for _, line := range strings.Split(strings.TrimSpace(mustCLI(t, "events", "export", "--type", "key.issued", "--data-dir", dir)), "\n") {
+	for _, line := range exportEvents(t, mustCLI(t, "events", "export", "--type", "key.issued", "--data-dir", dir)) {
 		var ev struct {
 			Data struct {
 				Models []string `json:"models"`

@@ -39,7 +39,7 @@ func TestKeysIssueManagement(t *testing.T) {
 				Management bool `json:"management"`
 			} `json:"data"`
 		}
-		if err := json.Unmarshal([]byte(strings.TrimSpace(cli("events", "export", "--stream", "key-"+id))), &ev); err != nil {
+		if err := json.Unmarshal([]byte(exportEvents(t, cli("events", "export", "--stream", "key-"+id))[0]), &ev); err != nil {
 			t.Fatalf("export of key-%s: %v", id, err)
 		}
 		scopes[id] = ev.Data.Management

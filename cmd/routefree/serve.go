@@ -173,11 +173,11 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, fmt.Errorf("read models: %w", err)
 	}
 	in.closers = append(in.closers, in.db.Close)
-	release, err := claimStore(ctx, c, in.db, c.RedisURL != "", log)
+	claim, err := claimStore(ctx, c, in.db, c.RedisURL != "", log)
 	if err != nil {
 		return nil, err
 	}
-	in.closers = append(in.closers, release) // before the database closes
+	in.closers = append(in.closers, claim.release) // before the database closes
 	usage, err := projections.NewUsage(ctx, in.db, dialect)
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
@@ -227,6 +227,13 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		}
 		in.rdb = redis.NewClient(opt)
 		in.closers = append(in.closers, in.rdb.Close)
+		// One Redis and prefix for every serve on the store, one store
+		// for every prefix.
+		stopOwner, err := joinRedis(ctx, c, in.rdb, claim, raw, log)
+		if err != nil {
+			return nil, err
+		}
+		in.closers = append(in.closers, stopOwner)
 		in.limiter = admission.NewRedisLimiter(in.rdb, c.RedisPrefix)
 		// Holds that a running request renews (every third of their
 		// life): those of an instance that dies free the credit within a

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -34,20 +35,32 @@ func errStoreTaken(where string, shared bool) error {
 		"or an account could spend past its credit through two of them; start every instance with --redis-url (one Redis, one --redis-prefix), or stop the other first", where)
 }
 
-// claimStore takes the store for this serve, shared (with Redis) or alone;
-// release gives it back.
-func claimStore(ctx context.Context, c *Config, db *sql.DB, shared bool, log *slog.Logger) (release func() error, err error) {
+// storeClaim is a serve's claim on its store.
+type storeClaim struct {
+	release func() error
+	// where names the store in messages.
+	where string
+	// redis, set where the store can tell its serves apart (not KurrentDB),
+	// records which Redis this serve uses (see oneredis.go).
+	redis redisRecords
+}
+
+// claimStore takes the store for this serve, shared (with Redis) or alone.
+func claimStore(ctx context.Context, c *Config, db *sql.DB, shared bool, log *slog.Logger) (*storeClaim, error) {
 	switch c.Store {
 	case "sqlite":
 		return claimDirectory(c.DataDir, shared)
 	case "postgres":
 		return claimSchema(ctx, db, shared, log)
 	}
-	return func() error { return nil }, nil
+	return &storeClaim{release: func() error { return nil }, where: c.Store + " store"}, nil
 }
 
 // claimDirectory flocks serve.lock in the SQLite data directory.
-func claimDirectory(dir string, shared bool) (func() error, error) {
+func claimDirectory(dir string, shared bool) (*storeClaim, error) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	path := filepath.Join(dir, "serve.lock")
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -60,14 +73,12 @@ func claimDirectory(dir string, shared bool) (func() error, error) {
 	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			if abs, aerr := filepath.Abs(dir); aerr == nil {
-				dir = abs
-			}
 			return nil, errStoreTaken(dir, shared)
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return f.Close, nil
+	rec := &dirRecords{dir: dir}
+	return &storeClaim{release: func() error { return errors.Join(rec.close(), f.Close()) }, where: dir, redis: rec}, nil
 }
 
 // claimSchema takes a session advisory lock of the store's schema on a
@@ -75,22 +86,23 @@ func claimDirectory(dir string, shared bool) (func() error, error) {
 // a connection lost (PostgreSQL restarted, a network cut) loses the claim
 // too: a keeper checks the session every claimCheck and takes the lock
 // again on a new one, logging an error while another serve holds it.
-func claimSchema(ctx context.Context, db *sql.DB, shared bool, log *slog.Logger) (func() error, error) {
+func claimSchema(ctx context.Context, db *sql.DB, shared bool, log *slog.Logger) (*storeClaim, error) {
 	var schema string
 	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
 		return nil, err
 	}
-	l := &schemaLock{db: db, key: serveLockKey(schema), shared: shared, where: "PostgreSQL schema " + schema}
+	l := &schemaLock{db: db, key: serveLockKey(schema), shared: shared, where: "PostgreSQL schema " + schema, schema: schema}
 	if err := l.take(ctx); err != nil {
 		return nil, err
 	}
 	stop, done := make(chan struct{}), make(chan struct{})
 	go l.keep(stop, done, log)
-	return func() error {
+	release := func() error {
 		close(stop)
 		<-done
 		return l.release()
-	}, nil
+	}
+	return &storeClaim{release: release, where: l.where, redis: l}, nil
 }
 
 // serveLockKey is the advisory lock key of serves on schema.
@@ -108,10 +120,20 @@ type schemaLock struct {
 	key    int64
 	shared bool
 	where  string
-	conn   *sql.Conn // the session holding the lock; nil while it is lost
+	schema string
+
+	mu    sync.Mutex
+	conn  *sql.Conn // the session holding the lock; nil while it is lost
+	token string    // this serve's Redis token, recorded on the same session
 }
 
 func (l *schemaLock) take(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.takeLocked(ctx)
+}
+
+func (l *schemaLock) takeLocked(ctx context.Context) error {
 	conn, err := l.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -129,6 +151,12 @@ func (l *schemaLock) take(ctx context.Context) error {
 		conn.Close()
 		return errStoreTaken(l.where, l.shared)
 	}
+	if l.token != "" {
+		if err := l.recordOn(ctx, conn, l.token); err != nil {
+			conn.Close()
+			return err
+		}
+	}
 	l.conn = conn
 	return nil
 }
@@ -145,23 +173,27 @@ func (l *schemaLock) keep(stop <-chan struct{}, done chan<- struct{}, log *slog.
 		case <-t.C:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), claimCheck)
+		l.mu.Lock()
 		if l.conn != nil && l.conn.PingContext(ctx) != nil {
 			l.conn.Raw(func(any) error { return driver.ErrBadConn }) // never back to the pool
 			l.conn.Close()
 			l.conn = nil
 		}
 		if l.conn == nil {
-			if err := l.take(ctx); err != nil {
+			if err := l.takeLocked(ctx); err != nil {
 				log.Error("this serve's claim on its store was lost with its PostgreSQL session and cannot be taken again", "err", err)
 			} else {
 				log.Warn("this serve's claim on its store was lost with its PostgreSQL session and is taken again")
 			}
 		}
+		l.mu.Unlock()
 		cancel()
 	}
 }
 
 func (l *schemaLock) release() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.conn == nil {
 		return nil
 	}
@@ -171,5 +203,9 @@ func (l *schemaLock) release() error {
 	}
 	// The connection goes back to the pool: the lock must not go with it.
 	_, err := l.conn.ExecContext(context.Background(), unlock, l.key)
+	if l.token != "" {
+		_, uerr := l.conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock_shared($1, $2)", redisLockSpace(l.schema), tokenLockKey(l.token))
+		err = errors.Join(err, uerr)
+	}
 	return errors.Join(err, l.conn.Close())
 }

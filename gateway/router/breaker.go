@@ -88,6 +88,16 @@ func (b *Breaker) Cooling() (rateLimited bool, until time.Time) {
 	return b.limited, until
 }
 
+// ReopensAt reports when Allow lets a request through again: zero while
+// it does now (closed, or past its cooldown), else the moment Cooling names.
+func (b *Breaker) ReopensAt(now time.Time) time.Time {
+	if b.State(now) != Open {
+		return time.Time{}
+	}
+	_, until := b.Cooling()
+	return until
+}
+
 // State reports the breaker's state at now.
 func (b *Breaker) State(now time.Time) string {
 	b.mu.Lock()

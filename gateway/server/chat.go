@@ -578,7 +578,8 @@ func (k *call) upstream(t *router.Target) providers.Upstream {
 func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIError) {
 	var tried []string
 	// The chain's answer is a 429 only if every model's was; its
-	// Retry-After is the soonest, when each model named one.
+	// Retry-After is the soonest, when each model named one: the chain
+	// serves again as soon as any of its models does.
 	onlyLimited, soonest := true, int64(0)
 	for i, p := range k.chain {
 		k.use(p)
@@ -601,20 +602,18 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 		}
 		if ae.Reason != reasonUpstreamsRateLimited {
 			onlyLimited = false
-		} else if secs, ok := ae.Metadata["retry_after_seconds"].(int64); ok && soonest >= 0 && (soonest == 0 || secs < soonest) {
+		}
+		if secs, ok := ae.Metadata["retry_after_seconds"].(int64); ok && soonest >= 0 && (soonest == 0 || secs < soonest) {
 			soonest = secs
 		} else if !ok {
 			soonest = -1
 		}
 		if i == len(k.chain)-1 {
-			if ae.Reason == reasonUpstreamsRateLimited && i > 0 {
-				if !onlyLimited {
-					notOnlyRateLimited(ae, p.model.ID)
-				} else if soonest > 0 {
-					ae.Metadata["retry_after_seconds"] = soonest
-				} else {
-					delete(ae.Metadata, "retry_after_seconds")
+			if (ae.Reason == reasonUpstreamsRateLimited || ae.Reason == "upstreams_failed") && i > 0 {
+				if !onlyLimited && ae.Reason == reasonUpstreamsRateLimited {
+					notOnlyRateLimited(ae)
 				}
+				setRetryAfter(ae, p.model.ID, max(soonest, 0))
 			}
 			if len(k.chain) > 1 {
 				ae.Metadata["models_tried"] = tried
@@ -737,9 +736,10 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 		ae.Message = fmt.Sprintf("every upstream for %s timed out before its first byte; try again shortly", k.model.ID)
 	}
 	// Rate limits alone (every upstream answered 429 or cools down after
-	// 429s) are a 429; mixed with any other failure, a 503.
-	if limits.all() {
-		limits.rateLimited(ae, k.model.ID, k.s.cfg.Now())
+	// 429s) are a 429; mixed with any other failure, a 503. Either says
+	// when an upstream takes requests again, when that is known.
+	if ae.Status == http.StatusServiceUnavailable {
+		limits.answer(ae, k.model.ID, k.s.cfg.Now())
 	}
 	if len(tried) > 0 {
 		lt := tried[len(tried)-1]

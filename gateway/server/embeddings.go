@@ -262,9 +262,7 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 	ae := apiErr(http.StatusServiceUnavailable, "upstreams_failed",
 		fmt.Sprintf("every upstream for %s failed or is cooling down; try again shortly", k.model.ID),
 		map[string]any{"model": k.model.ID, "attempts": tried})
-	if limits.all() {
-		limits.rateLimited(ae, k.model.ID, k.s.cfg.Now())
-	}
+	limits.answer(ae, k.model.ID, k.s.cfg.Now())
 	if len(tried) > 0 {
 		lt := tried[len(tried)-1]
 		ae.Metadata["provider"], ae.Metadata["provider_name"] = lt["provider"], lt["provider"]

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/routefree/routefree/eventstore"
+)
+
+// Serves on one store must share one Redis and one --redis-prefix (their
+// credit holds and rate limits live there), and two stores must not share
+// a prefix (their accounts' holds would meet). Each side records the other:
+//
+//   - Redis records which store owns the prefix: the key <prefix>serve:owner
+//     holds "<store> <token>", the store's identity (its first event's hash)
+//     and a random token naming this Redis and prefix. Running serves put it
+//     back every claimCheck, with a TTL of ownerTTL, so that a Redis
+//     restarted empty (it keeps nothing on disk) has it again within
+//     seconds, and a prefix whose serves all stopped is free once the holds
+//     they could have left have expired.
+//   - The store records which token its running serves use: each serve holds
+//     a shared lock named after its token (a serve-redis-<token>.lock flock
+//     in the SQLite data directory, an advisory lock on PostgreSQL), so a
+//     serve finding another token's lock held knows a running serve uses
+//     another Redis or prefix.
+//
+// A serve whose Redis lacks the key while serves run on its store waits for
+// them to put it back (a restarted Redis) before taking a token of its own
+// (then it is another Redis, and refused).
+
+// ownerTTL is how long a prefix stays its store's after the last serve
+// using it stopped: as long as the holds it may have left.
+const ownerTTL = sharedHoldTTL
+
+// ownerWait is how long a starting serve waits for running ones to put the
+// owner key back into a Redis that lost it.
+const ownerWait = 3 * claimCheck
+
+// redisStartWait is how long a starting serve waits for Redis to answer.
+const redisStartWait = 30 * time.Second
+
+// redisRecords is the store side: the token each running serve uses.
+type redisRecords interface {
+	// record marks this serve as using token, for as long as it runs.
+	record(ctx context.Context, token string) error
+	// others reports whether a running serve recorded a token other than
+	// token (any token when token is "").
+	others(ctx context.Context, token string) (bool, error)
+}
+
+// redisOwner keeps this serve's entry in Redis.
+type redisOwner struct {
+	rdb   *redis.Client
+	key   string
+	store string // the store's identity; "" while it holds no event
+	token string
+	raw   eventstore.Store
+	log   *slog.Logger
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+func newToken() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// storeIdentity is the chain hash of the store's first event, "" for an
+// empty store (which has no account whose holds could meet another's).
+// Event IDs of commands are derived from their content, so two stores can
+// begin with the same ID; the hash covers the instant too.
+func storeIdentity(ctx context.Context, r eventstore.Store) (string, error) {
+	evs, err := r.ReadAll(ctx, eventstore.Start, 1)
+	if err != nil || len(evs) == 0 {
+		return "", err
+	}
+	return hex.EncodeToString(evs[0].Hash), nil
+}
+
+func splitOwner(v string) (store, token string) {
+	store, token, _ = strings.Cut(v, " ")
+	return store, token
+}
+
+// joinRedis checks that this serve's Redis and prefix are those of the
+// serves running on its store, and that no other store owns the prefix,
+// then keeps both records until stopped.
+func joinRedis(ctx context.Context, c *Config, rdb *redis.Client, claim *storeClaim, raw eventstore.Store, log *slog.Logger) (stop func() error, err error) {
+	if claim.redis == nil {
+		return func() error { return nil }, nil
+	}
+	o := &redisOwner{rdb: rdb, key: c.RedisPrefix + "serve:owner", raw: raw, log: log}
+	if o.store, err = storeIdentity(ctx, raw); err != nil {
+		return nil, err
+	}
+	redisWhere := fmt.Sprintf("--redis-url %s, --redis-prefix %q", redactURL(c.RedisURL), c.RedisPrefix)
+	// A Redis starting beside this serve (one compose file) gets a while
+	// to answer.
+	cur, err := o.get(ctx)
+	for deadline := time.Now().Add(redisStartWait); err != nil && ctx.Err() == nil && time.Now().Before(deadline); {
+		log.Warn("waiting for Redis to answer", "redis", redactURL(c.RedisURL), "err", err)
+		time.Sleep(time.Second)
+		cur, err = o.get(ctx)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("Redis (%s): %w", redisWhere, err)
+	}
+	if cur == "" {
+		// Serves running on the store put the key back within claimCheck
+		// if this is their Redis, restarted.
+		running, err := claim.redis.others(ctx, "")
+		if err != nil {
+			return nil, err
+		}
+		for deadline := time.Now().Add(ownerWait); running && cur == "" && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Millisecond)
+			if cur, err = o.get(ctx); err != nil {
+				return nil, fmt.Errorf("Redis (%s): %w", redisWhere, err)
+			}
+		}
+	}
+	created := false
+	if cur == "" {
+		mine := o.store + " " + newToken()
+		if created, err = rdb.SetNX(ctx, o.key, mine, ownerTTL).Result(); err != nil {
+			return nil, fmt.Errorf("Redis (%s): %w", redisWhere, err)
+		}
+		if cur, err = o.get(ctx); err != nil {
+			return nil, fmt.Errorf("Redis (%s): %w", redisWhere, err)
+		}
+	}
+	owner, token := splitOwner(cur)
+	o.token = token
+	refuse := func(e error) (func() error, error) {
+		if created { // leave no trace of a refused serve
+			_ = rdb.Del(context.Background(), o.key).Err()
+		}
+		return nil, e
+	}
+	if owner != "" && o.store != "" && owner != o.store {
+		return refuse(fmt.Errorf("Redis (%s) holds the credit holds and rate limits of serves on another store (its first event's hash %s; this store, %s, begins with %s): "+
+			"the accounts of two stores would meet there; give each store its own --redis-prefix (a prefix is free again %s after the last serve using it stopped)",
+			redisWhere, owner, claim.where, o.store, ownerTTL))
+	}
+	if err := claim.redis.record(ctx, token); err != nil {
+		return refuse(err)
+	}
+	other, err := claim.redis.others(ctx, token)
+	if err != nil {
+		return refuse(err)
+	}
+	if other {
+		return refuse(fmt.Errorf("serves running on this store (%s) use another Redis or --redis-prefix than this one (%s): "+
+			"every serve on a store must share its credit holds and rate limits, or an account could spend past its credit; "+
+			"start this one with the --redis-url and --redis-prefix of the running ones", claim.where, redisWhere))
+	}
+	o.stop, o.done = make(chan struct{}), make(chan struct{})
+	go o.keep()
+	return func() error { close(o.stop); <-o.done; return nil }, nil
+}
+
+func (o *redisOwner) get(ctx context.Context) (string, error) {
+	v, err := o.rdb.Get(ctx, o.key).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return v, err
+}
+
+// keep puts the owner key back every claimCheck, naming the store once it
+// has a first event, and logs an error while the prefix names another
+// token (another store's serve took it while Redis had lost it).
+func (o *redisOwner) keep() {
+	defer close(o.done)
+	t := time.NewTicker(claimCheck)
+	defer t.Stop()
+	warned := ""
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), claimCheck)
+		if o.store == "" {
+			o.store, _ = storeIdentity(ctx, o.raw)
+		}
+		mine := o.store + " " + o.token
+		cur, err := o.get(ctx)
+		switch _, token := splitOwner(cur); {
+		case err != nil: // Redis unreachable: readiness says so
+		case cur == "":
+			err = o.rdb.SetNX(ctx, o.key, mine, ownerTTL).Err()
+		case token != o.token:
+			if warned != cur {
+				warned = cur
+				o.log.Error("this serve's Redis prefix is now owned by serves of another store or Redis; their credit holds could meet this store's: give each store its own --redis-prefix and restart its serves", "key", o.key)
+			}
+		case cur != mine:
+			err = o.rdb.Set(ctx, o.key, mine, ownerTTL).Err()
+		default:
+			err = o.rdb.Expire(ctx, o.key, ownerTTL).Err()
+		}
+		_ = err
+		cancel()
+	}
+}
+
+// dirRecords records tokens as flocks of serve-redis-<token>.lock files in
+// the SQLite data directory.
+type dirRecords struct {
+	dir  string
+	mine *os.File
+}
+
+func (d *dirRecords) path(token string) string {
+	return filepath.Join(d.dir, "serve-redis-"+token+".lock")
+}
+
+func (d *dirRecords) record(_ context.Context, token string) error {
+	path := d.path(token)
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		// Blocks only while another serve clears the file as stale.
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		// Cleared meanwhile: the lock is on a file no one sees; again.
+		var held, named syscall.Stat_t
+		if syscall.Fstat(int(f.Fd()), &held) == nil && syscall.Stat(path, &named) == nil && held.Ino == named.Ino {
+			d.mine = f
+			return nil
+		}
+		f.Close()
+	}
+}
+
+func (d *dirRecords) others(_ context.Context, token string) (bool, error) {
+	paths, err := filepath.Glob(filepath.Join(d.dir, "serve-redis-*.lock"))
+	if err != nil {
+		return false, err
+	}
+	for _, p := range paths {
+		if token != "" && p == d.path(token) {
+			continue
+		}
+		f, err := os.OpenFile(p, os.O_RDWR, 0)
+		if err != nil {
+			continue // cleared by another serve
+		}
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return true, nil
+		}
+		if err == nil {
+			os.Remove(p) // the record of serves that stopped
+		}
+		f.Close()
+	}
+	return false, nil
+}
+
+func (d *dirRecords) close() error {
+	if d.mine == nil {
+		return nil
+	}
+	return d.mine.Close()
+}
+
+// On PostgreSQL a token is recorded as a shared advisory lock (two-key
+// form) in a key space of the schema's own, on the session that holds the
+// serve's claim, so it goes and comes back with that session.
+
+// redisLockSpace is the first key of the schema's token locks.
+func redisLockSpace(schema string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte("routefree/redis/" + schema))
+	return int32(h.Sum32())
+}
+
+// tokenLockKey is the second key of a token's lock.
+func tokenLockKey(token string) int32 {
+	h := fnv.New32a()
+	h.Write([]byte(token))
+	return int32(h.Sum32())
+}
+
+func (l *schemaLock) recordOn(ctx context.Context, conn *sql.Conn, token string) error {
+	_, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock_shared($1, $2)", redisLockSpace(l.schema), tokenLockKey(token))
+	return err
+}
+
+func (l *schemaLock) record(ctx context.Context, token string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.conn == nil {
+		return errors.New("this serve's claim on its store was lost with its PostgreSQL session")
+	}
+	if err := l.recordOn(ctx, l.conn, token); err != nil {
+		return err
+	}
+	l.token = token
+	return nil
+}
+
+func (l *schemaLock) others(ctx context.Context, token string) (bool, error) {
+	// A two-key advisory lock shows in pg_locks as classid = key 1,
+	// objid = key 2 (as unsigned), objsubid = 2.
+	var found bool
+	err := l.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		AND classid::int8 = $1::int8 AND ($2::text = '' OR objid::int8 <> $3::int8))`,
+		int64(uint32(redisLockSpace(l.schema))), token, int64(uint32(tokenLockKey(token)))).Scan(&found)
+	return found, err
+}

@@ -108,6 +108,9 @@ var errorPatterns = []errorPattern{
 	ep(`range (\S+) overlaps (\S+), already assigned to period (\S+)`, "err.range.overlap"),
 	ep(`no invoice number range assigned for the period (\S+) .*`, "err.range.none"),
 	ep(`the void window has closed .*`, "err.void.window"),
+	// Turnkey's folders against the history (invoicing.Outbox).
+	ep(`Turnkey's folders hold invoices of numbers this history has not used \((\d+) files: issued by a store since lost, restored from a backup\?\), and it would give those numbers to other buyers: (.*)`, "err.turnkey.foreign"),
+	ep(`(\S+) (\S+) in Turnkey's (\S+) is another invoice \((.*)\) than this history's \((.*)\): the number was issued twice, and this history's is neither written nor recorded as uploaded \(docs/invoicing.md, "Numbers used outside the history"\)`, "err.turnkey.clash"),
 	ep(`invoice number range exhausted.*`, "err.range.exhausted"),
 	ep(`range prefix "([^"]*)": want 2 uppercase letters`, "err.range.prefix"),
 	ep(`range (\d+)-(\d+): want 0 ≤ from ≤ to ≤ 99999999`, "err.range.numbers"),

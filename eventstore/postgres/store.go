@@ -131,6 +131,15 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 // ids ahead of this one's (migrations/postgres/00003). Under the chain's
 // lock no append runs meanwhile; the offset only ever grows.
 func raiseCommitOffset(ctx context.Context, pool *pgxpool.Pool, lockKey int64) error {
+	// Nearly always the history's ids are behind this cluster's: then no
+	// lock is taken, and instances starting together do not queue here.
+	var ahead bool
+	if err := pool.QueryRow(ctx, `SELECT COALESCE((SELECT max(transaction_id) FROM events) >= events_commit_id(), false)`).Scan(&ahead); err != nil {
+		return fmt.Errorf("postgres event store: %w", err)
+	}
+	if !ahead {
+		return nil
+	}
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres event store: %w", err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"sync"
 )
 
 // msgWriter stands in for the client's connection while the chat pipeline
@@ -19,15 +18,9 @@ import (
 //     and message_stop are written from them, so a client sees the end of a
 //     message only once it is billed.
 type msgWriter struct {
-	w         http.ResponseWriter
+	translated
 	requestID string
 	native    *nativeAnswer
-
-	mu     sync.Mutex
-	status int
-	stream bool
-	buf    bytes.Buffer // held JSON body, or the unparsed tail of the stream
-	err    error
 
 	// stream state
 	started      bool // message_start written
@@ -42,64 +35,16 @@ type msgWriter struct {
 }
 
 func newMsgWriter(w http.ResponseWriter, native *nativeAnswer) *msgWriter {
-	return &msgWriter{w: w, native: native, block: -1, tools: map[int]int{}}
+	m := &msgWriter{native: native, block: -1, tools: map[int]int{}}
+	m.translated.w = w
+	// Anthropic's SDKs read request-id.
+	m.onStatus = func() {
+		m.requestID = m.w.Header().Get("X-Request-Id")
+		m.w.Header().Set("Request-Id", m.requestID)
+	}
+	m.onEvent = m.event
+	return m
 }
-
-func (m *msgWriter) Header() http.Header { return m.w.Header() }
-
-func (m *msgWriter) WriteHeader(status int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.status != 0 {
-		return
-	}
-	m.status = status
-	// The pipeline has named the request by now; Anthropic's SDKs read
-	// request-id.
-	m.requestID = m.w.Header().Get("X-Request-Id")
-	m.w.Header().Set("Request-Id", m.requestID)
-	if status == http.StatusOK && bytes.HasPrefix([]byte(m.w.Header().Get("Content-Type")), []byte("text/event-stream")) {
-		m.stream = true
-		m.w.WriteHeader(status)
-	}
-}
-
-func (m *msgWriter) Write(p []byte) (int, error) {
-	if m.status == 0 {
-		m.WriteHeader(http.StatusOK)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.err != nil {
-		return 0, m.err
-	}
-	m.buf.Write(p)
-	if !m.stream {
-		return len(p), nil
-	}
-	for {
-		b := m.buf.Bytes()
-		i := bytes.Index(b, sseEnd)
-		if i < 0 {
-			break
-		}
-		ev := append([]byte(nil), b[:i]...)
-		m.buf.Next(i + len(sseEnd))
-		if err := m.event(ev); err != nil {
-			m.err = err
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-// FlushError lets http.ResponseController flush through to the client.
-func (m *msgWriter) FlushError() error {
-	return http.NewResponseController(m.w).Flush()
-}
-
-// Unwrap gives http.ResponseController the connection underneath.
-func (m *msgWriter) Unwrap() http.ResponseWriter { return m.w }
 
 // finish writes a held JSON answer in the Messages shape.
 func (m *msgWriter) finish() error {

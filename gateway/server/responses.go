@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,7 +44,7 @@ func (s *Server) responses(c echo.Context) error {
 
 	resp := c.Response()
 	orig := resp.Writer
-	rw := &respWriter{w: orig, echo: echo, open: -1, calls: map[int]int{}}
+	rw := newRespWriter(orig, echo)
 	resp.Writer = rw
 	defer func() { resp.Writer = orig }()
 	if err := s.chatCompletions(c); err != nil && rw.status == 0 {
@@ -66,14 +65,8 @@ func (s *Server) responses(c echo.Context) error {
 //     An error chunk (the upstream broke the stream) becomes
 //     response.failed and an error event, which the SDKs raise.
 type respWriter struct {
-	w    http.ResponseWriter
+	translated
 	echo respObject
-
-	mu     sync.Mutex
-	status int
-	stream bool
-	buf    bytes.Buffer // held JSON body, or the unparsed tail of the stream
-	err    error
 
 	// stream state
 	ids          respIDs
@@ -89,57 +82,13 @@ type respWriter struct {
 	finishReason string
 }
 
-func (rw *respWriter) Header() http.Header { return rw.w.Header() }
-
-func (rw *respWriter) WriteHeader(status int) {
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	if rw.status != 0 {
-		return
-	}
-	rw.status = status
-	// The pipeline has named the request by now.
-	rw.ids = newRespIDs(rw.w.Header().Get("X-Request-Id"))
-	if status == http.StatusOK && bytes.HasPrefix([]byte(rw.w.Header().Get("Content-Type")), []byte("text/event-stream")) {
-		rw.stream = true
-		rw.w.WriteHeader(status)
-	}
+func newRespWriter(w http.ResponseWriter, echo respObject) *respWriter {
+	rw := &respWriter{echo: echo, open: -1, calls: map[int]int{}}
+	rw.translated.w = w
+	rw.onStatus = func() { rw.ids = newRespIDs(rw.w.Header().Get("X-Request-Id")) }
+	rw.onEvent = rw.event
+	return rw
 }
-
-func (rw *respWriter) Write(p []byte) (int, error) {
-	if rw.status == 0 {
-		rw.WriteHeader(http.StatusOK)
-	}
-	rw.mu.Lock()
-	defer rw.mu.Unlock()
-	if rw.err != nil {
-		return 0, rw.err
-	}
-	rw.buf.Write(p)
-	if !rw.stream {
-		return len(p), nil
-	}
-	for {
-		b := rw.buf.Bytes()
-		i := bytes.Index(b, sseEnd)
-		if i < 0 {
-			break
-		}
-		ev := append([]byte(nil), b[:i]...)
-		rw.buf.Next(i + len(sseEnd))
-		if err := rw.event(ev); err != nil {
-			rw.err = err
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-// FlushError lets http.ResponseController flush through to the client.
-func (rw *respWriter) FlushError() error { return http.NewResponseController(rw.w).Flush() }
-
-// Unwrap gives http.ResponseController the connection underneath.
-func (rw *respWriter) Unwrap() http.ResponseWriter { return rw.w }
 
 // finish writes a held JSON answer: a response object, or the error as the
 // gateway wrote it.

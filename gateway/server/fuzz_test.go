@@ -65,6 +65,51 @@ func FuzzChatEndpoint(f *testing.F) {
 	})
 }
 
+// FuzzResponsesEndpoint posts arbitrary bodies to /api/v1/responses, whose
+// translation to the chat shape is its own parser: the same promises as
+// for chat (no panic, no 5xx but the upstream ones, the error shape, every
+// hold given back).
+func FuzzResponsesEndpoint(f *testing.F) {
+	for _, s := range []string{
+		`{"model":"test/openai","input":"hi"}`,
+		`{"model":"test/anthropic","stream":true,"instructions":"be brief","input":[{"role":"user","content":[{"type":"input_text","text":"hi"}]}]}`,
+		`{"model":"test/gemini","max_output_tokens":5,"input":[{"role":"developer","content":"x"},{"role":"user","content":"q"}]}`,
+		`{"model":"test/openai","tools":[{"type":"function","name":"f","parameters":{"type":"object"}}],"tool_choice":"required","input":[{"role":"user","content":"q"},{"type":"function_call","call_id":"c","name":"f","arguments":"{}"},{"type":"function_call_output","call_id":"c","output":"r"}]}`,
+		`{"model":"test/openai","previous_response_id":"resp_1","input":"hi"}`,
+		`{"model":"test/openai","input":[{"type":"item_reference","id":"x"}]}`,
+		`{"model":"test/openai","text":{"format":{"type":"json_schema","name":"x","schema":{"type":"object"}}},"input":"q"}`,
+		`{"model":"test/openai","reasoning":{"effort":"high"},"input":"q"}`,
+		`{"model":"test/openai","input":[{"role":"user","content":[{"type":"input_image","image_url":"data:image/png;base64,AAAA"}]}]}`,
+		`{"model":"test/openai","input":[]}`, `{"model":"test/openai","input":null}`, `{"model":"test/openai","input":7}`,
+		`{"model":"test/openai","input":[{"role":"robot","content":"hi"}]}`,
+		`{"model":"test/openai","max_output_tokens":99999999999,"input":"hi"}`,
+		`{"model":1,"input":{}}`, `[]`, `null`, ``, `{}`, "\x00\xff",
+		`{"model":"test/openai","input":[` + strings.Repeat(`{"role":"user","content":[]},`, 100) + `1]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		h := newHarness(t, harnessOpts{})
+		resp, b := h.postResponses(string(body))
+		st := resp.StatusCode
+		if st >= 500 && st != 502 && st != 503 {
+			t.Fatalf("status %d for %q: %s", st, body, b)
+		}
+		if st >= 400 {
+			e := decodeError(t, b)
+			if e.Error.Code != st || e.Error.Message == "" {
+				t.Fatalf("error body %s for status %d", b, st)
+			}
+		} else if st == 200 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && !json.Valid(b) {
+			t.Fatalf("invalid JSON response %q", b)
+		}
+		if strings.Contains(h.logs.String(), "panic") {
+			t.Fatalf("panic logged for %q: %s", body, h.logs.String())
+		}
+		h.heldSoonZero()
+	})
+}
+
 // heldSoonZero waits for the deferred release of a request whose error
 // response may reach the client just before the handler's cleanup ran.
 func (h *harness) heldSoonZero() {

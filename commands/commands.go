@@ -257,6 +257,13 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 	if !k.SpendLimit.IsPositive() {
 		k.SpendPeriod = "" // no limit, nothing to reset: a limit set later gets the default
 	}
+	if k.ExpiresAt != nil {
+		at := k.ExpiresAt.UTC().Truncate(time.Second)
+		if !at.After(h.Now()) {
+			return "", "", fmt.Errorf("%w: a key's expiry must be in the future (%s given)", ErrInvalid, at.Format(time.RFC3339))
+		}
+		k.ExpiresAt = &at
+	}
 	secret = KeyPrefix + randomID(40)
 	k.KeyID = "key_" + randomID(12)
 	if !named {

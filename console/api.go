@@ -483,6 +483,7 @@ type keyInput struct {
 	SpendLimit  *decimal.Decimal `json:"spend_limit"`
 	SpendPeriod string           `json:"spend_period"`
 	Management  bool             `json:"management"`
+	ExpiresAt   *time.Time       `json:"expires_at"` // nil: never
 }
 
 // issueKey issues a key for by (staff, or a customer's management key,
@@ -507,7 +508,7 @@ func (s *server) issueKey(ctx context.Context, by auth.Principal, account string
 		return "", "", err
 	}
 	k := domain.KeyIssued{AccountID: account, Name: strings.TrimSpace(in.Name), Models: models,
-		SpendLimit: limit, SpendPeriod: in.SpendPeriod, Management: in.Management}
+		SpendLimit: limit, SpendPeriod: in.SpendPeriod, Management: in.Management, ExpiresAt: in.ExpiresAt}
 	if err := s.withinCallersKey(by, k); err != nil {
 		return "", "", err
 	}

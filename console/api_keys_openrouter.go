@@ -89,6 +89,10 @@ func finite(f float64) float64 {
 func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 	out := orKey{Hash: k.KeyID, Name: k.Name, Label: label(k.Prefix), Disabled: k.Revoked || k.Disabled,
 		Models: k.Models, Management: k.Management, Currency: "TWD", WorkspaceID: k.AccountID}
+	if !k.ExpiresAt.IsZero() {
+		at := k.ExpiresAt.UTC().Format(time.RFC3339)
+		out.ExpiresAt = &at
+	}
 	v, _ := s.deps.Models.Balances.View(k.AccountID, k.KeyID, s.deps.now())
 	out.Usage, out.UsageDaily = v.KeyUsed.InexactFloat64(), v.KeyDay.InexactFloat64()
 	out.UsageWeekly, out.UsageMonthly = v.KeyWeek.InexactFloat64(), v.KeyMonth.InexactFloat64()
@@ -153,8 +157,9 @@ func (s *server) orListKeys(c echo.Context) error {
 // OpenRouter's name for the limit's period (null, a limit that never
 // resets, is refused, but with no limit, where it is what the key's answer
 // shows); include_byok_in_limit is accepted and not acted on; expires_at is
-// refused unless null; workspace_id and creator_user_id are not kept (the
-// workspace is the management key's account).
+// an ISO 8601 UTC instant, as OpenRouter takes it (other time zones are
+// refused); workspace_id and creator_user_id are not kept (the workspace
+// is the management key's account).
 type orKeyInput struct {
 	Name        string
 	Limit       *decimal.Decimal
@@ -162,6 +167,24 @@ type orKeyInput struct {
 	LimitReset  *string
 	Models      []string
 	Management  bool
+	ExpiresAt   *time.Time
+}
+
+// utcInstant reads an ISO 8601 instant written in UTC ("…Z" or "…+00:00").
+func utcInstant(field string, raw json.RawMessage) (*time.Time, error) {
+	var s string
+	if err := orField(field, raw, &s, "an ISO 8601 UTC timestamp (2027-12-31T23:59:59Z) or null"); err != nil {
+		return nil, err
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not an ISO 8601 timestamp such as 2027-12-31T23:59:59Z", field, s))
+	}
+	if _, offset := t.Zone(); offset != 0 {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not in UTC: write it with Z (%s)", field, s, t.UTC().Format(time.RFC3339)))
+	}
+	t = t.UTC()
+	return &t, nil
 }
 
 // orBodyFields splits a key body into its fields, refusing a body that is
@@ -259,7 +282,7 @@ func decodeCreate(b []byte) (orKeyInput, error) {
 			err = orField(field, v, &byok, wantBool)
 		case "expires_at":
 			if !null {
-				err = echo.NewHTTPError(http.StatusBadRequest, field+": keys do not expire here; delete the key (DELETE /api/v1/keys/{hash}) when it is no longer needed")
+				in.ExpiresAt, err = utcInstant(field, v)
 			}
 		case "workspace_id", "creator_user_id":
 			var s *string
@@ -293,7 +316,7 @@ func (s *server) orCreateKey(c echo.Context) error {
 	if strings.TrimSpace(in.Name) == "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "name is required")
 	}
-	ki := keyInput{Name: in.Name, Models: in.Models, SpendLimit: in.Limit, SpendPeriod: in.LimitPeriod, Management: in.Management}
+	ki := keyInput{Name: in.Name, Models: in.Models, SpendLimit: in.Limit, SpendPeriod: in.LimitPeriod, Management: in.Management, ExpiresAt: in.ExpiresAt}
 	if in.LimitReset != nil && in.LimitPeriod == "" {
 		ki.SpendPeriod = *in.LimitReset // OpenRouter's daily | weekly | monthly
 	}

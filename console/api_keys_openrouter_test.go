@@ -406,7 +406,7 @@ func TestKeysAPITypeErrorsInJSONTerms(t *testing.T) {
 		{"POST", `{"name":"x","models":[1]}`, "models[0]", "must be a string"},
 		{"POST", `{"name":"x","management":"yes"}`, "management", "must be true or false"},
 		{"POST", `{"name":"x","include_byok_in_limit":1}`, "include_byok_in_limit", "must be true or false"},
-		{"POST", `{"name":"x","expires_at":1}`, "expires_at", "do not expire"},
+		{"POST", `{"name":"x","expires_at":1}`, "expires_at", "must be an ISO 8601 UTC timestamp"},
 		{"POST", `{"name":"x","workspace_id":1}`, "workspace_id", "must be a string"},
 		{"POST", `{"name":"x","creator_user_id":false}`, "creator_user_id", "must be a string"},
 		{"POST", `[{"name":"x"}]`, "request body", "must be a JSON object"},
@@ -458,5 +458,52 @@ func TestKeysAPIUnauthenticatedNamesManagementKey(t *testing.T) {
 		if code, b := e.send("GET", path, e.staffToken("admin"), nil); code != http.StatusForbidden {
 			t.Errorf("GET %s with a staff token: %d %s", path, code, b)
 		}
+	}
+}
+
+// TestKeysExpireAsOpenRouterSays: a key created with expires_at (an ISO
+// 8601 instant in UTC, as OpenRouter takes it) shows it, works until then
+// and is refused from then on, here as on the model endpoints; another
+// time zone, a malformed instant and one already past are refused.
+func TestKeysExpireAsOpenRouterSays(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_k", "金鑰公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_k", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	expires := testNow.Add(2 * time.Hour).UTC()
+	code, b := e.call("POST", "/api/v1/keys", mgmt, map[string]any{"name": "two hours", "management": true, "expires_at": expires.Format(time.RFC3339)})
+	if code != http.StatusCreated {
+		t.Fatalf("create with expires_at: %d %s", code, b)
+	}
+	var created struct {
+		Data map[string]any `json:"data"`
+		Key  string         `json:"key"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil || created.Data["expires_at"] != expires.Format(time.RFC3339) {
+		t.Fatalf("create with expires_at: %s", b)
+	}
+	e.sync()
+	if code, b := e.call("GET", "/api/v1/keys", created.Key, nil); code != http.StatusOK {
+		t.Fatalf("the key before it expires: %d %s", code, b)
+	}
+	for _, bad := range []struct{ at, want string }{
+		{expires.In(projections.Taipei).Format(time.RFC3339), "not in UTC"},
+		{"2027-12-31 23:59:59", "not an ISO 8601 timestamp"},
+		{testNow.Add(-time.Minute).UTC().Format(time.RFC3339), "must be in the future"},
+	} {
+		code, b := e.call("POST", "/api/v1/keys", mgmt, map[string]any{"name": "x", "expires_at": bad.at})
+		if code != http.StatusBadRequest || !strings.Contains(string(b), bad.want) {
+			t.Errorf("expires_at %q: %d %s", bad.at, code, b)
+		}
+	}
+	e.clock.set(expires)
+	if code, b := e.call("GET", "/api/v1/keys", created.Key, nil); code != http.StatusUnauthorized {
+		t.Fatalf("the key at its expiry: %d %s", code, b)
+	}
+	if code, b := e.call("GET", "/api/v1/keys", mgmt, nil); code != http.StatusOK || !strings.Contains(string(b), expires.Format(time.RFC3339)) {
+		t.Fatalf("the list after the expiry: %d %s", code, b)
 	}
 }

@@ -21,7 +21,8 @@ type Authenticator struct {
 	keys     *projections.Keys
 	sessions sessionStore
 	signins  throttle
-	forms    onceStore // the one-time forms acted on
+	forms    onceStore        // the one-time forms acted on
+	now      func() time.Time // when keys expire against
 }
 
 var _ auth.Authenticator = (*Authenticator)(nil)
@@ -30,8 +31,11 @@ var _ auth.Authenticator = (*Authenticator)(nil)
 // and the API keys of keys, with its own session store.
 func NewAuthenticator(views *Views, keys *projections.Keys) *Authenticator {
 	return &Authenticator{views: views, keys: keys, sessions: newSessions(), signins: memoryThrottle{newLimiter(signinFailures, signinWindow)},
-		forms: &onceForms{}}
+		forms: &onceForms{}, now: time.Now}
 }
+
+// WithClock makes keys expire against now (a test's clock).
+func (a *Authenticator) WithClock(now func() time.Time) *Authenticator { a.now = now; return a }
 
 // Sign-in throttling: this many failures per client address in the window,
 // then that address waits.
@@ -142,7 +146,7 @@ func (a *Authenticator) resolveHash(kind, hash string) (auth.Principal, error) {
 // not have changed.
 func (a *Authenticator) keyPrincipal(hash string, signedIn *uint8) (auth.Principal, error) {
 	k, ok := a.keys.Lookup(hash)
-	if !ok || k.Revoked || k.Disabled || signedIn != nil && k.Disables != *signedIn {
+	if !ok || k.Revoked || k.Disabled || signedIn != nil && k.Disables != *signedIn || !k.ExpiresAt.IsZero() && !a.now().Before(k.ExpiresAt) {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	return auth.Principal{AccountID: k.AccountID, KeyID: k.KeyID, Management: k.Management}, nil

@@ -155,7 +155,7 @@ func buildAt(t *testing.T, tlsServer, staff bool, configure func(base string, e 
 		t.Fatal(err)
 	}
 	e.deps = Deps{Store: store, Commands: e.cmds, Models: e.models, Catalog: e.cat, Invoices: inv, Views: e.views, Runner: e.runner}
-	e.deps.Auth = NewAuthenticator(e.views, e.models.Keys)
+	e.deps.Auth = NewAuthenticator(e.views, e.models.Keys).WithClock(e.clock.Now)
 	ech := echo.New()
 	e.srv = httptest.NewUnstartedServer(ech)
 	base := "http://" + e.srv.Listener.Addr().String()

@@ -123,8 +123,11 @@ type KeyIssued struct {
 	// Management marks a key that manages the account's keys (see
 	// KeyWithin) and cannot call models. Absent in older events: an
 	// ordinary key.
-	Management bool  `json:"management,omitempty"`
-	Actor      Actor `json:"actor"` // who caused it (since v2)
+	Management bool `json:"management,omitempty"`
+	// ExpiresAt ends the key at that instant (UTC); nil: it never expires.
+	// Absent in older events.
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Actor     Actor      `json:"actor"` // who caused it (since v2)
 }
 
 // KeyRevoked ends a key.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -38,8 +39,9 @@ type KeyInfo struct {
 	// session signed in with the key ends once it changes, so enabling the
 	// key again does not bring back the sessions its disabling ended.
 	Disables   uint8
-	Suspended  bool // the account is suspended
-	Management bool // manages the account's keys, calls no model (domain.KeyWithin)
+	Suspended  bool      // the account is suspended
+	Management bool      // manages the account's keys, calls no model (domain.KeyWithin)
+	ExpiresAt  time.Time // zero: the key never expires
 }
 
 // keyEntry is one key. Its account's plan, limits and suspension are read
@@ -61,12 +63,16 @@ type keyLimits struct {
 	models      []string
 	spendLimit  Amount
 	spendPeriod string
+	expires     int64 // unix seconds; 0: never
 }
 
 // limitsOf returns a key's restrictions, nil when it has none.
 func limitsOf(b *domain.KeyIssued) *keyLimits {
 	l := keyLimits{models: b.Models, spendLimit: AmountOf(b.SpendLimit), spendPeriod: spendPeriod(b.SpendPeriod)}
-	if len(l.models) == 0 && l.spendLimit == (Amount{}) && l.spendPeriod == PeriodMonthly {
+	if b.ExpiresAt != nil {
+		l.expires = b.ExpiresAt.Unix()
+	}
+	if len(l.models) == 0 && l.spendLimit == (Amount{}) && l.spendPeriod == PeriodMonthly && l.expires == 0 {
 		return nil
 	}
 	return &l
@@ -190,6 +196,9 @@ func (k *Keys) info(e *keyEntry) KeyInfo {
 		Disabled: e.disabled, Disables: e.disables, Management: e.management}
 	if l := e.limits; l != nil {
 		info.Models, info.SpendLimit, info.SpendPeriod = l.models, l.spendLimit.Decimal(), l.spendPeriod
+		if l.expires != 0 {
+			info.ExpiresAt = time.Unix(l.expires, 0).UTC()
+		}
 	}
 	return info
 }
@@ -236,12 +245,18 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 		case *domain.KeyChanged:
 			k.mu.Lock()
 			if ke, ok := k.byID[b.KeyID]; ok {
-				var models []string
+				// A change names the spending terms; the models and the
+				// expiry stay the key's.
+				kept := domain.KeyIssued{SpendLimit: b.SpendLimit, SpendPeriod: b.SpendPeriod}
 				if ke.limits != nil {
-					models = ke.limits.models
+					kept.Models = ke.limits.models
+					if ke.limits.expires != 0 {
+						at := time.Unix(ke.limits.expires, 0).UTC()
+						kept.ExpiresAt = &at
+					}
 				}
 				ke.name = k.names.index(b.Name)
-				ke.limits = limitsOf(&domain.KeyIssued{Models: models, SpendLimit: b.SpendLimit, SpendPeriod: b.SpendPeriod})
+				ke.limits = limitsOf(&kept)
 			}
 			k.mu.Unlock()
 		case *domain.KeyRevoked:

@@ -171,11 +171,19 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&limit, "spend-limit", "", "NTD spending limit per period, positive (default: none)")
 	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly or monthly")
 	fs.BoolVar(&k.Management, "management", false, "a management key: issues and revokes the account's keys within its own limits, calls no model")
+	expires := fs.String("expires", "", "the instant the key stops working, RFC 3339 (2027-12-31T23:59:59Z, or with an offset: 2028-01-01T07:59:59+08:00); default: never")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
 	if err := required("account", k.AccountID); err != nil {
 		return err
+	}
+	if *expires != "" {
+		at, err := time.Parse(time.RFC3339, *expires)
+		if err != nil {
+			return fmt.Errorf("%w: --expires: %q is not an RFC 3339 instant such as 2027-12-31T23:59:59Z", errUsage, *expires)
+		}
+		k.ExpiresAt = &at
 	}
 	if models != "" {
 		// As the admin API takes them: catalog IDs, blanks ignored; a typo
@@ -210,6 +218,9 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		id, secret, err := h.IssueKey(ctx, k)
 		if err == nil {
 			fmt.Fprintf(stdout, "key id: %s\nkey:    %s\n(the key is shown once; only its hash is stored)\n", id, secret)
+			if k.ExpiresAt != nil {
+				fmt.Fprintf(stdout, "expires: %s\n", k.ExpiresAt.UTC().Truncate(time.Second).Format(time.RFC3339))
+			}
 		}
 		return err
 	})

@@ -254,6 +254,8 @@ func (k *call) authenticate() error {
 	switch {
 	case key.Revoked || key.Disabled:
 		return refusedKey(key)
+	case key.Expired(k.start):
+		return expiredKey(key)
 	case key.Suspended:
 		return apiErr(http.StatusForbidden, "account_suspended", "this account is suspended", nil)
 	case key.Management:

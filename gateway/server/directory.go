@@ -23,8 +23,12 @@ type Key struct {
 	Revoked     bool
 	Disabled    bool // until enabled again
 	Suspended   bool
-	Management  bool // a management key: it manages keys and calls no model
+	Management  bool      // a management key: it manages keys and calls no model
+	ExpiresAt   time.Time // zero: never
 }
+
+// Expired reports whether the key has expired at now.
+func (k *Key) Expired(now time.Time) bool { return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) }
 
 // Allows reports whether the key may use model.
 func (k *Key) Allows(model string) bool {

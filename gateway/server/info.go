@@ -252,7 +252,26 @@ func (s *Server) caller(c echo.Context) (Key, error) {
 	if k.Revoked || k.Disabled {
 		return Key{}, refusedKey(k)
 	}
+	if k.Expired(s.cfg.Now()) {
+		return Key{}, expiredKey(k)
+	}
 	return k, nil
+}
+
+// expiredKey is the answer to a key past its expiry.
+func expiredKey(k Key) error {
+	at := k.ExpiresAt.UTC().Format(time.RFC3339)
+	return apiErr(http.StatusUnauthorized, "key_expired", "this API key expired at "+at+"; use or issue another key",
+		map[string]any{"expired_at": at})
+}
+
+// expiresAt is a key's expiry as OpenRouter writes it (ISO 8601, UTC), or
+// null.
+func expiresAt(k Key) any {
+	if k.ExpiresAt.IsZero() {
+		return nil
+	}
+	return k.ExpiresAt.UTC().Format(time.RFC3339)
 }
 
 // refusedKey is the answer to a revoked or disabled key.
@@ -374,7 +393,7 @@ func (s *Server) keyInfo(c echo.Context) error {
 		"rate_limit":                map[string]any{"requests": requests, "interval": "1m", "note": note},
 		"free_model_daily_requests": map[string]any{"limit": 0, "remaining": 0, "used": 0},
 		"allowed_data_regions":      []string{}, "creator_user_id": nil, "organization_id": k.AccountID,
-		"workspace_id": nil, "expires_at": nil,
+		"workspace_id": nil, "expires_at": expiresAt(k),
 		// RouteFree's own fields.
 		"key_id": k.ID, "name": k.Name, "account_id": k.AccountID, "plan": k.Plan,
 		"tokens_per_minute": k.Limits.TPM, "requests_per_minute": k.Limits.RPM,

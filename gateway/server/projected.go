@@ -30,7 +30,7 @@ func (p Projected) Key(hash string) (Key, bool) {
 	return Key{ID: ki.KeyID, AccountID: ki.AccountID, Name: ki.Name, Plan: ki.Plan,
 		Limits: admission.Limits{RPM: ki.RPM, TPM: ki.TPM}, Models: ki.Models,
 		SpendLimit: ki.SpendLimit, SpendPeriod: ki.SpendPeriod, Revoked: ki.Revoked, Disabled: ki.Disabled, Suspended: ki.Suspended,
-		Management: ki.Management}, true
+		Management: ki.Management, ExpiresAt: ki.ExpiresAt}, true
 }
 
 // Account returns the admission view of an account, from one snapshot.

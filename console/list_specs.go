@@ -14,39 +14,12 @@ import (
 
 // How each list of the console is searched, filtered and sorted.
 
-func accountStatus(a AccountJSON) string {
-	if a.Suspended {
-		return "suspended"
-	}
-	return "active"
-}
-
 func decimals[T any](key func(T) decimal.Decimal) func(a, b T) int {
 	return func(a, b T) int { return key(a).Cmp(key(b)) }
 }
 
 func times[T any](key func(T) time.Time) func(a, b T) int {
 	return func(a, b T) int { return key(a).Compare(key(b)) }
-}
-
-var accountList = listSpec[AccountJSON]{
-	text: func(a AccountJSON) string {
-		return strings.Join([]string{a.ID, a.Organisation, a.TaxID, a.Contact, a.Address}, " ")
-	},
-	filters: map[string]func(AccountJSON) string{
-		"plan":   func(a AccountJSON) string { return string(a.Plan) },
-		"status": accountStatus,
-	},
-	sorts: map[string]func(a, b AccountJSON) int{
-		"id":      by(func(a AccountJSON) string { return a.ID }),
-		"org":     by(func(a AccountJSON) string { return a.Organisation }),
-		"plan":    by(func(a AccountJSON) string { return string(a.Plan) }),
-		"balance": decimals(func(a AccountJSON) decimal.Decimal { return a.Balance }),
-		"mtd":     decimals(func(a AccountJSON) decimal.Decimal { return a.MonthSpend }),
-		"opened":  times(func(a AccountJSON) time.Time { return a.OpenedAt }),
-	},
-	sort:     "opened",
-	keepHash: "accounts",
 }
 
 func keyStatus(k KeyJSON) string {

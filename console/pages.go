@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -177,12 +178,11 @@ func redirectBack(c echo.Context, path, flash string) error {
 }
 
 func (s *server) accountsPage(c echo.Context) error {
-	all := s.deps.Views.Accounts()
-	rows := make([]AccountJSON, 0, len(all)) // sized once: 100,000 accounts are 22 MB
-	for _, a := range all {
-		rows = append(rows, s.accountJSON(a))
+	ids, l := s.accountRows(c)
+	var rows any = s.accountsJSON(ids) // a CSV's rows are built as they are written
+	if !wantsCSV(c) {
+		rows = slices.Collect(s.accountsJSON(ids))
 	}
-	rows, l := accountList.apply(c, rows)
 	return s.render(c, http.StatusOK, "accounts", s.newPage(c, "title.accounts", map[string]any{"Accounts": rows, "Plans": plans, "List": l, "Once": randomToken()}))
 }
 

@@ -166,6 +166,39 @@ func (d *Accounts) Opened() []Account {
 	return out
 }
 
+// AccountSummary is what a list of accounts searches, filters and sorts
+// by: the directory's own strings and amounts, so that going through every
+// account allocates nothing (an Account's decimals would).
+type AccountSummary struct {
+	ID, Organisation, TaxID, Address, Contact string
+	Plan                                      domain.Plan
+	Suspended                                 bool
+	OpenedAt                                  int64 // Unix nanoseconds (0 when unknown)
+	Balance                                   Amount
+	MonthSpend                                Amount // requests started in now's Taipei month
+}
+
+// Summaries calls f with each opened account in the order they were
+// opened, as of now (which picks the month), and its place in that order.
+// f runs under the directory's read lock: it must not call the directory
+// nor the models that read it.
+func (d *Accounts) Summaries(now time.Time, f func(seq int, a AccountSummary)) {
+	month := PeriodStart(PeriodMonthly, now).Unix()
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for i, a := range d.opened {
+		s := AccountSummary{ID: a.id, Organisation: a.org, TaxID: a.taxID, Plan: a.plan(), Suspended: a.suspended,
+			OpenedAt: a.openedAt, Balance: a.balance}
+		if x := a.extra; x != nil {
+			s.Address, s.Contact = x.address, x.contact
+		}
+		if u := a.use; u != nil {
+			s.MonthSpend = u.month.amountAt(month)
+		}
+		f(i, s)
+	}
+}
+
 // limits returns what the key model needs of an account on each request;
 // an account without events is on the starter plan.
 func (d *Accounts) limits(id string) (plan domain.Plan, rpm, tpm int64, suspended bool) {

@@ -92,6 +92,14 @@ func (b *spendBucket) at(start int64) decimal.Decimal {
 	return decimal.Zero
 }
 
+// amountAt is at's figure as an Amount, which allocates nothing.
+func (b *spendBucket) amountAt(start int64) Amount {
+	if b.start == minutes(start) {
+		return b.spend()
+	}
+	return Amount{}
+}
+
 type balanceKey struct {
 	limit  Amount
 	period string

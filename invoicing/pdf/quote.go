@@ -217,7 +217,9 @@ func pageNumbers(d doc, what string) {
 // translucent 撤回 across the page, as a voided invoice is marked 作廢.
 func drawWithdrawn(d doc, y float64, wd QuoteWithdrawal) float64 {
 	d.SetTextColor(200, 0, 0)
+	d.SetDrawColor(200, 0, 0)
 	defer d.SetTextColor(0, 0, 0)
+	defer d.SetDrawColor(0, 0, 0)
 	day := wd.At.In(twrules.Taipei).Format("2006-01-02")
 	heading := "本報價單已於 " + day + " 撤回，不得據以簽約"
 	if wd.ReplacedBy != "" {

@@ -446,7 +446,6 @@ var messages = map[string][2]string{
 	"ev.payment.notification_refused": {"拒絕付款通知", "Payment notification refused"},
 	"quotes.list":                     {"已產生的報價單", "Quotations issued"},
 	"quote.id":                        {"報價單號", "Quotation"},
-	"quote.open":                      {"待回覆", "Awaiting acceptance"},
 	"quote.accepted":                  {"已接受", "Accepted"},
 	"quote.valid":                     {"有效", "Valid"},
 	"quote.expired":                   {"已過期", "Expired"},

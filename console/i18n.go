@@ -2,6 +2,8 @@ package console
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 )
 
 // Languages: Traditional Chinese by default, English on request.
@@ -444,8 +446,27 @@ var messages = map[string][2]string{
 	"ev.payment.notification_refused": {"拒絕付款通知", "Payment notification refused"},
 	"quotes.list":                     {"已產生的報價單", "Quotations issued"},
 	"quote.id":                        {"報價單號", "Quotation"},
-	"quote.open":                      {"待回覆", "Awaiting acceptance"},
 	"quote.accepted":                  {"已接受", "Accepted"},
+	"quote.valid":                     {"有效", "Valid"},
+	"quote.expired":                   {"已過期", "Expired"},
+	"quote.withdrawn":                 {"已撤回", "Withdrawn"},
+	"quote.replaced":                  {"已被取代", "Replaced"},
+	"quote.withdrawn.on":              {"已於 {1} 撤回：{2}", "Withdrawn on {1}: {2}"},
+	"quote.replacedby":                {"已由 {1} 取代", "Replaced by {1}"},
+	"quote.replaces":                  {"取代 {1}", "Replaces {1}"},
+	"quote.withdraw":                  {"撤回報價單", "Withdraw the quotation"},
+	"quote.withdraw.hint":             {"撤回後此報價單不能再被接受，其 PDF 將註明撤回日期與原因。", "A withdrawn quotation can no longer be accepted; its PDF states when and why it was withdrawn."},
+	"quote.withdrawn.ok":              {"報價單已撤回。", "Quotation withdrawn."},
+	"confirm.withdrawquote":           {"確定撤回報價單", "Withdraw quotation"},
+	"confirm.withdrawquote.note":      {"撤回後無法恢復；如需更正，請另開報價單。", "A withdrawal cannot be undone; to correct the quotation, issue another."},
+	"ev.quote.withdrawn":              {"撤回報價單", "Quotation withdrawn"},
+	"err.quote.withdrawn":             {"報價單 {1} 已於 {2} 撤回：{3}", "Quotation {1} was withdrawn on {2}: {3}"},
+	"err.quote.replacedon":            {"報價單 {1} 已於 {2} 撤回，由 {3} 取代。", "Quotation {1} was withdrawn on {2} and replaced by {3}."},
+	"err.quote.replacedalready":       {"報價單 {1} 已於 {3} 由 {2} 取代，不能再被取代。", "Quotation {1} was already replaced by {2} on {3}."},
+	"err.quote.withdrawnalready":      {"報價單 {1} 已於 {2} 撤回；請開立新報價單，不必註明取代。", "Quotation {1} was withdrawn on {2}; issue the new quotation without replaces."},
+	"err.quote.accepted.withdraw":     {"報價單 {1} 已成立契約 {2}，不能撤回。", "Quotation {1} is accepted as contract {2}; it cannot be withdrawn."},
+	"err.quote.accepted.replace":      {"報價單 {1} 已成立契約 {2}，不能被取代。", "Quotation {1} is accepted as contract {2}; it cannot be replaced."},
+	"err.quote.reason":                {"撤回報價單須填寫原因（PDF 上會印出）。", "A withdrawal needs a reason (the quotation's PDF prints it)."},
 	"recon.onlypending":               {"僅列待開立", "Pending only"},
 	"pay.endpoint.return":             {"付款結果通知", "Payment result"},
 	"pay.endpoint.payment-info":       {"ATM 取號通知", "ATM account notice"},
@@ -604,6 +625,15 @@ func tr(lang, key string) string {
 		return m[1]
 	}
 	return m[0]
+}
+
+// trf is tr with {1}, {2}… replaced by args, in order.
+func trf(lang, key string, args ...string) string {
+	pairs := make([]string, 0, 2*len(args))
+	for i, a := range args {
+		pairs = append(pairs, "{"+strconv.Itoa(i+1)+"}", a)
+	}
+	return strings.NewReplacer(pairs...).Replace(tr(lang, key))
 }
 
 // known reports whether key is a message (flash keys come from the URL).

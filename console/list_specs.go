@@ -99,12 +99,7 @@ var invoiceList = listSpec[InvoiceRow]{
 	keepHash: "invoices",
 }
 
-func quoteStatus(q invoicing.Quote) string {
-	if q.Accepted {
-		return "accepted"
-	}
-	return "open"
-}
+func quoteStatus(q invoicing.Quote) string { return string(q.Status) }
 
 var quoteList = listSpec[invoicing.Quote]{
 	text: func(q invoicing.Quote) string {

@@ -65,6 +65,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.GET("/quotes", s.quotesPage, books) // auditors read them; finance builds them
 	g.POST("/quotes", s.quoteForm, finance)
 	g.GET("/quotes/:id", s.quotePage, books)
+	g.POST("/quotes/:id/withdraw", s.quoteWithdrawForm, finance)
 	g.GET("/audit", s.auditPage, auditors)
 	s.registerSelfService(g)
 	s.registerStaffPages(g, admin)

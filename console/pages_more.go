@@ -118,6 +118,32 @@ func (s *server) quoteForm(c echo.Context) error {
 	})
 }
 
+// quoteWithdrawer is the part of invoicing that withdraws a quote.
+type quoteWithdrawer interface {
+	WithdrawQuote(ctx context.Context, id, reason string) (invoicing.Quote, error)
+}
+
+// quoteWithdrawForm takes back a quote after a confirmation step, and
+// leads back to the quote's page, which then shows it withdrawn.
+func (s *server) quoteWithdrawForm(c echo.Context) error {
+	w, ok := s.deps.Invoices.(quoteWithdrawer)
+	if !ok {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the quotation service is not configured")
+	}
+	id := c.Param("id")
+	page := "/console/quotes/" + url.PathEscape(id)
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.withdrawquote", Target: id, Danger: true, Back: page,
+		Note: "confirm.withdrawquote.note", Post: page + "/withdraw"}, "reason"); !ok {
+		return err
+	}
+	return s.actOnce(c, func() (string, string, error) {
+		if _, err := w.WithdrawQuote(c.Request().Context(), id, c.FormValue("reason")); err != nil {
+			return "", "", invoicingError(err)
+		}
+		return page, "quote.withdrawn.ok", nil
+	})
+}
+
 func intField(v string) (int, error) {
 	v = strings.TrimSpace(v)
 	if v == "" {
@@ -143,7 +169,7 @@ var eventTypes = []string{
 	domain.TypeAllowanceVoided, domain.TypeDataRequirementSet, domain.TypeInvoiceCarrierSet, domain.TypeDocumentUploaded,
 	domain.TypeDocumentRejected, domain.TypePaymentCheckoutStarted, domain.TypePaymentAccountAssigned, domain.TypePaymentNotificationRefuse,
 	domain.TypeKeyChanged, domain.TypeRankingsListed, domain.TypeKeyDisabled, domain.TypeKeyEnabled, domain.TypeDetailsChanged,
-	domain.TypeInvoiceNumbersSkipped,
+	domain.TypeInvoiceNumbersSkipped, domain.TypeQuoteWithdrawn,
 }
 
 // auditPage shows the event log, newest first, searched, filtered and

@@ -36,6 +36,7 @@ var securityHeaders = headers.Secure
 
 var funcs = template.FuncMap{
 	"t":        tr,
+	"tf":       trf,
 	"money":    money,
 	"shares":   shares,
 	"byReason": byReason,
@@ -46,11 +47,25 @@ var funcs = template.FuncMap{
 	"neg":      func(a int64) int64 { return -a }, // ntd (neg 0) reads NT$0.00, never -NT$0.00
 	"reason":   reasonText,
 	"date":     func(t time.Time) string { return t.In(projections.Taipei).Format("2006-01-02 15:04") },
+	"day":      func(t time.Time) string { return t.In(projections.Taipei).Format(time.DateOnly) },
+	"list":     func(s ...string) []string { return s },
+	"dict":     dict,
 	"join":     strings.Join,
 	"inc":      func(i int) int { return i + 1 },
 	"pdf":      invoicePDF,
 	"errtxt":   reasonOf,
 	"json":     jsonText,
+}
+
+// dict makes a map of its key-value pairs, for a template called with
+// more than one value.
+func dict(kv ...any) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		k, _ := kv[i].(string)
+		m[k] = kv[i+1]
+	}
+	return m
 }
 
 // jsonText shows a stored event's JSON with its bidirectional controls

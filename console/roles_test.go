@@ -405,10 +405,21 @@ var probes = map[string][]probe{
 			return r.form(col, "/console/invoices/outbox", url.Values{"confirm": {"yes"}})
 		}},
 	},
-	"build, issue and accept quotes (API, console quote builder)": {
+	"build, issue, accept, withdraw and replace quotes (API, console quote builder and quote pages)": {
 		apiProbe("POST", "/admin/api/quotes", func(r *roles) any { return r.quoteRequest() }),
 		{"POST /admin/api/quotes/{id}/accept", func(r *roles, col string) int {
 			return r.api(col, "POST", "/admin/api/quotes/"+r.freshQuote()+"/accept", map[string]any{})
+		}},
+		{"POST /admin/api/quotes/{id}/withdraw", func(r *roles, col string) int {
+			return r.api(col, "POST", "/admin/api/quotes/"+r.freshQuote()+"/withdraw", map[string]any{"reason": "單價誤植"})
+		}},
+		{"POST /admin/api/quotes with replaces", func(r *roles, col string) int {
+			req := r.quoteRequest()
+			req.Replaces = r.freshQuote()
+			return r.api(col, "POST", "/admin/api/quotes", req)
+		}},
+		{"console quote withdrawal", func(r *roles, col string) int {
+			return r.form(col, "/console/quotes/"+r.freshQuote()+"/withdraw", url.Values{"reason": {"單價誤植"}, "confirm": {"yes"}})
 		}},
 		{"console quote builder", func(r *roles, col string) int { return r.builder(col) }},
 		{"console quote form", func(r *roles, col string) int {
@@ -422,6 +433,7 @@ var probes = map[string][]probe{
 	"read every invoice, allowance, quote and contract, their PDFs, the MIG exports, the reconciliation (console invoices and quotes pages)": {
 		apiProbe("GET", "/admin/api/invoices/reconciliation?month=2026-03", nil),
 		apiProbe("GET", "/admin/api/invoices", nil),
+		apiProbe("GET", "/admin/api/quotes", nil),
 		{"GET /admin/api/invoices/{number}/pdf", func(r *roles, col string) int {
 			return r.api(col, "GET", "/admin/api/invoices/"+r.invoice+"/pdf", nil)
 		}},

@@ -440,6 +440,9 @@ type QuoteIssued struct {
 	// change of configuration does not change the quote. Nil on quotes
 	// issued before it was recorded: they render with the configured seller.
 	Seller *InvoiceSeller `json:"seller,omitempty"`
+	// Replaces is the quote this one was issued in place of, withdrawn in
+	// the same step (QuoteWithdrawn.ReplacedBy names this one).
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // QuoteAccepted records the agency's acceptance of a quote.

@@ -167,7 +167,13 @@ type Quote struct {
 	Contract *domain.ContractIssued
 	// ContractAt is when the contract was issued (its signing date).
 	ContractAt time.Time
-	version    int64
+	// Withdrawal is set once the quote is withdrawn (or replaced, when
+	// it names the quote issued in its place), at WithdrawnAt.
+	Withdrawal  *domain.QuoteWithdrawn
+	WithdrawnAt time.Time
+	// Status is where the quote stands when it was read (QuoteStatus).
+	Status  QuoteStatus
+	version int64
 }
 
 // account is what invoices need of an account: the buyer, the plan and
@@ -1185,6 +1191,11 @@ func (l *ledger) applyQuote(e *eventstore.RecordedEvent) error {
 	case *domain.QuoteAccepted:
 		if q := l.quotes[b.QuoteID]; q != nil && int64(e.Version) > q.version {
 			q.Accepted, q.version = true, int64(e.Version)
+		}
+	case *domain.QuoteWithdrawn:
+		if q := l.quotes[b.QuoteID]; q != nil && int64(e.Version) > q.version {
+			w := *b
+			q.Withdrawal, q.WithdrawnAt, q.version = &w, e.OccurredAt, int64(e.Version)
 		}
 	case *domain.ContractIssued:
 		if q := l.quotes[b.QuoteID]; q != nil && int64(e.Version) > q.version {

@@ -31,6 +31,10 @@ type QuoteRequest struct {
 	ValidDays   int                `json:"valid_days,omitempty"` // default 30
 	Remarks     string             `json:"remarks,omitempty"`
 	Plan        domain.Plan        `json:"plan,omitempty"` // plan of the contract that follows
+	// Replaces, when given, is a quote this one is issued in place of: it
+	// is withdrawn in the same step, and refused if it was accepted or
+	// replaced already.
+	Replaces string `json:"replaces,omitempty"`
 	// Key, when given (a form's one-time token, an API client's
 	// Idempotency-Key), names the quote: the same request sent again, to
 	// this instance or another, is answered with the quote the first issued.
@@ -200,6 +204,11 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 		return Quote{}, tooLarge()
 	}
 	id := newID("Q-", at)
+	if req.Key == "" && req.Replaces != "" {
+		// A quote has one replacement: named after it, a replacement sent
+		// again after a failure issues the same quote.
+		id = keyedID("Q-", at, "replaces\x00"+req.Replaces)
+	}
 	if req.Key != "" {
 		id = keyedID("Q-", at, req.Key)
 		// A retry just past Taipei midnight is answered with the quote its
@@ -216,12 +225,21 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 		QuoteID: id, Agency: strings.TrimSpace(req.Agency), AgencyTaxID: req.AgencyTaxID,
 		AgencyAddr: req.AgencyAddr, Contact: req.Contact, Items: req.Items, ValidDays: req.ValidDays,
 		Remarks: req.Remarks, Subtotal: sub, Tax: tax, Total: total, IssuedAt: at, ContractPlan: string(req.Plan),
-		Seller: s.seller.documentSnapshot(),
+		Seller: s.seller.documentSnapshot(), Replaces: req.Replaces,
 	}
 	// Render before recording: a quote the PDF refuses (say, a character the
 	// font lacks) is not issued.
 	if err := s.renderer.RenderQuote(io.Discard, q, pdf.Recorded(q.Seller, s.seller.PDF())); err != nil {
 		return Quote{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if req.Replaces != "" {
+		done, err := s.replaceQuote(ctx, q, req.Key != "")
+		if err != nil {
+			return Quote{}, err
+		}
+		if done != nil {
+			return *done, nil
+		}
 	}
 	d, err := encode(ctx, domain.EventID(domain.TypeQuoteIssued, q.QuoteID), at, &q)
 	if err != nil {
@@ -230,7 +248,7 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 	stream := domain.QuoteStream(q.QuoteID)
 	if _, err := s.store.Append(ctx, stream, eventstore.NoStream(), d); err != nil {
 		var wv *eventstore.WrongVersionError
-		if req.Key == "" || !errors.As(err, &wv) {
+		if (req.Key == "" && req.Replaces == "") || !errors.As(err, &wv) {
 			return Quote{}, err
 		}
 		// Issued already under this key: answered with that quote.
@@ -249,7 +267,8 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 // items, validity, remarks and plan (amounts compared as numbers).
 func sameQuote(a, b domain.QuoteIssued) bool {
 	if a.Agency != b.Agency || a.AgencyTaxID != b.AgencyTaxID || a.AgencyAddr != b.AgencyAddr || a.Contact != b.Contact ||
-		a.ValidDays != b.ValidDays || a.Remarks != b.Remarks || a.ContractPlan != b.ContractPlan || len(a.Items) != len(b.Items) {
+		a.ValidDays != b.ValidDays || a.Remarks != b.Remarks || a.ContractPlan != b.ContractPlan || a.Replaces != b.Replaces ||
+		len(a.Items) != len(b.Items) {
 		return false
 	}
 	for i, x := range a.Items {
@@ -269,7 +288,7 @@ func (s *Service) Quote(id string) (Quote, error) {
 	if q == nil {
 		return Quote{}, fmt.Errorf("%w: quote %s", ErrNotFound, id)
 	}
-	return *q, nil
+	return s.withStatus(*q), nil
 }
 
 // Contract returns the quote a contract was made from.
@@ -280,7 +299,7 @@ func (s *Service) Contract(id string) (Quote, error) {
 	if q == nil {
 		return Quote{}, fmt.Errorf("%w: contract %s", ErrNotFound, id)
 	}
-	return *q, nil
+	return s.withStatus(*q), nil
 }
 
 // Contract terms: a service contract runs 1 to MaxContractMonths months
@@ -315,6 +334,9 @@ func (s *Service) AcceptQuote(ctx context.Context, id string, start time.Time, m
 		}
 		return q, nil
 	}
+	if q.Withdrawal != nil {
+		return Quote{}, withdrawnError(q)
+	}
 	at := s.issueTime()
 	if lastDay := q.IssuedAt.AddDate(0, 0, q.ValidDays); !at.Before(endOfTaipeiDay(lastDay)) {
 		return Quote{}, fmt.Errorf("%w: quote %s expired on %s", ErrConflict, id, twrules.ROCDateLabel(lastDay))
@@ -343,6 +365,9 @@ func (s *Service) AcceptQuote(ctx context.Context, id string, start time.Time, m
 	// Another acceptance may have come first, on its own terms.
 	if q, err = s.Quote(id); err != nil {
 		return Quote{}, err
+	}
+	if q.Contract == nil && q.Withdrawal != nil {
+		return Quote{}, withdrawnError(q)
 	}
 	if q.Contract == nil {
 		return Quote{}, fmt.Errorf("%w: quote %s changed meanwhile; try again", ErrConflict, id)
@@ -400,7 +425,11 @@ func (s *Service) QuotePDF(w io.Writer, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.renderer.RenderQuote(w, q.QuoteIssued, pdf.Recorded(q.Seller, s.seller.PDF()))
+	var opts pdf.QuoteOptions
+	if wd := q.Withdrawal; wd != nil {
+		opts.Withdrawn = &pdf.QuoteWithdrawal{At: q.WithdrawnAt, Reason: wd.Reason, ReplacedBy: wd.ReplacedBy}
+	}
+	return s.renderer.RenderQuoteWith(w, q.QuoteIssued, pdf.Recorded(q.Seller, s.seller.PDF()), opts)
 }
 
 // ContractPDF writes a contract's 契約書, dated when it was issued.
@@ -423,7 +452,7 @@ func (s *Service) Quotes() []Quote {
 	defer s.mu.Unlock()
 	out := make([]Quote, 0, len(s.l.quotes))
 	for _, q := range s.l.quotes {
-		out = append(out, *q)
+		out = append(out, s.withStatus(*q))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].IssuedAt.Equal(out[j].IssuedAt) {

@@ -45,7 +45,9 @@ func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, a
 	admin.GET("/allowances/:number/pdf", a.allowancePDF, read...)
 	admin.POST("/allowances/:number/void", a.voidAllowance, write...)
 	admin.GET("/invoices/reconciliation", a.reconciliation, read...)
+	admin.GET("/quotes", a.quotes, read...)
 	admin.POST("/quotes", a.createQuote, write...)
+	admin.POST("/quotes/:id/withdraw", a.withdrawQuote, write...)
 	admin.GET("/quotes/:id/pdf", a.quotePDF, read...)
 	admin.POST("/quotes/:id/accept", a.acceptQuote, write...)
 	admin.GET("/contracts/:id/pdf", a.contractPDF, read...)
@@ -410,8 +412,72 @@ func (a *api) createQuote(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"quote_id": q.QuoteID, "subtotal": q.Subtotal, "tax": q.Tax,
-		"total": q.Total, "issued_at": q.IssuedAt, "valid_days": q.ValidDays,
+		"total": q.Total, "issued_at": q.IssuedAt, "valid_days": q.ValidDays, "replaces": q.Replaces,
 		"pdf": base(c, "/quotes") + "/quotes/" + q.QuoteID + "/pdf"})
+}
+
+// quoteJSON is a quote as the list and a withdrawal show it.
+type quoteJSON struct {
+	QuoteID    string     `json:"quote_id"`
+	Agency     string     `json:"agency"`
+	Total      int64      `json:"total"`
+	IssuedAt   time.Time  `json:"issued_at"`
+	ValidDays  int        `json:"valid_days"`
+	Status     string     `json:"status"` // valid, expired, accepted, withdrawn or replaced
+	Replaces   string     `json:"replaces,omitempty"`
+	ContractID string     `json:"contract_id,omitempty"`
+	Withdrawn  *time.Time `json:"withdrawn_at,omitempty"`
+	Reason     string     `json:"withdrawal_reason,omitempty"`
+	ReplacedBy string     `json:"replaced_by,omitempty"`
+	PDF        string     `json:"pdf"`
+}
+
+func quoteToJSON(q invoicing.Quote, prefix string) quoteJSON {
+	j := quoteJSON{QuoteID: q.QuoteID, Agency: q.Agency, Total: q.Total, IssuedAt: q.IssuedAt, ValidDays: q.ValidDays,
+		Status: string(q.Status), Replaces: q.Replaces, PDF: prefix + "/quotes/" + q.QuoteID + "/pdf"}
+	if q.Contract != nil {
+		j.ContractID = q.Contract.ContractID
+	}
+	if w := q.Withdrawal; w != nil {
+		at := q.WithdrawnAt
+		j.Withdrawn, j.Reason, j.ReplacedBy = &at, w.Reason, w.ReplacedBy
+	}
+	return j
+}
+
+// quotes lists every quote by issue time, with where it stands now.
+func (a *api) quotes(c echo.Context) error {
+	if err := a.svc.SyncLatest(c.Request().Context()); err != nil {
+		return err
+	}
+	r, err := paging.Parse(c.QueryParams(), invoicesPage)
+	if err != nil {
+		return fmt.Errorf("%w: %v", invoicing.ErrInvalid, err)
+	}
+	prefix := base(c, "/quotes")
+	page, resp := paging.Cut(a.svc.Quotes(), r)
+	out := make([]quoteJSON, 0, len(page))
+	for _, q := range page {
+		out = append(out, quoteToJSON(q, prefix))
+	}
+	resp["quotes"] = out
+	return c.JSON(http.StatusOK, resp)
+}
+
+// withdrawQuote takes back a quote issued with a mistake; the reason is
+// required and printed on the quote's PDF.
+func (a *api) withdrawQuote(c echo.Context) error {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	q, err := a.svc.WithdrawQuote(c.Request().Context(), c.Param("id"), req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, quoteToJSON(q, base(c, "/quotes")))
 }
 
 func (a *api) quotePDF(c echo.Context) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/twrules"
@@ -45,20 +46,50 @@ func quoteTexts(q domain.QuoteIssued, seller Seller) []string {
 // numerals, remarks, and boxes for the company seal and the responsible
 // person's seal. Item amounts are quantity × net unit price.
 func (r *Renderer) RenderQuote(w io.Writer, q domain.QuoteIssued, seller Seller) error {
+	return r.RenderQuoteWith(w, q, seller, QuoteOptions{})
+}
+
+// QuoteOptions vary the printed quote.
+type QuoteOptions struct {
+	// Withdrawn, when set, marks the quote as taken back, so that a copy
+	// of it cannot pass for an offer still open.
+	Withdrawn *QuoteWithdrawal
+}
+
+// QuoteWithdrawal is what a withdrawn quote's notice prints.
+type QuoteWithdrawal struct {
+	At         time.Time
+	Reason     string
+	ReplacedBy string // the quote issued in its place, if any
+}
+
+// RenderQuoteWith is RenderQuote with opts.
+func (r *Renderer) RenderQuoteWith(w io.Writer, q domain.QuoteIssued, seller Seller, opts QuoteOptions) error {
 	if err := checkQuote(q, seller); err != nil {
 		return err
 	}
-	return r.render(w, "quote", "報價單 "+q.QuoteID, q.IssuedAt, quoteTexts(q, seller), func(d doc) error {
-		drawQuote(d, q, seller)
+	texts := quoteTexts(q, seller)
+	if wd := opts.Withdrawn; wd != nil {
+		texts = append(texts, wd.Reason, wd.ReplacedBy)
+	}
+	return r.render(w, "quote", "報價單 "+q.QuoteID, q.IssuedAt, texts, func(d doc) error {
+		drawQuote(d, q, seller, opts)
 		return nil
 	})
 }
 
-func drawQuote(d doc, q domain.QuoteIssued, seller Seller) {
+func drawQuote(d doc, q domain.QuoteIssued, seller Seller, opts QuoteOptions) {
 	pageNumbers(d, "報價單號 "+q.QuoteID)
 	y := vendorHeader(d, seller)
 	d.strong(margin, y, contentW, 11, 20, "報　價　單", "C")
 	y += 14
+	if wd := opts.Withdrawn; wd != nil {
+		y = drawWithdrawn(d, y, *wd) + 2
+	}
+	if q.Replaces != "" {
+		d.cell(margin, y, contentW, 6, 10.5, "本報價單取代 "+q.Replaces+"（原報價單已撤回，不再有效）", "C", "")
+		y += 8
+	}
 
 	validity := "自報價日起" + strconv.Itoa(q.ValidDays) + "日內有效（至" +
 		twrules.ROCDateLabel(q.IssuedAt.AddDate(0, 0, q.ValidDays)) + "止）"
@@ -180,4 +211,34 @@ func pageNumbers(d doc, what string) {
 		_, pageH := d.GetPageSize()
 		d.cell(margin, pageH-margin+4, contentW, 5, 8, what+"　第 "+strconv.Itoa(d.PageNo())+" 頁／共 {nb} 頁", "C", "")
 	})
+}
+
+// drawWithdrawn prints the withdrawal notice under the title and a large
+// translucent 撤回 across the page, as a voided invoice is marked 作廢.
+func drawWithdrawn(d doc, y float64, wd QuoteWithdrawal) float64 {
+	d.SetTextColor(200, 0, 0)
+	d.SetDrawColor(200, 0, 0)
+	defer d.SetTextColor(0, 0, 0)
+	defer d.SetDrawColor(0, 0, 0)
+	day := wd.At.In(twrules.Taipei).Format("2006-01-02")
+	heading := "本報價單已於 " + day + " 撤回，不得據以簽約"
+	if wd.ReplacedBy != "" {
+		heading = "本報價單已於 " + day + " 撤回，已由 " + wd.ReplacedBy + " 取代"
+	}
+	d.strong(margin, y, contentW, 7, 13, heading, "C")
+	y += 7
+	if wd.Reason != "" {
+		for _, l := range d.lines("撤回原因："+wd.Reason, contentW, 10.5) {
+			d.cell(margin, y, contentW, 6, 10.5, l, "C", "")
+			y += 6
+		}
+		y++
+	}
+	d.SetAlpha(0.2, "Normal")
+	d.TransformBegin()
+	d.TransformRotate(30, pageW/2, 180)
+	d.cell(0, 150, pageW, 60, 120, "撤回", "C", "")
+	d.TransformEnd()
+	d.SetAlpha(1, "Normal")
+	return y
 }

@@ -450,11 +450,20 @@ type KeyJSON struct {
 	Revoked     bool    `json:"revoked"`
 	Disabled    bool    `json:"disabled"`
 	Management  bool    `json:"management,omitempty"`
+	// ExpiresAt is when the key stops working (null: never); Expired, that
+	// it has.
+	ExpiresAt *time.Time `json:"expires_at"`
+	Expired   bool       `json:"expired"`
 }
 
-func keyJSON(k projections.KeyInfo) KeyJSON {
+// keyJSON is a key as the console and its API show it at now.
+func keyJSON(k projections.KeyInfo, now time.Time) KeyJSON {
 	j := KeyJSON{KeyID: k.KeyID, Name: k.Name, Prefix: k.Prefix, Models: k.Models, SpendLimit: k.SpendLimit,
 		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked, Disabled: k.Disabled, Management: k.Management}
+	if !k.ExpiresAt.IsZero() {
+		at := k.ExpiresAt.UTC()
+		j.ExpiresAt, j.Expired = &at, !now.Before(at)
+	}
 	if k.SpendLimit.IsPositive() {
 		period := k.SpendPeriod
 		j.Period = &period
@@ -469,7 +478,7 @@ func (s *server) apiKeys(c echo.Context) error {
 	}
 	out := []KeyJSON{}
 	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
-		out = append(out, keyJSON(k))
+		out = append(out, keyJSON(k, s.deps.now()))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
@@ -611,7 +620,7 @@ func (s *server) apiRevokeKey(c echo.Context) error {
 		return apiError(err)
 	}
 	k.Revoked = true
-	return c.JSON(http.StatusOK, map[string]any{"data": keyJSON(k)})
+	return c.JSON(http.StatusOK, map[string]any{"data": keyJSON(k, s.deps.now())})
 }
 
 func (s *server) apiInvoices(c echo.Context) error {

@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/net/html"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
 )
 
 // A spending limit of 0 never means "no limit": the APIs and the console's
@@ -261,5 +263,48 @@ func TestKeyFormModelsSeparatedAsTyped(t *testing.T) {
 		if len(got) != 2 || got[0] != m0 || got[1] != m1 {
 			t.Errorf("models %q: the key may use %q", typed, got)
 		}
+	}
+}
+
+// TestKeyFormTakesALastDay: the console's key form takes the key's last
+// day (a Taipei date); the key works through it, the keys table says
+// until when, and from the next day the key is shown expired, found by
+// the status filter, and signs in no more.
+func TestKeyFormTakesALastDay(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_day", "期限公司", domain.PlanStarter)
+	_, boss, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_day", Name: "boss", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	br := e.browser()
+	csrf := br.signIn(boss)
+	page := "/console/accounts/acct_day"
+	if resp, body := br.post(page+"/keys", url.Values{"csrf": {csrf}, "name": {"bad day"}, "expires_on": {"2026/03/20"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a last day not YYYY-MM-DD: %d %.300s", resp.StatusCode, body)
+	}
+	lastDay := testNow.In(projections.Taipei).AddDate(0, 0, 5).Format(time.DateOnly)
+	if resp, body := br.post(page+"/keys", url.Values{"csrf": {csrf}, "name": {"short lived"}, "expires_on": {lastDay}}); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("key form with a last day: %d %.300s", resp.StatusCode, body)
+	}
+	e.sync()
+	var k projections.KeyInfo
+	for _, x := range e.models.Keys.ByAccount("acct_day") {
+		if x.Name == "short lived" {
+			k = x
+		}
+	}
+	end, _ := time.ParseInLocation(time.DateOnly, lastDay, projections.Taipei)
+	if want := end.AddDate(0, 0, 1); !k.ExpiresAt.Equal(want) {
+		t.Fatalf("the key expires at %v, want the end of %s in Taipei (%v)", k.ExpiresAt, lastDay, want)
+	}
+	if _, body := br.get(page); !strings.Contains(body, `data-expires="`+k.ExpiresAt.UTC().Format(time.RFC3339)+`"`) {
+		t.Fatalf("the keys table does not say until when:\n%s", body)
+	}
+	e.clock.set(k.ExpiresAt)
+	_, body := br.get(page + "?keys_status=expired")
+	if !strings.Contains(body, "short lived") || strings.Contains(body, ">boss<") {
+		t.Fatalf("the expired filter:\n%s", body)
 	}
 }

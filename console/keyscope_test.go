@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/domain"
@@ -178,7 +179,7 @@ func (e *env) keyInfo(acct, id string) KeyJSON {
 	e.t.Helper()
 	for _, k := range e.models.Keys.ByAccount(acct) {
 		if k.KeyID == id {
-			return keyJSON(k)
+			return keyJSON(k, time.Now())
 		}
 	}
 	e.t.Fatalf("no key %s", id)

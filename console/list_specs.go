@@ -28,6 +28,8 @@ func keyStatus(k KeyJSON) string {
 		return "revoked"
 	case k.Disabled:
 		return "disabled"
+	case k.Expired:
+		return "expired"
 	}
 	return "active"
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/labstack/echo/v4"
@@ -231,6 +232,21 @@ func formSpendLimit(c echo.Context) (*decimal.Decimal, error) {
 	return &d, nil
 }
 
+// formExpiry reads a key's last day (YYYY-MM-DD, a Taipei date): the key
+// works through that day and expires as the next begins. Empty: never.
+func formExpiry(c echo.Context, name string) (*time.Time, error) {
+	v := strings.TrimSpace(c.FormValue(name))
+	if v == "" {
+		return nil, nil
+	}
+	day, err := time.ParseInLocation("2006-01-02", v, projections.Taipei)
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not a date (YYYY-MM-DD)", name, v))
+	}
+	at := day.AddDate(0, 0, 1).UTC()
+	return &at, nil
+}
+
 func formInt(c echo.Context, name string) (int64, error) {
 	v := formNumber(c, name)
 	if v == "" {
@@ -283,7 +299,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	}
 	var keys []KeyJSON
 	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
-		keys = append(keys, keyJSON(k))
+		keys = append(keys, keyJSON(k, s.deps.now()))
 	}
 	keys, keysList := keyList.apply(c, keys)
 	topUps, topUpsList := topUpList.apply(c, topUps)
@@ -394,12 +410,16 @@ func (s *server) issueKeyForm(c echo.Context) error {
 	if limit == nil {
 		period = ""
 	}
+	expires, err := formExpiry(c, "expires_on")
+	if err != nil {
+		return err
+	}
 	var secret string
 	repeatedTo, err := s.makeOnce(c, func() (string, error) {
 		var err error
 		_, secret, err = s.issueKey(c.Request().Context(), principal(c), a.ID, keyInput{Name: c.FormValue("name"),
 			Models: formModels(c, "models"), SpendLimit: limit, SpendPeriod: period,
-			Management: c.FormValue("management") == "on"})
+			Management: c.FormValue("management") == "on", ExpiresAt: expires})
 		return "/console/accounts/" + url.PathEscape(a.ID), err
 	})
 	if err != nil {

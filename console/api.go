@@ -190,7 +190,8 @@ func (s *server) apiAccounts(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	page, resp := paging.Cut(s.deps.Views.Accounts(), r)
+	page, total := s.deps.Views.AccountsPage(r)
+	resp := paging.Fields(total, r)
 	out := make([]AccountJSON, 0, len(page))
 	for _, a := range page {
 		out = append(out, s.accountJSON(a))
@@ -573,24 +574,20 @@ func (s *server) findCaughtUp(c echo.Context, find func() bool) {
 	}
 }
 
+// findOwnKey finds the key by its ID: staff's when its account is opened,
+// a customer's when it is of their account.
 func (s *server) findOwnKey(c echo.Context, keyID string) (projections.KeyInfo, error) {
 	p := principal(c)
-	var accounts []string
+	k, ok := s.deps.Models.Keys.Get(keyID)
 	if p.Staff {
-		for _, a := range s.deps.Views.Accounts() {
-			accounts = append(accounts, a.ID)
-		}
+		ok = ok && s.deps.Views.accounts.IsOpened(k.AccountID)
 	} else {
-		accounts = []string{p.AccountID}
+		ok = ok && k.AccountID == p.AccountID
 	}
-	for _, acct := range accounts {
-		for _, k := range s.deps.Models.Keys.ByAccount(acct) {
-			if k.KeyID == keyID {
-				return k, apiError(s.withinCallersKey(p, issuedOf(k)))
-			}
-		}
+	if !ok {
+		return projections.KeyInfo{}, errKeyNotFound
 	}
-	return projections.KeyInfo{}, errKeyNotFound
+	return k, apiError(s.withinCallersKey(p, issuedOf(k)))
 }
 
 func (s *server) revokeKey(ctx context.Context, keyID string) error {

@@ -334,10 +334,8 @@ func (s *server) orCreateKey(c echo.Context) error {
 
 // keyOfAccount finds one of an account's keys.
 func (s *server) keyOfAccount(account, id string) (projections.KeyInfo, bool) {
-	for _, k := range s.deps.Models.Keys.ByAccount(account) {
-		if k.KeyID == id {
-			return k, true
-		}
+	if k, ok := s.deps.Models.Keys.Get(id); ok && k.AccountID == account {
+		return k, true
 	}
 	return projections.KeyInfo{}, false
 }

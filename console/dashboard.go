@@ -86,16 +86,14 @@ func (s *server) dashboardPage(c echo.Context) error {
 		topUps.Counts[0].Values = append(topUps.Counts[0].Values, u.Count)
 	}
 
-	// Balances owed, largest first.
+	// Balances owed, largest first: the directory keeps the accounts that
+	// owe, so the dashboard goes through them alone.
 	var owed []OwedRow
 	totalOwed := decimal.Zero
-	for _, a := range s.deps.Views.Accounts() {
-		v, ok := s.deps.Models.Balances.View(a.ID, "", now)
-		if !ok || !v.Balance.IsNegative() {
-			continue
-		}
-		owed = append(owed, OwedRow{AccountID: a.ID, Organisation: a.Organisation, Owed: v.Balance.Neg(), CreditLimit: v.CreditLimit})
-		totalOwed = totalOwed.Add(v.Balance.Neg())
+	for _, a := range s.deps.Views.accounts.Owing(now) {
+		o := a.Balance.Decimal().Neg()
+		owed = append(owed, OwedRow{AccountID: a.ID, Organisation: a.Organisation, Owed: o, CreditLimit: a.CreditLimit.Decimal()})
+		totalOwed = totalOwed.Add(o)
 	}
 	sort.Slice(owed, func(i, j int) bool {
 		if c := owed[i].Owed.Cmp(owed[j].Owed); c != 0 {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/internal/paging"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -214,6 +215,20 @@ func (v *Views) Accounts() []AccountInfo {
 		out[i] = accountInfo(a)
 	}
 	return out
+}
+
+// AccountCount is the number of accounts.
+func (v *Views) AccountCount() int { return v.accounts.Count() }
+
+// AccountsPage is the page r asks for of the accounts in the order they
+// were opened, and how many there are.
+func (v *Views) AccountsPage(r paging.Request) (page []AccountInfo, total int) {
+	all, total := v.accounts.OpenedPage(r)
+	page = make([]AccountInfo, len(all))
+	for i, a := range all {
+		page[i] = accountInfo(a)
+	}
+	return page, total
 }
 
 // Account returns one account.

@@ -7,6 +7,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/internal/paging"
 )
 
 // Account is what the directory knows of an account besides its money.
@@ -139,10 +140,16 @@ type Accounts struct {
 	mu     sync.RWMutex
 	byID   map[string]*accountRec
 	opened []*accountRec // in the order the accounts were opened
+	// owing are the accounts whose balance is below zero, kept as balances
+	// change so that the console finds them without going through every
+	// account: few accounts owe.
+	owing map[*accountRec]struct{}
 }
 
 // NewAccounts returns an empty directory.
-func NewAccounts() *Accounts { return &Accounts{byID: map[string]*accountRec{}} }
+func NewAccounts() *Accounts {
+	return &Accounts{byID: map[string]*accountRec{}, owing: map[*accountRec]struct{}{}}
+}
 
 // Get returns an opened account.
 func (d *Accounts) Get(id string) (Account, bool) {
@@ -153,6 +160,14 @@ func (d *Accounts) Get(id string) (Account, bool) {
 		return Account{}, false
 	}
 	return a.account(), true
+}
+
+// IsOpened reports whether the account is opened.
+func (d *Accounts) IsOpened(id string) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	a, ok := d.byID[id]
+	return ok && a.opened
 }
 
 // Opened lists the opened accounts in the order they were opened.
@@ -166,6 +181,28 @@ func (d *Accounts) Opened() []Account {
 	return out
 }
 
+// OpenedPage lists the page r asks for of the opened accounts, in the
+// order they were opened, and how many are opened: a page costs its own
+// accounts, not the directory's.
+func (d *Accounts) OpenedPage(r paging.Request) (page []Account, total int) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	total = len(d.opened)
+	from, to := paging.Bounds(total, r)
+	page = make([]Account, to-from)
+	for i, a := range d.opened[from:to] {
+		page[i] = a.account()
+	}
+	return page, total
+}
+
+// Count is the number of opened accounts.
+func (d *Accounts) Count() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(d.opened)
+}
+
 // AccountSummary is what a list of accounts searches, filters and sorts
 // by: the directory's own strings and amounts, so that going through every
 // account allocates nothing (an Account's decimals would).
@@ -174,8 +211,22 @@ type AccountSummary struct {
 	Plan                                      domain.Plan
 	Suspended                                 bool
 	OpenedAt                                  int64 // Unix nanoseconds (0 when unknown)
-	Balance                                   Amount
+	Balance, CreditLimit                      Amount
 	MonthSpend                                Amount // requests started in now's Taipei month
+}
+
+// summary is the account's AccountSummary in the month starting at month
+// (Unix seconds); d.mu is held.
+func (a *accountRec) summary(month int64) AccountSummary {
+	s := AccountSummary{ID: a.id, Organisation: a.org, TaxID: a.taxID, Plan: a.plan(), Suspended: a.suspended,
+		OpenedAt: a.openedAt, Balance: a.balance, CreditLimit: a.creditLimit}
+	if x := a.extra; x != nil {
+		s.Address, s.Contact = x.address, x.contact
+	}
+	if u := a.use; u != nil {
+		s.MonthSpend = u.month.amountAt(month)
+	}
+	return s
 }
 
 // Summaries calls f with each opened account in the order they were
@@ -187,15 +238,33 @@ func (d *Accounts) Summaries(now time.Time, f func(seq int, a AccountSummary)) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for i, a := range d.opened {
-		s := AccountSummary{ID: a.id, Organisation: a.org, TaxID: a.taxID, Plan: a.plan(), Suspended: a.suspended,
-			OpenedAt: a.openedAt, Balance: a.balance}
-		if x := a.extra; x != nil {
-			s.Address, s.Contact = x.address, x.contact
+		f(i, a.summary(month))
+	}
+}
+
+// Owing lists the opened accounts whose balance is below zero, as of now
+// (which picks the month), in no particular order.
+func (d *Accounts) Owing(now time.Time) []AccountSummary {
+	month := PeriodStart(PeriodMonthly, now).Unix()
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	var out []AccountSummary
+	for a := range d.owing {
+		if a.opened {
+			out = append(out, a.summary(month))
 		}
-		if u := a.use; u != nil {
-			s.MonthSpend = u.month.amountAt(month)
-		}
-		f(i, s)
+	}
+	return out
+}
+
+// setBalance changes an account's balance, keeping owing; d.mu is held
+// for writing.
+func (d *Accounts) setBalance(a *accountRec, balance Amount) {
+	a.balance = balance
+	if balance.Sign() < 0 {
+		d.owing[a] = struct{}{}
+	} else {
+		delete(d.owing, a)
 	}
 }
 

@@ -301,13 +301,13 @@ func (b *Balances) apply(e *Event) error {
 		b.setKey(v.KeyID, k)
 	case *domain.CreditsToppedUp:
 		a := b.account(v.AccountID)
-		a.balance = a.balance.Add(v.Amount)
+		b.accounts.setBalance(a, a.balance.Add(v.Amount))
 	case *domain.CreditsAdjusted:
 		a := b.account(v.AccountID)
-		a.balance = a.balance.Add(v.Amount)
+		b.accounts.setBalance(a, a.balance.Add(v.Amount))
 	case *domain.RequestCompleted:
 		a := b.account(v.AccountID)
-		a.balance = a.balance.Sub(v.Cost)
+		b.accounts.setBalance(a, a.balance.Sub(v.Cost))
 		u := a.usage()
 		u.used, u.costed = u.used.Add(v.Cost), true
 		at := v.StartedAt

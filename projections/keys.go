@@ -163,6 +163,22 @@ func (k *Keys) Lookup(hash string) (KeyInfo, bool) {
 	return info, true
 }
 
+// Get finds a key by its ID.
+func (k *Keys) Get(id string) (KeyInfo, bool) {
+	k.mu.RLock()
+	e, ok := k.byID[id]
+	var info KeyInfo
+	if ok {
+		info = k.info(e)
+	}
+	k.mu.RUnlock()
+	if !ok {
+		return KeyInfo{}, false
+	}
+	k.withAccount(&info)
+	return info, true
+}
+
 // ByAccount lists an account's keys (revoked ones included) in the order of issue.
 func (k *Keys) ByAccount(account string) []KeyInfo {
 	k.mu.RLock()

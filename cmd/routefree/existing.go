@@ -59,7 +59,7 @@ func (in *instance) tellExisting(w io.Writer, events int64) {
 	if in.cfg.Store == "sqlite" {
 		where = "store " + in.cfg.sqlitePath()
 	}
-	accounts, tokens := len(in.views.Accounts()), len(in.views.StaffTokens())
+	accounts, tokens := in.views.AccountCount(), len(in.views.StaffTokens())
 	fmt.Fprintf(w, "opened the existing %s: %d events, %d accounts, %d API keys, %d staff tokens\n",
 		where, events, accounts, in.models.Keys.Len(), tokens)
 	if accounts == 0 && tokens == 0 {

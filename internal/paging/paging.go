@@ -43,11 +43,23 @@ func count(q url.Values, name string, def, least int) (int, error) {
 // Cut is the page of all that r asks for, and the answer's paging fields:
 // total, and next_offset while more follow.
 func Cut[T any](all []T, r Request) (page []T, fields map[string]any) {
-	from := min(r.Offset, len(all))
-	to := min(from+r.Limit, len(all))
-	fields = map[string]any{"total": len(all)}
-	if to < len(all) {
+	from, to := Bounds(len(all), r)
+	return all[from:to], Fields(len(all), r)
+}
+
+// Bounds are the indexes of the page r asks for, among total items.
+func Bounds(total int, r Request) (from, to int) {
+	from = min(r.Offset, total)
+	return from, min(from+r.Limit, total)
+}
+
+// Fields are the paging fields of the answer to r among total items (a
+// list that cuts its page itself): total, and next_offset while more
+// follow.
+func Fields(total int, r Request) map[string]any {
+	fields := map[string]any{"total": total}
+	if _, to := Bounds(total, r); to < total {
 		fields["next_offset"] = to
 	}
-	return all[from:to], fields
+	return fields
 }

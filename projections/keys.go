@@ -143,36 +143,30 @@ func (k *Keys) Name() string { return "keys" }
 
 // Lookup finds a key by the hex SHA-256 of the full key.
 func (k *Keys) Lookup(hash string) (KeyInfo, bool) {
-	k.mu.RLock()
-	var e *keyEntry
-	if sum, isSum := sumOf(hash); isSum {
-		e = k.findHash(&sum)
-	} else {
-		e = k.byOddHash[hash]
-	}
-	ok := e != nil
-	var info KeyInfo
-	if ok {
-		info = k.info(e)
-	}
-	k.mu.RUnlock()
-	if !ok {
-		return KeyInfo{}, false
-	}
-	k.withAccount(&info)
-	return info, true
+	return k.find(func() *keyEntry {
+		if sum, isSum := sumOf(hash); isSum {
+			return k.findHash(&sum)
+		}
+		return k.byOddHash[hash]
+	})
 }
 
 // Get finds a key by its ID.
 func (k *Keys) Get(id string) (KeyInfo, bool) {
+	return k.find(func() *keyEntry { return k.byID[id] })
+}
+
+// find returns the key entry's info, completed with its account's, from
+// the entry that lookup finds under the read lock.
+func (k *Keys) find(lookup func() *keyEntry) (KeyInfo, bool) {
 	k.mu.RLock()
-	e, ok := k.byID[id]
+	e := lookup()
 	var info KeyInfo
-	if ok {
+	if e != nil {
 		info = k.info(e)
 	}
 	k.mu.RUnlock()
-	if !ok {
+	if e == nil {
 		return KeyInfo{}, false
 	}
 	k.withAccount(&info)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -46,22 +47,7 @@ func FuzzChatEndpoint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		h := newHarness(t, harnessOpts{})
 		resp, b := h.post(string(body))
-		st := resp.StatusCode
-		if st >= 500 && st != 502 && st != 503 {
-			t.Fatalf("status %d for %q: %s", st, body, b)
-		}
-		if st >= 400 {
-			e := decodeError(t, b)
-			if e.Error.Code != st || e.Error.Message == "" {
-				t.Fatalf("error body %s for status %d", b, st)
-			}
-		} else if st == 200 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && !json.Valid(b) {
-			t.Fatalf("invalid JSON response %q", b)
-		}
-		if strings.Contains(h.logs.String(), "panic") {
-			t.Fatalf("panic logged for %q: %s", body, h.logs.String())
-		}
-		h.heldSoonZero()
+		h.keptPromises(body, resp, b)
 	})
 }
 
@@ -91,23 +77,32 @@ func FuzzResponsesEndpoint(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		h := newHarness(t, harnessOpts{})
 		resp, b := h.postResponses(string(body))
-		st := resp.StatusCode
-		if st >= 500 && st != 502 && st != 503 {
-			t.Fatalf("status %d for %q: %s", st, body, b)
-		}
-		if st >= 400 {
-			e := decodeError(t, b)
-			if e.Error.Code != st || e.Error.Message == "" {
-				t.Fatalf("error body %s for status %d", b, st)
-			}
-		} else if st == 200 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && !json.Valid(b) {
-			t.Fatalf("invalid JSON response %q", b)
-		}
-		if strings.Contains(h.logs.String(), "panic") {
-			t.Fatalf("panic logged for %q: %s", body, h.logs.String())
-		}
-		h.heldSoonZero()
+		h.keptPromises(body, resp, b)
 	})
+}
+
+// keptPromises checks a fuzzed request's answer: no 5xx but the upstream
+// ones, the error shape on every error, valid JSON, no panic logged, and
+// every credit hold given back.
+func (h *harness) keptPromises(body []byte, resp *http.Response, b []byte) {
+	t := h.t
+	t.Helper()
+	st := resp.StatusCode
+	if st >= 500 && st != 502 && st != 503 {
+		t.Fatalf("status %d for %q: %s", st, body, b)
+	}
+	if st >= 400 {
+		e := decodeError(t, b)
+		if e.Error.Code != st || e.Error.Message == "" {
+			t.Fatalf("error body %s for status %d", b, st)
+		}
+	} else if st == 200 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") && !json.Valid(b) {
+		t.Fatalf("invalid JSON response %q", b)
+	}
+	if strings.Contains(h.logs.String(), "panic") {
+		t.Fatalf("panic logged for %q: %s", body, h.logs.String())
+	}
+	h.heldSoonZero()
 }
 
 // heldSoonZero waits for the deferred release of a request whose error

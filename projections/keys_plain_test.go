@@ -21,11 +21,13 @@ import (
 type plainKeyFacts struct {
 	account, name, prefix, hash string
 	revoked, disabled           bool
+	expires                     time.Time // zero: never
 }
 
 // TestKeysAgreeWithAPlainModel folds random histories of keys issued (again,
 // to another account, with the hash of another key), renamed, revoked,
-// disabled and enabled, from a real SQLite file, and checks after every
+// disabled and enabled, some with an expiry that a rename keeps, from a
+// real SQLite file, and checks after every
 // step every lookup by hash and every account's list of keys against a
 // plain model of the same events: names, kept as indexes into one table of
 // names, come back as they were given.
@@ -55,11 +57,16 @@ func TestKeysAgreeWithAPlainModel(t *testing.T) {
 			case "issue":
 				ki := &domain.KeyIssued{KeyID: id, AccountID: rapid.SampledFrom(accounts).Draw(rt, "account"),
 					Hash: rapid.SampledFrom(hashes).Draw(rt, "hash"), Prefix: "sk-rf-" + id + "…", Name: rapid.SampledFrom(names).Draw(rt, "name")}
+				var expires time.Time
+				if days := rapid.IntRange(0, 2).Draw(rt, "expiry"); days > 0 {
+					expires = time.Date(2027, 1, days, 16, 0, 0, 0, time.UTC)
+					ki.ExpiresAt = &expires
+				}
 				e = ki
 				if k != nil && byHash[k.hash] == id {
 					delete(byHash, k.hash)
 				}
-				plain[id] = &plainKeyFacts{account: ki.AccountID, name: ki.Name, prefix: ki.Prefix, hash: ki.Hash}
+				plain[id] = &plainKeyFacts{account: ki.AccountID, name: ki.Name, prefix: ki.Prefix, hash: ki.Hash, expires: expires}
 				byHash[ki.Hash] = id
 				issued = append(slices.DeleteFunc(issued, func(x string) bool { return x == id }), id)
 			case "rename":
@@ -101,7 +108,8 @@ func TestKeysAgreeWithAPlainModel(t *testing.T) {
 					continue
 				}
 				k := plain[want]
-				if info.Name != k.name || info.Prefix != k.prefix || info.AccountID != k.account || info.Revoked != k.revoked || info.Disabled != k.disabled {
+				if info.Name != k.name || info.Prefix != k.prefix || info.AccountID != k.account || info.Revoked != k.revoked || info.Disabled != k.disabled ||
+					!info.ExpiresAt.Equal(k.expires) {
 					rt.Fatalf("key %s: %+v, want %+v", want, info, *k)
 				}
 			}

@@ -203,7 +203,10 @@ type FailedDocument struct {
 // with the text of a .txt or .log file of the same name as the reason),
 // then writes every document still pending to SRC, one XML file each.
 // Rejected documents are not written again: they need a correction.
-// Running it again records and writes nothing new.
+// Running it again records and writes nothing new. Before all that it
+// reads Turnkey's F0401 files against this history (scanTurnkey): an
+// invoice of this history whose number another invoice's file holds is
+// held back, and the error names the numbers used outside the history.
 func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error) {
 	var rep OutboxReport
 	if err := s.Sync(ctx); err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 )
@@ -94,77 +93,30 @@ func (s *Server) completions(c echo.Context) error {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(chatBody))
 	r.ContentLength = int64(len(chatBody))
-	resp := c.Response()
-	orig := resp.Writer
-	lw := &legacyWriter{w: orig}
-	resp.Writer = lw
-	defer func() { resp.Writer = orig }()
-	if err := s.chatCompletions(c); err != nil && lw.status == 0 {
-		resp.Writer = orig
-		return err
-	}
-	return lw.finish()
+	return s.throughChat(c, newLegacyWriter(c.Response().Writer), func(err error) error { return err })
 }
 
 // legacyWriter renders the chat pipeline's answer as text completions.
-type legacyWriter struct {
-	w      http.ResponseWriter
-	mu     sync.Mutex
-	status int
-	stream bool
-	buf    bytes.Buffer
+type legacyWriter struct{ translated }
+
+func newLegacyWriter(w http.ResponseWriter) *legacyWriter {
+	l := &legacyWriter{}
+	l.translated.w = w
+	l.onEvent = l.event
+	return l
 }
 
-func (l *legacyWriter) Header() http.Header { return l.w.Header() }
-
-func (l *legacyWriter) WriteHeader(status int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.status != 0 {
-		return
+// event writes one chat stream event as a text completion's.
+func (l *legacyWriter) event(ev []byte) error {
+	out := ev
+	if data, ok := bytes.CutPrefix(ev, sseData); ok && !bytes.Equal(data, []byte("[DONE]")) {
+		if t, err := legacyChunk(data); err == nil {
+			out = append(append([]byte(nil), sseData...), t...)
+		}
 	}
-	l.status = status
-	if status == http.StatusOK && bytes.HasPrefix([]byte(l.w.Header().Get("Content-Type")), []byte("text/event-stream")) {
-		l.stream = true
-		l.w.WriteHeader(status)
-	}
+	_, err := l.w.Write(append(out, sseEnd...))
+	return err
 }
-
-func (l *legacyWriter) Write(p []byte) (int, error) {
-	if l.status == 0 {
-		l.WriteHeader(http.StatusOK)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf.Write(p)
-	if !l.stream {
-		return len(p), nil
-	}
-	for {
-		b := l.buf.Bytes()
-		i := bytes.Index(b, sseEnd)
-		if i < 0 {
-			return len(p), nil
-		}
-		ev := append([]byte(nil), b[:i]...)
-		l.buf.Next(i + len(sseEnd))
-		out := ev
-		if data, ok := bytes.CutPrefix(ev, sseData); ok && !bytes.Equal(data, []byte("[DONE]")) {
-			if t, err := legacyChunk(data); err == nil {
-				out = append(append([]byte(nil), sseData...), t...)
-			}
-		}
-		if _, err := l.w.Write(append(out, sseEnd...)); err != nil {
-			return 0, err
-		}
-	}
-}
-
-// FlushError lets http.ResponseController flush through to the client.
-func (l *legacyWriter) FlushError() error { return http.NewResponseController(l.w).Flush() }
-
-// Unwrap gives http.ResponseController the connection underneath.
-func (l *legacyWriter) Unwrap() http.ResponseWriter { return l.w }
 
 func (l *legacyWriter) finish() error {
 	l.mu.Lock()

@@ -132,17 +132,10 @@ func (s *Server) messages(c echo.Context) error {
 	r.Body = io.NopCloser(bytes.NewReader(chatBody))
 	r.ContentLength = int64(len(chatBody))
 
-	resp := c.Response()
-	orig := resp.Writer
-	mw := newMsgWriter(orig, &answer)
-	resp.Writer = mw
-	defer func() { resp.Writer = orig }()
-	if err := s.chatCompletions(c); err != nil && mw.status == 0 {
+	return s.throughChat(c, newMsgWriter(c.Response().Writer, &answer), func(err error) error {
 		s.cfg.Logger.Error("messages request failed", "err", err)
-		resp.Writer = orig
 		return writeMsgError(c, http.StatusInternalServerError, "internal error")
-	}
-	return mw.finish()
+	})
 }
 
 // countTokens answers POST /api/v1/messages/count_tokens with the offline

@@ -42,16 +42,7 @@ func (s *Server) responses(c echo.Context) error {
 	r.Body = io.NopCloser(bytes.NewReader(chatBody))
 	r.ContentLength = int64(len(chatBody))
 
-	resp := c.Response()
-	orig := resp.Writer
-	rw := newRespWriter(orig, echo)
-	resp.Writer = rw
-	defer func() { resp.Writer = orig }()
-	if err := s.chatCompletions(c); err != nil && rw.status == 0 {
-		resp.Writer = orig
-		return err
-	}
-	return rw.finish()
+	return s.throughChat(c, newRespWriter(c.Response().Writer, echo), func(err error) error { return err })
 }
 
 // respWriter stands in for the client's connection while the chat pipeline

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"net/http"
 	"sync"
+
+	"github.com/labstack/echo/v4"
 )
 
-// translated is what the writers of /messages and /responses share: it
+// translated is what the writers of /completions, /messages and
+// /responses share: it
 // stands in for the client's connection while the chat pipeline serves a
 // request of another API's shape. A JSON answer or error is held in buf
 // for the writer's own finish; an event stream is cut into its SSE events,
@@ -19,7 +22,7 @@ type translated struct {
 	buf    bytes.Buffer // held JSON body, or the unparsed tail of the stream
 	err    error
 
-	onStatus func()             // once the status is known: the pipeline has named the request by then
+	onStatus func()             // once the status is known (the pipeline has named the request by then); nil: nothing to do
 	onEvent  func([]byte) error // one event of the chat stream, without its blank line
 }
 
@@ -32,7 +35,9 @@ func (t *translated) WriteHeader(status int) {
 		return
 	}
 	t.status = status
-	t.onStatus()
+	if t.onStatus != nil {
+		t.onStatus()
+	}
 	if status == http.StatusOK && bytes.HasPrefix([]byte(t.w.Header().Get("Content-Type")), []byte("text/event-stream")) {
 		t.stream = true
 		t.w.WriteHeader(status)
@@ -73,3 +78,34 @@ func (t *translated) FlushError() error { return http.NewResponseController(t.w)
 
 // Unwrap gives http.ResponseController the connection underneath.
 func (t *translated) Unwrap() http.ResponseWriter { return t.w }
+
+// wrote reports whether the pipeline has written a status.
+func (t *translated) wrote() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.status != 0
+}
+
+// chatWriter is a translated writer with its own rendering of a held
+// answer.
+type chatWriter interface {
+	http.ResponseWriter
+	wrote() bool
+	finish() error
+}
+
+// throughChat serves c with the chat pipeline writing to w in place of the
+// client's connection, then lets w finish a held answer. An error before
+// the pipeline wrote anything is answered by onErr, on the connection
+// itself.
+func (s *Server) throughChat(c echo.Context, w chatWriter, onErr func(error) error) error {
+	resp := c.Response()
+	orig := resp.Writer
+	resp.Writer = w
+	defer func() { resp.Writer = orig }()
+	if err := s.chatCompletions(c); err != nil && !w.wrote() {
+		resp.Writer = orig
+		return onErr(err)
+	}
+	return w.finish()
+}

@@ -260,10 +260,13 @@ func (d *Accounts) Owing(now time.Time) []AccountSummary {
 // setBalance changes an account's balance, keeping owing; d.mu is held
 // for writing.
 func (d *Accounts) setBalance(a *accountRec, balance Amount) {
+	was, is := a.balance.Sign() < 0, balance.Sign() < 0
 	a.balance = balance
-	if balance.Sign() < 0 {
+	// Only a change of sign touches the set: most requests leave it be.
+	switch {
+	case is && !was:
 		d.owing[a] = struct{}{}
-	} else {
+	case was && !is:
 		delete(d.owing, a)
 	}
 }

@@ -37,6 +37,24 @@ func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, 
 	if err != nil {
 		return err
 	}
+	return s.decideOnRange(ctx, p, func(st rangeState) (*eventstore.EventData, error) {
+		for _, h := range st.rngs {
+			if h == r {
+				return nil, nil
+			}
+			if h.Overlaps(r) {
+				return nil, fmt.Errorf("%w: range %s overlaps %s, already assigned to period %s", ErrConflict, r, h, p)
+			}
+		}
+		return &d, nil
+	})
+}
+
+// decideOnRange appends what decide makes of a period's range stream as
+// this service has folded it (nil: nothing), expecting the stream as it
+// was read: a range, an invoice or a skip appended meanwhile, by this
+// process or another, makes it read again and decide again.
+func (s *Service) decideOnRange(ctx context.Context, p twrules.Period, decide func(st rangeState) (*eventstore.EventData, error)) error {
 	stream := domain.InvoiceRangeStream(p.String())
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -45,24 +63,17 @@ func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, 
 		if err := s.catchUpStream(ctx, stream, s.rangeVersion(p.String())); err != nil {
 			return err
 		}
+		st := rangeState{last: -1}
 		s.mu.Lock()
-		var have twrules.Ranges
-		last := int64(-1)
-		if st := s.l.ranges[p.String()]; st != nil {
-			have, last = st.rngs, st.last
+		if cur := s.l.ranges[p.String()]; cur != nil {
+			st = *cur
 		}
 		s.mu.Unlock()
-		for _, h := range have {
-			if h == r {
-				return nil
-			}
-			if h.Overlaps(r) {
-				return fmt.Errorf("%w: range %s overlaps %s, already assigned to period %s", ErrConflict, r, h, p)
-			}
+		d, err := decide(st)
+		if err != nil || d == nil {
+			return err
 		}
-		// The append expects the stream's version: a range and an invoice
-		// (or another range) appended meanwhile make it decide again.
-		_, err := s.store.Append(ctx, stream, expectVersion(last), d)
+		_, err = s.store.Append(ctx, stream, expectVersion(st.last), *d)
 		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
 			time.Sleep(time.Duration(rand.IntN(1+min(attempt, 20))) * time.Millisecond)
 			continue
@@ -70,7 +81,7 @@ func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, 
 		if err != nil {
 			return err
 		}
-		return s.catchUpStream(ctx, stream, last)
+		return s.catchUpStream(ctx, stream, st.last)
 	}
 }
 
@@ -100,50 +111,30 @@ func (s *Service) SkipNumbers(ctx context.Context, period, through, reason strin
 	if reason = strings.TrimSpace(reason); reason == "" {
 		return Skipped{}, fmt.Errorf("%w: a reason is required: say where the numbers were used (the auditors read it)", ErrInvalid)
 	}
-	stream := domain.InvoiceRangeStream(p.String())
-	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return Skipped{}, err
+	var out Skipped
+	err = s.decideOnRange(ctx, p, func(st rangeState) (*eventstore.EventData, error) {
+		if !st.assigned {
+			return nil, noRange(p)
 		}
-		if err := s.catchUpStream(ctx, stream, s.rangeVersion(p.String())); err != nil {
-			return Skipped{}, err
-		}
-		s.mu.Lock()
-		st := s.l.ranges[p.String()]
-		if st == nil || !st.assigned {
-			s.mu.Unlock()
-			return Skipped{}, noRange(p)
-		}
-		rngs, used, last := st.rngs, st.count, st.last
-		s.mu.Unlock()
-		k, ok := rngs.Index(n.String())
+		k, ok := st.rngs.Index(n.String())
 		if !ok {
-			return Skipped{}, fmt.Errorf("%w: %s is not a number of period %s's ranges (%s)", ErrInvalid, n, p, rangeList(rngs))
+			return nil, fmt.Errorf("%w: %s is not a number of period %s's ranges (%s)", ErrInvalid, n, p, rangeList(st.rngs))
 		}
-		out := Skipped{Period: p.String(), Through: n.String()}
-		out.Next, _ = rngs.Next(max(used, k+1))
-		if k < used {
-			return out, nil
+		out = Skipped{Period: p.String(), Through: n.String()}
+		out.Next, _ = st.rngs.Next(max(st.count, k+1))
+		if k < st.count {
+			return nil, nil // used already
 		}
-		out.First, _ = rngs.Next(used)
-		out.Count = k + 1 - used
+		out.First, _ = st.rngs.Next(st.count)
+		out.Count = k + 1 - st.count
 		ev := &domain.InvoiceNumbersSkipped{Period: p.String(), Through: n.String(), Count: out.Count, Reason: reason}
 		d, err := encode(ctx, domain.EventID(domain.TypeInvoiceNumbersSkipped, p.String(), n.String()), s.now(), ev)
-		if err != nil {
-			return Skipped{}, err
-		}
-		// The append expects the stream as read: an invoice numbered
-		// meanwhile makes it decide again.
-		_, err = s.store.Append(ctx, stream, expectVersion(last), d)
-		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			time.Sleep(time.Duration(rand.IntN(1+min(attempt, 20))) * time.Millisecond)
-			continue
-		}
-		if err != nil {
-			return Skipped{}, err
-		}
-		return out, s.catchUpStream(ctx, stream, last)
+		return &d, err
+	})
+	if err != nil {
+		return Skipped{}, err
 	}
+	return out, nil
 }
 
 // rangeList names ranges for a message.

@@ -463,7 +463,7 @@ func keyJSON(k projections.KeyInfo, now time.Time) KeyJSON {
 		SpendPeriod: k.SpendPeriod, RPM: k.RPM, TPM: k.TPM, Revoked: k.Revoked, Disabled: k.Disabled, Management: k.Management}
 	if !k.ExpiresAt.IsZero() {
 		at := k.ExpiresAt.UTC()
-		j.ExpiresAt, j.Expired = &at, !now.Before(at)
+		j.ExpiresAt, j.Expired = &at, k.Expired(now)
 	}
 	if k.SpendLimit.IsPositive() {
 		period := k.SpendPeriod

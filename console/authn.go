@@ -146,7 +146,7 @@ func (a *Authenticator) resolveHash(kind, hash string) (auth.Principal, error) {
 // not have changed.
 func (a *Authenticator) keyPrincipal(hash string, signedIn *uint8) (auth.Principal, error) {
 	k, ok := a.keys.Lookup(hash)
-	if !ok || k.Revoked || k.Disabled || signedIn != nil && k.Disables != *signedIn || !k.ExpiresAt.IsZero() && !a.now().Before(k.ExpiresAt) {
+	if !ok || k.Revoked || k.Disabled || signedIn != nil && k.Disables != *signedIn || k.Expired(a.now()) {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
 	return auth.Principal{AccountID: k.AccountID, KeyID: k.KeyID, Management: k.Management}, nil

@@ -45,7 +45,9 @@ type KeyInfo struct {
 }
 
 // Expired reports whether the key has expired at now.
-func (k KeyInfo) Expired(now time.Time) bool { return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) }
+func (k KeyInfo) Expired(now time.Time) bool {
+	return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt)
+}
 
 // keyEntry is one key. Its account's plan, limits and suspension are read
 // from the shared directory when the key is looked up.

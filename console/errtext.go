@@ -46,9 +46,15 @@ var errorPatterns = []errorPattern{
 	ep(`a spending limit of 0 is not offered: .*`, "err.spendlimit.zero"),
 	ep(`a spending limit is at most NT\$(\S+)`, "err.spendlimit.max"),
 	ep(`a credit limit is at most NT\$(\S+)`, "err.creditlimit.max"),
+	ep(`a spending limit has at most two decimal places \(NT\$(\S+) given\)`, "err.spendlimit.cents"),
+	ep(`a credit limit has at most two decimal places \(NT\$(\S+) given\)`, "err.creditlimit.cents"),
 	ep(`a key needs a name`, "err.key.name"),
 	ep(`a key's name is at most (\d+) characters`, "err.key.namelength"),
 	ep(`a key's name must not contain control characters \((\S+)\)`, "err.key.namecontrol"),
+	ep(`a key's name must be UTF-8 text`, "err.key.nameutf8"),
+	// The time given is the instant after the form's last day, in UTC,
+	// which would puzzle a customer who chose a day in Taipei.
+	ep(`a key's expiry must be in the future \((\S+) given\)`, "err.key.expiry"),
 	ep(`method must be .*`, "err.method"),
 	ep(`a top-up needs its external reference`, "err.topup.reference"),
 	ep(`a top-up must be positive \(NT\$(\S+) given\); take credit back with an adjustment`, "err.topup.positive"),
@@ -141,6 +147,7 @@ var errorPatterns = []errorPattern{
 	// The console's own.
 	ep(`(\S+): "([^"]*)" is not a number`, "err.number"),
 	ep(`(\S+): "([^"]*)" is not a whole number`, "err.whole"),
+	ep(`(\S+): "([^"]*)" is not a date \(YYYY-MM-DD\)`, "err.date"),
 	ep(`amount: "([^"]*)" is not a positive whole number of NTD`, "err.amount.whole"),
 	ep(`item (.*): quantity and unit price must be numbers`, "err.quote.numbers"),
 	ep(`valid days must be a whole number`, "err.quote.days"),

@@ -1,0 +1,68 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/routefree/routefree/domain"
+)
+
+// errorOf is what an error page tells: its message, and whether it fell
+// back to a general text with the original message in a details element.
+func errorOf(t *testing.T, page string) (message string, untranslated bool) {
+	t.Helper()
+	return elementText(t, page, "error"), strings.Contains(page, `class="error-detail"`)
+}
+
+// The key forms' refusals of what a customer may type (a name that is not
+// UTF-8, a last day gone by or not a date, a limit finer than a cent) read
+// in the console's language, as their other refusals do, and write nothing.
+func TestKeyFormRefusalsInTheConsolesLanguage(t *testing.T) {
+	e := newEnv(t, false)
+	_, mgmt, child := managedAccount(e, "acct_words")
+	b := e.browser()
+	csrf := b.signIn(mgmt)
+	ok := url.Values{"name": {"批次"}, "spend_limit": {"10"}, "spend_period": {"monthly"}}
+	with := func(k, v string) url.Values {
+		f := url.Values{"csrf": {csrf}}
+		for n, vs := range ok {
+			f[n] = vs
+		}
+		f.Set(k, v)
+		return f
+	}
+	for _, c := range []struct {
+		field, value string
+		says         string
+		change       bool // the change form takes the field too
+	}{
+		{"name", "批次\xff", "金鑰名稱須為 UTF-8 文字", true},
+		{"spend_limit", "1.234", "消費上限最多到小數第二位（輸入 NT$1.234）", true},
+		{"expires_on", "2026-03-01", "金鑰的最後使用日須為今天或之後", false},
+		{"expires_on", "3月1日", "「3月1日」不是日期（expires_on，格式 YYYY-MM-DD）", false},
+	} {
+		keys := e.streamLen(domain.AccountStream("acct_words"))
+		resp, page := b.post("/console/accounts/acct_words/keys", with(c.field, c.value))
+		msg, untranslated := errorOf(t, page)
+		if resp.StatusCode != http.StatusBadRequest || untranslated || !strings.Contains(msg, c.says) {
+			t.Errorf("create with %s %q: %d %q (general text: %v), want %q", c.field, c.value, resp.StatusCode, msg, untranslated, c.says)
+		}
+		if !c.change {
+			continue
+		}
+		resp, page = b.post("/console/keys/"+child, with(c.field, c.value))
+		msg, untranslated = errorOf(t, page)
+		if resp.StatusCode != http.StatusBadRequest || untranslated || !strings.Contains(msg, c.says) {
+			t.Errorf("change with %s %q: %d %q (general text: %v), want %q", c.field, c.value, resp.StatusCode, msg, untranslated, c.says)
+		}
+		e.sync()
+		if got := e.streamLen(domain.AccountStream("acct_words")); got != keys {
+			t.Errorf("%s %q: %d events written", c.field, c.value, got-keys)
+		}
+		if k := e.key("acct_words", child); k.Name != "app" || !k.SpendLimit.Equal(k.SpendLimit.Round(0)) {
+			t.Errorf("%s %q changed the key: %+v", c.field, c.value, k)
+		}
+	}
+}

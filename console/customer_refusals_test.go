@@ -66,3 +66,44 @@ func TestKeyFormRefusalsInTheConsolesLanguage(t *testing.T) {
 		}
 	}
 }
+
+// 00000000 passes the 統一編號 checksum, but it is the number an e-invoice
+// gives a buyer who has none: taken as a company's, the next invoice would
+// go B2B to nobody, without the carrier or donation code the customer
+// meant. The carrier form, the API and account opening refuse it, in the
+// console's language, and write nothing.
+func TestConsumersPlaceholderIsNoTaxID(t *testing.T) {
+	e := newEnv(t, false)
+	_, mgmt, _ := managedAccount(e, "acct_zero")
+	stream := domain.AccountStream("acct_zero")
+	n := e.streamLen(stream)
+
+	b := e.browser()
+	csrf := b.signIn(mgmt)
+	resp, page := b.post("/console/accounts/acct_zero/invoice-carrier", url.Values{"csrf": {csrf}, "tax_id": {"00000000"}})
+	const says = "「00000000」是電子發票中無統一編號買受人的代碼"
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("carrier form: %d, want 400", resp.StatusCode)
+	} else if msg, untranslated := errorOf(t, page); untranslated || !strings.Contains(msg, says) {
+		t.Errorf("carrier form: %q (general text: %v), want %q", msg, untranslated, says)
+	}
+	if code, body := e.call("POST", "/admin/api/accounts/acct_zero/invoice-carrier", mgmt, map[string]any{"tax_id": "00000000"}); code != http.StatusBadRequest {
+		t.Errorf("carrier API: %d %s", code, body)
+	}
+	if code, body := e.call("POST", "/admin/api/accounts", e.admin, map[string]any{"organisation": "零號公司", "tax_id": "00000000", "plan": "starter"}); code != http.StatusBadRequest {
+		t.Errorf("opening an account: %d %s", code, body)
+	}
+	e.sync()
+	if got := e.streamLen(stream); got != n {
+		t.Errorf("refused settings wrote %d events", got-n)
+	}
+	for _, a := range e.models.Accounts.Opened() {
+		if a.Organisation == "零號公司" {
+			t.Errorf("account opened with 統一編號 %q", a.TaxID)
+		}
+	}
+	// A real company's number is still taken.
+	if resp, _ := b.post("/console/accounts/acct_zero/invoice-carrier", url.Values{"csrf": {csrf}, "tax_id": {"04595257"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a valid 統一編號: %d", resp.StatusCode)
+	}
+}

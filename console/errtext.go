@@ -28,6 +28,7 @@ var errorPatterns = []errorPattern{
 	ep(`agency 統一編號 "([^"]*)" fails its checksum`, "err.agency.taxid"),
 	ep(`統一編號 "([^"]*)" is not 8 digits`, "err.taxid.digits"),
 	ep(`agency 統一編號 "([^"]*)" is not 8 digits`, "err.agency.taxid.digits"),
+	ep(`(?:agency )?統一編號 "([^"]*)" is the e-invoice code of a buyer without one: .*`, "err.taxid.consumer"),
 	// Invoice carriers (domain.CheckInvoiceCarrier).
 	ep(`統一編號 "([^"]*)" is not valid: 8 digits with a correct check digit`, "err.carrier.taxid"),
 	ep(`carrier "([^"]*)" is neither a mobile barcode .*`, "err.carrier.code"),

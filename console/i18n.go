@@ -489,6 +489,7 @@ var messages = map[string][2]string{
 	"err.carrier.donation":            {"愛心碼「{1}」須為 3 至 7 位數字。", "Donation code {1} must be 3 to 7 digits."},
 	"err.carrier.both":                {"載具與愛心碼請擇一填寫。", "Choose a carrier or a donation code, not both."},
 	"err.carrier.b2b":                 {"開立統一編號發票時不用載具或愛心碼，請留空。", "An invoice to a 統一編號 has no carrier or donation code: leave them empty."},
+	"err.taxid.consumer":              {"「{1}」是電子發票中無統一編號買受人的代碼，不是公司的統一編號：開立給個人的發票請留空。", "{1} is the e-invoice code of a buyer without a 統一編號, not a company's: leave it empty for an invoice to a person."},
 	"err.taxid.digits":                {"統一編號「{1}」須為 8 位數字。", "統一編號 {1} is not 8 digits."},
 	"err.agency.taxid.digits":         {"機關統一編號「{1}」須為 8 位數字。", "The agency's 統一編號 {1} is not 8 digits."},
 	"err.plan":                        {"沒有「{1}」這個方案（入門、企業、大型企業）。", "There is no plan {1} (starter, business, enterprise)."},

@@ -85,6 +85,8 @@ func CheckInvoiceCarrier(s *InvoiceCarrierSet) error {
 		id := strings.TrimSpace(*s.TaxID)
 		s.TaxID = &id
 		switch {
+		case id == ConsumerTaxID:
+			problems = append(problems, fmt.Sprintf("統一編號 %q %s", id, consumerProblem))
 		case id != "" && !ValidTaxID(id):
 			problems = append(problems, fmt.Sprintf("統一編號 %q is not valid: 8 digits with a correct check digit", id))
 		case id != "" && (s.Carrier != "" || s.DonationCode != ""):

@@ -23,10 +23,22 @@ func ValidTaxID(ban string) bool {
 	return sum%5 == 0 || (ban[6] == '7' && (sum+1)%5 == 0)
 }
 
-// TaxIDProblem says what is wrong with a 統一編號, in the words of an
-// error: "is not 8 digits" (a digit left out, a letter) or "fails its
-// checksum" (a digit mistyped); "" when it is valid.
+// ConsumerTaxID is what an e-invoice gives as the 統一編號 of a buyer who has
+// none. It passes the checksum, but no company has it: typed as a
+// customer's, it would send a B2B invoice to nobody.
+const ConsumerTaxID = "00000000"
+
+// consumerProblem is TaxIDProblem's words for ConsumerTaxID.
+const consumerProblem = "is the e-invoice code of a buyer without one: leave it empty for an invoice to a person"
+
+// TaxIDProblem says what is wrong with a 統一編號 given for a buyer, in the
+// words of an error: "is not 8 digits" (a digit left out, a letter),
+// "fails its checksum" (a digit mistyped) or that it is ConsumerTaxID; ""
+// when it is valid.
 func TaxIDProblem(ban string) string {
+	if ban == ConsumerTaxID {
+		return consumerProblem
+	}
 	if ValidTaxID(ban) {
 		return ""
 	}

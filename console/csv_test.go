@@ -122,12 +122,12 @@ func TestCSVDownloads(t *testing.T) {
 		for i, bar := range bars {
 			r := recs[i+1]
 			if r[0] != bar["data-label"] || r[1] != bar["data-requests"] || r[2] != bar["data-tokens"] ||
-				r[3] != decimal.RequireFromString(bar["data-value"]).StringFixed(2) {
+				r[3] != exactAmount(decimal.RequireFromString(bar["data-value"])) {
 				t.Errorf("%s: CSV %q, page %v", id, r, bar)
 			}
 		}
 		total := recs[len(recs)-1]
-		if total[0] != tr(langZH, "total") || total[3] != decimal.RequireFromString(attrOf(t, acct, "p", "id", "usage-total", "data-total")).StringFixed(2) {
+		if total[0] != tr(langZH, "total") || total[3] != exactAmount(decimal.RequireFromString(attrOf(t, acct, "p", "id", "usage-total", "data-total"))) {
 			t.Errorf("%s: total row %q", id, total)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+	"github.com/shopspring/decimal"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -37,6 +38,7 @@ type tableReader struct {
 	row     []string
 	spans   []int
 	cell    *strings.Builder
+	exact   string // the figure behind the cell's text, when it has one
 	inRow   bool
 }
 
@@ -105,8 +107,10 @@ func (r *tableReader) next() (cells []string, spans []int, head bool, err error)
 				r.inRow = true
 				span := 1
 				if hasAttr {
-					if v := tagAttr(r.z, "colspan"); v != "" {
-						span, _ = strconv.Atoi(v)
+					var colspan string
+					colspan, r.exact = cellAttrs(r.z)
+					if colspan != "" {
+						span, _ = strconv.Atoi(colspan)
 					}
 				}
 				r.spans = append(r.spans, max(span, 1))
@@ -143,8 +147,42 @@ func (r *tableReader) next() (cells []string, spans []int, head bool, err error)
 
 func (r *tableReader) endCell() {
 	if r.cell != nil {
-		r.row = append(r.row, strings.Join(strings.Fields(r.cell.String()), " "))
-		r.cell = nil
+		v := strings.Join(strings.Fields(r.cell.String()), " ")
+		if r.exact != "" {
+			v = r.exact
+		}
+		r.row = append(r.row, v)
+		r.cell, r.exact = nil, ""
+	}
+}
+
+// exactAmount writes an amount as the CSV's other amounts are, to the cent
+// (2000.00), and with every decimal it has beyond (0.004).
+func exactAmount(d decimal.Decimal) string {
+	if d.Exponent() >= -2 {
+		return d.StringFixed(2)
+	}
+	return d.String()
+}
+
+// cellAttrs reads a cell's colspan and the exact figure behind its text: a
+// chart's table shows each amount to the cent (NT$0.00) and keeps the
+// amount in data-value (data-total in its totals row). The CSV gives the
+// figure, so that its rows add up to its total as the amounts do.
+func cellAttrs(z *html.Tokenizer) (colspan, exact string) {
+	for {
+		k, v, more := z.TagAttr()
+		switch string(k) {
+		case "colspan":
+			colspan = string(v)
+		case "data-value", "data-total":
+			if d, err := decimal.NewFromString(string(v)); err == nil && plainNum.Match(v) {
+				exact = exactAmount(d)
+			}
+		}
+		if !more {
+			return colspan, exact
+		}
 	}
 }
 

@@ -128,7 +128,7 @@ func TestDashboardMatchesReadModels(t *testing.T) {
 
 	// The CSV of the revenue table is the page's.
 	recs := getCSV(t, b, csvLink(t, page, "chart-revenue-table"))
-	if len(recs) != 14 || recs[12][0] != "2026-03" || recs[12][1] != used["2026-03"].StringFixed(2) || recs[12][2] != "2000.00" {
+	if len(recs) != 14 || recs[12][0] != "2026-03" || recs[12][1] != exactAmount(used["2026-03"]) || recs[12][2] != "2000.00" {
 		t.Errorf("revenue CSV %q", recs)
 	}
 	if p := getCSV(t, b, csvLink(t, page, "pending-uploads")); len(p) != 3 {

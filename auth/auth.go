@@ -71,6 +71,9 @@ var (
 	ErrKeyUnknown  = errors.New("invalid API key")
 	ErrKeyDisabled = errors.New("this API key is disabled; a management key can enable it again")
 	ErrKeyRevoked  = errors.New("this API key has been revoked")
+	// ErrKeyExpired is wrapped with the instant, in the model endpoints'
+	// words: "this API key expired at …; use or issue another key".
+	ErrKeyExpired = errors.New("this API key expired")
 )
 
 // Authenticator resolves the caller of a request (bearer token or session).
@@ -128,7 +131,7 @@ func gate(a Authenticator, customer func(Principal) bool, roles []Role, customer
 			if errors.Is(err, ErrKeyDisabled) || errors.Is(err, ErrKeyRevoked) {
 				return echo.NewHTTPError(http.StatusForbidden, err.Error())
 			}
-			if errors.Is(err, ErrKeyUnknown) {
+			if errors.Is(err, ErrKeyUnknown) || errors.Is(err, ErrKeyExpired) {
 				return echo.NewHTTPError(http.StatusUnauthorized, err.Error())
 			}
 			if err != nil {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -77,6 +78,8 @@ func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
 				err = auth.ErrKeyRevoked
 			case k.Disabled:
 				err = auth.ErrKeyDisabled
+			case k.Expired(a.now()):
+				err = fmt.Errorf("%w at %s; use or issue another key", auth.ErrKeyExpired, k.ExpiresAt.UTC().Format(time.RFC3339))
 			}
 		}
 		return p, err

@@ -68,19 +68,8 @@ func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
 		}
 		secret = strings.TrimSpace(secret)
 		p, err := a.resolve(secret)
-		if err != nil && strings.HasPrefix(secret, commands.KeyPrefix) {
-			// A bearer key that may not act is told why.
-			k, ok := a.keys.Lookup(commands.HashKey(secret))
-			switch {
-			case !ok:
-				err = auth.ErrKeyUnknown
-			case k.Revoked:
-				err = auth.ErrKeyRevoked
-			case k.Disabled:
-				err = auth.ErrKeyDisabled
-			case k.Expired(a.now()):
-				err = fmt.Errorf("%w at %s; use or issue another key", auth.ErrKeyExpired, k.ExpiresAt.UTC().Format(time.RFC3339))
-			}
+		if err != nil {
+			err = a.keyRefusal(secret, err) // a bearer key that may not act is told why
 		}
 		return p, err
 	}
@@ -98,6 +87,37 @@ func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
 	}
 	return a.resolveHash(sess.kind, sess.credHash)
 }
+
+// keyRefusal is why a key secret that failed to resolve may not act:
+// unknown, revoked, disabled or expired (the instant named). A secret that
+// is not a key keeps err.
+func (a *Authenticator) keyRefusal(secret string, err error) error {
+	if !strings.HasPrefix(secret, commands.KeyPrefix) {
+		return err
+	}
+	k, ok := a.keys.Lookup(commands.HashKey(secret))
+	switch {
+	case !ok:
+		return auth.ErrKeyUnknown
+	case k.Revoked:
+		return auth.ErrKeyRevoked
+	case k.Disabled:
+		return auth.ErrKeyDisabled
+	case k.Expired(a.now()):
+		return &keyExpired{at: k.ExpiresAt}
+	}
+	return err
+}
+
+// keyExpired is auth.ErrKeyExpired with its instant, in the model
+// endpoints' words, and the instant for the console's own.
+type keyExpired struct{ at time.Time }
+
+func (e *keyExpired) Error() string {
+	return fmt.Sprintf("%s at %s; use or issue another key", auth.ErrKeyExpired, e.at.UTC().Format(time.RFC3339))
+}
+
+func (e *keyExpired) Unwrap() error { return auth.ErrKeyExpired }
 
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions

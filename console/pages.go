@@ -2,6 +2,7 @@ package console
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/twrules"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -98,12 +100,30 @@ func (s *server) signinData(tok string) map[string]any {
 	return map[string]any{"CSRF": tok, "OIDC": s.deps.OIDC != nil, "SAML": s.deps.SAML != nil}
 }
 
-func (s *server) signinFailed(c echo.Context, status int, msgKey string) error {
+// signinFailed shows the sign-in form again with the message msgKey,
+// its {1}, {2}… filled in by args.
+func (s *server) signinFailed(c echo.Context, status int, msgKey string, args ...string) error {
 	tok := randomToken()
 	setCookie(c.Response(), c.Request(), loginCSRF, tok, 3600)
 	p := s.newPage(c, "title.signin", s.signinData(tok))
-	p.Error = template.HTML(template.HTMLEscapeString(tr(p.Lang, msgKey)))
+	p.Error = template.HTML(template.HTMLEscapeString(trf(p.Lang, msgKey, args...)))
 	return s.render(c, status, "signin", p)
+}
+
+// signinRefused tells a credential that may not sign in why, where it is
+// a key that exists (whoever holds its secret may know that much, as the
+// APIs tell it); anything else is "not valid".
+func (s *server) signinRefused(c echo.Context, err error) error {
+	var exp *keyExpired
+	switch {
+	case errors.As(err, &exp):
+		return s.signinFailed(c, http.StatusUnauthorized, "signin.expired", exp.at.In(twrules.Taipei).Format("2006-01-02 15:04"))
+	case errors.Is(err, auth.ErrKeyRevoked):
+		return s.signinFailed(c, http.StatusUnauthorized, "signin.revoked")
+	case errors.Is(err, auth.ErrKeyDisabled):
+		return s.signinFailed(c, http.StatusUnauthorized, "signin.disabled")
+	}
+	return s.signinFailed(c, http.StatusUnauthorized, "signin.bad")
 }
 
 // signin checks the form's CSRF token, the IP's recent failures and the
@@ -131,7 +151,7 @@ func (s *server) signin(c echo.Context) error {
 		if err := s.auth.signins.fail(r.Context(), ip); err != nil {
 			s.deps.Logger.Error("console: sign-in throttle", "err", err)
 		}
-		return s.signinFailed(c, http.StatusUnauthorized, "signin.bad")
+		return s.signinRefused(c, s.auth.keyRefusal(secret, err))
 	}
 	kind := credStaff
 	if !p.Staff {

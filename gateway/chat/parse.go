@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/internal/jsonkind"
 )
 
 // ValidationError says why a request is malformed; the server maps it to 400.
@@ -176,18 +178,40 @@ func fieldError(param string, v RawJSON, err error) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		if te.Field != "" {
-			param += "." + te.Field
-		}
-		return invalid(param, "must be of type %s, got %s", jsonTypeName(te.Type.Kind().String()), te.Value)
+		return invalid(param+fieldPath(te.Field), "must be of type %s, got %s", jsonTypeName(te.Type.Kind().String()), jsonkind.Got(te.Value))
 	}
 	// The decoder reports an integer beyond 64 bits as a syntax error
-	// ("invalid character after top-level value"): only an integer field
-	// fails on a well-formed number.
-	if len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9') && json.Valid(v) {
+	// ("invalid character after top-level value"). A field that takes
+	// other kinds (stop, tool_choice) says what it takes in its own error.
+	var se *fastjson.SyntaxError
+	if errors.As(err, &se) && isInteger(v) {
 		return invalid(param, "must be an integer from %d to %d, got %s", math.MinInt64, math.MaxInt64, v)
 	}
 	return invalid(param, "%v", err)
+}
+
+// fieldPath writes a decoder's dotted path below a field ("0.function.name")
+// as the request's own errors name fields: "[0].function.name".
+func fieldPath(field string) string {
+	if field == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, seg := range strings.Split(field, ".") {
+		if seg != "" && strings.Trim(seg, "0123456789") == "" {
+			b.WriteString("[" + seg + "]")
+		} else {
+			b.WriteString("." + seg)
+		}
+	}
+	return b.String()
+}
+
+// isInteger reports whether v is a JSON integer literal (no fraction or
+// exponent), whatever its size.
+func isInteger(v RawJSON) bool {
+	digits := strings.TrimPrefix(string(v), "-")
+	return digits != "" && strings.Trim(digits, "0123456789") == ""
 }
 
 func jsonTypeName(kind string) string {

@@ -16,11 +16,12 @@ import (
 var doneMarker = []byte("[DONE]")
 
 // stream relays OpenAI chunks: each is re-emitted member by member with
-// "id" and "model" replaced and "usage" lifted out; nothing else is
-// decoded.
+// "id", "created" and "model" replaced and "usage" lifted out; nothing
+// else is decoded.
 type stream struct {
 	core.Body
-	idJSON    []byte // quoted id, nil to keep the upstream's
+	idJSON    []byte // quoted id, nil to keep the upstream's id and created
+	created   int64  // with idJSON: the "created" every chunk carries
 	modelJSON []byte // quoted model the client asked for
 	out       []byte
 	usage     chat.Usage
@@ -34,7 +35,9 @@ func newStream(provider, model string, body io.ReadCloser) *stream {
 		modelJSON: chat.AppendString(nil, model), out: make([]byte, 0, 512)}
 }
 
-func (s *stream) SetID(id string) { s.idJSON = chat.AppendString(s.idJSON[:0], id) }
+func (s *stream) SetIdentity(id string, created int64) {
+	s.idJSON, s.created = chat.AppendString(s.idJSON[:0], id), created
+}
 
 func (s *stream) Usage() (chat.Usage, bool) { return s.usage, s.hasUsage }
 
@@ -99,6 +102,8 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 		switch {
 		case string(m.Key) == "id" && s.idJSON != nil:
 			b = append(b, s.idJSON...)
+		case string(m.Key) == "created" && s.idJSON != nil:
+			b = strconv.AppendInt(b, s.created, 10)
 		case string(m.Key) == "model":
 			b = append(b, s.modelJSON...)
 		default:

@@ -397,6 +397,7 @@ func TestKeysAPITypeErrorsInJSONTerms(t *testing.T) {
 	}{
 		{"POST", `{"name":5}`, "name", "must be a string"},
 		{"POST", `{"name":"x","limit":"abc"}`, "limit", "must be a number"},
+		{"POST", `{"name":"x","limit":"5"}`, "limit", "must be a number of NTD or null, got string"}, // a number's text is still a string
 		{"POST", `{"name":"x","limit":true}`, "limit", "must be a number"},
 		{"POST", `{"name":"x","limit":[1]}`, "limit", "must be a number"},
 		{"POST", `{"name":"x","Limit":{}}`, "Limit", "must be a number"},
@@ -412,6 +413,7 @@ func TestKeysAPITypeErrorsInJSONTerms(t *testing.T) {
 		{"POST", `[{"name":"x"}]`, "request body", "must be a JSON object"},
 		{"PATCH", `{"name":5}`, "name", "must be a non-empty string"},
 		{"PATCH", `{"limit":"abc"}`, "limit", "must be a number"},
+		{"PATCH", `{"limit":"5"}`, "limit", "must be a number of NTD or null, got string"},
 		{"PATCH", `{"limit":true}`, "limit", "must be a number"},
 		{"PATCH", `{"limit_reset":1}`, "limit_reset", "must be daily, weekly or monthly"},
 		{"PATCH", `{"limit_period":{}}`, "limit_period", "must be daily, weekly or monthly"},

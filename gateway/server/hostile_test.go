@@ -282,6 +282,31 @@ func TestWrongTypeNamesTheFieldAndNotTheBody(t *testing.T) {
 	}
 }
 
+// The Responses, text completions and embeddings endpoints decode their
+// bodies themselves: a field of the wrong type there names the field in
+// metadata.param too, as chat's 400s and their own other 400s do.
+func TestWrongTypeNamesItsParamOnEveryEndpoint(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for _, c := range []struct {
+		post        func(string) (*http.Response, []byte)
+		body, param string
+	}{
+		{h.postResponses, `{"model":"test/openai","input":"hi","temperature":"warm"}`, "temperature"},
+		{h.postResponses, `{"model":"test/openai","input":"hi","max_output_tokens":1.5}`, "max_output_tokens"},
+		{h.postCompletions, `{"model":"test/openai","prompt":"hi","best_of":"2"}`, "best_of"},
+		{h.postEmbeddings, `{"model":"test/openai","input":"hi","dimensions":"4"}`, "dimensions"},
+	} {
+		resp, b := c.post(c.body)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: status %d: %s", c.body, resp.StatusCode, b)
+		}
+		e := decodeError(t, b)
+		if e.Error.Metadata["param"] != c.param || !strings.HasPrefix(e.Error.Message, c.param+": ") {
+			t.Errorf("%s: %s, want metadata.param %q", c.body, b, c.param)
+		}
+	}
+}
+
 // An app's title is shown to other customers on /rankings, and with its
 // referer in the console, its CSV files and the CLI: a bidirectional
 // override or isolate there made it read as another text, as a key's name

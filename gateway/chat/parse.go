@@ -57,7 +57,7 @@ func Parse(body []byte) (*Request, error) {
 		if errors.As(err, &te) {
 			return nil, invalid("", "request body must be a JSON object")
 		}
-		return nil, invalid("", "request body is not valid JSON: %v", err)
+		return nil, invalid("", "request body is not valid JSON: %s", syntaxFault(body))
 	}
 	if top == nil {
 		return nil, invalid("", "request body must be a JSON object")
@@ -148,6 +148,23 @@ func parseTop(body []byte, top *map[string]RawJSON) error {
 		return errors.New("invalid character after top-level value")
 	}
 	return err
+}
+
+// syntaxFault describes the first fault of a body that is not JSON, and
+// where it is. It reads the body again with encoding/json, whose messages
+// name the offending character alone, where the fast decoder's quote the
+// input around it (a prompt); a refused body is rare enough for the cost.
+func syntaxFault(body []byte) string {
+	var se *json.SyntaxError
+	if !errors.As(json.Unmarshal(body, new(struct{})), &se) {
+		return "malformed"
+	}
+	if se.Offset == 0 || se.Offset >= int64(len(body)) {
+		return se.Error() // the end of the input: no offset to give
+	}
+	// Offset counts the bytes read, the offending one included; the
+	// body's other checks count from 0.
+	return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset-1)
 }
 
 // decodeMessages decodes the array in one pass; only on failure does it

@@ -308,3 +308,21 @@ func TestParseNamesWrongTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestParseSyntaxErrorsSayWhereNotWhat: a body that is not JSON is refused
+// naming the first fault and its byte offset, never the text around it
+// (the prompt a control character sits in).
+func TestParseSyntaxErrorsSayWhereNotWhat(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\x01my private prompt\"}]}",
+			`request body is not valid JSON: invalid character '\x01' in string literal (at byte 52)`},
+		{"", "request body is not valid JSON: unexpected end of JSON input"},
+		{`{"model":"m","messages":[{"role":"user","content":"my private prompt"}]`, "request body is not valid JSON: unexpected end of JSON input"},
+		{`{"model":"m"} {"messages":"my private prompt"}`, "request body is not valid JSON: invalid character '{' after top-level value (at byte 14)"},
+	} {
+		_, err := Parse([]byte(c.body))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q:\n got %v\nwant %s", c.body, err, c.want)
+		}
+	}
+}

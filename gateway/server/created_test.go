@@ -64,3 +64,58 @@ func TestEveryChunkCarriesTheGatewaysCreated(t *testing.T) {
 		}
 	}
 }
+
+// Azure OpenAI opens a stream with a chunk of its content filter's results
+// whose id, model and object are empty and created 0, and some OpenAI-format
+// hosts leave "object" or "created" out of their chunks. OpenRouter's SDK
+// parses every chunk and requires "id", "created", "model" and "object"
+// ("chat.completion.chunk"): each chunk RouteFree relays has them.
+func TestRelayedChunksHaveEveryMemberOpenRoutersSchemaRequires(t *testing.T) {
+	events := []string{
+		`{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}]}`,
+		`{"choices":[{"delta":{"content":"","role":"assistant"},"finish_reason":null,"index":0}],"created":1750000000,"id":"chatcmpl-A","model":"gpt-4.1","object":"chat.completion.chunk","system_fingerprint":"fp_a"}`,
+		`{"choices":[{"delta":{"content":"Hello"},"finish_reason":null,"index":0}],"id":"chatcmpl-A","model":"gpt-4.1"}`,
+		`{"choices":[{"delta":{},"finish_reason":"stop","index":0}],"created":1750000000,"id":"chatcmpl-A","model":"gpt-4.1","object":"chat.completion.chunk"}`,
+		`{"choices":[],"created":1750000000,"id":"chatcmpl-A","model":"gpt-4.1","object":"chat.completion.chunk","usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`,
+		`[DONE]`,
+	}
+	up := newWireUpstream(t, sseEvents(events...))
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/azure": {{fake: "azure", kind: "openai", baseURL: up.srv.URL}}}})
+	resp, b := h.post(`{"model":"test/azure","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
+	}
+	id := resp.Header.Get("X-Request-Id")
+	text := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		data, ok := strings.CutPrefix(line, "data: ")
+		if !ok || data == "[DONE]" {
+			continue
+		}
+		var c struct {
+			ID      *string `json:"id"`
+			Created *int64  `json:"created"`
+			Model   *string `json:"model"`
+			Object  *string `json:"object"`
+			Choices []struct {
+				Delta struct {
+					Content string `json:"content"`
+				} `json:"delta"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(data), &c); err != nil {
+			t.Fatalf("chunk %s: %v", data, err)
+		}
+		if c.ID == nil || *c.ID != id || c.Created == nil || *c.Created < 1750000000 || c.Model == nil || *c.Model != "test/azure" ||
+			c.Object == nil || *c.Object != "chat.completion.chunk" {
+			t.Errorf("chunk %s lacks what OpenRouter's schema requires (id %s)", data, id)
+		}
+		for _, ch := range c.Choices {
+			text += ch.Delta.Content
+		}
+	}
+	if text != "Hello" {
+		t.Errorf("text %q", text)
+	}
+}

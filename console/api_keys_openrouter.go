@@ -134,10 +134,21 @@ func (s *server) orListKeys(c echo.Context) error {
 		}
 		offset = n
 	}
+	// A boolean as clients write one: "true", "True" (Python's requests),
+	// "1". Another word is refused rather than read as false, which would
+	// leave disabled keys out without a word.
+	withDisabled := false
+	if v := c.QueryParam("include_disabled"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "include_disabled must be true or false")
+		}
+		withDisabled = b
+	}
 	out := []orKey{}
 	skipped := 0
 	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
-		if (k.Revoked || k.Disabled) && c.QueryParam("include_disabled") != "true" {
+		if (k.Revoked || k.Disabled) && !withDisabled {
 			continue
 		}
 		if skipped < offset {

@@ -265,6 +265,20 @@ func TestOpenRouterKeysOffset(t *testing.T) {
 			t.Errorf("offset=%s: %d %s, want 400", bad, code, b)
 		}
 	}
+	// include_disabled as clients write a boolean: Python's requests sends
+	// True as "True". A word that is no boolean is refused, not read as
+	// false, which would leave the revoked key out without a word.
+	for _, yes := range []string{"True", "TRUE", "1"} {
+		if got := page("?offset=100&include_disabled=" + yes); len(got) != 6 {
+			t.Errorf("include_disabled=%s: %d keys, want 6", yes, len(got))
+		}
+	}
+	if got := page("?offset=100&include_disabled=False"); len(got) != 5 {
+		t.Errorf("include_disabled=False: %d keys, want 5", len(got))
+	}
+	if code, b := e.call("GET", "/api/v1/keys?include_disabled=yes", mgmt, nil); code != http.StatusBadRequest || !strings.Contains(string(b), "include_disabled") {
+		t.Errorf("include_disabled=yes: %d, want 400 naming it", code)
+	}
 }
 
 // Keys list in the order they were issued, so that a page read with

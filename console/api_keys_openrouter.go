@@ -134,10 +134,21 @@ func (s *server) orListKeys(c echo.Context) error {
 		}
 		offset = n
 	}
+	// A boolean as clients write one: "true", "True" (Python's requests),
+	// "1". Another word is refused rather than read as false, which would
+	// leave disabled keys out without a word.
+	withDisabled := false
+	if v := c.QueryParam("include_disabled"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "include_disabled must be true or false")
+		}
+		withDisabled = b
+	}
 	out := []orKey{}
 	skipped := 0
 	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
-		if (k.Revoked || k.Disabled) && c.QueryParam("include_disabled") != "true" {
+		if (k.Revoked || k.Disabled) && !withDisabled {
 			continue
 		}
 		if skipped < offset {
@@ -215,6 +226,16 @@ func orField(field string, raw json.RawMessage, v any, want string) error {
 	return nil
 }
 
+// orLimit decodes a spending limit: a JSON number or null. The decimal
+// type would also read a number written as a string ("5"), which
+// OpenRouter's schema refuses and this API's message says it refuses.
+func orLimit(field string, raw json.RawMessage, v **decimal.Decimal) error {
+	if rawKind(raw) == "string" {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: must be %s, got string", field, wantLimit))
+	}
+	return orField(field, raw, v, wantLimit)
+}
+
 // rawKind names the JSON type of a well-formed value.
 func rawKind(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
@@ -260,7 +281,7 @@ func decodeCreate(b []byte) (orKeyInput, error) {
 		case "name":
 			err = orField(field, v, &in.Name, "a string")
 		case "limit":
-			err = orField(field, v, &in.Limit, wantLimit)
+			err = orLimit(field, v, &in.Limit)
 		case "limit_reset":
 			err = orField(field, v, &in.LimitReset, wantPeriod)
 		case "limit_period":
@@ -416,7 +437,7 @@ func (s *server) orPatchKey(c echo.Context) error {
 			changed = true
 		case "limit":
 			var given *decimal.Decimal // null lifts the limit
-			if err := orField(field, v, &given, wantLimit); err != nil {
+			if err := orLimit(field, v, &given); err != nil {
 				return err
 			}
 			if ch.SpendLimit, err = commands.GivenSpendLimit(given); err != nil {

@@ -265,6 +265,20 @@ func TestOpenRouterKeysOffset(t *testing.T) {
 			t.Errorf("offset=%s: %d %s, want 400", bad, code, b)
 		}
 	}
+	// include_disabled as clients write a boolean: Python's requests sends
+	// True as "True". A word that is no boolean is refused, not read as
+	// false, which would leave the revoked key out without a word.
+	for _, yes := range []string{"True", "TRUE", "1"} {
+		if got := page("?offset=100&include_disabled=" + yes); len(got) != 6 {
+			t.Errorf("include_disabled=%s: %d keys, want 6", yes, len(got))
+		}
+	}
+	if got := page("?offset=100&include_disabled=False"); len(got) != 5 {
+		t.Errorf("include_disabled=False: %d keys, want 5", len(got))
+	}
+	if code, b := e.call("GET", "/api/v1/keys?include_disabled=yes", mgmt, nil); code != http.StatusBadRequest || !strings.Contains(string(b), "include_disabled") {
+		t.Errorf("include_disabled=yes: %d, want 400 naming it", code)
+	}
 }
 
 // Keys list in the order they were issued, so that a page read with
@@ -397,6 +411,7 @@ func TestKeysAPITypeErrorsInJSONTerms(t *testing.T) {
 	}{
 		{"POST", `{"name":5}`, "name", "must be a string"},
 		{"POST", `{"name":"x","limit":"abc"}`, "limit", "must be a number"},
+		{"POST", `{"name":"x","limit":"5"}`, "limit", "must be a number of NTD or null, got string"}, // a number's text is still a string
 		{"POST", `{"name":"x","limit":true}`, "limit", "must be a number"},
 		{"POST", `{"name":"x","limit":[1]}`, "limit", "must be a number"},
 		{"POST", `{"name":"x","Limit":{}}`, "Limit", "must be a number"},
@@ -412,6 +427,7 @@ func TestKeysAPITypeErrorsInJSONTerms(t *testing.T) {
 		{"POST", `[{"name":"x"}]`, "request body", "must be a JSON object"},
 		{"PATCH", `{"name":5}`, "name", "must be a non-empty string"},
 		{"PATCH", `{"limit":"abc"}`, "limit", "must be a number"},
+		{"PATCH", `{"limit":"5"}`, "limit", "must be a number of NTD or null, got string"},
 		{"PATCH", `{"limit":true}`, "limit", "must be a number"},
 		{"PATCH", `{"limit_reset":1}`, "limit_reset", "must be daily, weekly or monthly"},
 		{"PATCH", `{"limit_period":{}}`, "limit_period", "must be daily, weekly or monthly"},

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
-import { apiKey, baseURL, failPrompt, model, replyText } from "../env.js";
+import { apiKey, baseURL, claudeModel, failPrompt, model, replyText, weatherSchema } from "../env.js";
 
 // The SDK appends /v1/messages to its base URL.
 const client = new Anthropic({ apiKey, baseURL: baseURL.replace(/\/v1$/, ""), maxRetries: 0 });
@@ -55,4 +55,21 @@ test("anthropic sdk: tool use, then the tool result back", async () => {
   });
   assert.equal(second.type, "message");
   assert.ok(second.usage.output_tokens > 0);
+});
+
+// Claude Code's call: messages.stream with tools, to a Claude model, whose
+// tool_use block the SDK assembles from input_json_delta pieces.
+test("anthropic sdk: streamed tool use from Claude", async () => {
+  const stream = client.messages.stream({
+    model: claudeModel, max_tokens: 200,
+    tools: [{ name: "get_weather", description: "Current weather in a city", input_schema: weatherSchema }],
+    messages: [{ role: "user", content: "What is the weather in Taipei?" }],
+  });
+  const final = await stream.finalMessage();
+  assert.equal(final.stop_reason, "tool_use");
+  const use = final.content.find((b) => b.type === "tool_use");
+  assert.ok(use, `no tool_use block in ${JSON.stringify(final.content)}`);
+  assert.equal(use.name, "get_weather");
+  assert.deepEqual(use.input, { city: "Taipei" });
+  assert.ok(final.usage.output_tokens > 0);
 });

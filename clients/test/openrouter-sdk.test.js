@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OpenRouter } from "@openrouter/sdk";
-import { apiKey, baseURL, failPrompt, managementKey, model, replyText } from "../env.js";
+import { apiKey, baseURL, claudeModel, failPrompt, managementKey, model, replyText, weatherSchema } from "../env.js";
 
 const or = new OpenRouter({ apiKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
 const [author, slug] = model.split("/");
@@ -46,6 +46,33 @@ test("openrouter sdk: a stream the upstream breaks ends with an error chunk", as
   assert.equal(last.error.metadata.errorType, "provider_overloaded");
   assert.equal(last.error.metadata.providerCode, "503");
 });
+
+// A streamed tool call, to an OpenAI-format and an Anthropic-format
+// upstream: the SDK parses every chunk by its schema; the call's arguments
+// join to its JSON, and every chunk carries the one "created" of the
+// request, the gateway's own chunks (the last, with usage) included.
+for (const m of [model, claudeModel]) {
+  test(`openrouter sdk: streamed tool call (${m})`, async () => {
+    const tools = [{ type: "function", function: { name: "get_weather", description: "current weather of a city", parameters: weatherSchema } }];
+    const stream = await or.chat.send({ chatRequest: { model: m, stream: true, tools, messages: [{ role: "user", content: "What is the weather in Taipei?" }] } });
+    let name = "", args = "", finish = null;
+    const created = new Set();
+    for await (const chunk of stream) {
+      created.add(chunk.created);
+      for (const c of chunk.choices) {
+        for (const call of c.delta?.toolCalls ?? []) {
+          name ||= call.function?.name ?? "";
+          args += call.function?.arguments ?? "";
+        }
+        finish = c.finishReason ?? finish;
+      }
+    }
+    assert.equal(name, "get_weather");
+    assert.deepEqual(JSON.parse(args), { city: "Taipei" });
+    assert.equal(finish, "tool_calls");
+    assert.equal(created.size, 1, `chunks with created ${[...created].join(", ")}`);
+  });
+}
 
 test("openrouter sdk: stream ends with usage", async () => {
   const stream = await or.chat.send({ chatRequest: { model, stream: true, messages: [{ role: "user", content: "Say hello" }] } });

@@ -123,10 +123,8 @@ func scriptFor(body []byte, base providertest.Script) providertest.Script {
 func anthropicScriptFor(body []byte, base providertest.Script) providertest.Script {
 	var req struct {
 		Messages []struct {
-			Role    string `json:"role"`
-			Content []struct {
-				Type string `json:"type"`
-			} `json:"content"`
+			Role    string          `json:"role"`
+			Content json.RawMessage `json:"content"` // a string, or an array of blocks
 		} `json:"messages"`
 		Tools []struct {
 			Name        string          `json:"name"`
@@ -149,7 +147,11 @@ func anthropicScriptFor(body []byte, base providertest.Script) providertest.Scri
 	}
 	toolResult := false
 	if n := len(req.Messages); n > 0 {
-		for _, b := range req.Messages[n-1].Content {
+		var blocks []struct {
+			Type string `json:"type"`
+		}
+		_ = json.Unmarshal(req.Messages[n-1].Content, &blocks) // none in a string
+		for _, b := range blocks {
 			toolResult = toolResult || b.Type == "tool_result"
 		}
 	}

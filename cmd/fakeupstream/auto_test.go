@@ -84,6 +84,7 @@ func TestAutoScriptAnthropic(t *testing.T) {
 		thinks     bool
 	}{
 		{"plain", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]}`, "plain", "", false},
+		{"tools, the prompt a string", `{"messages":[{"role":"user","content":"hi"}],` + weather + `}`, "", "weather", false},
 		{"tools, thinking", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}],` + weather + `,"thinking":{"type":"enabled","budget_tokens":1024}}`, "", "weather", true},
 		{"tool result back", `{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]},{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"weather","input":{}}]},` +
 			`{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":"sunny"}]}],` + weather + `}`, "plain", "", false},

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	fastjson "github.com/segmentio/encoding/json"
+
+	"github.com/routefree/routefree/internal/jsonkind"
 )
 
 // ValidationError says why a request is malformed; the server maps it to 400.
@@ -55,7 +57,7 @@ func Parse(body []byte) (*Request, error) {
 		if errors.As(err, &te) {
 			return nil, invalid("", "request body must be a JSON object")
 		}
-		return nil, invalid("", "request body is not valid JSON: %v", err)
+		return nil, invalid("", "request body is not valid JSON: %s", syntaxFault(body))
 	}
 	if top == nil {
 		return nil, invalid("", "request body must be a JSON object")
@@ -148,6 +150,23 @@ func parseTop(body []byte, top *map[string]RawJSON) error {
 	return err
 }
 
+// syntaxFault describes the first fault of a body that is not JSON, and
+// where it is. It reads the body again with encoding/json, whose messages
+// name the offending character alone, where the fast decoder's quote the
+// input around it (a prompt); a refused body is rare enough for the cost.
+func syntaxFault(body []byte) string {
+	var se *json.SyntaxError
+	if !errors.As(json.Unmarshal(body, new(struct{})), &se) {
+		return "malformed"
+	}
+	if se.Offset == 0 || se.Offset >= int64(len(body)) {
+		return se.Error() // the end of the input: no offset to give
+	}
+	// Offset counts the bytes read, the offending one included; the
+	// body's other checks count from 0.
+	return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset-1)
+}
+
 // decodeMessages decodes the array in one pass; only on failure does it
 // decode element by element to name the offending message.
 func decodeMessages(v RawJSON, dst *[]Message) error {
@@ -176,18 +195,40 @@ func fieldError(param string, v RawJSON, err error) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		if te.Field != "" {
-			param += "." + te.Field
-		}
-		return invalid(param, "must be of type %s, got %s", jsonTypeName(te.Type.Kind().String()), te.Value)
+		return invalid(param+fieldPath(te.Field), "must be of type %s, got %s", jsonTypeName(te.Type.Kind().String()), jsonkind.Got(te.Value))
 	}
 	// The decoder reports an integer beyond 64 bits as a syntax error
-	// ("invalid character after top-level value"): only an integer field
-	// fails on a well-formed number.
-	if len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9') && json.Valid(v) {
+	// ("invalid character after top-level value"). A field that takes
+	// other kinds (stop, tool_choice) says what it takes in its own error.
+	var se *fastjson.SyntaxError
+	if errors.As(err, &se) && isInteger(v) {
 		return invalid(param, "must be an integer from %d to %d, got %s", math.MinInt64, math.MaxInt64, v)
 	}
 	return invalid(param, "%v", err)
+}
+
+// fieldPath writes a decoder's dotted path below a field ("0.function.name")
+// as the request's own errors name fields: "[0].function.name".
+func fieldPath(field string) string {
+	if field == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, seg := range strings.Split(field, ".") {
+		if seg != "" && strings.Trim(seg, "0123456789") == "" {
+			b.WriteString("[" + seg + "]")
+		} else {
+			b.WriteString("." + seg)
+		}
+	}
+	return b.String()
+}
+
+// isInteger reports whether v is a JSON integer literal (no fraction or
+// exponent), whatever its size.
+func isInteger(v RawJSON) bool {
+	digits := strings.TrimPrefix(string(v), "-")
+	return digits != "" && strings.Trim(digits, "0123456789") == ""
 }
 
 func jsonTypeName(kind string) string {

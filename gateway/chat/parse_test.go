@@ -273,3 +273,56 @@ func TestOpenAIBodyLeavesOutReasoningSentBack(t *testing.T) {
 		t.Errorf("other fields lost: %s", b)
 	}
 }
+
+// TestParseNamesWrongTypes: a field of the wrong JSON type is named in the
+// request's own terms, with what was sent described by its kind (a number
+// as written), never by the text that follows it in the body, which may be
+// a long tools array or a prompt.
+func TestParseNamesWrongTypes(t *testing.T) {
+	msgs := `"messages":[{"role":"user","content":"hi"}]`
+	secret := `{"type":"function","function":{"name":"f","description":"a private description"}}`
+	cases := []struct{ body, param, want string }{
+		{`{"model":"m",` + msgs + `,"tool_choice":5}`, "tool_choice", `tool_choice: tool_choice must be "none", "auto", "required" or {"type":"function","function":{"name":...}}`},
+		{`{"model":"m",` + msgs + `,"stop":5}`, "stop", "stop: must be a string or an array of strings"},
+		{`{"model":"m",` + msgs + `,"tools":[5,` + secret + `]}`, "tools[0]", "tools[0]: must be of type object, got 5"},
+		{`{"model":"m",` + msgs + `,"tools":[{"type":"function","function":{"name":true}},` + secret + `]}`, "tools[0].function.name", "tools[0].function.name: must be of type string, got true"},
+		{`{"model":"m",` + msgs + `,"tools":[` + secret + `,{"type":"function","function":{"name":["x"]}}]}`, "tools[1].function.name", "tools[1].function.name: must be of type string, got an array"},
+		{`{"model":"m",` + msgs + `,"temperature":"hot"}`, "temperature", "temperature: must be of type number, got a string"},
+		{`{"model":"m",` + msgs + `,"response_format":{"type":{"a":"b"}}}`, "response_format.type", "response_format.type: must be of type string, got an object"},
+		{`{"model":"m",` + msgs + `,"max_tokens":1e30}`, "max_tokens", "max_tokens: must be of type integer, got 1e30"},
+		{`{"model":"m",` + msgs + `,"max_tokens":99999999999999999999}`, "max_tokens", "max_tokens: must be an integer from -9223372036854775808 to 9223372036854775807, got 99999999999999999999"},
+		{`{"model":"m","messages":[{"role":5,"content":"hi"}]}`, "messages[0].role", "messages[0].role: must be of type string, got a number"},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.body))
+		var ve *ValidationError
+		if !errors.As(err, &ve) {
+			t.Errorf("%s: error %v is not a *ValidationError", c.body, err)
+			continue
+		}
+		if ve.Param != c.param || ve.Error() != c.want {
+			t.Errorf("%s:\n got param %q msg %q\nwant param %q msg %q", c.body, ve.Param, ve.Error(), c.param, c.want)
+		}
+		if strings.Contains(ve.Error(), "private") {
+			t.Errorf("%s: the error repeats the body: %q", c.body, ve.Error())
+		}
+	}
+}
+
+// TestParseSyntaxErrorsSayWhereNotWhat: a body that is not JSON is refused
+// naming the first fault and its byte offset, never the text around it
+// (the prompt a control character sits in).
+func TestParseSyntaxErrorsSayWhereNotWhat(t *testing.T) {
+	for _, c := range []struct{ body, want string }{
+		{"{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\x01my private prompt\"}]}",
+			`request body is not valid JSON: invalid character '\x01' in string literal (at byte 52)`},
+		{"", "request body is not valid JSON: unexpected end of JSON input"},
+		{`{"model":"m","messages":[{"role":"user","content":"my private prompt"}]`, "request body is not valid JSON: unexpected end of JSON input"},
+		{`{"model":"m"} {"messages":"my private prompt"}`, "request body is not valid JSON: invalid character '{' after top-level value (at byte 14)"},
+	} {
+		_, err := Parse([]byte(c.body))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q:\n got %v\nwant %s", c.body, err, c.want)
+		}
+	}
+}

@@ -782,7 +782,7 @@ func (k *call) try(ctx context.Context, ad providers.Adapter, t *router.Target) 
 	var first []byte
 	var ttfb time.Duration
 	if err == nil && res.Stream != nil {
-		res.Stream.SetID(k.id)
+		res.Stream.SetIdentity(k.id, k.start.Unix())
 		first, err = res.Stream.Next()
 		ttfb = time.Since(sent)
 		if err == io.EOF {
@@ -881,9 +881,7 @@ func (k *call) unary() error {
 	if resp.Object == "" {
 		resp.Object = "chat.completion"
 	}
-	if resp.Created == 0 {
-		resp.Created = k.start.Unix()
-	}
+	resp.Created = k.start.Unix() // as on every chunk of a stream
 	// segmentio's encoder: the same output as encoding/json at a fraction
 	// of the reflection cost (the largest CPU item of the handler itself).
 	b, err := fastjson.Marshal(resp)

@@ -39,10 +39,10 @@ func legacyChatBody(body []byte) ([]byte, bool, *APIError) {
 	var lr legacyRequest
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &lr); err != nil {
-		return nil, false, apiErr(http.StatusBadRequest, "invalid_request", describeJSONError(err), nil)
+		return nil, false, badJSON(err)
 	}
 	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, false, apiErr(http.StatusBadRequest, "invalid_request", describeJSONError(err), nil)
+		return nil, false, badJSON(err)
 	}
 	var prompt string
 	var prompts []string

@@ -123,7 +123,7 @@ func (k *call) embed() error {
 	}
 	var er embedRequest
 	if err := json.Unmarshal(body, &er); err != nil {
-		return apiErr(http.StatusBadRequest, "invalid_request", describeJSONError(err), nil)
+		return badJSON(err)
 	}
 	if er.Model == "" {
 		return apiErr(http.StatusBadRequest, "invalid_request", "model is required", map[string]any{"param": "model"})

@@ -254,6 +254,59 @@ func TestIntegerOutOfRangeNamesTheRange(t *testing.T) {
 	}
 }
 
+// A field of the wrong type is a 400 naming the field as chat's own checks
+// do (tools[0], not tools.0) and what was sent by its kind: never the body
+// that follows it (the rest of a tools array), and never an "out of range"
+// for a small number sent where a string or an object belongs.
+func TestWrongTypeNamesTheFieldAndNotTheBody(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	private := `{"type":"function","function":{"name":"lookup","description":"a private description"}}`
+	for _, c := range []struct{ field, param, want string }{
+		{`"tool_choice":5`, "tool_choice", `tool_choice: tool_choice must be "none", "auto", "required" or {"type":"function","function":{"name":...}}`},
+		{`"stop":7`, "stop", "stop: must be a string or an array of strings"},
+		{`"tools":[5,` + private + `]`, "tools[0]", "tools[0]: must be of type object, got 5"},
+		{`"tools":[{"type":"function","function":{"name":false}},` + private + `]`, "tools[0].function.name", "tools[0].function.name: must be of type string, got false"},
+		{`"temperature":"warm"`, "temperature", "temperature: must be of type number, got a string"},
+	} {
+		resp, b := h.post(`{"model":"test/openai",` + c.field + `,"messages":[{"role":"user","content":"hi"}]}`)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: status %d: %s", c.field, resp.StatusCode, b)
+		}
+		e := decodeError(t, b)
+		if e.Error.Message != c.want || e.Error.Metadata["param"] != c.param {
+			t.Errorf("%s:\n got %q (param %v)\nwant %q (param %q)", c.field, e.Error.Message, e.Error.Metadata["param"], c.want, c.param)
+		}
+	}
+	if n := len(h.fakes["openai"].Received()); n != 0 {
+		t.Fatalf("upstream called %d times", n)
+	}
+}
+
+// The Responses, text completions and embeddings endpoints decode their
+// bodies themselves: a field of the wrong type there names the field in
+// metadata.param too, as chat's 400s and their own other 400s do.
+func TestWrongTypeNamesItsParamOnEveryEndpoint(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for _, c := range []struct {
+		post        func(string) (*http.Response, []byte)
+		body, param string
+	}{
+		{h.postResponses, `{"model":"test/openai","input":"hi","temperature":"warm"}`, "temperature"},
+		{h.postResponses, `{"model":"test/openai","input":"hi","max_output_tokens":1.5}`, "max_output_tokens"},
+		{h.postCompletions, `{"model":"test/openai","prompt":"hi","best_of":"2"}`, "best_of"},
+		{h.postEmbeddings, `{"model":"test/openai","input":"hi","dimensions":"4"}`, "dimensions"},
+	} {
+		resp, b := c.post(c.body)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: status %d: %s", c.body, resp.StatusCode, b)
+		}
+		e := decodeError(t, b)
+		if e.Error.Metadata["param"] != c.param || !strings.HasPrefix(e.Error.Message, c.param+": ") {
+			t.Errorf("%s: %s, want metadata.param %q", c.body, b, c.param)
+		}
+	}
+}
+
 // An app's title is shown to other customers on /rankings, and with its
 // referer in the console, its CSV files and the CLI: a bidirectional
 // override or isolate there made it read as another text, as a key's name

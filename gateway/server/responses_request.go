@@ -111,11 +111,11 @@ func notStored(param string) *APIError {
 func parseResponses(body []byte) (chatBody []byte, echo respObject, ae *APIError) {
 	var r respRequest
 	if err := json.Unmarshal(body, &r); err != nil {
-		return nil, echo, apiErr(http.StatusBadRequest, "invalid_request", describeJSONError(err), nil)
+		return nil, echo, badJSON(err)
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, echo, apiErr(http.StatusBadRequest, "invalid_request", describeJSONError(err), nil)
+		return nil, echo, badJSON(err)
 	}
 	switch {
 	case r.PreviousResponseID != nil && *r.PreviousResponseID != "":

@@ -28,7 +28,18 @@ func describeJSONError(err error) string {
 		if te.Field == "" {
 			return "the request body must be a JSON object"
 		}
-		return fmt.Sprintf("%s: must be %s, got %s", te.Field, jsonkind.Of(te.Type), te.Value)
+		return fmt.Sprintf("%s: must be %s, got %s", te.Field, jsonkind.Of(te.Type), jsonkind.Got(te.Value))
 	}
 	return "the request body is not valid JSON: " + err.Error()
+}
+
+// badJSON is the 400 for a body its endpoint could not decode, naming the
+// field in metadata.param as chat's refusals do.
+func badJSON(err error) *APIError {
+	var md map[string]any
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		md = map[string]any{"param": te.Field}
+	}
+	return apiErr(http.StatusBadRequest, "invalid_request", describeJSONError(err), md)
 }

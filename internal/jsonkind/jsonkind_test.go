@@ -2,6 +2,7 @@ package jsonkind
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -23,6 +24,32 @@ func TestOf(t *testing.T) {
 	} {
 		if got := Of(reflect.TypeOf(c.v)); got != c.want {
 			t.Errorf("Of(%T) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+// TestGot: both decoders' reports name the value alone, never the text
+// that follows it in the body.
+func TestGot(t *testing.T) {
+	for _, c := range []struct{ v, want string }{
+		{`"5,{\"type\":\"function\",\"function\":..."`, "5"}, // segmentio: the rest of the input, quoted
+		{`"\"hot\""`, "a string"},
+		{`"true}},{\"secret\":1}]"`, "true"},
+		{`"[\"x\"]}}]"`, "an array"},
+		{`"{\"a\":\"b\"}}"`, "an object"},
+		{`"null"`, "null"},
+		{`"-1.5e3]"`, "-1.5e3"},
+		{`"` + strings.Repeat("9", 100) + `"`, strings.Repeat("9", 32) + "…"},
+		{"number", "a number"}, // encoding/json: a description
+		{"number 1.5", "1.5"},
+		{"string", "a string"},
+		{"bool", "true or false"},
+		{"array", "an array"},
+		{"object", "an object"},
+		{"", "a JSON value"},
+	} {
+		if got := Got(c.v); got != c.want {
+			t.Errorf("Got(%q) = %q, want %q", c.v, got, c.want)
 		}
 	}
 }

@@ -128,7 +128,7 @@ func TestStreamTextAndUsage(t *testing.T) {
 	}
 	s := res.Stream
 	defer s.Close()
-	s.SetID("gen-9")
+	s.SetIdentity("gen-9", 1700000000)
 	chunks, err := pt.Drain(t, s)
 	if err != io.EOF {
 		t.Fatal(err)

@@ -80,7 +80,8 @@ type nativeStream struct {
 	finish    string
 }
 
-func (s *nativeStream) SetID(id string) { s.id = id }
+// SetIdentity takes the id; Anthropic's events carry no "created".
+func (s *nativeStream) SetIdentity(id string, _ int64) { s.id = id }
 
 func (s *nativeStream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done }
 

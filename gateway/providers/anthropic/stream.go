@@ -54,7 +54,7 @@ func newStream(provider, model, jsonTool string, body io.ReadCloser) *stream {
 		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, kinds: map[int]int{}, toolIdx: map[int]int{}, thoughts: map[int]int{}}
 }
 
-func (s *stream) SetID(id string) { s.w.ID = id }
+func (s *stream) SetIdentity(id string, created int64) { s.w.ID, s.w.Created = id, created }
 
 func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done }
 

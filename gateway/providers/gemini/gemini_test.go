@@ -119,7 +119,7 @@ func TestStreamCountsCumulativeUsageOnce(t *testing.T) {
 	}
 	s := res.Stream
 	defer s.Close()
-	s.SetID("gen-g")
+	s.SetIdentity("gen-g", 1700000000)
 	chunks, err := pt.Drain(t, s)
 	if err != io.EOF {
 		t.Fatal(err)

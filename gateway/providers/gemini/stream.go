@@ -35,7 +35,7 @@ func newStream(provider, model string, body io.ReadCloser) *stream {
 		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, started: map[int]bool{}, tools: map[int]int{}, details: map[int]int{}}
 }
 
-func (s *stream) SetID(id string) { s.w.ID = id }
+func (s *stream) SetIdentity(id string, created int64) { s.w.ID, s.w.Created = id, created }
 
 // nextDetail numbers a candidate's reasoning_details.
 func (s *stream) nextDetail(candidate int) int {

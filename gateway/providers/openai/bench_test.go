@@ -40,7 +40,7 @@ func BenchmarkOpenAIStreamTranslate(b *testing.B) {
 	for b.Loop() {
 		rd.Reset(body)
 		s := newStream("openai", "openai/gpt-4.1", io.NopCloser(rd))
-		s.SetID("gen-0123456789")
+		s.SetIdentity("gen-0123456789", 1700000000)
 		n := 0
 		for {
 			_, err := s.Next()
@@ -77,7 +77,7 @@ func BenchmarkOpenAIStreamRelay(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res.Stream.SetID("gen-1")
+		res.Stream.SetIdentity("gen-1", 1700000000)
 		for {
 			if _, err := res.Stream.Next(); err != nil {
 				if err != io.EOF {

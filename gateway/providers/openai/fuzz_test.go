@@ -18,7 +18,7 @@ func FuzzOpenAIStream(f *testing.F) {
 			}
 		}
 		s := newStream("openai", "m", io.NopCloser(bytes.NewReader(b)))
-		s.SetID("gen-1")
+		s.SetIdentity("gen-1", 1700000000)
 		defer s.Close()
 		for range 100000 {
 			chunk, err := s.Next()
@@ -40,7 +40,7 @@ func FuzzOpenAIRewrite(f *testing.F) {
 	f.Add([]byte(`{ "choices" : [ ] , "usage" : null , "id" : "\u0041" }`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s := newStream("openai", "m", io.NopCloser(bytes.NewReader(nil)))
-		s.SetID("gen-1")
+		s.SetIdentity("gen-1", 1700000000)
 		out, keep, err := s.rewrite(data)
 		var obj map[string]any
 		if json.Unmarshal(data, &obj) != nil || obj == nil {

@@ -74,7 +74,7 @@ func TestStreamText(t *testing.T) {
 	}
 	s := res.Stream
 	defer s.Close()
-	s.SetID("gen-123")
+	s.SetIdentity("gen-123", 1700000000)
 	chunks, err := pt.Drain(t, s)
 	if err != io.EOF {
 		t.Fatalf("end error = %v", err)

@@ -47,10 +47,10 @@ func relayOf(b []byte, excludeReasoning bool) *core.Relay {
 				r.Object, ok = plainString(m.Value, ok)
 			}
 		case "created":
-			r.Created = 0
+			// Replaced by the gateway's, but a decoder checks it is an integer.
 			if m.Value[0] != 'n' {
-				n, err := strconv.ParseInt(string(m.Value), 10, 64)
-				r.Created, ok = n, ok && err == nil
+				_, err := strconv.ParseInt(string(m.Value), 10, 64)
+				ok = ok && err == nil
 			}
 		case "id", "model":
 			// Replaced by the gateway's, but a decoder checks their type.

@@ -37,12 +37,9 @@ func decodedAnswer(t testing.TB, b []byte, u *chat.Usage) ([]byte, *chat.Respons
 	}
 	r := res.Response
 	got := *r
-	r.ID, r.Model, r.Provider, r.Usage = "gen-1", "openai/gpt-4.1", "openai", u
+	r.ID, r.Model, r.Provider, r.Usage, r.Created = "gen-1", "openai/gpt-4.1", "openai", u, 7
 	if r.Object == "" {
 		r.Object = "chat.completion"
-	}
-	if r.Created == 0 {
-		r.Created = 7
 	}
 	out, err := fastjson.Marshal(r)
 	if err != nil {

@@ -16,11 +16,12 @@ import (
 var doneMarker = []byte("[DONE]")
 
 // stream relays OpenAI chunks: each is re-emitted member by member with
-// "id" and "model" replaced and "usage" lifted out; nothing else is
-// decoded.
+// "id", "created" and "model" replaced and "usage" lifted out; nothing
+// else is decoded.
 type stream struct {
 	core.Body
-	idJSON    []byte // quoted id, nil to keep the upstream's
+	idJSON    []byte // quoted id, nil to keep the upstream's id and created
+	created   int64  // with idJSON: the "created" every chunk carries
 	modelJSON []byte // quoted model the client asked for
 	out       []byte
 	usage     chat.Usage
@@ -34,7 +35,9 @@ func newStream(provider, model string, body io.ReadCloser) *stream {
 		modelJSON: chat.AppendString(nil, model), out: make([]byte, 0, 512)}
 }
 
-func (s *stream) SetID(id string) { s.idJSON = chat.AppendString(s.idJSON[:0], id) }
+func (s *stream) SetIdentity(id string, created int64) {
+	s.idJSON, s.created = chat.AppendString(s.idJSON[:0], id), created
+}
 
 func (s *stream) Usage() (chat.Usage, bool) { return s.usage, s.hasUsage }
 
@@ -70,6 +73,7 @@ func (s *stream) Next() ([]byte, error) {
 func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 	b := append(s.out[:0], '{')
 	var usage, errorValue []byte
+	var written uint8 // the members the gateway writes itself, once seen
 	emptyChoices := false
 	ok := jsonscan.Members(data, func(m jsonscan.Member) {
 		switch string(m.Key) {
@@ -98,13 +102,18 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 		b = append(b, '"', ':')
 		switch {
 		case string(m.Key) == "id" && s.idJSON != nil:
-			b = append(b, s.idJSON...)
+			b, written = append(b, s.idJSON...), written|wroteID
+		case string(m.Key) == "created" && s.idJSON != nil:
+			b, written = strconv.AppendInt(b, s.created, 10), written|wroteCreated
+		case string(m.Key) == "object" && s.idJSON != nil:
+			b, written = append(b, chunkObject...), written|wroteObject
 		case string(m.Key) == "model":
-			b = append(b, s.modelJSON...)
+			b, written = append(b, s.modelJSON...), written|wroteModel
 		default:
 			b = append(b, m.Value...)
 		}
 	})
+	b = s.appendMissing(b, written)
 	s.out = b
 	if !ok {
 		return nil, false, core.BadResponse(s.Provider, errBadChunk)
@@ -124,6 +133,48 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 		}
 	}
 	return append(b, '}'), true, nil
+}
+
+// The members every chunk carries as OpenRouter's schema requires them:
+// the gateway's id, created and model, and object "chat.completion.chunk".
+// Azure opens a stream with a chunk of its content filter's results whose
+// id, model and object are empty, and some hosts leave object or created
+// out; OpenRouter's SDK refuses a chunk without them.
+const (
+	wroteID uint8 = 1 << iota
+	wroteCreated
+	wroteObject
+	wroteModel
+)
+
+var chunkObject = []byte(`"chat.completion.chunk"`)
+
+// appendMissing adds, after a chunk's own members, those of the gateway's
+// that the upstream's chunk lacked.
+func (s *stream) appendMissing(b []byte, written uint8) []byte {
+	if s.idJSON != nil {
+		if written&wroteID == 0 {
+			b = append(member(b, `"id":`), s.idJSON...)
+		}
+		if written&wroteCreated == 0 {
+			b = strconv.AppendInt(member(b, `"created":`), s.created, 10)
+		}
+		if written&wroteObject == 0 {
+			b = append(member(b, `"object":`), chunkObject...)
+		}
+	}
+	if written&wroteModel == 0 {
+		b = append(member(b, `"model":`), s.modelJSON...)
+	}
+	return b
+}
+
+// member starts a member of the object b opens: a comma after another.
+func member(b []byte, key string) []byte {
+	if len(b) > 1 {
+		b = append(b, ',')
+	}
+	return append(b, key...)
 }
 
 var finishKey = []byte(`"finish_reason":`)

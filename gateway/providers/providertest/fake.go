@@ -40,6 +40,7 @@ type Script struct {
 	Usage        Usage      // zero: Prompt 10, Completion = number of chunks
 	FinishReason string     // OpenAI-style override ("length"…); default stop or tool_calls
 	Model        string     // the model name the fake reports; default the requested one
+	Created      int64      // OpenAI fakes: the "created" they write (an upstream on another clock); default now
 
 	Status       int           // non-2xx: answer this error instead
 	ErrorMessage string        // message of that error

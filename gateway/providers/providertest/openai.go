@@ -98,6 +98,9 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 		usage["prompt_tokens_details"].(obj)["cache_write_tokens"] = u.CacheWrite
 	}
 	id, created := "chatcmpl-fake123", time.Now().Unix()
+	if s.Created != 0 {
+		created = s.Created
+	}
 	if !req.Stream {
 		msg := obj{"role": "assistant", "content": s.Text, "refusal": nil}
 		if s.Reasoning != "" {

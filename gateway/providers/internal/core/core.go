@@ -51,7 +51,7 @@ type Checker interface {
 // Result is a successful upstream answer: exactly one field is set.
 type Result struct {
 	// Response is the whole completion, in OpenAI's shape. Its ID and
-	// Created are the upstream's (the server overwrites them); Model is
+	// Created are the upstream's (the server writes its own); Model is
 	// the model the client asked for.
 	Response *chat.Response
 	// Relay is a whole completion that came in OpenAI's shape already and
@@ -63,9 +63,12 @@ type Result struct {
 
 // ChunkStream relays a streamed completion as OpenAI chunks.
 type ChunkStream interface {
-	// SetID sets the "id" every following chunk carries (the gateway's
-	// request id). Without it chunks keep the upstream's id.
-	SetID(id string)
+	// SetIdentity sets the "id" and "created" every following chunk
+	// carries: the gateway's request id and the instant it took the
+	// request, as on the chunks the gateway writes itself, so that a
+	// stream's chunks share one of each whatever clock the upstream keeps.
+	// Without it chunks keep the upstream's.
+	SetIdentity(id string, created int64)
 	// Next returns the next chunk's JSON, ready to write after "data: ".
 	// The slice is valid until the following call. Usage is never inside
 	// a returned chunk: after io.EOF read it from Usage and let the server

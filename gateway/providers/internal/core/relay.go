@@ -17,14 +17,14 @@ import (
 type Relay struct {
 	Choices           []byte     // the "choices" array as the upstream sent it
 	Object            string     // "" when the upstream sent none
-	Created           int64      // 0 when the upstream sent none
 	SystemFingerprint []byte     // a JSON string or null; nil when absent
 	Usage             chat.Usage // normalized, without the upstream's own cost
 	Finish            string     // the first choice's finish_reason
 }
 
 // AppendJSON appends the completion as the gateway answers it: the same
-// members, in the same order, as chat.Response encodes.
+// members, in the same order, as chat.Response encodes, with the gateway's
+// id and created (whatever clock the upstream keeps).
 func (r *Relay) AppendJSON(b []byte, id, model, provider string, created int64, u *chat.Usage) []byte {
 	b = append(b, `{"id":`...)
 	b = chat.AppendString(b, id)
@@ -35,9 +35,6 @@ func (r *Relay) AppendJSON(b []byte, id, model, provider string, created int64, 
 	}
 	b = chat.AppendString(b, obj)
 	b = append(b, `,"created":`...)
-	if r.Created != 0 {
-		created = r.Created
-	}
 	b = strconv.AppendInt(b, created, 10)
 	b = append(b, `,"model":`...)
 	b = chat.AppendString(b, model)

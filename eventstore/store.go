@@ -162,6 +162,13 @@ type EventReader interface {
 // ErrEventNotFound is ReadEvent's answer for an unknown ID.
 var ErrEventNotFound = errors.New("event not found")
 
+// TailReader is implemented by stores that can fetch their last committed
+// event from an index (SQLite and PostgreSQL), without reading the history.
+// ErrEventNotFound for an empty store.
+type TailReader interface {
+	LastEvent(ctx context.Context) (RecordedEvent, error)
+}
+
 // Store is the event store. Every backend implements it and passes the
 // contract suite in storetest.
 type Store interface {

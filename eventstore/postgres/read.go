@@ -45,6 +45,25 @@ func (s *Store) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.Recorde
 	return evs[0], nil
 }
 
+const readLast = `SELECT ` + columns + ` FROM events
+ORDER BY transaction_id DESC, global_position DESC LIMIT 1`
+
+// LastEvent returns the last committed event in the global order
+// (eventstore.TailReader).
+func (s *Store) LastEvent(ctx context.Context) (eventstore.RecordedEvent, error) {
+	if s.isClosed() {
+		return eventstore.RecordedEvent{}, eventstore.ErrClosed
+	}
+	evs, err := s.query(ctx, 1, readLast)
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	if len(evs) == 0 {
+		return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
+	}
+	return evs[0], nil
+}
+
 // ReadAll returns up to max events after from, in global order, never one
 // that a still-running transaction could precede.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {

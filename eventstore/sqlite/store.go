@@ -90,6 +90,7 @@ type Store struct {
 var (
 	_ eventstore.Store        = (*Store)(nil)
 	_ eventstore.StoredReader = (*Store)(nil)
+	_ eventstore.TailReader   = (*Store)(nil)
 )
 
 // Open opens (creating if needed) the event store in the file at path.
@@ -241,6 +242,23 @@ func (s *Store) ReadAllStored(ctx context.Context, from eventstore.Position, max
 // ReadEvent returns the event with the given ID.
 func (s *Store) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.RecordedEvent, error) {
 	rows, err := s.readByID.QueryContext(ctx, id[:])
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	evs, err := scanEvents(rows, 1)
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	if len(evs) == 0 {
+		return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
+	}
+	return evs[0], nil
+}
+
+// LastEvent returns the event of the largest position
+// (eventstore.TailReader).
+func (s *Store) LastEvent(ctx context.Context) (eventstore.RecordedEvent, error) {
+	rows, err := s.r.QueryContext(ctx, selectEvents+`ORDER BY position DESC LIMIT 1`)
 	if err != nil {
 		return eventstore.RecordedEvent{}, err
 	}

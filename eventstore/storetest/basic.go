@@ -234,12 +234,24 @@ func testHead(t *testing.T, open func(t *testing.T) eventstore.Store, f Features
 	if head, err := eventstore.Head(ctx(t), s, eventstore.Start, 0); err != nil || head != eventstore.Start {
 		t.Fatalf("Head of an empty store = %v, %v; want Start", head, err)
 	}
+	tr, tailed := s.(eventstore.TailReader)
+	if tailed {
+		if ev, err := tr.LastEvent(ctx(t)); !errors.Is(err, eventstore.ErrEventNotFound) {
+			t.Fatalf("LastEvent of an empty store = %v at %v, %v; want ErrEventNotFound", ev.ID, ev.Position, err)
+		}
+	}
 	on(t, s).Append("a", eventstore.Any(), events("E", 3)...)
 	on(t, s).Append("b", eventstore.Any(), events("E", 2)...)
 	check := func(s eventstore.Store, want int) {
 		t.Helper()
 		all := on(t, s).ReadAllAtLeast(eventstore.Start, 100, want)
 		last := all[len(all)-1].Position
+		if tailed {
+			ev, err := s.(eventstore.TailReader).LastEvent(ctx(t))
+			if err != nil || ev.ID != all[len(all)-1].ID || ev.Position != last || !bytes.Equal(ev.Hash, all[len(all)-1].Hash) {
+				t.Fatalf("LastEvent = %v at %v, %v; want %v at %v, the last event ReadAll returns", ev.ID, ev.Position, err, all[len(all)-1].ID, last)
+			}
+		}
 		if indexed {
 			if got, err := s.(eventstore.HeadReader).LastPosition(ctx(t)); err != nil || got != last {
 				t.Fatalf("LastPosition = %v, %v; want %v, the last event ReadAll returns", got, err, last)

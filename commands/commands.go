@@ -454,6 +454,11 @@ func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (do
 	if err := h.checkAmount("an adjustment", a.Amount); err != nil {
 		return a, err
 	}
+	// Balances show to the cent: a finer adjustment (a typo, an exponent)
+	// would credit what no page shows.
+	if p := centsProblem("an adjustment", a.Amount); p != "" {
+		return a, invalid("%s", p)
+	}
 	if _, _, err := h.Account(ctx, a.AccountID); err != nil {
 		return a, err
 	}

@@ -280,6 +280,7 @@ func TestAdjustmentsGoBothWaysWithAReason(t *testing.T) {
 	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("10"), Reason: "  "}), ErrInvalid, "a reason")
 	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("0"), Reason: "x"}), ErrInvalid, "non-zero")
 	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("-2000000"), Reason: "x"}), ErrInvalid, "at most")
+	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("0.005"), Reason: "x"}), ErrInvalid, "two decimal places")
 	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: "acct_nobody", Amount: dec("1"), Reason: "x"}), ErrNotFound, "acct_nobody")
 }
 

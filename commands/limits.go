@@ -26,6 +26,12 @@ func limitProblem(what string, d decimal.Decimal) string {
 	if d.GreaterThan(MaxLimit) {
 		return what + " is at most NT$1,000,000,000"
 	}
+	return centsProblem(what, d)
+}
+
+// centsProblem says what is wrong with an amount finer than a cent ("" when
+// nothing is); what names the amount.
+func centsProblem(what string, d decimal.Decimal) string {
 	if !d.Equal(d.Truncate(2)) {
 		return fmt.Sprintf("%s has at most two decimal places (NT$%s given)", what, d)
 	}

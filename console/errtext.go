@@ -57,6 +57,7 @@ var errorPatterns = []errorPattern{
 	ep(`.* is at most NT\$(\S+) \(NT\$(\S+) given\)(?:; split it, or raise --max-topup)?`, "err.topup.max"),
 	ep(`an ATM transfer is NT\$(\d+) to NT\$(\d+) \(NT\$(\S+) given\): choose an amount in that range, or pay by card`, "err.topup.atm"),
 	ep(`an adjustment needs a non-zero amount and a reason`, "err.adjust"),
+	ep(`an adjustment has at most two decimal places \(NT\$(\S+) given\)`, "err.adjust.cents"),
 	ep(`resuming an account needs a reason`, "err.resume.reason"),
 	ep(`suspending an account needs a reason`, "err.suspend.reason"),
 	ep(`correcting an account's details needs a reason`, "err.details.reason"),

@@ -295,6 +295,10 @@ func TestVolumeDiscountMustBeBelowOne(t *testing.T) {
 	wantRefused(t, h, n, plan("1"), ErrInvalid, "discount must be below 1")
 	wantRefused(t, h, n, plan("1.5"), ErrInvalid, "discount must be below 1")
 	wantRefused(t, h, n, plan("-0.1"), ErrInvalid, "must not be negative")
+	wantRefused(t, h, n, plan("0.00001"), ErrInvalid, "four decimal places")
+	if err := plan("0.1234"); err != nil {
+		t.Fatalf("a discount of 12.34 %% is allowed: %v", err)
+	}
 	if err := plan("0.99"); err != nil {
 		t.Fatalf("a 99 %% discount is allowed: %v", err)
 	}

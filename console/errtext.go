@@ -38,6 +38,7 @@ var errorPatterns = []errorPattern{
 	ep(`credit limit must be zero for prepaid plans and not negative`, "err.credit.prepaid"),
 	ep(`custom RPM, TPM and volume discount are for enterprise accounts`, "err.enterprise.only"),
 	ep(`limits must not be negative and the discount must be below 1`, "err.limits"),
+	ep(`a volume discount has at most four decimal places \((\S+) given; 0\.1 is 10 % off\)`, "err.discount.places"),
 	ep(`prepaid plans have no credit limit`, "err.prepaid.nocredit"),
 	ep(`a (\S+) account is prepaid: move it to business or enterprise before giving it credit`, "err.credit.prepaidplan"),
 	ep(`credit limit must not be negative`, "err.credit.negative"),

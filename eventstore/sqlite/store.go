@@ -88,9 +88,10 @@ type Store struct {
 }
 
 var (
-	_ eventstore.Store        = (*Store)(nil)
-	_ eventstore.StoredReader = (*Store)(nil)
-	_ eventstore.TailReader   = (*Store)(nil)
+	_ eventstore.Store          = (*Store)(nil)
+	_ eventstore.StoredReader   = (*Store)(nil)
+	_ eventstore.TailReader     = (*Store)(nil)
+	_ eventstore.BackwardReader = (*Store)(nil)
 )
 
 // Open opens (creating if needed) the event store in the file at path.
@@ -253,6 +254,30 @@ func (s *Store) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.Recorde
 		return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
 	}
 	return evs[0], nil
+}
+
+// ReadAllBackward returns up to max events before before, newest first
+// (eventstore.BackwardReader).
+func (s *Store) ReadAllBackward(ctx context.Context, before eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	if max <= 0 {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, selectEvents+`WHERE position < ? ORDER BY position DESC LIMIT ?`, int64(before.Commit), max)
+	if err != nil {
+		return nil, err
+	}
+	return scanEvents(rows, max)
+}
+
+// CountThrough is the number of events at or before through
+// (eventstore.BackwardReader): all of them, counted on the smallest index
+// (event IDs), less the few after through. Counting those before through
+// would read the table itself, bodies and all.
+func (s *Store) CountThrough(ctx context.Context, through eventstore.Position) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM events) - (SELECT count(*) FROM events WHERE position > ?)`,
+		int64(through.Commit)).Scan(&n)
+	return n, err
 }
 
 // LastEvent returns the event of the largest position

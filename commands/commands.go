@@ -520,6 +520,9 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 			if v.GreaterThan(MaxPrice) {
 				return Published{}, invalid("price NT$%s for %s: a price is at most NT$1,000,000 per million tokens", v, m)
 			}
+			if !v.Equal(v.Truncate(MaxPricePlaces)) {
+				return Published{}, invalid("price NT$%s for %s: a price has at most %d decimal places", v, m, MaxPricePlaces)
+			}
 		}
 	}
 	now := h.Now()

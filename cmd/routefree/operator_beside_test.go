@@ -2,6 +2,8 @@ package main
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"syscall"
 	"testing"
@@ -11,8 +13,8 @@ import (
 )
 
 // TestOperatorCommandsBesideServeOnEachStore: on SQLite and on PostgreSQL,
-// an operator's key revocation, suspension, resumption and plan change,
-// run with the CLI beside a serve, take effect on it within a second, and
+// an operator's key revocation, suspension, resumption, price list and
+// plan change, run with the CLI beside a serve, take effect on it within a second, and
 // the serve goes on serving.
 func TestOperatorCommandsBesideServeOnEachStore(t *testing.T) {
 	for _, sc := range sharedStores() {
@@ -34,6 +36,18 @@ func TestOperatorCommandsBesideServeOnEachStore(t *testing.T) {
 			within(t, time.Now(), visibleWithin, "account suspended by the CLI", func() bool { return chatStatus(p.base, demo) == http.StatusForbidden })
 			runCLI(t, env, with("accounts", "resume", "--account", "acct_demo", "--reason", "withdrawn")...)
 			within(t, time.Now(), visibleWithin, "account resumed by the CLI", func() bool { return chatStatus(p.base, demo) == http.StatusOK })
+
+			// A price list published beside the serve prices the next
+			// request: routefree/echo at another price costs another amount.
+			before := chatCost(t, p.base, demo)
+			prices := filepath.Join(t.TempDir(), "prices.json")
+			if err := os.WriteFile(prices, []byte(`{"routefree/echo":{"input":"2000","output":"2000"}}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			runCLI(t, env, with("prices", "publish", prices)...)
+			within(t, time.Now(), visibleWithin, "price list published by the CLI", func() bool {
+				return !chatCost(t, p.base, demo).Equal(before)
+			})
 
 			// One request a minute: the next is refused with 429.
 			runCLI(t, env, with("accounts", "plan", "--account", "acct_demo", "--plan", "enterprise", "--rpm", "1")...)

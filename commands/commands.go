@@ -212,6 +212,10 @@ func (h *Handler) ChangePlan(ctx context.Context, pc domain.PlanChanged) error {
 	return err
 }
 
+// maxDiscountPlaces is the finest volume discount: 0.0001, a hundredth of
+// a percent.
+const maxDiscountPlaces = 4
+
 // checkPlan refuses terms that no account may have.
 func checkPlan(pc domain.PlanChanged) error {
 	if !pc.Plan.Valid() {
@@ -219,6 +223,11 @@ func checkPlan(pc domain.PlanChanged) error {
 	}
 	if pc.RPM < 0 || pc.TPM < 0 || pc.CreditLimit.IsNegative() || pc.VolumeDiscount.IsNegative() || pc.VolumeDiscount.GreaterThanOrEqual(decimal.NewFromInt(1)) {
 		return invalid("limits must not be negative and the discount must be below 1")
+	}
+	// The discount multiplies every request's cost: each decimal place of
+	// it is one more of every cost, balance and usage event.
+	if !pc.VolumeDiscount.Equal(pc.VolumeDiscount.Truncate(maxDiscountPlaces)) {
+		return invalid("a volume discount has at most four decimal places (%s given; 0.1 is 10 %% off)", pc.VolumeDiscount)
 	}
 	if err := checkLimit("a credit limit", pc.CreditLimit); err != nil {
 		return err
@@ -454,6 +463,11 @@ func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (do
 	if err := h.checkAmount("an adjustment", a.Amount); err != nil {
 		return a, err
 	}
+	// Balances show to the cent: a finer adjustment (a typo, an exponent)
+	// would credit what no page shows.
+	if p := centsProblem("an adjustment", a.Amount); p != "" {
+		return a, invalid("%s", p)
+	}
 	if _, _, err := h.Account(ctx, a.AccountID); err != nil {
 		return a, err
 	}
@@ -505,6 +519,9 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 		for _, v := range []decimal.Decimal{p.Input, p.Output, p.CachedInput, p.Reasoning, write, hour} {
 			if v.GreaterThan(MaxPrice) {
 				return Published{}, invalid("price NT$%s for %s: a price is at most NT$1,000,000 per million tokens", v, m)
+			}
+			if !v.Equal(v.Truncate(MaxPricePlaces)) {
+				return Published{}, invalid("price NT$%s for %s: a price has at most %d decimal places", v, m, MaxPricePlaces)
 			}
 		}
 	}

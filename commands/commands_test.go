@@ -280,6 +280,7 @@ func TestAdjustmentsGoBothWaysWithAReason(t *testing.T) {
 	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("10"), Reason: "  "}), ErrInvalid, "a reason")
 	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("0"), Reason: "x"}), ErrInvalid, "non-zero")
 	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("-2000000"), Reason: "x"}), ErrInvalid, "at most")
+	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: acct, Amount: dec("0.005"), Reason: "x"}), ErrInvalid, "two decimal places")
 	wantRefused(t, h, n, h.Adjust(ctx, domain.CreditsAdjusted{AccountID: "acct_nobody", Amount: dec("1"), Reason: "x"}), ErrNotFound, "acct_nobody")
 }
 
@@ -294,6 +295,10 @@ func TestVolumeDiscountMustBeBelowOne(t *testing.T) {
 	wantRefused(t, h, n, plan("1"), ErrInvalid, "discount must be below 1")
 	wantRefused(t, h, n, plan("1.5"), ErrInvalid, "discount must be below 1")
 	wantRefused(t, h, n, plan("-0.1"), ErrInvalid, "must not be negative")
+	wantRefused(t, h, n, plan("0.00001"), ErrInvalid, "four decimal places")
+	if err := plan("0.1234"); err != nil {
+		t.Fatalf("a discount of 12.34 %% is allowed: %v", err)
+	}
 	if err := plan("0.99"); err != nil {
 		t.Fatalf("a 99 %% discount is allowed: %v", err)
 	}

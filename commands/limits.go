@@ -19,6 +19,12 @@ var MaxLimit = decimal.NewFromInt(1_000_000_000)
 // past this bound could take beyond what the admission ledger holds.
 var MaxPrice = decimal.NewFromInt(1_000_000)
 
+// MaxPricePlaces bounds a price's decimal places: every request's cost has
+// its price's places and six more, and so do the balances and usage events
+// it adds to. Prices derived from the catalog (a USD price, an exchange
+// rate and a margin) keep well within it.
+const MaxPricePlaces = 12
+
 // limitProblem says what is wrong with a limit above MaxLimit or finer
 // than a cent ("" when nothing is); what names the limit. Limits are shown
 // to the cent everywhere, so NT$0.001 would read as NT$0.00.
@@ -26,6 +32,12 @@ func limitProblem(what string, d decimal.Decimal) string {
 	if d.GreaterThan(MaxLimit) {
 		return what + " is at most NT$1,000,000,000"
 	}
+	return centsProblem(what, d)
+}
+
+// centsProblem says what is wrong with an amount finer than a cent ("" when
+// nothing is); what names the amount.
+func centsProblem(what string, d decimal.Decimal) string {
 	if !d.Equal(d.Truncate(2)) {
 		return fmt.Sprintf("%s has at most two decimal places (NT$%s given)", what, d)
 	}

@@ -393,12 +393,18 @@ func (q auditQuery) match(e *eventstore.RecordedEvent, needle []byte) bool {
 // is kept (scanCache): the next view with the same filter and search reads
 // only the events appended since.
 func (s *server) auditLog(ctx context.Context, q auditQuery) (page []commands.AuditedEvent, total int, truncated bool, err error) {
+	needle := []byte(strings.ToLower(strings.TrimSpace(q.Q)))
+	unfiltered := len(needle) == 0 && q.Filter == (eventstore.Filter{})
+	if unfiltered && !q.Oldest && q.Page == 1 {
+		if page, total, ok, err := s.newestPage(ctx, q.Size); ok || err != nil {
+			return page, total, false, err
+		}
+	}
 	count, err := s.log.refresh(ctx, s.deps.Store)
 	if err != nil {
 		return nil, 0, false, err
 	}
-	needle := []byte(strings.ToLower(strings.TrimSpace(q.Q)))
-	if len(needle) == 0 && q.Filter == (eventstore.Filter{}) {
+	if unfiltered {
 		from, to, ok := q.bounds(count)
 		if !ok {
 			return []commands.AuditedEvent{}, count, false, nil
@@ -456,6 +462,34 @@ func (s *server) auditLog(ctx context.Context, q auditQuery) (page []commands.Au
 	}
 	page, err = s.readPage(ctx, starts[from], to-from, 2000, func(e *eventstore.RecordedEvent) bool { return q.match(e, needle) })
 	return q.ordered(page), total, truncated, err
+}
+
+// newestPage is the log's first view, its newest events, read from the
+// store's end: it costs its page, where the log index reads the whole
+// history on its first use. ok is false when the store cannot read
+// backward (the index then finds the page).
+func (s *server) newestPage(ctx context.Context, size int) (page []commands.AuditedEvent, total int, ok bool, err error) {
+	br, can := s.deps.Store.(eventstore.BackwardReader)
+	if !can {
+		return nil, 0, false, nil
+	}
+	evs, err := br.ReadAllBackward(ctx, eventstore.End, size)
+	if errors.Is(err, eventstore.ErrNoBackwardRead) {
+		return nil, 0, false, nil
+	}
+	if err != nil || len(evs) == 0 {
+		return []commands.AuditedEvent{}, 0, true, err
+	}
+	// Counted through the page's newest event, so that the count and the
+	// page are of one history, whatever was appended between the reads.
+	if total, err = br.CountThrough(ctx, evs[0].Position); err != nil {
+		return nil, 0, true, err
+	}
+	page = make([]commands.AuditedEvent, len(evs))
+	for i := range evs {
+		page[i] = commands.Audited(&evs[i])
+	}
+	return page, total, true, nil
 }
 
 // bounds gives the page's matches as numbers oldest first, from (inclusive)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -24,6 +25,10 @@ func TestCorrectionRefusalsSpeakChinese(t *testing.T) {
 			[]string{"請先重新開立", "routefree invoices issue --account acme --month 2026-11"}, []string{"re-issue it (routefree invoices issue"}},
 		{&invoicing.VoidWindowError{Number: "AB12345000", Deadline: "2027-01-16T00:00:00+08:00", LastDay: "2027-01-15"},
 			[]string{"已逾作廢期限", "2027-01-15", "專案作廢"}, []string{"filed by the end of 2027-01-15", "special void"}},
+		{errors.New("an adjustment has at most two decimal places (NT$0.005 given)"),
+			[]string{"最多兩位小數", "NT$0.005"}, []string{"two decimal places", "NT$0.005"}},
+		{errors.New("a volume discount has at most four decimal places (0.00001 given; 0.1 is 10 % off)"),
+			[]string{"量販折扣最多四位小數", "0.00001"}, []string{"four decimal places", "0.00001"}},
 	} {
 		if text, detail := errorText(langZH, 409, c.err.Error()); detail != "" || !containsAll(messageText(t, text), c.zh) {
 			t.Errorf("case %d: zh %q (detail %q), want %q", i, text, detail, c.zh)

@@ -522,6 +522,8 @@ var messages = map[string][2]string{
 	"err.topup.max":                   {"單筆儲值上限為 NT${1}（輸入 NT${2}），請分次辦理。", "A top-up is at most NT${1} (NT${2} given): split it."},
 	"err.topup.atm":                   {"ATM 轉帳每筆須為 NT${1} 至 NT${2}（輸入 NT${3}），請改用此範圍內的金額，或以信用卡付款。", "An ATM transfer is NT${1} to NT${2} (NT${3} given): choose an amount in that range, or pay by card."},
 	"err.adjust":                      {"調整須填寫非零金額與原因。", "An adjustment needs a non-zero amount and a reason."},
+	"err.discount.places":             {"量販折扣最多四位小數（輸入 {1}；0.1 即九折）。", "A volume discount has at most four decimal places ({1} given; 0.1 is 10 % off)."},
+	"err.adjust.cents":                {"調整金額最多兩位小數（輸入 NT${1}）。", "An adjustment has at most two decimal places (NT${1} given)."},
 	"err.resume.reason":               {"恢復帳戶須填寫原因。", "Resuming an account needs a reason."},
 	"err.suspend.reason":              {"停用帳戶須填寫原因。", "Suspending an account needs a reason."},
 	"err.details.reason":              {"更正帳戶資料須填寫原因。", "Correcting an account's details needs a reason."},

@@ -499,3 +499,73 @@ func TestAuditLogSearchReadsEachEventOnce(t *testing.T) {
 		t.Errorf("a new search read %d events", read)
 	}
 }
+
+// backwardCounter is a readCounter whose store also reads from the end of
+// the history (eventstore.BackwardReader), as SQLite and PostgreSQL do.
+type backwardCounter struct {
+	readCounter
+}
+
+func (r *backwardCounter) ReadAllBackward(ctx context.Context, before eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	evs, err := r.Store.(eventstore.BackwardReader).ReadAllBackward(ctx, before, max)
+	r.n.Add(int64(len(evs)))
+	return evs, err
+}
+
+func (r *backwardCounter) CountThrough(ctx context.Context, through eventstore.Position) (int, error) {
+	return r.Store.(eventstore.BackwardReader).CountThrough(ctx, through)
+}
+
+// The first view of the event log, its newest events, reads its page and
+// no more, however long the history (the index that numbers other pages is
+// built when one is asked for); the page and the count are exact.
+func TestAuditLogFirstViewReadsItsPage(t *testing.T) {
+	var rc *backwardCounter
+	e := buildWithDeps(t, false, true, func(_ *echo.Echo, d *Deps) {
+		rc = &backwardCounter{readCounter{Store: d.Store}}
+		d.Store = rc
+	})
+	e.openAccount("acct_first", "事件很多股份有限公司", domain.PlanStarter)
+	e.manyAdjustments("acct_first", 6000)
+	all := e.allEvents()
+	b := e.browser()
+	b.signIn(e.auditor)
+	view := func(path string) (rows []string, total int, read int64) {
+		t.Helper()
+		before := rc.n.Load()
+		resp, page := b.get(path)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, resp.StatusCode)
+		}
+		for _, r := range elements(t, page, "tr", "data-position") {
+			rows = append(rows, r["data-position"])
+		}
+		_, _, total = pagerOf(t, page, "")
+		return rows, total, rc.n.Load() - before
+	}
+	newest := func(from, to int) []string { // all[len-to:len-from], newest first
+		var ps []string
+		for i := len(all) - 1 - from; i >= len(all)-to; i-- {
+			ps = append(ps, all[i].Position.String())
+		}
+		return ps
+	}
+	rows, total, read := view("/console/audit")
+	if read > defaultPageSize {
+		t.Fatalf("the first view of %d events read %d of them; want its page, %d", len(all), read, defaultPageSize)
+	}
+	if total != len(all) || !slices.Equal(rows, newest(0, defaultPageSize)) {
+		t.Fatalf("first view: %d events, rows %v; want %d, %v", total, rows, len(all), newest(0, defaultPageSize))
+	}
+	// Another page numbers the history once; it is then exact too.
+	rows, total, _ = view("/console/audit?page=2")
+	if total != len(all) || !slices.Equal(rows, newest(defaultPageSize, 2*defaultPageSize)) {
+		t.Fatalf("page 2: %d events, rows %v", total, rows)
+	}
+	// An event appended since shows first, counted.
+	e.manyAdjustments("acct_first", 1)
+	all = e.allEvents()
+	if rows, total, read := view("/console/audit"); total != len(all) || rows[0] != all[len(all)-1].Position.String() || read > defaultPageSize {
+		t.Fatalf("after one more event: %d events, first row %s, %d read; want %d, %s", total, rows[0], read, len(all), all[len(all)-1].Position)
+	}
+}

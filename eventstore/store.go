@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -161,6 +162,32 @@ type EventReader interface {
 
 // ErrEventNotFound is ReadEvent's answer for an unknown ID.
 var ErrEventNotFound = errors.New("event not found")
+
+// BackwardReader is implemented by stores that read the global order from
+// its end through an index (SQLite and PostgreSQL): the newest events cost
+// what is read of them, however long the history.
+type BackwardReader interface {
+	// ReadAllBackward returns up to max events before position before
+	// (exclusive; End for the newest), newest first. What it sees is a
+	// prefix of the global order, as ReadAll's is.
+	ReadAllBackward(ctx context.Context, before Position, max int) ([]RecordedEvent, error)
+	// CountThrough is the number of events at or before position through.
+	CountThrough(ctx context.Context, through Position) (int, error)
+}
+
+// End is the position after every event, for ReadAllBackward.
+var End = Position{Commit: math.MaxInt64, Prepare: math.MaxInt64}
+
+// ErrNoBackwardRead is a wrapper's answer when its store is no
+// BackwardReader.
+var ErrNoBackwardRead = errors.New("eventstore: the store cannot read backward")
+
+// TailReader is implemented by stores that can fetch their last committed
+// event from an index (SQLite and PostgreSQL), without reading the history.
+// ErrEventNotFound for an empty store.
+type TailReader interface {
+	LastEvent(ctx context.Context) (RecordedEvent, error)
+}
 
 // Store is the event store. Every backend implements it and passes the
 // contract suite in storetest.

@@ -312,7 +312,7 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 	case *fromCatalog && len(files) == 0:
 		prices = cat.NTDPrices()
 	case len(files) == 1 && !*fromCatalog:
-		b, err := os.ReadFile(files[0])
+		b, err := readPriceFile(files[0])
 		if err != nil {
 			return err
 		}
@@ -354,6 +354,29 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		return nil
 	})
+}
+
+// maxPriceFile bounds a price file: a list of every model offered anywhere
+// is a few hundred kilobytes.
+const maxPriceFile = 16 << 20
+
+// readPriceFile reads a price file of at most maxPriceFile bytes, reading no
+// more than that of a larger file or a device: the command runs beside
+// serve, whose memory it must leave alone.
+func readPriceFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxPriceFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxPriceFile {
+		return nil, fmt.Errorf("%s: a price file is at most %d MiB; is it the right file?", path, maxPriceFile>>20)
+	}
+	return b, nil
 }
 
 // priceFileForm shows a price file's form after an error of its JSON

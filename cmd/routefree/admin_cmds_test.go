@@ -121,6 +121,17 @@ func TestPricesPublishRefusesMissingPricesAndUnknownModels(t *testing.T) {
 		file("twice.json", `{"routefree/echo":{"input":"1","output":"2"},"routefree/echo":{"input":"100","output":"200"}}`), "--data-dir", dir)
 	refusedCLI(t, `key "input" is given twice`, "prices", "publish",
 		file("twiceinput.json", `{"routefree/echo":{"input":"1","output":"2","input":"100"}}`), "--data-dir", dir)
+	// A file far past any price list (a wrong path, a device) is refused
+	// before it is read whole: beside a running serve, the command must not
+	// take the machine's memory.
+	huge := file("huge.json", `{"routefree/echo":{"input":"1","output":"2"}}`+strings.Repeat(" ", 17<<20))
+	refusedCLI(t, "a price file is at most 16 MiB", "prices", "publish", huge, "--data-dir", dir)
+	refusedCLI(t, "a price file is at most 16 MiB", "prices", "publish", "/dev/zero", "--data-dir", dir)
+	// Every request's cost has the places of its price: one of 400 would
+	// make every cost, balance and usage event of the model as long.
+	refusedCLI(t, "at most 12 decimal places", "prices", "publish", file("fine.json", `{"routefree/echo":{"input":"1","output":"1e-400"}}`), "--data-dir", dir)
+	refusedCLI(t, "at most 12 decimal places", "prices", "publish",
+		file("fine2.json", `{"routefree/echo":{"input":"0.000000000000000000000000000001","output":"1"}}`), "--data-dir", dir)
 	if out := exportEvents(t, mustCLI(t, "events", "export", "--data-dir", dir)); len(out) != 0 {
 		t.Fatalf("refused price lists recorded:\n%s", out)
 	}

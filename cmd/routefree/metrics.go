@@ -68,6 +68,23 @@ func (m *meteredStore) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.
 	return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
 }
 
+// ReadAllBackward and CountThrough pass reads from the history's end
+// through when the store has them, so that the console's first view of the
+// event log costs its page.
+func (m *meteredStore) ReadAllBackward(ctx context.Context, before eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	if b, ok := m.Store.(eventstore.BackwardReader); ok {
+		return b.ReadAllBackward(ctx, before, max)
+	}
+	return nil, eventstore.ErrNoBackwardRead
+}
+
+func (m *meteredStore) CountThrough(ctx context.Context, through eventstore.Position) (int, error) {
+	if b, ok := m.Store.(eventstore.BackwardReader); ok {
+		return b.CountThrough(ctx, through)
+	}
+	return 0, eventstore.ErrNoBackwardRead
+}
+
 // LastPosition passes the store's index read through when it has one, so
 // that eventstore.Head need not read the history.
 func (m *meteredStore) LastPosition(ctx context.Context) (eventstore.Position, error) {

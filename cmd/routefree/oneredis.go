@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/routefree/routefree/eventstore"
@@ -40,6 +41,15 @@ import (
 // A serve whose Redis lacks the key while serves run on its store waits for
 // them to put it back (a restarted Redis) before taking a token of its own
 // (then it is another Redis, and refused).
+//
+// A copy of a store (an SQLite file copied, a pg_dump restored elsewhere)
+// begins with the original's first event, so its identity is the
+// original's. To tell them apart once their histories part, the prefix also
+// records the head its serves last reported (<prefix>serve:head, "<event ID>
+// <hash>", kept like the owner key): a serve whose history lacks that event,
+// or holds it with another hash, is refused at start, and logs an error
+// while it runs. A serve reports its head only over the one it read, so the
+// record never moves back.
 
 // ownerTTL is how long a prefix stays its store's after the last serve
 // using it stopped: as long as the holds it may have left.
@@ -65,12 +75,15 @@ type redisRecords interface {
 type redisOwner struct {
 	rdb   *redis.Client
 	key   string
+	head  string // the key of the head last reported
 	store string // the store's identity; "" while it holds no event
 	token string
 	raw   eventstore.Store
 	log   *slog.Logger
-	stop  chan struct{}
-	done  chan struct{}
+	// partedAt is the recorded head last logged as missing from the store.
+	partedAt string
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 func newToken() string {
@@ -103,7 +116,7 @@ func joinRedis(ctx context.Context, c *Config, rdb *redis.Client, claim *storeCl
 	if claim.redis == nil {
 		return func() error { return nil }, nil
 	}
-	o := &redisOwner{rdb: rdb, key: c.RedisPrefix + "serve:owner", raw: raw, log: log}
+	o := &redisOwner{rdb: rdb, key: c.RedisPrefix + "serve:owner", head: c.RedisPrefix + "serve:head", raw: raw, log: log}
 	if o.store, err = storeIdentity(ctx, raw); err != nil {
 		return nil, err
 	}
@@ -156,9 +169,21 @@ func joinRedis(ctx context.Context, c *Config, rdb *redis.Client, claim *storeCl
 			"the accounts of two stores would meet there; give each store its own --redis-prefix (a prefix is free again %s after the last serve using it stopped)",
 			redisWhere, owner, claim.where, o.store, ownerTTL))
 	}
+	seen, err := o.checkHead(ctx)
+	if err != nil {
+		return refuse(fmt.Errorf("Redis (%s): %w", redisWhere, err))
+	}
+	if seen.parted() {
+		return refuse(fmt.Errorf("Redis (%s) last saw the serves of this store at event %s (hash %s), which this store's history (%s, last event %s, hash %s) lacks: "+
+			"the store is a copy of theirs (a copied file or a restored dump) whose history parted from it, or an older one; serves of both on one prefix would share "+
+			"the credit holds and rate limits of accounts that are no longer the same; give this store its own --redis-prefix "+
+			"(if it replaces a lost store, the prefix is free again %s after the last serve using it stopped)",
+			redisWhere, seen.recID, seen.recHash, claim.where, seen.ours.ID, hex.EncodeToString(seen.ours.Hash), ownerTTL))
+	}
 	if err := claim.redis.record(ctx, token); err != nil {
 		return refuse(err)
 	}
+	o.reportHead(ctx, seen)
 	other, err := claim.redis.others(ctx, token)
 	if err != nil {
 		return refuse(err)
@@ -199,6 +224,7 @@ func (o *redisOwner) keep() {
 		if o.store == "" {
 			o.store, _ = storeIdentity(ctx, o.raw)
 		}
+		o.keepHead(ctx)
 		mine := o.store + " " + o.token
 		cur, err := o.get(ctx)
 		switch _, token := splitOwner(cur); {
@@ -218,6 +244,102 @@ func (o *redisOwner) keep() {
 		_ = err
 		cancel()
 	}
+}
+
+// headCheck compares the head that the prefix's serves last reported with
+// this store's history.
+type headCheck struct {
+	rec            string // the recorded value, "" for none
+	recID, recHash string // its event ID and hash
+	ours           eventstore.RecordedEvent
+	hasOurs        bool // the store has an event and can tell its last
+	found          bool // the recorded event is in this store, with its hash
+}
+
+// parted reports whether the store lacks the recorded head.
+func (h headCheck) parted() bool { return h.hasOurs && h.rec != "" && !h.found }
+
+// checkHead reads the recorded head, then this store's last event: read in
+// that order, a head reported by a serve of this store is in the history
+// read after it. A store that cannot tell its last event (KurrentDB) or
+// holds none is not checked.
+func (o *redisOwner) checkHead(ctx context.Context) (headCheck, error) {
+	var h headCheck
+	tail, ok := o.raw.(eventstore.TailReader)
+	byID, ok2 := o.raw.(eventstore.EventReader)
+	if !ok || !ok2 {
+		return h, nil
+	}
+	rec, err := o.rdb.Get(ctx, o.head).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return h, err
+	}
+	h.rec = rec
+	if h.ours, err = tail.LastEvent(ctx); errors.Is(err, eventstore.ErrEventNotFound) {
+		return h, nil
+	} else if err != nil {
+		return h, err
+	}
+	h.hasOurs = true
+	if rec == "" {
+		return h, nil
+	}
+	h.recID, h.recHash, _ = strings.Cut(rec, " ")
+	id, err := uuid.Parse(h.recID)
+	if err != nil { // not a head a serve wrote: nothing to compare
+		h.found = true
+		return h, nil
+	}
+	ev, err := byID.ReadEvent(ctx, id)
+	if errors.Is(err, eventstore.ErrEventNotFound) {
+		return h, nil
+	}
+	if err != nil {
+		return h, err
+	}
+	h.found = hex.EncodeToString(ev.Hash) == h.recHash
+	return h, nil
+}
+
+// raiseHead sets the head to ARGV[2] if it is still ARGV[1] (what the
+// serve read before its own head) or already ARGV[2], with a TTL of ARGV[3]
+// milliseconds.
+var raiseHead = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur == false then cur = '' end
+if cur == ARGV[1] or cur == ARGV[2] then
+	redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+	return 1
+end
+return 0`)
+
+// reportHead records this store's last event as the prefix's head, unless
+// another serve reported one meanwhile (it is checked on the next round).
+func (o *redisOwner) reportHead(ctx context.Context, h headCheck) {
+	if !h.hasOurs || h.parted() {
+		return
+	}
+	mine := h.ours.ID.String() + " " + hex.EncodeToString(h.ours.Hash)
+	_ = raiseHead.Run(ctx, o.rdb, []string{o.head}, h.rec, mine, ownerTTL.Milliseconds()).Err()
+}
+
+// keepHead checks and reports the head once a round, logging an error
+// (once per head) while the prefix's head is not in this store's history:
+// serves of a copy of the store use the prefix.
+func (o *redisOwner) keepHead(ctx context.Context) {
+	h, err := o.checkHead(ctx)
+	if err != nil {
+		return // Redis or the store unreachable: readiness says so
+	}
+	if h.parted() {
+		if o.partedAt != h.rec {
+			o.partedAt = h.rec
+			o.log.Error("this serve's Redis prefix last saw serves at an event this store's history lacks: serves of a copy of this store, whose history parted from it, share its credit holds and rate limits; give each store its own --redis-prefix and restart its serves",
+				"key", o.head, "their_event", h.recID, "their_hash", h.recHash, "our_event", h.ours.ID, "our_hash", hex.EncodeToString(h.ours.Hash))
+		}
+		return
+	}
+	o.reportHead(ctx, h)
 }
 
 // dirRecords records tokens as flocks of serve-redis-<token>.lock files in

@@ -73,7 +73,7 @@ func TestServesWithoutSharedHoldsNeverSpendPastTheCredit(t *testing.T) {
 			runCLI(t, env, append([]string{"accounts", "open", "--id", "acct_small", "--organisation", "Small", "--plan", "enterprise"}, store...)...)
 			runCLI(t, env, append([]string{"accounts", "plan", "--account", "acct_small", "--plan", "enterprise", "--rpm", "100000", "--tpm", "1000000000"}, store...)...)
 			small := issuedKey(t, runCLI(t, env, append([]string{"keys", "issue", "--account", "acct_small"}, store...)...))
-			credit := one.Mul(decimal.NewFromInt(10)).Add(one.Div(decimal.NewFromInt(2)))
+			credit := one.Mul(decimal.New(105, -1)).Round(2) // an adjustment is to the cent
 			runCLI(t, env, append([]string{"credits", "adjust", "--account", "acct_small", "--amount", credit.String(), "--reason", "credit for about 10 requests"}, store...)...)
 
 			b, started := launchServe(t, env, store...)

@@ -45,6 +45,58 @@ func (s *Store) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.Recorde
 	return evs[0], nil
 }
 
+const readBackward = `SELECT ` + columns + ` FROM events
+WHERE (transaction_id, global_position) < ($1::xid8, $2)
+ORDER BY transaction_id DESC, global_position DESC
+LIMIT $3`
+
+// ReadAllBackward returns up to max events before before, newest first
+// (eventstore.BackwardReader). Appends commit in the global order (see
+// doc.go), so what it sees is a prefix of it, as ReadAll's is.
+func (s *Store) ReadAllBackward(ctx context.Context, before eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	if s.isClosed() {
+		return nil, eventstore.ErrClosed
+	}
+	if max <= 0 {
+		return nil, nil
+	}
+	return s.query(ctx, max, readBackward, before.Commit, int64(before.Prepare), max)
+}
+
+// CountThrough is the number of events at or before through
+// (eventstore.BackwardReader).
+func (s *Store) CountThrough(ctx context.Context, through eventstore.Position) (int, error) {
+	if s.isClosed() {
+		return 0, eventstore.ErrClosed
+	}
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE (transaction_id, global_position) <= ($1::xid8, $2)`,
+		through.Commit, int64(through.Prepare)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("postgres count: %w", err)
+	}
+	return int(n), nil
+}
+
+const readLast = `SELECT ` + columns + ` FROM events
+ORDER BY transaction_id DESC, global_position DESC LIMIT 1`
+
+// LastEvent returns the last committed event in the global order
+// (eventstore.TailReader).
+func (s *Store) LastEvent(ctx context.Context) (eventstore.RecordedEvent, error) {
+	if s.isClosed() {
+		return eventstore.RecordedEvent{}, eventstore.ErrClosed
+	}
+	evs, err := s.query(ctx, 1, readLast)
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	if len(evs) == 0 {
+		return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
+	}
+	return evs[0], nil
+}
+
 // ReadAll returns up to max events after from, in global order, never one
 // that a still-running transaction could precede.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {

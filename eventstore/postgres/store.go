@@ -72,6 +72,10 @@ type Store struct {
 }
 
 var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.TailReader     = (*Store)(nil)
+	_ eventstore.BackwardReader = (*Store)(nil)
+)
 
 // Open connects, applies the migrations and starts the group committer and
 // the notification listener. The URL's search_path chooses the schema.

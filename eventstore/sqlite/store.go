@@ -88,8 +88,10 @@ type Store struct {
 }
 
 var (
-	_ eventstore.Store        = (*Store)(nil)
-	_ eventstore.StoredReader = (*Store)(nil)
+	_ eventstore.Store          = (*Store)(nil)
+	_ eventstore.StoredReader   = (*Store)(nil)
+	_ eventstore.TailReader     = (*Store)(nil)
+	_ eventstore.BackwardReader = (*Store)(nil)
 )
 
 // Open opens (creating if needed) the event store in the file at path.
@@ -241,6 +243,47 @@ func (s *Store) ReadAllStored(ctx context.Context, from eventstore.Position, max
 // ReadEvent returns the event with the given ID.
 func (s *Store) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.RecordedEvent, error) {
 	rows, err := s.readByID.QueryContext(ctx, id[:])
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	evs, err := scanEvents(rows, 1)
+	if err != nil {
+		return eventstore.RecordedEvent{}, err
+	}
+	if len(evs) == 0 {
+		return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
+	}
+	return evs[0], nil
+}
+
+// ReadAllBackward returns up to max events before before, newest first
+// (eventstore.BackwardReader).
+func (s *Store) ReadAllBackward(ctx context.Context, before eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	if max <= 0 {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, selectEvents+`WHERE position < ? ORDER BY position DESC LIMIT ?`, int64(before.Commit), max)
+	if err != nil {
+		return nil, err
+	}
+	return scanEvents(rows, max)
+}
+
+// CountThrough is the number of events at or before through
+// (eventstore.BackwardReader): all of them, counted on the smallest index
+// (event IDs), less the few after through. Counting those before through
+// would read the table itself, bodies and all.
+func (s *Store) CountThrough(ctx context.Context, through eventstore.Position) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM events) - (SELECT count(*) FROM events WHERE position > ?)`,
+		int64(through.Commit)).Scan(&n)
+	return n, err
+}
+
+// LastEvent returns the event of the largest position
+// (eventstore.TailReader).
+func (s *Store) LastEvent(ctx context.Context) (eventstore.RecordedEvent, error) {
+	rows, err := s.r.QueryContext(ctx, selectEvents+`ORDER BY position DESC LIMIT 1`)
 	if err != nil {
 		return eventstore.RecordedEvent{}, err
 	}

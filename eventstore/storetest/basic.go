@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -234,12 +235,30 @@ func testHead(t *testing.T, open func(t *testing.T) eventstore.Store, f Features
 	if head, err := eventstore.Head(ctx(t), s, eventstore.Start, 0); err != nil || head != eventstore.Start {
 		t.Fatalf("Head of an empty store = %v, %v; want Start", head, err)
 	}
+	if br, ok := s.(eventstore.BackwardReader); ok {
+		checkBackward(t, br, nil)
+	}
+	tr, tailed := s.(eventstore.TailReader)
+	if tailed {
+		if ev, err := tr.LastEvent(ctx(t)); !errors.Is(err, eventstore.ErrEventNotFound) {
+			t.Fatalf("LastEvent of an empty store = %v at %v, %v; want ErrEventNotFound", ev.ID, ev.Position, err)
+		}
+	}
 	on(t, s).Append("a", eventstore.Any(), events("E", 3)...)
 	on(t, s).Append("b", eventstore.Any(), events("E", 2)...)
 	check := func(s eventstore.Store, want int) {
 		t.Helper()
 		all := on(t, s).ReadAllAtLeast(eventstore.Start, 100, want)
 		last := all[len(all)-1].Position
+		if br, ok := s.(eventstore.BackwardReader); ok {
+			checkBackward(t, br, all)
+		}
+		if tailed {
+			ev, err := s.(eventstore.TailReader).LastEvent(ctx(t))
+			if err != nil || ev.ID != all[len(all)-1].ID || ev.Position != last || !bytes.Equal(ev.Hash, all[len(all)-1].Hash) {
+				t.Fatalf("LastEvent = %v at %v, %v; want %v at %v, the last event ReadAll returns", ev.ID, ev.Position, err, all[len(all)-1].ID, last)
+			}
+		}
 		if indexed {
 			if got, err := s.(eventstore.HeadReader).LastPosition(ctx(t)); err != nil || got != last {
 				t.Fatalf("LastPosition = %v, %v; want %v, the last event ReadAll returns", got, err, last)
@@ -262,4 +281,44 @@ func testHead(t *testing.T, open func(t *testing.T) eventstore.Store, f Features
 	other := f.Share(t, s)
 	on(t, other).Append("c", eventstore.Any(), events("E", 2)...)
 	check(s, 7) // another process's appends, seen through the shared file or database
+}
+
+// checkBackward: a BackwardReader reads the history all holds from its end,
+// newest first, from any position, and counts the events up to any.
+func checkBackward(t *testing.T, br eventstore.BackwardReader, all []eventstore.RecordedEvent) {
+	t.Helper()
+	positions := func(evs []eventstore.RecordedEvent) []eventstore.Position {
+		ps := make([]eventstore.Position, len(evs))
+		for i := range evs {
+			ps[i] = evs[i].Position
+		}
+		return ps
+	}
+	newest := func(before, max int) []eventstore.Position { // all[:before]'s last max, newest first
+		var ps []eventstore.Position
+		for i := before - 1; i >= 0 && len(ps) < max; i-- {
+			ps = append(ps, all[i].Position)
+		}
+		return ps
+	}
+	evs, err := br.ReadAllBackward(ctx(t), eventstore.End, 2)
+	if err != nil || !slices.Equal(positions(evs), newest(len(all), 2)) {
+		t.Fatalf("ReadAllBackward(End, 2) = %v, %v; want %v", positions(evs), err, newest(len(all), 2))
+	}
+	if n, err := br.CountThrough(ctx(t), eventstore.End); err != nil || n != len(all) {
+		t.Fatalf("CountThrough(End) = %d, %v; want %d", n, err, len(all))
+	}
+	if len(all) < 4 {
+		return
+	}
+	evs, err = br.ReadAllBackward(ctx(t), all[3].Position, 10)
+	if err != nil || !slices.Equal(positions(evs), newest(3, 10)) {
+		t.Fatalf("ReadAllBackward(before the fourth, 10) = %v, %v; want %v", positions(evs), err, newest(3, 10))
+	}
+	if !bytes.Equal(evs[0].Hash, all[2].Hash) || evs[0].ID != all[2].ID {
+		t.Fatal("ReadAllBackward's event differs from ReadAll's")
+	}
+	if n, err := br.CountThrough(ctx(t), all[2].Position); err != nil || n != 3 {
+		t.Fatalf("CountThrough(the third) = %d, %v; want 3", n, err)
+	}
 }

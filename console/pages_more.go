@@ -17,12 +17,44 @@ import (
 
 const quoteRows = 5
 
-func (s *server) quotesData(q *invoicing.Quote) map[string]any {
-	rows := make([]int, quoteRows)
-	for i := range rows {
-		rows[i] = i + 1
+// quoteDraft is what the quote builder shows: blank for a new quote, or
+// the quote that a replacement starts from, which it names.
+type quoteDraft struct {
+	Replaces                                    string
+	Agency, TaxID, Addr, Contact, Remarks, Plan string
+	ValidDays                                   int
+	Rows                                        []quoteRow
+}
+
+// quoteRow is one row of the builder: its number and, when prefilled, its item.
+type quoteRow struct {
+	N    int
+	Item *domain.QuoteItem
+}
+
+// draftOf is the builder's draft: from the quote being replaced, with a
+// blank row or more to add items, or blank.
+func draftOf(from *invoicing.Quote) quoteDraft {
+	d := quoteDraft{ValidDays: 30}
+	var items []domain.QuoteItem
+	if from != nil {
+		q := from.QuoteIssued
+		d = quoteDraft{Replaces: q.QuoteID, Agency: q.Agency, TaxID: q.AgencyTaxID, Addr: q.AgencyAddr, Contact: q.Contact,
+			Remarks: q.Remarks, Plan: q.ContractPlan, ValidDays: q.ValidDays}
+		items = q.Items
 	}
-	return map[string]any{"Quote": q, "Available": s.deps.Invoices != nil, "Plans": plans, "Rows": rows,
+	d.Rows = make([]quoteRow, max(quoteRows, len(items)+1))
+	for i := range d.Rows {
+		d.Rows[i].N = i + 1
+		if i < len(items) {
+			d.Rows[i].Item = &items[i]
+		}
+	}
+	return d
+}
+
+func (s *server) quotesData(q, replacing *invoicing.Quote) map[string]any {
+	return map[string]any{"Quote": q, "Available": s.deps.Invoices != nil, "Plans": plans, "Draft": draftOf(replacing),
 		"Once": randomToken()} // the form's one-time token
 }
 
@@ -34,7 +66,7 @@ type quoteLister interface {
 }
 
 func (s *server) quotesPage(c echo.Context) error {
-	return s.renderQuotes(c, nil)
+	return s.renderQuotes(c, nil, nil)
 }
 
 // quotePage is a quote's own page, where the quote form leads: the quote
@@ -51,11 +83,30 @@ func (s *server) quotePage(c echo.Context) error {
 	if err != nil {
 		return invoicingError(err)
 	}
-	return s.renderQuotes(c, &q)
+	return s.renderQuotes(c, &q, nil)
 }
 
-func (s *server) renderQuotes(c echo.Context, q *invoicing.Quote) error {
-	data := s.quotesData(q)
+// quoteReplacePage is the builder filled in from a quote, to issue another
+// in its place with a reason: the form names the quote it replaces, which
+// invoicing withdraws as it issues the new one (or refuses, if the quote
+// was accepted or withdrawn meanwhile).
+func (s *server) quoteReplacePage(c echo.Context) error {
+	ql, ok := s.deps.Invoices.(quoteLister)
+	if !ok {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the quotation service is not configured")
+	}
+	if err := ql.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	q, err := ql.Quote(c.Param("id"))
+	if err != nil {
+		return invoicingError(err)
+	}
+	return s.renderQuotes(c, nil, &q)
+}
+
+func (s *server) renderQuotes(c echo.Context, q, replacing *invoicing.Quote) error {
+	data := s.quotesData(q, replacing)
 	if ql, ok := s.deps.Invoices.(quoteLister); ok {
 		if err := ql.Sync(c.Request().Context()); err != nil {
 			return err
@@ -79,7 +130,7 @@ func (s *server) quoteForm(c echo.Context) error {
 	}
 	req := invoicing.QuoteRequest{Agency: form.Get("agency"), AgencyTaxID: strings.TrimSpace(width.Narrow.String(form.Get("agency_tax_id"))),
 		AgencyAddr: form.Get("agency_address"), Contact: form.Get("contact"), Remarks: form.Get("remarks"),
-		Plan: domain.Plan(form.Get("plan"))}
+		Plan: domain.Plan(form.Get("plan")), Replaces: strings.TrimSpace(form.Get("replaces")), Reason: form.Get("reason")}
 	if req.ValidDays, err = intField(width.Narrow.String(form.Get("valid_days"))); err != nil {
 		return err
 	}

@@ -413,28 +413,31 @@ func (a *api) createQuote(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"quote_id": q.QuoteID, "subtotal": q.Subtotal, "tax": q.Tax,
 		"total": q.Total, "issued_at": q.IssuedAt, "valid_days": q.ValidDays, "replaces": q.Replaces,
-		"pdf": base(c, "/quotes") + "/quotes/" + q.QuoteID + "/pdf"})
+		"replace_reason": q.ReplaceReason,
+		"pdf":            base(c, "/quotes") + "/quotes/" + q.QuoteID + "/pdf"})
 }
 
 // quoteJSON is a quote as the list and a withdrawal show it.
 type quoteJSON struct {
-	QuoteID    string     `json:"quote_id"`
-	Agency     string     `json:"agency"`
-	Total      int64      `json:"total"`
-	IssuedAt   time.Time  `json:"issued_at"`
-	ValidDays  int        `json:"valid_days"`
-	Status     string     `json:"status"` // valid, expired, accepted, withdrawn or replaced
-	Replaces   string     `json:"replaces,omitempty"`
-	ContractID string     `json:"contract_id,omitempty"`
-	Withdrawn  *time.Time `json:"withdrawn_at,omitempty"`
-	Reason     string     `json:"withdrawal_reason,omitempty"`
-	ReplacedBy string     `json:"replaced_by,omitempty"`
-	PDF        string     `json:"pdf"`
+	QuoteID   string    `json:"quote_id"`
+	Agency    string    `json:"agency"`
+	Total     int64     `json:"total"`
+	IssuedAt  time.Time `json:"issued_at"`
+	ValidDays int       `json:"valid_days"`
+	Status    string    `json:"status"` // valid, expired, accepted, withdrawn or replaced
+	Replaces  string    `json:"replaces,omitempty"`
+	// ReplaceReason is why a replacement replaces the quote it names.
+	ReplaceReason string     `json:"replace_reason,omitempty"`
+	ContractID    string     `json:"contract_id,omitempty"`
+	Withdrawn     *time.Time `json:"withdrawn_at,omitempty"`
+	Reason        string     `json:"withdrawal_reason,omitempty"`
+	ReplacedBy    string     `json:"replaced_by,omitempty"`
+	PDF           string     `json:"pdf"`
 }
 
 func quoteToJSON(q invoicing.Quote, prefix string) quoteJSON {
 	j := quoteJSON{QuoteID: q.QuoteID, Agency: q.Agency, Total: q.Total, IssuedAt: q.IssuedAt, ValidDays: q.ValidDays,
-		Status: string(q.Status), Replaces: q.Replaces, PDF: prefix + "/quotes/" + q.QuoteID + "/pdf"}
+		Status: string(q.Status), Replaces: q.Replaces, ReplaceReason: q.ReplaceReason, PDF: prefix + "/quotes/" + q.QuoteID + "/pdf"}
 	if q.Contract != nil {
 		j.ContractID = q.Contract.ContractID
 	}

@@ -280,6 +280,29 @@ func (n *wholeNTD) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// closeMonth is the month a close is asked for: in the JSON body, as the
+// other changes of this API take their fields, or in ?month=. Given in
+// both, they must agree: a close is never run for one when the other was
+// meant.
+func closeMonth(c echo.Context) (string, error) {
+	var req struct {
+		Month string `json:"month"`
+	}
+	if err := bind(c, &req); err != nil {
+		return "", err
+	}
+	query := c.QueryParam("month")
+	switch {
+	case query != "" && req.Month != "" && query != req.Month:
+		return "", fmt.Errorf("%w: month given twice, ?month=%s and %q in the body: give it once", invoicing.ErrInvalid, query, req.Month)
+	case query == "" && req.Month == "":
+		return "", fmt.Errorf(`%w: the month to close is required: ?month=YYYY-MM or {"month":"YYYY-MM"}`, invoicing.ErrInvalid)
+	case query != "":
+		return query, nil
+	}
+	return req.Month, nil
+}
+
 func (a *api) void(c echo.Context) error {
 	var req struct {
 		Reason string `json:"reason"`
@@ -346,7 +369,10 @@ func (a *api) reconciliation(c echo.Context) error {
 }
 
 func (a *api) close(c echo.Context) error {
-	month := c.QueryParam("month")
+	month, err := closeMonth(c)
+	if err != nil {
+		return err
+	}
 	rep, err := a.svc.Close(c.Request().Context(), month, invoicing.CloseOptions{})
 	if err != nil && len(rep.Issued) == 0 && len(rep.Failed) == 0 {
 		return err

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// Finance corrects an issued invoice from the command line as through the
+// admin API: an allowance (printing its tax split and the credit to give),
+// the invoice's void refused while the allowance is live (naming the
+// command that voids it), the allowance's void, the invoice's void
+// (naming the re-issue to run), the re-issue. Usage stays invoiced once:
+// invoiced + pending = used after every step, and the voided and the new
+// invoice read back from their PDFs.
+func TestFinanceCorrectsAnInvoiceFromTheCLI(t *testing.T) {
+	h := newLedgerHistory(t)
+	last := time.Date(h.now.Year(), h.now.Month()-1, 1, 0, 0, 0, 0, twrules.Taipei)
+	month := last.Format("2006-01")
+	if _, err := h.cmds.OpenAccount(h.ctx, domain.AccountOpened{AccountID: "acme", Organisation: "艾克米股份有限公司",
+		TaxID: "22099131", Plan: domain.PlanBusiness}); err != nil {
+		t.Fatal(err)
+	}
+	h.use("acme", last.Add(48*time.Hour), "1000")
+	dir := "--data-dir=" + h.dir
+	out := mustCLI(t, "invoices", "close", "--month", month, dir)
+	number := regexp.MustCompile(`AB-\d{8}`).FindString(out)
+	if number == "" {
+		t.Fatalf("close printed no invoice:\n%s", out)
+	}
+	number = strings.ReplaceAll(number, "-", "")
+	reconciled := func(step string) {
+		t.Helper()
+		var rec struct {
+			Totals struct{ Used, Invoiced, Pending string } `json:"totals"`
+		}
+		if err := json.Unmarshal([]byte(mustCLI(t, "invoices", "reconcile", "--month", month, "--json", dir)), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Totals.Used != "1000" || rec.Totals.Invoiced+"+"+rec.Totals.Pending != step {
+			t.Fatalf("after %s: used %s, invoiced %s + pending %s, want %s", step, rec.Totals.Used, rec.Totals.Invoiced, rec.Totals.Pending, step)
+		}
+	}
+	reconciled("1000+0")
+
+	refusedCLI(t, "whole number", "invoices", "allowance", "--number", number, "--amount", "30.5", "--reason", "服務中斷補償", dir)
+	refusedCLI(t, "--reason are required", "invoices", "allowance", "--number", number, "--amount", "30", dir)
+	out = mustCLI(t, "invoices", "allowance", "--number", number, "--amount", "300", "--reason", "服務中斷補償", dir)
+	allowance := regexp.MustCompile(`allowance (\S+) on`).FindStringSubmatch(out)
+	if allowance == nil || !strings.Contains(out, "NT$300 (sales 286 + tax 14)") || !strings.Contains(out, "bills NT$700 now") ||
+		!strings.Contains(out, "routefree credits adjust --account acme --amount 300") {
+		t.Fatalf("invoices allowance printed:\n%s", out)
+	}
+	reconciled("1000+0") // an allowance takes off what the invoice bills net, not what it invoiced
+
+	refusedCLI(t, "routefree invoices allowance-void", "invoices", "void", "--number", number, "--reason", "買受人錯誤", dir)
+	out = mustCLI(t, "invoices", "allowance-void", "--number", allowance[1], "--reason", "金額有誤", dir)
+	if !strings.Contains(out, "voided allowance "+allowance[1]) || !strings.Contains(out, "bills NT$1000 now") {
+		t.Fatalf("invoices allowance-void printed:\n%s", out)
+	}
+
+	out = mustCLI(t, "invoices", "void", "--number", number, "--reason", "買受人錯誤", dir)
+	if !strings.Contains(out, "voided "+twrules.PrintedNumber(number)) || !strings.Contains(out, "routefree invoices issue --account acme --month "+month) {
+		t.Fatalf("invoices void printed:\n%s", out)
+	}
+	reconciled("0+1000")
+	refusedCLI(t, "routefree invoices issue --account acme --month "+month, "invoices", "allowance", "--number", number, "--amount", "10", "--reason", "x", dir)
+	refusedCLI(t, "already voided", "invoices", "void", "--number", number, "--reason", "買受人錯誤", dir)
+
+	out = mustCLI(t, "invoices", "issue", "--account", "acme", "--month", month, dir)
+	reissued := regexp.MustCompile(`AB-\d{8}`).FindString(out)
+	if reissued == "" || reissued == twrules.PrintedNumber(number) || !strings.Contains(out, "re-issue of voided "+number) {
+		t.Fatalf("the re-issue printed:\n%s", out)
+	}
+	reconciled("1000+0")
+
+	voidedPDF, newPDF := filepath.Join(h.dir, "voided.pdf"), filepath.Join(h.dir, "new.pdf")
+	mustCLI(t, "invoices", "pdf", "--number", number, "--out", voidedPDF, dir)
+	mustCLI(t, "invoices", "pdf", "--number", strings.ReplaceAll(reissued, "-", ""), "--out", newPDF, dir)
+	pdftest.MustContain(t, pdfFileText(t, voidedPDF), "作廢", "買受人錯誤")
+	pdftest.MustContain(t, pdfFileText(t, newPDF), "重開", number[:2]+"-"+number[2:], "1,000")
+
+	// Each correction names the operator who made it.
+	corrections := 0
+	for _, e := range exportAll(t, "--data-dir", h.dir) {
+		switch e.Type {
+		case domain.TypeAllowanceIssued, domain.TypeAllowanceVoided, domain.TypeInvoiceVoided:
+			corrections++
+			if e.Actor == nil || e.Actor.Kind != "cli" {
+				t.Errorf("%s recorded with actor %+v, want the CLI's operator", e.Type, e.Actor)
+			}
+		}
+	}
+	if corrections != 3 {
+		t.Fatalf("%d corrections recorded, want 3", corrections)
+	}
+}

@@ -467,6 +467,7 @@ var messages = map[string][2]string{
 	"quote.replace.reason":            {"取代原因", "Why it is replaced"},
 	"quote.replace.submit":            {"開立取代報價單", "Issue the replacement"},
 	"confirm.withdrawquote":           {"確定撤回報價單", "Withdraw quotation"},
+	"confirm.replacequote":            {"確定開立新報價單並撤回", "Issue the new quotation and withdraw"},
 	"confirm.withdrawquote.note":      {"撤回後無法恢復；如需更正，請另開報價單。", "A withdrawal cannot be undone; to correct the quotation, issue another."},
 	"ev.quote.withdrawn":              {"撤回報價單", "Quotation withdrawn"},
 	"err.quote.withdrawn":             {"報價單 {1} 已於 {2} 撤回：{3}", "Quotation {1} was withdrawn on {2}: {3}"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -154,6 +155,9 @@ func (s *server) quoteForm(c echo.Context) error {
 		}
 		req.Items = append(req.Items, domain.QuoteItem{Name: strings.TrimSpace(name), Spec: at("item_spec"), Quantity: qty, Unit: at("item_unit"), UnitPrice: price})
 	}
+	if req.Replaces != "" && c.FormValue(confirmField) != "yes" {
+		return s.confirmReplacement(c, req, form)
+	}
 	// The form's one-time token also names the quote, so that a copy of the
 	// form reaching another instance is answered with the same quote.
 	req.Key = "console-quote\x00" + strings.TrimSpace(c.FormValue(onceField))
@@ -167,6 +171,29 @@ func (s *server) quoteForm(c echo.Context) error {
 		}
 		return "/console/quotes/" + url.PathEscape(q.QuoteID), "quote.issued.ok", nil
 	})
+}
+
+// confirmReplacement asks before a replacement withdraws the quote it
+// replaces, which cannot be undone: the step names that quote, the
+// reason and the new total, and sends the whole form on (every item row,
+// the one-time token) once confirmed.
+func (s *server) confirmReplacement(c echo.Context, req invoicing.QuoteRequest, form url.Values) error {
+	_, _, total := invoicing.QuoteTotals(req.Items)
+	st := confirmStep{Action: "confirm.replacequote", Target: req.Replaces, Danger: true, Post: "/console/quotes",
+		Back: "/console/quotes/" + url.PathEscape(req.Replaces), Note: "confirm.withdrawquote.note",
+		Facts: [][2]string{{"quote.replace.reason", strings.TrimSpace(req.Reason)}, {"agency", req.Agency}, {"total", ntd(total)}}}
+	for name, values := range form {
+		if name == "csrf" || name == confirmField {
+			continue
+		}
+		for _, v := range values {
+			st.Fields = append(st.Fields, [2]string{name, v})
+		}
+	}
+	sort.SliceStable(st.Fields, func(i, j int) bool { return st.Fields[i][0] < st.Fields[j][0] }) // each field's values (the rows) keep their order
+	p := s.newPage(c, "title.confirm", nil)
+	p.Data = st
+	return s.render(c, http.StatusOK, "confirm", p)
 }
 
 // quoteWithdrawer is the part of invoicing that withdraws a quote.

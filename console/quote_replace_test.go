@@ -54,9 +54,26 @@ func TestFinanceReplacesAQuoteFromItsPage(t *testing.T) {
 	form.Set("csrf", csrf)
 	form["item_qty"][0] = "24"
 	form.Set("reason", "期數更正為 24 個月")
-	resp, _ = b.post("/console/quotes", form)
+	// It asks first, naming the quote withdrawn, the reason and the new
+	// total, and changes nothing until confirmed.
+	resp, page = b.post("/console/quotes", form)
+	if resp.StatusCode != http.StatusOK || len(elementsByID(t, page, "confirm-step")) != 1 {
+		t.Fatalf("the replacement without confirmation: %d", resp.StatusCode)
+	}
+	if text := visibleText(t, page); !strings.Contains(text, old.QuoteID) || !strings.Contains(text, "期數更正為 24 個月") || !strings.Contains(text, "NT$264,600.00") {
+		t.Fatalf("the confirmation step says: %s", text)
+	}
+	if o, _ := svc.Quote(old.QuoteID); o.Withdrawal != nil || len(svc.Quotes()) != 1 {
+		t.Fatal("the replacement acted before it was confirmed")
+	}
+	confirmed := formAsSent(t, page, "confirm-form")
+	resp, _ = b.post("/console/quotes", confirmed)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("issuing the replacement: %d", resp.StatusCode)
+	}
+	// The confirmation sent twice (the back button, a resend) issues one.
+	if resp, _ := b.post("/console/quotes", confirmed); resp.StatusCode >= 400 || len(svc.Quotes()) != 2 {
+		t.Fatalf("the confirmation sent again: %d, %d quotes", resp.StatusCode, len(svc.Quotes()))
 	}
 	nq, err := svc.Quote(strings.TrimPrefix(strings.SplitN(resp.Header.Get("Location"), "?", 2)[0], "/console/quotes/"))
 	if err != nil {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,5 +103,69 @@ func TestFinanceCorrectsAnInvoiceFromTheCLI(t *testing.T) {
 	}
 	if corrections != 3 {
 		t.Fatalf("%d corrections recorded, want 3", corrections)
+	}
+}
+
+// Two operators' allowances on one invoice at once, from two processes on
+// the same store: their total never exceeds the invoice's. Both fit, and
+// each gets its own number; or one does, and the other is refused saying
+// how much is left, recording nothing.
+func TestAllowancesFromTwoProcessesStayWithinTheInvoice(t *testing.T) {
+	h := newLedgerHistory(t)
+	last := time.Date(h.now.Year(), h.now.Month()-1, 1, 0, 0, 0, 0, twrules.Taipei)
+	if _, err := h.cmds.OpenAccount(h.ctx, domain.AccountOpened{AccountID: "acme", Organisation: "艾克米股份有限公司",
+		TaxID: "22099131", Plan: domain.PlanBusiness}); err != nil {
+		t.Fatal(err)
+	}
+	h.use("acme", last.Add(48*time.Hour), "1000")
+	out := mustCLI(t, "invoices", "close", "--month", last.Format("2006-01"), "--data-dir", h.dir)
+	number := strings.ReplaceAll(regexp.MustCompile(`AB-\d{8}`).FindString(out), "-", "")
+	for round, amounts := range [][2]string{{"600", "600"}, {"200", "150"}} {
+		outs := make([]string, 2)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, amt := range amounts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b, err := exec.Command(binary, "invoices", "allowance", "--number", number, "--amount", amt,
+					"--reason", fmt.Sprintf("補償 %d-%d", round, i), "--data-dir", h.dir).CombinedOutput()
+				outs[i], errs[i] = string(b), err
+			}()
+		}
+		wg.Wait()
+		ok, refusal := 0, ""
+		for i := range outs {
+			if errs[i] == nil {
+				ok++
+			} else {
+				refusal = outs[i]
+			}
+		}
+		if round == 0 && (ok != 1 || !strings.Contains(refusal, "exceeds what invoice "+number+" still bills (NT$400)")) {
+			t.Fatalf("two allowances of NT$600 on NT$1000: %d recorded\n%s\n%s", ok, outs[0], outs[1])
+		}
+		if round == 1 && ok != 2 {
+			t.Fatalf("two allowances that fit: %d recorded\n%s\n%s", ok, outs[0], outs[1])
+		}
+	}
+	if err := h.svc.Sync(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := h.svc.Invoice(number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	allowed := int64(0)
+	for _, a := range inv.Allowances {
+		if seen[a.Number] {
+			t.Fatalf("allowance number %s given twice", a.Number)
+		}
+		seen[a.Number] = true
+		allowed += a.Sales + a.Tax
+	}
+	if len(inv.Allowances) != 3 || allowed != 950 || inv.Net() != 50 {
+		t.Fatalf("%d allowances of NT$%d in all, the invoice bills NT$%d", len(inv.Allowances), allowed, inv.Net())
 	}
 }

@@ -237,16 +237,23 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 	period := fs.String("period", "", "the invoice's two-month period, e.g. 2026-11: needed when the number was issued in more than one period")
 	out := fs.String("out", "", "output file (default <number>.pdf)")
 	thermal := fs.Bool("thermal", false, "print the proof in the 5.7 cm format (receipt printers)")
+	allowance := fs.String("allowance", "", "an allowance's number, e.g. 11512AB123456781: write its 折讓證明單 (voided ones marked so) in place of an invoice")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
+	if (*number == "") == (*allowance == "") {
+		return fmt.Errorf("%w: give --number (an invoice) or --allowance (an allowance)", errUsage)
+	}
 	if *out == "" {
-		*out = *number + ".pdf"
+		*out = *number + *allowance + ".pdf"
 	}
 	ref := invoicing.InvoiceRef(*period, *number)
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		write := func(w io.Writer) error { return svc.InvoicePDF(w, ref) }
-		if *thermal {
+		switch {
+		case *allowance != "":
+			write = func(w io.Writer) error { return svc.AllowancePDF(w, *allowance) }
+		case *thermal:
 			write = func(w io.Writer) error { return svc.ThermalPDF(w, ref) }
 		}
 		if err := writeOut(*out, write); err != nil {

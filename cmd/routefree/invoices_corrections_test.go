@@ -68,6 +68,10 @@ func TestFinanceCorrectsAnInvoiceFromTheCLI(t *testing.T) {
 	if !strings.Contains(out, "voided allowance "+allowance[1]) || !strings.Contains(out, "bills NT$1000 now") {
 		t.Fatalf("invoices allowance-void printed:\n%s", out)
 	}
+	allowancePDF := filepath.Join(h.dir, "allowance.pdf")
+	mustCLI(t, "invoices", "pdf", "--allowance", allowance[1], "--out", allowancePDF, dir)
+	pdftest.MustContain(t, pdfFileText(t, allowancePDF), allowance[1], "服務中斷補償", "本折讓單已作廢", "金額有誤")
+	refusedCLI(t, "give --number (an invoice) or --allowance", "invoices", "pdf", "--number", number, "--allowance", allowance[1], dir)
 
 	out = mustCLI(t, "invoices", "void", "--number", number, "--reason", "買受人錯誤", dir)
 	if !strings.Contains(out, "voided "+twrules.PrintedNumber(number)) || !strings.Contains(out, "routefree invoices issue --account acme --month "+month) {

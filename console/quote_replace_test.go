@@ -94,6 +94,10 @@ func TestFinanceReplacesAQuoteFromItsPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "已由 "+nq.QuoteID+" 取代", "撤回原因：期數更正為 24 個月")
+	_, list := b.get("/console/quotes")
+	if row := rowOf(t, list, old.QuoteID); !strings.Contains(row, "已由 "+nq.QuoteID+" 取代") || !strings.Contains(row, "期數更正為 24 個月") {
+		t.Errorf("the replaced quote's row reads %q", row)
+	}
 	if _, page := b.get("/console/quotes/" + old.QuoteID); len(elementsByID(t, page, "quote-replace")) != 0 {
 		t.Error("a replaced quote is offered for replacement again")
 	}

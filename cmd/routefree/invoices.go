@@ -155,6 +155,10 @@ func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
+	// Checked first: a close of no month has no summary to print.
+	if _, err := invoicing.ParseMonth(*month); err != nil {
+		return err
+	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		rep, err := svc.Close(ctx, *month, invoicing.CloseOptions{PDFDir: *pdfDir, Workers: *workers})
 		for _, inv := range rep.Issued {
@@ -203,6 +207,12 @@ func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Write
 	acct := fs.String("account", "", "account ID; empty: all")
 	if err := parse(fs, c, args); err != nil {
 		return err
+	}
+	// A mistyped month would match no invoice and list none, as if it had none.
+	if *month != "" {
+		if _, err := invoicing.ParseMonth(*month); err != nil {
+			return err
+		}
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		// PERIOD is the two-month VAT period of the number; NUMBER as

@@ -173,3 +173,21 @@ func TestAllowancesFromTwoProcessesStayWithinTheInvoice(t *testing.T) {
 		t.Fatalf("%d allowances of NT$%d in all, the invoice bills NT$%d", len(inv.Allowances), allowed, inv.Net())
 	}
 }
+
+// A month mistyped is refused, saying the form it wants, rather than
+// listing nothing (as if the month had no invoices) or printing a close's
+// summary of a month that is not one.
+func TestInvoiceCommandsRefuseAMistypedMonth(t *testing.T) {
+	h := newLedgerHistory(t)
+	for _, args := range [][]string{
+		{"invoices", "list", "--month", "2026-1"},
+		{"invoices", "close", "--month", "nov"},
+		{"invoices", "issue", "--account", "acme", "--month", "2026/11"},
+		{"invoices", "reconcile", "--month", "2026-13"},
+	} {
+		code, out, errs := cli(t, append(args, "--data-dir", h.dir)...)
+		if code == 0 || !strings.Contains(errs, "want YYYY-MM") || strings.TrimSpace(out) != "" {
+			t.Errorf("routefree %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out, errs)
+		}
+	}
+}

@@ -140,7 +140,7 @@ func TestAllowanceFormSentTwiceIssuesOnce(t *testing.T) {
 		t.Fatalf("the confirmation step sends once=%q, the form %q", step.Get("once"), form.Get("once"))
 	}
 	step.Set("csrf", csrf)
-	if got := postFlash(t, b, path, step); got != "allowance.issued.ok" || allowances() != 1 {
+	if got := postFlash(t, b, path, step); got != "allowance.issued.credit" || allowances() != 1 {
 		t.Fatalf("confirmed allowance: flash %q, %d allowances", got, allowances())
 	}
 	if got := postFlash(t, b, path, step); got != "form.repeated" {
@@ -189,7 +189,7 @@ func TestAllowanceFormSentTwiceIssuesOnce(t *testing.T) {
 	next.Set("reason", "客訴退款")
 	step = confirmStepOf(t, b, path, next)
 	step.Set("csrf", csrf)
-	if got := postFlash(t, b, path, step); got != "allowance.issued.ok" || allowances() != 2 {
+	if got := postFlash(t, b, path, step); got != "allowance.issued.credit" || allowances() != 2 {
 		t.Fatalf("a second allowance from a fresh page: flash %q, %d allowances", got, allowances())
 	}
 }
@@ -271,7 +271,7 @@ func TestFinanceFormsSentTwiceActOnce(t *testing.T) {
 
 	// An allowance, then its void: each recorded once.
 	allowMe := onlyInvoice(t, e.ledger(), "acct_a").Number
-	twice("/console/invoices/"+allowMe+"/allowances", "allowance.issued.ok", url.Values{"amount": {"100"}, "reason": {"折扣"}})
+	twice("/console/invoices/"+allowMe+"/allowances", "allowance.issued.credit", url.Values{"amount": {"100"}, "reason": {"折扣"}})
 	inv, _ := e.ledger().Invoice(allowMe)
 	if len(inv.Allowances) != 1 {
 		t.Fatalf("the allowance form sent twice issued %d allowances", len(inv.Allowances))

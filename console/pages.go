@@ -69,6 +69,7 @@ func (s *server) registerPages(e *echo.Echo) error {
 	g.POST("/quotes", s.quoteForm, finance)
 	g.GET("/quotes/:id", s.quotePage, books)
 	g.POST("/quotes/:id/withdraw", s.quoteWithdrawForm, finance)
+	g.GET("/quotes/:id/replace", s.quoteReplacePage, finance)
 	g.GET("/audit", s.auditPage, auditors)
 	s.registerSelfService(g)
 	s.registerStaffPages(g, admin)

@@ -56,6 +56,17 @@ var _ Finance = (*invoicing.Service)(nil)
 // handler shows a confirmation step and changes nothing.
 const confirmField = "confirm"
 
+// allowanceFlash is the answer to an allowance. One on a monthly invoice
+// leaves the balance as it is (docs/invoicing-ledger.md), so the answer
+// says to credit it, else the customer owes more than the invoice bills;
+// one on a top-up invoice follows a refund already recorded.
+func allowanceFlash(f Finance, invoice string) string {
+	if inv, err := f.Invoice(invoice); err == nil && inv.TopUpRef != "" {
+		return "allowance.issued.ok"
+	}
+	return "allowance.issued.credit"
+}
+
 // allowancesField is how many allowances the invoice had when its
 // allowance form was shown: the allowance the form issues is the next.
 const allowancesField = "allowances"
@@ -462,7 +473,7 @@ func (s *server) allowanceForm(c echo.Context) error {
 		if _, err := f.IssueAllowance(ctx, number, amount, reason); err != nil {
 			return "", "", invoicingError(err)
 		}
-		return backTo(c), "allowance.issued.ok", nil
+		return backTo(c), allowanceFlash(f, number), nil
 	})
 }
 

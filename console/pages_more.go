@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -17,12 +18,44 @@ import (
 
 const quoteRows = 5
 
-func (s *server) quotesData(q *invoicing.Quote) map[string]any {
-	rows := make([]int, quoteRows)
-	for i := range rows {
-		rows[i] = i + 1
+// quoteDraft is what the quote builder shows: blank for a new quote, or
+// the quote that a replacement starts from, which it names.
+type quoteDraft struct {
+	Replaces                                    string
+	Agency, TaxID, Addr, Contact, Remarks, Plan string
+	ValidDays                                   int
+	Rows                                        []quoteRow
+}
+
+// quoteRow is one row of the builder: its number and, when prefilled, its item.
+type quoteRow struct {
+	N    int
+	Item *domain.QuoteItem
+}
+
+// draftOf is the builder's draft: from the quote being replaced, with a
+// blank row or more to add items, or blank.
+func draftOf(from *invoicing.Quote) quoteDraft {
+	d := quoteDraft{ValidDays: 30}
+	var items []domain.QuoteItem
+	if from != nil {
+		q := from.QuoteIssued
+		d = quoteDraft{Replaces: q.QuoteID, Agency: q.Agency, TaxID: q.AgencyTaxID, Addr: q.AgencyAddr, Contact: q.Contact,
+			Remarks: q.Remarks, Plan: q.ContractPlan, ValidDays: q.ValidDays}
+		items = q.Items
 	}
-	return map[string]any{"Quote": q, "Available": s.deps.Invoices != nil, "Plans": plans, "Rows": rows,
+	d.Rows = make([]quoteRow, max(quoteRows, len(items)+1))
+	for i := range d.Rows {
+		d.Rows[i].N = i + 1
+		if i < len(items) {
+			d.Rows[i].Item = &items[i]
+		}
+	}
+	return d
+}
+
+func (s *server) quotesData(q, replacing *invoicing.Quote) map[string]any {
+	return map[string]any{"Quote": q, "Available": s.deps.Invoices != nil, "Plans": plans, "Draft": draftOf(replacing),
 		"Once": randomToken()} // the form's one-time token
 }
 
@@ -34,7 +67,7 @@ type quoteLister interface {
 }
 
 func (s *server) quotesPage(c echo.Context) error {
-	return s.renderQuotes(c, nil)
+	return s.renderQuotes(c, nil, nil)
 }
 
 // quotePage is a quote's own page, where the quote form leads: the quote
@@ -51,11 +84,30 @@ func (s *server) quotePage(c echo.Context) error {
 	if err != nil {
 		return invoicingError(err)
 	}
-	return s.renderQuotes(c, &q)
+	return s.renderQuotes(c, &q, nil)
 }
 
-func (s *server) renderQuotes(c echo.Context, q *invoicing.Quote) error {
-	data := s.quotesData(q)
+// quoteReplacePage is the builder filled in from a quote, to issue another
+// in its place with a reason: the form names the quote it replaces, which
+// invoicing withdraws as it issues the new one (or refuses, if the quote
+// was accepted or withdrawn meanwhile).
+func (s *server) quoteReplacePage(c echo.Context) error {
+	ql, ok := s.deps.Invoices.(quoteLister)
+	if !ok {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the quotation service is not configured")
+	}
+	if err := ql.Sync(c.Request().Context()); err != nil {
+		return err
+	}
+	q, err := ql.Quote(c.Param("id"))
+	if err != nil {
+		return invoicingError(err)
+	}
+	return s.renderQuotes(c, nil, &q)
+}
+
+func (s *server) renderQuotes(c echo.Context, q, replacing *invoicing.Quote) error {
+	data := s.quotesData(q, replacing)
 	if ql, ok := s.deps.Invoices.(quoteLister); ok {
 		if err := ql.Sync(c.Request().Context()); err != nil {
 			return err
@@ -79,7 +131,7 @@ func (s *server) quoteForm(c echo.Context) error {
 	}
 	req := invoicing.QuoteRequest{Agency: form.Get("agency"), AgencyTaxID: strings.TrimSpace(width.Narrow.String(form.Get("agency_tax_id"))),
 		AgencyAddr: form.Get("agency_address"), Contact: form.Get("contact"), Remarks: form.Get("remarks"),
-		Plan: domain.Plan(form.Get("plan"))}
+		Plan: domain.Plan(form.Get("plan")), Replaces: strings.TrimSpace(form.Get("replaces")), Reason: form.Get("reason")}
 	if req.ValidDays, err = intField(width.Narrow.String(form.Get("valid_days"))); err != nil {
 		return err
 	}
@@ -103,6 +155,9 @@ func (s *server) quoteForm(c echo.Context) error {
 		}
 		req.Items = append(req.Items, domain.QuoteItem{Name: strings.TrimSpace(name), Spec: at("item_spec"), Quantity: qty, Unit: at("item_unit"), UnitPrice: price})
 	}
+	if req.Replaces != "" && c.FormValue(confirmField) != "yes" {
+		return s.confirmReplacement(c, req, form)
+	}
 	// The form's one-time token also names the quote, so that a copy of the
 	// form reaching another instance is answered with the same quote.
 	req.Key = "console-quote\x00" + strings.TrimSpace(c.FormValue(onceField))
@@ -116,6 +171,29 @@ func (s *server) quoteForm(c echo.Context) error {
 		}
 		return "/console/quotes/" + url.PathEscape(q.QuoteID), "quote.issued.ok", nil
 	})
+}
+
+// confirmReplacement asks before a replacement withdraws the quote it
+// replaces, which cannot be undone: the step names that quote, the
+// reason and the new total, and sends the whole form on (every item row,
+// the one-time token) once confirmed.
+func (s *server) confirmReplacement(c echo.Context, req invoicing.QuoteRequest, form url.Values) error {
+	_, _, total := invoicing.QuoteTotals(req.Items)
+	st := confirmStep{Action: "confirm.replacequote", Target: req.Replaces, Danger: true, Post: "/console/quotes",
+		Back: "/console/quotes/" + url.PathEscape(req.Replaces), Note: "confirm.withdrawquote.note",
+		Facts: [][2]string{{"quote.replace.reason", strings.TrimSpace(req.Reason)}, {"agency", req.Agency}, {"total", ntd(total)}}}
+	for name, values := range form {
+		if name == "csrf" || name == confirmField {
+			continue
+		}
+		for _, v := range values {
+			st.Fields = append(st.Fields, [2]string{name, v})
+		}
+	}
+	sort.SliceStable(st.Fields, func(i, j int) bool { return st.Fields[i][0] < st.Fields[j][0] }) // each field's values (the rows) keep their order
+	p := s.newPage(c, "title.confirm", nil)
+	p.Data = st
+	return s.render(c, http.StatusOK, "confirm", p)
 }
 
 // quoteWithdrawer is the part of invoicing that withdraws a quote.

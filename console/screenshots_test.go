@@ -44,6 +44,7 @@ var screenPages = []screenCase{
 	{"invoices", "GET /console/invoices", "/console/invoices?month=2026-03", "finance"},
 	{"quotes", "GET /console/quotes", "/console/quotes", "finance"},
 	{"quote", "GET /console/quotes/:id", "/console/quotes/{quote}", "finance"}, // {quote}: the seeded quote's ID
+	{"quote-replace", "GET /console/quotes/:id/replace", "/console/quotes/{quote}/replace", "finance"},
 	{"refused-payments", "GET /console/payments/refused", "/console/payments/refused", "finance"},
 	{"checkouts", "GET /console/payments", "/console/payments", "finance"},
 	{"account-checkouts", "GET /console/accounts/:id/checkouts", "/console/accounts/acct_shot/checkouts", "finance"},

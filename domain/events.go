@@ -443,6 +443,9 @@ type QuoteIssued struct {
 	// Replaces is the quote this one was issued in place of, withdrawn in
 	// the same step (QuoteWithdrawn.ReplacedBy names this one).
 	Replaces string `json:"replaces,omitempty"`
+	// ReplaceReason is why it replaces that quote, finance's own words,
+	// printed on both quotes (the withdrawal records it too).
+	ReplaceReason string `json:"replace_reason,omitempty"`
 }
 
 // QuoteAccepted records the agency's acceptance of a quote.

@@ -152,7 +152,7 @@ func (s *Service) replaceQuote(ctx context.Context, q domain.QuoteIssued, keyed 
 			return nil, acceptedError(o, "replaced")
 		}
 		d, err := encode(ctx, domain.EventID(domain.TypeQuoteWithdrawn, o.QuoteID), s.issueTime(),
-			&domain.QuoteWithdrawn{QuoteID: o.QuoteID, ReplacedBy: q.QuoteID})
+			&domain.QuoteWithdrawn{QuoteID: o.QuoteID, ReplacedBy: q.QuoteID, Reason: q.ReplaceReason})
 		if err != nil {
 			return nil, err
 		}

@@ -35,6 +35,9 @@ type QuoteRequest struct {
 	// is withdrawn in the same step, and refused if it was accepted or
 	// replaced already.
 	Replaces string `json:"replaces,omitempty"`
+	// Reason is why the quote replaces another (only with Replaces): the
+	// new quote records and prints it, and the withdrawal of the old one.
+	Reason string `json:"reason,omitempty"`
 	// Key, when given (a form's one-time token, an API client's
 	// Idempotency-Key), names the quote: the same request sent again, to
 	// this instance or another, is answered with the quote the first issued.
@@ -190,6 +193,10 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 	if req.ValidDays == 0 {
 		req.ValidDays = 30
 	}
+	reason, err := s.replaceReason(req)
+	if err != nil {
+		return Quote{}, err
+	}
 	// The ceiling is checked on the exact amount first: a product past
 	// int64 must be refused, not wrapped around to another number.
 	if net := quoteNet(req.Items); net.GreaterThan(decimal.NewFromInt(MaxQuoteTotal)) {
@@ -225,7 +232,7 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 		QuoteID: id, Agency: strings.TrimSpace(req.Agency), AgencyTaxID: req.AgencyTaxID,
 		AgencyAddr: req.AgencyAddr, Contact: req.Contact, Items: req.Items, ValidDays: req.ValidDays,
 		Remarks: req.Remarks, Subtotal: sub, Tax: tax, Total: total, IssuedAt: at, ContractPlan: string(req.Plan),
-		Seller: s.seller.documentSnapshot(), Replaces: req.Replaces,
+		Seller: s.seller.documentSnapshot(), Replaces: req.Replaces, ReplaceReason: reason,
 	}
 	// Render before recording: a quote the PDF refuses (say, a character the
 	// font lacks) is not issued.
@@ -263,11 +270,24 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 	return got, err
 }
 
+// replaceReason checks the reason of a replacement as a withdrawal's is
+// checked; a quote that replaces none takes no reason.
+func (s *Service) replaceReason(req QuoteRequest) (string, error) {
+	if strings.TrimSpace(req.Reason) == "" {
+		return "", nil
+	}
+	if req.Replaces == "" {
+		return "", fmt.Errorf("%w: reason is why a quote replaces another: give it with replaces, or withdraw the quote with its reason", ErrInvalid)
+	}
+	return s.withdrawReason(req.Reason)
+}
+
 // sameQuote reports whether a and b quote the same: the same agency,
 // items, validity, remarks and plan (amounts compared as numbers).
 func sameQuote(a, b domain.QuoteIssued) bool {
 	if a.Agency != b.Agency || a.AgencyTaxID != b.AgencyTaxID || a.AgencyAddr != b.AgencyAddr || a.Contact != b.Contact ||
 		a.ValidDays != b.ValidDays || a.Remarks != b.Remarks || a.ContractPlan != b.ContractPlan || a.Replaces != b.Replaces ||
+		a.ReplaceReason != b.ReplaceReason ||
 		len(a.Items) != len(b.Items) {
 		return false
 	}

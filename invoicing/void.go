@@ -280,10 +280,17 @@ const allowanceSeq = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 // (16 characters, MIG's limit): 1 to 9, then A to Z.
 //
 // number is the invoice's reference (see InvoiceRef).
+// maxAllowanceReasonRunes bounds an allowance's reason, which its 折讓證明單
+// prints in a column of its one page (G0401 carries none).
+const maxAllowanceReasonRunes = 200
+
 func (s *Service) IssueAllowance(ctx context.Context, number string, amount int64, reason string) (Allowance, error) {
 	reason = strings.TrimSpace(reason)
 	if amount <= 0 || reason == "" {
 		return Allowance{}, fmt.Errorf("%w: an allowance needs a positive amount and a reason", ErrInvalid)
+	}
+	if p := textProblem("reason", reason, maxAllowanceReasonRunes, false); p != "" {
+		return Allowance{}, fmt.Errorf("%w: %s", ErrInvalid, p)
 	}
 	if err := s.printableReason(reason); err != nil {
 		return Allowance{}, err

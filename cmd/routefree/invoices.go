@@ -155,6 +155,10 @@ func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
+	// Checked first: a close of no month has no summary to print.
+	if _, err := invoicing.ParseMonth(*month); err != nil {
+		return err
+	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		rep, err := svc.Close(ctx, *month, invoicing.CloseOptions{PDFDir: *pdfDir, Workers: *workers})
 		for _, inv := range rep.Issued {
@@ -204,6 +208,12 @@ func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
+	// A mistyped month would match no invoice and list none, as if it had none.
+	if *month != "" {
+		if _, err := invoicing.ParseMonth(*month); err != nil {
+			return err
+		}
+	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		// PERIOD is the two-month VAT period of the number; NUMBER as
 		// `invoices pdf --number` takes it.
@@ -237,16 +247,23 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 	period := fs.String("period", "", "the invoice's two-month period, e.g. 2026-11: needed when the number was issued in more than one period")
 	out := fs.String("out", "", "output file (default <number>.pdf)")
 	thermal := fs.Bool("thermal", false, "print the proof in the 5.7 cm format (receipt printers)")
+	allowance := fs.String("allowance", "", "an allowance's number, e.g. 11512AB123456781: write its 折讓證明單 (voided ones marked so) in place of an invoice")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
+	if (*number == "") == (*allowance == "") {
+		return fmt.Errorf("%w: give --number (an invoice) or --allowance (an allowance)", errUsage)
+	}
 	if *out == "" {
-		*out = *number + ".pdf"
+		*out = *number + *allowance + ".pdf"
 	}
 	ref := invoicing.InvoiceRef(*period, *number)
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		write := func(w io.Writer) error { return svc.InvoicePDF(w, ref) }
-		if *thermal {
+		switch {
+		case *allowance != "":
+			write = func(w io.Writer) error { return svc.AllowancePDF(w, *allowance) }
+		case *thermal:
 			write = func(w io.Writer) error { return svc.ThermalPDF(w, ref) }
 		}
 		if err := writeOut(*out, write); err != nil {

@@ -280,6 +280,29 @@ func (n *wholeNTD) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// closeMonth is the month a close is asked for: in the JSON body, as the
+// other changes of this API take their fields, or in ?month=. Given in
+// both, they must agree: a close is never run for one when the other was
+// meant.
+func closeMonth(c echo.Context) (string, error) {
+	var req struct {
+		Month string `json:"month"`
+	}
+	if err := bind(c, &req); err != nil {
+		return "", err
+	}
+	query := c.QueryParam("month")
+	switch {
+	case query != "" && req.Month != "" && query != req.Month:
+		return "", fmt.Errorf("%w: month given twice, ?month=%s and %q in the body: give it once", invoicing.ErrInvalid, query, req.Month)
+	case query == "" && req.Month == "":
+		return "", fmt.Errorf(`%w: the month to close is required: ?month=YYYY-MM or {"month":"YYYY-MM"}`, invoicing.ErrInvalid)
+	case query != "":
+		return query, nil
+	}
+	return req.Month, nil
+}
+
 func (a *api) void(c echo.Context) error {
 	var req struct {
 		Reason string `json:"reason"`
@@ -346,7 +369,10 @@ func (a *api) reconciliation(c echo.Context) error {
 }
 
 func (a *api) close(c echo.Context) error {
-	month := c.QueryParam("month")
+	month, err := closeMonth(c)
+	if err != nil {
+		return err
+	}
 	rep, err := a.svc.Close(c.Request().Context(), month, invoicing.CloseOptions{})
 	if err != nil && len(rep.Issued) == 0 && len(rep.Failed) == 0 {
 		return err
@@ -413,28 +439,31 @@ func (a *api) createQuote(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"quote_id": q.QuoteID, "subtotal": q.Subtotal, "tax": q.Tax,
 		"total": q.Total, "issued_at": q.IssuedAt, "valid_days": q.ValidDays, "replaces": q.Replaces,
-		"pdf": base(c, "/quotes") + "/quotes/" + q.QuoteID + "/pdf"})
+		"replace_reason": q.ReplaceReason,
+		"pdf":            base(c, "/quotes") + "/quotes/" + q.QuoteID + "/pdf"})
 }
 
 // quoteJSON is a quote as the list and a withdrawal show it.
 type quoteJSON struct {
-	QuoteID    string     `json:"quote_id"`
-	Agency     string     `json:"agency"`
-	Total      int64      `json:"total"`
-	IssuedAt   time.Time  `json:"issued_at"`
-	ValidDays  int        `json:"valid_days"`
-	Status     string     `json:"status"` // valid, expired, accepted, withdrawn or replaced
-	Replaces   string     `json:"replaces,omitempty"`
-	ContractID string     `json:"contract_id,omitempty"`
-	Withdrawn  *time.Time `json:"withdrawn_at,omitempty"`
-	Reason     string     `json:"withdrawal_reason,omitempty"`
-	ReplacedBy string     `json:"replaced_by,omitempty"`
-	PDF        string     `json:"pdf"`
+	QuoteID   string    `json:"quote_id"`
+	Agency    string    `json:"agency"`
+	Total     int64     `json:"total"`
+	IssuedAt  time.Time `json:"issued_at"`
+	ValidDays int       `json:"valid_days"`
+	Status    string    `json:"status"` // valid, expired, accepted, withdrawn or replaced
+	Replaces  string    `json:"replaces,omitempty"`
+	// ReplaceReason is why a replacement replaces the quote it names.
+	ReplaceReason string     `json:"replace_reason,omitempty"`
+	ContractID    string     `json:"contract_id,omitempty"`
+	Withdrawn     *time.Time `json:"withdrawn_at,omitempty"`
+	Reason        string     `json:"withdrawal_reason,omitempty"`
+	ReplacedBy    string     `json:"replaced_by,omitempty"`
+	PDF           string     `json:"pdf"`
 }
 
 func quoteToJSON(q invoicing.Quote, prefix string) quoteJSON {
 	j := quoteJSON{QuoteID: q.QuoteID, Agency: q.Agency, Total: q.Total, IssuedAt: q.IssuedAt, ValidDays: q.ValidDays,
-		Status: string(q.Status), Replaces: q.Replaces, PDF: prefix + "/quotes/" + q.QuoteID + "/pdf"}
+		Status: string(q.Status), Replaces: q.Replaces, ReplaceReason: q.ReplaceReason, PDF: prefix + "/quotes/" + q.QuoteID + "/pdf"}
 	if q.Contract != nil {
 		j.ContractID = q.Contract.ContractID
 	}

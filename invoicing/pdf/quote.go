@@ -33,7 +33,7 @@ func checkQuote(q domain.QuoteIssued, seller Seller) error {
 func quoteTexts(q domain.QuoteIssued, seller Seller) []string {
 	t := []string{seller.Name, seller.Address, seller.Contact, seller.Responsible, seller.Phone, seller.Email,
 		seller.BankAccount, q.Agency, q.AgencyAddr, q.Contact, q.Remarks, q.QuoteID, planName(q.ContractPlan),
-		twrules.UpperNTDPhrase(q.Total), pageLabels}
+		twrules.UpperNTDPhrase(q.Total), pageLabels, q.ReplaceReason}
 	for _, it := range q.Items {
 		t = append(t, it.Name, it.Spec, it.Unit)
 	}
@@ -88,7 +88,14 @@ func drawQuote(d doc, q domain.QuoteIssued, seller Seller, opts QuoteOptions) {
 	}
 	if q.Replaces != "" {
 		d.cell(margin, y, contentW, 6, 10.5, "本報價單取代 "+q.Replaces+"（原報價單已撤回，不再有效）", "C", "")
-		y += 8
+		y += 6
+		if q.ReplaceReason != "" {
+			for _, l := range d.lines("取代原因："+q.ReplaceReason, contentW, 10.5) {
+				d.cell(margin, y, contentW, 6, 10.5, l, "C", "")
+				y += 6
+			}
+		}
+		y += 2
 	}
 
 	validity := "自報價日起" + strconv.Itoa(q.ValidDays) + "日內有效（至" +

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/routefree/routefree/invoicing"
+	"github.com/routefree/routefree/invoicing/twrules"
+)
+
+// The corrections of issued documents, as the admin API and the console
+// make them: a void, an allowance (折讓) and an allowance's void. Each
+// prints what to do next, since none of them is the whole correction.
+func init() {
+	register("invoices void", "void (作廢) an invoice with a reason, within its period's void window; its amount is billed again by a re-issue", cmdInvoicesVoid)
+	register("invoices allowance", "issue an allowance (折讓) on an invoice: an amount in whole NTD, tax included, and a reason", cmdInvoicesAllowance)
+	register("invoices allowance-void", "void an allowance with a reason: its invoice bills the amount again", cmdInvoicesAllowanceVoid)
+}
+
+func cmdInvoicesVoid(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices void", stderr)
+	number := fs.String("number", "", "invoice number, e.g. AB12345678")
+	period := fs.String("period", "", "the invoice's two-month period, e.g. 2026-11: needed when the number was issued in more than one period")
+	reason := fs.String("reason", "", "why it is voided, at most 20 characters (F0501's CancelReason; required)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if *number == "" || strings.TrimSpace(*reason) == "" {
+		return fmt.Errorf("%w: --number and --reason are required", errUsage)
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		inv, err := svc.Void(ctx, invoicing.InvoiceRef(*period, *number), *reason)
+		var live *invoicing.LiveAllowancesError
+		if errors.As(err, &live) {
+			return fmt.Errorf("%w; for each: routefree invoices allowance-void --number ALLOWANCE --reason …", err)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "voided %s  %s NT$%d: %s\n", twrules.PrintedNumber(inv.Number), inv.AccountID, inv.Total, inv.VoidReason)
+		if inv.TopUpRef != "" {
+			fmt.Fprintln(stdout, "its payments are invoiced again by: routefree invoices topups (serve does it at once)")
+		} else {
+			fmt.Fprintf(stdout, "its usage is pending until re-issued: routefree invoices issue --account %s --month %s (else the next monthly close)\n", inv.AccountID, inv.Month)
+		}
+		return nil
+	})
+}
+
+func cmdInvoicesAllowance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices allowance", stderr)
+	number := fs.String("number", "", "invoice number, e.g. AB12345678")
+	period := fs.String("period", "", "the invoice's two-month period, e.g. 2026-11: needed when the number was issued in more than one period")
+	amount := fs.String("amount", "", "the amount allowed, whole NTD with tax included, e.g. 210 (required)")
+	reason := fs.String("reason", "", "why, as the allowance prints it (required)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if *number == "" || *amount == "" || strings.TrimSpace(*reason) == "" {
+		return fmt.Errorf("%w: --number, --amount and --reason are required", errUsage)
+	}
+	amt, err := strconv.ParseInt(*amount, 10, 64)
+	if err != nil || amt <= 0 {
+		return fmt.Errorf("%w: --amount must be a positive whole number of NTD, tax included, such as 210 (not %q)", errUsage, *amount)
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		al, err := svc.IssueAllowance(ctx, invoicing.InvoiceRef(*period, *number), amt, *reason)
+		if err != nil {
+			return err
+		}
+		inv, err := svc.AllowanceInvoice(al.Number)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "allowance %s on %s: NT$%d (sales %d + tax %d); the invoice bills NT$%d now\n",
+			al.Number, twrules.PrintedNumber(inv.Number), al.Sales+al.Tax, al.Sales, al.Tax, inv.Net())
+		// An allowance leaves the balance as it is (docs/invoicing-ledger.md):
+		// on a monthly invoice, finance credits what it allows.
+		if inv.TopUpRef == "" {
+			fmt.Fprintf(stdout, "the balance is unchanged: credit it with routefree credits adjust --account %s --amount %d --reason 'allowance %s'\n",
+				inv.AccountID, al.Sales+al.Tax, al.Number)
+		}
+		return nil
+	})
+}
+
+func cmdInvoicesAllowanceVoid(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("invoices allowance-void", stderr)
+	number := fs.String("number", "", "allowance number, e.g. 11511AB123456781")
+	reason := fs.String("reason", "", "why it is voided, at most 20 characters (G0501's CancelReason; required)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if *number == "" || strings.TrimSpace(*reason) == "" {
+		return fmt.Errorf("%w: --number and --reason are required", errUsage)
+	}
+	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		al, err := svc.VoidAllowance(ctx, *number, *reason)
+		if err != nil {
+			return err
+		}
+		inv, err := svc.AllowanceInvoice(al.Number)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "voided allowance %s of NT$%d on %s: %s; the invoice bills NT$%d now\n",
+			al.Number, al.Sales+al.Tax, twrules.PrintedNumber(inv.Number), al.VoidReason, inv.Net())
+		return nil
+	})
+}

@@ -17,8 +17,12 @@ import (
 // refuses it in the page's language, naming what was typed, and records
 // nothing.
 func TestMoneyFieldsTakePlainNumbersOnly(t *testing.T) {
-	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { withPayments(t, ech, d) })
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) {
+		d.TurnkeyDir = t.TempDir()
+		withPayments(t, ech, d)
+	})
 	e.openAccount("acct_num", "數字公司", domain.PlanBusiness)
+	e.invoice("acct_num", "AB12345678", "2026-03")
 	_, owner, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_num", Name: "owner", Management: true})
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +48,8 @@ func TestMoneyFieldsTakePlainNumbersOnly(t *testing.T) {
 				{finance, "/console/accounts/acct_num/credit-limit", "credit_limit", url.Values{"csrf": {fcsrf}}},
 				{finance, "/console/accounts/acct_num/topups", "amount", url.Values{"csrf": {fcsrf}, "method": {"bank-transfer"}, "reference": {"BANK-1"}}},
 				{finance, "/console/accounts/acct_num/adjustments", "amount", url.Values{"csrf": {fcsrf}, "reason": {"補償"}}},
+				{finance, "/console/invoices/AB12345678/allowances", "amount", url.Values{"csrf": {fcsrf}, "reason": {"折讓"}, "allowances": {"0"}}},
+				{finance, "/console/quotes", "item_price", url.Values{"csrf": {fcsrf}, "agency": {"臺北市政府"}, "item_name": {"AI API"}, "item_qty": {"1"}, "item_unit": {"月"}}},
 			} {
 				c.form.Set(c.field, typed)
 				resp, page := c.b.post(c.path+"?lang="+lang, c.form)

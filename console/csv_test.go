@@ -119,9 +119,12 @@ func TestCSVDownloads(t *testing.T) {
 		if recs[0][1] != tr(langZH, "requests") || recs[0][3] != tr(langZH, "chart.cost") {
 			t.Errorf("%s: header %q", id, recs[0])
 		}
+		// The page isolates key names with direction marks; the CSV has
+		// the names alone.
+		plain := strings.NewReplacer("\u2068", "", "\u2069", "")
 		for i, bar := range bars {
 			r := recs[i+1]
-			if r[0] != bar["data-label"] || r[1] != bar["data-requests"] || r[2] != bar["data-tokens"] ||
+			if r[0] != plain.Replace(bar["data-label"]) || r[1] != bar["data-requests"] || r[2] != bar["data-tokens"] ||
 				r[3] != exactAmount(decimal.RequireFromString(bar["data-value"])) {
 				t.Errorf("%s: CSV %q, page %v", id, r, bar)
 			}
@@ -436,6 +439,17 @@ func TestTableRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	if want := utf8BOM + "a,5.00\r\nb,\r\n"; b.String() != want {
+		t.Fatalf("csv %q, want %q", b.String(), want)
+	}
+	// A name the page isolates is written as given: without the marks
+	// around it (a formula it starts is then defused), with those it holds.
+	b.Reset()
+	names := "<table id=\"k\"><tr><td>\u2068=cmd\u2069 (sk-1)</td></tr><tr><td>\u2068a\u2067b\u2069c\u2069 (sk-2)</td></tr>" +
+		"<tr><td>\u2068open (sk-3)</td></tr><tr><td>x\u2068y\u2069</td></tr></table>"
+	if err := tableCSV(strings.NewReader(names), "k", func() io.Writer { return &b }); err != nil {
+		t.Fatal(err)
+	}
+	if want := utf8BOM + "'=cmd (sk-1)\r\na\u2067b\u2069c (sk-2)\r\n\u2068open (sk-3)\r\nx\u2068y\u2069\r\n"; b.String() != want {
 		t.Fatalf("csv %q, want %q", b.String(), want)
 	}
 	if err := tableCSV(strings.NewReader(page), "z", func() io.Writer { return &b }); !errors.Is(err, errNoTable) {

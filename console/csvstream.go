@@ -203,7 +203,7 @@ func csvRow(cells []string, spans []int, head bool) []string {
 		if head {
 			v = strings.TrimSuffix(strings.TrimSuffix(v, sortMarkAsc), sortMarkDesc)
 		}
-		v = csvValue(v)
+		v = csvValue(unisolated(v))
 		out = append(out, v)
 		for j := 1; j < spans[i] && j < 100; j++ {
 			if head {
@@ -214,6 +214,31 @@ func csvRow(cells []string, spans []int, head bool) []string {
 		}
 	}
 	return out
+}
+
+// unisolated drops the direction marks that isolate a name at the start
+// of a cell (KeyUsage.Label's FIRST STRONG ISOLATE and the POP DIRECTIONAL
+// ISOLATE that closes it): a page needs them, a spreadsheet's cell holds
+// the name as given. An isolate the name holds itself stays, as does a
+// mark without its pair.
+func unisolated(v string) string {
+	const fsi, pdi = '\u2068', '\u2069'
+	rest, ok := strings.CutPrefix(v, string(fsi))
+	if !ok {
+		return v
+	}
+	depth := 0
+	for i, r := range rest {
+		switch {
+		case r >= '\u2066' && r <= fsi: // LRI, RLI, FSI open an isolate
+			depth++
+		case r == pdi && depth > 0:
+			depth--
+		case r == pdi:
+			return rest[:i] + rest[i+len(string(pdi)):]
+		}
+	}
+	return v
 }
 
 // pick keeps the used columns of a row.

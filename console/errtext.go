@@ -149,6 +149,7 @@ var errorPatterns = []errorPattern{
 	ep(`quote (\S+)`, "err.quote.notfound"),
 	// The console's own.
 	ep(`(\S+): "([^"]*)" is not a number`, "err.number"),
+	ep(`(\S+): "([^"]*)" is not a plain amount`, "err.amount"),
 	ep(`(\S+): "([^"]*)" is not a whole number`, "err.whole"),
 	ep(`(\S+): "([^"]*)" is not a date \(YYYY-MM-DD\)`, "err.date"),
 	ep(`amount: "([^"]*)" is not a positive whole number of NTD`, "err.amount.whole"),

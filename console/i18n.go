@@ -601,6 +601,7 @@ var messages = map[string][2]string{
 	"err.quote.notfound":              {"找不到報價單 {1}。", "No quotation {1}."},
 	"err.quote.numbers":               {"品項「{1}」的數量與單價須為數字。", "Item {1}: the quantity and unit price must be numbers."},
 	"err.number":                      {"「{2}」不是數字（{1}）。", "{2} is not a number ({1})."},
+	"err.amount":                      {"「{2}」不是金額：請只用數字填寫，需要時加小數點，例如 1000 或 42.5，不用科學記號或正號（{1}）。", "{2} is not an amount: type it in digits, with a decimal point if needed, such as 1000 or 42.5, without an exponent or a plus sign ({1})."},
 	"err.whole":                       {"「{2}」不是整數（{1}）。", "{2} is not a whole number ({1})."},
 	"err.date":                        {"「{2}」不是日期（{1}，格式 YYYY-MM-DD）。", "{2} is not a date ({1}, YYYY-MM-DD)."},
 	"err.amount.whole":                {"金額「{1}」須為新臺幣正整數。", "Amount {1}: want a positive whole number of NTD."},

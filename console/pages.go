@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -225,17 +226,31 @@ func formModels(c echo.Context, name string) []string {
 	})
 }
 
+// formDecimal reads an amount field (zero when empty), as amount does.
 func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
-	v := strings.ReplaceAll(formNumber(c, name), ",", "")
-	if v == "" {
+	if formNumber(c, name) == "" {
 		return decimal.Zero, nil
 	}
+	return amount(name, c.FormValue(name))
+}
+
+// amount reads a money field's text as a customer types it: digits with
+// an optional decimal point and minus sign, grouped by commas or not
+// (1,000, 42.5, -50), full-width or not (a Chinese input method types
+// １，０００). decimal.NewFromString also takes 1e3 and +100, which in a
+// money field are a slip of the keyboard rather than NT$1,000 or NT$100:
+// they are refused, naming the field and what was typed.
+func amount(name, typed string) (decimal.Decimal, error) {
+	v := strings.ReplaceAll(strings.TrimSpace(width.Narrow.String(typed)), ",", "")
 	d, err := decimal.NewFromString(v)
-	if err != nil {
-		return d, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not a number", name, v))
+	if err != nil || !plainAmount.MatchString(v) {
+		return decimal.Zero, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not a plain amount", name, strings.TrimSpace(typed)))
 	}
 	return d, nil
 }
+
+// plainAmount is an amount as a person writes it: no exponent, no plus.
+var plainAmount = regexp.MustCompile(`^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
 
 // formSpendLimit is a key form's spending limit: an empty field is none,
 // and nil says so; 0 is refused (commands.GivenSpendLimit).

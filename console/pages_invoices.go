@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -506,12 +507,14 @@ func allowanceIssued(ctx context.Context, f Finance, number string, seen int, am
 // wholeNTD parses an allowance amount: whole NTD, thousands separators
 // allowed.
 func wholeNTD(v string) (int64, error) {
-	v = strings.TrimSpace(strings.ReplaceAll(v, ",", ""))
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("amount: %q is not a positive whole number of NTD", v))
+	d, err := amount("amount", v)
+	if err != nil {
+		return 0, err
 	}
-	return n, nil
+	if !d.IsPositive() || !d.IsInteger() || !d.LessThanOrEqual(decimal.NewFromInt(math.MaxInt64)) {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("amount: %q is not a positive whole number of NTD", strings.TrimSpace(v)))
+	}
+	return d.IntPart(), nil
 }
 
 func (s *server) voidAllowanceForm(c echo.Context) error {

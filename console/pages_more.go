@@ -148,10 +148,13 @@ func (s *server) quoteForm(c echo.Context) error {
 		}
 		// Numbers typed with a Chinese input method come full-width (１，０００).
 		number := func(k string) string { return strings.ReplaceAll(width.Narrow.String(at(k)), ",", "") }
-		qty, err1 := decimal.NewFromString(number("item_qty"))
-		price, err2 := decimal.NewFromString(number("item_price"))
-		if err1 != nil || err2 != nil {
+		qty, err := decimal.NewFromString(number("item_qty"))
+		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, "item "+name+": quantity and unit price must be numbers")
+		}
+		price, err := amount("item_price", at("item_price"))
+		if err != nil {
+			return err
 		}
 		req.Items = append(req.Items, domain.QuoteItem{Name: strings.TrimSpace(name), Spec: at("item_spec"), Quantity: qty, Unit: at("item_unit"), UnitPrice: price})
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/payments/ecpay"
 )
 
@@ -61,6 +62,9 @@ func init() {
 		"pay.atm.hint":         {"請於期限前轉帳至下列虛擬帳號；入帳後餘額與發票自動更新。", "Transfer to the virtual account below before it expires; your balance and invoice follow automatically."},
 		"pay.redirect":         {"正在前往綠界付款頁面…", "Taking you to ECPay's payment page…"},
 		"pay.continue":         {"繼續", "Continue"},
+		"pay.repeated":         {"此儲值表單先前已送出，未再建立訂單。", "This top-up form was already sent: no second checkout was started."},
+		"pay.started":          {"該表單已開始的訂單：", "The checkout it started:"},
+		"pay.started.hint":     {"若綠界付款頁已開啟，請在該頁完成付款；入帳後此處顯示已入帳。綠界的訂單編號只能使用一次，這筆訂單無法再送往綠界：若付款頁未開啟，或未付款即離開，它將逾期且不會扣款，請填寫下方表單重新儲值。ATM 轉帳的虛擬帳號取得後列在付款紀錄中。", "If ECPay's payment page opened, finish paying there; once paid, the checkout reads credited here. ECPay takes a trade number once, so this checkout cannot be sent to ECPay again: if its page did not open, or you left it without paying, it expires without charging anything; fill in the form below to top up again. An ATM transfer's virtual account, once ECPay assigns it, is listed under Payments."},
 		"pay.invoice":          {"付款完成後，發票依您設定的載具或統一編號開立。", "Once paid, the invoice is issued to your carrier or 統一編號."},
 		"pay.refused.reason":   {"原因", "Reason"},
 		"pay.refused.endpoint": {"通知", "Notification"},
@@ -78,9 +82,17 @@ func (s *server) paymentsData(c echo.Context, a AccountInfo) map[string]any {
 	if !max.IsPositive() {
 		max = commands.DefaultMaxTopUp
 	}
-	rows, l := paymentList.apply(c, paymentRows(s.deps.Payments, s.deps.Payments.View().Payments(a.ID), s.deps.now()))
-	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l,
-		"ATMMin": decimal.NewFromInt(ecpay.ATMMinAmount), "ATMMax": decimal.Min(max, decimal.NewFromInt(ecpay.ATMMaxAmount))}
+	all := paymentRows(s.deps.Payments, s.deps.Payments.View().Payments(a.ID), s.deps.now())
+	var started *paymentRow // the account's checkout a resent form had started
+	for i := range all {
+		if all[i].TradeNo == c.QueryParam(startedParam) {
+			started = &all[i]
+		}
+	}
+	rows, l := paymentList.apply(c, all)
+	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l, "Started": started,
+		"ATMMin": decimal.NewFromInt(ecpay.ATMMinAmount), "ATMMax": decimal.Min(max, decimal.NewFromInt(ecpay.ATMMaxAmount)),
+		"Once": randomToken()}
 }
 
 func (s *server) paymentsPage(c echo.Context) error {
@@ -96,6 +108,12 @@ func (s *server) paymentsPage(c echo.Context) error {
 // checkoutForm records the checkout and answers with the form that the
 // browser posts to ECPay (checkout.js submits it at once). The page's CSP
 // lets that one form post to the provider's cashier.
+//
+// The same form sent again (a double click, the back button and a resend)
+// starts no second checkout, which could be paid as well. Nor does it post
+// the first one's form again: ECPay takes a MerchantTradeNo once and shows
+// its duplicate-order error to a second post. It leads to the top-up page,
+// which shows the checkout started and says how to go on.
 func (s *server) checkoutForm(c echo.Context) error {
 	a, err := s.account(c, c.Param("id"))
 	if err != nil {
@@ -105,9 +123,20 @@ func (s *server) checkoutForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	co, err := s.deps.Payments.Start(c.Request().Context(), a.ID, amount, c.FormValue("method"), requestBase(c))
+	var co payments.Checkout
+	repeatedTo, err := s.makeOnce(c, func() (string, error) {
+		var err error
+		co, err = s.deps.Payments.Start(c.Request().Context(), a.ID, amount, c.FormValue("method"), requestBase(c))
+		if err != nil {
+			return "", apiError(err)
+		}
+		return startedPath(a.ID, co.TradeNo), nil
+	})
 	if err != nil {
-		return apiError(err)
+		return err
+	}
+	if repeatedTo != "" {
+		return c.Redirect(http.StatusSeeOther, withFlash(repeatedTo, "pay.repeated"))
 	}
 	if u, err := url.Parse(co.Action); err == nil && u.Host != "" {
 		c.Response().Header().Set("Content-Security-Policy",
@@ -117,6 +146,15 @@ func (s *server) checkoutForm(c echo.Context) error {
 	p.Subtitle = a.Organisation
 	return s.render(c, http.StatusOK, "checkout", p)
 }
+
+// startedPath is the top-up page pointing at the checkout a form started.
+func startedPath(accountID, trade string) string {
+	return "/console/accounts/" + url.PathEscape(accountID) + "/payments?" + url.Values{startedParam: {trade}}.Encode()
+}
+
+// startedParam names, on the top-up page, the checkout a resent form had
+// started.
+const startedParam = "started"
 
 // requestBase is the gateway's address as the caller reached it.
 func requestBase(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,5 +63,35 @@ func TestUsageCSVRowsAddUpToTheirTotal(t *testing.T) {
 		if r := days[i+1]; r[0] != want[0] || !decimal.RequireFromString(r[len(r)-1]).Equal(decimal.RequireFromString(want[1])) {
 			t.Errorf("day %d: %v, want %v", i, r, want)
 		}
+	}
+}
+
+// The keys table isolates each name on the page, with invisible
+// direction marks that keep a right-to-left name from reordering the
+// prefix after it; its CSV holds the name as given, without them.
+func TestUsageCSVKeyNamesAsGiven(t *testing.T) {
+	e := newEnv(t, false)
+	mgmtID, mgmt, childID := managedAccount(e, "acct_names")
+	e.clock.t = time.Date(2026, 3, 2, 12, 0, 0, 0, projections.Taipei)
+	model := e.cat.IDs()[0]
+	e.request("acct_names", mgmtID, model, "app", time.Date(2026, 3, 2, 9, 0, 0, 0, projections.Taipei), 10, 10, "0.5")
+	e.request("acct_names", childID, model, "app", time.Date(2026, 3, 2, 9, 5, 0, 0, projections.Taipei), 10, 10, "0.25")
+	e.sync()
+	b := e.browser()
+	b.signIn(mgmt)
+	_, page := b.get("/console/accounts/acct_names?from=2026-03-02&to=2026-03-02")
+	if !strings.Contains(page, "\u2068owner\u2069") {
+		t.Fatal("the page no longer isolates the key names")
+	}
+	recs := getCSV(t, b, csvLink(t, page, "chart-keys-table"))
+	names := map[string]bool{}
+	for _, r := range recs[1 : len(recs)-1] {
+		if strings.ContainsAny(r[0], "\u2066\u2067\u2068\u2069") {
+			t.Errorf("a key cell holds direction marks: %q", r[0])
+		}
+		names[strings.SplitN(r[0], " (", 2)[0]] = true
+	}
+	if !names["owner"] || !names["app"] || len(names) != 2 {
+		t.Fatalf("key names in the CSV: %q", recs)
 	}
 }

@@ -133,11 +133,15 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 	s.mu.Unlock()
 	out, created, refused, err := s.allocate(ctx, drafts)
 	for i, inv := range out {
-		if created[i] {
+		switch {
+		case created[i]:
 			rep.Issued = append(rep.Issued, inv)
 			rep.Period = inv.Period // a close that ran past its period's end numbers in the next
-		} else {
-			rep.Existing++ // issued concurrently by another closer
+		case inv.Month == month:
+			// The month's invoice, issued concurrently by another closer.
+			// One of an earlier month is not: Existing counts accounts
+			// of this month, each once.
+			rep.Existing++
 		}
 	}
 	rep.Failed = s.failures(refused)

@@ -236,3 +236,45 @@ func TestTopUpInvoices(t *testing.T) {
 		t.Errorf("re-issuing a top-up invoice: created=%v err=%v", created, err)
 	}
 }
+
+// A close that loses the race for its invoices to another close (another
+// process) counts each account of its month once among those already
+// invoiced: the earlier month's invoice the other close issued beside the
+// month's is not an account of the month.
+func TestCloseLosingARaceCountsEachAccountOnce(t *testing.T) {
+	e := newEnv(t, taipei(2026, 10, 5, 9, 0))
+	e.assign("2026-11", "AB", 100, 999)
+	e.open("acct-a", "甲公司", "", domain.PlanBusiness)
+	e.use("acct-a", "gpt-4o", taipei(2026, 10, 20, 10, 0), 10, 10, "300")
+	e.use("acct-a", "gpt-4o", taipei(2026, 11, 20, 10, 0), 10, 10, "400")
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	winner := e.newService()
+	var won CloseReport
+	calls := 0
+	// The loser reads its clock once as it starts and again as it numbers
+	// its drafts: the winner closes in between.
+	now := func() time.Time {
+		if calls++; calls == 2 {
+			rep, err := winner.Close(e.ctx, "2026-11", CloseOptions{})
+			if err != nil {
+				t.Error(err)
+			}
+			won = rep
+		}
+		return e.clock.Now()
+	}
+	loser, err := New(e.store, Config{Seller: DevSeller(), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, err := loser.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(won.Issued) != 2 || won.Existing != 0 {
+		t.Fatalf("the winner: %d issued, %d already invoiced; want the invoices of October and November", len(won.Issued), won.Existing)
+	}
+	if len(lost.Issued) != 0 || lost.Existing != 1 {
+		t.Fatalf("the loser: %d issued, %d accounts of 2026-11 already invoiced; want 0 and 1", len(lost.Issued), lost.Existing)
+	}
+}

@@ -86,7 +86,9 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 		return CloseReport{}, fmt.Errorf("%w: %s has not ended in Taipei: it can be closed from %s 00:00 Taipei time; one account's invoice can be issued before then with `routefree invoices issue`",
 			ErrInvalid, month, start.AddDate(0, 1, 0).In(twrules.Taipei).Format("2006-01-02"))
 	}
-	if err := s.Sync(ctx); err != nil {
+	// From the store's head: the usage another process (a second gateway)
+	// billed a moment ago is drafted with the rest.
+	if err := s.SyncLatest(ctx); err != nil {
 		return CloseReport{}, err
 	}
 	period := twrules.PeriodOf(at)

@@ -86,7 +86,9 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 		return CloseReport{}, fmt.Errorf("%w: %s has not ended in Taipei: it can be closed from %s 00:00 Taipei time; one account's invoice can be issued before then with `routefree invoices issue`",
 			ErrInvalid, month, start.AddDate(0, 1, 0).In(twrules.Taipei).Format("2006-01-02"))
 	}
-	if err := s.Sync(ctx); err != nil {
+	// From the store's head: the usage another process (a second gateway)
+	// billed a moment ago is drafted with the rest.
+	if err := s.SyncLatest(ctx); err != nil {
 		return CloseReport{}, err
 	}
 	period := twrules.PeriodOf(at)
@@ -133,11 +135,15 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 	s.mu.Unlock()
 	out, created, refused, err := s.allocate(ctx, drafts)
 	for i, inv := range out {
-		if created[i] {
+		switch {
+		case created[i]:
 			rep.Issued = append(rep.Issued, inv)
 			rep.Period = inv.Period // a close that ran past its period's end numbers in the next
-		} else {
-			rep.Existing++ // issued concurrently by another closer
+		case inv.Month == month:
+			// The month's invoice, issued concurrently by another closer.
+			// One of an earlier month is not: Existing counts accounts
+			// of this month, each once.
+			rep.Existing++
 		}
 	}
 	rep.Failed = s.failures(refused)

@@ -12,6 +12,8 @@ import (
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -234,5 +236,104 @@ func TestTopUpInvoices(t *testing.T) {
 	}
 	if _, created, err := e.svc.IssueTopUp(e.ctx, "shop", "pay-1"); err != nil || created {
 		t.Errorf("re-issuing a top-up invoice: created=%v err=%v", created, err)
+	}
+}
+
+// A close that loses the race for its invoices to another close (another
+// process) counts each account of its month once among those already
+// invoiced: the earlier month's invoice the other close issued beside the
+// month's is not an account of the month.
+func TestCloseLosingARaceCountsEachAccountOnce(t *testing.T) {
+	e := newEnv(t, taipei(2026, 10, 5, 9, 0))
+	e.assign("2026-11", "AB", 100, 999)
+	e.open("acct-a", "甲公司", "", domain.PlanBusiness)
+	e.use("acct-a", "gpt-4o", taipei(2026, 10, 20, 10, 0), 10, 10, "300")
+	e.use("acct-a", "gpt-4o", taipei(2026, 11, 20, 10, 0), 10, 10, "400")
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	winner := e.newService()
+	var won CloseReport
+	calls := 0
+	// The loser reads its clock once as it starts and again as it numbers
+	// its drafts: the winner closes in between.
+	now := func() time.Time {
+		if calls++; calls == 2 {
+			rep, err := winner.Close(e.ctx, "2026-11", CloseOptions{})
+			if err != nil {
+				t.Error(err)
+			}
+			won = rep
+		}
+		return e.clock.Now()
+	}
+	loser, err := New(e.store, Config{Seller: DevSeller(), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, err := loser.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(won.Issued) != 2 || won.Existing != 0 {
+		t.Fatalf("the winner: %d issued, %d already invoiced; want the invoices of October and November", len(won.Issued), won.Existing)
+	}
+	if len(lost.Issued) != 0 || lost.Existing != 1 {
+		t.Fatalf("the loser: %d issued, %d accounts of 2026-11 already invoiced; want 0 and 1", len(lost.Issued), lost.Existing)
+	}
+}
+
+// A gateway's ledger reads its own store's latest events from memory and
+// learns of another process's appends by polling the file. A close it runs
+// finds, on the range stream, the invoices another process's close has
+// just issued — say one billing a late request that a third process (a
+// second gateway) recorded. Its reconciliation must count that request
+// with the invoice that bills it, never the invoice alone: invoiced +
+// pending = used, with nothing invoiced beyond what was used.
+func TestAGatewaysCloseBesideAnotherCloseNeverInvoicesBeyondUse(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 999)
+	e.open("acct-x", "甲公司", "", domain.PlanBusiness)
+	e.open("acct-y", "乙公司", "", domain.PlanBusiness)
+	e.use("acct-x", "gpt-4o", taipei(2026, 11, 10, 10, 0), 10, 10, "100")
+	e.use("acct-y", "gpt-4o", taipei(2026, 11, 10, 10, 0), 10, 10, "100")
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	if _, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The gateway: its own store on the file, which polls it rarely here,
+	// as any poll leaves a moment between another's commit and its notice.
+	gw, err := sqlite.Open(e.path, sqlite.Options{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	svc, err := New(gw, Config{Seller: DevSeller(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// It bills a late request of acct-x, and its ledger folds it.
+	if _, err := gw.Append(e.ctx, domain.UsageStream("acct-x"), eventstore.Any(),
+		e.usage("acct-x", "gpt-4o", taipei(2026, 11, 30, 23, 59), 10, 10, "50")); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Another gateway bills one of acct-y; the CLI closes again, billing both.
+	e.use("acct-y", "gpt-4o", taipei(2026, 11, 30, 23, 59), 10, 10, "50")
+	if rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{}); err != nil || len(rep.Issued) != 2 {
+		t.Fatalf("the CLI's close: %d issued, %v; want both late requests billed", len(rep.Issued), err)
+	}
+	// The gateway closes too, finding acct-x's invoice issued already.
+	if _, err := svc.Close(e.ctx, "2026-11", CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := svc.Reconcile(e.ctx, "2026-11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rec.Rows {
+		if !r.Used.Equal(dec("150")) || !r.Invoiced.Equal(r.Used) || !r.Pending.IsZero() {
+			t.Errorf("%s: used %s, invoiced %s, pending %s; want 150 used and invoiced", r.AccountID, r.Used, r.Invoiced, r.Pending)
+		}
 	}
 }

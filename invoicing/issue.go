@@ -143,7 +143,7 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 	if _, err := ParseMonth(month); err != nil {
 		return Invoice{}, false, err
 	}
-	if err := s.Sync(ctx); err != nil {
+	if err := s.SyncLatest(ctx); err != nil {
 		return Invoice{}, false, err
 	}
 	at := s.issueTime()

@@ -99,7 +99,10 @@ func (s *Service) Reconcile(ctx context.Context, month string) (Reconciliation, 
 			return Reconciliation{}, err
 		}
 	}
-	if err := s.Sync(ctx); err != nil {
+	// From the store's head, not from what this process has noticed: a
+	// close folds the invoices other processes numbered as it numbers its
+	// own (catchUpStream), and the usage they bill precedes them.
+	if err := s.SyncLatest(ctx); err != nil {
 		return Reconciliation{}, err
 	}
 	s.mu.Lock()

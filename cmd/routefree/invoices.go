@@ -162,7 +162,7 @@ func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writ
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		rep, err := svc.Close(ctx, *month, invoicing.CloseOptions{PDFDir: *pdfDir, Workers: *workers})
 		for _, inv := range rep.Issued {
-			fmt.Fprintf(stdout, "issued   %s  %-20s %-3s NT$%d%s\n", twrules.PrintedNumber(inv.Number), inv.AccountID, inv.Kind, inv.Total, supplementNote(inv))
+			fmt.Fprintf(stdout, "issued   %s  %-20s %-3s NT$%d%s\n", twrules.PrintedNumber(inv.Number), inv.AccountID, inv.Kind, inv.Total, closeNote(inv, *month))
 		}
 		for _, s := range rep.Skipped {
 			fmt.Fprintf(stdout, "skipped  %-20s %s\n", s.AccountID, s.Reason)
@@ -326,6 +326,16 @@ func cmdInvoicesReconcile(ctx context.Context, args []string, stdout, stderr io.
 		fmt.Fprintln(stdout)
 		return rec.WriteTotals(stdout)
 	})
+}
+
+// closeNote is supplementNote for an invoice a close of month issued,
+// naming the month of an earlier month's first invoice too: a close
+// invoices the usage of every month up to its own not invoiced yet.
+func closeNote(inv invoicing.Invoice, month string) string {
+	if note := supplementNote(inv); note != "" || inv.Month == month {
+		return note
+	}
+	return "  for " + inv.Month
 }
 
 // supplementNote marks an invoice that bills usage of its month that

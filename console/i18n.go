@@ -169,6 +169,8 @@ var messages = map[string][2]string{
 	"details.hint":         {"已開立的發票維持開立時的買受人；之後開立的發票使用新資料，填有統一編號者開立 B2B 發票，空白則為 B2C。", "Invoices already issued keep the buyer they were issued to; invoices issued from now on carry these details: B2B with a 統一編號, B2C without."},
 	"adjust.record":        {"登錄調整", "Record adjustment"},
 	"adjust.ok":            {"已登錄餘額調整。", "Adjustment recorded."},
+	"adjust.offset":        {"此帳戶仍欠月結發票已開立的用量。餘額調整不會免除已開立發票的金額，只會減少客戶付款，發票上這筆金額將永遠收不到；要免除已開立的用量，請在發票頁對該發票開立折讓，之後這筆調整即支付折讓的金額。", "This account still owes usage its monthly invoices bill. Credit given does not forgive billed usage: it only lowers what the customer pays, and the invoice would bill an amount never collected. To forgive billed usage, issue an allowance (折讓) on the invoice from the invoices page; this credit then pays it."},
+	"adjust.offset.allow":  {"應開立折讓", "Allowance to issue"},
 	"adjust.label":         {"額度調整", "Credit adjustment"},
 	"adjust.description":   {"客戶看到的說明", "Description the customer sees"},
 	"adjust.internal":      {"內部原因", "Internal reason"},

@@ -12,6 +12,8 @@ import (
 
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -239,8 +241,33 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 			return err
 		}
 		fmt.Fprintf(stdout, "recorded: adjustment of NT$%s to %s (%s)\n", a.Amount, a.AccountID, a.Reason)
-		return nil
+		if !a.Amount.IsPositive() {
+			return nil
+		}
+		return adviseCreditOffset(ctx, h.Store, a.AccountID, stdout)
 	})
+}
+
+// adviseCreditOffset prints the allowance to issue when credit given
+// offsets invoiced usage the account still owes (docs/invoicing-ledger.md):
+// credit alone does not forgive what an invoice bills.
+func adviseCreditOffset(ctx context.Context, store eventstore.Store, acct string, stdout io.Writer) error {
+	// The ledger is only read: no document is issued, whatever the seller.
+	svc, err := invoicing.New(store, invoicing.Config{Seller: invoicing.DevSeller()})
+	if err != nil {
+		return err
+	}
+	o, err := svc.CreditOffset(ctx, acct, decimal.Zero)
+	if err != nil {
+		return err
+	}
+	if advice := o.Advice(); advice != "" {
+		fmt.Fprintln(stdout, advice)
+	}
+	if o.Next != "" {
+		fmt.Fprintf(stdout, "run: %s\n", o.Next)
+	}
+	return nil
 }
 
 func cmdStaffIssue(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -21,9 +21,14 @@ func TestCreditOnAnInvoiceStillOwedNamesTheAllowance(t *testing.T) {
 	dir := "--data-dir=" + h.dir
 	number := businessBilled(t, h, "acme")
 
-	out := mustCLI(t, "credits", "adjust", "--account", "acme", "--amount", "300", "--reason", "goodwill", dir)
+	// Credit given as a top-up by adjustment is credit given too.
+	out := mustCLI(t, "credits", "topup", "--account", "acme", "--amount", "100", "--method", "adjustment", "--reference", "goodwill-1", dir)
+	if next := "routefree invoices allowance --number " + number + " --amount 100 --reason"; !strings.Contains(out, next) {
+		t.Fatalf("credits topup --method adjustment on an invoice still owed printed:\n%s\nwant the allowance to issue: %s …", out, next)
+	}
+	out = mustCLI(t, "credits", "adjust", "--account", "acme", "--amount", "200", "--reason", "goodwill", dir)
 	next := "routefree invoices allowance --number " + number + " --amount 300 --reason"
-	if !strings.Contains(out, "recorded: adjustment of NT$300") || !strings.Contains(out, next) {
+	if !strings.Contains(out, "recorded: adjustment of NT$200") || !strings.Contains(out, next) {
 		t.Fatalf("credits adjust on an invoice still owed printed:\n%s\nwant the allowance to issue: %s …", out, next)
 	}
 	rec := reconcileJSON(t, h.dir)

@@ -65,6 +65,13 @@ func TestCreditOnAnInvoiceStillOwedNamesTheAllowanceInTheConsole(t *testing.T) {
 		t.Fatalf("the API's credit_offset: %+v", *o)
 	}
 
+	// The invoices page lists it, as the reconciliation does.
+	_, page = b.get("/console/invoices?month=2026-02")
+	rows := elements(t, page, "tr", "data-to-allow")
+	if len(elementsByID(t, page, "credit-offsets")) != 1 || len(rows) != 1 || rows[0]["data-account"] != "acct_gw" || rows[0]["data-to-allow"] != "300" {
+		t.Fatalf("the invoices page's credit offsetting invoiced usage: %v", rows)
+	}
+
 	if _, err := svc.IssueAllowance(e.ctx, number, 300, "服務中斷補償"); err != nil {
 		t.Fatal(err)
 	}
@@ -75,5 +82,8 @@ func TestCreditOnAnInvoiceStillOwedNamesTheAllowanceInTheConsole(t *testing.T) {
 	}
 	if len(rec.Offsets) != 0 {
 		t.Fatalf("after the allowance, credit still offsets invoiced usage: %+v", rec.Offsets)
+	}
+	if _, page = b.get("/console/invoices?month=2026-02"); len(elementsByID(t, page, "credit-offsets")) != 0 {
+		t.Fatal("the invoices page lists credit offsetting invoiced usage after its allowance")
 	}
 }

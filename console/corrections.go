@@ -91,11 +91,11 @@ func (s *server) apiAdjust(c echo.Context) error {
 	}
 	answer := map[string]any{"data": s.accountJSON(a)}
 	if in.Amount.IsPositive() {
-		o, err := s.creditOffset(ctx, a.ID, decimal.Zero)
-		if err != nil {
-			return apiError(err)
-		}
-		if advice := o.Advice(); advice != "" {
+		// The adjustment is recorded: a failure to read the invoices is
+		// logged, never answered as an error that a client would retry.
+		if o, err := s.creditOffset(ctx, a.ID, decimal.Zero); err != nil {
+			s.deps.Logger.Error("console: reading invoiced usage an adjustment offsets", "account", a.ID, "err", err)
+		} else if advice := o.Advice(); advice != "" {
 			answer["credit_offset"] = creditOffsetJSON{CreditOffset: o, Message: advice}
 		}
 	}

@@ -280,7 +280,7 @@ func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Write
 		default:
 			fmt.Fprintf(stdout, "recorded: top-up %s of NT$%s to %s\n", t.Reference, t.Amount, t.AccountID)
 			if t.Method == domain.MethodAdjustment {
-				return adviseCreditOffset(ctx, h.Store, t.AccountID, stdout) // credit given, as by credits adjust
+				adviseCreditOffset(ctx, h.Store, t.AccountID, stdout, stderr) // credit given, as by credits adjust
 			}
 		}
 		return nil

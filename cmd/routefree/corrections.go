@@ -244,22 +244,26 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 		if !a.Amount.IsPositive() {
 			return nil
 		}
-		return adviseCreditOffset(ctx, h.Store, a.AccountID, stdout)
+		adviseCreditOffset(ctx, h.Store, a.AccountID, stdout, stderr)
+		return nil
 	})
 }
 
 // adviseCreditOffset prints the allowance to issue when credit given
 // offsets invoiced usage the account still owes (docs/invoicing-ledger.md):
-// credit alone does not forgive what an invoice bills.
-func adviseCreditOffset(ctx context.Context, store eventstore.Store, acct string, stdout io.Writer) error {
+// credit alone does not forgive what an invoice bills. The credit is
+// recorded by then: a failure to read the invoices is a warning, not an
+// exit status that would have the operator record it again.
+func adviseCreditOffset(ctx context.Context, store eventstore.Store, acct string, stdout, stderr io.Writer) {
 	// The ledger is only read: no document is issued, whatever the seller.
 	svc, err := invoicing.New(store, invoicing.Config{Seller: invoicing.DevSeller()})
-	if err != nil {
-		return err
+	var o invoicing.CreditOffset
+	if err == nil {
+		o, err = svc.CreditOffset(ctx, acct, decimal.Zero)
 	}
-	o, err := svc.CreditOffset(ctx, acct, decimal.Zero)
 	if err != nil {
-		return err
+		fmt.Fprintf(stderr, "routefree: warning: recorded, but the invoiced usage it may offset could not be read: %v\n", err)
+		return
 	}
 	if advice := o.Advice(); advice != "" {
 		fmt.Fprintln(stdout, advice)
@@ -267,7 +271,6 @@ func adviseCreditOffset(ctx context.Context, store eventstore.Store, acct string
 	if o.Next != "" {
 		fmt.Fprintf(stdout, "run: %s\n", o.Next)
 	}
-	return nil
 }
 
 func cmdStaffIssue(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing"
 )
 
 // Corrections: resuming a suspended account (admin) and adjusting a balance
@@ -87,7 +89,41 @@ func (s *server) apiAdjust(c echo.Context) error {
 	if err := settle(ctx); err != nil {
 		return apiError(err)
 	}
-	return c.JSON(http.StatusCreated, map[string]any{"data": s.accountJSON(a)})
+	answer := map[string]any{"data": s.accountJSON(a)}
+	if in.Amount.IsPositive() {
+		// The adjustment is recorded: a failure to read the invoices is
+		// logged, never answered as an error that a client would retry.
+		if o, err := s.creditOffset(ctx, a.ID, decimal.Zero); err != nil {
+			s.deps.Logger.Error("console: reading invoiced usage an adjustment offsets", "account", a.ID, "err", err)
+		} else if advice := o.Advice(); advice != "" {
+			answer["credit_offset"] = creditOffsetJSON{CreditOffset: o, Message: advice}
+		}
+	}
+	return c.JSON(http.StatusCreated, answer)
+}
+
+// creditOffsetJSON is credit given that offsets invoiced usage still owed,
+// as the admin API answers an adjustment that makes or leaves it.
+type creditOffsetJSON struct {
+	invoicing.CreditOffset
+	Message string `json:"message"`
+}
+
+// creditOffsetter is what finance's adjustments need of invoicing
+// (*invoicing.Service): credit given does not forgive billed usage, so an
+// adjustment on an account whose invoices are still owed says which
+// allowance does.
+type creditOffsetter interface {
+	CreditOffset(ctx context.Context, acct string, more decimal.Decimal) (invoicing.CreditOffset, error)
+}
+
+// creditOffset is the account's credit given that offsets invoiced usage
+// still owed, with more credit given; none without invoicing.
+func (s *server) creditOffset(ctx context.Context, acct string, more decimal.Decimal) (invoicing.CreditOffset, error) {
+	if f, ok := s.deps.Invoices.(creditOffsetter); ok && f != nil {
+		return f.CreditOffset(ctx, acct, more)
+	}
+	return invoicing.CreditOffset{}, nil
 }
 
 func (s *server) resumeForm(c echo.Context) error {
@@ -136,8 +172,19 @@ func (s *server) adjustForm(c echo.Context) error {
 		if adj.Description != "" {
 			facts = append(facts, [2]string{"field.description", adj.Description})
 		}
+		var warnings []string
+		if amount.IsPositive() {
+			o, err := s.creditOffset(ctx, a.ID, amount)
+			if err != nil {
+				return err
+			}
+			if o.ToAllow >= 1 {
+				warnings = append(warnings, "adjust.offset")
+				facts = append(facts, [2]string{"adjust.offset.allow", offsetFact(o)})
+			}
+		}
 		_, err := s.confirmed(c, confirmStep{Action: "confirm.adjust", Target: a.Organisation, Note: "confirm.adjust.note",
-			Danger: amount.IsNegative(),
+			Danger: amount.IsNegative(), Warnings: warnings,
 			Facts:  facts,
 			Fields: [][2]string{{"amount", amount.String()}, {"reason", adj.Reason}, {"description", adj.Description}, {"once", once}},
 			Post:   back + "/adjustments", Back: back})
@@ -150,4 +197,14 @@ func (s *server) adjustForm(c echo.Context) error {
 		return err
 	}
 	return redirectBack(c, back, "adjust.ok")
+}
+
+// offsetFact names the allowance that forgives invoiced usage a credit
+// would offset: its amount and the invoices that still bill it.
+func offsetFact(o invoicing.CreditOffset) string {
+	on := "—"
+	if len(o.Invoices) > 0 {
+		on = strings.Join(o.Invoices, ", ")
+	}
+	return fmt.Sprintf("%s · %s", ntd(o.ToAllow), on)
 }

@@ -321,12 +321,17 @@ func (c *credit) adjust(d decimal.Decimal) (refunded projections.Amount) {
 // allow takes an allowance on a monthly invoice off what is due: the
 // invoice no longer bills it, so no payment may pay it uninvoiced. It stays
 // owed as overdrawn, until credit given (finance's correction of the
-// balance for the allowance) or a payment, invoiced, pays it. It returns
-// what it moved, which the allowance's void moves back.
+// balance for the allowance) or a payment, invoiced, pays it. Credit given
+// before the allowance pays it at once, as credit given after it would:
+// the order of finance's two steps changes nothing. It returns what it
+// moved, which the allowance's void moves back.
 func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved projections.Amount) {
 	moved = minAmount(c.due, amt)
 	c.due, c.overdrawn = c.due.Minus(moved), c.overdrawn.Plus(moved)
 	d.owed = d.owed.Plus(moved)
+	given := minAmount(c.free, moved)
+	c.free, c.overdrawn = c.free.Minus(given), c.overdrawn.Minus(given)
+	d.paidOverdrawn(given, false)
 	return moved
 }
 

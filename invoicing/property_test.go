@@ -408,6 +408,11 @@ func (h *history) allowance(rt *rapid.T) {
 		h.overdrawn[acct] = h.overdrawn[acct].Add(t)
 		h.owed[acct] = h.owed[acct].Add(t)
 		h.moved[a.Number] = t
+		// Credit given before the allowance pays it, as credit given
+		// after it would.
+		given := decimal.Min(h.free[acct], t)
+		h.free[acct], h.overdrawn[acct] = h.free[acct].Sub(given), h.overdrawn[acct].Sub(given)
+		h.payOwed(acct, given, h.byCredit)
 		// The customer may pay what its balance shows all the same: the
 		// payment pays what the allowance left owed, invoiced at payment.
 		if rapid.Bool().Draw(rt, "balance paid after the allowance") {

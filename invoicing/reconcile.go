@@ -76,6 +76,9 @@ type Reconciliation struct {
 	// Refunds lists every account given back paid credit, whatever the
 	// month: finance's allowances to issue.
 	Refunds []Refund `json:"refunds,omitempty"`
+	// Offsets lists every account whose credit given offsets invoiced
+	// usage it still owes, whatever the month: allowances to issue.
+	Offsets []CreditOffset `json:"credit_offsets,omitempty"`
 }
 
 // Refund is paid credit an account was given back (a negative adjustment
@@ -242,6 +245,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 		rec.Refunds = append(rec.Refunds, r)
 	}
 	sort.Slice(rec.Refunds, func(i, j int) bool { return rec.Refunds[i].AccountID < rec.Refunds[j].AccountID })
+	rec.Offsets = s.creditOffsets()
 	for _, r := range rows {
 		rec.Rows = append(rec.Rows, *r)
 		t := &rec.Totals
@@ -297,6 +301,12 @@ func (r Reconciliation) WriteTotals(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "%-12s %24d  %s: NT$%s of paid credit refunded, NT$%d allowed on %s\n", "to allow", rf.ToAllow,
 				rf.AccountID, rf.Refunded.String(), rf.Allowed, on)
+		}
+	}
+	for _, o := range r.Offsets {
+		fmt.Fprintf(&b, "%-12s %24d  %s\n", "to allow", o.ToAllow, o.Advice())
+		if o.Next != "" {
+			fmt.Fprintf(&b, "%-12s %24s  run: %s\n", "", "", o.Next)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -279,6 +279,9 @@ func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Write
 			fmt.Fprintf(stdout, "already recorded: top-up %s of NT$%s to %s\n", t.Reference, t.Amount, t.AccountID)
 		default:
 			fmt.Fprintf(stdout, "recorded: top-up %s of NT$%s to %s\n", t.Reference, t.Amount, t.AccountID)
+			if t.Method == domain.MethodAdjustment {
+				adviseCreditOffset(ctx, h.Store, t.AccountID, stdout, stderr) // credit given, as by credits adjust
+			}
 		}
 		return nil
 	})

@@ -12,6 +12,8 @@ import (
 
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -239,8 +241,36 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 			return err
 		}
 		fmt.Fprintf(stdout, "recorded: adjustment of NT$%s to %s (%s)\n", a.Amount, a.AccountID, a.Reason)
+		if !a.Amount.IsPositive() {
+			return nil
+		}
+		adviseCreditOffset(ctx, h.Store, a.AccountID, stdout, stderr)
 		return nil
 	})
+}
+
+// adviseCreditOffset prints the allowance to issue when credit given
+// offsets invoiced usage the account still owes (docs/invoicing-ledger.md):
+// credit alone does not forgive what an invoice bills. The credit is
+// recorded by then: a failure to read the invoices is a warning, not an
+// exit status that would have the operator record it again.
+func adviseCreditOffset(ctx context.Context, store eventstore.Store, acct string, stdout, stderr io.Writer) {
+	// The ledger is only read: no document is issued, whatever the seller.
+	svc, err := invoicing.New(store, invoicing.Config{Seller: invoicing.DevSeller()})
+	var o invoicing.CreditOffset
+	if err == nil {
+		o, err = svc.CreditOffset(ctx, acct, decimal.Zero)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "routefree: warning: recorded, but the invoiced usage it may offset could not be read: %v\n", err)
+		return
+	}
+	if advice := o.Advice(); advice != "" {
+		fmt.Fprintln(stdout, advice)
+	}
+	if o.Next != "" {
+		fmt.Fprintf(stdout, "run: %s\n", o.Next)
+	}
 }
 
 func cmdStaffIssue(ctx context.Context, args []string, stdout, stderr io.Writer) error {

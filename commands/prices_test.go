@@ -88,6 +88,28 @@ func TestAbsurdPricesAreRefused(t *testing.T) {
 	}
 }
 
+// A price has at most MaxPricePlaces decimal places: each one more is one
+// more in every request's cost, balance and usage event of the model. The
+// bound itself is taken, one place past it refused, whichever price has it.
+func TestPricePlacesAreBounded(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	fine := "0.000000000001" // 12 places
+	if _, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/fine": price(fine, fine)}}); err != nil {
+		t.Fatalf("a price of %s: %v", fine, err)
+	}
+	finer := "0.0000000000015" // 13 places
+	for _, p := range []domain.ModelPrice{
+		price(finer, "1"), price("1", finer),
+		{Input: dec("1"), Output: dec("1"), CachedInput: dec(finer)},
+		{Input: dec("1"), Output: dec("1"), CacheWrite: ptr(dec(finer))},
+	} {
+		n := len(all(t, h))
+		_, err := h.PublishPriceList(ctx, PriceList{Prices: map[string]domain.ModelPrice{"a/finer": p}})
+		wantRefused(t, h, n, err, ErrInvalid, "at most 12 decimal places")
+	}
+}
+
 // A cache-write price is taken from a price file and bills the tokens
 // written to the prompt cache; left out, they bill at the input price, as
 // before the price existed.

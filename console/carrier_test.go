@@ -108,9 +108,9 @@ func TestCarrierFormInBothLanguagesAndFullWidth(t *testing.T) {
 	}
 }
 
-// A limit above what the ledgers can check is refused in the page's
-// language.
-func TestLimitBeyondTheLedgersInBothLanguages(t *testing.T) {
+// A limit above what the ledgers can check, or finer than the cent every
+// page shows, is refused in the page's language.
+func TestLimitRefusalsInBothLanguages(t *testing.T) {
 	e := newEnv(t, false)
 	e.openAccount("acct_big", "上限公司", domain.PlanBusiness)
 	_, boss, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_big", Name: "boss", Management: true})
@@ -126,13 +126,15 @@ func TestLimitBeyondTheLedgersInBothLanguages(t *testing.T) {
 			path string
 			form url.Values
 			key  string
+			arg  string // the message's {1}
 		}{
-			{owner, "/console/accounts/acct_big/keys", url.Values{"csrf": {ocsrf}, "name": {"大"}, "spend_limit": {"2000000000"}, "spend_period": {"monthly"}}, "err.spendlimit.max"},
-			{finance, "/console/accounts/acct_big/credit-limit", url.Values{"csrf": {fcsrf}, "credit_limit": {"2000000000"}}, "err.creditlimit.max"},
+			{owner, "/console/accounts/acct_big/keys", url.Values{"csrf": {ocsrf}, "name": {"大"}, "spend_limit": {"2000000000"}, "spend_period": {"monthly"}}, "err.spendlimit.max", "1,000,000,000"},
+			{finance, "/console/accounts/acct_big/credit-limit", url.Values{"csrf": {fcsrf}, "credit_limit": {"2000000000"}}, "err.creditlimit.max", "1,000,000,000"},
+			{finance, "/console/accounts/acct_big/credit-limit", url.Values{"csrf": {fcsrf}, "credit_limit": {"1000.005"}}, "err.creditlimit.cents", "1000.005"},
 		} {
 			resp, page := c.b.post(c.path+"?lang="+lang, c.form)
 			text := elementText(t, page, "error")
-			want := strings.ReplaceAll(tr(lang, c.key), "{1}", "1,000,000,000")
+			want := strings.ReplaceAll(tr(lang, c.key), "{1}", c.arg)
 			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(text, want) {
 				t.Errorf("%s %s: %d, want %q in %s", lang, c.path, resp.StatusCode, want, text)
 			}

@@ -79,6 +79,17 @@ mutant plan-form-for-all-staff console/pages.go \
 mutant plan-api-for-anyone console/api.go \
   's/s\.apiChangePlan, admin\)/s.apiChangePlan, anyone)/' ./console 'TestRoleTable|TestAPIRolesAndRefusals'
 
+# A bound that a test read from the code's own constant, a refusal no test
+# reached in the console's words, a check no test's history could trip.
+mutant price-places-13 commands/limits.go \
+  's/const MaxPricePlaces = 12/const MaxPricePlaces = 13/' ./commands 'TestPricePlacesAreBounded'
+mutant allowance-reason-201 invoicing/void.go \
+  's/maxAllowanceReasonRunes = 200/maxAllowanceReasonRunes = 201/' ./invoicing 'TestAnAllowanceReasonFitsItsDocument'
+mutant credit-limit-cents-untranslated console/errtext.go \
+  's/^\s*ep\([^\n]*"err\.creditlimit\.cents"\),\n//m' ./console 'TestLimitRefusalsInBothLanguages'
+mutant store-copy-by-id-alone cmd/routefree/oneredis.go \
+  's/h\.found = hex\.EncodeToString\(ev\.Hash\) == h\.recHash/h.found = len(ev.Hash) >= 0/' ./cmd/routefree 'TestACopyOfAStoreIsRefusedOnTheOriginalsRedisPrefix'
+
 # The role gate itself (auth, tested through the console).
 R='TestRoleTable|TestAPIRolesAndRefusals'
 mutant gate-customers-as-staff auth/auth.go \

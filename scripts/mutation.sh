@@ -34,7 +34,7 @@ fi
 # mutate: scripts/mutation-rules.sh changes those by hand, and runs after
 # the packages below.
 INVOICING_TESTS='TestConcurrentIssuers|TestRangeExhausted|TestSeveralRanges|TestRange|TestIssuer|TestVoidWindow|TestAllowanceSplit|TestClose|TestTopUpInvoices|TestReplayContentHash|TestCarrierAndDonation|TestTurnkeyOutbox'
-CONSOLE_TESTS='^(TestRoleTable|TestAPIRolesAndRefusals|TestRestrictedKeyCannotManageKeys|TestManagementKeyBoundedByItsLimits|TestCSRFTokenNotFromQueryString|TestConsoleFormsNeedCSRF|TestStaffTokensIssueRevoke|TestSessionFixationImpossible|TestOpenRouterKeysAPI)$'
+CONSOLE_TESTS='^(TestRoleTable|TestAPIRolesAndRefusals|TestRestrictedKeyCannotManageKeys|TestManagementKeyBoundedByItsLimits|TestCSRFTokenNotFromQueryString|TestConsoleFormsNeedCSRF|TestStaffTokensIssueRevoke|TestSessionFixationImpossible|TestOpenRouterKeysAPI|TestExpiredKeyIsToldItExpired|TestSignInSaysWhyAKeyMayNotAct)$'
 targets=(
   "domain;./domain;;"
   "commands;./commands;;"
@@ -46,6 +46,7 @@ targets=(
   "eventstore (hash chain, positions, group commit);./eventstore;hashchain.go store.go groupcommit.go;"
   "auth (the role gate);./auth;auth.go;TestRoleValid|TestGates|TestActorOf"
   "console (key scope, credentials);./console;keyscope.go authn.go;$CONSOLE_TESTS"
+  "internal/jsonkind (the value named in a wrong-type error);./internal/jsonkind;got.go;"
 )
 
 # exclusion prints gremlins' -E expression for a package measured on some

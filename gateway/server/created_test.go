@@ -65,16 +65,40 @@ func TestEveryChunkCarriesTheGatewaysCreated(t *testing.T) {
 	}
 }
 
+// topLevelKeys counts the members of the JSON object data by name.
+func topLevelKeys(t *testing.T, data string) map[string]int {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("chunk %s is no object (%v)", data, err)
+	}
+	keys := map[string]int{}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatalf("chunk %s: %v", data, err)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("chunk %s: %v", data, err)
+		}
+		keys[k.(string)]++
+	}
+	return keys
+}
+
 // Azure OpenAI opens a stream with a chunk of its content filter's results
 // whose id, model and object are empty and created 0, and some OpenAI-format
-// hosts leave "object" or "created" out of their chunks. OpenRouter's SDK
-// parses every chunk and requires "id", "created", "model" and "object"
-// ("chat.completion.chunk"): each chunk RouteFree relays has them.
+// hosts leave "object", "created", "id" or "model" out of their chunks.
+// OpenRouter's SDK parses every chunk and requires "id", "created", "model"
+// and "object" ("chat.completion.chunk"): each chunk RouteFree relays has
+// them, each once.
 func TestRelayedChunksHaveEveryMemberOpenRoutersSchemaRequires(t *testing.T) {
 	events := []string{
 		`{"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}]}`,
 		`{"choices":[{"delta":{"content":"","role":"assistant"},"finish_reason":null,"index":0}],"created":1750000000,"id":"chatcmpl-A","model":"gpt-4.1","object":"chat.completion.chunk","system_fingerprint":"fp_a"}`,
 		`{"choices":[{"delta":{"content":"Hello"},"finish_reason":null,"index":0}],"id":"chatcmpl-A","model":"gpt-4.1"}`,
+		`{"choices":[{"delta":{"content":" there"},"finish_reason":null,"index":0}],"created":1750000000,"object":"chat.completion.chunk"}`,
 		`{"choices":[{"delta":{},"finish_reason":"stop","index":0}],"created":1750000000,"id":"chatcmpl-A","model":"gpt-4.1","object":"chat.completion.chunk"}`,
 		`{"choices":[],"created":1750000000,"id":"chatcmpl-A","model":"gpt-4.1","object":"chat.completion.chunk","usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}`,
 		`[DONE]`,
@@ -111,11 +135,17 @@ func TestRelayedChunksHaveEveryMemberOpenRoutersSchemaRequires(t *testing.T) {
 			c.Object == nil || *c.Object != "chat.completion.chunk" {
 			t.Errorf("chunk %s lacks what OpenRouter's schema requires (id %s)", data, id)
 		}
+		// Strict decoders (serde's) refuse a member given twice.
+		for k, n := range topLevelKeys(t, data) {
+			if n > 1 {
+				t.Errorf("chunk %s has %q %d times", data, k, n)
+			}
+		}
 		for _, ch := range c.Choices {
 			text += ch.Delta.Content
 		}
 	}
-	if text != "Hello" {
+	if text != "Hello there" {
 		t.Errorf("text %q", text)
 	}
 }

@@ -284,25 +284,26 @@ func TestWrongTypeNamesTheFieldAndNotTheBody(t *testing.T) {
 
 // The Responses, text completions and embeddings endpoints decode their
 // bodies themselves: a field of the wrong type there names the field in
-// metadata.param too, as chat's 400s and their own other 400s do.
+// metadata.param too, as chat's 400s and their own other 400s do, and the
+// message names the value as chat's does ("a string", a number as sent).
 func TestWrongTypeNamesItsParamOnEveryEndpoint(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	for _, c := range []struct {
-		post        func(string) (*http.Response, []byte)
-		body, param string
+		post              func(string) (*http.Response, []byte)
+		body, param, want string
 	}{
-		{h.postResponses, `{"model":"test/openai","input":"hi","temperature":"warm"}`, "temperature"},
-		{h.postResponses, `{"model":"test/openai","input":"hi","max_output_tokens":1.5}`, "max_output_tokens"},
-		{h.postCompletions, `{"model":"test/openai","prompt":"hi","best_of":"2"}`, "best_of"},
-		{h.postEmbeddings, `{"model":"test/openai","input":"hi","dimensions":"4"}`, "dimensions"},
+		{h.postResponses, `{"model":"test/openai","input":"hi","temperature":"warm"}`, "temperature", "temperature: must be a number, got a string"},
+		{h.postResponses, `{"model":"test/openai","input":"hi","max_output_tokens":1.5}`, "max_output_tokens", "max_output_tokens: must be an integer, got 1.5"},
+		{h.postCompletions, `{"model":"test/openai","prompt":"hi","best_of":"2"}`, "best_of", "best_of: must be an integer, got a string"},
+		{h.postEmbeddings, `{"model":"test/openai","input":"hi","dimensions":"4"}`, "dimensions", "dimensions: must be an integer, got a string"},
 	} {
 		resp, b := c.post(c.body)
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("%s: status %d: %s", c.body, resp.StatusCode, b)
 		}
 		e := decodeError(t, b)
-		if e.Error.Metadata["param"] != c.param || !strings.HasPrefix(e.Error.Message, c.param+": ") {
-			t.Errorf("%s: %s, want metadata.param %q", c.body, b, c.param)
+		if e.Error.Metadata["param"] != c.param || e.Error.Message != c.want {
+			t.Errorf("%s: %s, want metadata.param %q and message %q", c.body, b, c.param, c.want)
 		}
 	}
 }

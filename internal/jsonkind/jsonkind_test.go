@@ -40,7 +40,10 @@ func TestGot(t *testing.T) {
 		{`"null"`, "null"},
 		{`"-1.5e3]"`, "-1.5e3"},
 		{`"` + strings.Repeat("9", 100) + `"`, strings.Repeat("9", 32) + "…"},
-		{"number", "a number"}, // encoding/json: a description
+		{`"` + strings.Repeat("9", 32) + `}"`, strings.Repeat("9", 32)}, // at the bound: whole
+		{`"1024,\"prompt\"]"`, "1024"},                                  // every digit, 0 too
+		{`"x-secret prompt"`, "a JSON value"},                           // no number: none of the text
+		{"number", "a number"},                                          // encoding/json: a description
 		{"number 1.5", "1.5"},
 		{"string", "a string"},
 		{"bool", "true or false"},

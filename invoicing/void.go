@@ -271,6 +271,10 @@ const maxAllowances = 9
 // (5) and the invoice number (10) leave one character of MIG's 16.
 const allowanceSeq = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
+// maxAllowanceReasonRunes bounds an allowance's reason, which its 折讓證明單
+// prints in a column of its one page (G0401 carries none).
+const maxAllowanceReasonRunes = 200
+
 // IssueAllowance issues an allowance (折讓) of amount NTD (tax included)
 // against an invoice: live allowances together may not exceed its total,
 // and a voided invoice takes none. The tax is split on the cumulative
@@ -280,10 +284,6 @@ const allowanceSeq = "123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 // (16 characters, MIG's limit): 1 to 9, then A to Z.
 //
 // number is the invoice's reference (see InvoiceRef).
-// maxAllowanceReasonRunes bounds an allowance's reason, which its 折讓證明單
-// prints in a column of its one page (G0401 carries none).
-const maxAllowanceReasonRunes = 200
-
 func (s *Service) IssueAllowance(ctx context.Context, number string, amount int64, reason string) (Allowance, error) {
 	reason = strings.TrimSpace(reason)
 	if amount <= 0 || reason == "" {

@@ -73,18 +73,28 @@ func (s *server) quotesPage(c echo.Context) error {
 // quotePage is a quote's own page, where the quote form leads: the quote
 // with its PDF, above the builder and the list.
 func (s *server) quotePage(c echo.Context) error {
+	q, err := s.pathQuote(c)
+	if err != nil {
+		return err
+	}
+	return s.renderQuotes(c, &q, nil)
+}
+
+// pathQuote is the quote the path's :id names, read once invoicing has
+// caught up with the store.
+func (s *server) pathQuote(c echo.Context) (invoicing.Quote, error) {
 	ql, ok := s.deps.Invoices.(quoteLister)
 	if !ok {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "the quotation service is not configured")
+		return invoicing.Quote{}, echo.NewHTTPError(http.StatusServiceUnavailable, "the quotation service is not configured")
 	}
 	if err := ql.Sync(c.Request().Context()); err != nil {
-		return err
+		return invoicing.Quote{}, err
 	}
 	q, err := ql.Quote(c.Param("id"))
 	if err != nil {
-		return invoicingError(err)
+		return invoicing.Quote{}, invoicingError(err)
 	}
-	return s.renderQuotes(c, &q, nil)
+	return q, nil
 }
 
 // quoteReplacePage is the builder filled in from a quote, to issue another
@@ -92,16 +102,9 @@ func (s *server) quotePage(c echo.Context) error {
 // invoicing withdraws as it issues the new one (or refuses, if the quote
 // was accepted or withdrawn meanwhile).
 func (s *server) quoteReplacePage(c echo.Context) error {
-	ql, ok := s.deps.Invoices.(quoteLister)
-	if !ok {
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "the quotation service is not configured")
-	}
-	if err := ql.Sync(c.Request().Context()); err != nil {
-		return err
-	}
-	q, err := ql.Quote(c.Param("id"))
+	q, err := s.pathQuote(c)
 	if err != nil {
-		return invoicingError(err)
+		return err
 	}
 	return s.renderQuotes(c, nil, &q)
 }

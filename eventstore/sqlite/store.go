@@ -242,7 +242,11 @@ func (s *Store) ReadAllStored(ctx context.Context, from eventstore.Position, max
 
 // ReadEvent returns the event with the given ID.
 func (s *Store) ReadEvent(ctx context.Context, id uuid.UUID) (eventstore.RecordedEvent, error) {
-	rows, err := s.readByID.QueryContext(ctx, id[:])
+	return oneEvent(s.readByID.QueryContext(ctx, id[:]))
+}
+
+// oneEvent is the event of a query for at most one, or ErrEventNotFound.
+func oneEvent(rows *sql.Rows, err error) (eventstore.RecordedEvent, error) {
 	if err != nil {
 		return eventstore.RecordedEvent{}, err
 	}
@@ -283,18 +287,7 @@ func (s *Store) CountThrough(ctx context.Context, through eventstore.Position) (
 // LastEvent returns the event of the largest position
 // (eventstore.TailReader).
 func (s *Store) LastEvent(ctx context.Context) (eventstore.RecordedEvent, error) {
-	rows, err := s.r.QueryContext(ctx, selectEvents+`ORDER BY position DESC LIMIT 1`)
-	if err != nil {
-		return eventstore.RecordedEvent{}, err
-	}
-	evs, err := scanEvents(rows, 1)
-	if err != nil {
-		return eventstore.RecordedEvent{}, err
-	}
-	if len(evs) == 0 {
-		return eventstore.RecordedEvent{}, eventstore.ErrEventNotFound
-	}
-	return evs[0], nil
+	return oneEvent(s.r.QueryContext(ctx, selectEvents+`ORDER BY position DESC LIMIT 1`))
 }
 
 // ReadStream returns up to max events of stream from version from on.

@@ -3,6 +3,7 @@ package invoicing
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 
@@ -105,6 +106,48 @@ func (c SellerConfig) Validate() error {
 	}
 	if _, err := twrules.ParseQRKey(c.QRKeyHex); err != nil {
 		errs = append(errs, fmt.Errorf("ROUTEFREE_INVOICE_AES_KEY: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// sellerTexts are the seller's variables that documents print, with the
+// length MIG gives each (0: none).
+func sellerTexts(c SellerConfig) []struct {
+	env, text string
+	max       int
+} {
+	return []struct {
+		env, text string
+		max       int
+	}{
+		{"ROUTEFREE_SELLER_NAME", c.Name, mig.MaxName}, {"ROUTEFREE_SELLER_ADDRESS", c.Address, mig.MaxAddress},
+		{"ROUTEFREE_SELLER_PHONE", c.Phone, 0}, {"ROUTEFREE_SELLER_EMAIL", c.Email, 0},
+		{"ROUTEFREE_SELLER_CONTACT", c.Contact, 0}, {"ROUTEFREE_SELLER_RESPONSIBLE", c.Responsible, 0},
+		{"ROUTEFREE_SELLER_BANK_ACCOUNT", c.BankAccount, 0},
+	}
+}
+
+// checkTexts refuses seller texts that every invoice would carry but that
+// MIG cannot file (too long) or r's font cannot print: refused at start,
+// not on each invoice's issue or export.
+func (c SellerConfig) checkTexts(r *pdf.Renderer) error {
+	var errs []error
+	for _, f := range sellerTexts(c) {
+		max := f.max
+		if max == 0 {
+			max = math.MaxInt
+		}
+		if p := textProblem(f.env, f.text, max, false); p != "" {
+			errs = append(errs, fmt.Errorf("%s (MIG)", p))
+			continue
+		}
+		chars, err := unprintableChars(r, f.text)
+		if err != nil {
+			return err
+		}
+		if chars != "" {
+			errs = append(errs, fmt.Errorf("%s contains %s, which the documents' font cannot print", f.env, chars))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -79,6 +79,9 @@ func New(store eventstore.Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.Seller.checkTexts(r); err != nil {
+		return nil, err
+	}
 	s := &Service{store: store, seller: cfg.Seller, renderer: r, cacheDir: cfg.CacheDir, log: cfg.Logger, now: cfg.Now,
 		delay: cfg.CloseDelay, random: cfg.Random, pause: cfg.FoldPause, sleep: time.Sleep, l: newLedger()}
 	if s.now == nil {

@@ -238,17 +238,28 @@ func (s *Service) voidReason(reason string) (string, error) {
 // (the allowance's or the voided document's PDF would fail), naming the
 // characters, as an invoice's texts are checked before issue (printable).
 func (s *Service) printableReason(reason string) error {
-	var missing *pdf.MissingGlyphsError
-	err := s.renderer.Printable(reason)
-	if !errors.As(err, &missing) {
+	chars, err := unprintableChars(s.renderer, reason)
+	if chars == "" {
 		return err
 	}
-	chars := make([]string, len(missing.Runes))
-	for i, r := range missing.Runes {
-		chars[i] = fmt.Sprintf("「%c」(U+%04X)", r, r)
-	}
 	return fmt.Errorf("%w: the reason contains %s, which the documents cannot print: write it with common characters",
-		ErrInvalid, strings.Join(chars, ", "))
+		ErrInvalid, chars)
+}
+
+// unprintableChars lists the characters of text that r's font lacks, as
+// 「字」(U+5B57), or "" when it has them all (err is then any other error
+// of the check).
+func unprintableChars(r *pdf.Renderer, text string) (string, error) {
+	var missing *pdf.MissingGlyphsError
+	err := r.Printable(text)
+	if !errors.As(err, &missing) {
+		return "", err
+	}
+	chars := make([]string, len(missing.Runes))
+	for i, c := range missing.Runes {
+		chars[i] = fmt.Sprintf("「%c」(U+%04X)", c, c)
+	}
+	return strings.Join(chars, ", "), nil
 }
 
 func liveAllowances(inv *Invoice) int {

@@ -57,6 +57,13 @@ func cancelReason(reason string) string {
 	return reason
 }
 
+// MaxName and MaxAddress are the lengths of a role's (the seller's or
+// the buyer's) Name and Address, in characters.
+const (
+	MaxName    = domain.MaxBuyerName
+	MaxAddress = 100
+)
+
 // limit adds an error when s is longer than n characters (the schema's
 // string lengths).
 func limit(errs *[]error, field, s string, n int) {
@@ -83,8 +90,8 @@ func sellerRole(s Seller) (RoleDescription, []error) {
 	if s.Name == "" {
 		errs = append(errs, errors.New("mig: seller name is required"))
 	}
-	limit(&errs, "seller name", s.Name, 60)
-	limit(&errs, "seller address", s.Address, 100)
+	limit(&errs, "seller name", s.Name, MaxName)
+	limit(&errs, "seller address", s.Address, MaxAddress)
 	return RoleDescription{Identifier: s.TaxID, Name: s.Name, Address: s.Address,
 		PersonInCharge: s.PersonInCharge, TelephoneNumber: s.Phone, EmailAddress: s.Email}, errs
 }

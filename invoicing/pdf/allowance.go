@@ -63,8 +63,7 @@ func drawAllowance(d doc, a domain.AllowanceIssued, issuedAt time.Time, inv doma
 	}
 	kv := func(label, value string) {
 		d.cell(margin, y, 35, 6.5, 10.5, label, "L", "")
-		d.cell(margin+35, y, contentW-35, 6.5, 10.5, value, "L", "")
-		y += 6.5
+		y = d.para(margin+35, y, contentW-35, 6.5, 10.5, value)
 	}
 	kv("折讓單號碼", a.Number)
 	kv("折讓日期", twrules.ROCDateLabel(issuedAt))

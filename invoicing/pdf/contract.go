@@ -79,8 +79,7 @@ func drawContract(d doc, c domain.ContractIssued, q domain.QuoteIssued, seller S
 	d.cell(margin, 27, contentW, 6, 10, "契約編號："+c.ContractID+"　依據報價單號："+q.QuoteID, "C", "")
 	y := 37.0
 	party := func(role, name, taxID, addr, rep string) {
-		d.cell(margin, y, contentW, 6, 10.5, role+"："+name, "L", "")
-		y += 6
+		y = d.para(margin, y, contentW, 6, 10.5, role+"："+name)
 		line := "統一編號：" + taxID + "　地址：" + addr
 		if rep != "" {
 			line += "　負責人：" + rep
@@ -117,14 +116,24 @@ func drawContract(d doc, c domain.ContractIssued, q domain.QuoteIssued, seller S
 	d.cell(margin, 272, contentW, 6, 11, twrules.ROCDateLabel(opts.IssuedAt), "C", "")
 }
 
-// signatures draws both parties' signature and seal blocks side by side.
+// signatures draws both parties' signature and seal blocks side by side,
+// each party's lines wrapped to its half of the page.
 func signatures(d doc, y float64, q domain.QuoteIssued, s Seller) {
+	half := contentW / 2
+	wrap := func(lines ...string) []string {
+		var out []string
+		for _, l := range lines {
+			out = append(out, d.lines(l, half-4, 10)...)
+		}
+		return out
+	}
+	agency := wrap("甲方："+q.Agency, "代表人：", "統一編號："+q.AgencyTaxID)
+	vendor := wrap("乙方："+s.Name, "負責人："+s.Responsible, "統一編號："+s.TaxID)
 	_, pageH := d.GetPageSize()
-	if y+62 > pageH-margin-10 {
+	if y+float64(max(len(agency), len(vendor)))*6+44 > pageH-margin-10 {
 		d.AddPage()
 		y = margin
 	}
-	half := contentW / 2
 	block := func(x float64, lines []string, seals []string) {
 		for i, l := range lines {
 			d.cell(x, y+float64(i)*6, half-4, 6, 10, l, "L", "")
@@ -141,6 +150,6 @@ func signatures(d doc, y float64, q domain.QuoteIssued, s Seller) {
 			sx += size + 6
 		}
 	}
-	block(margin, []string{"甲方：" + q.Agency, "代表人：", "統一編號：" + q.AgencyTaxID}, []string{"機關印信", "代表人章"})
-	block(margin+half, []string{"乙方：" + s.Name, "負責人：" + s.Responsible, "統一編號：" + s.TaxID}, []string{"公司印鑑", "負責人印鑑"})
+	block(margin, agency, []string{"機關印信", "代表人章"})
+	block(margin+half, vendor, []string{"公司印鑑", "負責人印鑑"})
 }

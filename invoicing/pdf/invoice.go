@@ -171,7 +171,7 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	number := twrules.PrintedNumber(inv.Number)
 	period := twrules.PeriodOf(inv.IssuedAt)
 	// Proof block, laid out like the MOF sample.
-	d.cell(margin, 15, contentW, 7, 13, seller.Name, "C", "")
+	d.fit(margin, 15, contentW, 7, 13, seller.Name, "C")
 	title := "電子發票證明聯"
 	if opts.Reprint {
 		title += "（補印）"
@@ -222,8 +222,7 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	d.strong(margin, y, contentW, 7, 13, "交易明細", "L")
 	y += 8
 	if inv.Kind == KindB2B {
-		d.cell(margin, y, contentW, 5.5, 10.5, "買受人："+inv.BuyerName+"　統一編號："+inv.BuyerTaxID, "L", "")
-		y += 6
+		y = d.para(margin, y, contentW, 5.5, 10.5, "買受人："+inv.BuyerName+"　統一編號："+inv.BuyerTaxID) + 0.5
 	} else {
 		switch {
 		case inv.DonationCode != "":
@@ -235,11 +234,9 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 		}
 	}
 	sellerLine := "賣方：" + seller.Name + "　統一編號：" + seller.TaxID
-	d.cell(margin, y, contentW, 5.5, 10.5, sellerLine, "L", "")
-	y += 6
+	y = d.para(margin, y, contentW, 5.5, 10.5, sellerLine) + 0.5
 	if seller.Address != "" || seller.Phone != "" {
-		d.cell(margin, y, contentW, 5.5, 10.5, "地址："+seller.Address+"　電話："+seller.Phone, "L", "")
-		y += 6
+		y = d.para(margin, y, contentW, 5.5, 10.5, "地址："+seller.Address+"　電話："+seller.Phone) + 0.5
 	}
 	switch {
 	case inv.Month != "":

@@ -41,6 +41,30 @@ func (d doc) strong(x, y, w, h, size float64, s, align string) {
 	d.SetLineWidth(0.2)
 }
 
+// minFitSize is the smallest size fit shrinks a text to.
+const minFitSize = 4.0
+
+// fit writes s inside the fixed box w × h (a proof's seller name, whose
+// place the MOF layout fixes): at size when it fits on one line, else on
+// as many lines at as large a size as the box holds, never below
+// minFitSize. A long name prints whole, smaller, rather than off the page.
+func (d doc) fit(x, y, w, h, size float64, s, align string) {
+	for ; ; size -= 0.5 {
+		lineH := size * 25.4 / 72 * 1.15 // points to mm, with leading
+		lines := d.lines(s, w, size)
+		if n := float64(len(lines)); n == 1 && size*25.4/72 <= h || n*lineH <= h || size <= minFitSize {
+			if n == 1 {
+				lineH = h
+			}
+			top := y + (h-n*lineH)/2
+			for i, l := range lines {
+				d.cell(x, top+float64(i)*lineH, w, lineH, size, l, align, "")
+			}
+			return
+		}
+	}
+}
+
 // para writes wrapped text and returns the y below it, moving to a new page
 // when the bottom margin is reached.
 func (d doc) para(x, y, w, lineH, size float64, s string) float64 {

@@ -171,8 +171,12 @@ func planName(s string) string {
 // vendorHeader prints the seller's identity at the top of quotes and
 // contracts and returns the y below it.
 func vendorHeader(d doc, s Seller) float64 {
-	d.strong(margin, 14, contentW, 8, 16, s.Name, "C")
-	d.cell(margin, 23, contentW, 5, 9.5, "統一編號："+s.TaxID+"　負責人："+s.Responsible+"　地址："+s.Address, "C", "")
+	y := 14.0
+	for _, l := range d.lines(s.Name, contentW, 16) {
+		d.strong(margin, y, contentW, 8, 16, l, "C")
+		y += 8
+	}
+	y++
 	contact := "電話：" + s.Phone
 	if s.Email != "" {
 		contact += "　電子郵件：" + s.Email
@@ -180,11 +184,16 @@ func vendorHeader(d doc, s Seller) float64 {
 	if s.Contact != "" {
 		contact += "　聯絡人：" + s.Contact
 	}
-	d.cell(margin, 28, contentW, 5, 9.5, contact, "C", "")
+	for _, l := range append(d.lines("統一編號："+s.TaxID+"　負責人："+s.Responsible+"　地址："+s.Address, contentW, 9.5),
+		d.lines(contact, contentW, 9.5)...) {
+		d.cell(margin, y, contentW, 5, 9.5, l, "C", "")
+		y += 5
+	}
+	y += 2
 	d.SetLineWidth(0.4)
-	d.Line(margin, 35, pageW-margin, 35)
+	d.Line(margin, y, pageW-margin, y)
 	d.SetLineWidth(0.2)
-	return 39
+	return y + 4
 }
 
 // sealBlock draws the company seal box (公司大章, 45 mm) and the responsible
@@ -195,8 +204,8 @@ func sealBlock(d doc, y float64, s Seller) {
 		d.AddPage()
 		y = margin
 	}
-	d.cell(margin, y, 90, 6, 10, "報價廠商："+s.Name, "L", "")
-	d.cell(margin, y+6, 90, 6, 10, "負責人："+s.Responsible, "L", "")
+	below := d.para(margin, y, 90, 6, 10, "報價廠商："+s.Name)
+	d.para(margin, below, 90, 6, 10, "負責人："+s.Responsible)
 	x := pageW - margin - 45 - 8 - 22
 	d.cell(x, y, 45, 6, 9.5, "公司印鑑", "C", "")
 	d.Rect(x, y+7, 45, 45, "D")

@@ -33,7 +33,7 @@ func drawThermal(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	if opts.Reprint {
 		title += "補印"
 	}
-	d.cell(x, 3, w, 4.5, 9, seller.Name, "C", "")
+	d.fit(x, 3, w, 4.5, 9, seller.Name, "C")
 	d.strong(x, 8, w, 6, 14, title, "C")
 	d.strong(x, 14.5, w, 6, 13, twrules.PeriodOf(inv.IssuedAt).Label(), "C")
 	d.strong(x, 20.5, w, 6.5, 15, twrules.PrintedNumber(inv.Number), "C")

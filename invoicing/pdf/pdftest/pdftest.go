@@ -46,6 +46,13 @@ func LayoutText(t testing.TB, doc []byte) string {
 	return text(t, doc, "-layout")
 }
 
+// RawText extracts the text in the order it was drawn (pdftotext -raw):
+// lines wrapped in one column of two stay together.
+func RawText(t testing.TB, doc []byte) string {
+	t.Helper()
+	return text(t, doc, "-raw")
+}
+
 func text(t testing.TB, doc []byte, flags ...string) string {
 	t.Helper()
 	dir := t.TempDir()

@@ -86,7 +86,7 @@ func drawAllowance(d doc, a domain.AllowanceIssued, issuedAt time.Time, inv doma
 		twrules.ROCDateShort(inv.IssuedAt), twrules.PrintedNumber(inv.Number), a.Reason, ntd(a.Sales), ntd(a.Tax),
 	}}, 10)
 	total := a.Sales + a.Tax
-	y += 2
+	y = d.room(y+2, 3*6+2+6) // the totals and the amount in words, together
 	for _, l := range [][2]string{{"折讓金額合計", ntd(a.Sales)}, {"營業稅額合計", ntd(a.Tax)}, {"總計", ntd(total)}} {
 		d.cell(pageW-margin-90, y, 55, 6, 10.5, l[0], "R", "")
 		d.cell(pageW-margin-35, y, 35, 6, 10.5, l[1], "R", "")

@@ -269,7 +269,8 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	y = d.table(margin, y+2, []column{
 		{"品名", 74, "L"}, {"數量", 22, "R"}, {"單位", 24, "C"}, {"單價", 30, "R"}, {"金額", 30, "R"},
 	}, rows, 10)
-	y = totalsBlock(d, y+2, inv)
+	// The totals (at most three lines) and the amount in words stand together.
+	y = totalsBlock(d, d.room(y+2, 3*6+2+6), inv)
 	d.cell(margin, y, contentW, 6, 10.5, "總計新臺幣（大寫）："+twrules.UpperNTD(inv.Total), "L", "")
 	y += 8
 	note := "備註：" + priceNote + "。本證明聯依財政部電子發票證明聯一維及二維條碼規格列印；發票內容以財政部電子發票整合服務平台存證資料為準。"

@@ -65,6 +65,19 @@ func (d doc) fit(x, y, w, h, size float64, s, align string) {
 	}
 }
 
+// room returns y, or the top of a new page when a block h mm tall drawn
+// from y would cross the bottom margin: a block that belongs together (a
+// document's totals) is neither split across pages nor drawn past one.
+func (d doc) room(y, h float64) float64 {
+	_, pageH := d.GetPageSize()
+	_, top, _, bottom := d.GetMargins()
+	if y+h > pageH-bottom {
+		d.AddPage()
+		return top
+	}
+	return y
+}
+
 // para writes wrapped text and returns the y below it, moving to a new page
 // when the bottom margin is reached.
 func (d doc) para(x, y, w, lineH, size float64, s string) float64 {

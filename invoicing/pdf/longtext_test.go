@@ -2,12 +2,15 @@ package pdf
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+	"github.com/routefree/routefree/invoicing/twrules"
 )
 
 // long is n distinct CJK characters the font prints, the from'th on, so
@@ -66,5 +69,55 @@ func TestLongTextsPrintWhole(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A table ending near the foot of a page left the totals under it no
+// room: each of their lines went to a page of its own (a 27-item quote
+// took 7 pages, 營業稅 on the 2nd, its amount on the 3rd, …). Whatever
+// the number of rows, the totals and the amount in words now stand
+// together on one page, and no page is left with nothing but a footer.
+func TestTotalsStayTogether(t *testing.T) {
+	r := testRenderer(t)
+	check := func(t *testing.T, doc []byte, labels ...string) {
+		t.Helper()
+		pages := strings.Split(strings.TrimRight(pdftest.Text(t, doc), "\f"), "\f")
+		with := -1
+		for i, p := range pages {
+			if strings.Contains(p, labels[0]) {
+				with = i
+			}
+		}
+		if with < 0 {
+			t.Fatalf("no page prints %s", labels[0])
+		}
+		for _, l := range labels {
+			if !strings.Contains(pages[with], l) {
+				t.Errorf("%d pages: %s is not on page %d with %s", len(pages), l, with+1, labels[0])
+			}
+		}
+		if len(pages) > with+2 {
+			t.Errorf("%d pages, the totals on page %d", len(pages), with+1)
+		}
+	}
+	for n := 15; n <= 45; n++ {
+		q := testQuote()
+		q.Items = nil
+		for range n {
+			q.Items = append(q.Items, domain.QuoteItem{Name: "服務", Quantity: dec("1"), Unit: "月", UnitPrice: dec("100")})
+		}
+		q.Subtotal, q.Tax, q.Total = twrules.NetTotals(dec("100").Mul(dec(strconv.Itoa(n))))
+		doc := render(t, func(b *bytes.Buffer) error { return r.RenderQuote(b, q, testSeller()) })
+		check(t, doc, "小計", "營業稅（5%）", ntd(q.Tax), "總計（含稅）", ntd(q.Total), "總價："+twrules.UpperNTDPhrase(q.Total))
+
+		inv := b2bInvoice()
+		inv.Lines = nil
+		for range n {
+			inv.Lines = append(inv.Lines, domain.InvoiceLine{Description: "模型用量", Quantity: dec("1"), Unit: "式", UnitPrice: dec("100"), Amount: dec("100")})
+		}
+		inv.Sales, inv.Tax = int64(100*n), int64(5*n)
+		inv.Total = inv.Sales + inv.Tax
+		doc = render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, inv, testSeller(), InvoiceOptions{}) })
+		check(t, doc, "銷售額合計", "營業稅（5%）", ntd(inv.Tax), "總計", ntd(inv.Total), "總計新臺幣（大寫）："+twrules.UpperNTD(inv.Total))
 	}
 }

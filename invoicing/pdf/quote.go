@@ -136,7 +136,7 @@ func drawQuote(d doc, q domain.QuoteIssued, seller Seller, opts QuoteOptions) {
 		{"項次", 11, "C"}, {"品名", 40, "L"}, {"規格", 41, "L"}, {"數量", 16, "R"},
 		{"單位", 26, "C"}, {"單價", 23, "R"}, {"金額", 23, "R"},
 	}, rows, 9.5)
-	y += 2
+	y = d.room(y+2, 3*6+2+7) // the totals and the amount in words, together
 	for _, l := range [][2]string{{"小計", ntd(q.Subtotal)}, {"營業稅（5%）", ntd(q.Tax)}, {"總計（含稅）", ntd(q.Total)}} {
 		d.cell(pageW-margin-90, y, 55, 6, 10.5, l[0], "R", "")
 		d.cell(pageW-margin-35, y, 35, 6, 10.5, l[1], "R", "")

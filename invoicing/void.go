@@ -222,7 +222,8 @@ func (s *Service) VoidWindowClosed(inv Invoice) *VoidWindowError {
 
 // voidReason checks the reason of a void (of an invoice or an allowance)
 // before anything is recorded: given, no longer than MIG's CancelReason
-// (F0501, G0501) takes, and printable on the voided document.
+// (F0501, G0501) takes, free of control characters, and printable on the
+// voided document.
 func (s *Service) voidReason(reason string) (string, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
@@ -230,6 +231,10 @@ func (s *Service) voidReason(reason string) (string, error) {
 	}
 	if n := utf8.RuneCountInString(reason); n > mig.MaxCancelReason {
 		return "", fmt.Errorf("%w: a void's reason is at most %d characters (MIG CancelReason); this one has %d", ErrInvalid, mig.MaxCancelReason, n)
+	}
+	// XML 1.0 takes no control character, nor does the PDF print one.
+	if p := textProblem("reason", reason, mig.MaxCancelReason, false); p != "" {
+		return "", fmt.Errorf("%w: %s", ErrInvalid, p)
 	}
 	return reason, s.printableReason(reason)
 }

@@ -152,6 +152,31 @@ func (q QuoteRequest) validate() error {
 	return nil
 }
 
+// printableQuote refuses a quote holding characters the documents' font
+// lacks, naming each field and its characters, as a reason is refused
+// (printableReason): the builder fixes the text, no font is to configure.
+func (s *Service) printableQuote(q QuoteRequest) error {
+	fields := [][2]string{{"agency", q.Agency}, {"agency_address", q.AgencyAddr}, {"contact", q.Contact}, {"remarks", q.Remarks}}
+	for i, it := range q.Items {
+		item := fmt.Sprintf("item %d: ", i+1)
+		fields = append(fields, [2]string{item + "name", it.Name}, [2]string{item + "spec", it.Spec}, [2]string{item + "unit", it.Unit})
+	}
+	var errs []string
+	for _, f := range fields {
+		chars, err := unprintableChars(s.renderer, f[1])
+		if err != nil {
+			return err
+		}
+		if chars != "" {
+			errs = append(errs, fmt.Sprintf("%s contains %s", f[0], chars))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s, which the documents cannot print: write it with common characters", ErrInvalid, strings.Join(errs, "; "))
+}
+
 // endOfTaipeiDay is the first instant after t's Taipei day. A quote's PDF
 // says it is valid through a day (「至…止」), so it expires when that day
 // ends, not at the hour of issue.
@@ -192,6 +217,9 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 	}
 	if req.ValidDays == 0 {
 		req.ValidDays = 30
+	}
+	if err := s.printableQuote(req); err != nil {
+		return Quote{}, err
 	}
 	reason, err := s.replaceReason(req)
 	if err != nil {

@@ -1,0 +1,41 @@
+package invoicing
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// A quote with a character the documents' font lacks was refused by the
+// renderer's own words (`pdf: the font has no glyph for "\u200d";
+// configure a font that covers them`): no field named, the character
+// only Go-quoted, and advice meant for the operator. It is refused as an
+// allowance's reason is: the field, the character and its code point.
+func TestQuoteWithUnprintableCharactersNamesFieldAndCharacter(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 5, 10, 0))
+	fields := map[string]func(*QuoteRequest, string){
+		"agency":         func(r *QuoteRequest, s string) { r.Agency += s },
+		"agency_address": func(r *QuoteRequest, s string) { r.AgencyAddr += s },
+		"contact":        func(r *QuoteRequest, s string) { r.Contact += s },
+		"remarks":        func(r *QuoteRequest, s string) { r.Remarks += s },
+		"item 2: name":   func(r *QuoteRequest, s string) { r.Items[1].Name += s },
+		"item 1: spec":   func(r *QuoteRequest, s string) { r.Items[0].Spec += s },
+		"item 2: unit":   func(r *QuoteRequest, s string) { r.Items[1].Unit += s },
+	}
+	chars := []rune{0x1F600, 0x2000B, 0xAC00, 0x0627, 0x0301, 0x200D, 0xFFFD, 0x202E, 0x00A0}
+	for field, set := range fields {
+		for _, c := range chars {
+			r := quoteRequest()
+			set(&r, string(c)+"乙") // inside the text, not trimmed off its end
+			_, err := e.svc.CreateQuote(e.ctx, r)
+			want := fmt.Sprintf("%s contains 「%c」(U+%04X)", field, c, c)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s with U+%04X: %v; want %q", field, c, err, want)
+			}
+		}
+	}
+	if n := len(e.svc.Quotes()); n != 0 {
+		t.Fatalf("%d quotes issued, want none", n)
+	}
+}

@@ -168,13 +168,13 @@ func (s *Service) printableQuote(q QuoteRequest) error {
 			return err
 		}
 		if chars != "" {
-			errs = append(errs, fmt.Sprintf("%s contains %s", f[0], chars))
+			errs = append(errs, fmt.Sprintf("%s contains %s, which the documents cannot print", f[0], chars))
 		}
 	}
 	if len(errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: %s, which the documents cannot print: write it with common characters", ErrInvalid, strings.Join(errs, "; "))
+	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
 }
 
 // endOfTaipeiDay is the first instant after t's Taipei day. A quote's PDF

@@ -145,6 +145,7 @@ var errorPatterns = []errorPattern{
 	ep(`item (\d+): (\S+) holds the control character (\S+)`, "err.quote.item.control"),
 	ep(`(\S+) is at most (\d+) characters \((\d+) given\)`, "err.quote.long"),
 	ep(`(\S+) holds the control character (\S+)`, "err.quote.control"),
+	ep(`(\S+) has at most (\d+) lines \((\d+) given\)`, "err.quote.lines"),
 	ep(`item (\d+): (\S+) contains (.*), which the documents cannot print`, "err.quote.item.unprintable"),
 	ep(`(?:the )?(\S+) contains (.*), which the documents cannot print(?:: write it with common characters)?`, "err.document.unprintable"),
 	ep(`this key already issued quote (\S+), for another request`, "err.quote.key"),

@@ -57,6 +57,9 @@ const (
 	maxItemRunes           = 200 // an item's name and spec
 	maxUnitRunes           = 20
 	maxRemarksRunes        = 1000
+	// maxRemarksLines bounds the lines of a text that may break lines (the
+	// remarks): 1,000 line breaks would print pages of nothing.
+	maxRemarksLines = 30
 )
 
 // QuoteTotals are a quote's amounts: net prices summed in full precision,
@@ -81,11 +84,15 @@ func tooLarge() error {
 }
 
 // textProblem names what keeps s from a quote's field: more than max
-// characters, or a control character (a line break only where lines is
-// set), which the PDF would carry as it is.
+// characters, a control character (a line break only where lines is
+// set), which the PDF would carry as it is, or more than maxRemarksLines
+// lines.
 func textProblem(field, s string, max int, lines bool) string {
 	if n := utf8.RuneCountInString(s); n > max {
 		return fmt.Sprintf("%s is at most %d characters (%d given)", field, max, n)
+	}
+	if n := strings.Count(s, "\n") + 1; lines && n > maxRemarksLines {
+		return fmt.Sprintf("%s has at most %d lines (%d given)", field, maxRemarksLines, n)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) && !(lines && (r == '\n' || r == '\r' || r == '\t')) {

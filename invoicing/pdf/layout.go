@@ -81,12 +81,8 @@ func (d doc) room(y, h float64) float64 {
 // para writes wrapped text and returns the y below it, moving to a new page
 // when the bottom margin is reached.
 func (d doc) para(x, y, w, lineH, size float64, s string) float64 {
-	_, pageH := d.GetPageSize()
 	for _, l := range d.lines(s, w, size) {
-		if y+lineH > pageH-margin {
-			d.AddPage()
-			y = margin
-		}
+		y = d.room(y, lineH)
 		d.cell(x, y, w, lineH, size, l, "L", "")
 		y += lineH
 	}

@@ -74,9 +74,10 @@ func TestLongTextsPrintWhole(t *testing.T) {
 
 // A table ending near the foot of a page left the totals under it no
 // room: each of their lines went to a page of its own (a 27-item quote
-// took 7 pages, 營業稅 on the 2nd, its amount on the 3rd, …). Whatever
-// the number of rows, the totals and the amount in words now stand
-// together on one page, and no page is left with nothing but a footer.
+// took 7 pages, 營業稅 on the 2nd, its amount on the 3rd, …; the 5.7 cm
+// proof's items, wrapped at the A4 margin, did the same). Whatever the
+// number of rows, the totals and the amount in words now stand together
+// on one page, and no page is left with nothing but a footer.
 func TestTotalsStayTogether(t *testing.T) {
 	r := testRenderer(t)
 	check := func(t *testing.T, doc []byte, labels ...string) {
@@ -100,7 +101,7 @@ func TestTotalsStayTogether(t *testing.T) {
 			t.Errorf("%d pages, the totals on page %d", len(pages), with+1)
 		}
 	}
-	for n := 15; n <= 45; n++ {
+	for n := 5; n <= 45; n++ {
 		q := testQuote()
 		q.Items = nil
 		for range n {
@@ -119,5 +120,12 @@ func TestTotalsStayTogether(t *testing.T) {
 		inv.Total = inv.Sales + inv.Tax
 		doc = render(t, func(b *bytes.Buffer) error { return r.RenderInvoice(b, inv, testSeller(), InvoiceOptions{}) })
 		check(t, doc, "銷售額合計", "營業稅（5%）", ntd(inv.Tax), "總計", ntd(inv.Total), "總計新臺幣（大寫）："+twrules.UpperNTD(inv.Total))
+		doc = render(t, func(b *bytes.Buffer) error {
+			return r.RenderInvoice(b, inv, testSeller(), InvoiceOptions{Thermal: true})
+		})
+		check(t, doc, "銷售額合計", "營業稅（5%）", ntd(inv.Tax), "總計（含稅）", ntd(inv.Total), "新臺幣"+twrules.UpperNTD(inv.Total))
+		if got := strings.Count(pdftest.Text(t, doc), "1 式 × 100.00"); got != n {
+			t.Errorf("the 5.7 cm proof of %d lines prints %d", n, got)
+		}
 	}
 }

@@ -73,11 +73,15 @@ func drawThermal(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 		y = d.para(x, y, w, 4, 7.5, "買受人："+inv.BuyerName)
 	}
 	for _, l := range inv.Lines {
+		// An item's description and its amounts stand together.
+		y = d.room(y, float64(len(d.lines(l.Description, w, 7.5)))*4+4)
 		y = d.para(x, y, w, 4, 7.5, l.Description)
 		d.cell(x, y, w/2, 4, 7.5, num(l.Quantity)+" "+l.Unit+" × "+money(l.UnitPrice), "L", "")
 		d.cell(x+w/2, y, w/2, 4, 7.5, money(l.Amount), "R", "")
 		y += 5
 	}
+	// The totals and the amount in words stand together.
+	y = d.room(y, 8+5+4)
 	if inv.Kind == KindB2B {
 		row(y, "銷售額合計", ntd(inv.Sales))
 		row(y+4, "營業稅（5%）", ntd(inv.Tax))

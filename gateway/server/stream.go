@@ -258,12 +258,18 @@ func (k *call) stream() error {
 func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Buffer, outcome string) error {
 	u, final := st.Usage()
 	usage := domainUsage(&u, false)
+	maxIn, maxOut := k.usageBounds()
+	if why := usage.Impossible(maxIn, maxOut); why != "" {
+		k.refusedUsage(why)
+		usage, final = domain.Usage{Refused: why}, false
+	}
 	if !final || u.CompletionTokens == 0 && delivered.Len() > 0 {
-		// No final report (a cut, a disconnect, a host without usage):
-		// count what was delivered ourselves and mark it estimated. The
-		// upstream's reasoning text counts too, as reasoning inside the
-		// output: the provider bills it as output (even when
-		// reasoning.exclude kept it from the client).
+		// No final report (a cut, a disconnect, a host without usage) or
+		// an impossible one: count what was delivered ourselves and mark
+		// it estimated, within what the request allowed. The upstream's
+		// reasoning text counts too, as reasoning inside the output: the
+		// provider bills it as output (even when reasoning.exclude kept it
+		// from the client).
 		text, reasoning := deliveredText(delivered.Bytes())
 		est := k.estimateUsage(text)
 		r := int64(tokens.Count(reasoning))
@@ -275,6 +281,7 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 			usage.Reasoning = min(max(usage.Reasoning, r), usage.Output)
 		}
 		usage.Estimated = true
+		usage = withinBounds(usage, maxIn, maxOut)
 	}
 	cost := k.cost(usage)
 	finish := st.FinishReason()

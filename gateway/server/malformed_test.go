@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // errorIn200 is each provider's error body, sent with a 200 as some hosts
@@ -53,4 +54,32 @@ func TestErrorBodyIn200IsAnUpstreamFailure(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A streamed chunk whose text is not UTF-8 once reached the client as it
+// came, so that its JSON could not be read by a strict client. The chunk
+// is mended, as a whole answer is when decoded: each invalid sequence
+// becomes U+FFFD.
+func TestStreamChunkNotUTF8IsMended(t *testing.T) {
+	ct, body := reportingAnswer("openai", true, "5", "2")
+	body = strings.Replace(body, "hello there", "hel\xff\xfelo", 1)
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{"test/x": {{fake: "openai", kind: "openai", baseURL: rawUpstream(t, ct, body) + "/v1"}}}})
+	resp, b := h.post(`{"model":"test/x","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK || !utf8.Valid(b) {
+		t.Fatalf("%d, valid UTF-8 %v: %q", resp.StatusCode, utf8.Valid(b), b)
+	}
+	if text, _ := deliveredText(dataLines(b)); text != "hel\uFFFDlo" {
+		t.Fatalf("delivered %q", text)
+	}
+}
+
+// dataLines is the data lines of a stream, one chunk a line.
+func dataLines(b []byte) []byte {
+	var out []byte
+	for _, l := range strings.Split(string(b), "\n") {
+		if d, ok := strings.CutPrefix(l, "data: "); ok && d != "[DONE]" {
+			out = append(append(out, d...), '\n')
+		}
+	}
+	return out
 }

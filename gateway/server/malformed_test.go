@@ -83,3 +83,19 @@ func dataLines(b []byte) []byte {
 	}
 	return out
 }
+
+// So on the Messages API, whose answers from Claude pass through as
+// Anthropic wrote them.
+func TestErrorBodyIn200FailsOverOnMessages(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/claude": {{fake: "bad", kind: "anthropic", baseURL: rawUpstream(t, "application/json", errorIn200["anthropic"])}, {fake: "good", kind: "anthropic"}},
+	}})
+	resp, b := h.postMessages("", h.key, `{"model":"test/claude","max_tokens":50,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "Hello from the fake.") {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	h.catchUp()
+	if evs := h.completed(); len(evs) != 1 || evs[0].Provider != "good" {
+		t.Fatalf("billed %+v", evs)
+	}
+}

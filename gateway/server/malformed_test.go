@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/gateway/providers/providertest"
+	"github.com/routefree/routefree/gateway/tokens"
 )
 
 // errorIn200 is each provider's error body, sent with a 200 as some hosts
@@ -97,5 +101,30 @@ func TestErrorBodyIn200FailsOverOnMessages(t *testing.T) {
 	h.catchUp()
 	if evs := h.completed(); len(evs) != 1 || evs[0].Provider != "good" {
 		t.Fatalf("billed %+v", evs)
+	}
+}
+
+// A Messages stream from Claude relays Anthropic's own events. Cut
+// midway, it is billed for what was delivered, counted by the gateway
+// from those events as from chat chunks: it had been billed no output.
+func TestNativeMessagesStreamCutBillsWhatWasDelivered(t *testing.T) {
+	h := msgHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+		"anthropic": {Text: "one two three four five six seven eight", Chunks: 4, CutAfter: 2},
+	}})
+	resp, b := h.postMessages("", h.key, `{"model":"anthropic/claude-sonnet-4.6","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"count"}]}`)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "one two") {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	var text strings.Builder
+	for _, e := range parseEvents(t, b) {
+		if d, ok := e.data["delta"].(map[string]any); ok && e.name == "content_block_delta" {
+			text.WriteString(d["text"].(string))
+		}
+	}
+	h.catchUp()
+	evs := h.completed()
+	delivered := int64(tokens.Count(text.String()))
+	if len(evs) != 1 || evs[0].Outcome != domain.OutcomeUpstreamBrokeMid || delivered < 2 || evs[0].Usage.Output != delivered || !evs[0].Usage.Estimated {
+		t.Fatalf("billed %d events: %+v", len(evs), evs[0])
 	}
 }

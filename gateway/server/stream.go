@@ -403,8 +403,21 @@ func cleanUpstreamText(s string, max int) string {
 	return strings.TrimRight(out[:cut], " ") + ellipsis
 }
 
-// deliveredText extracts the content and tool-call arguments of chunks,
-// and apart from them their reasoning text.
+// nativeEvent is what an Anthropic event relayed as it came (a Messages
+// stream from Claude) delivers: text, thinking, or a tool's name and input.
+type nativeEvent struct {
+	Delta *struct {
+		Text        string `json:"text"`
+		Thinking    string `json:"thinking"`
+		PartialJSON string `json:"partial_json"`
+	} `json:"delta"`
+	ContentBlock *struct {
+		Name string `json:"name"`
+	} `json:"content_block"`
+}
+
+// deliveredText extracts the content and tool-call arguments of chunks (or
+// of Anthropic's events), and apart from them their reasoning text.
 func deliveredText(b []byte) (string, string) {
 	var sb, rb strings.Builder
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
@@ -414,6 +427,9 @@ func deliveredText(b []byte) (string, string) {
 		var c chat.Chunk
 		if json.Unmarshal(line, &c) != nil {
 			continue
+		}
+		if len(c.Choices) == 0 {
+			nativeText(line, &sb, &rb)
 		}
 		for _, ch := range c.Choices {
 			if ch.Delta.Content != nil {
@@ -429,4 +445,21 @@ func deliveredText(b []byte) (string, string) {
 		}
 	}
 	return sb.String(), rb.String()
+}
+
+// nativeText adds what an Anthropic event delivered to the text and the
+// reasoning; an event that delivers nothing adds nothing.
+func nativeText(line []byte, text, reasoning *strings.Builder) {
+	var e nativeEvent
+	if json.Unmarshal(line, &e) != nil {
+		return
+	}
+	if e.ContentBlock != nil {
+		text.WriteString(e.ContentBlock.Name)
+	}
+	if e.Delta != nil {
+		text.WriteString(e.Delta.Text)
+		text.WriteString(e.Delta.PartialJSON)
+		reasoning.WriteString(e.Delta.Thinking)
+	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -126,5 +127,28 @@ func TestNativeMessagesStreamCutBillsWhatWasDelivered(t *testing.T) {
 	delivered := int64(tokens.Count(text.String()))
 	if len(evs) != 1 || evs[0].Outcome != domain.OutcomeUpstreamBrokeMid || delivered < 2 || evs[0].Usage.Output != delivered || !evs[0].Usage.Estimated {
 		t.Fatalf("billed %d events: %+v", len(evs), evs[0])
+	}
+}
+
+// An answer whose gzip encoding is corrupt was reported as a connect
+// error and ended the request with a 502, no other upstream tried. It is a
+// malformed answer: the next upstream answers.
+func TestCorruptGzipAnswerFailsOver(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte("not gzip at all"))
+	}))
+	t.Cleanup(up.Close)
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/x": {{fake: "openai", kind: "openai", baseURL: up.URL + "/v1"}, {fake: "good", kind: "openai"}},
+	}})
+	resp, b := h.post(`{"model":"test/x","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"provider":"good"`) {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	h.catchUp()
+	if evs := h.completed(); len(evs) != 1 || evs[0].Provider != "good" || evs[0].Attempts != 2 {
+		t.Fatalf("billed %+v", evs)
 	}
 }

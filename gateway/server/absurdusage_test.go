@@ -133,3 +133,19 @@ func TestOwnCountStopsAtMaxTokens(t *testing.T) {
 		})
 	}
 }
+
+// Without max_tokens, the bound is the model's own output limit (4,096 in
+// the test catalog): a report beyond it is refused, one at it believed.
+func TestUsageBeyondTheModelsLimitIsRefused(t *testing.T) {
+	for completion, refused := range map[string]string{"4097": domain.UsageOutputTooLarge, "4096": ""} {
+		ct, body := reportingAnswer("openai", false, "5", completion)
+		h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{"test/x": {{fake: "openai", kind: "openai", baseURL: rawUpstream(t, ct, body) + "/v1"}}}})
+		if resp, b := h.post(`{"model":"test/x","messages":[{"role":"user","content":"hi"}]}`); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		h.catchUp()
+		if evs := h.completed(); len(evs) != 1 || evs[0].Usage.Refused != refused || refused == "" && evs[0].Usage.Output != 4096 {
+			t.Fatalf("%s reported: billed %+v", completion, evs[0].Usage)
+		}
+	}
+}

@@ -149,3 +149,23 @@ func TestUsageBeyondTheModelsLimitIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// An embeddings upstream's input count is bounded as a chat one's is: more
+// than the input and the model's context could hold is refused and the
+// input counted by the gateway ("hello world": 2 tokens).
+func TestEmbeddingsUsageBeyondTheInputIsRefused(t *testing.T) {
+	for _, reported := range []string{"9223372036854775807", "100001"} {
+		body := `{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5,0.25]}],"model":"e","usage":{"prompt_tokens":` + reported + `,"total_tokens":1}}`
+		h := embedHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+			"openai/text-embedding-3-small": {{fake: "openai", kind: "openai", baseURL: rawUpstream(t, "application/json", body) + "/v1"}},
+		}})
+		resp, b := h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":"hello world"}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		h.catchUp()
+		if evs := h.completed(); len(evs) != 1 || evs[0].Usage.Input != 2 || evs[0].Usage.Refused != domain.UsageInputTooLarge || !evs[0].Cost.Equal(dec("0.00002")) {
+			t.Fatalf("%s reported: billed %s for %+v", reported, evs[0].Cost, evs[0].Usage)
+		}
+	}
+}

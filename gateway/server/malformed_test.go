@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -150,5 +152,34 @@ func TestCorruptGzipAnswerFailsOver(t *testing.T) {
 	h.catchUp()
 	if evs := h.completed(); len(evs) != 1 || evs[0].Provider != "good" || evs[0].Attempts != 2 {
 		t.Fatalf("billed %+v", evs)
+	}
+}
+
+// An answer that expands past the bound of a whole answer (a gzip body of
+// a few kilobytes that decodes to 70 MB) is read no further than the bound,
+// and, no byte having reached the client, the next upstream answers: it
+// had ended the request with a 502.
+func TestAnswerBeyondTheBoundFailsOver(t *testing.T) {
+	var bomb bytes.Buffer
+	zw := gzip.NewWriter(&bomb)
+	_, _ = zw.Write([]byte(`{"choices":[{"index":0,"message":{"role":"assistant","content":"`))
+	mb := bytes.Repeat([]byte("a"), 1<<20)
+	for range 70 {
+		_, _ = zw.Write(mb)
+	}
+	_, _ = zw.Write([]byte(`"},"finish_reason":"stop"}]}`))
+	_ = zw.Close()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(bomb.Bytes())
+	}))
+	t.Cleanup(up.Close)
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/x": {{fake: "openai", kind: "openai", baseURL: up.URL + "/v1"}, {fake: "good", kind: "openai"}},
+	}})
+	resp, b := h.post(`{"model":"test/x","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"provider":"good"`) {
+		t.Fatalf("%d %.300s", resp.StatusCode, b)
 	}
 }

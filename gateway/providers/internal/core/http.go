@@ -81,7 +81,8 @@ func ReadBody(provider string, resp *http.Response) ([]byte, error) {
 		return nil, err
 	}
 	if len(b) > MaxResponseBody {
-		return nil, &UpstreamError{Provider: provider, Status: http.StatusBadGateway, Message: "response too large"}
+		// Retryable: the next upstream may well answer within the bound.
+		return nil, &UpstreamError{Provider: provider, Status: http.StatusBadGateway, Retryable: true, Message: "response too large"}
 	}
 	return b, nil
 }

@@ -215,10 +215,41 @@ type Usage struct {
 	// hour, billed at the one-hour cache-write price.
 	CacheWrite1h int64 `json:"tokens_cache_write_1h,omitempty"`
 	Estimated    bool  `json:"estimated,omitempty"` // counted by the gateway, not reported upstream
+	// Refused says why the upstream's own report was not believed (see
+	// Usage.Impossible): the counts above are then the gateway's.
+	Refused string `json:"upstream_usage_refused,omitempty"`
 }
 
 // Total is input plus output tokens.
 func (u Usage) Total() int64 { return u.Input + u.Output }
+
+// Reasons an upstream's usage report is refused.
+const (
+	UsageNegative       = "negative_count"
+	UsagePartsTooLarge  = "part_above_whole" // cached or cache writes above input, reasoning above output
+	UsageInputTooLarge  = "input_above_limit"
+	UsageOutputTooLarge = "output_above_limit"
+)
+
+// Impossible says why usage cannot be what a request consumed, "" when it
+// can: a negative count, a part larger than its whole, more input than the
+// request and the model's context could hold (maxInput) or more output
+// than the request allowed (maxOutput). An upstream that reports such
+// counts misreports, and billing them would charge a customer a negative
+// or an unbounded amount.
+func (u Usage) Impossible(maxInput, maxOutput int64) string {
+	switch {
+	case min(u.Input, u.Output, u.Cached, u.Reasoning, u.CacheWrite, u.CacheWrite1h) < 0:
+		return UsageNegative
+	case u.Cached > u.Input || u.CacheWrite > u.Input-u.Cached || u.CacheWrite1h > u.CacheWrite || u.Reasoning > u.Output:
+		return UsagePartsTooLarge
+	case u.Input > maxInput:
+		return UsageInputTooLarge
+	case u.Output > maxOutput:
+		return UsageOutputTooLarge
+	}
+	return ""
+}
 
 // RequestCompleted is one billed (or free) request. It never holds content.
 type RequestCompleted struct {

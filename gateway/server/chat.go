@@ -854,9 +854,8 @@ func (k *call) unary() error {
 		u, finish = domainUsage(&rel.Usage, false), rel.Finish
 	case resp.Usage != nil:
 		u = domainUsage(resp.Usage, false)
-	default:
-		u = k.estimateUsage(responseText(resp))
 	}
+	u = k.unaryUsage(u, rel != nil || resp.Usage != nil, func() string { return answerText(rel, resp) })
 	if resp != nil && len(resp.Choices) > 0 {
 		finish = resp.Choices[0].FinishReason
 	}
@@ -898,6 +897,18 @@ func (k *call) provider() string {
 		return ""
 	}
 	return k.target.Provider
+}
+
+// answerText is a whole answer's text, for counting: a relayed one's
+// choices are decoded for it.
+func answerText(rel *providers.Relay, resp *chat.Response) string {
+	if rel != nil {
+		resp = &chat.Response{}
+		if fastjson.Unmarshal(rel.Choices, &resp.Choices) != nil {
+			return string(rel.Choices)
+		}
+	}
+	return responseText(resp)
 }
 
 func responseText(r *chat.Response) string {

@@ -186,8 +186,15 @@ func (k *call) embed() error {
 		return ae
 	}
 	u := domain.Usage{Input: int64(res.PromptTokens)}
-	if u.Input <= 0 {
+	// More input than the texts and the model's context hold is refused,
+	// as for chat (Usage.Impossible).
+	why := u.Impossible(max(size, k.model.ContextLength), 0)
+	if why != "" {
+		k.refusedUsage(why)
+	}
+	if u.Input <= 0 || why != "" {
 		// Gemini reports no usage: count the input ourselves.
+		u = domain.Usage{Refused: why}
 		for _, t := range in.Texts {
 			u.Input += int64(tokens.Count(t))
 		}

@@ -95,6 +95,51 @@ func (k *call) estimateUsage(output string) domain.Usage {
 	return domain.Usage{Input: in, Output: int64(tokens.Count(output)), Estimated: true}
 }
 
+// usageBounds are the most input and output tokens the request can have
+// used at the model that answers: no more input than both the request's
+// byte bound and the model's context hold (a tool or template overhead
+// fits the context), no more output than max_tokens for each of its n
+// choices, or the model's own limit when the request set none.
+func (k *call) usageBounds() (maxIn, maxOut int64) {
+	maxIn = max(k.est.inputUpper, k.model.ContextLength)
+	perChoice := int64(k.req.MaxOutputTokens(0))
+	if perChoice <= 0 {
+		perChoice = max(k.model.MaxOutput, k.model.OutputLimit())
+	}
+	return maxIn, perChoice * int64(k.req.Choices())
+}
+
+// withinBounds caps the gateway's own count at what the request allowed:
+// an upstream that wrote past max_tokens is not billed beyond it.
+func withinBounds(u domain.Usage, maxIn, maxOut int64) domain.Usage {
+	u.Input, u.Output = min(u.Input, maxIn), min(u.Output, maxOut)
+	u.Cached, u.Reasoning = min(u.Cached, u.Input), min(u.Reasoning, u.Output)
+	return u
+}
+
+// unaryUsage is what a whole answer is billed for: the upstream's report
+// when it is possible, else (none, or one that is impossible) the
+// gateway's own count of the answer's text, with the reason recorded.
+func (k *call) unaryUsage(u domain.Usage, reported bool, text func() string) domain.Usage {
+	maxIn, maxOut := k.usageBounds()
+	why := ""
+	if reported {
+		if why = u.Impossible(maxIn, maxOut); why == "" {
+			return u
+		}
+		k.refusedUsage(why)
+	}
+	u = k.estimateUsage(text())
+	u.Refused = why
+	return withinBounds(u, maxIn, maxOut)
+}
+
+// refusedUsage logs an upstream's impossible usage report: its reason,
+// never its content.
+func (k *call) refusedUsage(why string) {
+	k.s.cfg.Logger.Warn("upstream usage refused", "request_id", k.id, "provider", k.provider(), "reason", why)
+}
+
 // observe records metrics and one access-log line. Never content, never keys.
 func (s *Server) observe(k *call, status int) {
 	provider := ""

@@ -258,12 +258,18 @@ func (k *call) stream() error {
 func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Buffer, outcome string) error {
 	u, final := st.Usage()
 	usage := domainUsage(&u, false)
+	maxIn, maxOut := k.usageBounds()
+	if why := usage.Impossible(maxIn, maxOut); why != "" {
+		k.refusedUsage(why)
+		usage, final = domain.Usage{Refused: why}, false
+	}
 	if !final || u.CompletionTokens == 0 && delivered.Len() > 0 {
-		// No final report (a cut, a disconnect, a host without usage):
-		// count what was delivered ourselves and mark it estimated. The
-		// upstream's reasoning text counts too, as reasoning inside the
-		// output: the provider bills it as output (even when
-		// reasoning.exclude kept it from the client).
+		// No final report (a cut, a disconnect, a host without usage) or
+		// an impossible one: count what was delivered ourselves and mark
+		// it estimated, within what the request allowed. The upstream's
+		// reasoning text counts too, as reasoning inside the output: the
+		// provider bills it as output (even when reasoning.exclude kept it
+		// from the client).
 		text, reasoning := deliveredText(delivered.Bytes())
 		est := k.estimateUsage(text)
 		r := int64(tokens.Count(reasoning))
@@ -275,6 +281,7 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 			usage.Reasoning = min(max(usage.Reasoning, r), usage.Output)
 		}
 		usage.Estimated = true
+		usage = withinBounds(usage, maxIn, maxOut)
 	}
 	cost := k.cost(usage)
 	finish := st.FinishReason()
@@ -396,8 +403,21 @@ func cleanUpstreamText(s string, max int) string {
 	return strings.TrimRight(out[:cut], " ") + ellipsis
 }
 
-// deliveredText extracts the content and tool-call arguments of chunks,
-// and apart from them their reasoning text.
+// nativeEvent is what an Anthropic event relayed as it came (a Messages
+// stream from Claude) delivers: text, thinking, or a tool's name and input.
+type nativeEvent struct {
+	Delta *struct {
+		Text        string `json:"text"`
+		Thinking    string `json:"thinking"`
+		PartialJSON string `json:"partial_json"`
+	} `json:"delta"`
+	ContentBlock *struct {
+		Name string `json:"name"`
+	} `json:"content_block"`
+}
+
+// deliveredText extracts the content and tool-call arguments of chunks (or
+// of Anthropic's events), and apart from them their reasoning text.
 func deliveredText(b []byte) (string, string) {
 	var sb, rb strings.Builder
 	for _, line := range bytes.Split(b, []byte{'\n'}) {
@@ -407,6 +427,9 @@ func deliveredText(b []byte) (string, string) {
 		var c chat.Chunk
 		if json.Unmarshal(line, &c) != nil {
 			continue
+		}
+		if len(c.Choices) == 0 {
+			nativeText(line, &sb, &rb)
 		}
 		for _, ch := range c.Choices {
 			if ch.Delta.Content != nil {
@@ -422,4 +445,21 @@ func deliveredText(b []byte) (string, string) {
 		}
 	}
 	return sb.String(), rb.String()
+}
+
+// nativeText adds what an Anthropic event delivered to the text and the
+// reasoning; an event that delivers nothing adds nothing.
+func nativeText(line []byte, text, reasoning *strings.Builder) {
+	var e nativeEvent
+	if json.Unmarshal(line, &e) != nil {
+		return
+	}
+	if e.ContentBlock != nil {
+		text.WriteString(e.ContentBlock.Name)
+	}
+	if e.Delta != nil {
+		text.WriteString(e.Delta.Text)
+		text.WriteString(e.Delta.PartialJSON)
+		reasoning.WriteString(e.Delta.Thinking)
+	}
 }

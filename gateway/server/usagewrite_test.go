@@ -243,7 +243,7 @@ func TestOneHourCacheWritesBillAtTheirPrice(t *testing.T) {
 		if u := answerUsage(t, b); u.Cost.String() != want || u.PromptTokensDetails["cache_write_tokens"] != "300" {
 			t.Errorf("%s: answer's usage %+v, want cost %s and 300 written", c.model, u, want)
 		}
-		msg := `{"model":"` + c.model + `","max_tokens":50,"system":` + system + `,"messages":[{"role":"user","content":"hi"}]` +
+		msg := `{"model":"` + c.model + `","max_tokens":500,"system":` + system + `,"messages":[{"role":"user","content":"hi"}]` +
 			map[bool]string{true: `,"stream":true}`, false: `}`}[c.stream]
 		resp, b = h.postMessages("", h.key, msg)
 		if resp.StatusCode != http.StatusOK {

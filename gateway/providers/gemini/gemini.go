@@ -51,6 +51,9 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	if err != nil {
 		return nil, err
 	}
+	if ae := core.AnswerError(up.Provider, b); ae != nil {
+		return nil, ae // an error sent with a 200
+	}
 	r, err := decodeResponse(b, req.Model)
 	if err != nil {
 		return nil, core.BadResponse(up.Provider, err)

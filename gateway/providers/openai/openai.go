@@ -5,6 +5,7 @@ package openai
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -41,12 +42,21 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 		return &core.Result{Relay: rel}, nil
 	}
 	r, err := DecodeResponse(b)
+	if err == nil && len(r.Response.Choices) == 0 {
+		// Not an answer: an error sent with a 200, or nothing at all.
+		if ae := core.AnswerError(up.Provider, b); ae != nil {
+			return nil, ae
+		}
+		err = errNoChoices
+	}
 	if err != nil {
 		return nil, core.BadResponse(up.Provider, err)
 	}
 	r.Response.Model = req.Model
 	return r, nil
 }
+
+var errNoChoices = errors.New("answer has no choices")
 
 // modelParams are the parameters OpenAI's own API refuses for a model that
 // does not take them: its reasoning models take no sampling parameters,

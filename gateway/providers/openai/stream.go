@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"strconv"
+	"unicode/utf8"
 
 	fastjson "github.com/segmentio/encoding/json"
 
@@ -43,6 +44,8 @@ func (s *stream) Usage() (chat.Usage, bool) { return s.usage, s.hasUsage }
 
 func (s *stream) FinishReason() string { return s.finish }
 
+var replacementChar = []byte(string(utf8.RuneError))
+
 func (s *stream) Next() ([]byte, error) {
 	if s.Err != nil {
 		return nil, s.Err
@@ -56,6 +59,11 @@ func (s *stream) Next() ([]byte, error) {
 		if bytes.Equal(data, doneMarker) {
 			s.Err = io.EOF
 			return nil, io.EOF
+		}
+		if !utf8.Valid(data) {
+			// Relayed as it came, the chunk must be JSON a strict client
+			// reads: mended as the decoder mends a whole answer.
+			data = bytes.ToValidUTF8(data, replacementChar)
 		}
 		out, keep, err := s.rewrite(data)
 		if err != nil {

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/routefree/routefree/internal/jsonscan"
 )
 
 // ErrStreamCut marks a stream the upstream ended before its end marker.
@@ -139,6 +141,22 @@ func errorMessage(body []byte) (msg, typ, code string) {
 		code = typ
 	}
 	return env.Error.Message, typ, code
+}
+
+// AnswerError is the error a 2xx body carries in place of an answer (a
+// top-level "error" member that is not null, as some hosts send when they
+// fail after their headers went out), nil when it carries none. Its status
+// is read from the error, as an error event's is, so that failover treats
+// it as it would the status.
+func AnswerError(provider string, body []byte) *UpstreamError {
+	failed := false
+	jsonscan.Members(body, func(m jsonscan.Member) {
+		failed = failed || string(m.Key) == "error" && m.Value[0] != 'n'
+	})
+	if !failed {
+		return nil
+	}
+	return StreamError(provider, 0, body)
 }
 
 // StreamError is an error event inside a stream (after headers). A status

@@ -41,3 +41,24 @@ func TestErrorFromResponseRetryAfter(t *testing.T) {
 		})
 	}
 }
+
+// A 2xx body is an error only when its top-level "error" is set; its
+// status is the error's own, as an error event's is.
+func TestAnswerError(t *testing.T) {
+	for body, status := range map[string]int{
+		`{"error":{"message":"overloaded","code":503}}`:                      503,
+		`{"type":"error","error":{"type":"rate_limit_error","message":"x"}}`: 429,
+		`{"error":{"code":500,"message":"x","status":"INTERNAL"}}`:           502,
+		`{"choices":[],"error":null}`:                                        0,
+		`{"choices":[{"message":{"content":"{\"error\":1}"}}]}`:              0,
+		`not json`: 0,
+	} {
+		ae := AnswerError("p", []byte(body))
+		if got := 0; ae != nil && ae.Status != status || ae == nil && status != 0 {
+			if ae != nil {
+				got = ae.Status
+			}
+			t.Errorf("%s: status %d, want %d", body, got, status)
+		}
+	}
+}

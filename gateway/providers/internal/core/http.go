@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -71,11 +72,17 @@ func send(hc *http.Client, req *http.Request, body []byte) (*http.Response, erro
 func ReadBody(provider string, resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	if err != nil && !Retryable(err) && !errors.Is(err, context.Canceled) {
+		// Not the connection failing but the body: its encoding is
+		// corrupt (a gzip stream that does not decode), a malformed answer.
+		return nil, BadResponse(provider, err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if len(b) > MaxResponseBody {
-		return nil, &UpstreamError{Provider: provider, Status: http.StatusBadGateway, Message: "response too large"}
+		// Retryable: the next upstream may well answer within the bound.
+		return nil, &UpstreamError{Provider: provider, Status: http.StatusBadGateway, Retryable: true, Message: "response too large"}
 	}
 	return b, nil
 }

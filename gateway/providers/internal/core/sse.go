@@ -3,9 +3,16 @@ package core
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"sync"
 )
+
+// ErrEventTooLarge ends a stream one of whose events is larger than a
+// whole non-streamed answer may be (MaxResponseBody): a line that never
+// ends, from a broken upstream or a compressed body that expands without
+// bound, is not read into memory for ever.
+var ErrEventTooLarge = errors.New("stream event too large")
 
 // SSEReader reads server-sent events. It is a tight line scanner over a
 // pooled bufio.Reader rather than a general SSE library: the relay path
@@ -65,6 +72,9 @@ func (s *SSEReader) Next() (event, data []byte, err error) {
 		}
 		switch string(field) {
 		case "data":
+			if len(s.data)+len(value) >= MaxResponseBody {
+				return nil, nil, ErrEventTooLarge
+			}
 			if hasData {
 				s.data = append(s.data, '\n')
 			}
@@ -95,6 +105,9 @@ func (s *SSEReader) readLine() ([]byte, error) {
 	if err == bufio.ErrBufferFull {
 		s.line = append(s.line[:0], line...)
 		for err == bufio.ErrBufferFull {
+			if len(s.line) > MaxResponseBody {
+				return nil, ErrEventTooLarge
+			}
 			line, err = s.r.ReadSlice('\n')
 			s.line = append(s.line, line...)
 		}

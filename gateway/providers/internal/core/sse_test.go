@@ -91,3 +91,24 @@ func TestSSEPendingMeansAWholeEventIsBuffered(t *testing.T) {
 		t.Fatal("nothing is buffered, Pending says yes")
 	}
 }
+
+// An event larger than a whole answer may be, in one line or in many, ends
+// the stream rather than growing without bound.
+func TestSSEEventIsBounded(t *testing.T) {
+	huge := strings.Repeat("x", MaxResponseBody+1<<20)
+	for name, in := range map[string]string{
+		"one line":   "data: " + huge + "\n\n",
+		"many lines": strings.Repeat("data: "+strings.Repeat("x", 1<<20-1)+"\n", MaxResponseBody>>20+1) + "\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := NewSSEReader(strings.NewReader("data: small\n\n" + in))
+			defer r.Release()
+			if _, d, err := r.Next(); err != nil || string(d) != "small" {
+				t.Fatalf("%q %v", d, err)
+			}
+			if _, d, err := r.Next(); !errors.Is(err, ErrEventTooLarge) {
+				t.Fatalf("%d bytes, err %v", len(d), err)
+			}
+		})
+	}
+}

@@ -150,6 +150,34 @@ func TestUsageBeyondTheModelsLimitIsRefused(t *testing.T) {
 	}
 }
 
+// A catalog may leave a model's context length and output limit out:
+// then only what the request itself bounds (max_tokens) is checked, and a
+// large report for a request without max_tokens is billed as reported,
+// where it was refused as beyond a limit of zero.
+func TestUsageOfAModelWithoutLimitsIsBilledAsReported(t *testing.T) {
+	for _, c := range []struct {
+		body, refused string
+		output        int64
+	}{
+		{`{"model":"test/bare","messages":[{"role":"user","content":"hi"}]}`, "", 50000},
+		{`{"model":"test/bare","max_tokens":100,"messages":[{"role":"user","content":"hi"}]}`, domain.UsageOutputTooLarge, 2},
+	} {
+		ct, body := reportingAnswer("openai", false, "200000", "50000")
+		h := newHarness(t, harnessOpts{
+			models:   map[string][]upstreamSpec{"test/bare": {{fake: "openai", kind: "openai", baseURL: rawUpstream(t, ct, body) + "/v1"}}},
+			noLimits: map[string]bool{"test/bare": true},
+		})
+		if resp, b := h.post(c.body); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		h.catchUp()
+		evs := h.completed()
+		if len(evs) != 1 || evs[0].Usage.Refused != c.refused || evs[0].Usage.Output != c.output || c.refused == "" && evs[0].Usage.Input != 200000 {
+			t.Fatalf("%s: billed %+v, want output %d refused %q", c.body, evs[0].Usage, c.output, c.refused)
+		}
+	}
+}
+
 // An embeddings upstream's input count is bounded as a chat one's is: more
 // than the input and the model's context could hold is refused and the
 // input counted by the gateway ("hello world": 2 tokens).

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math"
 	"strconv"
 	"time"
 
@@ -99,12 +100,20 @@ func (k *call) estimateUsage(output string) domain.Usage {
 // used at the model that answers: no more input than both the request's
 // byte bound and the model's context hold (a tool or template overhead
 // fits the context), no more output than max_tokens for each of its n
-// choices, or the model's own limit when the request set none.
+// choices, or the model's own limit when the request set none. A limit
+// the catalog does not give bounds nothing (a catalog may leave a model's
+// context length out).
 func (k *call) usageBounds() (maxIn, maxOut int64) {
 	maxIn = max(k.est.inputUpper, k.model.ContextLength)
+	if k.model.ContextLength <= 0 {
+		maxIn = math.MaxInt64
+	}
 	perChoice := int64(k.req.MaxOutputTokens(0))
 	if perChoice <= 0 {
 		perChoice = max(k.model.MaxOutput, k.model.OutputLimit())
+	}
+	if perChoice <= 0 {
+		return maxIn, math.MaxInt64
 	}
 	return maxIn, perChoice * int64(k.req.Choices())
 }

@@ -76,7 +76,8 @@ type harnessOpts struct {
 	store    eventstore.Store
 	noKey    bool
 	creditLm string
-	maxDims  map[string]int // model ID → the catalog's max_dimensions
+	maxDims  map[string]int  // model ID → the catalog's max_dimensions
+	noLimits map[string]bool // model IDs whose catalog entry gives no context length or max_output
 }
 
 func defaultPrice() domain.ModelPrice {
@@ -144,6 +145,10 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 			"input_modalities": []string{"text", "image", "file"}, "output_modalities": out,
 			"usd_per_million": map[string]string{"input": "1", "output": "1"}, "upstreams": list, "max_output": 4096,
 			"max_dimensions": o.maxDims[id]})
+		if o.noLimits[id] {
+			delete(entries[len(entries)-1], "context_length")
+			delete(entries[len(entries)-1], "max_output")
+		}
 	}
 	catJSON, _ := json.Marshal(map[string]any{"usd_to_ntd": "32", "margin": "0", "models": entries})
 	cat, err := catalog.Parse(catJSON)

@@ -337,3 +337,61 @@ func TestAGatewaysCloseBesideAnotherCloseNeverInvoicesBeyondUse(t *testing.T) {
 		}
 	}
 }
+
+// A process can fold another's invoice from the range stream (as it
+// numbers) before the usage that invoice bills, which it has not read yet:
+// its draft of the month must then wait rather than bill the difference as
+// a negative line. Both read prefixes of one global order, so what this
+// process knows of the month's usage is all within the invoice or all
+// beyond it, never some of each: the draft comes out negative and is
+// skipped. Once the usage is read, nothing is left to bill.
+func TestADraftWaitsForUsageAnotherInvoiceBills(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
+	e.assign("2026-11", "AB", 100, 999)
+	e.open("acct-y", "乙公司", "", domain.PlanBusiness)
+	e.use("acct-y", "gpt-4o", taipei(2026, 11, 10, 10, 0), 10, 10, "100")
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	gw, err := sqlite.Open(e.path, sqlite.Options{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	svc, err := New(gw, Config{Seller: DevSeller(), Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SyncLatest(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Another process bills a late request and closes the month.
+	e.use("acct-y", "gpt-4o", taipei(2026, 11, 30, 23, 59), 10, 10, "50")
+	if rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{}); err != nil || len(rep.Issued) != 1 {
+		t.Fatalf("the other close: %+v, %v", rep, err)
+	}
+	// This one reads the invoice from the range stream, not the usage.
+	evs, err := e.store.ReadStream(e.ctx, domain.InvoiceRangeStream("2026-11"), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.mu.Lock()
+	for i := range evs {
+		if err := svc.l.applyRange("2026-11", &evs[i]); err != nil {
+			svc.mu.Unlock()
+			t.Fatal(err)
+		}
+	}
+	d, skip, ok := svc.monthlyDraft("acct-y", "2026-11", e.clock.Now())
+	svc.mu.Unlock()
+	if ok && skip == nil {
+		t.Fatalf("drafted %+v beside an invoice of usage not read yet", d.inv)
+	}
+	if err := svc.SyncLatest(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	svc.mu.Lock()
+	d, skip, ok = svc.monthlyDraft("acct-y", "2026-11", e.clock.Now())
+	svc.mu.Unlock()
+	if ok {
+		t.Fatalf("after reading the usage: draft %+v, skip %+v; want nothing left", d.inv, skip)
+	}
+}

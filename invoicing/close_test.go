@@ -344,7 +344,7 @@ func TestAGatewaysCloseBesideAnotherCloseNeverInvoicesBeyondUse(t *testing.T) {
 // a negative line. Both read prefixes of one global order, so what this
 // process knows of the month's usage is all within the invoice or all
 // beyond it, never some of each: the draft comes out negative and is
-// skipped. Once the usage is read, nothing is left to bill.
+// skipped, saying so. Once the usage is read, nothing is left to bill.
 func TestADraftWaitsForUsageAnotherInvoiceBills(t *testing.T) {
 	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
 	e.assign("2026-11", "AB", 100, 999)
@@ -382,8 +382,8 @@ func TestADraftWaitsForUsageAnotherInvoiceBills(t *testing.T) {
 	}
 	d, skip, ok := svc.monthlyDraft("acct-y", "2026-11", e.clock.Now())
 	svc.mu.Unlock()
-	if ok && skip == nil {
-		t.Fatalf("drafted %+v beside an invoice of usage not read yet", d.inv)
+	if !ok || skip == nil || !strings.Contains(skip.Reason, "bill NT$50.00 of usage this process has not read yet") {
+		t.Fatalf("beside an invoice of usage not read yet: draft %+v, skip %+v", d.inv, skip)
 	}
 	if err := svc.SyncLatest(e.ctx); err != nil {
 		t.Fatal(err)

@@ -100,6 +100,11 @@ func (s *Service) monthlyDraft(acct, month string, at time.Time) (d draft, skip 
 		Covers: covers, Usage: rest}
 	buyer(&inv, s.l.accounts[acct])
 	inv.Total = twrules.RoundNTD(billedCovers.Add(covers)) - billedTotal
+	if covers.IsNegative() {
+		// Another process's invoice, read before the usage it bills.
+		return draft{}, &Skip{AccountID: acct, Month: month, Reason: fmt.Sprintf("the invoices of %s bill NT$%s of usage this process has not read yet: nothing is left to invoice",
+			month, covers.Neg().StringFixed(2))}, true
+	}
 	if inv.Total <= 0 {
 		return draft{}, &Skip{AccountID: acct, Month: month, Reason: fmt.Sprintf("usage of %s not yet invoiced costs NT$%s, NT$%d after rounding: no zero or negative invoice",
 			month, covers.StringFixed(2), inv.Total)}, true

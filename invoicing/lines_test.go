@@ -14,6 +14,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/mig"
+	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 )
 
@@ -224,5 +225,26 @@ func TestLinesSumToSalesAmount(t *testing.T) {
 			t.Errorf("%s: %d + %d = %d, want %v", inv.AccountID, inv.Sales, inv.Tax, inv.Total, w)
 		}
 		checkLinesSum(t, e.svc, inv, true)
+	}
+}
+
+// One proof drawn by the property test had a right QR code that gozxing's
+// finder-pattern detector and its pure-barcode reading both missed at
+// every resolution, while zbarimg read it: the helper then reads the code
+// turned a quarter, as a reader held askew would.
+func TestProofQRCodesReadWhateverTheirPattern(t *testing.T) {
+	e := newEnv(t, taipei(2027, 1, 4, 12, 0))
+	inv := Invoice{InvoiceIssued: domain.InvoiceIssued{Number: "AB10000000", Period: "2027-01", AccountID: "pre", Month: "2026-10",
+		IssuedAt: taipei(2027, 1, 4, 12, 0), RandomCode: "0414", Kind: pdf.KindB2C, Sales: 141, Total: 141,
+		Lines: []domain.InvoiceLine{
+			{Description: "claude-sonnet 用量 2026-10（輸入 10／輸出 5 tokens）", Quantity: decimal.NewFromInt(1), Unit: "式", UnitPrice: dec("2.34"), Amount: dec("2.34")},
+			{Description: "gpt-4o 用量 2026-10（輸入 10／輸出 5 tokens）", Quantity: decimal.NewFromInt(1), Unit: "式", UnitPrice: dec("138.66"), Amount: dec("138.66")},
+		}}}
+	var doc bytes.Buffer
+	if err := e.svc.RenderInvoice(&doc, inv); err != nil {
+		t.Fatal(err)
+	}
+	if _, right := decodeProofQRs(t, doc.Bytes()); right != "**gpt-4o 用量 2026-10（輸入 10／輸出 5 tokens）:1:138.66" {
+		t.Fatalf("right QR code: %q", right)
 	}
 }

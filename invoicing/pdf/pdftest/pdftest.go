@@ -152,9 +152,28 @@ func TryDecodeQR(img image.Image) (string, error) {
 		res, err = qrcode.NewQRCodeReader().Decode(bmp, pureHints)
 	}
 	if err != nil {
+		// Some clean codes defeat both at every resolution (zbarimg reads
+		// them): turned a quarter, the detector scans them anew.
+		if rb, rerr := gozxing.NewBinaryBitmapFromImage(quarterTurn(img)); rerr == nil {
+			res, err = qrcode.NewQRCodeReader().Decode(rb, decodeHints)
+		}
+	}
+	if err != nil {
 		return "", err
 	}
 	return res.GetText(), nil
+}
+
+// quarterTurn is img turned 90° clockwise, in grey.
+func quarterTurn(img image.Image) image.Image {
+	b := img.Bounds()
+	out := image.NewGray(image.Rect(0, 0, b.Dy(), b.Dx()))
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			out.Set(b.Max.Y-1-y, x-b.Min.X, img.At(x, y))
+		}
+	}
+	return out
 }
 
 // DecodeCode39 reads the Code 39 barcode in img.

@@ -341,13 +341,7 @@ func drawVoid(d doc, y float64, heading string, v VoidMark) float64 {
 		d.cell(margin, y, contentW, 6, 10.5, "作廢原因："+v.Reason, "C", "")
 		y += 7
 	}
-	d.SetAlpha(0.25, "Normal")
-	d.TransformBegin()
-	// Below the barcodes: a tint over a QR code could stop it scanning.
-	d.TransformRotate(30, pageW/2, 215)
-	d.cell(0, 185, pageW, 60, 120, "作廢", "C", "")
-	d.TransformEnd()
-	d.SetAlpha(1, "Normal")
+	d.mark("作廢", 0.25, 185) // below the barcodes: a tint over a QR code could stop it scanning
 	d.SetTextColor(0, 0, 0)
 	return y
 }

@@ -31,6 +31,18 @@ func (d doc) cell(x, y, w, h, size float64, s, align, border string) {
 	d.CellFormat(w, h, d.text(s), border, 0, align+"M", false, 0, "")
 }
 
+// mark writes word large and tinted across the page, turned 30°, in a
+// band whose top is at y (its centre 30 mm lower): a voided or withdrawn
+// document says so at a glance however it is cropped.
+func (d doc) mark(word string, alpha, y float64) {
+	d.SetAlpha(alpha, "Normal")
+	d.TransformBegin()
+	d.TransformRotate(30, pageW/2, y+30)
+	d.cell(0, y, pageW, 60, 120, word, "C", "")
+	d.TransformEnd()
+	d.SetAlpha(1, "Normal")
+}
+
 // strong writes like cell with a stroked outline: the CJK font has no bold
 // face, and fill+stroke reads as bold in print.
 func (d doc) strong(x, y, w, h, size float64, s, align string) {

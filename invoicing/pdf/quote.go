@@ -250,11 +250,6 @@ func drawWithdrawn(d doc, y float64, wd QuoteWithdrawal) float64 {
 		}
 		y++
 	}
-	d.SetAlpha(0.2, "Normal")
-	d.TransformBegin()
-	d.TransformRotate(30, pageW/2, 180)
-	d.cell(0, 150, pageW, 60, 120, "撤回", "C", "")
-	d.TransformEnd()
-	d.SetAlpha(1, "Normal")
+	d.mark("撤回", 0.2, 150)
 	return y
 }

@@ -1,6 +1,8 @@
 package console
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,29 @@ func TestDashboardSaysWhenAPeriodsUnusedNumbersAreDue(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Fatalf("dashboard on 2026-03-04 lacks %q:\n%s", want, page[max(0, strings.Index(page, "pending-uploads")-600):min(len(page), strings.Index(page, "pending-uploads")+100)])
 		}
+	}
+	// The outbox writes the period's E0402 to Turnkey: listed as a document
+	// to upload until Turnkey has sent it, then the dashboard is done with it.
+	svc := e.deps.Invoices.(*invoicing.Service)
+	root := t.TempDir()
+	if rep, err := svc.Outbox(e.ctx, root); err != nil || len(rep.Written) != 1 {
+		t.Fatalf("outbox: %+v, %v", rep, err)
+	}
+	if page := b.getOK(t, "/console/dashboard"); !strings.Contains(page, `data-document="E0402-AB"`) || !strings.Contains(page, `id="blank-due"`) {
+		t.Fatal("dashboard does not list the E0402 written to Turnkey and not sent yet")
+	}
+	bak := invoicing.TurnkeyDir(root, invoicing.MessageE0402, "BAK")
+	if err := os.MkdirAll(bak, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(invoicing.TurnkeyDir(root, invoicing.MessageE0402, "SRC"), "E0402_11502_AB.xml"), filepath.Join(bak, "E0402_11502_AB.xml")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Outbox(e.ctx, root); err != nil {
+		t.Fatal(err)
+	}
+	if page := b.getOK(t, "/console/dashboard"); strings.Contains(page, `id="blank-due"`) || strings.Contains(page, `data-document="E0402-AB"`) {
+		t.Fatal("dashboard still asks for the E0402 of 2026-01 after Turnkey sent it")
 	}
 	e.clock.set(time.Date(2026, 3, 11, 0, 0, 1, 0, projections.Taipei))
 	if page := b.getOK(t, "/console/dashboard"); strings.Contains(page, `id="blank-due"`) {

@@ -143,6 +143,21 @@ func (s *server) dashboardPage(c echo.Context) error {
 	return s.render(c, http.StatusOK, "dashboard", s.newPage(c, "title.dashboard", data))
 }
 
+// blanksSent reports whether Turnkey has sent every E0402 the outbox
+// wrote for a period (none listed yet: not sent).
+func blanksSent(f Finance, period string) bool {
+	listed := false
+	for _, d := range f.Documents() {
+		if d.Message == invoicing.MessageE0402 && d.Period == period {
+			if d.Status != invoicing.FilingUploaded {
+				return false
+			}
+			listed = true
+		}
+	}
+	return listed
+}
+
 // BlankDue is the E0402 of the period that ended last, while it is due.
 type BlankDue struct {
 	Period  string
@@ -164,7 +179,7 @@ func blankDue(f Finance, finErr error, now time.Time) *BlankDue {
 		return nil
 	}
 	n := f.RangeStatus(last.String()).Left
-	if n <= 0 {
+	if n <= 0 || blanksSent(f, last.String()) {
 		return nil
 	}
 	return &BlankDue{Period: last.String(), Numbers: n, LastDay: due.Add(-time.Second).In(twrules.Taipei).Format("2006-01-02")}

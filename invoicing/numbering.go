@@ -200,6 +200,11 @@ type RangeStatus struct {
 func (s *Service) RangeStatus(period string) RangeStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.rangeStatus(period)
+}
+
+// rangeStatus is RangeStatus with s.mu held.
+func (s *Service) rangeStatus(period string) RangeStatus {
 	out := RangeStatus{Period: period}
 	st := s.l.ranges[period]
 	if st == nil {

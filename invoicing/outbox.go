@@ -28,10 +28,11 @@ const (
 )
 
 // Document is one MIG message to upload: the F0401 of an invoice, the
-// F0501 of its void, the G0401 of an allowance or the G0501 of its void.
+// F0501 of its void, the G0401 of an allowance, the G0501 of its void, or
+// the E0402 of a 字軌's numbers a period left unused.
 type Document struct {
-	Message   string // F0401, F0501, G0401, G0501
-	Number    string // invoice number (allowance number for G0401, G0501)
+	Message   string // F0401, F0501, G0401, G0501, E0402
+	Number    string // invoice number (allowance number for G0401, G0501; the 字軌 for E0402)
 	Period    string // the invoice's period
 	AccountID string
 	At        time.Time // when the document was issued
@@ -53,8 +54,22 @@ func (d Document) Due(now time.Time) bool {
 	return d.Status != FilingUploaded && d.Deadline.Sub(now) <= DueWithin
 }
 
-// FileName is the document's file in the Turnkey folders.
-func (d Document) FileName() string { return d.Message + "_" + d.Period + "_" + d.Number + ".xml" }
+// FileName is the document's file in the Turnkey folders. An E0402 is
+// named as the export names it, so that a file finance exported and placed
+// in Turnkey's folder is known as this document.
+func (d Document) FileName() string {
+	if d.Message == MessageE0402 {
+		if p, err := twrules.ParsePeriod(d.Period); err == nil {
+			return mig.E0402FileName(p, d.Number)
+		}
+	}
+	return d.Message + "_" + d.Period + "_" + d.Number + ".xml"
+}
+
+// BlankSettle is how long after a period's end its unused numbers are
+// listed for E0402: an invoice a process whose clock lags dated in the
+// period may still take one of them just after its end.
+const BlankSettle = time.Hour
 
 func (d Document) key() string { return d.Message + "-" + d.Period + "-" + d.Number }
 
@@ -159,6 +174,7 @@ func (s *Service) Documents() []Document {
 				}})
 		}
 	}
+	out = append(out, s.blankDocuments(seller)...)
 	for i := range out {
 		out[i].Status = FilingPending
 		if f := s.l.filing[out[i].key()]; f != nil {
@@ -167,6 +183,25 @@ func (s *Service) Documents() []Document {
 	}
 	s.mu.Unlock()
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Deadline.Before(out[j].Deadline) })
+	return out
+}
+
+// blankDocuments are the E0402 documents of every period that has ended
+// (BlankSettle ago) with numbers never used, one per 字軌; s.mu is held.
+func (s *Service) blankDocuments(seller mig.Seller) []Document {
+	now := s.now()
+	var out []Document
+	for period := range s.l.ranges {
+		p, err := twrules.ParsePeriod(period)
+		if err != nil || now.Before(p.End().Add(BlankSettle)) {
+			continue
+		}
+		for _, b := range s.blanks(p) {
+			out = append(out, Document{Message: MessageE0402, Number: b.Track, Period: period,
+				At: p.End(), Deadline: twrules.BlankDeadline(p),
+				write: func(w io.Writer) error { return mig.WriteE0402(w, b, seller) }})
+		}
+	}
 	return out
 }
 
@@ -221,7 +256,7 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 	if err != nil {
 		return rep, err
 	}
-	for _, msg := range []string{MessageF0401, MessageF0501, MessageG0401, MessageG0501} {
+	for _, msg := range Messages {
 		for _, state := range []string{"BAK", "ERR"} {
 			err := filepath.WalkDir(TurnkeyDir(root, msg, state), func(path string, de fs.DirEntry, err error) error {
 				if err != nil {
@@ -253,9 +288,16 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 			}
 		}
 	}
+	// A period whose numbers Turnkey's folders show used outside this
+	// history has fewer blanks than the history knows: its E0402 waits
+	// until they are taken out of use (turnkeyError names them).
+	usedOutside := map[string]bool{}
+	for _, f := range foreign {
+		usedOutside[f.period] = true
+	}
 	for i := range docs {
 		d := &docs[i]
-		if d.Status != FilingPending || heldBack(clashes, d) {
+		if d.Status != FilingPending || heldBack(clashes, d) || d.Message == MessageE0402 && usedOutside[d.Period] {
 			continue
 		}
 		rep.Pending = append(rep.Pending, *d)

@@ -276,8 +276,15 @@ var Messages = []string{MessageF0401, MessageF0501, MessageG0401, MessageG0501, 
 // taken is reported (a voided invoice's too), so what is left of each
 // range is one run from its first unused number to its end.
 func (s *Service) Blanks(p twrules.Period) []mig.Blank {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.blanks(p)
+}
+
+// blanks is Blanks with s.mu held.
+func (s *Service) blanks(p twrules.Period) []mig.Blank {
 	var out []mig.Blank
-	for _, r := range s.RangeStatus(p.String()).Ranges {
+	for _, r := range s.rangeStatus(p.String()).Ranges {
 		if r.Left <= 0 {
 			continue
 		}

@@ -85,11 +85,26 @@ func ExportE0402(w io.Writer, blanks []Blank, seller Seller) error {
 	zw := zip.NewWriter(w)
 	for i, b := range blanks {
 		// Stamped with the period's end: the archive is the same bytes for the same ranges.
-		if err := addFile(zw, "E0402_"+b.Period.Code()+"_"+b.Track+".xml", b.Period.End().Add(-time.Second), func(f io.Writer) error {
+		if err := addFile(zw, E0402FileName(b.Period, b.Track), b.Period.End().Add(-time.Second), func(f io.Writer) error {
 			return write(f, msgs[i])
 		}); err != nil {
 			return err
 		}
 	}
 	return zw.Close()
+}
+
+// E0402FileName is the file of one 字軌's E0402, the same in an export's
+// zip and in Turnkey's folders: E0402_<ROC year and even month>_<字軌>.xml.
+func E0402FileName(p twrules.Period, track string) string {
+	return "E0402_" + p.Code() + "_" + track + ".xml"
+}
+
+// WriteE0402 writes the E0402 document of one 字軌.
+func WriteE0402(w io.Writer, b Blank, seller Seller) error {
+	msg, err := BuildE0402(b, seller)
+	if err != nil {
+		return err
+	}
+	return write(w, msg)
 }

@@ -868,14 +868,21 @@ func (l *ledger) pay(a *account, amt projections.Amount) (toInvoice projections.
 // (credit.adjust), noting what of it paid allowed usage and what paid
 // credit it gave back.
 func (l *ledger) adjust(a *account, d decimal.Decimal) {
-	c := a.creditOf()
+	l.refund(a, adjustCredit(a.creditOf(), l.allowed[a.ID], d))
+}
+
+// adjustCredit takes a correction of the balance into c (credit.adjust),
+// noting in debt (nil when the account has no allowance on a monthly
+// invoice) what of it paid allowed usage and what returned money paid for
+// usage an allowance took off. It returns the paid credit given back.
+func adjustCredit(c *credit, debt *allowedDebt, d decimal.Decimal) (refunded projections.Amount) {
 	before, free := c.overdrawn, c.free
-	l.refund(a, c.adjust(d))
-	debt := l.allowed[a.ID]
+	refunded = c.adjust(d)
 	debt.paidOverdrawn(before.Minus(c.overdrawn), false)
 	if debt != nil && c.free.Cmp(free) > 0 {
 		c.returnCredit(c.free.Minus(free), debt) // money paid, credited back for an allowance
 	}
+	return refunded
 }
 
 // refund records paid credit given back, which its top-up invoices still

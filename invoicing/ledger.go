@@ -53,8 +53,9 @@ type Allowance struct {
 	// recorded before voids carried it).
 	VoidUploadBy time.Time
 	// moved is what the allowance took off its account's due (on a
-	// monthly invoice): what its void makes due again.
-	moved projections.Amount
+	// monthly invoice): what its void makes due again. paid is what it
+	// took off usage already paid: money the customer is owed back.
+	moved, paid projections.Amount
 }
 
 // Net is what the invoice still bills: zero when voided, less its live
@@ -236,15 +237,19 @@ func (a *account) DonationCode() string { return a.extra().donationCode }
 //   - due: postpaid usage beyond the credit, billed monthly and not yet
 //     paid: a payment pays it first and is not invoiced for it again;
 //   - overdrawn: prepaid usage beyond the credit, which the next payment
-//     pays and whose invoice bills.
+//     pays and whose invoice bills;
+//   - returned: money paid for usage that an allowance took off its
+//     invoice, credited back by finance: no live invoice bills it, so it
+//     pays what is due, never invoiced at payment, and the monthly
+//     invoices bill the usage it pays.
 //
-// The balance is paid + free − due − overdrawn. Prepaid usage draws free
+// The balance is paid + free + returned − due − overdrawn. Prepaid usage draws free
 // credit first, so that what was invoiced at payment lasts; postpaid usage
 // draws paid credit only and is invoiced monthly beyond it, so that a
 // change of plan never invoices the same money twice, nor leaves any
 // uninvoiced.
 type credit struct {
-	paid, free, due, overdrawn projections.Amount // exact, without a big.Int while they fit an int64
+	paid, free, due, overdrawn, returned projections.Amount // exact, without a big.Int while they fit an int64
 }
 
 // use draws a request's cost, positive (account.useCredit). It returns what
@@ -265,6 +270,7 @@ func (c *credit) use(cost projections.Amount, postpaid bool) (toInvoice projecti
 	}
 	if postpaid {
 		c.due = c.due.Plus(cost)
+		c.settleReturned()
 		return cost
 	}
 	c.overdrawn = c.overdrawn.Plus(cost)
@@ -296,6 +302,17 @@ func (c *credit) pay(amt projections.Amount) (toInvoice projections.Amount) {
 	return toInvoice
 }
 
+// settleReturned pays what is due with money returned: it is not credit
+// given, and the monthly invoices bill that usage, as no live invoice
+// bills the money any more. Returned money is only ever left while
+// nothing is due.
+func (c *credit) settleReturned() {
+	if c.returned.Sign() > 0 && c.due.Sign() > 0 {
+		t := minAmount(c.returned, c.due)
+		c.returned, c.due = c.returned.Minus(t), c.due.Minus(t)
+	}
+}
+
 // adjust adds a correction of the balance. A positive one is credit given:
 // it pays overdrawn prepaid usage, then is free credit (never invoiced;
 // usage already billed is forgiven by an allowance, not here). A negative
@@ -312,6 +329,9 @@ func (c *credit) adjust(d decimal.Decimal) (refunded projections.Amount) {
 	take := projections.Amount{}.Minus(amt)
 	t := minAmount(c.free, take)
 	c.free, take = c.free.Minus(t), take.Minus(t)
+	// Money returned on no invoice goes back with no allowance to ask.
+	t = minAmount(c.returned, take)
+	c.returned, take = c.returned.Minus(t), take.Minus(t)
 	refunded = minAmount(c.paid, take)
 	c.paid, take = c.paid.Minus(refunded), take.Minus(refunded)
 	c.overdrawn = c.overdrawn.Plus(take)
@@ -321,18 +341,36 @@ func (c *credit) adjust(d decimal.Decimal) (refunded projections.Amount) {
 // allow takes an allowance on a monthly invoice off what is due: the
 // invoice no longer bills it, so no payment may pay it uninvoiced. It stays
 // owed as overdrawn, until credit given (finance's correction of the
-// balance for the allowance) or a payment, invoiced, pays it. Credit given
-// before the allowance pays it at once, as credit given after it would:
-// the order of finance's two steps changes nothing. It returns what it
-// moved, which the allowance's void moves back.
-func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved projections.Amount) {
+// balance for the allowance) or a payment, invoiced, pays it. What it takes
+// off beyond what is due was paid already: the customer is owed it back
+// (allowedDebt.claim), and finance's credit for it returns money paid, not
+// credit given. Credit given before the allowance pays it at once, as
+// credit given after it would: the order of finance's two steps changes
+// nothing. It returns what it moved and what of it was paid, which the
+// allowance's void moves back.
+func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved, paid projections.Amount) {
 	moved = minAmount(c.due, amt)
 	c.due, c.overdrawn = c.due.Minus(moved), c.overdrawn.Plus(moved)
 	d.owed = d.owed.Plus(moved)
 	given := minAmount(c.free, moved)
 	c.free, c.overdrawn = c.free.Minus(given), c.overdrawn.Minus(given)
 	d.paidOverdrawn(given, false)
-	return moved
+	paid = amt.Minus(moved)
+	d.claim = d.claim.Plus(paid)
+	c.returnCredit(c.free, d)
+	return moved, paid
+}
+
+// returnCredit turns up to amt of free credit into money returned, as
+// much as allowances on usage already paid left the customer owed back.
+func (c *credit) returnCredit(amt projections.Amount, d *allowedDebt) {
+	t := minAmount(minAmount(d.claim, amt), c.free)
+	if t.Sign() <= 0 {
+		return
+	}
+	d.claim, d.returned = d.claim.Minus(t), d.returned.Plus(t)
+	c.free, c.returned = c.free.Minus(t), c.returned.Plus(t)
+	c.settleReturned()
 }
 
 // disallow undoes allow for a voided allowance: the invoice bills again
@@ -340,8 +378,9 @@ func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved projection
 // owed of it stops being overdrawn. What was paid since is no longer paid
 // by it: a payment invoiced at payment becomes paid credit again (else that
 // payment and the invoice would both bill it), and credit given becomes
-// free credit again. The balance does not change.
-func (c *credit) disallow(moved projections.Amount, d *allowedDebt) {
+// free credit again. What it took off usage already paid is owed back no
+// more (unreturn). The balance does not change.
+func (c *credit) disallow(moved, alreadyPaid projections.Amount, d *allowedDebt) {
 	owed := minAmount(minAmount(d.owed, c.overdrawn), moved)
 	d.owed, c.overdrawn = d.owed.Minus(owed), c.overdrawn.Minus(owed)
 	rest := moved.Minus(owed)
@@ -350,6 +389,23 @@ func (c *credit) disallow(moved projections.Amount, d *allowedDebt) {
 	free := minAmount(d.byCredit, rest.Minus(paid))
 	d.byCredit, c.free = d.byCredit.Minus(free), c.free.Plus(free)
 	c.due = c.due.Plus(owed).Plus(paid).Plus(free)
+	c.unreturn(alreadyPaid, d)
+	c.settleReturned()
+}
+
+// unreturn undoes what an allowance on usage already paid left owed back:
+// what is still owed is no longer; money returned for it is credit given
+// again, and what of it paid usage since leaves that usage due, paid by
+// credit given. The balance does not change.
+func (c *credit) unreturn(alreadyPaid projections.Amount, d *allowedDebt) {
+	claimed := minAmount(d.claim, alreadyPaid)
+	d.claim = d.claim.Minus(claimed)
+	back := minAmount(d.returned, alreadyPaid.Minus(claimed))
+	d.returned = d.returned.Minus(back)
+	left := minAmount(c.returned, back)
+	spent := back.Minus(left)
+	c.returned, c.free = c.returned.Minus(left), c.free.Plus(left).Plus(spent)
+	c.due = c.due.Plus(spent)
 }
 
 // allowedDebt is what an account's allowances on monthly invoices moved
@@ -359,6 +415,9 @@ func (c *credit) disallow(moved projections.Amount, d *allowedDebt) {
 // allowances (ledger.allowed).
 type allowedDebt struct {
 	owed, byPayment, byCredit projections.Amount
+	// claim is what allowances took off usage already paid and finance
+	// has not credited back yet; returned is what it has.
+	claim, returned projections.Amount
 }
 
 // paidOverdrawn records that overdrawn went down by paid, paid by a payment
@@ -809,10 +868,21 @@ func (l *ledger) pay(a *account, amt projections.Amount) (toInvoice projections.
 // (credit.adjust), noting what of it paid allowed usage and what paid
 // credit it gave back.
 func (l *ledger) adjust(a *account, d decimal.Decimal) {
-	c := a.creditOf()
-	before := c.overdrawn
-	l.refund(a, c.adjust(d))
-	l.allowed[a.ID].paidOverdrawn(before.Minus(c.overdrawn), false)
+	l.refund(a, adjustCredit(a.creditOf(), l.allowed[a.ID], d))
+}
+
+// adjustCredit takes a correction of the balance into c (credit.adjust),
+// noting in debt (nil when the account has no allowance on a monthly
+// invoice) what of it paid allowed usage and what returned money paid for
+// usage an allowance took off. It returns the paid credit given back.
+func adjustCredit(c *credit, debt *allowedDebt, d decimal.Decimal) (refunded projections.Amount) {
+	before, free := c.overdrawn, c.free
+	refunded = c.adjust(d)
+	debt.paidOverdrawn(before.Minus(c.overdrawn), false)
+	if debt != nil && c.free.Cmp(free) > 0 {
+		c.returnCredit(c.free.Minus(free), debt) // money paid, credited back for an allowance
+	}
+	return refunded
 }
 
 // refund records paid credit given back, which its top-up invoices still
@@ -1132,7 +1202,7 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 	case *domain.AllowanceIssued:
 		al := Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt}
 		if c, d := l.usageCredit(inv); c != nil {
-			al.moved = c.allow(projections.AmountOf(decimal.NewFromInt(b.Sales+b.Tax)), d)
+			al.moved, al.paid = c.allow(projections.AmountOf(decimal.NewFromInt(b.Sales+b.Tax)), d)
 		}
 		ch := inv.change()
 		ch.allowances = append(ch.allowances, al)
@@ -1142,7 +1212,7 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 			if a := &inv.changes.allowances[i]; a.Number == b.Number && !a.Voided {
 				a.Voided, a.VoidReason, a.VoidedAt, a.VoidUploadBy = true, b.Reason, e.OccurredAt, b.UploadBy
 				if c, d := l.usageCredit(inv); c != nil {
-					c.disallow(a.moved, d)
+					c.disallow(a.moved, a.paid, d)
 				}
 			}
 		}

@@ -31,8 +31,10 @@ type CreditOffset struct {
 
 // CreditOffset reports an account's credit given that offsets invoiced
 // usage it still owes, with more credit given on top (a positive
-// adjustment about to be recorded, or zero); ToAllow is 0 when there is
-// none. It reads the store first.
+// adjustment about to be recorded, or zero), taken as the ledger will
+// record it: what of it pays what allowances left owed, or returns what
+// they took off usage paid, is no credit given. ToAllow is 0 when there
+// is none. It reads the store first.
 func (s *Service) CreditOffset(ctx context.Context, acct string, more decimal.Decimal) (CreditOffset, error) {
 	if err := s.Sync(ctx); err != nil {
 		return CreditOffset{}, err
@@ -63,13 +65,28 @@ func (s *Service) creditOffsets() []CreditOffset {
 func (s *Service) creditOffset(acct string, more decimal.Decimal, unbilled map[string]decimal.Decimal) (o CreditOffset, ok bool) {
 	o.AccountID = acct
 	a := s.l.accounts[acct]
-	if a == nil || a.credit == nil || a.credit.due.Sign() <= 0 {
+	if a == nil || a.credit == nil {
+		return o, false
+	}
+	c := *a.credit
+	if more.IsPositive() {
+		// The credit as it will be recorded: it pays what allowances left
+		// owed and returns what they took off usage paid before it is
+		// credit given.
+		var debt *allowedDebt
+		if d := s.l.allowed[acct]; d != nil {
+			copied := *d
+			debt = &copied
+		}
+		adjustCredit(&c, debt, more)
+	}
+	if c.due.Sign() <= 0 {
 		return o, false
 	}
 	// What is due and not pending on a later invoice is what the live
 	// invoices bill: payments pay the oldest first.
-	o.Credit = a.credit.free.Decimal().Add(more)
-	o.Owed = decimal.Max(a.credit.due.Decimal().Sub(unbilled[acct]), decimal.Zero)
+	o.Credit = c.free.Decimal()
+	o.Owed = decimal.Max(c.due.Decimal().Sub(unbilled[acct]), decimal.Zero)
 	o.ToAllow = decimal.Min(o.Credit, o.Owed).Floor().IntPart()
 	if o.ToAllow < 1 {
 		return o, false

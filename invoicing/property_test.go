@@ -69,6 +69,13 @@ type history struct {
 	// given paid of it since: a payment or credit pays allowed usage first.
 	moved                     map[string]decimal.Decimal
 	owed, byPayment, byCredit map[string]decimal.Decimal
+	// early is what each allowance took off usage already paid; claim is
+	// what of the account's finance has not credited back yet, returned
+	// the money credited back (it pays what is due, as a payment that
+	// nothing invoices would), credited what of it was ever credited
+	// back, and refundedReturned what of it a refund took.
+	early                                       map[string]decimal.Decimal
+	claim, returned, credited, refundedReturned map[string]decimal.Decimal
 	// balance is each account's top-ups less its usage, as the balances
 	// read model should have it.
 	balance map[string]decimal.Decimal
@@ -103,6 +110,8 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		due: map[string]decimal.Decimal{}, overdrawn: map[string]decimal.Decimal{}, rounded: map[string]decimal.Decimal{}, payments: map[string]int64{},
 		refunded: map[string]decimal.Decimal{}, moved: map[string]decimal.Decimal{},
 		owed: map[string]decimal.Decimal{}, byPayment: map[string]decimal.Decimal{}, byCredit: map[string]decimal.Decimal{},
+		early: map[string]decimal.Decimal{}, claim: map[string]decimal.Decimal{}, returned: map[string]decimal.Decimal{},
+		credited: map[string]decimal.Decimal{}, refundedReturned: map[string]decimal.Decimal{},
 		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}}
 	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
 	// The 隨機碼 come from a drawn seed, so that a failing history
@@ -205,6 +214,7 @@ func (h *history) use(rt *rapid.T) {
 		return
 	}
 	h.due[acct] = h.due[acct].Add(rest)
+	h.settleReturned(acct)
 	k := [3]string{acct, h.month(started), model}
 	u := h.used[k]
 	u.requests++
@@ -304,24 +314,57 @@ func (h *history) adjust(rt *rapid.T) {
 	if d.IsZero() {
 		return
 	}
-	h.ok(h.cmd.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: "correction"}))
-	h.balance[acct] = h.balance[acct].Add(d)
 	if d.IsPositive() {
-		over := decimal.Min(h.overdrawn[acct], d)
-		h.overdrawn[acct] = h.overdrawn[acct].Sub(over)
-		h.payOwed(acct, over, h.byCredit)
-		h.free[acct] = h.free[acct].Add(d.Sub(over))
+		h.give(acct, d, "correction")
 		return
 	}
+	h.ok(h.cmd.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: "correction"}))
+	h.balance[acct] = h.balance[acct].Add(d)
 	take := d.Neg()
 	f := decimal.Min(h.free[acct], take)
 	h.free[acct], take = h.free[acct].Sub(f), take.Sub(f)
+	r := decimal.Min(h.returned[acct], take)
+	h.returned[acct], take = h.returned[acct].Sub(r), take.Sub(r)
+	h.refundedReturned[acct] = h.refundedReturned[acct].Add(r)
 	p := decimal.Min(h.credit[acct], take)
 	h.credit[acct], take = h.credit[acct].Sub(p), take.Sub(p)
 	if p.IsPositive() {
 		h.refunded[acct] = h.refunded[acct].Add(p)
 	}
 	h.overdrawn[acct] = h.overdrawn[acct].Add(take)
+}
+
+// give credits acct's balance with d, positive: it pays overdrawn usage
+// first, then returns what allowances took off usage paid already, then
+// is credit given.
+func (h *history) give(acct string, d decimal.Decimal, reason string) {
+	h.ok(h.cmd.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: reason}))
+	h.balance[acct] = h.balance[acct].Add(d)
+	over := decimal.Min(h.overdrawn[acct], d)
+	h.overdrawn[acct] = h.overdrawn[acct].Sub(over)
+	h.payOwed(acct, over, h.byCredit)
+	h.free[acct] = h.free[acct].Add(d.Sub(over))
+	h.returnCredit(acct, d.Sub(over))
+}
+
+// returnCredit records that up to amt of acct's free credit is money
+// returned: what allowances took off usage already paid.
+func (h *history) returnCredit(acct string, amt decimal.Decimal) {
+	t := decimal.Min(decimal.Min(h.claim[acct], amt), h.free[acct])
+	if !t.IsPositive() {
+		return
+	}
+	h.claim[acct], h.credited[acct] = h.claim[acct].Sub(t), h.credited[acct].Add(t)
+	h.free[acct], h.returned[acct] = h.free[acct].Sub(t), h.returned[acct].Add(t)
+	h.settleReturned(acct)
+}
+
+// settleReturned pays what acct owes with the money returned to it.
+func (h *history) settleReturned(acct string) {
+	t := decimal.Min(h.returned[acct], h.due[acct])
+	if t.IsPositive() {
+		h.returned[acct], h.due[acct] = h.returned[acct].Sub(t), h.due[acct].Sub(t)
+	}
 }
 
 // payOwed records that amt of what acct had overdrawn was paid, allowed
@@ -413,6 +456,16 @@ func (h *history) allowance(rt *rapid.T) {
 		given := decimal.Min(h.free[acct], t)
 		h.free[acct], h.overdrawn[acct] = h.free[acct].Sub(given), h.overdrawn[acct].Sub(given)
 		h.payOwed(acct, given, h.byCredit)
+		// Beyond what was due, it takes off usage paid already: owed back
+		// to the customer, by credit given before or after it.
+		h.early[a.Number] = decimal.NewFromInt(amount).Sub(t)
+		h.claim[acct] = h.claim[acct].Add(h.early[a.Number])
+		h.returnCredit(acct, h.free[acct])
+		// Finance credits the balance with the allowance, as its command
+		// says.
+		if rapid.Bool().Draw(rt, "allowance credited") {
+			h.give(acct, decimal.NewFromInt(amount), "allowance "+a.Number)
+		}
 		// The customer may pay what its balance shows all the same: the
 		// payment pays what the allowance left owed, invoiced at payment.
 		if rapid.Bool().Draw(rt, "balance paid after the allowance") {
@@ -455,6 +508,18 @@ func (h *history) voidAllowance(rt *rapid.T) {
 		free := decimal.Min(h.byCredit[acct], rest.Sub(paid))
 		h.byCredit[acct], h.free[acct] = h.byCredit[acct].Sub(free), h.free[acct].Add(free)
 		h.due[acct] = h.due[acct].Add(owed).Add(paid).Add(free)
+		// What it took off usage paid is owed back no more: money
+		// returned for it is credit given again, and what of it paid
+		// usage since leaves that usage due.
+		early := h.early[a.number]
+		claimed := decimal.Min(h.claim[acct], early)
+		h.claim[acct] = h.claim[acct].Sub(claimed)
+		back := decimal.Min(h.credited[acct], early.Sub(claimed))
+		h.credited[acct] = h.credited[acct].Sub(back)
+		left := decimal.Min(h.returned[acct], back)
+		h.returned[acct], h.free[acct] = h.returned[acct].Sub(left), h.free[acct].Add(back)
+		h.due[acct] = h.due[acct].Add(back.Sub(left))
+		h.settleReturned(acct)
 	}
 }
 
@@ -540,7 +605,7 @@ func (h *history) check(settled bool) Reconciliation {
 				acct, h.received[acct], h.paid[acct], monthly, h.rounded[acct], h.payments[acct])
 		}
 		// The balance is made of the credit kinds and what is owed.
-		if parts := h.credit[acct].Add(h.free[acct]).Sub(h.due[acct]).Sub(h.overdrawn[acct]); !parts.Equal(h.balance[acct]) {
+		if parts := h.credit[acct].Add(h.free[acct]).Add(h.returned[acct]).Sub(h.due[acct]).Sub(h.overdrawn[acct]); !parts.Equal(h.balance[acct]) {
 			rt.Fatalf("%s: balance %s, parts add to %s", acct, h.balance[acct], parts)
 		}
 		// And the ledger's parts are the test's.
@@ -551,10 +616,11 @@ func (h *history) check(settled bool) Reconciliation {
 		}
 		h.svc.mu.Unlock()
 		if !c.paid.Decimal().Equal(h.credit[acct]) || !c.free.Decimal().Equal(h.free[acct]) ||
-			!c.due.Decimal().Equal(h.due[acct]) || !c.overdrawn.Decimal().Equal(h.overdrawn[acct]) {
-			rt.Fatalf("%s: the ledger's credit is paid %s, free %s, due %s, overdrawn %s; the test's %s, %s, %s, %s", acct,
-				c.paid.Decimal(), c.free.Decimal(), c.due.Decimal(), c.overdrawn.Decimal(),
-				h.credit[acct], h.free[acct], h.due[acct], h.overdrawn[acct])
+			!c.due.Decimal().Equal(h.due[acct]) || !c.overdrawn.Decimal().Equal(h.overdrawn[acct]) ||
+			!c.returned.Decimal().Equal(h.returned[acct]) {
+			rt.Fatalf("%s: the ledger's credit is paid %s, free %s, due %s, overdrawn %s, returned %s; the test's %s, %s, %s, %s, %s", acct,
+				c.paid.Decimal(), c.free.Decimal(), c.due.Decimal(), c.overdrawn.Decimal(), c.returned.Decimal(),
+				h.credit[acct], h.free[acct], h.due[acct], h.overdrawn[acct], h.returned[acct])
 		}
 	}
 	// Top-ups: whole NTD of what was paid is invoiced, never more, and
@@ -610,6 +676,25 @@ func (h *history) check(settled bool) Reconciliation {
 				monthsBilled[inv.AccountID] = map[string]bool{}
 			}
 			monthsBilled[inv.AccountID][inv.Month] = true
+		}
+	}
+	// And every NT$ received is on an invoice: what payments paid beyond
+	// what was invoiced at payment is usage that live monthly invoices
+	// bill net of their allowances, or is pending, or is money owed or
+	// credited back for an allowance on usage paid already, or went back
+	// in a refund, but for the rounding of each month's invoices.
+	pendingUsage := map[string]decimal.Decimal{}
+	for _, r := range rec.Rows {
+		if r.Basis == BasisUsage {
+			pendingUsage[r.AccountID] = pendingUsage[r.AccountID].Add(r.Pending)
+		}
+	}
+	for _, acct := range accounts {
+		onInvoices := decimal.NewFromInt(monthlyNet[acct]).Add(pendingUsage[acct]).Add(h.claim[acct]).Add(h.returned[acct]).Add(h.refundedReturned[acct])
+		slack := decimal.New(5*int64(len(monthsBilled[acct])), -1)
+		if h.received[acct].Sub(h.paid[acct]).Sub(h.rounded[acct]).GreaterThan(onInvoices.Add(slack)) {
+			rt.Fatalf("%s: received NT$%s, NT$%s invoiced at payment; monthly invoices bill NT$%d net, NT$%s pending, NT$%s owed back, NT$%s credited back and unspent, NT$%s refunded",
+				acct, h.received[acct], h.paid[acct], monthlyNet[acct], pendingUsage[acct], h.claim[acct], h.returned[acct], h.refundedReturned[acct])
 		}
 	}
 	for _, acct := range accounts {

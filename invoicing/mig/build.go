@@ -310,7 +310,9 @@ type AllowanceVoid struct {
 
 // BuildG0501 maps the void of an allowance to its G0501 message, whose
 // fields mirror F0501's (from implementations of the former B0501/D0501).
+// Its seller is its invoice's, as in the allowance's G0401.
 func BuildG0501(v AllowanceVoid, seller Seller) (*CancelAllowance, error) {
+	seller = sellerOf(v.Invoice, seller)
 	var errs []error
 	if v.Event.Number != v.Allowance.Number || v.Allowance.InvoiceNumber != v.Invoice.Number {
 		errs = append(errs, fmt.Errorf("mig: void of allowance %s given allowance %s of invoice %s", v.Event.Number, v.Allowance.Number, v.Invoice.Number))

@@ -74,9 +74,11 @@ func TestResentTopUpFormStartsOneCheckout(t *testing.T) {
 		t.Errorf("the page gives its form the token %q again", next)
 	}
 
-	// A double click: two copies of a new form at once.
+	// A double click: two copies of a new form at once, confirmed (the
+	// first checkout still awaits its payment, so a new form asks first).
 	_, page = b.get("/console/accounts/acct_twice/payments")
 	form.Set("once", formFields(t, page, "/console/accounts/acct_twice/payments").Get("once"))
+	form.Set("confirm", "yes")
 	var wg sync.WaitGroup
 	codes := make([]int, 2)
 	for i := range codes {

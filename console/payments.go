@@ -1,9 +1,11 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -12,6 +14,7 @@ import (
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/payments/ecpay"
+	"github.com/routefree/routefree/projections"
 )
 
 // Top-ups by card and ATM through the payment provider: the account owner
@@ -124,7 +127,16 @@ func (s *server) checkoutForm(c echo.Context) error {
 		return err
 	}
 	var co payments.Checkout
+	var pending *paymentRow
 	repeatedTo, err := s.makeOnce(c, func() (string, error) {
+		if c.FormValue(confirmField) != "yes" {
+			if err := s.deps.Payments.CheckOrder(amount, c.FormValue("method")); err != nil {
+				return "", apiError(err)
+			}
+			if pending = s.pendingCheckout(a.ID); pending != nil {
+				return "", errAskFirst // the form's token stays free for the confirmation
+			}
+		}
 		var err error
 		co, err = s.deps.Payments.Start(c.Request().Context(), a.ID, amount, c.FormValue("method"), requestBase(c))
 		if err != nil {
@@ -132,6 +144,9 @@ func (s *server) checkoutForm(c echo.Context) error {
 		}
 		return startedPath(a.ID, co.TradeNo), nil
 	})
+	if pending != nil {
+		return s.confirmSecondCheckout(c, a, amount, *pending)
+	}
 	if err != nil {
 		return err
 	}
@@ -145,6 +160,63 @@ func (s *server) checkoutForm(c echo.Context) error {
 	p := s.newPage(c, "title.checkout", co)
 	p.Subtitle = a.Organisation
 	return s.render(c, http.StatusOK, "checkout", p)
+}
+
+// pendingRecent is how long a checkout awaiting its payment makes the next
+// one ask first: about the time a customer spends on ECPay's page. Two
+// tabs of the top-up page each hold a form of their own, which the
+// one-time token does not tie together; an older checkout was most likely
+// left, and a new one is what the customer means.
+const pendingRecent = 30 * time.Minute
+
+// errAskFirst stops a checkout that is to be confirmed first.
+var errAskFirst = errors.New("console: another checkout awaits its payment")
+
+// pendingCheckout is the account's newest checkout that awaits its payment
+// and started within pendingRecent, or nil.
+func (s *server) pendingCheckout(accountID string) *paymentRow {
+	now := s.deps.now()
+	for _, p := range paymentRows(s.deps.Payments, s.deps.Payments.View().Payments(accountID), now) {
+		if p.Status == payments.StatusPending && now.Sub(p.StartedAt) <= pendingRecent {
+			return &p
+		}
+	}
+	return nil
+}
+
+func init() {
+	for k, v := range map[string][2]string{
+		"confirm.checkout":      {"此帳戶另有一筆儲值訂單等待付款，確定再開始一筆？", "Another checkout of this account awaits its payment: start a second one?"},
+		"confirm.checkout.note": {"若該訂單的綠界付款頁仍開在另一個分頁或視窗，請在該頁完成付款即可。兩筆都付款，兩筆都會入帳。", "If that checkout's ECPay page is still open in another tab or window, finish paying there instead. If both are paid, both are credited."},
+		"pay.pending.trade":     {"等待付款的訂單", "Checkout awaiting payment"},
+		"pay.pending.amount":    {"其金額", "Its amount"},
+		"pay.pending.started":   {"開始於（臺北時間）", "Started (Taipei time)"},
+		"pay.new.amount":        {"新訂單", "New checkout"},
+	} {
+		messages[k] = v
+	}
+}
+
+// confirmSecondCheckout names the pending checkout and asks before starting
+// another: both, if paid, are credited. Confirmed, the same form (and its
+// one-time token) starts the second checkout.
+func (s *server) confirmSecondCheckout(c echo.Context, a AccountInfo, amount decimal.Decimal, pending paymentRow) error {
+	lang := language(c.Response(), c.Request())
+	path := "/console/accounts/" + url.PathEscape(a.ID) + "/payments"
+	method := c.FormValue("method")
+	fields := [][2]string{{"amount", amount.String()}, {"method", method}}
+	if tok, err := formToken(c); err == nil {
+		fields = append(fields, [2]string{onceField, tok})
+	}
+	_, err := s.confirmed(c, confirmStep{Action: "confirm.checkout", Note: "confirm.checkout.note",
+		Facts: [][2]string{
+			{"pay.pending.trade", pending.TradeNo},
+			{"pay.pending.amount", money(pending.Amount) + " · " + tr(lang, "method."+pending.Method)},
+			{"pay.pending.started", pending.StartedAt.In(projections.Taipei).Format("2006-01-02 15:04")},
+			{"pay.new.amount", money(amount) + " · " + tr(lang, "pay."+method)},
+		},
+		Fields: fields, Post: path, Back: path})
+	return err
 }
 
 // startedPath is the top-up page pointing at the checkout a form started.

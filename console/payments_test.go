@@ -355,7 +355,8 @@ func TestFullWidthAmounts(t *testing.T) {
 
 	b := e.browser()
 	csrf := b.signIn(mgmt)
-	resp, page := b.post("/console/accounts/acct_wide/payments", url.Values{"csrf": {csrf}, "amount": {"１，０００"}, "method": {"card"}})
+	// Confirmed: the browser's checkout still awaits its payment.
+	resp, page := b.post("/console/accounts/acct_wide/payments", url.Values{"csrf": {csrf}, "amount": {"１，０００"}, "method": {"card"}, "confirm": {"yes"}})
 	if resp.StatusCode != http.StatusOK || attrOf(t, page, "input", "name", "TotalAmount", "value") != "1000" {
 		t.Fatalf("checkout of １，０００: %d %s", resp.StatusCode, visibleText(t, page))
 	}

@@ -191,25 +191,9 @@ func (s *Service) maxTopUp() decimal.Decimal {
 // the customer reached it, used when no public URL is configured. The
 // actor of ctx (the customer's key) is recorded with it.
 func (s *Service) Start(ctx context.Context, accountID string, amount decimal.Decimal, choose, base string) (Checkout, error) {
-	var method, pick string
-	switch choose {
-	case ChooseCard:
-		method, pick = domain.MethodCard, ecpay.ChooseCredit
-	case ChooseATM:
-		method, pick = domain.MethodBankTransfer, ecpay.ChooseATM
-	default:
-		return Checkout{}, invalid("method must be %s or %s", ChooseCard, ChooseATM)
-	}
-	if !amount.IsPositive() || !amount.Equal(amount.Truncate(0)) {
-		return Checkout{}, invalid("a top-up is a positive whole number of New Taiwan dollars (NT$%s given)", amount)
-	}
-	if max := s.maxTopUp(); amount.GreaterThan(max) {
-		return Checkout{}, invalid("a top-up is at most NT$%s (NT$%s given)", max, amount)
-	}
-	// Checked before the checkout is recorded: ECPay would refuse the order
-	// at its cashier and leave the customer there.
-	if pick == ecpay.ChooseATM && (amount.LessThan(decimal.NewFromInt(ecpay.ATMMinAmount)) || amount.GreaterThan(decimal.NewFromInt(ecpay.ATMMaxAmount))) {
-		return Checkout{}, invalid("an ATM transfer is NT$%d to NT$%d (NT$%s given): choose an amount in that range, or pay by card", ecpay.ATMMinAmount, ecpay.ATMMaxAmount, amount)
+	method, pick, err := s.order(amount, choose)
+	if err != nil {
+		return Checkout{}, err
 	}
 	if _, _, err := s.cmds.Account(ctx, accountID); err != nil {
 		return Checkout{}, err
@@ -242,6 +226,39 @@ func (s *Service) Start(ctx context.Context, accountID string, amount decimal.De
 		return Checkout{}, err
 	}
 	return Checkout{TradeNo: trade, Amount: amount, Method: method, Action: s.cfg.Merchant.Endpoint, Fields: fields}, nil
+}
+
+// CheckOrder says what Start would refuse in an amount and a method,
+// recording nothing: a page asks its questions only of an order that can
+// go on.
+func (s *Service) CheckOrder(amount decimal.Decimal, choose string) error {
+	_, _, err := s.order(amount, choose)
+	return err
+}
+
+// order checks an amount and a method, and gives the method as recorded
+// and as ECPay's ChoosePayment.
+func (s *Service) order(amount decimal.Decimal, choose string) (method, pick string, err error) {
+	switch choose {
+	case ChooseCard:
+		method, pick = domain.MethodCard, ecpay.ChooseCredit
+	case ChooseATM:
+		method, pick = domain.MethodBankTransfer, ecpay.ChooseATM
+	default:
+		return "", "", invalid("method must be %s or %s", ChooseCard, ChooseATM)
+	}
+	if !amount.IsPositive() || !amount.Equal(amount.Truncate(0)) {
+		return "", "", invalid("a top-up is a positive whole number of New Taiwan dollars (NT$%s given)", amount)
+	}
+	if max := s.maxTopUp(); amount.GreaterThan(max) {
+		return "", "", invalid("a top-up is at most NT$%s (NT$%s given)", max, amount)
+	}
+	// Checked before the checkout is recorded: ECPay would refuse the order
+	// at its cashier and leave the customer there.
+	if pick == ecpay.ChooseATM && (amount.LessThan(decimal.NewFromInt(ecpay.ATMMinAmount)) || amount.GreaterThan(decimal.NewFromInt(ecpay.ATMMaxAmount))) {
+		return "", "", invalid("an ATM transfer is NT$%d to NT$%d (NT$%s given): choose an amount in that range, or pay by card", ecpay.ATMMinAmount, ecpay.ATMMaxAmount, amount)
+	}
+	return method, pick, nil
 }
 
 // tradeNo is "RF", the Taipei time to the second and six random letters

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/payments/ecpay/ecpaytest"
 )
 
@@ -58,6 +59,18 @@ func TestCheckoutNotificationsOutOfOrderAndForged(t *testing.T) {
 	}
 	if reply, err := fake.Paid(first, func(f url.Values) { f.Set("TradeAmt", "40") }, nil); err != nil || !strings.HasPrefix(reply, "0|") {
 		t.Errorf("a signed notification of NT$40 for NT$400: %q %v", reply, err)
+	}
+	// ECPay signed it: finance sees it; the customer's checkout still
+	// awaits its payment, and nothing is credited.
+	e.sync()
+	if p, _ := e.deps.Payments.View().Payment(first); e.deps.Payments.Status(p, e.clock.Now()) != payments.StatusPending {
+		t.Errorf("after a signed notification of another amount the checkout reads %s", e.deps.Payments.Status(p, e.clock.Now()))
+	}
+	if r := e.deps.Payments.View().Refused(); len(r) != 1 || r[0].TradeNo != first {
+		t.Errorf("refused for finance: %+v", r)
+	}
+	if v, _ := e.models.Balances.View("acct_order", "", e.clock.Now()); !v.Balance.IsZero() {
+		t.Fatalf("balance %s before any payment", v.Balance)
 	}
 
 	for _, trade := range []string{second, second, first, second, first} {

@@ -16,7 +16,7 @@ import (
 // to the cashier; the second names the first's checkout and asks, in
 // Chinese, on a page that fits the phone, and confirmed goes to the
 // cashier too.
-func TestBrowserTwoTabsTopUpOnAPhone(t *testing.T) {
+func TestBrowserTwoTabsCheckoutOnAPhone(t *testing.T) {
 	var fake *ecpaytest.Provider
 	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
 	_, mgmt, _ := managedAccount(e, "acct_two_tabs")

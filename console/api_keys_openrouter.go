@@ -178,8 +178,9 @@ func (s *server) orListKeys(c echo.Context) error {
 // resets, is refused, but with no limit, where it is what the key's answer
 // shows); include_byok_in_limit is accepted and not acted on; expires_at is
 // an ISO 8601 UTC instant, as OpenRouter takes it (other time zones are
-// refused); workspace_id and creator_user_id are not kept (the workspace
-// is the management key's account).
+// refused); workspace_id, creator_user_id and external (a partner's user)
+// are checked and not kept (the workspace is the management key's account;
+// RouteFree has no creators or external users).
 type orKeyInput struct {
 	Name        string
 	Limit       *decimal.Decimal
@@ -243,6 +244,31 @@ func orLimit(field string, raw json.RawMessage, v **decimal.Decimal) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: must be %s, got string", field, wantLimit))
 	}
 	return orField(field, raw, v, wantLimit)
+}
+
+// orExternal checks create's partner identity as OpenRouter's schema has
+// it, {"user": string, "api_key"?: string}; it is not kept (RouteFree has
+// no external users: the key's external_user stays null).
+func orExternal(field string, raw json.RawMessage) error {
+	var ext map[string]json.RawMessage
+	if err := orField(field, raw, &ext, "an object with user"); err != nil {
+		return err
+	}
+	if _, ok := ext["user"]; !ok {
+		return echo.NewHTTPError(http.StatusBadRequest, field+".user is required")
+	}
+	for k, v := range ext {
+		switch k {
+		case "user", "api_key":
+			var s string
+			if err := orField(field+"."+k, v, &s, "a string"); err != nil {
+				return err
+			}
+		default:
+			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field+"."+k)
+		}
+	}
+	return nil
 }
 
 // rawKind names the JSON type of a well-formed value.
@@ -317,6 +343,8 @@ func decodeCreate(b []byte) (orKeyInput, error) {
 		case "workspace_id", "creator_user_id":
 			var s *string
 			err = orField(field, v, &s, "a string or null")
+		case "external":
+			err = orExternal(field, v)
 		default:
 			// A misspelt field (limitReset) would leave its default in force.
 			err = echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)

@@ -154,6 +154,11 @@ func (s *server) orListKeys(c echo.Context) error {
 		}
 		withDisabled = b
 	}
+	// OpenRouter filters by workspace; RouteFree's workspace is the account,
+	// so another one is not found rather than answered with this one's keys.
+	if ws := c.QueryParam("workspace_id"); ws != "" && ws != p.AccountID {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("workspace %q not found: a key's workspace is its account, %s", ws, p.AccountID))
+	}
 	out := []orKey{}
 	skipped := 0
 	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {

@@ -100,8 +100,8 @@ func (s *server) changeKeyExpiry(ctx context.Context, by auth.Principal, k proje
 // to the second through the API is not rounded to the end of its day. A
 // last day already over is refused.
 func formExpiryChange(c echo.Context, now time.Time) (at *time.Time, moved bool, err error) {
-	if _, given := c.Request().PostForm["expires_on"]; !given ||
-		strings.TrimSpace(c.FormValue("expires_on")) == strings.TrimSpace(c.FormValue("expires_on_was")) {
+	day := strings.TrimSpace(c.FormValue("expires_on")) // parses the form
+	if _, given := c.Request().PostForm["expires_on"]; !given || day == strings.TrimSpace(c.FormValue("expires_on_was")) {
 		return nil, false, nil
 	}
 	if at, err = formExpiry(c, "expires_on"); err != nil {

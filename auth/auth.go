@@ -66,7 +66,8 @@ var (
 )
 
 // A key that may not act is told why in the words the model endpoints use,
-// rather than asked to sign in: an unknown key 401, a known one 403.
+// rather than asked to sign in: 401, as OpenRouter answers a key it does
+// not take (unknown, disabled, revoked or expired).
 var (
 	ErrKeyUnknown  = errors.New("invalid API key")
 	ErrKeyDisabled = errors.New("this API key is disabled; a management key can enable it again")
@@ -128,10 +129,7 @@ func gate(a Authenticator, customer func(Principal) bool, roles []Role, customer
 			if errors.Is(err, ErrForbidden) { // signed in, but e.g. without the form's CSRF token
 				return echo.NewHTTPError(http.StatusForbidden, "the request's CSRF token is missing or wrong")
 			}
-			if errors.Is(err, ErrKeyDisabled) || errors.Is(err, ErrKeyRevoked) {
-				return echo.NewHTTPError(http.StatusForbidden, err.Error())
-			}
-			if errors.Is(err, ErrKeyUnknown) || errors.Is(err, ErrKeyExpired) {
+			if errors.Is(err, ErrKeyUnknown) || errors.Is(err, ErrKeyExpired) || errors.Is(err, ErrKeyDisabled) || errors.Is(err, ErrKeyRevoked) {
 				return echo.NewHTTPError(http.StatusUnauthorized, err.Error())
 			}
 			if err != nil {

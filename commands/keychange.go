@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -38,6 +39,8 @@ func (h *Handler) Key(ctx context.Context, keyID string) (KeyState, error) {
 		switch v := e.(type) {
 		case *domain.KeyChanged:
 			st.Key = v.Changed(st.Key)
+		case *domain.KeyExpiryChanged:
+			st.Key.ExpiresAt = v.ExpiresAt
 		case *domain.KeyRevoked:
 			st.Revoked = true
 		case *domain.KeyDisabled:
@@ -178,5 +181,45 @@ func (h *Handler) changeKey(ctx context.Context, c domain.KeyChanged, check func
 		return nil
 	}
 	_, err = h.append(ctx, domain.KeyStream(c.KeyID), eventstore.Exact(uint64(st.last)), uuid.New(), &c)
+	return err
+}
+
+// ChangeKeyExpiry sets, moves or clears (nil) a key's expiry. The new
+// instant is kept to the second and must be in the future; a key already
+// past its expiry may be given a new one. A revoked key is not changed.
+// check, when set, sees the key as it is and as it would be, and may
+// refuse. Nothing is written when the expiry stays the same.
+func (h *Handler) ChangeKeyExpiry(ctx context.Context, keyID string, at *time.Time, check func(before, after domain.KeyIssued) error) error {
+	if at != nil {
+		t := at.UTC().Truncate(time.Second)
+		if !t.After(h.Now()) {
+			return invalid("a key's expiry must be in the future (%s given)", t.Format(time.RFC3339))
+		}
+		at = &t
+	}
+	return decideAgain(ctx, func() error { return h.changeKeyExpiry(ctx, keyID, at, check) })
+}
+
+func (h *Handler) changeKeyExpiry(ctx context.Context, keyID string, at *time.Time, check func(before, after domain.KeyIssued) error) error {
+	st, err := h.Key(ctx, keyID)
+	if err != nil {
+		return err
+	}
+	if st.Revoked {
+		return fmt.Errorf("%w: key %s is revoked", ErrConflict, keyID)
+	}
+	after := st.Key
+	after.ExpiresAt = at
+	if check != nil {
+		if err := check(st.Key, after); err != nil {
+			return err
+		}
+	}
+	was := st.Key.ExpiresAt
+	if was == nil && at == nil || was != nil && at != nil && was.Equal(*at) {
+		return nil
+	}
+	e := &domain.KeyExpiryChanged{KeyID: keyID, AccountID: st.Key.AccountID, ExpiresAt: at}
+	_, err = h.append(ctx, domain.KeyStream(keyID), eventstore.Exact(uint64(st.last)), uuid.New(), e)
 	return err
 }

@@ -45,8 +45,9 @@ func noStoreKeys(next echo.HandlerFunc) echo.HandlerFunc {
 // orKey is a key in OpenRouter's shape, every field its SDK's schema
 // requires. hash is RouteFree's key ID (the secret's own hash is never
 // shown); label is the key's visible prefix; limit and usage are NTD;
-// workspace_id is the account. RouteFree has no bring-your-own-key usage,
-// creators, external users or expiry: zeros and nulls.
+// workspace_id is the account; expires_at is the key's expiry in UTC (null:
+// never). RouteFree has no bring-your-own-key usage, creators or external
+// users: zeros and nulls.
 type orKey struct {
 	Hash               string   `json:"hash"`
 	Name               string   `json:"name"`
@@ -115,6 +116,14 @@ func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 	return out
 }
 
+// expiryOf is a key's expiry, nil when it never expires.
+func expiryOf(k projections.KeyInfo) *time.Time {
+	if k.ExpiresAt.IsZero() {
+		return nil
+	}
+	return &k.ExpiresAt
+}
+
 // label is a key's visible prefix with one ellipsis: keys issued now store
 // it with one, older ones without.
 func label(prefix string) string { return strings.TrimSuffix(prefix, "…") + "…" }
@@ -145,6 +154,11 @@ func (s *server) orListKeys(c echo.Context) error {
 		}
 		withDisabled = b
 	}
+	// OpenRouter filters by workspace; RouteFree's workspace is the account,
+	// so another one is not found rather than answered with this one's keys.
+	if ws := c.QueryParam("workspace_id"); ws != "" && ws != p.AccountID {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("workspace %q not found: a key's workspace is its account, %s", ws, p.AccountID))
+	}
 	out := []orKey{}
 	skipped := 0
 	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
@@ -169,8 +183,9 @@ func (s *server) orListKeys(c echo.Context) error {
 // resets, is refused, but with no limit, where it is what the key's answer
 // shows); include_byok_in_limit is accepted and not acted on; expires_at is
 // an ISO 8601 UTC instant, as OpenRouter takes it (other time zones are
-// refused); workspace_id and creator_user_id are not kept (the workspace
-// is the management key's account).
+// refused); workspace_id, creator_user_id and external (a partner's user)
+// are checked and not kept (the workspace is the management key's account;
+// RouteFree has no creators or external users).
 type orKeyInput struct {
 	Name        string
 	Limit       *decimal.Decimal
@@ -234,6 +249,31 @@ func orLimit(field string, raw json.RawMessage, v **decimal.Decimal) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: must be %s, got string", field, wantLimit))
 	}
 	return orField(field, raw, v, wantLimit)
+}
+
+// orExternal checks create's partner identity as OpenRouter's schema has
+// it, {"user": string, "api_key"?: string}; it is not kept (RouteFree has
+// no external users: the key's external_user stays null).
+func orExternal(field string, raw json.RawMessage) error {
+	var ext map[string]json.RawMessage
+	if err := orField(field, raw, &ext, "an object with user"); err != nil {
+		return err
+	}
+	if _, ok := ext["user"]; !ok {
+		return echo.NewHTTPError(http.StatusBadRequest, field+".user is required")
+	}
+	for k, v := range ext {
+		switch k {
+		case "user", "api_key":
+			var s string
+			if err := orField(field+"."+k, v, &s, "a string"); err != nil {
+				return err
+			}
+		default:
+			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field+"."+k)
+		}
+	}
+	return nil
 }
 
 // rawKind names the JSON type of a well-formed value.
@@ -308,6 +348,8 @@ func decodeCreate(b []byte) (orKeyInput, error) {
 		case "workspace_id", "creator_user_id":
 			var s *string
 			err = orField(field, v, &s, "a string or null")
+		case "external":
+			err = orExternal(field, v)
 		default:
 			// A misspelt field (limitReset) would leave its default in force.
 			err = echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)
@@ -390,7 +432,10 @@ func (s *server) orGetKey(c echo.Context) error {
 // deleted). While the account is suspended a customer may not enable a key
 // nor raise or lift its limit (errSuspendedKeys).
 // include_byok_in_limit is accepted and not acted on (RouteFree has no
-// bring-your-own-key usage). Fields left out keep their value. A management
+// bring-your-own-key usage). expires_at, which OpenRouter takes on create
+// only, sets, moves or clears (null) the key's expiry, checked as on
+// create; while the account is suspended it may only come sooner. Fields
+// left out keep their value. A management
 // key changes only keys within its own limits, and into keys within them.
 // The whole body is checked before anything is written.
 func (s *server) orPatchKey(c echo.Context) error {
@@ -415,6 +460,7 @@ func (s *server) orPatchKey(c echo.Context) error {
 	changed := false
 	nullReset := ""
 	var disable *bool
+	var expiry **time.Time // set: the key's new expiry (nil inside: never)
 	for field, v := range in {
 		null := string(v) == "null"
 		switch field {
@@ -458,6 +504,19 @@ func (s *server) orPatchKey(c echo.Context) error {
 			if err := orField(field, v, &b, wantBool); err != nil {
 				return err
 			}
+		case "expires_at":
+			// RouteFree's own on PATCH (OpenRouter takes it on create
+			// only), read as create reads it; null: never.
+			var at *time.Time
+			if !null {
+				if at, err = utcInstant(field, v); err != nil {
+					return err
+				}
+				if !at.Truncate(time.Second).After(s.deps.now()) {
+					return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: a key's expiry must be in the future (%s given)", field, at.Format(time.RFC3339)))
+				}
+			}
+			expiry = &at
 		default:
 			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)
 		}
@@ -465,17 +524,23 @@ func (s *server) orPatchKey(c echo.Context) error {
 	if nullReset != "" && ch.SpendLimit.IsPositive() {
 		return echo.NewHTTPError(http.StatusBadRequest, nullReset+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
 	}
-	if k.Revoked && (changed || disable != nil && !*disable) {
+	if k.Revoked && (changed || expiry != nil || disable != nil && !*disable) {
 		return echo.NewHTTPError(http.StatusBadRequest, "a deleted key cannot be changed or enabled: create a new key")
 	}
 	ctx := c.Request().Context()
-	if disable != nil && !*disable && k.Disabled {
+	// Refusals of a suspended account come before anything is written.
+	if disable != nil && !*disable && k.Disabled || expiry != nil && expiresLater(expiryOf(k), *expiry) {
 		if err := s.refuseIfSuspended(ctx, principal(c), k.AccountID); err != nil {
 			return err
 		}
 	}
 	if changed {
 		if k, err = s.changeKey(ctx, principal(c), k, ch); err != nil {
+			return err
+		}
+	}
+	if expiry != nil {
+		if k, err = s.changeKeyExpiry(ctx, principal(c), k, *expiry); err != nil {
 			return err
 		}
 	}

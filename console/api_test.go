@@ -57,7 +57,7 @@ func TestAPIRolesAndRefusals(t *testing.T) {
 	}{
 		{"no credential", "", "GET", "/admin/api/accounts", nil, 401},
 		{"revoked staff token", revokedStaff, "GET", "/admin/api/accounts", nil, 401},
-		{"revoked api key: told so, as on the model endpoints", revokedKey, "GET", "/admin/api/accounts/acct_a", nil, 403},
+		{"revoked api key: told so, as on the model endpoints", revokedKey, "GET", "/admin/api/accounts/acct_a", nil, 401},
 		{"garbage bearer", "sk-rf-notakey", "GET", "/admin/api/accounts", nil, 401},
 		{"auditor reads accounts", e.auditor, "GET", "/admin/api/accounts/acct_a", nil, 200},
 		{"finance reads accounts", e.finance, "GET", "/admin/api/accounts", nil, 200},
@@ -284,7 +284,7 @@ func TestKeyShownOnce(t *testing.T) {
 	if code, body := e.call("POST", "/admin/api/keys/"+out.Data.KeyID+"/revoke", secret, nil); code != 200 {
 		t.Fatalf("revoke own key: %d %s", code, body)
 	}
-	if code, body := e.call("GET", "/admin/api/accounts/acct_k", secret, nil); code != 403 || !strings.Contains(string(body), "revoked") {
+	if code, body := e.call("GET", "/admin/api/accounts/acct_k", secret, nil); code != 401 || !strings.Contains(string(body), "revoked") {
 		t.Fatalf("revoked key still reads: %d %s", code, body)
 	}
 }

@@ -48,6 +48,7 @@ var funcs = template.FuncMap{
 	"reason":   reasonText,
 	"date":     func(t time.Time) string { return t.In(projections.Taipei).Format("2006-01-02 15:04") },
 	"day":      func(t time.Time) string { return t.In(projections.Taipei).Format(time.DateOnly) },
+	"lastday":  lastDay,
 	"list":     func(s ...string) []string { return s },
 	"dict":     dict,
 	"join":     strings.Join,
@@ -55,6 +56,16 @@ var funcs = template.FuncMap{
 	"pdf":      invoicePDF,
 	"errtxt":   reasonOf,
 	"json":     jsonText,
+}
+
+// lastDay is the last Taipei day a key with that expiry works on (at
+// least part of), as the key forms take it; empty for a key that never
+// expires.
+func lastDay(at *time.Time) string {
+	if at == nil {
+		return ""
+	}
+	return at.Add(-time.Second).In(projections.Taipei).Format(time.DateOnly)
 }
 
 // dict makes a map of its key-value pairs, for a template called with

@@ -3,8 +3,11 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -66,6 +69,57 @@ func (s *server) changeKey(ctx context.Context, by auth.Principal, k projections
 	return k, nil
 }
 
+// changeKeyExpiry sets, moves or clears (nil) a key's expiry. While the
+// account is suspended an expiry may come sooner, never later nor go.
+func (s *server) changeKeyExpiry(ctx context.Context, by auth.Principal, k projections.KeyInfo, at *time.Time) (projections.KeyInfo, error) {
+	suspended, err := s.suspendedFor(ctx, by, k.AccountID)
+	if err != nil {
+		return k, err
+	}
+	h, settle := s.cmds()
+	err = h.ChangeKeyExpiry(ctx, k.KeyID, at, func(before, after domain.KeyIssued) error {
+		if suspended && expiresLater(before.ExpiresAt, after.ExpiresAt) {
+			return errSuspendedKeys
+		}
+		return nil
+	})
+	if err == nil {
+		err = settle(ctx)
+	}
+	if err != nil {
+		return k, apiError(err)
+	}
+	if nk, ok := s.keyOfAccount(k.AccountID, k.KeyID); ok {
+		return nk, nil
+	}
+	return k, nil
+}
+
+// formExpiryChange reads the key form's last day: moved is false when the
+// form leaves it as it showed it (expires_on_was), so that an expiry set
+// to the second through the API is not rounded to the end of its day. A
+// last day already over is refused.
+func formExpiryChange(c echo.Context, now time.Time) (at *time.Time, moved bool, err error) {
+	day := strings.TrimSpace(c.FormValue("expires_on")) // parses the form
+	if _, given := c.Request().PostForm["expires_on"]; !given || day == strings.TrimSpace(c.FormValue("expires_on_was")) {
+		return nil, false, nil
+	}
+	if at, err = formExpiry(c, "expires_on"); err != nil {
+		return nil, false, err
+	}
+	if at != nil && !at.After(now) {
+		// The command's own words, which the console translates.
+		return nil, false, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("a key's expiry must be in the future (%s given)", at.Format(time.RFC3339)))
+	}
+	return at, true, nil
+}
+
+// expiresLater reports whether a key's expiry moves later: cleared (nil,
+// never) where it had one, or a later instant.
+func expiresLater(before, after *time.Time) bool {
+	return before != nil && (after == nil || after.After(*before))
+}
+
 func (s *server) changeKeyForm(c echo.Context) error {
 	k, err := s.ownKey(c, c.Param("id"))
 	if err != nil {
@@ -79,9 +133,24 @@ func (s *server) changeKeyForm(c echo.Context) error {
 	if given != nil {
 		limit = *given
 	}
-	if _, err := s.changeKey(c.Request().Context(), principal(c), k, keyChange{Name: c.FormValue("name"),
+	expiry, moved, err := formExpiryChange(c, s.deps.now())
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if moved && expiresLater(expiryOf(k), expiry) {
+		if err := s.refuseIfSuspended(ctx, principal(c), k.AccountID); err != nil {
+			return err
+		}
+	}
+	if k, err = s.changeKey(ctx, principal(c), k, keyChange{Name: c.FormValue("name"),
 		SpendLimit: limit, SpendPeriod: c.FormValue("spend_period")}); err != nil {
 		return err
+	}
+	if moved {
+		if _, err := s.changeKeyExpiry(ctx, principal(c), k, expiry); err != nil {
+			return err
+		}
 	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(k.AccountID), "key.changed")
 }

@@ -170,7 +170,7 @@ func TestOpenRouterPatchKey(t *testing.T) {
 	if code, b := e.call("PATCH", "/api/v1/keys/"+bossID, boss, map[string]any{"disabled": true}); code != http.StatusOK {
 		t.Fatalf("disable itself: %d %s", code, b)
 	}
-	if code, b := e.call("GET", "/api/v1/keys", boss, nil); code != http.StatusForbidden || !strings.Contains(string(b), "disabled") {
+	if code, b := e.call("GET", "/api/v1/keys", boss, nil); code != http.StatusUnauthorized || !strings.Contains(string(b), "disabled") {
 		t.Fatalf("a disabled management key: %d %s", code, b)
 	}
 }

@@ -83,6 +83,16 @@ func limitsOf(b *domain.KeyIssued) *keyLimits {
 	return &l
 }
 
+// withExpiry returns a key's restrictions with a new expiry (nil: never),
+// keeping its models and spending terms; nil when it is left with none.
+func withExpiry(l *keyLimits, at *time.Time) *keyLimits {
+	kept := domain.KeyIssued{ExpiresAt: at}
+	if l != nil {
+		kept.Models, kept.SpendLimit, kept.SpendPeriod = l.models, l.spendLimit.Decimal(), l.spendPeriod
+	}
+	return limitsOf(&kept)
+}
+
 // sumOf decodes a lowercase hex SHA-256, the form the commands store: the
 // key model indexes those by their 32 bytes rather than by 64 characters.
 // Any other string is not one (and is indexed as it is), so that exactly
@@ -274,6 +284,12 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 				ke.limits = limitsOf(&kept)
 			}
 			k.mu.Unlock()
+		case *domain.KeyExpiryChanged:
+			k.mu.Lock()
+			if ke, ok := k.byID[b.KeyID]; ok {
+				ke.limits = withExpiry(ke.limits, b.ExpiresAt)
+			}
+			k.mu.Unlock()
 		case *domain.KeyRevoked:
 			k.mu.Lock()
 			if ke, ok := k.byID[b.KeyID]; ok {
@@ -394,7 +410,7 @@ func (k *Keys) setDisabled(id string, disabled bool) {
 func isKeyType(t string) bool {
 	switch t {
 	case domain.TypeAccountOpened, domain.TypePlanChanged, domain.TypeAccountSuspended, domain.TypeAccountResumed, domain.TypeKeyIssued, domain.TypeKeyRevoked,
-		domain.TypeKeyChanged, domain.TypeKeyDisabled, domain.TypeKeyEnabled:
+		domain.TypeKeyChanged, domain.TypeKeyDisabled, domain.TypeKeyEnabled, domain.TypeKeyExpiryChanged:
 		return true
 	}
 	return false

@@ -224,6 +224,11 @@ test("openrouter sdk: key management, parsed by the SDK's schemas", { skip: !man
   const changed = await admin.apiKeys.update({ hash, requestBody: { name: "sdk key (off)", disabled: true, limit: 40 } });
   assert.equal(changed.data.disabled, true);
   assert.equal(changed.data.limit, 40);
+  // The disabled key is refused as OpenRouter refuses it: 401, which the
+  // SDK raises as its UnauthorizedResponseError.
+  const off = new OpenRouter({ apiKey: made.key, serverURL: baseURL, retryConfig: { strategy: "none" } });
+  await assert.rejects(off.apiKeys.getCurrentKeyMetadata(), (err) =>
+    err.statusCode === 401 && err.name === "UnauthorizedResponseError" && /disabled/.test(err.message));
   const listed = await admin.apiKeys.list({ includeDisabled: true, offset: 0 });
   assert.ok(listed.data.some((k) => k.hash === hash && k.disabled));
   assert.ok(!(await admin.apiKeys.list()).data.some((k) => k.hash === hash), "a disabled key is listed by default");
@@ -233,4 +238,44 @@ test("openrouter sdk: key management, parsed by the SDK's schemas", { skip: !man
     admin.apiKeys.create({ requestBody: { name: "lifetime", limit: 5, limitReset: null } }),
     (err) => err.statusCode === 400 && /limit_reset/.test(err.body),
   );
+});
+
+// A key's expiry as the SDK writes it (Date.toISOString(), with
+// milliseconds) and parses it back (a Date), moved by a plain PATCH (the
+// SDK's update has no expires_at: OpenRouter takes it on create only);
+// create's optional partner identity (external) is taken; the credits,
+// which OpenRouter gives a management key, are parsed by the SDK's schema.
+test("openrouter sdk: key expiry, external identity and credits with a management key", { skip: !managementKey && "no ROUTEFREE_MANAGEMENT_KEY" }, async () => {
+  const admin = new OpenRouter({ apiKey: managementKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
+  const expires = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3600_000);
+  const made = await admin.apiKeys.create({ requestBody: { name: "sdk expiring", expiresAt: expires, external: { user: "customer-42" } } });
+  assert.ok(made.data.expiresAt instanceof Date, `expiresAt ${made.data.expiresAt}`);
+  assert.equal(made.data.expiresAt.getTime(), expires.getTime());
+  assert.equal(made.data.externalUser, null); // taken, not kept
+  const hash = made.data.hash;
+
+  const later = new Date(expires.getTime() + 86400_000);
+  const res = await fetch(`${baseURL}/keys/${hash}`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${managementKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ expires_at: later.toISOString() }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  const got = await admin.apiKeys.get({ hash });
+  assert.equal(got.data.expiresAt.getTime(), later.getTime());
+  const cleared = await fetch(`${baseURL}/keys/${hash}`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${managementKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ expires_at: null }),
+  });
+  assert.equal(cleared.status, 200);
+  assert.equal((await admin.apiKeys.get({ hash })).data.expiresAt, null);
+  // Past the last key, a page is empty.
+  const all = await admin.apiKeys.list({ includeDisabled: true });
+  assert.deepEqual((await admin.apiKeys.list({ includeDisabled: true, offset: all.data.length })).data, []);
+  assert.deepEqual(await admin.apiKeys.delete({ hash }), { deleted: true });
+
+  const credits = await admin.credits.getCredits();
+  assert.equal(typeof credits.data.totalCredits, "number");
+  assert.ok(credits.data.totalCredits >= credits.data.totalUsage);
 });

@@ -32,6 +32,7 @@ func init() {
 	register("keys enable", "enable a disabled API key", keyCommand("keys enable", "enabled", func(ctx context.Context, h *commands.Handler, id string) error {
 		return h.SetKeyDisabled(ctx, id, false)
 	}))
+	register("keys expire", "set, move or clear an API key's expiry", cmdKeysExpire)
 	register("credits topup", "record a top-up (idempotent per reference)", cmdCreditsTopUp)
 	register("prices publish", "publish a price list (NTD per million tokens) from a JSON file, or derive it from the catalog", cmdPricesPublish)
 }
@@ -223,6 +224,43 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 		}
 		return err
+	})
+}
+
+// cmdKeysExpire sets, moves or clears a key's expiry: --at an instant in
+// the future, or --never. Every serve refuses the key from that instant on.
+func cmdKeysExpire(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, c := newFlags("keys expire", stderr)
+	id := fs.String("key", "", "key ID")
+	atFlag := fs.String("at", "", "the instant the key stops working, RFC 3339 (2027-12-31T23:59:59Z, or with an offset: 2028-01-01T07:59:59+08:00)")
+	never := fs.Bool("never", false, "the key never expires (clears its expiry)")
+	if err := parse(fs, c, args); err != nil {
+		return err
+	}
+	if err := required("key", *id); err != nil {
+		return err
+	}
+	if (*atFlag == "") == !*never {
+		return fmt.Errorf("%w: give --at or --never, one of them", errUsage)
+	}
+	var at *time.Time
+	if *atFlag != "" {
+		t, err := time.Parse(time.RFC3339, *atFlag)
+		if err != nil {
+			return fmt.Errorf("%w: --at: %q is not an RFC 3339 instant such as 2027-12-31T23:59:59Z", errUsage, *atFlag)
+		}
+		at = &t
+	}
+	return withHandler(ctx, c, func(h *commands.Handler) error {
+		if err := h.ChangeKeyExpiry(ctx, *id, at, nil); err != nil {
+			return err
+		}
+		if at == nil {
+			fmt.Fprintf(stdout, "%s never expires\n", *id)
+		} else {
+			fmt.Fprintf(stdout, "%s expires at %s\n", *id, at.UTC().Truncate(time.Second).Format(time.RFC3339))
+		}
+		return nil
 	})
 }
 

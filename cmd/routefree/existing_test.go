@@ -139,7 +139,7 @@ func TestKeysDisableAndEnableBesideServe(t *testing.T) {
 	if out := runCLI(t, env, "keys", "disable", "--key", id); !strings.Contains(out, "disabled "+id) {
 		t.Fatalf("keys disable: %s", out)
 	}
-	within(t, time.Now(), 10*time.Second, "the disabled key refused", func() bool { return chatStatus(p.base, key) == http.StatusForbidden })
+	within(t, time.Now(), 10*time.Second, "the disabled key refused", func() bool { return chatStatus(p.base, key) == http.StatusUnauthorized })
 	if out := runCLI(t, env, "keys", "enable", "--key", id); !strings.Contains(out, "enabled "+id) {
 		t.Fatalf("keys enable: %s", out)
 	}
@@ -148,7 +148,7 @@ func TestKeysDisableAndEnableBesideServe(t *testing.T) {
 	if out := runCLI(t, env, "keys", "revoke", "--key", id); !strings.Contains(out, "revoked "+id) {
 		t.Fatalf("keys revoke: %s", out)
 	}
-	within(t, time.Now(), 10*time.Second, "the revoked key refused", func() bool { return chatStatus(p.base, key) == http.StatusForbidden })
+	within(t, time.Now(), 10*time.Second, "the revoked key refused", func() bool { return chatStatus(p.base, key) == http.StatusUnauthorized })
 	refusedCLI(t, "revoked", "keys", "enable", "--key", id, "--data-dir", dir)
 }
 

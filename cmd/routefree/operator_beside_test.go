@@ -30,7 +30,7 @@ func TestOperatorCommandsBesideServeOnEachStore(t *testing.T) {
 			key := issuedKey(t, out)
 			waitFor(t, 5*time.Second, func() bool { return chatStatus(p.base, key) == http.StatusOK })
 			runCLI(t, env, with("keys", "revoke", "--key", id[1])...)
-			within(t, time.Now(), visibleWithin, "key revoked by the CLI", func() bool { return chatStatus(p.base, key) == http.StatusForbidden })
+			within(t, time.Now(), visibleWithin, "key revoked by the CLI", func() bool { return chatStatus(p.base, key) == http.StatusUnauthorized })
 
 			runCLI(t, env, with("accounts", "suspend", "--account", "acct_demo", "--reason", "chargeback")...)
 			within(t, time.Now(), visibleWithin, "account suspended by the CLI", func() bool { return chatStatus(p.base, demo) == http.StatusForbidden })

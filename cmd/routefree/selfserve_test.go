@@ -435,8 +435,9 @@ func TestInferenceKeyOnTheKeyAPIsIsToldItNeedsAManagementKey(t *testing.T) {
 }
 
 // A disabled or deleted key is told so on every customer endpoint, as the
-// model endpoints and /api/v1/key tell it (403), not asked to sign in with
-// a staff token (401) on the key, activity and invoice APIs.
+// model endpoints and /api/v1/key tell it (401, as OpenRouter answers a key
+// it does not take), not asked to sign in with a staff token on the key,
+// activity and invoice APIs.
 func TestDisabledAndDeletedKeysAreToldSoOnEveryCustomerEndpoint(t *testing.T) {
 	s := startSelfServe(t)
 	made := func() (hash, secret string) {
@@ -462,9 +463,9 @@ func TestDisabledAndDeletedKeysAreToldSoOnEveryCustomerEndpoint(t *testing.T) {
 	for _, c := range []struct{ secret, says string }{{disabled, "disabled"}, {deleted, "revoked"}} {
 		for _, path := range []string{"/api/v1/key", "/api/v1/credits", "/api/v1/keys", "/api/v1/activity", "/api/v1/invoices", "/api/v1/allowances"} {
 			var e orError
-			if code := s.do(http.MethodGet, path, c.secret, nil, &e); code != http.StatusForbidden || e.Error.Code != http.StatusForbidden ||
+			if code := s.do(http.MethodGet, path, c.secret, nil, &e); code != http.StatusUnauthorized || e.Error.Code != http.StatusUnauthorized ||
 				!strings.Contains(e.Error.Message, c.says) {
-				t.Errorf("%s key on %s: %d %+v, want 403 saying %s", c.says, path, code, e, c.says)
+				t.Errorf("%s key on %s: %d %+v, want 401 saying %s", c.says, path, code, e, c.says)
 			}
 		}
 	}

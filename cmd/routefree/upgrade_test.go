@@ -181,7 +181,7 @@ func checkUpgrade(t *testing.T, fixture string) {
 		}
 		code, body := httpDo(t, http.MethodPost, p.base+"/api/v1/chat/completions", key,
 			`{"model":"routefree/echo","messages":[{"role":"user","content":"hello"}]}`)
-		if code != http.StatusForbidden || !strings.Contains(string(body), strings.ToLower(which)) {
+		if code != http.StatusUnauthorized || !strings.Contains(string(body), strings.ToLower(which)) {
 			t.Errorf("a key %s by the old release: %d %s", strings.ToLower(which), code, body)
 		}
 	}

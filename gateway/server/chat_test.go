@@ -100,13 +100,13 @@ func TestErrorsHaveTheOpenAIShape(t *testing.T) {
 		})
 	}
 	h.heldIsZero()
-	// A revoked key gets 403.
+	// A revoked key gets 401, as OpenRouter answers it.
 	if err := h.cmds.RevokeKey(t.Context(), h.keyID); err != nil {
 		t.Fatal(err)
 	}
 	h.catchUp()
 	resp, body := h.post(`{"model":"test/openai","messages":[{"role":"user","content":"x"}]}`)
-	if resp.StatusCode != http.StatusForbidden {
+	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("revoked key: %d %s", resp.StatusCode, body)
 	}
 	decodeError(t, body)
@@ -123,13 +123,13 @@ func TestDisabledKeyRefusedUntilEnabled(t *testing.T) {
 	}
 	h.catchUp()
 	resp, body := h.post(chatBody)
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "this API key is disabled") {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), "this API key is disabled") {
 		t.Fatalf("disabled key, chat: %d %s", resp.StatusCode, body)
 	}
-	if resp, body := h.postMessages("", h.key, msgBody); resp.StatusCode != http.StatusForbidden {
+	if resp, body := h.postMessages("", h.key, msgBody); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("disabled key, messages: %d %s", resp.StatusCode, body)
 	}
-	if code, b := h.getJSON("/api/v1/key", h.key); code != http.StatusForbidden {
+	if code, b := h.getJSON("/api/v1/key", h.key); code != http.StatusUnauthorized {
 		t.Fatalf("disabled key, /key: %d %v", code, b)
 	}
 	h.heldIsZero()

@@ -274,12 +274,14 @@ func expiresAt(k Key) any {
 	return k.ExpiresAt.UTC().Format(time.RFC3339)
 }
 
-// refusedKey is the answer to a revoked or disabled key.
+// refusedKey is the answer to a revoked or disabled key: 401, as OpenRouter
+// answers a key it no longer takes (an expired one too), the message
+// saying which.
 func refusedKey(k Key) error {
 	if k.Revoked {
-		return apiErr(http.StatusForbidden, "key_revoked", "this API key has been revoked", nil)
+		return apiErr(http.StatusUnauthorized, "key_revoked", "this API key has been revoked", nil)
 	}
-	return apiErr(http.StatusForbidden, "key_disabled", "this API key is disabled; a management key can enable it again", nil)
+	return apiErr(http.StatusUnauthorized, "key_disabled", "this API key is disabled; a management key can enable it again", nil)
 }
 
 // amount is an exact NTD amount written as a JSON number (OpenRouter's

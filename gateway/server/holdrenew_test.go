@@ -16,8 +16,12 @@ import (
 // and other requests spend the credit it is about to cost. Both ledgers:
 // the one instance's own, and the Redis one instances share, whose holds
 // serve makes short so that a dead instance's lapse soon.
+//
+// The hold lasts 1.5 s, renewed every 0.5 s: a renewal may come a second
+// late on a loaded machine before the hold lapses, and the request runs
+// past two of its lives.
 func TestLongRequestKeepsItsHold(t *testing.T) {
-	const ttl = 600 * time.Millisecond
+	const ttl = 1500 * time.Millisecond
 	ledgers := map[string]func(t *testing.T) admission.Ledger{
 		"memory": func(*testing.T) admission.Ledger {
 			return admission.NewMemoryLedger(admission.LedgerOptions{HoldTTL: ttl})
@@ -32,13 +36,14 @@ func TestLongRequestKeepsItsHold(t *testing.T) {
 		script providertest.Script
 		body   string
 	}{
-		{"unary", providertest.Script{Text: "slow", Delay: 2500 * time.Millisecond},
+		{"unary", providertest.Script{Text: "slow", Delay: 4500 * time.Millisecond},
 			`{"model":"test/openai","messages":[{"role":"user","content":"hi"}]}`},
-		{"stream", providertest.Script{Text: "a b c d e", Chunks: 5, ChunkDelay: 500 * time.Millisecond},
+		{"stream", providertest.Script{Text: "a b c d e", Chunks: 5, ChunkDelay: 900 * time.Millisecond},
 			`{"model":"test/openai","stream":true,"messages":[{"role":"user","content":"hi"}]}`},
 	} {
 		for lname, ledger := range ledgers {
 			t.Run(tc.name+"/"+lname, func(t *testing.T) {
+				t.Parallel()
 				h := newHarness(t, harnessOpts{
 					models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
 					scripts: map[string]providertest.Script{"openai": tc.script},
@@ -52,7 +57,7 @@ func TestLongRequestKeepsItsHold(t *testing.T) {
 						t.Errorf("status %d: %s", resp.StatusCode, b)
 					}
 				}()
-				time.Sleep(1500 * time.Millisecond) // well past the hold's first expiry
+				time.Sleep(2 * ttl) // well past the hold's first expiry
 				_, n, err := h.ledger.Held(context.Background(), h.account)
 				if err != nil {
 					t.Fatal(err)

@@ -50,6 +50,9 @@ const luaLedger = `
 local function fmt(n) return string.format('%d', n) end
 local function clock(given)
   if tonumber(given) >= 0 then return tonumber(given) end
+  -- Before Redis 5 a script that reads TIME may write only once it
+  -- replicates its effects rather than itself; later ones always do.
+  if redis.replicate_commands then redis.replicate_commands() end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end

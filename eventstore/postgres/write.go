@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/routefree/routefree/eventstore"
 )
@@ -69,10 +73,44 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 	wctx, cancel := context.WithTimeout(ctx, s.opts.WriteTimeout)
 	defer cancel()
 	err := s.writeBatchBy(wctx, batch)
+	for try := 1; err != nil && try < lostSessionTries && sessionLost(err) && wctx.Err() == nil; try++ {
+		// The session was ended under the batch (pg_terminate_backend, a
+		// restart, a failover): its siblings in the pool most likely were
+		// too. Start afresh on new sessions rather than fail requests whose
+		// answers may already be with their clients. A COMMIT that went
+		// through before the cut is found again by its event IDs.
+		s.pool.Reset()
+		for _, r := range batch {
+			r.Result, r.Err = eventstore.AppendResult{}, nil
+		}
+		err = s.writeBatchBy(wctx, batch)
+	}
 	if err != nil && ctx.Err() == nil && errors.Is(wctx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("postgres append: %w within %s", ErrNoAnswer, s.opts.WriteTimeout)
 	}
 	return err
+}
+
+// lostSessionTries bounds the attempts of a batch whose sessions keep
+// being ended.
+const lostSessionTries = 3
+
+// sessionLost tells an error of the connection (the server ended the
+// session, or the socket broke) from one of the statements: only the first
+// kind is worth a second attempt.
+func sessionLost(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; class 57: operator intervention
+		// (admin or crash shutdown, cannot connect now).
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || pgconn.SafeToRetry(err)
 }
 
 func (s *Store) writeBatchBy(ctx context.Context, batch []*eventstore.AppendRequest) error {

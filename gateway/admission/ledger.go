@@ -71,7 +71,9 @@ type LedgerOptions struct {
 	// it AND it is older than this. It bounds how far behind its projection
 	// a view used for admission may be. Default 2 minutes.
 	SettledGrace time.Duration
-	// Clock, for tests; default time.Now.
+	// Clock, for tests; default time.Now. The Redis ledger never reads
+	// it: its holds are timed on Redis's own clock, shared by every
+	// instance whatever their clocks say.
 	Clock func() time.Time
 }
 

@@ -19,7 +19,7 @@ func defaultLedgers(t *testing.T, f func(t *testing.T, l Ledger, clock *fakeCloc
 	t.Run("redis", func(t *testing.T) {
 		c := newFakeClock()
 		clients, prefix := redisClients(t, 1)
-		f(t, NewRedisLedger(clients[0], prefix, LedgerOptions{Clock: c.now}), c)
+		f(t, redisLedgerOn(clients[0], prefix, LedgerOptions{Clock: c.now}, c), c)
 	})
 }
 

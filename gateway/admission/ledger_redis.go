@@ -21,10 +21,17 @@ import (
 // Holds and their totals share one key so they can only expire together.
 // Every key's TTL is refreshed on use and exceeds both HoldTTL and
 // SettledGrace, so an abandoned account's state disappears by itself.
+//
+// Deadlines are read on Redis's clock (TIME), never the instance's: an
+// instance whose clock lags would otherwise take holds that the others
+// expire at once, and its account could spend past its credit; one whose
+// clock runs ahead would lock credit long after a crash.
 type RedisLedger struct {
 	rdb    redis.UniversalClient
 	prefix string
 	opt    LedgerOptions
+	// redisClock stands for Redis's clock in tests of expiry; nil in use.
+	redisClock func() time.Time
 }
 
 // NewRedisLedger keeps its state under keys starting with prefix+"l:".
@@ -41,6 +48,14 @@ func (l *RedisLedger) keys(account string) []string {
 // string.format('%d') since tostring() would print large ones as 1e+15.
 const luaLedger = `
 local function fmt(n) return string.format('%d', n) end
+local function clock(given)
+  if tonumber(given) >= 0 then return tonumber(given) end
+  -- Before Redis 5 a script that reads TIME may write only once it
+  -- replicates its effects rather than itself; later ones always do.
+  if redis.replicate_commands then redis.replicate_commands() end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local function drop(id)
   local v = redis.call('HGET', KEYS[1], 'r:' .. id)
   redis.call('ZREM', KEYS[2], id)
@@ -63,12 +78,12 @@ end
 `
 
 // Hold ARGV: id, key, amount, base, applied, keySpent, keyLimit (-1 none),
-// now ms, hold TTL ms, grace ms, idle TTL ms. Mirrors holdInput.decide.
+// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms. Mirrors holdInput.decide.
 var holdScript = redis.NewScript(luaLedger + `
 local id, key = ARGV[1], ARGV[2]
 local amount, base, applied = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local keySpent, keyLimit = tonumber(ARGV[6]), tonumber(ARGV[7])
-local now, holdTTL, grace, idle = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local now, holdTTL, grace, idle = clock(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 expire(now)
 if redis.call('HEXISTS', KEYS[1], 'r:' .. id) == 1 then return {-1, 0, 0} end
 -- forget costs this view has applied, once older than the grace
@@ -102,27 +117,27 @@ touch(idle)
 return {0, h, avail}
 `)
 
-// Settle ARGV: id, key, cost, version, now ms, idle TTL ms.
+// Settle ARGV: id, key, cost, version, now ms (-1: Redis's TIME), idle TTL ms.
 var settleHoldScript = redis.NewScript(luaLedger + `
-local now = tonumber(ARGV[5])
+local now = clock(ARGV[5])
 expire(now)
 drop(ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3] .. '|' .. ARGV[5] .. '|' .. ARGV[2] .. '|' .. ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3] .. '|' .. fmt(now) .. '|' .. ARGV[2] .. '|' .. ARGV[1])
 touch(tonumber(ARGV[6]))
 return 1
 `)
 
-// Release ARGV: id, now ms.
+// Release ARGV: id, now ms (-1: Redis's TIME).
 var releaseScript = redis.NewScript(luaLedger + `
-expire(tonumber(ARGV[2]))
+expire(clock(ARGV[2]))
 drop(ARGV[1])
 return 1
 `)
 
-// Renew ARGV: id, now ms, hold TTL ms, idle TTL ms. 1 if the hold was
-// active and now expires HoldTTL from now.
+// Renew ARGV: id, now ms (-1: Redis's TIME), hold TTL ms, idle TTL ms. 1 if the hold
+// was active and now expires HoldTTL from now.
 var renewScript = redis.NewScript(luaLedger + `
-local now = tonumber(ARGV[2])
+local now = clock(ARGV[2])
 expire(now)
 local v = redis.call('HGET', KEYS[1], 'r:' .. ARGV[1])
 if not v then return 0 end
@@ -134,12 +149,21 @@ touch(tonumber(ARGV[4]))
 return 1
 `)
 
-// Held ARGV: now ms.
+// Held ARGV: now ms (-1: Redis's TIME).
 var heldScript = redis.NewScript(luaLedger + `
-expire(tonumber(ARGV[1]))
+expire(clock(ARGV[1]))
 local t = redis.call('HMGET', KEYS[1], 'sum', 'n')
 return {tonumber(t[1]) or 0, tonumber(t[2]) or 0}
 `)
+
+// nowMS is -1, for the scripts to read Redis's clock, unless a test
+// stands in for it.
+func (l *RedisLedger) nowMS() int64 {
+	if l.redisClock == nil {
+		return -1
+	}
+	return l.redisClock().UnixMilli()
+}
 
 // Hold implements Ledger.
 func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, view AccountView, amount decimal.Decimal) (HoldResult, error) {
@@ -152,7 +176,7 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 	}
 	r, err := holdScript.Run(ctx, l.rdb, l.keys(account), requestID, key,
 		in.amount, in.base, in.applied, in.keySpent, in.keyLimit,
-		l.opt.Clock().UnixMilli(), l.opt.HoldTTL.Milliseconds(),
+		l.nowMS(), l.opt.HoldTTL.Milliseconds(),
 		l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds()).Int64Slice()
 	if err != nil {
 		return HoldResult{}, fmt.Errorf("admission: redis hold: %w", err)
@@ -179,7 +203,7 @@ func (l *RedisLedger) Settle(ctx context.Context, account, key, requestID string
 		return ErrAmountRange
 	}
 	err = settleHoldScript.Run(ctx, l.rdb, l.keys(account), requestID, key, micro, usageVersion,
-		l.opt.Clock().UnixMilli(), l.opt.idleTTL().Milliseconds()).Err()
+		l.nowMS(), l.opt.idleTTL().Milliseconds()).Err()
 	if err != nil {
 		return fmt.Errorf("admission: redis settle: %w", err)
 	}
@@ -188,7 +212,7 @@ func (l *RedisLedger) Settle(ctx context.Context, account, key, requestID string
 
 // Release implements Ledger.
 func (l *RedisLedger) Release(ctx context.Context, account, _, requestID string) error {
-	if err := releaseScript.Run(ctx, l.rdb, l.keys(account), requestID, l.opt.Clock().UnixMilli()).Err(); err != nil {
+	if err := releaseScript.Run(ctx, l.rdb, l.keys(account), requestID, l.nowMS()).Err(); err != nil {
 		return fmt.Errorf("admission: redis release: %w", err)
 	}
 	return nil
@@ -196,7 +220,7 @@ func (l *RedisLedger) Release(ctx context.Context, account, _, requestID string)
 
 // Renew implements Ledger.
 func (l *RedisLedger) Renew(ctx context.Context, account, requestID string) (bool, error) {
-	r, err := renewScript.Run(ctx, l.rdb, l.keys(account), requestID, l.opt.Clock().UnixMilli(),
+	r, err := renewScript.Run(ctx, l.rdb, l.keys(account), requestID, l.nowMS(),
 		l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds()).Int64()
 	if err != nil {
 		return false, fmt.Errorf("admission: redis renew: %w", err)
@@ -209,7 +233,7 @@ func (l *RedisLedger) HoldTTL() time.Duration { return l.opt.HoldTTL }
 
 // Held implements Ledger.
 func (l *RedisLedger) Held(ctx context.Context, account string) (decimal.Decimal, int, error) {
-	r, err := heldScript.Run(ctx, l.rdb, l.keys(account), l.opt.Clock().UnixMilli()).Int64Slice()
+	r, err := heldScript.Run(ctx, l.rdb, l.keys(account), l.nowMS()).Int64Slice()
 	if err != nil {
 		return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: %w", err)
 	}

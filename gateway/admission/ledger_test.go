@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 )
 
@@ -39,13 +40,20 @@ func ledgerImpls(t *testing.T, n int, f func(t *testing.T, ls []Ledger, clock *f
 		clients, prefix := redisClients(t, n)
 		ls := make([]Ledger, n)
 		for i := range ls {
-			ls[i] = NewRedisLedger(clients[i], prefix, opt(c))
+			ls[i] = redisLedgerOn(clients[i], prefix, opt(c), c)
 		}
 		f(t, ls, c)
 	})
 }
 
 var ctx = context.Background()
+
+// redisLedgerOn is a Redis ledger that reads c in place of Redis's clock.
+func redisLedgerOn(rdb redis.UniversalClient, prefix string, o LedgerOptions, c *fakeClock) *RedisLedger {
+	l := NewRedisLedger(rdb, prefix, o)
+	l.redisClock = c.now
+	return l
+}
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 

@@ -53,7 +53,7 @@ func detailsProblems(d domain.AccountDetails) []string {
 		problems = append(problems, p)
 	}
 	if p := domain.TaxIDProblem(d.TaxID); d.TaxID != "" && p != "" {
-		problems = append(problems, fmt.Sprintf("統一編號 %q %s", d.TaxID, p))
+		problems = append(problems, fmt.Sprintf("統一編號 %s %s", domain.Quote(d.TaxID), p))
 	}
 	return problems
 }

@@ -19,7 +19,7 @@ import (
 func ParseMonth(month string) (time.Time, error) {
 	t, err := time.ParseInLocation("2006-01", month, twrules.Taipei)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: month %q: want YYYY-MM", ErrInvalid, month)
+		return time.Time{}, fmt.Errorf("%w: month %s: want YYYY-MM", ErrInvalid, domain.Quote(month))
 	}
 	return t, nil
 }
@@ -155,7 +155,7 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 	s.mu.Lock()
 	if s.l.accounts[acct] == nil {
 		s.mu.Unlock()
-		return Invoice{}, false, fmt.Errorf("%w: account %s", ErrNotFound, acct)
+		return Invoice{}, false, fmt.Errorf("%w: account %s", ErrNotFound, domain.Excerpt(acct))
 	}
 	d, skip, ok := s.monthlyDraft(acct, month, at)
 	if last := latest(s.l.months[acctMonth{acct, month}]); last != nil && (!ok || skip != nil) {
@@ -209,7 +209,7 @@ func (s *Service) issueTopUpOnce(ctx context.Context, acct, ref string) (Invoice
 	t := s.l.findTopUp(acct, ref)
 	if t == nil {
 		s.mu.Unlock()
-		return Invoice{}, false, fmt.Errorf("%w: no paid top-up %q of a prepaid account %s", ErrNotFound, ref, acct)
+		return Invoice{}, false, fmt.Errorf("%w: no paid top-up %s of a prepaid account %s", ErrNotFound, domain.Quote(ref), domain.Excerpt(acct))
 	}
 	if t.cover != nil {
 		c := t.cover.clone()

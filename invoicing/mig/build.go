@@ -57,11 +57,14 @@ func cancelReason(reason string) string {
 	return reason
 }
 
-// MaxName and MaxAddress are the lengths of a role's (the seller's or
-// the buyer's) Name and Address, in characters.
+// MaxName, MaxAddress, MaxPersonInCharge and MaxPhone are the lengths of
+// a role's (the seller's or the buyer's) Name, Address, PersonInCharge
+// and TelephoneNumber, in characters.
 const (
-	MaxName    = domain.MaxBuyerName
-	MaxAddress = 100
+	MaxName           = domain.MaxBuyerName
+	MaxAddress        = 100
+	MaxPersonInCharge = 30
+	MaxPhone          = 26
 )
 
 // limit adds an error when s is longer than n characters (the schema's
@@ -92,6 +95,8 @@ func sellerRole(s Seller) (RoleDescription, []error) {
 	}
 	limit(&errs, "seller name", s.Name, MaxName)
 	limit(&errs, "seller address", s.Address, MaxAddress)
+	limit(&errs, "seller person in charge", s.PersonInCharge, MaxPersonInCharge)
+	limit(&errs, "seller telephone number", s.Phone, MaxPhone)
 	return RoleDescription{Identifier: s.TaxID, Name: s.Name, Address: s.Address,
 		PersonInCharge: s.PersonInCharge, TelephoneNumber: s.Phone, EmailAddress: s.Email}, errs
 }

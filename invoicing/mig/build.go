@@ -67,6 +67,10 @@ const (
 	MaxPhone          = 26
 )
 
+// MaxDescription is the length of a line's Description (an allowance's
+// OriginalDescription), in characters.
+const MaxDescription = 500
+
 // limit adds an error when s is longer than n characters (the schema's
 // string lengths).
 func limit(errs *[]error, field, s string, n int) {
@@ -172,7 +176,7 @@ func BuildF0401(inv domain.InvoiceIssued, seller Seller) (*Invoice, error) {
 	}
 	out := &Invoice{Xmlns: NamespaceF0401, Main: m}
 	for i, l := range inv.Lines {
-		limit(&errs, "line description", l.Description, 500)
+		limit(&errs, "line description", l.Description, MaxDescription)
 		limit(&errs, "line unit", l.Unit, 6)
 		out.Details = append(out.Details, ProductItem{
 			Description: l.Description, Quantity: l.Quantity.String(), Unit: l.Unit,
@@ -267,7 +271,7 @@ func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
 	b, e := buyerRole(a.Invoice)
 	errs = append(errs, e...)
 	for _, l := range a.Invoice.Lines {
-		limit(&errs, "original description", l.Description, 500)
+		limit(&errs, "original description", l.Description, MaxDescription)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("mig: G0401 %s: %w", ev.Number, err)

@@ -208,6 +208,21 @@ func stripPrefixes(msg string) string {
 	return msg
 }
 
+// fieldPlaceholders are the messages whose variable part names a form's
+// field (by the word the layer below knows it by), and which part that is.
+var fieldPlaceholders = map[string]int{
+	"err.quote.long": 1, "err.quote.control": 1, "err.quote.lines": 1, "err.document.unprintable": 1, "err.amount": 1,
+	"err.quote.item.long": 2, "err.quote.item.control": 2, "err.quote.item.unprintable": 2,
+}
+
+// fieldLabels are those words with the label each field has on its page,
+// so that a refusal names the field as the page does, in its language.
+var fieldLabels = map[string]string{
+	"agency": "agency", "agency_address": "address", "contact": "contact", "remarks": "remarks",
+	"name": "item", "spec": "spec", "unit": "unit", "item_qty": "quantity", "item_price": "unitprice",
+	"amount": "field.amount", "credit_limit": "creditlimit", "spend_limit": "spendlimit",
+}
+
 // placeholder is a variable part of a message's text: {1}, {2}….
 var placeholder = regexp.MustCompile(`\{(\d+)\}`)
 
@@ -227,6 +242,9 @@ func translateOne(lang, msg string) (template.HTML, bool) {
 			i, err := strconv.Atoi(ph[1 : len(ph)-1])
 			if err != nil || i < 1 || i >= len(m) {
 				return ph
+			}
+			if label, ok := fieldLabels[m[i]]; ok && fieldPlaceholders[p.key] == i {
+				return template.HTMLEscapeString(tr(lang, label))
 			}
 			return "<bdi>" + template.HTMLEscapeString(m[i]) + "</bdi>"
 		})

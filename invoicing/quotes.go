@@ -137,7 +137,7 @@ func (q QuoteRequest) validate() error {
 			v     decimal.Decimal
 		}{{"quantity", it.Quantity}, {"unit price", it.UnitPrice}} {
 			if !n.v.Equal(n.v.Round(MaxQuoteDecimals)) {
-				errs = append(errs, fmt.Sprintf("item %d: %s %s has more than %d decimal places", i+1, n.field, n.v, MaxQuoteDecimals))
+				errs = append(errs, fmt.Sprintf("item %d: %s %s has more than %d decimal places", i+1, n.field, domain.Excerpt(n.v.String()), MaxQuoteDecimals))
 			}
 		}
 		for _, p := range []string{textProblem("name", it.Name, maxItemRunes, false),

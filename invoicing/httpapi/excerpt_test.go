@@ -46,3 +46,23 @@ func TestInvoicingRefusalsQuoteAShortPrefix(t *testing.T) {
 		}
 	}
 }
+
+// A quantity of 10,000 decimal places is refused quoting a short prefix,
+// and a body over the megabyte limit is a 413, as on the console's API,
+// not a 400 naming Go's "http: request body too large".
+func TestInvoicingRefusesHugeNumbersAndBodies(t *testing.T) {
+	srv, _ := server(t)
+	r := call(t, srv, "POST", "/admin/api/quotes", "fin", `{"agency":"a","items":[{"name":"n","quantity":"1e-9999","unit":"u","unit_price":1}]}`)
+	if r.status != 400 || strings.Contains(string(r.body), strings.Repeat("0", domain.MaxQuoted+1)) || len(r.body) > 2000 {
+		t.Errorf("quantity 1e-9999: %d, %d bytes: %.200s", r.status, len(r.body), r.body)
+	}
+	big := `{"agency":"` + strings.Repeat("a", 10<<20) + `"}`
+	for _, path := range []string{"/admin/api/quotes", "/admin/api/invoices/close?month=2026-11", "/admin/api/quotes/q1/withdraw"} {
+		r := call(t, srv, "POST", path, "fin", big)
+		var e struct{ Error errorBody }
+		r.json(t, &e)
+		if r.status != 413 || strings.Contains(e.Error.Message, "http:") {
+			t.Errorf("POST %s with 10 MB: %d %s", path, r.status, r.body)
+		}
+	}
+}

@@ -233,7 +233,10 @@ func bind(c echo.Context, v any) error {
 	}
 	var ute *json.UnmarshalTypeError
 	var se *json.SyntaxError
+	var tooLarge *http.MaxBytesError
 	switch {
+	case errors.As(err, &tooLarge):
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit))
 	case errors.As(err, &ute) && ute.Field != "":
 		return fmt.Errorf("%w: request body: %s must be %s, not %s", invoicing.ErrInvalid, ute.Field, jsonkind.Of(ute.Type), domain.Excerpt(ute.Value))
 	case errors.As(err, &se):

@@ -48,6 +48,13 @@ func TestCLIAmountRefusalsQuoteAShortPrefix(t *testing.T) {
 			t.Errorf("routefree %s with a 100 kB ID: exit %d, %d bytes: %.200s", strings.Join(args[:2], " "), code, len(errs), errs)
 		}
 	}
+	// So is a setting's value, given as a flag.
+	for _, flag := range []string{"--max-topup", "--low-balance", "--log-level", "--store"} {
+		code, _, errs := cli(t, with("credits", "topup", "--account", id, "--method", "bank-transfer", "--reference", "R3", "--amount", "5", flag, longID)...)
+		if code == 0 || strings.Contains(errs, longID[:domain.MaxQuoted+1]) {
+			t.Errorf("%s with 100 kB: exit %d, %d bytes: %.200s", flag, code, len(errs), errs)
+		}
+	}
 	for _, typed := range []string{"1e3", "+100", "0x10", "NaN", "Infinity"} {
 		code, _, errs := cli(t, with("credits", "topup", "--account", id, "--method", "bank-transfer", "--reference", "R2", "--amount", typed)...)
 		if code != 2 || !strings.Contains(errs, "not a plain amount") {

@@ -30,7 +30,7 @@ func (h *Handler) AccountState(ctx context.Context, id string) (AccountState, er
 		return AccountState{}, err
 	}
 	if len(evs) == 0 {
-		return AccountState{}, fmt.Errorf("%w: account %s", ErrNotFound, id)
+		return AccountState{}, fmt.Errorf("%w: account %s", ErrNotFound, domain.Excerpt(id))
 	}
 	s := AccountState{AccountOpened: *evs[0].(*domain.AccountOpened), Version: last}
 	for _, e := range evs[1:] {
@@ -162,7 +162,7 @@ func (h *Handler) ResumeAccount(ctx context.Context, id, reason string) error {
 func (h *Handler) SetDataRequirement(ctx context.Context, r domain.DataRequirementSet) error {
 	r.Residency = strings.ToLower(strings.TrimSpace(r.Residency))
 	if r.Residency != "" && r.Residency != "tw" {
-		return invalid("residency must be \"tw\" (Taiwan) or empty, not %q", r.Residency)
+		return invalid("residency must be \"tw\" (Taiwan) or empty, not %s", domain.Quote(r.Residency))
 	}
 	return decideAgain(ctx, func() error {
 		s, err := h.AccountState(ctx, r.AccountID)

@@ -153,14 +153,14 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 	a.Organisation = strings.TrimSpace(a.Organisation)
 	var problems []string
 	if a.AccountID != "" && !ValidAccountID(a.AccountID) {
-		problems = append(problems, fmt.Sprintf("account ID %q: use 1 to 64 letters, digits, '_', '-' or '.', starting with a letter, digit or '_'", a.AccountID))
+		problems = append(problems, fmt.Sprintf("account ID %s: use 1 to 64 letters, digits, '_', '-' or '.', starting with a letter, digit or '_'", domain.Quote(a.AccountID)))
 	}
 	problems = append(problems, detailsProblems(a.Details())...)
 	if a.Plan == "" {
 		a.Plan = domain.PlanStarter
 	}
 	if !a.Plan.Valid() {
-		problems = append(problems, fmt.Sprintf("unknown plan %q (starter, business, enterprise)", a.Plan))
+		problems = append(problems, fmt.Sprintf("unknown plan %s (starter, business, enterprise)", domain.Quote(string(a.Plan))))
 	}
 	if a.CreditLimit.IsNegative() || (!a.Plan.Postpaid() && !a.CreditLimit.IsZero()) {
 		problems = append(problems, "credit limit must be zero for prepaid plans and not negative")
@@ -185,7 +185,7 @@ func (h *Handler) Account(ctx context.Context, id string) (*domain.AccountOpened
 		return nil, 0, err
 	}
 	if len(evs) == 0 {
-		return nil, -1, fmt.Errorf("%w: account %s", ErrNotFound, id)
+		return nil, -1, fmt.Errorf("%w: account %s", ErrNotFound, domain.Excerpt(id))
 	}
 	acct := *evs[0].(*domain.AccountOpened)
 	for _, e := range evs[1:] {
@@ -219,7 +219,7 @@ const maxDiscountPlaces = 4
 // checkPlan refuses terms that no account may have.
 func checkPlan(pc domain.PlanChanged) error {
 	if !pc.Plan.Valid() {
-		return invalid("unknown plan %q", pc.Plan)
+		return invalid("unknown plan %s", domain.Quote(string(pc.Plan)))
 	}
 	if pc.RPM < 0 || pc.TPM < 0 || pc.CreditLimit.IsNegative() || pc.VolumeDiscount.IsNegative() || pc.VolumeDiscount.GreaterThanOrEqual(decimal.NewFromInt(1)) {
 		return invalid("limits must not be negative and the discount must be below 1")
@@ -298,7 +298,7 @@ func (h *Handler) revokeKey(ctx context.Context, keyID string) error {
 		return err
 	}
 	if len(evs) == 0 {
-		return fmt.Errorf("%w: key %s", ErrNotFound, keyID)
+		return fmt.Errorf("%w: key %s", ErrNotFound, domain.Excerpt(keyID))
 	}
 	ki := evs[0].(*domain.KeyIssued)
 	for _, e := range evs[1:] {
@@ -372,10 +372,10 @@ func (h *Handler) checkTopUp(ctx context.Context, t domain.CreditsToppedUp) (dom
 		return t, err
 	}
 	if !t.Amount.IsPositive() {
-		return t, invalid("a top-up must be positive (NT$%s given); take credit back with an adjustment", t.Amount)
+		return t, invalid("a top-up must be positive (NT$%s given); take credit back with an adjustment", domain.Excerpt(t.Amount.String()))
 	}
 	if !t.Amount.Equal(t.Amount.Truncate(0)) {
-		return t, invalid("a top-up is a whole number of New Taiwan dollars (NT$%s given): its invoice is issued in whole dollars", t.Amount)
+		return t, invalid("a top-up is a whole number of New Taiwan dollars (NT$%s given): its invoice is issued in whole dollars", domain.Excerpt(t.Amount.String()))
 	}
 	if _, _, err := h.Account(ctx, t.AccountID); err != nil {
 		return t, err
@@ -405,7 +405,7 @@ func (h *Handler) recordedTopUp(ctx context.Context, t domain.CreditsToppedUp) (
 // checkAmount refuses an amount of credit beyond the single-entry bound.
 func (h *Handler) checkAmount(what string, amount decimal.Decimal) error {
 	if max := h.maxTopUp(); amount.Abs().GreaterThan(max) {
-		return invalid("%s is at most NT$%s (NT$%s given); split it, or raise --max-topup", what, max, amount)
+		return invalid("%s is at most NT$%s (NT$%s given); split it, or raise --max-topup", what, max, domain.Excerpt(amount.String()))
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -53,9 +55,34 @@ func detailsProblems(d domain.AccountDetails) []string {
 		problems = append(problems, p)
 	}
 	if p := domain.TaxIDProblem(d.TaxID); d.TaxID != "" && p != "" {
-		problems = append(problems, fmt.Sprintf("統一編號 %q %s", d.TaxID, p))
+		problems = append(problems, fmt.Sprintf("統一編號 %s %s", domain.Quote(d.TaxID), p))
+	}
+	for _, f := range []struct{ field, text string }{{"address", d.Address}, {"contact", d.Contact}} {
+		if p := detailTextProblem(f.field, f.text); p != "" {
+			problems = append(problems, p)
+		}
 	}
 	return problems
+}
+
+// maxDetailRunes bounds an account's address (MIG's Address is 100
+// characters) and contact, as a quote's are.
+const maxDetailRunes = 100
+
+// detailTextProblem says why an account's address or contact cannot be
+// kept ("" when it can): longer than maxDetailRunes, or holding a control
+// character (a NUL, a line break) or a bidirectional control, which would
+// make it read as another text wherever it is shown.
+func detailTextProblem(field, s string) string {
+	if n := utf8.RuneCountInString(s); n > maxDetailRunes {
+		return fmt.Sprintf("an account's %s is at most %d characters (%d given)", field, maxDetailRunes, n)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || domain.IsBidiControl(r) {
+			return fmt.Sprintf("an account's %s must not contain control characters (U+%04X)", field, r)
+		}
+	}
+	return ""
 }
 
 // decideDetails is what c makes of the account's details s, or why it is

@@ -32,7 +32,7 @@ func (h *Handler) Key(ctx context.Context, keyID string) (KeyState, error) {
 		return KeyState{}, err
 	}
 	if len(evs) == 0 {
-		return KeyState{}, fmt.Errorf("%w: key %s", ErrNotFound, keyID)
+		return KeyState{}, fmt.Errorf("%w: key %s", ErrNotFound, domain.Excerpt(keyID))
 	}
 	st := KeyState{Key: *evs[0].(*domain.KeyIssued), last: last}
 	for _, e := range evs[1:] {

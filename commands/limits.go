@@ -2,8 +2,11 @@ package commands
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
 )
 
 // MaxLimit bounds spending limits of keys and credit limits of accounts.
@@ -39,7 +42,7 @@ func limitProblem(what string, d decimal.Decimal) string {
 // nothing is); what names the amount.
 func centsProblem(what string, d decimal.Decimal) string {
 	if !d.Equal(d.Truncate(2)) {
-		return fmt.Sprintf("%s has at most two decimal places (NT$%s given)", what, d)
+		return fmt.Sprintf("%s has at most two decimal places (NT$%s given)", what, domain.Excerpt(d.String()))
 	}
 	return ""
 }
@@ -70,4 +73,19 @@ func spendTerms(limit decimal.Decimal, period string) (string, error) {
 		period = "monthly"
 	}
 	return period, nil
+}
+
+// plainAmount is an amount as a person writes it: digits, an optional
+// decimal point and minus sign; no exponent, no plus, no space.
+var plainAmount = regexp.MustCompile(`^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
+
+// PlainAmount reads an amount written as a person writes one (1000, 42.5,
+// -50). decimal.NewFromString also takes 1e3 and +100, which in a money
+// field are a slip of the keyboard rather than NT$1,000 or NT$100.
+func PlainAmount(v string) (decimal.Decimal, bool) {
+	if !plainAmount.MatchString(v) {
+		return decimal.Zero, false
+	}
+	d, err := decimal.NewFromString(v)
+	return d, err == nil
 }

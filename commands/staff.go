@@ -143,7 +143,7 @@ func (h *Handler) RevokeStaffToken(ctx context.Context, tokenID string) error {
 		return err
 	}
 	if len(evs) == 0 {
-		return fmt.Errorf("%w: staff token %s", ErrNotFound, tokenID)
+		return fmt.Errorf("%w: staff token %s", ErrNotFound, domain.Excerpt(tokenID))
 	}
 	if len(evs) > 1 {
 		return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/internal/jsonkind"
 	"github.com/routefree/routefree/internal/onejson"
 	"github.com/routefree/routefree/internal/paging"
 	"github.com/routefree/routefree/projections"
@@ -129,9 +130,27 @@ func decodeJSON(c echo.Context, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
+		return jsonRefusal(err)
 	}
 	return nil
+}
+
+// jsonRefusal is a decoder's refusal of a body in this API's words: the
+// field and what it takes, repeating at most a short prefix of what was
+// sent (a decoder's own words repeat a 10,000-digit number whole).
+func jsonRefusal(err error) error {
+	var ute *json.UnmarshalTypeError
+	var pe *time.ParseError
+	msg := domain.ExcerptWords(err.Error())
+	switch {
+	case errors.As(err, &ute) && ute.Field != "":
+		msg = fmt.Sprintf("%s must be %s, not %s", ute.Field, jsonkind.Of(ute.Type), domain.Excerpt(ute.Value))
+	case errors.As(err, &ute) && jsonkind.Of(ute.Type) == "an object":
+		msg = "the body must be a JSON object, not " + domain.Excerpt(ute.Value)
+	case errors.As(err, &pe):
+		msg = fmt.Sprintf("%s is not an RFC 3339 time such as 2027-12-31T23:59:59Z", domain.Quote(pe.Value))
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+msg)
 }
 
 // readJSON reads the request's body, at most a megabyte (413 beyond), and
@@ -146,7 +165,7 @@ func readJSON(c echo.Context) ([]byte, error) {
 		err = onejson.Check(b)
 	}
 	if err != nil {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, "invalid JSON: "+err.Error())
+		return nil, jsonRefusal(err)
 	}
 	return b, nil
 }
@@ -509,7 +528,7 @@ func (s *server) issueKey(ctx context.Context, by auth.Principal, account string
 			continue
 		}
 		if _, ok := s.deps.Catalog.Get(m); !ok {
-			return "", "", fmt.Errorf("%w: unknown model %q", commands.ErrInvalid, m)
+			return "", "", fmt.Errorf("%w: unknown model %s", commands.ErrInvalid, domain.Quote(m))
 		}
 		models = append(models, m)
 	}

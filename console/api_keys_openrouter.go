@@ -204,10 +204,10 @@ func utcInstant(field string, raw json.RawMessage) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not an ISO 8601 timestamp such as 2027-12-31T23:59:59Z", field, s))
+		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %s is not an ISO 8601 timestamp such as 2027-12-31T23:59:59Z", field, domain.Quote(s)))
 	}
 	if _, offset := t.Zone(); offset != 0 {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not in UTC: write it with Z (%s)", field, s, t.UTC().Format(time.RFC3339)))
+		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %s is not in UTC: write it with Z (%s)", field, domain.Quote(s), t.UTC().Format(time.RFC3339)))
 	}
 	t = t.UTC()
 	return &t, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/projections"
 )
@@ -37,7 +38,7 @@ func parsePosition(s string) (eventstore.Position, error) {
 	cv, err1 := strconv.ParseUint(c, 10, 64)
 	pv, err2 := strconv.ParseUint(p, 10, 64)
 	if !ok || err1 != nil || err2 != nil {
-		return eventstore.Start, fmt.Errorf("position %q is not commit/prepare", s)
+		return eventstore.Start, fmt.Errorf("position %s is not commit/prepare", domain.Quote(s))
 	}
 	return eventstore.Position{Commit: cv, Prepare: pv}, nil
 }
@@ -55,7 +56,7 @@ func parseTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("time %q is not RFC 3339 nor YYYY-MM-DD[THH:MM]", s)
+	return time.Time{}, fmt.Errorf("time %s is not RFC 3339 nor YYYY-MM-DD[THH:MM]", domain.Quote(s))
 }
 
 func filterFrom(q func(string) string) (EventFilter, error) {

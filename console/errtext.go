@@ -69,6 +69,8 @@ var errorPatterns = []errorPattern{
 	ep(`resuming an account needs a reason`, "err.resume.reason"),
 	ep(`suspending an account needs a reason`, "err.suspend.reason"),
 	ep(`correcting an account's details needs a reason`, "err.details.reason"),
+	ep(`an account's (\S+) is at most (\d+) characters \((\d+) given\)`, "err.details.long"),
+	ep(`an account's (\S+) must not contain control characters \((\S+)\)`, "err.details.control"),
 	ep(`this account is suspended: .*`, "err.suspended.keys"),
 	ep(`account (\S+) is not suspended`, "err.account.notsuspended"),
 	ep(`reference "([^"]*)" was already recorded with amount (\S+)`, "err.topup.duplicate"),
@@ -208,6 +210,22 @@ func stripPrefixes(msg string) string {
 	return msg
 }
 
+// fieldPlaceholders are the messages whose variable part names a form's
+// field (by the word the layer below knows it by), and which part that is.
+var fieldPlaceholders = map[string]int{
+	"err.quote.long": 1, "err.quote.control": 1, "err.quote.lines": 1, "err.document.unprintable": 1, "err.amount": 1,
+	"err.details.long": 1, "err.details.control": 1,
+	"err.quote.item.long": 2, "err.quote.item.control": 2, "err.quote.item.unprintable": 2,
+}
+
+// fieldLabels are those words with the label each field has on its page,
+// so that a refusal names the field as the page does, in its language.
+var fieldLabels = map[string]string{
+	"agency": "agency", "agency_address": "address", "address": "address", "contact": "contact", "remarks": "remarks",
+	"name": "item", "spec": "spec", "unit": "unit", "item_qty": "quantity", "item_price": "unitprice",
+	"amount": "field.amount", "credit_limit": "creditlimit", "spend_limit": "spendlimit",
+}
+
 // placeholder is a variable part of a message's text: {1}, {2}….
 var placeholder = regexp.MustCompile(`\{(\d+)\}`)
 
@@ -227,6 +245,9 @@ func translateOne(lang, msg string) (template.HTML, bool) {
 			i, err := strconv.Atoi(ph[1 : len(ph)-1])
 			if err != nil || i < 1 || i >= len(m) {
 				return ph
+			}
+			if label, ok := fieldLabels[m[i]]; ok && fieldPlaceholders[p.key] == i {
+				return template.HTMLEscapeString(tr(lang, label))
 			}
 			return "<bdi>" + template.HTMLEscapeString(m[i]) + "</bdi>"
 		})

@@ -605,6 +605,8 @@ var messages = map[string][2]string{
 	"err.quote.price.places":          {"第 {1} 個品項的單價 {2} 超過 {3} 位小數。", "Item {1}: the unit price {2} has more than {3} decimal places."},
 	"err.quote.lines":                 {"{1} 最多 {2} 行（輸入了 {3} 行）。", "The {1} has at most {2} lines ({3} given)."},
 	"err.quote.long":                  {"{1} 最多 {2} 個字（輸入了 {3} 個）。", "The {1} is at most {2} characters ({3} given)."},
+	"err.details.long":                {"{1}最多 {2} 個字（輸入了 {3} 個）。", "The {1} is at most {2} characters ({3} given)."},
+	"err.details.control":             {"{1}含有控制字元 {2}，請刪除。", "The {1} holds the control character {2}: remove it."},
 	"err.quote.item.unprintable":      {"第 {1} 個品項的 {2} 含有文件無法列印的字元 {3}，請改用常用字。", "Item {1}: the {2} contains {3}, which the documents cannot print: write it with common characters."},
 	"err.document.unprintable":        {"{1} 含有文件無法列印的字元 {2}，請改用常用字。", "The {1} contains {2}, which the documents cannot print: write it with common characters."},
 	"err.quote.control":               {"{1} 含有控制字元 {2}。", "The {1} holds the control character {2}."},

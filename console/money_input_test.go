@@ -56,7 +56,7 @@ func TestMoneyFieldsTakePlainNumbersOnly(t *testing.T) {
 				// The typed text is marked up apart: compare without spaces.
 				squeeze := func(s string) string { return strings.Join(strings.Fields(s), "") }
 				text := squeeze(visibleText(t, page))
-				want := squeeze(strings.NewReplacer("{1}", c.field, "{2}", typed).Replace(tr(lang, "err.amount")))
+				want := squeeze(strings.NewReplacer("{1}", tr(lang, fieldLabels[c.field]), "{2}", typed).Replace(tr(lang, "err.amount")))
 				if resp.StatusCode != http.StatusBadRequest || !strings.Contains(text, want) {
 					t.Errorf("%s %s %s=%q: %d, want %q in %q", lang, c.path, c.field, typed, resp.StatusCode, want, text)
 				}

@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -242,15 +241,12 @@ func formDecimal(c echo.Context, name string) (decimal.Decimal, error) {
 // they are refused, naming the field and what was typed.
 func amount(name, typed string) (decimal.Decimal, error) {
 	v := strings.ReplaceAll(strings.TrimSpace(width.Narrow.String(typed)), ",", "")
-	d, err := decimal.NewFromString(v)
-	if err != nil || !plainAmount.MatchString(v) {
-		return decimal.Zero, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not a plain amount", name, strings.TrimSpace(typed)))
+	d, ok := commands.PlainAmount(v)
+	if !ok {
+		return decimal.Zero, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %s is not a plain amount", name, domain.Quote(strings.TrimSpace(typed))))
 	}
 	return d, nil
 }
-
-// plainAmount is an amount as a person writes it: no exponent, no plus.
-var plainAmount = regexp.MustCompile(`^-?([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
 
 // formSpendLimit is a key form's spending limit: an empty field is none,
 // and nil says so; 0 is refused (commands.GivenSpendLimit).
@@ -277,7 +273,7 @@ func formExpiry(c echo.Context, name string) (*time.Time, error) {
 	}
 	day, err := time.ParseInLocation("2006-01-02", v, projections.Taipei)
 	if err != nil {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not a date (YYYY-MM-DD)", name, v))
+		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %s is not a date (YYYY-MM-DD)", name, domain.Quote(v)))
 	}
 	at := day.AddDate(0, 0, 1).UTC()
 	return &at, nil
@@ -290,7 +286,7 @@ func formInt(c echo.Context, name string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %q is not a whole number", name, v))
+		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s: %s is not a whole number", name, domain.Quote(v)))
 	}
 	return n, nil
 }

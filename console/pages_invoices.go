@@ -21,6 +21,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/auth"
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
 	"github.com/routefree/routefree/projections"
@@ -512,7 +513,7 @@ func wholeNTD(v string) (int64, error) {
 		return 0, err
 	}
 	if !d.IsPositive() || !d.IsInteger() || !d.LessThanOrEqual(decimal.NewFromInt(math.MaxInt64)) {
-		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("amount: %q is not a positive whole number of NTD", strings.TrimSpace(v)))
+		return 0, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("amount: %s is not a positive whole number of NTD", domain.Quote(strings.TrimSpace(v))))
 	}
 	return d.IntPart(), nil
 }
@@ -636,7 +637,7 @@ func (s *server) exportForm(c echo.Context) error {
 	}
 	message, period := c.QueryParam("message"), c.QueryParam("period")
 	if !slices.Contains(invoicing.Messages, message) {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("message: %q is not one of %s", message, strings.Join(invoicing.Messages, ", ")))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("message: %s is not one of %s", domain.Quote(message), strings.Join(invoicing.Messages, ", ")))
 	}
 	p, err := twrules.ParsePeriod(period)
 	if err != nil {

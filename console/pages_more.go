@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/shopspring/decimal"
 	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/domain"
@@ -149,11 +148,10 @@ func (s *server) quoteForm(c echo.Context) error {
 			}
 			return ""
 		}
-		// Numbers typed with a Chinese input method come full-width (１，０００).
-		number := func(k string) string { return strings.ReplaceAll(width.Narrow.String(at(k)), ",", "") }
-		qty, err := decimal.NewFromString(number("item_qty"))
+		// A quantity is typed as an amount is: 1e3 or +1 is a slip.
+		qty, err := amount("item_qty", at("item_qty"))
 		if err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "item "+name+": quantity and unit price must be numbers")
+			return err
 		}
 		price, err := amount("item_price", at("item_price"))
 		if err != nil {

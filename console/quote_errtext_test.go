@@ -38,16 +38,16 @@ func TestQuoteLimitRefusalsSpeakChinese(t *testing.T) {
 		t.Fatal(err)
 	}
 	for want, mutate := range map[string]func(*invoicing.QuoteRequest){
-		"新臺幣壹拾億元整":                  func(r *invoicing.QuoteRequest) { r.Items[0].UnitPrice = decimal.RequireFromString("1e12") },
-		"輸入了 201 個":                 func(r *invoicing.QuoteRequest) { r.Items[0].Name = strings.Repeat("名", 201) },
-		"輸入了 101 個":                 func(r *invoicing.QuoteRequest) { r.Agency = strings.Repeat("機", 101) },
-		"控制字元 U+0007":               func(r *invoicing.QuoteRequest) { r.Contact = "林\a" },
-		"remarks 最多 30 行（輸入了 31 行）": func(r *invoicing.QuoteRequest) { r.Remarks = strings.Repeat("\n", 30) + "止" },
-		"agency 含有文件無法列印的字元 「😀」(U+1F600)":       func(r *invoicing.QuoteRequest) { r.Agency = "臺北😀市政府" },
-		"第 1 個品項的 spec 含有文件無法列印的字元 「김」(U+AE40)": func(r *invoicing.QuoteRequest) { r.Items[0].Spec = "김치" },
-		"數量 0.1234567 超過 6 位小數":                 func(r *invoicing.QuoteRequest) { r.Items[0].Quantity = decimal.RequireFromString("0.1234567") },
-		"單價 1.0000001 超過 6 位小數":                 func(r *invoicing.QuoteRequest) { r.Items[0].UnitPrice = decimal.RequireFromString("1.0000001") },
-		"第 1 個品項的 unit":                         func(r *invoicing.QuoteRequest) { r.Items[0].Unit = "式\x00" },
+		"新臺幣壹拾億元整":             func(r *invoicing.QuoteRequest) { r.Items[0].UnitPrice = decimal.RequireFromString("1e12") },
+		"輸入了 201 個":            func(r *invoicing.QuoteRequest) { r.Items[0].Name = strings.Repeat("名", 201) },
+		"輸入了 101 個":            func(r *invoicing.QuoteRequest) { r.Agency = strings.Repeat("機", 101) },
+		"控制字元 U+0007":          func(r *invoicing.QuoteRequest) { r.Contact = "林\a" },
+		"備註 最多 30 行（輸入了 31 行）": func(r *invoicing.QuoteRequest) { r.Remarks = strings.Repeat("\n", 30) + "止" },
+		"機關名稱 含有文件無法列印的字元 「😀」(U+1F600)":       func(r *invoicing.QuoteRequest) { r.Agency = "臺北😀市政府" },
+		"第 1 個品項的 規格 含有文件無法列印的字元 「김」(U+AE40)": func(r *invoicing.QuoteRequest) { r.Items[0].Spec = "김치" },
+		"數量 0.1234567 超過 6 位小數":               func(r *invoicing.QuoteRequest) { r.Items[0].Quantity = decimal.RequireFromString("0.1234567") },
+		"單價 1.0000001 超過 6 位小數":               func(r *invoicing.QuoteRequest) { r.Items[0].UnitPrice = decimal.RequireFromString("1.0000001") },
+		"第 1 個品項的 單位":                         func(r *invoicing.QuoteRequest) { r.Items[0].Unit = "式\x00" },
 		"最多 100 個品項": func(r *invoicing.QuoteRequest) {
 			for len(r.Items) <= 100 {
 				r.Items = append(r.Items, r.Items[0])

@@ -76,19 +76,19 @@ func CheckInvoiceCarrier(s *InvoiceCarrierSet) error {
 		problems = append(problems, "choose a carrier or a donation code, not both")
 	}
 	if c := s.Carrier; c != "" && !ValidMobileBarcode(c) && !ValidCitizenCert(c) {
-		problems = append(problems, fmt.Sprintf("carrier %q is neither a mobile barcode (手機條碼: \"/\" and 7 characters of 0-9 A-Z . + -) nor a citizen digital certificate (自然人憑證: 2 letters and 14 digits)", c))
+		problems = append(problems, fmt.Sprintf("carrier %s is neither a mobile barcode (手機條碼: \"/\" and 7 characters of 0-9 A-Z . + -) nor a citizen digital certificate (自然人憑證: 2 letters and 14 digits)", Quote(c)))
 	}
 	if d := s.DonationCode; d != "" && !ValidDonationCode(d) {
-		problems = append(problems, fmt.Sprintf("donation code %q: want 3 to 7 digits (愛心碼)", d))
+		problems = append(problems, fmt.Sprintf("donation code %s: want 3 to 7 digits (愛心碼)", Quote(d)))
 	}
 	if s.TaxID != nil {
 		id := strings.TrimSpace(*s.TaxID)
 		s.TaxID = &id
 		switch {
 		case id == ConsumerTaxID:
-			problems = append(problems, fmt.Sprintf("統一編號 %q %s", id, consumerProblem))
+			problems = append(problems, fmt.Sprintf("統一編號 %s %s", Quote(id), consumerProblem))
 		case id != "" && !ValidTaxID(id):
-			problems = append(problems, fmt.Sprintf("統一編號 %q is not valid: 8 digits with a correct check digit", id))
+			problems = append(problems, fmt.Sprintf("統一編號 %s is not valid: 8 digits with a correct check digit", Quote(id)))
 		case id != "" && (s.Carrier != "" || s.DonationCode != ""):
 			problems = append(problems, "an invoice to a 統一編號 has no carrier or donation code: leave them empty")
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -59,7 +60,7 @@ func (l *ledger) find(ref string, keep func(*invoice) bool) (*invoice, error) {
 	}
 	switch len(match) {
 	case 0:
-		return nil, fmt.Errorf("%w: invoice %s", ErrNotFound, ref)
+		return nil, fmt.Errorf("%w: invoice %s", ErrNotFound, domain.Excerpt(ref))
 	case 1:
 		return match[0], nil
 	}

@@ -7,10 +7,12 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/mig"
 	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -19,7 +21,7 @@ import (
 func ParseMonth(month string) (time.Time, error) {
 	t, err := time.ParseInLocation("2006-01", month, twrules.Taipei)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: month %q: want YYYY-MM", ErrInvalid, month)
+		return time.Time{}, fmt.Errorf("%w: month %s: want YYYY-MM", ErrInvalid, domain.Quote(month))
 	}
 	return t, nil
 }
@@ -123,11 +125,24 @@ func (s *Service) monthlyDraft(acct, month string, at time.Time) (d draft, skip 
 	for _, u := range rest {
 		amt := lineAmount(inv.Kind, u.Cost)
 		inv.Lines = append(inv.Lines, domain.InvoiceLine{
-			Description: fmt.Sprintf("%s 用量 %s%s（輸入 %d／輸出 %d tokens）", strings.ReplaceAll(u.Model, ":", "-"), month, note, u.TokensIn, u.TokensOut),
+			Description: usageDescription(u.Model, month+note, u.TokensIn, u.TokensOut),
 			Quantity:    decimal.NewFromInt(1), Unit: "式", UnitPrice: amt, Amount: amt,
 		})
 	}
 	return draft{id: monthlyEventID(acct, month, seq), inv: inv}, nil, true
+}
+
+// usageDescription is a usage line's description: the model, the month
+// (with its note) and the tokens. A model ID too long for MIG's
+// Description (a catalog's models are the operator's to name) is cut,
+// with "…", so that the invoice files at export as it was issued.
+func usageDescription(model, month string, in, out int64) string {
+	rest := fmt.Sprintf(" 用量 %s（輸入 %d／輸出 %d tokens）", month, in, out)
+	m := []rune(strings.ReplaceAll(model, ":", "-"))
+	if room := mig.MaxDescription - utf8.RuneCountInString(rest); len(m) > room {
+		m = append(m[:room-1], '…')
+	}
+	return string(m) + rest
 }
 
 // latest is the last live invoice of a bill, if any.
@@ -155,7 +170,7 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 	s.mu.Lock()
 	if s.l.accounts[acct] == nil {
 		s.mu.Unlock()
-		return Invoice{}, false, fmt.Errorf("%w: account %s", ErrNotFound, acct)
+		return Invoice{}, false, fmt.Errorf("%w: account %s", ErrNotFound, domain.Excerpt(acct))
 	}
 	d, skip, ok := s.monthlyDraft(acct, month, at)
 	if last := latest(s.l.months[acctMonth{acct, month}]); last != nil && (!ok || skip != nil) {
@@ -209,7 +224,7 @@ func (s *Service) issueTopUpOnce(ctx context.Context, acct, ref string) (Invoice
 	t := s.l.findTopUp(acct, ref)
 	if t == nil {
 		s.mu.Unlock()
-		return Invoice{}, false, fmt.Errorf("%w: no paid top-up %q of a prepaid account %s", ErrNotFound, ref, acct)
+		return Invoice{}, false, fmt.Errorf("%w: no paid top-up %s of a prepaid account %s", ErrNotFound, domain.Quote(ref), domain.Excerpt(acct))
 	}
 	if t.cover != nil {
 		c := t.cover.clone()

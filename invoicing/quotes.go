@@ -123,7 +123,7 @@ func (q QuoteRequest) validate() error {
 		errs = append(errs, fmt.Sprintf("a quote has at most %d items (%d given)", MaxQuoteItems, len(q.Items)))
 	}
 	if p := domain.TaxIDProblem(q.AgencyTaxID); q.AgencyTaxID != "" && p != "" {
-		errs = append(errs, fmt.Sprintf("agency 統一編號 %q %s", q.AgencyTaxID, p))
+		errs = append(errs, fmt.Sprintf("agency 統一編號 %s %s", domain.Quote(q.AgencyTaxID), p))
 	}
 	if len(q.Items) == 0 {
 		errs = append(errs, "at least one item is required")
@@ -137,7 +137,7 @@ func (q QuoteRequest) validate() error {
 			v     decimal.Decimal
 		}{{"quantity", it.Quantity}, {"unit price", it.UnitPrice}} {
 			if !n.v.Equal(n.v.Round(MaxQuoteDecimals)) {
-				errs = append(errs, fmt.Sprintf("item %d: %s %s has more than %d decimal places", i+1, n.field, n.v, MaxQuoteDecimals))
+				errs = append(errs, fmt.Sprintf("item %d: %s %s has more than %d decimal places", i+1, n.field, domain.Excerpt(n.v.String()), MaxQuoteDecimals))
 			}
 		}
 		for _, p := range []string{textProblem("name", it.Name, maxItemRunes, false),
@@ -151,7 +151,7 @@ func (q QuoteRequest) validate() error {
 		errs = append(errs, "valid_days must be 1 to 365")
 	}
 	if q.Plan != "" && !q.Plan.Valid() {
-		errs = append(errs, fmt.Sprintf("unknown plan %q", q.Plan))
+		errs = append(errs, fmt.Sprintf("unknown plan %s", domain.Quote(string(q.Plan))))
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
@@ -341,7 +341,7 @@ func (s *Service) Quote(id string) (Quote, error) {
 	defer s.mu.Unlock()
 	q := s.l.quotes[id]
 	if q == nil {
-		return Quote{}, fmt.Errorf("%w: quote %s", ErrNotFound, id)
+		return Quote{}, fmt.Errorf("%w: quote %s", ErrNotFound, domain.Excerpt(id))
 	}
 	return s.withStatus(*q), nil
 }
@@ -352,7 +352,7 @@ func (s *Service) Contract(id string) (Quote, error) {
 	defer s.mu.Unlock()
 	q := s.l.contract[id]
 	if q == nil {
-		return Quote{}, fmt.Errorf("%w: contract %s", ErrNotFound, id)
+		return Quote{}, fmt.Errorf("%w: contract %s", ErrNotFound, domain.Excerpt(id))
 	}
 	return s.withStatus(*q), nil
 }

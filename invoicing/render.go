@@ -211,7 +211,7 @@ func (s *Service) AllowanceInvoice(number string) (Invoice, error) {
 	}
 	s.mu.Unlock()
 	if inv == nil {
-		return Invoice{}, fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+		return Invoice{}, fmt.Errorf("%w: allowance %s", ErrNotFound, domain.Excerpt(number))
 	}
 	return s.document(context.Background(), c)
 }
@@ -227,7 +227,7 @@ func (s *Service) AllowancePDF(w io.Writer, number string) error {
 	}
 	s.mu.Unlock()
 	if inv == nil {
-		return fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+		return fmt.Errorf("%w: allowance %s", ErrNotFound, domain.Excerpt(number))
 	}
 	c, err := s.document(context.Background(), c)
 	if err != nil {
@@ -242,7 +242,7 @@ func (s *Service) AllowancePDF(w io.Writer, number string) error {
 			return s.renderer.RenderAllowance(w, a.AllowanceIssued, a.IssuedAt, c.InvoiceIssued, s.seller.PDF())
 		}
 	}
-	return fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+	return fmt.Errorf("%w: allowance %s", ErrNotFound, domain.Excerpt(number))
 }
 
 // ExportF0401 writes the MIG 4.1 F0401 messages of a period's invoices as a
@@ -372,5 +372,5 @@ func (s *Service) Export(w io.Writer, message, period string) error {
 		sort.Slice(allowanceVoids, func(i, j int) bool { return allowanceVoids[i].Allowance.Number < allowanceVoids[j].Allowance.Number })
 		return mig.ExportG0501(w, allowanceVoids, s.seller.MIG())
 	}
-	return fmt.Errorf("%w: message %q: want %s, %s, %s or %s", ErrInvalid, message, MessageF0401, MessageF0501, MessageG0401, MessageG0501)
+	return fmt.Errorf("%w: message %s: want %s, %s, %s or %s", ErrInvalid, domain.Quote(message), MessageF0401, MessageF0501, MessageG0401, MessageG0501)
 }

@@ -3,7 +3,6 @@ package invoicing
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"strings"
 
@@ -110,35 +109,44 @@ func (c SellerConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// sellerTexts are the seller's variables that documents print, with the
-// length MIG gives each (0: none).
+// Lengths of the seller's texts that MIG does not bound: an e-mail
+// address is at most 254 characters (RFC 5321's path of 256, less its
+// angle brackets); the contact (聯絡人: a department and a name, an
+// extension) and the bank account to pay to (bank, branch, account
+// number) stay within a line of a quote's header and a contract's
+// payment terms.
+const (
+	maxSellerEmail   = 254
+	maxSellerContact = 30
+	maxSellerBank    = 60
+)
+
+// sellerTexts are the seller's variables that documents print, with
+// their longest length and where it comes from.
 func sellerTexts(c SellerConfig) []struct {
-	env, text string
-	max       int
+	env, text, source string
+	max               int
 } {
 	return []struct {
-		env, text string
-		max       int
+		env, text, source string
+		max               int
 	}{
-		{"ROUTEFREE_SELLER_NAME", c.Name, mig.MaxName}, {"ROUTEFREE_SELLER_ADDRESS", c.Address, mig.MaxAddress},
-		{"ROUTEFREE_SELLER_PHONE", c.Phone, 0}, {"ROUTEFREE_SELLER_EMAIL", c.Email, 0},
-		{"ROUTEFREE_SELLER_CONTACT", c.Contact, 0}, {"ROUTEFREE_SELLER_RESPONSIBLE", c.Responsible, 0},
-		{"ROUTEFREE_SELLER_BANK_ACCOUNT", c.BankAccount, 0},
+		{"ROUTEFREE_SELLER_NAME", c.Name, "MIG", mig.MaxName}, {"ROUTEFREE_SELLER_ADDRESS", c.Address, "MIG", mig.MaxAddress},
+		{"ROUTEFREE_SELLER_PHONE", c.Phone, "MIG", mig.MaxPhone}, {"ROUTEFREE_SELLER_EMAIL", c.Email, "RFC 5321", maxSellerEmail},
+		{"ROUTEFREE_SELLER_CONTACT", c.Contact, "a line of a quote", maxSellerContact},
+		{"ROUTEFREE_SELLER_RESPONSIBLE", c.Responsible, "MIG", mig.MaxPersonInCharge},
+		{"ROUTEFREE_SELLER_BANK_ACCOUNT", c.BankAccount, "a line of a quote", maxSellerBank},
 	}
 }
 
-// checkTexts refuses seller texts that every invoice would carry but that
-// MIG cannot file (too long) or r's font cannot print: refused at start,
-// not on each invoice's issue or export.
+// checkTexts refuses seller texts that every document would carry but
+// that MIG cannot file or a page cannot hold (too long), or r's font
+// cannot print: refused at start, not on each invoice's issue or export.
 func (c SellerConfig) checkTexts(r *pdf.Renderer) error {
 	var errs []error
 	for _, f := range sellerTexts(c) {
-		max := f.max
-		if max == 0 {
-			max = math.MaxInt
-		}
-		if p := textProblem(f.env, f.text, max, false); p != "" {
-			errs = append(errs, fmt.Errorf("%s (MIG)", p))
+		if p := textProblem(f.env, f.text, f.max, false); p != "" {
+			errs = append(errs, fmt.Errorf("%s (%s)", p, f.source))
 			continue
 		}
 		chars, err := unprintableChars(r, f.text)

@@ -29,6 +29,17 @@ func TestSellerTextsRefusedAtStart(t *testing.T) {
 		{"bidi mark in bank account", func(c *SellerConfig) { c.BankAccount = "臺灣銀行\u202e012-345" }, []string{"ROUTEFREE_SELLER_BANK_ACCOUNT", "U+202E"}},
 		{"control character in phone", func(c *SellerConfig) { c.Phone = "02-2720\x071234" }, []string{"ROUTEFREE_SELLER_PHONE", "U+0007"}},
 		{"Hangul in responsible", func(c *SellerConfig) { c.Responsible = "김철수" }, []string{"ROUTEFREE_SELLER_RESPONSIBLE", "U+AE40"}},
+		// Quotes and contracts print the phone, e-mail, contact and bank
+		// account in their header and payment terms: a megabyte of either
+		// wrapped over pages. The phone, e-mail and 負責人 also go into
+		// every MIG message.
+		{"long phone", func(c *SellerConfig) { c.Phone = strings.Repeat("2", 27) }, []string{"ROUTEFREE_SELLER_PHONE", "26", "27"}},
+		{"long e-mail", func(c *SellerConfig) { c.Email = strings.Repeat("a", 245) + "@routefree.tw" }, []string{"ROUTEFREE_SELLER_EMAIL", "254", "258"}},
+		{"long contact", func(c *SellerConfig) { c.Contact = strings.Repeat("聯", 31) }, []string{"ROUTEFREE_SELLER_CONTACT", "30", "31"}},
+		{"long responsible", func(c *SellerConfig) { c.Responsible = strings.Repeat("陳", 31) }, []string{"ROUTEFREE_SELLER_RESPONSIBLE", "30", "31"}},
+		{"long bank account", func(c *SellerConfig) { c.BankAccount = strings.Repeat("0", 61) }, []string{"ROUTEFREE_SELLER_BANK_ACCOUNT", "60", "61"}},
+		{"megabyte bank account", func(c *SellerConfig) { c.BankAccount = strings.Repeat("0", 1<<20) }, []string{"ROUTEFREE_SELLER_BANK_ACCOUNT", "60", "1048576"}},
+		{"line break in e-mail", func(c *SellerConfig) { c.Email = "billing@routefree.tw\nBcc: x@y.tw" }, []string{"ROUTEFREE_SELLER_EMAIL", "U+000A"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DevSeller()
@@ -52,6 +63,8 @@ func TestSellerAtMIGLimitsExports(t *testing.T) {
 	e := newEnv(t, taipei(2026, 11, 1, 9, 0))
 	cfg := DevSeller()
 	cfg.Name, cfg.Address = strings.Repeat("路", 60), strings.Repeat("址", 100)
+	cfg.Phone, cfg.Email, cfg.Responsible = strings.Repeat("2", 26), strings.Repeat("a", 241)+"@routefree.tw", strings.Repeat("陳", 30)
+	cfg.Contact, cfg.BankAccount = strings.Repeat("聯", 30), strings.Repeat("0", 60)
 	svc, err := New(e.store, Config{Seller: cfg, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -373,7 +373,7 @@ func (s *Service) VoidAllowance(ctx context.Context, number, reason string) (All
 	inv := s.l.byAllow[number]
 	s.mu.Unlock()
 	if inv == nil {
-		return Allowance{}, fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+		return Allowance{}, fmt.Errorf("%w: allowance %s", ErrNotFound, domain.Excerpt(number))
 	}
 	got, err := s.invoiceAppend(ctx, InvoiceRef(inv.Period, inv.Number), func(inv *Invoice) (domain.Event, [16]byte, error) {
 		for _, a := range inv.Allowances {
@@ -386,7 +386,7 @@ func (s *Service) VoidAllowance(ctx context.Context, number, reason string) (All
 			return &domain.AllowanceVoided{Number: number, InvoiceNumber: inv.Number, Reason: reason},
 				domain.EventID(domain.TypeAllowanceVoided, number), nil
 		}
-		return nil, [16]byte{}, fmt.Errorf("%w: allowance %s", ErrNotFound, number)
+		return nil, [16]byte{}, fmt.Errorf("%w: allowance %s", ErrNotFound, domain.Excerpt(number))
 	})
 	if err != nil {
 		return Allowance{}, err

@@ -248,15 +248,15 @@ func (s *Service) order(amount decimal.Decimal, choose string) (method, pick str
 		return "", "", invalid("method must be %s or %s", ChooseCard, ChooseATM)
 	}
 	if !amount.IsPositive() || !amount.Equal(amount.Truncate(0)) {
-		return "", "", invalid("a top-up is a positive whole number of New Taiwan dollars (NT$%s given)", amount)
+		return "", "", invalid("a top-up is a positive whole number of New Taiwan dollars (NT$%s given)", domain.Excerpt(amount.String()))
 	}
 	if max := s.maxTopUp(); amount.GreaterThan(max) {
-		return "", "", invalid("a top-up is at most NT$%s (NT$%s given)", max, amount)
+		return "", "", invalid("a top-up is at most NT$%s (NT$%s given)", max, domain.Excerpt(amount.String()))
 	}
 	// Checked before the checkout is recorded: ECPay would refuse the order
 	// at its cashier and leave the customer there.
 	if pick == ecpay.ChooseATM && (amount.LessThan(decimal.NewFromInt(ecpay.ATMMinAmount)) || amount.GreaterThan(decimal.NewFromInt(ecpay.ATMMaxAmount))) {
-		return "", "", invalid("an ATM transfer is NT$%d to NT$%d (NT$%s given): choose an amount in that range, or pay by card", ecpay.ATMMinAmount, ecpay.ATMMaxAmount, amount)
+		return "", "", invalid("an ATM transfer is NT$%d to NT$%d (NT$%s given): choose an amount in that range, or pay by card", ecpay.ATMMinAmount, ecpay.ATMMaxAmount, domain.Excerpt(amount.String()))
 	}
 	return method, pick, nil
 }
@@ -398,7 +398,7 @@ func (s *Service) match(ctx context.Context, n notification) (*domain.PaymentChe
 	}
 	amt, err := decimal.NewFromString(n["TradeAmt"])
 	if err != nil || !amt.Equal(c.Amount) {
-		return nil, &refusal{reason: fmt.Sprintf("amount %q differs from the NT$%s asked", n["TradeAmt"], c.Amount), record: true}, nil
+		return nil, &refusal{reason: fmt.Sprintf("amount %s differs from the NT$%s asked", domain.Quote(n["TradeAmt"]), c.Amount), record: true}, nil
 	}
 	return c, nil, nil
 }

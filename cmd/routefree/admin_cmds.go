@@ -62,8 +62,8 @@ func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	a.Plan = domain.Plan(plan)
 	var err error
-	if a.CreditLimit, err = decimal.NewFromString(limit); err != nil {
-		return fmt.Errorf("%w: --credit-limit: %v", errUsage, err)
+	if a.CreditLimit, err = flagAmount("credit-limit", limit); err != nil {
+		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		id, err := h.OpenAccount(ctx, a)
@@ -147,9 +147,9 @@ func givenDecimal(given map[string]bool, name, value string) (*decimal.Decimal, 
 	if !given[name] {
 		return nil, nil
 	}
-	d, err := decimal.NewFromString(value)
+	d, err := flagAmount(name, value)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --%s: %v", errUsage, name, err)
+		return nil, err
 	}
 	return &d, nil
 }
@@ -182,7 +182,7 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *expires != "" {
 		at, err := time.Parse(time.RFC3339, *expires)
 		if err != nil {
-			return fmt.Errorf("%w: --expires: %q is not an RFC 3339 instant such as 2027-12-31T23:59:59Z", errUsage, *expires)
+			return fmt.Errorf("%w: --expires: %s is not an RFC 3339 instant such as 2027-12-31T23:59:59Z", errUsage, domain.Quote(*expires))
 		}
 		k.ExpiresAt = &at
 	}
@@ -198,16 +198,16 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				continue
 			}
 			if _, ok := cat.Get(m); !ok {
-				return fmt.Errorf("%w: --models: unknown model %q", errUsage, m)
+				return fmt.Errorf("%w: --models: unknown model %s", errUsage, domain.Quote(m))
 			}
 			k.Models = append(k.Models, m)
 		}
 	}
 	var given *decimal.Decimal
 	if limit != "" {
-		d, err := decimal.NewFromString(limit)
+		d, err := flagAmount("spend-limit", limit)
 		if err != nil {
-			return fmt.Errorf("%w: --spend-limit: %v", errUsage, err)
+			return err
 		}
 		given = &d
 	}
@@ -304,8 +304,8 @@ func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	var err error
-	if t.Amount, err = decimal.NewFromString(amount); err != nil {
-		return fmt.Errorf("%w: --amount %q: %v", errUsage, amount, err)
+	if t.Amount, err = flagAmount("amount", amount); err != nil {
+		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		h.MaxTopUp = c.maxTopUp()
@@ -372,7 +372,7 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 	at := time.Time{}
 	if *effective != "" {
 		if at, err = time.Parse(time.RFC3339, *effective); err != nil {
-			return fmt.Errorf("%w: --effective: %v", errUsage, err)
+			return fmt.Errorf("%w: --effective: %s is not an RFC 3339 instant such as 2027-01-01T00:00:00+08:00", errUsage, domain.Quote(*effective))
 		}
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
@@ -434,4 +434,16 @@ func priceFileForm(err error) string {
 // knownTo tells whether the catalog has a model.
 func knownTo(cat *catalog.Catalog) func(string) bool {
 	return func(model string) bool { _, ok := cat.Get(model); return ok }
+}
+
+// flagAmount reads an amount flag as the console reads an amount field:
+// a plain decimal number (1000, 42.5, -50). 1e3 and +100 are refused as a
+// slip rather than recorded as NT$1000 and NT$100; the refusal quotes a
+// short prefix of what was given.
+func flagAmount(name, v string) (decimal.Decimal, error) {
+	d, ok := commands.PlainAmount(strings.TrimSpace(v))
+	if !ok {
+		return decimal.Zero, fmt.Errorf("%w: --%s %s is not a plain amount (digits, an optional decimal point and minus sign)", errUsage, name, domain.Quote(v))
+	}
+	return d, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/console"
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/router"
 	"github.com/routefree/routefree/invoicing"
@@ -221,7 +222,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 		// Value.Set, not fs.Set: the flag is not marked as given on the
 		// command line, so a --config file can tell the two apart.
 		if err := setValue(f, v); err != nil {
-			c.problems = append(c.problems, fmt.Errorf("%s=%q: %v", envName(f.Name), v, err))
+			c.problems = append(c.problems, fmt.Errorf("%s=%s: %v", envName(f.Name), domain.Quote(v), err))
 		}
 	})
 	fs.Usage = func() {
@@ -285,7 +286,7 @@ func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
 		}
 		c.noteSecret(envName(name), path) // --invoice-aes-key
 		if err := setValue(fs.Lookup(name), v); err != nil {
-			c.problems = append(c.problems, fmt.Errorf("config file %s: %s=%q: %v", path, name, v, err))
+			c.problems = append(c.problems, fmt.Errorf("config file %s: %s=%s: %v", path, name, domain.Quote(v), err))
 		}
 	}
 }
@@ -436,13 +437,13 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("--store kurrentdb needs --kurrentdb-url or ROUTEFREE_KURRENTDB_URL"))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("--store %q: choose sqlite, postgres or kurrentdb", c.Store))
+		errs = append(errs, fmt.Errorf("--store %s: choose sqlite, postgres or kurrentdb", domain.Quote(c.Store)))
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") && !strings.HasPrefix(c.RedisURL, "unix://") {
 		errs = append(errs, errors.New("--redis-url must start with redis://, rediss:// or unix://"))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		errs = append(errs, fmt.Errorf("--listen %q: want host:port (%v)", c.Listen, err))
+		errs = append(errs, fmt.Errorf("--listen %s: want host:port (%s)", domain.Quote(c.Listen), domain.ExcerptWords(err.Error())))
 	}
 	if _, err := c.trustedProxies(); err != nil {
 		errs = append(errs, err)
@@ -474,18 +475,18 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--ready-max-lag and --metrics-interval must be positive"))
 	}
 	if _, err := decimal.NewFromString(c.DemoCredit); err != nil {
-		errs = append(errs, fmt.Errorf("--demo-credit %q is not a decimal amount", c.DemoCredit))
+		errs = append(errs, fmt.Errorf("--demo-credit %s is not a decimal amount", domain.Quote(c.DemoCredit)))
 	}
 	if d, err := decimal.NewFromString(c.MaxTopUp); err != nil || !d.IsPositive() {
-		errs = append(errs, fmt.Errorf("--max-topup %q: want a positive amount of NTD", c.MaxTopUp))
+		errs = append(errs, fmt.Errorf("--max-topup %s: want a positive amount of NTD", domain.Quote(c.MaxTopUp)))
 	}
 	if d, err := decimal.NewFromString(c.LowBalance); err != nil || d.IsNegative() {
-		errs = append(errs, fmt.Errorf("--low-balance %q: want an amount of NTD, 0 or more", c.LowBalance))
+		errs = append(errs, fmt.Errorf("--low-balance %s: want an amount of NTD, 0 or more", domain.Quote(c.LowBalance)))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Errorf("--log-level %q: choose debug, info, warn or error", c.LogLevel))
+		errs = append(errs, fmt.Errorf("--log-level %s: choose debug, info, warn or error", domain.Quote(c.LogLevel)))
 	}
 	if c.InvoiceAESKey != "" {
 		if k, err := hex.DecodeString(c.InvoiceAESKey); err != nil || (len(k) != 16 && len(k) != 24 && len(k) != 32) {

@@ -222,8 +222,8 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	var err error
-	if a.Amount, err = decimal.NewFromString(amount); err != nil {
-		return fmt.Errorf("%w: --amount %q: %v", errUsage, amount, err)
+	if a.Amount, err = flagAmount("amount", amount); err != nil {
+		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		h.MaxTopUp = c.maxTopUp()

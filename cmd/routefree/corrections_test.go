@@ -156,15 +156,18 @@ func TestCLICorrectionsNameTheOperator(t *testing.T) {
 	refusedCLI(t, "needs a non-zero amount and a reason", with("credits", "adjust", "--account", "acct_c", "--amount", "5")...)
 	// Balances show to the cent: an adjustment finer than that (a typo, or
 	// an exponent) would credit what no page shows.
-	for _, amt := range []string{"0.000000000000000000000000000001", "1e-400", "-0.001", "12.345"} {
+	for _, amt := range []string{"0.000000000000000000000000000001", "-0.001", "12.345"} {
 		refusedCLI(t, "has at most two decimal places", with("credits", "adjust", "--account", "acct_c", "--amount", amt, "--reason", "typo")...)
 	}
+	// An exponent is a slip, as in the console's money fields.
+	refusedCLI(t, "is not a plain amount", with("credits", "adjust", "--account", "acct_c", "--amount", "1e-400", "--reason", "typo")...)
 	refusedCLI(t, "needs a non-zero amount and a reason", with("credits", "adjust", "--account", "acct_c", "--amount", "-0", "--reason", "typo")...)
 	// A discount multiplies every request's cost: one of 30 decimals would
 	// make every cost, balance and usage event as long.
-	for _, d := range []string{"0.000000000000000000000000000001", "1e-400", "0.12345"} {
+	for _, d := range []string{"0.000000000000000000000000000001", "0.12345"} {
 		refusedCLI(t, "four decimal places", with("accounts", "plan", "--account", "acct_c", "--plan", "enterprise", "--volume-discount", d)...)
 	}
+	refusedCLI(t, "is not a plain amount", with("accounts", "plan", "--account", "acct_c", "--plan", "enterprise", "--volume-discount", "1e-400")...)
 	refusedCLI(t, "is not suspended", with("accounts", "resume", "--account", "acct_c", "--reason", "x")...)
 	refusedCLI(t, "suspending an account needs a reason", with("accounts", "suspend", "--account", "acct_c")...)
 	refusedCLI(t, "--max-topup", with("credits", "topup", "--account", "acct_c", "--amount", "5", "--reference", "r", "--max-topup", "-1")...)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -65,7 +66,7 @@ func cmdInvoicesAllowance(ctx context.Context, args []string, stdout, stderr io.
 	}
 	amt, err := strconv.ParseInt(*amount, 10, 64)
 	if err != nil || amt <= 0 {
-		return fmt.Errorf("%w: --amount must be a positive whole number of NTD, tax included, such as 210 (not %q)", errUsage, *amount)
+		return fmt.Errorf("%w: --amount must be a positive whole number of NTD, tax included, such as 210 (not %s)", errUsage, domain.Quote(*amount))
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		al, err := svc.IssueAllowance(ctx, invoicing.InvoiceRef(*period, *number), amt, *reason)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/console/headers"
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/internal/jsonkind"
 	"github.com/routefree/routefree/internal/onejson"
 	"github.com/routefree/routefree/internal/paging"
@@ -232,15 +233,18 @@ func bind(c echo.Context, v any) error {
 	}
 	var ute *json.UnmarshalTypeError
 	var se *json.SyntaxError
+	var tooLarge *http.MaxBytesError
 	switch {
+	case errors.As(err, &tooLarge):
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit))
 	case errors.As(err, &ute) && ute.Field != "":
-		return fmt.Errorf("%w: request body: %s must be %s, not %s", invoicing.ErrInvalid, ute.Field, jsonkind.Of(ute.Type), ute.Value)
+		return fmt.Errorf("%w: request body: %s must be %s, not %s", invoicing.ErrInvalid, ute.Field, jsonkind.Of(ute.Type), domain.Excerpt(ute.Value))
 	case errors.As(err, &se):
 		return fmt.Errorf("%w: request body is not valid JSON (%v)", invoicing.ErrInvalid, se)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: request body is not valid JSON (it ends early)", invoicing.ErrInvalid)
 	}
-	return fmt.Errorf("%w: request body: %v", invoicing.ErrInvalid, err)
+	return fmt.Errorf("%w: request body: %s", invoicing.ErrInvalid, domain.ExcerptWords(err.Error()))
 }
 
 // bindOne binds a body that says one thing (onejson.Check): a key given
@@ -274,7 +278,7 @@ func (n *wholeNTD) UnmarshalJSON(b []byte) error {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return fmt.Errorf("amount must be a whole number of NTD, tax included, such as 210 or \"210\" (not %s)", b)
+		return fmt.Errorf("amount must be a whole number of NTD, tax included, such as 210 or \"210\" (not %s)", domain.Excerpt(string(b)))
 	}
 	*n = wholeNTD(v)
 	return nil
@@ -294,7 +298,7 @@ func closeMonth(c echo.Context) (string, error) {
 	query := c.QueryParam("month")
 	switch {
 	case query != "" && req.Month != "" && query != req.Month:
-		return "", fmt.Errorf("%w: month given twice, ?month=%s and %q in the body: give it once", invoicing.ErrInvalid, query, req.Month)
+		return "", fmt.Errorf("%w: month given twice, ?month=%s and %s in the body: give it once", invoicing.ErrInvalid, domain.Quote(query), domain.Quote(req.Month))
 	case query == "" && req.Month == "":
 		return "", fmt.Errorf(`%w: the month to close is required: ?month=YYYY-MM or {"month":"YYYY-MM"}`, invoicing.ErrInvalid)
 	case query != "":
@@ -536,7 +540,7 @@ func (a *api) acceptQuote(c echo.Context) error {
 	if req.Start != "" {
 		var err error
 		if start, err = time.ParseInLocation("2006-01-02", req.Start, twrules.Taipei); err != nil {
-			return fmt.Errorf("%w: start %q: want YYYY-MM-DD", invoicing.ErrInvalid, req.Start)
+			return fmt.Errorf("%w: start %s: want YYYY-MM-DD", invoicing.ErrInvalid, domain.Quote(req.Start))
 		}
 	}
 	q, err := a.svc.AcceptQuote(c.Request().Context(), c.Param("id"), start, months)
@@ -630,7 +634,7 @@ func (a *api) customerAllowancePDF(c echo.Context) error {
 	n := c.Param("number")
 	inv, err := a.svc.AllowanceInvoice(n)
 	if err != nil || inv.AccountID != acct {
-		return fmt.Errorf("%w: allowance %s", invoicing.ErrNotFound, n)
+		return fmt.Errorf("%w: allowance %s", invoicing.ErrNotFound, domain.Excerpt(n))
 	}
 	return sendPDF(c, n+".pdf", func(b *bytes.Buffer) error { return a.svc.AllowancePDF(b, n) })
 }

@@ -57,12 +57,19 @@ func cancelReason(reason string) string {
 	return reason
 }
 
-// MaxName and MaxAddress are the lengths of a role's (the seller's or
-// the buyer's) Name and Address, in characters.
+// MaxName, MaxAddress, MaxPersonInCharge and MaxPhone are the lengths of
+// a role's (the seller's or the buyer's) Name, Address, PersonInCharge
+// and TelephoneNumber, in characters.
 const (
-	MaxName    = domain.MaxBuyerName
-	MaxAddress = 100
+	MaxName           = domain.MaxBuyerName
+	MaxAddress        = 100
+	MaxPersonInCharge = 30
+	MaxPhone          = 26
 )
+
+// MaxDescription is the length of a line's Description (an allowance's
+// OriginalDescription), in characters.
+const MaxDescription = 500
 
 // limit adds an error when s is longer than n characters (the schema's
 // string lengths).
@@ -92,6 +99,8 @@ func sellerRole(s Seller) (RoleDescription, []error) {
 	}
 	limit(&errs, "seller name", s.Name, MaxName)
 	limit(&errs, "seller address", s.Address, MaxAddress)
+	limit(&errs, "seller person in charge", s.PersonInCharge, MaxPersonInCharge)
+	limit(&errs, "seller telephone number", s.Phone, MaxPhone)
 	return RoleDescription{Identifier: s.TaxID, Name: s.Name, Address: s.Address,
 		PersonInCharge: s.PersonInCharge, TelephoneNumber: s.Phone, EmailAddress: s.Email}, errs
 }
@@ -167,7 +176,7 @@ func BuildF0401(inv domain.InvoiceIssued, seller Seller) (*Invoice, error) {
 	}
 	out := &Invoice{Xmlns: NamespaceF0401, Main: m}
 	for i, l := range inv.Lines {
-		limit(&errs, "line description", l.Description, 500)
+		limit(&errs, "line description", l.Description, MaxDescription)
 		limit(&errs, "line unit", l.Unit, 6)
 		out.Details = append(out.Details, ProductItem{
 			Description: l.Description, Quantity: l.Quantity.String(), Unit: l.Unit,
@@ -262,7 +271,7 @@ func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
 	b, e := buyerRole(a.Invoice)
 	errs = append(errs, e...)
 	for _, l := range a.Invoice.Lines {
-		limit(&errs, "original description", l.Description, 500)
+		limit(&errs, "original description", l.Description, MaxDescription)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("mig: G0401 %s: %w", ev.Number, err)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/routefree/routefree/domain"
 )
 
 // InvoiceNumber is a unified-invoice number: 2 uppercase letters (字軌) and
@@ -19,7 +21,7 @@ func ParseInvoiceNumber(s string) (InvoiceNumber, error) {
 		s = s[:2] + s[3:]
 	}
 	if !validTrack(s[:min(2, len(s))]) || len(s) != 10 || !allDigits(s[2:]) {
-		return "", fmt.Errorf("%w: %q", ErrInvoiceNumber, s)
+		return "", fmt.Errorf("%w: %s", ErrInvoiceNumber, domain.Quote(s))
 	}
 	return InvoiceNumber(s), nil
 }

@@ -3,6 +3,8 @@ package twrules
 import (
 	"fmt"
 	"time"
+
+	"github.com/routefree/routefree/domain"
 )
 
 // Period is a two-month invoice period (期別): Jan–Feb, Mar–Apr, … Nov–Dec.
@@ -28,7 +30,7 @@ func PeriodOf(t time.Time) Period {
 func ParsePeriod(s string) (Period, error) {
 	var y, m int
 	if len(s) != 7 || s[4] != '-' {
-		return Period{}, fmt.Errorf("twrules: period %q: want YYYY-MM", s)
+		return Period{}, fmt.Errorf("twrules: period %s: want YYYY-MM", domain.Quote(s))
 	}
 	if _, err := fmt.Sscanf(s, "%4d-%2d", &y, &m); err != nil {
 		return Period{}, fmt.Errorf("twrules: period %q: %v", s, err)

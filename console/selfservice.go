@@ -57,6 +57,12 @@ func (s *server) changeKey(ctx context.Context, by auth.Principal, k projections
 			}
 			return s.withinCallersKey(by, after)
 		})
+	return s.keyAfter(ctx, k, err, settle)
+}
+
+// keyAfter answers a key as a change left it: once the read models hold
+// the change, or the change's error.
+func (s *server) keyAfter(ctx context.Context, k projections.KeyInfo, err error, settle func(context.Context) error) (projections.KeyInfo, error) {
 	if err == nil {
 		err = settle(ctx)
 	}
@@ -83,16 +89,7 @@ func (s *server) changeKeyExpiry(ctx context.Context, by auth.Principal, k proje
 		}
 		return nil
 	})
-	if err == nil {
-		err = settle(ctx)
-	}
-	if err != nil {
-		return k, apiError(err)
-	}
-	if nk, ok := s.keyOfAccount(k.AccountID, k.KeyID); ok {
-		return nk, nil
-	}
-	return k, nil
+	return s.keyAfter(ctx, k, err, settle)
 }
 
 // formExpiryChange reads the key form's last day: moved is false when the

@@ -97,6 +97,8 @@ var errorPatterns = []errorPattern{
 	ep(`this key's spending limit is NT\$(\S+) (\S+), so the keys it issues need a spending limit too`, "err.scope.limit"),
 	ep(`this key's spending limit is (\S+), so the keys it issues must have a (\S+) limit too \(not (\S+)\)`, "err.scope.period"),
 	ep(`a spending limit of NT\$(\S+) is above this key's own NT\$(\S+) (\S+)`, "err.scope.above"),
+	ep(`this key expires at (\S+), so the keys it issues or changes, itself included, must expire by then too`, "err.scope.expiry"),
+	ep(`an expiry of (\S+) is after this key's own, (\S+)`, "err.scope.expirylater"),
 	// Invoices, allowances, ranges, quotes.
 	ep(`(\S+) has not ended in Taipei: it can be closed from .*`, "err.month.open"),
 	ep(`month "([^"]*)": want YYYY-MM`, "err.month.format"),

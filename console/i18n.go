@@ -565,6 +565,8 @@ var messages = map[string][2]string{
 	"err.scope.limit":                 {"此金鑰設有消費上限，其建立的金鑰也須設定消費上限。", "This key has a spending limit, so the keys it issues need one too."},
 	"err.scope.period":                {"所建立金鑰的消費上限期間須與此金鑰相同。", "The keys this key issues must have a limit over the same period as its own."},
 	"err.scope.above":                 {"消費上限 NT${1} 高於此金鑰本身的 NT${2}。", "A spending limit of NT${1} is above this key's own NT${2}."},
+	"err.scope.expiry":                {"此金鑰於 {1} 到期，其建立或修改的金鑰（包括它自己）也須在此之前到期。", "This key expires at {1}, so the keys it issues or changes, itself included, must expire by then too."},
+	"err.scope.expirylater":           {"到期時間 {1} 晚於此金鑰本身的 {2}。", "An expiry of {1} is after this key's own, {2}."},
 	"err.month.open":                  {"{1} 在臺北時間尚未結束，還不能月結。", "{1} has not ended in Taipei: it cannot be closed yet."},
 	"err.month.format":                {"月份「{1}」的格式須為 YYYY-MM。", "Month {1}: want YYYY-MM."},
 	"err.month.nousage":               {"帳戶 {1} 於 {2} 沒有可開立發票的月結用量。", "Account {1} has no postpaid usage in {2} to invoice."},

@@ -127,3 +127,74 @@ func TestPatchSetsMovesAndClearsAKeysExpiry(t *testing.T) {
 		t.Fatalf("a deleted key's expiry: %d %s", code, body)
 	}
 }
+
+// TestAnExpiringManagementKeyCannotOutliveItself: a management key that
+// expires cannot move its own expiry later or clear it, nor issue or change
+// a key to outlive it (as it cannot give a key more than its own spending
+// limit); it may bring an expiry sooner. Staff may do either.
+func TestAnExpiringManagementKeyCannotOutliveItself(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_x", "到期公司", domain.PlanStarter)
+	ends := testNow.Add(24 * time.Hour).UTC()
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_x", Name: "contractor", Management: true, ExpiresAt: &ends})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	var list struct {
+		Data []struct {
+			Hash string `json:"hash"`
+			Name string `json:"name"`
+		} `json:"data"`
+	}
+	code, b := e.call("GET", "/api/v1/keys", mgmt, nil)
+	if err := json.Unmarshal(b, &list); code != http.StatusOK || err != nil || len(list.Data) != 1 || list.Data[0].Name != "contractor" {
+		t.Fatalf("GET /keys: %d %s (%v)", code, b, err)
+	}
+	self := list.Data[0]
+	later := ends.Add(time.Hour).Format(time.RFC3339)
+	for _, body := range []string{`{"expires_at":null}`, `{"expires_at":"` + later + `"}`} {
+		code, b := e.call("PATCH", "/api/v1/keys/"+self.Hash, mgmt, json.RawMessage(body))
+		if code != http.StatusForbidden || !strings.Contains(string(b), ends.Format(time.RFC3339)) {
+			t.Errorf("own key PATCH %s: %d %s, want 403 naming its expiry", body, code, b)
+		}
+	}
+	for _, body := range []map[string]any{{"name": "forever"}, {"name": "later", "expires_at": later}} {
+		code, b := e.call("POST", "/api/v1/keys", mgmt, body)
+		if code != http.StatusForbidden || !strings.Contains(string(b), ends.Format(time.RFC3339)) {
+			t.Errorf("create %v: %d %s, want 403 naming the issuing key's expiry", body, code, b)
+		}
+	}
+	// The console's pages say it in their language (the domain's own words).
+	parent := domain.KeyIssued{Management: true, ExpiresAt: &ends}
+	late := ends.Add(time.Hour)
+	for _, c := range []struct {
+		child  domain.KeyIssued
+		zh, en string
+	}{
+		{domain.KeyIssued{}, "此金鑰於 " + ends.Format(time.RFC3339) + " 到期", "must expire by then too"},
+		{domain.KeyIssued{ExpiresAt: &late}, "晚於此金鑰本身的 " + ends.Format(time.RFC3339), "is after this key's own"},
+	} {
+		err := domain.KeyWithin(parent, c.child)
+		if err == nil {
+			t.Fatalf("%+v: not refused", c.child)
+		}
+		if text, _ := errorText(langZH, 403, err.Error()); !strings.Contains(messageText(t, text), c.zh) {
+			t.Errorf("zh %q, want %q", text, c.zh)
+		}
+		if text, _ := errorText(langEN, 403, err.Error()); !strings.Contains(messageText(t, text), c.en) {
+			t.Errorf("en %q, want %q", text, c.en)
+		}
+	}
+	sooner := ends.Add(-time.Hour).Format(time.RFC3339)
+	if code, b := e.call("POST", "/api/v1/keys", mgmt, map[string]any{"name": "shorter", "expires_at": sooner}); code != http.StatusCreated {
+		t.Errorf("create expiring sooner: %d %s", code, b)
+	}
+	if code, b := e.call("PATCH", "/api/v1/keys/"+self.Hash, mgmt, json.RawMessage(`{"expires_at":"`+sooner+`"}`)); code != http.StatusOK {
+		t.Errorf("own expiry sooner: %d %s", code, b)
+	}
+	e.sync()
+	if k := e.deps.Models.Keys.ByAccount("acct_x"); len(k) != 2 {
+		t.Fatalf("%d keys after the refusals, want the contractor's and the shorter one", len(k))
+	}
+}

@@ -29,8 +29,13 @@ func (s *server) withinCallersKey(by auth.Principal, k domain.KeyIssued) error {
 
 // issuedOf is a projected key's scope and limits as its event carried them.
 func issuedOf(k projections.KeyInfo) domain.KeyIssued {
-	return domain.KeyIssued{KeyID: k.KeyID, AccountID: k.AccountID, Models: k.Models, SpendLimit: k.SpendLimit,
+	out := domain.KeyIssued{KeyID: k.KeyID, AccountID: k.AccountID, Models: k.Models, SpendLimit: k.SpendLimit,
 		SpendPeriod: k.SpendPeriod, Management: k.Management}
+	if !k.ExpiresAt.IsZero() {
+		at := k.ExpiresAt
+		out.ExpiresAt = &at
+	}
+	return out
 }
 
 // errSuspendedKeys refuses a customer what would let a suspended account's

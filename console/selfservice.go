@@ -87,7 +87,7 @@ func (s *server) changeKeyExpiry(ctx context.Context, by auth.Principal, k proje
 		if suspended && expiresLater(before.ExpiresAt, after.ExpiresAt) {
 			return errSuspendedKeys
 		}
-		return nil
+		return s.withinCallersKey(by, after)
 	})
 	return s.keyAfter(ctx, k, err, settle)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // ErrKeyScope is the refusal of a key acting beyond its scope.
@@ -16,7 +17,10 @@ var ErrKeyScope = errors.New("beyond the key's scope")
 // could itself:
 //   - models: a subset of its models (when it has a list);
 //   - spending: a limit no larger, over the same period (when it has one);
-//   - the management scope: only from a management key.
+//   - the management scope: only from a management key;
+//   - expiry: by its own expiry at the latest (when it has one), so that a
+//     key that expires cannot outlive itself through another key or a
+//     change of its own.
 //
 // KeyWithin returns nil when parent may issue (or revoke) child, else an
 // ErrKeyScope naming the first limit child exceeds.
@@ -43,6 +47,14 @@ func KeyWithin(parent, child KeyIssued) error {
 			return fmt.Errorf("%w: this key's spending limit is %s, so the keys it issues must have a %s limit too (not %s)", ErrKeyScope, pp, pp, cp)
 		case child.SpendLimit.GreaterThan(parent.SpendLimit):
 			return fmt.Errorf("%w: a spending limit of NT$%s is above this key's own NT$%s %s", ErrKeyScope, child.SpendLimit, parent.SpendLimit, pp)
+		}
+	}
+	if end := parent.ExpiresAt; end != nil {
+		switch at := end.UTC().Format(time.RFC3339); {
+		case child.ExpiresAt == nil:
+			return fmt.Errorf("%w: this key expires at %s, so the keys it issues or changes, itself included, must expire by then too", ErrKeyScope, at)
+		case child.ExpiresAt.After(*end):
+			return fmt.Errorf("%w: an expiry of %s is after this key's own, %s", ErrKeyScope, child.ExpiresAt.UTC().Format(time.RFC3339), at)
 		}
 	}
 	return nil

@@ -3,17 +3,21 @@ package domain
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
 
 // A key creates only keys within its own limits: models a subset of its
 // models, a spending limit no larger in the same period, and the
-// management scope only if it has it.
+// management scope only if it has it, and an expiry no later than its own.
 func TestKeyWithin(t *testing.T) {
 	d := decimal.RequireFromString
 	open := KeyIssued{Management: true}
 	narrow := KeyIssued{Management: true, Models: []string{"a/one", "a/two"}, SpendLimit: d("100"), SpendPeriod: "daily"}
+	at := time.Date(2027, 3, 31, 16, 0, 0, 0, time.UTC)
+	sooner, later := at.Add(-time.Hour), at.Add(time.Second)
+	expiring := KeyIssued{Management: true, ExpiresAt: &at}
 	cases := []struct {
 		name          string
 		parent, child KeyIssued
@@ -34,6 +38,11 @@ func TestKeyWithin(t *testing.T) {
 		{"shorter period", narrow, KeyIssued{Models: []string{"a/one"}, SpendLimit: d("1"), SpendPeriod: "weekly"}, "daily"},
 		{"monthly by default", KeyIssued{Management: true, SpendLimit: d("10")}, KeyIssued{SpendLimit: d("10")}, ""},
 		{"monthly by default, explicit", KeyIssued{Management: true, SpendLimit: d("10")}, KeyIssued{SpendLimit: d("10"), SpendPeriod: "monthly"}, ""},
+		{"expiring parent, child expiring sooner", expiring, KeyIssued{ExpiresAt: &sooner}, ""},
+		{"expiring parent, child expiring with it", expiring, KeyIssued{ExpiresAt: &at}, ""},
+		{"expiring parent, child never expiring", expiring, KeyIssued{}, "2027-03-31T16:00:00Z"},
+		{"expiring parent, child expiring later", expiring, KeyIssued{ExpiresAt: &later}, "after"},
+		{"open parent, expiring child", open, KeyIssued{ExpiresAt: &later}, ""},
 	}
 	for _, c := range cases {
 		err := KeyWithin(c.parent, c.child)

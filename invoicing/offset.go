@@ -102,7 +102,19 @@ func (s *Service) creditOffset(acct string, more decimal.Decimal, unbilled map[s
 			}
 		}
 	}
-	sort.Slice(live, func(i, j int) bool { return live[i].IssuedAt.After(live[j].IssuedAt) })
+	// Newest first; invoices of one instant (a close of several months) by
+	// their place in the numbering, so that the advice is the same on every
+	// read of the history.
+	sort.Slice(live, func(i, j int) bool {
+		a, b := live[i], live[j]
+		if !a.IssuedAt.Equal(b.IssuedAt) {
+			return a.IssuedAt.After(b.IssuedAt)
+		}
+		if a.Period != b.Period {
+			return a.Period > b.Period
+		}
+		return s.numberIndex(a) > s.numberIndex(b)
+	})
 	for _, inv := range live {
 		o.Invoices = append(o.Invoices, InvoiceRef(inv.Period, inv.Number))
 	}
@@ -162,4 +174,16 @@ func printed(refs []string) []string {
 		out[i] = twrules.PrintedNumber(n)
 	}
 	return out
+}
+
+// numberIndex is an invoice's place among its period's numbers (the order
+// they were issued in); -1 when its period's ranges do not hold it. s.mu is
+// held.
+func (s *Service) numberIndex(inv *invoice) int64 {
+	if st := s.l.ranges[inv.Period]; st != nil {
+		if k, ok := st.rngs.Index(inv.Number); ok {
+			return k
+		}
+	}
+	return -1
 }

@@ -112,12 +112,14 @@ func (s *server) dashboardPage(c echo.Context) error {
 
 	// Invoice documents not uploaded yet, or rejected: the Turnkey outbox.
 	var pending []FilingRow
+	var docs []invoicing.Document
 	f, finErr := s.finance()
 	if finErr == nil {
 		if err := f.Sync(ctx); err != nil {
 			return err
 		}
-		for _, d := range f.Documents() {
+		docs = f.Documents()
+		for _, d := range docs {
 			if d.Status == invoicing.FilingUploaded {
 				continue
 			}
@@ -125,7 +127,7 @@ func (s *server) dashboardPage(c echo.Context) error {
 		}
 		sort.SliceStable(pending, func(i, j int) bool { return pending[i].Deadline.Before(pending[j].Deadline) })
 	}
-	blank := blankDue(f, finErr, now)
+	blank := blankDue(f, docs, finErr, now)
 	pendingMore := 0
 	if len(pending) > maxFilingRows {
 		pendingMore = len(pending) - maxFilingRows
@@ -145,9 +147,9 @@ func (s *server) dashboardPage(c echo.Context) error {
 
 // blanksSent reports whether Turnkey has sent every E0402 the outbox
 // wrote for a period (none listed yet: not sent).
-func blanksSent(f Finance, period string) bool {
+func blanksSent(docs []invoicing.Document, period string) bool {
 	listed := false
-	for _, d := range f.Documents() {
+	for _, d := range docs {
 		if d.Message == invoicing.MessageE0402 && d.Period == period {
 			if d.Status != invoicing.FilingUploaded {
 				return false
@@ -168,7 +170,7 @@ type BlankDue struct {
 // blankDue is the period that ended last when, in the ten days after, some
 // of its numbers were never used: they are reported as blank (E0402) by
 // then, which nothing else reminds finance of.
-func blankDue(f Finance, finErr error, now time.Time) *BlankDue {
+func blankDue(f Finance, docs []invoicing.Document, finErr error, now time.Time) *BlankDue {
 	if finErr != nil {
 		return nil
 	}
@@ -179,7 +181,7 @@ func blankDue(f Finance, finErr error, now time.Time) *BlankDue {
 		return nil
 	}
 	n := f.RangeStatus(last.String()).Left
-	if n <= 0 || blanksSent(f, last.String()) {
+	if n <= 0 || blanksSent(docs, last.String()) {
 		return nil
 	}
 	return &BlankDue{Period: last.String(), Numbers: n, LastDay: due.Add(-time.Second).In(twrules.Taipei).Format("2006-01-02")}

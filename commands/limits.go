@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 
 	"github.com/shopspring/decimal"
@@ -88,4 +90,33 @@ func PlainAmount(v string) (decimal.Decimal, bool) {
 	}
 	d, err := decimal.NewFromString(v)
 	return d, err == nil
+}
+
+// Amount is a money field of a JSON body: a string or a number written as
+// PlainAmount reads one ("1000", 42.5, "-50"). The decimal type alone
+// would read "1e3" as NT$1,000, where the console's forms and the CLI
+// refuse it.
+type Amount struct{ decimal.Decimal }
+
+// UnmarshalJSON takes "1000" or 1000; null leaves the amount as it was.
+func (a *Amount) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		return nil
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	d, ok := PlainAmount(s)
+	if !ok {
+		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeOf(Amount{})}
+	}
+	a.Decimal = d
+	return nil
+}
+
+// JSONKind names what an Amount field takes, for refusals
+// (internal/jsonkind).
+func (Amount) JSONKind() string {
+	return `an amount written plainly, as "1000" or "-42.50" (no exponent, no plus sign, no spaces)`
 }

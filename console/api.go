@@ -242,7 +242,7 @@ type accountInput struct {
 	Address      string          `json:"address"`
 	Contact      string          `json:"contact"`
 	Plan         domain.Plan     `json:"plan"`
-	CreditLimit  decimal.Decimal `json:"credit_limit"`
+	CreditLimit  commands.Amount `json:"credit_limit"`
 }
 
 func (s *server) apiOpenAccount(c echo.Context) error {
@@ -335,8 +335,8 @@ func (s *server) apiChangePlan(c echo.Context) error {
 		Plan           domain.Plan      `json:"plan"`
 		RPM            *int64           `json:"rpm"`
 		TPM            *int64           `json:"tpm"`
-		VolumeDiscount *decimal.Decimal `json:"volume_discount"`
-		CreditLimit    *decimal.Decimal `json:"credit_limit,omitempty"`
+		VolumeDiscount *commands.Amount `json:"volume_discount"`
+		CreditLimit    *commands.Amount `json:"credit_limit,omitempty"`
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
@@ -344,8 +344,12 @@ func (s *server) apiChangePlan(c echo.Context) error {
 	if body.CreditLimit != nil {
 		return errCreditIsFinance
 	}
+	var discount *decimal.Decimal
+	if body.VolumeDiscount != nil {
+		discount = &body.VolumeDiscount.Decimal
+	}
 	err = s.changePlan(c.Request().Context(), a.ID, func(now domain.PlanChanged) planInput {
-		return planChange(now, body.Plan, body.RPM, body.TPM, body.VolumeDiscount)
+		return planChange(now, body.Plan, body.RPM, body.TPM, discount)
 	})
 	if err != nil {
 		return apiError(err)
@@ -364,14 +368,14 @@ func (s *server) apiCreditLimit(c echo.Context) error {
 		return err
 	}
 	var in struct {
-		CreditLimit decimal.Decimal `json:"credit_limit"`
+		CreditLimit commands.Amount `json:"credit_limit"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	if err := h.SetCreditLimit(ctx, a.ID, in.CreditLimit); err != nil {
+	if err := h.SetCreditLimit(ctx, a.ID, in.CreditLimit.Decimal); err != nil {
 		return apiError(err)
 	}
 	if err := settle(ctx); err != nil {
@@ -438,11 +442,15 @@ func (s *server) apiTopUp(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in topUpInput
+	var in struct {
+		topUpInput
+		Amount commands.Amount `json:"amount"`
+	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	dup, err := s.topUp(c.Request().Context(), a.ID, in)
+	in.topUpInput.Amount = in.Amount.Decimal
+	dup, err := s.topUp(c.Request().Context(), a.ID, in.topUpInput)
 	if err != nil {
 		return apiError(err)
 	}
@@ -554,11 +562,17 @@ func (s *server) apiIssueKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in keyInput
+	var in struct {
+		keyInput
+		SpendLimit *commands.Amount `json:"spend_limit"`
+	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	id, secret, err := s.issueKey(c.Request().Context(), principal(c), a.ID, in)
+	if in.SpendLimit != nil {
+		in.keyInput.SpendLimit = &in.SpendLimit.Decimal
+	}
+	id, secret, err := s.issueKey(c.Request().Context(), principal(c), a.ID, in.keyInput)
 	if err != nil {
 		return apiError(err)
 	}

@@ -63,7 +63,7 @@ func (s *server) apiAdjust(c echo.Context) error {
 		return err
 	}
 	var in struct {
-		Amount      decimal.Decimal `json:"amount"`
+		Amount      commands.Amount `json:"amount"`
 		Reason      string          `json:"reason"`
 		Description string          `json:"description"`
 	}
@@ -83,7 +83,7 @@ func (s *server) apiAdjust(c echo.Context) error {
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	if err := h.AdjustOnce(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount, Reason: in.Reason, Description: in.Description}, once); err != nil {
+	if err := h.AdjustOnce(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount.Decimal, Reason: in.Reason, Description: in.Description}, once); err != nil {
 		return apiError(err)
 	}
 	if err := settle(ctx); err != nil {

@@ -5,14 +5,22 @@ package jsonkind
 
 import "reflect"
 
+// Named is a type that says itself what it decodes from (an amount
+// written plainly, say), where its kind alone would not.
+type Named interface{ JSONKind() string }
+
 // Of names the JSON value t decodes from: "an integer", "a number", "a
-// string", "true or false", "an array" or "an object".
+// string", "true or false", "an array" or "an object", or what a Named
+// type says.
 func Of(t reflect.Type) string {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t == nil {
 		return "a JSON value"
+	}
+	if t.Implements(reflect.TypeFor[Named]()) {
+		return reflect.Zero(t).Interface().(Named).JSONKind()
 	}
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,

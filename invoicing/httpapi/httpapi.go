@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routefree/routefree/auth"
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/console/headers"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/internal/jsonkind"
@@ -422,10 +423,27 @@ func (a *api) export(c echo.Context) error {
 	return c.Blob(http.StatusOK, "application/zip", buf.Bytes())
 }
 
+// quoteItem is a quote's line as the API takes it: its quantity and unit
+// price written plainly, as the console's quote form takes them.
+type quoteItem struct {
+	Name      string          `json:"name"`
+	Spec      string          `json:"spec,omitempty"`
+	Quantity  commands.Amount `json:"quantity"`
+	Unit      string          `json:"unit"`
+	UnitPrice commands.Amount `json:"unit_price"`
+}
+
 func (a *api) createQuote(c echo.Context) error {
-	var req invoicing.QuoteRequest
-	if err := bind(c, &req); err != nil {
+	var body struct {
+		invoicing.QuoteRequest
+		Items []quoteItem `json:"items"`
+	}
+	if err := bind(c, &body); err != nil {
 		return err
+	}
+	req := body.QuoteRequest
+	for _, it := range body.Items {
+		req.Items = append(req.Items, domain.QuoteItem{Name: it.Name, Spec: it.Spec, Quantity: it.Quantity.Decimal, Unit: it.Unit, UnitPrice: it.UnitPrice.Decimal})
 	}
 	// A client's Idempotency-Key names the quote: a retried request is
 	// answered with the quote the first issued. Keys are the caller's own:

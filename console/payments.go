@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -127,25 +126,24 @@ func (s *server) checkoutForm(c echo.Context) error {
 		return err
 	}
 	var co payments.Checkout
-	var pending *paymentRow
+	var pending *payments.PendingError
 	repeatedTo, err := s.makeOnce(c, func() (string, error) {
-		if c.FormValue(confirmField) != "yes" {
-			if err := s.deps.Payments.CheckOrder(amount, c.FormValue("method")); err != nil {
-				return "", apiError(err)
-			}
-			if pending = s.pendingCheckout(a.ID); pending != nil {
-				return "", errAskFirst // the form's token stays free for the confirmation
-			}
+		start := s.deps.Payments.StartUnlessPending
+		if c.FormValue(confirmField) == "yes" {
+			start = s.deps.Payments.Start
 		}
 		var err error
-		co, err = s.deps.Payments.Start(c.Request().Context(), a.ID, amount, c.FormValue("method"), requestBase(c))
+		co, err = start(c.Request().Context(), a.ID, amount, c.FormValue("method"), requestBase(c))
+		if errors.As(err, &pending) {
+			return "", err // the form's token stays free for the confirmation
+		}
 		if err != nil {
 			return "", apiError(err)
 		}
 		return startedPath(a.ID, co.TradeNo), nil
 	})
 	if pending != nil {
-		return s.confirmSecondCheckout(c, a, amount, *pending)
+		return s.confirmSecondCheckout(c, a, amount, pending.Pending)
 	}
 	if err != nil {
 		return err
@@ -160,28 +158,6 @@ func (s *server) checkoutForm(c echo.Context) error {
 	p := s.newPage(c, "title.checkout", co)
 	p.Subtitle = a.Organisation
 	return s.render(c, http.StatusOK, "checkout", p)
-}
-
-// pendingRecent is how long a checkout awaiting its payment makes the next
-// one ask first: about the time a customer spends on ECPay's page. Two
-// tabs of the top-up page each hold a form of their own, which the
-// one-time token does not tie together; an older checkout was most likely
-// left, and a new one is what the customer means.
-const pendingRecent = 30 * time.Minute
-
-// errAskFirst stops a checkout that is to be confirmed first.
-var errAskFirst = errors.New("console: another checkout awaits its payment")
-
-// pendingCheckout is the account's newest checkout that awaits its payment
-// and started within pendingRecent, or nil.
-func (s *server) pendingCheckout(accountID string) *paymentRow {
-	now := s.deps.now()
-	for _, p := range paymentRows(s.deps.Payments, s.deps.Payments.View().Payments(accountID), now) {
-		if p.Status == payments.StatusPending && now.Sub(p.StartedAt) <= pendingRecent {
-			return &p
-		}
-	}
-	return nil
 }
 
 func init() {
@@ -200,7 +176,7 @@ func init() {
 // confirmSecondCheckout names the pending checkout and asks before starting
 // another: both, if paid, are credited. Confirmed, the same form (and its
 // one-time token) starts the second checkout.
-func (s *server) confirmSecondCheckout(c echo.Context, a AccountInfo, amount decimal.Decimal, pending paymentRow) error {
+func (s *server) confirmSecondCheckout(c echo.Context, a AccountInfo, amount decimal.Decimal, pending payments.Payment) error {
 	lang := language(c.Response(), c.Request())
 	path := "/console/accounts/" + url.PathEscape(a.ID) + "/payments"
 	method := c.FormValue("method")

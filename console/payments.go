@@ -2,9 +2,11 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
@@ -216,24 +218,50 @@ func (s *server) apiPayments(c echo.Context) error {
 }
 
 // apiCheckout starts a checkout for an API caller, who posts the fields
-// to action from a browser.
+// to action from a browser. While another checkout of the account, started
+// within the last half hour, awaits its payment, it answers 409 naming
+// that one, as the console asks, unless the body says "confirm": true.
 func (s *server) apiCheckout(c echo.Context) error {
 	a, err := s.account(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	var in struct {
-		Amount decimal.Decimal `json:"amount"`
-		Method string          `json:"method"`
+		Amount  decimal.Decimal `json:"amount"`
+		Method  string          `json:"method"`
+		Confirm bool            `json:"confirm"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	co, err := s.deps.Payments.Start(c.Request().Context(), a.ID, in.Amount, in.Method, requestBase(c))
+	start := s.deps.Payments.StartUnlessPending
+	if in.Confirm {
+		start = s.deps.Payments.Start
+	}
+	co, err := start(c.Request().Context(), a.ID, in.Amount, in.Method, requestBase(c))
+	var pending *payments.PendingError
+	if errors.As(err, &pending) {
+		return pendingConflict(c, pending.Pending)
+	}
 	if err != nil {
 		return apiError(err)
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"data": co})
+}
+
+// pendingConflict is the API's 409 for a checkout asked while another
+// awaits its payment, in the API's error shape, naming that one in its
+// metadata.
+func pendingConflict(c echo.Context, p payments.Payment) error {
+	started := p.StartedAt.UTC().Format(time.RFC3339)
+	msg := fmt.Sprintf("checkout %s of NT$%s (%s), started %s, awaits its payment: send \"confirm\": true to start another (both, if paid, are credited)",
+		p.TradeNo, p.Amount, p.Method, started)
+	return c.JSON(http.StatusConflict, map[string]any{"error": map[string]any{
+		"code": http.StatusConflict, "message": msg, "type": "invalid_request_error",
+		"metadata": map[string]any{"pending_checkout": map[string]any{
+			"trade_no": p.TradeNo, "amount": p.Amount, "method": p.Method, "started_at": started,
+		}},
+	}})
 }
 
 func (s *server) apiRefusedPayments(c echo.Context) error {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -127,25 +128,24 @@ func (s *server) checkoutForm(c echo.Context) error {
 		return err
 	}
 	var co payments.Checkout
-	var pending *paymentRow
+	var pending *payments.PendingError
 	repeatedTo, err := s.makeOnce(c, func() (string, error) {
-		if c.FormValue(confirmField) != "yes" {
-			if err := s.deps.Payments.CheckOrder(amount, c.FormValue("method")); err != nil {
-				return "", apiError(err)
-			}
-			if pending = s.pendingCheckout(a.ID); pending != nil {
-				return "", errAskFirst // the form's token stays free for the confirmation
-			}
+		start := s.deps.Payments.StartUnlessPending
+		if c.FormValue(confirmField) == "yes" {
+			start = s.deps.Payments.Start
 		}
 		var err error
-		co, err = s.deps.Payments.Start(c.Request().Context(), a.ID, amount, c.FormValue("method"), requestBase(c))
+		co, err = start(c.Request().Context(), a.ID, amount, c.FormValue("method"), requestBase(c))
+		if errors.As(err, &pending) {
+			return "", err // the form's token stays free for the confirmation
+		}
 		if err != nil {
 			return "", apiError(err)
 		}
 		return startedPath(a.ID, co.TradeNo), nil
 	})
 	if pending != nil {
-		return s.confirmSecondCheckout(c, a, amount, *pending)
+		return s.confirmSecondCheckout(c, a, amount, pending.Pending)
 	}
 	if err != nil {
 		return err
@@ -160,28 +160,6 @@ func (s *server) checkoutForm(c echo.Context) error {
 	p := s.newPage(c, "title.checkout", co)
 	p.Subtitle = a.Organisation
 	return s.render(c, http.StatusOK, "checkout", p)
-}
-
-// pendingRecent is how long a checkout awaiting its payment makes the next
-// one ask first: about the time a customer spends on ECPay's page. Two
-// tabs of the top-up page each hold a form of their own, which the
-// one-time token does not tie together; an older checkout was most likely
-// left, and a new one is what the customer means.
-const pendingRecent = 30 * time.Minute
-
-// errAskFirst stops a checkout that is to be confirmed first.
-var errAskFirst = errors.New("console: another checkout awaits its payment")
-
-// pendingCheckout is the account's newest checkout that awaits its payment
-// and started within pendingRecent, or nil.
-func (s *server) pendingCheckout(accountID string) *paymentRow {
-	now := s.deps.now()
-	for _, p := range paymentRows(s.deps.Payments, s.deps.Payments.View().Payments(accountID), now) {
-		if p.Status == payments.StatusPending && now.Sub(p.StartedAt) <= pendingRecent {
-			return &p
-		}
-	}
-	return nil
 }
 
 func init() {
@@ -200,7 +178,7 @@ func init() {
 // confirmSecondCheckout names the pending checkout and asks before starting
 // another: both, if paid, are credited. Confirmed, the same form (and its
 // one-time token) starts the second checkout.
-func (s *server) confirmSecondCheckout(c echo.Context, a AccountInfo, amount decimal.Decimal, pending paymentRow) error {
+func (s *server) confirmSecondCheckout(c echo.Context, a AccountInfo, amount decimal.Decimal, pending payments.Payment) error {
 	lang := language(c.Response(), c.Request())
 	path := "/console/accounts/" + url.PathEscape(a.ID) + "/payments"
 	method := c.FormValue("method")
@@ -240,24 +218,50 @@ func (s *server) apiPayments(c echo.Context) error {
 }
 
 // apiCheckout starts a checkout for an API caller, who posts the fields
-// to action from a browser.
+// to action from a browser. While another checkout of the account, started
+// within the last half hour, awaits its payment, it answers 409 naming
+// that one, as the console asks, unless the body says "confirm": true.
 func (s *server) apiCheckout(c echo.Context) error {
 	a, err := s.account(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
 	var in struct {
-		Amount decimal.Decimal `json:"amount"`
-		Method string          `json:"method"`
+		Amount  decimal.Decimal `json:"amount"`
+		Method  string          `json:"method"`
+		Confirm bool            `json:"confirm"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	co, err := s.deps.Payments.Start(c.Request().Context(), a.ID, in.Amount, in.Method, requestBase(c))
+	start := s.deps.Payments.StartUnlessPending
+	if in.Confirm {
+		start = s.deps.Payments.Start
+	}
+	co, err := start(c.Request().Context(), a.ID, in.Amount, in.Method, requestBase(c))
+	var pending *payments.PendingError
+	if errors.As(err, &pending) {
+		return pendingConflict(c, pending.Pending)
+	}
 	if err != nil {
 		return apiError(err)
 	}
 	return c.JSON(http.StatusCreated, map[string]any{"data": co})
+}
+
+// pendingConflict is the API's 409 for a checkout asked while another
+// awaits its payment, in the API's error shape, naming that one in its
+// metadata.
+func pendingConflict(c echo.Context, p payments.Payment) error {
+	started := p.StartedAt.UTC().Format(time.RFC3339)
+	msg := fmt.Sprintf("checkout %s of NT$%s (%s), started %s, awaits its payment: send \"confirm\": true to start another (both, if paid, are credited)",
+		p.TradeNo, p.Amount, p.Method, started)
+	return c.JSON(http.StatusConflict, map[string]any{"error": map[string]any{
+		"code": http.StatusConflict, "message": msg, "type": "invalid_request_error",
+		"metadata": map[string]any{"pending_checkout": map[string]any{
+			"trade_no": p.TradeNo, "amount": p.Amount, "method": p.Method, "started_at": started,
+		}},
+	}})
 }
 
 func (s *server) apiRefusedPayments(c echo.Context) error {

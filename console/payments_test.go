@@ -236,7 +236,9 @@ func TestCheckoutFormAndGates(t *testing.T) {
 			t.Errorf("%s started a checkout: %d", who, code)
 		}
 	}
-	code, body := e.call("POST", "/admin/api/accounts/acct_a/payments", owner, map[string]any{"amount": "100", "method": "atm"})
+	// The form's checkout awaits its payment: the API starts another once
+	// confirmed.
+	code, body := e.call("POST", "/admin/api/accounts/acct_a/payments", owner, map[string]any{"amount": "100", "method": "atm", "confirm": true})
 	if code != http.StatusCreated || !strings.Contains(string(body), `"ChoosePayment":"ATM"`) || !strings.Contains(string(body), `"CheckMacValue"`) {
 		t.Fatalf("API checkout: %d %s", code, body)
 	}
@@ -455,10 +457,11 @@ func TestAbandonedCardCheckoutExpires(t *testing.T) {
 }
 
 // checkoutAtCashier starts a checkout with the account's management key
-// and posts its form to the cashier, as the customer's browser does.
+// and posts its form to the cashier, as the customer's browser does. It
+// confirms the checkout, which the tests start beside pending ones.
 func (e *env) checkoutAtCashier(acct, key, method, amount string) payments.Checkout {
 	e.t.Helper()
-	code, body := e.call("POST", "/admin/api/accounts/"+acct+"/payments", key, map[string]any{"amount": amount, "method": method})
+	code, body := e.call("POST", "/admin/api/accounts/"+acct+"/payments", key, map[string]any{"amount": amount, "method": method, "confirm": true})
 	if code != http.StatusCreated {
 		e.t.Fatalf("%s checkout: %d %s", method, code, body)
 	}

@@ -61,8 +61,15 @@ func (e *PaymentCheckoutStarted) ActedBy() *Actor     { return &e.Actor }
 func (e *PaymentAccountAssigned) ActedBy() *Actor     { return &e.Actor }
 func (e *PaymentNotificationRefused) ActedBy() *Actor { return &e.Actor }
 
-// PaymentStream holds one trade number's checkout and what the provider
-// said of it; PaymentsRefusedStream the notifications that matched none.
+// CheckoutStream holds an account's checkouts, in the order they started:
+// a checkout that must not start beside a pending one is appended at the
+// version its check read, so that of two started at once one is refused.
+func CheckoutStream(accountID string) string { return "checkouts-" + accountID }
+
+// PaymentStream holds what the provider said of one trade number (its ATM
+// account). Histories written before CheckoutStream hold the trade's
+// checkout here too; PaymentsRefusedStream holds the notifications that
+// matched none.
 func PaymentStream(tradeNo string) string { return "payment-" + tradeNo }
 
 // PaymentsRefusedStream is where refused notifications are recorded.

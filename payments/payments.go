@@ -15,6 +15,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -187,10 +188,46 @@ func (s *Service) maxTopUp() decimal.Decimal {
 }
 
 // Start records a checkout of amount for an account, by card or ATM
-// (choose), and returns the signed form. base is the gateway's address as
-// the customer reached it, used when no public URL is configured. The
-// actor of ctx (the customer's key) is recorded with it.
+// (choose), and returns the signed form, whatever other checkout of the
+// account awaits its payment. base is the gateway's address as the
+// customer reached it, used when no public URL is configured. The actor of
+// ctx (the customer's key) is recorded with it.
 func (s *Service) Start(ctx context.Context, accountID string, amount decimal.Decimal, choose, base string) (Checkout, error) {
+	return s.start(ctx, accountID, amount, choose, base, false)
+}
+
+// StartUnlessPending is Start, unless another checkout of the account,
+// started within PendingRecent, awaits its payment: then it records
+// nothing and returns a *PendingError naming that checkout, for the caller
+// to ask whether to start a second. Of checkouts started at once, by any
+// number of processes, one starts and the others are refused so.
+func (s *Service) StartUnlessPending(ctx context.Context, accountID string, amount decimal.Decimal, choose, base string) (Checkout, error) {
+	return s.start(ctx, accountID, amount, choose, base, true)
+}
+
+// PendingRecent is how long a checkout awaiting its payment makes
+// StartUnlessPending refuse the next: about the time a customer spends on
+// ECPay's page. An older checkout was most likely left, and a new one is
+// what the customer means.
+const PendingRecent = 30 * time.Minute
+
+// PendingError is StartUnlessPending's refusal: Pending is the account's
+// newest checkout that awaits its payment.
+type PendingError struct {
+	Pending Payment
+}
+
+func (e *PendingError) Error() string {
+	return fmt.Sprintf("checkout %s of NT$%s (%s), started %s, awaits its payment", e.Pending.TradeNo, e.Pending.Amount,
+		e.Pending.Method, e.Pending.StartedAt.UTC().Format(time.RFC3339))
+}
+
+// startAttempts bounds how often a checkout decides again after another
+// landed on its account's stream between its check and its append. The
+// one that landed is itself pending, so the second decision refuses.
+const startAttempts = 3
+
+func (s *Service) start(ctx context.Context, accountID string, amount decimal.Decimal, choose, base string, alone bool) (Checkout, error) {
 	method, pick, err := s.order(amount, choose)
 	if err != nil {
 		return Checkout{}, err
@@ -202,18 +239,45 @@ func (s *Service) Start(ctx context.Context, accountID string, amount decimal.De
 	if pub == "" {
 		pub = strings.TrimRight(base, "/")
 	}
-	now := s.now()
-	trade := tradeNo(now)
-	ev := &domain.PaymentCheckoutStarted{AccountID: accountID, Provider: Provider, TradeNo: trade, Amount: amount, Method: method}
-	domain.Stamp(ctx, ev)
-	d, err := commands.Event(domain.EventID(domain.TypePaymentCheckoutStarted, trade), now, ev)
-	if err != nil {
-		return Checkout{}, err
-	}
-	// NoStream: a trade number is issued once, ever.
-	res, err := s.store.Append(ctx, domain.PaymentStream(trade), eventstore.NoStream(), d)
-	if err != nil {
-		return Checkout{}, fmt.Errorf("payments: record checkout: %w", err)
+	var now time.Time
+	var trade string
+	var res eventstore.AppendResult
+	for attempt := 1; ; attempt++ {
+		exp := eventstore.Any()
+		if alone {
+			var pending *Payment
+			if exp, pending, err = s.pending(ctx, accountID); err != nil {
+				return Checkout{}, err
+			}
+			if pending != nil {
+				return Checkout{}, &PendingError{Pending: *pending}
+			}
+		}
+		now = s.now()
+		trade = tradeNo(now)
+		ev := &domain.PaymentCheckoutStarted{AccountID: accountID, Provider: Provider, TradeNo: trade, Amount: amount, Method: method}
+		domain.Stamp(ctx, ev)
+		d, err := commands.Event(domain.EventID(domain.TypePaymentCheckoutStarted, trade), now, ev)
+		if err != nil {
+			return Checkout{}, err
+		}
+		res, err = s.store.Append(ctx, domain.CheckoutStream(accountID), exp, d)
+		retry := attempt < startAttempts
+		switch {
+		case errors.Is(err, eventstore.ErrWrongExpectedVersion) && retry:
+			continue // another checkout started since the check: decide again
+		case errors.Is(err, eventstore.ErrWrongExpectedVersion):
+			return Checkout{}, fmt.Errorf("%w: checkouts of %s keep starting at once: %w", commands.ErrConflict, accountID, err)
+		case err != nil:
+			return Checkout{}, fmt.Errorf("payments: record checkout: %w", err)
+		case len(res.Existing) > 0 && retry:
+			// The event's ID is the trade number's, stored once: a trade
+			// number issued before, to any account, is drawn again.
+			continue
+		case len(res.Existing) > 0:
+			return Checkout{}, fmt.Errorf("payments: trade number %s was issued before", trade)
+		}
+		break
 	}
 	s.wait(ctx, res.Position)
 	fields, err := s.cfg.Merchant.Fields(ecpay.Order{
@@ -226,6 +290,59 @@ func (s *Service) Start(ctx context.Context, accountID string, amount decimal.De
 		return Checkout{}, err
 	}
 	return Checkout{TradeNo: trade, Amount: amount, Method: method, Action: s.cfg.Merchant.Endpoint, Fields: fields}, nil
+}
+
+// pending gives the version of the account's checkout stream to append a
+// checkout at, and the newest of its checkouts that awaits its payment and
+// started within PendingRecent (nil: none). The view knows most; the
+// stream is read past what the view has read, so that a checkout another
+// process has just recorded counts too, and appending at the version read
+// makes sure none was recorded since.
+func (s *Service) pending(ctx context.Context, accountID string) (eventstore.ExpectedVersion, *Payment, error) {
+	const page = 100
+	last, seen := s.view.checkoutVersion(accountID)
+	from := uint64(0)
+	if seen {
+		from = last + 1
+	}
+	var unread []Payment
+	for {
+		evs, err := s.store.ReadStream(ctx, domain.CheckoutStream(accountID), from, page)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			break
+		}
+		if err != nil {
+			return eventstore.ExpectedVersion{}, nil, err
+		}
+		for _, e := range evs {
+			b, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+			if err != nil {
+				return eventstore.ExpectedVersion{}, nil, err
+			}
+			if c, ok := b.(*domain.PaymentCheckoutStarted); ok {
+				unread = append(unread, Payment{TradeNo: c.TradeNo, AccountID: c.AccountID, Amount: c.Amount, Method: c.Method, StartedAt: e.OccurredAt})
+			}
+			last, seen = e.Version, true
+		}
+		if len(evs) < page {
+			break
+		}
+		from = last + 1
+	}
+	exp := eventstore.NoStream()
+	if seen {
+		exp = eventstore.Exact(last)
+	}
+	// The checkouts the view has not read are the newest: they started
+	// moments ago, in another process, and nothing has paid them yet.
+	slices.Reverse(unread)
+	now := s.now()
+	for _, p := range append(unread, s.view.Payments(accountID)...) {
+		if s.Status(p, now) == StatusPending && now.Sub(p.StartedAt) <= PendingRecent {
+			return exp, &p, nil
+		}
+	}
+	return exp, nil, nil
 }
 
 // CheckOrder says what Start would refuse in an amount and a method,
@@ -359,10 +476,7 @@ func (s *Service) checkout(ctx context.Context, trade string) (c *domain.Payment
 		return nil, nil, nil
 	}
 	evs, err := s.store.ReadStream(ctx, domain.PaymentStream(trade), 0, 100)
-	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return nil, nil, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, eventstore.ErrStreamNotFound) {
 		return nil, nil, err
 	}
 	for _, e := range evs {
@@ -377,7 +491,37 @@ func (s *Service) checkout(ctx context.Context, trade string) (c *domain.Payment
 			assigned = v
 		}
 	}
-	return c, assigned, nil
+	if c == nil {
+		c, err = s.started(ctx, trade)
+	}
+	return c, assigned, err
+}
+
+// started finds a trade's checkout in its account's CheckoutStream, whose
+// name the trade number does not give: by the event's ID where the store
+// reads events by ID (SQLite, PostgreSQL), otherwise in the view, which
+// every process keeps within a second of the store. A notification comes
+// after the customer has been on ECPay's page, well after that second.
+func (s *Service) started(ctx context.Context, trade string) (*domain.PaymentCheckoutStarted, error) {
+	if r, ok := s.store.(eventstore.EventReader); ok {
+		e, err := r.ReadEvent(ctx, domain.EventID(domain.TypePaymentCheckoutStarted, trade))
+		switch {
+		case err == nil:
+			b, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+			if err != nil {
+				return nil, err
+			}
+			if c, ok := b.(*domain.PaymentCheckoutStarted); ok && c.TradeNo == trade {
+				return c, nil
+			}
+		case !errors.Is(err, eventstore.ErrEventNotFound):
+			return nil, err
+		}
+	}
+	if p, ok := s.view.Payment(trade); ok {
+		return &domain.PaymentCheckoutStarted{AccountID: p.AccountID, Provider: Provider, TradeNo: p.TradeNo, Amount: p.Amount, Method: p.Method}, nil
+	}
+	return nil, nil
 }
 
 // match checks what every notification must be: signed with our keys, for
@@ -481,7 +625,8 @@ func (s *Service) PaymentInfo(ctx context.Context, form url.Values) string {
 	if err != nil {
 		return ecpay.Refuse("try again")
 	}
-	res, err := s.store.Append(ctx, domain.PaymentStream(c.TradeNo), eventstore.StreamExists(), d)
+	// Any: the trade's checkout, matched above, is in its account's stream.
+	res, err := s.store.Append(ctx, domain.PaymentStream(c.TradeNo), eventstore.Any(), d)
 	if err != nil {
 		s.log.Error("payment info not recorded", "merchant_trade_no", c.TradeNo, "err", err)
 		return ecpay.Refuse("try again")

@@ -38,6 +38,7 @@ type world struct {
 	fake  *ecpaytest.Provider
 	srv   *httptest.Server
 	logs  *bytes.Buffer
+	path  string // the SQLite file
 	// wait returns once the payments view has read up to a position.
 	wait func(eventstore.Position)
 }
@@ -45,7 +46,8 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	path := filepath.Join(t.TempDir(), "events.db")
+	store, err := sqlite.Open(path, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func newWorld(t *testing.T) *world {
 	<-runner.Running()
 	fake := ecpaytest.New(ecpay.TestMerchantID, ecpay.TestHashKey, ecpay.TestHashIV)
 	t.Cleanup(fake.Close)
-	w := &world{t: t, ctx: ctx, store: store, cmds: commands.New(store), fake: fake, logs: &bytes.Buffer{}}
+	w := &world{t: t, ctx: ctx, store: store, cmds: commands.New(store), fake: fake, logs: &bytes.Buffer{}, path: path}
 	w.cmds.MaxTopUp = decimal.NewFromInt(50000)
 	e := echo.New()
 	w.srv = httptest.NewServer(e)

@@ -110,14 +110,16 @@ type View struct {
 	pos       eventstore.Position
 	byTrade   map[string]*Payment
 	byAccount map[string][]*Payment
-	refused   []Refused
+	// versions is the last version of each account's CheckoutStream read.
+	versions map[string]uint64
+	refused  []Refused
 }
 
 var _ projections.Projection = (*View)(nil)
 
 // NewView returns an empty view.
 func NewView() *View {
-	return &View{byTrade: map[string]*Payment{}, byAccount: map[string][]*Payment{}}
+	return &View{byTrade: map[string]*Payment{}, byAccount: map[string][]*Payment{}, versions: map[string]uint64{}}
 }
 
 // Name implements projections.Projection.
@@ -145,6 +147,9 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 			p := &Payment{TradeNo: b.TradeNo, AccountID: b.AccountID, Amount: b.Amount, Method: b.Method, StartedAt: e.OccurredAt}
 			v.byTrade[b.TradeNo] = p
 			v.byAccount[b.AccountID] = append(v.byAccount[b.AccountID], p)
+			if e.Stream == domain.CheckoutStream(b.AccountID) {
+				v.versions[b.AccountID] = e.Version
+			}
 		case *domain.PaymentAccountAssigned:
 			// A paid trade keeps the account it was paid into, whatever
 			// was recorded after; one paid before its account reached us
@@ -213,6 +218,15 @@ func (v *View) Payments(accountID string) []Payment {
 		out[len(ps)-1-i] = *p
 	}
 	return out
+}
+
+// checkoutVersion is the last version of an account's CheckoutStream that
+// the view has read; ok is false when it has read none of it.
+func (v *View) checkoutVersion(accountID string) (last uint64, ok bool) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	last, ok = v.versions[accountID]
+	return last, ok
 }
 
 // Payment returns one checkout.

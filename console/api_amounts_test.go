@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/routefree/routefree/domain"
 )
 
@@ -16,7 +18,7 @@ import (
 // the field and what was sent, and nothing is recorded; before, the API
 // read "1e3" as a NT$1,000 top-up.
 func TestAPIAmountsArePlain(t *testing.T) {
-	e := newEnv(t, false)
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { withPayments(t, ech, d) })
 	e.openAccount("acct_p", "甲公司", domain.PlanStarter)
 	e.openAccount("acct_b", "乙公司", domain.PlanBusiness)
 	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_p", Name: "owner", Management: true})
@@ -36,6 +38,7 @@ func TestAPIAmountsArePlain(t *testing.T) {
 		{e.admin, "/admin/api/accounts/acct_b/plan", "volume_discount", map[string]any{"plan": "enterprise"}},
 		{e.admin, "/admin/api/accounts/acct_p/keys", "spend_limit", map[string]any{"name": "app"}},
 		{mgmt, "/admin/api/accounts/acct_p/keys", "spend_limit", map[string]any{"name": "app"}},
+		{mgmt, "/admin/api/accounts/acct_p/payments", "amount", map[string]any{"method": "card", "confirm": true}},
 	}
 	sent := []string{`"1e3"`, `1e3`, `"+100"`, `"1E+2"`, `" 10"`, `"0x10"`, `"."`, `"-"`, `true`}
 	before := len(e.allEvents())

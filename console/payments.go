@@ -227,7 +227,7 @@ func (s *server) apiCheckout(c echo.Context) error {
 		return err
 	}
 	var in struct {
-		Amount  decimal.Decimal `json:"amount"`
+		Amount  commands.Amount `json:"amount"`
 		Method  string          `json:"method"`
 		Confirm bool            `json:"confirm"`
 	}
@@ -238,7 +238,7 @@ func (s *server) apiCheckout(c echo.Context) error {
 	if in.Confirm {
 		start = s.deps.Payments.Start
 	}
-	co, err := start(c.Request().Context(), a.ID, in.Amount, in.Method, requestBase(c))
+	co, err := start(c.Request().Context(), a.ID, in.Amount.Decimal, in.Method, requestBase(c))
 	var pending *payments.PendingError
 	if errors.As(err, &pending) {
 		return pendingConflict(c, pending.Pending)

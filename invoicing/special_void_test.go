@@ -265,3 +265,24 @@ func TestSpecialVoidRefusals(t *testing.T) {
 		t.Fatal("a refused special void voided the invoice")
 	}
 }
+
+// A B2C invoice's special void prints its approval on the 5.7 cm proof too.
+func TestSpecialVoidPrintsOnTheThermalProof(t *testing.T) {
+	e := november(t)
+	e.clock.Set(taipei(2026, 12, 1, 2, 0))
+	rep, err := e.svc.Close(e.ctx, "2026-11", CloseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	solo := rep.Issued[1]
+	e.clock.Set(taipei(2027, 2, 20, 10, 0))
+	approval := domain.SpecialVoid{Approval: "北區國稅審字第1160005678號", ApprovedOn: "2027-02-19"}
+	if _, err := e.svc.SpecialVoid(e.ctx, solo.Number, "金額錯誤", approval); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := e.svc.ThermalPDF(&buf, solo.Number); err != nil {
+		t.Fatal(err)
+	}
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "本發票已作廢", "作廢原因：金額錯誤", approval.Approval, "2027-02-19")
+}

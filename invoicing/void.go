@@ -280,8 +280,10 @@ func (s *Service) specialApproval(a domain.SpecialVoid) (domain.SpecialVoid, err
 	if err != nil {
 		return a, fmt.Errorf("%w: the approval's day %s: want YYYY-MM-DD", ErrInvalid, domain.Quote(a.ApprovedOn))
 	}
+	// Days compare as text once written in one form.
+	a.ApprovedOn = day.Format(time.DateOnly)
 	if today := s.now().In(twrules.Taipei).Format(time.DateOnly); a.ApprovedOn > today {
-		return a, fmt.Errorf("%w: the approval's day %s is after today (%s)", ErrInvalid, day.Format(time.DateOnly), today)
+		return a, fmt.Errorf("%w: the approval's day %s is after today (%s)", ErrInvalid, a.ApprovedOn, today)
 	}
 	return a, nil
 }

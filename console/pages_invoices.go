@@ -40,6 +40,7 @@ type Finance interface {
 	Invoice(number string) (invoicing.Invoice, error)
 	NumberReused(number string) bool
 	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
+	SpecialVoid(ctx context.Context, number, reason string, approval domain.SpecialVoid) (invoicing.Invoice, error)
 	VoidWindowClosed(inv invoicing.Invoice) *invoicing.VoidWindowError
 	IssueAllowance(ctx context.Context, number string, amount int64, reason string) (invoicing.Allowance, error)
 	VoidAllowance(ctx context.Context, number, reason string) (invoicing.Allowance, error)
@@ -83,6 +84,7 @@ func (s *server) registerInvoicePages(g *echo.Group, finance, books echo.Middlew
 	g.POST("/invoices/ranges", s.rangeForm, finance)
 	g.POST("/invoices/outbox", s.outboxForm, finance)
 	g.POST("/invoices/:number/void", s.voidForm, finance)
+	g.POST("/invoices/:number/special-void", s.specialVoidForm, finance)
 	g.POST("/invoices/:number/allowances", s.allowanceForm, finance)
 	g.POST("/allowances/:number/void", s.voidAllowanceForm, finance)
 }
@@ -143,12 +145,18 @@ type InvoiceRow struct {
 	Sales, Tax, Total, Allowed, Net                   int64
 	Voided                                            bool
 	VoidReason                                        string
-	Allowances                                        []invoicing.Allowance
-	CanVoid, CanAllow                                 bool
+	// Special is a special void's approval (專案作廢); nil otherwise.
+	Special           *domain.SpecialVoid
+	Allowances        []invoicing.Allowance
+	CanVoid, CanAllow bool
 	// VoidLate is why the invoice can no longer be voided (its period's
 	// filing deadline has passed, the server's refusal), shown in place
-	// of the void; "" while it may be.
-	VoidLate string
+	// of the void; "" while it may be. CanSpecialVoid then offers to
+	// record the tax office's special void, once its allowances are voided.
+	VoidLate       string
+	CanSpecialVoid bool
+	// Today is the Taipei day, the latest an approval may bear.
+	Today string
 }
 
 // MonthTotal sums one month's invoices; voided ones count in Voided only.
@@ -182,7 +190,7 @@ func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicin
 	}
 	r := InvoiceRow{Ref: ref, Number: inv.Number, Period: inv.Period, Month: month, AccountID: inv.AccountID, Kind: inv.Kind,
 		BuyerName: inv.BuyerName, IssuedAt: inv.IssuedAt, Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total,
-		Voided: inv.Voided, VoidReason: inv.VoidReason, Allowances: inv.Allowances, Net: inv.Net()}
+		Voided: inv.Voided, VoidReason: inv.VoidReason, Special: inv.Special, Allowances: inv.Allowances, Net: inv.Net()}
 	live := 0
 	for _, a := range inv.Allowances {
 		if !a.Voided {
@@ -194,6 +202,7 @@ func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicin
 		r.VoidLate = late.Error()
 	}
 	r.CanVoid = !inv.Voided && live == 0 && r.VoidLate == ""
+	r.CanSpecialVoid = !inv.Voided && live == 0 && r.VoidLate != ""
 	r.CanAllow = !inv.Voided && r.Net > 0
 	return r
 }
@@ -223,6 +232,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 	all := f.Invoices("", "")
 	for _, inv := range all {
 		r := invoiceRow(inv, f.InvoiceMonth(inv), f.NumberReused(inv.Number), f.VoidWindowClosed(inv))
+		r.Today = now.In(twrules.Taipei).Format(time.DateOnly)
 		t := totals[r.Month]
 		if t == nil {
 			t = &MonthTotal{Month: r.Month}
@@ -440,6 +450,25 @@ func (s *server) voidForm(c echo.Context) error {
 	}
 	return s.financeAct(c, "invoice.voided.ok", func(ctx context.Context) error {
 		_, err := f.Void(ctx, number, c.FormValue("reason"))
+		return err
+	})
+}
+
+// specialVoidForm records the tax office's special void (專案作廢) of an
+// invoice past its void window, with the approval's reference and day.
+func (s *server) specialVoidForm(c echo.Context) error {
+	f, err := s.finance()
+	if err != nil {
+		return err
+	}
+	number := c.Param("number")
+	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.specialvoid", Target: number, Danger: true,
+		Post: "/console/invoices/" + url.PathEscape(number) + "/special-void"}, "reason", "special_approval", "approved_on", "back_month"); !ok {
+		return err
+	}
+	return s.financeAct(c, "specialvoid.ok", func(ctx context.Context) error {
+		_, err := f.SpecialVoid(ctx, number, c.FormValue("reason"),
+			domain.SpecialVoid{Approval: c.FormValue("special_approval"), ApprovedOn: c.FormValue("approved_on")})
 		return err
 	})
 }

@@ -399,14 +399,26 @@ type InvoiceSeller struct {
 	BankAccount string `json:"bank_account,omitempty"`
 }
 
-// InvoiceVoided voids (作廢) an invoice within its period's window.
+// InvoiceVoided voids (作廢) an invoice within its period's window, or,
+// past it, on the tax office's approval (Special).
 type InvoiceVoided struct {
 	Number string `json:"number"`
 	Reason string `json:"reason"`
 	Actor  Actor  `json:"actor"` // who caused it (since v2)
+	// Special is set on a special void (專案作廢), recorded once the tax
+	// office approved it. A void in every other way, so a release that
+	// does not know the field folds the same amounts.
+	Special *SpecialVoid `json:"special,omitempty"`
 	// UploadBy is when its F0501 is late at the platform (zero on voids
 	// recorded before it was kept: derive it from the occurred-at time).
 	UploadBy time.Time `json:"upload_by,omitzero"`
+}
+
+// SpecialVoid is the tax office's approval of a void past the period's
+// filing deadline (專案作廢).
+type SpecialVoid struct {
+	Approval   string `json:"approval"`    // the approval's reference (核准文號)
+	ApprovedOn string `json:"approved_on"` // the day of the approval, YYYY-MM-DD in Taipei
 }
 
 // AllowanceIssued is a 折讓 against an invoice.

@@ -30,6 +30,9 @@ type Invoice struct {
 	Voided     bool
 	VoidReason string
 	VoidedAt   time.Time
+	// Special is the tax office's approval of a special void (專案作廢);
+	// nil on a normal void.
+	Special    *domain.SpecialVoid
 	Allowances []Allowance
 	// version is the last version of the invoice's own stream (voids and
 	// allowances); -1 while it has none.
@@ -107,6 +110,7 @@ type invoice struct {
 type invoiceChanges struct {
 	voidReason string
 	voidedAt   time.Time
+	special    *domain.SpecialVoid
 	allowances []Allowance
 	replaces   []string // the voided invoices a re-issue bills again
 }
@@ -156,6 +160,10 @@ func (inv *invoice) clone() Invoice {
 		EventID: inv.EventID, Voided: inv.Voided, version: int64(inv.version), at: inv.at, summary: true}
 	if ch := inv.changes; ch != nil {
 		c.VoidReason, c.VoidedAt, c.Allowances = ch.voidReason, ch.voidedAt, slices.Clone(ch.allowances)
+		if ch.special != nil {
+			sv := *ch.special
+			c.Special = &sv
+		}
 		c.Replaces = slices.Clone(ch.replaces)
 	}
 	return c
@@ -1196,7 +1204,7 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 	case *domain.InvoiceVoided:
 		if !inv.Voided {
 			ch := inv.change()
-			inv.Voided, ch.voidReason, ch.voidedAt = true, b.Reason, e.OccurredAt
+			inv.Voided, ch.voidReason, ch.voidedAt, ch.special = true, b.Reason, e.OccurredAt, b.Special
 			l.foldVoided(inv)
 		}
 	case *domain.AllowanceIssued:

@@ -138,7 +138,7 @@ func (s *Service) Documents() []Document {
 						return err
 					}
 					return mig.WriteF0501(w, mig.Void{Invoice: d, At: inv.VoidedAt,
-						Event: domain.InvoiceVoided{Number: inv.Number, Reason: inv.VoidReason}}, seller)
+						Event: domain.InvoiceVoided{Number: inv.Number, Reason: inv.VoidReason, Special: inv.Special}}, seller)
 				}})
 		}
 		for _, a := range inv.Allowances {

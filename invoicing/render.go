@@ -72,7 +72,7 @@ func (s *Service) RenderInvoice(w io.Writer, inv Invoice) error {
 	}
 	var opts pdf.InvoiceOptions
 	if inv.Voided {
-		opts.Void = &pdf.VoidMark{Reason: inv.VoidReason, At: inv.VoidedAt}
+		opts.Void = voidMark(inv)
 	}
 	return s.renderer.RenderInvoice(w, inv.InvoiceIssued, s.seller.PDF(), opts)
 }
@@ -86,7 +86,7 @@ func (s *Service) ThermalPDF(w io.Writer, number string) error {
 	}
 	opts := pdf.InvoiceOptions{Thermal: true}
 	if inv.Voided {
-		opts.Void = &pdf.VoidMark{Reason: inv.VoidReason, At: inv.VoidedAt}
+		opts.Void = voidMark(inv)
 	}
 	return s.renderer.RenderInvoice(w, inv.InvoiceIssued, s.seller.PDF(), opts)
 }
@@ -348,7 +348,7 @@ func (s *Service) Export(w io.Writer, message, period string) error {
 	for _, c := range invs {
 		if c.Voided && p.Contains(c.VoidedAt) {
 			voids = append(voids, mig.Void{Invoice: c.InvoiceIssued, At: c.VoidedAt,
-				Event: domain.InvoiceVoided{Number: c.Number, Reason: c.VoidReason}})
+				Event: domain.InvoiceVoided{Number: c.Number, Reason: c.VoidReason, Special: c.Special}})
 		}
 		for _, a := range c.Allowances {
 			if p.Contains(a.IssuedAt) {
@@ -373,4 +373,13 @@ func (s *Service) Export(w io.Writer, message, period string) error {
 		return mig.ExportG0501(w, allowanceVoids, s.seller.MIG())
 	}
 	return fmt.Errorf("%w: message %s: want %s, %s, %s or %s", ErrInvalid, domain.Quote(message), MessageF0401, MessageF0501, MessageG0401, MessageG0501)
+}
+
+// voidMark is what a voided invoice's PDF prints of its void.
+func voidMark(inv Invoice) *pdf.VoidMark {
+	v := &pdf.VoidMark{Reason: inv.VoidReason, At: inv.VoidedAt}
+	if inv.Special != nil {
+		v.Approval, v.ApprovedOn = inv.Special.Approval, inv.Special.ApprovedOn
+	}
+	return v
 }

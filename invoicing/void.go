@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -177,7 +178,8 @@ func (s *Service) invoiceAppend(ctx context.Context, ref string, decide func(inv
 func decisionID(kind uuid.UUID, data []byte) uuid.UUID { return uuid.NewSHA1(kind, data) }
 
 // Void voids (作廢) an invoice before its period's filing deadline. Past it,
-// the error (ErrVoidWindowClosed) points to an allowance. An invoice with
+// the error (ErrVoidWindowClosed) points to an allowance, or to the tax
+// office's special void, recorded with SpecialVoid once approved. An invoice with
 // allowances, or already voided, is refused.
 //
 // number is the invoice's reference (see InvoiceRef).
@@ -187,17 +189,8 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 		return Invoice{}, err
 	}
 	return s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
-		switch {
-		case inv.Voided:
-			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s is already voided", ErrConflict, inv.Number)
-		case liveAllowances(inv) > 0:
-			e := &LiveAllowancesError{Number: inv.Number}
-			for _, a := range inv.Allowances {
-				if !a.Voided {
-					e.Allowances = append(e.Allowances, a.Number)
-				}
-			}
-			return nil, [16]byte{}, e
+		if err := voidable(inv); err != nil {
+			return nil, [16]byte{}, err
 		}
 		if late := s.VoidWindowClosed(*inv); late != nil {
 			return nil, [16]byte{}, late
@@ -205,6 +198,112 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason},
 			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil
 	})
+}
+
+// MaxSpecialApproval bounds a special void's approval reference: the
+// length of F0501's ReturnTaxDocumentNumber (專案作廢核准文號).
+const MaxSpecialApproval = 60
+
+// SpecialVoidEarlyError refuses a special void while the invoice's void
+// window is open: a normal void is the way until its last day. It matches
+// ErrConflict.
+type SpecialVoidEarlyError struct {
+	Number  string
+	LastDay string // the last day of the void window (YYYY-MM-DD, Taipei)
+}
+
+func (e *SpecialVoidEarlyError) Error() string {
+	return fmt.Sprintf("%s: invoice %s can still be voided until the end of %s, its period's filing deadline: void it without a special approval; a special void (專案作廢) is recorded only after that day",
+		ErrConflict, e.Number, e.LastDay)
+}
+
+func (e *SpecialVoidEarlyError) Is(target error) bool { return target == ErrConflict }
+
+// SpecialVoid records a special void (專案作廢): the void of an invoice
+// past its period's filing deadline that the tax office approved on the
+// seller's application. It is a void in every other way: the invoice bills
+// nothing, what it billed is pending (or owed back) again, and its F0501
+// carries the approval. Within the void window it is refused: Void is the
+// way then.
+//
+// number is the invoice's reference (see InvoiceRef).
+func (s *Service) SpecialVoid(ctx context.Context, number, reason string, approval domain.SpecialVoid) (Invoice, error) {
+	reason, err := s.voidReason(reason)
+	if err != nil {
+		return Invoice{}, err
+	}
+	approval, err = s.specialApproval(approval)
+	if err != nil {
+		return Invoice{}, err
+	}
+	return s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
+		if err := voidable(inv); err != nil {
+			return nil, [16]byte{}, err
+		}
+		late := s.VoidWindowClosed(*inv)
+		if late == nil {
+			p, _ := twrules.ParsePeriod(inv.Period)
+			return nil, [16]byte{}, &SpecialVoidEarlyError{Number: inv.Number,
+				LastDay: p.FilingDeadline().In(twrules.Taipei).AddDate(0, 0, -1).Format(time.DateOnly)}
+		}
+		// The tax office approves what was applied for after the deadline.
+		if approval.ApprovedOn <= late.LastDay {
+			return nil, [16]byte{}, fmt.Errorf("%w: the approval's day %s is not after invoice %s's period was filed (by the end of %s): the tax office approves a special void after that day",
+				ErrInvalid, approval.ApprovedOn, inv.Number, late.LastDay)
+		}
+		sv := approval
+		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason, Special: &sv},
+			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil
+	})
+}
+
+// specialApproval checks a special void's approval before anything is
+// recorded: a reference as the tax office's letter gives it (required, at
+// most MaxSpecialApproval characters, one line, printable on the voided
+// invoice's PDF) and its day, no later than today in Taipei.
+func (s *Service) specialApproval(a domain.SpecialVoid) (domain.SpecialVoid, error) {
+	a.Approval, a.ApprovedOn = strings.TrimSpace(a.Approval), strings.TrimSpace(a.ApprovedOn)
+	if a.Approval == "" {
+		return a, fmt.Errorf("%w: a special void needs the tax office's approval reference (核准文號)", ErrInvalid)
+	}
+	if p := textProblem("the approval reference", a.Approval, MaxSpecialApproval, false); p != "" {
+		return a, fmt.Errorf("%w: %s", ErrInvalid, p)
+	}
+	chars, err := unprintableChars(s.renderer, a.Approval)
+	if err != nil {
+		return a, err
+	}
+	if chars != "" {
+		return a, fmt.Errorf("%w: the approval reference contains %s, which the documents cannot print", ErrInvalid, chars)
+	}
+	day, err := time.ParseInLocation(time.DateOnly, a.ApprovedOn, twrules.Taipei)
+	if err != nil {
+		return a, fmt.Errorf("%w: the approval's day %s: want YYYY-MM-DD", ErrInvalid, domain.Quote(a.ApprovedOn))
+	}
+	// Days compare as text once written in one form.
+	a.ApprovedOn = day.Format(time.DateOnly)
+	if today := s.now().In(twrules.Taipei).Format(time.DateOnly); a.ApprovedOn > today {
+		return a, fmt.Errorf("%w: the approval's day %s is after today (%s)", ErrInvalid, a.ApprovedOn, today)
+	}
+	return a, nil
+}
+
+// voidable refuses the void of an invoice already voided or with live
+// allowances, which go first.
+func voidable(inv *Invoice) error {
+	switch {
+	case inv.Voided:
+		return fmt.Errorf("%w: invoice %s is already voided", ErrConflict, inv.Number)
+	case liveAllowances(inv) > 0:
+		e := &LiveAllowancesError{Number: inv.Number}
+		for _, a := range inv.Allowances {
+			if !a.Voided {
+				e.Allowances = append(e.Allowances, a.Number)
+			}
+		}
+		return e
+	}
+	return nil
 }
 
 // VoidWindowClosed is the refusal that a void of inv would get now for

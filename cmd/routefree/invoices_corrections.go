@@ -17,7 +17,7 @@ import (
 // make them: a void, an allowance (折讓) and an allowance's void. Each
 // prints what to do next, since none of them is the whole correction.
 func init() {
-	register("invoices void", "void (作廢) an invoice with a reason, within its period's void window; its amount is billed again by a re-issue", cmdInvoicesVoid)
+	register("invoices void", "void (作廢) an invoice with a reason, within its period's void window, or past it a special void (專案作廢) the tax office approved; its amount is billed again by a re-issue", cmdInvoicesVoid)
 	register("invoices allowance", "issue an allowance (折讓) on an invoice: an amount in whole NTD, tax included, and a reason", cmdInvoicesAllowance)
 	register("invoices allowance-void", "void an allowance with a reason: its invoice bills the amount again", cmdInvoicesAllowanceVoid)
 }
@@ -27,22 +27,41 @@ func cmdInvoicesVoid(ctx context.Context, args []string, stdout, stderr io.Write
 	number := fs.String("number", "", "invoice number, e.g. AB12345678")
 	period := fs.String("period", "", "the invoice's two-month period, e.g. 2026-11: needed when the number was issued in more than one period")
 	reason := fs.String("reason", "", "why it is voided, at most 20 characters (F0501's CancelReason; required)")
+	approval := fs.String("special-approval", "", "past the void window: the tax office's approval reference (核准文號) of a special void (專案作廢), at most 60 characters")
+	approvedOn := fs.String("approved-on", "", "with --special-approval: the day the tax office approved it, YYYY-MM-DD")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
 	if *number == "" || strings.TrimSpace(*reason) == "" {
 		return fmt.Errorf("%w: --number and --reason are required", errUsage)
 	}
+	special := *approval != "" || *approvedOn != ""
+	if special && (strings.TrimSpace(*approval) == "" || strings.TrimSpace(*approvedOn) == "") {
+		return fmt.Errorf("%w: --special-approval and --approved-on go together: the approval reference and the day of the tax office's approval", errUsage)
+	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
-		inv, err := svc.Void(ctx, invoicing.InvoiceRef(*period, *number), *reason)
-		var live *invoicing.LiveAllowancesError
-		if errors.As(err, &live) {
-			return fmt.Errorf("%w; for each: routefree invoices allowance-void --number ALLOWANCE --reason …", err)
+		ref := invoicing.InvoiceRef(*period, *number)
+		var inv invoicing.Invoice
+		var err error
+		if special {
+			inv, err = svc.SpecialVoid(ctx, ref, *reason, domain.SpecialVoid{Approval: *approval, ApprovedOn: *approvedOn})
+		} else {
+			inv, err = svc.Void(ctx, ref, *reason)
 		}
-		if err != nil {
+		var live *invoicing.LiveAllowancesError
+		var late *invoicing.VoidWindowError
+		switch {
+		case errors.As(err, &live):
+			return fmt.Errorf("%w; for each: routefree invoices allowance-void --number ALLOWANCE --reason …", err)
+		case errors.As(err, &late):
+			return fmt.Errorf("%w; once the tax office approves it: routefree invoices void --number %s --reason … --special-approval 文號 --approved-on YYYY-MM-DD", err, late.Number)
+		case err != nil:
 			return err
 		}
 		fmt.Fprintf(stdout, "voided %s  %s NT$%d: %s\n", twrules.PrintedNumber(inv.Number), inv.AccountID, inv.Total, inv.VoidReason)
+		if sv := inv.Special; sv != nil {
+			fmt.Fprintf(stdout, "special void (專案作廢) approved on %s: %s\n", sv.ApprovedOn, sv.Approval)
+		}
 		if inv.TopUpRef != "" {
 			fmt.Fprintln(stdout, "its payments are invoiced again by: routefree invoices topups (serve does it at once)")
 		} else {

@@ -23,6 +23,7 @@ type errorBody struct {
 // status maps the service's typed errors to HTTP, in one place.
 func status(err error) (int, errorBody) {
 	var werr *invoicing.VoidWindowError
+	var eerr *invoicing.SpecialVoidEarlyError
 	var nerr *invoicing.NotInvoicedError
 	var herr *echo.HTTPError
 	var lerr *invoicing.LiveAllowancesError
@@ -47,7 +48,11 @@ func status(err error) (int, errorBody) {
 	case errors.As(err, &werr):
 		return http.StatusConflict, errorBody{Code: "void_window_closed", Message: werr.Error(),
 			Metadata: map[string]any{"filing_deadline": werr.Deadline, "last_void_day": werr.LastDay, "alternative": "allowance",
-				"allowance_endpoint": "POST /invoices/" + werr.Number + "/allowances"}}
+				"allowance_endpoint": "POST /invoices/" + werr.Number + "/allowances",
+				"special_void":       "once the tax office approves a special void (專案作廢): POST /invoices/" + werr.Number + "/void with reason, special_approval and approved_on"}}
+	case errors.As(err, &eerr):
+		return http.StatusConflict, errorBody{Code: "void_window_open", Message: eerr.Error(),
+			Metadata: map[string]any{"last_void_day": eerr.LastDay, "void_endpoint": "POST /invoices/" + eerr.Number + "/void"}}
 	case errors.Is(err, invoicing.ErrRangeExhausted):
 		return http.StatusConflict, errorBody{Code: "range_exhausted", Message: err.Error()}
 	case errors.Is(err, invoicing.ErrNoRange):

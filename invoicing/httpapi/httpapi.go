@@ -63,27 +63,29 @@ func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, a
 
 // invoiceJSON is an invoice as the API shows it.
 type invoiceJSON struct {
-	Number     string          `json:"number"`
-	Printed    string          `json:"printed_number"`
-	Period     string          `json:"period"`
-	Month      string          `json:"month"`         // the Taipei month it counts in (invoicing.Service.InvoiceMonth)
-	Seq        int             `json:"seq,omitempty"` // 1, 2…: supplementary invoices of the month
-	AccountID  string          `json:"account_id"`
-	TopUpRef   string          `json:"topup_ref,omitempty"` // the latest payment it bills
-	TopUps     []string        `json:"topups,omitempty"`    // every payment it bills, in order
-	Replaces   []string        `json:"replaces,omitempty"`  // the voided invoices it re-issues
-	Kind       string          `json:"kind"`
-	BuyerName  string          `json:"buyer_name,omitempty"`
-	BuyerTaxID string          `json:"buyer_tax_id,omitempty"`
-	Sales      int64           `json:"sales"`
-	Tax        int64           `json:"tax"`
-	Total      int64           `json:"total"`
-	Net        int64           `json:"net"`
-	IssuedAt   time.Time       `json:"issued_at"`
-	Status     string          `json:"status"`
-	VoidReason string          `json:"void_reason,omitempty"`
-	Allowances []allowanceJSON `json:"allowances,omitempty"`
-	PDF        string          `json:"pdf"`
+	Number     string    `json:"number"`
+	Printed    string    `json:"printed_number"`
+	Period     string    `json:"period"`
+	Month      string    `json:"month"`         // the Taipei month it counts in (invoicing.Service.InvoiceMonth)
+	Seq        int       `json:"seq,omitempty"` // 1, 2…: supplementary invoices of the month
+	AccountID  string    `json:"account_id"`
+	TopUpRef   string    `json:"topup_ref,omitempty"` // the latest payment it bills
+	TopUps     []string  `json:"topups,omitempty"`    // every payment it bills, in order
+	Replaces   []string  `json:"replaces,omitempty"`  // the voided invoices it re-issues
+	Kind       string    `json:"kind"`
+	BuyerName  string    `json:"buyer_name,omitempty"`
+	BuyerTaxID string    `json:"buyer_tax_id,omitempty"`
+	Sales      int64     `json:"sales"`
+	Tax        int64     `json:"tax"`
+	Total      int64     `json:"total"`
+	Net        int64     `json:"net"`
+	IssuedAt   time.Time `json:"issued_at"`
+	Status     string    `json:"status"`
+	VoidReason string    `json:"void_reason,omitempty"`
+	// SpecialVoid is the tax office's approval of a special void (專案作廢).
+	SpecialVoid *domain.SpecialVoid `json:"special_void,omitempty"`
+	Allowances  []allowanceJSON     `json:"allowances,omitempty"`
+	PDF         string              `json:"pdf"`
 }
 
 type allowanceJSON struct {
@@ -149,7 +151,7 @@ func (a *api) toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJS
 		Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total, Net: inv.Net(), IssuedAt: inv.IssuedAt, Status: "issued",
 		PDF: a.pdfLink(inv, prefix)}
 	if inv.Voided {
-		j.Status, j.VoidReason = "voided", inv.VoidReason
+		j.Status, j.VoidReason, j.SpecialVoid = "voided", inv.VoidReason, inv.Special
 	}
 	for _, a := range inv.Allowances {
 		j.Allowances = append(j.Allowances, allowanceToJSON(a, prefix))
@@ -308,9 +310,13 @@ func closeMonth(c echo.Context) (string, error) {
 	return req.Month, nil
 }
 
+// void voids an invoice; with special_approval or approved_on, it records
+// the tax office's special void (專案作廢) of one past its void window.
 func (a *api) void(c echo.Context) error {
 	var req struct {
-		Reason string `json:"reason"`
+		Reason          string `json:"reason"`
+		SpecialApproval string `json:"special_approval"`
+		ApprovedOn      string `json:"approved_on"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
@@ -319,7 +325,13 @@ func (a *api) void(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	inv, err := a.svc.Void(c.Request().Context(), ref, req.Reason)
+	var inv invoicing.Invoice
+	if req.SpecialApproval != "" || req.ApprovedOn != "" {
+		inv, err = a.svc.SpecialVoid(c.Request().Context(), ref, req.Reason,
+			domain.SpecialVoid{Approval: req.SpecialApproval, ApprovedOn: req.ApprovedOn})
+	} else {
+		inv, err = a.svc.Void(c.Request().Context(), ref, req.Reason)
+	}
 	if err != nil {
 		return err
 	}

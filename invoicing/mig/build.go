@@ -227,11 +227,24 @@ func BuildF0501(v Void, seller Seller) (*CancelInvoice, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("mig: F0501 %s: %w", v.Event.Number, err)
 	}
-	return &CancelInvoice{
+	out := &CancelInvoice{
 		Xmlns: NamespaceF0501, CancelInvoiceNumber: v.Invoice.Number, InvoiceDate: date(v.Invoice.IssuedAt),
 		BuyerId: buyer.Identifier, SellerId: seller.TaxID, CancelDate: date(v.At), CancelTime: clock(v.At),
 		CancelReason: cancelReason(v.Event.Reason),
-	}, nil
+	}
+	// A special void is filed as a void, with the approval in the field
+	// that MIG keeps for it and, with its day, in the remark.
+	if sv := v.Event.Special; sv != nil {
+		out.ReturnTaxDocumentNumber = sv.Approval
+		out.Remark = SpecialVoidRemark(*sv)
+	}
+	return out, nil
+}
+
+// SpecialVoidRemark is the remark of a special void's F0501: the tax
+// office's approval and its day.
+func SpecialVoidRemark(sv domain.SpecialVoid) string {
+	return "專案作廢，核准文號 " + sv.Approval + "，核准日期 " + sv.ApprovedOn
 }
 
 // AllowanceDoc is an allowance with what G0401 needs besides the event: the

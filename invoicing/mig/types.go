@@ -76,7 +76,9 @@ type CancelInvoice struct {
 	CancelDate          string   `xml:"CancelDate"`
 	CancelTime          string   `xml:"CancelTime"`
 	CancelReason        string   `xml:"CancelReason"`
-	Remark              string   `xml:"Remark,omitempty"`
+	// ReturnTaxDocumentNumber is a special void's approval (專案作廢核准文號).
+	ReturnTaxDocumentNumber string `xml:"ReturnTaxDocumentNumber,omitempty"`
+	Remark                  string `xml:"Remark,omitempty"`
 }
 
 // Allowance is the G0401 message.

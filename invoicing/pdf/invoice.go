@@ -28,6 +28,17 @@ type InvoiceOptions struct {
 type VoidMark struct {
 	Reason string
 	At     time.Time
+	// Approval and ApprovedOn are a special void's (專案作廢): the tax
+	// office's approval reference and its day; empty on a normal void.
+	Approval, ApprovedOn string
+}
+
+// approvalLine is the line that names a special void's approval.
+func (v VoidMark) approvalLine() string {
+	if v.Approval == "" {
+		return ""
+	}
+	return "專案作廢核准文號：" + v.Approval + "，核准日期 " + v.ApprovedOn
 }
 
 // Kinds of invoice, as in domain.InvoiceIssued.Kind.
@@ -114,9 +125,9 @@ func (r *Renderer) RenderInvoice(w io.Writer, inv domain.InvoiceIssued, seller S
 		// A reason recorded before it was checked against the font prints
 		// with □ for what the font lacks.
 		v := *opts.Void
-		v.Reason = r.font.printable(v.Reason)
+		v.Reason, v.Approval = r.font.printable(v.Reason), r.font.printable(v.Approval)
 		opts.Void = &v
-		texts = append(texts, v.Reason)
+		texts = append(texts, v.Reason, v.Approval)
 	}
 	var c codes
 	if Printed(inv) || opts.Reprint {
@@ -339,6 +350,10 @@ func drawVoid(d doc, y float64, heading string, v VoidMark) float64 {
 	y += 7
 	if v.Reason != "" {
 		d.cell(margin, y, contentW, 6, 10.5, "作廢原因："+v.Reason, "C", "")
+		y += 7
+	}
+	if l := v.approvalLine(); l != "" {
+		d.cell(margin, y, contentW, 6, 10.5, l, "C", "")
 		y += 7
 	}
 	d.mark("作廢", 0.25, 185) // below the barcodes: a tint over a QR code could stop it scanning

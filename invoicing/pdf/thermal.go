@@ -66,6 +66,9 @@ func drawThermal(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 		if opts.Void.Reason != "" {
 			y = d.para(x, y, w, 4, 7.5, "作廢原因："+opts.Void.Reason)
 		}
+		if l := opts.Void.approvalLine(); l != "" {
+			y = d.para(x, y, w, 4, 7.5, l)
+		}
 	}
 	d.strong(x, y, w, 5, 10, "交易明細", "L")
 	y += 6

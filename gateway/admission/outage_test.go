@@ -215,9 +215,11 @@ func TestRedisLedgerGivesUpARetryOnceTheHoldLapsed(t *testing.T) {
 	if err := cut.Settle(ctx, "acct", "k", "r1", d("4"), 2); err == nil {
 		t.Fatal("settle succeeded with Redis cut off")
 	}
-	// Redis stays cut off: the retry is dropped by itself.
-	for cut.retrying() > 0 {
-		time.Sleep(20 * time.Millisecond)
+	// Redis stays cut off: the retry is dropped by itself, and the hold
+	// is no longer among those to put back.
+	waitRetried(t, cut)
+	if cut.hasState() {
+		t.Fatal("the lapsed hold is still kept to be put back")
 	}
 }
 

@@ -55,4 +55,11 @@
 // locking credit within HoldTTL (serve gives the Redis ledger, which
 // instances share, one minute); whole-account state expires after it has
 // been idle for longer than both.
+//
+// The Redis ledger is the shared copy of what each instance also keeps for
+// its own requests: a settle or release that could not reach Redis is sent
+// again until Redis answers or the hold would have lapsed (a settle counts
+// once however often it arrives), and when Redis has lost its state (an
+// epoch key gone) each instance writes its holds and unapplied costs back
+// while Holds wait (ErrLedgerRestoring). See ledger_redis.go.
 package admission

@@ -2,8 +2,11 @@ package admission
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -12,40 +15,90 @@ import (
 
 // RedisLedger is the Ledger shared by several gateway instances. Each
 // operation is one Lua script over the account's three keys, which share a
-// hash tag ({account}) so they live in one Redis Cluster slot:
+// hash tag ({account}), and the prefix's epoch key:
 //
-//	h  HASH  "r:<requestID>" → "<micro>|<deadlineMs>|<key>"; "sum", "n", "k:<key>" running totals
+//	h  HASH  "r:<requestID>" → "<micro>|<deadlineMs>|<key>"; "sum", "n", "k:<key>" running totals;
+//	         "s:<requestID>" → settledAtMs, while the settled cost is kept
 //	x  ZSET  requestID scored by its deadline (ms), to expire holds
 //	s  ZSET  "<micro>|<settledAtMs>|<key>|<requestID>" scored by usage version
+//	epoch STRING "<token>|<readyAtMs>" (prefix+"l:epoch")
 //
 // Holds and their totals share one key so they can only expire together.
 // Every key's TTL is refreshed on use and exceeds both HoldTTL and
-// SettledGrace, so an abandoned account's state disappears by itself.
+// SettledGrace, so an abandoned account's state disappears by itself. The
+// epoch key lies outside the account's slot: the ledger wants one Redis
+// (with replicas, if any), not a Redis Cluster.
 //
 // Deadlines are read on Redis's clock (TIME), never the instance's: an
 // instance whose clock lags would otherwise take holds that the others
 // expire at once, and its account could spend past its credit; one whose
 // clock runs ahead would lock credit long after a crash.
+//
+// Redis is the shared copy, not the only one. Each instance also keeps its
+// own requests' holds, and the costs they settled that its balances have
+// not applied yet (ledger_local.go), so that it can:
+//   - retry a settle or release that failed because Redis could not be
+//     reached, until Redis answers or the hold would have lapsed anyway.
+//     A settle is idempotent (the "s:<requestID>" mark), so one whose
+//     answer was lost counts once however often it is sent;
+//   - write them back when Redis has lost its state (restarted empty,
+//     flushed). Each script checks the epoch token the instance last saw:
+//     when it is missing or another, the instance puts its holds and costs
+//     back under the current epoch before going on, and Holds wait until
+//     the other instances have had time to do the same (RestoreWindow).
 type RedisLedger struct {
-	rdb    redis.UniversalClient
-	prefix string
-	opt    LedgerOptions
+	rdb      redis.UniversalClient
+	prefix   string
+	epochKey string
+	opt      LedgerOptions
 	// redisClock stands for Redis's clock in tests of expiry; nil in use.
 	redisClock func() time.Time
+
+	// mu is read-locked by each operation from its script to the local
+	// record of its outcome, and locked by a restore, so that nothing
+	// the restore must put back falls in between.
+	mu    sync.RWMutex
+	epoch any // the epoch token (a string) this instance's state was written under; "" before the first
+
+	local   [localShards]localShard
+	pendMu  sync.Mutex
+	pending map[string]pendingOp // by account + "\x00" + requestID
+	working atomic.Bool          // the background worker runs
 }
 
 // NewRedisLedger keeps its state under keys starting with prefix+"l:".
 func NewRedisLedger(rdb redis.UniversalClient, prefix string, o LedgerOptions) *RedisLedger {
-	return &RedisLedger{rdb: rdb, prefix: prefix, opt: o.withDefaults()}
+	l := &RedisLedger{rdb: rdb, prefix: prefix, epochKey: prefix + "l:epoch", opt: o.withDefaults(),
+		epoch: "", pending: make(map[string]pendingOp)}
+	for i := range l.local {
+		l.local[i].m = make(map[string]*localAccount)
+	}
+	return l
 }
 
 func (l *RedisLedger) keys(account string) []string {
 	p := l.prefix + "l:{" + account + "}:"
-	return []string{p + "h", p + "x", p + "s"}
+	return []string{p + "h", p + "x", p + "s", l.epochKey}
 }
+
+// ErrLedgerRestoring: Redis lost the ledger's state a moment ago and the
+// instances are still writing back their holds; admitting now could pass
+// an account's credit. Try again in a few seconds.
+var ErrLedgerRestoring = errors.New("admission: the credit ledger is being restored after Redis lost its state")
+
+// RestoreWindow is how long after Redis lost its state Holds are refused
+// (ErrLedgerRestoring):
+// long enough for every running instance to notice (they look every
+// epochEvery while they have something to put back) and write back.
+const RestoreWindow = 3 * time.Second
+
+// epochLost is in the error a script returns when the epoch is not the
+// caller's.
+const epochLost = "ROUTEFREE_EPOCH"
 
 // luaLedger: helpers shared by the scripts. Numbers are written with
 // string.format('%d') since tostring() would print large ones as 1e+15.
+// Every script's last argument is the caller's epoch token.
 const luaLedger = `
 local function fmt(n) return string.format('%d', n) end
 local function clock(given)
@@ -55,6 +108,13 @@ local function clock(given)
   if redis.replicate_commands then redis.replicate_commands() end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+-- epoch: the moment Holds may be taken again, or nil if the caller's
+-- token is not the current epoch's.
+local function epoch()
+  local tok, ready = string.match(redis.call('GET', KEYS[4]) or '', '^(.*)|(%d+)$')
+  if tok == nil or tok ~= ARGV[#ARGV] then return nil end
+  return tonumber(ready)
 end
 local function drop(id)
   local v = redis.call('HGET', KEYS[1], 'r:' .. id)
@@ -68,6 +128,13 @@ local function drop(id)
     redis.call('HDEL', KEYS[1], 'k:' .. key)
   end
 end
+local function put(id, key, m, deadline)
+  redis.call('HSET', KEYS[1], 'r:' .. id, fmt(m) .. '|' .. fmt(deadline) .. '|' .. key)
+  redis.call('HINCRBY', KEYS[1], 'sum', fmt(m))
+  redis.call('HINCRBY', KEYS[1], 'n', 1)
+  redis.call('HINCRBY', KEYS[1], 'k:' .. key, fmt(m))
+  redis.call('ZADD', KEYS[2], fmt(deadline), id)
+end
 local function expire(now)
   local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', fmt(now), 'LIMIT', 0, 100)
   for _, id in ipairs(ids) do drop(id) end
@@ -77,21 +144,29 @@ local function touch(ttl)
 end
 `
 
+const luaEpochCheck = `
+local ready = epoch()
+if not ready then return redis.error_reply('` + epochLost + ` ledger state lost') end
+`
+
 // Hold ARGV: id, key, amount, base, applied, keySpent, keyLimit (-1 none),
-// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms. Mirrors holdInput.decide.
-var holdScript = redis.NewScript(luaLedger + `
+// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms, epoch.
+// Mirrors holdInput.decide.
+var holdScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local id, key = ARGV[1], ARGV[2]
 local amount, base, applied = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local keySpent, keyLimit = tonumber(ARGV[6]), tonumber(ARGV[7])
 local now, holdTTL, grace, idle = clock(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+if now < ready then return {-2, 0, 0} end
 expire(now)
 if redis.call('HEXISTS', KEYS[1], 'r:' .. id) == 1 then return {-1, 0, 0} end
 -- forget costs this view has applied, once older than the grace
 local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[5], 'LIMIT', 0, 64)
 for _, e in ipairs(old) do
-  local _, at = string.match(e, '^(%d+)|(%d+)|')
+  local _, at, _, sid = string.match(e, '^(%d+)|(%d+)|([^|]*)|(.*)$')
   if tonumber(at) >= now - grace then break end
   redis.call('ZREM', KEYS[3], e)
+  redis.call('HDEL', KEYS[1], 's:' .. sid)
 end
 local settled, keySettled = 0, 0
 for _, e in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[5], '+inf')) do
@@ -108,35 +183,36 @@ if keyLimit >= 0 then
   local kavail = keyLimit - keySpent - kh
   if amount > kavail then return {2, kh, kavail} end
 end
-redis.call('HSET', KEYS[1], 'r:' .. id, fmt(amount) .. '|' .. fmt(now + holdTTL) .. '|' .. key)
-redis.call('HINCRBY', KEYS[1], 'sum', fmt(amount))
-redis.call('HINCRBY', KEYS[1], 'n', 1)
-redis.call('HINCRBY', KEYS[1], 'k:' .. key, fmt(amount))
-redis.call('ZADD', KEYS[2], fmt(now + holdTTL), id)
+put(id, key, amount, now + holdTTL)
 touch(idle)
 return {0, h, avail}
 `)
 
-// Settle ARGV: id, key, cost, version, now ms (-1: Redis's TIME), idle TTL ms.
-var settleHoldScript = redis.NewScript(luaLedger + `
+// Settle ARGV: id, key, cost, version, now ms (-1: Redis's TIME), idle TTL
+// ms, epoch. Returns the settlement's time; a request settled already is
+// not settled again, and its first settlement's time is returned.
+var settleHoldScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local now = clock(ARGV[5])
 expire(now)
+local done = redis.call('HGET', KEYS[1], 's:' .. ARGV[1])
+if done then return tonumber(done) end
 drop(ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3] .. '|' .. fmt(now) .. '|' .. ARGV[2] .. '|' .. ARGV[1])
+redis.call('HSET', KEYS[1], 's:' .. ARGV[1], fmt(now))
 touch(tonumber(ARGV[6]))
-return 1
+return now
 `)
 
-// Release ARGV: id, now ms (-1: Redis's TIME).
-var releaseScript = redis.NewScript(luaLedger + `
+// Release ARGV: id, now ms (-1: Redis's TIME), epoch.
+var releaseScript = redis.NewScript(luaLedger + luaEpochCheck + `
 expire(clock(ARGV[2]))
 drop(ARGV[1])
 return 1
 `)
 
-// Renew ARGV: id, now ms (-1: Redis's TIME), hold TTL ms, idle TTL ms. 1 if the hold
-// was active and now expires HoldTTL from now.
-var renewScript = redis.NewScript(luaLedger + `
+// Renew ARGV: id, now ms (-1: Redis's TIME), hold TTL ms, idle TTL ms,
+// epoch. 1 if the hold was active and now expires HoldTTL from now.
+var renewScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local now = clock(ARGV[2])
 expire(now)
 local v = redis.call('HGET', KEYS[1], 'r:' .. ARGV[1])
@@ -149,11 +225,62 @@ touch(tonumber(ARGV[4]))
 return 1
 `)
 
-// Held ARGV: now ms (-1: Redis's TIME).
-var heldScript = redis.NewScript(luaLedger + `
+// Held ARGV: now ms (-1: Redis's TIME), epoch.
+var heldScript = redis.NewScript(luaLedger + luaEpochCheck + `
 expire(clock(ARGV[1]))
 local t = redis.call('HMGET', KEYS[1], 'sum', 'n')
 return {tonumber(t[1]) or 0, tonumber(t[2]) or 0}
+`)
+
+// Restore ARGV: now ms (-1: Redis's TIME), idle TTL ms, number of holds,
+// then per hold id, key, micro, ms left; then per settled cost id, key,
+// micro, settledAtMs, version; epoch. Puts back what is missing: a hold
+// already there or already settled, a cost already recorded, is left be.
+var restoreScript = redis.NewScript(luaLedger + luaEpochCheck + `
+local now, idle, nh = clock(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local i = 4
+for _ = 1, nh do
+  local id, key, m, left = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  i = i + 4
+  if redis.call('HEXISTS', KEYS[1], 'r:' .. id) == 0 and redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 then
+    put(id, key, m, now + left)
+  end
+end
+while i < #ARGV do
+  local id, key, m, at, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  i = i + 5
+  if redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 then
+    redis.call('ZADD', KEYS[3], v, m .. '|' .. at .. '|' .. key .. '|' .. id)
+    redis.call('HSET', KEYS[1], 's:' .. id, at)
+  end
+end
+touch(idle)
+return 1
+`)
+
+// Epoch KEYS: the epoch key. ARGV: a new token, now ms (-1: Redis's
+// TIME), restore window ms, the caller's token ("" if it has none yet),
+// "1" if the caller has holds or costs to put back. Returns the current
+// epoch, creating it if missing. One missing under an instance that had a
+// token means Redis lost the state written under it: Holds then wait out
+// the window, for every instance to put its own back. So they do when an
+// instance with something to put back finds another token: an instance
+// that never had one (the first of a new prefix, or one started after the
+// loss) created it without a wait.
+var epochScript = redis.NewScript(luaLedger + `
+local now, window, known = clock(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local e = redis.call('GET', KEYS[1])
+local tok, ready = string.match(e or '', '^(.*)|(%d+)$')
+if tok == nil then
+  ready = 0
+  if known ~= '' then ready = now + window end
+  e = ARGV[1] .. '|' .. fmt(ready)
+  redis.call('SET', KEYS[1], e)
+elseif known ~= '' and tok ~= known and ARGV[5] == '1' and tonumber(ready) < now + window then
+  e = tok .. '|' .. fmt(now + window)
+  redis.call('SET', KEYS[1], e)
+end
+return e
 `)
 
 // nowMS is -1, for the scripts to read Redis's clock, unless a test
@@ -174,23 +301,43 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 	if !in.inLuaRange() {
 		return HoldResult{}, ErrAmountRange
 	}
-	r, err := holdScript.Run(ctx, l.rdb, l.keys(account), requestID, key,
-		in.amount, in.base, in.applied, in.keySpent, in.keyLimit,
-		l.nowMS(), l.opt.HoldTTL.Milliseconds(),
-		l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds()).Int64Slice()
+	keys := l.keys(account)
+	var r []int64
+	for try := 0; ; try++ {
+		l.mu.RLock()
+		tok := l.epoch
+		r, err = holdScript.Run(ctx, l.rdb, keys, requestID, key,
+			in.amount, in.base, in.applied, in.keySpent, in.keyLimit,
+			l.nowMS(), l.opt.HoldTTL.Milliseconds(),
+			l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds(), tok).Int64Slice()
+		if err == nil && len(r) == 3 && r[0] == holdOK {
+			l.tracked(account, key, requestID, in.amount, in.applied)
+		}
+		l.mu.RUnlock()
+		if again, rerr := l.lostEpoch(ctx, err, tok, try); rerr != nil {
+			err = rerr
+		} else if again {
+			continue
+		}
+		break
+	}
 	if err != nil {
 		return HoldResult{}, fmt.Errorf("admission: redis hold: %w", err)
 	}
 	if len(r) != 3 {
 		return HoldResult{}, fmt.Errorf("admission: redis hold: unexpected reply %v", r)
 	}
-	if r[0] < 0 {
+	switch r[0] {
+	case -1:
 		return HoldResult{}, ErrDuplicateHold
+	case -2:
+		return HoldResult{}, ErrLedgerRestoring
 	}
 	return holdResult(int(r[0]), view, amount, r[1], r[2]), nil
 }
 
-// Settle implements Ledger.
+// Settle implements Ledger. One that fails because Redis cannot be reached
+// is tried again in the background until the hold would have lapsed.
 func (l *RedisLedger) Settle(ctx context.Context, account, key, requestID string, cost decimal.Decimal, usageVersion int64) error {
 	if cost.Sign() < 0 || strings.IndexByte(key, '|') >= 0 {
 		return ErrBadInput
@@ -202,30 +349,86 @@ func (l *RedisLedger) Settle(ctx context.Context, account, key, requestID string
 	if micro > maxLuaInt/4 {
 		return ErrAmountRange
 	}
-	err = settleHoldScript.Run(ctx, l.rdb, l.keys(account), requestID, key, micro, usageVersion,
-		l.nowMS(), l.opt.idleTTL().Milliseconds()).Err()
-	if err != nil {
+	op := pendingOp{account: account, key: key, id: requestID, settle: true, micro: micro, version: usageVersion}
+	if err := l.apply(ctx, op); err != nil {
+		if transient(err) {
+			l.retryLater(op)
+			return fmt.Errorf("admission: redis settle, tried again in the background: %w", err)
+		}
 		return fmt.Errorf("admission: redis settle: %w", err)
 	}
 	return nil
 }
 
-// Release implements Ledger.
-func (l *RedisLedger) Release(ctx context.Context, account, _, requestID string) error {
-	if err := releaseScript.Run(ctx, l.rdb, l.keys(account), requestID, l.nowMS()).Err(); err != nil {
+// Release implements Ledger. One that fails because Redis cannot be
+// reached is tried again in the background until the hold would have
+// lapsed.
+func (l *RedisLedger) Release(ctx context.Context, account, key, requestID string) error {
+	op := pendingOp{account: account, key: key, id: requestID}
+	if err := l.apply(ctx, op); err != nil {
+		if transient(err) {
+			l.retryLater(op)
+			return fmt.Errorf("admission: redis release, tried again in the background: %w", err)
+		}
 		return fmt.Errorf("admission: redis release: %w", err)
 	}
 	return nil
 }
 
+// apply settles or releases op's hold in Redis and, once Redis has it,
+// in the instance's own record.
+func (l *RedisLedger) apply(ctx context.Context, op pendingOp) error {
+	keys := l.keys(op.account)
+	for try := 0; ; try++ {
+		l.mu.RLock()
+		tok := l.epoch
+		var err error
+		if op.settle {
+			var at int64
+			at, err = settleHoldScript.Run(ctx, l.rdb, keys, op.id, op.key, op.micro, op.version,
+				l.nowMS(), l.opt.idleTTL().Milliseconds(), tok).Int64()
+			if err == nil {
+				l.settled(op, at)
+			}
+		} else {
+			err = releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), tok).Err()
+			if err == nil {
+				l.untrack(op.account, op.id)
+			}
+		}
+		l.mu.RUnlock()
+		again, rerr := l.lostEpoch(ctx, err, tok, try)
+		if rerr != nil {
+			return rerr
+		}
+		if !again {
+			return err
+		}
+	}
+}
+
 // Renew implements Ledger.
 func (l *RedisLedger) Renew(ctx context.Context, account, requestID string) (bool, error) {
-	r, err := renewScript.Run(ctx, l.rdb, l.keys(account), requestID, l.nowMS(),
-		l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds()).Int64()
-	if err != nil {
-		return false, fmt.Errorf("admission: redis renew: %w", err)
+	keys := l.keys(account)
+	for try := 0; ; try++ {
+		l.mu.RLock()
+		tok := l.epoch
+		r, err := renewScript.Run(ctx, l.rdb, keys, requestID, l.nowMS(),
+			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), tok).Int64()
+		if err == nil {
+			l.renewed(account, requestID, r == 1)
+		}
+		l.mu.RUnlock()
+		if again, rerr := l.lostEpoch(ctx, err, tok, try); rerr != nil {
+			err = rerr
+		} else if again {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("admission: redis renew: %w", err)
+		}
+		return r == 1, nil
 	}
-	return r == 1, nil
 }
 
 // HoldTTL implements Ledger.
@@ -233,14 +436,25 @@ func (l *RedisLedger) HoldTTL() time.Duration { return l.opt.HoldTTL }
 
 // Held implements Ledger.
 func (l *RedisLedger) Held(ctx context.Context, account string) (decimal.Decimal, int, error) {
-	r, err := heldScript.Run(ctx, l.rdb, l.keys(account), l.nowMS()).Int64Slice()
-	if err != nil {
-		return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: %w", err)
+	keys := l.keys(account)
+	for try := 0; ; try++ {
+		l.mu.RLock()
+		tok := l.epoch
+		r, err := heldScript.Run(ctx, l.rdb, keys, l.nowMS(), tok).Int64Slice()
+		l.mu.RUnlock()
+		if again, rerr := l.lostEpoch(ctx, err, tok, try); rerr != nil {
+			err = rerr
+		} else if again {
+			continue
+		}
+		if err != nil {
+			return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: %w", err)
+		}
+		if len(r) != 2 {
+			return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: unexpected reply %v", r)
+		}
+		return fromMicro(r[0]), int(r[1]), nil
 	}
-	if len(r) != 2 {
-		return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: unexpected reply %v", r)
-	}
-	return fromMicro(r[0]), int(r[1]), nil
 }
 
 var _ Ledger = (*RedisLedger)(nil)

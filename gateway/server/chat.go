@@ -474,6 +474,12 @@ func (k *call) hold() error {
 		if rerr := k.s.deps.Ledger.Release(context.WithoutCancel(k.ctx()), k.key.AccountID, k.key.ID, k.id); rerr != nil {
 			k.s.cfg.Logger.Warn("release after a failed hold", "request_id", k.id, "err", rerr)
 		}
+		if errors.Is(err, admission.ErrLedgerRestoring) {
+			secs := int64(admission.RestoreWindow / time.Second)
+			return apiErr(http.StatusServiceUnavailable, "ledger_unavailable",
+				fmt.Sprintf("credit check unavailable while the credit ledger is restored after a Redis restart; retry in %d s", secs),
+				map[string]any{"retry_after_seconds": secs})
+		}
 		return apiErr(http.StatusServiceUnavailable, "ledger_unavailable", "credit check unavailable, try again", nil)
 	}
 	if !res.OK {

@@ -1,0 +1,397 @@
+package admission
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"hash/maphash"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// An instance's own part of the Redis ledger: the holds of its requests in
+// flight, the costs they settled that its balances have not applied yet,
+// and the settles and releases Redis did not take. Times here are the
+// instance's (monotonic); they only bound how long each is kept.
+
+const localShards = 64
+
+// How often the background worker tries again what Redis did not take,
+// and how often, while the instance has anything Redis should hold for
+// it, it checks that Redis still has the epoch it wrote under.
+const (
+	retryEvery = 200 * time.Millisecond
+	epochEvery = time.Second
+)
+
+var localSeed = maphash.MakeSeed()
+
+type localShard struct {
+	mu sync.Mutex
+	m  map[string]*localAccount
+}
+
+type localAccount struct {
+	holds   map[string]localHold // by request id
+	settled []localSettled       // in the order settled
+	empty   int                  // sweeps that found it empty in a row
+}
+
+// emptySweeps: an account found empty this many sweeps in a row is
+// dropped; one in use between requests keeps its map.
+const emptySweeps = 10
+
+type localHold struct {
+	key   string
+	micro int64
+	until time.Time // when the hold lapses in Redis unless renewed
+}
+
+type localSettled struct {
+	id, key            string
+	micro, at, version int64
+	until              time.Time // kept until then at most (SettledGrace)
+}
+
+// pendingOp is a settle (or, without settle, a release) to send again.
+type pendingOp struct {
+	account, key, id string
+	settle           bool
+	micro, version   int64
+	until            time.Time
+}
+
+func (l *RedisLedger) shard(account string) *localShard {
+	return &l.local[maphash.String(localSeed, account)%localShards]
+}
+
+// tracked records a hold Redis took, and forgets the costs settled at or
+// before the version the caller's view has applied: its balances have them.
+func (l *RedisLedger) tracked(account, key, id string, micro, applied int64) {
+	sh := l.shard(account)
+	sh.mu.Lock()
+	a := sh.m[account]
+	if a == nil {
+		a = &localAccount{holds: make(map[string]localHold)}
+		sh.m[account] = a
+	}
+	a.holds[id] = localHold{key: key, micro: micro, until: time.Now().Add(l.opt.HoldTTL)}
+	a.empty = 0
+	n := 0
+	for n < len(a.settled) && a.settled[n].version <= applied {
+		n++
+	}
+	if n > 0 {
+		clear(a.settled[:n])
+		a.settled = a.settled[n:]
+	}
+	sh.mu.Unlock()
+	if !l.working.Load() {
+		l.startWorker()
+	}
+}
+
+// settled moves op's hold to the costs settled.
+func (l *RedisLedger) settled(op pendingOp, at int64) {
+	sh := l.shard(op.account)
+	sh.mu.Lock()
+	a := sh.m[op.account]
+	if a == nil {
+		a = &localAccount{holds: make(map[string]localHold)}
+		sh.m[op.account] = a
+	}
+	delete(a.holds, op.id)
+	a.settled = append(a.settled, localSettled{id: op.id, key: op.key, micro: op.micro, at: at,
+		version: op.version, until: time.Now().Add(l.opt.SettledGrace)})
+	sh.mu.Unlock()
+}
+
+func (l *RedisLedger) untrack(account, id string) {
+	sh := l.shard(account)
+	sh.mu.Lock()
+	if a := sh.m[account]; a != nil {
+		delete(a.holds, id)
+	}
+	sh.mu.Unlock()
+}
+
+func (l *RedisLedger) renewed(account, id string, ok bool) {
+	sh := l.shard(account)
+	sh.mu.Lock()
+	if a := sh.m[account]; a != nil {
+		if h, had := a.holds[id]; had && ok {
+			h.until = time.Now().Add(l.opt.HoldTTL)
+			a.holds[id] = h
+		} else if had {
+			delete(a.holds, id) // Redis no longer has it: nothing to put back
+		}
+	}
+	sh.mu.Unlock()
+}
+
+// transient: the error is not Redis's answer (a refused or cut connection,
+// a timeout), so the operation may not have reached Redis.
+func transient(err error) bool {
+	var re redis.Error
+	return !errors.As(err, &re)
+}
+
+func isEpochLost(err error) bool {
+	var re redis.Error
+	return errors.As(err, &re) && strings.Contains(re.Error(), epochLost)
+}
+
+// retryLater queues op for the background worker, until its hold lapses.
+func (l *RedisLedger) retryLater(op pendingOp) {
+	op.until = time.Now().Add(l.opt.HoldTTL)
+	sh := l.shard(op.account)
+	sh.mu.Lock()
+	if a := sh.m[op.account]; a != nil {
+		if h, ok := a.holds[op.id]; ok {
+			op.until = h.until
+		}
+	}
+	sh.mu.Unlock()
+	l.pendMu.Lock()
+	l.pending[op.account+"\x00"+op.id] = op
+	l.pendMu.Unlock()
+	l.startWorker()
+}
+
+// retrying is the number of operations waiting for Redis.
+func (l *RedisLedger) retrying() int {
+	l.pendMu.Lock()
+	defer l.pendMu.Unlock()
+	return len(l.pending)
+}
+
+// lostEpoch: after a script refused for an epoch other than seen, the
+// instance's state is put back under the current one; again says to run
+// the script again (twice at most: the epoch may change meanwhile).
+func (l *RedisLedger) lostEpoch(ctx context.Context, err error, seen any, try int) (again bool, _ error) {
+	if err == nil || try >= 2 || !isEpochLost(err) {
+		return false, nil
+	}
+	if err := l.restore(ctx, seen); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// restore makes the instance's epoch the current one, creating it if Redis
+// has none, and, if it changed, writes back the instance's holds and
+// unapplied costs under it. Operations wait meanwhile.
+func (l *RedisLedger) restore(ctx context.Context, seen any) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.epoch != seen {
+		return nil // restored meanwhile
+	}
+	known, mine := seen.(string), "0"
+	if l.hasState() {
+		mine = "1"
+	}
+	var tok [16]byte
+	_, _ = rand.Read(tok[:])
+	e, err := epochScript.Run(ctx, l.rdb, []string{l.epochKey}, hex.EncodeToString(tok[:]), l.nowMS(),
+		RestoreWindow.Milliseconds(), known, mine).Text()
+	if err != nil {
+		return err
+	}
+	cur, _, _ := strings.Cut(e, "|")
+	if cur == known {
+		return nil
+	}
+	now := time.Now()
+	for i := range l.local {
+		sh := &l.local[i]
+		sh.mu.Lock()
+		type job struct {
+			account string
+			args    []any
+		}
+		var jobs []job
+		for account, a := range sh.m {
+			args := []any{l.nowMS(), l.opt.idleTTL().Milliseconds(), 0}
+			nh := 0
+			for id, h := range a.holds {
+				if left := h.until.Sub(now); left > 0 {
+					args = append(args, id, h.key, h.micro, left.Milliseconds())
+					nh++
+				} else {
+					delete(a.holds, id)
+				}
+			}
+			args[2] = nh
+			for _, c := range a.settled {
+				if c.until.After(now) {
+					args = append(args, c.id, c.key, c.micro, c.at, c.version)
+				}
+			}
+			if len(args) > 3 {
+				jobs = append(jobs, job{account, append(args, cur)})
+			}
+		}
+		sh.mu.Unlock()
+		for _, j := range jobs {
+			if err := restoreScript.Run(ctx, l.rdb, l.keys(j.account), j.args...).Err(); err != nil {
+				return err
+			}
+		}
+	}
+	l.epoch = cur
+	return nil
+}
+
+// startWorker runs the background worker unless it runs already.
+func (l *RedisLedger) startWorker() {
+	if l.working.CompareAndSwap(false, true) {
+		go l.work()
+	}
+}
+
+// work tries again the settles and releases Redis did not take, drops
+// what lapsed, and checks the epoch; it ends when the instance has
+// nothing left that Redis should hold for it.
+func (l *RedisLedger) work() {
+	t := time.NewTicker(retryEvery)
+	defer t.Stop()
+	var checked time.Time
+	for range t.C {
+		l.retryPending()
+		if time.Since(checked) >= epochEvery {
+			checked = time.Now()
+			if l.sweep(checked) {
+				l.working.Store(false)
+				// Something may have been added between the sweep and
+				// the store: go on if so and no other worker started.
+				if l.idle() || !l.working.CompareAndSwap(false, true) {
+					return
+				}
+			}
+			l.checkEpoch()
+		}
+	}
+}
+
+// retryPending sends each pending operation once more; it stops at the
+// first that fails to reach Redis, which is still away.
+func (l *RedisLedger) retryPending() {
+	l.pendMu.Lock()
+	ops := make([]pendingOp, 0, len(l.pending))
+	for _, op := range l.pending {
+		ops = append(ops, op)
+	}
+	l.pendMu.Unlock()
+	now := time.Now()
+	for _, op := range ops {
+		if now.After(op.until) {
+			l.untrack(op.account, op.id) // the hold has lapsed in Redis anyway
+			l.done(op)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), retryEvery*5)
+		err := l.apply(ctx, op)
+		cancel()
+		if err != nil && transient(err) {
+			return
+		}
+		l.done(op) // settled, released, or refused by Redis for good
+	}
+}
+
+func (l *RedisLedger) done(op pendingOp) {
+	l.pendMu.Lock()
+	delete(l.pending, op.account+"\x00"+op.id)
+	l.pendMu.Unlock()
+}
+
+// sweep drops lapsed holds, costs kept their time and empty accounts; it
+// reports whether nothing is left, pending operations included.
+func (l *RedisLedger) sweep(now time.Time) (empty bool) {
+	empty = true
+	for i := range l.local {
+		sh := &l.local[i]
+		sh.mu.Lock()
+		for account, a := range sh.m {
+			for id, h := range a.holds {
+				if !h.until.After(now) {
+					delete(a.holds, id)
+				}
+			}
+			n := 0
+			for n < len(a.settled) && !a.settled[n].until.After(now) {
+				n++
+			}
+			if n > 0 {
+				clear(a.settled[:n])
+				a.settled = a.settled[n:]
+			}
+			if len(a.holds) > 0 || len(a.settled) > 0 {
+				a.empty = 0
+				empty = false
+			} else if a.empty++; a.empty >= emptySweeps {
+				delete(sh.m, account)
+			} else {
+				empty = false
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return empty && l.retrying() == 0
+}
+
+func (l *RedisLedger) idle() bool { return l.localEmpty() && l.retrying() == 0 }
+
+// localEmpty: the instance keeps no account's holds or costs (accounts
+// emptied a moment ago are still there, and count).
+func (l *RedisLedger) localEmpty() bool {
+	for i := range l.local {
+		sh := &l.local[i]
+		sh.mu.Lock()
+		n := len(sh.m)
+		sh.mu.Unlock()
+		if n > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// hasState: the instance has a hold or a cost that Redis should keep.
+func (l *RedisLedger) hasState() bool {
+	for i := range l.local {
+		sh := &l.local[i]
+		sh.mu.Lock()
+		for _, a := range sh.m {
+			if len(a.holds) > 0 || len(a.settled) > 0 {
+				sh.mu.Unlock()
+				return true
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return false
+}
+
+// checkEpoch reads the epoch: one that is gone or another than the
+// instance's means Redis lost what the instance wrote, which it puts back.
+func (l *RedisLedger) checkEpoch() {
+	ctx, cancel := context.WithTimeout(context.Background(), RestoreWindow)
+	defer cancel()
+	e, err := l.rdb.Get(ctx, l.epochKey).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return // Redis is away: the next look will tell
+	}
+	l.mu.RLock()
+	seen := l.epoch
+	l.mu.RUnlock()
+	if cur, _, _ := strings.Cut(e, "|"); cur == seen.(string) && seen.(string) != "" {
+		return
+	}
+	_ = l.restore(ctx, seen)
+}

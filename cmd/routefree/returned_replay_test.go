@@ -19,10 +19,10 @@ import (
 // Money returned for an allowance on a paid invoice, still held when
 // finance moves the account to a prepaid plan, is invoiced as a top-up
 // paid at the move, by the commands finance runs: `invoices allowance`,
-// `credits adjust`, `accounts plan`, `invoices topups`. `replay`, folding
-// the history from its first event, prints the live reconciliation and
-// the same net invoiced: NT$1,000 billed, NT$300 allowed, NT$300 invoiced
-// at the move, what the customer paid.
+// `credits adjust`, `accounts plan` (which says so), `invoices topups`.
+// `replay`, folding the history from its first event, prints the live
+// reconciliation and the same net invoiced: NT$1,000 billed, NT$300
+// allowed, NT$300 invoiced at the move, what the customer paid.
 func TestReplayInvoicesReturnedMoneyAtAMoveToPrepaidAsTheLiveServiceDoes(t *testing.T) {
 	h := newLedgerHistory(t)
 	ctx, store, svc := h.ctx, h.store, h.svc
@@ -49,7 +49,12 @@ func TestReplayInvoicesReturnedMoneyAtAMoveToPrepaidAsTheLiveServiceDoes(t *test
 	env := append(os.Environ(), "ROUTEFREE_DATA_DIR="+h.dir)
 	runCLI(t, env, "invoices", "allowance", "--number", billed.Number, "--amount", "300", "--reason", "服務中斷補償")
 	runCLI(t, env, "credits", "adjust", "--account", "acme", "--amount", "300", "--reason", "allowance "+billed.Number)
-	runCLI(t, env, "accounts", "plan", "--account", "acme", "--plan", "starter")
+	// The move says what it invoices, and what to run for it.
+	if out := runCLI(t, env, "accounts", "plan", "--account", "acme", "--plan", "starter"); !strings.Contains(out,
+		"NT$300 returned to acme for allowances on invoices it had paid is now prepaid credit, invoiced as a top-up paid now") ||
+		!strings.Contains(out, "run: routefree invoices topups") {
+		t.Errorf("accounts plan does not say that the money returned is invoiced:\n%s", out)
+	}
 	runCLI(t, env, "invoices", "topups")
 	h.use("acme", time.Now(), "300") // prepaid: paid by the credit the move invoiced
 

@@ -249,7 +249,9 @@ func (a *account) DonationCode() string { return a.extra().donationCode }
 //   - returned: money paid for usage that an allowance took off its
 //     invoice, credited back by finance: no live invoice bills it, so it
 //     pays what is due, never invoiced at payment, and the monthly
-//     invoices bill the usage it pays.
+//     invoices bill the usage it pays. Prepaid usage is on no monthly
+//     invoice: what of it pays prepaid usage overdrawn, and all of it on a
+//     prepaid plan, is invoiced as a payment (ledger.invoiceReturned).
 //
 // The balance is paid + free + returned − due − overdrawn. Prepaid usage draws free
 // credit first, so that what was invoiced at payment lasts; postpaid usage
@@ -367,6 +369,26 @@ func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved, paid proj
 	d.claim = d.claim.Plus(paid)
 	c.returnCredit(c.free, d)
 	return moved, paid
+}
+
+// giveBack takes credit given while allowances on usage already paid left
+// the customer owed money back (allowedDebt.claim). It pays what
+// allowances left owed first, as credit given (allow). Then, as far as the
+// claim goes, it is money returned, the customer's own: it pays what else
+// is overdrawn (prepaid usage) as a payment would, so that part is invoiced
+// as a payment is (toInvoice), and the rest is returned credit. rest is
+// what is left of amt beyond the claim: credit given.
+func (c *credit) giveBack(amt projections.Amount, d *allowedDebt) (toInvoice, rest projections.Amount) {
+	owed := minAmount(minAmount(d.owed, c.overdrawn), amt)
+	c.overdrawn, amt = c.overdrawn.Minus(owed), amt.Minus(owed)
+	d.paidOverdrawn(owed, false)
+	r := minAmount(d.claim, amt)
+	d.claim, d.returned = d.claim.Minus(r), d.returned.Plus(r)
+	toInvoice = minAmount(c.overdrawn, r)
+	c.overdrawn = c.overdrawn.Minus(toInvoice)
+	c.returned = c.returned.Plus(r.Minus(toInvoice))
+	c.settleReturned()
+	return toInvoice, amt.Minus(r)
 }
 
 // returnCredit turns up to amt of free credit into money returned, as
@@ -765,6 +787,7 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 	case *domain.PlanChanged:
 		if a, ok := l.accounts[b.AccountID]; ok {
 			a.Plan = domain.Plan(l.str(string(b.Plan)))
+			l.invoiceReturned(a, e, projections.Amount{})
 		}
 	case *domain.AccountDetailsChanged:
 		// The buyer of the invoices issued from now on; issued ones keep
@@ -819,13 +842,13 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		u.Cost = u.Cost.Add(cost)
 	case *domain.CreditsAdjusted:
 		if a := l.accounts[b.AccountID]; a != nil {
-			l.adjust(a, b.Amount)
+			l.invoiceReturned(a, e, l.adjust(a, b.Amount))
 		}
 	case *domain.CreditsToppedUp:
 		a := l.accounts[b.AccountID]
 		if b.Method != domain.MethodCard && b.Method != domain.MethodBankTransfer {
 			if a != nil {
-				l.adjust(a, b.Amount) // credit given, not paid for
+				l.invoiceReturned(a, e, l.adjust(a, b.Amount)) // credit given, not paid for
 			}
 			return nil
 		}
@@ -843,23 +866,52 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 				return nil
 			}
 		}
-		acct := a.ID
-		l.topUpCount++
-		t := &topUp{Reference: b.Reference, Amount: amt,
-			month: monthIndex(e.OccurredAt), order: l.topUpCount}
-		a.topUps.add(t)
-		inv := l.topUpCover[coverKey(acct, b.Reference)]
-		delete(l.topUpCover, coverKey(acct, b.Reference))
-		if inv != nil && !inv.Voided {
-			t.cover = inv
-			if inv.TopUpRef == b.Reference && len(inv.TopUps) == 0 && inv.Covers.Sign() == 0 {
-				l.coverLegacyTopUp(inv, acct, t) // a legacy invoice folded before its top-up
-			}
-		} else {
-			l.markTopUps(acct)
-		}
+		l.addTopUp(a, b.Reference, amt, e.OccurredAt)
 	}
 	return nil
+}
+
+// addTopUp lists what of a payment received at at is invoiced at payment,
+// amt, under its reference: billed by an invoice folded before it, if any,
+// else marked for its invoice.
+func (l *ledger) addTopUp(a *account, ref string, amt projections.Amount, at time.Time) {
+	acct := a.ID
+	l.topUpCount++
+	t := &topUp{Reference: ref, Amount: amt, month: monthIndex(at), order: l.topUpCount}
+	a.topUps.add(t)
+	inv := l.topUpCover[coverKey(acct, ref)]
+	delete(l.topUpCover, coverKey(acct, ref))
+	if inv != nil && !inv.Voided {
+		t.cover = inv
+		if inv.TopUpRef == ref && len(inv.TopUps) == 0 && inv.Covers.Sign() == 0 {
+			l.coverLegacyTopUp(inv, acct, t) // a legacy invoice folded before its top-up
+		}
+	} else {
+		l.markTopUps(acct)
+	}
+}
+
+// invoiceReturned invoices money returned at e as a payment received then:
+// toInvoice, what of it paid prepaid usage overdrawn (credit.giveBack), and
+// all the money returned an account on a prepaid plan holds (moved to one,
+// or credited on one). Prepaid usage is on no monthly invoice, so that
+// money would otherwise pay usage that no invoice bills. Like a top-up's,
+// it pays what is overdrawn first, and the rest is paid credit. Nothing is
+// due while money is returned (credit.settleReturned), so all of it is
+// invoiced.
+func (l *ledger) invoiceReturned(a *account, e *eventstore.RecordedEvent, toInvoice projections.Amount) {
+	if a == nil {
+		return
+	}
+	if c := a.credit; c != nil && !a.Plan.Postpaid() && c.returned.Sign() > 0 {
+		amt := c.returned
+		c.returned = projections.Amount{}
+		toInvoice = toInvoice.Plus(l.pay(a, amt))
+	}
+	if toInvoice.Sign() > 0 {
+		// Named by the event that returned the money, as a replay names it.
+		l.addTopUp(a, "returned-"+e.ID.String(), toInvoice, e.OccurredAt)
+	}
 }
 
 // pay takes a payment into the account's credit (credit.pay), noting what
@@ -874,23 +926,35 @@ func (l *ledger) pay(a *account, amt projections.Amount) (toInvoice projections.
 
 // adjust takes a correction of the balance into the account's credit
 // (credit.adjust), noting what of it paid allowed usage and what paid
-// credit it gave back.
-func (l *ledger) adjust(a *account, d decimal.Decimal) {
-	l.refund(a, adjustCredit(a.creditOf(), l.allowed[a.ID], d))
+// credit it gave back. It returns what of it is money returned that paid
+// prepaid usage, to invoice.
+func (l *ledger) adjust(a *account, d decimal.Decimal) (toInvoice projections.Amount) {
+	refunded, toInvoice := adjustCredit(a.creditOf(), l.allowed[a.ID], d)
+	l.refund(a, refunded)
+	return toInvoice
 }
 
 // adjustCredit takes a correction of the balance into c (credit.adjust),
 // noting in debt (nil when the account has no allowance on a monthly
 // invoice) what of it paid allowed usage and what returned money paid for
-// usage an allowance took off. It returns the paid credit given back.
-func adjustCredit(c *credit, debt *allowedDebt, d decimal.Decimal) (refunded projections.Amount) {
+// usage an allowance took off. It returns the paid credit given back, and
+// what of the money returned paid prepaid usage overdrawn, to invoice as a
+// payment would be (credit.giveBack).
+func adjustCredit(c *credit, debt *allowedDebt, d decimal.Decimal) (refunded, toInvoice projections.Amount) {
+	if debt != nil && d.IsPositive() && debt.claim.Sign() > 0 {
+		var rest projections.Amount
+		toInvoice, rest = c.giveBack(projections.AmountOf(d), debt)
+		if d = rest.Decimal(); d.IsZero() {
+			return projections.Amount{}, toInvoice
+		}
+	}
 	before, free := c.overdrawn, c.free
 	refunded = c.adjust(d)
 	debt.paidOverdrawn(before.Minus(c.overdrawn), false)
 	if debt != nil && c.free.Cmp(free) > 0 {
 		c.returnCredit(c.free.Minus(free), debt) // money paid, credited back for an allowance
 	}
-	return refunded
+	return refunded, toInvoice
 }
 
 // refund records paid credit given back, which its top-up invoices still
@@ -1211,6 +1275,7 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 		al := Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt}
 		if c, d := l.usageCredit(inv); c != nil {
 			al.moved, al.paid = c.allow(projections.AmountOf(decimal.NewFromInt(b.Sales+b.Tax)), d)
+			l.invoiceReturned(l.accounts[inv.AccountID], e, projections.Amount{}) // credit given before it may be money returned now
 		}
 		ch := inv.change()
 		ch.allowances = append(ch.allowances, al)

@@ -199,7 +199,14 @@ func (s *Service) blankDocuments(seller mig.Seller) []Document {
 		for _, b := range s.blanks(p) {
 			out = append(out, Document{Message: MessageE0402, Number: b.Track, Period: period,
 				At: p.End(), Deadline: twrules.BlankDeadline(p),
-				write: func(w io.Writer) error { return mig.WriteE0402(w, b, seller) }})
+				write: func(w io.Writer) error {
+					// Named by the seller of the period's invoices.
+					one := []mig.Blank{b}
+					if err := s.blankSellers(context.Background(), p, one); err != nil {
+						return err
+					}
+					return mig.WriteE0402(w, one[0], seller)
+				}})
 		}
 	}
 	return out

@@ -192,6 +192,12 @@ func (h *history) use(rt *rapid.T) {
 	} else {
 		cost = decimal.New(int64(rapid.IntRange(1, 30_000).Draw(rt, "cost cents")), -2)
 	}
+	h.request(acct, model, started, cost)
+}
+
+// request records a request of acct that started at started and cost
+// cost, as the gateway does.
+func (h *history) request(acct, model string, started time.Time, cost decimal.Decimal) {
 	h.seq++
 	id := fmt.Sprintf("req-%d", h.seq)
 	h.append(domain.UsageStream(acct), domain.EventID(domain.TypeRequestCompleted, id), h.clock.Now(), &domain.RequestCompleted{
@@ -225,13 +231,36 @@ func (h *history) use(rt *rapid.T) {
 // plan moves b2c or pre to the other kind of plan: its later requests are
 // invoiced monthly (postpaid) or its later top-ups are (prepaid).
 func (h *history) plan(rt *rapid.T) {
-	acct := rapid.SampledFrom(movers).Draw(rt, "account to move")
+	h.move(rapid.SampledFrom(movers).Draw(rt, "account to move"))
+}
+
+// move moves acct, a mover, to the other kind of plan.
+func (h *history) move(acct string) {
 	pc := domain.PlanChanged{AccountID: acct, Plan: domain.PlanStarter}
 	if !h.plans[acct].Postpaid() {
 		pc.Plan, pc.CreditLimit = domain.PlanEnterprise, decimal.NewFromInt(100_000)
 	}
 	h.ok(h.cmd.ChangePlan(h.ctx, pc))
 	h.plans[acct] = pc.Plan
+	h.invoiceReturned(acct)
+}
+
+// invoiceReturned invoices the money returned to acct, if it is on a
+// prepaid plan, as a payment received now: prepaid usage is on no monthly
+// invoice. It pays what is overdrawn, then is paid credit.
+func (h *history) invoiceReturned(acct string) {
+	r := h.returned[acct]
+	if h.plans[acct].Postpaid() || !r.IsPositive() {
+		return
+	}
+	h.returned[acct] = decimal.Zero
+	h.paid[acct] = h.paid[acct].Add(r)
+	over := decimal.Min(h.overdrawn[acct], r)
+	h.overdrawn[acct] = h.overdrawn[acct].Sub(over)
+	h.payOwed(acct, over, h.byPayment)
+	h.credit[acct] = h.credit[acct].Add(r.Sub(over))
+	h.ok(h.svc.Sync(h.ctx))
+	h.ok(h.svc.InvoiceTopUps(h.ctx))
 }
 
 func (h *history) issue(rt *rapid.T) {
@@ -340,11 +369,27 @@ func (h *history) adjust(rt *rapid.T) {
 func (h *history) give(acct string, d decimal.Decimal, reason string) {
 	h.ok(h.cmd.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: reason}))
 	h.balance[acct] = h.balance[acct].Add(d)
+	if h.claim[acct].IsPositive() {
+		// It pays what allowances left owed, as credit given; then, as far
+		// as allowances took off usage paid, it is money returned, which
+		// pays what else is overdrawn (prepaid usage) as a payment would,
+		// invoiced at payment.
+		owed := decimal.Min(decimal.Min(h.owed[acct], h.overdrawn[acct]), d)
+		h.overdrawn[acct], d = h.overdrawn[acct].Sub(owed), d.Sub(owed)
+		h.payOwed(acct, owed, h.byCredit)
+		r := decimal.Min(h.claim[acct], d)
+		h.claim[acct], h.credited[acct], d = h.claim[acct].Sub(r), h.credited[acct].Add(r), d.Sub(r)
+		p := decimal.Min(h.overdrawn[acct], r)
+		h.overdrawn[acct], h.paid[acct] = h.overdrawn[acct].Sub(p), h.paid[acct].Add(p)
+		h.returned[acct] = h.returned[acct].Add(r.Sub(p))
+		h.settleReturned(acct)
+	}
 	over := decimal.Min(h.overdrawn[acct], d)
 	h.overdrawn[acct] = h.overdrawn[acct].Sub(over)
 	h.payOwed(acct, over, h.byCredit)
 	h.free[acct] = h.free[acct].Add(d.Sub(over))
 	h.returnCredit(acct, d.Sub(over))
+	h.invoiceReturned(acct)
 }
 
 // returnCredit records that up to amt of acct's free credit is money
@@ -439,6 +484,10 @@ func (h *history) allowance(rt *rapid.T) {
 	if inv.Net() < 1 {
 		return
 	}
+	if monthly && rapid.Bool().Draw(rt, "balance paid before the allowance") {
+		// The allowance then takes off usage paid already: money returned.
+		h.pay(inv.AccountID, decimal.Max(h.balance[inv.AccountID].Neg().Ceil(), decimal.NewFromInt(1)))
+	}
 	amount := rapid.Int64Range(1, inv.Net()).Draw(rt, "allowance")
 	a, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), amount, "服務中斷")
 	h.ok(err, ErrConflict) // nine allowances already
@@ -461,6 +510,7 @@ func (h *history) allowance(rt *rapid.T) {
 		h.early[a.Number] = decimal.NewFromInt(amount).Sub(t)
 		h.claim[acct] = h.claim[acct].Add(h.early[a.Number])
 		h.returnCredit(acct, h.free[acct])
+		h.invoiceReturned(acct)
 		// Finance credits the balance with the allowance, as its command
 		// says.
 		if rapid.Bool().Draw(rt, "allowance credited") {
@@ -470,6 +520,14 @@ func (h *history) allowance(rt *rapid.T) {
 		// payment pays what the allowance left owed, invoiced at payment.
 		if rapid.Bool().Draw(rt, "balance paid after the allowance") {
 			h.pay(acct, decimal.Max(h.balance[acct].Neg().Ceil(), decimal.NewFromInt(1)))
+		}
+		// A mover may change plans while holding the money returned.
+		if slices.Contains(movers, acct) && rapid.Bool().Draw(rt, "plan changed after the allowance") {
+			h.move(acct)
+			// And spend all its balance.
+			if h.balance[acct].IsPositive() && rapid.Bool().Draw(rt, "balance used after the plan change") {
+				h.request(acct, models[0], h.clock.Now(), h.balance[acct])
+			}
 		}
 	}
 }
@@ -690,11 +748,14 @@ func (h *history) check(settled bool) Reconciliation {
 		}
 	}
 	for _, acct := range accounts {
-		onInvoices := decimal.NewFromInt(monthlyNet[acct]).Add(pendingUsage[acct]).Add(h.claim[acct]).Add(h.returned[acct]).Add(h.refundedReturned[acct])
+		// Money credited back is unspent only while the balance holds it:
+		// usage overdrawn beside it spent it.
+		unspent := h.returned[acct].Sub(decimal.Min(h.returned[acct], h.overdrawn[acct]))
+		onInvoices := decimal.NewFromInt(monthlyNet[acct]).Add(pendingUsage[acct]).Add(h.claim[acct]).Add(unspent).Add(h.refundedReturned[acct])
 		slack := decimal.New(5*int64(len(monthsBilled[acct])), -1)
 		if h.received[acct].Sub(h.paid[acct]).Sub(h.rounded[acct]).GreaterThan(onInvoices.Add(slack)) {
-			rt.Fatalf("%s: received NT$%s, NT$%s invoiced at payment; monthly invoices bill NT$%d net, NT$%s pending, NT$%s owed back, NT$%s credited back and unspent, NT$%s refunded",
-				acct, h.received[acct], h.paid[acct], monthlyNet[acct], pendingUsage[acct], h.claim[acct], h.returned[acct], h.refundedReturned[acct])
+			rt.Fatalf("%s (%s): received NT$%s, NT$%s invoiced at payment; monthly invoices bill NT$%d net, NT$%s pending, NT$%s owed back, NT$%s credited back and unspent, NT$%s refunded",
+				acct, h.plans[acct], h.received[acct], h.paid[acct], monthlyNet[acct], pendingUsage[acct], h.claim[acct], unspent, h.refundedReturned[acct])
 		}
 	}
 	for _, acct := range accounts {

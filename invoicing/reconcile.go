@@ -365,3 +365,18 @@ func (s *Service) refusesBuyer(acct string) bool {
 	buyer(&inv, s.l.accounts[acct])
 	return s.unprintable(&inv) != ""
 }
+
+// ReturnedHeld is the money returned to an account for allowances on usage
+// it had paid that it still holds: a move to a prepaid plan invoices it as
+// a top-up paid then (docs/invoicing-ledger.md). It reads the store first.
+func (s *Service) ReturnedHeld(ctx context.Context, acct string) (decimal.Decimal, error) {
+	if err := s.Sync(ctx); err != nil {
+		return decimal.Zero, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.l.accounts[acct]; a != nil && a.credit != nil {
+		return a.credit.returned.Decimal(), nil
+	}
+	return decimal.Zero, nil
+}

@@ -306,7 +306,57 @@ func (s *Service) ExportE0402(w io.Writer, p twrules.Period) error {
 		return fmt.Errorf("%w: period %s runs until %s (Taipei): its numbers may still be used, and its unused ones are reported once it has ended, within ten days",
 			ErrInvalid, p, p.End().Add(-time.Second).In(twrules.Taipei).Format("2006-01-02 15:04:05"))
 	}
-	return mig.ExportE0402(w, s.Blanks(p), s.seller.MIG())
+	blanks := s.Blanks(p)
+	if err := s.blankSellers(context.Background(), p, blanks); err != nil {
+		return err
+	}
+	return mig.ExportE0402(w, blanks, s.seller.MIG())
+}
+
+// blankSellers sets the seller of each of a period's blanks to the one its
+// invoices recorded at issue, as their F0401s name it: that of the last
+// invoice the blank's 字軌 numbered, whose numbers the unused ones follow,
+// else that of the period's last invoice. The configuration may have
+// changed since; a period with no invoice recording its seller keeps the
+// configured one. s.mu is not held.
+func (s *Service) blankSellers(ctx context.Context, p twrules.Period, blanks []mig.Blank) error {
+	period := p.String()
+	s.mu.Lock()
+	var last *invoice
+	byTrack := map[string]*invoice{}
+	for _, inv := range s.l.invoices {
+		if inv.Period != period || len(inv.Number) < 2 {
+			continue
+		}
+		if last == nil || inv.at > last.at {
+			last = inv
+		}
+		if t := byTrack[inv.Number[:2]]; t == nil || inv.at > t.at {
+			byTrack[inv.Number[:2]] = inv
+		}
+	}
+	var invs []Invoice
+	from := make([]int, len(blanks)) // each blank's invoice in invs, -1: none
+	for i, b := range blanks {
+		inv := byTrack[b.Track]
+		if inv == nil {
+			inv = last
+		}
+		from[i] = slices.IndexFunc(invs, func(c Invoice) bool { return inv != nil && c.EventID == inv.EventID })
+		if inv != nil && from[i] < 0 {
+			invs, from[i] = append(invs, inv.clone()), len(invs)
+		}
+	}
+	s.mu.Unlock()
+	if err := s.LoadDocuments(ctx, invs); err != nil {
+		return err
+	}
+	for i := range blanks {
+		if from[i] >= 0 {
+			blanks[i].Seller = invs[from[i]].Seller
+		}
+	}
+	return nil
 }
 
 // Export writes one MIG 4.1 message type of a two-month period as a zip:

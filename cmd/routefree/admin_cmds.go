@@ -103,6 +103,13 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
+		// Money returned for allowances that the account holds is invoiced
+		// at a move to a prepaid plan (docs/invoicing-ledger.md): said once
+		// the move is recorded.
+		var returned decimal.Decimal
+		if given["plan"] && !domain.Plan(*plan).Postpaid() {
+			returned = returnedHeld(ctx, h.Store, *acct, stderr)
+		}
 		// What is not given keeps its value; a prepaid plan has no credit.
 		pc, err := h.UpdatePlan(ctx, *acct, func(pc *domain.PlanChanged) error {
 			if given["plan"] {
@@ -138,6 +145,10 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		fmt.Fprintf(stdout, "%s is now on %s: credit limit NT$%s, volume discount %s, rpm %s, tpm %s\n", pc.AccountID, pc.Plan,
 			pc.CreditLimit, pc.VolumeDiscount, customLimit(pc.RPM), customLimit(pc.TPM))
+		if returned.IsPositive() && !pc.Plan.Postpaid() {
+			fmt.Fprintf(stdout, "NT$%s returned to %s for allowances on invoices it had paid is now prepaid credit, invoiced as a top-up paid now "+
+				"(serve issues the invoice; else run: routefree invoices topups)\n", returned, pc.AccountID)
+		}
 		return nil
 	})
 }

@@ -329,3 +329,19 @@ func cmdStaffList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return nil
 	})
 }
+
+// returnedHeld is the money returned for allowances on usage acct had paid
+// that it still holds (invoicing.Service.ReturnedHeld); zero, with a
+// warning, when the ledger cannot be read.
+func returnedHeld(ctx context.Context, store eventstore.Store, acct string, stderr io.Writer) decimal.Decimal {
+	// The ledger is only read: no document is issued, whatever the seller.
+	svc, err := invoicing.New(store, invoicing.Config{Seller: invoicing.DevSeller()})
+	var held decimal.Decimal
+	if err == nil {
+		held, err = svc.ReturnedHeld(ctx, acct)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "routefree: warning: the money returned to %s that a move to a prepaid plan invoices could not be read: %v\n", acct, err)
+	}
+	return held
+}

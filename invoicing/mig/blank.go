@@ -45,10 +45,15 @@ type Blank struct {
 	Period twrules.Period
 	Track  string
 	Runs   []twrules.Range // each of Track, From ≤ To
+	// Seller is the seller the period's invoices recorded at issue, whose
+	// numbers these are; nil: the seller the message is built with.
+	Seller *domain.InvoiceSeller
 }
 
-// BuildE0402 checks and builds the E0402 message of b.
+// BuildE0402 checks and builds the E0402 message of b, naming b's seller,
+// else seller.
 func BuildE0402(b Blank, seller Seller) (*BranchTrackBlank, error) {
+	seller = sellerOf(domain.InvoiceIssued{Seller: b.Seller}, seller)
 	var errs []error
 	if !domain.ValidTaxID(seller.TaxID) {
 		errs = append(errs, fmt.Errorf("mig: seller 統一編號 %q fails its checksum", seller.TaxID))

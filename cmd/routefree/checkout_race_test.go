@@ -8,29 +8,13 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/routefree/routefree/gateway/providers/providertest"
-	"github.com/routefree/routefree/internal/testenv"
-	"github.com/routefree/routefree/payments/ecpay"
-	"github.com/routefree/routefree/payments/ecpay/ecpaytest"
 )
 
 // Checkouts of one account asked at once of two gateways on one store,
 // none confirmed: exactly one starts, and every other call is a 409 naming
 // it. Confirmed, another starts beside it.
 func TestCheckoutsAskedAtOnceOfTwoServes(t *testing.T) {
-	rurl, prefix := testenv.RedisURL(t)
-	fake := ecpaytest.New(ecpay.TestMerchantID, ecpay.TestHashKey, ecpay.TestHashIV)
-	t.Cleanup(fake.Close)
-	up := fakeUpstream(t, providertest.Script{Text: "ok", Chunks: 1})
-	env := append(baseEnv(up), "ROUTEFREE_ECPAY_MERCHANT_ID="+ecpay.TestMerchantID,
-		"ROUTEFREE_ECPAY_HASH_KEY="+ecpay.TestHashKey, "ROUTEFREE_ECPAY_HASH_IV="+ecpay.TestHashIV,
-		"ROUTEFREE_ECPAY_ENDPOINT="+fake.Endpoint())
-	store := []string{"--data-dir", t.TempDir()}
-	prepareDemo(t, env, store, 1_000_000, "100000")
-	shared := append(append([]string{}, store...), "--redis-url", rurl, "--redis-prefix", prefix)
-	a := startServe(t, env, shared...)
-	b := startServe(t, env, shared...)
+	_, env, store, a, b := twoECPayServes(t, "ok")
 	runCLI(t, env, append([]string{"accounts", "open", "--id", "acct_race", "--organisation", "搶單公司", "--plan", "starter"}, store...)...)
 	owner := issuedKey(t, runCLI(t, env, append([]string{"keys", "issue", "--account", "acct_race", "--name", "owner", "--management"}, store...)...))
 	for _, base := range []string{a.base, b.base} {

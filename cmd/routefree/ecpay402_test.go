@@ -20,19 +20,27 @@ import (
 // Its owner tops up by card through one of them; once ECPay's notification
 // of the payment is answered, requests pass again on both within a second.
 // Copies of one notification reaching both at once credit it once.
-func TestCardTopUpLiftsPaymentRequiredOnEveryServe(t *testing.T) {
+// twoECPayServes starts two gateways on one SQLite store and one Redis,
+// taking card and ATM top-ups through a fake ECPay, their upstream
+// answering text; it returns the fake, the environment and store flags
+// for the CLI, and the two gateways.
+func twoECPayServes(t *testing.T, text string) (fake *ecpaytest.Provider, env, store []string, a, b *proc) {
+	t.Helper()
 	rurl, prefix := testenv.RedisURL(t)
-	fake := ecpaytest.New(ecpay.TestMerchantID, ecpay.TestHashKey, ecpay.TestHashIV)
+	fake = ecpaytest.New(ecpay.TestMerchantID, ecpay.TestHashKey, ecpay.TestHashIV)
 	t.Cleanup(fake.Close)
-	up := fakeUpstream(t, providertest.Script{Text: "paid again", Chunks: 2})
-	env := append(baseEnv(up), "ROUTEFREE_ECPAY_MERCHANT_ID="+ecpay.TestMerchantID,
+	up := fakeUpstream(t, providertest.Script{Text: text, Chunks: 2})
+	env = append(baseEnv(up), "ROUTEFREE_ECPAY_MERCHANT_ID="+ecpay.TestMerchantID,
 		"ROUTEFREE_ECPAY_HASH_KEY="+ecpay.TestHashKey, "ROUTEFREE_ECPAY_HASH_IV="+ecpay.TestHashIV,
 		"ROUTEFREE_ECPAY_ENDPOINT="+fake.Endpoint())
-	store := []string{"--data-dir", t.TempDir()}
+	store = []string{"--data-dir", t.TempDir()}
 	prepareDemo(t, env, store, 1_000_000, "100000")
 	shared := append(append([]string{}, store...), "--redis-url", rurl, "--redis-prefix", prefix)
-	a := startServe(t, env, shared...)
-	b := startServe(t, env, shared...)
+	return fake, env, store, startServe(t, env, shared...), startServe(t, env, shared...)
+}
+
+func TestCardTopUpLiftsPaymentRequiredOnEveryServe(t *testing.T) {
+	fake, env, store, a, b := twoECPayServes(t, "paid again")
 
 	runCLI(t, env, append([]string{"accounts", "open", "--id", "acct_broke", "--organisation", "沒錢公司", "--plan", "starter"}, store...)...)
 	key := issuedKey(t, runCLI(t, env, append([]string{"keys", "issue", "--account", "acct_broke", "--name", "app"}, store...)...))

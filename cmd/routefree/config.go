@@ -18,6 +18,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/console"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/catalog"
@@ -474,13 +475,17 @@ func (c *Config) Validate() error {
 	if c.ReadyMaxLag <= 0 || c.MetricsInterval <= 0 {
 		errs = append(errs, errors.New("--ready-max-lag and --metrics-interval must be positive"))
 	}
-	if _, err := decimal.NewFromString(c.DemoCredit); err != nil {
-		errs = append(errs, fmt.Errorf("--demo-credit %s is not a decimal amount", domain.Quote(c.DemoCredit)))
-	}
-	if d, err := decimal.NewFromString(c.MaxTopUp); err != nil || !d.IsPositive() {
+	// Amounts are written plainly, as the CLI's and the console's are. The
+	// demo credit is a top-up: checked here, before anything is stored, a
+	// refusal cannot leave a demo account opened without its credit or key.
+	maxTopUp, ok := commands.PlainAmount(c.MaxTopUp)
+	if !ok || !maxTopUp.IsPositive() {
 		errs = append(errs, fmt.Errorf("--max-topup %s: want a positive amount of NTD", domain.Quote(c.MaxTopUp)))
 	}
-	if d, err := decimal.NewFromString(c.LowBalance); err != nil || d.IsNegative() {
+	if d, ok := commands.PlainAmount(c.DemoCredit); !ok || !d.IsPositive() || !d.IsInteger() || (maxTopUp.IsPositive() && d.GreaterThan(maxTopUp)) {
+		errs = append(errs, fmt.Errorf("--demo-credit %s: want a whole number of NTD, 1 or more and at most --max-topup (a top-up's bounds)", domain.Quote(c.DemoCredit)))
+	}
+	if d, ok := commands.PlainAmount(c.LowBalance); !ok || d.IsNegative() {
 		errs = append(errs, fmt.Errorf("--low-balance %s: want an amount of NTD, 0 or more", domain.Quote(c.LowBalance)))
 	}
 	switch c.LogLevel {

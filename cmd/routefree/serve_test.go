@@ -79,3 +79,36 @@ func TestServeReportsBadBaseURLs(t *testing.T) {
 		t.Errorf("OPENAI_BASE_URL reported more than once:\n%s", errs)
 	}
 }
+
+// A demo credit that no top-up could be stops serve before it makes a
+// store: a negative or fractional one opened the demo account and then
+// failed its top-up, and the next start said the demo key and the first
+// admin token had been printed when neither had. Amounts of settings are
+// written plainly, as the CLI's and the console's are.
+func TestServeRefusesADemoCreditNoTopUpCouldBe(t *testing.T) {
+	env := baseEnv("http://127.0.0.1:1/v1")
+	for _, c := range []struct {
+		flags []string
+		says  string
+	}{
+		{[]string{"--demo-credit", "-5"}, `--demo-credit "-5"`},
+		{[]string{"--demo-credit", "0.5"}, `--demo-credit "0.5"`},
+		{[]string{"--demo-credit", "0"}, `--demo-credit "0"`},
+		{[]string{"--demo-credit", "1e3"}, `--demo-credit "1e3"`},
+		{[]string{"--demo-credit", "5000", "--max-topup", "1000"}, `--demo-credit "5000"`},
+		{[]string{"--max-topup", "1e6"}, `--max-topup "1e6"`},
+		{[]string{"--low-balance", "+100"}, `--low-balance "+100"`},
+	} {
+		dir := filepath.Join(t.TempDir(), "data")
+		code, out, errs := serveExits(t, env, append(c.flags, "--data-dir", dir, "--listen", "127.0.0.1:0", "--bootstrap-demo")...)
+		if code != 2 || !strings.Contains(errs, c.says) {
+			t.Errorf("serve %v: exit %d, want 2 naming %s\n%s", c.flags, code, c.says, errs)
+		}
+		if strings.Contains(out, "sk-rf-") || strings.Contains(out, "rf-staff-") {
+			t.Errorf("serve %v printed secrets before failing:\n%s", c.flags, out)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("serve %v made %s before failing: %v", c.flags, dir, err)
+		}
+	}
+}

@@ -191,6 +191,9 @@ func caughtUp(ctx context.Context, r *projections.Runner) error {
 // AdminTokenEnv names the variable holding the first admin token.
 const AdminTokenEnv = "ROUTEFREE_ADMIN_TOKEN"
 
+// BootstrapTokenName names the first admin token, which Bootstrap prints.
+const BootstrapTokenName = "bootstrap"
+
 // Bootstrap makes sure an admin can sign in: it registers ROUTEFREE_ADMIN_TOKEN
 // as an admin token, or, when the store holds no staff token at all, issues
 // one and prints it to stdout, once. Call it after the projections (with
@@ -217,7 +220,7 @@ func Bootstrap(ctx context.Context, deps Deps, stdout io.Writer) error {
 	if len(deps.Views.StaffTokens()) > 0 {
 		return nil
 	}
-	id, secret, err := h.IssueStaffToken(ctx, "admin", "bootstrap")
+	id, secret, err := h.IssueStaffToken(ctx, "admin", BootstrapTokenName)
 	if err != nil {
 		return fmt.Errorf("console: first admin token: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/routefree/routefree/console"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/projections"
 )
@@ -67,7 +68,25 @@ func (in *instance) tellExisting(w io.Writer, events int64) {
 		// bootstraps the store as a new one and prints its keys below.
 		return
 	}
-	fmt.Fprintln(w, "  the demo key and the first admin token were printed when this store was new, and are not shown again;")
+	// Say only what an earlier start printed: a store first served without
+	// --bootstrap-demo has no demo key yet (this start may print one), and
+	// an admin token given by ROUTEFREE_ADMIN_TOKEN was never printed.
+	var printed []string
+	if len(in.models.Keys.ByAccount(demoAccount)) > 0 {
+		printed = append(printed, "the demo key")
+	}
+	for _, t := range in.views.StaffTokens() {
+		if t.Name == console.BootstrapTokenName {
+			printed = append(printed, "the first admin token")
+			break
+		}
+	}
+	switch len(printed) {
+	case 1:
+		fmt.Fprintf(w, "  %s was printed when this store was new, and is not shown again;\n", printed[0])
+	case 2:
+		fmt.Fprintf(w, "  %s and %s were printed when this store was new, and are not shown again;\n", printed[0], printed[1])
+	}
 	store := in.cfg.storeFlags()
 	fmt.Fprintf(w, "  a new API key:     routefree keys issue --account acct_demo%s   (or another account's ID)\n", store)
 	fmt.Fprintf(w, "  a new admin token: routefree staff issue --role admin%s   (or set ROUTEFREE_ADMIN_TOKEN)\n", store)

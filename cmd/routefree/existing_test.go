@@ -286,3 +286,34 @@ func TestServeOnAStoreWithOnlyPricesPrintsItsKeysAsNew(t *testing.T) {
 		t.Fatalf("it does not say the store held a history:\n%s", out)
 	}
 }
+
+// A store first served without --bootstrap-demo holds no demo account:
+// served again with it, serve prints the demo key, and does not claim the
+// key was printed when the store was new. Nor does it name a first admin
+// token it never printed, where the first start took ROUTEFREE_ADMIN_TOKEN.
+func TestServeOnAnExistingStoreSaysWhatWasPrinted(t *testing.T) {
+	dir := t.TempDir()
+	env := append(baseEnv("http://127.0.0.1:1"), "ROUTEFREE_DATA_DIR="+dir)
+	first := startServe(t, append(env, "ROUTEFREE_ADMIN_TOKEN=rf-staff-"+strings.Repeat("x", 40)))
+	if code := first.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
+	}
+	second := startServe(t, env, "--bootstrap-demo")
+	out := second.out.String()
+	if code := second.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
+	}
+	if !strings.Contains(out, "opened the existing store") || second.demoKey == "" {
+		t.Fatalf("want the store told of and a demo key printed:\n%s", out)
+	}
+	for _, claim := range []string{"demo key", "first admin token"} {
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "were printed when") && strings.Contains(line, claim) {
+				t.Errorf("the start claims the %s was printed before:\n%s", claim, out)
+			}
+		}
+	}
+	if !strings.Contains(out, "routefree staff issue --role admin") {
+		t.Errorf("the start does not say how to get an admin token:\n%s", out)
+	}
+}

@@ -495,6 +495,9 @@ func (in *instance) readiness(ctx context.Context) (reason string, lagging []str
 	return "", nil
 }
 
+// demoAccount is the account --bootstrap-demo opens.
+const demoAccount = "acct_demo"
+
 // firstRun publishes the catalog's prices when none exist, and with
 // --bootstrap-demo opens a demo account with credit and prints its key.
 func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
@@ -508,7 +511,7 @@ func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 	if !in.cfg.BootstrapDemo {
 		return nil
 	}
-	const demo = "acct_demo"
+	const demo = demoAccount
 	if _, _, err := in.cmds.Account(ctx, demo); err == nil {
 		fmt.Fprintln(stdout, "demo account exists already; issue another key with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
 		return in.catchUp(ctx)

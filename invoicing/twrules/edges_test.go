@@ -41,14 +41,24 @@ func TestRangeEnds(t *testing.T) {
 }
 
 func TestPeriodEnds(t *testing.T) {
-	for _, s := range []string{"2026-01", "2026-11", "1912-01"} {
-		if _, err := ParsePeriod(s); err != nil {
-			t.Errorf("%s: %v", s, err)
+	for _, s := range []string{"2026-01", "2026-11", "1912-01", "2910-11"} {
+		if p, err := ParsePeriod(s); err != nil || len(p.Code()) != 5 {
+			t.Errorf("%s: %v, code %q", s, err, p.Code())
 		}
 	}
-	for _, s := range []string{"1911-11", "2026-13", "2026-00", "2026-02"} {
-		if _, err := ParsePeriod(s); err == nil {
-			t.Errorf("%s accepted", s)
+	// The refusal names what is wrong: a year outside the ROC years the
+	// 3-digit period code holds (1 to 999), or a month that does not
+	// start a period. 9999-11 was taken, and its code ran to 6 digits.
+	for s, says := range map[string]string{
+		"1911-11": "year", "1900-01": "year", "2911-01": "year", "9999-11": "year",
+		"2026-13": "month", "2026-00": "month", "2026-02": "month",
+	} {
+		_, err := ParsePeriod(s)
+		if err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("%s: %v, want a refusal naming the %s", s, err, says)
+		}
+		if says == "year" && err != nil && strings.Contains(err.Error(), "month") {
+			t.Errorf("%s: %v blames the month", s, err)
 		}
 	}
 }

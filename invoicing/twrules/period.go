@@ -35,7 +35,11 @@ func ParsePeriod(s string) (Period, error) {
 	if _, err := fmt.Sscanf(s, "%4d-%2d", &y, &m); err != nil {
 		return Period{}, fmt.Errorf("twrules: period %q: %v", s, err)
 	}
-	if m < 1 || m > 12 || m%2 == 0 || y < 1912 {
+	// The period code carries the ROC year in three digits: years 1 to 999.
+	if y <= rocOffset || y > rocOffset+999 {
+		return Period{}, fmt.Errorf("twrules: period %q: the year must be from %d to %d (ROC years 1 to 999)", s, rocOffset+1, rocOffset+999)
+	}
+	if m < 1 || m > 12 || m%2 == 0 {
 		return Period{}, fmt.Errorf("twrules: period %q: month must be odd (01, 03, …, 11)", s)
 	}
 	return Period{Year: y, StartMonth: time.Month(m)}, nil

@@ -71,6 +71,14 @@ func filterFrom(q func(string) string) (EventFilter, error) {
 	if f.After, err = parsePosition(q("after")); err != nil {
 		return f, err
 	}
+	// A filter that can match nothing by mistake would answer an empty
+	// page or export that reads as a true one.
+	if f.Type != "" && !domain.Known(f.Type) {
+		return f, fmt.Errorf("event type %s does not exist", domain.Quote(f.Type))
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return f, fmt.Errorf("until %s must come after since %s", domain.Quote(q("until")), domain.Quote(q("since")))
+	}
 	if n, err := strconv.Atoi(q("limit")); err == nil && n > 0 {
 		f.Limit = min(n, 1000)
 	}

@@ -179,6 +179,8 @@ var errorPatterns = []errorPattern{
 	ep(`the range must run forward and span at most (\d+) days`, "err.date.range"),
 	ep(`time "([^"]*)" is not RFC 3339 nor YYYY-MM-DD\[THH:MM\]`, "err.time.format"),
 	ep(`position "([^"]*)" is not commit/prepare`, "err.position"),
+	ep(`event type ("[^"]*") does not exist`, "err.event.type"),
+	ep(`until ("[^"]*") must come after since ("[^"]*")`, "err.time.order"),
 	ep(`the change is recorded but the read models are behind; reload shortly`, "err.behind"),
 	ep(`the form has no one-time token: reload the page and send it again`, "err.form.once"),
 	ep(`invoice (\S+) changed since the form was shown \((\d+) allowances, not (\d+)\): reload the page`, "err.form.stale"),

@@ -641,6 +641,8 @@ var messages = map[string][2]string{
 	"err.date.format":                 {"日期格式須為 YYYY-MM-DD。", "Dates are YYYY-MM-DD."},
 	"err.date.range":                  {"日期區間須由早到晚，且最多 {1} 天。", "The range must run forward and span at most {1} days."},
 	"err.time.format":                 {"時間「{1}」的格式須為 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM。", "Time {1}: want YYYY-MM-DD or YYYY-MM-DDTHH:MM."},
+	"err.event.type":                  {"沒有 {1} 這種事件類型：請從清單中選擇。", "There is no event type {1}: choose one from the list."},
+	"err.time.order":                  {"結束時間 {1} 須晚於開始時間 {2}。", "The end {1} must come after the start {2}."},
 	"err.position":                    {"位置「{1}」的格式須為 commit/prepare。", "Position {1}: want commit/prepare."},
 	"err.behind":                      {"變更已記錄，但畫面資料尚未更新，請稍後重新整理。", "The change is recorded but the figures are behind: reload shortly."},
 	"err.form.once":                   {"表單缺少一次性代碼，請重新整理頁面後再送出。", "The form has no one-time token: reload the page and send it again."},

@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/invoicing/twrules"
 )
 
 func init() {
@@ -27,8 +30,10 @@ func parseTime(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	taipei, _ := time.LoadLocation("Asia/Taipei")
-	return time.ParseInLocation("2006-01-02", s, taipei)
+	if t, err := time.ParseInLocation(time.DateOnly, s, twrules.Taipei); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%s: want an RFC 3339 instant such as 2026-12-01T09:00:00+08:00 or a date such as 2026-12-01 (Taipei)", domain.Quote(s))
 }
 
 func cmdEventsExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -42,11 +47,19 @@ func cmdEventsExport(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	from, err := parseTime(*since)
 	if err != nil {
-		return fmt.Errorf("%w: --since: %v", errUsage, err)
+		return fmt.Errorf("%w: --since %v", errUsage, err)
 	}
 	to, err := parseTime(*until)
 	if err != nil {
-		return fmt.Errorf("%w: --until: %v", errUsage, err)
+		return fmt.Errorf("%w: --until %v", errUsage, err)
+	}
+	// A filter that can match nothing by mistake would write an empty
+	// export that reads as a true one.
+	if *typ != "" && !domain.Known(*typ) {
+		return fmt.Errorf("%w: --type: event type %s does not exist; the types are %s", errUsage, domain.Quote(*typ), strings.Join(domain.Types(), ", "))
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
+		return fmt.Errorf("%w: --until must come after --since", errUsage)
 	}
 	filter := eventstore.Filter{Stream: *stream, Type: *typ, Since: from, Until: to}
 	store, err := openStore(ctx, c)

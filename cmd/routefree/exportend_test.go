@@ -88,3 +88,28 @@ func TestEventsExportEndRecord(t *testing.T) {
 		t.Fatalf("an unmarked export with --accept-unmarked: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// An export's filter that can match nothing by mistake is refused, where
+// it wrote an empty export that read as a true one: an event type that
+// does not exist, a time that is neither RFC 3339 nor a date, or a range
+// that ends before it starts.
+func TestEventsExportRefusesFiltersThatCannotMatch(t *testing.T) {
+	dir := storeDir(t)
+	mustCLI(t, "accounts", "open", "--id", "acct_x", "--organisation", "匯出公司", "--data-dir", dir)
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--type", "acount.opened"}, `event type "acount.opened" does not exist`},
+		{[]string{"--since", "yesterday"}, `--since "yesterday": want an RFC 3339 instant`},
+		{[]string{"--since", "2026-12-10", "--until", "2026-12-01"}, "--until must come after --since"},
+	} {
+		code, out, errs := cli(t, append([]string{"events", "export", "--data-dir", dir}, c.args...)...)
+		if code != 2 || !strings.Contains(errs, c.says) || out != "" {
+			t.Errorf("events export %v: exit %d, %q, %d bytes out; want 2 saying %q", c.args, code, errs, len(out), c.says)
+		}
+	}
+	if evs := exportEvents(t, mustCLI(t, "events", "export", "--data-dir", dir, "--type", "account.opened", "--since", "2026-01-01")); len(evs) != 1 {
+		t.Fatalf("a known type and date: %d events", len(evs))
+	}
+}

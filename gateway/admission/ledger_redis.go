@@ -53,6 +53,9 @@ type RedisLedger struct {
 	opt      LedgerOptions
 	// redisClock stands for Redis's clock in tests of expiry; nil in use.
 	redisClock func() time.Time
+	// redisRunID stands for the run_id Redis reports (INFO server) in
+	// tests of a restart; nil in use.
+	redisRunID func() string
 
 	// mu is read-locked by each operation from its script to the local
 	// record of its outcome, and locked by a restore, so that nothing
@@ -98,7 +101,8 @@ const epochLost = "ROUTEFREE_EPOCH"
 
 // luaLedger: helpers shared by the scripts. Numbers are written with
 // string.format('%d') since tostring() would print large ones as 1e+15.
-// Every script's last argument is the caller's epoch token.
+// Every script's last arguments are the run_id to take as Redis's ("":
+// read it) and the caller's epoch token.
 const luaLedger = `
 local function fmt(n) return string.format('%d', n) end
 local function clock(given)
@@ -109,11 +113,19 @@ local function clock(given)
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- server: the run_id of the Redis process, unless given (tests).
+local function server(given)
+  if given ~= '' then return given end
+  return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') or ''
+end
 -- epoch: the moment Holds may be taken again, or nil if the caller's
--- token is not the current epoch's.
-local function epoch()
-  local tok, ready = string.match(redis.call('GET', KEYS[4]) or '', '^(.*)|(%d+)$')
+-- token is not the current epoch's or, when strict, the epoch was written
+-- by another Redis process (restarted from a snapshot, a replica
+-- promoted). The epoch key is the script's last key.
+local function epoch(strict)
+  local tok, ready = string.match(redis.call('GET', KEYS[#KEYS]) or '', '^(.*)|(%d+)$')
   if tok == nil or tok ~= ARGV[#ARGV] then return nil end
+  if strict and string.match(tok, '@(%x*)$') ~= server(ARGV[#ARGV - 1]) then return nil end
   return tonumber(ready)
 end
 local function drop(id)
@@ -144,13 +156,23 @@ local function touch(ttl)
 end
 `
 
+// luaEpochCheck also asks Redis its run_id (INFO, about 6 µs of Redis's
+// time): the scripts whose outcome an unnoticed snapshot would make wrong
+// use it. A settle or release sent to a snapshot is harmless: the
+// instance keeps the cost and puts it back once the snapshot is noticed,
+// and a release only frees credit.
 const luaEpochCheck = `
-local ready = epoch()
+local ready = epoch(true)
 if not ready then return redis.error_reply('` + epochLost + ` ledger state lost') end
 `
 
+const luaTokenCheck = `
+if not epoch(false) then return redis.error_reply('` + epochLost + ` ledger state lost') end
+`
+
 // Hold ARGV: id, key, amount, base, applied, keySpent, keyLimit (-1 none),
-// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms, epoch.
+// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms, run_id,
+// epoch.
 // Mirrors holdInput.decide.
 var holdScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local id, key = ARGV[1], ARGV[2]
@@ -189,9 +211,9 @@ return {0, h, avail}
 `)
 
 // Settle ARGV: id, key, cost, version, now ms (-1: Redis's TIME), idle TTL
-// ms, epoch. Returns the settlement's time; a request settled already is
+// ms, run_id, epoch. Returns the settlement's time; a request settled already is
 // not settled again, and its first settlement's time is returned.
-var settleHoldScript = redis.NewScript(luaLedger + luaEpochCheck + `
+var settleHoldScript = redis.NewScript(luaLedger + luaTokenCheck + `
 local now = clock(ARGV[5])
 expire(now)
 local done = redis.call('HGET', KEYS[1], 's:' .. ARGV[1])
@@ -203,15 +225,15 @@ touch(tonumber(ARGV[6]))
 return now
 `)
 
-// Release ARGV: id, now ms (-1: Redis's TIME), epoch.
-var releaseScript = redis.NewScript(luaLedger + luaEpochCheck + `
+// Release ARGV: id, now ms (-1: Redis's TIME), run_id, epoch.
+var releaseScript = redis.NewScript(luaLedger + luaTokenCheck + `
 expire(clock(ARGV[2]))
 drop(ARGV[1])
 return 1
 `)
 
 // Renew ARGV: id, now ms (-1: Redis's TIME), hold TTL ms, idle TTL ms,
-// epoch. 1 if the hold was active and now expires HoldTTL from now.
+// run_id, epoch. 1 if the hold was active and now expires HoldTTL from now.
 var renewScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local now = clock(ARGV[2])
 expire(now)
@@ -225,8 +247,8 @@ touch(tonumber(ARGV[4]))
 return 1
 `)
 
-// Held ARGV: now ms (-1: Redis's TIME), epoch.
-var heldScript = redis.NewScript(luaLedger + luaEpochCheck + `
+// Held ARGV: now ms (-1: Redis's TIME), run_id, epoch.
+var heldScript = redis.NewScript(luaLedger + luaTokenCheck + `
 expire(clock(ARGV[1]))
 local t = redis.call('HMGET', KEYS[1], 'sum', 'n')
 return {tonumber(t[1]) or 0, tonumber(t[2]) or 0}
@@ -234,22 +256,32 @@ return {tonumber(t[1]) or 0, tonumber(t[2]) or 0}
 
 // Restore ARGV: now ms (-1: Redis's TIME), idle TTL ms, number of holds,
 // then per hold id, key, micro, ms left; then per settled cost id, key,
-// micro, settledAtMs, version; epoch. Puts back what is missing: a hold
-// already there or already settled, a cost already recorded, is left be.
+// micro, settledAtMs, version; run_id, epoch. Puts back what is missing:
+// a cost already recorded is left be, as is a hold already settled; a
+// hold a snapshot kept with an earlier deadline gets the instance's, and a
+// settled request's hold a snapshot kept is replaced by its cost.
 var restoreScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local now, idle, nh = clock(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local i = 4
 for _ = 1, nh do
   local id, key, m, left = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   i = i + 4
-  if redis.call('HEXISTS', KEYS[1], 'r:' .. id) == 0 and redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 then
+  local v = redis.call('HGET', KEYS[1], 'r:' .. id)
+  if v then
+    local dl = tonumber(string.match(v, '^%-?%d+|(%d+)|'))
+    if dl < now + left then
+      redis.call('HSET', KEYS[1], 'r:' .. id, fmt(m) .. '|' .. fmt(now + left) .. '|' .. key)
+      redis.call('ZADD', KEYS[2], fmt(now + left), id)
+    end
+  elseif redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 then
     put(id, key, m, now + left)
   end
 end
-while i < #ARGV do
+while i < #ARGV - 1 do
   local id, key, m, at, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   i = i + 5
   if redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 then
+    drop(id)
     redis.call('ZADD', KEYS[3], v, m .. '|' .. at .. '|' .. key .. '|' .. id)
     redis.call('HSET', KEYS[1], 's:' .. id, at)
   end
@@ -260,21 +292,25 @@ return 1
 
 // Epoch KEYS: the epoch key. ARGV: a new token, now ms (-1: Redis's
 // TIME), restore window ms, the caller's token ("" if it has none yet),
-// "1" if the caller has holds or costs to put back. Returns the current
-// epoch, creating it if missing. One missing under an instance that had a
-// token means Redis lost the state written under it: Holds then wait out
-// the window, for every instance to put its own back. So they do when an
-// instance with something to put back finds another token: an instance
-// that never had one (the first of a new prefix, or one started after the
-// loss) created it without a wait.
+// "1" if the caller has holds or costs to put back, the run_id to take as
+// Redis's ("": read it). Returns the current epoch "<token>@<run_id>|<readyAtMs>",
+// making a new one if it is missing or another Redis process wrote it.
+// One missing under an instance that had a token means Redis lost the
+// state written under it, and one written by another process means Redis
+// came back from a snapshot or a replica that may lack what was written
+// since: Holds then wait out the window, for every instance to put its own
+// back. So they do when an instance with something to put back finds
+// another token. An instance that never had one and finds none (the first
+// of a new prefix, or one started after a loss) creates it without a wait.
 var epochScript = redis.NewScript(luaLedger + `
 local now, window, known = clock(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local srv = server(ARGV[6])
 local e = redis.call('GET', KEYS[1])
 local tok, ready = string.match(e or '', '^(.*)|(%d+)$')
-if tok == nil then
+if tok == nil or string.match(tok, '@(%x*)$') ~= srv then
   ready = 0
-  if known ~= '' then ready = now + window end
-  e = ARGV[1] .. '|' .. fmt(ready)
+  if known ~= '' or tok ~= nil then ready = now + window end
+  e = ARGV[1] .. '@' .. srv .. '|' .. fmt(ready)
   redis.call('SET', KEYS[1], e)
 elseif known ~= '' and tok ~= known and ARGV[5] == '1' and tonumber(ready) < now + window then
   e = tok .. '|' .. fmt(now + window)
@@ -290,6 +326,15 @@ func (l *RedisLedger) nowMS() int64 {
 		return -1
 	}
 	return l.redisClock().UnixMilli()
+}
+
+// runID is "", for the scripts to read Redis's run_id, unless a test
+// stands in for it.
+func (l *RedisLedger) runID() string {
+	if l.redisRunID == nil {
+		return ""
+	}
+	return l.redisRunID()
 }
 
 // Hold implements Ledger.
@@ -309,7 +354,7 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 		r, err = holdScript.Run(ctx, l.rdb, keys, requestID, key,
 			in.amount, in.base, in.applied, in.keySpent, in.keyLimit,
 			l.nowMS(), l.opt.HoldTTL.Milliseconds(),
-			l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds(), tok).Int64Slice()
+			l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.runID(), tok).Int64Slice()
 		if err == nil && len(r) == 3 && r[0] == holdOK {
 			l.tracked(account, key, requestID, in.amount, in.applied)
 		}
@@ -386,12 +431,12 @@ func (l *RedisLedger) apply(ctx context.Context, op pendingOp) error {
 		if op.settle {
 			var at int64
 			at, err = settleHoldScript.Run(ctx, l.rdb, keys, op.id, op.key, op.micro, op.version,
-				l.nowMS(), l.opt.idleTTL().Milliseconds(), tok).Int64()
+				l.nowMS(), l.opt.idleTTL().Milliseconds(), l.runID(), tok).Int64()
 			if err == nil {
 				l.settled(op, at)
 			}
 		} else {
-			err = releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), tok).Err()
+			err = releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), l.runID(), tok).Err()
 			if err == nil {
 				l.untrack(op.account, op.id)
 			}
@@ -414,7 +459,7 @@ func (l *RedisLedger) Renew(ctx context.Context, account, requestID string) (boo
 		l.mu.RLock()
 		tok := l.epoch
 		r, err := renewScript.Run(ctx, l.rdb, keys, requestID, l.nowMS(),
-			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), tok).Int64()
+			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.runID(), tok).Int64()
 		if err == nil {
 			l.renewed(account, requestID, r == 1)
 		}
@@ -440,7 +485,7 @@ func (l *RedisLedger) Held(ctx context.Context, account string) (decimal.Decimal
 	for try := 0; ; try++ {
 		l.mu.RLock()
 		tok := l.epoch
-		r, err := heldScript.Run(ctx, l.rdb, keys, l.nowMS(), tok).Int64Slice()
+		r, err := heldScript.Run(ctx, l.rdb, keys, l.nowMS(), l.runID(), tok).Int64Slice()
 		l.mu.RUnlock()
 		if again, rerr := l.lostEpoch(ctx, err, tok, try); rerr != nil {
 			err = rerr

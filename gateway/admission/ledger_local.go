@@ -198,7 +198,7 @@ func (l *RedisLedger) restore(ctx context.Context, seen any) error {
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
 	e, err := epochScript.Run(ctx, l.rdb, []string{l.epochKey}, hex.EncodeToString(tok[:]), l.nowMS(),
-		RestoreWindow.Milliseconds(), known, mine, l.runID()).Text()
+		RestoreWindow.Milliseconds(), known, mine, l.info()).Text()
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (l *RedisLedger) restore(ctx context.Context, seen any) error {
 				}
 			}
 			if len(args) > 3 {
-				jobs = append(jobs, job{account, append(args, l.runID(), cur)})
+				jobs = append(jobs, job{account, append(args, l.info(), cur)})
 			}
 		}
 		sh.mu.Unlock()
@@ -379,7 +379,7 @@ func (l *RedisLedger) hasState() bool {
 }
 
 // checkScript fails as the others do when the epoch is not the caller's.
-// KEYS: the epoch key. ARGV: run_id, epoch.
+// KEYS: the epoch key. ARGV: info, epoch.
 var checkScript = redis.NewScript(luaLedger + luaEpochCheck + `return 1`)
 
 // checkEpoch checks the epoch: one that is gone, another than the
@@ -391,7 +391,7 @@ func (l *RedisLedger) checkEpoch() {
 	l.mu.RLock()
 	seen := l.epoch
 	l.mu.RUnlock()
-	err := checkScript.Run(ctx, l.rdb, []string{l.epochKey}, l.runID(), seen).Err()
+	err := checkScript.Run(ctx, l.rdb, []string{l.epochKey}, l.info(), seen).Err()
 	if err != nil && isEpochLost(err) {
 		_ = l.restore(ctx, seen)
 	}

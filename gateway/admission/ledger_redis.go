@@ -21,7 +21,7 @@ import (
 //	         "s:<requestID>" → settledAtMs, while the settled cost is kept
 //	x  ZSET  requestID scored by its deadline (ms), to expire holds
 //	s  ZSET  "<micro>|<settledAtMs>|<key>|<requestID>" scored by usage version
-//	epoch STRING "<token>|<readyAtMs>" (prefix+"l:epoch")
+//	epoch STRING "<token>@<run_id>|<readyAtMs>" (prefix+"l:epoch")
 //
 // Holds and their totals share one key so they can only expire together.
 // Every key's TTL is refreshed on use and exceeds both HoldTTL and
@@ -42,10 +42,14 @@ import (
 //     A settle is idempotent (the "s:<requestID>" mark), so one whose
 //     answer was lost counts once however often it is sent;
 //   - write them back when Redis has lost its state (restarted empty,
-//     flushed). Each script checks the epoch token the instance last saw:
-//     when it is missing or another, the instance puts its holds and costs
-//     back under the current epoch before going on, and Holds wait until
-//     the other instances have had time to do the same (RestoreWindow).
+//     flushed) or part of it (restarted from an older snapshot, a replica
+//     that lagged promoted). Each script checks the epoch token the
+//     instance last saw: when it is missing or another, or (Hold, Renew)
+//     names a Redis process other than the one answering (INFO server's
+//     run_id, which every restart and failover changes), the instance
+//     puts its holds and costs back under the current epoch before going
+//     on, and Holds wait until the other instances have had time to do
+//     the same (RestoreWindow).
 type RedisLedger struct {
 	rdb      redis.UniversalClient
 	prefix   string
@@ -53,9 +57,10 @@ type RedisLedger struct {
 	opt      LedgerOptions
 	// redisClock stands for Redis's clock in tests of expiry; nil in use.
 	redisClock func() time.Time
-	// redisRunID stands for the run_id Redis reports (INFO server) in
-	// tests of a restart; nil in use.
-	redisRunID func() string
+	// redisInfo stands for Redis's answer to INFO server (its run_id and
+	// uptime) in tests of a restart, which a shared Redis cannot have; nil
+	// in use.
+	redisInfo func() string
 
 	// mu is read-locked by each operation from its script to the local
 	// record of its outcome, and locked by a restore, so that nothing
@@ -101,8 +106,8 @@ const epochLost = "ROUTEFREE_EPOCH"
 
 // luaLedger: helpers shared by the scripts. Numbers are written with
 // string.format('%d') since tostring() would print large ones as 1e+15.
-// Every script's last arguments are the run_id to take as Redis's ("":
-// read it) and the caller's epoch token.
+// Every script's last arguments are INFO server's text to take as Redis's
+// ("": ask Redis) and the caller's epoch token.
 const luaLedger = `
 local function fmt(n) return string.format('%d', n) end
 local function clock(given)
@@ -113,10 +118,14 @@ local function clock(given)
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
--- server: the run_id of the Redis process, unless given (tests).
-local function server(given)
+-- info: Redis's INFO server, unless given (tests); server: the run_id of
+-- the Redis process in it.
+local function info(given)
   if given ~= '' then return given end
-  return string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') or ''
+  return redis.call('INFO', 'server')
+end
+local function server(given)
+  return string.match(info(given), 'run_id:(%x+)') or ''
 end
 -- epoch: the moment Holds may be taken again, or nil if the caller's
 -- token is not the current epoch's or, when strict, the epoch was written
@@ -171,7 +180,7 @@ if not epoch(false) then return redis.error_reply('` + epochLost + ` ledger stat
 `
 
 // Hold ARGV: id, key, amount, base, applied, keySpent, keyLimit (-1 none),
-// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms, run_id,
+// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms, info,
 // epoch.
 // Mirrors holdInput.decide.
 var holdScript = redis.NewScript(luaLedger + luaEpochCheck + `
@@ -211,7 +220,7 @@ return {0, h, avail}
 `)
 
 // Settle ARGV: id, key, cost, version, now ms (-1: Redis's TIME), idle TTL
-// ms, run_id, epoch. Returns the settlement's time; a request settled already is
+// ms, info, epoch. Returns the settlement's time; a request settled already is
 // not settled again, and its first settlement's time is returned.
 var settleHoldScript = redis.NewScript(luaLedger + luaTokenCheck + `
 local now = clock(ARGV[5])
@@ -225,7 +234,7 @@ touch(tonumber(ARGV[6]))
 return now
 `)
 
-// Release ARGV: id, now ms (-1: Redis's TIME), run_id, epoch.
+// Release ARGV: id, now ms (-1: Redis's TIME), info, epoch.
 var releaseScript = redis.NewScript(luaLedger + luaTokenCheck + `
 expire(clock(ARGV[2]))
 drop(ARGV[1])
@@ -233,7 +242,7 @@ return 1
 `)
 
 // Renew ARGV: id, now ms (-1: Redis's TIME), hold TTL ms, idle TTL ms,
-// run_id, epoch. 1 if the hold was active and now expires HoldTTL from now.
+// info, epoch. 1 if the hold was active and now expires HoldTTL from now.
 var renewScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local now = clock(ARGV[2])
 expire(now)
@@ -247,7 +256,7 @@ touch(tonumber(ARGV[4]))
 return 1
 `)
 
-// Held ARGV: now ms (-1: Redis's TIME), run_id, epoch.
+// Held ARGV: now ms (-1: Redis's TIME), info, epoch.
 var heldScript = redis.NewScript(luaLedger + luaTokenCheck + `
 expire(clock(ARGV[1]))
 local t = redis.call('HMGET', KEYS[1], 'sum', 'n')
@@ -256,7 +265,7 @@ return {tonumber(t[1]) or 0, tonumber(t[2]) or 0}
 
 // Restore ARGV: now ms (-1: Redis's TIME), idle TTL ms, number of holds,
 // then per hold id, key, micro, ms left; then per settled cost id, key,
-// micro, settledAtMs, version; run_id, epoch. Puts back what is missing:
+// micro, settledAtMs, version; info, epoch. Puts back what is missing:
 // a cost already recorded is left be, as is a hold already settled; a
 // hold a snapshot kept with an earlier deadline gets the instance's, and a
 // settled request's hold a snapshot kept is replaced by its cost.
@@ -292,24 +301,29 @@ return 1
 
 // Epoch KEYS: the epoch key. ARGV: a new token, now ms (-1: Redis's
 // TIME), restore window ms, the caller's token ("" if it has none yet),
-// "1" if the caller has holds or costs to put back, the run_id to take as
-// Redis's ("": read it). Returns the current epoch "<token>@<run_id>|<readyAtMs>",
-// making a new one if it is missing or another Redis process wrote it.
-// One missing under an instance that had a token means Redis lost the
-// state written under it, and one written by another process means Redis
-// came back from a snapshot or a replica that may lack what was written
-// since: Holds then wait out the window, for every instance to put its own
-// back. So they do when an instance with something to put back finds
-// another token. An instance that never had one and finds none (the first
-// of a new prefix, or one started after a loss) creates it without a wait.
+// "1" if the caller has holds or costs to put back, INFO server's text to
+// take as Redis's ("": ask Redis). Returns the current epoch
+// "<token>@<run_id>|<readyAtMs>", making a new one if it is missing or
+// another Redis process wrote it. One missing under an instance that had a
+// token means Redis lost the state written under it, and one written by
+// another process means Redis came back from a snapshot or a replica that
+// may lack what was written since: Holds then wait out the window, for
+// every instance to put its own back. So they do when an instance with
+// something to put back finds another token. An instance that never had a
+// token and finds none cannot tell a new prefix from an emptied one; it
+// waits too if Redis started less than the window ago (every instance
+// with something to put back notices within epochEvery), and otherwise
+// creates the epoch without a wait.
 var epochScript = redis.NewScript(luaLedger + `
 local now, window, known = clock(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local srv = server(ARGV[6])
+local inf = info(ARGV[6])
+local srv = string.match(inf, 'run_id:(%x+)') or ''
+local up = tonumber(string.match(inf, 'uptime_in_seconds:(%d+)') or '0')
 local e = redis.call('GET', KEYS[1])
 local tok, ready = string.match(e or '', '^(.*)|(%d+)$')
 if tok == nil or string.match(tok, '@(%x*)$') ~= srv then
   ready = 0
-  if known ~= '' or tok ~= nil then ready = now + window end
+  if known ~= '' or tok ~= nil or up * 1000 < window then ready = now + window end
   e = ARGV[1] .. '@' .. srv .. '|' .. fmt(ready)
   redis.call('SET', KEYS[1], e)
 elseif known ~= '' and tok ~= known and ARGV[5] == '1' and tonumber(ready) < now + window then
@@ -328,13 +342,13 @@ func (l *RedisLedger) nowMS() int64 {
 	return l.redisClock().UnixMilli()
 }
 
-// runID is "", for the scripts to read Redis's run_id, unless a test
+// info is "", for the scripts to ask Redis (INFO server), unless a test
 // stands in for it.
-func (l *RedisLedger) runID() string {
-	if l.redisRunID == nil {
+func (l *RedisLedger) info() string {
+	if l.redisInfo == nil {
 		return ""
 	}
-	return l.redisRunID()
+	return l.redisInfo()
 }
 
 // Hold implements Ledger.
@@ -354,7 +368,7 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 		r, err = holdScript.Run(ctx, l.rdb, keys, requestID, key,
 			in.amount, in.base, in.applied, in.keySpent, in.keyLimit,
 			l.nowMS(), l.opt.HoldTTL.Milliseconds(),
-			l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.runID(), tok).Int64Slice()
+			l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.info(), tok).Int64Slice()
 		if err == nil && len(r) == 3 && r[0] == holdOK {
 			l.tracked(account, key, requestID, in.amount, in.applied)
 		}
@@ -431,12 +445,12 @@ func (l *RedisLedger) apply(ctx context.Context, op pendingOp) error {
 		if op.settle {
 			var at int64
 			at, err = settleHoldScript.Run(ctx, l.rdb, keys, op.id, op.key, op.micro, op.version,
-				l.nowMS(), l.opt.idleTTL().Milliseconds(), l.runID(), tok).Int64()
+				l.nowMS(), l.opt.idleTTL().Milliseconds(), l.info(), tok).Int64()
 			if err == nil {
 				l.settled(op, at)
 			}
 		} else {
-			err = releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), l.runID(), tok).Err()
+			err = releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), l.info(), tok).Err()
 			if err == nil {
 				l.untrack(op.account, op.id)
 			}
@@ -459,7 +473,7 @@ func (l *RedisLedger) Renew(ctx context.Context, account, requestID string) (boo
 		l.mu.RLock()
 		tok := l.epoch
 		r, err := renewScript.Run(ctx, l.rdb, keys, requestID, l.nowMS(),
-			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.runID(), tok).Int64()
+			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.info(), tok).Int64()
 		if err == nil {
 			l.renewed(account, requestID, r == 1)
 		}
@@ -485,7 +499,7 @@ func (l *RedisLedger) Held(ctx context.Context, account string) (decimal.Decimal
 	for try := 0; ; try++ {
 		l.mu.RLock()
 		tok := l.epoch
-		r, err := heldScript.Run(ctx, l.rdb, keys, l.nowMS(), l.runID(), tok).Int64Slice()
+		r, err := heldScript.Run(ctx, l.rdb, keys, l.nowMS(), l.info(), tok).Int64Slice()
 		l.mu.RUnlock()
 		if again, rerr := l.lostEpoch(ctx, err, tok, try); rerr != nil {
 			err = rerr

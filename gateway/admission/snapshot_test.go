@@ -83,17 +83,17 @@ func runID(t *testing.T, rdb redis.UniversalClient) string {
 // key, so the key alone shows no loss. The Redis server is another process
 // then, with another run_id. A shared test server cannot be restarted nor
 // its run_id changed (DEBUG RELOAD and a RESTORE keep it, as checked
-// below), so the ledgers here are told the run_id their scripts would read.
+// below), so the ledgers here are told what INFO server would answer.
 // Instance B, and a C started after the restore, answer that the ledger is
 // being restored rather than admit NT$5 on the old copy, and refuse it
 // once A has put back what the snapshot lacks.
 func TestRedisLedgerNoticesASnapshotRestored(t *testing.T) {
 	clients, prefix := redisClients(t, 3)
-	var server atomic.Value
-	server.Store("aaaa")
+	var info atomic.Value
+	info.Store("run_id:aaaa\r\nuptime_in_seconds:3600\r\n")
 	ledger := func(c redis.UniversalClient) *RedisLedger {
 		l := NewRedisLedger(c, prefix, LedgerOptions{HoldTTL: time.Minute})
-		l.redisRunID = func() string { return server.Load().(string) }
+		l.redisInfo = func() string { return info.Load().(string) }
 		return l
 	}
 	a, b := ledger(clients[0]), ledger(clients[1])
@@ -110,7 +110,7 @@ func TestRedisLedgerNoticesASnapshotRestored(t *testing.T) {
 	if after := runID(t, clients[0]); after != before {
 		t.Fatalf("run_id changed from %s to %s by a RESTORE", before, after)
 	}
-	server.Store("bbbb") // the restarted server's
+	info.Store("run_id:bbbb\r\nuptime_in_seconds:3600\r\n") // the server it came back on
 
 	c := ledger(clients[2])
 	if _, err := c.Hold(ctx, "acct", "k", "r3", view("10", 1), d("5")); !errors.Is(err, ErrLedgerRestoring) {
@@ -136,4 +136,32 @@ func TestRedisLedgerNoticesASnapshotRestored(t *testing.T) {
 	// NT$2 settled and NT$5 held, each counted once: NT$3 is left.
 	mustRefuse(t, hold(t, b, "acct", "k", "r5", view("10", 1), "3.000001"), CauseCredits)
 	mustOK(t, hold(t, c, "acct", "k", "r6", view("10", 1), "3"))
+}
+
+// TestRedisLedgerStartedAfterARestartWaits: Redis restarted empty while
+// instance A held NT$8 of NT$10, and a serve started a moment later, before
+// A noticed. Nothing of the prefix is left to tell it from a new one, but
+// Redis itself started a second ago (INFO server, stood in for as above),
+// so the new instance waits as the others do instead of admitting NT$5,
+// and refuses it once A has put its hold back.
+func TestRedisLedgerStartedAfterARestartWaits(t *testing.T) {
+	clients, prefix := redisClients(t, 2)
+	var info atomic.Value
+	info.Store("run_id:aaaa\r\nuptime_in_seconds:3600\r\n")
+	ledger := func(c redis.UniversalClient) *RedisLedger {
+		l := NewRedisLedger(c, prefix, LedgerOptions{HoldTTL: time.Minute})
+		l.redisInfo = func() string { return info.Load().(string) }
+		return l
+	}
+	a := ledger(clients[0])
+	mustOK(t, hold(t, a, "acct", "k", "r1", view("10", 1), "8"))
+	forgetPrefix(t, clients[0], prefix)
+	info.Store("run_id:bbbb\r\nuptime_in_seconds:1\r\n")
+
+	s := ledger(clients[1])
+	if _, err := s.Hold(ctx, "acct", "k", "r2", view("10", 1), d("5")); !errors.Is(err, ErrLedgerRestoring) {
+		t.Fatalf("an instance started after Redis restarted empty: %v, want ErrLedgerRestoring", err)
+	}
+	mustRefuse(t, holdAfterRestore(t, s, "acct", "k", "r3", view("10", 1), "5"), CauseCredits)
+	mustOK(t, hold(t, s, "acct", "k", "r4", view("10", 1), "2"))
 }

@@ -106,8 +106,9 @@ const epochLost = "ROUTEFREE_EPOCH"
 
 // luaLedger: helpers shared by the scripts. Numbers are written with
 // string.format('%d') since tostring() would print large ones as 1e+15.
-// Every script's last arguments are INFO server's text to take as Redis's
-// ("": ask Redis) and the caller's epoch token.
+// Every script's last argument is the caller's epoch token; those that
+// check Redis's run_id (luaEpochCheck) take INFO server's text to take as
+// Redis's ("": ask Redis) before it.
 const luaLedger = `
 local function fmt(n) return string.format('%d', n) end
 local function clock(given)
@@ -122,6 +123,7 @@ end
 -- the Redis process in it.
 local function info(given)
   if given ~= '' then return given end
+  if redis.replicate_commands then redis.replicate_commands() end -- as for TIME
   return redis.call('INFO', 'server')
 end
 local function server(given)
@@ -220,7 +222,7 @@ return {0, h, avail}
 `)
 
 // Settle ARGV: id, key, cost, version, now ms (-1: Redis's TIME), idle TTL
-// ms, info, epoch. Returns the settlement's time; a request settled already is
+// ms, epoch. Returns the settlement's time; a request settled already is
 // not settled again, and its first settlement's time is returned.
 var settleHoldScript = redis.NewScript(luaLedger + luaTokenCheck + `
 local now = clock(ARGV[5])
@@ -234,7 +236,7 @@ touch(tonumber(ARGV[6]))
 return now
 `)
 
-// Release ARGV: id, now ms (-1: Redis's TIME), info, epoch.
+// Release ARGV: id, now ms (-1: Redis's TIME), epoch.
 var releaseScript = redis.NewScript(luaLedger + luaTokenCheck + `
 expire(clock(ARGV[2]))
 drop(ARGV[1])
@@ -256,7 +258,7 @@ touch(tonumber(ARGV[4]))
 return 1
 `)
 
-// Held ARGV: now ms (-1: Redis's TIME), info, epoch.
+// Held ARGV: now ms (-1: Redis's TIME), epoch.
 var heldScript = redis.NewScript(luaLedger + luaTokenCheck + `
 expire(clock(ARGV[1]))
 local t = redis.call('HMGET', KEYS[1], 'sum', 'n')
@@ -445,12 +447,12 @@ func (l *RedisLedger) apply(ctx context.Context, op pendingOp) error {
 		if op.settle {
 			var at int64
 			at, err = settleHoldScript.Run(ctx, l.rdb, keys, op.id, op.key, op.micro, op.version,
-				l.nowMS(), l.opt.idleTTL().Milliseconds(), l.info(), tok).Int64()
+				l.nowMS(), l.opt.idleTTL().Milliseconds(), tok).Int64()
 			if err == nil {
 				l.settled(op, at)
 			}
 		} else {
-			err = releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), l.info(), tok).Err()
+			err = releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), tok).Err()
 			if err == nil {
 				l.untrack(op.account, op.id)
 			}
@@ -499,7 +501,7 @@ func (l *RedisLedger) Held(ctx context.Context, account string) (decimal.Decimal
 	for try := 0; ; try++ {
 		l.mu.RLock()
 		tok := l.epoch
-		r, err := heldScript.Run(ctx, l.rdb, keys, l.nowMS(), l.info(), tok).Int64Slice()
+		r, err := heldScript.Run(ctx, l.rdb, keys, l.nowMS(), tok).Int64Slice()
 		l.mu.RUnlock()
 		if again, rerr := l.lostEpoch(ctx, err, tok, try); rerr != nil {
 			err = rerr

@@ -81,9 +81,10 @@ func runID(t *testing.T, rdb redis.UniversalClient) string {
 // lagged that much is promoted). Since then A settled that request at NT$2
 // and took a hold of NT$5, leaving NT$3; the snapshot still has its epoch
 // key, so the key alone shows no loss. The Redis server is another process
-// then, with another run_id. A shared test server cannot be restarted nor
-// its run_id changed (DEBUG RELOAD and a RESTORE keep it, as checked
-// below), so the ledgers here are told what INFO server would answer.
+// then, with another run_id. A shared test server cannot be restarted, and
+// nothing short of a new process changes its run_id (the RESTORE below
+// keeps it, as checked), so the ledgers here are told what INFO server
+// would answer.
 // Instance B, and a C started after the restore, answer that the ledger is
 // being restored rather than admit NT$5 on the old copy, and refuse it
 // once A has put back what the snapshot lacks.
@@ -164,4 +165,19 @@ func TestRedisLedgerStartedAfterARestartWaits(t *testing.T) {
 	}
 	mustRefuse(t, holdAfterRestore(t, s, "acct", "k", "r3", view("10", 1), "5"), CauseCredits)
 	mustOK(t, hold(t, s, "acct", "k", "r4", view("10", 1), "2"))
+}
+
+// TestRedisLedgerEpochNamesTheRedisProcess: without a stand-in the scripts
+// read the run_id from Redis itself, and the epoch names it.
+func TestRedisLedgerEpochNamesTheRedisProcess(t *testing.T) {
+	clients, prefix := redisClients(t, 1)
+	l := NewRedisLedger(clients[0], prefix, LedgerOptions{HoldTTL: time.Minute})
+	mustOK(t, hold(t, l, "acct", "k", "r1", view("10", 1), "1"))
+	e, err := clients[0].Get(ctx, prefix+"l:epoch").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "@" + runID(t, clients[0]) + "|"; !strings.Contains(e, want) {
+		t.Fatalf("epoch %q does not name the Redis process (%s)", e, want)
+	}
 }

@@ -60,6 +60,7 @@
 // its own requests: a settle or release that could not reach Redis is sent
 // again until Redis answers or the hold would have lapsed (a settle counts
 // once however often it arrives), and when Redis has lost its state (an
-// epoch key gone) each instance writes its holds and unapplied costs back
-// while Holds wait (ErrLedgerRestoring). See ledger_redis.go.
+// epoch key gone, or written by another Redis process: a snapshot, a
+// failover) each instance writes its holds and unapplied costs back while
+// Holds wait (ErrLedgerRestoring). See ledger_redis.go.
 package admission

@@ -198,7 +198,7 @@ func (l *RedisLedger) restore(ctx context.Context, seen any) error {
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
 	e, err := epochScript.Run(ctx, l.rdb, []string{l.epochKey}, hex.EncodeToString(tok[:]), l.nowMS(),
-		RestoreWindow.Milliseconds(), known, mine).Text()
+		RestoreWindow.Milliseconds(), known, mine, l.info()).Text()
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (l *RedisLedger) restore(ctx context.Context, seen any) error {
 				}
 			}
 			if len(args) > 3 {
-				jobs = append(jobs, job{account, append(args, cur)})
+				jobs = append(jobs, job{account, append(args, l.info(), cur)})
 			}
 		}
 		sh.mu.Unlock()
@@ -378,20 +378,23 @@ func (l *RedisLedger) hasState() bool {
 	return false
 }
 
-// checkEpoch reads the epoch: one that is gone or another than the
-// instance's means Redis lost what the instance wrote, which it puts back.
+// checkScript fails as the others do when the epoch is not the caller's.
+// KEYS: the epoch key. ARGV: info, epoch.
+var checkScript = redis.NewScript(luaLedger + luaEpochCheck + `return 1`)
+
+// checkEpoch checks the epoch: one that is gone, another than the
+// instance's, or written by another Redis process means Redis lost what
+// the instance wrote, which it puts back.
 func (l *RedisLedger) checkEpoch() {
 	ctx, cancel := context.WithTimeout(context.Background(), RestoreWindow)
 	defer cancel()
-	e, err := l.rdb.Get(ctx, l.epochKey).Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return // Redis is away: the next look will tell
-	}
 	l.mu.RLock()
 	seen := l.epoch
 	l.mu.RUnlock()
-	if cur, _, _ := strings.Cut(e, "|"); cur == seen.(string) && seen.(string) != "" {
-		return
+	err := checkScript.Run(ctx, l.rdb, []string{l.epochKey}, l.info(), seen).Err()
+	if err != nil && isEpochLost(err) {
+		_ = l.restore(ctx, seen)
 	}
-	_ = l.restore(ctx, seen)
+	// Otherwise the epoch is the instance's, or Redis is away: the next
+	// look will tell.
 }

@@ -21,7 +21,7 @@ import (
 //	         "s:<requestID>" → settledAtMs, while the settled cost is kept
 //	x  ZSET  requestID scored by its deadline (ms), to expire holds
 //	s  ZSET  "<micro>|<settledAtMs>|<key>|<requestID>" scored by usage version
-//	epoch STRING "<token>|<readyAtMs>" (prefix+"l:epoch")
+//	epoch STRING "<token>@<run_id>|<readyAtMs>" (prefix+"l:epoch")
 //
 // Holds and their totals share one key so they can only expire together.
 // Every key's TTL is refreshed on use and exceeds both HoldTTL and
@@ -42,10 +42,14 @@ import (
 //     A settle is idempotent (the "s:<requestID>" mark), so one whose
 //     answer was lost counts once however often it is sent;
 //   - write them back when Redis has lost its state (restarted empty,
-//     flushed). Each script checks the epoch token the instance last saw:
-//     when it is missing or another, the instance puts its holds and costs
-//     back under the current epoch before going on, and Holds wait until
-//     the other instances have had time to do the same (RestoreWindow).
+//     flushed) or part of it (restarted from an older snapshot, a replica
+//     that lagged promoted). Each script checks the epoch token the
+//     instance last saw: when it is missing or another, or (Hold, Renew)
+//     names a Redis process other than the one answering (INFO server's
+//     run_id, which every restart and failover changes), the instance
+//     puts its holds and costs back under the current epoch before going
+//     on, and Holds wait until the other instances have had time to do
+//     the same (RestoreWindow).
 type RedisLedger struct {
 	rdb      redis.UniversalClient
 	prefix   string
@@ -53,6 +57,10 @@ type RedisLedger struct {
 	opt      LedgerOptions
 	// redisClock stands for Redis's clock in tests of expiry; nil in use.
 	redisClock func() time.Time
+	// redisInfo stands for Redis's answer to INFO server (its run_id and
+	// uptime) in tests of a restart, which a shared Redis cannot have; nil
+	// in use.
+	redisInfo func() string
 
 	// mu is read-locked by each operation from its script to the local
 	// record of its outcome, and locked by a restore, so that nothing
@@ -98,7 +106,9 @@ const epochLost = "ROUTEFREE_EPOCH"
 
 // luaLedger: helpers shared by the scripts. Numbers are written with
 // string.format('%d') since tostring() would print large ones as 1e+15.
-// Every script's last argument is the caller's epoch token.
+// Every script's last argument is the caller's epoch token; those that
+// check Redis's run_id (luaEpochCheck) take INFO server's text to take as
+// Redis's ("": ask Redis) before it.
 const luaLedger = `
 local function fmt(n) return string.format('%d', n) end
 local function clock(given)
@@ -109,11 +119,24 @@ local function clock(given)
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- info: Redis's INFO server, unless given (tests); server: the run_id of
+-- the Redis process in it.
+local function info(given)
+  if given ~= '' then return given end
+  if redis.replicate_commands then redis.replicate_commands() end -- as for TIME
+  return redis.call('INFO', 'server')
+end
+local function server(given)
+  return string.match(info(given), 'run_id:(%x+)') or ''
+end
 -- epoch: the moment Holds may be taken again, or nil if the caller's
--- token is not the current epoch's.
-local function epoch()
-  local tok, ready = string.match(redis.call('GET', KEYS[4]) or '', '^(.*)|(%d+)$')
+-- token is not the current epoch's or, when strict, the epoch was written
+-- by another Redis process (restarted from a snapshot, a replica
+-- promoted). The epoch key is the script's last key.
+local function epoch(strict)
+  local tok, ready = string.match(redis.call('GET', KEYS[#KEYS]) or '', '^(.*)|(%d+)$')
   if tok == nil or tok ~= ARGV[#ARGV] then return nil end
+  if strict and string.match(tok, '@(%x*)$') ~= server(ARGV[#ARGV - 1]) then return nil end
   return tonumber(ready)
 end
 local function drop(id)
@@ -144,13 +167,23 @@ local function touch(ttl)
 end
 `
 
+// luaEpochCheck also asks Redis its run_id (INFO, about 6 µs of Redis's
+// time): the scripts whose outcome an unnoticed snapshot would make wrong
+// use it. A settle or release sent to a snapshot is harmless: the
+// instance keeps the cost and puts it back once the snapshot is noticed,
+// and a release only frees credit.
 const luaEpochCheck = `
-local ready = epoch()
+local ready = epoch(true)
 if not ready then return redis.error_reply('` + epochLost + ` ledger state lost') end
 `
 
+const luaTokenCheck = `
+if not epoch(false) then return redis.error_reply('` + epochLost + ` ledger state lost') end
+`
+
 // Hold ARGV: id, key, amount, base, applied, keySpent, keyLimit (-1 none),
-// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms, epoch.
+// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms, info,
+// epoch.
 // Mirrors holdInput.decide.
 var holdScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local id, key = ARGV[1], ARGV[2]
@@ -191,7 +224,7 @@ return {0, h, avail}
 // Settle ARGV: id, key, cost, version, now ms (-1: Redis's TIME), idle TTL
 // ms, epoch. Returns the settlement's time; a request settled already is
 // not settled again, and its first settlement's time is returned.
-var settleHoldScript = redis.NewScript(luaLedger + luaEpochCheck + `
+var settleHoldScript = redis.NewScript(luaLedger + luaTokenCheck + `
 local now = clock(ARGV[5])
 expire(now)
 local done = redis.call('HGET', KEYS[1], 's:' .. ARGV[1])
@@ -204,14 +237,14 @@ return now
 `)
 
 // Release ARGV: id, now ms (-1: Redis's TIME), epoch.
-var releaseScript = redis.NewScript(luaLedger + luaEpochCheck + `
+var releaseScript = redis.NewScript(luaLedger + luaTokenCheck + `
 expire(clock(ARGV[2]))
 drop(ARGV[1])
 return 1
 `)
 
 // Renew ARGV: id, now ms (-1: Redis's TIME), hold TTL ms, idle TTL ms,
-// epoch. 1 if the hold was active and now expires HoldTTL from now.
+// info, epoch. 1 if the hold was active and now expires HoldTTL from now.
 var renewScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local now = clock(ARGV[2])
 expire(now)
@@ -226,7 +259,7 @@ return 1
 `)
 
 // Held ARGV: now ms (-1: Redis's TIME), epoch.
-var heldScript = redis.NewScript(luaLedger + luaEpochCheck + `
+var heldScript = redis.NewScript(luaLedger + luaTokenCheck + `
 expire(clock(ARGV[1]))
 local t = redis.call('HMGET', KEYS[1], 'sum', 'n')
 return {tonumber(t[1]) or 0, tonumber(t[2]) or 0}
@@ -234,22 +267,32 @@ return {tonumber(t[1]) or 0, tonumber(t[2]) or 0}
 
 // Restore ARGV: now ms (-1: Redis's TIME), idle TTL ms, number of holds,
 // then per hold id, key, micro, ms left; then per settled cost id, key,
-// micro, settledAtMs, version; epoch. Puts back what is missing: a hold
-// already there or already settled, a cost already recorded, is left be.
+// micro, settledAtMs, version; info, epoch. Puts back what is missing:
+// a cost already recorded is left be, as is a hold already settled; a
+// hold a snapshot kept with an earlier deadline gets the instance's, and a
+// settled request's hold a snapshot kept is replaced by its cost.
 var restoreScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local now, idle, nh = clock(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local i = 4
 for _ = 1, nh do
   local id, key, m, left = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
   i = i + 4
-  if redis.call('HEXISTS', KEYS[1], 'r:' .. id) == 0 and redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 then
+  local v = redis.call('HGET', KEYS[1], 'r:' .. id)
+  if v then
+    local dl = tonumber(string.match(v, '^%-?%d+|(%d+)|'))
+    if dl < now + left then
+      redis.call('HSET', KEYS[1], 'r:' .. id, fmt(m) .. '|' .. fmt(now + left) .. '|' .. key)
+      redis.call('ZADD', KEYS[2], fmt(now + left), id)
+    end
+  elseif redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 then
     put(id, key, m, now + left)
   end
 end
-while i < #ARGV do
+while i < #ARGV - 1 do
   local id, key, m, at, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   i = i + 5
   if redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 then
+    drop(id)
     redis.call('ZADD', KEYS[3], v, m .. '|' .. at .. '|' .. key .. '|' .. id)
     redis.call('HSET', KEYS[1], 's:' .. id, at)
   end
@@ -260,21 +303,30 @@ return 1
 
 // Epoch KEYS: the epoch key. ARGV: a new token, now ms (-1: Redis's
 // TIME), restore window ms, the caller's token ("" if it has none yet),
-// "1" if the caller has holds or costs to put back. Returns the current
-// epoch, creating it if missing. One missing under an instance that had a
-// token means Redis lost the state written under it: Holds then wait out
-// the window, for every instance to put its own back. So they do when an
-// instance with something to put back finds another token: an instance
-// that never had one (the first of a new prefix, or one started after the
-// loss) created it without a wait.
+// "1" if the caller has holds or costs to put back, INFO server's text to
+// take as Redis's ("": ask Redis). Returns the current epoch
+// "<token>@<run_id>|<readyAtMs>", making a new one if it is missing or
+// another Redis process wrote it. One missing under an instance that had a
+// token means Redis lost the state written under it, and one written by
+// another process means Redis came back from a snapshot or a replica that
+// may lack what was written since: Holds then wait out the window, for
+// every instance to put its own back. So they do when an instance with
+// something to put back finds another token. An instance that never had a
+// token and finds none cannot tell a new prefix from an emptied one; it
+// waits too if Redis started less than the window ago (every instance
+// with something to put back notices within epochEvery), and otherwise
+// creates the epoch without a wait.
 var epochScript = redis.NewScript(luaLedger + `
 local now, window, known = clock(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local inf = info(ARGV[6])
+local srv = string.match(inf, 'run_id:(%x+)') or ''
+local up = tonumber(string.match(inf, 'uptime_in_seconds:(%d+)') or '0')
 local e = redis.call('GET', KEYS[1])
 local tok, ready = string.match(e or '', '^(.*)|(%d+)$')
-if tok == nil then
+if tok == nil or string.match(tok, '@(%x*)$') ~= srv then
   ready = 0
-  if known ~= '' then ready = now + window end
-  e = ARGV[1] .. '|' .. fmt(ready)
+  if known ~= '' or tok ~= nil or up * 1000 < window then ready = now + window end
+  e = ARGV[1] .. '@' .. srv .. '|' .. fmt(ready)
   redis.call('SET', KEYS[1], e)
 elseif known ~= '' and tok ~= known and ARGV[5] == '1' and tonumber(ready) < now + window then
   e = tok .. '|' .. fmt(now + window)
@@ -290,6 +342,15 @@ func (l *RedisLedger) nowMS() int64 {
 		return -1
 	}
 	return l.redisClock().UnixMilli()
+}
+
+// info is "", for the scripts to ask Redis (INFO server), unless a test
+// stands in for it.
+func (l *RedisLedger) info() string {
+	if l.redisInfo == nil {
+		return ""
+	}
+	return l.redisInfo()
 }
 
 // Hold implements Ledger.
@@ -309,7 +370,7 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 		r, err = holdScript.Run(ctx, l.rdb, keys, requestID, key,
 			in.amount, in.base, in.applied, in.keySpent, in.keyLimit,
 			l.nowMS(), l.opt.HoldTTL.Milliseconds(),
-			l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds(), tok).Int64Slice()
+			l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.info(), tok).Int64Slice()
 		if err == nil && len(r) == 3 && r[0] == holdOK {
 			l.tracked(account, key, requestID, in.amount, in.applied)
 		}
@@ -414,7 +475,7 @@ func (l *RedisLedger) Renew(ctx context.Context, account, requestID string) (boo
 		l.mu.RLock()
 		tok := l.epoch
 		r, err := renewScript.Run(ctx, l.rdb, keys, requestID, l.nowMS(),
-			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), tok).Int64()
+			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.info(), tok).Int64()
 		if err == nil {
 			l.renewed(account, requestID, r == 1)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/routefree/routefree/internal/jsonkind"
 	"github.com/routefree/routefree/internal/onejson"
 	"github.com/routefree/routefree/internal/paging"
+	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -281,8 +282,10 @@ type planInput struct {
 // prepaid plan has none). Should the account change meanwhile (finance's
 // credit limit from another instance or the CLI), decide runs again on the
 // newer terms, so that neither change is lost.
-func (s *server) changePlan(ctx context.Context, id string, decide func(now domain.PlanChanged) planInput) error {
-	h, settle := s.cmds()
+// changePlan records the plan decide gives, and returns the ID of the
+// plan change recorded.
+func (s *server) changePlan(ctx context.Context, id string, decide func(now domain.PlanChanged) planInput) (string, error) {
+	h, cp := s.capturing()
 	_, err := h.UpdatePlan(ctx, id, func(pc *domain.PlanChanged) error {
 		in := decide(*pc)
 		pc.Plan, pc.RPM, pc.TPM, pc.VolumeDiscount = in.Plan, in.RPM, in.TPM, in.VolumeDiscount
@@ -298,9 +301,14 @@ func (s *server) changePlan(ctx context.Context, id string, decide func(now doma
 		return nil
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
-	return settle(ctx)
+	if err := waitFor(ctx, s.deps.Runner, cp); err != nil {
+		return "", err
+	}
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return cp.lastID, nil
 }
 
 // planChange fills what an API plan change leaves out from the account's
@@ -348,14 +356,59 @@ func (s *server) apiChangePlan(c echo.Context) error {
 	if body.VolumeDiscount != nil {
 		discount = &body.VolumeDiscount.Decimal
 	}
-	err = s.changePlan(c.Request().Context(), a.ID, func(now domain.PlanChanged) planInput {
+	ctx := c.Request().Context()
+	changed, err := s.changePlan(ctx, a.ID, func(now domain.PlanChanged) planInput {
 		return planChange(now, body.Plan, body.RPM, body.TPM, discount)
 	})
 	if err != nil {
 		return apiError(err)
 	}
 	a, _ = s.deps.Views.Account(a.ID)
-	return c.JSON(http.StatusOK, map[string]any{"data": s.accountJSON(a)})
+	answer := map[string]any{"data": s.accountJSON(a)}
+	// The move is recorded: a failure to read the invoices is logged,
+	// never answered as an error that a client would retry.
+	if r, ok, err := s.returnedInvoiced(ctx, a.ID, changed); err != nil {
+		s.deps.Logger.Error("console: reading the money returned a plan change invoiced", "account", a.ID, "err", err)
+	} else if ok {
+		answer["returned_invoiced"] = returnedJSON{ReturnedTopUp: r, Message: fmt.Sprintf(
+			"NT$%s returned to %s for allowances on invoices it had paid is now prepaid credit, invoiced as a top-up paid now "+
+				"(API 預付儲值, reference %s; serve issues the invoice, else run: routefree invoices topups)", r.Amount, a.ID, r.Reference)}
+	}
+	return c.JSON(http.StatusOK, answer)
+}
+
+// returnedJSON is money returned for allowances that a move to a prepaid
+// plan invoiced as a top-up, as the admin API answers the move.
+type returnedJSON struct {
+	invoicing.ReturnedTopUp
+	Message string `json:"message"`
+}
+
+// returnedInvoicer is what a plan change needs of invoicing
+// (*invoicing.Service): a move to a prepaid plan invoices the money
+// returned for allowances that the account holds (docs/invoicing-ledger.md),
+// which the console says before the move and the API after it.
+type returnedInvoicer interface {
+	ReturnedHeld(ctx context.Context, acct string) (decimal.Decimal, error)
+	ReturnedInvoiced(ctx context.Context, acct, eventID string) (invoicing.ReturnedTopUp, bool, error)
+}
+
+// returnedHeld is the money returned that a move of acct to a prepaid plan
+// would invoice; none without invoicing.
+func (s *server) returnedHeld(ctx context.Context, acct string) (decimal.Decimal, error) {
+	if r, ok := s.deps.Invoices.(returnedInvoicer); ok && r != nil {
+		return r.ReturnedHeld(ctx, acct)
+	}
+	return decimal.Zero, nil
+}
+
+// returnedInvoiced is the money returned that the event eventID of acct
+// invoiced; ok is false for none, or without invoicing.
+func (s *server) returnedInvoiced(ctx context.Context, acct, eventID string) (invoicing.ReturnedTopUp, bool, error) {
+	if r, ok := s.deps.Invoices.(returnedInvoicer); ok && r != nil && eventID != "" {
+		return r.ReturnedInvoiced(ctx, acct, eventID)
+	}
+	return invoicing.ReturnedTopUp{}, false, nil
 }
 
 func (s *server) apiSuspend(c echo.Context) error {

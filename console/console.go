@@ -136,8 +136,9 @@ type server struct {
 // wait for the projections to show them.
 type capture struct {
 	eventstore.Store
-	mu   sync.Mutex
-	last eventstore.Position
+	mu     sync.Mutex
+	last   eventstore.Position
+	lastID string // the ID of the last event appended, as references name it
 }
 
 func (c *capture) Append(ctx context.Context, stream string, exp eventstore.ExpectedVersion, evs ...eventstore.EventData) (eventstore.AppendResult, error) {
@@ -147,6 +148,9 @@ func (c *capture) Append(ctx context.Context, stream string, exp eventstore.Expe
 		if c.last.Less(res.Position) {
 			c.last = res.Position
 		}
+		if len(evs) > 0 {
+			c.lastID = evs[len(evs)-1].ID.String()
+		}
 		c.mu.Unlock()
 	}
 	return res, err
@@ -155,12 +159,19 @@ func (c *capture) Append(ctx context.Context, stream string, exp eventstore.Expe
 // cmds returns a command handler for one request, and a settle function that
 // waits until the projections hold what it appended.
 func (s *server) cmds() (*commands.Handler, func(ctx context.Context) error) {
+	h, cp := s.capturing()
+	return h, func(ctx context.Context) error { return waitFor(ctx, s.deps.Runner, cp) }
+}
+
+// capturing returns a command handler for one request and what records
+// the events it appends.
+func (s *server) capturing() (*commands.Handler, *capture) {
 	cp := &capture{Store: s.deps.Store}
 	h := &commands.Handler{Store: cp, Now: s.deps.now, StaffTokens: s.staffTokens}
 	if s.deps.Commands != nil {
 		h.MaxTopUp = s.deps.Commands.MaxTopUp
 	}
-	return h, func(ctx context.Context) error { return waitFor(ctx, s.deps.Runner, cp) }
+	return h, cp
 }
 
 func waitFor(ctx context.Context, r *projections.Runner, cp *capture) error {

@@ -561,8 +561,28 @@ func (s *server) planForm(c echo.Context) error {
 	if in.VolumeDiscount, err = formDecimal(c, "volume_discount"); err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
+	// A move to a prepaid plan invoices the money returned for allowances
+	// that the account holds (docs/invoicing-ledger.md): an invoice cannot
+	// be taken back, so the move asks first, naming the amount.
+	if in.Plan.Valid() && !in.Plan.Postpaid() && c.FormValue(confirmField) != "yes" {
+		held, err := s.returnedHeld(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if held.IsPositive() {
+			back := "/console/accounts/" + url.PathEscape(a.ID)
+			_, err := s.confirmed(c, confirmStep{Action: "confirm.plan", Target: a.Organisation, Note: "confirm.plan.note",
+				Warnings: []string{"plan.returned"},
+				Facts:    [][2]string{{"account", a.ID}, {"plan", string(in.Plan)}, {"plan.returned.amount", money(held)}},
+				Fields: [][2]string{{"plan", string(in.Plan)}, {"rpm", c.FormValue("rpm")}, {"tpm", c.FormValue("tpm")},
+					{"volume_discount", c.FormValue("volume_discount")}},
+				Post: back + "/plan", Back: back})
+			return err
+		}
+	}
 	// The form gives the whole plan: only the credit limit is carried over.
-	if err := s.changePlan(c.Request().Context(), a.ID, func(domain.PlanChanged) planInput { return in }); err != nil {
+	if _, err := s.changePlan(ctx, a.ID, func(domain.PlanChanged) planInput { return in }); err != nil {
 		return err
 	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "saved")

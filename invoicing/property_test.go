@@ -81,6 +81,9 @@ type history struct {
 	balance map[string]decimal.Decimal
 	plans   map[string]domain.Plan // each account's plan now
 	dir     string                 // the history's folder
+	// specialVoids counts the special voids recorded, so that the test
+	// knows its histories reach past a filing deadline.
+	specialVoids int
 }
 
 type usageSum struct {
@@ -94,10 +97,11 @@ var (
 	accounts = []string{"b2b", "b2c", "pre"}
 	movers   = []string{"b2c", "pre"}
 	models   = []string{"gpt-4o", "claude-sonnet"}
-	// The history runs from late October 2026 to early January 2027:
-	// three Taipei months, three two-month periods, one filing deadline.
+	// The history runs from late October 2026 to mid-January 2027: three
+	// Taipei months, three two-month periods, and two filing deadlines
+	// (November 15 and January 15), past which a special void may come.
 	historyStart = taipei(2026, 10, 20, 10, 0)
-	historyEnd   = taipei(2027, 1, 4, 12, 0)
+	historyEnd   = taipei(2027, 1, 20, 12, 0)
 )
 
 func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
@@ -444,6 +448,63 @@ func (h *history) void(rt *rapid.T) {
 	}
 }
 
+// specialVoid records the tax office's special void (專案作廢) of a live
+// invoice past its void window. Only the clock past the invoice's period's
+// filing deadline allows one: when no invoice is that late, the clock may
+// first pass the deadline of the period of one. The approval's day is
+// after the deadline, and no later than today. In the ledger it is a void
+// in every other way: a monthly invoice's usage is pending again, a
+// top-up's invoice is issued again at once.
+func (h *history) specialVoid(rt *rapid.T) {
+	late := func() []Invoice {
+		var invs []Invoice
+		for _, inv := range h.live() {
+			if h.svc.VoidWindowClosed(inv) != nil {
+				invs = append(invs, inv)
+			}
+		}
+		return invs
+	}
+	invs := late()
+	if len(invs) == 0 {
+		var due []time.Time
+		for _, inv := range h.live() {
+			p, _ := twrules.ParsePeriod(inv.Period)
+			if d := p.FilingDeadline(); !d.After(historyEnd) && !slices.ContainsFunc(due, d.Equal) {
+				due = append(due, d)
+			}
+		}
+		if len(due) == 0 {
+			return
+		}
+		slices.SortFunc(due, time.Time.Compare)
+		d := rapid.SampledFrom(due).Draw(rt, "filing deadline to pass")
+		h.clock.Set(d.Add(time.Duration(rapid.IntRange(0, int(historyEnd.Sub(d).Hours())).Draw(rt, "hours past the deadline")) * time.Hour))
+		if invs = late(); len(invs) == 0 {
+			return
+		}
+	}
+	inv := rapid.SampledFrom(invs).Draw(rt, "invoice to void specially")
+	lastDay, err := time.ParseInLocation(time.DateOnly, h.svc.VoidWindowClosed(inv).LastDay, twrules.Taipei)
+	h.ok(err)
+	now := h.clock.Now().In(twrules.Taipei)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, twrules.Taipei)
+	days := int(today.Sub(lastDay).Hours()/24 + 0.5)
+	if days < 1 {
+		rt.Fatalf("invoice %s is past its void window on %s, the last day to file it", inv.Number, lastDay.Format(time.DateOnly))
+	}
+	approved := lastDay.AddDate(0, 0, rapid.IntRange(1, days).Draw(rt, "approval days after the deadline"))
+	_, err = h.svc.SpecialVoid(h.ctx, InvoiceRef(inv.Period, inv.Number), "買受人錯誤",
+		domain.SpecialVoid{Approval: "北區國稅審字第1160001234號", ApprovedOn: approved.Format(time.DateOnly)})
+	h.ok(err, ErrConflict) // live allowances
+	if err == nil {
+		h.specialVoids++
+	}
+	if err == nil && inv.TopUpRef != "" {
+		h.ok(h.svc.InvoiceTopUps(h.ctx)) // re-invoiced at once
+	}
+}
+
 func (h *history) allowance(rt *rapid.T) {
 	// Monthly invoices are fewer than top-up ones: the kind is drawn
 	// first, so that allowances on them, and payments and voids after
@@ -776,7 +837,8 @@ func (h *history) check(settled bool) Reconciliation {
 }
 
 // TestInvoicedEqualsUsed generates histories of usage across Taipei month
-// boundaries, early issues, closes, late usage, voids, allowances and their
+// boundaries, early issues, closes, late usage, voids and special voids
+// past the filing deadline, allowances and their
 // voids, top-ups with fractions, and accounts moving between prepaid and
 // postpaid plans, and checks after every step that invoiced + pending =
 // used with every pending amount named, that no usage or top-up is on two
@@ -786,13 +848,19 @@ func (h *history) check(settled bool) Reconciliation {
 // with the ledger's net per month and with the test's usage and balances.
 func TestInvoicedEqualsUsed(t *testing.T) {
 	base := t.TempDir()
-	n := 0
+	n, special := 0, 0
 	rapid.Check(t, func(rt *rapid.T) {
 		n++
-		_, done := runHistory(t, rt, base)
+		h, done := runHistory(t, rt, base)
 		defer done()
+		special += h.specialVoids
 	})
-	t.Logf("%d histories", n)
+	t.Logf("%d histories, %d special voids", n, special)
+	// A hundred histories record about a quarter as many special voids:
+	// none means that the step never gets past a filing deadline.
+	if n >= 100 && special == 0 {
+		t.Errorf("%d histories recorded no special void", n)
+	}
 }
 
 // runHistory runs one random history to its end: random steps, each
@@ -808,7 +876,8 @@ func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
 	done := func() { h.store.Close(); os.RemoveAll(dir) }
 	actions := map[string]func(*rapid.T){
 		"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
-		"void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan, "adjust": h.adjust,
+		"void": h.void, "specialVoid": h.specialVoid, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan,
+		"adjust": h.adjust,
 	}
 	names := make([]string, 0, len(actions))
 	for k := range actions {

@@ -380,3 +380,35 @@ func (s *Service) ReturnedHeld(ctx context.Context, acct string) (decimal.Decima
 	}
 	return decimal.Zero, nil
 }
+
+// ReturnedTopUp is money returned for allowances that an event (a move to
+// a prepaid plan, a credit) invoiced as a top-up paid then: its amount, its
+// reference (`returned-` and the event's ID) and the live invoice that
+// bills it once issued (serve issues it at once, else `routefree invoices
+// topups`).
+type ReturnedTopUp struct {
+	Amount    decimal.Decimal `json:"amount"`
+	Reference string          `json:"reference"`
+	Invoices  []string        `json:"invoices,omitempty"`
+}
+
+// ReturnedInvoiced is the money returned that the event eventID invoiced
+// on account acct; ok is false when it invoiced none. It reads the store
+// first.
+func (s *Service) ReturnedInvoiced(ctx context.Context, acct, eventID string) (r ReturnedTopUp, ok bool, err error) {
+	if err := s.Sync(ctx); err != nil {
+		return ReturnedTopUp{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref := "returned-" + eventID
+	t := s.l.findTopUp(acct, ref)
+	if t == nil {
+		return ReturnedTopUp{}, false, nil
+	}
+	r = ReturnedTopUp{Amount: t.Amount.Decimal(), Reference: ref}
+	if inv := t.cover; inv != nil && !inv.Voided {
+		r.Invoices = []string{InvoiceRef(inv.Period, inv.Number)}
+	}
+	return r, true, nil
+}

@@ -169,6 +169,26 @@ func (l *RedisLedger) retrying() int {
 	return len(l.pending)
 }
 
+// underEpoch runs a script under the instance's epoch token (run gets it,
+// holding the read lock, so that a restore cannot fall between the script
+// and the instance's record of its outcome), and again after putting the
+// instance's state back when the script found the epoch lost.
+func (l *RedisLedger) underEpoch(ctx context.Context, run func(tok any) error) error {
+	for try := 0; ; try++ {
+		l.mu.RLock()
+		tok := l.epoch
+		err := run(tok)
+		l.mu.RUnlock()
+		again, rerr := l.lostEpoch(ctx, err, tok, try)
+		if rerr != nil {
+			return rerr
+		}
+		if !again {
+			return err
+		}
+	}
+}
+
 // lostEpoch: after a script refused for an epoch other than seen, the
 // instance's state is put back under the current one; again says to run
 // the script again (twice at most: the epoch may change meanwhile).

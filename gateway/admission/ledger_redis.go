@@ -364,9 +364,7 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 	}
 	keys := l.keys(account)
 	var r []int64
-	for try := 0; ; try++ {
-		l.mu.RLock()
-		tok := l.epoch
+	err = l.underEpoch(ctx, func(tok any) (err error) {
 		r, err = holdScript.Run(ctx, l.rdb, keys, requestID, key,
 			in.amount, in.base, in.applied, in.keySpent, in.keyLimit,
 			l.nowMS(), l.opt.HoldTTL.Milliseconds(),
@@ -374,14 +372,8 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 		if err == nil && len(r) == 3 && r[0] == holdOK {
 			l.tracked(account, key, requestID, in.amount, in.applied)
 		}
-		l.mu.RUnlock()
-		if again, rerr := l.lostEpoch(ctx, err, tok, try); rerr != nil {
-			err = rerr
-		} else if again {
-			continue
-		}
-		break
-	}
+		return err
+	})
 	if err != nil {
 		return HoldResult{}, fmt.Errorf("admission: redis hold: %w", err)
 	}
@@ -440,56 +432,39 @@ func (l *RedisLedger) Release(ctx context.Context, account, key, requestID strin
 // in the instance's own record.
 func (l *RedisLedger) apply(ctx context.Context, op pendingOp) error {
 	keys := l.keys(op.account)
-	for try := 0; ; try++ {
-		l.mu.RLock()
-		tok := l.epoch
-		var err error
+	return l.underEpoch(ctx, func(tok any) error {
 		if op.settle {
-			var at int64
-			at, err = settleHoldScript.Run(ctx, l.rdb, keys, op.id, op.key, op.micro, op.version,
+			at, err := settleHoldScript.Run(ctx, l.rdb, keys, op.id, op.key, op.micro, op.version,
 				l.nowMS(), l.opt.idleTTL().Milliseconds(), tok).Int64()
 			if err == nil {
 				l.settled(op, at)
 			}
-		} else {
-			err = releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), tok).Err()
-			if err == nil {
-				l.untrack(op.account, op.id)
-			}
-		}
-		l.mu.RUnlock()
-		again, rerr := l.lostEpoch(ctx, err, tok, try)
-		if rerr != nil {
-			return rerr
-		}
-		if !again {
 			return err
 		}
-	}
+		err := releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), tok).Err()
+		if err == nil {
+			l.untrack(op.account, op.id)
+		}
+		return err
+	})
 }
 
 // Renew implements Ledger.
 func (l *RedisLedger) Renew(ctx context.Context, account, requestID string) (bool, error) {
 	keys := l.keys(account)
-	for try := 0; ; try++ {
-		l.mu.RLock()
-		tok := l.epoch
-		r, err := renewScript.Run(ctx, l.rdb, keys, requestID, l.nowMS(),
+	var r int64
+	err := l.underEpoch(ctx, func(tok any) (err error) {
+		r, err = renewScript.Run(ctx, l.rdb, keys, requestID, l.nowMS(),
 			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.info(), tok).Int64()
 		if err == nil {
 			l.renewed(account, requestID, r == 1)
 		}
-		l.mu.RUnlock()
-		if again, rerr := l.lostEpoch(ctx, err, tok, try); rerr != nil {
-			err = rerr
-		} else if again {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("admission: redis renew: %w", err)
-		}
-		return r == 1, nil
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("admission: redis renew: %w", err)
 	}
+	return r == 1, nil
 }
 
 // HoldTTL implements Ledger.
@@ -498,24 +473,18 @@ func (l *RedisLedger) HoldTTL() time.Duration { return l.opt.HoldTTL }
 // Held implements Ledger.
 func (l *RedisLedger) Held(ctx context.Context, account string) (decimal.Decimal, int, error) {
 	keys := l.keys(account)
-	for try := 0; ; try++ {
-		l.mu.RLock()
-		tok := l.epoch
-		r, err := heldScript.Run(ctx, l.rdb, keys, l.nowMS(), tok).Int64Slice()
-		l.mu.RUnlock()
-		if again, rerr := l.lostEpoch(ctx, err, tok, try); rerr != nil {
-			err = rerr
-		} else if again {
-			continue
-		}
-		if err != nil {
-			return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: %w", err)
-		}
-		if len(r) != 2 {
-			return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: unexpected reply %v", r)
-		}
-		return fromMicro(r[0]), int(r[1]), nil
+	var r []int64
+	err := l.underEpoch(ctx, func(tok any) (err error) {
+		r, err = heldScript.Run(ctx, l.rdb, keys, l.nowMS(), tok).Int64Slice()
+		return err
+	})
+	if err != nil {
+		return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: %w", err)
 	}
+	if len(r) != 2 {
+		return decimal.Decimal{}, 0, fmt.Errorf("admission: redis held: unexpected reply %v", r)
+	}
+	return fromMicro(r[0]), int(r[1]), nil
 }
 
 var _ Ledger = (*RedisLedger)(nil)

@@ -260,17 +260,26 @@ func forgetPrefix(t *testing.T, rdb redis.UniversalClient, prefix string) {
 // state when the ledger answers that it is being restored.
 func holdAfterRestore(t *testing.T, l Ledger, acct, key, id string, v AccountView, amount string) HoldResult {
 	t.Helper()
+	r, _ := holdWaitingRestore(t, l, acct, key, id, v, amount)
+	return r
+}
+
+// holdWaitingRestore is holdAfterRestore, also counting the answers that
+// the ledger was being restored.
+func holdWaitingRestore(t *testing.T, l Ledger, acct, key, id string, v AccountView, amount string) (_ HoldResult, restoring int) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		r, err := l.Hold(ctx, acct, key, id, v, d(amount))
 		if errors.Is(err, ErrLedgerRestoring) && time.Now().Before(deadline) {
+			restoring++
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
 		if err != nil {
 			t.Fatalf("hold %s: %v", id, err)
 		}
-		return r
+		return r, restoring
 	}
 }
 
@@ -326,20 +335,8 @@ func TestRedisLedgerAnotherInstanceWaitsForLostHolds(t *testing.T) {
 	assertHeld(t, b, "acct", "8", 1) // B is running and has seen the ledger
 	forgetPrefix(t, clients[0], prefix)
 
-	var restoring int
-	for {
-		r, err := b.Hold(ctx, "acct", "k", "r2", view("10", 1), d("5"))
-		if errors.Is(err, ErrLedgerRestoring) {
-			restoring++
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustRefuse(t, r, CauseCredits)
-		break
-	}
+	r, restoring := holdWaitingRestore(t, b, "acct", "k", "r2", view("10", 1), "5")
+	mustRefuse(t, r, CauseCredits)
 	if restoring == 0 {
 		t.Fatal("B admitted on the emptied ledger without waiting")
 	}

@@ -61,6 +61,16 @@ func restorePrefix(t *testing.T, rdb redis.UniversalClient, prefix string, snap 
 	}
 }
 
+// toldInfo makes ledgers on prefix that take what INFO server would
+// answer from info.
+func toldInfo(prefix string, info *atomic.Value) func(redis.UniversalClient) *RedisLedger {
+	return func(c redis.UniversalClient) *RedisLedger {
+		l := NewRedisLedger(c, prefix, LedgerOptions{HoldTTL: time.Minute})
+		l.redisInfo = func() string { return info.Load().(string) }
+		return l
+	}
+}
+
 func runID(t *testing.T, rdb redis.UniversalClient) string {
 	t.Helper()
 	info, err := rdb.Info(context.Background(), "server").Result()
@@ -92,11 +102,7 @@ func TestRedisLedgerNoticesASnapshotRestored(t *testing.T) {
 	clients, prefix := redisClients(t, 3)
 	var info atomic.Value
 	info.Store("run_id:aaaa\r\nuptime_in_seconds:3600\r\n")
-	ledger := func(c redis.UniversalClient) *RedisLedger {
-		l := NewRedisLedger(c, prefix, LedgerOptions{HoldTTL: time.Minute})
-		l.redisInfo = func() string { return info.Load().(string) }
-		return l
-	}
+	ledger := toldInfo(prefix, &info)
 	a, b := ledger(clients[0]), ledger(clients[1])
 	mustOK(t, hold(t, a, "acct", "k", "r1", view("10", 1), "4"))
 	assertHeld(t, b, "acct", "4", 1)
@@ -117,20 +123,8 @@ func TestRedisLedgerNoticesASnapshotRestored(t *testing.T) {
 	if _, err := c.Hold(ctx, "acct", "k", "r3", view("10", 1), d("5")); !errors.Is(err, ErrLedgerRestoring) {
 		t.Fatalf("an instance started after the restore: %v, want ErrLedgerRestoring", err)
 	}
-	var restoring int
-	for {
-		r, err := b.Hold(ctx, "acct", "k", "r4", view("10", 1), d("5"))
-		if errors.Is(err, ErrLedgerRestoring) {
-			restoring++
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustRefuse(t, r, CauseCredits)
-		break
-	}
+	r, restoring := holdWaitingRestore(t, b, "acct", "k", "r4", view("10", 1), "5")
+	mustRefuse(t, r, CauseCredits)
 	if restoring == 0 {
 		t.Fatal("B admitted on the restored snapshot without waiting")
 	}
@@ -149,11 +143,7 @@ func TestRedisLedgerStartedAfterARestartWaits(t *testing.T) {
 	clients, prefix := redisClients(t, 2)
 	var info atomic.Value
 	info.Store("run_id:aaaa\r\nuptime_in_seconds:3600\r\n")
-	ledger := func(c redis.UniversalClient) *RedisLedger {
-		l := NewRedisLedger(c, prefix, LedgerOptions{HoldTTL: time.Minute})
-		l.redisInfo = func() string { return info.Load().(string) }
-		return l
-	}
+	ledger := toldInfo(prefix, &info)
 	a := ledger(clients[0])
 	mustOK(t, hold(t, a, "acct", "k", "r1", view("10", 1), "8"))
 	forgetPrefix(t, clients[0], prefix)

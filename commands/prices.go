@@ -3,10 +3,10 @@ package commands
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -32,6 +32,29 @@ type givenPrice struct {
 	Reasoning    decimal.Decimal  `json:"reasoning"`      // zero bills at Output (domain.ModelPrice)
 }
 
+// MaxModelID bounds the model IDs a price list's refusal repeats whole:
+// the catalog's are far shorter, and a longer one is no model's.
+const MaxModelID = 100
+
+// maxPriceProblems bounds the problems one refusal lists.
+const maxPriceProblems = 10
+
+// PricesError is a price list's refusal. Its message names each model
+// whole (cut past MaxModelID) and at most maxPriceProblems problems: it
+// is bounded already, and shown as it is.
+type PricesError struct{ msg string }
+
+func (e *PricesError) Error() string { return e.msg }
+
+// modelID is a model ID as a refusal names it.
+func modelID(m string) string {
+	if utf8.RuneCountInString(m) <= MaxModelID {
+		return m
+	}
+	r := []rune(m)
+	return string(r[:MaxModelID]) + "…"
+}
+
 // UnmarshalJSON decodes {"model": {"input": "…", "output": "…", …}},
 // naming every model that lacks a price.
 func (p *GivenPrices) UnmarshalJSON(b []byte) error {
@@ -40,20 +63,23 @@ func (p *GivenPrices) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	out := make(GivenPrices, len(raw))
-	var problems, missing []string
+	var problems []string
+	missing := false
 	for m, body := range raw {
 		var g givenPrice
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields() // a misspelt "input" is not a missing one
+		name := modelID(m)
 		switch err := dec.Decode(&g); {
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("%s: %v", m, err))
+			problems = append(problems, fmt.Sprintf("%s: %s", name, domain.ExcerptWords(err.Error())))
 		case g.Input == nil || g.Output == nil:
+			missing = true
 			if g.Input == nil {
-				missing = append(missing, m+": no input price")
+				problems = append(problems, name+": no input price")
 			}
 			if g.Output == nil {
-				missing = append(missing, m+": no output price")
+				problems = append(problems, name+": no output price")
 			}
 		default:
 			cached := *g.Input // no cache discount unless one is given
@@ -64,13 +90,16 @@ func (p *GivenPrices) UnmarshalJSON(b []byte) error {
 				CacheWrite: g.CacheWrite, CacheWrite1h: g.CacheWrite1h}
 		}
 	}
-	if len(missing) > 0 {
-		sort.Strings(missing)
-		problems = append(problems, strings.Join(missing, "; ")+` (a free model's price is "0")`)
-	}
 	if len(problems) > 0 {
 		sort.Strings(problems)
-		return errors.New(strings.Join(problems, "; "))
+		if n := len(problems); n > maxPriceProblems {
+			problems = append(problems[:maxPriceProblems], fmt.Sprintf("and %d more", n-maxPriceProblems))
+		}
+		msg := strings.Join(problems, "; ")
+		if missing {
+			msg += ` (a free model's price is "0")`
+		}
+		return &PricesError{msg: msg}
 	}
 	*p = out
 	return nil

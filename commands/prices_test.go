@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -147,5 +148,28 @@ func TestCacheWrite1hPriceFromAFile(t *testing.T) {
 	}
 	if p["a/old"].CacheWrite1h != nil {
 		t.Errorf("a price left out was recorded: %s", p["a/old"].CacheWrite1h)
+	}
+}
+
+// A price list's refusal names each model whole, however long its ID (a
+// catalog's run to 40 characters and more), and cuts only what could be
+// hostile: an ID past MaxModelID, and a list of problems past ten.
+func TestPriceRefusalsNameModelsWhole(t *testing.T) {
+	long := "meta-llama/llama-3.1-405b-instruct-turbo-preview"
+	var p GivenPrices
+	err := json.Unmarshal([]byte(`{"`+long+`":{"output":"2"}}`), &p)
+	var pe *PricesError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), long+": no input price") {
+		t.Fatalf("refusal %v does not name %s whole", err, long)
+	}
+	huge := strings.Repeat("x", 10_000)
+	many := map[string]any{huge: map[string]string{"output": "1"}}
+	for i := range 50 {
+		many[fmt.Sprintf("m/%02d", i)] = map[string]string{"output": "1"}
+	}
+	b, _ := json.Marshal(many)
+	err = json.Unmarshal(b, &p)
+	if err == nil || len(err.Error()) > 2000 || strings.Contains(err.Error(), strings.Repeat("x", MaxModelID+1)) || !strings.Contains(err.Error(), "and 41 more") {
+		t.Fatalf("refusal of 51 models, one of 10,000 characters: %d bytes: %.300s", len(err.Error()), err)
 	}
 }

@@ -142,8 +142,11 @@ func decodeJSON(c echo.Context, v any) error {
 func jsonRefusal(err error) error {
 	var ute *json.UnmarshalTypeError
 	var pe *time.ParseError
+	var prices *commands.PricesError
 	msg := domain.ExcerptWords(err.Error())
 	switch {
+	case errors.As(err, &prices):
+		msg = prices.Error() // bounded already, its model IDs whole
 	case errors.As(err, &ute) && ute.Field != "":
 		msg = fmt.Sprintf("%s must be %s, not %s", ute.Field, jsonkind.Of(ute.Type), domain.Excerpt(ute.Value))
 	case errors.As(err, &ute) && jsonkind.Of(ute.Type) == "an object":

@@ -482,7 +482,10 @@ func (c *Config) Validate() error {
 	if !ok || !maxTopUp.IsPositive() {
 		errs = append(errs, fmt.Errorf("--max-topup %s: want a positive amount of NTD", domain.Quote(c.MaxTopUp)))
 	}
-	if d, ok := commands.PlainAmount(c.DemoCredit); !ok || !d.IsPositive() || !d.IsInteger() || (maxTopUp.IsPositive() && d.GreaterThan(maxTopUp)) {
+	// Only --bootstrap-demo tops up the demo credit: a CLI command given a
+	// lower --max-topup is not refused for it.
+	demo, ok := commands.PlainAmount(c.DemoCredit)
+	if !ok || (c.BootstrapDemo && (!demo.IsPositive() || !demo.IsInteger() || (maxTopUp.IsPositive() && demo.GreaterThan(maxTopUp)))) {
 		errs = append(errs, fmt.Errorf("--demo-credit %s: want a whole number of NTD, 1 or more and at most --max-topup (a top-up's bounds)", domain.Quote(c.DemoCredit)))
 	}
 	if d, ok := commands.PlainAmount(c.LowBalance); !ok || d.IsNegative() {

@@ -18,7 +18,7 @@ func TestAuditFiltersThatCannotMatchAreRefused(t *testing.T) {
 	e.sync()
 	for _, path := range []string{"/admin/api/audit/export", "/admin/api/audit/events"} {
 		for q, says := range map[string]string{
-			"?type=key.isued":                          `key.isued\" does not exist`,
+			"?type=key.isued":                           `key.isued\" does not exist`,
 			"?since=2026-12-10&until=2026-12-01":        "must come after",
 			"?since=2026-12-01T10:00Z&until=2026-12-01": "is not RFC 3339",
 		} {

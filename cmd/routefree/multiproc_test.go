@@ -94,7 +94,7 @@ func checkLoad(t *testing.T, seen []outcome) {
 		}
 	}
 	if len(seen) < 20 {
-		t.Fatalf("only %d requests under load: the load did not run", len(seen))
+		t.Fatalf("only %d requests under load (statuses %v): the load did not run", len(seen), counts)
 	}
 	t.Logf("load: %d requests, statuses %v", len(seen), counts)
 }

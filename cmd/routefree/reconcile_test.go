@@ -144,6 +144,9 @@ func newLedgerHistory(t *testing.T) *ledgerHistory {
 	if h.store, err = sqlite.Open(filepath.Join(h.dir, "events.db"), sqlite.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	// Closed before the directory is removed: its watcher could otherwise
+	// write the file's -wal beside the removal ("directory not empty").
+	t.Cleanup(func() { _ = h.store.Close() })
 	h.cmds = &commands.Handler{Store: h.store, Now: time.Now}
 	if h.svc, err = invoicing.New(h.store, invoicing.Config{Seller: invoicing.DevSeller()}); err != nil {
 		t.Fatal(err)

@@ -111,14 +111,16 @@ func splitOwner(v string) (store, token string) {
 
 // joinRedis checks that this serve's Redis and prefix are those of the
 // serves running on its store, and that no other store owns the prefix,
-// then keeps both records until stopped.
-func joinRedis(ctx context.Context, c *Config, rdb *redis.Client, claim *storeClaim, raw eventstore.Store, log *slog.Logger) (stop func() error, err error) {
+// then keeps both records until stopped. others reports whether serves
+// were running on the store as it joined: the credit ledger's prefix then
+// has their holds, whatever Redis shows (admission.LedgerOptions).
+func joinRedis(ctx context.Context, c *Config, rdb *redis.Client, claim *storeClaim, raw eventstore.Store, log *slog.Logger) (stop func() error, others bool, err error) {
 	if claim.redis == nil {
-		return func() error { return nil }, nil
+		return func() error { return nil }, false, nil
 	}
 	o := &redisOwner{rdb: rdb, key: c.RedisPrefix + "serve:owner", head: c.RedisPrefix + "serve:head", raw: raw, log: log}
 	if o.store, err = storeIdentity(ctx, raw); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	redisWhere := fmt.Sprintf("--redis-url %s, --redis-prefix %q", redactURL(c.RedisURL), c.RedisPrefix)
 	// A Redis starting beside this serve (one compose file) gets a while
@@ -130,19 +132,21 @@ func joinRedis(ctx context.Context, c *Config, rdb *redis.Client, claim *storeCl
 		cur, err = o.get(ctx)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("Redis (%s): %w", redisWhere, err)
+		return nil, false, fmt.Errorf("Redis (%s): %w", redisWhere, err)
+	}
+	// Asked before this serve records itself: the serves of one prefix
+	// share one record (their token), which would then count this one.
+	running, err := claim.redis.others(ctx, "")
+	if err != nil {
+		return nil, false, err
 	}
 	if cur == "" {
 		// Serves running on the store put the key back within claimCheck
 		// if this is their Redis, restarted.
-		running, err := claim.redis.others(ctx, "")
-		if err != nil {
-			return nil, err
-		}
 		for deadline := time.Now().Add(ownerWait); running && cur == "" && time.Now().Before(deadline); {
 			time.Sleep(100 * time.Millisecond)
 			if cur, err = o.get(ctx); err != nil {
-				return nil, fmt.Errorf("Redis (%s): %w", redisWhere, err)
+				return nil, false, fmt.Errorf("Redis (%s): %w", redisWhere, err)
 			}
 		}
 	}
@@ -150,19 +154,19 @@ func joinRedis(ctx context.Context, c *Config, rdb *redis.Client, claim *storeCl
 	if cur == "" {
 		mine := o.store + " " + newToken()
 		if created, err = rdb.SetNX(ctx, o.key, mine, ownerTTL).Result(); err != nil {
-			return nil, fmt.Errorf("Redis (%s): %w", redisWhere, err)
+			return nil, false, fmt.Errorf("Redis (%s): %w", redisWhere, err)
 		}
 		if cur, err = o.get(ctx); err != nil {
-			return nil, fmt.Errorf("Redis (%s): %w", redisWhere, err)
+			return nil, false, fmt.Errorf("Redis (%s): %w", redisWhere, err)
 		}
 	}
 	owner, token := splitOwner(cur)
 	o.token = token
-	refuse := func(e error) (func() error, error) {
+	refuse := func(e error) (func() error, bool, error) {
 		if created { // leave no trace of a refused serve
 			_ = rdb.Del(context.Background(), o.key).Err()
 		}
-		return nil, e
+		return nil, false, e
 	}
 	if owner != "" && o.store != "" && owner != o.store {
 		return refuse(fmt.Errorf("Redis (%s) holds the credit holds and rate limits of serves on another store (its first event's hash %s; this store, %s, begins with %s): "+
@@ -195,7 +199,7 @@ func joinRedis(ctx context.Context, c *Config, rdb *redis.Client, claim *storeCl
 	}
 	o.stop, o.done = make(chan struct{}), make(chan struct{})
 	go o.keep()
-	return func() error { close(o.stop); <-o.done; return nil }, nil
+	return func() error { close(o.stop); <-o.done; return nil }, running, nil
 }
 
 func (o *redisOwner) get(ctx context.Context) (string, error) {

@@ -229,7 +229,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		in.closers = append(in.closers, in.rdb.Close)
 		// One Redis and prefix for every serve on the store, one store
 		// for every prefix.
-		stopOwner, err := joinRedis(ctx, c, in.rdb, claim, raw, log)
+		stopOwner, othersRunning, err := joinRedis(ctx, c, in.rdb, claim, raw, log)
 		if err != nil {
 			return nil, err
 		}
@@ -238,7 +238,18 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		// Holds that a running request renews (every third of their
 		// life): those of an instance that dies free the credit within a
 		// minute, not after the 15 minutes of one instance's own ledger.
-		in.ledger = admission.NewRedisLedger(in.rdb, c.RedisPrefix, admission.LedgerOptions{HoldTTL: sharedHoldTTL})
+		// Beside running serves, a prefix without the ledger's epoch was
+		// emptied under them (a FLUSHALL, evicted keys): wait for their
+		// holds.
+		ledger := admission.NewRedisLedger(in.rdb, c.RedisPrefix,
+			admission.LedgerOptions{HoldTTL: sharedHoldTTL, OthersRunning: othersRunning})
+		// Taken now, the epoch is there for the serves started next, which
+		// would otherwise wait on their first request for holds that do
+		// not exist; Redis answered a moment ago, and a hold tries again.
+		if err := ledger.Join(ctx); err != nil {
+			log.Warn("credit ledger: Redis did not answer; the first request will try again", "err", err)
+		}
+		in.ledger = ledger
 		in.authn.Share(in.rdb, c.RedisPrefix) // a console session works on every instance, sign-in failures count on all
 		if in.saml != nil {
 			in.saml.ShareAnswered(auth.NewRedisAnswered(in.rdb, c.RedisPrefix)) // a SAML response is taken once, on any instance

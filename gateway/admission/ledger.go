@@ -75,6 +75,13 @@ type LedgerOptions struct {
 	// it: its holds are timed on Redis's own clock, shared by every
 	// instance whatever their clocks say.
 	Clock func() time.Time
+	// OthersRunning: other instances ran on the Redis ledger's prefix when
+	// this one started (the store's record of its serves says so; Redis
+	// cannot). An instance that finds no epoch then waits RestoreWindow
+	// before its first hold, as one that lost its epoch does, for the
+	// running ones to put back what an emptied Redis lost; without it, a
+	// prefix that looks new is taken as new.
+	OthersRunning bool
 }
 
 func (o LedgerOptions) withDefaults() LedgerOptions {

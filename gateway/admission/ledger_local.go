@@ -202,6 +202,15 @@ func (l *RedisLedger) lostEpoch(ctx context.Context, err error, seen any, try in
 	return true, nil
 }
 
+// Join takes the prefix's current epoch, creating it if Redis has none,
+// as the first operation would. An instance started beside running ones
+// calls it at once: a loss of the prefix's state is then told from a new
+// prefix even before its first hold, and the first instance of a new
+// prefix creates the epoch before the next one starts and finds none.
+func (l *RedisLedger) Join(ctx context.Context) error {
+	return l.restore(ctx, "")
+}
+
 // restore makes the instance's epoch the current one, creating it if Redis
 // has none, and, if it changed, writes back the instance's holds and
 // unapplied costs under it. Operations wait meanwhile.
@@ -211,14 +220,17 @@ func (l *RedisLedger) restore(ctx context.Context, seen any) error {
 	if l.epoch != seen {
 		return nil // restored meanwhile
 	}
-	known, mine := seen.(string), "0"
+	known, mine, others := seen.(string), "0", "0"
 	if l.hasState() {
 		mine = "1"
+	}
+	if l.opt.OthersRunning {
+		others = "1"
 	}
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
 	e, err := epochScript.Run(ctx, l.rdb, []string{l.epochKey}, hex.EncodeToString(tok[:]), l.nowMS(),
-		RestoreWindow.Milliseconds(), known, mine, l.info()).Text()
+		RestoreWindow.Milliseconds(), known, mine, l.info(), others).Text()
 	if err != nil {
 		return err
 	}

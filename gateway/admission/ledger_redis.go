@@ -304,7 +304,8 @@ return 1
 // Epoch KEYS: the epoch key. ARGV: a new token, now ms (-1: Redis's
 // TIME), restore window ms, the caller's token ("" if it has none yet),
 // "1" if the caller has holds or costs to put back, INFO server's text to
-// take as Redis's ("": ask Redis). Returns the current epoch
+// take as Redis's ("": ask Redis), "1" if other instances ran on the
+// prefix when the caller started (OthersRunning). Returns the current epoch
 // "<token>@<run_id>|<readyAtMs>", making a new one if it is missing or
 // another Redis process wrote it. One missing under an instance that had a
 // token means Redis lost the state written under it, and one written by
@@ -312,10 +313,11 @@ return 1
 // may lack what was written since: Holds then wait out the window, for
 // every instance to put its own back. So they do when an instance with
 // something to put back finds another token. An instance that never had a
-// token and finds none cannot tell a new prefix from an emptied one; it
-// waits too if Redis started less than the window ago (every instance
-// with something to put back notices within epochEvery), and otherwise
-// creates the epoch without a wait.
+// token and finds none cannot tell a new prefix from an emptied one by
+// Redis alone; it waits too if Redis started less than the window ago or
+// other instances run on the prefix (every instance with something to put
+// back notices within epochEvery), and otherwise creates the epoch
+// without a wait.
 var epochScript = redis.NewScript(luaLedger + `
 local now, window, known = clock(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local inf = info(ARGV[6])
@@ -325,7 +327,7 @@ local e = redis.call('GET', KEYS[1])
 local tok, ready = string.match(e or '', '^(.*)|(%d+)$')
 if tok == nil or string.match(tok, '@(%x*)$') ~= srv then
   ready = 0
-  if known ~= '' or tok ~= nil or up * 1000 < window then ready = now + window end
+  if known ~= '' or tok ~= nil or up * 1000 < window or ARGV[7] == '1' then ready = now + window end
   e = ARGV[1] .. '@' .. srv .. '|' .. fmt(ready)
   redis.call('SET', KEYS[1], e)
 elseif known ~= '' and tok ~= known and ARGV[5] == '1' and tonumber(ready) < now + window then

@@ -171,3 +171,52 @@ func TestRedisLedgerEpochNamesTheRedisProcess(t *testing.T) {
 		t.Fatalf("epoch %q does not name the Redis process (%s)", e, want)
 	}
 }
+
+// TestRedisLedgerStartedBesideRunningOnesWaits: the prefix's keys were
+// deleted (a FLUSHALL, FLUSHDB or eviction on a Redis that kept running)
+// while instance A held NT$8 of NT$10, and an instance started a moment
+// later, before A noticed. Redis itself shows nothing: it kept running
+// and the prefix looks new. Told that other instances run on the prefix
+// (the store's record of its serves), the new one waits as they do
+// instead of admitting NT$5, and refuses it once A has put its hold back.
+// Without others running, a new prefix admits at once.
+func TestRedisLedgerStartedBesideRunningOnesWaits(t *testing.T) {
+	clients, prefix := redisClients(t, 2)
+	a := NewRedisLedger(clients[0], prefix, LedgerOptions{HoldTTL: time.Minute})
+	mustOK(t, hold(t, a, "acct", "k", "r1", view("10", 1), "8"))
+	forgetPrefix(t, clients[0], prefix)
+
+	s := NewRedisLedger(clients[1], prefix, LedgerOptions{HoldTTL: time.Minute, OthersRunning: true})
+	if _, err := s.Hold(ctx, "acct", "k", "r2", view("10", 1), d("5")); !errors.Is(err, ErrLedgerRestoring) {
+		t.Fatalf("an instance started beside running ones after the prefix was emptied: %v, want ErrLedgerRestoring", err)
+	}
+	mustRefuse(t, holdAfterRestore(t, s, "acct", "k", "r3", view("10", 1), "5"), CauseCredits)
+	mustOK(t, hold(t, s, "acct", "k", "r4", view("10", 1), "2"))
+
+	fresh, freshPrefix := redisClients(t, 1)
+	alone := NewRedisLedger(fresh[0], freshPrefix, LedgerOptions{HoldTTL: time.Minute, OthersRunning: false})
+	mustOK(t, hold(t, alone, "acct", "k", "r1", view("10", 1), "5"))
+}
+
+// TestRedisLedgerJoinedWaitsAfterALoss: an instance that took the epoch
+// as it started (Join) and finds it gone before its first hold knows the
+// prefix lost its state rather than taking it for a new one, and waits
+// for the others to put their holds back; the first Join of a new prefix
+// does not wait.
+func TestRedisLedgerJoinedWaitsAfterALoss(t *testing.T) {
+	clients, prefix := redisClients(t, 2)
+	a := NewRedisLedger(clients[0], prefix, LedgerOptions{HoldTTL: time.Minute})
+	s := NewRedisLedger(clients[1], prefix, LedgerOptions{HoldTTL: time.Minute})
+	for _, l := range []*RedisLedger{s, a} {
+		if err := l.Join(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustOK(t, hold(t, a, "acct", "k", "r1", view("10", 1), "8"))
+	forgetPrefix(t, clients[0], prefix)
+	if _, err := s.Hold(ctx, "acct", "k", "r2", view("10", 1), d("5")); !errors.Is(err, ErrLedgerRestoring) {
+		t.Fatalf("a joined instance after the prefix was emptied: %v, want ErrLedgerRestoring", err)
+	}
+	mustRefuse(t, holdAfterRestore(t, s, "acct", "k", "r3", view("10", 1), "5"), CauseCredits)
+	mustOK(t, hold(t, s, "acct", "k", "r4", view("10", 1), "2"))
+}

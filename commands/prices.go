@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/internal/jsonkind"
 )
 
 // GivenPrices is a price list as people write it (a price file, the admin
@@ -24,12 +26,12 @@ type GivenPrices map[string]domain.ModelPrice
 
 // givenPrice tells a price left out (nil) from a price of zero.
 type givenPrice struct {
-	Input        *decimal.Decimal `json:"input"`
-	Output       *decimal.Decimal `json:"output"`
-	CachedInput  *decimal.Decimal `json:"cached_input"`
-	CacheWrite   *decimal.Decimal `json:"cache_write"`    // nil bills at Input (domain.ModelPrice)
-	CacheWrite1h *decimal.Decimal `json:"cache_write_1h"` // nil bills at CacheWrite
-	Reasoning    decimal.Decimal  `json:"reasoning"`      // zero bills at Output (domain.ModelPrice)
+	Input        *Amount `json:"input"`
+	Output       *Amount `json:"output"`
+	CachedInput  *Amount `json:"cached_input"`
+	CacheWrite   *Amount `json:"cache_write"`    // nil bills at Input (domain.ModelPrice)
+	CacheWrite1h *Amount `json:"cache_write_1h"` // nil bills at CacheWrite
+	Reasoning    Amount  `json:"reasoning"`      // zero bills at Output (domain.ModelPrice)
 }
 
 // MaxModelID bounds the model IDs a price list's refusal repeats whole:
@@ -45,6 +47,14 @@ const maxPriceProblems = 10
 type PricesError struct{ msg string }
 
 func (e *PricesError) Error() string { return e.msg }
+
+// orNil is a price given, or nil for one left out.
+func (a *Amount) orNil() *decimal.Decimal {
+	if a == nil {
+		return nil
+	}
+	return &a.Decimal
+}
 
 // modelID is a model ID as a refusal names it.
 func modelID(m string) string {
@@ -72,6 +82,10 @@ func (p *GivenPrices) UnmarshalJSON(b []byte) error {
 		name := modelID(m)
 		switch err := dec.Decode(&g); {
 		case err != nil:
+			var ute *json.UnmarshalTypeError
+			if errors.As(err, &ute) && ute.Field != "" {
+				err = fmt.Errorf("%s must be %s, not %s", ute.Field, jsonkind.Of(ute.Type), domain.Excerpt(ute.Value))
+			}
 			problems = append(problems, fmt.Sprintf("%s: %s", name, domain.ExcerptWords(err.Error())))
 		case g.Input == nil || g.Output == nil:
 			missing = true
@@ -82,12 +96,12 @@ func (p *GivenPrices) UnmarshalJSON(b []byte) error {
 				problems = append(problems, name+": no output price")
 			}
 		default:
-			cached := *g.Input // no cache discount unless one is given
+			cached := g.Input.Decimal // no cache discount unless one is given
 			if g.CachedInput != nil {
-				cached = *g.CachedInput
+				cached = g.CachedInput.Decimal
 			}
-			out[m] = domain.ModelPrice{Input: *g.Input, Output: *g.Output, CachedInput: cached, Reasoning: g.Reasoning,
-				CacheWrite: g.CacheWrite, CacheWrite1h: g.CacheWrite1h}
+			out[m] = domain.ModelPrice{Input: g.Input.Decimal, Output: g.Output.Decimal, CachedInput: cached, Reasoning: g.Reasoning.Decimal,
+				CacheWrite: g.CacheWrite.orNil(), CacheWrite1h: g.CacheWrite1h.orNil()}
 		}
 	}
 	if len(problems) > 0 {

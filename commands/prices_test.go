@@ -173,3 +173,28 @@ func TestPriceRefusalsNameModelsWhole(t *testing.T) {
 		t.Fatalf("refusal of 51 models, one of 10,000 characters: %d bytes: %.300s", len(err.Error()), err)
 	}
 }
+
+// A price is written plainly, as every other amount: "1e3", "+5" or " 5"
+// in a price file or POST /admin/api/prices is refused naming its model
+// and field, where it was read as NT$1,000 per million tokens.
+func TestPricesArePlain(t *testing.T) {
+	for _, sent := range []string{`"1e3"`, `1e3`, `"+5"`, `" 5"`} {
+		for _, field := range []string{"input", "output", "cached_input", "cache_write", "cache_write_1h", "reasoning"} {
+			body := map[string]string{"input": `"1"`, "output": `"2"`}
+			body[field] = sent
+			var parts []string
+			for k, v := range body {
+				parts = append(parts, fmt.Sprintf("%q:%s", k, v))
+			}
+			var p GivenPrices
+			err := json.Unmarshal([]byte(`{"a/one":{`+strings.Join(parts, ",")+`}}`), &p)
+			if err == nil || !strings.Contains(err.Error(), "a/one: ") || !strings.Contains(err.Error(), field) || !strings.Contains(err.Error(), "written plainly") {
+				t.Errorf("%s %s: %v, want a refusal naming a/one and %s", field, sent, err, field)
+			}
+		}
+	}
+	var p GivenPrices
+	if err := json.Unmarshal([]byte(`{"a/one":{"input":2.5,"output":"10","reasoning":"12.125"}}`), &p); err != nil || !p["a/one"].Reasoning.Equal(dec("12.125")) {
+		t.Fatalf("plain prices: %v %+v", err, p)
+	}
+}

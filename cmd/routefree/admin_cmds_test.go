@@ -129,7 +129,8 @@ func TestPricesPublishRefusesMissingPricesAndUnknownModels(t *testing.T) {
 	refusedCLI(t, "a price file is at most 16 MiB", "prices", "publish", "/dev/zero", "--data-dir", dir)
 	// Every request's cost has the places of its price: one of 400 would
 	// make every cost, balance and usage event of the model as long.
-	refusedCLI(t, "at most 12 decimal places", "prices", "publish", file("fine.json", `{"routefree/echo":{"input":"1","output":"1e-400"}}`), "--data-dir", dir)
+	// A price is written plainly, as every amount is: an exponent is refused.
+	refusedCLI(t, "routefree/echo: output must be an amount written plainly", "prices", "publish", file("fine.json", `{"routefree/echo":{"input":"1","output":"1e-400"}}`), "--data-dir", dir)
 	refusedCLI(t, "at most 12 decimal places", "prices", "publish",
 		file("fine2.json", `{"routefree/echo":{"input":"0.000000000000000000000000000001","output":"1"}}`), "--data-dir", dir)
 	if out := exportEvents(t, mustCLI(t, "events", "export", "--data-dir", dir)); len(out) != 0 {

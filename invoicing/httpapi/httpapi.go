@@ -279,8 +279,9 @@ func (n *wholeNTD) UnmarshalJSON(b []byte) error {
 	if uq, err := strconv.Unquote(s); err == nil {
 		s = uq
 	}
+	// Digits alone, as every amount is written: strconv also takes "+210".
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	if err != nil || s == "" || strings.Trim(s, "0123456789") != "" {
 		return fmt.Errorf("amount must be a whole number of NTD, tax included, such as 210 or \"210\" (not %s)", domain.Excerpt(string(b)))
 	}
 	*n = wholeNTD(v)

@@ -457,7 +457,7 @@ func TestAllowanceAmount(t *testing.T) {
 	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", ""); r.status != 200 {
 		t.Fatalf("close: %d %s", r.status, r.body)
 	}
-	for _, bad := range []string{`"5.5"`, `5.5`, `"abc"`, `true`, `"1e3"`, `""`, `99999999999999999999`} {
+	for _, bad := range []string{`"5.5"`, `5.5`, `"abc"`, `true`, `"1e3"`, `""`, `99999999999999999999`, `"+21"`, `" 21"`, `"0x15"`, `"-21"`} {
 		r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":`+bad+`,"reason":"x"}`)
 		var e struct{ Error errorBody }
 		r.json(t, &e)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strconv"
 	"syscall"
@@ -30,14 +29,7 @@ import (
 func TestCloseCutByPostgresThenAKilledServe(t *testing.T) {
 	direct := testenv.PostgresURL(t)
 	app := "rf_close_" + testenv.Suffix()
-	u, err := url.Parse(direct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	store := []string{"--store", "postgres", "--postgres-url", u.String()}
+	store := []string{"--store", "postgres", "--postgres-url", withApplicationName(t, direct, app)}
 	env := baseEnv(fakeUpstream(t, providertest.Script{Text: "unused"}))
 	prepareDemo(t, env, store, 1000, "")
 	now := time.Now().In(twrules.Taipei)

@@ -58,6 +58,20 @@ func readStream(base, key string, started func()) streamSeen {
 
 // terminateBackends ends every PostgreSQL session named app, as an
 // operator's pg_terminate_backend or a failover of the database would.
+// withApplicationName is the PostgreSQL URL base whose sessions carry
+// app as their application_name, for terminateBackends to find.
+func withApplicationName(t *testing.T, base, app string) string {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("application_name", app)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func terminateBackends(t *testing.T, base, app string) int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -83,14 +97,7 @@ func terminateBackends(t *testing.T, base, app string) int {
 func TestPostgresSessionsCutMidStreams(t *testing.T) {
 	direct := testenv.PostgresURL(t)
 	app := "rf_cut_" + testenv.Suffix()
-	u, err := url.Parse(direct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("application_name", app)
-	u.RawQuery = q.Encode()
-	store := []string{"--store", "postgres", "--postgres-url", u.String()}
+	store := []string{"--store", "postgres", "--postgres-url", withApplicationName(t, direct, app)}
 	// 12 chunks 100 ms apart: each stream lasts about 1.2 s.
 	up := fakeUpstream(t, providertest.Script{Text: "a b c d e f g h i j k l", Chunks: 12, ChunkDelay: 100 * time.Millisecond})
 	env := baseEnv(up)

@@ -69,16 +69,23 @@ func (l *RedisLedger) shard(account string) *localShard {
 	return &l.local[maphash.String(localSeed, account)%localShards]
 }
 
-// tracked records a hold Redis took, and forgets the costs settled at or
-// before the version the caller's view has applied: its balances have them.
-func (l *RedisLedger) tracked(account, key, id string, micro, applied int64) {
-	sh := l.shard(account)
-	sh.mu.Lock()
+// account is the shard's record of account, made on first use. The
+// shard's lock is held.
+func (sh *localShard) account(account string) *localAccount {
 	a := sh.m[account]
 	if a == nil {
 		a = &localAccount{holds: make(map[string]localHold)}
 		sh.m[account] = a
 	}
+	return a
+}
+
+// tracked records a hold Redis took, and forgets the costs settled at or
+// before the version the caller's view has applied: its balances have them.
+func (l *RedisLedger) tracked(account, key, id string, micro, applied int64) {
+	sh := l.shard(account)
+	sh.mu.Lock()
+	a := sh.account(account)
 	a.holds[id] = localHold{key: key, micro: micro, until: time.Now().Add(l.opt.HoldTTL)}
 	a.empty = 0
 	n := 0
@@ -99,11 +106,7 @@ func (l *RedisLedger) tracked(account, key, id string, micro, applied int64) {
 func (l *RedisLedger) settled(op pendingOp, at int64) {
 	sh := l.shard(op.account)
 	sh.mu.Lock()
-	a := sh.m[op.account]
-	if a == nil {
-		a = &localAccount{holds: make(map[string]localHold)}
-		sh.m[op.account] = a
-	}
+	a := sh.account(op.account)
 	delete(a.holds, op.id)
 	a.settled = append(a.settled, localSettled{id: op.id, key: op.key, micro: op.micro, at: at,
 		version: op.version, until: time.Now().Add(l.opt.SettledGrace)})

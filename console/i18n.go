@@ -413,6 +413,7 @@ var messages = map[string][2]string{
 	"confirm.plan":                    {"確定變更方案", "Change the plan"},
 	"confirm.plan.note":               {"方案變更立即生效並記入稽核紀錄；發票開立後無法撤回，只能作廢或折讓。", "The plan changes at once and stays in the audit log; an invoice, once issued, cannot be taken back, only voided or allowed."},
 	"plan.returned":                   {"此帳戶持有已付款發票折讓後退回的款項。改為預付方案後，這筆款項成為預付額度，並視為此時付款的儲值，開立一張「API 預付儲值」發票（serve 立即開立，或執行 routefree invoices topups）。若應退還客戶，請在變更方案前以負數餘額調整退款。", "This account holds money returned for allowances on invoices it had paid. On a prepaid plan it becomes prepaid credit, invoiced as a top-up paid now: an \"API 預付儲值\" invoice is issued for it (by serve at once, else by routefree invoices topups). If the money is to be given back instead, refund it with a negative adjustment before changing the plan."},
+	"plan.returned.changed":           {"此確認顯示之後，退回的款項金額已變動：以上為目前的金額，請再次確認。", "The money returned has changed since the confirmation was shown: the amount above is the current one; confirm again."},
 	"plan.returned.amount":            {"將開立發票的退回款項", "Money returned to be invoiced"},
 	"confirm.suspend":                 {"確定停用帳戶", "Suspend the account"},
 	"confirm.suspend.note":            {"停用後此帳戶所有金鑰的請求都會被拒絕，直到管理員恢復帳戶為止。", "Every key of the account is refused until an admin resumes it."},

@@ -564,21 +564,28 @@ func (s *server) planForm(c echo.Context) error {
 	ctx := c.Request().Context()
 	// A move to a prepaid plan invoices the money returned for allowances
 	// that the account holds (docs/invoicing-ledger.md): an invoice cannot
-	// be taken back, so the move asks first, naming the amount.
-	if in.Plan.Valid() && !in.Plan.Postpaid() && c.FormValue(confirmField) != "yes" {
+	// be taken back, so the move asks first, naming the amount. The
+	// confirmation carries the amount it named: money returned meanwhile
+	// (another tab, the API) asks again rather than invoicing an amount
+	// nobody confirmed.
+	if in.Plan.Valid() && !in.Plan.Postpaid() {
 		held, err := s.returnedHeld(ctx, a.ID)
 		if err != nil {
 			return err
 		}
-		if held.IsPositive() {
+		given := c.FormValue(confirmField) == "yes"
+		if held.IsPositive() && (!given || c.FormValue(returnedField) != held.String()) {
+			warnings := []string{"plan.returned"}
+			if given {
+				warnings = append(warnings, "plan.returned.changed")
+			}
 			back := "/console/accounts/" + url.PathEscape(a.ID)
-			_, err := s.confirmed(c, confirmStep{Action: "confirm.plan", Target: a.Organisation, Note: "confirm.plan.note",
-				Warnings: []string{"plan.returned"},
+			return s.askConfirmation(c, confirmStep{Action: "confirm.plan", Target: a.Organisation, Note: "confirm.plan.note",
+				Warnings: warnings,
 				Facts:    [][2]string{{"account", a.ID}, {"plan", string(in.Plan)}, {"plan.returned.amount", money(held)}},
 				Fields: [][2]string{{"plan", string(in.Plan)}, {"rpm", c.FormValue("rpm")}, {"tpm", c.FormValue("tpm")},
-					{"volume_discount", c.FormValue("volume_discount")}},
+					{"volume_discount", c.FormValue("volume_discount")}, {returnedField, held.String()}},
 				Post: back + "/plan", Back: back})
-			return err
 		}
 	}
 	// The form gives the whole plan: only the credit limit is carried over.

@@ -59,6 +59,10 @@ var _ Finance = (*invoicing.Service)(nil)
 // handler shows a confirmation step and changes nothing.
 const confirmField = "confirm"
 
+// returnedField carries the money returned that a plan change's
+// confirmation named, so that a different amount by the click asks again.
+const returnedField = "returned"
+
 // allowanceFlash is the answer to an allowance. One on a monthly invoice
 // leaves the balance as it is (docs/invoicing-ledger.md), so the answer
 // says to credit it, else the customer owes more than the invoice bills;
@@ -382,6 +386,12 @@ func (s *server) confirmed(c echo.Context, st confirmStep, fields ...string) (bo
 	if c.FormValue(confirmField) == "yes" {
 		return true, nil
 	}
+	return false, s.askConfirmation(c, st, fields...)
+}
+
+// askConfirmation renders the confirmation step whatever the form carries:
+// for a confirmation given to facts that have since changed.
+func (s *server) askConfirmation(c echo.Context, st confirmStep, fields ...string) error {
 	p := s.newPage(c, "title.confirm", nil)
 	for _, f := range fields {
 		v := strings.TrimSpace(c.FormValue(f))
@@ -404,7 +414,7 @@ func (s *server) confirmed(c echo.Context, st confirmStep, fields ...string) (bo
 		st.Back = strings.TrimRight(backTo(c), "?&")
 	}
 	p.Data = st
-	return false, s.render(c, http.StatusOK, "confirm", p)
+	return s.render(c, http.StatusOK, "confirm", p)
 }
 
 // backTo is the invoices page of the month a form came from.

@@ -58,7 +58,7 @@ func TestAMoveToPrepaidSaysItInvoicesTheMoneyReturned(t *testing.T) {
 	csrf := b.signIn(e.admin)
 	path := "/console/accounts/acct_form/plan"
 	form := url.Values{"csrf": {csrf}, "plan": {"starter"}, "rpm": {"0"}, "tpm": {"0"}, "volume_discount": {"0"}}
-	for lang, words := range map[string][]string{"zh": {"發票", "API 預付儲值"}, "en": {"invoice", "API 預付儲值"}} {
+	for lang, words := range map[string][]string{langZH: {"發票", "API 預付儲值"}, langEN: {"invoice", "API 預付儲值"}} {
 		resp, page := b.post(path+"?lang="+lang, form)
 		if resp.StatusCode != http.StatusOK || len(elementsByID(t, page, "confirm-step")) != 1 {
 			t.Fatalf("%s: the plan form: %d, want its confirmation step", lang, resp.StatusCode)
@@ -76,11 +76,8 @@ func TestAMoveToPrepaidSaysItInvoicesTheMoneyReturned(t *testing.T) {
 	if a, _ := e.views.Account("acct_form"); a.Plan != domain.PlanBusiness {
 		t.Fatalf("the plan changed to %s before it was confirmed", a.Plan)
 	}
-	confirm := url.Values{"confirm": {"yes"}}
-	for k, v := range form {
-		confirm[k] = v
-	}
-	if resp, _ := b.post(path, confirm); resp.StatusCode >= 400 {
+	_, page := b.post(path, form)
+	if resp, _ := b.post(path, formFields(t, page, path)); resp.StatusCode >= 400 {
 		t.Fatalf("the confirmed plan change: %d", resp.StatusCode)
 	}
 	if a, _ := e.views.Account("acct_form"); a.Plan != domain.PlanStarter {
@@ -136,5 +133,78 @@ func TestAMoveToPrepaidSaysItInvoicesTheMoneyReturned(t *testing.T) {
 	got, ok, err := svc.ReturnedInvoiced(e.ctx, "acct_api", strings.TrimPrefix(r.Reference, "returned-"))
 	if err != nil || !ok || len(got.Invoices) != 1 || !strings.HasSuffix(got.Invoices[0], billed[1].Number) {
 		t.Fatalf("the money returned at the move, once invoiced: %+v %v %v", got, ok, err)
+	}
+}
+
+// A confirmation names the money returned it invoices. Money returned
+// after it was shown (an allowance refunded from another tab, or through
+// the API) is not invoiced on that confirmation: the click asks again,
+// naming the new amount, and the plan moves only once that is confirmed.
+func TestAPlanChangeConfirmedForOtherMoneyReturnedAsksAgain(t *testing.T) {
+	e := newEnv(t, false)
+	e.febUsage("acct_moved", "退款變動股份有限公司", "1000")
+	svc := e.deps.Invoices.(*invoicing.Service)
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 12345000, 12345099); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Close(e.ctx, "2026-02", invoicing.CloseOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	number := onlyInvoice(t, e.ledger(), "acct_moved").Number
+	e.returnedHeldBy(svc, "acct_moved", number)
+
+	b := e.browser()
+	csrf := b.signIn(e.admin)
+	path := "/console/accounts/acct_moved/plan"
+	_, shown := b.post(path, url.Values{"csrf": {csrf}, "plan": {"starter"}, "rpm": {"0"}, "tpm": {"0"}, "volume_discount": {"0"}})
+	if text := visibleText(t, shown); !strings.Contains(text, "NT$300.00") {
+		t.Fatalf("the confirmation does not name the NT$300 returned:\n%s", text)
+	}
+
+	// Meanwhile another NT$200 is allowed on the same invoice and refunded
+	// as credit.
+	if _, err := svc.IssueAllowance(e.ctx, number, 200, "服務中斷補償"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmds.Adjust(e.ctx, domain.CreditsAdjusted{AccountID: "acct_moved", Amount: decimal.NewFromInt(200), Reason: "allowance " + number}); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	if held, err := svc.ReturnedHeld(e.ctx, "acct_moved"); err != nil || !held.Equal(decimal.NewFromInt(500)) {
+		t.Fatalf("acct_moved holds NT$%s returned (%v), want NT$500", held, err)
+	}
+
+	resp, again := b.post(path, formFields(t, shown, path))
+	if resp.StatusCode != http.StatusOK || len(elementsByID(t, again, "confirm-step")) != 1 {
+		t.Fatalf("the click on a confirmation of NT$300 with NT$500 returned: %d, want the confirmation again", resp.StatusCode)
+	}
+	if text := visibleText(t, again); !strings.Contains(again, `data-warning="plan.returned.changed"`) || !strings.Contains(text, "NT$500.00") {
+		t.Fatalf("the question asked again does not name the NT$500 now returned, or that it changed:\n%s", text)
+	}
+	if a, _ := e.views.Account("acct_moved"); a.Plan != domain.PlanBusiness {
+		t.Fatalf("the plan moved to %s on a confirmation of another amount", a.Plan)
+	}
+
+	if resp, _ := b.post(path, formFields(t, again, path)); resp.StatusCode >= 400 {
+		t.Fatalf("the confirmed plan change: %d", resp.StatusCode)
+	}
+	if a, _ := e.views.Account("acct_moved"); a.Plan != domain.PlanStarter {
+		t.Fatalf("after its confirmation, acct_moved is on %s", a.Plan)
+	}
+	if err := svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	var billed []int64
+	for _, inv := range svc.Invoices("", "acct_moved") {
+		if strings.HasPrefix(inv.TopUpRef, "returned-") {
+			billed = append(billed, inv.Total)
+		}
+	}
+	if len(billed) != 1 || billed[0] != 500 {
+		t.Fatalf("the money returned was invoiced as %v, want one NT$500 invoice", billed)
 	}
 }

@@ -311,8 +311,8 @@ func (h *Handler) revokeKey(ctx context.Context, keyID string) error {
 }
 
 // TopUp records prepaid credit, idempotent per (account, reference): the same
-// reference with the same amount succeeds again without a second credit; with
-// another amount it is a conflict.
+// reference with the same amount and method succeeds again without a second
+// credit; with another amount or method it is a conflict.
 func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicate bool, err error) {
 	t, err = h.checkTopUp(ctx, t)
 	if err != nil {
@@ -384,8 +384,9 @@ func (h *Handler) checkTopUp(ctx context.Context, t domain.CreditsToppedUp) (dom
 }
 
 // recordedTopUp reads the account's top-ups: a top-up of the same
-// reference and amount is a duplicate; the same reference with another
-// amount is a conflict.
+// reference, amount and method is a duplicate; the same reference with
+// another amount, or another method (a payment, invoiced when paid, is
+// not credit given), is a conflict.
 func (h *Handler) recordedTopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicate bool, last int64, err error) {
 	evs, last, err := h.readStream(ctx, domain.TopUpStream(t.AccountID))
 	if err != nil {
@@ -393,10 +394,10 @@ func (h *Handler) recordedTopUp(ctx context.Context, t domain.CreditsToppedUp) (
 	}
 	for _, e := range evs {
 		if prev, ok := e.(*domain.CreditsToppedUp); ok && prev.Reference == t.Reference {
-			if prev.Amount.Equal(t.Amount) {
+			if prev.Amount.Equal(t.Amount) && prev.Method == t.Method {
 				return true, last, nil
 			}
-			return false, last, fmt.Errorf("%w: reference %q was already recorded with amount %s", ErrConflict, t.Reference, prev.Amount)
+			return false, last, fmt.Errorf("%w: reference %q was already recorded with amount %s as %s", ErrConflict, t.Reference, prev.Amount, prev.Method)
 		}
 	}
 	return false, last, nil

@@ -73,7 +73,7 @@ var errorPatterns = []errorPattern{
 	ep(`an account's (\S+) must not contain control characters \((\S+)\)`, "err.details.control"),
 	ep(`this account is suspended: .*`, "err.suspended.keys"),
 	ep(`account (\S+) is not suspended`, "err.account.notsuspended"),
-	ep(`reference "([^"]*)" was already recorded with amount (\S+)`, "err.topup.duplicate"),
+	ep(`reference "([^"]*)" was already recorded with amount (\S+) as (\S+)`, "err.topup.duplicate"),
 	ep(`top-up stream busy(?:: .*)?`, "err.busy"),
 	ep(`account (\S+)`, "err.account.notfound"),
 	ep(`account not found`, "err.account.notfound"),

@@ -59,6 +59,9 @@ type Allowance struct {
 	// monthly invoice): what its void makes due again. paid is what it
 	// took off usage already paid: money the customer is owed back.
 	moved, paid projections.Amount
+	// issuedV and voidedV are the versions of its issue and void (0 while
+	// live) in its invoice's stream: what G0401 orders allowances by.
+	issuedV, voidedV uint64
 }
 
 // Net is what the invoice still bills: zero when voided, less its live
@@ -1272,7 +1275,7 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 			l.foldVoided(inv)
 		}
 	case *domain.AllowanceIssued:
-		al := Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt}
+		al := Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt, issuedV: e.Version}
 		if c, d := l.usageCredit(inv); c != nil {
 			al.moved, al.paid = c.allow(projections.AmountOf(decimal.NewFromInt(b.Sales+b.Tax)), d)
 			l.invoiceReturned(l.accounts[inv.AccountID], e, projections.Amount{}) // credit given before it may be money returned now
@@ -1283,7 +1286,7 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 	case *domain.AllowanceVoided:
 		for i := range inv.allowances() {
 			if a := &inv.changes.allowances[i]; a.Number == b.Number && !a.Voided {
-				a.Voided, a.VoidReason, a.VoidedAt, a.VoidUploadBy = true, b.Reason, e.OccurredAt, b.UploadBy
+				a.Voided, a.VoidReason, a.VoidedAt, a.VoidUploadBy, a.voidedV = true, b.Reason, e.OccurredAt, b.UploadBy, e.Version
 				if c, d := l.usageCredit(inv); c != nil {
 					c.disallow(a.moved, a.paid, d)
 				}

@@ -141,7 +141,7 @@ func (s *Service) Documents() []Document {
 						Event: domain.InvoiceVoided{Number: inv.Number, Reason: inv.VoidReason, Special: inv.Special}}, seller)
 				}})
 		}
-		for _, a := range inv.Allowances {
+		for i, a := range inv.Allowances {
 			deadline := a.UploadBy
 			if deadline.IsZero() {
 				deadline = twrules.UploadDeadline(b2b, a.IssuedAt)
@@ -153,7 +153,7 @@ func (s *Service) Documents() []Document {
 					if err != nil {
 						return err
 					}
-					return mig.WriteG0401(w, mig.AllowanceDoc{Invoice: d, Event: a.AllowanceIssued, At: a.IssuedAt}, seller)
+					return mig.WriteG0401(w, allowanceDoc(d, inv.Allowances, i), seller)
 				}})
 			if !a.Voided {
 				continue

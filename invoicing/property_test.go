@@ -23,6 +23,7 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/invoicing/mig"
 	"github.com/routefree/routefree/invoicing/twrules"
 	"github.com/routefree/routefree/projections"
 )
@@ -966,6 +967,7 @@ func TestInvoicedDocumentsAgree(t *testing.T) {
 		tb := rapidTB{TB: t, rt: rt, dir: h.dir}
 		for _, inv := range h.svc.Invoices("", "") {
 			checkLinesSum(tb, h.svc, inv, true)
+			checkAllowanceItems(tb, h.svc, inv)
 			as, at := inv.allowed()
 			if as > inv.Sales || at > inv.Tax {
 				rt.Fatalf("invoice %s (%d + %d) has allowances of %d + %d", inv.Number, inv.Sales, inv.Tax, as, at)
@@ -974,6 +976,38 @@ func TestInvoicedDocumentsAgree(t *testing.T) {
 		}
 	})
 	t.Logf("%d histories, %d invoices read back", histories, documents)
+}
+
+// checkAllowanceItems builds the G0401 of every allowance of inv, voided
+// ones included, as the outbox writes them: the items of the live ones,
+// added up per line, never exceed the line, and reach it when the
+// allowances take all the invoice bills.
+func checkAllowanceItems(t testing.TB, svc *Service, inv Invoice) {
+	t.Helper()
+	inv = whole(t, svc, inv)
+	took := make([]decimal.Decimal, len(inv.Lines))
+	for i, a := range inv.Allowances {
+		m, err := mig.BuildG0401(allowanceDoc(inv.InvoiceIssued, inv.Allowances, i), svc.seller.MIG())
+		if err != nil {
+			t.Fatalf("G0401 of %s: %v", a.Number, err)
+		}
+		if a.Voided {
+			continue
+		}
+		for _, it := range m.Details {
+			n, err := strconv.Atoi(it.OriginalSequenceNumber)
+			if err != nil || n < 1 || n > len(inv.Lines) {
+				t.Fatalf("G0401 of %s names line %q of %d", a.Number, it.OriginalSequenceNumber, len(inv.Lines))
+			}
+			took[n-1] = took[n-1].Add(decimal.RequireFromString(it.Amount))
+		}
+	}
+	allowed := len(inv.Allowances) > 0 && !inv.Voided && inv.Net() == 0
+	for i, l := range inv.Lines {
+		if took[i].GreaterThan(l.Amount) || (allowed && !took[i].Equal(l.Amount)) {
+			t.Fatalf("%s line %d of NT$%s: its live allowances' G0401 items take NT$%s (net %d)", inv.Number, i+1, l.Amount, took[i], inv.Net())
+		}
+	}
 }
 
 // checkReplay rebuilds the read models from the store, as `routefree

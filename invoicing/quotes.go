@@ -458,8 +458,23 @@ func contractTerms(q Quote, at, start time.Time, months int) (domain.ContractIss
 	}
 	return domain.ContractIssued{
 		ContractID: "C-" + strings.TrimPrefix(q.QuoteID, "Q-"), QuoteID: q.QuoteID,
-		PeriodStart: start.UTC(), PeriodEnd: start.In(twrules.Taipei).AddDate(0, months, 0).UTC(), Plan: plan,
+		PeriodStart: start.UTC(), PeriodEnd: monthsAfter(start, months).UTC(), Plan: plan,
 	}, nil
+}
+
+// monthsAfter is when a period of n months from t ends (exclusive), as
+// the civil code counts months (民法 §121): at t's day of the month n
+// months later, or, when that month has no such day, at the start of the
+// month after it, so that the period's last day is that month's last.
+// time.AddDate would run February 31 on into March (January 31 + 1 month
+// is March 3).
+func monthsAfter(t time.Time, n int) time.Time {
+	l := t.In(twrules.Taipei)
+	first := time.Date(l.Year(), l.Month()+time.Month(n), 1, l.Hour(), l.Minute(), l.Second(), l.Nanosecond(), twrules.Taipei)
+	if last := first.AddDate(0, 1, -1).Day(); l.Day() > last {
+		return first.AddDate(0, 1, 0)
+	}
+	return first.AddDate(0, 0, l.Day()-1)
 }
 
 // sameTerms is nil when the contract of q has the start and months asked
@@ -467,7 +482,7 @@ func contractTerms(q Quote, at, start time.Time, months int) (domain.ContractIss
 func sameTerms(q Quote, start time.Time, months int) error {
 	c := q.Contract
 	from := c.PeriodStart.In(twrules.Taipei)
-	if (start.IsZero() || start.Equal(c.PeriodStart)) && (months == 0 || from.AddDate(0, months, 0).Equal(c.PeriodEnd)) {
+	if (start.IsZero() || start.Equal(c.PeriodStart)) && (months == 0 || monthsAfter(from, months).Equal(c.PeriodEnd)) {
 		return nil
 	}
 	return fmt.Errorf("%w: quote %s is already accepted as contract %s, from %s to %s; its terms cannot change",

@@ -170,8 +170,9 @@ func (s *Service) reconcile(month string) Reconciliation {
 	}
 	// Top-ups of prepaid accounts, each in its month of payment. Top-up
 	// invoices bill whole NTD, so what they bill is spread over the
-	// account's top-ups in order of payment; the rest (a fraction carried,
-	// a voided invoice's amount) is pending, newest payments first.
+	// account's top-ups in order of payment, those that live invoices bill
+	// first; the rest (a fraction carried, a voided invoice's payments) is
+	// pending.
 	for acct, tops := range s.l.topUpLists() {
 		b := s.l.topUpBills[acct]
 		var billed int64
@@ -190,11 +191,26 @@ func (s *Service) reconcile(month string) Reconciliation {
 				reason = ReasonTopUpPending
 			}
 		}
-		left := decimal.NewFromInt(billed)
+		// The top-ups that live invoices bill take their parts first: one
+		// whose invoice was voided is pending in its own month, not a later
+		// payment that a live invoice bills. What the invoices charged
+		// beyond them (a legacy invoice rounded up) goes to the others.
+		left, covered := decimal.NewFromInt(billed), decimal.Zero
 		for t := range tops.all() {
-			amt := t.Amount.Decimal()
-			part := decimal.Min(amt, decimal.Max(left, decimal.Zero))
-			left = left.Sub(part)
+			if t.cover != nil {
+				covered = covered.Add(t.Amount.Decimal())
+			}
+		}
+		beyond := decimal.Max(left.Sub(covered), decimal.Zero)
+		for t := range tops.all() {
+			amt, part := t.Amount.Decimal(), decimal.Zero
+			if t.cover != nil {
+				part = decimal.Min(amt, decimal.Max(left, decimal.Zero))
+				left = left.Sub(part)
+			} else {
+				part = decimal.Min(amt, beyond)
+				beyond = beyond.Sub(part)
+			}
 			if month != "" && t.Month() != month {
 				continue
 			}

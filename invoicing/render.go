@@ -400,9 +400,9 @@ func (s *Service) Export(w io.Writer, message, period string) error {
 			voids = append(voids, mig.Void{Invoice: c.InvoiceIssued, At: c.VoidedAt,
 				Event: domain.InvoiceVoided{Number: c.Number, Reason: c.VoidReason, Special: c.Special}})
 		}
-		for _, a := range c.Allowances {
+		for i, a := range c.Allowances {
 			if p.Contains(a.IssuedAt) {
-				allowances = append(allowances, mig.AllowanceDoc{Invoice: c.InvoiceIssued, Event: a.AllowanceIssued, At: a.IssuedAt})
+				allowances = append(allowances, allowanceDoc(c.InvoiceIssued, c.Allowances, i))
 			}
 			if a.Voided && p.Contains(a.VoidedAt) {
 				allowanceVoids = append(allowanceVoids, mig.AllowanceVoid{Invoice: c.InvoiceIssued, Allowance: a.AllowanceIssued,
@@ -432,4 +432,15 @@ func voidMark(inv Invoice) *pdf.VoidMark {
 		v.Approval, v.ApprovedOn = inv.Special.Approval, inv.Special.ApprovedOn
 	}
 	return v
+}
+
+// allowanceDoc is what G0401 needs of the i-th allowance of an invoice:
+// the invoice and the allowances issued before it, whose items it follows.
+func allowanceDoc(inv domain.InvoiceIssued, all []Allowance, i int) mig.AllowanceDoc {
+	a := all[i]
+	d := mig.AllowanceDoc{Invoice: inv, Event: a.AllowanceIssued, At: a.IssuedAt, Seq: a.issuedV}
+	for _, e := range all[:i] {
+		d.Earlier = append(d.Earlier, mig.PriorAllowance{Event: e.AllowanceIssued, Seq: e.issuedV, VoidSeq: e.voidedV})
+	}
+	return d
 }

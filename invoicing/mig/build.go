@@ -3,6 +3,7 @@ package mig
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -253,6 +254,65 @@ type AllowanceDoc struct {
 	Invoice domain.InvoiceIssued
 	Event   domain.AllowanceIssued
 	At      time.Time
+	// Seq orders the allowance among the allowances of its invoice and
+	// their voids (its version in the invoice's stream); Earlier are the
+	// invoice's allowances issued before it, in order of issue. Those live
+	// when it was issued had taken their items of each line: it shares out
+	// what they left.
+	Seq     uint64
+	Earlier []PriorAllowance
+}
+
+// PriorAllowance is an allowance issued before another of its invoice.
+type PriorAllowance struct {
+	Event domain.AllowanceIssued
+	// Seq and VoidSeq are the versions of its issue and of its void (0
+	// while it is live) in the invoice's stream.
+	Seq, VoidSeq uint64
+}
+
+// itemAmounts shares an allowance among the lines of its invoice, to the
+// cent: in proportion to what the allowances live at its issue left of
+// each line, so that allowances together never take more of a line than
+// it bills, and an invoice allowed in full has every line allowed in full.
+// Each earlier allowance's items are those its own G0401 carried.
+func itemAmounts(a AllowanceDoc) []decimal.Decimal {
+	lines := make([]decimal.Decimal, len(a.Invoice.Lines))
+	for i, l := range a.Invoice.Lines {
+		lines[i] = decimal.Max(l.Amount, decimal.Zero)
+	}
+	all := append(slices.Clone(a.Earlier), PriorAllowance{Event: a.Event, Seq: a.Seq})
+	took := make([][]decimal.Decimal, len(all))
+	for k, cur := range all {
+		left, sum := slices.Clone(lines), decimal.Zero
+		for j := range k {
+			if v := all[j].VoidSeq; v != 0 && v < cur.Seq {
+				continue // voided before cur was issued
+			}
+			for i := range left {
+				left[i] = left[i].Sub(took[j][i])
+			}
+		}
+		for i := range left {
+			left[i] = decimal.Max(left[i], decimal.Zero)
+			sum = sum.Add(left[i])
+		}
+		amount := decimal.NewFromInt(allowanceAmount(a.Invoice.Kind, cur.Event))
+		if sum.LessThan(amount) {
+			left = lines // a history that left less: shared on the lines, as before
+		}
+		took[k] = twrules.Allocate(left, amount, 2)
+	}
+	return took[len(all)-1]
+}
+
+// allowanceAmount is what an allowance's items add up to, as its
+// invoice's lines do: B2B net, B2C tax included.
+func allowanceAmount(kind string, a domain.AllowanceIssued) int64 {
+	if kind != "b2b" {
+		return a.Sales + a.Tax
+	}
+	return a.Sales
 }
 
 // BuildG0401 maps an allowance to its G0401 message: one item per line of
@@ -297,7 +357,7 @@ func BuildG0401(a AllowanceDoc, seller Seller) (*Allowance, error) {
 	for i, l := range a.Invoice.Lines {
 		weights[i] = l.Amount
 	}
-	amounts := twrules.Allocate(weights, decimal.NewFromInt(amount), 2)
+	amounts := itemAmounts(a)
 	taxes := twrules.Allocate(weights, decimal.NewFromInt(tax), 0)
 	out := &Allowance{
 		Xmlns: NamespaceG0401,

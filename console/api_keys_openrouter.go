@@ -534,6 +534,11 @@ func (s *server) orPatchKey(c echo.Context) error {
 			return err
 		}
 	}
+	if changed && expiry != nil {
+		if err := s.wholeChangeWithin(principal(c), k, ch, expiry); err != nil {
+			return err
+		}
+	}
 	if changed {
 		if k, err = s.changeKey(ctx, principal(c), k, ch); err != nil {
 			return err

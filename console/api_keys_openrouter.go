@@ -214,7 +214,8 @@ func utcInstant(field string, raw json.RawMessage) (*time.Time, error) {
 }
 
 // orBodyFields splits a key body into its fields, refusing a body that is
-// not an object and a field given twice in different letter case.
+// not an object, a field given twice in different letter case, and two
+// different periods.
 func orBodyFields(b []byte) (map[string]json.RawMessage, error) {
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(b, &body); err != nil || body == nil {
@@ -226,6 +227,12 @@ func orBodyFields(b []byte) (map[string]json.RawMessage, error) {
 			return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s and %s are the same field: give it once", prev, k))
 		}
 		seen[strings.ToLower(k)] = k
+	}
+	// limit_period is limit_reset's synonym: given both, the period would
+	// be whichever of the two was read last.
+	reset, period := seen["limit_reset"], seen["limit_period"]
+	if reset != "" && period != "" && !bytes.Equal(bytes.TrimSpace(body[reset]), bytes.TrimSpace(body[period])) {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s and %s name the same setting, the limit's period: give one, or both alike", reset, period))
 	}
 	return body, nil
 }

@@ -85,13 +85,14 @@ func (h *Handler) staffTokenRevoked(ctx context.Context, id string, evs []domain
 
 // StaffToken is a staff token as the commands see it: never its hash.
 type StaffToken struct {
-	TokenID   string       `json:"token_id"`
-	Role      string       `json:"role"`
-	Name      string       `json:"name,omitempty"`
-	IssuedAt  time.Time    `json:"issued_at"`
-	IssuedBy  domain.Actor `json:"issued_by"`
-	Revoked   bool         `json:"revoked"`
-	RevokedAt time.Time    `json:"revoked_at,omitzero"`
+	TokenID   string        `json:"token_id"`
+	Role      string        `json:"role"`
+	Name      string        `json:"name,omitempty"`
+	IssuedAt  time.Time     `json:"issued_at"`
+	IssuedBy  domain.Actor  `json:"issued_by"`
+	Revoked   bool          `json:"revoked"`
+	RevokedAt time.Time     `json:"revoked_at,omitzero"`
+	RevokedBy *domain.Actor `json:"revoked_by,omitempty"`
 }
 
 // ListStaffTokens lists every staff token by issue time: from the read model
@@ -126,8 +127,9 @@ func (h *Handler) ListStaffTokens(ctx context.Context) ([]StaffToken, error) {
 				byID[v.TokenID] = len(out)
 				out = append(out, StaffToken{TokenID: v.TokenID, Role: v.Role, Name: v.Name, IssuedAt: e.OccurredAt, IssuedBy: v.Actor})
 			case *domain.StaffTokenRevoked:
-				if i, ok := byID[v.TokenID]; ok {
-					out[i].Revoked, out[i].RevokedAt = true, e.OccurredAt
+				if i, ok := byID[v.TokenID]; ok && !out[i].Revoked {
+					by := v.Actor
+					out[i].Revoked, out[i].RevokedAt, out[i].RevokedBy = true, e.OccurredAt, &by
 				}
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore/sqlite"
 )
 
@@ -135,5 +136,29 @@ func TestRevokedAdminTokenStaysRevoked(t *testing.T) {
 	tokens, err := h.ListStaffTokens(ctx)
 	if err != nil || len(tokens) != 2 || !tokens[0].Revoked || tokens[1].Revoked {
 		t.Fatalf("tokens %+v, %v", tokens, err)
+	}
+}
+
+// TestStaffTokenListNamesWhoRevoked: the list read from history names who
+// revoked a token, as it names who issued it.
+func TestStaffTokenListNamesWhoRevoked(t *testing.T) {
+	h := openHandlers(t, filepath.Join(t.TempDir(), "events.db"), 1)[0]
+	admin := domain.Actor{Kind: domain.ActorCLI, ID: "alice"}
+	ctx := WithActor(context.Background(), admin)
+	id, _, err := h.IssueStaffToken(ctx, "auditor", "稽核")
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := domain.Actor{Kind: domain.ActorStaff, ID: "stf_1", Role: "admin"}
+	if err := h.RevokeStaffToken(WithActor(context.Background(), by), id); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := h.ListStaffTokens(context.Background())
+	if err != nil || len(tokens) != 1 {
+		t.Fatalf("%d tokens, %v", len(tokens), err)
+	}
+	tok := tokens[0]
+	if tok.IssuedBy != admin || !tok.Revoked || tok.RevokedAt.IsZero() || tok.RevokedBy == nil || *tok.RevokedBy != by {
+		t.Fatalf("listed as %+v (revoked by %v)", tok, tok.RevokedBy)
 	}
 }

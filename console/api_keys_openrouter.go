@@ -156,8 +156,8 @@ func (s *server) orListKeys(c echo.Context) error {
 	}
 	// OpenRouter filters by workspace; RouteFree's workspace is the account,
 	// so another one is not found rather than answered with this one's keys.
-	if ws := c.QueryParam("workspace_id"); ws != "" && ws != p.AccountID {
-		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("workspace %q not found: a key's workspace is its account, %s", ws, p.AccountID))
+	if err := ownWorkspace(p, c.QueryParam("workspace_id")); err != nil {
+		return err
 	}
 	out := []orKey{}
 	skipped := 0
@@ -183,9 +183,9 @@ func (s *server) orListKeys(c echo.Context) error {
 // resets, is refused, but with no limit, where it is what the key's answer
 // shows); include_byok_in_limit is accepted and not acted on; expires_at is
 // an ISO 8601 UTC instant, as OpenRouter takes it (other time zones are
-// refused); workspace_id, creator_user_id and external (a partner's user)
-// are checked and not kept (the workspace is the management key's account;
-// RouteFree has no creators or external users).
+// refused); workspace_id must be the management key's account (the
+// workspace) when given; creator_user_id and external (a partner's user)
+// are checked and not kept (RouteFree has no creators or external users).
 type orKeyInput struct {
 	Name        string
 	Limit       *decimal.Decimal
@@ -194,6 +194,7 @@ type orKeyInput struct {
 	Models      []string
 	Management  bool
 	ExpiresAt   *time.Time
+	Workspace   string // "": none given
 }
 
 // utcInstant reads an ISO 8601 instant written in UTC ("…Z" or "…+00:00").
@@ -213,8 +214,20 @@ func utcInstant(field string, raw json.RawMessage) (*time.Time, error) {
 	return &t, nil
 }
 
+// ownWorkspace refuses a workspace other than the caller's account, which
+// is RouteFree's workspace: a list of another's would answer the caller's
+// keys under its name, and a key made there would be the caller's. An
+// empty one is none.
+func ownWorkspace(p auth.Principal, ws string) error {
+	if ws != "" && ws != p.AccountID {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("workspace %q not found: a key's workspace is its account, %s", ws, p.AccountID))
+	}
+	return nil
+}
+
 // orBodyFields splits a key body into its fields, refusing a body that is
-// not an object and a field given twice in different letter case.
+// not an object, a field given twice in different letter case, and two
+// different periods.
 func orBodyFields(b []byte) (map[string]json.RawMessage, error) {
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(b, &body); err != nil || body == nil {
@@ -226,6 +239,12 @@ func orBodyFields(b []byte) (map[string]json.RawMessage, error) {
 			return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s and %s are the same field: give it once", prev, k))
 		}
 		seen[strings.ToLower(k)] = k
+	}
+	// limit_period is limit_reset's synonym: given both, the period would
+	// be whichever of the two was read last.
+	reset, period := seen["limit_reset"], seen["limit_period"]
+	if reset != "" && period != "" && !bytes.Equal(bytes.TrimSpace(body[reset]), bytes.TrimSpace(body[period])) {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s and %s name the same setting, the limit's period: give one, or both alike", reset, period))
 	}
 	return body, nil
 }
@@ -345,7 +364,12 @@ func decodeCreate(b []byte) (orKeyInput, error) {
 			if !null {
 				in.ExpiresAt, err = utcInstant(field, v)
 			}
-		case "workspace_id", "creator_user_id":
+		case "workspace_id":
+			var s *string
+			if err = orField(field, v, &s, "a string or null"); err == nil && s != nil {
+				in.Workspace = *s
+			}
+		case "creator_user_id":
 			var s *string
 			err = orField(field, v, &s, "a string or null")
 		case "external":
@@ -384,6 +408,9 @@ func (s *server) orCreateKey(c echo.Context) error {
 		ki.SpendPeriod = *in.LimitReset // OpenRouter's daily | weekly | monthly
 	}
 	p := principal(c)
+	if err := ownWorkspace(p, in.Workspace); err != nil {
+		return err
+	}
 	id, secret, err := s.issueKey(c.Request().Context(), p, p.AccountID, ki)
 	if err != nil {
 		return apiError(err)
@@ -531,6 +558,11 @@ func (s *server) orPatchKey(c echo.Context) error {
 	// Refusals of a suspended account come before anything is written.
 	if disable != nil && !*disable && k.Disabled || expiry != nil && expiresLater(expiryOf(k), *expiry) {
 		if err := s.refuseIfSuspended(ctx, principal(c), k.AccountID); err != nil {
+			return err
+		}
+	}
+	if changed && expiry != nil {
+		if err := s.wholeChangeWithin(principal(c), k, ch, expiry); err != nil {
 			return err
 		}
 	}

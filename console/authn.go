@@ -62,11 +62,12 @@ func (a *Authenticator) Share(rdb redis.UniversalClient, prefix string) {
 // field csrf or header X-CSRF-Token).
 func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		secret, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
+		// The scheme is case-insensitive (RFC 9110, 11.1), as the model
+		// endpoints read it: "bearer sk-rf-…" is the same credential.
+		if len(h) < len("Bearer ") || !strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
 			return auth.Principal{}, auth.ErrUnauthenticated
 		}
-		secret = strings.TrimSpace(secret)
+		secret := strings.TrimSpace(h[len("Bearer "):])
 		p, err := a.resolve(secret)
 		if err != nil {
 			err = a.keyRefusal(secret, err) // a bearer key that may not act is told why

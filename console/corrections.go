@@ -25,7 +25,8 @@ import (
 func (s *server) staffTokens(context.Context) ([]commands.StaffToken, error) {
 	var out []commands.StaffToken
 	for _, t := range s.deps.Views.StaffTokens() {
-		out = append(out, commands.StaffToken{TokenID: t.ID, Role: t.Role, Name: t.Name, IssuedAt: t.IssuedAt, Revoked: t.Revoked})
+		out = append(out, commands.StaffToken{TokenID: t.ID, Role: t.Role, Name: t.Name, IssuedAt: t.IssuedAt, IssuedBy: t.IssuedBy,
+			Revoked: t.Revoked, RevokedAt: t.RevokedAt, RevokedBy: t.RevokedBy})
 	}
 	return out, nil
 }

@@ -426,6 +426,7 @@ var messages = map[string][2]string{
 	"staff.id":                        {"權杖編號", "Token"},
 	"staff.role":                      {"角色", "Role"},
 	"staff.issued":                    {"發出時間", "Issued"},
+	"staff.issuedby":                  {"發出者", "Issued by"},
 	"staff.self":                      {"您目前使用的權杖", "the one you are using"},
 	"staff.issue":                     {"發出員工權杖", "Issue a staff token"},
 	"staff.created":                   {"已發出員工權杖", "Staff token issued"},

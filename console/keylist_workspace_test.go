@@ -30,3 +30,34 @@ func TestListKeysByWorkspace(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateKeyInAnotherWorkspaceIsRefused: POST /api/v1/keys with a
+// workspace_id creates the key in that workspace, as OpenRouter's does;
+// RouteFree's workspace is the account, so another is a 404 that issues
+// nothing, never a key of the caller's account answered as made where it
+// was asked for. The caller's own account, null or "" (none) is taken.
+func TestCreateKeyInAnotherWorkspaceIsRefused(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_ws", "工作區公司", domain.PlanStarter)
+	e.openAccount("acct_other_ws", "別家公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_ws", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	for _, ws := range []string{"acct_other_ws", "0df9e665-d932-5740-b2c7-b52af166bc11"} {
+		code, b := e.call("POST", "/api/v1/keys", mgmt, map[string]any{"name": "elsewhere", "workspace_id": ws})
+		if code != http.StatusNotFound || !strings.Contains(string(b), "workspace") {
+			t.Errorf("create in workspace %q: %d %s, want 404", ws, code, b)
+		}
+	}
+	e.sync()
+	if n := len(e.models.Keys.ByAccount("acct_ws")); n != 1 {
+		t.Fatalf("%d keys in the caller's account, want the management key alone", n)
+	}
+	for _, ws := range []any{"acct_ws", nil, ""} {
+		if code, b := e.call("POST", "/api/v1/keys", mgmt, map[string]any{"name": "here", "workspace_id": ws}); code != http.StatusCreated || !strings.Contains(string(b), `"workspace_id":"acct_ws"`) {
+			t.Errorf("create in workspace %v: %d %s", ws, code, b)
+		}
+	}
+}

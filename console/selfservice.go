@@ -92,6 +92,18 @@ func (s *server) changeKeyExpiry(ctx context.Context, by auth.Principal, k proje
 	return s.keyAfter(ctx, k, err, settle)
 }
 
+// wholeChangeWithin checks a change of a key's name or limit and of its
+// expiry (nil: the expiry stays) against the caller's key as one, before
+// either is written: each is checked again as it is written, but one
+// refused after the other was written would leave the key half changed.
+func (s *server) wholeChangeWithin(by auth.Principal, k projections.KeyInfo, ch keyChange, expiry **time.Time) error {
+	after := domain.KeyChanged{Name: ch.Name, SpendLimit: ch.SpendLimit, SpendPeriod: ch.SpendPeriod}.Changed(issuedOf(k))
+	if expiry != nil {
+		after.ExpiresAt = *expiry
+	}
+	return apiError(s.withinCallersKey(by, after))
+}
+
 // formExpiryChange reads the key form's last day: moved is false when the
 // form leaves it as it showed it (expires_on_was), so that an expiry set
 // to the second through the API is not rounded to the end of its day. A
@@ -140,8 +152,13 @@ func (s *server) changeKeyForm(c echo.Context) error {
 			return err
 		}
 	}
-	if k, err = s.changeKey(ctx, principal(c), k, keyChange{Name: c.FormValue("name"),
-		SpendLimit: limit, SpendPeriod: c.FormValue("spend_period")}); err != nil {
+	ch := keyChange{Name: c.FormValue("name"), SpendLimit: limit, SpendPeriod: c.FormValue("spend_period")}
+	if moved {
+		if err := s.wholeChangeWithin(principal(c), k, ch, &expiry); err != nil {
+			return err
+		}
+	}
+	if k, err = s.changeKey(ctx, principal(c), k, ch); err != nil {
 		return err
 	}
 	if moved {

@@ -17,13 +17,18 @@ import (
 )
 
 // StaffToken is a staff token as the console knows it: never its secret.
+// Who issued and who revoked it are named as `routefree staff list` and
+// the audit log name them.
 type StaffToken struct {
-	ID       string    `json:"token_id"`
-	Role     string    `json:"role"`
-	Name     string    `json:"name,omitempty"`
-	Revoked  bool      `json:"revoked"`
-	IssuedAt time.Time `json:"issued_at"`
-	hash     string
+	ID        string        `json:"token_id"`
+	Role      string        `json:"role"`
+	Name      string        `json:"name,omitempty"`
+	Revoked   bool          `json:"revoked"`
+	IssuedAt  time.Time     `json:"issued_at"`
+	IssuedBy  domain.Actor  `json:"issued_by"`
+	RevokedAt time.Time     `json:"revoked_at,omitzero"`
+	RevokedBy *domain.Actor `json:"revoked_by,omitempty"`
+	hash      string
 }
 
 // AccountInfo is what the console shows of an account besides its money.
@@ -167,12 +172,13 @@ func (v *Views) apply(e *projections.Event) {
 	v.ranks.apply(e)
 	switch b := e.Body.(type) {
 	case *domain.StaffTokenIssued:
-		t := &StaffToken{ID: b.TokenID, Role: b.Role, Name: b.Name, IssuedAt: e.OccurredAt, hash: b.Hash}
+		t := &StaffToken{ID: b.TokenID, Role: b.Role, Name: b.Name, IssuedAt: e.OccurredAt, IssuedBy: b.Actor, hash: b.Hash}
 		v.staff[b.TokenID] = t
 		v.staffByHash[b.Hash] = t
 	case *domain.StaffTokenRevoked:
-		if t, ok := v.staff[b.TokenID]; ok {
-			t.Revoked = true
+		if t, ok := v.staff[b.TokenID]; ok && !t.Revoked {
+			by := b.Actor
+			t.Revoked, t.RevokedAt, t.RevokedBy = true, e.OccurredAt, &by
 		}
 	}
 }

@@ -322,6 +322,9 @@ func cmdStaffList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			state := "active"
 			if t.Revoked {
 				state = "revoked " + t.RevokedAt.UTC().Format(time.RFC3339)
+				if t.RevokedBy != nil {
+					state += " by " + t.RevokedBy.String()
+				}
 			}
 			fmt.Fprintf(stdout, "%s  %-8s %-20s issued %s by %s  %s\n", t.TokenID, t.Role, t.Name,
 				t.IssuedAt.UTC().Format(time.RFC3339), t.IssuedBy, state)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -211,10 +212,18 @@ func TestCLICorrectionsNameTheOperator(t *testing.T) {
 	}
 	id := strings.Fields(strings.SplitN(out, "\n", 2)[0])[2]
 	refusedCLI(t, "last admin token", with("staff", "revoke", "--token", id)...)
-	mustCLI(t, with("staff", "issue", "--role", "finance", "--name", "Fin")...)
+	fin := mustCLI(t, with("staff", "issue", "--role", "finance", "--name", "Fin")...)
+	finID := strings.Fields(strings.SplitN(fin, "\n", 2)[0])[2]
+	mustCLI(t, with("staff", "revoke", "--token", finID)...)
 	list := mustCLI(t, with("staff", "list")...)
 	if !strings.Contains(list, id) || !strings.Contains(list, "finance") || !strings.Contains(list, "by cli:") {
 		t.Fatalf("staff list:\n%s", list)
+	}
+	// Who revoked a token is named as who issued it.
+	for _, line := range strings.Split(list, "\n") {
+		if strings.HasPrefix(line, finID) && !regexp.MustCompile(`revoked \S+ by cli:`).MatchString(line) {
+			t.Fatalf("staff list does not name who revoked %s:\n%s", finID, line)
+		}
 	}
 
 	u, err := user.Current()
@@ -231,9 +240,9 @@ func TestCLICorrectionsNameTheOperator(t *testing.T) {
 		}
 		commandEvents++
 	}
-	// open, key, top-up, adjustment, suspend, resume, two staff tokens
-	if commandEvents != 8 {
-		t.Fatalf("%d command events, want 8", commandEvents)
+	// open, key, top-up, adjustment, suspend, resume, two staff tokens, a revocation
+	if commandEvents != 9 {
+		t.Fatalf("%d command events, want 9", commandEvents)
 	}
 }
 

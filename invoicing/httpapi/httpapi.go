@@ -250,24 +250,26 @@ func bind(c echo.Context, v any) error {
 	return fmt.Errorf("%w: request body: %s", invoicing.ErrInvalid, domain.ExcerptWords(err.Error()))
 }
 
-// bindOne binds a body that says one thing (onejson.Check): a key given
-// twice or a second value is refused before echo's binder, which would
-// keep the last key and ignore the rest.
+// bindOne reads a body that says one thing (onejson.Check: a key given
+// twice or a second value is refused) as JSON, whatever its Content-Type:
+// echo's binder read a body labelled as a form (curl's -d) as one, and
+// found none of its fields. An empty body binds nothing.
 func bindOne(c echo.Context, v any) error {
 	r := c.Request()
-	if r.Body != nil && r.Body != http.NoBody {
-		b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, 1<<20))
-		if err != nil {
-			return err
-		}
-		if len(bytes.TrimSpace(b)) > 0 {
-			if err := onejson.Check(b); err != nil {
-				return err
-			}
-		}
-		r.Body = io.NopCloser(bytes.NewReader(b))
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
 	}
-	return c.Bind(v)
+	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), r.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if err := onejson.Check(b); err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
 }
 
 // wholeNTD is an amount of whole New Taiwan dollars, given as a JSON

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,6 +26,26 @@ func (s *server) withinCallersKey(by auth.Principal, k domain.KeyIssued) error {
 		}
 	}
 	return errNotFound("key") // the caller's key is gone: nothing to act with
+}
+
+// onCallersLastDay is the expiry a key form's day gives (at: the end of
+// that Taipei day), brought back to the caller's key's own expiry when the
+// day is the caller's key's last one: the forms show a key expiring during
+// a day as working through it, and a key given that day expires with the
+// key that made it rather than being refused for outliving it by hours.
+func (s *server) onCallersLastDay(by auth.Principal, at *time.Time) *time.Time {
+	if at == nil || by.Staff || by.KeyID == "" {
+		return at
+	}
+	for _, own := range s.deps.Models.Keys.ByAccount(by.AccountID) {
+		if own.KeyID != by.KeyID || own.ExpiresAt.IsZero() {
+			continue
+		}
+		if ends := own.ExpiresAt; at.After(ends) && lastDay(at) == lastDay(&ends) {
+			return &ends
+		}
+	}
+	return at
 }
 
 // issuedOf is a projected key's scope and limits as its event carried them.

@@ -446,6 +446,7 @@ func (s *server) issueKeyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	expires = s.onCallersLastDay(principal(c), expires)
 	var secret string
 	repeatedTo, err := s.makeOnce(c, func() (string, error) {
 		var err error

@@ -146,6 +146,7 @@ func (s *server) changeKeyForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	expiry = s.onCallersLastDay(principal(c), expiry)
 	ctx := c.Request().Context()
 	if moved && expiresLater(expiryOf(k), expiry) {
 		if err := s.refuseIfSuspended(ctx, principal(c), k.AccountID); err != nil {

@@ -166,7 +166,12 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, idle time.Dur
 	}
 	// No endpoint decodes a compressed body; read as it came it would fail
 	// as text that is not UTF-8, which tells the client nothing.
-	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+	// Every line of the header counts: "identity" on the first would hide
+	// a "gzip" on the second.
+	for _, enc := range r.Header.Values("Content-Encoding") {
+		if enc == "" || strings.EqualFold(enc, "identity") {
+			continue
+		}
 		if enc = plain(enc); len(enc) > 40 {
 			enc = strings.ToValidUTF8(enc[:40], "")
 		}
@@ -232,19 +237,28 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// bearer extracts the API key from the Authorization header.
-func bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
+// bearer extracts the API key from the Authorization header: a 401 when
+// there is none, or more than one (which key to bill would be a guess, and
+// a proxy that adds its own header would have its key used for the
+// client's request, or the client's for its own).
+func bearer(r *http.Request) (string, error) {
+	hs := r.Header.Values("Authorization")
+	if len(hs) > 1 {
+		return "", apiErr(http.StatusUnauthorized, "two_keys",
+			fmt.Sprintf("%d API keys were sent (Authorization or x-api-key headers): send one, as one Authorization header", len(hs)), nil)
 	}
-	return ""
+	if len(hs) == 1 && len(hs[0]) > 7 && strings.EqualFold(hs[0][:7], "bearer ") {
+		if secret := strings.TrimSpace(hs[0][7:]); secret != "" {
+			return secret, nil
+		}
+	}
+	return "", apiErr(http.StatusUnauthorized, "no_key", "missing API key: send Authorization: Bearer sk-rf-…", nil)
 }
 
 func (k *call) authenticate() error {
-	secret := bearer(k.c.Request())
-	if secret == "" {
-		return apiErr(http.StatusUnauthorized, "no_key", "missing API key: send Authorization: Bearer sk-rf-…", nil)
+	secret, err := bearer(k.c.Request())
+	if err != nil {
+		return err
 	}
 	key, ok := k.s.deps.Directory.Key(commands.HashKey(secret))
 	if !ok {

@@ -64,11 +64,17 @@ func (n *nativeAnswer) take() []byte {
 }
 
 // useAPIKeyHeader accepts Anthropic's x-api-key as the API key when no
-// Authorization header is sent.
+// Authorization header is sent. Each x-api-key line becomes one
+// Authorization header, so that two keys are refused as two headers are.
 func useAPIKeyHeader(r *http.Request) {
 	if r.Header.Get("Authorization") == "" {
-		if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
-			r.Header.Set("Authorization", "Bearer "+k)
+		keys := r.Header.Values("X-Api-Key")
+		if len(keys) == 1 && strings.TrimSpace(keys[0]) == "" {
+			return
+		}
+		r.Header.Del("Authorization")
+		for _, k := range keys {
+			r.Header.Add("Authorization", "Bearer "+strings.TrimSpace(k))
 		}
 	}
 }

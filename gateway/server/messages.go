@@ -117,7 +117,7 @@ func (s *Server) messages(c echo.Context) error {
 	}
 	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
 	native := false
-	if m, ok := s.deps.Router.Catalog().Get(model); ok {
+	if m, ok := variantOf(s.deps.Router.Catalog(), model); ok {
 		for _, u := range m.Upstreams {
 			native = native || u.Kind == providers.KindAnthropic
 		}
@@ -178,12 +178,22 @@ func (s *Server) countTokens(c echo.Context) error {
 	if mr.Model == "" || len(mr.Messages) == 0 {
 		return writeMsgError(c, http.StatusBadRequest, "model and messages are required")
 	}
+	// A model variant (":nitro") is counted as its model, and one not
+	// offered refused, as /messages does.
 	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
-	if _, ok := s.deps.Router.Catalog().Get(model); !ok {
+	m, ok := s.deps.Router.Catalog().Get(model)
+	if !ok {
+		var ae *APIError
+		if m, ae = k.variant(model, "model"); ae != nil {
+			return writeMsgAPIError(c, ae)
+		}
+		ok = m != nil
+	}
+	if !ok {
 		return writeMsgError(c, http.StatusNotFound, "model "+mr.Model+" does not exist; GET /api/v1/models lists them")
 	}
-	if !k.key.Allows(model) {
-		return writeMsgAPIError(c, apiErr(http.StatusForbidden, "model_not_allowed", "this key may not use "+model, map[string]any{"model": model, "param": "model"}))
+	if !k.key.Allows(m.ID) {
+		return writeMsgAPIError(c, apiErr(http.StatusForbidden, "model_not_allowed", "this key may not use "+m.ID, map[string]any{"model": m.ID, "param": "model"}))
 	}
 	// A count costs the gateway work in proportion to the body: it takes a
 	// request from the key's limit like any other call. It generates no

@@ -466,18 +466,36 @@ var versionDash = regexp.MustCompile(`-(\d+)-(\d+)$`)
 
 // catalogModel maps the model a Messages client names to a catalog ID:
 // RouteFree IDs as they are, and Anthropic's own names (claude-sonnet-4-6,
-// claude-sonnet-4.6, claude-sonnet-4-5-20250929) to the anthropic/ entry.
+// claude-sonnet-4.6, claude-sonnet-4-5-20250929) to the anthropic/ entry,
+// a model variant (":nitro") kept after it for the chat pipeline to read.
 func catalogModel(cat *catalog.Catalog, name string) string {
 	if _, ok := cat.Get(name); ok || strings.Contains(name, "/") {
 		return name
 	}
-	base := dated.ReplaceAllString(name, "")
+	base, variant := name, ""
+	if i := strings.LastIndexByte(name, ':'); i > 0 {
+		base, variant = name[:i], name[i:]
+	}
+	base = dated.ReplaceAllString(base, "")
 	for _, c := range []string{base, versionDash.ReplaceAllString(base, "-$1.$2")} {
 		if _, ok := cat.Get("anthropic/" + c); ok {
-			return "anthropic/" + c
+			return "anthropic/" + c + variant
 		}
 	}
 	return name
+}
+
+// variantOf is the catalog model an ID names, with or without a model
+// variant (":nitro", ":floor"); whether the variant is offered is the chat
+// pipeline's to say.
+func variantOf(cat *catalog.Catalog, id string) (*catalog.Model, bool) {
+	if m, ok := cat.Get(id); ok {
+		return m, true
+	}
+	if i := strings.LastIndexByte(id, ':'); i > 0 {
+		return cat.Get(id[:i])
+	}
+	return nil, false
 }
 
 // responseFormat is Anthropic's structured output (output_config.format) as

@@ -178,6 +178,9 @@ func (s *Server) countTokens(c echo.Context) error {
 	if mr.Model == "" || len(mr.Messages) == 0 {
 		return writeMsgError(c, http.StatusBadRequest, "model and messages are required")
 	}
+	if err := mr.checkRoles(); err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
+	}
 	// A model variant (":nitro") is counted as its model, and one not
 	// offered refused, as /messages does.
 	model := catalogModel(s.deps.Router.Catalog(), mr.Model)

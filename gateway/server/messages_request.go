@@ -215,10 +215,8 @@ func parseMessages(body []byte) (*msgRequest, error) {
 	case len(r.Messages) == 0:
 		return nil, invalidf("messages: at least one message is required")
 	}
-	for i, m := range r.Messages {
-		if m.Role != "user" && m.Role != "assistant" {
-			return nil, invalidf("messages.%d.role: must be \"user\" or \"assistant\"", i)
-		}
+	if err := r.checkRoles(); err != nil {
+		return nil, err
 	}
 	if r.Thinking != nil && r.Thinking.Type == "enabled" {
 		if r.Thinking.BudgetTokens < 1024 {
@@ -229,6 +227,18 @@ func parseMessages(body []byte) (*msgRequest, error) {
 		}
 	}
 	return r, nil
+}
+
+// checkRoles refuses a turn that is neither the user's nor the
+// assistant's (a system prompt goes in system), on /messages and
+// count_tokens alike.
+func (r *msgRequest) checkRoles() error {
+	for i, m := range r.Messages {
+		if m.Role != "user" && m.Role != "assistant" {
+			return invalidf("messages.%d.role: must be \"user\" or \"assistant\"", i)
+		}
+	}
+	return nil
 }
 
 // blocks decodes a content value: a string is one text block.

@@ -54,3 +54,18 @@ func TestMessagesEndpointsTakeModelVariants(t *testing.T) {
 	}
 	h.heldIsZero()
 }
+
+// count_tokens, documented to check its body as /messages does, counted a
+// turn whose role is neither "user" nor "assistant" (a "system" turn, a
+// typo), which /messages refuses with a 400.
+func TestCountTokensRefusesWhatMessagesRefusesInRoles(t *testing.T) {
+	h := msgHarness(t, harnessOpts{plan: domain.PlanEnterprise})
+	for _, role := range []string{"system", "tool", "User", ""} {
+		body := `{"model":"anthropic/claude-sonnet-4.6","max_tokens":10,"messages":[{"role":"user","content":"hi"},{"role":"` + role + `","content":"x"}]}`
+		_, mb := h.postMessages("", h.key, body)
+		resp, cb := h.postMessages("/count_tokens", h.key, body)
+		if resp.StatusCode != 400 || !strings.Contains(string(cb), "messages.1.role") || !strings.Contains(string(cb), "invalid_request_error") {
+			t.Errorf("count_tokens with role %q: %d %s (/messages: %s)", role, resp.StatusCode, cb, mb)
+		}
+	}
+}

@@ -721,23 +721,9 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 				map[string]any{"provider": t.Provider, "provider_name": t.Provider, "model": k.model.ID, "attempts": tried})
 		}
 		if !retryable(err) {
-			// No failover: the next upstream would answer the same. An
-			// upstream's 400 or 422 is about the client's input, so it is
-			// the client's 400 with the upstream's message, never a 5xx that
-			// SDKs retry; other refusals (its key, its quota) stay a 502.
+			// No failover: the next upstream would answer the same.
 			t.Breaker.Success()
-			md := map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried}
-			var ue *providers.UpstreamError
-			if errors.As(err, &ue) && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
-				md["upstream_message"] = ue.Message
-				code := http.StatusBadRequest
-				if ue.Status == http.StatusRequestEntityTooLarge {
-					code = ue.Status
-				}
-				return nil, nil, apiErr(code, "upstream_rejected_request",
-					fmt.Sprintf("%s rejected the request: %s", t.Provider, ue.Message), md)
-			}
-			return nil, nil, apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err), md)
+			return nil, nil, upstreamRefusal(t.Provider, err, status, tried)
 		}
 		limits.failed(t, err, now)
 	}
@@ -845,6 +831,24 @@ func upstreamFailure(err error) (status int, reason string) {
 		return 0, "timeout"
 	}
 	return 0, "connect"
+}
+
+// upstreamRefusal is the answer to an upstream's refusal that is not
+// failed over. An upstream's 400 or 422 is about the client's input, so it
+// is the client's 400 with the upstream's message (its 413 a 413), never a
+// 5xx that SDKs retry; other refusals (its key, its quota) are a 502.
+func upstreamRefusal(provider string, err error, status int, tried []map[string]any) *APIError {
+	md := map[string]any{"provider": provider, "upstream_status": status, "attempts": tried}
+	var ue *providers.UpstreamError
+	if errors.As(err, &ue) && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
+		md["upstream_message"] = ue.Message
+		code := http.StatusBadRequest
+		if ue.Status == http.StatusRequestEntityTooLarge {
+			code = ue.Status
+		}
+		return apiErr(code, "upstream_rejected_request", fmt.Sprintf("%s rejected the request: %s", provider, ue.Message), md)
+	}
+	return apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err), md)
 }
 
 func upstreamMessage(err error) string {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -198,6 +197,12 @@ func (s *Server) countTokens(c echo.Context) error {
 	if !k.key.Allows(m.ID) {
 		return writeMsgAPIError(c, apiErr(http.StatusForbidden, "model_not_allowed", "this key may not use "+m.ID, map[string]any{"model": m.ID, "param": "model"}))
 	}
+	// A body the count cannot read is refused before it takes anything
+	// from the key's limit, as other calls' refusals are.
+	text, n, err := mr.countInput()
+	if err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
+	}
 	// A count costs the gateway work in proportion to the body: it takes a
 	// request from the key's limit like any other call. It generates no
 	// tokens, so it adds none to the key's tokens per minute.
@@ -206,7 +211,7 @@ func (s *Server) countTokens(c echo.Context) error {
 		errors.As(err, &ae)
 		return writeMsgAPIError(c, ae)
 	}
-	n, err := mr.countTokens(r.Context())
+	t, err := tokens.CountContext(r.Context(), text)
 	if r.Context().Err() != nil {
 		// The client left: nobody is waiting for the count, so it stopped.
 		return nil
@@ -214,16 +219,17 @@ func (s *Server) countTokens(c echo.Context) error {
 	if err != nil {
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
+	n += t
 	return c.JSON(http.StatusOK, map[string]int{"input_tokens": n})
 }
 
-// countTokens counts the request's input: system, every text, tool call
-// and tool result, the tool declarations, and a fixed allowance per
-// message and per image or document.
-func (r *msgRequest) countTokens(ctx context.Context) (int, error) {
+// countInput is what count_tokens counts: the text of the system, every
+// text, tool call and tool result and the tool declarations, to tokenize,
+// and a fixed allowance per message and per image or document, in tokens.
+func (r *msgRequest) countInput() (string, int, error) {
 	system, err := blocksText(r.System)
 	if err != nil {
-		return 0, invalidf("system: must be a string or an array of text blocks")
+		return "", 0, invalidf("system: must be a string or an array of text blocks")
 	}
 	var b strings.Builder
 	b.WriteString(system)
@@ -231,7 +237,7 @@ func (r *msgRequest) countTokens(ctx context.Context) (int, error) {
 	for i, turn := range r.Messages {
 		bs, err := blocks(turn.Content)
 		if err != nil {
-			return 0, invalidf("messages.%d.content: must be a string or an array of content blocks", i)
+			return "", 0, invalidf("messages.%d.content: must be a string or an array of content blocks", i)
 		}
 		n += 4
 		for _, bl := range bs {
@@ -255,6 +261,5 @@ func (r *msgRequest) countTokens(ctx context.Context) (int, error) {
 		b.WriteString(t.Description)
 		b.Write(t.InputSchema)
 	}
-	t, err := tokens.CountContext(ctx, b.String())
-	return n + t, err
+	return b.String(), n, nil
 }

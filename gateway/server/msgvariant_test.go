@@ -69,3 +69,26 @@ func TestCountTokensRefusesWhatMessagesRefusesInRoles(t *testing.T) {
 		}
 	}
 }
+
+// A count_tokens body that cannot be counted (a system or a content of the
+// wrong type) took a request from the key's requests per minute before it
+// was refused: a client retrying a bad body ran its key into 429s, where
+// every other endpoint's refusal takes nothing.
+func TestCountTokensRefusalTakesNoRequestFromTheLimit(t *testing.T) {
+	h := msgHarness(t, harnessOpts{}) // starter: 10 requests a minute
+	bad := []string{
+		`{"model":"anthropic/claude-sonnet-4.6","system":5,"messages":[{"role":"user","content":"hi"}]}`,
+		`{"model":"anthropic/claude-sonnet-4.6","messages":[{"role":"user","content":5}]}`,
+		`{"model":"anthropic/claude-sonnet-4.6","messages":[{"role":"user","content":[5]}]}`,
+	}
+	for i := 0; i < 12; i++ {
+		resp, b := h.postMessages("/count_tokens", h.key, bad[i%len(bad)])
+		if resp.StatusCode != 400 || !strings.Contains(string(b), "invalid_request_error") {
+			t.Fatalf("bad body %d: %d %s", i, resp.StatusCode, b)
+		}
+	}
+	resp, b := h.postMessages("/count_tokens", h.key, `{"model":"anthropic/claude-sonnet-4.6","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Ratelimit-Remaining-Requests") != "9" {
+		t.Fatalf("after the refusals: %d (remaining %q) %s", resp.StatusCode, resp.Header.Get("X-Ratelimit-Remaining-Requests"), b)
+	}
+}

@@ -166,7 +166,12 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64, idle time.Dur
 	}
 	// No endpoint decodes a compressed body; read as it came it would fail
 	// as text that is not UTF-8, which tells the client nothing.
-	if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+	// Every line of the header counts: "identity" on the first would hide
+	// a "gzip" on the second.
+	for _, enc := range r.Header.Values("Content-Encoding") {
+		if enc == "" || strings.EqualFold(enc, "identity") {
+			continue
+		}
 		if enc = plain(enc); len(enc) > 40 {
 			enc = strings.ToValidUTF8(enc[:40], "")
 		}
@@ -232,19 +237,28 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// bearer extracts the API key from the Authorization header.
-func bearer(r *http.Request) string {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
+// bearer extracts the API key from the Authorization header: a 401 when
+// there is none, or more than one (which key to bill would be a guess, and
+// a proxy that adds its own header would have its key used for the
+// client's request, or the client's for its own).
+func bearer(r *http.Request) (string, error) {
+	hs := r.Header.Values("Authorization")
+	if len(hs) > 1 {
+		return "", apiErr(http.StatusUnauthorized, "two_keys",
+			fmt.Sprintf("%d API keys were sent (Authorization or x-api-key headers): send one, as one Authorization header", len(hs)), nil)
 	}
-	return ""
+	if len(hs) == 1 && len(hs[0]) > 7 && strings.EqualFold(hs[0][:7], "bearer ") {
+		if secret := strings.TrimSpace(hs[0][7:]); secret != "" {
+			return secret, nil
+		}
+	}
+	return "", apiErr(http.StatusUnauthorized, "no_key", "missing API key: send Authorization: Bearer sk-rf-…", nil)
 }
 
 func (k *call) authenticate() error {
-	secret := bearer(k.c.Request())
-	if secret == "" {
-		return apiErr(http.StatusUnauthorized, "no_key", "missing API key: send Authorization: Bearer sk-rf-…", nil)
+	secret, err := bearer(k.c.Request())
+	if err != nil {
+		return err
 	}
 	key, ok := k.s.deps.Directory.Key(commands.HashKey(secret))
 	if !ok {
@@ -707,23 +721,9 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 				map[string]any{"provider": t.Provider, "provider_name": t.Provider, "model": k.model.ID, "attempts": tried})
 		}
 		if !retryable(err) {
-			// No failover: the next upstream would answer the same. An
-			// upstream's 400 or 422 is about the client's input, so it is
-			// the client's 400 with the upstream's message, never a 5xx that
-			// SDKs retry; other refusals (its key, its quota) stay a 502.
+			// No failover: the next upstream would answer the same.
 			t.Breaker.Success()
-			md := map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried}
-			var ue *providers.UpstreamError
-			if errors.As(err, &ue) && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
-				md["upstream_message"] = ue.Message
-				code := http.StatusBadRequest
-				if ue.Status == http.StatusRequestEntityTooLarge {
-					code = ue.Status
-				}
-				return nil, nil, apiErr(code, "upstream_rejected_request",
-					fmt.Sprintf("%s rejected the request: %s", t.Provider, ue.Message), md)
-			}
-			return nil, nil, apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err), md)
+			return nil, nil, upstreamRefusal(t.Provider, err, status, tried)
 		}
 		limits.failed(t, err, now)
 	}
@@ -831,6 +831,24 @@ func upstreamFailure(err error) (status int, reason string) {
 		return 0, "timeout"
 	}
 	return 0, "connect"
+}
+
+// upstreamRefusal is the answer to an upstream's refusal that is not
+// failed over. An upstream's 400 or 422 is about the client's input, so it
+// is the client's 400 with the upstream's message (its 413 a 413), never a
+// 5xx that SDKs retry; other refusals (its key, its quota) are a 502.
+func upstreamRefusal(provider string, err error, status int, tried []map[string]any) *APIError {
+	md := map[string]any{"provider": provider, "upstream_status": status, "attempts": tried}
+	var ue *providers.UpstreamError
+	if errors.As(err, &ue) && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
+		md["upstream_message"] = ue.Message
+		code := http.StatusBadRequest
+		if ue.Status == http.StatusRequestEntityTooLarge {
+			code = ue.Status
+		}
+		return apiErr(code, "upstream_rejected_request", fmt.Sprintf("%s rejected the request: %s", provider, ue.Message), md)
+	}
+	return apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err), md)
 }
 
 func upstreamMessage(err error) string {

@@ -257,12 +257,7 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 		tried = append(tried, map[string]any{"provider": t.Provider, "status": status, "error": reason})
 		if !retryable(err) {
 			t.Breaker.Success()
-			code := http.StatusBadGateway
-			if status >= 400 && status < 500 {
-				code = http.StatusBadRequest // the input, not the gateway
-			}
-			return nil, apiErr(code, "upstream_error", upstreamMessage(err),
-				map[string]any{"provider": t.Provider, "upstream_status": status, "attempts": tried})
+			return nil, upstreamRefusal(t.Provider, err, status, tried)
 		}
 		limits.failed(t, err, now)
 	}

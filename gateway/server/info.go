@@ -241,9 +241,9 @@ type modelAnswer struct {
 
 // caller authenticates a key for the informational endpoints.
 func (s *Server) caller(c echo.Context) (Key, error) {
-	secret := bearer(c.Request())
-	if secret == "" {
-		return Key{}, apiErr(http.StatusUnauthorized, "no_key", "missing API key: send Authorization: Bearer sk-rf-…", nil)
+	secret, err := bearer(c.Request())
+	if err != nil {
+		return Key{}, err
 	}
 	k, ok := s.deps.Directory.Key(commands.HashKey(secret))
 	if !ok {

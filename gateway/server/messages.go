@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,11 +63,17 @@ func (n *nativeAnswer) take() []byte {
 }
 
 // useAPIKeyHeader accepts Anthropic's x-api-key as the API key when no
-// Authorization header is sent.
+// Authorization header is sent. Each x-api-key line becomes one
+// Authorization header, so that two keys are refused as two headers are.
 func useAPIKeyHeader(r *http.Request) {
 	if r.Header.Get("Authorization") == "" {
-		if k := strings.TrimSpace(r.Header.Get("X-Api-Key")); k != "" {
-			r.Header.Set("Authorization", "Bearer "+k)
+		keys := r.Header.Values("X-Api-Key")
+		if len(keys) == 1 && strings.TrimSpace(keys[0]) == "" {
+			return
+		}
+		r.Header.Del("Authorization")
+		for _, k := range keys {
+			r.Header.Add("Authorization", "Bearer "+strings.TrimSpace(k))
 		}
 	}
 }
@@ -111,7 +116,7 @@ func (s *Server) messages(c echo.Context) error {
 	}
 	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
 	native := false
-	if m, ok := s.deps.Router.Catalog().Get(model); ok {
+	if m, ok := variantOf(s.deps.Router.Catalog(), model); ok {
 		for _, u := range m.Upstreams {
 			native = native || u.Kind == providers.KindAnthropic
 		}
@@ -172,12 +177,31 @@ func (s *Server) countTokens(c echo.Context) error {
 	if mr.Model == "" || len(mr.Messages) == 0 {
 		return writeMsgError(c, http.StatusBadRequest, "model and messages are required")
 	}
+	if err := mr.checkRoles(); err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
+	}
+	// A model variant (":nitro") is counted as its model, and one not
+	// offered refused, as /messages does.
 	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
-	if _, ok := s.deps.Router.Catalog().Get(model); !ok {
+	m, ok := s.deps.Router.Catalog().Get(model)
+	if !ok {
+		var ae *APIError
+		if m, ae = k.variant(model, "model"); ae != nil {
+			return writeMsgAPIError(c, ae)
+		}
+		ok = m != nil
+	}
+	if !ok {
 		return writeMsgError(c, http.StatusNotFound, "model "+mr.Model+" does not exist; GET /api/v1/models lists them")
 	}
-	if !k.key.Allows(model) {
-		return writeMsgAPIError(c, apiErr(http.StatusForbidden, "model_not_allowed", "this key may not use "+model, map[string]any{"model": model, "param": "model"}))
+	if !k.key.Allows(m.ID) {
+		return writeMsgAPIError(c, apiErr(http.StatusForbidden, "model_not_allowed", "this key may not use "+m.ID, map[string]any{"model": m.ID, "param": "model"}))
+	}
+	// A body the count cannot read is refused before it takes anything
+	// from the key's limit, as other calls' refusals are.
+	text, n, err := mr.countInput()
+	if err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
 	// A count costs the gateway work in proportion to the body: it takes a
 	// request from the key's limit like any other call. It generates no
@@ -187,7 +211,7 @@ func (s *Server) countTokens(c echo.Context) error {
 		errors.As(err, &ae)
 		return writeMsgAPIError(c, ae)
 	}
-	n, err := mr.countTokens(r.Context())
+	t, err := tokens.CountContext(r.Context(), text)
 	if r.Context().Err() != nil {
 		// The client left: nobody is waiting for the count, so it stopped.
 		return nil
@@ -195,16 +219,17 @@ func (s *Server) countTokens(c echo.Context) error {
 	if err != nil {
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
+	n += t
 	return c.JSON(http.StatusOK, map[string]int{"input_tokens": n})
 }
 
-// countTokens counts the request's input: system, every text, tool call
-// and tool result, the tool declarations, and a fixed allowance per
-// message and per image or document.
-func (r *msgRequest) countTokens(ctx context.Context) (int, error) {
+// countInput is what count_tokens counts: the text of the system, every
+// text, tool call and tool result and the tool declarations, to tokenize,
+// and a fixed allowance per message and per image or document, in tokens.
+func (r *msgRequest) countInput() (string, int, error) {
 	system, err := blocksText(r.System)
 	if err != nil {
-		return 0, invalidf("system: must be a string or an array of text blocks")
+		return "", 0, invalidf("system: must be a string or an array of text blocks")
 	}
 	var b strings.Builder
 	b.WriteString(system)
@@ -212,7 +237,7 @@ func (r *msgRequest) countTokens(ctx context.Context) (int, error) {
 	for i, turn := range r.Messages {
 		bs, err := blocks(turn.Content)
 		if err != nil {
-			return 0, invalidf("messages.%d.content: must be a string or an array of content blocks", i)
+			return "", 0, invalidf("messages.%d.content: must be a string or an array of content blocks", i)
 		}
 		n += 4
 		for _, bl := range bs {
@@ -236,6 +261,5 @@ func (r *msgRequest) countTokens(ctx context.Context) (int, error) {
 		b.WriteString(t.Description)
 		b.Write(t.InputSchema)
 	}
-	t, err := tokens.CountContext(ctx, b.String())
-	return n + t, err
+	return b.String(), n, nil
 }

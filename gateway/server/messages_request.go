@@ -215,10 +215,8 @@ func parseMessages(body []byte) (*msgRequest, error) {
 	case len(r.Messages) == 0:
 		return nil, invalidf("messages: at least one message is required")
 	}
-	for i, m := range r.Messages {
-		if m.Role != "user" && m.Role != "assistant" {
-			return nil, invalidf("messages.%d.role: must be \"user\" or \"assistant\"", i)
-		}
+	if err := r.checkRoles(); err != nil {
+		return nil, err
 	}
 	if r.Thinking != nil && r.Thinking.Type == "enabled" {
 		if r.Thinking.BudgetTokens < 1024 {
@@ -229,6 +227,18 @@ func parseMessages(body []byte) (*msgRequest, error) {
 		}
 	}
 	return r, nil
+}
+
+// checkRoles refuses a turn that is neither the user's nor the
+// assistant's (a system prompt goes in system), on /messages and
+// count_tokens alike.
+func (r *msgRequest) checkRoles() error {
+	for i, m := range r.Messages {
+		if m.Role != "user" && m.Role != "assistant" {
+			return invalidf("messages.%d.role: must be \"user\" or \"assistant\"", i)
+		}
+	}
+	return nil
 }
 
 // blocks decodes a content value: a string is one text block.
@@ -466,18 +476,36 @@ var versionDash = regexp.MustCompile(`-(\d+)-(\d+)$`)
 
 // catalogModel maps the model a Messages client names to a catalog ID:
 // RouteFree IDs as they are, and Anthropic's own names (claude-sonnet-4-6,
-// claude-sonnet-4.6, claude-sonnet-4-5-20250929) to the anthropic/ entry.
+// claude-sonnet-4.6, claude-sonnet-4-5-20250929) to the anthropic/ entry,
+// a model variant (":nitro") kept after it for the chat pipeline to read.
 func catalogModel(cat *catalog.Catalog, name string) string {
 	if _, ok := cat.Get(name); ok || strings.Contains(name, "/") {
 		return name
 	}
-	base := dated.ReplaceAllString(name, "")
+	base, variant := name, ""
+	if i := strings.LastIndexByte(name, ':'); i > 0 {
+		base, variant = name[:i], name[i:]
+	}
+	base = dated.ReplaceAllString(base, "")
 	for _, c := range []string{base, versionDash.ReplaceAllString(base, "-$1.$2")} {
 		if _, ok := cat.Get("anthropic/" + c); ok {
-			return "anthropic/" + c
+			return "anthropic/" + c + variant
 		}
 	}
 	return name
+}
+
+// variantOf is the catalog model an ID names, with or without a model
+// variant (":nitro", ":floor"); whether the variant is offered is the chat
+// pipeline's to say.
+func variantOf(cat *catalog.Catalog, id string) (*catalog.Model, bool) {
+	if m, ok := cat.Get(id); ok {
+		return m, true
+	}
+	if i := strings.LastIndexByte(id, ':'); i > 0 {
+		return cat.Get(id[:i])
+	}
+	return nil, false
 }
 
 // responseFormat is Anthropic's structured output (output_config.format) as

@@ -73,6 +73,99 @@ type oaMessage struct {
 	ToolCalls        []oaToolCall `json:"tool_calls"`
 }
 
+// UnmarshalJSON reads a message or delta as OpenAI-compatible hosts write
+// it, not only as OpenAI does: content as an array of parts (Mistral's
+// reasoning models) is the text of its text parts, a tool call's arguments
+// as an object are that object's JSON, and a field of another type (or a
+// null tool call) is left out. The chat pipeline relays such an answer as
+// it came and bills it; failing to read it here would answer an error for
+// a billed request, or drop its text from a stream.
+func (m *oaMessage) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Content          json.RawMessage `json:"content"`
+		Reasoning        json.RawMessage `json:"reasoning"`
+		ReasoningContent json.RawMessage `json:"reasoning_content"`
+		ToolCalls        json.RawMessage `json:"tool_calls"`
+	}
+	*m = oaMessage{}
+	if json.Unmarshal(b, &raw) != nil {
+		return nil // not an object: no message
+	}
+	m.Content, m.Reasoning, m.ReasoningContent = looseText(raw.Content), looseText(raw.Reasoning), looseText(raw.ReasoningContent)
+	var calls []json.RawMessage
+	if json.Unmarshal(raw.ToolCalls, &calls) != nil {
+		return nil
+	}
+	for _, c := range calls {
+		var tc struct {
+			Index    *int            `json:"index"`
+			ID       json.RawMessage `json:"id"`
+			Function struct {
+				Name      json.RawMessage `json:"name"`
+				Arguments json.RawMessage `json:"arguments"`
+			} `json:"function"`
+		}
+		if json.Unmarshal(c, &tc) != nil || bytes.Equal(bytes.TrimSpace(c), []byte("null")) {
+			continue
+		}
+		call := oaToolCall{Index: tc.Index, ID: deref(looseText(tc.ID))}
+		call.Function.Name = deref(looseText(tc.Function.Name))
+		if a := bytes.TrimSpace(tc.Function.Arguments); len(a) > 0 && (a[0] == '{' || a[0] == '[') {
+			call.Function.Arguments = string(a)
+		} else {
+			call.Function.Arguments = deref(looseText(a))
+		}
+		m.ToolCalls = append(m.ToolCalls, call)
+	}
+	return nil
+}
+
+// looseText is a text field's value: a string, or the joined text of an
+// array of parts (strings, or objects of type "text"); nil for null or any
+// other value.
+func looseText(raw json.RawMessage) *string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil
+		}
+		return &s
+	case '[':
+		var parts []json.RawMessage
+		if json.Unmarshal(raw, &parts) != nil {
+			return nil
+		}
+		var b strings.Builder
+		for _, p := range parts {
+			var s string
+			var part struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			}
+			if json.Unmarshal(p, &s) == nil {
+				b.WriteString(s)
+			} else if json.Unmarshal(p, &part) == nil && (part.Type == "text" || part.Type == "output_text") {
+				b.WriteString(part.Text)
+			}
+		}
+		s := b.String()
+		return &s
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 func (m *oaMessage) reasoning() string {
 	if m.Reasoning != nil {
 		return *m.Reasoning

@@ -54,6 +54,20 @@ func badProvider(param, format string, args ...any) *APIError {
 	return apiErr(http.StatusBadRequest, "invalid_request", "provider."+param+": "+fmt.Sprintf(format, args...), map[string]any{"param": "provider." + param})
 }
 
+// badPrice names the limit of a provider object's max_price that is no
+// decimal: "prompt", else "completion".
+func badPrice(raw json.RawMessage) string {
+	var p struct {
+		MaxPrice map[string]json.RawMessage `json:"max_price"`
+	}
+	_ = json.Unmarshal(raw, &p)
+	var d decimal.Decimal
+	if v, ok := p.MaxPrice["prompt"]; ok && json.Unmarshal(v, &d) != nil {
+		return "prompt"
+	}
+	return "completion"
+}
+
 // parseRouting reads the provider object and merges the account's data
 // requirement into it: a request may add requirements, never lift the
 // account's.
@@ -73,7 +87,9 @@ func parseRouting(raw json.RawMessage, acct *domain.DataRequirement, req *chat.R
 				}
 				return nil, badProvider(te.Field, "must be %s", jsonTypeName(te.Type.Kind()))
 			}
-			return nil, apiErr(http.StatusBadRequest, "invalid_request", "provider: "+err.Error(), map[string]any{"param": "provider"})
+			// Only max_price's decimals decode themselves: their errors
+			// quote the value and name no field.
+			return nil, badProvider("max_price."+badPrice(raw), "must be a number or a decimal string, NTD per million tokens")
 		}
 		if len(p.Sort) > 0 {
 			var by string

@@ -295,6 +295,9 @@ func (s *stream) numberToolCalls(choices []byte) []byte {
 		slots := s.slots(ci)
 		numbered := false
 		for _, tc := range calls {
+			if tc == nil {
+				continue // a null delta: nothing to number, and no map to number it in
+			}
 			var id string
 			_ = json.Unmarshal(tc["id"], &id)
 			var i *int

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // MaxResponseBody bounds a non-streamed answer (images can make them big).
@@ -40,9 +41,31 @@ func Post(ctx context.Context, hc *http.Client, provider, url string, body []byt
 		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, ErrorFromResponse(provider, resp)
+		e := ErrorFromResponse(provider, resp)
+		e.Message = withoutKeys(e.Message, header)
+		return nil, e
 	}
 	return resp, nil
+}
+
+// authHeaders are the headers a provider's key goes in.
+var authHeaders = []string{"Authorization", "X-Api-Key", "X-Goog-Api-Key", "Api-Key"}
+
+// withoutKeys takes the key sent to an upstream out of what it answered:
+// hosts that refuse a key may quote it, and the message goes on to the
+// gateway's customers and logs.
+func withoutKeys(msg string, header http.Header) string {
+	for _, h := range authHeaders {
+		for _, v := range header.Values(h) {
+			if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+				v = v[7:]
+			}
+			if v = strings.TrimSpace(v); len(v) >= 8 {
+				msg = strings.ReplaceAll(msg, v, "[redacted key]")
+			}
+		}
+	}
+	return msg
 }
 
 // send makes the call through the client's transport itself when the

@@ -199,6 +199,10 @@ const (
 	// request ended. Mid-stream: charge what was delivered; before the
 	// first byte: no charge.
 	OutcomeShutdown = "shutdown"
+	// OutcomeGatewayFailedMid: the gateway itself failed (a defect, met as
+	// a panic) after content had reached the client: charge what was
+	// delivered, as a stream the upstream broke.
+	OutcomeGatewayFailedMid = "gateway_failed_stream"
 )
 
 // Usage is what a request consumed. Reasoning tokens are part of Output;

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -218,6 +219,26 @@ func (k *call) stream() error {
 			deliveredPool.Put(delivered)
 		}
 	}()
+	// A defect of the gateway's own met mid-stream (a panic) must not leave
+	// what the client received unbilled: the stream ends with an error
+	// chunk and is billed for what was delivered. With nothing delivered
+	// yet the panic goes on to the request's cleanup, which records it as
+	// failed, the stream ended with an error chunk all the same.
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler || k.done {
+			panic(p)
+		}
+		k.s.cfg.Logger.Error("panic mid-stream", "request_id", k.id, "panic", p, "stack", string(debug.Stack()))
+		if delivered.Len() == 0 {
+			k.streamError(out, http.StatusInternalServerError, "server", "internal error")
+			panic(p)
+		}
+		k.endStream(out, st, delivered, domain.OutcomeGatewayFailedMid)
+	}()
 	chunk := first
 	var err error
 	// An upstream that goes silent mid-stream is cut after the idle timeout
@@ -310,6 +331,8 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 		k.streamErrorMeta(out, http.StatusBadGateway, msg, md)
 	case domain.OutcomeShutdown:
 		k.streamError(out, http.StatusServiceUnavailable, "server", "the gateway is shutting down and ended the stream early; you are billed for what was delivered")
+	case domain.OutcomeGatewayFailedMid:
+		k.streamError(out, http.StatusInternalServerError, "server", "the gateway failed and ended the stream early; you are billed for what was delivered")
 	}
 	k.s.observe(k, http.StatusOK)
 	return nil

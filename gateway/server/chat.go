@@ -803,6 +803,7 @@ func (k *call) try(ctx context.Context, ad providers.Adapter, t *router.Target) 
 	}
 	stopped := timer.Stop()
 	if err != nil {
+		err = withoutKey(err, t.APIKey)
 		cancel()
 		if !stopped && ctx.Err() == nil {
 			select {
@@ -819,6 +820,21 @@ func (k *call) try(ctx context.Context, ad providers.Adapter, t *router.Target) 
 	k.ttfb = ttfb // the upstream's first byte, not the wait for content after it
 	k.cancelUpstream = cancel
 	return res, first, nil
+}
+
+// withoutKey takes the key sent to an upstream out of its error's texts,
+// which go on to the customer and the logs: a host may quote the key in an
+// error it writes with a 200 (an error event in a stream, a body that is
+// an error) as well as in a refusal (core.Post).
+func withoutKey(err error, key string) error {
+	var ue *providers.UpstreamError
+	if key = strings.TrimSpace(key); len(key) < 8 || !errors.As(err, &ue) {
+		return err
+	}
+	for _, s := range []*string{&ue.Message, &ue.Code, &ue.Type} {
+		*s = strings.ReplaceAll(*s, key, "[redacted key]")
+	}
+	return err
 }
 
 // upstreamFailure names an upstream error for metrics and metadata.

@@ -269,7 +269,7 @@ func (k *call) stream() error {
 			// upstream's.
 			return k.endStream(out, st, delivered, cutOutcome(ctx))
 		}
-		k.midErr = err
+		k.midErr = withoutKey(err, k.target.APIKey)
 		return k.endStream(out, st, delivered, domain.OutcomeUpstreamBrokeMid)
 	}
 	return k.endStream(out, st, delivered, domain.OutcomeCompleted)

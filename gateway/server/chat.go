@@ -285,17 +285,31 @@ func (k *call) authenticate() error {
 
 // keyFirst refuses a request without a valid key before its body is read,
 // for the endpoints that translate their body before the chat pipeline
-// (which checks the key again, from memory).
-func (s *Server) keyFirst(c echo.Context) *APIError {
+// (which checks the key again, from memory). Its refuse records a body
+// they refuse themselves, as the pipeline records its own refusals.
+func (s *Server) keyFirst(c echo.Context) (*refusals, *APIError) {
 	k := &call{s: s, c: c, start: s.cfg.Now()}
 	if err := k.authenticate(); err != nil {
 		var ae *APIError
 		if errors.As(err, &ae) {
-			return ae
+			return nil, ae
 		}
-		return apiErr(http.StatusUnauthorized, "invalid_key", err.Error(), nil)
+		return nil, apiErr(http.StatusUnauthorized, "invalid_key", err.Error(), nil)
 	}
-	return nil
+	return &refusals{k: k}, nil
+}
+
+// refusals records the refusal of a request whose key is known.
+type refusals struct{ k *call }
+
+// refuse records the request as failed (rejected, never billed) under an
+// ID of its own, given to the client as X-Request-Id, and returns ae.
+func (r *refusals) refuse(ae *APIError) *APIError {
+	k := r.k
+	k.id = newRequestID()
+	k.c.Response().Header().Set("X-Request-Id", k.id)
+	k.recordFailure(ae.Status, ae.Reason, failureOutcome(ae))
+	return ae
 }
 
 // attribute records the app that sent the request: OpenRouter's SDKs send

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 
@@ -80,16 +81,20 @@ func legacyChatBody(body []byte) ([]byte, bool, *APIError) {
 func (s *Server) completions(c echo.Context) error {
 	r := c.Request()
 	// The key before a byte of the body, as for chat.
-	if ae := s.keyFirst(c); ae != nil {
+	known, ae := s.keyFirst(c)
+	if ae != nil {
 		return writeAPIError(c, ae)
 	}
 	body, err := readBody(c.Response(), r, s.cfg.MaxBodyBytes, s.cfg.BodyReadTimeout)
 	if err != nil {
+		if errors.As(err, &ae) {
+			known.refuse(ae)
+		}
 		return err
 	}
 	chatBody, _, ae := legacyChatBody(body)
 	if ae != nil {
-		return writeAPIError(c, ae)
+		return writeAPIError(c, known.refuse(ae))
 	}
 	r.Body = io.NopCloser(bytes.NewReader(chatBody))
 	r.ContentLength = int64(len(chatBody))

@@ -96,22 +96,25 @@ func (s *Server) messages(c echo.Context) error {
 	r := c.Request()
 	useAPIKeyHeader(r)
 	// The key before a byte of the body, as for chat.
-	if ae := s.keyFirst(c); ae != nil {
+	known, ae := s.keyFirst(c)
+	if ae != nil {
 		return writeMsgError(c, ae.Status, ae.Message)
 	}
 	body, err := readBody(c.Response(), r, s.cfg.MaxBodyBytes, s.cfg.BodyReadTimeout)
 	if err != nil {
 		var ae *APIError
-		if errors.As(err, &ae) {
-			return writeMsgError(c, ae.Status, ae.Message)
+		if !errors.As(err, &ae) {
+			ae = apiErr(http.StatusBadRequest, "invalid_request", "could not read the request body", nil)
 		}
-		return writeMsgError(c, http.StatusBadRequest, "could not read the request body")
+		known.refuse(ae)
+		return writeMsgError(c, ae.Status, ae.Message)
 	}
 	if ae := checkBody(body); ae != nil {
-		return writeMsgAPIError(c, ae)
+		return writeMsgAPIError(c, known.refuse(ae))
 	}
 	mr, err := parseMessages(body)
 	if err != nil {
+		known.refuse(apiErr(http.StatusBadRequest, "invalid_request", "", nil))
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
 	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
@@ -123,6 +126,7 @@ func (s *Server) messages(c echo.Context) error {
 	}
 	chatBody, err := mr.chatBody(model, native)
 	if err != nil {
+		known.refuse(apiErr(http.StatusBadRequest, "invalid_request", "", nil))
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
 	var answer nativeAnswer

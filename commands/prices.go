@@ -56,8 +56,9 @@ func (a *Amount) orNil() *decimal.Decimal {
 	return &a.Decimal
 }
 
-// modelID is a model ID as a refusal names it.
-func modelID(m string) string {
+// ShownModelID is a model ID as a refusal names it: whole up to
+// MaxModelID characters, cut past them.
+func ShownModelID(m string) string {
 	if utf8.RuneCountInString(m) <= MaxModelID {
 		return m
 	}
@@ -79,7 +80,7 @@ func (p *GivenPrices) UnmarshalJSON(b []byte) error {
 		var g givenPrice
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields() // a misspelt "input" is not a missing one
-		name := modelID(m)
+		name := ShownModelID(m)
 		switch err := dec.Decode(&g); {
 		case err != nil:
 			var ute *json.UnmarshalTypeError

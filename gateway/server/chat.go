@@ -363,7 +363,8 @@ func (k *call) resolveModels() error {
 			ok = m != nil
 		}
 		if !ok {
-			return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", id), map[string]any{"model": id, "param": param})
+			shown := commands.ShownModelID(id) // a longer one is no model's, and a client's whole body
+			return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", shown), map[string]any{"model": shown, "param": param})
 		}
 		if !k.key.Allows(m.ID) {
 			return apiErr(http.StatusForbidden, "model_not_allowed", fmt.Sprintf("this key may not use %s", m.ID), map[string]any{"model": m.ID, "param": param})
@@ -404,8 +405,8 @@ func (k *call) variant(id, param string) (*catalog.Model, *APIError) {
 	sort, offered := modelVariants[v]
 	if !offered {
 		return nil, apiErr(http.StatusBadRequest, "unsupported_variant",
-			fmt.Sprintf("model variant :%s is not offered; %s is, and its variants :nitro and :floor", v, m.ID),
-			map[string]any{"model": id, "param": param, "variant": v})
+			fmt.Sprintf("model variant :%s is not offered; %s is, and its variants :nitro and :floor", commands.ShownModelID(v), m.ID),
+			map[string]any{"model": commands.ShownModelID(id), "param": param, "variant": commands.ShownModelID(v)})
 	}
 	if k.variantSort == "" {
 		k.variantSort = sort

@@ -159,10 +159,26 @@ func (s *server) orListKeys(c echo.Context) error {
 	if err := ownWorkspace(p, c.QueryParam("workspace_id")); err != nil {
 		return err
 	}
+	// Only the keys within the caller's own limits, as it may change only
+	// those (withinCallersKey): a key limited to some models does not see
+	// the account's other keys.
+	keys := s.deps.Models.Keys.ByAccount(p.AccountID)
+	var own *domain.KeyIssued
+	if !p.Staff && p.KeyID != "" {
+		for _, k := range keys {
+			if k.KeyID == p.KeyID {
+				i := issuedOf(k)
+				own = &i
+			}
+		}
+	}
 	out := []orKey{}
 	skipped := 0
-	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
+	for _, k := range keys {
 		if (k.Revoked || k.Disabled) && !withDisabled {
+			continue
+		}
+		if own != nil && domain.KeyWithin(*own, issuedOf(k)) != nil {
 			continue
 		}
 		if skipped < offset {

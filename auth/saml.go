@@ -102,46 +102,66 @@ func (s *SAML) Metadata() ([]byte, error) {
 
 // Start returns the IdP URL to send the browser to. The relay state carries
 // the request's ID and expiry under an HMAC, so the ACS accepts only an
-// answer to a request made here, and in time.
-func (s *SAML) Start() (string, error) {
+// answer to a request made here, and in time. browser, when not empty, is
+// a secret the starting browser keeps (a cookie): the relay state carries
+// its digest, and Finish takes the answer only from a browser holding it.
+func (s *SAML) Start(browser string) (string, error) {
 	req, err := s.sp.MakeAuthenticationRequest(s.sp.GetSSOBindingLocation(saml.HTTPRedirectBinding), saml.HTTPRedirectBinding, saml.HTTPPostBinding)
 	if err != nil {
 		return "", fmt.Errorf("auth: SAML request: %w", err)
 	}
-	u, err := req.Redirect(s.relayState(req.ID, s.now().Add(samlRequestTTL)), &s.sp)
+	u, err := req.Redirect(s.relayState(req.ID, s.now().Add(samlRequestTTL), browserDigest(browser)), &s.sp)
 	if err != nil {
 		return "", fmt.Errorf("auth: SAML request: %w", err)
 	}
 	return u.String(), nil
 }
 
-func (s *SAML) relayState(id string, exp time.Time) string {
+// SAMLRequestTTL is how long a started SAML sign-in may be answered.
+const SAMLRequestTTL = samlRequestTTL
+
+// browserDigest is what a relay state carries of the starting browser's
+// secret: "" for none.
+func browserDigest(browser string) string {
+	if browser == "" {
+		return ""
+	}
+	d := sha256.Sum256([]byte("routefree saml browser\x00" + browser))
+	return base64.RawURLEncoding.EncodeToString(d[:])
+}
+
+func (s *SAML) relayState(id string, exp time.Time, browser string) string {
 	body := id + "|" + strconv.FormatInt(exp.Unix(), 10)
+	if browser != "" {
+		body += "|" + browser
+	}
 	m := hmac.New(sha256.New, s.relayKey)
 	m.Write([]byte(body))
 	return base64.RawURLEncoding.EncodeToString([]byte(body)) + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // requestID checks a relay state and returns the request ID it carries,
-// with its expiry.
-func (s *SAML) requestID(rs string) (string, time.Time, bool) {
+// with its expiry and the digest of the browser that started it ("" for
+// a sign-in started bound to none).
+func (s *SAML) requestID(rs string) (string, time.Time, string, bool) {
 	b64, sig64, ok := strings.Cut(rs, ".")
 	body, err1 := base64.RawURLEncoding.DecodeString(b64)
 	sig, err2 := base64.RawURLEncoding.DecodeString(sig64)
 	if !ok || err1 != nil || err2 != nil {
-		return "", time.Time{}, false
+		return "", time.Time{}, "", false
 	}
 	m := hmac.New(sha256.New, s.relayKey)
 	m.Write(body)
 	if !hmac.Equal(sig, m.Sum(nil)) {
-		return "", time.Time{}, false
+		return "", time.Time{}, "", false
 	}
-	id, exp, ok := strings.Cut(string(body), "|")
+	id, rest, ok := strings.Cut(string(body), "|")
+	exp, browser, _ := strings.Cut(rest, "|")
 	unix, err := strconv.ParseInt(exp, 10, 64)
 	if !ok || err != nil || !s.now().Before(time.Unix(unix, 0)) {
-		return "", time.Time{}, false
+		return "", time.Time{}, "", false
 	}
-	return id, time.Unix(unix, 0), true
+	return id, time.Unix(unix, 0), browser, true
 }
 
 // firstUse records that request id has been answered, and reports whether
@@ -170,15 +190,19 @@ func (s *SAML) firstUse(ctx context.Context, id string, until time.Time) (bool, 
 
 // Finish verifies the posted response (signature by the IdP's certificate,
 // audience, destination, validity window, and that it answers a request
-// started here) and maps its attributes. Attributes are known by their name
-// and by their friendly name; "mail" also counts as "email".
-func (s *SAML) Finish(r *http.Request) (Principal, error) {
+// started here, from the browser that started it when Start bound it to
+// one) and maps its attributes. Attributes are known by their name and by
+// their friendly name; "mail" also counts as "email".
+func (s *SAML) Finish(r *http.Request, browser string) (Principal, error) {
 	if err := r.ParseForm(); err != nil {
 		return Principal{}, fmt.Errorf("%w: %v", ErrSSO, err)
 	}
-	id, exp, ok := s.requestID(r.PostForm.Get("RelayState"))
+	id, exp, bound, ok := s.requestID(r.PostForm.Get("RelayState"))
 	if !ok {
 		return Principal{}, fmt.Errorf("%w: the relay state is missing, forged or expired", ErrSSO)
+	}
+	if bound != "" && !hmac.Equal([]byte(bound), []byte(browserDigest(browser))) {
+		return Principal{}, fmt.Errorf("%w: this sign-in was started in another browser; start it again here", ErrSSO)
 	}
 	a, err := s.sp.ParseResponse(r, []string{id})
 	if err != nil {

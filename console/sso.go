@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -124,8 +125,21 @@ func decodeSSO(v string) (auth.Principal, error) {
 	return auth.Principal{}, auth.ErrUnauthenticated
 }
 
+// samlBrowserCookie binds a SAML sign-in to the browser that started it:
+// without it, a response to someone else's sign-in, posted from this
+// browser by a page of theirs, would sign it in as them (login CSRF). The
+// IdP's post back is cross-site, so the cookie must be SameSite=None, and
+// with it Secure: a sign-in is bound over HTTPS only.
+const samlBrowserCookie = "rf_saml_browser"
+
 func (s *server) samlStart(c echo.Context) error {
-	u, err := s.deps.SAML.Start()
+	browser := ""
+	if r := c.Request(); isTLS(r) {
+		browser = randomToken()
+		http.SetCookie(c.Response(), &http.Cookie{Name: samlBrowserCookie, Value: browser, Path: auth.SAMLACSPath,
+			MaxAge: int(auth.SAMLRequestTTL / time.Second), HttpOnly: true, Secure: true, SameSite: http.SameSiteNoneMode})
+	}
+	u, err := s.deps.SAML.Start(browser)
 	if err != nil {
 		s.deps.Logger.Error("console: SAML sign-in", "err", err)
 		return s.signinFailed(c, http.StatusServiceUnavailable, "sso.unavailable")
@@ -145,6 +159,10 @@ func (s *server) samlMetadata(c echo.Context) error {
 // session and no CSRF token of ours: the signed assertion, answering a
 // request this gateway signed into the relay state, stands in for them.
 func (s *server) samlACS(c echo.Context) error {
-	p, err := s.deps.SAML.Finish(c.Request())
+	browser := ""
+	if ck, err := c.Request().Cookie(samlBrowserCookie); err == nil {
+		browser = ck.Value
+	}
+	p, err := s.deps.SAML.Finish(c.Request(), browser)
 	return s.ssoDone(c, p, err)
 }

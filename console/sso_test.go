@@ -254,11 +254,14 @@ func newTestIdP(t *testing.T) *testIdP {
 	return p
 }
 
-func samlEnv(t *testing.T) (*env, *testIdP) {
+func samlEnv(t *testing.T, also ...func(*Deps)) (*env, *testIdP) {
 	t.Helper()
 	idp := newTestIdP(t)
 	spKey, spCert := selfSigned(t, "routefree sp")
 	e := buildAt(t, false, true, func(base string, _ *echo.Echo, d *Deps) {
+		for _, f := range also {
+			f(d)
+		}
 		u, _ := url.Parse(base)
 		s, err := auth.NewSAML(auth.SAMLConfig{BaseURL: *u, Key: spKey, Certificate: spCert, IDPMetadata: idp.idp.Metadata(), Mapping: testMapping(t)})
 		if err != nil {

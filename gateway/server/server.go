@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/admission"
@@ -231,6 +233,7 @@ func New(cfg Config, deps Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = httpErrorHandler
+	e.Pre(apiCORS)
 	e.Use(s.recoverer)
 	api := e.Group("/api/v1")
 	api.POST("/chat/completions", s.chatCompletions)
@@ -257,6 +260,28 @@ func New(cfg Config, deps Deps) *Server {
 	s.echo = e
 	return s
 }
+
+// apiCORS lets browsers of any origin call /api/v1, as OpenRouter's API
+// does (a web app calling it with its user's key). Its callers present
+// keys, never cookies, so no credentials are allowed; the console and the
+// admin API, which take cookies, answer no CORS. A request without an
+// Origin (a server's SDK: nearly every request) skips it whole, so the
+// hot path gains not even a Vary header. It runs before routing, so that
+// a preflight is answered whatever route it names.
+var apiCORS = middleware.CORSWithConfig(middleware.CORSConfig{
+	Skipper: func(c echo.Context) bool {
+		r := c.Request()
+		return !strings.HasPrefix(r.URL.Path, "/api/v1/") || r.Method != http.MethodOptions && r.Header.Get(echo.HeaderOrigin) == ""
+	},
+	AllowOrigins: []string{"*"},
+	AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete},
+	// No AllowHeaders: a preflight is allowed the headers it asks for
+	// (Authorization, HTTP-Referer, X-Title, Anthropic's…).
+	ExposeHeaders: []string{"X-Request-Id", "Retry-After",
+		"X-Ratelimit-Limit-Requests", "X-Ratelimit-Remaining-Requests", "X-Ratelimit-Reset-Requests",
+		"X-Ratelimit-Limit-Tokens", "X-Ratelimit-Remaining-Tokens", "X-Ratelimit-Reset-Tokens"},
+	MaxAge: 24 * 60 * 60,
+})
 
 // noStore keeps a key's own figures out of browser and proxy caches: these
 // GETs answer per key, and a cached copy would outlive the key.

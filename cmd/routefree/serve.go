@@ -178,7 +178,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, err
 	}
 	in.closers = append(in.closers, claim.release) // before the database closes
-	usage, err := projections.NewUsage(ctx, in.db, dialect)
+	usage, err := newUsage(ctx, c, in.db, dialect)
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
 	}
@@ -278,6 +278,21 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 		db.SetMaxOpenConns(1)
 	}
 	return db, projections.SQLite, err
+}
+
+// newUsage migrates the read models and opens the usage model. Serves
+// started together on a new SQLite directory take turns: goose has no lock
+// on SQLite, and two applying one migration fail the second ("table
+// already exists"). PostgreSQL's migrations take an advisory lock.
+func newUsage(ctx context.Context, c *Config, db *sql.DB, d projections.Dialect) (*projections.Usage, error) {
+	if d == projections.SQLite {
+		unlock, err := lockFile(filepath.Join(c.DataDir, "readmodels.lock"))
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
+	return projections.NewUsage(ctx, db, d)
 }
 
 // sharedHoldTTL is how long a credit hold in Redis outlives its request's

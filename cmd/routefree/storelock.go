@@ -81,6 +81,20 @@ func claimDirectory(dir string, shared bool) (*storeClaim, error) {
 	return &storeClaim{release: func() error { return errors.Join(rec.close(), f.Close()) }, where: dir, redis: rec}, nil
 }
 
+// lockFile waits for an exclusive flock of path, made if missing; the
+// lock goes with the process, kill -9 included.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}
+
 // claimSchema takes a session advisory lock of the store's schema on a
 // connection kept for the life of serve. The lock goes with its session, so
 // a connection lost (PostgreSQL restarted, a network cut) loses the claim

@@ -22,6 +22,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,9 +74,13 @@ type Store struct {
 	// must read the file.
 	known atomic.Uint64
 	watch *sql.DB // one connection: the watcher's data_version and CheckWrite
-	quit  chan struct{}
-	wg    sync.WaitGroup
-	slow  atomic.Pointer[func()]
+	// path and file are the store's file as opened (file nil where it
+	// could not be told): appends stop once path names another file.
+	path string
+	file os.FileInfo
+	quit chan struct{}
+	wg   sync.WaitGroup
+	slow atomic.Pointer[func()]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -132,7 +138,8 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 100 * time.Millisecond
 	}
-	s := &Store{w: w, r: r, notify: eventstore.NewNotifier(), tail: newTail(), opts: opts, quit: make(chan struct{})}
+	s := &Store{w: w, r: r, notify: eventstore.NewNotifier(), tail: newTail(), opts: opts, quit: make(chan struct{}), path: path}
+	s.file, _ = os.Stat(path) // after the writer opened (or made) it
 	s.wr, err = newWriter(ctx, w)
 	if err != nil {
 		r.Close()
@@ -169,6 +176,26 @@ func Open(path string, opts Options) (*Store, error) {
 	s.wg.Add(1)
 	go s.watchOthers()
 	return s, nil
+}
+
+// stillAtPath refuses a store whose path names another file than the one
+// this process opened, or none: moved aside and replaced (a backup restored
+// while the process ran) or deleted. Its connections still write the file
+// they opened, which no process opening the path reads again, so what they
+// appended would be lost to every reader.
+func (s *Store) stillAtPath() error {
+	if s.file == nil {
+		return nil
+	}
+	fi, err := os.Stat(s.path)
+	switch {
+	case err == nil && os.SameFile(fi, s.file):
+		return nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil // not told either way: the write itself will say
+	}
+	return fmt.Errorf("eventstore/sqlite: %s is no longer the file this process opened (moved, deleted, or replaced as by a restore while it ran): "+
+		"appends are refused, as no reader of the store would see them; restart the process to open the store now there", s.path)
 }
 
 // DB is the read pool, for callers that query the file directly (the CLI).

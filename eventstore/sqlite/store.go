@@ -111,6 +111,7 @@ func Open(path string, opts Options) (*Store, error) {
 	// commit's wait). Process-wide; unavailable (and fsync kept) on macOS
 	// and Windows.
 	_, _ = sqlitedrv.Fdatasync(true)
+	MakePrivate(path)
 	const common = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 	w, err := sql.Open("sqlite", URI(path, common+"&_pragma=synchronous(FULL)&_txlock=immediate"))
 	if err != nil {
@@ -176,6 +177,18 @@ func Open(path string, opts Options) (*Store, error) {
 	s.wg.Add(1)
 	go s.watchOthers()
 	return s, nil
+}
+
+// MakePrivate makes the database file at path, if missing, readable by its
+// owner alone: SQLite would make it 0644 (less the umask), and its WAL and
+// shared-memory files take its mode. The history is the business's, and a
+// data directory that others may enter (an image's /data, made 0755) would
+// otherwise show it to every local user. Failures are left to SQLite's
+// own open to report.
+func MakePrivate(path string) {
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	}
 }
 
 // stillAtPath refuses a store whose path names another file than the one

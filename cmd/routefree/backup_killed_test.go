@@ -73,3 +73,34 @@ func TestEventsBackupKilledMidwayLeavesNoReadableCopy(t *testing.T) {
 		t.Fatalf("events backup again said:\n%s", said)
 	}
 }
+
+// TestEventsBackupOnAFullDiskLeavesNothing: a backup whose disk fills
+// (its file size limited, as a full disk refuses writes) fails, saying
+// so, and leaves nothing beside --out: neither the backup, nor the copy
+// begun, nor SQLite's journal of that copy.
+func TestEventsBackupOnAFullDiskLeavesNothing(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Fatal("prlimit is missing: install util-linux")
+	}
+	env := baseEnv("http://127.0.0.1:1/v1")
+	dir := t.TempDir()
+	runCLI(t, env, "events", "generate", "--events", "20000", "--data-dir", dir)
+	outDir := t.TempDir()
+	out := filepath.Join(outDir, "routefree.backup")
+	cmd := exec.Command("prlimit", "--fsize=1000000", binary, "events", "backup", "--data-dir", dir, "--out", out)
+	cmd.Env = env
+	said, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("events backup with its disk full succeeded:\n%s", said)
+	}
+	entries, err := os.ReadDir(outDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("a failed backup left %s beside --out", e.Name())
+	}
+	if t.Failed() {
+		t.Logf("events backup said:\n%s", said)
+	}
+}

@@ -42,9 +42,15 @@ func Backup(ctx context.Context, path, out string) error {
 	// owner alone (the history is the business's), as is its journal, which
 	// takes its mode: a copy left by a killed backup is no one else's
 	// either. Left to make the file itself, it would be 0644.
-	defer os.Remove(partial)
+	defer func() {
+		// The copy's rollback journal too, which a failed copy (a full
+		// disk) leaves.
+		for _, p := range []string{partial, partial + "-journal", partial + "-wal", partial + "-shm"} {
+			os.Remove(p)
+		}
+	}()
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", partial); err != nil {
-		return fmt.Errorf("eventstore/sqlite: backup of %s: %w", path, err)
+		return fmt.Errorf("eventstore/sqlite: backup of %s, writing its copy beside %s: %w", path, out, err)
 	}
 	if err := syncFile(partial); err != nil {
 		return err

@@ -78,11 +78,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	in, err := openInstance(ctx, c, log)
 	if err != nil {
-		return err
+		return stoppedEarly(ctx, log, err)
 	}
 	defer in.close()
 	if err := in.start(ctx, stdout); err != nil {
-		return err
+		return stoppedEarly(ctx, log, err)
 	}
 	gw := in.gateway()
 	// The other faces share the listener: finance's invoicing API and the
@@ -99,6 +99,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	err = in.serve(ctx, ln, gw, stdout)
 	gw.Drain() // failure events still being written, before the store closes
 	return err
+}
+
+// stoppedEarly is err, unless serve was asked to stop (SIGTERM, SIGINT,
+// SIGHUP) while it started: the wait it cut short is no failure, and a
+// supervisor stopping a starting service must not see one.
+func stoppedEarly(ctx context.Context, log *slog.Logger, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	log.Info("stopped before serving, as asked", "while", err.Error())
+	return nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

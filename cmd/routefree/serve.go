@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -152,6 +153,7 @@ type instance struct {
 	stop     context.CancelFunc
 	stopped  chan struct{}  // closed when the background work has ended
 	runErr   chan error     // the projection runner's end
+	fatal    chan error     // what serve cannot serve on through (checkHistory)
 	closers  []func() error // run in reverse order by close
 }
 
@@ -317,7 +319,7 @@ func (in *instance) start(ctx context.Context, stdout io.Writer) error {
 	// Detached from ctx's cancellation, not from its values: the background
 	// work (top-up invoices, the monthly close) records serve as its actor.
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	in.stop, in.stopped, in.runErr = stop, make(chan struct{}), make(chan error, 1)
+	in.stop, in.stopped, in.runErr, in.fatal = stop, make(chan struct{}), make(chan error, 1), make(chan error, 1)
 	go func() {
 		defer close(in.stopped)
 		done := make(chan struct{})
@@ -402,6 +404,9 @@ func (in *instance) serve(ctx context.Context, ln net.Listener, h http.Handler, 
 	case err := <-in.runErr:
 		in.runErr <- err
 		return fmt.Errorf("projections stopped: %v", err)
+	case err := <-in.fatal:
+		in.shutdown(srv, cut)
+		return err
 	case <-ctx.Done():
 	}
 	in.shutdown(srv, cut)
@@ -476,6 +481,40 @@ func (in *instance) close() {
 		}
 	}
 	in.log.Info("event store closed")
+}
+
+// checkHistory stops serve when the store no longer holds the last event
+// its projections applied: the history went back under it (a dump or a
+// backup restored in place of the live store while serve ran). Its
+// balances and holds still count what came after, which no replay of the
+// store gives: serving on would admit against credit the history no
+// longer grants. Started again, serve reads the history as it is.
+func (in *instance) checkHistory(ctx context.Context) {
+	r, ok := in.raw.(eventstore.EventReader)
+	if !ok {
+		return
+	}
+	id, hash, ok := in.events.last()
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	e, err := r.ReadEvent(ctx, id)
+	switch {
+	case errors.Is(err, eventstore.ErrEventNotFound):
+	case err != nil:
+		return // the store unreachable: readiness says so
+	case len(hash) == 0 || bytes.Equal(e.Hash, hash):
+		return
+	}
+	err = fmt.Errorf("the event store no longer holds event %s, which this serve applied: its history went back under it "+
+		"(restored from a dump or a backup while serve ran?), and this serve's balances count what is gone; stopping: start it again to serve the history as it is", id)
+	in.log.Error("event store history went back", "err", err)
+	select {
+	case in.fatal <- err:
+	default:
+	}
 }
 
 func (in *instance) catchUp(ctx context.Context) error { return in.runner.WaitForHead(ctx) }

@@ -484,12 +484,21 @@ func (in *instance) close() {
 }
 
 // checkHistory stops serve when the store no longer holds the last event
-// its projections applied: the history went back under it (a dump or a
-// backup restored in place of the live store while serve ran). Its
+// its projections applied, or is no longer the file it opened: the history
+// went back under it (a dump or a backup restored in place of the live
+// store while serve ran). Its
 // balances and holds still count what came after, which no replay of the
 // store gives: serving on would admit against credit the history no
 // longer grants. Started again, serve reads the history as it is.
 func (in *instance) checkHistory(ctx context.Context) {
+	// SQLite's file replaced under serve (moved aside for the backup put
+	// in its place) still holds every event: its path no longer names it.
+	if f, ok := in.raw.(interface{ Replaced() error }); ok {
+		if err := f.Replaced(); err != nil {
+			in.stopFor(fmt.Errorf("the event store was replaced under this serve: %w", err))
+			return
+		}
+	}
 	r, ok := in.raw.(eventstore.EventReader)
 	if !ok {
 		return
@@ -510,7 +519,12 @@ func (in *instance) checkHistory(ctx context.Context) {
 	}
 	err = fmt.Errorf("the event store no longer holds event %s, which this serve applied: its history went back under it "+
 		"(restored from a dump or a backup while serve ran?), and this serve's balances count what is gone; stopping: start it again to serve the history as it is", id)
-	in.log.Error("event store history went back", "err", err)
+	in.stopFor(err)
+}
+
+// stopFor logs err and stops serve with it, draining as on SIGTERM.
+func (in *instance) stopFor(err error) {
+	in.log.Error("stopping", "err", err)
 	select {
 	case in.fatal <- err:
 	default:

@@ -211,6 +211,10 @@ func (s *Store) stillAtPath() error {
 		"appends are refused, as no reader of the store would see them; restart the process to open the store now there", s.path)
 }
 
+// Replaced says why the store's path no longer names the file this
+// process opened (moved, deleted or replaced), or nil while it does.
+func (s *Store) Replaced() error { return s.stillAtPath() }
+
 // DB is the read pool, for callers that query the file directly (the CLI).
 // It is read-only: writes go through Append.
 func (s *Store) DB() *sql.DB { return s.r }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/kurrent"
 	"github.com/routefree/routefree/eventstore/postgres"
@@ -39,6 +41,11 @@ func openStoreFor(ctx context.Context, c *Config, create bool) (eventstore.Store
 		}
 		return sqlite.Open(c.sqlitePath(), sqlite.Options{})
 	case "postgres":
+		if !create {
+			if err := postgresStoreExists(ctx, c.PostgresURL); err != nil {
+				return nil, err
+			}
+		}
 		return postgres.Open(ctx, c.PostgresURL, postgres.Options{})
 	case "kurrentdb":
 		return kurrent.Open(ctx, c.KurrentURL, kurrent.Options{})
@@ -56,4 +63,25 @@ func sqliteStoreExists(path string) error {
 		return fmt.Errorf("no event store at %s (is --data-dir right? `serve` creates one)", path)
 	}
 	return err
+}
+
+// postgresStoreExists refuses a schema that holds no event store (the
+// search_path left out, so public, or naming another schema), naming it.
+// What it cannot tell (PostgreSQL unreachable, no schema of the
+// search_path) the store's own open reports.
+func postgresStoreExists(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close(ctx)
+	var schema *string
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT current_schema(), to_regclass($1) IS NOT NULL", postgres.VersionTable).Scan(&schema, &exists); err != nil || schema == nil {
+		return nil
+	}
+	if !exists {
+		return fmt.Errorf("no event store in PostgreSQL schema %s (is the search_path of --postgres-url right? `serve` creates one)", *schema)
+	}
+	return nil
 }

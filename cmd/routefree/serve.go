@@ -286,7 +286,9 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, "", err
 	}
-	sqlite.MakePrivate(c.readModelPath())
+	if err := sqlite.MakePrivate(c.readModelPath()); err != nil {
+		return nil, "", err
+	}
 	db, err := sql.Open("sqlite", sqlite.URI(c.readModelPath(), "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"))
 	if err == nil {
 		db.SetMaxOpenConns(1)

@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,7 +112,9 @@ func Open(path string, opts Options) (*Store, error) {
 	// commit's wait). Process-wide; unavailable (and fsync kept) on macOS
 	// and Windows.
 	_, _ = sqlitedrv.Fdatasync(true)
-	MakePrivate(path)
+	if err := writable(path); err != nil {
+		return nil, fmt.Errorf("eventstore/sqlite: %w: the store's directory and files must be writable by the user that runs routefree", err)
+	}
 	const common = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 	w, err := sql.Open("sqlite", URI(path, common+"&_pragma=synchronous(FULL)&_txlock=immediate"))
 	if err != nil {
@@ -183,12 +186,48 @@ func Open(path string, opts Options) (*Store, error) {
 // owner alone: SQLite would make it 0644 (less the umask), and its WAL and
 // shared-memory files take its mode. The history is the business's, and a
 // data directory that others may enter (an image's /data, made 0755) would
-// otherwise show it to every local user. Failures are left to SQLite's
-// own open to report.
-func MakePrivate(path string) {
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		f.Close()
+// otherwise show it to every local user. An existing file is left as it is.
+func MakePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
 	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// writable makes the database file at path if missing (MakePrivate) and
+// says, naming the file or directory, what this process may not write:
+// SQLite says only "unable to open database file" of a store made by
+// another user (serve run once as root, then as the service's user) or
+// on a read-only volume. The directory must take SQLite's WAL and
+// shared-memory files when they are missing.
+func writable(path string) error {
+	if err := MakePrivate(path); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, side := range []string{path + "-wal", path + "-shm"} {
+		if f, err := os.OpenFile(side, os.O_RDWR, 0); err == nil {
+			f.Close()
+			continue
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		probe, err := os.CreateTemp(filepath.Dir(path), ".write-check-*")
+		if err != nil {
+			return err
+		}
+		probe.Close()
+		return os.Remove(probe.Name())
+	}
+	return nil
 }
 
 // stillAtPath refuses a store whose path names another file than the one

@@ -172,6 +172,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, err
 	}
 	in.router = router.New(in.cat, router.Options{BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown, Getenv: c.Getenv})
+	c.warnUnusedStoreURL(log)
 	raw, err := createStore(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("event store: %w", err)

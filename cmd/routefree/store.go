@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -84,4 +85,23 @@ func postgresStoreExists(ctx context.Context, url string) error {
 		return fmt.Errorf("no event store in PostgreSQL schema %s (is the search_path of --postgres-url right? `serve` creates one)", *schema)
 	}
 	return nil
+}
+
+// warnUnusedStoreURL warns of a new SQLite store begun while a PostgreSQL
+// or KurrentDB URL is set: most likely ROUTEFREE_STORE was forgotten, and
+// this serve would keep a history of its own beside the shared one.
+func (c *Config) warnUnusedStoreURL(log *slog.Logger) {
+	if c.Store != "sqlite" {
+		return
+	}
+	if _, err := os.Stat(c.sqlitePath()); !errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	for _, u := range []struct{ set, store string }{{c.PostgresURL, "postgres"}, {c.KurrentURL, "kurrentdb"}} {
+		if u.set != "" {
+			dir, _ := filepath.Abs(c.DataDir)
+			log.Warn("a "+u.store+" URL is set, but the store is sqlite: this serve begins a new SQLite store, a history of its own; "+
+				"to use the URL, serve with --store "+u.store+" (ROUTEFREE_STORE="+u.store+")", "data_dir", dir)
+		}
+	}
 }

@@ -113,3 +113,18 @@ func TestCommandsRefuseAPostgresSchemaWithoutAStore(t *testing.T) {
 		t.Fatalf("events verify after serve made the store: %s", out)
 	}
 }
+
+// A serve given a PostgreSQL (or KurrentDB) URL but not --store (the
+// variable set, ROUTEFREE_STORE forgotten) begins a new SQLite store in
+// its data directory, a history of its own beside the shared one: it says
+// so, naming the setting that would use the URL.
+func TestServeBeginningASQLiteStoreWithAPostgresURLSaysSo(t *testing.T) {
+	env := append(baseEnv("http://127.0.0.1:1/v1"), "ROUTEFREE_POSTGRES_URL=postgres://routefree@db.example:5432/routefree")
+	p := startServe(t, env, "--data-dir", filepath.Join(t.TempDir(), "data"))
+	if code := p.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
+	}
+	if logs := p.logs.String(); !strings.Contains(logs, "--store postgres") || !strings.Contains(logs, "new SQLite store") {
+		t.Fatalf("serve began a SQLite store with a PostgreSQL URL set, and said nothing of it:\n%s", tail(logs, 2048))
+	}
+}

@@ -59,6 +59,9 @@ func MigrateReadModels(ctx context.Context, db *sql.DB, d Dialect) error {
 	if err != nil {
 		return fmt.Errorf("projections: read-model migrations: %w", err)
 	}
+	if err := migrations.RefuseNewer(ctx, p); err != nil {
+		return fmt.Errorf("projections: read-model migrations (%s): %w", migrations.ReadModelsTable, err)
+	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("projections: read-model migrations: %w", err)
 	}

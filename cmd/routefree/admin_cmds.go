@@ -15,6 +15,7 @@ import (
 
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/internal/onejson"
 )
@@ -38,7 +39,21 @@ func init() {
 }
 
 func withHandler(ctx context.Context, c *Config, f func(h *commands.Handler) error) error {
-	store, err := openStore(ctx, c)
+	return withHandlerOn(ctx, c, openStore, f)
+}
+
+// pricesStore is the store prices publish writes to: a new PostgreSQL
+// schema's is made, so that its first serve finds the operator's prices
+// rather than publishing the catalog's; the embedded store must exist.
+func pricesStore(ctx context.Context, c *Config) (eventstore.Store, error) {
+	if c.Store == "postgres" {
+		return createStore(ctx, c)
+	}
+	return openStore(ctx, c)
+}
+
+func withHandlerOn(ctx context.Context, c *Config, open func(context.Context, *Config) (eventstore.Store, error), f func(h *commands.Handler) error) error {
+	store, err := open(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -386,7 +401,7 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 			return fmt.Errorf("%w: --effective: %s is not an RFC 3339 instant such as 2027-01-01T00:00:00+08:00", errUsage, domain.Quote(*effective))
 		}
 	}
-	return withHandler(ctx, c, func(h *commands.Handler) error {
+	return withHandlerOn(ctx, c, pricesStore, func(h *commands.Handler) error {
 		p, err := h.PublishPriceList(ctx, commands.PriceList{Prices: prices, EffectiveAt: at, Replace: *replace})
 		if err != nil {
 			return err

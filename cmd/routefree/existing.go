@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/google/uuid"
+
 	"github.com/routefree/routefree/console"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/projections"
@@ -19,6 +21,9 @@ type eventCount struct {
 	mu  sync.Mutex
 	pos eventstore.Position
 	n   int64
+	// The last event applied, which the store must go on holding.
+	lastID   uuid.UUID
+	lastHash []byte
 }
 
 func (c *eventCount) Name() string { return "event-count" }
@@ -36,9 +41,17 @@ func (c *eventCount) Apply(_ context.Context, batch []projections.Event) error {
 		if c.pos.Less(batch[i].Position) {
 			c.n++
 			c.pos = batch[i].Position
+			c.lastID, c.lastHash = batch[i].ID, batch[i].Hash
 		}
 	}
 	return nil
+}
+
+// last is the last event applied: its ID and hash (ok false before any).
+func (c *eventCount) last() (id uuid.UUID, hash []byte, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastID, c.lastHash, c.n > 0
 }
 
 func (c *eventCount) count() int64 {

@@ -156,6 +156,7 @@ func (in *instance) watch(ctx context.Context) {
 	defer t.Stop()
 	for {
 		in.refreshGauges(ctx)
+		in.checkHistory(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -78,11 +79,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	in, err := openInstance(ctx, c, log)
 	if err != nil {
-		return err
+		return stoppedEarly(ctx, log, err)
 	}
 	defer in.close()
 	if err := in.start(ctx, stdout); err != nil {
-		return err
+		return stoppedEarly(ctx, log, err)
 	}
 	gw := in.gateway()
 	// The other faces share the listener: finance's invoicing API and the
@@ -99,6 +100,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	err = in.serve(ctx, ln, gw, stdout)
 	gw.Drain() // failure events still being written, before the store closes
 	return err
+}
+
+// stoppedEarly is err, unless serve was asked to stop (SIGTERM, SIGINT,
+// SIGHUP) while it started: the wait it cut short is no failure, and a
+// supervisor stopping a starting service must not see one.
+func stoppedEarly(ctx context.Context, log *slog.Logger, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	log.Info("stopped before serving, as asked", "while", err.Error())
+	return nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -141,6 +153,7 @@ type instance struct {
 	stop     context.CancelFunc
 	stopped  chan struct{}  // closed when the background work has ended
 	runErr   chan error     // the projection runner's end
+	fatal    chan error     // what serve cannot serve on through (checkHistory)
 	closers  []func() error // run in reverse order by close
 }
 
@@ -159,6 +172,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, err
 	}
 	in.router = router.New(in.cat, router.Options{BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown, Getenv: c.Getenv})
+	c.warnUnusedStoreURL(log)
 	raw, err := createStore(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("event store: %w", err)
@@ -178,7 +192,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, err
 	}
 	in.closers = append(in.closers, claim.release) // before the database closes
-	usage, err := projections.NewUsage(ctx, in.db, dialect)
+	usage, err := newUsage(ctx, c, in.db, dialect)
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
 	}
@@ -273,11 +287,29 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, "", err
 	}
+	if err := sqlite.MakePrivate(c.readModelPath()); err != nil {
+		return nil, "", err
+	}
 	db, err := sql.Open("sqlite", sqlite.URI(c.readModelPath(), "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"))
 	if err == nil {
 		db.SetMaxOpenConns(1)
 	}
 	return db, projections.SQLite, err
+}
+
+// newUsage migrates the read models and opens the usage model. Serves
+// started together on a new SQLite directory take turns: goose has no lock
+// on SQLite, and two applying one migration fail the second ("table
+// already exists"). PostgreSQL's migrations take an advisory lock.
+func newUsage(ctx context.Context, c *Config, db *sql.DB, d projections.Dialect) (*projections.Usage, error) {
+	if d == projections.SQLite {
+		unlock, err := lockFile(filepath.Join(c.DataDir, "readmodels.lock"))
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
+	return projections.NewUsage(ctx, db, d)
 }
 
 // sharedHoldTTL is how long a credit hold in Redis outlives its request's
@@ -290,7 +322,7 @@ func (in *instance) start(ctx context.Context, stdout io.Writer) error {
 	// Detached from ctx's cancellation, not from its values: the background
 	// work (top-up invoices, the monthly close) records serve as its actor.
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
-	in.stop, in.stopped, in.runErr = stop, make(chan struct{}), make(chan error, 1)
+	in.stop, in.stopped, in.runErr, in.fatal = stop, make(chan struct{}), make(chan error, 1), make(chan error, 1)
 	go func() {
 		defer close(in.stopped)
 		done := make(chan struct{})
@@ -375,6 +407,9 @@ func (in *instance) serve(ctx context.Context, ln net.Listener, h http.Handler, 
 	case err := <-in.runErr:
 		in.runErr <- err
 		return fmt.Errorf("projections stopped: %v", err)
+	case err := <-in.fatal:
+		in.shutdown(srv, cut)
+		return err
 	case <-ctx.Done():
 	}
 	in.shutdown(srv, cut)
@@ -449,6 +484,54 @@ func (in *instance) close() {
 		}
 	}
 	in.log.Info("event store closed")
+}
+
+// checkHistory stops serve when the store no longer holds the last event
+// its projections applied, or is no longer the file it opened: the history
+// went back under it (a dump or a backup restored in place of the live
+// store while serve ran). Its
+// balances and holds still count what came after, which no replay of the
+// store gives: serving on would admit against credit the history no
+// longer grants. Started again, serve reads the history as it is.
+func (in *instance) checkHistory(ctx context.Context) {
+	// SQLite's file replaced under serve (moved aside for the backup put
+	// in its place) still holds every event: its path no longer names it.
+	if f, ok := in.raw.(interface{ Replaced() error }); ok {
+		if err := f.Replaced(); err != nil {
+			in.stopFor(fmt.Errorf("the event store was replaced under this serve: %w", err))
+			return
+		}
+	}
+	r, ok := in.raw.(eventstore.EventReader)
+	if !ok {
+		return
+	}
+	id, hash, ok := in.events.last()
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	e, err := r.ReadEvent(ctx, id)
+	switch {
+	case errors.Is(err, eventstore.ErrEventNotFound):
+	case err != nil:
+		return // the store unreachable: readiness says so
+	case len(hash) == 0 || bytes.Equal(e.Hash, hash):
+		return
+	}
+	err = fmt.Errorf("the event store no longer holds event %s, which this serve applied: its history went back under it "+
+		"(restored from a dump or a backup while serve ran?), and this serve's balances count what is gone; stopping: start it again to serve the history as it is", id)
+	in.stopFor(err)
+}
+
+// stopFor logs err and stops serve with it, draining as on SIGTERM.
+func (in *instance) stopFor(err error) {
+	in.log.Error("stopping", "err", err)
+	select {
+	case in.fatal <- err:
+	default:
+	}
 }
 
 func (in *instance) catchUp(ctx context.Context) error { return in.runner.WaitForHead(ctx) }

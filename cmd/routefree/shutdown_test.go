@@ -274,3 +274,26 @@ func TestHangupShutsDownGracefully(t *testing.T) {
 		t.Fatalf("the stream has %d request.completed events, want 1", n)
 	}
 }
+
+// TestStoppedBeforeItServesExitsCleanly: a serve stopped (SIGTERM, as a
+// supervisor stops a service) while it is still starting (here waiting for
+// a Redis that does not answer yet) stops as asked: exit status 0, saying
+// it stopped before serving, not a failure reading "context canceled" that
+// a supervisor reports and alerts on.
+func TestStoppedBeforeItServesExitsCleanly(t *testing.T) {
+	env := baseEnv(fakeUpstream(t, providertest.Script{Text: "stopped early"}))
+	redisURL := fmt.Sprintf("redis://127.0.0.1:%d/0", freePort(t))
+	p, up := launchServe(t, append(env, "ROUTEFREE_LOG_LEVEL=info"), "--data-dir", t.TempDir(), "--redis-url", redisURL)
+	waitFor(t, 20*time.Second, func() bool { return strings.Contains(p.logs.String(), "waiting for Redis") })
+	select {
+	case <-up:
+		t.Fatal("serve listens without Redis")
+	default:
+	}
+	if code := p.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve stopped while starting: exit status %d\n%s", code, tail(p.logs.String(), 2048))
+	}
+	if logs := p.logs.String(); !strings.Contains(logs, "stopped before serving") {
+		t.Fatalf("serve did not say it stopped before serving:\n%s", tail(logs, 2048))
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -229,5 +230,36 @@ func TestServeTakesItsClaimAgainAfterLosingItsSession(t *testing.T) {
 	}
 	if code := a.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
 		t.Fatalf("exit status %d", code)
+	}
+}
+
+// TestServeLockDeletedStillKeepsASecondServeOut: an operator deletes
+// serve.lock under a running serve (taken for a stale lock after a crash,
+// or swept by a cleanup). A second serve without Redis must still be
+// refused: the two would keep their credit holds apart, and an account
+// could spend past its credit through them.
+func TestServeLockDeletedStillKeepsASecondServeOut(t *testing.T) {
+	env := baseEnv(fakeUpstream(t, providertest.Script{Text: "lock deleted"}))
+	dir := t.TempDir()
+	a := startServe(t, env, "--data-dir", dir)
+	if err := os.Remove(filepath.Join(dir, "serve.lock")); err != nil {
+		t.Fatal(err)
+	}
+	b, up := launchServe(t, env, "--data-dir", dir)
+	select {
+	case <-up:
+		t.Fatalf("a second serve without Redis started beside one whose serve.lock was deleted, at %s", b.base)
+	case <-b.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the second serve neither started nor exited")
+	}
+	if logs := b.logs.String(); b.exitErr == nil || !strings.Contains(logs, "another routefree serve") {
+		t.Fatalf("second serve: exit %v, output:\n%s", b.exitErr, tail(logs, 2048))
+	}
+	if st := getStatus(a.base + "/readyz"); st != http.StatusOK {
+		t.Fatalf("the first serve: /readyz %d", st)
+	}
+	if code := a.stop(syscall.SIGTERM, 30*time.Second); code != 0 {
+		t.Fatalf("serve exit status %d", code)
 	}
 }

@@ -56,7 +56,8 @@ func claimStore(ctx context.Context, c *Config, db *sql.DB, shared bool, log *sl
 	return &storeClaim{release: func() error { return nil }, where: c.Store + " store"}, nil
 }
 
-// claimDirectory flocks serve.lock in the SQLite data directory.
+// claimDirectory flocks serve.lock in the SQLite data directory, and the
+// directory itself.
 func claimDirectory(dir string, shared bool) (*storeClaim, error) {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
@@ -77,8 +78,39 @@ func claimDirectory(dir string, shared bool) (*storeClaim, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// The directory too: serve.lock can be deleted under a running serve
+	// (taken for a stale lock after a crash), and the next serve would
+	// lock a new file beside it; a directory holding the store cannot be.
+	// serve.lock stays, for the claims of earlier releases.
+	d, err := os.Open(dir)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := syscall.Flock(int(d.Fd()), how|syscall.LOCK_NB); err != nil {
+		d.Close()
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, errStoreTaken(dir, shared)
+		}
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
 	rec := &dirRecords{dir: dir}
-	return &storeClaim{release: func() error { return errors.Join(rec.close(), f.Close()) }, where: dir, redis: rec}, nil
+	return &storeClaim{release: func() error { return errors.Join(rec.close(), d.Close(), f.Close()) }, where: dir, redis: rec}, nil
+}
+
+// lockFile waits for an exclusive flock of path, made if missing; the
+// lock goes with the process, kill -9 included.
+func lockFile(path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
 }
 
 // claimSchema takes a session advisory lock of the store's schema on a

@@ -42,6 +42,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	if err != nil {
 		return fmt.Errorf("postgres event store migrations: %w", err)
 	}
+	if err := migrations.RefuseNewer(ctx, p); err != nil {
+		return fmt.Errorf("postgres event store migrations (%s): %w", VersionTable, err)
+	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("postgres event store migrations: %w", err)
 	}

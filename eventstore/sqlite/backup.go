@@ -38,13 +38,19 @@ func Backup(ctx context.Context, path, out string) error {
 	}
 	partial := tmp.Name()
 	tmp.Close()
-	os.Remove(partial) // VACUUM INTO makes the file, and refuses one that holds anything
-	defer os.Remove(partial)
+	// VACUUM INTO fills the empty file CreateTemp made, readable by its
+	// owner alone (the history is the business's), as is its journal, which
+	// takes its mode: a copy left by a killed backup is no one else's
+	// either. Left to make the file itself, it would be 0644.
+	defer func() {
+		// The copy's rollback journal too, which a failed copy (a full
+		// disk) leaves.
+		for _, p := range []string{partial, partial + "-journal", partial + "-wal", partial + "-shm"} {
+			os.Remove(p)
+		}
+	}()
 	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", partial); err != nil {
-		return fmt.Errorf("eventstore/sqlite: backup of %s: %w", path, err)
-	}
-	if err := os.Chmod(partial, 0o600); err != nil { // the history is the business's: its owner's alone
-		return err
+		return fmt.Errorf("eventstore/sqlite: backup of %s, writing its copy beside %s: %w", path, out, err)
 	}
 	if err := syncFile(partial); err != nil {
 		return err

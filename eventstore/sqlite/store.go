@@ -22,6 +22,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,9 +75,13 @@ type Store struct {
 	// must read the file.
 	known atomic.Uint64
 	watch *sql.DB // one connection: the watcher's data_version and CheckWrite
-	quit  chan struct{}
-	wg    sync.WaitGroup
-	slow  atomic.Pointer[func()]
+	// path and file are the store's file as opened (file nil where it
+	// could not be told): appends stop once path names another file.
+	path string
+	file os.FileInfo
+	quit chan struct{}
+	wg   sync.WaitGroup
+	slow atomic.Pointer[func()]
 
 	closeOnce sync.Once
 	closeErr  error
@@ -105,6 +112,9 @@ func Open(path string, opts Options) (*Store, error) {
 	// commit's wait). Process-wide; unavailable (and fsync kept) on macOS
 	// and Windows.
 	_, _ = sqlitedrv.Fdatasync(true)
+	if err := writable(path); err != nil {
+		return nil, fmt.Errorf("eventstore/sqlite: %w: the store's directory and files must be writable by the user that runs routefree", err)
+	}
 	const common = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
 	w, err := sql.Open("sqlite", URI(path, common+"&_pragma=synchronous(FULL)&_txlock=immediate"))
 	if err != nil {
@@ -132,7 +142,8 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 100 * time.Millisecond
 	}
-	s := &Store{w: w, r: r, notify: eventstore.NewNotifier(), tail: newTail(), opts: opts, quit: make(chan struct{})}
+	s := &Store{w: w, r: r, notify: eventstore.NewNotifier(), tail: newTail(), opts: opts, quit: make(chan struct{}), path: path}
+	s.file, _ = os.Stat(path) // after the writer opened (or made) it
 	s.wr, err = newWriter(ctx, w)
 	if err != nil {
 		r.Close()
@@ -170,6 +181,78 @@ func Open(path string, opts Options) (*Store, error) {
 	go s.watchOthers()
 	return s, nil
 }
+
+// MakePrivate makes the database file at path, if missing, readable by its
+// owner alone: SQLite would make it 0644 (less the umask), and its WAL and
+// shared-memory files take its mode. The history is the business's, and a
+// data directory that others may enter (an image's /data, made 0755) would
+// otherwise show it to every local user. An existing file is left as it is.
+func MakePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// writable makes the database file at path if missing (MakePrivate) and
+// says, naming the file or directory, what this process may not write:
+// SQLite says only "unable to open database file" of a store made by
+// another user (serve run once as root, then as the service's user) or
+// on a read-only volume. The directory must take SQLite's WAL and
+// shared-memory files when they are missing.
+func writable(path string) error {
+	if err := MakePrivate(path); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, side := range []string{path + "-wal", path + "-shm"} {
+		if f, err := os.OpenFile(side, os.O_RDWR, 0); err == nil {
+			f.Close()
+			continue
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		probe, err := os.CreateTemp(filepath.Dir(path), ".write-check-*")
+		if err != nil {
+			return err
+		}
+		probe.Close()
+		return os.Remove(probe.Name())
+	}
+	return nil
+}
+
+// stillAtPath refuses a store whose path names another file than the one
+// this process opened, or none: moved aside and replaced (a backup restored
+// while the process ran) or deleted. Its connections still write the file
+// they opened, which no process opening the path reads again, so what they
+// appended would be lost to every reader.
+func (s *Store) stillAtPath() error {
+	if s.file == nil {
+		return nil
+	}
+	fi, err := os.Stat(s.path)
+	switch {
+	case err == nil && os.SameFile(fi, s.file):
+		return nil
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return nil // not told either way: the write itself will say
+	}
+	return fmt.Errorf("eventstore/sqlite: %s is no longer the file this process opened (moved, deleted, or replaced as by a restore while it ran): "+
+		"appends are refused, as no reader of the store would see them; restart the process to open the store now there", s.path)
+}
+
+// Replaced says why the store's path no longer names the file this
+// process opened (moved, deleted or replaced), or nil while it does.
+func (s *Store) Replaced() error { return s.stillAtPath() }
 
 // DB is the read pool, for callers that query the file directly (the CLI).
 // It is read-only: writes go through Append.

@@ -57,6 +57,9 @@ func (s *Store) watchOthers() {
 // A gateway whose appends have failed uses it to learn when they would
 // succeed again.
 func (s *Store) CheckWrite(ctx context.Context) error {
+	if err := s.stillAtPath(); err != nil {
+		return err
+	}
 	_, err := s.watch.ExecContext(ctx, `INSERT INTO write_check (id, checked_at) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at`, time.Now().UnixNano())
 	return err

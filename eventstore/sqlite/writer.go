@@ -199,6 +199,9 @@ func (s *Store) writeBatch(ctx context.Context, batch []*eventstore.AppendReques
 }
 
 func (s *Store) tryBatch(ctx context.Context, batch []*eventstore.AppendRequest, lookup bool) error {
+	if err := s.stillAtPath(); err != nil {
+		return err
+	}
 	w := s.wr
 	clear(w.pending)
 	clear(w.seen)

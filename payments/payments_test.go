@@ -231,7 +231,7 @@ func TestATMVirtualAccount(t *testing.T) {
 	}
 	// The fake sent the payment info while taking the checkout.
 	p, ok := w.svc.View().Payment(co.TradeNo)
-	if !ok || p.BankCode != "812" || p.VAccount != "9103522175887271" || p.ExpireDate != "2026/03/18" || p.Paid {
+	if !ok || p.BankCode != "812" || p.VAccount != "9103522175887271" || p.ExpireDate != expiryOf(w, co.TradeNo) || p.Paid {
 		t.Fatalf("payment view: %+v", p)
 	}
 	if ps := w.svc.View().Payments("acct_pay"); len(ps) != 1 || ps[0].Method != domain.MethodBankTransfer {
@@ -524,7 +524,7 @@ func TestPaymentInfoAfterPaymentChangesNothing(t *testing.T) {
 		return [4]string{p.BankCode, p.VAccount, p.ExpireDate, strconv.FormatBool(p.Paid)}
 	}
 	want := shown()
-	if want != [4]string{"812", "9103522175880001", "2026/03/18", "true"} {
+	if want != [4]string{"812", "9103522175880001", expiryOf(w, co.TradeNo), "true"} {
 		t.Fatalf("the paid trade shows %v", want)
 	}
 
@@ -631,4 +631,37 @@ func TestDeclinedPaymentFails(t *testing.T) {
 			t.Errorf("All is not newest first: %v", all)
 		}
 	}
+}
+
+// The fake cashier's ATM account stays open for the form's ExpireDate days
+// from the order, as ECPay's does: a customer trying the fake today sees it
+// awaiting the transfer, not already expired.
+func TestFakeATMAccountOpenForTheOrdersDays(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(700, payments.ChooseATM)
+	order, _ := w.fake.Order(co.TradeNo)
+	at, err := time.ParseInLocation("2006/01/02 15:04:05", order.Get("MerchantTradeDate"), ecpay.Taipei)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ok := w.svc.View().Payment(co.TradeNo)
+	if want := expiryOf(w, co.TradeNo); !ok || p.ExpireDate != want {
+		t.Fatalf("ATM account open until %q, want %q (ExpireDate %s days from the order)", p.ExpireDate, want, order.Get("ExpireDate"))
+	}
+	if st := w.svc.Status(p, at); st != payments.StatusPending {
+		t.Fatalf("status at the order: %s, want %s", st, payments.StatusPending)
+	}
+}
+
+// expiryOf is the last day of an ATM order's account: its ExpireDate days
+// after its MerchantTradeDate.
+func expiryOf(w *world, trade string) string {
+	w.t.Helper()
+	order, _ := w.fake.Order(trade)
+	at, err := time.ParseInLocation("2006/01/02 15:04:05", order.Get("MerchantTradeDate"), ecpay.Taipei)
+	days, err2 := strconv.Atoi(order.Get("ExpireDate"))
+	if err != nil || err2 != nil {
+		w.t.Fatalf("order %s: %v %v", trade, err, err2)
+	}
+	return at.AddDate(0, 0, days).Format("2006/01/02")
 }

@@ -239,7 +239,7 @@ func (p *Provider) PaymentInfo(trade string, before func(url.Values)) (url.Value
 		"MerchantID": {p.MerchantID}, "MerchantTradeNo": {trade}, "StoreID": {""}, "RtnCode": {"2"},
 		"RtnMsg": {"Get VirtualAccount Succeeded"}, "TradeNo": {p.ecpayTradeNo()}, "TradeAmt": {o.Get("TotalAmount")},
 		"PaymentType": {"ATM_TAISHIN"}, "TradeDate": {o.Get("MerchantTradeDate")}, "BankCode": {"812"},
-		"vAccount": {"9103522175887271"}, "ExpireDate": {"2026/03/18"},
+		"vAccount": {"9103522175887271"}, "ExpireDate": {atmExpiry(o)},
 		"CustomField1": {""}, "CustomField2": {""}, "CustomField3": {""}, "CustomField4": {""},
 	}
 	reply, err := p.Send(o.Get("PaymentInfoURL"), f, before, nil)
@@ -250,6 +250,23 @@ func (p *Provider) PaymentInfo(trade string, before func(url.Values)) (url.Value
 		return nil, fmt.Errorf("merchant answered %q to the payment info", reply)
 	}
 	return f, nil
+}
+
+// atmExpiry is the last day (Taipei) an order's virtual account takes a
+// transfer: the form's ExpireDate days (3 if absent) after its
+// MerchantTradeDate, as ECPay counts them, so that an account opened today
+// is not shown as already expired.
+func atmExpiry(o url.Values) string {
+	taipei := time.FixedZone("CST", 8*3600)
+	at, err := time.ParseInLocation("2006/01/02 15:04:05", o.Get("MerchantTradeDate"), taipei)
+	if err != nil {
+		at = time.Now().In(taipei)
+	}
+	days, err := strconv.Atoi(o.Get("ExpireDate"))
+	if err != nil || days < 1 {
+		days = 3
+	}
+	return at.AddDate(0, 0, days).Format("2006/01/02")
 }
 
 // Send posts a notification to target as ECPay does

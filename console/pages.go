@@ -334,11 +334,15 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 		keys = append(keys, keyJSON(k, s.deps.now()))
 	}
 	keys, keysList := keyList.apply(c, keys)
+	// The low-balance warning reads the last top-up, whatever the table's
+	// search, sort or page.
+	allTopUps := topUps
 	topUps, topUpsList := topUpList.apply(c, topUps)
 	invoices, invoicesList := accountInvoiceList.apply(c, s.countedInvoices(a.ID))
 	acct := s.accountJSON(a)
 	data := map[string]any{
-		"KeysList": keysList, "TopUpsList": topUpsList, "InvoicesList": invoicesList,
+		"AllTopUps": allTopUps,
+		"KeysList":  keysList, "TopUpsList": topUpsList, "InvoicesList": invoicesList,
 		"Account": acct, "Keys": keys, "NewKey": newKey, "TopUps": topUps,
 		"Usage": u, "Charts": charts, "Invoices": invoices,
 		"Plans": plans, "CanKeys": p.Management || p.Role == auth.Admin, "CanTopUp": p.Role == auth.Finance,

@@ -312,7 +312,7 @@ func (s *server) selfServiceView(c echo.Context, a AccountInfo, data map[string]
 		}
 	}
 	acct, _ := data["Account"].(AccountJSON)
-	topUps, _ := data["TopUps"].([]TopUp)
+	topUps, _ := data["AllTopUps"].([]TopUp)
 	owner := !p.Staff && p.Management
 	data["InvoiceTo"] = to
 	data["Allowances"] = allowances

@@ -642,3 +642,30 @@ func (c *chrome) clearFlash(step string) {
 	c.t.Helper()
 	get(c, step+" (clear flash)", chromedp.Evaluate[bool](`(document.querySelectorAll(".flash").forEach(e => e.remove()), true)`))
 }
+
+// The low-balance warning follows the last top-up, however the page's
+// top-up table is sorted, searched or paged: reordering a table must not
+// make the warning come and go.
+func TestLowBalanceWarningIgnoresTheTopUpTable(t *testing.T) {
+	e := newEnv(t, false)
+	_, mgmt, key := managedAccount(e, "acct_lowt")
+	b := e.browser()
+	b.signIn(mgmt)
+	for i, amount := range []int64{1000, 80000} {
+		if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_lowt", Amount: decimal.NewFromInt(amount),
+			Method: domain.MethodBankTransfer, Reference: []string{"T1", "T2"}[i]}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.set(e.clock.Now().Add(time.Minute))
+	}
+	e.request("acct_lowt", key, e.cat.IDs()[0], "", e.clock.Now().Add(-time.Hour), 10, 10, "73050")
+	e.sync()
+	for _, q := range []string{"", "?topups_sort=amount&topups_dir=asc", "?topups_sort=date&topups_dir=asc", "?topups_q=T1", "?topups_method=credit-card"} {
+		_, page := b.get("/console/accounts/acct_lowt" + q)
+		low := attrOf(t, page, "section", "id", "remaining", "data-low")
+		th := attrOf(t, page, "section", "id", "remaining", "data-threshold")
+		if low != "true" || !decimal.RequireFromString(th).Equal(decimal.NewFromInt(8000)) {
+			t.Errorf("%q: low=%s threshold %s, want low=true at 8000 (10%% of the last top-up, NT$80,000)", q, low, th)
+		}
+	}
+}

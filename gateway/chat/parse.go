@@ -31,10 +31,14 @@ func invalid(param, format string, args ...any) *ValidationError {
 }
 
 // ownOptions are RouteFree's (OpenRouter-style) request options: kept in
-// Request.Options, never sent upstream.
+// Request.Options, never sent upstream. The last row are OpenRouter's own
+// that @openrouter/sdk sends (session grouping, tracing, automatic prompt
+// caching, server tools, image generation): OpenAI's API refuses them as
+// unrecognized arguments.
 func isOwnOption(k string) bool {
 	switch k {
-	case "provider", "models", "route", "transforms", "usage", "plugins", "debug":
+	case "provider", "models", "route", "transforms", "usage", "plugins", "debug",
+		"session_id", "trace", "cache_control", "stop_server_tools_when", "image_config":
 		return true
 	}
 	return false

@@ -322,6 +322,35 @@ func TestOpenRouterFieldsAreDroppedBeforeOpenAI(t *testing.T) {
 	absent(t, m, "plugins")
 }
 
+// @openrouter/sdk's chat.send takes OpenRouter's own request options
+// (sessionId, trace, a top-level cacheControl, stopServerToolsWhen,
+// imageConfig), which OpenAI's own API refuses as unrecognized arguments:
+// they are OpenRouter's, never sent to any upstream.
+func TestOpenRouterSDKOptionsAreNotSentUpstream(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{
+			"test/openai": {{fake: "openai", kind: "openai"}},
+			"test/compat": {{fake: "compat", kind: "openai"}},
+		},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Strict: true}, "compat": {Text: "ok"}},
+	})
+	options := []string{"session_id", "trace", "cache_control", "stop_server_tools_when", "image_config"}
+	for _, model := range []string{"test/openai", "test/compat"} {
+		for _, stream := range []string{"", `"stream":true,`} {
+			resp, b := h.post(`{"model":"` + model + `",` + stream + `"session_id":"conv-42","trace":{"trace_id":"t-1","span_name":"s"},` +
+				`"cache_control":{"type":"ephemeral"},"stop_server_tools_when":[{"type":"max_tool_calls","value":3}],` +
+				`"image_config":{"aspect_ratio":"16:9"},"messages":[{"role":"user","content":"hi"}]}`)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s: %d %s", model, stream, resp.StatusCode, b)
+			}
+			m := wire(t, h.fakes[strings.TrimPrefix(model, "test/")].Last())
+			for _, f := range options {
+				absent(t, m, f)
+			}
+		}
+	}
+}
+
 // An upstream's 400 is the client's 400, with the upstream's message in
 // metadata, streamed or not, and it does not fail over; a refusal that is
 // not about the input (the upstream's own key) stays a 502.

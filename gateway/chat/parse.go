@@ -68,6 +68,7 @@ func Parse(body []byte) (*Request, error) {
 	}
 	r := &Request{raw: top}
 	var effortRaw, reasoningRaw RawJSON
+	var includeReasoning *bool
 	for k, v := range top {
 		var err error
 		switch k {
@@ -110,6 +111,14 @@ func Parse(body []byte) (*Request, error) {
 			// Translated for every upstream kind, never sent as is.
 			reasoningRaw = v
 			delete(top, k)
+		case "include_reasoning":
+			// OpenRouter's older switch (the AI SDK's OpenRouter provider
+			// sends it): false is reasoning.exclude; never sent upstream.
+			delete(top, k)
+			if firstByte(v) != 'n' {
+				includeReasoning = new(bool)
+				err = fastjson.Unmarshal(v, includeReasoning)
+			}
 		default:
 			if isOwnOption(k) {
 				if r.Options == nil {
@@ -134,6 +143,9 @@ func Parse(body []byte) (*Request, error) {
 	reasoning, exclude, err := parseReasoning(effortRaw, reasoningRaw)
 	if err != nil {
 		return nil, err
+	}
+	if includeReasoning != nil && !*includeReasoning && !given(reasoningRaw) {
+		exclude = true
 	}
 	r.Reasoning, r.ExcludeReasoning = reasoning, exclude
 	if err := r.parseFallbacks(); err != nil {

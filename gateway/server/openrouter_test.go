@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -348,6 +349,31 @@ func TestOpenRouterSDKOptionsAreNotSentUpstream(t *testing.T) {
 				absent(t, m, f)
 			}
 		}
+	}
+}
+
+// include_reasoning, OpenRouter's older switch that the AI SDK's OpenRouter
+// provider sends (its includeReasoning setting), is OpenRouter's: never
+// sent upstream (OpenAI's own API refuses it), and false leaves the
+// reasoning out as reasoning.exclude does.
+func TestIncludeReasoningIsOpenRouters(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Reasoning: "thinking it over", Strict: true}},
+	})
+	for _, include := range []bool{true, false} {
+		resp, b := h.post(fmt.Sprintf(`{"model":"test/openai","include_reasoning":%v,"messages":[{"role":"user","content":"hi"}]}`, include))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("include_reasoning %v: %d %s", include, resp.StatusCode, b)
+		}
+		absent(t, wire(t, h.fakes["openai"].Last()), "include_reasoning")
+		if got := strings.Contains(string(b), "thinking it over"); got != include {
+			t.Errorf("include_reasoning %v: reasoning in the answer %v: %s", include, got, b)
+		}
+	}
+	resp, b := h.post(`{"model":"test/openai","include_reasoning":"yes","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "include_reasoning") {
+		t.Errorf("a string include_reasoning: %d %s", resp.StatusCode, b)
 	}
 }
 

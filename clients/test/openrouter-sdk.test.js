@@ -310,3 +310,23 @@ test("openrouter sdk: beta.responses, answered and streamed, parsed by the SDK's
   assert.equal(typeof done.completedAt, "number");
   assert.ok(done.usage.costDetails.upstreamInferenceOutputCost > 0);
 });
+
+// An embeddings answer names its generation, as OpenRouter's does, and the
+// generation says it was an embeddings request (api_type), not a chat one.
+test("openrouter sdk: embeddings.generate names its generation, of api_type embeddings", async () => {
+  const r = await or.embeddings.generate({ requestBody: { model: "routefree/echo-embedding", input: "hello" } });
+  assert.match(r.id ?? "", /^gen-/, `id ${r.id}`);
+  let gen;
+  for (let i = 0; i < 50 && !gen; i++) { // the request index is updated right after the response
+    try {
+      gen = await or.generations.getGeneration({ id: r.id });
+    } catch (err) {
+      if (err.statusCode !== 404) throw err;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+  assert.ok(gen, `generation ${r.id} never found`);
+  assert.equal(gen.data.model, "routefree/echo-embedding");
+  assert.equal(gen.data.apiType, "embeddings");
+  assert.ok(gen.data.totalCost > 0);
+});

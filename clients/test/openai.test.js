@@ -123,3 +123,15 @@ test("openai: X-Title names the app", async () => {
 test("openai: X-OpenRouter-Title names the app", async () => {
   assert.equal(await appTitleOf({ "X-OpenRouter-Title": "RouteFree Lab" }), "RouteFree Lab");
 });
+
+// json_object to Claude is a forced tool whose input is the answer; an
+// empty object streams no JSON at all from Anthropic, yet the streamed
+// content must still parse, as the whole answer's does.
+test("openai: Claude's streamed json_object answer of an empty object is JSON", async () => {
+  const params = { model: claudeModel, response_format: { type: "json_object" }, messages: [{ role: "user", content: "Answer in JSON" }] };
+  const whole = await client.chat.completions.create(params);
+  const stream = await client.chat.completions.create({ ...params, stream: true });
+  let text = "";
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  assert.deepEqual(JSON.parse(text), JSON.parse(whole.choices[0].message.content));
+});

@@ -279,3 +279,54 @@ test("openrouter sdk: key expiry, external identity and credits with a managemen
   assert.equal(typeof credits.data.totalCredits, "number");
   assert.ok(credits.data.totalCredits >= credits.data.totalUsage);
 });
+
+// The Responses API through the SDK's beta.responses: the answer and every
+// stream event are parsed by the SDK's own schemas, which require
+// completed_at, frequency_penalty, presence_penalty and the usage's
+// upstream_inference_input_cost and _output_cost (an event the schema
+// refuses comes out typed "UNKNOWN").
+test("openrouter sdk: beta.responses, answered and streamed, parsed by the SDK's schemas", async () => {
+  const r = await or.beta.responses.send({ responsesRequest: { model, input: "Say hello" } });
+  assert.equal(r.status, "completed");
+  assert.equal(r.output[0].content[0].text, replyText);
+  assert.equal(typeof r.completedAt, "number");
+  assert.ok(r.completedAt >= r.createdAt);
+  assert.equal(r.frequencyPenalty, null);
+  const d = r.usage.costDetails;
+  assert.ok(Math.abs(d.upstreamInferenceInputCost + d.upstreamInferenceOutputCost - r.usage.cost) < 1e-9, JSON.stringify(r.usage));
+
+  const stream = await or.beta.responses.send({ responsesRequest: { model, input: "Say hello", stream: true, presencePenalty: 0.5 } });
+  const types = [];
+  let text = "", done = null;
+  for await (const ev of stream) {
+    types.push(ev.type);
+    if (ev.type === "response.output_text.delta") text += ev.delta;
+    if (ev.type === "response.completed") done = ev.response;
+  }
+  assert.ok(!types.includes("UNKNOWN"), types.join(", "));
+  assert.deepEqual([types[0], types[1], types.at(-1)], ["response.created", "response.in_progress", "response.completed"]);
+  assert.equal(text, replyText);
+  assert.equal(done.presencePenalty, 0.5);
+  assert.equal(typeof done.completedAt, "number");
+  assert.ok(done.usage.costDetails.upstreamInferenceOutputCost > 0);
+});
+
+// An embeddings answer names its generation, as OpenRouter's does, and the
+// generation says it was an embeddings request (api_type), not a chat one.
+test("openrouter sdk: embeddings.generate names its generation, of api_type embeddings", async () => {
+  const r = await or.embeddings.generate({ requestBody: { model: "routefree/echo-embedding", input: "hello" } });
+  assert.match(r.id ?? "", /^gen-/, `id ${r.id}`);
+  let gen;
+  for (let i = 0; i < 50 && !gen; i++) { // the request index is updated right after the response
+    try {
+      gen = await or.generations.getGeneration({ id: r.id });
+    } catch (err) {
+      if (err.statusCode !== 404) throw err;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+  assert.ok(gen, `generation ${r.id} never found`);
+  assert.equal(gen.data.model, "routefree/echo-embedding");
+  assert.equal(gen.data.apiType, "embeddings");
+  assert.ok(gen.data.totalCost > 0);
+});

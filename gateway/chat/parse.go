@@ -31,10 +31,14 @@ func invalid(param, format string, args ...any) *ValidationError {
 }
 
 // ownOptions are RouteFree's (OpenRouter-style) request options: kept in
-// Request.Options, never sent upstream.
+// Request.Options, never sent upstream. The last row are OpenRouter's own
+// that @openrouter/sdk sends (session grouping, tracing, automatic prompt
+// caching, server tools, image generation): OpenAI's API refuses them as
+// unrecognized arguments.
 func isOwnOption(k string) bool {
 	switch k {
-	case "provider", "models", "route", "transforms", "usage", "plugins", "debug":
+	case "provider", "models", "route", "transforms", "usage", "plugins", "debug",
+		"session_id", "trace", "cache_control", "stop_server_tools_when", "image_config":
 		return true
 	}
 	return false
@@ -64,6 +68,7 @@ func Parse(body []byte) (*Request, error) {
 	}
 	r := &Request{raw: top}
 	var effortRaw, reasoningRaw RawJSON
+	var includeReasoning *bool
 	for k, v := range top {
 		var err error
 		switch k {
@@ -106,6 +111,14 @@ func Parse(body []byte) (*Request, error) {
 			// Translated for every upstream kind, never sent as is.
 			reasoningRaw = v
 			delete(top, k)
+		case "include_reasoning":
+			// OpenRouter's older switch (the AI SDK's OpenRouter provider
+			// sends it): false is reasoning.exclude; never sent upstream.
+			delete(top, k)
+			if firstByte(v) != 'n' {
+				includeReasoning = new(bool)
+				err = fastjson.Unmarshal(v, includeReasoning)
+			}
 		default:
 			if isOwnOption(k) {
 				if r.Options == nil {
@@ -130,6 +143,9 @@ func Parse(body []byte) (*Request, error) {
 	reasoning, exclude, err := parseReasoning(effortRaw, reasoningRaw)
 	if err != nil {
 		return nil, err
+	}
+	if includeReasoning != nil && !*includeReasoning && !given(reasoningRaw) {
+		exclude = true
 	}
 	r.Reasoning, r.ExcludeReasoning = reasoning, exclude
 	if err := r.parseFallbacks(); err != nil {

@@ -209,7 +209,7 @@ func (k *call) embed() error {
 	if err := k.complete(u, cost, domain.OutcomeCompleted, "", false); err != nil {
 		return err
 	}
-	out, err := renderEmbeddings(res.Vectors, er.EncodingFormat == "base64", k.model.ID, u.Input, cost.String())
+	out, err := renderEmbeddings(k.id, res.Vectors, er.EncodingFormat == "base64", k.model.ID, u.Input, cost.String())
 	if err != nil {
 		return err
 	}
@@ -275,13 +275,17 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 // renderEmbeddings writes OpenAI's embeddings list. base64 vectors are
 // little-endian float32, as OpenAI encodes them; cost is the NTD charge as
 // a JSON number.
-func renderEmbeddings(vectors [][]float64, b64 bool, model string, promptTokens int64, cost string) ([]byte, error) {
+func renderEmbeddings(id string, vectors [][]float64, b64 bool, model string, promptTokens int64, cost string) ([]byte, error) {
 	per := 16
 	if len(vectors) > 0 {
 		per *= max(1, len(vectors[0]))
 	}
 	b := make([]byte, 0, 64+len(vectors)*per)
-	b = append(b, `{"object":"list","data":[`...)
+	// The request's ID, as OpenRouter's answer has it: the key to
+	// GET /generation.
+	b = append(b, `{"id":`...)
+	b = chat.AppendString(b, id)
+	b = append(b, `,"object":"list","data":[`...)
 	for i, v := range vectors {
 		if i > 0 {
 			b = append(b, ',')

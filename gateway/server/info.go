@@ -307,7 +307,13 @@ func (s *Server) generation(c echo.Context) error {
 		// Another account's request is as unknown as a missing one.
 		return apiErr(http.StatusNotFound, "unknown_generation", fmt.Sprintf("generation %q not found", id), nil)
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": generationData(g)})
+	data := generationData(g)
+	// Chat refuses embedding models and /embeddings every other model, so
+	// the model tells which API the request was.
+	if m, ok := s.deps.Router.Catalog().Get(g.Model); ok && slices.Contains(m.OutputModalities, "embeddings") {
+		data["api_type"] = "embeddings"
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": data})
 }
 
 // generationContent answers OpenRouter's GET /api/v1/generation/content:

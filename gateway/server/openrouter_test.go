@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -320,6 +321,60 @@ func TestOpenRouterFieldsAreDroppedBeforeOpenAI(t *testing.T) {
 	want(t, m, "top_k", "40")
 	absent(t, m, "messages.2.name")
 	absent(t, m, "plugins")
+}
+
+// @openrouter/sdk's chat.send takes OpenRouter's own request options
+// (sessionId, trace, a top-level cacheControl, stopServerToolsWhen,
+// imageConfig), which OpenAI's own API refuses as unrecognized arguments:
+// they are OpenRouter's, never sent to any upstream.
+func TestOpenRouterSDKOptionsAreNotSentUpstream(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{
+			"test/openai": {{fake: "openai", kind: "openai"}},
+			"test/compat": {{fake: "compat", kind: "openai"}},
+		},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Strict: true}, "compat": {Text: "ok"}},
+	})
+	options := []string{"session_id", "trace", "cache_control", "stop_server_tools_when", "image_config"}
+	for _, model := range []string{"test/openai", "test/compat"} {
+		for _, stream := range []string{"", `"stream":true,`} {
+			resp, b := h.post(`{"model":"` + model + `",` + stream + `"session_id":"conv-42","trace":{"trace_id":"t-1","span_name":"s"},` +
+				`"cache_control":{"type":"ephemeral"},"stop_server_tools_when":[{"type":"max_tool_calls","value":3}],` +
+				`"image_config":{"aspect_ratio":"16:9"},"messages":[{"role":"user","content":"hi"}]}`)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s: %d %s", model, stream, resp.StatusCode, b)
+			}
+			m := wire(t, h.fakes[strings.TrimPrefix(model, "test/")].Last())
+			for _, f := range options {
+				absent(t, m, f)
+			}
+		}
+	}
+}
+
+// include_reasoning, OpenRouter's older switch that the AI SDK's OpenRouter
+// provider sends (its includeReasoning setting), is OpenRouter's: never
+// sent upstream (OpenAI's own API refuses it), and false leaves the
+// reasoning out as reasoning.exclude does.
+func TestIncludeReasoningIsOpenRouters(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Reasoning: "thinking it over", Strict: true}},
+	})
+	for _, include := range []bool{true, false} {
+		resp, b := h.post(fmt.Sprintf(`{"model":"test/openai","include_reasoning":%v,"messages":[{"role":"user","content":"hi"}]}`, include))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("include_reasoning %v: %d %s", include, resp.StatusCode, b)
+		}
+		absent(t, wire(t, h.fakes["openai"].Last()), "include_reasoning")
+		if got := strings.Contains(string(b), "thinking it over"); got != include {
+			t.Errorf("include_reasoning %v: reasoning in the answer %v: %s", include, got, b)
+		}
+	}
+	resp, b := h.post(`{"model":"test/openai","include_reasoning":"yes","messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "include_reasoning") {
+		t.Errorf("a string include_reasoning: %d %s", resp.StatusCode, b)
+	}
 }
 
 // An upstream's 400 is the client's 400, with the upstream's message in

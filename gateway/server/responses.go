@@ -370,6 +370,7 @@ func (rw *respWriter) end(u *chat.Usage) error {
 	rw.ended = true
 	o := rw.snapshot(status)
 	o.IncompleteDetails = incomplete
+	o.CompletedAt = respCompletedAt(status)
 	o.Usage = respUsageOf(u)
 	typ := "response.completed"
 	if status == "incomplete" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/routefree/routefree/gateway/chat"
 )
@@ -18,14 +19,17 @@ type respObject struct {
 	ID                 string          `json:"id"`
 	Object             string          `json:"object"`
 	CreatedAt          int64           `json:"created_at"`
+	CompletedAt        *int64          `json:"completed_at"`
 	Status             string          `json:"status"`
 	Error              *respError      `json:"error"`
 	IncompleteDetails  *respIncomplete `json:"incomplete_details"`
 	Instructions       *string         `json:"instructions"`
 	MaxOutputTokens    *int            `json:"max_output_tokens"`
+	FrequencyPenalty   *float64        `json:"frequency_penalty"`
 	Model              string          `json:"model"`
 	Output             []any           `json:"output"`
 	ParallelToolCalls  bool            `json:"parallel_tool_calls"`
+	PresencePenalty    *float64        `json:"presence_penalty"`
 	PreviousResponseID *string         `json:"previous_response_id"`
 	Reasoning          json.RawMessage `json:"reasoning"`
 	Store              bool            `json:"store"`
@@ -50,8 +54,10 @@ type respIncomplete struct {
 }
 
 // respUsage is the Responses usage: input_tokens include the cached ones
-// and output_tokens the reasoning ones, as OpenAI counts them. cost,
-// is_byok and cost_details are the chat answer's (cost in NTD).
+// and output_tokens the reasoning ones, as OpenAI counts them. cost and
+// is_byok are the chat answer's (cost in NTD); cost_details splits it as
+// OpenRouter's Responses usage does (input and output), chat's names kept
+// beside them.
 type respUsage struct {
 	InputTokens        int `json:"input_tokens"`
 	InputTokensDetails struct {
@@ -61,10 +67,18 @@ type respUsage struct {
 	OutputTokensDetails struct {
 		ReasoningTokens int `json:"reasoning_tokens"`
 	} `json:"output_tokens_details"`
-	TotalTokens int               `json:"total_tokens"`
-	Cost        *chat.Cost        `json:"cost,omitempty"`
-	IsBYOK      *bool             `json:"is_byok,omitempty"`
-	CostDetails *chat.CostDetails `json:"cost_details,omitempty"`
+	TotalTokens int              `json:"total_tokens"`
+	Cost        *chat.Cost       `json:"cost,omitempty"`
+	IsBYOK      *bool            `json:"is_byok,omitempty"`
+	CostDetails *respCostDetails `json:"cost_details,omitempty"`
+}
+
+// respCostDetails: @openrouter/sdk's Responses schema requires
+// upstream_inference_input_cost and upstream_inference_output_cost.
+type respCostDetails struct {
+	chat.CostDetails
+	UpstreamInferenceInputCost  chat.Cost `json:"upstream_inference_input_cost"`
+	UpstreamInferenceOutputCost chat.Cost `json:"upstream_inference_output_cost"`
 }
 
 func respUsageOf(u *chat.Usage) *respUsage {
@@ -72,7 +86,11 @@ func respUsageOf(u *chat.Usage) *respUsage {
 		return nil
 	}
 	r := &respUsage{InputTokens: u.PromptTokens, OutputTokens: u.CompletionTokens, TotalTokens: u.PromptTokens + u.CompletionTokens,
-		Cost: u.Cost, IsBYOK: u.IsBYOK, CostDetails: u.CostDetails}
+		Cost: u.Cost, IsBYOK: u.IsBYOK}
+	if d := u.CostDetails; d != nil {
+		r.CostDetails = &respCostDetails{CostDetails: *d, UpstreamInferenceInputCost: d.UpstreamInferencePromptCost,
+			UpstreamInferenceOutputCost: d.UpstreamInferenceCompletionsCost}
+	}
 	if d := u.PromptTokensDetails; d != nil {
 		r.InputTokensDetails.CachedTokens = d.CachedTokens
 	}
@@ -163,6 +181,13 @@ func respEcho(r *respRequest, fields map[string]json.RawMessage) respObject {
 	pick(&o.Text, "text")
 	pick(&o.ToolChoice, "tool_choice")
 	pick(&o.Tools, "tools")
+	// The penalties go to the chat pipeline as sent; a number is echoed.
+	for key, dst := range map[string]**float64{"frequency_penalty": &o.FrequencyPenalty, "presence_penalty": &o.PresencePenalty} {
+		var f float64
+		if v := fields[key]; given(v) && json.Unmarshal(v, &f) == nil {
+			*dst = &f
+		}
+	}
 	effort := json.RawMessage("null")
 	if r.Reasoning != nil && given(r.Reasoning.Effort) {
 		effort = r.Reasoning.Effort
@@ -182,6 +207,16 @@ func respStatus(finish string) (string, *respIncomplete) {
 	return "completed", nil
 }
 
+// respCompletedAt is completed_at for a response of this status: now,
+// once it completed (OpenAI and OpenRouter write it then only), else null.
+func respCompletedAt(status string) *int64 {
+	if status != "completed" {
+		return nil
+	}
+	now := time.Now().Unix()
+	return &now
+}
+
 // renderResponse turns a chat completion into a response object.
 func renderResponse(body []byte, ids respIDs, echo respObject) ([]byte, error) {
 	var c respChat
@@ -198,6 +233,7 @@ func renderResponse(body []byte, ids respIDs, echo respObject) ([]byte, error) {
 			finish = *ch.FinishReason
 		}
 		o.Status, o.IncompleteDetails = respStatus(finish)
+		o.CompletedAt = respCompletedAt(o.Status)
 		m := &ch.Message
 		if r := m.reasoning(); r != "" {
 			o.Output = append(o.Output, &respReasoningItem{Type: "reasoning", ID: ids.item("rs", len(o.Output)),
@@ -219,6 +255,7 @@ func renderResponse(body []byte, ids respIDs, echo respObject) ([]byte, error) {
 		}
 	} else {
 		o.Status = "completed"
+		o.CompletedAt = respCompletedAt(o.Status)
 	}
 	return json.Marshal(&o)
 }

@@ -346,3 +346,28 @@ func TestStrictSchema(t *testing.T) {
 		}
 	}
 }
+
+// A forced structured-output tool whose input is the empty object streams,
+// as Anthropic streams any tool without arguments, no JSON (or only ""):
+// the content is still "{}", as the unary answer's, so that a client
+// parsing a streamed json_object answer gets JSON, not "".
+func TestStreamedForcedToolWithEmptyInputIsEmptyObject(t *testing.T) {
+	for _, deltas := range []string{"",
+		"data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\"}}\n\n"} {
+		sse := "data: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":3}}}\n\n" +
+			"data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"json\",\"input\":{}}}\n\n" +
+			deltas + "data: {\"type\":\"content_block_stop\",\"index\":0}\n\n" +
+			"data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":4}}\n\ndata: {\"type\":\"message_stop\"}\n\n"
+		s := newStream("anthropic", "m", "json", io.NopCloser(strings.NewReader(sse)))
+		chunks, err := pt.Drain(t, s)
+		if err != io.EOF {
+			t.Fatal(err)
+		}
+		if got := pt.Content(chunks); got != "{}" {
+			t.Errorf("content %q, want {}", got)
+		}
+		if s.FinishReason() != "stop" {
+			t.Errorf("finish %q", s.FinishReason())
+		}
+	}
+}

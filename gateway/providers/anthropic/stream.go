@@ -34,6 +34,7 @@ const (
 	blockTool     // a tool call whose arguments have not begun
 	blockToolArgs // a tool call whose arguments have begun
 	blockJSON     // the forced structured-output tool: relayed as content
+	blockJSONArgs // the forced tool, its JSON begun
 )
 
 type stream struct {
@@ -149,8 +150,9 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 			if e.Delta.Type == "text_delta" && e.Delta.Text != "" {
 				return s.w.Content(0, e.Delta.Text), nil
 			}
-		case blockJSON:
+		case blockJSON, blockJSONArgs:
 			if e.Delta.PartialJSON != "" {
+				s.kinds[e.Index] = blockJSONArgs
 				return s.w.Content(0, e.Delta.PartialJSON), nil
 			}
 		case blockTool, blockToolArgs:
@@ -163,9 +165,15 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 	case "content_block_stop":
 		// A call of a tool without arguments streams no JSON (or only
 		// ""): its arguments are {}, as the OpenAI SDKs must parse them.
-		if s.kinds[e.Index] == blockTool {
+		// So does the forced tool whose input is the empty object: the
+		// content is "{}", as in the unary answer.
+		switch s.kinds[e.Index] {
+		case blockTool:
 			s.kinds[e.Index] = blockToolArgs
 			return s.w.ToolArgs(0, s.toolIdx[e.Index], "{}"), nil
+		case blockJSON:
+			s.kinds[e.Index] = blockJSONArgs
+			return s.w.Content(0, "{}"), nil
 		}
 		return nil, nil
 	case "message_delta":

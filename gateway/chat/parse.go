@@ -44,6 +44,20 @@ func isOwnOption(k string) bool {
 	return false
 }
 
+// ownOptionKind is the JSON kind, by its first byte, of each of
+// OpenRouter's long-standing options: of another kind it was meant as
+// something else, and is refused rather than taken as if meant.
+var ownOptionKind = map[string]byte{"usage": '{', "debug": '{', "transforms": '[', "plugins": '[', "route": '"'}
+
+var ownKindName = map[byte]string{'{': "an object", '[': "an array", '"': "a string"}
+
+// ofKind reports whether v is a JSON value of the kind whose first byte is
+// want, or null.
+func ofKind(v RawJSON, want byte) bool {
+	b := firstByte(v)
+	return b == want || b == 'n'
+}
+
 // Parse decodes and validates a chat-completions request body. The body is
 // split once into top-level raw values that alias body (so the caller must
 // not reuse body's memory while the Request lives); only known fields are
@@ -121,6 +135,9 @@ func Parse(body []byte) (*Request, error) {
 			}
 		default:
 			if isOwnOption(k) {
+				if want, ok := ownOptionKind[k]; ok && !ofKind(v, want) {
+					return nil, invalid(k, "must be %s or null, got %s", ownKindName[want], jsonkind.Got(string(v)))
+				}
 				if r.Options == nil {
 					r.Options = make(map[string]RawJSON, 2)
 				}

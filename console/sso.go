@@ -129,14 +129,16 @@ func decodeSSO(v string) (auth.Principal, error) {
 // without it, a response to someone else's sign-in, posted from this
 // browser by a page of theirs, would sign it in as them (login CSRF). The
 // IdP's post back is cross-site, so the cookie must be SameSite=None, and
-// with it Secure: a sign-in is bound over HTTPS only.
+// with it Secure: a sign-in is bound over HTTPS only. Its path is "/", as
+// the session's: behind a proxy that serves the console under a prefix,
+// the ACS's path is not the one this process sees.
 const samlBrowserCookie = "rf_saml_browser"
 
 func (s *server) samlStart(c echo.Context) error {
 	browser := ""
 	if r := c.Request(); isTLS(r) {
 		browser = randomToken()
-		http.SetCookie(c.Response(), &http.Cookie{Name: samlBrowserCookie, Value: browser, Path: auth.SAMLACSPath,
+		http.SetCookie(c.Response(), &http.Cookie{Name: samlBrowserCookie, Value: browser, Path: "/",
 			MaxAge: int(auth.SAMLRequestTTL / time.Second), HttpOnly: true, Secure: true, SameSite: http.SameSiteNoneMode})
 	}
 	u, err := s.deps.SAML.Start(browser)

@@ -3,10 +3,13 @@ package commands
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/google/uuid"
 
 	"github.com/routefree/routefree/eventstore"
 )
@@ -106,6 +109,9 @@ func ReadExport(r io.Reader, allowUnmarked bool, each func(*AuditedEvent) error)
 		if err := json.Unmarshal(b, &ev); err != nil || ev.ID == "" || ev.Hash == "" {
 			return got, fmt.Errorf("line %d is not an exported event: the export was cut short or damaged", line)
 		}
+		if err := checkExportedHash(&ev); err != nil {
+			return got, fmt.Errorf("line %d (position %s, %s@%d): %v: the export was edited", line, ev.Position, ev.Stream, ev.Version, err)
+		}
 		if ev.PrevHash != prevHash {
 			linked = false
 		}
@@ -138,4 +144,28 @@ func ReadExport(r io.Reader, allowUnmarked bool, each func(*AuditedEvent) error)
 		return got, errors.New("the export is of the whole history but its events do not link by prev_hash: events are missing or were reordered")
 	}
 	return got, nil
+}
+
+// checkExportedHash computes an exported event's chain hash again from its
+// fields and its prev_hash, so that an event edited in the file is told
+// even where links and the end record still agree.
+func checkExportedHash(ev *AuditedEvent) error {
+	prev, err := hex.DecodeString(ev.PrevHash)
+	if err != nil {
+		return fmt.Errorf("prev_hash is not hex")
+	}
+	hash, err := hex.DecodeString(ev.Hash)
+	if err != nil {
+		return fmt.Errorf("hash is not hex")
+	}
+	id, err := uuid.Parse(ev.ID)
+	if err != nil {
+		return fmt.Errorf("id %q is not a UUID", ev.ID)
+	}
+	e := eventstore.RecordedEvent{Stream: ev.Stream, Version: ev.Version, EventData: eventstore.EventData{ID: id, Type: ev.Type,
+		SchemaVersion: ev.SchemaVersion, OccurredAt: ev.OccurredAt, Data: ev.Data}}
+	if !bytes.Equal(eventstore.ChainHash(prev, &e), hash) {
+		return errors.New("content does not match its hash")
+	}
+	return nil
 }

@@ -113,3 +113,39 @@ func TestEventsExportRefusesFiltersThatCannotMatch(t *testing.T) {
 		t.Fatalf("a known type and date: %d events", len(evs))
 	}
 }
+
+// An export is re-verifiable on its own: each event's hash is computed
+// again from its exported fields, so an event edited in the file (an
+// amount raised, a type changed, a time moved) is refused and named, where
+// only the links and the end record were read and such an export passed.
+func TestEventsVerifyExportChecksEachEventsHash(t *testing.T) {
+	dir := storeDir(t)
+	mustCLI(t, "accounts", "open", "--id", "acct_x", "--organisation", "匯出 <公司> & 子", "--data-dir", dir)
+	mustCLI(t, "credits", "topup", "--account", "acct_x", "--amount", "100", "--method", "bank-transfer", "--reference", "T-1", "--data-dir", dir)
+	mustCLI(t, "keys", "issue", "--account", "acct_x", "--name", "a", "--data-dir", dir)
+	whole := mustCLI(t, "events", "export", "--data-dir", dir)
+	filtered := mustCLI(t, "events", "export", "--type", "credits.topped_up", "--data-dir", dir)
+	files := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(files, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for name, body := range map[string]string{"whole": whole, "filtered": filtered} {
+		if out := mustCLI(t, "events", "verify", "--export", write(name+".jsonl", body)); !strings.HasPrefix(out, "OK ") {
+			t.Fatalf("%s export: %s", name, out)
+		}
+		for _, edit := range [][2]string{
+			{`"amount":"100"`, `"amount":"900"`},
+			{`"type":"credits.topped_up"`, `"type":"credits.adjusted"`},
+			{`"version":0,"id":"`, `"version":1,"id":"`},
+		} {
+			if !strings.Contains(body, edit[0]) {
+				t.Fatalf("%s export lacks %s", name, edit[0])
+			}
+			refusedCLI(t, "does not match its hash", "events", "verify", "--export", write(name+"-edited.jsonl", strings.Replace(body, edit[0], edit[1], 1)))
+		}
+	}
+}

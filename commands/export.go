@@ -66,6 +66,9 @@ type ExportRead struct {
 	// Unmarked: the export has no end record (as releases before end
 	// records wrote them), read so because the caller allowed it.
 	Unmarked bool
+	// WholeHistory: the end record says no filter was given, and the
+	// events link one to the next from the first.
+	WholeHistory bool
 }
 
 // ErrExportUnmarked is returned for an export without an end record.
@@ -143,6 +146,7 @@ func ReadExport(r io.Reader, allowUnmarked bool, each func(*AuditedEvent) error)
 	if end.WholeHistory && !linked {
 		return got, errors.New("the export is of the whole history but its events do not link by prev_hash: events are missing or were reordered")
 	}
+	got.WholeHistory = end.WholeHistory
 	return got, nil
 }
 

@@ -113,7 +113,7 @@ func ReadExport(r io.Reader, allowUnmarked bool, each func(*AuditedEvent) error)
 			return got, fmt.Errorf("line %d is not an exported event: the export was cut short or damaged", line)
 		}
 		if err := checkExportedHash(&ev); err != nil {
-			return got, fmt.Errorf("line %d (position %s, %s@%d): %v: the export was edited", line, ev.Position, ev.Stream, ev.Version, err)
+			return got, fmt.Errorf("line %d (position %s, %s@%d): %v: the event was edited, in the export or in the store before it was exported (events verify on the store tells which)", line, ev.Position, ev.Stream, ev.Version, err)
 		}
 		if ev.PrevHash != prevHash {
 			linked = false

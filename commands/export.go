@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -83,6 +85,8 @@ func ReadExport(r io.Reader, allowUnmarked bool, each func(*AuditedEvent) error)
 	var end *ExportEnd
 	var prevHash string
 	linked := true // every event's prev_hash is the hash before it
+	var lastPos eventstore.Position
+	versions := map[string]uint64{} // each stream's last version
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
 	line := 0
@@ -115,6 +119,20 @@ func ReadExport(r io.Reader, allowUnmarked bool, each func(*AuditedEvent) error)
 		if err := checkExportedHash(&ev); err != nil {
 			return got, fmt.Errorf("line %d (position %s, %s@%d): %v: the event was edited, in the export or in the store before it was exported (events verify on the store tells which)", line, ev.Position, ev.Stream, ev.Version, err)
 		}
+		// An export is in the global order, each event once, and a
+		// stream's versions rise: lines moved or repeated are refused
+		// even where the filter leaves the events unlinked.
+		pos, err := parseExportedPosition(ev.Position)
+		if err != nil {
+			return got, fmt.Errorf("line %d: %v: the export was damaged", line, err)
+		}
+		if got.Events > 0 && !lastPos.Less(pos) {
+			return got, fmt.Errorf("line %d (position %s) does not follow position %s: events are out of order or repeated", line, ev.Position, lastPos)
+		}
+		if v, ok := versions[ev.Stream]; ok && ev.Version <= v {
+			return got, fmt.Errorf("line %d (%s@%d) does not follow version %d of its stream: events are out of order or repeated", line, ev.Stream, ev.Version, v)
+		}
+		lastPos, versions[ev.Stream] = pos, ev.Version
 		if ev.PrevHash != prevHash {
 			linked = false
 		}
@@ -172,4 +190,15 @@ func checkExportedHash(ev *AuditedEvent) error {
 		return errors.New("content does not match its hash")
 	}
 	return nil
+}
+
+// parseExportedPosition reads an exported position, commit/prepare.
+func parseExportedPosition(s string) (eventstore.Position, error) {
+	c, p, ok := strings.Cut(s, "/")
+	cv, err1 := strconv.ParseUint(c, 10, 64)
+	pv, err2 := strconv.ParseUint(p, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return eventstore.Position{}, fmt.Errorf("position %q is not commit/prepare", s)
+	}
+	return eventstore.Position{Commit: cv, Prepare: pv}, nil
 }

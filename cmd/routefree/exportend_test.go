@@ -155,3 +155,32 @@ func TestEventsVerifyExportChecksEachEventsHash(t *testing.T) {
 		}
 	}
 }
+
+// Lines of an export moved or repeated are refused, filtered or not: the
+// events of an export are in the global order, each once, and a stream's
+// versions rise. A filtered export with two lines swapped, or one line
+// repeated in place of another, kept its count and its last hash, and its
+// events each verified, so it passed.
+func TestEventsVerifyExportRefusesEventsOutOfOrder(t *testing.T) {
+	dir := storeDir(t)
+	mustCLI(t, "accounts", "open", "--id", "acct_x", "--organisation", "順序公司", "--data-dir", dir)
+	for _, ref := range []string{"T-1", "T-2", "T-3"} {
+		mustCLI(t, "credits", "topup", "--account", "acct_x", "--amount", "100", "--method", "bank-transfer", "--reference", ref, "--data-dir", dir)
+	}
+	filtered := mustCLI(t, "events", "export", "--type", "credits.topped_up", "--data-dir", dir)
+	lines := strings.SplitAfter(filtered, "\n")
+	if len(lines) != 5 { // three events, the end record, the empty piece after it
+		t.Fatalf("export of %d lines:\n%s", len(lines), filtered)
+	}
+	files := t.TempDir()
+	for name, body := range map[string]string{
+		"swapped":  lines[1] + lines[0] + lines[2] + lines[3],
+		"repeated": lines[0] + lines[0] + lines[2] + lines[3],
+	} {
+		p := filepath.Join(files, name+".jsonl")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		refusedCLI(t, "out of order or repeated", "events", "verify", "--export", p)
+	}
+}

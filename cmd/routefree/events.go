@@ -67,6 +67,14 @@ func cmdEventsExport(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer store.Close()
+	// A mistyped stream would match nothing, like an unknown type.
+	if *stream != "" {
+		if _, err := store.ReadStream(ctx, *stream, 0, 1); errors.Is(err, eventstore.ErrStreamNotFound) {
+			return fmt.Errorf("%w: --stream: stream %s does not exist: no event was ever appended to it", errUsage, domain.Quote(*stream))
+		} else if err != nil {
+			return err
+		}
+	}
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	exp := commands.NewExportWriter(w, filter == eventstore.Filter{})
 	prog := newProgress(stderr, "exported")

@@ -103,6 +103,7 @@ func TestEventsExportRefusesFiltersThatCannotMatch(t *testing.T) {
 		{[]string{"--type", "acount.opened"}, `event type "acount.opened" does not exist`},
 		{[]string{"--since", "yesterday"}, `--since "yesterday": want an RFC 3339 instant`},
 		{[]string{"--since", "2026-12-10", "--until", "2026-12-01"}, "--until must come after --since"},
+		{[]string{"--stream", "account-acct_y"}, `--stream: stream "account-acct_y" does not exist`},
 	} {
 		code, out, errs := cli(t, append([]string{"events", "export", "--data-dir", dir}, c.args...)...)
 		if code != 2 || !strings.Contains(errs, c.says) || out != "" {

@@ -65,9 +65,10 @@ type StoredReader interface {
 // or events deleted or moved before one.
 type ChainCheck struct {
 	Result     VerifyResult
-	last       *ChainBreak // the last event that verified (no Reason)
-	before     []byte      // the hash of the event before last
-	lastBefore Position    // the position of the event before last
+	last       ChainBreak // the last event that verified (no Reason), by value: no allocation per event
+	hasLast    bool
+	before     []byte   // the hash of the event before last
+	lastBefore Position // the position of the event before last
 }
 
 // Next checks e, the event after the last one checked; it returns false
@@ -87,23 +88,24 @@ func (c *ChainCheck) Next(e *RecordedEvent) bool {
 	case bytes.Equal(e.PrevHash, head):
 	case !bytes.Equal(e.Hash, ChainHash(e.PrevHash, e)):
 		return brk(e, "previous hash does not match its predecessor, and its fields do not match its hash: it was edited")
-	case c.last != nil && bytes.Equal(e.PrevHash, c.before):
+	case c.hasLast && bytes.Equal(e.PrevHash, c.before):
 		// e was written right after the event before last: last is not of
 		// the history; it was inserted (or moved there).
 		c.Result.Events--
 		c.Result.Head, c.Result.Last = c.before, c.lastBefore
-		c.Result.Break = c.last
-		c.last.Reason = fmt.Sprintf("inserted: the event after it (position %s, %s@%d) was written right after the event before it", e.Position, e.Stream, e.Version)
+		ins := c.last
+		ins.Reason = fmt.Sprintf("inserted: the event after it (position %s, %s@%d) was written right after the event before it", e.Position, e.Stream, e.Version)
+		c.Result.Break = &ins
 		return false
 	default:
 		after := "the start of history"
-		if c.last != nil {
+		if c.hasLast {
 			after = fmt.Sprintf("position %s", c.last.Position)
 		}
 		return brk(e, fmt.Sprintf("previous hash does not match its predecessor: it was written after another event than %s; events before it were deleted or moved", after))
 	}
 	c.before, c.lastBefore = head, c.Result.Last
-	c.last = &ChainBreak{Position: e.Position, Stream: e.Stream, Version: e.Version}
+	c.last, c.hasLast = ChainBreak{Position: e.Position, Stream: e.Stream, Version: e.Version}, true
 	c.Result.Events++
 	c.Result.Head = e.Hash
 	c.Result.Last = e.Position

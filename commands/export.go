@@ -3,10 +3,15 @@ package commands
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
 
 	"github.com/routefree/routefree/eventstore"
 )
@@ -63,6 +68,9 @@ type ExportRead struct {
 	// Unmarked: the export has no end record (as releases before end
 	// records wrote them), read so because the caller allowed it.
 	Unmarked bool
+	// WholeHistory: the end record says no filter was given, and the
+	// events link one to the next from the first.
+	WholeHistory bool
 }
 
 // ErrExportUnmarked is returned for an export without an end record.
@@ -77,6 +85,8 @@ func ReadExport(r io.Reader, allowUnmarked bool, each func(*AuditedEvent) error)
 	var end *ExportEnd
 	var prevHash string
 	linked := true // every event's prev_hash is the hash before it
+	var lastPos eventstore.Position
+	versions := map[string]uint64{} // each stream's last version
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
 	line := 0
@@ -106,6 +116,23 @@ func ReadExport(r io.Reader, allowUnmarked bool, each func(*AuditedEvent) error)
 		if err := json.Unmarshal(b, &ev); err != nil || ev.ID == "" || ev.Hash == "" {
 			return got, fmt.Errorf("line %d is not an exported event: the export was cut short or damaged", line)
 		}
+		if err := checkExportedHash(&ev); err != nil {
+			return got, fmt.Errorf("line %d (position %s, %s@%d): %v: the event was edited, in the export or in the store before it was exported (events verify on the store tells which)", line, ev.Position, ev.Stream, ev.Version, err)
+		}
+		// An export is in the global order, each event once, and a
+		// stream's versions rise: lines moved or repeated are refused
+		// even where the filter leaves the events unlinked.
+		pos, err := parseExportedPosition(ev.Position)
+		if err != nil {
+			return got, fmt.Errorf("line %d: %v: the export was damaged", line, err)
+		}
+		if got.Events > 0 && !lastPos.Less(pos) {
+			return got, fmt.Errorf("line %d (position %s) does not follow position %s: events are out of order or repeated", line, ev.Position, lastPos)
+		}
+		if v, ok := versions[ev.Stream]; ok && ev.Version <= v {
+			return got, fmt.Errorf("line %d (%s@%d) does not follow version %d of its stream: events are out of order or repeated", line, ev.Stream, ev.Version, v)
+		}
+		lastPos, versions[ev.Stream] = pos, ev.Version
 		if ev.PrevHash != prevHash {
 			linked = false
 		}
@@ -137,5 +164,41 @@ func ReadExport(r io.Reader, allowUnmarked bool, each func(*AuditedEvent) error)
 	if end.WholeHistory && !linked {
 		return got, errors.New("the export is of the whole history but its events do not link by prev_hash: events are missing or were reordered")
 	}
+	got.WholeHistory = end.WholeHistory
 	return got, nil
+}
+
+// checkExportedHash computes an exported event's chain hash again from its
+// fields and its prev_hash, so that an event edited in the file is told
+// even where links and the end record still agree.
+func checkExportedHash(ev *AuditedEvent) error {
+	prev, err := hex.DecodeString(ev.PrevHash)
+	if err != nil {
+		return fmt.Errorf("prev_hash is not hex")
+	}
+	hash, err := hex.DecodeString(ev.Hash)
+	if err != nil {
+		return fmt.Errorf("hash is not hex")
+	}
+	id, err := uuid.Parse(ev.ID)
+	if err != nil {
+		return fmt.Errorf("id %q is not a UUID", ev.ID)
+	}
+	e := eventstore.RecordedEvent{Stream: ev.Stream, Version: ev.Version, EventData: eventstore.EventData{ID: id, Type: ev.Type,
+		SchemaVersion: ev.SchemaVersion, OccurredAt: ev.OccurredAt, Data: ev.Data}}
+	if !bytes.Equal(eventstore.ChainHash(prev, &e), hash) {
+		return errors.New("content does not match its hash")
+	}
+	return nil
+}
+
+// parseExportedPosition reads an exported position, commit/prepare.
+func parseExportedPosition(s string) (eventstore.Position, error) {
+	c, p, ok := strings.Cut(s, "/")
+	cv, err1 := strconv.ParseUint(c, 10, 64)
+	pv, err2 := strconv.ParseUint(p, 10, 64)
+	if !ok || err1 != nil || err2 != nil {
+		return eventstore.Position{}, fmt.Errorf("position %q is not commit/prepare", s)
+	}
+	return eventstore.Position{Commit: cv, Prepare: pv}, nil
 }

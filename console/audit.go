@@ -334,6 +334,14 @@ func (s *server) apiExport(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	ctx := c.Request().Context()
+	// A mistyped stream would match nothing, like an unknown type.
+	if f.Stream != "" {
+		if _, err := s.deps.Store.ReadStream(ctx, f.Stream, 0, 1); errors.Is(err, eventstore.ErrStreamNotFound) {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("stream %s does not exist: no event was ever appended to it", domain.Quote(f.Stream)))
+		} else if err != nil {
+			return err
+		}
+	}
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="routefree-events.ndjson"`)

@@ -36,3 +36,20 @@ func TestAuditExportEndRecord(t *testing.T) {
 		}
 	}
 }
+
+// An export of a stream that does not exist (a mistyped account ID, say)
+// is refused as an unknown type is, where it answered an empty export that
+// read back as a true one.
+func TestAuditExportRefusesAStreamThatDoesNotExist(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_x", "匯出公司", domain.PlanStarter)
+	e.sync()
+	code, body := e.call(http.MethodGet, "/admin/api/audit/export?stream=account-acct_y", e.auditor, nil)
+	if code != http.StatusBadRequest || !bytes.Contains(body, []byte(`stream \"account-acct_y\" does not exist`)) {
+		t.Fatalf("export of a stream that does not exist: %d %s", code, body)
+	}
+	code, body = e.call(http.MethodGet, "/admin/api/audit/export?stream=account-acct_x", e.auditor, nil)
+	if got, err := commands.ReadExport(bytes.NewReader(body), false, nil); code != http.StatusOK || err != nil || got.Events != 1 {
+		t.Fatalf("export of a stream: %d %v %+v\n%s", code, err, got, body)
+	}
+}

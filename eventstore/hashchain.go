@@ -60,11 +60,62 @@ type StoredReader interface {
 	ReadAllStored(ctx context.Context, from Position, max int) ([]RecordedEvent, error)
 }
 
+// ChainCheck follows the chain one event at a time, in global order, and
+// names the first break as what it is: an edited event, an inserted one,
+// or events deleted or moved before one.
+type ChainCheck struct {
+	Result     VerifyResult
+	last       ChainBreak // the last event that verified (no Reason), by value: no allocation per event
+	hasLast    bool
+	before     []byte   // the hash of the event before last
+	lastBefore Position // the position of the event before last
+}
+
+// Next checks e, the event after the last one checked; it returns false
+// once the chain is broken (Result.Break names where).
+func (c *ChainCheck) Next(e *RecordedEvent) bool {
+	if c.Result.Break != nil {
+		return false
+	}
+	head := c.Result.Head
+	brk := func(e *RecordedEvent, reason string) bool {
+		c.Result.Break = &ChainBreak{e.Position, e.Stream, e.Version, reason}
+		return false
+	}
+	switch {
+	case bytes.Equal(e.PrevHash, head) && !bytes.Equal(e.Hash, ChainHash(head, e)):
+		return brk(e, "content does not match its hash")
+	case bytes.Equal(e.PrevHash, head):
+	case !bytes.Equal(e.Hash, ChainHash(e.PrevHash, e)):
+		return brk(e, "previous hash does not match its predecessor, and its fields do not match its hash: it was edited")
+	case c.hasLast && bytes.Equal(e.PrevHash, c.before):
+		// e was written right after the event before last: last is not of
+		// the history; it was inserted (or moved there).
+		c.Result.Events--
+		c.Result.Head, c.Result.Last = c.before, c.lastBefore
+		ins := c.last
+		ins.Reason = fmt.Sprintf("inserted: the event after it (position %s, %s@%d) was written right after the event before it", e.Position, e.Stream, e.Version)
+		c.Result.Break = &ins
+		return false
+	default:
+		after := "the start of history"
+		if c.hasLast {
+			after = fmt.Sprintf("position %s", c.last.Position)
+		}
+		return brk(e, fmt.Sprintf("previous hash does not match its predecessor: it was written after another event than %s; events before it were deleted or moved", after))
+	}
+	c.before, c.lastBefore = head, c.Result.Last
+	c.last, c.hasLast = ChainBreak{Position: e.Position, Stream: e.Stream, Version: e.Version}, true
+	c.Result.Events++
+	c.Result.Head = e.Hash
+	c.Result.Last = e.Position
+	return true
+}
+
 // Verify reads the whole history in global order and checks every link.
 // progress, when set, is called after each batch with the count so far.
 func Verify(ctx context.Context, r Reader, progress func(n uint64)) (VerifyResult, error) {
-	var res VerifyResult
-	var prev []byte
+	var c ChainCheck
 	pos := Start
 	read := r.ReadAll
 	if sr, ok := r.(StoredReader); ok {
@@ -73,30 +124,19 @@ func Verify(ctx context.Context, r Reader, progress func(n uint64)) (VerifyResul
 	for {
 		evs, err := read(ctx, pos, 5000)
 		if err != nil {
-			return res, err
+			return c.Result, err
 		}
 		if len(evs) == 0 {
-			return res, nil
+			return c.Result, nil
 		}
 		for i := range evs {
-			e := &evs[i]
-			if !bytes.Equal(e.PrevHash, prev) {
-				res.Break = &ChainBreak{e.Position, e.Stream, e.Version, "previous hash does not match its predecessor"}
-				return res, nil
+			if !c.Next(&evs[i]) {
+				return c.Result, nil
 			}
-			want := ChainHash(prev, e)
-			if !bytes.Equal(e.Hash, want) {
-				res.Break = &ChainBreak{e.Position, e.Stream, e.Version, "content does not match its hash"}
-				return res, nil
-			}
-			prev = e.Hash
-			res.Events++
-			res.Head = e.Hash
-			res.Last = e.Position
 		}
 		pos = evs[len(evs)-1].Position
 		if progress != nil {
-			progress(res.Events)
+			progress(c.Result.Events)
 		}
 	}
 }

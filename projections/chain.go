@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"bytes"
 	"context"
 
 	"github.com/routefree/routefree/eventstore"
@@ -11,12 +10,10 @@ import (
 // so a replay reads the history once for both.
 type Chain struct {
 	memCheckpoint
-	res      eventstore.VerifyResult
+	check    eventstore.ChainCheck
 	events   uint64
 	progress func(n uint64)
 }
-
-var _ Projection = (*Chain)(nil)
 
 // NewChain returns a chain check from position zero; progress, when set, is
 // called after each batch with the events seen so far.
@@ -29,7 +26,7 @@ func (c *Chain) Name() string { return "chain" }
 func (c *Chain) Result() (eventstore.VerifyResult, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.res, c.events
+	return c.check.Result, c.events
 }
 
 // Apply implements Projection.
@@ -37,21 +34,8 @@ func (c *Chain) Apply(_ context.Context, batch []Event) error {
 	batch = c.fresh(batch)
 	c.mu.Lock()
 	for i := range batch {
-		e := &batch[i].RecordedEvent
 		c.events++
-		if c.res.Break != nil {
-			continue
-		}
-		switch {
-		case !bytes.Equal(e.PrevHash, c.res.Head):
-			c.res.Break = &eventstore.ChainBreak{Position: e.Position, Stream: e.Stream, Version: e.Version, Reason: "previous hash does not match its predecessor"}
-		case !bytes.Equal(e.Hash, eventstore.ChainHash(c.res.Head, e)):
-			c.res.Break = &eventstore.ChainBreak{Position: e.Position, Stream: e.Stream, Version: e.Version, Reason: "content does not match its hash"}
-		default:
-			c.res.Events++
-			c.res.Head = e.Hash
-			c.res.Last = e.Position
-		}
+		c.check.Next(&batch[i].RecordedEvent)
 	}
 	n := c.events
 	c.mu.Unlock()

@@ -103,6 +103,7 @@ func TestEventsExportRefusesFiltersThatCannotMatch(t *testing.T) {
 		{[]string{"--type", "acount.opened"}, `event type "acount.opened" does not exist`},
 		{[]string{"--since", "yesterday"}, `--since "yesterday": want an RFC 3339 instant`},
 		{[]string{"--since", "2026-12-10", "--until", "2026-12-01"}, "--until must come after --since"},
+		{[]string{"--stream", "account-acct_y"}, `--stream: stream "account-acct_y" does not exist`},
 	} {
 		code, out, errs := cli(t, append([]string{"events", "export", "--data-dir", dir}, c.args...)...)
 		if code != 2 || !strings.Contains(errs, c.says) || out != "" {
@@ -111,5 +112,76 @@ func TestEventsExportRefusesFiltersThatCannotMatch(t *testing.T) {
 	}
 	if evs := exportEvents(t, mustCLI(t, "events", "export", "--data-dir", dir, "--type", "account.opened", "--since", "2026-01-01")); len(evs) != 1 {
 		t.Fatalf("a known type and date: %d events", len(evs))
+	}
+}
+
+// An export is re-verifiable on its own: each event's hash is computed
+// again from its exported fields, so an event edited in the file (an
+// amount raised, a type changed, a time moved) is refused and named, where
+// only the links and the end record were read and such an export passed.
+func TestEventsVerifyExportChecksEachEventsHash(t *testing.T) {
+	dir := storeDir(t)
+	mustCLI(t, "accounts", "open", "--id", "acct_x", "--organisation", "匯出 <公司> & 子", "--data-dir", dir)
+	mustCLI(t, "credits", "topup", "--account", "acct_x", "--amount", "100", "--method", "bank-transfer", "--reference", "T-1", "--data-dir", dir)
+	mustCLI(t, "keys", "issue", "--account", "acct_x", "--name", "a", "--data-dir", dir)
+	whole := mustCLI(t, "events", "export", "--data-dir", dir)
+	filtered := mustCLI(t, "events", "export", "--type", "credits.topped_up", "--data-dir", dir)
+	files := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(files, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for name, body := range map[string]string{"whole": whole, "filtered": filtered} {
+		out := mustCLI(t, "events", "verify", "--export", write(name+".jsonl", body))
+		if !strings.HasPrefix(out, "OK ") {
+			t.Fatalf("%s export: %s", name, out)
+		}
+		// A filtered export cannot prove that it left nothing out: the
+		// verdict says so rather than reading as the whole chain's.
+		if says := strings.Contains(out, "cannot show that no matching event was left out"); says != (name == "filtered") {
+			t.Fatalf("%s export's verdict: %s", name, out)
+		}
+		for _, edit := range [][2]string{
+			{`"amount":"100"`, `"amount":"900"`},
+			{`"type":"credits.topped_up"`, `"type":"credits.adjusted"`},
+			{`"version":0,"id":"`, `"version":1,"id":"`},
+		} {
+			if !strings.Contains(body, edit[0]) {
+				t.Fatalf("%s export lacks %s", name, edit[0])
+			}
+			refusedCLI(t, "does not match its hash", "events", "verify", "--export", write(name+"-edited.jsonl", strings.Replace(body, edit[0], edit[1], 1)))
+		}
+	}
+}
+
+// Lines of an export moved or repeated are refused, filtered or not: the
+// events of an export are in the global order, each once, and a stream's
+// versions rise. A filtered export with two lines swapped, or one line
+// repeated in place of another, kept its count and its last hash, and its
+// events each verified, so it passed.
+func TestEventsVerifyExportRefusesEventsOutOfOrder(t *testing.T) {
+	dir := storeDir(t)
+	mustCLI(t, "accounts", "open", "--id", "acct_x", "--organisation", "順序公司", "--data-dir", dir)
+	for _, ref := range []string{"T-1", "T-2", "T-3"} {
+		mustCLI(t, "credits", "topup", "--account", "acct_x", "--amount", "100", "--method", "bank-transfer", "--reference", ref, "--data-dir", dir)
+	}
+	filtered := mustCLI(t, "events", "export", "--type", "credits.topped_up", "--data-dir", dir)
+	lines := strings.SplitAfter(filtered, "\n")
+	if len(lines) != 5 { // three events, the end record, the empty piece after it
+		t.Fatalf("export of %d lines:\n%s", len(lines), filtered)
+	}
+	files := t.TempDir()
+	for name, body := range map[string]string{
+		"swapped":  lines[1] + lines[0] + lines[2] + lines[3],
+		"repeated": lines[0] + lines[0] + lines[2] + lines[3],
+	} {
+		p := filepath.Join(files, name+".jsonl")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		refusedCLI(t, "out of order or repeated", "events", "verify", "--export", p)
 	}
 }

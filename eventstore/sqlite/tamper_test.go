@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -81,4 +82,29 @@ func TestRewrittenIDBreaksChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantBreak(t, s, all[19])
+}
+
+// An event inserted into the file, with a hash that links it to the event
+// before it, is the one named, as inserted: not its successor, whose link
+// is all that broke.
+func TestInsertedEventIsNamed(t *testing.T) {
+	s, db, all := tamperable(t)
+	after := all[9]
+	forged := eventstore.RecordedEvent{EventData: usage(99), Stream: "account-forged", PrevHash: after.Hash,
+		Position: eventstore.Position{Commit: after.Position.Commit + 1, Prepare: after.Position.Prepare + 1}}
+	forged.Hash = eventstore.ChainHash(forged.PrevHash, &forged)
+	for _, q := range []string{`UPDATE events SET position = -position WHERE position > ?`, `UPDATE events SET position = 1 - position WHERE position < 0`} {
+		if _, err := db.Exec(q, after.Position.Commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO events (position, event_id, stream, version, type, schema_version, occurred_at, data, prev_hash, hash) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
+		forged.Position.Commit, forged.ID[:], forged.Stream, forged.Type, forged.SchemaVersion, forged.OccurredAt.UnixNano(), forged.Data, forged.PrevHash, forged.Hash); err != nil {
+		t.Fatal(err)
+	}
+	wantBreak(t, s, forged)
+	res, err := eventstore.Verify(context.Background(), s, nil)
+	if err != nil || res.Break == nil || !strings.Contains(res.Break.Reason, "inserted") || res.Events != 10 {
+		t.Fatalf("verify after an insertion: %+v %v", res, err)
+	}
 }

@@ -131,3 +131,41 @@ func TestCheckBaseURLsNamesTheVariable(t *testing.T) {
 		t.Fatalf("the catalog's own base URLs: %v", p)
 	}
 }
+
+// An upstream that answered 429 with a Retry-After later than the
+// cooldown is not tried before that time: the client was told to wait
+// that long, and the upstream would refuse again.
+func TestBreakerWaitsForRetryAfter(t *testing.T) {
+	b := &Breaker{Threshold: 1, Cooldown: time.Minute}
+	now := time.Unix(1000, 0)
+	b.RateLimited(now, now.Add(90*time.Second))
+	after := now.Add(61 * time.Second)
+	if b.Allow(after) {
+		t.Fatal("tried again after the cooldown but before the upstream's Retry-After")
+	}
+	if s := b.State(after); s != Open {
+		t.Fatalf("state before the Retry-After: %s", s)
+	}
+	if !b.Allow(now.Add(90 * time.Second)) {
+		t.Fatal("not tried again at the Retry-After")
+	}
+}
+
+// A half-open trial whose outcome is never reported (the client left
+// mid-attempt) does not keep the upstream out for good: another trial
+// goes through one cooldown later.
+func TestBreakerTrialWithoutOutcomeExpires(t *testing.T) {
+	b := &Breaker{Threshold: 1, Cooldown: time.Minute}
+	now := time.Unix(1000, 0)
+	b.Failure(now)
+	trial := now.Add(time.Minute)
+	if !b.Allow(trial) {
+		t.Fatal("no trial after the cooldown")
+	}
+	if b.Allow(trial.Add(time.Second)) {
+		t.Fatal("a second trial while the first is under way")
+	}
+	if !b.Allow(trial.Add(time.Minute)) {
+		t.Fatal("the upstream stays out for good after a trial that never reported")
+	}
+}

@@ -81,7 +81,10 @@ func New(cat *catalog.Catalog, o Options) *Router {
 		o.Getenv = os.Getenv
 	}
 	r := &Router{cat: cat, getenv: o.Getenv, targets: map[string][]*Target{}, missing: map[string][]string{}}
-	breakers := map[string]*Breaker{} // one per upstream endpoint and model
+	// One breaker per upstream endpoint, model and key: a model listed
+	// twice shares it, but two keys (accounts) at one provider are rate
+	// limited apart, and one's 429s must not keep the other out.
+	breakers := map[string]*Breaker{}
 	for _, m := range cat.Models {
 		for _, u := range m.Upstreams {
 			base := strings.TrimRight(catalog.Expand(u.BaseURL, o.Getenv), "/")
@@ -93,7 +96,7 @@ func New(cat *catalog.Catalog, o Options) *Router {
 				r.missing[m.ID] = append(r.missing[m.ID], u.KeyEnv)
 				continue
 			}
-			bk := u.Provider + "|" + base + "|" + u.Model
+			bk := u.Provider + "|" + base + "|" + u.Model + "|" + u.KeyEnv
 			b := breakers[bk]
 			if b == nil {
 				b = &Breaker{Threshold: o.BreakerThreshold, Cooldown: o.BreakerCooldown}

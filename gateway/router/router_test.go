@@ -169,3 +169,31 @@ func TestBreakerTrialWithoutOutcomeExpires(t *testing.T) {
 		t.Fatal("the upstream stays out for good after a trial that never reported")
 	}
 }
+
+// Two upstreams of one model at the same provider, endpoint and model
+// but with different keys (two accounts, to spread rate limits) cool
+// down apart: one key's 429s do not keep the other key out.
+func TestBreakerPerKey(t *testing.T) {
+	cat, err := catalog.Parse([]byte(`{"usd_to_ntd":"32.5","margin":"0.05","models":[{"id":"acme/duo","usd_per_million":{"input":"1","output":"2"},"upstreams":[
+		{"provider":"openai","kind":"openai","base_url":"http://127.0.0.1:1/v1","model":"duo","key_env":"KEY_A"},
+		{"provider":"openai","kind":"openai","base_url":"http://127.0.0.1:1/v1","model":"duo","key_env":"KEY_B"}]},
+		{"id":"acme/alias","usd_per_million":{"input":"1","output":"2"},"upstreams":[
+		{"provider":"openai","kind":"openai","base_url":"http://127.0.0.1:1/v1","model":"duo","key_env":"KEY_A"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"KEY_A": "a", "KEY_B": "b"}
+	r := New(cat, Options{BreakerThreshold: 1, Getenv: func(k string) string { return env[k] }})
+	ts, _ := r.Targets("acme/duo")
+	if len(ts) != 2 {
+		t.Fatalf("targets = %+v", ts)
+	}
+	now := time.Unix(1000, 0)
+	ts[0].Breaker.RateLimited(now, now.Add(time.Minute))
+	if !ts[1].Breaker.Allow(now) {
+		t.Fatal("key B kept out by key A's rate limit")
+	}
+	if alias, _ := r.Targets("acme/alias"); alias[0].Breaker != ts[0].Breaker {
+		t.Fatal("the same upstream and key under another model should share its breaker")
+	}
+}

@@ -93,7 +93,7 @@ func New(cat *catalog.Catalog, o Options) *Router {
 			// make an invalid header that the upstream client refuses.
 			key := strings.TrimSpace(o.Getenv(u.KeyEnv))
 			if base == "" || key == "" {
-				r.missing[m.ID] = append(r.missing[m.ID], u.KeyEnv)
+				r.missing[m.ID] = append(r.missing[m.ID], missingVars(u, key, o.Getenv)...)
 				continue
 			}
 			bk := u.Provider + "|" + base + "|" + u.Model + "|" + u.KeyEnv
@@ -111,6 +111,25 @@ func New(cat *catalog.Catalog, o Options) *Router {
 		}
 	}
 	return r
+}
+
+// missingVars names what would configure upstream u: its key variable,
+// or, when the key is set, the base URL's unset variables (a base URL
+// without a default, as Azure's).
+func missingVars(u catalog.Upstream, key string, getenv func(string) string) []string {
+	if key == "" {
+		return []string{u.KeyEnv}
+	}
+	var out []string
+	for _, v := range catalog.EnvRefs(u.BaseURL) {
+		if getenv(v) == "" {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 { // the catalog's own base URL is empty
+		out = append(out, u.KeyEnv)
+	}
+	return out
 }
 
 // CheckBaseURLs reports every upstream base URL that is not an http or

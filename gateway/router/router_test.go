@@ -197,3 +197,20 @@ func TestBreakerPerKey(t *testing.T) {
 		t.Fatal("the same upstream and key under another model should share its breaker")
 	}
 }
+
+// An upstream whose key is set but whose base URL is not (Azure's has no
+// default) is named by the base URL's variable: telling the operator to
+// set the key they have set leaves them nowhere.
+func TestMissingNamesTheUnsetBaseURL(t *testing.T) {
+	cat, err := catalog.Parse([]byte(`{"usd_to_ntd":"32.5","margin":"0.05","models":[{"id":"acme/one","usd_per_million":{"input":"1","output":"2"},"upstreams":[
+		{"provider":"openai","kind":"openai","base_url":"${OAI_BASE:-https://api.openai.com/v1}","model":"one","key_env":"OAI_KEY"},
+		{"provider":"azure","kind":"openai","base_url":"${AZ_BASE:-}","model":"one","key_env":"AZ_KEY"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"AZ_KEY": "a"}
+	r := New(cat, Options{Getenv: func(k string) string { return env[k] }})
+	if ts, missing := r.Targets("acme/one"); len(ts) != 0 || strings.Join(missing, ",") != "OAI_KEY,AZ_BASE" {
+		t.Fatalf("targets %v, missing %v; want none and OAI_KEY,AZ_BASE", ts, missing)
+	}
+}

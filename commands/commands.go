@@ -536,6 +536,25 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 	case effective.Before(now):
 		effective = now
 	}
+	// Another process's list landing first makes this one be built again
+	// on it: an amendment keeps what the other published.
+	var out Published
+	err := decideAgain(ctx, func() (err error) {
+		out, err = h.publishPriceList(ctx, in, effective)
+		return err
+	})
+	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return Published{}, fmt.Errorf("%w: %v", ErrConflict, err)
+	}
+	if err != nil {
+		return Published{}, err
+	}
+	return out, nil
+}
+
+// publishPriceList builds the list on the stream as it reads it now and
+// appends it there, expecting no other list to land in between.
+func (h *Handler) publishPriceList(ctx context.Context, in PriceList, effective time.Time) (Published, error) {
 	evs, last, err := h.readStream(ctx, domain.PriceListStream)
 	if err != nil {
 		return Published{}, err
@@ -570,26 +589,26 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 	pl := &domain.PriceListPublished{Version: out.Version, EffectiveAt: out.EffectiveAt, Prices: prices, Replace: in.Replace,
 		Set: out.Changed}
 	// The new list and the scheduled lists it reaches, in one append.
-	now = h.Now()
+	now := h.Now()
 	var data []eventstore.EventData
 	for _, l := range append([]*domain.PriceListPublished{pl}, carryForward(lists, pl, in.Prices)...) {
 		domain.Stamp(ctx, l)
-		d, err := Event(domain.EventID(domain.TypePriceListPublished, fmt.Sprint(l.Version)), now, l)
+		d, err := Event(uuid.Nil, now, l)
 		if err != nil {
 			return Published{}, err
 		}
+		// The ID names the version and its content: the store keeps an ID
+		// once, so another process's different list at the same version
+		// must not pass for this one (the append would report success and
+		// record nothing); the same list published twice is kept once.
+		d.ID = domain.EventID(domain.TypePriceListPublished, fmt.Sprint(l.Version), string(d.Data))
 		data = append(data, d)
 		if l.Carries != 0 {
 			out.Carried = append(out.Carried, Carried{Version: l.Version, Carries: l.Carries, EffectiveAt: l.EffectiveAt})
 		}
 	}
-	if _, err := h.Store.Append(ctx, domain.PriceListStream, expectAfter(last), data...); err != nil {
-		if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			return Published{}, fmt.Errorf("%w: %v", ErrConflict, err)
-		}
-		return Published{}, err
-	}
-	return out, nil
+	_, err = h.Store.Append(ctx, domain.PriceListStream, expectAfter(last), data...)
+	return out, err
 }
 
 const idAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

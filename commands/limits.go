@@ -24,11 +24,9 @@ var MaxLimit = decimal.NewFromInt(1_000_000_000)
 // past this bound could take beyond what the admission ledger holds.
 var MaxPrice = decimal.NewFromInt(1_000_000)
 
-// MaxPricePlaces bounds a price's decimal places: every request's cost has
-// its price's places and six more, and so do the balances and usage events
-// it adds to. Prices derived from the catalog (a USD price, an exchange
-// rate and a margin) keep well within it.
-const MaxPricePlaces = 12
+// MaxPricePlaces bounds a price's decimal places (domain.PricePlaces);
+// prices derived from the catalog are rounded to it.
+const MaxPricePlaces = domain.PricePlaces
 
 // limitProblem says what is wrong with a limit above MaxLimit or finer
 // than a cent ("" when nothing is); what names the limit. Limits are shown

@@ -116,8 +116,21 @@ func dot64(prices []decimal.Decimal, tokens []int64, exp int32) (int64, bool) {
 // where Div would round to 16 places and cost a long division per request.
 func perMillion(d decimal.Decimal) decimal.Decimal { return d.Shift(-6) }
 
+// PricePlaces bounds a price's decimal places: every request's cost has
+// its price's places and six more, and so do the balances and usage events
+// it adds to.
+const PricePlaces = 12
+
 // DerivePrice turns an upstream USD price per million into NTD with an
-// exchange rate and a margin (0.2 = 20 %).
+// exchange rate and a margin (0.2 = 20 %), rounded half up to PricePlaces:
+// the exact product has the places of all three, which a bank's
+// four-decimal rate and margin take past what a price list accepts.
 func DerivePrice(usd, rate, margin decimal.Decimal) decimal.Decimal {
-	return usd.Mul(rate).Mul(decimal.NewFromInt(1).Add(margin))
+	d := usd.Mul(rate).Mul(decimal.NewFromInt(1).Add(margin))
+	if d.Exponent() < -PricePlaces {
+		// Only then: Round sets the exponent to -PricePlaces, and a price at
+		// that exponent no longer prices requests in an int64 (dot).
+		d = d.Round(PricePlaces)
+	}
+	return d
 }

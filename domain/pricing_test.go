@@ -131,3 +131,15 @@ func TestCacheWrite1hWorkedExample(t *testing.T) {
 		t.Fatalf("cost %s, want 0.008385", got)
 	}
 }
+
+// A derived price keeps its exact value within PricePlaces and is
+// rounded half up past them.
+func TestDerivePriceRoundsPastPricePlaces(t *testing.T) {
+	d := func(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+	if got := DerivePrice(d("2"), d("32.5"), d("0.05")); got.String() != "68.25" || got.Exponent() < -3 {
+		t.Fatalf("2 USD: %s (exponent %d)", got, got.Exponent())
+	}
+	if got := DerivePrice(d("0.000123"), d("32.1234"), d("0.0525")); got.String() != "0.004158615056" {
+		t.Fatalf("0.000123 USD: %s, want 0.004158615056", got)
+	}
+}

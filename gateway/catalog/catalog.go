@@ -180,6 +180,10 @@ func Parse(b []byte) (*Catalog, error) {
 	if !c.USDToNTD.IsPositive() {
 		errs = append(errs, errors.New("usd_to_ntd must be positive"))
 	}
+	if !c.Margin.GreaterThan(decimal.NewFromInt(-1)) {
+		// Prices are USD × rate × (1 + margin): at -1 every model is free.
+		errs = append(errs, errors.New("margin must be above -1 (0.05 = 5 %)"))
+	}
 	c.byID = make(map[string]*Model, len(c.Models))
 	for i := range c.Models {
 		m := &c.Models[i]
@@ -201,7 +205,8 @@ func Parse(b []byte) (*Catalog, error) {
 			}
 		}
 		if m.USD.Input.IsNegative() || m.USD.Output.IsNegative() || (m.USD.CachedInput != nil && m.USD.CachedInput.IsNegative()) ||
-			(m.USD.CacheWrite != nil && m.USD.CacheWrite.IsNegative()) || (m.USD.CacheWrite1h != nil && m.USD.CacheWrite1h.IsNegative()) {
+			(m.USD.CacheWrite != nil && m.USD.CacheWrite.IsNegative()) || (m.USD.CacheWrite1h != nil && m.USD.CacheWrite1h.IsNegative()) ||
+			m.USD.Reasoning.IsNegative() {
 			errs = append(errs, fmt.Errorf("model %q: negative price", m.ID))
 		}
 		m.maxOutputGiven = m.MaxOutput > 0

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -158,5 +159,24 @@ func TestDefaultCatalogPricesClaudeCacheWrites(t *testing.T) {
 	}
 	if claude == 0 {
 		t.Fatal("no Claude model in the catalog")
+	}
+}
+
+// A catalog whose margin takes prices to zero or below, or with a
+// negative reasoning price, is refused when it is read: serve would
+// otherwise publish every model free at first start, or fail to start
+// on the price list's refusal rather than the catalog's.
+func TestParseRefusesPricesAtOrBelowZero(t *testing.T) {
+	model := `{"id":"acme/one","usd_per_million":{"input":"1","output":"2"%s},"upstreams":[{"provider":"a","kind":"openai","model":"one","key_env":"K"}]}`
+	for name, c := range map[string]string{
+		"margin -1":          `{"usd_to_ntd":"32.5","margin":"-1","models":[` + fmt.Sprintf(model, "") + `]}`,
+		"negative reasoning": `{"usd_to_ntd":"32.5","margin":"0.05","models":[` + fmt.Sprintf(model, `,"reasoning":"-1"`) + `]}`,
+	} {
+		if _, err := Parse([]byte(c)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := Parse([]byte(`{"usd_to_ntd":"32.5","margin":"-0.1","models":[` + fmt.Sprintf(model, "") + `]}`)); err != nil {
+		t.Errorf("a 10 %% discount refused: %v", err)
 	}
 }

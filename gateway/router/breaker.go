@@ -16,6 +16,10 @@ type Breaker struct {
 	failures  int
 	openUntil time.Time
 	trial     bool
+	// trialAt is when the trial went out: an attempt whose outcome is
+	// never reported (the client left, the request was not sendable)
+	// must not keep the upstream out for good.
+	trialAt time.Time
 	// limited: every failure since the last success was a rate limit
 	// (429); retryAt is the latest moment such an answer named for a retry.
 	limited bool
@@ -36,14 +40,24 @@ func (b *Breaker) Allow(now time.Time) bool {
 	if b.failures < b.Threshold {
 		return true
 	}
-	if now.Before(b.openUntil) {
+	if now.Before(b.until()) {
 		return false
 	}
-	if b.trial {
+	if b.trial && now.Before(b.trialAt.Add(b.Cooldown)) {
 		return false // one trial at a time
 	}
-	b.trial = true
+	b.trial, b.trialAt = true, now
 	return true
+}
+
+// until is when the breaker lets a trial through: the end of the cooldown,
+// or the upstream's own later retry time when rate limits alone opened it
+// (a request before it would be refused again). b.mu is held.
+func (b *Breaker) until() time.Time {
+	if b.limited && b.retryAt.After(b.openUntil) {
+		return b.retryAt
+	}
+	return b.openUntil
 }
 
 // Success closes the breaker.
@@ -81,11 +95,7 @@ func (b *Breaker) fail(now time.Time, limited bool, retryAt time.Time) {
 func (b *Breaker) Cooling() (rateLimited bool, until time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	until = b.openUntil
-	if b.limited && b.retryAt.After(until) {
-		until = b.retryAt
-	}
-	return b.limited, until
+	return b.limited, b.until()
 }
 
 // ReopensAt reports when Allow lets a request through again: zero while
@@ -105,7 +115,7 @@ func (b *Breaker) State(now time.Time) string {
 	switch {
 	case b.failures < b.Threshold:
 		return Closed
-	case now.Before(b.openUntil):
+	case now.Before(b.until()):
 		return Open
 	default:
 		return HalfOpen

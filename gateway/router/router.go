@@ -81,7 +81,10 @@ func New(cat *catalog.Catalog, o Options) *Router {
 		o.Getenv = os.Getenv
 	}
 	r := &Router{cat: cat, getenv: o.Getenv, targets: map[string][]*Target{}, missing: map[string][]string{}}
-	breakers := map[string]*Breaker{} // one per upstream endpoint and model
+	// One breaker per upstream endpoint, model and key: a model listed
+	// twice shares it, but two keys (accounts) at one provider are rate
+	// limited apart, and one's 429s must not keep the other out.
+	breakers := map[string]*Breaker{}
 	for _, m := range cat.Models {
 		for _, u := range m.Upstreams {
 			base := strings.TrimRight(catalog.Expand(u.BaseURL, o.Getenv), "/")
@@ -90,10 +93,10 @@ func New(cat *catalog.Catalog, o Options) *Router {
 			// make an invalid header that the upstream client refuses.
 			key := strings.TrimSpace(o.Getenv(u.KeyEnv))
 			if base == "" || key == "" {
-				r.missing[m.ID] = append(r.missing[m.ID], u.KeyEnv)
+				r.missing[m.ID] = append(r.missing[m.ID], missingVars(u, key, o.Getenv)...)
 				continue
 			}
-			bk := u.Provider + "|" + base + "|" + u.Model
+			bk := u.Provider + "|" + base + "|" + u.Model + "|" + u.KeyEnv
 			b := breakers[bk]
 			if b == nil {
 				b = &Breaker{Threshold: o.BreakerThreshold, Cooldown: o.BreakerCooldown}
@@ -108,6 +111,25 @@ func New(cat *catalog.Catalog, o Options) *Router {
 		}
 	}
 	return r
+}
+
+// missingVars names what would configure upstream u: its key variable,
+// or, when the key is set, the base URL's unset variables (a base URL
+// without a default, as Azure's).
+func missingVars(u catalog.Upstream, key string, getenv func(string) string) []string {
+	if key == "" {
+		return []string{u.KeyEnv}
+	}
+	var out []string
+	for _, v := range catalog.EnvRefs(u.BaseURL) {
+		if getenv(v) == "" {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 { // the catalog's own base URL is empty
+		out = append(out, u.KeyEnv)
+	}
+	return out
 }
 
 // CheckBaseURLs reports every upstream base URL that is not an http or

@@ -131,3 +131,86 @@ func TestCheckBaseURLsNamesTheVariable(t *testing.T) {
 		t.Fatalf("the catalog's own base URLs: %v", p)
 	}
 }
+
+// An upstream that answered 429 with a Retry-After later than the
+// cooldown is not tried before that time: the client was told to wait
+// that long, and the upstream would refuse again.
+func TestBreakerWaitsForRetryAfter(t *testing.T) {
+	b := &Breaker{Threshold: 1, Cooldown: time.Minute}
+	now := time.Unix(1000, 0)
+	b.RateLimited(now, now.Add(90*time.Second))
+	after := now.Add(61 * time.Second)
+	if b.Allow(after) {
+		t.Fatal("tried again after the cooldown but before the upstream's Retry-After")
+	}
+	if s := b.State(after); s != Open {
+		t.Fatalf("state before the Retry-After: %s", s)
+	}
+	if !b.Allow(now.Add(90 * time.Second)) {
+		t.Fatal("not tried again at the Retry-After")
+	}
+}
+
+// A half-open trial whose outcome is never reported (the client left
+// mid-attempt) does not keep the upstream out for good: another trial
+// goes through one cooldown later.
+func TestBreakerTrialWithoutOutcomeExpires(t *testing.T) {
+	b := &Breaker{Threshold: 1, Cooldown: time.Minute}
+	now := time.Unix(1000, 0)
+	b.Failure(now)
+	trial := now.Add(time.Minute)
+	if !b.Allow(trial) {
+		t.Fatal("no trial after the cooldown")
+	}
+	if b.Allow(trial.Add(time.Second)) {
+		t.Fatal("a second trial while the first is under way")
+	}
+	if !b.Allow(trial.Add(time.Minute)) {
+		t.Fatal("the upstream stays out for good after a trial that never reported")
+	}
+}
+
+// Two upstreams of one model at the same provider, endpoint and model
+// but with different keys (two accounts, to spread rate limits) cool
+// down apart: one key's 429s do not keep the other key out.
+func TestBreakerPerKey(t *testing.T) {
+	cat, err := catalog.Parse([]byte(`{"usd_to_ntd":"32.5","margin":"0.05","models":[{"id":"acme/duo","usd_per_million":{"input":"1","output":"2"},"upstreams":[
+		{"provider":"openai","kind":"openai","base_url":"http://127.0.0.1:1/v1","model":"duo","key_env":"KEY_A"},
+		{"provider":"openai","kind":"openai","base_url":"http://127.0.0.1:1/v1","model":"duo","key_env":"KEY_B"}]},
+		{"id":"acme/alias","usd_per_million":{"input":"1","output":"2"},"upstreams":[
+		{"provider":"openai","kind":"openai","base_url":"http://127.0.0.1:1/v1","model":"duo","key_env":"KEY_A"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"KEY_A": "a", "KEY_B": "b"}
+	r := New(cat, Options{BreakerThreshold: 1, Getenv: func(k string) string { return env[k] }})
+	ts, _ := r.Targets("acme/duo")
+	if len(ts) != 2 {
+		t.Fatalf("targets = %+v", ts)
+	}
+	now := time.Unix(1000, 0)
+	ts[0].Breaker.RateLimited(now, now.Add(time.Minute))
+	if !ts[1].Breaker.Allow(now) {
+		t.Fatal("key B kept out by key A's rate limit")
+	}
+	if alias, _ := r.Targets("acme/alias"); alias[0].Breaker != ts[0].Breaker {
+		t.Fatal("the same upstream and key under another model should share its breaker")
+	}
+}
+
+// An upstream whose key is set but whose base URL is not (Azure's has no
+// default) is named by the base URL's variable: telling the operator to
+// set the key they have set leaves them nowhere.
+func TestMissingNamesTheUnsetBaseURL(t *testing.T) {
+	cat, err := catalog.Parse([]byte(`{"usd_to_ntd":"32.5","margin":"0.05","models":[{"id":"acme/one","usd_per_million":{"input":"1","output":"2"},"upstreams":[
+		{"provider":"openai","kind":"openai","base_url":"${OAI_BASE:-https://api.openai.com/v1}","model":"one","key_env":"OAI_KEY"},
+		{"provider":"azure","kind":"openai","base_url":"${AZ_BASE:-}","model":"one","key_env":"AZ_KEY"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"AZ_KEY": "a"}
+	r := New(cat, Options{Getenv: func(k string) string { return env[k] }})
+	if ts, missing := r.Targets("acme/one"); len(ts) != 0 || strings.Join(missing, ",") != "OAI_KEY,AZ_BASE" {
+		t.Fatalf("targets %v, missing %v; want none and OAI_KEY,AZ_BASE", ts, missing)
+	}
+}

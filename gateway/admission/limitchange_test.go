@@ -40,3 +40,26 @@ func TestLimiterPlanChangeTakesEffectAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// A key that used more than a minute's tokens (a request that took more
+// than its estimate) is told when its window is full again, not a minute:
+// the reset is never sooner than the Retry-After of the same answer.
+func TestLimiterResetBeyondAMinute(t *testing.T) {
+	limiterImpls(t, func(t *testing.T, rl RateLimiter) {
+		l := Limits{TPM: 1000}
+		if d := admit(t, rl, "rb", l, 1000, t0); !d.Allowed {
+			t.Fatalf("first request refused: %+v", d)
+		}
+		settle(t, rl, "rb", l, 1000, 3000, t0)
+		d := admit(t, rl, "rb", l, 1, t0)
+		if d.Allowed || d.Reason != ReasonTPM {
+			t.Fatalf("want a tpm refusal, got %+v", d)
+		}
+		if d.Tokens.Reset != 3*time.Minute || d.Tokens.Remaining != 0 {
+			t.Fatalf("tokens window %+v, want 0 left and a reset in 3m", d.Tokens)
+		}
+		if d.Tokens.Reset < d.RetryAfter {
+			t.Fatalf("reset %v sooner than Retry-After %v", d.Tokens.Reset, d.RetryAfter)
+		}
+	})
+}

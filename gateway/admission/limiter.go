@@ -176,13 +176,16 @@ func decision(l Limits, out int, wait, backR, backT int64) Decision {
 	return d
 }
 
-// window: remaining = floor((period − backlog)·limit/period).
+// window: remaining = floor((period − backlog)·limit/period), at least 0;
+// the reset is the whole backlog, which a request that used more tokens
+// than its estimate (or a lower limit) can take past a minute.
 func window(limit, back int64) Window {
 	if limit <= 0 {
 		return Window{}
 	}
-	back = min(max(back, 0), periodUS)
-	hi, lo := bits.Mul64(uint64(periodUS-back), uint64(limit))
+	back = max(back, 0)
+	hi, lo := bits.Mul64(uint64(periodUS-min(back, periodUS)), uint64(limit))
 	rem, _ := bits.Div64(hi, lo, uint64(periodUS))
-	return Window{Limit: limit, Remaining: int64(rem), Reset: time.Duration(back) * time.Microsecond}
+	reset := time.Duration(min(back, int64(1<<63-1)/1000)) * time.Microsecond // no overflow
+	return Window{Limit: limit, Remaining: int64(rem), Reset: reset}
 }

@@ -28,3 +28,29 @@ func TestUpgradeLiftsTheRateLimitOnTheNextRequest(t *testing.T) {
 	}
 	h.heldIsZero()
 }
+
+// The same through two instances sharing Redis: the upgrade recorded at
+// one applies to the next request at the other.
+func TestTwoInstancesUpgradeLiftsTheRateLimit(t *testing.T) {
+	sh := openShared(t)
+	now := frozenClock()
+	h := newHarness(t, harnessOpts{
+		models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok"}},
+		plan:    domain.PlanStarter,
+		store:   sh.stores[0], ledger: sh.ledgers[0], limiter: sh.limiters[0],
+		cfg: Config{Now: now},
+	})
+	in := h.addInstance(sh.stores[1], sh.ledgers[1], sh.limiters[1], Config{Now: now})
+	counts := burst(t, []string{h.http.URL}, h.key, chatBody("test/openai", 0, false), 11)
+	if counts[200] != 10 || counts[429] != 1 {
+		t.Fatalf("statuses %v: want 10 × 200 and 1 × 429", counts)
+	}
+	h.changePlan(domain.PlanChanged{Plan: domain.PlanBusiness})
+	in.catchUp()
+	status, hdr, b, err := postTo(in.http.URL, h.key, chatBody("test/openai", 0, false))
+	if err != nil || status != 200 || hdr.Get("X-Ratelimit-Limit-Requests") != "100" || hdr.Get("X-Ratelimit-Remaining-Requests") != "89" {
+		t.Fatalf("after the upgrade: %d limit %q remaining %q: %s %v", status, hdr.Get("X-Ratelimit-Limit-Requests"), hdr.Get("X-Ratelimit-Remaining-Requests"), b, err)
+	}
+	h.waitHeldZero()
+}

@@ -13,9 +13,13 @@
 // iff the TAT after admission lies at most one minute ahead of now. So on
 // Starter (10 RPM) ten requests may come at once, the 11th is refused with
 // Retry-After = 6s, and capacity comes back smoothly, one request every 6s.
-// Why GCRA rather than a sliding window: two integers of state per key (no
-// per-request log), O(1) per call, Retry-After and reset fall out exactly,
-// and a plan change needs no migration. redis_rate itself does not fit
+// Why GCRA rather than a sliding window: a few integers of state per key
+// (no per-request log), O(1) per call, Retry-After and reset fall out
+// exactly, and a plan change only rescales the backlog: each TAT is kept
+// with the limit it was taken under, and a request under another limit
+// first counts the same units at the new rate, so a change applies to the
+// very next request (an upgrade is not refused for a backlog taken at the
+// old rate, a downgrade not admitted past the new limit). redis_rate itself does not fit
 // because a request must take one request AND its estimated tokens, or
 // neither: one Lua script checks both dimensions and commits both or none.
 //

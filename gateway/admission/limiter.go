@@ -64,8 +64,35 @@ func gcraCost(n, limit int64) int64 {
 	return int64(q)
 }
 
-// gcraState is one key's theoretical arrival times, in Unix microseconds.
-type gcraState struct{ req, tok int64 }
+// gcraState is one key's theoretical arrival times, in Unix microseconds,
+// and the limits they were taken under (0: none yet).
+type gcraState struct{ req, tok, rpm, tpm int64 }
+
+// rescale re-expresses a backlog taken at limit from per minute as the same
+// number of units at limit to, so that a plan or limit change counts what
+// was used at the new rate from the next request on (floor, like gcraCost;
+// Lua computes the same).
+func rescale(tat, now, from, to int64) int64 {
+	if from <= 0 || to <= 0 || from == to || tat <= now {
+		return tat
+	}
+	hi, lo := bits.Mul64(uint64(tat-now), uint64(from))
+	if hi >= uint64(to) {
+		return now + maxCostUS
+	}
+	q, _ := bits.Div64(hi, lo, uint64(to))
+	return now + min(int64(q), maxCostUS)
+}
+
+// limits moves the state to l, rescaling each limited dimension's backlog.
+func (s *gcraState) limits(l Limits, now int64) {
+	if l.RPM > 0 {
+		s.req, s.rpm = rescale(s.req, now, s.rpm, l.RPM), l.RPM
+	}
+	if l.TPM > 0 {
+		s.tok, s.tpm = rescale(s.tok, now, s.tpm, l.TPM), l.TPM
+	}
+}
 
 // Outcome codes shared with the Lua script.
 const (
@@ -78,6 +105,7 @@ const (
 // admit applies the admission rule to s and returns the outcome code, the
 // wait in µs, and each dimension's backlog (TAT − now) after the decision.
 func (s *gcraState) admit(l Limits, est, now int64) (out int, wait, backR, backT int64) {
+	s.limits(l, now)
 	tr, tt := max(s.req, now), max(s.tok, now)
 	nr, nt := tr, tt
 	okR, okT, tooLarge := true, true, false
@@ -117,6 +145,7 @@ func (s *gcraState) settle(tpm, est, actual, now int64) {
 	if tpm <= 0 || est == actual {
 		return
 	}
+	s.tok, s.tpm = rescale(s.tok, now, s.tpm, tpm), tpm
 	t := max(s.tok, now)
 	if actual > est {
 		t += gcraCost(actual-est, tpm)
@@ -147,13 +176,16 @@ func decision(l Limits, out int, wait, backR, backT int64) Decision {
 	return d
 }
 
-// window: remaining = floor((period − backlog)·limit/period).
+// window: remaining = floor((period − backlog)·limit/period), at least 0;
+// the reset is the whole backlog, which a request that used more tokens
+// than its estimate (or a lower limit) can take past a minute.
 func window(limit, back int64) Window {
 	if limit <= 0 {
 		return Window{}
 	}
-	back = min(max(back, 0), periodUS)
-	hi, lo := bits.Mul64(uint64(periodUS-back), uint64(limit))
+	back = max(back, 0)
+	hi, lo := bits.Mul64(uint64(periodUS-min(back, periodUS)), uint64(limit))
 	rem, _ := bits.Div64(hi, lo, uint64(periodUS))
-	return Window{Limit: limit, Remaining: int64(rem), Reset: time.Duration(back) * time.Microsecond}
+	reset := time.Duration(min(back, int64(1<<63-1)/1000)) * time.Microsecond // no overflow
+	return Window{Limit: limit, Remaining: int64(rem), Reset: reset}
 }

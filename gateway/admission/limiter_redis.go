@@ -30,8 +30,15 @@ local function cost(n, limit)
   if n <= 0 or limit <= 0 then return 0 end
   return math.min(math.floor(n * P / limit), 1125899906842624)
 end
-local function save(tr, tt, now)
-  redis.call('HSET', KEYS[1], 'r', string.format('%d', tr), 't', string.format('%d', tt))
+-- rescale mirrors rescale in limiter.go: a backlog taken at limit from,
+-- counted at limit to.
+local function rescale(tat, now, from, to)
+  if from <= 0 or to <= 0 or from == to or tat <= now then return tat end
+  return now + math.min(math.floor((tat - now) * from / to), 1125899906842624)
+end
+local function save(tr, tt, rpm, tpm, now)
+  redis.call('HSET', KEYS[1], 'r', string.format('%d', tr), 't', string.format('%d', tt),
+    'rl', string.format('%d', rpm), 'tl', string.format('%d', tpm))
   local ttl = math.max(tr, tt) - now
   redis.call('PEXPIRE', KEYS[1], math.floor(ttl / 1000) + 1000)
 end
@@ -39,9 +46,12 @@ end
 
 var admitScript = redis.NewScript(luaGCRA + `
 local now, rpm, tpm, est = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local v = redis.call('HMGET', KEYS[1], 'r', 't')
-local tr = math.max(tonumber(v[1]) or 0, now)
-local tt = math.max(tonumber(v[2]) or 0, now)
+local v = redis.call('HMGET', KEYS[1], 'r', 't', 'rl', 'tl')
+local rl, tl = tonumber(v[3]) or 0, tonumber(v[4]) or 0
+local tr, tt = tonumber(v[1]) or 0, tonumber(v[2]) or 0
+if rpm > 0 then tr = rescale(tr, now, rl, rpm); rl = rpm end
+if tpm > 0 then tt = rescale(tt, now, tl, tpm); tl = tpm end
+tr, tt = math.max(tr, now), math.max(tt, now)
 local nr, nt = tr, tt
 local okR, okT, tooLarge, wait = true, true, false, 0
 if rpm > 0 then
@@ -56,7 +66,7 @@ if tpm > 0 then
   end
 end
 if okR and okT then
-  save(nr, nt, now)
+  save(nr, nt, rl, tl, now)
   return {0, 0, nr - now, nt - now}
 end
 local out = 2
@@ -66,12 +76,12 @@ return {out, wait, tr - now, tt - now}
 
 var settleScript = redis.NewScript(luaGCRA + `
 local now, tpm, est, actual = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local v = redis.call('HMGET', KEYS[1], 'r', 't')
-local tr = tonumber(v[1]) or 0
-local tt = math.max(tonumber(v[2]) or 0, now)
+local v = redis.call('HMGET', KEYS[1], 'r', 't', 'rl', 'tl')
+local tr, rl = tonumber(v[1]) or 0, tonumber(v[3]) or 0
+local tt = math.max(rescale(tonumber(v[2]) or 0, now, tonumber(v[4]) or 0, tpm), now)
 if actual > est then tt = tt + cost(actual - est, tpm)
 else tt = math.max(tt - cost(est - actual, tpm), now) end
-save(tr, tt, now)
+save(tr, tt, rl, tpm, now)
 return 1
 `)
 

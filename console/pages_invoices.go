@@ -625,10 +625,12 @@ func (s *server) rangeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	period := strings.TrimSpace(c.FormValue("period"))
-	prefix := strings.ToUpper(strings.TrimSpace(c.FormValue("prefix")))
-	from, err1 := strconv.ParseInt(strings.TrimSpace(c.FormValue("from")), 10, 64)
-	to, err2 := strconv.ParseInt(strings.TrimSpace(c.FormValue("to")), 10, 64)
+	period := formNumber(c, "period")
+	// A Chinese input method types the 字軌 and numbers full width (ＡＢ,
+	// １２３４５０００): they are the same letters and digits.
+	prefix := strings.ToUpper(formNumber(c, "prefix"))
+	from, err1 := strconv.ParseInt(formNumber(c, "from"), 10, 64)
+	to, err2 := strconv.ParseInt(formNumber(c, "to"), 10, 64)
 	if err1 != nil || err2 != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "from and to must be eight-digit numbers")
 	}

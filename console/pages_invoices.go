@@ -300,12 +300,18 @@ func (s *server) invoicesPage(c echo.Context) error {
 	if err != nil {
 		return invoicingError(err)
 	}
+	// The close form offers the month shown only once it has ended in
+	// Taipei; before then (the current month, shown by default) the close
+	// is refused, so it offers the last month that has ended.
+	thisMonth, _ := invoicing.ParseMonth(projections.MonthOf(now))
+	lastEnded := thisMonth.AddDate(0, -1, 0).Format("2006-01")
+	closeMonth := min(month, lastEnded)
 	rows, l := invoiceList.apply(c, rows)
 	var reconL *List
 	recon.Rows, reconL = reconList.apply(c, recon.Rows)
 	data := map[string]any{
 		"List": l, "ReconList": reconL,
-		"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
+		"Month": month, "CloseMonth": closeMonth, "LastEnded": lastEnded, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
 		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing, "FilingMore": filingMore,
 		"Recon": recon, "Messages": invoicing.Messages,
 		"Outbox": s.deps.TurnkeyDir != "", "CanAct": principal(c).Role == auth.Finance,

@@ -593,12 +593,14 @@ func (s *server) closeForm(c echo.Context) error {
 		return err
 	}
 	var notInvoiced *invoicing.NotInvoicedError
+	partly := 0 // invoices a close stopped midway (its range ran out) issued
 	err = s.actOnce(c, func() (string, string, error) {
-		_, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{})
+		rep, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{})
 		if errors.As(err, &notInvoiced) {
 			return "", "", err
 		}
 		if err != nil {
+			partly = len(rep.Issued)
 			return "", "", invoicingError(err)
 		}
 		return "/console/invoices?month=" + url.QueryEscape(month), "close.ok", nil
@@ -606,7 +608,29 @@ func (s *server) closeForm(c echo.Context) error {
 	if notInvoiced != nil {
 		return s.notInvoicedPage(c, notInvoiced)
 	}
+	if err != nil && partly > 0 {
+		return s.closePartlyPage(c, month, partly, err)
+	}
 	return err
+}
+
+// closePartlyPage answers a close that issued some invoices and then
+// stopped (the period's numbers ran out): the generic "nothing was
+// changed" would be untrue. Sent again once a range is added, the close
+// issues the rest.
+func (s *server) closePartlyPage(c echo.Context, month string, issued int, cause error) error {
+	p := s.newPage(c, "title.error", nil)
+	code := http.StatusConflict
+	var he *echo.HTTPError
+	if errors.As(cause, &he) {
+		code = he.Code
+	}
+	p.Subtitle = fmt.Sprint(code)
+	text := template.HTMLEscapeString(tr(p.Lang, "close.partly"))
+	text = strings.NewReplacer("{1}", "<bdi>"+template.HTMLEscapeString(month)+"</bdi>",
+		"{2}", strconv.Itoa(issued)).Replace(text)
+	p.Error = template.HTML(text)
+	return s.render(c, code, "error", p)
 }
 
 // notInvoicedPage lists the accounts a close could not invoice, each with

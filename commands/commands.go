@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
@@ -362,7 +363,9 @@ func (h *Handler) checkTopUp(ctx context.Context, t domain.CreditsToppedUp) (dom
 		return t, invalid("method must be %s, %s or %s", domain.MethodCard, domain.MethodBankTransfer, domain.MethodAdjustment)
 	}
 	var err error
-	if t.Reference, err = plainText("a top-up's reference", t.Reference, maxReference); err != nil {
+	// A reference typed in full width (ＴＸ－００１, from a Chinese input
+	// method) is the same transfer as TX-001, as the console reads it.
+	if t.Reference, err = plainText("a top-up's reference", width.Narrow.String(t.Reference), maxReference); err != nil {
 		return t, err
 	}
 	if t.Reference == "" {
@@ -393,7 +396,7 @@ func (h *Handler) recordedTopUp(ctx context.Context, t domain.CreditsToppedUp) (
 		return false, last, err
 	}
 	for _, e := range evs {
-		if prev, ok := e.(*domain.CreditsToppedUp); ok && prev.Reference == t.Reference {
+		if prev, ok := e.(*domain.CreditsToppedUp); ok && width.Narrow.String(prev.Reference) == t.Reference {
 			if prev.Amount.Equal(t.Amount) && prev.Method == t.Method {
 				return true, last, nil
 			}

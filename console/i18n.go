@@ -234,6 +234,7 @@ var messages = map[string][2]string{
 	"close.hint":             {"為月結帳戶開立該月及先前未開立用量之發票。", "Issues the month's invoices of postpaid accounts, and supplementary ones for usage not yet invoiced."},
 	"close.run":              {"月結開立發票", "Close the month"},
 	"close.ok":               {"已完成月結。", "Month closed."},
+	"close.partly":           {"{1} 月結已開立 {2} 張發票後停止，其餘尚未開立（多半是本期字軌號碼已用完）：新增字軌後再月結 {1} 一次即可補開。", "The close of {1} issued {2} invoices and then stopped before the rest (most often the period's number range ran out): add a range and close {1} again to issue them."},
 	"close.notinvoiced.one":  {"{1} 月結已開立其他帳戶的發票；下列 1 個帳戶未開立發票，修正後再月結 {1} 一次即可補開：", "The close of {1} issued every other invoice; 1 account has no invoice. Fix it and close {1} again to issue it:"},
 	"close.notinvoiced":      {"{1} 月結已開立其他帳戶的發票；下列 {2} 個帳戶未開立發票，修正後再月結 {1} 一次即可補開：", "The close of {1} issued every other invoice; {2} accounts have no invoice. Fix them and close {1} again to issue theirs:"},
 	"outbox.hint":            {"讀取 Turnkey 上傳結果，並將待上傳之 MIG 檔案寫入 Turnkey 資料夾。", "Reads Turnkey's results and writes the pending MIG files to the Turnkey folder."},

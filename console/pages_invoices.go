@@ -300,12 +300,18 @@ func (s *server) invoicesPage(c echo.Context) error {
 	if err != nil {
 		return invoicingError(err)
 	}
+	// The close form offers the month shown only once it has ended in
+	// Taipei; before then (the current month, shown by default) the close
+	// is refused, so it offers the last month that has ended.
+	thisMonth, _ := invoicing.ParseMonth(projections.MonthOf(now))
+	lastEnded := thisMonth.AddDate(0, -1, 0).Format("2006-01")
+	closeMonth := min(month, lastEnded)
 	rows, l := invoiceList.apply(c, rows)
 	var reconL *List
 	recon.Rows, reconL = reconList.apply(c, recon.Rows)
 	data := map[string]any{
 		"List": l, "ReconList": reconL,
-		"Month": month, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
+		"Month": month, "CloseMonth": closeMonth, "LastEnded": lastEnded, "Months": months, "Invoices": rows, "Totals": cur, "Ranges": ranges,
 		"Period": period.String(), "NextPeriod": period.Next().String(), "ExportPeriods": exportPeriods, "Filing": filing, "FilingMore": filingMore,
 		"Recon": recon, "Messages": invoicing.Messages,
 		"Outbox": s.deps.TurnkeyDir != "", "CanAct": principal(c).Role == auth.Finance,
@@ -587,12 +593,14 @@ func (s *server) closeForm(c echo.Context) error {
 		return err
 	}
 	var notInvoiced *invoicing.NotInvoicedError
+	partly := 0 // invoices a close stopped midway (its range ran out) issued
 	err = s.actOnce(c, func() (string, string, error) {
-		_, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{})
+		rep, err := f.Close(c.Request().Context(), month, invoicing.CloseOptions{})
 		if errors.As(err, &notInvoiced) {
 			return "", "", err
 		}
 		if err != nil {
+			partly = len(rep.Issued)
 			return "", "", invoicingError(err)
 		}
 		return "/console/invoices?month=" + url.QueryEscape(month), "close.ok", nil
@@ -600,7 +608,29 @@ func (s *server) closeForm(c echo.Context) error {
 	if notInvoiced != nil {
 		return s.notInvoicedPage(c, notInvoiced)
 	}
+	if err != nil && partly > 0 {
+		return s.closePartlyPage(c, month, partly, err)
+	}
 	return err
+}
+
+// closePartlyPage answers a close that issued some invoices and then
+// stopped (the period's numbers ran out): the generic "nothing was
+// changed" would be untrue. Sent again once a range is added, the close
+// issues the rest.
+func (s *server) closePartlyPage(c echo.Context, month string, issued int, cause error) error {
+	p := s.newPage(c, "title.error", nil)
+	code := http.StatusConflict
+	var he *echo.HTTPError
+	if errors.As(cause, &he) {
+		code = he.Code
+	}
+	p.Subtitle = fmt.Sprint(code)
+	text := template.HTMLEscapeString(tr(p.Lang, "close.partly"))
+	text = strings.NewReplacer("{1}", "<bdi>"+template.HTMLEscapeString(month)+"</bdi>",
+		"{2}", strconv.Itoa(issued)).Replace(text)
+	p.Error = template.HTML(text)
+	return s.render(c, code, "error", p)
 }
 
 // notInvoicedPage lists the accounts a close could not invoice, each with
@@ -625,10 +655,12 @@ func (s *server) rangeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	period := strings.TrimSpace(c.FormValue("period"))
-	prefix := strings.ToUpper(strings.TrimSpace(c.FormValue("prefix")))
-	from, err1 := strconv.ParseInt(strings.TrimSpace(c.FormValue("from")), 10, 64)
-	to, err2 := strconv.ParseInt(strings.TrimSpace(c.FormValue("to")), 10, 64)
+	period := formNumber(c, "period")
+	// A Chinese input method types the 字軌 and numbers full width (ＡＢ,
+	// １２３４５０００): they are the same letters and digits.
+	prefix := strings.ToUpper(formNumber(c, "prefix"))
+	from, err1 := strconv.ParseInt(formNumber(c, "from"), 10, 64)
+	to, err2 := strconv.ParseInt(formNumber(c, "to"), 10, 64)
 	if err1 != nil || err2 != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "from and to must be eight-digit numbers")
 	}

@@ -118,8 +118,8 @@ func (d doc) lines(s string, w, size float64) []string {
 			if width+cw > limit && len(line) > 0 && !closing(c) {
 				cut := len(line)
 				if latinWord(c) {
-					if sp := lastSpace(line); sp > 0 {
-						cut = sp
+					if st := latinRunStart(line); st > 0 {
+						cut = st
 					}
 				}
 				out = append(out, strings.TrimRight(string(line[:cut]), " "))
@@ -140,13 +140,20 @@ func closing(c rune) bool {
 	return strings.ContainsRune("，。、；：？！）」』】〉》,.;:?!)]}%", c)
 }
 
-func lastSpace(rs []rune) int {
-	for i := len(rs) - 1; i > 0; i-- {
-		if rs[i] == ' ' {
-			return i
-		}
+// latinRunStart is where the Latin word or figure ending rs starts (after
+// a space or a CJK character), so that a line breaks before it rather than
+// inside it: 新臺幣105,000 must not print as 105, and 000. Closing
+// punctuation at its start stays on the line before. It is 0 when the
+// whole line is one word, which then breaks at the margin.
+func latinRunStart(rs []rune) int {
+	i := len(rs)
+	for i > 0 && latinWord(rs[i-1]) {
+		i--
 	}
-	return -1
+	for i > 0 && i < len(rs) && closing(rs[i]) {
+		i++
+	}
+	return i
 }
 
 // column is one column of a table.

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/routefree/routefree/invoicing"
 )
 
 // An allowance on a monthly invoice takes the amount off what the invoice
@@ -16,14 +14,7 @@ import (
 func TestAnAllowanceOnAMonthlyInvoiceSaysToCreditTheBalance(t *testing.T) {
 	e := newEnv(t, false)
 	e.febUsage("acct_gw", "補償測試股份有限公司", "1000")
-	svc := e.deps.Invoices.(*invoicing.Service)
-	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 12345000, 12345099); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Close(e.ctx, "2026-02", invoicing.CloseOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	e.sync()
+	e.closeFebruary()
 	number := onlyInvoice(t, e.ledger(), "acct_gw").Number
 	b := e.browser()
 	csrf := b.signIn(e.finance)

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/routefree/routefree/invoicing"
 )
 
 // Credit given to a postpaid account whose monthly invoice is still owed
@@ -19,14 +17,7 @@ import (
 func TestCreditOnAnInvoiceStillOwedNamesTheAllowanceInTheConsole(t *testing.T) {
 	e := newEnv(t, false)
 	e.febUsage("acct_gw", "補償測試股份有限公司", "1000")
-	svc := e.deps.Invoices.(*invoicing.Service)
-	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 12345000, 12345099); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Close(e.ctx, "2026-02", invoicing.CloseOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	e.sync()
+	svc := e.closeFebruary()
 	number := onlyInvoice(t, e.ledger(), "acct_gw").Number
 
 	b := e.browser()

@@ -11,7 +11,6 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
-	"github.com/routefree/routefree/invoicing"
 )
 
 // formFields are the hidden fields of the page's form that posts to action.
@@ -107,14 +106,7 @@ func countEvents(e *env, typ string) int {
 func TestAllowanceFormSentTwiceIssuesOnce(t *testing.T) {
 	e := newEnv(t, false)
 	e.febUsage("acct_twice", "重送測試股份有限公司", "2100")
-	svc := e.deps.Invoices.(*invoicing.Service)
-	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 12345000, 12345099); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Close(e.ctx, "2026-02", invoicing.CloseOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	e.sync()
+	e.closeFebruary()
 	number := onlyInvoice(t, e.ledger(), "acct_twice").Number
 	b := e.browser()
 	csrf := b.signIn(e.finance)

@@ -13,6 +13,21 @@ import (
 	"github.com/routefree/routefree/invoicing"
 )
 
+// closeFebruary invoices February's usage with a March range of 字軌 AB
+// and returns the invoicing service.
+func (e *env) closeFebruary() *invoicing.Service {
+	e.t.Helper()
+	svc := e.deps.Invoices.(*invoicing.Service)
+	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 12345000, 12345099); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := svc.Close(e.ctx, "2026-02", invoicing.CloseOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+	e.sync()
+	return svc
+}
+
 // returnedHeldBy gives acct money returned for an allowance on usage it had
 // paid: billed NT$1,000 for February, paid, allowed NT$300 and credited
 // NT$300 (docs/invoicing-ledger.md) on its invoice number.
@@ -43,14 +58,7 @@ func TestAMoveToPrepaidSaysItInvoicesTheMoneyReturned(t *testing.T) {
 	e := newEnv(t, false)
 	e.febUsage("acct_form", "退款測試股份有限公司", "1000")
 	e.febUsage("acct_api", "退款介面測試有限公司", "1000")
-	svc := e.deps.Invoices.(*invoicing.Service)
-	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 12345000, 12345099); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Close(e.ctx, "2026-02", invoicing.CloseOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	e.sync()
+	svc := e.closeFebruary()
 	e.returnedHeldBy(svc, "acct_form", onlyInvoice(t, e.ledger(), "acct_form").Number)
 	e.returnedHeldBy(svc, "acct_api", onlyInvoice(t, e.ledger(), "acct_api").Number)
 
@@ -143,14 +151,7 @@ func TestAMoveToPrepaidSaysItInvoicesTheMoneyReturned(t *testing.T) {
 func TestAPlanChangeConfirmedForOtherMoneyReturnedAsksAgain(t *testing.T) {
 	e := newEnv(t, false)
 	e.febUsage("acct_moved", "退款變動股份有限公司", "1000")
-	svc := e.deps.Invoices.(*invoicing.Service)
-	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 12345000, 12345099); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Close(e.ctx, "2026-02", invoicing.CloseOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	e.sync()
+	svc := e.closeFebruary()
 	number := onlyInvoice(t, e.ledger(), "acct_moved").Number
 	e.returnedHeldBy(svc, "acct_moved", number)
 

@@ -14,8 +14,10 @@ import (
 )
 
 // samlStartedAt starts a SAML sign-in at base as a browser reaching the
-// console over HTTPS (through its proxy) would, and returns the form the
-// IdP posts back and the cookies the start set.
+// console over HTTPS through its proxy would (the header is dropped unless
+// the env trusts the proxy), and returns the form the IdP posts back
+// (SAMLResponse and RelayState), read from its auto-posting page, and the
+// cookies the start set.
 func samlStartedAt(t *testing.T, base string, idp *testIdP) (url.Values, []*http.Cookie) {
 	t.Helper()
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -26,11 +28,12 @@ func samlStartedAt(t *testing.T, base string, idp *testIdP) (url.Values, []*http
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("start: %d", resp.StatusCode)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, idp.srv.URL+"/sso?SAMLRequest=") || !strings.Contains(loc, "Signature=") {
+		t.Fatalf("start: %d %s", resp.StatusCode, loc)
 	}
 	cookies := resp.Cookies()
-	resp, err = http.Get(resp.Header.Get("Location"))
+	resp, err = http.Get(loc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +44,9 @@ func samlStartedAt(t *testing.T, base string, idp *testIdP) (url.Values, []*http
 		if in["name"] == "SAMLResponse" || in["name"] == "RelayState" {
 			fields.Set(in["name"], in["value"])
 		}
+	}
+	if fields.Get("SAMLResponse") == "" || fields.Get("RelayState") == "" {
+		t.Fatalf("the IdP's form carries no response:\n%s", form)
 	}
 	return fields, cookies
 }

@@ -336,31 +336,7 @@ func TestSAMLACSRefusesForgeries(t *testing.T) {
 // posts back (SAMLResponse and RelayState), read from its auto-posting page.
 func samlResponse(t *testing.T, base string, idp *testIdP) url.Values {
 	t.Helper()
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.Get(base + "/console/sso/saml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(loc, idp.srv.URL+"/sso?SAMLRequest=") || !strings.Contains(loc, "Signature=") {
-		t.Fatalf("start: %d %s", resp.StatusCode, loc)
-	}
-	resp, err = http.Get(loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	form, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	fields := url.Values{}
-	for _, in := range elements(t, string(form), "input", "name") {
-		if in["name"] == "SAMLResponse" || in["name"] == "RelayState" {
-			fields.Set(in["name"], in["value"])
-		}
-	}
-	if fields.Get("SAMLResponse") == "" || fields.Get("RelayState") == "" {
-		t.Fatalf("the IdP's form carries no response:\n%s", form)
-	}
+	fields, _ := samlStartedAt(t, base, idp)
 	return fields
 }
 

@@ -376,13 +376,19 @@ func missingWords(was, now string) []string {
 	for _, w := range strings.Fields(now) {
 		have[word(w)]++
 	}
+	// pdftotext gives a line of Chinese as one "word": a line the layout
+	// now wraps elsewhere is still printed when its characters run on in
+	// the text with the line breaks taken out.
+	flat := strings.Join(strings.Fields(now), "")
 	var miss []string
 	for _, w := range strings.Fields(was) {
-		if w = word(w); have[w] == 0 {
-			miss = append(miss, w)
+		if n := word(w); have[n] > 0 {
+			have[n]--
 			continue
 		}
-		have[w]--
+		if !strings.Contains(flat, w) {
+			miss = append(miss, word(w))
+		}
 	}
 	return miss
 }

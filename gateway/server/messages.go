@@ -118,13 +118,7 @@ func (s *Server) messages(c echo.Context) error {
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
 	model := catalogModel(s.deps.Router.Catalog(), mr.Model)
-	native := false
-	if m, ok := variantOf(s.deps.Router.Catalog(), model); ok {
-		for _, u := range m.Upstreams {
-			native = native || u.Kind == providers.KindAnthropic
-		}
-	}
-	chatBody, err := mr.chatBody(model, native)
+	chatBody, err := mr.chatBody(model, s.native(model))
 	if err != nil {
 		known.refuse(apiErr(http.StatusBadRequest, "invalid_request", "", nil))
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
@@ -145,6 +139,21 @@ func (s *Server) messages(c echo.Context) error {
 		s.cfg.Logger.Error("messages request failed", "err", err)
 		return writeMsgError(c, http.StatusInternalServerError, "internal error")
 	})
+}
+
+// native reports a model with an Anthropic upstream, which gets the
+// client's own body: blocks only Anthropic reads are not refused for it.
+func (s *Server) native(model string) bool {
+	m, ok := variantOf(s.deps.Router.Catalog(), model)
+	if !ok {
+		return false
+	}
+	for _, u := range m.Upstreams {
+		if u.Kind == providers.KindAnthropic {
+			return true
+		}
+	}
+	return false
 }
 
 // countTokens answers POST /api/v1/messages/count_tokens with the offline
@@ -201,8 +210,12 @@ func (s *Server) countTokens(c echo.Context) error {
 	if !k.key.Allows(m.ID) {
 		return writeMsgAPIError(c, apiErr(http.StatusForbidden, "model_not_allowed", "this key may not use "+m.ID, map[string]any{"model": m.ID, "param": "model"}))
 	}
-	// A body the count cannot read is refused before it takes anything
-	// from the key's limit, as other calls' refusals are.
+	// A body the count cannot read, or one /messages would refuse for this
+	// model, is refused before it takes anything from the key's limit, as
+	// other calls' refusals are.
+	if _, err := mr.chatMessages(s.native(model)); err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
+	}
 	text, n, err := mr.countInput()
 	if err != nil {
 		return writeMsgError(c, http.StatusBadRequest, err.Error())

@@ -287,24 +287,9 @@ func blocksText(raw json.RawMessage) (string, error) {
 // their result blocks — is left out of the translation instead of refused:
 // the translation then serves only the other upstreams of a failover.
 func (r *msgRequest) chatBody(model string, native bool) ([]byte, error) {
-	var msgs []chat.Message
-	system, err := blocksText(r.System)
+	msgs, err := r.chatMessages(native)
 	if err != nil {
-		return nil, invalidf("system: must be a string or an array of text blocks")
-	}
-	if system != "" {
-		msgs = append(msgs, chat.Message{Role: chat.RoleSystem, Content: chat.TextContent(system)})
-	}
-	for i, turn := range r.Messages {
-		bs, err := blocks(turn.Content)
-		if err != nil {
-			return nil, invalidf("messages.%d.content: must be a string or an array of content blocks", i)
-		}
-		converted, err := chatTurn(turn.Role, bs, native)
-		if err != nil {
-			return nil, invalidf("messages.%d.content: %v", i, err)
-		}
-		msgs = append(msgs, converted...)
+		return nil, err
 	}
 	out := map[string]any{"model": model, "messages": msgs, "max_tokens": *r.MaxTokens}
 	if len(r.Tools) > 0 {
@@ -381,6 +366,32 @@ func (r *msgRequest) chatBody(model string, native bool) ([]byte, error) {
 		out["stream_options"] = map[string]any{"include_usage": true}
 	}
 	return json.Marshal(out)
+}
+
+// chatMessages translates the system and the turns into chat messages,
+// refusing a content block the model's upstreams cannot take: /messages
+// and count_tokens refuse the same blocks with the same message.
+func (r *msgRequest) chatMessages(native bool) ([]chat.Message, error) {
+	var msgs []chat.Message
+	system, err := blocksText(r.System)
+	if err != nil {
+		return nil, invalidf("system: must be a string or an array of text blocks")
+	}
+	if system != "" {
+		msgs = append(msgs, chat.Message{Role: chat.RoleSystem, Content: chat.TextContent(system)})
+	}
+	for i, turn := range r.Messages {
+		bs, err := blocks(turn.Content)
+		if err != nil {
+			return nil, invalidf("messages.%d.content: must be a string or an array of content blocks", i)
+		}
+		converted, err := chatTurn(turn.Role, bs, native)
+		if err != nil {
+			return nil, invalidf("messages.%d.content: %v", i, err)
+		}
+		msgs = append(msgs, converted...)
+	}
+	return msgs, nil
 }
 
 // chatTurn converts one Messages turn. Tool results become tool messages,

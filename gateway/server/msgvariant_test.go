@@ -92,3 +92,40 @@ func TestCountTokensRefusalTakesNoRequestFromTheLimit(t *testing.T) {
 		t.Fatalf("after the refusals: %d (remaining %q) %s", resp.StatusCode, resp.Header.Get("X-Ratelimit-Remaining-Requests"), b)
 	}
 }
+
+// count_tokens counted content blocks that /messages refuses for a model
+// with no Anthropic upstream (a server tool's blocks, a block type of no
+// API, an image without its source, a tool call in the user's turn): a client sizing a request got a count
+// for one it could not send. It now refuses them with /messages' own
+// answer, and counts them where /messages takes them (an Anthropic
+// upstream gets the body as sent).
+func TestCountTokensRefusesWhatMessagesRefusesInContentBlocks(t *testing.T) {
+	h := msgHarness(t, harnessOpts{plan: domain.PlanEnterprise})
+	turns := []string{
+		`{"role":"user","content":[{"type":"video","text":"x"}]}`,
+		`{"role":"user","content":"news?"},{"role":"assistant","content":[{"type":"server_tool_use","id":"srvtoolu_1","name":"web_search","input":{"query":"news"}}]}`,
+		`{"role":"user","content":"news?"},{"role":"assistant","content":[{"type":"web_search_tool_result","tool_use_id":"srvtoolu_1","content":[{"type":"web_search_result","url":"https://example.com","title":"t","encrypted_content":"e"}]}]}`,
+		`{"role":"user","content":[{"type":"image"}]}`,
+		`{"role":"user","content":[{"type":"tool_use","id":"toolu_1","name":"f","input":{}}]}`,
+	}
+	for i, turn := range turns {
+		body := `{"model":"openai/gpt-4.1","max_tokens":10,"messages":[` + turn + `]}`
+		mresp, mb := h.postMessages("", h.key, body)
+		if mresp.StatusCode != 400 || !strings.Contains(string(mb), "messages.") {
+			t.Fatalf("body %d: /messages answered %d %s", i, mresp.StatusCode, mb)
+		}
+		resp, cb := h.postMessages("/count_tokens", h.key, body)
+		if resp.StatusCode != 400 || string(cb) != string(mb) {
+			t.Errorf("body %d: count_tokens answered %d %s, /messages %d %s", i, resp.StatusCode, cb, mresp.StatusCode, mb)
+		}
+	}
+	// Refused before anything reaches an upstream.
+	if n := len(h.fakes["openai"].Received()); n != 0 {
+		t.Fatalf("the upstream got %d requests", n)
+	}
+	// An Anthropic upstream takes a server tool's blocks: counted there.
+	body := `{"model":"anthropic/claude-sonnet-4.6","messages":[` + turns[1] + `]}`
+	if resp, b := h.postMessages("/count_tokens", h.key, body); resp.StatusCode != 200 || !strings.Contains(string(b), "input_tokens") {
+		t.Fatalf("count_tokens, Anthropic upstream: %d %s", resp.StatusCode, b)
+	}
+}

@@ -101,8 +101,36 @@ func parseEmbedInput(raw json.RawMessage) (*providers.EmbedRequest, error) {
 		if len(t) == 0 {
 			return nil, fmt.Errorf("input[%d] is an empty token array", i)
 		}
+		if err := checkTokenIDs(i, t); err != nil {
+			return nil, err
+		}
 	}
 	return &r, nil
+}
+
+// maxTokenID is the largest token ID taken: tokenizers number their tokens
+// from 0 in 32 bits, and upstreams refuse the rest only after the hold.
+const maxTokenID = math.MaxInt32
+
+// badInputError is an input that cannot be embedded, by its index in the
+// answer's data.
+type badInputError struct {
+	index int
+	msg   string
+}
+
+func (e *badInputError) Error() string { return e.msg }
+
+// checkTokenIDs refuses input i's token array when an ID is negative or
+// past maxTokenID.
+func checkTokenIDs(i int, ids []int) error {
+	for j, id := range ids {
+		if id < 0 || id > maxTokenID {
+			return &badInputError{index: i, msg: fmt.Sprintf(
+				"input[%d]: token ID %d at position %d is invalid; token IDs are whole numbers from 0 to %d", i, id, j, maxTokenID)}
+		}
+	}
+	return nil
 }
 
 func (s *Server) embeddings(c echo.Context) error { return s.serveCall(c, (*call).embed) }
@@ -130,7 +158,12 @@ func (k *call) embed() error {
 	}
 	in, err := parseEmbedInput(er.Input)
 	if err != nil {
-		return apiErr(http.StatusBadRequest, "invalid_request", err.Error(), map[string]any{"param": "input"})
+		meta := map[string]any{"param": "input"}
+		var bad *badInputError
+		if errors.As(err, &bad) {
+			meta["index"] = bad.index
+		}
+		return apiErr(http.StatusBadRequest, "invalid_request", err.Error(), meta)
 	}
 	switch er.EncodingFormat {
 	case "", "float", "base64":

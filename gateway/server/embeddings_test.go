@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 	"github.com/routefree/routefree/gateway/tokens"
 )
@@ -302,5 +303,48 @@ func TestGenerationContentIsNeverStored(t *testing.T) {
 	}
 	if code, _ := h.getJSON("/api/v1/generation/content?id=gen-1", ""); code != http.StatusUnauthorized {
 		t.Fatalf("without a key: %d", code)
+	}
+}
+
+// Token arrays with negative token IDs, or IDs past what any tokenizer
+// numbers (2³¹ − 1), went upstream as sent, and the upstream's refusal came
+// back after a credit hold. They are refused first with a 400 that names
+// the input (its index in the answer's data), billed nothing and recorded
+// as a refused body.
+func TestEmbeddingsRefuseInvalidTokenIDsNamingTheInput(t *testing.T) {
+	h := embedHarness(t, harnessOpts{})
+	cases := []struct {
+		input, message string
+		index          float64
+	}{
+		{`[5,-1,7]`, "input[0]: token ID -1 at position 1 is invalid; token IDs are whole numbers from 0 to 2147483647", 0},
+		{`[[1,2],[3,4],[0,-9]]`, "input[2]: token ID -9 at position 1 is invalid; token IDs are whole numbers from 0 to 2147483647", 2},
+		{`[[1],[2147483648]]`, "input[1]: token ID 2147483648 at position 0 is invalid; token IDs are whole numbers from 0 to 2147483647", 1},
+	}
+	for i, c := range cases {
+		resp, b := h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":` + c.input + `}`)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("%s: status %d: %s", c.input, resp.StatusCode, b)
+		}
+		e := decodeError(t, b)
+		if e.Error.Code != 400 || e.Error.Message != c.message || e.Error.Metadata["param"] != "input" || e.Error.Metadata["index"] != c.index {
+			t.Fatalf("%s: error %s", c.input, b)
+		}
+		f := h.waitFailed(i + 1)
+		if last := f[len(f)-1]; last.Status != http.StatusBadRequest || last.Outcome != domain.OutcomeRejected || last.KeyID != h.keyID {
+			t.Fatalf("%s: recorded as %+v", c.input, last)
+		}
+	}
+	if n := len(h.fakes["openai"].Received()); n != 0 {
+		t.Fatalf("the upstream got %d requests", n)
+	}
+	if c := h.completed(); len(c) != 0 {
+		t.Fatalf("refused requests billed: %+v", c)
+	}
+	h.heldIsZero()
+	// The largest ID and zero still go through.
+	resp, b := h.postEmbeddings(`{"model":"openai/text-embedding-3-small","input":[[0,2147483647]]}`)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 }

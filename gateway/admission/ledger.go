@@ -32,7 +32,8 @@ const (
 // applied yet, Available = Balance + CreditLimit − Held (before this hold).
 // For Cause "key_spend_limit" they are the key's: Balance = KeyLimit −
 // KeySpent, Held = the key's holds + unapplied costs, Available = Balance −
-// Held. Required is the amount asked for.
+// Held. Required is the amount asked for. The ledger counts in whole
+// micro-NTD (holds rounded up); a refusal's Available is exact.
 type HoldResult struct {
 	OK                                 bool
 	Cause                              string
@@ -187,11 +188,16 @@ func (in holdInput) decide(held, keyHeld, settled, keySettled int64) (out int, h
 
 func holdResult(out int, v AccountView, amount decimal.Decimal, h, avail int64) HoldResult {
 	r := HoldResult{OK: out == holdOK, Balance: v.Balance, Held: fromMicro(h), Available: fromMicro(avail), Required: amount}
+	// A refusal's figures reach the client beside the exact balance: its
+	// Available is exact too (the ledger decided on whole micro-NTD), so
+	// that the figures add up to the last digit.
 	switch out {
 	case holdCredits:
 		r.Cause = CauseCredits
+		r.Available = v.Balance.Add(decimal.Max(v.CreditLimit, decimal.Zero)).Sub(r.Held)
 	case holdKey:
 		r.Cause, r.Balance = CauseKeySpendLimit, v.KeyLimit.Sub(v.KeySpent)
+		r.Available = r.Balance.Sub(r.Held)
 	}
 	return r
 }

@@ -251,3 +251,60 @@ func TestPostpaidRunsToItsCreditLimitAndNoFurther(t *testing.T) {
 	}
 	h.waitHeldZero()
 }
+
+// The 402's amounts came in two precisions: balance and required exact, as
+// /credits and /key give amounts, but available cut to the hold ledger's
+// six decimals, so that it was not balance + credit_limit − held. Every
+// amount is now exact, and they add up to the last digit.
+func Test402AmountsAreExactAndAddUp(t *testing.T) {
+	// A first request costs (7 × 0.123456789 + 1 × 20) / 1e6 =
+	// 0.000020864197523, fifteen decimals; a later one with max_tokens n
+	// may cost (10 × 0.123456789 + n × 20) / 1e6.
+	opts := func(credit string) harnessOpts {
+		return harnessOpts{
+			models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+			scripts: map[string]providertest.Script{"openai": {Text: "ok", Usage: providertest.Usage{Prompt: 7, Completion: 1}}},
+			prices:  map[string]domain.ModelPrice{"test/openai": price("0.123456789", "20", "0", "")},
+			credit:  credit,
+		}
+	}
+	exact := func(t *testing.T, meta map[string]any, want map[string]string) {
+		t.Helper()
+		for k, w := range want {
+			if meta[k] != w {
+				t.Errorf("metadata.%s = %v, want %q (%v)", k, meta[k], w, meta)
+			}
+		}
+	}
+	t.Run("credits", func(t *testing.T) {
+		h := newHarness(t, opts("0.03"))
+		if resp, b := h.post(chatBody("test/openai", 1000, false)); resp.StatusCode != 200 {
+			t.Fatalf("first request: %d %s", resp.StatusCode, b)
+		}
+		h.catchUp()
+		meta := read402(t, h, h.key, chatBody("test/openai", 2000, false))
+		exact(t, meta, map[string]string{"cause": "credits", "balance": "0.029979135802477", "credit_limit": "0",
+			"held": "0", "available": "0.029979135802477", "required": "0.04000123456789"})
+		sum := dec(meta["balance"].(string)).Add(dec(meta["credit_limit"].(string))).Sub(dec(meta["held"].(string)))
+		if !sum.Equal(dec(meta["available"].(string))) {
+			t.Fatalf("balance + credit_limit − held = %s, available %v", sum, meta["available"])
+		}
+	})
+	t.Run("key spend limit", func(t *testing.T) {
+		h := newHarness(t, opts("1000"))
+		_, secret, err := h.cmds.IssueKey(context.Background(), domain.KeyIssued{AccountID: h.account, Name: "capped",
+			SpendLimit: dec("0.05"), SpendPeriod: "daily"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.catchUp()
+		if resp, b := h.postKey(secret, chatBody("test/openai", 1000, false)); resp.StatusCode != 200 {
+			t.Fatalf("first request: %d %s", resp.StatusCode, b)
+		}
+		h.catchUp()
+		// The key's figures: 0.05 − 0.000020864197523 left.
+		meta := read402(t, h, secret, chatBody("test/openai", 3000, false))
+		exact(t, meta, map[string]string{"cause": "key_spend_limit", "balance": "0.049979135802477",
+			"held": "0", "available": "0.049979135802477", "required": "0.06000123456789"})
+	})
+}

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,6 +93,7 @@ func Parse(body []byte) (*Request, error) {
 			err = decodeMessages(v, &r.Messages)
 		case "tools":
 			err = fastjson.Unmarshal(v, &r.Tools)
+			r.rewriteTools = bytes.Contains(v, eagerInputStreaming)
 		case "tool_choice":
 			if firstByte(v) != 'n' {
 				r.ToolChoice = new(ToolChoice)

@@ -69,6 +69,8 @@ type Request struct {
 	// rewrite: the messages carry fields that OpenAI-shaped upstreams do
 	// not take, so they are re-emitted without them (see openAIMessages).
 	rewrite bool
+	// rewriteTools: the tools do, likewise (see openAITools).
+	rewriteTools bool
 }
 
 // MaxOutputTokens returns max_completion_tokens, else max_tokens, else def.
@@ -193,6 +195,11 @@ type InputAudio struct {
 type Tool struct {
 	Type     string   `json:"type"` // "function"
 	Function Function `json:"function"`
+	// EagerInputStreaming is Anthropic's fine-grained tool streaming (the
+	// tool's input streamed unbuffered), which OpenRouter takes on a tool:
+	// Anthropic upstreams get it, OpenAI-shaped ones never (see
+	// openAITools).
+	EagerInputStreaming *bool `json:"eager_input_streaming,omitempty"`
 }
 
 // Function declares a callable function; Parameters is a JSON Schema.

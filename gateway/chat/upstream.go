@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"unicode/utf8"
@@ -87,6 +88,12 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 				return nil, err
 			}
 		}
+		if k == "tools" && r.rewriteTools {
+			var err error
+			if v, err = openAITools(v); err != nil {
+				return nil, err
+			}
+		}
 		b = append(b, ',')
 		b = AppendString(b, k)
 		b = append(b, ':')
@@ -144,6 +151,42 @@ func openAIMessages(v RawJSON) (RawJSON, error) {
 			b = append(b, m...)
 			continue
 		}
+		enc, err := json.Marshal(o)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, enc...)
+	}
+	return append(b, ']'), nil
+}
+
+// eagerInputStreaming is the tool member only Anthropic takes.
+var eagerInputStreaming = []byte(`"eager_input_streaming"`)
+
+// openAITools re-emits the tools array without Anthropic's
+// eager_input_streaming, which the AI SDK's OpenRouter provider sends on a
+// tool and OpenAI's API refuses as an unknown parameter, as it refuses
+// OpenRouter's other own options. Every other tool is copied as received.
+func openAITools(v RawJSON) (RawJSON, error) {
+	var tools []RawJSON
+	if err := fastjson.Unmarshal(v, &tools); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(v))
+	b = append(b, '[')
+	for i, t := range tools {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if firstByte(t) != '{' || !bytes.Contains(t, eagerInputStreaming) {
+			b = append(b, t...)
+			continue
+		}
+		var o map[string]RawJSON
+		if err := fastjson.Unmarshal(t, &o); err != nil {
+			return nil, err
+		}
+		delete(o, "eager_input_streaming")
 		enc, err := json.Marshal(o)
 		if err != nil {
 			return nil, err

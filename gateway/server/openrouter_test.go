@@ -418,3 +418,47 @@ func TestUpstreamRefusals(t *testing.T) {
 		t.Fatalf("upstream 401: %d %s", resp.StatusCode, b)
 	}
 }
+
+// The AI SDK's OpenRouter provider sends Anthropic's eager_input_streaming
+// (fine-grained tool streaming) on a tool. It went to OpenAI as sent, and
+// OpenAI's API refuses a tool member it does not know (400); Claude never
+// got it. It now reaches Anthropic upstreams only.
+func TestEagerInputStreamingReachesClaudeOnly(t *testing.T) {
+	h := newHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{
+			"test/openai":    {{fake: "openai", kind: "openai"}},
+			"test/compat":    {{fake: "compat", kind: "openai"}},
+			"test/anthropic": {{fake: "anthropic", kind: "anthropic"}},
+			"test/gemini":    {{fake: "gemini", kind: "gemini"}},
+		},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Strict: true}},
+	})
+	tools := `"tools":[{"type":"function","function":{"name":"write_file","description":"Write a file","parameters":{"type":"object","properties":{"path":{"type":"string"}}}},"eager_input_streaming":true}]`
+	for _, model := range []string{"test/openai", "test/compat", "test/anthropic", "test/gemini"} {
+		for _, stream := range []string{"", `"stream":true,`} {
+			resp, b := h.post(`{"model":"` + model + `",` + stream + tools + `,"messages":[{"role":"user","content":"write it"}]}`)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s: %d %s", model, stream, resp.StatusCode, b)
+			}
+			m := wire(t, h.fakes[strings.TrimPrefix(model, "test/")].Last())
+			switch model {
+			case "test/anthropic":
+				want(t, m, "tools.0.name", "write_file")
+				want(t, m, "tools.0.eager_input_streaming", "true")
+			case "test/gemini":
+				want(t, m, "tools.0.functionDeclarations.0.name", "write_file")
+				absent(t, m, "tools.0.functionDeclarations.0.eager_input_streaming")
+			default:
+				want(t, m, "tools.0.function.name", "write_file")
+				want(t, m, "tools.0.function.parameters.properties.path.type", "string")
+				absent(t, m, "tools.0.eager_input_streaming")
+			}
+		}
+	}
+	// false is Anthropic's default, sent as the client asked.
+	resp, b := h.post(`{"model":"test/anthropic",` + strings.Replace(tools, "true", "false", 1) + `,"messages":[{"role":"user","content":"write it"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("false: %d %s", resp.StatusCode, b)
+	}
+	want(t, wire(t, h.fakes["anthropic"].Last()), "tools.0.eager_input_streaming", "false")
+}

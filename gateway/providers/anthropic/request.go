@@ -86,6 +86,9 @@ type tool struct {
 	// Strict is strict tool use: the model's input to the tool is
 	// constrained to InputSchema, as structured outputs constrain answers.
 	Strict bool `json:"strict,omitempty"`
+	// EagerInputStreaming is fine-grained tool streaming: the tool's input
+	// streams as written, without buffering until each key is complete.
+	EagerInputStreaming *bool `json:"eager_input_streaming,omitempty"`
 }
 
 type toolChoice struct {
@@ -199,7 +202,7 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		if len(schema) == 0 || firstByte(schema) != '{' {
 			schema = json.RawMessage(`{"type":"object","properties":{}}`)
 		}
-		tl := tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema}
+		tl := tool{Name: t.Function.Name, Description: t.Function.Description, InputSchema: schema, EagerInputStreaming: t.EagerInputStreaming}
 		// A function declared strict is Anthropic's strict tool use on the
 		// models with structured outputs, when its schema fits the subset
 		// they compile; otherwise it goes as before, unconstrained.

@@ -245,5 +245,37 @@ func strictOpenAI(body []byte) string {
 			return "Additional properties are not allowed ('name' was unexpected) - 'messages." + strconv.Itoa(i) + "'"
 		}
 	}
+	return strictTools(top["tools"])
+}
+
+// openAIToolFields are the members OpenAI's API takes on a tool and on its
+// function.
+var (
+	openAIToolFields     = map[string]bool{"type": true, "function": true}
+	openAIFunctionFields = map[string]bool{"name": true, "description": true, "parameters": true, "strict": true}
+)
+
+// strictTools returns OpenAI's complaint about a member of a tool or of its
+// function that its schema lacks (Anthropic's eager_input_streaming), or "".
+func strictTools(raw json.RawMessage) string {
+	var tools []map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &tools)
+	unknown := func(param string) string {
+		return "Invalid '" + param[:strings.LastIndexByte(param, '.')] + "': Unknown parameter: '" + param + "'."
+	}
+	for i, t := range tools {
+		for k := range t {
+			if !openAIToolFields[k] {
+				return unknown("tools[" + strconv.Itoa(i) + "]." + k)
+			}
+		}
+		var fn map[string]json.RawMessage
+		_ = json.Unmarshal(t["function"], &fn)
+		for k := range fn {
+			if !openAIFunctionFields[k] {
+				return unknown("tools[" + strconv.Itoa(i) + "].function." + k)
+			}
+		}
+	}
 	return ""
 }

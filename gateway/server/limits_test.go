@@ -1,8 +1,10 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,5 +193,40 @@ func TestWaitingTheResetHeaderIsEnough(t *testing.T) {
 	resp, b = h.post(whole)
 	if resp.StatusCode != 200 {
 		t.Fatalf("after waiting the %s the header said: %d %s", reset, resp.StatusCode, b)
+	}
+}
+
+// A stream's tokens beyond its estimate count from when its usage is known,
+// its end: a stream longer than a minute leaves them in the current window,
+// not in a minute already past.
+func TestLongStreamTokensCountWhenItEnds(t *testing.T) {
+	clock := &testClock{at: time.Now()}
+	h := newHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "one two three four", Chunks: 4, ChunkDelay: 200 * time.Millisecond,
+			Usage: providertest.Usage{Prompt: 10, Completion: 890}}},
+		plan: domain.PlanEnterprise,
+		cfg:  Config{Now: clock.Now},
+	})
+	h.changePlan(domain.PlanChanged{Plan: domain.PlanEnterprise, RPM: 1000, TPM: 1000})
+	resp, r := openStream(t, h.http.URL, h.key, chatBody("test/openai", 0, true))
+	if got := headerInt(t, resp, "X-Ratelimit-Remaining-Tokens"); got != 1000-hiTokens {
+		t.Fatalf("stream: remaining tokens %d, want %d", got, 1000-hiTokens)
+	}
+	// The stream runs on for a minute and a half before its usage comes.
+	clock.add(90 * time.Second)
+	rest, _ := io.ReadAll(r)
+	resp.Body.Close()
+	if !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
+		t.Fatalf("stream did not complete: %q", rest)
+	}
+	// Its 900 tokens less the estimate of 2 taken at its start are in this
+	// minute, beside the next request's own estimate.
+	resp, b := h.post(chatBody("test/openai", 0, false))
+	if resp.StatusCode != 200 {
+		t.Fatalf("after the stream: %d %s", resp.StatusCode, b)
+	}
+	if got, want := headerInt(t, resp, "X-Ratelimit-Remaining-Tokens"), int64(1000-(900-hiTokens)-hiTokens); got != want {
+		t.Fatalf("after the stream: remaining tokens %d, want %d", got, want)
 	}
 }

@@ -128,7 +128,7 @@ func TestTwoInstancesShareLimitsAndCredit(t *testing.T) {
 	body := metricsText(t, a.base)
 	for _, want := range []string{"routefree_event_append_seconds_count{result=\"ok\"}", "routefree_eventstore_commits_total",
 		`status="402"}`, `routefree_rejections_total{cause="rpm",status="429"}`,
-		`routefree_projection_lag_events{projection="balances"}`, `routefree_projection_lag_events{projection="invoicing"}`, `routefree_breaker_state{model="routefree/echo",provider="fake"} 0`,
+		`routefree_projection_lag_events{projection="balances"}`, `routefree_projection_lag_events{projection="invoicing"}`, `routefree_breaker_state{model="routefree/echo",provider="fake",upstream="0"} 0`,
 		"routefree_active_holds 0", "routefree_redis_up 1", "routefree_event_store_up 1", "routefree_ready 1", "go_goroutines", "process_resident_memory_bytes"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -251,7 +252,7 @@ func (in *instance) refreshBreakers(now time.Time) {
 			case router.Open:
 				v = 2
 			}
-			in.metrics.Breaker.WithLabelValues(t.Provider, id).Set(v)
+			in.metrics.Breaker.WithLabelValues(t.Provider, id, strconv.Itoa(t.Index)).Set(v)
 		}
 	}
 }

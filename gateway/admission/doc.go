@@ -27,8 +27,9 @@
 // far past year 2200); the increment for n units is floor(n·60s/limit),
 // the same integer formula in Go and in Lua, so both implementations give
 // identical decisions. TPM admits on the estimate; Settle then moves the
-// token TAT by (actual − estimate): more tokens push it forward (later
-// requests wait longer), fewer give the difference back.
+// token TAT by (actual − estimate) from the moment the usage is known (a
+// stream's end): more tokens push it forward (later requests wait longer),
+// fewer give the difference back.
 //
 // Key names given to the limiter and ledger are key IDs, never API key
 // secrets (they end up in Redis key names).

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -8,8 +9,8 @@ import (
 
 // SetHeaders writes the x-ratelimit-* headers of every limited dimension
 // and, when the request was refused, Retry-After in whole seconds (rounded
-// up, at least 1). Resets are printed the way OpenAI does: "17ms" below a
-// second, else a Go duration in whole seconds ("6s", "1m0s").
+// up, at least 1). Resets are printed the way OpenAI does, rounded up:
+// "17ms" below a second, else a Go duration in whole seconds ("6s", "1m0s").
 func (d Decision) SetHeaders(h http.Header) {
 	// Every request answers these: the keys are written canonical and the
 	// six values share one backing array, rather than a slice each.
@@ -40,13 +41,27 @@ var (
 
 // RetryAfterSeconds rounds a wait up to whole seconds, at least 1.
 func RetryAfterSeconds(w time.Duration) int64 {
-	s := int64((w + time.Second - 1) / time.Second)
-	return max(s, 1)
+	return max(int64(ceilTo(w, time.Second)/time.Second), 1)
 }
 
+// formatReset rounds up, to the millisecond below a second and to the
+// second above: a client that waits what it reads must find the window
+// back, so the header never says less than the real wait.
 func formatReset(d time.Duration) string {
-	if d < time.Second {
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
+	if ms := ceilTo(d, time.Millisecond); ms < time.Second {
+		return strconv.FormatInt(ms.Milliseconds(), 10) + "ms"
 	}
-	return d.Round(time.Second).String()
+	return ceilTo(d, time.Second).String()
+}
+
+// ceilTo rounds d up to a multiple of unit (0 and less read as 0).
+func ceilTo(d, unit time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	q := d.Truncate(unit)
+	if q < d && q <= math.MaxInt64-unit {
+		q += unit
+	}
+	return q
 }

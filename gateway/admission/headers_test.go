@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestSetHeaders(t *testing.T) {
 		"x-ratelimit-reset-requests":     "1m0s",
 		"x-ratelimit-limit-tokens":       "100000",
 		"x-ratelimit-remaining-tokens":   "87660",
-		"x-ratelimit-reset-tokens":       "7s",
+		"x-ratelimit-reset-tokens":       "8s", // 12340 tokens' 7.404 s, rounded up
 		"retry-after":                    "6",
 	}
 	for k, v := range want {
@@ -40,8 +41,14 @@ func TestSetHeaders(t *testing.T) {
 	if got := formatReset(600 * time.Millisecond); got != "600ms" {
 		t.Errorf("sub-second reset %q", got)
 	}
-	if got := formatReset(time.Second); got != "1s" { // a whole second reads as seconds
-		t.Errorf("one-second reset %q", got)
+	// Rounded up, never down: a client that waits what it reads finds the
+	// window back. A whole second reads as seconds.
+	for d, s := range map[time.Duration]string{0: "0ms", 1: "1ms", 600*time.Millisecond + 1: "601ms",
+		999*time.Millisecond + 500*time.Microsecond: "1s", time.Second: "1s", 7400 * time.Millisecond: "8s",
+		time.Minute + time.Microsecond: "1m1s", math.MaxInt64: "2562047h47m16s" /* no wrap-around */} {
+		if got := formatReset(d); got != s {
+			t.Errorf("formatReset(%v) = %q, want %q", d, got, s)
+		}
 	}
 	for w, s := range map[time.Duration]int64{0: 1, time.Millisecond: 1, time.Second: 1, 5001 * time.Millisecond: 6} {
 		if got := RetryAfterSeconds(w); got != s {

@@ -31,7 +31,9 @@ type Decision struct {
 type RateLimiter interface {
 	// Admit takes 1 request and estTokens only if both fit.
 	Admit(ctx context.Context, key string, l Limits, estTokens int64, now time.Time) (Decision, error)
-	// Settle corrects the key's token count from estTokens to actualTokens.
+	// Settle corrects the key's token count from estTokens to actualTokens
+	// at now, the moment the usage is known (a long stream's end, not its
+	// start, so that the tokens count in the current window).
 	Settle(ctx context.Context, key string, l Limits, estTokens, actualTokens int64, now time.Time) error
 }
 

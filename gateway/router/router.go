@@ -27,6 +27,9 @@ type Target struct {
 	Policy *catalog.DataPolicy
 	// Params are the request parameters the upstream takes.
 	Params []string
+	// Index is the upstream's position in its model's catalog upstreams:
+	// what names it where its key may not be shown (metrics labels).
+	Index int
 	// latency is the smoothed time to first byte in nanoseconds, 0 until
 	// the first answer: what sort "latency" and "throughput" order by.
 	latency atomic.Int64
@@ -86,7 +89,7 @@ func New(cat *catalog.Catalog, o Options) *Router {
 	// limited apart, and one's 429s must not keep the other out.
 	breakers := map[string]*Breaker{}
 	for _, m := range cat.Models {
-		for _, u := range m.Upstreams {
+		for i, u := range m.Upstreams {
 			base := strings.TrimRight(catalog.Expand(u.BaseURL, o.Getenv), "/")
 			// A key read from a file or a secret often ends in a line
 			// break; no key has spaces around it, and a line break would
@@ -107,7 +110,7 @@ func New(cat *catalog.Catalog, o Options) *Router {
 				params = m.SupportedParameters
 			}
 			r.targets[m.ID] = append(r.targets[m.ID], &Target{Provider: u.Provider, Kind: u.Kind, BaseURL: base, Model: u.Model, APIKey: key, Breaker: b,
-				Region: catalog.Expand(u.Region, o.Getenv), Policy: u.DataPolicy, Params: params})
+				Region: catalog.Expand(u.Region, o.Getenv), Policy: u.DataPolicy, Params: params, Index: i})
 		}
 	}
 	return r

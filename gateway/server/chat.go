@@ -1047,7 +1047,9 @@ func (k *call) complete(u domain.Usage, cost decimal.Decimal, outcome, finish st
 		k.s.deps.Metrics.ActiveHolds.Dec()
 	}
 	if k.admitted {
-		_ = k.s.deps.Limiter.Settle(bg, k.key.ID, k.key.Limits, k.est.tpm, u.Total(), k.start)
+		// The correction counts now, when the usage is known: at the start
+		// of a stream longer than a minute it would fall in a past window.
+		_ = k.s.deps.Limiter.Settle(bg, k.key.ID, k.key.Limits, k.est.tpm, u.Total(), k.s.cfg.Now())
 		k.admitted = false
 	}
 	return nil
@@ -1133,7 +1135,7 @@ func (k *call) cleanup() {
 		k.s.deps.Metrics.ActiveHolds.Dec()
 	}
 	if k.admitted {
-		_ = k.s.deps.Limiter.Settle(bg, k.key.ID, k.key.Limits, k.est.tpm, 0, k.start)
+		_ = k.s.deps.Limiter.Settle(bg, k.key.ID, k.key.Limits, k.est.tpm, 0, k.s.cfg.Now())
 		k.admitted = false
 	}
 	if p != nil {

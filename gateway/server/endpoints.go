@@ -75,23 +75,20 @@ func (s *Server) modelEndpoints(c echo.Context) error {
 }
 
 // endpointsOf lists a model's configured upstreams in routing order, each
-// with its price, context, region, data policy and breaker status.
+// with its price, context, region, data policy, parameters and breaker
+// status: each entry is read from its own router target, which was built
+// from its own catalog upstream.
 func (s *Server) endpointsOf(m *catalog.Model, price domain.ModelPrice) []Endpoint {
 	targets, _ := s.deps.Router.Targets(m.ID)
-	tools := false
-	for _, p := range m.SupportedParameters {
-		tools = tools || p == "tools"
-	}
 	now := s.cfg.Now()
 	eps := make([]Endpoint, 0, len(targets))
-	used := make([]bool, len(m.Upstreams))
 	for _, t := range targets {
-		u := upstreamOf(m, t, used)
-		ep := Endpoint{Name: u.Provider + " | " + m.ID, ModelID: m.ID, ModelName: m.Name, ContextLength: m.ContextLength,
-			Pricing: pricing(price), ProviderName: u.Provider, Tag: u.Provider, MaxCompletionTokens: m.MaxOutput,
-			MaxPromptTokens: m.ContextLength, SupportedParameters: nonNil(m.SupportedParameters),
+		tools := slices.Contains(t.Params, "tools")
+		ep := Endpoint{Name: t.Provider + " | " + m.ID, ModelID: m.ID, ModelName: m.Name, ContextLength: m.ContextLength,
+			Pricing: pricing(price), ProviderName: t.Provider, Tag: t.Provider, MaxCompletionTokens: m.MaxOutput,
+			MaxPromptTokens: m.ContextLength, SupportedParameters: nonNil(t.Params),
 			SupportsToolChoice: ToolChoice{Auto: tools, Function: tools, None: tools, Required: tools},
-			DataPolicy:         u.DataPolicy, Breaker: t.Breaker.State(now)}
+			DataPolicy:         t.Policy, Breaker: t.Breaker.State(now)}
 		if r := t.Region; r != "" {
 			ep.Region = &r
 		}
@@ -126,18 +123,6 @@ func (s *Server) zdrEndpoints(c echo.Context) error {
 		}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
-}
-
-// upstreamOf finds the catalog entry a router target was built from: the
-// first unused upstream with the same provider and upstream model.
-func upstreamOf(m *catalog.Model, t *router.Target, used []bool) catalog.Upstream {
-	for i, u := range m.Upstreams {
-		if !used[i] && u.Provider == t.Provider && u.Model == t.Model {
-			used[i] = true
-			return u
-		}
-	}
-	return catalog.Upstream{Provider: t.Provider, Kind: t.Kind, Model: t.Model}
 }
 
 // modelsCount serves GET /api/v1/models/count: how many models /models lists.

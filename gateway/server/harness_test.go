@@ -61,6 +61,7 @@ type upstreamSpec struct {
 	policy  *catalog.DataPolicy
 	params  []string // the upstream's supported parameters
 	model   string   // the upstream's name for the model; default "up-" + fake
+	unset   bool     // its key variable is not set: the upstream is not configured
 }
 
 type harnessOpts struct {
@@ -129,7 +130,9 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 				base = h.fakes[u.fake].BaseURL
 			}
 			keyEnv := fmt.Sprintf("KEY_%d_%s", i, strings.ToUpper(u.fake))
-			env[keyEnv] = "upstream-secret"
+			if !u.unset {
+				env[keyEnv] = "upstream-secret"
+			}
 			name := u.model
 			if name == "" {
 				name = "up-" + u.fake

@@ -1,9 +1,12 @@
 package server
 
 import (
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/providers/providertest"
@@ -151,5 +154,79 @@ func TestTPMCountsActualUsage(t *testing.T) {
 	check429(t, resp, b, "tpm", 14)
 	if headerInt(t, resp, "X-Ratelimit-Remaining-Tokens") != 0 {
 		t.Fatalf("remaining tokens %s", resp.Header.Get("X-Ratelimit-Remaining-Tokens"))
+	}
+}
+
+// A key refused for tokens that waits what X-Ratelimit-Reset-Tokens says
+// (or Retry-After) is admitted: the headers round the wait up, never down.
+func TestWaitingTheResetHeaderIsEnough(t *testing.T) {
+	clock := &testClock{at: time.Now()}
+	h := newHarness(t, harnessOpts{
+		models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Usage: providertest.Usage{Prompt: 10, Completion: 1114}}},
+		plan:    domain.PlanEnterprise,
+		cfg:     Config{Now: clock.Now},
+	})
+	h.changePlan(domain.PlanChanged{Plan: domain.PlanEnterprise, RPM: 1000, TPM: 1000})
+	// The first request uses 1124 tokens: 1124 × 60 ms = 67.44 s of backlog.
+	resp, b := h.post(chatBody("test/openai", 0, false))
+	if resp.StatusCode != 200 {
+		t.Fatalf("first: %d %s", resp.StatusCode, b)
+	}
+	// One estimated at the whole minute's 1000 tokens (998 + 2) fits only
+	// once the backlog is gone, 67.44 s on.
+	whole := chatBody("test/openai", 998, false)
+	resp, b = h.post(whole)
+	check429(t, resp, b, "tpm", 68)
+	if got := resp.Header.Get("X-Ratelimit-Reset-Tokens"); got != "1m8s" {
+		t.Fatalf("X-Ratelimit-Reset-Tokens %q, want 1m8s", got)
+	}
+	// One request of 1000 a minute: 60 ms, under a second, in milliseconds.
+	if got := resp.Header.Get("X-Ratelimit-Reset-Requests"); got != "60ms" {
+		t.Fatalf("X-Ratelimit-Reset-Requests %q, want 60ms", got)
+	}
+	reset, err := time.ParseDuration(resp.Header.Get("X-Ratelimit-Reset-Tokens"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.add(reset)
+	resp, b = h.post(whole)
+	if resp.StatusCode != 200 {
+		t.Fatalf("after waiting the %s the header said: %d %s", reset, resp.StatusCode, b)
+	}
+}
+
+// A stream's tokens beyond its estimate count from when its usage is known,
+// its end: a stream longer than a minute leaves them in the current window,
+// not in a minute already past.
+func TestLongStreamTokensCountWhenItEnds(t *testing.T) {
+	clock := &testClock{at: time.Now()}
+	h := newHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "one two three four", Chunks: 4, ChunkDelay: 200 * time.Millisecond,
+			Usage: providertest.Usage{Prompt: 10, Completion: 890}}},
+		plan: domain.PlanEnterprise,
+		cfg:  Config{Now: clock.Now},
+	})
+	h.changePlan(domain.PlanChanged{Plan: domain.PlanEnterprise, RPM: 1000, TPM: 1000})
+	resp, r := openStream(t, h.http.URL, h.key, chatBody("test/openai", 0, true))
+	if got := headerInt(t, resp, "X-Ratelimit-Remaining-Tokens"); got != 1000-hiTokens {
+		t.Fatalf("stream: remaining tokens %d, want %d", got, 1000-hiTokens)
+	}
+	// The stream runs on for a minute and a half before its usage comes.
+	clock.add(90 * time.Second)
+	rest, _ := io.ReadAll(r)
+	resp.Body.Close()
+	if !strings.HasSuffix(string(rest), "data: [DONE]\n\n") {
+		t.Fatalf("stream did not complete: %q", rest)
+	}
+	// Its 900 tokens less the estimate of 2 taken at its start are in this
+	// minute, beside the next request's own estimate.
+	resp, b := h.post(chatBody("test/openai", 0, false))
+	if resp.StatusCode != 200 {
+		t.Fatalf("after the stream: %d %s", resp.StatusCode, b)
+	}
+	if got, want := headerInt(t, resp, "X-Ratelimit-Remaining-Tokens"), int64(1000-(900-hiTokens)-hiTokens); got != want {
+		t.Fatalf("after the stream: remaining tokens %d, want %d", got, want)
 	}
 }

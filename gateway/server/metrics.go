@@ -14,7 +14,7 @@ type Metrics struct {
 	Failovers     *prometheus.CounterVec   // model
 	Rejections    *prometheus.CounterVec   // status (402, 429, …), cause
 	ActiveHolds   prometheus.Gauge
-	Breaker       *prometheus.GaugeVec // provider, model: 0 closed, 1 half-open, 2 open
+	Breaker       *prometheus.GaugeVec // provider, model, upstream (catalog index): 0 closed, 1 half-open, 2 open
 }
 
 // NewMetrics registers the series on reg (nil: a private registry).
@@ -39,7 +39,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		ActiveHolds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "routefree_active_holds",
 			Help: "Credit holds of requests in flight on this instance."}),
 		Breaker: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "routefree_breaker_state",
-			Help: "Upstream circuit breaker: 0 closed, 1 half-open, 2 open."}, []string{"provider", "model"}),
+			Help: "Upstream circuit breaker: 0 closed, 1 half-open, 2 open. upstream is its position in the model's catalog upstreams."},
+			// Breakers are per upstream key: the position, never the key,
+			// gives each its own series.
+			[]string{"provider", "model", "upstream"}),
 	}
 	reg.MustRegister(m.Requests, m.Latency, m.TTFB, m.UpstreamFails, m.Failovers, m.Rejections, m.ActiveHolds, m.Breaker)
 	return m

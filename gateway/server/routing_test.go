@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -615,5 +616,49 @@ func (h *harness) observe(ttfb map[string]time.Duration) {
 		if d, ok := ttfb[tg.Provider]; ok {
 			tg.Observe(d)
 		}
+	}
+}
+
+// Each entry of a model's endpoints listing describes its own upstream: an
+// upstream without its key, listed first for the same provider and model,
+// lends the configured one neither its data policy nor its parameters, and
+// each shows the parameters it takes rather than the model's.
+func TestEndpointsDescribeTheirOwnUpstream(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{
+		"test/routed": {
+			{fake: "openai", kind: "openai", unset: true, policy: &catalog.DataPolicy{Training: true, Retention: true}, params: []string{"tools"}},
+			{fake: "openai", kind: "openai", policy: &catalog.DataPolicy{}, params: []string{"max_tokens", "temperature"}},
+			{fake: "backup", kind: "openai", policy: &catalog.DataPolicy{Retention: true}, params: []string{"max_tokens", "tool_choice", "tools"}},
+		},
+	}})
+	code, b := h.rawGet("/api/v1/models/test/routed/endpoints", "")
+	var r struct {
+		Data struct {
+			Endpoints []Endpoint `json:"endpoints"`
+		} `json:"data"`
+	}
+	if code != http.StatusOK || json.Unmarshal([]byte(b), &r) != nil {
+		t.Fatalf("endpoints: %d %s", code, b)
+	}
+	type view struct {
+		provider   string
+		policy     catalog.DataPolicy
+		params     string
+		toolChoice bool
+	}
+	want := []view{
+		{"openai", catalog.DataPolicy{}, "max_tokens,temperature", false},
+		{"backup", catalog.DataPolicy{Retention: true}, "max_tokens,tool_choice,tools", true},
+	}
+	var got []view
+	for _, ep := range r.Data.Endpoints {
+		if ep.DataPolicy == nil {
+			t.Fatalf("%s: no data policy: %s", ep.ProviderName, b)
+		}
+		tc := ep.SupportsToolChoice
+		got = append(got, view{ep.ProviderName, *ep.DataPolicy, strings.Join(ep.SupportedParameters, ","), tc.Auto && tc.Function && tc.None && tc.Required})
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("endpoints %+v, want %+v", got, want)
 	}
 }

@@ -180,6 +180,7 @@ func cmdEventsBackup(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := sqliteStoreExists(c.sqlitePath()); err != nil {
 		return err
 	}
+	c.makeDataPrivate()
 	// A copy a killed backup left is as large as the history: a disk that
 	// took one may not take two.
 	stale, err := sqlite.RemoveStalePartials(*out)

@@ -57,6 +57,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopMem()
 	keepMemoryLimit(memCtx)
 	log := newLogger(stderr, c.LogLevel)
+	c.log = log
 	for _, w := range c.secretFileWarnings() {
 		log.Warn(w)
 	}

@@ -29,7 +29,10 @@ import (
 func TestBootstrapDemoStoppedMidwayIsCompletedOnRestart(t *testing.T) {
 	env := baseEnv(fakeUpstream(t, providertest.Script{Text: "demo"}))
 	halfway := 0
-	for round, after := range []time.Duration{0, 0, 0, 0, 0, 100 * time.Microsecond, 300 * time.Microsecond, time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond} {
+	for round, after := range []time.Duration{
+		0, 0, 0, 0, 0, 0, 0, 0, 50 * time.Microsecond, 100 * time.Microsecond, 300 * time.Microsecond,
+		time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond,
+	} {
 		dir := filepath.Join(t.TempDir(), "data")
 		p, _ := launchServe(t, env, "--data-dir", dir, "--bootstrap-demo")
 		waitForDemoAccount(t, filepath.Join(dir, "events.db"))

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -102,5 +104,89 @@ func TestEventsBackupOnAFullDiskLeavesNothing(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("events backup said:\n%s", said)
+	}
+}
+
+// TestEventsBackupRemovesTheCopyAKilledOneLeft: the copy a killed backup
+// left beside --out (a whole history's size, at times) is removed by the
+// next backup to that --out, which says so; the copy of a backup still
+// running to the same --out (here stopped with SIGSTOP, as a slow disk
+// would hold it) is left to it.
+func TestEventsBackupRemovesTheCopyAKilledOneLeft(t *testing.T) {
+	env := baseEnv("http://127.0.0.1:1/v1")
+	dir := t.TempDir()
+	runCLI(t, env, "events", "generate", "--events", "150000", "--data-dir", dir)
+	outDir := t.TempDir()
+	out := filepath.Join(outDir, "routefree.backup")
+	// partials are the copies beside --out, without SQLite's journals.
+	partials := func() map[string]bool {
+		entries, _ := os.ReadDir(outDir)
+		got := map[string]bool{}
+		for _, e := range entries {
+			if strings.Contains(e.Name(), "partial") && !strings.HasSuffix(e.Name(), "-journal") {
+				got[e.Name()] = true
+			}
+		}
+		return got
+	}
+	// midway starts a backup and returns it once a copy of it fills.
+	midway := func(before map[string]bool) (*exec.Cmd, <-chan error, string) {
+		t.Helper()
+		cmd := exec.Command(binary, "events", "backup", "--data-dir", dir, "--out", out)
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		for {
+			for name := range partials() {
+				if fi, err := os.Stat(filepath.Join(outDir, name)); err == nil && !before[name] && fi.Size() > 1<<20 {
+					return cmd, exited, name
+				}
+			}
+			select {
+			case err := <-exited:
+				t.Fatalf("events backup ended before it was caught midway (%v): make the history larger", err)
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	running, runningExited, live := midway(nil)
+	if err := running.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer running.Process.Signal(syscall.SIGCONT)
+	killed, exited, stale := midway(map[string]bool{live: true})
+	_ = killed.Process.Kill()
+	<-exited
+	cmd := exec.Command(binary, "events", "backup", "--data-dir", dir, "--out", out)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	_ = running.Process.Signal(syscall.SIGCONT)
+	if err != nil || !strings.Contains(stdout.String(), "verified") {
+		t.Fatalf("events backup after a killed one: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	left := partials()
+	if left[stale] {
+		t.Errorf("the copy %s of the killed backup is still beside --out", stale)
+	}
+	if !strings.Contains(stderr.String(), stale) {
+		t.Errorf("events backup did not say it removed %s:\n%s", stale, stderr.String())
+	}
+	if !left[live] {
+		t.Errorf("the copy %s of the backup still running was removed", live)
+	}
+	if strings.Contains(stderr.String(), live) {
+		t.Errorf("events backup spoke of the running backup's copy %s:\n%s", live, stderr.String())
+	}
+	// The one that ran on finds --out taken, and takes its copy away.
+	if err := <-runningExited; err == nil {
+		t.Errorf("the backup stopped meanwhile replaced %s", out)
+	}
+	if left := partials(); len(left) != 0 {
+		t.Errorf("copies left beside --out: %v", left)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -76,6 +78,10 @@ type Config struct {
 	fileSecrets map[string]string  // the config file's settings that are secrets: their file, by variable name
 	fileCatalog string             // the config file's catalog, for a command that does not take --catalog
 	problems    []error            // bad file or environment values, reported by Validate
+
+	stderr      io.Writer    // a command's warnings
+	log         *slog.Logger // serve's, which takes its warnings
+	madePrivate bool         // makeDataPrivate has run
 }
 
 // fileVar is a setting that has no flag, as a config file gives it.

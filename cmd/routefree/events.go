@@ -180,6 +180,16 @@ func cmdEventsBackup(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := sqliteStoreExists(c.sqlitePath()); err != nil {
 		return err
 	}
+	c.makeDataPrivate()
+	// A copy a killed backup left is as large as the history: a disk that
+	// took one may not take two.
+	stale, err := sqlite.RemoveStalePartials(*out)
+	for _, p := range stale {
+		fmt.Fprintf(stderr, "routefree: removed %s, the copy of an earlier backup to %s that stopped midway (killed)\n", p, *out)
+	}
+	if err != nil {
+		return err
+	}
 	if err := sqlite.Backup(ctx, c.sqlitePath(), *out); err != nil {
 		return err
 	}

@@ -155,7 +155,7 @@ func actorOf(name string) domain.Actor {
 func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *Config) {
 	fs := flag.NewFlagSet("routefree "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c := &Config{}
+	c := &Config{stderr: stderr}
 	c.bind(fs, settingsOf(name))
 	fs.Usage = func() { commandUsage(fs, c, name) }
 	return fs, c

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -57,6 +58,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopMem()
 	keepMemoryLimit(memCtx)
 	log := newLogger(stderr, c.LogLevel)
+	c.log = log
 	for _, w := range c.secretFileWarnings() {
 		log.Warn(w)
 	}
@@ -605,16 +607,18 @@ func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 	if !in.cfg.BootstrapDemo {
 		return nil
 	}
-	const demo = demoAccount
-	if _, _, err := in.cmds.Account(ctx, demo); err == nil {
-		fmt.Fprintln(stdout, "demo account exists already; issue another key with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
-		return in.catchUp(ctx)
-	}
 	credit, err := decimal.NewFromString(in.cfg.DemoCredit)
 	if err != nil {
 		return fmt.Errorf("--demo-credit: %w", err)
 	}
-	_, err = in.cmds.OpenAccount(ctx, domain.AccountOpened{AccountID: demo, Organisation: "Demo 示範公司", Plan: domain.PlanStarter})
+	if acct, _, err := in.cmds.Account(ctx, demoAccount); err == nil {
+		if acct.Organisation != demoOrganisation { // opened by hand: not the bootstrap's to complete
+			fmt.Fprintln(stdout, "demo account exists already; issue another key with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+			return in.catchUp(ctx)
+		}
+		return in.completeDemo(ctx, stdout, credit, true)
+	}
+	_, err = in.cmds.OpenAccount(ctx, domain.AccountOpened{AccountID: demoAccount, Organisation: demoOrganisation, Plan: domain.PlanStarter})
 	if errors.Is(err, commands.ErrConflict) {
 		// Instances started together on a new store each found no demo
 		// account; the one whose account was stored first credits it and
@@ -625,15 +629,72 @@ func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := in.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: demo, Amount: credit, Method: domain.MethodAdjustment, Reference: "demo-credit"}); err != nil {
-		return err
-	}
-	_, key, err := in.cmds.IssueKey(ctx, domain.KeyIssued{AccountID: demo, Name: "demo"})
+	return in.completeDemo(ctx, stdout, credit, false)
+}
+
+// demoOrganisation names the account --bootstrap-demo opens.
+const demoOrganisation = "Demo 示範公司"
+
+// demoCreditReference is the reference of the demo account's credit.
+const demoCreditReference = "demo-credit"
+
+// completeDemo credits the demo account and issues its key, each unless
+// the history holds it: a start stopped between the bootstrap's appends
+// (SIGTERM while it starts, a crash) left the account without them, and
+// the next start completes it rather than leave a demo without credit.
+func (in *instance) completeDemo(ctx context.Context, stdout io.Writer, credit decimal.Decimal, existed bool) error {
+	credited, err := in.demoCredited(ctx)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "demo account %s with NT$%s credit\ndemo key (shown once): %s\n", demo, credit, key)
+	keyed := len(in.models.Keys.ByAccount(demoAccount)) > 0
+	if credited && keyed {
+		fmt.Fprintln(stdout, "demo account exists already; issue another key with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+		return in.catchUp(ctx)
+	}
+	if existed {
+		fmt.Fprintln(stdout, "demo account acct_demo: completing the bootstrap of a start stopped midway")
+	}
+	if !credited {
+		if _, err := in.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: demoAccount, Amount: credit, Method: domain.MethodAdjustment, Reference: demoCreditReference}); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "demo account %s with NT$%s credit\n", demoAccount, credit)
+	}
+	if keyed {
+		fmt.Fprintln(stdout, "demo account's key was issued before; issue another with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+		return in.catchUp(ctx)
+	}
+	_, key, err := in.cmds.IssueKey(ctx, domain.KeyIssued{AccountID: demoAccount, Name: "demo"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "demo key (shown once): %s\n", key)
 	return in.catchUp(ctx)
+}
+
+// demoCredited reports whether the demo account's credit is recorded,
+// whatever amount --demo-credit gave it.
+func (in *instance) demoCredited(ctx context.Context) (bool, error) {
+	for from := uint64(0); ; {
+		evs, err := in.store.ReadStream(ctx, domain.TopUpStream(demoAccount), from, 100)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		for _, e := range evs {
+			var t domain.CreditsToppedUp
+			if e.Type == domain.TypeCreditsToppedUp && json.Unmarshal(e.Data, &t) == nil && t.Reference == demoCreditReference {
+				return true, nil
+			}
+		}
+		if len(evs) < 100 {
+			return false, nil
+		}
+		from = evs[len(evs)-1].Version + 1
+	}
 }
 
 // clientAddress tells the client's address: the connection's, or with

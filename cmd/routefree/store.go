@@ -31,6 +31,7 @@ func createStore(ctx context.Context, c *Config) (eventstore.Store, error) {
 }
 
 func openStoreFor(ctx context.Context, c *Config, create bool) (eventstore.Store, error) {
+	c.makeDataPrivate()
 	switch c.Store {
 	case "sqlite":
 		if create {

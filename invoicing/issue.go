@@ -194,9 +194,10 @@ func (s *Service) IssueMonthly(ctx context.Context, acct, month string) (inv Inv
 // invoiced. created is false when an invoice already bills it.
 //
 // A concurrent issuer (another request, another process) may take the
-// invoice's sequence number with a draft that did not see this top-up: the
-// answer is then that invoice, which does not bill it, and the top-up is
-// decided again.
+// invoice's sequence number with a draft that did not see this top-up, and
+// a voided invoice's re-issue, which bills only what it billed, comes
+// before a later top-up's invoice: the answer is then that invoice, which
+// does not bill it, and the top-up is decided again.
 func (s *Service) IssueTopUp(ctx context.Context, acct, ref string) (Invoice, bool, error) {
 	for range decideAttempts {
 		inv, created, err := s.issueTopUpOnce(ctx, acct, ref)
@@ -232,7 +233,7 @@ func (s *Service) issueTopUpOnce(ctx context.Context, acct, ref string) (Invoice
 		c, err := s.document(ctx, c)
 		return c, false, err
 	}
-	d, ok := s.topUpDraft(acct, s.issueTime())
+	d, _, ok := s.topUpDraft(acct, s.issueTime())
 	s.mu.Unlock()
 	if !ok {
 		return Invoice{}, false, fmt.Errorf("%w: top-up %s and the account's other top-ups not invoiced yet add up to less than NT$1: carried to its next top-up", ErrInvalid, ref)
@@ -240,51 +241,88 @@ func (s *Service) issueTopUpOnce(ctx context.Context, acct, ref string) (Invoice
 	return s.allocateOne(ctx, d)
 }
 
-// topUpDraft builds the invoice of an account's top-ups that no live
-// invoice bills yet. Its total brings the account's live top-up totals to
-// the whole NTD paid (rounded down): a fraction of NT$1 is carried to the
-// next top-up, never rounded up into money not received. ok is false when
-// nothing reaches NT$1. s.mu is held.
-func (s *Service) topUpDraft(acct string, at time.Time) (draft, bool) {
-	refs, covers, seq, total, paid := s.topUpsDue(acct)
-	if total <= 0 {
-		return draft{}, false
+// topUpDraft builds the next invoice of an account's top-ups that no live
+// invoice bills yet (topUpsDue). Its total brings the account's live top-up
+// totals to the whole NTD paid (rounded down): a fraction of NT$1 is
+// carried to the next top-up, never rounded up into money not received.
+// ok is false when nothing reaches NT$1; more, that top-ups are left for
+// another invoice after this one. s.mu is held.
+func (s *Service) topUpDraft(acct string, at time.Time) (d draft, more, ok bool) {
+	due := s.topUpsDue(acct)
+	if due.total <= 0 {
+		return draft{}, false, false
 	}
-	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: refs[len(refs)-1], PaidMonth: paid, IssuedAt: at, RandomCode: s.randomCode(),
-		Seq: seq, Covers: covers, TopUps: refs, Total: total}
-	for _, v := range s.l.topUpBills[acct].unbilledVoids() {
-		if sharesTopUp(v, refs, "") {
-			inv.Replaces = append(inv.Replaces, v.Number)
-		}
-	}
+	inv := domain.InvoiceIssued{AccountID: acct, TopUpRef: due.refs[len(due.refs)-1], PaidMonth: due.paid, IssuedAt: at, RandomCode: s.randomCode(),
+		Seq: due.seq, Covers: due.covers, TopUps: due.refs, Total: due.total, Replaces: due.replaces}
 	buyer(&inv, s.l.accounts[acct])
 	inv.Sales, inv.Tax = twrules.SplitInclusive(inv.Total)
 	amt := lineAmount(inv.Kind, decimal.NewFromInt(inv.Total))
 	inv.Lines = []domain.InvoiceLine{{Description: "API 預付儲值", Quantity: decimal.NewFromInt(1), Unit: "筆", UnitPrice: amt, Amount: amt}}
-	return draft{id: topUpEventID(acct, seq), inv: inv}, true
+	return draft{id: topUpEventID(acct, due.seq), inv: inv}, due.more, true
 }
 
-// topUpsDue returns an account's top-ups that no live invoice bills, their
-// sum, the Seq of their invoice, its total (the whole NTD they bring the
-// account's live top-up invoices to, rounded down) and the month the last
-// of them was paid in. s.mu is held.
-func (s *Service) topUpsDue(acct string) (refs []string, covers decimal.Decimal, seq int, total int64, paid string) {
-	covers = decimal.Zero
-	for t := range s.l.topUpsOf(acct).all() {
-		if t.cover == nil {
-			refs = append(refs, t.Reference)
-			covers = covers.Add(t.Amount.Decimal())
-			paid = t.Month()
+// dueTopUps is what an account's next top-up invoice bills.
+type dueTopUps struct {
+	refs     []string        // the top-ups, in order of payment
+	covers   decimal.Decimal // their sum
+	seq      int             // the invoice's Seq
+	total    int64           // the whole NTD they bring the live top-up invoices to, rounded down
+	paid     string          // the Taipei month the last of them was paid in
+	replaces []string        // the voided invoices whose top-ups it bills again
+	more     bool            // top-ups that no live invoice bills are left beside them
+}
+
+// topUpsDue returns what an account's next top-up invoice bills: what
+// invoicing each payment as it came would have billed, so that an invoice
+// counts in the month of its payment however late it is issued.
+//   - A re-issue bills what its voided invoice billed and nothing more: the
+//     top-ups of the first void not billed again whose re-issue reaches
+//     NT$1.
+//   - Else the top-ups that no live invoice bills, in order of payment, up
+//     to the first that brings the invoice to NT$1: one payment, with the
+//     fractions carried to it.
+//
+// s.mu is held.
+func (s *Service) topUpsDue(acct string) dueTopUps {
+	tops, b := s.l.topUpsOf(acct), s.l.topUpBills[acct]
+	for _, v := range b.unbilledVoids() {
+		due := dueOf(tops, b, false, func(t *topUp) bool { return sharesTopUp(v, nil, t.Reference) })
+		if due.total > 0 {
+			due.replaces = []string{v.Number}
+			return due
 		}
 	}
-	if len(refs) == 0 {
-		return nil, covers, 0, 0, ""
+	due := dueOf(tops, b, true, func(*topUp) bool { return true })
+	for _, v := range b.unbilledVoids() {
+		if len(due.refs) > 0 && sharesTopUp(v, due.refs, "") {
+			due.replaces = append(due.replaces, v.Number)
+		}
 	}
+	return due
+}
+
+// dueOf sums the top-ups that no live invoice bills and that bills selects
+// into an invoice following the live ones of the bill b; once stops, at
+// the first top-up that brings its total to NT$1.
+func dueOf(tops *topUpList, b *bill, once bool, bills func(*topUp) bool) dueTopUps {
+	due := dueTopUps{covers: decimal.Zero}
 	billedCovers, billedTotal := decimal.Zero, int64(0)
-	if b := s.l.topUpBills[acct]; b != nil {
-		seq, billedCovers, billedTotal = b.next, b.covers, b.totals
+	if b != nil {
+		due.seq, billedCovers, billedTotal = b.next, b.covers, b.totals
 	}
-	return refs, covers, seq, billedCovers.Add(covers).Floor().IntPart() - billedTotal, paid
+	for t := range tops.all() {
+		switch {
+		case t.cover != nil:
+		case !bills(t) || (once && due.total > 0):
+			due.more = true
+		default:
+			due.refs = append(due.refs, t.Reference)
+			due.covers = due.covers.Add(t.Amount.Decimal())
+			due.paid = t.Month()
+			due.total = billedCovers.Add(due.covers).Floor().IntPart() - billedTotal
+		}
+	}
+	return due
 }
 
 // randomCode draws the 隨機碼 (B2B and B2C alike: the proof's barcodes need

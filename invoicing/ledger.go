@@ -596,7 +596,7 @@ type bill struct {
 	covers   decimal.Decimal // Σ Covers of the live invoices
 	totals   int64           // Σ Total of the live invoices
 	next     int             // Seq of the next invoice
-	unbilled []*invoice      // voided since the latest invoice (unbilledVoids)
+	unbilled []*invoice      // voided and not billed again (unbilledVoids)
 }
 
 func (b *bill) add(inv *invoice) {
@@ -604,7 +604,13 @@ func (b *bill) add(inv *invoice) {
 	b.covers = b.covers.Add(inv.Covers.Decimal())
 	b.totals += inv.Total
 	b.next = max(b.next, int(inv.Seq)+1)
-	b.unbilled = nil
+	if inv.TopUpRef == "" {
+		b.unbilled = nil // a month's invoice bills all its usage that no live invoice does
+		return
+	}
+	// A top-up invoice bills again the voids whose top-ups it bills: a
+	// re-issue bills one void's, and a later payment's invoice none.
+	b.unbilled = slices.DeleteFunc(b.unbilled, func(v *invoice) bool { return sharesTopUp(v, inv.TopUps, inv.TopUpRef) })
 }
 
 func (b *bill) remove(inv *invoice) {
@@ -613,10 +619,11 @@ func (b *bill) remove(inv *invoice) {
 	b.unbilled = append(b.unbilled, inv)
 }
 
-// unbilledVoids are a bill's invoices voided since its latest invoice was
-// issued, in the store's order: what they billed is on no invoice yet. An
-// invoice issued after a void billed everything no live invoice did, the
-// voided one's amount included; voided in turn, it is the one to replace.
+// unbilledVoids are a bill's invoices voided and not billed again, in the
+// store's order: what they billed is on no invoice yet. A monthly invoice
+// issued after a void billed everything no live invoice did, the voided
+// one's amount included; voided in turn, it is the one to replace. A
+// top-up invoice bills again the voids whose top-ups it bills.
 func (b *bill) unbilledVoids() []*invoice {
 	if b == nil {
 		return nil

@@ -170,7 +170,7 @@ func TestLedgerAgreesWithAPlainFold(t *testing.T) {
 				}
 				svc.mu.Lock()
 				for acct := range plain {
-					if _, _, _, total, _ := svc.topUpsDue(acct); total > 0 {
+					if total := svc.topUpsDue(acct).total; total > 0 {
 						rt.Fatalf("%s: NT$%d of top-ups left unbilled after issuing (%d invoices before, %d after)", acct, total, before, len(all))
 					}
 				}

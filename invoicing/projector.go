@@ -150,26 +150,23 @@ func (s *Service) InvoiceTopUps(ctx context.Context) (err error) {
 		return 0
 	}
 	sort.Slice(marked, func(i, j int) bool { return first(marked[i].a) < first(marked[j].a) })
-	var drafts []draft
-	for _, m := range marked {
-		if d, ok := s.topUpDraft(m.a.ID, at); ok {
-			drafts = append(drafts, d)
-		}
+	todo := make([]*account, len(marked))
+	for i, m := range marked {
+		todo[i] = m.a
 	}
 	s.mu.Unlock()
-	if len(drafts) > 0 {
-		_, _, refused, err := s.allocate(ctx, drafts)
-		if err != nil {
+	// An invoice bills one payment, or one void's (topUpsDue): an
+	// account's other top-ups get theirs in the next passes.
+	var errs []error
+	for len(todo) > 0 {
+		var err error
+		if todo, errs, err = s.issueTopUpPass(ctx, todo, at, errs); err != nil {
 			return err
 		}
-		// The others are issued; these stay marked, and are tried again.
-		if len(refused) > 0 {
-			errs := make([]error, len(refused))
-			for i, r := range refused {
-				errs[i] = r.err()
-			}
-			return errors.Join(errs...)
-		}
+	}
+	// The others are issued; the refused stay marked, and are tried again.
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	s.mu.Lock()
 	for _, m := range marked {
@@ -180,6 +177,48 @@ func (s *Service) InvoiceTopUps(ctx context.Context) (err error) {
 	s.l.clearDirty()
 	s.mu.Unlock()
 	return nil
+}
+
+// issueTopUpPass issues the next top-up invoice of each account of todo,
+// adding the refusals to errs. again are the accounts with top-ups left
+// for another invoice.
+func (s *Service) issueTopUpPass(ctx context.Context, todo []*account, at time.Time, errs []error) (again []*account, _ []error, err error) {
+	type left struct {
+		a   *account
+		seq int // of the invoice drafted now
+	}
+	var drafts []draft
+	var more []left
+	s.mu.Lock()
+	for _, a := range todo {
+		if d, rest, ok := s.topUpDraft(a.ID, at); ok {
+			drafts = append(drafts, d)
+			if rest {
+				more = append(more, left{a, d.inv.Seq})
+			}
+		}
+	}
+	s.mu.Unlock()
+	if len(drafts) == 0 {
+		return nil, errs, nil
+	}
+	_, _, refused, err := s.allocate(ctx, drafts)
+	if err != nil {
+		return nil, errs, err
+	}
+	for _, r := range refused {
+		errs = append(errs, r.err())
+	}
+	// Only an account whose invoice was issued goes again, so that every
+	// pass brings each account's invoices further.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range more {
+		if b := s.l.topUpBills[m.a.ID]; b != nil && b.next > m.seq {
+			again = append(again, m.a)
+		}
+	}
+	return again, errs, nil
 }
 
 // rangeWait is the period whose top-up invoices wait for a number range
@@ -229,7 +268,7 @@ func (s *Service) pendingTopUps() bool {
 		if a.dirty == 0 {
 			continue
 		}
-		if _, _, _, total, _ := s.topUpsDue(a.ID); total > 0 {
+		if s.topUpsDue(a.ID).total > 0 {
 			found = true
 		} else {
 			a.dirty = 0

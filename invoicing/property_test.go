@@ -85,6 +85,19 @@ type history struct {
 	// specialVoids counts the special voids recorded, so that the test
 	// knows its histories reach past a filing deadline.
 	specialVoids int
+	// stopped is set while serve is stopped: payments and voids wait for
+	// their invoices until it starts again (or the next command that
+	// invoices top-ups).
+	stopped bool
+	// topUps is each payment's month and what of it is invoiced at
+	// payment; billedWith, the top-ups first invoiced together with each.
+	topUps     map[string]topUpRecord
+	billedWith map[string]string
+}
+
+type topUpRecord struct {
+	month  string
+	amount decimal.Decimal
 }
 
 type usageSum struct {
@@ -117,7 +130,8 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		owed: map[string]decimal.Decimal{}, byPayment: map[string]decimal.Decimal{}, byCredit: map[string]decimal.Decimal{},
 		early: map[string]decimal.Decimal{}, claim: map[string]decimal.Decimal{}, returned: map[string]decimal.Decimal{},
 		credited: map[string]decimal.Decimal{}, refundedReturned: map[string]decimal.Decimal{},
-		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}}
+		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{},
+		topUps: map[string]topUpRecord{}, billedWith: map[string]string{}}
 	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
 	// The 隨機碼 come from a drawn seed, so that a failing history
 	// replays with the same codes and barcodes.
@@ -265,7 +279,33 @@ func (h *history) invoiceReturned(acct string) {
 	h.payOwed(acct, over, h.byPayment)
 	h.credit[acct] = h.credit[acct].Add(r.Sub(over))
 	h.ok(h.svc.Sync(h.ctx))
-	h.ok(h.svc.InvoiceTopUps(h.ctx))
+	h.invoiceTopUps()
+}
+
+// invoiceTopUps invoices the top-ups due, as serve does at once while it
+// runs.
+func (h *history) invoiceTopUps() {
+	if !h.stopped {
+		h.ok(h.svc.InvoiceTopUps(h.ctx))
+	}
+}
+
+// reissue re-issues a voided top-up invoice at once, as serve does, or
+// leaves it to serve's start: the void was the CLI's, with serve stopped,
+// and payments may come in before the re-issue.
+func (h *history) reissue(rt *rapid.T) {
+	if rapid.Bool().Draw(rt, "voided with serve stopped") {
+		h.stopped = true
+	}
+	h.invoiceTopUps()
+}
+
+// serve stops serve, or starts it again: started, it invoices the
+// payments received and re-issues the invoices voided meanwhile.
+func (h *history) serve(rt *rapid.T) {
+	h.stopped = !h.stopped
+	h.ok(h.svc.Sync(h.ctx))
+	h.invoiceTopUps()
 }
 
 func (h *history) issue(rt *rapid.T) {
@@ -335,12 +375,13 @@ func (h *history) pay(acct string, amount decimal.Decimal) {
 	}
 	rest = rest.Sub(owed)
 	h.paid[acct] = h.paid[acct].Add(rest)
+	h.topUps[tu.Reference] = topUpRecord{h.month(h.clock.Now()), rest}
 	over := decimal.Min(h.overdrawn[acct], rest)
 	h.overdrawn[acct], rest = h.overdrawn[acct].Sub(over), rest.Sub(over)
 	h.payOwed(acct, over, h.byPayment)
 	h.credit[acct] = h.credit[acct].Add(rest)
 	h.ok(h.svc.Sync(h.ctx))
-	h.ok(h.svc.InvoiceTopUps(h.ctx))
+	h.invoiceTopUps()
 }
 
 // adjust corrects a mover's balance by hand, up (credit given, never
@@ -449,7 +490,7 @@ func (h *history) void(rt *rapid.T) {
 	_, err := h.svc.Void(h.ctx, InvoiceRef(inv.Period, inv.Number), "重開")
 	h.ok(err, ErrConflict, ErrVoidWindowClosed) // live allowances; past the filing deadline
 	if err == nil && inv.TopUpRef != "" {
-		h.ok(h.svc.InvoiceTopUps(h.ctx)) // re-invoiced at once
+		h.reissue(rt)
 	}
 }
 
@@ -506,7 +547,7 @@ func (h *history) specialVoid(rt *rapid.T) {
 		h.specialVoids++
 	}
 	if err == nil && inv.TopUpRef != "" {
-		h.ok(h.svc.InvoiceTopUps(h.ctx)) // re-invoiced at once
+		h.reissue(rt)
 	}
 }
 
@@ -779,6 +820,7 @@ func (h *history) check(settled bool) Reconciliation {
 			billed[k] = b
 		}
 	}
+	h.checkPaymentsInTheirMonth()
 	// No usage is on two live invoices: what they bill of each account,
 	// month and model never exceeds what was used.
 	for k, b := range billed {
@@ -841,13 +883,61 @@ func (h *history) check(settled bool) Reconciliation {
 	return rec
 }
 
+// checkPaymentsInTheirMonth asserts that each payment is invoiced once, in
+// its own month: a top-up invoice bills one payment, with the fractions of
+// NT$1 carried to it from earlier ones, and counts in its month; and a
+// re-issue bills what its voided invoice billed, also when later payments
+// came in before it (serve stopped).
+func (h *history) checkPaymentsInTheirMonth() {
+	for _, inv := range h.svc.Invoices("", "") {
+		if inv.TopUpRef == "" {
+			continue
+		}
+		set := strings.Join(inv.TopUps, " ")
+		for _, ref := range inv.TopUps {
+			if first, ok := h.billedWith[ref]; !ok {
+				h.billedWith[ref] = set
+			} else if first != set {
+				h.rt.Fatalf("invoice %s bills top-ups %s; %s was invoiced with %s", inv.Number, set, ref, first)
+			}
+		}
+		if inv.Voided {
+			continue
+		}
+		month := h.svc.InvoiceMonth(inv)
+		for i, ref := range inv.TopUps {
+			t := h.topUpOf(inv.AccountID, ref)
+			if t.month != month && (i == len(inv.TopUps)-1 || t.amount.GreaterThanOrEqual(decimal.NewFromInt(1))) {
+				h.rt.Fatalf("invoice %s counts in %s and bills top-up %s, NT$%s paid in %s", inv.Number, month, ref, t.amount, t.month)
+			}
+		}
+	}
+}
+
+// topUpOf is what the test recorded of a payment; of money returned,
+// invoiced as one, what the ledger did.
+func (h *history) topUpOf(acct, ref string) topUpRecord {
+	if t, ok := h.topUps[ref]; ok {
+		return t
+	}
+	h.svc.mu.Lock()
+	defer h.svc.mu.Unlock()
+	t := h.svc.l.findTopUp(acct, ref)
+	if t == nil {
+		h.rt.Fatalf("no top-up %s of %s", ref, acct)
+	}
+	return topUpRecord{t.Month(), t.Amount.Decimal()}
+}
+
 // TestInvoicedEqualsUsed generates histories of usage across Taipei month
 // boundaries, early issues, closes, late usage, voids and special voids
 // past the filing deadline, allowances and their
-// voids, top-ups with fractions, and accounts moving between prepaid and
-// postpaid plans, and checks after every step that invoiced + pending =
-// used with every pending amount named, that no usage or top-up is on two
-// live invoices, and that allowances never exceed their invoice. At the
+// voids, top-ups with fractions, accounts moving between prepaid and
+// postpaid plans, and serve stopped (payments and voids waiting for their
+// invoices), and checks after every step that invoiced + pending = used
+// with every pending amount named, that no usage or top-up is on two live
+// invoices, that each payment is invoiced in its own month and re-issued
+// alone, and that allowances never exceed their invoice. At the
 // end, everything due is invoiced, a fresh reader of the store reconciles
 // to the same figures, and the read models rebuilt as `replay` does agree
 // with the ledger's net per month and with the test's usage and balances.
@@ -882,7 +972,7 @@ func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
 	actions := map[string]func(*rapid.T){
 		"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
 		"void": h.void, "specialVoid": h.specialVoid, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan,
-		"adjust": h.adjust,
+		"adjust": h.adjust, "serve": h.serve,
 	}
 	names := make([]string, 0, len(actions))
 	for k := range actions {
@@ -899,7 +989,8 @@ func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
 	// top-ups are invoiced.
 	h.clock.Set(historyEnd)
 	h.close(rt)
-	h.ok(h.svc.InvoiceTopUps(h.ctx))
+	h.stopped = false
+	h.invoiceTopUps()
 	live := h.check(true)
 
 	fresh, err := New(h.store, Config{Seller: DevSeller(), Now: h.clock.Now})

@@ -181,7 +181,7 @@ func (s *Service) reconcile(month string) Reconciliation {
 		}
 		voided := lastVoided(b)
 		reason := ReasonFraction
-		if _, _, _, total, _ := s.topUpsDue(acct); total > 0 {
+		if s.topUpsDue(acct).total > 0 {
 			switch {
 			case !haveRange:
 				reason = ReasonNoRange

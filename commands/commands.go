@@ -396,14 +396,30 @@ func (h *Handler) recordedTopUp(ctx context.Context, t domain.CreditsToppedUp) (
 		return false, last, err
 	}
 	for _, e := range evs {
-		if prev, ok := e.(*domain.CreditsToppedUp); ok && width.Narrow.String(prev.Reference) == t.Reference {
+		if prev, ok := e.(*domain.CreditsToppedUp); ok && sameReference(prev.Reference, t.Reference) {
 			if prev.Amount.Equal(t.Amount) && prev.Method == t.Method {
 				return true, last, nil
 			}
-			return false, last, fmt.Errorf("%w: reference %q was already recorded with amount %s as %s", ErrConflict, t.Reference, prev.Amount, prev.Method)
+			return false, last, fmt.Errorf("%w: reference %q was already recorded%s with amount %s as %s", ErrConflict, t.Reference, recordedAs(prev.Reference, t.Reference), prev.Amount, prev.Method)
 		}
 	}
 	return false, last, nil
+}
+
+// sameReference reports whether two top-up references name one payment: a
+// bank statement's reference is typed by hand, in either case and, from a
+// Chinese input method, in full width (ＴＸ－００１, tx-001 and TX-001 are
+// one transfer). References recorded before are compared the same way.
+func sameReference(a, b string) bool {
+	return strings.EqualFold(width.Narrow.String(a), width.Narrow.String(b))
+}
+
+// recordedAs names a recorded reference written otherwise than ref.
+func recordedAs(recorded, ref string) string {
+	if recorded == ref {
+		return ""
+	}
+	return fmt.Sprintf(" (as %q)", recorded)
 }
 
 // checkAmount refuses an amount of credit beyond the single-entry bound.

@@ -168,7 +168,7 @@ func (a *Authenticator) resolveHash(kind, hash string) (auth.Principal, error) {
 // keyPrincipal is the principal of a working key; signedIn, for a
 // console session, is the key's count of disables at sign-in, which must
 // not have changed.
-func (a *Authenticator) keyPrincipal(hash string, signedIn *uint8) (auth.Principal, error) {
+func (a *Authenticator) keyPrincipal(hash string, signedIn *uint32) (auth.Principal, error) {
 	k, ok := a.keys.Lookup(hash)
 	if !ok || k.Revoked || k.Disabled || signedIn != nil && k.Disables != *signedIn || k.Expired(a.now()) {
 		return auth.Principal{}, auth.ErrUnauthenticated

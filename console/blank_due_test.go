@@ -18,7 +18,7 @@ import (
 // it says nothing of them.
 func TestDashboardSaysWhenAPeriodsUnusedNumbersAreDue(t *testing.T) {
 	e := newEnv(t, false)
-	if err := e.deps.Invoices.(Finance).AssignRange(e.ctx, "2026-01", "AB", 12345000, 12345049); err != nil {
+	if _, err := e.deps.Invoices.(Finance).AddRange(e.ctx, "2026-01", "AB", 12345000, 12345049); err != nil {
 		t.Fatal(err)
 	}
 	b := e.browser()

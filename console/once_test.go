@@ -232,12 +232,13 @@ func TestFinanceFormsSentTwiceActOnce(t *testing.T) {
 		return v
 	}
 
-	// A number range: recorded once; the same range as a new form is harmless.
+	// A number range: recorded once; the same range as a new form is
+	// harmless, and says it was already there.
 	rng := twice("/console/invoices/ranges", "range.ok", url.Values{"period": {"2026-03"}, "prefix": {"AB"}, "from": {"12345000"}, "to": {"12345099"}})
 	if n := countEvents(e, domain.TypeInvoiceRangeSet); n != 1 {
 		t.Fatalf("the range form sent twice recorded %d ranges", n)
 	}
-	if got := postFlash(t, b, "/console/invoices/ranges", fresh(rng)); got != "range.ok" || countEvents(e, domain.TypeInvoiceRangeSet) != 1 {
+	if got := postFlash(t, b, "/console/invoices/ranges", fresh(rng)); got != "range.dup" || countEvents(e, domain.TypeInvoiceRangeSet) != 1 {
 		t.Fatalf("the same range as a new form: flash %q, %d ranges", got, countEvents(e, domain.TypeInvoiceRangeSet))
 	}
 

@@ -162,7 +162,7 @@ func (s *server) signin(c echo.Context) error {
 	if oc, err := r.Cookie(sessionCookie); err == nil {
 		old = oc.Value
 	}
-	hash, gen := commands.HashKey(secret), uint8(0)
+	hash, gen := commands.HashKey(secret), uint32(0)
 	if kind == credKey {
 		if k, ok := s.auth.keys.Lookup(hash); ok {
 			gen = k.Disables

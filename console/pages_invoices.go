@@ -45,7 +45,8 @@ type Finance interface {
 	IssueAllowance(ctx context.Context, number string, amount int64, reason string) (invoicing.Allowance, error)
 	VoidAllowance(ctx context.Context, number, reason string) (invoicing.Allowance, error)
 	Close(ctx context.Context, month string, opts invoicing.CloseOptions) (invoicing.CloseReport, error)
-	AssignRange(ctx context.Context, period, prefix string, from, to int64) error
+	AddRange(ctx context.Context, period, prefix string, from, to int64) (added bool, err error)
+	PeriodEnded(period string) bool
 	RangeStatus(period string) invoicing.RangeStatus
 	Export(w io.Writer, message, period string) error
 	Outbox(ctx context.Context, root string) (invoicing.OutboxReport, error)
@@ -670,12 +671,23 @@ func (s *server) rangeForm(c echo.Context) error {
 	if err := (twrules.Range{Prefix: prefix, From: from, To: to}).Validate(); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.range", Target: period + " " + twrules.Range{Prefix: prefix, From: from, To: to}.String(),
-		Note: "confirm.range.note", Post: "/console/invoices/ranges"}, "period", "prefix", "from", "to", "back_month"); !ok {
+	step := confirmStep{Action: "confirm.range", Target: period + " " + twrules.Range{Prefix: prefix, From: from, To: to}.String(),
+		Note: "confirm.range.note", Post: "/console/invoices/ranges"}
+	if f.PeriodEnded(period) { // taken, as by the CLI, which warns alike
+		step.Warnings = []string{"confirm.range.ended"}
+	}
+	if ok, err := s.confirmed(c, step, "period", "prefix", "from", "to", "back_month"); !ok {
 		return err
 	}
-	return s.financeAct(c, "range.ok", func(ctx context.Context) error {
-		return f.AssignRange(ctx, period, prefix, from, to)
+	return s.actOnce(c, func() (string, string, error) {
+		added, err := f.AddRange(c.Request().Context(), period, prefix, from, to)
+		if err != nil {
+			return "", "", invoicingError(err)
+		}
+		if !added {
+			return backTo(c), "range.dup", nil
+		}
+		return backTo(c), "range.ok", nil
 	})
 }
 

@@ -29,7 +29,7 @@ type session struct {
 	expires        time.Time
 	// gen is, for a key, its count of disables at sign-in
 	// (projections.KeyInfo.Disables): the session ends when it changes.
-	gen uint8
+	gen uint32
 }
 
 // sessionStore keeps signed-in browsers by session ID.
@@ -37,7 +37,7 @@ type sessionStore interface {
 	// create starts a session under a new random ID. The old ID (if any)
 	// is dropped, so an ID planted before sign-in never becomes a
 	// signed-in one.
-	create(ctx context.Context, old, kind, credHash string, gen uint8) (string, error)
+	create(ctx context.Context, old, kind, credHash string, gen uint32) (string, error)
 	get(ctx context.Context, id string) (session, bool)
 	drop(ctx context.Context, id string) error
 }
@@ -60,7 +60,7 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-func (s *sessions) create(_ context.Context, old, kind, credHash string, gen uint8) (string, error) {
+func (s *sessions) create(_ context.Context, old, kind, credHash string, gen uint32) (string, error) {
 	id := randomToken()
 	ss := session{kind: kind, credHash: credHash, csrf: randomToken(), expires: s.now().Add(sessionTTL), gen: gen}
 	s.mu.Lock()
@@ -107,7 +107,7 @@ type storedSession struct {
 	CredHash string `json:"cred"`
 	CSRF     string `json:"csrf"`
 	Expires  int64  `json:"exp"` // Unix seconds
-	Gen      uint8  `json:"gen,omitempty"`
+	Gen      uint32 `json:"gen,omitempty"`
 }
 
 func (r *redisSessions) key(id string) string {
@@ -115,7 +115,7 @@ func (r *redisSessions) key(id string) string {
 	return r.prefix + "console:session:" + hex.EncodeToString(sum[:])
 }
 
-func (r *redisSessions) create(ctx context.Context, old, kind, credHash string, gen uint8) (string, error) {
+func (r *redisSessions) create(ctx context.Context, old, kind, credHash string, gen uint32) (string, error) {
 	id := randomToken()
 	b, err := json.Marshal(storedSession{Kind: kind, CredHash: credHash, CSRF: randomToken(), Expires: time.Now().Add(sessionTTL).Unix(), Gen: gen})
 	if err != nil {

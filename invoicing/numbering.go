@@ -18,26 +18,35 @@ import (
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
-// AssignRange adds a 字軌 and number range that the tax authority assigned
+// AssignRange adds a 字軌 and number range as AddRange does, for callers
+// that need not know whether it was there already.
+func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, to int64) error {
+	_, err := s.AddRange(ctx, period, prefix, from, to)
+	return err
+}
+
+// AddRange adds a 字軌 and number range that the tax authority assigned
 // for a two-month period (period: its first month, e.g. 2026-11). A period
 // may have several ranges; numbers are taken from them in the order they
-// were assigned. Assigning a range again is harmless; one that overlaps
-// another of the period is refused.
-func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, to int64) error {
+// were assigned. The same range again changes nothing and reports added
+// false, so that no one is told it was added; one that overlaps another of
+// the period is refused.
+func (s *Service) AddRange(ctx context.Context, period, prefix string, from, to int64) (added bool, err error) {
 	p, err := twrules.ParsePeriod(period)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	r := twrules.Range{Prefix: prefix, From: from, To: to}
 	if err := r.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalid, err)
+		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	ev := &domain.InvoiceRangeAssigned{Period: p.String(), Prefix: prefix, From: from, To: to}
 	d, err := encode(ctx, domain.EventID(domain.TypeInvoiceRangeSet, p.String(), r.String()), s.now(), ev)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return s.decideOnRange(ctx, p, func(st rangeState) (*eventstore.EventData, error) {
+	err = s.decideOnRange(ctx, p, func(st rangeState) (*eventstore.EventData, error) {
+		added = false
 		for _, h := range st.rngs {
 			if h == r {
 				return nil, nil
@@ -46,8 +55,20 @@ func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, 
 				return nil, fmt.Errorf("%w: range %s overlaps %s, already assigned to period %s", ErrConflict, r, h, p)
 			}
 		}
+		added = true
 		return &d, nil
 	})
+	return added && err == nil, err
+}
+
+// PeriodEnded reports whether period has ended (false for one that is not
+// a period). Invoices are numbered from the period they are issued in, so
+// a range added to an ended one numbers none issued now: it holds numbers
+// used outside this history (invoices skip) or unused ones to report
+// (E0402). Such a range is taken with a warning, not refused.
+func (s *Service) PeriodEnded(period string) bool {
+	p, err := twrules.ParsePeriod(period)
+	return err == nil && !s.now().Before(p.End())
 }
 
 // decideOnRange appends what decide makes of a period's range stream as

@@ -35,10 +35,11 @@ type KeyInfo struct {
 	SpendPeriod string // daily, weekly or monthly
 	Revoked     bool
 	Disabled    bool // until enabled again (revoking is final)
-	// Disables counts the times the key was disabled, modulo 256: a console
-	// session signed in with the key ends once it changes, so enabling the
-	// key again does not bring back the sessions its disabling ended.
-	Disables   uint8
+	// Disables counts the times the key was disabled: a console session
+	// signed in with the key ends once it changes, so enabling the key
+	// again does not bring back the sessions its disabling ended. It wraps
+	// only after 2^29 disables (keyState), never within a session.
+	Disables   uint32
 	Suspended  bool      // the account is suspended
 	Management bool      // manages the account's keys, calls no model (domain.KeyWithin)
 	ExpiresAt  time.Time // zero: the key never expires
@@ -55,13 +56,37 @@ type keyEntry struct {
 	id, account, prefix string
 	limits              *keyLimits // nil: every model, no spending limit, monthly
 	hash                [32]byte   // the hash's bytes, when it is lowercase hex (see sumOf)
-	revoked, disabled   bool
-	management          bool
-	disables            uint8     // times disabled, modulo 256 (KeyInfo.Disables)
-	name                uint32    // the key's name, an index in Keys.names: 112 bytes a key where a string made 128
-	nextOfAccount       *keyEntry // the account's keys form a list
-	samePrefix          *keyEntry // the next key whose hash starts alike (Keys.byHash)
+	state               keyState   // revoked, disabled, management and the count of disables
+	name                uint32     // the key's name, an index in Keys.names: 112 bytes a key where a string made 128
+	nextOfAccount       *keyEntry  // the account's keys form a list
+	samePrefix          *keyEntry  // the next key whose hash starts alike (Keys.byHash)
 }
+
+// keyState packs a key's flags and its count of disables in one word, so
+// that a key stays 112 bytes: the count takes the 29 bits above the flags
+// and wraps after 2^29 disables (one a second for 17 years), where 8 bits
+// wrapped after 256, reviving console sessions a disable had ended.
+type keyState uint32
+
+const (
+	keyRevoked keyState = 1 << iota
+	keyDisabled
+	keyManagement
+	keyCounted // one disable: the count's lowest bit
+)
+
+func (s keyState) is(flag keyState) bool { return s&flag != 0 }
+
+func (s *keyState) set(flag keyState, on bool) {
+	if on {
+		*s |= flag
+	} else {
+		*s &^= flag
+	}
+}
+
+// disables is the count of times the key was disabled.
+func (s keyState) disables() uint32 { return uint32(s / keyCounted) }
 
 // keyLimits are the restrictions most keys do without.
 type keyLimits struct {
@@ -217,8 +242,8 @@ func (k *Keys) Len() int {
 
 // info is the key's own part of its KeyInfo; k.mu is held.
 func (k *Keys) info(e *keyEntry) KeyInfo {
-	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: k.names.at(e.name), Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.revoked,
-		Disabled: e.disabled, Disables: e.disables, Management: e.management}
+	info := KeyInfo{KeyID: e.id, AccountID: e.account, Name: k.names.at(e.name), Prefix: e.prefix, SpendPeriod: PeriodMonthly, Revoked: e.state.is(keyRevoked),
+		Disabled: e.state.is(keyDisabled), Disables: e.state.disables(), Management: e.state.is(keyManagement)}
 	if l := e.limits; l != nil {
 		info.Models, info.SpendLimit, info.SpendPeriod = l.models, l.spendLimit.Decimal(), l.spendPeriod
 		if l.expires != 0 {
@@ -250,7 +275,8 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 		e := &batch[i]
 		switch b := e.Body.(type) {
 		case *domain.KeyIssued:
-			ke := &keyEntry{id: b.KeyID, account: b.AccountID, prefix: b.Prefix, limits: limitsOf(b), management: b.Management}
+			ke := &keyEntry{id: b.KeyID, account: b.AccountID, prefix: b.Prefix, limits: limitsOf(b)}
+			ke.state.set(keyManagement, b.Management)
 			sum, isSum := sumOf(b.Hash)
 			k.mu.Lock()
 			ke.name = k.names.index(b.Name)
@@ -293,7 +319,7 @@ func (k *Keys) Apply(_ context.Context, batch []Event) error {
 		case *domain.KeyRevoked:
 			k.mu.Lock()
 			if ke, ok := k.byID[b.KeyID]; ok {
-				ke.revoked = true
+				ke.state.set(keyRevoked, true)
 			}
 			k.mu.Unlock()
 		case *domain.KeyDisabled:
@@ -399,10 +425,10 @@ func (k *Keys) removeFromAccount(old *keyEntry) {
 func (k *Keys) setDisabled(id string, disabled bool) {
 	k.mu.Lock()
 	if ke, ok := k.byID[id]; ok {
-		if disabled && !ke.disabled {
-			ke.disables++
+		if disabled && !ke.state.is(keyDisabled) {
+			ke.state += keyCounted // one disable more
 		}
-		ke.disabled = disabled
+		ke.state.set(keyDisabled, disabled)
 	}
 	k.mu.Unlock()
 }

@@ -21,6 +21,8 @@ import (
 type plainKeyFacts struct {
 	account, name, prefix, hash string
 	revoked, disabled           bool
+	management                  bool
+	disables                    uint32    // times disabled
 	expires                     time.Time // zero: never
 }
 
@@ -56,7 +58,8 @@ func TestKeysAgreeWithAPlainModel(t *testing.T) {
 			switch rapid.SampledFrom([]string{"issue", "issue", "rename", "revoke", "disable", "enable"}).Draw(rt, "step") {
 			case "issue":
 				ki := &domain.KeyIssued{KeyID: id, AccountID: rapid.SampledFrom(accounts).Draw(rt, "account"),
-					Hash: rapid.SampledFrom(hashes).Draw(rt, "hash"), Prefix: "sk-rf-" + id + "…", Name: rapid.SampledFrom(names).Draw(rt, "name")}
+					Hash: rapid.SampledFrom(hashes).Draw(rt, "hash"), Prefix: "sk-rf-" + id + "…", Name: rapid.SampledFrom(names).Draw(rt, "name"),
+					Management: rapid.Bool().Draw(rt, "management")}
 				var expires time.Time
 				if days := rapid.IntRange(0, 2).Draw(rt, "expiry"); days > 0 {
 					expires = time.Date(2027, 1, days, 16, 0, 0, 0, time.UTC)
@@ -66,7 +69,7 @@ func TestKeysAgreeWithAPlainModel(t *testing.T) {
 				if k != nil && byHash[k.hash] == id {
 					delete(byHash, k.hash)
 				}
-				plain[id] = &plainKeyFacts{account: ki.AccountID, name: ki.Name, prefix: ki.Prefix, hash: ki.Hash, expires: expires}
+				plain[id] = &plainKeyFacts{account: ki.AccountID, name: ki.Name, prefix: ki.Prefix, hash: ki.Hash, management: ki.Management, expires: expires}
 				byHash[ki.Hash] = id
 				issued = append(slices.DeleteFunc(issued, func(x string) bool { return x == id }), id)
 			case "rename":
@@ -83,6 +86,9 @@ func TestKeysAgreeWithAPlainModel(t *testing.T) {
 			case "disable":
 				e = &domain.KeyDisabled{KeyID: id}
 				if k != nil {
+					if !k.disabled {
+						k.disables++
+					}
 					k.disabled = true
 				}
 			case "enable":
@@ -109,7 +115,7 @@ func TestKeysAgreeWithAPlainModel(t *testing.T) {
 				}
 				k := plain[want]
 				if info.Name != k.name || info.Prefix != k.prefix || info.AccountID != k.account || info.Revoked != k.revoked || info.Disabled != k.disabled ||
-					!info.ExpiresAt.Equal(k.expires) {
+					info.Management != k.management || info.Disables != k.disables || !info.ExpiresAt.Equal(k.expires) {
 					rt.Fatalf("key %s: %+v, want %+v", want, info, *k)
 				}
 			}

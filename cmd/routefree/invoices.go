@@ -92,12 +92,12 @@ func cmdInvoicesRange(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		p, err := twrules.ParsePeriod(*period)
 		if *prefix != "" {
-			if err := svc.AssignRange(ctx, *period, *prefix, *from, *to); err != nil {
+			if err := addRange(ctx, svc, *period, *prefix, *from, *to, stdout, stderr); err != nil {
 				return err
 			}
 		}
-		p, err := twrules.ParsePeriod(*period)
 		if err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -32,4 +33,24 @@ func warnLowRanges(w io.Writer, svc *invoicing.Service, now time.Time) {
 		fmt.Fprintf(w, "routefree: warning: period %s has %d of %d invoice numbers left: add a range (routefree invoices range --period %s --prefix … --from … --to …)\n",
 			p, st.Left, st.Size, p)
 	}
+}
+
+// addRange adds a range and says whether it did: the same range again
+// changes nothing. A range of a period that has ended is added with a
+// warning, as the console's confirmation step warns of it.
+func addRange(ctx context.Context, svc *invoicing.Service, period, prefix string, from, to int64, stdout, stderr io.Writer) error {
+	added, err := svc.AddRange(ctx, period, prefix, from, to)
+	if err != nil {
+		return err
+	}
+	r := twrules.Range{Prefix: prefix, From: from, To: to}
+	if !added {
+		fmt.Fprintf(stdout, "%s was already a range of period %s: nothing changed\n", r, period)
+		return nil
+	}
+	fmt.Fprintf(stdout, "added %s to period %s\n", r, period)
+	if svc.PeriodEnded(period) {
+		fmt.Fprintf(stderr, "routefree: warning: period %s has ended: no invoice issued now takes numbers from %s (invoices take the numbers of the period they are issued in); its unused numbers are reported as blank (E0402)\n", period, r)
+	}
+	return nil
 }

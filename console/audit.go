@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -342,12 +343,16 @@ func (s *server) apiExport(c echo.Context) error {
 			return err
 		}
 	}
+	// The console's search too, so that the page's export link exports
+	// what the page shows.
+	needle := []byte(strings.ToLower(strings.TrimSpace(c.QueryParam("q"))))
+	q := auditQuery{EventFilter: f}
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="routefree-events.ndjson"`)
 	w.WriteHeader(http.StatusOK)
-	// Whole history: no filter and from the first event.
-	exp := commands.NewExportWriter(w, f.Filter == eventstore.Filter{} && f.After == eventstore.Start)
+	// Whole history: no filter nor search, and from the first event.
+	exp := commands.NewExportWriter(w, f.Filter == eventstore.Filter{} && f.After == eventstore.Start && len(needle) == 0)
 	pos := f.After
 	for {
 		evs, err := s.deps.Store.ReadAll(ctx, pos, 2000)
@@ -361,7 +366,7 @@ func (s *server) apiExport(c echo.Context) error {
 			return nil
 		}
 		for i := range evs {
-			if f.Match(&evs[i]) {
+			if q.match(&evs[i], needle) {
 				if err := exp.Write(&evs[i]); err != nil {
 					return nil
 				}
@@ -370,6 +375,26 @@ func (s *server) apiExport(c echo.Context) error {
 		pos = evs[len(evs)-1].Position
 		w.Flush()
 	}
+}
+
+// filtered reports whether the page of q shows less than every event.
+func (q auditQuery) filtered() bool {
+	return q.Filter != (eventstore.Filter{}) || strings.TrimSpace(q.Q) != ""
+}
+
+// exportURL is the audit API's export of what the page of q shows: its
+// filter and search, every page of it.
+func (q auditQuery) exportURL(since, until string) string {
+	v := url.Values{}
+	for k, s := range map[string]string{"stream": q.Stream, "type": q.Type, "since": since, "until": until, "q": strings.TrimSpace(q.Q)} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	if len(v) == 0 {
+		return "/admin/api/audit/export"
+	}
+	return "/admin/api/audit/export?" + v.Encode()
 }
 
 // auditLogScan bounds the events a filtered or searched page of the

@@ -283,7 +283,8 @@ func (s *server) auditPage(c echo.Context) error {
 	l.setPage(total, q.Size)
 	l.All = total
 	data := map[string]any{"Filter": f, "Types": eventTypes, "Events": evs, "Since": c.QueryParam("since"), "Until": c.QueryParam("until"),
-		"List": l, "Truncated": truncated}
+		"List": l, "Truncated": truncated, "Export": q.exportURL(c.QueryParam("since"), c.QueryParam("until")),
+		"ExportFiltered": q.filtered()}
 	if c.QueryParam("check") == "1" {
 		v, err := s.verify(ctx)
 		if err != nil {

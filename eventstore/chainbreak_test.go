@@ -40,9 +40,9 @@ func renumber(h events) events {
 }
 
 // A break is named as what it is: the event that was inserted (not its
-// successor), the place where events were deleted, an event moved, or one
-// whose fields were edited; where every break read "previous hash does not
-// match its predecessor" at the event after the edit.
+// successor), the place where events were deleted, two events that swapped
+// places, or one whose fields were edited; where every break read "previous
+// hash does not match its predecessor" at the event after the edit.
 func TestVerifyNamesWhatWasDone(t *testing.T) {
 	ctx := context.Background()
 	forged := func(h events, after int) eventstore.RecordedEvent {
@@ -64,6 +64,15 @@ func TestVerifyNamesWhatWasDone(t *testing.T) {
 		}, 4, 3, "adjustments-acct_y", "inserted"},
 		{"deleted", func(h events) events { return append(append(events{}, h[:2]...), h[3:]...) }, 4, 2, "adjustments-acct_x", "deleted or moved"},
 		{"swapped", func(h events) events {
+			h[2], h[3] = h[3], h[2]
+			return renumber(h)
+		}, 3, 2, "adjustments-acct_x", "events at positions 3/3 and 4/4 are out of order"},
+		{"first two swapped", func(h events) events {
+			h[0], h[1] = h[1], h[0]
+			return renumber(h)
+		}, 1, 0, "adjustments-acct_x", "events at positions 1/1 and 2/2 are out of order"},
+		{"deleted, then the next two swapped", func(h events) events {
+			h = append(append(events{}, h[:2]...), h[3:]...)
 			h[2], h[3] = h[3], h[2]
 			return renumber(h)
 		}, 3, 2, "adjustments-acct_x", "deleted or moved"},

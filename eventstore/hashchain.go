@@ -62,19 +62,28 @@ type StoredReader interface {
 
 // ChainCheck follows the chain one event at a time, in global order, and
 // names the first break as what it is: an edited event, an inserted one,
-// or events deleted or moved before one.
+// two events swapped, or events deleted or moved before one.
 type ChainCheck struct {
 	Result     VerifyResult
 	last       ChainBreak // the last event that verified (no Reason), by value: no allocation per event
 	hasLast    bool
 	before     []byte   // the hash of the event before last
 	lastBefore Position // the position of the event before last
+	// movedFrom is the predecessor hash of the event named by a break of
+	// "deleted or moved", while the event after it may still show that
+	// the two only swapped places.
+	movedFrom []byte
 }
 
 // Next checks e, the event after the last one checked; it returns false
-// once the chain is broken (Result.Break names where).
+// once the chain is broken and nothing after can name the break better
+// (Result.Break names where). After a break of "deleted or moved" it asks
+// for one more event (returns true), which may show two swapped events.
 func (c *ChainCheck) Next(e *RecordedEvent) bool {
 	if c.Result.Break != nil {
+		if c.movedFrom != nil {
+			c.nameSwap(e)
+		}
 		return false
 	}
 	head := c.Result.Head
@@ -102,7 +111,9 @@ func (c *ChainCheck) Next(e *RecordedEvent) bool {
 		if c.hasLast {
 			after = fmt.Sprintf("position %s", c.last.Position)
 		}
-		return brk(e, fmt.Sprintf("previous hash does not match its predecessor: it was written after another event than %s; events before it were deleted or moved", after))
+		brk(e, fmt.Sprintf("previous hash does not match its predecessor: it was written after another event than %s; events before it were deleted or moved", after))
+		c.movedFrom = bytes.Clone(e.PrevHash)
+		return true
 	}
 	c.before, c.lastBefore = head, c.Result.Last
 	c.last, c.hasLast = ChainBreak{Position: e.Position, Stream: e.Stream, Version: e.Version}, true
@@ -110,6 +121,24 @@ func (c *ChainCheck) Next(e *RecordedEvent) bool {
 	c.Result.Head = e.Hash
 	c.Result.Last = e.Position
 	return true
+}
+
+// nameSwap names the break as two events out of order when f, the event
+// after the one named, was written right after the last event that
+// verified, and the one named right after f: the two swapped places.
+func (c *ChainCheck) nameSwap(f *RecordedEvent) {
+	movedFrom := c.movedFrom
+	c.movedFrom = nil
+	if !bytes.Equal(f.PrevHash, c.Result.Head) || !bytes.Equal(movedFrom, f.Hash) || !bytes.Equal(f.Hash, ChainHash(f.PrevHash, f)) {
+		return
+	}
+	b := c.Result.Break
+	after := "the start of history"
+	if c.hasLast {
+		after = fmt.Sprintf("position %s", c.last.Position)
+	}
+	b.Reason = fmt.Sprintf("events at positions %s and %s are out of order: the event at %s (%s@%d) was written right after %s, and the one at %s right after it; they were swapped",
+		b.Position, f.Position, f.Position, f.Stream, f.Version, after, b.Position)
 }
 
 // Verify reads the whole history in global order and checks every link.

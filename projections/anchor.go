@@ -88,3 +88,47 @@ func (u *Usage) reset(ctx context.Context) (err error) {
 	u.cache, u.cacheAt, u.complete = nil, eventstore.Start, false
 	return nil
 }
+
+// Applied is the last event the usage model stored as applied, with its
+// rows: how far the history went when serve last wrote the read models.
+type Applied struct {
+	Position eventstore.Position
+	ID       uuid.UUID // zero for a checkpoint written before checkpoints named their event
+	Hash     []byte
+}
+
+// ReadApplied reads the usage model's stored checkpoint, migrating and
+// writing nothing (the read models may belong to a serve that runs); ok is
+// false when they hold none (never written, or dropped for a rebuild).
+func ReadApplied(ctx context.Context, db *sql.DB, d Dialect) (a Applied, ok bool, err error) {
+	exists := `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'projection_checkpoints'`
+	if d == Postgres {
+		exists = `SELECT to_regclass('projection_checkpoints') IS NOT NULL`
+	}
+	var has bool
+	if err := db.QueryRowContext(ctx, exists).Scan(&has); err != nil || !has {
+		return a, false, err
+	}
+	var c, p int64
+	var id, hash sql.NullString
+	err = db.QueryRowContext(ctx, `SELECT commit_pos, prepare_pos, event_id, event_hash FROM projection_checkpoints WHERE name = 'usage'`).Scan(&c, &p, &id, &hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) { // read models of a release before checkpoints named their event
+		err = db.QueryRowContext(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = 'usage'`).Scan(&c, &p)
+	}
+	if errors.Is(err, sql.ErrNoRows) || err == nil && c == 0 && p == 0 {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, fmt.Errorf("projections: usage checkpoint: %w", err)
+	}
+	a.Position = eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}
+	if id.Valid {
+		if a.ID, err = uuid.Parse(id.String); err != nil {
+			return a, false, fmt.Errorf("projections: usage checkpoint names event %q: %w", id.String, err)
+		}
+		if a.Hash, err = hex.DecodeString(hash.String); err != nil {
+			return a, false, fmt.Errorf("projections: usage checkpoint's event hash %q: %w", hash.String, err)
+		}
+	}
+	return a, true, nil
+}

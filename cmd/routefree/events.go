@@ -2,19 +2,25 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/invoicing/twrules"
+	"github.com/routefree/routefree/projections"
 )
 
 func init() {
@@ -122,6 +128,9 @@ func cmdEventsVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	defer store.Close()
+	// Read before the chain: a serve appending meanwhile only moves the
+	// store's head further past it.
+	rec := readAppliedHead(ctx, c)
 	prog := newProgress(stderr, "verified")
 	res, err := eventstore.Verify(ctx, store, prog.tick)
 	if err != nil {
@@ -132,8 +141,83 @@ func cmdEventsVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stdout, "FAIL %v\n", res.Break)
 		return fmt.Errorf("hash chain broken at position %s", res.Break.Position)
 	}
-	fmt.Fprintf(stdout, "OK %d events, chain head %x, last position %s\n", res.Events, res.Head, res.Last)
+	line, cut := rec.check(ctx, store, res)
+	if cut != nil {
+		fmt.Fprintf(stdout, "FAIL %s\n", line)
+		return cut
+	}
+	fmt.Fprintf(stdout, "OK %d events, chain head %x, last position %s\n%s\n", res.Events, res.Head, res.Last, line)
 	return nil
+}
+
+// appliedHead is what the read models beside the store record of how far
+// the history went: the last event serve applied to them. A chain cut at
+// its newest events verifies; a store whose head is behind this record
+// lost them.
+type appliedHead struct {
+	projections.Applied
+	ok    bool
+	where string // the record, or why there is none
+}
+
+// readAppliedHead reads the usage model's checkpoint: in readmodels.db
+// beside the store, or in PostgreSQL's projection_checkpoints table beside
+// the events. It only reads, so a serve may run.
+func readAppliedHead(ctx context.Context, c *Config) appliedHead {
+	where := "the read models (PostgreSQL table projection_checkpoints)"
+	var db *sql.DB
+	var err error
+	d := projections.Postgres
+	if c.Store == "postgres" {
+		db, err = sql.Open("pgx", c.PostgresURL)
+	} else {
+		d, where = projections.SQLite, "the read models at "+c.readModelPath()
+		if _, serr := os.Stat(c.readModelPath()); errors.Is(serr, fs.ErrNotExist) {
+			return appliedHead{where: "no read models at " + c.readModelPath() + " (serve writes them)"}
+		}
+		db, err = sql.Open("sqlite", sqlite.URI(c.readModelPath(), "mode=ro&_pragma=busy_timeout(10000)"))
+	}
+	if err != nil {
+		return appliedHead{where: fmt.Sprintf("%s could not be read (%v)", where, err)}
+	}
+	defer db.Close()
+	a, ok, err := projections.ReadApplied(ctx, db, d)
+	switch {
+	case err != nil:
+		return appliedHead{where: fmt.Sprintf("%s could not be read (%v)", where, err)}
+	case !ok:
+		return appliedHead{where: where + " record no event applied"}
+	}
+	return appliedHead{Applied: a, ok: true, where: where}
+}
+
+// check compares the verified chain with the record. cut is non-nil when
+// the store lacks events the read models applied; line says what was
+// found, or that the head could not be checked.
+func (h appliedHead) check(ctx context.Context, store eventstore.Store, res eventstore.VerifyResult) (line string, cut error) {
+	if !h.ok {
+		return fmt.Sprintf("head not checked: %s; a store whose newest events were deleted verifies: compare the chain head with one noted earlier", h.where), nil
+	}
+	if res.Last.Less(h.Position) {
+		return fmt.Sprintf("the store's head (position %s, %d events) is behind what %s record as applied (position %s, event %s): "+
+				"events after position %s were deleted, or the store was put back from an older copy", res.Last, res.Events, h.where, h.Position, h.ID, res.Last),
+			fmt.Errorf("events after position %s were deleted", res.Last)
+	}
+	r, ok := store.(eventstore.EventReader)
+	if !ok || h.ID == (uuid.UUID{}) {
+		return fmt.Sprintf("head checked by position only: %s record events applied through position %s, which the store's history reaches", h.where, h.Position), nil
+	}
+	e, err := r.ReadEvent(ctx, h.ID)
+	if err != nil && !errors.Is(err, eventstore.ErrEventNotFound) {
+		return fmt.Sprintf("head not checked: reading event %s, which %s record as applied: %v", h.ID, h.where, err), nil
+	}
+	if err != nil || e.Position != h.Position || !bytes.Equal(e.Hash, h.Hash) {
+		return fmt.Sprintf("the store no longer holds event %s at position %s, which %s record as applied: events up to that position were deleted "+
+				"and others appended since, or the store was replaced", h.ID, h.Position, h.where),
+			fmt.Errorf("the store no longer holds event %s, which the read models applied", h.ID)
+	}
+	return fmt.Sprintf("head checked: %s record events applied through position %s, and the store holds that event; "+
+		"events after it are proved only by a chain head noted earlier", h.where, h.Position), nil
 }
 
 // verifyExport reads an export back and checks that it is whole.

@@ -108,3 +108,31 @@ func TestInsertedEventIsNamed(t *testing.T) {
 		t.Fatalf("verify after an insertion: %+v %v", res, err)
 	}
 }
+
+// Two neighbouring rows of the file swapped (each event's contents moved to
+// the other's position) are named as out of order, with both positions,
+// where the verdict read "events before it were deleted or moved".
+func TestSwappedEventsAreNamedOutOfOrder(t *testing.T) {
+	s, db, all := tamperable(t)
+	a, b := all[7].Position.Commit, all[8].Position.Commit
+	for _, q := range []struct {
+		sql      string
+		from, to any
+	}{{`UPDATE events SET position = ? WHERE position = ?`, -1, a}, {`UPDATE events SET position = ? WHERE position = ?`, a, b},
+		{`UPDATE events SET position = ? WHERE position = ?`, b, -1}} {
+		if _, err := db.Exec(q.sql, q.from, q.to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := eventstore.Verify(context.Background(), s, nil)
+	if err != nil || res.Break == nil {
+		t.Fatalf("verify after a swap: %+v %v", res, err)
+	}
+	want := fmt.Sprintf("events at positions %s and %s are out of order", all[7].Position, all[8].Position)
+	if res.Break.Position != all[7].Position || !strings.Contains(res.Break.Reason, want) || strings.Contains(res.Break.Reason, "deleted") {
+		t.Fatalf("break %v; want at %s saying %q", res.Break, all[7].Position, want)
+	}
+	if res.Events != 7 || res.Last != all[6].Position {
+		t.Fatalf("%d events verified through %s, want 7 through %s", res.Events, res.Last, all[6].Position)
+	}
+}

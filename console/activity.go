@@ -23,10 +23,11 @@ type activityKey struct {
 	day, model, provider, upstream, key string
 }
 
-// activityTally sums the requests of one activityKey.
+// activityTally sums the requests of one activityKey (or of one row of
+// the analytics API, which also reads their cached tokens and latency).
 type activityTally struct {
-	requests, prompt, completion, reasoning int64
-	cost                                    decimal.Decimal
+	requests, prompt, completion, reasoning, cached, latency int64
+	cost                                                     decimal.Decimal
 }
 
 // activityIndex is every account's activity over the last days: account →
@@ -80,6 +81,8 @@ func (t *activityTally) add(o activityTally) {
 	t.prompt += o.prompt
 	t.completion += o.completion
 	t.reasoning += o.reasoning
+	t.cached += o.cached
+	t.latency += o.latency
 	t.cost = t.cost.Add(o.cost)
 }
 
@@ -116,6 +119,15 @@ type ActivityRow struct {
 	ReasoningTokens    int64   `json:"reasoning_tokens"`
 }
 
+// endpointID names the upstream that served a request as provider/model
+// (the model itself for a request recorded without its provider).
+func endpointID(model, provider, upstream string) string {
+	if provider == "" {
+		return model
+	}
+	return provider + "/" + upstream
+}
+
 // Activity returns an account's activity on the completed UTC days of the
 // window before today (or on one of them, day), of one key or of all
 // (key ""), a row per day, model and upstream, newest day first.
@@ -140,11 +152,7 @@ func (v *Views) Activity(account, day, key string, now time.Time) []ActivityRow 
 	v.mu.RUnlock()
 	out := make([]ActivityRow, 0, len(sums))
 	for k, t := range sums {
-		endpoint := k.provider + "/" + k.upstream
-		if k.provider == "" {
-			endpoint = k.model
-		}
-		out = append(out, ActivityRow{Date: k.day, Model: k.model, ModelPermaslug: k.model, EndpointID: endpoint,
+		out = append(out, ActivityRow{Date: k.day, Model: k.model, ModelPermaslug: k.model, EndpointID: endpointID(k.model, k.provider, k.upstream),
 			ProviderName: k.provider, Usage: t.cost.InexactFloat64(), Requests: t.requests,
 			PromptTokens: t.prompt, CompletionTokens: t.completion, ReasoningTokens: t.reasoning})
 	}

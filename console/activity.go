@@ -23,11 +23,10 @@ type activityKey struct {
 	day, model, provider, upstream, key string
 }
 
-// activityTally sums the requests of one activityKey (or of one row of
-// the analytics API, which also reads their cached tokens and latency).
+// activityTally sums the requests of one activityKey.
 type activityTally struct {
-	requests, prompt, completion, reasoning, cached, latency int64
-	cost                                                     decimal.Decimal
+	requests, prompt, completion, reasoning int64
+	cost                                    decimal.Decimal
 }
 
 // activityIndex is every account's activity over the last days: account →
@@ -81,8 +80,6 @@ func (t *activityTally) add(o activityTally) {
 	t.prompt += o.prompt
 	t.completion += o.completion
 	t.reasoning += o.reasoning
-	t.cached += o.cached
-	t.latency += o.latency
 	t.cost = t.cost.Add(o.cost)
 }
 

@@ -30,15 +30,31 @@ const (
 // analyticsRow is what a bucket's requests are told apart by.
 type analyticsRow struct{ model, provider, upstream, key string }
 
-type analyticsKey struct {
-	account string
-	analyticsRow
+// analyticsKey is an account's analyticsRow, its names as indexes into
+// the index's one table of names, so that a row costs a few bytes.
+type analyticsKey struct{ account, model, provider, upstream, key uint32 }
+
+// analyticsSums adds up the requests of a row, compactly: an index may
+// hold a row for each account, model, upstream and key of each hour.
+type analyticsSums struct {
+	requests, prompt, completion, reasoning, cached, latency int64
+	cost                                                     projections.Amount
+}
+
+func (t *analyticsSums) add(o analyticsSums) {
+	t.requests += o.requests
+	t.prompt += o.prompt
+	t.completion += o.completion
+	t.reasoning += o.reasoning
+	t.cached += o.cached
+	t.latency += o.latency
+	t.cost = t.cost.Plus(o.cost)
 }
 
 // analyticsBuckets is bucket start (Unix seconds, UTC) → account and row:
 // one map a bucket, so that a bucket is dropped at once and few maps are
 // made, however many accounts send a request or two an hour.
-type analyticsBuckets map[int64]map[analyticsKey]*activityTally
+type analyticsBuckets map[int64]map[analyticsKey]analyticsSums
 
 // analyticsIndex holds every account's requests summed by UTC hour and by
 // UTC day, bounded: buckets older than their window are dropped as newer
@@ -46,10 +62,27 @@ type analyticsBuckets map[int64]map[analyticsKey]*activityTally
 type analyticsIndex struct {
 	hours, days analyticsBuckets
 	newest      int64 // the newest hour seen
+	ids         map[string]uint32
+	names       []string // by id: accounts, models, providers, upstreams and keys
 }
 
 func newAnalyticsIndex() *analyticsIndex {
-	return &analyticsIndex{hours: analyticsBuckets{}, days: analyticsBuckets{}}
+	return &analyticsIndex{hours: analyticsBuckets{}, days: analyticsBuckets{}, ids: map[string]uint32{}}
+}
+
+// id is a name's index in the table, added when new.
+func (x *analyticsIndex) id(name string) uint32 {
+	if i, ok := x.ids[name]; ok {
+		return i
+	}
+	i := uint32(len(x.names))
+	x.ids[name] = i
+	x.names = append(x.names, name)
+	return i
+}
+
+func (x *analyticsIndex) rowOf(k analyticsKey) analyticsRow {
+	return analyticsRow{model: x.names[k.model], provider: x.names[k.provider], upstream: x.names[k.upstream], key: x.names[k.key]}
 }
 
 func floorTo(at, step int64) int64 {
@@ -74,16 +107,18 @@ func (x *analyticsIndex) apply(e *projections.Event) {
 		x.newest = hour
 		x.prune()
 	}
-	k := analyticsKey{b.AccountID, analyticsRow{model: b.Model, provider: b.Provider, upstream: b.Upstream, key: b.KeyID}}
-	add := activityTally{requests: 1, prompt: b.Usage.Input, completion: b.Usage.Output, reasoning: b.Usage.Reasoning,
-		cached: b.Usage.Cached, latency: b.LatencyMs, cost: b.Cost}
+	add := analyticsSums{requests: 1, prompt: b.Usage.Input, completion: b.Usage.Output, reasoning: b.Usage.Reasoning,
+		cached: b.Usage.Cached, latency: b.LatencyMs, cost: projections.AmountOf(b.Cost)}
 	hourFloor, dayFloor := x.floors(x.newest)
+	day := floorTo(hour, daySecs)
+	if day < dayFloor {
+		return
+	}
+	k := analyticsKey{x.id(b.AccountID), x.id(b.Model), x.id(b.Provider), x.id(b.Upstream), x.id(b.KeyID)}
 	if hour >= hourFloor {
 		x.hours.add(hour, k, add)
 	}
-	if day := floorTo(hour, daySecs); day >= dayFloor {
-		x.days.add(day, k, add)
-	}
+	x.days.add(day, k, add)
 }
 
 // floors are the oldest hour and day kept when the newest is newest.
@@ -91,18 +126,15 @@ func (x *analyticsIndex) floors(newest int64) (hour, day int64) {
 	return newest - analyticsHourlyDays*daySecs, floorTo(newest, daySecs) - analyticsDailyDays*daySecs
 }
 
-func (b analyticsBuckets) add(at int64, k analyticsKey, t activityTally) {
+func (b analyticsBuckets) add(at int64, k analyticsKey, t analyticsSums) {
 	rows, ok := b[at]
 	if !ok {
-		rows = map[analyticsKey]*activityTally{}
+		rows = map[analyticsKey]analyticsSums{}
 		b[at] = rows
 	}
-	s, ok := rows[k]
-	if !ok {
-		s = &activityTally{}
-		rows[k] = s
-	}
+	s := rows[k]
 	s.add(t)
+	rows[k] = s
 }
 
 func (x *analyticsIndex) prune() {
@@ -124,7 +156,7 @@ func (x *analyticsIndex) prune() {
 type analyticsMetric struct {
 	name, label, format string
 	rate, whole         bool // whole: a count, written as an integer
-	of                  func(t *activityTally) decimal.Decimal
+	of                  func(t *analyticsSums) decimal.Decimal
 }
 
 func ratio(a, b decimal.Decimal) decimal.Decimal {
@@ -139,20 +171,20 @@ func count(n int64) decimal.Decimal { return decimal.NewFromInt(n) }
 // analyticsMetrics are the metrics in OpenRouter's names where they mean
 // the same; money is NTD.
 var analyticsMetrics = []analyticsMetric{
-	{"request_count", "Request Count", "number", false, true, func(t *activityTally) decimal.Decimal { return count(t.requests) }},
-	{"total_usage", "Spend (NTD)", "currency", false, false, func(t *activityTally) decimal.Decimal { return t.cost }},
-	{"tokens_prompt", "Prompt Tokens", "number", false, true, func(t *activityTally) decimal.Decimal { return count(t.prompt) }},
-	{"tokens_completion", "Completion Tokens", "number", false, true, func(t *activityTally) decimal.Decimal { return count(t.completion) }},
-	{"tokens_total", "Total Tokens", "number", false, true, func(t *activityTally) decimal.Decimal { return count(t.prompt + t.completion) }},
-	{"reasoning_tokens", "Reasoning Tokens", "number", false, true, func(t *activityTally) decimal.Decimal { return count(t.reasoning) }},
-	{"cached_tokens", "Cached Tokens", "number", false, true, func(t *activityTally) decimal.Decimal { return count(t.cached) }},
-	{"avg_usage_per_request", "Average Spend per Request (NTD)", "currency", true, false, func(t *activityTally) decimal.Decimal {
-		return ratio(t.cost, count(t.requests))
+	{"request_count", "Request Count", "number", false, true, func(t *analyticsSums) decimal.Decimal { return count(t.requests) }},
+	{"total_usage", "Spend (NTD)", "currency", false, false, func(t *analyticsSums) decimal.Decimal { return t.cost.Decimal() }},
+	{"tokens_prompt", "Prompt Tokens", "number", false, true, func(t *analyticsSums) decimal.Decimal { return count(t.prompt) }},
+	{"tokens_completion", "Completion Tokens", "number", false, true, func(t *analyticsSums) decimal.Decimal { return count(t.completion) }},
+	{"tokens_total", "Total Tokens", "number", false, true, func(t *analyticsSums) decimal.Decimal { return count(t.prompt + t.completion) }},
+	{"reasoning_tokens", "Reasoning Tokens", "number", false, true, func(t *analyticsSums) decimal.Decimal { return count(t.reasoning) }},
+	{"cached_tokens", "Cached Tokens", "number", false, true, func(t *analyticsSums) decimal.Decimal { return count(t.cached) }},
+	{"avg_usage_per_request", "Average Spend per Request (NTD)", "currency", true, false, func(t *analyticsSums) decimal.Decimal {
+		return ratio(t.cost.Decimal(), count(t.requests))
 	}},
-	{"cache_hit_rate", "Cache Hit Rate", "percent", true, false, func(t *activityTally) decimal.Decimal {
+	{"cache_hit_rate", "Cache Hit Rate", "percent", true, false, func(t *analyticsSums) decimal.Decimal {
 		return ratio(count(t.cached), count(t.prompt))
 	}},
-	{"avg_latency", "Average Latency (ms)", "latency", true, false, func(t *activityTally) decimal.Decimal {
+	{"avg_latency", "Average Latency (ms)", "latency", true, false, func(t *analyticsSums) decimal.Decimal {
 		return ratio(count(t.latency), count(t.requests))
 	}},
 }
@@ -270,14 +302,18 @@ func (v *Views) QueryAnalytics(account string, q AnalyticsQuery, now time.Time) 
 	for i, d := range q.Dimensions {
 		dims[i] = dimensionIndex(d)
 	}
-	sums := map[analyticsGroup]*activityTally{}
+	sums := map[analyticsGroup]*analyticsSums{}
+	acct, ok := x.ids[account]
 	for at, rows := range src {
-		if at < start || at >= end {
+		if !ok || at < start || at >= end {
 			continue
 		}
 		for k, t := range rows {
-			row := k.analyticsRow
-			if k.account != account || !q.admits(row) {
+			if k.account != acct {
+				continue
+			}
+			row := x.rowOf(k)
+			if !q.admits(row) {
 				continue
 			}
 			g := analyticsGroup{bucket: bucketOf(at, q.Granularity)}
@@ -286,10 +322,10 @@ func (v *Views) QueryAnalytics(account string, q AnalyticsQuery, now time.Time) 
 			}
 			s, ok := sums[g]
 			if !ok {
-				s = &activityTally{}
+				s = &analyticsSums{}
 				sums[g] = s
 			}
-			s.add(*t)
+			s.add(t)
 		}
 	}
 	groups := make([]analyticsGroup, 0, len(sums))
@@ -389,7 +425,7 @@ func bucketLabel(at int64, gran string) string {
 
 // sort orders the groups by order_by, then by date (newest first) and the
 // dimensions, so that an answer is the same each time.
-func (q *AnalyticsQuery) sort(groups []analyticsGroup, sums map[analyticsGroup]*activityTally) {
+func (q *AnalyticsQuery) sort(groups []analyticsGroup, sums map[analyticsGroup]*analyticsSums) {
 	field, asc := q.OrderBy, q.Asc
 	switch {
 	case field != "":
@@ -466,7 +502,7 @@ func (q *AnalyticsQuery) cut(groups []analyticsGroup) ([]analyticsGroup, bool) {
 // row writes a group as the API answers it: its bucket (date__hour, …),
 // dimensions and metrics; counts as integers, money (NTD) and rates as
 // numbers, as the activity API writes amounts.
-func (q *AnalyticsQuery) row(g analyticsGroup, t *activityTally) map[string]any {
+func (q *AnalyticsQuery) row(g analyticsGroup, t *analyticsSums) map[string]any {
 	out := make(map[string]any, 1+len(q.Dimensions)+len(q.Metrics))
 	if q.Granularity != "" {
 		out["date__"+q.Granularity] = bucketLabel(g.bucket, q.Granularity)

@@ -98,8 +98,9 @@ type Views struct {
 	mu          sync.RWMutex
 	pos         eventstore.Position
 	staff       map[string]*StaffToken
-	usage       *usageIndex    // usage by key and app per day, top-ups per day
-	activity    *activityIndex // OpenRouter's activity: UTC day × model × upstream × key
+	usage       *usageIndex     // usage by key and app per day, top-ups per day
+	activity    *activityIndex  // OpenRouter's activity: UTC day × model × upstream × key
+	analytics   *analyticsIndex // OpenRouter's analytics: UTC hour and day × model × upstream × key
 	staffByHash map[string]*StaffToken
 	ranks       *rankings // the public rankings: by day, listed accounts
 }
@@ -112,7 +113,8 @@ var _ projections.Projection = (*Views)(nil)
 func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
 		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(), activity: newActivityIndex(),
-		ranks: newRankings(),
+		analytics: newAnalyticsIndex(),
+		ranks:     newRankings(),
 	}
 }
 
@@ -141,6 +143,7 @@ func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 		v.apply(e)
 		v.usage.apply(e)
 		v.activity.apply(e)
+		v.analytics.apply(e)
 		v.pos = e.Position
 	}
 	return nil

@@ -214,6 +214,76 @@ test("openrouter sdk: activity, parsed by the SDK's schema", { skip: !management
   await assert.rejects(() => or.analytics.getUserActivity(), (e) => e.statusCode === 403 || /403/.test(String(e)));
 });
 
+// Analytics (beta): the meta lists what a query takes, and a query counts
+// this run's requests. The SDK's schema keeps no field of a row (its row
+// is an empty object), so the sums are read by plain fetch as well.
+test("openrouter sdk: analytics meta and query, parsed by the SDK's schemas", { skip: !managementKey && "no ROUTEFREE_MANAGEMENT_KEY" }, async () => {
+  const admin = new OpenRouter({ apiKey: managementKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
+  const meta = await admin.analytics.getAnalyticsMeta();
+  const metrics = meta.data.metrics.map((m) => m.name);
+  for (const name of ["request_count", "total_usage", "tokens_prompt", "tokens_completion", "reasoning_tokens"]) {
+    assert.ok(metrics.includes(name), `meta lists ${metrics}`);
+  }
+  assert.ok(meta.data.metrics.some((m) => m.isRate && m.displayFormat === "currency"));
+  assert.deepEqual(meta.data.granularities.map((g) => g.name), ["hour", "day", "week", "month"]);
+  assert.ok(meta.data.dimensions.some((d) => d.name === "api_key_id"));
+
+  // Whole hours, from the one before this to the one after: no warning.
+  const hour = Math.floor(Date.now() / 3600e3) * 3600e3;
+  const requestBody = {
+    metrics: ["request_count", "total_usage"], dimensions: ["model"], granularity: "day",
+    timeRange: { start: new Date(hour - 3600e3), end: new Date(hour + 7200e3) },
+    filters: [{ field: "model", operator: "eq", value: model }],
+  };
+  const raw = async () => {
+    const res = await fetch(`${baseURL}/analytics/query`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${managementKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ metrics: requestBody.metrics, dimensions: requestBody.dimensions, granularity: "day",
+        time_range: { start: requestBody.timeRange.start.toISOString(), end: requestBody.timeRange.end.toISOString() },
+        filters: requestBody.filters }),
+    });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.deepEqual(body.data.warnings, []);
+    const sum = { requests: 0, usage: 0 };
+    for (const row of body.data.data) {
+      assert.equal(row.model, model);
+      sum.requests += row.request_count;
+      sum.usage += row.total_usage;
+    }
+    return sum;
+  };
+  const before = await raw();
+  const res = await fetch(`${baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "Say hello" }] }),
+  });
+  assert.equal(res.status, 200);
+  const { usage } = await res.json();
+  let after = before;
+  for (let i = 0; i < 50 && after.requests === before.requests; i++) { // the console's index follows within moments
+    await new Promise((r) => setTimeout(r, 100));
+    after = await raw();
+  }
+  assert.ok(after.requests >= before.requests + 1, `requests ${before.requests} → ${after.requests}`);
+  assert.ok(after.usage - before.usage >= usage.cost - 1e-9, `usage ${before.usage} → ${after.usage}, the request cost ${usage.cost}`);
+
+  const got = await admin.analytics.queryAnalytics({ requestBody });
+  assert.equal(got.data.metadata.rowCount, got.data.data.length);
+  assert.ok(got.data.metadata.rowCount >= 1);
+  assert.equal(got.data.metadata.truncated, false);
+  assert.equal(typeof got.data.metadata.queryTimeMs, "number");
+
+  // A metric it does not know is a 400 in OpenRouter's error shape, naming
+  // the field; an inference key may not ask (403).
+  await assert.rejects(admin.analytics.queryAnalytics({ requestBody: { metrics: ["request_count", "colour"] } }), (err) =>
+    err.statusCode === 400 && err.name === "BadRequestResponseError" && /metrics\[1\]/.test(err.message));
+  await assert.rejects(() => or.analytics.getAnalyticsMeta(), (err) => err.statusCode === 403);
+  await assert.rejects(() => or.analytics.queryAnalytics({ requestBody: { metrics: ["request_count"] } }), (err) => err.statusCode === 403);
+});
+
 test("openrouter sdk: key management, parsed by the SDK's schemas", { skip: !managementKey && "no ROUTEFREE_MANAGEMENT_KEY" }, async () => {
   const admin = new OpenRouter({ apiKey: managementKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
   const made = await admin.apiKeys.create({ requestBody: { name: "sdk key", limit: 50, limitReset: "weekly" } });

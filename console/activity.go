@@ -116,15 +116,6 @@ type ActivityRow struct {
 	ReasoningTokens    int64   `json:"reasoning_tokens"`
 }
 
-// endpointID names the upstream that served a request as provider/model
-// (the model itself for a request recorded without its provider).
-func endpointID(model, provider, upstream string) string {
-	if provider == "" {
-		return model
-	}
-	return provider + "/" + upstream
-}
-
 // Activity returns an account's activity on the completed UTC days of the
 // window before today (or on one of them, day), of one key or of all
 // (key ""), a row per day, model and upstream, newest day first.
@@ -149,7 +140,11 @@ func (v *Views) Activity(account, day, key string, now time.Time) []ActivityRow 
 	v.mu.RUnlock()
 	out := make([]ActivityRow, 0, len(sums))
 	for k, t := range sums {
-		out = append(out, ActivityRow{Date: k.day, Model: k.model, ModelPermaslug: k.model, EndpointID: endpointID(k.model, k.provider, k.upstream),
+		endpoint := k.provider + "/" + k.upstream
+		if k.provider == "" {
+			endpoint = k.model
+		}
+		out = append(out, ActivityRow{Date: k.day, Model: k.model, ModelPermaslug: k.model, EndpointID: endpoint,
 			ProviderName: k.provider, Usage: t.cost.InexactFloat64(), Requests: t.requests,
 			PromptTokens: t.prompt, CompletionTokens: t.completion, ReasoningTokens: t.reasoning})
 	}

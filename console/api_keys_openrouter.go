@@ -33,9 +33,6 @@ func (s *server) registerKeysAPI(e *echo.Echo) {
 	g.DELETE("/:hash", s.orDeleteKey)
 	// OpenRouter's activity needs a management key too.
 	e.GET("/api/v1/activity", s.orActivity, securityHeaders, noStoreKeys, auth.RequireManagementKey(s.auth))
-	// And its analytics (beta).
-	e.GET("/api/v1/analytics/meta", s.orAnalyticsMeta, securityHeaders, noStoreKeys, auth.RequireManagementKey(s.auth))
-	e.POST("/api/v1/analytics/query", s.orAnalyticsQuery, securityHeaders, noStoreKeys, auth.RequireManagementKey(s.auth))
 }
 
 func noStoreKeys(next echo.HandlerFunc) echo.HandlerFunc {

@@ -326,10 +326,6 @@ var probes = map[string][]probe{
 	"read the account's usage by day, model and upstream through OpenRouter's activity API (`GET /api/v1/activity`)": {
 		apiProbe("GET", "/api/v1/activity", nil),
 	},
-	"query the account's usage through OpenRouter's analytics API (`GET /api/v1/analytics/meta`, `POST /api/v1/analytics/query`): request count, spend in NTD, tokens and rates by hour, day, week or month and by model, provider, upstream and key; hourly for the last 31 days, daily for 365 (docs/openrouter.md)": {
-		apiProbe("GET", "/api/v1/analytics/meta", nil),
-		apiProbe("POST", "/api/v1/analytics/query", func(*roles) any { return map[string]any{"metrics": []string{"request_count", "total_usage"}} }),
-	},
 	"set an account's data requirement: Taiwan residency, no retention (`POST /admin/api/accounts/{id}/data-requirement`)": {
 		apiProbe("POST", "/admin/api/accounts/acct_r/data-requirement", func(*roles) any { return map[string]any{"residency": "tw"} }),
 	},

@@ -98,9 +98,8 @@ type Views struct {
 	mu          sync.RWMutex
 	pos         eventstore.Position
 	staff       map[string]*StaffToken
-	usage       *usageIndex     // usage by key and app per day, top-ups per day
-	activity    *activityIndex  // OpenRouter's activity: UTC day × model × upstream × key
-	analytics   *analyticsIndex // OpenRouter's analytics: UTC hour and day × model × upstream × key
+	usage       *usageIndex    // usage by key and app per day, top-ups per day
+	activity    *activityIndex // OpenRouter's activity: UTC day × model × upstream × key
 	staffByHash map[string]*StaffToken
 	ranks       *rankings // the public rankings: by day, listed accounts
 }
@@ -113,8 +112,7 @@ var _ projections.Projection = (*Views)(nil)
 func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
 		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(), activity: newActivityIndex(),
-		analytics: newAnalyticsIndex(),
-		ranks:     newRankings(),
+		ranks: newRankings(),
 	}
 }
 
@@ -143,7 +141,6 @@ func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 		v.apply(e)
 		v.usage.apply(e)
 		v.activity.apply(e)
-		v.analytics.apply(e)
 		v.pos = e.Position
 	}
 	return nil

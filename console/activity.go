@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
 )
@@ -117,16 +118,16 @@ type ActivityRow struct {
 }
 
 // Activity returns an account's activity on the completed UTC days of the
-// window before today (or on one of them, day), of one key or of all
-// (key ""), a row per day, model and upstream, newest day first.
-func (v *Views) Activity(account, day, key string, now time.Time) []ActivityRow {
+// window before today (or on one of them, day), of the keys keep takes (all
+// when nil), a row per day, model and upstream, newest day first.
+func (v *Views) Activity(account, day string, keep func(key string) bool, now time.Time) []ActivityRow {
 	today := now.UTC().Format(time.DateOnly)
 	first := now.UTC().AddDate(0, 0, -activityDays).Format(time.DateOnly)
 	type rowKey struct{ day, model, provider, upstream string }
 	sums := map[rowKey]*activityTally{}
 	v.mu.RLock()
 	for k, t := range v.activity.byAcct[account] {
-		if k.day >= today || k.day < first || (day != "" && k.day != day) || (key != "" && k.key != key) {
+		if k.day >= today || k.day < first || (day != "" && k.day != day) || (keep != nil && !keep(k.key)) {
 			continue
 		}
 		rk := rowKey{k.day, k.model, k.provider, k.upstream}
@@ -176,11 +177,37 @@ func (s *server) orActivity(c echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, "date must be one of the last 30 completed UTC days, as YYYY-MM-DD")
 		}
 	}
-	key := c.QueryParam("api_key_hash")
-	if key != "" {
-		if _, ok := s.keyOfAccount(p.AccountID, key); !ok {
-			return errNotFound("key")
-		}
+	keep, err := s.activityKeys(p, c.QueryParam("api_key_hash"))
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": s.deps.Views.Activity(p.AccountID, day, key, now)})
+	return c.JSON(http.StatusOK, map[string]any{"data": s.deps.Views.Activity(p.AccountID, day, keep, now)})
+}
+
+// activityKeys is which keys' requests the caller reads: the one it names
+// (which must be of its account and within its own key's limits, as
+// fetching it must), else every key within those limits, as the keys list
+// shows; nil, every key, for a caller that may act on all of them.
+func (s *server) activityKeys(p auth.Principal, named string) (func(string) bool, error) {
+	if named != "" {
+		k, ok := s.keyOfAccount(p.AccountID, named)
+		if !ok {
+			return nil, errNotFound("key")
+		}
+		if err := apiError(s.withinCallersKey(p, issuedOf(k))); err != nil {
+			return nil, err
+		}
+		return func(key string) bool { return key == named }, nil
+	}
+	within := map[string]bool{}
+	all := true
+	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
+		ok := s.withinCallersKey(p, issuedOf(k)) == nil
+		within[k.KeyID] = ok
+		all = all && ok
+	}
+	if all {
+		return nil, nil
+	}
+	return func(key string) bool { return within[key] }, nil
 }

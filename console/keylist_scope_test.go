@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 )
 
 // A management key lists and changes only the keys within its own limits
@@ -50,5 +54,76 @@ func TestAManagementKeyListsOnlyKeysWithinItsLimits(t *testing.T) {
 	}
 	if code, _ := e.call("GET", "/api/v1/keys/"+outsideID, lead, nil); code != http.StatusForbidden {
 		t.Fatalf("the key outside its limits, fetched: %d", code)
+	}
+}
+
+// A management key limited to some models reads the activity of the keys
+// within its limits only, as it lists only those: its activity summed the
+// requests of every key of the account, and ?api_key_hash= named any.
+func TestAManagementKeysActivityCoversOnlyKeysWithinItsLimits(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_scope", "範圍公司", domain.PlanStarter)
+	model := e.cat.IDs()[0]
+	issue := func(k domain.KeyIssued) (string, string) {
+		t.Helper()
+		k.AccountID = "acct_scope"
+		id, secret, err := e.cmds.IssueKey(e.ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, secret
+	}
+	_, lead := issue(domain.KeyIssued{Name: "lead", Management: true, Models: []string{model},
+		SpendLimit: decimal.NewFromInt(100), SpendPeriod: "monthly"})
+	withinID, _ := issue(domain.KeyIssued{Name: "within", Models: []string{model}, SpendLimit: decimal.NewFromInt(50), SpendPeriod: "monthly"})
+	outsideID, _ := issue(domain.KeyIssued{Name: "any model"})
+	_, owner := issue(domain.KeyIssued{Name: "owner's", Management: true})
+	// testNow is 15 March in Taipei; the 14th (UTC) is a completed day.
+	at := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
+	for _, r := range []struct{ key, cost string }{{withinID, "1.5"}, {outsideID, "40"}} {
+		rc := &domain.RequestCompleted{RequestID: "gen-" + uuid.NewString(), KeyID: r.key, AccountID: "acct_scope", Model: model,
+			Provider: "openai", Upstream: "up", Usage: domain.Usage{Input: 10, Output: 5},
+			Cost: decimal.RequireFromString(r.cost), StartedAt: at, Outcome: domain.OutcomeCompleted, Attempts: 1}
+		d, err := commands.Event(uuid.New(), at, rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.cap.Append(e.ctx, domain.UsageStream("acct_scope"), eventstore.Any(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.sync()
+	usage := func(key, query string) (int, float64) {
+		t.Helper()
+		code, b := e.call("GET", "/api/v1/activity"+query, key, nil)
+		var r struct {
+			Data []struct {
+				Usage    float64 `json:"usage"`
+				Requests int64   `json:"requests"`
+			} `json:"data"`
+		}
+		if code != http.StatusOK {
+			return code, 0
+		}
+		if err := json.Unmarshal(b, &r); err != nil {
+			t.Fatal(err)
+		}
+		sum := 0.0
+		for _, row := range r.Data {
+			sum += row.Usage
+		}
+		return code, sum
+	}
+	if code, sum := usage(owner, ""); code != http.StatusOK || sum != 41.5 {
+		t.Fatalf("the account's unlimited management key reads %d, usage %v; want every key's 41.5", code, sum)
+	}
+	if code, sum := usage(lead, ""); code != http.StatusOK || sum != 1.5 {
+		t.Fatalf("a management key limited to %s reads %d, usage %v; want 1.5, the key within its limits", model, code, sum)
+	}
+	if code, sum := usage(lead, "?api_key_hash="+withinID); code != http.StatusOK || sum != 1.5 {
+		t.Fatalf("the key within its limits: %d, usage %v", code, sum)
+	}
+	if code, _ := usage(lead, "?api_key_hash="+outsideID); code != http.StatusForbidden {
+		t.Fatalf("the key outside its limits, asked by name: %d, want 403 as fetching it is", code)
 	}
 }

@@ -30,11 +30,21 @@ func (c *Config) makeDataPrivate() {
 	changed, refused := tightenModes(c.DataDir)
 	if len(changed) > 0 {
 		c.warn(fmt.Sprintf("made readable by their owner alone, as an earlier release had left them readable by every local user: %s",
-			strings.Join(changed, ", ")))
+			listed(changed)))
 	}
 	for _, err := range refused {
 		c.warn(fmt.Sprintf("%v: readable by every local user and not this process's to change; chmod 600 it as its owner", err))
 	}
+}
+
+// listed names the first ten paths and counts the rest: a directory of
+// years of invoices' PDFs would otherwise fill a log line.
+func listed(paths []string) string {
+	const shown = 10
+	if len(paths) <= shown {
+		return strings.Join(paths, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(paths[:shown], ", "), len(paths)-shown)
 }
 
 // warn tells the operator on stderr: serve's log, or a command's plain line.

@@ -51,20 +51,34 @@ type msgTurn struct {
 
 // msgBlock is one content block of a message or a tool result.
 type msgBlock struct {
-	Type   string `json:"type"`
-	Text   string `json:"text"`
-	Source *struct {
-		Type      string `json:"type"` // base64 | url
-		MediaType string `json:"media_type"`
-		Data      string `json:"data"`
-		URL       string `json:"url"`
-	} `json:"source"`
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`
+	Source    *msgSource      `json:"source"`
 	ID        string          `json:"id"`
 	Name      string          `json:"name"`
 	Input     json.RawMessage `json:"input"`
 	ToolUseID string          `json:"tool_use_id"`
 	Content   json.RawMessage `json:"content"` // tool_result: a string or blocks
 	IsError   bool            `json:"is_error"`
+}
+
+// msgSource is a block's source: an object for image and document blocks,
+// a string (a URL or an identifier) for search_result blocks.
+type msgSource struct {
+	Type      string `json:"type"` // base64 | url | text
+	MediaType string `json:"media_type"`
+	Data      string `json:"data"`
+	URL       string `json:"url"`
+	// Named is a source given as a string.
+	Named string `json:"-"`
+}
+
+func (s *msgSource) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		return json.Unmarshal(b, &s.Named)
+	}
+	type object msgSource
+	return json.Unmarshal(b, (*object)(s))
 }
 
 type msgTool struct {
@@ -408,6 +422,9 @@ func chatTurn(role string, bs []msgBlock, native bool) ([]chat.Message, error) {
 		case "image", "document":
 			if b.Source == nil {
 				return nil, fmt.Errorf("%s block without a source", b.Type)
+			}
+			if b.Source.Named != "" {
+				return nil, fmt.Errorf("%s block's source must be an object (type base64, url or text), not a string", b.Type)
 			}
 			url := b.Source.URL
 			if b.Source.Type == "base64" {

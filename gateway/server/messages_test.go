@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -797,4 +798,44 @@ func mustCompact(t *testing.T, obj, key string) string {
 		t.Fatal(err)
 	}
 	return string(m[key])
+}
+
+// Anthropic's search_result block names its source as a string (a URL or
+// an identifier), where image and document blocks take a source object: a
+// request carrying one, in a user turn or in a tool's result, was refused
+// with a 400 for a Claude model, whose API takes it.
+func TestSearchResultBlocksReachClaude(t *testing.T) {
+	h := msgHarness(t, harnessOpts{})
+	result := `{"type":"search_result","source":"https://example.com/tw-tax","title":"營業稅","content":[{"type":"text","text":"5 %"}],"citations":{"enabled":true}}`
+	for name, content := range map[string]string{
+		"user turn":   `[` + result + `,{"type":"text","text":"What is the rate?"}]`,
+		"tool result": `[{"type":"tool_result","tool_use_id":"toolu_1","content":[` + result + `]}]`,
+	} {
+		body := `{"model":"claude-sonnet-4-6","max_tokens":50,"tools":[{"name":"search","input_schema":{"type":"object"}}],"messages":[`
+		if name == "tool result" {
+			body += `{"role":"user","content":"rate?"},{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"search","input":{"q":"tax"}}]},`
+		}
+		body += `{"role":"user","content":` + content + `}]}`
+		resp, b := h.postMessages("", h.key, body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: status %d: %s", name, resp.StatusCode, b)
+		}
+		up := wire(t, h.fakes["anthropic"].Last())
+		last := len(up["messages"].([]any)) - 1
+		if !strings.Contains(fmt.Sprint(up["messages"].([]any)[last]), "https://example.com/tw-tax") {
+			t.Fatalf("%s: the block did not reach Claude: %v", name, up["messages"])
+		}
+	}
+	// A model without an Anthropic upstream is told the block type, as
+	// for any block its upstreams cannot take, not that the content is
+	// malformed.
+	resp, b := h.postMessages("", h.key, `{"model":"openai/gpt-4.1","max_tokens":50,"messages":[{"role":"user","content":[`+result+`]}]}`)
+	if resp.StatusCode != 400 || !strings.Contains(string(b), `search_result`) {
+		t.Fatalf("translated: status %d: %s", resp.StatusCode, b)
+	}
+	// An image's source named as a string is still refused, saying why.
+	resp, b = h.postMessages("", h.key, `{"model":"claude-sonnet-4-6","max_tokens":50,"messages":[{"role":"user","content":[{"type":"image","source":"https://example.com/a.png"}]}]}`)
+	if resp.StatusCode != 400 || !strings.Contains(string(b), `must be an object`) {
+		t.Fatalf("image with a string source: status %d: %s", resp.StatusCode, b)
+	}
 }

@@ -213,7 +213,11 @@ func (s *Server) countTokens(c echo.Context) error {
 	// A body the count cannot read, or one /messages would refuse for this
 	// model, is refused before it takes anything from the key's limit, as
 	// other calls' refusals are.
-	if _, err := mr.chatMessages(s.native(model)); err != nil {
+	native := s.native(model)
+	if _, err := mr.chatMessages(native); err != nil {
+		return writeMsgError(c, http.StatusBadRequest, err.Error())
+	}
+	if err := mr.serverTools(native); err != nil {
 		return writeMsgError(c, http.StatusBadRequest, err.Error())
 	}
 	text, n, err := mr.countInput()

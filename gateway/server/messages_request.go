@@ -293,6 +293,21 @@ func blocksText(raw json.RawMessage) (string, error) {
 	return b.String(), nil
 }
 
+// serverTools refuses a server tool (web search, code execution…) for a
+// model without an Anthropic upstream (native false): only Anthropic's run
+// them.
+func (r *msgRequest) serverTools(native bool) error {
+	if native {
+		return nil
+	}
+	for i, t := range r.Tools {
+		if t.Type != "" && t.Type != "custom" {
+			return invalidf("tools.%d: server tool %q is not supported; declare client tools with name, description and input_schema", i, t.Type)
+		}
+	}
+	return nil
+}
+
 // chatBody is the request in the chat pipeline's OpenAI shape, for model id.
 // The usage chunk is always asked for: message_delta carries the usage.
 //
@@ -305,15 +320,15 @@ func (r *msgRequest) chatBody(model string, native bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := r.serverTools(native); err != nil {
+		return nil, err
+	}
 	out := map[string]any{"model": model, "messages": msgs, "max_tokens": *r.MaxTokens}
 	if len(r.Tools) > 0 {
 		var tools []chat.Tool
-		for i, t := range r.Tools {
+		for _, t := range r.Tools {
 			if t.Type != "" && t.Type != "custom" {
-				if native {
-					continue
-				}
-				return nil, invalidf("tools.%d: server tool %q is not supported; declare client tools with name, description and input_schema", i, t.Type)
+				continue // for Anthropic's upstreams alone (serverTools)
 			}
 			schema := t.InputSchema
 			if len(schema) == 0 {

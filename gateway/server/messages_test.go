@@ -839,3 +839,19 @@ func TestSearchResultBlocksReachClaude(t *testing.T) {
 		t.Fatalf("image with a string source: status %d: %s", resp.StatusCode, b)
 	}
 }
+
+// count_tokens refuses a server tool for a model whose upstreams cannot run
+// one, with /messages' own 400: it counted such a body.
+func TestCountTokensRefusesServerToolsMessagesRefuses(t *testing.T) {
+	h := msgHarness(t, harnessOpts{})
+	body := `{"model":"openai/gpt-4.1","max_tokens":50,"tools":[{"type":"web_search_20250305","name":"web_search","max_uses":2}],"messages":[{"role":"user","content":"news?"}]}`
+	msgResp, msgBody := h.postMessages("", h.key, body)
+	countResp, countBody := h.postMessages("/count_tokens", h.key, body)
+	if msgResp.StatusCode != 400 || countResp.StatusCode != 400 || string(countBody) != string(msgBody) {
+		t.Fatalf("/messages %d %s; count_tokens %d %s", msgResp.StatusCode, msgBody, countResp.StatusCode, countBody)
+	}
+	// A Claude model counts it.
+	if resp, b := h.postMessages("/count_tokens", h.key, strings.Replace(body, "openai/gpt-4.1", "claude-sonnet-4-6", 1)); resp.StatusCode != 200 {
+		t.Fatalf("Claude: %d %s", resp.StatusCode, b)
+	}
+}

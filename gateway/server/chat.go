@@ -544,6 +544,9 @@ func (k *call) hold() error {
 			"currency":     "TWD",
 		}
 		if !resets.IsZero() {
+			// The figures are the key's, which has no credit beyond its
+			// limit: they add up as the account's do.
+			meta["credit_limit"], meta["spend_limit"] = "0", k.key.SpendLimit.String()
 			meta["limit_reset"], meta["resets_at"] = period, resets.UTC().Format(time.RFC3339)
 		}
 		return apiErr(http.StatusPaymentRequired, "insufficient_credits", msg, meta)

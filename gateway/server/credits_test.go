@@ -291,7 +291,9 @@ func Test402AmountsAreExactAndAddUp(t *testing.T) {
 		}
 	})
 	t.Run("key spend limit", func(t *testing.T) {
-		h := newHarness(t, opts("1000"))
+		o := opts("1000")
+		o.plan = domain.PlanBusiness
+		h := newHarness(t, o)
 		_, secret, err := h.cmds.IssueKey(context.Background(), domain.KeyIssued{AccountID: h.account, Name: "capped",
 			SpendLimit: dec("0.05"), SpendPeriod: "daily"})
 		if err != nil {
@@ -301,10 +303,20 @@ func Test402AmountsAreExactAndAddUp(t *testing.T) {
 		if resp, b := h.postKey(secret, chatBody("test/openai", 1000, false)); resp.StatusCode != 200 {
 			t.Fatalf("first request: %d %s", resp.StatusCode, b)
 		}
+		// The account may run NT$500 into debt: the key's limit, not the
+		// account's credit, is what stops the request.
+		if err := h.cmds.SetCreditLimit(context.Background(), h.account, dec("500")); err != nil {
+			t.Fatal(err)
+		}
 		h.catchUp()
-		// The key's figures: 0.05 − 0.000020864197523 left.
+		// The key's figures: 0.05 − 0.000020864197523 left, no credit
+		// beyond its limit, so that they add up as the account's do.
 		meta := read402(t, h, secret, chatBody("test/openai", 3000, false))
-		exact(t, meta, map[string]string{"cause": "key_spend_limit", "balance": "0.049979135802477",
-			"held": "0", "available": "0.049979135802477", "required": "0.06000123456789"})
+		exact(t, meta, map[string]string{"cause": "key_spend_limit", "balance": "0.049979135802477", "credit_limit": "0",
+			"spend_limit": "0.05", "held": "0", "available": "0.049979135802477", "required": "0.06000123456789"})
+		sum := dec(meta["balance"].(string)).Add(dec(meta["credit_limit"].(string))).Sub(dec(meta["held"].(string)))
+		if !sum.Equal(dec(meta["available"].(string))) {
+			t.Fatalf("balance + credit_limit − held = %s, available %v", sum, meta["available"])
+		}
 	})
 }

@@ -252,6 +252,18 @@ func HashKey(key string) string {
 // name follows the rules of a change (keyName); a key issued without one is
 // named after its ID.
 func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secret string, err error) {
+	return h.issueKey(ctx, k, "key_"+randomID(12))
+}
+
+// IssueKeyAs issues a key whose ID the caller fixes, so that callers
+// racing to issue the same key (serves bootstrapping one store together)
+// issue it once: the others get ErrConflict.
+func (h *Handler) IssueKeyAs(ctx context.Context, keyID string, k domain.KeyIssued) (secret string, err error) {
+	_, secret, err = h.issueKey(ctx, k, keyID)
+	return secret, err
+}
+
+func (h *Handler) issueKey(ctx context.Context, k domain.KeyIssued, id string) (keyID, secret string, err error) {
 	named := strings.TrimSpace(k.Name) != ""
 	if named {
 		if k.Name, err = keyName(k.Name); err != nil {
@@ -275,7 +287,7 @@ func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secr
 		k.ExpiresAt = &at
 	}
 	secret = KeyPrefix + randomID(40)
-	k.KeyID = "key_" + randomID(12)
+	k.KeyID = id
 	if !named {
 		k.Name = k.KeyID // a key is always named, so that it can be told apart and changed
 	}

@@ -635,6 +635,9 @@ func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 // demoOrganisation names the account --bootstrap-demo opens.
 const demoOrganisation = "Demo 示範公司"
 
+// demoKeyID is the ID of the key --bootstrap-demo issues.
+const demoKeyID = "key_demo"
+
 // demoCreditReference is the reference of the demo account's credit.
 const demoCreditReference = "demo-credit"
 
@@ -656,16 +659,27 @@ func (in *instance) completeDemo(ctx context.Context, stdout io.Writer, credit d
 		fmt.Fprintln(stdout, "demo account acct_demo: completing the bootstrap of a start stopped midway")
 	}
 	if !credited {
-		if _, err := in.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: demoAccount, Amount: credit, Method: domain.MethodAdjustment, Reference: demoCreditReference}); err != nil {
+		// The top-up is idempotent by its reference: an instance
+		// bootstrapping beside this one may have credited it meanwhile.
+		dup, err := in.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: demoAccount, Amount: credit, Method: domain.MethodAdjustment, Reference: demoCreditReference})
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "demo account %s with NT$%s credit\n", demoAccount, credit)
+		if !dup {
+			fmt.Fprintf(stdout, "demo account %s with NT$%s credit\n", demoAccount, credit)
+		}
 	}
 	if keyed {
 		fmt.Fprintln(stdout, "demo account's key was issued before; issue another with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
 		return in.catchUp(ctx)
 	}
-	_, key, err := in.cmds.IssueKey(ctx, domain.KeyIssued{AccountID: demoAccount, Name: "demo"})
+	// The demo key has a fixed ID, so that of instances bootstrapping one
+	// store at once only one issues it and prints its secret.
+	key, err := in.cmds.IssueKeyAs(ctx, demoKeyID, domain.KeyIssued{AccountID: demoAccount, Name: "demo"})
+	if errors.Is(err, commands.ErrConflict) {
+		fmt.Fprintln(stdout, "demo account's key was issued by another instance, which printed it; issue another with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+		return in.catchUp(ctx)
+	}
 	if err != nil {
 		return err
 	}

@@ -200,6 +200,9 @@ func TestConsoleScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The first payment's invoice: each payment has its own, in order of
+	// payment, so the larger one below waits for its own.
+	e.invoice("acct_shot", "AB12345678", "2026-03")
 	if _, err := e.cmds.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "acct_shot", Amount: decimal.NewFromInt(80000),
 		Method: domain.MethodBankTransfer, Reference: "BANK-80000"}); err != nil {
 		t.Fatal(err)
@@ -208,7 +211,6 @@ func TestConsoleScreenshots(t *testing.T) {
 	if err := e.cmds.SetRankingsListed(e.ctx, "acct_shot", true); err != nil {
 		t.Fatal(err)
 	}
-	e.invoice("acct_shot", "AB12345678", "2026-03")
 	// The allowance's reason as finance writes it (not a word that is also a message key).
 	if _, err := e.deps.Invoices.(*invoicing.Service).IssueAllowance(e.ctx, "AB12345678", 105, "客訴折讓"); err != nil {
 		t.Fatal(err)

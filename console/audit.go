@@ -224,6 +224,18 @@ type Verdict struct {
 }
 
 func (s *server) verify(ctx context.Context) (Verdict, error) {
+	// What the running read models applied, read before the chain: every
+	// event they applied was in the store then, so a chain read after it
+	// that ends sooner lost events (deleted, or the store put back from
+	// an older copy), however well it links.
+	applied := eventstore.Start
+	if s.deps.Runner != nil {
+		for _, at := range s.deps.Runner.Positions() {
+			if applied.Less(at) {
+				applied = at
+			}
+		}
+	}
 	res, err := eventstore.Verify(ctx, s.deps.Store, nil)
 	if err != nil {
 		return Verdict{}, err
@@ -231,6 +243,10 @@ func (s *server) verify(ctx context.Context) (Verdict, error) {
 	v := Verdict{OK: res.Break == nil, Events: res.Events, Head: hex.EncodeToString(res.Head), Last: res.Last.String()}
 	if res.Break != nil {
 		v.Break = res.Break.Error()
+	} else if res.Last.Less(applied) {
+		v.OK = false
+		v.Break = fmt.Sprintf("the store's head (position %s, %d events) is behind what the running read models applied (position %s): "+
+			"events after position %s were deleted, or the store was put back from an older copy", res.Last, res.Events, applied, res.Last)
 	}
 	return v, nil
 }

@@ -42,21 +42,24 @@ func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 // env is a running console over a real SQLite store and the real
 // projections runner, served on loopback.
 type env struct {
-	t       *testing.T
-	ctx     context.Context
-	store   *sqlite.Store
-	models  *projections.Models
-	views   *Views
-	runner  *projections.Runner
-	cap     *capture
-	cmds    *commands.Handler
-	cat     *catalog.Catalog
-	clock   *clock
-	deps    Deps
-	srv     *httptest.Server
-	admin   string
-	finance string
-	auditor string
+	t     *testing.T
+	ctx   context.Context
+	store *sqlite.Store
+	// storePath is the store's file, for tests that change it behind
+	// the store's back.
+	storePath string
+	models    *projections.Models
+	views     *Views
+	runner    *projections.Runner
+	cap       *capture
+	cmds      *commands.Handler
+	cat       *catalog.Catalog
+	clock     *clock
+	deps      Deps
+	srv       *httptest.Server
+	admin     string
+	finance   string
+	auditor   string
 }
 
 // now is mid-March 2026, Taipei.
@@ -104,7 +107,8 @@ func buildWithDeps(t *testing.T, tlsServer, staff bool, configure func(*echo.Ech
 func buildAt(t *testing.T, tlsServer, staff bool, configure func(base string, e *echo.Echo, d *Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	storePath := filepath.Join(t.TempDir(), "events.db")
+	store, err := sqlite.Open(storePath, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +122,7 @@ func buildAt(t *testing.T, tlsServer, staff bool, configure func(base string, e 
 		t.Fatal(err)
 	}
 	models := projections.NewModels(usage)
-	e := &env{t: t, ctx: ctx, store: store, models: models, views: NewViews(models.Accounts), clock: &clock{t: testNow}}
+	e := &env{t: t, ctx: ctx, store: store, storePath: storePath, models: models, views: NewViews(models.Accounts), clock: &clock{t: testNow}}
 	e.runner, err = projections.NewRunner(store, nil, append(e.models.All(), e.views)...)
 	if err != nil {
 		t.Fatal(err)

@@ -217,9 +217,20 @@ func (s *Service) reconcile(month string) Reconciliation {
 			r := row(acct, t.Month(), BasisTopUps)
 			r.Used, r.Invoiced = r.Used.Add(amt), r.Invoiced.Add(part)
 			r.Pending = r.Used.Sub(r.Invoiced)
-			if r.Reason, r.Next = "", ""; !r.Pending.IsZero() {
-				r.Reason = reason
-				if reason == ReasonVoidedTopUp {
+			if r.Pending.IsZero() {
+				r.Reason, r.Next = "", ""
+				continue
+			}
+			// A month's pending is the voided invoice's when a payment of it
+			// was billed by a void waiting for its re-issue; a later payment
+			// waits for an invoice of its own.
+			own := reason
+			if reason == ReasonVoidedTopUp && !awaitsReissue(b, t.Reference) {
+				own = ReasonTopUpPending
+			}
+			if r.Reason != ReasonVoidedTopUp || own == ReasonVoidedTopUp {
+				r.Reason, r.Next = own, ""
+				if own == ReasonVoidedTopUp {
 					r.Next = "routefree invoices topups"
 				}
 			}
@@ -365,6 +376,17 @@ func exactPlaces(figures ...decimal.Decimal) int32 {
 // since bills again (see bill.unbilledVoids): once one is, what is
 // pending is something else (late usage, a new top-up).
 func lastVoided(b *bill) bool { return len(b.unbilledVoids()) > 0 }
+
+// awaitsReissue says whether a void waiting for its re-issue billed the
+// top-up ref.
+func awaitsReissue(b *bill, ref string) bool {
+	for _, v := range b.unbilledVoids() {
+		if sharesTopUp(v, nil, ref) {
+			return true
+		}
+	}
+	return false
+}
 
 func billedNTD(b *bill) int64 {
 	if b == nil {

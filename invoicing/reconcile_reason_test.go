@@ -6,40 +6,49 @@ import (
 	"github.com/routefree/routefree/domain"
 )
 
-// A period whose ranges are used up leaves later top-ups waiting for a
-// number range, and the reconciliation says so rather than naming the
-// invoice run.
-func TestReconcileNamesAnExhaustedRange(t *testing.T) {
-	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
-	e.assign("2026-11", "AB", 100, 101) // two numbers
-	for _, id := range []string{"a1", "a2", "a3"} {
-		e.open(id, "公司 "+id, "", domain.PlanStarter)
-		e.topUpRaw(id, "pay-"+id, "1000", taipei(2026, 11, 10, 9, 0))
+// While a voided top-up invoice waits for its re-issue, only the month of
+// the payments it billed is pending for that reason: a later payment
+// waiting for its own invoice is pending for its own, and re-issuing the
+// voided invoice does not invoice it. Every pending row of the account
+// said "top-up invoice voided".
+func TestOnlyTheVoidedInvoicesPaymentsArePendingForTheVoid(t *testing.T) {
+	e := newEnv(t, taipei(2026, 3, 10, 10, 0))
+	e.assign("2026-03", "AB", 1, 99)
+	e.open("rv", "作廢待補開股份有限公司", "", domain.PlanStarter)
+	if _, err := e.cmd.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "rv", Amount: dec("1000"), Method: domain.MethodBankTransfer, Reference: "TX-MAR"}); err != nil {
+		t.Fatal(err)
 	}
 	if err := e.svc.Sync(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.InvoiceTopUps(e.ctx); err == nil {
-		t.Fatal("a third invoice was issued from a range of two numbers")
+	if err := e.svc.InvoiceTopUps(e.ctx); err != nil {
+		t.Fatal(err)
 	}
-	if got := len(e.svc.Invoices("", "")); got != 2 {
-		t.Fatalf("%d invoices, want 2", got)
+	invs := e.svc.Invoices("", "rv")
+	if len(invs) != 1 {
+		t.Fatalf("%d invoices, want 1", len(invs))
 	}
-	rec, err := e.svc.Reconcile(e.ctx, "2026-11")
+	if _, err := e.svc.Void(e.ctx, invs[0].Number, "wrong amount typed"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(taipei(2026, 4, 2, 10, 0))
+	if _, err := e.cmd.TopUp(e.ctx, domain.CreditsToppedUp{AccountID: "rv", Amount: dec("500"), Method: domain.MethodBankTransfer, Reference: "TX-APR"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.svc.Reconcile(e.ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending := 0
+	reasons := map[string]string{}
 	for _, r := range rec.Rows {
-		if r.Pending.IsZero() {
-			continue
-		}
-		pending++
-		if r.Reason != ReasonNoRange {
-			t.Errorf("%s %s: pending %s for %q, want %q", r.AccountID, r.Month, r.Pending, r.Reason, ReasonNoRange)
+		if r.AccountID == "rv" && r.Basis == BasisTopUps && !r.Pending.IsZero() {
+			reasons[r.Month] = r.Reason
 		}
 	}
-	if pending != 1 {
-		t.Fatalf("%d rows pending, want 1: %+v", pending, rec.Rows)
+	if reasons["2026-03"] != ReasonVoidedTopUp || reasons["2026-04"] != ReasonTopUpPending {
+		t.Fatalf("pending reasons by month %v; want March's voided invoice's and April's payment waiting for its own", reasons)
 	}
 }

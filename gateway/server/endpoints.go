@@ -125,7 +125,6 @@ func (s *Server) zdrEndpoints(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
-// modelsCount serves GET /api/v1/models/count: how many models /models lists.
 // listUserModels is OpenRouter's GET /api/v1/models/user: the models the
 // caller's key may use (its model list) that have at least one upstream
 // meeting the account's standing data requirement (residency, no training,
@@ -153,6 +152,7 @@ func (s *Server) listUserModels(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": data, "total_count": len(data), "links": map[string]any{"next": nil}})
 }
 
+// modelsCount serves GET /api/v1/models/count: how many models /models lists.
 func (s *Server) modelsCount(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{"count": len(s.Models())}})
 }

@@ -396,8 +396,26 @@ func TestClosesAtOnceOfManyAccounts(t *testing.T) {
 			finance := staffToken(t, env, store, "finance")
 			rurl, prefix := testenv.RedisURL(t)
 			shared := append(append([]string{}, store...), "--redis-url", rurl, "--redis-prefix", prefix)
-			a := startServe(t, env, shared...)
-			b := startServe(t, env, shared...)
+			// Each serve closes the month once when it starts, on a
+			// goroutine of its own that may run after it listens: the
+			// accounts below are made once both have (their logs say so),
+			// so that the three closes of the test are the only ones that
+			// can issue their invoices. In the first hour of a month none
+			// is due yet.
+			logged := append(append([]string{}, env...), "ROUTEFREE_LOG_LEVEL=info")
+			a := startServe(t, logged, shared...)
+			b := startServe(t, logged, shared...)
+			if now.Sub(last.AddDate(0, 1, 0)) > time.Hour {
+				for _, p := range []*proc{a, b} {
+					end := time.Now().Add(60 * time.Second)
+					for !strings.Contains(p.logs.String(), "invoicing: month closed") {
+						if time.Now().After(end) {
+							t.Fatalf("serve did not close %s at its start within a minute:\n%s", month, p.logs.String())
+						}
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+			}
 
 			s := sc.open(t, store)
 			defer s.Close()

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"context"
 	"testing"
 
 	"github.com/google/uuid"
@@ -16,16 +15,7 @@ import (
 // recorded before, in any case or width, compares alike, and the reference
 // keeps the case it was typed in.
 func TestTopUpReferenceInOtherCaseIsTheSameTransfer(t *testing.T) {
-	h := newHandler(t)
-	ctx := context.Background()
-	acct := mustOpen(t, ctx, h, domain.PlanStarter)
-	top := func(ref string) domain.CreditsToppedUp {
-		return domain.CreditsToppedUp{AccountID: acct, Amount: dec("5000"), Method: domain.MethodBankTransfer, Reference: ref}
-	}
-	if dup, err := h.TopUp(ctx, top("TX-20261128-001")); dup || err != nil {
-		t.Fatalf("first transfer: %v %v", dup, err)
-	}
-	n := len(all(t, h))
+	h, ctx, top, n := recordedTransfer(t)
 	for _, ref := range []string{"tx-20261128-001", "Tx-20261128-001", "ｔｘ－２０２６１１２８－００１"} {
 		if dup, err := h.CheckTopUp(ctx, top(ref)); !dup || err != nil {
 			t.Fatalf("check of %s: duplicate=%v err=%v, want a duplicate", ref, dup, err)
@@ -45,7 +35,7 @@ func TestTopUpReferenceInOtherCaseIsTheSameTransfer(t *testing.T) {
 	// A reference recorded before references were narrowed, full width and
 	// in lower case, is the same transfer too.
 	old := top("ｔｘ－２０２６１１２８－００２")
-	if _, err := h.append(ctx, domain.TopUpStream(acct), eventstore.Any(), uuid.New(), &old); err != nil {
+	if _, err := h.append(ctx, domain.TopUpStream(old.AccountID), eventstore.Any(), uuid.New(), &old); err != nil {
 		t.Fatal(err)
 	}
 	n = len(all(t, h))

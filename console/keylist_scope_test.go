@@ -18,22 +18,8 @@ import (
 // (docs/openrouter.md): one limited to a model listed every key of the
 // account, though fetching one outside its limits was a 403.
 func TestAManagementKeyListsOnlyKeysWithinItsLimits(t *testing.T) {
-	e := newEnv(t, false)
-	e.openAccount("acct_scope", "範圍公司", domain.PlanStarter)
-	model := e.cat.IDs()[0]
-	issue := func(k domain.KeyIssued) (string, string) {
-		t.Helper()
-		k.AccountID = "acct_scope"
-		id, secret, err := e.cmds.IssueKey(e.ctx, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return id, secret
-	}
-	leadID, lead := issue(domain.KeyIssued{Name: "lead", Management: true, Models: []string{model},
-		SpendLimit: decimal.NewFromInt(100), SpendPeriod: "monthly"})
-	withinID, _ := issue(domain.KeyIssued{Name: "within", Models: []string{model}, SpendLimit: decimal.NewFromInt(50), SpendPeriod: "monthly"})
-	outsideID, _ := issue(domain.KeyIssued{Name: "any model"})
+	e, model, issue := scopedAccount(t)
+	leadID, lead, withinID, outsideID := limitedLead(issue, model)
 	e.sync()
 
 	code, b := e.call("GET", "/api/v1/keys", lead, nil)
@@ -61,22 +47,8 @@ func TestAManagementKeyListsOnlyKeysWithinItsLimits(t *testing.T) {
 // within its limits only, as it lists only those: its activity summed the
 // requests of every key of the account, and ?api_key_hash= named any.
 func TestAManagementKeysActivityCoversOnlyKeysWithinItsLimits(t *testing.T) {
-	e := newEnv(t, false)
-	e.openAccount("acct_scope", "範圍公司", domain.PlanStarter)
-	model := e.cat.IDs()[0]
-	issue := func(k domain.KeyIssued) (string, string) {
-		t.Helper()
-		k.AccountID = "acct_scope"
-		id, secret, err := e.cmds.IssueKey(e.ctx, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return id, secret
-	}
-	_, lead := issue(domain.KeyIssued{Name: "lead", Management: true, Models: []string{model},
-		SpendLimit: decimal.NewFromInt(100), SpendPeriod: "monthly"})
-	withinID, _ := issue(domain.KeyIssued{Name: "within", Models: []string{model}, SpendLimit: decimal.NewFromInt(50), SpendPeriod: "monthly"})
-	outsideID, _ := issue(domain.KeyIssued{Name: "any model"})
+	e, model, issue := scopedAccount(t)
+	_, lead, withinID, outsideID := limitedLead(issue, model)
 	_, owner := issue(domain.KeyIssued{Name: "owner's", Management: true})
 	// testNow is 15 March in Taipei; the 14th (UTC) is a completed day.
 	at := time.Date(2026, 3, 14, 12, 0, 0, 0, time.UTC)
@@ -126,4 +98,32 @@ func TestAManagementKeysActivityCoversOnlyKeysWithinItsLimits(t *testing.T) {
 	if code, _ := usage(lead, "?api_key_hash="+outsideID); code != http.StatusForbidden {
 		t.Fatalf("the key outside its limits, asked by name: %d, want 403 as fetching it is", code)
 	}
+}
+
+// scopedAccount is a console over acct_scope, the catalog's first model
+// and an issuer of the account's keys.
+func scopedAccount(t *testing.T) (*env, string, func(domain.KeyIssued) (string, string)) {
+	t.Helper()
+	e := newEnv(t, false)
+	e.openAccount("acct_scope", "範圍公司", domain.PlanStarter)
+	issue := func(k domain.KeyIssued) (string, string) {
+		t.Helper()
+		k.AccountID = "acct_scope"
+		id, secret, err := e.cmds.IssueKey(e.ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id, secret
+	}
+	return e, e.cat.IDs()[0], issue
+}
+
+// limitedLead issues a management key limited to model (lead), a key
+// within its limits and one outside them (any model).
+func limitedLead(issue func(domain.KeyIssued) (string, string), model string) (leadID, lead, withinID, outsideID string) {
+	leadID, lead = issue(domain.KeyIssued{Name: "lead", Management: true, Models: []string{model},
+		SpendLimit: decimal.NewFromInt(100), SpendPeriod: "monthly"})
+	withinID, _ = issue(domain.KeyIssued{Name: "within", Models: []string{model}, SpendLimit: decimal.NewFromInt(50), SpendPeriod: "monthly"})
+	outsideID, _ = issue(domain.KeyIssued{Name: "any model"})
+	return leadID, lead, withinID, outsideID
 }

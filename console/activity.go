@@ -199,15 +199,13 @@ func (s *server) activityKeys(p auth.Principal, named string) (func(string) bool
 		}
 		return func(key string) bool { return key == named }, nil
 	}
-	within := map[string]bool{}
-	all := true
-	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
-		ok := s.withinCallersKey(p, issuedOf(k)) == nil
-		within[k.KeyID] = ok
-		all = all && ok
+	own, bound, err := s.callersLimits(p)
+	if err != nil || !bound {
+		return nil, apiError(err)
 	}
-	if all {
-		return nil, nil
+	within := map[string]bool{}
+	for _, k := range s.deps.Models.Keys.ByAccount(p.AccountID) {
+		within[k.KeyID] = domain.KeyWithin(own, issuedOf(k)) == nil
 	}
 	return func(key string) bool { return within[key] }, nil
 }

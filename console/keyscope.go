@@ -17,15 +17,26 @@ import (
 // by their role alone, a person signed in by single sign-on acts as the
 // account's owner.
 func (s *server) withinCallersKey(by auth.Principal, k domain.KeyIssued) error {
-	if by.Staff || by.Subject != "" && by.KeyID == "" { // staff, or the account's owner signed in by SSO
-		return nil
+	own, bound, err := s.callersLimits(by)
+	if err != nil || !bound {
+		return err
 	}
-	for _, own := range s.deps.Models.Keys.ByAccount(by.AccountID) {
-		if own.KeyID == by.KeyID {
-			return domain.KeyWithin(issuedOf(own), k)
+	return domain.KeyWithin(own, k)
+}
+
+// callersLimits is the caller's own key when its limits bound the keys it
+// may act on (bound); staff and the account's owner signed in by SSO are
+// bound by none. A caller whose key is gone has nothing to act with.
+func (s *server) callersLimits(by auth.Principal) (own domain.KeyIssued, bound bool, err error) {
+	if by.Staff || by.Subject != "" && by.KeyID == "" {
+		return own, false, nil
+	}
+	for _, k := range s.deps.Models.Keys.ByAccount(by.AccountID) {
+		if k.KeyID == by.KeyID {
+			return issuedOf(k), true, nil
 		}
 	}
-	return errNotFound("key") // the caller's key is gone: nothing to act with
+	return own, false, errNotFound("key")
 }
 
 // onCallersLastDay is the expiry a key form's day gives (at: the end of

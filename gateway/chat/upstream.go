@@ -1,7 +1,6 @@
 package chat
 
 import (
-	"bytes"
 	"encoding/json"
 	"slices"
 	"unicode/utf8"
@@ -122,42 +121,17 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 // one; OpenAI's schema has none), and the reasoning an answer carried
 // (reasoning, reasoning_details, reasoning_content), which clients send
 // back with assistant messages (OpenRouter's SDKs do; DeepSeek refuses it).
-// Every other message is copied as received.
 func openAIMessages(v RawJSON) (RawJSON, error) {
-	var msgs []RawJSON
-	if err := fastjson.Unmarshal(v, &msgs); err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, len(v))
-	b = append(b, '[')
-	for i, m := range msgs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		var o map[string]RawJSON
-		if err := fastjson.Unmarshal(m, &o); err != nil {
-			return nil, err
-		}
+	return withoutMembers(v, func(o map[string]RawJSON) {
 		var role string
 		_ = fastjson.Unmarshal(o["role"], &role)
-		n := len(o)
 		if role == RoleTool {
 			delete(o, "name")
 		}
 		delete(o, "reasoning")
 		delete(o, "reasoning_details")
 		delete(o, "reasoning_content")
-		if len(o) == n {
-			b = append(b, m...)
-			continue
-		}
-		enc, err := json.Marshal(o)
-		if err != nil {
-			return nil, err
-		}
-		b = append(b, enc...)
-	}
-	return append(b, ']'), nil
+	})
 }
 
 // eagerInputStreaming is the tool member only Anthropic takes.
@@ -166,27 +140,38 @@ var eagerInputStreaming = []byte(`"eager_input_streaming"`)
 // openAITools re-emits the tools array without Anthropic's
 // eager_input_streaming, which the AI SDK's OpenRouter provider sends on a
 // tool and OpenAI's API refuses as an unknown parameter, as it refuses
-// OpenRouter's other own options. Every other tool is copied as received.
+// OpenRouter's other own options.
 func openAITools(v RawJSON) (RawJSON, error) {
-	var tools []RawJSON
-	if err := fastjson.Unmarshal(v, &tools); err != nil {
+	return withoutMembers(v, func(o map[string]RawJSON) { delete(o, "eager_input_streaming") })
+}
+
+// withoutMembers re-emits an array of objects, each without the members
+// drop deletes from it; an element it leaves whole, or that is no object,
+// is copied as received.
+func withoutMembers(v RawJSON, drop func(o map[string]RawJSON)) (RawJSON, error) {
+	var elems []RawJSON
+	if err := fastjson.Unmarshal(v, &elems); err != nil {
 		return nil, err
 	}
 	b := make([]byte, 0, len(v))
 	b = append(b, '[')
-	for i, t := range tools {
+	for i, e := range elems {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if firstByte(t) != '{' || !bytes.Contains(t, eagerInputStreaming) {
-			b = append(b, t...)
+		if firstByte(e) != '{' {
+			b = append(b, e...)
 			continue
 		}
 		var o map[string]RawJSON
-		if err := fastjson.Unmarshal(t, &o); err != nil {
+		if err := fastjson.Unmarshal(e, &o); err != nil {
 			return nil, err
 		}
-		delete(o, "eager_input_streaming")
+		n := len(o)
+		if drop(o); len(o) == n {
+			b = append(b, e...)
+			continue
+		}
 		enc, err := json.Marshal(o)
 		if err != nil {
 			return nil, err

@@ -543,7 +543,7 @@ func (k *call) hold() error {
 			"required":     amount.String(),
 			"currency":     "TWD",
 		}
-		if !resets.IsZero() {
+		if cause == "key_spend_limit" {
 			// The figures are the key's, which has no credit beyond its
 			// limit: they add up as the account's do.
 			meta["credit_limit"], meta["spend_limit"] = "0", k.key.SpendLimit.String()

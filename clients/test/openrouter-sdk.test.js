@@ -109,6 +109,25 @@ test("openrouter sdk: embedding models listed apart", async () => {
   for (const m of data) assert.deepEqual(m.architecture.outputModalities, ["embeddings"]);
 });
 
+// The listing's filters, as OpenRouter documents them: text models unless
+// outputModalities asks for others ("all" for every model), and the models
+// taking every parameter supportedParameters names; the count agrees.
+test("openrouter sdk: models list filtered by output modality and supported parameters", async () => {
+  const ids = async (req) => (await or.models.list(req)).result.data.map((m) => m.id);
+  const text = await ids();
+  assert.ok(text.includes(model) && !text.includes("routefree/echo-embedding"), `listed ${text}`);
+  const embeddings = await ids({ outputModalities: "embeddings" });
+  assert.deepEqual(embeddings, (await or.embeddings.listModels()).result.data.map((m) => m.id));
+  const all = await ids({ outputModalities: "all" });
+  assert.equal(all.length, text.length + embeddings.length);
+  assert.equal((await or.models.count({ outputModalities: "all" })).data.count, all.length);
+  // routefree/echo takes n but does not reason; the Claude models reason.
+  const n = await ids({ supportedParameters: "n" });
+  assert.ok(n.includes(model) && !n.includes(claudeModel), `n: ${n}`);
+  const reasoning = await ids({ supportedParameters: "tools,reasoning" });
+  assert.ok(reasoning.includes(claudeModel) && !reasoning.includes(model), `tools,reasoning: ${reasoning}`);
+});
+
 test("openrouter sdk: models.get calls /model/{author}/{slug}", async () => {
   const r = await or.models.get({ author, slug });
   assert.equal(r.data.id, model);

@@ -186,7 +186,7 @@ func (k *call) embed() error {
 	}
 	if !slices.Contains(k.model.OutputModalities, "embeddings") {
 		return apiErr(http.StatusBadRequest, "not_an_embedding_model",
-			fmt.Sprintf("%s is not an embedding model; GET /api/v1/models lists the models with output modality \"embeddings\"", k.model.ID),
+			fmt.Sprintf("%s is not an embedding model; GET /api/v1/embeddings/models lists them", k.model.ID),
 			map[string]any{"model": k.model.ID})
 	}
 	if ae := checkDimensions(er.Dimensions, k.model); ae != nil {

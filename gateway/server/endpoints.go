@@ -140,7 +140,7 @@ func (s *Server) listUserModels(c echo.Context) error {
 	}
 	rt, _ := parseRouting(nil, acct.Requirement, nil)
 	data := []ModelInfo{}
-	for _, m := range s.Models() {
+	for _, m := range filterModels(c, s.Models()) {
 		if !k.Allows(m.ID) {
 			continue
 		}
@@ -152,9 +152,10 @@ func (s *Server) listUserModels(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": data, "total_count": len(data), "links": map[string]any{"next": nil}})
 }
 
-// modelsCount serves GET /api/v1/models/count: how many models /models lists.
+// modelsCount serves GET /api/v1/models/count: how many models /models
+// lists with the same filters.
 func (s *Server) modelsCount(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{"count": len(s.Models())}})
+	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{"count": len(filterModels(c, s.Models()))}})
 }
 
 // Provider is one entry of GET /api/v1/providers.

@@ -77,8 +77,9 @@ type harnessOpts struct {
 	store    eventstore.Store
 	noKey    bool
 	creditLm string
-	maxDims  map[string]int  // model ID → the catalog's max_dimensions
-	noLimits map[string]bool // model IDs whose catalog entry gives no context length or max_output
+	maxDims  map[string]int      // model ID → the catalog's max_dimensions
+	noLimits map[string]bool     // model IDs whose catalog entry gives no context length or max_output
+	params   map[string][]string // model ID → the catalog's supported_parameters of the model
 }
 
 func defaultPrice() domain.ModelPrice {
@@ -147,7 +148,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		entries = append(entries, map[string]any{"id": id, "name": id, "context_length": 100000,
 			"input_modalities": []string{"text", "image", "file"}, "output_modalities": out,
 			"usd_per_million": map[string]string{"input": "1", "output": "1"}, "upstreams": list, "max_output": 4096,
-			"max_dimensions": o.maxDims[id]})
+			"max_dimensions": o.maxDims[id], "supported_parameters": o.params[id]})
 		if o.noLimits[id] {
 			delete(entries[len(entries)-1], "context_length")
 			delete(entries[len(entries)-1], "max_output")

@@ -157,7 +157,58 @@ func pricing(p domain.ModelPrice) ModelPricing {
 }
 
 func (s *Server) listModels(c echo.Context) error {
-	return modelList(c, s.Models())
+	return modelList(c, filterModels(c, s.Models()))
+}
+
+// modelFilter is OpenRouter's filters of its model listings (/models,
+// /models/count, /models/user): output_modalities, a comma-separated list
+// of which a model must give one, "text" when not asked ("all" lists every
+// model), and supported_parameters, of which a model must take every one.
+// Other filters of OpenRouter's (category, sort…) are not read.
+type modelFilter struct {
+	outputs []string // nil: every output modality
+	params  []string
+}
+
+func modelFilterOf(c echo.Context) modelFilter {
+	f := modelFilter{outputs: []string{"text"}, params: queryList(c, "supported_parameters")}
+	if out := queryList(c, "output_modalities"); len(out) > 0 {
+		f.outputs = out
+		if slices.Contains(out, "all") {
+			f.outputs = nil
+		}
+	}
+	return f
+}
+
+// queryList splits a comma-separated query parameter, in lower case,
+// leaving out empty items.
+func queryList(c echo.Context, name string) []string {
+	var out []string
+	for _, v := range strings.Split(c.QueryParam(name), ",") {
+		if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (f modelFilter) keeps(m ModelInfo) bool {
+	if f.outputs != nil && !slices.ContainsFunc(m.Architecture.OutputModalities, func(o string) bool { return slices.Contains(f.outputs, o) }) {
+		return false
+	}
+	for _, p := range f.params {
+		if !slices.Contains(m.SupportedParameters, p) {
+			return false
+		}
+	}
+	return true
+}
+
+// filterModels keeps the models the request's filters ask for.
+func filterModels(c echo.Context, models []ModelInfo) []ModelInfo {
+	f := modelFilterOf(c)
+	return slices.DeleteFunc(models, func(m ModelInfo) bool { return !f.keeps(m) })
 }
 
 // listEmbeddingModels serves OpenRouter's GET /api/v1/embeddings/models:

@@ -1,0 +1,89 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// OpenRouter's GET /api/v1/models lists the models whose output is text
+// unless output_modalities asks for others ("embeddings", a comma-separated
+// list, or "all"), and supported_parameters keeps the models that take every
+// parameter it names; /models/count and /models/user take the same filters,
+// so that a count agrees with its list. RouteFree ignored both: a chat app
+// listing models offered embedding models, which chat refuses, and one
+// asking for the models that reason got every model.
+func TestModelsFilterAsOpenRouterDocuments(t *testing.T) {
+	h := embedHarness(t, harnessOpts{
+		models: map[string][]upstreamSpec{
+			"openai/text-embedding-3-small": {{fake: "openai", kind: "openai"}},
+			"openai/gpt-4.1":                {{fake: "openai", kind: "openai"}},
+			"anthropic/claude-sonnet-4.6":   {{fake: "anthropic", kind: "anthropic"}},
+		},
+		params: map[string][]string{
+			"openai/text-embedding-3-small": {"input", "dimensions"},
+			"openai/gpt-4.1":                {"max_tokens", "tools", "response_format"},
+			"anthropic/claude-sonnet-4.6":   {"max_tokens", "tools", "reasoning"},
+		},
+	})
+	ids := func(path string) string {
+		t.Helper()
+		code, list := h.getJSON(path, h.key)
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", path, code, list)
+		}
+		data, _ := list["data"].([]any)
+		var out []string
+		for _, d := range data {
+			out = append(out, d.(map[string]any)["id"].(string))
+		}
+		if fmt.Sprint(list["total_count"]) != fmt.Sprint(len(out)) {
+			t.Errorf("GET %s: total_count %v for %d models", path, list["total_count"], len(out))
+		}
+		return strings.Join(out, ",")
+	}
+	count := func(path string) string {
+		t.Helper()
+		code, body := h.getJSON(path, "")
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", path, code, body)
+		}
+		return fmt.Sprint(body["data"].(map[string]any)["count"])
+	}
+	const chat = "anthropic/claude-sonnet-4.6,openai/gpt-4.1"
+	for path, want := range map[string]string{
+		"/api/v1/models":                                                       chat,
+		"/api/v1/models?output_modalities=text":                                chat,
+		"/api/v1/models?output_modalities=embeddings":                          "openai/text-embedding-3-small",
+		"/api/v1/models?output_modalities=text,embeddings":                     "anthropic/claude-sonnet-4.6,openai/gpt-4.1,openai/text-embedding-3-small",
+		"/api/v1/models?output_modalities=all":                                 "anthropic/claude-sonnet-4.6,openai/gpt-4.1,openai/text-embedding-3-small",
+		"/api/v1/models?output_modalities=image":                               "",
+		"/api/v1/models?supported_parameters=tools":                            chat,
+		"/api/v1/models?supported_parameters=reasoning":                        "anthropic/claude-sonnet-4.6",
+		"/api/v1/models?supported_parameters=tools,reasoning":                  "anthropic/claude-sonnet-4.6",
+		"/api/v1/models?supported_parameters=tools%2Cseed":                     "",
+		"/api/v1/models?supported_parameters=dimensions":                       "",
+		"/api/v1/models?supported_parameters=dimensions&output_modalities=all": "openai/text-embedding-3-small",
+		"/api/v1/models/user":                                                  chat,
+		"/api/v1/models/user?output_modalities=all":                            "anthropic/claude-sonnet-4.6,openai/gpt-4.1,openai/text-embedding-3-small",
+		"/api/v1/models/user?supported_parameters=reasoning":                   "anthropic/claude-sonnet-4.6",
+	} {
+		if got := ids(path); got != want {
+			t.Errorf("GET %s lists %q, want %q", path, got, want)
+		}
+	}
+	for path, want := range map[string]string{
+		"/api/v1/models/count":                              "2",
+		"/api/v1/models/count?output_modalities=all":        "3",
+		"/api/v1/models/count?output_modalities=embeddings": "1",
+	} {
+		if got := count(path); got != want {
+			t.Errorf("GET %s: count %s, want %s", path, got, want)
+		}
+	}
+	// The embedding models keep their own listing, filtered by nothing.
+	if got := ids("/api/v1/embeddings/models"); got != "openai/text-embedding-3-small" {
+		t.Errorf("/embeddings/models lists %q", got)
+	}
+}

@@ -871,10 +871,17 @@ func upstreamFailure(err error) (status int, reason string) {
 // failed over. An upstream's 400 or 422 is about the client's input, so it
 // is the client's 400 with the upstream's message (its 413 a 413), never a
 // 5xx that SDKs retry; other refusals (its key, its quota) are a 502.
+//
+// The metadata names the provider and gives its message as OpenRouter's
+// provider errors do (provider_name, raw), which the AI SDK's OpenRouter
+// provider and apps built on OpenRouter read, beside RouteFree's own names.
 func upstreamRefusal(provider string, err error, status int, tried []map[string]any) *APIError {
-	md := map[string]any{"provider": provider, "upstream_status": status, "attempts": tried}
+	md := map[string]any{"provider": provider, "provider_name": provider, "upstream_status": status, "attempts": tried}
 	var ue *providers.UpstreamError
-	if errors.As(err, &ue) && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
+	if errors.As(err, &ue) && ue.Message != "" {
+		md["raw"] = ue.Message
+	}
+	if ue != nil && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
 		md["upstream_message"] = ue.Message
 		code := http.StatusBadRequest
 		if ue.Status == http.StatusRequestEntityTooLarge {

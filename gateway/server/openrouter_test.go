@@ -462,3 +462,34 @@ func TestEagerInputStreamingReachesClaudeOnly(t *testing.T) {
 	}
 	want(t, wire(t, h.fakes["anthropic"].Last()), "tools.0.eager_input_streaming", "false")
 }
+
+// OpenRouter documents a provider's error as metadata {provider_name, raw}:
+// the AI SDK's OpenRouter provider words its error as "[provider_name]" and
+// the message in raw, and apps such as Roo Code show raw. An upstream's
+// refusal carried neither (only RouteFree's provider and upstream_message),
+// so the client could not tell which provider refused, nor read its words
+// where OpenRouter puts them.
+func TestProviderErrorsNameProviderAndRaw(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		script providertest.Script
+		status int
+	}{
+		{"input refused", providertest.Script{Status: 400, ErrorMessage: "prompt is too long: 215000 tokens > 200000 maximum"}, http.StatusBadRequest},
+		{"gateway refused", providertest.Script{Status: 401, ErrorMessage: "invalid x-api-key"}, http.StatusBadGateway},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, twoUpstreams("anthropic", tc.script, Config{}))
+			for _, body := range []string{foBody, foStream} {
+				resp, b := h.post(body)
+				if resp.StatusCode != tc.status {
+					t.Fatalf("status %d: %s", resp.StatusCode, b)
+				}
+				md := decodeError(t, b).Error.Metadata
+				if md["provider_name"] != "first" || md["raw"] != tc.script.ErrorMessage {
+					t.Errorf("%s: metadata %v, want provider_name first and raw %q", body, md, tc.script.ErrorMessage)
+				}
+			}
+		})
+	}
+}

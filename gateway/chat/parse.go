@@ -167,6 +167,11 @@ func Parse(body []byte) (*Request, error) {
 		exclude = true
 	}
 	r.Reasoning, r.ExcludeReasoning = reasoning, exclude
+	if p, ok := top["prompt"]; ok {
+		if err := r.promptAsMessages(p); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.parseFallbacks(); err != nil {
 		return nil, err
 	}
@@ -174,6 +179,32 @@ func Parse(body []byte) (*Request, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// promptAsMessages takes OpenRouter's "prompt" in place of "messages" (its
+// request schema has "either messages or prompt"): the prompt, a string, is
+// the one user message. It is never sent upstream as it came, which OpenAI's
+// API would refuse as an unrecognized argument.
+func (r *Request) promptAsMessages(v RawJSON) error {
+	delete(r.raw, "prompt")
+	delete(r.Extra, "prompt")
+	if !given(v) {
+		return nil
+	}
+	if given(r.raw["messages"]) {
+		return invalid("prompt", "send messages or prompt, not both")
+	}
+	var p string
+	if firstByte(v) != '"' || fastjson.Unmarshal(v, &p) != nil {
+		return invalid("prompt", "must be a string, got %s", jsonkind.Got(string(v)))
+	}
+	if p == "" {
+		return invalid("prompt", "must not be empty")
+	}
+	msgs := AppendString([]byte(`[{"role":"user","content":`), p)
+	msgs = append(msgs, "}]"...)
+	r.raw["messages"] = msgs
+	return decodeMessages(msgs, &r.Messages)
 }
 
 // parseTop splits the body into top-level raw values without copying them.

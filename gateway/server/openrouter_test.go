@@ -493,3 +493,43 @@ func TestProviderErrorsNameProviderAndRaw(t *testing.T) {
 		})
 	}
 }
+
+// OpenRouter's chat completions take "prompt" in place of "messages"
+// ("either messages or prompt is required", its request schema says): the
+// prompt is the one user message. RouteFree refused such a request (400,
+// messages required). Both at once is refused, as it would be a guess.
+func TestChatTakesPromptForMessages(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for _, kind := range kinds {
+		for _, stream := range []bool{false, true} {
+			resp, b := h.post(fmt.Sprintf(`{"model":"test/%s","prompt":"Say hello","stream":%v}`, kind, stream))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s stream %v: %d %s", kind, stream, resp.StatusCode, b)
+			}
+			if text := replyText(t, b, stream); text != "Hello from the fake." {
+				t.Errorf("%s stream %v: answer %q", kind, stream, text)
+			}
+			sent := string(h.fakes[kind].Last().Body)
+			if !strings.Contains(sent, "Say hello") || strings.Contains(sent, `"prompt"`) {
+				t.Errorf("%s: upstream got %s", kind, sent)
+			}
+		}
+	}
+	var up struct {
+		Messages []struct{ Role, Content string }
+	}
+	if err := json.Unmarshal(h.fakes["openai"].Last().Body, &up); err != nil || len(up.Messages) != 1 ||
+		up.Messages[0].Role != "user" || up.Messages[0].Content != "Say hello" {
+		t.Errorf("openai upstream got %s", h.fakes["openai"].Last().Body)
+	}
+	for _, body := range []string{
+		`{"model":"test/openai","prompt":"a","messages":[{"role":"user","content":"b"}]}`,
+		`{"model":"test/openai","prompt":["a"]}`,
+		`{"model":"test/openai","prompt":""}`,
+	} {
+		resp, b := h.post(body)
+		if resp.StatusCode != http.StatusBadRequest || decodeError(t, b).Error.Metadata["param"] != "prompt" {
+			t.Errorf("%s: %d %s, want a 400 naming prompt", body, resp.StatusCode, b)
+		}
+	}
+}

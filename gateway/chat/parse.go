@@ -203,7 +203,7 @@ func (r *Request) promptAsMessages(v RawJSON) error {
 	}
 	msgs := AppendString([]byte(`[{"role":"user","content":`), p)
 	msgs = append(msgs, "}]"...)
-	r.raw["messages"] = msgs
+	r.raw["messages"], r.FromPrompt = msgs, true
 	return decodeMessages(msgs, &r.Messages)
 }
 

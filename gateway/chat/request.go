@@ -33,6 +33,11 @@ type Request struct {
 	Stream              bool            `json:"stream,omitempty"`
 	StreamOptions       *StreamOptions  `json:"stream_options,omitempty"`
 
+	// FromPrompt says the request gave OpenRouter's prompt in place of
+	// messages (Messages holds it as the one user message): OpenRouter
+	// answers such a request's choices with their text.
+	FromPrompt bool `json:"-"`
+
 	// Fallbacks are OpenRouter's models list without Model: tried in order
 	// when Model's upstreams all fail.
 	Fallbacks []string `json:"-"`

@@ -67,6 +67,9 @@ type call struct {
 	// variantSort is the provider.sort a model variant (:nitro, :floor)
 	// asked for, "" if none.
 	variantSort string
+	// prompt writes the answer of a request that gave a prompt in place of
+	// messages, standing in for the client's connection; nil otherwise.
+	prompt *promptWriter
 }
 
 func (s *Server) chatCompletions(c echo.Context) error { return s.serveCall(c, (*call).run) }
@@ -75,6 +78,21 @@ func (s *Server) chatCompletions(c echo.Context) error { return s.serveCall(c, (
 func (s *Server) serveCall(c echo.Context, run func(*call) error) error {
 	k := &call{s: s, c: c, id: newRequestID(), start: s.cfg.Now()}
 	c.Response().Header().Set("X-Request-Id", k.id)
+	orig := c.Response().Writer
+	err := k.serve(run)
+	if k.prompt == nil {
+		return err
+	}
+	// The answer of a prompt, held or streamed through its writer, is
+	// finished once the request is recorded, as throughChat does.
+	c.Response().Writer = orig
+	if err != nil && !k.prompt.wrote() {
+		return err
+	}
+	return k.prompt.finish()
+}
+
+func (k *call) serve(run func(*call) error) error {
 	// Whatever happens below — an error, a panic, a client gone — the hold
 	// and the rate-limit estimate are given back and the request is recorded.
 	defer k.cleanup()
@@ -112,6 +130,10 @@ func (k *call) run() error {
 	}
 	k.req = req
 	k.attribute(r)
+	if req.FromPrompt {
+		k.prompt = newPromptWriter(k.c.Response().Writer)
+		k.c.Response().Writer = k.prompt
+	}
 
 	// 5 (early). route: an unknown model is a 404 before any limit is spent.
 	if err := k.resolveModels(); err != nil {

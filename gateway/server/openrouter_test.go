@@ -496,8 +496,10 @@ func TestProviderErrorsNameProviderAndRaw(t *testing.T) {
 
 // OpenRouter's chat completions take "prompt" in place of "messages"
 // ("either messages or prompt is required", its request schema says): the
-// prompt is the one user message. RouteFree refused such a request (400,
-// messages required). Both at once is refused, as it would be a guess.
+// prompt is the one user message, and the answer's choices carry their
+// text as "text" (OpenRouter's NonChatChoice), whole or streamed, beside
+// the chat message. RouteFree refused such a request (400, messages
+// required). Both at once is refused, as it would be a guess.
 func TestChatTakesPromptForMessages(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	for _, kind := range kinds {
@@ -508,6 +510,9 @@ func TestChatTakesPromptForMessages(t *testing.T) {
 			}
 			if text := replyText(t, b, stream); text != "Hello from the fake." {
 				t.Errorf("%s stream %v: answer %q", kind, stream, text)
+			}
+			if text := choiceTexts(t, b, stream); text != "Hello from the fake." {
+				t.Errorf("%s stream %v: choices' text %q in %s", kind, stream, text, b)
 			}
 			sent := string(h.fakes[kind].Last().Body)
 			if !strings.Contains(sent, "Say hello") || strings.Contains(sent, `"prompt"`) {
@@ -532,4 +537,38 @@ func TestChatTakesPromptForMessages(t *testing.T) {
 			t.Errorf("%s: %d %s, want a 400 naming prompt", body, resp.StatusCode, b)
 		}
 	}
+}
+
+// choiceTexts joins the "text" of the first choice of an answer, or of
+// every chunk of a stream.
+func choiceTexts(t *testing.T, b []byte, stream bool) string {
+	t.Helper()
+	type answer struct {
+		Choices []struct {
+			Text *string `json:"text"`
+		} `json:"choices"`
+	}
+	bodies := [][]byte{b}
+	if stream {
+		bodies = nil
+		for _, line := range strings.Split(string(b), "\n") {
+			if data, ok := strings.CutPrefix(line, "data: "); ok && data != "[DONE]" {
+				bodies = append(bodies, []byte(data))
+			}
+		}
+	}
+	var out strings.Builder
+	for _, body := range bodies {
+		var a answer
+		if err := json.Unmarshal(body, &a); err != nil {
+			t.Fatalf("%v: %s", err, body)
+		}
+		for _, c := range a.Choices {
+			if c.Text == nil {
+				t.Fatalf("a choice without text: %s", body)
+			}
+			out.WriteString(*c.Text)
+		}
+	}
+	return out.String()
 }

@@ -132,6 +132,12 @@ test("openrouter sdk: models.get calls /model/{author}/{slug}", async () => {
   const r = await or.models.get({ author, slug });
   assert.equal(r.data.id, model);
   assert.equal(typeof r.data.pricing.completion, "string");
+  // A routing variant, which chat takes, resolves to its base model's page.
+  const nitro = await or.models.get({ author, slug: `${slug}:nitro` });
+  assert.equal(nitro.data.id, model);
+  const eps = await or.endpoints.list({ author, slug: `${slug}:floor` });
+  assert.equal(eps.data.id, model);
+  assert.ok(eps.data.endpoints.length >= 1);
 });
 
 test("openrouter sdk: models count and providers", async () => {

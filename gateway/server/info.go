@@ -242,10 +242,17 @@ func modelParam(c echo.Context) string {
 	return id
 }
 
-// model finds the catalog model named by the path.
+// model finds the catalog model named by the path. A routing variant
+// RouteFree offers (":nitro", ":floor") names its base model, whose page it
+// is, as OpenRouter's model pages resolve variants: such a model ID is one
+// chat serves.
 func (s *Server) model(c echo.Context) (*catalog.Model, error) {
 	id := modelParam(c)
-	m, ok := s.deps.Router.Catalog().Get(id)
+	cat := s.deps.Router.Catalog()
+	m, ok := cat.Get(id)
+	if i := strings.LastIndexByte(id, ':'); !ok && i > 0 && modelVariants[id[i+1:]] != "" {
+		m, ok = cat.Get(id[:i])
+	}
 	if !ok {
 		return nil, apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist", id), map[string]any{"model": id})
 	}

@@ -87,3 +87,33 @@ func TestModelsFilterAsOpenRouterDocuments(t *testing.T) {
 		t.Errorf("/embeddings/models lists %q", got)
 	}
 }
+
+// A routing variant (:nitro, :floor) is a valid model for a request, and
+// OpenRouter's model pages resolve it ("resolving aliases and variants
+// automatically"): the page is the base model's, as its metadata is. An app
+// that checks the model it is configured with ("anthropic/…:nitro") before
+// using it got a 404 from RouteFree for a model chat serves.
+func TestModelPagesResolveRoutingVariants(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	for _, path := range []string{
+		"/api/v1/models/test/openai:nitro", "/api/v1/model/test/openai:floor", "/api/v1/models/test%2Fopenai:nitro",
+		"/api/v1/models/test/openai:nitro/endpoints", "/api/v1/models/test%2Fopenai:floor/endpoints",
+	} {
+		code, body := h.getJSON(path, "")
+		if code != http.StatusOK {
+			t.Errorf("GET %s: %d %v", path, code, body)
+			continue
+		}
+		data := body["data"].(map[string]any)
+		if data["id"] != "test/openai" {
+			t.Errorf("GET %s: id %v, want the base model's", path, data["id"])
+		}
+		if strings.HasSuffix(path, "/endpoints") && len(data["endpoints"].([]any)) != 1 {
+			t.Errorf("GET %s: endpoints %v", path, data["endpoints"])
+		}
+	}
+	// A variant RouteFree does not offer names no model.
+	if code, body := h.getJSON("/api/v1/models/test/openai:free", ""); code != http.StatusNotFound {
+		t.Errorf("GET :free: %d %v", code, body)
+	}
+}

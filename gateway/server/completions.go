@@ -26,9 +26,14 @@ type legacyRequest struct {
 	BestOf *int            `json:"best_of"`
 }
 
-// legacyShared are the fields a chat request takes unchanged.
-var legacyShared = []string{"max_tokens", "temperature", "top_p", "stop", "seed", "user", "n",
-	"presence_penalty", "frequency_penalty", "logit_bias", "stream_options"}
+// legacyOnly are the fields of a legacy request that do not go on to chat:
+// the prompt becomes the messages; suffix, echo and best_of are refused
+// below; logprobs is a count here and a switch in chat. Every other field
+// goes on as sent, as chat takes it: the parameters the two APIs share and
+// OpenRouter's own options (provider, models, reasoning, usage…), which
+// OpenRouter's completions take as its chat does.
+var legacyOnly = map[string]bool{"model": true, "prompt": true, "messages": true, "stream": true,
+	"suffix": true, "echo": true, "best_of": true, "logprobs": true}
 
 // legacyChatBody translates a legacy request. A prompt is one string (or
 // an array holding one); several prompts and token-array prompts are
@@ -63,8 +68,8 @@ func legacyChatBody(body []byte) ([]byte, bool, *APIError) {
 		return nil, false, apiErr(http.StatusBadRequest, "invalid_request", "best_of is not supported", map[string]any{"param": "best_of"})
 	}
 	out := map[string]any{"model": lr.Model, "messages": []map[string]string{{"role": "user", "content": prompt}}}
-	for _, k := range legacyShared {
-		if v, ok := fields[k]; ok {
+	for k, v := range fields {
+		if !legacyOnly[k] {
 			out[k] = v
 		}
 	}

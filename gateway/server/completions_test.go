@@ -100,3 +100,38 @@ func TestLegacyCompletionsRefusals(t *testing.T) {
 	}
 	decodeError(t, b)
 }
+
+// OpenRouter's completions take its routing options as chat does: the
+// provider object, the models fallback list, reasoning. /completions kept
+// only the fields the two OpenAI APIs share, so a provider the client had
+// ruled out (provider.ignore, data_collection "deny") served it anyway and
+// the models list was never tried.
+func TestLegacyCompletionsKeepOpenRouterOptions(t *testing.T) {
+	h := newHarness(t, harnessOpts{scripts: map[string]providertest.Script{
+		"openai":    {Status: 503, ErrorMessage: "overloaded"},
+		"anthropic": {Text: "from claude"},
+	}})
+	resp, b := h.postCompletions(`{"model":"test/openai","prompt":"x","provider":{"ignore":["openai"]}}`)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(b), "provider.ignore") {
+		t.Errorf("provider.ignore of the only upstream: %d %s", resp.StatusCode, b)
+	}
+	if n := len(h.fakes["openai"].Received()); n != 0 {
+		t.Errorf("the ignored provider was called %d times", n)
+	}
+	resp, b = h.postCompletions(`{"model":"test/openai","models":["test/anthropic"],"prompt":"x","reasoning":{"effort":"low"}}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("models fallback: %d %s", resp.StatusCode, b)
+	}
+	m := decodeMap(t, b)
+	want(t, m, "model", "test/anthropic")
+	want(t, m, "choices.0.text", "from claude")
+	w := wire(t, h.fakes["anthropic"].Last())
+	if _, ok := w["thinking"]; !ok {
+		t.Errorf("reasoning did not reach Claude: %s", h.fakes["anthropic"].Last().Body)
+	}
+	for _, body := range []string{string(h.fakes["openai"].Last().Body), string(h.fakes["anthropic"].Last().Body)} {
+		if strings.Contains(body, `"models"`) || strings.Contains(body, `"provider"`) {
+			t.Errorf("an OpenRouter option went upstream: %s", body)
+		}
+	}
+}

@@ -111,7 +111,8 @@ test("openrouter sdk: embedding models listed apart", async () => {
 
 // The listing's filters, as OpenRouter documents them: text models unless
 // outputModalities asks for others ("all" for every model), and the models
-// taking every parameter supportedParameters names; the count agrees.
+// taking every parameter supportedParameters names; the count agrees; and
+// its sorts by release date and context length.
 test("openrouter sdk: models list filtered by output modality and supported parameters", async () => {
   const ids = async (req) => (await or.models.list(req)).result.data.map((m) => m.id);
   const text = await ids();
@@ -126,6 +127,12 @@ test("openrouter sdk: models list filtered by output modality and supported para
   assert.ok(n.includes(model) && !n.includes(claudeModel), `n: ${n}`);
   const reasoning = await ids({ supportedParameters: "tools,reasoning" });
   assert.ok(reasoning.includes(claudeModel) && !reasoning.includes(model), `tools,reasoning: ${reasoning}`);
+  // Sorted server-side, as the SDK's sort asks.
+  const newest = (await or.models.list({ sort: "newest" })).result.data.map((m) => m.created);
+  assert.deepEqual(newest, [...newest].sort((a, b) => b - a));
+  const contexts = (await or.models.list({ sort: "context-high-to-low" })).result.data.map((m) => m.contextLength);
+  assert.deepEqual(contexts, [...contexts].sort((a, b) => b - a));
+  assert.notDeepEqual(newest, (await or.models.list()).result.data.map((m) => m.created), "newest changed no order");
 });
 
 test("openrouter sdk: models.get calls /model/{author}/{slug}", async () => {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -163,15 +164,17 @@ func (s *Server) listModels(c echo.Context) error {
 // modelFilter is OpenRouter's filters of its model listings (/models,
 // /models/count, /models/user): output_modalities, a comma-separated list
 // of which a model must give one, "text" when not asked ("all" lists every
-// model), and supported_parameters, of which a model must take every one.
-// Other filters of OpenRouter's (category, sort…) are not read.
+// model), and supported_parameters, of which a model must take every one;
+// sort orders the list (see sortModels). Other filters of OpenRouter's
+// (category, q…) are not read.
 type modelFilter struct {
 	outputs []string // nil: every output modality
 	params  []string
+	sort    string
 }
 
 func modelFilterOf(c echo.Context) modelFilter {
-	f := modelFilter{outputs: []string{"text"}, params: queryList(c, "supported_parameters")}
+	f := modelFilter{outputs: []string{"text"}, params: queryList(c, "supported_parameters"), sort: c.QueryParam("sort")}
 	if out := queryList(c, "output_modalities"); len(out) > 0 {
 		f.outputs = out
 		if slices.Contains(out, "all") {
@@ -205,10 +208,42 @@ func (f modelFilter) keeps(m ModelInfo) bool {
 	return true
 }
 
-// filterModels keeps the models the request's filters ask for.
+// filterModels keeps the models the request's filters ask for, in the
+// order it asks for.
 func filterModels(c echo.Context, models []ModelInfo) []ModelInfo {
 	f := modelFilterOf(c)
-	return slices.DeleteFunc(models, func(m ModelInfo) bool { return !f.keeps(m) })
+	models = slices.DeleteFunc(models, func(m ModelInfo) bool { return !f.keeps(m) })
+	sortModels(models, f.sort)
+	return models
+}
+
+// sortModels orders models by one of OpenRouter's sorts that RouteFree has
+// the figures for: the average of the prompt and completion prices
+// (pricing-low-to-high, pricing-high-to-low), the context length
+// (context-high-to-low) or the release date (newest). Any other sort
+// (popularity, throughput, benchmarks…) keeps the catalog's order, as no
+// sort does. Ties keep it too.
+func sortModels(models []ModelInfo, by string) {
+	// The sum orders as the average does.
+	avgPrice := func(m ModelInfo) decimal.Decimal {
+		in, _ := decimal.NewFromString(m.Pricing.PerMillion.Input)
+		out, _ := decimal.NewFromString(m.Pricing.PerMillion.Output)
+		return in.Add(out)
+	}
+	var order func(a, b ModelInfo) int
+	switch by {
+	case "pricing-low-to-high":
+		order = func(a, b ModelInfo) int { return avgPrice(a).Cmp(avgPrice(b)) }
+	case "pricing-high-to-low":
+		order = func(a, b ModelInfo) int { return avgPrice(b).Cmp(avgPrice(a)) }
+	case "context-high-to-low":
+		order = func(a, b ModelInfo) int { return cmp.Compare(b.ContextLength, a.ContextLength) }
+	case "newest":
+		order = func(a, b ModelInfo) int { return cmp.Compare(b.Created, a.Created) }
+	default:
+		return
+	}
+	slices.SortStableFunc(models, order)
 }
 
 // listEmbeddingModels serves OpenRouter's GET /api/v1/embeddings/models:

@@ -5,6 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
 )
 
 // OpenRouter's GET /api/v1/models lists the models whose output is text
@@ -115,5 +119,38 @@ func TestModelPagesResolveRoutingVariants(t *testing.T) {
 	// A variant RouteFree does not offer names no model.
 	if code, body := h.getJSON("/api/v1/models/test/openai:free", ""); code != http.StatusNotFound {
 		t.Errorf("GET :free: %d %v", code, body)
+	}
+}
+
+// OpenRouter's listing sorts server-side when asked (the OpenRouter SDK's
+// models.list({sort})): by the average of the prompt and completion prices
+// either way, by context length, by release date. RouteFree ignored sort.
+func TestModelsSortAsAsked(t *testing.T) {
+	price := func(in, out int64) domain.ModelPrice {
+		return domain.ModelPrice{Input: decimal.NewFromInt(in), Output: decimal.NewFromInt(out), CachedInput: decimal.NewFromInt(1)}
+	}
+	h := newHarness(t, harnessOpts{prices: map[string]domain.ModelPrice{
+		"test/openai":    price(10, 40), // average 25
+		"test/anthropic": price(30, 30), // average 30
+		"test/gemini":    price(1, 9),   // average 5
+	}})
+	for path, want := range map[string]string{
+		"/api/v1/models": "test/anthropic,test/gemini,test/openai",
+		"/api/v1/models?sort=pricing-low-to-high": "test/gemini,test/openai,test/anthropic",
+		"/api/v1/models?sort=pricing-high-to-low": "test/anthropic,test/openai,test/gemini",
+		// Orders RouteFree has no figures for keep the catalog's.
+		"/api/v1/models?sort=most-popular": "test/anthropic,test/gemini,test/openai",
+	} {
+		code, list := h.getJSON(path, "")
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", path, code, list)
+		}
+		var ids []string
+		for _, d := range list["data"].([]any) {
+			ids = append(ids, d.(map[string]any)["id"].(string))
+		}
+		if got := strings.Join(ids, ","); got != want {
+			t.Errorf("GET %s: %s, want %s", path, got, want)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -348,5 +349,34 @@ func TestOpenRouterAccountShapes(t *testing.T) {
 	_, kr = h.getJSON("/api/v1/key", mgmt)
 	if k := kr["data"].(map[string]any); k["is_management_key"] != true || k["is_provisioning_key"] != true {
 		t.Errorf("management key: %v / %v", k["is_management_key"], k["is_provisioning_key"])
+	}
+}
+
+// OpenRouter's key endpoint was first GET /api/v1/auth/key, and apps still
+// check a key and read its limit and usage there (a settings page's "test
+// key" button, a credit poller). RouteFree answered 404, which such an app
+// takes for a bad key. It is /key's answer, under the same rules.
+func TestAuthKeyIsKey(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	code, old := h.getJSON("/api/v1/auth/key", h.key)
+	if code != http.StatusOK {
+		t.Fatalf("GET /auth/key: %d %v", code, old)
+	}
+	_, cur := h.getJSON("/api/v1/key", h.key)
+	if !reflect.DeepEqual(old, cur) {
+		t.Errorf("/auth/key %v\n/key      %v", old, cur)
+	}
+	if code, body := h.getJSON("/api/v1/auth/key", ""); code != http.StatusUnauthorized {
+		t.Errorf("without a key: %d %v", code, body)
+	}
+	req, _ := http.NewRequest(http.MethodGet, h.http.URL+"/api/v1/auth/key", nil)
+	req.Header.Set("Authorization", "Bearer "+h.key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("Cache-Control %q, want no-store as /key", cc)
 	}
 }

@@ -256,6 +256,7 @@ func New(cfg Config, deps Deps) *Server {
 	api.GET("/generation", s.generation, noStore)
 	api.GET("/generation/content", s.generationContent, noStore)
 	api.GET("/key", s.keyInfo, noStore)
+	api.GET("/auth/key", s.keyInfo, noStore) // OpenRouter's first path for it, which apps still call
 	api.GET("/credits", s.credits, noStore)
 	s.echo = e
 	return s

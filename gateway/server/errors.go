@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/internal/errtype"
 )
 
 // APIError is every error the gateway returns, in OpenAI's / OpenRouter's
@@ -28,24 +30,7 @@ func apiErr(status int, reason, msg string, meta map[string]any) *APIError {
 }
 
 // errorType mirrors OpenAI's error types so SDKs raise the usual exceptions.
-func errorType(status int) string {
-	switch status {
-	case http.StatusBadRequest, http.StatusNotFound:
-		return "invalid_request_error"
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusPaymentRequired:
-		return "insufficient_quota"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	}
-	if status >= 400 && status < 500 {
-		return "invalid_request_error" // the client's to fix, as OpenAI types it
-	}
-	return "api_error"
-}
+func errorType(status int) string { return errtype.Of(status) }
 
 // openRouterErrorType is OpenRouter's canonical error type (the
 // metadata.error_type of its stream errors) for an upstream's error status.

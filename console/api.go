@@ -565,18 +565,12 @@ func (s *server) apiKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// A management key with limits sees the keys within them alone, as
-	// /api/v1/keys and the activity API show it: those it may act on. An
-	// inference key reads its account, every key of it.
-	own, bound, err := s.callersLimits(principal(c))
+	keys, err := s.keysSeenBy(principal(c), a.ID)
 	if err != nil {
 		return err
 	}
 	out := []KeyJSON{}
-	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
-		if bound && own.Management && domain.KeyWithin(own, issuedOf(k)) != nil {
-			continue
-		}
+	for _, k := range keys {
 		out = append(out, keyJSON(k, s.deps.now()))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out})

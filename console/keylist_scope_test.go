@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,6 +162,32 @@ func TestTheAdminAPIListsALimitedManagementKeyOnlyItsKeys(t *testing.T) {
 	for who, secret := range map[string]string{"staff": e.admin, "the owner's key": owner, "an inference key": inference} {
 		if got := listed(secret); !got[outsideID] || !got[withinID] || len(got) != 5 {
 			t.Errorf("%s lists %v; want every key of the account", who, got)
+		}
+	}
+}
+
+// The account page of a console signed in with a management key with
+// limits lists the keys within them, as the APIs do, and so does its CSV:
+// it listed every key, offering to disable keys the key may not change.
+func TestTheConsoleShowsALimitedManagementKeyOnlyItsKeys(t *testing.T) {
+	e, model, issue := scopedAccount(t)
+	_, lead, _, _ := limitedLead(func(k domain.KeyIssued) (string, string) {
+		switch k.Name {
+		case "within":
+			k.Name = "團隊金鑰"
+		case "any model":
+			k.Name = "總帳金鑰"
+		}
+		return issue(k)
+	}, model)
+	e.sync()
+	b := e.browser()
+	b.signIn(lead)
+	for _, path := range []string{"/console/accounts/acct_scope", "/console/accounts/acct_scope?format=csv&table=keys"} {
+		resp, page := b.get(path)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "團隊金鑰") || strings.Contains(page, "總帳金鑰") {
+			t.Errorf("%s: %d; want the key within the lead's limits and not the other (within %v, other %v)",
+				path, resp.StatusCode, strings.Contains(page, "團隊金鑰"), strings.Contains(page, "總帳金鑰"))
 		}
 	}
 }

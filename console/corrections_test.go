@@ -289,3 +289,43 @@ func TestAdjustmentRetriedWithItsIdempotencyKeyCreditsOnce(t *testing.T) {
 		t.Fatalf("balance %s, want 300", b)
 	}
 }
+
+// An Idempotency-Key sent again with another adjustment (another amount,
+// reason or description: a script numbering its keys by ticket, a key
+// reused by mistake) answered 201 with the first adjustment's balance and
+// recorded nothing, so the adjustment meant was lost while the caller was
+// told it was made. It is a 409 naming the adjustment the key recorded.
+func TestAnIdempotencyKeyReusedForAnotherAdjustmentIsAConflict(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_idem", "冪等公司", domain.PlanStarter)
+	adjust := func(body string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", e.srv.URL+"/admin/api/accounts/acct_idem/adjustments", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.finance)
+		req.Header.Set("Idempotency-Key", "TICKET-7")
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	code, body := adjust(`{"amount":"100","reason":"goodwill"}`)
+	wantAPI(t, code, body, http.StatusCreated, `"balance":"100"`)
+	code, body = adjust(`{"amount":"100.00","reason":" goodwill "}`) // the same adjustment, written otherwise
+	wantAPI(t, code, body, http.StatusCreated, `"balance":"100"`)
+	for _, other := range []string{`{"amount":"250","reason":"goodwill"}`, `{"amount":"100","reason":"refund"}`,
+		`{"amount":"100","reason":"goodwill","description":"補償"}`} {
+		code, body = adjust(other)
+		wantAPI(t, code, body, http.StatusConflict, "TICKET-7")
+		if !strings.Contains(string(body), "NT$100") {
+			t.Errorf("%s: %s; want the adjustment the key recorded named", other, body)
+		}
+	}
+	e.sync()
+	if b := e.models.Balances.Balances()["acct_idem"]; !b.Equal(decimal.NewFromInt(100)) {
+		t.Fatalf("balance %s, want 100", b)
+	}
+}

@@ -458,22 +458,34 @@ func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key 
 	if err != nil {
 		return err
 	}
-	id := uuid.New()
-	if key = strings.TrimSpace(key); key != "" {
-		prev, found, err := h.adjustedUnder(ctx, a.AccountID, key)
-		if err != nil {
-			return err
-		}
-		if found {
-			if !prev.Amount.Equal(a.Amount) || prev.Reason != a.Reason || prev.Description != a.Description {
-				return &OnceConflict{Recorded: prev}
-			}
-			return nil
-		}
-		id = domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key)
+	key = strings.TrimSpace(key)
+	if key == "" {
+		_, err = h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), uuid.New(), &a)
+		return err
 	}
-	_, err = h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), id, &a)
+	prev, found, err := h.adjustedUnder(ctx, a.AccountID, key)
+	if err != nil || found {
+		if err == nil && !sameAdjustment(prev, a) {
+			err = &OnceConflict{Recorded: prev}
+		}
+		return err
+	}
+	if _, err := h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key), &a); err != nil {
+		return err
+	}
+	// Calls sent at once under one key all find it free; the store keeps
+	// the first event of the ID, so each other learns here that its
+	// adjustment is not the one recorded.
+	if prev, _, err = h.adjustedUnder(ctx, a.AccountID, key); err == nil && !sameAdjustment(prev, a) {
+		err = &OnceConflict{Recorded: prev}
+	}
 	return err
+}
+
+// sameAdjustment reports whether b is the adjustment a, as checked
+// (amounts equal however written, the reason trimmed).
+func sameAdjustment(a, b domain.CreditsAdjusted) bool {
+	return a.Amount.Equal(b.Amount) && a.Reason == b.Reason && a.Description == b.Description
 }
 
 // OnceConflict refuses a key of AdjustOnce sent again with another

@@ -567,6 +567,11 @@ func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (do
 // than that is refused: a list cannot change what requests already cost.
 const PriceSkew = time.Minute
 
+// MaxPriceLead is how far ahead a price list may be scheduled. Further is
+// taken for a mistyped year: such a list would be carried forward by every
+// later publication, and it would take effect long after anyone remembered it.
+const MaxPriceLead = 366 * 24 * time.Hour
+
 // PriceList is a price publication: the models' prices, when they take
 // effect (zero: now), and whether they replace the list in force then or
 // amend it (the default: every model not given keeps its price).
@@ -622,6 +627,8 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 		return Published{}, invalid("effective_at %s is in the past: a price list takes effect now or later (omit it for now)", effective.UTC().Format(time.RFC3339))
 	case effective.Before(now):
 		effective = now
+	case effective.After(now.Add(MaxPriceLead)):
+		return Published{}, invalid("effective_at %s is more than a year ahead: a price list is scheduled at most a year ahead (was the year mistyped?)", effective.UTC().Format(time.RFC3339))
 	}
 	// Another process's list landing first makes this one be built again
 	// on it: an amendment keeps what the other published.

@@ -695,13 +695,18 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 	var invalid *chat.ValidationError
 	for i, t := range targets {
 		now := k.s.cfg.Now()
-		if !t.Breaker.Allow(now) {
+		permit, ok := t.Breaker.Allow(now)
+		if !ok {
 			tried = append(tried, map[string]any{"provider": t.Provider, "error": "circuit open"})
 			limits.cooling(t)
 			continue
 		}
+		// A half-open breaker's trial ends with the attempt, whatever
+		// its outcome (a panic included): the next may go at once.
+		defer permit.End()
 		ad, err := k.adapter(t.Kind)
 		if err != nil {
+			permit.End()
 			continue
 		}
 		k.attempts++
@@ -720,6 +725,7 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 		}
 		var ve *chat.ValidationError
 		if errors.As(err, &ve) {
+			permit.End() // not sent: nothing learnt of the upstream
 			if invalid == nil {
 				invalid = ve
 			}

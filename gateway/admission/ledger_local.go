@@ -113,6 +113,44 @@ func (l *RedisLedger) settled(op pendingOp, at int64) {
 	sh.mu.Unlock()
 }
 
+// expect is "1" when the instance has a hold of account that has not
+// lapsed: Redis must then have the key of the account's holds, whose TTL
+// outlives every hold, and a script that finds it gone knows it was
+// evicted or deleted (luaLedger's evicted). "0" otherwise.
+func (l *RedisLedger) expect(account string) string {
+	now := time.Now()
+	sh := l.shard(account)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if a := sh.m[account]; a != nil {
+		for _, h := range a.holds {
+			if h.until.After(now) {
+				return "1"
+			}
+		}
+	}
+	return "0"
+}
+
+// heldAccounts lists the accounts the instance has a live hold of.
+func (l *RedisLedger) heldAccounts(now time.Time) []string {
+	var out []string
+	for i := range l.local {
+		sh := &l.local[i]
+		sh.mu.Lock()
+		for account, a := range sh.m {
+			for _, h := range a.holds {
+				if h.until.After(now) {
+					out = append(out, account)
+					break
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
 func (l *RedisLedger) untrack(account, id string) {
 	sh := l.shard(account)
 	sh.mu.Lock()
@@ -413,23 +451,51 @@ func (l *RedisLedger) hasState() bool {
 	return false
 }
 
-// checkScript fails as the others do when the epoch is not the caller's.
-// KEYS: the epoch key. ARGV: info, epoch.
-var checkScript = redis.NewScript(luaLedger + luaEpochCheck + `return 1`)
+// checkScript fails as the others do when the epoch is not the caller's,
+// or when the key of the holds of an account the caller has a live hold
+// of is gone (evicted), which it reports as the others do (luaLedger's
+// evicted). KEYS: those accounts' hold keys, then the epoch key. ARGV:
+// info, epoch.
+var checkScript = redis.NewScript(luaLedger + luaEpochCheck + `
+for i = 1, #KEYS - 1 do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('DEL', KEYS[#KEYS])
+    return lost()
+  end
+end
+return 1`)
+
+// checkBatch bounds the hold keys one check looks at in one script.
+const checkBatch = 1000
 
 // checkEpoch checks the epoch: one that is gone, another than the
 // instance's, or written by another Redis process means Redis lost what
-// the instance wrote, which it puts back.
+// the instance wrote, which it puts back. So does an account whose holds'
+// key is gone while the instance has a hold of it: Redis evicted it, and
+// the holds of the other instances with it, which they put back too.
 func (l *RedisLedger) checkEpoch() {
 	ctx, cancel := context.WithTimeout(context.Background(), RestoreWindow)
 	defer cancel()
 	l.mu.RLock()
 	seen := l.epoch
 	l.mu.RUnlock()
-	err := checkScript.Run(ctx, l.rdb, []string{l.epochKey}, l.info(), seen).Err()
-	if err != nil && isEpochLost(err) {
-		_ = l.restore(ctx, seen)
+	accounts := l.heldAccounts(time.Now())
+	for {
+		n := min(len(accounts), checkBatch)
+		keys := make([]string, 0, n+1)
+		for _, a := range accounts[:n] {
+			keys = append(keys, l.keys(a)[0])
+		}
+		accounts = accounts[n:]
+		err := checkScript.Run(ctx, l.rdb, append(keys, l.epochKey), l.info(), seen).Err()
+		if err != nil && isEpochLost(err) {
+			_ = l.restore(ctx, seen)
+			return
+		}
+		// Otherwise the epoch is the instance's, or Redis is away: the
+		// next look will tell.
+		if err != nil || len(accounts) == 0 {
+			return
+		}
 	}
-	// Otherwise the epoch is the instance's, or Redis is away: the next
-	// look will tell.
 }

@@ -94,6 +94,14 @@ func (l *RedisLedger) keys(account string) []string {
 // an account's credit. Try again in a few seconds.
 var ErrLedgerRestoring = errors.New("admission: the credit ledger is being restored after Redis lost its state")
 
+// RestoringError is ErrLedgerRestoring with the time left until Holds are
+// taken again (on Redis's clock): what a client is told to wait, rather
+// than the whole RestoreWindow however much of it has passed.
+type RestoringError struct{ Wait time.Duration }
+
+func (e *RestoringError) Error() string        { return ErrLedgerRestoring.Error() }
+func (e *RestoringError) Is(target error) bool { return target == ErrLedgerRestoring }
+
 // RestoreWindow is how long after Redis lost its state Holds are refused
 // (ErrLedgerRestoring):
 // long enough for every running instance to notice (they look every
@@ -203,7 +211,7 @@ local id, key = ARGV[1], ARGV[2]
 local amount, base, applied = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local keySpent, keyLimit = tonumber(ARGV[6]), tonumber(ARGV[7])
 local now, holdTTL, grace, idle = clock(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-if now < ready then return {-2, 0, 0} end
+if now < ready then return {-2, ready - now, 0} end
 expire(now)
 if redis.call('HEXISTS', KEYS[1], 'r:' .. id) == 1 then return {-1, 0, 0} end
 -- forget costs this view has applied, once older than the grace
@@ -404,7 +412,7 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 	case -1:
 		return HoldResult{}, ErrDuplicateHold
 	case -2:
-		return HoldResult{}, ErrLedgerRestoring
+		return HoldResult{}, &RestoringError{Wait: time.Duration(r[1]) * time.Millisecond}
 	}
 	return holdResult(int(r[0]), view, amount, r[1], r[2]), nil
 }

@@ -504,7 +504,14 @@ func (k *call) hold() error {
 			k.s.cfg.Logger.Warn("release after a failed hold", "request_id", k.id, "err", rerr)
 		}
 		if errors.Is(err, admission.ErrLedgerRestoring) {
-			secs := int64(admission.RestoreWindow / time.Second)
+			// The time left, in whole seconds rounded up: a client that
+			// honours it comes back as the window ends.
+			wait := admission.RestoreWindow
+			var re *admission.RestoringError
+			if errors.As(err, &re) {
+				wait = re.Wait
+			}
+			secs := max(int64((wait+time.Second-1)/time.Second), 1)
 			return apiErr(http.StatusServiceUnavailable, "ledger_unavailable",
 				fmt.Sprintf("credit check unavailable while the credit ledger is restored after a Redis restart; retry in %d s", secs),
 				map[string]any{"retry_after_seconds": secs})

@@ -39,7 +39,7 @@ func TestRedisLedgerNoticesItsEvictedHold(t *testing.T) {
 // TestRedisLedgerOtherInstancesWaitForAnEvictedHold: the same eviction,
 // met by instance B, which holds nothing of the account and so cannot tell
 // the key from one never written. A, whose hold it was, notices within its
-// check of a second without a request of its own, and B answers that the
+// next check (epochEvery) without a request of its own, and B answers that the
 // ledger is being restored, then refuses NT$5, rather than admit it beside
 // A's running request.
 func TestRedisLedgerOtherInstancesWaitForAnEvictedHold(t *testing.T) {

@@ -179,11 +179,17 @@ func (l *RedisLedger) renewed(account, id string, ok bool) {
 	sh.mu.Unlock()
 }
 
-// transient: the error is not Redis's answer (a refused or cut connection,
-// a timeout), so the operation may not have reached Redis.
+// transient: the operation did not run and may later: the error is not
+// Redis's answer (a refused or cut connection, a timeout), so it may not
+// have reached Redis; or Redis refused it for the moment, still loading its
+// data after a restart, a replica not yet promoted, a script busy.
 func transient(err error) bool {
 	var re redis.Error
-	return !errors.As(err, &re)
+	if !errors.As(err, &re) {
+		return true
+	}
+	return redis.IsLoadingError(err) || redis.IsReadOnlyError(err) || redis.IsMasterDownError(err) ||
+		redis.IsTryAgainError(err) || strings.HasPrefix(re.Error(), "BUSY ")
 }
 
 func isEpochLost(err error) bool {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -17,15 +18,16 @@ import (
 
 // aofRedis is a redis-server of the test's own on a free loopback port,
 // writing every change to its append-only file before it answers: a
-// restart loses nothing.
+// restart loses nothing. conf is its configuration beyond that.
 type aofRedis struct {
 	t    *testing.T
 	port int
 	dir  string
 	cmd  *exec.Cmd
+	conf []string
 }
 
-func startAOFRedis(t *testing.T) *aofRedis {
+func startAOFRedis(t *testing.T, conf ...string) *aofRedis {
 	t.Helper()
 	testenv.RedisURL(t) // Redis is one of the services the test environment asks for
 	if _, err := exec.LookPath("redis-server"); err != nil {
@@ -35,7 +37,7 @@ func startAOFRedis(t *testing.T) *aofRedis {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &aofRedis{t: t, port: ln.Addr().(*net.TCPAddr).Port, dir: t.TempDir()}
+	r := &aofRedis{t: t, port: ln.Addr().(*net.TCPAddr).Port, dir: t.TempDir(), conf: conf}
 	ln.Close()
 	r.start()
 	t.Cleanup(func() { r.stop(syscall.SIGKILL) })
@@ -44,8 +46,8 @@ func startAOFRedis(t *testing.T) *aofRedis {
 
 func (r *aofRedis) start() {
 	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always")
+	r.cmd = exec.Command("redis-server", append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir,
+		"--save", "", "--appendonly", "yes", "--appendfsync", "always"}, r.conf...)...)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("redis-server: %v", err)
 	}
@@ -124,4 +126,42 @@ func TestRedisLedgerRestartWindowIsNotStretched(t *testing.T) {
 	for i := range held {
 		mustRefuse(t, hold(t, other, "acct"+strconv.Itoa(i), "k", "x", view("10", 1), "2.000001"), CauseCredits)
 	}
+}
+
+// TestRedisLedgerSettleWhileRedisLoadsIsRetried: a request ends while
+// Redis, restarted, still loads its data and answers LOADING to every
+// command for a few seconds (a large dataset). Its settle fails, as it
+// would with Redis away; it is tried again once Redis has loaded, so the
+// hold stops locking the account's credit then, not a minute later, and
+// its cost counts once.
+func TestRedisLedgerSettleWhileRedisLoadsIsRetried(t *testing.T) {
+	// Its data kept in a snapshot, which loads slowed down below.
+	r := startAOFRedis(t, "--appendonly", "no")
+	time.Sleep(RestoreWindow + 100*time.Millisecond)
+	c := redis.NewClient(&redis.Options{Addr: r.addr()})
+	t.Cleanup(func() { _ = c.Close() })
+	// Data enough to load for a while: 5,000 keys slowed to 0.4 ms each.
+	pipe := c.Pipeline()
+	for i := 0; i < 5000; i++ {
+		pipe.Set(ctx, "filler:"+strconv.Itoa(i), "v", 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l := NewRedisLedger(c, "rf:loading:", LedgerOptions{HoldTTL: time.Minute})
+	mustOK(t, hold(t, l, "acct", "k", "r1", view("10", 1), "8"))
+
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.stop(syscall.SIGTERM)
+	r.conf = []string{"--appendonly", "no", "--key-load-delay", "400", "--loading-process-events-interval-bytes", "1024"}
+	r.start()
+	err := l.Settle(ctx, "acct", "k", "r1", d("3"), 2)
+	if err == nil || !strings.Contains(err.Error(), "LOADING") {
+		t.Fatalf("settle while Redis loads: %v, want Redis's LOADING", err)
+	}
+	waitHeld(t, l, "acct", "0", 0) // retried once Redis has loaded
+	mustRefuse(t, holdAfterRestore(t, l, "acct", "k", "r2", view("10", 1), "7.000001"), CauseCredits)
+	mustOK(t, hold(t, l, "acct", "k", "r3", view("10", 1), "7"))
 }

@@ -173,7 +173,11 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	if in.cat, err = catalog.Load(c.Catalog); err != nil {
 		return nil, err
 	}
-	in.router = router.New(in.cat, router.Options{BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown, Getenv: c.Getenv})
+	// A half-open trial keeps the upstream to itself while it waits for
+	// its answer; the bound only frees one whose end was never reported.
+	trialLimit := max(c.FirstByteTimeout, c.UnaryTimeout) + time.Minute
+	in.router = router.New(in.cat, router.Options{BreakerThreshold: c.BreakerThreshold, BreakerCooldown: c.BreakerCooldown,
+		BreakerTrialLimit: trialLimit, Getenv: c.Getenv})
 	c.warnUnusedStoreURL(log)
 	raw, err := createStore(ctx, c)
 	if err != nil {

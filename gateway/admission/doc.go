@@ -67,5 +67,8 @@
 // once however often it arrives), and when Redis has lost its state (an
 // epoch key gone, or written by another Redis process: a snapshot, a
 // failover) each instance writes its holds and unapplied costs back while
-// Holds wait (ErrLedgerRestoring). See ledger_redis.go.
+// Holds wait (ErrLedgerRestoring). So they do when the key of an account's
+// holds is gone while an instance still has a hold in it (evicted): the
+// instance drops the epoch, and every instance writes its state back. See
+// ledger_redis.go.
 package admission

@@ -20,12 +20,17 @@ import (
 
 const localShards = 64
 
-// How often the background worker tries again what Redis did not take,
-// and how often, while the instance has anything Redis should hold for
-// it, it checks that Redis still has the epoch it wrote under.
+// How often the background worker tries again what Redis did not take;
+// how often, while the instance has anything Redis should hold for it, it
+// checks that Redis still has the epoch it wrote under; and how often it
+// drops what has lapsed. Each instance that notices a loss gives itself
+// the whole RestoreWindow to write its state back, so one that looks late
+// stretches the window for every instance: they look five times a second
+// (a script of a few µs of Redis's time each).
 const (
 	retryEvery = 200 * time.Millisecond
-	epochEvery = time.Second
+	epochEvery = retryEvery
+	sweepEvery = time.Second
 )
 
 var localSeed = maphash.MakeSeed()
@@ -113,6 +118,44 @@ func (l *RedisLedger) settled(op pendingOp, at int64) {
 	sh.mu.Unlock()
 }
 
+// expect is "1" when the instance has a hold of account that has not
+// lapsed: Redis must then have the key of the account's holds, whose TTL
+// outlives every hold, and a script that finds it gone knows it was
+// evicted or deleted (luaLedger's evicted). "0" otherwise.
+func (l *RedisLedger) expect(account string) string {
+	now := time.Now()
+	sh := l.shard(account)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if a := sh.m[account]; a != nil {
+		for _, h := range a.holds {
+			if h.until.After(now) {
+				return "1"
+			}
+		}
+	}
+	return "0"
+}
+
+// heldAccounts lists the accounts the instance has a live hold of.
+func (l *RedisLedger) heldAccounts(now time.Time) []string {
+	var out []string
+	for i := range l.local {
+		sh := &l.local[i]
+		sh.mu.Lock()
+		for account, a := range sh.m {
+			for _, h := range a.holds {
+				if h.until.After(now) {
+					out = append(out, account)
+					break
+				}
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
 func (l *RedisLedger) untrack(account, id string) {
 	sh := l.shard(account)
 	sh.mu.Lock()
@@ -136,11 +179,17 @@ func (l *RedisLedger) renewed(account, id string, ok bool) {
 	sh.mu.Unlock()
 }
 
-// transient: the error is not Redis's answer (a refused or cut connection,
-// a timeout), so the operation may not have reached Redis.
+// transient: the operation did not run and may later: the error is not
+// Redis's answer (a refused or cut connection, a timeout), so it may not
+// have reached Redis; or Redis refused it for the moment, still loading its
+// data after a restart, a replica not yet promoted, a script busy.
 func transient(err error) bool {
 	var re redis.Error
-	return !errors.As(err, &re)
+	if !errors.As(err, &re) {
+		return true
+	}
+	return redis.IsLoadingError(err) || redis.IsReadOnlyError(err) || redis.IsMasterDownError(err) ||
+		redis.IsTryAgainError(err) || strings.HasPrefix(re.Error(), "BUSY ")
 }
 
 func isEpochLost(err error) bool {
@@ -295,12 +344,12 @@ func (l *RedisLedger) startWorker() {
 func (l *RedisLedger) work() {
 	t := time.NewTicker(retryEvery)
 	defer t.Stop()
-	var checked time.Time
+	var swept time.Time
 	for range t.C {
 		l.retryPending()
-		if time.Since(checked) >= epochEvery {
-			checked = time.Now()
-			if l.sweep(checked) {
+		if time.Since(swept) >= sweepEvery {
+			swept = time.Now()
+			if l.sweep(swept) {
 				l.working.Store(false)
 				// Something may have been added between the sweep and
 				// the store: go on if so and no other worker started.
@@ -308,8 +357,8 @@ func (l *RedisLedger) work() {
 					return
 				}
 			}
-			l.checkEpoch()
 		}
+		l.checkEpoch() // every tick: epochEvery
 	}
 }
 
@@ -413,23 +462,51 @@ func (l *RedisLedger) hasState() bool {
 	return false
 }
 
-// checkScript fails as the others do when the epoch is not the caller's.
-// KEYS: the epoch key. ARGV: info, epoch.
-var checkScript = redis.NewScript(luaLedger + luaEpochCheck + `return 1`)
+// checkScript fails as the others do when the epoch is not the caller's,
+// or when the key of the holds of an account the caller has a live hold
+// of is gone (evicted), which it reports as the others do (luaLedger's
+// evicted). KEYS: those accounts' hold keys, then the epoch key. ARGV:
+// info, epoch.
+var checkScript = redis.NewScript(luaLedger + luaEpochCheck + `
+for i = 1, #KEYS - 1 do
+  if redis.call('EXISTS', KEYS[i]) == 0 then
+    redis.call('DEL', KEYS[#KEYS])
+    return lost()
+  end
+end
+return 1`)
+
+// checkBatch bounds the hold keys one check looks at in one script.
+const checkBatch = 1000
 
 // checkEpoch checks the epoch: one that is gone, another than the
 // instance's, or written by another Redis process means Redis lost what
-// the instance wrote, which it puts back.
+// the instance wrote, which it puts back. So does an account whose holds'
+// key is gone while the instance has a hold of it: Redis evicted it, and
+// the holds of the other instances with it, which they put back too.
 func (l *RedisLedger) checkEpoch() {
 	ctx, cancel := context.WithTimeout(context.Background(), RestoreWindow)
 	defer cancel()
 	l.mu.RLock()
 	seen := l.epoch
 	l.mu.RUnlock()
-	err := checkScript.Run(ctx, l.rdb, []string{l.epochKey}, l.info(), seen).Err()
-	if err != nil && isEpochLost(err) {
-		_ = l.restore(ctx, seen)
+	accounts := l.heldAccounts(time.Now())
+	for {
+		n := min(len(accounts), checkBatch)
+		keys := make([]string, 0, n+1)
+		for _, a := range accounts[:n] {
+			keys = append(keys, l.keys(a)[0])
+		}
+		accounts = accounts[n:]
+		err := checkScript.Run(ctx, l.rdb, append(keys, l.epochKey), l.info(), seen).Err()
+		if err != nil && isEpochLost(err) {
+			_ = l.restore(ctx, seen)
+			return
+		}
+		// Otherwise the epoch is the instance's, or Redis is away: the
+		// next look will tell.
+		if err != nil || len(accounts) == 0 {
+			return
+		}
 	}
-	// Otherwise the epoch is the instance's, or Redis is away: the next
-	// look will tell.
 }

@@ -94,6 +94,14 @@ func (l *RedisLedger) keys(account string) []string {
 // an account's credit. Try again in a few seconds.
 var ErrLedgerRestoring = errors.New("admission: the credit ledger is being restored after Redis lost its state")
 
+// RestoringError is ErrLedgerRestoring with the time left until Holds are
+// taken again (on Redis's clock): what a client is told to wait, rather
+// than the whole RestoreWindow however much of it has passed.
+type RestoringError struct{ Wait time.Duration }
+
+func (e *RestoringError) Error() string        { return ErrLedgerRestoring.Error() }
+func (e *RestoringError) Is(target error) bool { return target == ErrLedgerRestoring }
+
 // RestoreWindow is how long after Redis lost its state Holds are refused
 // (ErrLedgerRestoring):
 // long enough for every running instance to notice (they look every
@@ -165,6 +173,18 @@ end
 local function touch(ttl)
   for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
 end
+-- evicted: the caller holds part of the account's state ('1': the instance
+-- has a live hold of it), yet the key of its holds is gone, which only
+-- eviction or a deletion does (its TTL outlives every hold). Every hold of
+-- the account went with it, the other instances' too, so the epoch is
+-- deleted: each instance puts its state back as after a lost Redis, and
+-- Holds wait for them.
+local function evicted(expect)
+  if expect ~= '1' or redis.call('EXISTS', KEYS[1]) == 1 then return false end
+  redis.call('DEL', KEYS[#KEYS])
+  return true
+end
+local function lost() return redis.error_reply('` + epochLost + ` ledger state lost') end
 `
 
 // luaEpochCheck also asks Redis its run_id (INFO, about 6 µs of Redis's
@@ -174,23 +194,24 @@ end
 // and a release only frees credit.
 const luaEpochCheck = `
 local ready = epoch(true)
-if not ready then return redis.error_reply('` + epochLost + ` ledger state lost') end
+if not ready then return lost() end
 `
 
 const luaTokenCheck = `
-if not epoch(false) then return redis.error_reply('` + epochLost + ` ledger state lost') end
+if not epoch(false) then return lost() end
 `
 
 // Hold ARGV: id, key, amount, base, applied, keySpent, keyLimit (-1 none),
-// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms, info,
-// epoch.
+// now ms (-1: Redis's TIME), hold TTL ms, grace ms, idle TTL ms, expect
+// ("1": the caller has a live hold of the account), info, epoch.
 // Mirrors holdInput.decide.
 var holdScript = redis.NewScript(luaLedger + luaEpochCheck + `
+if evicted(ARGV[12]) then return lost() end
 local id, key = ARGV[1], ARGV[2]
 local amount, base, applied = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local keySpent, keyLimit = tonumber(ARGV[6]), tonumber(ARGV[7])
 local now, holdTTL, grace, idle = clock(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-if now < ready then return {-2, 0, 0} end
+if now < ready then return {-2, ready - now, 0} end
 expire(now)
 if redis.call('HEXISTS', KEYS[1], 'r:' .. id) == 1 then return {-1, 0, 0} end
 -- forget costs this view has applied, once older than the grace
@@ -222,9 +243,11 @@ return {0, h, avail}
 `)
 
 // Settle ARGV: id, key, cost, version, now ms (-1: Redis's TIME), idle TTL
-// ms, epoch. Returns the settlement's time; a request settled already is
-// not settled again, and its first settlement's time is returned.
+// ms, expect, epoch. Returns the settlement's time; a request settled
+// already is not settled again, and its first settlement's time is
+// returned.
 var settleHoldScript = redis.NewScript(luaLedger + luaTokenCheck + `
+if evicted(ARGV[7]) then return lost() end
 local now = clock(ARGV[5])
 expire(now)
 local done = redis.call('HGET', KEYS[1], 's:' .. ARGV[1])
@@ -236,16 +259,19 @@ touch(tonumber(ARGV[6]))
 return now
 `)
 
-// Release ARGV: id, now ms (-1: Redis's TIME), epoch.
+// Release ARGV: id, now ms (-1: Redis's TIME), expect, epoch.
 var releaseScript = redis.NewScript(luaLedger + luaTokenCheck + `
+if evicted(ARGV[3]) then return lost() end
 expire(clock(ARGV[2]))
 drop(ARGV[1])
 return 1
 `)
 
 // Renew ARGV: id, now ms (-1: Redis's TIME), hold TTL ms, idle TTL ms,
-// info, epoch. 1 if the hold was active and now expires HoldTTL from now.
+// expect, info, epoch. 1 if the hold was active and now expires HoldTTL
+// from now.
 var renewScript = redis.NewScript(luaLedger + luaEpochCheck + `
+if evicted(ARGV[5]) then return lost() end
 local now = clock(ARGV[2])
 expire(now)
 local v = redis.call('HGET', KEYS[1], 'r:' .. ARGV[1])
@@ -370,7 +396,7 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 		r, err = holdScript.Run(ctx, l.rdb, keys, requestID, key,
 			in.amount, in.base, in.applied, in.keySpent, in.keyLimit,
 			l.nowMS(), l.opt.HoldTTL.Milliseconds(),
-			l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.info(), tok).Int64Slice()
+			l.opt.SettledGrace.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.expect(account), l.info(), tok).Int64Slice()
 		if err == nil && len(r) == 3 && r[0] == holdOK {
 			l.tracked(account, key, requestID, in.amount, in.applied)
 		}
@@ -386,7 +412,7 @@ func (l *RedisLedger) Hold(ctx context.Context, account, key, requestID string, 
 	case -1:
 		return HoldResult{}, ErrDuplicateHold
 	case -2:
-		return HoldResult{}, ErrLedgerRestoring
+		return HoldResult{}, &RestoringError{Wait: time.Duration(r[1]) * time.Millisecond}
 	}
 	return holdResult(int(r[0]), view, amount, r[1], r[2]), nil
 }
@@ -437,13 +463,13 @@ func (l *RedisLedger) apply(ctx context.Context, op pendingOp) error {
 	return l.underEpoch(ctx, func(tok any) error {
 		if op.settle {
 			at, err := settleHoldScript.Run(ctx, l.rdb, keys, op.id, op.key, op.micro, op.version,
-				l.nowMS(), l.opt.idleTTL().Milliseconds(), tok).Int64()
+				l.nowMS(), l.opt.idleTTL().Milliseconds(), l.expect(op.account), tok).Int64()
 			if err == nil {
 				l.settled(op, at)
 			}
 			return err
 		}
-		err := releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), tok).Err()
+		err := releaseScript.Run(ctx, l.rdb, keys, op.id, l.nowMS(), l.expect(op.account), tok).Err()
 		if err == nil {
 			l.untrack(op.account, op.id)
 		}
@@ -457,7 +483,7 @@ func (l *RedisLedger) Renew(ctx context.Context, account, requestID string) (boo
 	var r int64
 	err := l.underEpoch(ctx, func(tok any) (err error) {
 		r, err = renewScript.Run(ctx, l.rdb, keys, requestID, l.nowMS(),
-			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.info(), tok).Int64()
+			l.opt.HoldTTL.Milliseconds(), l.opt.idleTTL().Milliseconds(), l.expect(account), l.info(), tok).Int64()
 		if err == nil {
 			l.renewed(account, requestID, r == 1)
 		}

@@ -8,18 +8,27 @@ import (
 // Breaker cools down an upstream that keeps failing: after Threshold
 // consecutive failures it opens for Cooldown, then lets one trial request
 // through (half-open); a success closes it, a failure opens it again.
+//
+// The trial is one at a time for as long as it runs: a slow upstream may
+// take the whole first-byte or unary wait to answer, far longer than the
+// cooldown, and a second trial beside it would send more traffic to an
+// upstream that is down. A trial that ends without an outcome (the client
+// left, the request could not be sent) frees the upstream for the next
+// one as it ends (Permit.End); TrialLimit bounds one whose end never
+// comes.
 type Breaker struct {
 	Threshold int
 	Cooldown  time.Duration
+	// TrialLimit is the longest a trial keeps others out without ending
+	// (default DefaultTrialLimit): longer than any attempt may wait.
+	TrialLimit time.Duration
 
 	mu        sync.Mutex
 	failures  int
 	openUntil time.Time
-	trial     bool
-	// trialAt is when the trial went out: an attempt whose outcome is
-	// never reported (the client left, the request was not sendable)
-	// must not keep the upstream out for good.
-	trialAt time.Time
+	trial     uint64 // the trial under way, 0 if none
+	trials    uint64 // trials started, to tell one from the next
+	trialAt   time.Time
 	// limited: every failure since the last success was a rate limit
 	// (429); retryAt is the latest moment such an answer named for a retry.
 	limited bool
@@ -33,21 +42,51 @@ const (
 	HalfOpen = "half_open"
 )
 
-// Allow reports whether a request may go to the upstream now.
-func (b *Breaker) Allow(now time.Time) bool {
+// DefaultTrialLimit bounds a trial whose end is never reported: beyond
+// the default unary wait (10 minutes) of any attempt.
+const DefaultTrialLimit = 15 * time.Minute
+
+// Permit is an attempt Allow let through. End it when the attempt is over,
+// after reporting its outcome if it has one.
+type Permit struct {
+	b     *Breaker
+	trial uint64 // the half-open trial this attempt is, 0 if none
+}
+
+// End frees the upstream for another trial if this attempt was the trial
+// and its outcome was not reported. Ending twice does no harm.
+func (p Permit) End() {
+	if p.trial == 0 {
+		return
+	}
+	p.b.mu.Lock()
+	if p.b.trial == p.trial {
+		p.b.trial = 0
+	}
+	p.b.mu.Unlock()
+}
+
+// Allow reports whether a request may go to the upstream now; the permit
+// is to be ended when the attempt is over.
+func (b *Breaker) Allow(now time.Time) (Permit, bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.failures < b.Threshold {
-		return true
+		return Permit{}, true
 	}
 	if now.Before(b.until()) {
-		return false
+		return Permit{}, false
 	}
-	if b.trial && now.Before(b.trialAt.Add(b.Cooldown)) {
-		return false // one trial at a time
+	limit := b.TrialLimit
+	if limit <= 0 {
+		limit = DefaultTrialLimit
 	}
-	b.trial, b.trialAt = true, now
-	return true
+	if b.trial != 0 && now.Before(b.trialAt.Add(limit)) {
+		return Permit{}, false // one trial at a time
+	}
+	b.trials++
+	b.trial, b.trialAt = b.trials, now
+	return Permit{b: b, trial: b.trial}, true
 }
 
 // until is when the breaker lets a trial through: the end of the cooldown,
@@ -63,7 +102,7 @@ func (b *Breaker) until() time.Time {
 // Success closes the breaker.
 func (b *Breaker) Success() {
 	b.mu.Lock()
-	b.failures, b.trial = 0, false
+	b.failures, b.trial = 0, 0
 	b.limited, b.retryAt = false, time.Time{}
 	b.mu.Unlock()
 }
@@ -82,7 +121,7 @@ func (b *Breaker) fail(now time.Time, limited bool, retryAt time.Time) {
 		b.retryAt = retryAt
 	}
 	b.failures++
-	b.trial = false
+	b.trial = 0
 	if b.failures >= b.Threshold {
 		b.openUntil = now.Add(b.Cooldown)
 	}

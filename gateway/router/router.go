@@ -67,9 +67,13 @@ type Router struct {
 
 // Options tune the breakers and say where the catalog's variables are read.
 type Options struct {
-	BreakerThreshold int                 // consecutive failures that open a breaker (default 5)
-	BreakerCooldown  time.Duration       // how long it stays open (default 30 s)
-	Getenv           func(string) string // default os.Getenv
+	BreakerThreshold int           // consecutive failures that open a breaker (default 5)
+	BreakerCooldown  time.Duration // how long it stays open (default 30 s)
+	// BreakerTrialLimit bounds a half-open trial whose end is never
+	// reported (default router.DefaultTrialLimit); set it above the
+	// longest an attempt may wait for its upstream.
+	BreakerTrialLimit time.Duration
+	Getenv            func(string) string // default os.Getenv
 }
 
 // New resolves every model's upstreams.
@@ -102,7 +106,7 @@ func New(cat *catalog.Catalog, o Options) *Router {
 			bk := u.Provider + "|" + base + "|" + u.Model + "|" + u.KeyEnv
 			b := breakers[bk]
 			if b == nil {
-				b = &Breaker{Threshold: o.BreakerThreshold, Cooldown: o.BreakerCooldown}
+				b = &Breaker{Threshold: o.BreakerThreshold, Cooldown: o.BreakerCooldown, TrialLimit: o.BreakerTrialLimit}
 				breakers[bk] = b
 			}
 			params := u.SupportedParameters

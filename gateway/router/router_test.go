@@ -30,31 +30,37 @@ func TestTargetsFollowPriorityAndConfiguration(t *testing.T) {
 	}
 }
 
+// allowed is Allow's answer, the permit left unended.
+func allowed(b *Breaker, now time.Time) bool {
+	_, ok := b.Allow(now)
+	return ok
+}
+
 func TestBreakerOpensCoolsDownAndCloses(t *testing.T) {
 	b := &Breaker{Threshold: 3, Cooldown: time.Minute}
 	now := time.Unix(1000, 0)
 	for i := 0; i < 3; i++ {
-		if !b.Allow(now) {
+		if !allowed(b, now) {
 			t.Fatalf("closed breaker refused attempt %d", i)
 		}
 		b.Failure(now)
 	}
-	if b.Allow(now.Add(time.Second)) || b.State(now) != Open {
+	if allowed(b, now.Add(time.Second)) || b.State(now) != Open {
 		t.Fatal("breaker should be open after 3 failures")
 	}
 	later := now.Add(2 * time.Minute)
-	if !b.Allow(later) {
+	if !allowed(b, later) {
 		t.Fatal("half-open breaker should allow one trial")
 	}
-	if b.Allow(later) {
+	if allowed(b, later) {
 		t.Fatal("half-open breaker allowed a second concurrent trial")
 	}
 	b.Failure(later)
-	if b.Allow(later.Add(time.Second)) {
+	if allowed(b, later.Add(time.Second)) {
 		t.Fatal("failed trial should reopen the breaker")
 	}
 	b.Success()
-	if !b.Allow(later) || b.State(later) != Closed {
+	if !allowed(b, later) || b.State(later) != Closed {
 		t.Fatal("success should close the breaker")
 	}
 }
@@ -67,7 +73,7 @@ func TestBreakerCoolingAfterRateLimits(t *testing.T) {
 	now := time.Unix(1000, 0)
 	b.RateLimited(now, now.Add(90*time.Second))
 	b.RateLimited(now, time.Time{})
-	if b.Allow(now) {
+	if allowed(b, now) {
 		t.Fatal("two rate limits should open the breaker")
 	}
 	if limited, until := b.Cooling(); !limited || !until.Equal(now.Add(90*time.Second)) {
@@ -140,33 +146,56 @@ func TestBreakerWaitsForRetryAfter(t *testing.T) {
 	now := time.Unix(1000, 0)
 	b.RateLimited(now, now.Add(90*time.Second))
 	after := now.Add(61 * time.Second)
-	if b.Allow(after) {
+	if allowed(b, after) {
 		t.Fatal("tried again after the cooldown but before the upstream's Retry-After")
 	}
 	if s := b.State(after); s != Open {
 		t.Fatalf("state before the Retry-After: %s", s)
 	}
-	if !b.Allow(now.Add(90 * time.Second)) {
+	if !allowed(b, now.Add(90*time.Second)) {
 		t.Fatal("not tried again at the Retry-After")
 	}
 }
 
-// A half-open trial whose outcome is never reported (the client left
-// mid-attempt) does not keep the upstream out for good: another trial
-// goes through one cooldown later.
-func TestBreakerTrialWithoutOutcomeExpires(t *testing.T) {
-	b := &Breaker{Threshold: 1, Cooldown: time.Minute}
+// A half-open trial keeps the upstream to itself for as long as it runs,
+// however much longer than the cooldown; one that ends without an outcome
+// (the client left) frees it for the next trial at once, and one whose end
+// never comes keeps it out no longer than TrialLimit.
+func TestBreakerOneTrialUntilItEnds(t *testing.T) {
+	b := &Breaker{Threshold: 1, Cooldown: time.Minute, TrialLimit: 11 * time.Minute}
 	now := time.Unix(1000, 0)
 	b.Failure(now)
 	trial := now.Add(time.Minute)
-	if !b.Allow(trial) {
+	p, ok := b.Allow(trial)
+	if !ok {
 		t.Fatal("no trial after the cooldown")
 	}
-	if b.Allow(trial.Add(time.Second)) {
-		t.Fatal("a second trial while the first is under way")
+	if allowed(b, trial.Add(10*time.Minute)) {
+		t.Fatal("a second trial while the first still waits for its upstream")
 	}
-	if !b.Allow(trial.Add(time.Minute)) {
-		t.Fatal("the upstream stays out for good after a trial that never reported")
+	p.End()
+	p2, ok := b.Allow(trial.Add(10 * time.Minute))
+	if !ok {
+		t.Fatal("a trial that ended without an outcome still keeps the upstream out")
+	}
+	p.End() // the first trial's permit, ended again, frees nothing
+	if allowed(b, trial.Add(10*time.Minute)) {
+		t.Fatal("an earlier trial's permit freed the one under way")
+	}
+	_ = p2 // never ended: the bound frees the upstream
+	if allowed(b, trial.Add(20*time.Minute)) {
+		t.Fatal("freed before the trial limit")
+	}
+	if !allowed(b, trial.Add(21*time.Minute)) {
+		t.Fatal("the upstream stays out for good after a trial that never ended")
+	}
+	// An outcome reported before the end: the permit's end changes nothing.
+	b.Failure(now)
+	p3, _ := b.Allow(now.Add(time.Minute))
+	b.Success()
+	p3.End()
+	if b.State(now) != Closed || !allowed(b, now) {
+		t.Fatal("a trial's success should close the breaker")
 	}
 }
 
@@ -190,7 +219,7 @@ func TestBreakerPerKey(t *testing.T) {
 	}
 	now := time.Unix(1000, 0)
 	ts[0].Breaker.RateLimited(now, now.Add(time.Minute))
-	if !ts[1].Breaker.Allow(now) {
+	if !allowed(ts[1].Breaker, now) {
 		t.Fatal("key B kept out by key A's rate limit")
 	}
 	if alias, _ := r.Targets("acme/alias"); alias[0].Breaker != ts[0].Breaker {

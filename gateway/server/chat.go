@@ -526,7 +526,14 @@ func (k *call) hold() error {
 			k.s.cfg.Logger.Warn("release after a failed hold", "request_id", k.id, "err", rerr)
 		}
 		if errors.Is(err, admission.ErrLedgerRestoring) {
-			secs := int64(admission.RestoreWindow / time.Second)
+			// The time left, in whole seconds rounded up: a client that
+			// honours it comes back as the window ends.
+			wait := admission.RestoreWindow
+			var re *admission.RestoringError
+			if errors.As(err, &re) {
+				wait = re.Wait
+			}
+			secs := max(int64((wait+time.Second-1)/time.Second), 1)
 			return apiErr(http.StatusServiceUnavailable, "ledger_unavailable",
 				fmt.Sprintf("credit check unavailable while the credit ledger is restored after a Redis restart; retry in %d s", secs),
 				map[string]any{"retry_after_seconds": secs})
@@ -717,13 +724,18 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 	var invalid *chat.ValidationError
 	for i, t := range targets {
 		now := k.s.cfg.Now()
-		if !t.Breaker.Allow(now) {
+		permit, ok := t.Breaker.Allow(now)
+		if !ok {
 			tried = append(tried, map[string]any{"provider": t.Provider, "error": "circuit open"})
 			limits.cooling(t)
 			continue
 		}
+		// A half-open breaker's trial ends with the attempt, whatever
+		// its outcome (a panic included): the next may go at once.
+		defer permit.End()
 		ad, err := k.adapter(t.Kind)
 		if err != nil {
+			permit.End()
 			continue
 		}
 		k.attempts++
@@ -742,6 +754,7 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 		}
 		var ve *chat.ValidationError
 		if errors.As(err, &ve) {
+			permit.End() // not sent: nothing learnt of the upstream
 			if invalid == nil {
 				invalid = ve
 			}

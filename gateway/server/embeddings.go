@@ -268,11 +268,13 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 	var limits rateLimits
 	for _, t := range targets {
 		now := k.s.cfg.Now()
-		if !t.Breaker.Allow(now) {
+		permit, ok := t.Breaker.Allow(now)
+		if !ok {
 			tried = append(tried, map[string]any{"provider": t.Provider, "error": "circuit open"})
 			limits.cooling(t)
 			continue
 		}
+		defer permit.End() // a half-open trial ends with its attempt
 		k.attempts++
 		ctx, cancel := context.WithTimeout(k.ctx(), k.s.cfg.FirstByteTimeout)
 		res, err := providers.Embed(ctx, k.s.hc, k.upstream(t), in)

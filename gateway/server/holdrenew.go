@@ -20,6 +20,9 @@ type holdRenewal struct {
 	ledger      admission.Ledger
 	account, id string
 	log         *slog.Logger
+	// set is closed once t is: the first renewal may fire before
+	// AfterFunc has returned it.
+	set chan struct{}
 }
 
 func (k *call) keepHold() {
@@ -27,12 +30,15 @@ func (k *call) keepHold() {
 	if every <= 0 {
 		return
 	}
-	r := &holdRenewal{every: every, ledger: k.s.deps.Ledger, account: k.key.AccountID, id: k.id, log: k.s.cfg.Logger}
+	r := &holdRenewal{every: every, ledger: k.s.deps.Ledger, account: k.key.AccountID, id: k.id, log: k.s.cfg.Logger,
+		set: make(chan struct{})}
 	r.t = time.AfterFunc(every, r.renew)
+	close(r.set)
 	k.renewal = r
 }
 
 func (r *holdRenewal) renew() {
+	<-r.set
 	ctx, cancel := context.WithTimeout(context.Background(), r.every)
 	ok, err := r.ledger.Renew(ctx, r.account, r.id)
 	cancel()

@@ -53,6 +53,10 @@ type Permit struct {
 	trial uint64 // the half-open trial this attempt is, 0 if none
 }
 
+// Trial reports whether the attempt is a half-open trial, the only kind
+// whose End does anything.
+func (p Permit) Trial() bool { return p.trial != 0 }
+
 // End frees the upstream for another trial if this attempt was the trial
 // and its outcome was not reported. Ending twice does no harm.
 func (p Permit) End() {

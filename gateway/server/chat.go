@@ -718,6 +718,12 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 	var tried []map[string]any
 	timeouts := 0 // attempts that ended by a timeout: all of them → 504
 	var limits rateLimits
+	// A half-open breaker's trial ends with the attempt, whatever its
+	// outcome (a panic included): the next may go at once. One deferred
+	// call for all of them: a defer in the loop would be allocated on every
+	// request, trial or not.
+	var trials []router.Permit
+	defer endTrials(&trials)
 	// A request an adapter cannot translate (a feature its provider lacks, a
 	// reasoning budget that does not fit) is the client's to fix: the next
 	// upstream may take it, and if none does the answer is a 400.
@@ -730,9 +736,9 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 			limits.cooling(t)
 			continue
 		}
-		// A half-open breaker's trial ends with the attempt, whatever
-		// its outcome (a panic included): the next may go at once.
-		defer permit.End()
+		if permit.Trial() {
+			trials = append(trials, permit)
+		}
 		ad, err := k.adapter(t.Kind)
 		if err != nil {
 			permit.End()
@@ -1188,5 +1194,12 @@ func (k *call) cleanup() {
 			k.recordFailure(http.StatusInternalServerError, "panic", domain.OutcomeUpstreamFailed)
 		}
 		panic(p)
+	}
+}
+
+// endTrials ends the half-open trials a request's attempts were.
+func endTrials(trials *[]router.Permit) {
+	for _, p := range *trials {
+		p.End()
 	}
 }

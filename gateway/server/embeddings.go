@@ -20,6 +20,7 @@ import (
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/chat"
 	"github.com/routefree/routefree/gateway/providers"
+	"github.com/routefree/routefree/gateway/router"
 	"github.com/routefree/routefree/gateway/tokens"
 )
 
@@ -266,6 +267,8 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 	}
 	var tried []map[string]any
 	var limits rateLimits
+	var trials []router.Permit // each ends with its attempt
+	defer endTrials(&trials)
 	for _, t := range targets {
 		now := k.s.cfg.Now()
 		permit, ok := t.Breaker.Allow(now)
@@ -274,7 +277,9 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 			limits.cooling(t)
 			continue
 		}
-		defer permit.End() // a half-open trial ends with its attempt
+		if permit.Trial() {
+			trials = append(trials, permit)
+		}
 		k.attempts++
 		ctx, cancel := context.WithTimeout(k.ctx(), k.s.cfg.FirstByteTimeout)
 		res, err := providers.Embed(ctx, k.s.hc, k.upstream(t), in)

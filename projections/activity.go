@@ -15,10 +15,16 @@ import (
 // covers. The activity model keeps one day more: the newest, today.
 const ActivityDays = 30
 
-// activityCachedRows bounds the activity model's cache of written rows: a
-// busy deployment has millions of rows in the window, and memory, not the
-// database, is what the gateway is short of.
-const activityCachedRows = 25_000
+// The activity model's memory: its cache of written rows and the events
+// a catch-up buffers between writes. Both are kept small: a busy
+// deployment has millions of rows in the window, a first start reads the
+// whole history through the buffer, and memory, not the database, is what
+// the gateway is short of. A row the cache misses costs an insert (a new
+// row) or a read and a write.
+const (
+	activityCachedRows = 4096
+	activityFlushEvery = 5000
+)
 
 // Activity is the read model behind OpenRouter's GET /api/v1/activity, in
 // SQL beside the usage model (table usage_activity): requests summed per
@@ -37,7 +43,7 @@ func NewActivity(ctx context.Context, db *sql.DB, d Dialect) (*Activity, error) 
 	if err := MigrateReadModels(ctx, db, d); err != nil {
 		return nil, err
 	}
-	u := &Usage{db: db, d: d, name: "activity", tables: []usageTable{tableActivity}, maxCache: activityCachedRows}
+	u := &Usage{db: db, d: d, name: "activity", tables: []usageTable{tableActivity}, maxCache: activityCachedRows, flushAt: activityFlushEvery}
 	if err := u.prepare(ctx); err != nil {
 		return nil, err
 	}

@@ -130,8 +130,11 @@ func testActivityKeptAcrossRestart(t *testing.T, d Dialect, open func() *sql.DB)
 	}
 	same("after a restart", rows, want)
 
-	// Five days later the window's first five days are gone.
+	// Five days later the window's first five days are gone. A late
+	// request adds to a row written before the restart, which this model
+	// has not seen.
 	req("a", "k1", "m1", "openai", "up1", day(5), 1, 1, 0, "0.75")
+	req("a", "k1", "m1", "openai", "up1", day(0), 1, 1, 1, "0.5")
 	r2, err := NewRunner(s, nil, again)
 	if err != nil {
 		t.Fatal(err)
@@ -143,8 +146,10 @@ func testActivityKeptAcrossRestart(t *testing.T, d Dialect, open func() *sql.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
-	same("five days later", rows, append([]ActivityRow{{Day: "2026-03-19", KeyID: "k1", Model: "m1", Provider: "openai", Upstream: "up1",
-		Requests: 1, TokensIn: 1, TokensOut: 1, Cost: decimal.RequireFromString("0.75")}}, want[:3]...))
+	late := want[1]
+	late.Requests, late.TokensIn, late.TokensOut, late.TokensReasoning, late.Cost = 3, 301, 151, 11, decimal.RequireFromString("2.000020864197523")
+	same("five days later", rows, []ActivityRow{{Day: "2026-03-19", KeyID: "k1", Model: "m1", Provider: "openai", Upstream: "up1",
+		Requests: 1, TokensIn: 1, TokensOut: 1, Cost: decimal.RequireFromString("0.75")}, want[0], late, want[2]})
 	var n int
 	if err := db2.QueryRowContext(ctx, "SELECT count(*) FROM usage_activity").Scan(&n); err != nil || n != 5 {
 		t.Errorf("usage_activity holds %d rows (%v), want 5 (four of a, one of b)", n, err)

@@ -102,6 +102,7 @@ type Usage struct {
 	name     string
 	tables   []usageTable // what it writes
 	maxCache int          // past this many rows the cache restarts empty
+	flushAt  int          // a catch-up writes every flushAt events
 
 	// The activity rows' window: days before pruned are deleted (and
 	// facts of them skipped); newest is the newest UTC day written.
@@ -158,7 +159,7 @@ func NewUsage(ctx context.Context, db *sql.DB, d Dialect) (*Usage, error) {
 	if err := MigrateReadModels(ctx, db, d); err != nil {
 		return nil, err
 	}
-	u := &Usage{db: db, d: d, name: "usage", tables: []usageTable{tableMonthly, tableDaily}, maxCache: maxCachedRows}
+	u := &Usage{db: db, d: d, name: "usage", tables: []usageTable{tableMonthly, tableDaily}, maxCache: maxCachedRows, flushAt: flushEvery}
 	if err := u.prepare(ctx); err != nil {
 		return nil, err
 	}
@@ -195,7 +196,7 @@ const selectCheckpoint = `SELECT commit_pos, prepare_pos FROM projection_checkpo
 func (u *Usage) prepare(ctx context.Context) error {
 	queries := []string{lockCheckpoint, selectCheckpoint, updateCheckpoint}
 	for _, t := range u.tables {
-		queries = append(queries, selectRow(t), upsertRow(t))
+		queries = append(queries, selectRow(t), insertRow(t), upsertRow(t))
 	}
 	u.stmts = make(map[string]*sql.Stmt, len(queries))
 	for _, q := range queries {
@@ -231,6 +232,13 @@ func keyColumns(t usageTable) []string {
 func selectRow(t usageTable) string {
 	return `SELECT requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
 		FROM ` + tableSpec[t].name + ` WHERE ` + strings.Join(keyColumns(t), ` = ? AND `) + ` = ?`
+}
+
+// insertRow adds a row that is not there yet, and nothing otherwise.
+func insertRow(t usageTable) string {
+	keys := strings.Join(keyColumns(t), ", ")
+	return `INSERT INTO ` + tableSpec[t].name + ` (` + keys + `, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost)
+		VALUES (` + strings.Repeat("?, ", len(keyColumns(t))) + `?, ?, ?, ?, ?, ?) ON CONFLICT (` + keys + `) DO NOTHING`
 }
 
 func upsertRow(t usageTable) string {
@@ -333,7 +341,7 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) error {
 		u.last, u.dirty = e.Position, true
 		u.anchor = anchor{id: e.ID, hash: e.Hash}
 	}
-	if len(batch) >= catchUpBatch && len(u.pending) < flushEvery {
+	if len(batch) >= catchUpBatch && len(u.pending) < u.flushAt {
 		return nil
 	}
 	if len(u.pending) < liveMax {
@@ -567,6 +575,11 @@ func (u *Usage) merge(ctx context.Context, tx *sql.Tx, t usageTable, rows map[us
 		return err
 	}
 	defer sel.Close()
+	ins, err := u.txStmt(ctx, tx, insertRow(t))
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
 	up, err := u.txStmt(ctx, tx, upsertRow(t))
 	if err != nil {
 		return err
@@ -576,16 +589,31 @@ func (u *Usage) merge(ctx context.Context, tx *sql.Tx, t usageTable, rows map[us
 		if old, ok := u.cache[k]; ok {
 			r.add(&old)
 		} else if !u.complete {
+			// A row the cache does not know is most often new (the cache
+			// keeps the rows written lately): one insert writes it where
+			// reading it first took two statements.
+			res, err := ins.ExecContext(ctx, r.args(k)...)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err == nil && n == 1 {
+				continue
+			}
 			if err := u.load(ctx, sel, k, r); err != nil {
 				return err
 			}
 		}
-		args := append(k.args(), r.Requests, r.TokensIn, r.TokensOut, r.TokensCached, r.TokensReasoning, r.Cost.String())
-		if _, err := up.ExecContext(ctx, args...); err != nil {
+		if _, err := up.ExecContext(ctx, r.args(k)...); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// args are the values of the row of key k with the sums r, in the order
+// of insertRow and upsertRow.
+func (r *UsageRow) args(k usageKey) []any {
+	return append(k.args(), r.Requests, r.TokensIn, r.TokensOut, r.TokensCached, r.TokensReasoning, r.Cost.String())
 }
 
 // load adds a stored row to r.

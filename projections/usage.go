@@ -470,13 +470,14 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 		}
 		one := UsageRow{Requests: 1, TokensIn: f.usage.Input, TokensOut: f.usage.Output,
 			TokensCached: f.usage.Cached, TokensReasoning: f.usage.Reasoning, Cost: f.cost}
+		local := f.at.In(Taipei)
 		for j, t := range u.tables {
 			k := usageKey{table: t, account: f.account, model: f.model}
 			switch t {
 			case tableMonthly:
-				k.period = f.at.In(Taipei).Format("2006-01")
+				k.period = local.Format("2006-01")
 			case tableDaily:
-				k.period = f.at.In(Taipei).Format(time.DateOnly)
+				k.period = local.Format(time.DateOnly)
 			case tableActivity:
 				if k.period = activityDay(f.at); k.period < cutoff {
 					continue // past the window: OpenRouter's activity never shows it

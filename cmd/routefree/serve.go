@@ -306,10 +306,10 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 }
 
 // newUsage migrates the read models and opens the usage and activity
-// models. Serves
-// started together on a new SQLite directory take turns: goose has no lock
-// on SQLite, and two applying one migration fail the second ("table
-// already exists"). PostgreSQL's migrations take an advisory lock.
+// models. Serves started together on a new SQLite directory take turns:
+// goose has no lock on SQLite, and two applying one migration fail the
+// second ("table already exists"). PostgreSQL's migrations take an
+// advisory lock.
 func newUsage(ctx context.Context, c *Config, db *sql.DB, d projections.Dialect) (*projections.Usage, *projections.Activity, error) {
 	if d == projections.SQLite {
 		unlock, err := lockFile(filepath.Join(c.DataDir, "readmodels.lock"))

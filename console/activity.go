@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"time"
@@ -12,93 +13,6 @@ import (
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
 )
-
-// activityDays is how many completed UTC days GET /api/v1/activity covers,
-// as OpenRouter's does; the index keeps one day more (today).
-const activityDays = 30
-
-// activityKey is one row of OpenRouter's activity: a UTC day, a model, the
-// upstream that served (its endpoint) and, for the api_key_hash filter,
-// the key.
-type activityKey struct {
-	day, model, provider, upstream, key string
-}
-
-// activityTally sums the requests of one activityKey.
-type activityTally struct {
-	requests, prompt, completion, reasoning int64
-	cost                                    decimal.Decimal
-}
-
-// activityIndex is every account's activity over the last days: account →
-// row. Days older than the window are dropped as newer ones arrive, so
-// it stays bounded however long the history.
-type activityIndex struct {
-	byAcct map[string]map[activityKey]*activityTally
-	newest string // the newest UTC day seen
-}
-
-func newActivityIndex() *activityIndex {
-	return &activityIndex{byAcct: map[string]map[activityKey]*activityTally{}}
-}
-
-// utcDay is the UTC day a request counts on in the activity: the day it
-// started, as OpenRouter's UTC days.
-func utcDay(e *projections.Event, b *domain.RequestCompleted) string {
-	t := b.StartedAt
-	if t.IsZero() {
-		t = e.OccurredAt
-	}
-	return t.UTC().Format(time.DateOnly)
-}
-
-func (x *activityIndex) apply(e *projections.Event) {
-	b, ok := e.Body.(*domain.RequestCompleted)
-	if !ok {
-		return
-	}
-	day := utcDay(e, b)
-	if day > x.newest {
-		x.newest = day
-		x.prune()
-	}
-	rows, ok := x.byAcct[b.AccountID]
-	if !ok {
-		rows = map[activityKey]*activityTally{}
-		x.byAcct[b.AccountID] = rows
-	}
-	k := activityKey{day: day, model: b.Model, provider: b.Provider, upstream: b.Upstream, key: b.KeyID}
-	t, ok := rows[k]
-	if !ok {
-		t = &activityTally{}
-		rows[k] = t
-	}
-	t.add(activityTally{requests: 1, prompt: b.Usage.Input, completion: b.Usage.Output, reasoning: b.Usage.Reasoning, cost: b.Cost})
-}
-
-func (t *activityTally) add(o activityTally) {
-	t.requests += o.requests
-	t.prompt += o.prompt
-	t.completion += o.completion
-	t.reasoning += o.reasoning
-	t.cost = t.cost.Add(o.cost)
-}
-
-// prune drops the rows of days before the window that ends at newest.
-func (x *activityIndex) prune() {
-	newest, err := time.Parse(time.DateOnly, x.newest)
-	if err != nil {
-		return
-	}
-	oldest := newest.AddDate(0, 0, -activityDays).Format(time.DateOnly)
-	for _, rows := range x.byAcct {
-		for k := range rows {
-			if k.day < oldest {
-				delete(rows, k)
-			}
-		}
-	}
-}
 
 // ActivityRow is one row of GET /api/v1/activity, in OpenRouter's field
 // names: usage is NTD (OpenRouter: USD); endpoint_id names the upstream
@@ -117,39 +31,54 @@ type ActivityRow struct {
 	ReasoningTokens    int64   `json:"reasoning_tokens"`
 }
 
-// Activity returns an account's activity on the completed UTC days of the
-// window before today (or on one of them, day), of the keys keep takes (all
-// when nil), a row per day, model and upstream, newest day first.
-func (v *Views) Activity(account, day string, keep func(key string) bool, now time.Time) []ActivityRow {
-	today := now.UTC().Format(time.DateOnly)
-	first := now.UTC().AddDate(0, 0, -activityDays).Format(time.DateOnly)
+// activity is an account's activity on the completed UTC days of the
+// window before today (or on one of them, day), of the keys keep takes
+// (all when nil), a row per day, model and upstream, newest day first:
+// the SQL activity model's rows of each key, summed.
+func (s *server) activity(ctx context.Context, account, day string, keep func(key string) bool, now time.Time) ([]ActivityRow, error) {
+	out := []ActivityRow{}
+	if s.deps.Models.Activity == nil {
+		return out, nil
+	}
+	from := now.UTC().AddDate(0, 0, -projections.ActivityDays).Format(time.DateOnly)
+	to := now.UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	if day != "" {
+		from, to = day, day
+	}
+	rows, err := s.deps.Models.Activity.Rows(ctx, account, from, to)
+	if err != nil {
+		return nil, err
+	}
 	type rowKey struct{ day, model, provider, upstream string }
-	sums := map[rowKey]*activityTally{}
-	v.mu.RLock()
-	for k, t := range v.activity.byAcct[account] {
-		if k.day >= today || k.day < first || (day != "" && k.day != day) || (keep != nil && !keep(k.key)) {
+	sums := map[rowKey]int{} // index in out
+	costs := []decimal.Decimal{}
+	for _, r := range rows { // newest day first, then model and upstream
+		if keep != nil && !keep(r.KeyID) {
 			continue
 		}
-		rk := rowKey{k.day, k.model, k.provider, k.upstream}
-		s, ok := sums[rk]
+		k := rowKey{r.Day, r.Model, r.Provider, r.Upstream}
+		i, ok := sums[k]
 		if !ok {
-			s = &activityTally{}
-			sums[rk] = s
+			endpoint := r.Provider + "/" + r.Upstream
+			if r.Provider == "" {
+				endpoint = r.Model
+			}
+			i = len(out)
+			sums[k] = i
+			out = append(out, ActivityRow{Date: r.Day, Model: r.Model, ModelPermaslug: r.Model, EndpointID: endpoint, ProviderName: r.Provider})
+			costs = append(costs, decimal.Zero)
 		}
-		s.add(*t)
+		o := &out[i]
+		o.Requests += r.Requests
+		o.PromptTokens += r.TokensIn
+		o.CompletionTokens += r.TokensOut
+		o.ReasoningTokens += r.TokensReasoning
+		costs[i] = costs[i].Add(r.Cost)
 	}
-	v.mu.RUnlock()
-	out := make([]ActivityRow, 0, len(sums))
-	for k, t := range sums {
-		endpoint := k.provider + "/" + k.upstream
-		if k.provider == "" {
-			endpoint = k.model
-		}
-		out = append(out, ActivityRow{Date: k.day, Model: k.model, ModelPermaslug: k.model, EndpointID: endpoint,
-			ProviderName: k.provider, Usage: t.cost.InexactFloat64(), Requests: t.requests,
-			PromptTokens: t.prompt, CompletionTokens: t.completion, ReasoningTokens: t.reasoning})
+	for i := range out {
+		out[i].Usage = costs[i].InexactFloat64()
 	}
-	sort.Slice(out, func(i, j int) bool {
+	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Date != b.Date {
 			return a.Date > b.Date
@@ -159,7 +88,7 @@ func (v *Views) Activity(account, day string, keep func(key string) bool, now ti
 		}
 		return a.EndpointID < b.EndpointID
 	})
-	return out
+	return out, nil
 }
 
 // orActivity is OpenRouter's GET /api/v1/activity for a management key:
@@ -173,7 +102,7 @@ func (s *server) orActivity(c echo.Context) error {
 	if day != "" {
 		d, err := time.Parse(time.DateOnly, day)
 		today := now.UTC().Truncate(24 * time.Hour)
-		if err != nil || !d.Before(today) || d.Before(today.AddDate(0, 0, -activityDays)) {
+		if err != nil || !d.Before(today) || d.Before(today.AddDate(0, 0, -projections.ActivityDays)) {
 			return echo.NewHTTPError(http.StatusBadRequest, "date must be one of the last 30 completed UTC days, as YYYY-MM-DD")
 		}
 	}
@@ -181,7 +110,11 @@ func (s *server) orActivity(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": s.deps.Views.Activity(p.AccountID, day, keep, now)})
+	rows, err := s.activity(c.Request().Context(), p.AccountID, day, keep, now)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": rows})
 }
 
 // activityKeys is which keys' requests the caller reads: the one it names

@@ -19,9 +19,15 @@ import (
 // usage on the last 30 completed UTC days, a row per day, model and
 // upstream, in OpenRouter's field names and JSON types; ?date= and
 // ?api_key_hash= filter; today (not completed), older days, other accounts
-// and other keys stay out.
+// and other keys stay out. The rows come from the SQL activity model, on
+// SQLite and on PostgreSQL.
 func TestOpenRouterActivity(t *testing.T) {
-	e := newEnv(t, false)
+	for _, d := range []projections.Dialect{projections.SQLite, projections.Postgres} {
+		t.Run(string(d), func(t *testing.T) { testOpenRouterActivity(t, newEnvOn(t, d)) })
+	}
+}
+
+func testOpenRouterActivity(t *testing.T, e *env) {
 	e.openAccount("acct_act", "活動公司", domain.PlanStarter)
 	e.openAccount("acct_else", "別的公司", domain.PlanStarter)
 	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_act", Name: "provisioning", Management: true})

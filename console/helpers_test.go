@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL read models
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 	"golang.org/x/net/html"
@@ -27,6 +28,7 @@ import (
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/gateway/catalog"
+	"github.com/routefree/routefree/internal/testenv"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/projections"
 )
@@ -106,22 +108,44 @@ func buildWithDeps(t *testing.T, tlsServer, staff bool, configure func(*echo.Ech
 // the server starts (e.g. for a sign-in callback URL).
 func buildAt(t *testing.T, tlsServer, staff bool, configure func(base string, e *echo.Echo, d *Deps)) *env {
 	t.Helper()
+	return buildOn(t, projections.SQLite, tlsServer, staff, configure)
+}
+
+// newEnvOn is newEnv with its SQL read models on d: a SQLite file, or a
+// schema of its own in the real PostgreSQL (skipped without one).
+func newEnvOn(t *testing.T, d projections.Dialect) *env {
+	t.Helper()
+	return buildOn(t, d, false, true, nil)
+}
+
+func buildOn(t *testing.T, d projections.Dialect, tlsServer, staff bool, configure func(base string, e *echo.Echo, d *Deps)) *env {
+	t.Helper()
 	ctx := context.Background()
 	storePath := filepath.Join(t.TempDir(), "events.db")
 	store, err := sqlite.Open(storePath, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "rm.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	var db *sql.DB
+	if d == projections.Postgres {
+		db, err = sql.Open("pgx", testenv.PostgresURL(t))
+	} else {
+		db, err = sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "rm.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.SetMaxOpenConns(1)
-	usage, err := projections.NewUsage(ctx, db, projections.SQLite)
+	if d == projections.SQLite {
+		db.SetMaxOpenConns(1)
+	}
+	usage, err := projections.NewUsage(ctx, db, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	models := projections.NewModels(usage)
+	if models.Activity, err = projections.NewActivity(ctx, db, d); err != nil {
+		t.Fatal(err)
+	}
 	e := &env{t: t, ctx: ctx, store: store, storePath: storePath, models: models, views: NewViews(models.Accounts), clock: &clock{t: testNow}}
 	e.runner, err = projections.NewRunner(store, nil, append(e.models.All(), e.views)...)
 	if err != nil {

@@ -98,8 +98,7 @@ type Views struct {
 	mu          sync.RWMutex
 	pos         eventstore.Position
 	staff       map[string]*StaffToken
-	usage       *usageIndex    // usage by key and app per day, top-ups per day
-	activity    *activityIndex // OpenRouter's activity: UTC day × model × upstream × key
+	usage       *usageIndex // usage by key and app per day, top-ups per day
 	staffByHash map[string]*StaffToken
 	ranks       *rankings // the public rankings: by day, listed accounts
 }
@@ -111,7 +110,7 @@ var _ projections.Projection = (*Views)(nil)
 // (projections.Models.Accounts), which their Balances projection keeps.
 func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
-		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(), activity: newActivityIndex(),
+		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(),
 		ranks: newRankings(),
 	}
 }
@@ -140,7 +139,6 @@ func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 		}
 		v.apply(e)
 		v.usage.apply(e)
-		v.activity.apply(e)
 		v.pos = e.Position
 	}
 	return nil

@@ -36,17 +36,17 @@ func (u *Usage) VerifyCheckpoint(ctx context.Context, r eventstore.EventReader) 
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("projections: usage checkpoint: %w", err)
+		return false, fmt.Errorf("projections: %s checkpoint: %w", u.name, err)
 	}
 	want, err := uuid.Parse(id.String)
 	if err != nil {
-		return false, fmt.Errorf("projections: usage checkpoint names event %q: %w", id.String, err)
+		return false, fmt.Errorf("projections: %s checkpoint names event %q: %w", u.name, id.String, err)
 	}
 	e, err := r.ReadEvent(ctx, want)
 	switch {
 	case errors.Is(err, eventstore.ErrEventNotFound):
 	case err != nil:
-		return false, fmt.Errorf("projections: usage checkpoint: %w", err)
+		return false, fmt.Errorf("projections: %s checkpoint: %w", u.name, err)
 	case e.Position == (eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}) && hex.EncodeToString(e.Hash) == hash.String:
 		return false, nil
 	}
@@ -67,17 +67,18 @@ func (u *Usage) reset(ctx context.Context) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	for _, st := range []struct {
+	type stmt struct {
 		q    string
 		args []any
-	}{
-		{lockCheckpoint, []any{u.name}},
-		{`DELETE FROM usage_monthly`, nil},
-		{`DELETE FROM usage_daily`, nil},
-		{`UPDATE projection_checkpoints SET commit_pos = 0, prepare_pos = 0, event_id = NULL, event_hash = NULL WHERE name = ?`, []any{u.name}},
-	} {
+	}
+	stmts := []stmt{{lockCheckpoint, []any{u.name}}}
+	for _, t := range u.tables {
+		stmts = append(stmts, stmt{`DELETE FROM ` + tableSpec[t].name, nil})
+	}
+	stmts = append(stmts, stmt{`UPDATE projection_checkpoints SET commit_pos = 0, prepare_pos = 0, event_id = NULL, event_hash = NULL WHERE name = ?`, []any{u.name}})
+	for _, st := range stmts {
 		if _, err = tx.ExecContext(ctx, u.q(st.q), st.args...); err != nil {
-			return fmt.Errorf("projections: usage rebuild: %w", err)
+			return fmt.Errorf("projections: %s rebuild: %w", u.name, err)
 		}
 	}
 	if err = tx.Commit(); err != nil {
@@ -86,6 +87,7 @@ func (u *Usage) reset(ctx context.Context) (err error) {
 	u.release()
 	u.last, u.anchor, u.dirty = eventstore.Start, anchor{}, false
 	u.cache, u.cacheAt, u.complete = nil, eventstore.Start, false
+	u.newest, u.pruned = "", ""
 	return nil
 }
 

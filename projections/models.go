@@ -11,7 +11,8 @@ type Models struct {
 	Prices   *Prices
 	Invoices *Invoices
 	Requests *Requests
-	Usage    *Usage // nil: no SQL usage model
+	Usage    *Usage    // nil: no SQL usage model
+	Activity *Activity // nil: no SQL activity model (set beside Usage)
 }
 
 // NewModels returns fresh memory models and the given usage model (may be nil).
@@ -28,6 +29,9 @@ func (m *Models) All() []Projection {
 	ps := []Projection{m.Keys, m.Balances, m.Prices, m.Invoices, m.Requests}
 	if m.Usage != nil {
 		ps = append(ps, m.Usage)
+	}
+	if m.Activity != nil {
+		ps = append(ps, m.Activity)
 	}
 	return ps
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,10 +94,19 @@ func (r *UsageRow) add(o *UsageRow) {
 // Usage is the finance read model in SQL: usage per account, Taipei month
 // (of the request's start) and model, and per Taipei day for charts. Rows and
 // checkpoint commit in one transaction, so a restart never counts twice.
+// The same machinery, under its own checkpoint, keeps the rows of
+// OpenRouter's activity API (NewActivity).
 type Usage struct {
-	db   *sql.DB
-	d    Dialect
-	name string
+	db       *sql.DB
+	d        Dialect
+	name     string
+	tables   []usageTable // what it writes
+	maxCache int          // past this many rows the cache restarts empty
+	flushAt  int          // a catch-up writes every flushAt events
+
+	// The activity rows' window: days before pruned are deleted (and
+	// facts of them skipped); newest is the newest UTC day written.
+	newest, pruned string
 
 	// cache holds the rows as this process last committed them, valid while
 	// the stored checkpoint is still cacheAt (nobody else wrote since).
@@ -114,8 +124,33 @@ type Usage struct {
 	timer    *time.Timer // armed while live events wait for their write
 }
 
-// maxCachedRows bounds the cache; past it the cache restarts empty.
+// maxCachedRows bounds the usage model's cache; past it the cache
+// restarts empty.
 const maxCachedRows = 500_000
+
+// usageTable is one table of rows a model writes.
+type usageTable uint8
+
+const (
+	tableMonthly  usageTable = iota // usage_monthly: account × Taipei month × model
+	tableDaily                      // usage_daily: account × Taipei day × model
+	tableActivity                   // usage_activity: account × UTC day × key × model × provider × upstream
+)
+
+// tableSpec names a table and its key columns after account_id, the
+// period and model.
+var tableSpec = [...]struct {
+	name, period string
+	extra        []string // key columns kept in usageKey.sub
+}{
+	tableMonthly:  {"usage_monthly", "month", nil},
+	tableDaily:    {"usage_daily", "day", nil},
+	tableActivity: {"usage_activity", "day", []string{"key_id", "provider", "upstream"}},
+}
+
+// subSep joins the extra key columns of a row in usageKey.sub: one string
+// rather than three keeps the cache's keys small.
+const subSep = "\x00"
 
 var _ Projection = (*Usage)(nil)
 
@@ -124,7 +159,7 @@ func NewUsage(ctx context.Context, db *sql.DB, d Dialect) (*Usage, error) {
 	if err := MigrateReadModels(ctx, db, d); err != nil {
 		return nil, err
 	}
-	u := &Usage{db: db, d: d, name: "usage"}
+	u := &Usage{db: db, d: d, name: "usage", tables: []usageTable{tableMonthly, tableDaily}, maxCache: maxCachedRows, flushAt: flushEvery}
 	if err := u.prepare(ctx); err != nil {
 		return nil, err
 	}
@@ -160,8 +195,8 @@ const selectCheckpoint = `SELECT commit_pos, prepare_pos FROM projection_checkpo
 // prepare inside a transaction would wait for that connection.
 func (u *Usage) prepare(ctx context.Context) error {
 	queries := []string{lockCheckpoint, selectCheckpoint, updateCheckpoint}
-	for _, t := range [][2]string{{"usage_monthly", "month"}, {"usage_daily", "day"}} {
-		queries = append(queries, selectRow(t[0], t[1]), upsertRow(t[0], t[1]))
+	for _, t := range u.tables {
+		queries = append(queries, selectRow(t), insertRow(t), upsertRow(t))
 	}
 	u.stmts = make(map[string]*sql.Stmt, len(queries))
 	for _, q := range queries {
@@ -189,15 +224,28 @@ const (
 	updateCheckpoint = `UPDATE projection_checkpoints SET commit_pos = ?, prepare_pos = ?, event_id = ?, event_hash = ? WHERE name = ?`
 )
 
-func selectRow(table, col string) string {
-	return `SELECT requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
-		FROM ` + table + ` WHERE account_id = ? AND ` + col + ` = ? AND model = ?`
+// keyColumns are a table's key columns.
+func keyColumns(t usageTable) []string {
+	return append([]string{"account_id", tableSpec[t].period, "model"}, tableSpec[t].extra...)
 }
 
-func upsertRow(table, col string) string {
-	return `INSERT INTO ` + table + ` (account_id, ` + col + `, model, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (account_id, ` + col + `, model) DO UPDATE SET requests = excluded.requests, tokens_in = excluded.tokens_in,
+func selectRow(t usageTable) string {
+	return `SELECT requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost
+		FROM ` + tableSpec[t].name + ` WHERE ` + strings.Join(keyColumns(t), ` = ? AND `) + ` = ?`
+}
+
+// insertRow adds a row that is not there yet, and nothing otherwise.
+func insertRow(t usageTable) string {
+	keys := strings.Join(keyColumns(t), ", ")
+	return `INSERT INTO ` + tableSpec[t].name + ` (` + keys + `, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost)
+		VALUES (` + strings.Repeat("?, ", len(keyColumns(t))) + `?, ?, ?, ?, ?, ?) ON CONFLICT (` + keys + `) DO NOTHING`
+}
+
+func upsertRow(t usageTable) string {
+	keys := strings.Join(keyColumns(t), ", ")
+	return `INSERT INTO ` + tableSpec[t].name + ` (` + keys + `, requests, tokens_in, tokens_out, tokens_cached, tokens_reasoning, cost)
+		VALUES (` + strings.Repeat("?, ", len(keyColumns(t))) + `?, ?, ?, ?, ?, ?)
+		ON CONFLICT (` + keys + `) DO UPDATE SET requests = excluded.requests, tokens_in = excluded.tokens_in,
 		tokens_out = excluded.tokens_out, tokens_cached = excluded.tokens_cached, tokens_reasoning = excluded.tokens_reasoning, cost = excluded.cost`
 }
 
@@ -224,8 +272,20 @@ func (u *Usage) Checkpoint(ctx context.Context) (eventstore.Position, error) {
 }
 
 type usageKey struct {
-	daily                  bool
+	table                  usageTable
 	account, period, model string
+	sub                    string // the table's extra key columns, joined by subSep
+}
+
+// args are the key's column values, in keyColumns' order.
+func (k usageKey) args() []any {
+	args := []any{k.account, k.period, k.model}
+	if len(tableSpec[k.table].extra) > 0 {
+		for _, v := range strings.Split(k.sub, subSep) {
+			args = append(args, v)
+		}
+	}
+	return args
 }
 
 // usageFact is what one buffered request.completed event adds to the rows.
@@ -233,12 +293,13 @@ type usageKey struct {
 // flushEvery of them, and the events' decoded bodies and stored bytes were
 // tens of megabytes on top of the read models.
 type usageFact struct {
-	pos            eventstore.Position
-	account, model string
-	at             time.Time
-	usage          domain.Usage
-	cost           decimal.Decimal
-	err            error // the event could not be decoded: the write fails with it
+	pos                     eventstore.Position
+	account, model          string
+	key, provider, upstream string
+	at                      time.Time
+	usage                   domain.Usage
+	cost                    decimal.Decimal
+	err                     error // the event could not be decoded: the write fails with it
 }
 
 // factOf is what a request.completed event adds (ok false: another event).
@@ -248,7 +309,8 @@ func factOf(e *Event) (usageFact, bool) {
 		if at.IsZero() {
 			at = e.OccurredAt
 		}
-		return usageFact{pos: e.Position, account: v.AccountID, model: v.Model, at: at, usage: v.Usage, cost: v.Cost}, true
+		return usageFact{pos: e.Position, account: v.AccountID, model: v.Model, key: v.KeyID, provider: v.Provider,
+			upstream: v.Upstream, at: at, usage: v.Usage, cost: v.Cost}, true
 	}
 	if e.Err != nil && e.Type == domain.TypeRequestCompleted {
 		return usageFact{pos: e.Position, err: e.Err}, true
@@ -279,7 +341,7 @@ func (u *Usage) Apply(ctx context.Context, batch []Event) error {
 		u.last, u.dirty = e.Position, true
 		u.anchor = anchor{id: e.ID, hash: e.Hash}
 	}
-	if len(batch) >= catchUpBatch && len(u.pending) < flushEvery {
+	if len(batch) >= catchUpBatch && len(u.pending) < u.flushAt {
 		return nil
 	}
 	if len(u.pending) < liveMax {
@@ -396,7 +458,11 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	case u.cache == nil || cp != u.cacheAt:
 		u.cache, u.complete = map[usageKey]UsageRow{}, false
 	}
-	monthly, daily := map[usageKey]*UsageRow{}, map[usageKey]*UsageRow{}
+	newest, cutoff := u.window(batch)
+	sums := make([]map[usageKey]*UsageRow, len(u.tables))
+	for i := range sums {
+		sums[i] = map[usageKey]*UsageRow{}
+	}
 	for i := range batch {
 		f := &batch[i]
 		if f.err != nil {
@@ -405,25 +471,37 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 		one := UsageRow{Requests: 1, TokensIn: f.usage.Input, TokensOut: f.usage.Output,
 			TokensCached: f.usage.Cached, TokensReasoning: f.usage.Reasoning, Cost: f.cost}
 		local := f.at.In(Taipei)
-		for _, g := range []struct {
-			m      map[usageKey]*UsageRow
-			daily  bool
-			period string
-		}{{monthly, false, local.Format("2006-01")}, {daily, true, local.Format("2006-01-02")}} {
-			k := usageKey{g.daily, f.account, g.period, f.model}
-			r, ok := g.m[k]
+		for j, t := range u.tables {
+			k := usageKey{table: t, account: f.account, model: f.model}
+			switch t {
+			case tableMonthly:
+				k.period = local.Format("2006-01")
+			case tableDaily:
+				k.period = local.Format(time.DateOnly)
+			case tableActivity:
+				if k.period = activityDay(f.at); k.period < cutoff {
+					continue // past the window: OpenRouter's activity never shows it
+				}
+				k.sub = f.key + subSep + f.provider + subSep + f.upstream
+			}
+			r, ok := sums[j][k]
 			if !ok {
 				r = &UsageRow{AccountID: k.account, Period: k.period, Model: k.model}
-				g.m[k] = r
+				sums[j][k] = r
 			}
 			r.add(&one)
 		}
 	}
-	if err = u.merge(ctx, tx, "usage_monthly", "month", monthly); err != nil {
-		return err
+	for j, rows := range sums {
+		if err = u.merge(ctx, tx, u.tables[j], rows); err != nil {
+			return err
+		}
 	}
-	if err = u.merge(ctx, tx, "usage_daily", "day", daily); err != nil {
-		return err
+	prune := cutoff > u.pruned
+	if prune {
+		if _, err = tx.ExecContext(ctx, u.q(`DELETE FROM usage_activity WHERE day < ?`), cutoff); err != nil {
+			return err
+		}
 	}
 	upd, err := u.txStmt(ctx, tx, updateCheckpoint)
 	if err != nil {
@@ -439,28 +517,71 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	u.cacheAt = last
 	u.release()
 	u.dirty = false
-	for _, m := range []map[usageKey]*UsageRow{monthly, daily} {
+	if newest > u.newest {
+		u.newest = newest
+	}
+	if prune {
+		u.pruned = cutoff
+		for k := range u.cache {
+			if k.table == tableActivity && k.period < cutoff {
+				delete(u.cache, k)
+			}
+		}
+	}
+	for _, m := range sums {
 		for k, r := range m {
 			u.cache[k] = *r
 		}
 	}
-	if len(u.cache) > maxCachedRows {
+	if len(u.cache) > u.maxCache {
 		u.cache, u.complete = map[usageKey]UsageRow{}, false
 	}
 	return nil
 }
 
-// merge adds sums to the stored rows of a table.
-func (u *Usage) merge(ctx context.Context, tx *sql.Tx, table, col string, rows map[usageKey]*UsageRow) error {
+// window is the newest UTC day of the activity rows once batch is written,
+// and the first day they keep: ActivityDays completed days before it. Both
+// are "" for a model without activity rows.
+func (u *Usage) window(batch []usageFact) (newest, cutoff string) {
+	if !slices.Contains(u.tables, tableActivity) {
+		return "", ""
+	}
+	newest = u.newest
+	for i := range batch {
+		if d := activityDay(batch[i].at); d > newest {
+			newest = d
+		}
+	}
+	if newest == "" {
+		return "", ""
+	}
+	n, err := time.Parse(time.DateOnly, newest)
+	if err != nil {
+		return newest, ""
+	}
+	return newest, n.AddDate(0, 0, -ActivityDays).Format(time.DateOnly)
+}
+
+// activityDay is the UTC day a request counts on in the activity: the day
+// it started, as OpenRouter's days are UTC.
+func activityDay(at time.Time) string { return at.UTC().Format(time.DateOnly) }
+
+// merge adds sums to the stored rows of table t.
+func (u *Usage) merge(ctx context.Context, tx *sql.Tx, t usageTable, rows map[usageKey]*UsageRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	sel, err := u.txStmt(ctx, tx, selectRow(table, col))
+	sel, err := u.txStmt(ctx, tx, selectRow(t))
 	if err != nil {
 		return err
 	}
 	defer sel.Close()
-	up, err := u.txStmt(ctx, tx, upsertRow(table, col))
+	ins, err := u.txStmt(ctx, tx, insertRow(t))
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	up, err := u.txStmt(ctx, tx, upsertRow(t))
 	if err != nil {
 		return err
 	}
@@ -469,30 +590,45 @@ func (u *Usage) merge(ctx context.Context, tx *sql.Tx, table, col string, rows m
 		if old, ok := u.cache[k]; ok {
 			r.add(&old)
 		} else if !u.complete {
-			if err := u.load(ctx, sel, table, k, r); err != nil {
+			// A row the cache does not know is most often new (the cache
+			// keeps the rows written lately): one insert writes it where
+			// reading it first took two statements.
+			res, err := ins.ExecContext(ctx, r.args(k)...)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err == nil && n == 1 {
+				continue
+			}
+			if err := u.load(ctx, sel, k, r); err != nil {
 				return err
 			}
 		}
-		if _, err := up.ExecContext(ctx, k.account, k.period, k.model, r.Requests, r.TokensIn, r.TokensOut,
-			r.TokensCached, r.TokensReasoning, r.Cost.String()); err != nil {
+		if _, err := up.ExecContext(ctx, r.args(k)...); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// args are the values of the row of key k with the sums r, in the order
+// of insertRow and upsertRow.
+func (r *UsageRow) args(k usageKey) []any {
+	return append(k.args(), r.Requests, r.TokensIn, r.TokensOut, r.TokensCached, r.TokensReasoning, r.Cost.String())
+}
+
 // load adds a stored row to r.
-func (u *Usage) load(ctx context.Context, sel *sql.Stmt, table string, k usageKey, r *UsageRow) error {
+func (u *Usage) load(ctx context.Context, sel *sql.Stmt, k usageKey, r *UsageRow) error {
 	var old UsageRow
 	var cost string
-	err := sel.QueryRowContext(ctx, k.account, k.period, k.model).Scan(&old.Requests, &old.TokensIn, &old.TokensOut, &old.TokensCached, &old.TokensReasoning, &cost)
+	err := sel.QueryRowContext(ctx, k.args()...).Scan(&old.Requests, &old.TokensIn, &old.TokensOut, &old.TokensCached, &old.TokensReasoning, &cost)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		return err
 	default:
 		if old.Cost, err = decimal.NewFromString(cost); err != nil {
-			return fmt.Errorf("projections: %s cost %q: %w", table, cost, err)
+			return fmt.Errorf("projections: %s cost %q: %w", tableSpec[k.table].name, cost, err)
 		}
 		r.add(&old)
 	}

@@ -1,0 +1,140 @@
+package console
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/projections"
+)
+
+// The memory behind OpenRouter's activity API does not grow with the
+// models and upstreams an account's requests use: the console's read
+// model keeps none of it, and the SQL activity model holds a bounded cache.
+// Two histories of as many requests, accounts, keys and days, one on a
+// single model and upstream, the other spread over 16 of them, leave both
+// about the same size.
+func TestConsoleMemoryDoesNotGrowWithActivity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("applies 2 × 120,000 events")
+	}
+	one, many := heldInChild(t, "one"), heldInChild(t, "spread")
+	t.Logf("one model and upstream: %.1f MB held; 8 models × 2 upstreams: %.1f MB held", float64(one)/1e6, float64(many)/1e6)
+	if many > one+one/2+2<<20 {
+		t.Errorf("the console and its activity model keep %.1f MB for requests spread over 16 models and upstreams, %.1f MB for as many on one: "+
+			"their memory grows with every account × key × model × upstream × day", float64(many)/1e6, float64(one)/1e6)
+	}
+}
+
+// envActivityMemory makes TestActivityMemoryChild measure one history
+// ("one" or "spread"): in a process of its own, where no other test's
+// garbage comes and goes.
+const envActivityMemory = "ROUTEFREE_TEST_ACTIVITY_MEMORY"
+
+// heldInChild runs TestActivityMemoryChild in a new process of the test
+// binary and returns the bytes it reports held.
+func heldInChild(t *testing.T, history string) int64 {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestActivityMemoryChild$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), envActivityMemory+"="+history)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s history: %v\n%s", history, err, out)
+	}
+	_, after, ok := strings.Cut(string(out), "held bytes: ")
+	if !ok {
+		t.Fatalf("%s history: no figure in\n%s", history, out)
+	}
+	n, err := strconv.ParseInt(strings.Fields(after)[0], 10, 64)
+	if err != nil {
+		t.Fatalf("%s history: %v\n%s", history, err, out)
+	}
+	return n
+}
+
+// TestActivityMemoryChild applies one history to the console's read model
+// and the SQL activity model, and reports the live heap they keep after it,
+// its events gone. It runs only as heldInChild's process.
+func TestActivityMemoryChild(t *testing.T) {
+	history := os.Getenv(envActivityMemory)
+	if history == "" {
+		t.Skip("run by TestConsoleMemoryDoesNotGrowWithActivity in a process of its own")
+	}
+	spread := history == "spread"
+	const accounts, days, perDay = 250, 30, 16
+	models := []string{"openai/gpt-4.1", "openai/gpt-4.1-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-pro",
+		"google/gemini-2.5-flash", "deepseek/deepseek-r1", "meta/llama-4", "mistral/mistral-large"}
+	upstreams := [][2]string{{"openai", "primary"}, {"azure-openai", "secondary"}}
+	cost := decimal.RequireFromString("0.125")
+	first := time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "rm.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	v := NewViews(projections.NewAccounts())
+	act, err := projections.NewActivity(ctx, db, projections.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := uint64(0)
+	for a := range accounts {
+		acct := fmt.Sprintf("acct-%04d", a)
+		key := "key-" + acct
+		batch := make([]projections.Event, 0, days*perDay)
+		for d := range days {
+			at := first.AddDate(0, 0, d)
+			for i := range perDay {
+				model, up := models[0], upstreams[0]
+				if spread {
+					model, up = models[i%len(models)], upstreams[i/len(models)]
+				}
+				pos++
+				batch = append(batch, projections.Event{
+					RecordedEvent: eventstore.RecordedEvent{EventData: eventstore.EventData{ID: uuid.New(), Type: domain.TypeRequestCompleted,
+						OccurredAt: at}, Position: eventstore.Position{Commit: pos, Prepare: pos}},
+					Body: &domain.RequestCompleted{RequestID: fmt.Sprintf("gen-%d", pos), KeyID: key, AccountID: acct,
+						Model: model, Provider: up[0], Upstream: up[1], Usage: domain.Usage{Input: 100, Output: 50},
+						Cost: cost, StartedAt: at, Outcome: domain.OutcomeCompleted, Attempts: 1},
+				})
+			}
+		}
+		for _, p := range []projections.Projection{v, act} {
+			if err := p.Apply(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	rows, err := act.Rows(ctx, "acct-0000", "2026-01-01", "2026-12-31")
+	want := days
+	if spread {
+		want *= perDay
+	}
+	if err != nil || len(rows) != want {
+		t.Fatalf("activity of one account: %d rows (%v), want %d", len(rows), err, want)
+	}
+	rows = nil
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(v)
+	runtime.KeepAlive(act)
+	fmt.Printf("held bytes: %d\n", int64(after.HeapAlloc)-int64(before.HeapAlloc))
+}

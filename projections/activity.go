@@ -1,0 +1,119 @@
+package projections
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"slices"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/eventstore"
+)
+
+// ActivityDays is how many completed UTC days OpenRouter's activity API
+// covers. The activity model keeps one day more: the newest, today.
+const ActivityDays = 30
+
+// The activity model's memory: its cache of written rows and the events
+// a catch-up buffers between writes. Both are kept small: a busy
+// deployment has millions of rows in the window, a first start reads the
+// whole history through the buffer, and memory, not the database, is what
+// the gateway is short of. A row the cache misses costs an insert (a new
+// row) or a read and a write.
+const (
+	activityCachedRows = 4096
+	activityFlushEvery = 5000
+)
+
+// Activity is the read model behind OpenRouter's GET /api/v1/activity, in
+// SQL beside the usage model (table usage_activity): requests summed per
+// account, UTC day of their start, key, model and upstream (provider and
+// its model), for the newest day it has seen and the ActivityDays before
+// it; older days are deleted as newer ones arrive. It writes in batches
+// as the usage model does, under its own checkpoint ("activity"): read
+// models of a release without it fill it from the first event at the next
+// start, and the usage rows stay as they were.
+type Activity struct{ u *Usage }
+
+var _ Projection = (*Activity)(nil)
+
+// NewActivity migrates the database and returns the activity model.
+func NewActivity(ctx context.Context, db *sql.DB, d Dialect) (*Activity, error) {
+	if err := MigrateReadModels(ctx, db, d); err != nil {
+		return nil, err
+	}
+	u := &Usage{db: db, d: d, name: "activity", tables: []usageTable{tableActivity}, maxCache: activityCachedRows, flushAt: activityFlushEvery}
+	if err := u.prepare(ctx); err != nil {
+		return nil, err
+	}
+	return &Activity{u: u}, nil
+}
+
+// Name implements Projection.
+func (a *Activity) Name() string { return a.u.Name() }
+
+// Checkpoint implements Projection: the position stored with the rows.
+func (a *Activity) Checkpoint(ctx context.Context) (eventstore.Position, error) {
+	return a.u.Checkpoint(ctx)
+}
+
+// Apply implements Projection, buffering as Usage.Apply does.
+func (a *Activity) Apply(ctx context.Context, batch []Event) error { return a.u.Apply(ctx, batch) }
+
+// Flush writes buffered events now.
+func (a *Activity) Flush(ctx context.Context) error { return a.u.Flush(ctx) }
+
+// Close writes what is buffered and stops the live write; call it once
+// the runner has stopped.
+func (a *Activity) Close() error { return a.u.Close() }
+
+// VerifyCheckpoint drops the rows when the store no longer holds the event
+// of the stored checkpoint, as Usage.VerifyCheckpoint does.
+func (a *Activity) VerifyCheckpoint(ctx context.Context, r eventstore.EventReader) (rebuilt bool, err error) {
+	return a.u.VerifyCheckpoint(ctx, r)
+}
+
+// ActivityRow is the usage of one key on one UTC day, model and upstream.
+type ActivityRow struct {
+	Day, KeyID, Model, Provider, Upstream          string
+	Requests, TokensIn, TokensOut, TokensReasoning int64
+	Cost                                           decimal.Decimal
+}
+
+// Rows is an account's activity on the UTC days from..to (YYYY-MM-DD,
+// inclusive), written out first: newest day first, then by model,
+// provider, upstream and key.
+func (a *Activity) Rows(ctx context.Context, account, from, to string) ([]ActivityRow, error) {
+	u := a.u
+	if err := u.Flush(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := u.db.QueryContext(ctx, u.q(`SELECT day, key_id, model, provider, upstream, requests, tokens_in, tokens_out, tokens_reasoning, cost
+		FROM usage_activity WHERE account_id = ? AND day >= ? AND day <= ?`), account, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ActivityRow
+	for rows.Next() {
+		var r ActivityRow
+		var cost string
+		if err := rows.Scan(&r.Day, &r.KeyID, &r.Model, &r.Provider, &r.Upstream, &r.Requests, &r.TokensIn, &r.TokensOut, &r.TokensReasoning, &cost); err != nil {
+			return nil, err
+		}
+		if r.Cost, err = decimal.NewFromString(cost); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Sorted here: PostgreSQL's collation may order text unlike SQLite.
+	slices.SortFunc(out, func(a, b ActivityRow) int {
+		return cmp.Or(-cmp.Compare(a.Day, b.Day), cmp.Compare(a.Model, b.Model), cmp.Compare(a.Provider, b.Provider),
+			cmp.Compare(a.Upstream, b.Upstream), cmp.Compare(a.KeyID, b.KeyID))
+	})
+	return out, nil
+}

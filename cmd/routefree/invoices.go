@@ -171,8 +171,12 @@ func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writ
 		for _, f := range rep.Failed {
 			fmt.Fprintf(stdout, "failed   %-20s %s  usage of %s: %s\n", f.AccountID, f.Name, f.Month, f.Reason)
 		}
-		fmt.Fprintf(stdout, "month %s (period %s): %d issued, %d already invoiced, %d skipped, %d not invoiced, %d without usage, %d PDFs\n",
-			rep.Month, rep.Period, len(rep.Issued), rep.Existing, len(rep.Skipped), len(rep.Failed), rep.NoUsage, rep.PDFs)
+		// A close refused before it began (a month not ended, a store that
+		// could not be read) has nothing to sum up.
+		if rep.Month != "" {
+			fmt.Fprintf(stdout, "month %s (period %s): %d issued, %d already invoiced, %d skipped, %d not invoiced, %d without usage, %d PDFs\n",
+				rep.Month, rep.Period, len(rep.Issued), rep.Existing, len(rep.Skipped), len(rep.Failed), rep.NoUsage, rep.PDFs)
+		}
 		return err
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/internal/atomicfile"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
@@ -219,6 +220,9 @@ func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		if *acct != "" && !svc.HasAccount(*acct) {
+			return fmt.Errorf("%w: account %s", invoicing.ErrNotFound, domain.Excerpt(*acct))
+		}
 		// PERIOD is the two-month VAT period of the number; NUMBER as
 		// `invoices pdf --number` takes it.
 		const row = "%-7s  %-7s  %-10s  %-20s %-4s %9s %9s  %s\n"

@@ -253,14 +253,10 @@ type FailedDocument struct {
 // would hold the files where no Turnkey reads them, past their deadlines.
 func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error) {
 	var rep OutboxReport
-	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		what := "does not exist"
-		if err == nil {
-			what = "is not a folder"
-		} else if !os.IsNotExist(err) {
-			what = "cannot be read (" + err.Error() + ")"
-		}
-		return rep, fmt.Errorf("%w: Turnkey's folder %s %s: give the root folder of the Turnkey program, where its UpCast folder is", ErrInvalid, root, what)
+	if fi, err := os.Stat(root); (err == nil && !fi.IsDir()) || os.IsNotExist(err) {
+		return rep, fmt.Errorf("%w: Turnkey's folder %s does not exist (or is not a folder): give the root folder of the Turnkey program, where its UpCast folder is", ErrInvalid, root)
+	} else if err != nil {
+		return rep, fmt.Errorf("invoicing: Turnkey's folder: %w", err)
 	}
 	if err := s.Sync(ctx); err != nil {
 		return rep, err

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -454,24 +455,35 @@ func (h *Handler) Adjust(ctx context.Context, a domain.CreditsAdjusted) error {
 // description) is an *OnceConflict: answered as done, the adjustment meant
 // would be lost.
 func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key string) error {
-	a, err := h.checkAdjust(ctx, a)
+	_, err := h.AdjustOnceRecorded(ctx, a, key)
+	return err
+}
+
+// AdjustOnceRecorded is AdjustOnce, also saying whether this call is the
+// one that recorded the adjustment: of calls made at once under one key
+// (two operators running one ticket's command), only one is, and each
+// other must not say it recorded what the first did.
+func (h *Handler) AdjustOnceRecorded(ctx context.Context, a domain.CreditsAdjusted, key string) (recorded bool, err error) {
+	a, err = h.checkAdjust(ctx, a)
 	if err != nil {
-		return err
+		return false, err
 	}
 	key = strings.TrimSpace(key)
 	if key == "" {
 		_, err = h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), uuid.New(), &a)
-		return err
+		return err == nil, err
 	}
 	prev, found, err := h.adjustedUnder(ctx, a.AccountID, key)
 	if err != nil || found {
 		if err == nil && !sameAdjustment(prev, a) {
 			err = &OnceConflict{Recorded: prev}
 		}
-		return err
+		return false, err
 	}
-	if _, err := h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key), &a); err != nil {
-		return err
+	id := domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key)
+	res, err := h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), id, &a)
+	if err != nil {
+		return false, err
 	}
 	// Calls sent at once under one key all find it free; the store keeps
 	// the first event of the ID, so each other learns here that its
@@ -479,7 +491,7 @@ func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key 
 	if prev, _, err = h.adjustedUnder(ctx, a.AccountID, key); err == nil && !sameAdjustment(prev, a) {
 		err = &OnceConflict{Recorded: prev}
 	}
-	return err
+	return err == nil && !slices.Contains(res.Existing, id), err
 }
 
 // sameAdjustment reports whether b is the adjustment a, as checked

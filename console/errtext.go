@@ -174,6 +174,7 @@ var errorPatterns = []errorPattern{
 	ep(`invoicing is not configured`, "err.invoicing.off"),
 	ep(`from and to must be eight-digit numbers`, "err.range.digits"),
 	ep(`no Turnkey folder is configured \(ROUTEFREE_TURNKEY_DIR\)`, "err.turnkey.off"),
+	ep(`Turnkey's folder (.+) does not exist \(or is not a folder\): give the root folder of the Turnkey program, where its UpCast folder is`, "err.turnkey.missing"),
 	ep(`message: "([^"]*)" is not one of F0401, F0501, G0401, G0501, E0402`, "err.mig.message"),
 	ep(`(?:from|to) must be YYYY-MM-DD`, "err.date.format"),
 	ep(`the range must run forward and span at most (\d+) days`, "err.date.range"),

@@ -648,6 +648,7 @@ var messages = map[string][2]string{
 	"err.amount.whole":                {"金額「{1}」須為新臺幣正整數。", "Amount {1}: want a positive whole number of NTD."},
 	"err.invoicing.off":               {"發票服務尚未設定。", "Invoicing is not configured."},
 	"err.turnkey.off":                 {"尚未設定 Turnkey 資料夾（ROUTEFREE_TURNKEY_DIR）。", "No Turnkey folder is configured (ROUTEFREE_TURNKEY_DIR)."},
+	"err.turnkey.missing":             {"Turnkey 資料夾 {1} 不存在（或不是資料夾）：請指定 Turnkey 程式的根資料夾，即其 UpCast 資料夾所在之處（ROUTEFREE_TURNKEY_DIR）。", "Turnkey's folder {1} does not exist (or is not a folder): give the root folder of the Turnkey program, where its UpCast folder is (ROUTEFREE_TURNKEY_DIR)."},
 	"err.mig.message":                 {"訊息類別「{1}」須為 F0401、F0501、G0401、G0501 或 E0402。", "Message {1}: want F0401, F0501, G0401, G0501 or E0402."},
 	"err.date.format":                 {"日期格式須為 YYYY-MM-DD。", "Dates are YYYY-MM-DD."},
 	"err.date.range":                  {"日期區間須由早到晚，且最多 {1} 天。", "The range must run forward and span at most {1} days."},

@@ -83,3 +83,23 @@ func TestTurnkeyClashSpeaksChinese(t *testing.T) {
 		t.Fatalf("the refusal in Chinese: %s (untranslated: %q)", text, detail)
 	}
 }
+
+// TestTurnkeyFolderMissingSpeaksChinese: ROUTEFREE_TURNKEY_DIR naming a
+// folder that does not exist (a typo) is refused by the outbox, never made,
+// and the refusal reads in the page's language, naming the folder.
+func TestTurnkeyFolderMissingSpeaksChinese(t *testing.T) {
+	e := newEnv(t, false)
+	svc := e.deps.Invoices.(*invoicing.Service)
+	root := filepath.Join(t.TempDir(), "turnky")
+	_, err := svc.Outbox(e.ctx, root)
+	if err == nil {
+		t.Fatal("outbox into a folder that does not exist succeeded")
+	}
+	if _, serr := os.Stat(root); !os.IsNotExist(serr) {
+		t.Fatalf("the outbox made the folder: %v", serr)
+	}
+	text, detail := errorText(langZH, 400, err.Error())
+	if detail != "" || !strings.Contains(string(text), root) || !strings.Contains(string(text), "不存在") {
+		t.Fatalf("the refusal in Chinese: %s (untranslated: %q)", text, detail)
+	}
+}

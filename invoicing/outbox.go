@@ -249,8 +249,15 @@ type FailedDocument struct {
 // reads Turnkey's F0401 files against this history (scanTurnkey): an
 // invoice of this history whose number another invoice's file holds is
 // held back, and the error names the numbers used outside the history.
+// A root that does not exist is refused, never made: a mistyped folder
+// would hold the files where no Turnkey reads them, past their deadlines.
 func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error) {
 	var rep OutboxReport
+	if fi, err := os.Stat(root); (err == nil && !fi.IsDir()) || os.IsNotExist(err) {
+		return rep, fmt.Errorf("%w: Turnkey's folder %s does not exist (or is not a folder): give the root folder of the Turnkey program, where its UpCast folder is", ErrInvalid, root)
+	} else if err != nil {
+		return rep, fmt.Errorf("invoicing: Turnkey's folder: %w", err)
+	}
 	if err := s.Sync(ctx); err != nil {
 		return rep, err
 	}

@@ -61,6 +61,12 @@ func (s *Service) run(ctx context.Context, log *slog.Logger) error {
 			// issues its invoice.
 			var partly *NotInvoicedError
 			if err != nil && !errors.As(err, &partly) {
+				if ctx.Err() != nil {
+					// Stopped with serve, as asked: no failure to alert on.
+					// The next start closes the month again and issues the rest.
+					log.Info("invoicing: monthly close stopped with serve; the next start issues the rest", "month", m, "issued", len(rep.Issued))
+					return
+				}
 				s.logFailure(log, "monthly close", err, "month", m)
 				return
 			}

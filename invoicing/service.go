@@ -225,6 +225,14 @@ func encode(ctx context.Context, id [16]byte, at time.Time, e domain.Event) (eve
 	return eventstore.EventData{ID: id, Type: e.EventType(), SchemaVersion: e.SchemaVersion(), OccurredAt: at.UTC(), Data: b}, nil
 }
 
+// HasAccount reports whether the history opened acct: a filter naming an
+// account it does not know was mistyped, and would match nothing.
+func (s *Service) HasAccount(acct string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.l.accounts[acct] != nil
+}
+
 // Invoices lists invoices of a billing month and account ("" matches
 // any), by period and number, without their documents (LoadDocuments reads
 // them). Top-up invoices count in the month of the payment they bill

@@ -358,14 +358,8 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 	fromCatalog := fs.Bool("from-catalog", false, "derive NTD prices from the catalog's USD prices, exchange rate and margin")
 	// The price file may come before or after the flags.
 	var files []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return parseError(fs, err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files, args = append(files, fs.Arg(0)), fs.Args()[1:]
+	if err := parseArgs(fs, c, args, func(file string) { files = append(files, file) }); err != nil {
+		return err
 	}
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)

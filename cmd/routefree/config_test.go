@@ -175,3 +175,59 @@ func TestMalformedDurationSaysTheForm(t *testing.T) {
 		t.Fatalf("command line: %v", err)
 	}
 }
+
+// A value on the command line that does not parse as its flag's kind (a
+// duration, a whole number) is one problem among the others: serve and the
+// CLI name it beside a bad environment variable and the flags after it,
+// rather than stopping at it with a page of usage and leaving the rest to
+// be found one start at a time.
+func TestBadFlagValuesAreReportedWithEveryOtherProblem(t *testing.T) {
+	env := append(baseEnv("http://127.0.0.1:1/v1"), "ROUTEFREE_LOG_LEVEL=loud")
+	run := func(args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(binary, args...)
+		cmd.Env = env
+		out, _ := cmd.CombinedOutput()
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	out, code := run("serve", "--data-dir", t.TempDir(), "--shutdown-grace", "30", "--breaker-threshold", "x",
+		"--keepalive", "2", "--store", "postgress")
+	if code != 2 {
+		t.Errorf("serve with bad settings exited %d, want 2:\n%s", code, out)
+	}
+	for _, want := range []string{`--shutdown-grace "30": want a duration such as "5s"`, `--breaker-threshold "x": want a whole number`,
+		`--keepalive "2": want a duration`, `--store "postgress"`, `--log-level "loud"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve does not say %s:\n%s", want, out)
+		}
+	}
+	// Each problem once, in the form it wants, without a page of usage or a
+	// zeroed duration reported again as "must not be negative" or "positive".
+	for _, unwanted := range []string{"parse error", "must be positive", "-body-read-timeout"} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("serve says %q:\n%s", unwanted, out)
+		}
+	}
+
+	dir := t.TempDir()
+	out, code = run("accounts", "plan", "--data-dir", dir, "--account", "acct_x", "--rpm", "many", "--tpm", "1e6", "--store", "sqlit")
+	if code != 2 {
+		t.Errorf("accounts plan with bad flags exited %d, want 2:\n%s", code, out)
+	}
+	for _, want := range []string{`--rpm "many": want a whole number`, `--tpm "1e6": want a whole number`, `--store "sqlit"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("accounts plan does not say %s:\n%s", want, out)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("accounts plan refused for its flags left %d files in the data directory", len(entries))
+	}
+
+	// A flag that does not exist still stops the parse there, with the
+	// command's flags shown, and a bad value before it is named too.
+	out, code = run("serve", "--data-dir", dir, "--keepalive", "2", "--bogus", "1")
+	if code != 2 || !strings.Contains(out, "flag provided but not defined: -bogus") || !strings.Contains(out, "-shutdown-grace duration") ||
+		!strings.Contains(out, `--keepalive "2": want a duration`) {
+		t.Errorf("serve --bogus: exit %d:\n%s", code, out)
+	}
+}

@@ -247,8 +247,13 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 				return nil
 			}
 		}
-		if err := h.AdjustOnce(ctx, a, key); err != nil {
+		recorded, err := h.AdjustOnceRecorded(ctx, a, key)
+		if err != nil {
 			return err
+		}
+		if !recorded { // another run of this key recorded it a moment before
+			fmt.Fprintf(stdout, "already recorded: the adjustment of %s for --once %s; nothing more is recorded\n", a.AccountID, *once)
+			return nil
 		}
 		fmt.Fprintf(stdout, "recorded: adjustment of NT$%s to %s (%s)\n", a.Amount, a.AccountID, a.Reason)
 		if !a.Amount.IsPositive() {

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -421,6 +423,50 @@ func TestCLIAdjustmentOnceRefusesAKeyOfAnotherAdjustment(t *testing.T) {
 	}
 	if show := mustCLI(t, with("accounts", "show", "--account", "acct_once")...); !strings.Contains(show, "balance       NT$100") {
 		t.Fatalf("after the refusal:\n%s", show)
+	}
+}
+
+// Runs of one adjustment under one --once key at once (two operators on a
+// ticket, a job retried while the first still ran) each said "recorded",
+// though the store kept one: only the run that recorded it says so, each
+// other that it was already recorded.
+func TestCLIAdjustmentOnceRunsAtOnceSayWhichRecordedIt(t *testing.T) {
+	dir := storeDir(t)
+	env := baseEnv("")
+	runCLI(t, env, "accounts", "open", "--id", "acct_twice", "--organisation", "Twice 公司", "--data-dir", dir)
+	const runs = 6
+	outs := make([]string, runs)
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(binary, "credits", "adjust", "--account", "acct_twice", "--amount", "3", "--reason", "ticket 88",
+				"--once", "T-88", "--data-dir", dir)
+			cmd.Env = env
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			if err := cmd.Run(); err != nil {
+				t.Errorf("run %d of the same adjustment: %v\n%s", i, err, errb.String())
+			}
+			outs[i] = out.String()
+		}()
+	}
+	wg.Wait()
+	recorded := 0
+	for _, out := range outs {
+		switch {
+		case strings.HasPrefix(out, "recorded: "):
+			recorded++
+		case !strings.HasPrefix(out, "already recorded"):
+			t.Errorf("a run of the same adjustment says: %s", out)
+		}
+	}
+	if recorded != 1 {
+		t.Errorf("%d of %d runs at once say they recorded the one adjustment:\n%s", recorded, runs, strings.Join(outs, ""))
+	}
+	if show := runCLI(t, env, "accounts", "show", "--account", "acct_twice", "--data-dir", dir); !strings.Contains(show, "balance       NT$3\n") {
+		t.Errorf("after the runs of one key:\n%s", show)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/internal/atomicfile"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/twrules"
@@ -171,8 +172,12 @@ func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writ
 		for _, f := range rep.Failed {
 			fmt.Fprintf(stdout, "failed   %-20s %s  usage of %s: %s\n", f.AccountID, f.Name, f.Month, f.Reason)
 		}
-		fmt.Fprintf(stdout, "month %s (period %s): %d issued, %d already invoiced, %d skipped, %d not invoiced, %d without usage, %d PDFs\n",
-			rep.Month, rep.Period, len(rep.Issued), rep.Existing, len(rep.Skipped), len(rep.Failed), rep.NoUsage, rep.PDFs)
+		// A close refused before it began (a month not ended, a store that
+		// could not be read) has nothing to sum up.
+		if rep.Month != "" {
+			fmt.Fprintf(stdout, "month %s (period %s): %d issued, %d already invoiced, %d skipped, %d not invoiced, %d without usage, %d PDFs\n",
+				rep.Month, rep.Period, len(rep.Issued), rep.Existing, len(rep.Skipped), len(rep.Failed), rep.NoUsage, rep.PDFs)
+		}
 		return err
 	})
 }
@@ -215,6 +220,9 @@ func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
+		if *acct != "" && !svc.HasAccount(*acct) {
+			return fmt.Errorf("%w: account %s", invoicing.ErrNotFound, domain.Excerpt(*acct))
+		}
 		// PERIOD is the two-month VAT period of the number; NUMBER as
 		// `invoices pdf --number` takes it.
 		const row = "%-7s  %-7s  %-10s  %-20s %-4s %9s %9s  %s\n"

@@ -175,6 +175,21 @@ func TestAllowancesFromTwoProcessesStayWithinTheInvoice(t *testing.T) {
 	}
 }
 
+// A close of a month that has not ended (this one, next one) is refused
+// saying from when it can be closed, and prints no summary: it printed
+// "month  (period ): 0 issued, 0 already invoiced, …" with the month and
+// period left blank, as if a close of nothing had run.
+func TestInvoicesCloseOfAMonthNotEndedPrintsNoSummary(t *testing.T) {
+	h := newLedgerHistory(t)
+	now := time.Now().In(twrules.Taipei)
+	for _, month := range []string{now.Format("2006-01"), now.AddDate(0, 1, 0).Format("2006-01")} {
+		code, out, errs := cli(t, "invoices", "close", "--month", month, "--data-dir", h.dir)
+		if code == 0 || !strings.Contains(errs, month+" has not ended") || strings.TrimSpace(out) != "" {
+			t.Errorf("invoices close --month %s: exit %d, stdout %q, stderr %q", month, code, out, errs)
+		}
+	}
+}
+
 // A month mistyped is refused, saying the form it wants, rather than
 // listing nothing (as if the month had no invoices) or printing a close's
 // summary of a month that is not one.

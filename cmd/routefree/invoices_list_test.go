@@ -32,6 +32,19 @@ func TestInvoicesListShowsMonthAndNumber(t *testing.T) {
 		t.Fatalf("--month %s lists:\n%s", month, out)
 	}
 	mustCLI(t, with("invoices", "pdf", "--number", row[2], "--out", filepath.Join(dir, "inv.pdf"))...)
+	// An account mistyped would list no invoice, as if it had none, as a
+	// mistyped month would: refused, naming it. An account of the history
+	// without invoices lists none.
+	if out := mustCLI(t, with("invoices", "list", "--account", row[3])...); !strings.Contains(out, "AB12345000") {
+		t.Fatalf("--account %s lists:\n%s", row[3], out)
+	}
+	if code, out, errs := cli(t, with("invoices", "list", "--account", row[3]+"x")...); code == 0 || !strings.Contains(errs, "account "+row[3]+"x") || strings.TrimSpace(out) != "" {
+		t.Errorf("invoices list --account %sx: exit %d, stdout %q, stderr %q", row[3], code, out, errs)
+	}
+	mustCLI(t, with("accounts", "open", "--id", "acct_none", "--organisation", "None Ltd")...)
+	if out := mustCLI(t, with("invoices", "list", "--account", "acct_none")...); strings.Count(strings.TrimSpace(out), "\n") != 0 {
+		t.Errorf("an account without invoices lists:\n%s", out)
+	}
 }
 
 // --month filters on the month an invoice counts in, and its help says

@@ -34,7 +34,21 @@ func TestInvoicesRangesOutboxAndThermalCLI(t *testing.T) {
 	if b, err := os.ReadFile(pdf); err != nil || !strings.HasPrefix(string(b), "%PDF-") {
 		t.Fatalf("thermal PDF: %v", err)
 	}
+	// A Turnkey folder mistyped is refused, not made: files written there
+	// would wait for a Turnkey that never reads them, past their deadlines,
+	// while the command said they were written.
 	tk := filepath.Join(dir, "turnkey")
+	typo := exec.Command(binary, "invoices", "outbox", "--dir", tk)
+	typo.Env = env
+	if out, err := typo.CombinedOutput(); err == nil || !strings.Contains(string(out), tk) || !strings.Contains(string(out), "does not exist") || strings.Contains(string(out), "written") {
+		t.Fatalf("outbox into a folder that does not exist: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(tk); !os.IsNotExist(err) {
+		t.Fatalf("outbox made the folder it was given: %v", err)
+	}
+	if err := os.Mkdir(tk, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	out = runCLI(t, env, "invoices", "outbox", "--dir", tk)
 	if !strings.Contains(out, "1 written, 0 uploaded, 0 rejected, 1 pending") {
 		t.Fatalf("outbox: %s", out)

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -228,7 +229,7 @@ func settingsOf(name string) func(string) bool {
 }
 
 // badFlagValue is how the flag package reports a value that does not parse.
-var badFlagValue = regexp.MustCompile(`^invalid value (".*") for flag -(\S+): `)
+var badFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-(\S+): `)
 
 // parseError is a usage error for a failed fs.Parse, saying the form a
 // setting wants where the flag package says only "parse error".
@@ -244,10 +245,58 @@ func parseError(fs *flag.FlagSet, err error) error {
 	return fmt.Errorf("%w: %v", errUsage, err)
 }
 
+// parseArgs parses args into fs. A flag whose value does not parse (a
+// duration given as "30", a count as "x") is one of the configuration's
+// problems, which Validate reports with every other, so the parse goes on
+// past it. A flag that does not exist ends the parse there, with the usage:
+// whether the word after it is its value cannot be known. Words that are
+// not flags go to positional, or end the parse when it is nil.
+func parseArgs(fs *flag.FlagSet, c *Config, args []string, positional func(string)) error {
+	out := fs.Output()
+	defer fs.SetOutput(out)
+	for {
+		// The flag package prints its error and the usage at once; held
+		// back until the error is known to end the parse.
+		var said bytes.Buffer
+		fs.SetOutput(&said)
+		before := map[string]string{}
+		fs.VisitAll(func(f *flag.Flag) {
+			if _, ok := f.Value.(flag.Getter); ok {
+				before[f.Name] = f.Value.String()
+			}
+		})
+		err := fs.Parse(args)
+		if err == nil {
+			if fs.NArg() == 0 || positional == nil {
+				return nil
+			}
+			positional(fs.Arg(0))
+			args = fs.Args()[1:]
+			continue
+		}
+		if m := badFlagValue.FindStringSubmatch(err.Error()); m != nil {
+			if f := fs.Lookup(m[2]); f != nil {
+				if v, ok := before[f.Name]; ok {
+					_ = f.Value.Set(v) // flag's own Set zeroes a duration: reported once, for its form
+				}
+				c.problems = append(c.problems, fmt.Errorf("--%s %s: %v", f.Name, m[1], valueError(f, err)))
+				args = fs.Args()
+				continue
+			}
+		}
+		_, _ = out.Write(said.Bytes())
+		err = parseError(fs, err)
+		if len(c.problems) > 0 && !errors.Is(err, flag.ErrHelp) {
+			err = fmt.Errorf("%w\n%v", err, errors.Join(c.problems...))
+		}
+		return err
+	}
+}
+
 // parse parses flags and validates the config.
 func parse(fs *flag.FlagSet, c *Config, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return parseError(fs, err)
+	if err := parseArgs(fs, c, args, nil); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %v", errUsage, fs.Args())

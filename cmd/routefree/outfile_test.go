@@ -97,3 +97,29 @@ func TestInvoiceOutFilesAreReplacedWhole(t *testing.T) {
 		})
 	}
 }
+
+// An --out in a folder that does not exist (a typo) is refused naming the
+// file asked for, not the hidden temporary file the command writes first
+// (".x.pdf.partial-2672171448: no such file or directory"), which the
+// operator never named and cannot find.
+func TestOutFileInAMissingFolderIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	env := append(baseEnv(""), "ROUTEFREE_DATA_DIR="+dir)
+	runCLI(t, env, "events", "generate", "--events", "40", "--accounts", "1")
+	period := twrules.PeriodOf(time.Now()).String()
+	runCLI(t, env, "invoices", "range", "--period", period, "--prefix", "AB", "--from", "12345000", "--to", "12345009")
+	runCLI(t, env, "invoices", "topups")
+	missing := filepath.Join(dir, "no-such-folder")
+	for _, args := range [][]string{
+		{"invoices", "pdf", "--number", "AB12345000", "--out", filepath.Join(missing, "x.pdf")},
+		{"invoices", "export", "--period", period, "--out", filepath.Join(missing, "f0401.zip")},
+		{"events", "backup", "--out", filepath.Join(missing, "backup.db")},
+	} {
+		cmd := exec.Command(binary, args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), args[len(args)-1]+": no such file or directory") || strings.Contains(string(out), ".partial-") {
+			t.Errorf("routefree %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/routefree/routefree/internal/atomicfile"
 )
 
 // Backup writes a consistent copy of the store at path to out, while other
@@ -87,7 +89,7 @@ func createPartial(out string) (*os.File, error) {
 	for {
 		f, err := os.CreateTemp(filepath.Dir(out), filepath.Base(partialPattern(out)))
 		if err != nil {
-			return nil, err
+			return nil, atomicfile.Named(out, err)
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 			f.Close()

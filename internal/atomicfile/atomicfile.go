@@ -2,6 +2,8 @@
 package atomicfile
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -19,7 +21,7 @@ func Write(path string, b []byte, perm os.FileMode, sync bool) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".partial-*")
 	if err != nil {
-		return err
+		return Named(path, err)
 	}
 	done := false
 	defer func() {
@@ -55,4 +57,15 @@ func Write(path string, b []byte, perm os.FileMode, sync bool) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// Named is err, a failure to make the temporary file written beside path,
+// told of path: the file the caller named, not a hidden one it never saw
+// (a folder that does not exist, one it may not write).
+func Named(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &fs.PathError{Op: "create", Path: path, Err: pe.Err}
+	}
+	return err
 }

@@ -436,6 +436,10 @@ type AllowanceIssued struct {
 	// UploadBy is when its G0401 is late at the platform (zero on
 	// allowances recorded before it was kept).
 	UploadBy time.Time `json:"upload_by,omitzero"`
+	// Once is the key the command was given to issue it once (the CLI's
+	// --once, the API's Idempotency-Key): the same key again is answered
+	// with this allowance rather than issuing another. Empty without one.
+	Once string `json:"once,omitempty"`
 }
 
 // AllowanceVoided voids (作廢) an allowance; the invoice bills its amount

@@ -124,15 +124,23 @@ func (s *Service) voidedError(inv *Invoice) error {
 // event's content (decisionID), so that another decision's event stored
 // under the same kind is a conflict, never taken for this one.
 func (s *Service) invoiceAppend(ctx context.Context, ref string, decide func(inv *Invoice) (domain.Event, [16]byte, error)) (Invoice, error) {
+	inv, _, err := s.invoiceAppendStored(ctx, ref, decide)
+	return inv, err
+}
+
+// invoiceAppendStored is invoiceAppend, also saying whether this call
+// stored the event: the same decision made at once by two callers is
+// stored once, and each learns here whether it was the one.
+func (s *Service) invoiceAppendStored(ctx context.Context, ref string, decide func(inv *Invoice) (domain.Event, [16]byte, error)) (Invoice, bool, error) {
 	if err := s.Sync(ctx); err != nil {
-		return Invoice{}, err
+		return Invoice{}, false, err
 	}
 	for attempt := 0; attempt < decideAttempts; attempt++ {
 		s.mu.Lock()
 		cur, err := s.l.find(ref, nil)
 		if err != nil {
 			s.mu.Unlock()
-			return Invoice{}, err
+			return Invoice{}, false, err
 		}
 		inv := cur.clone()
 		// Decided again after a conflict, it is this invoice, even if its
@@ -141,13 +149,13 @@ func (s *Service) invoiceAppend(ctx context.Context, ref string, decide func(inv
 		s.mu.Unlock()
 		ev, id, err := decide(&inv)
 		if err != nil {
-			return inv, err
+			return inv, false, err
 		}
 		at := s.issueTime()
 		stampUploadBy(ev, inv.Kind, at)
 		d, err := encode(ctx, id, at, ev)
 		if err != nil {
-			return inv, err
+			return inv, false, err
 		}
 		d.ID = decisionID(id, d.Data)
 		exp := eventstore.NoStream()
@@ -155,18 +163,19 @@ func (s *Service) invoiceAppend(ctx context.Context, ref string, decide func(inv
 			exp = eventstore.Exact(uint64(inv.version))
 		}
 		stream := invoiceStream(inv.Period, inv.Number)
-		_, err = s.store.Append(ctx, stream, exp, d)
+		res, err := s.store.Append(ctx, stream, exp, d)
 		if err != nil && !errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-			return inv, err
+			return inv, false, err
 		}
 		if cerr := s.catchUpStream(ctx, stream, inv.version); cerr != nil {
-			return inv, cerr
+			return inv, false, cerr
 		}
 		if err == nil {
-			return s.Invoice(ref)
+			inv, err := s.Invoice(ref)
+			return inv, err == nil && !slices.Contains(res.Existing, d.ID), err
 		}
 	}
-	return Invoice{}, fmt.Errorf("%w: invoice %s is busy", ErrConflict, ref)
+	return Invoice{}, false, fmt.Errorf("%w: invoice %s is busy", ErrConflict, ref)
 }
 
 // decisionID is the event ID of a decision: the ID of its kind narrowed by
@@ -400,18 +409,45 @@ const maxAllowanceReasonRunes = 200
 //
 // number is the invoice's reference (see InvoiceRef).
 func (s *Service) IssueAllowance(ctx context.Context, number string, amount int64, reason string) (Allowance, error) {
+	al, _, err := s.IssueAllowanceOnce(ctx, number, amount, reason, "")
+	return al, err
+}
+
+// maxOnceKey bounds the key of IssueAllowanceOnce, which its event keeps.
+const maxOnceKey = 300
+
+// IssueAllowanceOnce is IssueAllowance issued once per key: the same key
+// again on the invoice (a command run again after it was cut off) is
+// answered with the allowance the key issued, recorded false; the key with
+// another amount or reason is ErrConflict naming that allowance. Of runs
+// at once under one key, one issues it and says so. An empty key issues on
+// every call.
+func (s *Service) IssueAllowanceOnce(ctx context.Context, number string, amount int64, reason, key string) (al Allowance, recorded bool, err error) {
+	key = strings.TrimSpace(key)
+	if len(key) > maxOnceKey {
+		return Allowance{}, false, fmt.Errorf("%w: the key is at most %d bytes", ErrInvalid, maxOnceKey)
+	}
 	reason = strings.TrimSpace(reason)
 	if amount <= 0 || reason == "" {
-		return Allowance{}, fmt.Errorf("%w: an allowance needs a positive amount and a reason", ErrInvalid)
+		return Allowance{}, false, fmt.Errorf("%w: an allowance needs a positive amount and a reason", ErrInvalid)
 	}
 	if p := textProblem("reason", reason, maxAllowanceReasonRunes, false); p != "" {
-		return Allowance{}, fmt.Errorf("%w: %s", ErrInvalid, p)
+		return Allowance{}, false, fmt.Errorf("%w: %s", ErrInvalid, p)
 	}
 	if err := s.printableReason(reason); err != nil {
-		return Allowance{}, err
+		return Allowance{}, false, err
 	}
 	var issued *domain.AllowanceIssued
-	inv, err := s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
+	var before *Allowance // the key's allowance, issued by an earlier run
+	inv, stored, err := s.invoiceAppendStored(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
+		if i := slices.IndexFunc(inv.Allowances, func(a Allowance) bool { return key != "" && a.Once == key }); i >= 0 {
+			a := inv.Allowances[i]
+			if a.Sales+a.Tax != amount || a.Reason != reason {
+				return nil, [16]byte{}, fmt.Errorf("%w: the key already issued allowance %s on invoice %s, of NT$%d (%s)", ErrConflict, a.Number, inv.Number, a.Sales+a.Tax, a.Reason)
+			}
+			before = &a
+			return nil, [16]byte{}, errIssuedBefore
+		}
 		if inv.Voided {
 			return nil, [16]byte{}, s.voidedError(inv)
 		}
@@ -427,21 +463,27 @@ func (s *Service) IssueAllowance(ctx context.Context, number string, amount int6
 		p, _ := twrules.ParsePeriod(inv.Period)
 		allowNumber := p.Code() + inv.Number + allowanceSeq[len(inv.Allowances):len(inv.Allowances)+1]
 		sales, tax := allowanceSplit(inv, amount)
-		issued = &domain.AllowanceIssued{Number: allowNumber, InvoiceNumber: inv.Number, Sales: sales, Tax: tax, Reason: reason}
+		issued = &domain.AllowanceIssued{Number: allowNumber, InvoiceNumber: inv.Number, Sales: sales, Tax: tax, Reason: reason, Once: key}
 		return issued, domain.EventID(domain.TypeAllowanceIssued, allowNumber), nil
 	})
+	if errors.Is(err, errIssuedBefore) {
+		return *before, false, nil
+	}
 	if err != nil {
-		return Allowance{}, err
+		return Allowance{}, false, err
 	}
 	// Answer with this request's allowance only, never another's that
 	// took its number.
 	for _, a := range inv.Allowances {
-		if a.Number == issued.Number && a.Sales == issued.Sales && a.Tax == issued.Tax && a.Reason == issued.Reason {
-			return a, nil
+		if a.Number == issued.Number && a.Sales == issued.Sales && a.Tax == issued.Tax && a.Reason == issued.Reason && a.Once == key {
+			return a, stored, nil
 		}
 	}
-	return Allowance{}, fmt.Errorf("%w: allowance %s not found after its append", ErrConflict, issued.Number)
+	return Allowance{}, false, fmt.Errorf("%w: allowance %s not found after its append", ErrConflict, issued.Number)
 }
+
+// errIssuedBefore ends an allowance's decision when its key issued one.
+var errIssuedBefore = errors.New("invoicing: the key's allowance was issued before")
 
 // allowanceSplit splits an allowance into sales and tax: the tax of the
 // live allowances' cumulative amount (split like an invoice total, capped

@@ -77,6 +77,7 @@ func cmdInvoicesAllowance(ctx context.Context, args []string, stdout, stderr io.
 	period := fs.String("period", "", "the invoice's two-month period, e.g. 2026-11: needed when the number was issued in more than one period")
 	amount := fs.String("amount", "", "the amount allowed, whole NTD with tax included, e.g. 210 (required)")
 	reason := fs.String("reason", "", "why, as the allowance prints it (required)")
+	once := fs.String("once", "", "a key of this allowance (a ticket number): run again under it, the command issues nothing more and names the allowance it issued")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
@@ -88,13 +89,18 @@ func cmdInvoicesAllowance(ctx context.Context, args []string, stdout, stderr io.
 		return fmt.Errorf("%w: --amount must be a positive whole number of NTD, tax included, such as 210 (not %s)", errUsage, domain.Quote(*amount))
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
-		al, err := svc.IssueAllowance(ctx, invoicing.InvoiceRef(*period, *number), amt, *reason)
+		al, recorded, err := svc.IssueAllowanceOnce(ctx, invoicing.InvoiceRef(*period, *number), amt, *reason, *once)
 		if err != nil {
 			return err
 		}
 		inv, err := svc.AllowanceInvoice(al.Number)
 		if err != nil {
 			return err
+		}
+		if !recorded {
+			fmt.Fprintf(stdout, "--once %s already issued allowance %s on %s: NT$%d (%s); nothing more issued; the invoice bills NT$%d now\n",
+				*once, al.Number, twrules.PrintedNumber(inv.Number), al.Sales+al.Tax, al.Reason, inv.Net())
+			return nil
 		}
 		fmt.Fprintf(stdout, "allowance %s on %s: NT$%d (sales %d + tax %d); the invoice bills NT$%d now\n",
 			al.Number, twrules.PrintedNumber(inv.Number), al.Sales+al.Tax, al.Sales, al.Tax, inv.Net())

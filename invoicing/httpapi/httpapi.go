@@ -353,7 +353,18 @@ func (a *api) allowance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	al, err := a.svc.IssueAllowance(c.Request().Context(), ref, int64(req.Amount), req.Reason)
+	// A client's Idempotency-Key names the allowance: a retried request is
+	// answered with the allowance the first issued, the invoice allowed
+	// once. Keys are the caller's own, as a quote's.
+	var once string
+	if k := strings.TrimSpace(c.Request().Header.Get("Idempotency-Key")); k != "" {
+		if len(k) > 200 {
+			return fmt.Errorf("%w: Idempotency-Key is at most 200 characters", invoicing.ErrInvalid)
+		}
+		p, _ := auth.FromContext(c)
+		once = "api-allowance\x00" + p.TokenID + "\x00" + p.Subject + "\x00" + k
+	}
+	al, _, err := a.svc.IssueAllowanceOnce(c.Request().Context(), ref, int64(req.Amount), req.Reason, once)
 	if err != nil {
 		return err
 	}

@@ -156,6 +156,9 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 			// takes the first that comes.
 			if p, ok := v.byTrade[b.TradeNo]; ok && (!p.Paid || p.VAccount == "") {
 				p.BankCode, p.VAccount, p.ExpireDate = b.BankCode, b.VAccount, b.ExpireDate
+				// An account assigned after ECPay said it could assign
+				// none is its later word: the trade awaits the transfer.
+				p.Failure, p.FailedAt = "", time.Time{}
 			}
 		case *domain.CreditsToppedUp:
 			if p, ok := v.byTrade[b.Reference]; ok && p.AccountID == b.AccountID {

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -45,5 +46,35 @@ func TestNotificationOfATradeRecordedByHandOtherwiseIsListedForFinance(t *testin
 	}
 	if len(listed) != 1 || !strings.Contains(listed[0].Reason, "already recorded") || !strings.Contains(listed[0].Reason, domain.MethodBankTransfer) {
 		t.Fatalf("listed for finance: %+v", listed)
+	}
+}
+
+// Finance recorded the payment by hand under its trade number typed in
+// lower case or full width, which is the same reference (the same
+// transfer) to the top-ups: the checkout reads paid by that top-up, and
+// ECPay's notification, a replay of it, credits nothing more.
+func TestTradeRecordedByHandInOtherCaseReadsPaid(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(1000, payments.ChooseCard)
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorStaff, ID: "tok_finance", Role: "finance"})
+	if _, err := w.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: "acct_pay", Amount: decimal.NewFromInt(1000),
+		Method: domain.MethodCard, Reference: strings.ToLower(co.TradeNo)}); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != ecpay.ReplyOK {
+		t.Fatalf("notification: %q %v", reply, err)
+	}
+	if tops := w.topUps(); len(tops) != 1 {
+		t.Fatalf("top-ups: %+v", tops)
+	}
+	// The view reads the hand-made top-up within a second of the store.
+	var p payments.Payment
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if p, _ = w.svc.View().Payment(co.TradeNo); p.Paid {
+			break
+		}
+	}
+	if !p.Paid || p.TopUpEvent == "" {
+		t.Fatalf("the checkout credited by hand reads %+v", p)
 	}
 }

@@ -75,6 +75,11 @@ var (
 	// ErrKeyExpired is wrapped with the instant, in the model endpoints'
 	// words: "this API key expired at …; use or issue another key".
 	ErrKeyExpired = errors.New("this API key expired")
+	// ErrTwoCredentials refuses a request with more than one
+	// Authorization header: which one acts would be a guess (a proxy
+	// adding its own, a staff token beside a key), as the model endpoints
+	// refuse it.
+	ErrTwoCredentials = errors.New("more than one Authorization header was sent: send one credential, as one Authorization header")
 )
 
 // Authenticator resolves the caller of a request (bearer token or session).
@@ -129,7 +134,8 @@ func gate(a Authenticator, customer func(Principal) bool, roles []Role, customer
 			if errors.Is(err, ErrForbidden) { // signed in, but e.g. without the form's CSRF token
 				return echo.NewHTTPError(http.StatusForbidden, "the request's CSRF token is missing or wrong")
 			}
-			if errors.Is(err, ErrKeyUnknown) || errors.Is(err, ErrKeyExpired) || errors.Is(err, ErrKeyDisabled) || errors.Is(err, ErrKeyRevoked) {
+			if errors.Is(err, ErrKeyUnknown) || errors.Is(err, ErrKeyExpired) || errors.Is(err, ErrKeyDisabled) || errors.Is(err, ErrKeyRevoked) ||
+				errors.Is(err, ErrTwoCredentials) {
 				return echo.NewHTTPError(http.StatusUnauthorized, err.Error())
 			}
 			if err != nil {

@@ -450,29 +450,85 @@ func (h *Handler) Adjust(ctx context.Context, a domain.CreditsAdjusted) error {
 
 // AdjustOnce records an adjustment once per key: the same key again (a
 // form sent twice) records nothing more. An empty key records every call.
+// The key sent again with another adjustment (another amount, reason or
+// description) is an *OnceConflict: answered as done, the adjustment meant
+// would be lost.
 func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key string) error {
 	a, err := h.checkAdjust(ctx, a)
 	if err != nil {
 		return err
 	}
-	id := uuid.New()
-	if key = strings.TrimSpace(key); key != "" {
-		id = domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key)
+	key = strings.TrimSpace(key)
+	if key == "" {
+		_, err = h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), uuid.New(), &a)
+		return err
 	}
-	_, err = h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), id, &a)
+	prev, found, err := h.adjustedUnder(ctx, a.AccountID, key)
+	if err != nil || found {
+		if err == nil && !sameAdjustment(prev, a) {
+			err = &OnceConflict{Recorded: prev}
+		}
+		return err
+	}
+	if _, err := h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key), &a); err != nil {
+		return err
+	}
+	// Calls sent at once under one key all find it free; the store keeps
+	// the first event of the ID, so each other learns here that its
+	// adjustment is not the one recorded.
+	if prev, _, err = h.adjustedUnder(ctx, a.AccountID, key); err == nil && !sameAdjustment(prev, a) {
+		err = &OnceConflict{Recorded: prev}
+	}
 	return err
 }
+
+// sameAdjustment reports whether b is the adjustment a, as checked
+// (amounts equal however written, the reason trimmed).
+func sameAdjustment(a, b domain.CreditsAdjusted) bool {
+	return a.Amount.Equal(b.Amount) && a.Reason == b.Reason && a.Description == b.Description
+}
+
+// OnceConflict refuses a key of AdjustOnce sent again with another
+// adjustment than the one it recorded.
+type OnceConflict struct {
+	Recorded domain.CreditsAdjusted
+}
+
+func (e *OnceConflict) Error() string {
+	return fmt.Sprintf("the key already recorded another adjustment of %s: NT$%s (%s)", e.Recorded.AccountID, e.Recorded.Amount, e.Recorded.Reason)
+}
+
+func (e *OnceConflict) Unwrap() error { return ErrConflict }
 
 // AdjustedOnce reports whether account has an adjustment recorded under
 // key (AdjustOnce): an operator told so knows a second run added nothing.
 func (h *Handler) AdjustedOnce(ctx context.Context, account, key string) (bool, error) {
-	id := domain.EventID(domain.TypeCreditsAdjusted, account, strings.TrimSpace(key))
-	found := false
-	err := h.scanStream(ctx, domain.TopUpStream(account), func(e eventstore.RecordedEvent) (bool, error) {
-		found = e.ID == id
-		return !found, nil
-	})
+	_, found, err := h.adjustedUnder(ctx, account, key)
 	return found, err
+}
+
+// adjustedUnder is the adjustment of account recorded under key, if any.
+func (h *Handler) adjustedUnder(ctx context.Context, account, key string) (domain.CreditsAdjusted, bool, error) {
+	id := domain.EventID(domain.TypeCreditsAdjusted, account, strings.TrimSpace(key))
+	var found *eventstore.RecordedEvent
+	err := h.scanStream(ctx, domain.TopUpStream(account), func(e eventstore.RecordedEvent) (bool, error) {
+		if e.ID == id {
+			found = &e
+		}
+		return found == nil, nil
+	})
+	if err != nil || found == nil {
+		return domain.CreditsAdjusted{}, false, err
+	}
+	body, err := domain.Decode(found.Type, found.SchemaVersion, found.Data)
+	if err != nil {
+		return domain.CreditsAdjusted{}, false, err
+	}
+	prev, ok := body.(*domain.CreditsAdjusted)
+	if !ok {
+		return domain.CreditsAdjusted{}, false, fmt.Errorf("event %s under an adjustment's key is a %s", id, found.Type)
+	}
+	return *prev, true, nil
 }
 
 // CheckAdjust refuses what Adjust would refuse, recording nothing.
@@ -510,6 +566,11 @@ func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (do
 // (the caller's clock against ours); such a list takes effect now. Earlier
 // than that is refused: a list cannot change what requests already cost.
 const PriceSkew = time.Minute
+
+// MaxPriceLead is how far ahead a price list may be scheduled. Further is
+// taken for a mistyped year: such a list would be carried forward by every
+// later publication, and it would take effect long after anyone remembered it.
+const MaxPriceLead = 366 * 24 * time.Hour
 
 // PriceList is a price publication: the models' prices, when they take
 // effect (zero: now), and whether they replace the list in force then or
@@ -566,6 +627,8 @@ func (h *Handler) PublishPriceList(ctx context.Context, in PriceList) (Published
 		return Published{}, invalid("effective_at %s is in the past: a price list takes effect now or later (omit it for now)", effective.UTC().Format(time.RFC3339))
 	case effective.Before(now):
 		effective = now
+	case effective.After(now.Add(MaxPriceLead)):
+		return Published{}, invalid("effective_at %s is more than a year ahead: a price list is scheduled at most a year ahead (was the year mistyped?)", effective.UTC().Format(time.RFC3339))
 	}
 	// Another process's list landing first makes this one be built again
 	// on it: an amendment keeps what the other published.

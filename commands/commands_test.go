@@ -664,3 +664,21 @@ func TestSetKeyDisabled(t *testing.T) {
 		}
 	}
 }
+
+// A year typed wrong (9999, 2207) would schedule a list that every later
+// publication carries forward and no one meant: more than a year ahead is
+// refused, nothing recorded.
+func TestPriceListsFarAheadAreRefused(t *testing.T) {
+	h := newHandler(t)
+	ctx := context.Background()
+	one := map[string]domain.ModelPrice{"a/one": price("1", "2")}
+	n := len(all(t, h))
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err := h.PublishPriceList(ctx, PriceList{Prices: one, EffectiveAt: far})
+	wantRefused(t, h, n, err, ErrInvalid, "more than a year ahead")
+	_, err = h.PublishPriceList(ctx, PriceList{Prices: one, EffectiveAt: t0.Add(MaxPriceLead + time.Second)})
+	wantRefused(t, h, n, err, ErrInvalid, "more than a year ahead")
+	if _, err := h.PublishPriceList(ctx, PriceList{Prices: one, EffectiveAt: t0.Add(MaxPriceLead)}); err != nil {
+		t.Fatalf("a year ahead: %v", err)
+	}
+}

@@ -424,10 +424,15 @@ func (s *server) apiCreditLimit(c echo.Context) error {
 		return err
 	}
 	var in struct {
-		CreditLimit commands.Amount `json:"credit_limit"`
+		CreditLimit *commands.Amount `json:"credit_limit"`
 	}
 	if err := decodeJSON(c, &in); err != nil {
 		return err
+	}
+	// Left out, it would read as 0: one stray call would take a postpaid
+	// account's credit away.
+	if in.CreditLimit == nil {
+		return echo.NewHTTPError(http.StatusBadRequest, `credit_limit is required: an amount in NTD, 0 for no credit ({"credit_limit":"50000"})`)
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
@@ -587,8 +592,12 @@ func (s *server) apiKeys(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	keys, err := s.keysSeenBy(principal(c), a.ID)
+	if err != nil {
+		return err
+	}
 	out := []KeyJSON{}
-	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
+	for _, k := range keys {
 		out = append(out, s.keyWithSpend(k))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out})

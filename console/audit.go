@@ -80,7 +80,13 @@ func filterFrom(q func(string) string) (EventFilter, error) {
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
 		return f, fmt.Errorf("until %s must come after since %s", domain.Quote(q("until")), domain.Quote(q("since")))
 	}
-	if n, err := strconv.Atoi(q("limit")); err == nil && n > 0 {
+	// As every list of the API pages (internal/paging): a whole number of
+	// at least 1, at most 1,000 an answer.
+	if v := q("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return f, fmt.Errorf("limit must be a whole number, 1 or more (at most 1000 events an answer), not %s", domain.Quote(v))
+		}
 		f.Limit = min(n, 1000)
 	}
 	return f, nil

@@ -61,6 +61,9 @@ func (a *Authenticator) Share(rdb redis.UniversalClient, prefix string) {
 // session cookie that changes state must carry the session's CSRF token (form
 // field csrf or header X-CSRF-Token).
 func (a *Authenticator) Authenticate(r *http.Request) (auth.Principal, error) {
+	if len(r.Header.Values("Authorization")) > 1 {
+		return auth.Principal{}, auth.ErrTwoCredentials
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		// The scheme is case-insensitive (RFC 9110, 11.1), as the model
 		// endpoints read it: "bearer sk-rf-…" is the same credential.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -85,6 +86,11 @@ func (s *server) apiAdjust(c echo.Context) error {
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
 	if err := h.AdjustOnce(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount.Decimal, Reason: in.Reason, Description: in.Description}, once); err != nil {
+		var reused *commands.OnceConflict
+		if errors.As(err, &reused) {
+			return echo.NewHTTPError(http.StatusConflict, fmt.Sprintf("Idempotency-Key %s already recorded another adjustment of this account: NT$%s (%s); send this one under a key of its own",
+				domain.Quote(strings.TrimSpace(c.Request().Header.Get("Idempotency-Key"))), reused.Recorded.Amount, domain.Quote(reused.Recorded.Reason)))
+		}
 		return apiError(err)
 	}
 	if err := settle(ctx); err != nil {

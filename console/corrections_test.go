@@ -2,10 +2,12 @@ package console
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -287,5 +289,89 @@ func TestAdjustmentRetriedWithItsIdempotencyKeyCreditsOnce(t *testing.T) {
 	wantAPI(t, code, body, http.StatusBadRequest, "Idempotency-Key")
 	if b := e.models.Balances.Balances()["acct_idem"]; !b.Equal(decimal.NewFromInt(300)) {
 		t.Fatalf("balance %s, want 300", b)
+	}
+}
+
+// An Idempotency-Key sent again with another adjustment (another amount,
+// reason or description: a script numbering its keys by ticket, a key
+// reused by mistake) answered 201 with the first adjustment's balance and
+// recorded nothing, so the adjustment meant was lost while the caller was
+// told it was made. It is a 409 naming the adjustment the key recorded.
+func TestAnIdempotencyKeyReusedForAnotherAdjustmentIsAConflict(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_idem", "冪等公司", domain.PlanStarter)
+	adjust := func(body string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", e.srv.URL+"/admin/api/accounts/acct_idem/adjustments", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.finance)
+		req.Header.Set("Idempotency-Key", "TICKET-7")
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	code, body := adjust(`{"amount":"100","reason":"goodwill"}`)
+	wantAPI(t, code, body, http.StatusCreated, `"balance":"100"`)
+	code, body = adjust(`{"amount":"100.00","reason":" goodwill "}`) // the same adjustment, written otherwise
+	wantAPI(t, code, body, http.StatusCreated, `"balance":"100"`)
+	for _, other := range []string{`{"amount":"250","reason":"goodwill"}`, `{"amount":"100","reason":"refund"}`,
+		`{"amount":"100","reason":"goodwill","description":"補償"}`} {
+		code, body = adjust(other)
+		wantAPI(t, code, body, http.StatusConflict, "TICKET-7")
+		if !strings.Contains(string(body), "NT$100") {
+			t.Errorf("%s: %s; want the adjustment the key recorded named", other, body)
+		}
+	}
+	e.sync()
+	if b := e.models.Balances.Balances()["acct_idem"]; !b.Equal(decimal.NewFromInt(100)) {
+		t.Fatalf("balance %s, want 100", b)
+	}
+}
+
+// Adjustments sent at once under one Idempotency-Key, each with another
+// amount, all found the key free: the store kept the first and the others
+// were answered 201 though nothing of theirs was recorded. Exactly one is
+// recorded and answered 201; each other is a 409.
+func TestAdjustmentsSentAtOnceUnderOneKeyRecordOne(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_race", "同時公司", domain.PlanStarter)
+	const n = 8
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", e.srv.URL+"/admin/api/accounts/acct_race/adjustments",
+				strings.NewReader(fmt.Sprintf(`{"amount":"%d","reason":"race"}`, i+1)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+e.finance)
+			req.Header.Set("Idempotency-Key", "RACE-1")
+			resp, err := e.srv.Client().Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			codes[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	created := -1
+	for i, code := range codes {
+		switch {
+		case code == http.StatusCreated && created < 0:
+			created = i
+		case code != http.StatusConflict:
+			t.Errorf("adjustment of NT$%d: %d; want one 201 and 409 for the others (%v)", i+1, code, codes)
+		}
+	}
+	e.sync()
+	if b := e.models.Balances.Balances()["acct_race"]; created < 0 || !b.Equal(decimal.NewFromInt(int64(created+1))) {
+		t.Fatalf("balance %s, answered %v: want the one adjustment answered 201", b, codes)
 	}
 }

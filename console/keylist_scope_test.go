@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,4 +127,67 @@ func limitedLead(issue func(domain.KeyIssued) (string, string), model string) (l
 	withinID, _ = issue(domain.KeyIssued{Name: "within", Models: []string{model}, SpendLimit: decimal.NewFromInt(50), SpendPeriod: "monthly"})
 	outsideID, _ = issue(domain.KeyIssued{Name: "any model"})
 	return leadID, lead, withinID, outsideID
+}
+
+// The admin API's list of an account's keys shows a management key with
+// limits the keys within them, as /api/v1/keys does: it listed every key
+// of the account, those the key may neither fetch nor change included.
+// Staff, an unlimited management key and the account's inference keys
+// still see every key.
+func TestTheAdminAPIListsALimitedManagementKeyOnlyItsKeys(t *testing.T) {
+	e, model, issue := scopedAccount(t)
+	leadID, lead, withinID, outsideID := limitedLead(issue, model)
+	_, owner := issue(domain.KeyIssued{Name: "owner's", Management: true})
+	_, inference := issue(domain.KeyIssued{Name: "app"})
+	e.sync()
+	listed := func(who string) map[string]bool {
+		code, b := e.call("GET", "/admin/api/accounts/acct_scope/keys", who, nil)
+		var list struct {
+			Data []struct {
+				KeyID string `json:"key_id"`
+			} `json:"data"`
+		}
+		if code != http.StatusOK || json.Unmarshal(b, &list) != nil {
+			t.Fatalf("list: %d %s", code, b)
+		}
+		out := map[string]bool{}
+		for _, k := range list.Data {
+			out[k.KeyID] = true
+		}
+		return out
+	}
+	if got := listed(lead); !got[leadID] || !got[withinID] || got[outsideID] || len(got) != 2 {
+		t.Errorf("a management key limited to %s lists %v; want itself and the key within its limits", model, got)
+	}
+	for who, secret := range map[string]string{"staff": e.admin, "the owner's key": owner, "an inference key": inference} {
+		if got := listed(secret); !got[outsideID] || !got[withinID] || len(got) != 5 {
+			t.Errorf("%s lists %v; want every key of the account", who, got)
+		}
+	}
+}
+
+// The account page of a console signed in with a management key with
+// limits lists the keys within them, as the APIs do, and so does its CSV:
+// it listed every key, offering to disable keys the key may not change.
+func TestTheConsoleShowsALimitedManagementKeyOnlyItsKeys(t *testing.T) {
+	e, model, issue := scopedAccount(t)
+	_, lead, _, _ := limitedLead(func(k domain.KeyIssued) (string, string) {
+		switch k.Name {
+		case "within":
+			k.Name = "團隊金鑰"
+		case "any model":
+			k.Name = "總帳金鑰"
+		}
+		return issue(k)
+	}, model)
+	e.sync()
+	b := e.browser()
+	b.signIn(lead)
+	for _, path := range []string{"/console/accounts/acct_scope", "/console/accounts/acct_scope?format=csv&table=keys"} {
+		resp, page := b.get(path)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "團隊金鑰") || strings.Contains(page, "總帳金鑰") {
+			t.Errorf("%s: %d; want the key within the lead's limits and not the other (within %v, other %v)",
+				path, resp.StatusCode, strings.Contains(page, "團隊金鑰"), strings.Contains(page, "總帳金鑰"))
+		}
+	}
 }

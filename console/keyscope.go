@@ -39,6 +39,25 @@ func (s *server) callersLimits(by auth.Principal) (own domain.KeyIssued, bound b
 	return own, false, errNotFound("key")
 }
 
+// keysSeenBy lists the keys of account that by sees: a management key with
+// limits the keys within them alone, those it may act on, as /api/v1/keys
+// and the activity API show it; staff, the owner signed in by SSO and an
+// inference key, which reads its account, every key.
+func (s *server) keysSeenBy(by auth.Principal, account string) ([]projections.KeyInfo, error) {
+	keys := s.deps.Models.Keys.ByAccount(account)
+	own, bound, err := s.callersLimits(by)
+	if err != nil || !bound || !own.Management {
+		return keys, err
+	}
+	seen := keys[:0:0]
+	for _, k := range keys {
+		if domain.KeyWithin(own, issuedOf(k)) == nil {
+			seen = append(seen, k)
+		}
+	}
+	return seen, nil
+}
+
 // onCallersLastDay is the expiry a key form's day gives (at: the end of
 // that Taipei day), brought back to the caller's key's own expiry when the
 // day is the caller's key's last one: the forms show a key expiring during

@@ -329,8 +329,12 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	if !p.Staff {
 		topUps = forCustomer(topUps) // before the search, which would find them by it
 	}
+	seen, err := s.keysSeenBy(p, a.ID)
+	if err != nil {
+		return nil, err
+	}
 	var keys []KeyJSON
-	for _, k := range s.deps.Models.Keys.ByAccount(a.ID) {
+	for _, k := range seen {
 		keys = append(keys, s.keyWithSpend(k))
 	}
 	keys, keysList := keyList.apply(c, keys)

@@ -275,9 +275,13 @@ type dueTopUps struct {
 // topUpsDue returns what an account's next top-up invoice bills: what
 // invoicing each payment as it came would have billed, so that an invoice
 // counts in the month of its payment however late it is issued.
-//   - A re-issue bills what its voided invoice billed and nothing more: the
-//     top-ups of the first void not billed again whose re-issue reaches
-//     NT$1.
+//   - A re-issue bills what its voided invoice billed and nothing more, and
+//     charges what it charged: the first void not billed again is
+//     re-issued, within the whole NTD that all the voids' top-ups bring the
+//     live invoices to. Re-issuing voids for what the live invoices leave
+//     of each (the cumulative rule below) could charge one of them NT$1 of
+//     another's, leaving that one under NT$1 to be billed with later
+//     payments, in their month.
 //   - Else the top-ups that no live invoice bills, in order of payment, up
 //     to the first that brings the invoice to NT$1: one payment, with the
 //     fractions carried to it.
@@ -285,11 +289,14 @@ type dueTopUps struct {
 // s.mu is held.
 func (s *Service) topUpsDue(acct string) dueTopUps {
 	tops, b := s.l.topUpsOf(acct), s.l.topUpBills[acct]
-	for _, v := range b.unbilledVoids() {
-		due := dueOf(tops, b, false, func(t *topUp) bool { return sharesTopUp(v, nil, t.Reference) })
-		if due.total > 0 {
-			due.replaces = []string{v.Number}
-			return due
+	if voids := b.unbilledVoids(); len(voids) > 0 {
+		all := dueOf(tops, b, false, func(t *topUp) bool { return awaitsReissue(b, t.Reference) })
+		for _, v := range voids {
+			due := dueOf(tops, b, false, func(t *topUp) bool { return sharesTopUp(v, nil, t.Reference) })
+			if due.total = min(v.Total, all.total); due.total > 0 && len(due.refs) > 0 {
+				due.replaces = []string{v.Number}
+				return due
+			}
 		}
 	}
 	due := dueOf(tops, b, true, func(*topUp) bool { return true })

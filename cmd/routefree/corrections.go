@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -233,6 +234,15 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 			if done, err := h.AdjustedOnce(ctx, a.AccountID, key); err != nil {
 				return err
 			} else if done {
+				// The same adjustment records nothing more; another one
+				// under this key is refused rather than said to be done.
+				var reused *commands.OnceConflict
+				if err := h.AdjustOnce(ctx, a, key); errors.As(err, &reused) {
+					return fmt.Errorf("--once %s already recorded another adjustment of %s: NT$%s (%s); nothing is recorded: give this one a key of its own",
+						*once, a.AccountID, reused.Recorded.Amount, reused.Recorded.Reason)
+				} else if err != nil {
+					return err
+				}
 				fmt.Fprintf(stdout, "already recorded: the adjustment of %s for --once %s; nothing more is recorded\n", a.AccountID, *once)
 				return nil
 			}

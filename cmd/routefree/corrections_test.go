@@ -406,6 +406,24 @@ func TestCLIAdjustmentOncePerKey(t *testing.T) {
 	}
 }
 
+// --once with a key that recorded another adjustment (another amount or
+// reason) said "already recorded" and exited 0, so the adjustment meant
+// was never made while the operator read that it was. It is refused,
+// naming the adjustment the key recorded, and records nothing.
+func TestCLIAdjustmentOnceRefusesAKeyOfAnotherAdjustment(t *testing.T) {
+	store := []string{"--data-dir", storeDir(t)}
+	with := func(args ...string) []string { return append(args, store...) }
+	mustCLI(t, with("accounts", "open", "--id", "acct_once", "--organisation", "Once 公司")...)
+	mustCLI(t, with("credits", "adjust", "--account", "acct_once", "--amount", "100", "--reason", "ticket 4711", "--once", "T-4711")...)
+	code, out, errs := cli(t, with("credits", "adjust", "--account", "acct_once", "--amount", "250", "--reason", "ticket 4711", "--once", "T-4711")...)
+	if code == 0 || strings.Contains(out, "already recorded") || !strings.Contains(errs, "T-4711") || !strings.Contains(errs, "NT$100") {
+		t.Errorf("another amount under the same key: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	if show := mustCLI(t, with("accounts", "show", "--account", "acct_once")...); !strings.Contains(show, "balance       NT$100") {
+		t.Fatalf("after the refusal:\n%s", show)
+	}
+}
+
 // A command run under sudo names the person who ran sudo, not root: the
 // real binary, run with the environment sudo gives it. Without sudo, or
 // when the command does not run as root, the user is the process's own.

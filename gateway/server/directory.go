@@ -30,6 +30,17 @@ type Key struct {
 // Expired reports whether the key has expired at now.
 func (k *Key) Expired(now time.Time) bool { return !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) }
 
+// Scope is the key's scope and limits, as domain.KeyWithin compares them.
+func (k *Key) Scope() domain.KeyIssued {
+	out := domain.KeyIssued{KeyID: k.ID, AccountID: k.AccountID, Models: k.Models, SpendLimit: k.SpendLimit,
+		SpendPeriod: k.SpendPeriod, Management: k.Management}
+	if !k.ExpiresAt.IsZero() {
+		at := k.ExpiresAt
+		out.ExpiresAt = &at
+	}
+	return out
+}
+
 // Allows reports whether the key may use model.
 func (k *Key) Allows(model string) bool {
 	if len(k.Models) == 0 {
@@ -82,6 +93,9 @@ type Generation struct {
 	AppTitle     string          `json:"app_title,omitempty"`
 	AppReferer   string          `json:"http_referer,omitempty"`
 	AccountID    string          `json:"-"`
+	// Key is the scope of the key that made the request, as it is now;
+	// nil when the key is unknown.
+	Key *domain.KeyIssued `json:"-"`
 }
 
 // Directory is the gateway's window on the in-memory projections. Every

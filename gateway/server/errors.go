@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/routefree/routefree/internal/errtype"
 )
 
 // APIError is every error the gateway returns, in OpenAI's / OpenRouter's
@@ -28,24 +31,7 @@ func apiErr(status int, reason, msg string, meta map[string]any) *APIError {
 }
 
 // errorType mirrors OpenAI's error types so SDKs raise the usual exceptions.
-func errorType(status int) string {
-	switch status {
-	case http.StatusBadRequest, http.StatusNotFound:
-		return "invalid_request_error"
-	case http.StatusUnauthorized:
-		return "authentication_error"
-	case http.StatusForbidden:
-		return "permission_error"
-	case http.StatusPaymentRequired:
-		return "insufficient_quota"
-	case http.StatusTooManyRequests:
-		return "rate_limit_error"
-	}
-	if status >= 400 && status < 500 {
-		return "invalid_request_error" // the client's to fix, as OpenAI types it
-	}
-	return "api_error"
-}
+func errorType(status int) string { return errtype.Of(status) }
 
 // openRouterErrorType is OpenRouter's canonical error type (the
 // metadata.error_type of its stream errors) for an upstream's error status.
@@ -126,5 +112,40 @@ func httpErrorHandler(err error, c echo.Context) {
 			msg = "request body too large"
 		}
 	}
+	if err == echo.ErrNotFound {
+		if allow := allowedMethods(c); allow != "" {
+			c.Response().Header().Set(echo.HeaderAllow, allow)
+			status, msg = http.StatusMethodNotAllowed, fmt.Sprintf("%s is not allowed here: this path takes %s", c.Request().Method, allow)
+		}
+	}
 	_ = writeAPIError(c, apiErr(status, "http_"+strconv.Itoa(status), msg, nil))
+}
+
+// allowedMethods lists the methods the request's path takes, when its own
+// is not among them. Echo answers such a request 405 itself, except under a group
+// with middleware of its own (the admin API, /api/v1/keys): the group's
+// catch-all route takes the request and answers 404, as if the path (a key,
+// an account) did not exist.
+func allowedMethods(c echo.Context) string {
+	e := c.Echo()
+	routes := map[string]bool{}
+	for _, r := range e.Routes() {
+		routes[r.Method+" "+r.Path] = true
+	}
+	path := echo.GetPath(c.Request())
+	takes := func(method string) bool {
+		probe := e.NewContext(c.Request(), nil)
+		e.Router().Find(method, path, probe)
+		return routes[method+" "+probe.Path()]
+	}
+	if takes(c.Request().Method) {
+		return "" // the route's own handler found nothing
+	}
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if takes(m) {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }

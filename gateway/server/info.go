@@ -396,8 +396,9 @@ func (s *Server) generation(c echo.Context) error {
 	}
 	s.caughtUp(c.Request().Context())
 	g, ok := s.deps.Directory.Generation(id)
-	if !ok || g.AccountID != k.AccountID {
-		// Another account's request is as unknown as a missing one.
+	if !ok || g.AccountID != k.AccountID || !readsRequestOf(k, g) {
+		// Another account's request, or one the caller may not see, is as
+		// unknown as a missing one.
 		return apiErr(http.StatusNotFound, "unknown_generation", fmt.Sprintf("generation %q not found", id), nil)
 	}
 	data := generationData(g)
@@ -407,6 +408,21 @@ func (s *Server) generation(c echo.Context) error {
 		data["api_type"] = "embeddings"
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": data})
+}
+
+// readsRequestOf reports whether the caller, a key of the request's
+// account, may read the request: an inference key reads its account's, a
+// management key those of the keys within its limits (domain.KeyWithin),
+// as the keys and activity APIs show it only those keys.
+func readsRequestOf(caller Key, g Generation) bool {
+	if !caller.Management {
+		return true
+	}
+	var of domain.KeyIssued // a key unknown has no limits: only an unlimited management key reads its requests
+	if g.Key != nil {
+		of = *g.Key
+	}
+	return domain.KeyWithin(caller.Scope(), of) == nil
 }
 
 // generationContent answers OpenRouter's GET /api/v1/generation/content:

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -50,6 +51,55 @@ func TestKeyReadsAreNotCached(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != c.want || resp.Header.Get("Cache-Control") != "no-store" {
 			t.Errorf("GET %s: %d, Cache-Control %q", c.path, resp.StatusCode, resp.Header.Get("Cache-Control"))
+		}
+	}
+}
+
+// A management key limited to some models reads the requests of the keys
+// within its limits alone, as the keys list and the activity API show it
+// only those keys: GET /generation answered it any request of its account,
+// those of keys it may not see included. An unlimited management key and
+// the account's inference keys still read every request of the account.
+func TestALimitedManagementKeyReadsOnlyTheGenerationsOfItsKeys(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	issue := func(k domain.KeyIssued) string {
+		k.AccountID = h.account
+		_, secret, err := h.cmds.IssueKey(t.Context(), k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return secret
+	}
+	lead := issue(domain.KeyIssued{Name: "team lead", Management: true, Models: []string{"test/openai"}})
+	owner := issue(domain.KeyIssued{Name: "owner", Management: true})
+	within := issue(domain.KeyIssued{Name: "team's", Models: []string{"test/openai"}})
+	h.catchUp()
+	ask := func(key string) string {
+		resp, body := h.postKey(key, `{"model":"test/openai","messages":[{"role":"user","content":"x"}]}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("request: %d %s", resp.StatusCode, body)
+		}
+		return resp.Header.Get("X-Request-Id")
+	}
+	outsideID, withinID := ask(h.key), ask(within) // h.key may call every model: beyond the lead's limits
+	for _, c := range []struct {
+		who, key, id string
+		want         int
+	}{
+		{"the lead, its team's request", lead, withinID, http.StatusOK},
+		{"the lead, another key's request", lead, outsideID, http.StatusNotFound},
+		{"the owner, the team's request", owner, withinID, http.StatusOK},
+		{"the owner, the other request", owner, outsideID, http.StatusOK},
+		{"an inference key, another key's request", h.key, withinID, http.StatusOK},
+	} {
+		code, body := h.getJSON("/api/v1/generation?id="+c.id, c.key)
+		if code != c.want {
+			t.Errorf("%s: %d %v; want %d", c.who, code, body, c.want)
+		}
+		if code == http.StatusNotFound {
+			if e, _ := body["error"].(map[string]any); e == nil || e["code"] != json.Number("404") {
+				t.Errorf("%s: %v; want the error shape with code 404", c.who, body)
+			}
 		}
 	}
 }

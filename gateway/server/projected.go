@@ -88,11 +88,18 @@ func (p Projected) Generation(id string) (Generation, bool) {
 	if f.Failed {
 		status = f.Status
 	}
-	return Generation{ID: f.RequestID, Model: f.Model, Provider: f.Provider, Upstream: f.Upstream,
+	g := Generation{ID: f.RequestID, Model: f.Model, Provider: f.Provider, Upstream: f.Upstream,
 		CreatedAt: f.StartedAt, TokensPrompt: f.Usage.Input, TokensOut: f.Usage.Output, Cached: f.Usage.Cached,
 		Reasoning: f.Usage.Reasoning, Estimated: f.Usage.Estimated, Cost: f.Cost, LatencyMs: f.LatencyMs,
 		TTFBMs: f.TTFBMs, FinishReason: f.FinishReason, Outcome: f.Outcome, Status: status, Streamed: f.Stream,
-		Attempts: f.Attempts, AppTitle: f.AppTitle, AppReferer: f.AppReferer, AccountID: f.AccountID}, true
+		Attempts: f.Attempts, AppTitle: f.AppTitle, AppReferer: f.AppReferer, AccountID: f.AccountID}
+	if ki, ok := p.M.Keys.Get(f.KeyID); ok {
+		k := Key{ID: ki.KeyID, AccountID: ki.AccountID, Models: ki.Models, SpendLimit: ki.SpendLimit,
+			SpendPeriod: ki.SpendPeriod, Management: ki.Management, ExpiresAt: ki.ExpiresAt}
+		scope := k.Scope()
+		g.Key = &scope
+	}
+	return g, true
 }
 
 // fromStore reads a request's outcome event by its ID (derived from the

@@ -43,9 +43,10 @@ func TestCloseNamesAccountsNotInvoiced(t *testing.T) {
 		} `json:"issued"`
 		NotInvoiced []map[string]string `json:"not_invoiced"`
 		Error       struct {
-			Code     string
+			Code     int
 			Message  string
 			Metadata struct {
+				Reason   string
 				Accounts []map[string]string
 			}
 		}
@@ -54,7 +55,7 @@ func TestCloseNamesAccountsNotInvoiced(t *testing.T) {
 		t.Fatalf("%d %s: %v", r.status, r.body, err)
 	}
 	if r.status != 400 || len(body.Issued) != 2 || body.Issued[0].AccountID != "acme" || body.Issued[1].AccountID != "solo" ||
-		body.Error.Code != "accounts_not_invoiced" {
+		body.Error.Code != 400 || body.Error.Metadata.Reason != "accounts_not_invoiced" {
 		t.Fatalf("close: %d %s", r.status, r.body)
 	}
 	for _, list := range [][]map[string]string{body.NotInvoiced, body.Error.Metadata.Accounts} {

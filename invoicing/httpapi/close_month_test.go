@@ -20,9 +20,9 @@ func TestCloseTakesItsMonthFromTheBodyOrTheQuery(t *testing.T) {
 		{"/admin/api/invoices/close", `{"month":11}`, "month must be"},
 	} {
 		r := call(t, srv, "POST", bad.path, "fin", bad.body)
-		var e struct{ Error errorBody }
+		var e struct{ Error wireError }
 		r.json(t, &e)
-		if r.status != 400 || e.Error.Code != "invalid_request" || !strings.Contains(e.Error.Message, bad.says) {
+		if r.status != 400 || e.Error.Code != 400 || e.Error.Metadata["reason"] != "invalid_request" || !strings.Contains(e.Error.Message, bad.says) {
 			t.Errorf("close %s %s: %d %s, want a 400 saying %q", bad.path, bad.body, r.status, r.body, bad.says)
 		}
 	}

@@ -24,13 +24,13 @@ func TestRefusedCorrectionsNameTheNextStep(t *testing.T) {
 	r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/void", "fin", `{"reason":"重開"}`)
 	var body struct {
 		Error struct {
-			Code     string
+			Code     int
 			Message  string
 			Metadata map[string]any
 		}
 	}
 	r.json(t, &body)
-	if r.status != 409 || body.Error.Code != "live_allowances" || !strings.Contains(body.Error.Message, al.Number) ||
+	if r.status != 409 || body.Error.Code != 409 || body.Error.Metadata["reason"] != "live_allowances" || !strings.Contains(body.Error.Message, al.Number) ||
 		body.Error.Metadata["void_endpoints"] == nil || !strings.Contains(string(r.body), "POST /allowances/"+al.Number+"/void") {
 		t.Fatalf("void with a live allowance: %d %s", r.status, r.body)
 	}
@@ -42,7 +42,7 @@ func TestRefusedCorrectionsNameTheNextStep(t *testing.T) {
 	r = call(t, srv, "POST", "/admin/api/invoices/AB12345001/allowances", "fin", `{"amount":10,"reason":"部分退款"}`)
 	body.Error.Metadata = nil
 	r.json(t, &body)
-	if r.status != 409 || body.Error.Code != "invoice_voided" || body.Error.Metadata["reissue"] != "routefree invoices issue --account solo --month 2026-11" {
+	if r.status != 409 || body.Error.Code != 409 || body.Error.Metadata["reason"] != "invoice_voided" || body.Error.Metadata["reissue"] != "routefree invoices issue --account solo --month 2026-11" {
 		t.Fatalf("allowance on a voided invoice: %d %s", r.status, r.body)
 	}
 	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", ""); r.status != 200 {

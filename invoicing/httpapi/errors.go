@@ -6,18 +6,40 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/routefree/routefree/internal/errtype"
 	"github.com/routefree/routefree/invoicing"
 )
 
-// apiError is the body of every error: {"error":{"code","message","metadata"}}.
-type apiError struct {
-	Error errorBody `json:"error"`
+// errorBody is an error as the handlers decide it: its cause (a short
+// word such as "void_window_closed"), its message and its details.
+type errorBody struct {
+	Reason   string
+	Message  string
+	Metadata map[string]any
 }
 
-type errorBody struct {
-	Code     string         `json:"code"`
+// apiError is the body of every error, on the staff face as on the
+// customer face: the admin API's and OpenRouter's shape,
+// {"error":{"code":<HTTP status>,"message","type","metadata":{"reason",…}}},
+// the cause in metadata.reason beside the error's details.
+type apiError struct {
+	Error wireError `json:"error"`
+}
+
+type wireError struct {
+	Code     int            `json:"code"`
 	Message  string         `json:"message"`
-	Metadata map[string]any `json:"metadata,omitempty"`
+	Type     string         `json:"type"`
+	Metadata map[string]any `json:"metadata"`
+}
+
+// wire is the error of status code as clients read it.
+func wire(code int, b errorBody) wireError {
+	md := map[string]any{"reason": b.Reason}
+	for k, v := range b.Metadata {
+		md[k] = v
+	}
+	return wireError{Code: code, Message: b.Message, Type: errtype.Of(code), Metadata: md}
 }
 
 // status maps the service's typed errors to HTTP, in one place.
@@ -34,35 +56,35 @@ func status(err error) (int, errorBody) {
 		for i, n := range lerr.Allowances {
 			ends[i] = "POST /allowances/" + n + "/void"
 		}
-		return http.StatusConflict, errorBody{Code: "live_allowances", Message: lerr.Error(),
+		return http.StatusConflict, errorBody{Reason: "live_allowances", Message: lerr.Error(),
 			Metadata: map[string]any{"allowances": lerr.Allowances, "void_endpoints": ends}}
 	case errors.As(err, &verr):
 		md := map[string]any{"reissue": verr.Reissue}
 		if len(verr.BilledBy) > 0 {
 			md = map[string]any{"billed_by": verr.BilledBy}
 		}
-		return http.StatusConflict, errorBody{Code: "invoice_voided", Message: verr.Error(), Metadata: md}
+		return http.StatusConflict, errorBody{Reason: "invoice_voided", Message: verr.Error(), Metadata: md}
 	case errors.As(err, &nerr):
-		return http.StatusBadRequest, errorBody{Code: "accounts_not_invoiced", Message: nerr.Error(),
+		return http.StatusBadRequest, errorBody{Reason: "accounts_not_invoiced", Message: nerr.Error(),
 			Metadata: map[string]any{"month": nerr.Month, "accounts": failuresJSON(nerr.Failures)}}
 	case errors.As(err, &werr):
-		return http.StatusConflict, errorBody{Code: "void_window_closed", Message: werr.Error(),
+		return http.StatusConflict, errorBody{Reason: "void_window_closed", Message: werr.Error(),
 			Metadata: map[string]any{"filing_deadline": werr.Deadline, "last_void_day": werr.LastDay, "alternative": "allowance",
 				"allowance_endpoint": "POST /invoices/" + werr.Number + "/allowances",
 				"special_void":       "once the tax office approves a special void (專案作廢): POST /invoices/" + werr.Number + "/void with reason, special_approval and approved_on"}}
 	case errors.As(err, &eerr):
-		return http.StatusConflict, errorBody{Code: "void_window_open", Message: eerr.Error(),
+		return http.StatusConflict, errorBody{Reason: "void_window_open", Message: eerr.Error(),
 			Metadata: map[string]any{"last_void_day": eerr.LastDay, "void_endpoint": "POST /invoices/" + eerr.Number + "/void"}}
 	case errors.Is(err, invoicing.ErrRangeExhausted):
-		return http.StatusConflict, errorBody{Code: "range_exhausted", Message: err.Error()}
+		return http.StatusConflict, errorBody{Reason: "range_exhausted", Message: err.Error()}
 	case errors.Is(err, invoicing.ErrNoRange):
-		return http.StatusConflict, errorBody{Code: "no_invoice_range", Message: err.Error()}
+		return http.StatusConflict, errorBody{Reason: "no_invoice_range", Message: err.Error()}
 	case errors.Is(err, invoicing.ErrInvalid):
-		return http.StatusBadRequest, errorBody{Code: "invalid_request", Message: err.Error()}
+		return http.StatusBadRequest, errorBody{Reason: "invalid_request", Message: err.Error()}
 	case errors.Is(err, invoicing.ErrNotFound):
-		return http.StatusNotFound, errorBody{Code: "not_found", Message: err.Error()}
+		return http.StatusNotFound, errorBody{Reason: "not_found", Message: err.Error()}
 	case errors.Is(err, invoicing.ErrConflict):
-		return http.StatusConflict, errorBody{Code: "conflict", Message: err.Error()}
+		return http.StatusConflict, errorBody{Reason: "conflict", Message: err.Error()}
 	case errors.As(err, &herr):
 		code := map[int]string{http.StatusUnauthorized: "unauthenticated", http.StatusForbidden: "forbidden",
 			http.StatusNotFound: "not_found", http.StatusMethodNotAllowed: "method_not_allowed"}[herr.Code]
@@ -73,46 +95,14 @@ func status(err error) (int, errorBody) {
 		if msg == "" {
 			msg = http.StatusText(herr.Code)
 		}
-		return herr.Code, errorBody{Code: code, Message: msg}
+		return herr.Code, errorBody{Reason: code, Message: msg}
 	}
-	return http.StatusInternalServerError, errorBody{Code: "internal", Message: "internal error"}
-}
-
-// openRouterError is the body of every error under /api/v1, OpenRouter's:
-// {"error":{"code":<HTTP status>,"message","metadata"}}, the admin face's
-// code kept as metadata.reason.
-type openRouterError struct {
-	Error struct {
-		Code     int            `json:"code"`
-		Message  string         `json:"message"`
-		Metadata map[string]any `json:"metadata,omitempty"`
-	} `json:"error"`
-}
-
-func openRouterBody(code int, b errorBody) any {
-	var e openRouterError
-	e.Error.Code, e.Error.Message = code, b.Message
-	e.Error.Metadata = map[string]any{"reason": b.Code}
-	for k, v := range b.Metadata {
-		e.Error.Metadata[k] = v
-	}
-	return e
+	return http.StatusInternalServerError, errorBody{Reason: "internal", Message: "internal error"}
 }
 
 // shaped writes any error of the handlers below it (authentication
-// included) in the admin API's shape, whatever the server's error handler
-// does.
+// included) in the API's shape, whatever the server's error handler does.
 func shaped(next echo.HandlerFunc) echo.HandlerFunc {
-	return shapedAs(next, func(code int, b errorBody) any { return apiError{Error: b} })
-}
-
-// shapedOpenRouter is shaped for the customer face, in the shape of the
-// rest of /api/v1.
-func shapedOpenRouter(next echo.HandlerFunc) echo.HandlerFunc {
-	return shapedAs(next, openRouterBody)
-}
-
-func shapedAs(next echo.HandlerFunc, body func(int, errorBody) any) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
 		if err == nil || c.Response().Committed {
@@ -122,7 +112,7 @@ func shapedAs(next echo.HandlerFunc, body func(int, errorBody) any) echo.Handler
 		if code == http.StatusInternalServerError {
 			c.Logger().Error(err)
 		}
-		return c.JSON(code, body(code, b))
+		return c.JSON(code, apiError{Error: wire(code, b)})
 	}
 }
 

@@ -59,7 +59,7 @@ func TestInvoicingRefusesHugeNumbersAndBodies(t *testing.T) {
 	big := `{"agency":"` + strings.Repeat("a", 10<<20) + `"}`
 	for _, path := range []string{"/admin/api/quotes", "/admin/api/invoices/close?month=2026-11", "/admin/api/quotes/q1/withdraw"} {
 		r := call(t, srv, "POST", path, "fin", big)
-		var e struct{ Error errorBody }
+		var e struct{ Error wireError }
 		r.json(t, &e)
 		if r.status != 413 || strings.Contains(e.Error.Message, "http:") {
 			t.Errorf("POST %s with 10 MB: %d %s", path, r.status, r.body)

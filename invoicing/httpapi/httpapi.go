@@ -54,7 +54,7 @@ func Register(admin *echo.Group, customer *echo.Group, svc *invoicing.Service, a
 	admin.POST("/quotes/:id/accept", a.acceptQuote, write...)
 	admin.GET("/contracts/:id/pdf", a.contractPDF, read...)
 
-	own := []echo.MiddlewareFunc{headers.Secure, shapedOpenRouter, auth.Require(authn, true)}
+	own := []echo.MiddlewareFunc{headers.Secure, shaped, auth.Require(authn, true)}
 	customer.GET("/invoices", a.customerList, own...)
 	customer.GET("/invoices/:number/pdf", a.customerPDF, own...)
 	customer.GET("/allowances", a.customerAllowances, own...)
@@ -412,7 +412,7 @@ func (a *api) close(c echo.Context) error {
 	// say what was issued and what was not.
 	if err != nil {
 		code, e := status(err)
-		body["error"] = e
+		body["error"] = wire(code, e)
 		return c.JSON(code, body)
 	}
 	return c.JSON(http.StatusOK, body)

@@ -140,21 +140,11 @@ func (r reply) json(t *testing.T, v any) {
 	}
 }
 
-// errorCode checks the error shape and returns its code.
+// errorCode checks the error shape (the status as code, and a message)
+// and returns its cause, metadata.reason.
 func (r reply) errorCode(t *testing.T) string {
 	t.Helper()
-	var e struct {
-		Error struct {
-			Code     string         `json:"code"`
-			Message  string         `json:"message"`
-			Metadata map[string]any `json:"metadata"`
-		} `json:"error"`
-	}
-	r.json(t, &e)
-	if e.Error.Code == "" || e.Error.Message == "" {
-		t.Fatalf("error body %s lacks code or message", r.body)
-	}
-	return e.Error.Code
+	return r.reason(t)
 }
 
 func isPDF(t *testing.T, r reply) {
@@ -361,11 +351,11 @@ func TestCloseRunningOutOfNumbers(t *testing.T) {
 	var part struct {
 		Month  string        `json:"month"`
 		Issued []invoiceJSON `json:"issued"`
-		Error  errorBody     `json:"error"`
+		Error  wireError     `json:"error"`
 	}
 	r.json(t, &part)
 	if r.status != 409 || part.Month != "2026-11" || len(part.Issued) != 1 || part.Issued[0].Number != "AB12345000" ||
-		part.Issued[0].AccountID != "acme" || part.Error.Code != "range_exhausted" || part.Error.Message == "" {
+		part.Issued[0].AccountID != "acme" || part.Error.Metadata["reason"] != "range_exhausted" || part.Error.Message == "" {
 		t.Fatalf("close part-way: %d %s", r.status, r.body)
 	}
 
@@ -384,8 +374,8 @@ func TestCloseRunningOutOfNumbers(t *testing.T) {
 	}
 }
 
-// openRouterError checks the /api/v1 error shape, OpenRouter's: the HTTP
-// status as a number in code, and the reason in metadata.
+// openRouterError checks the error shape, OpenRouter's and the admin
+// API's: the HTTP status as a number in code, and the reason in metadata.
 func (r reply) openRouterError(t *testing.T) (code int, reason string) {
 	t.Helper()
 	var e struct {
@@ -442,7 +432,7 @@ func TestCustomerErrorsAreOpenRouters(t *testing.T) {
 func TestCloseOpenMonthSaysWhen(t *testing.T) {
 	srv, _ := server(t)
 	r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", "")
-	var e struct{ Error errorBody }
+	var e struct{ Error wireError }
 	r.json(t, &e)
 	if r.status != 400 || strings.Contains(e.Error.Message, "IssueMonthly") || !strings.Contains(e.Error.Message, "2026-12-01") {
 		t.Fatalf("closing an open month: %d %s", r.status, r.body)
@@ -459,9 +449,9 @@ func TestAllowanceAmount(t *testing.T) {
 	}
 	for _, bad := range []string{`"5.5"`, `5.5`, `"abc"`, `true`, `"1e3"`, `""`, `99999999999999999999`, `"+21"`, `" 21"`, `"0x15"`, `"-21"`} {
 		r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":`+bad+`,"reason":"x"}`)
-		var e struct{ Error errorBody }
+		var e struct{ Error wireError }
 		r.json(t, &e)
-		if r.status != 400 || e.Error.Code != "invalid_request" || !strings.Contains(e.Error.Message, "amount must be a whole number of NTD") {
+		if r.status != 400 || e.Error.Metadata["reason"] != "invalid_request" || !strings.Contains(e.Error.Message, "amount must be a whole number of NTD") {
 			t.Errorf("amount %s: %d %s", bad, r.status, r.body)
 		}
 	}
@@ -497,9 +487,9 @@ func TestAcceptQuoteTerms(t *testing.T) {
 		{`{"months":"12"}`, "months"},
 	} {
 		r := call(t, srv, "POST", accept, "fin", c.body)
-		var e struct{ Error errorBody }
+		var e struct{ Error wireError }
 		r.json(t, &e)
-		if r.status != 400 || e.Error.Code != "invalid_request" || !strings.Contains(e.Error.Message, c.want) {
+		if r.status != 400 || e.Error.Metadata["reason"] != "invalid_request" || !strings.Contains(e.Error.Message, c.want) {
 			t.Errorf("accept %s: %d %s; want 400 saying %q", c.body, r.status, r.body, c.want)
 		}
 	}
@@ -529,9 +519,9 @@ func TestAcceptQuoteTerms(t *testing.T) {
 		}
 	}
 	r = call(t, srv, "POST", accept, "fin", `{"months":12}`)
-	var e struct{ Error errorBody }
+	var e struct{ Error wireError }
 	r.json(t, &e)
-	if r.status != 409 || e.Error.Code != "conflict" || !strings.Contains(e.Error.Message, c.ContractID) {
+	if r.status != 409 || e.Error.Metadata["reason"] != "conflict" || !strings.Contains(e.Error.Message, c.ContractID) {
 		t.Fatalf("accepting again on other terms: %d %s", r.status, r.body)
 	}
 }

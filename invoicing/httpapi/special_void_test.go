@@ -24,13 +24,13 @@ func TestSpecialVoidThroughTheAPI(t *testing.T) {
 		`{"reason":"買受人錯誤","special_approval":"北區國稅審字第1160001234號","approved_on":"2027-01-15"}`)
 	var body struct {
 		Error struct {
-			Code     string
+			Code     int
 			Message  string
 			Metadata map[string]any
 		}
 	}
 	r.json(t, &body)
-	if r.status != 409 || body.Error.Code != "void_window_open" || body.Error.Metadata["last_void_day"] != "2027-01-15" ||
+	if r.status != 409 || body.Error.Code != 409 || body.Error.Metadata["reason"] != "void_window_open" || body.Error.Metadata["last_void_day"] != "2027-01-15" ||
 		!strings.Contains(body.Error.Message, "can still be voided") {
 		t.Fatalf("a special void within the window: %d %s", r.status, r.body)
 	}
@@ -40,7 +40,7 @@ func TestSpecialVoidThroughTheAPI(t *testing.T) {
 	r = call(t, srv, "POST", "/admin/api/invoices/AB12345000/void", "fin", `{"reason":"買受人錯誤"}`)
 	body.Error.Metadata = nil
 	r.json(t, &body)
-	if r.status != 409 || body.Error.Code != "void_window_closed" || !strings.Contains(toString(body.Error.Metadata["special_void"]), "special_approval") {
+	if r.status != 409 || body.Error.Code != 409 || body.Error.Metadata["reason"] != "void_window_closed" || !strings.Contains(toString(body.Error.Metadata["special_void"]), "special_approval") {
 		t.Fatalf("a late void: %d %s", r.status, r.body)
 	}
 	for _, bad := range []string{

@@ -543,6 +543,20 @@ type KeyJSON struct {
 	// it has.
 	ExpiresAt *time.Time `json:"expires_at"`
 	Expired   bool       `json:"expired"`
+	// Spent is what the key spent in its limit's current period and Left
+	// what the limit still lets it spend (negative when a limit was
+	// lowered below what was spent), as GET /api/v1/key and a 402 at the
+	// limit give them; both are absent without a limit.
+	Spent *decimal.Decimal `json:"spend_this_period,omitempty"`
+	Left  *decimal.Decimal `json:"spend_limit_remaining,omitempty"`
+}
+
+// LeftShown is what the console shows of Left: never less than nothing.
+func (k KeyJSON) LeftShown() decimal.Decimal {
+	if k.Left == nil {
+		return decimal.Zero
+	}
+	return decimal.Max(*k.Left, decimal.Zero)
 }
 
 // keyJSON is a key as the console and its API show it at now.
@@ -560,6 +574,19 @@ func keyJSON(k projections.KeyInfo, now time.Time) KeyJSON {
 	return j
 }
 
+// keyWithSpend is keyJSON with what a limited key spent in its period and
+// what its limit leaves, from the balances the gateway admits by.
+func (s *server) keyWithSpend(k projections.KeyInfo) KeyJSON {
+	now := s.deps.now()
+	j := keyJSON(k, now)
+	if k.SpendLimit.IsPositive() {
+		v, _ := s.deps.Models.Balances.View(k.AccountID, k.KeyID, now)
+		spent, left := v.KeySpend, k.SpendLimit.Sub(v.KeySpend)
+		j.Spent, j.Left = &spent, &left
+	}
+	return j
+}
+
 func (s *server) apiKeys(c echo.Context) error {
 	a, err := s.account(c, c.Param("id"))
 	if err != nil {
@@ -571,7 +598,7 @@ func (s *server) apiKeys(c echo.Context) error {
 	}
 	out := []KeyJSON{}
 	for _, k := range keys {
-		out = append(out, keyJSON(k, s.deps.now()))
+		out = append(out, s.keyWithSpend(k))
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
@@ -715,7 +742,7 @@ func (s *server) apiRevokeKey(c echo.Context) error {
 		return apiError(err)
 	}
 	k.Revoked = true
-	return c.JSON(http.StatusOK, map[string]any{"data": keyJSON(k, s.deps.now())})
+	return c.JSON(http.StatusOK, map[string]any{"data": s.keyWithSpend(k)})
 }
 
 func (s *server) apiInvoices(c echo.Context) error {

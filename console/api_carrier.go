@@ -38,7 +38,12 @@ func (s *server) apiInvoiceCarrier(c echo.Context) error {
 	if err != nil {
 		return apiError(err)
 	}
-	_ = domain.CheckInvoiceCarrier(&set) // the stored, normalised form
+	// The whole setting in force, as stored: a body that leaves tax_id out
+	// keeps the account's 統一編號, and its invoices stay B2B, carrier or not.
+	to, err := accountInvoiceTo(c.Request().Context(), s.deps.Store, a.ID)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{
-		"account_id": a.ID, "carrier": set.Carrier, "donation_code": set.DonationCode, "tax_id": set.TaxID}})
+		"account_id": a.ID, "carrier": to.Carrier, "donation_code": to.DonationCode, "tax_id": to.TaxID}})
 }

@@ -141,3 +141,39 @@ func TestLimitRefusalsInBothLanguages(t *testing.T) {
 		}
 	}
 }
+
+// A carrier set by API on an account whose invoices go to a 統一編號 (the
+// body leaves tax_id out, so the number stays) is answered with the whole
+// setting in force: the 統一編號 its invoices still go to, not null, which
+// read as "no 統一編號" while the next invoice is B2B and ignores the
+// carrier.
+func TestAPICarrierAnswersTheTaxIDInForce(t *testing.T) {
+	e := newEnv(t, false)
+	if _, err := e.cmds.OpenAccount(e.ctx, domain.AccountOpened{AccountID: "acct_b2b", Organisation: "統編公司", TaxID: "04595257", Plan: domain.PlanStarter}); err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_b2b", Name: "owner", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	code, body := e.call("POST", "/admin/api/accounts/acct_b2b/invoice-carrier", secret, map[string]any{"carrier": "/ABC1234"})
+	var got struct {
+		Data struct {
+			Carrier string  `json:"carrier"`
+			TaxID   *string `json:"tax_id"`
+		} `json:"data"`
+	}
+	if code != http.StatusOK || json.Unmarshal(body, &got) != nil {
+		t.Fatalf("carrier: %d %s", code, body)
+	}
+	if got.Data.Carrier != "/ABC1234" || got.Data.TaxID == nil || *got.Data.TaxID != "04595257" {
+		t.Fatalf("answered %s; want the carrier and the 統一編號 04595257 still in force", body)
+	}
+	// Cleared, the answer says so.
+	code, body = e.call("POST", "/admin/api/accounts/acct_b2b/invoice-carrier", secret, map[string]any{"carrier": "/ABC1234", "tax_id": ""})
+	got.Data.TaxID = nil
+	if code != http.StatusOK || json.Unmarshal(body, &got) != nil || got.Data.TaxID == nil || *got.Data.TaxID != "" {
+		t.Fatalf("cleared: %d %s", code, body)
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/payments"
 	"github.com/routefree/routefree/projections"
@@ -68,7 +69,10 @@ func (s *server) checkoutRows(ps []payments.Payment, invs []projections.InvoiceR
 		}
 		for _, ref := range refs {
 			if ref != "" {
-				k := topUp{inv.AccountID, ref}
+				// A reference in either case or width is one payment (a
+				// trade number finance typed by hand as rf…); trade
+				// numbers are upper case.
+				k := topUp{inv.AccountID, strings.ToUpper(width.Narrow.String(ref))}
 				billing[k] = append(billing[k], checkoutInvoice{Number: inv.Number, Ref: inv.Ref(), Status: inv.Status})
 			}
 		}

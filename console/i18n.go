@@ -98,6 +98,8 @@ var messages = map[string][2]string{
 	"models":         {"模型", "Models"},
 	"allmodels":      {"全部模型", "All models"},
 	"spendlimit":     {"消費上限", "Spending limit"},
+	"key.spent":      {"本期已用", "Spent this period"},
+	"key.left":       {"尚餘", "left"},
 	"period":         {"期間", "Period"},
 	"period.daily":   {"每日", "daily"},
 	"period.weekly":  {"每週", "weekly"},

@@ -335,7 +335,7 @@ func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[
 	}
 	var keys []KeyJSON
 	for _, k := range seen {
-		keys = append(keys, keyJSON(k, s.deps.now()))
+		keys = append(keys, s.keyWithSpend(k))
 	}
 	keys, keysList := keyList.apply(c, keys)
 	// The low-balance warning reads the last top-up, whatever the table's

@@ -70,6 +70,8 @@ func init() {
 		"pay.started":          {"該表單已開始的訂單：", "The checkout it started:"},
 		"pay.started.hint":     {"若綠界付款頁已開啟，請在該頁完成付款；入帳後此處顯示已入帳。綠界的訂單編號只能使用一次，這筆訂單無法再送往綠界：若付款頁未開啟，或未付款即離開，它將逾期且不會扣款，請填寫下方表單重新儲值。ATM 轉帳的虛擬帳號取得後列在付款紀錄中。", "If ECPay's payment page opened, finish paying there; once paid, the checkout reads credited here. ECPay takes a trade number once, so this checkout cannot be sent to ECPay again: if its page did not open, or you left it without paying, it expires without charging anything; fill in the form below to top up again. An ATM transfer's virtual account, once ECPay assigns it, is listed under Payments."},
 		"pay.invoice":          {"付款完成後，發票依您設定的載具或統一編號開立。", "Once paid, the invoice is issued to your carrier or 統一編號."},
+		"pay.invoice.to":       {"此次付款的發票開立至", "This payment's invoice goes to"},
+		"pay.invoice.change":   {"變更", "Change"},
 		"pay.refused.reason":   {"原因", "Reason"},
 		"pay.refused.endpoint": {"通知", "Notification"},
 		"pay.refused.fields":   {"內容", "Fields"},
@@ -81,7 +83,7 @@ func init() {
 
 // paymentsData is the top-up page: the balance, the form and the
 // account's checkouts with their ATM accounts.
-func (s *server) paymentsData(c echo.Context, a AccountInfo) map[string]any {
+func (s *server) paymentsData(c echo.Context, a AccountInfo) (map[string]any, error) {
 	max := s.deps.Commands.MaxTopUp
 	if !max.IsPositive() {
 		max = commands.DefaultMaxTopUp
@@ -94,9 +96,15 @@ func (s *server) paymentsData(c echo.Context, a AccountInfo) map[string]any {
 		}
 	}
 	rows, l := paymentList.apply(c, all)
-	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l, "Started": started,
+	// Where the payment's invoice goes: it is issued at payment to the
+	// details in force then, so the customer sees them before paying.
+	to, err := accountInvoiceTo(c.Request().Context(), s.deps.Store, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Account": s.accountJSON(a), "Payments": rows, "Max": max, "List": l, "Started": started, "InvoiceTo": to,
 		"ATMMin": decimal.NewFromInt(ecpay.ATMMinAmount), "ATMMax": decimal.Min(max, decimal.NewFromInt(ecpay.ATMMaxAmount)),
-		"Once": randomToken()}
+		"Once": randomToken()}, nil
 }
 
 func (s *server) paymentsPage(c echo.Context) error {
@@ -104,7 +112,11 @@ func (s *server) paymentsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := s.newPage(c, "title.payments", s.paymentsData(c, a))
+	data, err := s.paymentsData(c, a)
+	if err != nil {
+		return err
+	}
+	p := s.newPage(c, "title.payments", data)
 	p.Subtitle = a.Organisation
 	return s.render(c, http.StatusOK, "payments", p)
 }

@@ -570,6 +570,9 @@ func (s *Service) Return(ctx context.Context, form url.Values) string {
 	defer s.lockTrade(c.TradeNo)()
 	cp := &capture{Store: s.store}
 	dup, err := s.topUps(cp, c).TopUp(ctx, credit(c))
+	if taken := s.takenReference(ctx, c, err); taken != nil {
+		return s.refuse(ctx, "return", n, *taken)
+	}
 	switch {
 	case err != nil:
 		s.log.Error("payment notification: top-up failed", "merchant_trade_no", c.TradeNo, "err", err)
@@ -582,6 +585,24 @@ func (s *Service) Return(ctx context.Context, form url.Values) string {
 	s.wait(ctx, cp.last)
 	s.log.Info("payment credited", "provider", Provider, "merchant_trade_no", c.TradeNo, "account", c.AccountID, "amount", c.Amount.String(), "method", c.Method)
 	return ecpay.ReplyOK
+}
+
+// takenReference is the refusal of a paid notification whose trade number
+// is already the reference of another top-up of the account, of another
+// amount or method (finance recorded the payment by hand before ECPay's
+// notification came): the trade credits nothing more, and finance must see
+// it rather than ECPay resend it unanswered. nil for any other error,
+// which ECPay is asked to retry.
+func (s *Service) takenReference(ctx context.Context, c *domain.PaymentCheckoutStarted, err error) *refusal {
+	if !errors.Is(err, commands.ErrConflict) {
+		return nil
+	}
+	// TopUp's conflict may also be a stream busy with other top-ups; the
+	// check, which appends nothing, conflicts only over the reference.
+	if _, err := s.topUps(s.store, c).CheckTopUp(ctx, credit(c)); errors.Is(err, commands.ErrConflict) {
+		return &refusal{reason: "credited otherwise: " + strings.TrimPrefix(err.Error(), commands.ErrConflict.Error()+": "), record: true, ack: true}
+	}
+	return nil
 }
 
 // topUps credits checkouts on store. The customer pays what the checkout

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
@@ -156,9 +157,15 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 			// takes the first that comes.
 			if p, ok := v.byTrade[b.TradeNo]; ok && (!p.Paid || p.VAccount == "") {
 				p.BankCode, p.VAccount, p.ExpireDate = b.BankCode, b.VAccount, b.ExpireDate
+				// An account assigned after ECPay said it could assign
+				// none is its later word: the trade awaits the transfer.
+				p.Failure, p.FailedAt = "", time.Time{}
 			}
 		case *domain.CreditsToppedUp:
-			if p, ok := v.byTrade[b.Reference]; ok && p.AccountID == b.AccountID {
+			// A reference is one payment in either case and width
+			// (commands.sameReference): a trade number finance typed by
+			// hand as rf…, or full width, is the trade's.
+			if p, ok := v.byTrade[strings.ToUpper(width.Narrow.String(b.Reference))]; ok && p.AccountID == b.AccountID {
 				p.Paid, p.PaidAt, p.TopUpEvent = true, e.OccurredAt, e.ID.String()
 			}
 		case *domain.PaymentNotificationRefused:

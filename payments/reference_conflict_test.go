@@ -1,0 +1,80 @@
+package payments_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/payments"
+	"github.com/routefree/routefree/payments/ecpay"
+)
+
+// Finance, answering "I paid but was not credited" before ECPay's
+// notification came, recorded the payment by hand under its trade number,
+// for another amount or method. The notification then credits nothing more
+// (the trade number is the payment's one reference) and is not left
+// answered "try again" for ECPay to resend while nobody sees it: it is
+// acknowledged and listed for finance, naming the top-up recorded under
+// that trade number.
+func TestNotificationOfATradeRecordedByHandOtherwiseIsListedForFinance(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(1000, payments.ChooseCard)
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorStaff, ID: "tok_finance", Role: "finance"})
+	if _, err := w.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: "acct_pay", Amount: decimal.NewFromInt(1000),
+		Method: domain.MethodBankTransfer, Reference: co.TradeNo}); err != nil {
+		t.Fatal(err)
+	}
+	// ECPay resends one notification as it sent it.
+	same := func(f url.Values) { f.Set("TradeNo", "2603151000999999") }
+	for i := range 2 {
+		if reply, err := w.fake.Paid(co.TradeNo, same, nil); err != nil || reply != ecpay.ReplyOK {
+			t.Fatalf("notification %d: %q %v", i, reply, err)
+		}
+	}
+	if tops := w.topUps(); len(tops) != 1 {
+		t.Fatalf("top-ups: %+v", tops)
+	}
+	var listed []payments.Refused
+	for _, r := range w.refused() {
+		if r.TradeNo == co.TradeNo {
+			listed = append(listed, r)
+		}
+	}
+	if len(listed) != 1 || !strings.Contains(listed[0].Reason, "already recorded") || !strings.Contains(listed[0].Reason, domain.MethodBankTransfer) {
+		t.Fatalf("listed for finance: %+v", listed)
+	}
+}
+
+// Finance recorded the payment by hand under its trade number typed in
+// lower case or full width, which is the same reference (the same
+// transfer) to the top-ups: the checkout reads paid by that top-up, and
+// ECPay's notification, a replay of it, credits nothing more.
+func TestTradeRecordedByHandInOtherCaseReadsPaid(t *testing.T) {
+	w := newWorld(t)
+	co := w.checkout(1000, payments.ChooseCard)
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorStaff, ID: "tok_finance", Role: "finance"})
+	if _, err := w.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: "acct_pay", Amount: decimal.NewFromInt(1000),
+		Method: domain.MethodCard, Reference: strings.ToLower(co.TradeNo)}); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != ecpay.ReplyOK {
+		t.Fatalf("notification: %q %v", reply, err)
+	}
+	if tops := w.topUps(); len(tops) != 1 {
+		t.Fatalf("top-ups: %+v", tops)
+	}
+	// The view reads the hand-made top-up within a second of the store.
+	var p payments.Payment
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if p, _ = w.svc.View().Payment(co.TradeNo); p.Paid {
+			break
+		}
+	}
+	if !p.Paid || p.TopUpEvent == "" {
+		t.Fatalf("the checkout credited by hand reads %+v", p)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/projections"
 )
@@ -16,10 +18,17 @@ func init() {
 
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("replay", stderr)
+	backup := fs.String("backup", "", "replay an `events backup` file where it is kept instead of the store, writing nothing to it or beside it (read-only media too)")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
-	store, err := openStore(ctx, c)
+	var store eventstore.Store
+	var err error
+	if *backup != "" {
+		store, err = sqlite.OpenSnapshot(*backup)
+	} else {
+		store, err = openStore(ctx, c)
+	}
 	if err != nil {
 		return err
 	}

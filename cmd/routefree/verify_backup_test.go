@@ -60,6 +60,20 @@ func TestAuditorVerifiesABackupWithoutWritingIt(t *testing.T) {
 		t.Fatalf("verifying the backup changed its folder or its bytes: %v → %v", names, after)
 	}
 
+	// Replayed where it is kept, it gives the figures of the store it was
+	// copied from, and is left as it was.
+	replayed := runCLI(t, env, "replay", "--backup", backup)
+	if !strings.Contains(replayed, "HASH CHAIN  OK  400 events") {
+		t.Fatalf("replay --backup printed:\n%s", replayed)
+	}
+	if live := runCLI(t, env, "replay"); live != replayed {
+		t.Fatalf("replay of the backup differs from the store's:\n%s\n---\n%s", replayed, live)
+	}
+	after, sumAfter = listing()
+	if !slices.Equal(names, after) || sum != sumAfter {
+		t.Fatalf("replaying the backup changed its folder or its bytes: %v → %v", names, after)
+	}
+
 	// An edited copy fails, naming the event.
 	edited := filepath.Join(t.TempDir(), "edited.db")
 	b, _ := os.ReadFile(backup)

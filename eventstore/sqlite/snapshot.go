@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/routefree/routefree/eventstore"
 )
@@ -16,11 +18,17 @@ import (
 // A file that a process may still be writing must be opened with Open: an
 // immutable reader does not see another's changes.
 type Snapshot struct {
-	db      *sql.DB
-	readAll *sql.Stmt
+	db                  *sql.DB
+	readAll, readStream *sql.Stmt
 }
 
-var _ eventstore.StoredReader = (*Snapshot)(nil)
+var (
+	_ eventstore.Store        = (*Snapshot)(nil)
+	_ eventstore.StoredReader = (*Snapshot)(nil)
+)
+
+// ErrSnapshot refuses an append to a Snapshot: the file is read alone.
+var ErrSnapshot = errors.New("eventstore/sqlite: the file is opened to be read alone (a backup): nothing is appended to it")
 
 // OpenSnapshot opens the store file at path for reading alone.
 func OpenSnapshot(path string) (*Snapshot, error) {
@@ -31,7 +39,7 @@ func OpenSnapshot(path string) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(1)
+	db.SetMaxOpenConns(2)
 	ctx := context.Background()
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'events'`).Scan(&n); err != nil || n == 0 {
@@ -41,12 +49,44 @@ func OpenSnapshot(path string) (*Snapshot, error) {
 		}
 		return nil, fmt.Errorf("eventstore/sqlite: %s is not a RouteFree event store: %w", path, err)
 	}
-	st, err := db.PrepareContext(ctx, selectEvents+`WHERE position > ? ORDER BY position LIMIT ?`)
+	s := &Snapshot{db: db}
+	if s.readAll, err = db.PrepareContext(ctx, selectEvents+`WHERE position > ? ORDER BY position LIMIT ?`); err == nil {
+		s.readStream, err = db.PrepareContext(ctx, selectEvents+`WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`)
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("eventstore/sqlite: %s is not a RouteFree event store: %w", path, err)
 	}
-	return &Snapshot{db: db, readAll: st}, nil
+	return s, nil
+}
+
+// Append refuses: see ErrSnapshot.
+func (s *Snapshot) Append(context.Context, string, eventstore.ExpectedVersion, ...eventstore.EventData) (eventstore.AppendResult, error) {
+	return eventstore.AppendResult{}, ErrSnapshot
+}
+
+// ReadStream returns up to max events of a stream from version from on.
+func (s *Snapshot) ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error) {
+	rows, err := s.readStream.QueryContext(ctx, stream, int64(from), limit(max))
+	if err != nil {
+		return nil, err
+	}
+	evs, err := scanEvents(rows, max)
+	if err != nil || len(evs) > 0 {
+		return evs, err
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM events WHERE stream = ? LIMIT 1`, stream).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, stream)
+	}
+	return nil, err
+}
+
+// SubscribeAll delivers the file's events after from; nothing comes after
+// them.
+func (s *Snapshot) SubscribeAll(ctx context.Context, from eventstore.Position) (*eventstore.Subscription, error) {
+	return eventstore.Poll(ctx, s, from, eventstore.PollOptions{Interval: time.Hour}), nil
 }
 
 // ReadAll returns up to max events after from, in global order.
@@ -66,5 +106,6 @@ func (s *Snapshot) ReadAllStored(ctx context.Context, from eventstore.Position, 
 // Close closes the file.
 func (s *Snapshot) Close() error {
 	s.readAll.Close()
+	s.readStream.Close()
 	return s.db.Close()
 }

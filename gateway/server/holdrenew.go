@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/routefree/routefree/gateway/admission"
@@ -15,14 +16,14 @@ import (
 // writes. Renewed every third of the hold's life, the hold lasts while
 // the request does and a crash still frees it a hold's life later.
 type holdRenewal struct {
+	// mu guards t, which the first renewal may read before AfterFunc has
+	// returned it (a mutex in the struct: no allocation of its own).
+	mu          sync.Mutex
 	t           *time.Timer
 	every       time.Duration
 	ledger      admission.Ledger
 	account, id string
 	log         *slog.Logger
-	// set is closed once t is: the first renewal may fire before
-	// AfterFunc has returned it.
-	set chan struct{}
 }
 
 func (k *call) keepHold() {
@@ -30,15 +31,14 @@ func (k *call) keepHold() {
 	if every <= 0 {
 		return
 	}
-	r := &holdRenewal{every: every, ledger: k.s.deps.Ledger, account: k.key.AccountID, id: k.id, log: k.s.cfg.Logger,
-		set: make(chan struct{})}
+	r := &holdRenewal{every: every, ledger: k.s.deps.Ledger, account: k.key.AccountID, id: k.id, log: k.s.cfg.Logger}
+	r.mu.Lock()
 	r.t = time.AfterFunc(every, r.renew)
-	close(r.set)
+	r.mu.Unlock()
 	k.renewal = r
 }
 
 func (r *holdRenewal) renew() {
-	<-r.set
 	ctx, cancel := context.WithTimeout(context.Background(), r.every)
 	ok, err := r.ledger.Renew(ctx, r.account, r.id)
 	cancel()
@@ -46,15 +46,19 @@ func (r *holdRenewal) renew() {
 		r.log.Warn("hold renewal failed; trying again", "request_id", r.id, "err", err)
 	}
 	if ok || err != nil {
+		r.mu.Lock()
 		r.t.Reset(r.every)
+		r.mu.Unlock()
 	}
 }
 
 // stopRenewal ends the renewals before the hold is settled or released.
 // A renewal already under way finds the hold gone and stops there.
 func (k *call) stopRenewal() {
-	if k.renewal != nil {
-		k.renewal.t.Stop()
+	if r := k.renewal; r != nil {
+		r.mu.Lock()
+		r.t.Stop()
+		r.mu.Unlock()
 		k.renewal = nil
 	}
 }

@@ -31,7 +31,7 @@ func TestConsoleMemoryDoesNotGrowWithActivity(t *testing.T) {
 	if testing.Short() {
 		t.Skip("applies 2 × 120,000 events")
 	}
-	one, many := heldInChild(t, "one"), heldInChild(t, "spread")
+	one, many := heldInChild(t, "TestActivityMemoryChild", envActivityMemory, "one"), heldInChild(t, "TestActivityMemoryChild", envActivityMemory, "spread")
 	t.Logf("one model and upstream: %.1f MB held; 8 models × 2 upstreams: %.1f MB held", float64(one)/1e6, float64(many)/1e6)
 	if many > one+one/2+2<<20 {
 		t.Errorf("the console and its activity model keep %.1f MB for requests spread over 16 models and upstreams, %.1f MB for as many on one: "+
@@ -44,12 +44,12 @@ func TestConsoleMemoryDoesNotGrowWithActivity(t *testing.T) {
 // garbage comes and goes.
 const envActivityMemory = "ROUTEFREE_TEST_ACTIVITY_MEMORY"
 
-// heldInChild runs TestActivityMemoryChild in a new process of the test
-// binary and returns the bytes it reports held.
-func heldInChild(t *testing.T, history string) int64 {
+// heldInChild runs the test child in a new process of the test binary,
+// with env set to history, and returns the bytes it reports held.
+func heldInChild(t *testing.T, child, env, history string) int64 {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestActivityMemoryChild$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), envActivityMemory+"="+history)
+	cmd := exec.Command(os.Args[0], "-test.run=^"+child+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), env+"="+history)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s history: %v\n%s", history, err, out)

@@ -146,6 +146,9 @@ func buildOn(t *testing.T, d projections.Dialect, tlsServer, staff bool, configu
 	if models.Activity, err = projections.NewActivity(ctx, db, d); err != nil {
 		t.Fatal(err)
 	}
+	if models.KeyUsage, err = projections.NewKeyUsage(ctx, db, d); err != nil {
+		t.Fatal(err)
+	}
 	e := &env{t: t, ctx: ctx, store: store, storePath: storePath, models: models, views: NewViews(models.Accounts), clock: &clock{t: testNow}}
 	e.runner, err = projections.NewRunner(store, nil, append(e.models.All(), e.views)...)
 	if err != nil {

@@ -317,7 +317,7 @@ func (s *server) openAccountForm(c echo.Context) error {
 func (s *server) accountView(c echo.Context, a AccountInfo, newKey string) (map[string]any, error) {
 	p := principal(c)
 	lang := language(c.Response(), c.Request())
-	u, err := s.usage(c.Request().Context(), a.ID, c.QueryParam("from"), c.QueryParam("to"))
+	u, err := s.usage(c.Request().Context(), p, a.ID, c.QueryParam("from"), c.QueryParam("to"))
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 package console
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,8 +23,8 @@ const rankKeep = 35
 
 // rankings is the rankings' part of Views: which accounts' owners let their
 // apps be listed, and tokens by Taipei day per model, so that any window
-// can be summed. Apps by day come from the usage index beside it. Views'
-// lock guards it.
+// can be summed. Apps by day come from the SQL key usage model
+// (rankedApps). Views' lock guards it.
 type rankings struct {
 	listed  map[string]bool
 	models  map[string]map[string]*Tally // Taipei day → model → tally
@@ -69,28 +71,42 @@ func (r *rankings) trim() {
 	}
 }
 
-// RankedApps ranks by tokens the titled apps of accounts whose owners
-// listed them, over the given Taipei days. The same title used by two
-// listed accounts counts as one app.
-func (v *Views) RankedApps(days []string, limit int) []Tally {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
+// rankedApps ranks by tokens the titled apps of accounts whose owners
+// listed them, over the given Taipei days, from the SQL key usage model:
+// an owner who opts in lists the apps of the whole window. The same title
+// used by two listed accounts counts as one app.
+func (s *server) rankedApps(ctx context.Context, days []string, limit int) ([]Tally, error) {
 	out := map[string]*Tally{}
-	for acct, listed := range v.ranks.listed {
-		if !listed {
-			continue
-		}
-		for _, day := range days {
-			if d, ok := v.usage.byAcct[acct][day]; ok {
-				for name, t := range d.apps {
-					if name != "" { // an unnamed app is no app to rank
-						merge(out, name, t)
-					}
-				}
+	if s.deps.Models.KeyUsage == nil || len(days) == 0 {
+		return sortedTallies(out, limit), nil
+	}
+	for _, acct := range s.deps.Views.listedAccounts() {
+		err := s.deps.Models.KeyUsage.Each(ctx, acct, days[0], days[len(days)-1], func(r *projections.KeyUsageRow) {
+			if r.App == "" { // an unnamed app is no app to rank
+				return
 			}
+			merge(out, r.App, Tally{Requests: r.Requests, Tokens: r.TokensIn + r.TokensOut, Cost: r.Cost})
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
-	return sortedTallies(out, limit)
+	return sortedTallies(out, limit), nil
+}
+
+// listedAccounts are the accounts whose owners list their apps in the
+// rankings, sorted.
+func (v *Views) listedAccounts() []string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	var out []string
+	for acct, listed := range v.ranks.listed {
+		if listed {
+			out = append(out, acct)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // RankedModels ranks models by tokens over the given Taipei days.
@@ -100,7 +116,7 @@ func (v *Views) RankedModels(days []string, limit int) []Tally {
 	out := map[string]*Tally{}
 	for _, day := range days {
 		for name, t := range v.ranks.models[day] {
-			merge(out, name, t)
+			merge(out, name, *t)
 		}
 	}
 	return sortedTallies(out, limit)
@@ -128,7 +144,11 @@ func (s *server) rankingsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Apps": s.deps.Views.RankedApps(window, 20), "Models": s.deps.Views.RankedModels(window, 20),
+	apps, err := s.rankedApps(c.Request().Context(), window, 20)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Apps": apps, "Models": s.deps.Views.RankedModels(window, 20),
 		"Days": days, "Windows": rankWindows, "From": from, "To": last}
 	return s.render(c, http.StatusOK, "rankings", s.newPage(c, "title.rankings", data))
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sort"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/auth"
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -97,53 +100,89 @@ func (s *server) usageRange(from, to string) (string, string, []string, error) {
 	return days[0], days[len(days)-1], days, nil
 }
 
-func (s *server) usage(ctx context.Context, account, from, to string) (UsageReport, error) {
+// usage is the report of account's usage over from..to that by reads:
+// the requests of every key of the account, or of the keys within the
+// limits of a management key that has any (usageKeys). Every figure comes
+// from the SQL key usage model's rows, so each breakdown sums to the total.
+func (s *server) usage(ctx context.Context, by auth.Principal, account, from, to string) (UsageReport, error) {
 	from, to, days, err := s.usageRange(from, to)
 	if err != nil {
 		return UsageReport{}, err
 	}
 	r := UsageReport{From: from, To: to, Total: Tally{Name: "total"}}
-	keys, apps := s.deps.Views.UsageByKeyAndApp(account, days)
-	r.Apps = apps
-	names := map[string]projections.KeyInfo{}
-	for _, k := range s.deps.Models.Keys.ByAccount(account) {
-		names[k.KeyID] = k
-	}
-	for _, k := range keys {
-		info := names[k.Name]
-		r.Keys = append(r.Keys, KeyUsage{KeyID: k.Name, Name: info.Name, Prefix: info.Prefix, Requests: k.Requests, Tokens: k.Tokens, Cost: k.Cost})
-	}
 	byDay := map[string]*DayUsage{}
 	r.Days = make([]DayUsage, len(days))
 	for i, d := range days {
 		r.Days[i].Day = d
 		byDay[d] = &r.Days[i]
 	}
-	if s.deps.Models.Usage == nil {
-		return r, nil
-	}
-	rows, err := s.deps.Models.Usage.DailyByAccount(ctx, account, from, to)
+	keep, err := s.usageKeys(by, account)
 	if err != nil {
 		return r, err
 	}
-	for _, row := range rows {
-		d := byDay[row.Period]
-		d.Requests += row.Requests
-		d.Tokens += row.TokensIn + row.TokensOut
-		d.Cost = d.Cost.Add(row.Cost)
-		r.Total.Requests += row.Requests
-		r.Total.Tokens += row.TokensIn + row.TokensOut
-		r.Total.Cost = r.Total.Cost.Add(row.Cost)
-	}
-	models, err := s.deps.Models.Usage.ByModel(ctx, account, from, to)
-	if err != nil {
-		return r, err
+	models, keys, apps := map[string]*ModelUsage{}, map[string]*Tally{}, map[string]*Tally{}
+	if s.deps.Models.KeyUsage != nil {
+		err = s.deps.Models.KeyUsage.Each(ctx, account, from, to, func(row *projections.KeyUsageRow) {
+			d, ok := byDay[row.Day]
+			if !ok || keep != nil && !keep(row.KeyID) {
+				return
+			}
+			tokens := row.TokensIn + row.TokensOut
+			d.Requests += row.Requests
+			d.Tokens += tokens
+			d.Cost = d.Cost.Add(row.Cost)
+			r.Total.Requests += row.Requests
+			r.Total.Tokens += tokens
+			r.Total.Cost = r.Total.Cost.Add(row.Cost)
+			m, ok := models[row.Model]
+			if !ok {
+				m = &ModelUsage{Model: row.Model}
+				models[row.Model] = m
+			}
+			m.Requests += row.Requests
+			m.TokensIn += row.TokensIn
+			m.TokensOut += row.TokensOut
+			m.Tokens += tokens
+			m.Cost = m.Cost.Add(row.Cost)
+			sum := Tally{Requests: row.Requests, Tokens: tokens, Cost: row.Cost}
+			merge(keys, row.KeyID, sum)
+			merge(apps, row.App, sum)
+		})
+		if err != nil {
+			return r, err
+		}
 	}
 	for _, m := range models {
-		r.Models = append(r.Models, ModelUsage{Model: m.Model, Requests: m.Requests, TokensIn: m.TokensIn,
-			TokensOut: m.TokensOut, Tokens: m.TokensIn + m.TokensOut, Cost: m.Cost})
+		r.Models = append(r.Models, *m)
 	}
+	sort.Slice(r.Models, func(i, j int) bool { return r.Models[i].Model < r.Models[j].Model })
+	names := map[string]projections.KeyInfo{}
+	for _, k := range s.deps.Models.Keys.ByAccount(account) {
+		names[k.KeyID] = k
+	}
+	for _, k := range byCost(keys) {
+		info := names[k.Name]
+		r.Keys = append(r.Keys, KeyUsage{KeyID: k.Name, Name: info.Name, Prefix: info.Prefix, Requests: k.Requests, Tokens: k.Tokens, Cost: k.Cost})
+	}
+	r.Apps = byCost(apps)
 	return r, nil
+}
+
+// usageKeys is which keys' requests by reads in account's usage: a
+// management key with limits those of the keys within them, as it lists
+// and reads the activity of those alone; nil, every key, for staff, the
+// owner signed in by SSO, an unlimited management key and an inference
+// key, which reads its account (keysSeenBy).
+func (s *server) usageKeys(by auth.Principal, account string) (func(string) bool, error) {
+	own, bound, err := s.callersLimits(by)
+	if err != nil || !bound || !own.Management {
+		return nil, err
+	}
+	within := map[string]bool{}
+	for _, k := range s.deps.Models.Keys.ByAccount(account) {
+		within[k.KeyID] = domain.KeyWithin(own, issuedOf(k)) == nil
+	}
+	return func(key string) bool { return within[key] }, nil
 }
 
 func (s *server) apiUsage(c echo.Context) error {
@@ -151,7 +190,7 @@ func (s *server) apiUsage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := s.usage(c.Request().Context(), a.ID, c.QueryParam("from"), c.QueryParam("to"))
+	r, err := s.usage(c.Request().Context(), principal(c), a.ID, c.QueryParam("from"), c.QueryParam("to"))
 	if err != nil {
 		return err
 	}

@@ -9,22 +9,15 @@ import (
 	"github.com/routefree/routefree/projections"
 )
 
-// usageIndex is the part of the console's read model behind the usage by
-// key and by app of any date range, and the staff dashboard's days: the SQL
-// usage model keeps account × day × model only. Days are Taipei days of the
-// request's start, as in the SQL model, so every breakdown of a range sums
-// to the same total. It is only touched under Views.mu.
+// usageIndex is the part of the console's read model behind the staff
+// dashboard's days: every account's usage and top-ups per Taipei day, a
+// few entries a day whatever the number of accounts, keys and apps. The
+// usage of one account by key and by app is in SQL (projections.KeyUsage).
+// Days are Taipei days of the request's start, as in the SQL models. It is
+// only touched under Views.mu.
 type usageIndex struct {
-	byAcct map[string]map[string]*dayUsage // account → Taipei day
-	days   map[string]*Tally               // every account, per Taipei day
-	topUps map[string]*TopUpTally          // every account, per Taipei day
-}
-
-// dayUsage is one account's usage of one Taipei day, by key and by app
-// title ("" for requests that sent none).
-type dayUsage struct {
-	keys map[string]*Tally
-	apps map[string]*Tally
+	days   map[string]*Tally      // every account, per Taipei day
+	topUps map[string]*TopUpTally // every account, per Taipei day
 }
 
 // TopUpTally is the top-ups of one Taipei day or month, every account
@@ -45,27 +38,13 @@ func requestDay(e *projections.Event, b *domain.RequestCompleted) string {
 }
 
 func newUsageIndex() *usageIndex {
-	return &usageIndex{byAcct: map[string]map[string]*dayUsage{}, days: map[string]*Tally{}, topUps: map[string]*TopUpTally{}}
+	return &usageIndex{days: map[string]*Tally{}, topUps: map[string]*TopUpTally{}}
 }
 
 func (x *usageIndex) apply(e *projections.Event) {
 	switch b := e.Body.(type) {
 	case *domain.RequestCompleted:
-		day := requestDay(e, b)
-		days, ok := x.byAcct[b.AccountID]
-		if !ok {
-			days = map[string]*dayUsage{}
-			x.byAcct[b.AccountID] = days
-		}
-		d, ok := days[day]
-		if !ok {
-			d = &dayUsage{keys: map[string]*Tally{}, apps: map[string]*Tally{}}
-			days[day] = d
-		}
-		tokens := b.Usage.Total()
-		tally(d.keys, b.KeyID, tokens, b.Cost)
-		tally(d.apps, b.AppTitle, tokens, b.Cost)
-		tally(x.days, day, tokens, b.Cost)
+		tally(x.days, requestDay(e, b), b.Usage.Total(), b.Cost)
 	case *domain.CreditsToppedUp:
 		if b.Method == domain.MethodAdjustment {
 			// Credit given, not paid: no money came in and no invoice
@@ -83,36 +62,6 @@ func (x *usageIndex) apply(e *projections.Event) {
 	}
 }
 
-// sumDays adds up one account's tallies of the given days, by key and by
-// app; each list is sorted by cost, highest first.
-func (x *usageIndex) sumDays(account string, days []string) (keys, apps []Tally) {
-	k, a := map[string]*Tally{}, map[string]*Tally{}
-	for _, day := range days {
-		d, ok := x.byAcct[account][day]
-		if !ok {
-			continue
-		}
-		for name, t := range d.keys {
-			merge(k, name, t)
-		}
-		for name, t := range d.apps {
-			merge(a, name, t)
-		}
-	}
-	return byCost(k), byCost(a)
-}
-
-func merge(m map[string]*Tally, name string, t *Tally) {
-	s, ok := m[name]
-	if !ok {
-		s = &Tally{Name: name}
-		m[name] = s
-	}
-	s.Requests += t.Requests
-	s.Tokens += t.Tokens
-	s.Cost = s.Cost.Add(t.Cost)
-}
-
 func byCost(m map[string]*Tally) []Tally {
 	out := make([]Tally, 0, len(m))
 	for _, t := range m {
@@ -125,14 +74,6 @@ func byCost(m map[string]*Tally) []Tally {
 		return out[i].Name < out[j].Name
 	})
 	return out
-}
-
-// UsageByKeyAndApp is an account's usage over the given Taipei days, by key
-// and by app title ("" for requests that sent no X-Title).
-func (v *Views) UsageByKeyAndApp(account string, days []string) (keys, apps []Tally) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return v.usage.sumDays(account, days)
 }
 
 // DailyUsage is every account's usage on each of the given Taipei days

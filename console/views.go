@@ -89,8 +89,8 @@ type Tally struct {
 }
 
 // Views is the console's own read model, fed by the projections runner like
-// the others: staff tokens, usage by key and app per day (the SQL usage
-// model has neither dimension) and the public rankings. Accounts come from the process's one account
+// the others: staff tokens, every account's usage and top-ups per day and
+// the public rankings. Accounts come from the process's one account
 // directory (projections.Accounts); an account's top-ups from its stream
 // in the store (accountTopUps).
 type Views struct {
@@ -98,7 +98,7 @@ type Views struct {
 	mu          sync.RWMutex
 	pos         eventstore.Position
 	staff       map[string]*StaffToken
-	usage       *usageIndex // usage by key and app per day, top-ups per day
+	usage       *usageIndex // every account's usage and top-ups per day
 	staffByHash map[string]*StaffToken
 	ranks       *rankings // the public rankings: by day, listed accounts
 }
@@ -164,6 +164,18 @@ func tally(m map[string]*Tally, name string, tokens int64, cost decimal.Decimal)
 	t.Requests++
 	t.Tokens += tokens
 	t.Cost = t.Cost.Add(cost)
+}
+
+// merge adds t to the tally named name in m.
+func merge(m map[string]*Tally, name string, t Tally) {
+	s, ok := m[name]
+	if !ok {
+		s = &Tally{Name: name}
+		m[name] = s
+	}
+	s.Requests += t.Requests
+	s.Tokens += t.Tokens
+	s.Cost = s.Cost.Add(t.Cost)
 }
 
 func (v *Views) apply(e *projections.Event) {

@@ -13,6 +13,7 @@ type Models struct {
 	Requests *Requests
 	Usage    *Usage    // nil: no SQL usage model
 	Activity *Activity // nil: no SQL activity model (set beside Usage)
+	KeyUsage *KeyUsage // nil: no SQL usage by key and app (set beside Usage)
 }
 
 // NewModels returns fresh memory models and the given usage model (may be nil).
@@ -32,6 +33,9 @@ func (m *Models) All() []Projection {
 	}
 	if m.Activity != nil {
 		ps = append(ps, m.Activity)
+	}
+	if m.KeyUsage != nil {
+		ps = append(ps, m.KeyUsage)
 	}
 	return ps
 }

@@ -95,7 +95,8 @@ func (r *UsageRow) add(o *UsageRow) {
 // (of the request's start) and model, and per Taipei day for charts. Rows and
 // checkpoint commit in one transaction, so a restart never counts twice.
 // The same machinery, under its own checkpoint, keeps the rows of
-// OpenRouter's activity API (NewActivity).
+// OpenRouter's activity API (NewActivity) and of the usage by key and app
+// (NewKeyUsage).
 type Usage struct {
 	db       *sql.DB
 	d        Dialect
@@ -135,6 +136,7 @@ const (
 	tableMonthly  usageTable = iota // usage_monthly: account × Taipei month × model
 	tableDaily                      // usage_daily: account × Taipei day × model
 	tableActivity                   // usage_activity: account × UTC day × key × model × provider × upstream
+	tableKeys                       // usage_keys: account × Taipei day × key × model × app
 )
 
 // tableSpec names a table and its key columns after account_id, the
@@ -146,6 +148,7 @@ var tableSpec = [...]struct {
 	tableMonthly:  {"usage_monthly", "month", nil},
 	tableDaily:    {"usage_daily", "day", nil},
 	tableActivity: {"usage_activity", "day", []string{"key_id", "provider", "upstream"}},
+	tableKeys:     {"usage_keys", "day", []string{"key_id", "app"}},
 }
 
 // subSep joins the extra key columns of a row in usageKey.sub: one string
@@ -296,6 +299,7 @@ type usageFact struct {
 	pos                     eventstore.Position
 	account, model          string
 	key, provider, upstream string
+	app                     string // the X-Title the request sent
 	at                      time.Time
 	usage                   domain.Usage
 	cost                    decimal.Decimal
@@ -310,7 +314,7 @@ func factOf(e *Event) (usageFact, bool) {
 			at = e.OccurredAt
 		}
 		return usageFact{pos: e.Position, account: v.AccountID, model: v.Model, key: v.KeyID, provider: v.Provider,
-			upstream: v.Upstream, at: at, usage: v.Usage, cost: v.Cost}, true
+			upstream: v.Upstream, app: v.AppTitle, at: at, usage: v.Usage, cost: v.Cost}, true
 	}
 	if e.Err != nil && e.Type == domain.TypeRequestCompleted {
 		return usageFact{pos: e.Position, err: e.Err}, true
@@ -483,6 +487,9 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 					continue // past the window: OpenRouter's activity never shows it
 				}
 				k.sub = f.key + subSep + f.provider + subSep + f.upstream
+			case tableKeys:
+				k.period = local.Format(time.DateOnly)
+				k.sub = f.key + subSep + f.app
 			}
 			r, ok := sums[j][k]
 			if !ok {

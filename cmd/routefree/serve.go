@@ -198,16 +198,16 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, err
 	}
 	in.closers = append(in.closers, claim.release) // before the database closes
-	usage, activity, err := newUsage(ctx, c, in.db, dialect)
+	usage, activity, keyUsage, err := newUsage(ctx, c, in.db, dialect)
 	if err != nil {
 		return nil, fmt.Errorf("read models: %w", err)
 	}
-	in.closers = append(in.closers, usage.Close, activity.Close) // after the runner, before the database
+	in.closers = append(in.closers, usage.Close, activity.Close, keyUsage.Close) // after the runner, before the database
 	if r, ok := raw.(eventstore.EventReader); ok {
 		for _, m := range []interface {
 			Name() string
 			VerifyCheckpoint(context.Context, eventstore.EventReader) (bool, error)
-		}{usage, activity} {
+		}{usage, activity, keyUsage} {
 			rebuilt, err := m.VerifyCheckpoint(ctx, r)
 			if err != nil {
 				return nil, fmt.Errorf("read models: %w", err)
@@ -218,7 +218,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		}
 	}
 	in.models = projections.NewModels(usage)
-	in.models.Activity = activity
+	in.models.Activity, in.models.KeyUsage = activity, keyUsage
 	in.views = console.NewViews(in.models.Accounts)
 	in.payView = payments.NewView()
 	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views, in.payView, &in.events)...); err != nil {
@@ -309,25 +309,29 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 	return db, projections.SQLite, err
 }
 
-// newUsage migrates the read models and opens the usage and activity
-// models. Serves started together on a new SQLite directory take turns:
+// newUsage migrates the read models and opens the usage, activity and key
+// usage models. Serves started together on a new SQLite directory take turns:
 // goose has no lock on SQLite, and two applying one migration fail the
 // second ("table already exists"). PostgreSQL's migrations take an
 // advisory lock.
-func newUsage(ctx context.Context, c *Config, db *sql.DB, d projections.Dialect) (*projections.Usage, *projections.Activity, error) {
+func newUsage(ctx context.Context, c *Config, db *sql.DB, d projections.Dialect) (*projections.Usage, *projections.Activity, *projections.KeyUsage, error) {
 	if d == projections.SQLite {
 		unlock, err := lockFile(filepath.Join(c.DataDir, "readmodels.lock"))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		defer unlock()
 	}
 	usage, err := projections.NewUsage(ctx, db, d)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	activity, err := projections.NewActivity(ctx, db, d)
-	return usage, activity, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	keyUsage, err := projections.NewKeyUsage(ctx, db, d)
+	return usage, activity, keyUsage, err
 }
 
 // sharedHoldTTL is how long a credit hold in Redis outlives its request's

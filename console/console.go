@@ -130,6 +130,7 @@ type server struct {
 	clientIP echo.IPExtractor
 	log      logIndex  // the event log's pages
 	scans    scanCache // the matches of its recent filtered views
+	ranked   rankCache // the public rankings' apps, read a minute at a time
 }
 
 // capture remembers where a command's appends landed, so the handler can

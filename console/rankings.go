@@ -2,9 +2,11 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -26,10 +28,13 @@ const rankKeep = 35
 // can be summed. Apps by day come from the SQL key usage model
 // (rankedApps). Views' lock guards it.
 type rankings struct {
-	listed  map[string]bool
-	models  map[string]map[string]*Tally // Taipei day → model → tally
-	newest  string                       // the newest day seen
-	trimmed string                       // the newest day when old days were last dropped
+	listed map[string]bool
+	// listedGen counts the owners' changes to listed, so that a cached
+	// ranking of apps is dropped at once when one opts out (or in).
+	listedGen uint64
+	models    map[string]map[string]*Tally // Taipei day → model → tally
+	newest    string                       // the newest day seen
+	trimmed   string                       // the newest day when old days were last dropped
 }
 
 func newRankings() *rankings {
@@ -40,6 +45,7 @@ func (r *rankings) apply(e *projections.Event) {
 	switch b := e.Body.(type) {
 	case *domain.RankingsListed:
 		r.listed[b.AccountID] = b.Listed
+		r.listedGen++
 	case *domain.RequestCompleted:
 		day := requestDay(e, b)
 		byModel, ok := r.models[day]
@@ -75,12 +81,23 @@ func (r *rankings) trim() {
 // listed them, over the given Taipei days, from the SQL key usage model:
 // an owner who opts in lists the apps of the whole window. The same title
 // used by two listed accounts counts as one app.
+//
+// The page is public and each ranking reads (and first writes out) the key
+// usage of every listed account, so a ranking is kept for rankCacheFor per
+// window: a flood of views reads the model once a minute. An owner's
+// change to the listing drops it at once.
 func (s *server) rankedApps(ctx context.Context, days []string, limit int) ([]Tally, error) {
 	out := map[string]*Tally{}
 	if s.deps.Models.KeyUsage == nil || len(days) == 0 {
 		return sortedTallies(out, limit), nil
 	}
-	for _, acct := range s.deps.Views.listedAccounts() {
+	listed, gen := s.deps.Views.listedAccounts()
+	key := fmt.Sprint(days[0], "/", days[len(days)-1], "/", limit, "/", gen)
+	now := s.deps.now()
+	if apps, ok := s.ranked.get(key, now); ok {
+		return apps, nil
+	}
+	for _, acct := range listed {
 		err := s.deps.Models.KeyUsage.Each(ctx, acct, days[0], days[len(days)-1], func(r *projections.KeyUsageRow) {
 			if r.App == "" { // an unnamed app is no app to rank
 				return
@@ -91,12 +108,41 @@ func (s *server) rankedApps(ctx context.Context, days []string, limit int) ([]Ta
 			return nil, err
 		}
 	}
-	return sortedTallies(out, limit), nil
+	apps := sortedTallies(out, limit)
+	s.ranked.put(key, now, apps)
+	return apps, nil
+}
+
+// rankCacheFor is how long a ranking of apps is shown before it is read
+// again.
+const rankCacheFor = time.Minute
+
+// rankCache is the apps ranking last read, by window and listing.
+type rankCache struct {
+	mu   sync.Mutex
+	key  string
+	at   time.Time
+	apps []Tally
+}
+
+func (c *rankCache) get(key string, now time.Time) ([]Tally, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.key != key || now.Sub(c.at) >= rankCacheFor || now.Before(c.at) {
+		return nil, false
+	}
+	return c.apps, true
+}
+
+func (c *rankCache) put(key string, now time.Time, apps []Tally) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.key, c.at, c.apps = key, now, apps
 }
 
 // listedAccounts are the accounts whose owners list their apps in the
-// rankings, sorted.
-func (v *Views) listedAccounts() []string {
+// rankings, sorted, and the count of changes to the listing.
+func (v *Views) listedAccounts() ([]string, uint64) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	var out []string
@@ -106,7 +152,7 @@ func (v *Views) listedAccounts() []string {
 		}
 	}
 	slices.Sort(out)
-	return out
+	return out, v.ranks.listedGen
 }
 
 // RankedModels ranks models by tokens over the given Taipei days.

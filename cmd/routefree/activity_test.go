@@ -1,23 +1,15 @@
 package main
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
-	"github.com/routefree/routefree/eventstore"
-	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
@@ -31,32 +23,14 @@ func TestActivityOfAServeAndAfterAnUpgrade(t *testing.T) {
 	data := t.TempDir()
 	store := []string{"--data-dir", data}
 	prepareDemo(t, env, store, 1000, "")
-	issue := func(args ...string) (id, secret string) {
-		t.Helper()
-		out := runCLI(t, env, append(append([]string{"keys", "issue", "--account", "acct_demo"}, args...), store...)...)
-		for _, line := range strings.Split(out, "\n") {
-			if v, ok := strings.CutPrefix(line, "key id:"); ok {
-				id = strings.TrimSpace(v)
-			} else if v, ok := strings.CutPrefix(line, "key:"); ok {
-				secret = strings.TrimSpace(v)
-			}
-		}
-		if id == "" || secret == "" {
-			t.Fatalf("keys issue printed no key:\n%s", out)
-		}
-		return id, secret
-	}
-	_, owner := issue("--name", "owner", "--management")
-	key, _ := issue("--name", "app")
+	_, owner := issueDemoKey(t, env, store, "--name", "owner", "--management")
+	key, _ := issueDemoKey(t, env, store, "--name", "app")
 
 	// Requests of two and three UTC days ago, and of today (not a completed
 	// day), recorded as the gateway records them.
 	today := time.Now().UTC().Truncate(24 * time.Hour)
-	s, err := sqlite.Open(filepath.Join(data, "events.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range []struct {
+	var reqs []domain.RequestCompleted
+	for _, r := range []struct {
 		at       time.Time
 		upstream string
 		cost     string
@@ -66,19 +40,10 @@ func TestActivityOfAServeAndAfterAnUpgrade(t *testing.T) {
 		{today.AddDate(0, 0, -3).Add(time.Hour), "up-b", "2"},
 		{today.Add(time.Minute), "up-a", "9"},
 	} {
-		id := fmt.Sprintf("gen-activity-%d", i)
-		d, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, id), r.at, &domain.RequestCompleted{RequestID: id,
-			KeyID: key, AccountID: "acct_demo", Model: "routefree/echo", Provider: "openai", Upstream: r.upstream,
-			Usage: domain.Usage{Input: 10, Output: 5, Reasoning: 2}, Cost: decimal.RequireFromString(r.cost), StartedAt: r.at,
-			Outcome: domain.OutcomeCompleted, Attempts: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Append(context.Background(), domain.UsageStream("acct_demo"), eventstore.Any(), d); err != nil {
-			t.Fatal(err)
-		}
+		reqs = append(reqs, domain.RequestCompleted{KeyID: key, Model: "routefree/echo", Provider: "openai", Upstream: r.upstream,
+			Usage: domain.Usage{Input: 10, Output: 5, Reasoning: 2}, Cost: decimal.RequireFromString(r.cost), StartedAt: r.at})
 	}
-	s.Close()
+	recordRequests(t, data, "gen-activity", reqs)
 
 	activity := func(p *proc) string {
 		t.Helper()
@@ -111,30 +76,9 @@ func TestActivityOfAServeAndAfterAnUpgrade(t *testing.T) {
 		t.Fatalf("serve exit status %d", code)
 	}
 
-	// The read models as a release before the activity table left them.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "readmodels.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	usage := func() string {
-		t.Helper()
-		var n int64
-		var cost string
-		if err := db.QueryRow(`SELECT sum(requests), group_concat(cost, ' ') FROM usage_daily WHERE account_id = 'acct_demo'`).Scan(&n, &cost); err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprint(n, " requests: ", cost)
-	}
-	before := usage()
-	// Nor the tables of the releases after it.
-	for _, q := range []string{`DROP TABLE usage_activity`, `DROP TABLE usage_keys`,
-		`DELETE FROM projection_checkpoints WHERE name IN ('activity', 'usage_keys')`,
-		`DELETE FROM goose_readmodels_version WHERE version_id >= 3`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	// The read models as a release before the activity table left them
+	// (nor the tables of the releases after it).
+	before, usage := readModelsBefore(t, data, 3, []string{"usage_activity", "usage_keys"})
 
 	p = startServe(t, env, store...)
 	if again := activity(p); again != first {

@@ -138,15 +138,9 @@ func cmdEventsVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	// Read before the chain: a serve appending meanwhile only moves the
 	// store's head further past it.
 	rec := readAppliedHead(ctx, c)
-	prog := newProgress(stderr, "verified")
-	res, err := eventstore.Verify(ctx, store, prog.tick)
+	res, err := verifyChain(ctx, store, stdout, stderr)
 	if err != nil {
 		return err
-	}
-	prog.done(res.Events)
-	if res.Break != nil {
-		fmt.Fprintf(stdout, "FAIL %v\n", res.Break)
-		return fmt.Errorf("hash chain broken at position %s", res.Break.Position)
 	}
 	line, cut := rec.check(ctx, store, res)
 	if cut != nil {
@@ -166,19 +160,29 @@ func verifyBackup(ctx context.Context, path string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer b.Close()
-	prog := newProgress(stderr, "verified")
-	res, err := eventstore.Verify(ctx, b, prog.tick)
+	res, err := verifyChain(ctx, b, stdout, stderr)
 	if err != nil {
 		return err
-	}
-	prog.done(res.Events)
-	if res.Break != nil {
-		fmt.Fprintf(stdout, "FAIL %v\n", res.Break)
-		return fmt.Errorf("hash chain broken at position %s", res.Break.Position)
 	}
 	fmt.Fprintf(stdout, "OK %d events, chain head %x, last position %s (the backup %s, as `events backup` printed them when it made it)\n",
 		res.Events, res.Head, res.Last, path)
 	return nil
+}
+
+// verifyChain walks the hash chain of r with progress on stderr; a break
+// is printed as FAIL on stdout and returned as the error.
+func verifyChain(ctx context.Context, r eventstore.Reader, stdout, stderr io.Writer) (eventstore.VerifyResult, error) {
+	prog := newProgress(stderr, "verified")
+	res, err := eventstore.Verify(ctx, r, prog.tick)
+	if err != nil {
+		return res, err
+	}
+	prog.done(res.Events)
+	if res.Break != nil {
+		fmt.Fprintf(stdout, "FAIL %v\n", res.Break)
+		return res, fmt.Errorf("hash chain broken at position %s", res.Break.Position)
+	}
+	return res, nil
 }
 
 // appliedHead is what the read models beside the store record of how far

@@ -1,23 +1,15 @@
 package main
 
 import (
-	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
-	"github.com/routefree/routefree/eventstore"
-	"github.com/routefree/routefree/eventstore/sqlite"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 	"github.com/routefree/routefree/projections"
 )
@@ -33,36 +25,18 @@ func TestUsageByKeyOfAServeAndAfterAnUpgrade(t *testing.T) {
 	data := t.TempDir()
 	store := []string{"--data-dir", data}
 	prepareDemo(t, env, store, 1000, "")
-	issue := func(args ...string) (id, secret string) {
-		t.Helper()
-		out := runCLI(t, env, append(append([]string{"keys", "issue", "--account", "acct_demo"}, args...), store...)...)
-		for _, line := range strings.Split(out, "\n") {
-			if v, ok := strings.CutPrefix(line, "key id:"); ok {
-				id = strings.TrimSpace(v)
-			} else if v, ok := strings.CutPrefix(line, "key:"); ok {
-				secret = strings.TrimSpace(v)
-			}
-		}
-		if id == "" || secret == "" {
-			t.Fatalf("keys issue printed no key:\n%s", out)
-		}
-		return id, secret
-	}
 	const model = "routefree/echo"
-	_, owner := issue("--name", "owner", "--management")
-	_, lead := issue("--name", "lead", "--management", "--models", model)
-	within, _ := issue("--name", "within", "--models", model)
-	outside, _ := issue("--name", "outside")
+	_, owner := issueDemoKey(t, env, store, "--name", "owner", "--management")
+	_, lead := issueDemoKey(t, env, store, "--name", "lead", "--management", "--models", model)
+	within, _ := issueDemoKey(t, env, store, "--name", "within", "--models", model)
+	outside, _ := issueDemoKey(t, env, store, "--name", "outside")
 
 	// Requests of the last two Taipei days, recorded as the gateway
 	// records them.
 	today := time.Now().In(projections.Taipei)
 	day := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, projections.Taipei)
-	s, err := sqlite.Open(filepath.Join(data, "events.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range []struct {
+	var reqs []domain.RequestCompleted
+	for _, r := range []struct {
 		key, app string
 		at       time.Time
 		cost     string
@@ -71,19 +45,10 @@ func TestUsageByKeyOfAServeAndAfterAnUpgrade(t *testing.T) {
 		{within, "", day.AddDate(0, 0, -1).Add(23 * time.Hour), "0.000020864197523"},
 		{outside, "總帳", day.Add(time.Minute), "40"},
 	} {
-		id := fmt.Sprintf("gen-usagekeys-%d", i)
-		d, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, id), r.at, &domain.RequestCompleted{RequestID: id,
-			KeyID: r.key, AccountID: "acct_demo", Model: model, Provider: "openai", Upstream: "up",
-			Usage: domain.Usage{Input: 10, Output: 5}, Cost: decimal.RequireFromString(r.cost), StartedAt: r.at,
-			Outcome: domain.OutcomeCompleted, Attempts: 1, AppTitle: r.app})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Append(context.Background(), domain.UsageStream("acct_demo"), eventstore.Any(), d); err != nil {
-			t.Fatal(err)
-		}
+		reqs = append(reqs, domain.RequestCompleted{KeyID: r.key, Model: model, Provider: "openai", Upstream: "up",
+			Usage: domain.Usage{Input: 10, Output: 5}, Cost: decimal.RequireFromString(r.cost), StartedAt: r.at, AppTitle: r.app})
 	}
-	s.Close()
+	recordRequests(t, data, "gen-usagekeys", reqs)
 
 	path := "/admin/api/accounts/acct_demo/usage?from=" + day.AddDate(0, 0, -1).Format(time.DateOnly) + "&to=" + day.Format(time.DateOnly)
 	usage := func(p *proc, who string) string {
@@ -128,31 +93,7 @@ func TestUsageByKeyOfAServeAndAfterAnUpgrade(t *testing.T) {
 	}
 
 	// The read models as a release before the usage_keys table left them.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "readmodels.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows := func() string {
-		t.Helper()
-		var n int64
-		var cost string
-		if err := db.QueryRow(`SELECT sum(requests), group_concat(cost, ' ') FROM usage_daily WHERE account_id = 'acct_demo'`).Scan(&n, &cost); err != nil {
-			t.Fatal(err)
-		}
-		var act int64
-		if err := db.QueryRow(`SELECT sum(requests) FROM usage_activity WHERE account_id = 'acct_demo'`).Scan(&act); err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Sprint(n, " requests: ", cost, "; activity: ", act)
-	}
-	before := rows()
-	for _, q := range []string{`DROP TABLE usage_keys`, `DELETE FROM projection_checkpoints WHERE name = 'usage_keys'`,
-		`DELETE FROM goose_readmodels_version WHERE version_id = 4`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	before, rows := readModelsBefore(t, data, 4, []string{"usage_keys"}, "usage_activity")
 
 	p = startServe(t, env, store...)
 	if again := usage(p, owner); again != first {

@@ -67,20 +67,7 @@ func (s *Snapshot) Append(context.Context, string, eventstore.ExpectedVersion, .
 
 // ReadStream returns up to max events of a stream from version from on.
 func (s *Snapshot) ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error) {
-	rows, err := s.readStream.QueryContext(ctx, stream, int64(from), limit(max))
-	if err != nil {
-		return nil, err
-	}
-	evs, err := scanEvents(rows, max)
-	if err != nil || len(evs) > 0 {
-		return evs, err
-	}
-	var one int
-	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM events WHERE stream = ? LIMIT 1`, stream).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, stream)
-	}
-	return nil, err
+	return readStream(ctx, s.db, s.readStream, stream, from, max)
 }
 
 // SubscribeAll delivers the file's events after from; nothing comes after

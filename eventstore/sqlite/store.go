@@ -375,7 +375,14 @@ func (s *Store) LastEvent(ctx context.Context) (eventstore.RecordedEvent, error)
 
 // ReadStream returns up to max events of stream from version from on.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error) {
-	rows, err := s.readStream.QueryContext(ctx, stream, int64(from), limit(max))
+	return readStream(ctx, s.r, s.readStream, stream, from, max)
+}
+
+// readStream reads a stream through st (selectEvents by stream and
+// version) on db, telling a stream with no event, ErrStreamNotFound, from
+// one with none from from on.
+func readStream(ctx context.Context, db *sql.DB, st *sql.Stmt, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error) {
+	rows, err := st.QueryContext(ctx, stream, int64(from), limit(max))
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +391,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, max 
 		return evs, err
 	}
 	var one int
-	err = s.r.QueryRowContext(ctx, `SELECT 1 FROM events WHERE stream = ? LIMIT 1`, stream).Scan(&one)
+	err = db.QueryRowContext(ctx, `SELECT 1 FROM events WHERE stream = ? LIMIT 1`, stream).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", eventstore.ErrStreamNotFound, stream)
 	}
@@ -393,7 +400,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, max 
 	}
 	// Another process created the stream between the two statements: read it
 	// again, or a new stream would look empty rather than missing.
-	if rows, err = s.readStream.QueryContext(ctx, stream, int64(from), limit(max)); err != nil {
+	if rows, err = st.QueryContext(ctx, stream, int64(from), limit(max)); err != nil {
 		return nil, err
 	}
 	return scanEvents(rows, max)

@@ -21,27 +21,7 @@ import (
 // reads them back as they were, applying nothing; newer days delete the
 // days that leave the window.
 func TestActivityKeptAcrossRestart(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "readmodels.db")
-		testActivityKeptAcrossRestart(t, SQLite, func() *sql.DB {
-			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
-			if err != nil {
-				t.Fatal(err)
-			}
-			db.SetMaxOpenConns(1)
-			return db
-		})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := testenv.PostgresURL(t)
-		testActivityKeptAcrossRestart(t, Postgres, func() *sql.DB {
-			db, err := sql.Open("pgx", url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return db
-		})
-	})
+	onBothSQL(t, testActivityKeptAcrossRestart)
 }
 
 func testActivityKeptAcrossRestart(t *testing.T, d Dialect, open func() *sql.DB) {
@@ -154,4 +134,31 @@ func testActivityKeptAcrossRestart(t *testing.T, d Dialect, open func() *sql.DB)
 	if err := db2.QueryRowContext(ctx, "SELECT count(*) FROM usage_activity").Scan(&n); err != nil || n != 5 {
 		t.Errorf("usage_activity holds %d rows (%v), want 5 (four of a, one of b)", n, err)
 	}
+}
+
+// onBothSQL runs test on a SQLite read-model file and on PostgreSQL (a
+// schema of its own), each opened anew whenever test calls open, as a
+// restart opens it.
+func onBothSQL(t *testing.T, test func(t *testing.T, d Dialect, open func() *sql.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "readmodels.db")
+		test(t, SQLite, func() *sql.DB {
+			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.SetMaxOpenConns(1)
+			return db
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := testenv.PostgresURL(t)
+		test(t, Postgres, func() *sql.DB {
+			db, err := sql.Open("pgx", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return db
+		})
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
-	"github.com/routefree/routefree/internal/testenv"
 )
 
 // The key usage model keeps requests per account, Taipei day of their
@@ -22,27 +20,7 @@ import (
 // them back as they were, applying nothing, and a late request adds to a
 // row written before it.
 func TestKeyUsageKeptAcrossRestart(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "readmodels.db")
-		testKeyUsageKeptAcrossRestart(t, SQLite, func() *sql.DB {
-			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
-			if err != nil {
-				t.Fatal(err)
-			}
-			db.SetMaxOpenConns(1)
-			return db
-		})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := testenv.PostgresURL(t)
-		testKeyUsageKeptAcrossRestart(t, Postgres, func() *sql.DB {
-			db, err := sql.Open("pgx", url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return db
-		})
-	})
+	onBothSQL(t, testKeyUsageKeptAcrossRestart)
 }
 
 func testKeyUsageKeptAcrossRestart(t *testing.T, d Dialect, open func() *sql.DB) {

@@ -62,8 +62,15 @@ func (h *Handler) AccountState(ctx context.Context, id string) (AccountState, er
 // limit, another operator's command) records meanwhile makes it decide
 // again on the newer terms rather than put back the ones it read.
 func (h *Handler) UpdatePlan(ctx context.Context, id string, change func(*domain.PlanChanged) error) (domain.PlanChanged, error) {
-	var pc domain.PlanChanged
-	err := decideAgain(ctx, func() error {
+	pc, _, err := h.DecidePlan(ctx, id, change)
+	return pc, err
+}
+
+// DecidePlan is UpdatePlan that also says whether the terms changed: terms
+// equal to the account's records nothing (changed is false), so a change
+// made twice, or one that restates the plan, leaves no event behind.
+func (h *Handler) DecidePlan(ctx context.Context, id string, change func(*domain.PlanChanged) error) (pc domain.PlanChanged, changed bool, err error) {
+	err = decideAgain(ctx, func() error {
 		s, err := h.AccountState(ctx, id)
 		if err != nil {
 			return err
@@ -75,13 +82,16 @@ func (h *Handler) UpdatePlan(ctx context.Context, id string, change func(*domain
 		if err := checkPlan(pc); err != nil {
 			return err
 		}
+		if changed = !samePlan(pc, s); !changed {
+			return nil
+		}
 		_, err = h.append(ctx, domain.AccountStream(id), eventstore.Exact(uint64(s.Version)), uuid.New(), &pc)
 		return err
 	})
 	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
-		return domain.PlanChanged{}, fmt.Errorf("%w: account %s kept changing while its plan change was decided; nothing was recorded, run it again", ErrConflict, id)
+		return domain.PlanChanged{}, false, fmt.Errorf("%w: account %s kept changing while its plan change was decided; nothing was recorded, run it again", ErrConflict, id)
 	}
-	return pc, err
+	return pc, changed, err
 }
 
 // SetCreditLimit changes only an account's credit limit (a finance
@@ -172,4 +182,10 @@ func (h *Handler) SetDataRequirement(ctx context.Context, r domain.DataRequireme
 		_, err = h.append(ctx, domain.AccountStream(r.AccountID), eventstore.Exact(uint64(s.Version)), uuid.New(), &r)
 		return err
 	})
+}
+
+// samePlan reports whether pc restates the terms the account s has.
+func samePlan(pc domain.PlanChanged, s AccountState) bool {
+	return pc.Plan == s.Plan && pc.RPM == s.RPM && pc.TPM == s.TPM &&
+		pc.CreditLimit.Equal(s.CreditLimit) && pc.VolumeDiscount.Equal(s.VolumeDiscount)
 }

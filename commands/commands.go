@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -601,6 +602,10 @@ type Published struct {
 	Changed     []string  // models given, sorted
 	Removed     []string  // models of the previous list no longer priced (replace only), sorted
 	Carried     []Carried // lists scheduled after this one, published again with its change
+	// Unchanged: every price equals the list in force at EffectiveAt and
+	// no scheduled list needed it, so nothing was recorded; Version is the
+	// list in force then.
+	Unchanged bool
 }
 
 // PublishPrices amends the list in force at effective (zero: now) with
@@ -694,10 +699,16 @@ func (h *Handler) publishPriceList(ctx context.Context, in PriceList, effective 
 	out.Models = len(prices)
 	pl := &domain.PriceListPublished{Version: out.Version, EffectiveAt: out.EffectiveAt, Prices: prices, Replace: in.Replace,
 		Set: out.Changed}
+	carried := carryForward(lists, pl, in.Prices)
+	// The same list published again (a file published twice) would be a
+	// new version that changes no price: nothing is recorded.
+	if base != nil && len(carried) == 0 && maps.EqualFunc(prices, base.Prices, samePrice) {
+		return Published{Version: base.Version, EffectiveAt: out.EffectiveAt, Models: len(prices), Unchanged: true}, nil
+	}
 	// The new list and the scheduled lists it reaches, in one append.
 	now := h.Now()
 	var data []eventstore.EventData
-	for _, l := range append([]*domain.PriceListPublished{pl}, carryForward(lists, pl, in.Prices)...) {
+	for _, l := range append([]*domain.PriceListPublished{pl}, carried...) {
 		domain.Stamp(ctx, l)
 		d, err := Event(uuid.Nil, now, l)
 		if err != nil {

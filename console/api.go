@@ -795,6 +795,11 @@ func (s *server) apiPublishPrices(c echo.Context) error {
 	if err != nil {
 		return apiError(err)
 	}
+	if p.Unchanged {
+		// As a 字軌 range added again: nothing recorded, and said so.
+		return c.JSON(http.StatusOK, map[string]any{"version": p.Version, "effective_at": p.EffectiveAt, "unchanged": true,
+			"models": p.Models, "message": fmt.Sprintf("nothing changed: every price is already that of price list v%d in force then; nothing was published", p.Version)})
+	}
 	return c.JSON(http.StatusCreated, map[string]any{"version": p.Version, "effective_at": p.EffectiveAt, "replace": in.Replace,
 		"models": p.Models, "changed": p.Changed, "removed": p.Removed, "carried": carriedJSON(p.Carried)})
 }

@@ -89,7 +89,11 @@ func TestAPIRolesAndRefusals(t *testing.T) {
 		{"auditor may not revoke keys", e.auditor, "POST", "/admin/api/keys/" + keyA + "/revoke", nil, 403},
 		{"customer may not suspend", secretA, "POST", "/admin/api/accounts/acct_a/suspend", map[string]any{}, 403},
 		{"finance may not publish prices", e.finance, "POST", "/admin/api/prices", map[string]any{"from_catalog": true}, 403},
-		{"admin publishes prices", e.admin, "POST", "/admin/api/prices", map[string]any{"from_catalog": true}, 201},
+		// The catalog's prices are in force already: publishing them again
+		// changes nothing; a new price is published.
+		{"admin publishes the prices in force", e.admin, "POST", "/admin/api/prices", map[string]any{"from_catalog": true}, 200},
+		{"admin publishes prices", e.admin, "POST", "/admin/api/prices",
+			map[string]any{"prices": map[string]any{e.cat.IDs()[0]: map[string]string{"input": "1.5", "output": "2.5"}}}, 201},
 		{"finance may not list staff", e.finance, "GET", "/admin/api/staff/tokens", nil, 403},
 		{"customer may not list staff", secretA, "GET", "/admin/api/staff/tokens", nil, 403},
 		{"finance may not read the log", e.finance, "GET", "/admin/api/audit/events", nil, 403},

@@ -198,9 +198,19 @@ func (s *server) rankingsForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The form's checkbox sends "on" or nothing: another value is a form
+	// the console did not make, not an opt-out.
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	listed := form.Has("listed")
+	if v := form["listed"]; listed && (len(v) != 1 || v[0] != "on") {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("listed: %s is not a choice: tick the box (on) or leave it out", domain.Quote(strings.Join(v, ","))))
+	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	if err := h.SetRankingsListed(ctx, a.ID, c.FormValue("listed") == "on"); err != nil {
+	if err := h.SetRankingsListed(ctx, a.ID, listed); err != nil {
 		return apiError(err)
 	}
 	if err := settle(ctx); err != nil {

@@ -104,17 +104,11 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
-	if err := required("account", *acct); err != nil {
-		return err
-	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	newLimit, err := givenDecimal(given, "credit-limit", *limit)
-	if err != nil {
-		return err
-	}
-	newDiscount, err := givenDecimal(given, "volume-discount", *discount)
-	if err != nil {
+	newLimit, limitErr := givenDecimal(given, "credit-limit", *limit)
+	newDiscount, discountErr := givenDecimal(given, "volume-discount", *discount)
+	if err := usageProblems(required("account", *acct), limitErr, discountErr); err != nil {
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
@@ -126,7 +120,7 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 			returned = returnedHeld(ctx, h.Store, *acct, stderr)
 		}
 		// What is not given keeps its value; a prepaid plan has no credit.
-		pc, err := h.UpdatePlan(ctx, *acct, func(pc *domain.PlanChanged) error {
+		pc, changed, err := h.DecidePlan(ctx, *acct, func(pc *domain.PlanChanged) error {
 			if given["plan"] {
 				pc.Plan = domain.Plan(*plan)
 			}
@@ -158,6 +152,11 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 		if err != nil {
 			return err
 		}
+		if !changed {
+			fmt.Fprintf(stdout, "%s is already on %s: credit limit NT$%s, volume discount %s, rpm %s, tpm %s; nothing was changed\n", pc.AccountID, pc.Plan,
+				pc.CreditLimit, pc.VolumeDiscount, customLimit(pc.RPM), customLimit(pc.TPM))
+			return nil
+		}
 		fmt.Fprintf(stdout, "%s is now on %s: credit limit NT$%s, volume discount %s, rpm %s, tpm %s\n", pc.AccountID, pc.Plan,
 			pc.CreditLimit, pc.VolumeDiscount, customLimit(pc.RPM), customLimit(pc.TPM))
 		if returned.IsPositive() && !pc.Plan.Postpaid() {
@@ -166,6 +165,24 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		return nil
 	})
+}
+
+// usageProblems reports every problem of a command's own flags at once, as
+// Validate does for the configuration; nil errors are no problem.
+func usageProblems(errs ...error) error {
+	var lines []string
+	for _, err := range errs {
+		if err != nil {
+			lines = append(lines, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+		}
+	}
+	switch len(lines) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("%w: %s", errUsage, lines[0])
+	}
+	return fmt.Errorf("%w:\n%s", errUsage, strings.Join(lines, "\n"))
 }
 
 // givenDecimal parses a decimal flag; nil when the flag was not given.
@@ -202,15 +219,14 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
-	if err := required("account", k.AccountID); err != nil {
-		return err
-	}
+	// Every bad flag is named at once, as serve's configuration is checked.
+	problems := []error{required("account", k.AccountID)}
 	if *expires != "" {
-		at, err := time.Parse(time.RFC3339, *expires)
-		if err != nil {
-			return fmt.Errorf("%w: --expires: %s is not an RFC 3339 instant such as 2027-12-31T23:59:59Z", errUsage, domain.Quote(*expires))
+		if at, err := time.Parse(time.RFC3339, *expires); err != nil {
+			problems = append(problems, fmt.Errorf("%w: --expires: %s is not an RFC 3339 instant such as 2027-12-31T23:59:59Z", errUsage, domain.Quote(*expires)))
+		} else {
+			k.ExpiresAt = &at
 		}
-		k.ExpiresAt = &at
 	}
 	if models != "" {
 		// As the admin API takes them: catalog IDs, blanks ignored; a typo
@@ -224,22 +240,20 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 				continue
 			}
 			if _, ok := cat.Get(m); !ok {
-				return fmt.Errorf("%w: --models: unknown model %s", errUsage, domain.Quote(m))
+				problems = append(problems, fmt.Errorf("%w: --models: unknown model %s", errUsage, domain.Quote(m)))
 			}
 			k.Models = append(k.Models, m)
 		}
 	}
-	var given *decimal.Decimal
 	if limit != "" {
-		d, err := flagAmount("spend-limit", limit)
-		if err != nil {
-			return err
+		if d, err := flagAmount("spend-limit", limit); err != nil {
+			problems = append(problems, err)
+		} else if k.SpendLimit, err = commands.GivenSpendLimit(&d); err != nil {
+			problems = append(problems, fmt.Errorf("%w: --spend-limit: %v", errUsage, err))
 		}
-		given = &d
 	}
-	var err error
-	if k.SpendLimit, err = commands.GivenSpendLimit(given); err != nil {
-		return fmt.Errorf("%w: --spend-limit: %v", errUsage, err)
+	if err := usageProblems(problems...); err != nil {
+		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		id, secret, err := h.IssueKey(ctx, k)
@@ -399,6 +413,11 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 		p, err := h.PublishPriceList(ctx, commands.PriceList{Prices: prices, EffectiveAt: at, Replace: *replace})
 		if err != nil {
 			return err
+		}
+		if p.Unchanged {
+			fmt.Fprintf(stdout, "nothing changed: every price is already that of price list v%d in force at %s; nothing was published\n",
+				p.Version, p.EffectiveAt.Format(time.RFC3339))
+			return nil
 		}
 		how := "amends"
 		if *replace {

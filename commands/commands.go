@@ -456,35 +456,39 @@ func (h *Handler) Adjust(ctx context.Context, a domain.CreditsAdjusted) error {
 // description) is an *OnceConflict: answered as done, the adjustment meant
 // would be lost.
 func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key string) error {
-	_, err := h.AdjustOnceRecorded(ctx, a, key)
+	_, _, err := h.AdjustOnceRecorded(ctx, a, key)
 	return err
 }
 
-// AdjustOnceRecorded is AdjustOnce, also saying whether this call is the
-// one that recorded the adjustment: of calls made at once under one key
-// (two operators running one ticket's command), only one is, and each
-// other must not say it recorded what the first did.
-func (h *Handler) AdjustOnceRecorded(ctx context.Context, a domain.CreditsAdjusted, key string) (recorded bool, err error) {
-	a, err = h.checkAdjust(ctx, a)
-	if err != nil {
-		return false, err
-	}
+// AdjustOnceRecorded is AdjustOnce, also giving the adjustment's event ID
+// (what a reversal names, domain.CreditsAdjusted.Reverses) and saying
+// whether this call is the one that recorded the adjustment: of calls made
+// at once under one key (two operators running one ticket's command), only
+// one is, and each other must not say it recorded what the first did.
+func (h *Handler) AdjustOnceRecorded(ctx context.Context, a domain.CreditsAdjusted, key string) (id uuid.UUID, recorded bool, err error) {
 	key = strings.TrimSpace(key)
+	if key != "" {
+		id = domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key)
+	}
+	a, exp, err := h.checkAdjust(ctx, a, id)
+	if err != nil {
+		return id, false, err
+	}
 	if key == "" {
-		_, err = h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), uuid.New(), &a)
-		return err == nil, err
+		id = uuid.New()
+		_, err = h.append(ctx, domain.TopUpStream(a.AccountID), exp, id, &a)
+		return id, err == nil, err
 	}
 	prev, found, err := h.adjustedUnder(ctx, a.AccountID, key)
 	if err != nil || found {
 		if err == nil && !sameAdjustment(prev, a) {
 			err = &OnceConflict{Recorded: prev}
 		}
-		return false, err
+		return id, false, err
 	}
-	id := domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key)
-	res, err := h.append(ctx, domain.TopUpStream(a.AccountID), eventstore.Any(), id, &a)
+	res, err := h.append(ctx, domain.TopUpStream(a.AccountID), exp, id, &a)
 	if err != nil {
-		return false, err
+		return id, false, err
 	}
 	// Calls sent at once under one key all find it free; the store keeps
 	// the first event of the ID, so each other learns here that its
@@ -492,13 +496,13 @@ func (h *Handler) AdjustOnceRecorded(ctx context.Context, a domain.CreditsAdjust
 	if prev, _, err = h.adjustedUnder(ctx, a.AccountID, key); err == nil && !sameAdjustment(prev, a) {
 		err = &OnceConflict{Recorded: prev}
 	}
-	return err == nil && !slices.Contains(res.Existing, id), err
+	return id, err == nil && !slices.Contains(res.Existing, id), err
 }
 
 // sameAdjustment reports whether b is the adjustment a, as checked
 // (amounts equal however written, the reason trimmed).
 func sameAdjustment(a, b domain.CreditsAdjusted) bool {
-	return a.Amount.Equal(b.Amount) && a.Reason == b.Reason && a.Description == b.Description
+	return a.Amount.Equal(b.Amount) && a.Reason == b.Reason && a.Description == b.Description && a.Reverses == b.Reverses
 }
 
 // OnceConflict refuses a key of AdjustOnce sent again with another
@@ -546,33 +550,83 @@ func (h *Handler) adjustedUnder(ctx context.Context, account, key string) (domai
 
 // CheckAdjust refuses what Adjust would refuse, recording nothing.
 func (h *Handler) CheckAdjust(ctx context.Context, a domain.CreditsAdjusted) error {
-	_, err := h.checkAdjust(ctx, a)
+	_, _, err := h.checkAdjust(ctx, a, uuid.Nil)
 	return err
 }
 
-func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted) (domain.CreditsAdjusted, error) {
+// checkAdjust returns the adjustment as it is recorded and the version of
+// the account's top-up stream to append it at: a reversal is decided on
+// that stream (nothing reversed it yet), so two at once cannot both pass.
+// id is the event ID the adjustment is to have, if known (a key's): a
+// reversal sent again under its key is not refused as already reversed.
+func (h *Handler) checkAdjust(ctx context.Context, a domain.CreditsAdjusted, id uuid.UUID) (domain.CreditsAdjusted, eventstore.ExpectedVersion, error) {
 	var err error
 	if a.Reason, err = plainText("an adjustment's reason", a.Reason, maxReason); err != nil {
-		return a, err
+		return a, eventstore.Any(), err
 	}
 	if a.Amount.IsZero() || a.Reason == "" {
-		return a, invalid("an adjustment needs a non-zero amount and a reason")
+		return a, eventstore.Any(), invalid("an adjustment needs a non-zero amount and a reason")
 	}
 	if a.Description, err = plainText("an adjustment's description", a.Description, maxReason); err != nil {
-		return a, err
+		return a, eventstore.Any(), err
 	}
 	if err := h.checkAmount("an adjustment", a.Amount); err != nil {
-		return a, err
+		return a, eventstore.Any(), err
 	}
 	// Balances show to the cent: a finer adjustment (a typo, an exponent)
 	// would credit what no page shows.
 	if p := centsProblem("an adjustment", a.Amount); p != "" {
-		return a, invalid("%s", p)
+		return a, eventstore.Any(), invalid("%s", p)
 	}
 	if _, _, err := h.Account(ctx, a.AccountID); err != nil {
-		return a, err
+		return a, eventstore.Any(), err
 	}
-	return a, nil
+	if a.Reverses == uuid.Nil {
+		return a, eventstore.Any(), nil
+	}
+	exp, err := h.checkReversal(ctx, a, id)
+	return a, exp, err
+}
+
+// checkReversal refuses a reversal that does not undo exactly one
+// adjustment of the account: the one it names must be recorded in the
+// account's top-up stream, be no reversal itself, be reversed by nothing
+// yet, and have the reversal's amount negated.
+func (h *Handler) checkReversal(ctx context.Context, a domain.CreditsAdjusted, id uuid.UUID) (eventstore.ExpectedVersion, error) {
+	var target *domain.CreditsAdjusted
+	reversedBy := uuid.Nil
+	last := int64(-1)
+	err := h.scanStream(ctx, domain.TopUpStream(a.AccountID), func(e eventstore.RecordedEvent) (bool, error) {
+		last = int64(e.Version)
+		if e.Type != domain.TypeCreditsAdjusted {
+			return true, nil
+		}
+		body, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			return false, err
+		}
+		b := body.(*domain.CreditsAdjusted)
+		if e.ID == a.Reverses {
+			target = b
+		}
+		if b.Reverses == a.Reverses && (id == uuid.Nil || e.ID != id) {
+			reversedBy = e.ID
+		}
+		return true, nil
+	})
+	switch {
+	case err != nil:
+		return eventstore.Any(), err
+	case target == nil:
+		return eventstore.Any(), fmt.Errorf("%w: no adjustment %s of account %s to reverse", ErrNotFound, a.Reverses, domain.Excerpt(a.AccountID))
+	case target.Reverses != uuid.Nil:
+		return eventstore.Any(), invalid("adjustment %s reverses %s itself: a reversal is not reversed; record a new adjustment instead", a.Reverses, target.Reverses)
+	case reversedBy != uuid.Nil:
+		return eventstore.Any(), invalid("adjustment %s is already reversed, by %s", a.Reverses, reversedBy)
+	case !a.Amount.Equal(target.Amount.Neg()):
+		return eventstore.Any(), invalid("a reversal of adjustment %s (NT$%s) is of NT$%s, not NT$%s", a.Reverses, target.Amount, target.Amount.Neg(), a.Amount)
+	}
+	return expectAfter(last), nil
 }
 
 // PriceSkew is how far in the past a price list's effective time may be

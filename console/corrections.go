@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 
@@ -68,8 +69,13 @@ func (s *server) apiAdjust(c echo.Context) error {
 		Amount      commands.Amount `json:"amount"`
 		Reason      string          `json:"reason"`
 		Description string          `json:"description"`
+		Reverses    string          `json:"reverses"` // the ID of the adjustment this one reverses
 	}
 	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	reverses, err := adjustmentID(in.Reverses)
+	if err != nil {
 		return err
 	}
 	// A client's Idempotency-Key makes a retry after a lost answer record
@@ -85,7 +91,9 @@ func (s *server) apiAdjust(c echo.Context) error {
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
-	if err := h.AdjustOnce(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount.Decimal, Reason: in.Reason, Description: in.Description}, once); err != nil {
+	id, _, err := h.AdjustOnceRecorded(ctx, domain.CreditsAdjusted{AccountID: a.ID, Amount: in.Amount.Decimal, Reason: in.Reason,
+		Description: in.Description, Reverses: reverses}, once)
+	if err != nil {
 		var reused *commands.OnceConflict
 		if errors.As(err, &reused) {
 			return echo.NewHTTPError(http.StatusConflict, fmt.Sprintf("Idempotency-Key %s already recorded another adjustment of this account: NT$%s (%s); send this one under a key of its own",
@@ -96,7 +104,7 @@ func (s *server) apiAdjust(c echo.Context) error {
 	if err := settle(ctx); err != nil {
 		return apiError(err)
 	}
-	answer := map[string]any{"data": s.accountJSON(a)}
+	answer := map[string]any{"data": s.accountJSON(a), "adjustment_id": id.String()}
 	if in.Amount.IsPositive() {
 		// The adjustment is recorded: a failure to read the invoices is
 		// logged, never answered as an error that a client would retry.
@@ -165,8 +173,12 @@ func (s *server) adjustForm(c echo.Context) error {
 	}
 	h, settle := s.cmds()
 	ctx := c.Request().Context()
+	reverses, err := adjustmentID(c.FormValue("reverses"))
+	if err != nil {
+		return err
+	}
 	adj := domain.CreditsAdjusted{AccountID: a.ID, Amount: amount, Reason: strings.TrimSpace(c.FormValue("reason")),
-		Description: strings.TrimSpace(c.FormValue("description"))}
+		Description: strings.TrimSpace(c.FormValue("description")), Reverses: reverses}
 	back := "/console/accounts/" + url.PathEscape(a.ID)
 	// The form's one-time token makes the adjustment's event ID: the same
 	// form sent twice (a double click, a resend) records it once.
@@ -178,6 +190,9 @@ func (s *server) adjustForm(c echo.Context) error {
 		facts := [][2]string{{"account", a.ID}, {"field.amount", money(amount)}, {"field.reason", adj.Reason}}
 		if adj.Description != "" {
 			facts = append(facts, [2]string{"field.description", adj.Description})
+		}
+		if reverses != uuid.Nil {
+			facts = append(facts, [2]string{"adjust.reverses", reverses.String()})
 		}
 		var warnings []string
 		if amount.IsPositive() {
@@ -193,7 +208,7 @@ func (s *server) adjustForm(c echo.Context) error {
 		_, err := s.confirmed(c, confirmStep{Action: "confirm.adjust", Target: a.Organisation, Note: "confirm.adjust.note",
 			Danger: amount.IsNegative(), Warnings: warnings,
 			Facts:  facts,
-			Fields: [][2]string{{"amount", amount.String()}, {"reason", adj.Reason}, {"description", adj.Description}, {"once", once}},
+			Fields: [][2]string{{"amount", amount.String()}, {"reason", adj.Reason}, {"description", adj.Description}, {"reverses", c.FormValue("reverses")}, {"once", once}},
 			Post:   back + "/adjustments", Back: back})
 		return err
 	}
@@ -214,4 +229,18 @@ func offsetFact(o invoicing.CreditOffset) string {
 		on = strings.Join(o.Invoices, ", ")
 	}
 	return fmt.Sprintf("%s · %s", ntd(o.ToAllow), on)
+}
+
+// adjustmentID reads the ID of the adjustment a reversal names ("" for
+// none: the adjustment reverses nothing).
+func adjustmentID(v string) (uuid.UUID, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return uuid.Nil, nil
+	}
+	id, err := uuid.Parse(v)
+	if err != nil || id == uuid.Nil {
+		return uuid.Nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("reverses %s is not an adjustment's ID", domain.Quote(v)))
+	}
+	return id, nil
 }

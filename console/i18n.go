@@ -178,6 +178,9 @@ var messages = map[string][2]string{
 	"adjust.description":   {"客戶看到的說明", "Description the customer sees"},
 	"adjust.internal":      {"內部原因", "Internal reason"},
 	"adjust.reference":     {"內部參考", "Internal reference"},
+	"adjust.id":            {"調整編號", "Adjustment ID"},
+	"adjust.reverses":      {"沖回調整", "Reverses adjustment"},
+	"adjust.reverses.hint": {"誤登的調整編號（金額為其相反數）", "ID of an adjustment made by mistake (amount: its negative)"},
 
 	"invoices":       {"發票", "Invoices"},
 	"invoice.number": {"發票號碼", "Number"},

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/domain"
@@ -56,6 +57,10 @@ type TopUp struct {
 	Reference   string          `json:"reference,omitempty"`
 	Reason      string          `json:"reason,omitempty"`
 	Description string          `json:"description,omitempty"`
+	// ID is an adjustment's event ID, which a reversal names; Reverses the
+	// ID of the adjustment it reverses. Staff's only, like Reason.
+	ID       string `json:"id,omitempty"`
+	Reverses string `json:"reverses,omitempty"`
 	// Labelled: the description is the neutral label, which pages show in
 	// their own language.
 	Labelled bool      `json:"-"`
@@ -71,7 +76,7 @@ const AdjustmentLabel = "Credit adjustment"
 func forCustomer(ts []TopUp) []TopUp {
 	out := make([]TopUp, len(ts))
 	for i, t := range ts {
-		t.Reason = ""
+		t.Reason, t.ID, t.Reverses = "", "", ""
 		if t.Method == domain.MethodAdjustment {
 			t.Reference = ""
 		}
@@ -287,7 +292,11 @@ func accountTopUps(ctx context.Context, store eventstore.Store, account string) 
 				}
 				out = append(out, t)
 			case *domain.CreditsAdjusted:
-				t := TopUp{Amount: b.Amount, Method: domain.MethodAdjustment, Reason: b.Reason, Description: b.Description, At: e.OccurredAt}
+				t := TopUp{Amount: b.Amount, Method: domain.MethodAdjustment, Reason: b.Reason, Description: b.Description, At: e.OccurredAt,
+					ID: e.ID.String()}
+				if b.Reverses != uuid.Nil {
+					t.Reverses = b.Reverses.String()
+				}
 				if t.Description == "" {
 					t.Description, t.Labelled = AdjustmentLabel, true
 				}

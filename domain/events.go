@@ -5,6 +5,7 @@ package domain
 import (
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
 
@@ -158,12 +159,15 @@ type CreditsToppedUp struct {
 // CreditsAdjusted corrects a balance by hand (positive or negative).
 // Reason is staff's own note; Description is what the customer is shown
 // (none, in adjustments recorded before it existed or without one: a
-// neutral label).
+// neutral label). Reverses names the event ID of an adjustment of the
+// same account that this one undoes (a mistake reversed): its amount is
+// that one's negated, and invoicing puts back what that one took.
 type CreditsAdjusted struct {
 	AccountID   string          `json:"account_id"`
 	Amount      decimal.Decimal `json:"amount"`
 	Reason      string          `json:"reason"`
 	Description string          `json:"description,omitempty"`
+	Reverses    uuid.UUID       `json:"reverses,omitzero"`
 	Actor       Actor           `json:"actor"` // who caused it (since v2)
 }
 

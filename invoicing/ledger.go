@@ -329,27 +329,45 @@ func (c *credit) settleReturned() {
 // adjust adds a correction of the balance. A positive one is credit given:
 // it pays overdrawn prepaid usage, then is free credit (never invoiced;
 // usage already billed is forgiven by an allowance, not here). A negative
-// one takes free credit, then paid credit (a refund: it returns what of the
-// paid credit it took), then overdraws.
-func (c *credit) adjust(d decimal.Decimal) (refunded projections.Amount) {
+// one takes free credit, then money returned, then paid credit (a refund),
+// then overdraws: it returns what it took besides free credit.
+func (c *credit) adjust(d decimal.Decimal) (took taken) {
 	amt := projections.AmountOf(d)
 	if amt.Sign() > 0 {
 		t := minAmount(c.overdrawn, amt)
 		c.overdrawn, amt = c.overdrawn.Minus(t), amt.Minus(t)
 		c.free = c.free.Plus(amt)
-		return projections.Amount{}
+		return taken{}
 	}
 	take := projections.Amount{}.Minus(amt)
 	t := minAmount(c.free, take)
 	c.free, take = c.free.Minus(t), take.Minus(t)
 	// Money returned on no invoice goes back with no allowance to ask.
-	t = minAmount(c.returned, take)
-	c.returned, take = c.returned.Minus(t), take.Minus(t)
-	refunded = minAmount(c.paid, take)
-	c.paid, take = c.paid.Minus(refunded), take.Minus(refunded)
+	took.returned = minAmount(c.returned, take)
+	c.returned, take = c.returned.Minus(took.returned), take.Minus(took.returned)
+	took.paid = minAmount(c.paid, take)
+	c.paid, take = c.paid.Minus(took.paid), take.Minus(took.paid)
+	took.overdrawn = take
 	c.overdrawn = c.overdrawn.Plus(take)
-	return refunded
+	return took
 }
+
+// taken is what a negative adjustment took besides free credit: money
+// returned, paid credit (refunded) and what it overdrew. The ledger keeps
+// it for an adjustment that took money (ledger.taken), so that its
+// reversal puts that back rather than give credit.
+type taken struct {
+	returned, paid, overdrawn projections.Amount
+}
+
+// adjustmentKey names an adjustment: its account and event ID.
+type adjustmentKey struct {
+	acct string
+	id   uuid.UUID
+}
+
+// money reports whether t took money returned or paid.
+func (t taken) money() bool { return t.returned.Sign() > 0 || t.paid.Sign() > 0 }
 
 // allow takes an allowance on a monthly invoice off what is due: the
 // invoice no longer bills it, so no payment may pay it uninvoiced. It stays
@@ -678,8 +696,11 @@ type ledger struct {
 	strays     map[string]*account
 	topUpBills map[string]*bill
 	topUpCover map[string]*invoice // account \x00 reference → invoice
-	// refunded is the paid credit each account was given back (rare).
+	// refunded is the paid credit each account was given back (rare);
+	// taken what each negative adjustment that took money took, by its
+	// event ID, until a reversal puts it back (rarer).
 	refunded map[string]decimal.Decimal
+	taken    map[adjustmentKey]taken
 	// allowed is what allowances on monthly invoices moved of each
 	// account's due (rare: only accounts with such allowances).
 	allowed map[string]*allowedDebt
@@ -708,7 +729,7 @@ func newLedger() *ledger {
 	return &ledger{
 		accounts: map[string]*account{}, usage: map[acctMonth][]modelUsage{}, strs: map[string]string{},
 		months: map[acctMonth]*bill{}, strays: map[string]*account{}, topUpBills: map[string]*bill{},
-		topUpCover: map[string]*invoice{}, refunded: map[string]decimal.Decimal{}, allowed: map[string]*allowedDebt{}, ranges: map[string]*rangeState{},
+		topUpCover: map[string]*invoice{}, refunded: map[string]decimal.Decimal{}, taken: map[adjustmentKey]taken{}, allowed: map[string]*allowedDebt{}, ranges: map[string]*rangeState{},
 		byNumber: map[string]*invoice{}, reused: map[string]bool{}, byAllow: map[string]*invoice{}, quotes: map[string]*Quote{},
 		contract: map[string]*Quote{}, filing: map[string]*filed{},
 	}
@@ -852,13 +873,25 @@ func (l *ledger) applyAll(e *eventstore.RecordedEvent) error {
 		u.Cost = u.Cost.Add(cost)
 	case *domain.CreditsAdjusted:
 		if a := l.accounts[b.AccountID]; a != nil {
-			l.invoiceReturned(a, e, l.adjust(a, b.Amount))
+			// A reversal is of an adjustment of its own account.
+			if k := (adjustmentKey{a.ID, b.Reverses}); b.Reverses != uuid.Nil && l.taken[k] != (taken{}) {
+				t := l.taken[k]
+				delete(l.taken, k)
+				l.invoiceReturned(a, e, l.putBack(a, t, b.Amount))
+				return nil
+			}
+			took, toInvoice := l.adjust(a, b.Amount)
+			if took.money() {
+				l.taken[adjustmentKey{a.ID, e.ID}] = took
+			}
+			l.invoiceReturned(a, e, toInvoice)
 		}
 	case *domain.CreditsToppedUp:
 		a := l.accounts[b.AccountID]
 		if b.Method != domain.MethodCard && b.Method != domain.MethodBankTransfer {
 			if a != nil {
-				l.invoiceReturned(a, e, l.adjust(a, b.Amount)) // credit given, not paid for
+				_, toInvoice := l.adjust(a, b.Amount)
+				l.invoiceReturned(a, e, toInvoice) // credit given, not paid for
 			}
 			return nil
 		}
@@ -938,33 +971,73 @@ func (l *ledger) pay(a *account, amt projections.Amount) (toInvoice projections.
 // (credit.adjust), noting what of it paid allowed usage and what paid
 // credit it gave back. It returns what of it is money returned that paid
 // prepaid usage, to invoice.
-func (l *ledger) adjust(a *account, d decimal.Decimal) (toInvoice projections.Amount) {
-	refunded, toInvoice := adjustCredit(a.creditOf(), l.allowed[a.ID], d)
-	l.refund(a, refunded)
+func (l *ledger) adjust(a *account, d decimal.Decimal) (took taken, toInvoice projections.Amount) {
+	took, toInvoice = adjustCredit(a.creditOf(), l.allowed[a.ID], d)
+	l.refund(a, took.paid)
+	return took, toInvoice
+}
+
+// putBack takes a reversal, of amount d, of a negative adjustment that took
+// t: in the reverse order of the taking, it pays back what that overdrew
+// (credit given, as the adjustment was), then gives back the paid credit
+// as a payment that its top-up invoice billed already, then the money
+// returned, then the free credit. As far as usage since has drawn the
+// credit, the paid credit pays what is now overdrawn (still billed by its
+// top-up invoice) or due; what pays usage billed monthly stays refunded,
+// as both invoices bill it. It returns what is to be invoiced as a payment
+// (credit.giveBack, invoiceReturned).
+func (l *ledger) putBack(a *account, t taken, d decimal.Decimal) (toInvoice projections.Amount) {
+	c := a.creditOf()
+	rest := projections.AmountOf(d).Minus(t.returned).Minus(t.paid)
+	over := minAmount(t.overdrawn, rest)
+	if over.Sign() > 0 {
+		_, toInvoice = l.adjust(a, over.Decimal())
+	}
+	if t.paid.Sign() > 0 {
+		due := minAmount(c.due, t.paid)
+		back := t.paid.Minus(due)
+		over := minAmount(c.overdrawn, back)
+		c.due, c.overdrawn, c.paid = c.due.Minus(due), c.overdrawn.Minus(over), c.paid.Plus(back.Minus(over))
+		l.allowed[a.ID].paidOverdrawn(over, true)
+		if r := l.refunded[a.ID].Sub(back.Decimal()); r.IsPositive() {
+			l.refunded[a.ID] = r
+		} else {
+			delete(l.refunded, a.ID)
+		}
+	}
+	if t.returned.Sign() > 0 {
+		c.returned = c.returned.Plus(t.returned)
+		c.settleReturned()
+	}
+	if free := rest.Minus(over); free.Sign() > 0 {
+		_, more := l.adjust(a, free.Decimal())
+		toInvoice = toInvoice.Plus(more)
+	}
 	return toInvoice
 }
 
 // adjustCredit takes a correction of the balance into c (credit.adjust),
 // noting in debt (nil when the account has no allowance on a monthly
 // invoice) what of it paid allowed usage and what returned money paid for
-// usage an allowance took off. It returns the paid credit given back, and
-// what of the money returned paid prepaid usage overdrawn, to invoice as a
-// payment would be (credit.giveBack).
-func adjustCredit(c *credit, debt *allowedDebt, d decimal.Decimal) (refunded, toInvoice projections.Amount) {
+// usage an allowance took off. It returns what a negative one took
+// (taken.paid: the paid credit given back), and what of the money returned
+// paid prepaid usage overdrawn, to invoice as a payment would be
+// (credit.giveBack).
+func adjustCredit(c *credit, debt *allowedDebt, d decimal.Decimal) (took taken, toInvoice projections.Amount) {
 	if debt != nil && d.IsPositive() && debt.claim.Sign() > 0 {
 		var rest projections.Amount
 		toInvoice, rest = c.giveBack(projections.AmountOf(d), debt)
 		if d = rest.Decimal(); d.IsZero() {
-			return projections.Amount{}, toInvoice
+			return taken{}, toInvoice
 		}
 	}
 	before, free := c.overdrawn, c.free
-	refunded = c.adjust(d)
+	took = c.adjust(d)
 	debt.paidOverdrawn(before.Minus(c.overdrawn), false)
 	if debt != nil && c.free.Cmp(free) > 0 {
 		c.returnCredit(c.free.Minus(free), debt) // money paid, credited back for an allowance
 	}
-	return refunded, toInvoice
+	return took, toInvoice
 }
 
 // refund records paid credit given back, which its top-up invoices still

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
 
@@ -93,6 +94,12 @@ type history struct {
 	// payment; billedWith, the top-ups first invoiced together with each.
 	topUps     map[string]topUpRecord
 	billedWith map[string]string
+	// taken lists the negative adjustments not reversed yet;
+	// paidBack counts the reversals that put paid credit back.
+	taken    []took
+	paidBack int
+	// dueByReversal is the usage due that reversals' paid credit paid.
+	dueByReversal map[string]decimal.Decimal
 }
 
 type topUpRecord struct {
@@ -129,7 +136,7 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		refunded: map[string]decimal.Decimal{}, moved: map[string]decimal.Decimal{},
 		owed: map[string]decimal.Decimal{}, byPayment: map[string]decimal.Decimal{}, byCredit: map[string]decimal.Decimal{},
 		early: map[string]decimal.Decimal{}, claim: map[string]decimal.Decimal{}, returned: map[string]decimal.Decimal{},
-		credited: map[string]decimal.Decimal{}, refundedReturned: map[string]decimal.Decimal{},
+		credited: map[string]decimal.Decimal{}, refundedReturned: map[string]decimal.Decimal{}, dueByReversal: map[string]decimal.Decimal{},
 		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{},
 		topUps: map[string]topUpRecord{}, billedWith: map[string]string{}}
 	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
@@ -397,20 +404,79 @@ func (h *history) adjust(rt *rapid.T) {
 		h.give(acct, d, "correction")
 		return
 	}
-	h.ok(h.cmd.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: "correction"}))
+	id, _, err := h.cmd.AdjustOnceRecorded(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: "correction"}, "")
+	h.ok(err)
 	h.balance[acct] = h.balance[acct].Add(d)
 	take := d.Neg()
-	f := decimal.Min(h.free[acct], take)
-	h.free[acct], take = h.free[acct].Sub(f), take.Sub(f)
-	r := decimal.Min(h.returned[acct], take)
-	h.returned[acct], take = h.returned[acct].Sub(r), take.Sub(r)
-	h.refundedReturned[acct] = h.refundedReturned[acct].Add(r)
-	p := decimal.Min(h.credit[acct], take)
-	h.credit[acct], take = h.credit[acct].Sub(p), take.Sub(p)
-	if p.IsPositive() {
-		h.refunded[acct] = h.refunded[acct].Add(p)
+	t := took{id: id, acct: acct, amount: d}
+	t.free = decimal.Min(h.free[acct], take)
+	h.free[acct], take = h.free[acct].Sub(t.free), take.Sub(t.free)
+	t.returned = decimal.Min(h.returned[acct], take)
+	h.returned[acct], take = h.returned[acct].Sub(t.returned), take.Sub(t.returned)
+	h.refundedReturned[acct] = h.refundedReturned[acct].Add(t.returned)
+	t.paid = decimal.Min(h.credit[acct], take)
+	h.credit[acct], take = h.credit[acct].Sub(t.paid), take.Sub(t.paid)
+	if t.paid.IsPositive() {
+		h.refunded[acct] = h.refunded[acct].Add(t.paid)
 	}
+	t.overdrawn = take
 	h.overdrawn[acct] = h.overdrawn[acct].Add(take)
+	h.taken = append(h.taken, t)
+}
+
+// took is what a negative adjustment took of its account's credit, which
+// its reversal puts back.
+type took struct {
+	id                              uuid.UUID
+	acct                            string
+	amount                          decimal.Decimal
+	free, returned, paid, overdrawn decimal.Decimal
+}
+
+// reverse reverses a negative adjustment not reversed yet, as finance
+// undoes one recorded by mistake. One that took no money (returned or
+// paid) is put back as any credit given is; otherwise, in the reverse
+// order of the taking: what it overdrew as credit given, the paid credit
+// (paying usage due since, which stays refunded, or overdrawn since), the
+// money returned, then the free credit as credit given.
+func (h *history) reverse(rt *rapid.T) {
+	if len(h.taken) == 0 {
+		return
+	}
+	i := rapid.IntRange(0, len(h.taken)-1).Draw(rt, "adjustment reversed")
+	t := h.taken[i]
+	h.taken = slices.Delete(h.taken, i, i+1)
+	d := t.amount.Neg()
+	h.ok(h.cmd.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: t.acct, Amount: d, Reason: "reverses a mistake", Reverses: t.id}))
+	h.balance[t.acct] = h.balance[t.acct].Add(d)
+	if !t.returned.IsPositive() && !t.paid.IsPositive() {
+		h.creditGiven(t.acct, d)
+		return
+	}
+	acct := t.acct
+	if t.paid.IsPositive() {
+		h.paidBack++
+	}
+	if t.overdrawn.IsPositive() {
+		h.creditGiven(acct, t.overdrawn)
+	}
+	due := decimal.Min(h.due[acct], t.paid)
+	back := t.paid.Sub(due)
+	over := decimal.Min(h.overdrawn[acct], back)
+	h.due[acct], h.overdrawn[acct] = h.due[acct].Sub(due), h.overdrawn[acct].Sub(over)
+	h.dueByReversal[acct] = h.dueByReversal[acct].Add(due)
+	h.payOwed(acct, over, h.byPayment)
+	h.credit[acct] = h.credit[acct].Add(back.Sub(over))
+	h.refunded[acct] = h.refunded[acct].Sub(back)
+	if t.returned.IsPositive() {
+		h.returned[acct] = h.returned[acct].Add(t.returned)
+		h.refundedReturned[acct] = h.refundedReturned[acct].Sub(t.returned)
+		h.settleReturned(acct)
+	}
+	if t.free.IsPositive() {
+		h.creditGiven(acct, t.free)
+	}
+	h.invoiceReturned(acct)
 }
 
 // give credits acct's balance with d, positive: it pays overdrawn usage
@@ -419,6 +485,11 @@ func (h *history) adjust(rt *rapid.T) {
 func (h *history) give(acct string, d decimal.Decimal, reason string) {
 	h.ok(h.cmd.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: reason}))
 	h.balance[acct] = h.balance[acct].Add(d)
+	h.creditGiven(acct, d)
+}
+
+// creditGiven is what credit given, d, does to acct's credit (give).
+func (h *history) creditGiven(acct string, d decimal.Decimal) {
 	if h.claim[acct].IsPositive() {
 		// It pays what allowances left owed, as credit given; then, as far
 		// as allowances took off usage paid, it is money returned, which
@@ -867,7 +938,9 @@ func (h *history) check(settled bool) Reconciliation {
 		}
 	}
 	for _, acct := range accounts {
-		settledBy := h.received[acct].Sub(h.paid[acct]).Add(h.due[acct])
+		// Usage due that a reversal's paid credit paid is settled too: that
+		// money stays refunded, to allow on its top-up invoice.
+		settledBy := h.received[acct].Sub(h.paid[acct]).Add(h.due[acct]).Add(h.dueByReversal[acct])
 		slack := decimal.New(5*int64(len(monthsBilled[acct])), -1)
 		if decimal.NewFromInt(monthlyNet[acct]).GreaterThan(settledBy.Add(slack)) {
 			rt.Fatalf("%s: monthly invoices bill NT$%d net; payments not invoiced at payment paid NT$%s and NT$%s is due",
@@ -943,14 +1016,18 @@ func (h *history) topUpOf(acct, ref string) topUpRecord {
 // with the ledger's net per month and with the test's usage and balances.
 func TestInvoicedEqualsUsed(t *testing.T) {
 	base := t.TempDir()
-	n, special := 0, 0
+	n, special, paidBack := 0, 0, 0
 	rapid.Check(t, func(rt *rapid.T) {
 		n++
 		h, done := runHistory(t, rt, base)
 		defer done()
 		special += h.specialVoids
+		paidBack += h.paidBack
 	})
-	t.Logf("%d histories, %d special voids", n, special)
+	t.Logf("%d histories, %d special voids, %d reversals that put paid credit back", n, special, paidBack)
+	if n >= 100 && paidBack == 0 {
+		t.Errorf("%d histories reversed no adjustment that took paid credit", n)
+	}
 	// A hundred histories record about a quarter as many special voids:
 	// none means that the step never gets past a filing deadline.
 	if n >= 100 && special == 0 {
@@ -972,7 +1049,7 @@ func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
 	actions := map[string]func(*rapid.T){
 		"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
 		"void": h.void, "specialVoid": h.specialVoid, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan,
-		"adjust": h.adjust, "serve": h.serve,
+		"adjust": h.adjust, "serve": h.serve, "reverse": h.reverse,
 	}
 	names := make([]string, 0, len(actions))
 	for k := range actions {

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/commands"
@@ -213,6 +215,7 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.StringVar(&a.Reason, "reason", "", "why (required; recorded with the adjustment, for staff only)")
 	fs.StringVar(&a.Description, "description", "", "what the customer is shown (default: a neutral \"Credit adjustment\")")
 	once := fs.String("once", "", "record it once for this key (a ticket number, say): the same key again records nothing more")
+	reverses := fs.String("reverses", "", "the ID of an adjustment of this account recorded by mistake, which this one undoes (--amount is its amount negated)")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}
@@ -225,6 +228,11 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 	var err error
 	if a.Amount, err = flagAmount("amount", amount); err != nil {
 		return err
+	}
+	if *reverses != "" {
+		if a.Reverses, err = uuid.Parse(strings.TrimSpace(*reverses)); err != nil || a.Reverses == uuid.Nil {
+			return fmt.Errorf("%w: --reverses %s is not an adjustment's ID (as `credits adjust` printed it)", errUsage, domain.Quote(*reverses))
+		}
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		h.MaxTopUp = c.maxTopUp()
@@ -247,7 +255,7 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 				return nil
 			}
 		}
-		recorded, err := h.AdjustOnceRecorded(ctx, a, key)
+		id, recorded, err := h.AdjustOnceRecorded(ctx, a, key)
 		if err != nil {
 			return err
 		}
@@ -255,7 +263,10 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 			fmt.Fprintf(stdout, "already recorded: the adjustment of %s for --once %s; nothing more is recorded\n", a.AccountID, *once)
 			return nil
 		}
-		fmt.Fprintf(stdout, "recorded: adjustment of NT$%s to %s (%s)\n", a.Amount, a.AccountID, a.Reason)
+		fmt.Fprintf(stdout, "recorded: adjustment of NT$%s to %s (%s), ID %s\n", a.Amount, a.AccountID, a.Reason, id)
+		if a.Reverses != uuid.Nil {
+			fmt.Fprintf(stdout, "it reverses adjustment %s\n", a.Reverses)
+		}
 		if !a.Amount.IsPositive() {
 			return nil
 		}

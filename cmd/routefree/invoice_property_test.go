@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/shopspring/decimal"
 	"pgregory.net/rapid"
@@ -92,6 +94,8 @@ type docHistory struct {
 	mixed map[string]bool
 	// skipped are the numbers taken out of use, per period.
 	skipped map[string][]int64
+	// adjusted lists the adjustments not reversed yet.
+	adjusted []docAdjustment
 }
 
 func newDocHistory(rt *rapid.T, base string) *docHistory {
@@ -345,10 +349,34 @@ func (h *docHistory) adjust(rt *rapid.T) {
 	if d.IsZero() {
 		return
 	}
-	if err := h.cmds.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: "correction"}); err != nil {
+	id, _, err := h.cmds.AdjustOnceRecorded(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: "correction"}, "")
+	if err != nil {
 		rt.Fatal(err)
 	}
 	h.balance[acct] = h.balance[acct].Add(d)
+	h.adjusted = append(h.adjusted, docAdjustment{id: id, acct: acct, amount: d})
+}
+
+// docAdjustment is an adjustment not reversed yet.
+type docAdjustment struct {
+	id     uuid.UUID
+	acct   string
+	amount decimal.Decimal
+}
+
+// reverse reverses an adjustment, as finance undoes one recorded by
+// mistake.
+func (h *docHistory) reverse(rt *rapid.T) {
+	if len(h.adjusted) == 0 {
+		return
+	}
+	i := rapid.IntRange(0, len(h.adjusted)-1).Draw(rt, "adjustment reversed")
+	a := h.adjusted[i]
+	h.adjusted = slices.Delete(h.adjusted, i, i+1)
+	if err := h.cmds.Adjust(h.ctx, domain.CreditsAdjusted{AccountID: a.acct, Amount: a.amount.Neg(), Reason: "reverses a mistake", Reverses: a.id}); err != nil {
+		rt.Fatal(err)
+	}
+	h.balance[a.acct] = h.balance[a.acct].Sub(a.amount)
 }
 
 // closeMonth closes an ended month through the API: last month, or, late,
@@ -775,7 +803,7 @@ func TestEveryNTInvoicedAgreesAcrossDocuments(t *testing.T) {
 		actions := map[string]func(*rapid.T){
 			"advance": h.advance, "use": h.use, "topUp": h.topUp, "adjust": h.adjust, "close": h.closeMonth,
 			"issueEarly": h.issueEarly, "plan": h.plan, "void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance,
-			"skip": h.skip,
+			"skip": h.skip, "reverse": h.reverse,
 		}
 		names := make([]string, 0, len(actions))
 		for k := range actions {

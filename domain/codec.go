@@ -98,7 +98,11 @@ func Decode(typ string, version int, data []byte) (Event, error) {
 		return nil, fmt.Errorf("unknown event type %q", typ)
 	}
 	ev := f()
-	for version < ev.SchemaVersion() {
+	latest := ev.SchemaVersion()
+	if l, ok := ev.(interface{ LatestSchemaVersion() int }); ok {
+		latest = l.LatestSchemaVersion() // a type whose version depends on its content
+	}
+	for version < latest {
 		up, ok := upcasters[upcastKey{typ, version}]
 		if !ok {
 			return nil, fmt.Errorf("no upcaster for %s v%d", typ, version)
@@ -109,8 +113,8 @@ func Decode(typ string, version int, data []byte) (Event, error) {
 		}
 		version++
 	}
-	if version > ev.SchemaVersion() {
-		return nil, fmt.Errorf("%s v%d is newer than this build (v%d): %w", typ, version, ev.SchemaVersion(), ErrNewerThanBuild)
+	if version > latest {
+		return nil, fmt.Errorf("%s v%d is newer than this build (v%d): %w", typ, version, latest, ErrNewerThanBuild)
 	}
 	if err := json.Unmarshal(data, ev); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)

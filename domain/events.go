@@ -550,17 +550,30 @@ func (DataRequirementSet) SchemaVersion() int { return 1 }
 func (KeyIssued) SchemaVersion() int          { return 2 } // v1: no actor
 func (KeyRevoked) SchemaVersion() int         { return 2 } // v1: no actor
 func (CreditsToppedUp) SchemaVersion() int    { return 2 } // v1: no actor
-func (CreditsAdjusted) SchemaVersion() int    { return 2 } // v1: no actor
-func (PriceListPublished) SchemaVersion() int { return 2 } // v1: no actor
-func (RequestCompleted) SchemaVersion() int   { return 2 } // v1: see upcast.go
-func (RequestFailed) SchemaVersion() int      { return 1 }
-func (InvoiceIssued) SchemaVersion() int      { return 2 } // v1: no actor
-func (InvoiceVoided) SchemaVersion() int      { return 2 } // v1: no actor
-func (AllowanceIssued) SchemaVersion() int    { return 2 } // v1: no actor
-func (AllowanceVoided) SchemaVersion() int    { return 1 }
-func (QuoteIssued) SchemaVersion() int        { return 2 } // v1: no actor
-func (QuoteAccepted) SchemaVersion() int      { return 2 } // v1: no actor
-func (ContractIssued) SchemaVersion() int     { return 2 } // v1: no actor
+// SchemaVersion of an adjustment: v1 had no actor; v3 is a reversal, which
+// invoicing reads otherwise than credit given, so that a build knowing only
+// v2 refuses the history rather than print other figures. A plain
+// adjustment stays v2.
+func (e CreditsAdjusted) SchemaVersion() int {
+	if e.Reverses != uuid.Nil {
+		return 3
+	}
+	return 2
+}
+
+// LatestSchemaVersion is the newest version of an adjustment this build
+// reads (see SchemaVersion).
+func (CreditsAdjusted) LatestSchemaVersion() int { return 3 }
+func (PriceListPublished) SchemaVersion() int    { return 2 } // v1: no actor
+func (RequestCompleted) SchemaVersion() int      { return 2 } // v1: see upcast.go
+func (RequestFailed) SchemaVersion() int         { return 1 }
+func (InvoiceIssued) SchemaVersion() int         { return 2 } // v1: no actor
+func (InvoiceVoided) SchemaVersion() int         { return 2 } // v1: no actor
+func (AllowanceIssued) SchemaVersion() int       { return 2 } // v1: no actor
+func (AllowanceVoided) SchemaVersion() int       { return 1 }
+func (QuoteIssued) SchemaVersion() int           { return 2 } // v1: no actor
+func (QuoteAccepted) SchemaVersion() int         { return 2 } // v1: no actor
+func (ContractIssued) SchemaVersion() int        { return 2 } // v1: no actor
 
 // InvoiceRangeAssigned records the 字軌 and number range the tax authority
 // assigned for a two-month period. Invoices of the period are appended to the

@@ -13,6 +13,8 @@ type upcastKey struct {
 // never edited: old events are read through these.
 var upcasters = map[upcastKey]func([]byte) ([]byte, error){
 	{TypeRequestCompleted, 1}: upcastRequestCompletedV1,
+	// A plain adjustment of v2 reads as v3 as it is: v3 adds the reversal.
+	{TypeCreditsAdjusted, 2}: func(data []byte) ([]byte, error) { return data, nil },
 	{TypePriceListPublished, 1}: func(data []byte) ([]byte, error) {
 		// Before v2 every publication replaced the whole list.
 		return withFields(data, map[string]any{"actor": unknownActor, "replace": true})

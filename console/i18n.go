@@ -159,6 +159,7 @@ var messages = map[string][2]string{
 	"reference":            {"參考編號", "Reference"},
 	"date":                 {"日期", "Date"},
 	"saved":                {"已儲存。", "Saved."},
+	"plan.unchanged":       {"方案未變更：已是目前的方案與條件，未記錄任何變更。", "Nothing changed: the account already has that plan and those terms; nothing was recorded."},
 	"key.revoked":          {"金鑰已撤銷。", "Key revoked."},
 	"key.disabled":         {"金鑰已停用，可再啟用。", "Key disabled; it can be enabled again."},
 	"key.enabled":          {"金鑰已啟用。", "Key enabled."},

@@ -598,8 +598,12 @@ func (s *server) planForm(c echo.Context) error {
 		}
 	}
 	// The form gives the whole plan: only the credit limit is carried over.
-	if _, err := s.changePlan(ctx, a.ID, func(domain.PlanChanged) planInput { return in }); err != nil {
+	changed, err := s.changePlan(ctx, a.ID, func(domain.PlanChanged) planInput { return in })
+	if err != nil {
 		return err
+	}
+	if changed == "" { // the account's plan and terms already: nothing recorded
+		return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "plan.unchanged")
 	}
 	return redirectBack(c, "/console/accounts/"+url.PathEscape(a.ID), "saved")
 }

@@ -111,3 +111,35 @@ func TestRankingsFormRefusesAnOddListedValue(t *testing.T) {
 		t.Fatalf("the account's choice is now %#v, want still listed", ev)
 	}
 }
+
+// The console's plan form sent with the plan and terms the account has
+// records nothing and says so, rather than "saved".
+func TestPlanFormThatChangesNothingSaysSo(t *testing.T) {
+	e := newEnv(t, true)
+	e.openAccount("acct_same", "同方案公司", domain.PlanStarter)
+	b := e.browser()
+	csrf := b.signIn(e.admin)
+	flash := func(plan string) string {
+		t.Helper()
+		resp, _ := b.post("/console/accounts/acct_same/plan", url.Values{"plan": {plan}, "csrf": {csrf}, "once": {randomToken()}})
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusSeeOther || err != nil {
+			t.Fatalf("plan form: %d, Location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		return loc.Query().Get("flash")
+	}
+	before := countEvents(e, domain.TypePlanChanged)
+	if f := flash("starter"); f != "plan.unchanged" {
+		t.Fatalf("the plan form with the account's own plan says %q", f)
+	}
+	if n := countEvents(e, domain.TypePlanChanged); n != before {
+		t.Fatalf("%d plan changes recorded", n-before)
+	}
+	if f := flash("business"); f != "saved" {
+		t.Fatalf("a real change says %q", f)
+	}
+	_, page := b.get("/console/accounts/acct_same?flash=plan.unchanged")
+	if !strings.Contains(page, "Nothing changed") && !strings.Contains(page, "未變更") {
+		t.Fatal("the account page does not show the unchanged message")
+	}
+}

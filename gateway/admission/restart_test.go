@@ -2,9 +2,6 @@ package admission
 
 import (
 	"errors"
-	"fmt"
-	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,63 +13,6 @@ import (
 	"github.com/routefree/routefree/internal/testenv"
 )
 
-// aofRedis is a redis-server of the test's own on a free loopback port,
-// writing every change to its append-only file before it answers: a
-// restart loses nothing. conf is its configuration beyond that.
-type aofRedis struct {
-	t    *testing.T
-	port int
-	dir  string
-	cmd  *exec.Cmd
-	conf []string
-}
-
-func startAOFRedis(t *testing.T, conf ...string) *aofRedis {
-	t.Helper()
-	testenv.RedisURL(t) // Redis is one of the services the test environment asks for
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &aofRedis{t: t, port: ln.Addr().(*net.TCPAddr).Port, dir: t.TempDir(), conf: conf}
-	ln.Close()
-	r.start()
-	t.Cleanup(func() { r.stop(syscall.SIGKILL) })
-	return r
-}
-
-func (r *aofRedis) start() {
-	r.t.Helper()
-	r.cmd = exec.Command("redis-server", append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always"}, r.conf...)...)
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("redis-server: %v", err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		c, err := net.DialTimeout("tcp", r.addr(), time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("redis-server does not listen: %v", err)
-		}
-	}
-}
-
-func (r *aofRedis) stop(sig syscall.Signal) {
-	if r.cmd != nil {
-		_ = r.cmd.Process.Signal(sig)
-		_ = r.cmd.Wait()
-		r.cmd = nil
-	}
-}
-
-func (r *aofRedis) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
-
 // TestRedisLedgerRestartWindowIsNotStretched: Redis restarts without
 // losing anything while five instances have requests holding credit. The
 // first hold after the restart opens the restore window; each instance
@@ -81,11 +21,11 @@ func (r *aofRedis) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
 // look often enough that the 503s last the window and not up to a second
 // more; and nothing is lost: the holds are all there after.
 func TestRedisLedgerRestartWindowIsNotStretched(t *testing.T) {
-	r := startAOFRedis(t)
+	r := testenv.StartRedisServer(t)
 	time.Sleep(RestoreWindow + 100*time.Millisecond) // a Redis just started might have lost the prefix
 	const prefix = "rf:restart:"
 	newLedger := func() *RedisLedger {
-		c := redis.NewClient(&redis.Options{Addr: r.addr()})
+		c := redis.NewClient(&redis.Options{Addr: r.Addr()})
 		t.Cleanup(func() { _ = c.Close() })
 		return NewRedisLedger(c, prefix, LedgerOptions{HoldTTL: time.Minute})
 	}
@@ -99,8 +39,8 @@ func TestRedisLedgerRestartWindowIsNotStretched(t *testing.T) {
 	other := newLedger()
 	mustOK(t, hold(t, other, "free", "k", "r0", view("10", 1), "1"))
 
-	r.stop(syscall.SIGTERM)
-	r.start()
+	r.Stop(syscall.SIGTERM)
+	r.Start()
 	var first time.Time
 	for i := 1; ; i++ {
 		_, err := other.Hold(ctx, "free", "k", "r"+strconv.Itoa(i), view("1000", 1), d("0.01"))
@@ -136,9 +76,9 @@ func TestRedisLedgerRestartWindowIsNotStretched(t *testing.T) {
 // its cost counts once.
 func TestRedisLedgerSettleWhileRedisLoadsIsRetried(t *testing.T) {
 	// Its data kept in a snapshot, which loads slowed down below.
-	r := startAOFRedis(t, "--appendonly", "no")
+	r := testenv.StartRedisServer(t, "--appendonly", "no")
 	time.Sleep(RestoreWindow + 100*time.Millisecond)
-	c := redis.NewClient(&redis.Options{Addr: r.addr()})
+	c := redis.NewClient(&redis.Options{Addr: r.Addr()})
 	t.Cleanup(func() { _ = c.Close() })
 	// Data enough to load for a while: 5,000 keys slowed to 0.4 ms each.
 	pipe := c.Pipeline()
@@ -154,9 +94,8 @@ func TestRedisLedgerSettleWhileRedisLoadsIsRetried(t *testing.T) {
 	if err := c.Save(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	r.stop(syscall.SIGTERM)
-	r.conf = []string{"--appendonly", "no", "--key-load-delay", "400", "--loading-process-events-interval-bytes", "1024"}
-	r.start()
+	r.Stop(syscall.SIGTERM)
+	r.Start("--appendonly", "no", "--key-load-delay", "400", "--loading-process-events-interval-bytes", "1024")
 	err := l.Settle(ctx, "acct", "k", "r1", d("3"), 2)
 	if err == nil || !strings.Contains(err.Error(), "LOADING") {
 		t.Fatalf("settle while Redis loads: %v, want Redis's LOADING", err)

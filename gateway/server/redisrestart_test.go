@@ -2,10 +2,7 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"syscall"
 	"testing"
@@ -20,59 +17,6 @@ import (
 	"github.com/routefree/routefree/internal/testenv"
 )
 
-// aofRedis is a redis-server of the test's own, on a free loopback port,
-// that writes every change to its append-only file before answering:
-// restarted, it loses nothing.
-type aofRedis struct {
-	t    *testing.T
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func startAOFRedis(t *testing.T) *aofRedis {
-	t.Helper()
-	testenv.RedisURL(t) // Redis is one of the services the test environment asks for
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &aofRedis{t: t, port: ln.Addr().(*net.TCPAddr).Port, dir: t.TempDir()}
-	ln.Close()
-	r.start()
-	t.Cleanup(func() { r.stop(syscall.SIGKILL) })
-	return r
-}
-
-func (r *aofRedis) start() {
-	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", r.dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "always")
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatalf("redis-server: %v", err)
-	}
-	eventually(r.t, "redis-server to listen", func() bool {
-		c, err := net.DialTimeout("tcp", r.addr(), time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-}
-
-func (r *aofRedis) stop(sig syscall.Signal) {
-	if r.cmd != nil {
-		_ = r.cmd.Process.Signal(sig)
-		_ = r.cmd.Wait()
-		r.cmd = nil
-	}
-}
-
-func (r *aofRedis) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
-
 // A Redis restart that lost nothing (an append-only file written on every
 // change) still gives 503s for the ledger's restore window, since nothing
 // in Redis tells it from one that lost holds. A client that honours the
@@ -81,8 +25,8 @@ func (r *aofRedis) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
 // window is told to wait the second left. Credit is never overspent: the
 // request running across the restart still holds its credit after it.
 func TestRedisRestartThatLostNothingRetryAfter(t *testing.T) {
-	r := startAOFRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: r.addr()})
+	r := testenv.StartRedisServer(t)
+	rdb := redis.NewClient(&redis.Options{Addr: r.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	// A Redis started less than the window ago might have lost a prefix's
 	// state: the ledger's first hold would wait. Let it run that long.
@@ -106,8 +50,8 @@ func TestRedisRestartThatLostNothingRetryAfter(t *testing.T) {
 		return err == nil && n == 1
 	})
 
-	r.stop(syscall.SIGTERM) // a clean shutdown: the append-only file has everything
-	r.start()
+	r.Stop(syscall.SIGTERM) // a clean shutdown: the append-only file has everything
+	r.Start()
 
 	// The first request after the restart meets the window.
 	var first time.Time

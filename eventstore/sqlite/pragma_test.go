@@ -4,7 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/routefree/routefree/eventstore"
 )
 
 type querier interface {
@@ -51,6 +56,39 @@ func TestPragmasInForce(t *testing.T) {
 		}
 		if got != c.want {
 			t.Errorf("%s connection: %s = %s, want %s", c.conn, c.pragma, got, c.want)
+		}
+	}
+}
+
+// TestOwnCommitMovesTheDataVersionByOne holds SQLite to what the writer
+// assumes instead of asking after every commit: its own commit moves the
+// pager's data version on by exactly one. Were that to change in a later
+// SQLite, the writer would take another process's commit for its own.
+func TestOwnCommitMovesTheDataVersionByOne(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "events.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for i := range 5 {
+		before, err := s.wr.dataVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "Tested", SchemaVersion: 1, OccurredAt: time.Now().UTC(), Data: []byte(`{}`)}
+		if _, err := s.Append(ctx, "s-"+strconv.Itoa(i), eventstore.Any(), ev); err != nil {
+			t.Fatal(err)
+		}
+		after, err := s.wr.dataVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after != before+1 {
+			t.Fatalf("commit %d: data version %d before, %d after: want one more", i, before, after)
+		}
+		if s.wr.version != after {
+			t.Fatalf("commit %d: the writer noted data version %d, SQLite has %d", i, s.wr.version, after)
 		}
 	}
 }

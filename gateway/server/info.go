@@ -452,13 +452,19 @@ func generationData(g Generation) map[string]any {
 		genTime = g.LatencyMs - g.TTFBMs
 	}
 	cancelled := g.Outcome == domain.OutcomeClientDisconnected
+	finish := g.FinishReason
+	if cancelled && finish == "error" {
+		// An "error" recorded for a stream the client left is the
+		// gateway's, never the upstream's: cancelled, not failed.
+		finish = ""
+	}
 	return map[string]any{
 		"id": g.ID, "created_at": g.CreatedAt.UTC().Format(time.RFC3339Nano), "model": g.Model,
 		"total_cost": amount(g.Cost), "usage": amount(g.Cost), "upstream_inference_cost": nil,
 		"origin": g.AppReferer, "http_referer": orNull(g.AppReferer), "app_id": nil,
 		"is_byok": false, "upstream_id": nil, "cache_discount": nil, "streamed": g.Streamed, "cancelled": cancelled,
 		"provider_name": orNull(g.Provider), "latency": g.LatencyMs, "moderation_latency": nil, "generation_time": genTime,
-		"finish_reason": orNull(g.FinishReason), "native_finish_reason": orNull(g.FinishReason),
+		"finish_reason": orNull(finish), "native_finish_reason": orNull(finish),
 		"tokens_prompt": g.TokensPrompt, "tokens_completion": g.TokensOut,
 		"native_tokens_prompt": g.TokensPrompt, "native_tokens_completion": g.TokensOut,
 		"native_tokens_reasoning": g.Reasoning, "native_tokens_cached": g.Cached, "native_tokens_completion_images": nil,

@@ -219,12 +219,57 @@ func Parse(b []byte) (*Catalog, error) {
 		if m.MaxOutput == 0 {
 			m.MaxOutput = min(m.ContextLength, 32768)
 		}
+		listStructuredOutputs(m)
 		c.byID[m.ID] = m
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	return &c, nil
+}
+
+// StructuredOutputs is OpenRouter's name, in supported_parameters, for
+// taking response_format json_schema: an answer held to the schema.
+const StructuredOutputs = "structured_outputs"
+
+// listStructuredOutputs credits structured outputs where they are taken.
+// An Anthropic or Gemini upstream that takes response_format takes them:
+// the gateway sends the schema as the provider's own constrained output
+// (Anthropic's output_config.format or a forced tool, Gemini's
+// responseSchema). An OpenAI-shaped host takes them when its entry (or its
+// model's) lists them. The model lists them when one of its upstreams
+// takes them, as OpenRouter lists a model's parameters; an upstream that
+// takes them no more than before keeps its own list, so that
+// require_parameters does not route a schema to it.
+func listStructuredOutputs(m *Model) {
+	model := m.SupportedParameters
+	if slices.Contains(model, StructuredOutputs) {
+		return
+	}
+	var derived bool
+	for i := range m.Upstreams {
+		u := &m.Upstreams[i]
+		params := u.SupportedParameters
+		if params == nil {
+			params = model
+		}
+		switch {
+		case slices.Contains(params, StructuredOutputs):
+			derived = true
+		case (u.Kind == "anthropic" || u.Kind == "gemini") && slices.Contains(params, "response_format"):
+			u.SupportedParameters = append(slices.Clip(params), StructuredOutputs)
+			derived = true
+		}
+	}
+	if !derived {
+		return
+	}
+	for i := range m.Upstreams {
+		if m.Upstreams[i].SupportedParameters == nil {
+			m.Upstreams[i].SupportedParameters = append([]string{}, model...)
+		}
+	}
+	m.SupportedParameters = append(slices.Clip(model), StructuredOutputs)
 }
 
 // Get returns a model by ID.

@@ -100,6 +100,9 @@ type Model struct {
 	// MaxDimensions is the longest vector an embedding model gives, the
 	// most a request's dimensions may ask for. 0: unknown.
 	MaxDimensions int `json:"max_dimensions,omitempty"`
+	// Categories are the use cases (OpenRouter's categories: programming,
+	// translation…) the model is listed under by /models?category=.
+	Categories []string `json:"categories,omitempty"`
 	// maxOutputGiven: the catalog set max_output (the model's real output
 	// limit), rather than leaving the default hold cap.
 	maxOutputGiven bool
@@ -213,6 +216,11 @@ func Parse(b []byte) (*Catalog, error) {
 		if m.Created != "" && m.CreatedUnix() == 0 {
 			errs = append(errs, fmt.Errorf("model %q: created %q is not YYYY-MM-DD", m.ID, m.Created))
 		}
+		for _, cat := range m.Categories {
+			if !slices.Contains(Categories, cat) {
+				errs = append(errs, fmt.Errorf("model %q: category %q is not one of %s", m.ID, cat, strings.Join(Categories, ", ")))
+			}
+		}
 		if m.MaxDimensions < 0 {
 			errs = append(errs, fmt.Errorf("model %q: max_dimensions must not be negative", m.ID))
 		}
@@ -227,6 +235,11 @@ func Parse(b []byte) (*Catalog, error) {
 	}
 	return &c, nil
 }
+
+// Categories are OpenRouter's use-case categories of its model listing
+// (GET /models?category=), the values a model's categories may take.
+var Categories = []string{"programming", "roleplay", "marketing", "marketing/seo", "technology", "science",
+	"translation", "legal", "finance", "health", "trivia", "academia"}
 
 // StructuredOutputs is OpenRouter's name, in supported_parameters, for
 // taking response_format json_schema: an answer held to the schema.

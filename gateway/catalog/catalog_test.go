@@ -33,11 +33,11 @@ func TestDefaultCatalogIsValidAndBroad(t *testing.T) {
 }
 
 func TestParseReportsEveryProblem(t *testing.T) {
-	_, err := Parse([]byte(`{"usd_to_ntd":"0","models":[{"id":"nope","created":"4/14/2025","max_dimensions":-1,"upstreams":[{"kind":"x"}]}]}`))
+	_, err := Parse([]byte(`{"usd_to_ntd":"0","models":[{"id":"nope","created":"4/14/2025","max_dimensions":-1,"categories":["cooking"],"upstreams":[{"kind":"x"}]}]}`))
 	if err == nil {
 		t.Fatal("want error")
 	}
-	for _, want := range []string{"usd_to_ntd", "author/slug", "kind \"x\"", "key_env", "YYYY-MM-DD", "max_dimensions"} {
+	for _, want := range []string{"usd_to_ntd", "author/slug", "kind \"x\"", "key_env", "YYYY-MM-DD", "max_dimensions", "category \"cooking\""} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

@@ -85,3 +85,25 @@ func TestGenerationOfAbortedRequestIsCancelled(t *testing.T) {
 		}
 	})
 }
+
+// A request.completed event of a stream the client left that records
+// finish_reason "error" (the gateway's word, not the upstream's) reads
+// back cancelled, with no finish reason; a broken upstream's stays error.
+func TestGenerationOfRecordedDisconnectIsCancelled(t *testing.T) {
+	for _, c := range []struct {
+		outcome, finish string
+		cancelled       bool
+		want            any
+	}{
+		{domain.OutcomeClientDisconnected, "error", true, nil},
+		{domain.OutcomeClientDisconnected, "length", true, "length"},
+		{domain.OutcomeUpstreamBrokeMid, "error", false, "error"},
+		{domain.OutcomeCompleted, "stop", false, "stop"},
+	} {
+		g := generationData(Generation{ID: "gen-x", Outcome: c.outcome, FinishReason: c.finish, Streamed: true})
+		if g["cancelled"] != c.cancelled || g["finish_reason"] != c.want || g["native_finish_reason"] != c.want {
+			t.Errorf("%s with %q: cancelled %v finish_reason %v native_finish_reason %v", c.outcome, c.finish,
+				g["cancelled"], g["finish_reason"], g["native_finish_reason"])
+		}
+	}
+}

@@ -252,8 +252,8 @@ const StructuredOutputs = "structured_outputs"
 // responseSchema). An OpenAI-shaped host takes them when its entry (or its
 // model's) lists them. The model lists them when one of its upstreams
 // takes them, as OpenRouter lists a model's parameters; an upstream that
-// takes them no more than before keeps its own list, so that
-// require_parameters does not route a schema to it.
+// does not take them gets the model's list as it was for its own, so that
+// require_parameters does not credit it with them.
 func listStructuredOutputs(m *Model) {
 	model := m.SupportedParameters
 	if slices.Contains(model, StructuredOutputs) {

@@ -100,6 +100,9 @@ type Model struct {
 	// MaxDimensions is the longest vector an embedding model gives, the
 	// most a request's dimensions may ask for. 0: unknown.
 	MaxDimensions int `json:"max_dimensions,omitempty"`
+	// Categories are the use cases (OpenRouter's categories: programming,
+	// translation…) the model is listed under by /models?category=.
+	Categories []string `json:"categories,omitempty"`
 	// maxOutputGiven: the catalog set max_output (the model's real output
 	// limit), rather than leaving the default hold cap.
 	maxOutputGiven bool
@@ -213,18 +216,73 @@ func Parse(b []byte) (*Catalog, error) {
 		if m.Created != "" && m.CreatedUnix() == 0 {
 			errs = append(errs, fmt.Errorf("model %q: created %q is not YYYY-MM-DD", m.ID, m.Created))
 		}
+		for _, cat := range m.Categories {
+			if !slices.Contains(Categories, cat) {
+				errs = append(errs, fmt.Errorf("model %q: category %q is not one of %s", m.ID, cat, strings.Join(Categories, ", ")))
+			}
+		}
 		if m.MaxDimensions < 0 {
 			errs = append(errs, fmt.Errorf("model %q: max_dimensions must not be negative", m.ID))
 		}
 		if m.MaxOutput == 0 {
 			m.MaxOutput = min(m.ContextLength, 32768)
 		}
+		listStructuredOutputs(m)
 		c.byID[m.ID] = m
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	return &c, nil
+}
+
+// Categories are OpenRouter's use-case categories of its model listing
+// (GET /models?category=), the values a model's categories may take.
+var Categories = []string{"programming", "roleplay", "marketing", "marketing/seo", "technology", "science",
+	"translation", "legal", "finance", "health", "trivia", "academia"}
+
+// StructuredOutputs is OpenRouter's name, in supported_parameters, for
+// taking response_format json_schema: an answer held to the schema.
+const StructuredOutputs = "structured_outputs"
+
+// listStructuredOutputs credits structured outputs where they are taken.
+// An Anthropic or Gemini upstream that takes response_format takes them:
+// the gateway sends the schema as the provider's own constrained output
+// (Anthropic's output_config.format or a forced tool, Gemini's
+// responseSchema). An OpenAI-shaped host takes them when its entry (or its
+// model's) lists them. The model lists them when one of its upstreams
+// takes them, as OpenRouter lists a model's parameters; an upstream that
+// does not take them gets the model's list as it was for its own, so that
+// require_parameters does not credit it with them.
+func listStructuredOutputs(m *Model) {
+	model := m.SupportedParameters
+	if slices.Contains(model, StructuredOutputs) {
+		return
+	}
+	var derived bool
+	for i := range m.Upstreams {
+		u := &m.Upstreams[i]
+		params := u.SupportedParameters
+		if params == nil {
+			params = model
+		}
+		switch {
+		case slices.Contains(params, StructuredOutputs):
+			derived = true
+		case (u.Kind == "anthropic" || u.Kind == "gemini") && slices.Contains(params, "response_format"):
+			u.SupportedParameters = append(slices.Clip(params), StructuredOutputs)
+			derived = true
+		}
+	}
+	if !derived {
+		return
+	}
+	for i := range m.Upstreams {
+		if m.Upstreams[i].SupportedParameters == nil {
+			m.Upstreams[i].SupportedParameters = append([]string{}, model...)
+		}
+	}
+	m.SupportedParameters = append(slices.Clip(model), StructuredOutputs)
 }
 
 // Get returns a model by ID.

@@ -33,11 +33,11 @@ func TestDefaultCatalogIsValidAndBroad(t *testing.T) {
 }
 
 func TestParseReportsEveryProblem(t *testing.T) {
-	_, err := Parse([]byte(`{"usd_to_ntd":"0","models":[{"id":"nope","created":"4/14/2025","max_dimensions":-1,"upstreams":[{"kind":"x"}]}]}`))
+	_, err := Parse([]byte(`{"usd_to_ntd":"0","models":[{"id":"nope","created":"4/14/2025","max_dimensions":-1,"categories":["cooking"],"upstreams":[{"kind":"x"}]}]}`))
 	if err == nil {
 		t.Fatal("want error")
 	}
-	for _, want := range []string{"usd_to_ntd", "author/slug", "kind \"x\"", "key_env", "YYYY-MM-DD", "max_dimensions"} {
+	for _, want := range []string{"usd_to_ntd", "author/slug", "kind \"x\"", "key_env", "YYYY-MM-DD", "max_dimensions", "category \"cooking\""} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -178,5 +178,66 @@ func TestParseRefusesPricesAtOrBelowZero(t *testing.T) {
 	}
 	if _, err := Parse([]byte(`{"usd_to_ntd":"32.5","margin":"-0.1","models":[` + fmt.Sprintf(model, "") + `]}`)); err != nil {
 		t.Errorf("a 10 %% discount refused: %v", err)
+	}
+}
+
+// OpenRouter lists structured_outputs among a model's supported_parameters
+// when it takes response_format json_schema, and /models?supported_parameters=
+// structured_outputs filters on it. The gateway gives a json_schema to
+// Anthropic and Gemini as their own constrained output, so an upstream of
+// those kinds that takes response_format takes structured outputs; an
+// OpenAI-shaped host takes them when its catalog entry says so. The model
+// lists it when one of its upstreams takes it.
+func TestStructuredOutputsListedWhereUpstreamsTakeThem(t *testing.T) {
+	c, err := Parse([]byte(`{"usd_to_ntd":"32","margin":"0","models":[
+		{"id":"a/claude","supported_parameters":["tools","response_format"],"upstreams":[{"kind":"anthropic","model":"c","key_env":"K"}]},
+		{"id":"g/gemini","supported_parameters":["response_format"],"upstreams":[{"kind":"gemini","model":"g","key_env":"K"}]},
+		{"id":"o/plain","supported_parameters":["response_format"],"upstreams":[{"kind":"openai","model":"o","key_env":"K"}]},
+		{"id":"o/strict","supported_parameters":["response_format","structured_outputs"],"upstreams":[{"kind":"openai","model":"o","key_env":"K"}]},
+		{"id":"a/nojson","supported_parameters":["tools"],"upstreams":[{"kind":"anthropic","model":"c","key_env":"K"}]},
+		{"id":"m/mixed","supported_parameters":["response_format"],"upstreams":[
+			{"provider":"host","kind":"openai","model":"m","key_env":"K"},
+			{"provider":"google","kind":"gemini","model":"m","key_env":"K"},
+			{"provider":"fw","kind":"openai","model":"m","key_env":"K","supported_parameters":["response_format","structured_outputs"]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	takes := func(params []string) bool {
+		for _, p := range params {
+			if p == "structured_outputs" {
+				return true
+			}
+		}
+		return false
+	}
+	for id, want := range map[string]bool{"a/claude": true, "g/gemini": true, "o/plain": false, "o/strict": true, "a/nojson": false, "m/mixed": true} {
+		m, _ := c.Get(id)
+		if got := takes(m.SupportedParameters); got != want {
+			t.Errorf("%s lists structured_outputs: %v, want %v (%v)", id, got, want, m.SupportedParameters)
+		}
+	}
+	// The mixed model's OpenAI-shaped host that does not take them is not
+	// credited with them (require_parameters reads each upstream's list).
+	m, _ := c.Get("m/mixed")
+	for i, want := range []bool{false, true, true} {
+		u := m.Upstreams[i]
+		params := u.SupportedParameters
+		if params == nil {
+			params = m.SupportedParameters
+		}
+		if got := takes(params); got != want {
+			t.Errorf("m/mixed upstream %d (%s) takes structured_outputs: %v, want %v (%v)", i, u.Provider, got, want, params)
+		}
+	}
+
+	def, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"openai/gpt-4o", "openai/gpt-4.1", "openai/gpt-5", "openai/o3",
+		"anthropic/claude-sonnet-4.5", "anthropic/claude-haiku-4.5", "google/gemini-2.5-flash", "google/gemini-2.0-flash"} {
+		if m, ok := def.Get(id); !ok || !takes(m.SupportedParameters) {
+			t.Errorf("default catalog: %s does not list structured_outputs", id)
+		}
 	}
 }

@@ -920,10 +920,17 @@ func upstreamRefusal(provider string, err error, status int, tried []map[string]
 	md := map[string]any{"provider": provider, "provider_name": provider, "upstream_status": status, "attempts": tried}
 	var ue *providers.UpstreamError
 	if errors.As(err, &ue) && ue.Message != "" {
-		md["raw"] = ue.Message
+		md["raw"] = ue.Raw()
 	}
 	if ue != nil && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
-		md["upstream_message"] = ue.Message
+		// The message is the upstream's, or OpenAI's words for the same
+		// refusal (a context overflow); raw and upstream_message keep
+		// the upstream's own, upstream_code its code (OpenAI's
+		// context_length_exceeded for an overflow from any provider).
+		md["upstream_message"] = ue.Raw()
+		if ue.Code != "" {
+			md["upstream_code"] = ue.Code
+		}
 		code := http.StatusBadRequest
 		if ue.Status == http.StatusRequestEntityTooLarge {
 			code = ue.Status

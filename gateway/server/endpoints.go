@@ -139,8 +139,12 @@ func (s *Server) listUserModels(c echo.Context) error {
 		return apiErr(http.StatusForbidden, "no_account", "the key's account is not open", nil)
 	}
 	rt, _ := parseRouting(nil, acct.Requirement, nil)
+	models, err := filterModels(c, s.Models())
+	if err != nil {
+		return err
+	}
 	data := []ModelInfo{}
-	for _, m := range filterModels(c, s.Models()) {
+	for _, m := range models {
 		if !k.Allows(m.ID) {
 			continue
 		}
@@ -155,7 +159,11 @@ func (s *Server) listUserModels(c echo.Context) error {
 // modelsCount serves GET /api/v1/models/count: how many models /models
 // lists with the same filters.
 func (s *Server) modelsCount(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{"count": len(filterModels(c, s.Models()))}})
+	models, err := filterModels(c, s.Models())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{"count": len(models)}})
 }
 
 // Provider is one entry of GET /api/v1/providers.

@@ -80,6 +80,9 @@ type harnessOpts struct {
 	maxDims  map[string]int      // model ID → the catalog's max_dimensions
 	noLimits map[string]bool     // model IDs whose catalog entry gives no context length or max_output
 	params   map[string][]string // model ID → the catalog's supported_parameters of the model
+	inputs   map[string][]string // model ID → its input_modalities (default text, image, file)
+	cats     map[string][]string // model ID → its catalog categories
+	names    map[string]string   // model ID → its name (default the ID)
 }
 
 func defaultPrice() domain.ModelPrice {
@@ -145,8 +148,15 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		if strings.Contains(id, "embedding") {
 			out = []string{"embeddings"}
 		}
-		entries = append(entries, map[string]any{"id": id, "name": id, "context_length": 100000,
-			"input_modalities": []string{"text", "image", "file"}, "output_modalities": out,
+		in, name := []string{"text", "image", "file"}, id
+		if o.inputs[id] != nil {
+			in = o.inputs[id]
+		}
+		if o.names[id] != "" {
+			name = o.names[id]
+		}
+		entries = append(entries, map[string]any{"id": id, "name": name, "context_length": 100000,
+			"input_modalities": in, "output_modalities": out, "categories": o.cats[id],
 			"usd_per_million": map[string]string{"input": "1", "output": "1"}, "upstreams": list, "max_output": 4096,
 			"max_dimensions": o.maxDims[id], "supported_parameters": o.params[id]})
 		if o.noLimits[id] {

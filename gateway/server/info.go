@@ -42,6 +42,9 @@ type ModelInfo struct {
 	Object              string          `json:"object"`
 	OwnedBy             string          `json:"owned_by"`
 	PriceList           int             `json:"price_list,omitempty"`
+	// categories are the catalog's use cases of the model, which
+	// ?category= filters on (OpenRouter's model object has no such field).
+	categories []string
 }
 
 // Architecture is what a model takes and gives.
@@ -113,7 +116,7 @@ func modelInfo(m *catalog.Model, p domain.ModelPrice, ver int) ModelInfo {
 		SupportedParameters: nonNil(m.SupportedParameters),
 		DefaultParameters:   map[string]*int{"temperature": nil, "top_p": nil, "frequency_penalty": nil},
 		Links:               ModelLinks{Details: "/api/v1/models/" + m.ID + "/endpoints"},
-		Object:              "model", OwnedBy: strings.SplitN(m.ID, "/", 2)[0], PriceList: ver}
+		Object:              "model", OwnedBy: strings.SplitN(m.ID, "/", 2)[0], PriceList: ver, categories: m.Categories}
 }
 
 // nonNil is s, or an empty slice for nil: JSON's [] rather than null.
@@ -158,30 +161,47 @@ func pricing(p domain.ModelPrice) ModelPricing {
 }
 
 func (s *Server) listModels(c echo.Context) error {
-	return modelList(c, filterModels(c, s.Models()))
+	models, err := filterModels(c, s.Models())
+	if err != nil {
+		return err
+	}
+	return modelList(c, models)
 }
 
 // modelFilter is OpenRouter's filters of its model listings (/models,
 // /models/count, /models/user): output_modalities, a comma-separated list
 // of which a model must give one, "text" when not asked ("all" lists every
-// model), and supported_parameters, of which a model must take every one;
-// sort orders the list (see sortModels). Other filters of OpenRouter's
-// (category, q…) are not read.
+// model); supported_parameters and input_modalities, of which a model must
+// take every one; category, one of OpenRouter's use-case categories, which
+// the model's catalog entry must list; q, words that must each be in the
+// model's ID or name (any case). sort orders the list (see sortModels).
+// OpenRouter's other filters (context, model_authors, providers, prices…)
+// are not read.
 type modelFilter struct {
-	outputs []string // nil: every output modality
-	params  []string
-	sort    string
+	outputs  []string // nil: every output modality
+	params   []string
+	inputs   []string
+	category string
+	words    []string
+	sort     string
 }
 
-func modelFilterOf(c echo.Context) modelFilter {
-	f := modelFilter{outputs: []string{"text"}, params: queryList(c, "supported_parameters"), sort: c.QueryParam("sort")}
+func modelFilterOf(c echo.Context) (modelFilter, error) {
+	f := modelFilter{outputs: []string{"text"}, params: queryList(c, "supported_parameters"),
+		inputs: queryList(c, "input_modalities"), sort: c.QueryParam("sort"),
+		category: strings.ToLower(strings.TrimSpace(c.QueryParam("category"))),
+		words:    strings.Fields(strings.ToLower(c.QueryParam("q")))}
 	if out := queryList(c, "output_modalities"); len(out) > 0 {
 		f.outputs = out
 		if slices.Contains(out, "all") {
 			f.outputs = nil
 		}
 	}
-	return f
+	if f.category != "" && !slices.Contains(catalog.Categories, f.category) {
+		return f, apiErr(http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("category must be one of %s", strings.Join(catalog.Categories, ", ")), map[string]any{"param": "category"})
+	}
+	return f, nil
 }
 
 // queryList splits a comma-separated query parameter, in lower case,
@@ -205,16 +225,35 @@ func (f modelFilter) keeps(m ModelInfo) bool {
 			return false
 		}
 	}
+	for _, in := range f.inputs {
+		if !slices.Contains(m.Architecture.InputModalities, in) {
+			return false
+		}
+	}
+	if f.category != "" && !slices.Contains(m.categories, f.category) {
+		return false
+	}
+	if len(f.words) > 0 {
+		id, name := strings.ToLower(m.ID), strings.ToLower(m.Name)
+		for _, w := range f.words {
+			if !strings.Contains(id, w) && !strings.Contains(name, w) {
+				return false
+			}
+		}
+	}
 	return true
 }
 
 // filterModels keeps the models the request's filters ask for, in the
 // order it asks for.
-func filterModels(c echo.Context, models []ModelInfo) []ModelInfo {
-	f := modelFilterOf(c)
+func filterModels(c echo.Context, models []ModelInfo) ([]ModelInfo, error) {
+	f, err := modelFilterOf(c)
+	if err != nil {
+		return nil, err
+	}
 	models = slices.DeleteFunc(models, func(m ModelInfo) bool { return !f.keeps(m) })
 	sortModels(models, f.sort)
-	return models
+	return models, nil
 }
 
 // sortModels orders models by one of OpenRouter's sorts that RouteFree has
@@ -452,13 +491,19 @@ func generationData(g Generation) map[string]any {
 		genTime = g.LatencyMs - g.TTFBMs
 	}
 	cancelled := g.Outcome == domain.OutcomeClientDisconnected
+	finish := g.FinishReason
+	if cancelled && finish == "error" {
+		// An "error" recorded for a stream the client left is the
+		// gateway's, never the upstream's: cancelled, not failed.
+		finish = ""
+	}
 	return map[string]any{
 		"id": g.ID, "created_at": g.CreatedAt.UTC().Format(time.RFC3339Nano), "model": g.Model,
 		"total_cost": amount(g.Cost), "usage": amount(g.Cost), "upstream_inference_cost": nil,
 		"origin": g.AppReferer, "http_referer": orNull(g.AppReferer), "app_id": nil,
 		"is_byok": false, "upstream_id": nil, "cache_discount": nil, "streamed": g.Streamed, "cancelled": cancelled,
 		"provider_name": orNull(g.Provider), "latency": g.LatencyMs, "moderation_latency": nil, "generation_time": genTime,
-		"finish_reason": orNull(g.FinishReason), "native_finish_reason": orNull(g.FinishReason),
+		"finish_reason": orNull(finish), "native_finish_reason": orNull(finish),
 		"tokens_prompt": g.TokensPrompt, "tokens_completion": g.TokensOut,
 		"native_tokens_prompt": g.TokensPrompt, "native_tokens_completion": g.TokensOut,
 		"native_tokens_reasoning": g.Reasoning, "native_tokens_cached": g.Cached, "native_tokens_completion_images": nil,

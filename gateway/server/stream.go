@@ -306,7 +306,13 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 	}
 	cost := k.cost(usage)
 	finish := st.FinishReason()
-	if outcome != domain.OutcomeCompleted {
+	switch outcome {
+	case domain.OutcomeCompleted:
+	case domain.OutcomeClientDisconnected:
+		// Cancelled, not failed: the upstream's reason if it gave one
+		// before the client left, else none, as OpenRouter's generation
+		// reports an aborted request.
+	default:
 		finish = "error"
 	}
 	st.Close()

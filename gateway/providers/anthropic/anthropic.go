@@ -5,7 +5,10 @@ package anthropic
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,7 +39,7 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	url := strings.TrimSuffix(strings.TrimSuffix(up.BaseURL, "/"), "/v1") + "/v1/messages"
 	resp, err := core.Post(ctx, hc, up.Provider, url, body, req.Stream, header)
 	if err != nil {
-		return nil, err
+		return nil, contextOverflow(err)
 	}
 	if req.Stream {
 		return &core.Result{Stream: newStream(up.Provider, req.Model, jsonTool, resp.Body)}, nil
@@ -177,4 +180,31 @@ func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
 	return &chat.Response{ID: r.ID, Object: "chat.completion", Created: time.Now().Unix(), Model: model,
 		Choices: []chat.Choice{{Index: 0, Message: msg, FinishReason: finishReason(r.StopReason, jsonTool)}},
 		Usage:   &u}, nil
+}
+
+// Anthropic's refusals of a request longer than the model's context: the
+// prompt alone ("prompt is too long: 208310 tokens > 200000 maximum"), or
+// the prompt and max_tokens together ("input length and `max_tokens`
+// exceed context limit: 195000 + 8192 > 200000, …").
+var (
+	promptTooLong  = regexp.MustCompile(`prompt is too long: (\d+) tokens > (\d+) maximum`)
+	inputExceedsCx = regexp.MustCompile("input length and `?max_tokens`? exceed context limit: (\\d+) \\+ (\\d+) > (\\d+)")
+)
+
+// contextOverflow restates Anthropic's context-length refusal as OpenAI's
+// (core.ContextOverflow), for the chat clients that recognise OpenAI's;
+// any other error is returned as it is. /messages, whose clients read
+// Anthropic's own words, does not pass through here.
+func contextOverflow(err error) error {
+	var ue *core.UpstreamError
+	if !errors.As(err, &ue) || ue.Status != http.StatusBadRequest {
+		return err
+	}
+	num := func(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
+	if m := promptTooLong.FindStringSubmatch(ue.Message); m != nil {
+		core.ContextOverflow(ue, num(m[2]), num(m[1]), 0)
+	} else if m := inputExceedsCx.FindStringSubmatch(ue.Message); m != nil {
+		core.ContextOverflow(ue, num(m[3]), num(m[1]), num(m[2]))
+	}
+	return err
 }

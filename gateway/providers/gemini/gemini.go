@@ -5,8 +5,10 @@ package gemini
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +41,7 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	}
 	resp, err := core.Post(ctx, hc, up.Provider, url, body, req.Stream, http.Header{"X-Goog-Api-Key": {up.APIKey}})
 	if err != nil {
-		return nil, err
+		return nil, contextOverflow(err)
 	}
 	oneCall := req.ParallelToolCalls != nil && !*req.ParallelToolCalls
 	if req.Stream {
@@ -206,4 +208,25 @@ func decodeResponse(b []byte, model string) (*chat.Response, error) {
 		out.Usage = &u
 	}
 	return out, nil
+}
+
+// inputTooLong is Gemini's refusal of a prompt longer than the model's
+// context: "The input token count (1200293) exceeds the maximum number of
+// tokens allowed (1048576)."
+var inputTooLong = regexp.MustCompile(`(?i)input token count \((\d+)\) exceeds the maximum number of tokens allowed \((\d+)\)`)
+
+// contextOverflow restates Gemini's context-length refusal as OpenAI's
+// (core.ContextOverflow), for the clients that recognise OpenAI's; any
+// other error is returned as it is.
+func contextOverflow(err error) error {
+	var ue *core.UpstreamError
+	if !errors.As(err, &ue) || ue.Status != http.StatusBadRequest {
+		return err
+	}
+	if m := inputTooLong.FindStringSubmatch(ue.Message); m != nil {
+		prompt, _ := strconv.ParseInt(m[1], 10, 64)
+		limit, _ := strconv.ParseInt(m[2], 10, 64)
+		core.ContextOverflow(ue, limit, prompt, 0)
+	}
+	return err
 }

@@ -28,6 +28,41 @@ type UpstreamError struct {
 	// else its type.
 	Code       string
 	RetryAfter time.Duration
+	// Native is the upstream's own message when Message restates it
+	// (ContextOverflow); empty otherwise.
+	Native string
+}
+
+// Raw is the upstream's own message.
+func (e *UpstreamError) Raw() string {
+	if e.Native != "" {
+		return e.Native
+	}
+	return e.Message
+}
+
+// ContextOverflow restates a provider's refusal of a request longer than
+// the model's context as OpenAI's: code context_length_exceeded and its
+// message ("This model's maximum context length is … tokens"), which
+// clients written for OpenAI and OpenRouter (LangChain's
+// ContextOverflowError, LiteLLM, agents that compact their history)
+// recognise by its code or its words. limit is the model's context in
+// tokens; prompt and completion what the request came to (completion 0
+// when the provider counted the prompt alone). The provider's own words
+// stay in Native.
+func ContextOverflow(e *UpstreamError, limit, prompt, completion int64) {
+	e.Native = e.Raw()
+	e.Type, e.Code = "invalid_request_error", "context_length_exceeded"
+	switch {
+	case limit <= 0 || prompt <= 0:
+		e.Message = "This model's maximum context length was exceeded: " + e.Native
+	case completion > 0:
+		e.Message = fmt.Sprintf("This model's maximum context length is %d tokens. However, you requested %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or completion.",
+			limit, prompt+completion, prompt, completion)
+	default:
+		e.Message = fmt.Sprintf("This model's maximum context length is %d tokens. However, your messages resulted in %d tokens. Please reduce the length of the messages.",
+			limit, prompt)
+	}
 }
 
 func (e *UpstreamError) Error() string {

@@ -47,6 +47,9 @@ type Handler struct {
 	// StaffTokens lists the staff tokens (a read model's); nil reads them
 	// from the store's history.
 	StaffTokens func(ctx context.Context) ([]StaffToken, error)
+	// PaymentReferences tells which account holds a payment's reference
+	// (a read model's); nil reads it from the store's history.
+	PaymentReferences *PaymentReferences
 }
 
 // DefaultMaxTopUp is the largest single top-up or adjustment unless
@@ -327,18 +330,30 @@ func (h *Handler) revokeKey(ctx context.Context, keyID string) error {
 
 // TopUp records prepaid credit, idempotent per (account, reference): the same
 // reference with the same amount and method succeeds again without a second
-// credit; with another amount or method it is a conflict.
+// credit; with another amount or method it is a conflict. A payment's
+// reference (card or bank transfer) is one account's: recorded on another
+// account, it is a conflict naming that account.
 func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicate bool, err error) {
 	t, err = h.checkTopUp(ctx, t)
 	if err != nil {
 		return false, err
 	}
 	stream := domain.TopUpStream(t.AccountID)
+	// A payment's event ID is its reference's, whatever the account
+	// (paymentReferenceID): the store keeps an ID once, so of payments
+	// recorded at once under one reference on several accounts, by any
+	// number of processes, one is stored and each other learns it here.
+	// Credit given keeps an ID of its account and reference.
+	id := domain.EventID(domain.TypeCreditsToppedUp, t.AccountID, t.Reference)
+	if isPayment(t.Method) {
+		id = paymentReferenceID(t.Reference)
+	}
 	// Top-ups to one account take turns in this process, so that they do
 	// not race for the stream's next version; another process (a second
 	// gateway on the same database) can still land first, and then the
 	// decision is made again after a short, randomized wait.
 	defer streamLocks.lock(stream)()
+	taken := false
 	for attempt := 0; attempt < topUpAttempts; attempt++ {
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
@@ -349,11 +364,23 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 		if err != nil || dup {
 			return dup, err
 		}
-		_, err = h.append(ctx, stream, expectAfter(last), domain.EventID(domain.TypeCreditsToppedUp, t.AccountID, t.Reference), &t)
+		if err := h.heldElsewhere(ctx, t); err != nil {
+			return false, err
+		}
+		res, err := h.append(ctx, stream, expectAfter(last), id, &t)
 		if errors.Is(err, ErrConflict) {
 			continue // another top-up landed first: decide again
 		}
+		if err == nil && slices.Contains(res.Existing, id) {
+			// Another account's payment under the reference was stored
+			// first: decide again, which names it.
+			taken = true
+			continue
+		}
 		return false, err
+	}
+	if taken {
+		return false, fmt.Errorf("%w: reference %q is already recorded on another account: a payment credits one account", ErrConflict, t.Reference)
 	}
 	return false, fmt.Errorf("%w: top-up stream busy: other top-ups to account %s kept landing first; nothing was recorded, retry the top-up", ErrConflict, t.AccountID)
 }
@@ -367,7 +394,10 @@ func (h *Handler) CheckTopUp(ctx context.Context, t domain.CreditsToppedUp) (dup
 		return false, err
 	}
 	dup, _, err := h.recordedTopUp(ctx, t)
-	return dup, err
+	if err != nil || dup {
+		return dup, err
+	}
+	return false, h.heldElsewhere(ctx, t)
 }
 
 func (h *Handler) checkTopUp(ctx context.Context, t domain.CreditsToppedUp) (domain.CreditsToppedUp, error) {
@@ -418,6 +448,98 @@ func (h *Handler) recordedTopUp(ctx context.Context, t domain.CreditsToppedUp) (
 		}
 	}
 	return false, last, nil
+}
+
+// heldElsewhere refuses a payment whose reference another account holds,
+// naming it: found by the event ID that a payment recorded under the
+// reference has (where the store reads events by ID), else in the read
+// model or the store's history, which also hold the payments recorded
+// with an ID of their account's.
+func (h *Handler) heldElsewhere(ctx context.Context, t domain.CreditsToppedUp) error {
+	if !isPayment(t.Method) {
+		return nil
+	}
+	held, found, err := h.paymentByID(ctx, paymentReferenceID(t.Reference))
+	if err != nil {
+		return err
+	}
+	if !found || held.AccountID == t.AccountID {
+		holders, err := h.referenceHolders(ctx, t.Reference)
+		if err != nil {
+			return err
+		}
+		found = false
+		for _, o := range holders {
+			if o.AccountID != t.AccountID {
+				held, found = o, true
+				break
+			}
+		}
+	}
+	if !found || held.AccountID == t.AccountID {
+		return nil
+	}
+	return fmt.Errorf("%w: reference %q is already recorded on account %s%s with amount %s as %s: a payment credits one account",
+		ErrConflict, t.Reference, held.AccountID, recordedAs(held.Reference, t.Reference), held.Amount, held.Method)
+}
+
+// paymentByID reads the payment stored under id, where the store reads
+// events by ID.
+func (h *Handler) paymentByID(ctx context.Context, id uuid.UUID) (HeldReference, bool, error) {
+	r, ok := h.Store.(eventstore.EventReader)
+	if !ok {
+		return HeldReference{}, false, nil
+	}
+	e, err := r.ReadEvent(ctx, id)
+	if errors.Is(err, eventstore.ErrEventNotFound) {
+		return HeldReference{}, false, nil
+	}
+	if err != nil {
+		return HeldReference{}, false, err
+	}
+	b, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+	if err != nil {
+		return HeldReference{}, false, err
+	}
+	p, ok := b.(*domain.CreditsToppedUp)
+	if !ok {
+		return HeldReference{}, false, fmt.Errorf("event %s under a payment's reference is a %s", id, e.Type)
+	}
+	return HeldReference{AccountID: p.AccountID, Reference: p.Reference, Amount: p.Amount, Method: p.Method}, true, nil
+}
+
+// referenceHolders lists the accounts holding a payment's reference: from
+// the read model when the handler has one, else from the store's whole
+// history.
+func (h *Handler) referenceHolders(ctx context.Context, ref string) ([]HeldReference, error) {
+	if h.PaymentReferences != nil {
+		return h.PaymentReferences.Holders(ref), nil
+	}
+	refs := NewPaymentReferences()
+	pos := eventstore.Start
+	for {
+		evs, err := h.Store.ReadAll(ctx, pos, 5000)
+		if err != nil {
+			return nil, err
+		}
+		if len(evs) == 0 {
+			return refs.Holders(ref), nil
+		}
+		for i := range evs {
+			e := &evs[i]
+			pos = e.Position
+			if e.Type != domain.TypeCreditsToppedUp {
+				continue
+			}
+			d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+			if err != nil {
+				return nil, err
+			}
+			if p := d.(*domain.CreditsToppedUp); sameReference(p.Reference, ref) {
+				refs.Add(p)
+			}
+		}
+	}
 }
 
 // sameReference reports whether two top-up references name one payment: a

@@ -169,6 +169,9 @@ func (s *server) cmds() (*commands.Handler, func(ctx context.Context) error) {
 func (s *server) capturing() (*commands.Handler, *capture) {
 	cp := &capture{Store: s.deps.Store}
 	h := &commands.Handler{Store: cp, Now: s.deps.now, StaffTokens: s.staffTokens}
+	if s.deps.Views != nil {
+		h.PaymentReferences = s.deps.Views.PaymentReferences()
+	}
 	if s.deps.Commands != nil {
 		h.MaxTopUp = s.deps.Commands.MaxTopUp
 	}

@@ -570,6 +570,8 @@ var messages = map[string][2]string{
 	"err.suspended.keys":              {"此帳戶已停用：恢復前無法建立金鑰、啟用金鑰或提高其額度；仍可停用、撤銷金鑰或降低其額度。", "This account is suspended: until it is resumed, keys cannot be issued, enabled or given a higher spending limit; you can still disable or revoke keys and lower their limits."},
 	"err.account.notsuspended":        {"帳戶 {1} 並未停用。", "Account {1} is not suspended."},
 	"err.topup.duplicate":             {"參考編號「{1}」已登錄過，金額為 {2}，方式為 {3}。", "Reference {1} was already recorded, with amount {2}, as {3}."},
+	"err.topup.elsewhere":             {"參考編號「{1}」已登錄於帳戶 {2}（金額 {3}，方式 {4}）：一筆付款只入帳一個帳戶，未登錄。", "Reference {1} is already recorded on account {2} (amount {3}, as {4}): a payment credits one account; nothing was recorded."},
+	"err.topup.elsewhere.unnamed":     {"參考編號「{1}」已登錄於其他帳戶：一筆付款只入帳一個帳戶，未登錄。", "Reference {1} is already recorded on another account: a payment credits one account; nothing was recorded."},
 	"err.busy":                        {"資料處理中，請稍後再試。", "Busy: try again in a moment."},
 	"err.account.notfound":            {"找不到此帳戶。", "No such account."},
 	"err.key.notfound":                {"找不到此金鑰。", "No such key."},

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/internal/paging"
@@ -106,6 +107,9 @@ type Views struct {
 	usage       *usageIndex // every account's usage and top-ups per day
 	staffByHash map[string]*StaffToken
 	ranks       *rankings // the public rankings: by day, listed accounts
+	// refs is which account holds each payment's reference, for the
+	// commands that record top-ups.
+	refs *commands.PaymentReferences
 }
 
 var _ projections.Projection = (*Views)(nil)
@@ -116,7 +120,7 @@ var _ projections.Projection = (*Views)(nil)
 func NewViews(accounts *projections.Accounts) *Views {
 	return &Views{
 		accounts: accounts, staff: map[string]*StaffToken{}, staffByHash: map[string]*StaffToken{}, usage: newUsageIndex(),
-		ranks: newRankings(),
+		ranks: newRankings(), refs: commands.NewPaymentReferences(),
 	}
 }
 
@@ -195,8 +199,14 @@ func (v *Views) apply(e *projections.Event) {
 			by := b.Actor
 			t.Revoked, t.RevokedAt, t.RevokedBy = true, e.OccurredAt, &by
 		}
+	case *domain.CreditsToppedUp:
+		v.refs.Add(b)
 	}
 }
+
+// PaymentReferences is which account holds each payment's reference, for
+// a commands.Handler's PaymentReferences.
+func (v *Views) PaymentReferences() *commands.PaymentReferences { return v.refs }
 
 // StaffByHash finds a staff token by the hex SHA-256 of its secret.
 func (v *Views) StaffByHash(hash string) (StaffToken, bool) {

@@ -609,7 +609,8 @@ func (s *Service) takenReference(ctx context.Context, c *domain.PaymentCheckoutS
 // asked, under the bound of its day: a bound lowered since (an ATM account
 // stays open for days) must not leave money received uncredited.
 func (s *Service) topUps(store eventstore.Store, c *domain.PaymentCheckoutStarted) *commands.Handler {
-	return &commands.Handler{Store: store, Now: s.now, MaxTopUp: decimal.Max(s.maxTopUp(), c.Amount), StaffTokens: s.cmds.StaffTokens}
+	return &commands.Handler{Store: store, Now: s.now, MaxTopUp: decimal.Max(s.maxTopUp(), c.Amount), StaffTokens: s.cmds.StaffTokens,
+		PaymentReferences: s.cmds.PaymentReferences}
 }
 
 // credit is the top-up that a checkout's payment records.

@@ -78,3 +78,35 @@ func TestTradeRecordedByHandInOtherCaseReadsPaid(t *testing.T) {
 		t.Fatalf("the checkout credited by hand reads %+v", p)
 	}
 }
+
+// Finance recorded a checkout's payment by hand on another account, under
+// its trade number: a payment credits one account, so ECPay's notification
+// credits the checkout's account nothing, and is acknowledged and listed
+// for finance naming the account that holds the trade number.
+func TestNotificationOfATradeRecordedByHandOnAnotherAccountIsListedForFinance(t *testing.T) {
+	w := newWorld(t)
+	if _, err := w.cmds.OpenAccount(w.ctx, domain.AccountOpened{AccountID: "acct_other", Organisation: "別家有限公司"}); err != nil {
+		t.Fatal(err)
+	}
+	co := w.checkout(1000, payments.ChooseCard)
+	ctx := domain.WithActor(w.ctx, domain.Actor{Kind: domain.ActorStaff, ID: "tok_finance", Role: "finance"})
+	if _, err := w.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: "acct_other", Amount: decimal.NewFromInt(1000),
+		Method: domain.MethodCard, Reference: co.TradeNo}); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := w.fake.Paid(co.TradeNo, nil, nil); err != nil || reply != ecpay.ReplyOK {
+		t.Fatalf("notification: %q %v", reply, err)
+	}
+	if tops := w.topUps(); len(tops) != 0 {
+		t.Fatalf("the checkout's account was credited too: %+v", tops)
+	}
+	var listed []payments.Refused
+	for _, r := range w.refused() {
+		if r.TradeNo == co.TradeNo {
+			listed = append(listed, r)
+		}
+	}
+	if len(listed) != 1 || !strings.Contains(listed[0].Reason, "credited otherwise") || !strings.Contains(listed[0].Reason, "account acct_other") {
+		t.Fatalf("listed for finance: %+v", listed)
+	}
+}

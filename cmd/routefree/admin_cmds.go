@@ -333,7 +333,7 @@ func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&t.AccountID, "account", "", "account ID")
 	fs.StringVar(&amount, "amount", "", "NTD amount")
 	fs.StringVar(&t.Method, "method", domain.MethodBankTransfer, "credit-card, bank-transfer or adjustment (credit given, not paid for: never invoiced)")
-	fs.StringVar(&t.Reference, "reference", "", "external reference (bank transfer ID, card charge ID); of an adjustment, staff's own, which the customer does not see; a repeat is ignored")
+	fs.StringVar(&t.Reference, "reference", "", "external reference (bank transfer ID, card charge ID), one account's; of an adjustment, staff's own, which the customer does not see; a repeat is ignored")
 	if err := parse(fs, c, args); err != nil {
 		return err
 	}

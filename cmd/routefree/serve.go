@@ -226,6 +226,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	}
 	in.cmds = commands.New(in.store)
 	in.cmds.MaxTopUp = c.maxTopUp()
+	in.cmds.PaymentReferences = in.views.PaymentReferences()
 	in.authn = console.NewAuthenticator(in.views, in.models.Keys)
 	if err := in.openPayments(); err != nil {
 		return nil, err

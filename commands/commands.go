@@ -469,9 +469,14 @@ func (h *Handler) heldElsewhere(ctx context.Context, t domain.CreditsToppedUp) e
 			return err
 		}
 		found = false
-		for _, o := range holders {
-			if o.AccountID != t.AccountID {
-				held, found = o, true
+		for _, account := range holders {
+			if account == t.AccountID {
+				continue
+			}
+			if held, found, err = h.paymentOn(ctx, account, t.Reference); err != nil {
+				return err
+			}
+			if found {
 				break
 			}
 		}
@@ -481,6 +486,20 @@ func (h *Handler) heldElsewhere(ctx context.Context, t domain.CreditsToppedUp) e
 	}
 	return fmt.Errorf("%w: reference %q is already recorded on account %s%s with amount %s as %s: a payment credits one account",
 		ErrConflict, t.Reference, held.AccountID, recordedAs(held.Reference, t.Reference), held.Amount, held.Method)
+}
+
+// paymentOn reads the payment an account recorded under ref.
+func (h *Handler) paymentOn(ctx context.Context, account, ref string) (HeldReference, bool, error) {
+	evs, _, err := h.readStream(ctx, domain.TopUpStream(account))
+	if err != nil {
+		return HeldReference{}, false, err
+	}
+	for _, e := range evs {
+		if p, ok := e.(*domain.CreditsToppedUp); ok && isPayment(p.Method) && sameReference(p.Reference, ref) {
+			return HeldReference{AccountID: p.AccountID, Reference: p.Reference, Amount: p.Amount, Method: p.Method}, true, nil
+		}
+	}
+	return HeldReference{}, false, nil
 }
 
 // paymentByID reads the payment stored under id, where the store reads
@@ -511,7 +530,7 @@ func (h *Handler) paymentByID(ctx context.Context, id uuid.UUID) (HeldReference,
 // referenceHolders lists the accounts holding a payment's reference: from
 // the read model when the handler has one, else from the store's whole
 // history.
-func (h *Handler) referenceHolders(ctx context.Context, ref string) ([]HeldReference, error) {
+func (h *Handler) referenceHolders(ctx context.Context, ref string) ([]string, error) {
 	if h.PaymentReferences != nil {
 		return h.PaymentReferences.Holders(ref), nil
 	}

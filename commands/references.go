@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -13,7 +14,7 @@ import (
 )
 
 // HeldReference is a payment as the account that holds its reference
-// recorded it.
+// recorded it, as a conflict names it.
 type HeldReference struct {
 	AccountID string
 	Reference string // as recorded
@@ -21,17 +22,22 @@ type HeldReference struct {
 	Method    string
 }
 
-// PaymentReferences knows which account holds each payment's reference
+// PaymentReferences knows which accounts hold each payment's reference
 // (card or bank transfer): a read model, fed every credits.topped_up of
-// the history in order (Add), as the console's is.
+// the history in order (Add), as the console's is. It keeps an account ID
+// a reference, what a conflict needs to name; the payment itself is read
+// from that account's top-ups when one is refused.
 type PaymentReferences struct {
 	mu   sync.RWMutex
-	held map[uuid.UUID][]HeldReference
+	held map[uuid.UUID]string // the first account to record the reference
+	// Further accounts under one reference: only in histories from before
+	// a payment's reference was one account's.
+	more map[uuid.UUID][]string
 }
 
 // NewPaymentReferences returns an empty index.
 func NewPaymentReferences() *PaymentReferences {
-	return &PaymentReferences{held: map[uuid.UUID][]HeldReference{}}
+	return &PaymentReferences{held: map[uuid.UUID]string{}, more: map[uuid.UUID][]string{}}
 }
 
 // Add records a top-up; credit given (method adjustment) holds no
@@ -43,19 +49,25 @@ func (p *PaymentReferences) Add(t *domain.CreditsToppedUp) {
 	k := paymentReferenceID(t.Reference)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, h := range p.held[k] {
-		if h.AccountID == t.AccountID {
-			return
-		}
+	first, ok := p.held[k]
+	switch {
+	case !ok:
+		p.held[k] = t.AccountID
+	case first != t.AccountID && !slices.Contains(p.more[k], t.AccountID):
+		p.more[k] = append(p.more[k], t.AccountID)
 	}
-	p.held[k] = append(p.held[k], HeldReference{AccountID: t.AccountID, Reference: t.Reference, Amount: t.Amount, Method: t.Method})
 }
 
 // Holders lists the accounts that hold ref, in the order they recorded it.
-func (p *PaymentReferences) Holders(ref string) []HeldReference {
+func (p *PaymentReferences) Holders(ref string) []string {
+	k := paymentReferenceID(ref)
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	return append([]HeldReference(nil), p.held[paymentReferenceID(ref)]...)
+	first, ok := p.held[k]
+	if !ok {
+		return nil
+	}
+	return append([]string{first}, p.more[k]...)
 }
 
 // isPayment reports whether a top-up of method m is a payment received,

@@ -436,7 +436,10 @@ func readSettingsFile(path string) ([][2]string, error) {
 }
 
 // Validate reports every problem at once.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return errors.Join(c.configProblems()...) }
+
+// configProblems are the configuration's problems, each its own error.
+func (c *Config) configProblems() []error {
 	errs := append(append([]error(nil), c.problems...), c.unknownFileVars()...)
 	switch c.Store {
 	case "sqlite":
@@ -515,7 +518,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("--invoice-aes-key must be 32, 48 or 64 hex digits"))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // upstreamProblems are the bad upstream base URLs the environment (or the

@@ -185,7 +185,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.StringVar(&c.PostgresURL, "postgres-url", "", "PostgreSQL URL for --store postgres; its search_path chooses the schema")
 	fs.StringVar(&c.KurrentURL, "kurrentdb-url", "", "KurrentDB connection string for --store kurrentdb, e.g. esdb://127.0.0.1:2113?tls=false")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL that shares rate limits and credit holds between instances; empty keeps them in memory (one instance only)")
-	fs.StringVar(&c.RedisPrefix, "redis-prefix", "rf:", "prefix of every Redis key")
+	fs.StringVar(&c.RedisPrefix, "redis-prefix", "rf:", "prefix of every Redis key; none: --redis-prefix '' on the command line (an empty variable or file key is unset)")
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "host:port the gateway listens on")
 	fs.StringVar(&c.Catalog, "catalog", "", "model catalog JSON file; empty uses the shipped catalog")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 5*time.Second, "upstream connect timeout")

@@ -41,6 +41,11 @@ func TestEmptyVariablesReadAsUnset(t *testing.T) {
 	if c.KeepAlive != 2*time.Second {
 		t.Fatalf("KEEPALIVE= in the config file gives %s, want the default", c.KeepAlive)
 	}
+	// An empty Redis prefix, which means keys without one, is the command
+	// line's to give.
+	if c, err = parseServe(t, "--redis-prefix", ""); err != nil || c.RedisPrefix != "" {
+		t.Fatalf("--redis-prefix '': %v, prefix %q", err, c.RedisPrefix)
+	}
 	// An empty ROUTEFREE_CONFIG names no file.
 	t.Setenv("ROUTEFREE_CONFIG", "")
 	if c, err = parseServe(t); err != nil || c.ConfigFile != "" {

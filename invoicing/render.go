@@ -19,6 +19,7 @@ import (
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/internal/atomicfile"
+	"github.com/routefree/routefree/internal/inherit"
 	"github.com/routefree/routefree/invoicing/mig"
 	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/twrules"
@@ -162,7 +163,7 @@ func (s *Service) cached(w io.Writer, rel string, render func(io.Writer) error) 
 // half a PDF. It does not flush to the disk: the cache and a close's PDFs
 // are made again when missing or torn.
 func writeFileAtomic(path string, b []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := inherit.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
 	return atomicfile.Write(path, b, 0o600, false)
@@ -177,7 +178,7 @@ func (s *Service) WritePDFs(ctx context.Context, dir string, invs []Invoice, wor
 	if workers <= 0 {
 		workers = 2
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := inherit.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)

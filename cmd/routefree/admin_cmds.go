@@ -72,14 +72,14 @@ func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&a.Contact, "contact", "", "contact person or e-mail")
 	fs.StringVar(&plan, "plan", "starter", "starter, business or enterprise")
 	fs.StringVar(&limit, "credit-limit", "0", "NTD credit limit (monthly-billed plans)")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, func() []error {
+		var err error
+		a.CreditLimit, err = flagAmount("credit-limit", limit)
+		return []error{err}
+	}); err != nil {
 		return err
 	}
 	a.Plan = domain.Plan(plan)
-	var err error
-	if a.CreditLimit, err = flagAmount("credit-limit", limit); err != nil {
-		return err
-	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		id, err := h.OpenAccount(ctx, a)
 		if a.AccountID != "" && errors.Is(err, commands.ErrConflict) {
@@ -101,14 +101,15 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 	tpm := fs.Int64("tpm", 0, "custom tokens per minute per key (default: unchanged; 0: the plan's)")
 	limit := fs.String("credit-limit", "", "NTD credit limit of a monthly-billed plan (default: unchanged; a prepaid plan has none)")
 	discount := fs.String("volume-discount", "", "fraction off every request's cost, e.g. 0.1 (default: unchanged)")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
 	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	newLimit, limitErr := givenDecimal(given, "credit-limit", *limit)
-	newDiscount, discountErr := givenDecimal(given, "volume-discount", *discount)
-	if err := usageProblems(required("account", *acct), limitErr, discountErr); err != nil {
+	var newLimit, newDiscount *decimal.Decimal
+	if err := parse(fs, c, args, func() []error {
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		var limitErr, discountErr error
+		newLimit, limitErr = givenDecimal(given, "credit-limit", *limit)
+		newDiscount, discountErr = givenDecimal(given, "volume-discount", *discount)
+		return []error{required("account", *acct), limitErr, discountErr}
+	}); err != nil {
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
@@ -167,24 +168,6 @@ func cmdAccountsPlan(ctx context.Context, args []string, stdout, stderr io.Write
 	})
 }
 
-// usageProblems reports every problem of a command's own flags at once, as
-// Validate does for the configuration; nil errors are no problem.
-func usageProblems(errs ...error) error {
-	var lines []string
-	for _, err := range errs {
-		if err != nil {
-			lines = append(lines, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
-		}
-	}
-	switch len(lines) {
-	case 0:
-		return nil
-	case 1:
-		return fmt.Errorf("%w: %s", errUsage, lines[0])
-	}
-	return fmt.Errorf("%w:\n%s", errUsage, strings.Join(lines, "\n"))
-}
-
 // givenDecimal parses a decimal flag; nil when the flag was not given.
 func givenDecimal(given map[string]bool, name, value string) (*decimal.Decimal, error) {
 	if !given[name] {
@@ -216,43 +199,39 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly or monthly")
 	fs.BoolVar(&k.Management, "management", false, "a management key: issues and revokes the account's keys within its own limits, calls no model")
 	expires := fs.String("expires", "", "the instant the key stops working, RFC 3339 (2027-12-31T23:59:59Z, or with an offset: 2028-01-01T07:59:59+08:00); default: never")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	// Every bad flag is named at once, as serve's configuration is checked.
-	problems := []error{required("account", k.AccountID)}
-	if *expires != "" {
-		if at, err := time.Parse(time.RFC3339, *expires); err != nil {
-			problems = append(problems, fmt.Errorf("%w: --expires: %s is not an RFC 3339 instant such as 2027-12-31T23:59:59Z", errUsage, domain.Quote(*expires)))
-		} else {
+	if err := parse(fs, c, args, func() []error {
+		problems := []error{required("account", k.AccountID)}
+		if *expires != "" {
+			at, err := flagInstant("expires", *expires, "2027-12-31T23:59:59Z")
+			problems = append(problems, err)
 			k.ExpiresAt = &at
 		}
-	}
-	if models != "" {
-		// As the admin API takes them: catalog IDs, blanks ignored; a typo
-		// would issue a key that can call no model.
-		cat, err := catalog.Load(c.Catalog)
-		if err != nil {
-			return err
-		}
-		for _, m := range strings.Split(models, ",") {
-			if m = strings.TrimSpace(m); m == "" {
-				continue
+		if models != "" {
+			// As the admin API takes them: catalog IDs, blanks ignored; a
+			// typo would issue a key that can call no model.
+			cat, err := catalog.Load(c.Catalog)
+			if err != nil {
+				return append(problems, catalogProblem(c, err))
 			}
-			if _, ok := cat.Get(m); !ok {
-				problems = append(problems, fmt.Errorf("%w: --models: unknown model %s", errUsage, domain.Quote(m)))
+			for _, m := range strings.Split(models, ",") {
+				if m = strings.TrimSpace(m); m == "" {
+					continue
+				}
+				if _, ok := cat.Get(m); !ok {
+					problems = append(problems, fmt.Errorf("--models: unknown model %s", domain.Quote(m)))
+				}
+				k.Models = append(k.Models, m)
 			}
-			k.Models = append(k.Models, m)
 		}
-	}
-	if limit != "" {
-		if d, err := flagAmount("spend-limit", limit); err != nil {
-			problems = append(problems, err)
-		} else if k.SpendLimit, err = commands.GivenSpendLimit(&d); err != nil {
-			problems = append(problems, fmt.Errorf("%w: --spend-limit: %v", errUsage, err))
+		if limit != "" {
+			if d, err := flagAmount("spend-limit", limit); err != nil {
+				problems = append(problems, err)
+			} else if k.SpendLimit, err = commands.GivenSpendLimit(&d); err != nil {
+				problems = append(problems, fmt.Errorf("--spend-limit: %v", err))
+			}
 		}
-	}
-	if err := usageProblems(problems...); err != nil {
+		return problems
+	}); err != nil {
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
@@ -274,22 +253,20 @@ func cmdKeysExpire(ctx context.Context, args []string, stdout, stderr io.Writer)
 	id := fs.String("key", "", "key ID")
 	atFlag := fs.String("at", "", "the instant the key stops working, RFC 3339 (2027-12-31T23:59:59Z, or with an offset: 2028-01-01T07:59:59+08:00)")
 	never := fs.Bool("never", false, "the key never expires (clears its expiry)")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	if err := required("key", *id); err != nil {
-		return err
-	}
-	if (*atFlag == "") == !*never {
-		return fmt.Errorf("%w: give --at or --never, one of them", errUsage)
-	}
 	var at *time.Time
-	if *atFlag != "" {
-		t, err := time.Parse(time.RFC3339, *atFlag)
-		if err != nil {
-			return fmt.Errorf("%w: --at: %q is not an RFC 3339 instant such as 2027-12-31T23:59:59Z", errUsage, *atFlag)
+	if err := parse(fs, c, args, func() []error {
+		problems := []error{required("key", *id)}
+		if (*atFlag == "") == !*never {
+			problems = append(problems, errors.New("give --at or --never, one of them"))
 		}
-		at = &t
+		if *atFlag != "" {
+			t, err := flagInstant("at", *atFlag, "2027-12-31T23:59:59Z")
+			problems = append(problems, err)
+			at = &t
+		}
+		return problems
+	}); err != nil {
+		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		if err := h.ChangeKeyExpiry(ctx, *id, at, nil); err != nil {
@@ -310,10 +287,7 @@ func keyCommand(name, done string, run func(context.Context, *commands.Handler, 
 	return func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs, c := newFlags(name, stderr)
 		id := fs.String("key", "", "key ID")
-		if err := parse(fs, c, args); err != nil {
-			return err
-		}
-		if err := required("key", *id); err != nil {
+		if err := parse(fs, c, args, needs("key", id)); err != nil {
 			return err
 		}
 		return withHandler(ctx, c, func(h *commands.Handler) error {
@@ -334,17 +308,11 @@ func cmdCreditsTopUp(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.StringVar(&amount, "amount", "", "NTD amount")
 	fs.StringVar(&t.Method, "method", domain.MethodBankTransfer, "credit-card, bank-transfer or adjustment (credit given, not paid for: never invoiced)")
 	fs.StringVar(&t.Reference, "reference", "", "external reference (bank transfer ID, card charge ID), one account's; of an adjustment, staff's own, which the customer does not see; a repeat is ignored")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	if err := required("account", t.AccountID); err != nil {
-		return err
-	}
-	if err := required("amount", amount); err != nil {
-		return err
-	}
-	var err error
-	if t.Amount, err = flagAmount("amount", amount); err != nil {
+	if err := parse(fs, c, args, func() []error {
+		var err error
+		t.Amount, err = requiredAmount("amount", amount)
+		return []error{required("account", t.AccountID), err}
+	}); err != nil {
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
@@ -375,18 +343,29 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := parseArgs(fs, c, args, func(file string) { files = append(files, file) }); err != nil {
 		return err
 	}
-	if err := c.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	var at time.Time
+	if err := c.checkFlags(func() []error {
+		var problems []error
+		if *fromCatalog != (len(files) == 0) || len(files) > 1 {
+			problems = append(problems, errors.New("give one price file or --from-catalog"))
+		}
+		if *effective != "" {
+			var err error
+			at, err = flagInstant("effective", *effective, "2027-01-01T00:00:00+08:00")
+			problems = append(problems, err)
+		}
+		return problems
+	}); err != nil {
+		return err
 	}
 	cat, err := catalog.Load(c.Catalog)
 	if err != nil {
 		return err
 	}
 	var prices commands.GivenPrices
-	switch {
-	case *fromCatalog && len(files) == 0:
+	if *fromCatalog {
 		prices = cat.NTDPrices()
-	case len(files) == 1 && !*fromCatalog:
+	} else {
 		b, err := readPriceFile(files[0])
 		if err != nil {
 			return err
@@ -399,14 +378,6 @@ func cmdPricesPublish(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		if err := commands.CheckModels(prices, knownTo(cat)); err != nil {
 			return fmt.Errorf("%s: %w", files[0], err)
-		}
-	default:
-		return fmt.Errorf("%w: give one price file or --from-catalog", errUsage)
-	}
-	at := time.Time{}
-	if *effective != "" {
-		if at, err = time.Parse(time.RFC3339, *effective); err != nil {
-			return fmt.Errorf("%w: --effective: %s is not an RFC 3339 instant such as 2027-01-01T00:00:00+08:00", errUsage, domain.Quote(*effective))
 		}
 	}
 	return withHandlerOn(ctx, c, pricesStore, func(h *commands.Handler) error {
@@ -482,7 +453,35 @@ func knownTo(cat *catalog.Catalog) func(string) bool {
 func flagAmount(name, v string) (decimal.Decimal, error) {
 	d, ok := commands.PlainAmount(strings.TrimSpace(v))
 	if !ok {
-		return decimal.Zero, fmt.Errorf("%w: --%s %s is not a plain amount (digits, an optional decimal point and minus sign)", errUsage, name, domain.Quote(v))
+		return decimal.Zero, fmt.Errorf("--%s %s is not a plain amount (digits, an optional decimal point and minus sign)", name, domain.Quote(v))
 	}
 	return d, nil
+}
+
+// requiredAmount is flagAmount of a flag that must be given.
+func requiredAmount(name, v string) (decimal.Decimal, error) {
+	if err := required(name, v); err != nil {
+		return decimal.Zero, err
+	}
+	return flagAmount(name, v)
+}
+
+// flagInstant reads an instant flag, RFC 3339; example is one the refusal
+// shows.
+func flagInstant(name, v, example string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--%s %s is not an RFC 3339 instant such as %s", name, domain.Quote(v), example)
+	}
+	return t, nil
+}
+
+// catalogProblem is a catalog that a command's flags needed and that did
+// not load: named once, where --catalog's file is missing and Validate
+// names it already.
+func catalogProblem(c *Config, err error) error {
+	if _, statErr := os.Stat(c.Catalog); c.Catalog != "" && statErr != nil {
+		return nil
+	}
+	return fmt.Errorf("--catalog: %v", err)
 }

@@ -97,10 +97,18 @@ func envSettings() []string {
 // Getenv reads a setting that has no flag: from the environment, else from
 // the config file.
 func (c *Config) Getenv(name string) string {
-	if v, ok := os.LookupEnv(name); ok {
+	if v, ok := lookupEnv(name); ok {
 		return v
 	}
 	return c.fileVars[name].value
+}
+
+// lookupEnv reads a setting's variable. One set to nothing (VAR= in a
+// compose or env file) is not set: the setting keeps the config file's
+// value or its default.
+func lookupEnv(name string) (string, bool) {
+	v, ok := os.LookupEnv(name)
+	return v, ok && v != ""
 }
 
 // secretFileWarnings warns of each settings file that holds secrets (a
@@ -112,7 +120,7 @@ func (c *Config) Getenv(name string) string {
 func (c *Config) secretFileWarnings() []string {
 	byFile := map[string][]string{}
 	for name, path := range c.fileSecrets {
-		if _, inEnv := os.LookupEnv(name); !inEnv {
+		if _, inEnv := lookupEnv(name); !inEnv {
 			byFile[path] = append(byFile[path], name)
 		}
 	}
@@ -177,7 +185,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.StringVar(&c.PostgresURL, "postgres-url", "", "PostgreSQL URL for --store postgres; its search_path chooses the schema")
 	fs.StringVar(&c.KurrentURL, "kurrentdb-url", "", "KurrentDB connection string for --store kurrentdb, e.g. esdb://127.0.0.1:2113?tls=false")
 	fs.StringVar(&c.RedisURL, "redis-url", "", "Redis URL that shares rate limits and credit holds between instances; empty keeps them in memory (one instance only)")
-	fs.StringVar(&c.RedisPrefix, "redis-prefix", "rf:", "prefix of every Redis key")
+	fs.StringVar(&c.RedisPrefix, "redis-prefix", "rf:", "prefix of every Redis key; none: --redis-prefix '' on the command line (an empty variable or file key is unset)")
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "host:port the gateway listens on")
 	fs.StringVar(&c.Catalog, "catalog", "", "model catalog JSON file; empty uses the shipped catalog")
 	fs.DurationVar(&c.ConnectTimeout, "connect-timeout", 5*time.Second, "upstream connect timeout")
@@ -217,12 +225,12 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 		c.applyFile(fs, path, true)
 		return nil
 	})
-	if p := os.Getenv("ROUTEFREE_CONFIG"); p != "" {
+	if p, ok := lookupEnv("ROUTEFREE_CONFIG"); ok {
 		c.ConfigFile = p
 		c.applyFile(fs, p, false)
 	}
 	fs.VisitAll(func(f *flag.Flag) {
-		v, ok := os.LookupEnv(envName(f.Name))
+		v, ok := lookupEnv(envName(f.Name))
 		if !ok || !c.shared[f.Name] {
 			return
 		}
@@ -288,7 +296,7 @@ func (c *Config) applyFile(fs *flag.FlagSet, path string, fromFlag bool) {
 			}
 			continue // another command's setting
 		}
-		if _, inEnv := os.LookupEnv(envName(name)); inEnv || given[name] {
+		if _, inEnv := lookupEnv(envName(name)); inEnv || given[name] || v == "" {
 			continue
 		}
 		c.noteSecret(envName(name), path) // --invoice-aes-key
@@ -337,7 +345,7 @@ func (c *Config) catalogPath() string {
 	if c.shared["catalog"] {
 		return c.Catalog
 	}
-	if p, ok := os.LookupEnv(envName("catalog")); ok {
+	if p, ok := lookupEnv(envName("catalog")); ok {
 		return p
 	}
 	return c.fileCatalog
@@ -428,7 +436,10 @@ func readSettingsFile(path string) ([][2]string, error) {
 }
 
 // Validate reports every problem at once.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return errors.Join(c.configProblems()...) }
+
+// configProblems are the configuration's problems, each its own error.
+func (c *Config) configProblems() []error {
 	errs := append(append([]error(nil), c.problems...), c.unknownFileVars()...)
 	switch c.Store {
 	case "sqlite":
@@ -507,7 +518,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("--invoice-aes-key must be 32, 48 or 64 hex digits"))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // upstreamProblems are the bad upstream base URLs the environment (or the

@@ -31,20 +31,24 @@ func init() {
 	register("staff list", "list the staff tokens and who issued them", cmdStaffList)
 }
 
+// required is the problem of a flag that must be given and was not (or
+// was given blank).
 func required(name, v string) error {
-	if v == "" {
-		return fmt.Errorf("%w: --%s is required", errUsage, name)
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("--%s is required", name)
 	}
 	return nil
+}
+
+// needs is the check of a command whose one flag name (v) must be given.
+func needs(name string, v *string) func() []error {
+	return func() []error { return []error{required(name, *v)} }
 }
 
 func cmdAccountsShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("accounts show", stderr)
 	acct := fs.String("account", "", "account ID")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	if err := required("account", *acct); err != nil {
+	if err := parse(fs, c, args, needs("account", acct)); err != nil {
 		return err
 	}
 	store, err := openStore(ctx, c)
@@ -118,10 +122,7 @@ func cmdAccountsSuspend(ctx context.Context, args []string, stdout, stderr io.Wr
 	fs, c := newFlags("accounts suspend", stderr)
 	acct := fs.String("account", "", "account ID")
 	reason := fs.String("reason", "", "why the account is suspended (required)")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	if err := required("account", *acct); err != nil {
+	if err := parse(fs, c, args, needs("account", acct)); err != nil {
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
@@ -137,10 +138,7 @@ func cmdAccountsResume(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs, c := newFlags("accounts resume", stderr)
 	acct := fs.String("account", "", "account ID")
 	reason := fs.String("reason", "", "why the suspension ends (required)")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	if err := required("account", *acct); err != nil {
+	if err := parse(fs, c, args, needs("account", acct)); err != nil {
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
@@ -160,10 +158,7 @@ func cmdAccountsUpdate(ctx context.Context, args []string, stdout, stderr io.Wri
 	address := fs.String("address", "", "postal address (default: unchanged)")
 	contact := fs.String("contact", "", "contact person or e-mail (default: unchanged)")
 	reason := fs.String("reason", "", "why the details change (required; recorded with the change)")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	if err := required("account", *acct); err != nil {
+	if err := parse(fs, c, args, needs("account", acct)); err != nil {
 		return err
 	}
 	// A flag given sets its field, empty too; one not given keeps it.
@@ -216,23 +211,18 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs.StringVar(&a.Description, "description", "", "what the customer is shown (default: a neutral \"Credit adjustment\")")
 	once := fs.String("once", "", "record it once for this key (a ticket number, say): the same key again records nothing more")
 	reverses := fs.String("reverses", "", "the ID of an adjustment of this account recorded by mistake, which this one undoes (--amount is its amount negated)")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	if err := required("account", a.AccountID); err != nil {
-		return err
-	}
-	if err := required("amount", amount); err != nil {
-		return err
-	}
-	var err error
-	if a.Amount, err = flagAmount("amount", amount); err != nil {
-		return err
-	}
-	if *reverses != "" {
-		if a.Reverses, err = uuid.Parse(strings.TrimSpace(*reverses)); err != nil || a.Reverses == uuid.Nil {
-			return fmt.Errorf("%w: --reverses %s is not an adjustment's ID (as `credits adjust` printed it)", errUsage, domain.Quote(*reverses))
+	if err := parse(fs, c, args, func() []error {
+		var amountErr, reversesErr error
+		a.Amount, amountErr = requiredAmount("amount", amount)
+		if *reverses != "" {
+			var err error
+			if a.Reverses, err = uuid.Parse(strings.TrimSpace(*reverses)); err != nil || a.Reverses == uuid.Nil {
+				reversesErr = fmt.Errorf("--reverses %s is not an adjustment's ID (as `credits adjust` printed it)", domain.Quote(*reverses))
+			}
 		}
+		return []error{required("account", a.AccountID), amountErr, reversesErr}
+	}); err != nil {
+		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
 		h.MaxTopUp = c.maxTopUp()
@@ -319,10 +309,7 @@ func cmdStaffIssue(ctx context.Context, args []string, stdout, stderr io.Writer)
 func cmdStaffRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("staff revoke", stderr)
 	id := fs.String("token", "", "staff token ID (stf_…)")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	if err := required("token", *id); err != nil {
+	if err := parse(fs, c, args, needs("token", id)); err != nil {
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {

@@ -48,24 +48,27 @@ func cmdEventsExport(ctx context.Context, args []string, stdout, stderr io.Write
 	typ := fs.String("type", "", "only this event type")
 	since := fs.String("since", "", "only events that occurred at or after (RFC 3339, or a date in Taipei)")
 	until := fs.String("until", "", "only events that occurred before (RFC 3339, or a date in Taipei)")
-	if err := parse(fs, c, args); err != nil {
+	var from, to time.Time
+	if err := parse(fs, c, args, func() []error {
+		var problems []error
+		var err error
+		if from, err = parseTime(*since); err != nil {
+			problems = append(problems, fmt.Errorf("--since %v", err))
+		}
+		if to, err = parseTime(*until); err != nil {
+			problems = append(problems, fmt.Errorf("--until %v", err))
+		}
+		// A filter that can match nothing by mistake would write an empty
+		// export that reads as a true one.
+		if *typ != "" && !domain.Known(*typ) {
+			problems = append(problems, fmt.Errorf("--type: event type %s does not exist; the types are %s", domain.Quote(*typ), strings.Join(domain.Types(), ", ")))
+		}
+		if !from.IsZero() && !to.IsZero() && !to.After(from) {
+			problems = append(problems, errors.New("--until must come after --since"))
+		}
+		return problems
+	}); err != nil {
 		return err
-	}
-	from, err := parseTime(*since)
-	if err != nil {
-		return fmt.Errorf("%w: --since %v", errUsage, err)
-	}
-	to, err := parseTime(*until)
-	if err != nil {
-		return fmt.Errorf("%w: --until %v", errUsage, err)
-	}
-	// A filter that can match nothing by mistake would write an empty
-	// export that reads as a true one.
-	if *typ != "" && !domain.Known(*typ) {
-		return fmt.Errorf("%w: --type: event type %s does not exist; the types are %s", errUsage, domain.Quote(*typ), strings.Join(domain.Types(), ", "))
-	}
-	if !from.IsZero() && !to.IsZero() && !to.After(from) {
-		return fmt.Errorf("%w: --until must come after --since", errUsage)
 	}
 	filter := eventstore.Filter{Stream: *stream, Type: *typ, Since: from, Until: to}
 	store, err := openStore(ctx, c)
@@ -118,11 +121,13 @@ func cmdEventsVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	export := fs.String("export", "", "check an `events export` file instead of the store: every line, and its end record")
 	unmarked := fs.Bool("accept-unmarked", false, "with --export: accept an export without an end record, as releases before end records wrote them")
 	backup := fs.String("backup", "", "check an `events backup` file where it is kept instead of the store, writing nothing to it or beside it (read-only media too)")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, func() []error {
+		if *export != "" && *backup != "" {
+			return []error{errors.New("--export and --backup each name the file to check: give one")}
+		}
+		return nil
+	}); err != nil {
 		return err
-	}
-	if *export != "" && *backup != "" {
-		return fmt.Errorf("%w: --export and --backup each name the file to check: give one", errUsage)
 	}
 	if *export != "" {
 		return verifyExport(*export, *unmarked, stdout, stderr)
@@ -286,15 +291,15 @@ func verifyExport(path string, allowUnmarked bool, stdout, stderr io.Writer) err
 func cmdEventsBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("events backup", stderr)
 	out := fs.String("out", "", "the backup file to write (required; never replaced)")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, func() []error {
+		problems := []error{required("out", *out)}
+		if c.Store == "postgres" || c.Store == "kurrentdb" {
+			problems = append(problems, errors.New("events backup copies the embedded SQLite store; back up PostgreSQL with pg_dump of its database "+
+				"(the events and the read models together), KurrentDB with its own backup"))
+		}
+		return problems
+	}); err != nil {
 		return err
-	}
-	if *out == "" {
-		return fmt.Errorf("%w: --out is required", errUsage)
-	}
-	if c.Store != "sqlite" {
-		return fmt.Errorf("%w: events backup copies the embedded SQLite store; back up PostgreSQL with pg_dump of its database "+
-			"(the events and the read models together), KurrentDB with its own backup", errUsage)
 	}
 	if err := sqliteStoreExists(c.sqlitePath()); err != nil {
 		return err

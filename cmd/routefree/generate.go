@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -27,11 +28,13 @@ func cmdEventsGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 	n := fs.Int("events", 1_000_000, "how many events to write")
 	accounts := fs.Int("accounts", 1000, "how many accounts")
 	seed := fs.Uint64("seed", 42, "random seed")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, func() []error {
+		if *accounts <= 0 || *n < 3**accounts {
+			return []error{errors.New("--events must be at least three times --accounts (at least 1)")}
+		}
+		return nil
+	}); err != nil {
 		return err
-	}
-	if *accounts <= 0 || *n < 3**accounts {
-		return fmt.Errorf("%w: --events must be at least three times --accounts", errUsage)
 	}
 	store, err := createStore(ctx, c)
 	if err != nil {

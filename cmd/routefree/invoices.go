@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -89,18 +90,19 @@ func cmdInvoicesRange(ctx context.Context, args []string, stdout, stderr io.Writ
 	prefix := fs.String("prefix", "", "字軌: two uppercase letters (without it: list the period's ranges)")
 	from := fs.Int64("from", -1, "first number of the range (8 digits)")
 	to := fs.Int64("to", -1, "last number of the range")
-	if err := parse(fs, c, args); err != nil {
+	var p twrules.Period
+	if err := parse(fs, c, args, func() []error {
+		var err error
+		p, err = flagPeriod(*period)
+		return []error{err}
+	}); err != nil {
 		return err
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
-		p, err := twrules.ParsePeriod(*period)
 		if *prefix != "" {
 			if err := addRange(ctx, svc, *period, *prefix, *from, *to, stdout, stderr); err != nil {
 				return err
 			}
-		}
-		if err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		printRanges(stdout, svc.RangeStatus(p.String()))
 		return nil
@@ -112,11 +114,10 @@ func cmdInvoicesSkip(ctx context.Context, args []string, stdout, stderr io.Write
 	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
 	through := fs.String("through", "", "the last number used outside this history (Turnkey's folders, the platform), e.g. AB12345010")
 	reason := fs.String("reason", "", "where those numbers were used, for the auditors (required)")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, func() []error {
+		return []error{required("period", *period), required("through", *through)}
+	}); err != nil {
 		return err
-	}
-	if *period == "" || *through == "" {
-		return fmt.Errorf("%w: --period and --through are required", errUsage)
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		sk, err := svc.SkipNumbers(ctx, *period, *through, *reason)
@@ -153,11 +154,9 @@ func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writ
 	month := fs.String("month", lastMonth(), "Taipei billing month to close (YYYY-MM)")
 	pdfDir := fs.String("pdf-dir", "", "also write to this directory the PDF of every invoice of the close it lacks (those issued now, and those of an earlier close of the month stopped before its PDFs)")
 	workers := fs.Int("workers", 2, "PDF rendering goroutines")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
-	// Checked first: a close of no month has no summary to print.
-	if _, err := invoicing.ParseMonth(*month); err != nil {
+	// A close of no month has no summary to print: its month is a flag's
+	// problem.
+	if err := parse(fs, c, args, func() []error { return []error{flagMonth(*month)} }); err != nil {
 		return err
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
@@ -186,11 +185,8 @@ func cmdInvoicesIssue(ctx context.Context, args []string, stdout, stderr io.Writ
 	fs, c := newFlags("invoices issue", stderr)
 	acct := fs.String("account", "", "account ID")
 	month := fs.String("month", time.Now().In(twrules.Taipei).Format("2006-01"), "Taipei billing month (YYYY-MM)")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, func() []error { return []error{required("account", *acct), flagMonth(*month)} }); err != nil {
 		return err
-	}
-	if *acct == "" {
-		return fmt.Errorf("%w: --account is required", errUsage)
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		inv, created, err := svc.IssueMonthly(ctx, *acct, *month)
@@ -210,14 +206,9 @@ func cmdInvoicesList(ctx context.Context, args []string, stdout, stderr io.Write
 	fs, c := newFlags("invoices list", stderr)
 	month := fs.String("month", "", "Taipei month (YYYY-MM) of the MONTH column: the month billed, or a top-up invoice's month of payment; empty: all")
 	acct := fs.String("account", "", "account ID; empty: all")
-	if err := parse(fs, c, args); err != nil {
-		return err
-	}
 	// A mistyped month would match no invoice and list none, as if it had none.
-	if *month != "" {
-		if _, err := invoicing.ParseMonth(*month); err != nil {
-			return err
-		}
+	if err := parse(fs, c, args, anyMonth(month)); err != nil {
+		return err
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		if *acct != "" && !svc.HasAccount(*acct) {
@@ -256,11 +247,13 @@ func cmdInvoicesPDF(ctx context.Context, args []string, stdout, stderr io.Writer
 	out := fs.String("out", "", "output file (default <number>.pdf)")
 	thermal := fs.Bool("thermal", false, "print the proof in the 5.7 cm format (receipt printers)")
 	allowance := fs.String("allowance", "", "an allowance's number, e.g. 11512AB123456781: write its 折讓證明單 (voided ones marked so) in place of an invoice")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, func() []error {
+		if (*number == "") == (*allowance == "") {
+			return []error{errors.New("give --number (an invoice) or --allowance (an allowance)")}
+		}
+		return nil
+	}); err != nil {
 		return err
-	}
-	if (*number == "") == (*allowance == "") {
-		return fmt.Errorf("%w: give --number (an invoice) or --allowance (an allowance)", errUsage)
 	}
 	if *out == "" {
 		*out = *number + *allowance + ".pdf"
@@ -287,17 +280,20 @@ func cmdInvoicesExport(ctx context.Context, args []string, stdout, stderr io.Wri
 	period := fs.String("period", "", "first month of the two-month period, e.g. 2026-11")
 	message := fs.String("message", invoicing.MessageF0401, "F0401 (the period's invoices), F0501 (voids made in the period), G0401 (allowances made in the period), G0501 (allowance voids made in the period) or E0402 (the period's numbers left unused, once it has ended)")
 	out := fs.String("out", "", "output zip (default <MESSAGE>-<period>.zip)")
-	if err := parse(fs, c, args); err != nil {
+	var p twrules.Period
+	var msg string
+	if err := parse(fs, c, args, func() []error {
+		var err error
+		p, err = flagPeriod(*period)
+		problems := []error{err}
+		msg = strings.ToUpper(*message)
+		if !slices.Contains(invoicing.Messages, msg) {
+			last := len(invoicing.Messages) - 1
+			problems = append(problems, fmt.Errorf("--message %s: want %s or %s", domain.Quote(*message), strings.Join(invoicing.Messages[:last], ", "), invoicing.Messages[last]))
+		}
+		return problems
+	}); err != nil {
 		return err
-	}
-	p, err := twrules.ParsePeriod(*period)
-	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
-	}
-	msg := strings.ToUpper(*message)
-	if !slices.Contains(invoicing.Messages, msg) {
-		last := len(invoicing.Messages) - 1
-		return fmt.Errorf("%w: --message %q: want %s or %s", errUsage, *message, strings.Join(invoicing.Messages[:last], ", "), invoicing.Messages[last])
 	}
 	if *out == "" {
 		*out = msg + "-" + p.String() + ".zip"
@@ -315,7 +311,7 @@ func cmdInvoicesReconcile(ctx context.Context, args []string, stdout, stderr io.
 	fs, c := newFlags("invoices reconcile", stderr)
 	month := fs.String("month", "", "Taipei month (YYYY-MM); empty: all")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, anyMonth(month)); err != nil {
 		return err
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
@@ -334,6 +330,33 @@ func cmdInvoicesReconcile(ctx context.Context, args []string, stdout, stderr io.
 		fmt.Fprintln(stdout)
 		return rec.WriteTotals(stdout)
 	})
+}
+
+// flagMonth is the problem of a --month that is no Taipei month.
+func flagMonth(month string) error {
+	if _, err := invoicing.ParseMonth(month); err != nil {
+		return fmt.Errorf("--month %s: want YYYY-MM, a Taipei month", domain.Quote(month))
+	}
+	return nil
+}
+
+// anyMonth is the check of a --month whose empty value is every month.
+func anyMonth(month *string) func() []error {
+	return func() []error {
+		if *month == "" {
+			return nil
+		}
+		return []error{flagMonth(*month)}
+	}
+}
+
+// flagPeriod reads --period, the first month of a two-month period.
+func flagPeriod(period string) (twrules.Period, error) {
+	p, err := twrules.ParsePeriod(period)
+	if err != nil {
+		return p, fmt.Errorf("--period: %s", strings.TrimPrefix(err.Error(), "twrules: "))
+	}
+	return p, nil
 }
 
 // closeNote is supplementNote for an invoice a close of month issued,

@@ -29,15 +29,16 @@ func cmdInvoicesVoid(ctx context.Context, args []string, stdout, stderr io.Write
 	reason := fs.String("reason", "", "why it is voided, at most 20 characters (F0501's CancelReason; required)")
 	approval := fs.String("special-approval", "", "past the void window: the tax office's approval reference (核准文號) of a special void (專案作廢), at most 60 characters")
 	approvedOn := fs.String("approved-on", "", "with --special-approval: the day the tax office approved it, YYYY-MM-DD")
-	if err := parse(fs, c, args); err != nil {
+	special := false
+	if err := parse(fs, c, args, func() []error {
+		problems := []error{required("number", *number), required("reason", *reason)}
+		special = *approval != "" || *approvedOn != ""
+		if special && (strings.TrimSpace(*approval) == "" || strings.TrimSpace(*approvedOn) == "") {
+			problems = append(problems, errors.New("--special-approval and --approved-on go together: the approval reference and the day of the tax office's approval"))
+		}
+		return problems
+	}); err != nil {
 		return err
-	}
-	if *number == "" || strings.TrimSpace(*reason) == "" {
-		return fmt.Errorf("%w: --number and --reason are required", errUsage)
-	}
-	special := *approval != "" || *approvedOn != ""
-	if special && (strings.TrimSpace(*approval) == "" || strings.TrimSpace(*approvedOn) == "") {
-		return fmt.Errorf("%w: --special-approval and --approved-on go together: the approval reference and the day of the tax office's approval", errUsage)
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		ref := invoicing.InvoiceRef(*period, *number)
@@ -78,15 +79,18 @@ func cmdInvoicesAllowance(ctx context.Context, args []string, stdout, stderr io.
 	amount := fs.String("amount", "", "the amount allowed, whole NTD with tax included, e.g. 210 (required)")
 	reason := fs.String("reason", "", "why, as the allowance prints it (required)")
 	once := fs.String("once", "", "a key of this allowance (a ticket number): run again under it, the command issues nothing more and names the allowance it issued")
-	if err := parse(fs, c, args); err != nil {
+	var amt int64
+	if err := parse(fs, c, args, func() []error {
+		problems := []error{required("number", *number), required("amount", *amount), required("reason", *reason)}
+		if *amount != "" {
+			var err error
+			if amt, err = strconv.ParseInt(*amount, 10, 64); err != nil || amt <= 0 {
+				problems = append(problems, fmt.Errorf("--amount %s: want a positive whole number of NTD, tax included, such as 210", domain.Quote(*amount)))
+			}
+		}
+		return problems
+	}); err != nil {
 		return err
-	}
-	if *number == "" || *amount == "" || strings.TrimSpace(*reason) == "" {
-		return fmt.Errorf("%w: --number, --amount and --reason are required", errUsage)
-	}
-	amt, err := strconv.ParseInt(*amount, 10, 64)
-	if err != nil || amt <= 0 {
-		return fmt.Errorf("%w: --amount must be a positive whole number of NTD, tax included, such as 210 (not %s)", errUsage, domain.Quote(*amount))
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		al, recorded, err := svc.IssueAllowanceOnce(ctx, invoicing.InvoiceRef(*period, *number), amt, *reason, *once)
@@ -118,11 +122,8 @@ func cmdInvoicesAllowanceVoid(ctx context.Context, args []string, stdout, stderr
 	fs, c := newFlags("invoices allowance-void", stderr)
 	number := fs.String("number", "", "allowance number, e.g. 11511AB123456781")
 	reason := fs.String("reason", "", "why it is voided, at most 20 characters (G0501's CancelReason; required)")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, func() []error { return []error{required("number", *number), required("reason", *reason)} }); err != nil {
 		return err
-	}
-	if *number == "" || strings.TrimSpace(*reason) == "" {
-		return fmt.Errorf("%w: --number and --reason are required", errUsage)
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		al, err := svc.VoidAllowance(ctx, *number, *reason)

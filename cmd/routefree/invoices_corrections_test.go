@@ -54,7 +54,7 @@ func TestFinanceCorrectsAnInvoiceFromTheCLI(t *testing.T) {
 	reconciled("1000+0")
 
 	refusedCLI(t, "whole number", "invoices", "allowance", "--number", number, "--amount", "30.5", "--reason", "服務中斷補償", dir)
-	refusedCLI(t, "--reason are required", "invoices", "allowance", "--number", number, "--amount", "30", dir)
+	refusedCLI(t, "--reason is required", "invoices", "allowance", "--number", number, "--amount", "30", dir)
 	out = mustCLI(t, "invoices", "allowance", "--number", number, "--amount", "300", "--reason", "服務中斷補償", dir)
 	allowance := regexp.MustCompile(`allowance (\S+) on`).FindStringSubmatch(out)
 	if allowance == nil || !strings.Contains(out, "NT$300 (sales 286 + tax 14)") || !strings.Contains(out, "bills NT$700 now") ||

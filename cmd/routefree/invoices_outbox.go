@@ -17,11 +17,8 @@ func init() {
 func cmdInvoicesOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices outbox", stderr)
 	dir := fs.String("dir", "", "Turnkey's root folder (files go to UpCast/B2SSTORAGE/<message>/SRC)")
-	if err := parse(fs, c, args); err != nil {
+	if err := parse(fs, c, args, needs("dir", dir)); err != nil {
 		return err
-	}
-	if *dir == "" {
-		return fmt.Errorf("%w: --dir is required", errUsage)
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		rep, err := svc.Outbox(ctx, *dir)

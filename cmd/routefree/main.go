@@ -293,16 +293,44 @@ func parseArgs(fs *flag.FlagSet, c *Config, args []string, positional func(strin
 	}
 }
 
-// parse parses flags and validates the config.
-func parse(fs *flag.FlagSet, c *Config, args []string) error {
+// parse parses flags and checks them: check returns the problems of the
+// command's own flags (nil errors are none), which are named with the
+// configuration's in one refusal (checkFlags).
+func parse(fs *flag.FlagSet, c *Config, args []string, check ...func() []error) error {
 	if err := parseArgs(fs, c, args, nil); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected arguments %v", errUsage, fs.Args())
 	}
-	if err := c.Validate(); err != nil {
-		return fmt.Errorf("%w: invalid configuration:\n%v", errUsage, err)
+	return c.checkFlags(check...)
+}
+
+// checkFlags reports every problem of a command's flags at once: the
+// configuration's (Validate's, the values that did not parse among them)
+// and each of the command's own that its checks return.
+func (c *Config) checkFlags(checks ...func() []error) error {
+	errs := c.configProblems()
+	for _, check := range checks {
+		errs = append(errs, check()...)
 	}
-	return nil
+	return usageProblems(errs...)
+}
+
+// usageProblems is one usage error naming every problem, a line each; nil
+// errors are no problem.
+func usageProblems(errs ...error) error {
+	var lines []string
+	for _, err := range errs {
+		if err != nil {
+			lines = append(lines, strings.TrimPrefix(err.Error(), errUsage.Error()+": "))
+		}
+	}
+	switch len(lines) {
+	case 0:
+		return nil
+	case 1:
+		return fmt.Errorf("%w: %s", errUsage, lines[0])
+	}
+	return fmt.Errorf("%w:\n%s", errUsage, strings.Join(lines, "\n"))
 }

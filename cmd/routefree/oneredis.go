@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/internal/inherit"
 )
 
 // Serves on one store must share one Redis and one --redis-prefix (their
@@ -360,7 +361,7 @@ func (d *dirRecords) path(token string) string {
 func (d *dirRecords) record(_ context.Context, token string) error {
 	path := d.path(token)
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		f, err := inherit.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -36,6 +35,7 @@ import (
 	"github.com/routefree/routefree/gateway/catalog"
 	"github.com/routefree/routefree/gateway/router"
 	"github.com/routefree/routefree/gateway/server"
+	"github.com/routefree/routefree/internal/inherit"
 	"github.com/routefree/routefree/invoicing"
 	"github.com/routefree/routefree/invoicing/httpapi"
 	"github.com/routefree/routefree/payments"
@@ -297,7 +297,7 @@ func openReadModels(ctx context.Context, c *Config) (*sql.DB, projections.Dialec
 		db, err := sql.Open("pgx", c.PostgresURL)
 		return db, projections.Postgres, err
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+	if err := inherit.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, "", err
 	}
 	if err := sqlite.MakePrivate(c.readModelPath()); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/routefree/routefree/eventstore/kurrent"
 	"github.com/routefree/routefree/eventstore/postgres"
 	"github.com/routefree/routefree/eventstore/sqlite"
+	"github.com/routefree/routefree/internal/inherit"
 )
 
 // openStore opens the configured event store, which must exist already: a
@@ -35,7 +36,7 @@ func openStoreFor(ctx context.Context, c *Config, create bool) (eventstore.Store
 	switch c.Store {
 	case "sqlite":
 		if create {
-			if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+			if err := inherit.MkdirAll(c.DataDir, 0o700); err != nil {
 				return nil, err
 			}
 		} else if err := sqliteStoreExists(c.sqlitePath()); err != nil {

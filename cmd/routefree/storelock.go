@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/routefree/routefree/internal/inherit"
 )
 
 // A serve's credit holds and rate limits live in its own memory unless
@@ -63,7 +65,7 @@ func claimDirectory(dir string, shared bool) (*storeClaim, error) {
 		dir = abs
 	}
 	path := filepath.Join(dir, "serve.lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := inherit.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +104,7 @@ func claimDirectory(dir string, shared bool) (*storeClaim, error) {
 // lockFile waits for an exclusive flock of path, made if missing; the
 // lock goes with the process, kill -9 included.
 func lockFile(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := inherit.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/routefree/routefree/internal/atomicfile"
+	"github.com/routefree/routefree/internal/inherit"
 )
 
 // Backup writes a consistent copy of the store at path to out, while other
@@ -90,6 +91,11 @@ func createPartial(out string) (*os.File, error) {
 		f, err := os.CreateTemp(filepath.Dir(out), filepath.Base(partialPattern(out)))
 		if err != nil {
 			return nil, atomicfile.Named(out, err)
+		}
+		if err := inherit.File(f, filepath.Dir(out)); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, err
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
 			f.Close()

@@ -33,6 +33,7 @@ import (
 	sqlitedrv "modernc.org/sqlite" // also registers the "sqlite" driver
 
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/internal/inherit"
 )
 
 // Options tune a Store. The zero value is ready to use.
@@ -186,9 +187,10 @@ func Open(path string, opts Options) (*Store, error) {
 // owner alone: SQLite would make it 0644 (less the umask), and its WAL and
 // shared-memory files take its mode. The history is the business's, and a
 // data directory that others may enter (an image's /data, made 0755) would
-// otherwise show it to every local user. An existing file is left as it is.
+// otherwise show it to every local user. Made as root, it is the folder
+// owner's (inherit). An existing file is left as it is.
 func MakePrivate(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := inherit.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return nil
 	}

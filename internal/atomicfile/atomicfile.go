@@ -6,12 +6,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/routefree/routefree/internal/inherit"
 )
 
 // Write writes b to path through a temporary file in the same directory,
 // renamed into place: neither a reader nor a process killed or refused
 // midway (a full disk) leaves half a file at path, and an earlier file
-// stays whole until the new one replaces it. The file gets mode perm.
+// stays whole until the new one replaces it. The file gets mode perm, and
+// (inherit.File) the owner of its folder when written as root.
 //
 // With sync, the file and then its directory are flushed to the disk
 // before Write returns, so that the new file also survives the machine's
@@ -34,6 +37,9 @@ func Write(path string, b []byte, perm os.FileMode, sync bool) error {
 		return err
 	}
 	if err := tmp.Chmod(perm); err != nil {
+		return err
+	}
+	if err := inherit.File(tmp, dir); err != nil {
 		return err
 	}
 	if sync {

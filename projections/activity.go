@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -14,6 +15,14 @@ import (
 // ActivityDays is how many completed UTC days OpenRouter's activity API
 // covers. The activity model keeps one day more: the newest, today.
 const ActivityDays = 30
+
+// ActivityWindow is the window of OpenRouter's activity at now: the
+// ActivityDays completed UTC days before now's, from and to (YYYY-MM-DD)
+// inclusive.
+func ActivityWindow(now time.Time) (from, to string) {
+	today := now.UTC()
+	return today.AddDate(0, 0, -ActivityDays).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly)
+}
 
 // The activity model's memory: its cache of written rows and the events
 // a catch-up buffers between writes. Both are kept small: a busy
@@ -60,6 +69,13 @@ func (a *Activity) Checkpoint(ctx context.Context) (eventstore.Position, error) 
 
 // Apply implements Projection, buffering as Usage.Apply does.
 func (a *Activity) Apply(ctx context.Context, batch []Event) error { return a.u.Apply(ctx, batch) }
+
+// WithClock sets the clock the window follows (time.Now when not set);
+// call it before the model applies its first event.
+func (a *Activity) WithClock(now func() time.Time) *Activity {
+	a.u.now = now
+	return a
+}
 
 // Flush writes buffered events now.
 func (a *Activity) Flush(ctx context.Context) error { return a.u.Flush(ctx) }

@@ -77,6 +77,10 @@ func (a *Activity) WithClock(now func() time.Time) *Activity {
 	return a
 }
 
+// Window is the window of OpenRouter's activity by the model's clock
+// (ActivityWindow).
+func (a *Activity) Window() (from, to string) { return ActivityWindow(a.u.clock()) }
+
 // Flush writes buffered events now.
 func (a *Activity) Flush(ctx context.Context) error { return a.u.Flush(ctx) }
 
@@ -95,6 +99,12 @@ type ActivityRow struct {
 	Day, KeyID, Model, Provider, Upstream          string
 	Requests, TokensIn, TokensOut, TokensReasoning int64
 	Cost                                           decimal.Decimal
+}
+
+// costs sums the cost of every account's rows on the UTC days from..to
+// (inclusive), written out first, by day, account and key.
+func (a *Activity) costs(ctx context.Context, from, to string) (map[string]map[KeyFigure]decimal.Decimal, error) {
+	return sumCosts(ctx, a.u, `SELECT day, account_id, key_id, '', cost FROM usage_activity WHERE day >= ? AND day <= ?`, func(day string) string { return day }, from, to)
 }
 
 // Rows is an account's activity on the UTC days from..to (YYYY-MM-DD,

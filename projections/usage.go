@@ -552,12 +552,16 @@ func (u *Usage) cutoff() string {
 	if !slices.Contains(u.tables, tableActivity) {
 		return ""
 	}
-	now := time.Now
-	if u.now != nil {
-		now = u.now
-	}
-	from, _ := ActivityWindow(now())
+	from, _ := ActivityWindow(u.clock())
 	return from
+}
+
+// clock is the time by the activity window's clock.
+func (u *Usage) clock() time.Time {
+	if u.now != nil {
+		return u.now()
+	}
+	return time.Now()
 }
 
 // activityDay is the UTC day a request counts on in the activity: the day

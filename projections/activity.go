@@ -13,7 +13,8 @@ import (
 )
 
 // ActivityDays is how many completed UTC days OpenRouter's activity API
-// covers. The activity model keeps one day more: the newest, today.
+// covers. The activity model keeps today too, and any later day a request
+// started on by a clock ahead of its own.
 const ActivityDays = 30
 
 // ActivityWindow is the window of OpenRouter's activity at now: the
@@ -38,8 +39,9 @@ const (
 // Activity is the read model behind OpenRouter's GET /api/v1/activity, in
 // SQL beside the usage model (table usage_activity): requests summed per
 // account, UTC day of their start, key, model and upstream (provider and
-// its model), for the newest day it has seen and the ActivityDays before
-// it; older days are deleted as newer ones arrive. It writes in batches
+// its model), for today by its clock and the ActivityDays before it; older
+// days are deleted as the clock leaves them behind (at its next write),
+// whatever day the newest request started on. It writes in batches
 // as the usage model does, under its own checkpoint ("activity"): read
 // models of a release without it fill it from the first event at the next
 // start, and the usage rows stay as they were.

@@ -40,8 +40,7 @@ func (s *server) activity(ctx context.Context, account, day string, keep func(ke
 	if s.deps.Models.Activity == nil {
 		return out, nil
 	}
-	from := now.UTC().AddDate(0, 0, -projections.ActivityDays).Format(time.DateOnly)
-	to := now.UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	from, to := projections.ActivityWindow(now)
 	if day != "" {
 		from, to = day, day
 	}
@@ -100,9 +99,8 @@ func (s *server) orActivity(c echo.Context) error {
 	day := c.QueryParam("date")
 	now := s.deps.now()
 	if day != "" {
-		d, err := time.Parse(time.DateOnly, day)
-		today := now.UTC().Truncate(24 * time.Hour)
-		if err != nil || !d.Before(today) || d.Before(today.AddDate(0, 0, -projections.ActivityDays)) {
+		from, to := projections.ActivityWindow(now)
+		if _, err := time.Parse(time.DateOnly, day); err != nil || day < from || day > to {
 			return echo.NewHTTPError(http.StatusBadRequest, "date must be one of the last 30 completed UTC days, as YYYY-MM-DD")
 		}
 	}

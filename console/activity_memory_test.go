@@ -95,6 +95,7 @@ func TestActivityMemoryChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	act.WithClock(func() time.Time { return first.AddDate(0, 0, days) }) // the day after the history's last
 	pos := uint64(0)
 	for a := range accounts {
 		acct := fmt.Sprintf("acct-%04d", a)

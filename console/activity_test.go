@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,60 @@ func testOpenRouterActivity(t *testing.T, e *env) {
 	}
 	if code, _ := e.call("GET", "/api/v1/activity", "", nil); code != http.StatusUnauthorized {
 		t.Errorf("no key: %d, want 401", code)
+	}
+}
+
+// The activity's window is the 30 completed UTC days before the console's
+// clock: a request another instance records as started after the clock's
+// today (its clock ahead) leaves the window's first day in the answer.
+func TestOpenRouterActivityWindowFollowsTheClock(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_win", "窗口公司", domain.PlanStarter)
+	e.openAccount("acct_ahead", "超前公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_win", Name: "provisioning", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := e.issueKey("acct_win")
+	keyAhead, _ := e.issueKey("acct_ahead")
+	m := e.cat.IDs()[0]
+	req := func(acct, key string, at time.Time, cost string) {
+		t.Helper()
+		rc := &domain.RequestCompleted{RequestID: "gen-" + uuid.NewString(), KeyID: key, AccountID: acct, Model: m,
+			Provider: "openai", Upstream: "gpt-up", Usage: domain.Usage{Input: 3, Output: 2}, Cost: decimal.RequireFromString(cost),
+			StartedAt: at.UTC(), Outcome: domain.OutcomeCompleted, Attempts: 1}
+		d, err := commands.Event(uuid.New(), at, rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.cap.Append(e.ctx, domain.UsageStream(acct), eventstore.Any(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, _ := projections.ActivityWindow(e.clock.Now())
+	first, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req("acct_win", key, first.Add(6*time.Hour), "1.5")
+	tomorrow := e.clock.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	req("acct_ahead", keyAhead, tomorrow.Add(time.Minute), "0.25")
+	e.sync()
+
+	code, b := e.call("GET", "/api/v1/activity", mgmt, nil)
+	if code != http.StatusOK {
+		t.Fatalf("activity: %d %s", code, b)
+	}
+	var r struct {
+		Data []ActivityRow `json:"data"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Data) != 1 || r.Data[0].Date != from || r.Data[0].Usage != 1.5 || r.Data[0].Requests != 1 {
+		t.Fatalf("activity %s, want the request of %s, the window's first day", b, from)
+	}
+	if code, b := e.call("GET", "/api/v1/activity?date="+from, mgmt, nil); code != http.StatusOK || !strings.Contains(string(b), `"requests":1`) {
+		t.Errorf("activity?date=%s: %d %s, want its request", from, code, b)
 	}
 }

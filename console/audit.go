@@ -267,7 +267,7 @@ func (s *server) apiVerify(c echo.Context) error {
 
 // FigureRow compares one figure of the running projections with a replay.
 type FigureRow struct {
-	Figure string `json:"figure"` // balance, month, invoices
+	Figure string `json:"figure"` // balance, month, activity, keys, invoices
 	Key    string `json:"key"`
 	Live   string `json:"live"`
 	Replay string `json:"replay"`
@@ -286,7 +286,7 @@ func (s *server) compare(ctx context.Context) (Comparison, error) {
 	if err != nil {
 		return Comparison{}, err
 	}
-	rep, err := projections.Replay(ctx, s.deps.Store, nil)
+	rep, err := projections.ReplayAt(ctx, s.deps.Store, nil, s.deps.now)
 	if err != nil {
 		return Comparison{}, err
 	}
@@ -315,6 +315,14 @@ func (s *server) compare(ctx context.Context) (Comparison, error) {
 	}
 	decRows("balance", live.Balances, rep.Balances)
 	decRows("month", live.MonthlyTotals, rep.MonthlyTotals)
+	// The activity of the window by the live model's clock, and the usage
+	// by key and app, when the live models have them.
+	if live.ActivityFrom != "" {
+		decRows("activity", keyFigures(live.Activity, false), keyFigures(rep.Activity, false))
+	}
+	if live.KeyUsage != nil {
+		decRows("keys", keyFigures(live.KeyUsage, true), keyFigures(rep.KeyUsage, true))
+	}
 	keys := map[string]bool{}
 	for k := range live.InvoiceTotals {
 		keys[k] = true
@@ -329,6 +337,22 @@ func (s *server) compare(ctx context.Context) (Comparison, error) {
 		cmp.Rows = append(cmp.Rows, r)
 	}
 	return cmp, nil
+}
+
+// keyFigures keys figures by period, account, key and (with apps) app,
+// quoted as a Go string.
+func keyFigures(figs map[string]map[projections.KeyFigure]decimal.Decimal, apps bool) map[string]decimal.Decimal {
+	out := map[string]decimal.Decimal{}
+	for period, rows := range figs {
+		for k, cost := range rows {
+			key := period + " " + k.Account + " " + k.Key
+			if apps {
+				key += " " + strconv.Quote(k.App)
+			}
+			out[key] = cost
+		}
+	}
+	return out
 }
 
 func sortedSet(m map[string]bool) []string {

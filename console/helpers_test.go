@@ -143,13 +143,15 @@ func buildOn(t *testing.T, d projections.Dialect, tlsServer, staff bool, configu
 		t.Fatal(err)
 	}
 	models := projections.NewModels(usage)
+	clk := &clock{t: testNow}
 	if models.Activity, err = projections.NewActivity(ctx, db, d); err != nil {
 		t.Fatal(err)
 	}
+	models.Activity.WithClock(clk.Now)
 	if models.KeyUsage, err = projections.NewKeyUsage(ctx, db, d); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, store: store, storePath: storePath, models: models, views: NewViews(models.Accounts), clock: &clock{t: testNow}}
+	e := &env{t: t, ctx: ctx, store: store, storePath: storePath, models: models, views: NewViews(models.Accounts), clock: clk}
 	e.runner, err = projections.NewRunner(store, nil, append(e.models.All(), e.views)...)
 	if err != nil {
 		t.Fatal(err)

@@ -352,6 +352,8 @@ var messages = map[string][2]string{
 	"audit.export":      {"匯出全部事件（NDJSON）", "Export the whole history (NDJSON)"},
 	"figure.balance":    {"餘額", "Balance"},
 	"figure.month":      {"月用量", "Monthly usage"},
+	"figure.activity":   {"活動（UTC 日、金鑰）", "Activity (UTC day, key)"},
+	"figure.keys":       {"各金鑰與應用程式月用量", "Monthly usage by key and app"},
 	"figure.invoices":   {"月發票", "Monthly invoices"},
 	"events":            {"筆事件", "events"},
 	"stream":            {"串流", "Stream"},

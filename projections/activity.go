@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"slices"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -12,8 +13,17 @@ import (
 )
 
 // ActivityDays is how many completed UTC days OpenRouter's activity API
-// covers. The activity model keeps one day more: the newest, today.
+// covers. The activity model keeps today too, and any later day a request
+// started on by a clock ahead of its own.
 const ActivityDays = 30
+
+// ActivityWindow is the window of OpenRouter's activity at now: the
+// ActivityDays completed UTC days before now's, from and to (YYYY-MM-DD)
+// inclusive.
+func ActivityWindow(now time.Time) (from, to string) {
+	today := now.UTC()
+	return today.AddDate(0, 0, -ActivityDays).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly)
+}
 
 // The activity model's memory: its cache of written rows and the events
 // a catch-up buffers between writes. Both are kept small: a busy
@@ -29,8 +39,9 @@ const (
 // Activity is the read model behind OpenRouter's GET /api/v1/activity, in
 // SQL beside the usage model (table usage_activity): requests summed per
 // account, UTC day of their start, key, model and upstream (provider and
-// its model), for the newest day it has seen and the ActivityDays before
-// it; older days are deleted as newer ones arrive. It writes in batches
+// its model), for today by its clock and the ActivityDays before it; older
+// days are deleted as the clock leaves them behind (at its next write),
+// whatever day the newest request started on. It writes in batches
 // as the usage model does, under its own checkpoint ("activity"): read
 // models of a release without it fill it from the first event at the next
 // start, and the usage rows stay as they were.
@@ -61,6 +72,17 @@ func (a *Activity) Checkpoint(ctx context.Context) (eventstore.Position, error) 
 // Apply implements Projection, buffering as Usage.Apply does.
 func (a *Activity) Apply(ctx context.Context, batch []Event) error { return a.u.Apply(ctx, batch) }
 
+// WithClock sets the clock the window follows (time.Now when not set);
+// call it before the model applies its first event.
+func (a *Activity) WithClock(now func() time.Time) *Activity {
+	a.u.now = now
+	return a
+}
+
+// Window is the window of OpenRouter's activity by the model's clock
+// (ActivityWindow).
+func (a *Activity) Window() (from, to string) { return ActivityWindow(a.u.clock()) }
+
 // Flush writes buffered events now.
 func (a *Activity) Flush(ctx context.Context) error { return a.u.Flush(ctx) }
 
@@ -79,6 +101,12 @@ type ActivityRow struct {
 	Day, KeyID, Model, Provider, Upstream          string
 	Requests, TokensIn, TokensOut, TokensReasoning int64
 	Cost                                           decimal.Decimal
+}
+
+// costs sums the cost of every account's rows on the UTC days from..to
+// (inclusive), written out first, by day, account and key.
+func (a *Activity) costs(ctx context.Context, from, to string) (map[string]map[KeyFigure]decimal.Decimal, error) {
+	return sumCosts(ctx, a.u, `SELECT day, account_id, key_id, '', cost FROM usage_activity WHERE day >= ? AND day <= ?`, func(day string) string { return day }, from, to)
 }
 
 // Rows is an account's activity on the UTC days from..to (YYYY-MM-DD,

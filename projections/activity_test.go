@@ -17,9 +17,9 @@ import (
 )
 
 // The activity model keeps requests per account, UTC day, key, model and
-// upstream in SQL, for the newest day and the 30 before it. A restart
-// reads them back as they were, applying nothing; newer days delete the
-// days that leave the window.
+// upstream in SQL, for the clock's today and the 30 days before it. A
+// restart reads them back as they were, applying nothing; as the clock
+// moves on, the days that leave the window are deleted.
 func TestActivityKeptAcrossRestart(t *testing.T) {
 	onBothSQL(t, testActivityKeptAcrossRestart)
 }
@@ -29,6 +29,8 @@ func testActivityKeptAcrossRestart(t *testing.T, d Dialect, open func() *sql.DB)
 	s := openSQLite(t)
 	day := func(n int) time.Time { return time.Date(2026, 3, 14, 23, 30, 0, 0, time.UTC).AddDate(0, 0, n) } // Taipei's next day
 	var head eventstore.Position                                                                            // the last event appended
+	now := day(0)                                                                                           // the clock
+	clock := func() time.Time { return now }
 	req := func(acct, key, model, provider, upstream string, at time.Time, in, out, reasoning int64, cost string) {
 		t.Helper()
 		id := uuid.NewString()
@@ -56,6 +58,7 @@ func testActivityKeptAcrossRestart(t *testing.T, d Dialect, open func() *sql.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
+	act.WithClock(clock)
 	r, err := NewRunner(s, nil, act)
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +104,7 @@ func testActivityKeptAcrossRestart(t *testing.T, d Dialect, open func() *sql.DB)
 	if err != nil {
 		t.Fatal(err)
 	}
+	again.WithClock(clock)
 	if cp, err := again.Checkpoint(ctx); err != nil || cp != head {
 		t.Fatalf("checkpoint after the restart %s (%v), want the head %s", cp, err, head)
 	}
@@ -113,6 +117,7 @@ func testActivityKeptAcrossRestart(t *testing.T, d Dialect, open func() *sql.DB)
 	// Five days later the window's first five days are gone. A late
 	// request adds to a row written before the restart, which this model
 	// has not seen.
+	now = day(5)
 	req("a", "k1", "m1", "openai", "up1", day(5), 1, 1, 0, "0.75")
 	req("a", "k1", "m1", "openai", "up1", day(0), 1, 1, 1, "0.5")
 	r2, err := NewRunner(s, nil, again)
@@ -161,4 +166,69 @@ func onBothSQL(t *testing.T, test func(t *testing.T, d Dialect, open func() *sql
 			return db
 		})
 	})
+}
+
+// The activity model keeps the days of OpenRouter's window by the clock:
+// the 30 completed UTC days before today, and today. A request started
+// after the clock's today (an instance whose clock runs ahead) deletes no
+// day of that window, and days before it are gone once the clock has left
+// them behind, however long ago the newest request was.
+func TestActivityWindowFollowsTheClock(t *testing.T) {
+	onBothSQL(t, testActivityWindowFollowsTheClock)
+}
+
+func testActivityWindowFollowsTheClock(t *testing.T, d Dialect, open func() *sql.DB) {
+	ctx := context.Background()
+	s := openSQLite(t)
+	now := time.Date(2026, 3, 15, 2, 0, 0, 0, time.UTC)
+	req := func(acct string, at time.Time, cost string) {
+		t.Helper()
+		id := uuid.NewString()
+		ev := mustEvent(t, &domain.RequestCompleted{RequestID: id, KeyID: "k-" + acct, AccountID: acct, Model: "m1", Provider: "openai",
+			Upstream: "up1", Usage: domain.Usage{Input: 1, Output: 1}, Cost: decimal.RequireFromString(cost),
+			StartedAt: at, Outcome: domain.OutcomeCompleted, Attempts: 1}, at, id)
+		if _, err := s.Append(ctx, domain.UsageStream(acct), eventstore.Any(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	from, to := ActivityWindow(now)
+	first, _ := time.Parse(time.DateOnly, from)
+	req("a", first.Add(12*time.Hour), "0.5")            // the window's first completed day
+	req("a", first.Add(-12*time.Hour), "9")             // the day before it
+	req("b", now.Add(22*time.Hour+time.Minute), "0.25") // tomorrow by this clock
+	db := open()
+	defer db.Close()
+	act, err := NewActivity(ctx, db, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act.WithClock(func() time.Time { return now })
+	r, err := NewRunner(s, nil, act)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := act.Rows(ctx, "a", "2000-01-01", "2100-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Day != from || !rows[0].Cost.Equal(decimal.RequireFromString("0.5")) {
+		t.Fatalf("account a: %+v, want one row on %s (the window %s..%s by the clock)", rows, from, from, to)
+	}
+
+	// Three months on, with no request since (an account opened): nothing
+	// of a is kept.
+	now = now.AddDate(0, 3, 0)
+	if _, err := s.Append(ctx, domain.AccountStream("c"), eventstore.Any(),
+		mustEvent(t, &domain.AccountOpened{AccountID: "c", Organisation: "Org c", Plan: domain.PlanStarter}, now, "c")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err = act.Rows(ctx, "a", "2000-01-01", "2100-01-01"); err != nil || len(rows) != 0 {
+		t.Fatalf("account a three months later: %+v (%v), want none", rows, err)
+	}
 }

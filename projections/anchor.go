@@ -87,7 +87,7 @@ func (u *Usage) reset(ctx context.Context) (err error) {
 	u.release()
 	u.last, u.anchor, u.dirty = eventstore.Start, anchor{}, false
 	u.cache, u.cacheAt, u.complete = nil, eventstore.Start, false
-	u.newest, u.pruned = "", ""
+	u.pruned = ""
 	return nil
 }
 

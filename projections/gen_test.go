@@ -51,12 +51,15 @@ type ledger struct {
 	mu       sync.Mutex
 	balances map[string]decimal.Decimal
 	monthly  map[string]decimal.Decimal
+	byKey    map[string]map[KeyFigure]decimal.Decimal // Taipei month → account, key and app → cost
+	byDay    map[string]map[KeyFigure]decimal.Decimal // UTC day → account and key → cost
 	requests int
 	last     eventstore.Position
 }
 
 func newLedger() *ledger {
-	return &ledger{balances: map[string]decimal.Decimal{}, monthly: map[string]decimal.Decimal{}}
+	return &ledger{balances: map[string]decimal.Decimal{}, monthly: map[string]decimal.Decimal{},
+		byKey: map[string]map[KeyFigure]decimal.Decimal{}, byDay: map[string]map[KeyFigure]decimal.Decimal{}}
 }
 
 // checkUsage compares the usage model's rows with what the history
@@ -123,19 +126,31 @@ func (g *gen) topUp(acct string, amount decimal.Decimal, ref string) {
 	g.l.mu.Unlock()
 }
 
-func (g *gen) request(acct, id string, at time.Time) {
+func (g *gen) request(acct, id string, at time.Time) { g.requestVia(acct, "k-"+acct, "", id, at) }
+
+// requestVia is a request through key of acct, sent by app (its X-Title).
+func (g *gen) requestVia(acct, key, app, id string, at time.Time) {
 	cost := decimal.New(g.rnd.Int64N(5_000_000), -6) // up to 5 NTD, micro-NTD precision
 	in, out := g.rnd.Int64N(4000), g.rnd.Int64N(2000)
 	g.append(domain.UsageStream(acct), mustEvent(g.t, &domain.RequestCompleted{
-		RequestID: id, KeyID: "k-" + acct, AccountID: acct, Model: []string{"gpt-4o", "claude-3-5", "gemini-2"}[g.rnd.IntN(3)],
+		RequestID: id, KeyID: key, AccountID: acct, Model: []string{"gpt-4o", "claude-3-5", "gemini-2"}[g.rnd.IntN(3)],
 		Provider: "openai", Upstream: "up1", Usage: domain.Usage{Input: in, Output: out, Cached: in / 4}, Cost: cost, PriceList: 1,
-		StartedAt: at, LatencyMs: 120, Outcome: domain.OutcomeCompleted, Attempts: 1,
+		StartedAt: at, LatencyMs: 120, Outcome: domain.OutcomeCompleted, Attempts: 1, AppTitle: app,
 	}, at, id))
 	g.l.mu.Lock()
 	g.l.balances[acct] = g.l.balances[acct].Sub(cost)
 	g.l.monthly[MonthOf(at)] = g.l.monthly[MonthOf(at)].Add(cost)
+	addFigure(g.l.byKey, MonthOf(at), KeyFigure{acct, key, app}, cost)
+	addFigure(g.l.byDay, at.UTC().Format(time.DateOnly), KeyFigure{Account: acct, Key: key}, cost)
 	g.l.requests++
 	g.l.mu.Unlock()
+}
+
+func addFigure(m map[string]map[KeyFigure]decimal.Decimal, period string, k KeyFigure, cost decimal.Decimal) {
+	if m[period] == nil {
+		m[period] = map[KeyFigure]decimal.Decimal{}
+	}
+	m[period][k] = m[period][k].Add(cost)
 }
 
 // history appends accounts and then requests from several writers at once.

@@ -65,6 +65,45 @@ func (k *KeyUsage) VerifyCheckpoint(ctx context.Context, r eventstore.EventReade
 	return k.u.VerifyCheckpoint(ctx, r)
 }
 
+// costs sums the cost of every row, written out first, by Taipei month,
+// account, key and app.
+func (k *KeyUsage) costs(ctx context.Context) (map[string]map[KeyFigure]decimal.Decimal, error) {
+	return sumCosts(ctx, k.u, `SELECT day, account_id, key_id, app, cost FROM usage_keys`, func(day string) string { return day[:len("2006-01")] })
+}
+
+// sumCosts sums the cost of the rows query selects (day, account, key,
+// app, cost) by the period period makes of their day, written out first.
+// The rows are read one at a time and summed in Go: the costs are exact
+// decimals in text, which SQL would add as floats.
+func sumCosts(ctx context.Context, u *Usage, query string, period func(day string) string, args ...any) (map[string]map[KeyFigure]decimal.Decimal, error) {
+	if err := u.Flush(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := u.db.QueryContext(ctx, u.q(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[KeyFigure]decimal.Decimal{}
+	var day, cost string
+	var k KeyFigure
+	for rows.Next() {
+		if err := rows.Scan(&day, &k.Account, &k.Key, &k.App, &cost); err != nil {
+			return nil, err
+		}
+		c, err := decimal.NewFromString(cost)
+		if err != nil {
+			return nil, err
+		}
+		p := period(day)
+		if out[p] == nil {
+			out[p] = map[KeyFigure]decimal.Decimal{}
+		}
+		out[p][k] = out[p][k].Add(c)
+	}
+	return out, rows.Err()
+}
+
 // KeyUsageRow is the usage of one key and app on one Taipei day and model.
 type KeyUsageRow struct {
 	Day, KeyID, Model, App                                       string

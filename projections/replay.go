@@ -1,14 +1,18 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/shopspring/decimal"
@@ -25,9 +29,22 @@ type Figures struct {
 	MonthlyTotals    map[string]decimal.Decimal            // Taipei month → usage cost
 	MonthlyByAccount map[string]map[string]decimal.Decimal // month → account → usage cost
 	InvoiceTotals    map[string]int64                      // month → net NTD invoiced
-	Chain            eventstore.VerifyResult
-	invoices         []InvoiceRecord // what InvoiceTotals sums
+	// What OpenRouter's activity API answers, on the ActivityDays
+	// completed UTC days ActivityFrom..ActivityTo before the clock's today
+	// (empty without an activity model): UTC day → account and key → cost.
+	ActivityFrom, ActivityTo string
+	Activity                 map[string]map[KeyFigure]decimal.Decimal
+	// The usage by key and app: Taipei month → account, key and app → cost
+	// (empty without a key usage model).
+	KeyUsage map[string]map[KeyFigure]decimal.Decimal
+	Chain    eventstore.VerifyResult
+	invoices []InvoiceRecord // what InvoiceTotals sums
 }
+
+// KeyFigure names a figure of one account's key, and of one app (the
+// X-Title of its requests, "" for none) in the usage by key and app; App is
+// "" in the activity's figures.
+type KeyFigure struct{ Account, Key, App string }
 
 // CountInvoices sums InvoiceTotals again with each invoice in the month
 // month gives it: invoicing's (invoicing.Service.RecordMonth), which
@@ -47,9 +64,15 @@ func netByMonth(invs []InvoiceRecord, month func(InvoiceRecord) string) map[stri
 }
 
 // Replay rebuilds every projection from position zero — fresh memory models
-// and a scratch SQLite database for usage — and returns the figures.
+// and a scratch SQLite database for the usage, the activity and the usage
+// by key and app — and returns the figures.
 // progress, when set, gets the number of events applied so far.
 func Replay(ctx context.Context, store eventstore.Store, progress func(n uint64)) (*Figures, error) {
+	return ReplayAt(ctx, store, progress, time.Now)
+}
+
+// ReplayAt is Replay with now as the clock the activity's window follows.
+func ReplayAt(ctx context.Context, store eventstore.Store, progress func(n uint64), now func() time.Time) (*Figures, error) {
 	dir, err := os.MkdirTemp("", "routefree-replay-")
 	if err != nil {
 		return nil, err
@@ -67,6 +90,13 @@ func Replay(ctx context.Context, store eventstore.Store, progress func(n uint64)
 		return nil, err
 	}
 	m := NewModels(usage)
+	if m.Activity, err = NewActivity(ctx, db, SQLite); err != nil {
+		return nil, err
+	}
+	m.Activity.WithClock(now)
+	if m.KeyUsage, err = NewKeyUsage(ctx, db, SQLite); err != nil {
+		return nil, err
+	}
 	chain := NewChain(progress)
 	r, err := NewRunner(store, watermill.NopLogger{}, append(m.All(), chain)...)
 	if err != nil {
@@ -94,6 +124,7 @@ func (m *Models) Figures(ctx context.Context) (*Figures, error) {
 		InvoiceTotals:    netByMonth(invs, func(r InvoiceRecord) string { return r.Month }),
 		invoices:         invs,
 	}
+	var err error
 	if m.Usage != nil {
 		rows, err := m.Usage.All(ctx)
 		if err != nil {
@@ -105,6 +136,17 @@ func (m *Models) Figures(ctx context.Context) (*Figures, error) {
 				f.MonthlyByAccount[r.Period] = map[string]decimal.Decimal{}
 			}
 			f.MonthlyByAccount[r.Period][r.AccountID] = f.MonthlyByAccount[r.Period][r.AccountID].Add(r.Cost)
+		}
+	}
+	if m.Activity != nil {
+		f.ActivityFrom, f.ActivityTo = m.Activity.Window()
+		if f.Activity, err = m.Activity.costs(ctx, f.ActivityFrom, f.ActivityTo); err != nil {
+			return nil, err
+		}
+	}
+	if m.KeyUsage != nil {
+		if f.KeyUsage, err = m.KeyUsage.costs(ctx); err != nil {
+			return nil, err
 		}
 	}
 	return f, nil
@@ -143,10 +185,50 @@ func (f *Figures) Write(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "%-8s %-40s %24s\n", month, "TOTAL", f.MonthlyTotals[month].String())
 	}
+	if f.ActivityFrom != "" {
+		fmt.Fprintf(&b, "\nACTIVITY BY UTC DAY (OpenRouter's activity API: the %d completed days %s..%s, NTD)\n%-10s %-40s %-40s %24s\n",
+			ActivityDays, f.ActivityFrom, f.ActivityTo, "day", "account", "key", "cost")
+		for _, day := range sortedKeys(f.Activity) {
+			writeKeyFigures(&b, day, f.Activity[day], false)
+		}
+	}
+	if f.KeyUsage != nil {
+		fmt.Fprintf(&b, "\nKEYS AND APPS BY MONTH (usage by key and app, Asia/Taipei, NTD)\n%-8s %-40s %-40s %-24s %24s\n",
+			"month", "account", "key", "app", "cost")
+		for _, month := range sortedKeys(f.KeyUsage) {
+			writeKeyFigures(&b, month, f.KeyUsage[month], true)
+		}
+	}
 	fmt.Fprintf(&b, "\nINVOICES BY MONTH (net NTD)\n%-8s %16s\n", "month", "total")
 	for _, month := range sortedKeys(f.InvoiceTotals) {
 		fmt.Fprintf(&b, "%-8s %16d\n", month, f.InvoiceTotals[month])
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeKeyFigures prints the figures of one period by account, key and
+// (with apps) app, quoted as a Go string ("" for none), then their TOTAL.
+func writeKeyFigures(b *strings.Builder, period string, figs map[KeyFigure]decimal.Decimal, apps bool) {
+	ks := make([]KeyFigure, 0, len(figs))
+	for k := range figs {
+		ks = append(ks, k)
+	}
+	slices.SortFunc(ks, func(a, b KeyFigure) int {
+		return cmp.Or(cmp.Compare(a.Account, b.Account), cmp.Compare(a.Key, b.Key), cmp.Compare(a.App, b.App))
+	})
+	total := decimal.Zero
+	for _, k := range ks {
+		if apps {
+			fmt.Fprintf(b, "%-8s %-40s %-40s %-24s %24s\n", period, k.Account, k.Key, strconv.Quote(k.App), figs[k].String())
+		} else {
+			fmt.Fprintf(b, "%-10s %-40s %-40s %24s\n", period, k.Account, k.Key, figs[k].String())
+		}
+		total = total.Add(figs[k])
+	}
+	if apps {
+		fmt.Fprintf(b, "%-8s %-40s %-40s %-24s %24s\n", period, "TOTAL", "", "", total.String())
+	} else {
+		fmt.Fprintf(b, "%-10s %-40s %-40s %24s\n", period, "TOTAL", "", total.String())
+	}
 }

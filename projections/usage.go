@@ -106,8 +106,9 @@ type Usage struct {
 	flushAt  int          // a catch-up writes every flushAt events
 
 	// The activity rows' window: days before pruned are deleted (and
-	// facts of them skipped); newest is the newest UTC day written.
-	newest, pruned string
+	// facts of them skipped); now is its clock (nil: time.Now).
+	pruned string
+	now    func() time.Time
 
 	// cache holds the rows as this process last committed them, valid while
 	// the stored checkpoint is still cacheAt (nobody else wrote since).
@@ -462,7 +463,7 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	case u.cache == nil || cp != u.cacheAt:
 		u.cache, u.complete = map[usageKey]UsageRow{}, false
 	}
-	newest, cutoff := u.window(batch)
+	cutoff := u.cutoff()
 	sums := make([]map[usageKey]*UsageRow, len(u.tables))
 	for i := range sums {
 		sums[i] = map[usageKey]*UsageRow{}
@@ -524,9 +525,6 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	u.cacheAt = last
 	u.release()
 	u.dirty = false
-	if newest > u.newest {
-		u.newest = newest
-	}
 	if prune {
 		u.pruned = cutoff
 		for k := range u.cache {
@@ -546,27 +544,24 @@ func (u *Usage) flushLocked(ctx context.Context) (err error) {
 	return nil
 }
 
-// window is the newest UTC day of the activity rows once batch is written,
-// and the first day they keep: ActivityDays completed days before it. Both
-// are "" for a model without activity rows.
-func (u *Usage) window(batch []usageFact) (newest, cutoff string) {
+// cutoff is the first UTC day the activity rows keep: the first of the
+// ActivityDays completed days before the clock's today ("" for a model
+// without activity rows). Days after it stay, today's and any a request
+// started on by a clock ahead of this one included.
+func (u *Usage) cutoff() string {
 	if !slices.Contains(u.tables, tableActivity) {
-		return "", ""
+		return ""
 	}
-	newest = u.newest
-	for i := range batch {
-		if d := activityDay(batch[i].at); d > newest {
-			newest = d
-		}
+	from, _ := ActivityWindow(u.clock())
+	return from
+}
+
+// clock is the time by the activity window's clock.
+func (u *Usage) clock() time.Time {
+	if u.now != nil {
+		return u.now()
 	}
-	if newest == "" {
-		return "", ""
-	}
-	n, err := time.Parse(time.DateOnly, newest)
-	if err != nil {
-		return newest, ""
-	}
-	return newest, n.AddDate(0, 0, -ActivityDays).Format(time.DateOnly)
+	return time.Now()
 }
 
 // activityDay is the UTC day a request counts on in the activity: the day

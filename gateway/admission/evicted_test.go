@@ -1,7 +1,9 @@
 package admission
 
 import (
+	"errors"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -204,4 +206,29 @@ func TestRedisLedgerEvictedDeadlinesAreWrittenAgain(t *testing.T) {
 	time.Sleep(epochEvery + 500*time.Millisecond) // A's check; C's hold has lapsed by now
 	mustOK(t, holdAfterRestore(t, b, "acct", "k", "r3", view("10", 1), "9"))
 	assertHeld(t, b, "acct", "10", 2)
+}
+
+// TestRedisLedgerEpochWithoutEvictionCountIsReplaced: an epoch written by
+// a release whose epochs record no count of evicted keys cannot tell
+// whether Redis evicted any since. An instance joining takes a new epoch
+// with the restore window, as after a loss, rather than trust it.
+func TestRedisLedgerEpochWithoutEvictionCountIsReplaced(t *testing.T) {
+	clients, prefix := redisClients(t, 1)
+	l := NewRedisLedger(clients[0], prefix, LedgerOptions{HoldTTL: time.Minute})
+	if err := clients[0].Set(ctx, l.epochKey, "0123456789abcdef@"+runID(t, clients[0])+"|0", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Join(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Hold(ctx, "acct", "k", "r1", view("10", 1), d("1")); !errors.Is(err, ErrLedgerRestoring) {
+		t.Fatalf("hold beside an epoch without a count of evicted keys: %v, want ErrLedgerRestoring", err)
+	}
+	e, err := clients[0].Get(ctx, l.epochKey).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]+\.\d+@`).MatchString(e) {
+		t.Fatalf("epoch %q records no count of evicted keys", e)
+	}
 }

@@ -60,7 +60,8 @@ const ownerTTL = sharedHoldTTL
 // owner key back into a Redis that lost it.
 const ownerWait = 3 * claimCheck
 
-// redisStartWait is how long a starting serve waits for Redis to answer.
+// redisStartWait is how long a starting serve waits for Redis to answer
+// (awaitRedis).
 const redisStartWait = 30 * time.Second
 
 // redisRecords is the store side: the token each running serve uses.
@@ -124,14 +125,7 @@ func joinRedis(ctx context.Context, c *Config, rdb *redis.Client, claim *storeCl
 		return nil, false, err
 	}
 	redisWhere := fmt.Sprintf("--redis-url %s, --redis-prefix %q", redactURL(c.RedisURL), c.RedisPrefix)
-	// A Redis starting beside this serve (one compose file) gets a while
-	// to answer.
-	cur, err := o.get(ctx)
-	for deadline := time.Now().Add(redisStartWait); err != nil && ctx.Err() == nil && time.Now().Before(deadline); {
-		log.Warn("waiting for Redis to answer", "redis", redactURL(c.RedisURL), "err", err)
-		time.Sleep(time.Second)
-		cur, err = o.get(ctx)
-	}
+	cur, err := o.get(ctx) // Redis answered a moment ago (awaitRedis)
 	if err != nil {
 		return nil, false, fmt.Errorf("Redis (%s): %w", redisWhere, err)
 	}

@@ -254,6 +254,9 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		}
 		in.rdb = redis.NewClient(opt)
 		in.closers = append(in.closers, in.rdb.Close)
+		if err := awaitRedis(ctx, c, in.rdb, log); err != nil {
+			return nil, err
+		}
 		// One Redis and prefix for every serve on the store, one store
 		// for every prefix.
 		stopOwner, othersRunning, err := joinRedis(ctx, c, in.rdb, claim, raw, log)
@@ -269,7 +272,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		// emptied under them (a FLUSHALL, evicted keys): wait for their
 		// holds.
 		ledger := admission.NewRedisLedger(in.rdb, c.RedisPrefix,
-			admission.LedgerOptions{HoldTTL: sharedHoldTTL, OthersRunning: othersRunning})
+			admission.LedgerOptions{HoldTTL: sharedHoldTTL, OthersRunning: othersRunning, Log: log})
 		// Taken now, the epoch is there for the serves started next, which
 		// would otherwise wait on their first request for holds that do
 		// not exist; Redis answered a moment ago, and a hold tries again.

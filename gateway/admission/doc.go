@@ -67,8 +67,9 @@
 // once however often it arrives), and when Redis has lost its state (an
 // epoch key gone, or written by another Redis process: a snapshot, a
 // failover) each instance writes its holds and unapplied costs back while
-// Holds wait (ErrLedgerRestoring). So they do when the key of an account's
-// holds is gone while an instance still has a hold in it (evicted): the
-// instance drops the epoch, and every instance writes its state back. See
-// ledger_redis.go.
+// Holds wait (ErrLedgerRestoring). So they do when Redis evicted keys: the
+// key of an account's holds is gone while an instance still has a hold in
+// it, or INFO stats' evicted_keys moved since the epoch was written. The
+// instance that notices drops the epoch, logs an error, and every instance
+// writes its state back. See ledger_redis.go.
 package admission

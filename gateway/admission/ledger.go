@@ -3,6 +3,7 @@ package admission
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -83,6 +84,9 @@ type LedgerOptions struct {
 	// running ones to put back what an emptied Redis lost; without it, a
 	// prefix that looks new is taken as new.
 	OthersRunning bool
+	// Log receives the Redis ledger's errors: Redis evicting keys while
+	// it serves. Default slog.Default().
+	Log *slog.Logger
 }
 
 func (o LedgerOptions) withDefaults() LedgerOptions {
@@ -94,6 +98,9 @@ func (o LedgerOptions) withDefaults() LedgerOptions {
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
 	}
 	return o
 }

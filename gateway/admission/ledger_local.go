@@ -26,7 +26,7 @@ const localShards = 64
 // drops what has lapsed. Each instance that notices a loss gives itself
 // the whole RestoreWindow to write its state back, so one that looks late
 // stretches the window for every instance: they look five times a second
-// (a script of a few µs of Redis's time each).
+// (a script of about 20 µs of Redis's time each, BenchmarkRedisLedgerCheck).
 const (
 	retryEvery = 200 * time.Millisecond
 	epochEvery = retryEvery
@@ -248,10 +248,40 @@ func (l *RedisLedger) lostEpoch(ctx context.Context, err error, seen any, try in
 	if err == nil || try >= 2 || !isEpochLost(err) {
 		return false, nil
 	}
+	l.logEviction(ctx, err)
 	if err := l.restore(ctx, seen); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// logEviction logs, when a script dropped the epoch for an eviction it
+// noticed (err is its refusal), what Redis evicted and what follows. Only
+// the instance that noticed logs it; the others find the epoch gone.
+func (l *RedisLedger) logEviction(ctx context.Context, err error) {
+	_, why, _ := strings.Cut(err.Error(), epochLost+" ledger state lost: ")
+	if !strings.HasPrefix(why, "evicted") {
+		return
+	}
+	policy := "unknown"
+	if mem, err := l.rdb.Info(ctx, "memory").Result(); err == nil {
+		policy = InfoField(mem, "maxmemory_policy")
+	}
+	l.opt.Log.Error("Redis evicted keys while serving: the credit ledger takes its state as lost; every instance puts back its holds "+
+		"and unapplied costs and new requests are answered 503 for "+RestoreWindow.String()+", or an account could spend past its credit; "+
+		"run Redis with maxmemory-policy noeviction (CONFIG SET maxmemory-policy noeviction, and in redis.conf or the managed service's parameters)",
+		"cause", why, "maxmemory_policy", policy, "prefix", l.prefix)
+}
+
+// InfoField is the value of field in the text of Redis's INFO, "" if
+// it is not there.
+func InfoField(info, field string) string {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), field+":"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // Join takes the prefix's current epoch, creating it if Redis has none,
@@ -462,16 +492,23 @@ func (l *RedisLedger) hasState() bool {
 	return false
 }
 
-// checkScript fails as the others do when the epoch is not the caller's,
-// or when the key of the holds of an account the caller has a live hold
-// of is gone (evicted), which it reports as the others do (luaLedger's
-// evicted). KEYS: those accounts' hold keys, then the epoch key. ARGV:
-// info, epoch.
+// checkScript fails as the others do when the epoch is not the caller's;
+// when Redis has evicted keys since the epoch was written (INFO stats'
+// evicted_keys moved: whichever keys they were, the ledger's may be among
+// them); or when the key of the holds of an account the caller has a live
+// hold of is gone (evicted), which it reports as the others do (luaLedger's
+// evicted). Either eviction drops the epoch. KEYS: those accounts' hold
+// keys, then the epoch key. ARGV: info, epoch.
 var checkScript = redis.NewScript(luaLedger + luaEpochCheck + `
+local was, ev = string.match(ARGV[#ARGV], '%.(%d+)@') or '?', evictions()
+if was ~= ev then
+  redis.call('DEL', KEYS[#KEYS])
+  return lost('` + evictedKeys + ` ' .. was .. ' -> ' .. ev)
+end
 for i = 1, #KEYS - 1 do
   if redis.call('EXISTS', KEYS[i]) == 0 then
     redis.call('DEL', KEYS[#KEYS])
-    return lost()
+    return lost(holdKeyGone)
   end
 end
 return 1`)
@@ -500,6 +537,7 @@ func (l *RedisLedger) checkEpoch() {
 		accounts = accounts[n:]
 		err := checkScript.Run(ctx, l.rdb, append(keys, l.epochKey), l.info(), seen).Err()
 		if err != nil && isEpochLost(err) {
+			l.logEviction(ctx, err)
 			_ = l.restore(ctx, seen)
 			return
 		}

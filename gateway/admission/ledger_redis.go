@@ -21,7 +21,7 @@ import (
 //	         "s:<requestID>" → settledAtMs, while the settled cost is kept
 //	x  ZSET  requestID scored by its deadline (ms), to expire holds
 //	s  ZSET  "<micro>|<settledAtMs>|<key>|<requestID>" scored by usage version
-//	epoch STRING "<token>@<run_id>|<readyAtMs>" (prefix+"l:epoch")
+//	epoch STRING "<token>.<evicted_keys>@<run_id>|<readyAtMs>" (prefix+"l:epoch")
 //
 // Holds and their totals share one key so they can only expire together.
 // Every key's TTL is refreshed on use and exceeds both HoldTTL and
@@ -49,7 +49,10 @@ import (
 //     run_id, which every restart and failover changes), the instance
 //     puts its holds and costs back under the current epoch before going
 //     on, and Holds wait until the other instances have had time to do
-//     the same (RestoreWindow).
+//     the same (RestoreWindow). Keys Redis evicted (a maxmemory-policy
+//     other than noeviction) count as such a loss: the epoch also records
+//     INFO stats' evicted_keys, and the instance's check (checkEpoch)
+//     drops it once the count has moved.
 type RedisLedger struct {
 	rdb      redis.UniversalClient
 	prefix   string
@@ -112,6 +115,15 @@ const RestoreWindow = 3 * time.Second
 // caller's.
 const epochLost = "ROUTEFREE_EPOCH"
 
+// evictedHoldKey and evictedKeys follow epochLost in the error of a script
+// that dropped the epoch for an eviction it noticed: the key of the holds
+// of an account the caller has a live hold of is gone, or Redis's count of
+// evicted keys differs from the one the epoch was written at.
+const (
+	evictedHoldKey = "evicted: the key of an account's holds is gone"
+	evictedKeys    = "evicted: evicted_keys"
+)
+
 // luaLedger: helpers shared by the scripts. Numbers are written with
 // string.format('%d') since tostring() would print large ones as 1e+15.
 // Every script's last argument is the caller's epoch token; those that
@@ -136,6 +148,12 @@ local function info(given)
 end
 local function server(given)
   return string.match(info(given), 'run_id:(%x+)') or ''
+end
+-- evictions: how many keys Redis evicted since it started (INFO stats'
+-- evicted_keys), as the epoch records it.
+local function evictions()
+  if redis.replicate_commands then redis.replicate_commands() end -- as for TIME
+  return string.match(redis.call('INFO', 'stats'), 'evicted_keys:(%d+)') or '0'
 end
 -- epoch: the moment Holds may be taken again, or nil if the caller's
 -- token is not the current epoch's or, when strict, the epoch was written
@@ -184,7 +202,12 @@ local function evicted(expect)
   redis.call('DEL', KEYS[#KEYS])
   return true
 end
-local function lost() return redis.error_reply('` + epochLost + ` ledger state lost') end
+-- lost: the caller's epoch is gone or another; why, if given, names an
+-- eviction the caller noticed (and dropped the epoch for).
+local function lost(why)
+  return redis.error_reply('` + epochLost + ` ledger state lost' .. (why and (': ' .. why) or ''))
+end
+local holdKeyGone = "` + evictedHoldKey + `"
 `
 
 // luaEpochCheck also asks Redis its run_id (INFO, about 6 µs of Redis's
@@ -206,7 +229,7 @@ if not epoch(false) then return lost() end
 // ("1": the caller has a live hold of the account), info, epoch.
 // Mirrors holdInput.decide.
 var holdScript = redis.NewScript(luaLedger + luaEpochCheck + `
-if evicted(ARGV[12]) then return lost() end
+if evicted(ARGV[12]) then return lost(holdKeyGone) end
 local id, key = ARGV[1], ARGV[2]
 local amount, base, applied = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local keySpent, keyLimit = tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -247,7 +270,7 @@ return {0, h, avail}
 // already is not settled again, and its first settlement's time is
 // returned.
 var settleHoldScript = redis.NewScript(luaLedger + luaTokenCheck + `
-if evicted(ARGV[7]) then return lost() end
+if evicted(ARGV[7]) then return lost(holdKeyGone) end
 local now = clock(ARGV[5])
 expire(now)
 local done = redis.call('HGET', KEYS[1], 's:' .. ARGV[1])
@@ -261,7 +284,7 @@ return now
 
 // Release ARGV: id, now ms (-1: Redis's TIME), expect, epoch.
 var releaseScript = redis.NewScript(luaLedger + luaTokenCheck + `
-if evicted(ARGV[3]) then return lost() end
+if evicted(ARGV[3]) then return lost(holdKeyGone) end
 expire(clock(ARGV[2]))
 drop(ARGV[1])
 return 1
@@ -271,7 +294,7 @@ return 1
 // expect, info, epoch. 1 if the hold was active and now expires HoldTTL
 // from now.
 var renewScript = redis.NewScript(luaLedger + luaEpochCheck + `
-if evicted(ARGV[5]) then return lost() end
+if evicted(ARGV[5]) then return lost(holdKeyGone) end
 local now = clock(ARGV[2])
 expire(now)
 local v = redis.call('HGET', KEYS[1], 'r:' .. ARGV[1])
@@ -296,7 +319,11 @@ return {tonumber(t[1]) or 0, tonumber(t[2]) or 0}
 // micro, settledAtMs, version; info, epoch. Puts back what is missing:
 // a cost already recorded is left be, as is a hold already settled; a
 // hold a snapshot kept with an earlier deadline gets the instance's, and a
-// settled request's hold a snapshot kept is replaced by its cost.
+// settled request's hold a snapshot kept is replaced by its cost. Redis
+// may evict one of an account's keys and keep the others, so a cost is
+// recorded only if its mark and its entry both are, and the deadlines of
+// every hold the account's hash keeps, other instances' too, are written
+// again from it.
 var restoreScript = redis.NewScript(luaLedger + luaEpochCheck + `
 local now, idle, nh = clock(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local i = 4
@@ -317,11 +344,17 @@ end
 while i < #ARGV - 1 do
   local id, key, m, at, v = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   i = i + 5
-  if redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 then
+  local e = m .. '|' .. at .. '|' .. key .. '|' .. id
+  if redis.call('HEXISTS', KEYS[1], 's:' .. id) == 0 or not redis.call('ZSCORE', KEYS[3], e) then
     drop(id)
-    redis.call('ZADD', KEYS[3], v, m .. '|' .. at .. '|' .. key .. '|' .. id)
+    redis.call('ZADD', KEYS[3], v, e)
     redis.call('HSET', KEYS[1], 's:' .. id, at)
   end
+end
+local all = redis.call('HGETALL', KEYS[1])
+for j = 1, #all, 2 do
+  local id = string.match(all[j], '^r:(.*)$')
+  if id then redis.call('ZADD', KEYS[2], string.match(all[j + 1], '^%-?%d+|(%d+)|'), id) end
 end
 touch(idle)
 return 1
@@ -332,11 +365,13 @@ return 1
 // "1" if the caller has holds or costs to put back, INFO server's text to
 // take as Redis's ("": ask Redis), "1" if other instances ran on the
 // prefix when the caller started (OthersRunning). Returns the current epoch
-// "<token>@<run_id>|<readyAtMs>", making a new one if it is missing or
-// another Redis process wrote it. One missing under an instance that had a
-// token means Redis lost the state written under it, and one written by
-// another process means Redis came back from a snapshot or a replica that
-// may lack what was written since: Holds then wait out the window, for
+// "<token>.<evicted_keys>@<run_id>|<readyAtMs>", making a new one if it is
+// missing, another Redis process wrote it, or Redis has evicted keys since
+// (INFO stats' evicted_keys is not the one it records). One missing under
+// an instance that had a token means Redis lost the state written under
+// it; one written by another process means Redis came back from a
+// snapshot or a replica that may lack what was written since; and keys
+// evicted may have been the ledger's. Holds then wait out the window, for
 // every instance to put its own back. So they do when an instance with
 // something to put back finds another token. An instance that never had a
 // token and finds none cannot tell a new prefix from an emptied one by
@@ -349,12 +384,13 @@ local now, window, known = clock(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local inf = info(ARGV[6])
 local srv = string.match(inf, 'run_id:(%x+)') or ''
 local up = tonumber(string.match(inf, 'uptime_in_seconds:(%d+)') or '0')
+local ev = evictions()
 local e = redis.call('GET', KEYS[1])
 local tok, ready = string.match(e or '', '^(.*)|(%d+)$')
-if tok == nil or string.match(tok, '@(%x*)$') ~= srv then
+if tok == nil or string.match(tok, '@(%x*)$') ~= srv or string.match(tok, '%.(%d+)@') ~= ev then
   ready = 0
   if known ~= '' or tok ~= nil or up * 1000 < window or ARGV[7] == '1' then ready = now + window end
-  e = ARGV[1] .. '@' .. srv .. '|' .. fmt(ready)
+  e = ARGV[1] .. '.' .. ev .. '@' .. srv .. '|' .. fmt(ready)
   redis.call('SET', KEYS[1], e)
 elseif known ~= '' and tok ~= known and ARGV[5] == '1' and tonumber(ready) < now + window then
   e = tok .. '|' .. fmt(now + window)

@@ -15,7 +15,7 @@ import (
 // a restart (Stop, then Start) loses nothing unless conf says otherwise:
 // for tests of what the gateway does while Redis restarts.
 type RedisServer struct {
-	t    *testing.T
+	t    testing.TB
 	port int
 	dir  string
 	cmd  *exec.Cmd
@@ -25,7 +25,7 @@ type RedisServer struct {
 // StartRedisServer starts one, with conf added to its command line; it is
 // killed when the test ends. Like RedisURL, it skips (or fails, when the
 // services are required) where Redis is not there to run.
-func StartRedisServer(t *testing.T, conf ...string) *RedisServer {
+func StartRedisServer(t testing.TB, conf ...string) *RedisServer {
 	t.Helper()
 	RedisURL(t) // Redis is one of the services the test environment asks for
 	if _, err := exec.LookPath("redis-server"); err != nil {

@@ -555,7 +555,7 @@ func (h *Handler) referenceHolders(ctx context.Context, ref string) ([]string, e
 				return nil, err
 			}
 			if p := d.(*domain.CreditsToppedUp); sameReference(p.Reference, ref) {
-				refs.Add(p)
+				refs.Add(e.ID, p)
 			}
 		}
 	}

@@ -28,7 +28,10 @@ type HeldReference struct {
 // a reference, what a conflict needs to name; the payment itself is read
 // from that account's top-ups when one is refused.
 type PaymentReferences struct {
-	mu   sync.RWMutex
+	mu sync.RWMutex
+	// byID: the store reads events by ID, so a payment stored under its
+	// reference's ID (paymentReferenceID) is found there and kept out.
+	byID bool
 	held map[uuid.UUID]string // the first account to record the reference
 	// Further accounts under one reference: only in histories from before
 	// a payment's reference was one account's.
@@ -40,15 +43,29 @@ func NewPaymentReferences() *PaymentReferences {
 	return &PaymentReferences{held: map[uuid.UUID]string{}, more: map[uuid.UUID][]string{}}
 }
 
-// Add records a top-up; credit given (method adjustment) holds no
-// payment's reference and is left out.
-func (p *PaymentReferences) Add(t *domain.CreditsToppedUp) {
+// FoundByID keeps out of the index every payment stored under its
+// reference's ID, for a store that reads events by ID (SQLite,
+// PostgreSQL), where TopUp finds them: the index then holds only payments
+// recorded before a reference was one account's, and stops growing. Call
+// it before the first Add.
+func (p *PaymentReferences) FoundByID() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.byID = true
+}
+
+// Add records a top-up stored under event ID id; credit given (method
+// adjustment) holds no payment's reference and is left out.
+func (p *PaymentReferences) Add(id uuid.UUID, t *domain.CreditsToppedUp) {
 	if !isPayment(t.Method) {
 		return
 	}
 	k := paymentReferenceID(t.Reference)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if id == k && p.byID {
+		return
+	}
 	first, ok := p.held[k]
 	switch {
 	case !ok:
@@ -75,6 +92,10 @@ func (p *PaymentReferences) Holders(ref string) []string {
 func isPayment(m string) bool {
 	return m == domain.MethodBankTransfer || m == domain.MethodCard
 }
+
+// PaymentID is the event ID of a payment (card or bank transfer) recorded
+// under ref, whatever the account.
+func PaymentID(ref string) uuid.UUID { return paymentReferenceID(ref) }
 
 // paymentReferenceID is the event ID of a payment recorded under ref: one
 // for every account and every way of writing ref (sameReference), so that

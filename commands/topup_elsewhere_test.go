@@ -146,7 +146,7 @@ func TestPaymentReferenceRecordedEarlierIsHeld(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			refs.Add(b.(*domain.CreditsToppedUp))
+			refs.Add(e.ID, b.(*domain.CreditsToppedUp))
 		}
 	}
 	for name, hi := range map[string]*Handler{
@@ -209,6 +209,52 @@ func TestConcurrentPaymentReferenceOnTwoAccountsRecordsOne(t *testing.T) {
 						t.Fatalf("round %d: %s answered %v, want a conflict naming %s", round, acct, errs[i], winner)
 					}
 				}
+			}
+		})
+	}
+}
+
+// A read model beside a store that reads events by ID keeps only the
+// payments recorded under an ID of their account's (before a reference
+// was one account's): a payment stored under its reference's ID is found
+// by that ID, so the index stops growing, and a handler with it still
+// refuses the reference on another account either way.
+func TestPaymentReferencesFoundByIDKeepOnlyEarlierPayments(t *testing.T) {
+	for _, k := range storeKinds() {
+		t.Run(k.name, func(t *testing.T) {
+			s, _ := k.open(t)
+			h := &Handler{Store: s, Now: func() time.Time { return t0 }}
+			ctx := context.Background()
+			holder, other := mustOpen(t, ctx, h, domain.PlanStarter), mustOpen(t, ctx, h, domain.PlanStarter)
+			if _, err := h.TopUp(ctx, domain.CreditsToppedUp{AccountID: holder, Amount: dec("500"), Method: domain.MethodBankTransfer, Reference: "NEW-1"}); err != nil {
+				t.Fatal(err)
+			}
+			earlier := &domain.CreditsToppedUp{AccountID: holder, Amount: dec("700"), Method: domain.MethodCard, Reference: "OLD-1"}
+			if _, err := h.append(ctx, domain.TopUpStream(holder), eventstore.Any(), domain.EventID(domain.TypeCreditsToppedUp, holder, "OLD-1"), earlier); err != nil {
+				t.Fatal(err)
+			}
+			refs := NewPaymentReferences()
+			refs.FoundByID()
+			for _, e := range all(t, h) {
+				if e.Type == domain.TypeCreditsToppedUp {
+					b, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+					if err != nil {
+						t.Fatal(err)
+					}
+					refs.Add(e.ID, b.(*domain.CreditsToppedUp))
+				}
+			}
+			if got := refs.Holders("NEW-1"); len(got) != 0 {
+				t.Errorf("the index keeps %v for a payment stored under its reference's ID", got)
+			}
+			if got := refs.Holders("old-1"); len(got) != 1 || got[0] != holder {
+				t.Errorf("the index has %v for an earlier payment, want [%s]", got, holder)
+			}
+			hi := &Handler{Store: s, Now: h.Now, PaymentReferences: refs}
+			for _, ref := range []string{"new-1", "OLD-1"} {
+				n := len(all(t, h))
+				_, err := hi.TopUp(ctx, domain.CreditsToppedUp{AccountID: other, Amount: dec("500"), Method: domain.MethodBankTransfer, Reference: ref})
+				wantRefused(t, h, n, err, ErrConflict, "account "+holder)
 			}
 		})
 	}

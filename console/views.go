@@ -200,7 +200,7 @@ func (v *Views) apply(e *projections.Event) {
 			t.Revoked, t.RevokedAt, t.RevokedBy = true, e.OccurredAt, &by
 		}
 	case *domain.CreditsToppedUp:
-		v.refs.Add(b)
+		v.refs.Add(e.ID, b)
 	}
 }
 

@@ -52,7 +52,11 @@ func cmdEventsGenerate(ctx context.Context, args []string, stdout, stderr io.Wri
 	balances := make([]decimal.Decimal, *accounts)
 	ev := func(at time.Time, e domain.Event) eventstore.EventData {
 		domain.Stamp(ctx, e)
-		d, err := commands.Event(uuid.New(), at, e)
+		id := uuid.New()
+		if t, ok := e.(*domain.CreditsToppedUp); ok && t.Method != domain.MethodAdjustment {
+			id = commands.PaymentID(t.Reference) // as commands.TopUp stores a payment
+		}
+		d, err := commands.Event(id, at, e)
 		if err != nil {
 			panic(err)
 		}

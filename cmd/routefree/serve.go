@@ -220,6 +220,9 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	in.models = projections.NewModels(usage)
 	in.models.Activity, in.models.KeyUsage = activity, keyUsage
 	in.views = console.NewViews(in.models.Accounts)
+	if _, ok := in.store.(eventstore.EventReader); ok {
+		in.views.PaymentReferences().FoundByID() // TopUp reads them by ID
+	}
 	in.payView = payments.NewView()
 	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views, in.payView, &in.events)...); err != nil {
 		return nil, err

@@ -118,3 +118,56 @@ func TestFailedATMCheckoutDoesNotOfferItsAccount(t *testing.T) {
 		}
 	}
 }
+
+// Finance reads a failed ATM checkout's virtual account on the checkouts
+// pages (it is evidence of what ECPay assigned), as the failed checkout's
+// account, without a date to pay by: it is not offered to transfer into.
+// An ATM checkout awaiting its transfer still shows its pay-by date. In
+// either language.
+func TestFailedATMCheckoutShowsFinanceItsAccountWithoutAPayByDate(t *testing.T) {
+	var fake *ecpaytest.Provider
+	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
+	e.openAccount("acct_atmfail", "轉帳公司", domain.PlanStarter)
+	_, owner, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_atmfail", Name: "owner", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+
+	const failedAccount, openAccount = "9103522175880042", "9103522175880077"
+	failed := e.checkoutAtCashier("acct_atmfail", owner, "atm", "2000").TradeNo
+	if _, err := fake.PaymentInfo(failed, func(f url.Values) { f.Set("vAccount", failedAccount) }); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := fake.Paid(failed, func(f url.Values) { f.Set("RtnCode", "10100248"); f.Set("RtnMsg", "交易失敗") }, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("the failed transfer's notification: %q %v", reply, err)
+	}
+	open := e.checkoutAtCashier("acct_atmfail", owner, "atm", "1000").TradeNo
+	if _, err := fake.PaymentInfo(open, func(f url.Values) { f.Set("vAccount", openAccount) }); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, lang := range []string{langZH, langEN} {
+		b := e.browser()
+		b.signIn(e.finance)
+		b.get("/console/accounts?lang=" + lang)
+		for _, path := range []string{"/console/payments", "/console/accounts/acct_atmfail/checkouts"} {
+			_, page := b.get(path)
+			rows := checkoutRows(t, page)
+			if rows[failed]["data-status"] != payments.StatusFailed || rows[open]["data-status"] != payments.StatusPending {
+				t.Fatalf("%s %s: the checkouts read %v", lang, path, rows)
+			}
+			failedRow := rowText(t, page, failed)
+			if !strings.Contains(failedRow, failedAccount) || !strings.Contains(failedRow, tr(lang, "pay.atm.failedaccount")) {
+				t.Errorf("%s %s: the failed checkout does not show finance its account as the failed one's: %s", lang, path, failedRow)
+			}
+			if strings.Contains(failedRow, tr(lang, "pay.atm.expire")) {
+				t.Errorf("%s %s: the failed checkout's account has a date to pay by: %s", lang, path, failedRow)
+			}
+			if openRow := rowText(t, page, open); !strings.Contains(openRow, openAccount) || !strings.Contains(openRow, tr(lang, "pay.atm.expire")) ||
+				strings.Contains(openRow, tr(lang, "pay.atm.failedaccount")) {
+				t.Errorf("%s %s: the checkout awaiting its transfer reads %s", lang, path, openRow)
+			}
+		}
+	}
+}

@@ -31,11 +31,13 @@ func init() {
 		"pay.state.expired":  {"已逾期", "Expired"},
 		"pay.state.failed":   {"付款失敗", "Failed"},
 		"pay.failed":         {"付款失敗，請重新儲值", "Failed: top up again"},
-		"pay.created":        {"建立時間", "Created"},
-		"pay.paidat":         {"付款時間", "Paid at"},
-		"pay.topup":          {"儲值紀錄", "Top-up"},
-		"pay.invoices":       {"發票", "Invoice"},
-		"pay.event":          {"事件", "Event"},
+		// A failed ATM checkout's account, which finance reads as evidence.
+		"pay.atm.failedaccount": {"付款失敗訂單的帳號", "the failed checkout's account"},
+		"pay.created":           {"建立時間", "Created"},
+		"pay.paidat":            {"付款時間", "Paid at"},
+		"pay.topup":             {"儲值紀錄", "Top-up"},
+		"pay.invoices":          {"發票", "Invoice"},
+		"pay.event":             {"事件", "Event"},
 	} {
 		messages[k] = v
 	}

@@ -207,6 +207,11 @@ var errorPatterns = []errorPattern{
 	ep(`not paid \(RtnCode ([^:]*): (.*)\)`, "err.pay.unpaid"),
 	ep(`replay: the trade is already credited`, "err.pay.replay"),
 	ep(`no ATM account assigned \(RtnCode ([^:]*): (.*)\)`, "err.pay.noatm"),
+	ep(`the trade is already paid: its ATM account does not change`, "err.pay.paidaccount"),
+	// A trade number finance recorded by hand otherwise: the top-ups' refusal, after "credited otherwise: ".
+	ep(`credited otherwise: reference "([^"]*)" was already recorded(?: \(as "[^"]*"\))? with amount (\S+) as (\S+)`, "err.pay.otherwise.recorded"),
+	ep(`credited otherwise: reference "([^"]*)" is already recorded on account (\S+?)(?: \(as "[^"]*"\))? with amount (\S+) as (\S+): a payment credits one account`, "err.pay.otherwise.elsewhere"),
+	ep(`credited otherwise: reference "([^"]*)" is already recorded on another account: a payment credits one account`, "err.pay.otherwise.unnamed"),
 }
 
 // errorPrefixes are the sentinel errors' words that wrap a message.
@@ -232,6 +237,11 @@ var fieldPlaceholders = map[string]int{
 	"err.details.long": 1, "err.details.control": 1,
 	"err.quote.item.long": 2, "err.quote.item.control": 2, "err.quote.item.unprintable": 2,
 }
+
+// methodPlaceholders are the messages whose variable part is a payment
+// method (credit-card, bank-transfer), and which part that is: shown in
+// the page's words for it.
+var methodPlaceholders = map[string]int{"err.pay.otherwise.recorded": 3, "err.pay.otherwise.elsewhere": 4}
 
 // fieldLabels are those words with the label each field has on its page,
 // so that a refusal names the field as the page does, in its language.
@@ -263,6 +273,9 @@ func translateOne(lang, msg string) (template.HTML, bool) {
 			}
 			if label, ok := fieldLabels[m[i]]; ok && fieldPlaceholders[p.key] == i {
 				return template.HTMLEscapeString(tr(lang, label))
+			}
+			if methodPlaceholders[p.key] == i && known("method."+m[i]) {
+				return template.HTMLEscapeString(tr(lang, "method."+m[i]))
 			}
 			return "<bdi>" + template.HTMLEscapeString(m[i]) + "</bdi>"
 		})

@@ -690,6 +690,10 @@ var messages = map[string][2]string{
 	"err.pay.unpaid":                  {"未付款（RtnCode {1}：{2}）", "Not paid (RtnCode {1}: {2})"},
 	"err.pay.replay":                  {"重複通知：此訂單已入帳", "Replay: the trade is already credited"},
 	"err.pay.noatm":                   {"未取得 ATM 虛擬帳號（RtnCode {1}：{2}）", "No ATM account assigned (RtnCode {1}: {2})"},
+	"err.pay.paidaccount":             {"此訂單已付款，其 ATM 虛擬帳號不再變更", "The trade is already paid: its ATM account does not change"},
+	"err.pay.otherwise.recorded":      {"已另行入帳：參考編號「{1}」已登錄過，金額為 {2}，方式為 {3}；此通知未入帳", "Credited otherwise: reference {1} was already recorded, with amount {2}, as {3}; this notification credited nothing"},
+	"err.pay.otherwise.elsewhere":     {"已另行入帳：參考編號「{1}」已登錄於帳戶 {2}（金額 {3}，方式 {4}）；一筆付款只入帳一個帳戶，此通知未入帳", "Credited otherwise: reference {1} is already recorded on account {2} (amount {3}, as {4}); a payment credits one account, so this notification credited nothing"},
+	"err.pay.otherwise.unnamed":       {"已另行入帳：參考編號「{1}」已登錄於其他帳戶；一筆付款只入帳一個帳戶，此通知未入帳", "Credited otherwise: reference {1} is already recorded on another account; a payment credits one account, so this notification credited nothing"},
 }
 
 // tr translates key; an unknown key shows as itself, so a missing text is

@@ -600,9 +600,16 @@ func (s *Service) takenReference(ctx context.Context, c *domain.PaymentCheckoutS
 	// TopUp's conflict may also be a stream busy with other top-ups; the
 	// check, which appends nothing, conflicts only over the reference.
 	if _, err := s.topUps(s.store, c).CheckTopUp(ctx, credit(c)); errors.Is(err, commands.ErrConflict) {
-		return &refusal{reason: "credited otherwise: " + strings.TrimPrefix(err.Error(), commands.ErrConflict.Error()+": "), record: true, ack: true}
+		return creditedOtherwise(err)
 	}
 	return nil
+}
+
+// creditedOtherwise is the refusal of a notification whose trade number is
+// held by a top-up recorded otherwise (CheckTopUp's conflict, err):
+// acknowledged, so that ECPay stops resending, and listed for finance.
+func creditedOtherwise(err error) *refusal {
+	return &refusal{reason: "credited otherwise: " + strings.TrimPrefix(err.Error(), commands.ErrConflict.Error()+": "), record: true, ack: true}
 }
 
 // topUps credits checkouts on store. The customer pays what the checkout
@@ -662,9 +669,16 @@ func (s *Service) PaymentInfo(ctx context.Context, form url.Values) string {
 // another one is a conflict that finance must see. Both are acknowledged,
 // so that ECPay stops resending. A paid trade that has no account yet (its
 // payment info was retried past the transfer's notification) takes the one
-// that comes: it is the account paid into, which finance searches by.
+// that comes: it is the account paid into, which finance searches by. A
+// trade number finance recorded by hand otherwise (on another account, or
+// for another amount or method) takes no account either: as its paid
+// notification, the payment info is acknowledged and listed for finance.
 func (s *Service) settledAccount(ctx context.Context, c *domain.PaymentCheckoutStarted, n notification) (*refusal, error) {
 	paid, err := s.topUps(s.store, c).CheckTopUp(ctx, credit(c))
+	if errors.Is(err, commands.ErrConflict) {
+		// The check appends nothing: its conflict is over the reference.
+		return creditedOtherwise(err), nil
+	}
 	if err != nil || !paid {
 		return nil, err
 	}

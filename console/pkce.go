@@ -15,10 +15,11 @@ package console
 // exchange. Neither store holds the code or the secret in clear, and a
 // sealed grant is useless without the code, which only the app's browser
 // saw. A grant lives authCodeLife and is taken once, whether or not the
-// verifier then matches. Without Redis, a serve that restarted between the
-// approval and the exchange has lost the grant: the code is refused and
-// the app starts again (the key issued stays in the account's list,
-// unused, where its owner may revoke it).
+// verifier then matches; a code refused at its exchange (expired, wrong
+// verifier or method) has its key revoked. Without Redis, a serve that
+// restarted between the approval and the exchange has lost the grant: the
+// code is refused and the app starts again (the key issued stays in the
+// account's list, unused, where its owner may revoke it).
 
 import (
 	"context"
@@ -43,6 +44,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/routefree/routefree/auth"
+	"github.com/routefree/routefree/domain"
 )
 
 const (
@@ -228,6 +230,7 @@ func (s *server) authorizeForm(c echo.Context) error {
 		Expires: s.auth.now().Add(authCodeLife).UnixMilli()}
 	if err := s.auth.grants.put(ctx, grantID(code), g, s.auth.now()); err != nil {
 		s.deps.Logger.Error("console: keeping an app's code", "err", err)
+		s.revokeUnclaimed(ctx, keyID)
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the code could not be kept: try again shortly")
 	}
 	return c.Redirect(http.StatusSeeOther, withParam(req.callback, "code", code))
@@ -279,21 +282,46 @@ func (s *server) orExchangeCode(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "codes cannot be checked right now: try again shortly")
 	}
 	const invalid = "Invalid code or code_verifier"
-	switch {
-	case !ok:
+	if !ok {
 		return echo.NewHTTPError(http.StatusForbidden, invalid+": the code is unknown or was used; a code is exchanged once, within 10 minutes of its approval")
-	case s.auth.now().UnixMilli() >= g.Expires:
-		return echo.NewHTTPError(http.StatusForbidden, invalid+": the code expired; a code is exchanged within 10 minutes of its approval")
-	case in.Method != "" && g.Method != "" && in.Method != g.Method:
-		return echo.NewHTTPError(http.StatusBadRequest, "Invalid code_challenge_method: the code was approved for "+g.Method)
-	case !g.verifies(in.Verifier):
-		return echo.NewHTTPError(http.StatusForbidden, invalid+": the code_verifier does not match the code_challenge")
 	}
-	secret, err := unseal(in.Code, g.Sealed)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusForbidden, invalid)
+	var refusal *echo.HTTPError
+	secret := ""
+	switch {
+	case s.auth.now().UnixMilli() >= g.Expires:
+		refusal = echo.NewHTTPError(http.StatusForbidden, invalid+": the code expired; a code is exchanged within 10 minutes of its approval")
+	case in.Method != "" && g.Method != "" && in.Method != g.Method:
+		refusal = echo.NewHTTPError(http.StatusBadRequest, "Invalid code_challenge_method: the code was approved for "+g.Method)
+	case !g.verifies(in.Verifier):
+		refusal = echo.NewHTTPError(http.StatusForbidden, invalid+": the code_verifier does not match the code_challenge")
+	default:
+		if secret, err = unseal(in.Code, g.Sealed); err != nil {
+			refusal = echo.NewHTTPError(http.StatusForbidden, invalid)
+		}
+	}
+	if refusal != nil {
+		// The code is spent and its key reached nobody: it is revoked
+		// rather than left working in the account's list.
+		s.revokeUnclaimed(domain.WithActor(c.Request().Context(), authCodeActor), g.KeyID)
+		return refusal
 	}
 	return c.JSON(http.StatusOK, map[string]any{"key": secret, "user_id": g.AccountID})
+}
+
+// authCodeActor revokes the key of a code refused at its exchange.
+var authCodeActor = domain.Actor{Kind: domain.ActorSystem, ID: "oauth-pkce"}
+
+// revokeUnclaimed revokes the key of an approval whose code will never
+// hand it out; a failure is logged, the key then left as issued.
+func (s *server) revokeUnclaimed(ctx context.Context, keyID string) {
+	h, settle := s.cmds()
+	err := h.RevokeKey(ctx, keyID)
+	if err == nil {
+		err = settle(ctx)
+	}
+	if err != nil {
+		s.deps.Logger.Error("console: revoking the key of a refused code", "key_id", keyID, "err", err)
+	}
 }
 
 // authGrant is an approval waiting for its code's exchange: the challenge,

@@ -14,6 +14,7 @@ import (
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/projections"
 )
 
 // pkcePair is a code verifier and its S256 challenge, as an app makes them.
@@ -175,6 +176,17 @@ func TestAuthPageSignsInApprovesAndTheCodeGivesAKeyOnce(t *testing.T) {
 	}
 }
 
+// appKeys are the account's keys named after app.
+func appKeys(e *env, acct, app string) []projections.KeyInfo {
+	var out []projections.KeyInfo
+	for _, k := range e.models.Keys.ByAccount(acct) {
+		if k.Name == app {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // eventsContaining counts the stored events whose data holds s.
 func eventsContaining(e *env, s string) int {
 	e.t.Helper()
@@ -223,6 +235,12 @@ func TestAuthCodeWithTheWrongVerifierGivesNothing(t *testing.T) {
 	if status, out := e.exchange(code, verifier, "S256"); status != http.StatusForbidden || out["key"] != nil {
 		t.Fatalf("right verifier after a wrong one: %d %v, want 403", status, out)
 	}
+	// The key the code was for reached nobody: it is revoked, not left
+	// working in the account's list.
+	e.sync()
+	if k := appKeys(e, "acct_pkce", "app.example"); len(k) != 1 || !k[0].Revoked {
+		t.Fatalf("the key of a code spent by a wrong verifier: %+v, want it revoked", k)
+	}
 	// A code for a challenge needs its verifier.
 	code = b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
 	if status, out := e.exchange(code, "", ""); status != http.StatusForbidden || out["key"] != nil {
@@ -268,6 +286,10 @@ func TestAuthCodeExpires(t *testing.T) {
 	e.clock.mu.Unlock()
 	if status, out := e.exchange(code, verifier, "S256"); status != http.StatusForbidden || out["key"] != nil {
 		t.Fatalf("expired code: %d %v, want 403", status, out)
+	}
+	e.sync()
+	if k := appKeys(e, "acct_pkce", "app.example"); len(k) != 1 || !k[0].Revoked {
+		t.Fatalf("the key of an expired code: %+v, want it revoked", k)
 	}
 }
 

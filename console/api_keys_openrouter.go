@@ -33,6 +33,8 @@ func (s *server) registerKeysAPI(e *echo.Echo) {
 	g.DELETE("/:hash", s.orDeleteKey)
 	// OpenRouter's activity needs a management key too.
 	e.GET("/api/v1/activity", s.orActivity, securityHeaders, noStoreKeys, auth.RequireManagementKey(s.auth))
+	// OpenRouter's OAuth PKCE exchange: the code is the credential.
+	e.POST("/api/v1/auth/keys", s.orExchangeCode, securityHeaders, noStoreKeys)
 }
 
 func noStoreKeys(next echo.HandlerFunc) echo.HandlerFunc {

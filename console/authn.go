@@ -23,6 +23,7 @@ type Authenticator struct {
 	sessions sessionStore
 	signins  throttle
 	forms    onceStore        // the one-time forms acted on
+	grants   grantStore       // apps' approved codes (OAuth PKCE) until their exchange
 	now      func() time.Time // when keys expire against
 }
 
@@ -32,7 +33,7 @@ var _ auth.Authenticator = (*Authenticator)(nil)
 // and the API keys of keys, with its own session store.
 func NewAuthenticator(views *Views, keys *projections.Keys) *Authenticator {
 	return &Authenticator{views: views, keys: keys, sessions: newSessions(), signins: memoryThrottle{newLimiter(signinFailures, signinWindow)},
-		forms: &onceForms{}, now: time.Now}
+		forms: &onceForms{}, grants: &memoryGrants{}, now: time.Now}
 }
 
 // WithClock makes keys expire against now (a test's clock).
@@ -49,11 +50,14 @@ const (
 // so that a browser signed in through one gateway instance is signed in on
 // all of them, and sign-in failures, so that the throttle counts a client's
 // guesses on every instance together, and the one-time forms acted on, so
-// that a form sent again acts once whichever instance each copy reaches.
+// that a form sent again acts once whichever instance each copy reaches,
+// and apps' approved codes, so that an app may exchange its code at any
+// instance.
 // Call it before serving.
 func (a *Authenticator) Share(rdb redis.UniversalClient, prefix string) {
 	a.sessions = &redisSessions{rdb: rdb, prefix: prefix}
 	a.forms = &redisOnce{rdb: rdb, prefix: prefix}
+	a.grants = &redisGrants{rdb: rdb, prefix: prefix}
 	a.signins = &redisThrottle{rdb: rdb, prefix: prefix, max: signinFailures, window: signinWindow, now: time.Now}
 }
 

@@ -23,6 +23,17 @@ var messages = map[string][2]string{
 	"title.models":   {"模型", "Models"},
 	"title.rankings": {"排行榜", "Rankings"},
 	"title.error":    {"錯誤", "Error"},
+	"title.auth":     {"授權應用程式", "Authorize an app"},
+
+	"auth.asks":            {"此應用程式要求您帳戶的 API 金鑰：", "This app asks for an API key of your account:"},
+	"auth.callback":        {"完成後返回", "Returns to"},
+	"auth.models":          {"可用模型", "Models"},
+	"auth.limit":           {"支出上限", "Spending limit"},
+	"auth.expires":         {"到期", "Expires"},
+	"auth.note":            {"核准後將建立一把以此應用程式命名的新金鑰，並交給該應用程式；您可隨時在帳戶頁撤銷。", "Approving issues a new key named after this app and gives it to the app; you can revoke it on your account page at any time."},
+	"auth.needsmanagement": {"只有帳戶的管理金鑰（或組織帳號登入）能核准建立金鑰；請改以管理金鑰登入。", "Only the account's management key (or a sign-in through your organisation) can approve a new key: sign in with a management key."},
+	"auth.approve":         {"核准", "Approve"},
+	"auth.deny":            {"拒絕", "Deny"},
 
 	"nav.accounts":  {"帳戶", "Accounts"},
 	"nav.invoices":  {"發票", "Invoices"},

@@ -31,6 +31,10 @@ func (s *server) registerPages(e *echo.Echo) error {
 	e.GET("/console/static/*", staticFiles(), securityHeaders)
 	e.GET("/models", s.modelsPage, securityHeaders, s.dropUntrustedForwarding, s.htmlErrors)
 	e.GET("/rankings", s.rankingsPage, securityHeaders, s.dropUntrustedForwarding, s.htmlErrors)
+	// OpenRouter's OAuth PKCE: an app asks the signed-in user for a key.
+	e.GET("/auth", s.authorizePage, securityHeaders, s.dropUntrustedForwarding, s.htmlErrors)
+	e.POST("/auth", s.authorizeForm, securityHeaders, s.dropUntrustedForwarding, s.htmlErrors,
+		auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor))
 
 	g := e.Group("/console", securityHeaders, s.dropUntrustedForwarding, s.htmlErrors)
 	anyone := auth.Require(s.auth, true, roleAdmin, roleFinance, roleAuditor)
@@ -175,7 +179,7 @@ func (s *server) signin(c echo.Context) error {
 	}
 	setCookie(c.Response(), r, sessionCookie, id, int(sessionTTL.Seconds()))
 	setCookie(c.Response(), r, loginCSRF, "", -1)
-	return c.Redirect(http.StatusSeeOther, "/console/")
+	return c.Redirect(http.StatusSeeOther, afterSignIn(c))
 }
 
 func (s *server) signout(c echo.Context) error {

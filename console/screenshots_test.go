@@ -51,6 +51,7 @@ var screenPages = []screenCase{
 	{"audit", "GET /console/audit", "/console/audit", "auditor"},
 	{"staff", "GET /console/staff", "/console/staff", "admin"},
 	{"dashboard", "GET /console/dashboard", "/console/dashboard", "finance"},
+	{"auth", "GET /auth", "/auth?callback_url=https%3A%2F%2Fchat.example.com%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256", "customer"},
 }
 
 // screenSkip are the console's GET routes that answer no page of their

@@ -95,8 +95,9 @@ func (s *server) ssoDone(c echo.Context, p auth.Principal, err error) error {
 	// The session cookie is SameSite=Strict, and a redirect chain that began
 	// at the provider is cross-site: a page of our own moves on instead, so
 	// that the next request is same-site and carries the cookie.
-	c.Response().Header().Set("Refresh", "0; url=/console/")
-	return s.render(c, http.StatusOK, "ssodone", s.newPage(c, "title.signin", nil))
+	next := afterSignIn(c)
+	c.Response().Header().Set("Refresh", "0; url="+next)
+	return s.render(c, http.StatusOK, "ssodone", s.newPage(c, "title.signin", next))
 }
 
 // encodeSSO keeps a signed-in person's principal in the session in place of

@@ -1,0 +1,446 @@
+package console
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/routefree/routefree/commands"
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/projections"
+)
+
+// pkcePair is a code verifier and its S256 challenge, as an app makes them.
+func pkcePair(t *testing.T) (verifier, challenge string) {
+	t.Helper()
+	verifier = randomToken()
+	sum := sha256.Sum256([]byte(verifier))
+	return verifier, base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func authURL(callback, challenge, method string) string {
+	q := url.Values{"callback_url": {callback}}
+	if challenge != "" {
+		q.Set("code_challenge", challenge)
+	}
+	if method != "" {
+		q.Set("code_challenge_method", method)
+	}
+	return "/auth?" + q.Encode()
+}
+
+// pkceOwner opens an account with a management key, its owner's.
+func pkceOwner(e *env, acct string) string {
+	e.t.Helper()
+	e.openAccount(acct, "PKCE 股份有限公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: acct, Name: "owner", Management: true})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.sync()
+	return mgmt
+}
+
+// decide sends the /auth page's form with decision, signed in, and
+// returns where it leads.
+func (b *browser) decide(authPath, decision string) *url.URL {
+	b.e.t.Helper()
+	resp, page := b.get(authPath)
+	if resp.StatusCode != http.StatusOK {
+		b.e.t.Fatalf("GET %s: %d\n%s", authPath, resp.StatusCode, page)
+	}
+	v := formFields(b.e.t, page, "/auth")
+	v.Set("decision", decision)
+	resp, body := b.post("/auth", v)
+	if resp.StatusCode != http.StatusSeeOther {
+		b.e.t.Fatalf("POST /auth (%s): %d\n%s", decision, resp.StatusCode, body)
+	}
+	to, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	return to
+}
+
+// exchange posts a code and verifier to /api/v1/auth/keys.
+func (e *env) exchange(code, verifier, method string) (int, map[string]any) {
+	e.t.Helper()
+	body := map[string]any{"code": code}
+	if verifier != "" {
+		body["code_verifier"] = verifier
+	}
+	if method != "" {
+		body["code_challenge_method"] = method
+	}
+	status, b := e.call(http.MethodPost, "/api/v1/auth/keys", "", body)
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		e.t.Fatalf("exchange answered %d, not JSON: %s", status, b)
+	}
+	return status, out
+}
+
+// An app sends a signed-out user to /auth: they sign in, come back to the
+// page, which names the app asking, approve, and go to the app's callback
+// with a code; the app exchanges the code and its verifier for a new key
+// of the user's account, named after the app, stored hashed and shown
+// nowhere else; the same code exchanged again gets nothing.
+func TestAuthPageSignsInApprovesAndTheCodeGivesAKeyOnce(t *testing.T) {
+	e := newEnv(t, false)
+	owner := pkceOwner(e, "acct_pkce")
+	verifier, challenge := pkcePair(t)
+	path := authURL("https://chat.example.com/openrouter/callback?from=settings", challenge, "S256")
+
+	b := e.browser()
+	// The app's link is cross-site, and the browser leaves the session's
+	// SameSite=Strict cookie out: a page of ours moves on to the same
+	// request, same-site.
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	hop, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hop.Body.Close()
+	if hop.StatusCode != http.StatusOK || hop.Header.Get("Refresh") != "0; url="+path {
+		t.Fatalf("arriving cross-site: %d, Refresh %q", hop.StatusCode, hop.Header.Get("Refresh"))
+	}
+	resp, _ := b.get(path)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin" {
+		t.Fatalf("signed out: %d to %q, want a redirect to the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, page := b.get("/console/signin")
+	csrf := attrOf(t, page, "input", "id", "signin-csrf", "value")
+	resp, _ = b.post("/console/signin", url.Values{"csrf": {csrf}, "token": {owner}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != path {
+		t.Fatalf("sign-in led to %q, want back to %q", resp.Header.Get("Location"), path)
+	}
+
+	resp, page = b.get(path)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /auth signed in: %d", resp.StatusCode)
+	}
+	if got := strings.TrimSpace(textOf(t, page, "auth-app")); got != "chat.example.com" {
+		t.Errorf("the page names the app %q, want its callback's host", got)
+	}
+	// The approval's redirect leaves for the app's origin: the page's
+	// policy lets its form go there, and nowhere else.
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://chat.example.com;") {
+		t.Errorf("the page's policy keeps its form from the callback: %s", csp)
+	}
+
+	keysBefore := len(e.models.Keys.ByAccount("acct_pkce"))
+	to := b.decide(path, "approve")
+	if to.Scheme != "https" || to.Host != "chat.example.com" || to.Path != "/openrouter/callback" || to.Query().Get("from") != "settings" {
+		t.Fatalf("approval led to %s, want the callback", to)
+	}
+	code := to.Query().Get("code")
+	if code == "" {
+		t.Fatalf("no code in %s", to)
+	}
+
+	status, out := e.exchange(code, verifier, "S256")
+	if status != http.StatusOK {
+		t.Fatalf("exchange: %d %v", status, out)
+	}
+	key, _ := out["key"].(string)
+	if !strings.HasPrefix(key, commands.KeyPrefix) || out["user_id"] != "acct_pkce" {
+		t.Fatalf("exchange answered %v", out)
+	}
+	e.sync()
+	k, ok := e.models.Keys.Lookup(commands.HashKey(key))
+	if !ok || k.AccountID != "acct_pkce" || k.Name != "chat.example.com" || k.Management || k.Revoked {
+		t.Fatalf("the key given is not a working key of the account named after the app: %+v (found %v)", k, ok)
+	}
+	if n := len(e.models.Keys.ByAccount("acct_pkce")); n != keysBefore+1 {
+		t.Errorf("the account has %d keys, want %d", n, keysBefore+1)
+	}
+	// Keys are kept hashed: the secret is in no event.
+	if n := eventsContaining(e, key); n != 0 {
+		t.Errorf("the key's secret is in %d stored events", n)
+	}
+	if n := eventsContaining(e, code); n != 0 {
+		t.Errorf("the code is in %d stored events", n)
+	}
+
+	status, out = e.exchange(code, verifier, "S256")
+	if status != http.StatusForbidden || out["key"] != nil {
+		t.Fatalf("the same code again: %d %v, want 403 and no key", status, out)
+	}
+}
+
+// appKeys are the account's keys named after app.
+func appKeys(e *env, acct, app string) []projections.KeyInfo {
+	var out []projections.KeyInfo
+	for _, k := range e.models.Keys.ByAccount(acct) {
+		if k.Name == app {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// eventsContaining counts the stored events whose data holds s.
+func eventsContaining(e *env, s string) int {
+	e.t.Helper()
+	evs, err := e.store.ReadAll(e.ctx, eventstore.Start, 100000)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range evs {
+		if strings.Contains(string(ev.Data), s) {
+			n++
+		}
+	}
+	return n
+}
+
+// textOf is the text inside the element of id.
+func textOf(t *testing.T, page, id string) string {
+	t.Helper()
+	i := strings.Index(page, `id="`+id+`"`)
+	if i < 0 {
+		t.Fatalf("no element %s in page", id)
+	}
+	rest := page[i:]
+	start := strings.Index(rest, ">")
+	end := strings.Index(rest, "<")
+	if start < 0 || end < start {
+		t.Fatalf("element %s has no text", id)
+	}
+	return rest[start+1 : end]
+}
+
+// A verifier that does not match the challenge gets no key, and spends the
+// code: the right verifier after a wrong one gets nothing either.
+func TestAuthCodeWithTheWrongVerifierGivesNothing(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	verifier, challenge := pkcePair(t)
+	code := b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
+
+	other, _ := pkcePair(t)
+	if status, out := e.exchange(code, other, "S256"); status != http.StatusForbidden || out["key"] != nil {
+		t.Fatalf("wrong verifier: %d %v, want 403", status, out)
+	}
+	if status, out := e.exchange(code, verifier, "S256"); status != http.StatusForbidden || out["key"] != nil {
+		t.Fatalf("right verifier after a wrong one: %d %v, want 403", status, out)
+	}
+	// The key the code was for reached nobody: it is revoked, not left
+	// working in the account's list.
+	e.sync()
+	if k := appKeys(e, "acct_pkce", "app.example"); len(k) != 1 || !k[0].Revoked {
+		t.Fatalf("the key of a code spent by a wrong verifier: %+v, want it revoked", k)
+	}
+	// A code for a challenge needs its verifier.
+	code = b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
+	if status, out := e.exchange(code, "", ""); status != http.StatusForbidden || out["key"] != nil {
+		t.Fatalf("no verifier: %d %v, want 403", status, out)
+	}
+}
+
+// The plain method compares the verifier with the challenge as sent; the
+// exchange naming another method than the approval's is a 400.
+func TestAuthCodePlainChallenge(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	verifier := randomToken()
+	path := authURL("http://localhost:51423/callback", verifier, "plain")
+
+	code := b.decide(path, "approve").Query().Get("code")
+	if status, out := e.exchange(code, verifier, "S256"); status != http.StatusBadRequest || out["key"] != nil {
+		t.Fatalf("another method than the approval's: %d %v, want 400", status, out)
+	}
+	code = b.decide(path, "approve").Query().Get("code")
+	status, out := e.exchange(code, verifier, "plain")
+	key, _ := out["key"].(string)
+	if status != http.StatusOK || !strings.HasPrefix(key, commands.KeyPrefix) {
+		t.Fatalf("plain: %d %v", status, out)
+	}
+	e.sync()
+	if k, ok := e.models.Keys.Lookup(commands.HashKey(key)); !ok || k.Name != "localhost:51423" {
+		t.Errorf("a local app's key is named after its host and port: %+v", k)
+	}
+}
+
+// A code lives ten minutes.
+func TestAuthCodeExpires(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	verifier, challenge := pkcePair(t)
+	code := b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
+
+	e.clock.mu.Lock()
+	e.clock.t = e.clock.t.Add(authCodeLife + time.Second)
+	e.clock.mu.Unlock()
+	if status, out := e.exchange(code, verifier, "S256"); status != http.StatusForbidden || out["key"] != nil {
+		t.Fatalf("expired code: %d %v, want 403", status, out)
+	}
+	e.sync()
+	if k := appKeys(e, "acct_pkce", "app.example"); len(k) != 1 || !k[0].Revoked {
+		t.Fatalf("the key of an expired code: %+v, want it revoked", k)
+	}
+}
+
+// Deny sends the user back to the app with error=access_denied and issues
+// nothing.
+func TestAuthDenyReturnsAnErrorToTheApp(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	_, challenge := pkcePair(t)
+	before := countEvents(e, domain.TypeKeyIssued)
+	to := b.decide(authURL("https://app.example/cb?x=1", challenge, "S256"), "deny")
+	if to.Host != "app.example" || to.Path != "/cb" || to.Query().Get("error") != "access_denied" || to.Query().Get("code") != "" || to.Query().Get("x") != "1" {
+		t.Fatalf("deny led to %s", to)
+	}
+	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 0 {
+		t.Fatalf("deny issued %d keys", n)
+	}
+}
+
+// Only https callbacks, or http to this machine, as OpenRouter takes them;
+// a bad request is refused on the page, never sent on to its callback.
+func TestAuthRefusesBadRequests(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	_, challenge := pkcePair(t)
+	for _, path := range []string{
+		"/auth",
+		authURL("http://app.example/cb", challenge, "S256"),
+		authURL("javascript:alert(1)", challenge, "S256"),
+		authURL("https://user:pw@app.example/cb", challenge, "S256"),
+		authURL("https:///cb", challenge, "S256"),
+		authURL("/cb", challenge, "S256"),
+		authURL("https://app.example/cb", challenge, "S512"),
+		authURL("https://app.example/cb", "short", "S256"),
+		authURL("https://app.example/cb", "not plain!", "plain"),
+	} {
+		if resp, _ := b.get(path); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s: %d, want 400", path, resp.StatusCode)
+		}
+	}
+	for _, ok := range []string{"http://localhost:3000/cb", "http://127.0.0.1:8080/", "http://[::1]:9000/cb", "https://app.example"} {
+		if resp, _ := b.get(authURL(ok, challenge, "S256")); resp.StatusCode != http.StatusOK {
+			t.Errorf("GET with callback %s: %d, want 200", ok, resp.StatusCode)
+		}
+	}
+	// The form's decision needs the session's CSRF token, as every form.
+	resp, _ := b.post("/auth", url.Values{"callback_url": {"https://app.example/cb"}, "code_challenge": {challenge},
+		"code_challenge_method": {"S256"}, "decision": {"approve"}})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("approve without the CSRF token: %d, want 403", resp.StatusCode)
+	}
+}
+
+// An inference key cannot issue keys, so it cannot approve; it can deny.
+func TestAuthApprovalNeedsAManagementKey(t *testing.T) {
+	e := newEnv(t, false)
+	pkceOwner(e, "acct_pkce")
+	_, inference := e.issueKey("acct_pkce")
+	b := e.browser()
+	csrf := b.signIn(inference)
+	_, challenge := pkcePair(t)
+	path := authURL("https://app.example/cb", challenge, "S256")
+	resp, page := b.get(path)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="auth-needs-management"`) {
+		t.Fatalf("an inference key's page: %d, want the page saying a management key approves", resp.StatusCode)
+	}
+	before := countEvents(e, domain.TypeKeyIssued)
+	resp, _ = b.post("/auth", url.Values{"csrf": {csrf}, "callback_url": {"https://app.example/cb"}, "code_challenge": {challenge},
+		"code_challenge_method": {"S256"}, "decision": {"approve"}})
+	if resp.StatusCode != http.StatusForbidden || countEvents(e, domain.TypeKeyIssued) != before {
+		t.Fatalf("an inference key approving: %d", resp.StatusCode)
+	}
+	if to := b.decide(path, "deny"); to.Query().Get("error") != "access_denied" {
+		t.Fatalf("an inference key denying led to %s", to)
+	}
+}
+
+// Exchanges of one code at once give its key to one of them.
+func TestAuthCodeConcurrentExchangesGiveOneKey(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	verifier, challenge := pkcePair(t)
+	code := b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won, lost := 0, 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, _ := e.exchange(code, verifier, "S256")
+			mu.Lock()
+			defer mu.Unlock()
+			switch status {
+			case http.StatusOK:
+				won++
+			case http.StatusForbidden:
+				lost++
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 || lost != 7 {
+		t.Fatalf("8 exchanges of one code: %d gave a key, %d were refused", won, lost)
+	}
+}
+
+// Gateway instances sharing Redis share codes: the exchange may reach
+// another instance than the approval did, once.
+func TestAuthCodeExchangedAtAnotherInstance(t *testing.T) {
+	e := newEnv(t, false)
+	other := secondInstance(t, e)
+	other.auth.WithClock(e.clock.Now)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	verifier, challenge := pkcePair(t)
+	code := b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
+
+	// Redis holds the grant under the code's hash, the key sealed with the
+	// code: neither the code nor the key is in it.
+	keys, err := other.rdb.Keys(e.ctx, other.prefix+"console:authcode:*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("Redis holds %d grants (%v), want 1", len(keys), err)
+	}
+	stored := keys[0]
+	if v, err := other.rdb.Get(e.ctx, keys[0]).Result(); err == nil {
+		stored += v
+	}
+	if strings.Contains(stored, code) {
+		t.Errorf("Redis keeps the code in clear")
+	}
+
+	body := strings.NewReader(`{"code":"` + code + `","code_verifier":"` + verifier + `","code_challenge_method":"S256"}`)
+	resp, err := http.Post(other.srv.URL+"/api/v1/auth/keys", "application/json", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	key, _ := out["key"].(string)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(key, commands.KeyPrefix) {
+		t.Fatalf("exchange at the other instance: %d %v", resp.StatusCode, out)
+	}
+	if status, _ := e.exchange(code, verifier, "S256"); status != http.StatusForbidden {
+		t.Fatalf("the same code at the first instance: %d, want 403", status)
+	}
+	if strings.Contains(stored, key) {
+		t.Errorf("Redis keeps the key in clear")
+	}
+}

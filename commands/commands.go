@@ -535,30 +535,12 @@ func (h *Handler) referenceHolders(ctx context.Context, ref string) ([]string, e
 		return h.PaymentReferences.Holders(ref), nil
 	}
 	refs := NewPaymentReferences()
-	pos := eventstore.Start
-	for {
-		evs, err := h.Store.ReadAll(ctx, pos, 5000)
-		if err != nil {
-			return nil, err
+	err := h.walkHistory(ctx, func(e *eventstore.RecordedEvent, d domain.Event) {
+		if p := d.(*domain.CreditsToppedUp); sameReference(p.Reference, ref) {
+			refs.Add(e.ID, p)
 		}
-		if len(evs) == 0 {
-			return refs.Holders(ref), nil
-		}
-		for i := range evs {
-			e := &evs[i]
-			pos = e.Position
-			if e.Type != domain.TypeCreditsToppedUp {
-				continue
-			}
-			d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
-			if err != nil {
-				return nil, err
-			}
-			if p := d.(*domain.CreditsToppedUp); sameReference(p.Reference, ref) {
-				refs.Add(e.ID, p)
-			}
-		}
-	}
+	}, domain.TypeCreditsToppedUp)
+	return refs.Holders(ref), err
 }
 
 // sameReference reports whether two top-up references name one payment: a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/routefree/routefree/domain"
@@ -103,35 +104,42 @@ func (h *Handler) ListStaffTokens(ctx context.Context) ([]StaffToken, error) {
 	}
 	var out []StaffToken
 	byID := map[string]int{}
+	err := h.walkHistory(ctx, func(e *eventstore.RecordedEvent, d domain.Event) {
+		switch v := d.(type) {
+		case *domain.StaffTokenIssued:
+			byID[v.TokenID] = len(out)
+			out = append(out, StaffToken{TokenID: v.TokenID, Role: v.Role, Name: v.Name, IssuedAt: e.OccurredAt, IssuedBy: v.Actor})
+		case *domain.StaffTokenRevoked:
+			if i, ok := byID[v.TokenID]; ok && !out[i].Revoked {
+				by := v.Actor
+				out[i].Revoked, out[i].RevokedAt, out[i].RevokedBy = true, e.OccurredAt, &by
+			}
+		}
+	}, domain.TypeStaffTokenIssued, domain.TypeStaffTokenRevoked)
+	return out, err
+}
+
+// walkHistory hands every event of the given types in the store's whole
+// history, decoded, to f in order: for the commands that run without a
+// read model (the CLI).
+func (h *Handler) walkHistory(ctx context.Context, f func(*eventstore.RecordedEvent, domain.Event), types ...string) error {
 	pos := eventstore.Start
 	for {
 		evs, err := h.Store.ReadAll(ctx, pos, 5000)
-		if err != nil {
-			return nil, err
-		}
-		if len(evs) == 0 {
-			return out, nil
+		if err != nil || len(evs) == 0 {
+			return err
 		}
 		for i := range evs {
 			e := &evs[i]
 			pos = e.Position
-			if e.Type != domain.TypeStaffTokenIssued && e.Type != domain.TypeStaffTokenRevoked {
+			if !slices.Contains(types, e.Type) {
 				continue
 			}
 			d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			switch v := d.(type) {
-			case *domain.StaffTokenIssued:
-				byID[v.TokenID] = len(out)
-				out = append(out, StaffToken{TokenID: v.TokenID, Role: v.Role, Name: v.Name, IssuedAt: e.OccurredAt, IssuedBy: v.Actor})
-			case *domain.StaffTokenRevoked:
-				if i, ok := byID[v.TokenID]; ok && !out[i].Revoked {
-					by := v.Actor
-					out[i].Revoked, out[i].RevokedAt, out[i].RevokedBy = true, e.OccurredAt, &by
-				}
-			}
+			f(e, d)
 		}
 	}
 }

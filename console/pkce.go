@@ -250,6 +250,24 @@ func afterSignIn(c echo.Context) string {
 	return ck.Value
 }
 
+// waitingApp is the app (its callback's host) of the /auth request a
+// signed-out visitor was sent to sign in from, "" for none.
+func waitingApp(r *http.Request) string {
+	ck, err := r.Cookie(nextCookie)
+	if err != nil || !strings.HasPrefix(ck.Value, "/auth?") {
+		return ""
+	}
+	q, err := url.ParseQuery(strings.TrimPrefix(ck.Value, "/auth?"))
+	if err != nil {
+		return ""
+	}
+	req, err := parseAuthRequest(q.Get)
+	if err != nil {
+		return ""
+	}
+	return req.app()
+}
+
 // orExchangeCode is OpenRouter's POST /api/v1/auth/keys: a code and its
 // verifier for the key. A code is taken at once: a second exchange, or
 // one after a wrong verifier, gets nothing. As OpenRouter answers, an

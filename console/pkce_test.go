@@ -444,3 +444,37 @@ func TestAuthCodeExchangedAtAnotherInstance(t *testing.T) {
 		t.Errorf("Redis keeps the key in clear")
 	}
 }
+
+// A visitor an app sent to /auth signs in first: the sign-in page says
+// which app (its callback's host) is waiting for their approval, in the
+// page's language; without an app waiting it says nothing of the kind.
+func TestSignInPageNamesTheAppWaiting(t *testing.T) {
+	e := newEnv(t, false)
+	_, challenge := pkcePair(t)
+	path := authURL("https://chat.example.com:8443/openrouter/callback", challenge, "S256")
+
+	plain := e.browser()
+	if _, page := plain.get("/console/signin"); len(elementsByID(t, page, "signin-app")) != 0 {
+		t.Errorf("the sign-in page names a waiting app when none is")
+	}
+
+	b := e.browser()
+	if resp, _ := b.get(path); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin" {
+		t.Fatalf("signed out: %d to %q, want the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for lang, says := range map[string]string{
+		"en":    "An app is waiting for your approval",
+		"zh-TW": "應用程式正等候您核准",
+	} {
+		_, page := b.get("/console/signin?lang=" + lang)
+		if len(elementsByID(t, page, "signin-app")) != 1 {
+			t.Fatalf("%s: the sign-in page does not say an app is waiting:\n%s", lang, visibleText(t, page))
+		}
+		if got := strings.TrimSpace(textOf(t, page, "signin-app-name")); got != "chat.example.com:8443" {
+			t.Errorf("%s: the sign-in page names the app %q, want the callback's host", lang, got)
+		}
+		if text := visibleText(t, page); !strings.Contains(text, says) {
+			t.Errorf("%s: the sign-in page reads %q, want it to say %q", lang, text, says)
+		}
+	}
+}

@@ -22,9 +22,12 @@ type Authenticator struct {
 	keys     *projections.Keys
 	sessions sessionStore
 	signins  throttle
-	forms    onceStore        // the one-time forms acted on
-	grants   grantStore       // apps' approved codes (OAuth PKCE) until their exchange
-	now      func() time.Time // when keys expire against
+	forms    onceStore  // the one-time forms acted on
+	grants   grantStore // apps' approved codes (OAuth PKCE) until their exchange
+	// approvals are the approvals of /auth's forms, so that a copy of one
+	// sent again leads to the key the first copy issued.
+	approvals grantStore
+	now       func() time.Time // when keys expire against
 }
 
 var _ auth.Authenticator = (*Authenticator)(nil)
@@ -33,7 +36,7 @@ var _ auth.Authenticator = (*Authenticator)(nil)
 // and the API keys of keys, with its own session store.
 func NewAuthenticator(views *Views, keys *projections.Keys) *Authenticator {
 	return &Authenticator{views: views, keys: keys, sessions: newSessions(), signins: memoryThrottle{newLimiter(signinFailures, signinWindow)},
-		forms: &onceForms{}, grants: &memoryGrants{}, now: time.Now}
+		forms: &onceForms{}, grants: &memoryGrants{}, approvals: &memoryGrants{}, now: time.Now}
 }
 
 // WithClock makes keys expire against now (a test's clock).
@@ -51,13 +54,14 @@ const (
 // all of them, and sign-in failures, so that the throttle counts a client's
 // guesses on every instance together, and the one-time forms acted on, so
 // that a form sent again acts once whichever instance each copy reaches,
-// and apps' approved codes, so that an app may exchange its code at any
-// instance.
+// and apps' approved codes and approvals, so that an app may exchange its
+// code at any instance, and an approval sent again issues no other key.
 // Call it before serving.
 func (a *Authenticator) Share(rdb redis.UniversalClient, prefix string) {
 	a.sessions = &redisSessions{rdb: rdb, prefix: prefix}
 	a.forms = &redisOnce{rdb: rdb, prefix: prefix}
-	a.grants = &redisGrants{rdb: rdb, prefix: prefix}
+	a.grants = &redisGrants{rdb: rdb, prefix: prefix, name: "authcode"}
+	a.approvals = &redisGrants{rdb: rdb, prefix: prefix, name: "authapproval"}
 	a.signins = &redisThrottle{rdb: rdb, prefix: prefix, max: signinFailures, window: signinWindow, now: time.Now}
 }
 

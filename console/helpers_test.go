@@ -151,7 +151,7 @@ func buildOn(t *testing.T, d projections.Dialect, tlsServer, staff bool, configu
 	if models.KeyUsage, err = projections.NewKeyUsage(ctx, db, d); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, store: store, storePath: storePath, models: models, views: NewViews(models.Accounts), clock: clk}
+	e := &env{t: t, ctx: ctx, store: store, storePath: storePath, models: models, views: NewViews(models.Accounts).WithClock(clk.Now), clock: clk}
 	e.runner, err = projections.NewRunner(store, nil, append(e.models.All(), e.views)...)
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,8 @@ var messages = map[string][2]string{
 	"auth.expires":         {"到期", "Expires"},
 	"auth.note":            {"核准後將建立一把以此應用程式命名的新金鑰，並交給該應用程式；您可隨時在帳戶頁撤銷。", "Approving issues a new key named after this app and gives it to the app; you can revoke it on your account page at any time."},
 	"auth.needsmanagement": {"只有帳戶的管理金鑰（或組織帳號登入）能核准建立金鑰；請改以管理金鑰登入。", "Only the account's management key (or a sign-in through your organisation) can approve a new key: sign in with a management key."},
+	"signin.app":           {"應用程式正等候您核准建立 API 金鑰，登入後即可核准或拒絕：", "An app is waiting for your approval of an API key; sign in to approve or deny it:"},
+	"auth.given":           {"此核准已送出，應用程式已取得其金鑰；若應用程式仍未取得，請從應用程式重新開始。應用程式：", "This approval was already sent and the app was given its key; if the app has no key, start again from the app. The app:"},
 	"auth.approve":         {"核准", "Approve"},
 	"auth.deny":            {"拒絕", "Deny"},
 

@@ -96,13 +96,14 @@ func (s *server) home(c echo.Context) error {
 func (s *server) signinPage(c echo.Context) error {
 	tok := randomToken()
 	setCookie(c.Response(), c.Request(), loginCSRF, tok, 3600)
-	return s.render(c, http.StatusOK, "signin", s.newPage(c, "title.signin", s.signinData(tok)))
+	return s.render(c, http.StatusOK, "signin", s.newPage(c, "title.signin", s.signinData(c, tok)))
 }
 
-// signinData is the sign-in form's CSRF token and the single sign-on
-// buttons to offer.
-func (s *server) signinData(tok string) map[string]any {
-	return map[string]any{"CSRF": tok, "OIDC": s.deps.OIDC != nil, "SAML": s.deps.SAML != nil}
+// signinData is the sign-in form's CSRF token, the single sign-on buttons
+// to offer and, for a visitor an app sent to /auth, the app waiting for
+// their approval.
+func (s *server) signinData(c echo.Context, tok string) map[string]any {
+	return map[string]any{"CSRF": tok, "OIDC": s.deps.OIDC != nil, "SAML": s.deps.SAML != nil, "App": waitingApp(c.Request())}
 }
 
 // signinFailed shows the sign-in form again with the message msgKey,
@@ -110,7 +111,7 @@ func (s *server) signinData(tok string) map[string]any {
 func (s *server) signinFailed(c echo.Context, status int, msgKey string, args ...string) error {
 	tok := randomToken()
 	setCookie(c.Response(), c.Request(), loginCSRF, tok, 3600)
-	p := s.newPage(c, "title.signin", s.signinData(tok))
+	p := s.newPage(c, "title.signin", s.signinData(c, tok))
 	p.Error = template.HTML(template.HTMLEscapeString(trf(p.Lang, msgKey, args...)))
 	return s.render(c, status, "signin", p)
 }

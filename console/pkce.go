@@ -20,6 +20,17 @@ package console
 // restarted between the approval and the exchange has lost the grant: the
 // code is refused and the app starts again (the key issued stays in the
 // account's list, unused, where its owner may revoke it).
+//
+// One approval issues one key. The page's form carries a one-time token,
+// bound to the session; the first copy of the form issues the key and
+// keeps it, as long as its codes live, sealed with a key derived from the
+// token and the session, under another hash of both (an approval). A copy
+// sent again (a double click, whose first answer the browser drops, or a
+// resend) issues nothing: it opens the approval and leads to the app with
+// a fresh code for the same key. The first exchange of any of an
+// approval's codes takes the approval with its code, so that the key is
+// handed out once; a copy sent after that is answered with a page saying
+// the app was given its key.
 
 import (
 	"context"
@@ -174,6 +185,7 @@ func (s *server) authorizePage(c echo.Context) error {
 	data := map[string]any{
 		"App": req.app(), "Callback": req.callback.String(), "Fields": req.raw,
 		"Account": p.AccountID, "CanApprove": !p.Staff && p.Management, "Staff": p.Staff,
+		"Once": randomToken(), // the approval's one-time token
 	}
 	if own, bound, err := s.callersLimits(p); err == nil && bound {
 		data["Limits"] = own
@@ -186,7 +198,9 @@ func (s *server) authorizePage(c echo.Context) error {
 // authorizeForm is the user's answer. Deny sends the browser back with
 // error=access_denied (OAuth 2.0's, RFC 6749 4.1.2.1); approve issues a
 // key of the account, as the console's key form does and within the
-// signed-in key's own limits, and sends the browser back with a code.
+// signed-in key's own limits, and sends the browser back with a code,
+// once per one-time token of the page: a copy sent again issues nothing
+// (approvedAgain).
 func (s *server) authorizeForm(c echo.Context) error {
 	req, err := parseAuthRequest(c.FormValue)
 	if err != nil {
@@ -203,10 +217,36 @@ func (s *server) authorizeForm(c echo.Context) error {
 	if by.Staff || !by.Management {
 		return echo.NewHTTPError(http.StatusForbidden, auth.NeedsManagementKey)
 	}
+	nonce, err := formToken(c)
+	if err != nil {
+		return err
+	}
+	ap := newApproval(s.approvalBinding(c, by), nonce)
+	ctx := c.Request().Context()
+	key := c.Request().URL.Path + "\x00" + ap.id
+	_, first, err := s.auth.forms.begin(ctx, key)
+	if err != nil {
+		return err
+	}
+	if !first {
+		return s.approvedAgain(c, req, ap)
+	}
+	code, err := s.approve(ctx, by, req, ap)
+	if err != nil {
+		s.auth.forms.fail(context.WithoutCancel(ctx), key)
+		return err
+	}
+	s.formDone(ctx, key, "approved")
+	return c.Redirect(http.StatusSeeOther, withParam(req.callback, "code", code))
+}
+
+// approve issues the app's key and keeps it under the approval ap and
+// under a new code, which it returns.
+func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest, ap approval) (string, error) {
 	in := keyInput{Name: req.app()}
 	own, bound, err := s.callersLimits(by)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if bound { // the app's key gets the approving key's limits, never more
 		in.Models = own.Models
@@ -216,24 +256,100 @@ func (s *server) authorizeForm(c echo.Context) error {
 		}
 		in.ExpiresAt = own.ExpiresAt
 	}
-	ctx := c.Request().Context()
 	keyID, secret, err := s.issueKey(ctx, by, by.AccountID, in)
 	if err != nil {
-		return err
+		return "", err
 	}
+	now := s.auth.now()
+	kept, err := sealSecret(ap.aead(), ap.id, secret)
+	if err != nil {
+		s.revokeUnclaimed(ctx, keyID)
+		return "", err
+	}
+	a := authGrant{Challenge: req.challenge, Method: req.method, AccountID: by.AccountID, KeyID: keyID, Sealed: kept,
+		Request: requestID(req), Until: now.Add(authCodeLife).UnixMilli(), Expires: now.Add(2 * authCodeLife).UnixMilli()}
+	code := ""
+	if err = s.auth.approvals.put(ctx, ap.id, a, now); err == nil {
+		code, err = s.newCode(ctx, a, ap.id, secret)
+	}
+	if err != nil {
+		s.deps.Logger.Error("console: keeping an app's code", "err", err)
+		s.revokeUnclaimed(ctx, keyID)
+		return "", errCodeNotKept
+	}
+	return code, nil
+}
+
+var errCodeNotKept = echo.NewHTTPError(http.StatusServiceUnavailable, "the code could not be kept: try again shortly")
+
+// newCode keeps a new code for the key of the approval a (kept under
+// approvalID), good until the approval's codes expire, and returns it.
+func (s *server) newCode(ctx context.Context, a authGrant, approvalID, secret string) (string, error) {
 	code := randomToken()
 	sealed, err := seal(code, secret)
 	if err != nil {
+		return "", err
+	}
+	g := authGrant{Challenge: a.Challenge, Method: a.Method, AccountID: a.AccountID, KeyID: a.KeyID, Sealed: sealed,
+		Expires: a.Until, Approval: approvalID}
+	return code, s.auth.grants.put(ctx, grantID(code), g, s.auth.now())
+}
+
+// approvedAgain answers a copy of an approval form whose first copy
+// issued the key: a fresh code for that key while the approval's codes
+// live and none was exchanged, else a page saying the app was given it.
+func (s *server) approvedAgain(c echo.Context, req authRequest, ap approval) error {
+	ctx := c.Request().Context()
+	a, ok, err := s.auth.approvals.get(ctx, ap.id)
+	if err != nil {
+		s.deps.Logger.Error("console: reading an app's approval", "err", err)
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "the approval cannot be read right now: try again shortly")
+	}
+	if !ok || s.auth.now().UnixMilli() >= a.Until {
+		return s.render(c, http.StatusOK, "authorize", s.newPage(c, "title.auth", map[string]any{"Given": req.app()}))
+	}
+	if a.Request != requestID(req) {
+		return echo.NewHTTPError(http.StatusBadRequest, "this form was approved for another app's request: reload the page")
+	}
+	secret, err := openSecret(ap.aead(), ap.id, a.Sealed)
+	if err != nil {
 		return err
 	}
-	g := authGrant{Challenge: req.challenge, Method: req.method, AccountID: by.AccountID, KeyID: keyID, Sealed: sealed,
-		Expires: s.auth.now().Add(authCodeLife).UnixMilli()}
-	if err := s.auth.grants.put(ctx, grantID(code), g, s.auth.now()); err != nil {
+	code, err := s.newCode(ctx, a, ap.id, secret)
+	if err != nil {
 		s.deps.Logger.Error("console: keeping an app's code", "err", err)
-		s.revokeUnclaimed(ctx, keyID)
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "the code could not be kept: try again shortly")
+		return errCodeNotKept
 	}
 	return c.Redirect(http.StatusSeeOther, withParam(req.callback, "code", code))
+}
+
+// approval is an approval form's one-time token bound to its session: id
+// is what the approval is kept under, material what its key is sealed
+// with; neither is kept.
+type approval struct{ id, material string }
+
+func newApproval(binding, nonce string) approval {
+	m := binding + "\x00" + nonce
+	sum := sha256.Sum256([]byte("routefree auth approval id\x00" + m))
+	return approval{id: hex.EncodeToString(sum[:]), material: m}
+}
+
+func (a approval) aead() cipher.AEAD { return aeadOf("routefree auth approval seal", a.material) }
+
+// approvalBinding is what an approval form's token is bound to: the
+// session's own secret (its CSRF token), or for a request without a
+// session, its credential.
+func (s *server) approvalBinding(c echo.Context, by auth.Principal) string {
+	if ss, ok := s.auth.session(c.Request()); ok {
+		return "session\x00" + ss.csrf
+	}
+	return "credential\x00" + by.KeyID + "\x00" + by.TokenID + "\x00" + by.Subject
+}
+
+// requestID is a hash of the /auth request approved.
+func requestID(req authRequest) string {
+	sum := sha256.Sum256([]byte(req.path()))
+	return hex.EncodeToString(sum[:])
 }
 
 // afterSignIn is where a sign-in leads: back to the /auth request that
@@ -248,6 +364,24 @@ func afterSignIn(c echo.Context) string {
 		return "/console/"
 	}
 	return ck.Value
+}
+
+// waitingApp is the app (its callback's host) of the /auth request a
+// signed-out visitor was sent to sign in from, "" for none.
+func waitingApp(r *http.Request) string {
+	ck, err := r.Cookie(nextCookie)
+	if err != nil || !strings.HasPrefix(ck.Value, "/auth?") {
+		return ""
+	}
+	q, err := url.ParseQuery(strings.TrimPrefix(ck.Value, "/auth?"))
+	if err != nil {
+		return ""
+	}
+	req, err := parseAuthRequest(q.Get)
+	if err != nil {
+		return ""
+	}
+	return req.app()
 }
 
 // orExchangeCode is OpenRouter's POST /api/v1/auth/keys: a code and its
@@ -282,8 +416,21 @@ func (s *server) orExchangeCode(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "codes cannot be checked right now: try again shortly")
 	}
 	const invalid = "Invalid code or code_verifier"
+	unknown := echo.NewHTTPError(http.StatusForbidden, invalid+": the code is unknown or was used; a code is exchanged once, within 10 minutes of its approval")
 	if !ok {
-		return echo.NewHTTPError(http.StatusForbidden, invalid+": the code is unknown or was used; a code is exchanged once, within 10 minutes of its approval")
+		return unknown
+	}
+	if g.Approval != "" {
+		// The approval's first code exchanged decides: another code of it
+		// (of a copy of the form sent again) then gets nothing.
+		_, first, err := s.auth.approvals.take(c.Request().Context(), g.Approval)
+		if err != nil {
+			s.deps.Logger.Error("console: taking an app's approval", "err", err)
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "codes cannot be checked right now: try again shortly")
+		}
+		if !first {
+			return unknown
+		}
 	}
 	var refusal *echo.HTTPError
 	secret := ""
@@ -333,6 +480,12 @@ type authGrant struct {
 	KeyID     string `json:"key_id"`
 	Sealed    []byte `json:"sealed"`
 	Expires   int64  `json:"exp"` // Unix milliseconds
+	// Approval is, on a code's grant, the approval it was given for.
+	Approval string `json:"approval,omitempty"`
+	// Request and Until are, on an approval, a hash of the /auth request
+	// approved and when its codes expire (Unix milliseconds).
+	Request string `json:"request,omitempty"`
+	Until   int64  `json:"until,omitempty"`
 }
 
 // verifies reports whether verifier answers the grant's challenge (S256:
@@ -360,8 +513,9 @@ func grantID(code string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func sealKey(code string) cipher.AEAD {
-	k := sha256.Sum256([]byte("routefree auth code seal\x00" + code))
+// aeadOf is AES-256-GCM with a key derived from s under label.
+func aeadOf(label, s string) cipher.AEAD {
+	k := sha256.Sum256([]byte(label + "\x00" + s))
 	block, err := aes.NewCipher(k[:])
 	if err != nil {
 		panic(err) // a 32-byte key always makes a cipher
@@ -376,20 +530,26 @@ func sealKey(code string) cipher.AEAD {
 // seal encrypts secret with a key derived from code: nonce, then sealed
 // text.
 func seal(code, secret string) ([]byte, error) {
-	aead := sealKey(code)
+	return sealSecret(aeadOf("routefree auth code seal", code), grantID(code), secret)
+}
+
+func unseal(code string, sealed []byte) (string, error) {
+	return openSecret(aeadOf("routefree auth code seal", code), grantID(code), sealed)
+}
+
+func sealSecret(aead cipher.AEAD, aad, secret string) ([]byte, error) {
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	return aead.Seal(nonce, nonce, []byte(secret), []byte(grantID(code))), nil
+	return aead.Seal(nonce, nonce, []byte(secret), []byte(aad)), nil
 }
 
-func unseal(code string, sealed []byte) (string, error) {
-	aead := sealKey(code)
+func openSecret(aead cipher.AEAD, aad string, sealed []byte) (string, error) {
 	if len(sealed) < aead.NonceSize() {
 		return "", errors.New("sealed secret too short")
 	}
-	b, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(grantID(code)))
+	b, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(aad))
 	return string(b), err
 }
 
@@ -401,6 +561,8 @@ type grantStore interface {
 	// take removes and returns the grant under id: of exchanges at once,
 	// one gets it.
 	take(ctx context.Context, id string) (authGrant, bool, error)
+	// get returns the grant under id and leaves it.
+	get(ctx context.Context, id string) (authGrant, bool, error)
 }
 
 type memoryGrants struct {
@@ -434,14 +596,22 @@ func (s *memoryGrants) take(_ context.Context, id string) (authGrant, bool, erro
 	return g, ok, nil
 }
 
+func (s *memoryGrants) get(_ context.Context, id string) (authGrant, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.m[id]
+	return g, ok, nil
+}
+
 // redisGrants keeps grants in Redis, expiring with their codes; GETDEL
 // takes one once, whichever instance each exchange reaches.
 type redisGrants struct {
 	rdb    redis.UniversalClient
 	prefix string
+	name   string // what they are: "authcode", "authapproval"
 }
 
-func (r *redisGrants) key(id string) string { return r.prefix + "console:authcode:" + id }
+func (r *redisGrants) key(id string) string { return r.prefix + "console:" + r.name + ":" + id }
 
 func (r *redisGrants) put(ctx context.Context, id string, g authGrant, now time.Time) error {
 	b, err := json.Marshal(g)
@@ -456,7 +626,15 @@ func (r *redisGrants) put(ctx context.Context, id string, g authGrant, now time.
 }
 
 func (r *redisGrants) take(ctx context.Context, id string) (authGrant, bool, error) {
-	b, err := r.rdb.GetDel(ctx, r.key(id)).Bytes()
+	return r.read(r.rdb.GetDel(ctx, r.key(id)))
+}
+
+func (r *redisGrants) get(ctx context.Context, id string) (authGrant, bool, error) {
+	return r.read(r.rdb.Get(ctx, r.key(id)))
+}
+
+func (r *redisGrants) read(cmd *redis.StringCmd) (authGrant, bool, error) {
+	b, err := cmd.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return authGrant{}, false, nil
 	}

@@ -444,3 +444,183 @@ func TestAuthCodeExchangedAtAnotherInstance(t *testing.T) {
 		t.Errorf("Redis keeps the key in clear")
 	}
 }
+
+// A visitor an app sent to /auth signs in first: the sign-in page says
+// which app (its callback's host) is waiting for their approval, in the
+// page's language; without an app waiting it says nothing of the kind.
+func TestSignInPageNamesTheAppWaiting(t *testing.T) {
+	e := newEnv(t, false)
+	_, challenge := pkcePair(t)
+	path := authURL("https://chat.example.com:8443/openrouter/callback", challenge, "S256")
+
+	plain := e.browser()
+	if _, page := plain.get("/console/signin"); len(elementsByID(t, page, "signin-app")) != 0 {
+		t.Errorf("the sign-in page names a waiting app when none is")
+	}
+
+	b := e.browser()
+	if resp, _ := b.get(path); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/signin" {
+		t.Fatalf("signed out: %d to %q, want the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for lang, says := range map[string]string{
+		"en":    "An app is waiting for your approval",
+		"zh-TW": "應用程式正等候您核准",
+	} {
+		_, page := b.get("/console/signin?lang=" + lang)
+		if len(elementsByID(t, page, "signin-app")) != 1 {
+			t.Fatalf("%s: the sign-in page does not say an app is waiting:\n%s", lang, visibleText(t, page))
+		}
+		if got := strings.TrimSpace(textOf(t, page, "signin-app-name")); got != "chat.example.com:8443" {
+			t.Errorf("%s: the sign-in page names the app %q, want the callback's host", lang, got)
+		}
+		if text := visibleText(t, page); !strings.Contains(text, says) {
+			t.Errorf("%s: the sign-in page reads %q, want it to say %q", lang, text, says)
+		}
+	}
+}
+
+// approveForm is the /auth page's form, signed in, with decision approve.
+func (b *browser) approveForm(authPath string) url.Values {
+	b.e.t.Helper()
+	resp, page := b.get(authPath)
+	if resp.StatusCode != http.StatusOK {
+		b.e.t.Fatalf("GET %s: %d\n%s", authPath, resp.StatusCode, page)
+	}
+	v := formFields(b.e.t, page, "/auth")
+	v.Set("decision", "approve")
+	return v
+}
+
+// approve posts the form and returns the code its redirect to the
+// callback carries.
+func (b *browser) approve(v url.Values) string {
+	t := b.e.t
+	t.Helper()
+	resp, body := b.post("/auth", v)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /auth: %d, want a redirect to the app\n%s", resp.StatusCode, body)
+	}
+	to, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || to.Host != "app.example" || to.Query().Get("code") == "" {
+		t.Fatalf("POST /auth led to %q, want the callback with a code", resp.Header.Get("Location"))
+	}
+	return to.Query().Get("code")
+}
+
+// An approval sent twice (a double click, a resend) issues one key: the
+// browser follows the second answer, which leads to the app with a code
+// for the same key, and the app gets that key with it. The code of the
+// answer the browser dropped then gives nothing and revokes nothing. Sent
+// again once the app has its key, the form issues nothing and says so.
+func TestAuthApprovalSentTwiceIssuesOneKey(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	verifier, challenge := pkcePair(t)
+	path := authURL("https://app.example/cb", challenge, "S256")
+	before := countEvents(e, domain.TypeKeyIssued)
+
+	v := b.approveForm(path)
+	first := b.approve(v)
+	second := b.approve(v)
+	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 1 {
+		t.Fatalf("an approval sent twice issued %d keys, want 1", n)
+	}
+	if first == second {
+		t.Errorf("the second answer repeats the first code")
+	}
+	status, out := e.exchange(second, verifier, "S256")
+	key, _ := out["key"].(string)
+	if status != http.StatusOK || !strings.HasPrefix(key, commands.KeyPrefix) {
+		t.Fatalf("exchanging the second answer's code: %d %v", status, out)
+	}
+	if status, out := e.exchange(first, verifier, "S256"); status != http.StatusForbidden || out["key"] != nil {
+		t.Fatalf("the dropped answer's code after the key was given: %d %v, want 403", status, out)
+	}
+	e.sync()
+	if k, ok := e.models.Keys.Lookup(commands.HashKey(key)); !ok || k.Revoked || k.Name != "app.example" {
+		t.Fatalf("the app's key after the dropped code was tried: %+v (found %v), want it working", k, ok)
+	}
+	if keys := appKeys(e, "acct_pkce", "app.example"); len(keys) != 1 {
+		t.Fatalf("the account has %d keys of the app, want 1", len(keys))
+	}
+
+	// The same form once more, the key given: nothing issued, a page
+	// saying the app was already given its key.
+	resp, page := b.post("/auth", v)
+	if resp.StatusCode != http.StatusOK || len(elementsByID(t, page, "auth-given")) != 1 {
+		t.Fatalf("the form sent after the exchange: %d to %q, want the page saying the app has its key\n%s",
+			resp.StatusCode, resp.Header.Get("Location"), visibleText(t, page))
+	}
+	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 1 {
+		t.Fatalf("%d keys issued, want 1", n)
+	}
+	// A new page is a new approval.
+	if code := b.approve(b.approveForm(path)); code == "" || countEvents(e, domain.TypeKeyIssued)-before != 2 {
+		t.Fatalf("a new page's approval issued no key")
+	}
+}
+
+// Copies of one approval at once, some reaching another instance sharing
+// Redis, issue one key; the code each answers with gives that key.
+func TestAuthApprovalSentAtOnceToTwoInstancesIssuesOneKey(t *testing.T) {
+	e := newEnv(t, false)
+	other := secondInstance(t, e)
+	other.auth.WithClock(e.clock.Now)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	verifier, challenge := pkcePair(t)
+	v := b.approveForm(authURL("https://app.example/cb", challenge, "S256"))
+	before := countEvents(e, domain.TypeKeyIssued)
+
+	var wg sync.WaitGroup
+	codes := make([]string, 6)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			base := e.srv.URL
+			if i%2 == 1 {
+				base = other.srv.URL
+			}
+			resp, err := b.c.PostForm(base+"/auth", v)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if to, err := url.Parse(resp.Header.Get("Location")); err == nil && resp.StatusCode == http.StatusSeeOther {
+				codes[i] = to.Query().Get("code")
+			}
+		}()
+	}
+	wg.Wait()
+	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 1 {
+		t.Fatalf("6 copies of one approval issued %d keys, want 1", n)
+	}
+	for i, c := range codes {
+		if c == "" {
+			t.Fatalf("copy %d led to no code", i)
+		}
+	}
+	status, out := e.exchange(codes[3], verifier, "S256")
+	key, _ := out["key"].(string)
+	if status != http.StatusOK || !strings.HasPrefix(key, commands.KeyPrefix) {
+		t.Fatalf("exchanging one copy's code: %d %v", status, out)
+	}
+	e.sync()
+	if k, ok := e.models.Keys.Lookup(commands.HashKey(key)); !ok || k.Name != "app.example" {
+		t.Fatalf("the key given is not the app's: %+v", k)
+	}
+	// Redis holds neither the key nor the form's one-time token in clear.
+	keys, err := other.rdb.Keys(e.ctx, other.prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		val, _ := other.rdb.Get(e.ctx, k).Result()
+		if strings.Contains(k+val, key) || strings.Contains(k+val, v.Get("once")) {
+			t.Errorf("Redis keeps the key or the form's token in clear under %s", k)
+		}
+	}
+}

@@ -33,12 +33,15 @@ type rankings struct {
 	// ranking of apps is dropped at once when one opts out (or in).
 	listedGen uint64
 	models    map[string]map[string]*Tally // Taipei day → model → tally
-	newest    string                       // the newest day seen
-	trimmed   string                       // the newest day when old days were last dropped
+	// now is the clock the windows follow; cut is the first day kept, by
+	// it: rankKeep days before its today. A request recorded on a later
+	// day (another instance's clock ahead) moves nothing.
+	now func() time.Time
+	cut string
 }
 
 func newRankings() *rankings {
-	return &rankings{listed: map[string]bool{}, models: map[string]map[string]*Tally{}}
+	return &rankings{listed: map[string]bool{}, models: map[string]map[string]*Tally{}, now: time.Now}
 }
 
 func (r *rankings) apply(e *projections.Event) {
@@ -48,28 +51,25 @@ func (r *rankings) apply(e *projections.Event) {
 		r.listedGen++
 	case *domain.RequestCompleted:
 		day := requestDay(e, b)
+		if day < r.cut {
+			return // no window reaches it
+		}
 		byModel, ok := r.models[day]
 		if !ok {
 			byModel = map[string]*Tally{}
 			r.models[day] = byModel
 		}
 		tally(byModel, b.Model, b.Usage.Total(), b.Cost)
-		r.newest = max(r.newest, day)
-		r.trim()
 	}
 }
 
-// trim drops days no window reaches, once per new day.
+// trim drops the days no window reaches by the clock, once per day of it.
 func (r *rankings) trim() {
-	if r.newest == r.trimmed {
+	cut := r.now().In(projections.Taipei).AddDate(0, 0, -rankKeep).Format("2006-01-02")
+	if cut == r.cut {
 		return
 	}
-	r.trimmed = r.newest
-	newest, err := time.ParseInLocation("2006-01-02", r.newest, projections.Taipei)
-	if err != nil {
-		return
-	}
-	cut := newest.AddDate(0, 0, -rankKeep).Format("2006-01-02")
+	r.cut = cut
 	for d := range r.models {
 		if d < cut {
 			delete(r.models, d)

@@ -124,6 +124,15 @@ func NewViews(accounts *projections.Accounts) *Views {
 	}
 }
 
+// WithClock sets the clock the public rankings' windows follow (time.Now
+// when not set); call it before the runner applies the first event.
+func (v *Views) WithClock(now func() time.Time) *Views {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.ranks.now = now
+	return v
+}
+
 // Name implements projections.Projection.
 func (v *Views) Name() string { return "console" }
 
@@ -138,6 +147,7 @@ func (v *Views) Checkpoint(context.Context) (eventstore.Position, error) {
 func (v *Views) Apply(_ context.Context, batch []projections.Event) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	v.ranks.trim()
 	for i := range batch {
 		e := &batch[i]
 		if !v.pos.Less(e.Position) {

@@ -40,6 +40,10 @@ var ErrStreamCut = core.ErrStreamCut
 // upstream: connect errors, timeouts, 408, 429 and 5xx.
 func Retryable(err error) bool { return core.Retryable(err) }
 
+// RedactKeys replaces key-like tokens (a provider's key, whole or masked as
+// providers quote the key they refuse) in an upstream's text.
+func RedactKeys(s string) string { return core.RedactKeys(s) }
+
 var adapters = map[string]Adapter{
 	KindOpenAI:    openai.Adapter{},
 	KindAnthropic: anthropic.Adapter{},

@@ -662,7 +662,7 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 		tried = append(tried, p.model.ID)
 		switch ae.Reason {
 		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured", reasonUpstreamsRateLimited,
-			"upstream_rejected_request", "upstream_error", "invalid_request":
+			"upstream_rejected_request", "upstream_error", "upstream_refused_gateway", "invalid_request":
 		default:
 			return nil, nil, ae
 		}
@@ -782,7 +782,7 @@ func (k *call) attemptModel(ctx context.Context) (*providers.Result, []byte, *AP
 		if !retryable(err) {
 			// No failover: the next upstream would answer the same.
 			t.Breaker.Success()
-			return nil, nil, upstreamRefusal(t.Provider, err, status, tried)
+			return nil, nil, k.upstreamRefusal(t.Provider, err, status, tried)
 		}
 		limits.failed(t, err, now)
 	}
@@ -884,14 +884,19 @@ func (k *call) try(ctx context.Context, ad providers.Adapter, t *router.Target) 
 // withoutKey takes the key sent to an upstream out of its error's texts,
 // which go on to the customer and the logs: a host may quote the key in an
 // error it writes with a 200 (an error event in a stream, a body that is
-// an error) as well as in a refusal (core.Post).
+// an error) as well as in a refusal (core.Post). Any other key-like token
+// (a provider's masked fragment of a key) goes too.
 func withoutKey(err error, key string) error {
 	var ue *providers.UpstreamError
-	if key = strings.TrimSpace(key); len(key) < 8 || !errors.As(err, &ue) {
+	if !errors.As(err, &ue) {
 		return err
 	}
-	for _, s := range []*string{&ue.Message, &ue.Code, &ue.Type} {
-		*s = strings.ReplaceAll(*s, key, "[redacted key]")
+	key = strings.TrimSpace(key)
+	for _, s := range []*string{&ue.Message, &ue.Native, &ue.Code, &ue.Type} {
+		if len(key) >= 8 {
+			*s = strings.ReplaceAll(*s, key, "[redacted key]")
+		}
+		*s = providers.RedactKeys(*s)
 	}
 	return err
 }
@@ -911,23 +916,37 @@ func upstreamFailure(err error) (status int, reason string) {
 // upstreamRefusal is the answer to an upstream's refusal that is not
 // failed over. An upstream's 400 or 422 is about the client's input, so it
 // is the client's 400 with the upstream's message (its 413 a 413), never a
-// 5xx that SDKs retry; other refusals (its key, its quota) are a 502.
+// 5xx that SDKs retry; other refusals are a 502. A refusal of the
+// gateway's own key or account with the provider (RefusesGateway) says so
+// and is logged at ERROR for the operator: the client's key was taken and
+// nothing is billed, and the provider's words, which speak of "your API
+// key", stay out of the message.
 //
 // The metadata names the provider and gives its message as OpenRouter's
 // provider errors do (provider_name, raw), which the AI SDK's OpenRouter
 // provider and apps built on OpenRouter read, beside RouteFree's own names.
-func upstreamRefusal(provider string, err error, status int, tried []map[string]any) *APIError {
+func (k *call) upstreamRefusal(provider string, err error, status int, tried []map[string]any) *APIError {
 	md := map[string]any{"provider": provider, "provider_name": provider, "upstream_status": status, "attempts": tried}
 	var ue *providers.UpstreamError
 	if errors.As(err, &ue) && ue.Message != "" {
-		md["raw"] = ue.Raw()
+		md["raw"] = providers.RedactKeys(ue.Raw())
+	}
+	if ue != nil && ue.RefusesGateway() {
+		k.s.cfg.Logger.Error("upstream refused the gateway's credentials or account", "request_id", k.id,
+			"provider", provider, "status", ue.Status, "model", k.model.ID)
+		if ue.Code != "" {
+			md["upstream_code"] = providers.RedactKeys(ue.Code)
+		}
+		return apiErr(http.StatusBadGateway, "upstream_refused_gateway", fmt.Sprintf(
+			"the provider %s refused the gateway's own credentials or account with it (status %d): not your API key, which was accepted; the request was not billed",
+			provider, ue.Status), md)
 	}
 	if ue != nil && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {
 		// The message is the upstream's, or OpenAI's words for the same
 		// refusal (a context overflow); raw and upstream_message keep
 		// the upstream's own, upstream_code its code (OpenAI's
 		// context_length_exceeded for an overflow from any provider).
-		md["upstream_message"] = ue.Raw()
+		md["upstream_message"] = providers.RedactKeys(ue.Raw())
 		if ue.Code != "" {
 			md["upstream_code"] = ue.Code
 		}
@@ -935,7 +954,7 @@ func upstreamRefusal(provider string, err error, status int, tried []map[string]
 		if ue.Status == http.StatusRequestEntityTooLarge {
 			code = ue.Status
 		}
-		return apiErr(code, "upstream_rejected_request", fmt.Sprintf("%s rejected the request: %s", provider, ue.Message), md)
+		return apiErr(code, "upstream_rejected_request", fmt.Sprintf("%s rejected the request: %s", provider, providers.RedactKeys(ue.Message)), md)
 	}
 	return apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err), md)
 }
@@ -943,7 +962,7 @@ func upstreamRefusal(provider string, err error, status int, tried []map[string]
 func upstreamMessage(err error) string {
 	var ue *providers.UpstreamError
 	if errors.As(err, &ue) && ue.Message != "" {
-		return "upstream error: " + ue.Message
+		return "upstream error: " + providers.RedactKeys(ue.Message)
 	}
 	return "upstream error"
 }

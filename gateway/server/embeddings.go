@@ -297,7 +297,7 @@ func (k *call) embedAttempt(in *providers.EmbedRequest) (*providers.Embeddings, 
 		tried = append(tried, map[string]any{"provider": t.Provider, "status": status, "error": reason})
 		if !retryable(err) {
 			t.Breaker.Success()
-			return nil, upstreamRefusal(t.Provider, err, status, tried)
+			return nil, k.upstreamRefusal(t.Provider, err, status, tried)
 		}
 		limits.failed(t, err, now)
 	}

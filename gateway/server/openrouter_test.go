@@ -471,23 +471,33 @@ func TestEagerInputStreamingReachesClaudeOnly(t *testing.T) {
 // where OpenRouter puts them.
 func TestProviderErrorsNameProviderAndRaw(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		script providertest.Script
-		status int
+		name    string
+		script  providertest.Script
+		status  int
+		message string // what the message says
 	}{
-		{"input refused", providertest.Script{Status: 400, ErrorMessage: "prompt is too long: 215000 tokens > 200000 maximum"}, http.StatusBadRequest},
-		{"gateway refused", providertest.Script{Status: 401, ErrorMessage: "invalid x-api-key"}, http.StatusBadGateway},
+		{"input refused", providertest.Script{Status: 400, ErrorMessage: "prompt is too long: 215000 tokens > 200000 maximum"}, http.StatusBadRequest,
+			"first rejected the request: This model's maximum context length is 200000 tokens"},
+		{"gateway refused", providertest.Script{Status: 401, ErrorMessage: "invalid x-api-key"}, http.StatusBadGateway,
+			"the provider first refused the gateway's own credentials"},
+		{"quoting a key", providertest.Script{Status: 400, ErrorMessage: "unknown field top_k for key sk-ant-api03-Ab***xyz"}, http.StatusBadRequest,
+			"first rejected the request: unknown field top_k for key [redacted key]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, twoUpstreams("anthropic", tc.script, Config{}))
+			raw := strings.ReplaceAll(tc.script.ErrorMessage, "sk-ant-api03-Ab***xyz", "[redacted key]")
 			for _, body := range []string{foBody, foStream} {
 				resp, b := h.post(body)
 				if resp.StatusCode != tc.status {
 					t.Fatalf("status %d: %s", resp.StatusCode, b)
 				}
-				md := decodeError(t, b).Error.Metadata
-				if md["provider_name"] != "first" || md["raw"] != tc.script.ErrorMessage {
-					t.Errorf("%s: metadata %v, want provider_name first and raw %q", body, md, tc.script.ErrorMessage)
+				e := decodeError(t, b).Error
+				md := e.Metadata
+				if md["provider_name"] != "first" || md["raw"] != raw || md["upstream_status"] != float64(tc.script.Status) {
+					t.Errorf("%s: metadata %v, want provider_name first, raw %q and upstream_status %d", body, md, raw, tc.script.Status)
+				}
+				if !strings.HasPrefix(e.Message, tc.message) {
+					t.Errorf("%s: message %q, want it to begin %q", body, e.Message, tc.message)
 				}
 			}
 		})

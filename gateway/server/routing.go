@@ -181,7 +181,8 @@ var extraParams = map[string]bool{"frequency_penalty": true, "presence_penalty":
 	"top_k": true, "min_p": true, "top_a": true, "logit_bias": true, "logprobs": true, "top_logprobs": true,
 	"web_search_options": true, "verbosity": true, "reasoning_effort": true, "structured_outputs": true}
 
-// requestParams lists the parameters a request sets, by OpenRouter's names.
+// requestParams lists the parameters a request sets, by OpenRouter's names:
+// structured_outputs too for a response_format of type json_schema.
 func requestParams(r *chat.Request) []string {
 	var ps []string
 	add := func(set bool, name string) {
@@ -200,6 +201,9 @@ func requestParams(r *chat.Request) []string {
 	add(r.ToolChoice != nil, "tool_choice")
 	add(r.ParallelToolCalls != nil, "parallel_tool_calls")
 	add(r.ResponseFormat != nil, "response_format")
+	// A schema asks for structured outputs, which an upstream with JSON
+	// mode alone does not give (catalog.StructuredOutputs).
+	add(r.ResponseFormat != nil && r.ResponseFormat.Type == "json_schema" && r.Extra[catalog.StructuredOutputs] == nil, catalog.StructuredOutputs)
 	add(r.Reasoning != nil && r.Extra["reasoning_effort"] == nil, "reasoning")
 	for k := range r.Extra {
 		add(extraParams[k], k)

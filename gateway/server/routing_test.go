@@ -201,6 +201,50 @@ func TestProviderRequireParameters(t *testing.T) {
 	}
 }
 
+// A response_format of type json_schema asks for structured outputs, not
+// JSON mode alone: with require_parameters it went to an upstream that
+// takes response_format but not a schema (an OpenAI-format host with JSON
+// mode only), as OpenRouter's structured_outputs parameter exists to tell
+// apart. It needs structured_outputs of the upstream too; json_object
+// needs response_format alone.
+func TestRequireParametersWithASchemaNeedsStructuredOutputs(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{"test/schema": {
+		{fake: "jsonmode", kind: "openai", params: []string{"max_tokens", "response_format"}},
+		{fake: "schemas", kind: "openai", params: []string{"max_tokens", "response_format", "structured_outputs"}},
+	}}})
+	req := func(format, provider string) string {
+		return `{"model":"test/schema","messages":[{"role":"user","content":"hi"}],"response_format":` + format + `,"provider":` + provider + `}`
+	}
+	schema := `{"type":"json_schema","json_schema":{"name":"r","schema":{"type":"object","properties":{"a":{"type":"string"}}}}}`
+	if got := h.served(req(schema, `{"require_parameters":true}`)); got != "schemas" {
+		t.Fatalf("json_schema with require_parameters: served by %s, want schemas (jsonmode takes no structured outputs)", got)
+	}
+	if got := h.served(req(`{"type":"json_object"}`, `{"require_parameters":true}`)); got != "jsonmode" {
+		t.Fatalf("json_object with require_parameters: served by %s, want jsonmode", got)
+	}
+	if got := h.served(req(schema, `{}`)); got != "jsonmode" {
+		t.Fatalf("json_schema without require_parameters: served by %s, want the first, jsonmode", got)
+	}
+	before := len(h.fakes["jsonmode"].Received())
+	resp, b := h.post(req(schema, `{"only":["jsonmode"],"require_parameters":true}`))
+	e := decodeError(t, b)
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(e.Error.Message, "require_parameters") {
+		t.Fatalf("only jsonmode: %d %s", resp.StatusCode, b)
+	}
+	if ps, _ := e.Error.Metadata["parameters"].([]any); !slices.Contains(ps, any("structured_outputs")) || !slices.Contains(ps, any("response_format")) {
+		t.Fatalf("parameters named: %v", e.Error.Metadata)
+	}
+	if n := len(h.fakes["jsonmode"].Received()); n != before {
+		t.Fatalf("jsonmode was called")
+	}
+	// A client naming structured_outputs itself, as OpenRouter's own
+	// parameter, needs it once.
+	resp, b = h.post(strings.Replace(req(schema, `{"only":["jsonmode"],"require_parameters":true}`), `"provider"`, `"structured_outputs":true,"provider"`, 1))
+	if ps, _ := decodeError(t, b).Error.Metadata["parameters"].([]any); resp.StatusCode != http.StatusNotFound || len(ps) != 2 {
+		t.Fatalf("structured_outputs sent: %d %s", resp.StatusCode, b)
+	}
+}
+
 func TestProviderDataCollectionDeny(t *testing.T) {
 	h := routingHarness(t, nil)
 	if got := h.served(routed(`{"data_collection":"deny"}`)); got != "tw" {

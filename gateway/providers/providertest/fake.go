@@ -54,6 +54,11 @@ type Script struct {
 	// message and its code (OpenAI's code, Anthropic's type, Gemini's status).
 	EventMessage string
 	EventCode    string
+	// ErrorBody (with Status) is the error answer's body, sent as it is in
+	// place of one built from ErrorMessage, whatever the request
+	// asks: a provider's own refusal word for word, as an upstream
+	// refusing its key answers any request.
+	ErrorBody string
 	// ErrorFirst (stream): the provider's in-stream error event right after
 	// the opening event, before any content, then the end: how Anthropic
 	// answers a stream while overloaded.
@@ -210,6 +215,15 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	if s.Status >= 300 && s.ErrorBody != "" {
+		if s.RetryAfter != "" {
+			w.Header().Set("Retry-After", s.RetryAfter)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(s.Status)
+		_, _ = io.WriteString(w, s.ErrorBody)
+		return
 	}
 	if serveEmbeddings(f.kind, w, r, body, s) {
 		return

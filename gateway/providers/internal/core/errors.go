@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/routefree/routefree/internal/jsonscan"
@@ -31,6 +32,25 @@ type UpstreamError struct {
 	// Native is the upstream's own message when Message restates it
 	// (ContextOverflow); empty otherwise.
 	Native string
+	// Reason is the reason of Google's ErrorInfo detail (API_KEY_INVALID…)
+	// in a refusal of Gemini's; empty otherwise.
+	Reason string
+}
+
+// RefusesGateway reports whether the upstream refused the gateway itself
+// rather than the request: its key (401; Gemini's 400 naming an invalid or
+// expired key), its permissions (403) or its account's funds (402;
+// Anthropic's 400 for a credit balance too low). Another upstream of the
+// same provider would answer the same; the client can change nothing.
+func (e *UpstreamError) RefusesGateway() bool {
+	switch e.Status {
+	case http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden:
+		return true
+	case http.StatusBadRequest:
+		return strings.HasPrefix(e.Reason, "API_KEY_") ||
+			e.Type == "invalid_request_error" && strings.Contains(e.Message, "credit balance is too low")
+	}
+	return false
 }
 
 // Raw is the upstream's own message.
@@ -108,6 +128,9 @@ func ErrorFromResponse(provider string, resp *http.Response) *UpstreamError {
 	e := &UpstreamError{Provider: provider, Status: resp.StatusCode, Retryable: RetryableStatus(resp.StatusCode)}
 	e.RetryAfter = retryAfter(resp.Header, time.Now())
 	e.Message, e.Type, e.Code = errorMessage(body)
+	if e.Status == http.StatusBadRequest {
+		e.Reason = googleReason(body)
+	}
 	if e.Message == "" {
 		e.Message = http.StatusText(resp.StatusCode)
 	}
@@ -142,6 +165,28 @@ type errorEnvelope struct {
 		Status  string `json:"status"`
 		Code    any    `json:"code"`
 	} `json:"error"`
+}
+
+// googleReason is the reason of the ErrorInfo in a Google API error's
+// details, empty when it has none.
+func googleReason(body []byte) string {
+	var env struct {
+		Error struct {
+			Details []struct {
+				Type   string `json:"@type"`
+				Reason string `json:"reason"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return ""
+	}
+	for _, d := range env.Error.Details {
+		if strings.HasSuffix(d.Type, "google.rpc.ErrorInfo") {
+			return d.Reason
+		}
+	}
+	return ""
 }
 
 // errorMessage extracts message, type and code from an error body.
@@ -198,6 +243,7 @@ func AnswerError(provider string, body []byte) *UpstreamError {
 // of 0 is read from the event itself (eventStatus).
 func StreamError(provider string, status int, data []byte) *UpstreamError {
 	msg, typ, code := errorMessage(data)
+	msg = RedactKeys(msg)
 	if msg == "" {
 		msg = "error event in stream"
 	}

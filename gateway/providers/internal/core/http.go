@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -42,7 +43,7 @@ func Post(ctx context.Context, hc *http.Client, provider, url string, body []byt
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := ErrorFromResponse(provider, resp)
-		e.Message = withoutKeys(e.Message, header)
+		e.Message = RedactKeys(withoutKeys(e.Message, header))
 		return nil, e
 	}
 	return resp, nil
@@ -66,6 +67,27 @@ func withoutKeys(msg string, header http.Header) string {
 		}
 	}
 	return msg
+}
+
+// keyLike matches what may be a provider's key or part of one: a token
+// beginning as OpenAI's (sk-, sk-proj-), Anthropic's (sk-ant-) or Google's
+// (AIza) keys do, masked or not (sk-proj-****…Q3xA, sk-...nOUA), with
+// whatever is joined to it before (a host's own prefix), and any
+// token with a run of four or more asterisks in it, the mask providers
+// write over the middle of a key they refuse (nvapi-dy****xZvs). A
+// sentence's full stop after it stays.
+var keyLike = regexp.MustCompile(`[\w\-]*\b(?:sk-|AIza)[\w\-.*]*[\w*]|[\w\-.:/+=]*\*{4,}(?:[\w\-.*]*[\w*])?`)
+
+// RedactKeys replaces key-like tokens in an upstream's text with
+// "[redacted key]": a provider refusing a key quotes part of it (its last
+// characters), which must reach neither the gateway's customers nor its
+// logs. The exact key sent is replaced first (withoutKeys), so that no
+// part of it is left beside the token.
+func RedactKeys(s string) string {
+	if !strings.Contains(s, "sk-") && !strings.Contains(s, "AIza") && !strings.Contains(s, "****") {
+		return s
+	}
+	return keyLike.ReplaceAllString(s, "[redacted key]")
 }
 
 // send makes the call through the client's transport itself when the

@@ -404,6 +404,12 @@ func (h *history) adjust(rt *rapid.T) {
 		h.give(acct, d, "correction")
 		return
 	}
+	h.takeBack(acct, d)
+}
+
+// takeBack records a negative adjustment d of an account and what it took
+// of each part of its credit, for its reversal.
+func (h *history) takeBack(acct string, d decimal.Decimal) {
 	id, _, err := h.cmd.AdjustOnceRecorded(h.ctx, domain.CreditsAdjusted{AccountID: acct, Amount: d, Reason: "correction"}, "")
 	h.ok(err)
 	h.balance[acct] = h.balance[acct].Add(d)
@@ -443,7 +449,29 @@ func (h *history) reverse(rt *rapid.T) {
 	if len(h.taken) == 0 {
 		return
 	}
-	i := rapid.IntRange(0, len(h.taken)-1).Draw(rt, "adjustment reversed")
+	h.reverseAt(rapid.IntRange(0, len(h.taken)-1).Draw(rt, "adjustment reversed"))
+}
+
+// mistake is the one reversals are for: a payment, then a negative
+// adjustment that takes part of it back as a refund, reversed at once or
+// left for a later step (reverse) with usage and invoices in between.
+// Without it, a hundred histories could hold no reversal of paid credit.
+func (h *history) mistake(rt *rapid.T) {
+	acct := rapid.SampledFrom(movers).Draw(rt, "account of the mistake")
+	h.pay(acct, decimal.NewFromInt(int64(rapid.IntRange(1, 20_000).Draw(rt, "payment before the mistake"))))
+	if !h.credit[acct].IsPositive() {
+		return // the payment went to what the account owed
+	}
+	paid := h.credit[acct].Mul(decimal.NewFromInt(int64(rapid.IntRange(1, 100).Draw(rt, "percent of the paid credit taken")))).Div(decimal.NewFromInt(100)).Round(2)
+	take := h.free[acct].Add(h.returned[acct]).Add(decimal.Max(paid, decimal.New(1, -2))).RoundCeil(2) // cents, as adjustments are
+	h.takeBack(acct, take.Neg())
+	if rapid.Bool().Draw(rt, "mistake reversed at once") {
+		h.reverseAt(len(h.taken) - 1)
+	}
+}
+
+// reverseAt reverses the negative adjustment h.taken[i].
+func (h *history) reverseAt(i int) {
 	t := h.taken[i]
 	h.taken = slices.Delete(h.taken, i, i+1)
 	d := t.amount.Neg()
@@ -828,14 +856,16 @@ func (h *history) check(settled bool) Reconciliation {
 		}
 		// Every NT$ received is invoiced at payment or pays usage billed
 		// monthly: never more of it goes uninvoiced than such usage and
-		// the rounding its invoices billed, under NT$0.5 a payment.
+		// the rounding its invoices billed, under NT$0.5 a payment, and
+		// the money an allowance returned that a refund then paid out
+		// (should the allowance be voided, its invoice is paid again).
 		monthly := decimal.Zero
 		for k, u := range h.used {
 			if k[0] == acct {
 				monthly = monthly.Add(u.cost)
 			}
 		}
-		if h.received[acct].Sub(h.paid[acct]).Sub(h.rounded[acct]).GreaterThan(monthly) ||
+		if h.received[acct].Sub(h.paid[acct]).Sub(h.rounded[acct]).Sub(h.refundedReturned[acct]).GreaterThan(monthly) ||
 			h.rounded[acct].GreaterThan(decimal.New(5*h.payments[acct], -1)) {
 			rt.Fatalf("%s: received NT$%s, NT$%s invoiced at payment, NT$%s of usage billed monthly and NT$%s of its rounding in %d payments",
 				acct, h.received[acct], h.paid[acct], monthly, h.rounded[acct], h.payments[acct])
@@ -1049,7 +1079,7 @@ func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
 	actions := map[string]func(*rapid.T){
 		"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
 		"void": h.void, "specialVoid": h.specialVoid, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan,
-		"adjust": h.adjust, "serve": h.serve, "reverse": h.reverse,
+		"adjust": h.adjust, "serve": h.serve, "reverse": h.reverse, "mistake": h.mistake,
 	}
 	names := make([]string, 0, len(actions))
 	for k := range actions {

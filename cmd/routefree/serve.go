@@ -241,6 +241,9 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	if err := seller.Validate(); err != nil {
 		return nil, fmt.Errorf("seller configuration: %w", err)
 	}
+	if w := devSellerWarning(seller); w != "" {
+		in.log.Warn(w)
+	}
 	if in.invoices, err = invoicing.New(in.store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents"),
 		Logger: in.log, FoldPause: 3 * time.Millisecond}); err != nil {
 		return nil, err

@@ -88,6 +88,24 @@ func sellerVars(c *SellerConfig) []sellerVar {
 // IsDevKey reports whether the QR key is the development key.
 func (c SellerConfig) IsDevKey() bool { return strings.EqualFold(c.QRKeyHex, DevQRKeyHex) }
 
+// DevDefaults names the variables left at DevSeller's values (the QR key
+// among them, the font not): documents issued so print a fictitious
+// company's details, or carry QR codes the MOF's verification fails.
+func (c SellerConfig) DevDefaults() []string {
+	dev := DevSeller()
+	var names []string
+	own, devs := sellerVars(&c), sellerVars(&dev)
+	for i, f := range own {
+		if f.env == "ROUTEFREE_INVOICE_FONT" {
+			continue
+		}
+		if strings.EqualFold(strings.TrimSpace(*f.dst), *devs[i].dst) {
+			names = append(names, f.env)
+		}
+	}
+	return names
+}
+
 // Validate reports every problem at once.
 func (c SellerConfig) Validate() error {
 	var errs []error

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -101,8 +104,8 @@ func (in *instance) tellExisting(w io.Writer, events int64) {
 		fmt.Fprintf(w, "  %s and %s were printed when this store was new, and are not shown again;\n", printed[0], printed[1])
 	}
 	store := in.cfg.storeFlags()
-	fmt.Fprintf(w, "  a new API key:     routefree keys issue --account acct_demo%s   (or another account's ID)\n", store)
-	fmt.Fprintf(w, "  a new admin token: routefree staff issue --role admin%s   (or set ROUTEFREE_ADMIN_TOKEN)\n", store)
+	fmt.Fprintf(w, "  a new API key:     %s keys issue --account acct_demo%s   (or another account's ID)\n", selfCommand(), store)
+	fmt.Fprintf(w, "  a new admin token: %s staff issue --role admin%s   (or set ROUTEFREE_ADMIN_TOKEN)\n", selfCommand(), store)
 	switch in.cfg.Store {
 	case "sqlite":
 		fmt.Fprintln(w, "  a fresh start:     serve --data-dir with an empty directory, or move this one away")
@@ -111,6 +114,21 @@ func (in *instance) tellExisting(w io.Writer, events int64) {
 	default:
 		fmt.Fprintln(w, "  a fresh start:     another KurrentDB database")
 	}
+}
+
+// goRunExe matches the path of an executable that `go run` built: in a
+// build directory (go-build…/b001/exe/NAME) or in the build cache
+// (…/xx/HASH-d/NAME).
+var goRunExe = regexp.MustCompile(`/go-build[0-9]+/b[0-9]+/exe/[^/]+$|/[0-9a-f]{2}/[0-9a-f]{64}-d/[^/]+$`)
+
+// selfCommand begins the commands serve prints as the operator runs this
+// program: "go run ./cmd/routefree" under `go run` (the README's first
+// command, with no routefree on the PATH), else "routefree".
+func selfCommand() string {
+	if goRunExe.MatchString(filepath.ToSlash(os.Args[0])) {
+		return "go run ./cmd/routefree"
+	}
+	return "routefree"
 }
 
 // storeFlags are the flags that point a CLI command at this store, as a

@@ -35,8 +35,8 @@ func init() {
 // from ROUTEFREE_SELLER_* and the shared invoice settings, synced.
 func withInvoicing(ctx context.Context, c *Config, stderr io.Writer, f func(svc *invoicing.Service) error) error {
 	seller := sellerFrom(c)
-	if seller.IsDevKey() {
-		fmt.Fprintln(stderr, "routefree: warning: invoice QR codes use the development AES key; set ROUTEFREE_INVOICE_AES_KEY")
+	if w := devSellerWarning(seller); w != "" {
+		fmt.Fprintln(stderr, "routefree: warning: "+w)
 	}
 	store, err := openStore(ctx, c)
 	if err != nil {
@@ -54,6 +54,16 @@ func withInvoicing(ctx context.Context, c *Config, stderr io.Writer, f func(svc 
 	err = f(svc)
 	warnLowRanges(stderr, svc, time.Now())
 	return err
+}
+
+// devSellerWarning says which of the seller's variables are left at the
+// development seller's values, or "" when none is.
+func devSellerWarning(seller invoicing.SellerConfig) string {
+	names := seller.DevDefaults()
+	if len(names) == 0 {
+		return ""
+	}
+	return "invoices and other documents carry the development seller's values (a fictitious company; QR codes signed with the development AES key fail the MOF's verification): set " + strings.Join(names, ", ")
 }
 
 // sellerFrom is the seller of the invoices: ROUTEFREE_SELLER_* with the

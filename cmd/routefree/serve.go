@@ -241,6 +241,9 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	if err := seller.Validate(); err != nil {
 		return nil, fmt.Errorf("seller configuration: %w", err)
 	}
+	if w := devSellerWarning(seller); w != "" {
+		in.log.Warn(w)
+	}
 	if in.invoices, err = invoicing.New(in.store, invoicing.Config{Seller: seller, CacheDir: filepath.Join(c.DataDir, "documents"),
 		Logger: in.log, FoldPause: 3 * time.Millisecond}); err != nil {
 		return nil, err
@@ -640,7 +643,7 @@ func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 	}
 	if acct, _, err := in.cmds.Account(ctx, demoAccount); err == nil {
 		if acct.Organisation != demoOrganisation { // opened by hand: not the bootstrap's to complete
-			fmt.Fprintln(stdout, "demo account exists already; issue another key with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+			fmt.Fprintln(stdout, "demo account exists already; issue another key with: "+selfCommand()+" keys issue --account acct_demo"+in.cfg.storeFlags())
 			return in.catchUp(ctx)
 		}
 		return in.completeDemo(ctx, stdout, credit, true)
@@ -650,7 +653,7 @@ func (in *instance) firstRun(ctx context.Context, stdout io.Writer) error {
 		// Instances started together on a new store each found no demo
 		// account; the one whose account was stored first credits it and
 		// prints its key, which no other instance can show.
-		fmt.Fprintln(stdout, "demo account acct_demo: bootstrapped by another instance started on this new store, which printed its key; issue another with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+		fmt.Fprintln(stdout, "demo account acct_demo: bootstrapped by another instance started on this new store, which printed its key; issue another with: "+selfCommand()+" keys issue --account acct_demo"+in.cfg.storeFlags())
 		return in.catchUp(ctx)
 	}
 	if err != nil {
@@ -679,7 +682,7 @@ func (in *instance) completeDemo(ctx context.Context, stdout io.Writer, credit d
 	}
 	keyed := len(in.models.Keys.ByAccount(demoAccount)) > 0
 	if credited && keyed {
-		fmt.Fprintln(stdout, "demo account exists already; issue another key with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+		fmt.Fprintln(stdout, "demo account exists already; issue another key with: "+selfCommand()+" keys issue --account acct_demo"+in.cfg.storeFlags())
 		return in.catchUp(ctx)
 	}
 	if existed {
@@ -697,14 +700,14 @@ func (in *instance) completeDemo(ctx context.Context, stdout io.Writer, credit d
 		}
 	}
 	if keyed {
-		fmt.Fprintln(stdout, "demo account's key was issued before; issue another with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+		fmt.Fprintln(stdout, "demo account's key was issued before; issue another with: "+selfCommand()+" keys issue --account acct_demo"+in.cfg.storeFlags())
 		return in.catchUp(ctx)
 	}
 	// The demo key has a fixed ID, so that of instances bootstrapping one
 	// store at once only one issues it and prints its secret.
 	key, err := in.cmds.IssueKeyAs(ctx, demoKeyID, domain.KeyIssued{AccountID: demoAccount, Name: "demo"})
 	if errors.Is(err, commands.ErrConflict) {
-		fmt.Fprintln(stdout, "demo account's key was issued by another instance, which printed it; issue another with: routefree keys issue --account acct_demo"+in.cfg.storeFlags())
+		fmt.Fprintln(stdout, "demo account's key was issued by another instance, which printed it; issue another with: "+selfCommand()+" keys issue --account acct_demo"+in.cfg.storeFlags())
 		return in.catchUp(ctx)
 	}
 	if err != nil {

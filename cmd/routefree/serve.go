@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for read models
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -224,7 +223,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		in.views.PaymentReferences().FoundByID() // TopUp reads them by ID
 	}
 	in.payView = payments.NewView()
-	if in.runner, err = projections.NewRunner(in.store, watermill.NewSlogLogger(log), append(in.models.All(), in.views, in.payView, &in.events)...); err != nil {
+	if in.runner, err = projections.NewRunner(in.store, projections.NewLogger(log), append(in.models.All(), in.views, in.payView, &in.events)...); err != nil {
 		return nil, err
 	}
 	in.cmds = commands.New(in.store)

@@ -932,13 +932,13 @@ func (k *call) upstreamRefusal(provider string, err error, status int, tried []m
 		md["raw"] = providers.RedactKeys(ue.Raw())
 	}
 	if ue != nil && ue.RefusesGateway() {
-		k.s.cfg.Logger.Error("upstream refused the gateway's credentials or account", "request_id", k.id,
+		k.s.cfg.Logger.Error("upstream refused the gateway's credentials, account or location", "request_id", k.id,
 			"provider", provider, "status", ue.Status, "model", k.model.ID)
 		if ue.Code != "" {
 			md["upstream_code"] = providers.RedactKeys(ue.Code)
 		}
 		return apiErr(http.StatusBadGateway, "upstream_refused_gateway", fmt.Sprintf(
-			"the provider %s refused the gateway's own credentials or account with it (status %d): not your API key, which was accepted; the request was not billed",
+			"the provider %s refused the gateway's own credentials, account or location with it (status %d): not your API key, which was accepted; the request was not billed",
 			provider, ue.Status), md)
 	}
 	if ue != nil && (ue.Status == http.StatusBadRequest || ue.Status == http.StatusUnprocessableEntity || ue.Status == http.StatusRequestEntityTooLarge) {

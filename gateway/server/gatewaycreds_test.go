@@ -53,6 +53,11 @@ var gatewayRefusals = []struct {
 	{"host out of balance", "openai", 402,
 		`{"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}}`,
 		"Insufficient Balance", nil},
+	// Gemini refuses the region the gateway calls from with a 400: nothing
+	// in the client's request would change it.
+	{"gemini location", "gemini", 400,
+		`{"error":{"code":400,"message":"User location is not supported for the API use.","status":"FAILED_PRECONDITION"}}`,
+		"User location is not supported for the API use.", nil},
 }
 
 // An upstream refusing the gateway's own key or account answered the

@@ -39,16 +39,19 @@ type UpstreamError struct {
 
 // RefusesGateway reports whether the upstream refused the gateway itself
 // rather than the request: its key (401; Gemini's 400 naming an invalid or
-// expired key), its permissions (403) or its account's funds (402;
-// Anthropic's 400 for a credit balance too low). Another upstream of the
-// same provider would answer the same; the client can change nothing.
+// expired key), its permissions (403), its account's funds (402;
+// Anthropic's 400 for a credit balance too low) or the region it calls
+// from (Gemini's 400 FAILED_PRECONDITION "User location is not
+// supported"). Another upstream of the same provider would answer the
+// same; the client can change nothing.
 func (e *UpstreamError) RefusesGateway() bool {
 	switch e.Status {
 	case http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden:
 		return true
 	case http.StatusBadRequest:
 		return strings.HasPrefix(e.Reason, "API_KEY_") ||
-			e.Type == "invalid_request_error" && strings.Contains(e.Message, "credit balance is too low")
+			e.Type == "invalid_request_error" && strings.Contains(e.Message, "credit balance is too low") ||
+			e.Code == "FAILED_PRECONDITION" && strings.Contains(e.Message, "location is not supported")
 	}
 	return false
 }

@@ -380,11 +380,6 @@ func (t taken) money() bool { return t.returned.Sign() > 0 || t.paid.Sign() > 0 
 // nothing. It returns what it moved and what of it was paid, which the
 // allowance's void moves back.
 func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved, paid projections.Amount) {
-	// What is due is billed, and paid, in whole NTD rounded half-up: of an
-	// allowance beyond what is due, the rounding its invoice billed and no
-	// payment paid was never the customer's money, and is owed back to
-	// nobody.
-	unpaid := projections.AmountOf(c.due.Decimal().Round(0)).Minus(c.due)
 	moved = minAmount(c.due, amt)
 	c.due, c.overdrawn = c.due.Minus(moved), c.overdrawn.Plus(moved)
 	d.owed = d.owed.Plus(moved)
@@ -392,9 +387,6 @@ func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved, paid proj
 	c.free, c.overdrawn = c.free.Minus(given), c.overdrawn.Minus(given)
 	d.paidOverdrawn(given, false)
 	paid = amt.Minus(moved)
-	if unpaid.Sign() > 0 {
-		paid = paid.Minus(minAmount(unpaid, paid))
-	}
 	d.claim = d.claim.Plus(paid)
 	c.returnCredit(c.free, d)
 	return moved, paid

@@ -141,8 +141,7 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		owed: map[string]decimal.Decimal{}, byPayment: map[string]decimal.Decimal{}, byCredit: map[string]decimal.Decimal{},
 		early: map[string]decimal.Decimal{}, claim: map[string]decimal.Decimal{}, returned: map[string]decimal.Decimal{},
 		credited: map[string]decimal.Decimal{}, refundedReturned: map[string]decimal.Decimal{}, dueByReversal: map[string]decimal.Decimal{},
-		refundOverdrawn: map[string]decimal.Decimal{},
-		balance:         map[string]decimal.Decimal{}, plans: map[string]domain.Plan{},
+		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}, refundOverdrawn: map[string]decimal.Decimal{},
 		topUps: map[string]topUpRecord{}, billedWith: map[string]string{}}
 	h.cmd = &commands.Handler{Store: s, Now: h.clock.Now}
 	// The 隨機碼 come from a drawn seed, so that a failing history

@@ -59,27 +59,7 @@ func rowText(t *testing.T, page, trade string) string {
 // into, in either language, and the page offers a new checkout. An ATM
 // checkout awaiting its transfer still shows its account.
 func TestFailedATMCheckoutDoesNotOfferItsAccount(t *testing.T) {
-	var fake *ecpaytest.Provider
-	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
-	e.openAccount("acct_atmfail", "轉帳公司", domain.PlanStarter)
-	_, owner, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_atmfail", Name: "owner", Management: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sync()
-
-	const failedAccount, openAccount = "9103522175880042", "9103522175880077"
-	failed := e.checkoutAtCashier("acct_atmfail", owner, "atm", "2000").TradeNo
-	if _, err := fake.PaymentInfo(failed, func(f url.Values) { f.Set("vAccount", failedAccount) }); err != nil {
-		t.Fatal(err)
-	}
-	if reply, err := fake.Paid(failed, func(f url.Values) { f.Set("RtnCode", "10100248"); f.Set("RtnMsg", "交易失敗") }, nil); err != nil || reply != "1|OK" {
-		t.Fatalf("the failed transfer's notification: %q %v", reply, err)
-	}
-	open := e.checkoutAtCashier("acct_atmfail", owner, "atm", "1000").TradeNo
-	if _, err := fake.PaymentInfo(open, func(f url.Values) { f.Set("vAccount", openAccount) }); err != nil {
-		t.Fatal(err)
-	}
+	e, owner, failed, open := twoATMCheckouts(t)
 	// The checkout's history keeps the account ECPay assigned (finance
 	// reads it); the customer's page is what must not offer it.
 	if p, ok := e.deps.Payments.View().Payment(failed); !ok || p.VAccount != failedAccount || e.deps.Payments.Status(p, e.deps.now()) != payments.StatusFailed {
@@ -125,27 +105,7 @@ func TestFailedATMCheckoutDoesNotOfferItsAccount(t *testing.T) {
 // An ATM checkout awaiting its transfer still shows its pay-by date. In
 // either language.
 func TestFailedATMCheckoutShowsFinanceItsAccountWithoutAPayByDate(t *testing.T) {
-	var fake *ecpaytest.Provider
-	e := buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
-	e.openAccount("acct_atmfail", "轉帳公司", domain.PlanStarter)
-	_, owner, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_atmfail", Name: "owner", Management: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.sync()
-
-	const failedAccount, openAccount = "9103522175880042", "9103522175880077"
-	failed := e.checkoutAtCashier("acct_atmfail", owner, "atm", "2000").TradeNo
-	if _, err := fake.PaymentInfo(failed, func(f url.Values) { f.Set("vAccount", failedAccount) }); err != nil {
-		t.Fatal(err)
-	}
-	if reply, err := fake.Paid(failed, func(f url.Values) { f.Set("RtnCode", "10100248"); f.Set("RtnMsg", "交易失敗") }, nil); err != nil || reply != "1|OK" {
-		t.Fatalf("the failed transfer's notification: %q %v", reply, err)
-	}
-	open := e.checkoutAtCashier("acct_atmfail", owner, "atm", "1000").TradeNo
-	if _, err := fake.PaymentInfo(open, func(f url.Values) { f.Set("vAccount", openAccount) }); err != nil {
-		t.Fatal(err)
-	}
+	e, _, failed, open := twoATMCheckouts(t)
 
 	for _, lang := range []string{langZH, langEN} {
 		b := e.browser()
@@ -170,4 +130,35 @@ func TestFailedATMCheckoutShowsFinanceItsAccountWithoutAPayByDate(t *testing.T) 
 			}
 		}
 	}
+}
+
+// The virtual accounts of twoATMCheckouts' checkouts.
+const failedAccount, openAccount = "9103522175880042", "9103522175880077"
+
+// twoATMCheckouts opens an account with a management key (owner) and two
+// ATM checkouts at the fake cashier: failed, whose payment ECPay reported
+// failed after it assigned failedAccount, and open, awaiting its transfer
+// into openAccount.
+func twoATMCheckouts(t *testing.T) (e *env, owner, failed, open string) {
+	t.Helper()
+	var fake *ecpaytest.Provider
+	e = buildWithDeps(t, false, true, func(ech *echo.Echo, d *Deps) { fake = withPayments(t, ech, d) })
+	e.openAccount("acct_atmfail", "轉帳公司", domain.PlanStarter)
+	_, owner, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_atmfail", Name: "owner", Management: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	failed = e.checkoutAtCashier("acct_atmfail", owner, "atm", "2000").TradeNo
+	if _, err := fake.PaymentInfo(failed, func(f url.Values) { f.Set("vAccount", failedAccount) }); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := fake.Paid(failed, func(f url.Values) { f.Set("RtnCode", "10100248"); f.Set("RtnMsg", "交易失敗") }, nil); err != nil || reply != "1|OK" {
+		t.Fatalf("the failed transfer's notification: %q %v", reply, err)
+	}
+	open = e.checkoutAtCashier("acct_atmfail", owner, "atm", "1000").TradeNo
+	if _, err := fake.PaymentInfo(open, func(f url.Values) { f.Set("vAccount", openAccount) }); err != nil {
+		t.Fatal(err)
+	}
+	return e, owner, failed, open
 }

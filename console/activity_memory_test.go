@@ -73,13 +73,50 @@ func TestActivityMemoryChild(t *testing.T) {
 	if history == "" {
 		t.Skip("run by TestConsoleMemoryDoesNotGrowWithActivity in a process of its own")
 	}
-	spread := history == "spread"
-	const accounts, days, perDay = 250, 30, 16
 	models := []string{"openai/gpt-4.1", "openai/gpt-4.1-mini", "anthropic/claude-sonnet-4", "google/gemini-2.5-pro",
 		"google/gemini-2.5-flash", "deepseek/deepseek-r1", "meta/llama-4", "mistral/mistral-large"}
 	upstreams := [][2]string{{"openai", "primary"}, {"azure-openai", "secondary"}}
-	cost := decimal.RequireFromString("0.125")
 	first := time.Date(2026, 2, 1, 12, 0, 0, 0, time.UTC)
+	heldAfterHistory(t, first,
+		func(ctx context.Context, db *sql.DB) (projections.Projection, error) {
+			act, err := projections.NewActivity(ctx, db, projections.SQLite)
+			if err == nil {
+				act.WithClock(func() time.Time { return first.AddDate(0, 0, memDays) }) // the day after the history's last
+			}
+			return act, err
+		},
+		func(r *domain.RequestCompleted, i int) {
+			model, up := models[0], upstreams[0]
+			if history == "spread" {
+				model, up = models[i%len(models)], upstreams[i/len(models)]
+			}
+			r.KeyID, r.Model, r.Provider, r.Upstream = "key-"+r.AccountID, model, up[0], up[1]
+		},
+		func(ctx context.Context, m projections.Projection) {
+			rows, err := m.(*projections.Activity).Rows(ctx, "acct-0000", "2026-01-01", "2026-12-31")
+			want := memDays
+			if history == "spread" {
+				want *= memPerDay
+			}
+			if err != nil || len(rows) != want {
+				t.Fatalf("activity of one account: %d rows (%v), want %d", len(rows), err, want)
+			}
+		})
+}
+
+// The histories of the memory tests: accounts × days × requests a day.
+const memAccounts, memDays, memPerDay = 250, 30, 16
+
+// heldAfterHistory applies a history of completed requests (memAccounts ×
+// memDays × memPerDay, from first, each shaped by request from its
+// account and its index in the day) to the console's read model and the
+// SQL model newModel makes on a SQLite file of its own, checks the model
+// (check), and prints the live heap both keep, their events gone, for
+// heldInChild to read.
+func heldAfterHistory(t *testing.T, first time.Time, newModel func(context.Context, *sql.DB) (projections.Projection, error),
+	request func(r *domain.RequestCompleted, i int), check func(context.Context, projections.Projection)) {
+	t.Helper()
+	cost := decimal.RequireFromString("0.125")
 	ctx := context.Background()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "rm.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
 	if err != nil {
@@ -91,51 +128,38 @@ func TestActivityMemoryChild(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	v := NewViews(projections.NewAccounts())
-	act, err := projections.NewActivity(ctx, db, projections.SQLite)
+	model, err := newModel(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	act.WithClock(func() time.Time { return first.AddDate(0, 0, days) }) // the day after the history's last
 	pos := uint64(0)
-	for a := range accounts {
+	for a := range memAccounts {
 		acct := fmt.Sprintf("acct-%04d", a)
-		key := "key-" + acct
-		batch := make([]projections.Event, 0, days*perDay)
-		for d := range days {
+		batch := make([]projections.Event, 0, memDays*memPerDay)
+		for d := range memDays {
 			at := first.AddDate(0, 0, d)
-			for i := range perDay {
-				model, up := models[0], upstreams[0]
-				if spread {
-					model, up = models[i%len(models)], upstreams[i/len(models)]
-				}
+			for i := range memPerDay {
 				pos++
+				r := &domain.RequestCompleted{RequestID: fmt.Sprintf("gen-%d", pos), AccountID: acct, Usage: domain.Usage{Input: 100, Output: 50},
+					Cost: cost, StartedAt: at, Outcome: domain.OutcomeCompleted, Attempts: 1}
+				request(r, i)
 				batch = append(batch, projections.Event{
 					RecordedEvent: eventstore.RecordedEvent{EventData: eventstore.EventData{ID: uuid.New(), Type: domain.TypeRequestCompleted,
 						OccurredAt: at}, Position: eventstore.Position{Commit: pos, Prepare: pos}},
-					Body: &domain.RequestCompleted{RequestID: fmt.Sprintf("gen-%d", pos), KeyID: key, AccountID: acct,
-						Model: model, Provider: up[0], Upstream: up[1], Usage: domain.Usage{Input: 100, Output: 50},
-						Cost: cost, StartedAt: at, Outcome: domain.OutcomeCompleted, Attempts: 1},
+					Body: r,
 				})
 			}
 		}
-		for _, p := range []projections.Projection{v, act} {
+		for _, p := range []projections.Projection{v, model} {
 			if err := p.Apply(ctx, batch); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	rows, err := act.Rows(ctx, "acct-0000", "2026-01-01", "2026-12-31")
-	want := days
-	if spread {
-		want *= perDay
-	}
-	if err != nil || len(rows) != want {
-		t.Fatalf("activity of one account: %d rows (%v), want %d", len(rows), err, want)
-	}
-	rows = nil
+	check(ctx, model)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(v)
-	runtime.KeepAlive(act)
+	runtime.KeepAlive(model)
 	fmt.Printf("held bytes: %d\n", int64(after.HeapAlloc)-int64(before.HeapAlloc))
 }

@@ -5,16 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
-
 	"github.com/routefree/routefree/domain"
-	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -50,66 +44,28 @@ func TestUsageByKeyMemoryChild(t *testing.T) {
 	if history == "" {
 		t.Skip("run by TestConsoleMemoryDoesNotGrowWithUsageByKey in a process of its own")
 	}
-	spread := history == "spread"
-	const accounts, days, perDay = 250, 30, 16
-	cost := decimal.RequireFromString("0.125")
-	first := time.Date(2026, 2, 1, 4, 0, 0, 0, time.UTC)
-	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "rm.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	v := NewViews(projections.NewAccounts())
-	keys, err := projections.NewKeyUsage(ctx, db, projections.SQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pos := uint64(0)
-	for a := range accounts {
-		acct := fmt.Sprintf("acct-%04d", a)
-		batch := make([]projections.Event, 0, days*perDay)
-		for d := range days {
-			at := first.AddDate(0, 0, d)
-			for i := range perDay {
-				key, app := "key-"+acct, "app"
-				if spread {
-					key, app = fmt.Sprintf("key-%s-%02d", acct, i), fmt.Sprintf("app %02d", i)
-				}
-				pos++
-				batch = append(batch, projections.Event{
-					RecordedEvent: eventstore.RecordedEvent{EventData: eventstore.EventData{ID: uuid.New(), Type: domain.TypeRequestCompleted,
-						OccurredAt: at}, Position: eventstore.Position{Commit: pos, Prepare: pos}},
-					Body: &domain.RequestCompleted{RequestID: fmt.Sprintf("gen-%d", pos), KeyID: key, AccountID: acct,
-						Model: "openai/gpt-4.1", Provider: "openai", Upstream: "primary", Usage: domain.Usage{Input: 100, Output: 50},
-						Cost: cost, StartedAt: at, Outcome: domain.OutcomeCompleted, Attempts: 1, AppTitle: app},
-				})
+	heldAfterHistory(t, time.Date(2026, 2, 1, 4, 0, 0, 0, time.UTC),
+		func(ctx context.Context, db *sql.DB) (projections.Projection, error) {
+			return projections.NewKeyUsage(ctx, db, projections.SQLite)
+		},
+		func(r *domain.RequestCompleted, i int) {
+			r.KeyID, r.AppTitle = "key-"+r.AccountID, "app"
+			if history == "spread" {
+				r.KeyID, r.AppTitle = fmt.Sprintf("key-%s-%02d", r.AccountID, i), fmt.Sprintf("app %02d", i)
 			}
-		}
-		for _, p := range []projections.Projection{v, keys} {
-			if err := p.Apply(ctx, batch); err != nil {
+			r.Model, r.Provider, r.Upstream = "openai/gpt-4.1", "openai", "primary"
+		},
+		func(ctx context.Context, m projections.Projection) {
+			rows := 0
+			if err := m.(*projections.KeyUsage).Each(ctx, "acct-0000", "2026-01-01", "2026-12-31", func(*projections.KeyUsageRow) { rows++ }); err != nil {
 				t.Fatal(err)
 			}
-		}
-	}
-	rows := 0
-	if err := keys.Each(ctx, "acct-0000", "2026-01-01", "2026-12-31", func(*projections.KeyUsageRow) { rows++ }); err != nil {
-		t.Fatal(err)
-	}
-	want := days
-	if spread {
-		want *= perDay
-	}
-	if rows != want {
-		t.Fatalf("usage by key of one account: %d rows, want %d", rows, want)
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(v)
-	runtime.KeepAlive(keys)
-	fmt.Printf("held bytes: %d\n", int64(after.HeapAlloc)-int64(before.HeapAlloc))
+			want := memDays
+			if history == "spread" {
+				want *= memPerDay
+			}
+			if rows != want {
+				t.Fatalf("usage by key of one account: %d rows, want %d", rows, want)
+			}
+		})
 }

@@ -340,13 +340,13 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 	}
 	stream := domain.TopUpStream(t.AccountID)
 	// A payment's event ID is its reference's, whatever the account
-	// (paymentReferenceID): the store keeps an ID once, so of payments
+	// (PaymentID): the store keeps an ID once, so of payments
 	// recorded at once under one reference on several accounts, by any
 	// number of processes, one is stored and each other learns it here.
 	// Credit given keeps an ID of its account and reference.
 	id := domain.EventID(domain.TypeCreditsToppedUp, t.AccountID, t.Reference)
 	if isPayment(t.Method) {
-		id = paymentReferenceID(t.Reference)
+		id = PaymentID(t.Reference)
 	}
 	// Top-ups to one account take turns in this process, so that they do
 	// not race for the stream's next version; another process (a second
@@ -459,7 +459,7 @@ func (h *Handler) heldElsewhere(ctx context.Context, t domain.CreditsToppedUp) e
 	if !isPayment(t.Method) {
 		return nil
 	}
-	held, found, err := h.paymentByID(ctx, paymentReferenceID(t.Reference))
+	held, found, err := h.paymentByID(ctx, PaymentID(t.Reference))
 	if err != nil {
 		return err
 	}
@@ -496,7 +496,7 @@ func (h *Handler) paymentOn(ctx context.Context, account, ref string) (HeldRefer
 	}
 	for _, e := range evs {
 		if p, ok := e.(*domain.CreditsToppedUp); ok && isPayment(p.Method) && sameReference(p.Reference, ref) {
-			return HeldReference{AccountID: p.AccountID, Reference: p.Reference, Amount: p.Amount, Method: p.Method}, true, nil
+			return heldAs(p), true, nil
 		}
 	}
 	return HeldReference{}, false, nil
@@ -524,7 +524,7 @@ func (h *Handler) paymentByID(ctx context.Context, id uuid.UUID) (HeldReference,
 	if !ok {
 		return HeldReference{}, false, fmt.Errorf("event %s under a payment's reference is a %s", id, e.Type)
 	}
-	return HeldReference{AccountID: p.AccountID, Reference: p.Reference, Amount: p.Amount, Method: p.Method}, true, nil
+	return heldAs(p), true, nil
 }
 
 // referenceHolders lists the accounts holding a payment's reference: from

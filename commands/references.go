@@ -22,6 +22,11 @@ type HeldReference struct {
 	Method    string
 }
 
+// heldAs is the payment p as a conflict names it.
+func heldAs(p *domain.CreditsToppedUp) HeldReference {
+	return HeldReference{AccountID: p.AccountID, Reference: p.Reference, Amount: p.Amount, Method: p.Method}
+}
+
 // PaymentReferences knows which accounts hold each payment's reference
 // (card or bank transfer): a read model, fed every credits.topped_up of
 // the history in order (Add), as the console's is. It keeps an account ID
@@ -30,7 +35,7 @@ type HeldReference struct {
 type PaymentReferences struct {
 	mu sync.RWMutex
 	// byID: the store reads events by ID, so a payment stored under its
-	// reference's ID (paymentReferenceID) is found there and kept out.
+	// reference's ID (PaymentID) is found there and kept out.
 	byID bool
 	held map[uuid.UUID]string // the first account to record the reference
 	// Further accounts under one reference: only in histories from before
@@ -60,7 +65,7 @@ func (p *PaymentReferences) Add(id uuid.UUID, t *domain.CreditsToppedUp) {
 	if !isPayment(t.Method) {
 		return
 	}
-	k := paymentReferenceID(t.Reference)
+	k := PaymentID(t.Reference)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if id == k && p.byID {
@@ -77,7 +82,7 @@ func (p *PaymentReferences) Add(id uuid.UUID, t *domain.CreditsToppedUp) {
 
 // Holders lists the accounts that hold ref, in the order they recorded it.
 func (p *PaymentReferences) Holders(ref string) []string {
-	k := paymentReferenceID(ref)
+	k := PaymentID(ref)
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	first, ok := p.held[k]
@@ -94,13 +99,10 @@ func isPayment(m string) bool {
 }
 
 // PaymentID is the event ID of a payment (card or bank transfer) recorded
-// under ref, whatever the account.
-func PaymentID(ref string) uuid.UUID { return paymentReferenceID(ref) }
-
-// paymentReferenceID is the event ID of a payment recorded under ref: one
-// for every account and every way of writing ref (sameReference), so that
-// the store, which keeps an event ID once, keeps one payment under it.
-func paymentReferenceID(ref string) uuid.UUID {
+// under ref: one for every account and every way of writing ref
+// (sameReference), so that the store, which keeps an event ID once, keeps
+// one payment under it.
+func PaymentID(ref string) uuid.UUID {
 	return domain.EventID(domain.TypeCreditsToppedUp, "payment", foldReference(ref))
 }
 

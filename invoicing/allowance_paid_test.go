@@ -98,3 +98,46 @@ func TestCreditForAnAllowanceIsPreviewedAsRecorded(t *testing.T) {
 		})
 	}
 }
+
+// An allowance takes off what its invoice bills, rounding included: what it
+// takes beyond the usage still due was paid already only as far as a
+// payment paid it. A Business account billed NT$1 for NT$0.6675 of usage,
+// allowed the whole NT$1 before paying anything, credited for it and moved
+// to a prepaid plan, paid nothing: none of the credit is money returned,
+// and no payment is invoiced for it.
+func TestAnAllowanceOfUnpaidRoundingReturnsNoMoney(t *testing.T) {
+	e := businessWithUsage(t, "0.6675")
+	inv := e.closeNovemberOne()
+	if inv.Total != 1 {
+		t.Fatalf("November's invoice bills NT$%d; want NT$1", inv.Total)
+	}
+	e.clock.Set(taipei(2026, 12, 4, 9, 0))
+	if _, err := e.svc.IssueAllowance(e.ctx, inv.Number, 1, "服務中斷補償"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmd.Adjust(e.ctx, domain.CreditsAdjusted{AccountID: "biz", Amount: dec("1"), Reason: "allowance " + inv.Number}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmd.ChangePlan(e.ctx, domain.PlanChanged{AccountID: "biz", Plan: domain.PlanStarter}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cmd.Adjust(e.ctx, domain.CreditsAdjusted{AccountID: "biz", Amount: dec("72.03"), Reason: "goodwill"}); err != nil {
+		t.Fatal(err)
+	}
+	e.invoiceTopUps()
+	for _, i := range e.svc.Invoices("", "biz") {
+		if i.Number != inv.Number {
+			t.Errorf("invoice %s of NT$%d (top-up %q) issued for credit given: nothing was paid", i.Number, i.Total, i.TopUpRef)
+		}
+	}
+	rec, err := e.svc.Reconcile(e.ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rec.Rows {
+		if r.AccountID == "biz" && r.Basis == BasisTopUps && !r.Used.IsZero() {
+			t.Errorf("the reconciliation counts NT$%s paid in %s; nothing was paid", r.Used, r.Month)
+		}
+	}
+	e.nothingPending("")
+}

@@ -254,7 +254,12 @@ func (a *account) DonationCode() string { return a.extra().donationCode }
 //     pays what is due, never invoiced at payment, and the monthly
 //     invoices bill the usage it pays. Prepaid usage is on no monthly
 //     invoice: what of it pays prepaid usage overdrawn, and all of it on a
-//     prepaid plan, is invoiced as a payment (ledger.invoiceReturned).
+//     prepaid plan, is invoiced as a payment (ledger.invoiceReturned);
+//   - rounding: what the monthly invoices bill beyond the usage they bill
+//     (rounded to whole NTD; less for an invoice rounded down) that no
+//     payment has paid: what is due plus rounding is what they bill
+//     unpaid. It is no part of the balance: an allowance that takes it
+//     off an invoice takes off no money paid (credit.allow).
 //
 // The balance is paid + free + returned − due − overdrawn. Prepaid usage draws free
 // credit first, so that what was invoiced at payment lasts; postpaid usage
@@ -263,6 +268,7 @@ func (a *account) DonationCode() string { return a.extra().donationCode }
 // uninvoiced.
 type credit struct {
 	paid, free, due, overdrawn, returned projections.Amount // exact, without a big.Int while they fit an int64
+	rounding                             projections.Amount
 }
 
 // use draws a request's cost, positive (account.useCredit). It returns what
@@ -295,13 +301,15 @@ func (c *credit) use(cost projections.Amount, postpaid bool) (toInvoice projecti
 // it, so that paying an invoice exactly leaves nothing to invoice, and the
 // part of a NT$ its rounding billed beyond the usage is paid credit. The
 // rest is returned, to be invoiced as a top-up, and pays any overdrawn
-// prepaid usage before it becomes paid credit.
+// prepaid usage before it becomes paid credit. That part of a NT$ pays the
+// invoices' rounding.
 func (c *credit) pay(amt projections.Amount) (toInvoice projections.Amount) {
 	if c.due.Sign() > 0 {
 		billed := projections.AmountOf(c.due.Decimal().Round(0))
 		t := minAmount(billed, amt)
 		if t.Cmp(c.due) >= 0 {
 			c.paid = c.paid.Plus(t.Minus(c.due))
+			c.rounding = c.rounding.Minus(t.Minus(c.due))
 			c.due = projections.Amount{}
 		} else {
 			c.due = c.due.Minus(t)
@@ -373,12 +381,14 @@ func (t taken) money() bool { return t.returned.Sign() > 0 || t.paid.Sign() > 0 
 // invoice no longer bills it, so no payment may pay it uninvoiced. It stays
 // owed as overdrawn, until credit given (finance's correction of the
 // balance for the allowance) or a payment, invoiced, pays it. What it takes
-// off beyond what is due was paid already: the customer is owed it back
+// off beyond what is due was paid already, but for the rounding its
+// invoices bill unpaid (credit.rounding): the customer is owed it back
 // (allowedDebt.claim), and finance's credit for it returns money paid, not
 // credit given. Credit given before the allowance pays it at once, as
 // credit given after it would: the order of finance's two steps changes
 // nothing. It returns what it moved and what of it was paid, which the
-// allowance's void moves back.
+// allowance's void moves back; the rest, amt less both, was unpaid
+// rounding.
 func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved, paid projections.Amount) {
 	moved = minAmount(c.due, amt)
 	c.due, c.overdrawn = c.due.Minus(moved), c.overdrawn.Plus(moved)
@@ -387,6 +397,10 @@ func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved, paid proj
 	c.free, c.overdrawn = c.free.Minus(given), c.overdrawn.Minus(given)
 	d.paidOverdrawn(given, false)
 	paid = amt.Minus(moved)
+	if c.rounding.Sign() > 0 {
+		r := minAmount(c.rounding, paid)
+		c.rounding, paid = c.rounding.Minus(r), paid.Minus(r)
+	}
 	d.claim = d.claim.Plus(paid)
 	c.returnCredit(c.free, d)
 	return moved, paid
@@ -430,8 +444,10 @@ func (c *credit) returnCredit(amt projections.Amount, d *allowedDebt) {
 // by it: a payment invoiced at payment becomes paid credit again (else that
 // payment and the invoice would both bill it), and credit given becomes
 // free credit again. What it took off usage already paid is owed back no
-// more (unreturn). The balance does not change.
-func (c *credit) disallow(moved, alreadyPaid projections.Amount, d *allowedDebt) {
+// more (unreturn), and the rounding it took off is billed unpaid again.
+// The balance does not change.
+func (c *credit) disallow(moved, alreadyPaid, rounding projections.Amount, d *allowedDebt) {
+	c.rounding = c.rounding.Plus(rounding)
 	owed := minAmount(minAmount(d.owed, c.overdrawn), moved)
 	d.owed, c.overdrawn = d.owed.Minus(owed), c.overdrawn.Minus(owed)
 	rest := moved.Minus(owed)
@@ -1148,6 +1164,7 @@ func (l *ledger) foldIssued(inv *invoice) {
 			}
 		}
 		l.monthBill(k).add(inv)
+		l.billRounding(inv, false)
 		return
 	}
 	acct := l.accountID(inv.AccountID)
@@ -1176,6 +1193,22 @@ func (l *ledger) foldIssued(inv *invoice) {
 	}
 }
 
+// billRounding adds to its account's credit.rounding what a monthly
+// invoice bills beyond its usage, or takes it off for a void.
+func (l *ledger) billRounding(inv *invoice, void bool) {
+	a := l.accounts[inv.AccountID]
+	if a == nil || inv.TopUpRef != "" || len(inv.TopUps) > 0 {
+		return
+	}
+	c := a.creditOf()
+	r := projections.AmountOf(decimal.NewFromInt(inv.Total)).Minus(inv.Covers)
+	if void {
+		c.rounding = c.rounding.Minus(r)
+	} else {
+		c.rounding = c.rounding.Plus(r)
+	}
+}
+
 // coverLegacyTopUp sets what a legacy top-up invoice folded before its
 // top-up bills, once the top-up is known.
 func (l *ledger) coverLegacyTopUp(inv *invoice, acct string, t *topUp) {
@@ -1189,6 +1222,7 @@ func (l *ledger) coverLegacyTopUp(inv *invoice, acct string, t *topUp) {
 func (l *ledger) foldVoided(inv *invoice) {
 	if inv.TopUpRef == "" {
 		l.monthBill(acctMonth{l.accountID(inv.AccountID), l.str(inv.Month)}).remove(inv)
+		l.billRounding(inv, true)
 		return
 	}
 	acct := l.accountID(inv.AccountID)
@@ -1368,7 +1402,8 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 			if a := &inv.changes.allowances[i]; a.Number == b.Number && !a.Voided {
 				a.Voided, a.VoidReason, a.VoidedAt, a.VoidUploadBy, a.voidedV = true, b.Reason, e.OccurredAt, b.UploadBy, e.Version
 				if c, d := l.usageCredit(inv); c != nil {
-					c.disallow(a.moved, a.paid, d)
+					amt := projections.AmountOf(decimal.NewFromInt(a.Sales + a.Tax))
+					c.disallow(a.moved, a.paid, amt.Minus(a.moved).Minus(a.paid), d)
 				}
 			}
 		}

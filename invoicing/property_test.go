@@ -78,6 +78,10 @@ type history struct {
 	// back, and refundedReturned what of it a refund took.
 	early                                       map[string]decimal.Decimal
 	claim, returned, credited, refundedReturned map[string]decimal.Decimal
+	// roundingAllowed is what each live allowance on a monthly invoice
+	// took off beyond what was due that no payment had paid: the
+	// rounding its account's invoices billed beyond their usage.
+	roundingAllowed map[string]accountAmount
 	// refundOverdrawn is what refunds beyond the balance overdrew and no
 	// reversal put back: money returned that pays it went back to the
 	// customer, as a refund.
@@ -139,7 +143,7 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		due: map[string]decimal.Decimal{}, overdrawn: map[string]decimal.Decimal{}, rounded: map[string]decimal.Decimal{}, payments: map[string]int64{},
 		refunded: map[string]decimal.Decimal{}, moved: map[string]decimal.Decimal{},
 		owed: map[string]decimal.Decimal{}, byPayment: map[string]decimal.Decimal{}, byCredit: map[string]decimal.Decimal{},
-		early: map[string]decimal.Decimal{}, claim: map[string]decimal.Decimal{}, returned: map[string]decimal.Decimal{},
+		early: map[string]decimal.Decimal{}, claim: map[string]decimal.Decimal{}, returned: map[string]decimal.Decimal{}, roundingAllowed: map[string]accountAmount{},
 		credited: map[string]decimal.Decimal{}, refundedReturned: map[string]decimal.Decimal{}, dueByReversal: map[string]decimal.Decimal{},
 		balance: map[string]decimal.Decimal{}, plans: map[string]domain.Plan{}, refundOverdrawn: map[string]decimal.Decimal{},
 		topUps: map[string]topUpRecord{}, billedWith: map[string]string{}}
@@ -716,9 +720,13 @@ func (h *history) allowance(rt *rapid.T) {
 		given := decimal.Min(h.free[acct], t)
 		h.free[acct], h.overdrawn[acct] = h.free[acct].Sub(given), h.overdrawn[acct].Sub(given)
 		h.payOwed(acct, given, h.byCredit)
-		// Beyond what was due, it takes off usage paid already: owed back
-		// to the customer, by credit given before or after it.
-		h.early[a.Number] = decimal.NewFromInt(amount).Sub(t)
+		// Beyond what was due, it takes off the rounding its account's
+		// invoices bill unpaid, then usage paid already: owed back to the
+		// customer, by credit given before or after it.
+		beyond := decimal.NewFromInt(amount).Sub(t)
+		r := decimal.Min(decimal.Max(h.unpaidRounding(acct), decimal.Zero), beyond)
+		h.roundingAllowed[a.Number] = accountAmount{acct, r}
+		h.early[a.Number] = beyond.Sub(r)
 		h.claim[acct] = h.claim[acct].Add(h.early[a.Number])
 		h.returnCredit(acct, h.free[acct])
 		h.invoiceReturned(acct)
@@ -780,6 +788,7 @@ func (h *history) voidAllowance(rt *rapid.T) {
 		// What it took off usage paid is owed back no more: money
 		// returned for it is credit given again, and what of it paid
 		// usage since leaves that usage due.
+		delete(h.roundingAllowed, a.number) // billed unpaid again
 		early := h.early[a.number]
 		claimed := decimal.Min(h.claim[acct], early)
 		h.claim[acct] = h.claim[acct].Sub(claimed)
@@ -790,6 +799,30 @@ func (h *history) voidAllowance(rt *rapid.T) {
 		h.due[acct] = h.due[acct].Add(back.Sub(left))
 		h.settleReturned(acct)
 	}
+}
+
+// unpaidRounding is what an account's live monthly invoices bill beyond
+// the usage they bill (less for those rounded down) that neither a payment
+// (rounded) nor a live allowance took off.
+func (h *history) unpaidRounding(acct string) decimal.Decimal {
+	r := h.rounded[acct].Neg()
+	for _, inv := range h.svc.Invoices("", acct) {
+		if !inv.Voided && inv.TopUpRef == "" && len(inv.TopUps) == 0 {
+			r = r.Add(decimal.NewFromInt(inv.Total)).Sub(inv.Covers)
+		}
+	}
+	for _, a := range h.roundingAllowed {
+		if a.acct == acct {
+			r = r.Sub(a.amount)
+		}
+	}
+	return r
+}
+
+// accountAmount is an amount of an account's.
+type accountAmount struct {
+	acct   string
+	amount decimal.Decimal
 }
 
 // check asserts the invariants after every step.

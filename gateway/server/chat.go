@@ -662,7 +662,7 @@ func (k *call) attempt(ctx context.Context) (*providers.Result, []byte, *APIErro
 		tried = append(tried, p.model.ID)
 		switch ae.Reason {
 		case "upstreams_failed", "upstreams_timed_out", "no_upstream_configured", reasonUpstreamsRateLimited,
-			"upstream_rejected_request", "upstream_error", "upstream_refused_gateway", "invalid_request":
+			"upstream_rejected_request", "upstream_error", "upstream_refused_gateway", "input_flagged", "invalid_request":
 		default:
 			return nil, nil, ae
 		}
@@ -892,7 +892,7 @@ func withoutKey(err error, key string) error {
 		return err
 	}
 	key = strings.TrimSpace(key)
-	for _, s := range []*string{&ue.Message, &ue.Native, &ue.Code, &ue.Type} {
+	for _, s := range []*string{&ue.Message, &ue.Native, &ue.Code, &ue.Type, &ue.FlaggedInput} {
 		if len(key) >= 8 {
 			*s = strings.ReplaceAll(*s, key, "[redacted key]")
 		}
@@ -916,7 +916,8 @@ func upstreamFailure(err error) (status int, reason string) {
 // upstreamRefusal is the answer to an upstream's refusal that is not
 // failed over. An upstream's 400 or 422 is about the client's input, so it
 // is the client's 400 with the upstream's message (its 413 a 413), never a
-// 5xx that SDKs retry; other refusals are a 502. A refusal of the
+// 5xx that SDKs retry; its 403 flagging the input (a moderator's) is the
+// client's 403 (inputFlagged); other refusals are a 502. A refusal of the
 // gateway's own key or account with the provider (RefusesGateway) says so
 // and is logged at ERROR for the operator: the client's key was taken and
 // nothing is billed, and the provider's words, which speak of "your API
@@ -930,6 +931,9 @@ func (k *call) upstreamRefusal(provider string, err error, status int, tried []m
 	var ue *providers.UpstreamError
 	if errors.As(err, &ue) && ue.Message != "" {
 		md["raw"] = providers.RedactKeys(ue.Raw())
+	}
+	if ue != nil && ue.Status == http.StatusForbidden && ue.Flagged() {
+		return k.inputFlagged(provider, ue, md)
 	}
 	if ue != nil && ue.RefusesGateway() {
 		k.s.cfg.Logger.Error("upstream refused the gateway's credentials, account or location", "request_id", k.id,
@@ -950,6 +954,9 @@ func (k *call) upstreamRefusal(provider string, err error, status int, tried []m
 		if ue.Code != "" {
 			md["upstream_code"] = ue.Code
 		}
+		if len(ue.Reasons) > 0 {
+			md["reasons"] = ue.Reasons // a content filter's categories (Azure OpenAI's)
+		}
 		code := http.StatusBadRequest
 		if ue.Status == http.StatusRequestEntityTooLarge {
 			code = ue.Status
@@ -957,6 +964,45 @@ func (k *call) upstreamRefusal(provider string, err error, status int, tried []m
 		return apiErr(code, "upstream_rejected_request", fmt.Sprintf("%s rejected the request: %s", provider, providers.RedactKeys(ue.Message)), md)
 	}
 	return apiErr(http.StatusBadGateway, "upstream_error", upstreamMessage(err), md)
+}
+
+// inputFlagged answers an upstream's moderation flag (its 403 saying the
+// input was flagged) as OpenRouter answers its own: a 403 whose metadata
+// gives the reasons, the flagged text (the client's own words, at most
+// maxFlaggedInput characters) and model_slug, which clients and the
+// OpenRouter SDKs read. The operator's key is not at fault, so nothing is
+// logged beyond the request's line, and the flagged text goes nowhere but
+// to the client.
+func (k *call) inputFlagged(provider string, ue *providers.UpstreamError, md map[string]any) *APIError {
+	reasons := ue.Reasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	md["reasons"], md["flagged_input"], md["model_slug"] = reasons, elideMiddle(ue.FlaggedInput, maxFlaggedInput), k.model.ID
+	if ue.Code != "" {
+		md["upstream_code"] = ue.Code
+	}
+	why := "flagged by its moderation"
+	if len(reasons) > 0 {
+		why = fmt.Sprintf("flagged for %q", strings.Join(reasons, ", "))
+	}
+	return apiErr(http.StatusForbidden, "input_flagged", fmt.Sprintf(
+		"%s requires moderation on %s, and your input was %s: change the input or choose another model; the request was not billed",
+		k.model.ID, provider, why), md)
+}
+
+// maxFlaggedInput is how much of the flagged text OpenRouter returns.
+const maxFlaggedInput = 100
+
+// elideMiddle shortens s to at most n characters as OpenRouter shortens a
+// flagged input: its middle replaced with "...".
+func elideMiddle(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	keep := n - 3
+	return string(r[:keep-keep/2]) + "..." + string(r[len(r)-keep/2:])
 }
 
 func upstreamMessage(err error) string {

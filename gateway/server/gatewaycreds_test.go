@@ -53,6 +53,12 @@ var gatewayRefusals = []struct {
 	{"host out of balance", "openai", 402,
 		`{"error":{"message":"Insufficient Balance","type":"unknown_error","param":null,"code":"invalid_request_error"}}`,
 		"Insufficient Balance", nil},
+	// OpenRouter as an upstream refuses its key past the key's spending
+	// limit with a 403, which is no moderation flag: no reasons, no
+	// flagged input.
+	{"openrouter key limit", "openai", 403,
+		`{"error":{"message":"Key limit exceeded (total limit)","code":403}}`,
+		"Key limit exceeded (total limit)", nil},
 	// Gemini refuses the region the gateway calls from with a 400: nothing
 	// in the client's request would change it.
 	{"gemini location", "gemini", 400,

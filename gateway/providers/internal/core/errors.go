@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,22 @@ type UpstreamError struct {
 	// Reason is the reason of Google's ErrorInfo detail (API_KEY_INVALID…)
 	// in a refusal of Gemini's; empty otherwise.
 	Reason string
+	// Reasons are the categories a moderator or content filter flagged the
+	// input for: OpenRouter's metadata.reasons, or the categories Azure
+	// OpenAI's content_filter_result marks filtered. Nil when none is named.
+	Reasons []string
+	// FlaggedInput is the part of the client's input a moderator flagged
+	// (OpenRouter's metadata.flagged_input): the client's own words, which
+	// go back to the client and nowhere else.
+	FlaggedInput string
+}
+
+// Flagged reports whether the upstream refused the client's input under
+// its usage policy: a moderation flag in OpenRouter's shape (a 403 with
+// metadata.reasons and flagged_input), or a content filter's code
+// (OpenAI's content_policy_violation, Azure OpenAI's content_filter).
+func (e *UpstreamError) Flagged() bool {
+	return len(e.Reasons) > 0 || e.FlaggedInput != "" || e.Code == "content_policy_violation" || e.Code == "content_filter"
 }
 
 // RefusesGateway reports whether the upstream refused the gateway itself
@@ -43,8 +60,12 @@ type UpstreamError struct {
 // Anthropic's 400 for a credit balance too low) or the region it calls
 // from (Gemini's 400 FAILED_PRECONDITION "User location is not
 // supported"). Another upstream of the same provider would answer the
-// same; the client can change nothing.
+// same; the client can change nothing. A 403 that flags the input
+// (Flagged) is the client's to change, not the gateway's.
 func (e *UpstreamError) RefusesGateway() bool {
+	if e.Flagged() {
+		return false
+	}
 	switch e.Status {
 	case http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden:
 		return true
@@ -131,6 +152,7 @@ func ErrorFromResponse(provider string, resp *http.Response) *UpstreamError {
 	e := &UpstreamError{Provider: provider, Status: resp.StatusCode, Retryable: RetryableStatus(resp.StatusCode)}
 	e.RetryAfter = retryAfter(resp.Header, time.Now())
 	e.Message, e.Type, e.Code = errorMessage(body)
+	e.Reasons, e.FlaggedInput = moderation(body)
 	if e.Status == http.StatusBadRequest {
 		e.Reason = googleReason(body)
 	}
@@ -165,9 +187,48 @@ type errorEnvelope struct {
 	Error struct {
 		Message string `json:"message"`
 		Type    string `json:"type"`
-		Status  string `json:"status"`
-		Code    any    `json:"code"`
+		// Status is Gemini's name for the error (a string); Azure OpenAI
+		// repeats the HTTP status there as a number, which is not read.
+		Status any `json:"status"`
+		Code   any `json:"code"`
 	} `json:"error"`
+}
+
+// moderation reads what an error body says a moderator flagged:
+// OpenRouter's metadata.reasons and flagged_input, or the categories that
+// Azure OpenAI's innererror.content_filter_result marks filtered (sorted,
+// as a map has no order). Parts of another shape are left out, never
+// fatal to reading the rest of the error.
+func moderation(body []byte) (reasons []string, flagged string) {
+	var env struct {
+		Error struct {
+			Metadata struct {
+				Reasons      json.RawMessage `json:"reasons"`
+				FlaggedInput json.RawMessage `json:"flagged_input"`
+			} `json:"metadata"`
+			InnerError struct {
+				Filter map[string]json.RawMessage `json:"content_filter_result"`
+			} `json:"innererror"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return nil, ""
+	}
+	md := env.Error.Metadata
+	_ = json.Unmarshal(md.Reasons, &reasons)
+	_ = json.Unmarshal(md.FlaggedInput, &flagged)
+	if len(reasons) == 0 {
+		for category, raw := range env.Error.InnerError.Filter {
+			var r struct {
+				Filtered bool `json:"filtered"`
+			}
+			if json.Unmarshal(raw, &r) == nil && r.Filtered {
+				reasons = append(reasons, category)
+			}
+		}
+		slices.Sort(reasons)
+	}
+	return reasons, flagged
 }
 
 // googleReason is the reason of the ErrorInfo in a Google API error's
@@ -208,17 +269,18 @@ func errorMessage(body []byte) (msg, typ, code string) {
 	case float64:
 		code = strconv.FormatFloat(c, 'f', -1, 64)
 	}
+	status, _ := env.Error.Status.(string)
 	typ = env.Error.Type
 	if typ == "" {
-		typ = env.Error.Status
+		typ = status
 	}
 	if typ == "" {
 		if s, ok := env.Error.Code.(string); ok {
 			typ = s
 		}
 	}
-	if env.Error.Status != "" {
-		code = env.Error.Status // Gemini's code is the HTTP status; its status names the error
+	if status != "" {
+		code = status // Gemini's code is the HTTP status; its status names the error
 	}
 	if code == "" {
 		code = typ
@@ -253,13 +315,16 @@ func StreamError(provider string, status int, data []byte) *UpstreamError {
 	if status == 0 {
 		status = eventStatus(typ, code)
 	}
-	return &UpstreamError{Provider: provider, Status: status, Retryable: RetryableStatus(status), Message: msg, Type: typ, Code: code}
+	reasons, flagged := moderation(data)
+	return &UpstreamError{Provider: provider, Status: status, Retryable: RetryableStatus(status), Message: msg, Type: typ, Code: code,
+		Reasons: reasons, FlaggedInput: flagged}
 }
 
 // eventStatus is the HTTP status an error event stands for: its code when
 // that is one (OpenRouter's and vLLM's are numbers), 429 for OpenAI's
-// rate-limit and quota codes, so that failover treats it as it would the
-// status; else 502.
+// rate-limit and quota codes, 400 for a content filter's refusal of the
+// input (which the next upstream would be sent for nothing), so that
+// failover treats it as it would the status; else 502.
 func eventStatus(typ, code string) int {
 	if n, err := strconv.Atoi(code); err == nil && n >= 400 && n <= 599 {
 		return n
@@ -268,6 +333,8 @@ func eventStatus(typ, code string) int {
 		switch c {
 		case "rate_limit_exceeded", "rate_limit_error", "insufficient_quota":
 			return http.StatusTooManyRequests
+		case "content_filter", "content_policy_violation", "invalid_prompt":
+			return http.StatusBadRequest
 		}
 	}
 	return http.StatusBadGateway

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -60,5 +61,48 @@ func TestAnswerError(t *testing.T) {
 			}
 			t.Errorf("%s: status %d, want %d", body, got, status)
 		}
+	}
+}
+
+// A moderation flag is read from OpenRouter's metadata and from Azure
+// OpenAI's filtered categories, in an error answer as in a stream's error
+// event (whose status is its code, or a 400 for a content filter's code,
+// never a 5xx that fails over); a member of another shape is left out
+// without losing the rest of the error, and a 403 without them stays a
+// refusal of the gateway.
+func TestModerationFlag(t *testing.T) {
+	for _, c := range []struct {
+		name, body, reasons, flagged, msg string
+		status                            int
+		isFlagged, refusesGateway         bool
+	}{
+		{"openrouter", `{"error":{"message":"m requires moderation on X. Your input was flagged for \"violence\".","code":403,"metadata":{"reasons":["violence"],"flagged_input":"the text","provider_name":"X","model_slug":"m"}}}`,
+			"[violence]", "the text", "m requires moderation on X. Your input was flagged for \"violence\".", 403, true, false},
+		{"azure", `{"error":{"message":"filtered","type":null,"param":"prompt","code":"content_filter","status":400,"innererror":{"code":"ResponsibleAIPolicyViolation","content_filter_result":{"violence":{"filtered":true,"severity":"medium"},"hate":{"filtered":true,"severity":"high"},"sexual":{"filtered":false,"severity":"safe"}}}}}`,
+			"[hate violence]", "", "filtered", 400, true, false},
+		{"reasons of another shape", `{"error":{"message":"flagged","code":403,"metadata":{"reasons":"violence","flagged_input":7}}}`,
+			"[]", "", "flagged", 403, false, true},
+		{"key limit", `{"error":{"message":"Key limit exceeded (total limit)","code":403}}`,
+			"[]", "", "Key limit exceeded (total limit)", 403, false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(c.status)
+				_, _ = w.Write([]byte(c.body))
+			}))
+			defer srv.Close()
+			resp, err := http.Get(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range []*UpstreamError{ErrorFromResponse("p", resp), StreamError("p", 0, []byte(c.body))} {
+				if fmt.Sprint(e.Reasons) != c.reasons || e.FlaggedInput != c.flagged || e.Message != c.msg || e.Status != c.status {
+					t.Errorf("%+v: reasons %v, flagged %q, message %q", e, e.Reasons, e.FlaggedInput, e.Message)
+				}
+				if e.Flagged() != c.isFlagged || e.RefusesGateway() != c.refusesGateway {
+					t.Errorf("%+v: flagged %v, refuses the gateway %v", e, e.Flagged(), e.RefusesGateway())
+				}
+			}
+		})
 	}
 }

@@ -257,8 +257,12 @@ func HashKey(key string) string {
 // name follows the rules of a change (keyName); a key issued without one is
 // named after its ID.
 func (h *Handler) IssueKey(ctx context.Context, k domain.KeyIssued) (keyID, secret string, err error) {
-	return h.issueKey(ctx, k, "key_"+randomID(12))
+	return h.issueKey(ctx, k, NewKeyID())
 }
+
+// NewKeyID is a new key's ID, for IssueKeyAs when the ID is chosen before
+// the key is issued.
+func NewKeyID() string { return "key_" + randomID(12) }
 
 // IssueKeyAs issues a key whose ID the caller fixes, so that callers
 // racing to issue the same key (serves bootstrapping one store together)

@@ -618,6 +618,14 @@ type keyInput struct {
 // issueKey issues a key for by (staff, or a customer's management key,
 // which bounds it).
 func (s *server) issueKey(ctx context.Context, by auth.Principal, account string, in keyInput) (id, secret string, err error) {
+	return s.issueKeyAs(ctx, by, account, in, "")
+}
+
+// issueKeyAs is issueKey with the key's ID fixed beforehand (commands.
+// IssueKeyAs; "" for a new one): a second issue of it is ErrConflict.
+// Once the key is issued, id and secret are set, even when err says the
+// read models have not caught up.
+func (s *server) issueKeyAs(ctx context.Context, by auth.Principal, account string, in keyInput, keyID string) (id, secret string, err error) {
 	if err := s.refuseIfSuspended(ctx, by, account); err != nil {
 		return "", "", err
 	}
@@ -642,11 +650,13 @@ func (s *server) issueKey(ctx context.Context, by auth.Principal, account string
 		return "", "", err
 	}
 	h, settle := s.cmds()
-	id, secret, err = h.IssueKey(ctx, k)
-	if err != nil {
+	if keyID == "" {
+		keyID = commands.NewKeyID()
+	}
+	if secret, err = h.IssueKeyAs(ctx, keyID, k); err != nil {
 		return "", "", err
 	}
-	return id, secret, settle(ctx)
+	return keyID, secret, settle(ctx)
 }
 
 func (s *server) apiIssueKey(c echo.Context) error {

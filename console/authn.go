@@ -24,8 +24,8 @@ type Authenticator struct {
 	signins  throttle
 	forms    onceStore  // the one-time forms acted on
 	grants   grantStore // apps' approved codes (OAuth PKCE) until their exchange
-	// approvals are the approvals of /auth's forms, so that a copy of one
-	// sent again leads to the key the first copy issued.
+	// approvals are the approvals of /auth's forms, until one of their
+	// codes is exchanged for the key, and the denials that void them.
 	approvals grantStore
 	now       func() time.Time // when keys expire against
 }
@@ -55,7 +55,8 @@ const (
 // guesses on every instance together, and the one-time forms acted on, so
 // that a form sent again acts once whichever instance each copy reaches,
 // and apps' approved codes and approvals, so that an app may exchange its
-// code at any instance, and an approval sent again issues no other key.
+// code at any instance, an approval sent again issues no other key, and
+// a denial voids the approvals before it.
 // Call it before serving.
 func (a *Authenticator) Share(rdb redis.UniversalClient, prefix string) {
 	a.sessions = &redisSessions{rdb: rdb, prefix: prefix}

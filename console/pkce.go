@@ -2,41 +2,37 @@ package console
 
 // OpenRouter's OAuth PKCE flow: an app sends its user to /auth with a
 // callback URL and a code challenge; the user, signed in to the console,
-// approves; the console issues a key of the user's account, named after
-// the app, and sends the browser to the callback with a one-time code; the
-// app exchanges the code and its verifier at POST /api/v1/auth/keys for
-// the key.
+// approves; the console sends the browser to the callback with a one-time
+// code; the app exchanges the code and its verifier at POST
+// /api/v1/auth/keys, and only then is a key of the user's account issued,
+// named after the app, and handed out.
 //
-// The key's secret is stored hashed, as every key's; the code exchange
-// hands it out once. Between the approval and the exchange the secret is
-// kept sealed (AES-256-GCM) with a key derived from the code, under a hash
-// of the code: in this process's memory, or in Redis when the console's
-// state is shared (Authenticator.Share), so that any instance answers the
-// exchange. Neither store holds the code or the secret in clear, and a
-// sealed grant is useless without the code, which only the app's browser
-// saw. A grant lives authCodeLife and is taken once, whether or not the
-// verifier then matches; a code refused at its exchange (expired, wrong
-// verifier or method) has its key revoked. Without Redis, a serve that
-// restarted between the approval and the exchange has lost the grant: the
-// code is refused and the app starts again (the key issued stays in the
-// account's list, unused, where its owner may revoke it).
+// Nothing usable exists before the exchange: an approval keeps what the
+// key will be (its account, name and limits, who approved it, and the ID
+// it will have), and a code points to its approval. An app that never
+// exchanges its code (it crashed, or took longer than authCodeLife) leaves
+// nothing behind, and a user who denies after approving (the same page's
+// other button, or the page again by the back button) voids the approvals
+// of that request they made before. Approvals and codes live in this
+// process's memory, or in Redis when the console's state is shared
+// (Authenticator.Share), so that any instance answers the exchange. They
+// are kept under hashes of the code and of the form's one-time token, and
+// hold no secret: the key's secret is made by the exchange, stored hashed
+// as every key's, and handed out in its answer alone. Without Redis, a
+// serve that restarted between the approval and the exchange has lost the
+// approval: the code is refused and the app starts again.
 //
 // One approval issues one key. The page's form carries a one-time token,
-// bound to the session; the first copy of the form issues the key and
-// keeps it, as long as its codes live, sealed with a key derived from the
-// token and the session, under another hash of both (an approval). A copy
-// sent again (a double click, whose first answer the browser drops, or a
-// resend) issues nothing: it opens the approval and leads to the app with
-// a fresh code for the same key. The first exchange of any of an
-// approval's codes takes the approval with its code, so that the key is
-// handed out once; a copy sent after that is answered with a page saying
-// the app was given its key.
+// bound to the session; the first copy of the form keeps the approval and
+// answers with a code; a copy sent again (a double click, whose first
+// answer the browser drops, or a resend) leads to the app with a fresh
+// code of the same approval. The first exchange of any of an approval's
+// codes takes the approval with its code, so that one exchange issues its
+// key, under the ID the approval fixed; a copy of the form sent after that
+// is answered with a page saying the app was given its key.
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -47,6 +43,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,6 +52,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/routefree/routefree/auth"
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 )
 
@@ -99,10 +97,12 @@ var (
 
 // parseAuthRequest reads and checks /auth's parameters: a callback that is
 // https, or http to this machine (localhost, 127.0.0.1, [::1]), as
-// OpenRouter takes them, without user information or a fragment; a
-// challenge of its method's form (S256: 43 base64url characters, the
-// SHA-256 of the verifier; plain: the verifier itself, 1 to 256 unreserved
-// characters). A challenge without a method is plain (RFC 7636, 4.3).
+// OpenRouter takes them, without user information or a fragment (OAuth
+// 2.0's redirection endpoints have none, RFC 6749 3.1.2); a challenge of
+// its method's form (S256: 43 base64url characters, the SHA-256 of the
+// verifier; plain: the verifier itself, 1 to 256 unreserved characters). A
+// challenge without a method is plain (RFC 7636, 4.3). Each refusal says
+// what is wrong, for the page (errtext.go has them in both languages).
 func parseAuthRequest(get func(string) string) (authRequest, error) {
 	cb, challenge, method := get("callback_url"), get("code_challenge"), get("code_challenge_method")
 	bad := func(msg string) (authRequest, error) {
@@ -115,15 +115,23 @@ func parseAuthRequest(get func(string) string) (authRequest, error) {
 		return bad(fmt.Sprintf("callback_url is longer than %d bytes", maxCallbackLen))
 	}
 	u, err := url.Parse(cb)
-	if err != nil || u.Opaque != "" || u.User != nil || u.Fragment != "" || !hostPattern.MatchString(u.Host) {
-		return bad("callback_url must be an absolute https URL, without user information or a fragment")
+	if err != nil {
+		return bad("callback_url must be an absolute https URL")
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	switch h := strings.ToLower(u.Hostname()); {
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	switch h := u.Hostname(); {
 	case u.Scheme == "https":
 	case u.Scheme == "http" && (h == "localhost" || h == "127.0.0.1" || h == "::1"):
 	default:
 		return bad("callback_url must be https (http only to localhost, 127.0.0.1 or [::1])")
+	}
+	switch {
+	case u.User != nil:
+		return bad("callback_url must not carry user information (user:password@)")
+	case u.Fragment != "":
+		return bad("callback_url must not have a fragment (#…): the code is added to its query")
+	case u.Opaque != "" || !hostPattern.MatchString(u.Host) || !validPort(u.Port()):
+		return bad("callback_url must be an absolute https URL")
 	}
 	raw := url.Values{"callback_url": {cb}}
 	if challenge == "" {
@@ -139,27 +147,59 @@ func parseAuthRequest(get func(string) string) (authRequest, error) {
 		method = "plain"
 	}
 	switch {
+	case method != "S256" && method != "plain":
+		return bad(errAuthBadMethod)
 	case method == "S256" && !s256Challenge.MatchString(challenge):
 		return bad("an S256 code_challenge is the SHA-256 of the verifier in base64url without padding: 43 characters")
 	case method == "plain" && !plainChallenge.MatchString(challenge):
 		return bad("a plain code_challenge is the verifier itself: 1 to 256 letters, digits and - . _ ~")
-	case method != "S256" && method != "plain":
-		return bad(errAuthBadMethod)
 	}
 	return authRequest{callback: u, raw: raw, challenge: challenge, method: method}, nil
 }
 
-// withParam is the callback with one more query parameter, its own query
-// kept as the app wrote it.
+// validPort reports whether p, a URL's port, is none or 1 to 65535.
+func validPort(p string) bool {
+	if p == "" {
+		return true
+	}
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
+}
+
+// withParam is the callback with one more query parameter. The app's own
+// query is kept as it wrote it (its state, its page's parameters), as
+// OAuth 2.0 requires (RFC 6749, 3.1.2), except for parameters of the
+// answer's own names (code, error), which would leave the app reading its
+// own rather than ours; a character a URL may not carry (a space, a
+// quote) is escaped, as a browser would.
 func withParam(u *url.URL, name, value string) string {
 	out := *u
-	p := url.QueryEscape(name) + "=" + url.QueryEscape(value)
-	if out.RawQuery == "" {
-		out.RawQuery = p
-	} else {
-		out.RawQuery += "&" + p
+	var kept []string
+	for _, p := range strings.Split(out.RawQuery, "&") {
+		k, _, _ := strings.Cut(p, "=")
+		if k, err := url.QueryUnescape(k); p == "" || err == nil && (k == "code" || k == "error") {
+			continue
+		}
+		kept = append(kept, escapeQuery(p))
 	}
+	out.RawQuery = strings.Join(append(kept, url.QueryEscape(name)+"="+url.QueryEscape(value)), "&")
+	out.ForceQuery = false
 	return out.String()
+}
+
+// escapeQuery escapes the bytes of a query a URL may not carry (RFC 3986,
+// 3.4), leaving the others, escapes included, as they are.
+func escapeQuery(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~!$&'()*+,;=:@/?%", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
 }
 
 // authorizePage asks the signed-in user whether the app may have a key. A
@@ -196,24 +236,24 @@ func (s *server) authorizePage(c echo.Context) error {
 }
 
 // authorizeForm is the user's answer. Deny sends the browser back with
-// error=access_denied (OAuth 2.0's, RFC 6749 4.1.2.1); approve issues a
-// key of the account, as the console's key form does and within the
-// signed-in key's own limits, and sends the browser back with a code,
-// once per one-time token of the page: a copy sent again issues nothing
-// (approvedAgain).
+// error=access_denied (OAuth 2.0's, RFC 6749 4.1.2.1), voiding the user's
+// approvals of the same request made before it; approve keeps an approval
+// of a key of the account, within the signed-in key's own limits, and
+// sends the browser back with a code, once per one-time token of the
+// page: a copy sent again keeps nothing new (approvedAgain).
 func (s *server) authorizeForm(c echo.Context) error {
 	req, err := parseAuthRequest(c.FormValue)
 	if err != nil {
 		return err
 	}
+	by := principal(c)
 	switch c.FormValue("decision") {
 	case "deny":
-		return c.Redirect(http.StatusSeeOther, withParam(req.callback, "error", "access_denied"))
+		return s.deny(c, by, req)
 	case "approve":
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "decision must be approve or deny")
 	}
-	by := principal(c)
 	if by.Staff || !by.Management {
 		return echo.NewHTTPError(http.StatusForbidden, auth.NeedsManagementKey)
 	}
@@ -223,7 +263,7 @@ func (s *server) authorizeForm(c echo.Context) error {
 	}
 	ap := newApproval(s.approvalBinding(c, by), nonce)
 	ctx := c.Request().Context()
-	key := c.Request().URL.Path + "\x00" + ap.id
+	key := c.Request().URL.Path + "\x00" + ap
 	_, first, err := s.auth.forms.begin(ctx, key)
 	if err != nil {
 		return err
@@ -231,7 +271,7 @@ func (s *server) authorizeForm(c echo.Context) error {
 	if !first {
 		return s.approvedAgain(c, req, ap)
 	}
-	code, err := s.approve(ctx, by, req, ap)
+	code, err := s.approve(ctx, by, req, ap, s.pendingID(c, by, req))
 	if err != nil {
 		s.auth.forms.fail(context.WithoutCancel(ctx), key)
 		return err
@@ -240,9 +280,25 @@ func (s *server) authorizeForm(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, withParam(req.callback, "code", code))
 }
 
-// approve issues the app's key and keeps it under the approval ap and
-// under a new code, which it returns.
-func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest, ap approval) (string, error) {
+// deny sends the browser back to the app with access_denied, after
+// recording the denial so that the codes of the user's approvals of this
+// request made before it are refused: the user's last word is no. Failing
+// to record it, the user is told so rather than sent on.
+func (s *server) deny(c echo.Context, by auth.Principal, req authRequest) error {
+	now := s.auth.now()
+	d := authGrant{Denial: randomToken(), Expires: now.Add(authCodeLife).UnixMilli()}
+	if err := s.auth.approvals.put(c.Request().Context(), denialID(s.pendingID(c, by, req)), d, now); err != nil {
+		s.deps.Logger.Error("console: recording an app's denial", "err", err)
+		return errDenialNotKept
+	}
+	return c.Redirect(http.StatusSeeOther, withParam(req.callback, "error", "access_denied"))
+}
+
+// approve keeps the approval ap of the app's key, which the exchange of
+// one of its codes issues, and a first code, which it returns. The key's
+// terms are fixed now, as the page showed them: the approving key's
+// limits, never more; and its ID, so that it is issued once.
+func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest, ap, pending string) (string, error) {
 	in := keyInput{Name: req.app()}
 	own, bound, err := s.callersLimits(by)
 	if err != nil {
@@ -256,54 +312,60 @@ func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest
 		}
 		in.ExpiresAt = own.ExpiresAt
 	}
-	keyID, secret, err := s.issueKey(ctx, by, by.AccountID, in)
-	if err != nil {
+	// Refusals the exchange would meet are told to the user now.
+	k := domain.KeyIssued{AccountID: by.AccountID, Name: in.Name, Models: in.Models, ExpiresAt: in.ExpiresAt}
+	if err := s.refuseIfSuspended(ctx, by, by.AccountID); err != nil {
 		return "", err
+	}
+	if err := s.withinCallersKey(by, k); err != nil {
+		return "", err
+	}
+	// A denial made before this approval does not void it: the approval
+	// names the one it came after, and the exchange refuses it only if
+	// another was made since.
+	before, _, err := s.auth.approvals.get(ctx, denialID(pending))
+	if err != nil {
+		s.deps.Logger.Error("console: reading an app's denial", "err", err)
+		return "", errCodeNotKept
 	}
 	now := s.auth.now()
-	kept, err := sealSecret(ap.aead(), ap.id, secret)
-	if err != nil {
-		s.revokeUnclaimed(ctx, keyID)
-		return "", err
-	}
-	a := authGrant{Challenge: req.challenge, Method: req.method, AccountID: by.AccountID, KeyID: keyID, Sealed: kept,
+	a := authGrant{Challenge: req.challenge, Method: req.method, AccountID: by.AccountID,
+		KeyID: commands.NewKeyID(), Key: &in, ByKey: by.KeyID, BySubject: by.Subject, Pending: pending, Denial: before.Denial,
 		Request: requestID(req), Until: now.Add(authCodeLife).UnixMilli(), Expires: now.Add(2 * authCodeLife).UnixMilli()}
 	code := ""
-	if err = s.auth.approvals.put(ctx, ap.id, a, now); err == nil {
-		code, err = s.newCode(ctx, a, ap.id, secret)
+	if err = s.auth.approvals.put(ctx, ap, a, now); err == nil {
+		code, err = s.newCode(ctx, a, ap)
 	}
 	if err != nil {
-		s.deps.Logger.Error("console: keeping an app's code", "err", err)
-		s.revokeUnclaimed(ctx, keyID)
+		s.deps.Logger.Error("console: keeping an app's approval", "err", err)
 		return "", errCodeNotKept
 	}
 	return code, nil
 }
 
-var errCodeNotKept = echo.NewHTTPError(http.StatusServiceUnavailable, "the code could not be kept: try again shortly")
+var (
+	errCodeNotKept      = echo.NewHTTPError(http.StatusServiceUnavailable, "the code could not be kept: try again shortly")
+	errApprovalNotRead  = echo.NewHTTPError(http.StatusServiceUnavailable, "the approval cannot be read right now: try again shortly")
+	errDenialNotKept    = echo.NewHTTPError(http.StatusServiceUnavailable, "the denial could not be recorded: try again shortly")
+	errCodesUnavailable = echo.NewHTTPError(http.StatusServiceUnavailable, "codes cannot be checked right now: try again shortly")
+)
 
-// newCode keeps a new code for the key of the approval a (kept under
-// approvalID), good until the approval's codes expire, and returns it.
-func (s *server) newCode(ctx context.Context, a authGrant, approvalID, secret string) (string, error) {
+// newCode keeps a new code of the approval a (kept under approvalID),
+// good until the approval's codes expire, and returns it.
+func (s *server) newCode(ctx context.Context, a authGrant, approvalID string) (string, error) {
 	code := randomToken()
-	sealed, err := seal(code, secret)
-	if err != nil {
-		return "", err
-	}
-	g := authGrant{Challenge: a.Challenge, Method: a.Method, AccountID: a.AccountID, KeyID: a.KeyID, Sealed: sealed,
-		Expires: a.Until, Approval: approvalID}
-	return code, s.auth.grants.put(ctx, grantID(code), g, s.auth.now())
+	return code, s.auth.grants.put(ctx, grantID(code), authGrant{Approval: approvalID, Expires: a.Until}, s.auth.now())
 }
 
-// approvedAgain answers a copy of an approval form whose first copy
-// issued the key: a fresh code for that key while the approval's codes
-// live and none was exchanged, else a page saying the app was given it.
-func (s *server) approvedAgain(c echo.Context, req authRequest, ap approval) error {
+// approvedAgain answers a copy of an approval form whose first copy kept
+// the approval: a fresh code of it while its codes live and none was
+// exchanged, else a page saying the app was given its key.
+func (s *server) approvedAgain(c echo.Context, req authRequest, ap string) error {
 	ctx := c.Request().Context()
-	a, ok, err := s.auth.approvals.get(ctx, ap.id)
+	a, ok, err := s.auth.approvals.get(ctx, ap)
 	if err != nil {
 		s.deps.Logger.Error("console: reading an app's approval", "err", err)
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "the approval cannot be read right now: try again shortly")
+		return errApprovalNotRead
 	}
 	if !ok || s.auth.now().UnixMilli() >= a.Until {
 		return s.render(c, http.StatusOK, "authorize", s.newPage(c, "title.auth", map[string]any{"Given": req.app()}))
@@ -311,11 +373,7 @@ func (s *server) approvedAgain(c echo.Context, req authRequest, ap approval) err
 	if a.Request != requestID(req) {
 		return echo.NewHTTPError(http.StatusBadRequest, "this form was approved for another app's request: reload the page")
 	}
-	secret, err := openSecret(ap.aead(), ap.id, a.Sealed)
-	if err != nil {
-		return err
-	}
-	code, err := s.newCode(ctx, a, ap.id, secret)
+	code, err := s.newCode(ctx, a, ap)
 	if err != nil {
 		s.deps.Logger.Error("console: keeping an app's code", "err", err)
 		return errCodeNotKept
@@ -323,18 +381,12 @@ func (s *server) approvedAgain(c echo.Context, req authRequest, ap approval) err
 	return c.Redirect(http.StatusSeeOther, withParam(req.callback, "code", code))
 }
 
-// approval is an approval form's one-time token bound to its session: id
-// is what the approval is kept under, material what its key is sealed
-// with; neither is kept.
-type approval struct{ id, material string }
-
-func newApproval(binding, nonce string) approval {
-	m := binding + "\x00" + nonce
-	sum := sha256.Sum256([]byte("routefree auth approval id\x00" + m))
-	return approval{id: hex.EncodeToString(sum[:]), material: m}
+// newApproval is what an approval form's one-time token, bound to its
+// session, is kept under; neither is kept.
+func newApproval(binding, nonce string) string {
+	sum := sha256.Sum256([]byte("routefree auth approval id\x00" + binding + "\x00" + nonce))
+	return hex.EncodeToString(sum[:])
 }
-
-func (a approval) aead() cipher.AEAD { return aeadOf("routefree auth approval seal", a.material) }
 
 // approvalBinding is what an approval form's token is bound to: the
 // session's own secret (its CSRF token), or for a request without a
@@ -344,6 +396,20 @@ func (s *server) approvalBinding(c echo.Context, by auth.Principal) string {
 		return "session\x00" + ss.csrf
 	}
 	return "credential\x00" + by.KeyID + "\x00" + by.TokenID + "\x00" + by.Subject
+}
+
+// pendingID names one user's answers to one app's request, whatever page
+// they came from: a hash of the session (approvalBinding) and the request.
+// A denial is kept under it, and the approvals it voids name it.
+func (s *server) pendingID(c echo.Context, by auth.Principal, req authRequest) string {
+	sum := sha256.Sum256([]byte("routefree auth pending\x00" + s.approvalBinding(c, by) + "\x00" + req.path()))
+	return hex.EncodeToString(sum[:])
+}
+
+// denialID is what a denial of pending is kept under, beside approvals.
+func denialID(pending string) string {
+	sum := sha256.Sum256([]byte("routefree auth denial\x00" + pending))
+	return hex.EncodeToString(sum[:])
 }
 
 // requestID is a hash of the /auth request approved.
@@ -385,10 +451,11 @@ func waitingApp(r *http.Request) string {
 }
 
 // orExchangeCode is OpenRouter's POST /api/v1/auth/keys: a code and its
-// verifier for the key. A code is taken at once: a second exchange, or
-// one after a wrong verifier, gets nothing. As OpenRouter answers, an
-// unknown, used or expired code or a verifier that does not match is a
-// 403 "Invalid code or code_verifier", a method other than the
+// verifier for the key, issued now. A code is taken at once, and with it
+// its approval: a second exchange, one after a wrong verifier, or one of
+// another code of the same approval gets nothing. As OpenRouter answers,
+// an unknown, used, expired or denied code or a verifier that does not
+// match is a 403 "Invalid code or code_verifier", a method other than the
 // approval's a 400.
 func (s *server) orExchangeCode(c echo.Context) error {
 	b, err := readJSON(c)
@@ -409,57 +476,101 @@ func (s *server) orExchangeCode(c echo.Context) error {
 	if in.Method != "" && in.Method != "S256" && in.Method != "plain" {
 		return echo.NewHTTPError(http.StatusBadRequest, "Invalid code_challenge_method: "+errAuthBadMethod)
 	}
-	id := grantID(in.Code)
-	g, ok, err := s.auth.grants.take(c.Request().Context(), id)
-	if err != nil {
-		s.deps.Logger.Error("console: taking an app's code", "err", err)
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "codes cannot be checked right now: try again shortly")
-	}
+	ctx := c.Request().Context()
 	const invalid = "Invalid code or code_verifier"
 	unknown := echo.NewHTTPError(http.StatusForbidden, invalid+": the code is unknown or was used; a code is exchanged once, within 10 minutes of its approval")
+	g, ok, err := s.auth.grants.take(ctx, grantID(in.Code))
+	if err != nil {
+		s.deps.Logger.Error("console: taking an app's code", "err", err)
+		return errCodesUnavailable
+	}
 	if !ok {
 		return unknown
 	}
-	if g.Approval != "" {
-		// The approval's first code exchanged decides: another code of it
-		// (of a copy of the form sent again) then gets nothing.
-		_, first, err := s.auth.approvals.take(c.Request().Context(), g.Approval)
-		if err != nil {
-			s.deps.Logger.Error("console: taking an app's approval", "err", err)
-			return echo.NewHTTPError(http.StatusServiceUnavailable, "codes cannot be checked right now: try again shortly")
-		}
-		if !first {
-			return unknown
-		}
+	// The approval's first code exchanged decides: another code of it (of
+	// a copy of the form sent again) then gets nothing.
+	a, ok, err := s.auth.approvals.take(ctx, g.Approval)
+	if err != nil {
+		s.deps.Logger.Error("console: taking an app's approval", "err", err)
+		return errCodesUnavailable
 	}
-	var refusal *echo.HTTPError
-	secret := ""
+	if !ok {
+		return unknown
+	}
+	d, denied, err := s.auth.approvals.get(ctx, denialID(a.Pending))
+	if err != nil {
+		s.deps.Logger.Error("console: reading an app's denial", "err", err)
+		return errCodesUnavailable
+	}
 	switch {
+	case denied && d.Denial != a.Denial:
+		return echo.NewHTTPError(http.StatusForbidden, invalid+": the user denied the app after approving it")
 	case s.auth.now().UnixMilli() >= g.Expires:
-		refusal = echo.NewHTTPError(http.StatusForbidden, invalid+": the code expired; a code is exchanged within 10 minutes of its approval")
-	case in.Method != "" && g.Method != "" && in.Method != g.Method:
-		refusal = echo.NewHTTPError(http.StatusBadRequest, "Invalid code_challenge_method: the code was approved for "+g.Method)
-	case !g.verifies(in.Verifier):
-		refusal = echo.NewHTTPError(http.StatusForbidden, invalid+": the code_verifier does not match the code_challenge")
-	default:
-		if secret, err = unseal(in.Code, g.Sealed); err != nil {
-			refusal = echo.NewHTTPError(http.StatusForbidden, invalid)
+		return echo.NewHTTPError(http.StatusForbidden, invalid+": the code expired; a code is exchanged within 10 minutes of its approval")
+	case in.Method != "" && a.Method != "" && in.Method != a.Method:
+		return echo.NewHTTPError(http.StatusBadRequest, "Invalid code_challenge_method: the code was approved for "+a.Method)
+	case !a.verifies(in.Verifier):
+		return echo.NewHTTPError(http.StatusForbidden, invalid+": the code_verifier does not match the code_challenge")
+	}
+	secret, err := s.issueApproved(ctx, a)
+	if secret != "" {
+		if err != nil { // issued; the read models catch up on their own
+			s.deps.Logger.Error("console: an app's key issued, not yet shown", "key_id", a.KeyID, "err", err)
 		}
+		return c.JSON(http.StatusOK, map[string]any{"key": secret, "user_id": a.AccountID})
 	}
-	if refusal != nil {
-		// The code is spent and its key reached nobody: it is revoked
-		// rather than left working in the account's list.
-		s.revokeUnclaimed(domain.WithActor(c.Request().Context(), authCodeActor), g.KeyID)
-		return refusal
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, commands.ErrConflict):
+		// An earlier exchange of this approval issued the key and failed
+		// before answering: its secret reached nobody.
+		s.revokeUnclaimed(domain.WithActor(ctx, authCodeActor), a.KeyID)
+		return unknown
+	case errors.As(apiError(err), &he) && he.Code < http.StatusInternalServerError:
+		// The approval no longer holds: the account was suspended, or the
+		// approving key revoked or narrowed, since.
+		return echo.NewHTTPError(http.StatusForbidden, fmt.Sprintf("%s: the key approved can no longer be issued: %v", invalid, he.Message))
 	}
-	return c.JSON(http.StatusOK, map[string]any{"key": secret, "user_id": g.AccountID})
+	// Nothing was issued: the code and its approval are put back, so that
+	// the app may send the exchange again.
+	s.deps.Logger.Error("console: issuing an app's key", "err", err)
+	now := s.auth.now()
+	if s.auth.approvals.put(ctx, g.Approval, a, now) == nil {
+		_ = s.auth.grants.put(ctx, grantID(in.Code), g, now)
+	}
+	return errCodesUnavailable
 }
 
-// authCodeActor revokes the key of a code refused at its exchange.
+// issueApproved issues the key of the approval a, as the approving key or
+// person, within its limits as they are now. secret is set once the key
+// is issued, err then saying only that the read models lag.
+func (s *server) issueApproved(ctx context.Context, a authGrant) (secret string, err error) {
+	by := auth.Principal{AccountID: a.AccountID, KeyID: a.ByKey, Subject: a.BySubject, Management: true}
+	if by.KeyID != "" && !s.keyWorks(a.AccountID, by.KeyID) {
+		return "", fmt.Errorf("%w: the key that approved it was revoked, disabled or expired", domain.ErrKeyScope)
+	}
+	if a.Key == nil {
+		return "", fmt.Errorf("%w: the approval names no key", commands.ErrInvalid)
+	}
+	_, secret, err = s.issueKeyAs(domain.WithActor(ctx, by.Actor()), by, a.AccountID, *a.Key, a.KeyID)
+	return secret, err
+}
+
+// keyWorks reports whether the account's key keyID may still act.
+func (s *server) keyWorks(account, keyID string) bool {
+	for _, k := range s.deps.Models.Keys.ByAccount(account) {
+		if k.KeyID == keyID {
+			return !k.Revoked && !k.Disabled && (k.ExpiresAt.IsZero() || s.auth.now().Before(k.ExpiresAt))
+		}
+	}
+	return false
+}
+
+// authCodeActor revokes the key of an exchange that failed to answer.
 var authCodeActor = domain.Actor{Kind: domain.ActorSystem, ID: "oauth-pkce"}
 
-// revokeUnclaimed revokes the key of an approval whose code will never
-// hand it out; a failure is logged, the key then left as issued.
+// revokeUnclaimed revokes a key whose secret reached nobody; a failure is
+// logged, the key then left as issued.
 func (s *server) revokeUnclaimed(ctx context.Context, keyID string) {
 	h, settle := s.cmds()
 	err := h.RevokeKey(ctx, keyID)
@@ -467,30 +578,41 @@ func (s *server) revokeUnclaimed(ctx context.Context, keyID string) {
 		err = settle(ctx)
 	}
 	if err != nil {
-		s.deps.Logger.Error("console: revoking the key of a refused code", "key_id", keyID, "err", err)
+		s.deps.Logger.Error("console: revoking an app's key that reached nobody", "key_id", keyID, "err", err)
 	}
 }
 
-// authGrant is an approval waiting for its code's exchange: the challenge,
-// the key issued, and its secret sealed with the code.
+// authGrant is what /auth keeps until an exchange: a code (Approval and
+// Expires), an approval (the key to issue, and its challenge), or a
+// denial (Denial and Expires). None holds a secret.
 type authGrant struct {
-	Challenge string `json:"challenge,omitempty"`
-	Method    string `json:"method,omitempty"`
-	AccountID string `json:"account"`
-	KeyID     string `json:"key_id"`
-	Sealed    []byte `json:"sealed"`
-	Expires   int64  `json:"exp"` // Unix milliseconds
-	// Approval is, on a code's grant, the approval it was given for.
+	Expires int64 `json:"exp"` // Unix milliseconds
+	// Approval is, on a code, the approval it was given for.
 	Approval string `json:"approval,omitempty"`
-	// Request and Until are, on an approval, a hash of the /auth request
-	// approved and when its codes expire (Unix milliseconds).
-	Request string `json:"request,omitempty"`
-	Until   int64  `json:"until,omitempty"`
+	// Denial is, on a denial, its own random ID; on an approval, the ID of
+	// the denial of the same request made before it, if any.
+	Denial string `json:"denial,omitempty"`
+
+	// The rest is an approval's: the challenge; the key, its ID fixed so
+	// that it is issued once; who approved it (their key, or the person
+	// signed in by single sign-on); the user's answers it belongs to
+	// (pendingID), a hash of the /auth request approved, and when its
+	// codes expire (Unix milliseconds).
+	Challenge string    `json:"challenge,omitempty"`
+	Method    string    `json:"method,omitempty"`
+	AccountID string    `json:"account,omitempty"`
+	KeyID     string    `json:"key_id,omitempty"`
+	Key       *keyInput `json:"key,omitempty"`
+	ByKey     string    `json:"by_key,omitempty"`
+	BySubject string    `json:"by_subject,omitempty"`
+	Pending   string    `json:"pending,omitempty"`
+	Request   string    `json:"request,omitempty"`
+	Until     int64     `json:"until,omitempty"`
 }
 
-// verifies reports whether verifier answers the grant's challenge (S256:
-// base64url of its SHA-256, without padding; plain: itself). A grant
-// approved without a challenge needs none.
+// verifies reports whether verifier answers the approval's challenge
+// (S256: base64url of its SHA-256, without padding; plain: itself). An
+// approval without a challenge needs none.
 func (g authGrant) verifies(verifier string) bool {
 	if g.Challenge == "" {
 		return true
@@ -506,51 +628,10 @@ func (g authGrant) verifies(verifier string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(g.Challenge)) == 1
 }
 
-// grantID is what a grant is kept under: a hash of its code, apart from
-// the key that seals it.
+// grantID is what a code is kept under: a hash of it.
 func grantID(code string) string {
 	sum := sha256.Sum256([]byte("routefree auth code id\x00" + code))
 	return hex.EncodeToString(sum[:])
-}
-
-// aeadOf is AES-256-GCM with a key derived from s under label.
-func aeadOf(label, s string) cipher.AEAD {
-	k := sha256.Sum256([]byte(label + "\x00" + s))
-	block, err := aes.NewCipher(k[:])
-	if err != nil {
-		panic(err) // a 32-byte key always makes a cipher
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return aead
-}
-
-// seal encrypts secret with a key derived from code: nonce, then sealed
-// text.
-func seal(code, secret string) ([]byte, error) {
-	return sealSecret(aeadOf("routefree auth code seal", code), grantID(code), secret)
-}
-
-func unseal(code string, sealed []byte) (string, error) {
-	return openSecret(aeadOf("routefree auth code seal", code), grantID(code), sealed)
-}
-
-func sealSecret(aead cipher.AEAD, aad, secret string) ([]byte, error) {
-	nonce := make([]byte, aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return aead.Seal(nonce, nonce, []byte(secret), []byte(aad)), nil
-}
-
-func openSecret(aead cipher.AEAD, aad string, sealed []byte) (string, error) {
-	if len(sealed) < aead.NonceSize() {
-		return "", errors.New("sealed secret too short")
-	}
-	b, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], []byte(aad))
-	return string(b), err
 }
 
 // grantStore keeps grants until their exchange: in this process

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/internal/testenv"
 	"github.com/routefree/routefree/projections"
 )
 
@@ -235,11 +237,10 @@ func TestAuthCodeWithTheWrongVerifierGivesNothing(t *testing.T) {
 	if status, out := e.exchange(code, verifier, "S256"); status != http.StatusForbidden || out["key"] != nil {
 		t.Fatalf("right verifier after a wrong one: %d %v, want 403", status, out)
 	}
-	// The key the code was for reached nobody: it is revoked, not left
-	// working in the account's list.
+	// No key was issued: the code was refused before the exchange made one.
 	e.sync()
-	if k := appKeys(e, "acct_pkce", "app.example"); len(k) != 1 || !k[0].Revoked {
-		t.Fatalf("the key of a code spent by a wrong verifier: %+v, want it revoked", k)
+	if k := appKeys(e, "acct_pkce", "app.example"); len(k) != 0 {
+		t.Fatalf("a code spent by a wrong verifier left keys: %+v", k)
 	}
 	// A code for a challenge needs its verifier.
 	code = b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
@@ -288,8 +289,8 @@ func TestAuthCodeExpires(t *testing.T) {
 		t.Fatalf("expired code: %d %v, want 403", status, out)
 	}
 	e.sync()
-	if k := appKeys(e, "acct_pkce", "app.example"); len(k) != 1 || !k[0].Revoked {
-		t.Fatalf("the key of an expired code: %+v, want it revoked", k)
+	if k := appKeys(e, "acct_pkce", "app.example"); len(k) != 0 {
+		t.Fatalf("an expired code left keys: %+v", k)
 	}
 }
 
@@ -411,8 +412,8 @@ func TestAuthCodeExchangedAtAnotherInstance(t *testing.T) {
 	verifier, challenge := pkcePair(t)
 	code := b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
 
-	// Redis holds the grant under the code's hash, the key sealed with the
-	// code: neither the code nor the key is in it.
+	// Redis holds the code's grant under the code's hash, pointing to its
+	// approval: neither the code nor, once issued, the key is in it.
 	keys, err := other.rdb.Keys(e.ctx, other.prefix+"console:authcode:*").Result()
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("Redis holds %d grants (%v), want 1", len(keys), err)
@@ -508,10 +509,10 @@ func (b *browser) approve(v url.Values) string {
 }
 
 // An approval sent twice (a double click, a resend) issues one key: the
-// browser follows the second answer, which leads to the app with a code
-// for the same key, and the app gets that key with it. The code of the
-// answer the browser dropped then gives nothing and revokes nothing. Sent
-// again once the app has its key, the form issues nothing and says so.
+// browser follows the second answer, which leads to the app with another
+// code of the same approval, and the app gets the key with it. The code
+// of the answer the browser dropped then gives nothing. Sent again once
+// the app has its key, the form issues nothing and says so.
 func TestAuthApprovalSentTwiceIssuesOneKey(t *testing.T) {
 	e := newEnv(t, false)
 	b := e.browser()
@@ -523,8 +524,8 @@ func TestAuthApprovalSentTwiceIssuesOneKey(t *testing.T) {
 	v := b.approveForm(path)
 	first := b.approve(v)
 	second := b.approve(v)
-	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 1 {
-		t.Fatalf("an approval sent twice issued %d keys, want 1", n)
+	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 0 {
+		t.Fatalf("an approval sent twice issued %d keys before the exchange, want none", n)
 	}
 	if first == second {
 		t.Errorf("the second answer repeats the first code")
@@ -536,6 +537,9 @@ func TestAuthApprovalSentTwiceIssuesOneKey(t *testing.T) {
 	}
 	if status, out := e.exchange(first, verifier, "S256"); status != http.StatusForbidden || out["key"] != nil {
 		t.Fatalf("the dropped answer's code after the key was given: %d %v, want 403", status, out)
+	}
+	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 1 {
+		t.Fatalf("an approval sent twice issued %d keys, want 1", n)
 	}
 	e.sync()
 	if k, ok := e.models.Keys.Lookup(commands.HashKey(key)); !ok || k.Revoked || k.Name != "app.example" {
@@ -556,13 +560,15 @@ func TestAuthApprovalSentTwiceIssuesOneKey(t *testing.T) {
 		t.Fatalf("%d keys issued, want 1", n)
 	}
 	// A new page is a new approval.
-	if code := b.approve(b.approveForm(path)); code == "" || countEvents(e, domain.TypeKeyIssued)-before != 2 {
-		t.Fatalf("a new page's approval issued no key")
+	code := b.approve(b.approveForm(path))
+	if status, _ := e.exchange(code, verifier, "S256"); status != http.StatusOK || countEvents(e, domain.TypeKeyIssued)-before != 2 {
+		t.Fatalf("a new page's approval: exchange %d, %d keys issued, want 2", status, countEvents(e, domain.TypeKeyIssued)-before)
 	}
 }
 
 // Copies of one approval at once, some reaching another instance sharing
-// Redis, issue one key; the code each answers with gives that key.
+// Redis, each answer with a code of the one approval, and issue nothing;
+// exchanges of those codes at once, at both instances, issue one key.
 func TestAuthApprovalSentAtOnceToTwoInstancesIssuesOneKey(t *testing.T) {
 	e := newEnv(t, false)
 	other := secondInstance(t, e)
@@ -595,18 +601,54 @@ func TestAuthApprovalSentAtOnceToTwoInstancesIssuesOneKey(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 1 {
-		t.Fatalf("6 copies of one approval issued %d keys, want 1", n)
+	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 0 {
+		t.Fatalf("6 copies of one approval issued %d keys before an exchange, want none", n)
 	}
 	for i, c := range codes {
 		if c == "" {
 			t.Fatalf("copy %d led to no code", i)
 		}
 	}
-	status, out := e.exchange(codes[3], verifier, "S256")
-	key, _ := out["key"].(string)
-	if status != http.StatusOK || !strings.HasPrefix(key, commands.KeyPrefix) {
-		t.Fatalf("exchanging one copy's code: %d %v", status, out)
+	keys := make([]string, len(codes))
+	for i, code := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			base := e.srv.URL
+			if i%2 == 0 {
+				base = other.srv.URL
+			}
+			body := strings.NewReader(`{"code":"` + code + `","code_verifier":"` + verifier + `"}`)
+			resp, err := http.Post(base+"/api/v1/auth/keys", "application/json", body)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var out map[string]any
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			if k, _ := out["key"].(string); resp.StatusCode == http.StatusOK {
+				keys[i] = k
+			} else if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("exchange %d: %d %v, want 200 or 403", i, resp.StatusCode, out)
+			}
+		}()
+	}
+	wg.Wait()
+	key := ""
+	for _, k := range keys {
+		if k != "" && key != "" {
+			t.Fatalf("two exchanges of one approval's codes gave keys")
+		}
+		if k != "" {
+			key = k
+		}
+	}
+	if !strings.HasPrefix(key, commands.KeyPrefix) {
+		t.Fatalf("no exchange of the approval's codes gave its key")
+	}
+	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 1 {
+		t.Fatalf("exchanges of one approval's codes issued %d keys, want 1", n)
 	}
 	e.sync()
 	if k, ok := e.models.Keys.Lookup(commands.HashKey(key)); !ok || k.Name != "app.example" {
@@ -622,5 +664,266 @@ func TestAuthApprovalSentAtOnceToTwoInstancesIssuesOneKey(t *testing.T) {
 		if strings.Contains(k+val, key) || strings.Contains(k+val, v.Get("once")) {
 			t.Errorf("Redis keeps the key or the form's token in clear under %s", k)
 		}
+	}
+}
+
+// keyEvents counts the stored key.issued and key.revoked events.
+func keyEvents(e *env) (issued, revoked int) {
+	return countEvents(e, domain.TypeKeyIssued), countEvents(e, domain.TypeKeyRevoked)
+}
+
+// An approval makes nothing usable: the key exists once the app exchanged
+// its code, not before. A code never exchanged (the app crashed, or was
+// slower than 10 minutes) leaves no key behind, and the key the exchange
+// issues records who approved it.
+func TestAuthKeyExistsOnlyOnceTheAppExchangedItsCode(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	owner := e.models.Keys.ByAccount("acct_pkce")[0].KeyID
+	issued, revoked := keyEvents(e)
+
+	// Approved, never exchanged: nothing issued, nothing listed, even
+	// once the code has expired.
+	_, challenge := pkcePair(t)
+	b.decide(authURL("https://crashed.example/cb", challenge, "S256"), "approve")
+	e.sync()
+	if i, r := keyEvents(e); i != issued || r != revoked {
+		t.Fatalf("an approval alone wrote %d key.issued and %d key.revoked events, want none", i-issued, r-revoked)
+	}
+	if k := appKeys(e, "acct_pkce", "crashed.example"); len(k) != 0 {
+		t.Fatalf("an approval alone lists %d keys of the app, want none: %+v", len(k), k)
+	}
+	e.clock.mu.Lock()
+	e.clock.t = e.clock.t.Add(authCodeLife + time.Second)
+	e.clock.mu.Unlock()
+	if k := appKeys(e, "acct_pkce", "crashed.example"); len(k) != 0 {
+		t.Fatalf("a code never exchanged left %d keys: %+v", len(k), k)
+	}
+
+	// Exchanged: one key, issued by the approving key.
+	verifier, challenge := pkcePair(t)
+	code := b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
+	if i, _ := keyEvents(e); i != issued {
+		t.Fatalf("an approval issued %d keys before the exchange", i-issued)
+	}
+	status, out := e.exchange(code, verifier, "S256")
+	key, _ := out["key"].(string)
+	if status != http.StatusOK || !strings.HasPrefix(key, commands.KeyPrefix) {
+		t.Fatalf("exchange: %d %v", status, out)
+	}
+	e.sync()
+	k, ok := e.models.Keys.Lookup(commands.HashKey(key))
+	if !ok || k.Revoked || k.Name != "app.example" {
+		t.Fatalf("the key given: %+v (found %v)", k, ok)
+	}
+	if i, r := keyEvents(e); i != issued+1 || r != revoked {
+		t.Fatalf("%d keys issued and %d revoked, want 1 and 0", i-issued, r-revoked)
+	}
+	evs, err := e.store.ReadAll(e.ctx, eventstore.Start, 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var by domain.Actor
+	for _, ev := range evs {
+		if a := commands.Audited(&ev); ev.Type == domain.TypeKeyIssued && strings.Contains(string(ev.Data), k.KeyID) && a.Actor != nil {
+			by = *a.Actor
+		}
+	}
+	if by.Kind != domain.ActorKey || by.ID != owner {
+		t.Errorf("the app's key.issued names %v as its actor, want the approving key %s", by, owner)
+	}
+}
+
+// Deny after approve (the same page's other button, or the page again by
+// the back button) is the user's last word: the codes of the approvals
+// before it give nothing, and no key is left behind. Approving again
+// afterwards is a new approval whose code works.
+func TestAuthDenyAfterApproveVoidsTheApproval(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	verifier, challenge := pkcePair(t)
+	path := authURL("https://app.example/cb?state=s1", challenge, "S256")
+	issued, _ := keyEvents(e)
+
+	// The same page: approve, then deny with the same form.
+	v := b.approveForm(path)
+	samePage := b.approve(v)
+	v.Set("decision", "deny")
+	resp, _ := b.post("/auth", v)
+	to, _ := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || to == nil || to.Query().Get("error") != "access_denied" || to.Query().Get("state") != "s1" {
+		t.Fatalf("deny after approve on the same page: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// The page again (the back button reloads it): approve, then deny
+	// on the page reloaded once more.
+	backButton := b.approve(b.approveForm(path))
+	if to := b.decide(path, "deny"); to.Query().Get("error") != "access_denied" {
+		t.Fatalf("deny led to %s", to)
+	}
+	for name, code := range map[string]string{"same page": samePage, "back button": backButton} {
+		if status, out := e.exchange(code, verifier, "S256"); status != http.StatusForbidden || out["key"] != nil {
+			t.Errorf("%s: the code of an approval denied afterwards: %d %v, want 403 and no key", name, status, out)
+		}
+	}
+	e.sync()
+	if i, _ := keyEvents(e); i != issued {
+		t.Fatalf("approvals denied afterwards issued %d keys", i-issued)
+	}
+	if k := appKeys(e, "acct_pkce", "app.example"); len(k) != 0 {
+		t.Fatalf("approvals denied afterwards left keys: %+v", k)
+	}
+
+	// The user changes their mind again: a new approval works.
+	code := b.approve(b.approveForm(path))
+	if status, out := e.exchange(code, verifier, "S256"); status != http.StatusOK {
+		t.Fatalf("approving after a deny: %d %v", status, out)
+	}
+	if i, _ := keyEvents(e); i != issued+1 {
+		t.Fatalf("%d keys issued, want 1", i-issued)
+	}
+}
+
+// The callback's own query (an app's state, its page's parameters) is
+// kept as the app wrote it when the code or the error is added, as OAuth
+// 2.0 requires (RFC 6749, 3.1.2); a code or error of the app's own is
+// replaced rather than repeated, so that the app reads ours; characters a
+// URL may not carry are escaped rather than sent raw.
+func TestAuthCallbackKeepsTheAppsQuery(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	_, challenge := pkcePair(t)
+	for _, c := range []struct{ callback, kept string }{
+		{"https://app.example/cb?state=a%2Fb+c&x=1", "state=a%2Fb+c&x=1"},
+		{"https://app.example/cb?", ""},
+		{"https://app.example/cb?code=stale&state=s&error=old", "state=s"},
+		{"https://app.example/cb?x=a b&y=\"<>\"", "x=a%20b&y=%22%3C%3E%22"},
+	} {
+		for _, decision := range []string{"approve", "deny"} {
+			to := b.decide(authURL(c.callback, challenge, "S256"), decision)
+			added := "error=access_denied"
+			if decision == "approve" {
+				added = "code=" + url.QueryEscape(to.Query().Get("code"))
+			}
+			want := added
+			if c.kept != "" {
+				want = c.kept + "&" + added
+			}
+			if to.Host != "app.example" || to.Path != "/cb" || to.RawQuery != want || len(to.Query()["code"])+len(to.Query()["error"]) != 1 {
+				t.Errorf("%s with callback %q led to %s, want the query %q", decision, c.callback, to, want)
+			}
+		}
+	}
+}
+
+// /auth's refusals read in the page's language, each saying what is wrong
+// with the app's request rather than a general text.
+func TestAuthRefusalsInThePagesLanguage(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	_, challenge := pkcePair(t)
+	for _, c := range []struct {
+		path   string
+		zh, en string
+	}{
+		{"/auth", "callback_url", "callback_url is required"},
+		{authURL("https://app.example/"+strings.Repeat("a", maxCallbackLen), challenge, "S256"), "2048", "longer than 2048 bytes"},
+		{authURL("https://app.example/cb#/done", challenge, "S256"), "片段", "fragment"},
+		{authURL("javascript:alert(1)//", challenge, "S256"), "https", "must be https"},
+		{authURL("ftp://app.example/cb", challenge, "S256"), "https", "must be https"},
+		{authURL("http://app.example/cb", challenge, "S256"), "localhost", "http only to localhost"},
+		{authURL("https://app.example:99999/cb", challenge, "S256"), "https", "https URL"},
+		{authURL("https://app.example/cb", "", "S256"), "code_challenge_method", "without a code_challenge"},
+		{authURL("https://app.example/cb", challenge, "S512"), "S256", "must be S256 or plain"},
+		{authURL("https://app.example/cb", challenge[:42], "S256"), "43", "43 characters"},
+		{authURL("https://app.example/cb", challenge+"=", "S256"), "43", "43 characters"},
+		{authURL("https://app.example/cb", strings.Repeat("a", 257), "plain"), "256", "1 to 256"},
+		{authURL("https://app.example/cb", "not plain!", "plain"), "256", "1 to 256"},
+	} {
+		for lang, says := range map[string]string{"zh-TW": c.zh, "en": c.en} {
+			resp, page := b.get(c.path + "&lang=" + lang)
+			if c.path == "/auth" {
+				resp, page = b.get(c.path + "?lang=" + lang)
+			}
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("%s (%s): %d, want 400", c.path[:min(len(c.path), 80)], lang, resp.StatusCode)
+				continue
+			}
+			msg, untranslated := errorOf(t, page)
+			if untranslated || !strings.Contains(msg, says) {
+				t.Errorf("%s (%s): %d %q (general text: %v), want it to say %q", c.path[:min(len(c.path), 80)], lang, resp.StatusCode, msg, untranslated, says)
+			}
+			if lang == "zh-TW" && strings.Contains(msg, " must ") {
+				t.Errorf("%s: the zh-TW page reads in English: %q", c.path[:min(len(c.path), 80)], msg)
+			}
+		}
+	}
+	// The form's own refusals too.
+	v := b.approveForm(authURL("https://app.example/cb", challenge, "S256"))
+	v.Set("decision", "maybe")
+	for lang, says := range map[string]string{"zh-TW": "核准", "en": "approve or deny"} {
+		b.get(authURL("https://app.example/cb", challenge, "S256") + "&lang=" + lang) // the language kept for the form
+		resp, page := b.post("/auth", v)
+		msg, untranslated := errorOf(t, page)
+		if resp.StatusCode != http.StatusBadRequest || untranslated || !strings.Contains(msg, says) {
+			t.Errorf("decision maybe (%s): %d %q (general text: %v), want %q", lang, resp.StatusCode, msg, untranslated, says)
+		}
+	}
+}
+
+// When the approvals cannot be kept (their Redis is gone), approving and
+// denying say so in the page's language, and nothing is sent to the app.
+func TestAuthUnavailableInThePagesLanguage(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	_, challenge := pkcePair(t)
+	path := authURL("https://app.example/cb", challenge, "S256")
+	rdb, prefix := testenv.Redis(t)
+	_ = rdb.Close()
+	e.deps.Auth.approvals = &redisGrants{rdb: rdb, prefix: prefix, name: "authapproval"}
+	for _, c := range []struct{ decision, zh, en string }{
+		{"approve", "目前無法保存核准", "cannot be kept right now"},
+		{"deny", "目前無法記錄您的拒絕", "could not be recorded right now"},
+	} {
+		for lang, says := range map[string]string{"zh-TW": c.zh, "en": c.en} {
+			v := b.approveForm(path + "&lang=" + lang)
+			v.Set("decision", c.decision)
+			resp, page := b.post("/auth", v)
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				t.Errorf("%s (%s) without Redis: %d to %q, want 503", c.decision, lang, resp.StatusCode, resp.Header.Get("Location"))
+				continue
+			}
+			if msg, untranslated := errorOf(t, page); untranslated || !strings.Contains(msg, says) {
+				t.Errorf("%s (%s) without Redis: %q (general text: %v), want %q", c.decision, lang, msg, untranslated, says)
+			}
+		}
+	}
+}
+
+// A key is issued by the exchange as the approving key: a key revoked
+// between the approval and the exchange, or an account suspended in
+// between, gets the app nothing.
+func TestAuthExchangeAfterTheApproverWasRevokedIssuesNothing(t *testing.T) {
+	e := newEnv(t, false)
+	b := e.browser()
+	b.signIn(pkceOwner(e, "acct_pkce"))
+	owner := e.models.Keys.ByAccount("acct_pkce")[0].KeyID
+	verifier, challenge := pkcePair(t)
+	code := b.decide(authURL("https://app.example/cb", challenge, "S256"), "approve").Query().Get("code")
+	if err := e.cmds.RevokeKey(e.ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	before := countEvents(e, domain.TypeKeyIssued)
+	status, out := e.exchange(code, verifier, "S256")
+	if msg := fmt.Sprint(out["message"]); status != http.StatusForbidden || out["key"] != nil || !strings.HasPrefix(msg, "Invalid code or code_verifier") {
+		t.Fatalf("exchange after the approving key was revoked: %d %v, want 403", status, out)
+	}
+	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 0 {
+		t.Fatalf("%d keys issued for a revoked key's approval", n)
 	}
 }

@@ -65,13 +65,19 @@ func (s *selfServe) approve(c *http.Client, app pkceApp) string {
 func exchangeAt(t *testing.T, base, code, verifier string) (int, []byte) {
 	t.Helper()
 	b, _ := json.Marshal(map[string]string{"code": code, "code_verifier": verifier, "code_challenge_method": "S256"})
-	resp, err := client.Post(base+"/api/v1/auth/keys", "application/json", strings.NewReader(string(b)))
+	return postAuthKeys(t, base, "application/json", string(b))
+}
+
+// postAuthKeys posts body, of content type ct, to base's /api/v1/auth/keys.
+func postAuthKeys(t *testing.T, base, ct, body string) (int, []byte) {
+	t.Helper()
+	resp, err := client.Post(base+"/api/v1/auth/keys", ct, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, body
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
 }
 
 // An OpenRouter app gets a key through OAuth PKCE from a running serve:
@@ -120,8 +126,11 @@ func TestOpenRouterPKCEGivesAppsAWorkingKey(t *testing.T) {
 		resp.Body.Close()
 	}
 
+	// A browser's fetch with a JSON string as its body and no headers, as
+	// OpenRouter's guide once showed it, sends it as text/plain.
 	code := s.approve(c, app)
-	status, body := exchangeAt(t, s.p.base, code, app.verifier)
+	b, _ := json.Marshal(map[string]string{"code": code, "code_verifier": app.verifier, "code_challenge_method": "S256"})
+	status, body := postAuthKeys(t, s.p.base, "text/plain;charset=UTF-8", string(b))
 	var got struct {
 		Key    string `json:"key"`
 		UserID string `json:"user_id"`
@@ -144,6 +153,26 @@ func TestOpenRouterPKCEGivesAppsAWorkingKey(t *testing.T) {
 	if status != http.StatusForbidden || json.Unmarshal(body, &refusal) != nil || refusal.Error.Code != http.StatusForbidden ||
 		!strings.HasPrefix(refusal.Error.Message, "Invalid code or code_verifier") || refusal.Error.Metadata == nil {
 		t.Fatalf("the same code again: %d %s", status, body)
+	}
+	// Bodies that are not an exchange are refused in the same shape.
+	for _, bad := range []struct {
+		ct, body string
+		status   int
+	}{
+		{"application/json", `{"code":`, http.StatusBadRequest},
+		{"application/json", `[1]`, http.StatusBadRequest},
+		{"application/json", `{"code":123}`, http.StatusBadRequest},
+		{"application/json", `{"code":"x"}{"code":"y"}`, http.StatusBadRequest},
+		{"application/json", `{}`, http.StatusBadRequest},
+		{"application/json", `{"code":"x","code_challenge_method":"S512"}`, http.StatusBadRequest},
+		{"application/x-www-form-urlencoded", "code=x&code_verifier=y", http.StatusBadRequest},
+		{"application/json", `{"code":"` + strings.Repeat("x", 2<<20) + `"}`, http.StatusRequestEntityTooLarge},
+	} {
+		refusal.Error.Code, refusal.Error.Message, refusal.Error.Metadata = 0, "", nil
+		status, body := postAuthKeys(t, s.p.base, bad.ct, bad.body)
+		if status != bad.status || json.Unmarshal(body, &refusal) != nil || refusal.Error.Code != bad.status || refusal.Error.Message == "" || refusal.Error.Metadata == nil {
+			t.Errorf("%s %.40s: %d %.200s, want %d in OpenRouter's error shape", bad.ct, bad.body, status, body, bad.status)
+		}
 	}
 
 	if resp, err := client.Get(s.p.base + "/api/v1/auth/keys"); err != nil || resp.StatusCode != http.StatusMethodNotAllowed {

@@ -22,15 +22,20 @@ import (
 
 func init() {
 	for k, v := range map[string][2]string{
-		"title.checkouts":    {"付款紀錄", "Checkouts"},
-		"nav.checkouts":      {"付款紀錄", "Checkouts"},
-		"pay.checkouts":      {"線上付款紀錄", "Online checkouts"},
-		"pay.checkouts.hint": {"客戶以信用卡或 ATM 儲值的每筆訂單。已付款者會記入儲值，並於付款時開立發票（支付已開立月結發票之用量者除外）；逾期或失敗者未入帳，客戶須重新儲值。", "Every card and ATM top-up a customer started. A paid one is credited and invoiced at payment (but for what pays usage a monthly invoice already bills); an expired or failed one credited nothing, and the customer tops up again."},
-		"pay.state.paid":     {"已付款", "Paid"},
-		"pay.state.pending":  {"等待付款", "Pending"},
-		"pay.state.expired":  {"已逾期", "Expired"},
-		"pay.state.failed":   {"付款失敗", "Failed"},
-		"pay.failed":         {"付款失敗，請重新儲值", "Failed: top up again"},
+		"title.checkouts":     {"付款紀錄", "Checkouts"},
+		"nav.checkouts":       {"付款紀錄", "Checkouts"},
+		"pay.checkouts":       {"線上付款紀錄", "Online checkouts"},
+		"pay.checkouts.hint":  {"客戶以信用卡或 ATM 儲值的每筆訂單。已付款者會記入儲值，並於付款時開立發票（支付已開立月結發票之用量者除外）；逾期或失敗者未入帳，客戶須重新儲值；已另行入帳者，其訂單編號已由財務人工登錄為另一帳戶的付款，此訂單不再收款。", "Every card and ATM top-up a customer started. A paid one is credited and invoiced at payment (but for what pays usage a monthly invoice already bills); an expired or failed one credited nothing, and the customer tops up again; one settled otherwise has its trade number recorded by hand as another account's payment, and takes no payment any more."},
+		"pay.state.paid":      {"已付款", "Paid"},
+		"pay.state.pending":   {"等待付款", "Pending"},
+		"pay.state.expired":   {"已逾期", "Expired"},
+		"pay.state.failed":    {"付款失敗", "Failed"},
+		"pay.state.otherwise": {"已另行入帳", "Settled otherwise"},
+		// The account that holds the trade number of a checkout settled otherwise.
+		"pay.otherwise.on": {"其訂單編號已登錄於帳戶", "its trade number is recorded on account"},
+		// Its ATM account, which finance reads as evidence; it takes no transfer.
+		"pay.atm.otherwiseaccount": {"已另行入帳訂單的帳號", "the account of a checkout settled otherwise"},
+		"pay.failed":               {"付款失敗，請重新儲值", "Failed: top up again"},
 		// A failed ATM checkout's account, which finance reads as evidence.
 		"pay.atm.failedaccount": {"付款失敗訂單的帳號", "the failed checkout's account"},
 		"pay.created":           {"建立時間", "Created"},
@@ -51,9 +56,12 @@ type checkoutInvoice struct {
 // checkoutRow is a checkout as finance and auditors read it.
 type checkoutRow struct {
 	paymentRow
-	Organisation string            `json:"organisation"`
-	Invoices     []string          `json:"invoices"`
-	Billed       []checkoutInvoice `json:"-"`
+	Organisation string `json:"organisation"`
+	// OtherwiseAccount is the account that holds the trade number of a
+	// checkout settled otherwise: finance reads it, the customer does not.
+	OtherwiseAccount string            `json:"otherwise_account,omitempty"`
+	Invoices         []string          `json:"invoices"`
+	Billed           []checkoutInvoice `json:"-"`
 }
 
 // InvoiceNumbers is the row's invoices as one attribute value.
@@ -81,7 +89,7 @@ func (s *server) checkoutRows(ps []payments.Payment, invs []projections.InvoiceR
 	}
 	out := make([]checkoutRow, len(ps))
 	for i, r := range paymentRows(s.deps.Payments, ps, now) {
-		row := checkoutRow{paymentRow: r, Invoices: []string{}}
+		row := checkoutRow{paymentRow: r, Invoices: []string{}, OtherwiseAccount: r.Payment.OtherwiseAccount}
 		if a, ok := s.deps.Views.Account(r.AccountID); ok {
 			row.Organisation = a.Organisation
 		}
@@ -123,7 +131,7 @@ var checkoutList = listSpec[checkoutRow]{
 }
 
 // checkoutStates are the states the pages filter by, in the order shown.
-var checkoutStates = []string{payments.StatusPending, payments.StatusPaid, payments.StatusExpired, payments.StatusFailed}
+var checkoutStates = []string{payments.StatusPending, payments.StatusPaid, payments.StatusExpired, payments.StatusFailed, payments.StatusOtherwise}
 
 // allCheckoutsPage lists every account's checkouts.
 func (s *server) allCheckoutsPage(c echo.Context) error {
@@ -151,7 +159,7 @@ func (s *server) accountCheckoutsPage(c echo.Context) error {
 func (s *server) apiAllPayments(c echo.Context) error {
 	status, account := c.QueryParam("status"), c.QueryParam("account")
 	if status != "" && !slices.Contains(checkoutStates, status) {
-		return echo.NewHTTPError(http.StatusBadRequest, "status must be pending, paid, expired or failed")
+		return echo.NewHTTPError(http.StatusBadRequest, "status must be pending, paid, expired, failed or otherwise")
 	}
 	ps := s.deps.Payments.View().All()
 	if account != "" {

@@ -167,7 +167,7 @@ func TestStaffSeeCustomerCheckouts(t *testing.T) {
 				t.Errorf("%s: API checkout %+v", who, p)
 			}
 		}
-		if code, body := e.call("GET", "/admin/api/payments?status=lost", secret, nil); code != http.StatusBadRequest || !strings.Contains(string(body), "status must be pending, paid, expired or failed") {
+		if code, body := e.call("GET", "/admin/api/payments?status=lost", secret, nil); code != http.StatusBadRequest || !strings.Contains(string(body), "status must be pending, paid, expired, failed or otherwise") {
 			t.Errorf("%s: API checkouts of an unknown state: %d %s", who, code, body)
 		}
 		if code, body := e.call("GET", "/admin/api/accounts/acct_pay/payments", secret, nil); code != http.StatusOK || strings.Count(string(body), `"trade_no"`) != 3 {

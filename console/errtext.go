@@ -258,7 +258,8 @@ var fieldPlaceholders = map[string]int{
 // methodPlaceholders are the messages whose variable part is a payment
 // method (credit-card, bank-transfer), and which part that is: shown in
 // the page's words for it.
-var methodPlaceholders = map[string]int{"err.pay.otherwise.recorded": 3, "err.pay.otherwise.elsewhere": 4}
+var methodPlaceholders = map[string]int{"err.topup.duplicate": 3, "err.topup.elsewhere": 4,
+	"err.pay.otherwise.recorded": 3, "err.pay.otherwise.elsewhere": 4}
 
 // fieldLabels are those words with the label each field has on its page,
 // so that a refusal names the field as the page does, in its language.

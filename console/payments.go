@@ -61,6 +61,7 @@ func init() {
 		"pay.paid":             {"已入帳", "Credited"},
 		"pay.pending":          {"等待付款", "Awaiting payment"},
 		"pay.expired":          {"已逾期，請重新儲值", "Expired: top up again"},
+		"pay.otherwise":        {"已另行處理，請勿再付款", "Settled otherwise: do not pay it"},
 		"pay.atm.account":      {"轉帳帳號", "Transfer to"},
 		"pay.atm.expire":       {"繳費期限", "Pay by"},
 		"pay.atm.hint":         {"請於期限前轉帳至下列虛擬帳號；入帳後餘額與發票自動更新。", "Transfer to the virtual account below before it expires; your balance and invoice follow automatically."},

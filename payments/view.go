@@ -39,6 +39,12 @@ type Payment struct {
 	// the refused notification; FailedAt is when it came.
 	Failure  string    `json:"failure,omitempty"`
 	FailedAt time.Time `json:"failed_at,omitzero"`
+	// OtherwiseAccount is the account on which finance recorded a
+	// payment under the trade number by hand, and which holds it since
+	// (StatusOtherwise); OtherwiseAt is when. Another customer's account:
+	// kept out of what the customer reads.
+	OtherwiseAccount string    `json:"-"`
+	OtherwiseAt      time.Time `json:"otherwise_at,omitzero"`
 }
 
 // DefaultCardPayWindow is how long a checkout awaits ECPay's first
@@ -61,6 +67,11 @@ const (
 	// (RtnCode other than success); nothing was credited and the customer
 	// starts another checkout.
 	StatusFailed = "failed"
+	// StatusOtherwise: finance recorded a payment under the trade number
+	// by hand on another account, which holds the reference now (a
+	// payment's reference is one account's); the trade takes no payment
+	// on this account any more.
+	StatusOtherwise = "otherwise"
 )
 
 // Status says where the checkout stands at now. cardWindow is how long a
@@ -71,6 +82,8 @@ func (p Payment) Status(now time.Time, cardWindow time.Duration) string {
 	switch {
 	case p.Paid:
 		return StatusPaid
+	case p.OtherwiseAccount != "":
+		return StatusOtherwise
 	case p.Failure != "":
 		return StatusFailed
 	case p.VAccount != "" && p.expired(now):
@@ -165,8 +178,19 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 			// A reference is one payment in either case and width
 			// (commands.sameReference): a trade number finance typed by
 			// hand as rf…, or full width, is the trade's.
-			if p, ok := v.byTrade[strings.ToUpper(width.Narrow.String(b.Reference))]; ok && p.AccountID == b.AccountID {
+			p, ok := v.byTrade[strings.ToUpper(width.Narrow.String(b.Reference))]
+			switch {
+			case !ok:
+			case p.AccountID == b.AccountID:
 				p.Paid, p.PaidAt, p.TopUpEvent = true, e.OccurredAt, e.ID.String()
+			case p.OtherwiseAccount == "" && (b.Method == domain.MethodCard || b.Method == domain.MethodBankTransfer):
+				// A payment recorded by hand on another account holds
+				// the trade number (a payment's reference is one
+				// account's): ECPay's notification of it credits
+				// nothing, and an ATM account it assigned takes no
+				// transfer for this account. Credit given (an
+				// adjustment) holds no reference.
+				p.OtherwiseAccount, p.OtherwiseAt = b.AccountID, e.OccurredAt
 			}
 		case *domain.PaymentNotificationRefused:
 			v.refused = append(v.refused, Refused{At: e.OccurredAt, Endpoint: b.Endpoint, TradeNo: b.TradeNo, Reason: b.Reason, Fields: b.Fields})

@@ -297,15 +297,16 @@ func (c *credit) use(cost projections.Amount, postpaid bool) (toInvoice projecti
 }
 
 // pay takes a payment received. What pays usage billed monthly is not
-// invoiced again: what is due, rounded half-up to whole NTD as invoices bill
-// it, so that paying an invoice exactly leaves nothing to invoice, and the
-// part of a NT$ its rounding billed beyond the usage is paid credit. The
-// rest is returned, to be invoiced as a top-up, and pays any overdrawn
-// prepaid usage before it becomes paid credit. That part of a NT$ pays the
-// invoices' rounding.
+// invoiced again: what the monthly invoices bill unpaid (what is due and
+// their rounding), with the usage not billed yet rounded half-up to whole
+// NTD as its invoice will bill it, so that paying invoices exactly leaves
+// nothing to invoice, however their roundings add up; the part of a NT$
+// their rounding billed beyond the usage is paid credit. The rest is
+// returned, to be invoiced as a top-up, and pays any overdrawn prepaid
+// usage before it becomes paid credit.
 func (c *credit) pay(amt projections.Amount) (toInvoice projections.Amount) {
 	if c.due.Sign() > 0 {
-		billed := projections.AmountOf(c.due.Decimal().Round(0))
+		billed := projections.AmountOf(decimal.Max(c.due.Plus(c.rounding).Decimal().Round(0), decimal.Zero))
 		t := minAmount(billed, amt)
 		if t.Cmp(c.due) >= 0 {
 			c.paid = c.paid.Plus(t.Minus(c.due))

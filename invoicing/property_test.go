@@ -374,12 +374,14 @@ func (h *history) pay(acct string, amount decimal.Decimal) {
 	h.balance[acct] = h.balance[acct].Add(amount)
 	h.received[acct] = h.received[acct].Add(amount)
 	rest := amount
-	// Usage billed monthly is not invoiced again: what is due, rounded to
-	// whole NTD as invoices bill it; what the rounding billed beyond the
-	// usage is credit.
-	owed := decimal.Min(h.due[acct].Round(0), rest)
+	// Usage billed monthly is not invoiced again: what the invoices bill
+	// unpaid (what is due and their rounding), the usage not billed yet
+	// rounded to whole NTD as its invoice will bill it; what the rounding
+	// billed beyond the usage is credit.
+	owed := decimal.Zero
 	if h.due[acct].IsPositive() {
 		h.payments[acct]++
+		owed = decimal.Min(decimal.Max(h.due[acct].Add(h.unpaidRounding(acct)).Round(0), decimal.Zero), rest)
 	}
 	if owed.GreaterThanOrEqual(h.due[acct]) {
 		h.credit[acct] = h.credit[acct].Add(owed.Sub(h.due[acct]))
@@ -819,6 +821,18 @@ func (h *history) unpaidRounding(acct string) decimal.Decimal {
 	return r
 }
 
+// monthlyInvoices counts the monthly invoices an account was issued,
+// voided ones too: each rounds its usage by under NT$0.5.
+func (h *history) monthlyInvoices(acct string) int64 {
+	n := int64(0)
+	for _, inv := range h.svc.Invoices("", acct) {
+		if inv.TopUpRef == "" && len(inv.TopUps) == 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // accountAmount is an amount of an account's.
 type accountAmount struct {
 	acct   string
@@ -904,9 +918,9 @@ func (h *history) check(settled bool) Reconciliation {
 			}
 		}
 		if h.received[acct].Sub(h.paid[acct]).Sub(h.rounded[acct]).Sub(h.refundedReturned[acct]).GreaterThan(monthly) ||
-			h.rounded[acct].GreaterThan(decimal.New(5*h.payments[acct], -1)) {
-			rt.Fatalf("%s: received NT$%s, NT$%s invoiced at payment, NT$%s of usage billed monthly and NT$%s of its rounding in %d payments",
-				acct, h.received[acct], h.paid[acct], monthly, h.rounded[acct], h.payments[acct])
+			h.rounded[acct].GreaterThan(decimal.New(5*(h.payments[acct]+h.monthlyInvoices(acct)), -1)) {
+			rt.Fatalf("%s: received NT$%s, NT$%s invoiced at payment, NT$%s of usage billed monthly and NT$%s of its rounding in %d payments of %d invoices",
+				acct, h.received[acct], h.paid[acct], monthly, h.rounded[acct], h.payments[acct], h.monthlyInvoices(acct))
 		}
 		// The balance is made of the credit kinds and what is owed.
 		if parts := h.credit[acct].Add(h.free[acct]).Add(h.returned[acct]).Sub(h.due[acct]).Sub(h.overdrawn[acct]); !parts.Equal(h.balance[acct]) {

@@ -1,7 +1,8 @@
 -- +goose Up
 -- Usage per account, UTC day of the request's start (YYYY-MM-DD), key,
 -- model and upstream (provider and its model), behind OpenRouter's activity
--- API. Only the newest 31 days are kept. Written under its own checkpoint
+-- API. Kept for today and the 30 completed UTC days before it by the clock
+-- (rows older are dropped as days pass). Written under its own checkpoint
 -- ("activity"), which starts at the first event: a database migrated here
 -- fills it at the next start without touching the usage rows.
 CREATE TABLE usage_activity (

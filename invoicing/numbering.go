@@ -213,6 +213,10 @@ type RangeStatus struct {
 	// Skipped are the used numbers taken out of use (SkipNumbers), not
 	// issued by this history.
 	Skipped int64
+	// Passed are numbers below the last used that no invoice carries (an
+	// invoice issued in two periods at once, as one period turned into
+	// the next): never used, they are reported blank (E0402) with Left.
+	Passed int64
 	// Low warns that less than 1/LowRangeShare of the numbers are left.
 	Low bool
 }
@@ -239,6 +243,9 @@ func (s *Service) rangeStatus(period string) RangeStatus {
 	out.Size = st.rngs.Size()
 	out.Left = out.Size - out.Used
 	out.Skipped = st.skipped
+	for _, g := range st.passed {
+		out.Passed += g[1] - g[0] + 1
+	}
 	out.Low = out.Size > 0 && out.Left*LowRangeShare < out.Size
 	return out
 }

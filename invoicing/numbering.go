@@ -339,6 +339,16 @@ func (s *Service) allocateBatch(ctx context.Context, drafts []draft) ([]Invoice,
 		if err := s.catchUpStream(ctx, stream, last); err != nil {
 			return nil, nil, nil, 0, err
 		}
+		// An issuer on the other side of the period's change (its clock a
+		// moment behind or ahead) may have issued one of these drafts in
+		// the neighbouring period just now: read those streams too, so
+		// that it is not numbered again here. The store would keep the
+		// first, and this append would pass over its number (applyRange).
+		for _, n := range []twrules.Period{period.Prev(), period.Next()} {
+			if err := s.catchUpStream(ctx, domain.InvoiceRangeStream(n.String()), s.rangeVersion(n.String())); err != nil {
+				return nil, nil, nil, 0, err
+			}
+		}
 		events, fits, refused, exhausted, err := s.number(ctx, period, at, drafts)
 		if err != nil {
 			return nil, nil, nil, 0, err

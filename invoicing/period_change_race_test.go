@@ -19,30 +19,48 @@ import (
 // Two gateways invoice the same top-up as 2026 turns into 2027: one whose
 // clock still reads 23:59:59 numbers it in the Nov–Dec period, the other,
 // already at midnight, drafts it with another account's top-up for
-// Jan–Feb. The store keeps one event per ID, so the second gateway's append
-// stores only the other account's invoice, numbered after the one it could
-// not store. No number of Jan–Feb may go to two buyers, and every number
-// the period passes over unused is reported blank (E0402) once it ends.
+// Jan–Feb. The second reads the Nov–Dec stream before numbering, and
+// leaves the top-up invoiced there alone. Should the first append just
+// after that read, the store keeps one event per ID: the second gateway's
+// append stores only the other account's invoice, numbered after the one
+// it could not store. Either way no number of Jan–Feb goes to two buyers,
+// and every number the period passes over unused is reported blank
+// (E0402) once it ends.
 func TestATopUpInvoicedInTwoPeriodsAtOnceNumbersEachOnce(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) {
-		s, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
+	for _, backend := range []struct {
+		name string
+		open func(t *testing.T) eventstore.Store
+	}{
+		{"sqlite", func(t *testing.T) eventstore.Store {
+			s, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}},
+		{"postgres", func(t *testing.T) eventstore.Store {
+			s, err := postgres.Open(t.Context(), testenv.PostgresURL(t), postgres.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}},
+	} {
+		for _, race := range []bool{false, true} {
+			name := backend.name + "/read before"
+			if race {
+				name = backend.name + "/appended meanwhile"
+			}
+			t.Run(name, func(t *testing.T) { invoiceAcrossTheYearEnd(t, backend.open(t), race) })
 		}
-		t.Cleanup(func() { s.Close() })
-		invoiceAcrossTheYearEnd(t, s)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		s, err := postgres.Open(t.Context(), testenv.PostgresURL(t), postgres.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		invoiceAcrossTheYearEnd(t, s)
-	})
+	}
 }
 
-func invoiceAcrossTheYearEnd(t *testing.T, store eventstore.Store) {
+// invoiceAcrossTheYearEnd runs the two gateways; with race, the one of
+// 2026 appends its invoice as the one of 2027 appends its own.
+func invoiceAcrossTheYearEnd(t *testing.T, store eventstore.Store, race bool) {
 	ctx := context.Background()
 	oldYear := &clock{t: taipei(2026, 12, 31, 23, 59).Add(59 * time.Second)}
 	newYear := &clock{t: taipei(2027, 1, 1, 0, 0)}
@@ -53,7 +71,12 @@ func invoiceAcrossTheYearEnd(t *testing.T, store eventstore.Store) {
 		}
 		return svc
 	}
-	late, early := service(oldYear), service(newYear)
+	late := service(oldYear)
+	racing := &racingStore{Store: store, stream: domain.InvoiceRangeStream("2027-01")}
+	early, err := New(racing, Config{Seller: DevSeller(), Now: newYear.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := late.AssignRange(ctx, "2026-11", "AB", 12345000, 12345999); err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +107,17 @@ func invoiceAcrossTheYearEnd(t *testing.T, store eventstore.Store) {
 			t.Fatal(err)
 		}
 	}
-	// The gateway still in 2026 invoices acct-1's top-up first; the one in
-	// 2027 has not read that invoice when it drafts its own of it.
-	if inv, _, err := late.IssueTopUp(ctx, "acct-1", "pay-1"); err != nil || inv.Period != "2026-11" {
-		t.Fatalf("the invoice of 2026: %s in %s, %v", inv.Number, inv.Period, err)
+	// The gateway still in 2026 invoices acct-1's top-up; the one in 2027
+	// drafts its own invoice of it before it reads that one.
+	issueLate := func() {
+		if inv, _, err := late.IssueTopUp(ctx, "acct-1", "pay-1"); err != nil || inv.Period != "2026-11" {
+			t.Fatalf("the invoice of 2026: %s in %s, %v", inv.Number, inv.Period, err)
+		}
+	}
+	if race {
+		racing.n, racing.race = 1, func(int) { issueLate() }
+	} else {
+		issueLate()
 	}
 	if err := early.InvoiceTopUps(ctx); err != nil {
 		t.Fatal(err)
@@ -138,7 +168,13 @@ func invoiceAcrossTheYearEnd(t *testing.T, store eventstore.Store) {
 		}
 	}
 	// Finance's count of the numbers to report blank (the dashboard's).
-	if st := fresh.RangeStatus("2027-01"); st.Left+st.Passed != int64(len(blank)) {
+	st := fresh.RangeStatus("2027-01")
+	if st.Left+st.Passed != int64(len(blank)) {
 		t.Errorf("range status: %d left and %d passed over, %d reported blank", st.Left, st.Passed, len(blank))
+	}
+	// Read before numbering, the invoice of 2026 passes over no number;
+	// appended meanwhile, it passes over the one it was given in 2027.
+	if want := map[bool]int64{false: 0, true: 1}[race]; st.Passed != want {
+		t.Errorf("%d numbers passed over, want %d", st.Passed, want)
 	}
 }

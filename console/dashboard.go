@@ -180,7 +180,8 @@ func blankDue(f Finance, docs []invoicing.Document, finErr error, now time.Time)
 	if !now.Before(due) {
 		return nil
 	}
-	n := f.RangeStatus(last.String()).Left
+	st := f.RangeStatus(last.String())
+	n := st.Left + st.Passed
 	if n <= 0 || blanksSent(docs, last.String()) {
 		return nil
 	}

@@ -146,6 +146,7 @@ var errorPatterns = []errorPattern{
 	ep(`quote (\S+) expired on (.*)`, "err.quote.expired"),
 	ep(`quote (\S+) was withdrawn on (\S+) and replaced by (\S+)`, "err.quote.replacedon"),
 	ep(`quote (\S+) was already replaced by (\S+) on (\S+)`, "err.quote.replacedalready"),
+	ep(`quote (\S+) was withdrawn on (\S+) for replacement (\S+), which was never issued, with the reason (.*): send the replacement with that reason`, "err.quote.replacementreason"),
 	ep(`quote (\S+) was withdrawn on (\S+); issue the new quote without replaces`, "err.quote.withdrawnalready"),
 	ep(`quote (\S+) was withdrawn on (\S+): (.*)`, "err.quote.withdrawn"),
 	ep(`quote (\S+) is accepted as contract (\S+); an accepted quote cannot be withdrawn`, "err.quote.accepted.withdraw"),

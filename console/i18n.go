@@ -523,6 +523,7 @@ var messages = map[string][2]string{
 	"err.quote.withdrawn":             {"報價單 {1} 已於 {2} 撤回：{3}", "Quotation {1} was withdrawn on {2}: {3}"},
 	"err.quote.replacedon":            {"報價單 {1} 已於 {2} 撤回，由 {3} 取代。", "Quotation {1} was withdrawn on {2} and replaced by {3}."},
 	"err.quote.replacedalready":       {"報價單 {1} 已於 {3} 由 {2} 取代，不能再被取代。", "Quotation {1} was already replaced by {2} on {3}."},
+	"err.quote.replacementreason":     {"報價單 {1} 已於 {2} 為取代報價單 {3} 撤回，但 {3} 未開立成功（撤回原因 {4}）：請以相同原因重新送出取代報價單。", "Quotation {1} was withdrawn on {2} for replacement {3}, which was never issued, with the reason {4}: send the replacement with that reason."},
 	"err.quote.withdrawnalready":      {"報價單 {1} 已於 {2} 撤回；請開立新報價單，不必註明取代。", "Quotation {1} was withdrawn on {2}; issue the new quotation without replaces."},
 	"err.quote.accepted.withdraw":     {"報價單 {1} 已成立契約 {2}，不能撤回。", "Quotation {1} is accepted as contract {2}; it cannot be withdrawn."},
 	"err.quote.accepted.replace":      {"報價單 {1} 已成立契約 {2}，不能被取代。", "Quotation {1} is accepted as contract {2}; it cannot be replaced."},

@@ -691,10 +691,11 @@ func (b *bill) live() []*invoice {
 type rangeState struct {
 	rngs     twrules.Ranges // in order of assignment
 	assigned bool
-	last     int64     // last stream version, -1: no stream
-	count    int64     // numbers used: InvoiceIssued events in the stream and numbers skipped
-	skipped  int64     // numbers taken out of use (InvoiceNumbersSkipped)
-	latest   time.Time // the latest date of issue of those invoices
+	last     int64      // last stream version, -1: no stream
+	count    int64      // numbers taken: through the highest an invoice of the stream carries, and numbers skipped
+	skipped  int64      // numbers taken out of use (InvoiceNumbersSkipped)
+	passed   [][2]int64 // counts (first, last) that no invoice carries below count: blank numbers
+	latest   time.Time  // the latest date of issue of those invoices
 }
 
 // ledger is what invoicing knows of the history, folded from the store.
@@ -1289,7 +1290,22 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 			st.skipped += b.Count
 		}
 	case *domain.InvoiceIssued:
-		st.count++
+		// The next number follows the highest one taken. An append of
+		// several invoices stores those the store does not hold yet: one
+		// issued a moment before in the other period's stream (the same
+		// draft, so the same event ID) is left out, and those after it keep
+		// their numbers, one further than the stream's count. Counting
+		// events would give one of those numbers again. The number passed
+		// over is never used, and is reported blank.
+		switch k, ok := st.rngs.Index(b.Number); {
+		case !ok:
+			st.count++
+		case k > st.count:
+			st.passed = append(st.passed, [2]int64{st.count, k - 1})
+			fallthrough
+		case k == st.count:
+			st.count = k + 1
+		}
 		if b.IssuedAt.After(st.latest) {
 			st.latest = b.IssuedAt
 		}

@@ -213,6 +213,10 @@ type RangeStatus struct {
 	// Skipped are the used numbers taken out of use (SkipNumbers), not
 	// issued by this history.
 	Skipped int64
+	// Passed are numbers below the last used that no invoice carries (an
+	// invoice issued in two periods at once, as one period turned into
+	// the next): never used, they are reported blank (E0402) with Left.
+	Passed int64
 	// Low warns that less than 1/LowRangeShare of the numbers are left.
 	Low bool
 }
@@ -239,6 +243,9 @@ func (s *Service) rangeStatus(period string) RangeStatus {
 	out.Size = st.rngs.Size()
 	out.Left = out.Size - out.Used
 	out.Skipped = st.skipped
+	for _, g := range st.passed {
+		out.Passed += g[1] - g[0] + 1
+	}
 	out.Low = out.Size > 0 && out.Left*LowRangeShare < out.Size
 	return out
 }
@@ -331,6 +338,16 @@ func (s *Service) allocateBatch(ctx context.Context, drafts []draft) ([]Invoice,
 		last := s.rangeVersion(period.String())
 		if err := s.catchUpStream(ctx, stream, last); err != nil {
 			return nil, nil, nil, 0, err
+		}
+		// An issuer on the other side of the period's change (its clock a
+		// moment behind or ahead) may have issued one of these drafts in
+		// the neighbouring period just now: read those streams too, so
+		// that it is not numbered again here. The store would keep the
+		// first, and this append would pass over its number (applyRange).
+		for _, n := range []twrules.Period{period.Prev(), period.Next()} {
+			if err := s.catchUpStream(ctx, domain.InvoiceRangeStream(n.String()), s.rangeVersion(n.String())); err != nil {
+				return nil, nil, nil, 0, err
+			}
 		}
 		events, fits, refused, exhausted, err := s.number(ctx, period, at, drafts)
 		if err != nil {

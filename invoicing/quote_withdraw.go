@@ -115,15 +115,18 @@ func (s *Service) WithdrawQuote(ctx context.Context, id, reason string) (Quote, 
 // recorded: the old quote's stream decides between its acceptance and its
 // replacement, and a refused replacement records nothing. It returns q as
 // issued already when this request was answered before (keyed: a key
-// that issued another quote is a conflict).
-func (s *Service) replaceQuote(ctx context.Context, q domain.QuoteIssued, keyed bool) (*Quote, error) {
+// that issued another quote is a conflict). When the old quote was
+// withdrawn for a replacement that was never recorded (cut off between
+// the two appends, and sent again on a later Taipei day, whose date names
+// it otherwise), q takes the name the withdrawal gives.
+func (s *Service) replaceQuote(ctx context.Context, q *domain.QuoteIssued, keyed bool) (*Quote, error) {
 	if err := s.catchUpStream(ctx, domain.QuoteStream(q.QuoteID), -1); err != nil {
 		return nil, err
 	}
 	got, err := s.Quote(q.QuoteID)
 	exists := err == nil
 	switch {
-	case exists && sameQuote(got.QuoteIssued, q):
+	case exists && sameQuote(got.QuoteIssued, *q):
 		return &got, nil
 	case exists && keyed:
 		return nil, fmt.Errorf("%w: this key already issued quote %s, for another request", ErrConflict, got.QuoteID)
@@ -139,9 +142,19 @@ func (s *Service) replaceQuote(ctx context.Context, q domain.QuoteIssued, keyed 
 		}
 		if wd := o.Withdrawal; wd != nil {
 			day := o.WithdrawnAt.In(twrules.Taipei).Format(time.DateOnly)
+			named, err := s.recordedQuote(ctx, wd.ReplacedBy)
+			if err != nil {
+				return nil, err
+			}
 			switch {
 			case wd.ReplacedBy == q.QuoteID && !exists:
 				return nil, nil // replaced for this quote, which a failure kept from being recorded
+			case wd.ReplacedBy != "" && !named && wd.Reason != q.ReplaceReason:
+				return nil, fmt.Errorf("%w: quote %s was withdrawn on %s for replacement %s, which was never issued, with the reason %s: send the replacement with that reason",
+					ErrConflict, o.QuoteID, day, wd.ReplacedBy, domain.Quote(wd.Reason))
+			case wd.ReplacedBy != "" && !named:
+				q.QuoteID = wd.ReplacedBy
+				return nil, nil
 			case wd.ReplacedBy != "":
 				return nil, fmt.Errorf("%w: quote %s was already replaced by %s on %s", ErrConflict, o.QuoteID, wd.ReplacedBy, day)
 			default:
@@ -164,4 +177,17 @@ func (s *Service) replaceQuote(ctx context.Context, q domain.QuoteIssued, keyed 
 		}
 	}
 	return nil, fmt.Errorf("%w: quote %s changed meanwhile; try again", ErrConflict, q.Replaces)
+}
+
+// recordedQuote reports whether quote id is recorded, reading its stream
+// from the store first.
+func (s *Service) recordedQuote(ctx context.Context, id string) (bool, error) {
+	if id == "" {
+		return false, nil
+	}
+	if err := s.catchUpStream(ctx, domain.QuoteStream(id), -1); err != nil {
+		return false, err
+	}
+	_, err := s.Quote(id)
+	return err == nil, nil
 }

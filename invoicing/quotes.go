@@ -275,7 +275,7 @@ func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, err
 		return Quote{}, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if req.Replaces != "" {
-		done, err := s.replaceQuote(ctx, q, req.Key != "")
+		done, err := s.replaceQuote(ctx, &q, req.Key != "")
 		if err != nil {
 			return Quote{}, err
 		}

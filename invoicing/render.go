@@ -275,7 +275,8 @@ var Messages = []string{MessageF0401, MessageF0501, MessageG0401, MessageG0501, 
 // Blanks are the numbers of a period's ranges that were never used, per
 // 字軌. Numbers are taken in order, range after range, and every number
 // taken is reported (a voided invoice's too), so what is left of each
-// range is one run from its first unused number to its end.
+// range is one run from its first unused number to its end, besides the
+// rare numbers passed over (see ledger.applyRange).
 func (s *Service) Blanks(p twrules.Period) []mig.Blank {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -284,15 +285,23 @@ func (s *Service) Blanks(p twrules.Period) []mig.Blank {
 
 // blanks is Blanks with s.mu held.
 func (s *Service) blanks(p twrules.Period) []mig.Blank {
+	st := s.l.ranges[p.String()]
+	if st == nil {
+		return nil
+	}
+	var runs []twrules.Range
+	for _, g := range st.passed {
+		runs = append(runs, st.rngs.Runs(g[0], g[1])...)
+	}
+	runs = append(runs, st.rngs.Runs(st.count, st.rngs.Size()-1)...)
+	// In the order the numbers are taken, 字軌 by 字軌.
+	first := func(r twrules.Range) int64 { k, _ := st.rngs.Index(fmt.Sprintf("%s%08d", r.Prefix, r.From)); return k }
+	sort.SliceStable(runs, func(i, j int) bool { return first(runs[i]) < first(runs[j]) })
 	var out []mig.Blank
-	for _, r := range s.rangeStatus(p.String()).Ranges {
-		if r.Left <= 0 {
-			continue
-		}
-		run := twrules.Range{Prefix: r.Prefix, From: r.From + r.Used, To: r.To}
-		i := slices.IndexFunc(out, func(b mig.Blank) bool { return b.Track == r.Prefix })
+	for _, run := range runs {
+		i := slices.IndexFunc(out, func(b mig.Blank) bool { return b.Track == run.Prefix })
 		if i < 0 {
-			out = append(out, mig.Blank{Period: p, Track: r.Prefix})
+			out = append(out, mig.Blank{Period: p, Track: run.Prefix})
 			i = len(out) - 1
 		}
 		out[i].Runs = append(out[i].Runs, run)

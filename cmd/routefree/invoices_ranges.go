@@ -20,6 +20,9 @@ func printRanges(w io.Writer, st invoicing.RangeStatus) {
 	if st.Skipped > 0 {
 		fmt.Fprintf(w, "period %s: %d skipped (used outside this history: routefree invoices skip)\n", st.Period, st.Skipped)
 	}
+	if st.Passed > 0 {
+		fmt.Fprintf(w, "period %s: %d passed over unused (reported blank with the numbers left: invoices export --message E0402)\n", st.Period, st.Passed)
+	}
 	if st.Low {
 		fmt.Fprintf(w, "warning: period %s is running low on invoice numbers: add a range (routefree invoices range --period %s --prefix … --from … --to …)\n", st.Period, st.Period)
 	}

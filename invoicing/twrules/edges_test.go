@@ -170,3 +170,32 @@ func TestRangesIndexIsNextsInverse(t *testing.T) {
 		}
 	}
 }
+
+// Runs cuts counts into the runs of numbers Next gives for them, across
+// the ends of ranges.
+func TestRangesRunsAcrossRanges(t *testing.T) {
+	rs := Ranges{{Prefix: "AB", From: 100, To: 109}, {Prefix: "CD", From: 0, To: 4}}
+	for _, c := range []struct {
+		from, to int64
+		want     string
+	}{
+		{0, 14, "AB00000100-AB00000109 CD00000000-CD00000004"},
+		{9, 10, "AB00000109-AB00000109 CD00000000-CD00000000"},
+		{3, 3, "AB00000103-AB00000103"},
+		{12, 99, "CD00000002-CD00000004"},
+		{15, 20, ""},
+		{5, 4, ""},
+	} {
+		if got := rangeList(rs.Runs(c.from, c.to)); got != c.want {
+			t.Errorf("Runs(%d, %d) = %q, want %q", c.from, c.to, got, c.want)
+		}
+	}
+}
+
+func rangeList(rs []Range) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.String()
+	}
+	return strings.Join(names, " ")
+}

@@ -139,6 +139,21 @@ func (rs Ranges) Index(number string) (k int64, ok bool) {
 	return 0, false
 }
 
+// Runs are the numbers that Next gives for the counts from through to,
+// as one run per range they fall in (none when from > to).
+func (rs Ranges) Runs(from, to int64) []Range {
+	var out []Range
+	var k int64 // how many numbers the ranges before r give
+	for _, r := range rs {
+		lo, hi := max(from-k, 0), min(to-k, r.Size()-1)
+		if lo <= hi {
+			out = append(out, Range{Prefix: r.Prefix, From: r.From + lo, To: r.From + hi})
+		}
+		k += r.Size()
+	}
+	return out
+}
+
 // Used is how many numbers of each range issuedCount numbers took.
 func (rs Ranges) Used(issuedCount int64) []int64 {
 	out := make([]int64, len(rs))

@@ -67,6 +67,9 @@ func (p Period) End() time.Time { return p.Start().AddDate(0, 2, 0) }
 // Next is the following period.
 func (p Period) Next() Period { return PeriodOf(p.End()) }
 
+// Prev is the period before.
+func (p Period) Prev() Period { return PeriodOf(p.Start().AddDate(0, -2, 0)) }
+
 // Contains reports whether t falls in the period.
 func (p Period) Contains(t time.Time) bool { return PeriodOf(t) == p }
 

@@ -352,6 +352,17 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 	if isPayment(t.Method) {
 		id = PaymentID(t.Reference)
 	}
+	// Which accounts hold a payment's reference is read from the whole
+	// history, which takes seconds when it is long: once, here, before the
+	// account's version is read and outside the tries below, so that the
+	// append follows that read closely and a try lost to another writer
+	// does not read it again. A payment recorded meanwhile under the
+	// reference, on any account, has the event ID this one has, which the
+	// store keeps once: the append reports it (taken, below).
+	holders := &referenceHolders{ref: t.Reference}
+	if dup, err := h.decideTopUp(ctx, t, holders); err != nil || dup {
+		return dup, err
+	}
 	// Top-ups to one account take turns in this process, so that they do
 	// not race for the stream's next version; another process (a second
 	// gateway on the same database) can still land first, and then the
@@ -368,7 +379,7 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 		if err != nil || dup {
 			return dup, err
 		}
-		if err := h.heldElsewhere(ctx, t); err != nil {
+		if err := h.heldElsewhere(ctx, t, holders); err != nil {
 			return false, err
 		}
 		res, err := h.append(ctx, stream, expectAfter(last), id, &t)
@@ -377,8 +388,10 @@ func (h *Handler) TopUp(ctx context.Context, t domain.CreditsToppedUp) (duplicat
 		}
 		if err == nil && slices.Contains(res.Existing, id) {
 			// Another account's payment under the reference was stored
-			// first: decide again, which names it.
+			// first: decide again, which names it (read by its ID, or,
+			// where the store cannot, in the history read anew).
 			taken = true
+			holders.forget()
 			continue
 		}
 		return false, err
@@ -397,11 +410,18 @@ func (h *Handler) CheckTopUp(ctx context.Context, t domain.CreditsToppedUp) (dup
 	if t, err = h.checkTopUp(ctx, t); err != nil {
 		return false, err
 	}
+	return h.decideTopUp(ctx, t, &referenceHolders{ref: t.Reference})
+}
+
+// decideTopUp says whether t is a duplicate of a top-up recorded, or is
+// refused: recorded otherwise, or a payment whose reference another
+// account holds.
+func (h *Handler) decideTopUp(ctx context.Context, t domain.CreditsToppedUp, holders *referenceHolders) (duplicate bool, err error) {
 	dup, _, err := h.recordedTopUp(ctx, t)
 	if err != nil || dup {
 		return dup, err
 	}
-	return false, h.heldElsewhere(ctx, t)
+	return false, h.heldElsewhere(ctx, t, holders)
 }
 
 func (h *Handler) checkTopUp(ctx context.Context, t domain.CreditsToppedUp) (domain.CreditsToppedUp, error) {
@@ -457,9 +477,9 @@ func (h *Handler) recordedTopUp(ctx context.Context, t domain.CreditsToppedUp) (
 // heldElsewhere refuses a payment whose reference another account holds,
 // naming it: found by the event ID that a payment recorded under the
 // reference has (where the store reads events by ID), else in the read
-// model or the store's history, which also hold the payments recorded
-// with an ID of their account's.
-func (h *Handler) heldElsewhere(ctx context.Context, t domain.CreditsToppedUp) error {
+// model or the store's history (holders), which also hold the payments
+// recorded with an ID of their account's.
+func (h *Handler) heldElsewhere(ctx context.Context, t domain.CreditsToppedUp, holders *referenceHolders) error {
 	if !isPayment(t.Method) {
 		return nil
 	}
@@ -468,12 +488,12 @@ func (h *Handler) heldElsewhere(ctx context.Context, t domain.CreditsToppedUp) e
 		return err
 	}
 	if !found || held.AccountID == t.AccountID {
-		holders, err := h.referenceHolders(ctx, t.Reference)
+		accounts, err := holders.get(ctx, h)
 		if err != nil {
 			return err
 		}
 		found = false
-		for _, account := range holders {
+		for _, account := range accounts {
 			if account == t.AccountID {
 				continue
 			}
@@ -532,20 +552,37 @@ func (h *Handler) paymentByID(ctx context.Context, id uuid.UUID) (HeldReference,
 }
 
 // referenceHolders lists the accounts holding a payment's reference: from
-// the read model when the handler has one, else from the store's whole
-// history.
-func (h *Handler) referenceHolders(ctx context.Context, ref string) ([]string, error) {
+// the read model when the handler has one (asked each time: it is in
+// memory), else from the store's whole history, read at most once (until
+// forget).
+type referenceHolders struct {
+	ref      string
+	read     bool
+	accounts []string
+}
+
+func (r *referenceHolders) get(ctx context.Context, h *Handler) ([]string, error) {
+	if r.read {
+		return r.accounts, nil
+	}
 	if h.PaymentReferences != nil {
-		return h.PaymentReferences.Holders(ref), nil
+		return h.PaymentReferences.Holders(r.ref), nil
 	}
 	refs := NewPaymentReferences()
 	err := h.walkHistory(ctx, func(e *eventstore.RecordedEvent, d domain.Event) {
-		if p := d.(*domain.CreditsToppedUp); sameReference(p.Reference, ref) {
+		if p := d.(*domain.CreditsToppedUp); sameReference(p.Reference, r.ref) {
 			refs.Add(e.ID, p)
 		}
 	}, domain.TypeCreditsToppedUp)
-	return refs.Holders(ref), err
+	if err != nil {
+		return nil, err
+	}
+	r.accounts, r.read = refs.Holders(r.ref), true
+	return r.accounts, nil
 }
+
+// forget makes the next get read the history again.
+func (r *referenceHolders) forget() { r.read, r.accounts = false, nil }
 
 // sameReference reports whether two top-up references name one payment: a
 // bank statement's reference is typed by hand, in either case and, from a

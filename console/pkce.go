@@ -32,6 +32,7 @@ package console
 // is answered with a page saying the app was given its key.
 
 import (
+	"container/heap"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -646,42 +647,88 @@ type grantStore interface {
 	get(ctx context.Context, id string) (authGrant, bool, error)
 }
 
+// memoryGrants keeps grants in this process, at most maxGrants of them. A
+// min-heap of their expiries lets each put drop every expired grant at the
+// cost of those it drops, where a sweep of the whole map would make each
+// put of a burst of approvals cost every grant kept.
 type memoryGrants struct {
-	mu sync.Mutex
-	m  map[string]authGrant
+	mu       sync.Mutex
+	m        map[string]*heldGrant
+	byExpiry grantHeap
+}
+
+// heldGrant is a grant kept, with its place in the heap (so that a take
+// removes it from there too).
+type heldGrant struct {
+	id string
+	g  authGrant
+	i  int
+}
+
+// grantHeap orders grants by expiry, the soonest first (container/heap).
+type grantHeap []*heldGrant
+
+func (h grantHeap) Len() int           { return len(h) }
+func (h grantHeap) Less(i, j int) bool { return h[i].g.Expires < h[j].g.Expires }
+func (h grantHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].i, h[j].i = i, j
+}
+func (h *grantHeap) Push(x any) {
+	e := x.(*heldGrant)
+	e.i = len(*h)
+	*h = append(*h, e)
+}
+func (h *grantHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
 }
 
 func (s *memoryGrants) put(_ context.Context, id string, g authGrant, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
-		s.m = map[string]authGrant{}
+		s.m = map[string]*heldGrant{}
 	}
-	for k, v := range s.m {
-		if now.UnixMilli() >= v.Expires {
-			delete(s.m, k)
-		}
+	for len(s.byExpiry) > 0 && now.UnixMilli() >= s.byExpiry[0].g.Expires {
+		delete(s.m, heap.Pop(&s.byExpiry).(*heldGrant).id)
+	}
+	if e, ok := s.m[id]; ok {
+		e.g = g
+		heap.Fix(&s.byExpiry, e.i)
+		return nil
 	}
 	if len(s.m) >= maxGrants {
 		return errors.New("too many codes waiting for their exchange")
 	}
-	s.m[id] = g
+	e := &heldGrant{id: id, g: g}
+	s.m[id] = e
+	heap.Push(&s.byExpiry, e)
 	return nil
 }
 
 func (s *memoryGrants) take(_ context.Context, id string) (authGrant, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, ok := s.m[id]
+	e, ok := s.m[id]
+	if !ok {
+		return authGrant{}, false, nil
+	}
 	delete(s.m, id)
-	return g, ok, nil
+	heap.Remove(&s.byExpiry, e.i)
+	return e.g, true, nil
 }
 
 func (s *memoryGrants) get(_ context.Context, id string) (authGrant, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g, ok := s.m[id]
-	return g, ok, nil
+	if e, ok := s.m[id]; ok {
+		return e.g, true, nil
+	}
+	return authGrant{}, false, nil
 }
 
 // redisGrants keeps grants in Redis, expiring with their codes; GETDEL

@@ -80,22 +80,6 @@ func TestMemoryGrantsExpireAndStayBounded(t *testing.T) {
 	}
 }
 
-// A put costs about the same whether the store holds one grant or as many
-// as it may: a burst of approvals is not slowed by those before it (a
-// sweep of every grant on each put would make a put into a full store
-// thousands of times dearer than into an empty one).
-func TestMemoryGrantsPutCostDoesNotGrowWithTheStore(t *testing.T) {
-	if testing.Short() {
-		t.Skip("measures puts")
-	}
-	empty := testing.Benchmark(func(b *testing.B) { benchmarkPut(b, 0) })
-	full := testing.Benchmark(func(b *testing.B) { benchmarkPut(b, maxGrants-1) })
-	t.Logf("put into an empty store: %d ns; into a full one: %d ns", empty.NsPerOp(), full.NsPerOp())
-	if full.NsPerOp() > 20*max(empty.NsPerOp(), 100) {
-		t.Fatalf("a put into a full store costs %d ns, into an empty one %d ns", full.NsPerOp(), empty.NsPerOp())
-	}
-}
-
 // benchmarkPut puts and takes grants in a store that holds held others,
 // each expiring at its own time within the hour.
 func benchmarkPut(b *testing.B, held int) {

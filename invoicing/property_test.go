@@ -917,10 +917,18 @@ func (h *history) check(settled bool) Reconciliation {
 				monthly = monthly.Add(u.cost)
 			}
 		}
-		if h.received[acct].Sub(h.paid[acct]).Sub(h.rounded[acct]).Sub(h.refundedReturned[acct]).GreaterThan(monthly) ||
+		// Money returned is the customer's, received once: while the
+		// balance holds it, the monthly invoices bill the usage it pays
+		// (or it is invoiced at a move to a prepaid plan); what of it pays
+		// what a refund overdrew went back to the customer. A reversal of
+		// a refund that took such money, after the allowance's void owed
+		// it again and a payment paid that, leaves it so.
+		spent := decimal.Min(h.returned[acct], h.overdrawn[acct])
+		held := h.returned[acct].Sub(spent).Add(decimal.Min(spent, h.refundOverdrawn[acct]))
+		if h.received[acct].Sub(h.paid[acct]).Sub(h.rounded[acct]).Sub(h.refundedReturned[acct]).Sub(held).GreaterThan(monthly) ||
 			h.rounded[acct].GreaterThan(decimal.New(5*(h.payments[acct]+h.monthlyInvoices(acct)), -1)) {
-			rt.Fatalf("%s: received NT$%s, NT$%s invoiced at payment, NT$%s of usage billed monthly and NT$%s of its rounding in %d payments of %d invoices",
-				acct, h.received[acct], h.paid[acct], monthly, h.rounded[acct], h.payments[acct], h.monthlyInvoices(acct))
+			rt.Fatalf("%s: received NT$%s, NT$%s invoiced at payment, NT$%s of usage billed monthly and NT$%s of its rounding in %d payments of %d invoices, NT$%s returned and held or refunded",
+				acct, h.received[acct], h.paid[acct], monthly, h.rounded[acct], h.payments[acct], h.monthlyInvoices(acct), held)
 		}
 		// The balance is made of the credit kinds and what is owed.
 		if parts := h.credit[acct].Add(h.free[acct]).Add(h.returned[acct]).Sub(h.due[acct]).Sub(h.overdrawn[acct]); !parts.Equal(h.balance[acct]) {

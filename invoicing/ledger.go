@@ -268,7 +268,28 @@ func (a *account) DonationCode() string { return a.extra().donationCode }
 // uninvoiced.
 type credit struct {
 	paid, free, due, overdrawn, returned projections.Amount // exact, without a big.Int while they fit an int64
-	rounding                             projections.Amount
+	// rounding is nil until a monthly invoice bills the account: prepaid
+	// accounts, most of a history, keep the record at its size (addRounding).
+	rounding *projections.Amount
+}
+
+// unpaidRounding is credit.rounding, zero while nil.
+func (c *credit) unpaidRounding() projections.Amount {
+	if c.rounding == nil {
+		return projections.Amount{}
+	}
+	return *c.rounding
+}
+
+// addRounding adds r to credit.rounding.
+func (c *credit) addRounding(r projections.Amount) {
+	if c.rounding == nil {
+		if r.Sign() == 0 {
+			return
+		}
+		c.rounding = new(projections.Amount)
+	}
+	*c.rounding = c.rounding.Plus(r)
 }
 
 // use draws a request's cost, positive (account.useCredit). It returns what
@@ -306,11 +327,11 @@ func (c *credit) use(cost projections.Amount, postpaid bool) (toInvoice projecti
 // usage before it becomes paid credit.
 func (c *credit) pay(amt projections.Amount) (toInvoice projections.Amount) {
 	if c.due.Sign() > 0 {
-		billed := projections.AmountOf(decimal.Max(c.due.Plus(c.rounding).Decimal().Round(0), decimal.Zero))
+		billed := projections.AmountOf(decimal.Max(c.due.Plus(c.unpaidRounding()).Decimal().Round(0), decimal.Zero))
 		t := minAmount(billed, amt)
 		if t.Cmp(c.due) >= 0 {
 			c.paid = c.paid.Plus(t.Minus(c.due))
-			c.rounding = c.rounding.Minus(t.Minus(c.due))
+			c.addRounding(c.due.Minus(t))
 			c.due = projections.Amount{}
 		} else {
 			c.due = c.due.Minus(t)
@@ -398,9 +419,10 @@ func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved, paid proj
 	c.free, c.overdrawn = c.free.Minus(given), c.overdrawn.Minus(given)
 	d.paidOverdrawn(given, false)
 	paid = amt.Minus(moved)
-	if c.rounding.Sign() > 0 {
-		r := minAmount(c.rounding, paid)
-		c.rounding, paid = c.rounding.Minus(r), paid.Minus(r)
+	if u := c.unpaidRounding(); u.Sign() > 0 {
+		r := minAmount(u, paid)
+		c.addRounding(projections.Amount{}.Minus(r))
+		paid = paid.Minus(r)
 	}
 	d.claim = d.claim.Plus(paid)
 	c.returnCredit(c.free, d)
@@ -448,7 +470,7 @@ func (c *credit) returnCredit(amt projections.Amount, d *allowedDebt) {
 // more (unreturn), and the rounding it took off is billed unpaid again.
 // The balance does not change.
 func (c *credit) disallow(moved, alreadyPaid, rounding projections.Amount, d *allowedDebt) {
-	c.rounding = c.rounding.Plus(rounding)
+	c.addRounding(rounding)
 	owed := minAmount(minAmount(d.owed, c.overdrawn), moved)
 	d.owed, c.overdrawn = d.owed.Minus(owed), c.overdrawn.Minus(owed)
 	rest := moved.Minus(owed)
@@ -1205,10 +1227,9 @@ func (l *ledger) billRounding(inv *invoice, void bool) {
 	c := a.creditOf()
 	r := projections.AmountOf(decimal.NewFromInt(inv.Total)).Minus(inv.Covers)
 	if void {
-		c.rounding = c.rounding.Minus(r)
-	} else {
-		c.rounding = c.rounding.Plus(r)
+		r = projections.Amount{}.Minus(r)
 	}
+	c.addRounding(r)
 }
 
 // coverLegacyTopUp sets what a legacy top-up invoice folded before its

@@ -130,6 +130,10 @@ var errorPatterns = []errorPattern{
 	ep(`allowance (\S+)`, "err.allowance.notfound"),
 	ep(`range (\S+) overlaps (\S+), already assigned to period (\S+)`, "err.range.overlap"),
 	ep(`no invoice number range assigned for the period (\S+) .*`, "err.range.none"),
+	ep(`period (\S+) is more than one period from the current one, (\S+): .*; if (\S+) is meant, say so \(routefree invoices range --far-period\)`, "err.range.far"),
+	ep(`range (\S+) of period (\S+) cannot be withdrawn: (\d+) of its numbers (is|are) used \((\S+) through (\S+): .*`, "err.range.used"),
+	ep(`(\S+) is not a range of period (\S+) \(its ranges: (.*)\)`, "err.range.notfound"),
+	ep(`a reason is required: say why the range is withdrawn \(the auditors read it\)`, "err.range.reason"),
 	ep(`the void window has closed .*`, "err.void.window"),
 	// Turnkey's folders against the history (invoicing.Outbox).
 	ep(`Turnkey's folders hold invoices of numbers this history has not used \((\d+) files: issued by a store since lost, restored from a backup\?\), and it would give those numbers to other buyers: (.*)`, "err.turnkey.foreign"),

@@ -45,7 +45,8 @@ type Finance interface {
 	IssueAllowance(ctx context.Context, number string, amount int64, reason string) (invoicing.Allowance, error)
 	VoidAllowance(ctx context.Context, number, reason string) (invoicing.Allowance, error)
 	Close(ctx context.Context, month string, opts invoicing.CloseOptions) (invoicing.CloseReport, error)
-	AddRange(ctx context.Context, period, prefix string, from, to int64) (added bool, err error)
+	AddRange(ctx context.Context, period, prefix string, from, to int64, opts ...invoicing.RangeOption) (added bool, err error)
+	WithdrawRange(ctx context.Context, period, prefix string, from, to int64, reason string) (withdrawn bool, err error)
 	PeriodEnded(period string) bool
 	RangeStatus(period string) invoicing.RangeStatus
 	Export(w io.Writer, message, period string) error
@@ -87,6 +88,7 @@ func (s *server) registerInvoicePages(g *echo.Group, finance, books echo.Middlew
 	g.GET("/invoices/export", s.exportForm, books)
 	g.POST("/invoices/close", s.closeForm, finance)
 	g.POST("/invoices/ranges", s.rangeForm, finance)
+	g.POST("/invoices/ranges/withdraw", s.withdrawRangeForm, finance)
 	g.POST("/invoices/outbox", s.outboxForm, finance)
 	g.POST("/invoices/:number/void", s.voidForm, finance)
 	g.POST("/invoices/:number/special-void", s.specialVoidForm, finance)
@@ -688,6 +690,39 @@ func (s *server) rangeForm(c echo.Context) error {
 			return backTo(c), "range.dup", nil
 		}
 		return backTo(c), "range.ok", nil
+	})
+}
+
+// withdrawRangeForm withdraws a range no number was used from (one typed
+// for the wrong period, say), with a reason; invoicing refuses one with a
+// number used, saying what to do instead.
+func (s *server) withdrawRangeForm(c echo.Context) error {
+	f, err := s.finance()
+	if err != nil {
+		return err
+	}
+	period := formNumber(c, "period")
+	prefix := strings.ToUpper(formNumber(c, "prefix"))
+	from, err1 := strconv.ParseInt(formNumber(c, "from"), 10, 64)
+	to, err2 := strconv.ParseInt(formNumber(c, "to"), 10, 64)
+	if err1 != nil || err2 != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "from and to must be eight-digit numbers")
+	}
+	r := twrules.Range{Prefix: prefix, From: from, To: to}
+	step := confirmStep{Action: "confirm.range.withdraw", Target: period + " " + r.String(), Danger: true,
+		Note: "confirm.range.withdraw.note", Post: "/console/invoices/ranges/withdraw"}
+	if ok, err := s.confirmed(c, step, "period", "prefix", "from", "to", "reason", "back_month"); !ok {
+		return err
+	}
+	return s.actOnce(c, func() (string, string, error) {
+		done, err := f.WithdrawRange(c.Request().Context(), period, prefix, from, to, c.FormValue("reason"))
+		if err != nil {
+			return "", "", invoicingError(err)
+		}
+		if !done {
+			return backTo(c), "range.withdrawn.dup", nil
+		}
+		return backTo(c), "range.withdrawn.ok", nil
 	})
 }
 

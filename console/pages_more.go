@@ -251,7 +251,7 @@ var eventTypes = []string{
 	domain.TypeAllowanceVoided, domain.TypeDataRequirementSet, domain.TypeInvoiceCarrierSet, domain.TypeDocumentUploaded,
 	domain.TypeDocumentRejected, domain.TypePaymentCheckoutStarted, domain.TypePaymentAccountAssigned, domain.TypePaymentNotificationRefuse,
 	domain.TypeKeyChanged, domain.TypeRankingsListed, domain.TypeKeyDisabled, domain.TypeKeyEnabled, domain.TypeDetailsChanged,
-	domain.TypeInvoiceNumbersSkipped, domain.TypeQuoteWithdrawn, domain.TypeKeyExpiryChanged,
+	domain.TypeInvoiceNumbersSkipped, domain.TypeQuoteWithdrawn, domain.TypeKeyExpiryChanged, domain.TypeInvoiceRangeWithdrawn,
 }
 
 // auditPage shows the event log, newest first, searched, filtered and

@@ -21,8 +21,9 @@ func TestReusedNumberFormsNameThePeriod(t *testing.T) {
 	e := newEnv(t, false)
 	e.febUsage("acct_c", "確認測試股份有限公司", "2100")
 	svc := e.deps.Invoices.(*invoicing.Service)
+	// 2027-03 is a year ahead of the clock: meant.
 	for _, period := range []string{"2026-03", "2027-03"} {
-		if err := svc.AssignRange(e.ctx, period, "AB", 10000000, 10000099); err != nil {
+		if err := svc.AssignRange(e.ctx, period, "AB", 10000000, 10000099, invoicing.FarPeriodMeant); err != nil {
 			t.Fatal(err)
 		}
 	}

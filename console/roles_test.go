@@ -394,12 +394,21 @@ var probes = map[string][]probe{
 			return r.form(col, "/console/allowances/"+r.freshAllowance()+"/void", url.Values{"reason": {"issued in error"}, "confirm": {"yes"}})
 		}},
 	},
-	"add an invoice number range, run the Turnkey outbox (console invoices page)": {
+	"add or withdraw an invoice number range, run the Turnkey outbox (console invoices page)": {
 		{"console range form", func(r *roles, col string) int {
 			r.n++
 			from := 40000000 + int64(r.n)*10
 			return r.form(col, "/console/invoices/ranges", url.Values{"period": {"2026-05"}, "prefix": {"RG"},
 				"from": {fmt.Sprint(from)}, "to": {fmt.Sprint(from + 9)}, "confirm": {"yes"}})
+		}},
+		{"console range withdrawal form", func(r *roles, col string) int {
+			r.n++
+			from := 50000000 + int64(r.n)*10
+			if err := r.svc.AssignRange(r.ctx, "2026-05", "WD", from, from+9); err != nil {
+				r.t.Fatal(err)
+			}
+			return r.form(col, "/console/invoices/ranges/withdraw", url.Values{"period": {"2026-05"}, "prefix": {"WD"},
+				"from": {fmt.Sprint(from)}, "to": {fmt.Sprint(from + 9)}, "reason": {"typed for the wrong period"}, "confirm": {"yes"}})
 		}},
 		{"console outbox form", func(r *roles, col string) int {
 			return r.form(col, "/console/invoices/outbox", url.Values{"confirm": {"yes"}})

@@ -718,6 +718,23 @@ type rangeState struct {
 	skipped  int64      // numbers taken out of use (InvoiceNumbersSkipped)
 	passed   [][2]int64 // counts (first, last) that no invoice carries below count: blank numbers
 	latest   time.Time  // the latest date of issue of those invoices
+	// withdrawn are the ranges taken back (InvoiceRangeWithdrawn), in
+	// order: out of rngs, they number nothing and are never blank.
+	withdrawn []WithdrawnRange
+	changes   int // assignments and withdrawals folded
+}
+
+// withdrawals counts how often r was withdrawn: the ID of its next
+// assignment or withdrawal, so that the store does not take one for a
+// retry of the last.
+func (st *rangeState) withdrawals(r twrules.Range) int {
+	n := 0
+	for _, w := range st.withdrawn {
+		if w.Range == r {
+			n++
+		}
+	}
+	return n
 }
 
 // ledger is what invoicing knows of the history, folded from the store.
@@ -1303,6 +1320,19 @@ func (l *ledger) applyRange(period string, e *eventstore.RecordedEvent) error {
 		// AssignRange appends only ranges that overlap none before them.
 		if r := (twrules.Range{Prefix: b.Prefix, From: b.From, To: b.To}); !overlapsAny(st.rngs, r) {
 			st.rngs, st.assigned = append(st.rngs, r), true
+			st.changes++
+		}
+	case *domain.InvoiceRangeWithdrawn:
+		// WithdrawRange appends only the withdrawal of a range no number
+		// was used from: numbers are taken in order, so the range holds no
+		// count below st.count, and removing it leaves the counts (and the
+		// passed-over ones, all below st.count) naming the same numbers.
+		r := twrules.Range{Prefix: b.Prefix, From: b.From, To: b.To}
+		if i := slices.Index(st.rngs, r); i >= 0 && st.rngs.Used(st.count)[i] == 0 {
+			st.rngs = slices.Delete(slices.Clone(st.rngs), i, i+1)
+			st.assigned = len(st.rngs) > 0
+			st.withdrawn = append(st.withdrawn, WithdrawnRange{Range: r, At: e.OccurredAt, Actor: b.Actor, Reason: b.Reason})
+			st.changes++
 		}
 	case *domain.InvoiceNumbersSkipped:
 		// SkipNumbers appends only a skip past the numbers used before it.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -20,18 +21,28 @@ import (
 
 // AssignRange adds a 字軌 and number range as AddRange does, for callers
 // that need not know whether it was there already.
-func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, to int64) error {
-	_, err := s.AddRange(ctx, period, prefix, from, to)
+func (s *Service) AssignRange(ctx context.Context, period, prefix string, from, to int64, opts ...RangeOption) error {
+	_, err := s.AddRange(ctx, period, prefix, from, to, opts...)
 	return err
 }
+
+// RangeOption qualifies the assignment of a range.
+type RangeOption int
+
+// FarPeriodMeant says that a range is meant for a period more than one
+// away from the current one (a restore of old history, say): without it
+// such a range is refused as the likely typo of a year or month.
+const FarPeriodMeant RangeOption = 1
 
 // AddRange adds a 字軌 and number range that the tax authority assigned
 // for a two-month period (period: its first month, e.g. 2026-11). A period
 // may have several ranges; numbers are taken from them in the order they
 // were assigned. The same range again changes nothing and reports added
 // false, so that no one is told it was added; one that overlaps another of
-// the period is refused.
-func (s *Service) AddRange(ctx context.Context, period, prefix string, from, to int64) (added bool, err error) {
+// the period is refused. So is one for a period before the previous or
+// after the next, unless opts hold FarPeriodMeant. A range withdrawn
+// before may be added again.
+func (s *Service) AddRange(ctx context.Context, period, prefix string, from, to int64, opts ...RangeOption) (added bool, err error) {
 	p, err := twrules.ParsePeriod(period)
 	if err != nil {
 		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -40,10 +51,11 @@ func (s *Service) AddRange(ctx context.Context, period, prefix string, from, to 
 	if err := r.Validate(); err != nil {
 		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	ev := &domain.InvoiceRangeAssigned{Period: p.String(), Prefix: prefix, From: from, To: to}
-	d, err := encode(ctx, domain.EventID(domain.TypeInvoiceRangeSet, p.String(), r.String()), s.now(), ev)
-	if err != nil {
-		return false, err
+	if cur := twrules.PeriodOf(s.now()); p.Start().Before(cur.Prev().Start()) || p.Start().After(cur.Next().Start()) {
+		if !slices.Contains(opts, FarPeriodMeant) {
+			return false, fmt.Errorf("%w: period %s is more than one period from the current one, %s: a range is assigned for the current or the next period (or the previous, to report its blanks); if %s is meant, say so (routefree invoices range --far-period)",
+				ErrInvalid, p, cur, p)
+		}
 	}
 	err = s.decideOnRange(ctx, p, func(st rangeState) (*eventstore.EventData, error) {
 		added = false
@@ -55,17 +67,100 @@ func (s *Service) AddRange(ctx context.Context, period, prefix string, from, to 
 				return nil, fmt.Errorf("%w: range %s overlaps %s, already assigned to period %s", ErrConflict, r, h, p)
 			}
 		}
+		ev := &domain.InvoiceRangeAssigned{Period: p.String(), Prefix: prefix, From: from, To: to}
+		// The first assignment keeps the ID it always had; one after a
+		// withdrawal is another fact.
+		key := []string{domain.TypeInvoiceRangeSet, p.String(), r.String()}
+		if n := st.withdrawals(r); n > 0 {
+			key = append(key, "#"+strconv.Itoa(n))
+		}
+		d, err := encode(ctx, domain.EventID(key...), s.now(), ev)
+		if err != nil {
+			return nil, err
+		}
 		added = true
 		return &d, nil
 	})
 	return added && err == nil, err
 }
 
+// WithdrawnRange is a range taken back from its period, when, by whom and
+// why.
+type WithdrawnRange struct {
+	twrules.Range
+	At     time.Time
+	Actor  domain.Actor
+	Reason string
+}
+
+// WithdrawRange takes back a range of a period that no number was used
+// from: one typed for the wrong period, or with the wrong 字軌 or numbers.
+// From then on it numbers nothing and no E0402 reports it blank; it is
+// listed as withdrawn. The withdrawal is appended to the period's range
+// stream expecting the version it was decided on, as issuers append their
+// invoices: an invoice numbered from the range meanwhile, by this process
+// or another, makes it decide again, and refuse. A range with a number
+// used (or skipped as used outside this history) is refused: its invoices
+// are voided if they were issued in error, and its numbers left unused are
+// reported blank (E0402) once the period has ended. The range withdrawn
+// already reports withdrawn false. reason is kept for the auditors.
+func (s *Service) WithdrawRange(ctx context.Context, period, prefix string, from, to int64, reason string) (withdrawn bool, err error) {
+	p, err := twrules.ParsePeriod(period)
+	if err != nil {
+		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	r := twrules.Range{Prefix: prefix, From: from, To: to}
+	if err := r.Validate(); err != nil {
+		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if reason = strings.TrimSpace(reason); reason == "" {
+		return false, fmt.Errorf("%w: a reason is required: say why the range is withdrawn (the auditors read it)", ErrInvalid)
+	}
+	err = s.decideOnRange(ctx, p, func(st rangeState) (*eventstore.EventData, error) {
+		withdrawn = false
+		i := slices.Index(st.rngs, r)
+		if i < 0 {
+			if st.withdrawals(r) > 0 {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("%w: %s is not a range of period %s (its ranges: %s)", ErrNotFound, r, p, orNone(rangeList(st.rngs)))
+		}
+		if used := st.rngs.Used(st.count)[i]; used > 0 {
+			// Numbers are taken in order: the used ones open the range.
+			return nil, fmt.Errorf("%w: range %s of period %s cannot be withdrawn: %d of its numbers %s used (%s through %s: invoices, or numbers skipped as used elsewhere). Void the invoices issued in error (routefree invoices void); the range stays, and its numbers left unused are reported blank (E0402) once the period has ended, within ten days of the next",
+				ErrConflict, r, p, used, plural(used, "is", "are"), twrules.PrintedNumber(fmt.Sprintf("%s%08d", r.Prefix, r.From)), twrules.PrintedNumber(fmt.Sprintf("%s%08d", r.Prefix, r.From+used-1)))
+		}
+		ev := &domain.InvoiceRangeWithdrawn{Period: p.String(), Prefix: prefix, From: from, To: to, Reason: reason}
+		d, err := encode(ctx, domain.EventID(domain.TypeInvoiceRangeWithdrawn, p.String(), r.String(), "#"+strconv.Itoa(st.withdrawals(r))), s.now(), ev)
+		if err != nil {
+			return nil, err
+		}
+		withdrawn = true
+		return &d, nil
+	})
+	return withdrawn && err == nil, err
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // PeriodEnded reports whether period has ended (false for one that is not
 // a period). Invoices are numbered from the period they are issued in, so
 // a range added to an ended one numbers none issued now: it holds numbers
 // used outside this history (invoices skip) or unused ones to report
-// (E0402). Such a range is taken with a warning, not refused.
+// (E0402). The previous period's range is taken with a warning, not
+// refused; one further back only when meant (AddRange).
 func (s *Service) PeriodEnded(period string) bool {
 	p, err := twrules.ParsePeriod(period)
 	return err == nil && !s.now().Before(p.End())
@@ -219,6 +314,9 @@ type RangeStatus struct {
 	Passed int64
 	// Low warns that less than 1/LowRangeShare of the numbers are left.
 	Low bool
+	// Withdrawn are the ranges taken back (WithdrawRange), not counted
+	// above.
+	Withdrawn []WithdrawnRange
 }
 
 // RangeStatus reports a period's ranges and the numbers left.
@@ -247,6 +345,7 @@ func (s *Service) rangeStatus(period string) RangeStatus {
 		out.Passed += g[1] - g[0] + 1
 	}
 	out.Low = out.Size > 0 && out.Left*LowRangeShare < out.Size
+	out.Withdrawn = slices.Clone(st.withdrawn)
 	return out
 }
 

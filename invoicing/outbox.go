@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -226,6 +227,7 @@ func TurnkeyDir(root, message, state string) string {
 // OutboxReport says what an outbox run did.
 type OutboxReport struct {
 	Written  []string // files written to SRC (relative to the root)
+	Removed  []string // E0402 files of withdrawn ranges taken back from SRC
 	Uploaded int      // uploaded events recorded
 	Rejected int      // rejected events recorded
 	Pending  []Document
@@ -332,10 +334,48 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 		rel, _ := filepath.Rel(root, path)
 		rep.Written = append(rep.Written, filepath.ToSlash(rel))
 	}
+	if err := s.takeBackWithdrawn(root, byFile, &rep); err != nil {
+		return rep, err
+	}
 	if rep.Uploaded+rep.Rejected > 0 {
 		err = s.Sync(ctx)
 	}
 	return rep, errors.Join(err, rep.failures(), turnkeyError(foreign, clashes))
+}
+
+// takeBackWithdrawn removes from Turnkey's E0402 SRC folder the file of a
+// withdrawn range's 字軌 that an earlier run wrote and Turnkey has not sent
+// yet, when the period reports nothing blank of that 字軌 any more: the
+// range was never the tax office's. A 字軌 that still has blanks keeps its
+// file, written again above with what is left.
+func (s *Service) takeBackWithdrawn(root string, current map[string]*Document, rep *OutboxReport) error {
+	s.mu.Lock()
+	var names []string
+	for period, st := range s.l.ranges {
+		p, err := twrules.ParsePeriod(period)
+		if err != nil {
+			continue
+		}
+		for _, w := range st.withdrawn {
+			if name := mig.E0402FileName(p, w.Prefix); current[name] == nil && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, name := range names {
+		path := filepath.Join(TurnkeyDir(root, MessageE0402, "SRC"), name)
+		err := os.Remove(path)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("invoicing: taking back the E0402 of a withdrawn range: %w", err)
+		}
+		rel, _ := filepath.Rel(root, path)
+		rep.Removed = append(rep.Removed, filepath.ToSlash(rel))
+	}
+	return nil
 }
 
 // failures is one error naming every document that could not be built.

@@ -259,7 +259,7 @@ func (s *Service) awaitingRange() bool {
 
 func (s *Service) rangesOf(period string) int {
 	if st := s.l.ranges[period]; st != nil {
-		return len(st.rngs)
+		return st.changes
 	}
 	return 0
 }

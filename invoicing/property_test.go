@@ -156,11 +156,12 @@ func newHistory(t *testing.T, rt *rapid.T, dir string) *history {
 		rt.Fatal(err)
 	}
 	// One range for all three periods: 字軌 letters recycle, and each
-	// invoice is named by its period and number.
+	// invoice is named by its period and number. The last is two periods
+	// ahead of the first clock: meant.
 	for _, p := range []struct {
 		period, prefix string
 	}{{"2026-09", "AB"}, {"2026-11", "AB"}, {"2027-01", "AB"}} {
-		if err := h.svc.AssignRange(h.ctx, p.period, p.prefix, 10000000, 10099999); err != nil {
+		if err := h.svc.AssignRange(h.ctx, p.period, p.prefix, 10000000, 10099999, FarPeriodMeant); err != nil {
 			rt.Fatal(err)
 		}
 	}

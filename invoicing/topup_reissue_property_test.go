@@ -49,7 +49,9 @@ func TestTopUpInvoicesAddUpThroughVoids(t *testing.T) {
 		e.svc = e.newService()
 		e.assign("2026-09", "AB", 1, 999)
 		e.assign("2026-11", "AB", 1000, 1999)
-		e.assign("2027-01", "AB", 2000, 2999)
+		if err := e.svc.AssignRange(e.ctx, "2027-01", "AB", 2000, 2999, FarPeriodMeant); err != nil { // two periods ahead: meant
+			rt.Fatal(err)
+		}
 		// B2C, or B2B: a top-up invoice of a business splits its tax.
 		e.open("pre", "小商店", rapid.SampledFrom([]string{"", "22099131"}).Draw(rt, "buyer's 統一編號"), domain.PlanStarter)
 		paid, months := decimal.Zero, map[string]string{}

@@ -113,8 +113,9 @@ func newDocHistory(rt *rapid.T, base string) *docHistory {
 	if h.svc, err = invoicing.New(h.store, invoicing.Config{Seller: invoicing.DevSeller(), Now: h.clk.Now}); err != nil {
 		rt.Fatal(err)
 	}
+	// 2027-01 is two periods after the first clock's: meant.
 	for period, r := range docRanges {
-		if err := h.svc.AssignRange(h.ctx, period, r.prefix, r.from, r.from+99_999); err != nil {
+		if err := h.svc.AssignRange(h.ctx, period, r.prefix, r.from, r.from+99_999, invoicing.FarPeriodMeant); err != nil {
 			rt.Fatal(err)
 		}
 	}

@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register("invoices range", "add a 字軌 number range to a two-month period, or list the period's ranges and numbers left", cmdInvoicesRange)
+	register("invoices range", "add a 字軌 number range to a two-month period, withdraw one no number was used from, or list the period's ranges and numbers left", cmdInvoicesRange)
 	register("invoices skip", "take a period's next numbers out of use, through --through: numbers issued outside this history (before a restore from a backup)", cmdInvoicesSkip)
 	register("invoices close", "issue the monthly invoices of postpaid accounts for a Taipei month (idempotent)", cmdInvoicesClose)
 	register("invoices topups", "invoice the paid top-ups of prepaid accounts not invoiced yet (serve does this as it runs)", cmdInvoicesTopUps)
@@ -100,17 +100,31 @@ func cmdInvoicesRange(ctx context.Context, args []string, stdout, stderr io.Writ
 	prefix := fs.String("prefix", "", "字軌: two uppercase letters (without it: list the period's ranges)")
 	from := fs.Int64("from", -1, "first number of the range (8 digits)")
 	to := fs.Int64("to", -1, "last number of the range")
+	far := fs.Bool("far-period", false, "the period is meant though it is more than one period from the current one (refused otherwise, as a likely typo)")
+	withdraw := fs.Bool("withdraw", false, "withdraw the range (--prefix, --from, --to) instead of adding it: one no number was used from, e.g. typed for the wrong period; needs --reason")
+	reason := fs.String("reason", "", "why the range is withdrawn, for the auditors (with --withdraw)")
 	var p twrules.Period
 	if err := parse(fs, c, args, func() []error {
 		var err error
 		p, err = flagPeriod(*period)
-		return []error{err}
+		errs := []error{err}
+		if *withdraw {
+			errs = append(errs, required("prefix", *prefix), required("reason", *reason))
+		} else if strings.TrimSpace(*reason) != "" {
+			errs = append(errs, errors.New("--reason is for --withdraw"))
+		}
+		return errs
 	}); err != nil {
 		return err
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
-		if *prefix != "" {
-			if err := addRange(ctx, svc, *period, *prefix, *from, *to, stdout, stderr); err != nil {
+		switch {
+		case *withdraw:
+			if err := withdrawRange(ctx, svc, *period, *prefix, *from, *to, *reason, stdout, stderr); err != nil {
+				return err
+			}
+		case *prefix != "":
+			if err := addRange(ctx, svc, *period, *prefix, *from, *to, *far, stdout, stderr); err != nil {
 				return err
 			}
 		}

@@ -27,6 +27,9 @@ func cmdInvoicesOutbox(ctx context.Context, args []string, stdout, stderr io.Wri
 		for _, f := range rep.Written {
 			fmt.Fprintf(stdout, "written   %s\n", f)
 		}
+		for _, f := range rep.Removed {
+			fmt.Fprintf(stdout, "removed   %s  (its range was withdrawn)\n", f)
+		}
 		for _, f := range rep.Failed {
 			fmt.Fprintf(stdout, "failed    %s %s  %v\n", f.Message, twrules.PrintedNumber(f.Number), f.Err)
 		}

@@ -1,0 +1,85 @@
+package domain
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxAppTitle bounds an app's title (X-OpenRouter-Title, X-Title), in
+// bytes.
+const MaxAppTitle = 100
+
+// AppTitle is an app's title as requests record it and /rankings ranks
+// it: the text as it reads, cut between characters to at most max bytes.
+// Left out are bytes that are not UTF-8, control and format characters
+// (zero-width spaces and joiners, direction marks and controls, a
+// byte-order mark, a soft hyphen) and the other characters drawn as
+// nothing (the Hangul fillers); each run of spaces of any kind is one
+// plain space, none at either end. Titles that read alike are then one
+// text: one app is not ranked as two, nor a look-alike listed beside it.
+// A title with nothing to change is returned without allocating, as the
+// gateway reads one on every request.
+func AppTitle(s string, max int) string {
+	if !readsAsWritten(s) {
+		s = asItReads(s)
+	}
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return strings.TrimRight(s[:max], " ")
+}
+
+// showsNothing reports a character that AppTitle leaves out.
+func showsNothing(r rune) bool {
+	return r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) ||
+		unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
+}
+
+// readsAsWritten reports whether AppTitle keeps s as it is: no character
+// left out, no space but single plain ones between words.
+func readsAsWritten(s string) bool {
+	space := true // a space at the start is one to drop
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f || (c == ' ' && space) {
+				return false
+			}
+			space = c == ' '
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if showsNothing(r) || unicode.IsSpace(r) {
+			return false
+		}
+		space = false
+		i += n
+	}
+	return !space || s == ""
+}
+
+// asItReads is s with what shows nothing left out and its spaces made
+// single plain ones between words.
+func asItReads(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s { // a byte that is not UTF-8 comes as RuneError
+		switch {
+		case showsNothing(r):
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+		default:
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -33,8 +33,12 @@ func AppTitle(s string, max int) string {
 	return strings.TrimRight(s[:max], " ")
 }
 
-// showsNothing reports a character that AppTitle leaves out.
-func showsNothing(r rune) bool {
+// Invisible reports a character drawn as nothing, which AppTitle leaves
+// out: a byte that is not UTF-8 (as RuneError), a control or format
+// character (zero-width spaces and joiners, direction marks and controls,
+// a byte-order mark, a soft hyphen) or another default-ignorable one (the
+// Hangul fillers).
+func Invisible(r rune) bool {
 	return r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) ||
 		unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
 }
@@ -53,7 +57,7 @@ func readsAsWritten(s string) bool {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if showsNothing(r) || unicode.IsSpace(r) {
+		if Invisible(r) || unicode.IsSpace(r) {
 			return false
 		}
 		space = false
@@ -70,7 +74,7 @@ func asItReads(s string) string {
 	space := false
 	for _, r := range s { // a byte that is not UTF-8 comes as RuneError
 		switch {
-		case showsNothing(r):
+		case Invisible(r):
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
 		default:

@@ -5,7 +5,7 @@ import "testing"
 // The gateway reads an app's title on every request: one with nothing to
 // change is not copied.
 func TestAppTitleAsSentAllocatesNothing(t *testing.T) {
-	for _, title := range []string{"", "Cursor", "My App 2", "臺灣 助手 ❤\ufe0f", "👩🏽 Coder"} {
+	for _, title := range []string{"", "Cursor", "My App 2", "臺灣 助手 ❤\ufe0f", "👩🏽 Coder", "1\ufe0f\u20e3 Keycap"} {
 		var got string
 		if n := testing.AllocsPerRun(100, func() { got = AppTitle(title, MaxAppTitle) }); n != 0 {
 			t.Errorf("%+q: %v allocations", title, n)

@@ -365,6 +365,7 @@ func TestAppTitlesThatReadAlikeAreRecordedAlike(t *testing.T) {
 		{"Cursor\u3000\u3164", "Cursor"},
 		{"My\u00a0 App", "My App"},
 		{"My\u2003App", "My App"},
+		{"Cursor\ufe0f", "Cursor"},
 		{"\u200b\u3164", ""},
 		{"臺灣 助手", "臺灣 助手"}, // kept as sent
 	} {

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -439,6 +440,12 @@ func (h *Handler) checkTopUp(ctx context.Context, t domain.CreditsToppedUp) (dom
 	if t.Reference == "" {
 		return t, invalid("a top-up needs its external reference")
 	}
+	// A character that shows nothing (pasted with a reference from a web
+	// page or a spreadsheet) would make one transfer two references.
+	if i := strings.IndexFunc(t.Reference, domain.Invisible); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(t.Reference[i:])
+		return t, invalid("a top-up's reference must not contain invisible characters (U+%04X)", r)
+	}
 	if err := h.checkAmount("a top-up", t.Amount); err != nil {
 		return t, err
 	}
@@ -587,9 +594,25 @@ func (r *referenceHolders) forget() { r.read, r.accounts = false, nil }
 // sameReference reports whether two top-up references name one payment: a
 // bank statement's reference is typed by hand, in either case and, from a
 // Chinese input method, in full width (ＴＸ－００１, tx-001 and TX-001 are
-// one transfer). References recorded before are compared the same way.
+// one transfer). References recorded before are compared the same way,
+// without the characters that show nothing which they could then hold.
 func sameReference(a, b string) bool {
-	return strings.EqualFold(width.Narrow.String(a), width.Narrow.String(b))
+	return strings.EqualFold(referenceAsRead(a), referenceAsRead(b))
+}
+
+// referenceAsRead is ref in narrow width without the characters that show
+// nothing (domain.Invisible).
+func referenceAsRead(ref string) string {
+	ref = width.Narrow.String(ref)
+	if strings.IndexFunc(ref, domain.Invisible) < 0 {
+		return ref
+	}
+	return strings.Map(func(r rune) rune {
+		if domain.Invisible(r) {
+			return -1
+		}
+		return r
+	}, ref)
 }
 
 // recordedAs names a recorded reference written otherwise than ref.

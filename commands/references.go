@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
-	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/domain"
 )
@@ -107,8 +106,8 @@ func PaymentID(ref string) uuid.UUID {
 }
 
 // foldReference writes ref so that two references are one payment
-// (sameReference) exactly when they fold alike: in narrow width, each
-// letter as the least of its case folds.
+// (sameReference) exactly when they fold alike: as read
+// (referenceAsRead), each letter as the least of its case folds.
 func foldReference(ref string) string {
 	return strings.Map(func(r rune) rune {
 		least := r
@@ -116,5 +115,5 @@ func foldReference(ref string) string {
 			least = min(least, f)
 		}
 		return least
-	}, width.Narrow.String(ref))
+	}, referenceAsRead(ref))
 }

@@ -30,6 +30,9 @@ func init() {
 			errorPatterns = append(errorPatterns, ep(m.re, key))
 		}
 	}
+	messages["err.ref.invisible"] = [2]string{"儲值參考編號不得含不可見字元（{1}），常見於自網頁或試算表貼上的文字：請重新輸入。",
+		"A top-up's reference must not contain invisible characters ({1}), which text pasted from a web page or a spreadsheet may carry: type it again."}
+	errorPatterns = append(errorPatterns, ep(`a top-up's reference must not contain invisible characters \((\S+)\)`, "err.ref.invisible"))
 	messages["err.org.length"] = [2]string{"公司名稱有 {1} 個字元，電子發票的買受人名稱最多 {2} 個字元。",
 		"The organisation's name is {1} characters; an e-invoice's buyer name holds at most {2}."}
 	errorPatterns = append(errorPatterns, ep(`organisation is (\d+) characters; an e-invoice's buyer name holds at most (\d+)`, "err.org.length"))

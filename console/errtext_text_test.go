@@ -25,6 +25,7 @@ func TestTextRefusalsSpeakChinese(t *testing.T) {
 	err3 := e.cmds.SuspendAccount(ctx, "acct_a", "x\u202ey")
 	_, _, err4 := e.cmds.IssueStaffToken(ctx, "finance", "bad \xff")
 	_, err5 := e.cmds.OpenAccount(ctx, domain.AccountOpened{Organisation: strings.Repeat("長", 61)})
+	_, err6 := e.cmds.TopUp(ctx, domain.CreditsToppedUp{AccountID: "acct_a", Amount: mustDec("1"), Method: domain.MethodBankTransfer, Reference: "TX-001\u200b"})
 	for i, c := range []struct {
 		err    error
 		zh, en string
@@ -34,6 +35,7 @@ func TestTextRefusalsSpeakChinese(t *testing.T) {
 		{err3, "停用原因不得含控制字元", "A suspension's reason must not"},
 		{err4, "員工權杖名稱須為 UTF-8 文字", "A staff token's name must be UTF-8 text"},
 		{err5, "公司名稱有 61 個字元，電子發票的買受人名稱最多 60 個字元", "an e-invoice's buyer name holds at most 60"},
+		{err6, "儲值參考編號不得含不可見字元（U+200B）", "A top-up's reference must not contain invisible characters (U+200B)"},
 	} {
 		if c.err == nil {
 			t.Fatalf("case %d: not refused", i)

@@ -99,10 +99,13 @@ func (s *server) rankedApps(ctx context.Context, days []string, limit int) ([]Ta
 	}
 	for _, acct := range listed {
 		err := s.deps.Models.KeyUsage.Each(ctx, acct, days[0], days[len(days)-1], func(r *projections.KeyUsageRow) {
-			if r.App == "" { // an unnamed app is no app to rank
+			// A title recorded before the gateway recorded titles as
+			// they read ranks as the app it reads as.
+			app := domain.AppTitle(r.App, domain.MaxAppTitle)
+			if app == "" { // an unnamed app is no app to rank
 				return
 			}
-			merge(out, r.App, Tally{Requests: r.Requests, Tokens: r.TokensIn + r.TokensOut, Cost: r.Cost})
+			merge(out, app, Tally{Requests: r.Requests, Tokens: r.TokensIn + r.TokensOut, Cost: r.Cost})
 		})
 		if err != nil {
 			return nil, err

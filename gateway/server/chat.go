@@ -335,21 +335,22 @@ func (r *refusals) refuse(ae *APIError) *APIError {
 }
 
 // attribute records the app that sent the request: OpenRouter's SDKs send
-// X-OpenRouter-Title, older clients X-Title, both HTTP-Referer.
+// X-OpenRouter-Title, older clients X-Title, both HTTP-Referer. The title
+// is recorded as it reads (domain.AppTitle), since other customers see it
+// on /rankings.
 func (k *call) attribute(r *http.Request) {
 	k.referer = clip(plain(r.Header.Get("HTTP-Referer")), 200)
 	title := r.Header.Get("X-OpenRouter-Title")
 	if title == "" {
 		title = r.Header.Get("X-Title")
 	}
-	k.title = clip(plain(title), 100)
+	k.title = domain.AppTitle(title, domain.MaxAppTitle)
 }
 
-// plain leaves out of a header's text what would disguise it where it is
-// shown (other customers see app titles on /rankings): control characters
-// (a header may carry tabs), bidirectional embeddings, overrides and
-// isolates (U+202A–U+202E, U+2066–U+2069), as a key's name may not have,
-// and bytes that are not UTF-8.
+// plain leaves out of a referer what would disguise it where it is shown:
+// control characters (a header may carry tabs), bidirectional embeddings,
+// overrides and isolates (U+202A–U+202E, U+2066–U+2069), as a key's name
+// may not have, and bytes that are not UTF-8.
 func plain(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r == utf8.RuneError || unicode.IsControl(r) || domain.IsBidiControl(r) {

@@ -347,3 +347,32 @@ func (h *harness) attributedRequest(titleHeader, title, referer string) []*domai
 	}
 	return evs
 }
+
+// An app's title names it on /rankings, where titles that read the same
+// count as one app. Characters that show nothing (zero-width spaces and
+// joiners, a byte-order mark, a soft hyphen, the Hangul filler) and spaces
+// other than one plain space between words made titles that look alike
+// but were recorded, ranked and charted as different apps: one app split
+// in two, or a second "Cursor" beside the real one. The title is recorded
+// as it reads.
+func TestAppTitlesThatReadAlikeAreRecordedAlike(t *testing.T) {
+	for _, c := range []struct{ sent, want string }{
+		{"Cursor\u200b", "Cursor"},
+		{"Cur\u200dsor", "Cursor"},
+		{"\ufeffCursor\u2060", "Cursor"},
+		{"Cur\u00adsor", "Cursor"},
+		{"Cursor\u00a0", "Cursor"},
+		{"Cursor\u3000\u3164", "Cursor"},
+		{"My\u00a0 App", "My App"},
+		{"My\u2003App", "My App"},
+		{"Cursor\ufe0f", "Cursor"},
+		{"\u200b\u3164", ""},
+		{"臺灣 助手", "臺灣 助手"}, // kept as sent
+	} {
+		h := newHarness(t, harnessOpts{})
+		evs := h.attributedRequest("X-OpenRouter-Title", c.sent, "https://example.tw/")
+		if got := evs[0].AppTitle; got != c.want {
+			t.Errorf("title %+q recorded as %+q, want %+q", c.sent, got, c.want)
+		}
+	}
+}

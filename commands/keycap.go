@@ -142,18 +142,50 @@ func (h *Handler) takeKeySlot(ctx context.Context, k domain.KeyIssued) error {
 			if _, ok := slots.live[k.KeyID]; ok {
 				return nil, nil
 			}
-			if max := h.maxKeys(); len(slots.live) >= max {
-				return nil, fmt.Errorf("%w: account %s has %d live keys and an account may have at most %d: revoke (delete) keys it no longer uses, or ask the operator to raise the cap (--max-keys-per-account, ROUTEFREE_MAX_KEYS_PER_ACCOUNT)",
-					ErrKeyCap, k.AccountID, len(slots.live), max)
-			}
-			if bound {
-				if err := h.checkShare(ctx, parent, slots, k); err != nil {
-					return nil, err
-				}
+			if err := h.slotFor(ctx, slots, k, parent, bound); err != nil {
+				return nil, err
 			}
 			return []domain.Event{&domain.KeySlotTaken{AccountID: k.AccountID, KeyID: k.KeyID, SpendLimit: k.SpendLimit, SpendPeriod: k.SpendPeriod}}, nil
 		})
 	})
+}
+
+// slotFor refuses k a slot past its account's cap or, when parent (bound)
+// issues it, past parent's share.
+func (h *Handler) slotFor(ctx context.Context, slots keySlots, k, parent domain.KeyIssued, bound bool) error {
+	if max := h.maxKeys(); len(slots.live) >= max {
+		return fmt.Errorf("%w: account %s has %d live keys and an account may have at most %d: revoke (delete) keys it no longer uses, or ask the operator to raise the cap (--max-keys-per-account, ROUTEFREE_MAX_KEYS_PER_ACCOUNT)",
+			ErrKeyCap, k.AccountID, len(slots.live), max)
+	}
+	if bound {
+		return h.checkShare(ctx, parent, slots, k)
+	}
+	return nil
+}
+
+// CheckIssue says whether k could be issued under ctx now, writing
+// nothing: the refusals of its account's cap and of the issuing
+// management key's share, for a step that promises a key issued later (an
+// app's approval).
+func (h *Handler) CheckIssue(ctx context.Context, k domain.KeyIssued) error {
+	parent, bound, err := h.managingKey(ctx)
+	if err != nil {
+		return err
+	}
+	slots, err := h.readKeySlots(ctx, k.AccountID)
+	if err != nil {
+		return err
+	}
+	if slots.last < 0 {
+		older, err := h.liveKeysOf(ctx, k.AccountID)
+		if err != nil {
+			return err
+		}
+		for _, id := range older {
+			slots.live[id] = domain.KeySlotTaken{AccountID: k.AccountID, KeyID: id}
+		}
+	}
+	return h.slotFor(ctx, slots, k, parent, bound)
 }
 
 // freeKeySlot gives back a revoked key's slot. An account whose slots were

@@ -325,11 +325,18 @@ func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest
 	}
 	// Refusals the exchange would meet are told to the user now.
 	k := domain.KeyIssued{AccountID: by.AccountID, Name: in.Name, Models: in.Models, ExpiresAt: in.ExpiresAt}
+	if in.SpendLimit != nil {
+		k.SpendLimit, k.SpendPeriod = *in.SpendLimit, in.SpendPeriod
+	}
 	if err := s.refuseIfSuspended(ctx, by, by.AccountID); err != nil {
 		return "", err
 	}
 	if err := s.withinCallersKey(by, k); err != nil {
 		return "", err
+	}
+	h, _ := s.cmds()
+	if err := h.CheckIssue(domain.WithActor(ctx, by.Actor()), k); err != nil {
+		return "", apiError(err)
 	}
 	// A denial made before this approval does not void it: the approval
 	// names the one it came after, and the exchange refuses it only if

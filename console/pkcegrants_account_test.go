@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/internal/testenv"
 )
 
@@ -101,5 +102,38 @@ func TestAuthApprovalsOfOneAccountDoNotStarveAnother(t *testing.T) {
 	}
 	if code := other.decide(path, "approve").Query().Get("code"); code == "" {
 		t.Fatal("another account's approval got no code")
+	}
+}
+
+// An approval the exchange would refuse is refused at once: a management
+// key limited to NT$1,000 a month that already made a key of NT$1,000 has
+// nothing left to give an app's key, and the app gets no code.
+func TestAuthApprovalPastTheManagementKeysShareIsRefusedAtOnce(t *testing.T) {
+	e := newEnv(t, false)
+	e.openAccount("acct_share", "分攤公司", domain.PlanStarter)
+	_, mgmt, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_share", Name: "contractor", Management: true,
+		SpendLimit: mustDec("1000"), SpendPeriod: "monthly"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync()
+	b := e.browser()
+	b.signIn(mgmt)
+	_, challenge := pkcePair(t)
+	path := authURL("https://app.example/cb", challenge, "S256")
+	if code := b.decide(path, "approve").Query().Get("code"); code == "" {
+		t.Fatal("a first approval got no code")
+	}
+	if code, body := e.call("POST", "/api/v1/keys", mgmt, map[string]any{"name": "all of it", "limit": 1000, "limit_reset": "monthly"}); code != http.StatusCreated {
+		t.Fatalf("a key of the whole limit: %d %s", code, body)
+	}
+	v := b.approveForm(path)
+	v.Set("decision", "approve")
+	resp, page := b.post("/auth", v)
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("an approval with nothing left to share: %d to %q, want 403", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if msg, untranslated := errorOf(t, page); untranslated || !strings.Contains(msg, "NT$0.00") {
+		t.Errorf("refusal: %q (general text: %v), want what is left", msg, untranslated)
 	}
 }

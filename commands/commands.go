@@ -51,6 +51,13 @@ type Handler struct {
 	// PaymentReferences tells which account holds a payment's reference
 	// (a read model's); nil reads it from the store's history.
 	PaymentReferences *PaymentReferences
+	// MaxKeysPerAccount bounds an account's live (not revoked) keys; zero
+	// means DefaultMaxKeysPerAccount.
+	MaxKeysPerAccount int
+	// LiveKeys lists an account's keys that are not revoked (a read
+	// model's), once, for accounts whose keys were issued before their
+	// count was kept; nil reads them from the store's history.
+	LiveKeys func(account string) []string
 }
 
 // DefaultMaxTopUp is the largest single top-up or adjustment unless
@@ -303,6 +310,9 @@ func (h *Handler) issueKey(ctx context.Context, k domain.KeyIssued, id string) (
 	}
 	k.Hash = HashKey(secret)
 	k.Prefix = secret[:len(KeyPrefix)+6] + "…"
+	if err := h.takeKeySlot(ctx, k); err != nil {
+		return "", "", err
+	}
 	_, err = h.append(ctx, domain.KeyStream(k.KeyID), eventstore.NoStream(), uuid.New(), &k)
 	if err != nil {
 		return "", "", err
@@ -326,11 +336,16 @@ func (h *Handler) revokeKey(ctx context.Context, keyID string) error {
 	ki := evs[0].(*domain.KeyIssued)
 	for _, e := range evs[1:] {
 		if _, ok := e.(*domain.KeyRevoked); ok {
-			return nil
+			// Revoked already; its slot is given back again (once), in
+			// case a revocation stopped between the two.
+			return h.freeKeySlot(ctx, ki.AccountID, keyID)
 		}
 	}
 	_, err = h.append(ctx, domain.KeyStream(keyID), eventstore.Exact(uint64(last)), domain.EventID(domain.TypeKeyRevoked, keyID), &domain.KeyRevoked{KeyID: keyID, AccountID: ki.AccountID})
-	return err
+	if err != nil {
+		return err
+	}
+	return h.freeKeySlot(ctx, ki.AccountID, keyID)
 }
 
 // TopUp records prepaid credit, idempotent per (account, reference): the same

@@ -180,6 +180,9 @@ func (h *Handler) changeKey(ctx context.Context, c domain.KeyChanged, check func
 		(!after.SpendLimit.IsPositive() || after.SpendPeriod == st.Key.SpendPeriod) {
 		return nil
 	}
+	if err := h.raiseWithinShare(ctx, st.Key, after); err != nil {
+		return err
+	}
 	_, err = h.append(ctx, domain.KeyStream(c.KeyID), eventstore.Exact(uint64(st.last)), uuid.New(), &c)
 	return err
 }

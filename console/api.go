@@ -84,7 +84,7 @@ func apiError(err error) error {
 		return echo.NewHTTPError(http.StatusConflict, err.Error())
 	case errors.Is(err, commands.ErrNotFound):
 		return echo.NewHTTPError(http.StatusNotFound, err.Error())
-	case errors.Is(err, domain.ErrKeyScope):
+	case errors.Is(err, domain.ErrKeyScope), errors.Is(err, commands.ErrKeyCap):
 		return echo.NewHTTPError(http.StatusForbidden, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the change is recorded but the read models are behind; reload shortly")

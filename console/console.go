@@ -173,9 +173,26 @@ func (s *server) capturing() (*commands.Handler, *capture) {
 		h.PaymentReferences = s.deps.Views.PaymentReferences()
 	}
 	if s.deps.Commands != nil {
-		h.MaxTopUp = s.deps.Commands.MaxTopUp
+		h.MaxTopUp, h.MaxKeysPerAccount = s.deps.Commands.MaxTopUp, s.deps.Commands.MaxKeysPerAccount
+	}
+	if s.deps.Models != nil && s.deps.Models.Keys != nil {
+		h.LiveKeys = LiveKeys(s.deps.Models.Keys)
 	}
 	return h, cp
+}
+
+// LiveKeys lists an account's keys that are not revoked from the key read
+// model, for commands.Handler.LiveKeys.
+func LiveKeys(keys *projections.Keys) func(account string) []string {
+	return func(account string) []string {
+		var ids []string
+		for _, k := range keys.ByAccount(account) {
+			if !k.Revoked {
+				ids = append(ids, k.KeyID)
+			}
+		}
+		return ids
+	}
 }
 
 func waitFor(ctx context.Context, r *projections.Runner, cp *capture) error {

@@ -99,6 +99,8 @@ var errorPatterns = []errorPattern{
 	ep(`this key's spending limit is NT\$(\S+) (\S+), so the keys it issues need a spending limit too`, "err.scope.limit"),
 	ep(`this key's spending limit is (\S+), so the keys it issues must have a (\S+) limit too \(not (\S+)\)`, "err.scope.period"),
 	ep(`a spending limit of NT\$(\S+) is above this key's own NT\$(\S+) (\S+)`, "err.scope.above"),
+	ep(`the keys this key made have (\S+) limits adding up to NT\$(\S+) of its own NT\$(\S+), so NT\$(\S+) is left for another \(NT\$(\S+) asked\): lower or delete one of them first`, "err.scope.share"),
+	ep(`account (\S+) has (\d+) live keys and an account may have at most (\d+): .*`, "err.keys.cap"),
 	ep(`this key expires at (\S+), so the keys it issues or changes, itself included, must expire by then too`, "err.scope.expiry"),
 	ep(`an expiry of (\S+) is after this key's own, (\S+)`, "err.scope.expirylater"),
 	// Invoices, allowances, ranges, quotes.
@@ -193,6 +195,7 @@ var errorPatterns = []errorPattern{
 	ep(`the form has no one-time token: reload the page and send it again`, "err.form.once"),
 	ep(`invoice (\S+) changed since the form was shown \((\d+) allowances, not (\d+)\): reload the page`, "err.form.stale"),
 	// OpenRouter's OAuth PKCE (/auth), its app's request and the user's answer.
+	ep(`this account has (\d+) app approvals waiting for their apps to exchange them, the most it may have: .*`, "err.auth.toomany"),
 	ep(`callback_url is required: the app's URL to send the user back to`, "err.auth.callback.required"),
 	ep(`callback_url is longer than (\d+) bytes`, "err.auth.callback.long"),
 	ep(`callback_url must be https \(http only to localhost, 127\.0\.0\.1 or \[::1\]\)`, "err.auth.callback.https"),
@@ -238,7 +241,7 @@ var errorPatterns = []errorPattern{
 
 // errorPrefixes are the sentinel errors' words that wrap a message.
 var errorPrefixes = []string{"invoicing: invalid: ", "invoicing: conflict: ", "invoicing: not found: ", "invoicing: ",
-	"invalid: ", "conflict: ", "not found: ", "beyond the key's scope: ", "twrules: ", "single sign-on failed: "}
+	"invalid: ", "conflict: ", "not found: ", "beyond the key's scope: ", "too many keys: ", "twrules: ", "single sign-on failed: "}
 
 func stripPrefixes(msg string) string {
 	for again := true; again; {

@@ -252,6 +252,7 @@ var eventTypes = []string{
 	domain.TypeDocumentRejected, domain.TypePaymentCheckoutStarted, domain.TypePaymentAccountAssigned, domain.TypePaymentNotificationRefuse,
 	domain.TypeKeyChanged, domain.TypeRankingsListed, domain.TypeKeyDisabled, domain.TypeKeyEnabled, domain.TypeDetailsChanged,
 	domain.TypeInvoiceNumbersSkipped, domain.TypeQuoteWithdrawn, domain.TypeKeyExpiryChanged, domain.TypeInvoiceRangeWithdrawn,
+	domain.TypeKeySlotTaken, domain.TypeKeySlotFreed,
 }
 
 // auditPage shows the event log, newest first, searched, filtered and

@@ -67,7 +67,15 @@ const (
 	nextCookie = "rf_next"
 	// maxGrants bounds the grants one process keeps in memory.
 	maxGrants = 100_000
+	// maxGrantsPerAccount bounds the grants of one account waiting in a
+	// store (approvals and denials; codes), so that one account approving
+	// in a loop cannot fill the store for every other: far more than a
+	// person approves apps within a code's life.
+	maxGrantsPerAccount = 100
 )
+
+// errTooManyWaiting refuses a grant past its account's bound.
+var errTooManyWaiting = errors.New("too many app approvals waiting for their exchange")
 
 // authRequest is what an app asks of /auth: its callback and, optionally,
 // a PKCE challenge with its method.
@@ -287,8 +295,10 @@ func (s *server) authorizeForm(c echo.Context) error {
 // to record it, the user is told so rather than sent on.
 func (s *server) deny(c echo.Context, by auth.Principal, req authRequest) error {
 	now := s.auth.now()
-	d := authGrant{Denial: randomToken(), Expires: now.Add(authCodeLife).UnixMilli()}
-	if err := s.auth.approvals.put(c.Request().Context(), denialID(s.pendingID(c, by, req)), d, now); err != nil {
+	d := authGrant{Denial: randomToken(), AccountID: by.AccountID, Expires: now.Add(authCodeLife).UnixMilli()}
+	if err := s.auth.approvals.put(c.Request().Context(), denialID(s.pendingID(c, by, req)), d, now); errors.Is(err, errTooManyWaiting) {
+		return errTooManyApprovals
+	} else if err != nil {
 		s.deps.Logger.Error("console: recording an app's denial", "err", err)
 		return errDenialNotKept
 	}
@@ -315,11 +325,18 @@ func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest
 	}
 	// Refusals the exchange would meet are told to the user now.
 	k := domain.KeyIssued{AccountID: by.AccountID, Name: in.Name, Models: in.Models, ExpiresAt: in.ExpiresAt}
+	if in.SpendLimit != nil {
+		k.SpendLimit, k.SpendPeriod = *in.SpendLimit, in.SpendPeriod
+	}
 	if err := s.refuseIfSuspended(ctx, by, by.AccountID); err != nil {
 		return "", err
 	}
 	if err := s.withinCallersKey(by, k); err != nil {
 		return "", err
+	}
+	h, _ := s.cmds()
+	if err := h.CheckIssue(domain.WithActor(ctx, by.Actor()), k); err != nil {
+		return "", apiError(err)
 	}
 	// A denial made before this approval does not void it: the approval
 	// names the one it came after, and the exchange refuses it only if
@@ -337,6 +354,9 @@ func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest
 	if err = s.auth.approvals.put(ctx, ap, a, now); err == nil {
 		code, err = s.newCode(ctx, a, ap)
 	}
+	if errors.Is(err, errTooManyWaiting) {
+		return "", errTooManyApprovals
+	}
 	if err != nil {
 		s.deps.Logger.Error("console: keeping an app's approval", "err", err)
 		return "", errCodeNotKept
@@ -345,6 +365,8 @@ func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest
 }
 
 var (
+	errTooManyApprovals = echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf(
+		"this account has %d app approvals waiting for their apps to exchange them, the most it may have: try again once they are exchanged or expire (within 10 minutes)", maxGrantsPerAccount))
 	errCodeNotKept      = echo.NewHTTPError(http.StatusServiceUnavailable, "the code could not be kept: try again shortly")
 	errApprovalNotRead  = echo.NewHTTPError(http.StatusServiceUnavailable, "the approval cannot be read right now: try again shortly")
 	errDenialNotKept    = echo.NewHTTPError(http.StatusServiceUnavailable, "the denial could not be recorded: try again shortly")
@@ -355,7 +377,7 @@ var (
 // good until the approval's codes expire, and returns it.
 func (s *server) newCode(ctx context.Context, a authGrant, approvalID string) (string, error) {
 	code := randomToken()
-	return code, s.auth.grants.put(ctx, grantID(code), authGrant{Approval: approvalID, Expires: a.Until}, s.auth.now())
+	return code, s.auth.grants.put(ctx, grantID(code), authGrant{Approval: approvalID, AccountID: a.AccountID, Expires: a.Until}, s.auth.now())
 }
 
 // approvedAgain answers a copy of an approval form whose first copy kept
@@ -375,6 +397,9 @@ func (s *server) approvedAgain(c echo.Context, req authRequest, ap string) error
 		return echo.NewHTTPError(http.StatusBadRequest, "this form was approved for another app's request: reload the page")
 	}
 	code, err := s.newCode(ctx, a, ap)
+	if errors.Is(err, errTooManyWaiting) {
+		return errTooManyApprovals
+	}
 	if err != nil {
 		s.deps.Logger.Error("console: keeping an app's code", "err", err)
 		return errCodeNotKept
@@ -647,14 +672,16 @@ type grantStore interface {
 	get(ctx context.Context, id string) (authGrant, bool, error)
 }
 
-// memoryGrants keeps grants in this process, at most maxGrants of them. A
-// min-heap of their expiries lets each put drop every expired grant at the
-// cost of those it drops, where a sweep of the whole map would make each
-// put of a burst of approvals cost every grant kept.
+// memoryGrants keeps grants in this process, at most maxGrants of them
+// and maxGrantsPerAccount of one account's. A min-heap of their expiries
+// lets each put drop every expired grant at the cost of those it drops,
+// where a sweep of the whole map would make each put of a burst of
+// approvals cost every grant kept.
 type memoryGrants struct {
-	mu       sync.Mutex
-	m        map[string]*heldGrant
-	byExpiry grantHeap
+	mu        sync.Mutex
+	m         map[string]*heldGrant
+	byExpiry  grantHeap
+	ofAccount map[string]int // grants kept by account (those that name one)
 }
 
 // heldGrant is a grant kept, with its place in the heap (so that a take
@@ -663,6 +690,16 @@ type heldGrant struct {
 	id string
 	g  authGrant
 	i  int
+}
+
+// drop forgets a grant taken from the map and the heap.
+func (s *memoryGrants) drop(e *heldGrant) {
+	delete(s.m, e.id)
+	if a := e.g.AccountID; a != "" {
+		if s.ofAccount[a]--; s.ofAccount[a] <= 0 {
+			delete(s.ofAccount, a)
+		}
+	}
 }
 
 // grantHeap orders grants by expiry, the soonest first (container/heap).
@@ -691,21 +728,30 @@ func (s *memoryGrants) put(_ context.Context, id string, g authGrant, now time.T
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
-		s.m = map[string]*heldGrant{}
+		s.m, s.ofAccount = map[string]*heldGrant{}, map[string]int{}
 	}
 	for len(s.byExpiry) > 0 && now.UnixMilli() >= s.byExpiry[0].g.Expires {
-		delete(s.m, heap.Pop(&s.byExpiry).(*heldGrant).id)
+		s.drop(heap.Pop(&s.byExpiry).(*heldGrant))
 	}
-	if e, ok := s.m[id]; ok {
+	if e, ok := s.m[id]; ok && e.g.AccountID == g.AccountID {
 		e.g = g
 		heap.Fix(&s.byExpiry, e.i)
 		return nil
+	} else if ok {
+		heap.Remove(&s.byExpiry, e.i)
+		s.drop(e)
 	}
 	if len(s.m) >= maxGrants {
 		return errors.New("too many codes waiting for their exchange")
 	}
+	if g.AccountID != "" && s.ofAccount[g.AccountID] >= maxGrantsPerAccount {
+		return errTooManyWaiting
+	}
 	e := &heldGrant{id: id, g: g}
 	s.m[id] = e
+	if g.AccountID != "" {
+		s.ofAccount[g.AccountID]++
+	}
 	heap.Push(&s.byExpiry, e)
 	return nil
 }
@@ -717,8 +763,8 @@ func (s *memoryGrants) take(_ context.Context, id string) (authGrant, bool, erro
 	if !ok {
 		return authGrant{}, false, nil
 	}
-	delete(s.m, id)
 	heap.Remove(&s.byExpiry, e.i)
+	s.drop(e)
 	return e.g, true, nil
 }
 
@@ -732,7 +778,9 @@ func (s *memoryGrants) get(_ context.Context, id string) (authGrant, bool, error
 }
 
 // redisGrants keeps grants in Redis, expiring with their codes; GETDEL
-// takes one once, whichever instance each exchange reaches.
+// takes one once, whichever instance each exchange reaches. The grants of
+// each account waiting are also listed in a sorted set (score: expiry),
+// which bounds them to maxGrantsPerAccount across every instance.
 type redisGrants struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -740,6 +788,27 @@ type redisGrants struct {
 }
 
 func (r *redisGrants) key(id string) string { return r.prefix + "console:" + r.name + ":" + id }
+
+// accountKey lists an account's grants waiting.
+func (r *redisGrants) accountKey(account string) string {
+	return r.prefix + "console:" + r.name + "-of:" + account
+}
+
+// grantSlot drops an account's grants expired by now (ARGV[1]) and lists
+// grant ARGV[3], expiring at ARGV[2], unless the account already has
+// ARGV[4] others: 1 listed, 0 refused. The set lives as long as its
+// longest grant (ARGV[5] milliseconds from now, at least).
+var grantSlot = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if not redis.call('ZSCORE', KEYS[1], ARGV[3]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[5])
+end
+return 1
+`)
 
 func (r *redisGrants) put(ctx context.Context, id string, g authGrant, now time.Time) error {
 	b, err := json.Marshal(g)
@@ -750,11 +819,26 @@ func (r *redisGrants) put(ctx context.Context, id string, g authGrant, now time.
 	if ttl <= 0 {
 		return nil
 	}
+	if g.AccountID != "" {
+		ok, err := grantSlot.Run(ctx, r.rdb, []string{r.accountKey(g.AccountID)},
+			now.UnixMilli(), g.Expires, id, maxGrantsPerAccount, ttl.Milliseconds()).Int()
+		if err != nil {
+			return err
+		}
+		if ok == 0 {
+			return errTooManyWaiting
+		}
+	}
 	return r.rdb.Set(ctx, r.key(id), b, ttl).Err()
 }
 
 func (r *redisGrants) take(ctx context.Context, id string) (authGrant, bool, error) {
-	return r.read(r.rdb.GetDel(ctx, r.key(id)))
+	g, ok, err := r.read(r.rdb.GetDel(ctx, r.key(id)))
+	if ok && g.AccountID != "" {
+		// Left listed, it would only wait for its expiry.
+		_ = r.rdb.ZRem(ctx, r.accountKey(g.AccountID), id).Err()
+	}
+	return g, ok, err
 }
 
 func (r *redisGrants) get(ctx context.Context, id string) (authGrant, bool, error) {

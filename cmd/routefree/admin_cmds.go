@@ -235,6 +235,7 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	return withHandler(ctx, c, func(h *commands.Handler) error {
+		h.MaxKeysPerAccount = c.MaxKeysPerAccount
 		id, secret, err := h.IssueKey(ctx, k)
 		if err == nil {
 			fmt.Fprintf(stdout, "key id: %s\nkey:    %s\n(the key is shown once; only its hash is stored)\n", id, secret)

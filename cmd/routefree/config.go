@@ -68,6 +68,8 @@ type Config struct {
 
 	MaxTopUp string // NTD bound on one top-up or credit adjustment
 
+	MaxKeysPerAccount int // bound on an account's live keys
+
 	// LowBalance is in NTD: the console warns below this credit left, at least.
 	LowBalance string
 
@@ -209,6 +211,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.StringVar(&c.InvoiceFont, "invoice-font", "", "TrueType font for invoice PDFs; empty uses the embedded font")
 	fs.StringVar(&c.InvoiceAESKey, "invoice-aes-key", "", "hex AES key for the e-invoice QR verification field")
 	fs.StringVar(&c.MaxTopUp, "max-topup", "1000000", "largest single top-up or credit adjustment, NTD (console, admin API and CLI)")
+	fs.IntVar(&c.MaxKeysPerAccount, "max-keys-per-account", commands.DefaultMaxKeysPerAccount, "most live (not revoked) keys one account may hold; a key past it is refused (console, admin API, /api/v1/keys and keys issue)")
 	fs.StringVar(&c.LowBalance, "low-balance", "100", "NTD: the console warns a customer whose credit left is below this, or below 10% of their last top-up (of the credit limit when postpaid) if that is more")
 
 	c.shared, c.known, c.serving = map[string]bool{}, map[string]bool{}, wants == nil
@@ -504,6 +507,9 @@ func (c *Config) configProblems() []error {
 	demo, ok := commands.PlainAmount(c.DemoCredit)
 	if !ok || (c.BootstrapDemo && (!demo.IsPositive() || !demo.IsInteger() || (maxTopUp.IsPositive() && demo.GreaterThan(maxTopUp)))) {
 		errs = append(errs, fmt.Errorf("--demo-credit %s: want a whole number of NTD, 1 or more and at most --max-topup (a top-up's bounds)", domain.Quote(c.DemoCredit)))
+	}
+	if c.MaxKeysPerAccount < 1 {
+		errs = append(errs, fmt.Errorf("--max-keys-per-account %d: want 1 or more", c.MaxKeysPerAccount))
 	}
 	if d, ok := commands.PlainAmount(c.LowBalance); !ok || d.IsNegative() {
 		errs = append(errs, fmt.Errorf("--low-balance %s: want an amount of NTD, 0 or more", domain.Quote(c.LowBalance)))

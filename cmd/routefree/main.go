@@ -206,8 +206,8 @@ var storageSettings = []string{"data-dir", "store", "postgres-url", "kurrentdb-u
 // commandSettings are the shared settings a command takes beyond the store's.
 var commandSettings = map[string][]string{
 	"prices publish": {"catalog"},
-	"keys issue":     {"catalog"},   // --models are the catalog's
-	"credits":        {"max-topup"}, // topup and adjust
+	"keys issue":     {"catalog", "max-keys-per-account"}, // --models are the catalog's
+	"credits":        {"max-topup"},                       // topup and adjust
 	"replay":         {"invoice-font", "invoice-aes-key"},
 	"invoices":       {"invoice-font", "invoice-aes-key"}, // every invoices command
 }

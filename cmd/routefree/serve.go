@@ -227,7 +227,8 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 		return nil, err
 	}
 	in.cmds = commands.New(in.store)
-	in.cmds.MaxTopUp = c.maxTopUp()
+	in.cmds.MaxTopUp, in.cmds.MaxKeysPerAccount = c.maxTopUp(), c.MaxKeysPerAccount
+	in.cmds.LiveKeys = console.LiveKeys(in.models.Keys)
 	in.cmds.PaymentReferences = in.views.PaymentReferences()
 	in.authn = console.NewAuthenticator(in.views, in.models.Keys)
 	if err := in.openPayments(); err != nil {

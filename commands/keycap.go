@@ -1,0 +1,293 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
+)
+
+// ErrKeyCap refuses a key past its account's cap of live keys.
+var ErrKeyCap = errors.New("too many keys")
+
+// DefaultMaxKeysPerAccount is an account's cap of live keys unless the
+// operator sets another. Every key is held in memory by every gateway, and
+// a thousand is far more than a team's services and people use, while
+// 100,000 accounts at it would still be bounded.
+const DefaultMaxKeysPerAccount = 1000
+
+func (h *Handler) maxKeys() int {
+	if h.MaxKeysPerAccount > 0 {
+		return h.MaxKeysPerAccount
+	}
+	return DefaultMaxKeysPerAccount
+}
+
+// keySlots is an account's key-slot stream folded: the keys holding a
+// slot, each as its slot was last taken, and the stream's last version
+// (-1: not yet written).
+type keySlots struct {
+	live map[string]domain.KeySlotTaken
+	last int64
+}
+
+func (h *Handler) readKeySlots(ctx context.Context, acct string) (keySlots, error) {
+	s := keySlots{live: map[string]domain.KeySlotTaken{}, last: -1}
+	err := h.scanStream(ctx, domain.KeySlotsStream(acct), func(e eventstore.RecordedEvent) (bool, error) {
+		d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			return false, err
+		}
+		switch v := d.(type) {
+		case *domain.KeySlotTaken:
+			s.live[v.KeyID] = *v
+		case *domain.KeySlotFreed:
+			delete(s.live, v.KeyID)
+		}
+		s.last = int64(e.Version)
+		return true, nil
+	})
+	return s, err
+}
+
+// liveKeysOf lists an account's keys that are not revoked, for an account
+// whose key slots were never written: keys issued before slots were kept.
+func (h *Handler) liveKeysOf(ctx context.Context, acct string) ([]string, error) {
+	if h.LiveKeys != nil {
+		return h.LiveKeys(acct), nil
+	}
+	var ids []string
+	revoked := map[string]bool{}
+	err := h.walkHistory(ctx, func(_ *eventstore.RecordedEvent, d domain.Event) {
+		switch v := d.(type) {
+		case *domain.KeyIssued:
+			if v.AccountID == acct {
+				ids = append(ids, v.KeyID)
+			}
+		case *domain.KeyRevoked:
+			revoked[v.KeyID] = true
+		}
+	}, domain.TypeKeyIssued, domain.TypeKeyRevoked)
+	live := ids[:0]
+	for _, id := range ids {
+		if !revoked[id] {
+			live = append(live, id)
+		}
+	}
+	return live, err
+}
+
+// decideSlots reads acct's key slots, has decide say which slot events
+// follow from them (none: nothing to write), and appends those at the
+// version read: writers racing on one account's slots, in any processes,
+// cannot both decide on the same state, and the one that loses gets
+// ErrWrongExpectedVersion, to decide again. An account whose slots were
+// never written first has a slot taken for each of its live keys, in the
+// same append.
+func (h *Handler) decideSlots(ctx context.Context, acct string, decide func(keySlots) ([]domain.Event, error)) error {
+	slots, err := h.readKeySlots(ctx, acct)
+	if err != nil {
+		return err
+	}
+	var events []eventstore.EventData
+	add := func(id uuid.UUID, e domain.Event) error {
+		domain.Stamp(ctx, e)
+		d, err := Event(id, h.Now(), e)
+		events = append(events, d)
+		return err
+	}
+	if slots.last < 0 {
+		older, err := h.liveKeysOf(ctx, acct)
+		if err != nil {
+			return err
+		}
+		for _, id := range older {
+			e := &domain.KeySlotTaken{AccountID: acct, KeyID: id}
+			slots.live[id] = *e
+			if err := add(domain.EventID(domain.TypeKeySlotTaken, id), e); err != nil {
+				return err
+			}
+		}
+	}
+	decided, err := decide(slots)
+	if err != nil || len(decided) == 0 {
+		return err
+	}
+	for _, e := range decided {
+		if err := add(uuid.New(), e); err != nil {
+			return err
+		}
+	}
+	_, err = h.Store.Append(ctx, domain.KeySlotsStream(acct), expectAfter(slots.last), events...)
+	return err
+}
+
+// takeKeySlot takes a slot of the account for k before k is recorded,
+// refusing it past the account's cap, and, when a management key with a
+// spending limit issues it, past that key's share (checkShare). A key
+// whose slot is taken already (an issue tried again) takes none.
+func (h *Handler) takeKeySlot(ctx context.Context, k domain.KeyIssued) error {
+	parent, bound, err := h.managingKey(ctx)
+	if err != nil {
+		return err
+	}
+	defer streamLocks.lock(domain.KeySlotsStream(k.AccountID))()
+	return decideAgain(ctx, func() error {
+		return h.decideSlots(ctx, k.AccountID, func(slots keySlots) ([]domain.Event, error) {
+			if _, ok := slots.live[k.KeyID]; ok {
+				return nil, nil
+			}
+			if err := h.slotFor(ctx, slots, k, parent, bound); err != nil {
+				return nil, err
+			}
+			return []domain.Event{&domain.KeySlotTaken{AccountID: k.AccountID, KeyID: k.KeyID, SpendLimit: k.SpendLimit, SpendPeriod: k.SpendPeriod}}, nil
+		})
+	})
+}
+
+// slotFor refuses k a slot past its account's cap or, when parent (bound)
+// issues it, past parent's share.
+func (h *Handler) slotFor(ctx context.Context, slots keySlots, k, parent domain.KeyIssued, bound bool) error {
+	if max := h.maxKeys(); len(slots.live) >= max {
+		return fmt.Errorf("%w: account %s has %d live keys and an account may have at most %d: revoke (delete) keys it no longer uses, or ask the operator to raise the cap (--max-keys-per-account, ROUTEFREE_MAX_KEYS_PER_ACCOUNT)",
+			ErrKeyCap, k.AccountID, len(slots.live), max)
+	}
+	if bound {
+		return h.checkShare(ctx, parent, slots, k)
+	}
+	return nil
+}
+
+// CheckIssue says whether k could be issued under ctx now, writing
+// nothing: the refusals of its account's cap and of the issuing
+// management key's share, for a step that promises a key issued later (an
+// app's approval).
+func (h *Handler) CheckIssue(ctx context.Context, k domain.KeyIssued) error {
+	parent, bound, err := h.managingKey(ctx)
+	if err != nil {
+		return err
+	}
+	slots, err := h.readKeySlots(ctx, k.AccountID)
+	if err != nil {
+		return err
+	}
+	if slots.last < 0 {
+		older, err := h.liveKeysOf(ctx, k.AccountID)
+		if err != nil {
+			return err
+		}
+		for _, id := range older {
+			slots.live[id] = domain.KeySlotTaken{AccountID: k.AccountID, KeyID: id}
+		}
+	}
+	return h.slotFor(ctx, slots, k, parent, bound)
+}
+
+// freeKeySlot gives back a revoked key's slot. An account whose slots were
+// never written has none to give back: its first issue counts its keys.
+func (h *Handler) freeKeySlot(ctx context.Context, acct, keyID string) error {
+	e := &domain.KeySlotFreed{AccountID: acct, KeyID: keyID}
+	_, err := h.append(ctx, domain.KeySlotsStream(acct), eventstore.StreamExists(), domain.EventID(domain.TypeKeySlotFreed, keyID), e)
+	if errors.Is(err, eventstore.ErrWrongExpectedVersion) {
+		return nil
+	}
+	return err
+}
+
+// managingKey is the key acting under ctx when it is a management key
+// with a spending limit (bound): the limits of the keys it makes share
+// that one.
+func (h *Handler) managingKey(ctx context.Context) (domain.KeyIssued, bool, error) {
+	a := domain.ActorFrom(ctx)
+	if a.Kind != domain.ActorKey || a.ID == "" {
+		return domain.KeyIssued{}, false, nil
+	}
+	st, err := h.Key(ctx, a.ID)
+	if errors.Is(err, ErrNotFound) {
+		return domain.KeyIssued{}, false, nil
+	}
+	if err != nil {
+		return domain.KeyIssued{}, false, err
+	}
+	return st.Key, st.Key.Management && st.Key.SpendLimit.IsPositive(), nil
+}
+
+// madeBy reports whether a key was issued by the management key parent.
+func madeBy(k domain.KeyIssued, parent string) bool {
+	return k.Actor.Kind == domain.ActorKey && k.Actor.ID == parent
+}
+
+// checkShare refuses k, a key parent makes or changes, when the spending
+// limits of the live keys parent made, over parent's period, would add up
+// to more than parent's own. A key's limit is its stream's (as changed
+// since); that of a key whose slot is taken and which is not yet recorded,
+// an issue under way, its slot's.
+func (h *Handler) checkShare(ctx context.Context, parent domain.KeyIssued, slots keySlots, k domain.KeyIssued) error {
+	period := periodOf(parent.SpendPeriod)
+	if !k.SpendLimit.IsPositive() || periodOf(k.SpendPeriod) != period {
+		return nil // refused by the management key's own limits (domain.KeyWithin)
+	}
+	used := decimal.Zero
+	for id, slot := range slots.live {
+		if id == k.KeyID || id == parent.KeyID {
+			continue
+		}
+		child := domain.KeyIssued{Actor: slot.Actor, SpendLimit: slot.SpendLimit, SpendPeriod: slot.SpendPeriod}
+		st, err := h.Key(ctx, id)
+		switch {
+		case err == nil && st.Revoked:
+			continue
+		case err == nil:
+			child = st.Key
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		if madeBy(child, parent.KeyID) && child.SpendLimit.IsPositive() && periodOf(child.SpendPeriod) == period {
+			used = used.Add(child.SpendLimit)
+		}
+	}
+	if total := used.Add(k.SpendLimit); total.GreaterThan(parent.SpendLimit) {
+		return fmt.Errorf("%w: the keys this key made have %s limits adding up to NT$%s of its own NT$%s, so NT$%s is left for another (NT$%s asked): lower or delete one of them first",
+			domain.ErrKeyScope, period, used.StringFixed(2), parent.SpendLimit.StringFixed(2), decimal.Max(parent.SpendLimit.Sub(used), decimal.Zero).StringFixed(2), k.SpendLimit.StringFixed(2))
+	}
+	return nil
+}
+
+// periodOf is a spending period: monthly unless it says otherwise.
+func periodOf(p string) string {
+	if p == "" {
+		return "monthly"
+	}
+	return p
+}
+
+// raiseWithinShare is changeKey's step for a limit raised by a
+// management key with a spending limit on a key it made: the raise must
+// fit its share (checkShare), decided at the version of the account's
+// key slots, where the key's slot is taken again with its new limit, so
+// that issues and raises racing from other processes decide again on it.
+func (h *Handler) raiseWithinShare(ctx context.Context, before, after domain.KeyIssued) error {
+	parent, bound, err := h.managingKey(ctx)
+	// A key without a limit given one, or one lowered over its period, is
+	// held tighter: only a higher limit, none, or another period is a raise.
+	tighter := !before.SpendLimit.IsPositive() || after.SpendLimit.IsPositive() &&
+		!after.SpendLimit.GreaterThan(before.SpendLimit) && periodOf(after.SpendPeriod) == periodOf(before.SpendPeriod)
+	if err != nil || !bound || !madeBy(before, parent.KeyID) || tighter {
+		return err
+	}
+	defer streamLocks.lock(domain.KeySlotsStream(after.AccountID))()
+	return h.decideSlots(ctx, after.AccountID, func(slots keySlots) ([]domain.Event, error) {
+		if _, ok := slots.live[after.KeyID]; !ok {
+			return nil, fmt.Errorf("%w: key %s is revoked", ErrConflict, after.KeyID)
+		}
+		if err := h.checkShare(ctx, parent, slots, after); err != nil {
+			return nil, err
+		}
+		return []domain.Event{&domain.KeySlotTaken{AccountID: after.AccountID, KeyID: after.KeyID, SpendLimit: after.SpendLimit, SpendPeriod: after.SpendPeriod}}, nil
+	})
+}

@@ -97,6 +97,9 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 			}
 			return
 		case "error":
+			if m.Value[0] == 'n' {
+				return // a host writing every member: no error, and not relayed
+			}
 			errorValue = m.Value
 		case "choices":
 			emptyChoices = isEmptyArray(m.Value)

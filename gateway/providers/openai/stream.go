@@ -27,8 +27,11 @@ type stream struct {
 	out       []byte
 	usage     chat.Usage
 	hasUsage  bool
-	finish    string
-	calls     map[int]*callSlots // by choice index: its tool calls so far
+	// stale: content was relayed after the last usage report, which so
+	// does not count it.
+	stale  bool
+	finish string
+	calls  map[int]*callSlots // by choice index: its tool calls so far
 }
 
 func newStream(provider, model string, body io.ReadCloser) *stream {
@@ -40,7 +43,10 @@ func (s *stream) SetIdentity(id string, created int64) {
 	s.idJSON, s.created = chat.AppendString(s.idJSON[:0], id), created
 }
 
-func (s *stream) Usage() (chat.Usage, bool) { return s.usage, s.hasUsage }
+// Usage is final unless content was relayed after the upstream's last
+// report: a report older than the content after it (a host that counts on
+// its opening chunk) leaves the server to count what was delivered.
+func (s *stream) Usage() (chat.Usage, bool) { return s.usage, s.hasUsage && !s.stale }
 
 func (s *stream) FinishReason() string { return s.finish }
 
@@ -91,6 +97,9 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 			}
 			return
 		case "error":
+			if m.Value[0] == 'n' {
+				return // a host writing every member: no error, and not relayed
+			}
 			errorValue = m.Value
 		case "choices":
 			emptyChoices = isEmptyArray(m.Value)
@@ -127,20 +136,57 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 		return nil, false, core.BadResponse(s.Provider, errBadChunk)
 	}
 	if errorValue != nil {
+		// A host that ends with an error may still report what it used.
+		if usage != nil {
+			_ = s.noteUsage(usage)
+		}
 		wrapped := append([]byte(`{"error":`), errorValue...)
 		return nil, false, core.StreamError(s.Provider, 0, append(wrapped, '}')) // its status read from the event
 	}
 	if usage != nil {
-		var w wireUsage
-		if err := fastjson.Unmarshal(usage, &w); err != nil {
-			return nil, false, core.BadResponse(s.Provider, err)
+		if err := s.noteUsage(usage); err != nil {
+			return nil, false, err
 		}
-		s.usage, s.hasUsage = w.normalize(), true
 		if emptyChoices {
 			return nil, false, nil
 		}
+	} else if s.hasUsage && !s.stale && delivers(data) {
+		s.stale = true
 	}
 	return append(b, '}'), true, nil
+}
+
+// delivers reports whether a chunk's choices carry anything in their
+// deltas beyond the role: content, reasoning, a tool call. Only asked of
+// chunks after a usage report, which OpenAI's own streams send last.
+func delivers(chunk []byte) bool {
+	found := false
+	jsonscan.Members(chunk, func(m jsonscan.Member) {
+		if string(m.Key) != "choices" {
+			return
+		}
+		jsonscan.Elements(m.Value, func(c []byte) {
+			jsonscan.Members(c, func(f jsonscan.Member) {
+				if string(f.Key) != "delta" {
+					return
+				}
+				jsonscan.Members(f.Value, func(d jsonscan.Member) {
+					found = found || string(d.Key) != "role" && len(d.Value) > 2 && string(d.Value) != "null"
+				})
+			})
+		})
+	})
+	return found
+}
+
+// noteUsage records a usage report, which counts every chunk so far.
+func (s *stream) noteUsage(usage []byte) error {
+	var w wireUsage
+	if err := fastjson.Unmarshal(usage, &w); err != nil {
+		return core.BadResponse(s.Provider, err)
+	}
+	s.usage, s.hasUsage, s.stale = w.normalize(), true, false
+	return nil
 }
 
 // The members every chunk carries as OpenRouter's schema requires them:

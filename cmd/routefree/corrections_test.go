@@ -242,9 +242,10 @@ func TestCLICorrectionsNameTheOperator(t *testing.T) {
 		}
 		commandEvents++
 	}
-	// open, key, top-up, adjustment, suspend, resume, two staff tokens, a revocation
-	if commandEvents != 9 {
-		t.Fatalf("%d command events, want 9", commandEvents)
+	// open, key and the slot it takes, top-up, adjustment, suspend, resume,
+	// two staff tokens, a revocation
+	if commandEvents != 10 {
+		t.Fatalf("%d command events, want 10", commandEvents)
 	}
 }
 

@@ -658,22 +658,18 @@ func (s *server) rangeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	period := formNumber(c, "period")
-	// A Chinese input method types the 字軌 and numbers full width (ＡＢ,
-	// １２３４５０００): they are the same letters and digits.
-	prefix := strings.ToUpper(formNumber(c, "prefix"))
-	from, err1 := strconv.ParseInt(formNumber(c, "from"), 10, 64)
-	to, err2 := strconv.ParseInt(formNumber(c, "to"), 10, 64)
-	if err1 != nil || err2 != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "from and to must be eight-digit numbers")
+	period, r, err := rangeFields(c)
+	if err != nil {
+		return err
 	}
 	if _, err := twrules.ParsePeriod(period); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	if err := (twrules.Range{Prefix: prefix, From: from, To: to}).Validate(); err != nil {
+	if err := r.Validate(); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	step := confirmStep{Action: "confirm.range", Target: period + " " + twrules.Range{Prefix: prefix, From: from, To: to}.String(),
+	prefix, from, to := r.Prefix, r.From, r.To
+	step := confirmStep{Action: "confirm.range", Target: period + " " + r.String(),
 		Note: "confirm.range.note", Post: "/console/invoices/ranges"}
 	if f.PeriodEnded(period) { // taken, as by the CLI, which warns alike
 		step.Warnings = []string{"confirm.range.ended"}
@@ -693,6 +689,18 @@ func (s *server) rangeForm(c echo.Context) error {
 	})
 }
 
+// rangeFields reads a range form's period and range. A Chinese input
+// method types the 字軌 and numbers full width (ＡＢ, １２３４５０００): they
+// are the same letters and digits.
+func rangeFields(c echo.Context) (period string, r twrules.Range, err error) {
+	from, err1 := strconv.ParseInt(formNumber(c, "from"), 10, 64)
+	to, err2 := strconv.ParseInt(formNumber(c, "to"), 10, 64)
+	if err1 != nil || err2 != nil {
+		return "", r, echo.NewHTTPError(http.StatusBadRequest, "from and to must be eight-digit numbers")
+	}
+	return formNumber(c, "period"), twrules.Range{Prefix: strings.ToUpper(formNumber(c, "prefix")), From: from, To: to}, nil
+}
+
 // withdrawRangeForm withdraws a range no number was used from (one typed
 // for the wrong period, say), with a reason; invoicing refuses one with a
 // number used, saying what to do instead.
@@ -701,14 +709,11 @@ func (s *server) withdrawRangeForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	period := formNumber(c, "period")
-	prefix := strings.ToUpper(formNumber(c, "prefix"))
-	from, err1 := strconv.ParseInt(formNumber(c, "from"), 10, 64)
-	to, err2 := strconv.ParseInt(formNumber(c, "to"), 10, 64)
-	if err1 != nil || err2 != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, "from and to must be eight-digit numbers")
+	period, r, err := rangeFields(c)
+	if err != nil {
+		return err
 	}
-	r := twrules.Range{Prefix: prefix, From: from, To: to}
+	prefix, from, to := r.Prefix, r.From, r.To
 	step := confirmStep{Action: "confirm.range.withdraw", Target: period + " " + r.String(), Danger: true,
 		Note: "confirm.range.withdraw.note", Post: "/console/invoices/ranges/withdraw"}
 	if ok, err := s.confirmed(c, step, "period", "prefix", "from", "to", "reason", "back_month"); !ok {

@@ -234,19 +234,23 @@ func (u Usage) Total() int64 { return u.Input + u.Output }
 // Reasons an upstream's usage report is refused.
 const (
 	UsageNegative       = "negative_count"
+	UsageUnreadable     = "unreadable_count" // a count not written as an integer that fits: a fraction, an exponent, a string, a number past int64
 	UsagePartsTooLarge  = "part_above_whole" // cached or cache writes above input, reasoning above output
 	UsageInputTooLarge  = "input_above_limit"
 	UsageOutputTooLarge = "output_above_limit"
 )
 
 // Impossible says why usage cannot be what a request consumed, "" when it
-// can: a negative count, a part larger than its whole, more input than the
-// request and the model's context could hold (maxInput) or more output
-// than the request allowed (maxOutput). An upstream that reports such
-// counts misreports, and billing them would charge a customer a negative
-// or an unbounded amount.
+// can: a report already refused (Refused, as for a count not written as an
+// integer), a negative count, a part larger than its whole, more
+// input than the request and the model's context could hold (maxInput) or
+// more output than the request allowed (maxOutput). An upstream that
+// reports such counts misreports, and billing them would charge a
+// customer a negative or an unbounded amount.
 func (u Usage) Impossible(maxInput, maxOutput int64) string {
 	switch {
+	case u.Refused != "":
+		return u.Refused
 	case min(u.Input, u.Output, u.Cached, u.Reasoning, u.CacheWrite, u.CacheWrite1h) < 0:
 		return UsageNegative
 	case u.Cached > u.Input || u.CacheWrite > u.Input-u.Cached || u.CacheWrite1h > u.CacheWrite || u.Reasoning > u.Output:

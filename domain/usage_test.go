@@ -23,6 +23,7 @@ func TestUsageImpossible(t *testing.T) {
 		{Usage{Input: 1001, Output: 5}, UsageInputTooLarge},
 		{Usage{Input: 5, Output: 101}, UsageOutputTooLarge},
 		{Usage{Input: 5, Output: math.MaxInt64}, UsageOutputTooLarge},
+		{Usage{Refused: UsageUnreadable}, UsageUnreadable}, // refused as it was read
 	} {
 		if got := c.u.Impossible(1000, 100); got != c.want {
 			t.Errorf("%+v: %q, want %q", c.u, got, c.want)

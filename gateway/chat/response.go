@@ -35,6 +35,8 @@ const (
 	FinishLength        = "length"
 	FinishToolCalls     = "tool_calls"
 	FinishContentFilter = "content_filter"
+	// FinishError: the generation ended in an error (OpenRouter's name).
+	FinishError = "error"
 )
 
 // ToolCall is a function call made by the assistant. Index is set only in
@@ -109,6 +111,10 @@ type Usage struct {
 	Cost        *Cost        `json:"cost,omitempty"`
 	IsBYOK      *bool        `json:"is_byok,omitempty"`
 	CostDetails *CostDetails `json:"cost_details,omitempty"`
+	// Unreadable says an upstream's report held a count not written as an
+	// integer that fits (a fraction, an exponent, a string, a number past
+	// any integer): its counts are zero and not to be believed.
+	Unreadable bool `json:"-"`
 }
 
 // CostDetails splits Cost as OpenRouter does. There is no bring-your-own-key

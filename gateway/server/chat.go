@@ -1107,6 +1107,9 @@ func domainUsage(u *chat.Usage, estimated bool) domain.Usage {
 	if u == nil {
 		return domain.Usage{Estimated: estimated}
 	}
+	if u.Unreadable {
+		return domain.Usage{Estimated: estimated, Refused: domain.UsageUnreadable}
+	}
 	return domain.Usage{Input: int64(u.PromptTokens), Output: int64(u.CompletionTokens),
 		Cached: int64(u.CachedTokens()), Reasoning: int64(u.ReasoningTokens()),
 		CacheWrite: int64(u.CacheWriteTokens()), CacheWrite1h: int64(u.CacheWrite1hTokens()), Estimated: estimated}

@@ -220,6 +220,9 @@ func (k *call) embed() error {
 		return ae
 	}
 	u := domain.Usage{Input: int64(res.PromptTokens)}
+	if res.UnreadableUsage {
+		u = domain.Usage{Refused: domain.UsageUnreadable}
+	}
 	// More input than the texts and the model's context hold is refused,
 	// as for chat (Usage.Impossible).
 	why := u.Impossible(max(size, k.model.ContextLength), 0)

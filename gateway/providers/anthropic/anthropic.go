@@ -86,6 +86,21 @@ type usage struct {
 	// (cache_control's ttl): Anthropic charges 2 × input for an hour,
 	// 1.25 × for five minutes.
 	CacheCreation *cacheCreation `json:"cache_creation"`
+	// unreadable: a count was not written as an integer that fits (see UnmarshalJSON).
+	unreadable bool
+}
+
+// UnmarshalJSON reads a usage report and never fails: one whose counts
+// are not written as integers that fit (33.5, 1e2, a string) is kept as
+// unreadable, for the gateway to refuse and count the answer itself,
+// rather than failing the event, and with it an answer whose content
+// came whole.
+func (u *usage) UnmarshalJSON(b []byte) error {
+	type plain usage
+	if fastjson.Unmarshal(b, (*plain)(u)) != nil {
+		*u = usage{unreadable: true}
+	}
+	return nil
 }
 
 type cacheCreation struct {
@@ -98,6 +113,7 @@ type cacheCreation struct {
 func (u usage) openAI() chat.Usage {
 	cu := chat.NewUsage(u.InputTokens+u.CacheReadInputTokens+u.CacheCreationInputTokens, u.OutputTokens, u.CacheReadInputTokens, 0)
 	cu.PromptTokensDetails.CacheWriteTokens = u.CacheCreationInputTokens
+	cu.Unreadable = u.unreadable
 	if u.CacheCreation != nil {
 		cu.PromptTokensDetails.CacheWrite1hTokens = min(max(u.CacheCreation.Ephemeral1h, 0), u.CacheCreationInputTokens)
 	}
@@ -108,6 +124,17 @@ func (u usage) openAI() chat.Usage {
 // counts (newer API versions do), which then replace message_start's.
 func (u usage) inputCounts() bool {
 	return u.InputTokens > 0 || u.CacheReadInputTokens > 0 || u.CacheCreationInputTokens > 0
+}
+
+// takeDelta takes a message_delta's usage: its output count is
+// cumulative, and newer API versions repeat the input counts too, which
+// then replace message_start's.
+func (u *usage) takeDelta(d *usage) {
+	u.OutputTokens = d.OutputTokens
+	if d.inputCounts() {
+		u.takeInput(d)
+	}
+	u.unreadable = u.unreadable || d.unreadable
 }
 
 // takeInput replaces u's input counts with d's.

@@ -79,6 +79,7 @@ type nativeStream struct {
 	core.Body
 	id, model string
 	usage     usage
+	reported  bool // a message_delta's usage came, and no content after it (see stream)
 	done      bool
 	finish    string
 }
@@ -86,7 +87,7 @@ type nativeStream struct {
 // SetIdentity takes the id; Anthropic's events carry no "created".
 func (s *nativeStream) SetIdentity(id string, _ int64) { s.id = id }
 
-func (s *nativeStream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done }
+func (s *nativeStream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done || s.reported }
 
 func (s *nativeStream) FinishReason() string { return s.finish }
 
@@ -110,12 +111,12 @@ func (s *nativeStream) Next() ([]byte, error) {
 			s.usage = e.Message.Usage
 		}
 		return s.rewriteStart(data)
+	case "content_block_start", "content_block_delta":
+		s.reported = false
 	case "message_delta":
-		if u := e.Usage; u != nil {
-			s.usage.OutputTokens = u.OutputTokens
-			if u.inputCounts() {
-				s.usage.takeInput(u)
-			}
+		if e.Usage != nil {
+			s.usage.takeDelta(e.Usage)
+			s.reported = true
 		}
 		if e.Delta != nil && e.Delta.StopReason != "" {
 			s.finish = finishReason(e.Delta.StopReason, "")

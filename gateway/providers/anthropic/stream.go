@@ -46,6 +46,10 @@ type stream struct {
 	tools    int
 	thoughts map[int]int // thinking block index → its reasoning_details index
 	usage    usage
+	// reported: a message_delta's usage came and no content after it. It
+	// comes after every content block with the cumulative output count,
+	// so it counts all that was delivered even if message_stop never does.
+	reported bool
 	done     bool
 	finish   string
 }
@@ -57,7 +61,7 @@ func newStream(provider, model, jsonTool string, body io.ReadCloser) *stream {
 
 func (s *stream) SetIdentity(id string, created int64) { s.w.ID, s.w.Created = id, created }
 
-func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done }
+func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done || s.reported }
 
 func (s *stream) FinishReason() string { return s.finish }
 
@@ -104,6 +108,7 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		}
 		return s.w.Role(0), nil
 	case "content_block_start":
+		s.reported = false
 		if e.ContentBlock == nil {
 			return nil, nil
 		}
@@ -135,6 +140,7 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		}
 		return nil, nil
 	case "content_block_delta":
+		s.reported = false
 		if e.Delta == nil {
 			return nil, nil
 		}
@@ -177,13 +183,9 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		}
 		return nil, nil
 	case "message_delta":
-		if u := e.Usage; u != nil {
-			// output_tokens is cumulative; newer API versions may repeat
-			// the input counts here too.
-			s.usage.OutputTokens = u.OutputTokens
-			if u.inputCounts() {
-				s.usage.takeInput(u)
-			}
+		if e.Usage != nil {
+			s.usage.takeDelta(e.Usage)
+			s.reported = true
 		}
 		if e.Delta != nil && e.Delta.StopReason != "" {
 			s.finish = finishReason(e.Delta.StopReason, s.jsonTool)

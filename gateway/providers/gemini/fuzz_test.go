@@ -47,7 +47,7 @@ func FuzzGeminiResponse(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		s := newStream("google", "m", io.NopCloser(bytes.NewReader(b)))
+		s := newStream("google", "m", 1, io.NopCloser(bytes.NewReader(b)))
 		defer s.Close()
 		for range 100000 {
 			chunk, err := s.Next()

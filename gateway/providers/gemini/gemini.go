@@ -45,7 +45,7 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	}
 	oneCall := req.ParallelToolCalls != nil && !*req.ParallelToolCalls
 	if req.Stream {
-		s := newStream(up.Provider, req.Model, resp.Body)
+		s := newStream(up.Provider, req.Model, req.Choices(), resp.Body)
 		s.oneCall = oneCall
 		return &core.Result{Stream: s}, nil
 	}
@@ -116,21 +116,46 @@ type usageMetadata struct {
 	ThoughtsTokenCount      int `json:"thoughtsTokenCount"`
 	CachedContentTokenCount int `json:"cachedContentTokenCount"`
 	ToolUsePromptTokenCount int `json:"toolUsePromptTokenCount"`
+	// unreadable: a count was not written as an integer that fits (see UnmarshalJSON).
+	unreadable bool
+}
+
+// UnmarshalJSON reads a usage report and never fails: one whose counts
+// are not written as integers that fit (33.5, 1e2, a string) is kept as
+// unreadable, for the gateway to refuse and count the answer itself,
+// rather than failing the event, and with it the answer.
+func (u *usageMetadata) UnmarshalJSON(b []byte) error {
+	type plain usageMetadata
+	if fastjson.Unmarshal(b, (*plain)(u)) != nil {
+		*u = usageMetadata{unreadable: true}
+	}
+	return nil
 }
 
 // openAI maps usage: thoughts are reasoning tokens inside completion
 // tokens; cached content is inside the prompt count already.
 func (u usageMetadata) openAI() chat.Usage {
-	return chat.NewUsage(u.PromptTokenCount+u.ToolUsePromptTokenCount, u.CandidatesTokenCount+u.ThoughtsTokenCount,
+	cu := chat.NewUsage(u.PromptTokenCount+u.ToolUsePromptTokenCount, u.CandidatesTokenCount+u.ThoughtsTokenCount,
 		u.CachedContentTokenCount, u.ThoughtsTokenCount)
+	cu.Unreadable = u.unreadable
+	return cu
 }
 
+// finishReason normalises Gemini's finish reason as OpenRouter does: its
+// filters' reasons are content_filter, and a generation that ended without
+// a natural stop (a function call the model could not form, a call of a
+// tool it was not given, an unsupported language, an unknown reason) is
+// "error".
 func finishReason(reason string, calls bool) string {
 	switch reason {
 	case "MAX_TOKENS":
 		return chat.FinishLength
-	case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY":
+	case "SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII",
+		"IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION":
 		return chat.FinishContentFilter
+	case "MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS", "MALFORMED_RESPONSE",
+		"MISSING_THOUGHT_SIGNATURE", "LANGUAGE", "OTHER", "IMAGE_OTHER", "NO_IMAGE", "FINISH_REASON_UNSPECIFIED":
+		return chat.FinishError
 	}
 	if calls {
 		return chat.FinishToolCalls

@@ -19,6 +19,7 @@ type stream struct {
 	pending  [][]byte // chunks from one event still to hand out
 	started  map[int]bool
 	open     int // candidates started and not finished
+	want     int // candidates asked for (the request's n)
 	tools    map[int]int
 	details  map[int]int // reasoning_details sent, by candidate
 	usage    usageMetadata
@@ -30,8 +31,8 @@ type stream struct {
 	oneCall bool
 }
 
-func newStream(provider, model string, body io.ReadCloser) *stream {
-	return &stream{Body: core.NewBody(provider, body),
+func newStream(provider, model string, candidates int, body io.ReadCloser) *stream {
+	return &stream{Body: core.NewBody(provider, body), want: candidates,
 		w: core.ChunkWriter{Model: model, Created: time.Now().Unix()}, started: map[int]bool{}, tools: map[int]int{}, details: map[int]int{}}
 }
 
@@ -44,7 +45,14 @@ func (s *stream) nextDetail(candidate int) int {
 	return n
 }
 
-func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.hasUsage && s.finished }
+// Usage is final once every candidate finished: with n > 1 one finishes
+// while another still writes, and a report then does not count what the
+// other writes after it. A stream that ended cleanly (Next's io.EOF) is
+// final whatever number of candidates came.
+func (s *stream) Usage() (chat.Usage, bool) {
+	whole := s.finished && s.open == 0 && (s.Err == io.EOF || len(s.started) >= s.want)
+	return s.usage.openAI(), s.hasUsage && whole
+}
 
 func (s *stream) FinishReason() string { return s.finish }
 

@@ -43,9 +43,7 @@ func Embed(ctx context.Context, hc *http.Client, up core.Upstream, req *core.Emb
 			Index     int       `json:"index"`
 			Embedding []float64 `json:"embedding"`
 		} `json:"data"`
-		Usage struct {
-			PromptTokens int `json:"prompt_tokens"`
-		} `json:"usage"`
+		Usage json.RawMessage `json:"usage"`
 	}
 	if err := json.Unmarshal(rb, &r); err != nil {
 		return nil, core.BadResponse(up.Provider, err)
@@ -54,7 +52,16 @@ func Embed(ctx context.Context, hc *http.Client, up core.Upstream, req *core.Emb
 	if len(r.Data) != n {
 		return nil, core.BadResponse(up.Provider, fmt.Errorf("%d embeddings for %d inputs", len(r.Data), n))
 	}
-	out := &core.Embeddings{Vectors: make([][]float64, n), PromptTokens: r.Usage.PromptTokens}
+	out := &core.Embeddings{Vectors: make([][]float64, n)}
+	if len(r.Usage) > 0 {
+		// A count not written as an integer is the gateway's to
+		// refuse, not a reason to fail the answer.
+		var u struct {
+			PromptTokens int `json:"prompt_tokens"`
+		}
+		out.UnreadableUsage = json.Unmarshal(r.Usage, &u) != nil
+		out.PromptTokens = u.PromptTokens
+	}
 	for _, d := range r.Data {
 		if d.Index < 0 || d.Index >= n || out.Vectors[d.Index] != nil {
 			return nil, core.BadResponse(up.Provider, fmt.Errorf("embedding index %d out of place", d.Index))

@@ -150,6 +150,18 @@ type wireUsage struct {
 	PromptCacheHitTokens int `json:"prompt_cache_hit_tokens"`
 }
 
+// UnmarshalJSON reads a usage report and never fails: one whose counts
+// are not written as integers that fit (33.5, 1e2, a string) is kept as
+// Unreadable, for the gateway to refuse and count the answer itself,
+// rather than failing an answer whose content came whole.
+func (w *wireUsage) UnmarshalJSON(b []byte) error {
+	type plain wireUsage
+	if fastjson.Unmarshal(b, (*plain)(w)) != nil {
+		*w = wireUsage{Usage: chat.Usage{Unreadable: true}}
+	}
+	return nil
+}
+
 func (w *wireUsage) normalize() chat.Usage {
 	u := w.Usage
 	if u.CachedTokens() == 0 && w.PromptCacheHitTokens > 0 {

@@ -108,6 +108,26 @@ func TestRelayWritesWhatDecodingWould(t *testing.T) {
 	}
 }
 
+// A usage report whose counts are not whole numbers of tokens is relayed
+// as the decoder reads it: unreadable, for the gateway to refuse and
+// count the answer itself, the answer's choices as they came.
+func TestRelayMarksUnreadableUsage(t *testing.T) {
+	for _, a := range []string{
+		`{"choices":[],"usage":{"prompt_tokens":1.5}}`,
+		`{"choices":[],"usage":{"prompt_tokens":"1"}}`,
+		`{"choices":[],"usage":{"prompt_tokens":1e400}}`,
+	} {
+		rel := relayOf([]byte(a), false)
+		if rel == nil || !rel.Usage.Unreadable || rel.Usage.PromptTokens != 0 {
+			t.Errorf("%s relayed as %+v", a, rel)
+		}
+		res, err := DecodeResponse([]byte(a))
+		if err != nil || res.Response.Usage == nil || !res.Response.Usage.Unreadable {
+			t.Errorf("%s decoded as %+v, %v", a, res, err)
+		}
+	}
+}
+
 // Answers the decoder must read whole: it renames, counts or refuses them.
 func TestRelayLeavesRewritesToTheDecoder(t *testing.T) {
 	for _, a := range []string{
@@ -118,8 +138,6 @@ func TestRelayLeavesRewritesToTheDecoder(t *testing.T) {
 		`{"choices":[{"message":{"content":"x","reasoning\u005fcontent":"escaped"}}],"usage":{"prompt_tokens":1}}`,
 		`{"choices":{"not":"an array"},"usage":{"prompt_tokens":1}}`,
 		`{"choices":[1],"usage":{"prompt_tokens":1}}`,
-		`{"choices":[],"usage":{"prompt_tokens":1.5}}`,
-		`{"choices":[],"usage":{"prompt_tokens":"1"}}`,
 		`{"choices":[],"created":"yesterday","usage":{"prompt_tokens":1}}`,
 		`{"choices":[],"object":1,"usage":{"prompt_tokens":1}}`,
 		`{"choices":[],"Usage":{"prompt_tokens":1},"usage":{"prompt_tokens":2}}`,

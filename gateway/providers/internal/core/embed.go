@@ -15,4 +15,6 @@ type EmbedRequest struct {
 type Embeddings struct {
 	Vectors      [][]float64
 	PromptTokens int
+	// UnreadableUsage: the reported count was not written as an integer that fits.
+	UnreadableUsage bool
 }

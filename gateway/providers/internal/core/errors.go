@@ -253,10 +253,22 @@ func googleReason(body []byte) string {
 	return ""
 }
 
+// plainError is the error shape of Hugging Face's TGI and of some vLLM
+// builds: the message is the error member itself, {"error":"CUDA out of
+// memory","error_type":"generation"}.
+type plainError struct {
+	Error     string `json:"error"`
+	ErrorType string `json:"error_type"`
+}
+
 // errorMessage extracts message, type and code from an error body.
 func errorMessage(body []byte) (msg, typ, code string) {
 	var env errorEnvelope
 	if json.Unmarshal(body, &env) != nil {
+		var pe plainError
+		if json.Unmarshal(body, &pe) == nil && pe.Error != "" {
+			return pe.Error, pe.ErrorType, pe.ErrorType
+		}
 		var arr []errorEnvelope
 		if json.Unmarshal(body, &arr) != nil || len(arr) == 0 {
 			return "", "", ""

@@ -7,6 +7,10 @@ export const apiKey = process.env.ROUTEFREE_KEY;
 // (optional: those tests skip without it).
 export const managementKey = process.env.ROUTEFREE_MANAGEMENT_KEY;
 export const model = process.env.ROUTEFREE_MODEL || "routefree/echo";
+// A management key with a spending limit of NT$10 on an account of its
+// own, served by a gateway capping every account at capKeys live keys.
+export const cappedManagementKey = process.env.ROUTEFREE_CAPPED_MANAGEMENT_KEY;
+export const capKeys = Number(process.env.ROUTEFREE_MAX_KEYS_PER_ACCOUNT || 0);
 // A Claude model served by an Anthropic-format fake upstream, which thinks
 // when asked and signs its thinking blocks.
 export const claudeModel = process.env.ROUTEFREE_CLAUDE_MODEL || "anthropic/claude-sonnet-4.6";
@@ -21,6 +25,15 @@ export const reasoningText = "The fake upstream thinks the request over first.";
 // The last message that makes the fake upstream fail while it answers:
 // part of the answer, then its error event (cmd/fakeupstream's FailPrompt).
 export const failPrompt = "Fail while answering.";
+// The last message that makes the fake upstream end its answer midway as
+// OpenRouter does, with a chunk whose finish_reason is "error" and which
+// carries errorChunkMessage (cmd/fakeupstream's ErrorChunkPrompt).
+export const errorChunkPrompt = "End with an error chunk.";
+export const errorChunkMessage = "Provider disconnected";
+// The last message that the fake upstream refuses as OpenRouter refuses an
+// input a model's moderation flags: a 403 with the reasons (harassment) and
+// the flagged input in its metadata (cmd/fakeupstream's FlagPrompt).
+export const flagPrompt = "Flag this input for moderation.";
 
 if (!baseURL || !apiKey) {
   throw new Error("set ROUTEFREE_BASE_URL (e.g. http://127.0.0.1:8080/api/v1) and ROUTEFREE_KEY");

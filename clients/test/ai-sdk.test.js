@@ -2,9 +2,9 @@
 // response against OpenRouter's schema.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { generateText, streamText, tool, stepCountIs, jsonSchema } from "ai";
+import { APICallError, generateText, streamText, tool, stepCountIs, jsonSchema } from "ai";
 import { createOpenRouter } from "@openrouter/ai-sdk-provider";
-import { apiKey, baseURL, claudeModel, failPrompt, geminiModel, model, reasoningText, replyText, weatherSchema } from "../env.js";
+import { apiKey, baseURL, claudeModel, errorChunkMessage, errorChunkPrompt, failPrompt, flagPrompt, geminiModel, model, reasoningText, replyText, weatherSchema } from "../env.js";
 
 const openrouter = createOpenRouter({ apiKey, baseURL, headers: { "X-Title": "RouteFree client tests" } });
 const llm = () => openrouter.chat(model);
@@ -38,6 +38,37 @@ test("ai sdk: a stream the upstream breaks ends in an error", async () => {
   assert.equal(errors.length, 1);
   assert.match(JSON.stringify(errors[0]), /overloaded.*billed for what was delivered/);
   assert.ok(text.length > 0 && replyText.startsWith(text) && text !== replyText, `delivered ${JSON.stringify(text)}`);
+});
+
+// An upstream (OpenRouter as one) ending a generation midway with its own
+// error chunk: an error part with its message and an "error" finish.
+test("ai sdk: a stream ending in an upstream's error chunk ends in an error", async () => {
+  const r = streamText({ model: llm(), prompt: errorChunkPrompt, maxRetries: 0, onError: () => {} });
+  let text = "";
+  const errors = [];
+  for await (const part of r.fullStream) {
+    if (part.type === "text-delta") text += part.text;
+    if (part.type === "error") errors.push(part.error);
+  }
+  assert.equal(await r.finishReason, "error");
+  assert.equal(errors.length, 1);
+  assert.match(JSON.stringify(errors[0]), new RegExp(errorChunkMessage));
+  assert.ok(text.length > 0 && replyText.startsWith(text) && text !== replyText, `delivered ${JSON.stringify(text)}`);
+});
+
+// An input the upstream's moderation flags: an APICallError of status 403
+// whose body has OpenRouter's moderation metadata.
+test("ai sdk: a moderation flag is a 403 APICallError with its reasons", async () => {
+  await assert.rejects(generateText({ model: llm(), prompt: flagPrompt, maxRetries: 0 }), (err) => {
+    assert.ok(APICallError.isInstance(err), `${err.name}: ${err.message}`);
+    assert.equal(err.statusCode, 403);
+    assert.equal(err.isRetryable, false);
+    assert.match(err.message, /flagged.*harassment/);
+    const md = JSON.parse(err.responseBody).error.metadata;
+    assert.deepEqual(md.reasons, ["harassment"]);
+    assert.equal(md.flagged_input, flagPrompt);
+    return true;
+  });
 });
 
 test("ai sdk: streamText reports usage", async () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { ChatOpenAI } from "@langchain/openai";
 import { HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { z } from "zod";
-import { apiKey, baseURL, model, replyText, weatherSchema } from "../env.js";
+import { apiKey, baseURL, errorChunkMessage, errorChunkPrompt, model, replyText, weatherSchema } from "../env.js";
 
 const chat = () => new ChatOpenAI({ model, apiKey, configuration: { baseURL }, maxRetries: 0, temperature: 0 });
 const weatherTool = { type: "function", function: { name: "get_weather", description: "current weather of a city", parameters: weatherSchema } };
@@ -24,6 +24,17 @@ test("langchain: stream", async () => {
   }
   assert.equal(text, replyText);
   assert.ok(n > 1, `${n} chunks`);
+});
+
+// An upstream (OpenRouter as one) ending a generation midway with its own
+// error chunk: the stream throws its error (through the OpenAI SDK
+// underneath) after the part delivered.
+test("langchain: a stream ending in an upstream's error chunk throws", async () => {
+  let text = "";
+  await assert.rejects(async () => {
+    for await (const chunk of await chat().stream(errorChunkPrompt)) text += chunk.content;
+  }, new RegExp(errorChunkMessage));
+  assert.ok(text.length > 0 && replyText.startsWith(text) && text !== replyText, `delivered ${JSON.stringify(text)}`);
 });
 
 test("langchain: bindTools", async () => {

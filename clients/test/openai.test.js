@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { apiKey, baseURL, claudeModel, failPrompt, model, replyText } from "../env.js";
+import { apiKey, baseURL, claudeModel, errorChunkMessage, errorChunkPrompt, failPrompt, flagPrompt, model, replyText } from "../env.js";
 
 const client = new OpenAI({ apiKey, baseURL, maxRetries: 0 });
 
@@ -48,6 +48,43 @@ test("openai: a stream the upstream breaks throws its error", async () => {
   }, (err) => err.error?.code === 502 && err.error?.metadata?.error_type === "provider_overloaded" && /billed for what was delivered/.test(err.message));
   assert.ok(text.length > 0 && replyText.startsWith(text) && text !== replyText, `delivered ${JSON.stringify(text)}`);
 });
+
+// An upstream (OpenRouter as one) ending a generation midway with its own
+// error chunk: the SDK throws that chunk's error, as it throws any chunk
+// carrying one, after the part delivered.
+test("openai: a stream ending in an upstream's error chunk throws its error", async () => {
+  const stream = await client.chat.completions.create({ model, stream: true, messages: [{ role: "user", content: errorChunkPrompt }] });
+  let text = "";
+  await assert.rejects(async () => {
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+  }, (err) => {
+    assert.ok(err instanceof OpenAI.APIError, `${err.name}: ${err.message}`);
+    assert.equal(err.error?.code, 502);
+    assert.match(err.message, new RegExp(errorChunkMessage));
+    return true;
+  });
+  assert.ok(text.length > 0 && replyText.startsWith(text) && text !== replyText, `delivered ${JSON.stringify(text)}`);
+});
+
+// An input the upstream's moderation flags: the SDK raises its
+// PermissionDeniedError (403), whose error body has OpenRouter's
+// moderation metadata, whole and streamed.
+for (const stream of [false, true]) {
+  test(`openai: a moderation flag is a PermissionDeniedError with its reasons (stream: ${stream})`, async () => {
+    await assert.rejects(
+      client.chat.completions.create({ model, stream, messages: [{ role: "user", content: flagPrompt }] }),
+      (err) => {
+        assert.ok(err instanceof OpenAI.PermissionDeniedError, `${err.name}: ${err.message}`);
+        assert.equal(err.status, 403);
+        assert.equal(err.error.code, 403);
+        assert.match(err.error.message, /flagged.*harassment/);
+        assert.deepEqual(err.error.metadata.reasons, ["harassment"]);
+        assert.equal(err.error.metadata.flagged_input, flagPrompt);
+        return true;
+      },
+    );
+  });
+}
 
 test("openai: tool call", async () => {
   const r = await client.chat.completions.create({

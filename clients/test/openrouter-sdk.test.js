@@ -4,7 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OpenRouter } from "@openrouter/sdk";
-import { apiKey, baseURL, claudeModel, failPrompt, managementKey, model, replyText, weatherSchema } from "../env.js";
+import { ForbiddenResponseError, OpenRouterDefaultError } from "@openrouter/sdk/models/errors";
+import {
+  apiKey, baseURL, capKeys, cappedManagementKey, claudeModel, errorChunkMessage, errorChunkPrompt, failPrompt, flagPrompt,
+  managementKey, model, replyText, weatherSchema,
+} from "../env.js";
 
 const or = new OpenRouter({ apiKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
 const [author, slug] = model.split("/");
@@ -46,6 +50,47 @@ test("openrouter sdk: a stream the upstream breaks ends with an error chunk", as
   assert.equal(last.error.metadata.errorType, "provider_overloaded");
   assert.equal(last.error.metadata.providerCode, "503");
 });
+
+// An upstream (OpenRouter as one) ending a generation midway with its own
+// error chunk: the SDK hands that chunk over, parsed by its schema, as the
+// stream's last, after the part delivered.
+test("openrouter sdk: an upstream's own error chunk ends the stream with it", async () => {
+  const stream = await or.chat.send({ chatRequest: { model, stream: true, messages: [{ role: "user", content: errorChunkPrompt }] } });
+  let text = "", errorChunk = null, chunks = 0;
+  for await (const chunk of stream) {
+    chunks++;
+    for (const c of chunk.choices) {
+      text += c.delta?.content ?? "";
+      if (c.finishReason === "error") errorChunk = chunk;
+    }
+  }
+  assert.ok(text.length > 0 && text !== replyText && replyText.startsWith(text), `delivered ${JSON.stringify(text)}`);
+  assert.ok(errorChunk, `no chunk finished with "error" among ${chunks}`);
+  assert.equal(errorChunk.error.code, 502);
+  assert.match(errorChunk.error.message, new RegExp(errorChunkMessage));
+  assert.equal(typeof errorChunk.error.metadata.errorType, "string");
+});
+
+// An input the upstream's moderation flags: the SDK raises its
+// ForbiddenResponseError, whose error carries OpenRouter's moderation
+// metadata, whole and streamed.
+for (const stream of [false, true]) {
+  test(`openrouter sdk: a moderation flag is a ForbiddenResponseError with its reasons (stream: ${stream})`, async () => {
+    await assert.rejects(
+      or.chat.send({ chatRequest: { model, stream, messages: [{ role: "user", content: flagPrompt }] } }),
+      (err) => {
+        assert.ok(err instanceof ForbiddenResponseError, `${err.name}: ${err.message}`);
+        assert.equal(err.statusCode, 403);
+        assert.equal(err.error.code, 403);
+        assert.match(err.message, /flagged.*harassment/);
+        assert.deepEqual(err.error.metadata.reasons, ["harassment"]);
+        assert.equal(err.error.metadata.flagged_input, flagPrompt);
+        assert.equal(err.error.metadata.model_slug, model);
+        return true;
+      },
+    );
+  });
+}
 
 // A streamed tool call, to an OpenAI-format and an Anthropic-format
 // upstream: the SDK parses every chunk by its schema; the call's arguments
@@ -362,3 +407,108 @@ test("openrouter sdk: embeddings.generate names its generation, of api_type embe
   assert.equal(gen.data.apiType, "embeddings");
   assert.ok(gen.data.totalCost > 0);
 });
+
+// OpenRouter's OAuth PKCE with the SDK's own helpers: its code challenge
+// and authorization URL (the gateway's /auth), the user's approval in a
+// browser signed in to the console with the account's management key, and
+// the SDK's exchange of the code for a key, which then chats. The code
+// works once: again, it is the SDK's ForbiddenResponseError.
+test("openrouter sdk: OAuth PKCE through the SDK's helpers gives a working key", { skip: !managementKey && "no ROUTEFREE_MANAGEMENT_KEY" }, async () => {
+  const { codeChallenge, codeVerifier } = await or.oAuth.createSHA256CodeChallenge();
+  const authURL = new URL(await or.oAuth.createAuthorizationUrl({ callbackUrl: "https://app.example/callback", codeChallenge, codeChallengeMethod: "S256" }));
+  assert.equal(authURL.origin + "/api/v1", baseURL);
+  assert.equal(authURL.pathname, "/auth");
+
+  // The browser: keeps its cookies, follows no redirect.
+  const jar = new Map();
+  const browse = async (path, form) => {
+    const res = await fetch(new URL(path, authURL), {
+      method: form ? "POST" : "GET", redirect: "manual",
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; "), ...(form && { "content-type": "application/x-www-form-urlencoded" }) },
+      body: form && new URLSearchParams(form),
+    });
+    for (const c of res.headers.getSetCookie()) {
+      const [kv] = c.split(";");
+      const i = kv.indexOf("=");
+      jar.set(kv.slice(0, i), kv.slice(i + 1));
+    }
+    return { status: res.status, location: res.headers.get("location"), page: await res.text() };
+  };
+  const path = authURL.pathname + authURL.search;
+  let r = await browse(path);
+  assert.deepEqual([r.status, r.location], [303, "/console/signin"]);
+  const csrf = (await browse("/console/signin")).page.match(/id="signin-csrf" value="([^"]+)"/)?.[1];
+  assert.ok(csrf, "no sign-in CSRF token");
+  r = await browse("/console/signin", { csrf, token: managementKey });
+  assert.deepEqual([r.status, r.location], [303, path]);
+  r = await browse(path);
+  assert.equal(r.status, 200);
+  const form = { decision: "approve" };
+  for (const input of r.page.matchAll(/<input[^>]*>/g)) {
+    const attr = (name) => input[0].match(new RegExp(`\\s${name}="([^"]*)"`))?.[1];
+    if (attr("type") === "hidden") form[attr("name")] = attr("value").replaceAll("&amp;", "&").replaceAll("&#34;", '"').replaceAll("&#39;", "'");
+  }
+  r = await browse("/auth", form);
+  const callback = new URL(r.location);
+  assert.equal(r.status, 303);
+  assert.equal(callback.origin + callback.pathname, "https://app.example/callback");
+  const code = callback.searchParams.get("code");
+  assert.ok(code, r.location);
+
+  const admin = new OpenRouter({ apiKey: managementKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
+  const before = new Set((await admin.apiKeys.list()).data.map((k) => k.hash));
+  const got = await or.oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code, codeVerifier, codeChallengeMethod: "S256" } });
+  assert.match(got.key, /^sk-rf-/);
+  assert.equal(got.userId, "acct_demo");
+  const app = new OpenRouter({ apiKey: got.key, serverURL: baseURL, retryConfig: { strategy: "none" } });
+  const answer = await app.chat.send({ chatRequest: { model, messages: [{ role: "user", content: "Say hello" }] } });
+  assert.equal(answer.choices[0].message.content, replyText);
+
+  await assert.rejects(
+    or.oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code, codeVerifier, codeChallengeMethod: "S256" } }),
+    (err) => err instanceof ForbiddenResponseError && err.statusCode === 403 && /Invalid code or code_verifier/.test(err.message),
+  );
+  const added = (await admin.apiKeys.list()).data.filter((k) => !before.has(k.hash));
+  assert.equal(added.length, 1, JSON.stringify(added));
+  assert.deepEqual(await admin.apiKeys.delete({ hash: added[0].hash }), { deleted: true });
+});
+
+// A management key with a spending limit (NT$10) shares it among the keys
+// it makes, and an account holds at most capKeys live keys: past either,
+// the SDK raises its ForbiddenResponseError with the gateway's reason.
+test("openrouter sdk: a management key's shared limit and the account's key cap are 403s with their reasons",
+  { skip: !(cappedManagementKey && capKeys > 2) && "no ROUTEFREE_CAPPED_MANAGEMENT_KEY or ROUTEFREE_MAX_KEYS_PER_ACCOUNT" }, async () => {
+    const capped = new OpenRouter({ apiKey: cappedManagementKey, serverURL: baseURL, retryConfig: { strategy: "none" } });
+    const refusal = (pattern) => (err) => {
+      assert.ok(err instanceof ForbiddenResponseError, `${err.name}: ${err.message}`);
+      assert.equal(err.statusCode, 403);
+      assert.equal(err.error.code, 403);
+      assert.match(err.message, pattern);
+      return true;
+    };
+    const six = await capped.apiKeys.create({ requestBody: { name: "six", limit: 6 } });
+    await assert.rejects(capped.apiKeys.create({ requestBody: { name: "five", limit: 5 } }),
+      refusal(/adding up to NT\$6\.00 of its own NT\$10\.00, so NT\$4\.00 is left for another \(NT\$5\.00 asked\)/));
+
+    // The management key and "six" hold two slots; small keys fill the rest.
+    const small = [];
+    for (let i = 2; i < capKeys; i++) small.push(await capped.apiKeys.create({ requestBody: { name: `small ${i}`, limit: 0.5 } }));
+    await assert.rejects(capped.apiKeys.create({ requestBody: { name: "one too many", limit: 0.5 } }),
+      refusal(new RegExp(`has ${capKeys} live keys and an account may have at most ${capKeys}.*--max-keys-per-account`)));
+    // Raising a key it made past the share is refused too. OpenRouter's
+    // update lists no 403, so the SDK raises its OpenRouterDefaultError,
+    // with the status and the body.
+    const others = (0.5 * (capKeys - 2)).toFixed(2);
+    await assert.rejects(capped.apiKeys.update({ hash: six.data.hash, requestBody: { limit: 8 } }), (err) => {
+      assert.ok(err instanceof OpenRouterDefaultError, `${err.name}: ${err.message}`);
+      assert.equal(err.statusCode, 403);
+      const e = JSON.parse(err.body).error;
+      assert.equal(e.code, 403);
+      assert.match(e.message, new RegExp(`adding up to NT\\$${others.replace(".", "\\.")} of its own NT\\$10\\.00`));
+      return true;
+    });
+    // A deleted key gives its slot back.
+    assert.deepEqual(await capped.apiKeys.delete({ hash: small.pop().data.hash }), { deleted: true });
+    small.push(await capped.apiKeys.create({ requestBody: { name: "in its place", limit: 0.5 } }));
+    for (const k of [six, ...small]) await capped.apiKeys.delete({ hash: k.data.hash });
+  });

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
@@ -19,6 +20,22 @@ const ReasoningText = "The fake upstream thinks the request over first."
 // overload) and drop the connection: a provider failing while it answers
 // (clients/env.js has it too).
 const FailPrompt = "Fail while answering."
+
+// FlagPrompt, as the last message of a request, makes an -auto fake answer
+// as OpenRouter answers an input that a model's moderation flags: a 403
+// whose metadata gives the reasons and the flagged input (clients/env.js
+// has it too).
+const FlagPrompt = "Flag this input for moderation."
+
+// ErrorChunkPrompt, as the last message of a streamed request, makes an
+// -auto fake end its answer as OpenRouter ends a generation that fails
+// midway: part of the answer, then a chunk whose finish_reason is "error",
+// carrying an error object and the usage, and no [DONE] (clients/env.js
+// has it too).
+const ErrorChunkPrompt = "End with an error chunk."
+
+// ErrorChunkMessage is the error that chunk carries.
+const ErrorChunkMessage = "Provider disconnected"
 
 // autoFake answers each OpenAI-format request in the way its shape asks
 // for, so that client libraries' tool calls and structured outputs can run
@@ -50,6 +67,10 @@ func (a autoFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s = anthropicScriptFor(body, a.base)
 	}
 	if a.kind == providertest.KindOpenAI {
+		if lastMessageIs(body, ErrorChunkPrompt) {
+			a.endWithErrorChunk(w, body)
+			return
+		}
 		s = scriptFor(body, a.base)
 		if i := namedToolMessage(body); a.rejectToolName && i >= 0 {
 			s.Status = http.StatusBadRequest
@@ -85,6 +106,12 @@ func scriptFor(body []byte, base providertest.Script) providertest.Script {
 	if json.Unmarshal(body, &req) != nil {
 		return base
 	}
+	if n := len(req.Messages); n > 0 && contentText(req.Messages[n-1].Content) == FlagPrompt {
+		md, _ := json.Marshal(map[string]any{"reasons": []string{"harassment"}, "flagged_input": FlagPrompt, "provider_name": "Fake", "model_slug": "fake/moderated"})
+		base.Status = http.StatusForbidden
+		base.ErrorBody = `{"error":{"code":403,"message":"fake/moderated requires moderation on Fake. Your input was flagged for \"harassment\". No credits were charged.","metadata":` + string(md) + `}}`
+		return base
+	}
 	if n := len(req.Messages); n > 0 && contentText(req.Messages[n-1].Content) == FailPrompt {
 		base.CutAfter, base.ErrorEvent = 2, true
 		base.EventMessage, base.EventCode = "The model is overloaded. Please try again later.", "503"
@@ -117,6 +144,50 @@ func scriptFor(body []byte, base providertest.Script) providertest.Script {
 		base.Text = string(out)
 	}
 	return base
+}
+
+// lastMessageIs reports whether a chat completions request's last message
+// reads text.
+func lastMessageIs(body []byte, text string) bool {
+	var req struct {
+		Messages []struct {
+			Content json.RawMessage `json:"content"`
+		} `json:"messages"`
+	}
+	_ = json.Unmarshal(body, &req)
+	n := len(req.Messages)
+	return n > 0 && contentText(req.Messages[n-1].Content) == text
+}
+
+// endWithErrorChunk streams the first half of the reply's words, then
+// OpenRouter's error chunk for a generation that failed midway, with the
+// usage of what was generated.
+func (a autoFake) endWithErrorChunk(w http.ResponseWriter, body []byte) {
+	var req struct {
+		Model string `json:"model"`
+	}
+	_ = json.Unmarshal(body, &req)
+	w.Header().Set("Content-Type", "text/event-stream")
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		_, _ = fmt.Fprintf(w, "data: %s\n\n", b)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	chunk := func(delta map[string]any, finish any) map[string]any {
+		return map[string]any{"id": "chatcmpl-fake123", "object": "chat.completion.chunk", "created": 1, "model": req.Model,
+			"choices": []map[string]any{{"index": 0, "delta": delta, "finish_reason": finish}}}
+	}
+	send(chunk(map[string]any{"role": "assistant", "content": ""}, nil))
+	words := strings.SplitAfter(a.base.Text, " ")
+	for _, word := range words[:len(words)/2] {
+		send(chunk(map[string]any{"content": word}, nil))
+	}
+	end := chunk(map[string]any{}, "error")
+	end["error"] = map[string]any{"code": 502, "message": ErrorChunkMessage}
+	end["usage"] = map[string]any{"prompt_tokens": a.base.Usage.Prompt, "completion_tokens": len(words) / 2, "total_tokens": a.base.Usage.Prompt + len(words)/2}
+	send(end)
 }
 
 // anthropicScriptFor picks the answer for one Messages request body.

@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/routefree/routefree/gateway/providers/providertest"
@@ -99,5 +102,66 @@ func TestAutoScriptAnthropic(t *testing.T) {
 		if got := len(s.ToolCalls) == 1 && s.ToolCalls[0].Name == c.tool && s.ToolCalls[0].Arguments == `{"city":"Taipei"}`; got != (c.tool != "") {
 			t.Errorf("%s: tool calls %v", c.name, s.ToolCalls)
 		}
+	}
+}
+
+// The moderation trigger is answered with OpenRouter's 403, whose
+// metadata names the reasons and quotes the input.
+func TestAutoFlagPrompt(t *testing.T) {
+	s := scriptFor([]byte(`{"messages":[{"role":"user","content":"`+FlagPrompt+`"}]}`), providertest.Script{Text: "plain"})
+	var e struct {
+		Error struct {
+			Code     int `json:"code"`
+			Metadata struct {
+				Reasons      []string `json:"reasons"`
+				FlaggedInput string   `json:"flagged_input"`
+			} `json:"metadata"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(s.ErrorBody), &e); err != nil || s.Status != http.StatusForbidden || e.Error.Code != 403 ||
+		len(e.Error.Metadata.Reasons) != 1 || e.Error.Metadata.FlaggedInput != FlagPrompt {
+		t.Fatalf("script %+v (%v)", s, err)
+	}
+}
+
+// The error-chunk trigger streams part of the reply, then one chunk with
+// finish_reason "error", its error and usage, and nothing after it.
+func TestAutoErrorChunkPrompt(t *testing.T) {
+	a := autoFake{kind: providertest.KindOpenAI, base: providertest.Script{Text: "one two three four", Usage: providertest.Usage{Prompt: 10}}}
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/chat/completions",
+		strings.NewReader(`{"model":"m","stream":true,"messages":[{"role":"user","content":"`+ErrorChunkPrompt+`"}]}`)))
+	events := strings.Split(strings.TrimSpace(rec.Body.String()), "\n\n")
+	var text string
+	for _, ev := range events[:len(events)-1] {
+		var c struct {
+			Choices []struct {
+				Delta struct {
+					Content string `json:"content"`
+				} `json:"delta"`
+			} `json:"choices"`
+		}
+		if err := json.Unmarshal([]byte(strings.TrimPrefix(ev, "data: ")), &c); err != nil {
+			t.Fatal(err)
+		}
+		text += c.Choices[0].Delta.Content
+	}
+	var last struct {
+		Choices []struct {
+			FinishReason string `json:"finish_reason"`
+		} `json:"choices"`
+		Error struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+		Usage struct {
+			Completion int `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimPrefix(events[len(events)-1], "data: ")), &last); err != nil {
+		t.Fatal(err)
+	}
+	if text != "one two " || last.Choices[0].FinishReason != "error" || last.Error.Code != 502 || last.Error.Message != ErrorChunkMessage || last.Usage.Completion != 2 {
+		t.Fatalf("delivered %q, then %s", text, events[len(events)-1])
 	}
 }

@@ -6,7 +6,12 @@
 // With -auto, an OpenAI-format fake answers a request that offers tools
 // with a call of one of them, and a json_schema response format with JSON
 // that fits the schema, so client libraries' tool and structured-output
-// paths run against it.
+// paths run against it. Some last messages ask for a failure instead:
+// FailPrompt ("Fail while answering.") streams part of the answer, then an
+// error event, and drops the connection; ErrorChunkPrompt ("End with an
+// error chunk.") streams part of it, then OpenRouter's error chunk
+// (finish_reason "error"); FlagPrompt ("Flag this input for moderation.")
+// is answered with OpenRouter's moderation 403.
 //
 // With -forward URL it is instead a bare pass-through proxy (the standard
 // library's httputil.ReverseProxy) to URL: the load test measures it to show
@@ -35,7 +40,8 @@ func main() {
 	prompt := flag.Int("prompt-tokens", 10, "prompt tokens reported")
 	completion := flag.Int("completion-tokens", 16, "completion tokens reported")
 	delay := flag.Duration("delay", 0, "wait before answering")
-	auto := flag.Bool("auto", false, "openai kind: answer tools with a tool call and a json_schema response format with fitting JSON")
+	auto := flag.Bool("auto", false, "openai kind: answer tools with a tool call and a json_schema response format with fitting JSON; a last message "+
+		fmt.Sprintf("%q fails midway with an error event, %q with an error chunk, %q gets a moderation 403", FailPrompt, ErrorChunkPrompt, FlagPrompt))
 	rejectToolName := flag.Bool("reject-tool-name", false, "with -auto: answer 400 to a tool message carrying a name, as strict upstreams do")
 	forward := flag.String("forward", "", "instead of answering, pass every request through to this base URL unchanged")
 	flag.Parse()

@@ -18,7 +18,9 @@ import (
 // routefree/echo from cmd/fakeupstream -auto (which answers tool calls and
 // structured output), google/gemini-2.5-flash from a Gemini-format one, and
 // anthropic/claude-sonnet-4.6 from an Anthropic-format one (which thinks,
-// signs its thinking and holds requests to Anthropic's rule for it). It
+// signs its thinking and holds requests to Anthropic's rule for it), with
+// a cap on each account's live keys that a second account's management
+// key, with a spending limit, is tested against. It
 // needs node and npm: without them it skips, unless
 // ROUTEFREE_REQUIRE_SERVICES=1.
 func TestNodeClients(t *testing.T) {
@@ -39,14 +41,25 @@ func TestNodeClients(t *testing.T) {
 	up := startFakeUpstream(t, "openai")
 	claude := strings.TrimSuffix(startFakeUpstream(t, "anthropic"), "/v1")
 	gemini := strings.TrimSuffix(startFakeUpstream(t, "gemini"), "/v1")
-	env := append(baseEnv(up), "ANTHROPIC_BASE_URL="+claude, "ANTHROPIC_API_KEY=sk-fake", "GEMINI_BASE_URL="+gemini, "GEMINI_API_KEY=fake")
+	// Every account may hold at most maxKeys live keys: acct_demo's tests
+	// hold at most five at a time, acct_capped's fill it.
+	const maxKeys = "8"
+	env := append(baseEnv(up), "ANTHROPIC_BASE_URL="+claude, "ANTHROPIC_API_KEY=sk-fake", "GEMINI_BASE_URL="+gemini, "GEMINI_API_KEY=fake",
+		"ROUTEFREE_MAX_KEYS_PER_ACCOUNT="+maxKeys)
 	store := []string{"--data-dir", t.TempDir()}
 	key := prepareDemo(t, env, store, 100000, "")
-	issued := runCLI(t, env, append([]string{"keys", "issue", "--account", "acct_demo", "--management", "--name", "provisioning"}, store...)...)
-	mgmt := regexp.MustCompile(`sk-rf-[A-Za-z0-9_-]+`).FindString(issued)
-	if mgmt == "" {
-		t.Fatalf("keys issue printed no key: %s", issued)
+	issue := func(args ...string) string {
+		issued := runCLI(t, env, append(append([]string{"keys", "issue", "--management"}, args...), store...)...)
+		k := regexp.MustCompile(`sk-rf-[A-Za-z0-9_-]+`).FindString(issued)
+		if k == "" {
+			t.Fatalf("keys issue printed no key: %s", issued)
+		}
+		return k
 	}
+	mgmt := issue("--account", "acct_demo", "--name", "provisioning")
+	// A management key whose NT$10 a month the keys it makes share.
+	runCLI(t, env, append([]string{"accounts", "open", "--id", "acct_capped", "--organisation", "Capped"}, store...)...)
+	capped := issue("--account", "acct_capped", "--name", "capped provisioning", "--spend-limit", "10")
 	p := startServe(t, env, store...)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -54,7 +67,7 @@ func TestNodeClients(t *testing.T) {
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=tap")
 	cmd.Dir = clients
 	cmd.Env = append(os.Environ(), "ROUTEFREE_BASE_URL="+p.base+"/api/v1", "ROUTEFREE_KEY="+key,
-		"ROUTEFREE_MANAGEMENT_KEY="+mgmt, "ROUTEFREE_MODEL=routefree/echo", "ROUTEFREE_CLAUDE_MODEL=anthropic/claude-sonnet-4.6",
+		"ROUTEFREE_MANAGEMENT_KEY="+mgmt, "ROUTEFREE_CAPPED_MANAGEMENT_KEY="+capped, "ROUTEFREE_MAX_KEYS_PER_ACCOUNT="+maxKeys, "ROUTEFREE_MODEL=routefree/echo", "ROUTEFREE_CLAUDE_MODEL=anthropic/claude-sonnet-4.6",
 		"ROUTEFREE_GEMINI_MODEL=google/gemini-2.5-flash")
 	out, err := cmd.CombinedOutput()
 	summary := regexp.MustCompile(`(?m)^# (tests|pass|fail|skipped|todo|cancelled) \d+$`).FindAllString(string(out), -1)

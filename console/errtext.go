@@ -206,6 +206,7 @@ var errorPatterns = []errorPattern{
 	ep(`code_challenge_method must be S256 or plain`, "err.auth.method"),
 	ep(`an S256 code_challenge is the SHA-256 of the verifier in base64url without padding: 43 characters`, "err.auth.challenge.s256"),
 	ep(`a plain code_challenge is the verifier itself: 1 to 256 letters, digits and - \. _ ~`, "err.auth.challenge.plain"),
+	ep(`limit must be a positive amount of NTD with at most two decimal places \(NT\$0\.01\)`, "err.auth.limit"),
 	ep(`decision must be approve or deny`, "err.auth.decision"),
 	ep(`this form was approved for another app's request: reload the page`, "err.auth.otherrequest"),
 	ep(`the code could not be kept: try again shortly`, "err.auth.unavailable"),

@@ -711,6 +711,7 @@ var messages = map[string][2]string{
 	"err.auth.challenge.missing":      {"有 code_challenge_method 卻沒有 code_challenge。", "code_challenge_method was sent without a code_challenge."},
 	"err.auth.method":                 {"code_challenge_method 須為 S256 或 plain。", "code_challenge_method must be S256 or plain."},
 	"err.auth.challenge.s256":         {"S256 的 code_challenge 是驗證碼 SHA-256 雜湊的 base64url 編碼（不補等號）：共 43 個字元。", "An S256 code_challenge is the SHA-256 of the verifier in base64url without padding: 43 characters."},
+	"err.auth.limit":                  {"limit 須為正的新臺幣金額，至多兩位小數（NT$0.01）。", "limit must be a positive amount of NTD with at most two decimal places (NT$0.01)."},
 	"err.auth.challenge.plain":        {"plain 的 code_challenge 即驗證碼本身：1 至 256 個英文字母、數字或 - . _ ~。", "A plain code_challenge is the verifier itself: 1 to 256 letters, digits and - . _ ~."},
 	"err.auth.decision":               {"請選擇核准或拒絕。", "The answer must be approve or deny."},
 	"err.auth.otherrequest":           {"此表單已核准另一個應用程式的請求，請重新整理頁面。", "This form was approved for another app's request: reload the page."},

@@ -51,6 +51,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/redis/go-redis/v9"
+	"github.com/shopspring/decimal"
 
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
@@ -78,12 +79,13 @@ const (
 var errTooManyWaiting = errors.New("too many app approvals waiting for their exchange")
 
 // authRequest is what an app asks of /auth: its callback and, optionally,
-// a PKCE challenge with its method.
+// a PKCE challenge with its method and a spending limit for the key.
 type authRequest struct {
 	callback  *url.URL
-	raw       url.Values // the three parameters as sent
+	raw       url.Values // the parameters as sent
 	challenge string
-	method    string // "S256" or "plain"; "" without a challenge
+	method    string           // "S256" or "plain"; "" without a challenge
+	limit     *decimal.Decimal // NTD; nil: none asked
 }
 
 // app is the app's name as the user sees it and its key is named: the
@@ -98,6 +100,7 @@ func (r authRequest) origin() string { return r.callback.Scheme + "://" + r.call
 func (r authRequest) path() string { return "/auth?" + r.raw.Encode() }
 
 var (
+	limitPattern     = regexp.MustCompile(`^[0-9]{1,12}(\.[0-9]{1,2})?$`)
 	hostPattern      = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$`)
 	s256Challenge    = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 	plainChallenge   = regexp.MustCompile(`^[A-Za-z0-9._~-]{1,256}$`)
@@ -143,11 +146,21 @@ func parseAuthRequest(get func(string) string) (authRequest, error) {
 		return bad("callback_url must be an absolute https URL")
 	}
 	raw := url.Values{"callback_url": {cb}}
+	// limit, as OpenRouter's /auth takes it, is the key's spending limit.
+	var limit *decimal.Decimal
+	if l := get("limit"); l != "" {
+		d, err := decimal.NewFromString(l)
+		if !limitPattern.MatchString(l) || err != nil || !d.IsPositive() {
+			return bad("limit must be a positive amount of NTD with at most two decimal places (NT$0.01)")
+		}
+		limit = &d
+		raw.Set("limit", l)
+	}
 	if challenge == "" {
 		if method != "" {
 			return bad("code_challenge_method was sent without a code_challenge")
 		}
-		return authRequest{callback: u, raw: raw}, nil
+		return authRequest{callback: u, raw: raw, limit: limit}, nil
 	}
 	raw.Set("code_challenge", challenge)
 	if method != "" {
@@ -163,7 +176,7 @@ func parseAuthRequest(get func(string) string) (authRequest, error) {
 	case method == "plain" && !plainChallenge.MatchString(challenge):
 		return bad("a plain code_challenge is the verifier itself: 1 to 256 letters, digits and - . _ ~")
 	}
-	return authRequest{callback: u, raw: raw, challenge: challenge, method: method}, nil
+	return authRequest{callback: u, raw: raw, challenge: challenge, method: method, limit: limit}, nil
 }
 
 // validPort reports whether p, a URL's port, is none or 1 to 65535.
@@ -236,8 +249,10 @@ func (s *server) authorizePage(c echo.Context) error {
 		"Account": p.AccountID, "CanApprove": !p.Staff && p.Management, "Staff": p.Staff,
 		"Once": randomToken(), // the approval's one-time token
 	}
-	if own, bound, err := s.callersLimits(p); err == nil && bound {
-		data["Limits"] = own
+	if own, bound, err := s.callersLimits(p); err == nil {
+		if in := req.keyTerms(own, bound); in.SpendLimit != nil || bound {
+			data["Limits"] = in
+		}
 	}
 	h := c.Response().Header()
 	h.Set("Content-Security-Policy", strings.Replace(ContentSecurityPolicy, "form-action 'self'", "form-action 'self' "+req.origin(), 1))
@@ -307,22 +322,14 @@ func (s *server) deny(c echo.Context, by auth.Principal, req authRequest) error 
 
 // approve keeps the approval ap of the app's key, which the exchange of
 // one of its codes issues, and a first code, which it returns. The key's
-// terms are fixed now, as the page showed them: the approving key's
-// limits, never more; and its ID, so that it is issued once.
+// terms are fixed now, as the page showed them (keyTerms); and its ID, so
+// that it is issued once.
 func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest, ap, pending string) (string, error) {
-	in := keyInput{Name: req.app()}
 	own, bound, err := s.callersLimits(by)
 	if err != nil {
 		return "", err
 	}
-	if bound { // the app's key gets the approving key's limits, never more
-		in.Models = own.Models
-		if own.SpendLimit.IsPositive() {
-			limit := own.SpendLimit
-			in.SpendLimit, in.SpendPeriod = &limit, own.SpendPeriod
-		}
-		in.ExpiresAt = own.ExpiresAt
-	}
+	in := req.keyTerms(own, bound)
 	// Refusals the exchange would meet are told to the user now.
 	k := domain.KeyIssued{AccountID: by.AccountID, Name: in.Name, Models: in.Models, ExpiresAt: in.ExpiresAt}
 	if in.SpendLimit != nil {
@@ -372,6 +379,31 @@ var (
 	errDenialNotKept    = echo.NewHTTPError(http.StatusServiceUnavailable, "the denial could not be recorded: try again shortly")
 	errCodesUnavailable = echo.NewHTTPError(http.StatusServiceUnavailable, "codes cannot be checked right now: try again shortly")
 )
+
+// keyTerms is the key the app will get, as the page shows it: the
+// approving key's limits when it has them (bound), never more, and the
+// spending limit the app asked for, which is monthly (RouteFree's limits
+// always reset) unless the approving key's own limit has another period,
+// and at most that limit.
+func (r authRequest) keyTerms(own domain.KeyIssued, bound bool) keyInput {
+	in := keyInput{Name: r.app()}
+	if bound {
+		in.Models = own.Models
+		if own.SpendLimit.IsPositive() {
+			limit := own.SpendLimit
+			in.SpendLimit, in.SpendPeriod = &limit, own.SpendPeriod
+		}
+		in.ExpiresAt = own.ExpiresAt
+	}
+	if r.limit != nil && (in.SpendLimit == nil || r.limit.LessThan(*in.SpendLimit)) {
+		limit := *r.limit
+		in.SpendLimit = &limit
+		if in.SpendPeriod == "" {
+			in.SpendPeriod = "monthly"
+		}
+	}
+	return in
+}
 
 // newCode keeps a new code of the approval a (kept under approvalID),
 // good until the approval's codes expire, and returns it.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
@@ -925,5 +927,61 @@ func TestAuthExchangeAfterTheApproverWasRevokedIssuesNothing(t *testing.T) {
 	}
 	if n := countEvents(e, domain.TypeKeyIssued) - before; n != 0 {
 		t.Fatalf("%d keys issued for a revoked key's approval", n)
+	}
+}
+
+// An app may ask, as OpenRouter's /auth and its SDK's authorization URL
+// take it, for a key with a spending limit (limit): the page shows it and
+// the key has it, within the approving key's own, never more. It was
+// dropped: the app got a key without the limit it asked for.
+func TestAuthLimitIsTheKeysSpendingLimit(t *testing.T) {
+	e := newEnv(t, false)
+	owner := pkceOwner(e, "acct_pkce")
+	for _, c := range []struct {
+		bounded             bool // approved by a management key limited to NT$3 a week
+		limit, want, period string
+	}{
+		{false, "5.5", "5.5", "monthly"},
+		{true, "2", "2", "weekly"},
+		{true, "5", "3", "weekly"},
+	} {
+		by := owner
+		if c.bounded {
+			var err error
+			if _, by, err = e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_pkce", Name: "bounded", Management: true,
+				SpendLimit: decimal.NewFromInt(3), SpendPeriod: "weekly"}); err != nil {
+				t.Fatal(err)
+			}
+			e.sync()
+		}
+		b := e.browser()
+		b.signIn(by)
+		verifier, challenge := pkcePair(t)
+		q := url.Values{"callback_url": {"https://app.example/cb"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "limit": {c.limit}}
+		path := "/auth?" + q.Encode()
+		_, page := b.get(path)
+		if got := strings.TrimSpace(textOf(t, page, "auth-limit")); !strings.HasPrefix(got, money(decimal.RequireFromString(c.want))+" ") || strings.Count(got, "NT$") != 1 {
+			t.Errorf("limit %s: the page shows %q, want %s", c.limit, got, money(decimal.RequireFromString(c.want)))
+		}
+		code := b.decide(path, "approve").Query().Get("code")
+		status, out := e.exchange(code, verifier, "S256")
+		key, _ := out["key"].(string)
+		if status != http.StatusOK {
+			t.Fatalf("limit %s: exchange %d %v", c.limit, status, out)
+		}
+		e.sync()
+		k, _ := e.models.Keys.Lookup(commands.HashKey(key))
+		if !k.SpendLimit.Equal(decimal.RequireFromString(c.want)) || k.SpendPeriod != c.period {
+			t.Errorf("limit %s asked (approver bounded: %v): the key has %v %s, want %s %s", c.limit, c.bounded, k.SpendLimit, k.SpendPeriod, c.want, c.period)
+		}
+	}
+	b := e.browser()
+	b.signIn(owner)
+	_, challenge := pkcePair(t)
+	for _, bad := range []string{"0", "-1", "abc", "1.234", "1e3", "NaN", " 5"} {
+		q := url.Values{"callback_url": {"https://app.example/cb"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"}, "limit": {bad}}
+		if resp, page := b.get("/auth?" + q.Encode()); resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "limit") {
+			t.Errorf("limit %q: %d, want a 400 page naming limit", bad, resp.StatusCode)
+		}
 	}
 }

@@ -409,13 +409,14 @@ test("openrouter sdk: embeddings.generate names its generation, of api_type embe
 });
 
 // OpenRouter's OAuth PKCE with the SDK's own helpers: its code challenge
-// and authorization URL (the gateway's /auth), the user's approval in a
+// and authorization URL (the gateway's /auth, asking for a key limited to
+// NT$5), the user's approval in a
 // browser signed in to the console with the account's management key, and
 // the SDK's exchange of the code for a key, which then chats. The code
 // works once: again, it is the SDK's ForbiddenResponseError.
 test("openrouter sdk: OAuth PKCE through the SDK's helpers gives a working key", { skip: !managementKey && "no ROUTEFREE_MANAGEMENT_KEY" }, async () => {
   const { codeChallenge, codeVerifier } = await or.oAuth.createSHA256CodeChallenge();
-  const authURL = new URL(await or.oAuth.createAuthorizationUrl({ callbackUrl: "https://app.example/callback", codeChallenge, codeChallengeMethod: "S256" }));
+  const authURL = new URL(await or.oAuth.createAuthorizationUrl({ callbackUrl: "https://app.example/callback", codeChallenge, codeChallengeMethod: "S256", limit: 5 }));
   assert.equal(authURL.origin + "/api/v1", baseURL);
   assert.equal(authURL.pathname, "/auth");
 
@@ -463,6 +464,10 @@ test("openrouter sdk: OAuth PKCE through the SDK's helpers gives a working key",
   const app = new OpenRouter({ apiKey: got.key, serverURL: baseURL, retryConfig: { strategy: "none" } });
   const answer = await app.chat.send({ chatRequest: { model, messages: [{ role: "user", content: "Say hello" }] } });
   assert.equal(answer.choices[0].message.content, replyText);
+  // The limit the app asked for, monthly as RouteFree's limits reset.
+  const meta = await app.apiKeys.getCurrentKeyMetadata();
+  assert.equal(meta.data.limit, 5);
+  assert.equal(meta.data.limitReset, "monthly");
 
   await assert.rejects(
     or.oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code, codeVerifier, codeChallengeMethod: "S256" } }),

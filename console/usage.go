@@ -146,7 +146,9 @@ func (s *server) usage(ctx context.Context, by auth.Principal, account, from, to
 			m.Cost = m.Cost.Add(row.Cost)
 			sum := Tally{Requests: row.Requests, Tokens: tokens, Cost: row.Cost}
 			merge(keys, row.KeyID, sum)
-			merge(apps, row.App, sum)
+			// A title recorded before the gateway recorded titles as
+			// they read counts as the app it reads as, as on /rankings.
+			merge(apps, domain.AppTitle(row.App, domain.MaxAppTitle), sum)
 		})
 		if err != nil {
 			return r, err

@@ -612,12 +612,13 @@ func (r *referenceHolders) forget() { r.read, r.accounts = false, nil }
 // one transfer). References recorded before are compared the same way,
 // without the characters that show nothing which they could then hold.
 func sameReference(a, b string) bool {
-	return strings.EqualFold(referenceAsRead(a), referenceAsRead(b))
+	return strings.EqualFold(ReferenceAsRead(a), ReferenceAsRead(b))
 }
 
-// referenceAsRead is ref in narrow width without the characters that show
-// nothing (domain.Invisible).
-func referenceAsRead(ref string) string {
+// ReferenceAsRead is ref in narrow width without the characters that show
+// nothing (domain.Invisible): the reference as finance reads it, which
+// the payments view matches to a trade number too.
+func ReferenceAsRead(ref string) string {
 	ref = width.Narrow.String(ref)
 	if strings.IndexFunc(ref, domain.Invisible) < 0 {
 		return ref

@@ -107,7 +107,7 @@ func PaymentID(ref string) uuid.UUID {
 
 // foldReference writes ref so that two references are one payment
 // (sameReference) exactly when they fold alike: as read
-// (referenceAsRead), each letter as the least of its case folds.
+// (ReferenceAsRead), each letter as the least of its case folds.
 func foldReference(ref string) string {
 	return strings.Map(func(r rune) rune {
 		least := r
@@ -115,5 +115,5 @@ func foldReference(ref string) string {
 			least = min(least, f)
 		}
 		return least
-	}, referenceAsRead(ref))
+	}, ReferenceAsRead(ref))
 }

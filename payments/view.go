@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
-	"golang.org/x/text/width"
 
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/payments/ecpay"
@@ -175,10 +175,12 @@ func (v *View) Apply(_ context.Context, batch []projections.Event) error {
 				p.Failure, p.FailedAt = "", time.Time{}
 			}
 		case *domain.CreditsToppedUp:
-			// A reference is one payment in either case and width
+			// A reference is one payment in either case and width, and
+			// with or without characters that show nothing
 			// (commands.sameReference): a trade number finance typed by
-			// hand as rf…, or full width, is the trade's.
-			p, ok := v.byTrade[strings.ToUpper(width.Narrow.String(b.Reference))]
+			// hand as rf…, full width, or before such characters were
+			// refused with a zero-width space, is the trade's.
+			p, ok := v.byTrade[strings.ToUpper(commands.ReferenceAsRead(b.Reference))]
 			switch {
 			case !ok:
 			case p.AccountID == b.AccountID:

@@ -40,3 +40,28 @@ func TestQuoteRemarksLinesAreBounded(t *testing.T) {
 		t.Errorf("a quote with %d lines of remarks takes %d pages", maxRemarksLines, pages)
 	}
 }
+
+// A browser sends a textarea's line breaks as CRLF, and text pasted from
+// elsewhere may break lines with a lone CR. Either is a line break: the
+// PDF printed the lines of a lone CR run together as one, and the bound on
+// lines did not count them.
+func TestQuoteRemarksBreakLinesAtCRAndCRLF(t *testing.T) {
+	e := newEnv(t, taipei(2026, 11, 5, 10, 0))
+	r := quoteRequest()
+	r.Remarks = "付款方式為匯款\r請於驗收後付款\r\n保固一年"
+	q, err := e.svc.CreateQuote(e.ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := e.svc.QuotePDF(&buf, q.QuoteID); err != nil {
+		t.Fatal(err)
+	}
+	text := pdftest.RawText(t, buf.Bytes())
+	pdftest.MustContain(t, text, "4. 付款方式為匯款\n請於驗收後付款\n保固一年\n")
+
+	r.Remarks = strings.Repeat("行\r", maxRemarksLines) + "行"
+	if _, err := e.svc.CreateQuote(e.ctx, r); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "remarks has at most 30 lines (31 given)") {
+		t.Fatalf("remarks of 31 lines broken by CR: %v", err)
+	}
+}

@@ -102,6 +102,9 @@ func textProblem(field, s string, max int, lines bool) string {
 	return ""
 }
 
+// lineBreaks writes CRLF and a lone CR as LF.
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
 func (q QuoteRequest) validate() error {
 	var errs []string
 	if strings.TrimSpace(q.Agency) == "" {
@@ -219,6 +222,10 @@ func newID(prefix string, at time.Time) string {
 // CreateQuote issues a quotation: a QuoteIssued event whose PDF is
 // QuotePDF's.
 func (s *Service) CreateQuote(ctx context.Context, req QuoteRequest) (Quote, error) {
+	// A browser sends a textarea's line breaks as CRLF and pasted text
+	// may break lines with a lone CR: each is one line break, recorded as
+	// LF, so that the bound on lines counts it.
+	req.Remarks = lineBreaks.Replace(req.Remarks)
 	if err := req.validate(); err != nil {
 		return Quote{}, err
 	}

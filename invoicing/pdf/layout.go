@@ -110,7 +110,9 @@ func (d doc) lines(s string, w, size float64) []string {
 	d.SetFont(fontFamily, "", size)
 	limit := w - 2*d.GetCellMargin()
 	var out []string
-	for _, para := range strings.Split(d.text(s), "\n") {
+	// CRLF and a lone CR break lines as LF does: a quote's remarks
+	// recorded before they were written with LF alone may hold them.
+	for _, para := range strings.Split(d.text(lineBreaks.Replace(s)), "\n") {
 		line := []rune{}
 		width := 0.0
 		for _, c := range para {
@@ -133,6 +135,9 @@ func (d doc) lines(s string, w, size float64) []string {
 	}
 	return out
 }
+
+// lineBreaks writes CRLF and a lone CR as LF.
+var lineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
 
 func latinWord(c rune) bool { return c < 0x2E80 && c != ' ' }
 

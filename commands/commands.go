@@ -55,8 +55,10 @@ type Handler struct {
 	// means DefaultMaxKeysPerAccount.
 	MaxKeysPerAccount int
 	// LiveKeys lists an account's keys that are not revoked (a read
-	// model's), once, for accounts whose keys were issued before their
-	// count was kept; nil reads them from the store's history.
+	// model's): once, for accounts whose keys were issued before their
+	// count was kept, and to tell key slots whose keys were recorded from
+	// those whose issue stopped. Nil reads them from the store's history
+	// and the keys' own streams.
 	LiveKeys func(account string) []string
 }
 

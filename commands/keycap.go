@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -28,16 +30,26 @@ func (h *Handler) maxKeys() int {
 	return DefaultMaxKeysPerAccount
 }
 
+// slotGrace is how long a slot taken for a key not yet recorded still
+// counts: far longer than an issue takes between taking the slot and
+// recording the key, so only a slot whose issue stopped between the two
+// (its process died, or the store refused the key) outlives it.
+const slotGrace = time.Minute
+
+// reasonUnissued says why a slot is freed whose key was never recorded.
+const reasonUnissued = "key never issued: its issue stopped after the slot was taken"
+
 // keySlots is an account's key-slot stream folded: the keys holding a
-// slot, each as its slot was last taken, and the stream's last version
-// (-1: not yet written).
+// slot, each as its slot was last taken and when, and the stream's last
+// version (-1: not yet written).
 type keySlots struct {
-	live map[string]domain.KeySlotTaken
-	last int64
+	live  map[string]domain.KeySlotTaken
+	taken map[string]time.Time
+	last  int64
 }
 
 func (h *Handler) readKeySlots(ctx context.Context, acct string) (keySlots, error) {
-	s := keySlots{live: map[string]domain.KeySlotTaken{}, last: -1}
+	s := keySlots{live: map[string]domain.KeySlotTaken{}, taken: map[string]time.Time{}, last: -1}
 	err := h.scanStream(ctx, domain.KeySlotsStream(acct), func(e eventstore.RecordedEvent) (bool, error) {
 		d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
 		if err != nil {
@@ -46,8 +58,12 @@ func (h *Handler) readKeySlots(ctx context.Context, acct string) (keySlots, erro
 		switch v := d.(type) {
 		case *domain.KeySlotTaken:
 			s.live[v.KeyID] = *v
+			if _, ok := s.taken[v.KeyID]; !ok {
+				s.taken[v.KeyID] = e.OccurredAt // first taken: when its issue began
+			}
 		case *domain.KeySlotFreed:
 			delete(s.live, v.KeyID)
+			delete(s.taken, v.KeyID)
 		}
 		s.last = int64(e.Version)
 		return true, nil
@@ -82,15 +98,84 @@ func (h *Handler) liveKeysOf(ctx context.Context, acct string) ([]string, error)
 	return live, err
 }
 
+// unissued lists the slots of acct whose keys were never recorded and
+// were taken longer than slotGrace ago: issues that stopped between taking
+// the slot and recording the key, whose slots no longer count. A key the
+// read model lists was recorded; any other, the read model perhaps behind
+// it, is looked up in its own stream.
+func (h *Handler) unissued(ctx context.Context, acct string, slots keySlots) ([]string, error) {
+	cutoff := h.Now().Add(-slotGrace)
+	var listed map[string]bool
+	var ids []string
+	for id := range slots.live {
+		if at, ok := slots.taken[id]; ok && at.After(cutoff) {
+			continue
+		}
+		if listed == nil && h.LiveKeys != nil {
+			listed = map[string]bool{}
+			for _, k := range h.LiveKeys(acct) {
+				listed[k] = true
+			}
+		}
+		if listed[id] {
+			continue
+		}
+		_, err := h.Key(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			ids = append(ids, id)
+		case err != nil:
+			return nil, err
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// readCountedSlots reads acct's key slots as they count: an account whose
+// slots were never written has one taken for each of its live keys, and
+// slots whose keys were never issued (unissued) count no more. It returns
+// the slot events that would make the stream say so.
+func (h *Handler) readCountedSlots(ctx context.Context, acct string) (keySlots, []domain.Event, error) {
+	slots, err := h.readKeySlots(ctx, acct)
+	if err != nil {
+		return slots, nil, err
+	}
+	var repair []domain.Event
+	if slots.last < 0 {
+		older, err := h.liveKeysOf(ctx, acct)
+		if err != nil {
+			return slots, nil, err
+		}
+		for _, id := range older {
+			e := &domain.KeySlotTaken{AccountID: acct, KeyID: id}
+			slots.live[id] = *e
+			slots.taken[id] = h.Now()
+			repair = append(repair, e)
+		}
+	}
+	stale, err := h.unissued(ctx, acct, slots)
+	if err != nil {
+		return slots, nil, err
+	}
+	for _, id := range stale {
+		delete(slots.live, id)
+		delete(slots.taken, id)
+		repair = append(repair, &domain.KeySlotFreed{AccountID: acct, KeyID: id, Reason: reasonUnissued})
+	}
+	return slots, repair, nil
+}
+
 // decideSlots reads acct's key slots, has decide say which slot events
 // follow from them (none: nothing to write), and appends those at the
 // version read: writers racing on one account's slots, in any processes,
 // cannot both decide on the same state, and the one that loses gets
-// ErrWrongExpectedVersion, to decide again. An account whose slots were
-// never written first has a slot taken for each of its live keys, in the
-// same append.
+// ErrWrongExpectedVersion, to decide again. The slot events that make
+// the stream count as readCountedSlots does (slots taken for an account's
+// keys from before slots were kept, slots freed whose keys were never
+// issued) come first in the same append.
 func (h *Handler) decideSlots(ctx context.Context, acct string, decide func(keySlots) ([]domain.Event, error)) error {
-	slots, err := h.readKeySlots(ctx, acct)
+	slots, repair, err := h.readCountedSlots(ctx, acct)
 	if err != nil {
 		return err
 	}
@@ -101,17 +186,13 @@ func (h *Handler) decideSlots(ctx context.Context, acct string, decide func(keyS
 		events = append(events, d)
 		return err
 	}
-	if slots.last < 0 {
-		older, err := h.liveKeysOf(ctx, acct)
-		if err != nil {
-			return err
+	for _, e := range repair {
+		id := uuid.New()
+		if taken, ok := e.(*domain.KeySlotTaken); ok {
+			id = domain.EventID(domain.TypeKeySlotTaken, taken.KeyID)
 		}
-		for _, id := range older {
-			e := &domain.KeySlotTaken{AccountID: acct, KeyID: id}
-			slots.live[id] = *e
-			if err := add(domain.EventID(domain.TypeKeySlotTaken, id), e); err != nil {
-				return err
-			}
+		if err := add(id, e); err != nil {
+			return err
 		}
 	}
 	decided, err := decide(slots)
@@ -172,18 +253,9 @@ func (h *Handler) CheckIssue(ctx context.Context, k domain.KeyIssued) error {
 	if err != nil {
 		return err
 	}
-	slots, err := h.readKeySlots(ctx, k.AccountID)
+	slots, _, err := h.readCountedSlots(ctx, k.AccountID)
 	if err != nil {
 		return err
-	}
-	if slots.last < 0 {
-		older, err := h.liveKeysOf(ctx, k.AccountID)
-		if err != nil {
-			return err
-		}
-		for _, id := range older {
-			slots.live[id] = domain.KeySlotTaken{AccountID: k.AccountID, KeyID: id}
-		}
 	}
 	return h.slotFor(ctx, slots, k, parent, bound)
 }

@@ -25,10 +25,12 @@ type KeySlotTaken struct {
 	Actor       Actor           `json:"actor"`
 }
 
-// KeySlotFreed gives back a revoked key's slot.
+// KeySlotFreed gives back a key's slot: a revoked key's, or, saying so in
+// Reason, that of a key whose issue never finished (never recorded).
 type KeySlotFreed struct {
 	AccountID string `json:"account_id"`
 	KeyID     string `json:"key_id"`
+	Reason    string `json:"reason,omitempty"`
 	Actor     Actor  `json:"actor"`
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 )
 
 // liveKeys counts an account's keys that are not revoked, from history.
@@ -120,33 +121,41 @@ func TestTheKeyCapHoldsAcrossProcesses(t *testing.T) {
 			setup := &Handler{Store: s, Now: func() time.Time { return t0 }}
 			acct := mustOpen(t, ctx, setup, domain.PlanStarter)
 			const limit, procs, each = 5, 4, 4
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			issued, refused := 0, 0
-			for p := range procs {
-				h := &Handler{Store: reopen(), Now: setup.Now, MaxKeysPerAccount: limit} // a process of its own
-				for i := range each {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						_, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: acct, Name: fmt.Sprint("p", p, "-", i)})
-						mu.Lock()
-						defer mu.Unlock()
-						switch {
-						case err == nil:
-							issued++
-						case errors.Is(err, ErrKeyCap):
-							refused++
-						default:
-							t.Errorf("issue: %v", err)
-						}
-					}()
-				}
-			}
-			wg.Wait()
+			issued, refused := issueAtOnce(t, reopen, setup.Now, limit, acct, procs, each)
 			if n := liveKeys(t, &Handler{Store: reopen()}, acct); issued != limit || n != limit || refused != procs*each-limit {
 				t.Fatalf("%d issued, %d refused, %d live keys; want %d issued and live, %d refused", issued, refused, n, limit, procs*each-limit)
 			}
 		})
 	}
+}
+
+// issueAtOnce issues each keys from each of procs processes of their own
+// (a handler on its own store opened by reopen), all at once, under a cap
+// of limit live keys, and counts those issued and those refused at the cap.
+func issueAtOnce(t *testing.T, reopen func() eventstore.Store, now func() time.Time, limit int, acct string, procs, each int) (issued, refused int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for p := range procs {
+		h := &Handler{Store: reopen(), Now: now, MaxKeysPerAccount: limit}
+		for i := range each {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, err := h.IssueKey(context.Background(), domain.KeyIssued{AccountID: acct, Name: fmt.Sprint("p", p, "-", i)})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					issued++
+				case errors.Is(err, ErrKeyCap):
+					refused++
+				default:
+					t.Errorf("issue: %v", err)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	return issued, refused
 }

@@ -3,8 +3,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -165,30 +163,7 @@ func TestASlotLeftByAStoppedIssueIsFreedOnceAcrossProcesses(t *testing.T) {
 				t.Fatal(err)
 			}
 			later := func() time.Time { return t0.Add(2 * time.Minute) }
-			var wg sync.WaitGroup
-			var mu sync.Mutex
-			issued, refused := 0, 0
-			for p := range procs {
-				h := &Handler{Store: reopen(), Now: later, MaxKeysPerAccount: limit} // a process of its own
-				for i := range each {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						_, _, err := h.IssueKey(ctx, domain.KeyIssued{AccountID: acct, Name: fmt.Sprint("p", p, "-", i)})
-						mu.Lock()
-						defer mu.Unlock()
-						switch {
-						case err == nil:
-							issued++
-						case errors.Is(err, ErrKeyCap):
-							refused++
-						default:
-							t.Errorf("issue: %v", err)
-						}
-					}()
-				}
-			}
-			wg.Wait()
+			issued, refused := issueAtOnce(t, reopen, later, limit, acct, procs, each)
 			if n := liveKeys(t, &Handler{Store: reopen()}, acct); issued != limit-1 || n != limit || refused != procs*each-issued {
 				t.Fatalf("%d issued, %d refused, %d live keys; want %d issued, %d live", issued, refused, n, limit-1, limit)
 			}

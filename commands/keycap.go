@@ -300,8 +300,8 @@ func madeBy(k domain.KeyIssued, parent string) bool {
 // since); that of a key whose slot is taken and which is not yet recorded,
 // an issue under way, its slot's.
 func (h *Handler) checkShare(ctx context.Context, parent domain.KeyIssued, slots keySlots, k domain.KeyIssued) error {
-	period := periodOf(parent.SpendPeriod)
-	if !k.SpendLimit.IsPositive() || periodOf(k.SpendPeriod) != period {
+	period := domain.SpendPeriodOf(parent)
+	if !k.SpendLimit.IsPositive() || domain.SpendPeriodOf(k) != period {
 		return nil // refused by the management key's own limits (domain.KeyWithin)
 	}
 	used := decimal.Zero
@@ -319,7 +319,7 @@ func (h *Handler) checkShare(ctx context.Context, parent domain.KeyIssued, slots
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		if madeBy(child, parent.KeyID) && child.SpendLimit.IsPositive() && periodOf(child.SpendPeriod) == period {
+		if madeBy(child, parent.KeyID) && child.SpendLimit.IsPositive() && domain.SpendPeriodOf(child) == period {
 			used = used.Add(child.SpendLimit)
 		}
 	}
@@ -328,14 +328,6 @@ func (h *Handler) checkShare(ctx context.Context, parent domain.KeyIssued, slots
 			domain.ErrKeyScope, period, used.StringFixed(2), parent.SpendLimit.StringFixed(2), decimal.Max(parent.SpendLimit.Sub(used), decimal.Zero).StringFixed(2), k.SpendLimit.StringFixed(2))
 	}
 	return nil
-}
-
-// periodOf is a spending period: monthly unless it says otherwise.
-func periodOf(p string) string {
-	if p == "" {
-		return "monthly"
-	}
-	return p
 }
 
 // raiseWithinShare is changeKey's step for a limit raised by a
@@ -348,7 +340,7 @@ func (h *Handler) raiseWithinShare(ctx context.Context, before, after domain.Key
 	// A key without a limit given one, or one lowered over its period, is
 	// held tighter: only a higher limit, none, or another period is a raise.
 	tighter := !before.SpendLimit.IsPositive() || after.SpendLimit.IsPositive() &&
-		!after.SpendLimit.GreaterThan(before.SpendLimit) && periodOf(after.SpendPeriod) == periodOf(before.SpendPeriod)
+		!after.SpendLimit.GreaterThan(before.SpendLimit) && domain.SpendPeriodOf(after) == domain.SpendPeriodOf(before)
 	if err != nil || !bound || !madeBy(before, parent.KeyID) || tighter {
 		return err
 	}

@@ -39,7 +39,7 @@ func KeyWithin(parent, child KeyIssued) error {
 		}
 	}
 	if parent.SpendLimit.IsPositive() {
-		pp, cp := spendPeriodOf(parent), spendPeriodOf(child)
+		pp, cp := SpendPeriodOf(parent), SpendPeriodOf(child)
 		switch {
 		case !child.SpendLimit.IsPositive():
 			return fmt.Errorf("%w: this key's spending limit is NT$%s %s, so the keys it issues need a spending limit too", ErrKeyScope, parent.SpendLimit, pp)
@@ -60,8 +60,8 @@ func KeyWithin(parent, child KeyIssued) error {
 	return nil
 }
 
-// spendPeriodOf is a key's spending period: monthly unless it says otherwise.
-func spendPeriodOf(k KeyIssued) string {
+// SpendPeriodOf is a key's spending period: monthly unless it says otherwise.
+func SpendPeriodOf(k KeyIssued) string {
 	if k.SpendPeriod == "" {
 		return "monthly"
 	}

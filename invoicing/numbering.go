@@ -43,13 +43,9 @@ const FarPeriodMeant RangeOption = 1
 // after the next, unless opts hold FarPeriodMeant. A range withdrawn
 // before may be added again.
 func (s *Service) AddRange(ctx context.Context, period, prefix string, from, to int64, opts ...RangeOption) (added bool, err error) {
-	p, err := twrules.ParsePeriod(period)
+	p, r, err := parseRange(period, prefix, from, to)
 	if err != nil {
-		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	r := twrules.Range{Prefix: prefix, From: from, To: to}
-	if err := r.Validate(); err != nil {
-		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return false, err
 	}
 	if cur := twrules.PeriodOf(s.now()); p.Start().Before(cur.Prev().Start()) || p.Start().After(cur.Next().Start()) {
 		if !slices.Contains(opts, FarPeriodMeant) {
@@ -105,13 +101,9 @@ type WithdrawnRange struct {
 // reported blank (E0402) once the period has ended. The range withdrawn
 // already reports withdrawn false. reason is kept for the auditors.
 func (s *Service) WithdrawRange(ctx context.Context, period, prefix string, from, to int64, reason string) (withdrawn bool, err error) {
-	p, err := twrules.ParsePeriod(period)
+	p, r, err := parseRange(period, prefix, from, to)
 	if err != nil {
-		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	r := twrules.Range{Prefix: prefix, From: from, To: to}
-	if err := r.Validate(); err != nil {
-		return false, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return false, err
 	}
 	if reason = strings.TrimSpace(reason); reason == "" {
 		return false, fmt.Errorf("%w: a reason is required: say why the range is withdrawn (the auditors read it)", ErrInvalid)
@@ -592,4 +584,17 @@ func (s *Service) results(ctx context.Context, drafts []draft, written []eventst
 		}
 	}
 	return nil, nil, fmt.Errorf("%w: an issued invoice is missing from the store after its append", ErrConflict)
+}
+
+// parseRange reads a period and one of its ranges as finance types them.
+func parseRange(period, prefix string, from, to int64) (twrules.Period, twrules.Range, error) {
+	r := twrules.Range{Prefix: prefix, From: from, To: to}
+	p, err := twrules.ParsePeriod(period)
+	if err == nil {
+		err = r.Validate()
+	}
+	if err != nil {
+		return p, r, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return p, r, nil
 }

@@ -16,7 +16,9 @@ const MaxAppTitle = 100
 // (zero-width spaces and joiners, direction marks and controls, a
 // byte-order mark, a soft hyphen), the other characters drawn as nothing
 // (the Hangul fillers) and variation selectors that vary nothing; each
-// run of spaces of any kind is one plain space, none at either end.
+// run of spaces of any kind is one plain space, none at either end. A
+// zero-width joiner between two emoji stays: it draws them as one
+// (👩‍💻, a woman technologist, not a woman and a computer).
 // Titles that read alike are then one text: one app is not ranked as two,
 // nor a look-alike listed beside it.
 // A title with nothing to change is returned without allocating, as the
@@ -31,7 +33,7 @@ func AppTitle(s string, max int) string {
 	for max > 0 && !utf8.RuneStart(s[max]) {
 		max--
 	}
-	return strings.TrimRight(s[:max], " ")
+	return strings.TrimRight(s[:max], " \u200d")
 }
 
 // Invisible reports a character drawn as nothing, which AppTitle leaves
@@ -59,7 +61,7 @@ func readsAsWritten(s string) bool {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if Invisible(r) || unicode.IsSpace(r) || strayVariation(prev, r) {
+		if Invisible(r) && !joinsEmoji(prev, r, s[i+n:]) || unicode.IsSpace(r) || strayVariation(prev, r) {
 			return false
 		}
 		space, prev = false, r
@@ -75,8 +77,11 @@ func asItReads(s string) string {
 	b.Grow(len(s))
 	space := false
 	prev := rune(-1)      // the last character kept
-	for _, r := range s { // a byte that is not UTF-8 comes as RuneError
+	for i, r := range s { // a byte that is not UTF-8 comes as RuneError
 		switch {
+		case r == zwj && !space && joinsEmoji(prev, r, s[i+len(string(zwj)):]):
+			b.WriteRune(r)
+			prev = r
 		case Invisible(r):
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
@@ -101,4 +106,18 @@ func strayVariation(prev, r rune) bool {
 		return false
 	}
 	return prev < utf8.RuneSelf && !('0' <= prev && prev <= '9' || prev == '#' || prev == '*')
+}
+
+// zwj is the zero-width joiner, which joins emoji into one.
+const zwj = '\u200d'
+
+// joinsEmoji reports a zero-width joiner between two emoji: after an
+// emoji (a symbol, a skin tone or the emoji form's selector) and before
+// a symbol. Elsewhere it draws nothing and joins nothing.
+func joinsEmoji(prev, r rune, rest string) bool {
+	if r != zwj || !(unicode.Is(unicode.So, prev) || prev == 0xFE0F || prev >= 0x1F3FB && prev <= 0x1F3FF) {
+		return false
+	}
+	next, _ := utf8.DecodeRuneInString(rest)
+	return next != utf8.RuneError && unicode.Is(unicode.So, next)
 }

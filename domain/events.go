@@ -207,6 +207,10 @@ const (
 	// a panic) after content had reached the client: charge what was
 	// delivered, as a stream the upstream broke.
 	OutcomeGatewayFailedMid = "gateway_failed_stream"
+	// OutcomeKeyStoppedMid: the request's key was revoked or disabled, or
+	// its account suspended, while it streamed: the stream was ended
+	// there. Charge what was delivered.
+	OutcomeKeyStoppedMid = "key_stopped_stream"
 )
 
 // Usage is what a request consumed. Reasoning tokens are part of Output;

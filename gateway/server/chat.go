@@ -38,6 +38,7 @@ type call struct {
 
 	req      *chat.Request
 	key      Key
+	keyHash  string // the key's hash, to look it up again mid-stream
 	acct     Account
 	model    *catalog.Model // the model being tried; after an answer, the one that answered
 	priceVer int
@@ -59,7 +60,10 @@ type call struct {
 	// cancelUpstream ends the successful attempt's upstream call.
 	cancelUpstream context.CancelFunc
 	// midErr is what broke the stream after content went out.
-	midErr  error
+	midErr error
+	// stopped is the refusal of the request's key, met mid-stream: it was
+	// revoked or disabled, or its account suspended.
+	stopped *APIError
 	referer string
 	title   string
 	// routing is the request's provider object and data requirement.
@@ -282,18 +286,18 @@ func (k *call) authenticate() error {
 	if err != nil {
 		return err
 	}
-	key, ok := k.s.deps.Directory.Key(commands.HashKey(secret))
+	k.keyHash = commands.HashKey(secret)
+	key, ok := k.s.deps.Directory.Key(k.keyHash)
 	if !ok {
 		return apiErr(http.StatusUnauthorized, "bad_key", "invalid API key", nil)
 	}
 	k.key = key
+	if err := stoppedKey(key); err != nil {
+		return err
+	}
 	switch {
-	case key.Revoked || key.Disabled:
-		return refusedKey(key)
 	case key.Expired(k.start):
 		return expiredKey(key)
-	case key.Suspended:
-		return apiErr(http.StatusForbidden, "account_suspended", "this account is suspended", nil)
 	case key.Management:
 		return apiErr(http.StatusForbidden, "management_key", "this is a management key: it issues and revokes keys and cannot call models; use an inference key", nil)
 	}

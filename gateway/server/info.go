@@ -409,6 +409,18 @@ func expiresAt(k Key) any {
 // refusedKey is the answer to a revoked or disabled key: 401, as OpenRouter
 // answers a key it no longer takes (an expired one too), the message
 // saying which.
+// stoppedKey is the refusal of a key that may no longer be used: revoked
+// or disabled, or its account suspended; nil for one that may.
+func stoppedKey(k Key) *APIError {
+	switch {
+	case k.Revoked || k.Disabled:
+		return refusedKey(k).(*APIError)
+	case k.Suspended:
+		return apiErr(http.StatusForbidden, "account_suspended", "this account is suspended", nil)
+	}
+	return nil
+}
+
 func refusedKey(k Key) error {
 	if k.Revoked {
 		return apiErr(http.StatusUnauthorized, "key_revoked", "this API key has been revoked", nil)

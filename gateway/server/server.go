@@ -35,6 +35,9 @@ type Config struct {
 	KeepAlive    time.Duration // SSE comment interval while a stream waits
 	// StreamIdleTimeout cuts an upstream stream silent for this long.
 	StreamIdleTimeout time.Duration
+	// KeyRecheck is how often a stream looks its key up again, to end
+	// it once the key is revoked or disabled or its account suspended.
+	KeyRecheck time.Duration
 	// ClientWriteTimeout cuts a client that takes no bytes of an answer for
 	// this long: its request ends rather than wait on a full socket. It
 	// applies through the listener (CutStalledWriters), which whoever
@@ -61,6 +64,9 @@ func (c *Config) defaults() {
 	}
 	if c.KeepAlive <= 0 {
 		c.KeepAlive = 2 * time.Second
+	}
+	if c.KeyRecheck <= 0 {
+		c.KeyRecheck = time.Second
 	}
 	if c.StreamIdleTimeout <= 0 {
 		c.StreamIdleTimeout = 5 * time.Minute

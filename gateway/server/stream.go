@@ -246,6 +246,8 @@ func (k *call) stream() error {
 	idle := time.AfterFunc(k.s.cfg.StreamIdleTimeout, k.cancelUpstream)
 	defer idle.Stop()
 	exclude := excludesReasoning(k.req)
+	recheck := k.s.cfg.KeyRecheck
+	checkAt := time.Now().Add(recheck)
 	for chunk != nil {
 		idle.Reset(k.s.cfg.StreamIdleTimeout)
 		delivered.Write(chunk)
@@ -256,6 +258,14 @@ func (k *call) stream() error {
 		}
 		if send && !out.send(st.Pending(), sseData, chunk, sseEnd) || ctx.Err() != nil {
 			return k.endStream(out, st, delivered, cutOutcome(ctx))
+		}
+		// A key revoked while it streams stops there, not when the model
+		// is done: a leaked key is revoked to stop it now.
+		if now := time.Now(); now.After(checkAt) {
+			checkAt = now.Add(recheck)
+			if k.keyStopped() {
+				return k.endStream(out, st, delivered, domain.OutcomeKeyStoppedMid)
+			}
 		}
 		chunk, err = st.Next()
 		if err != nil {
@@ -273,6 +283,18 @@ func (k *call) stream() error {
 		return k.endStream(out, st, delivered, domain.OutcomeUpstreamBrokeMid)
 	}
 	return k.endStream(out, st, delivered, domain.OutcomeCompleted)
+}
+
+// keyStopped looks the request's key up again and reports whether it may
+// no longer be used (revoked, disabled, its account suspended), keeping
+// the refusal.
+func (k *call) keyStopped() bool {
+	key, ok := k.s.deps.Directory.Key(k.keyHash)
+	if !ok {
+		return false
+	}
+	k.stopped = stoppedKey(key)
+	return k.stopped != nil
 }
 
 // endStream bills the stream by its outcome, records it and closes it.
@@ -339,6 +361,8 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 		k.streamError(out, http.StatusServiceUnavailable, "server", "the gateway is shutting down and ended the stream early; you are billed for what was delivered")
 	case domain.OutcomeGatewayFailedMid:
 		k.streamError(out, http.StatusInternalServerError, "server", "the gateway failed and ended the stream early; you are billed for what was delivered")
+	case domain.OutcomeKeyStoppedMid:
+		k.streamError(out, k.stopped.Status, openRouterErrorType(k.stopped.Status), k.stopped.Message+"; the stream was ended there: you are billed for what was delivered")
 	}
 	k.s.observe(k, http.StatusOK)
 	return nil

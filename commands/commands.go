@@ -54,6 +54,9 @@ type Handler struct {
 	// MaxKeysPerAccount bounds an account's live (not revoked) keys; zero
 	// means DefaultMaxKeysPerAccount.
 	MaxKeysPerAccount int
+	// MaxNewKeysPerHour bounds the keys an account's own keys and people
+	// make in any hour; zero means DefaultMaxNewKeysPerHour.
+	MaxNewKeysPerHour int
 	// LiveKeys lists an account's keys that are not revoked (a read
 	// model's): once, for accounts whose keys were issued before their
 	// count was kept, and to tell key slots whose keys were recorded from

@@ -30,6 +30,80 @@ func (h *Handler) maxKeys() int {
 	return DefaultMaxKeysPerAccount
 }
 
+// ErrKeyRate refuses a key past its account's bound on keys made in an
+// hour (KeyRateError says when the next can be made).
+var ErrKeyRate = errors.New("too many keys made")
+
+// DefaultMaxNewKeysPerHour is how many keys an account's own keys and
+// people may make in any hour unless the operator sets another. Revoking
+// a key gives back its place under the cap of live keys, not this: a key
+// made and deleted in a loop would otherwise add events to history, and a
+// revoked key to every gateway's memory, without end.
+const DefaultMaxNewKeysPerHour = 100
+
+// keyRateWindow is the sliding window of MaxNewKeysPerHour.
+const keyRateWindow = time.Hour
+
+func (h *Handler) maxNewKeys() int {
+	if h.MaxNewKeysPerHour > 0 {
+		return h.MaxNewKeysPerHour
+	}
+	return DefaultMaxNewKeysPerHour
+}
+
+// KeyRateError is ErrKeyRate for an account that made Made keys in the
+// hour before Now, the most it may (Max): the next can be made at Next.
+type KeyRateError struct {
+	AccountID string
+	Made, Max int
+	Now, Next time.Time
+}
+
+func (e *KeyRateError) Error() string {
+	return fmt.Sprintf("%v: account %s made %d keys in the last hour and an account may make at most %d an hour: the next key can be made at %s (in %d seconds); ask the operator to raise the bound (--max-new-keys-per-hour, ROUTEFREE_MAX_NEW_KEYS_PER_HOUR) if it needs more",
+		ErrKeyRate, e.AccountID, e.Made, e.Max, e.Next.UTC().Format(time.RFC3339), e.RetryAfterSeconds())
+}
+
+func (e *KeyRateError) Unwrap() error { return ErrKeyRate }
+
+// RetryAfterSeconds is the wait until Next in whole seconds, rounded up,
+// at least one.
+func (e *KeyRateError) RetryAfterSeconds() int64 {
+	d := e.Next.Sub(e.Now)
+	s := int64(d / time.Second)
+	if d%time.Second > 0 {
+		s++
+	}
+	return max(s, 1)
+}
+
+// boundByKeyRate reports whether keys made under ctx are bound by (and
+// count towards) MaxNewKeysPerHour: those the account's own keys and
+// people make. Staff, the CLI and the gateway's own work are not.
+func boundByKeyRate(a domain.Actor) bool {
+	return a.Kind == domain.ActorKey || a.Kind == domain.ActorMember
+}
+
+// withinKeyRate refuses a key made under ctx past the account's bound on
+// keys made in an hour, counted from the slots taken for new keys in the
+// account's key-slot stream (keySlots.made), so that gateways on one
+// store share it.
+func (h *Handler) withinKeyRate(ctx context.Context, slots keySlots, acct string) error {
+	if !boundByKeyRate(domain.ActorFrom(ctx)) {
+		return nil
+	}
+	now := h.Now()
+	cutoff := now.Add(-keyRateWindow)
+	made := slices.DeleteFunc(slices.Clone(slots.made), func(at time.Time) bool { return !at.After(cutoff) })
+	limit := h.maxNewKeys()
+	if len(made) < limit {
+		return nil
+	}
+	slices.SortFunc(made, func(a, b time.Time) int { return a.Compare(b) })
+	// Once the oldest len(made)-limit+1 keys are an hour old, one more fits.
+	return &KeyRateError{AccountID: acct, Made: len(made), Max: limit, Now: now, Next: made[len(made)-limit].Add(keyRateWindow)}
+}
+
 // slotGrace is how long a slot taken for a key not yet recorded still
 // counts: far longer than an issue takes between taking the slot and
 // recording the key, so only a slot whose issue stopped between the two
@@ -40,16 +114,20 @@ const slotGrace = time.Minute
 const reasonUnissued = "key never issued: its issue stopped after the slot was taken"
 
 // keySlots is an account's key-slot stream folded: the keys holding a
-// slot, each as its slot was last taken and when, and the stream's last
-// version (-1: not yet written).
+// slot, each as its slot was last taken and when, when the keys the
+// account's own keys and people made in the last keyRateWindow took their
+// slots (boundByKeyRate), and the stream's last version (-1: not yet
+// written).
 type keySlots struct {
 	live  map[string]domain.KeySlotTaken
 	taken map[string]time.Time
+	made  []time.Time
 	last  int64
 }
 
 func (h *Handler) readKeySlots(ctx context.Context, acct string) (keySlots, error) {
 	s := keySlots{live: map[string]domain.KeySlotTaken{}, taken: map[string]time.Time{}, last: -1}
+	cutoff := h.Now().Add(-keyRateWindow)
 	err := h.scanStream(ctx, domain.KeySlotsStream(acct), func(e eventstore.RecordedEvent) (bool, error) {
 		d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
 		if err != nil {
@@ -57,6 +135,13 @@ func (h *Handler) readKeySlots(ctx context.Context, acct string) (keySlots, erro
 		}
 		switch v := d.(type) {
 		case *domain.KeySlotTaken:
+			// A new key's slot: not held (a raise takes a held one again),
+			// nor taken for a key issued before slots were kept (its event
+			// ID is the key's: decideSlots).
+			_, held := s.live[v.KeyID]
+			if !held && boundByKeyRate(v.Actor) && e.OccurredAt.After(cutoff) && e.ID != domain.EventID(domain.TypeKeySlotTaken, v.KeyID) {
+				s.made = append(s.made, e.OccurredAt)
+			}
 			s.live[v.KeyID] = *v
 			if _, ok := s.taken[v.KeyID]; !ok {
 				s.taken[v.KeyID] = e.OccurredAt // first taken: when its issue began
@@ -231,12 +316,15 @@ func (h *Handler) takeKeySlot(ctx context.Context, k domain.KeyIssued) error {
 	})
 }
 
-// slotFor refuses k a slot past its account's cap or, when parent (bound)
-// issues it, past parent's share.
+// slotFor refuses k a slot past its account's cap, past its bound on keys
+// made in an hour, or, when parent (bound) issues it, past parent's share.
 func (h *Handler) slotFor(ctx context.Context, slots keySlots, k, parent domain.KeyIssued, bound bool) error {
 	if max := h.maxKeys(); len(slots.live) >= max {
 		return fmt.Errorf("%w: account %s has %d live keys and an account may have at most %d: revoke (delete) keys it no longer uses, or ask the operator to raise the cap (--max-keys-per-account, ROUTEFREE_MAX_KEYS_PER_ACCOUNT)",
 			ErrKeyCap, k.AccountID, len(slots.live), max)
+	}
+	if err := h.withinKeyRate(ctx, slots, k.AccountID); err != nil {
+		return err
 	}
 	if bound {
 		return h.checkShare(ctx, parent, slots, k)
@@ -245,9 +333,9 @@ func (h *Handler) slotFor(ctx context.Context, slots keySlots, k, parent domain.
 }
 
 // CheckIssue says whether k could be issued under ctx now, writing
-// nothing: the refusals of its account's cap and of the issuing
-// management key's share, for a step that promises a key issued later (an
-// app's approval).
+// nothing: the refusals of its account's cap, of its bound on keys made in
+// an hour and of the issuing management key's share, for a step that
+// promises a key issued later (an app's approval).
 func (h *Handler) CheckIssue(ctx context.Context, k domain.KeyIssued) error {
 	parent, bound, err := h.managingKey(ctx)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/internal/errtype"
 	"github.com/routefree/routefree/internal/jsonkind"
 	"github.com/routefree/routefree/internal/onejson"
 	"github.com/routefree/routefree/internal/paging"
@@ -86,10 +87,35 @@ func apiError(err error) error {
 		return echo.NewHTTPError(http.StatusNotFound, err.Error())
 	case errors.Is(err, domain.ErrKeyScope), errors.Is(err, commands.ErrKeyCap):
 		return echo.NewHTTPError(http.StatusForbidden, err.Error())
+	case errors.Is(err, commands.ErrKeyRate):
+		return echo.NewHTTPError(http.StatusTooManyRequests, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "the change is recorded but the read models are behind; reload shortly")
 	}
 	return err
+}
+
+// keyRefusal answers a key refused to an API client: past the account's
+// bound on keys made in an hour, a 429 in the API's error shape, with a
+// Retry-After and, in its metadata, when the next key can be made; any
+// other refusal as apiError maps it.
+func keyRefusal(c echo.Context, err error) error {
+	var rate *commands.KeyRateError
+	if !errors.As(err, &rate) {
+		return apiError(err)
+	}
+	return keyRateRefusal(c, rate, err.Error())
+}
+
+// keyRateRefusal is the 429 of a key refused by rate, saying msg.
+func keyRateRefusal(c echo.Context, rate *commands.KeyRateError, msg string) error {
+	wait := rate.RetryAfterSeconds()
+	c.Response().Header().Set("Retry-After", fmt.Sprint(wait))
+	return c.JSON(http.StatusTooManyRequests, map[string]any{"error": map[string]any{
+		"code": http.StatusTooManyRequests, "message": msg, "type": errtype.Of(http.StatusTooManyRequests),
+		"metadata": map[string]any{"retry_after_seconds": wait, "next_key_at": rate.Next.UTC().Format(time.RFC3339),
+			"keys_made": rate.Made, "max_new_keys_per_hour": rate.Max, "account_id": rate.AccountID},
+	}})
 }
 
 // errCreditIsFinance refuses a credit limit set alongside an admin's
@@ -676,7 +702,7 @@ func (s *server) apiIssueKey(c echo.Context) error {
 	}
 	id, secret, err := s.issueKey(c.Request().Context(), principal(c), a.ID, in.keyInput)
 	if err != nil {
-		return apiError(err)
+		return keyRefusal(c, err)
 	}
 	name := strings.TrimSpace(in.Name)
 	if k, ok := s.keyOfAccount(a.ID, id); ok {

@@ -431,7 +431,7 @@ func (s *server) orCreateKey(c echo.Context) error {
 	}
 	id, secret, err := s.issueKey(c.Request().Context(), p, p.AccountID, ki)
 	if err != nil {
-		return apiError(err)
+		return keyRefusal(c, err)
 	}
 	k, ok := s.keyOfAccount(p.AccountID, id)
 	if !ok {

@@ -101,6 +101,7 @@ var errorPatterns = []errorPattern{
 	ep(`a spending limit of NT\$(\S+) is above this key's own NT\$(\S+) (\S+)`, "err.scope.above"),
 	ep(`the keys this key made have (\S+) limits adding up to NT\$(\S+) of its own NT\$(\S+), so NT\$(\S+) is left for another \(NT\$(\S+) asked\): lower or delete one of them first`, "err.scope.share"),
 	ep(`account (\S+) has (\d+) live keys and an account may have at most (\d+): .*`, "err.keys.cap"),
+	ep(`account (\S+) made (\d+) keys in the last hour and an account may make at most (\d+) an hour: the next key can be made at (\S+) \(in (\d+) seconds\); .*`, "err.keys.rate"),
 	ep(`this key expires at (\S+), so the keys it issues or changes, itself included, must expire by then too`, "err.scope.expiry"),
 	ep(`an expiry of (\S+) is after this key's own, (\S+)`, "err.scope.expirylater"),
 	// Invoices, allowances, ranges, quotes.
@@ -242,7 +243,7 @@ var errorPatterns = []errorPattern{
 
 // errorPrefixes are the sentinel errors' words that wrap a message.
 var errorPrefixes = []string{"invoicing: invalid: ", "invoicing: conflict: ", "invoicing: not found: ", "invoicing: ",
-	"invalid: ", "conflict: ", "not found: ", "beyond the key's scope: ", "too many keys: ", "twrules: ", "single sign-on failed: "}
+	"invalid: ", "conflict: ", "not found: ", "beyond the key's scope: ", "too many keys: ", "too many keys made: ", "twrules: ", "single sign-on failed: "}
 
 func stripPrefixes(msg string) string {
 	for again := true; again; {

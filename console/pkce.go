@@ -578,7 +578,18 @@ func (s *server) orExchangeCode(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"key": secret, "user_id": a.AccountID})
 	}
 	var he *echo.HTTPError
+	var rate *commands.KeyRateError
 	switch {
+	case errors.As(err, &rate):
+		// The account made its most keys in the hour: nothing was issued,
+		// and the code and its approval are put back, so that the app may
+		// exchange it again once the next key can be made (within the
+		// code's life; after it, the user approves again).
+		now := s.auth.now()
+		if s.auth.approvals.put(ctx, g.Approval, a, now) == nil {
+			_ = s.auth.grants.put(ctx, grantID(in.Code), g, now)
+		}
+		return keyRateRefusal(c, rate, fmt.Sprintf("the key approved cannot be issued yet: %s", strings.TrimPrefix(rate.Error(), commands.ErrKeyRate.Error()+": ")))
 	case errors.Is(err, commands.ErrConflict):
 		// An earlier exchange of this approval issued the key and failed
 		// before answering: its secret reached nobody.

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routefree/routefree/auth"
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/console/headers"
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/projections"
@@ -181,6 +182,10 @@ func (s *server) htmlErrors(next echo.HandlerFunc) echo.HandlerFunc {
 		err := next(c)
 		if err == nil || c.Response().Committed {
 			return err
+		}
+		var rate *commands.KeyRateError
+		if errors.As(err, &rate) {
+			c.Response().Header().Set("Retry-After", fmt.Sprint(rate.RetryAfterSeconds()))
 		}
 		err = apiError(err)
 		status, msg := http.StatusInternalServerError, "internal error"

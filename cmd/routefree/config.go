@@ -69,6 +69,7 @@ type Config struct {
 	MaxTopUp string // NTD bound on one top-up or credit adjustment
 
 	MaxKeysPerAccount int // bound on an account's live keys
+	MaxNewKeysPerHour int // bound on the keys an account's own keys and people make in an hour
 
 	// LowBalance is in NTD: the console warns below this credit left, at least.
 	LowBalance string
@@ -212,6 +213,7 @@ func (c *Config) bind(cmd *flag.FlagSet, wants func(name string) bool) {
 	fs.StringVar(&c.InvoiceAESKey, "invoice-aes-key", "", "hex AES key for the e-invoice QR verification field")
 	fs.StringVar(&c.MaxTopUp, "max-topup", "1000000", "largest single top-up or credit adjustment, NTD (console, admin API and CLI)")
 	fs.IntVar(&c.MaxKeysPerAccount, "max-keys-per-account", commands.DefaultMaxKeysPerAccount, "most live (not revoked) keys one account may hold; a key past it is refused (console, admin API, /api/v1/keys and keys issue)")
+	fs.IntVar(&c.MaxNewKeysPerHour, "max-new-keys-per-hour", commands.DefaultMaxNewKeysPerHour, "most keys one account's own keys and people may make in any hour, revoked ones included; a key past it is refused with 429 and Retry-After (console, admin API, /api/v1/keys and an app's OAuth exchange; staff and keys issue are not bound)")
 	fs.StringVar(&c.LowBalance, "low-balance", "100", "NTD: the console warns a customer whose credit left is below this, or below 10% of their last top-up (of the credit limit when postpaid) if that is more")
 
 	c.shared, c.known, c.serving = map[string]bool{}, map[string]bool{}, wants == nil
@@ -510,6 +512,9 @@ func (c *Config) configProblems() []error {
 	}
 	if c.MaxKeysPerAccount < 1 {
 		errs = append(errs, fmt.Errorf("--max-keys-per-account %d: want 1 or more", c.MaxKeysPerAccount))
+	}
+	if c.MaxNewKeysPerHour < 1 {
+		errs = append(errs, fmt.Errorf("--max-new-keys-per-hour %d: want 1 or more", c.MaxNewKeysPerHour))
 	}
 	if d, ok := commands.PlainAmount(c.LowBalance); !ok || d.IsNegative() {
 		errs = append(errs, fmt.Errorf("--low-balance %s: want an amount of NTD, 0 or more", domain.Quote(c.LowBalance)))

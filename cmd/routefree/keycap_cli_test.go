@@ -34,3 +34,27 @@ func TestKeysIssueObeysTheKeyCap(t *testing.T) {
 		t.Fatalf("a cap of 0: exit %d\n%s", code, errs)
 	}
 }
+
+// serve takes the bound on keys made in an hour from the config file, the
+// environment or its flag, 100 by default; below 1 is refused.
+func TestServeTakesTheBoundOnKeysMadeInAnHour(t *testing.T) {
+	cleanEnv(t)
+	c, err := parseServe(t)
+	if err != nil || c.MaxNewKeysPerHour != 100 {
+		t.Fatalf("default: %d %v, want 100", c.MaxNewKeysPerHour, err)
+	}
+	file := writeFile(t, "routefree.conf", "max-new-keys-per-hour=20\n")
+	if c, err = parseServe(t, "--config", file); err != nil || c.MaxNewKeysPerHour != 20 {
+		t.Fatalf("from the file: %d %v, want 20", c.MaxNewKeysPerHour, err)
+	}
+	t.Setenv("ROUTEFREE_MAX_NEW_KEYS_PER_HOUR", "30")
+	if c, err = parseServe(t, "--config", file); err != nil || c.MaxNewKeysPerHour != 30 {
+		t.Fatalf("from the environment: %d %v, want 30", c.MaxNewKeysPerHour, err)
+	}
+	if c, err = parseServe(t, "--config", file, "--max-new-keys-per-hour", "40"); err != nil || c.MaxNewKeysPerHour != 40 {
+		t.Fatalf("from the flag: %d %v, want 40", c.MaxNewKeysPerHour, err)
+	}
+	if _, err = parseServe(t, "--max-new-keys-per-hour", "0"); err == nil || !strings.Contains(err.Error(), "--max-new-keys-per-hour 0: want 1 or more") {
+		t.Fatalf("a bound of 0: %v, want refused", err)
+	}
+}

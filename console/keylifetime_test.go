@@ -46,10 +46,13 @@ func checkLimit(t *testing.T, what string, k orAnswer, limit, remaining float64,
 			t.Errorf("%s: limit_reset is an empty string", what)
 		}
 	}
-	if k.Limit == nil || *k.Limit != limit || k.LimitRemaining == nil || *k.LimitRemaining != remaining ||
-		gotReset != reset || k.LimitPeriod == nil || *k.LimitPeriod != period {
-		t.Errorf("%s: limit %v remaining %v limit_reset %q limit_period %v, want %v %v %q %q",
-			what, k.Limit, k.LimitRemaining, gotReset, k.LimitPeriod, limit, remaining, reset, period)
+	if k.Limit == nil || k.LimitRemaining == nil || k.LimitPeriod == nil {
+		t.Errorf("%s: limit %v, limit_remaining %v, limit_period %v: want all three", what, k.Limit, k.LimitRemaining, k.LimitPeriod)
+		return
+	}
+	if *k.Limit != limit || *k.LimitRemaining != remaining || gotReset != reset || *k.LimitPeriod != period {
+		t.Errorf("%s: limit %v remaining %v limit_reset %q limit_period %q, want %v %v %q %q",
+			what, *k.Limit, *k.LimitRemaining, gotReset, *k.LimitPeriod, limit, remaining, reset, period)
 	}
 }
 
@@ -72,11 +75,11 @@ func TestKeysAPILimitWithoutResetNeverResets(t *testing.T) {
 	checkLimit(t, "created without limit_reset", k, 10, 10, "", "never")
 	null := e.orKeyCall("POST", "/api/v1/keys", mgmt, map[string]any{"name": "null", "limit": 3, "limit_period": nil}, http.StatusCreated)
 	checkLimit(t, "created with limit_period null", null, 3, 3, "", "never")
-	if v, _ := e.models.Balances.View("acct_life", k.Hash, e.clock.Now()); v.KeySpendPeriod != projections.PeriodNever {
+	if v, _ := e.models.Balances.View("acct_life", k.Hash, e.clock.Now()); v.KeySpendPeriod != "never" {
 		t.Fatalf("the gateway's period is %q, want never", v.KeySpendPeriod)
 	}
 	issued, ok := e.lastEvent(domain.KeyStream(k.Hash)).(*domain.KeyIssued)
-	if !ok || issued.SpendPeriod != domain.SpendNever {
+	if !ok || issued.SpendPeriod != "never" {
 		t.Fatalf("recorded issue: %#v", issued)
 	}
 
@@ -96,7 +99,7 @@ func TestKeysAPILimitWithoutResetNeverResets(t *testing.T) {
 	checkLimit(t, "PATCH limit_reset monthly", e.orKeyCall("PATCH", path, mgmt, map[string]any{"limit_reset": "monthly"}, http.StatusOK), 12, 12, "monthly", "monthly")
 	checkLimit(t, "PATCH limit 11 on a monthly key", e.orKeyCall("PATCH", path, mgmt, map[string]any{"limit": 11}, http.StatusOK), 11, 11, "monthly", "monthly")
 	checkLimit(t, "PATCH limit_reset null", e.orKeyCall("PATCH", path, mgmt, map[string]any{"limit_reset": nil}, http.StatusOK), 11, 7, "", "never")
-	if v, _ := e.models.Balances.View("acct_life", k.Hash, e.clock.Now()); v.KeySpendPeriod != projections.PeriodNever || !v.KeySpend.Equal(decimal.NewFromInt(4)) {
+	if v, _ := e.models.Balances.View("acct_life", k.Hash, e.clock.Now()); v.KeySpendPeriod != "never" || !v.KeySpend.Equal(decimal.NewFromInt(4)) {
 		t.Fatalf("the gateway's period %q and spending %s, want never and 4", v.KeySpendPeriod, v.KeySpend)
 	}
 	// A key without a limit shows limit_reset null: a limit given it

@@ -202,12 +202,13 @@ func (s *server) orListKeys(c echo.Context) error {
 // orKeyInput is OpenRouter's create body: name and limit (NTD), plus
 // RouteFree's limit period, models and management scope. LimitReset is
 // OpenRouter's name for the limit's period: left out or null, as on
-// OpenRouter, the limit never resets (a total for the key's life; RouteFree's
-// limit_period says never); include_byok_in_limit is accepted and not acted on; expires_at is
-// an ISO 8601 UTC instant, as OpenRouter takes it (other time zones are
-// refused); workspace_id must be the management key's account (the
-// workspace) when given; creator_user_id and external (a partner's user)
-// are checked and not kept (RouteFree has no creators or external users).
+// OpenRouter, the limit never resets (a total for the key's life;
+// RouteFree's limit_period says never); include_byok_in_limit is accepted
+// and not acted on; expires_at is an ISO 8601 UTC instant, as OpenRouter
+// takes it (other time zones are refused); workspace_id must be the
+// management key's account (the workspace) when given; creator_user_id and
+// external (a partner's user) are checked and not kept (RouteFree has no
+// creators or external users).
 type orKeyInput struct {
 	Name        string
 	Limit       *decimal.Decimal

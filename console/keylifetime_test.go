@@ -3,6 +3,8 @@ package console
 import (
 	"encoding/json"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -121,6 +123,20 @@ func TestKeysAPILimitWithoutResetNeverResets(t *testing.T) {
 		if l.Hash == k.Hash {
 			checkLimit(t, "listed", l, 11, 7, "", "never")
 		}
+	}
+
+	// The console's account page: the limit with no reset (不重置), what
+	// the key spent in all beside what is left, and the period offered
+	// in the key forms.
+	br := e.browser()
+	br.signIn(mgmt)
+	resp, page := br.get("/console/accounts/acct_life")
+	row := regexp.MustCompile(`(?s)<tr data-key="` + regexp.QuoteMeta(k.Hash) + `".*?</tr>`).FindString(page)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(row, "不重置") || !strings.Contains(row, "累計已用") || strings.Contains(row, "本期已用") {
+		t.Errorf("the account page's row of the key: %d\n%s", resp.StatusCode, row)
+	}
+	if !strings.Contains(page, `<option value="never">不重置</option>`) {
+		t.Error("the new key form offers no limit without reset")
 	}
 
 	// RouteFree's admin API: monthly unless asked, never when asked.

@@ -389,7 +389,7 @@ func madeBy(k domain.KeyIssued, parent string) bool {
 // an issue under way, its slot's.
 func (h *Handler) checkShare(ctx context.Context, parent domain.KeyIssued, slots keySlots, k domain.KeyIssued) error {
 	period := domain.SpendPeriodOf(parent)
-	if !k.SpendLimit.IsPositive() || domain.SpendPeriodOf(k) != period {
+	if !k.SpendLimit.IsPositive() || !domain.SpendsWithin(period, k.SpendPeriod) {
 		return nil // refused by the management key's own limits (domain.KeyWithin)
 	}
 	used := decimal.Zero
@@ -407,7 +407,7 @@ func (h *Handler) checkShare(ctx context.Context, parent domain.KeyIssued, slots
 		case !errors.Is(err, ErrNotFound):
 			return err
 		}
-		if madeBy(child, parent.KeyID) && child.SpendLimit.IsPositive() && domain.SpendPeriodOf(child) == period {
+		if madeBy(child, parent.KeyID) && child.SpendLimit.IsPositive() && domain.SpendsWithin(period, child.SpendPeriod) {
 			used = used.Add(child.SpendLimit)
 		}
 	}

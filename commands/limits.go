@@ -56,12 +56,13 @@ func checkLimit(what string, d decimal.Decimal) error {
 }
 
 // spendTerms checks a key's spending limit and period, and returns the
-// period: monthly when a limit comes without one.
+// period: monthly when a limit comes without one. never is a limit that
+// never resets (domain.SpendNever).
 func spendTerms(limit decimal.Decimal, period string) (string, error) {
 	switch period {
-	case "", "daily", "weekly", "monthly":
+	case "", "daily", "weekly", "monthly", domain.SpendNever:
 	default:
-		return "", invalid("spend period must be daily, weekly or monthly")
+		return "", invalid("spend period must be daily, weekly, monthly or never")
 	}
 	if limit.IsNegative() {
 		return "", invalid("spending limit must not be negative")

@@ -73,7 +73,8 @@ type orKey struct {
 	ExternalUser       *string  `json:"external_user"`
 	ExpiresAt          *string  `json:"expires_at"`
 	WorkspaceID        string   `json:"workspace_id"`
-	// RouteFree's own: limit_reset by its own name, null without a limit.
+	// RouteFree's own: limit_reset by its own name (never where
+	// limit_reset is null with a limit), null without a limit.
 	LimitPeriod *string  `json:"limit_period"`
 	Models      []string `json:"models,omitempty"`
 	Management  bool     `json:"management,omitempty"`
@@ -103,7 +104,10 @@ func (s *server) orKeyOf(c echo.Context, k projections.KeyInfo) orKey {
 		limit := finite(k.SpendLimit.InexactFloat64())
 		left := finite(decimal.Max(k.SpendLimit.Sub(v.KeySpend), decimal.Zero).InexactFloat64())
 		period := k.SpendPeriod
-		out.Limit, out.LimitRemaining, out.LimitReset, out.LimitPeriod = &limit, &left, &period, &period
+		out.Limit, out.LimitRemaining, out.LimitPeriod = &limit, &left, &period
+		if period != projections.PeriodNever { // OpenRouter's null: a total for the key's life
+			out.LimitReset = &period
+		}
 	}
 	// The key's stream holds its issue, its changes and, if any, its
 	// revocation.
@@ -197,13 +201,14 @@ func (s *server) orListKeys(c echo.Context) error {
 
 // orKeyInput is OpenRouter's create body: name and limit (NTD), plus
 // RouteFree's limit period, models and management scope. LimitReset is
-// OpenRouter's name for the limit's period (null, a limit that never
-// resets, is refused, but with no limit, where it is what the key's answer
-// shows); include_byok_in_limit is accepted and not acted on; expires_at is
-// an ISO 8601 UTC instant, as OpenRouter takes it (other time zones are
-// refused); workspace_id must be the management key's account (the
-// workspace) when given; creator_user_id and external (a partner's user)
-// are checked and not kept (RouteFree has no creators or external users).
+// OpenRouter's name for the limit's period: left out or null, as on
+// OpenRouter, the limit never resets (a total for the key's life;
+// RouteFree's limit_period says never); include_byok_in_limit is accepted
+// and not acted on; expires_at is an ISO 8601 UTC instant, as OpenRouter
+// takes it (other time zones are refused); workspace_id must be the
+// management key's account (the workspace) when given; creator_user_id and
+// external (a partner's user) are checked and not kept (RouteFree has no
+// creators or external users).
 type orKeyInput struct {
 	Name        string
 	Limit       *decimal.Decimal
@@ -337,7 +342,7 @@ func rawKind(raw json.RawMessage) string {
 // What each field of a key body must be, in JSON's terms.
 const (
 	wantLimit  = "a number of NTD or null"
-	wantPeriod = "daily, weekly or monthly"
+	wantPeriod = "daily, weekly, monthly or null (never resets)"
 	wantBool   = "true or false"
 )
 
@@ -350,7 +355,6 @@ func decodeCreate(b []byte) (orKeyInput, error) {
 	if err != nil {
 		return in, err
 	}
-	nullPeriod := "" // a field setting the period to null (never)
 	// Fields are read in any letter case, as encoding/json reads a struct.
 	for field, v := range body {
 		null := string(v) == "null"
@@ -399,12 +403,6 @@ func decodeCreate(b []byte) (orKeyInput, error) {
 		if err != nil {
 			return in, err
 		}
-		if null && (strings.EqualFold(field, "limit_reset") || strings.EqualFold(field, "limit_period")) {
-			nullPeriod = field
-		}
-	}
-	if nullPeriod != "" && in.Limit != nil {
-		return in, echo.NewHTTPError(http.StatusBadRequest, nullPeriod+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
 	}
 	return in, nil
 }
@@ -424,6 +422,9 @@ func (s *server) orCreateKey(c echo.Context) error {
 	ki := keyInput{Name: in.Name, Models: in.Models, SpendLimit: in.Limit, SpendPeriod: in.LimitPeriod, Management: in.Management, ExpiresAt: in.ExpiresAt}
 	if in.LimitReset != nil && in.LimitPeriod == "" {
 		ki.SpendPeriod = *in.LimitReset // OpenRouter's daily | weekly | monthly
+	}
+	if ki.SpendPeriod == "" {
+		ki.SpendPeriod = projections.PeriodNever // OpenRouter's default, limit_reset null
 	}
 	p := principal(c)
 	if err := ownWorkspace(p, in.Workspace); err != nil {
@@ -470,9 +471,9 @@ func (s *server) orGetKey(c echo.Context) error {
 }
 
 // orPatchKey is OpenRouter's update: name, limit (NTD; null lifts it, 0 is
-// refused rather than read as none), limit_reset (daily, weekly or
-// monthly; RouteFree's limits always reset, so null is refused unless the
-// key is left without a limit, as its answer shows it) and
+// refused rather than read as none), limit_reset (daily, weekly, monthly
+// or null, a limit that never resets; left out, the period the key's
+// answer shows is kept, null for a key without a limit, as on OpenRouter) and
 // disabled, which stops the key or lets it work again (a deleted key stays
 // deleted). While the account is suspended a customer may not enable a key
 // nor raise or lift its limit (errSuspendedKeys).
@@ -496,14 +497,14 @@ func (s *server) orPatchKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ch := keyChange{Name: k.Name, SpendLimit: k.SpendLimit}
+	// A key without a limit shows limit_reset null: a limit given later
+	// without a period never resets, as on OpenRouter, whatever period the
+	// key had before.
+	ch := keyChange{Name: k.Name, SpendLimit: k.SpendLimit, SpendPeriod: projections.PeriodNever}
 	if k.SpendLimit.IsPositive() {
-		// A key without a limit shows no period: a limit given later
-		// without one gets the default, not a period kept from before.
 		ch.SpendPeriod = k.SpendPeriod
 	}
 	changed := false
-	nullReset := ""
 	var disable *bool
 	var expiry **time.Time // set: the key's new expiry (nil inside: never)
 	for field, v := range in {
@@ -536,12 +537,11 @@ func (s *server) orPatchKey(c echo.Context) error {
 			}
 			changed = true
 		case "limit_reset", "limit_period":
-			if null {
-				nullReset = field // refused below if the key keeps a limit
-				continue
-			}
 			if err := orField(field, v, &ch.SpendPeriod, wantPeriod); err != nil {
 				return err
+			}
+			if null {
+				ch.SpendPeriod = projections.PeriodNever // OpenRouter's limit that never resets
 			}
 			changed = true
 		case "include_byok_in_limit":
@@ -565,9 +565,6 @@ func (s *server) orPatchKey(c echo.Context) error {
 		default:
 			return echo.NewHTTPError(http.StatusBadRequest, "unknown field "+field)
 		}
-	}
-	if nullReset != "" && ch.SpendLimit.IsPositive() {
-		return echo.NewHTTPError(http.StatusBadRequest, nullReset+": RouteFree's limits reset daily, weekly or monthly; null (never) is not offered")
 	}
 	if k.Revoked && (changed || expiry != nil || disable != nil && !*disable) {
 		return echo.NewHTTPError(http.StatusBadRequest, "a deleted key cannot be changed or enabled: create a new key")

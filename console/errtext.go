@@ -43,7 +43,7 @@ var errorPatterns = []errorPattern{
 	ep(`prepaid plans have no credit limit`, "err.prepaid.nocredit"),
 	ep(`a (\S+) account is prepaid: move it to business or enterprise before giving it credit`, "err.credit.prepaidplan"),
 	ep(`credit limit must not be negative`, "err.credit.negative"),
-	ep(`spend period must be daily, weekly or monthly`, "err.spendperiod"),
+	ep(`spend period must be daily, weekly, monthly or never`, "err.spendperiod"),
 	ep(`spending limit must not be negative`, "err.spendlimit.negative"),
 	ep(`a spending limit of 0 is not offered: .*`, "err.spendlimit.zero"),
 	ep(`a spending limit is at most NT\$(\S+)`, "err.spendlimit.max"),

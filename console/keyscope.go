@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"time"
 
@@ -133,13 +134,16 @@ func raises(before, after domain.KeyIssued) bool {
 		periodDays(after.SpendPeriod) < periodDays(before.SpendPeriod)
 }
 
-// periodDays orders spending periods by length; none is monthly.
+// periodDays orders spending periods by length; none is monthly, and a
+// limit that never resets is the longest.
 func periodDays(p string) int {
 	switch p {
 	case "daily":
 		return 1
 	case "weekly":
 		return 7
+	case projections.PeriodNever:
+		return math.MaxInt
 	}
 	return 31
 }

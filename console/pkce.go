@@ -56,6 +56,7 @@ import (
 	"github.com/routefree/routefree/auth"
 	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/projections"
 )
 
 const (
@@ -382,9 +383,9 @@ var (
 
 // keyTerms is the key the app will get, as the page shows it: the
 // approving key's limits when it has them (bound), never more, and the
-// spending limit the app asked for, which is monthly (RouteFree's limits
-// always reset) unless the approving key's own limit has another period,
-// and at most that limit.
+// spending limit the app asked for, which never resets, as OpenRouter's
+// does (a total for the key's life, within any period of the approving
+// key's own), and is at most the approving key's limit.
 func (r authRequest) keyTerms(own domain.KeyIssued, bound bool) keyInput {
 	in := keyInput{Name: r.app()}
 	if bound {
@@ -395,12 +396,12 @@ func (r authRequest) keyTerms(own domain.KeyIssued, bound bool) keyInput {
 		}
 		in.ExpiresAt = own.ExpiresAt
 	}
-	if r.limit != nil && (in.SpendLimit == nil || r.limit.LessThan(*in.SpendLimit)) {
+	if r.limit != nil {
 		limit := *r.limit
-		in.SpendLimit = &limit
-		if in.SpendPeriod == "" {
-			in.SpendPeriod = "monthly"
+		if in.SpendLimit != nil && in.SpendLimit.LessThan(limit) {
+			limit = *in.SpendLimit
 		}
+		in.SpendLimit, in.SpendPeriod = &limit, projections.PeriodNever
 	}
 	return in
 }

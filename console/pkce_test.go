@@ -941,9 +941,11 @@ func TestAuthLimitIsTheKeysSpendingLimit(t *testing.T) {
 		bounded             bool // approved by a management key limited to NT$3 a week
 		limit, want, period string
 	}{
-		{false, "5.5", "5.5", "monthly"},
-		{true, "2", "2", "weekly"},
-		{true, "5", "3", "weekly"},
+		// The limit an app asks for never resets, as OpenRouter's: a total
+		// for the key's life, within any period of the approving key's own.
+		{false, "5.5", "5.5", "never"},
+		{true, "2", "2", "never"},
+		{true, "5", "3", "never"},
 	} {
 		by := owner
 		if c.bounded {

@@ -330,7 +330,7 @@ func (s *server) selfServiceView(c echo.Context, a AccountInfo, data map[string]
 	data["CanCarrier"] = owner || p.Role == auth.Finance
 	data["CanRankings"] = owner
 	data["Listed"] = s.deps.Views.RankingsListed(a.ID)
-	data["Periods"] = []string{projections.PeriodMonthly, projections.PeriodWeekly, projections.PeriodDaily}
+	data["Periods"] = []string{projections.PeriodMonthly, projections.PeriodWeekly, projections.PeriodDaily, projections.PeriodNever}
 	return nil
 }
 

@@ -16,7 +16,8 @@ var ErrKeyScope = errors.New("beyond the key's scope")
 // every key it acts on, so a key can never mint one that does more than it
 // could itself:
 //   - models: a subset of its models (when it has a list);
-//   - spending: a limit no larger, over the same period (when it has one);
+//   - spending: a limit no larger, over the same period or one that never
+//     resets (when it has one; SpendsWithin);
 //   - the management scope: only from a management key;
 //   - expiry: by its own expiry at the latest (when it has one), so that a
 //     key that expires cannot outlive itself through another key or a
@@ -43,8 +44,10 @@ func KeyWithin(parent, child KeyIssued) error {
 		switch {
 		case !child.SpendLimit.IsPositive():
 			return fmt.Errorf("%w: this key's spending limit is NT$%s %s, so the keys it issues need a spending limit too", ErrKeyScope, parent.SpendLimit, pp)
-		case cp != pp:
-			return fmt.Errorf("%w: this key's spending limit is %s, so the keys it issues must have a %s limit too (not %s)", ErrKeyScope, pp, pp, cp)
+		case !SpendsWithin(pp, cp) && pp == SpendNever:
+			return fmt.Errorf("%w: this key's spending limit never resets, so the limits of the keys it issues must never reset either (not %s)", ErrKeyScope, cp)
+		case !SpendsWithin(pp, cp):
+			return fmt.Errorf("%w: this key's spending limit is %s, so the keys it issues must have a %s limit too, or one that never resets (not %s)", ErrKeyScope, pp, pp, cp)
 		case child.SpendLimit.GreaterThan(parent.SpendLimit):
 			return fmt.Errorf("%w: a spending limit of NT$%s is above this key's own NT$%s %s", ErrKeyScope, child.SpendLimit, parent.SpendLimit, pp)
 		}
@@ -60,7 +63,21 @@ func KeyWithin(parent, child KeyIssued) error {
 	return nil
 }
 
-// SpendPeriodOf is a key's spending period: monthly unless it says otherwise.
+// SpendNever is the spending period of a limit that never resets: a total
+// for the key's life, OpenRouter's limit with limit_reset null.
+const SpendNever = "never"
+
+// SpendsWithin reports whether a limit over the period child counts within
+// a limit over the period parent: over the same period, or never resetting,
+// which spends at most its limit in any period. Empty periods are monthly
+// (SpendPeriodOf).
+func SpendsWithin(parent, child string) bool {
+	parent, child = SpendPeriodOf(KeyIssued{SpendPeriod: parent}), SpendPeriodOf(KeyIssued{SpendPeriod: child})
+	return child == parent || child == SpendNever
+}
+
+// SpendPeriodOf is a key's spending period: monthly unless it says otherwise
+// (keys issued before any other period was offered say none).
 func SpendPeriodOf(k KeyIssued) string {
 	if k.SpendPeriod == "" {
 		return "monthly"

@@ -18,6 +18,7 @@ func TestKeyWithin(t *testing.T) {
 	at := time.Date(2027, 3, 31, 16, 0, 0, 0, time.UTC)
 	sooner, later := at.Add(-time.Hour), at.Add(time.Second)
 	expiring := KeyIssued{Management: true, ExpiresAt: &at}
+	lifetime := KeyIssued{Management: true, SpendLimit: d("10"), SpendPeriod: "never"}
 	cases := []struct {
 		name          string
 		parent, child KeyIssued
@@ -38,6 +39,18 @@ func TestKeyWithin(t *testing.T) {
 		{"shorter period", narrow, KeyIssued{Models: []string{"a/one"}, SpendLimit: d("1"), SpendPeriod: "weekly"}, "daily"},
 		{"monthly by default", KeyIssued{Management: true, SpendLimit: d("10")}, KeyIssued{SpendLimit: d("10")}, ""},
 		{"monthly by default, explicit", KeyIssued{Management: true, SpendLimit: d("10")}, KeyIssued{SpendLimit: d("10"), SpendPeriod: "monthly"}, ""},
+		// A limit that never resets is a total for the key's life: under
+		// such a parent, a child's limit never resets either; under a
+		// periodic parent, a child's total spends at most its limit in any
+		// period, so it is within.
+		{"never under never", lifetime, KeyIssued{SpendLimit: d("10"), SpendPeriod: "never"}, ""},
+		{"larger never under never", lifetime, KeyIssued{SpendLimit: d("10.01"), SpendPeriod: "never"}, "spending limit"},
+		{"monthly under never", lifetime, KeyIssued{SpendLimit: d("1"), SpendPeriod: "monthly"}, "never resets"},
+		{"monthly by default under never", lifetime, KeyIssued{SpendLimit: d("1")}, "never resets"},
+		{"daily under never", lifetime, KeyIssued{SpendLimit: d("1"), SpendPeriod: "daily"}, "never resets"},
+		{"never under daily", narrow, KeyIssued{Models: []string{"a/one"}, SpendLimit: d("100"), SpendPeriod: "never"}, ""},
+		{"never under monthly by default", KeyIssued{Management: true, SpendLimit: d("10")}, KeyIssued{SpendLimit: d("10"), SpendPeriod: "never"}, ""},
+		{"larger never under daily", narrow, KeyIssued{Models: []string{"a/one"}, SpendLimit: d("101"), SpendPeriod: "never"}, "spending limit"},
 		{"expiring parent, child expiring sooner", expiring, KeyIssued{ExpiresAt: &sooner}, ""},
 		{"expiring parent, child expiring with it", expiring, KeyIssued{ExpiresAt: &at}, ""},
 		{"expiring parent, child never expiring", expiring, KeyIssued{}, "2027-03-31T16:00:00Z"},
@@ -53,6 +66,24 @@ func TestKeyWithin(t *testing.T) {
 			t.Errorf("%s: allowed, want a refusal naming %q", c.name, c.refusal)
 		case c.refusal != "" && !strings.Contains(err.Error(), c.refusal):
 			t.Errorf("%s: refusal %q does not name %q", c.name, err, c.refusal)
+		}
+	}
+}
+
+// A limit over one period spends within a parent's over another when the
+// periods are the same or the child's never resets; an old key without a
+// period is monthly.
+func TestSpendsWithin(t *testing.T) {
+	for _, c := range []struct {
+		parent, child string
+		want          bool
+	}{
+		{"monthly", "monthly", true}, {"", "monthly", true}, {"monthly", "", true}, {"daily", "daily", true},
+		{"never", "never", true}, {"daily", "never", true}, {"weekly", "never", true}, {"", "never", true},
+		{"never", "monthly", false}, {"never", "", false}, {"monthly", "daily", false}, {"daily", "monthly", false},
+	} {
+		if got := SpendsWithin(c.parent, c.child); got != c.want {
+			t.Errorf("SpendsWithin(%q, %q) = %v, want %v", c.parent, c.child, got, c.want)
 		}
 	}
 }

@@ -73,12 +73,13 @@ type plainAccountUse struct {
 }
 
 // TestBalancesAgreeWithAPlainModel folds random histories of keys issued
-// (again, too), changed, and used across Taipei's day, week and month
-// boundaries, of top-ups and of failed requests, from a real SQLite file,
-// and checks after every step each key's limit, period and spending (in
-// its period, in all, by day, week and month, at several instants) and
-// each account's balance, month's spending, totals and usage version
-// against a plain model of the same events. Most keys and accounts of a
+// (again, too), changed (to limits that never reset, too), and used across
+// Taipei's day, week and month boundaries, of top-ups and of failed
+// requests, from a real SQLite file, and checks after every step each
+// key's limit, period and spending (in its period, in all, by day, week and
+// month, at several instants) and each account's balance, month's
+// spending, totals and usage version against a plain model of the same
+// events. Most keys and accounts of a
 // gateway's history have no limit and no request: the model keeps their
 // spending only once they have some, which this shows to answer exactly as
 // before.
@@ -115,7 +116,7 @@ func TestBalancesAgreeWithAPlainModel(t *testing.T) {
 		accts := map[string]*plainAccountUse{"a": {version: -1, plan: opening.Plan, creditLimit: opening.CreditLimit},
 			"b": {version: -1, plan: domain.PlanStarter}} // b is never opened
 		keys := []string{"k1", "k2", "k3", "never-issued"}
-		periods := []string{"", PeriodDaily, PeriodWeekly, PeriodMonthly}
+		periods := []string{"", PeriodDaily, PeriodWeekly, PeriodMonthly, PeriodNever}
 		limits := []decimal.Decimal{decimal.Zero, decimal.RequireFromString("0.00"), decimal.NewFromInt(5), decimal.RequireFromString("12.50")}
 
 		for range rapid.IntRange(1, 30).Draw(rt, "steps") {

@@ -119,11 +119,15 @@ type keyUse struct {
 }
 
 // in is the key's spending in the latest period of its kind (none before
-// its first request).
+// its first request); for a limit that never resets, all it ever spent.
 func (u *keyUse) in(period string) spendBucket {
 	switch {
 	case u == nil:
 		return spendBucket{}
+	case period == PeriodNever:
+		b := spendBucket{start: minutes(lifeStart.Unix())}
+		b.set(u.used)
+		return b
 	case period == PeriodDaily:
 		return u.day
 	case period == PeriodWeekly:

@@ -32,7 +32,7 @@ type KeyInfo struct {
 	TPM         int64
 	Models      []string // empty: every model
 	SpendLimit  decimal.Decimal
-	SpendPeriod string // daily, weekly or monthly
+	SpendPeriod string // daily, weekly, monthly or never
 	Revoked     bool
 	Disabled    bool // until enabled again (revoking is final)
 	// Disables counts the times the key was disabled: a console session

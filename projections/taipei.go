@@ -6,6 +6,7 @@ import (
 	"time"
 	_ "time/tzdata" // calendar boundaries are Taipei's on any server
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
 )
 
@@ -24,6 +25,9 @@ const (
 	PeriodDaily   = "daily"
 	PeriodWeekly  = "weekly"
 	PeriodMonthly = "monthly"
+	// PeriodNever is a limit that never resets: its one period is the
+	// key's life.
+	PeriodNever = domain.SpendNever
 )
 
 // spendPeriod is a key's period as stored: monthly when unset, and the
@@ -37,6 +41,8 @@ func spendPeriod(p string) string {
 		return PeriodDaily
 	case PeriodWeekly:
 		return PeriodWeekly
+	case PeriodNever:
+		return PeriodNever
 	}
 	return p
 }
@@ -47,9 +53,18 @@ func MonthOf(t time.Time) string { return t.In(Taipei).Format("2006-01") }
 // DayOf is the Taipei day of an instant, as YYYY-MM-DD.
 func DayOf(t time.Time) string { return t.In(Taipei).Format("2006-01-02") }
 
+// lifeStart is the start of the one period of a limit that never resets:
+// the Unix epoch, which a spending bucket keeps as its own zero, so that
+// every request of the key's life is counted in one bucket.
+var lifeStart = time.Unix(0, 0).In(Taipei)
+
 // PeriodStart is the start of the spending period holding t: Taipei midnight,
-// Monday midnight (weekly) or the first of the month (monthly, the default).
+// Monday midnight (weekly), the first of the month (monthly, the default) or,
+// for a limit that never resets, the Unix epoch (lifeStart).
 func PeriodStart(period string, t time.Time) time.Time {
+	if period == PeriodNever {
+		return lifeStart
+	}
 	l := t.In(Taipei)
 	y, m, d := l.Date()
 	switch period {
@@ -64,8 +79,11 @@ func PeriodStart(period string, t time.Time) time.Time {
 
 // PeriodEnd is when t's period ends and the next begins: when a spending
 // limit of that period resets (the next Taipei midnight, Monday or first of
-// the month).
+// the month). A limit that never resets has no end: the zero time.
 func PeriodEnd(period string, t time.Time) time.Time {
+	if period == PeriodNever {
+		return time.Time{}
+	}
 	start := PeriodStart(period, t)
 	switch period {
 	case PeriodDaily:

@@ -310,11 +310,17 @@ test("openrouter sdk: key management, parsed by the SDK's schemas", { skip: !man
   assert.ok(listed.data.some((k) => k.hash === hash && k.disabled));
   assert.ok(!(await admin.apiKeys.list()).data.some((k) => k.hash === hash), "a disabled key is listed by default");
   assert.deepEqual(await admin.apiKeys.delete({ hash }), { deleted: true });
-  // A limit that never resets is refused, not issued as a monthly one.
-  await assert.rejects(
-    admin.apiKeys.create({ requestBody: { name: "lifetime", limit: 5, limitReset: null } }),
-    (err) => err.statusCode === 400 && /limit_reset/.test(err.body),
-  );
+  // A limit without limitReset, or with null, never resets, as OpenRouter's:
+  // a total for the key's life.
+  for (const requestBody of [{ name: "lifetime", limit: 5 }, { name: "lifetime null", limit: 5, limitReset: null }]) {
+    const lifetime = await admin.apiKeys.create({ requestBody });
+    assert.equal(lifetime.data.limit, 5);
+    assert.equal(lifetime.data.limitRemaining, 5);
+    assert.equal(lifetime.data.limitReset, null, JSON.stringify(lifetime.data));
+    const self = await new OpenRouter({ apiKey: lifetime.key, serverURL: baseURL, retryConfig: { strategy: "none" } }).apiKeys.getCurrentKeyMetadata();
+    assert.equal(self.data.limitReset, null);
+    assert.deepEqual(await admin.apiKeys.delete({ hash: lifetime.data.hash }), { deleted: true });
+  }
 });
 
 // A key's expiry as the SDK writes it (Date.toISOString(), with
@@ -464,10 +470,10 @@ test("openrouter sdk: OAuth PKCE through the SDK's helpers gives a working key",
   const app = new OpenRouter({ apiKey: got.key, serverURL: baseURL, retryConfig: { strategy: "none" } });
   const answer = await app.chat.send({ chatRequest: { model, messages: [{ role: "user", content: "Say hello" }] } });
   assert.equal(answer.choices[0].message.content, replyText);
-  // The limit the app asked for, monthly as RouteFree's limits reset.
+  // The limit the app asked for, which never resets, as OpenRouter's.
   const meta = await app.apiKeys.getCurrentKeyMetadata();
   assert.equal(meta.data.limit, 5);
-  assert.equal(meta.data.limitReset, "monthly");
+  assert.equal(meta.data.limitReset, null);
 
   await assert.rejects(
     or.oAuth.exchangeAuthCodeForAPIKey({ requestBody: { code, codeVerifier, codeChallengeMethod: "S256" } }),

@@ -196,7 +196,7 @@ func cmdKeysIssue(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&k.Name, "name", "", "a name for the key (default: its ID)")
 	fs.StringVar(&models, "models", "", "comma-separated model IDs of the catalog that the key may use (empty: all)")
 	fs.StringVar(&limit, "spend-limit", "", "NTD spending limit per period, positive (default: none)")
-	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly or monthly")
+	fs.StringVar(&k.SpendPeriod, "spend-period", "", "daily, weekly, monthly or never (a total for the key's life); default monthly")
 	fs.BoolVar(&k.Management, "management", false, "a management key: issues and revokes the account's keys within its own limits, calls no model")
 	expires := fs.String("expires", "", "the instant the key stops working, RFC 3339 (2027-12-31T23:59:59Z, or with an offset: 2028-01-01T07:59:59+08:00); default: never")
 	if err := parse(fs, c, args, func() []error {

@@ -12,8 +12,9 @@ import (
 // spend_limit_period null too, not the period a limit would have. A client
 // that sends such a key's fields back (limit_reset null with no limit) is
 // not refused, and one that gives it a limit later without a period gets
-// the documented default, monthly, whatever period the key was created
-// with while it had no limit.
+// a limit that never resets, as the key's limit_reset null says and as
+// OpenRouter's does, whatever period the key was created with while it had
+// no limit.
 func TestAKeyWithoutALimitHasNoLimitPeriod(t *testing.T) {
 	s := startSelfServe(t)
 	nullFields := []string{"limit", "limit_remaining", "limit_reset", "limit_period"}
@@ -78,26 +79,34 @@ func TestAKeyWithoutALimitHasNoLimitPeriod(t *testing.T) {
 	}
 	checkNull("PATCHed with nulls", patched.Data, nullFields...)
 
-	// A limit given later without a period is monthly, the documented default.
+	// A limit given later without a period never resets: limit_reset stays
+	// null, limit_period says never.
 	for _, a := range []keyAnswer{plain, weekly} {
 		var limited keyAnswer
 		if code := s.do(http.MethodPatch, "/api/v1/keys/"+hash(a), s.owner, map[string]any{"limit": 30}, &limited); code != http.StatusOK {
 			t.Fatalf("PATCH limit 30: %d %v", code, limited.Data)
 		}
-		for _, f := range []string{"limit_reset", "limit_period"} {
-			if got := string(limited.Data[f]); got != `"monthly"` {
-				t.Errorf("%s given a limit without a period: %s is %s, want \"monthly\"", a.Data["name"], f, got)
+		for f, want := range map[string]string{"limit_reset": "null", "limit_period": `"never"`} {
+			if got := string(limited.Data[f]); got != want {
+				t.Errorf("%s given a limit without a period: %s is %s, want %s", a.Data["name"], f, got, want)
 			}
 		}
 		if got := string(limited.Data["limit"]); got != "30" {
 			t.Errorf("limit is %s, want 30", got)
 		}
 	}
-	// A limit with a reset of null is still refused: RouteFree's limits reset.
-	if code := s.do(http.MethodPatch, "/api/v1/keys/"+hash(plain), s.owner, map[string]any{"limit_reset": nil}, nil); code != http.StatusBadRequest {
-		t.Errorf("PATCH limit_reset null on a key with a limit: %d, want 400", code)
+	// A limit with a reset of null never resets, on PATCH and on POST.
+	var monthly, never, created keyAnswer
+	if code := s.do(http.MethodPatch, "/api/v1/keys/"+hash(plain), s.owner, map[string]any{"limit_reset": "monthly"}, &monthly); code != http.StatusOK ||
+		string(monthly.Data["limit_reset"]) != `"monthly"` {
+		t.Errorf("PATCH limit_reset monthly on a key with a limit: %d %s", code, monthly.Data["limit_reset"])
 	}
-	if code := s.do(http.MethodPost, "/api/v1/keys", s.owner, map[string]any{"name": "never", "limit": 5, "limit_reset": nil}, nil); code != http.StatusBadRequest {
-		t.Errorf("POST a limit with limit_reset null: %d, want 400", code)
+	if code := s.do(http.MethodPatch, "/api/v1/keys/"+hash(plain), s.owner, map[string]any{"limit_reset": nil}, &never); code != http.StatusOK ||
+		string(never.Data["limit_reset"]) != "null" || string(never.Data["limit_period"]) != `"never"` || string(never.Data["limit"]) != "30" {
+		t.Errorf("PATCH limit_reset null on a key with a limit: %d %v, want a limit of 30 that never resets", code, never.Data)
+	}
+	if code := s.do(http.MethodPost, "/api/v1/keys", s.owner, map[string]any{"name": "never", "limit": 5, "limit_reset": nil}, &created); code != http.StatusCreated ||
+		string(created.Data["limit_reset"]) != "null" || string(created.Data["limit_period"]) != `"never"` {
+		t.Errorf("POST a limit with limit_reset null: %d %v", code, created.Data)
 	}
 }

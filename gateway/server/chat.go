@@ -556,13 +556,19 @@ func (k *call) hold() error {
 		var period string
 		if cause == "key_spend_limit" {
 			// Limits reset on Taipei days, weeks and months, not at UTC
-			// midnight as OpenRouter's do: say when.
+			// midnight as OpenRouter's do: say when. One that never resets
+			// is a total for the key's life.
 			if period = k.key.SpendPeriod; period == "" {
 				period = projections.PeriodMonthly
 			}
-			resets = projections.PeriodEnd(period, k.start)
-			msg = fmt.Sprintf("this key's spending limit leaves NT$%s for this %s period; the request may cost up to NT$%s; the limit resets at %s Taipei time",
-				left, period, amount.StringFixed(4), resets.In(projections.Taipei).Format("2006-01-02 15:04"))
+			if period == projections.PeriodNever {
+				msg = fmt.Sprintf("this key's spending limit, a total for the key's life that never resets, leaves NT$%s; the request may cost up to NT$%s",
+					left, amount.StringFixed(4))
+			} else {
+				resets = projections.PeriodEnd(period, k.start)
+				msg = fmt.Sprintf("this key's spending limit leaves NT$%s for this %s period; the request may cost up to NT$%s; the limit resets at %s Taipei time",
+					left, period, amount.StringFixed(4), resets.In(projections.Taipei).Format("2006-01-02 15:04"))
+			}
 		} else if res.Held.IsPositive() && res.Balance.Add(k.acct.View.CreditLimit).GreaterThanOrEqual(amount) {
 			cause = "in_flight_holds"
 			msg = fmt.Sprintf("credits are held by requests in flight (NT$%s held); the request may cost up to NT$%s", res.Held.StringFixed(4), amount.StringFixed(4))
@@ -581,7 +587,11 @@ func (k *call) hold() error {
 			// The figures are the key's, which has no credit beyond its
 			// limit: they add up as the account's do.
 			meta["credit_limit"], meta["spend_limit"] = "0", k.key.SpendLimit.String()
-			meta["limit_reset"], meta["resets_at"] = period, resets.UTC().Format(time.RFC3339)
+			if period == projections.PeriodNever {
+				meta["limit_reset"] = nil // as OpenRouter's key shows it; no resets_at
+			} else {
+				meta["limit_reset"], meta["resets_at"] = period, resets.UTC().Format(time.RFC3339)
+			}
 		}
 		return apiErr(http.StatusPaymentRequired, "insufficient_credits", msg, meta)
 	}

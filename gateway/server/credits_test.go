@@ -11,7 +11,9 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/routefree/routefree/commands"
 	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/eventstore"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 	"github.com/routefree/routefree/projections"
 )
@@ -319,4 +321,46 @@ func Test402AmountsAreExactAndAddUp(t *testing.T) {
 			t.Fatalf("balance + credit_limit − held = %s, available %v", sum, meta["available"])
 		}
 	})
+}
+
+// A key whose limit never resets (OpenRouter's limit_reset null) counts
+// all it ever spent: a key that spent its NT$0.05 last month is refused
+// this month, with limit_reset null and no resets_at, and GET /api/v1/key
+// says limit_reset null and nothing left.
+func Test402KeySpendLimitThatNeverResets(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	capped, secret, err := h.cmds.IssueKey(context.Background(), domain.KeyIssued{AccountID: h.account, Name: "contractor",
+		SpendLimit: dec("0.05"), SpendPeriod: "never"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastMonth := projections.PeriodStart(projections.PeriodMonthly, time.Now()).AddDate(0, 0, -1)
+	rc := &domain.RequestCompleted{RequestID: "gen-last-month", KeyID: capped, AccountID: h.account, Model: "test/openai",
+		Cost: dec("0.05"), StartedAt: lastMonth, Outcome: domain.OutcomeCompleted, Attempts: 1}
+	d, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, rc.RequestID), lastMonth, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.Append(context.Background(), domain.UsageStream(h.account), eventstore.Any(), d); err != nil {
+		t.Fatal(err)
+	}
+	h.catchUp()
+	meta := read402(t, h, secret, chatBody("test/openai", 1000, false))
+	checkMeta(t, meta, map[string]string{"cause": "key_spend_limit", "balance": "0", "available": "0", "spend_limit": "0.05"})
+	if reset, ok := meta["limit_reset"]; !ok || reset != nil {
+		t.Errorf("limit_reset %v (given: %v), want null", reset, ok)
+	}
+	if at, ok := meta["resets_at"]; ok {
+		t.Errorf("resets_at %v for a limit that never resets", at)
+	}
+	code, info := h.getJSON("/api/v1/key", secret)
+	data, _ := info["data"].(map[string]any)
+	if code != http.StatusOK || data == nil {
+		t.Fatalf("GET /api/v1/key: %d %v", code, info)
+	}
+	if data["limit_reset"] != nil || !numOf(t, data["limit_remaining"]).IsZero() || !numOf(t, data["usage"]).Equal(dec("0.05")) ||
+		!numOf(t, data["usage_monthly"]).IsZero() || data["spend_limit_period"] != "never" {
+		t.Errorf("GET /api/v1/key: limit_reset %v, limit_remaining %v, usage %v, usage_monthly %v, spend_limit_period %v",
+			data["limit_reset"], data["limit_remaining"], data["usage"], data["usage_monthly"], data["spend_limit_period"])
+	}
 }

@@ -581,7 +581,9 @@ func (s *Server) keyInfo(c echo.Context) error {
 	if k.SpendLimit.IsPositive() {
 		data["limit"] = amount(k.SpendLimit)
 		data["limit_remaining"] = amount(decimal.Max(k.SpendLimit.Sub(a.KeySpend), decimal.Zero))
-		data["limit_reset"] = k.SpendPeriod
+		if k.SpendPeriod != domain.SpendNever {
+			data["limit_reset"] = k.SpendPeriod // null: a total for the key's life
+		}
 		data["spend_limit"] = k.SpendLimit.String()
 		data["spend_limit_period"] = k.SpendPeriod
 		data["spend_this_period"] = a.KeySpend.String()

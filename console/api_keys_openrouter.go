@@ -264,12 +264,22 @@ func orBodyFields(b []byte) (map[string]json.RawMessage, error) {
 		seen[strings.ToLower(k)] = k
 	}
 	// limit_period is limit_reset's synonym: given both, the period would
-	// be whichever of the two was read last.
+	// be whichever of the two was read last. A key's answer gives a limit
+	// that never resets as null and as "never": sent back, that is one.
 	reset, period := seen["limit_reset"], seen["limit_period"]
-	if reset != "" && period != "" && !bytes.Equal(bytes.TrimSpace(body[reset]), bytes.TrimSpace(body[period])) {
+	if reset != "" && period != "" && samePeriod(body[reset]) != samePeriod(body[period]) {
 		return nil, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("%s and %s name the same setting, the limit's period: give one, or both alike", reset, period))
 	}
 	return body, nil
+}
+
+// samePeriod is a limit's period as sent, written one way: null and
+// "never" alike.
+func samePeriod(raw json.RawMessage) string {
+	if raw = bytes.TrimSpace(raw); string(raw) == `"never"` {
+		return "null"
+	}
+	return string(raw)
 }
 
 // orField decodes one field of a key body into v. A value of another type

@@ -60,4 +60,17 @@ func TestKeysAPIRefusesTwoDifferentPeriods(t *testing.T) {
 	if code, b := send("POST", "/api/v1/keys", `{"name":"y","limit":5,"limit_reset":"daily","limit_period":"daily"}`); code != http.StatusCreated || !strings.Contains(b, `"limit_reset":"daily"`) {
 		t.Fatalf("POST with the same period twice: %d %s", code, b)
 	}
+	// A key's answer says a limit that never resets twice, as null and as
+	// "never": sent back as it came, it is one setting.
+	for _, body := range []string{
+		`{"name":"z","limit":5,"limit_reset":null,"limit_period":"never"}`,
+		`{"name":"z","limit_period":"never","limit":5,"limit_reset":null}`,
+	} {
+		if code, b := send("POST", "/api/v1/keys", body); code != http.StatusCreated || !strings.Contains(b, `"limit_reset":null`) || !strings.Contains(b, `"limit_period":"never"`) {
+			t.Fatalf("POST %s: %d %s", body, code, b)
+		}
+	}
+	if code, b := send("PATCH", "/api/v1/keys/"+id, `{"limit":6,"limit_period":"never","limit_reset":null}`); code != http.StatusOK || !strings.Contains(b, `"limit_period":"never"`) {
+		t.Fatalf("PATCH with null and never: %d %s", code, b)
+	}
 }

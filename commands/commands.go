@@ -670,7 +670,22 @@ func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key 
 // whether this call is the one that recorded the adjustment: of calls made
 // at once under one key (two operators running one ticket's command), only
 // one is, and each other must not say it recorded what the first did.
+//
+// A reversal is decided on the account's top-up stream: another
+// adjustment or payment landing there between its read and its append (a
+// second operator, serve recording a card payment) makes it decide again
+// on the newer history, where it is recorded or found already reversed.
 func (h *Handler) AdjustOnceRecorded(ctx context.Context, a domain.CreditsAdjusted, key string) (id uuid.UUID, recorded bool, err error) {
+	err = decideAgain(ctx, func() error {
+		var derr error
+		id, recorded, derr = h.adjustOnce(ctx, a, key)
+		return derr
+	})
+	return id, recorded, err
+}
+
+// adjustOnce is one decision of AdjustOnceRecorded.
+func (h *Handler) adjustOnce(ctx context.Context, a domain.CreditsAdjusted, key string) (id uuid.UUID, recorded bool, err error) {
 	key = strings.TrimSpace(key)
 	if key != "" {
 		id = domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key)

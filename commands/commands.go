@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/domain"
@@ -617,11 +618,13 @@ func sameReference(a, b string) bool {
 	return strings.EqualFold(ReferenceAsRead(a), ReferenceAsRead(b))
 }
 
-// ReferenceAsRead is ref in narrow width without the characters that show
-// nothing (domain.Invisible): the reference as finance reads it, which
-// the payments view matches to a trade number too.
+// ReferenceAsRead is ref in narrow width and composed form (NFC: É one
+// letter, as a decomposed E and accent copied from elsewhere reads the
+// same) without the characters that show nothing (domain.Invisible): the
+// reference as finance reads it, which the payments view matches to a
+// trade number too.
 func ReferenceAsRead(ref string) string {
-	ref = width.Narrow.String(ref)
+	ref = norm.NFC.String(width.Narrow.String(ref))
 	if strings.IndexFunc(ref, domain.Invisible) < 0 {
 		return ref
 	}

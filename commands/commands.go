@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -620,17 +621,24 @@ func sameReference(a, b string) bool {
 
 // ReferenceAsRead is ref in narrow width and composed form (NFC: É one
 // letter, as a decomposed E and accent copied from elsewhere reads the
-// same) without the characters that show nothing (domain.Invisible): the
-// reference as finance reads it, which the payments view matches to a
-// trade number too.
+// same), with plain spaces and hyphens for those that read as them (a
+// no-break space, a Unicode hyphen or minus sign, copied from a bank
+// statement's PDF or a web page), without the characters that show
+// nothing (domain.Invisible): the reference as finance reads it, which
+// the payments view matches to a trade number too.
 func ReferenceAsRead(ref string) string {
 	ref = norm.NFC.String(width.Narrow.String(ref))
-	if strings.IndexFunc(ref, domain.Invisible) < 0 {
+	if strings.IndexFunc(ref, func(r rune) bool { return r >= utf8.RuneSelf || domain.Invisible(r) }) < 0 {
 		return ref
 	}
 	return strings.Map(func(r rune) rune {
-		if domain.Invisible(r) {
+		switch {
+		case domain.Invisible(r):
 			return -1
+		case unicode.Is(unicode.Zs, r):
+			return ' '
+		case r >= '\u2010' && r <= '\u2013', r == '\u2212', r == '\ufe63':
+			return '-'
 		}
 		return r
 	}, ref)

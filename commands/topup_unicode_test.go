@@ -10,18 +10,26 @@ import (
 // A reference with an accented or Hangul letter reads the same whether its
 // letters are composed (É, NFC, as most keyboards type it) or decomposed
 // (E and a combining accent, NFD, as text copied from some systems holds
-// it): one payment, credited once, and one account's. Before, the two
-// forms were two references: the transfer was credited twice, and the
+// it), and one with a no-break space or a Unicode hyphen reads as with the
+// plain one: one payment, credited once, and one account's. Before, the
+// two forms were two references: the transfer was credited twice, and the
 // other account's payment was recorded beside it.
 func TestTopUpReferenceInAnotherUnicodeFormIsTheSamePayment(t *testing.T) {
 	for _, c := range []struct{ name, composed, decomposed string }{
 		{"accent", "JOS\u00c9-20261128", "JOSE\u0301-20261128"},
 		{"hangul", "\uac00\ub098-0042", "\u1100\u1161\u1102\u1161-0042"},
+		// Spaces and hyphens that read as the plain ones, as a bank
+		// statement's PDF or a web page gives them when copied.
+		{"no-break space", "NB 001", "NB\u00a0001"},
+		{"em space", "NB 001", "NB\u2003001"},
+		{"hyphen", "NB-002", "NB\u2010002"},
+		{"non-breaking hyphen", "NB-002", "NB\u2011002"},
+		{"minus sign", "NB-002", "NB\u2212002"},
 	} {
-		for _, order := range []string{"composed first", "decomposed first"} {
+		for _, order := range []string{"plain first", "other first"} {
 			t.Run(c.name+"/"+order, func(t *testing.T) {
 				first, second := c.composed, c.decomposed
-				if order == "decomposed first" {
+				if order == "other first" {
 					first, second = second, first
 				}
 				h, ctx := newHandler(t), context.Background()

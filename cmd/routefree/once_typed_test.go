@@ -24,7 +24,7 @@ func TestCLIAdjustmentOnceKeyTypedOtherwise(t *testing.T) {
 		return with("credits", "adjust", "--account", "acct_once", "--amount", "100", "--reason", "ticket 4711", "--once", key)
 	}
 	mustCLI(t, adjust("TK-4711-JOS\u00c9")...)
-	for _, key := range []string{"ＴＫ－４７１１－ＪＯＳ\u00c9", " TK-4711-JOS\u00c9", "TK-4711-JOSE\u0301"} {
+	for _, key := range []string{"ＴＫ－４７１１－ＪＯＳ\u00c9", " TK-4711-JOS\u00c9", "TK-4711-JOSE\u0301", "TK\u20104711-JOS\u00c9"} {
 		if out := mustCLI(t, adjust(key)...); !strings.Contains(out, "already recorded") {
 			t.Errorf("--once %q after TK-4711-JOSÉ says: %s", key, out)
 		}

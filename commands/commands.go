@@ -17,10 +17,12 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 
 	"github.com/routefree/routefree/domain"
@@ -620,17 +622,26 @@ func sameReference(a, b string) bool {
 	return strings.EqualFold(ReferenceAsRead(a), ReferenceAsRead(b))
 }
 
-// ReferenceAsRead is ref in narrow width without the characters that show
+// ReferenceAsRead is ref in narrow width and composed form (NFC: É one
+// letter, as a decomposed E and accent copied from elsewhere reads the
+// same), with plain spaces and hyphens for those that read as them (a
+// no-break space, a Unicode hyphen or minus sign, copied from a bank
+// statement's PDF or a web page), without the characters that show
 // nothing (domain.Invisible): the reference as finance reads it, which
 // the payments view matches to a trade number too.
 func ReferenceAsRead(ref string) string {
-	ref = width.Narrow.String(ref)
-	if strings.IndexFunc(ref, domain.Invisible) < 0 {
+	ref = norm.NFC.String(width.Narrow.String(ref))
+	if strings.IndexFunc(ref, func(r rune) bool { return r >= utf8.RuneSelf || domain.Invisible(r) }) < 0 {
 		return ref
 	}
 	return strings.Map(func(r rune) rune {
-		if domain.Invisible(r) {
+		switch {
+		case domain.Invisible(r):
 			return -1
+		case unicode.Is(unicode.Zs, r):
+			return ' '
+		case r >= '\u2010' && r <= '\u2013', r == '\u2212', r == '\ufe63':
+			return '-'
 		}
 		return r
 	}, ref)
@@ -673,7 +684,22 @@ func (h *Handler) AdjustOnce(ctx context.Context, a domain.CreditsAdjusted, key 
 // whether this call is the one that recorded the adjustment: of calls made
 // at once under one key (two operators running one ticket's command), only
 // one is, and each other must not say it recorded what the first did.
+//
+// A reversal is decided on the account's top-up stream: another
+// adjustment or payment landing there between its read and its append (a
+// second operator, serve recording a card payment) makes it decide again
+// on the newer history, where it is recorded or found already reversed.
 func (h *Handler) AdjustOnceRecorded(ctx context.Context, a domain.CreditsAdjusted, key string) (id uuid.UUID, recorded bool, err error) {
+	err = decideAgain(ctx, func() error {
+		var derr error
+		id, recorded, derr = h.adjustOnce(ctx, a, key)
+		return derr
+	})
+	return id, recorded, err
+}
+
+// adjustOnce is one decision of AdjustOnceRecorded.
+func (h *Handler) adjustOnce(ctx context.Context, a domain.CreditsAdjusted, key string) (id uuid.UUID, recorded bool, err error) {
 	key = strings.TrimSpace(key)
 	if key != "" {
 		id = domain.EventID(domain.TypeCreditsAdjusted, a.AccountID, key)

@@ -76,3 +76,57 @@ func TestOneAdjustmentIsReversedOnceUnderConcurrentReversals(t *testing.T) {
 		}
 	}
 }
+
+// A reversal recorded while another adjustment or a payment of the account
+// lands from another process (finance crediting a refund, serve recording
+// a card payment) is decided again on the newer history and recorded, not
+// refused with a "wrong expected version" that names nothing to do.
+func TestReversalBesideAnotherAdjustmentIsRecorded(t *testing.T) {
+	for _, other := range []string{"adjustment", "top-up"} {
+		t.Run(other, func(t *testing.T) {
+			h := newHandler(t)
+			ctx := context.Background()
+			if _, err := h.OpenAccount(ctx, domain.AccountOpened{AccountID: "acme", Organisation: "Acme", Plan: domain.PlanStarter}); err != nil {
+				t.Fatal(err)
+			}
+			oops, _, err := h.AdjustOnceRecorded(ctx, domain.CreditsAdjusted{AccountID: "acme", Amount: dec("-20"), Reason: "typo"}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			finance := &Handler{Store: h.Store, Now: h.Now} // another process on the store
+			racing := &racingStore{Store: h.Store, stream: domain.TopUpStream("acme"), other: func() {
+				var err error
+				if other == "adjustment" {
+					err = finance.Adjust(ctx, domain.CreditsAdjusted{AccountID: "acme", Amount: dec("7"), Reason: "refund of a request"})
+				} else {
+					_, err = finance.TopUp(ctx, domain.CreditsToppedUp{AccountID: "acme", Amount: dec("100"), Method: domain.MethodBankTransfer, Reference: "TX-1"})
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}}
+			operator := &Handler{Store: racing, Now: h.Now}
+			undo := domain.CreditsAdjusted{AccountID: "acme", Amount: dec("20"), Reason: "reverses the typo", Reverses: oops}
+			if _, rec, err := operator.AdjustOnceRecorded(ctx, undo, ""); err != nil || !rec {
+				t.Fatalf("a reversal beside another %s: recorded %v, %v", other, rec, err)
+			}
+			bal := dec("0")
+			for _, e := range all(t, h) {
+				b, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch b := b.(type) {
+				case *domain.CreditsAdjusted:
+					bal = bal.Add(b.Amount)
+				case *domain.CreditsToppedUp:
+					bal = bal.Add(b.Amount)
+				}
+			}
+			want := map[string]string{"adjustment": "7", "top-up": "100"}[other]
+			if !bal.Equal(dec(want)) {
+				t.Fatalf("balance %s after the typo, its reversal and another %s; want %s", bal, other, want)
+			}
+		})
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
 )
 
 // IsBidiControl reports the embeddings, overrides and isolates of Unicode's
@@ -55,4 +58,31 @@ func ExcerptWords(msg string) string {
 		msg = rest[j:]
 	}
 	return b.String()
+}
+
+// OnceKey is a key typed by hand to make a command once (a ticket number
+// given to --once) as it is read: trimmed, in narrow width and composed
+// form, with plain spaces and hyphens for those that read as them, so that
+// ＴＫ－４２ typed with a Chinese input method, a space pasted before it,
+// TK‐42 copied with a Unicode hyphen, or an accent typed as a combining
+// mark is the key typed before. A key of ASCII letters, digits and punctuation is itself. A
+// character that shows nothing (domain.Invisible) would make a key that
+// reads as one used before and is another: it is returned, invisible, to
+// be refused.
+func OnceKey(key string) (string, rune) {
+	key = strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch {
+		case unicode.Is(unicode.Zs, r):
+			return ' '
+		case r >= '\u2010' && r <= '\u2013', r == '\u2212', r == '\ufe63':
+			return '-'
+		}
+		return r
+	}, norm.NFC.String(width.Narrow.String(key))))
+	for _, r := range key {
+		if Invisible(r) || IsBidiControl(r) {
+			return key, r
+		}
+	}
+	return key, 0
 }

@@ -129,11 +129,19 @@ func (s *Service) dueClose() (string, bool) {
 // InvoiceTopUps issues the invoices of paid top-ups (credit card, bank
 // transfer; not adjustments) of prepaid accounts that no live invoice bills
 // yet: one per account, carrying fractions of NT$1 until they add up.
-func (s *Service) InvoiceTopUps(ctx context.Context) (err error) {
+func (s *Service) InvoiceTopUps(ctx context.Context) error {
+	_, err := s.IssueTopUps(ctx)
+	return err
+}
+
+// IssueTopUps is InvoiceTopUps, also saying how many invoices it issued:
+// not those another issuer (another process) issued meanwhile, which this
+// service reads as it allocates numbers.
+func (s *Service) IssueTopUps(ctx context.Context) (issued int, err error) {
 	at := s.issueTime()
 	defer func() { s.noteRange(twrules.PeriodOf(at), err) }()
 	if err := s.rangeFor(ctx, twrules.PeriodOf(at), s.pendingTopUps); err != nil {
-		return err
+		return 0, err
 	}
 	s.mu.Lock()
 	type mark struct {
@@ -165,14 +173,17 @@ func (s *Service) InvoiceTopUps(ctx context.Context) (err error) {
 	// account's other top-ups get theirs in the next passes.
 	var errs []error
 	for len(todo) > 0 {
+		var n int
 		var err error
-		if todo, errs, err = s.issueTopUpPass(ctx, todo, at, errs); err != nil {
-			return err
+		todo, errs, n, err = s.issueTopUpPass(ctx, todo, at, errs)
+		issued += n
+		if err != nil {
+			return issued, err
 		}
 	}
 	// The others are issued; the refused stay marked, and are tried again.
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return issued, errors.Join(errs...)
 	}
 	s.mu.Lock()
 	for _, m := range marked {
@@ -182,13 +193,13 @@ func (s *Service) InvoiceTopUps(ctx context.Context) (err error) {
 	}
 	s.l.clearDirty()
 	s.mu.Unlock()
-	return nil
+	return issued, nil
 }
 
 // issueTopUpPass issues the next top-up invoice of each account of todo,
 // adding the refusals to errs. again are the accounts with top-ups left
 // for another invoice.
-func (s *Service) issueTopUpPass(ctx context.Context, todo []*account, at time.Time, errs []error) (again []*account, _ []error, err error) {
+func (s *Service) issueTopUpPass(ctx context.Context, todo []*account, at time.Time, errs []error) (again []*account, _ []error, issued int, err error) {
 	type left struct {
 		a   *account
 		seq int // of the invoice drafted now
@@ -206,11 +217,16 @@ func (s *Service) issueTopUpPass(ctx context.Context, todo []*account, at time.T
 	}
 	s.mu.Unlock()
 	if len(drafts) == 0 {
-		return nil, errs, nil
+		return nil, errs, 0, nil
 	}
-	_, _, refused, err := s.allocate(ctx, drafts)
+	_, created, refused, err := s.allocate(ctx, drafts)
+	for _, c := range created {
+		if c {
+			issued++
+		}
+	}
 	if err != nil {
-		return nil, errs, err
+		return nil, errs, issued, err
 	}
 	for _, r := range refused {
 		errs = append(errs, r.err())
@@ -224,7 +240,7 @@ func (s *Service) issueTopUpPass(ctx context.Context, todo []*account, at time.T
 			again = append(again, m.a)
 		}
 	}
-	return again, errs, nil
+	return again, errs, issued, nil
 }
 
 // rangeWait is the period whose top-up invoices wait for a number range

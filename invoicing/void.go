@@ -423,7 +423,9 @@ const maxOnceKey = 300
 // at once under one key, one issues it and says so. An empty key issues on
 // every call.
 func (s *Service) IssueAllowanceOnce(ctx context.Context, number string, amount int64, reason, key string) (al Allowance, recorded bool, err error) {
-	key = strings.TrimSpace(key)
+	// A key typed again in full width or another Unicode form is the key
+	// typed before, as are the keys recorded so (domain.OnceKey).
+	key, _ = domain.OnceKey(key)
 	if len(key) > maxOnceKey {
 		return Allowance{}, false, fmt.Errorf("%w: the key is at most %d bytes", ErrInvalid, maxOnceKey)
 	}
@@ -440,7 +442,7 @@ func (s *Service) IssueAllowanceOnce(ctx context.Context, number string, amount 
 	var issued *domain.AllowanceIssued
 	var before *Allowance // the key's allowance, issued by an earlier run
 	inv, stored, err := s.invoiceAppendStored(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
-		if i := slices.IndexFunc(inv.Allowances, func(a Allowance) bool { return key != "" && a.Once == key }); i >= 0 {
+		if i := slices.IndexFunc(inv.Allowances, func(a Allowance) bool { k, _ := domain.OnceKey(a.Once); return key != "" && k == key }); i >= 0 {
 			a := inv.Allowances[i]
 			if a.Sales+a.Tax != amount || a.Reason != reason {
 				return nil, [16]byte{}, fmt.Errorf("%w: the key already issued allowance %s on invoice %s, of NT$%d (%s)", ErrConflict, a.Number, inv.Number, a.Sales+a.Tax, a.Reason)

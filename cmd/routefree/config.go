@@ -500,9 +500,12 @@ func (c *Config) configProblems() []error {
 	// Amounts are written plainly, as the CLI's and the console's are. The
 	// demo credit is a top-up: checked here, before anything is stored, a
 	// refusal cannot leave a demo account opened without its credit or key.
+	// It is bounded as credit and spending limits are: a top-up beyond
+	// that (zeros too many) would be invoiced for an amount past what an
+	// invoice holds and make a balance the gateway cannot hold.
 	maxTopUp, ok := commands.PlainAmount(c.MaxTopUp)
-	if !ok || !maxTopUp.IsPositive() {
-		errs = append(errs, fmt.Errorf("--max-topup %s: want a positive amount of NTD", domain.Quote(c.MaxTopUp)))
+	if !ok || !maxTopUp.IsPositive() || maxTopUp.GreaterThan(commands.MaxLimit) {
+		errs = append(errs, fmt.Errorf("--max-topup %s: want a positive amount of NTD, at most %s", domain.Quote(c.MaxTopUp), commands.MaxLimit))
 	}
 	// Only --bootstrap-demo tops up the demo credit: a CLI command given a
 	// lower --max-topup is not refused for it.

@@ -220,7 +220,7 @@ func cmdCreditsAdjust(ctx context.Context, args []string, stdout, stderr io.Writ
 				reversesErr = fmt.Errorf("--reverses %s is not an adjustment's ID (as `credits adjust` printed it)", domain.Quote(*reverses))
 			}
 		}
-		return []error{required("account", a.AccountID), amountErr, reversesErr}
+		return []error{required("account", a.AccountID), amountErr, reversesErr, onceProblem(once)}
 	}); err != nil {
 		return err
 	}
@@ -360,4 +360,17 @@ func returnedHeld(ctx context.Context, store eventstore.Store, acct string, stde
 		fmt.Fprintf(stderr, "routefree: warning: the money returned to %s that a move to a prepaid plan invoices could not be read: %v\n", acct, err)
 	}
 	return held
+}
+
+// onceProblem reads a --once key as domain.OnceKey does, in place: the
+// ticket typed in full width, with a space before it or its accent
+// decomposed is the key typed before. A key holding a character that shows
+// nothing is refused.
+func onceProblem(once *string) error {
+	key, bad := domain.OnceKey(*once)
+	if bad != 0 {
+		return fmt.Errorf("--once %s holds a character that shows nothing (U+%04X): type the key again", domain.Quote(*once), bad)
+	}
+	*once = key
+	return nil
 }

@@ -85,13 +85,19 @@ func cmdInvoicesTopUps(ctx context.Context, args []string, stdout, stderr io.Wri
 		return err
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
-		before := len(svc.Invoices("", ""))
-		if err := svc.InvoiceTopUps(ctx); err != nil {
+		n, err := issueTopUps(ctx, svc)
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "issued %d top-up invoices\n", len(svc.Invoices("", ""))-before)
+		fmt.Fprintf(stdout, "issued %d top-up invoices\n", n)
 		return nil
 	})
+}
+
+// issueTopUps issues the top-up invoices not issued yet and says how many
+// this run issued.
+func issueTopUps(ctx context.Context, svc *invoicing.Service) (int, error) {
+	return svc.IssueTopUps(ctx)
 }
 
 func cmdInvoicesRange(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -81,7 +81,7 @@ func cmdInvoicesAllowance(ctx context.Context, args []string, stdout, stderr io.
 	once := fs.String("once", "", "a key of this allowance (a ticket number): run again under it, the command issues nothing more and names the allowance it issued")
 	var amt int64
 	if err := parse(fs, c, args, func() []error {
-		problems := []error{required("number", *number), required("amount", *amount), required("reason", *reason)}
+		problems := []error{required("number", *number), required("amount", *amount), required("reason", *reason), onceProblem(once)}
 		if *amount != "" {
 			var err error
 			if amt, err = strconv.ParseInt(*amount, 10, 64); err != nil || amt <= 0 {

@@ -109,10 +109,9 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 		}
 		b = append(b, `,"stream_options":`...)
 		b = append(b, so...)
-	} else if so, ok := fields["stream_options"]; ok {
-		b = append(b, `,"stream_options":`...)
-		b = append(b, so...)
 	}
+	// A request that does not stream keeps its stream_options here, as
+	// OpenRouter ignores them: OpenAI and vLLM refuse them without a stream.
 	return append(b, '}'), nil
 }
 

@@ -238,6 +238,11 @@ func strictOpenAI(body []byte) string {
 			return "Unrecognized request argument supplied: " + k
 		}
 	}
+	// stream_options belongs to streams: OpenAI (and vLLM, behind many
+	// compatible hosts) refuses it on a request that does not stream.
+	if so, ok := top["stream_options"]; ok && string(so) != "null" && string(top["stream"]) != "true" {
+		return "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+	}
 	var msgs []map[string]json.RawMessage
 	_ = json.Unmarshal(top["messages"], &msgs)
 	for i, m := range msgs {

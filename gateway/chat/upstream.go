@@ -75,6 +75,9 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 		if k == "model" || k == "stream_options" || (k == "reasoning_effort" && effort != "") || slices.Contains(drop, k) {
 			continue
 		}
+		if len(r.Tools) == 0 && toolOption(k) {
+			continue
+		}
 		if k == "max_tokens" && o.MaxCompletionTokens {
 			if given(fields["max_completion_tokens"]) {
 				continue
@@ -113,6 +116,16 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 	// A request that does not stream keeps its stream_options here, as
 	// OpenRouter ignores them: OpenAI and vLLM refuse them without a stream.
 	return append(b, '}'), nil
+}
+
+// toolOption reports the fields that mean something only beside tools: a
+// request without tools (none, null or an empty list) keeps them here, as
+// OpenRouter serves it, where OpenAI refuses an empty tools list and a
+// tool_choice or parallel_tool_calls without tools (the AI SDK's
+// OpenRouter provider sends parallel_tool_calls whenever its settings
+// have it).
+func toolOption(k string) bool {
+	return k == "tools" || k == "tool_choice" || k == "parallel_tool_calls"
 }
 
 // openAIMessages re-emits the messages array without what OpenAI-shaped

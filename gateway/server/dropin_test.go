@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/gateway/providers/providertest"
 )
 
@@ -13,7 +14,7 @@ import (
 // behind many compatible hosts, refuse it: it goes upstream only with a
 // stream.
 func TestStreamOptionsOfARequestThatDoesNotStreamStayHere(t *testing.T) {
-	h := newHarness(t, harnessOpts{
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
 		models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
 		scripts: map[string]providertest.Script{"openai": {Text: "ok", Strict: true}},
 	})
@@ -29,4 +30,42 @@ func TestStreamOptionsOfARequestThatDoesNotStreamStayHere(t *testing.T) {
 		t.Fatalf("stream: %d %s", resp.StatusCode, b)
 	}
 	want(t, wire(t, h.fakes["openai"].Last()), "stream_options.include_usage", "true")
+}
+
+// The AI SDK's OpenRouter provider sends parallel_tool_calls from the
+// model's settings whether or not the call has tools, and other clients
+// send an empty tools list or a tool_choice with none: OpenRouter serves
+// them, where OpenAI refuses each. Without a tool none of them means
+// anything, so they stay here; with tools they go as sent.
+func TestToolOptionsWithoutToolsStayHere(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Strict: true}},
+	})
+	for _, opts := range []string{
+		`"parallel_tool_calls":false`,
+		`"tools":[]`,
+		`"tool_choice":"none"`,
+		`"tools":[],"tool_choice":"auto","parallel_tool_calls":true`,
+		`"tools":null,"tool_choice":"auto"`,
+	} {
+		for _, stream := range []string{``, `"stream":true,`} {
+			resp, b := h.post(`{"model":"test/openai",` + stream + opts + `,"messages":[{"role":"user","content":"hi"}]}`)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s%s: %d %s", stream, opts, resp.StatusCode, b)
+			}
+			m := wire(t, h.fakes["openai"].Last())
+			for _, f := range []string{"tools", "tool_choice", "parallel_tool_calls"} {
+				absent(t, m, f)
+			}
+		}
+	}
+	resp, b := h.post(`{"model":"test/openai","tools":[{"type":"function","function":{"name":"weather","parameters":{"type":"object"}}}],"tool_choice":"auto","parallel_tool_calls":false,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("with tools: %d %s", resp.StatusCode, b)
+	}
+	m := wire(t, h.fakes["openai"].Last())
+	want(t, m, "tools.0.function.name", "weather")
+	want(t, m, "tool_choice", "auto")
+	want(t, m, "parallel_tool_calls", "false")
 }

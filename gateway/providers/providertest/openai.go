@@ -243,6 +243,18 @@ func strictOpenAI(body []byte) string {
 	if so, ok := top["stream_options"]; ok && string(so) != "null" && string(top["stream"]) != "true" {
 		return "The 'stream_options' parameter is only allowed when 'stream' is enabled."
 	}
+	// What OpenAI refuses of tools: an empty list, and the options of
+	// tools in a request that has none.
+	var tools []json.RawMessage
+	_ = json.Unmarshal(top["tools"], &tools)
+	if t, ok := top["tools"]; ok && string(t) != "null" && len(tools) == 0 {
+		return "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead."
+	}
+	for _, k := range []string{"tool_choice", "parallel_tool_calls"} {
+		if v, ok := top[k]; ok && string(v) != "null" && len(tools) == 0 {
+			return "Invalid value for '" + k + "': '" + k + "' is only allowed when 'tools' are specified."
+		}
+	}
 	var msgs []map[string]json.RawMessage
 	_ = json.Unmarshal(top["messages"], &msgs)
 	for i, m := range msgs {

@@ -69,3 +69,34 @@ func TestToolOptionsWithoutToolsStayHere(t *testing.T) {
 	want(t, m, "tool_choice", "auto")
 	want(t, m, "parallel_tool_calls", "false")
 }
+
+// OpenRouter ignores reasoning for a model that does not reason, on every
+// provider. Compatible hosts refuse reasoning_effort for such a model
+// (Groq's Llama models, xAI's Grok 3 and 4: a 400), so it is left out for
+// an upstream whose parameters the catalog lists without it, and goes to
+// one that lists it.
+func TestCompatibleHostWithoutReasoningTakesReasoningParameters(t *testing.T) {
+	plain := []string{"max_tokens", "temperature", "top_p", "stop", "seed", "tools", "tool_choice", "response_format", "user", "stream"}
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models: map[string][]upstreamSpec{
+			"meta-llama/llama-3.3-70b-instruct": {{fake: "groq", kind: "openai", params: plain}},
+			"x-ai/grok-3-mini":                  {{fake: "xai", kind: "openai", params: append([]string{"reasoning_effort", "reasoning"}, plain...)}},
+		},
+		scripts: map[string]providertest.Script{"groq": {Text: "Answered.", NoReasoning: true}, "xai": {Text: "Thought."}},
+	})
+	for _, reasoning := range []string{`"reasoning":{"effort":"high"}`, `"reasoning_effort":"low"`, `"reasoning":{"max_tokens":500}`, `"reasoning":{"enabled":true}`} {
+		resp, b := h.post(`{"model":"meta-llama/llama-3.3-70b-instruct",` + reasoning + `,"temperature":0.2,"messages":[{"role":"user","content":"hi"}]}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d: %s", reasoning, resp.StatusCode, b)
+		}
+		w := wire(t, h.fakes["groq"].Last())
+		absent(t, w, "reasoning_effort")
+		absent(t, w, "reasoning")
+		want(t, w, "temperature", "0.2")
+	}
+	resp, b := h.post(`{"model":"x-ai/grok-3-mini","reasoning":{"effort":"high"},"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("grok-3-mini: status %d: %s", resp.StatusCode, b)
+	}
+	want(t, wire(t, h.fakes["xai"].Last()), "reasoning_effort", "high")
+}

@@ -63,13 +63,23 @@ var errNoChoices = errors.New("answer has no choices")
 // its other models no reasoning_effort.
 var modelParams = []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "stop", "reasoning_effort"}
 
+// noReasoningEffort leaves reasoning_effort out, for every request to a
+// compatible host's model that does not reason.
+var noReasoningEffort = []string{"reasoning_effort"}
+
 // bodyOptions fit the body to OpenAI's own API, which refuses parameters
 // a model does not take where OpenRouter ignores them: OpenRouter's own
 // sampling parameters, the parameters of modelParams the catalog does not
 // list for the upstream, and max_tokens on reasoning models. Compatible hosts
-// get the request as sent.
+// get the request as sent, but for reasoning_effort (OpenRouter's reasoning
+// object goes out as it) when the catalog lists the upstream's parameters
+// without it: OpenRouter ignores reasoning for a model that does not
+// reason, where hosts refuse it (Groq's Llama models, xAI's Grok 3 and 4).
 func bodyOptions(up core.Upstream) chat.BodyOptions {
 	if up.Provider != "openai" && up.Provider != "azure-openai" {
+		if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
+			return chat.BodyOptions{Drop: noReasoningEffort}
+		}
 		return chat.BodyOptions{}
 	}
 	// Every request to OpenAI comes here: the shared list is used as it is

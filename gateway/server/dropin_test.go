@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/routefree/routefree/domain"
@@ -99,4 +100,58 @@ func TestCompatibleHostWithoutReasoningTakesReasoningParameters(t *testing.T) {
 		t.Fatalf("grok-3-mini: status %d: %s", resp.StatusCode, b)
 	}
 	want(t, wire(t, h.fakes["xai"].Last()), "reasoning_effort", "high")
+}
+
+// OpenRouter takes video as a video_url content part (and the older
+// input_video, both of which @openrouter/sdk's chat.send sends) for the
+// models that watch video, Gemini's: a YouTube link or a video's URL goes
+// to Gemini as its fileData, a data: URL as inlineData. Claude watches no
+// video: a 400 saying so, before any call. OpenAI-shaped upstreams get
+// the part as sent.
+func TestVideoPartsReachGemini(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise})
+	video := func(typ, url string) string {
+		return `{"role":"user","content":[{"type":"text","text":"What happens?"},{"type":"` + typ + `","video_url":{"url":"` + url + `"}}]}`
+	}
+	for _, c := range []struct{ part, path, value, mime string }{
+		{video("video_url", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"), "fileData.fileUri", "https://www.youtube.com/watch?v=dQw4w9WgXcQ", ""},
+		{video("video_url", "https://youtu.be/dQw4w9WgXcQ"), "fileData.fileUri", "https://youtu.be/dQw4w9WgXcQ", ""},
+		{video("input_video", "https://example.com/clip.webm?sig=1"), "fileData.fileUri", "https://example.com/clip.webm?sig=1", "video/webm"},
+		{video("video_url", "data:video/mp4;base64,AAAAIGZ0eXA="), "inlineData.data", "AAAAIGZ0eXA=", "video/mp4"},
+	} {
+		resp, b := h.post(`{"model":"test/gemini","messages":[` + c.part + `]}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", c.part, resp.StatusCode, b)
+		}
+		w := wire(t, h.fakes["gemini"].Last())
+		want(t, w, "contents.0.parts.0.text", "What happens?")
+		want(t, w, "contents.0.parts.1."+c.path, c.value)
+		kind := "fileData"
+		if c.path == "inlineData.data" {
+			kind = "inlineData"
+		}
+		if c.mime == "" {
+			absent(t, w, "contents.0.parts.1."+kind+".mimeType")
+		} else {
+			want(t, w, "contents.0.parts.1."+kind+".mimeType", c.mime)
+		}
+	}
+	resp, b := h.post(`{"model":"test/openai","messages":[` + video("video_url", "https://example.com/clip.mp4") + `]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("openai: %d %s", resp.StatusCode, b)
+	}
+	want(t, wire(t, h.fakes["openai"].Last()), "messages.0.content.1.video_url.url", "https://example.com/clip.mp4")
+
+	calls := len(h.fakes["anthropic"].Received())
+	resp, b = h.post(`{"model":"test/anthropic","messages":[` + video("video_url", "https://example.com/clip.mp4") + `]}`)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "video") {
+		t.Fatalf("anthropic: %d %s", resp.StatusCode, b)
+	}
+	if n := len(h.fakes["anthropic"].Received()); n != calls {
+		t.Fatalf("Anthropic was called with a video (%d calls)", n-calls)
+	}
+	resp, b = h.post(`{"model":"test/gemini","messages":[` + video("video_url", "ftp://example.com/clip.mp4") + `]}`)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "messages[0].content[1].video_url.url") {
+		t.Fatalf("ftp URL: %d %s", resp.StatusCode, b)
+	}
 }

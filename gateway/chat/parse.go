@@ -363,7 +363,8 @@ func (r *Request) validate() error {
 			return err
 		}
 		if m := &r.Messages[i]; m.Role == RoleTool && m.Name != "" ||
-			m.Reasoning != nil || m.ReasoningContent != nil || m.ReasoningDetails != nil {
+			m.Reasoning != nil || m.ReasoningContent != nil || m.ReasoningDetails != nil ||
+			m.ToolCalls != nil && len(m.ToolCalls) == 0 {
 			r.rewrite = true
 		}
 	}

@@ -130,9 +130,11 @@ func toolOption(k string) bool {
 
 // openAIMessages re-emits the messages array without what OpenAI-shaped
 // upstreams refuse: a tool message's name (LangChain and the AI SDK send
-// one; OpenAI's schema has none), and the reasoning an answer carried
-// (reasoning, reasoning_details, reasoning_content), which clients send
-// back with assistant messages (OpenRouter's SDKs do; DeepSeek refuses it).
+// one; OpenAI's schema has none), an empty tool_calls (hosts that answer
+// every message with one, kept by clients that send the answer back), and
+// the reasoning an answer carried (reasoning, reasoning_details,
+// reasoning_content), which clients send back with assistant messages
+// (OpenRouter's SDKs do; DeepSeek refuses it).
 func openAIMessages(v RawJSON) (RawJSON, error) {
 	return withoutMembers(v, func(o map[string]RawJSON) {
 		var role string
@@ -140,10 +142,19 @@ func openAIMessages(v RawJSON) (RawJSON, error) {
 		if role == RoleTool {
 			delete(o, "name")
 		}
+		if tc, ok := o["tool_calls"]; ok && emptyArray(tc) {
+			delete(o, "tool_calls")
+		}
 		delete(o, "reasoning")
 		delete(o, "reasoning_details")
 		delete(o, "reasoning_content")
 	})
+}
+
+// emptyArray reports a JSON array with no elements.
+func emptyArray(v RawJSON) bool {
+	var elems []RawJSON
+	return firstByte(v) == '[' && fastjson.Unmarshal(v, &elems) == nil && len(elems) == 0
 }
 
 // eagerInputStreaming is the tool member only Anthropic takes.

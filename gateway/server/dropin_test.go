@@ -155,3 +155,32 @@ func TestVideoPartsReachGemini(t *testing.T) {
 		t.Fatalf("ftp URL: %d %s", resp.StatusCode, b)
 	}
 }
+
+// Some OpenAI-compatible hosts answer every message with "tool_calls": [],
+// and clients that keep the answer in the conversation (LangChain keeps
+// the message's tool_calls as it came) send it back. OpenRouter takes it;
+// OpenAI refuses an empty tool_calls, so it is left out before an
+// OpenAI-shaped upstream. Calls that are there go as sent.
+func TestEmptyToolCallsOfAnAnswerSentBackStayHere(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Strict: true}},
+	})
+	for _, stream := range []string{``, `"stream":true,`} {
+		resp, b := h.post(`{"model":"test/openai",` + stream + `"messages":[{"role":"user","content":"hi"},` +
+			`{"role":"assistant","content":"Hello.","tool_calls":[ ]},{"role":"user","content":"again"}]}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", stream, resp.StatusCode, b)
+		}
+		m := wire(t, h.fakes["openai"].Last())
+		absent(t, m, "messages.1.tool_calls")
+		want(t, m, "messages.1.content", "Hello.")
+	}
+	resp, b := h.post(`{"model":"test/openai","tools":[{"type":"function","function":{"name":"weather"}}],"messages":[{"role":"user","content":"hi"},` +
+		`{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"weather","arguments":"{}"}}]},` +
+		`{"role":"tool","tool_call_id":"c1","content":"sunny"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("with calls: %d %s", resp.StatusCode, b)
+	}
+	want(t, wire(t, h.fakes["openai"].Last()), "messages.1.tool_calls.0.id", "c1")
+}

@@ -261,6 +261,9 @@ func strictOpenAI(body []byte) string {
 		if _, ok := m["name"]; ok && string(m["role"]) == `"tool"` {
 			return "Additional properties are not allowed ('name' was unexpected) - 'messages." + strconv.Itoa(i) + "'"
 		}
+		if tc, ok := m["tool_calls"]; ok && strings.Join(strings.Fields(string(tc)), "") == "[]" {
+			return "Invalid 'messages[" + strconv.Itoa(i) + "].tool_calls': empty array. Expected an array with minimum length 1, but got an empty array instead."
+		}
 	}
 	return strictTools(top["tools"])
 }

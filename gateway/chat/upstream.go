@@ -37,6 +37,10 @@ type BodyOptions struct {
 	// request's reasoning goes out as the nearest of them. Empty: the
 	// effort goes out as asked.
 	Efforts []string
+	// MetadataWithStore sends metadata only beside store: true, as
+	// OpenAI's API takes it (it refuses metadata otherwise); OpenRouter's
+	// clients send metadata as OpenRouter's own option, with no store.
+	MetadataWithStore bool
 }
 
 // reasoningBasis is the output allowance a reasoning.max_tokens is a share
@@ -76,6 +80,9 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 			continue
 		}
 		if len(r.Tools) == 0 && toolOption(k) {
+			continue
+		}
+		if k == "metadata" && o.MetadataWithStore && string(fields["store"]) != "true" {
 			continue
 		}
 		if k == "max_tokens" && o.MaxCompletionTokens {

@@ -184,3 +184,31 @@ func TestEmptyToolCallsOfAnAnswerSentBackStayHere(t *testing.T) {
 	}
 	want(t, wire(t, h.fakes["openai"].Last()), "messages.1.tool_calls.0.id", "c1")
 }
+
+// metadata is one of OpenRouter's request options (@openrouter/sdk's
+// chat.send takes it; OpenRouter has no store), and OpenAI's API takes it
+// only with store: true, refusing it otherwise. It goes to OpenAI with a
+// store: true the client sent, and is left out without one.
+func TestMetadataReachesOpenAIOnlyWithStore(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models:  map[string][]upstreamSpec{"test/openai": {{fake: "openai", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Strict: true}},
+	})
+	for _, c := range []struct {
+		store string
+		sent  bool
+	}{{``, false}, {`"store":false,`, false}, {`"store":true,`, true}} {
+		for _, stream := range []string{``, `"stream":true,`} {
+			resp, b := h.post(`{"model":"test/openai",` + stream + c.store + `"metadata":{"session":"s-1"},"messages":[{"role":"user","content":"hi"}]}`)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s%s: %d %s", stream, c.store, resp.StatusCode, b)
+			}
+			m := wire(t, h.fakes["openai"].Last())
+			if c.sent {
+				want(t, m, "metadata.session", "s-1")
+			} else {
+				absent(t, m, "metadata")
+			}
+		}
+	}
+}

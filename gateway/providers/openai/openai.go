@@ -70,7 +70,8 @@ var noReasoningEffort = []string{"reasoning_effort"}
 // bodyOptions fit the body to OpenAI's own API, which refuses parameters
 // a model does not take where OpenRouter ignores them: OpenRouter's own
 // sampling parameters, the parameters of modelParams the catalog does not
-// list for the upstream, and max_tokens on reasoning models. Compatible hosts
+// list for the upstream, max_tokens on reasoning models, and metadata
+// without store: true. Compatible hosts
 // get the request as sent, but for reasoning_effort (OpenRouter's reasoning
 // object goes out as it) when the catalog lists the upstream's parameters
 // without it: OpenRouter ignores reasoning for a model that does not
@@ -95,7 +96,7 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 			}
 		}
 	}
-	return chat.BodyOptions{Drop: drop, MaxCompletionTokens: true, Efforts: reasoningEfforts(up.Model)}
+	return chat.BodyOptions{Drop: drop, MaxCompletionTokens: true, Efforts: reasoningEfforts(up.Model), MetadataWithStore: true}
 }
 
 // The reasoning efforts of OpenAI's model families, shared by every request.

@@ -238,6 +238,10 @@ func strictOpenAI(body []byte) string {
 			return "Unrecognized request argument supplied: " + k
 		}
 	}
+	// metadata is kept with a stored completion alone.
+	if md, ok := top["metadata"]; ok && string(md) != "null" && string(top["store"]) != "true" {
+		return "The 'metadata' parameter is only allowed when 'store' is enabled."
+	}
 	// stream_options belongs to streams: OpenAI (and vLLM, behind many
 	// compatible hosts) refuses it on a request that does not stream.
 	if so, ok := top["stream_options"]; ok && string(so) != "null" && string(top["stream"]) != "true" {

@@ -212,3 +212,36 @@ func TestMetadataReachesOpenAIOnlyWithStore(t *testing.T) {
 		}
 	}
 }
+
+// OpenAI's o-series models (o1, o3, o4-mini) refuse parallel_tool_calls,
+// which agent frameworks send with every request that has tools
+// (LangChain's bind_tools, the AI SDK's OpenRouter provider's
+// parallelToolCalls); OpenRouter ignores a parameter a model does not
+// take. It is left out for them and goes to gpt-4.1 as sent.
+func TestParallelToolCallsAreLeftOutForOSeriesModels(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models: map[string][]upstreamSpec{
+			"openai/o4-mini": {{fake: "openai", kind: "openai", params: o3Params, model: "o4-mini"}},
+			"openai/gpt-4.1": {{fake: "gpt", kind: "openai", model: "gpt-4.1"}},
+		},
+		scripts: map[string]providertest.Script{"openai": {Text: "ok", Reasoner: true, Strict: true}, "gpt": {Text: "ok", Strict: true}},
+	})
+	body := func(model, stream string) string {
+		return `{"model":"` + model + `",` + stream + `"tools":[{"type":"function","function":{"name":"weather","parameters":{"type":"object"}}}],` +
+			`"parallel_tool_calls":false,"messages":[{"role":"user","content":"hi"}]}`
+	}
+	for _, stream := range []string{``, `"stream":true,`} {
+		resp, b := h.post(body("openai/o4-mini", stream))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("o4-mini %s: %d %s", stream, resp.StatusCode, b)
+		}
+		m := wire(t, h.fakes["openai"].Last())
+		absent(t, m, "parallel_tool_calls")
+		want(t, m, "tools.0.function.name", "weather")
+	}
+	resp, b := h.post(body("openai/gpt-4.1", ``))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("gpt-4.1: %d %s", resp.StatusCode, b)
+	}
+	want(t, wire(t, h.fakes["gpt"].Last()), "parallel_tool_calls", "false")
+}

@@ -70,8 +70,8 @@ var noReasoningEffort = []string{"reasoning_effort"}
 // bodyOptions fit the body to OpenAI's own API, which refuses parameters
 // a model does not take where OpenRouter ignores them: OpenRouter's own
 // sampling parameters, the parameters of modelParams the catalog does not
-// list for the upstream, max_tokens on reasoning models, and metadata
-// without store: true. Compatible hosts
+// list for the upstream, max_tokens on reasoning models, parallel_tool_calls
+// on the o-series, and metadata without store: true. Compatible hosts
 // get the request as sent, but for reasoning_effort (OpenRouter's reasoning
 // object goes out as it) when the catalog lists the upstream's parameters
 // without it: OpenRouter ignores reasoning for a model that does not
@@ -96,6 +96,13 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 			}
 		}
 	}
+	if oSeries(up.Model) {
+		// o1, o3 and o4-mini refuse parallel_tool_calls outright.
+		if !copied {
+			drop = slices.Clip(drop)
+		}
+		drop = append(drop, "parallel_tool_calls")
+	}
 	return chat.BodyOptions{Drop: drop, MaxCompletionTokens: true, Efforts: reasoningEfforts(up.Model), MetadataWithStore: true}
 }
 
@@ -112,7 +119,7 @@ var (
 // name), whose effort goes out as asked.
 func reasoningEfforts(model string) []string {
 	switch {
-	case strings.HasPrefix(model, "o1"), strings.HasPrefix(model, "o3"), strings.HasPrefix(model, "o4"):
+	case oSeries(model):
 		return oSeriesEfforts
 	case model == "gpt-5" || strings.HasPrefix(model, "gpt-5-"):
 		return gpt5Efforts
@@ -122,6 +129,11 @@ func reasoningEfforts(model string) []string {
 		return gpt5xEfforts
 	}
 	return nil
+}
+
+// oSeries reports OpenAI's o-series reasoning models (o1, o3, o4-mini…).
+func oSeries(model string) bool {
+	return strings.HasPrefix(model, "o1") || strings.HasPrefix(model, "o3") || strings.HasPrefix(model, "o4")
 }
 
 // DecodeResponse decodes a non-streamed chat completion.

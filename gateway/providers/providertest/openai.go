@@ -219,7 +219,7 @@ func reasonerRefusal(body []byte) string {
 	if _, ok := top["max_tokens"]; ok {
 		return "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
 	}
-	for _, k := range []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "stop"} {
+	for _, k := range []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "stop", "parallel_tool_calls"} {
 		if _, ok := top[k]; ok {
 			return "Unsupported parameter: '" + k + "' is not supported with this model."
 		}

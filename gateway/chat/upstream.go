@@ -41,6 +41,17 @@ type BodyOptions struct {
 	// OpenAI's API takes it (it refuses metadata otherwise); OpenRouter's
 	// clients send metadata as OpenRouter's own option, with no store.
 	MetadataWithStore bool
+	// Only, when set, are the top-level fields the upstream's API takes
+	// (after Rename): it refuses any other (Mistral's, extra_forbidden),
+	// where OpenRouter ignores what a provider does not take.
+	Only map[string]bool
+	// Rename sends fields under the upstream's own names (Mistral's
+	// max_tokens for max_completion_tokens, random_seed for seed). A field
+	// renamed wins over one the client sent under the new name.
+	Rename map[string]string
+	// NoStreamOptions: the upstream reports a stream's usage unasked and
+	// refuses stream_options.
+	NoStreamOptions bool
 }
 
 // reasoningBasis is the output allowance a reasoning.max_tokens is a share
@@ -66,7 +77,7 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 	// client sent a reasoning_effort of its own (equal, as Parse checked).
 	effort := ""
 	switch rs := r.Reasoning; {
-	case rs == nil || slices.Contains(drop, "reasoning_effort"):
+	case rs == nil || slices.Contains(drop, "reasoning_effort") || o.Only != nil && !o.Only["reasoning_effort"]:
 	case len(o.Efforts) > 0:
 		effort = rs.NearestEffort(o.Efforts, r.MaxOutputTokens(reasoningBasis))
 	case !given(fields["reasoning_effort"]):
@@ -83,6 +94,16 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 			continue
 		}
 		if k == "metadata" && o.MetadataWithStore && string(fields["store"]) != "true" {
+			continue
+		}
+		if o.Rename != nil {
+			if nk, ok := o.Rename[k]; ok {
+				k = nk
+			} else if renamedOnto(o.Rename, k, fields) {
+				continue
+			}
+		}
+		if o.Only != nil && !o.Only[k] {
 			continue
 		}
 		if k == "max_tokens" && o.MaxCompletionTokens {
@@ -112,7 +133,7 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 		b = append(b, `,"reasoning_effort":`...)
 		b = AppendString(b, effort)
 	}
-	if r.Stream {
+	if r.Stream && !o.NoStreamOptions {
 		so, err := forceIncludeUsage(fields["stream_options"])
 		if err != nil {
 			return nil, err
@@ -123,6 +144,17 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 	// A request that does not stream keeps its stream_options here, as
 	// OpenRouter ignores them: OpenAI and vLLM refuse them without a stream.
 	return append(b, '}'), nil
+}
+
+// renamedOnto reports a field k that a field the client gave renames
+// onto: the renamed one goes out under k instead.
+func renamedOnto(rename map[string]string, k string, fields map[string]RawJSON) bool {
+	for from, to := range rename {
+		if to == k && given(fields[from]) {
+			return true
+		}
+	}
+	return false
 }
 
 // toolOption reports the fields that mean something only beside tools: a

@@ -245,3 +245,73 @@ func TestParallelToolCallsAreLeftOutForOSeriesModels(t *testing.T) {
 	}
 	want(t, wire(t, h.fakes["gpt"].Last()), "parallel_tool_calls", "false")
 }
+
+// Mistral's API refuses (422, extra_forbidden) every field its schema
+// lacks: the stream_options the gateway adds to every stream, OpenAI's
+// max_completion_tokens, seed (its random_seed), user, metadata and
+// OpenRouter's top_k. OpenRouter serves such requests; so does RouteFree
+// now: Mistral gets its own names and none of the rest, and a stream's
+// usage comes in the chunk that finishes it, unasked.
+func TestMistralGetsOnlyWhatItsAPITakes(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models:  map[string][]upstreamSpec{"mistralai/mistral-large": {{fake: "mistral", kind: "openai", model: "mistral-large-latest"}}},
+		scripts: map[string]providertest.Script{"mistral": {Text: "Bonjour.", Mistral: true, Usage: providertest.Usage{Prompt: 7, Completion: 3}}},
+	})
+	for _, stream := range []bool{false, true} {
+		s := ``
+		if stream {
+			s = `"stream":true,"stream_options":{"include_usage":true},`
+		}
+		resp, b := h.post(`{"model":"mistralai/mistral-large",` + s + `"max_completion_tokens":50,"seed":7,"user":"u-1","metadata":{"a":"b"},` +
+			`"top_k":40,"temperature":0.3,"messages":[{"role":"user","content":"hi"}]}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("stream=%v: %d %s", stream, resp.StatusCode, b)
+		}
+		if !strings.Contains(string(b), "Bonjour.") || !strings.Contains(string(b), `"prompt_tokens":7`) || !strings.Contains(string(b), `"completion_tokens":3`) {
+			t.Fatalf("stream=%v: the answer or its usage is missing: %s", stream, b)
+		}
+		m := wire(t, h.fakes["mistral"].Last())
+		want(t, m, "max_tokens", "50")
+		want(t, m, "random_seed", "7")
+		want(t, m, "temperature", "0.3")
+		for _, f := range []string{"max_completion_tokens", "seed", "user", "metadata", "top_k", "stream_options"} {
+			absent(t, m, f)
+		}
+	}
+	resp, b := h.post(`{"model":"mistralai/mistral-large","max_tokens":20,"max_completion_tokens":30,"messages":[{"role":"user","content":"hi"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("both limits: %d %s", resp.StatusCode, b)
+	}
+	want(t, wire(t, h.fakes["mistral"].Last()), "max_tokens", "30")
+	if c := h.completed(); len(c) == 0 || c[len(c)-1].Usage.Estimated {
+		t.Fatalf("the last request's usage was not Mistral's: %+v", c)
+	}
+}
+
+// Mistral writes its errors flat, {"object":"error","message":…}, the
+// message a string or its schema's list of faults; OpenRouter passes the
+// provider's words on, where the gateway read none of them ("Unprocessable
+// Entity"). A fault names where it is and what, never the value refused,
+// which may be the client's prompt.
+func TestMistralsErrorsReachTheClientInItsWords(t *testing.T) {
+	for _, c := range []struct {
+		status     int
+		body, want string
+	}{
+		{400, `{"object":"error","message":"Invalid model: mistral-huge","type":"invalid_model","param":null,"code":"1500"}`, "Invalid model: mistral-huge"},
+		{422, `{"object":"error","message":{"detail":[{"type":"extra_forbidden","loc":["body","messages",0,"user","name"],"msg":"Extra inputs are not permitted","input":"secret prompt"}]},"type":"invalid_request_error","param":null,"code":null}`,
+			"body.messages.0.user.name: Extra inputs are not permitted"},
+	} {
+		h := newHarness(t, harnessOpts{
+			models:  map[string][]upstreamSpec{"mistralai/mistral-large": {{fake: "mistral", kind: "openai"}}},
+			scripts: map[string]providertest.Script{"mistral": {Status: c.status, ErrorBody: c.body}},
+		})
+		resp, b := h.post(`{"model":"mistralai/mistral-large","messages":[{"role":"user","name":"secret prompt","content":"hi"}]}`)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), c.want) {
+			t.Fatalf("%d: %d %s, want 400 saying %q", c.status, resp.StatusCode, b, c.want)
+		}
+		if strings.Contains(string(b), "secret prompt") {
+			t.Fatalf("the refused value came back: %s", b)
+		}
+	}
+}

@@ -63,6 +63,21 @@ var errNoChoices = errors.New("answer has no choices")
 // its other models no reasoning_effort.
 var modelParams = []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "stop", "reasoning_effort"}
 
+// mistralOptions fit a body to Mistral's API, which refuses (422,
+// extra_forbidden) every field its schema lacks, stream_options among them
+// (its streams report usage unasked), and names max_tokens and the seed
+// its own way. OpenRouter ignores what a provider does not take.
+var mistralOptions = chat.BodyOptions{
+	Only: map[string]bool{
+		"messages": true, "temperature": true, "top_p": true, "max_tokens": true, "stream": true,
+		"stop": true, "random_seed": true, "response_format": true, "tools": true, "tool_choice": true,
+		"presence_penalty": true, "frequency_penalty": true, "n": true, "prediction": true,
+		"parallel_tool_calls": true, "prompt_mode": true, "safe_prompt": true,
+	},
+	Rename:          map[string]string{"max_completion_tokens": "max_tokens", "seed": "random_seed"},
+	NoStreamOptions: true,
+}
+
 // noReasoningEffort leaves reasoning_effort out, for every request to a
 // compatible host's model that does not reason.
 var noReasoningEffort = []string{"reasoning_effort"}
@@ -77,6 +92,9 @@ var noReasoningEffort = []string{"reasoning_effort"}
 // without it: OpenRouter ignores reasoning for a model that does not
 // reason, where hosts refuse it (Groq's Llama models, xAI's Grok 3 and 4).
 func bodyOptions(up core.Upstream) chat.BodyOptions {
+	if up.Provider == "mistral" {
+		return mistralOptions
+	}
 	if up.Provider != "openai" && up.Provider != "azure-openai" {
 		if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
 			return chat.BodyOptions{Drop: noReasoningEffort}

@@ -80,6 +80,11 @@ type Script struct {
 	// Efforts (OpenAI fakes) are the reasoning_effort values the model
 	// takes; any other is refused with a 400, as OpenAI does.
 	Efforts []string
+	// Mistral (OpenAI fakes) answers as Mistral's API does: a field its
+	// schema lacks (stream_options, max_completion_tokens, seed, user,
+	// metadata, top_k…) is a 422 extra_forbidden, and a stream reports its
+	// usage in the chunk that finishes it, unasked.
+	Mistral bool
 }
 
 // eventError is the in-stream error event's message and code, or the

@@ -51,6 +51,13 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			return
 		}
 	}
+	if s.Mistral {
+		if k, v := mistralExtra(body); k != "" {
+			writeJSON(w, http.StatusUnprocessableEntity, obj{"object": "error", "message": obj{"detail": []obj{{"type": "extra_forbidden",
+				"loc": []string{"body", k}, "msg": "Extra inputs are not permitted", "input": v}}}, "type": "invalid_request_error", "param": nil, "code": nil})
+			return
+		}
+	}
 	if s.Reasoner {
 		if msg := reasonerRefusal(body); msg != "" {
 			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": nil, "code": "unsupported_parameter"}})
@@ -178,6 +185,12 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			maybeCut()
 		}
 	}
+	if s.Mistral {
+		e.send("", mustJSON(obj{"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+			"choices": []obj{{"index": 0, "delta": obj{"content": ""}, "finish_reason": s.finish()}}, "usage": usage}))
+		e.send("", []byte("[DONE]"))
+		return
+	}
 	e.send("", chunk(obj{}, s.finish()))
 	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
 		e.send("", mustJSON(obj{"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
@@ -195,6 +208,29 @@ var openAIFields = map[string]bool{
 	"safety_identifier": true, "seed": true, "service_tier": true, "stop": true, "store": true, "stream": true,
 	"stream_options": true, "temperature": true, "tool_choice": true, "tools": true, "top_logprobs": true,
 	"top_p": true, "user": true, "verbosity": true, "web_search_options": true,
+}
+
+// mistralFields are the top-level fields of Mistral's chat completions.
+var mistralFields = map[string]bool{
+	"model": true, "messages": true, "temperature": true, "top_p": true, "max_tokens": true, "stream": true,
+	"stop": true, "random_seed": true, "response_format": true, "tools": true, "tool_choice": true,
+	"presence_penalty": true, "frequency_penalty": true, "n": true, "prediction": true,
+	"parallel_tool_calls": true, "prompt_mode": true, "safe_prompt": true,
+}
+
+// mistralExtra returns the first field of body Mistral's schema lacks, and
+// its value, or "".
+func mistralExtra(body []byte) (string, json.RawMessage) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "body", nil
+	}
+	for k, v := range top {
+		if !mistralFields[k] {
+			return k, v
+		}
+	}
+	return "", nil
 }
 
 // effortRefusal returns OpenAI's answer to a reasoning_effort the model

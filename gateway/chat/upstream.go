@@ -52,6 +52,9 @@ type BodyOptions struct {
 	// NoStreamOptions: the upstream reports a stream's usage unasked and
 	// refuses stream_options.
 	NoStreamOptions bool
+	// NoMessageNames: the upstream refuses a message's name, whatever its
+	// role (Groq); it is left out of every message.
+	NoMessageNames bool
 }
 
 // reasoningBasis is the output allowance a reasoning.max_tokens is a share
@@ -112,9 +115,9 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 			}
 			k = "max_completion_tokens"
 		}
-		if k == "messages" && r.rewrite {
+		if k == "messages" && (r.rewrite || o.NoMessageNames && r.named()) {
 			var err error
-			if v, err = openAIMessages(v); err != nil {
+			if v, err = openAIMessages(v, o.NoMessageNames); err != nil {
 				return nil, err
 			}
 		}
@@ -146,6 +149,16 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// named reports a message with a name.
+func (r *Request) named() bool {
+	for i := range r.Messages {
+		if r.Messages[i].Name != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // renamedOnto reports a field k that a field the client gave renames
 // onto: the renamed one goes out under k instead.
 func renamedOnto(rename map[string]string, k string, fields map[string]RawJSON) bool {
@@ -174,11 +187,11 @@ func toolOption(k string) bool {
 // the reasoning an answer carried (reasoning, reasoning_details,
 // reasoning_content), which clients send back with assistant messages
 // (OpenRouter's SDKs do; DeepSeek refuses it).
-func openAIMessages(v RawJSON) (RawJSON, error) {
+func openAIMessages(v RawJSON, noNames bool) (RawJSON, error) {
 	return withoutMembers(v, func(o map[string]RawJSON) {
 		var role string
 		_ = fastjson.Unmarshal(o["role"], &role)
-		if role == RoleTool {
+		if role == RoleTool || noNames {
 			delete(o, "name")
 		}
 		if tc, ok := o["tool_calls"]; ok && emptyArray(tc) {

@@ -315,3 +315,40 @@ func TestMistralsErrorsReachTheClientInItsWords(t *testing.T) {
 		}
 	}
 }
+
+// Groq's API documents that logprobs, logit_bias, top_logprobs and a
+// message's name are refused with a 400; OpenRouter ignores what a
+// provider does not take. They are left out for Groq, and go to other
+// compatible hosts as sent.
+func TestGroqGetsNoFieldItRefuses(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models: map[string][]upstreamSpec{
+			"meta-llama/llama-3.3-70b-instruct": {{fake: "groq", kind: "openai"}},
+			"meta-llama/llama-4-maverick":       {{fake: "together", kind: "openai"}},
+		},
+		scripts: map[string]providertest.Script{"groq": {Text: "ok", Groq: true}, "together": {Text: "ok"}},
+	})
+	body := func(model, stream string) string {
+		return `{"model":"` + model + `",` + stream + `"logprobs":true,"top_logprobs":2,"logit_bias":{"50256":-100},"temperature":0.5,` +
+			`"messages":[{"role":"system","name":"rules","content":"Be brief."},{"role":"user","name":"alice","content":"hi"}]}`
+	}
+	for _, stream := range []string{``, `"stream":true,`} {
+		resp, b := h.post(body("meta-llama/llama-3.3-70b-instruct", stream))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("groq %s: %d %s", stream, resp.StatusCode, b)
+		}
+		m := wire(t, h.fakes["groq"].Last())
+		for _, f := range []string{"logprobs", "top_logprobs", "logit_bias", "messages.0.name", "messages.1.name"} {
+			absent(t, m, f)
+		}
+		want(t, m, "messages.1.content", "hi")
+		want(t, m, "temperature", "0.5")
+	}
+	resp, b := h.post(body("meta-llama/llama-4-maverick", ``))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("together: %d %s", resp.StatusCode, b)
+	}
+	m := wire(t, h.fakes["together"].Last())
+	want(t, m, "top_logprobs", "2")
+	want(t, m, "messages.1.name", "alice")
+}

@@ -78,6 +78,15 @@ var mistralOptions = chat.BodyOptions{
 	NoStreamOptions: true,
 }
 
+// groqOptions leave out what Groq's API documents it refuses with a 400
+// (https://console.groq.com/docs/openai): logprobs, logit_bias,
+// top_logprobs and a message's name; reasoning_effort as for any host,
+// for its models that do not reason.
+var (
+	groqOptions         = chat.BodyOptions{Drop: []string{"logprobs", "logit_bias", "top_logprobs"}, NoMessageNames: true}
+	groqDropNoReasoning = []string{"logprobs", "logit_bias", "top_logprobs", "reasoning_effort"}
+)
+
 // noReasoningEffort leaves reasoning_effort out, for every request to a
 // compatible host's model that does not reason.
 var noReasoningEffort = []string{"reasoning_effort"}
@@ -92,8 +101,15 @@ var noReasoningEffort = []string{"reasoning_effort"}
 // without it: OpenRouter ignores reasoning for a model that does not
 // reason, where hosts refuse it (Groq's Llama models, xAI's Grok 3 and 4).
 func bodyOptions(up core.Upstream) chat.BodyOptions {
-	if up.Provider == "mistral" {
+	switch up.Provider {
+	case "mistral":
 		return mistralOptions
+	case "groq":
+		o := groqOptions
+		if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
+			o.Drop = groqDropNoReasoning
+		}
+		return o
 	}
 	if up.Provider != "openai" && up.Provider != "azure-openai" {
 		if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {

@@ -85,6 +85,9 @@ type Script struct {
 	// metadata, top_k…) is a 422 extra_forbidden, and a stream reports its
 	// usage in the chunk that finishes it, unasked.
 	Mistral bool
+	// Groq (OpenAI fakes) refuses with a 400 what Groq's API documents it
+	// refuses: logprobs, logit_bias, top_logprobs and a message's name.
+	Groq bool
 }
 
 // eventError is the in-stream error event's message and code, or the

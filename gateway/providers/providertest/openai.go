@@ -58,6 +58,12 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			return
 		}
 	}
+	if s.Groq {
+		if msg := groqRefusal(body); msg != "" {
+			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error"}})
+			return
+		}
+	}
 	if s.Reasoner {
 		if msg := reasonerRefusal(body); msg != "" {
 			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": nil, "code": "unsupported_parameter"}})
@@ -231,6 +237,28 @@ func mistralExtra(body []byte) (string, json.RawMessage) {
 		}
 	}
 	return "", nil
+}
+
+// groqRefusal returns what Groq answers to a field its API documents as
+// refused ("will result in a 400 error"), or "".
+func groqRefusal(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "bad JSON"
+	}
+	for _, k := range []string{"logprobs", "logit_bias", "top_logprobs"} {
+		if _, ok := top[k]; ok {
+			return "property '" + k + "' is unsupported"
+		}
+	}
+	var msgs []map[string]json.RawMessage
+	_ = json.Unmarshal(top["messages"], &msgs)
+	for i, m := range msgs {
+		if _, ok := m["name"]; ok {
+			return "'messages." + strconv.Itoa(i) + "' : property 'name' is unsupported"
+		}
+	}
+	return ""
 }
 
 // effortRefusal returns OpenAI's answer to a reasoning_effort the model

@@ -352,3 +352,42 @@ func TestGroqGetsNoFieldItRefuses(t *testing.T) {
 	want(t, m, "top_logprobs", "2")
 	want(t, m, "messages.1.name", "alice")
 }
+
+// xAI's reasoning models (grok-3-mini, grok-4 and later) refuse
+// presence_penalty, frequency_penalty and stop, which chat apps send with
+// every request; OpenRouter ignores what a model does not take. They are
+// left out for those models and go to grok-3 as sent.
+func TestXAIReasoningModelsGetNoPenaltiesNorStop(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models: map[string][]upstreamSpec{
+			"x-ai/grok-4":      {{fake: "xai", kind: "openai", model: "grok-4"}},
+			"x-ai/grok-3-mini": {{fake: "xai", kind: "openai", model: "grok-3-mini"}},
+			"x-ai/grok-3":      {{fake: "xai3", kind: "openai", model: "grok-3"}},
+		},
+		kinds:   map[string]string{"xai3": "openai"},
+		scripts: map[string]providertest.Script{"xai": {Text: "ok", XAIReasoner: true}, "xai3": {Text: "ok"}},
+	})
+	body := func(model, stream string) string {
+		return `{"model":"` + model + `",` + stream + `"presence_penalty":0,"frequency_penalty":0.1,"stop":["END"],"temperature":0.7,"messages":[{"role":"user","content":"hi"}]}`
+	}
+	for _, model := range []string{"x-ai/grok-4", "x-ai/grok-3-mini"} {
+		for _, stream := range []string{``, `"stream":true,`} {
+			resp, b := h.post(body(model, stream))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s: %d %s", model, stream, resp.StatusCode, b)
+			}
+			m := wire(t, h.fakes["xai"].Last())
+			for _, f := range []string{"presence_penalty", "frequency_penalty", "stop"} {
+				absent(t, m, f)
+			}
+			want(t, m, "temperature", "0.7")
+		}
+	}
+	resp, b := h.post(body("x-ai/grok-3", ``))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("grok-3: %d %s", resp.StatusCode, b)
+	}
+	m := wire(t, h.fakes["xai3"].Last())
+	want(t, m, "frequency_penalty", "0.1")
+	want(t, m, "stop.0", "END")
+}

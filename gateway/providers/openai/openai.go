@@ -87,6 +87,24 @@ var (
 	groqDropNoReasoning = []string{"logprobs", "logit_bias", "top_logprobs", "reasoning_effort"}
 )
 
+// xAI's reasoning models refuse presence_penalty, frequency_penalty and
+// stop ("Model grok-4 does not support parameter presencePenalty"), which
+// chat apps send with every request.
+var (
+	xaiReasonerDrop         = []string{"presence_penalty", "frequency_penalty", "stop"}
+	xaiReasonerDropNoEffort = []string{"presence_penalty", "frequency_penalty", "stop", "reasoning_effort"}
+)
+
+// xaiReasoner reports xAI's reasoning models: grok-3-mini, and grok-4 and
+// every later Grok.
+func xaiReasoner(model string) bool {
+	if strings.HasPrefix(model, "grok-3-mini") {
+		return true
+	}
+	v, ok := strings.CutPrefix(model, "grok-")
+	return ok && len(v) > 0 && v[0] >= '4' && v[0] <= '9'
+}
+
 // noReasoningEffort leaves reasoning_effort out, for every request to a
 // compatible host's model that does not reason.
 var noReasoningEffort = []string{"reasoning_effort"}
@@ -104,6 +122,13 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 	switch up.Provider {
 	case "mistral":
 		return mistralOptions
+	case "xai":
+		if xaiReasoner(up.Model) {
+			if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
+				return chat.BodyOptions{Drop: xaiReasonerDropNoEffort}
+			}
+			return chat.BodyOptions{Drop: xaiReasonerDrop}
+		}
 	case "groq":
 		o := groqOptions
 		if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {

@@ -88,6 +88,10 @@ type Script struct {
 	// Groq (OpenAI fakes) refuses with a 400 what Groq's API documents it
 	// refuses: logprobs, logit_bias, top_logprobs and a message's name.
 	Groq bool
+	// XAIReasoner (OpenAI fakes) refuses with a 400, as xAI's reasoning
+	// models (grok-3-mini, grok-4) do, presence_penalty,
+	// frequency_penalty and stop.
+	XAIReasoner bool
 }
 
 // eventError is the in-stream error event's message and code, or the

@@ -58,6 +58,16 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			return
 		}
 	}
+	if s.XAIReasoner {
+		var top map[string]json.RawMessage
+		_ = json.Unmarshal(body, &top)
+		for k, name := range map[string]string{"presence_penalty": "presencePenalty", "frequency_penalty": "frequencyPenalty", "stop": "stop"} {
+			if _, ok := top[k]; ok {
+				writeJSON(w, http.StatusBadRequest, obj{"code": "Client specified an invalid argument", "error": "Model " + req.Model + " does not support parameter " + name + "."})
+				return
+			}
+		}
+	}
 	if s.Groq {
 		if msg := groqRefusal(body); msg != "" {
 			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error"}})

@@ -55,6 +55,10 @@ type BodyOptions struct {
 	// NoMessageNames: the upstream refuses a message's name, whatever its
 	// role (Groq); it is left out of every message.
 	NoMessageNames bool
+	// MessageFields, when set, are the members each role's message may
+	// carry (Mistral's schema refuses any other); a developer message goes
+	// as a system message.
+	MessageFields map[string]map[string]bool
 }
 
 // reasoningBasis is the output allowance a reasoning.max_tokens is a share
@@ -115,9 +119,9 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 			}
 			k = "max_completion_tokens"
 		}
-		if k == "messages" && (r.rewrite || o.NoMessageNames && r.named()) {
+		if k == "messages" && (r.rewrite || o.NoMessageNames && r.named() || o.MessageFields != nil) {
 			var err error
-			if v, err = openAIMessages(v, o.NoMessageNames); err != nil {
+			if v, err = openAIMessages(v, &o); err != nil {
 				return nil, err
 			}
 		}
@@ -187,11 +191,20 @@ func toolOption(k string) bool {
 // the reasoning an answer carried (reasoning, reasoning_details,
 // reasoning_content), which clients send back with assistant messages
 // (OpenRouter's SDKs do; DeepSeek refuses it).
-func openAIMessages(v RawJSON, noNames bool) (RawJSON, error) {
-	return withoutMembers(v, func(o map[string]RawJSON) {
+func openAIMessages(v RawJSON, opts *BodyOptions) (RawJSON, error) {
+	return withoutMembers(v, func(o map[string]RawJSON) (changed bool) {
 		var role string
 		_ = fastjson.Unmarshal(o["role"], &role)
-		if role == RoleTool || noNames {
+		if opts.MessageFields != nil {
+			if role == RoleDeveloper {
+				role, o["role"], changed = RoleSystem, RawJSON(`"system"`), true
+			}
+			for k := range o {
+				if !opts.MessageFields[role][k] {
+					delete(o, k)
+				}
+			}
+		} else if role == RoleTool || opts.NoMessageNames {
 			delete(o, "name")
 		}
 		if tc, ok := o["tool_calls"]; ok && emptyArray(tc) {
@@ -200,6 +213,7 @@ func openAIMessages(v RawJSON, noNames bool) (RawJSON, error) {
 		delete(o, "reasoning")
 		delete(o, "reasoning_details")
 		delete(o, "reasoning_content")
+		return changed
 	})
 }
 
@@ -217,13 +231,13 @@ var eagerInputStreaming = []byte(`"eager_input_streaming"`)
 // tool and OpenAI's API refuses as an unknown parameter, as it refuses
 // OpenRouter's other own options.
 func openAITools(v RawJSON) (RawJSON, error) {
-	return withoutMembers(v, func(o map[string]RawJSON) { delete(o, "eager_input_streaming") })
+	return withoutMembers(v, func(o map[string]RawJSON) bool { delete(o, "eager_input_streaming"); return false })
 }
 
 // withoutMembers re-emits an array of objects, each without the members
-// drop deletes from it; an element it leaves whole, or that is no object,
-// is copied as received.
-func withoutMembers(v RawJSON, drop func(o map[string]RawJSON)) (RawJSON, error) {
+// drop deletes from it (and with any it changes, when it says so); an
+// element it leaves whole, or that is no object, is copied as received.
+func withoutMembers(v RawJSON, drop func(o map[string]RawJSON) (changed bool)) (RawJSON, error) {
 	var elems []RawJSON
 	if err := fastjson.Unmarshal(v, &elems); err != nil {
 		return nil, err
@@ -243,7 +257,7 @@ func withoutMembers(v RawJSON, drop func(o map[string]RawJSON)) (RawJSON, error)
 			return nil, err
 		}
 		n := len(o)
-		if drop(o); len(o) == n {
+		if changed := drop(o); !changed && len(o) == n {
 			b = append(b, e...)
 			continue
 		}

@@ -391,3 +391,33 @@ func TestXAIReasoningModelsGetNoPenaltiesNorStop(t *testing.T) {
 	want(t, m, "frequency_penalty", "0.1")
 	want(t, m, "stop.0", "END")
 }
+
+// Mistral's schema refuses a message member it lacks as it refuses a
+// field: a user's name, and what answers of other models carry when a
+// chat app sends the conversation on to Mistral (OpenAI's refusal and
+// annotations, OpenRouter's reasoning). Each message goes with the
+// members of its role alone, a developer message (a role Mistral lacks)
+// as a system message.
+func TestMistralGetsOnlyTheMessageMembersItTakes(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models:  map[string][]upstreamSpec{"mistralai/mistral-large": {{fake: "mistral", kind: "openai"}}},
+		scripts: map[string]providertest.Script{"mistral": {Text: "Bonjour.", Mistral: true}},
+	})
+	resp, b := h.post(`{"model":"mistralai/mistral-large","tools":[{"type":"function","function":{"name":"weather"}}],"messages":[` +
+		`{"role":"developer","name":"rules","content":"Be brief."},{"role":"user","name":"alice","content":"hi"},` +
+		`{"role":"assistant","content":"Hello.","refusal":null,"annotations":[],"reasoning":"greet back"},{"role":"user","content":"weather?"},` +
+		`{"role":"assistant","content":null,"refusal":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"weather","arguments":"{}"}}]},` +
+		`{"role":"tool","tool_call_id":"c1","name":"weather","content":"sunny"}]}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
+	m := wire(t, h.fakes["mistral"].Last())
+	for _, f := range []string{"messages.0.name", "messages.1.name", "messages.2.refusal", "messages.2.annotations", "messages.2.reasoning", "messages.4.refusal"} {
+		absent(t, m, f)
+	}
+	want(t, m, "messages.0.role", "system")
+	want(t, m, "messages.1.content", "hi")
+	want(t, m, "messages.4.tool_calls.0.id", "c1")
+	want(t, m, "messages.5.name", "weather")
+	want(t, m, "messages.5.tool_call_id", "c1")
+}

@@ -76,6 +76,12 @@ var mistralOptions = chat.BodyOptions{
 	},
 	Rename:          map[string]string{"max_completion_tokens": "max_tokens", "seed": "random_seed"},
 	NoStreamOptions: true,
+	MessageFields: map[string]map[string]bool{
+		"system":    {"role": true, "content": true},
+		"user":      {"role": true, "content": true},
+		"assistant": {"role": true, "content": true, "tool_calls": true, "prefix": true},
+		"tool":      {"role": true, "content": true, "tool_call_id": true, "name": true},
+	},
 }
 
 // groqOptions leave out what Groq's API documents it refuses with a 400

@@ -246,7 +246,27 @@ func mistralExtra(body []byte) (string, json.RawMessage) {
 			return k, v
 		}
 	}
+	var msgs []map[string]json.RawMessage
+	_ = json.Unmarshal(top["messages"], &msgs)
+	for i, m := range msgs {
+		var role string
+		_ = json.Unmarshal(m["role"], &role)
+		for k, v := range m {
+			if !mistralMessageFields[role][k] {
+				return "messages." + strconv.Itoa(i) + "." + role + "." + k, v
+			}
+		}
+	}
 	return "", nil
+}
+
+// mistralMessageFields are the members of each role's message in
+// Mistral's schema.
+var mistralMessageFields = map[string]map[string]bool{
+	"system":    {"role": true, "content": true},
+	"user":      {"role": true, "content": true},
+	"assistant": {"role": true, "content": true, "tool_calls": true, "prefix": true},
+	"tool":      {"role": true, "content": true, "tool_call_id": true, "name": true},
 }
 
 // groqRefusal returns what Groq answers to a field its API documents as

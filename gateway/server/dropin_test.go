@@ -421,3 +421,35 @@ func TestMistralGetsOnlyTheMessageMembersItTakes(t *testing.T) {
 	want(t, m, "messages.5.name", "weather")
 	want(t, m, "messages.5.tool_call_id", "c1")
 }
+
+// DeepSeek documents that deepseek-reasoner refuses logprobs and
+// top_logprobs (where it ignores the sampling parameters); OpenRouter
+// ignores what a model does not take. They are left out for it, and go to
+// deepseek-chat as sent.
+func TestDeepSeekReasonerGetsNoLogprobs(t *testing.T) {
+	h := newHarness(t, harnessOpts{plan: domain.PlanEnterprise,
+		models: map[string][]upstreamSpec{
+			"deepseek/deepseek-reasoner": {{fake: "deepseek", kind: "openai", model: "deepseek-reasoner"}},
+			"deepseek/deepseek-chat":     {{fake: "deepseek", kind: "openai", model: "deepseek-chat"}},
+		},
+		scripts: map[string]providertest.Script{"deepseek": {Text: "ok"}},
+	})
+	body := func(model, stream string) string {
+		return `{"model":"` + model + `",` + stream + `"logprobs":true,"top_logprobs":3,"messages":[{"role":"user","content":"hi"}]}`
+	}
+	resp, b := h.post(body("deepseek/deepseek-chat", ``))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("deepseek-chat: %d %s", resp.StatusCode, b)
+	}
+	want(t, wire(t, h.fakes["deepseek"].Last()), "top_logprobs", "3")
+	h.fakes["deepseek"].SetScript(providertest.Script{Text: "ok", DeepSeekReasoner: true})
+	for _, stream := range []string{``, `"stream":true,`} {
+		resp, b := h.post(body("deepseek/deepseek-reasoner", stream))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("deepseek-reasoner %s: %d %s", stream, resp.StatusCode, b)
+		}
+		m := wire(t, h.fakes["deepseek"].Last())
+		absent(t, m, "logprobs")
+		absent(t, m, "top_logprobs")
+	}
+}

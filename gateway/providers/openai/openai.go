@@ -101,6 +101,12 @@ var (
 	xaiReasonerDropNoEffort = []string{"presence_penalty", "frequency_penalty", "stop", "reasoning_effort"}
 )
 
+// deepseek-reasoner refuses logprobs and top_logprobs.
+var (
+	deepseekReasonerDrop         = []string{"logprobs", "top_logprobs"}
+	deepseekReasonerDropNoEffort = []string{"logprobs", "top_logprobs", "reasoning_effort"}
+)
+
 // xaiReasoner reports xAI's reasoning models: grok-3-mini, and grok-4 and
 // every later Grok.
 func xaiReasoner(model string) bool {
@@ -134,6 +140,15 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 				return chat.BodyOptions{Drop: xaiReasonerDropNoEffort}
 			}
 			return chat.BodyOptions{Drop: xaiReasonerDrop}
+		}
+	case "deepseek":
+		if strings.HasPrefix(up.Model, "deepseek-reasoner") {
+			// DeepSeek's reasoner refuses logprobs and top_logprobs (it
+			// ignores the sampling parameters).
+			if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
+				return chat.BodyOptions{Drop: deepseekReasonerDropNoEffort}
+			}
+			return chat.BodyOptions{Drop: deepseekReasonerDrop}
 		}
 	case "groq":
 		o := groqOptions

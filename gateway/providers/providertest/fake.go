@@ -92,6 +92,9 @@ type Script struct {
 	// models (grok-3-mini, grok-4) do, presence_penalty,
 	// frequency_penalty and stop.
 	XAIReasoner bool
+	// DeepSeekReasoner (OpenAI fakes) refuses logprobs and top_logprobs
+	// with a 400, as DeepSeek's deepseek-reasoner does.
+	DeepSeekReasoner bool
 }
 
 // eventError is the in-stream error event's message and code, or the

@@ -68,6 +68,16 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			}
 		}
 	}
+	if s.DeepSeekReasoner {
+		var top map[string]json.RawMessage
+		_ = json.Unmarshal(body, &top)
+		for _, k := range []string{"logprobs", "top_logprobs"} {
+			if _, ok := top[k]; ok {
+				writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": "deepseek-reasoner does not support " + k, "type": "invalid_request_error", "param": nil, "code": "invalid_request_error"}})
+				return
+			}
+		}
+	}
 	if s.Groq {
 		if msg := groqRefusal(body); msg != "" {
 			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error"}})

@@ -167,11 +167,14 @@ test("openrouter sdk: models list filtered by output modality and supported para
   const all = await ids({ outputModalities: "all" });
   assert.equal(all.length, text.length + embeddings.length);
   assert.equal((await or.models.count({ outputModalities: "all" })).data.count, all.length);
-  // routefree/echo takes n but does not reason; the Claude models reason.
+  // routefree/echo takes n, the Claude models do not; they reason, and
+  // Llama 3.3, which takes tools, does not.
   const n = await ids({ supportedParameters: "n" });
   assert.ok(n.includes(model) && !n.includes(claudeModel), `n: ${n}`);
   const reasoning = await ids({ supportedParameters: "tools,reasoning" });
-  assert.ok(reasoning.includes(claudeModel) && !reasoning.includes(model), `tools,reasoning: ${reasoning}`);
+  const llama = "meta-llama/llama-3.3-70b-instruct";
+  assert.ok(text.includes(llama), `listed ${text}`);
+  assert.ok(reasoning.includes(claudeModel) && !reasoning.includes(llama), `tools,reasoning: ${reasoning}`);
   // Sorted server-side, as the SDK's sort asks.
   const newest = (await or.models.list({ sort: "newest" })).result.data.map((m) => m.created);
   assert.deepEqual(newest, [...newest].sort((a, b) => b - a));

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -239,5 +240,32 @@ func TestStructuredOutputsListedWhereUpstreamsTakeThem(t *testing.T) {
 		if m, ok := def.Get(id); !ok || !takes(m.SupportedParameters) {
 			t.Errorf("default catalog: %s does not list structured_outputs", id)
 		}
+	}
+}
+
+// The shipped Gemini chat models say they take audio and video, as the
+// gateway sends Gemini both (input_audio and OpenRouter's video_url
+// parts) and OpenRouter lists them: /models?input_modalities=video finds
+// them.
+func TestShippedGeminiModelsTakeAudioAndVideo(t *testing.T) {
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, id := range c.IDs() {
+		m, _ := c.Get(id)
+		if !strings.HasPrefix(id, "google/gemini-") || !slices.Contains(m.OutputModalities, "text") {
+			continue
+		}
+		n++
+		for _, in := range []string{"audio", "video"} {
+			if !slices.Contains(m.InputModalities, in) {
+				t.Errorf("%s: input_modalities %v lack %s", id, m.InputModalities, in)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no Gemini chat model in the catalog")
 	}
 }

@@ -363,7 +363,8 @@ func (r *Request) validate() error {
 			return err
 		}
 		if m := &r.Messages[i]; m.Role == RoleTool && m.Name != "" ||
-			m.Reasoning != nil || m.ReasoningContent != nil || m.ReasoningDetails != nil {
+			m.Reasoning != nil || m.ReasoningContent != nil || m.ReasoningDetails != nil ||
+			m.ToolCalls != nil && len(m.ToolCalls) == 0 {
 			r.rewrite = true
 		}
 	}
@@ -421,7 +422,7 @@ func validateMessage(i int, m *Message) error {
 		if m.Content.IsNull() {
 			return invalid(at(".content"), "is required for role \"user\"")
 		}
-		return validateParts(at, m, PartText, PartImageURL, PartFile, PartInputAudio)
+		return validateParts(at, m, PartText, PartImageURL, PartFile, PartInputAudio, PartVideoURL, PartInputVideo)
 	case RoleAssistant:
 		if m.Content.IsNull() && len(m.ToolCalls) == 0 && m.Refusal == nil {
 			return invalid(at(".content"), "is required unless tool_calls is given")
@@ -460,6 +461,10 @@ func validateParts(at func(string) string, m *Message, allowed ...string) error 
 		case PartInputAudio:
 			if p.InputAudio == nil || p.InputAudio.Data == "" {
 				return invalid(param+".input_audio.data", "is required")
+			}
+		case PartVideoURL, PartInputVideo:
+			if p.VideoURL == nil || !validImageURL(p.VideoURL.URL) {
+				return invalid(param+".video_url.url", "must be an http(s) URL or a data: URL")
 			}
 		}
 	}

@@ -163,6 +163,9 @@ type Part struct {
 	ImageURL   *ImageURL   `json:"image_url,omitempty"`
 	File       *File       `json:"file,omitempty"`
 	InputAudio *InputAudio `json:"input_audio,omitempty"`
+	// VideoURL is OpenRouter's video input, of a video_url part (and of
+	// the older input_video).
+	VideoURL *VideoURL `json:"video_url,omitempty"`
 	// CacheControl is an Anthropic prompt-cache breakpoint, which OpenRouter
 	// takes on content parts; the Anthropic adapter keeps it.
 	CacheControl RawJSON `json:"cache_control,omitempty"`
@@ -175,12 +178,20 @@ const (
 	PartFile       = "file"
 	PartInputAudio = "input_audio"
 	PartRefusal    = "refusal"
+	PartVideoURL   = "video_url"
+	PartInputVideo = "input_video" // OpenRouter's older name of video_url
 )
 
 // ImageURL is an image given by an http(s) URL or a data: URL.
 type ImageURL struct {
 	URL    string `json:"url"`
 	Detail string `json:"detail,omitempty"`
+}
+
+// VideoURL is a video given by an http(s) URL (a YouTube link among
+// them) or a data: URL, as OpenRouter takes video input.
+type VideoURL struct {
+	URL string `json:"url"`
 }
 
 // File is a document (a PDF, typically) given inline or by ID.

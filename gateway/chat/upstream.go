@@ -37,6 +37,28 @@ type BodyOptions struct {
 	// request's reasoning goes out as the nearest of them. Empty: the
 	// effort goes out as asked.
 	Efforts []string
+	// MetadataWithStore sends metadata only beside store: true, as
+	// OpenAI's API takes it (it refuses metadata otherwise); OpenRouter's
+	// clients send metadata as OpenRouter's own option, with no store.
+	MetadataWithStore bool
+	// Only, when set, are the top-level fields the upstream's API takes
+	// (after Rename): it refuses any other (Mistral's, extra_forbidden),
+	// where OpenRouter ignores what a provider does not take.
+	Only map[string]bool
+	// Rename sends fields under the upstream's own names (Mistral's
+	// max_tokens for max_completion_tokens, random_seed for seed). A field
+	// renamed wins over one the client sent under the new name.
+	Rename map[string]string
+	// NoStreamOptions: the upstream reports a stream's usage unasked and
+	// refuses stream_options.
+	NoStreamOptions bool
+	// NoMessageNames: the upstream refuses a message's name, whatever its
+	// role (Groq); it is left out of every message.
+	NoMessageNames bool
+	// MessageFields, when set, are the members each role's message may
+	// carry (Mistral's schema refuses any other); a developer message goes
+	// as a system message.
+	MessageFields map[string]map[string]bool
 }
 
 // reasoningBasis is the output allowance a reasoning.max_tokens is a share
@@ -62,7 +84,7 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 	// client sent a reasoning_effort of its own (equal, as Parse checked).
 	effort := ""
 	switch rs := r.Reasoning; {
-	case rs == nil || slices.Contains(drop, "reasoning_effort"):
+	case rs == nil || slices.Contains(drop, "reasoning_effort") || o.Only != nil && !o.Only["reasoning_effort"]:
 	case len(o.Efforts) > 0:
 		effort = rs.NearestEffort(o.Efforts, r.MaxOutputTokens(reasoningBasis))
 	case !given(fields["reasoning_effort"]):
@@ -75,15 +97,31 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 		if k == "model" || k == "stream_options" || (k == "reasoning_effort" && effort != "") || slices.Contains(drop, k) {
 			continue
 		}
+		if len(r.Tools) == 0 && toolOption(k) {
+			continue
+		}
+		if k == "metadata" && o.MetadataWithStore && string(fields["store"]) != "true" {
+			continue
+		}
+		if o.Rename != nil {
+			if nk, ok := o.Rename[k]; ok {
+				k = nk
+			} else if renamedOnto(o.Rename, k, fields) {
+				continue
+			}
+		}
+		if o.Only != nil && !o.Only[k] {
+			continue
+		}
 		if k == "max_tokens" && o.MaxCompletionTokens {
 			if given(fields["max_completion_tokens"]) {
 				continue
 			}
 			k = "max_completion_tokens"
 		}
-		if k == "messages" && r.rewrite {
+		if k == "messages" && (r.rewrite || o.NoMessageNames && r.named() || o.MessageFields != nil) {
 			var err error
-			if v, err = openAIMessages(v); err != nil {
+			if v, err = openAIMessages(v, &o); err != nil {
 				return nil, err
 			}
 		}
@@ -102,36 +140,87 @@ func (r *Request) OpenAIBodyFor(model string, o BodyOptions) ([]byte, error) {
 		b = append(b, `,"reasoning_effort":`...)
 		b = AppendString(b, effort)
 	}
-	if r.Stream {
+	if r.Stream && !o.NoStreamOptions {
 		so, err := forceIncludeUsage(fields["stream_options"])
 		if err != nil {
 			return nil, err
 		}
 		b = append(b, `,"stream_options":`...)
 		b = append(b, so...)
-	} else if so, ok := fields["stream_options"]; ok {
-		b = append(b, `,"stream_options":`...)
-		b = append(b, so...)
 	}
+	// A request that does not stream keeps its stream_options here, as
+	// OpenRouter ignores them: OpenAI and vLLM refuse them without a stream.
 	return append(b, '}'), nil
+}
+
+// named reports a message with a name.
+func (r *Request) named() bool {
+	for i := range r.Messages {
+		if r.Messages[i].Name != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// renamedOnto reports a field k that a field the client gave renames
+// onto: the renamed one goes out under k instead.
+func renamedOnto(rename map[string]string, k string, fields map[string]RawJSON) bool {
+	for from, to := range rename {
+		if to == k && given(fields[from]) {
+			return true
+		}
+	}
+	return false
+}
+
+// toolOption reports the fields that mean something only beside tools: a
+// request without tools (none, null or an empty list) keeps them here, as
+// OpenRouter serves it, where OpenAI refuses an empty tools list and a
+// tool_choice or parallel_tool_calls without tools (the AI SDK's
+// OpenRouter provider sends parallel_tool_calls whenever its settings
+// have it).
+func toolOption(k string) bool {
+	return k == "tools" || k == "tool_choice" || k == "parallel_tool_calls"
 }
 
 // openAIMessages re-emits the messages array without what OpenAI-shaped
 // upstreams refuse: a tool message's name (LangChain and the AI SDK send
-// one; OpenAI's schema has none), and the reasoning an answer carried
-// (reasoning, reasoning_details, reasoning_content), which clients send
-// back with assistant messages (OpenRouter's SDKs do; DeepSeek refuses it).
-func openAIMessages(v RawJSON) (RawJSON, error) {
-	return withoutMembers(v, func(o map[string]RawJSON) {
+// one; OpenAI's schema has none), an empty tool_calls (hosts that answer
+// every message with one, kept by clients that send the answer back), and
+// the reasoning an answer carried (reasoning, reasoning_details,
+// reasoning_content), which clients send back with assistant messages
+// (OpenRouter's SDKs do; DeepSeek refuses it).
+func openAIMessages(v RawJSON, opts *BodyOptions) (RawJSON, error) {
+	return withoutMembers(v, func(o map[string]RawJSON) (changed bool) {
 		var role string
 		_ = fastjson.Unmarshal(o["role"], &role)
-		if role == RoleTool {
+		if opts.MessageFields != nil {
+			if role == RoleDeveloper {
+				role, o["role"], changed = RoleSystem, RawJSON(`"system"`), true
+			}
+			for k := range o {
+				if !opts.MessageFields[role][k] {
+					delete(o, k)
+				}
+			}
+		} else if role == RoleTool || opts.NoMessageNames {
 			delete(o, "name")
+		}
+		if tc, ok := o["tool_calls"]; ok && emptyArray(tc) {
+			delete(o, "tool_calls")
 		}
 		delete(o, "reasoning")
 		delete(o, "reasoning_details")
 		delete(o, "reasoning_content")
+		return changed
 	})
+}
+
+// emptyArray reports a JSON array with no elements.
+func emptyArray(v RawJSON) bool {
+	var elems []RawJSON
+	return firstByte(v) == '[' && fastjson.Unmarshal(v, &elems) == nil && len(elems) == 0
 }
 
 // eagerInputStreaming is the tool member only Anthropic takes.
@@ -142,13 +231,13 @@ var eagerInputStreaming = []byte(`"eager_input_streaming"`)
 // tool and OpenAI's API refuses as an unknown parameter, as it refuses
 // OpenRouter's other own options.
 func openAITools(v RawJSON) (RawJSON, error) {
-	return withoutMembers(v, func(o map[string]RawJSON) { delete(o, "eager_input_streaming") })
+	return withoutMembers(v, func(o map[string]RawJSON) bool { delete(o, "eager_input_streaming"); return false })
 }
 
 // withoutMembers re-emits an array of objects, each without the members
-// drop deletes from it; an element it leaves whole, or that is no object,
-// is copied as received.
-func withoutMembers(v RawJSON, drop func(o map[string]RawJSON)) (RawJSON, error) {
+// drop deletes from it (and with any it changes, when it says so); an
+// element it leaves whole, or that is no object, is copied as received.
+func withoutMembers(v RawJSON, drop func(o map[string]RawJSON) (changed bool)) (RawJSON, error) {
 	var elems []RawJSON
 	if err := fastjson.Unmarshal(v, &elems); err != nil {
 		return nil, err
@@ -168,7 +257,7 @@ func withoutMembers(v RawJSON, drop func(o map[string]RawJSON)) (RawJSON, error)
 			return nil, err
 		}
 		n := len(o)
-		if drop(o); len(o) == n {
+		if changed := drop(o); !changed && len(o) == n {
 			b = append(b, e...)
 			continue
 		}

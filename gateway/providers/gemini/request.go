@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"net/url"
 	"path"
 	"strings"
 
@@ -300,8 +301,38 @@ func userPart(p chat.Part) (part, error) {
 			format = "wav"
 		}
 		return part{InlineData: &blob{MimeType: "audio/" + format, Data: p.InputAudio.Data}}, nil
+	case chat.PartVideoURL, chat.PartInputVideo:
+		if youTube(p.VideoURL.URL) {
+			// Gemini watches a YouTube video by its link alone.
+			return part{FileData: &fileData{FileURI: p.VideoURL.URL}}, nil
+		}
+		vp, err := urlPart(p.VideoURL.URL, "video/mp4")
+		if fd := vp.FileData; fd != nil && !strings.HasPrefix(fd.MimeType, "video/") {
+			// A container whose extension names audio first (.webm, .ogg)
+			// holds a video here; anything else is taken for MP4.
+			if sub, ok := strings.CutPrefix(fd.MimeType, "audio/"); ok {
+				fd.MimeType = "video/" + sub
+			} else {
+				fd.MimeType = "video/mp4"
+			}
+		}
+		return vp, err
 	}
 	return part{}, core.Unsupported("gemini", p.Type+" content")
+}
+
+// youTube reports a link to a YouTube video, which Gemini takes as a
+// fileData URI without a MIME type.
+func youTube(u string) bool {
+	pu, err := url.Parse(u)
+	if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") {
+		return false
+	}
+	switch strings.TrimPrefix(strings.ToLower(pu.Hostname()), "www.") {
+	case "youtube.com", "m.youtube.com", "youtu.be":
+		return true
+	}
+	return false
 }
 
 // urlPart maps a data: URL to inlineData and an http(s) URL to fileData

@@ -63,13 +63,104 @@ var errNoChoices = errors.New("answer has no choices")
 // its other models no reasoning_effort.
 var modelParams = []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "stop", "reasoning_effort"}
 
+// mistralOptions fit a body to Mistral's API, which refuses (422,
+// extra_forbidden) every field its schema lacks, stream_options among them
+// (its streams report usage unasked), and names max_tokens and the seed
+// its own way. OpenRouter ignores what a provider does not take.
+var mistralOptions = chat.BodyOptions{
+	Only: map[string]bool{
+		"messages": true, "temperature": true, "top_p": true, "max_tokens": true, "stream": true,
+		"stop": true, "random_seed": true, "response_format": true, "tools": true, "tool_choice": true,
+		"presence_penalty": true, "frequency_penalty": true, "n": true, "prediction": true,
+		"parallel_tool_calls": true, "prompt_mode": true, "safe_prompt": true,
+	},
+	Rename:          map[string]string{"max_completion_tokens": "max_tokens", "seed": "random_seed"},
+	NoStreamOptions: true,
+	MessageFields: map[string]map[string]bool{
+		"system":    {"role": true, "content": true},
+		"user":      {"role": true, "content": true},
+		"assistant": {"role": true, "content": true, "tool_calls": true, "prefix": true},
+		"tool":      {"role": true, "content": true, "tool_call_id": true, "name": true},
+	},
+}
+
+// groqOptions leave out what Groq's API documents it refuses with a 400
+// (https://console.groq.com/docs/openai): logprobs, logit_bias,
+// top_logprobs and a message's name; reasoning_effort as for any host,
+// for its models that do not reason.
+var (
+	groqOptions         = chat.BodyOptions{Drop: []string{"logprobs", "logit_bias", "top_logprobs"}, NoMessageNames: true}
+	groqDropNoReasoning = []string{"logprobs", "logit_bias", "top_logprobs", "reasoning_effort"}
+)
+
+// xAI's reasoning models refuse presence_penalty, frequency_penalty and
+// stop ("Model grok-4 does not support parameter presencePenalty"), which
+// chat apps send with every request.
+var (
+	xaiReasonerDrop         = []string{"presence_penalty", "frequency_penalty", "stop"}
+	xaiReasonerDropNoEffort = []string{"presence_penalty", "frequency_penalty", "stop", "reasoning_effort"}
+)
+
+// deepseek-reasoner refuses logprobs and top_logprobs.
+var (
+	deepseekReasonerDrop         = []string{"logprobs", "top_logprobs"}
+	deepseekReasonerDropNoEffort = []string{"logprobs", "top_logprobs", "reasoning_effort"}
+)
+
+// xaiReasoner reports xAI's reasoning models: grok-3-mini, and grok-4 and
+// every later Grok.
+func xaiReasoner(model string) bool {
+	if strings.HasPrefix(model, "grok-3-mini") {
+		return true
+	}
+	v, ok := strings.CutPrefix(model, "grok-")
+	return ok && len(v) > 0 && v[0] >= '4' && v[0] <= '9'
+}
+
+// noReasoningEffort leaves reasoning_effort out, for every request to a
+// compatible host's model that does not reason.
+var noReasoningEffort = []string{"reasoning_effort"}
+
 // bodyOptions fit the body to OpenAI's own API, which refuses parameters
 // a model does not take where OpenRouter ignores them: OpenRouter's own
 // sampling parameters, the parameters of modelParams the catalog does not
-// list for the upstream, and max_tokens on reasoning models. Compatible hosts
-// get the request as sent.
+// list for the upstream, max_tokens on reasoning models, parallel_tool_calls
+// on the o-series, and metadata without store: true. Compatible hosts
+// get the request as sent, but for reasoning_effort (OpenRouter's reasoning
+// object goes out as it) when the catalog lists the upstream's parameters
+// without it: OpenRouter ignores reasoning for a model that does not
+// reason, where hosts refuse it (Groq's Llama models, xAI's Grok 3 and 4).
 func bodyOptions(up core.Upstream) chat.BodyOptions {
+	switch up.Provider {
+	case "mistral":
+		return mistralOptions
+	case "xai":
+		if xaiReasoner(up.Model) {
+			if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
+				return chat.BodyOptions{Drop: xaiReasonerDropNoEffort}
+			}
+			return chat.BodyOptions{Drop: xaiReasonerDrop}
+		}
+	case "deepseek":
+		if strings.HasPrefix(up.Model, "deepseek-reasoner") {
+			// DeepSeek's reasoner refuses logprobs and top_logprobs (it
+			// ignores the sampling parameters).
+			if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
+				return chat.BodyOptions{Drop: deepseekReasonerDropNoEffort}
+			}
+			return chat.BodyOptions{Drop: deepseekReasonerDrop}
+		}
+	case "groq":
+		o := groqOptions
+		if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
+			o.Drop = groqDropNoReasoning
+		}
+		return o
+	}
 	if up.Provider != "openai" && up.Provider != "azure-openai" {
+		if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
+			return chat.BodyOptions{Drop: noReasoningEffort}
+		}
 		return chat.BodyOptions{}
 	}
 	// Every request to OpenAI comes here: the shared list is used as it is
@@ -85,7 +176,14 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 			}
 		}
 	}
-	return chat.BodyOptions{Drop: drop, MaxCompletionTokens: true, Efforts: reasoningEfforts(up.Model)}
+	if oSeries(up.Model) {
+		// o1, o3 and o4-mini refuse parallel_tool_calls outright.
+		if !copied {
+			drop = slices.Clip(drop)
+		}
+		drop = append(drop, "parallel_tool_calls")
+	}
+	return chat.BodyOptions{Drop: drop, MaxCompletionTokens: true, Efforts: reasoningEfforts(up.Model), MetadataWithStore: true}
 }
 
 // The reasoning efforts of OpenAI's model families, shared by every request.
@@ -101,7 +199,7 @@ var (
 // name), whose effort goes out as asked.
 func reasoningEfforts(model string) []string {
 	switch {
-	case strings.HasPrefix(model, "o1"), strings.HasPrefix(model, "o3"), strings.HasPrefix(model, "o4"):
+	case oSeries(model):
 		return oSeriesEfforts
 	case model == "gpt-5" || strings.HasPrefix(model, "gpt-5-"):
 		return gpt5Efforts
@@ -111,6 +209,11 @@ func reasoningEfforts(model string) []string {
 		return gpt5xEfforts
 	}
 	return nil
+}
+
+// oSeries reports OpenAI's o-series reasoning models (o1, o3, o4-mini…).
+func oSeries(model string) bool {
+	return strings.HasPrefix(model, "o1") || strings.HasPrefix(model, "o3") || strings.HasPrefix(model, "o4")
 }
 
 // DecodeResponse decodes a non-streamed chat completion.

@@ -80,6 +80,21 @@ type Script struct {
 	// Efforts (OpenAI fakes) are the reasoning_effort values the model
 	// takes; any other is refused with a 400, as OpenAI does.
 	Efforts []string
+	// Mistral (OpenAI fakes) answers as Mistral's API does: a field its
+	// schema lacks (stream_options, max_completion_tokens, seed, user,
+	// metadata, top_k…) is a 422 extra_forbidden, and a stream reports its
+	// usage in the chunk that finishes it, unasked.
+	Mistral bool
+	// Groq (OpenAI fakes) refuses with a 400 what Groq's API documents it
+	// refuses: logprobs, logit_bias, top_logprobs and a message's name.
+	Groq bool
+	// XAIReasoner (OpenAI fakes) refuses with a 400, as xAI's reasoning
+	// models (grok-3-mini, grok-4) do, presence_penalty,
+	// frequency_penalty and stop.
+	XAIReasoner bool
+	// DeepSeekReasoner (OpenAI fakes) refuses logprobs and top_logprobs
+	// with a 400, as DeepSeek's deepseek-reasoner does.
+	DeepSeekReasoner bool
 }
 
 // eventError is the in-stream error event's message and code, or the

@@ -51,6 +51,39 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			return
 		}
 	}
+	if s.Mistral {
+		if k, v := mistralExtra(body); k != "" {
+			writeJSON(w, http.StatusUnprocessableEntity, obj{"object": "error", "message": obj{"detail": []obj{{"type": "extra_forbidden",
+				"loc": []string{"body", k}, "msg": "Extra inputs are not permitted", "input": v}}}, "type": "invalid_request_error", "param": nil, "code": nil})
+			return
+		}
+	}
+	if s.XAIReasoner {
+		var top map[string]json.RawMessage
+		_ = json.Unmarshal(body, &top)
+		for k, name := range map[string]string{"presence_penalty": "presencePenalty", "frequency_penalty": "frequencyPenalty", "stop": "stop"} {
+			if _, ok := top[k]; ok {
+				writeJSON(w, http.StatusBadRequest, obj{"code": "Client specified an invalid argument", "error": "Model " + req.Model + " does not support parameter " + name + "."})
+				return
+			}
+		}
+	}
+	if s.DeepSeekReasoner {
+		var top map[string]json.RawMessage
+		_ = json.Unmarshal(body, &top)
+		for _, k := range []string{"logprobs", "top_logprobs"} {
+			if _, ok := top[k]; ok {
+				writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": "deepseek-reasoner does not support " + k, "type": "invalid_request_error", "param": nil, "code": "invalid_request_error"}})
+				return
+			}
+		}
+	}
+	if s.Groq {
+		if msg := groqRefusal(body); msg != "" {
+			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error"}})
+			return
+		}
+	}
 	if s.Reasoner {
 		if msg := reasonerRefusal(body); msg != "" {
 			writeJSON(w, http.StatusBadRequest, obj{"error": obj{"message": msg, "type": "invalid_request_error", "param": nil, "code": "unsupported_parameter"}})
@@ -178,6 +211,12 @@ func serveOpenAI(w http.ResponseWriter, r *http.Request, body []byte, s Script) 
 			maybeCut()
 		}
 	}
+	if s.Mistral {
+		e.send("", mustJSON(obj{"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+			"choices": []obj{{"index": 0, "delta": obj{"content": ""}, "finish_reason": s.finish()}}, "usage": usage}))
+		e.send("", []byte("[DONE]"))
+		return
+	}
 	e.send("", chunk(obj{}, s.finish()))
 	if req.StreamOptions != nil && req.StreamOptions.IncludeUsage {
 		e.send("", mustJSON(obj{"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
@@ -195,6 +234,71 @@ var openAIFields = map[string]bool{
 	"safety_identifier": true, "seed": true, "service_tier": true, "stop": true, "store": true, "stream": true,
 	"stream_options": true, "temperature": true, "tool_choice": true, "tools": true, "top_logprobs": true,
 	"top_p": true, "user": true, "verbosity": true, "web_search_options": true,
+}
+
+// mistralFields are the top-level fields of Mistral's chat completions.
+var mistralFields = map[string]bool{
+	"model": true, "messages": true, "temperature": true, "top_p": true, "max_tokens": true, "stream": true,
+	"stop": true, "random_seed": true, "response_format": true, "tools": true, "tool_choice": true,
+	"presence_penalty": true, "frequency_penalty": true, "n": true, "prediction": true,
+	"parallel_tool_calls": true, "prompt_mode": true, "safe_prompt": true,
+}
+
+// mistralExtra returns the first field of body Mistral's schema lacks, and
+// its value, or "".
+func mistralExtra(body []byte) (string, json.RawMessage) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "body", nil
+	}
+	for k, v := range top {
+		if !mistralFields[k] {
+			return k, v
+		}
+	}
+	var msgs []map[string]json.RawMessage
+	_ = json.Unmarshal(top["messages"], &msgs)
+	for i, m := range msgs {
+		var role string
+		_ = json.Unmarshal(m["role"], &role)
+		for k, v := range m {
+			if !mistralMessageFields[role][k] {
+				return "messages." + strconv.Itoa(i) + "." + role + "." + k, v
+			}
+		}
+	}
+	return "", nil
+}
+
+// mistralMessageFields are the members of each role's message in
+// Mistral's schema.
+var mistralMessageFields = map[string]map[string]bool{
+	"system":    {"role": true, "content": true},
+	"user":      {"role": true, "content": true},
+	"assistant": {"role": true, "content": true, "tool_calls": true, "prefix": true},
+	"tool":      {"role": true, "content": true, "tool_call_id": true, "name": true},
+}
+
+// groqRefusal returns what Groq answers to a field its API documents as
+// refused ("will result in a 400 error"), or "".
+func groqRefusal(body []byte) string {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return "bad JSON"
+	}
+	for _, k := range []string{"logprobs", "logit_bias", "top_logprobs"} {
+		if _, ok := top[k]; ok {
+			return "property '" + k + "' is unsupported"
+		}
+	}
+	var msgs []map[string]json.RawMessage
+	_ = json.Unmarshal(top["messages"], &msgs)
+	for i, m := range msgs {
+		if _, ok := m["name"]; ok {
+			return "'messages." + strconv.Itoa(i) + "' : property 'name' is unsupported"
+		}
+	}
+	return ""
 }
 
 // effortRefusal returns OpenAI's answer to a reasoning_effort the model
@@ -219,7 +323,7 @@ func reasonerRefusal(body []byte) string {
 	if _, ok := top["max_tokens"]; ok {
 		return "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead."
 	}
-	for _, k := range []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "stop"} {
+	for _, k := range []string{"temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs", "top_logprobs", "logit_bias", "stop", "parallel_tool_calls"} {
 		if _, ok := top[k]; ok {
 			return "Unsupported parameter: '" + k + "' is not supported with this model."
 		}
@@ -238,11 +342,35 @@ func strictOpenAI(body []byte) string {
 			return "Unrecognized request argument supplied: " + k
 		}
 	}
+	// metadata is kept with a stored completion alone.
+	if md, ok := top["metadata"]; ok && string(md) != "null" && string(top["store"]) != "true" {
+		return "The 'metadata' parameter is only allowed when 'store' is enabled."
+	}
+	// stream_options belongs to streams: OpenAI (and vLLM, behind many
+	// compatible hosts) refuses it on a request that does not stream.
+	if so, ok := top["stream_options"]; ok && string(so) != "null" && string(top["stream"]) != "true" {
+		return "The 'stream_options' parameter is only allowed when 'stream' is enabled."
+	}
+	// What OpenAI refuses of tools: an empty list, and the options of
+	// tools in a request that has none.
+	var tools []json.RawMessage
+	_ = json.Unmarshal(top["tools"], &tools)
+	if t, ok := top["tools"]; ok && string(t) != "null" && len(tools) == 0 {
+		return "Invalid 'tools': empty array. Expected an array with minimum length 1, but got an empty array instead."
+	}
+	for _, k := range []string{"tool_choice", "parallel_tool_calls"} {
+		if v, ok := top[k]; ok && string(v) != "null" && len(tools) == 0 {
+			return "Invalid value for '" + k + "': '" + k + "' is only allowed when 'tools' are specified."
+		}
+	}
 	var msgs []map[string]json.RawMessage
 	_ = json.Unmarshal(top["messages"], &msgs)
 	for i, m := range msgs {
 		if _, ok := m["name"]; ok && string(m["role"]) == `"tool"` {
 			return "Additional properties are not allowed ('name' was unexpected) - 'messages." + strconv.Itoa(i) + "'"
+		}
+		if tc, ok := m["tool_calls"]; ok && strings.Join(strings.Fields(string(tc)), "") == "[]" {
+			return "Invalid 'messages[" + strconv.Itoa(i) + "].tool_calls': empty array. Expected an array with minimum length 1, but got an empty array instead."
 		}
 	}
 	return strictTools(top["tools"])

@@ -261,6 +261,58 @@ type plainError struct {
 	ErrorType string `json:"error_type"`
 }
 
+// flatError reads Mistral's error shape, {"object":"error","message":…,
+// "type":…,"code":…}, whose message is a string or, for a body its schema
+// refuses, {"detail":[{"loc":[…],"msg":…,"input":…}]}: each fault is given
+// as where it is and what ("body.stream_options: Extra inputs are not
+// permitted"), never its input, which may be the client's prompt.
+func flatError(body []byte) (msg, typ, code string, ok bool) {
+	var flat struct {
+		Object  string          `json:"object"`
+		Message json.RawMessage `json:"message"`
+		Type    string          `json:"type"`
+		Code    any             `json:"code"`
+	}
+	if json.Unmarshal(body, &flat) != nil || flat.Object != "error" || len(flat.Message) == 0 {
+		return "", "", "", false
+	}
+	if json.Unmarshal(flat.Message, &msg) != nil {
+		var faults struct {
+			Detail []struct {
+				Loc []any  `json:"loc"`
+				Msg string `json:"msg"`
+			} `json:"detail"`
+		}
+		if json.Unmarshal(flat.Message, &faults) != nil || len(faults.Detail) == 0 {
+			return "", "", "", false
+		}
+		parts := make([]string, 0, len(faults.Detail))
+		for _, d := range faults.Detail {
+			at := make([]string, 0, len(d.Loc))
+			for _, l := range d.Loc {
+				switch v := l.(type) {
+				case string:
+					at = append(at, v)
+				case float64:
+					at = append(at, strconv.FormatFloat(v, 'f', -1, 64))
+				}
+			}
+			parts = append(parts, strings.Join(at, ".")+": "+d.Msg)
+		}
+		msg = strings.Join(parts, "; ")
+	}
+	switch c := flat.Code.(type) {
+	case string:
+		code = c
+	case float64:
+		code = strconv.FormatFloat(c, 'f', -1, 64)
+	}
+	if code == "" {
+		code = flat.Type
+	}
+	return msg, flat.Type, code, msg != ""
+}
+
 // errorMessage extracts message, type and code from an error body.
 func errorMessage(body []byte) (msg, typ, code string) {
 	var env errorEnvelope
@@ -274,6 +326,11 @@ func errorMessage(body []byte) (msg, typ, code string) {
 			return "", "", ""
 		}
 		env = arr[0]
+	}
+	if env.Error.Message == "" {
+		if msg, typ, code, ok := flatError(body); ok {
+			return msg, typ, code
+		}
 	}
 	switch c := env.Error.Code.(type) {
 	case string:

@@ -42,6 +42,7 @@ type Finance interface {
 	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
 	SpecialVoid(ctx context.Context, number, reason string, approval domain.SpecialVoid) (invoicing.Invoice, error)
 	VoidWindowClosed(inv invoicing.Invoice) *invoicing.VoidWindowError
+	AllowanceBeforeFiling(inv invoicing.Invoice) *invoicing.B2CAllowanceError
 	IssueAllowance(ctx context.Context, number string, amount int64, reason string) (invoicing.Allowance, error)
 	VoidAllowance(ctx context.Context, number, reason string) (invoicing.Allowance, error)
 	Close(ctx context.Context, month string, opts invoicing.CloseOptions) (invoicing.CloseReport, error)
@@ -162,6 +163,11 @@ type InvoiceRow struct {
 	// record the tax office's special void, once its allowances are voided.
 	VoidLate       string
 	CanSpecialVoid bool
+	// AllowEarly is why the invoice takes no allowance yet (its buyer has
+	// no 統一編號 and its period is not filed: it is voided and issued
+	// again instead, the server's refusal), shown in place of the
+	// allowance form; "" while it may.
+	AllowEarly string
 	// Today is the Taipei day, the latest an approval may bear.
 	Today string
 }
@@ -190,7 +196,7 @@ func (t *MonthTotal) add(r InvoiceRow) {
 
 // invoiceRow is an invoice as the invoices page lists it, in the month it
 // counts in (invoicing.Service.InvoiceMonth).
-func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicing.VoidWindowError) InvoiceRow {
+func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicing.VoidWindowError, early *invoicing.B2CAllowanceError) InvoiceRow {
 	ref := inv.Number
 	if reused {
 		ref = invoicing.InvoiceRef(inv.Period, inv.Number)
@@ -210,7 +216,10 @@ func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicin
 	}
 	r.CanVoid = !inv.Voided && live == 0 && r.VoidLate == ""
 	r.CanSpecialVoid = !inv.Voided && live == 0 && r.VoidLate != ""
-	r.CanAllow = !inv.Voided && r.Net > 0
+	if early != nil && !inv.Voided && r.Net > 0 {
+		r.AllowEarly = early.Error()
+	}
+	r.CanAllow = !inv.Voided && r.Net > 0 && r.AllowEarly == ""
 	return r
 }
 
@@ -238,7 +247,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 	var rows []InvoiceRow
 	all := f.Invoices("", "")
 	for _, inv := range all {
-		r := invoiceRow(inv, f.InvoiceMonth(inv), f.NumberReused(inv.Number), f.VoidWindowClosed(inv))
+		r := invoiceRow(inv, f.InvoiceMonth(inv), f.NumberReused(inv.Number), f.VoidWindowClosed(inv), f.AllowanceBeforeFiling(inv))
 		r.Today = now.In(twrules.Taipei).Format(time.DateOnly)
 		t := totals[r.Month]
 		if t == nil {

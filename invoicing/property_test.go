@@ -94,6 +94,10 @@ type history struct {
 	// specialVoids counts the special voids recorded, so that the test
 	// knows its histories reach past a filing deadline.
 	specialVoids int
+	// b2cRefused counts the allowances refused on invoices without a
+	// 統一編號 before their period was filed, b2cAllowed those issued on
+	// such invoices after.
+	b2cRefused, b2cAllowed int
 	// stopped is set while serve is stopped: payments and voids wait for
 	// their invoices until it starts again (or the next command that
 	// invoices top-ups).
@@ -702,13 +706,36 @@ func (h *history) allowance(rt *rapid.T) {
 	if inv.Net() < 1 {
 		return
 	}
+	if inv.BuyerTaxID == "" && h.svc.VoidWindowClosed(inv) == nil {
+		// A buyer without a 統一編號 takes no allowance before the
+		// invoice's period is filed (it is voided and issued again then):
+		// the allowance waits for the filing deadline.
+		_, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), 1, "服務中斷")
+		var b2c *B2CAllowanceError
+		if !errors.As(err, &b2c) || b2c.Number != inv.Number {
+			rt.Fatalf("allowance on B2C invoice %s before its period %s is filed: %v", inv.Number, inv.Period, err)
+		}
+		h.b2cRefused++
+		p, _ := twrules.ParsePeriod(inv.Period)
+		d := p.FilingDeadline()
+		if d.After(historyEnd) || !rapid.Bool().Draw(rt, "period filed before the allowance") {
+			return
+		}
+		h.clock.Set(d.Add(time.Duration(rapid.IntRange(0, int(historyEnd.Sub(d).Hours())).Draw(rt, "hours past the filing deadline")) * time.Hour))
+	}
 	if monthly && rapid.Bool().Draw(rt, "balance paid before the allowance") {
 		// The allowance then takes off usage paid already: money returned.
 		h.pay(inv.AccountID, decimal.Max(h.balance[inv.AccountID].Neg().Ceil(), decimal.NewFromInt(1)))
 	}
 	amount := rapid.Int64Range(1, inv.Net()).Draw(rt, "allowance")
 	a, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), amount, "服務中斷")
+	if b2c := (*B2CAllowanceError)(nil); errors.As(err, &b2c) {
+		rt.Fatalf("allowance on invoice %s (統編 %q) refused as before filing: %v", inv.Number, inv.BuyerTaxID, err)
+	}
 	h.ok(err, ErrConflict) // nine allowances already
+	if err == nil && inv.BuyerTaxID == "" {
+		h.b2cAllowed++
+	}
 	if err == nil && inv.TopUpRef == "" {
 		// What a monthly invoice no longer bills is not due: owed, it is
 		// overdrawn (paid by credit given or an invoiced payment).
@@ -1110,15 +1137,23 @@ func (h *history) topUpOf(acct, ref string) topUpRecord {
 // with the ledger's net per month and with the test's usage and balances.
 func TestInvoicedEqualsUsed(t *testing.T) {
 	base := t.TempDir()
-	n, special, paidBack := 0, 0, 0
+	n, special, paidBack, b2cRefused, b2cAllowed := 0, 0, 0, 0, 0
 	rapid.Check(t, func(rt *rapid.T) {
 		n++
 		h, done := runHistory(t, rt, base)
 		defer done()
 		special += h.specialVoids
 		paidBack += h.paidBack
+		b2cRefused += h.b2cRefused
+		b2cAllowed += h.b2cAllowed
 	})
-	t.Logf("%d histories, %d special voids, %d reversals that put paid credit back", n, special, paidBack)
+	t.Logf("%d histories, %d special voids, %d reversals that put paid credit back, %d B2C allowances refused before filing and %d issued after",
+		n, special, paidBack, b2cRefused, b2cAllowed)
+	// Allowances on invoices without a 統一編號 are refused before their
+	// period is filed, and issued after: a hundred histories do both.
+	if n >= 100 && (b2cRefused == 0 || b2cAllowed == 0) {
+		t.Errorf("%d histories: %d B2C allowances refused before filing, %d issued after", n, b2cRefused, b2cAllowed)
+	}
 	// The mistake step makes a hundred histories reverse paid credit
 	// fifty times or more.
 	if n >= 100 && paidBack == 0 {

@@ -70,6 +70,59 @@ func (e *VoidedInvoiceError) Error() string {
 
 func (e *VoidedInvoiceError) Is(target error) bool { return target == ErrConflict }
 
+// B2CAllowanceError refuses an allowance on an invoice whose buyer has no
+// 統一編號 while its period is not filed yet (its void window is open):
+// 統一發票使用辦法 §20 has such an invoice recovered and voided (作廢)
+// then, and gives an allowance certificate instead only to a business
+// buyer whose name and 統編 the invoice carries. Void and Reissue are the
+// commands of the compliant way; past LastDay, the period filed, an
+// allowance is the way for every buyer. It matches ErrConflict.
+type B2CAllowanceError struct {
+	Number  string
+	LastDay string // the void window's last day (YYYY-MM-DD, Taipei)
+	From    string // the day after: the first an allowance is taken on
+	Void    string // the command that voids the invoice
+	Reissue string // the command that bills what it billed again
+}
+
+func (e *B2CAllowanceError) Error() string {
+	return fmt.Sprintf("%s: invoice %s has no buyer 統一編號 and its period is not filed yet (its void window runs to the end of %s): "+
+		"a buyer without a 統一編號 takes no allowance (折讓) before filing (統一發票使用辦法 §20), the invoice is voided and issued again: "+
+		"void it (%s) and re-issue it (%s), which bills the same amount, or, to bill less, issue the allowance from %s, once the period is filed",
+		ErrConflict, e.Number, e.LastDay, e.Void, e.Reissue, e.From)
+}
+
+func (e *B2CAllowanceError) Is(target error) bool { return target == ErrConflict }
+
+// AllowanceBeforeFiling is the refusal that an allowance on inv would get
+// now for its buyer having no 統一編號 while its period is not filed, or
+// nil: its buyer has one, or its void window is closed. Pages offer the
+// allowance only then, and say why otherwise.
+func (s *Service) AllowanceBeforeFiling(inv Invoice) *B2CAllowanceError {
+	if inv.BuyerTaxID != "" || inv.Voided {
+		return nil
+	}
+	if s.VoidWindowClosed(inv) != nil {
+		return nil
+	}
+	p, _ := twrules.ParsePeriod(inv.Period)
+	deadline := p.FilingDeadline().In(twrules.Taipei)
+	e := &B2CAllowanceError{Number: inv.Number,
+		LastDay: deadline.AddDate(0, 0, -1).Format(time.DateOnly), From: deadline.Format(time.DateOnly),
+		Void: "routefree invoices void --number " + inv.Number + " --reason …"}
+	s.mu.Lock()
+	if s.l.reused[normalizeNumber(inv.Number)] {
+		e.Void = "routefree invoices void --number " + inv.Number + " --period " + inv.Period + " --reason …"
+	}
+	s.mu.Unlock()
+	if inv.TopUpRef != "" {
+		e.Reissue = "routefree invoices topups"
+	} else {
+		e.Reissue = fmt.Sprintf("routefree invoices issue --account %s --month %s", inv.AccountID, inv.Month)
+	}
+	return e
+}
+
 // sharesTopUp reports whether a top-up invoice bills one of the top-ups
 // refs (or ref, for an invoice from before they were listed).
 func sharesTopUp(l *invoice, refs []string, ref string) bool {
@@ -401,7 +454,9 @@ const maxAllowanceReasonRunes = 200
 
 // IssueAllowance issues an allowance (折讓) of amount NTD (tax included)
 // against an invoice: live allowances together may not exceed its total,
-// and a voided invoice takes none. The tax is split on the cumulative
+// and a voided invoice takes none, nor does an invoice to a buyer without
+// a 統一編號 before its period's filing deadline (B2CAllowanceError: it is
+// voided and issued again then). The tax is split on the cumulative
 // amount, so that the allowances' sales and tax never exceed the
 // invoice's: on 30 + 1, allowances of 11 and 20 take 10 + 1, then 20 + 0. The allowance
 // number is the period code, the invoice number and a sequence character
@@ -450,6 +505,9 @@ func (s *Service) IssueAllowanceOnce(ctx context.Context, number string, amount 
 		}
 		if inv.Voided {
 			return nil, [16]byte{}, s.voidedError(inv)
+		}
+		if b2c := s.AllowanceBeforeFiling(*inv); b2c != nil {
+			return nil, [16]byte{}, b2c
 		}
 		if liveAllowances(inv) >= maxAllowances {
 			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s already has %d live allowances: void one to issue another", ErrConflict, inv.Number, maxAllowances)

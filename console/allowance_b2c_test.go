@@ -11,11 +11,11 @@ import (
 
 // An invoice whose buyer has no 統一編號 takes no allowance (折讓) before
 // its period is filed (統一發票使用辦法 §20: it is voided and issued again
-// then). Its row offers no allowance form but the void, and says why in
-// the page's language, naming the first day an allowance is taken; the
+// then). Its row offers no allowance form but the void, with the amount
+// to take off the re-issue, and says why in the page's language; the
 // allowance sent all the same is refused, in the same words. A B2B
-// invoice of the same month keeps its form, and from that day the B2C
-// one has its form too.
+// invoice of the same month keeps its form, and from the day after the
+// filing deadline the B2C one has its form too.
 func TestAB2CInvoiceOffersNoAllowanceBeforeItsPeriodIsFiled(t *testing.T) {
 	e := newEnv(t, false)
 	e.febUsageB2C("acct_b2c", "王小明工作室", "2100")
@@ -31,16 +31,16 @@ func TestAB2CInvoiceOffersNoAllowanceBeforeItsPeriodIsFiled(t *testing.T) {
 
 	// The 2026-03 period (March–April) is filed by the end of 15 May.
 	for lang, want := range map[string][]string{
-		langEN: {"no buyer 統一編號", "2026-05-15", "Void the invoice and re-issue it", "2026-05-16"},
-		langZH: {"無統一編號", "2026-05-15", "作廢此發票後重新開立", "2026-05-16"},
+		langEN: {"no buyer 統一編號", "2026-05-15", "Void it with the amount to take off its re-issue", "Take off the re-issue"},
+		langZH: {"無統一編號", "2026-05-15", "請作廢此發票並填寫重開減收的金額", "重開減收"},
 	} {
 		_, page := b.get("/console/invoices?month=2026-02&lang=" + lang)
 		row := invoiceRowHTML(t, page, b2c.Number)
 		if strings.Contains(row, `action="`+allowPath(b2c.Number)+`"`) {
 			t.Errorf("%s: the B2C invoice is offered an allowance before filing:\n%s", lang, row)
 		}
-		if !strings.Contains(row, `action="/console/invoices/`+b2c.Number+`/void"`) {
-			t.Errorf("%s: the B2C invoice is not offered its void:\n%s", lang, row)
+		if !strings.Contains(row, `action="/console/invoices/`+b2c.Number+`/void"`) || !strings.Contains(row, `name="less"`) {
+			t.Errorf("%s: the B2C invoice is not offered its void with an amount off the re-issue:\n%s", lang, row)
 		}
 		text := visibleText(t, row)
 		for _, w := range want {
@@ -87,5 +87,38 @@ func TestAB2CInvoiceOffersNoAllowanceBeforeItsPeriodIsFiled(t *testing.T) {
 	e.sync()
 	if inv, _ := e.ledger().Invoice(b2c.Number); inv.Net() != 2000 {
 		t.Fatalf("the B2C invoice bills NT$%d after its allowance", inv.Net())
+	}
+}
+
+// The way the refusal names, from the console: the B2C invoice voided
+// with NT$100 taken off its re-issue, which then bills the rest.
+func TestAB2CInvoiceIsVoidedForLessFromTheConsole(t *testing.T) {
+	e := newEnv(t, false)
+	e.febUsageB2C("acct_b2c", "王小明工作室", "2100")
+	svc := e.closeFebruary()
+	inv := onlyInvoice(t, e.ledger(), "acct_b2c")
+	b := e.browser()
+	csrf := b.signIn(e.finance)
+	path := "/console/invoices/" + inv.Number + "/void"
+	_, page := b.get("/console/invoices?month=2026-02&lang=zh-TW")
+	form := formFields(t, page, path)
+	form.Set("csrf", csrf)
+	form.Set("reason", "折讓改作廢重開")
+	form.Set("less", "100")
+	step := confirmStepOf(t, b, path, form)
+	if step.Get("less") != "100" {
+		t.Fatalf("the confirmation step sends %v, want less=100", step)
+	}
+	step.Set("csrf", csrf)
+	if got := postFlash(t, b, path, step); got != "invoice.voided.ok" {
+		t.Fatalf("the void's answer: flash %q", got)
+	}
+	e.sync()
+	if v, _ := e.ledger().Invoice(inv.Number); !v.Voided || v.VoidLess != 100 {
+		t.Fatalf("voided %+v, taking NT$%d off", v.Voided, v.VoidLess)
+	}
+	re, created, err := svc.IssueMonthly(e.ctx, "acct_b2c", "2026-02")
+	if err != nil || !created || re.Total != 2000 || re.Less != 100 {
+		t.Fatalf("re-issue %+v: %v", re.InvoiceIssued, err)
 	}
 }

@@ -40,6 +40,7 @@ type Finance interface {
 	Invoice(number string) (invoicing.Invoice, error)
 	NumberReused(number string) bool
 	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
+	VoidLess(ctx context.Context, number, reason string, less int64) (invoicing.Invoice, error)
 	SpecialVoid(ctx context.Context, number, reason string, approval domain.SpecialVoid) (invoicing.Invoice, error)
 	VoidWindowClosed(inv invoicing.Invoice) *invoicing.VoidWindowError
 	AllowanceBeforeFiling(inv invoicing.Invoice) *invoicing.B2CAllowanceError
@@ -168,6 +169,9 @@ type InvoiceRow struct {
 	// again instead, the server's refusal), shown in place of the
 	// allowance form; "" while it may.
 	AllowEarly string
+	// CanVoidLess offers, with the void of a monthly invoice, the amount
+	// to take off its re-issue (invoicing.Service.VoidLess).
+	CanVoidLess bool
 	// Today is the Taipei day, the latest an approval may bear.
 	Today string
 }
@@ -220,6 +224,7 @@ func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicin
 		r.AllowEarly = early.Error()
 	}
 	r.CanAllow = !inv.Voided && r.Net > 0 && r.AllowEarly == ""
+	r.CanVoidLess = r.CanVoid && inv.TopUpRef == "" && len(inv.TopUps) == 0 && inv.Total >= 2
 	return r
 }
 
@@ -473,11 +478,20 @@ func (s *server) voidForm(c echo.Context) error {
 	}
 	number := c.Param("number")
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.void", Target: number, Danger: true,
-		Post: "/console/invoices/" + url.PathEscape(number) + "/void"}, "reason", "back_month"); !ok {
+		Post: "/console/invoices/" + url.PathEscape(number) + "/void"}, "reason", "less", "back_month"); !ok {
 		return err
 	}
+	// An amount off the re-issue is optional: blank takes nothing off.
+	less := int64(0)
+	if v := strings.TrimSpace(c.FormValue("less")); v != "" {
+		n, err := wholeNTD(v)
+		if err != nil {
+			return err
+		}
+		less = n
+	}
 	return s.financeAct(c, "invoice.voided.ok", func(ctx context.Context) error {
-		_, err := f.Void(ctx, number, c.FormValue("reason"))
+		_, err := f.VoidLess(ctx, number, c.FormValue("reason"), less)
 		return err
 	})
 }

@@ -32,9 +32,9 @@ func TestAnAllowanceOnAB2CInvoiceInsideItsVoidWindowIsRefused(t *testing.T) {
 		if !errors.As(err, &b2c) || b2c.Number != solo.Number || b2c.LastDay != "2027-01-15" || b2c.From != "2027-01-16" {
 			t.Fatalf("refusal %#v", err)
 		}
-		for _, want := range []string{"統一編號", "2027-01-15", "from 2027-01-16",
-			"routefree invoices void --number " + solo.Number,
-			"routefree invoices issue --account solo --month 2026-11"} {
+		for _, want := range []string{"統一編號", "2027-01-15", "taking the amount off its re-issue",
+			"routefree invoices void --number " + solo.Number + " --less AMOUNT --reason",
+			"routefree invoices issue --account solo --month 2026-11", "which bills the rest"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("refusal does not say %q: %v", want, err)
 			}

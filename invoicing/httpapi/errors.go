@@ -66,9 +66,12 @@ func status(err error) (int, errorBody) {
 		}
 		return http.StatusConflict, errorBody{Reason: "invoice_voided", Message: verr.Error(), Metadata: md}
 	case errors.As(err, &berr):
-		return http.StatusConflict, errorBody{Reason: "b2c_void_window_open", Message: berr.Error(),
-			Metadata: map[string]any{"last_void_day": berr.LastDay, "allowance_from": berr.From,
-				"void_endpoint": "POST /invoices/" + berr.Number + "/void", "reissue": berr.Reissue}}
+		md := map[string]any{"last_void_day": berr.LastDay, "allowance_from": berr.From,
+			"void_endpoint": "POST /invoices/" + berr.Number + "/void", "reissue": berr.Reissue}
+		if !berr.TopUp {
+			md["void_less"] = "the amount to take off the re-issue, whole NTD with tax, as the void's less"
+		}
+		return http.StatusConflict, errorBody{Reason: "b2c_void_window_open", Message: berr.Error(), Metadata: md}
 	case errors.As(err, &nerr):
 		return http.StatusBadRequest, errorBody{Reason: "accounts_not_invoiced", Message: nerr.Error(),
 			Metadata: map[string]any{"month": nerr.Month, "accounts": failuresJSON(nerr.Failures)}}

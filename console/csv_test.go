@@ -332,7 +332,7 @@ func headTexts(t *testing.T, table string) []string {
 // date under 開立日期 and its reason beside its status, and no "-0.00".
 func TestInvoicesCSVColumns(t *testing.T) {
 	e := newEnv(t, false)
-	e.openAccount("acct_col", "欄位公司", domain.PlanStarter)
+	e.openBuyer("acct_col", "欄位公司", "04595257", domain.PlanStarter) // B2B: allowed before filing
 	e.invoice("acct_col", "AB12345009", "2026-03")
 	svc := e.deps.Invoices.(*invoicing.Service)
 	small, err := svc.IssueAllowance(e.ctx, "AB12345009", 1, "尾數調整") // NT$1: no tax
@@ -409,7 +409,7 @@ func TestInvoicesCSVColumns(t *testing.T) {
 		}
 	}
 	inv := rows["AB12345009"]
-	if inv == nil || inv[col[tr(langZH, "invoice.kind")]] != "B2C" || inv[col[tr(langZH, "invoice.net")]] != "895.00" {
+	if inv == nil || inv[col[tr(langZH, "invoice.kind")]] != "B2B" || inv[col[tr(langZH, "invoice.net")]] != "895.00" {
 		t.Errorf("invoice record %q", inv)
 	}
 }

@@ -114,6 +114,8 @@ var errorPatterns = []errorPattern{
 	ep(`invoice (\S+) is voided: what it billed is on invoice (.+) now, issue the allowance on that invoice`, "err.invoice.voided.billedby"),
 	ep(`invoice (\S+) is voided and what it billed is not invoiced again yet: re-issue it \((.+)\), then issue the allowance on the new invoice`, "err.invoice.voided.reissue"),
 	ep(`invoice (\S+) is voided`, "err.invoice.voided"),
+	ep(`invoice (\S+) has no buyer 統一編號 and its period is not filed yet \(its void window runs to the end of (\S+)\): a buyer without a 統一編號 takes no allowance \(折讓\) before filing \(統一發票使用辦法 §20\), the invoice is voided and issued again: void it \((.+?)\) and re-issue it \((.+)\), which bills its payments whole, or, to bill less, issue the allowance from (\S+), once the period is filed`, "err.allowance.b2cwindow.topup"),
+	ep(`invoice (\S+) has no buyer 統一編號 and its period is not filed yet \(its void window runs to the end of (\S+)\): a buyer without a 統一編號 takes no allowance \(折讓\) before filing \(統一發票使用辦法 §20\), the invoice is voided and issued again: void it, taking the amount off its re-issue \((.+?)\), then re-issue it \((.+)\), which bills the rest`, "err.allowance.b2cwindow"),
 	ep(`invoice (\S+) has live allowances (.+): void each of them first, then the invoice`, "err.invoice.allowances"),
 	ep(`invoice (\S+) can no longer be voided: its period was filed by the end of (\S+), so issue an allowance \(折讓\) instead, or, for a wrong buyer or amount, apply to the tax office for a special void \(專案作廢\)`, "err.void.late"),
 	ep(`invoice (\S+) can still be voided until the end of (\S+), its period's filing deadline: void it without a special approval; a special void \(專案作廢\) is recorded only after that day`, "err.specialvoid.early"),

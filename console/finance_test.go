@@ -53,7 +53,20 @@ func (e *env) ledger() *invoicing.Service {
 
 // febUsage opens a postpaid account with usage in February 2026 (Taipei)
 // costing cost NTD, tax included.
+// febUsage opens a Business account with a 統一編號 and records its
+// February usage: its invoice is B2B, and takes allowances before its
+// period is filed (a B2C one is voided and issued again then).
 func (e *env) febUsage(acct, org, cost string) {
+	e.t.Helper()
+	e.openBuyer(acct, org, "22099131", domain.PlanBusiness)
+	key, _ := e.issueKey(acct)
+	e.request(acct, key, "openai/gpt-4o-mini", "app", time.Date(2026, 2, 10, 12, 0, 0, 0, projections.Taipei), 1000, 500, cost)
+	e.sync()
+}
+
+// febUsageB2C is febUsage for an account without a 統一編號: its invoice
+// is B2C.
+func (e *env) febUsageB2C(acct, org, cost string) {
 	e.t.Helper()
 	e.openAccount(acct, org, domain.PlanBusiness)
 	key, _ := e.issueKey(acct)
@@ -327,8 +340,8 @@ func TestFinanceFormsNeedConfirmation(t *testing.T) {
 func TestFinanceOutboxAndFilingList(t *testing.T) {
 	turnkey := t.TempDir()
 	e := buildWithDeps(t, false, true, func(_ *echo.Echo, d *Deps) { d.TurnkeyDir = turnkey })
-	e.febUsage("acct_ok", "上傳成功股份有限公司", "525")
-	e.febUsage("acct_err", "上傳退回股份有限公司", "1050")
+	e.febUsageB2C("acct_ok", "上傳成功股份有限公司", "525")
+	e.febUsageB2C("acct_err", "上傳退回股份有限公司", "1050")
 	svc := e.deps.Invoices.(*invoicing.Service)
 	if err := svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10000099); err != nil {
 		t.Fatal(err)

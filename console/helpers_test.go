@@ -240,7 +240,14 @@ func (e *env) staffToken(role string) string {
 
 func (e *env) openAccount(id, org string, plan domain.Plan) {
 	e.t.Helper()
-	if _, err := e.cmds.OpenAccount(e.ctx, domain.AccountOpened{AccountID: id, Organisation: org, Plan: plan}); err != nil {
+	e.openBuyer(id, org, "", plan)
+}
+
+// openBuyer opens an account with a 統一編號 (taxID; "" for none): its
+// invoices are B2B, and take allowances before their period is filed.
+func (e *env) openBuyer(id, org, taxID string, plan domain.Plan) {
+	e.t.Helper()
+	if _, err := e.cmds.OpenAccount(e.ctx, domain.AccountOpened{AccountID: id, Organisation: org, TaxID: taxID, Plan: plan}); err != nil {
 		e.t.Fatal(err)
 	}
 	e.sync()

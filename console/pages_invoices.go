@@ -40,8 +40,10 @@ type Finance interface {
 	Invoice(number string) (invoicing.Invoice, error)
 	NumberReused(number string) bool
 	Void(ctx context.Context, number, reason string) (invoicing.Invoice, error)
+	VoidLess(ctx context.Context, number, reason string, less int64) (invoicing.Invoice, error)
 	SpecialVoid(ctx context.Context, number, reason string, approval domain.SpecialVoid) (invoicing.Invoice, error)
 	VoidWindowClosed(inv invoicing.Invoice) *invoicing.VoidWindowError
+	AllowanceBeforeFiling(inv invoicing.Invoice) *invoicing.B2CAllowanceError
 	IssueAllowance(ctx context.Context, number string, amount int64, reason string) (invoicing.Allowance, error)
 	VoidAllowance(ctx context.Context, number, reason string) (invoicing.Allowance, error)
 	Close(ctx context.Context, month string, opts invoicing.CloseOptions) (invoicing.CloseReport, error)
@@ -162,6 +164,14 @@ type InvoiceRow struct {
 	// record the tax office's special void, once its allowances are voided.
 	VoidLate       string
 	CanSpecialVoid bool
+	// AllowEarly is why the invoice takes no allowance yet (its buyer has
+	// no 統一編號 and its period is not filed: it is voided and issued
+	// again instead, the server's refusal), shown in place of the
+	// allowance form; "" while it may.
+	AllowEarly string
+	// CanVoidLess offers, with the void of a monthly invoice, the amount
+	// to take off its re-issue (invoicing.Service.VoidLess).
+	CanVoidLess bool
 	// Today is the Taipei day, the latest an approval may bear.
 	Today string
 }
@@ -190,7 +200,7 @@ func (t *MonthTotal) add(r InvoiceRow) {
 
 // invoiceRow is an invoice as the invoices page lists it, in the month it
 // counts in (invoicing.Service.InvoiceMonth).
-func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicing.VoidWindowError) InvoiceRow {
+func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicing.VoidWindowError, early *invoicing.B2CAllowanceError) InvoiceRow {
 	ref := inv.Number
 	if reused {
 		ref = invoicing.InvoiceRef(inv.Period, inv.Number)
@@ -210,7 +220,11 @@ func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicin
 	}
 	r.CanVoid = !inv.Voided && live == 0 && r.VoidLate == ""
 	r.CanSpecialVoid = !inv.Voided && live == 0 && r.VoidLate != ""
-	r.CanAllow = !inv.Voided && r.Net > 0
+	if early != nil && !inv.Voided && r.Net > 0 {
+		r.AllowEarly = early.Error()
+	}
+	r.CanAllow = !inv.Voided && r.Net > 0 && r.AllowEarly == ""
+	r.CanVoidLess = r.CanVoid && inv.TopUpRef == "" && len(inv.TopUps) == 0 && inv.Total >= 2
 	return r
 }
 
@@ -238,7 +252,7 @@ func (s *server) invoicesPage(c echo.Context) error {
 	var rows []InvoiceRow
 	all := f.Invoices("", "")
 	for _, inv := range all {
-		r := invoiceRow(inv, f.InvoiceMonth(inv), f.NumberReused(inv.Number), f.VoidWindowClosed(inv))
+		r := invoiceRow(inv, f.InvoiceMonth(inv), f.NumberReused(inv.Number), f.VoidWindowClosed(inv), f.AllowanceBeforeFiling(inv))
 		r.Today = now.In(twrules.Taipei).Format(time.DateOnly)
 		t := totals[r.Month]
 		if t == nil {
@@ -464,11 +478,20 @@ func (s *server) voidForm(c echo.Context) error {
 	}
 	number := c.Param("number")
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.void", Target: number, Danger: true,
-		Post: "/console/invoices/" + url.PathEscape(number) + "/void"}, "reason", "back_month"); !ok {
+		Post: "/console/invoices/" + url.PathEscape(number) + "/void"}, "reason", "less", "back_month"); !ok {
 		return err
 	}
+	// An amount off the re-issue is optional: blank takes nothing off.
+	less := int64(0)
+	if v := strings.TrimSpace(c.FormValue("less")); v != "" {
+		n, err := wholeNTD(v)
+		if err != nil {
+			return err
+		}
+		less = n
+	}
 	return s.financeAct(c, "invoice.voided.ok", func(ctx context.Context) error {
-		_, err := f.Void(ctx, number, c.FormValue("reason"))
+		_, err := f.VoidLess(ctx, number, c.FormValue("reason"), less)
 		return err
 	})
 }

@@ -70,7 +70,7 @@ func TestReconciliationAddsUpAsShown(t *testing.T) {
 // issued.
 func TestRefundedPaidCreditIsListedForAnAllowance(t *testing.T) {
 	e := newEnv(t, false)
-	e.openAccount("acct_refund", "退款測試有限公司", domain.PlanStarter)
+	e.openBuyer("acct_refund", "退款測試有限公司", "04595257", domain.PlanStarter) // B2B: allowed before filing
 	e.invoice("acct_refund", "AB10000000", projections.MonthOf(e.clock.Now()))
 	if err := e.cmds.Adjust(e.ctx, domain.CreditsAdjusted{AccountID: "acct_refund", Amount: decimal.NewFromInt(-400), Reason: "refund"}); err != nil {
 		t.Fatal(err)

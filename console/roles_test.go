@@ -92,8 +92,8 @@ func newRoles(t *testing.T) *roles {
 		withPayments(t, ech, d)
 	})
 	r := &roles{env: e, svc: e.deps.Invoices.(*invoicing.Service), session: map[string]*browser{}, csrf: map[string]string{}}
-	e.openAccount("acct_r", "角色公司", domain.PlanStarter)  // prepaid: its top-ups are invoiced
-	e.openAccount("acct_p", "後付公司", domain.PlanBusiness) // postpaid: it has a credit limit
+	e.openBuyer("acct_r", "角色公司", "04595257", domain.PlanStarter) // prepaid: its top-ups are invoiced, B2B: allowed before filing
+	e.openAccount("acct_p", "後付公司", domain.PlanBusiness)          // postpaid: it has a credit limit
 	if err := r.svc.AssignRange(e.ctx, "2026-03", "AB", 10000000, 10009999); err != nil {
 		t.Fatal(err)
 	}

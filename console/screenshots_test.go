@@ -194,7 +194,8 @@ func TestConsoleScreenshots(t *testing.T) {
 
 	// A customer with more than NT$80,000, usage, keys, an invoice and an
 	// allowance; a second, postpaid account.
-	e.openAccount("acct_shot", "截圖測試股份有限公司", domain.PlanStarter)
+	// With a 統一編號: its invoice takes the allowance before its period is filed.
+	e.openBuyer("acct_shot", "截圖測試股份有限公司", "04595257", domain.PlanStarter)
 	e.openAccount("acct_post", "月結測試有限公司", domain.PlanBusiness)
 	keyID, _ := e.issueKey("acct_shot")
 	_, customer, err := e.cmds.IssueKey(e.ctx, domain.KeyIssued{AccountID: "acct_shot", Name: "owner", Management: true})

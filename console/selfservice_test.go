@@ -345,6 +345,9 @@ func TestConsoleCustomerDownloadsInvoicesAndAllowances(t *testing.T) {
 	})
 	_, mgmt, _ := managedAccount(e, "acct_dl")
 	e.invoice("acct_dl", "EF12345678", "2026-03")
+	// The buyer has no 統一編號: its invoice takes the allowance once its
+	// period (March–April) is filed, from 16 May.
+	e.clock.set(time.Date(2026, 5, 16, 10, 0, 0, 0, projections.Taipei))
 	al, err := e.deps.Invoices.(*invoicing.Service).IssueAllowance(e.ctx, "EF12345678", 105, "discount")
 	if err != nil {
 		t.Fatal(err)

@@ -380,6 +380,10 @@ type InvoiceIssued struct {
 	// bills again: a re-issue after a void, not a supplement. Empty on
 	// other invoices and on those issued before it was recorded.
 	Replaces []string `json:"replaces,omitempty"`
+	// Less is what this monthly invoice bills less than its month's
+	// cumulative rounding rule gives: the voids' Less that it carries (a
+	// re-issue's). Zero on others.
+	Less int64 `json:"less,omitempty"`
 	// Seller is the issuer as printed and filed, fixed at issue so that a
 	// later change of configuration does not change the document. Nil on
 	// invoices issued before it was recorded: they render with the
@@ -428,6 +432,13 @@ type InvoiceVoided struct {
 	// UploadBy is when its F0501 is late at the platform (zero on voids
 	// recorded before it was kept: derive it from the occurred-at time).
 	UploadBy time.Time `json:"upload_by,omitzero"`
+	// Less is what the re-issue of a monthly invoice's usage takes off
+	// (whole NTD, tax included): the buyer is given it back as by an
+	// allowance, which a buyer without a 統一編號 takes no allowance for
+	// before the period is filed (docs/invoicing-ledger.md). Recorded with
+	// the void, so that the re-issue bills less whenever it comes. A
+	// release that does not know the field re-issues the whole amount.
+	Less int64 `json:"less,omitempty"`
 }
 
 // SpecialVoid is the tax office's approval of a void past the period's

@@ -12,16 +12,26 @@ import (
 // takes only the tax left: its allowance is 0 + 1. Its 折讓證明單 and its
 // G0401 are made all the same, and the two allowances add up to the
 // invoice on paper as in the ledger.
+//
+// The invoices are of September–October: the allowances come once that
+// period is filed (from 16 November), when the B2C one (no 統一編號)
+// takes them too.
 func TestAnAllowanceOfTaxAloneHasItsDocuments(t *testing.T) {
-	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
-	e.assign("2026-11", "AB", 100, 199)
+	e := newEnv(t, taipei(2026, 10, 10, 9, 0))
+	e.assign("2026-09", "AB", 100, 199)
+	invs := map[string]Invoice{}
 	for _, c := range []struct{ acct, taxID string }{{"solo", ""}, {"firm", "04595257"}} {
 		e.open(c.acct, "王小明工作室", c.taxID, domain.PlanEnterprise)
-		e.use(c.acct, "gpt-4o", taipei(2026, 11, 3, 10, 0), 10, 10, "11")
-		inv, _, err := e.svc.IssueMonthly(e.ctx, c.acct, "2026-11")
+		e.use(c.acct, "gpt-4o", taipei(2026, 10, 3, 10, 0), 10, 10, "11")
+		inv, _, err := e.svc.IssueMonthly(e.ctx, c.acct, "2026-10")
 		if err != nil || inv.Sales != 10 || inv.Tax != 1 {
 			t.Fatalf("invoice %+v %v", inv.InvoiceIssued, err)
 		}
+		invs[c.acct] = inv
+	}
+	e.clock.Set(taipei(2026, 11, 16, 9, 0))
+	for _, c := range []struct{ acct string }{{"solo"}, {"firm"}} {
+		inv := invs[c.acct]
 		a1, err := e.svc.IssueAllowance(e.ctx, inv.Number, 10, "服務中斷")
 		if err != nil {
 			t.Fatal(err)

@@ -20,18 +20,25 @@ import (
 // the way. Shared out on the lines' amounts alone, two NT$1 allowances of
 // a NT$2 invoice of lines 1.71 and 0.29 took 0.15 of the 0.29 line each:
 // 0.30 of it, and 1.70 of the other.
+//
+// The invoices are of September–October, allowed once that period is
+// filed (from 16 November), when the B2C one takes allowances too.
 func TestAllowanceItemsNeverExceedTheirLines(t *testing.T) {
-	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
-	e.assign("2026-11", "AB", 100, 199)
+	e := newEnv(t, taipei(2026, 10, 10, 9, 0))
+	e.assign("2026-09", "AB", 100, 199)
+	var invs []Invoice
 	for _, c := range []struct{ acct, taxID string }{{"solo", ""}, {"firm", "04595257"}} {
 		e.open(c.acct, "王小明工作室", c.taxID, domain.PlanEnterprise)
-		e.use(c.acct, "claude-sonnet", taipei(2026, 11, 3, 10, 0), 10, 10, "1.71")
-		e.use(c.acct, "gpt-4o", taipei(2026, 11, 3, 11, 0), 10, 10, "0.29")
-		inv, _, err := e.svc.IssueMonthly(e.ctx, c.acct, "2026-11")
+		e.use(c.acct, "claude-sonnet", taipei(2026, 10, 3, 10, 0), 10, 10, "1.71")
+		e.use(c.acct, "gpt-4o", taipei(2026, 10, 3, 11, 0), 10, 10, "0.29")
+		inv, _, err := e.svc.IssueMonthly(e.ctx, c.acct, "2026-10")
 		if err != nil || inv.Total != 2 {
 			t.Fatalf("invoice %+v %v", inv.InvoiceIssued, err)
 		}
-		inv = whole(t, e.svc, inv)
+		invs = append(invs, whole(t, e.svc, inv))
+	}
+	e.clock.Set(taipei(2026, 11, 16, 9, 0))
+	for _, inv := range invs {
 		// One allowance voided on the way, then the invoice allowed in full.
 		a0, err := e.svc.IssueAllowance(e.ctx, inv.Number, 1, "服務中斷")
 		if err != nil {

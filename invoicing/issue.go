@@ -94,14 +94,17 @@ func (s *Service) monthlyDraft(acct, month string, at time.Time) (d draft, skip 
 		return draft{}, nil, false
 	}
 	sort.Slice(rest, func(i, j int) bool { return rest[i].Model < rest[j].Model })
-	seq, billedCovers, billedTotal := 0, decimal.Zero, int64(0)
+	seq, billedCovers, billedTotal, less := 0, decimal.Zero, int64(0), int64(0)
 	if b != nil {
-		seq, billedCovers, billedTotal = b.next, b.covers, b.totals
+		seq, billedCovers, billedTotal, less = b.next, b.covers, b.totals+b.carried, max(b.less, 0)
 	}
 	inv := domain.InvoiceIssued{AccountID: acct, Month: month, IssuedAt: at, RandomCode: s.randomCode(), Seq: seq,
-		Covers: covers, Usage: rest}
+		Covers: covers, Usage: rest, Less: less}
 	buyer(&inv, s.l.accounts[acct])
-	inv.Total = twrules.RoundNTD(billedCovers.Add(covers)) - billedTotal
+	// What voids took off the re-issue (InvoiceVoided.Less) and no live
+	// invoice carries, this one does; what live ones carry counts as
+	// billed, so that a later supplement does not bill it again.
+	inv.Total = twrules.RoundNTD(billedCovers.Add(covers)) - billedTotal - less
 	if covers.IsNegative() {
 		// Another process's invoice, read before the usage it bills.
 		return draft{}, &Skip{AccountID: acct, Month: month, Reason: fmt.Sprintf("the invoices of %s bill NT$%s of usage this process has not read yet: nothing is left to invoice",

@@ -32,7 +32,10 @@ type Invoice struct {
 	VoidedAt   time.Time
 	// Special is the tax office's approval of a special void (專案作廢);
 	// nil on a normal void.
-	Special    *domain.SpecialVoid
+	Special *domain.SpecialVoid
+	// VoidLess is what its void took off the re-issue of its usage
+	// (InvoiceVoided.Less); 0 otherwise.
+	VoidLess   int64
 	Allowances []Allowance
 	// version is the last version of the invoice's own stream (voids and
 	// allowances); -1 while it has none.
@@ -116,6 +119,18 @@ type invoiceChanges struct {
 	special    *domain.SpecialVoid
 	allowances []Allowance
 	replaces   []string // the voided invoices a re-issue bills again
+	// less is what a monthly invoice bills less than its usage's rounding
+	// (InvoiceIssued.Less): the voids' Less it carries. voidLess is the
+	// Less of its own void (InvoiceVoided.Less).
+	less, voidLess int64
+}
+
+// carried is the voids' Less that the invoice carries (InvoiceIssued.Less).
+func (inv *invoice) carried() int64 {
+	if inv.changes == nil {
+		return 0
+	}
+	return inv.changes.less
 }
 
 // allowances returns the invoice's allowances, voided ones too.
@@ -168,6 +183,7 @@ func (inv *invoice) clone() Invoice {
 			c.Special = &sv
 		}
 		c.Replaces = slices.Clone(ch.replaces)
+		c.Less, c.VoidLess = ch.less, ch.voidLess
 	}
 	return c
 }
@@ -654,6 +670,12 @@ type bill struct {
 	totals   int64           // Σ Total of the live invoices
 	next     int             // Seq of the next invoice
 	unbilled []*invoice      // voided and not billed again (unbilledVoids)
+	// less is what voids took off the month's re-issue (InvoiceVoided.Less)
+	// and no live invoice carries yet: the next invoice of the month bills
+	// that much less (InvoiceIssued.Less). carried is what the live
+	// invoices carry: with their totals, what the month's rounding rule
+	// gave them.
+	less, carried int64
 }
 
 func (b *bill) add(inv *invoice) {
@@ -663,6 +685,8 @@ func (b *bill) add(inv *invoice) {
 	b.next = max(b.next, int(inv.Seq)+1)
 	if inv.TopUpRef == "" {
 		b.unbilled = nil // a month's invoice bills all its usage that no live invoice does
+		b.less -= inv.carried()
+		b.carried += inv.carried()
 		return
 	}
 	// A top-up invoice bills again the voids whose top-ups it bills: a
@@ -674,6 +698,8 @@ func (b *bill) remove(inv *invoice) {
 	b.covers = b.covers.Sub(inv.Covers.Decimal())
 	b.totals -= inv.Total
 	b.unbilled = append(b.unbilled, inv)
+	b.less += inv.carried()
+	b.carried -= inv.carried()
 }
 
 // unbilledVoids are a bill's invoices voided and not billed again, in the
@@ -1242,7 +1268,9 @@ func (l *ledger) billRounding(inv *invoice, void bool) {
 		return
 	}
 	c := a.creditOf()
-	r := projections.AmountOf(decimal.NewFromInt(inv.Total)).Minus(inv.Covers)
+	// What the voids' Less it carries took off is no rounding: given back
+	// at the void, as an allowance (credit.allow).
+	r := projections.AmountOf(decimal.NewFromInt(inv.Total + inv.carried())).Minus(inv.Covers)
 	if void {
 		r = projections.Amount{}.Minus(r)
 	}
@@ -1386,6 +1414,9 @@ func (l *ledger) record(d *domain.InvoiceIssued, id uuid.UUID, version uint64) *
 	if len(d.Replaces) > 0 { // rare: kept with the changes, out of every invoice's record
 		inv.change().replaces = slices.Clone(d.Replaces)
 	}
+	if d.Less > 0 && d.TopUpRef == "" {
+		inv.change().less = d.Less
+	}
 	for i := range inv.Usage {
 		inv.Usage[i].Model = l.str(inv.Usage[i].Model)
 	}
@@ -1453,8 +1484,19 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 	case *domain.InvoiceVoided:
 		if !inv.Voided {
 			ch := inv.change()
-			inv.Voided, ch.voidReason, ch.voidedAt, ch.special = true, b.Reason, e.OccurredAt, b.Special
+			less := int64(0)
+			if c, d := l.usageCredit(inv); c != nil && b.Less > 0 {
+				// What the re-issue bills less is given back as by an
+				// allowance on the invoice, while it still bills it.
+				less = b.Less
+				c.allow(projections.AmountOf(decimal.NewFromInt(less)), d)
+				l.invoiceReturned(l.accounts[inv.AccountID], e, projections.Amount{})
+			}
+			inv.Voided, ch.voidReason, ch.voidedAt, ch.special, ch.voidLess = true, b.Reason, e.OccurredAt, b.Special, less
 			l.foldVoided(inv)
+			if less > 0 {
+				l.monthBill(acctMonth{l.accountID(inv.AccountID), l.str(inv.Month)}).less += less
+			}
 		}
 	case *domain.AllowanceIssued:
 		al := Allowance{AllowanceIssued: *b, IssuedAt: e.OccurredAt, issuedV: e.Version}

@@ -175,11 +175,13 @@ func TestFractionalTopUps(t *testing.T) {
 }
 
 // Allowances never take back more than the invoice charged, tax included,
-// and can be voided, after which the invoice can be.
+// and can be voided, after which the invoice can be. The buyer has a 統一
+// 編號: an invoice without one takes no allowance before its period is
+// filed, nor a void after.
 func TestAllowanceCapsAndVoid(t *testing.T) {
 	e := newEnv(t, taipei(2026, 11, 10, 9, 0))
 	e.assign("2026-11", "AB", 100, 199)
-	e.open("solo", "王小明工作室", "", domain.PlanEnterprise)
+	e.open("solo", "王小明工作室", "04595257", domain.PlanEnterprise)
 	e.use("solo", "gpt-4o", taipei(2026, 11, 3, 10, 0), 10, 10, "31")
 	inv, _, err := e.svc.IssueMonthly(e.ctx, "solo", "2026-11")
 	if err != nil || inv.Sales != 30 || inv.Tax != 1 {
@@ -228,10 +230,12 @@ func TestAllowanceCapsAndVoid(t *testing.T) {
 	if _, err := e.svc.Void(e.ctx, inv.Number, "重開"); err != nil {
 		t.Fatalf("void after the allowances' voids: %v", err)
 	}
-	// The period's G0401 name the original item (B2C: tax-inclusive, as
-	// in F0401); its G0501 void them.
+	// The period's G0401 name the original item (B2B: sales and tax
+	// apart, as in F0401; a B2C one's are tax-inclusive:
+	// TestAnAllowanceOnAB2CInvoiceInsideItsVoidWindowIsRefused); its
+	// G0501 void them.
 	for msg, want := range map[string][]string{
-		MessageG0401: {"<OriginalDescription>gpt-4o 用量 2026-11", "<TotalAmount>11</TotalAmount>", "<TotalAmount>20</TotalAmount>"},
+		MessageG0401: {"<OriginalDescription>gpt-4o 用量 2026-11", "<TaxAmount>1</TaxAmount>", "<TotalAmount>10</TotalAmount>", "<TotalAmount>20</TotalAmount>"},
 		MessageG0501: {"<CancelAllowanceNumber>" + a1.Number, "<CancelAllowanceNumber>" + a2.Number, "折讓取消"},
 	} {
 		var buf bytes.Buffer

@@ -3,8 +3,10 @@ package invoicing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -27,6 +29,10 @@ type CreditOffset struct {
 	// allowance to issue on the newest.
 	Invoices []string `json:"invoices,omitempty"`
 	Next     string   `json:"next,omitempty"`
+	// From is set when the invoice Next names takes no allowance yet: its
+	// buyer has no 統一編號 and its period is not filed (B2CAllowanceError).
+	// It is the first day it does (YYYY-MM-DD, Taipei).
+	From string `json:"allow_from,omitempty"`
 }
 
 // CreditOffset reports an account's credit given that offsets invoiced
@@ -119,7 +125,14 @@ func (s *Service) creditOffset(acct string, more decimal.Decimal, unbilled map[s
 		o.Invoices = append(o.Invoices, InvoiceRef(inv.Period, inv.Number))
 	}
 	if len(live) > 0 {
+		// The newest that takes an allowance now: an invoice without a
+		// buyer 統一編號 takes none before its period is filed.
 		inv, period := live[0], ""
+		if i := slices.IndexFunc(live, func(inv *invoice) bool { return s.allowFrom(inv) == "" }); i >= 0 {
+			inv = live[i]
+		} else {
+			o.From = s.allowFrom(inv)
+		}
 		if s.l.reused[inv.Number] {
 			period = " --period " + inv.Period // the number names two invoices
 		}
@@ -127,6 +140,20 @@ func (s *Service) creditOffset(acct string, more decimal.Decimal, unbilled map[s
 			inv.Number, period, min(o.ToAllow, inv.Net()))
 	}
 	return o, true
+}
+
+// allowFrom is the first day (YYYY-MM-DD, Taipei) an allowance is taken
+// on inv when that is after today: its buyer has no 統一編號 and its
+// period is not filed (AllowanceBeforeFiling); "" when it takes one now.
+func (s *Service) allowFrom(inv *invoice) string {
+	if inv.BuyerTaxID != "" {
+		return ""
+	}
+	p, _ := twrules.ParsePeriod(inv.Period)
+	if d := p.FilingDeadline(); s.now().Before(d) {
+		return d.In(twrules.Taipei).Format(time.DateOnly)
+	}
+	return ""
 }
 
 // unbilledUsage sums, by account, the usage that no live invoice bills yet
@@ -161,9 +188,13 @@ func (o CreditOffset) Advice() string {
 	if len(o.Invoices) > 0 {
 		on = strings.Join(printed(o.Invoices), ", ")
 	}
+	when := ""
+	if o.From != "" {
+		when = fmt.Sprintf(", from %s, once its period is filed (a buyer without a 統一編號 takes no allowance before)", o.From)
+	}
 	return fmt.Sprintf("%s: NT$%s of credit given offsets NT$%s that its invoices bill and it still owes; "+
-		"credit does not forgive billed usage, an allowance (折讓) of NT$%d on %s does (the credit then pays it)",
-		o.AccountID, o.Credit, o.Owed, o.ToAllow, on)
+		"credit does not forgive billed usage, an allowance (折讓) of NT$%d on %s does (the credit then pays it)%s",
+		o.AccountID, o.Credit, o.Owed, o.ToAllow, on, when)
 }
 
 // printed writes invoice references as the invoices print their numbers.

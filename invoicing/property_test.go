@@ -94,6 +94,12 @@ type history struct {
 	// specialVoids counts the special voids recorded, so that the test
 	// knows its histories reach past a filing deadline.
 	specialVoids int
+	// b2cRefused counts the allowances refused on invoices without a
+	// 統一編號 before their period was filed, b2cAllowed those issued on
+	// such invoices after.
+	b2cRefused, b2cAllowed int
+	// voidsLess counts the voids that took an amount off the re-issue.
+	voidsLess int
 	// stopped is set while serve is stopped: payments and voids wait for
 	// their invoices until it starts again (or the next command that
 	// invoices top-ups).
@@ -598,10 +604,59 @@ func (h *history) void(rt *rapid.T) {
 		return
 	}
 	inv := rapid.SampledFrom(invs).Draw(rt, "invoice to void")
-	_, err := h.svc.Void(h.ctx, InvoiceRef(inv.Period, inv.Number), "重開")
+	less := int64(0)
+	if inv.TopUpRef == "" && inv.Total >= 2 && rapid.Bool().Draw(rt, "void takes an amount off the re-issue") {
+		less = rapid.Int64Range(1, inv.Total-1).Draw(rt, "amount off the re-issue")
+	}
+	h.voidLess(rt, inv, less)
+}
+
+// voidMonthlyLess voids a live monthly invoice (issued early when none
+// is), taking an amount off its re-issue.
+func (h *history) voidMonthlyLess(rt *rapid.T) {
+	monthly := func() []Invoice {
+		return slices.DeleteFunc(h.live(), func(inv Invoice) bool { return inv.TopUpRef != "" || inv.Total < 2 })
+	}
+	invs := monthly()
+	if len(invs) == 0 && len(h.used) > 0 {
+		var months [][2]string
+		for k := range h.used {
+			if !slices.Contains(months, [2]string{k[0], k[1]}) {
+				months = append(months, [2]string{k[0], k[1]})
+			}
+		}
+		slices.SortFunc(months, func(a, b [2]string) int { return strings.Compare(a[0]+a[1], b[0]+b[1]) })
+		m := rapid.SampledFrom(months).Draw(rt, "month to issue and void less")
+		_, _, err := h.svc.IssueMonthly(h.ctx, m[0], m[1])
+		h.ok(err, ErrInvalid) // already billed, or under NT$1
+		invs = monthly()
+	}
+	if len(invs) == 0 {
+		return
+	}
+	inv := rapid.SampledFrom(invs).Draw(rt, "monthly invoice to void less")
+	h.voidLess(rt, inv, rapid.Int64Range(1, inv.Total-1).Draw(rt, "amount off the re-issue"))
+}
+
+// voidLess voids inv, taking less off the re-issue of a monthly
+// invoice's usage (as finance does for a buyer without a 統一編號 before
+// filing): the ledger gives it back as by an allowance on the invoice
+// while it still bills it, so the model does too, with the rounding the
+// invoice bills counted.
+func (h *history) voidLess(rt *rapid.T, inv Invoice, less int64) {
+	unpaid := h.unpaidRounding(inv.AccountID)
+	_, err := h.svc.VoidLess(h.ctx, InvoiceRef(inv.Period, inv.Number), "重開", less)
 	h.ok(err, ErrConflict, ErrVoidWindowClosed) // live allowances; past the filing deadline
 	if err == nil && inv.TopUpRef != "" {
 		h.reissue(rt)
+	}
+	if err == nil && less > 0 {
+		h.voidsLess++
+		h.allowUsage(rt, inv.AccountID, less, "void-"+inv.Period+"-"+inv.Number, unpaid)
+		if rapid.Bool().Draw(rt, "re-issued at once") {
+			_, _, err := h.svc.IssueMonthly(h.ctx, inv.AccountID, inv.Month)
+			h.ok(err)
+		}
 	}
 }
 
@@ -702,22 +757,63 @@ func (h *history) allowance(rt *rapid.T) {
 	if inv.Net() < 1 {
 		return
 	}
+	if inv.BuyerTaxID == "" && h.svc.VoidWindowClosed(inv) == nil {
+		// A buyer without a 統一編號 takes no allowance before the
+		// invoice's period is filed (it is voided and issued again then):
+		// the allowance waits for the filing deadline.
+		_, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), 1, "服務中斷")
+		var b2c *B2CAllowanceError
+		if !errors.As(err, &b2c) || b2c.Number != inv.Number {
+			rt.Fatalf("allowance on B2C invoice %s before its period %s is filed: %v", inv.Number, inv.Period, err)
+		}
+		h.b2cRefused++
+		if !strings.Contains(err.Error(), b2c.Void) || !strings.Contains(err.Error(), b2c.Reissue) {
+			rt.Fatalf("the refusal does not name its void and re-issue: %v", err)
+		}
+		// The way it names: a monthly invoice is voided, the amount taken
+		// off its re-issue.
+		if inv.TopUpRef == "" && inv.Total >= 2 && liveAllowances(&inv) == 0 && rapid.Bool().Draw(rt, "void and re-issue less instead") {
+			h.voidLess(rt, inv, rapid.Int64Range(1, inv.Total-1).Draw(rt, "amount off the re-issue"))
+			return
+		}
+		p, _ := twrules.ParsePeriod(inv.Period)
+		d := p.FilingDeadline()
+		if d.After(historyEnd) || !rapid.Bool().Draw(rt, "period filed before the allowance") {
+			return
+		}
+		h.clock.Set(d.Add(time.Duration(rapid.IntRange(0, int(historyEnd.Sub(d).Hours())).Draw(rt, "hours past the filing deadline")) * time.Hour))
+	}
 	if monthly && rapid.Bool().Draw(rt, "balance paid before the allowance") {
 		// The allowance then takes off usage paid already: money returned.
 		h.pay(inv.AccountID, decimal.Max(h.balance[inv.AccountID].Neg().Ceil(), decimal.NewFromInt(1)))
 	}
 	amount := rapid.Int64Range(1, inv.Net()).Draw(rt, "allowance")
 	a, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), amount, "服務中斷")
+	if b2c := (*B2CAllowanceError)(nil); errors.As(err, &b2c) {
+		rt.Fatalf("allowance on invoice %s (統編 %q) refused as before filing: %v", inv.Number, inv.BuyerTaxID, err)
+	}
 	h.ok(err, ErrConflict) // nine allowances already
+	if err == nil && inv.BuyerTaxID == "" {
+		h.b2cAllowed++
+	}
 	if err == nil && inv.TopUpRef == "" {
+		h.allowUsage(rt, inv.AccountID, amount, a.Number, h.unpaidRounding(inv.AccountID))
+	}
+}
+
+// allowUsage models what an allowance of amount on a monthly invoice of
+// acct does, or a void's amount taken off the re-issue (key names either),
+// unpaid being the rounding its invoices billed unpaid while the invoice
+// still billed it; then what finance and the customer may do after.
+func (h *history) allowUsage(rt *rapid.T, acct string, amount int64, key string, unpaid decimal.Decimal) {
+	{
 		// What a monthly invoice no longer bills is not due: owed, it is
 		// overdrawn (paid by credit given or an invoiced payment).
-		acct := inv.AccountID
 		t := decimal.Min(decimal.NewFromInt(amount), h.due[acct])
 		h.due[acct] = h.due[acct].Sub(t)
 		h.overdrawn[acct] = h.overdrawn[acct].Add(t)
 		h.owed[acct] = h.owed[acct].Add(t)
-		h.moved[a.Number] = t
+		h.moved[key] = t
 		// Credit given before the allowance pays it, as credit given
 		// after it would.
 		given := decimal.Min(h.free[acct], t)
@@ -727,16 +823,16 @@ func (h *history) allowance(rt *rapid.T) {
 		// invoices bill unpaid, then usage paid already: owed back to the
 		// customer, by credit given before or after it.
 		beyond := decimal.NewFromInt(amount).Sub(t)
-		r := decimal.Min(decimal.Max(h.unpaidRounding(acct), decimal.Zero), beyond)
-		h.roundingAllowed[a.Number] = accountAmount{acct, r}
-		h.early[a.Number] = beyond.Sub(r)
-		h.claim[acct] = h.claim[acct].Add(h.early[a.Number])
+		r := decimal.Min(decimal.Max(unpaid, decimal.Zero), beyond)
+		h.roundingAllowed[key] = accountAmount{acct, r}
+		h.early[key] = beyond.Sub(r)
+		h.claim[acct] = h.claim[acct].Add(h.early[key])
 		h.returnCredit(acct, h.free[acct])
 		h.invoiceReturned(acct)
 		// Finance credits the balance with the allowance, as its command
 		// says.
 		if rapid.Bool().Draw(rt, "allowance credited") {
-			h.give(acct, decimal.NewFromInt(amount), "allowance "+a.Number)
+			h.give(acct, decimal.NewFromInt(amount), "allowance "+key)
 		}
 		// The customer may pay what its balance shows all the same: the
 		// payment pays what the allowance left owed, invoiced at payment.
@@ -811,7 +907,8 @@ func (h *history) unpaidRounding(acct string) decimal.Decimal {
 	r := h.rounded[acct].Neg()
 	for _, inv := range h.svc.Invoices("", acct) {
 		if !inv.Voided && inv.TopUpRef == "" && len(inv.TopUps) == 0 {
-			r = r.Add(decimal.NewFromInt(inv.Total)).Sub(inv.Covers)
+			// What voids took off a re-issue (Less) is no rounding.
+			r = r.Add(decimal.NewFromInt(inv.Total + inv.Less)).Sub(inv.Covers)
 		}
 	}
 	for _, a := range h.roundingAllowed {
@@ -1110,15 +1207,27 @@ func (h *history) topUpOf(acct, ref string) topUpRecord {
 // with the ledger's net per month and with the test's usage and balances.
 func TestInvoicedEqualsUsed(t *testing.T) {
 	base := t.TempDir()
-	n, special, paidBack := 0, 0, 0
+	n, special, paidBack, b2cRefused, b2cAllowed, voidsLess := 0, 0, 0, 0, 0, 0
 	rapid.Check(t, func(rt *rapid.T) {
 		n++
 		h, done := runHistory(t, rt, base)
 		defer done()
 		special += h.specialVoids
 		paidBack += h.paidBack
+		b2cRefused += h.b2cRefused
+		b2cAllowed += h.b2cAllowed
+		voidsLess += h.voidsLess
 	})
-	t.Logf("%d histories, %d special voids, %d reversals that put paid credit back", n, special, paidBack)
+	t.Logf("%d histories, %d special voids, %d reversals that put paid credit back, %d B2C allowances refused before filing and %d issued after, %d voids taking an amount off the re-issue",
+		n, special, paidBack, b2cRefused, b2cAllowed, voidsLess)
+	// Allowances on invoices without a 統一編號 are refused before their
+	// period is filed, and issued after: a hundred histories do both.
+	if n >= 100 && (b2cRefused == 0 || b2cAllowed == 0) {
+		t.Errorf("%d histories: %d B2C allowances refused before filing, %d issued after", n, b2cRefused, b2cAllowed)
+	}
+	if n >= 100 && voidsLess == 0 {
+		t.Errorf("%d histories took nothing off a re-issue", n)
+	}
 	// The mistake step makes a hundred histories reverse paid credit
 	// fifty times or more.
 	if n >= 100 && paidBack == 0 {
@@ -1144,7 +1253,7 @@ func runHistory(t *testing.T, rt *rapid.T, base string) (*history, func()) {
 	done := func() { h.store.Close(); os.RemoveAll(dir) }
 	actions := map[string]func(*rapid.T){
 		"advance": h.advance, "use": h.use, "issue": h.issue, "close": h.close, "topUp": h.topUp,
-		"void": h.void, "specialVoid": h.specialVoid, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan,
+		"void": h.void, "voidLess": h.voidMonthlyLess, "specialVoid": h.specialVoid, "allowance": h.allowance, "voidAllowance": h.voidAllowance, "plan": h.plan,
 		"adjust": h.adjust, "serve": h.serve, "reverse": h.reverse, "mistake": h.mistake,
 	}
 	names := make([]string, 0, len(actions))

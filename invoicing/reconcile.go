@@ -388,11 +388,14 @@ func awaitsReissue(b *bill, ref string) bool {
 	return false
 }
 
+// billedNTD is what a month's invoices count as billed under its rounding
+// rule: their totals, with what voids took off the re-issue (carried by a
+// live invoice, or by the next).
 func billedNTD(b *bill) int64 {
 	if b == nil {
 		return 0
 	}
-	return b.totals
+	return b.totals + b.carried + max(b.less, 0)
 }
 
 // refusesBuyer says whether an account's monthly invoice would be refused

@@ -2,6 +2,7 @@ package invoicing
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -58,6 +59,17 @@ func TestRefundOfPaidCreditAsksForAnAllowance(t *testing.T) {
 	if !strings.Contains(out.String(), "shop") || !strings.Contains(out.String(), r[0].Invoices[0]) {
 		t.Fatalf("totals do not name the refund:\n%s", out.String())
 	}
+	// The buyer has no 統一編號: its invoice takes the allowance once its
+	// period is filed, from 16 January; the refund waits to be allowed
+	// until then.
+	var b2c *B2CAllowanceError
+	if _, err := e.svc.IssueAllowance(e.ctx, r[0].Invoices[0], 900, "退款"); !errors.As(err, &b2c) {
+		t.Fatalf("allowance on the B2C top-up invoice before its period is filed: %v", err)
+	}
+	if r := refunds(); len(r) != 1 || r[0].ToAllow != 900 {
+		t.Fatalf("refunds %+v after the refusal; want NT$900 to allow", r)
+	}
+	e.clock.Set(taipei(2027, 1, 16, 9, 0))
 	if _, err := e.svc.IssueAllowance(e.ctx, r[0].Invoices[0], 900, "退款"); err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,70 @@ func (e *VoidedInvoiceError) Error() string {
 
 func (e *VoidedInvoiceError) Is(target error) bool { return target == ErrConflict }
 
+// B2CAllowanceError refuses an allowance on an invoice whose buyer has no
+// 統一編號 while its period is not filed yet (its void window is open):
+// 統一發票使用辦法 §20 has such an invoice recovered and voided (作廢)
+// then, and gives an allowance certificate instead only to a business
+// buyer whose name and 統編 the invoice carries. Void and Reissue are the
+// commands of the compliant way: on a monthly invoice, the void takes the
+// amount off the re-issue (VoidLess), which bills the rest; a top-up
+// invoice's re-issue bills its payments whole (TopUp), so less is billed
+// by an allowance from From. Past LastDay, the period filed, an
+// allowance is the way for every buyer. It matches ErrConflict.
+type B2CAllowanceError struct {
+	Number  string
+	LastDay string // the void window's last day (YYYY-MM-DD, Taipei)
+	From    string // the day after: the first an allowance is taken on
+	Void    string // the command that voids the invoice
+	Reissue string // the command that bills what it billed again
+	TopUp   bool   // a top-up invoice: its re-issue bills its payments whole
+}
+
+func (e *B2CAllowanceError) Error() string {
+	head := fmt.Sprintf("%s: invoice %s has no buyer 統一編號 and its period is not filed yet (its void window runs to the end of %s): "+
+		"a buyer without a 統一編號 takes no allowance (折讓) before filing (統一發票使用辦法 §20), the invoice is voided and issued again: ",
+		ErrConflict, e.Number, e.LastDay)
+	if e.TopUp {
+		return head + fmt.Sprintf("void it (%s) and re-issue it (%s), which bills its payments whole, or, to bill less, issue the allowance from %s, once the period is filed",
+			e.Void, e.Reissue, e.From)
+	}
+	return head + fmt.Sprintf("void it, taking the amount off its re-issue (%s), then re-issue it (%s), which bills the rest", e.Void, e.Reissue)
+}
+
+func (e *B2CAllowanceError) Is(target error) bool { return target == ErrConflict }
+
+// AllowanceBeforeFiling is the refusal that an allowance on inv would get
+// now for its buyer having no 統一編號 while its period is not filed, or
+// nil: its buyer has one, or its void window is closed. Pages offer the
+// allowance only then, and say why otherwise.
+func (s *Service) AllowanceBeforeFiling(inv Invoice) *B2CAllowanceError {
+	if inv.BuyerTaxID != "" || inv.Voided {
+		return nil
+	}
+	if s.VoidWindowClosed(inv) != nil {
+		return nil
+	}
+	p, _ := twrules.ParsePeriod(inv.Period)
+	deadline := p.FilingDeadline().In(twrules.Taipei)
+	e := &B2CAllowanceError{Number: inv.Number,
+		LastDay: deadline.AddDate(0, 0, -1).Format(time.DateOnly), From: deadline.Format(time.DateOnly),
+		TopUp: inv.TopUpRef != "" || len(inv.TopUps) > 0}
+	period := ""
+	s.mu.Lock()
+	if s.l.reused[normalizeNumber(inv.Number)] {
+		period = " --period " + inv.Period
+	}
+	s.mu.Unlock()
+	if e.TopUp {
+		e.Void = "routefree invoices void --number " + inv.Number + period + " --reason …"
+		e.Reissue = "routefree invoices topups"
+	} else {
+		e.Void = "routefree invoices void --number " + inv.Number + period + " --less AMOUNT --reason …"
+		e.Reissue = fmt.Sprintf("routefree invoices issue --account %s --month %s", inv.AccountID, inv.Month)
+	}
+	return e
+}
+
 // sharesTopUp reports whether a top-up invoice bills one of the top-ups
 // refs (or ref, for an invoice from before they were listed).
 func sharesTopUp(l *invoice, refs []string, ref string) bool {
@@ -193,9 +257,25 @@ func decisionID(kind uuid.UUID, data []byte) uuid.UUID { return uuid.NewSHA1(kin
 //
 // number is the invoice's reference (see InvoiceRef).
 func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, error) {
+	return s.VoidLess(ctx, number, reason, 0)
+}
+
+// VoidLess is Void, taking less (whole NTD, tax included; 0 for nothing)
+// off the re-issue of a monthly invoice's usage: the buyer is given it
+// back as by an allowance (the ledger moves it as an allowance's amount,
+// credit.allow), and the re-issue bills the rest, at least NT$1. It is
+// how an invoice to a buyer without a 統一編號 bills less before its
+// period is filed, when it takes no allowance (B2CAllowanceError). The
+// void event records less, so the re-issue bills less whenever it comes.
+// A top-up invoice's re-issue bills its payments whole: less is refused
+// there.
+func (s *Service) VoidLess(ctx context.Context, number, reason string, less int64) (Invoice, error) {
 	reason, err := s.voidReason(reason)
 	if err != nil {
 		return Invoice{}, err
+	}
+	if less < 0 {
+		return Invoice{}, fmt.Errorf("%w: the amount to take off the re-issue is a positive whole number of NTD, or 0 for none (NT$%d given)", ErrInvalid, less)
 	}
 	return s.invoiceAppend(ctx, number, func(inv *Invoice) (domain.Event, [16]byte, error) {
 		if err := voidable(inv); err != nil {
@@ -204,7 +284,13 @@ func (s *Service) Void(ctx context.Context, number, reason string) (Invoice, err
 		if late := s.VoidWindowClosed(*inv); late != nil {
 			return nil, [16]byte{}, late
 		}
-		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason},
+		switch {
+		case less > 0 && (inv.TopUpRef != "" || len(inv.TopUps) > 0):
+			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s bills payments, whose re-issue bills them whole: nothing is taken off it (refund with credits adjust, then allow the refund once the period is filed)", ErrInvalid, inv.Number)
+		case less >= inv.Total:
+			return nil, [16]byte{}, fmt.Errorf("%w: NT$%d taken off the re-issue of invoice %s (NT$%d) leaves no invoice: take off at most NT$%d", ErrInvalid, less, inv.Number, inv.Total, inv.Total-1)
+		}
+		return &domain.InvoiceVoided{Number: inv.Number, Reason: reason, Less: less},
 			domain.EventID(domain.TypeInvoiceVoided, inv.Period, inv.Number), nil
 	})
 }
@@ -401,7 +487,9 @@ const maxAllowanceReasonRunes = 200
 
 // IssueAllowance issues an allowance (折讓) of amount NTD (tax included)
 // against an invoice: live allowances together may not exceed its total,
-// and a voided invoice takes none. The tax is split on the cumulative
+// and a voided invoice takes none, nor does an invoice to a buyer without
+// a 統一編號 before its period's filing deadline (B2CAllowanceError: it is
+// voided and issued again then). The tax is split on the cumulative
 // amount, so that the allowances' sales and tax never exceed the
 // invoice's: on 30 + 1, allowances of 11 and 20 take 10 + 1, then 20 + 0. The allowance
 // number is the period code, the invoice number and a sequence character
@@ -452,6 +540,9 @@ func (s *Service) IssueAllowanceOnce(ctx context.Context, number string, amount 
 		}
 		if inv.Voided {
 			return nil, [16]byte{}, s.voidedError(inv)
+		}
+		if b2c := s.AllowanceBeforeFiling(*inv); b2c != nil {
+			return nil, [16]byte{}, b2c
 		}
 		if liveAllowances(inv) >= maxAllowances {
 			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s already has %d live allowances: void one to issue another", ErrConflict, inv.Number, maxAllowances)

@@ -96,6 +96,8 @@ type docHistory struct {
 	skipped map[string][]int64
 	// adjusted lists the adjustments not reversed yet.
 	adjusted []docAdjustment
+	// voidsLess counts the voids that took an amount off the re-issue.
+	voidsLess int
 }
 
 func newDocHistory(rt *rapid.T, base string) *docHistory {
@@ -447,6 +449,38 @@ func (h *docHistory) void(rt *rapid.T) {
 	}
 }
 
+// voidLess voids a live monthly invoice through the admin API, taking an
+// amount off its re-issue ("less"), which the next close issues.
+func (h *docHistory) voidLess(rt *rapid.T) {
+	monthly := func() []apiInvoice {
+		var invs []apiInvoice
+		for _, inv := range h.live() {
+			if inv.TopUpRef == "" && inv.Total >= 2 {
+				invs = append(invs, inv)
+			}
+		}
+		return invs
+	}
+	invs := monthly()
+	if len(invs) == 0 {
+		// Finance may issue one early, then void it.
+		h.issueEarly(rt)
+		invs = monthly()
+	}
+	if len(invs) == 0 {
+		return
+	}
+	inv := rapid.SampledFrom(invs).Draw(rt, "invoice to void less")
+	less := rapid.Int64Range(1, inv.Total-1).Draw(rt, "amount off the re-issue")
+	code := h.call(http.MethodPost, "/admin/api"+invPath(inv, "/void"), "fin", map[string]any{"reason": "重開減收", "less": less}, nil)
+	if code != http.StatusOK && code != http.StatusConflict { // live allowances, or past the filing deadline
+		rt.Fatalf("void of %s taking NT$%d off its re-issue: %d", inv.Number, less, code)
+	}
+	if code == http.StatusOK {
+		h.voidsLess++
+	}
+}
+
 func (h *docHistory) allowance(rt *rapid.T) {
 	var invs []apiInvoice
 	for _, inv := range h.live() {
@@ -468,8 +502,24 @@ func (h *docHistory) allowance(rt *rapid.T) {
 		amount = rapid.Int64Range(1, inv.Net).Draw(rt, "allowance")
 	}
 	code := h.call(http.MethodPost, "/admin/api"+invPath(inv, "/allowances"), "fin", map[string]any{"amount": amount, "reason": "服務中斷"}, nil)
-	if code != http.StatusCreated && code != http.StatusConflict { // nine allowances already
+	if code != http.StatusCreated && code != http.StatusConflict { // nine allowances already; a B2C invoice before filing
 		rt.Fatalf("allowance of %d on %s: %d", amount, inv.Number, code)
+	}
+	// Refused on a B2C monthly invoice before filing, the amount is taken
+	// off its re-issue instead, by its void.
+	live := false
+	for _, a := range inv.Allowances {
+		live = live || a.Status != "voided"
+	}
+	if code == http.StatusConflict && inv.Kind == "b2c" && inv.TopUpRef == "" && !live && inv.Total >= 2 {
+		less := min(amount, inv.Total-1)
+		code := h.call(http.MethodPost, "/admin/api"+invPath(inv, "/void"), "fin", map[string]any{"reason": "折讓改作廢重開", "less": less}, nil)
+		if code != http.StatusOK && code != http.StatusConflict { // past the filing deadline
+			rt.Fatalf("void of %s taking NT$%d off its re-issue: %d", inv.Number, less, code)
+		}
+		if code == http.StatusOK {
+			h.voidsLess++
+		}
 	}
 }
 
@@ -796,14 +846,15 @@ func groupNTD(n int64) string {
 // read back, prints the list's figures.
 func TestEveryNTInvoicedAgreesAcrossDocuments(t *testing.T) {
 	base := t.TempDir()
-	n := 0
+	n, voidsLess := 0, 0
 	rapid.Check(t, func(rt *rapid.T) {
 		n++
 		h := newDocHistory(rt, base)
 		defer h.close()
+		defer func() { voidsLess += h.voidsLess }()
 		actions := map[string]func(*rapid.T){
 			"advance": h.advance, "use": h.use, "topUp": h.topUp, "adjust": h.adjust, "close": h.closeMonth,
-			"issueEarly": h.issueEarly, "plan": h.plan, "void": h.void, "allowance": h.allowance, "voidAllowance": h.voidAllowance,
+			"issueEarly": h.issueEarly, "plan": h.plan, "void": h.void, "voidLess": h.voidLess, "allowance": h.allowance, "voidAllowance": h.voidAllowance,
 			"skip": h.skip, "reverse": h.reverse,
 		}
 		names := make([]string, 0, len(actions))
@@ -828,7 +879,7 @@ func TestEveryNTInvoicedAgreesAcrossDocuments(t *testing.T) {
 			h.checkPDF(rapidDocTB{TB: t, rt: rt}, rapid.SampledFrom(all).Draw(rt, "invoice read back"))
 		}
 	})
-	t.Logf("%d histories", n)
+	t.Logf("%d histories, %d voids taking an amount off the re-issue", n, voidsLess)
 }
 
 // rapidDocTB lets pdftest's helpers fail the rapid check, which then

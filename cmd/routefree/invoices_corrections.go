@@ -29,12 +29,23 @@ func cmdInvoicesVoid(ctx context.Context, args []string, stdout, stderr io.Write
 	reason := fs.String("reason", "", "why it is voided, at most 20 characters (F0501's CancelReason; required)")
 	approval := fs.String("special-approval", "", "past the void window: the tax office's approval reference (核准文號) of a special void (專案作廢), at most 60 characters")
 	approvedOn := fs.String("approved-on", "", "with --special-approval: the day the tax office approved it, YYYY-MM-DD")
+	lessFlag := fs.String("less", "", "a monthly invoice's amount to take off its re-issue, whole NTD with tax included: given back to the buyer as by an allowance, which a buyer without a 統一編號 takes none of before the period is filed")
 	special := false
+	var less int64
 	if err := parse(fs, c, args, func() []error {
 		problems := []error{required("number", *number), required("reason", *reason)}
 		special = *approval != "" || *approvedOn != ""
 		if special && (strings.TrimSpace(*approval) == "" || strings.TrimSpace(*approvedOn) == "") {
 			problems = append(problems, errors.New("--special-approval and --approved-on go together: the approval reference and the day of the tax office's approval"))
+		}
+		if *lessFlag != "" {
+			var err error
+			if less, err = strconv.ParseInt(*lessFlag, 10, 64); err != nil || less <= 0 {
+				problems = append(problems, fmt.Errorf("--less %s: want a positive whole number of NTD, tax included, such as 300", domain.Quote(*lessFlag)))
+			}
+			if special {
+				problems = append(problems, errors.New("--less is for a void within the window: a special void re-issues the whole amount"))
+			}
 		}
 		return problems
 	}); err != nil {
@@ -47,7 +58,7 @@ func cmdInvoicesVoid(ctx context.Context, args []string, stdout, stderr io.Write
 		if special {
 			inv, err = svc.SpecialVoid(ctx, ref, *reason, domain.SpecialVoid{Approval: *approval, ApprovedOn: *approvedOn})
 		} else {
-			inv, err = svc.Void(ctx, ref, *reason)
+			inv, err = svc.VoidLess(ctx, ref, *reason, less)
 		}
 		var live *invoicing.LiveAllowancesError
 		var late *invoicing.VoidWindowError
@@ -67,6 +78,12 @@ func cmdInvoicesVoid(ctx context.Context, args []string, stdout, stderr io.Write
 			fmt.Fprintln(stdout, "its payments are invoiced again by: routefree invoices topups (serve does it at once)")
 		} else {
 			fmt.Fprintf(stdout, "its usage is pending until re-issued: routefree invoices issue --account %s --month %s (else the next monthly close)\n", inv.AccountID, inv.Month)
+		}
+		if inv.VoidLess > 0 {
+			// As an allowance, it leaves the balance as it is: finance
+			// credits what it gives back (docs/invoicing-ledger.md).
+			fmt.Fprintf(stdout, "the re-issue bills NT$%d less; the balance is unchanged: credit it with routefree credits adjust --account %s --amount %d --reason 'void %s less'\n",
+				inv.VoidLess, inv.AccountID, inv.VoidLess, inv.Number)
 		}
 		return nil
 	})

@@ -60,3 +60,70 @@ func TestRefusedCorrectionsNameTheNextStep(t *testing.T) {
 		t.Fatalf("the re-issue does not name the invoice it replaces: %+v", list.Invoices)
 	}
 }
+
+// An allowance on an invoice whose buyer has no 統一編號, asked before its
+// period is filed, is refused with 409: the invoice is voided and issued
+// again then (統一發票使用辦法 §20). The answer names the void endpoint, the
+// re-issue and the day from which an allowance is taken; a B2B invoice
+// takes its allowance the same day.
+func TestAB2CAllowanceBeforeFilingNamesTheVoidAndReissue(t *testing.T) {
+	srv, clk := server(t)
+	clk.Set(time.Date(2026, 12, 1, 2, 0, 0, 0, cst))
+	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", ""); r.status != 200 {
+		t.Fatalf("close: %d %s", r.status, r.body)
+	}
+	r := call(t, srv, "POST", "/admin/api/invoices/AB12345001/allowances", "fin", `{"amount":10,"reason":"部分退款"}`)
+	var body struct {
+		Error struct {
+			Code     int
+			Message  string
+			Metadata map[string]any
+		}
+	}
+	r.json(t, &body)
+	md := body.Error.Metadata
+	if r.status != 409 || body.Error.Code != 409 || md["reason"] != "b2c_void_window_open" ||
+		md["last_void_day"] != "2027-01-15" || md["allowance_from"] != "2027-01-16" ||
+		md["void_endpoint"] != "POST /invoices/AB12345001/void" || md["reissue"] != "routefree invoices issue --account solo --month 2026-11" ||
+		md["void_less"] == nil || !strings.Contains(body.Error.Message, "統一編號") {
+		t.Fatalf("allowance on a B2C invoice before filing: %d %s", r.status, r.body)
+	}
+	if r := call(t, srv, "POST", "/admin/api/invoices/AB12345000/allowances", "fin", `{"amount":10,"reason":"部分退款"}`); r.status != 201 {
+		t.Fatalf("allowance on a B2B invoice: %d %s", r.status, r.body)
+	}
+	clk.Set(time.Date(2027, 1, 16, 0, 0, 0, 0, cst))
+	if r := call(t, srv, "POST", "/admin/api/invoices/AB12345001/allowances", "fin", `{"amount":10,"reason":"部分退款"}`); r.status != 201 {
+		t.Fatalf("allowance on the B2C invoice once filed: %d %s", r.status, r.body)
+	}
+}
+
+// The void that takes an amount off the re-issue, through the admin API:
+// "less" in its body, answered as "void_less"; the re-issue answers what
+// it carries as "less". Too much is a 400.
+func TestAVoidTakesAnAmountOffTheReissueThroughTheAPI(t *testing.T) {
+	srv, clk := server(t)
+	clk.Set(time.Date(2026, 12, 1, 2, 0, 0, 0, cst))
+	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", ""); r.status != 200 {
+		t.Fatalf("close: %d %s", r.status, r.body)
+	}
+	if r := call(t, srv, "POST", "/admin/api/invoices/AB12345001/void", "fin", `{"reason":"折讓改作廢重開","less":999999}`); r.status != 400 {
+		t.Fatalf("void taking too much off: %d %s", r.status, r.body)
+	}
+	var v invoiceJSON
+	if r := call(t, srv, "POST", "/admin/api/invoices/AB12345001/void", "fin", `{"reason":"折讓改作廢重開","less":"5"}`); r.status != 200 {
+		t.Fatalf("void: %d %s", r.status, r.body)
+	} else {
+		r.json(t, &v)
+	}
+	if v.VoidLess != 5 {
+		t.Fatalf("voided invoice %+v", v)
+	}
+	if r := call(t, srv, "POST", "/admin/api/invoices/close?month=2026-11", "fin", ""); r.status != 200 {
+		t.Fatalf("close again: %d %s", r.status, r.body)
+	}
+	var list struct{ Invoices []invoiceJSON }
+	call(t, srv, "GET", "/admin/api/invoices?month=2026-11&account=solo", "aud", "").json(t, &list)
+	if len(list.Invoices) != 2 || list.Invoices[1].Less != 5 || list.Invoices[1].Total != list.Invoices[0].Total-5 {
+		t.Fatalf("the re-issue: %+v", list.Invoices)
+	}
+}

@@ -50,6 +50,7 @@ func status(err error) (int, errorBody) {
 	var herr *echo.HTTPError
 	var lerr *invoicing.LiveAllowancesError
 	var verr *invoicing.VoidedInvoiceError
+	var berr *invoicing.B2CAllowanceError
 	switch {
 	case errors.As(err, &lerr):
 		ends := make([]string, len(lerr.Allowances))
@@ -64,6 +65,13 @@ func status(err error) (int, errorBody) {
 			md = map[string]any{"billed_by": verr.BilledBy}
 		}
 		return http.StatusConflict, errorBody{Reason: "invoice_voided", Message: verr.Error(), Metadata: md}
+	case errors.As(err, &berr):
+		md := map[string]any{"last_void_day": berr.LastDay, "allowance_from": berr.From,
+			"void_endpoint": "POST /invoices/" + berr.Number + "/void", "reissue": berr.Reissue}
+		if !berr.TopUp {
+			md["void_less"] = "the amount to take off the re-issue, whole NTD with tax, as the void's less"
+		}
+		return http.StatusConflict, errorBody{Reason: "b2c_void_window_open", Message: berr.Error(), Metadata: md}
 	case errors.As(err, &nerr):
 		return http.StatusBadRequest, errorBody{Reason: "accounts_not_invoiced", Message: nerr.Error(),
 			Metadata: map[string]any{"month": nerr.Month, "accounts": failuresJSON(nerr.Failures)}}

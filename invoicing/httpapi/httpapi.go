@@ -72,6 +72,8 @@ type invoiceJSON struct {
 	TopUpRef   string    `json:"topup_ref,omitempty"` // the latest payment it bills
 	TopUps     []string  `json:"topups,omitempty"`    // every payment it bills, in order
 	Replaces   []string  `json:"replaces,omitempty"`  // the voided invoices it re-issues
+	Less       int64     `json:"less,omitempty"`      // a re-issue's: what voids took off it (NTD)
+	VoidLess   int64     `json:"void_less,omitempty"` // a voided invoice's: what its void took off the re-issue (NTD)
 	Kind       string    `json:"kind"`
 	BuyerName  string    `json:"buyer_name,omitempty"`
 	BuyerTaxID string    `json:"buyer_tax_id,omitempty"`
@@ -147,7 +149,7 @@ func (a *api) pdfLink(inv invoicing.Invoice, prefix string) string {
 
 func (a *api) toJSON(inv invoicing.Invoice, prefix string, staff bool) invoiceJSON {
 	j := invoiceJSON{Number: inv.Number, Printed: twrules.PrintedNumber(inv.Number), Period: inv.Period, Month: a.svc.InvoiceMonth(inv), Seq: inv.Seq,
-		AccountID: inv.AccountID, TopUpRef: inv.TopUpRef, TopUps: inv.TopUps, Replaces: inv.Replaces, Kind: inv.Kind, BuyerName: inv.BuyerName, BuyerTaxID: inv.BuyerTaxID,
+		AccountID: inv.AccountID, TopUpRef: inv.TopUpRef, TopUps: inv.TopUps, Replaces: inv.Replaces, Less: inv.Less, VoidLess: inv.VoidLess, Kind: inv.Kind, BuyerName: inv.BuyerName, BuyerTaxID: inv.BuyerTaxID,
 		Sales: inv.Sales, Tax: inv.Tax, Total: inv.Total, Net: inv.Net(), IssuedAt: inv.IssuedAt, Status: "issued",
 		PDF: a.pdfLink(inv, prefix)}
 	if inv.Voided {
@@ -320,6 +322,9 @@ func (a *api) void(c echo.Context) error {
 		Reason          string `json:"reason"`
 		SpecialApproval string `json:"special_approval"`
 		ApprovedOn      string `json:"approved_on"`
+		// Less is a monthly invoice's amount to take off its re-issue
+		// (VoidLess), whole NTD with tax; absent or 0 for none.
+		Less *wholeNTD `json:"less"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
@@ -333,7 +338,11 @@ func (a *api) void(c echo.Context) error {
 		inv, err = a.svc.SpecialVoid(c.Request().Context(), ref, req.Reason,
 			domain.SpecialVoid{Approval: req.SpecialApproval, ApprovedOn: req.ApprovedOn})
 	} else {
-		inv, err = a.svc.Void(c.Request().Context(), ref, req.Reason)
+		less := int64(0)
+		if req.Less != nil {
+			less = int64(*req.Less)
+		}
+		inv, err = a.svc.VoidLess(c.Request().Context(), ref, req.Reason, less)
 	}
 	if err != nil {
 		return err

@@ -412,8 +412,8 @@ func (h *Handler) checkShare(ctx context.Context, parent domain.KeyIssued, slots
 		}
 	}
 	if total := used.Add(k.SpendLimit); total.GreaterThan(parent.SpendLimit) {
-		return fmt.Errorf("%w: the keys this key made have limits adding up to NT$%s of its own NT$%s, so NT$%s is left for another (NT$%s asked) under its %s limit: lower or delete one of them first",
-			domain.ErrKeyScope, used.StringFixed(2), parent.SpendLimit.StringFixed(2), decimal.Max(parent.SpendLimit.Sub(used), decimal.Zero).StringFixed(2), k.SpendLimit.StringFixed(2), periodWords(period))
+		return fmt.Errorf("%w: the keys this key made have %s limits adding up to NT$%s of its own NT$%s, so NT$%s is left for another (NT$%s asked): lower or delete one of them first",
+			domain.ErrKeyScope, periodWords(period), used.StringFixed(2), parent.SpendLimit.StringFixed(2), decimal.Max(parent.SpendLimit.Sub(used), decimal.Zero).StringFixed(2), k.SpendLimit.StringFixed(2))
 	}
 	return nil
 }

@@ -273,6 +273,10 @@ var fieldPlaceholders = map[string]int{
 var methodPlaceholders = map[string]int{"err.topup.duplicate": 3, "err.topup.elsewhere": 4,
 	"err.pay.otherwise.recorded": 3, "err.pay.otherwise.elsewhere": 4}
 
+// periodPlaceholders are the messages whose variable part is a spending
+// limit's period, shown in the page's language (limitperiod.*).
+var periodPlaceholders = map[string]int{"err.scope.share": 1}
+
 // fieldLabels are those words with the label each field has on its page,
 // so that a refusal names the field as the page does, in its language.
 var fieldLabels = map[string]string{
@@ -306,6 +310,9 @@ func translateOne(lang, msg string) (template.HTML, bool) {
 			}
 			if methodPlaceholders[p.key] == i && known("method."+m[i]) {
 				return template.HTMLEscapeString(tr(lang, "method."+m[i]))
+			}
+			if periodPlaceholders[p.key] == i && known("limitperiod."+m[i]) {
+				return template.HTMLEscapeString(tr(lang, "limitperiod."+m[i]))
 			}
 			return "<bdi>" + template.HTMLEscapeString(m[i]) + "</bdi>"
 		})

@@ -43,13 +43,13 @@ func KeyWithin(parent, child KeyIssued) error {
 		pp, cp := SpendPeriodOf(parent), SpendPeriodOf(child)
 		switch {
 		case !child.SpendLimit.IsPositive():
-			return fmt.Errorf("%w: this key's spending limit is NT$%s %s, so the keys it issues need a spending limit too", ErrKeyScope, parent.SpendLimit, pp)
+			return fmt.Errorf("%w: this key's spending limit is NT$%s %s, so the keys it issues need a spending limit too", ErrKeyScope, parent.SpendLimit, SpendPeriodWords(pp))
 		case !SpendsWithin(pp, cp) && pp == SpendNever:
 			return fmt.Errorf("%w: this key's spending limit never resets, so the limits of the keys it issues must never reset either (not %s)", ErrKeyScope, cp)
 		case !SpendsWithin(pp, cp):
 			return fmt.Errorf("%w: this key's spending limit is %s, so the keys it issues must have a %s limit too, or one that never resets (not %s)", ErrKeyScope, pp, pp, cp)
 		case child.SpendLimit.GreaterThan(parent.SpendLimit):
-			return fmt.Errorf("%w: a spending limit of NT$%s is above this key's own NT$%s %s", ErrKeyScope, child.SpendLimit, parent.SpendLimit, pp)
+			return fmt.Errorf("%w: a spending limit of NT$%s is above this key's own NT$%s %s", ErrKeyScope, child.SpendLimit, parent.SpendLimit, SpendPeriodWords(pp))
 		}
 	}
 	if end := parent.ExpiresAt; end != nil {
@@ -74,6 +74,15 @@ const SpendNever = "never"
 func SpendsWithin(parent, child string) bool {
 	parent, child = SpendPeriodOf(KeyIssued{SpendPeriod: parent}), SpendPeriodOf(KeyIssued{SpendPeriod: child})
 	return child == parent || child == SpendNever
+}
+
+// SpendPeriodWords is a spending period as a sentence reads it after an
+// amount: "NT$10 monthly", "NT$10 total".
+func SpendPeriodWords(p string) string {
+	if p == SpendNever {
+		return "total"
+	}
+	return p
 }
 
 // SpendPeriodOf is a key's spending period: monthly unless it says otherwise

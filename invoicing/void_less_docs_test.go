@@ -2,9 +2,19 @@ package invoicing
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/routefree/routefree/domain"
+	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 )
 
@@ -50,5 +60,81 @@ func TestTheReissueOfAVoidForLessSaysWhatItTookOffAndWhatItReplaces(t *testing.T
 		if strings.Contains(text, "減收") {
 			t.Errorf("%s proof of a re-issue taking nothing off speaks of an amount off:\n%s", name, text)
 		}
+	}
+}
+
+// A re-issue's A4 proof kept in the document cache by a release that did
+// not print the amount off is not served again: the cache names it by its
+// layout too, so it is rendered anew with the amount. Other proofs keep
+// their cached names.
+func TestACachedReissueWithoutItsAmountOffIsRenderedAgain(t *testing.T) {
+	e, _, acme, solo := raceEnv(t)
+	if _, err := e.svc.VoidLess(e.ctx, solo.Number, "折讓改作廢重開", 5); err != nil {
+		t.Fatal(err)
+	}
+	re, _, err := e.svc.IssueMonthly(e.ctx, "solo", "2026-11")
+	if err != nil || re.Less != 5 {
+		t.Fatalf("re-issue %+v: %v", re.InvoiceIssued, err)
+	}
+	dir := t.TempDir()
+	svc, err := New(e.store, Config{Seller: DevSeller(), Now: e.clock.Now, CacheDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Sync(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	// What the earlier release rendered and kept: the proof without the
+	// amount, under the name it gave it.
+	earlierName := func(inv Invoice) string {
+		h := sha256.New()
+		if err := json.NewEncoder(h).Encode(struct {
+			Invoice    domain.InvoiceIssued
+			Event      uuid.UUID
+			Voided     bool
+			VoidReason string
+			VoidedAt   time.Time
+			Seller     pdf.Seller
+			Font, QR   string
+		}{inv.InvoiceIssued, inv.EventID, inv.Voided, inv.VoidReason, inv.VoidedAt, svc.seller.PDF(), svc.seller.FontPath, svc.seller.QRKeyHex}); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf("%s-%s-%x.pdf", inv.Period, inv.Number, h.Sum(nil)[:12])
+	}
+	stored, err := svc.Invoice(re.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored, err = svc.document(e.ctx, stored); err != nil {
+		t.Fatal(err)
+	}
+	earlier := stored.InvoiceIssued
+	earlier.Less = 0
+	var old bytes.Buffer
+	if err := svc.renderer.RenderInvoice(&old, earlier, svc.seller.PDF(), pdf.InvoiceOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "invoices"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "invoices", earlierName(stored)), old.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := svc.InvoicePDF(&buf, re.Number); err != nil {
+		t.Fatal(err)
+	}
+	pdftest.MustContain(t, pdftest.Text(t, buf.Bytes()), "減收 NT$5")
+
+	// A proof whose layout did not change keeps its name.
+	other, err := svc.Invoice(acme.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other, err = svc.document(e.ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if name, err := svc.documentName(other); err != nil || name != earlierName(other) {
+		t.Errorf("the cached name of an unchanged proof: %s (%v), was %s", name, err, earlierName(other))
 	}
 }

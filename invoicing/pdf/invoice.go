@@ -307,6 +307,17 @@ func reissueLine(inv domain.InvoiceIssued) string {
 	return l
 }
 
+// InvoiceLayout names the revision of the A4 layout that inv's proof has
+// where it changed since proofs were first cached: "" for every other
+// proof. A cache names its documents by it, so that a proof kept from an
+// earlier layout is rendered again and no other one is.
+func InvoiceLayout(inv domain.InvoiceIssued) string {
+	if len(inv.Replaces) > 0 && inv.Less > 0 {
+		return "reissue-less" // the 重開 remark names the amount off
+	}
+	return ""
+}
+
 // invoiceVariant names the layout variant of a proof: proofs of one variant
 // share their labels (see Renderer.render).
 func invoiceVariant(inv domain.InvoiceIssued, opts InvoiceOptions) string {

@@ -228,6 +228,13 @@ func invoiceRow(inv invoicing.Invoice, month string, reused bool, late *invoicin
 	return r
 }
 
+// canVoidLess reports whether the void of invoice ref may take an amount
+// off its re-issue now, as its row on the invoices page says.
+func canVoidLess(f Finance, ref string) bool {
+	inv, err := f.Invoice(ref)
+	return err == nil && invoiceRow(inv, "", false, f.VoidWindowClosed(inv), nil).CanVoidLess
+}
+
 // invoicesPage lists a month's invoices with their totals and, for finance
 // and auditors, the number ranges, the documents still to file and the
 // reconciliation; finance's forms sit beside each.
@@ -477,8 +484,15 @@ func (s *server) voidForm(c echo.Context) error {
 		return err
 	}
 	number := c.Param("number")
+	// The amount off the re-issue is asked where one can be taken (the
+	// row's CanVoidLess), or where one was sent all the same, so that its
+	// refusal is seen rather than the void done for the whole amount.
+	fields := []string{"reason", "back_month"}
+	if strings.TrimSpace(c.FormValue("less")) != "" || canVoidLess(f, number) {
+		fields = []string{"reason", "less", "back_month"}
+	}
 	if ok, err := s.confirmed(c, confirmStep{Action: "confirm.void", Target: number, Danger: true,
-		Post: "/console/invoices/" + url.PathEscape(number) + "/void"}, "reason", "less", "back_month"); !ok {
+		Post: "/console/invoices/" + url.PathEscape(number) + "/void"}, fields...); !ok {
 		return err
 	}
 	// An amount off the re-issue is optional: blank takes nothing off.

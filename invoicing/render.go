@@ -110,8 +110,8 @@ func (s *Service) InvoicePDF(w io.Writer, number string) error {
 }
 
 // documentName names an invoice's cached PDF after everything its rendering
-// reads: the invoice as issued, its void, the seller and the renderer's
-// settings. A store restored from an older copy may give the number to
+// reads: the invoice as issued, its void, the seller, the renderer's
+// settings and the layout where it changed (pdf.InvoiceLayout). A store restored from an older copy may give the number to
 // another buyer, and new seller settings render anew: neither is ever
 // served the file of another document.
 func (s *Service) documentName(inv Invoice) (string, error) {
@@ -124,7 +124,9 @@ func (s *Service) documentName(inv Invoice) (string, error) {
 		VoidedAt   time.Time
 		Seller     pdf.Seller
 		Font, QR   string
-	}{inv.InvoiceIssued, inv.EventID, inv.Voided, inv.VoidReason, inv.VoidedAt, s.seller.PDF(), s.seller.FontPath, s.seller.QRKeyHex})
+		Layout     string `json:",omitempty"`
+	}{inv.InvoiceIssued, inv.EventID, inv.Voided, inv.VoidReason, inv.VoidedAt, s.seller.PDF(), s.seller.FontPath, s.seller.QRKeyHex,
+		pdf.InvoiceLayout(inv.InvoiceIssued)})
 	if err != nil {
 		return "", err
 	}

@@ -262,12 +262,8 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 		}
 		y = d.para(margin, y, contentW, 5.5, 10.5, "儲值參考編號："+strings.Join(refs, "、")) + 0.5
 	}
-	if len(inv.Replaces) > 0 {
-		printed := make([]string, len(inv.Replaces))
-		for i, n := range inv.Replaces {
-			printed[i] = twrules.PrintedNumber(n)
-		}
-		y = d.para(margin, y, contentW, 5.5, 10.5, "重開：本發票取代已作廢之發票 "+strings.Join(printed, "、")) + 0.5
+	if l := reissueLine(inv); l != "" {
+		y = d.para(margin, y, contentW, 5.5, 10.5, l) + 0.5
 	}
 	priceNote := "單價、金額未稅"
 	if inv.Kind == KindB2C {
@@ -291,6 +287,37 @@ func drawInvoice(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	d.para(margin, y, contentW, 5, 9, note)
 }
 
+// reissueLine is the remark of a re-issue (重開): the voided invoices it
+// replaces and, when their voids took an amount off it (Less, agreed with
+// the buyer at the void), that amount, so that its lower total explains
+// itself. Empty on other invoices. The proof prints it; the F0401 does
+// not carry it (docs/invoicing-ledger.md, "Allowances").
+func reissueLine(inv domain.InvoiceIssued) string {
+	if len(inv.Replaces) == 0 {
+		return ""
+	}
+	printed := make([]string, len(inv.Replaces))
+	for i, n := range inv.Replaces {
+		printed[i] = twrules.PrintedNumber(n)
+	}
+	l := "重開：本發票取代已作廢之發票 " + strings.Join(printed, "、")
+	if inv.Less > 0 {
+		l += "，減收 NT$" + ntd(inv.Less) + "（作廢時約定，已自總計扣除）"
+	}
+	return l
+}
+
+// InvoiceLayout names the revision of the A4 layout that inv's proof has
+// where it changed since proofs were first cached: "" for every other
+// proof. A cache names its documents by it, so that a proof kept from an
+// earlier layout is rendered again and no other one is.
+func InvoiceLayout(inv domain.InvoiceIssued) string {
+	if len(inv.Replaces) > 0 && inv.Less > 0 {
+		return "reissue-less" // the 重開 remark names the amount off
+	}
+	return ""
+}
+
 // invoiceVariant names the layout variant of a proof: proofs of one variant
 // share their labels (see Renderer.render).
 func invoiceVariant(inv domain.InvoiceIssued, opts InvoiceOptions) string {
@@ -309,6 +336,9 @@ func invoiceVariant(inv domain.InvoiceIssued, opts InvoiceOptions) string {
 	}
 	if len(inv.Replaces) > 0 {
 		v += "/reissue"
+		if inv.Less > 0 {
+			v += "/less"
+		}
 	}
 	if opts.Void != nil {
 		v += "/void"

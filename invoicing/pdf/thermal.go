@@ -75,6 +75,9 @@ func drawThermal(d doc, inv domain.InvoiceIssued, seller Seller, opts InvoiceOpt
 	if inv.Kind == KindB2B {
 		y = d.para(x, y, w, 4, 7.5, "買受人："+inv.BuyerName)
 	}
+	if l := reissueLine(inv); l != "" {
+		y = d.para(x, y, w, 4, 7.5, l)
+	}
 	for _, l := range inv.Lines {
 		// An item's description and its amounts stand together.
 		y = d.room(y, float64(len(d.lines(l.Description, w, 7.5)))*4+4)

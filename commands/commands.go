@@ -172,6 +172,7 @@ func ValidAccountID(id string) bool { return accountIDPattern.MatchString(id) }
 // OpenAccount opens an account. The ID is chosen by the caller (or generated).
 func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (string, error) {
 	a.Organisation = strings.TrimSpace(a.Organisation)
+	a.TaxID = domain.TaxIDAsTyped(a.TaxID)
 	var problems []string
 	if a.AccountID != "" && !ValidAccountID(a.AccountID) {
 		problems = append(problems, fmt.Sprintf("account ID %s: use 1 to 64 letters, digits, '_', '-' or '.', starting with a letter, digit or '_'", domain.Quote(a.AccountID)))

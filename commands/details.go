@@ -98,6 +98,9 @@ func decideDetails(s AccountState, c DetailsChange) (was, now domain.AccountDeta
 			*f.to = strings.TrimSpace(*f.given)
 		}
 	}
+	if c.TaxID != nil {
+		now.TaxID = domain.TaxIDAsTyped(*c.TaxID)
+	}
 	if problems := detailsProblems(now); len(problems) > 0 {
 		return was, now, invalid("%s", strings.Join(problems, "; "))
 	}

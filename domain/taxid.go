@@ -1,6 +1,10 @@
 package domain
 
-import "strings"
+import (
+	"strings"
+
+	"golang.org/x/text/width"
+)
 
 // ValidTaxID checks a 統一編號 (unified business number) by its checksum under
 // the rule in force since 2023-04-01: weights 1,2,1,2,1,2,4,1, digit sums of
@@ -46,4 +50,11 @@ func TaxIDProblem(ban string) string {
 		return "is not 8 digits"
 	}
 	return "fails its checksum"
+}
+
+// TaxIDAsTyped reads a 統一編號 as an operator types or pastes it: full-width
+// digits (a Chinese input method's ０４５９５２５７) as plain ones, and the
+// spaces around it left out. Anything else stays for TaxIDProblem to name.
+func TaxIDAsTyped(ban string) string {
+	return strings.TrimSpace(width.Narrow.String(ban))
 }

@@ -119,10 +119,12 @@ test("openai: Claude's streamed call of a tool without arguments, its result sen
   assert.equal(r.choices[0].message.content, replyText);
 });
 
-test("openai: unknown model is a 404 in the OpenRouter error shape", async () => {
+// OpenRouter answers an unknown model 400 "… is not a valid model ID".
+test("openai: unknown model is a 400 in the OpenRouter error shape", async () => {
   await assert.rejects(
     client.chat.completions.create({ model: "nobody/nothing", messages: [{ role: "user", content: "hi" }] }),
-    (err) => err.status === 404 && err.error?.code === 404 && typeof err.error?.message === "string",
+    (err) => err.status === 400 && err.error?.code === 400 && err.error?.message?.startsWith("nobody/nothing is not a valid model ID")
+      && err.error?.metadata?.model === "nobody/nothing",
   );
 });
 

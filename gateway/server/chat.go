@@ -391,7 +391,12 @@ func (k *call) resolveModels() error {
 		}
 		if !ok {
 			shown := commands.ShownModelID(id) // a longer one is no model's, and a client's whole body
-			return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", shown), map[string]any{"model": shown, "param": param})
+			md := map[string]any{"model": shown, "param": param}
+			if strings.HasSuffix(k.c.Request().URL.Path, "/messages") { // Anthropic's answer, a not_found_error
+				return apiErr(http.StatusNotFound, "unknown_model", fmt.Sprintf("model %q does not exist; GET /api/v1/models lists them", shown), md)
+			}
+			// OpenRouter's answer, word for word where clients look for it.
+			return apiErr(http.StatusBadRequest, "unknown_model", fmt.Sprintf("%s is not a valid model ID; GET /api/v1/models lists them", shown), md)
 		}
 		if !k.key.Allows(m.ID) {
 			return apiErr(http.StatusForbidden, "model_not_allowed", fmt.Sprintf("this key may not use %s", m.ID), map[string]any{"model": m.ID, "param": param})

@@ -85,7 +85,7 @@ func TestErrorsHaveTheOpenAIShape(t *testing.T) {
 		{"missing messages", h.key, `{"model":"test/openai"}`, 400},
 		{"no key", "", `{"model":"test/openai","messages":[{"role":"user","content":"x"}]}`, 401},
 		{"bad key", "sk-rf-nope", `{"model":"test/openai","messages":[{"role":"user","content":"x"}]}`, 401},
-		{"unknown model", h.key, `{"model":"nobody/nothing","messages":[{"role":"user","content":"x"}]}`, 404},
+		{"unknown model", h.key, `{"model":"nobody/nothing","messages":[{"role":"user","content":"x"}]}`, 400},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

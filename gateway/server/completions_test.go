@@ -95,7 +95,7 @@ func TestLegacyCompletionsRefusals(t *testing.T) {
 		decodeError(t, b)
 	}
 	resp, b := h.postCompletions(`{"model":"nope/nope","prompt":"x"}`)
-	if resp.StatusCode != 404 {
+	if resp.StatusCode != 400 {
 		t.Fatalf("status %d: %s", resp.StatusCode, b)
 	}
 	decodeError(t, b)

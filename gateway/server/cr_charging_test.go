@@ -181,7 +181,7 @@ func TestChargeRejected(t *testing.T) {
 		send   func(h *harness) (*http.Response, []byte)
 	}{
 		{"402 credits", harnessOpts{credit: "0.01"}, 402, func(h *harness) (*http.Response, []byte) { return h.post(chatBody("test/openai", 1000, false)) }},
-		{"404 model", harnessOpts{}, 404, func(h *harness) (*http.Response, []byte) { return h.post(chatBody("a/b", 1000, false)) }},
+		{"400 unknown model", harnessOpts{}, 400, func(h *harness) (*http.Response, []byte) { return h.post(chatBody("a/b", 1000, false)) }},
 		{"429 rpm", harnessOpts{cfg: Config{Now: frozenClock()}}, 429, func(h *harness) (*http.Response, []byte) {
 			h.changePlan(domain.PlanChanged{Plan: domain.PlanEnterprise, RPM: 1, TPM: 100_000})
 			r, b := h.post(chatBody("test/openai", 1000, false))
@@ -209,8 +209,8 @@ func TestChargeRejected(t *testing.T) {
 		wantStatus(t, resp, b, 401)
 		// A later request's failure is recorded: by then the 401's would be.
 		resp, b = h.post(chatBody("a/b", 1000, false))
-		wantStatus(t, resp, b, 404)
-		if fs := h.waitFailed(1); fs[0].Status != 404 {
+		wantStatus(t, resp, b, 400)
+		if fs := h.waitFailed(1); fs[0].Status != 400 {
 			t.Fatalf("a 401 without an account was recorded: %+v", fs[0])
 		}
 	})

@@ -60,9 +60,9 @@ func TestHoldsAndTokenEstimatesNeverLeak(t *testing.T) {
 			resp, b := h.postKey(secret, leakBody)
 			wantStatus(t, resp, b, 403)
 		}},
-		{name: "404 unknown model", run: func(t *testing.T, h *harness) {
+		{name: "400 unknown model", run: func(t *testing.T, h *harness) {
 			resp, b := h.post(chatBody("nobody/nothing", 4000, false))
-			wantStatus(t, resp, b, 404)
+			wantStatus(t, resp, b, 400)
 		}},
 		{name: "429 after a success", rpm: 1, run: func(t *testing.T, h *harness) {
 			resp, b := h.post(leakBody)

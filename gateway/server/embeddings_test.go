@@ -172,7 +172,7 @@ func TestEmbeddingsRefusals(t *testing.T) {
 		{`{"model":"openai/text-embedding-3-small","input":"hi","encoding_format":"int8"}`, 400},
 		{`{"model":"openai/text-embedding-3-small","input":"hi","dimensions":0}`, 400},
 		{`{"model":"google/gemini-embedding-001","input":[[1,2]]}`, 400}, // Gemini takes text only
-		{`{"model":"nope/nope","input":"hi"}`, 404},
+		{`{"model":"nope/nope","input":"hi"}`, 400},
 	} {
 		resp, b := h.postEmbeddings(tc.body)
 		if resp.StatusCode != tc.status {

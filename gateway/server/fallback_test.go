@@ -157,7 +157,7 @@ func TestModelsFallbackAllFail(t *testing.T) {
 func TestModelsFallbackIsCheckedAndHeldUpFront(t *testing.T) {
 	h := fallbackHarness(t, 0, "1")
 	for body, status := range map[string]int{
-		`"models":["nobody/none"]`:   http.StatusNotFound,
+		`"models":["nobody/none"]`:   http.StatusBadRequest,
 		`"models":"test/cheap"`:      http.StatusBadRequest,
 		`"models":["test/cheap",""]`: http.StatusBadRequest,
 		`"models":["a/1","a/2","a/3","a/4","a/5","a/6","a/7","a/8","a/9","a/10"]`: http.StatusBadRequest,

@@ -294,10 +294,10 @@ func TestResponsesNoCredit(t *testing.T) {
 	if n := len(h.completed()); n != 0 {
 		t.Fatalf("%d request events", n)
 	}
-	// An unknown model is the chat endpoint's 404.
+	// An unknown model is the chat endpoint's 400, as OpenRouter answers.
 	h2 := respHarness(t, providertest.Script{Text: "hi"}, harnessOpts{})
 	resp, b := h2.postResponses(`{"model":"nobody/nothing","input":"hello"}`)
-	wantStatus(t, resp, b, 404)
+	wantStatus(t, resp, b, 400)
 	decodeError(t, b)
 }
 

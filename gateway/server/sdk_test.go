@@ -314,14 +314,16 @@ func TestSDKImagesByURLAndDataURL(t *testing.T) {
 	}
 }
 
-// An error from the gateway reaches the SDK as a typed *openai.Error.
+// An error from the gateway reaches the SDK as a typed *openai.Error. An
+// unknown model is OpenRouter's 400 "… is not a valid model ID", which
+// clients built for OpenRouter look for.
 func TestSDKSeesGatewayErrors(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	client := h.sdk()
 	_, err := client.Chat.Completions.New(context.Background(), openai.ChatCompletionNewParams{
 		Model: "nobody/nothing", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("x")}})
 	var ae *openai.Error
-	if !asOpenAIError(err, &ae) || ae.StatusCode != 404 || !strings.Contains(ae.Message, "does not exist") {
+	if !asOpenAIError(err, &ae) || ae.StatusCode != 400 || !strings.HasPrefix(ae.Message, "nobody/nothing is not a valid model ID") {
 		t.Fatalf("error %v", err)
 	}
 }

@@ -406,9 +406,6 @@ func expiresAt(k Key) any {
 	return k.ExpiresAt.UTC().Format(time.RFC3339)
 }
 
-// refusedKey is the answer to a revoked or disabled key: 401, as OpenRouter
-// answers a key it no longer takes (an expired one too), the message
-// saying which.
 // stoppedKey is the refusal of a key that may no longer be used: revoked
 // or disabled, or its account suspended; nil for one that may.
 func stoppedKey(k Key) *APIError {
@@ -421,6 +418,9 @@ func stoppedKey(k Key) *APIError {
 	return nil
 }
 
+// refusedKey is the answer to a revoked or disabled key: 401, as OpenRouter
+// answers a key it no longer takes (an expired one too), the message
+// saying which.
 func refusedKey(k Key) error {
 	if k.Revoked {
 		return apiErr(http.StatusUnauthorized, "key_revoked", "this API key has been revoked", nil)

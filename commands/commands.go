@@ -17,7 +17,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -636,15 +635,10 @@ func ReferenceAsRead(ref string) string {
 		return ref
 	}
 	return strings.Map(func(r rune) rune {
-		switch {
-		case domain.Invisible(r):
+		if domain.Invisible(r) {
 			return -1
-		case unicode.Is(unicode.Zs, r):
-			return ' '
-		case r >= '\u2010' && r <= '\u2013', r == '\u2212', r == '\ufe63':
-			return '-'
 		}
-		return r
+		return domain.PlainSpaceOrHyphen(r)
 	}, ref)
 }
 

@@ -131,7 +131,7 @@ func (s *server) quoteForm(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	req := invoicing.QuoteRequest{Agency: form.Get("agency"), AgencyTaxID: strings.TrimSpace(width.Narrow.String(form.Get("agency_tax_id"))),
+	req := invoicing.QuoteRequest{Agency: form.Get("agency"), AgencyTaxID: domain.TaxIDAsTyped(form.Get("agency_tax_id")),
 		AgencyAddr: form.Get("agency_address"), Contact: form.Get("contact"), Remarks: form.Get("remarks"),
 		Plan: domain.Plan(form.Get("plan")), Replaces: strings.TrimSpace(form.Get("replaces")), Reason: form.Get("reason")}
 	if req.ValidDays, err = intField(width.Narrow.String(form.Get("valid_days"))); err != nil {

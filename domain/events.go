@@ -395,6 +395,10 @@ type InvoiceIssued struct {
 	UploadBy time.Time `json:"upload_by,omitzero"`
 }
 
+// BillsPayments reports a top-up invoice, which bills payments rather
+// than a month's usage.
+func (e *InvoiceIssued) BillsPayments() bool { return e.TopUpRef != "" || len(e.TopUps) > 0 }
+
 // UsageBilled is one model's usage billed by a monthly invoice.
 type UsageBilled struct {
 	Model     string          `json:"model"`

@@ -60,6 +60,19 @@ func ExcerptWords(msg string) string {
 	return b.String()
 }
 
+// PlainSpaceOrHyphen is r, or the plain space or hyphen it reads as: a
+// space of any width (a no-break space copied from a bank statement's
+// PDF), a Unicode hyphen, dash or minus sign.
+func PlainSpaceOrHyphen(r rune) rune {
+	switch {
+	case unicode.Is(unicode.Zs, r):
+		return ' '
+	case r >= '\u2010' && r <= '\u2013', r == '\u2212', r == '\ufe63':
+		return '-'
+	}
+	return r
+}
+
 // OnceKey is a key typed by hand to make a command once (a ticket number
 // given to --once) as it is read: trimmed, in narrow width and composed
 // form, with plain spaces and hyphens for those that read as them, so that
@@ -70,15 +83,7 @@ func ExcerptWords(msg string) string {
 // reads as one used before and is another: it is returned, invisible, to
 // be refused.
 func OnceKey(key string) (string, rune) {
-	key = strings.TrimSpace(strings.Map(func(r rune) rune {
-		switch {
-		case unicode.Is(unicode.Zs, r):
-			return ' '
-		case r >= '\u2010' && r <= '\u2013', r == '\u2212', r == '\ufe63':
-			return '-'
-		}
-		return r
-	}, norm.NFC.String(width.Narrow.String(key))))
+	key = strings.TrimSpace(strings.Map(PlainSpaceOrHyphen, norm.NFC.String(width.Narrow.String(key))))
 	for _, r := range key {
 		if Invisible(r) || IsBidiControl(r) {
 			return key, r

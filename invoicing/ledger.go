@@ -125,6 +125,9 @@ type invoiceChanges struct {
 	less, voidLess int64
 }
 
+// billsPayments reports a top-up invoice (domain.InvoiceIssued.BillsPayments).
+func (inv *invoice) billsPayments() bool { return inv.TopUpRef != "" || len(inv.TopUps) > 0 }
+
 // carried is the voids' Less that the invoice carries (InvoiceIssued.Less).
 func (inv *invoice) carried() int64 {
 	if inv.changes == nil {
@@ -1264,7 +1267,7 @@ func (l *ledger) foldIssued(inv *invoice) {
 // invoice bills beyond its usage, or takes it off for a void.
 func (l *ledger) billRounding(inv *invoice, void bool) {
 	a := l.accounts[inv.AccountID]
-	if a == nil || inv.TopUpRef != "" || len(inv.TopUps) > 0 {
+	if a == nil || inv.billsPayments() {
 		return
 	}
 	c := a.creditOf()
@@ -1525,7 +1528,7 @@ func (l *ledger) applyInvoiceStream(e *eventstore.RecordedEvent) error {
 // allowances change what it owes (credit.allow), with what they moved;
 // nil for a top-up invoice.
 func (l *ledger) usageCredit(inv *invoice) (*credit, *allowedDebt) {
-	if inv.TopUpRef != "" || len(inv.TopUps) > 0 {
+	if inv.billsPayments() {
 		return nil, nil
 	}
 	a := l.accounts[inv.AccountID]

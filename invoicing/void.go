@@ -117,7 +117,7 @@ func (s *Service) AllowanceBeforeFiling(inv Invoice) *B2CAllowanceError {
 	deadline := p.FilingDeadline().In(twrules.Taipei)
 	e := &B2CAllowanceError{Number: inv.Number,
 		LastDay: deadline.AddDate(0, 0, -1).Format(time.DateOnly), From: deadline.Format(time.DateOnly),
-		TopUp: inv.TopUpRef != "" || len(inv.TopUps) > 0}
+		TopUp: inv.BillsPayments()}
 	period := ""
 	s.mu.Lock()
 	if s.l.reused[normalizeNumber(inv.Number)] {
@@ -285,7 +285,7 @@ func (s *Service) VoidLess(ctx context.Context, number, reason string, less int6
 			return nil, [16]byte{}, late
 		}
 		switch {
-		case less > 0 && (inv.TopUpRef != "" || len(inv.TopUps) > 0):
+		case less > 0 && inv.BillsPayments():
 			return nil, [16]byte{}, fmt.Errorf("%w: invoice %s bills payments, whose re-issue bills them whole: nothing is taken off it (refund with credits adjust, then allow the refund once the period is filed)", ErrInvalid, inv.Number)
 		case less >= inv.Total:
 			return nil, [16]byte{}, fmt.Errorf("%w: NT$%d taken off the re-issue of invoice %s (NT$%d) leaves no invoice: take off at most NT$%d", ErrInvalid, less, inv.Number, inv.Total, inv.Total-1)

@@ -84,27 +84,39 @@ var mistralOptions = chat.BodyOptions{
 	},
 }
 
-// groqOptions leave out what Groq's API documents it refuses with a 400
-// (https://console.groq.com/docs/openai): logprobs, logit_bias,
-// top_logprobs and a message's name; reasoning_effort as for any host,
-// for its models that do not reason.
-var (
-	groqOptions         = chat.BodyOptions{Drop: []string{"logprobs", "logit_bias", "top_logprobs"}, NoMessageNames: true}
-	groqDropNoReasoning = []string{"logprobs", "logit_bias", "top_logprobs", "reasoning_effort"}
-)
+// hostDrop is what a compatible host's upstream refuses: its fields, and
+// reasoning_effort too for a model that does not reason. Both lists are
+// built once, as bodyOptions runs on every request.
+type hostDrop struct{ fields, noEffort []string }
 
-// xAI's reasoning models refuse presence_penalty, frequency_penalty and
-// stop ("Model grok-4 does not support parameter presencePenalty"), which
-// chat apps send with every request.
-var (
-	xaiReasonerDrop         = []string{"presence_penalty", "frequency_penalty", "stop"}
-	xaiReasonerDropNoEffort = []string{"presence_penalty", "frequency_penalty", "stop", "reasoning_effort"}
-)
+func dropping(fields ...string) hostDrop {
+	return hostDrop{fields, append(slices.Clip(fields), "reasoning_effort")}
+}
 
-// deepseek-reasoner refuses logprobs and top_logprobs.
+// of is the list for up: reasoning_effort goes too where the catalog lists
+// the upstream's parameters without it (OpenRouter ignores reasoning for
+// a model that does not reason, where hosts refuse it).
+func (d hostDrop) of(up core.Upstream) []string {
+	if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
+		return d.noEffort
+	}
+	return d.fields
+}
+
 var (
-	deepseekReasonerDrop         = []string{"logprobs", "top_logprobs"}
-	deepseekReasonerDropNoEffort = []string{"logprobs", "top_logprobs", "reasoning_effort"}
+	// Groq's API documents a 400 for logprobs, logit_bias, top_logprobs
+	// and a message's name (https://console.groq.com/docs/openai).
+	groqDrop    = dropping("logprobs", "logit_bias", "top_logprobs")
+	groqOptions = chat.BodyOptions{NoMessageNames: true}
+	// xAI's reasoning models refuse presence_penalty, frequency_penalty
+	// and stop ("Model grok-4 does not support parameter
+	// presencePenalty"), which chat apps send with every request.
+	xaiReasonerDrop = dropping("presence_penalty", "frequency_penalty", "stop")
+	// deepseek-reasoner refuses logprobs and top_logprobs (it ignores the
+	// sampling parameters).
+	deepseekReasonerDrop = dropping("logprobs", "top_logprobs")
+	// Any other compatible host takes the request as sent.
+	anyHostDrop = dropping()
 )
 
 // xaiReasoner reports xAI's reasoning models: grok-3-mini, and grok-4 and
@@ -116,10 +128,6 @@ func xaiReasoner(model string) bool {
 	v, ok := strings.CutPrefix(model, "grok-")
 	return ok && len(v) > 0 && v[0] >= '4' && v[0] <= '9'
 }
-
-// noReasoningEffort leaves reasoning_effort out, for every request to a
-// compatible host's model that does not reason.
-var noReasoningEffort = []string{"reasoning_effort"}
 
 // bodyOptions fit the body to OpenAI's own API, which refuses parameters
 // a model does not take where OpenRouter ignores them: OpenRouter's own
@@ -136,32 +144,19 @@ func bodyOptions(up core.Upstream) chat.BodyOptions {
 		return mistralOptions
 	case "xai":
 		if xaiReasoner(up.Model) {
-			if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
-				return chat.BodyOptions{Drop: xaiReasonerDropNoEffort}
-			}
-			return chat.BodyOptions{Drop: xaiReasonerDrop}
+			return chat.BodyOptions{Drop: xaiReasonerDrop.of(up)}
 		}
 	case "deepseek":
 		if strings.HasPrefix(up.Model, "deepseek-reasoner") {
-			// DeepSeek's reasoner refuses logprobs and top_logprobs (it
-			// ignores the sampling parameters).
-			if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
-				return chat.BodyOptions{Drop: deepseekReasonerDropNoEffort}
-			}
-			return chat.BodyOptions{Drop: deepseekReasonerDrop}
+			return chat.BodyOptions{Drop: deepseekReasonerDrop.of(up)}
 		}
 	case "groq":
 		o := groqOptions
-		if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
-			o.Drop = groqDropNoReasoning
-		}
+		o.Drop = groqDrop.of(up)
 		return o
 	}
 	if up.Provider != "openai" && up.Provider != "azure-openai" {
-		if len(up.Params) > 0 && !slices.Contains(up.Params, "reasoning_effort") {
-			return chat.BodyOptions{Drop: noReasoningEffort}
-		}
-		return chat.BodyOptions{}
+		return chat.BodyOptions{Drop: anyHostDrop.of(up)}
 	}
 	// Every request to OpenAI comes here: the shared list is used as it is
 	// unless the model lacks a parameter, and copied once then.

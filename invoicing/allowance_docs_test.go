@@ -14,8 +14,8 @@ import (
 // invoice on paper as in the ledger.
 //
 // The invoices are of September–October: the allowances come once that
-// period is filed (from 16 November), when the B2C one (no 統一編號)
-// takes them too.
+// period is filed (by Monday 16 November, the 15th being a Sunday), when
+// the B2C one (no 統一編號) takes them too.
 func TestAnAllowanceOfTaxAloneHasItsDocuments(t *testing.T) {
 	e := newEnv(t, taipei(2026, 10, 10, 9, 0))
 	e.assign("2026-09", "AB", 100, 199)
@@ -29,7 +29,7 @@ func TestAnAllowanceOfTaxAloneHasItsDocuments(t *testing.T) {
 		}
 		invs[c.acct] = inv
 	}
-	e.clock.Set(taipei(2026, 11, 16, 9, 0))
+	e.clock.Set(taipei(2026, 11, 17, 9, 0))
 	for _, c := range []struct{ acct string }{{"solo"}, {"firm"}} {
 		inv := invs[c.acct]
 		a1, err := e.svc.IssueAllowance(e.ctx, inv.Number, 10, "服務中斷")

@@ -22,7 +22,8 @@ import (
 // 0.30 of it, and 1.70 of the other.
 //
 // The invoices are of September–October, allowed once that period is
-// filed (from 16 November), when the B2C one takes allowances too.
+// filed (by Monday 16 November, the 15th being a Sunday), when the B2C
+// one takes allowances too.
 func TestAllowanceItemsNeverExceedTheirLines(t *testing.T) {
 	e := newEnv(t, taipei(2026, 10, 10, 9, 0))
 	e.assign("2026-09", "AB", 100, 199)
@@ -37,7 +38,7 @@ func TestAllowanceItemsNeverExceedTheirLines(t *testing.T) {
 		}
 		invs = append(invs, whole(t, e.svc, inv))
 	}
-	e.clock.Set(taipei(2026, 11, 16, 9, 0))
+	e.clock.Set(taipei(2026, 11, 17, 9, 0))
 	for _, inv := range invs {
 		// One allowance voided on the way, then the invoice allowed in full.
 		a0, err := e.svc.IssueAllowance(e.ctx, inv.Number, 1, "服務中斷")

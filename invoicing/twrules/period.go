@@ -73,9 +73,11 @@ func (p Period) Prev() Period { return PeriodOf(p.Start().AddDate(0, -2, 0)) }
 // Contains reports whether t falls in the period.
 func (p Period) Contains(t time.Time) bool { return PeriodOf(t) == p }
 
-// FilingDeadline is the end of the 15th of the month after the period (the
-// usual business-tax filing date): invoices may be voided (作廢) before it;
-// afterwards an allowance (折讓) or a special void applies.
+// FilingDeadline is the end of the period's filing day (the instant after
+// it, Taipei): the 15th of the month after the period (營業稅法 §35), or
+// the next working day when the 15th is a weekend or a rest day
+// (DeadlineDay). Invoices may be voided (作廢) before it; afterwards an
+// allowance (折讓) or a special void applies.
 func (p Period) FilingDeadline() time.Time {
-	return time.Date(p.Year, p.StartMonth+2, 16, 0, 0, 0, 0, Taipei)
+	return DeadlineDay(time.Date(p.Year, p.StartMonth+2, 15, 0, 0, 0, 0, Taipei)).AddDate(0, 0, 1)
 }

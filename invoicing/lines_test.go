@@ -16,6 +16,7 @@ import (
 	"github.com/routefree/routefree/invoicing/mig"
 	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
+	"github.com/routefree/routefree/invoicing/twrules"
 )
 
 // salesOf is what the lines of an invoice must add up to: the F0401
@@ -246,5 +247,52 @@ func TestProofQRCodesReadWhateverTheirPattern(t *testing.T) {
 	}
 	if _, right := decodeProofQRs(t, doc.Bytes()); right != "**gpt-4o 用量 2026-10（輸入 10／輸出 5 tokens）:1:138.66" {
 		t.Fatalf("right QR code: %q", right)
+	}
+}
+
+// checkAllowanceDocuments reads back the 折讓證明單 of every allowance of
+// inv, voided ones included: its printed 折讓金額合計, 營業稅額合計 and
+// 總計, and the total in capitals, are the allowance's in the ledger, and
+// they agree with its G0401 (B2B: the net amount and its tax; B2C: the
+// inclusive amount with no tax, as its invoice's F0401). A voided one says
+// so.
+func checkAllowanceDocuments(t testing.TB, svc *Service, inv Invoice) {
+	t.Helper()
+	inv = whole(t, svc, inv)
+	for i, a := range inv.Allowances {
+		var buf bytes.Buffer
+		if err := svc.AllowancePDF(&buf, a.Number); err != nil {
+			t.Fatal(err)
+		}
+		printed := map[string]int64{}
+		for _, row := range strings.Split(pdftest.LayoutText(t, buf.Bytes()), "\n") {
+			for _, label := range []string{"折讓金額合計", "營業稅額合計", "總計"} {
+				if _, after, ok := strings.Cut(strings.TrimSpace(row), label); ok && strings.HasPrefix(strings.TrimSpace(row), label) {
+					if n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(after), ",", ""), 10, 64); err == nil {
+						printed[label] = n
+					}
+				}
+			}
+		}
+		total := a.Sales + a.Tax
+		if printed["折讓金額合計"] != a.Sales || printed["營業稅額合計"] != a.Tax || printed["總計"] != total {
+			t.Fatalf("allowance %s of %s: its PDF prints %v, the ledger %d + %d = %d", a.Number, inv.Number, printed, a.Sales, a.Tax, total)
+		}
+		text := pdftest.Text(t, buf.Bytes())
+		pdftest.MustContain(t, text, a.Number, twrules.PrintedNumber(inv.Number), twrules.UpperNTD(total))
+		if a.Voided != strings.Contains(text, "本折讓單已作廢") {
+			t.Fatalf("allowance %s (voided %v): its PDF says 本折讓單已作廢: %v", a.Number, a.Voided, !a.Voided)
+		}
+		m, err := mig.BuildG0401(allowanceDoc(inv.InvoiceIssued, inv.Allowances, i), svc.seller.MIG())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSales, wantTax := a.Sales, a.Tax
+		if inv.Kind != "b2b" {
+			wantSales, wantTax = total, 0
+		}
+		if m.Amount.TaxAmount != strconv.FormatInt(wantTax, 10) || m.Amount.TotalAmount != strconv.FormatInt(wantSales, 10) {
+			t.Fatalf("allowance %s of %s (%d + %d): G0401 TaxAmount %s, TotalAmount %s", a.Number, inv.Number, a.Sales, a.Tax, m.Amount.TaxAmount, m.Amount.TotalAmount)
+		}
 	}
 }

@@ -134,7 +134,8 @@ var (
 	models   = []string{"gpt-4o", "claude-sonnet"}
 	// The history runs from late October 2026 to mid-January 2027: three
 	// Taipei months, three two-month periods, and two filing deadlines
-	// (November 15 and January 15), past which a special void may come.
+	// (Monday November 16, the 15th being a Sunday, and January 15), past
+	// which a special void may come.
 	historyStart = taipei(2026, 10, 20, 10, 0)
 	historyEnd   = taipei(2027, 1, 20, 12, 0)
 )
@@ -1336,7 +1337,7 @@ func TestInvoicedDocumentsAgree(t *testing.T) {
 	}
 	defer checks.Value.Set(old)
 	base := t.TempDir()
-	var histories, documents int
+	var histories, documents, allowances int
 	rapid.Check(t, func(rt *rapid.T) {
 		histories++
 		h, done := runHistory(t, rt, base)
@@ -1345,6 +1346,8 @@ func TestInvoicedDocumentsAgree(t *testing.T) {
 		for _, inv := range h.svc.Invoices("", "") {
 			checkLinesSum(tb, h.svc, inv, true)
 			checkAllowanceItems(tb, h.svc, inv)
+			checkAllowanceDocuments(tb, h.svc, inv)
+			allowances += len(inv.Allowances)
 			as, at := inv.allowed()
 			if as > inv.Sales || at > inv.Tax {
 				rt.Fatalf("invoice %s (%d + %d) has allowances of %d + %d", inv.Number, inv.Sales, inv.Tax, as, at)
@@ -1352,7 +1355,7 @@ func TestInvoicedDocumentsAgree(t *testing.T) {
 			documents++
 		}
 	})
-	t.Logf("%d histories, %d invoices read back", histories, documents)
+	t.Logf("%d histories, %d invoices and %d allowances read back", histories, documents, allowances)
 }
 
 // checkAllowanceItems builds the G0401 of every allowance of inv, voided

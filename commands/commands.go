@@ -64,6 +64,10 @@ type Handler struct {
 	// those whose issue stopped. Nil reads them from the store's history
 	// and the keys' own streams.
 	LiveKeys func(account string) []string
+	// KeySlots keeps accounts' key-slot streams folded between issues (a
+	// KeySlotCache); nil: one of the handler's own, made on first use
+	// (SlotCache).
+	KeySlots *KeySlotCache
 }
 
 // DefaultMaxTopUp is the largest single top-up or adjustment unless
@@ -131,7 +135,11 @@ func (h *Handler) readStream(ctx context.Context, stream string) ([]domain.Event
 // scanStream gives f a stream's events in order, a thousand read at a
 // time, until f says no more; a stream not yet written is empty.
 func (h *Handler) scanStream(ctx context.Context, stream string, f func(eventstore.RecordedEvent) (more bool, err error)) error {
-	from := uint64(0)
+	return h.scanStreamFrom(ctx, stream, 0, f)
+}
+
+// scanStreamFrom is scanStream from version from on.
+func (h *Handler) scanStreamFrom(ctx context.Context, stream string, from uint64, f func(eventstore.RecordedEvent) (more bool, err error)) error {
 	for {
 		evs, err := h.Store.ReadStream(ctx, stream, from, 1000)
 		if errors.Is(err, eventstore.ErrStreamNotFound) {

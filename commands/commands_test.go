@@ -48,7 +48,7 @@ func all(t *testing.T, h *Handler) []eventstore.RecordedEvent {
 	}
 }
 
-func mustOpen(t *testing.T, ctx context.Context, h *Handler, plan domain.Plan) string {
+func mustOpen(t testing.TB, ctx context.Context, h *Handler, plan domain.Plan) string {
 	t.Helper()
 	id, err := h.OpenAccount(ctx, domain.AccountOpened{Organisation: "Org", Plan: plan})
 	if err != nil {

@@ -125,35 +125,87 @@ type keySlots struct {
 	last  int64
 }
 
+// readKeySlots folds acct's key-slot stream, going on from the fold the
+// handler's KeySlotCache holds: only the events appended since are read.
 func (h *Handler) readKeySlots(ctx context.Context, acct string) (keySlots, error) {
-	s := keySlots{live: map[string]domain.KeySlotTaken{}, taken: map[string]time.Time{}, last: -1}
 	cutoff := h.Now().Add(-keyRateWindow)
-	err := h.scanStream(ctx, domain.KeySlotsStream(acct), func(e eventstore.RecordedEvent) (bool, error) {
-		d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
-		if err != nil {
-			return false, err
-		}
-		switch v := d.(type) {
-		case *domain.KeySlotTaken:
-			// A new key's slot: not held (a raise takes a held one again),
-			// nor taken for a key issued before slots were kept (its event
-			// ID is the key's: decideSlots).
-			_, held := s.live[v.KeyID]
-			if !held && boundByKeyRate(v.Actor) && e.OccurredAt.After(cutoff) && e.ID != domain.EventID(domain.TypeKeySlotTaken, v.KeyID) {
-				s.made = append(s.made, e.OccurredAt)
+	cache := h.SlotCache()
+	held, ok := cache.get(acct, cutoff)
+	if !ok {
+		held = cachedSlots{acct: acct, slots: newKeySlots()}
+	}
+	s, err := h.foldKeySlots(ctx, held, cutoff)
+	if errors.Is(err, errSlotsMoved) {
+		s, err = h.foldKeySlots(ctx, cachedSlots{acct: acct, slots: newKeySlots()}, cutoff)
+	}
+	if err != nil {
+		return keySlots{}, err
+	}
+	if s.slots.last >= 0 {
+		cache.put(s)
+	}
+	return s.slots, nil
+}
+
+func newKeySlots() keySlots {
+	return keySlots{live: map[string]domain.KeySlotTaken{}, taken: map[string]time.Time{}, last: -1}
+}
+
+// errSlotsMoved says a held fold is not of the stream read: the event at
+// its version is another (another store, or one put back from a copy).
+var errSlotsMoved = errors.New("key slots held are not the stream's")
+
+// foldKeySlots folds the events of c's stream after c's version into c,
+// keeping in made the keys made after cutoff. The event at c's version is
+// read again, and must be the one folded (errSlotsMoved).
+func (h *Handler) foldKeySlots(ctx context.Context, c cachedSlots, cutoff time.Time) (cachedSlots, error) {
+	check := c.slots.last >= 0
+	from := uint64(max(c.slots.last, 0))
+	err := h.scanStreamFrom(ctx, domain.KeySlotsStream(c.acct), from, func(e eventstore.RecordedEvent) (bool, error) {
+		if check {
+			check = false
+			if e.ID != c.lastID {
+				return false, errSlotsMoved
 			}
-			s.live[v.KeyID] = *v
-			if _, ok := s.taken[v.KeyID]; !ok {
-				s.taken[v.KeyID] = e.OccurredAt // first taken: when its issue began
-			}
-		case *domain.KeySlotFreed:
-			delete(s.live, v.KeyID)
-			delete(s.taken, v.KeyID)
+			return true, nil
 		}
-		s.last = int64(e.Version)
-		return true, nil
+		c.lastID = e.ID
+		return true, c.slots.fold(e, cutoff)
 	})
-	return s, err
+	if err == nil && check {
+		err = errSlotsMoved // the stream no longer reaches c's version
+	}
+	c.slots.made = slices.DeleteFunc(c.slots.made, func(at time.Time) bool { return !at.After(cutoff) })
+	c.cutoff = cutoff
+	return c, err
+}
+
+// fold applies one event of the key-slot stream, counting a slot taken
+// for a new key after cutoff in made.
+func (s *keySlots) fold(e eventstore.RecordedEvent, cutoff time.Time) error {
+	d, err := domain.Decode(e.Type, e.SchemaVersion, e.Data)
+	if err != nil {
+		return err
+	}
+	switch v := d.(type) {
+	case *domain.KeySlotTaken:
+		// A new key's slot: not held (a raise takes a held one again),
+		// nor taken for a key issued before slots were kept (its event
+		// ID is the key's: decideSlots).
+		_, held := s.live[v.KeyID]
+		if !held && boundByKeyRate(v.Actor) && e.OccurredAt.After(cutoff) && e.ID != domain.EventID(domain.TypeKeySlotTaken, v.KeyID) {
+			s.made = append(s.made, e.OccurredAt)
+		}
+		s.live[v.KeyID] = *v
+		if _, ok := s.taken[v.KeyID]; !ok {
+			s.taken[v.KeyID] = e.OccurredAt // first taken: when its issue began
+		}
+	case *domain.KeySlotFreed:
+		delete(s.live, v.KeyID)
+		delete(s.taken, v.KeyID)
+	}
+	s.last = int64(e.Version)
+	return nil
 }
 
 // liveKeysOf lists an account's keys that are not revoked, for an account

@@ -175,6 +175,7 @@ func (s *server) capturing() (*commands.Handler, *capture) {
 	if s.deps.Commands != nil {
 		h.MaxTopUp, h.MaxKeysPerAccount = s.deps.Commands.MaxTopUp, s.deps.Commands.MaxKeysPerAccount
 		h.MaxNewKeysPerHour = s.deps.Commands.MaxNewKeysPerHour
+		h.KeySlots = s.deps.Commands.SlotCache() // kept between requests
 	}
 	if s.deps.Models != nil && s.deps.Models.Keys != nil {
 		h.LiveKeys = LiveKeys(s.deps.Models.Keys)

@@ -16,7 +16,8 @@ import (
 // or the CLI has just opened is at once an account of the other serve's
 // admin API too: a key issued on it and its page read there, rather than a
 // 404 "account not found" from the serve that has not read the other
-// process's event yet. An account that no process opened is still a 404.
+// process's event yet. An account that no process opened is still a 404,
+// and one opened again is refused as existing.
 func TestAnAccountOpenedElsewhereIsFoundAtOnce(t *testing.T) {
 	for _, sc := range sharedStores() {
 		t.Run(sc.name, func(t *testing.T) {
@@ -52,6 +53,12 @@ func TestAnAccountOpenedElsewhereIsFoundAtOnce(t *testing.T) {
 				}
 				if code, body := call(b.base, "POST", "/admin/api/accounts/"+id+"/keys", `{"name":"at once"}`); code != http.StatusCreated {
 					t.Fatalf("key of %s, opened a moment ago by the other serve: %d %s", id, code, body)
+				}
+				// Opened again on the other serve: refused, saying why in
+				// the words the CLI uses, not the store's.
+				again := fmt.Sprintf(`{"account_id":%q,"organisation":"Again"}`, id)
+				if code, body := call(b.base, "POST", "/admin/api/accounts", again); code != http.StatusConflict || !strings.Contains(body, "account "+id+" already exists") {
+					t.Fatalf("%s opened again: %d %s", id, code, body)
 				}
 
 				id = fmt.Sprintf("acct_cli_%d", i)

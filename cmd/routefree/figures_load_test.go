@@ -12,16 +12,21 @@ import (
 )
 
 // TestAuditFiguresMatchUnderLoad: the auditor's comparison of the live read
-// models with a replay, asked of two serves sharing one store while both
-// bill requests, compares the two at one moment of the history: it reports
+// models with a replay, asked of two serves sharing one store (a SQLite
+// directory, a PostgreSQL schema, whose SQL read models both write) while
+// both bill requests, compares the two at one moment of the history: it reports
 // a match, not the requests billed between reading the live figures and
 // replaying the store as a difference.
 func TestAuditFiguresMatchUnderLoad(t *testing.T) {
+	for _, sc := range sharedStores() {
+		t.Run(sc.name, func(t *testing.T) { figuresUnderLoad(t, sc.args(t)) })
+	}
+}
+
+func figuresUnderLoad(t *testing.T, store []string) {
 	rurl, prefix := testenv.RedisURL(t)
 	up := fakeUpstream(t, providertest.Script{Text: "audited", Chunks: 2})
 	env := baseEnv(up)
-	dir := t.TempDir()
-	store := []string{"--data-dir", dir}
 	key := prepareDemo(t, env, store, 1_000_000, "100000")
 	auditor := staffToken(t, env, store, "auditor")
 	shared := append(append([]string{}, store...), "--redis-url", rurl, "--redis-prefix", prefix)

@@ -204,6 +204,9 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 		a.AccountID = "acct_" + randomID(12)
 	}
 	_, err := h.append(ctx, domain.AccountStream(a.AccountID), eventstore.NoStream(), uuid.New(), &a)
+	if errors.Is(err, ErrConflict) { // its stream exists: opened before, by any process
+		return a.AccountID, fmt.Errorf("%w: account %s already exists", ErrConflict, a.AccountID)
+	}
 	return a.AccountID, err
 }
 

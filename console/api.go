@@ -134,13 +134,17 @@ func principal(c echo.Context) auth.Principal {
 
 // account returns the account of the route if the caller may see it: staff
 // see every account, a customer only their own (another's is as unknown as a
-// missing one).
+// missing one). One that another process (a second serve, the CLI) opened a
+// moment ago is found once the projections hold every event committed so
+// far, as keys are.
 func (s *server) account(c echo.Context, id string) (AccountInfo, error) {
 	p := principal(c)
 	if !p.Staff && p.AccountID != id {
 		return AccountInfo{}, errNotFound("account")
 	}
-	a, ok := s.deps.Views.Account(id)
+	var a AccountInfo
+	var ok bool
+	s.findCaughtUp(c, func() bool { a, ok = s.deps.Views.Account(id); return ok })
 	if !ok {
 		return AccountInfo{}, errNotFound("account")
 	}
@@ -727,8 +731,9 @@ func (s *server) ownKey(c echo.Context, keyID string) (projections.KeyInfo, erro
 var errKeyNotFound = errors.New("key not found")
 
 // findCaughtUp runs find, and once more if it found nothing, after the
-// projections hold every event committed so far: a key another process
-// issued a moment ago (the CLI beside the gateway) is not a 404.
+// projections hold every event committed so far: a key or an account that
+// another process (the CLI beside the gateway, a second serve) made a
+// moment ago is not a 404.
 func (s *server) findCaughtUp(c echo.Context, find func() bool) {
 	if !find() && caughtUp(c.Request().Context(), s.deps.Runner) == nil {
 		find()

@@ -281,12 +281,46 @@ type Comparison struct {
 	Rows   []FigureRow `json:"rows"`
 }
 
-func (s *server) compare(ctx context.Context) (Comparison, error) {
-	live, err := s.deps.Models.Figures(ctx)
-	if err != nil {
-		return Comparison{}, err
+// replayed are a replay's figures at the positions where the live read
+// models stood: the memory models' (balances, invoices) and each SQL
+// model's, which another serve sharing them may have moved further.
+type replayed struct{ memory, usage, activity, keys *projections.Figures }
+
+// figures reads the live figures and replays the history to where each
+// live read model stood when read, so that requests billed meanwhile (by
+// this serve or another) are on neither side rather than on one.
+func (s *server) figures(ctx context.Context) (*projections.Figures, replayed, error) {
+	if s.deps.Runner == nil { // no running projections to stop: the whole history
+		live, err := s.deps.Models.Figures(ctx)
+		if err != nil {
+			return nil, replayed{}, err
+		}
+		rep, err := projections.ReplayAt(ctx, s.deps.Store, nil, s.deps.now)
+		return live, replayed{rep, rep, rep, rep}, err
 	}
-	rep, err := projections.ReplayAt(ctx, s.deps.Store, nil, s.deps.now)
+	at, live, err := s.deps.Models.LiveFigures(ctx, s.deps.Runner)
+	if err != nil {
+		return nil, replayed{}, err
+	}
+	// A SQL model's checkpoint behind at saw no request since it: its rows
+	// are those of at.
+	stops := []eventstore.Position{at, maxPosition(at, live.UsageAt), maxPosition(at, live.ActivityAt), maxPosition(at, live.KeyUsageAt)}
+	reps, err := projections.ReplayThrough(ctx, s.deps.Store, s.deps.now, stops...)
+	if err != nil {
+		return nil, replayed{}, err
+	}
+	return live, replayed{reps[0], reps[1], reps[2], reps[3]}, nil
+}
+
+func maxPosition(a, b eventstore.Position) eventstore.Position {
+	if a.Less(b) {
+		return b
+	}
+	return a
+}
+
+func (s *server) compare(ctx context.Context) (Comparison, error) {
+	live, rep, err := s.figures(ctx)
 	if err != nil {
 		return Comparison{}, err
 	}
@@ -296,9 +330,9 @@ func (s *server) compare(ctx context.Context) (Comparison, error) {
 			return Comparison{}, err
 		}
 		live.CountInvoices(f.RecordMonth)
-		rep.CountInvoices(f.RecordMonth)
+		rep.memory.CountInvoices(f.RecordMonth)
 	}
-	cmp := Comparison{Match: true, Events: rep.Events}
+	cmp := Comparison{Match: true, Events: rep.memory.Events}
 	decRows := func(figure string, a, b map[string]decimal.Decimal) {
 		keys := map[string]bool{}
 		for k := range a {
@@ -313,25 +347,25 @@ func (s *server) compare(ctx context.Context) (Comparison, error) {
 			cmp.Rows = append(cmp.Rows, r)
 		}
 	}
-	decRows("balance", live.Balances, rep.Balances)
-	decRows("month", live.MonthlyTotals, rep.MonthlyTotals)
+	decRows("balance", live.Balances, rep.memory.Balances)
+	decRows("month", live.MonthlyTotals, rep.usage.MonthlyTotals)
 	// The activity of the window by the live model's clock, and the usage
 	// by key and app, when the live models have them.
 	if live.ActivityFrom != "" {
-		decRows("activity", keyFigures(live.Activity, false), keyFigures(rep.Activity, false))
+		decRows("activity", keyFigures(live.Activity, false), keyFigures(rep.activity.Activity, false))
 	}
 	if live.KeyUsage != nil {
-		decRows("keys", keyFigures(live.KeyUsage, true), keyFigures(rep.KeyUsage, true))
+		decRows("keys", keyFigures(live.KeyUsage, true), keyFigures(rep.keys.KeyUsage, true))
 	}
 	keys := map[string]bool{}
 	for k := range live.InvoiceTotals {
 		keys[k] = true
 	}
-	for k := range rep.InvoiceTotals {
+	for k := range rep.memory.InvoiceTotals {
 		keys[k] = true
 	}
 	for _, k := range sortedSet(keys) {
-		a, b := live.InvoiceTotals[k], rep.InvoiceTotals[k]
+		a, b := live.InvoiceTotals[k], rep.memory.InvoiceTotals[k]
 		r := FigureRow{Figure: "invoices", Key: k, Live: strconv.FormatInt(a, 10), Replay: strconv.FormatInt(b, 10), Match: a == b}
 		cmp.Match = cmp.Match && r.Match
 		cmp.Rows = append(cmp.Rows, r)

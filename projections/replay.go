@@ -37,8 +37,13 @@ type Figures struct {
 	// The usage by key and app: Taipei month → account, key and app → cost
 	// (empty without a key usage model).
 	KeyUsage map[string]map[KeyFigure]decimal.Decimal
-	Chain    eventstore.VerifyResult
-	invoices []InvoiceRecord // what InvoiceTotals sums
+	// Where the SQL models' figures stand: the checkpoint of the usage
+	// (MonthlyTotals, MonthlyByAccount), the activity and the usage by key
+	// and app, as read with their rows. Another process sharing the read
+	// models (a second serve) may have moved them past this one's memory.
+	UsageAt, ActivityAt, KeyUsageAt eventstore.Position
+	Chain                           eventstore.VerifyResult
+	invoices                        []InvoiceRecord // what InvoiceTotals sums
 }
 
 // KeyFigure names a figure of one account's key, and of one app (the
@@ -73,6 +78,47 @@ func Replay(ctx context.Context, store eventstore.Store, progress func(n uint64)
 
 // ReplayAt is Replay with now as the clock the activity's window follows.
 func ReplayAt(ctx context.Context, store eventstore.Store, progress func(n uint64), now func() time.Time) (*Figures, error) {
+	figs, err := replayTo(ctx, store, progress, now, nil)
+	if err != nil {
+		return nil, err
+	}
+	return figs[0], nil
+}
+
+// ReplayThrough is ReplayAt stopped at each of stops in turn: the figures
+// of the history through each position, in the order stops gives them, as
+// the live read models stood at those positions.
+func ReplayThrough(ctx context.Context, store eventstore.Store, now func() time.Time, stops ...eventstore.Position) ([]*Figures, error) {
+	if len(stops) == 0 {
+		return nil, nil
+	}
+	return replayTo(ctx, store, nil, now, stops)
+}
+
+// through is a store whose history ends at until: a replay that reads it
+// stops there.
+type through struct {
+	eventstore.Store
+	until eventstore.Position
+}
+
+func (t *through) ReadAll(ctx context.Context, from eventstore.Position, max int) ([]eventstore.RecordedEvent, error) {
+	if !from.Less(t.until) {
+		return nil, nil
+	}
+	evs, err := t.Store.ReadAll(ctx, from, max)
+	for i, e := range evs {
+		if t.until.Less(e.Position) {
+			return evs[:i], err
+		}
+	}
+	return evs, err
+}
+
+// replayTo replays the history through each of stops in ascending order
+// (the whole history when there are none) and returns the figures at each,
+// in the order of stops.
+func replayTo(ctx context.Context, store eventstore.Store, progress func(n uint64), now func() time.Time, stops []eventstore.Position) ([]*Figures, error) {
 	dir, err := os.MkdirTemp("", "routefree-replay-")
 	if err != nil {
 		return nil, err
@@ -98,37 +144,123 @@ func ReplayAt(ctx context.Context, store eventstore.Store, progress func(n uint6
 		return nil, err
 	}
 	chain := NewChain(progress)
+	var bounded *through
+	if len(stops) > 0 {
+		bounded = &through{Store: store}
+		store = bounded
+	}
 	r, err := NewRunner(store, watermill.NopLogger{}, append(m.All(), chain)...)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.CatchUp(ctx); err != nil {
-		return nil, fmt.Errorf("projections: replay: %w", err)
+	figures := func() (*Figures, error) {
+		if err := r.CatchUp(ctx); err != nil {
+			return nil, fmt.Errorf("projections: replay: %w", err)
+		}
+		f, err := m.Figures(ctx)
+		if err != nil {
+			return nil, err
+		}
+		f.Chain, f.Events = chain.Result()
+		return f, nil
 	}
-	f, err := m.Figures(ctx)
-	if err != nil {
-		return nil, err
+	if bounded == nil {
+		f, err := figures()
+		return []*Figures{f}, err
 	}
-	f.Chain, f.Events = chain.Result()
-	return f, nil
+	order := make([]int, len(stops))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case stops[a].Less(stops[b]):
+			return -1
+		case stops[b].Less(stops[a]):
+			return 1
+		}
+		return 0
+	})
+	out := make([]*Figures, len(stops))
+	var last *Figures
+	for _, i := range order {
+		if last == nil || bounded.until != stops[i] {
+			bounded.until = stops[i]
+			if last, err = figures(); err != nil {
+				return nil, err
+			}
+		}
+		out[i] = last
+	}
+	return out, nil
 }
 
 // Figures computes the figures of the models as they stand (Events and
 // Chain are left empty: they come from a Chain projection).
 func (m *Models) Figures(ctx context.Context) (*Figures, error) {
+	f := m.memoryFigures()
+	return f, m.sqlFigures(ctx, f)
+}
+
+// LiveFigures reads the figures of models that r keeps current, all of one
+// moment of the history: r is held (Runner.Hold) while the memory models
+// are read and the SQL models write what they buffer, a few milliseconds,
+// and at is where they stood. The SQL models' rows are read after, each at
+// the checkpoint Figures names (UsageAt, ActivityAt, KeyUsageAt), which
+// is at or past at.
+func (m *Models) LiveFigures(ctx context.Context, r *Runner) (at eventstore.Position, f *Figures, err error) {
+	hold, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	at, release, err := r.Hold(hold)
+	if err != nil {
+		return at, nil, err
+	}
+	f = m.memoryFigures()
+	err = m.flushSQL(ctx)
+	release()
+	if err != nil {
+		return at, nil, err
+	}
+	return at, f, m.sqlFigures(ctx, f)
+}
+
+// flushSQL writes what the SQL models buffer.
+func (m *Models) flushSQL(ctx context.Context) error {
+	if m.Usage != nil {
+		if err := m.Usage.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	if m.Activity != nil {
+		if err := m.Activity.Flush(ctx); err != nil {
+			return err
+		}
+	}
+	if m.KeyUsage != nil {
+		return m.KeyUsage.Flush(ctx)
+	}
+	return nil
+}
+
+// memoryFigures are the figures of the memory models: balances and invoices.
+func (m *Models) memoryFigures() *Figures {
 	invs := m.Invoices.List("", "")
-	f := &Figures{
+	return &Figures{
 		Balances:         m.Balances.Balances(),
 		MonthlyTotals:    map[string]decimal.Decimal{},
 		MonthlyByAccount: map[string]map[string]decimal.Decimal{},
 		InvoiceTotals:    netByMonth(invs, func(r InvoiceRecord) string { return r.Month }),
 		invoices:         invs,
 	}
-	var err error
+}
+
+// sqlFigures adds the figures of the SQL models to f, each with the
+// checkpoint its rows were read at.
+func (m *Models) sqlFigures(ctx context.Context, f *Figures) (err error) {
 	if m.Usage != nil {
-		rows, err := m.Usage.All(ctx)
-		if err != nil {
-			return nil, err
+		var rows []UsageRow
+		if f.UsageAt, err = m.Usage.consistent(ctx, func() (err error) { rows, err = m.Usage.All(ctx); return err }); err != nil {
+			return err
 		}
 		for _, r := range rows {
 			f.MonthlyTotals[r.Period] = f.MonthlyTotals[r.Period].Add(r.Cost)
@@ -140,16 +272,19 @@ func (m *Models) Figures(ctx context.Context) (*Figures, error) {
 	}
 	if m.Activity != nil {
 		f.ActivityFrom, f.ActivityTo = m.Activity.Window()
-		if f.Activity, err = m.Activity.costs(ctx, f.ActivityFrom, f.ActivityTo); err != nil {
-			return nil, err
+		if f.ActivityAt, err = m.Activity.u.consistent(ctx, func() (err error) {
+			f.Activity, err = m.Activity.costs(ctx, f.ActivityFrom, f.ActivityTo)
+			return err
+		}); err != nil {
+			return err
 		}
 	}
 	if m.KeyUsage != nil {
-		if f.KeyUsage, err = m.KeyUsage.costs(ctx); err != nil {
-			return nil, err
+		if f.KeyUsageAt, err = m.KeyUsage.u.consistent(ctx, func() (err error) { f.KeyUsage, err = m.KeyUsage.costs(ctx); return err }); err != nil {
+			return err
 		}
 	}
-	return f, nil
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

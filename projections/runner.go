@@ -36,6 +36,12 @@ type Runner struct {
 	// WaitFor hurries: a subscription waits a moment after a commit so
 	// that the next ones are read with it.
 	live atomic.Pointer[eventstore.Subscription]
+
+	// feedMu is held while a batch is handed to the projections, and by
+	// Hold, which keeps the next batches back; fed is the position of the
+	// last batch handed over.
+	feedMu sync.Mutex
+	fed    eventstore.Position
 }
 
 // NewRunner checks the projections' names and prepares a runner.
@@ -135,6 +141,22 @@ func (r *Runner) Lagging(pos eventstore.Position) []string {
 		}
 	}
 	return out
+}
+
+// Hold keeps the next events from the projections and waits until each
+// has applied every event handed to it: until release is called, all of
+// them stand at the position it returns, so that figures read from several
+// of them are of one moment of the history (the auditor's comparison with
+// a replay). Hold it briefly: the read models do not move meanwhile.
+func (r *Runner) Hold(ctx context.Context) (at eventstore.Position, release func(), err error) {
+	r.feedMu.Lock()
+	at = r.fed
+	if err := r.WaitFor(ctx, at); err != nil {
+		r.feedMu.Unlock()
+		return at, nil, err
+	}
+	var once sync.Once
+	return at, func() { once.Do(r.feedMu.Unlock) }, nil
 }
 
 // WaitFor blocks until every projection has applied pos, or ctx ends.
@@ -277,6 +299,8 @@ func (r *Runner) handler(p Projection, follow bool) message.NoPublishHandlerFunc
 func (r *Runner) feed(ctx context.Context, from eventstore.Position, follow bool, subs []*subscriber) error {
 	push := func(raw []eventstore.RecordedEvent) error {
 		batch := decodeBatch(raw)
+		r.feedMu.Lock()
+		defer r.feedMu.Unlock()
 		for _, s := range subs {
 			part := after(batch, s.from)
 			if len(part) == 0 {
@@ -287,6 +311,9 @@ func (r *Runner) feed(ctx context.Context, from eventstore.Position, follow bool
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+		}
+		if last := raw[len(raw)-1].Position; r.fed.Less(last) {
+			r.fed = last
 		}
 		return nil
 	}

@@ -275,6 +275,32 @@ func (u *Usage) Checkpoint(ctx context.Context) (eventstore.Position, error) {
 	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, err
 }
 
+// consistentTries bounds the reads of consistent: each retry means
+// another process wrote the tables meanwhile, which it does a few times a
+// second at most.
+const consistentTries = 20
+
+// consistent runs read, which reads the model's tables, between two reads
+// of the stored checkpoint, until both are the same, and returns it: what
+// read saw is then the tables at that position, even where another
+// process (a second serve) writes them too.
+func (u *Usage) consistent(ctx context.Context, read func() error) (eventstore.Position, error) {
+	for range consistentTries {
+		before, err := u.Checkpoint(ctx)
+		if err != nil {
+			return before, err
+		}
+		if err := read(); err != nil {
+			return before, err
+		}
+		after, err := u.Checkpoint(ctx)
+		if err != nil || after == before {
+			return after, err
+		}
+	}
+	return eventstore.Start, fmt.Errorf("projections: %s kept changing while its figures were read", u.name)
+}
+
 type usageKey struct {
 	table                  usageTable
 	account, period, model string

@@ -189,7 +189,7 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		}
 		if e.Delta != nil && e.Delta.StopReason != "" {
 			s.finish = finishReason(e.Delta.StopReason, s.jsonTool)
-			return s.w.Finish(0, s.finish), nil
+			return s.w.Finish(0, s.finish, e.Delta.StopReason), nil
 		}
 		return nil, nil
 	case "message_stop":

@@ -132,7 +132,7 @@ func (s *stream) translate(data []byte) error {
 		}
 		if c.FinishReason != "" {
 			s.finish = finishReason(c.FinishReason, calls || s.tools[c.Index] > 0)
-			s.emit(s.w.Finish(c.Index, s.finish))
+			s.emit(s.w.Finish(c.Index, s.finish, c.FinishReason))
 			s.open--
 			s.finished = true
 		}
@@ -140,7 +140,7 @@ func (s *stream) translate(data []byte) error {
 	if len(r.Candidates) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
 		s.finish, s.finished = chat.FinishContentFilter, true
 		s.emit(s.w.Role(0))
-		s.emit(s.w.Finish(0, s.finish))
+		s.emit(s.w.Finish(0, s.finish, r.PromptFeedback.BlockReason))
 	}
 	return nil
 }

@@ -183,7 +183,7 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		return nil, "", err
 	}
 	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(defaultMaxTokens(req, model)), TopP: req.TopP,
-		StopSequences: req.Stop, Stream: req.Stream}
+		StopSequences: stopSequences(req.Stop), Stream: req.Stream}
 	if t := req.Temperature; t != nil {
 		v := min(*t, 1) // Anthropic's range is 0..1
 		out.Temperature = &v
@@ -346,7 +346,7 @@ func (r *request) add(m *chat.Message) error {
 	}
 	// user
 	if !m.Content.IsParts() {
-		if m.Content.Text != "" {
+		if !blank(m.Content.Text) {
 			r.appendTurn("user", block{Type: "text", Text: m.Content.Text})
 		}
 		return nil
@@ -439,8 +439,8 @@ func (r *request) trimPrefill() {
 func userBlock(p chat.Part) (block, error) {
 	switch p.Type {
 	case chat.PartText:
-		if p.Text == "" {
-			return block{}, nil // Anthropic rejects empty text blocks
+		if blank(p.Text) {
+			return block{}, nil // Anthropic rejects empty and whitespace-only text blocks
 		}
 		return block{Type: "text", Text: p.Text, CacheControl: json.RawMessage(p.CacheControl)}, nil
 	case chat.PartImageURL:
@@ -483,19 +483,37 @@ func documentBlock(f *chat.File) (block, error) {
 	return block{}, core.Unsupported("anthropic", "file type "+mt)
 }
 
-// textBlocks returns the non-empty texts of a content as text blocks, each
-// with the cache breakpoint written on its part.
+// textBlocks returns the texts of a content that are not blank as text
+// blocks, each with the cache breakpoint written on its part.
 func textBlocks(c chat.Content) []block {
 	if !c.IsParts() {
-		if c.Text == "" {
+		if blank(c.Text) {
 			return nil
 		}
 		return []block{{Type: "text", Text: c.Text}}
 	}
 	out := make([]block, 0, len(c.Parts))
 	for _, p := range c.Parts {
-		if p.Type == chat.PartText && p.Text != "" {
+		if p.Type == chat.PartText && !blank(p.Text) {
 			out = append(out, block{Type: "text", Text: p.Text, CacheControl: json.RawMessage(p.CacheControl)})
+		}
+	}
+	return out
+}
+
+// blank reports a text that is empty or whitespace alone, which Anthropic
+// refuses as a text block ("text content blocks must contain non-whitespace
+// text") and as a stop sequence, where OpenAI's API takes both: such blocks
+// and stop sequences say nothing to the model and are left out.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// stopSequences are the request's stop sequences that Anthropic takes:
+// those not blank.
+func stopSequences(stop []string) []string {
+	var out []string
+	for _, s := range stop {
+		if !blank(s) {
+			out = append(out, s)
 		}
 	}
 	return out

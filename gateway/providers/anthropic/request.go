@@ -196,6 +196,7 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 			return nil, "", err
 		}
 	}
+	out.systemAlone()
 	out.trimPrefill()
 	for _, t := range req.Tools {
 		schema := t.Function.Parameters
@@ -401,6 +402,16 @@ func (r *request) dropThinking() {
 			}
 		}
 		m.Content = kept
+	}
+}
+
+// systemAlone makes a system prompt without any other message the
+// conversation's one user message: OpenAI's API answers such a request,
+// and Anthropic refuses one without messages.
+func (r *request) systemAlone() {
+	if len(r.Messages) == 0 && len(r.System) > 0 {
+		r.appendTurn("user", r.System...)
+		r.System = nil
 	}
 }
 

@@ -122,8 +122,15 @@ func translate(req *chat.Request, model string) (*request, error) {
 			return nil, err
 		}
 	}
+	if len(out.Contents) == 0 && out.SystemInstruction != nil {
+		// A system prompt alone is the conversation's one user turn:
+		// OpenAI's API answers such a request, and Gemini refuses one
+		// without contents.
+		out.appendTurn("user", out.SystemInstruction.Parts...)
+		out.SystemInstruction = nil
+	}
 	if len(out.Contents) == 0 {
-		return nil, &chat.ValidationError{Param: "messages", Message: "needs at least one non-system message for gemini upstreams"}
+		return nil, &chat.ValidationError{Param: "messages", Message: "needs at least one message with content for gemini upstreams"}
 	}
 	if len(req.Tools) > 0 {
 		decls := make([]funcDecl, len(req.Tools))

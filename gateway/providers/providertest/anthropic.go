@@ -323,8 +323,12 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
 		return
 	}
-	if req.MaxTokens <= 0 || len(req.Messages) == 0 {
-		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "max_tokens and messages are required")
+	if len(req.Messages) == 0 {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "messages: at least one message is required")
+		return
+	}
+	if req.MaxTokens <= 0 {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "max_tokens: field required")
 		return
 	}
 	if s.Status >= 300 {

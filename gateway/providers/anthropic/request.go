@@ -23,6 +23,7 @@ type request struct {
 	ToolChoice    *toolChoice `json:"tool_choice,omitempty"`
 	Temperature   *float64    `json:"temperature,omitempty"`
 	TopP          *float64    `json:"top_p,omitempty"`
+	TopK          *int        `json:"top_k,omitempty"`
 	StopSequences []string    `json:"stop_sequences,omitempty"`
 	Stream        bool        `json:"stream,omitempty"`
 	Metadata      *metadata   `json:"metadata,omitempty"`
@@ -182,7 +183,7 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 	if err := (Adapter{}).Check(req); err != nil {
 		return nil, "", err
 	}
-	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(defaultMaxTokens(req, model)), TopP: req.TopP,
+	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(defaultMaxTokens(req, model)), TopP: req.TopP, TopK: req.TopK(),
 		StopSequences: stopSequences(req.Stop), Stream: req.Stream}
 	if t := req.Temperature; t != nil {
 		v := min(*t, 1) // Anthropic's range is 0..1

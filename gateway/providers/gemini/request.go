@@ -78,6 +78,7 @@ type toolConfig struct {
 type genConfig struct {
 	Temperature      *float64        `json:"temperature,omitempty"`
 	TopP             *float64        `json:"topP,omitempty"`
+	TopK             *int            `json:"topK,omitempty"`
 	MaxOutputTokens  *int            `json:"maxOutputTokens,omitempty"`
 	StopSequences    []string        `json:"stopSequences,omitempty"`
 	CandidateCount   *int            `json:"candidateCount,omitempty"`
@@ -140,7 +141,7 @@ func translate(req *chat.Request, model string) (*request, error) {
 		out.Tools = []toolDecl{{FunctionDeclarations: decls}}
 		out.ToolConfig = mapToolChoice(req.ToolChoice)
 	}
-	g := genConfig{Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.Stop, CandidateCount: req.N, Seed: req.Seed}
+	g := genConfig{Temperature: req.Temperature, TopP: req.TopP, TopK: req.TopK(), StopSequences: req.Stop, CandidateCount: req.N, Seed: req.Seed}
 	if req.MaxCompletionTokens != nil || req.MaxTokens != nil {
 		n := req.MaxOutputTokens(0)
 		g.MaxOutputTokens = &n
@@ -155,7 +156,7 @@ func translate(req *chat.Request, model string) (*request, error) {
 		}
 	}
 	g.ThinkingConfig = mapThinking(req, model)
-	if g.Temperature != nil || g.TopP != nil || g.MaxOutputTokens != nil || g.StopSequences != nil ||
+	if g.Temperature != nil || g.TopP != nil || g.TopK != nil || g.MaxOutputTokens != nil || g.StopSequences != nil ||
 		g.CandidateCount != nil || g.Seed != nil || g.ResponseMimeType != "" || g.ThinkingConfig != nil {
 		out.GenerationConfig = &g
 	}

@@ -80,3 +80,40 @@ func checkFinishes(t *testing.T, choice map[string]any, native, want string) {
 		}
 	}
 }
+
+// OpenRouter's generation record gives the provider's own finish reason as
+// native_finish_reason, as its answer did; /generation gave the normalised
+// one twice ("length" for Claude's max_tokens, "stop" for Gemini's STOP).
+func TestGenerationKeepsTheProvidersOwnFinishReason(t *testing.T) {
+	cases := []struct{ kind, stop, native, want string }{
+		{"anthropic", `"stop_reason":"max_tokens"`, "max_tokens", "length"},
+		{"gemini", `"finishReason":"STOP"`, "STOP", "stop"},
+		{"openai", `"finish_reason":"length"`, "length", "length"},
+	}
+	for _, c := range cases {
+		for _, stream := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/stream=%v", c.kind, stream), func(t *testing.T) {
+				ct, body := reportingAnswer(c.kind, stream, "7", "3")
+				for _, orig := range []string{`"stop_reason":"end_turn"`, `"finishReason":"STOP"`, `"finish_reason":"stop"`} {
+					body = strings.ReplaceAll(body, orig, c.stop)
+				}
+				base := rawUpstream(t, ct, body)
+				if c.kind == "openai" {
+					base += "/v1"
+				}
+				h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{"test/x": {{fake: c.kind, kind: c.kind, baseURL: base}}}})
+				resp, b := h.post(fmt.Sprintf(`{"model":"test/x","max_tokens":100,"stream":%v,"messages":[{"role":"user","content":"hi"}]}`, stream))
+				wantStatus(t, resp, b, 200)
+				h.catchUp()
+				code, g := h.getJSON("/api/v1/generation?id="+resp.Header.Get("X-Request-Id"), h.key)
+				data, _ := g["data"].(map[string]any)
+				if code != 200 || data == nil {
+					t.Fatalf("generation: %d %v", code, g)
+				}
+				if data["finish_reason"] != c.want || data["native_finish_reason"] != c.native {
+					t.Fatalf("finish_reason %v, native_finish_reason %v; want %q, %q", data["finish_reason"], data["native_finish_reason"], c.want, c.native)
+				}
+			})
+		}
+	}
+}

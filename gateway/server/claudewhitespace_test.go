@@ -46,3 +46,21 @@ func TestClaudeTakesBlankTextAndWhitespaceStops(t *testing.T) {
 		}
 	}
 }
+
+// A conversation whose last message is a user message of whitespace alone
+// cannot go to Claude without it, which would leave the assistant's
+// previous answer last, for Claude to continue as a prefill: it is refused
+// before any call, naming the message, rather than answered as another
+// request.
+func TestClaudeRefusesAFinalBlankUserMessage(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{"test/claude": {{fake: "anthropic", kind: "anthropic"}}}})
+	resp, b := h.post(`{"model":"test/claude","max_tokens":100,"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},{"role":"user","content":"\n"}]}`)
+	wantStatus(t, resp, b, 400)
+	e := decodeError(t, b)
+	if e.Error.Metadata["param"] != "messages[2].content" || !strings.Contains(e.Error.Message, "whitespace") {
+		t.Fatalf("refusal %s", b)
+	}
+	if n := len(h.fakes["anthropic"].Received()); n != 0 {
+		t.Fatalf("Claude was called %d times", n)
+	}
+}

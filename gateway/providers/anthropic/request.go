@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -198,6 +199,9 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		}
 	}
 	out.systemAlone()
+	if err := out.lastTurnKept(req.Messages); err != nil {
+		return nil, "", err
+	}
 	out.trimPrefill()
 	for _, t := range req.Tools {
 		schema := t.Function.Parameters
@@ -414,6 +418,21 @@ func (r *request) systemAlone() {
 		r.appendTurn("user", r.System...)
 		r.System = nil
 	}
+}
+
+// lastTurnKept refuses a conversation whose last message, a user's, was
+// left out as blank: the assistant's answer before it would then be last,
+// and Claude would continue it as a prefill rather than answer.
+func (r *request) lastTurnKept(msgs []chat.Message) error {
+	n := len(msgs)
+	if n == 0 || msgs[n-1].Role != chat.RoleUser {
+		return nil
+	}
+	if m := len(r.Messages); m > 0 && r.Messages[m-1].Role == "user" {
+		return nil
+	}
+	return &chat.ValidationError{Param: fmt.Sprintf("messages[%d].content", n-1),
+		Message: "is whitespace alone, which Anthropic's models refuse; send the user's text"}
 }
 
 func (r *request) appendTurn(role string, blocks ...block) {

@@ -45,3 +45,18 @@ func TestTopKReachesClaudeAndGemini(t *testing.T) {
 		})
 	}
 }
+
+// /messages carries Anthropic's top_k: to a Gemini model it is Gemini's
+// topK, where it was dropped.
+func TestMessagesTopKReachesGemini(t *testing.T) {
+	h := newHarness(t, harnessOpts{models: map[string][]upstreamSpec{"test/gemini": {{fake: "gemini", kind: "gemini"}}}})
+	st, b := h.send("POST", "/api/v1/messages", map[string][]string{"Authorization": {"Bearer " + h.key}},
+		`{"model":"test/gemini","max_tokens":100,"top_k":40,"messages":[{"role":"user","content":"hi"}]}`)
+	if st != 200 {
+		t.Fatalf("%d %s", st, b)
+	}
+	w := wire(t, h.fakes["gemini"].Last())
+	if k, _ := jpath(w, "generationConfig.topK"); k != float64(40) {
+		t.Fatalf("topK %v: %v", k, w)
+	}
+}

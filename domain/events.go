@@ -284,9 +284,13 @@ type RequestCompleted struct {
 	Stream       bool            `json:"stream"`
 	Outcome      string          `json:"outcome"`
 	FinishReason string          `json:"finish_reason,omitempty"`
-	Attempts     int             `json:"attempts"`
-	AppReferer   string          `json:"app_referer,omitempty"`
-	AppTitle     string          `json:"app_title,omitempty"`
+	// NativeFinishReason is the provider's own reason (Anthropic's
+	// max_tokens, Gemini's STOP), left out when it is FinishReason itself
+	// (an OpenAI-shaped upstream's).
+	NativeFinishReason string `json:"native_finish_reason,omitempty"`
+	Attempts           int    `json:"attempts"`
+	AppReferer         string `json:"app_referer,omitempty"`
+	AppTitle           string `json:"app_title,omitempty"`
 	// Region is where the upstream that served processed the request.
 	Region string `json:"region,omitempty"`
 	// Requirement is the data requirement routing was held to, if any.

@@ -31,11 +31,14 @@ type RequestFact struct {
 	Stream       bool
 	Outcome      string
 	FinishReason string
-	Attempts     int
-	Status       int    // failed requests: the HTTP status returned
-	Reason       string // failed requests
-	AppReferer   string
-	AppTitle     string
+	// NativeFinishReason is the provider's own reason where it differs
+	// from FinishReason; "" otherwise.
+	NativeFinishReason string
+	Attempts           int
+	Status             int    // failed requests: the HTTP status returned
+	Reason             string // failed requests
+	AppReferer         string
+	AppTitle           string
 }
 
 // requestRec is a RequestFact packed for millions of entries: repeated
@@ -45,7 +48,7 @@ type requestRec struct {
 	in, out, cached, reasoning       int64
 	costCoef                         int64
 	startedAt                        int64
-	str                              [10]uint32 // key, account, model, provider, upstream, outcome, finish, referer, title, reason
+	str                              [10]uint32 // key, account, model, provider, upstream, outcome, finish, referer, title, and reason (failed) or native finish (completed)
 	costExp                          int32
 	latency, ttfb                    uint32
 	priceList                        int32
@@ -172,11 +175,16 @@ func (q *Requests) Get(requestID string) (RequestFact, bool) {
 	s := func(k int) string { return q.strs.at(r.str[k]) }
 	f := RequestFact{
 		RequestID: requestID, Failed: r.failed, KeyID: s(0), AccountID: s(1), Model: s(2), Provider: s(3),
-		Upstream: s(4), Outcome: s(5), FinishReason: s(6), AppReferer: s(7), AppTitle: s(8), Reason: s(9),
+		Upstream: s(4), Outcome: s(5), FinishReason: s(6), AppReferer: s(7), AppTitle: s(8),
 		Usage:     domain.Usage{Input: r.in, Output: r.out, Cached: r.cached, Reasoning: r.reasoning, Estimated: r.estimated},
 		Cost:      decimal.New(r.costCoef, r.costExp),
 		PriceList: int(r.priceList), LatencyMs: int64(r.latency), TTFBMs: int64(r.ttfb),
 		Stream: r.stream, Attempts: int(r.attempts), Status: int(r.status),
+	}
+	if r.failed {
+		f.Reason = s(9)
+	} else {
+		f.NativeFinishReason = s(9)
 	}
 	if r.bigCo {
 		f.Cost = q.bigCost[i]
@@ -192,7 +200,8 @@ func FactOf(e domain.Event) (RequestFact, bool) {
 		return RequestFact{RequestID: v.RequestID, KeyID: v.KeyID, AccountID: v.AccountID, Model: v.Model,
 			Provider: v.Provider, Upstream: v.Upstream, Usage: v.Usage, Cost: v.Cost, PriceList: v.PriceList,
 			StartedAt: v.StartedAt, LatencyMs: v.LatencyMs, TTFBMs: v.TTFBMs, Stream: v.Stream, Outcome: v.Outcome,
-			FinishReason: v.FinishReason, Attempts: v.Attempts, AppReferer: v.AppReferer, AppTitle: v.AppTitle}, true
+			FinishReason: v.FinishReason, NativeFinishReason: v.NativeFinishReason, Attempts: v.Attempts,
+			AppReferer: v.AppReferer, AppTitle: v.AppTitle}, true
 	case *domain.RequestFailed:
 		return RequestFact{RequestID: v.RequestID, Failed: true, KeyID: v.KeyID, AccountID: v.AccountID, Model: v.Model,
 			Provider: v.Provider, StartedAt: v.StartedAt, LatencyMs: v.LatencyMs, Stream: v.Stream, Outcome: v.Outcome,
@@ -283,7 +292,8 @@ func (q *Requests) apply(e *Event) error {
 	case *domain.RequestCompleted:
 		i, r := q.slot(v.RequestID)
 		r.str = [10]uint32{q.intern(v.KeyID), q.intern(v.AccountID), q.intern(v.Model), q.intern(v.Provider),
-			q.intern(v.Upstream), q.intern(v.Outcome), q.intern(v.FinishReason), q.intern(v.AppReferer), q.intern(v.AppTitle), 0}
+			q.intern(v.Upstream), q.intern(v.Outcome), q.intern(v.FinishReason), q.intern(v.AppReferer), q.intern(v.AppTitle),
+			q.intern(v.NativeFinishReason)}
 		r.in, r.out, r.cached, r.reasoning, r.estimated = v.Usage.Input, v.Usage.Output, v.Usage.Cached, v.Usage.Reasoning, v.Usage.Estimated
 		if c := v.Cost.Coefficient(); c.IsInt64() {
 			r.costCoef, r.costExp = c.Int64(), v.Cost.Exponent()

@@ -257,6 +257,36 @@ test("openrouter sdk: generation, credits and key", async () => {
   assert.equal(typeof key.data.rateLimit.requests, "number");
 });
 
+// A Claude answer carries Anthropic's own finish reason beside the
+// normalised one, and /generation keeps both, as OpenRouter's does: the
+// SDK reads them as finishReason and nativeFinishReason.
+test("openrouter sdk: Claude's own finish reason, answered and in its generation", async () => {
+  const res = await fetch(`${baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: claudeModel, max_tokens: 100, messages: [{ role: "user", content: "Say hello" }] }),
+  });
+  assert.equal(res.status, 200);
+  const answer = await res.json();
+  assert.equal(answer.choices[0].finish_reason, "stop");
+  assert.equal(answer.choices[0].native_finish_reason, "end_turn");
+  assert.equal(answer.choices[0].logprobs, null);
+
+  let gen;
+  for (let i = 0; i < 50; i++) { // the request index is updated right after the response
+    try {
+      gen = await or.generations.getGeneration({ id: answer.id });
+      break;
+    } catch (err) {
+      if (err.statusCode !== 404) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  assert.ok(gen, `generation ${answer.id} never found`);
+  assert.equal(gen.data.finishReason, "stop");
+  assert.equal(gen.data.nativeFinishReason, "end_turn");
+});
+
 test("openrouter sdk: provider preferences are honoured", async () => {
   const messages = [{ role: "user", content: "Say hello" }];
   // Every preference the fake upstream meets: it keeps and trains on nothing.

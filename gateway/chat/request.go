@@ -89,6 +89,21 @@ func (r *Request) MaxOutputTokens(def int) int {
 	return def
 }
 
+// TopK returns OpenRouter's top_k, which OpenAI's API lacks (so it stays
+// in Extra): nil when unset, 0 (its default, which turns it off) or not a
+// whole number.
+func (r *Request) TopK() *int {
+	raw, ok := r.Extra["top_k"]
+	if !ok {
+		return nil
+	}
+	var k int
+	if json.Unmarshal(raw, &k) != nil || k <= 0 {
+		return nil
+	}
+	return &k
+}
+
 // Choices returns n, the number of completions asked for: 1 when unset.
 func (r *Request) Choices() int {
 	if r.N != nil {

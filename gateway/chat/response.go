@@ -26,7 +26,22 @@ type Choice struct {
 	Index        int     `json:"index"`
 	Message      Message `json:"message"`
 	FinishReason string  `json:"finish_reason"`
-	Logprobs     RawJSON `json:"logprobs,omitempty"`
+	// NativeFinishReason is the provider's own reason (Anthropic's
+	// end_turn, Gemini's MAX_TOKENS), which OpenRouter's answers carry
+	// beside the normalised one; null when the provider gave none.
+	NativeFinishReason *string `json:"native_finish_reason"`
+	// Logprobs is null when there are none: OpenRouter's choices always
+	// carry the key.
+	Logprobs RawJSON `json:"logprobs"`
+}
+
+// Native returns the provider's own finish reason for a choice's
+// NativeFinishReason: nil (null) when it gave none.
+func Native(reason string) *string {
+	if reason == "" {
+		return nil
+	}
+	return &reason
 }
 
 // Finish reasons RouteFree emits, as OpenAI names them.
@@ -72,10 +87,11 @@ type Chunk struct {
 
 // ChunkChoice is one choice's delta inside a Chunk.
 type ChunkChoice struct {
-	Index        int     `json:"index"`
-	Delta        Delta   `json:"delta"`
-	FinishReason *string `json:"finish_reason"`
-	Logprobs     RawJSON `json:"logprobs,omitempty"`
+	Index              int     `json:"index"`
+	Delta              Delta   `json:"delta"`
+	FinishReason       *string `json:"finish_reason"`
+	NativeFinishReason *string `json:"native_finish_reason,omitempty"`
+	Logprobs           RawJSON `json:"logprobs,omitempty"`
 }
 
 // Delta is the incremental part of a streamed message.

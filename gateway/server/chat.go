@@ -61,6 +61,10 @@ type call struct {
 	cancelUpstream context.CancelFunc
 	// midErr is what broke the stream after content went out.
 	midErr error
+	// nativeFinish is the provider's own finish reason where it differs
+	// from the normalised one (Anthropic's max_tokens for length), for the
+	// request's event.
+	nativeFinish string
 	// stopped is the refusal of the request's key, met mid-stream: it was
 	// revoked or disabled, or its account suspended.
 	stopped *APIError
@@ -1056,6 +1060,9 @@ func (k *call) unary() error {
 	u = k.unaryUsage(u, rel != nil || resp.Usage != nil, func() string { return answerText(rel, resp) })
 	if resp != nil && len(resp.Choices) > 0 {
 		finish = resp.Choices[0].FinishReason
+		if n := resp.Choices[0].NativeFinishReason; n != nil {
+			k.noteNativeFinish(finish, *n)
+		}
 	}
 	cost := k.cost(u)
 	if err := k.complete(u, cost, domain.OutcomeCompleted, finish, false); err != nil {
@@ -1152,6 +1159,15 @@ func (k *call) usageFor(u domain.Usage, cost decimal.Decimal) chat.Usage {
 	return cu
 }
 
+// noteNativeFinish keeps the provider's own finish reason when it is not
+// the normalised one: an OpenAI-shaped upstream's is the same, and its
+// event need not carry it twice.
+func (k *call) noteNativeFinish(finish, native string) {
+	if native != finish {
+		k.nativeFinish = native
+	}
+}
+
 // Request events append without an expected version: plain usage facts.
 var eventAny = eventstore.Any()
 
@@ -1163,7 +1179,8 @@ func (k *call) complete(u domain.Usage, cost decimal.Decimal, outcome, finish st
 		RequestID: k.id, KeyID: k.key.ID, AccountID: k.key.AccountID, Model: k.model.ID,
 		Usage: u, Cost: cost, PriceList: k.priceVer, StartedAt: k.start.UTC(),
 		LatencyMs: time.Since(k.start).Milliseconds(), TTFBMs: k.ttfb.Milliseconds(), Stream: stream,
-		Outcome: outcome, FinishReason: finish, Attempts: k.attempts, AppReferer: k.referer, AppTitle: k.title,
+		Outcome: outcome, FinishReason: finish, NativeFinishReason: k.nativeFinish, Attempts: k.attempts,
+		AppReferer: k.referer, AppTitle: k.title,
 	}
 	if k.target != nil {
 		ev.Provider, ev.Upstream, ev.Region = k.target.Provider, k.target.Model, k.target.Region

@@ -86,13 +86,16 @@ type Generation struct {
 	LatencyMs    int64           `json:"latency_ms"`
 	TTFBMs       int64           `json:"time_to_first_byte_ms,omitempty"`
 	FinishReason string          `json:"finish_reason,omitempty"`
-	Outcome      string          `json:"outcome"`
-	Status       int             `json:"status"`
-	Streamed     bool            `json:"streamed"`
-	Attempts     int             `json:"attempts"`
-	AppTitle     string          `json:"app_title,omitempty"`
-	AppReferer   string          `json:"http_referer,omitempty"`
-	AccountID    string          `json:"-"`
+	// NativeFinishReason is the provider's own reason where it differs
+	// from FinishReason.
+	NativeFinishReason string `json:"native_finish_reason,omitempty"`
+	Outcome            string `json:"outcome"`
+	Status             int    `json:"status"`
+	Streamed           bool   `json:"streamed"`
+	Attempts           int    `json:"attempts"`
+	AppTitle           string `json:"app_title,omitempty"`
+	AppReferer         string `json:"http_referer,omitempty"`
+	AccountID          string `json:"-"`
 	// Key is the scope of the key that made the request, as it is now;
 	// nil when the key is unknown.
 	Key *domain.KeyIssued `json:"-"`

@@ -509,13 +509,17 @@ func generationData(g Generation) map[string]any {
 		// gateway's, never the upstream's: cancelled, not failed.
 		finish = ""
 	}
+	native := g.NativeFinishReason
+	if native == "" {
+		native = finish // the same reason (an OpenAI-shaped upstream's), or none
+	}
 	return map[string]any{
 		"id": g.ID, "created_at": g.CreatedAt.UTC().Format(time.RFC3339Nano), "model": g.Model,
 		"total_cost": amount(g.Cost), "usage": amount(g.Cost), "upstream_inference_cost": nil,
 		"origin": g.AppReferer, "http_referer": orNull(g.AppReferer), "app_id": nil,
 		"is_byok": false, "upstream_id": nil, "cache_discount": nil, "streamed": g.Streamed, "cancelled": cancelled,
 		"provider_name": orNull(g.Provider), "latency": g.LatencyMs, "moderation_latency": nil, "generation_time": genTime,
-		"finish_reason": orNull(finish), "native_finish_reason": orNull(finish),
+		"finish_reason": orNull(finish), "native_finish_reason": orNull(native),
 		"tokens_prompt": g.TokensPrompt, "tokens_completion": g.TokensOut,
 		"native_tokens_prompt": g.TokensPrompt, "native_tokens_completion": g.TokensOut,
 		"native_tokens_reasoning": g.Reasoning, "native_tokens_cached": g.Cached, "native_tokens_completion_images": nil,

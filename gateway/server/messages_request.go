@@ -384,6 +384,11 @@ func (r *msgRequest) chatBody(model string, native bool) ([]byte, error) {
 	if r.TopP != nil {
 		out["top_p"] = *r.TopP
 	}
+	if r.TopK != nil {
+		// OpenRouter's top_k: Gemini's topK; OpenAI's own API, which has
+		// none, never gets it.
+		out["top_k"] = *r.TopK
+	}
 	if r.Metadata != nil && r.Metadata.UserID != "" {
 		out["user"] = r.Metadata.UserID
 	}

@@ -91,7 +91,7 @@ func (p Projected) Generation(id string) (Generation, bool) {
 	g := Generation{ID: f.RequestID, Model: f.Model, Provider: f.Provider, Upstream: f.Upstream,
 		CreatedAt: f.StartedAt, TokensPrompt: f.Usage.Input, TokensOut: f.Usage.Output, Cached: f.Usage.Cached,
 		Reasoning: f.Usage.Reasoning, Estimated: f.Usage.Estimated, Cost: f.Cost, LatencyMs: f.LatencyMs,
-		TTFBMs: f.TTFBMs, FinishReason: f.FinishReason, Outcome: f.Outcome, Status: status, Streamed: f.Stream,
+		TTFBMs: f.TTFBMs, FinishReason: f.FinishReason, NativeFinishReason: f.NativeFinishReason, Outcome: f.Outcome, Status: status, Streamed: f.Stream,
 		Attempts: f.Attempts, AppTitle: f.AppTitle, AppReferer: f.AppReferer, AccountID: f.AccountID}
 	if ki, ok := p.M.Keys.Get(f.KeyID); ok {
 		k := Key{ID: ki.KeyID, AccountID: ki.AccountID, Models: ki.Models, SpendLimit: ki.SpendLimit,

@@ -329,11 +329,13 @@ func (k *call) endStream(out *sse, st providers.ChunkStream, delivered *bytes.Bu
 	cost := k.cost(usage)
 	finish := st.FinishReason()
 	switch outcome {
-	case domain.OutcomeCompleted:
-	case domain.OutcomeClientDisconnected:
+	case domain.OutcomeCompleted, domain.OutcomeClientDisconnected:
 		// Cancelled, not failed: the upstream's reason if it gave one
 		// before the client left, else none, as OpenRouter's generation
 		// reports an aborted request.
+		if finish != "" {
+			k.noteNativeFinish(finish, st.NativeFinishReason())
+		}
 	default:
 		finish = "error"
 	}

@@ -205,7 +205,7 @@ func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
 	msg.ReasoningDetails = details
 	u := r.Usage.openAI()
 	return &chat.Response{ID: r.ID, Object: "chat.completion", Created: time.Now().Unix(), Model: model,
-		Choices: []chat.Choice{{Index: 0, Message: msg, FinishReason: finishReason(r.StopReason, jsonTool)}},
+		Choices: []chat.Choice{{Index: 0, Message: msg, FinishReason: finishReason(r.StopReason, jsonTool), NativeFinishReason: chat.Native(r.StopReason)}},
 		Usage:   &u}, nil
 }
 

@@ -82,6 +82,7 @@ type nativeStream struct {
 	reported  bool // a message_delta's usage came, and no content after it (see stream)
 	done      bool
 	finish    string
+	native    string // Anthropic's own stop_reason
 }
 
 // SetIdentity takes the id; Anthropic's events carry no "created".
@@ -90,6 +91,9 @@ func (s *nativeStream) SetIdentity(id string, _ int64) { s.id = id }
 func (s *nativeStream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done || s.reported }
 
 func (s *nativeStream) FinishReason() string { return s.finish }
+
+// NativeFinishReason is Anthropic's own stop_reason.
+func (s *nativeStream) NativeFinishReason() string { return s.native }
 
 func (s *nativeStream) Next() ([]byte, error) {
 	if s.Err != nil {
@@ -119,7 +123,7 @@ func (s *nativeStream) Next() ([]byte, error) {
 			s.reported = true
 		}
 		if e.Delta != nil && e.Delta.StopReason != "" {
-			s.finish = finishReason(e.Delta.StopReason, "")
+			s.finish, s.native = finishReason(e.Delta.StopReason, ""), e.Delta.StopReason
 		}
 	case "message_stop":
 		s.done = true

@@ -3,6 +3,7 @@ package anthropic
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"hash/fnv"
 	"slices"
 	"strconv"
@@ -23,6 +24,7 @@ type request struct {
 	ToolChoice    *toolChoice `json:"tool_choice,omitempty"`
 	Temperature   *float64    `json:"temperature,omitempty"`
 	TopP          *float64    `json:"top_p,omitempty"`
+	TopK          *int        `json:"top_k,omitempty"`
 	StopSequences []string    `json:"stop_sequences,omitempty"`
 	Stream        bool        `json:"stream,omitempty"`
 	Metadata      *metadata   `json:"metadata,omitempty"`
@@ -182,8 +184,8 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 	if err := (Adapter{}).Check(req); err != nil {
 		return nil, "", err
 	}
-	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(defaultMaxTokens(req, model)), TopP: req.TopP,
-		StopSequences: req.Stop, Stream: req.Stream}
+	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(defaultMaxTokens(req, model)), TopP: req.TopP, TopK: req.TopK(),
+		StopSequences: stopSequences(req.Stop), Stream: req.Stream}
 	if t := req.Temperature; t != nil {
 		v := min(*t, 1) // Anthropic's range is 0..1
 		out.Temperature = &v
@@ -195,6 +197,10 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		if err := out.add(&req.Messages[i]); err != nil {
 			return nil, "", err
 		}
+	}
+	out.systemAlone()
+	if err := out.lastTurnKept(req.Messages); err != nil {
+		return nil, "", err
 	}
 	out.trimPrefill()
 	for _, t := range req.Tools {
@@ -346,7 +352,7 @@ func (r *request) add(m *chat.Message) error {
 	}
 	// user
 	if !m.Content.IsParts() {
-		if m.Content.Text != "" {
+		if !blank(m.Content.Text) {
 			r.appendTurn("user", block{Type: "text", Text: m.Content.Text})
 		}
 		return nil
@@ -404,6 +410,31 @@ func (r *request) dropThinking() {
 	}
 }
 
+// systemAlone makes a system prompt without any other message the
+// conversation's one user message: OpenAI's API answers such a request,
+// and Anthropic refuses one without messages.
+func (r *request) systemAlone() {
+	if len(r.Messages) == 0 && len(r.System) > 0 {
+		r.appendTurn("user", r.System...)
+		r.System = nil
+	}
+}
+
+// lastTurnKept refuses a conversation whose last message, a user's, was
+// left out as blank: the assistant's answer before it would then be last,
+// and Claude would continue it as a prefill rather than answer.
+func (r *request) lastTurnKept(msgs []chat.Message) error {
+	n := len(msgs)
+	if n == 0 || msgs[n-1].Role != chat.RoleUser {
+		return nil
+	}
+	if m := len(r.Messages); m > 0 && r.Messages[m-1].Role == "user" {
+		return nil
+	}
+	return &chat.ValidationError{Param: fmt.Sprintf("messages[%d].content", n-1),
+		Message: "is whitespace alone, which Anthropic's models refuse; send the user's text"}
+}
+
 func (r *request) appendTurn(role string, blocks ...block) {
 	if len(blocks) == 0 {
 		return
@@ -439,8 +470,8 @@ func (r *request) trimPrefill() {
 func userBlock(p chat.Part) (block, error) {
 	switch p.Type {
 	case chat.PartText:
-		if p.Text == "" {
-			return block{}, nil // Anthropic rejects empty text blocks
+		if blank(p.Text) {
+			return block{}, nil // Anthropic rejects empty and whitespace-only text blocks
 		}
 		return block{Type: "text", Text: p.Text, CacheControl: json.RawMessage(p.CacheControl)}, nil
 	case chat.PartImageURL:
@@ -483,19 +514,37 @@ func documentBlock(f *chat.File) (block, error) {
 	return block{}, core.Unsupported("anthropic", "file type "+mt)
 }
 
-// textBlocks returns the non-empty texts of a content as text blocks, each
-// with the cache breakpoint written on its part.
+// textBlocks returns the texts of a content that are not blank as text
+// blocks, each with the cache breakpoint written on its part.
 func textBlocks(c chat.Content) []block {
 	if !c.IsParts() {
-		if c.Text == "" {
+		if blank(c.Text) {
 			return nil
 		}
 		return []block{{Type: "text", Text: c.Text}}
 	}
 	out := make([]block, 0, len(c.Parts))
 	for _, p := range c.Parts {
-		if p.Type == chat.PartText && p.Text != "" {
+		if p.Type == chat.PartText && !blank(p.Text) {
 			out = append(out, block{Type: "text", Text: p.Text, CacheControl: json.RawMessage(p.CacheControl)})
+		}
+	}
+	return out
+}
+
+// blank reports a text that is empty or whitespace alone, which Anthropic
+// refuses as a text block ("text content blocks must contain non-whitespace
+// text") and as a stop sequence, where OpenAI's API takes both: such blocks
+// and stop sequences say nothing to the model and are left out.
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// stopSequences are the request's stop sequences that Anthropic takes:
+// those not blank.
+func stopSequences(stop []string) []string {
+	var out []string
+	for _, s := range stop {
+		if !blank(s) {
+			out = append(out, s)
 		}
 	}
 	return out

@@ -52,6 +52,7 @@ type stream struct {
 	reported bool
 	done     bool
 	finish   string
+	native   string // Anthropic's own stop_reason
 }
 
 func newStream(provider, model, jsonTool string, body io.ReadCloser) *stream {
@@ -64,6 +65,9 @@ func (s *stream) SetIdentity(id string, created int64) { s.w.ID, s.w.Created = i
 func (s *stream) Usage() (chat.Usage, bool) { return s.usage.openAI(), s.done || s.reported }
 
 func (s *stream) FinishReason() string { return s.finish }
+
+// NativeFinishReason is Anthropic's own stop_reason (end_turn, max_tokens…).
+func (s *stream) NativeFinishReason() string { return s.native }
 
 // thought is a chunk of thinking block i: text, or the block's signature.
 func (s *stream) thought(i int, text, signature string) []byte {
@@ -188,8 +192,8 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 			s.reported = true
 		}
 		if e.Delta != nil && e.Delta.StopReason != "" {
-			s.finish = finishReason(e.Delta.StopReason, s.jsonTool)
-			return s.w.Finish(0, s.finish), nil
+			s.finish, s.native = finishReason(e.Delta.StopReason, s.jsonTool), e.Delta.StopReason
+			return s.w.Finish(0, s.finish, e.Delta.StopReason), nil
 		}
 		return nil, nil
 	case "message_stop":

@@ -62,10 +62,10 @@ func (r *request) applyThinking(req *chat.Request, model string) error {
 	}
 	r.MaxTokens = limit
 	r.Thinking = &thinking{Type: "enabled", BudgetTokens: budget}
-	// Claude thinks at fixed sampling: temperature must be unset and top_p
-	// at least 0.95. Both are dropped to what is allowed rather than
-	// rejected, as many clients send a temperature with every request.
-	r.Temperature = nil
+	// Claude thinks at fixed sampling: temperature and top_k must be unset
+	// and top_p at least 0.95. They are dropped to what is allowed rather
+	// than rejected, as many clients send a temperature with every request.
+	r.Temperature, r.TopK = nil, nil
 	if r.TopP != nil && *r.TopP < minThinkingTopP {
 		p := minThinkingTopP
 		r.TopP = &p

@@ -222,11 +222,12 @@ func decodeResponse(b []byte, model string) (*chat.Response, error) {
 			msg.Reasoning = &r
 		}
 		msg.ReasoningDetails = details
-		out.Choices = append(out.Choices, chat.Choice{Index: c.Index, Message: msg, FinishReason: finishReason(c.FinishReason, len(calls) > 0)})
+		out.Choices = append(out.Choices, chat.Choice{Index: c.Index, Message: msg, FinishReason: finishReason(c.FinishReason, len(calls) > 0),
+			NativeFinishReason: chat.Native(c.FinishReason)})
 	}
 	if len(out.Choices) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
 		out.Choices = append(out.Choices, chat.Choice{Message: chat.Message{Role: chat.RoleAssistant, Content: chat.TextContent("")},
-			FinishReason: chat.FinishContentFilter})
+			FinishReason: chat.FinishContentFilter, NativeFinishReason: chat.Native(r.PromptFeedback.BlockReason)})
 	}
 	if r.UsageMetadata != nil {
 		u := r.UsageMetadata.openAI()

@@ -78,6 +78,7 @@ type toolConfig struct {
 type genConfig struct {
 	Temperature      *float64        `json:"temperature,omitempty"`
 	TopP             *float64        `json:"topP,omitempty"`
+	TopK             *int            `json:"topK,omitempty"`
 	MaxOutputTokens  *int            `json:"maxOutputTokens,omitempty"`
 	StopSequences    []string        `json:"stopSequences,omitempty"`
 	CandidateCount   *int            `json:"candidateCount,omitempty"`
@@ -122,8 +123,15 @@ func translate(req *chat.Request, model string) (*request, error) {
 			return nil, err
 		}
 	}
+	if len(out.Contents) == 0 && out.SystemInstruction != nil {
+		// A system prompt alone is the conversation's one user turn:
+		// OpenAI's API answers such a request, and Gemini refuses one
+		// without contents.
+		out.appendTurn("user", out.SystemInstruction.Parts...)
+		out.SystemInstruction = nil
+	}
 	if len(out.Contents) == 0 {
-		return nil, &chat.ValidationError{Param: "messages", Message: "needs at least one non-system message for gemini upstreams"}
+		return nil, &chat.ValidationError{Param: "messages", Message: "needs at least one message with content for gemini upstreams"}
 	}
 	if len(req.Tools) > 0 {
 		decls := make([]funcDecl, len(req.Tools))
@@ -133,7 +141,7 @@ func translate(req *chat.Request, model string) (*request, error) {
 		out.Tools = []toolDecl{{FunctionDeclarations: decls}}
 		out.ToolConfig = mapToolChoice(req.ToolChoice)
 	}
-	g := genConfig{Temperature: req.Temperature, TopP: req.TopP, StopSequences: req.Stop, CandidateCount: req.N, Seed: req.Seed}
+	g := genConfig{Temperature: req.Temperature, TopP: req.TopP, TopK: req.TopK(), StopSequences: req.Stop, CandidateCount: req.N, Seed: req.Seed}
 	if req.MaxCompletionTokens != nil || req.MaxTokens != nil {
 		n := req.MaxOutputTokens(0)
 		g.MaxOutputTokens = &n
@@ -148,7 +156,7 @@ func translate(req *chat.Request, model string) (*request, error) {
 		}
 	}
 	g.ThinkingConfig = mapThinking(req, model)
-	if g.Temperature != nil || g.TopP != nil || g.MaxOutputTokens != nil || g.StopSequences != nil ||
+	if g.Temperature != nil || g.TopP != nil || g.TopK != nil || g.MaxOutputTokens != nil || g.StopSequences != nil ||
 		g.CandidateCount != nil || g.Seed != nil || g.ResponseMimeType != "" || g.ThinkingConfig != nil {
 		out.GenerationConfig = &g
 	}

@@ -26,6 +26,7 @@ type stream struct {
 	hasUsage bool
 	finished bool
 	finish   string
+	native   string // Gemini's own finishReason (or a blocked prompt's blockReason)
 	// oneCall keeps only each candidate's first function call: the
 	// client sent parallel_tool_calls false (see keepFirstCall).
 	oneCall bool
@@ -55,6 +56,9 @@ func (s *stream) Usage() (chat.Usage, bool) {
 }
 
 func (s *stream) FinishReason() string { return s.finish }
+
+// NativeFinishReason is Gemini's own reason (STOP, MAX_TOKENS, SAFETY…).
+func (s *stream) NativeFinishReason() string { return s.native }
 
 // Pending: a chunk left from the last event, or a whole event buffered.
 func (s *stream) Pending() bool { return len(s.pending) > 0 || s.Body.Pending() }
@@ -131,16 +135,16 @@ func (s *stream) translate(data []byte) error {
 			}
 		}
 		if c.FinishReason != "" {
-			s.finish = finishReason(c.FinishReason, calls || s.tools[c.Index] > 0)
-			s.emit(s.w.Finish(c.Index, s.finish))
+			s.finish, s.native = finishReason(c.FinishReason, calls || s.tools[c.Index] > 0), c.FinishReason
+			s.emit(s.w.Finish(c.Index, s.finish, c.FinishReason))
 			s.open--
 			s.finished = true
 		}
 	}
 	if len(r.Candidates) == 0 && r.PromptFeedback != nil && r.PromptFeedback.BlockReason != "" {
-		s.finish, s.finished = chat.FinishContentFilter, true
+		s.finish, s.native, s.finished = chat.FinishContentFilter, r.PromptFeedback.BlockReason, true
 		s.emit(s.w.Role(0))
-		s.emit(s.w.Finish(0, s.finish))
+		s.emit(s.w.Finish(0, s.finish, r.PromptFeedback.BlockReason))
 	}
 	return nil
 }

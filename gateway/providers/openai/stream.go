@@ -50,6 +50,9 @@ func (s *stream) Usage() (chat.Usage, bool) { return s.usage, s.hasUsage && !s.s
 
 func (s *stream) FinishReason() string { return s.finish }
 
+// NativeFinishReason: the upstream's finish reason is relayed as it wrote it.
+func (s *stream) NativeFinishReason() string { return s.finish }
+
 var replacementChar = []byte(string(utf8.RuneError))
 
 func (s *stream) Next() ([]byte, error) {

@@ -80,6 +80,59 @@ func hasToolBlocks(messages []json.RawMessage) bool {
 	return false
 }
 
+// blankTextError is Anthropic's refusal of a text block or a stop
+// sequence that is empty or of whitespace alone, in the system prompt, a
+// message or a tool result; "" when there is none.
+func blankTextError(system json.RawMessage, messages []json.RawMessage, stop []string) string {
+	for _, s := range stop {
+		if s == "" {
+			return "stop_sequences: each stop sequence must be non-empty"
+		}
+		if strings.TrimSpace(s) == "" {
+			return "stop_sequences: each stop sequence must contain non-whitespace"
+		}
+	}
+	type textBlock struct {
+		Type    string          `json:"type"`
+		Text    string          `json:"text"`
+		Content json.RawMessage `json:"content"`
+	}
+	var blank func(raw json.RawMessage) string
+	blank = func(raw json.RawMessage) string {
+		var blocks []textBlock
+		if json.Unmarshal(raw, &blocks) != nil {
+			return "" // a plain string, or none
+		}
+		for _, b := range blocks {
+			switch {
+			case b.Type == "text" && b.Text == "":
+				return "text content blocks must be non-empty"
+			case b.Type == "text" && strings.TrimSpace(b.Text) == "":
+				return "text content blocks must contain non-whitespace text"
+			case b.Type == "tool_result":
+				if msg := blank(b.Content); msg != "" {
+					return msg
+				}
+			}
+		}
+		return ""
+	}
+	if msg := blank(system); msg != "" {
+		return "system: " + msg
+	}
+	for _, raw := range messages {
+		var m struct {
+			Content json.RawMessage `json:"content"`
+		}
+		if json.Unmarshal(raw, &m) == nil {
+			if msg := blank(m.Content); msg != "" {
+				return "messages: " + msg
+			}
+		}
+	}
+	return ""
+}
+
 // outputFormatError is Anthropic's check of structured outputs
 // (output_config.format): a json_schema whose objects all set
 // additionalProperties false, with none of the keywords it does not take
@@ -206,6 +259,8 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		Tools       []json.RawMessage `json:"tools"`
 		Temperature *float64          `json:"temperature"`
 		TopP        *float64          `json:"top_p"`
+		Stop        []string          `json:"stop_sequences"`
+		System      json.RawMessage   `json:"system"`
 		ToolChoice  *struct {
 			Type string `json:"type"`
 			Name string `json:"name"`
@@ -233,6 +288,10 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 	if req.Temperature != nil && req.TopP != nil {
 		// As Claude's models since Sonnet 4.5 refuse.
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "`temperature` and `top_p` cannot both be specified for this model. Please use only one.")
+		return
+	}
+	if msg := blankTextError(req.System, req.Messages, req.Stop); msg != "" {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
 		return
 	}
 	if len(req.Tools) == 0 && hasToolBlocks(req.Messages) {
@@ -264,8 +323,12 @@ func serveAnthropic(w http.ResponseWriter, r *http.Request, body []byte, s Scrip
 		anthropicError(w, http.StatusBadRequest, "invalid_request_error", msg)
 		return
 	}
-	if req.MaxTokens <= 0 || len(req.Messages) == 0 {
-		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "max_tokens and messages are required")
+	if len(req.Messages) == 0 {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "messages: at least one message is required")
+		return
+	}
+	if req.MaxTokens <= 0 {
+		anthropicError(w, http.StatusBadRequest, "invalid_request_error", "max_tokens: field required")
 		return
 	}
 	if s.Status >= 300 {

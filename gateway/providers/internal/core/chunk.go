@@ -27,30 +27,36 @@ func (w *ChunkWriter) open(choice int) []byte {
 	return append(b, `,"delta":`...)
 }
 
-func (w *ChunkWriter) close(b []byte, finish string) []byte {
+func (w *ChunkWriter) close(b []byte, finish, native string) []byte {
 	// A translated upstream has no system fingerprint: a chunk leaves it
-	// out, as OpenRouter's chunk schema (an optional string) has it.
-	if finish == "" {
-		b = append(b, `,"finish_reason":null}]}`...)
-	} else {
-		b = append(b, `,"finish_reason":`...)
-		b = chat.AppendString(b, finish)
-		b = append(b, `}]}`...)
-	}
+	// out, as OpenRouter's chunk schema (an optional string) has it. As
+	// OpenRouter's chunks do, every choice carries the provider's own
+	// finish reason beside the normalised one, and logprobs null.
+	b = appendNullable(append(b, `,"finish_reason":`...), finish)
+	b = appendNullable(append(b, `,"native_finish_reason":`...), native)
+	b = append(b, `,"logprobs":null}]}`...)
 	w.buf = b
 	return b
 }
 
+// appendNullable appends s as a JSON string, or null when it is empty.
+func appendNullable(b []byte, s string) []byte {
+	if s == "" {
+		return append(b, "null"...)
+	}
+	return chat.AppendString(b, s)
+}
+
 // Role is the first chunk: the assistant role and empty content.
 func (w *ChunkWriter) Role(choice int) []byte {
-	return w.close(append(w.open(choice), `{"role":"assistant","content":""}`...), "")
+	return w.close(append(w.open(choice), `{"role":"assistant","content":""}`...), "", "")
 }
 
 // Content carries a piece of text.
 func (w *ChunkWriter) Content(choice int, text string) []byte {
 	b := append(w.open(choice), `{"content":`...)
 	b = chat.AppendString(b, text)
-	return w.close(append(b, '}'), "")
+	return w.close(append(b, '}'), "", "")
 }
 
 // ReasoningDetail carries a piece of reasoning as OpenRouter streams it:
@@ -72,7 +78,7 @@ func (w *ChunkWriter) ReasoningDetail(choice int, d chat.ReasoningDetail) []byte
 	}
 	b = append(b, `,"index":`...)
 	b = strconv.AppendInt(b, int64(d.Index), 10)
-	return w.close(append(b, `}]}`...), "")
+	return w.close(append(b, `}]}`...), "", "")
 }
 
 // ToolStart opens tool call idx with its id and name.
@@ -85,7 +91,7 @@ func (w *ChunkWriter) ToolStart(choice, idx int, id, name, args string) []byte {
 	b = chat.AppendString(b, name)
 	b = append(b, `,"arguments":`...)
 	b = chat.AppendString(b, args)
-	return w.close(append(b, `}}]}`...), "")
+	return w.close(append(b, `}}]}`...), "", "")
 }
 
 // ToolArgs carries a fragment of tool call idx's arguments.
@@ -94,12 +100,13 @@ func (w *ChunkWriter) ToolArgs(choice, idx int, args string) []byte {
 	b = strconv.AppendInt(b, int64(idx), 10)
 	b = append(b, `,"function":{"arguments":`...)
 	b = chat.AppendString(b, args)
-	return w.close(append(b, `}}]}`...), "")
+	return w.close(append(b, `}}]}`...), "", "")
 }
 
-// Finish carries the finish reason with an empty delta.
-func (w *ChunkWriter) Finish(choice int, reason string) []byte {
-	return w.close(append(w.open(choice), `{}`...), reason)
+// Finish carries the finish reason, and the provider's own (native),
+// with an empty delta.
+func (w *ChunkWriter) Finish(choice int, reason, native string) []byte {
+	return w.close(append(w.open(choice), `{}`...), reason, native)
 }
 
 // ParseDataURL splits a base64 data: URL into media type and payload.

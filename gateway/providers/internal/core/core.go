@@ -85,6 +85,10 @@ type ChunkStream interface {
 	Usage() (chat.Usage, bool)
 	// FinishReason returns the last finish reason seen ("" if none).
 	FinishReason() string
+	// NativeFinishReason returns the provider's own form of it (Anthropic's
+	// max_tokens, Gemini's MAX_TOKENS); an OpenAI-shaped upstream's is
+	// FinishReason itself.
+	NativeFinishReason() string
 	// Close releases the upstream connection; safe to call twice.
 	Close() error
 }

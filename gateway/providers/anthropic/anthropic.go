@@ -42,7 +42,9 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 		return nil, contextOverflow(err)
 	}
 	if req.Stream {
-		return &core.Result{Stream: newStream(up.Provider, req.Model, jsonTool, resp.Body)}, nil
+		st := newStream(up.Provider, req.Model, jsonTool, resp.Body)
+		st.stops = blankStops(req.Stop)
+		return &core.Result{Stream: st}, nil
 	}
 	b, err := core.ReadBody(up.Provider, resp)
 	if err != nil {
@@ -51,7 +53,7 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	if ae := core.AnswerError(up.Provider, b); ae != nil {
 		return nil, ae // an error sent with a 200
 	}
-	r, err := decodeResponse(b, req.Model, jsonTool)
+	r, err := decodeResponse(b, req.Model, jsonTool, blankStops(req.Stop))
 	if err != nil {
 		return nil, core.BadResponse(up.Provider, err)
 	}
@@ -164,7 +166,11 @@ func finishReason(stop string, jsonTool string) string {
 // Thinking blocks become the message's reasoning text and, with their
 // signatures, its reasoning_details, as OpenRouter returns them; Anthropic
 // bills them as output tokens but reports no separate count.
-func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
+//
+// The answer's text ends where the first of stops begins (blankStops):
+// what followed, tool calls included, is left out, as OpenAI's model would
+// not have written it. The usage stays Anthropic's, which counted it.
+func decodeResponse(b []byte, model, jsonTool string, stops []string) (*chat.Response, error) {
 	var r response
 	if err := fastjson.Unmarshal(b, &r); err != nil {
 		return nil, err
@@ -172,6 +178,7 @@ func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
 	var text, thought strings.Builder
 	var calls []chat.ToolCall
 	var details []chat.ReasoningDetail
+blocks:
 	for _, c := range r.Content {
 		switch c.Type {
 		case "thinking":
@@ -182,6 +189,13 @@ func decodeResponse(b []byte, model, jsonTool string) (*chat.Response, error) {
 			details = append(details, chat.ReasoningDetail{Type: chat.ReasoningEncrypted, Data: c.Data, Format: chat.FormatAnthropic, Index: len(details)})
 		case "text":
 			text.WriteString(c.Text)
+			if at := stopAt(text.String(), stops); at >= 0 {
+				cut := text.String()[:at]
+				text.Reset()
+				text.WriteString(cut)
+				r.StopReason = "stop_sequence"
+				break blocks
+			}
 		case "tool_use":
 			args := string(c.Input)
 			if args == "" {

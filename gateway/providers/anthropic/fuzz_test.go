@@ -45,7 +45,7 @@ func FuzzAnthropicResponse(f *testing.F) {
 		if forced {
 			jsonTool = "f"
 		}
-		if r, err := decodeResponse(b, "m", jsonTool); err == nil {
+		if r, err := decodeResponse(b, "m", jsonTool, nil); err == nil {
 			if _, err := json.Marshal(r); err != nil {
 				t.Fatal(err)
 			}

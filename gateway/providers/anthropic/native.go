@@ -61,7 +61,7 @@ func (n *Native) Send(ctx context.Context, hc *http.Client, up core.Upstream, re
 	if ae := core.AnswerError(up.Provider, b); ae != nil {
 		return nil, ae // an error sent with a 200
 	}
-	r, err := decodeResponse(b, req.Model, "")
+	r, err := decodeResponse(b, req.Model, "", nil)
 	if err != nil {
 		return nil, core.BadResponse(up.Provider, err)
 	}

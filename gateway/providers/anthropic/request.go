@@ -539,7 +539,7 @@ func textBlocks(c chat.Content) []block {
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // stopSequences are the request's stop sequences that Anthropic takes:
-// those not blank.
+// those not blank (blankStops are applied by the gateway).
 func stopSequences(stop []string) []string {
 	var out []string
 	for _, s := range stop {

@@ -53,6 +53,12 @@ type stream struct {
 	done     bool
 	finish   string
 	native   string // Anthropic's own stop_reason
+	// stops are the stop sequences the gateway applies (blankStops); held
+	// is text kept back that may begin one, and stopped says one was met:
+	// the next chunk is the finish, and the stream ends there.
+	stops   []string
+	held    string
+	stopped bool
 }
 
 func newStream(provider, model, jsonTool string, body io.ReadCloser) *stream {
@@ -76,10 +82,15 @@ func (s *stream) thought(i int, text, signature string) []byte {
 }
 
 func (s *stream) Next() ([]byte, error) {
-	if s.Err != nil {
-		return nil, s.Err
-	}
 	for {
+		if s.stopped && s.finish == "" {
+			s.finish, s.native = chat.FinishStop, "stop_sequence"
+			s.Err = io.EOF
+			return s.w.Finish(0, s.finish, s.native), nil
+		}
+		if s.Err != nil {
+			return nil, s.Err
+		}
 		data, err := s.Event()
 		if err != nil {
 			s.Err = core.Cut(s.Provider, err)
@@ -130,7 +141,7 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		case "text":
 			s.kinds[e.Index] = blockText
 			if e.ContentBlock.Text != "" {
-				return s.w.Content(0, e.ContentBlock.Text), nil
+				return s.text(e.ContentBlock.Text), nil
 			}
 		case "tool_use":
 			if s.jsonTool != "" && e.ContentBlock.Name == s.jsonTool {
@@ -158,7 +169,7 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 			}
 		case blockText:
 			if e.Delta.Type == "text_delta" && e.Delta.Text != "" {
-				return s.w.Content(0, e.Delta.Text), nil
+				return s.text(e.Delta.Text), nil
 			}
 		case blockJSON, blockJSONArgs:
 			if e.Delta.PartialJSON != "" {
@@ -178,6 +189,12 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		// So does the forced tool whose input is the empty object: the
 		// content is "{}", as in the unary answer.
 		switch s.kinds[e.Index] {
+		case blockText:
+			if s.held != "" {
+				held := s.held
+				s.held = ""
+				return s.w.Content(0, held), nil
+			}
 		case blockTool:
 			s.kinds[e.Index] = blockToolArgs
 			return s.w.ToolArgs(0, s.toolIdx[e.Index], "{}"), nil
@@ -203,6 +220,32 @@ func (s *stream) translate(data []byte) ([]byte, error) {
 		return nil, core.StreamError(s.Provider, errorStatus(data), data)
 	}
 	return nil, nil // ping, and event types added later
+}
+
+// text is the chunk of a piece of the answer's text, or nil when all of
+// it is kept back. Where one of the stop sequences the gateway applies
+// begins, the text ends: the chunk carries what came before it, and the
+// stream ends after it (Next gives the finish, then io.EOF, and the
+// upstream is closed without its final usage: the gateway counts what was
+// delivered).
+func (s *stream) text(t string) []byte {
+	if len(s.stops) == 0 {
+		return s.w.Content(0, t)
+	}
+	t, s.held = s.held+t, ""
+	if at := stopAt(t, s.stops); at >= 0 {
+		s.stopped = true
+		if at == 0 {
+			return nil
+		}
+		return s.w.Content(0, t[:at])
+	}
+	n := len(t) - heldBack(t, s.stops)
+	s.held = t[n:]
+	if n == 0 {
+		return nil
+	}
+	return s.w.Content(0, t[:n])
 }
 
 // errorStatus maps an in-stream error type to the HTTP status Anthropic

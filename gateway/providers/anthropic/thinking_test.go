@@ -200,7 +200,7 @@ func TestReasoningDetailsSentBackAsThinkingBlocks(t *testing.T) {
 // detail, in order with the signed ones.
 func TestRedactedThinkingBecomesAnEncryptedDetail(t *testing.T) {
 	resp, err := decodeResponse([]byte(`{"id":"m","content":[{"type":"thinking","thinking":"a","signature":"s1"},`+
-		`{"type":"redacted_thinking","data":"ZW5j"},{"type":"text","text":"Hi."}],"stop_reason":"end_turn","usage":{}}`), "m", "")
+		`{"type":"redacted_thinking","data":"ZW5j"},{"type":"text","text":"Hi."}],"stop_reason":"end_turn","usage":{}}`), "m", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

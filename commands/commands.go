@@ -64,6 +64,11 @@ type Handler struct {
 	// those whose issue stopped. Nil reads them from the store's history
 	// and the keys' own streams.
 	LiveKeys func(account string) []string
+	// LookAlikeAccounts lists the opened accounts whose IDs equal an ID
+	// ignoring case but differ from it (a read model's), for OpenAccount
+	// to find those opened before their opening's event ID was their
+	// ID's (accountcase.go). Nil reads them from the store's history.
+	LookAlikeAccounts func(id string) []string
 }
 
 // DefaultMaxTopUp is the largest single top-up or adjustment unless
@@ -193,9 +198,20 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 		return "", invalid("%s", strings.Join(problems, "; "))
 	}
 	if a.AccountID == "" {
+		// Twelve random letters and digits: no account holds them.
 		a.AccountID = "acct_" + randomID(12)
+	} else if err := h.refuseTakenAccountID(ctx, a.AccountID); err != nil {
+		return a.AccountID, err
 	}
-	_, err := h.append(ctx, domain.AccountStream(a.AccountID), eventstore.NoStream(), uuid.New(), &a)
+	id := accountOpenedID(a.AccountID)
+	res, err := h.append(ctx, domain.AccountStream(a.AccountID), eventstore.NoStream(), id, &a)
+	if errors.Is(err, ErrConflict) {
+		return a.AccountID, accountExists(a.AccountID, a.AccountID)
+	}
+	if err == nil && slices.Contains(res.Existing, id) {
+		// Opened meanwhile under this ID in some case: the store kept that.
+		return a.AccountID, h.openedFirst(ctx, a.AccountID)
+	}
 	return a.AccountID, err
 }
 

@@ -81,11 +81,9 @@ func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	a.Plan = domain.Plan(plan)
 	return withHandler(ctx, c, func(h *commands.Handler) error {
+		// An ID taken, as given or in another case, is refused naming
+		// the account that holds it.
 		id, err := h.OpenAccount(ctx, a)
-		if a.AccountID != "" && errors.Is(err, commands.ErrConflict) {
-			// The account's stream exists: someone opened it before.
-			return fmt.Errorf("%w: account %s already exists", commands.ErrConflict, a.AccountID)
-		}
 		if err == nil {
 			fmt.Fprintln(stdout, id)
 		}

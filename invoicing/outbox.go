@@ -284,13 +284,17 @@ func clearLeftovers(root string, rep *OutboxReport) error {
 
 // lockTurnkey takes an exclusive lock on Turnkey's root folder for one
 // outbox run, waiting for another process's run to end: two runs would
-// each take the other's file being written for a leftover.
+// each take the other's file being written for a leftover. A file system
+// that keeps no such locks (some network shares) runs unlocked: a run
+// whose temporary file another clears then fails its rename, and SRC
+// still never holds part of a file.
 func lockTurnkey(root string) (unlock func(), err error) {
 	d, err := os.Open(root)
 	if err != nil {
 		return nil, fmt.Errorf("invoicing: Turnkey's folder: %w", err)
 	}
-	if err := syscall.Flock(int(d.Fd()), syscall.LOCK_EX); err != nil {
+	err = syscall.Flock(int(d.Fd()), syscall.LOCK_EX)
+	if err != nil && !errors.Is(err, syscall.ENOLCK) && !errors.Is(err, syscall.EOPNOTSUPP) && !errors.Is(err, syscall.EINVAL) {
 		d.Close()
 		return nil, fmt.Errorf("invoicing: locking Turnkey's folder %s: %w", root, err)
 	}

@@ -68,6 +68,11 @@ type Handler struct {
 	// KeySlotCache); nil: one of the handler's own, made on first use
 	// (SlotCache).
 	KeySlots *KeySlotCache
+	// LookAlikeAccounts lists the opened accounts whose IDs equal an ID
+	// ignoring case but differ from it (a read model's), for OpenAccount
+	// to find those opened before their opening's event ID was their
+	// ID's (accountcase.go). Nil reads them from the store's history.
+	LookAlikeAccounts func(id string) []string
 }
 
 // DefaultMaxTopUp is the largest single top-up or adjustment unless
@@ -201,11 +206,19 @@ func (h *Handler) OpenAccount(ctx context.Context, a domain.AccountOpened) (stri
 		return "", invalid("%s", strings.Join(problems, "; "))
 	}
 	if a.AccountID == "" {
+		// Twelve random letters and digits: no account holds them.
 		a.AccountID = "acct_" + randomID(12)
+	} else if err := h.refuseTakenAccountID(ctx, a.AccountID); err != nil {
+		return a.AccountID, err
 	}
-	_, err := h.append(ctx, domain.AccountStream(a.AccountID), eventstore.NoStream(), uuid.New(), &a)
-	if errors.Is(err, ErrConflict) { // its stream exists: opened before, by any process
-		return a.AccountID, fmt.Errorf("%w: account %s already exists", ErrConflict, a.AccountID)
+	id := accountOpenedID(a.AccountID)
+	res, err := h.append(ctx, domain.AccountStream(a.AccountID), eventstore.NoStream(), id, &a)
+	if errors.Is(err, ErrConflict) {
+		return a.AccountID, accountExists(a.AccountID, a.AccountID)
+	}
+	if err == nil && slices.Contains(res.Existing, id) {
+		// Opened meanwhile under this ID in some case: the store kept that.
+		return a.AccountID, h.openedFirst(ctx, a.AccountID)
 	}
 	return a.AccountID, err
 }

@@ -2,9 +2,7 @@ package commands
 
 import (
 	"slices"
-	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -108,12 +106,4 @@ func PaymentID(ref string) uuid.UUID {
 // foldReference writes ref so that two references are one payment
 // (sameReference) exactly when they fold alike: as read
 // (ReferenceAsRead), each letter as the least of its case folds.
-func foldReference(ref string) string {
-	return strings.Map(func(r rune) rune {
-		least := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			least = min(least, f)
-		}
-		return least
-	}, ReferenceAsRead(ref))
-}
+func foldReference(ref string) string { return foldCase(ReferenceAsRead(ref)) }

@@ -180,6 +180,9 @@ func (s *server) capturing() (*commands.Handler, *capture) {
 	if s.deps.Models != nil && s.deps.Models.Keys != nil {
 		h.LiveKeys = LiveKeys(s.deps.Models.Keys)
 	}
+	if s.deps.Models != nil && s.deps.Models.Accounts != nil {
+		h.LookAlikeAccounts = s.deps.Models.Accounts.LookAlike
+	}
 	return h, cp
 }
 

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
 
@@ -17,7 +18,8 @@ type CloseOptions struct {
 	// PDFDir, when set, receives the PDF of every invoice of the close
 	// that it does not hold whole yet, rendered by Workers goroutines
 	// (default 2): those the close issues, and those an earlier close of
-	// the month issued (one killed before it wrote them, say).
+	// the month issued (one killed before it wrote them, say). A PDF of a
+	// layout revised since is written again (pdfsToWrite).
 	PDFDir  string
 	Workers int
 }
@@ -153,7 +155,10 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 	if opts.PDFDir != "" {
 		// The invoices are events and their PDFs files written after
 		// them: a close stopped between the two is made whole here.
-		missing := missingPDFs(opts.PDFDir, append(rep.Issued, s.closedBefore(month, rep.Issued)...))
+		missing, err := s.pdfsToWrite(ctx, opts.PDFDir, append(rep.Issued, s.closedBefore(month, rep.Issued)...))
+		if err != nil {
+			return rep, err
+		}
 		if err := s.WritePDFs(ctx, opts.PDFDir, missing, opts.Workers); err != nil {
 			return rep, err
 		}
@@ -207,16 +212,50 @@ func (s *Service) closedBefore(month string, issued []Invoice) []Invoice {
 	return out
 }
 
-// missingPDFs returns the invoices whose PDF dir does not hold whole: no
-// file, or one cut off before its end-of-file marker.
-func missingPDFs(dir string, invs []Invoice) []Invoice {
+// pdfsToWrite returns the invoices whose PDF dir does not hold whole (no
+// file, or one cut off before its end-of-file marker) or holds in a layout
+// revised since (pdf.InvoiceLayout: a re-issue's proof from before it
+// printed the amount its void took off), as the document cache renders
+// those again (documentName) and keeps every other proof it holds.
+func (s *Service) pdfsToWrite(ctx context.Context, dir string, invs []Invoice) ([]Invoice, error) {
 	var out []Invoice
 	for _, inv := range invs {
-		if !wholePDF(filepath.Join(dir, pdfName(inv))) {
+		path := filepath.Join(dir, pdfName(inv))
+		if !wholePDF(path) {
+			out = append(out, inv)
+			continue
+		}
+		if pdf.InvoiceLayout(inv.InvoiceIssued) == "" {
+			continue
+		}
+		stale, err := s.otherThanRendered(ctx, path, inv)
+		if err != nil {
+			return nil, err
+		}
+		if stale {
 			out = append(out, inv)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// otherThanRendered reports whether the file at path differs from the
+// invoice's PDF rendered now. Rendering is deterministic (ContentHash), so
+// a file that differs was rendered otherwise: by a release whose layout
+// was older.
+func (s *Service) otherThanRendered(ctx context.Context, path string, inv Invoice) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	var buf bytes.Buffer
+	if err := s.RenderInvoice(&buf, inv); err != nil {
+		return false, fmt.Errorf("invoicing: PDF of %s: %w", inv.Number, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false, err
+	}
+	return !bytes.Equal(b, buf.Bytes()), nil
 }
 
 // wholePDF reports whether path is a file ending with a PDF's %%EOF

@@ -12,10 +12,13 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/eventstore"
+	"github.com/routefree/routefree/internal/atomicfile"
+	"github.com/routefree/routefree/internal/inherit"
 	"github.com/routefree/routefree/invoicing/mig"
 	"github.com/routefree/routefree/invoicing/pdf"
 	"github.com/routefree/routefree/invoicing/twrules"
@@ -224,10 +227,85 @@ func TurnkeyDir(root, message, state string) string {
 	return filepath.Join(root, filepath.FromSlash(turnkeyStorage), message, state)
 }
 
+// turnkeyWriting is the folder beside a message's SRC where the outbox
+// writes each file before renaming it into SRC. Turnkey takes any file in
+// SRC, whatever its name, so a file half written (by a run killed midway)
+// must never lie there; beside SRC it is on SRC's file system, so the
+// rename moves a whole file in at once.
+const turnkeyWriting = ".routefree-writing"
+
+// writeToTurnkey writes a document's file into SRC through turnkeyWriting.
+func writeToTurnkey(root, message, name string, b []byte) error {
+	via := filepath.Join(root, filepath.FromSlash(turnkeyStorage), message, turnkeyWriting)
+	if err := inherit.MkdirAll(via, 0o750); err != nil {
+		return err
+	}
+	src := TurnkeyDir(root, message, "SRC")
+	if err := inherit.MkdirAll(src, 0o750); err != nil {
+		return err
+	}
+	return atomicfile.WriteVia(filepath.Join(src, name), via, b, 0o600, false)
+}
+
+// clearLeftovers removes what a run killed while writing left: the
+// temporary file of a document's file, in turnkeyWriting, or in SRC where
+// earlier releases made it. Only names this writer gives are touched
+// (.<message>_….xml.partial-<digits>); the caller holds lockTurnkey, so no
+// other run is writing one.
+func clearLeftovers(root string, rep *OutboxReport) error {
+	for _, msg := range Messages {
+		for _, dir := range []string{
+			filepath.Join(root, filepath.FromSlash(turnkeyStorage), msg, turnkeyWriting),
+			TurnkeyDir(root, msg, "SRC"),
+		} {
+			ents, err := os.ReadDir(dir)
+			if os.IsNotExist(err) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("invoicing: reading Turnkey's %s: %w", dir, err)
+			}
+			for _, de := range ents {
+				of, ok := atomicfile.Leftover(de.Name())
+				if !ok || de.IsDir() || !strings.HasPrefix(of, msg+"_") || !strings.HasSuffix(of, ".xml") {
+					continue
+				}
+				path := filepath.Join(dir, de.Name())
+				if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+					return fmt.Errorf("invoicing: removing a file a stopped outbox run left: %w", err)
+				}
+				rel, _ := filepath.Rel(root, path)
+				rep.Cleared = append(rep.Cleared, filepath.ToSlash(rel))
+			}
+		}
+	}
+	return nil
+}
+
+// lockTurnkey takes an exclusive lock on Turnkey's root folder for one
+// outbox run, waiting for another process's run to end: two runs would
+// each take the other's file being written for a leftover. A file system
+// that keeps no such locks (some network shares) runs unlocked: a run
+// whose temporary file another clears then fails its rename, and SRC
+// still never holds part of a file.
+func lockTurnkey(root string) (unlock func(), err error) {
+	d, err := os.Open(root)
+	if err != nil {
+		return nil, fmt.Errorf("invoicing: Turnkey's folder: %w", err)
+	}
+	err = syscall.Flock(int(d.Fd()), syscall.LOCK_EX)
+	if err != nil && !errors.Is(err, syscall.ENOLCK) && !errors.Is(err, syscall.EOPNOTSUPP) && !errors.Is(err, syscall.EINVAL) {
+		d.Close()
+		return nil, fmt.Errorf("invoicing: locking Turnkey's folder %s: %w", root, err)
+	}
+	return func() { d.Close() }, nil
+}
+
 // OutboxReport says what an outbox run did.
 type OutboxReport struct {
 	Written  []string // files written to SRC (relative to the root)
 	Removed  []string // E0402 files of withdrawn ranges taken back from SRC
+	Cleared  []string // temporary files a run stopped while writing left
 	Uploaded int      // uploaded events recorded
 	Rejected int      // rejected events recorded
 	Pending  []Document
@@ -247,7 +325,9 @@ type FailedDocument struct {
 // with the text of a .txt or .log file of the same name as the reason),
 // then writes every document still pending to SRC, one XML file each.
 // Rejected documents are not written again: they need a correction.
-// Running it again records and writes nothing new. Before all that it
+// Running it again records and writes nothing new. A file reaches SRC
+// whole or not at all (writeToTurnkey), and a run first clears what one
+// killed while writing left (clearLeftovers). Before all that it
 // reads Turnkey's F0401 files against this history (scanTurnkey): an
 // invoice of this history whose number another invoice's file holds is
 // held back, and the error names the numbers used outside the history.
@@ -259,6 +339,14 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 		return rep, fmt.Errorf("%w: Turnkey's folder %s does not exist (or is not a folder): give the root folder of the Turnkey program, where its UpCast folder is", ErrInvalid, root)
 	} else if err != nil {
 		return rep, fmt.Errorf("invoicing: Turnkey's folder: %w", err)
+	}
+	unlock, err := lockTurnkey(root)
+	if err != nil {
+		return rep, err
+	}
+	defer unlock()
+	if err := clearLeftovers(root, &rep); err != nil {
+		return rep, err
 	}
 	if err := s.Sync(ctx); err != nil {
 		return rep, err
@@ -328,7 +416,7 @@ func (s *Service) Outbox(ctx context.Context, root string) (OutboxReport, error)
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, buf.Bytes()) {
 			continue // Turnkey has not picked it up yet
 		}
-		if err := writeFileAtomic(path, buf.Bytes()); err != nil {
+		if err := writeToTurnkey(root, d.Message, d.FileName(), buf.Bytes()); err != nil {
 			return rep, err
 		}
 		rel, _ := filepath.Rel(root, path)

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"strings"
 	"sync"
 	"time"
 
@@ -177,6 +178,20 @@ func (d *Accounts) Opened() []Account {
 	out := make([]Account, len(d.opened))
 	for i, a := range d.opened {
 		out[i] = a.account()
+	}
+	return out
+}
+
+// LookAlike lists the opened accounts whose IDs equal id ignoring case
+// (strings.EqualFold) but differ from it, in the order they were opened.
+func (d *Accounts) LookAlike(id string) []string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	var out []string
+	for _, a := range d.opened {
+		if a.id != id && strings.EqualFold(a.id, id) {
+			out = append(out, a.id)
+		}
 	}
 	return out
 }

@@ -81,6 +81,8 @@ func cmdAccountsOpen(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	a.Plan = domain.Plan(plan)
 	return withHandler(ctx, c, func(h *commands.Handler) error {
+		// An ID taken, as given or in another case, is refused naming
+		// the account that holds it.
 		id, err := h.OpenAccount(ctx, a)
 		if err == nil {
 			fmt.Fprintln(stdout, id)

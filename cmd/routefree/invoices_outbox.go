@@ -22,6 +22,9 @@ func cmdInvoicesOutbox(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	return withInvoicing(ctx, c, stderr, func(svc *invoicing.Service) error {
 		rep, err := svc.Outbox(ctx, *dir)
+		for _, f := range rep.Cleared {
+			fmt.Fprintf(stdout, "cleared   %s  (left by a run stopped while writing it)\n", f)
+		}
 		// What was written is printed even when some document failed: the
 		// others went out.
 		for _, f := range rep.Written {

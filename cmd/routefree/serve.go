@@ -230,6 +230,7 @@ func openInstance(ctx context.Context, c *Config, log *slog.Logger) (*instance, 
 	in.cmds.MaxTopUp, in.cmds.MaxKeysPerAccount = c.maxTopUp(), c.MaxKeysPerAccount
 	in.cmds.MaxNewKeysPerHour = c.MaxNewKeysPerHour
 	in.cmds.LiveKeys = console.LiveKeys(in.models.Keys)
+	in.cmds.LookAlikeAccounts = in.models.Accounts.LookAlike
 	in.cmds.PaymentReferences = in.views.PaymentReferences()
 	in.authn = console.NewAuthenticator(in.views, in.models.Keys)
 	if err := in.openPayments(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/routefree/routefree/internal/inherit"
 )
@@ -21,8 +22,16 @@ import (
 // crash: an operator's output is worth the two flushes. Files that can be
 // made again (a cache, PDFs that a close writes by the thousand) skip them.
 func Write(path string, b []byte, perm os.FileMode, sync bool) error {
+	return WriteVia(path, filepath.Dir(path), b, perm, sync)
+}
+
+// WriteVia is Write with the temporary file made in tmpDir rather than
+// beside path: for a folder that another program reads every file of
+// (Turnkey's SRC), where even a temporary file must never lie. tmpDir
+// must be on path's file system, for the rename.
+func WriteVia(path, tmpDir string, b []byte, perm os.FileMode, sync bool) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".partial-*")
+	tmp, err := os.CreateTemp(tmpDir, "."+filepath.Base(path)+partial+"*")
 	if err != nil {
 		return Named(path, err)
 	}
@@ -74,4 +83,22 @@ func Named(path string, err error) error {
 		return &fs.PathError{Op: "create", Path: path, Err: pe.Err}
 	}
 	return err
+}
+
+// partial marks the temporary files that Write makes: .<name>.partial-<digits>.
+const partial = ".partial-"
+
+// Leftover reports whether name is that of a temporary file Write or
+// WriteVia makes, and for which file name: what a process killed midway
+// leaves behind.
+func Leftover(name string) (of string, ok bool) {
+	i := strings.LastIndex(name, partial)
+	if i < 2 || name[0] != '.' {
+		return "", false
+	}
+	digits := name[i+len(partial):]
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return "", false
+	}
+	return name[1:i], true
 }

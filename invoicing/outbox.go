@@ -235,6 +235,10 @@ func TurnkeyDir(root, message, state string) string {
 const turnkeyWriting = ".routefree-writing"
 
 // writeToTurnkey writes a document's file into SRC through turnkeyWriting.
+// The file is on disk before its rename into SRC (and the rename before the
+// next file): after a power cut, SRC holds whole files, never one whose
+// name came through and whose bytes did not, which Turnkey would send as a
+// blank document to be rejected.
 func writeToTurnkey(root, message, name string, b []byte) error {
 	via := filepath.Join(root, filepath.FromSlash(turnkeyStorage), message, turnkeyWriting)
 	if err := inherit.MkdirAll(via, 0o750); err != nil {
@@ -244,7 +248,7 @@ func writeToTurnkey(root, message, name string, b []byte) error {
 	if err := inherit.MkdirAll(src, 0o750); err != nil {
 		return err
 	}
-	return atomicfile.WriteVia(filepath.Join(src, name), via, b, 0o600, false)
+	return atomicfile.WriteVia(filepath.Join(src, name), via, b, 0o600, true)
 }
 
 // clearLeftovers removes what a run killed while writing left: the

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 )
 
@@ -51,6 +52,22 @@ type VerifyResult struct {
 	Head   []byte
 	Last   Position
 	Break  *ChainBreak // nil when the chain verifies
+}
+
+// UnreadableEventError is a stored event whose cells no longer hold what
+// their columns do (a date typed over a timestamp's nanoseconds, a word
+// over a version): it was edited by hand, and no reader can rebuild its
+// fields, let alone its hash. A backend's read returns the events before
+// it with this error, so that Verify names it as the first broken event.
+type UnreadableEventError struct {
+	Position Position
+	Stream   string
+	Version  uint64 // 0 when the version is what cannot be read
+	Problem  string // the cell and what it holds
+}
+
+func (e *UnreadableEventError) Error() string {
+	return fmt.Sprintf("event at position %s (%s@%d) cannot be read: %s: it was edited", e.Position, e.Stream, e.Version, e.Problem)
 }
 
 // StoredReader is a Reader that serves recent events from memory and can
@@ -141,6 +158,16 @@ func (c *ChainCheck) nameSwap(f *RecordedEvent) {
 		b.Position, f.Position, f.Position, f.Stream, f.Version, after, b.Position)
 }
 
+// unreadable names an event that cannot be read, right after the last
+// one checked, as the break: the events before it verified.
+func (c *ChainCheck) unreadable(e *UnreadableEventError) {
+	if c.Result.Break != nil {
+		return
+	}
+	c.Result.Break = &ChainBreak{Position: e.Position, Stream: e.Stream, Version: e.Version,
+		Reason: fmt.Sprintf("its stored fields cannot be read (%s): it was edited", e.Problem)}
+}
+
 // Verify reads the whole history in global order and checks every link.
 // progress, when set, is called after each batch with the count so far.
 func Verify(ctx context.Context, r Reader, progress func(n uint64)) (VerifyResult, error) {
@@ -152,16 +179,21 @@ func Verify(ctx context.Context, r Reader, progress func(n uint64)) (VerifyResul
 	}
 	for {
 		evs, err := read(ctx, pos, 5000)
-		if err != nil {
+		var bad *UnreadableEventError
+		if err != nil && !errors.As(err, &bad) {
 			return c.Result, err
-		}
-		if len(evs) == 0 {
-			return c.Result, nil
 		}
 		for i := range evs {
 			if !c.Next(&evs[i]) {
 				return c.Result, nil
 			}
+		}
+		if bad != nil {
+			c.unreadable(bad)
+			return c.Result, nil
+		}
+		if len(evs) == 0 {
+			return c.Result, nil
 		}
 		pos = evs[len(evs)-1].Position
 		if progress != nil {

@@ -124,7 +124,7 @@ func TestBalancesAgreeWithAPlainModel(t *testing.T) {
 			k := plain[id]
 			acct := rapid.SampledFrom([]string{"a", "a", "a", "b"}).Draw(rt, "account")
 			u := accts[acct]
-			switch rapid.SampledFrom([]string{"issue", "change", "use", "use", "use", "fail", "topUp", "plan"}).Draw(rt, "step") {
+			switch rapid.SampledFrom([]string{"issue", "change", "use", "use", "use", "fail", "topUp", "adjust", "plan"}).Draw(rt, "step") {
 			case "plan":
 				e := &domain.PlanChanged{AccountID: "a", Plan: rapid.SampledFrom(planNames).Draw(rt, "plan"), RPM: rapid.Int64Range(0, 2).Draw(rt, "rpm"),
 					TPM: rapid.Int64Range(0, 2).Draw(rt, "tpm"), CreditLimit: decimal.NewFromInt(rapid.Int64Range(0, 3).Draw(rt, "credit limit"))}
@@ -169,6 +169,16 @@ func TestBalancesAgreeWithAPlainModel(t *testing.T) {
 				amount := decimal.New(rapid.Int64Range(1, 100_000).Draw(rt, "cents"), -2)
 				add(domain.TopUpStream(acct), t0, &domain.CreditsToppedUp{AccountID: acct, Amount: amount, Method: domain.MethodCard,
 					Reference: fmt.Sprint(seq)})
+				u.credited = u.credited.Add(amount)
+			case "adjust":
+				// Credit given or taken back (a refund), or an earlier
+				// adjustment undone: each moves the balance by its amount.
+				amount := decimal.New(rapid.Int64Range(-100_000, 100_000).Draw(rt, "adjustment cents"), -2)
+				e := &domain.CreditsAdjusted{AccountID: acct, Amount: amount, Reason: "correction"}
+				if rapid.Bool().Draw(rt, "undoes an earlier one") {
+					e.Reverses = domain.EventID("adjustment", fmt.Sprint(seq))
+				}
+				add(domain.TopUpStream(acct), t0, e)
 				u.credited = u.credited.Add(amount)
 			}
 			if err := r.CatchUp(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -155,7 +156,7 @@ func replayTo(ctx context.Context, store eventstore.Store, progress func(n uint6
 	}
 	figures := func() (*Figures, error) {
 		if err := r.CatchUp(ctx); err != nil {
-			return nil, fmt.Errorf("projections: replay: %w", err)
+			return nil, stoppedReplay(ctx, store, err)
 		}
 		f, err := m.Figures(ctx)
 		if err != nil {
@@ -193,6 +194,21 @@ func replayTo(ctx context.Context, store eventstore.Store, progress func(n uint6
 		out[i] = last
 	}
 	return out, nil
+}
+
+// stoppedReplay is the error of a replay whose projections could not fold
+// the history: an event edited so that it cannot be read or decoded is
+// what an auditor must hear of first, so the hash chain is checked and
+// its first break named before the projections' error.
+func stoppedReplay(ctx context.Context, store eventstore.Store, err error) error {
+	res, verr := eventstore.Verify(ctx, store, nil)
+	if verr != nil || res.Break == nil {
+		return fmt.Errorf("projections: replay: %w", err)
+	}
+	if unreadable := (*eventstore.UnreadableEventError)(nil); errors.As(err, &unreadable) {
+		return res.Break // it says all the projections' error would
+	}
+	return fmt.Errorf("%w; the projections stopped on the history: %v", res.Break, err)
 }
 
 // Figures computes the figures of the models as they stand (Events and

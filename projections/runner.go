@@ -228,7 +228,15 @@ func (r *Runner) run(ctx context.Context, follow bool) error {
 	}
 
 	feedErr := make(chan error, 1)
-	go func() { feedErr <- r.feed(ctx, from, follow, subs) }()
+	go func() {
+		err := r.feed(ctx, from, follow, subs)
+		if err != nil && !follow {
+			// A catch-up that cannot read the history fails with why,
+			// rather than waiting for events that will never come.
+			cancel()
+		}
+		feedErr <- err
+	}()
 	go func() { <-ctx.Done(); _ = router.Close() }()
 	go func() { <-router.Running(); r.runOnce.Do(func() { close(r.running) }) }()
 

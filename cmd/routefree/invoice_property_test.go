@@ -278,14 +278,29 @@ func (h *docHistory) use(rt *rapid.T) {
 	if started.Before(docStart) {
 		started = now
 	}
-	cost := decimal.New(int64(rapid.IntRange(1, 3_000_000).Draw(rt, "cost 1e-4")), -4)
+	// A request is billed whatever ended it once tokens were delivered
+	// (a stream cut by the upstream, the client, the key's revocation or
+	// the account's suspension, a shutdown); one of no cost (a free model)
+	// bills nothing; a failed one, beside it, is no money at all.
+	cost := decimal.New(int64(rapid.IntRange(0, 3_000_000).Draw(rt, "cost 1e-4")), -4)
+	outcome := rapid.SampledFrom([]string{domain.OutcomeCompleted, domain.OutcomeUpstreamBrokeMid, domain.OutcomeClientDisconnected,
+		domain.OutcomeKeyStoppedMid, domain.OutcomeShutdown, domain.OutcomeGatewayFailedMid}).Draw(rt, "outcome")
 	h.seq++
 	id := fmt.Sprintf("req-%d", h.seq)
 	d, err := commands.Event(domain.EventID(domain.TypeRequestCompleted, id), now, &domain.RequestCompleted{
 		RequestID: id, AccountID: acct, Model: rapid.SampledFrom([]string{"openai/gpt-4.1", "anthropic/claude-sonnet-4.6"}).Draw(rt, "model"),
-		Usage: domain.Usage{Input: 10, Output: 5}, Cost: cost, StartedAt: started.UTC(), Outcome: domain.OutcomeCompleted})
+		Usage: domain.Usage{Input: 10, Output: 5}, Cost: cost, StartedAt: started.UTC(), Outcome: outcome, Stream: outcome != domain.OutcomeCompleted})
 	if err == nil {
 		_, err = h.store.Append(h.ctx, domain.UsageStream(acct), eventstore.Any(), d)
+	}
+	if err == nil && rapid.Bool().Draw(rt, "a failed request beside it") {
+		h.seq++
+		fid := fmt.Sprintf("req-%d", h.seq)
+		d, err = commands.Event(domain.RequestEventID(domain.TypeRequestFailed, fid), now, &domain.RequestFailed{RequestID: fid,
+			AccountID: acct, Status: 502, Reason: "upstream_error", Outcome: domain.OutcomeUpstreamFailed, StartedAt: started.UTC()})
+		if err == nil {
+			_, err = h.store.Append(h.ctx, domain.UsageStream(acct), eventstore.Any(), d)
+		}
 	}
 	if err != nil {
 		rt.Fatal(err)

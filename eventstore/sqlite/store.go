@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -429,11 +430,15 @@ func scanEvents(rows *sql.Rows, max int) ([]eventstore.RecordedEvent, error) {
 	for rows.Next() {
 		var e eventstore.RecordedEvent
 		if err := rows.Scan(&pos, &id, &e.Stream, &version, &e.Type, &schemaVersion, &occurred, &e.Data, &e.PrevHash, &e.Hash); err != nil {
+			if bad := unreadable(rows); bad != nil {
+				return evs, bad
+			}
 			return nil, err
 		}
 		var err error
 		if e.ID, err = uuid.FromBytes(id); err != nil {
-			return nil, fmt.Errorf("eventstore/sqlite: event at %d: %w", pos, err)
+			return evs, &eventstore.UnreadableEventError{Position: eventstore.Position{Commit: uint64(pos), Prepare: uint64(pos)},
+				Stream: e.Stream, Version: uint64(version), Problem: fmt.Sprintf("event_id holds %d bytes, not a UUID's 16", len(id))}
 		}
 		e.Version = uint64(version)
 		e.SchemaVersion = int(schemaVersion)
@@ -442,6 +447,67 @@ func scanEvents(rows *sql.Rows, max int) ([]eventstore.RecordedEvent, error) {
 		evs = append(evs, e)
 	}
 	return evs, rows.Err()
+}
+
+// integerColumns are the columns of eventColumns that hold integers, by
+// index; SQLite keeps whatever a cell is given, so an edit may leave text.
+var integerColumns = map[int]string{0: "position", 3: "version", 5: "schema_version", 6: "occurred_at"}
+
+// unreadable reads the row rows is on again, cell by cell, after its scan
+// failed, and names the event whose integer cell holds something else:
+// nil when the cells are not the cause (or the position itself is lost).
+func unreadable(rows *sql.Rows) *eventstore.UnreadableEventError {
+	cells := make([]any, columnCount)
+	ptrs := make([]any, columnCount)
+	for i := range cells {
+		ptrs[i] = &cells[i]
+	}
+	if rows.Scan(ptrs...) != nil {
+		return nil
+	}
+	pos, ok := cells[0].(int64)
+	if !ok {
+		return nil
+	}
+	bad := &eventstore.UnreadableEventError{Position: eventstore.Position{Commit: uint64(pos), Prepare: uint64(pos)}}
+	bad.Stream, _ = asText(cells[2])
+	if v, ok := cells[3].(int64); ok {
+		bad.Version = uint64(v)
+	}
+	for i := 1; i < columnCount; i++ {
+		if name, isInt := integerColumns[i]; isInt {
+			if _, ok := cells[i].(int64); !ok {
+				bad.Problem = fmt.Sprintf("%s holds %s, not an integer", name, describeCell(cells[i]))
+				return bad
+			}
+		}
+	}
+	return nil
+}
+
+// asText is a text or blob cell's contents.
+func asText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case []byte:
+		return string(v), true
+	}
+	return "", false
+}
+
+// describeCell says what a cell holds, shortened, for an error message.
+func describeCell(v any) string {
+	if s, ok := asText(v); ok {
+		if len(s) > 40 {
+			s = s[:40] + "…"
+		}
+		return strconv.Quote(s)
+	}
+	if v == nil {
+		return "NULL"
+	}
+	return fmt.Sprintf("%v (%T)", v, v)
 }
 
 // LastPosition is the position of the last event in the file

@@ -136,3 +136,20 @@ func TestSwappedEventsAreNamedOutOfOrder(t *testing.T) {
 		t.Fatalf("%d events verified through %s, want 7 through %s", res.Events, res.Last, all[6].Position)
 	}
 }
+
+// A cell edited to text where its column holds an integer (a date typed
+// over occurred_at, as a database browser writes it) cannot be read back
+// into an event: Verify names that event as the first broken one, after
+// the events before it verified, rather than failing on the cell.
+func TestTextInAnIntegerCellIsNamed(t *testing.T) {
+	s, db, all := tamperable(t)
+	victim := all[11]
+	if _, err := db.Exec(`UPDATE events SET occurred_at = '2026-11-30 12:00' WHERE position = ?`, victim.Position.Commit); err != nil {
+		t.Fatal(err)
+	}
+	wantBreak(t, s, victim)
+	res, err := eventstore.Verify(context.Background(), s, nil)
+	if err != nil || res.Events != 11 || !strings.Contains(res.Break.Reason, `occurred_at holds "2026-11-30 12:00"`) {
+		t.Fatalf("verify after a cell edited to text: %+v %v", res, err)
+	}
+}

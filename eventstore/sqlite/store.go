@@ -29,6 +29,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	sqlitedrv "modernc.org/sqlite" // also registers the "sqlite" driver
@@ -500,7 +501,11 @@ func asText(v any) (string, bool) {
 func describeCell(v any) string {
 	if s, ok := asText(v); ok {
 		if len(s) > 40 {
-			s = s[:40] + "…"
+			cut := 40
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut-- // between characters, not inside one
+			}
+			s = s[:cut] + "…"
 		}
 		return strconv.Quote(s)
 	}

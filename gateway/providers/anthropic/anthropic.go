@@ -43,7 +43,7 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	}
 	if req.Stream {
 		st := newStream(up.Provider, req.Model, jsonTool, resp.Body)
-		st.stops = blankStops(req.Stop)
+		st.stops = ar.applied
 		return &core.Result{Stream: st}, nil
 	}
 	b, err := core.ReadBody(up.Provider, resp)
@@ -53,7 +53,7 @@ func (Adapter) Send(ctx context.Context, hc *http.Client, up core.Upstream, req 
 	if ae := core.AnswerError(up.Provider, b); ae != nil {
 		return nil, ae // an error sent with a 200
 	}
-	r, err := decodeResponse(b, req.Model, jsonTool, blankStops(req.Stop))
+	r, err := decodeResponse(b, req.Model, jsonTool, ar.applied)
 	if err != nil {
 		return nil, core.BadResponse(up.Provider, err)
 	}
@@ -167,7 +167,7 @@ func finishReason(stop string, jsonTool string) string {
 // signatures, its reasoning_details, as OpenRouter returns them; Anthropic
 // bills them as output tokens but reports no separate count.
 //
-// The answer's text ends where the first of stops begins (blankStops):
+// The answer's text ends where the first of stops begins (splitStops):
 // what followed, tool calls included, is left out, as OpenAI's model would
 // not have written it. The usage stays Anthropic's, which counted it.
 func decodeResponse(b []byte, model, jsonTool string, stops []string) (*chat.Response, error) {

@@ -32,6 +32,10 @@ type request struct {
 	// OutputConfig carries structured outputs' JSON Schema (structured.go).
 	OutputConfig *outputConfig `json:"output_config,omitempty"`
 
+	// applied are the stop sequences the gateway applies to the answer
+	// (splitStops): Anthropic refuses them.
+	applied []string
+
 	// unnamedCalls counts the conversation's tool calls without an ID;
 	// unanswered holds the IDs given to those not yet answered by a result
 	// without an ID (see unnamedCallID).
@@ -185,7 +189,8 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		return nil, "", err
 	}
 	out = &request{Model: model, MaxTokens: req.MaxOutputTokens(defaultMaxTokens(req, model)), TopP: req.TopP, TopK: req.TopK(),
-		StopSequences: stopSequences(req.Stop), Stream: req.Stream}
+		Stream: req.Stream}
+	out.StopSequences, out.applied = splitStops(req.Stop)
 	if t := req.Temperature; t != nil {
 		v := min(*t, 1) // Anthropic's range is 0..1
 		out.Temperature = &v
@@ -537,18 +542,6 @@ func textBlocks(c chat.Content) []block {
 // text") and as a stop sequence, where OpenAI's API takes both: such blocks
 // and stop sequences say nothing to the model and are left out.
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
-
-// stopSequences are the request's stop sequences that Anthropic takes:
-// those not blank (blankStops are applied by the gateway).
-func stopSequences(stop []string) []string {
-	var out []string
-	for _, s := range stop {
-		if !blank(s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 func isObjectSchema(s json.RawMessage) bool {
 	var v struct {

@@ -10,16 +10,19 @@ import "strings"
 // "stop", as OpenAI's would. Thinking and tool calls are not cut, as
 // OpenAI's stop sequences apply to the content alone.
 
-// blankStops are the request's stop sequences that the gateway applies
-// itself.
-func blankStops(stop []string) []string {
-	var out []string
+// splitStops parts the request's stop sequences into those Anthropic
+// takes and the blank ones, which the gateway applies (an empty one stops
+// nothing and is dropped).
+func splitStops(stop []string) (sent, applied []string) {
 	for _, s := range stop {
-		if s != "" && blank(s) {
-			out = append(out, s)
+		switch {
+		case !blank(s):
+			sent = append(sent, s)
+		case s != "":
+			applied = append(applied, s)
 		}
 	}
-	return out
+	return sent, applied
 }
 
 // stopAt is the offset in text where the earliest of stops begins, or -1.

@@ -53,7 +53,7 @@ type stream struct {
 	done     bool
 	finish   string
 	native   string // Anthropic's own stop_reason
-	// stops are the stop sequences the gateway applies (blankStops); held
+	// stops are the stop sequences the gateway applies (splitStops); held
 	// is text kept back that may begin one, and stopped says one was met:
 	// the next chunk is the finish, and the stream ends there.
 	stops   []string

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -33,10 +34,21 @@ type UnprintableError struct {
 func (e *UnprintableError) Error() string {
 	parts := make([]string, len(e.Runes))
 	for i, r := range e.Runes {
-		parts[i] = fmt.Sprintf("「%c」(U+%04X)", r, r)
+		parts[i] = NameRune(r)
 	}
 	return fmt.Sprintf("%s contains %s, which invoices cannot print: write the name with common characters (for example as registered in Big5)",
 		e.Field, strings.Join(parts, ", "))
+}
+
+// NameRune names a character in a message: 「字」(U+5B57), or its code point
+// alone (U+202E) when it shows nothing or would act on the text around it
+// as written: a control, a bidirectional or other format character, a
+// combining mark, a space.
+func NameRune(r rune) string {
+	if !unicode.IsGraphic(r) || unicode.In(r, unicode.Mn, unicode.Me, unicode.Zs) {
+		return fmt.Sprintf("U+%04X", r)
+	}
+	return fmt.Sprintf("「%c」(U+%04X)", r, r)
 }
 
 // MaxBuyerName is the longest buyer name an e-invoice carries, in

@@ -23,13 +23,17 @@ func TestQuoteWithUnprintableCharactersNamesFieldAndCharacter(t *testing.T) {
 		"item 1: spec":   func(r *QuoteRequest, s string) { r.Items[0].Spec += s },
 		"item 2: unit":   func(r *QuoteRequest, s string) { r.Items[1].Unit += s },
 	}
-	chars := []rune{0x1F600, 0x2000B, 0xAC00, 0x0627, 0x0301, 0x200D, 0xFFFD, 0x202E, 0x00A0}
+	// What shows nothing or acts on the text around it is named by its
+	// code point alone.
+	chars := map[rune]string{0x1F600: "「\U0001F600」(U+1F600)", 0x2000B: "「\U0002000B」(U+2000B)",
+		0xAC00: "「가」(U+AC00)", 0x0627: "「ا」(U+0627)", 0xFFFD: "「\uFFFD」(U+FFFD)",
+		0x0301: "U+0301", 0x200D: "U+200D", 0x202E: "U+202E", 0x00A0: "U+00A0"}
 	for field, set := range fields {
-		for _, c := range chars {
+		for c, named := range chars {
 			r := quoteRequest()
 			set(&r, string(c)+"乙") // inside the text, not trimmed off its end
 			_, err := e.svc.CreateQuote(e.ctx, r)
-			want := fmt.Sprintf("%s contains 「%c」(U+%04X)", field, c, c)
+			want := fmt.Sprintf("%s contains %s,", field, named)
 			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), want) {
 				t.Errorf("%s with U+%04X: %v; want %q", field, c, err, want)
 			}

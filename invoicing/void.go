@@ -446,7 +446,7 @@ func (s *Service) printableReason(reason string) error {
 }
 
 // unprintableChars lists the characters of text that r's font lacks, as
-// 「字」(U+5B57), or "" when it has them all (err is then any other error
+// 「字」(U+5B57) or U+202E (domain.NameRune), or "" when it has them all (err is then any other error
 // of the check).
 func unprintableChars(r *pdf.Renderer, text string) (string, error) {
 	var missing *pdf.MissingGlyphsError
@@ -456,7 +456,7 @@ func unprintableChars(r *pdf.Renderer, text string) (string, error) {
 	}
 	chars := make([]string, len(missing.Runes))
 	for i, c := range missing.Runes {
-		chars[i] = fmt.Sprintf("「%c」(U+%04X)", c, c)
+		chars[i] = domain.NameRune(c)
 	}
 	return strings.Join(chars, ", "), nil
 }

@@ -97,6 +97,29 @@ test("openai: tool call", async () => {
   assert.equal(JSON.parse(call.function.arguments).city, "Taipei");
 });
 
+// OpenAI's allowed_tools: the whole tools list stays in the request and
+// the model calls only the listed tools. Claude, which has no such option,
+// is sent only those (the fake calls the first tool it is sent). A listed
+// tool the request does not declare is a BadRequestError naming it.
+test("openai: allowed_tools lets Claude call only the listed tools", async () => {
+  const tools = [
+    { type: "function", function: { name: "book_flight", parameters: { type: "object", properties: { to: { type: "string" } }, required: ["to"] } } },
+    { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } },
+  ];
+  const allow = (mode, name) => ({ type: "allowed_tools", allowed_tools: { mode, tools: [{ type: "function", function: { name } }] } });
+  const messages = [{ role: "user", content: "Weather in Taipei?" }];
+  const r = await client.chat.completions.create({ model: claudeModel, messages, tools, tool_choice: allow("required", "get_weather") });
+  assert.equal(r.choices[0].finish_reason, "tool_calls");
+  assert.equal(r.choices[0].message.tool_calls[0].function.name, "get_weather");
+  await assert.rejects(
+    client.chat.completions.create({ model: claudeModel, messages, tools, tool_choice: allow("auto", "delete_all") }),
+    (err) => {
+      assert.ok(err instanceof OpenAI.BadRequestError, `${err.name}: ${err.message}`);
+      assert.equal(err.error.metadata.param, "tool_choice.allowed_tools.tools[0].function.name");
+      return true;
+    });
+});
+
 // Claude streams a call of a tool without arguments with no JSON at all;
 // the SDK must still assemble arguments it can parse. Its result then goes
 // back without tools, as OpenAI's own example sends it, which Anthropic

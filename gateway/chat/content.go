@@ -3,6 +3,7 @@ package chat
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	fastjson "github.com/segmentio/encoding/json"
@@ -80,23 +81,46 @@ func (c *Content) UnmarshalJSON(b []byte) error {
 	return errContentType
 }
 
-// MarshalJSON writes a mode string or a function object.
+// MarshalJSON writes a mode string, a function object or an
+// allowed_tools object.
 func (t ToolChoice) MarshalJSON() ([]byte, error) {
-	if t.Mode == ToolChoiceFunction {
-		type fn struct {
-			Name string `json:"name"`
+	if t.Allowed != nil {
+		a := allowedTools{Mode: t.Mode, Tools: make([]namedTool, len(t.Allowed))}
+		for i, name := range t.Allowed {
+			a.Tools[i].Type, a.Tools[i].Function.Name = "function", name
 		}
 		return json.Marshal(struct {
-			Type     string `json:"type"`
-			Function fn     `json:"function"`
-		}{"function", fn{t.Function}})
+			Type         string       `json:"type"`
+			AllowedTools allowedTools `json:"allowed_tools"`
+		}{"allowed_tools", a})
+	}
+	if t.Mode == ToolChoiceFunction {
+		return json.Marshal(namedTool{Type: "function", Function: toolName{t.Function}})
 	}
 	return json.Marshal(t.Mode)
 }
 
-var errToolChoice = errors.New(`tool_choice must be "none", "auto", "required" or {"type":"function","function":{"name":...}}`)
+// allowedTools is OpenAI's allowed_tools: the tools, each named as a
+// function choice names one, that the model may call in mode auto or
+// required.
+type allowedTools struct {
+	Mode  string      `json:"mode"`
+	Tools []namedTool `json:"tools"`
+}
 
-// UnmarshalJSON accepts a mode string or a function object.
+type namedTool struct {
+	Type     string   `json:"type"`
+	Function toolName `json:"function"`
+}
+
+type toolName struct {
+	Name string `json:"name"`
+}
+
+var errToolChoice = errors.New(`tool_choice must be "none", "auto", "required", {"type":"function","function":{"name":...}} or {"type":"allowed_tools","allowed_tools":{...}}`)
+
+// UnmarshalJSON accepts a mode string, a function object or an
+// allowed_tools object (whose names Parse checks against the tools).
 func (t *ToolChoice) UnmarshalJSON(b []byte) error {
 	switch firstByte(b) {
 	case '"':
@@ -109,13 +133,14 @@ func (t *ToolChoice) UnmarshalJSON(b []byte) error {
 		}
 	case '{':
 		var o struct {
-			Type     string `json:"type"`
-			Function struct {
-				Name string `json:"name"`
-			} `json:"function"`
+			namedTool
+			AllowedTools *allowedTools `json:"allowed_tools"`
 		}
 		if err := fastjson.Unmarshal(b, &o); err != nil {
 			return err
+		}
+		if o.Type == "allowed_tools" {
+			return t.allow(o.AllowedTools)
 		}
 		if o.Type == "function" && o.Function.Name != "" {
 			t.Mode, t.Function = ToolChoiceFunction, o.Function.Name
@@ -123,6 +148,31 @@ func (t *ToolChoice) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return errToolChoice
+}
+
+// allow takes an allowed_tools object: mode auto or required, and at least
+// one function, each named.
+func (t *ToolChoice) allow(a *allowedTools) error {
+	const at = "tool_choice.allowed_tools"
+	switch {
+	case a == nil:
+		return invalid(at, `is required with type "allowed_tools"`)
+	case a.Mode != ToolChoiceAuto && a.Mode != ToolChoiceRequired:
+		return invalid(at+".mode", `must be "auto" or "required"`)
+	case len(a.Tools) == 0:
+		return invalid(at+".tools", "must list at least one of the request's tools")
+	}
+	t.Mode, t.Allowed = a.Mode, make([]string, len(a.Tools))
+	for i, tl := range a.Tools {
+		if tl.Type != "function" {
+			return invalid(fmt.Sprintf("%s.tools[%d].type", at, i), `must be "function"`)
+		}
+		if tl.Function.Name == "" {
+			return invalid(fmt.Sprintf("%s.tools[%d].function.name", at, i), "is required")
+		}
+		t.Allowed[i] = tl.Function.Name
+	}
+	return nil
 }
 
 var errStringList = errors.New("must be a string or an array of strings")

@@ -376,6 +376,9 @@ func (r *Request) validate() error {
 			return invalid(fmt.Sprintf("tools[%d].function.name", i), "is required")
 		}
 	}
+	if err := r.validateAllowed(); err != nil {
+		return err
+	}
 	if rf := r.ResponseFormat; rf != nil {
 		switch rf.Type {
 		case "text", "json_object":
@@ -404,6 +407,21 @@ func (r *Request) validate() error {
 	}
 	if r.TopP != nil && (*r.TopP < 0 || *r.TopP > 1) {
 		return invalid("top_p", "must be between 0 and 1")
+	}
+	return nil
+}
+
+// validateAllowed checks that each tool allowed_tools lists is one of the
+// request's tools: the model may call only among those.
+func (r *Request) validateAllowed() error {
+	tc := r.ToolChoice
+	if tc == nil || tc.Allowed == nil {
+		return nil
+	}
+	for i, name := range tc.Allowed {
+		if !slices.ContainsFunc(r.Tools, func(t Tool) bool { return t.Function.Name == name }) {
+			return invalid(fmt.Sprintf("tool_choice.allowed_tools.tools[%d].function.name", i), "%q is not one of the request's tools", name)
+		}
 	}
 	return nil
 }

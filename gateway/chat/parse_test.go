@@ -282,7 +282,7 @@ func TestParseNamesWrongTypes(t *testing.T) {
 	msgs := `"messages":[{"role":"user","content":"hi"}]`
 	secret := `{"type":"function","function":{"name":"f","description":"a private description"}}`
 	cases := []struct{ body, param, want string }{
-		{`{"model":"m",` + msgs + `,"tool_choice":5}`, "tool_choice", `tool_choice: tool_choice must be "none", "auto", "required" or {"type":"function","function":{"name":...}}`},
+		{`{"model":"m",` + msgs + `,"tool_choice":5}`, "tool_choice", `tool_choice: tool_choice must be "none", "auto", "required", {"type":"function","function":{"name":...}} or {"type":"allowed_tools","allowed_tools":{...}}`},
 		{`{"model":"m",` + msgs + `,"stop":5}`, "stop", "stop: must be a string or an array of strings"},
 		{`{"model":"m",` + msgs + `,"tools":[5,` + secret + `]}`, "tools[0]", "tools[0]: must be of type object, got 5"},
 		{`{"model":"m",` + msgs + `,"tools":[{"type":"function","function":{"name":true}},` + secret + `]}`, "tools[0].function.name", "tools[0].function.name: must be of type string, got true"},
@@ -324,5 +324,38 @@ func TestParseSyntaxErrorsSayWhereNotWhat(t *testing.T) {
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%q:\n got %v\nwant %s", c.body, err, c.want)
 		}
+	}
+}
+
+// allowed_tools parses to its mode and names, and a request built in code
+// with them writes OpenAI's shape again; CallableTools keeps the listed
+// tools in the request's order.
+func TestAllowedToolsRoundTrip(t *testing.T) {
+	r, err := Parse([]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],
+		"tools":[{"type":"function","function":{"name":"a"}},{"type":"function","function":{"name":"b"}},{"type":"function","function":{"name":"c"}}],
+		"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"required","tools":[{"type":"function","function":{"name":"c"}},{"type":"function","function":{"name":"a"}}]}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tc := r.ToolChoice; tc.Mode != ToolChoiceRequired || strings.Join(tc.Allowed, ",") != "c,a" {
+		t.Fatalf("tool choice %+v", tc)
+	}
+	var names []string
+	for _, tl := range r.CallableTools() {
+		names = append(names, tl.Function.Name)
+	}
+	if strings.Join(names, ",") != "a,c" {
+		t.Fatalf("callable tools %v, want a,c", names)
+	}
+	b, err := json.Marshal(r.ToolChoice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const wantJSON = `{"type":"allowed_tools","allowed_tools":{"mode":"required","tools":[{"type":"function","function":{"name":"c"}},{"type":"function","function":{"name":"a"}}]}}`
+	if string(b) != wantJSON {
+		t.Fatalf("marshalled %s, want %s", b, wantJSON)
+	}
+	if r.ToolChoice = nil; len(r.CallableTools()) != 3 {
+		t.Fatal("without a tool choice every tool is callable")
 	}
 }

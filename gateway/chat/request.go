@@ -5,6 +5,7 @@ package chat
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -102,6 +103,23 @@ func (r *Request) TopK() *int {
 		return nil
 	}
 	return &k
+}
+
+// CallableTools are the tools the model may call: those tool_choice's
+// allowed_tools lists, else all of them. Adapters of APIs without
+// allowed_tools declare only these.
+func (r *Request) CallableTools() []Tool {
+	tc := r.ToolChoice
+	if tc == nil || tc.Allowed == nil {
+		return r.Tools
+	}
+	out := make([]Tool, 0, len(tc.Allowed))
+	for _, t := range r.Tools {
+		if slices.Contains(tc.Allowed, t.Function.Name) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Choices returns n, the number of completions asked for: 1 when unset.
@@ -242,10 +260,13 @@ type Function struct {
 }
 
 // ToolChoice is "none", "auto", "required" (Mode), or a named function
-// (Mode "function", Function set).
+// (Mode "function", Function set). OpenAI's allowed_tools is Mode "auto"
+// or "required" with Allowed: the names of the request's tools that the
+// model may call, the others staying declared (for prompt caching).
 type ToolChoice struct {
 	Mode     string
 	Function string
+	Allowed  []string
 }
 
 // Tool choice modes.

@@ -262,7 +262,7 @@ func TestWrongTypeNamesTheFieldAndNotTheBody(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	private := `{"type":"function","function":{"name":"lookup","description":"a private description"}}`
 	for _, c := range []struct{ field, param, want string }{
-		{`"tool_choice":5`, "tool_choice", `tool_choice: tool_choice must be "none", "auto", "required" or {"type":"function","function":{"name":...}}`},
+		{`"tool_choice":5`, "tool_choice", `tool_choice: tool_choice must be "none", "auto", "required", {"type":"function","function":{"name":...}} or {"type":"allowed_tools","allowed_tools":{...}}`},
 		{`"stop":7`, "stop", "stop: must be a string or an array of strings"},
 		{`"tools":[5,` + private + `]`, "tools[0]", "tools[0]: must be of type object, got 5"},
 		{`"tools":[{"type":"function","function":{"name":false}},` + private + `]`, "tools[0].function.name", "tools[0].function.name: must be of type string, got false"},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/routefree/routefree/gateway/chat"
@@ -197,7 +198,7 @@ func (r *respRequest) chatBody() (map[string]any, *APIError) {
 		out["tools"] = tools
 	}
 	if given(r.ToolChoice) {
-		tc, ae := respToolChoice(r.ToolChoice)
+		tc, ae := respToolChoice(r.ToolChoice, r.Tools)
 		if ae != nil {
 			return nil, ae
 		}
@@ -247,8 +248,9 @@ func (r *respRequest) chatBody() (map[string]any, *APIError) {
 }
 
 // respToolChoice is a Responses tool_choice in chat's shape: the modes
-// as they are, a named function as chat names one.
-func respToolChoice(raw json.RawMessage) (any, *APIError) {
+// as they are, a named function as chat names one, and allowed_tools
+// (flat in Responses: mode and tools beside type) as chat's.
+func respToolChoice(raw json.RawMessage, tools []respTool) (any, *APIError) {
 	var mode string
 	if json.Unmarshal(raw, &mode) == nil {
 		switch mode {
@@ -258,16 +260,47 @@ func respToolChoice(raw json.RawMessage) (any, *APIError) {
 		return nil, respInvalid("tool_choice", "tool_choice: must be none, auto, required or a function")
 	}
 	var obj struct {
-		Type string `json:"type"`
-		Name string `json:"name"`
+		Type  string     `json:"type"`
+		Name  string     `json:"name"`
+		Mode  string     `json:"mode"`
+		Tools []respTool `json:"tools"`
 	}
-	if json.Unmarshal(raw, &obj) != nil || obj.Type != "function" {
-		return nil, respInvalid("tool_choice", "tool_choice: must be none, auto, required or {\"type\":\"function\",\"name\":…}")
+	if json.Unmarshal(raw, &obj) != nil || obj.Type != "function" && obj.Type != "allowed_tools" {
+		return nil, respInvalid("tool_choice", "tool_choice: must be none, auto, required, {\"type\":\"function\",\"name\":…} or {\"type\":\"allowed_tools\",\"mode\":…,\"tools\":[…]}")
+	}
+	if obj.Type == "allowed_tools" {
+		return respAllowedTools(obj.Mode, obj.Tools, tools)
 	}
 	if obj.Name == "" {
 		return nil, respInvalid("tool_choice.name", "tool_choice.name: field required")
 	}
 	return chat.ToolChoice{Mode: chat.ToolChoiceFunction, Function: obj.Name}, nil
+}
+
+// respAllowedTools checks an allowed_tools choice, named as Responses names
+// its fields: mode auto or required, and at least one function, each one of
+// the request's tools.
+func respAllowedTools(mode string, allowed, tools []respTool) (any, *APIError) {
+	if mode != chat.ToolChoiceAuto && mode != chat.ToolChoiceRequired {
+		return nil, respInvalid("tool_choice.mode", "tool_choice.mode: must be auto or required")
+	}
+	if len(allowed) == 0 {
+		return nil, respInvalid("tool_choice.tools", "tool_choice.tools: must list at least one of the request's tools")
+	}
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		at := fmt.Sprintf("tool_choice.tools.%d", i)
+		switch {
+		case a.Type != "function":
+			return nil, respInvalid(at+".type", "%s.type: %q tools are not supported; list function tools", at, a.Type)
+		case a.Name == "":
+			return nil, respInvalid(at+".name", "%s.name: field required", at)
+		case !slices.ContainsFunc(tools, func(t respTool) bool { return t.Name == a.Name }):
+			return nil, respInvalid(at+".name", "%s.name: %q is not one of the request's tools", at, a.Name)
+		}
+		names[i] = a.Name
+	}
+	return chat.ToolChoice{Mode: mode, Allowed: names}, nil
 }
 
 // respMessages translates input: a string is one user message; an array

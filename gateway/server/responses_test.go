@@ -256,7 +256,7 @@ func TestResponsesRefusesStoredState(t *testing.T) {
 		`{"model":"openai/gpt-4.1","input":[{"role":"user","content":[{"type":"input_audio"}]}]}`:      "input.0.content.0.type",
 		`{"model":"openai/gpt-4.1","input":"x","reasoning":{"effort":"enormous"}}`:                     "reasoning.effort",
 		`{"model":"openai/gpt-4.1","input":[{"type":"function_call_output","output":"no call id"}]}`:   "input.0.call_id",
-		`{"model":"openai/gpt-4.1","input":"x","tool_choice":{"type":"allowed_tools","tools":[]}}`:     "tool_choice",
+		`{"model":"openai/gpt-4.1","input":"x","tool_choice":{"type":"allowed_tools","tools":[]}}`:     "tool_choice.mode",
 		`{"model":"openai/gpt-4.1","input":"x","text":{"format":{"type":"json_schema","name":"out"}}}`: "text.format.schema",
 	} {
 		resp, b := h.postResponses(body)

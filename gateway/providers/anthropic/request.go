@@ -208,7 +208,9 @@ func translate(req *chat.Request, model string) (out *request, jsonTool string, 
 		return nil, "", err
 	}
 	out.trimPrefill()
-	for _, t := range req.Tools {
+	// Claude has no allowed_tools: it is sent only the tools the model may
+	// call, with the mode as tool_choice.
+	for _, t := range req.CallableTools() {
 		schema := t.Function.Parameters
 		if len(schema) == 0 || firstByte(schema) != '{' {
 			schema = json.RawMessage(`{"type":"object","properties":{}}`)

@@ -134,8 +134,9 @@ func translate(req *chat.Request, model string) (*request, error) {
 		return nil, &chat.ValidationError{Param: "messages", Message: "needs at least one message with content for gemini upstreams"}
 	}
 	if len(req.Tools) > 0 {
-		decls := make([]funcDecl, len(req.Tools))
-		for i, t := range req.Tools {
+		tools := declared(req)
+		decls := make([]funcDecl, len(tools))
+		for i, t := range tools {
 			decls[i] = funcDecl{Name: t.Function.Name, Description: t.Function.Description, Parameters: toolParameters(t.Function.Parameters)}
 		}
 		out.Tools = []toolDecl{{FunctionDeclarations: decls}}
@@ -163,6 +164,16 @@ func translate(req *chat.Request, model string) (*request, error) {
 	return out, nil
 }
 
+// declared are the tools Gemini is told of. It restricts calls to some of
+// them by allowedFunctionNames, which it takes with mode ANY alone:
+// allowed_tools in mode auto declares only the allowed tools instead.
+func declared(req *chat.Request) []chat.Tool {
+	if c := req.ToolChoice; c != nil && c.Mode == chat.ToolChoiceAuto {
+		return req.CallableTools()
+	}
+	return req.Tools
+}
+
 func mapToolChoice(c *chat.ToolChoice) *toolConfig {
 	if c == nil {
 		return nil
@@ -173,6 +184,7 @@ func mapToolChoice(c *chat.ToolChoice) *toolConfig {
 		tc.FunctionCallingConfig.Mode = "NONE"
 	case chat.ToolChoiceRequired:
 		tc.FunctionCallingConfig.Mode = "ANY"
+		tc.FunctionCallingConfig.AllowedFunctionNames = c.Allowed
 	case chat.ToolChoiceFunction:
 		tc.FunctionCallingConfig.Mode = "ANY"
 		tc.FunctionCallingConfig.AllowedFunctionNames = []string{c.Function}

@@ -38,6 +38,24 @@ test("openai: streamed chat completion with usage", async () => {
   assert.ok(usage && usage.prompt_tokens > 0 && usage.completion_tokens > 0, "no usage chunk");
 });
 
+// OpenRouter's choices carry the provider's own finish reason for every
+// provider, OpenAI's included, where it is OpenAI's finish_reason: in a
+// whole answer, and in the chunk that ends a stream.
+test("openai: native_finish_reason beside finish_reason, whole and streamed", async () => {
+  const messages = [{ role: "user", content: "Say hello" }];
+  const r = await client.chat.completions.create({ model, messages });
+  assert.equal(r.choices[0].finish_reason, "stop");
+  assert.equal(r.choices[0].native_finish_reason, "stop");
+  const stream = await client.chat.completions.create({ model, stream: true, messages });
+  const ends = [];
+  for await (const chunk of stream) {
+    for (const c of chunk.choices) {
+      if (c.finish_reason !== null) ends.push([c.finish_reason, c.native_finish_reason]);
+    }
+  }
+  assert.deepEqual(ends, [["stop", "stop"]]);
+});
+
 // A provider failing while it answers: the SDK throws the error chunk's
 // error after the part delivered, rather than ending as if complete.
 test("openai: a stream the upstream breaks throws its error", async () => {

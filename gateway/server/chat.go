@@ -1073,7 +1073,7 @@ func (k *call) unary() error {
 	if rel != nil {
 		// Kept as the upstream's bytes (core.Relay): its choices as they
 		// came, with the gateway's id, model and usage around them.
-		b := rel.AppendJSON(make([]byte, 0, len(rel.Choices)+640), k.id, k.model.ID, k.provider(), k.start.Unix(), &cu)
+		b := rel.AppendJSON(make([]byte, 0, rel.ChoicesSize()+640), k.id, k.model.ID, k.provider(), k.start.Unix(), &cu)
 		return k.c.JSONBlob(http.StatusOK, b)
 	}
 	resp.ID, resp.Model, resp.Provider, resp.Usage = k.id, k.model.ID, k.provider(), &cu

@@ -157,6 +157,8 @@ func legacyChunk(b []byte) ([]byte, error) {
 		Message      oaMessage `json:"message"`
 		Delta        oaMessage `json:"delta"`
 		FinishReason *string   `json:"finish_reason"`
+		// The provider's own reason, as OpenRouter's completions carry it.
+		NativeFinishReason *string `json:"native_finish_reason"`
 	}
 	if err := json.Unmarshal(m["choices"], &choices); err != nil && len(m["choices"]) > 0 {
 		return nil, err
@@ -169,7 +171,8 @@ func legacyChunk(b []byte) ([]byte, error) {
 		} else if ch.Delta.Content != nil {
 			text = *ch.Delta.Content
 		}
-		out[i] = map[string]any{"text": text, "index": ch.Index, "logprobs": nil, "finish_reason": ch.FinishReason}
+		out[i] = map[string]any{"text": text, "index": ch.Index, "logprobs": nil, "finish_reason": ch.FinishReason,
+			"native_finish_reason": ch.NativeFinishReason}
 	}
 	m["choices"], _ = json.Marshal(out)
 	m["object"] = json.RawMessage(`"text_completion"`)

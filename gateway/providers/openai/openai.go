@@ -222,6 +222,7 @@ func DecodeResponse(b []byte) (*core.Result, error) {
 	}
 	r := w.Response
 	renameReasoningContent(&r)
+	nativeFinishes(&r)
 	if w.Usage != nil {
 		u := w.Usage.normalize()
 		r.Usage = &u
@@ -238,6 +239,17 @@ func renameReasoningContent(r *chat.Response) {
 			m.Reasoning = m.ReasoningContent
 		}
 		m.ReasoningContent = nil
+	}
+}
+
+// nativeFinishes gives each choice without a native_finish_reason its
+// finish_reason, as OpenRouter writes an OpenAI answer's; an upstream's own
+// (another OpenRouter's) is kept.
+func nativeFinishes(r *chat.Response) {
+	for i := range r.Choices {
+		if c := &r.Choices[i]; c.NativeFinishReason == nil {
+			c.NativeFinishReason = chat.Native(c.FinishReason)
+		}
 	}
 }
 

@@ -66,7 +66,7 @@ func relayOf(b []byte, excludeReasoning bool) *core.Relay {
 	if !wellFormed || !ok || !hasChoices || usage == nil {
 		return nil
 	}
-	finish, ok := scanChoices(r.Choices, excludeReasoning)
+	finish, ok := scanChoices(&r, excludeReasoning)
 	if !ok {
 		return nil
 	}
@@ -101,8 +101,11 @@ func plainString(v []byte, ok bool) (string, bool) {
 
 // scanChoices returns the first choice's finish_reason ("" when null or
 // when there is no choice) and whether the choices can be relayed: each
-// an object, none with a message the decoder would rewrite.
-func scanChoices(choices []byte, excludeReasoning bool) (finish string, ok bool) {
+// an object, none with a message the decoder would rewrite. It notes the
+// native_finish_reason of each choice that has none: its finish_reason,
+// as OpenRouter writes an OpenAI answer's.
+func scanChoices(r *core.Relay, excludeReasoning bool) (finish string, ok bool) {
+	choices := r.Choices
 	ok = true
 	first := true
 	i := jsonscan.Space(choices, 1)
@@ -111,15 +114,21 @@ func scanChoices(choices []byte, excludeReasoning bool) (finish string, ok bool)
 		if j < 0 || choices[i] != '{' {
 			return "", false
 		}
+		var reason, native []byte
+		members := false
 		ok = jsonscan.Members(choices[i:j], func(m jsonscan.Member) {
+			members = true
 			switch string(m.Key) {
 			case "finish_reason":
+				reason = m.Value
 				if first {
 					finish = ""
 					if m.Value[0] != 'n' {
 						finish, ok = plainString(m.Value, ok)
 					}
 				}
+			case "native_finish_reason":
+				native = m.Value
 			case "message":
 				if m.Value[0] == 'n' {
 					return
@@ -133,6 +142,13 @@ func scanChoices(choices []byte, excludeReasoning bool) (finish string, ok bool)
 				ok = ok && !oddKey(m.Key)
 			}
 		}) && ok
+		switch {
+		case native == nil:
+			r.AddNative(core.Native{At: j - 1, Reason: nativeReason(reason), Comma: members})
+		case native[0] == 'n' && reason != nil && reason[0] != 'n':
+			// A null beside a reason: the decoder gives it the reason.
+			ok = false
+		}
 		first = false
 		i = jsonscan.Space(choices, j)
 		if i < len(choices) && choices[i] == ',' {
@@ -140,6 +156,18 @@ func scanChoices(choices []byte, excludeReasoning bool) (finish string, ok bool)
 		}
 	}
 	return finish, ok
+}
+
+var jsonNull = []byte("null")
+
+// nativeReason is the native_finish_reason of a choice written without
+// one: its finish_reason, null when it has none (or an empty one, which
+// the decoder reads as none).
+func nativeReason(finish []byte) []byte {
+	if finish == nil || string(finish) == `""` {
+		return jsonNull
+	}
+	return finish
 }
 
 var reasoningPrefix = []byte("reasoning")

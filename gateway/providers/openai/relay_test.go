@@ -26,6 +26,10 @@ var relayAnswers = []string{
 		`"usage":{"prompt_tokens":1,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":7},"prompt_tokens_details":{"cached_tokens":0}}}`,
 	`{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":0}}`,
 	`{"choices":[{"message":{"content":[{"type":"text","text":"parts"}]},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`,
+	// Another OpenRouter, which writes its own native reason.
+	`{"id":"gen-1","object":"chat.completion","choices":[{"logprobs":null,"finish_reason":"length","native_finish_reason":"max_tokens","index":0,"message":{"role":"assistant","content":"Hel"}},` +
+		`{"finish_reason":null,"native_finish_reason":null,"index":1,"message":{"role":"assistant","content":""}}],"usage":{"prompt_tokens":3,"completion_tokens":1}}`,
+	`{"choices":[{},{"finish_reason":""},{ "index" : 2 , "finish_reason" : "stop" } ],"usage":{"prompt_tokens":1,"completion_tokens":1}}`,
 }
 
 // decodedAnswer is what the gateway writes for an answer decoded whole.
@@ -144,6 +148,7 @@ func TestRelayLeavesRewritesToTheDecoder(t *testing.T) {
 		`{"choices":[],"usage":{"prompt_tokens":1},"error":{"message":"late"}}`,
 		`{"choices":[{"message":{"content":hello}}],"usage":{"prompt_tokens":1}}`,
 		`{"choices":[],"usage":{"prompt_tokens":1}`,
+		`{"choices":[{"message":{"content":"x"},"finish_reason":"stop","native_finish_reason":null}],"usage":{"prompt_tokens":1}}`,
 		`not json`,
 	} {
 		if rel := relayOf([]byte(a), false); rel != nil {
@@ -186,5 +191,63 @@ func TestIndexedToolCallDeltasAreScannedNotDecoded(t *testing.T) {
 	bare := []byte(`[{"index":0,"delta":{"tool_calls":[{"function":{"arguments":"1}"}}]}}]`)
 	if out := s.numberToolCalls(bare); !bytes.Contains(out, []byte(`"index":1`)) {
 		t.Fatalf("a piece without its index after call 1: %s", out)
+	}
+}
+
+// A relayed answer's choices carry native_finish_reason, OpenAI's own
+// finish_reason where the upstream wrote none, and the first choice's
+// costs no allocation beyond the relay's own.
+func TestRelayWritesNativeFinishReasons(t *testing.T) {
+	b := []byte(`{"choices":[{"index":0,"message":{"content":"a"},"finish_reason":"length"},{"index":1,"message":{"content":"b"},"finish_reason":null},` +
+		`{"index":2,"message":{"content":"c"},"finish_reason":"stop","native_finish_reason":"end_turn"}],"usage":{"prompt_tokens":1,"completion_tokens":3}}`)
+	rel := relayOf(b, false)
+	if rel == nil {
+		t.Fatal("not relayed")
+	}
+	var r struct {
+		Choices []struct {
+			Native *string `json:"native_finish_reason"`
+		}
+	}
+	out := rel.AppendJSON(nil, "gen-1", "m", "openai", 7, nil)
+	if err := json.Unmarshal(out, &r); err != nil || len(r.Choices) != 3 {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if n := r.Choices; n[0].Native == nil || *n[0].Native != "length" || n[1].Native != nil || n[2].Native == nil || *n[2].Native != "end_turn" {
+		t.Errorf("native reasons of %s", out)
+	}
+	// Against the same answer that wrote its own: no allocation more.
+	written := bytes.Replace(unaryAnswer, []byte(`"finish_reason": "stop"`), []byte(`"finish_reason": "stop", "native_finish_reason": "stop"`), 1)
+	if rel := relayOf(unaryAnswer, false); rel == nil || len(rel.Natives) != 1 {
+		t.Fatalf("one native for %s: %+v", unaryAnswer, rel)
+	}
+	if rel := relayOf(written, false); rel == nil || len(rel.Natives) != 0 {
+		t.Fatalf("no native for %s: %+v", written, rel)
+	}
+	added := testing.AllocsPerRun(50, func() { relayOf(unaryAnswer, false) })
+	kept := testing.AllocsPerRun(50, func() { relayOf(written, false) })
+	if added != kept {
+		t.Errorf("relaying one choice: %.0f allocations, %.0f with its native reason written", added, kept)
+	}
+}
+
+// The chunk that ends a choice gets its finish_reason as native_finish_reason
+// without an allocation; an upstream's own is kept.
+func TestStreamWritesNativeFinishReasons(t *testing.T) {
+	s := newStream("openai", "m", io.NopCloser(bytes.NewReader(nil)))
+	s.SetIdentity("gen-1", 1700000000)
+	for chunk, want := range map[string]string{
+		`{"id":"c","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}],"usage":null}`:                                   `"finish_reason":"stop","native_finish_reason":"stop"}]`,
+		`{"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"length","native_finish_reason":"max_tokens"}]}`:                          `"finish_reason":"length","native_finish_reason":"max_tokens"}]`,
+		`{"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null},{"index":1,"delta":{},"finish_reason":"tool_calls"}]}`: `"finish_reason":null},{"index":1,"delta":{},"finish_reason":"tool_calls","native_finish_reason":"tool_calls"}]`,
+	} {
+		out, keep, err := s.rewrite([]byte(chunk))
+		if err != nil || !keep || !bytes.Contains(out, []byte(want)) || !json.Valid(out) {
+			t.Errorf("%s rewritten as %s (%v), want %s", chunk, out, err, want)
+		}
+	}
+	last := []byte(`{"id":"c","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}`)
+	if n := testing.AllocsPerRun(100, func() { _, _, _ = s.rewrite(last) }); n != 0 {
+		t.Errorf("the finishing chunk: %.0f allocations, want 0", n)
 	}
 }

@@ -91,7 +91,7 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 	b := append(s.out[:0], '{')
 	var usage, errorValue []byte
 	var written uint8 // the members the gateway writes itself, once seen
-	emptyChoices := false
+	emptyChoices, finishing := false, false
 	ok := jsonscan.Members(data, func(m jsonscan.Member) {
 		switch string(m.Key) {
 		case "usage":
@@ -106,7 +106,7 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 			errorValue = m.Value
 		case "choices":
 			emptyChoices = isEmptyArray(m.Value)
-			s.noteFinish(m.Value)
+			finishing = s.noteFinish(m.Value)
 			m.Value = renameReasoning(m.Value)
 			m.Value = s.numberToolCalls(m.Value)
 		case "system_fingerprint":
@@ -129,6 +129,8 @@ func (s *stream) rewrite(data []byte) (out []byte, keep bool, err error) {
 			b, written = append(b, chunkObject...), written|wroteObject
 		case string(m.Key) == "model":
 			b, written = append(b, s.modelJSON...), written|wroteModel
+		case finishing && string(m.Key) == "choices":
+			b = appendNatives(b, m.Value)
 		default:
 			b = append(b, m.Value...)
 		}
@@ -251,23 +253,31 @@ func renameReasoning(choices []byte) []byte {
 	return bytes.ReplaceAll(choices, reasoningContentMember, reasoningMember)
 }
 
-// noteFinish records the last non-null finish_reason inside choices.
-// A string value never contains an unescaped quote, so the key pattern
-// cannot match inside content.
-func (s *stream) noteFinish(choices []byte) {
-	i := bytes.LastIndex(choices, finishKey)
-	if i < 0 {
-		return
+// noteFinish records the last non-null finish_reason inside choices and
+// reports whether there is one. A string value never contains an unescaped
+// quote, so the key pattern cannot match inside content.
+func (s *stream) noteFinish(choices []byte) bool {
+	found := false
+	for i := 0; ; {
+		k := bytes.Index(choices[i:], finishKey)
+		if k < 0 {
+			return found
+		}
+		i = jsonscan.Space(choices, i+k+len(finishKey))
+		if i >= len(choices) || choices[i] != '"' {
+			continue
+		}
+		end := jsonscan.String(choices, i)
+		if end < 0 {
+			return found
+		}
+		s.setFinish(choices[i+1 : end-1])
+		found, i = true, end
 	}
-	j := jsonscan.Space(choices, i+len(finishKey))
-	if j >= len(choices) || choices[j] != '"' {
-		return
-	}
-	end := jsonscan.String(choices, j)
-	if end < 0 {
-		return
-	}
-	v := choices[j+1 : end-1]
+}
+
+// setFinish records a finish reason, without an allocation for OpenAI's.
+func (s *stream) setFinish(v []byte) {
 	switch string(v) {
 	case chat.FinishStop:
 		s.finish = chat.FinishStop
@@ -280,6 +290,43 @@ func (s *stream) noteFinish(choices []byte) {
 	default:
 		s.finish = string(v)
 	}
+}
+
+var nativeMember = []byte(`,"native_finish_reason":`)
+
+// appendNatives appends a chunk's choices, giving each choice that ends
+// with a finish_reason and has no native_finish_reason one equal to it, as
+// OpenRouter's chunks have it; an upstream's own (another OpenRouter's) is
+// kept. Only the chunk that ends a choice comes here.
+func appendNatives(b, choices []byte) []byte {
+	last := 0
+	i := jsonscan.Space(choices, 1)
+	for i < len(choices) && choices[i] == '{' {
+		j := jsonscan.Value(choices, i)
+		if j < 0 {
+			break
+		}
+		var reason []byte
+		native := false
+		well := jsonscan.Members(choices[i:j], func(m jsonscan.Member) {
+			switch string(m.Key) {
+			case "finish_reason":
+				reason = m.Value
+			case "native_finish_reason":
+				native = true
+			}
+		})
+		if well && !native && len(reason) > 0 && reason[0] == '"' {
+			b = append(b, choices[last:j-1]...)
+			b = append(append(b, nativeMember...), reason...)
+			last = j - 1
+		}
+		i = jsonscan.Space(choices, j)
+		if i < len(choices) && choices[i] == ',' {
+			i = jsonscan.Space(choices, i+1)
+		}
+	}
+	return append(b, choices[last:]...)
 }
 
 func isEmptyArray(v []byte) bool {

@@ -20,6 +20,27 @@ type Relay struct {
 	SystemFingerprint []byte     // a JSON string or null; nil when absent
 	Usage             chat.Usage // normalized, without the upstream's own cost
 	Finish            string     // the first choice's finish_reason
+	// Natives are the native_finish_reason members that choices written
+	// without one get, in order: OpenRouter's choices always carry it.
+	Natives []Native
+	inline  [1]Native // Natives' room for one choice, the usual answer
+}
+
+// Native is a choice's native_finish_reason, to be written before its
+// closing brace.
+type Native struct {
+	At     int    // the offset in Choices of the choice's closing brace
+	Reason []byte // the JSON value: the choice's finish_reason, or null
+	Comma  bool   // the choice has members before it
+}
+
+// AddNative notes a choice's native_finish_reason, allocating nothing for
+// the first.
+func (r *Relay) AddNative(n Native) {
+	if r.Natives == nil {
+		r.Natives = r.inline[:0]
+	}
+	r.Natives = append(r.Natives, n)
 }
 
 // AppendJSON appends the completion as the gateway answers it: the same
@@ -43,7 +64,7 @@ func (r *Relay) AppendJSON(b []byte, id, model, provider string, created int64, 
 		b = chat.AppendString(b, provider)
 	}
 	b = append(b, `,"choices":`...)
-	b = append(b, r.Choices...)
+	b = r.appendChoices(b)
 	if u != nil {
 		b = append(b, `,"usage":`...)
 		// Usage holds numbers only: no escaping to choose.
@@ -56,4 +77,28 @@ func (r *Relay) AppendJSON(b []byte, id, model, provider string, created int64, 
 		b = append(b, "null"...)
 	}
 	return append(b, '}')
+}
+
+// appendChoices appends the choices as they came, with the natives.
+func (r *Relay) appendChoices(b []byte) []byte {
+	last := 0
+	for _, n := range r.Natives {
+		b = append(b, r.Choices[last:n.At]...)
+		if n.Comma {
+			b = append(b, ',')
+		}
+		b = append(b, `"native_finish_reason":`...)
+		b = append(b, n.Reason...)
+		last = n.At
+	}
+	return append(b, r.Choices[last:]...)
+}
+
+// ChoicesSize is the length of the choices as AppendJSON writes them.
+func (r *Relay) ChoicesSize() int {
+	n := len(r.Choices)
+	for _, nat := range r.Natives {
+		n += len(`,"native_finish_reason":`) + len(nat.Reason)
+	}
+	return n
 }

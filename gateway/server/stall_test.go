@@ -161,6 +161,22 @@ func TestSlowButSteadyReaderOfALargeAnswerIsNotCut(t *testing.T) {
 	}
 }
 
+// smallSendBuffers gives each accepted connection a small send buffer.
+// With the kernel's own, which grows to megabytes, a blocked write is woken
+// only once a third of the buffer has drained: a reader steady by the
+// measure of readLargeAnswerSlowly could then leave one 64 KiB chunk
+// waiting longer than the span on a busy machine, and the cut would not be
+// the wrapper's fault.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(16 << 10)
+	}
+	return c, err
+}
+
 // readLargeAnswerSlowly serves 6 MiB in one write through CutStalledWriters
 // to a client with a small receive window that reads a few kilobytes a
 // millisecond: a second or more for the whole, several spans. steady says
@@ -179,7 +195,7 @@ func readLargeAnswerSlowly(t *testing.T, span time.Duration) (steady bool, err e
 		_, err := w.Write(make([]byte, size)) // one write of the whole answer
 		ended <- err
 	})}
-	go srv.Serve(CutStalledWriters(ln, span))
+	go srv.Serve(CutStalledWriters(smallSendBuffers{ln}, span))
 	defer srv.Close()
 
 	conn := dialSmallWindow(t, ln.Addr().String())

@@ -42,6 +42,10 @@ type Principal struct {
 	// have no TokenID; a customer has no KeyID and acts as the account's
 	// owner.
 	Subject string
+	// Rule is, for a person signed in through single sign-on, the mapping
+	// rule that made them who they are ("groups:rf-admins=admin"): their
+	// session lasts while it is configured (Mapping.Keeps).
+	Rule string
 }
 
 // Actor is who acts in the events a request of p causes: the staff token

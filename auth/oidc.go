@@ -46,6 +46,9 @@ func NewOIDC(cfg OIDCConfig) (*OIDC, error) {
 	return &OIDC{cfg: cfg}, nil
 }
 
+// Mapping is the rules that map the provider's people.
+func (o *OIDC) Mapping() Mapping { return o.cfg.Mapping }
+
 func (o *OIDC) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

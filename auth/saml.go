@@ -91,6 +91,9 @@ func NewSAML(cfg SAMLConfig) (*SAML, error) {
 	}, nil
 }
 
+// Mapping is the rules that map the IdP's people.
+func (s *SAML) Mapping() Mapping { return s.mapping }
+
 // Metadata is the SP's metadata XML, for the IdP's administrator.
 func (s *SAML) Metadata() ([]byte, error) {
 	b, err := xml.MarshalIndent(s.sp.Metadata(), "", "  ")

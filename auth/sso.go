@@ -18,6 +18,9 @@ type Rule struct {
 	Claim, Value, To string
 }
 
+// String is the rule as it is configured: "claim:value=target".
+func (r Rule) String() string { return r.Claim + ":" + r.Value + "=" + r.To }
+
 // Mapping is the configured rules: Roles map to staff roles, Accounts to
 // customer accounts. The first matching rule wins, roles before accounts.
 type Mapping struct {
@@ -84,19 +87,38 @@ type Claims map[string][]string
 // Map turns the person subject (already prefixed by protocol, e.g.
 // "oidc:248289761001") with claims into a principal: a staff member with the
 // role of the first matching role rule, else the owner of the account of the
-// first matching account rule, else ErrUnmapped.
+// first matching account rule, else ErrUnmapped. The principal names the
+// rule (Principal.Rule), so that Keeps can tell later whether it still holds.
 func (m Mapping) Map(subject string, claims Claims) (Principal, error) {
 	for _, r := range m.Roles {
 		if claims.has(r.Claim, r.Value) {
-			return Principal{Staff: true, Role: Role(r.To), Subject: subject}, nil
+			return Principal{Staff: true, Role: Role(r.To), Subject: subject, Rule: r.String()}, nil
 		}
 	}
 	for _, r := range m.Accounts {
 		if claims.has(r.Claim, r.Value) {
-			return Principal{AccountID: r.To, Management: true, Subject: subject}, nil
+			return Principal{AccountID: r.To, Management: true, Subject: subject, Rule: r.String()}, nil
 		}
 	}
 	return Principal{}, ErrUnmapped
+}
+
+// Keeps reports whether the rule that mapped p is still one of m's, with
+// the same role or account: a person signed in under a rule the operator
+// has since removed or pointed elsewhere is no longer who they were
+// signed in as. The identity provider's own changes (a person leaving a
+// group) reach the gateway only at their next sign-in.
+func (m Mapping) Keeps(p Principal) bool {
+	rules, to := m.Accounts, p.AccountID
+	if p.Staff {
+		rules, to = m.Roles, string(p.Role)
+	}
+	for _, r := range rules {
+		if r.String() == p.Rule && r.To == to {
+			return true
+		}
+	}
+	return false
 }
 
 func (c Claims) has(claim, value string) bool {

@@ -28,6 +28,9 @@ type Authenticator struct {
 	// codes is exchanged for the key, and the denials that void them.
 	approvals grantStore
 	now       func() time.Time // when keys expire against
+	// sso is the rules of the single sign-ons turned on (Register sets
+	// them): a signed-in person's session lasts while their rule does.
+	sso ssoMappings
 }
 
 var _ auth.Authenticator = (*Authenticator)(nil)
@@ -165,7 +168,11 @@ func (a *Authenticator) resolve(secret string) (auth.Principal, error) {
 
 func (a *Authenticator) resolveHash(kind, hash string) (auth.Principal, error) {
 	if kind == credSSO { // a single sign-on: the mapped principal itself
-		return decodeSSO(hash)
+		p, err := decodeSSO(hash)
+		if err != nil || !a.sso.keeps(p) {
+			return auth.Principal{}, auth.ErrUnauthenticated
+		}
+		return p, nil
 	}
 	if kind == credKey {
 		return a.keyPrincipal(hash, nil)

@@ -110,6 +110,7 @@ func Register(e *echo.Echo, deps Deps) error {
 	if deps.Auth == nil {
 		deps.Auth = NewAuthenticator(deps.Views, deps.Models.Keys)
 	}
+	deps.Auth.sso = ssoMappingsOf(deps.OIDC, deps.SAML)
 	// The client's address for sign-in throttling: the connection's, unless
 	// the echo instance names trusted proxies (Echo.IPExtractor). Echo's
 	// RealIP would otherwise believe any X-Forwarded-For a client sends.

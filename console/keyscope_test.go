@@ -192,8 +192,13 @@ func TestSignedInOwnerManagesKeysUnbounded(t *testing.T) {
 	e := newEnv(t, false)
 	e.openAccount("acct_s", "單一登入公司", domain.PlanStarter)
 	wideID, _ := e.issueKey("acct_s")
-	sid, err := e.deps.Auth.sessions.create(context.Background(), "", credSSO,
-		encodeSSO(auth.Principal{AccountID: "acct_s", Management: true, Subject: "oidc:mei"}), 0)
+	m, err := auth.ParseMapping("", "tenant:s=acct_s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deps.Auth.sso = ssoMappings{"oidc": m}
+	p, _ := m.Map("oidc:mei", auth.Claims{"tenant": {"s"}})
+	sid, err := e.deps.Auth.sessions.create(context.Background(), "", credSSO, encodeSSO(p), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -356,7 +356,7 @@ func (s *server) approve(ctx context.Context, by auth.Principal, req authRequest
 	}
 	now := s.auth.now()
 	a := authGrant{Challenge: req.challenge, Method: req.method, AccountID: by.AccountID,
-		KeyID: commands.NewKeyID(), Key: &in, ByKey: by.KeyID, BySubject: by.Subject, Pending: pending, Denial: before.Denial,
+		KeyID: commands.NewKeyID(), Key: &in, ByKey: by.KeyID, BySubject: by.Subject, ByRule: by.Rule, Pending: pending, Denial: before.Denial,
 		Request: requestID(req), Until: now.Add(authCodeLife).UnixMilli(), Expires: now.Add(2 * authCodeLife).UnixMilli()}
 	code := ""
 	if err = s.auth.approvals.put(ctx, ap, a, now); err == nil {
@@ -615,9 +615,12 @@ func (s *server) orExchangeCode(c echo.Context) error {
 // person, within its limits as they are now. secret is set once the key
 // is issued, err then saying only that the read models lag.
 func (s *server) issueApproved(ctx context.Context, a authGrant) (secret string, err error) {
-	by := auth.Principal{AccountID: a.AccountID, KeyID: a.ByKey, Subject: a.BySubject, Management: true}
+	by := auth.Principal{AccountID: a.AccountID, KeyID: a.ByKey, Subject: a.BySubject, Rule: a.ByRule, Management: true}
 	if by.KeyID != "" && !s.keyWorks(a.AccountID, by.KeyID) {
 		return "", fmt.Errorf("%w: the key that approved it was revoked, disabled or expired", domain.ErrKeyScope)
+	}
+	if by.KeyID == "" && !s.auth.sso.keeps(by) {
+		return "", fmt.Errorf("%w: the single sign-on rule that made the person who approved it the account's owner is no longer configured", domain.ErrKeyScope)
 	}
 	if a.Key == nil {
 		return "", fmt.Errorf("%w: the approval names no key", commands.ErrInvalid)
@@ -675,6 +678,7 @@ type authGrant struct {
 	Key       *keyInput `json:"key,omitempty"`
 	ByKey     string    `json:"by_key,omitempty"`
 	BySubject string    `json:"by_subject,omitempty"`
+	ByRule    string    `json:"by_rule,omitempty"` // the single sign-on rule that mapped BySubject
 	Pending   string    `json:"pending,omitempty"`
 	Request   string    `json:"request,omitempty"`
 	Until     int64     `json:"until,omitempty"`

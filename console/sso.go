@@ -1,6 +1,7 @@
 package console
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -100,30 +101,68 @@ func (s *server) ssoDone(c echo.Context, p auth.Principal, err error) error {
 	return s.render(c, http.StatusOK, "ssodone", s.newPage(c, "title.signin", next))
 }
 
-// encodeSSO keeps a signed-in person's principal in the session in place of
-// a credential hash: "staff|role|subject" or "account|id|subject".
-func encodeSSO(p auth.Principal) string {
-	if p.Staff {
-		return "staff|" + string(p.Role) + "|" + p.Subject
-	}
-	return "account|" + p.AccountID + "|" + p.Subject
+// ssoSession is a signed-in person's principal, kept in the session in
+// place of a credential hash, with the mapping rule that made them who
+// they are.
+type ssoSession struct {
+	Role    string `json:"role,omitempty"`    // staff
+	Account string `json:"account,omitempty"` // a customer's account
+	Subject string `json:"sub"`
+	Rule    string `json:"rule"`
 }
 
+func encodeSSO(p auth.Principal) string {
+	s := ssoSession{Subject: p.Subject, Rule: p.Rule}
+	if p.Staff {
+		s.Role = string(p.Role)
+	} else {
+		s.Account = p.AccountID
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// decodeSSO reads a session's person back. A session of an earlier
+// release, which kept no rule, is not read: its person signs in again.
 func decodeSSO(v string) (auth.Principal, error) {
-	parts := strings.SplitN(v, "|", 3)
-	if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
+	var s ssoSession
+	if json.Unmarshal([]byte(v), &s) != nil || s.Subject == "" || s.Rule == "" || (s.Role == "") == (s.Account == "") {
 		return auth.Principal{}, auth.ErrUnauthenticated
 	}
-	switch parts[0] {
-	case "staff":
-		if !auth.Role(parts[1]).Valid() {
+	if s.Role != "" {
+		if !auth.Role(s.Role).Valid() {
 			return auth.Principal{}, auth.ErrUnauthenticated
 		}
-		return auth.Principal{Staff: true, Role: auth.Role(parts[1]), Subject: parts[2]}, nil
-	case "account":
-		return auth.Principal{AccountID: parts[1], Management: true, Subject: parts[2]}, nil
+		return auth.Principal{Staff: true, Role: auth.Role(s.Role), Subject: s.Subject, Rule: s.Rule}, nil
 	}
-	return auth.Principal{}, auth.ErrUnauthenticated
+	return auth.Principal{AccountID: s.Account, Management: true, Subject: s.Subject, Rule: s.Rule}, nil
+}
+
+// ssoMappings are the rules of each single sign-on turned on, by the
+// protocol that prefixes its people's subjects ("oidc", "saml").
+type ssoMappings map[string]auth.Mapping
+
+func ssoMappingsOf(o *auth.OIDC, s *auth.SAML) ssoMappings {
+	m := ssoMappings{}
+	if o != nil {
+		m["oidc"] = o.Mapping()
+	}
+	if s != nil {
+		m["saml"] = s.Mapping()
+	}
+	return m
+}
+
+// keeps reports whether the person p, signed in through single sign-on,
+// is still who they were signed in as: their protocol is still turned on
+// and the rule that mapped them is still configured, with the same role
+// or account. An operator who takes a person's rule out, points it
+// elsewhere or turns single sign-on off, and restarts, ends their session
+// on every instance that shares it.
+func (m ssoMappings) keeps(p auth.Principal) bool {
+	proto, _, _ := strings.Cut(p.Subject, ":")
+	mapping, on := m[proto]
+	return on && mapping.Keeps(p)
 }
 
 // samlBrowserCookie binds a SAML sign-in to the browser that started it:

@@ -280,11 +280,9 @@ func (s *Service) reconcile(month string) Reconciliation {
 	}
 	// Allowances on the top-up invoices of an account refunded nothing
 	// (its refunds reversed) are all beyond.
-	for acct := range s.l.topUpBills {
-		if _, listed := s.l.refunded[acct]; !listed {
-			if r := s.refund(acct, decimal.Zero); r.Beyond > 0 {
-				rec.Refunds = append(rec.Refunds, r)
-			}
+	for acct, b := range s.l.topUpBills {
+		if _, listed := s.l.refunded[acct]; !listed && allowsAny(b) {
+			rec.Refunds = append(rec.Refunds, s.refund(acct, decimal.Zero))
 		}
 	}
 	sort.Slice(rec.Refunds, func(i, j int) bool { return rec.Refunds[i].AccountID < rec.Refunds[j].AccountID })
@@ -339,6 +337,17 @@ func (s *Service) refund(acct string, amt decimal.Decimal) Refund {
 	r.Beyond = max(r.Allowed-whole, 0)
 	r.ToVoid = allowancesToVoid(live, r.Beyond)
 	return r
+}
+
+// allowsAny says whether a live invoice of b has a live allowance (few
+// do: most accounts are passed over without a list).
+func allowsAny(b *bill) bool {
+	for _, inv := range b.invoices {
+		if sales, tax := inv.allowed(); !inv.Voided && sales+tax > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // allowancesToVoid picks, of live allowances in order of issue, those to

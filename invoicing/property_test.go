@@ -114,6 +114,9 @@ type history struct {
 	paidBack int
 	// dueByReversal is the usage due that reversals' paid credit paid.
 	dueByReversal map[string]decimal.Decimal
+	// allowedBeyond counts the reversals after which the reconciliation
+	// named allowances beyond the refunds to void.
+	allowedBeyond int
 }
 
 type topUpRecord struct {
@@ -483,8 +486,70 @@ func (h *history) mistake(rt *rapid.T) {
 	paid := h.credit[acct].Mul(decimal.NewFromInt(int64(rapid.IntRange(1, 100).Draw(rt, "percent of the paid credit taken")))).Div(decimal.NewFromInt(100)).Round(2)
 	take := h.free[acct].Add(h.returned[acct]).Add(decimal.Max(paid, decimal.New(1, -2))).RoundCeil(2) // cents, as adjustments are
 	h.takeBack(acct, take.Neg())
+	if rapid.Bool().Draw(rt, "refund allowed before its reversal") {
+		h.allowRefund(rt, acct)
+	}
 	if rapid.Bool().Draw(rt, "mistake reversed at once") {
 		h.reverseAt(len(h.taken) - 1)
+	}
+}
+
+// allowRefund issues, as finance does when the reconciliation asks, an
+// allowance on acct's latest live top-up invoice for all or part of what
+// its refunds leave to allow. A buyer without a 統一編號 takes it once the
+// invoice's period is filed, which the clock may first pass.
+func (h *history) allowRefund(rt *rapid.T, acct string) {
+	toAllow := h.refundLine(acct).ToAllow
+	var inv *Invoice
+	for _, i := range h.live() {
+		if i.AccountID == acct && i.TopUpRef != "" && i.Net() >= 1 {
+			inv = &i
+		}
+	}
+	if toAllow < 1 || inv == nil {
+		return
+	}
+	if inv.BuyerTaxID == "" && h.svc.VoidWindowClosed(*inv) == nil {
+		p, _ := twrules.ParsePeriod(inv.Period)
+		d := p.FilingDeadline()
+		if d.After(historyEnd) || !rapid.Bool().Draw(rt, "period filed before the refund's allowance") {
+			return
+		}
+		h.clock.Set(d)
+	}
+	amount := rapid.Int64Range(1, min(toAllow, inv.Net())).Draw(rt, "refund allowed")
+	_, err := h.svc.IssueAllowance(h.ctx, InvoiceRef(inv.Period, inv.Number), amount, "退款")
+	h.ok(err, ErrConflict) // nine allowances already
+}
+
+// refundLine is the reconciliation's refund line of acct (zero when it
+// lists none).
+func (h *history) refundLine(acct string) Refund {
+	rec, err := h.svc.Reconcile(h.ctx, "")
+	h.ok(err)
+	for _, r := range rec.Refunds {
+		if r.AccountID == acct {
+			return r
+		}
+	}
+	return Refund{}
+}
+
+// voidBeyond voids, as finance does when the reconciliation asks, the
+// allowances on acct's top-up invoices that allow beyond its refunds
+// after the reversal of a refund, or leaves them listed.
+func (h *history) voidBeyond(acct string) {
+	r := h.refundLine(acct)
+	if r.Beyond == 0 {
+		return
+	}
+	h.allowedBeyond++
+	if !rapid.Bool().Draw(h.rt, "allowances beyond refunds voided") {
+		return
+	}
+	for _, a := range r.ToVoid {
+		_, err := h.svc.VoidAllowance(h.ctx, a.Number, "退款已撤銷")
+		h.ok(err)
 	}
 }
 
@@ -524,6 +589,11 @@ func (h *history) reverseAt(i int) {
 		h.creditGiven(acct, t.free)
 	}
 	h.invoiceReturned(acct)
+	// An allowance issued for the refund may now allow beyond the
+	// refunds.
+	if t.paid.IsPositive() {
+		h.voidBeyond(acct)
+	}
 }
 
 // give credits acct's balance with d, positive: it pays overdrawn usage
@@ -1048,6 +1118,7 @@ func (h *history) check(settled bool) Reconciliation {
 				h.credit[acct], h.free[acct], h.due[acct], h.overdrawn[acct], h.returned[acct])
 		}
 	}
+	h.checkAllowedBeyond(rec)
 	// Top-ups: whole NTD of what was paid is invoiced, never more, and
 	// what waits is a fraction once settled.
 	topUpTotal := map[string]int64{}
@@ -1148,6 +1219,55 @@ func (h *history) check(settled bool) Reconciliation {
 	return rec
 }
 
+// checkAllowedBeyond asserts that every NT$ a top-up invoice billed is
+// still billed net of its allowances, or was refunded: what allowances on
+// an account's top-up invoices take off beyond the whole NTD refunded (a
+// refund allowed, then reversed; an allowance for no refund) is named by
+// the reconciliation, with live allowances of the account's to void that
+// take it off, and the account is asked for no allowance at once.
+func (h *history) checkAllowedBeyond(rec Reconciliation) {
+	total, allowed := map[string]int64{}, map[string]int64{}
+	live := map[string]string{} // live allowance number → account
+	for _, inv := range h.live() {
+		if inv.TopUpRef == "" {
+			continue
+		}
+		total[inv.AccountID] += inv.Total
+		for _, a := range inv.Allowances {
+			if !a.Voided {
+				allowed[inv.AccountID] += a.Sales + a.Tax
+				live[a.Number] = inv.AccountID
+			}
+		}
+	}
+	named := map[string]Refund{}
+	for _, r := range rec.Refunds {
+		named[r.AccountID] = r
+		if r.Beyond > 0 && r.ToAllow > 0 {
+			h.rt.Fatalf("%s: NT$%d to allow and NT$%d allowed beyond refunds at once", r.AccountID, r.ToAllow, r.Beyond)
+		}
+		voids := int64(0)
+		for _, a := range r.ToVoid {
+			if live[a.Number] != r.AccountID {
+				h.rt.Fatalf("%s: allowance %s to void is no live allowance on its top-up invoices", r.AccountID, a.Number)
+			}
+			delete(live, a.Number) // each once
+			voids += a.Amount
+		}
+		if voids < r.Beyond || (r.Beyond == 0 && len(r.ToVoid) > 0) {
+			h.rt.Fatalf("%s: NT$%d allowed beyond refunds, allowances of NT$%d to void: %+v", r.AccountID, r.Beyond, voids, r.ToVoid)
+		}
+	}
+	for _, acct := range accounts {
+		refunded := h.refunded[acct].Floor().IntPart()
+		net := total[acct] - allowed[acct]
+		if net+min(allowed[acct], refunded)+named[acct].Beyond != total[acct] {
+			h.rt.Fatalf("%s: top-up invoices bill NT$%d, NT$%d net of allowances; NT$%s of paid credit refunded, NT$%d named as allowed beyond refunds",
+				acct, total[acct], net, h.refunded[acct], named[acct].Beyond)
+		}
+	}
+}
+
 // checkPaymentsInTheirMonth asserts that each payment is invoiced once, in
 // its own month: a top-up invoice bills one payment, with the fractions of
 // NT$1 carried to it from earlier ones, and counts in its month; and a
@@ -1197,18 +1317,19 @@ func (h *history) topUpOf(acct, ref string) topUpRecord {
 // TestInvoicedEqualsUsed generates histories of usage across Taipei month
 // boundaries, early issues, closes, late usage, voids and special voids
 // past the filing deadline, allowances and their
-// voids, top-ups with fractions, accounts moving between prepaid and
+// voids, refunds allowed then reversed, top-ups with fractions, accounts moving between prepaid and
 // postpaid plans, and serve stopped (payments and voids waiting for their
 // invoices), and checks after every step that invoiced + pending = used
 // with every pending amount named, that no usage or top-up is on two live
 // invoices, that each payment is invoiced in its own month and re-issued
-// alone, and that allowances never exceed their invoice. At the
+// alone, that allowances never exceed their invoice, and that those on
+// top-up invoices beyond the refunds are named to void. At the
 // end, everything due is invoiced, a fresh reader of the store reconciles
 // to the same figures, and the read models rebuilt as `replay` does agree
 // with the ledger's net per month and with the test's usage and balances.
 func TestInvoicedEqualsUsed(t *testing.T) {
 	base := t.TempDir()
-	n, special, paidBack, b2cRefused, b2cAllowed, voidsLess := 0, 0, 0, 0, 0, 0
+	n, special, paidBack, b2cRefused, b2cAllowed, voidsLess, allowedBeyond := 0, 0, 0, 0, 0, 0, 0
 	rapid.Check(t, func(rt *rapid.T) {
 		n++
 		h, done := runHistory(t, rt, base)
@@ -1218,9 +1339,10 @@ func TestInvoicedEqualsUsed(t *testing.T) {
 		b2cRefused += h.b2cRefused
 		b2cAllowed += h.b2cAllowed
 		voidsLess += h.voidsLess
+		allowedBeyond += h.allowedBeyond
 	})
-	t.Logf("%d histories, %d special voids, %d reversals that put paid credit back, %d B2C allowances refused before filing and %d issued after, %d voids taking an amount off the re-issue",
-		n, special, paidBack, b2cRefused, b2cAllowed, voidsLess)
+	t.Logf("%d histories, %d special voids, %d reversals that put paid credit back, %d B2C allowances refused before filing and %d issued after, %d voids taking an amount off the re-issue, %d reversals leaving allowances beyond refunds",
+		n, special, paidBack, b2cRefused, b2cAllowed, voidsLess, allowedBeyond)
 	// Allowances on invoices without a 統一編號 are refused before their
 	// period is filed, and issued after: a hundred histories do both.
 	if n >= 100 && (b2cRefused == 0 || b2cAllowed == 0) {
@@ -1228,6 +1350,12 @@ func TestInvoicedEqualsUsed(t *testing.T) {
 	}
 	if n >= 100 && voidsLess == 0 {
 		t.Errorf("%d histories took nothing off a re-issue", n)
+	}
+	// The mistake step allows a refund before its reversal: a hundred
+	// histories reverse a few refunds whose allowance then allows beyond
+	// the refunds.
+	if n >= 100 && allowedBeyond == 0 {
+		t.Errorf("%d histories left no allowance beyond refunds after a reversal", n)
 	}
 	// The mistake step makes a hundred histories reverse paid credit
 	// fifty times or more.

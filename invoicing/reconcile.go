@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"github.com/routefree/routefree/domain"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -84,13 +86,29 @@ type Reconciliation struct {
 // Refund is paid credit an account was given back (a negative adjustment
 // beyond its free credit), against the allowances on its top-up invoices:
 // they billed the money when it was paid, and an allowance (折讓) is what
-// takes it off them.
+// takes it off them. An account whose allowances on top-up invoices
+// exceed what it was refunded (a refund allowed, then reversed) is listed
+// too: its top-up invoices bill less than it paid and kept, until the
+// allowances named in ToVoid are voided.
 type Refund struct {
 	AccountID string          `json:"account_id"`
 	Refunded  decimal.Decimal `json:"refunded"`
 	Allowed   int64           `json:"allowed_ntd"`        // allowances on its live top-up invoices
 	ToAllow   int64           `json:"to_allow_ntd"`       // the whole NTD refunded less Allowed, at least 0
+	Beyond    int64           `json:"allowed_beyond_ntd"` // Allowed less the whole NTD refunded, at least 0
 	Invoices  []string        `json:"invoices,omitempty"` // its live top-up invoices, by period and number
+	// ToVoid are the live allowances whose void takes off Beyond, leaving
+	// the least to allow again (see allowancesToVoid).
+	ToVoid []AllowanceToVoid `json:"to_void,omitempty"`
+}
+
+// AllowanceToVoid is a live allowance on a top-up invoice that allows
+// beyond what the account was refunded.
+type AllowanceToVoid struct {
+	Number  string `json:"number"`  // the allowance's number
+	Invoice string `json:"invoice"` // its invoice, by period and number
+	Amount  int64  `json:"amount_ntd"`
+	issued  time.Time
 }
 
 // Reconcile reports, per account and Taipei month (month "" for all), the
@@ -258,18 +276,14 @@ func (s *Service) reconcile(month string) Reconciliation {
 	}
 	rec := Reconciliation{Month: month, Totals: ReconcileTotals{PendingByReason: map[string]decimal.Decimal{}}}
 	for acct, amt := range s.l.refunded {
-		r := Refund{AccountID: acct, Refunded: amt}
-		if b := s.l.topUpBills[acct]; b != nil {
-			for _, inv := range b.invoices {
-				if !inv.Voided {
-					sales, tax := inv.allowed()
-					r.Allowed += sales + tax
-					r.Invoices = append(r.Invoices, InvoiceRef(inv.Period, inv.Number))
-				}
-			}
+		rec.Refunds = append(rec.Refunds, s.refund(acct, amt))
+	}
+	// Allowances on the top-up invoices of an account refunded nothing
+	// (its refunds reversed) are all beyond.
+	for acct, b := range s.l.topUpBills {
+		if _, listed := s.l.refunded[acct]; !listed && allowsAny(b) {
+			rec.Refunds = append(rec.Refunds, s.refund(acct, decimal.Zero))
 		}
-		r.ToAllow = max(amt.Floor().IntPart()-r.Allowed, 0)
-		rec.Refunds = append(rec.Refunds, r)
 	}
 	sort.Slice(rec.Refunds, func(i, j int) bool { return rec.Refunds[i].AccountID < rec.Refunds[j].AccountID })
 	rec.Offsets = s.creditOffsets()
@@ -293,6 +307,73 @@ func (s *Service) reconcile(month string) Reconciliation {
 		return a.Basis < b.Basis
 	})
 	return rec
+}
+
+// refund reconciles the paid credit refunded to acct, amt, with the
+// allowances on its live top-up invoices. Allowances are whole NTD: what
+// they owe is the whole NTD refunded, as a top-up invoice bills the whole
+// NTD paid. s.mu is held.
+func (s *Service) refund(acct string, amt decimal.Decimal) Refund {
+	r := Refund{AccountID: acct, Refunded: amt}
+	var live []AllowanceToVoid
+	if b := s.l.topUpBills[acct]; b != nil {
+		for _, inv := range b.invoices {
+			if inv.Voided {
+				continue
+			}
+			ref := InvoiceRef(inv.Period, inv.Number)
+			r.Invoices = append(r.Invoices, ref)
+			for _, a := range inv.allowances() {
+				if !a.Voided {
+					r.Allowed += a.Sales + a.Tax
+					live = append(live, AllowanceToVoid{Number: a.Number, Invoice: ref, Amount: a.Sales + a.Tax, issued: a.IssuedAt})
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(live, func(a, b AllowanceToVoid) int { return a.issued.Compare(b.issued) })
+	whole := amt.Floor().IntPart()
+	r.ToAllow = max(whole-r.Allowed, 0)
+	r.Beyond = max(r.Allowed-whole, 0)
+	r.ToVoid = allowancesToVoid(live, r.Beyond)
+	return r
+}
+
+// allowsAny says whether a live invoice of b has a live allowance (few
+// do: most accounts are passed over without a list).
+func allowsAny(b *bill) bool {
+	for _, inv := range b.invoices {
+		if sales, tax := inv.allowed(); !inv.Voided && sales+tax > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// allowancesToVoid picks, of live allowances in order of issue, those to
+// void so that they take off at least beyond and leave the least to allow
+// again: each time the smallest allowance that covers what is left alone,
+// else the largest, and of equal ones the latest (likelier the reversed
+// refund's). An allowance cannot be voided in part.
+func allowancesToVoid(live []AllowanceToVoid, beyond int64) []AllowanceToVoid {
+	var out []AllowanceToVoid
+	for beyond > 0 && len(live) > 0 {
+		pick := -1
+		for i, a := range live {
+			switch {
+			case pick < 0:
+				pick = i
+			case a.Amount >= beyond && (live[pick].Amount < beyond || a.Amount <= live[pick].Amount):
+				pick = i
+			case a.Amount < beyond && live[pick].Amount < beyond && a.Amount >= live[pick].Amount:
+				pick = i
+			}
+		}
+		out = append(out, live[pick])
+		beyond -= live[pick].Amount
+		live = slices.Delete(live, pick, pick+1)
+	}
+	return out
 }
 
 // WriteTotals prints the totals as plain text, the same for the same
@@ -328,6 +409,19 @@ func (r Reconciliation) WriteTotals(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "%-12s %24d  %s: NT$%s of paid credit refunded, NT$%d allowed on %s\n", "to allow", rf.ToAllow,
 				rf.AccountID, rf.Refunded.String(), rf.Allowed, on)
+		}
+	}
+	for _, rf := range r.Refunds {
+		if rf.Beyond > 0 {
+			voids := make([]string, len(rf.ToVoid))
+			for i, a := range rf.ToVoid {
+				voids[i] = fmt.Sprintf("%s (NT$%d on %s)", a.Number, a.Amount, a.Invoice)
+			}
+			fmt.Fprintf(&b, "%-12s %24d  %s: NT$%d allowed beyond refunds (NT$%s of paid credit refunded, NT$%d allowed): void allowance %s\n", "to void", rf.Beyond,
+				rf.AccountID, rf.Beyond, rf.Refunded.String(), rf.Allowed, strings.Join(voids, ", "))
+			for _, a := range rf.ToVoid {
+				fmt.Fprintf(&b, "%-12s %24s  run: routefree invoices allowance-void --number %s --reason …\n", "", "", a.Number)
+			}
 		}
 	}
 	for _, o := range r.Offsets {

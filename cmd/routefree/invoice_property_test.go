@@ -670,6 +670,7 @@ func (h *docHistory) check(settled bool) (map[string]int64, []apiInvoice) {
 			rt.Fatalf("%s %s: invoiced NT$%d, and the reconciliation has no row", k[0], k[1], listNTD[k])
 		}
 	}
+	checkAllowedBeyond(rt, rec, all)
 	// No gaps: a period's numbers, voided ones included, and those taken
 	// out of use run from its range's first, once each, as many as the
 	// range status counts used.
@@ -835,6 +836,41 @@ func (h *docHistory) checkPDF(tb testing.TB, inv apiInvoice) {
 		m := re.FindStringSubmatch(admin)
 		if m == nil || m[1] != ntd(n) {
 			rt.Fatalf("invoice %s: the PDF prints %s %v, the list %s:\n%s", inv.Number, label, m, ntd(n), admin)
+		}
+	}
+}
+
+// checkAllowedBeyond asserts that the live allowances on each account's
+// live top-up invoices, as the list shows them, are for the paid credit
+// the reconciliation says was refunded (whole NTD), or are named by it as
+// allowed beyond the refunds, with allowances of the list's to void.
+func checkAllowedBeyond(rt *rapid.T, rec invoicing.Reconciliation, all []apiInvoice) {
+	allowed := map[string]int64{}
+	live := map[string]string{} // allowance number → account
+	for _, inv := range all {
+		if inv.TopUpRef == "" || inv.Status == "voided" {
+			continue
+		}
+		for _, a := range inv.Allowances {
+			if a.Status != "voided" {
+				allowed[inv.AccountID] += a.Sales + a.Tax
+				live[a.Number] = inv.AccountID
+			}
+		}
+	}
+	named := map[string]invoicing.Refund{}
+	for _, r := range rec.Refunds {
+		named[r.AccountID] = r
+		for _, a := range r.ToVoid {
+			if live[a.Number] != r.AccountID {
+				rt.Fatalf("%s: allowance %s to void is not one the list shows live on its top-up invoices", r.AccountID, a.Number)
+			}
+		}
+	}
+	for _, acct := range docAccounts {
+		r := named[acct]
+		if want := max(allowed[acct]-r.Refunded.Floor().IntPart(), 0); r.Beyond != want {
+			rt.Fatalf("%s: top-up invoices allowed NT$%d for NT$%s refunded; the reconciliation names NT$%d allowed beyond refunds", acct, allowed[acct], r.Refunded, r.Beyond)
 		}
 	}
 }

@@ -30,6 +30,16 @@ func (h *Handler) IssueStaffToken(ctx context.Context, role, name string) (token
 	return tokenID, secret, nil
 }
 
+// RevokedStaffTokenError is RegisterStaffToken's refusal of a token that
+// staff revoked: a conflict, naming the token.
+type RevokedStaffTokenError struct{ ID string }
+
+func (e *RevokedStaffTokenError) Error() string {
+	return ErrConflict.Error() + ": staff token " + e.ID + " was revoked"
+}
+
+func (e *RevokedStaffTokenError) Is(target error) bool { return target == ErrConflict }
+
 // RegisterStaffToken records a token chosen outside (ROUTEFREE_ADMIN_TOKEN).
 // Its ID derives from its hash, so registering the same token again is a
 // no-op rather than a second token; a revoked one stays revoked (ErrConflict).
@@ -59,7 +69,7 @@ func (h *Handler) RegisterStaffToken(ctx context.Context, role, name, secret str
 			return "", err
 		}
 		if revoked {
-			return "", fmt.Errorf("%w: staff token %s was revoked", ErrConflict, id)
+			return "", &RevokedStaffTokenError{ID: id}
 		}
 		return id, nil
 	}

@@ -250,7 +250,14 @@ func Bootstrap(ctx context.Context, deps Deps, stdout io.Writer) error {
 		if ok && !t.Revoked {
 			return nil
 		}
-		if _, err := h.RegisterStaffToken(ctx, "admin", AdminTokenEnv, secret); err != nil {
+		if ok {
+			return revokedEnvToken(t.ID)
+		}
+		_, err := h.RegisterStaffToken(ctx, "admin", AdminTokenEnv, secret)
+		if revoked := (*commands.RevokedStaffTokenError)(nil); errors.As(err, &revoked) {
+			return revokedEnvToken(revoked.ID) // revoked since the read models were read
+		}
+		if err != nil {
 			return fmt.Errorf("console: %s: %w", AdminTokenEnv, err)
 		}
 		return settle(ctx)
@@ -284,6 +291,13 @@ func Bootstrap(ctx context.Context, deps Deps, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "first admin token %s (shown once; keep it safe, or set %s): %s\n", id, AdminTokenEnv, secret)
 	return nil
+}
+
+// revokedEnvToken refuses to start on a ROUTEFREE_ADMIN_TOKEN that staff
+// revoked: it stays revoked, and the operator is told what to do.
+func revokedEnvToken(id string) error {
+	return fmt.Errorf("console: %s names staff token %s, which was revoked: unset it or set a new token, and start again",
+		AdminTokenEnv, id)
 }
 
 // Role aliases for brevity in route tables.

@@ -159,6 +159,11 @@ func (s *Service) Close(ctx context.Context, month string, opts CloseOptions) (C
 		if err != nil {
 			return rep, err
 		}
+		voided, err := s.voidedSinceWritten(ctx, opts.PDFDir, month)
+		if err != nil {
+			return rep, err
+		}
+		missing = append(missing, voided...)
 		if err := s.WritePDFs(ctx, opts.PDFDir, missing, opts.Workers); err != nil {
 			return rep, err
 		}
@@ -210,6 +215,37 @@ func (s *Service) closedBefore(month string, issued []Invoice) []Invoice {
 	}
 	sortByNumber(out)
 	return out
+}
+
+// voidedSinceWritten returns the voided monthly invoices of month and
+// earlier whose PDF dir holds whole but not marked 作廢: written by a close
+// before their void. Left so, the folder would hold their proofs as live
+// beside their re-issues' and bill their months twice. A voided invoice
+// whose PDF dir does not hold gets none.
+func (s *Service) voidedSinceWritten(ctx context.Context, dir, month string) ([]Invoice, error) {
+	s.mu.Lock()
+	var voided []Invoice
+	for _, inv := range s.l.invoices {
+		if inv.Voided && inv.Month != "" && inv.TopUpRef == "" && inv.Month <= month {
+			voided = append(voided, inv.clone())
+		}
+	}
+	s.mu.Unlock()
+	sortByNumber(voided)
+	var out []Invoice
+	for _, inv := range voided {
+		if !wholePDF(filepath.Join(dir, pdfName(inv))) {
+			continue
+		}
+		stale, err := s.otherThanRendered(ctx, filepath.Join(dir, pdfName(inv)), inv)
+		if err != nil {
+			return nil, err
+		}
+		if stale {
+			out = append(out, inv)
+		}
+	}
+	return out, nil
 }
 
 // pdfsToWrite returns the invoices whose PDF dir does not hold whole (no

@@ -364,13 +364,13 @@ func (c *credit) pay(amt projections.Amount) (toInvoice projections.Amount) {
 	return toInvoice
 }
 
-// settleReturned pays what is due with money returned: it is not credit
-// given, and the monthly invoices bill that usage, as no live invoice
-// bills the money any more. Returned money is only ever left while
-// nothing is due.
+// settleReturned pays what is due, as far as the monthly invoices bill it
+// (billedDue), with money returned: it is not credit given, and the
+// monthly invoices bill that usage, as no live invoice bills the money
+// any more. Returned money is only ever left while nothing billed is due.
 func (c *credit) settleReturned() {
-	if c.returned.Sign() > 0 && c.due.Sign() > 0 {
-		t := minAmount(c.returned, c.due)
+	if due := c.billedDue(); c.returned.Sign() > 0 && due.Sign() > 0 {
+		t := minAmount(c.returned, due)
 		c.returned, c.due = c.returned.Minus(t), c.due.Minus(t)
 	}
 }
@@ -431,7 +431,7 @@ func (t taken) money() bool { return t.returned.Sign() > 0 || t.paid.Sign() > 0 
 // allowance's void moves back; the rest, amt less both, was unpaid
 // rounding.
 func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved, paid projections.Amount) {
-	moved = minAmount(c.due, amt)
+	moved = minAmount(c.billedDue(), amt)
 	c.due, c.overdrawn = c.due.Minus(moved), c.overdrawn.Plus(moved)
 	d.owed = d.owed.Plus(moved)
 	given := minAmount(c.free, moved)
@@ -446,6 +446,21 @@ func (c *credit) allow(amt projections.Amount, d *allowedDebt) (moved, paid proj
 	d.claim = d.claim.Plus(paid)
 	c.returnCredit(c.free, d)
 	return moved, paid
+}
+
+// billedDue is what of the due the monthly invoices bill: less the usage
+// that invoices rounded down and never bill (a negative credit.rounding),
+// which nobody owes, so that an allowance never takes it for money still
+// to collect. NT$5.1345 of usage billed NT$5 and paid NT$5 leaves nothing
+// billed due: an allowance of NT$1 then takes off NT$1 paid.
+func (c *credit) billedDue() projections.Amount {
+	if u := c.unpaidRounding(); u.Sign() < 0 {
+		if b := c.due.Plus(u); b.Sign() > 0 {
+			return b
+		}
+		return projections.Amount{}
+	}
+	return c.due
 }
 
 // giveBack takes credit given while allowances on usage already paid left

@@ -633,18 +633,29 @@ func (h *history) creditGiven(acct string, d decimal.Decimal) {
 // returnCredit records that up to amt of acct's free credit is money
 // returned: what allowances took off usage already paid.
 func (h *history) returnCredit(acct string, amt decimal.Decimal) {
+	h.returnCreditAt(acct, amt, h.unpaidRounding(acct))
+}
+
+// returnCreditAt is returnCredit while the account's invoices bill
+// rounding unpaid.
+func (h *history) returnCreditAt(acct string, amt, rounding decimal.Decimal) {
 	t := decimal.Min(decimal.Min(h.claim[acct], amt), h.free[acct])
 	if !t.IsPositive() {
 		return
 	}
 	h.claim[acct], h.credited[acct] = h.claim[acct].Sub(t), h.credited[acct].Add(t)
 	h.free[acct], h.returned[acct] = h.free[acct].Sub(t), h.returned[acct].Add(t)
-	h.settleReturned(acct)
+	h.settleReturnedAt(acct, rounding)
 }
 
 // settleReturned pays what acct owes with the money returned to it.
-func (h *history) settleReturned(acct string) {
-	t := decimal.Min(h.returned[acct], h.due[acct])
+func (h *history) settleReturned(acct string) { h.settleReturnedAt(acct, h.unpaidRounding(acct)) }
+
+// settleReturnedAt is settleReturned while the account's invoices bill
+// rounding unpaid: of what is due, the usage they rounded down (a
+// negative rounding) is owed by nobody, and money returned pays none of it.
+func (h *history) settleReturnedAt(acct string, rounding decimal.Decimal) {
+	t := decimal.Min(h.returned[acct], decimal.Max(h.due[acct].Add(decimal.Min(rounding, decimal.Zero)), decimal.Zero))
 	if t.IsPositive() {
 		h.returned[acct], h.due[acct] = h.returned[acct].Sub(t), h.due[acct].Sub(t)
 	}
@@ -880,7 +891,9 @@ func (h *history) allowUsage(rt *rapid.T, acct string, amount int64, key string,
 	{
 		// What a monthly invoice no longer bills is not due: owed, it is
 		// overdrawn (paid by credit given or an invoiced payment).
-		t := decimal.Min(decimal.NewFromInt(amount), h.due[acct])
+		// Of what is due, the usage its invoices rounded down and never
+		// bill is owed by nobody.
+		t := decimal.Min(decimal.NewFromInt(amount), decimal.Max(h.due[acct].Add(decimal.Min(unpaid, decimal.Zero)), decimal.Zero))
 		h.due[acct] = h.due[acct].Sub(t)
 		h.overdrawn[acct] = h.overdrawn[acct].Add(t)
 		h.owed[acct] = h.owed[acct].Add(t)
@@ -898,7 +911,7 @@ func (h *history) allowUsage(rt *rapid.T, acct string, amount int64, key string,
 		h.roundingAllowed[key] = accountAmount{acct, r}
 		h.early[key] = beyond.Sub(r)
 		h.claim[acct] = h.claim[acct].Add(h.early[key])
-		h.returnCredit(acct, h.free[acct])
+		h.returnCreditAt(acct, h.free[acct], unpaid.Sub(r))
 		h.invoiceReturned(acct)
 		// Finance credits the balance with the allowance, as its command
 		// says.

@@ -182,7 +182,7 @@ func lastMonth() string {
 func cmdInvoicesClose(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs, c := newFlags("invoices close", stderr)
 	month := fs.String("month", lastMonth(), "Taipei billing month to close (YYYY-MM)")
-	pdfDir := fs.String("pdf-dir", "", "also write to this directory the PDF of every invoice of the close it lacks (those issued now, and those of an earlier close of the month stopped before its PDFs) or holds in a layout revised since (a re-issue's without its amount off)")
+	pdfDir := fs.String("pdf-dir", "", "also write to this directory the PDF of every invoice of the close it lacks (those issued now, and those of an earlier close of the month stopped before its PDFs) or holds in a layout revised since (a re-issue's without its amount off), and the PDF it holds of an invoice voided since, marked 作廢")
 	workers := fs.Int("workers", 2, "PDF rendering goroutines")
 	// A close of no month has no summary to print: its month is a flag's
 	// problem.

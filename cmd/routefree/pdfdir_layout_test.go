@@ -22,32 +22,11 @@ import (
 // so does a close into --pdf-dir. Any other PDF there is left as it is.
 func TestCloseRewritesAReissuesPDFFromBeforeItsAmountOff(t *testing.T) {
 	pdftest.Tool(t, "pdftotext")
-	h := newLedgerHistory(t)
-	last := time.Date(h.now.Year(), h.now.Month()-1, 1, 0, 0, 0, 0, twrules.Taipei)
-	month := last.Format("2006-01")
-	for _, a := range []domain.AccountOpened{
-		{AccountID: "solo", Organisation: "王小明工作室", Plan: domain.PlanBusiness},
-		{AccountID: "acme", Organisation: "艾克米股份有限公司", TaxID: "22099131", Plan: domain.PlanBusiness},
-	} {
-		if _, err := h.cmds.OpenAccount(h.ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		h.use(a.AccountID, last.Add(48*time.Hour), "1000")
-	}
-	dir := "--data-dir=" + h.dir
-	pdfs := filepath.Join(t.TempDir(), "close")
-	issuedTo := func(out, acct string) string {
-		t.Helper()
-		m := regexp.MustCompile(`issued +(AB-\d{8}) +` + acct + ` `).FindStringSubmatch(out)
-		if m == nil {
-			t.Fatalf("the close issued no invoice to %s:\n%s", acct, out)
-		}
-		return strings.ReplaceAll(m[1], "-", "")
-	}
+	h, month, dir, pdfs := closeIntoPDFDir(t)
 	out := mustCLI(t, "invoices", "close", "--month", month, "--pdf-dir", pdfs, dir)
-	solo, acme := issuedTo(out, "solo"), issuedTo(out, "acme")
+	solo, acme := issuedTo(t, out, "solo"), issuedTo(t, out, "acme")
 	mustCLI(t, "invoices", "void", "--number", solo, "--less", "300", "--reason", "折讓改作廢重開", dir)
-	reissue := issuedTo(mustCLI(t, "invoices", "close", "--month", month, "--pdf-dir", pdfs, dir), "solo")
+	reissue := issuedTo(t, mustCLI(t, "invoices", "close", "--month", month, "--pdf-dir", pdfs, dir), "solo")
 	period := twrules.PeriodOf(h.now).String()
 	path := filepath.Join(pdfs, period+"-"+reissue+".pdf")
 	// As a release that did not print the amount off left it: the proof of
@@ -108,4 +87,34 @@ func TestCloseRewritesAReissuesPDFFromBeforeItsAmountOff(t *testing.T) {
 	if now, err := os.ReadFile(acmePath); err != nil || !bytes.Equal(now, kept) {
 		t.Errorf("acme's whole PDF was written again (%v)", err)
 	}
+}
+
+// closeIntoPDFDir is a store with last month's usage of a B2C account
+// (solo) and a B2B one (acme), its --data-dir flag, the month to close and
+// an empty folder for --pdf-dir.
+func closeIntoPDFDir(t *testing.T) (h *ledgerHistory, month, dir, pdfs string) {
+	t.Helper()
+	h = newLedgerHistory(t)
+	last := time.Date(h.now.Year(), h.now.Month()-1, 1, 0, 0, 0, 0, twrules.Taipei)
+	for _, a := range []domain.AccountOpened{
+		{AccountID: "solo", Organisation: "王小明工作室", Plan: domain.PlanBusiness},
+		{AccountID: "acme", Organisation: "艾克米股份有限公司", TaxID: "22099131", Plan: domain.PlanBusiness},
+	} {
+		if _, err := h.cmds.OpenAccount(h.ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		h.use(a.AccountID, last.Add(48*time.Hour), "1000")
+	}
+	return h, last.Format("2006-01"), "--data-dir=" + h.dir, filepath.Join(t.TempDir(), "close")
+}
+
+// issuedTo is the number of the invoice a close's output says it issued
+// to acct, without its dash.
+func issuedTo(t *testing.T, out, acct string) string {
+	t.Helper()
+	m := regexp.MustCompile(`issued +(AB-\d{8}) +` + acct + ` `).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("the close issued no invoice to %s:\n%s", acct, out)
+	}
+	return strings.ReplaceAll(m[1], "-", "")
 }

@@ -3,12 +3,9 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/routefree/routefree/domain"
 	"github.com/routefree/routefree/invoicing/pdf/pdftest"
 	"github.com/routefree/routefree/invoicing/twrules"
 )
@@ -19,28 +16,7 @@ import (
 // never held gets none, and every other PDF there is left as it is.
 func TestCloseMarksAVoidedInvoicesPDFVoidBesideItsReissue(t *testing.T) {
 	pdftest.Tool(t, "pdftotext")
-	h := newLedgerHistory(t)
-	last := time.Date(h.now.Year(), h.now.Month()-1, 1, 0, 0, 0, 0, twrules.Taipei)
-	month := last.Format("2006-01")
-	for _, a := range []domain.AccountOpened{
-		{AccountID: "solo", Organisation: "王小明工作室", Plan: domain.PlanBusiness},
-		{AccountID: "acme", Organisation: "艾克米股份有限公司", TaxID: "22099131", Plan: domain.PlanBusiness},
-	} {
-		if _, err := h.cmds.OpenAccount(h.ctx, a); err != nil {
-			t.Fatal(err)
-		}
-		h.use(a.AccountID, last.Add(48*time.Hour), "1000")
-	}
-	dir := "--data-dir=" + h.dir
-	pdfs := filepath.Join(t.TempDir(), "close")
-	issuedTo := func(out, acct string) string {
-		t.Helper()
-		m := regexp.MustCompile(`issued +(AB-\d{8}) +` + acct + ` `).FindStringSubmatch(out)
-		if m == nil {
-			t.Fatalf("the close issued no invoice to %s:\n%s", acct, out)
-		}
-		return strings.ReplaceAll(m[1], "-", "")
-	}
+	h, month, dir, pdfs := closeIntoPDFDir(t)
 	period := twrules.PeriodOf(h.now).String()
 	pathOf := func(number string) string { return filepath.Join(pdfs, period+"-"+number+".pdf") }
 	text := func(number string) string {
@@ -53,7 +29,7 @@ func TestCloseMarksAVoidedInvoicesPDFVoidBesideItsReissue(t *testing.T) {
 	}
 
 	out := mustCLI(t, "invoices", "close", "--month", month, "--pdf-dir", pdfs, dir)
-	solo, acme := issuedTo(out, "solo"), issuedTo(out, "acme")
+	solo, acme := issuedTo(t, out, "solo"), issuedTo(t, out, "acme")
 	if strings.Contains(text(solo), "本發票已作廢") {
 		t.Fatalf("solo's proof reads voided before its void")
 	}
@@ -63,7 +39,7 @@ func TestCloseMarksAVoidedInvoicesPDFVoidBesideItsReissue(t *testing.T) {
 	}
 	mustCLI(t, "invoices", "void", "--number", solo, "--reason", "買受人資料誤植", dir)
 	out = mustCLI(t, "invoices", "close", "--month", month, "--pdf-dir", pdfs, dir)
-	reissue := issuedTo(out, "solo")
+	reissue := issuedTo(t, out, "solo")
 	if strings.Contains(text(reissue), "本發票已作廢") {
 		t.Fatalf("the re-issue's proof reads voided")
 	}

@@ -250,12 +250,9 @@ func Bootstrap(ctx context.Context, deps Deps, stdout io.Writer) error {
 		if ok && !t.Revoked {
 			return nil
 		}
-		if ok {
-			return revokedEnvToken(t.ID)
-		}
 		_, err := h.RegisterStaffToken(ctx, "admin", AdminTokenEnv, secret)
 		if revoked := (*commands.RevokedStaffTokenError)(nil); errors.As(err, &revoked) {
-			return revokedEnvToken(revoked.ID) // revoked since the read models were read
+			return revokedEnvToken(revoked.ID)
 		}
 		if err != nil {
 			return fmt.Errorf("console: %s: %w", AdminTokenEnv, err)
